@@ -1,0 +1,276 @@
+"""Persona archetypes as validated data.
+
+A persona file says who an agent is (voice, interests, names), what it does (action
+weights, the gap between actions) and when (a weekly schedule in its own timezone).
+The model refuses what the first fleet got wrong: weights that do not sum to anything,
+a schedule with no active time, overlapping windows.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
+_CLOCK = re.compile(r"^(?P<h>[01]\d|2[0-4]):(?P<m>[0-5]\d)$")
+
+
+class Action(StrEnum):
+    """What an agent can do on one tick."""
+
+    POST = "post"
+    COMMENT = "comment"
+    LIKE = "like"
+    BROWSE = "browse"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionWeights(_Strict):
+    """Relative weights of the four actions; they are normalised, never cumulative."""
+
+    post: float = Field(ge=0)
+    comment: float = Field(ge=0)
+    like: float = Field(ge=0)
+    browse: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> ActionWeights:
+        if self.total() <= 0:
+            raise ValueError("weights sum to zero: at least one action needs a positive weight")
+        return self
+
+    def total(self) -> float:
+        return self.post + self.comment + self.like + self.browse
+
+    def normalised(self) -> dict[Action, float]:
+        """Probabilities of each action, summing to 1."""
+        total = self.total()
+        return {
+            Action.POST: self.post / total,
+            Action.COMMENT: self.comment / total,
+            Action.LIKE: self.like / total,
+            Action.BROWSE: self.browse / total,
+        }
+
+
+class Interval(_Strict):
+    """Bounds of the active time between two ticks, in seconds at multiplier 1."""
+
+    min_seconds: float = Field(gt=0)
+    max_seconds: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.min_seconds > self.max_seconds:
+            raise ValueError(
+                f"min_seconds ({self.min_seconds:g}) is above max_seconds ({self.max_seconds:g})"
+            )
+        return self
+
+
+def _minutes(value: str) -> int:
+    match = _CLOCK.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a clock time HH:MM between 00:00 and 24:00")
+    minutes = int(match["h"]) * 60 + int(match["m"])
+    if minutes > MINUTES_PER_DAY:
+        raise ValueError(f"{value!r} is past 24:00")
+    return minutes
+
+
+class Window(_Strict):
+    """A span of local clock time on some days of the week.
+
+    ``end`` at or before ``start`` means the window runs past midnight into the next
+    day (``18:00``-``02:00`` on Friday ends on Saturday at two).
+    """
+
+    days: tuple[Day, ...] = Field(min_length=1)
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        _minutes(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _distinct(cls, value: tuple[Day, ...]) -> tuple[Day, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a day is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        if _minutes(self.start) % MINUTES_PER_DAY == _minutes(self.end) % MINUTES_PER_DAY and not (
+            self.start == "00:00" and self.end == "24:00"
+        ):
+            raise ValueError(
+                f"window {self.start}-{self.end} is ambiguous: use 00:00-24:00 for a whole day"
+            )
+        return self
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Minute-of-week spans [start, end) it covers; a span may end past the week."""
+        start, end = _minutes(self.start), _minutes(self.end)
+        length = end - start if end > start else end + MINUTES_PER_DAY - start
+        out = []
+        for day in self.days:
+            begin = DAYS.index(day) * MINUTES_PER_DAY + start
+            out.append((begin, begin + length))
+        return out
+
+
+class PeakWindow(Window):
+    """A window where the agent acts ``multiplier`` times faster than at multiplier 1."""
+
+    multiplier: float = Field(gt=0, le=100)
+
+
+class Schedule(_Strict):
+    """When a persona is awake: peak windows, dormant windows, off-peak elsewhere."""
+
+    timezone: str
+    off_peak: float = Field(ge=0, le=100)
+    peaks: tuple[PeakWindow, ...] = ()
+    dormant: tuple[Window, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA timezone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Schedule:
+        spans: list[tuple[int, int, str]] = []
+        for kind, windows in (("peak", self.peaks), ("dormant", self.dormant)):
+            for window in windows:
+                label = f"{kind} {window.start}-{window.end} on {','.join(window.days)}"
+                spans.extend((a, b, label) for a, b in window.spans())
+        # Compare on the circle of the week: unroll every span that runs past Sunday.
+        unrolled = []
+        for a, b, label in spans:
+            if b > MINUTES_PER_WEEK:
+                unrolled.append((a, MINUTES_PER_WEEK, label))
+                unrolled.append((0, b - MINUTES_PER_WEEK, label))
+            else:
+                unrolled.append((a, b, label))
+        unrolled.sort()
+        for (a1, b1, l1), (a2, _b2, l2) in zip(unrolled, unrolled[1:], strict=False):
+            if a2 < b1:
+                day, minute = divmod(a2, MINUTES_PER_DAY)
+                raise ValueError(
+                    f"windows overlap: {l1} and {l2} both cover "
+                    f"{DAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
+                )
+        if self.active_minutes_per_week() <= 0:
+            raise ValueError("the schedule has no active time in a week")
+        return self
+
+    def weekly_profile(self) -> list[tuple[int, int, float]]:
+        """The week as sorted, gap-free minute spans [start, end) with their multiplier."""
+        marks: list[tuple[int, int, float]] = []
+        for peak in self.peaks:
+            marks.extend((a, b, peak.multiplier) for a, b in peak.spans())
+        for window in self.dormant:
+            marks.extend((a, b, 0.0) for a, b in window.spans())
+        pieces: list[tuple[int, int, float]] = []
+        for a, b, m in marks:
+            if b > MINUTES_PER_WEEK:
+                pieces.append((a, MINUTES_PER_WEEK, m))
+                pieces.append((0, b - MINUTES_PER_WEEK, m))
+            else:
+                pieces.append((a, b, m))
+        pieces.sort()
+        profile: list[tuple[int, int, float]] = []
+        cursor = 0
+        for a, b, m in pieces:
+            if a > cursor:
+                profile.append((cursor, a, self.off_peak))
+            profile.append((a, b, m))
+            cursor = b
+        if cursor < MINUTES_PER_WEEK:
+            profile.append((cursor, MINUTES_PER_WEEK, self.off_peak))
+        return profile
+
+    def active_minutes_per_week(self) -> float:
+        """Integral of the multiplier over one week, in minutes."""
+        return sum((b - a) * m for a, b, m in self.weekly_profile())
+
+
+class NameTemplates(_Strict):
+    """Deterministic names: ``{adjective}`` and ``{noun}`` filled from the lists."""
+
+    templates: tuple[str, ...] = Field(min_length=1)
+    adjectives: tuple[str, ...] = Field(min_length=1)
+    nouns: tuple[str, ...] = Field(min_length=1)
+    handle_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+
+    @field_validator("templates")
+    @classmethod
+    def _placeholders(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for template in value:
+            unknown = set(re.findall(r"{(\w*)}", template)) - {"adjective", "noun"}
+            if unknown:
+                raise ValueError(
+                    f"template {template!r} uses unknown placeholder(s) {sorted(unknown)}; "
+                    "only {adjective} and {noun} exist"
+                )
+        return value
+
+
+class Persona(_Strict):
+    """One archetype of simulated user."""
+
+    slug: Slug
+    display_name: str = Field(min_length=1, max_length=80)
+    vibe: str = Field(min_length=1, max_length=40)
+    personality: str = Field(min_length=1)
+    selection_weight: float = Field(gt=0, default=1.0)
+    interests: tuple[str, ...] = Field(min_length=1)
+    workflow_styles: tuple[str, ...] = Field(min_length=1)
+    names: NameTemplates
+    weights: ActionWeights
+    interval: Interval
+    schedule: Schedule
+
+
+__all__ = [
+    "DAYS",
+    "MINUTES_PER_DAY",
+    "MINUTES_PER_WEEK",
+    "Action",
+    "ActionWeights",
+    "Interval",
+    "NameTemplates",
+    "PeakWindow",
+    "Persona",
+    "Schedule",
+    "Window",
+]

@@ -1,0 +1,81 @@
+"""Fleet's errors, one small tree.
+
+    FleetError
+    ├── InputError              bad input from a person or a file: exit code 2, nothing written
+    │   ├── ConfigError         a bad FLEET_* setting
+    │   ├── PersonaFileError    a persona file that does not validate
+    │   ├── UnknownPersona      a persona slug that is not loaded
+    │   └── UnknownAgent        an agent id or handle that does not exist
+    ├── ConflictError           the state does not allow the command (e.g. start a deleted agent)
+    ├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
+    │   └── Deferred            wait until a known time without counting an attempt
+    ├── PermanentError          retrying cannot help: dead-letter it
+    └── Skip                    nothing to do; acknowledge quietly
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class FleetError(Exception):
+    """Raised for any failure Fleet knows how to name."""
+
+
+class InputError(FleetError):
+    """Raised when input from a person, a file or the environment is invalid."""
+
+
+class ConfigError(InputError):
+    """Raised when a FLEET_* setting has a bad value."""
+
+
+class PersonaFileError(InputError):
+    """Raised when a persona file cannot be read or does not validate."""
+
+    def __init__(self, path: str, problems: list[tuple[str, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "; ".join(f"{field}: {reason}" if field else reason for field, reason in problems)
+        super().__init__(f"{path}: {lines}")
+
+
+class UnknownPersona(InputError):
+    """Raised when a persona slug names no loaded persona."""
+
+    def __init__(self, slug: str, known: list[str]) -> None:
+        self.slug = slug
+        super().__init__(f"unknown persona {slug!r}; known personas: {', '.join(sorted(known))}")
+
+
+class UnknownAgent(InputError):
+    """Raised when an agent id or handle matches no agent."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no agent {ref!r}")
+
+
+class ConflictError(FleetError):
+    """Raised when the current state does not allow a command."""
+
+
+class TransientError(FleetError):
+    """Raised when an operation failed but may succeed if tried again."""
+
+
+class Deferred(TransientError):
+    """Raised when work must wait until ``until`` without counting as a failed attempt."""
+
+    def __init__(self, reason: str, until: datetime | None = None) -> None:
+        self.reason = reason
+        self.until = until
+        super().__init__(f"{reason} (until {until.isoformat() if until else 'further notice'})")
+
+
+class PermanentError(FleetError):
+    """Raised when retrying cannot help; the action is dead-lettered."""
+
+
+class Skip(FleetError):
+    """Raised when there is nothing to do; the action ends as skipped with this reason."""

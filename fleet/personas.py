@@ -1,0 +1,88 @@
+"""Loading persona files from disk into a catalogue of validated personas."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from fleet.core.persona import Persona
+from fleet.errors import PersonaFileError, UnknownPersona
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "personas"
+
+
+def _problems(error: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"])
+        reason = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            reason = "unknown field"
+        out.append((field, reason))
+    return out
+
+
+def load_persona(path: Path) -> Persona:
+    """Read and validate one persona file, or raise PersonaFileError naming what is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PersonaFileError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PersonaFileError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    try:
+        persona = Persona.model_validate(raw)
+    except ValidationError as exc:
+        raise PersonaFileError(str(path), _problems(exc)) from None
+    if persona.slug != path.stem:
+        raise PersonaFileError(
+            str(path), [("slug", f"{persona.slug!r} differs from the file name {path.stem!r}")]
+        )
+    return persona
+
+
+class PersonaCatalogue:
+    """The personas Fleet knows, by slug."""
+
+    def __init__(self, personas: Iterable[Persona]) -> None:
+        self._by_slug: dict[str, Persona] = {}
+        prefixes: dict[str, str] = {}
+        for persona in personas:
+            if persona.slug in self._by_slug:
+                raise PersonaFileError(persona.slug, [("slug", "defined twice")])
+            owner = prefixes.get(persona.names.handle_prefix)
+            if owner:
+                raise PersonaFileError(
+                    persona.slug,
+                    [("names.handle_prefix", f"{persona.names.handle_prefix!r} is used by {owner}")],
+                )
+            prefixes[persona.names.handle_prefix] = persona.slug
+            self._by_slug[persona.slug] = persona
+
+    @classmethod
+    def from_directory(cls, directory: Path = BUNDLED_DIR) -> PersonaCatalogue:
+        """Load every ``*.toml`` persona file of a directory."""
+        if not directory.is_dir():
+            raise PersonaFileError(str(directory), [("", "not a directory")])
+        return cls(load_persona(path) for path in sorted(directory.glob("*.toml")))
+
+    def get(self, slug: str) -> Persona:
+        try:
+            return self._by_slug[slug]
+        except KeyError:
+            raise UnknownPersona(slug, list(self._by_slug)) from None
+
+    def slugs(self) -> list[str]:
+        return list(self._by_slug)
+
+    def __iter__(self) -> Iterator[Persona]:
+        return iter(self._by_slug.values())
+
+    def __len__(self) -> int:
+        return len(self._by_slug)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._by_slug
