@@ -1,16 +1,16 @@
 """Fleet's errors, one small tree.
 
-    FleetError
-    ├── InputError              bad input from a person or a file: exit code 2, nothing written
-    │   ├── ConfigError         a bad FLEET_* setting
-    │   ├── PersonaFileError    a persona file that does not validate
-    │   ├── UnknownPersona      a persona slug that is not loaded
-    │   └── UnknownAgent        an agent id or handle that does not exist
-    ├── ConflictError           the state does not allow the command (e.g. start a deleted agent)
-    ├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
-    │   └── Deferred            wait until a known time without counting an attempt
-    ├── PermanentError          retrying cannot help: dead-letter it
-    └── Skip                    nothing to do; acknowledge quietly
+FleetError
+├── InputError              bad input from a person or a file: exit code 2, nothing written
+│   ├── ConfigError         a bad FLEET_* setting
+│   ├── PersonaFileError    a persona file that does not validate
+│   ├── UnknownPersona      a persona slug that is not loaded
+│   └── UnknownAgent        an agent id or handle that does not exist
+├── ConflictError           the state does not allow the command (e.g. start a deleted agent)
+├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
+│   └── Deferred            wait until a known time without counting an attempt
+├── PermanentError          retrying cannot help: dead-letter it
+└── Skip                    nothing to do; acknowledge quietly
 """
 
 from __future__ import annotations

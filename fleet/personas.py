@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from fleet.core.clock import ActivityClock
 from fleet.core.persona import Persona
 from fleet.errors import PersonaFileError, UnknownPersona
 
@@ -49,6 +50,7 @@ class PersonaCatalogue:
 
     def __init__(self, personas: Iterable[Persona]) -> None:
         self._by_slug: dict[str, Persona] = {}
+        self._clocks: dict[str, ActivityClock] = {}
         prefixes: dict[str, str] = {}
         for persona in personas:
             if persona.slug in self._by_slug:
@@ -57,7 +59,12 @@ class PersonaCatalogue:
             if owner:
                 raise PersonaFileError(
                     persona.slug,
-                    [("names.handle_prefix", f"{persona.names.handle_prefix!r} is used by {owner}")],
+                    [
+                        (
+                            "names.handle_prefix",
+                            f"{persona.names.handle_prefix!r} is used by {owner}",
+                        )
+                    ],
                 )
             prefixes[persona.names.handle_prefix] = persona.slug
             self._by_slug[persona.slug] = persona
@@ -74,6 +81,13 @@ class PersonaCatalogue:
             return self._by_slug[slug]
         except KeyError:
             raise UnknownPersona(slug, list(self._by_slug)) from None
+
+    def clock(self, slug: str) -> ActivityClock:
+        """The persona's activity clock, built once per catalogue."""
+        clock = self._clocks.get(slug)
+        if clock is None:
+            clock = self._clocks[slug] = ActivityClock(self.get(slug).schedule)
+        return clock
 
     def slugs(self) -> list[str]:
         return list(self._by_slug)

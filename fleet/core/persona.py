@@ -8,6 +8,7 @@ a schedule with no active time, overlapping windows.
 
 from __future__ import annotations
 
+import itertools
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -182,7 +183,7 @@ class Schedule(_Strict):
             else:
                 unrolled.append((a, b, label))
         unrolled.sort()
-        for (a1, b1, l1), (a2, _b2, l2) in zip(unrolled, unrolled[1:], strict=False):
+        for (_a1, b1, l1), (a2, _b2, l2) in itertools.pairwise(unrolled):
             if a2 < b1:
                 day, minute = divmod(a2, MINUTES_PER_DAY)
                 raise ValueError(

@@ -1,0 +1,22 @@
+"""The agents context: its gateway. Commands write, queries read; callers use only this."""
+
+from fleet.agents.commands import TRANSITIONS, change_status, create_agents, delete_agents
+from fleet.agents.queries import AgentFilter, agent_counts, get_agent, list_agents
+from fleet.agents.selection import Selection, parse_ref
+from fleet.agents.views import AgentView, Created, Transition
+
+__all__ = [
+    "TRANSITIONS",
+    "AgentFilter",
+    "AgentView",
+    "Created",
+    "Selection",
+    "Transition",
+    "agent_counts",
+    "change_status",
+    "create_agents",
+    "delete_agents",
+    "get_agent",
+    "list_agents",
+    "parse_ref",
+]

@@ -1,0 +1,259 @@
+"""Commands of the agents context: each is one unit of work that changes agents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.agents.selection import Selection
+from fleet.agents.views import Created, Transition
+from fleet.core.decisions import effective_interval, effective_weights
+from fleet.core.names import SUFFIX_SPACE, identity
+from fleet.core.persona import Action
+from fleet.core.ticks import next_tick_after
+from fleet.db.models import Agent
+from fleet.errors import InputError, UnknownAgent
+from fleet.personas import PersonaCatalogue
+
+MAX_CREATE = 1_000_000
+
+# Which statuses each command moves agents from, and to.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({"created", "stopped"}), "active"),
+    "pause": (frozenset({"active"}), "paused"),
+    "resume": (frozenset({"paused"}), "active"),
+    "stop": (frozenset({"created", "active", "paused"}), "stopped"),
+}
+
+_COPY_COLUMNS = (
+    "handle",
+    "display_name",
+    "persona",
+    "persona_index",
+    "seed",
+    "status",
+    "weights",
+    "interval_min",
+    "interval_max",
+    "created_at",
+    "updated_at",
+)
+
+
+def _validate_overrides(
+    catalogue: PersonaCatalogue,
+    persona_slug: str,
+    interval: tuple[float, float] | None,
+    weights: Mapping[str, float] | None,
+) -> None:
+    persona = catalogue.get(persona_slug)
+    if weights:
+        unknown = set(weights) - {action.value for action in Action}
+        if unknown:
+            raise InputError(f"weights: unknown action(s) {sorted(unknown)}")
+        try:
+            effective_weights(persona, weights)
+        except ValidationError as exc:
+            raise InputError(
+                f"weights: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
+            ) from None
+    if interval is not None:
+        try:
+            effective_interval(persona, *interval)
+        except ValidationError as exc:
+            raise InputError(
+                f"interval: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
+            ) from None
+
+
+def _lock_persona(connection: Connection, persona_slug: str) -> None:
+    # Two creators of one persona would pick the same next index: serialise them.
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"fleet:create-agents:{persona_slug}"},
+        )
+
+
+def _copy_rows(connection: Connection, rows: list[tuple[object, ...]]) -> None:
+    driver = connection.connection.driver_connection
+    columns = ", ".join(_COPY_COLUMNS)
+    with driver.cursor() as cursor, cursor.copy(f"COPY agents ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+
+
+def create_agents(
+    sessions: sessionmaker[Session],
+    catalogue: PersonaCatalogue,
+    *,
+    persona: str,
+    count: int,
+    fleet_seed: int,
+    now: datetime,
+    interval: tuple[float, float] | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> Created:
+    """Create ``count`` agents of a persona in one bulk write, after any made before."""
+    if not 1 <= count <= MAX_CREATE:
+        raise InputError(f"count must be between 1 and {MAX_CREATE:,} (got {count})")
+    _validate_overrides(catalogue, persona, interval, weights)
+    spec = catalogue.get(persona)
+    weights_json = json.dumps(dict(weights)) if weights else None
+    with sessions.begin() as session:
+        connection = session.connection()
+        _lock_persona(connection, persona)
+        highest = session.scalar(
+            select(func.max(Agent.persona_index)).where(Agent.persona == persona)
+        )
+        first = 0 if highest is None else highest + 1
+        if first + count > SUFFIX_SPACE:
+            raise InputError(f"persona {persona} cannot hold {count} more agents")
+        identities = [identity(spec, fleet_seed, index) for index in range(first, first + count)]
+        lo, hi = interval if interval is not None else (None, None)
+        if connection.dialect.name == "postgresql":
+            _copy_rows(
+                connection,
+                [
+                    (
+                        i.handle,
+                        i.display_name,
+                        persona,
+                        i.index,
+                        i.seed,
+                        "created",
+                        weights_json,
+                        lo,
+                        hi,
+                        now,
+                        now,
+                    )
+                    for i in identities
+                ],
+            )
+        else:
+            session.execute(
+                insert(Agent),
+                [
+                    {
+                        "handle": i.handle,
+                        "display_name": i.display_name,
+                        "persona": persona,
+                        "persona_index": i.index,
+                        "seed": i.seed,
+                        "status": "created",
+                        "weights": dict(weights) if weights else None,
+                        "interval_min": lo,
+                        "interval_max": hi,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in identities
+                ],
+            )
+        first_id, last_id = session.execute(
+            select(func.min(Agent.id), func.max(Agent.id)).where(
+                Agent.persona == persona, Agent.persona_index >= first
+            )
+        ).one()
+    return Created(persona, count, first, first + count - 1, first_id, last_id)
+
+
+def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selection) -> list[Agent]:
+    if selection.persona is not None:
+        catalogue.get(selection.persona)
+    statement = selection.statement()
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    found = list(session.scalars(statement))
+    missing = selection.missing(found)
+    if missing:
+        raise UnknownAgent(", ".join(missing))
+    return found
+
+
+def change_status(
+    sessions: sessionmaker[Session],
+    catalogue: PersonaCatalogue,
+    command: str,
+    selection: Selection,
+    *,
+    now: datetime,
+) -> Transition:
+    """Start, pause, resume or stop the selected agents; others are left as they are.
+
+    An agent that becomes active gets its next tick from its persona's clock, counted
+    from ``now``; one that leaves the active state has no next tick.
+    """
+    sources, target = TRANSITIONS[command]
+    with sessions.begin() as session:
+        agents = _selected(session, catalogue, selection)
+        moving = [agent for agent in agents if agent.status in sources]
+        if target == "active":
+            changes = [
+                {
+                    "id": agent.id,
+                    "status": target,
+                    "next_tick_at": _first_tick(catalogue, agent, now),
+                    "updated_at": now,
+                }
+                for agent in moving
+            ]
+        else:
+            changes = [
+                {
+                    "id": agent.id,
+                    "status": target,
+                    "next_tick_at": None,
+                    "current_action": None,
+                    "updated_at": now,
+                }
+                for agent in moving
+            ]
+        if changes:
+            session.execute(update(Agent), changes)
+    return Transition(command, len(moving), len(agents) - len(moving))
+
+
+def _first_tick(catalogue: PersonaCatalogue, agent: Agent, now: datetime) -> datetime:
+    persona = catalogue.get(agent.persona)
+    interval = effective_interval(persona, agent.interval_min, agent.interval_max)
+    return next_tick_after(catalogue.clock(agent.persona), agent.seed, interval, now)
+
+
+def delete_agents(
+    sessions: sessionmaker[Session],
+    catalogue: PersonaCatalogue,
+    selection: Selection,
+    *,
+    now: datetime,
+) -> Transition:
+    """Soft-delete the selected agents: they stop, keep their history and their handle."""
+    with sessions.begin() as session:
+        agents = _selected(session, catalogue, selection)
+        if agents:
+            session.execute(
+                update(Agent),
+                [
+                    {
+                        "id": agent.id,
+                        "status": "stopped",
+                        "next_tick_at": None,
+                        "current_action": None,
+                        "deleted_at": now,
+                        "updated_at": now,
+                    }
+                    for agent in agents
+                ],
+            )
+    return Transition("delete", len(agents), 0)
+
+
+def utcnow() -> datetime:
+    """The current time, aware and in UTC."""
+    return datetime.now(UTC)

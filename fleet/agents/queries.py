@@ -1,0 +1,78 @@
+"""Queries of the agents context: they read and never write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.agents.selection import parse_ref
+from fleet.agents.views import AgentView
+from fleet.db.models import AGENT_STATUSES, Agent
+from fleet.errors import InputError, UnknownAgent
+
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class AgentFilter:
+    """Which agents a listing shows, and which page of them."""
+
+    persona: str | None = None
+    status: str | None = None
+    include_deleted: bool = False
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in (*AGENT_STATUSES, "deleted"):
+            raise InputError(
+                f"unknown status {self.status!r}; one of {', '.join((*AGENT_STATUSES, 'deleted'))}"
+            )
+        if not 1 <= self.limit <= MAX_PAGE:
+            raise InputError(f"limit must be between 1 and {MAX_PAGE} (got {self.limit})")
+        if self.offset < 0:
+            raise InputError(f"offset must not be negative (got {self.offset})")
+
+
+def list_agents(sessions: sessionmaker[Session], where: AgentFilter) -> list[AgentView]:
+    """A page of agents in id order."""
+    statement = select(Agent).order_by(Agent.id).limit(where.limit).offset(where.offset)
+    if where.persona is not None:
+        statement = statement.where(Agent.persona == where.persona)
+    if where.status == "deleted":
+        statement = statement.where(Agent.deleted_at.is_not(None))
+    else:
+        if where.status is not None:
+            statement = statement.where(Agent.status == where.status)
+        if not where.include_deleted:
+            statement = statement.where(Agent.deleted_at.is_(None))
+    with sessions() as session:
+        return [AgentView.of(row) for row in session.scalars(statement)]
+
+
+def get_agent(sessions: sessionmaker[Session], ref: str) -> AgentView:
+    """One agent by id or handle, deleted ones included, or UnknownAgent."""
+    parsed = parse_ref(ref)
+    column = Agent.id if isinstance(parsed, int) else Agent.handle
+    with sessions() as session:
+        row = session.scalar(select(Agent).where(column == parsed))
+        if row is None:
+            raise UnknownAgent(ref)
+        return AgentView.of(row)
+
+
+def agent_counts(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
+    """Live agents counted by persona, then by status."""
+    statement = (
+        select(Agent.persona, Agent.status, func.count())
+        .where(Agent.deleted_at.is_(None))
+        .group_by(Agent.persona, Agent.status)
+        .order_by(Agent.persona, Agent.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with sessions() as session:
+        for persona, status, count in session.execute(statement):
+            out.setdefault(persona, {})[status] = count
+    return out

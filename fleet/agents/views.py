@@ -1,0 +1,98 @@
+"""What the agents context hands out: plain, serialisable views of stored rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from fleet.db.models import Agent
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent as the CLI and the API show it."""
+
+    id: int
+    handle: str
+    display_name: str
+    persona: str
+    persona_index: int
+    status: str
+    seed: int
+    interval: tuple[float, float] | None
+    weights: dict[str, float] | None
+    platform_user_id: str | None
+    next_tick_at: datetime | None
+    last_tick_at: datetime | None
+    current_action: str | None
+    last_action: str | None
+    last_action_at: datetime | None
+    last_thought: str | None
+    ticks: int
+    posts: int
+    comments: int
+    likes: int
+    browses: int
+    created_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Agent) -> AgentView:
+        interval = None
+        if row.interval_min is not None and row.interval_max is not None:
+            interval = (row.interval_min, row.interval_max)
+        return cls(
+            id=row.id,
+            handle=row.handle,
+            display_name=row.display_name,
+            persona=row.persona,
+            persona_index=row.persona_index,
+            status="deleted" if row.deleted_at else row.status,
+            seed=row.seed,
+            interval=interval,
+            weights=row.weights,
+            platform_user_id=row.platform_user_id,
+            next_tick_at=row.next_tick_at,
+            last_tick_at=row.last_tick_at,
+            current_action=row.current_action,
+            last_action=row.last_action,
+            last_action_at=row.last_action_at,
+            last_thought=row.last_thought,
+            ticks=row.ticks_count,
+            posts=row.posts_count,
+            comments=row.comments_count,
+            likes=row.likes_count,
+            browses=row.browses_count,
+            created_at=row.created_at,
+            deleted_at=row.deleted_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """The result of creating agents: how many, and the range of indices and ids."""
+
+    persona: str
+    count: int
+    first_index: int
+    last_index: int
+    first_id: int
+    last_id: int
+    started: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of a status command: which agents changed and which were left as they were."""
+
+    command: str
+    changed: int
+    unchanged: int

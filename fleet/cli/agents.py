@@ -1,0 +1,250 @@
+"""``fleet agents``: create agents and drive their lifecycle."""
+
+from __future__ import annotations
+
+import click
+
+from fleet import agents as ctx_agents
+from fleet.agents import AgentFilter, Selection
+from fleet.agents.commands import utcnow
+from fleet.cli.context import fleet_of
+from fleet.cli.output import json_option, print_json, print_table, when
+from fleet.errors import InputError
+
+
+def _interval(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        low, _, high = value.partition("-")
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise InputError(f"--interval {value!r}: expected MIN-MAX seconds, e.g. 1-3") from None
+    if bounds[0] <= 0 or bounds[0] > bounds[1]:
+        raise InputError(f"--interval {value!r}: need 0 < MIN <= MAX")
+    return bounds
+
+
+def _weights(value: str | None) -> dict[str, float] | None:
+    if value is None:
+        return None
+    out: dict[str, float] = {}
+    for part in value.split(","):
+        name, sep, number = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(number)
+        except ValueError:
+            raise InputError(
+                f"--weights {value!r}: expected ACTION=NUMBER,..., e.g. post=1,like=3"
+            ) from None
+    return out
+
+
+@click.group()
+def agents() -> None:
+    """Create, list and drive agents."""
+
+
+@agents.command()
+@click.option(
+    "--persona", "persona", required=True, help="Persona slug (see `fleet personas list`)."
+)
+@click.option("--count", type=int, default=1, show_default=True, help="How many agents.")
+@click.option("--interval", help="Override the persona's interval bounds: MIN-MAX seconds.")
+@click.option("--weights", help="Override action weights: post=1,comment=1,like=3,browse=1.")
+@click.option("--start", "start_now", is_flag=True, help="Start the new agents at once.")
+@json_option
+@click.pass_context
+def create(
+    ctx: click.Context,
+    persona: str,
+    count: int,
+    interval: str | None,
+    weights: str | None,
+    start_now: bool,
+    as_json: bool,
+) -> None:
+    """Create COUNT agents of a persona (names continue after existing ones)."""
+    fleet = fleet_of(ctx)
+    fleet.personas.get(persona)
+    created = ctx_agents.create_agents(
+        fleet.sessions,
+        fleet.personas,
+        persona=persona,
+        count=count,
+        fleet_seed=fleet.settings.seed,
+        now=utcnow(),
+        interval=_interval(interval),
+        weights=_weights(weights),
+    )
+    started = 0
+    if start_now:
+        new = Selection(id_range=(created.first_id, created.last_id))
+        started = ctx_agents.change_status(
+            fleet.sessions, fleet.personas, "start", new, now=utcnow()
+        ).changed
+    if as_json:
+        print_json({**_created(created), "started": started})
+    else:
+        click.echo(
+            f"created {created.count} {persona} agent(s), ids {created.first_id}-{created.last_id}"
+            + (f", started {started}" if start_now else "")
+        )
+
+
+def _created(created: ctx_agents.Created) -> dict[str, object]:
+    return {
+        "persona": created.persona,
+        "count": created.count,
+        "first_index": created.first_index,
+        "last_index": created.last_index,
+        "first_id": created.first_id,
+        "last_id": created.last_id,
+    }
+
+
+@agents.command("list")
+@click.option("--persona", help="Only this persona.")
+@click.option("--status", help="created, active, paused, stopped or deleted.")
+@click.option("--deleted", "include_deleted", is_flag=True, help="Include soft-deleted agents.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True)
+@json_option
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    persona: str | None,
+    status: str | None,
+    include_deleted: bool,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """A page of agents, in id order."""
+    fleet = fleet_of(ctx)
+    if persona is not None:
+        fleet.personas.get(persona)
+    where = AgentFilter(persona, status, include_deleted, limit, offset)
+    found = ctx_agents.list_agents(fleet.sessions, where)
+    if as_json:
+        print_json([agent.to_json() for agent in found])
+        return
+    print_table(
+        None,
+        ["id", "handle", "name", "persona", "status", "next tick (UTC)", "last action", "ticks"],
+        [
+            (
+                a.id,
+                a.handle,
+                a.display_name,
+                a.persona,
+                a.status,
+                when(a.next_tick_at),
+                a.last_action,
+                a.ticks,
+            )
+            for a in found
+        ],
+    )
+
+
+@agents.command()
+@click.argument("ref")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """One agent by id or handle."""
+    agent = ctx_agents.get_agent(fleet_of(ctx).sessions, ref)
+    if as_json:
+        print_json(agent.to_json())
+        return
+    for key, value in agent.to_json().items():
+        click.echo(f"{key:>17}  {'' if value is None else value}")
+
+
+@agents.command()
+@json_option
+@click.pass_context
+def counts(ctx: click.Context, as_json: bool) -> None:
+    """Live agents by persona and status."""
+    table = ctx_agents.agent_counts(fleet_of(ctx).sessions)
+    if as_json:
+        print_json(table)
+        return
+    statuses = ["created", "active", "paused", "stopped"]
+    rows = [(p, *(by.get(s, 0) for s in statuses), sum(by.values())) for p, by in table.items()]
+    rows.append(
+        (
+            "all",
+            *(sum(by.get(s, 0) for by in table.values()) for s in statuses),
+            sum(sum(by.values()) for by in table.values()),
+        )
+    )
+    print_table(None, ["persona", *statuses, "total"], rows)
+
+
+def _selection(refs: tuple[str, ...], persona: str | None, everyone: bool) -> Selection:
+    return Selection(refs=refs, persona=persona, everyone=everyone)
+
+
+def _status_command(name: str, doc: str) -> click.Command:
+    @click.argument("refs", nargs=-1)
+    @click.option("--persona", help="Every agent of this persona.")
+    @click.option("--all", "everyone", is_flag=True, help="Every agent.")
+    @json_option
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        refs: tuple[str, ...],
+        persona: str | None,
+        everyone: bool,
+        as_json: bool,
+    ) -> None:
+        fleet = fleet_of(ctx)
+        result = ctx_agents.change_status(
+            fleet.sessions, fleet.personas, name, _selection(refs, persona, everyone), now=utcnow()
+        )
+        if as_json:
+            print_json({"command": name, "changed": result.changed, "unchanged": result.unchanged})
+        else:
+            verb = {"start": "started", "pause": "paused", "resume": "resumed", "stop": "stopped"}[
+                name
+            ]
+            click.echo(
+                f"{verb} {result.changed} agent(s)"
+                + (f"; {result.unchanged} left as they were" if result.unchanged else "")
+            )
+
+    command.__doc__ = doc
+    return click.command(name)(command)
+
+
+agents.add_command(
+    _status_command("start", "Start agents: each gets its first tick from its clock.")
+)
+agents.add_command(_status_command("pause", "Pause active agents: their ticks stop."))
+agents.add_command(_status_command("resume", "Resume paused agents: the next tick is recomputed."))
+agents.add_command(_status_command("stop", "Stop agents (they can be started again)."))
+
+
+@agents.command()
+@click.argument("refs", nargs=-1)
+@click.option("--persona", help="Every agent of this persona.")
+@click.option("--all", "everyone", is_flag=True, help="Every agent.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def delete(
+    ctx: click.Context, refs: tuple[str, ...], persona: str | None, everyone: bool, yes: bool
+) -> None:
+    """Soft-delete agents: they stop for good; history and handles are kept."""
+    selection = _selection(refs, persona, everyone)
+    fleet = fleet_of(ctx)
+    if not yes:
+        what = (
+            "every agent" if everyone else f"every {persona} agent" if persona else ", ".join(refs)
+        )
+        click.confirm(f"Delete {what}?", abort=True)
+    result = ctx_agents.delete_agents(fleet.sessions, fleet.personas, selection, now=utcnow())
+    click.echo(f"deleted {result.changed} agent(s)")

@@ -1,0 +1,36 @@
+"""How a CLI command gets its Fleet: the one in ``ctx.obj`` (tests), or one from the env."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.db import migrate
+from fleet.errors import InputError
+
+
+def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
+    """The command's Fleet; with ``migrated`` the schema is checked to be at head.
+
+    The embedded SQLite database is brought up to date on first use; a server database
+    is never migrated behind the operator's back.
+    """
+    root = ctx.find_root()
+    if not isinstance(root.obj, Fleet):
+        root.obj = bootstrap()
+        root.call_on_close(root.obj.close)
+    fleet: Fleet = root.obj
+    if migrated and not getattr(fleet, "_schema_checked", False):
+        current = migrate.current_revision(fleet.engine)
+        head = migrate.head_revision(fleet.engine)
+        if current != head:
+            if make_url(fleet.settings.database_url).get_backend_name() == "sqlite":
+                migrate.upgrade(fleet.engine)
+            else:
+                raise InputError(
+                    f"the database is at revision {current or 'none'}, not {head}: "
+                    "run `fleet db upgrade`"
+                )
+        fleet._schema_checked = True  # type: ignore[attr-defined]
+    return fleet

@@ -1,0 +1,55 @@
+"""``fleet db``: the schema's migrations."""
+
+from __future__ import annotations
+
+import click
+
+from fleet.cli.context import fleet_of
+from fleet.cli.output import json_option, print_json
+from fleet.db import migrate
+
+
+@click.group()
+def db() -> None:
+    """Create, upgrade and downgrade the database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_context
+def upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    fleet = fleet_of(ctx, migrated=False)
+    migrate.upgrade(fleet.engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(fleet.engine)}")
+
+
+@db.command()
+@click.option("--revision", default="-1", show_default=True, help="Target revision (base = empty).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
+    """Revert migrations down to REVISION; data in dropped tables is lost."""
+    fleet = fleet_of(ctx, migrated=False)
+    if not yes:
+        click.confirm(
+            f"Downgrade the database to {revision}? Dropped tables lose their data", abort=True
+        )
+    migrate.downgrade(fleet.engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(fleet.engine) or 'base (empty)'}")
+
+
+@db.command()
+@json_option
+@click.pass_context
+def current(ctx: click.Context, as_json: bool) -> None:
+    """Show the database's revision and the newest one."""
+    fleet = fleet_of(ctx, migrated=False)
+    now, head = migrate.current_revision(fleet.engine), migrate.head_revision(fleet.engine)
+    if as_json:
+        print_json({"current": now, "head": head, "up_to_date": now == head})
+    else:
+        click.echo(
+            f"current {now or 'none'}, head {head}"
+            + ("" if now == head else " (run `fleet db upgrade`)")
+        )

@@ -1,0 +1,208 @@
+"""Fleet's tables as SQLAlchemy 2 models; Alembic migrations in ``migrations/`` match them.
+
+Postgres is the truth. The constraints carry the design: one agent per handle, one
+activity per idempotency key, one engagement per (agent, post, kind), and a partial
+index on ``next_tick_at`` that holds only active agents, so finding due agents costs
+what is due, not the size of the fleet.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Integer on SQLite so an ``INTEGER PRIMARY KEY`` is its rowid and autoincrements.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+AGENT_STATUSES = ("created", "active", "paused", "stopped")
+ACTIVITY_STATUSES = ("pending", "succeeded", "skipped", "dead")
+ACTIONS = ("post", "comment", "like", "browse")
+ENGAGEMENT_KINDS = ("like", "comment")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Fleet stores aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Agent(Base):
+    """A simulated user: who it is (persona, names, seed) and where it stands."""
+
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("handle"),
+        UniqueConstraint("persona", "persona_index"),
+        CheckConstraint(_in("status", AGENT_STATUSES), name="status"),
+        CheckConstraint(
+            "interval_min IS NULL OR (interval_min > 0 AND interval_max >= interval_min)",
+            name="interval",
+        ),
+        # Only active agents are in this index: a dispatch cycle's cost follows what is due.
+        Index(
+            "ix_agents_due",
+            "next_tick_at",
+            postgresql_where=text("status = 'active' AND deleted_at IS NULL"),
+            sqlite_where=text("status = 'active' AND deleted_at IS NULL"),
+        ),
+        Index("ix_agents_persona_status", "persona", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    handle: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(120))
+    persona: Mapped[str] = mapped_column(String(48))
+    persona_index: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    # Per-agent overrides of the persona; NULL means "as the persona says".
+    weights: Mapped[dict[str, float] | None] = mapped_column(Json, nullable=True)
+    interval_min: Mapped[float | None] = mapped_column(Float, nullable=True)
+    interval_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    platform_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    next_tick_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_tick_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    current_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_action_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_thought: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ticks_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    posts_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    likes_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    browses_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AgentActivity(Base):
+    """One decided action of one agent, from its claim to exactly one terminal state."""
+
+    __tablename__ = "agent_activities"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint(_in("status", ACTIVITY_STATUSES), name="status"),
+        CheckConstraint(_in("action", ACTIONS), name="action"),
+        Index("ix_agent_activities_agent_id_created_at", "agent_id", "created_at"),
+        Index("ix_agent_activities_created_at", "created_at"),
+        # The lease sweeper looks only at pending rows.
+        Index(
+            "ix_agent_activities_pending_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(96))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    target_post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class DeadLetter(Base):
+    """A task that could not be done: what it was, why, and how often it was tried."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agent_activities.id", ondelete="SET NULL"), nullable=True
+    )
+    task: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any]] = mapped_column(Json)
+    error_type: Mapped[str] = mapped_column(String(120))
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    replayed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Engagement(Base):
+    """The engagement ledger: an agent liked or commented on a post, at most once each."""
+
+    __tablename__ = "engagements"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "post_id", "kind"),
+        CheckConstraint(_in("kind", ENGAGEMENT_KINDS), name="kind"),
+        Index("ix_engagements_post_id_created_at", "post_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    post_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agent_activities.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=_now)

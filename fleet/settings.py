@@ -1,0 +1,129 @@
+"""Fleet's configuration, read from the environment (``FLEET_*``) once, at the edge.
+
+Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import (
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    UrlConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fleet.errors import ConfigError
+
+RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
+
+
+def default_database_url() -> str:
+    """The embedded default: a SQLite file in the user's data directory."""
+    data = Path(platformdirs.user_data_dir("fleet", appauthor=False))
+    return f"sqlite:///{data / 'fleet.db'}"
+
+
+class _Nested(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GallerySettings(_Nested):
+    """The gallery (FloImg Studio API or the sandbox) Fleet acts on."""
+
+    url: AnyUrl = AnyUrl("http://127.0.0.1:8700")
+    token: SecretStr = SecretStr("sandbox-service-token")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    image_model: str = "sandbox-diffusion-1"
+
+
+class LLMSettings(_Nested):
+    """The language model that writes captions and comments."""
+
+    model: str = "claude-sonnet-4-5"
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    daily_budget_usd: float = Field(default=5.0, ge=0)
+
+
+class DispatchSettings(_Nested):
+    """The heartbeat: how often beat runs the dispatcher and how much it claims."""
+
+    interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    max_batches_per_cycle: int = Field(default=20, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything Fleet reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLEET_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    broker_url: str = "memory://"
+    redis_url: RedisUrl = AnyUrl("redis://127.0.0.1:6379/0")
+    seed: int = Field(default=1, ge=0, lt=2**63)
+    personas_dir: Path | None = None
+    anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    gallery: GallerySettings = GallerySettings()
+    llm: LLMSettings = LLMSettings()
+    dispatch: DispatchSettings = DispatchSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in {"sqlite", "postgresql+psycopg", "postgresql"}:
+            raise ValueError(
+                "must start with sqlite:/// or postgresql+psycopg:// "
+                f"(got {scheme + '://' if scheme else 'no scheme'})"
+            )
+        if scheme == "postgresql":
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in {"memory", "redis", "rediss", "amqp", "pyamqp"}:
+            raise ValueError(f"must be a memory://, redis:// or amqp:// URL (got {value[:20]!r})")
+        return value
+
+    @field_validator("personas_dir")
+    @classmethod
+    def _personas_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory")
+        return value
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    names = [str(part) for part in loc]
+    if names and names[0] == "ANTHROPIC_API_KEY":
+        return "ANTHROPIC_API_KEY"
+    return "FLEET_" + "__".join(name.upper() for name in names)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ConfigError naming each bad variable and why."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"{_variable(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        ]
+        raise ConfigError("bad configuration: " + "; ".join(problems)) from None
