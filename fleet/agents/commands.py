@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, Row, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.selection import Selection
@@ -164,17 +165,59 @@ def create_agents(
     return Created(persona, count, first, first + count - 1, first_id, last_id)
 
 
-def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selection) -> list[Agent]:
+def _selected(
+    session: Session, catalogue: PersonaCatalogue, selection: Selection
+) -> list[Row[Any]]:
+    """The selection's live agents, locked on Postgres; UnknownAgent if a named one is missing."""
     if selection.persona is not None:
         catalogue.get(selection.persona)
-    statement = selection.statement()
+    columns = selection.statement().with_only_columns(
+        Agent.id,
+        Agent.handle,
+        Agent.status,
+        Agent.persona,
+        Agent.seed,
+        Agent.interval_min,
+        Agent.interval_max,
+    )
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    found = list(session.scalars(statement))
+        columns = columns.with_for_update()
+    found = list(session.execute(columns))
     missing = selection.missing(found)
     if missing:
         raise UnknownAgent(", ".join(missing))
     return found
+
+
+def _apply(
+    session: Session,
+    ids: list[int],
+    values: dict[str, Any],
+    ticks: Sequence[datetime | None] | None,
+) -> None:
+    """Write ``values`` (and each agent's own next tick) to the agents ``ids``, in bulk."""
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays: 100,000 agents in one round trip, not 100,000.
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        if ticks is not None:
+            assignments += ", next_tick_at = v.tick"
+        session.execute(
+            text(
+                f"UPDATE agents SET {assignments} FROM unnest(CAST(:ids AS bigint[]), "
+                "CAST(:ticks AS timestamptz[])) AS v(id, tick) WHERE agents.id = v.id"
+            ),
+            {**values, "ids": ids, "ticks": ticks or [None] * len(ids)},
+        )
+        return
+    session.execute(
+        update(Agent),
+        [
+            {"id": agent_id, **values, **({"next_tick_at": ticks[i]} if ticks is not None else {})}
+            for i, agent_id in enumerate(ids)
+        ],
+    )
 
 
 def change_status(
@@ -194,33 +237,22 @@ def change_status(
     with sessions.begin() as session:
         agents = _selected(session, catalogue, selection)
         moving = [agent for agent in agents if agent.status in sources]
+        ids = [agent.id for agent in moving]
         if target == "active":
-            changes = [
-                {
-                    "id": agent.id,
-                    "status": target,
-                    "next_tick_at": _first_tick(catalogue, agent, now),
-                    "updated_at": now,
-                }
-                for agent in moving
-            ]
+            ticks = [_first_tick(catalogue, agent, now) for agent in moving]
+            _apply(session, ids, {"status": target, "updated_at": now}, ticks)
         else:
-            changes = [
-                {
-                    "id": agent.id,
-                    "status": target,
-                    "next_tick_at": None,
-                    "current_action": None,
-                    "updated_at": now,
-                }
-                for agent in moving
-            ]
-        if changes:
-            session.execute(update(Agent), changes)
+            values = {
+                "status": target,
+                "next_tick_at": None,
+                "current_action": None,
+                "updated_at": now,
+            }
+            _apply(session, ids, values, None)
     return Transition(command, len(moving), len(agents) - len(moving))
 
 
-def _first_tick(catalogue: PersonaCatalogue, agent: Agent, now: datetime) -> datetime:
+def _first_tick(catalogue: PersonaCatalogue, agent: Row[Any], now: datetime) -> datetime:
     persona = catalogue.get(agent.persona)
     interval = effective_interval(persona, agent.interval_min, agent.interval_max)
     return next_tick_after(catalogue.clock(agent.persona), agent.seed, interval, now)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 
@@ -61,7 +63,7 @@ class Selection:
             return query.where(or_(Agent.id.in_(ids), Agent.handle.in_(handles)))
         return query
 
-    def missing(self, found: list[Agent]) -> list[str]:
+    def missing(self, found: Sequence[Any]) -> list[str]:
         """The refs that matched no live agent."""
         ids = {agent.id for agent in found}
         handles = {agent.handle for agent in found}

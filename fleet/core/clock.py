@@ -258,10 +258,11 @@ class ActivityClock:
 
     def next_tick(self, after: datetime, active_seconds: float) -> datetime:
         """The first instant after ``after`` where ∫ m reaches ``active_seconds`` (UTC)."""
-        result = self.next_tick_epoch(to_epoch(after), active_seconds)
-        # Flooring to the microsecond keeps the tick inside its piece: piece edges fall
-        # on whole seconds, and an exact result just before a dormant edge stays before it.
-        tick = from_epoch(result)
+        tick = from_epoch(self.next_tick_epoch(to_epoch(after), active_seconds))
+        if self.multiplier(tick) <= 0:
+            # Rounded onto the edge of a dormant window (piece edges are whole seconds):
+            # the microsecond before it is still in the active piece.
+            tick -= _MICROSECOND
         if tick <= after:
             tick = after.astimezone(UTC) + _MICROSECOND
             if self.multiplier(tick) <= 0:
@@ -277,9 +278,10 @@ def to_epoch(at: datetime) -> float:
 
 
 def from_epoch(epoch: float) -> datetime:
-    """An aware UTC datetime from epoch seconds, floored to the microsecond."""
+    """An aware UTC datetime from epoch seconds, rounded to the microsecond."""
+    # Split off whole seconds first: the fraction keeps every bit a float has there.
     whole = math.floor(epoch)
-    micros = math.floor((epoch - whole) * 1_000_000)
+    micros = round((epoch - whole) * 1_000_000)
     return _EPOCH + timedelta(seconds=whole, microseconds=micros)
 
 

@@ -9,9 +9,9 @@ collides with the ones made before.
 from __future__ import annotations
 
 import hashlib
-import random
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fleet.core.persona import Persona
 
@@ -35,9 +35,14 @@ def _digest(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
+def _agent_digest(fleet_seed: int, persona_slug: str, index: int) -> bytes:
+    data = f"agent\x1f{fleet_seed}\x1f{persona_slug}\x1f{index}".encode()
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 def agent_seed(fleet_seed: int, persona_slug: str, index: int) -> int:
     """A 63-bit seed for one agent, stable across processes and Python versions."""
-    return _digest("agent", fleet_seed, persona_slug, index) >> 1
+    return int.from_bytes(_agent_digest(fleet_seed, persona_slug, index)[:8], "big") >> 1
 
 
 def _base36(value: int) -> str:
@@ -48,25 +53,30 @@ def _base36(value: int) -> str:
     return "".join(reversed(out))
 
 
+@lru_cache(maxsize=256)
+def _suffix_key(fleet_seed: int, persona_slug: str) -> tuple[int, int]:
+    key = _digest("suffix", fleet_seed, persona_slug)
+    # A multiplier coprime with 36**6 (not divisible by 2 or 3) makes i -> a*i+b a bijection.
+    return (key % (SUFFIX_SPACE // 6)) * 6 + 1, (key >> 32) % SUFFIX_SPACE
+
+
 def handle_suffix(fleet_seed: int, persona_slug: str, index: int) -> str:
     """A 6-character suffix, distinct for every index below 36**6 of one persona."""
     if not 0 <= index < SUFFIX_SPACE:
         raise ValueError(f"agent index {index} is outside 0..{SUFFIX_SPACE - 1}")
-    key = _digest("suffix", fleet_seed, persona_slug)
-    # A multiplier coprime with 36**6 (not divisible by 2 or 3) makes i -> a*i+b a bijection.
-    multiplier = (key % (SUFFIX_SPACE // 6)) * 6 + 1
-    offset = (key >> 32) % SUFFIX_SPACE
+    multiplier, offset = _suffix_key(fleet_seed, persona_slug)
     return _base36((multiplier * index + offset) % SUFFIX_SPACE)
 
 
 def identity(persona: Persona, fleet_seed: int, index: int) -> Identity:
     """The seed, handle and display name of a persona's ``index``-th agent."""
-    seed = agent_seed(fleet_seed, persona.slug, index)
-    rng = random.Random(seed)
+    digest = _agent_digest(fleet_seed, persona.slug, index)
+    seed = int.from_bytes(digest[:8], "big") >> 1
+    # The digest's other bytes pick the words: no Random() to build per agent (bulk creation).
     names = persona.names
-    adjective = rng.choice(names.adjectives)
-    noun = rng.choice(names.nouns)
-    template = rng.choice(names.templates)
+    adjective = names.adjectives[int.from_bytes(digest[8:11], "big") % len(names.adjectives)]
+    noun = names.nouns[int.from_bytes(digest[11:14], "big") % len(names.nouns)]
+    template = names.templates[int.from_bytes(digest[14:16], "big") % len(names.templates)]
     display_name = template.format(adjective=adjective, noun=noun)
     words = "".join(ch for ch in f"{adjective}{noun}".lower() if ch.isalnum())[:24]
     suffix = handle_suffix(fleet_seed, persona.slug, index)

@@ -1,0 +1,94 @@
+"""Shared fixtures: a Postgres database of the suite's own, and SQLite files per test.
+
+The Postgres database is created on the machine's server at the start of the run and
+dropped at its end; tables are emptied after each test that used it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.db import migrate
+from fleet.db.engine import build_engine
+from fleet.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_url(database: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the real server for this test run, migrated to head."""
+    name = f"fleet_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"Postgres is not reachable at {PG_ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _pg_url(name)
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_engine(postgres_database: str) -> Iterator[Engine]:
+    engine = build_engine(postgres_database)
+    try:
+        yield engine
+    finally:
+        with engine.begin() as connection:
+            connection.execute(
+                text("TRUNCATE agents, agent_activities, dead_letters, engagements RESTART IDENTITY CASCADE")
+            )
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = build_engine(f"sqlite:///{tmp_path / 'fleet.db'}")
+    migrate.upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The same test on the real Postgres and on the embedded SQLite."""
+    fixture = "pg_engine" if request.param == "postgres" else "sqlite_engine"
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fleet(engine: Engine) -> Iterator[Fleet]:
+    settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)), seed=7)
+    instance = bootstrap(settings, engine)
+    yield instance
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see none of the developer's FLEET_* variables or API keys."""
+    for name in list(os.environ):
+        if name.startswith("FLEET_") or name == "ANTHROPIC_API_KEY":
+            monkeypatch.delenv(name)

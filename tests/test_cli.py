@@ -1,0 +1,163 @@
+"""The ``fleet`` CLI through click's runner: tables for people, JSON for scripts, exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fleet.bootstrap import Fleet
+from fleet.cli import cli
+from fleet.personas import BUNDLED_DIR
+
+
+def run(fleet: Fleet | None, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), obj=fleet, input=input)
+
+
+def error_line(result: Result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_creating_listing_and_showing_agents(fleet: Fleet) -> None:
+    created = run(fleet, "agents", "create", "--persona", "indie_game_dev", "--count", "3", "--json")
+    assert created.exit_code == 0, created.output
+    data = json.loads(created.stdout)
+    assert (data["count"], data["started"]) == (3, 0)
+    table = run(fleet, "agents", "list")
+    assert table.exit_code == 0
+    assert "gamedev_" in table.stdout and "created" in table.stdout
+    listed = json.loads(run(fleet, "agents", "list", "--json").stdout)
+    assert [a["persona"] for a in listed] == ["indie_game_dev"] * 3
+    shown = json.loads(run(fleet, "agents", "show", listed[0]["handle"], "--json").stdout)
+    assert shown["id"] == listed[0]["id"]
+    human = run(fleet, "agents", "show", str(listed[0]["id"]))
+    assert listed[0]["handle"] in human.stdout
+
+
+def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start", "--interval", "1-3")
+    paused = run(fleet, "agents", "pause", "1", "--json")
+    assert json.loads(paused.stdout) == {"command": "pause", "changed": 1, "unchanged": 0}
+    resumed = run(fleet, "agents", "resume", "--all")
+    assert resumed.stdout.strip() == "resumed 1 agent(s); 1 left as they were"
+    stopped = run(fleet, "agents", "stop", "--persona", "ux_ui_designer")
+    assert stopped.stdout.strip() == "stopped 2 agent(s)"
+    counts = json.loads(run(fleet, "agents", "counts", "--json").stdout)
+    assert counts == {"ux_ui_designer": {"stopped": 2}}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["agents", "create", "--persona", "influencer", "--count", "2"], "unknown persona 'influencer'"),
+        (["agents", "create", "--persona", "ux_ui_designer", "--count", "0"], "count must be between 1"),
+        (["agents", "create", "--persona", "ux_ui_designer", "--count", "-5"], "count must be between 1"),
+        (["agents", "create", "--persona", "ux_ui_designer", "--count", "many"], "'many' is not a valid integer"),
+        (["agents", "create", "--persona", "ux_ui_designer", "--interval", "3-1"], "--interval '3-1'"),
+        (["agents", "create", "--persona", "ux_ui_designer", "--weights", "post"], "--weights 'post'"),
+        (["agents", "show", "12abc!"], "malformed agent reference '12abc!'"),
+        (["agents", "show", "424242"], "no agent '424242'"),
+        (["agents", "start", "7", "--all"], "name agents by id"),
+        (["agents", "list", "--status", "dreaming"], "unknown status 'dreaming'"),
+        (["agents", "list", "--persona", "nobody"], "unknown persona 'nobody'"),
+        (["personas", "show", "nobody"], "unknown persona 'nobody'"),
+        (["agents", "frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code_2_and_writes_nothing(
+    fleet: Fleet, args: list[str], message: str
+) -> None:
+    result = run(fleet, *args)
+    assert result.exit_code == 2, result.output
+    assert message in error_line(result)
+    assert result.stdout == ""
+    assert json.loads(run(fleet, "agents", "counts", "--json").stdout) == {}
+
+
+def test_delete_asks_for_confirmation_and_keeps_agents_when_refused(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2")
+    refused = run(fleet, "agents", "delete", "--all", input="n\n")
+    assert refused.exit_code == 1
+    assert "aborted" in refused.stderr
+    assert len(json.loads(run(fleet, "agents", "list", "--json").stdout)) == 2
+    confirmed = run(fleet, "agents", "delete", "1", input="y\n")
+    assert "deleted 1 agent(s)" in confirmed.stdout
+    forced = run(fleet, "agents", "delete", "--persona", "ux_ui_designer", "--yes")
+    assert "deleted 1 agent(s)" in forced.stdout
+    assert json.loads(run(fleet, "agents", "list", "--json").stdout) == []
+
+
+def test_personas_list_and_show(fleet: Fleet) -> None:
+    table = run(fleet, "personas", "list")
+    assert table.exit_code == 0
+    for slug in ("product_photographer", "social_media_marketer", "ux_ui_designer"):
+        assert slug in table.stdout
+    listed = json.loads(run(fleet, "personas", "list", "--json").stdout)
+    assert len(listed) == 6 and all(abs(sum(p["weights"].values()) - 1) < 1e-3 for p in listed)
+    shown = run(fleet, "personas", "show", "indie_game_dev")
+    assert "peak x3 18:00-02:00 fri,sat,sun" in shown.stdout
+    data = json.loads(run(fleet, "personas", "show", "indie_game_dev", "--json").stdout)
+    assert data["schedule"]["timezone"] == "America/Chicago"
+
+
+def test_personas_validate_accepts_good_files_and_refuses_bad_ones(tmp_path: Path) -> None:
+    good = run(None, "personas", "validate", str(BUNDLED_DIR))
+    assert good.exit_code == 0
+    assert good.stdout.count("ok ") == 6
+    bad = tmp_path / "ux_ui_designer.toml"
+    bad.write_text((BUNDLED_DIR / "ux_ui_designer.toml").read_text().replace("min_seconds = 60", "min_seconds = 600"))
+    result = run(None, "personas", "validate", str(bad), str(BUNDLED_DIR / "indie_game_dev.toml"))
+    assert result.exit_code == 2
+    assert f"refused {bad}: interval: min_seconds (600) is above max_seconds (300)" in result.stderr
+    assert "ok      " in result.stdout
+    report = json.loads(run(None, "personas", "validate", str(bad), "--json").stdout)
+    assert report[0]["problems"] == [{"field": "interval", "reason": "min_seconds (600) is above max_seconds (300)"}]
+
+
+def test_db_commands_report_and_move_the_revision(fleet: Fleet) -> None:
+    current = json.loads(run(fleet, "db", "current", "--json").stdout)
+    assert current["up_to_date"] is True
+    refused = run(fleet, "db", "downgrade", input="n\n")
+    assert refused.exit_code == 1
+    assert json.loads(run(fleet, "db", "current", "--json").stdout)["up_to_date"] is True
+
+
+def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
+    assert "database at revision 0001" in run(None, "db", "upgrade").stdout
+    down = run(None, "db", "downgrade", "--revision", "base", "--yes")
+    assert "base (empty)" in down.stdout
+    # The embedded database is brought up to date on first use by any other command.
+    created = run(None, "agents", "create", "--persona", "ux_ui_designer")
+    assert created.exit_code == 0, created.output
+
+
+def test_a_bad_setting_stops_the_cli_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_SEED", "lots")
+    result = run(None, "agents", "list")
+    assert result.exit_code == 2
+    assert "FLEET_SEED" in error_line(result)
+
+
+def test_a_server_database_behind_its_migrations_is_not_migrated_silently(postgres_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL, _pg_url
+
+    name = f"fleet_unmigrated_{tmp_path.name[-8:]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        monkeypatch.setenv("FLEET_DATABASE_URL", _pg_url(name))
+        result = run(None, "agents", "list")
+        assert result.exit_code == 2
+        assert "run `fleet db upgrade`" in error_line(result)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

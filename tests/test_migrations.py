@@ -1,0 +1,92 @@
+"""Every migration runs up and down on Postgres and SQLite, and matches the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect
+
+from fleet.db import migrate
+from fleet.db.engine import build_engine
+from fleet.db.models import Base
+from tests.conftest import PG_ADMIN_URL, _pg_url
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = build_engine(f"sqlite:///{tmp_path}/migrations.db")
+        yield engine
+        engine.dispose()
+        return
+    name = f"fleet_migrations_{abs(hash(request.node.nodeid)) % 10**8}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    engine = build_engine(_pg_url(name))
+    yield engine
+    engine.dispose()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _revisions(engine: Engine) -> list[str]:
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _diff(engine: Engine, metadata: MetaData) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def test_every_migration_runs_up_and_down_and_up_again(empty_engine: Engine) -> None:
+    revisions = _revisions(empty_engine)
+    assert revisions, "there is at least one migration"
+    for revision in revisions:
+        migrate.upgrade(empty_engine, revision)
+        assert migrate.current_revision(empty_engine) == revision
+    for previous in [*reversed(revisions[:-1]), None]:
+        migrate.downgrade(empty_engine, previous or "base")
+        assert migrate.current_revision(empty_engine) == previous
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+
+
+def test_the_models_and_the_migrations_agree(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    assert _diff(empty_engine, Base.metadata) == []
+
+
+def test_the_agreement_check_notices_a_column_the_migrations_lack(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    drifted = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(drifted)
+    drifted.tables["agents"].append_column(Column("mood", Integer, nullable=True))
+    diff = _diff(empty_engine, drifted)
+    assert any("mood" in str(change) for change in diff)
+
+
+def test_the_schema_carries_the_design_constraints(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    inspector = inspect(empty_engine)
+    unique = {
+        table: {tuple(c["column_names"]) for c in inspector.get_unique_constraints(table)}
+        for table in ("agents", "agent_activities", "engagements")
+    }
+    assert ("handle",) in unique["agents"]
+    assert ("idempotency_key",) in unique["agent_activities"]
+    assert ("agent_id", "post_id", "kind") in unique["engagements"]
+    due = next(ix for ix in inspector.get_indexes("agents") if ix["name"] == "ix_agents_due")
+    assert due["column_names"] == ["next_tick_at"]
+    where = (due.get("dialect_options") or {})
+    predicate = where.get("postgresql_where") or where.get("sqlite_where")
+    assert predicate is not None and "active" in str(predicate)

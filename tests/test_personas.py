@@ -1,0 +1,174 @@
+"""The six bundled personas carry REFERENCE.md's facts, and bad persona files are refused."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet.core.persona import Action
+from fleet.errors import PersonaFileError
+from fleet.personas import BUNDLED_DIR, PersonaCatalogue, load_persona
+
+# slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, interval, selection weight)
+FACTS: dict[str, tuple[str, str, list[tuple[str, str]], set[str], float, float, tuple[int, int], float]] = {
+    "product_photographer": ("professional", "America/New_York", [("09:00", "12:00"), ("13:00", "17:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.3, (60, 300), 1.5),
+    "social_media_marketer": ("trendy", "America/Los_Angeles", [("07:00", "09:00"), ("12:00", "14:00"), ("18:00", "22:00")], {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, 2.5, 0.5, (30, 90), 1.3),
+    "indie_game_dev": ("creative", "America/Chicago", [("18:00", "02:00")], {"fri", "sat", "sun"}, 3.0, 0.4, (60, 300), 1.0),
+    "data_visualization": ("analytical", "Europe/London", [("08:00", "12:00"), ("14:00", "18:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.2, (300, 900), 0.8),
+    "ai_art_enthusiast": ("experimental", "UTC", [("20:00", "04:00")], {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, 2.0, 0.7, (30, 90), 1.2),
+    "ux_ui_designer": ("minimal", "America/Los_Angeles", [("09:00", "12:00"), ("14:00", "18:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.3, (60, 300), 1.0),
+}
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> PersonaCatalogue:
+    return PersonaCatalogue.from_directory()
+
+
+def test_the_six_archetypes_ship_with_one_id_each(catalogue: PersonaCatalogue) -> None:
+    assert sorted(catalogue.slugs()) == sorted(FACTS)
+    for path in BUNDLED_DIR.glob("*.toml"):
+        assert load_persona(path).slug == path.stem
+
+
+@pytest.mark.parametrize("slug", sorted(FACTS))
+def test_each_persona_carries_the_reference_facts(catalogue: PersonaCatalogue, slug: str) -> None:
+    vibe, zone, windows, days, peak, off_peak, interval, selection = FACTS[slug]
+    persona = catalogue.get(slug)
+    assert persona.vibe == vibe
+    assert persona.schedule.timezone == zone
+    assert [(w.start, w.end) for w in persona.schedule.peaks] == windows
+    assert all(set(w.days) == days and w.multiplier == peak for w in persona.schedule.peaks)
+    assert persona.schedule.off_peak == off_peak
+    assert (persona.interval.min_seconds, persona.interval.max_seconds) == interval
+    assert persona.selection_weight == selection
+
+
+@pytest.mark.parametrize("slug", sorted(FACTS))
+def test_weights_are_normalised_with_every_action_possible(catalogue: PersonaCatalogue, slug: str) -> None:
+    probabilities = catalogue.get(slug).weights.normalised()
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert set(probabilities) == set(Action)
+    assert all(p > 0 for p in probabilities.values()), "every persona likes and browses too"
+    # Posting is the most expensive action: it never dominates.
+    assert probabilities[Action.POST] < 0.5
+
+
+def test_off_peak_hours_on_active_days_are_off_peak(catalogue: PersonaCatalogue) -> None:
+    profile = catalogue.get("product_photographer").schedule.weekly_profile()
+    tuesday_19h = 1 * 24 * 60 + 19 * 60
+    assert [m for a, b, m in profile if a <= tuesday_19h < b] == [0.3]
+
+
+def _bundled(slug: str) -> dict[str, Any]:
+    return tomllib.loads((BUNDLED_DIR / f"{slug}.toml").read_text())
+
+
+def _write(tmp_path: Path, data: dict[str, Any], slug: str = "product_photographer") -> Path:
+    lines: list[str] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    def emit(table: dict[str, Any], prefix: str) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))}
+        for key, v in scalars.items():
+            lines.append(f"{key} = {value(v)}")
+        for key, v in table.items():
+            name = f"{prefix}{key}"
+            if isinstance(v, dict):
+                lines.append(f"[{name}]")
+                emit(v, name + ".")
+            elif isinstance(v, list) and v and isinstance(v[0], dict):
+                for item in v:
+                    lines.append(f"[[{name}]]")
+                    emit(item, name + ".")
+
+    emit(data, "")
+    path = tmp_path / f"{slug}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_file_writer_used_below_round_trips_a_bundled_persona(tmp_path: Path) -> None:
+    assert load_persona(_write(tmp_path, _bundled("indie_game_dev"), "indie_game_dev")).slug == "indie_game_dev"
+
+
+def _refusal(tmp_path: Path, change: Any) -> PersonaFileError:
+    data = _bundled("product_photographer")
+    change(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(PersonaFileError) as raised:
+        load_persona(path)
+    assert str(path) in str(raised.value)
+    return raised.value
+
+
+def test_an_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d["weights"].update(dance=1.0))
+    assert ("weights.dance", "unknown field") in error.problems
+
+
+def test_weights_that_sum_to_zero_are_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "like": 0, "browse": 0}))
+    assert error.problems[0][0] == "weights"
+    assert "sum to zero" in error.problems[0][1]
+
+
+def test_an_unknown_timezone_is_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d["schedule"].update(timezone="Mars/Olympus_Mons"))
+    assert error.problems == [("schedule.timezone", "unknown IANA timezone 'Mars/Olympus_Mons'")]
+
+
+def test_overlapping_windows_are_refused_naming_both(tmp_path: Path) -> None:
+    def overlap(d: dict[str, Any]) -> None:
+        d["schedule"]["dormant"].append({"days": ["tue"], "start": "11:00", "end": "12:30"})
+
+    error = _refusal(tmp_path, overlap)
+    field, reason = error.problems[0]
+    assert field == "schedule"
+    assert "overlap" in reason and "tue 11:00" in reason
+
+
+def test_a_schedule_with_no_active_hour_in_a_week_is_refused(tmp_path: Path) -> None:
+    def asleep(d: dict[str, Any]) -> None:
+        d["schedule"]["peaks"] = []
+        d["schedule"]["off_peak"] = 0.0
+
+    error = _refusal(tmp_path, asleep)
+    assert error.problems == [("schedule", "the schedule has no active time in a week")]
+
+
+def test_an_interval_whose_min_is_above_its_max_is_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(interval={"min_seconds": 500, "max_seconds": 60}))
+    assert error.problems == [("interval", "min_seconds (500) is above max_seconds (60)")]
+
+
+def test_a_bad_clock_time_is_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d["schedule"]["peaks"][0].update(start="25:00"))
+    assert error.problems[0][0] == "schedule.peaks.0.start"
+
+
+def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("slug = [unclosed\n")
+    with pytest.raises(PersonaFileError, match="not valid TOML"):
+        load_persona(path)
+
+
+def test_two_personas_may_not_share_a_handle_prefix(catalogue: PersonaCatalogue) -> None:
+    one = catalogue.get("ux_ui_designer")
+    other = catalogue.get("product_photographer").model_copy(
+        update={"names": one.names}
+    )
+    with pytest.raises(PersonaFileError, match="names.handle_prefix"):
+        PersonaCatalogue([one, other])

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from fleet.errors import ConfigError
+from fleet.settings import Settings, load_settings
+
+
+def test_the_embedded_default_is_a_sqlite_file_in_the_user_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLEET_DATABASE_URL", raising=False)
+    settings = load_settings()
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("fleet.db")
+    assert settings.broker_url == "memory://"
+
+
+def test_nested_adapter_settings_are_read_with_a_double_underscore(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_LLM__MODEL", "claude-test")
+    monkeypatch.setenv("FLEET_DISPATCH__BATCH_SIZE", "250")
+    monkeypatch.setenv("FLEET_SEED", "42")
+    settings = load_settings()
+    assert settings.llm.model == "claude-test"
+    assert settings.dispatch.batch_size == 250
+    assert settings.seed == 42
+
+
+def test_a_plain_postgresql_url_is_given_the_psycopg_driver() -> None:
+    settings = Settings(database_url="postgresql://u@h/db")
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("FLEET_DATABASE_URL", "mysql://root@localhost/x", "FLEET_DATABASE_URL: must start with sqlite:///"),
+        ("FLEET_SEED", "abc", "FLEET_SEED: Input should be a valid integer"),
+        ("FLEET_SEED", "-1", "FLEET_SEED: Input should be greater than or equal to 0"),
+        ("FLEET_BROKER_URL", "kafka://x", "FLEET_BROKER_URL: must be a memory://"),
+        ("FLEET_REDIS_URL", "http://x", "FLEET_REDIS_URL: URL scheme should be"),
+        ("FLEET_DISPATCH__BATCH_SIZE", "0", "FLEET_DISPATCH__BATCH_SIZE: Input should be greater than or equal to 1"),
+        ("FLEET_PERSONAS_DIR", "/no/such/dir", "FLEET_PERSONAS_DIR: /no/such/dir is not a directory"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert expected in str(raised.value)
+
+
+def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret-123")
+    monkeypatch.setenv("FLEET_GALLERY__TOKEN", "gallery-secret-456")
+    settings = load_settings()
+    assert settings.anthropic_api_key is not None
+    assert settings.anthropic_api_key.get_secret_value() == "sk-ant-secret-123"
+    assert "sk-ant-secret-123" not in repr(settings)
+    assert "gallery-secret-456" not in repr(settings)
