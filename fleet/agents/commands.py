@@ -167,7 +167,7 @@ def create_agents(
 
 def _selected(
     session: Session, catalogue: PersonaCatalogue, selection: Selection
-) -> list[Row[Any]]:
+) -> list[Any]:
     """The selection's live agents, locked on Postgres; UnknownAgent if a named one is missing."""
     if selection.persona is not None:
         catalogue.get(selection.persona)
