@@ -42,25 +42,37 @@ def main() -> None:
         now = datetime.now(UTC)
         began = time.perf_counter()
         created = agents.create_agents(
-            fleet.sessions, fleet.personas, persona=args.persona, count=args.count,
-            fleet_seed=1, now=now,
+            fleet.sessions,
+            fleet.personas,
+            persona=args.persona,
+            count=args.count,
+            fleet_seed=1,
+            now=now,
         )
         create_seconds = time.perf_counter() - began
         began = time.perf_counter()
         started = agents.change_status(
-            fleet.sessions, fleet.personas, "start",
-            Selection(id_range=(created.first_id, created.last_id)), now=now,
+            fleet.sessions,
+            fleet.personas,
+            "start",
+            Selection(id_range=(created.first_id, created.last_id)),
+            now=now,
         )
         start_seconds = time.perf_counter() - began
-        print(json.dumps({
-            "benchmark": "create_agents",
-            "backend": "postgresql",
-            "agents": created.count,
-            "create_seconds": round(create_seconds, 3),
-            "create_agents_per_second": round(created.count / create_seconds),
-            "start_seconds": round(start_seconds, 3),
-            "start_agents_per_second": round(started.changed / start_seconds),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "benchmark": "create_agents",
+                    "backend": "postgresql",
+                    "agents": created.count,
+                    "create_seconds": round(create_seconds, 3),
+                    "create_agents_per_second": round(created.count / create_seconds),
+                    "start_seconds": round(start_seconds, 3),
+                    "start_agents_per_second": round(started.changed / start_seconds),
+                },
+                indent=2,
+            )
+        )
     finally:
         fleet.close()
         with psycopg.connect(ADMIN, autocommit=True) as admin:

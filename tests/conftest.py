@@ -20,7 +20,9 @@ from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _pg_url(database: str) -> str:
@@ -57,7 +59,9 @@ def pg_engine(postgres_database: str) -> Iterator[Engine]:
     finally:
         with engine.begin() as connection:
             connection.execute(
-                text("TRUNCATE agents, agent_activities, dead_letters, engagements RESTART IDENTITY CASCADE")
+                text(
+                    "TRUNCATE agents, agent_activities, dead_letters, engagements RESTART IDENTITY CASCADE"
+                )
             )
         engine.dispose()
 

@@ -17,10 +17,17 @@ from fleet.errors import InputError, UnknownAgent, UnknownPersona
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # a Tuesday
 
 
-def _create(fleet: Fleet, persona: str = "ux_ui_designer", count: int = 3, **extra: object) -> agents.Created:
+def _create(
+    fleet: Fleet, persona: str = "ux_ui_designer", count: int = 3, **extra: object
+) -> agents.Created:
     return agents.create_agents(
-        fleet.sessions, fleet.personas, persona=persona, count=count,
-        fleet_seed=fleet.settings.seed, now=NOW, **extra,  # type: ignore[arg-type]
+        fleet.sessions,
+        fleet.personas,
+        persona=persona,
+        count=count,
+        fleet_seed=fleet.settings.seed,
+        now=NOW,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -78,7 +85,9 @@ def test_an_agent_keeps_its_overrides(fleet: Fleet) -> None:
 
 def test_starting_gives_each_agent_a_first_tick_from_its_clock(fleet: Fleet) -> None:
     created = _create(fleet, persona="product_photographer", count=10)
-    result = agents.change_status(fleet.sessions, fleet.personas, "start", Selection(persona="product_photographer"), now=NOW)
+    result = agents.change_status(
+        fleet.sessions, fleet.personas, "start", Selection(persona="product_photographer"), now=NOW
+    )
     assert (result.changed, result.unchanged) == (10, 0)
     started = agents.list_agents(fleet.sessions, AgentFilter(status="active"))
     assert len(started) == 10
@@ -88,7 +97,13 @@ def test_starting_gives_each_agent_a_first_tick_from_its_clock(fleet: Fleet) -> 
         # Tuesday 10:00 in New York is a 2x peak: 60-300 s of active time is 30-150 s of wall time.
         assert NOW < agent.next_tick_at <= NOW + timedelta(seconds=150)
         assert clock.multiplier(agent.next_tick_at) > 0
-    again = agents.change_status(fleet.sessions, fleet.personas, "start", Selection(id_range=(created.first_id, created.last_id)), now=NOW)
+    again = agents.change_status(
+        fleet.sessions,
+        fleet.personas,
+        "start",
+        Selection(id_range=(created.first_id, created.last_id)),
+        now=NOW,
+    )
     assert (again.changed, again.unchanged) == (0, 10)
 
 
@@ -96,12 +111,16 @@ def test_pausing_stops_ticks_and_resuming_recomputes_them(fleet: Fleet) -> None:
     created = _create(fleet, count=2)
     ids = (str(created.first_id), str(created.last_id))
     agents.change_status(fleet.sessions, fleet.personas, "start", Selection(refs=ids), now=NOW)
-    paused = agents.change_status(fleet.sessions, fleet.personas, "pause", Selection(refs=ids[:1]), now=NOW)
+    paused = agents.change_status(
+        fleet.sessions, fleet.personas, "pause", Selection(refs=ids[:1]), now=NOW
+    )
     assert paused.changed == 1
     first = agents.get_agent(fleet.sessions, ids[0])
     assert (first.status, first.next_tick_at) == ("paused", None)
     later = NOW + timedelta(hours=3)
-    agents.change_status(fleet.sessions, fleet.personas, "resume", Selection(refs=ids[:1]), now=later)
+    agents.change_status(
+        fleet.sessions, fleet.personas, "resume", Selection(refs=ids[:1]), now=later
+    )
     resumed = agents.get_agent(fleet.sessions, ids[0])
     assert resumed.status == "active"
     assert resumed.next_tick_at is not None and resumed.next_tick_at > later
@@ -109,7 +128,9 @@ def test_pausing_stops_ticks_and_resuming_recomputes_them(fleet: Fleet) -> None:
 
 def test_resuming_an_agent_that_is_not_paused_leaves_it_as_it_was(fleet: Fleet) -> None:
     created = _create(fleet, count=1)
-    result = agents.change_status(fleet.sessions, fleet.personas, "resume", Selection(refs=(str(created.first_id),)), now=NOW)
+    result = agents.change_status(
+        fleet.sessions, fleet.personas, "resume", Selection(refs=(str(created.first_id),)), now=NOW
+    )
     assert (result.changed, result.unchanged) == (0, 1)
     assert agents.get_agent(fleet.sessions, str(created.first_id)).status == "created"
 
@@ -119,7 +140,9 @@ def test_stop_and_start_by_handle_and_for_everyone(fleet: Fleet) -> None:
     _create(fleet, persona="data_visualization", count=2)
     agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=NOW)
     handle = agents.list_agents(fleet.sessions, AgentFilter(persona="indie_game_dev"))[0].handle
-    stopped = agents.change_status(fleet.sessions, fleet.personas, "stop", Selection(refs=(handle,)), now=NOW)
+    stopped = agents.change_status(
+        fleet.sessions, fleet.personas, "stop", Selection(refs=(handle,)), now=NOW
+    )
     assert stopped.changed == 1
     assert agents.agent_counts(fleet.sessions) == {
         "data_visualization": {"active": 2},
@@ -130,7 +153,13 @@ def test_stop_and_start_by_handle_and_for_everyone(fleet: Fleet) -> None:
 def test_a_command_naming_an_unknown_agent_changes_nothing(fleet: Fleet) -> None:
     created = _create(fleet, count=1)
     with pytest.raises(UnknownAgent, match="999"):
-        agents.change_status(fleet.sessions, fleet.personas, "start", Selection(refs=(str(created.first_id), "999")), now=NOW)
+        agents.change_status(
+            fleet.sessions,
+            fleet.personas,
+            "start",
+            Selection(refs=(str(created.first_id), "999")),
+            now=NOW,
+        )
     assert agents.get_agent(fleet.sessions, str(created.first_id)).status == "created"
 
 
@@ -150,14 +179,22 @@ def test_a_selection_names_exactly_one_kind_of_target() -> None:
 def test_soft_deleted_agents_keep_their_handle_and_leave_the_listings(fleet: Fleet) -> None:
     created = _create(fleet, count=3)
     agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=NOW)
-    deleted = agents.delete_agents(fleet.sessions, fleet.personas, Selection(refs=(str(created.first_id),)), now=NOW)
+    deleted = agents.delete_agents(
+        fleet.sessions, fleet.personas, Selection(refs=(str(created.first_id),)), now=NOW
+    )
     assert deleted.changed == 1
     gone = agents.get_agent(fleet.sessions, str(created.first_id))
     assert (gone.status, gone.next_tick_at, gone.deleted_at) == ("deleted", None, NOW)
     assert len(agents.list_agents(fleet.sessions, AgentFilter())) == 2
     assert len(agents.list_agents(fleet.sessions, AgentFilter(status="deleted"))) == 1
     with pytest.raises(UnknownAgent):
-        agents.change_status(fleet.sessions, fleet.personas, "start", Selection(refs=(str(created.first_id),)), now=NOW)
+        agents.change_status(
+            fleet.sessions,
+            fleet.personas,
+            "start",
+            Selection(refs=(str(created.first_id),)),
+            now=NOW,
+        )
     # The deleted agent's handle is never handed out again.
     assert _create(fleet, count=1).first_index == 3
 

@@ -24,7 +24,9 @@ def error_line(result: Result) -> str:
 
 
 def test_creating_listing_and_showing_agents(fleet: Fleet) -> None:
-    created = run(fleet, "agents", "create", "--persona", "indie_game_dev", "--count", "3", "--json")
+    created = run(
+        fleet, "agents", "create", "--persona", "indie_game_dev", "--count", "3", "--json"
+    )
     assert created.exit_code == 0, created.output
     data = json.loads(created.stdout)
     assert (data["count"], data["started"]) == (3, 0)
@@ -40,7 +42,18 @@ def test_creating_listing_and_showing_agents(fleet: Fleet) -> None:
 
 
 def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
-    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start", "--interval", "1-3")
+    run(
+        fleet,
+        "agents",
+        "create",
+        "--persona",
+        "ux_ui_designer",
+        "--count",
+        "2",
+        "--start",
+        "--interval",
+        "1-3",
+    )
     paused = run(fleet, "agents", "pause", "1", "--json")
     assert json.loads(paused.stdout) == {"command": "pause", "changed": 1, "unchanged": 0}
     resumed = run(fleet, "agents", "resume", "--all")
@@ -54,12 +67,30 @@ def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["agents", "create", "--persona", "influencer", "--count", "2"], "unknown persona 'influencer'"),
-        (["agents", "create", "--persona", "ux_ui_designer", "--count", "0"], "count must be between 1"),
-        (["agents", "create", "--persona", "ux_ui_designer", "--count", "-5"], "count must be between 1"),
-        (["agents", "create", "--persona", "ux_ui_designer", "--count", "many"], "'many' is not a valid integer"),
-        (["agents", "create", "--persona", "ux_ui_designer", "--interval", "3-1"], "--interval '3-1'"),
-        (["agents", "create", "--persona", "ux_ui_designer", "--weights", "post"], "--weights 'post'"),
+        (
+            ["agents", "create", "--persona", "influencer", "--count", "2"],
+            "unknown persona 'influencer'",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--count", "0"],
+            "count must be between 1",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--count", "-5"],
+            "count must be between 1",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--count", "many"],
+            "'many' is not a valid integer",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--interval", "3-1"],
+            "--interval '3-1'",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--weights", "post"],
+            "--weights 'post'",
+        ),
         (["agents", "show", "12abc!"], "malformed agent reference '12abc!'"),
         (["agents", "show", "424242"], "no agent '424242'"),
         (["agents", "start", "7", "--all"], "name agents by id"),
@@ -110,13 +141,19 @@ def test_personas_validate_accepts_good_files_and_refuses_bad_ones(tmp_path: Pat
     assert good.exit_code == 0
     assert good.stdout.count("ok ") == 6
     bad = tmp_path / "ux_ui_designer.toml"
-    bad.write_text((BUNDLED_DIR / "ux_ui_designer.toml").read_text().replace("min_seconds = 60", "min_seconds = 600"))
+    bad.write_text(
+        (BUNDLED_DIR / "ux_ui_designer.toml")
+        .read_text()
+        .replace("min_seconds = 60", "min_seconds = 600")
+    )
     result = run(None, "personas", "validate", str(bad), str(BUNDLED_DIR / "indie_game_dev.toml"))
     assert result.exit_code == 2
     assert f"refused {bad}: interval: min_seconds (600) is above max_seconds (300)" in result.stderr
     assert "ok      " in result.stdout
     report = json.loads(run(None, "personas", "validate", str(bad), "--json").stdout)
-    assert report[0]["problems"] == [{"field": "interval", "reason": "min_seconds (600) is above max_seconds (300)"}]
+    assert report[0]["problems"] == [
+        {"field": "interval", "reason": "min_seconds (600) is above max_seconds (300)"}
+    ]
 
 
 def test_db_commands_report_and_move_the_revision(fleet: Fleet) -> None:
@@ -127,7 +164,9 @@ def test_db_commands_report_and_move_the_revision(fleet: Fleet) -> None:
     assert json.loads(run(fleet, "db", "current", "--json").stdout)["up_to_date"] is True
 
 
-def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
     assert "database at revision 0001" in run(None, "db", "upgrade").stdout
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
@@ -144,7 +183,9 @@ def test_a_bad_setting_stops_the_cli_naming_the_variable(monkeypatch: pytest.Mon
     assert "FLEET_SEED" in error_line(result)
 
 
-def test_a_server_database_behind_its_migrations_is_not_migrated_silently(postgres_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_server_database_behind_its_migrations_is_not_migrated_silently(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import psycopg
 
     from tests.conftest import PG_ADMIN_URL, _pg_url

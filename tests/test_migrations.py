@@ -87,6 +87,6 @@ def test_the_schema_carries_the_design_constraints(empty_engine: Engine) -> None
     assert ("agent_id", "post_id", "kind") in unique["engagements"]
     due = next(ix for ix in inspector.get_indexes("agents") if ix["name"] == "ix_agents_due")
     assert due["column_names"] == ["next_tick_at"]
-    where = (due.get("dialect_options") or {})
+    where = due.get("dialect_options") or {}
     predicate = where.get("postgresql_where") or where.get("sqlite_where")
     assert predicate is not None and "active" in str(predicate)

@@ -13,13 +13,69 @@ from fleet.errors import PersonaFileError
 from fleet.personas import BUNDLED_DIR, PersonaCatalogue, load_persona
 
 # slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, interval, selection weight)
-FACTS: dict[str, tuple[str, str, list[tuple[str, str]], set[str], float, float, tuple[int, int], float]] = {
-    "product_photographer": ("professional", "America/New_York", [("09:00", "12:00"), ("13:00", "17:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.3, (60, 300), 1.5),
-    "social_media_marketer": ("trendy", "America/Los_Angeles", [("07:00", "09:00"), ("12:00", "14:00"), ("18:00", "22:00")], {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, 2.5, 0.5, (30, 90), 1.3),
-    "indie_game_dev": ("creative", "America/Chicago", [("18:00", "02:00")], {"fri", "sat", "sun"}, 3.0, 0.4, (60, 300), 1.0),
-    "data_visualization": ("analytical", "Europe/London", [("08:00", "12:00"), ("14:00", "18:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.2, (300, 900), 0.8),
-    "ai_art_enthusiast": ("experimental", "UTC", [("20:00", "04:00")], {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, 2.0, 0.7, (30, 90), 1.2),
-    "ux_ui_designer": ("minimal", "America/Los_Angeles", [("09:00", "12:00"), ("14:00", "18:00")], {"mon", "tue", "wed", "thu", "fri"}, 2.0, 0.3, (60, 300), 1.0),
+FACTS: dict[
+    str, tuple[str, str, list[tuple[str, str]], set[str], float, float, tuple[int, int], float]
+] = {
+    "product_photographer": (
+        "professional",
+        "America/New_York",
+        [("09:00", "12:00"), ("13:00", "17:00")],
+        {"mon", "tue", "wed", "thu", "fri"},
+        2.0,
+        0.3,
+        (60, 300),
+        1.5,
+    ),
+    "social_media_marketer": (
+        "trendy",
+        "America/Los_Angeles",
+        [("07:00", "09:00"), ("12:00", "14:00"), ("18:00", "22:00")],
+        {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
+        2.5,
+        0.5,
+        (30, 90),
+        1.3,
+    ),
+    "indie_game_dev": (
+        "creative",
+        "America/Chicago",
+        [("18:00", "02:00")],
+        {"fri", "sat", "sun"},
+        3.0,
+        0.4,
+        (60, 300),
+        1.0,
+    ),
+    "data_visualization": (
+        "analytical",
+        "Europe/London",
+        [("08:00", "12:00"), ("14:00", "18:00")],
+        {"mon", "tue", "wed", "thu", "fri"},
+        2.0,
+        0.2,
+        (300, 900),
+        0.8,
+    ),
+    "ai_art_enthusiast": (
+        "experimental",
+        "UTC",
+        [("20:00", "04:00")],
+        {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
+        2.0,
+        0.7,
+        (30, 90),
+        1.2,
+    ),
+    "ux_ui_designer": (
+        "minimal",
+        "America/Los_Angeles",
+        [("09:00", "12:00"), ("14:00", "18:00")],
+        {"mon", "tue", "wed", "thu", "fri"},
+        2.0,
+        0.3,
+        (60, 300),
+        1.0,
+    ),
 }
 
 
@@ -48,7 +104,9 @@ def test_each_persona_carries_the_reference_facts(catalogue: PersonaCatalogue, s
 
 
 @pytest.mark.parametrize("slug", sorted(FACTS))
-def test_weights_are_normalised_with_every_action_possible(catalogue: PersonaCatalogue, slug: str) -> None:
+def test_weights_are_normalised_with_every_action_possible(
+    catalogue: PersonaCatalogue, slug: str
+) -> None:
     probabilities = catalogue.get(slug).weights.normalised()
     assert sum(probabilities.values()) == pytest.approx(1.0)
     assert set(probabilities) == set(Action)
@@ -80,7 +138,12 @@ def _write(tmp_path: Path, data: dict[str, Any], slug: str = "product_photograph
         return repr(v)
 
     def emit(table: dict[str, Any], prefix: str) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))}
+        scalars = {
+            k: v
+            for k, v in table.items()
+            if not isinstance(v, dict)
+            and not (isinstance(v, list) and v and isinstance(v[0], dict))
+        }
         for key, v in scalars.items():
             lines.append(f"{key} = {value(v)}")
         for key, v in table.items():
@@ -100,7 +163,10 @@ def _write(tmp_path: Path, data: dict[str, Any], slug: str = "product_photograph
 
 
 def test_the_file_writer_used_below_round_trips_a_bundled_persona(tmp_path: Path) -> None:
-    assert load_persona(_write(tmp_path, _bundled("indie_game_dev"), "indie_game_dev")).slug == "indie_game_dev"
+    assert (
+        load_persona(_write(tmp_path, _bundled("indie_game_dev"), "indie_game_dev")).slug
+        == "indie_game_dev"
+    )
 
 
 def _refusal(tmp_path: Path, change: Any) -> PersonaFileError:
@@ -119,7 +185,9 @@ def test_an_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
 
 
 def test_weights_that_sum_to_zero_are_refused(tmp_path: Path) -> None:
-    error = _refusal(tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "like": 0, "browse": 0}))
+    error = _refusal(
+        tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "like": 0, "browse": 0})
+    )
     assert error.problems[0][0] == "weights"
     assert "sum to zero" in error.problems[0][1]
 
@@ -167,8 +235,6 @@ def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
 
 def test_two_personas_may_not_share_a_handle_prefix(catalogue: PersonaCatalogue) -> None:
     one = catalogue.get("ux_ui_designer")
-    other = catalogue.get("product_photographer").model_copy(
-        update={"names": one.names}
-    )
-    with pytest.raises(PersonaFileError, match="names.handle_prefix"):
+    other = catalogue.get("product_photographer").model_copy(update={"names": one.names})
+    with pytest.raises(PersonaFileError, match=r"names\.handle_prefix"):
         PersonaCatalogue([one, other])

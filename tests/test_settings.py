@@ -6,7 +6,9 @@ from fleet.errors import ConfigError
 from fleet.settings import Settings, load_settings
 
 
-def test_the_embedded_default_is_a_sqlite_file_in_the_user_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_embedded_default_is_a_sqlite_file_in_the_user_data_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("FLEET_DATABASE_URL", raising=False)
     settings = load_settings()
     assert settings.database_url.startswith("sqlite:///")
@@ -14,7 +16,9 @@ def test_the_embedded_default_is_a_sqlite_file_in_the_user_data_directory(monkey
     assert settings.broker_url == "memory://"
 
 
-def test_nested_adapter_settings_are_read_with_a_double_underscore(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nested_adapter_settings_are_read_with_a_double_underscore(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("FLEET_LLM__MODEL", "claude-test")
     monkeypatch.setenv("FLEET_DISPATCH__BATCH_SIZE", "250")
     monkeypatch.setenv("FLEET_SEED", "42")
@@ -32,13 +36,25 @@ def test_a_plain_postgresql_url_is_given_the_psycopg_driver() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("FLEET_DATABASE_URL", "mysql://root@localhost/x", "FLEET_DATABASE_URL: must start with sqlite:///"),
+        (
+            "FLEET_DATABASE_URL",
+            "mysql://root@localhost/x",
+            "FLEET_DATABASE_URL: must start with sqlite:///",
+        ),
         ("FLEET_SEED", "abc", "FLEET_SEED: Input should be a valid integer"),
         ("FLEET_SEED", "-1", "FLEET_SEED: Input should be greater than or equal to 0"),
         ("FLEET_BROKER_URL", "kafka://x", "FLEET_BROKER_URL: must be a memory://"),
         ("FLEET_REDIS_URL", "http://x", "FLEET_REDIS_URL: URL scheme should be"),
-        ("FLEET_DISPATCH__BATCH_SIZE", "0", "FLEET_DISPATCH__BATCH_SIZE: Input should be greater than or equal to 1"),
-        ("FLEET_PERSONAS_DIR", "/no/such/dir", "FLEET_PERSONAS_DIR: /no/such/dir is not a directory"),
+        (
+            "FLEET_DISPATCH__BATCH_SIZE",
+            "0",
+            "FLEET_DISPATCH__BATCH_SIZE: Input should be greater than or equal to 1",
+        ),
+        (
+            "FLEET_PERSONAS_DIR",
+            "/no/such/dir",
+            "FLEET_PERSONAS_DIR: /no/such/dir is not a directory",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(

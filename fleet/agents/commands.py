@@ -165,9 +165,7 @@ def create_agents(
     return Created(persona, count, first, first + count - 1, first_id, last_id)
 
 
-def _selected(
-    session: Session, catalogue: PersonaCatalogue, selection: Selection
-) -> list[Any]:
+def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selection) -> list[Any]:
     """The selection's live agents, locked on Postgres; UnknownAgent if a named one is missing."""
     if selection.persona is not None:
         catalogue.get(selection.persona)

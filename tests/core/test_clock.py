@@ -153,7 +153,7 @@ def test_next_tick_crosses_midnight_the_weeks_end_and_a_dormant_night() -> None:
     after = datetime(2026, 1, 11, 23, 0, tzinfo=CHICAGO)
     u = (3 * 3.0 + 2 * 0.4 + 1 * 0.4) * HOUR
     assert c.next_tick(after, u) == datetime(2026, 1, 12, 11, 0, tzinfo=CHICAGO)
-    assert c.active_seconds(after, datetime(2026, 1, 12, 11, 0, tzinfo=CHICAGO)) == u
+    assert c.active_seconds(after, datetime(2026, 1, 12, 11, 0, tzinfo=CHICAGO)) == pytest.approx(u)
 
 
 def test_an_integral_reached_exactly_where_a_dormant_window_begins_stays_awake() -> None:
@@ -549,7 +549,7 @@ def test_tick_rng_is_keyed_by_whole_utc_seconds_and_not_by_the_process_hash_seed
     assert tick_rng(42, due + timedelta(seconds=1)).random() not in values
     assert tick_rng(43, due).random() not in values
     # A golden value: Python's salted hash() would change it from one process to the next.
-    assert values == {0.9405282003547015}
+    assert values == {0.746196241558685}
 
 
 def test_draw_interval_stays_within_bounds_and_centres_on_the_mean() -> None:

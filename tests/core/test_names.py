@@ -37,7 +37,9 @@ def test_the_same_seed_gives_the_same_identity(slug: str, fleet_seed: int, index
     a=st.integers(0, SUFFIX_SPACE - 1),
     b=st.integers(0, SUFFIX_SPACE - 1),
 )
-def test_distinct_indices_never_share_a_handle_suffix(slug: str, fleet_seed: int, a: int, b: int) -> None:
+def test_distinct_indices_never_share_a_handle_suffix(
+    slug: str, fleet_seed: int, a: int, b: int
+) -> None:
     if a != b:
         assert handle_suffix(fleet_seed, slug, a) != handle_suffix(fleet_seed, slug, b)
 
