@@ -18,6 +18,7 @@ from pydantic import (
     UrlConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,6 +62,29 @@ class DispatchSettings(_Nested):
     max_batches_per_cycle: int = Field(default=20, ge=1)
 
 
+class TaskSettings(_Nested):
+    """Celery task limits; all well below the broker's visibility timeout."""
+
+    soft_time_limit_seconds: float = Field(default=60.0, gt=0)
+    time_limit_seconds: float = Field(default=90.0, gt=0)
+    visibility_timeout_seconds: float = Field(default=3600.0, gt=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=50)
+    tick_batch_size: int = Field(default=100, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> TaskSettings:
+        if (
+            not self.soft_time_limit_seconds
+            < self.time_limit_seconds
+            < self.visibility_timeout_seconds
+        ):
+            raise ValueError(
+                "need soft_time_limit_seconds < time_limit_seconds < visibility_timeout_seconds"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -74,12 +98,14 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     broker_url: str = "memory://"
     redis_url: RedisUrl = AnyUrl("redis://127.0.0.1:6379/0")
+    broker_key_prefix: str = Field(default="", max_length=64)
     seed: int = Field(default=1, ge=0, lt=2**63)
     personas_dir: Path | None = None
     anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
     gallery: GallerySettings = GallerySettings()
     llm: LLMSettings = LLMSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    tasks: TaskSettings = TaskSettings()
 
     @field_validator("database_url")
     @classmethod

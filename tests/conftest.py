@@ -96,3 +96,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("FLEET_") or name == "ANTHROPIC_API_KEY":
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def pg_fleet(pg_engine: Engine) -> Fleet:
+    """A Fleet on the real Postgres only, for what only Postgres does (SKIP LOCKED, COPY)."""
+    url = pg_engine.url.render_as_string(hide_password=False)
+    return bootstrap(Settings(database_url=url, seed=7), pg_engine)

@@ -1,16 +1,44 @@
-"""When an agent ticks next: its persona's clock, its own interval, its own seeded draw."""
+"""When an agent ticks next: its persona's clock, its own interval, its own seeded draw.
+
+The draw is a pure function of (agent seed, whole UTC second it is counted from), so
+a replay, a second dispatcher or a restart computes the same next tick. It is hashed
+straight from blake2b rather than through ``random.Random``: the dispatcher does this
+ten thousand times a second, and seeding a Random costs more than the whole walk.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import math
+from datetime import UTC, datetime
 
-from fleet.core.clock import ActivityClock, draw_interval, tick_rng
+from fleet.core.clock import ActivityClock
 from fleet.core.persona import Interval
+
+_UNIT = float(1 << 53)
+
+
+def tick_unit(agent_seed: int, epoch_second: int) -> float:
+    """A uniform number in [0, 1) from (agent seed, whole UTC second)."""
+    digest = hashlib.blake2b(f"{agent_seed}:{epoch_second}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 11) / _UNIT
+
+
+def next_tick_epoch(
+    clock: ActivityClock, agent_seed: int, min_seconds: float, max_seconds: float, after: float
+) -> float:
+    """The agent's next tick after epoch ``after``: same inputs, same answer."""
+    unit = tick_unit(agent_seed, math.floor(after))
+    return clock.next_tick_epoch(after, min_seconds + (max_seconds - min_seconds) * unit)
 
 
 def next_tick_after(
     clock: ActivityClock, agent_seed: int, interval: Interval, after: datetime
 ) -> datetime:
-    """The agent's next tick after ``after``: the same inputs always give the same time."""
-    rng = tick_rng(agent_seed, after)
-    return clock.next_tick(after, draw_interval(interval, rng))
+    """The agent's next tick after ``after`` (aware), as an aware UTC datetime."""
+    if after.tzinfo is None:
+        raise ValueError(f"naive datetime {after.isoformat()}: give a timezone-aware datetime")
+    epoch = next_tick_epoch(
+        clock, agent_seed, interval.min_seconds, interval.max_seconds, after.timestamp()
+    )
+    return datetime.fromtimestamp(epoch, UTC)
