@@ -1,6 +1,7 @@
 """The agents context: its gateway. Commands write, queries read; callers use only this."""
 
 from fleet.agents.commands import TRANSITIONS, change_status, create_agents, delete_agents
+from fleet.agents.heartbeat import Decision, DispatchReport, Tick, decide_ticks, dispatch_due
 from fleet.agents.queries import AgentFilter, agent_counts, get_agent, list_agents
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
@@ -10,12 +11,17 @@ __all__ = [
     "AgentFilter",
     "AgentView",
     "Created",
+    "Decision",
+    "DispatchReport",
     "Selection",
+    "Tick",
     "Transition",
     "agent_counts",
     "change_status",
     "create_agents",
+    "decide_ticks",
     "delete_agents",
+    "dispatch_due",
     "get_agent",
     "list_agents",
     "parse_ref",

@@ -10,6 +10,7 @@ import click
 from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.personas import personas
+from fleet.cli.schedule import schedule
 from fleet.errors import ConflictError, FleetError, InputError
 
 
@@ -44,6 +45,7 @@ def cli() -> None:
 cli.add_command(db)
 cli.add_command(personas)
 cli.add_command(agents)
+cli.add_command(schedule)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from fleet import agents as ctx_agents
@@ -9,7 +11,7 @@ from fleet.agents import AgentFilter, Selection
 from fleet.agents.commands import utcnow
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table, when
-from fleet.errors import InputError
+from fleet.errors import ConflictError, InputError
 
 
 def _interval(value: str | None) -> tuple[float, float] | None:
@@ -248,3 +250,38 @@ def delete(
         click.confirm(f"Delete {what}?", abort=True)
     result = ctx_agents.delete_agents(fleet.sessions, fleet.personas, selection, now=utcnow())
     click.echo(f"deleted {result.changed} agent(s)")
+
+
+@agents.command()
+@click.argument("ref")
+@json_option
+@click.pass_context
+def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Force a tick now: decide the agent's action and record it."""
+    fleet = fleet_of(ctx)
+    agent = ctx_agents.get_agent(fleet.sessions, ref)
+    if agent.status != "active":
+        raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
+    now = utcnow()
+    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    decisions = ctx_agents.decide_ticks(
+        fleet.sessions, fleet.personas, [(agent.id, int(now.timestamp()))], now=now, lease=lease
+    )
+    if not decisions:
+        raise ConflictError(f"agent {agent.handle} is no longer active")
+    decision = decisions[0]
+    if as_json:
+        print_json(
+            {
+                "agent_id": decision.agent_id,
+                "due_at": decision.due_at,
+                "action": decision.action,
+                "idempotency_key": decision.idempotency_key,
+                "activity_id": decision.activity_id,
+                "new": decision.new,
+            }
+        )
+    else:
+        click.echo(
+            f"{agent.handle} decided to {decision.action} (activity {decision.activity_id}, key {decision.idempotency_key})"
+        )
