@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -212,9 +213,10 @@ def test_peak_hours_stay_at_the_same_local_clock_time_across_a_dst_change(
         assert c.multiplier(datetime(*day, early, 30, tzinfo=zone)) == off_peak
         assert c.multiplier(datetime(*day, 12, 30, tzinfo=zone)) == off_peak
     # The offsets really differ on the two Mondays: the same wall time is another UTC hour.
-    assert datetime(*before, 9, 30, tzinfo=zone).utcoffset() != datetime(
-        *after, 9, 30, tzinfo=zone
-    ).utcoffset()
+    assert (
+        datetime(*before, 9, 30, tzinfo=zone).utcoffset()
+        != datetime(*after, 9, 30, tzinfo=zone).utcoffset()
+    )
 
 
 @pytest.mark.parametrize(
@@ -275,7 +277,7 @@ def test_each_compiled_week_is_gap_free_and_holds_the_weeks_active_time() -> Non
         pieces = c.pieces(index)
         assert pieces[0][0] == index * WEEK_SECONDS + 4 * 86400
         assert pieces[-1][1] == pieces[0][0] + WEEK_SECONDS
-        assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
         total = sum((b - a) * m for a, b, m in pieces)
         # A UTC week and a local week differ only by a shifted, skipped or repeated hour.
         assert abs(total - weekly) <= 3.0 * HOUR
@@ -336,7 +338,7 @@ schedules = st.one_of(
 instants = st.floats(978_307_200.0, 4_102_444_800.0)
 intervals = st.floats(1.0, 3_000_000.0)
 PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
 )
 
 
@@ -379,7 +381,7 @@ def test_next_tick_is_monotone_in_the_interval(
     assert c.next_tick_epoch(after, low) <= c.next_tick_epoch(after, high)
 
 
-@PROPERTY
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     schedule=schedules,
     after=st.datetimes(datetime(2001, 1, 1), datetime(2099, 1, 1), timezones=st.just(UTC)),
@@ -408,12 +410,16 @@ def test_active_seconds_agree_with_a_minute_by_minute_sum(
     assert actual == pytest.approx(expected, rel=1e-9, abs=1e-5)
 
 
+spans = st.floats(0.0, 3.0 * WEEK_SECONDS)
+
+
 @PROPERTY
-@given(schedule=schedules, a=instants, b=instants, c=instants)
+@given(schedule=schedules, a=instants, ab=spans, bc=spans)
 def test_active_seconds_add_up_over_adjacent_spans(
-    schedule: Schedule, a: float, b: float, c: float
+    schedule: Schedule, a: float, ab: float, bc: float
 ) -> None:
     clk = clock_for(schedule)
+    b, c = a + ab, a + ab + bc
     whole = clk.active_seconds_epoch(a, c)
     parts = clk.active_seconds_epoch(a, b) + clk.active_seconds_epoch(b, c)
     assert parts == pytest.approx(whole, rel=1e-9, abs=1e-3)
@@ -423,7 +429,7 @@ def test_active_seconds_add_up_over_adjacent_spans(
 
 SIM_START = datetime(2026, 3, 2, tzinfo=UTC)  # spans the US (03-08) and UK (03-29) changes
 SIM_END = SIM_START + timedelta(weeks=4)
-TICKS_PER_PERSONA = 40_000
+TICKS_PER_PERSONA = 30_000
 
 
 def hour_of_week(zone: ZoneInfo, epoch: float) -> int:

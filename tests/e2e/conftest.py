@@ -1,0 +1,92 @@
+"""Real Celery worker and beat processes on the real Redis, each run under its own key prefix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+REDIS_URL = os.environ.get("FLEET_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.2) -> None:
+    """Poll ``condition`` until it holds, or fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis, deleted afterwards."""
+    prefix = f"fleet-test-{uuid.uuid4().hex[:10]}:"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    yield prefix
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+class Processes:
+    """Worker and beat subprocesses, stopped at the end of the test."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.running.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_all(self) -> None:
+        for process in reversed(self.running):
+            self.stop(process)
+
+
+@pytest.fixture
+def processes(tmp_path: Path, postgres_database: str, redis_prefix: str) -> Iterator[Processes]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLEET_")},
+        "FLEET_DATABASE_URL": postgres_database,
+        "FLEET_BROKER_URL": REDIS_URL,
+        "FLEET_REDIS_URL": REDIS_URL,
+        "FLEET_BROKER_KEY_PREFIX": redis_prefix,
+        "FLEET_SEED": "7",
+        "FLEET_PERSONAS_DIR": str(Path(__file__).parent / "personas"),
+    }
+    running = Processes(env, tmp_path)
+    yield running
+    running.stop_all()
