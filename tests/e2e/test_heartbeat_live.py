@@ -45,7 +45,11 @@ def test_200_agents_tick_as_their_schedules_predict(
     processes: Processes, postgres_database: str, pg_engine: Engine, redis_prefix: str
 ) -> None:
     settings = Settings(
-        database_url=postgres_database, broker_url=REDIS_URL, broker_key_prefix=redis_prefix, seed=7
+        database_url=postgres_database,
+        broker_url=REDIS_URL,
+        broker_key_prefix=redis_prefix,
+        seed=7,
+        personas_dir=PERSONAS,
     )
     fleet = bootstrap(settings, pg_engine)
     now = datetime.now(UTC)
@@ -54,7 +58,7 @@ def test_200_agents_tick_as_their_schedules_predict(
             fleet.sessions,
             fleet.personas,
             persona=slug,
-            count=34 if slug != "ux_ui_designer" else 30,
+            count=100,
             fleet_seed=7,
             now=now,
             interval=INTERVAL,
@@ -107,7 +111,6 @@ def test_200_agents_tick_as_their_schedules_predict(
     wait_for(lambda: queue.llen(f"{redis_prefix}ticks") == 0, 60, "the ticks queue to drain")
     counted = decided()
     expected_total = sum(predicted.values())
-    print("DEBUG", sorted(Counter(predicted.values()).items()), sorted(Counter(counted.values()).items()), start, [r.next_tick_at for r in initial[:3]])
     assert expected_total > 1000, "the run is long enough for every agent to tick several times"
     off = {
         agent_id: (counted[agent_id], want)
