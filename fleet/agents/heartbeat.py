@@ -66,15 +66,17 @@ def _claim(connection: Connection, now: float, limit: int) -> list[Any]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(connection.execute(statement))
+    return connection.execute(statement).all()
 
 
-def _advance(connection: Connection, ids: list[int], ticks: list[datetime]) -> None:
+def _advance(connection: Connection, ids: list[int], ticks: list[float]) -> None:
     if connection.dialect.name == "postgresql":
+        # Epoch doubles, turned into timestamps by the server: cheaper to send than datetimes.
         connection.execute(
             text(
-                "UPDATE agents SET next_tick_at = v.tick FROM unnest(CAST(:ids AS bigint[]), "
-                "CAST(:ticks AS timestamptz[])) AS v(id, tick) WHERE agents.id = v.id"
+                "UPDATE agents SET next_tick_at = to_timestamp(v.tick) FROM unnest("
+                "CAST(:ids AS bigint[]), CAST(:ticks AS double precision[])) AS v(id, tick) "
+                "WHERE agents.id = v.id"
             ),
             {"ids": ids, "ticks": ticks},
         )
@@ -83,7 +85,10 @@ def _advance(connection: Connection, ids: list[int], ticks: list[datetime]) -> N
         update(_AGENTS)
         .where(_AGENTS.c.id == bindparam("agent_id"))
         .values(next_tick_at=bindparam("tick")),
-        [{"agent_id": agent_id, "tick": tick} for agent_id, tick in zip(ids, ticks, strict=True)],
+        [
+            {"agent_id": agent_id, "tick": datetime.fromtimestamp(tick, UTC)}
+            for agent_id, tick in zip(ids, ticks, strict=True)
+        ],
     )
 
 
@@ -118,12 +123,12 @@ def dispatch_due(
             if not rows:
                 break
             ids: list[int] = []
-            nexts: list[datetime] = []
+            nexts: list[float] = []
             ticks: list[Tick] = []
             for row in rows:
                 due = row.next_tick_at.timestamp()
                 ids.append(row.id)
-                nexts.append(datetime.fromtimestamp(next_tick_for(catalogue, row, due, now), UTC))
+                nexts.append(next_tick_for(catalogue, row, due, now))
                 ticks.append((row.id, math.floor(due)))
                 report.lags.append(now - due)
             _advance(connection, ids, nexts)
