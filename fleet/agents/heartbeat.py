@@ -47,7 +47,7 @@ class DispatchReport:
         return max(self.lags, default=0.0)
 
 
-def _claim(connection: Connection, now: float, limit: int) -> list[Any]:
+def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     statement = (
         select(
             Agent.id,
