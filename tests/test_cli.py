@@ -202,3 +202,76 @@ def test_a_server_database_behind_its_migrations_is_not_migrated_silently(
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_schedule_preview_shows_a_week_of_local_hours(fleet: Fleet) -> None:
+    table = run(
+        fleet, "schedule", "preview", "--persona", "indie_game_dev", "--start", "2026-11-16"
+    )
+    assert table.exit_code == 0, table.output
+    assert "Mon 11-16" in table.stdout and "Sun 11-22" in table.stdout
+    data = json.loads(
+        run(
+            fleet,
+            "schedule",
+            "preview",
+            "--persona",
+            "indie_game_dev",
+            "--start",
+            "2026-11-16",
+            "--json",
+        ).stdout
+    )
+    hours = data["hours"]
+    assert len(hours) == 7 * 24
+    by_local = {(h["local_date"], h["local_hour"]): h for h in hours}
+    # Saturday 20:00 in Chicago is a 3x peak; Tuesday 05:00 is dormant; Tuesday 15:00 is off-peak.
+    assert by_local[("2026-11-21", 20)]["expected_ticks"] == pytest.approx(3 * 3600 / 180)
+    assert by_local[("2026-11-17", 5)]["expected_ticks"] == 0
+    assert by_local[("2026-11-17", 15)]["expected_ticks"] == pytest.approx(0.4 * 3600 / 180)
+    assert by_local[("2026-11-21", 20)]["utc_start"] == "2026-11-22T02:00:00+00:00"
+
+
+def test_schedule_preview_keeps_local_peak_hours_across_a_dst_change(fleet: Fleet) -> None:
+    data = json.loads(
+        run(
+            fleet,
+            "schedule",
+            "preview",
+            "--persona",
+            "product_photographer",
+            "--start",
+            "2026-03-06",
+            "--days",
+            "5",
+            "--json",
+        ).stdout
+    )
+    by_local = {(h["local_date"], h["local_hour"]): h for h in data["hours"]}
+    for day in ("2026-03-06", "2026-03-09"):  # the Friday before, the Monday after the change
+        assert by_local[(day, 9)]["multiplier"] == 2.0
+        assert by_local[(day, 8)]["multiplier"] == 0.3
+    assert by_local[("2026-03-06", 9)]["utc_start"] == "2026-03-06T14:00:00+00:00"
+    assert by_local[("2026-03-09", 9)]["utc_start"] == "2026-03-09T13:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "args", [["--start", "yesterday"], ["--days", "0"], ["--persona", "nobody"]]
+)
+def test_schedule_preview_refuses_bad_input(fleet: Fleet, args: list[str]) -> None:
+    base = ["schedule", "preview", "--persona", "ux_ui_designer"]
+    result = run(fleet, *base, *args)
+    assert result.exit_code == 2
+    error_line(result)
+
+
+def test_forcing_a_tick_records_a_decision(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
+    decided = json.loads(run(fleet, "agents", "tick", "1", "--json").stdout)
+    assert decided["action"] in {"post", "comment", "like", "browse"}
+    assert decided["idempotency_key"] == f"1:{decided['due_at']}:{decided['action']}"
+    assert json.loads(run(fleet, "agents", "show", "1", "--json").stdout)["ticks"] == 1
+    run(fleet, "agents", "pause", "2")
+    paused = run(fleet, "agents", "tick", "2")
+    assert paused.exit_code == 2
+    assert "is paused, not active" in error_line(paused)
