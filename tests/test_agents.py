@@ -220,3 +220,33 @@ def test_an_agent_is_found_by_id_or_by_handle(fleet: Fleet) -> None:
     assert agents.get_agent(fleet.sessions, by_id.handle) == by_id
     with pytest.raises(UnknownAgent):
         agents.get_agent(fleet.sessions, "nobody_here")
+
+
+def test_two_creators_of_one_persona_at_once_never_collide(pg_fleet: Fleet) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            _create(pg_fleet, persona="indie_game_dev", count=500)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    listed = agents.list_agents(pg_fleet.sessions, AgentFilter(limit=2000))
+    assert sorted(a.persona_index for a in listed) == list(range(1000))
+
+
+def test_creating_100000_agents_is_one_bulk_write(pg_fleet: Fleet) -> None:
+    created = _create(pg_fleet, persona="social_media_marketer", count=100_000)
+    assert (created.first_index, created.last_index) == (0, 99_999)
+    assert created.last_id - created.first_id == 99_999
+    assert _total(pg_fleet) == 100_000
