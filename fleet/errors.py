@@ -16,6 +16,7 @@ FleetError
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 
 class FleetError(Exception):
@@ -65,16 +66,34 @@ class TransientError(FleetError):
 
 
 class Deferred(TransientError):
-    """Raised when work must wait until ``until`` without counting as a failed attempt."""
+    """Raised when work must wait until ``until`` without counting as a failed attempt.
 
-    def __init__(self, reason: str, until: datetime | None = None) -> None:
+    ``scope`` says who waits: ``"agent"`` (this agent's budget), ``"fleet"`` (the fleet's
+    budget, the platform's pause switch), or ``"call"`` (a rate limit or an open circuit:
+    just this call, a little later). ``code`` is the platform's code when it gave one.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        until: datetime | None = None,
+        *,
+        scope: Literal["agent", "fleet", "call"] = "call",
+        code: str | None = None,
+    ) -> None:
         self.reason = reason
         self.until = until
+        self.scope = scope
+        self.code = code
         super().__init__(f"{reason} (until {until.isoformat() if until else 'further notice'})")
 
 
 class PermanentError(FleetError):
     """Raised when retrying cannot help; the action is dead-lettered."""
+
+
+class ContentRefused(PermanentError):
+    """Raised when generated content is refused (invalid after repair, or by the guard)."""
 
 
 class Skip(FleetError):

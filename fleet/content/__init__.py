@@ -1,0 +1,1 @@
+"""Content in the persona's voice: the port, the Anthropic and offline writers, the guard."""

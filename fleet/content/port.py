@@ -1,0 +1,102 @@
+"""The content port: image prompts, captions, comments and thoughts in a persona's voice.
+
+Writers return validated, sanitised values with the usage of the call. Invalid output
+gets one repair attempt inside the writer, then ``ContentRefused``. LLM errors come as
+Fleet's tree: ``TransientError`` (429, 529, 5xx, timeouts) and ``PermanentError``
+(400, 401, 403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fleet.core.persona import Persona
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one generation cost."""
+
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+    calls: int = 1
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            model=self.model,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            latency_ms=self.latency_ms + other.latency_ms,
+            cost_usd=self.cost_usd + other.cost_usd,
+            calls=self.calls + other.calls,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The agent who writes: enough to keep its voice and to vary its output."""
+
+    handle: str
+    display_name: str
+    seed: int
+    recent_texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PostSeen:
+    """Another user's post, as data (never instructions) for a comment or a thought."""
+
+    post_id: str
+    title: str
+    description: str
+    author: str
+    author_is_agent: bool
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostDraft:
+    """A post to publish: the image prompt, the workflow style, the caption."""
+
+    image_prompt: str
+    style: str
+    title: str  # the caption, at most 200 characters
+    description: str
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class CommentDraft:
+    """A reply to one post."""
+
+    post_id: str
+    text: str
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Thought:
+    """An optional one-line "last thought" after browsing."""
+
+    text: str | None
+    usage: Usage = field(default_factory=lambda: Usage(model="none", calls=0))
+
+
+class ContentWriter(Protocol):
+    """Writes in a persona's voice. ``nonce`` varies output (e.g. the tick's due time)."""
+
+    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft: ...
+
+    def write_comment(
+        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
+    ) -> CommentDraft: ...
+
+    def think(
+        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
+    ) -> Thought: ...

@@ -1,0 +1,97 @@
+"""The gallery port: what Fleet needs from a gallery (FloImg Studio API or the sandbox).
+
+Every call made on an agent's behalf names the agent by its gallery username. Calls
+that create an effect take the action's idempotency key. Errors come as Fleet's tree:
+``TransientError`` (retry), ``PermanentError`` (dead-letter), ``Deferred`` with
+``scope="agent"`` or ``"fleet"`` and ``until`` (budget 429s with ``resetAt``, the 503
+``FLEET_PAUSED`` switch, which has no ``until``), ``Deferred(scope="call")`` for a plain
+429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+Sort = Literal["recent", "popular", "trending"]
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryUser:
+    """A gallery account; ``created`` is False when it already existed."""
+
+    id: str
+    username: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryPost:
+    """A showcase item as the gallery returns it."""
+
+    id: str
+    title: str
+    description: str
+    image_url: str
+    like_count: int
+    comment_count: int
+    created_at: datetime
+    user_id: str
+    username: str
+    user_is_agent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryComment:
+    """A comment on a showcase item."""
+
+    id: str
+    post_id: str
+    content: str
+    user_id: str
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Liked:
+    """The state after "make sure it is liked": always liked, with the post's count."""
+
+    post_id: str
+    like_count: int
+    toggled: bool  # False when the post was already liked and nothing changed
+
+
+class Gallery(Protocol):
+    """The calls Fleet makes on a gallery."""
+
+    def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser: ...
+
+    def delete_user(self, user_id: str) -> bool: ...
+
+    def generate_image(
+        self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
+    ) -> str: ...
+
+    def create_post(
+        self, *, agent: str, image_url: str, title: str, description: str, idempotency_key: str
+    ) -> GalleryPost: ...
+
+    def feed(
+        self, *, agent: str, limit: int = 20, offset: int = 0, sort: Sort = "recent"
+    ) -> list[GalleryPost]: ...
+
+    def get_post(self, *, agent: str, post_id: str) -> GalleryPost: ...
+
+    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked: ...
+
+    def comment(
+        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+    ) -> GalleryComment: ...
+
+    def comments(
+        self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
+    ) -> list[GalleryComment]: ...
+
+    def close(self) -> None: ...
