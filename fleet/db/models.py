@@ -206,3 +206,14 @@ class Engagement(Base):
         ForeignKey("agent_activities.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class FleetHold(Base):
+    """A fleet-wide wait (the fleet's budget, the platform's pause): the dispatcher holds off."""
+
+    __tablename__ = "fleet_holds"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
