@@ -1,0 +1,55 @@
+"""The activities context: the ledger of decided actions, dead letters and fleet holds."""
+
+from fleet.activities.commands import (
+    active_hold,
+    bury,
+    claim,
+    create_activity,
+    defer_agent,
+    expired_leases,
+    finish,
+    hold_fleet,
+    purge,
+    record_failure,
+    release_holds,
+    replay,
+    save_progress,
+)
+from fleet.activities.queries import (
+    ActivityFilter,
+    activity_stats,
+    bot_engagements_since,
+    engaged_posts,
+    get_dead_letter,
+    list_activities,
+    list_dead_letters,
+)
+from fleet.activities.views import ActivityView, Actor, Claim, DeadLetterView, Hold
+
+__all__ = [
+    "ActivityFilter",
+    "ActivityView",
+    "Actor",
+    "Claim",
+    "DeadLetterView",
+    "Hold",
+    "active_hold",
+    "activity_stats",
+    "bot_engagements_since",
+    "bury",
+    "claim",
+    "create_activity",
+    "defer_agent",
+    "engaged_posts",
+    "expired_leases",
+    "finish",
+    "get_dead_letter",
+    "hold_fleet",
+    "list_activities",
+    "list_dead_letters",
+    "purge",
+    "record_failure",
+    "release_holds",
+    "replay",
+    "save_progress",
+]

@@ -1,0 +1,98 @@
+"""What the activities context hands out: claims for tasks, rows for people."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The agent behind an activity, as an action needs it."""
+
+    id: int
+    handle: str
+    display_name: str
+    persona: str
+    seed: int
+    status: str
+    platform_user_id: str | None
+    deleted: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active" and not self.deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A pending activity an action task holds under a lease."""
+
+    id: int
+    key: str
+    action: str
+    due_at: datetime
+    attempts: int
+    content: dict[str, Any]
+    target_post_id: str | None
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityView:
+    """One activity as the CLI shows it."""
+
+    id: int
+    agent_id: int
+    handle: str
+    persona: str
+    action: str
+    status: str
+    idempotency_key: str
+    due_at: datetime
+    attempts: int
+    target_post_id: str | None
+    result: dict[str, Any] | None
+    usage: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterView:
+    """One dead letter: what could not be done, why, and how often it was tried."""
+
+    id: int
+    activity_id: int | None
+    task: str
+    arguments: dict[str, Any]
+    error_type: str
+    error: str
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A fleet-wide wait the dispatcher respects."""
+
+    kind: str
+    reason: str
+    until: datetime
