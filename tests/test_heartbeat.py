@@ -188,3 +188,24 @@ def test_decisions_follow_the_normalised_weights(fleet: Fleet) -> None:
         assert abs(counts[action.value] / len(decisions) - share) < 0.04
     with fleet.sessions() as session:
         assert session.scalar(select(func.sum(Agent.ticks_count))) == 2000
+
+
+def test_a_fleet_hold_stops_dispatch_until_it_ends(fleet: Fleet) -> None:
+    from fleet.activities import hold_fleet
+
+    _fleet_of(fleet, "ux_ui_designer", 3)
+    _make_due(fleet, NOW)
+    hold_fleet(
+        fleet.sessions, "paused", "the gallery is paused", NOW + timedelta(minutes=1), now=NOW
+    )
+    held: list[Tick] = []
+    report = dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        held.extend,
+        now=(NOW + timedelta(seconds=30)).timestamp(),
+        batch_size=100,
+        max_batches=10,
+    )
+    assert held == [] and report.held is not None and report.held.kind == "paused"
+    assert len(_dispatch(fleet, NOW + timedelta(minutes=1, seconds=1))) == 3

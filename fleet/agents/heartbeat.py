@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.activities.commands import active_hold
+from fleet.activities.views import Hold
 from fleet.core.clock import tick_rng
 from fleet.core.decisions import choose_action, effective_weights
 from fleet.core.ticks import next_tick_epoch
@@ -41,6 +43,7 @@ class DispatchReport:
     ticks: int = 0
     batches: int = 0
     lags: list[float] = field(default_factory=list)
+    held: Hold | None = None
 
     @property
     def max_lag(self) -> float:
@@ -114,8 +117,16 @@ def dispatch_due(
     batch_size: int,
     max_batches: int,
 ) -> DispatchReport:
-    """Claim due agents batch by batch, advance their clocks, commit, then publish."""
+    """Claim due agents batch by batch, advance their clocks, commit, then publish.
+
+    While a fleet-wide hold is in force (the fleet's budget, the platform's pause),
+    nothing is claimed: the agents' ticks wait in Postgres, not in the broker.
+    """
     report = DispatchReport()
+    with sessions() as session:
+        report.held = active_hold(session, datetime.fromtimestamp(now, UTC))
+    if report.held is not None:
+        return report
     for _ in range(max_batches):
         with sessions.begin() as session:
             connection = session.connection()
