@@ -6,7 +6,7 @@ Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import (
@@ -50,8 +50,37 @@ class LLMSettings(_Nested):
     """The language model that writes captions and comments."""
 
     model: str = "claude-sonnet-4-5"
-    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # Per call; a post may take two calls (one repair), both inside the task's soft limit.
+    timeout_seconds: float = Field(default=25.0, gt=0, le=300)
+    # The whole fleet's LLM spend per UTC day; over it, agents only like and browse.
     daily_budget_usd: float = Field(default=5.0, ge=0)
+    agent_daily_budget_usd: float = Field(default=0.25, ge=0)
+    # Send the image of a post to the model when it has a public https URL.
+    vision: bool = True
+    # Near-duplicate threshold of the content guard (word-shingle Jaccard, 0-1).
+    guard_similarity: float = Field(default=0.6, gt=0, le=1)
+    # USD per million tokens; a model matches its entry or the longest prefix of its name.
+    prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            # Opus 4 and 4.1 at their price; later Opus 4.x fall back to it (an overestimate).
+            "claude-opus-4": {"input": 15, "output": 75, "cache_read": 1.5, "cache_write": 18.75},
+            "claude-opus-4-5": {"input": 5, "output": 25, "cache_read": 0.5, "cache_write": 6.25},
+            "claude-sonnet-4": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75},
+            "claude-haiku-4": {"input": 1, "output": 5, "cache_read": 0.1, "cache_write": 1.25},
+            "claude-3-5-haiku": {"input": 0.8, "output": 4, "cache_read": 0.08, "cache_write": 1},
+        }
+    )
+
+    @field_validator("prices")
+    @classmethod
+    def _price_rows(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        need = {"input", "output", "cache_read", "cache_write"}
+        for model, row in value.items():
+            if set(row) != need:
+                raise ValueError(f"price of {model!r} needs exactly {sorted(need)}")
+            if any(price < 0 for price in row.values()):
+                raise ValueError(f"price of {model!r} is negative")
+        return value
 
 
 class DispatchSettings(_Nested):
@@ -85,6 +114,22 @@ class TaskSettings(_Nested):
         return self
 
 
+class ActionSettings(_Nested):
+    """How actions choose targets, back off and wait."""
+
+    human_share: float = Field(default=0.7, ge=0, le=1)
+    bot_engagements_per_post_per_hour: int = Field(default=5, ge=1)
+    feed_page_size: int = Field(default=20, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=60.0, gt=0)
+    pause_probe_seconds: float = Field(default=30.0, gt=0)
+    max_deferrals: int = Field(default=20, ge=0)
+    gallery_requests_per_second: float = Field(default=50.0, gt=0)
+    llm_requests_per_minute: float = Field(default=50.0, gt=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -106,6 +151,8 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     dispatch: DispatchSettings = DispatchSettings()
     tasks: TaskSettings = TaskSettings()
+    actions: ActionSettings = ActionSettings()
+    image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("database_url")
     @classmethod

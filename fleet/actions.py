@@ -1,0 +1,325 @@
+"""Carrying out one decided action, exactly once in effect, however often it is delivered.
+
+An action claims its activity by key (a terminal one means: done, return), keeps what it
+generates on the activity before it calls the gallery (so a retry never asks the LLM
+again), calls the gallery with the key as ``Idempotency-Key``, and ends the activity in
+exactly one terminal state. No database transaction is open during an LLM or gallery
+call. When the gallery keeps no idempotency keys and an answer was lost, a retry first
+looks for the effect (its post with the same image, its comment with the same text).
+
+Errors are left to the task layer, which owns retries: ``TransientError`` retries,
+``PermanentError`` dead-letters, ``Deferred`` waits, ``Skip`` ends the activity skipped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet import activities
+from fleet.activities import Claim
+from fleet.content.port import Author, ContentWriter, PostSeen, Usage
+from fleet.core.targets import Candidate, choose_target
+from fleet.db.models import Agent
+from fleet.errors import Deferred, PermanentError, Skip, TransientError
+from fleet.gallery.port import Gallery, GalleryPost
+from fleet.personas import PersonaCatalogue
+from fleet.settings import ActionSettings
+
+Event = dict[str, Any]
+
+
+class Spending(Protocol):
+    """The LLM budget: checked before a call, charged after it."""
+
+    def refusal(self, agent_id: int) -> str | None: ...
+
+    def record(self, agent_id: int, usage: Usage) -> None: ...
+
+
+class NoBudget:
+    """No spending caps (the offline writer costs nothing)."""
+
+    def refusal(self, agent_id: int) -> str | None:
+        return None
+
+    def record(self, agent_id: int, usage: Usage) -> None:
+        return None
+
+
+@dataclass
+class ActionKit:
+    """What actions need, built once per process by the composition root."""
+
+    sessions: sessionmaker[Session]
+    personas: PersonaCatalogue
+    gallery: Gallery
+    writer: ContentWriter
+    settings: ActionSettings
+    lease: timedelta
+    image_fallback: Literal["placeholder", "skip"] = "placeholder"
+    placeholder_image_url: str = ""
+    spending: Spending = field(default_factory=NoBudget)
+    publish: Callable[[Event], None] = lambda event: None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one delivery of an action ended."""
+
+    status: str  # succeeded, skipped, or already-finished
+    activity_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+def perform(kit: ActionKit, key: str, *, last_attempt: bool = False) -> Outcome:
+    """Carry out the action ``key`` names, or return at once if it already ended."""
+    claim = activities.claim(kit.sessions, key, now=kit.now(), lease=kit.lease)
+    if claim is None:
+        return Outcome("already-finished")
+    try:
+        if not claim.actor.active:
+            raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
+        handler = _HANDLERS[claim.action]
+        result, engagement, thought = handler(kit, claim, last_attempt)
+    except Skip as skip:
+        ended = activities.finish(
+            kit.sessions, claim.id, "skipped", now=kit.now(), reason=str(skip)
+        )
+        if ended:
+            _announce(kit, claim, "skipped", {"reason": str(skip)})
+        return Outcome("skipped" if ended else "already-finished", claim.id, {"reason": str(skip)})
+    ended = activities.finish(
+        kit.sessions,
+        claim.id,
+        "succeeded",
+        now=kit.now(),
+        result=result,
+        engagement=engagement,
+        thought=thought,
+    )
+    if ended:
+        _announce(kit, claim, "succeeded", result)
+    return Outcome("succeeded" if ended else "already-finished", claim.id, result)
+
+
+def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
+    kit.publish(
+        {
+            "activity_id": claim.id,
+            "agent_id": claim.actor.id,
+            "handle": claim.actor.handle,
+            "persona": claim.actor.persona,
+            "action": claim.action,
+            "status": status,
+            "key": claim.key,
+            "detail": detail or {},
+            "at": kit.now().isoformat(),
+        }
+    )
+
+
+def _author(claim: Claim) -> Author:
+    return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed)
+
+
+def _nonce(claim: Claim) -> int:
+    return int(claim.due_at.timestamp())
+
+
+def ensure_user(kit: ActionKit, claim: Claim) -> str:
+    """The agent's gallery user id, provisioning the account on first use (idempotent)."""
+    if claim.actor.platform_user_id:
+        return claim.actor.platform_user_id
+    user = kit.gallery.provision_user(
+        handle=claim.actor.handle, name=claim.actor.display_name, persona=claim.actor.persona
+    )
+    with kit.sessions.begin() as session:
+        agent = session.get_one(Agent, claim.actor.id)
+        agent.platform_user_id = user.id
+    return user.id
+
+
+def _charge(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+    kit.spending.record(claim.actor.id, usage)
+
+
+def _refuse_if_over_budget(kit: ActionKit, claim: Claim) -> None:
+    reason = kit.spending.refusal(claim.actor.id)
+    if reason is not None:
+        raise Skip(f"degraded: {reason}")
+
+
+Handled = tuple[dict[str, Any], tuple[str, str] | None, str | None]
+
+
+def _post(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    persona = kit.personas.get(claim.actor.persona)
+    content = dict(claim.content)
+    if "title" not in content:
+        _refuse_if_over_budget(kit, claim)
+        draft = kit.writer.write_post(persona, _author(claim), nonce=_nonce(claim))
+        _charge(kit, claim, draft.usage)
+        content.update(
+            image_prompt=draft.image_prompt,
+            style=draft.style,
+            title=draft.title,
+            description=draft.description,
+        )
+        activities.save_progress(
+            kit.sessions, claim.id, now=kit.now(), content=content, usage=asdict(draft.usage)
+        )
+    handle = claim.actor.handle
+    if "image_url" not in content:
+        content["image_url"] = _image(kit, claim, content, last_attempt)
+        activities.save_progress(
+            kit.sessions, claim.id, now=kit.now(), content={"image_url": content["image_url"]}
+        )
+    if content.get("posting"):
+        # An earlier delivery may have posted and lost the answer: look before posting.
+        found = _find_own_post(kit, handle, content["image_url"])
+        if found is not None:
+            return {"post_id": found.id, "recovered": True}, None, None
+    else:
+        activities.save_progress(kit.sessions, claim.id, now=kit.now(), content={"posting": True})
+    post = kit.gallery.create_post(
+        agent=handle,
+        image_url=content["image_url"],
+        title=content["title"],
+        description=content["description"],
+        idempotency_key=claim.key,
+    )
+    return {"post_id": post.id, "image_url": post.image_url}, None, None
+
+
+def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:
+    try:
+        return kit.gallery.generate_image(
+            agent=claim.actor.handle,
+            prompt=content["image_prompt"],
+            style=content["style"],
+            persona=claim.actor.persona,
+            idempotency_key=claim.key,
+        )
+    except (PermanentError, TransientError) as exc:
+        # A budget or pause answer (Deferred) is a TransientError too, but it never falls back.
+        if isinstance(exc, Deferred):
+            raise
+        if isinstance(exc, TransientError) and not last_attempt:
+            raise
+        if kit.image_fallback == "skip" or not kit.placeholder_image_url:
+            raise Skip(f"image workflow failed ({exc}); image fallback is skip") from exc
+        return kit.placeholder_image_url
+
+
+def _find_own_post(kit: ActionKit, handle: str, image_url: str) -> GalleryPost | None:
+    for page in range(3):
+        posts = kit.gallery.feed(agent=handle, limit=50, offset=page * 50, sort="recent")
+        for post in posts:
+            if post.username == handle and post.image_url == image_url:
+                return post
+        if len(posts) < 50:
+            break
+    return None
+
+
+def _target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
+    """The post this like or comment is for: the stored one, or a fresh choice from the feed."""
+    handle = claim.actor.handle
+    if claim.target_post_id is not None:
+        return kit.gallery.get_post(agent=handle, post_id=claim.target_post_id)
+    feed = kit.gallery.feed(agent=handle, limit=kit.settings.feed_page_size, sort="recent")
+    since = kit.now() - timedelta(hours=1)
+    with kit.sessions() as session:
+        done = activities.engaged_posts(session, claim.actor.id, kind)
+        busy = activities.bot_engagements_since(session, [p.id for p in feed], kind, since)
+    chosen = choose_target(
+        [Candidate(p.id, p.username, p.user_is_agent) for p in feed],
+        me=handle,
+        already=done,
+        recent_bot_engagements=busy,
+        cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
+        human_share=kit.settings.human_share,
+        rng=random.Random(f"{claim.actor.seed}:{claim.key}"),
+    )
+    if chosen is None:
+        raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), target_post_id=chosen.post_id)
+    return next(p for p in feed if p.id == chosen.post_id)
+
+
+def _like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    post = _target(kit, claim, "like")
+    liked = kit.gallery.like(agent=claim.actor.handle, post_id=post.id, idempotency_key=claim.key)
+    return {"post_id": post.id, "like_count": liked.like_count}, (post.id, "like"), None
+
+
+def _seen(post: GalleryPost) -> PostSeen:
+    return PostSeen(
+        post.id, post.title, post.description, post.username, post.user_is_agent, post.image_url
+    )
+
+
+def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    post = _target(kit, claim, "comment")
+    content = dict(claim.content)
+    persona = kit.personas.get(claim.actor.persona)
+    handle = claim.actor.handle
+    if "text" not in content:
+        _refuse_if_over_budget(kit, claim)
+        draft = kit.writer.write_comment(persona, _author(claim), _seen(post), nonce=_nonce(claim))
+        _charge(kit, claim, draft.usage)
+        content["text"] = draft.text
+        activities.save_progress(
+            kit.sessions,
+            claim.id,
+            now=kit.now(),
+            content={"text": draft.text},
+            usage=asdict(draft.usage),
+        )
+    if content.get("commenting"):
+        for existing in kit.gallery.comments(agent=handle, post_id=post.id, limit=100):
+            if existing.username == handle and existing.content == content["text"]:
+                return (
+                    {"post_id": post.id, "comment_id": existing.id, "recovered": True},
+                    (post.id, "comment"),
+                    None,
+                )
+    else:
+        activities.save_progress(
+            kit.sessions, claim.id, now=kit.now(), content={"commenting": True}
+        )
+    made = kit.gallery.comment(
+        agent=handle, post_id=post.id, content=content["text"], idempotency_key=claim.key
+    )
+    return {"post_id": post.id, "comment_id": made.id}, (post.id, "comment"), None
+
+
+def _browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    persona = kit.personas.get(claim.actor.persona)
+    feed = kit.gallery.feed(
+        agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
+    )
+    seen = [_seen(p) for p in feed if p.username != claim.actor.handle]
+    thought = kit.writer.think(persona, _author(claim), seen, nonce=_nonce(claim))
+    if thought.usage.calls:
+        _charge(kit, claim, thought.usage)
+    return {"seen": [p.post_id for p in seen], "thought": thought.text}, None, thought.text
+
+
+_HANDLERS: dict[str, Callable[[ActionKit, Claim, bool], Handled]] = {
+    "post": _post,
+    "comment": _comment,
+    "like": _like,
+    "browse": _browse,
+}
