@@ -22,4 +22,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             # claims everything that is due anyway.
             "options": {"queue": "ticks", "expires": max(5 * every, 5.0)},
         },
+        "sweep-expired-leases": {
+            "task": "fleet.sweep_leases",
+            "schedule": settings.tasks.sweep_interval_seconds,
+            "options": {"queue": "ticks", "expires": settings.tasks.sweep_interval_seconds},
+        },
     }

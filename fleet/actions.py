@@ -62,6 +62,7 @@ class ActionKit:
     writer: ContentWriter
     settings: ActionSettings
     lease: timedelta
+    max_attempts: int = 5
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
@@ -78,11 +79,12 @@ class Outcome:
     detail: dict[str, Any] | None = None
 
 
-def perform(kit: ActionKit, key: str, *, last_attempt: bool = False) -> Outcome:
+def perform(kit: ActionKit, key: str) -> Outcome:
     """Carry out the action ``key`` names, or return at once if it already ended."""
     claim = activities.claim(kit.sessions, key, now=kit.now(), lease=kit.lease)
     if claim is None:
         return Outcome("already-finished")
+    last_attempt = claim.attempts + 1 >= kit.max_attempts
     try:
         if not claim.actor.active:
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")

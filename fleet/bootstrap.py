@@ -5,13 +5,22 @@ The CLI, the Celery worker and the tests all start here; nothing is built at imp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
+import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.actions import ActionKit, Event, NoBudget, Spending
 from fleet.db.engine import build_engine, session_factory
+from fleet.errors import InputError
+from fleet.events import ActivityChannel
+from fleet.gallery.limited import LimitedGallery
+from fleet.gallery.port import Gallery
+from fleet.limits import CircuitBreaker, TokenBucket
 from fleet.personas import BUNDLED_DIR, PersonaCatalogue
 from fleet.settings import Settings, load_settings
 
@@ -35,9 +44,83 @@ class Fleet:
     def personas(self) -> PersonaCatalogue:
         return PersonaCatalogue.from_directory(self.settings.personas_dir or BUNDLED_DIR)
 
+    @cached_property
+    def redis(self) -> redis.Redis:
+        """The shared Redis (limits, breakers, the activity feed)."""
+        if self.settings.redis_url is None:
+            raise InputError("this command needs Redis: set FLEET_REDIS_URL")
+        return redis.Redis.from_url(str(self.settings.redis_url))
+
+    @cached_property
+    def activity_channel(self) -> ActivityChannel:
+        return ActivityChannel(self.redis, self.settings.broker_key_prefix)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in the settings, to be masked wherever text leaves the process."""
+        found = [self.settings.gallery.token.get_secret_value()]
+        if self.settings.anthropic_api_key is not None:
+            found.append(self.settings.anthropic_api_key.get_secret_value())
+        return tuple(secret for secret in found if secret)
+
+    @cached_property
+    def action_kit(self) -> ActionKit:
+        """What actions need: the gallery behind shared limits, the writer, the budget."""
+        from fleet.content.factory import build_writer
+        from fleet.gallery.client import HttpGallery
+
+        settings = self.settings
+        gallery: Gallery = HttpGallery(settings.gallery)
+        spending: Spending = NoBudget()
+        publish: Callable[[Event], None] = _nowhere
+        if settings.redis_url is not None:
+            prefix = settings.broker_key_prefix
+            actions = settings.actions
+            gallery = LimitedGallery(
+                gallery,
+                TokenBucket(
+                    self.redis,
+                    f"{prefix}fleet:limits:gallery",
+                    rate=actions.gallery_requests_per_second,
+                    burst=max(1.0, actions.gallery_requests_per_second),
+                ),
+                CircuitBreaker(
+                    self.redis,
+                    f"{prefix}fleet:breaker:gallery",
+                    threshold=actions.breaker_threshold,
+                    open_seconds=actions.breaker_open_seconds,
+                ),
+            )
+            spending = self._spending()
+            publish = self.activity_channel.publish
+        return ActionKit(
+            sessions=self.sessions,
+            personas=self.personas,
+            gallery=gallery,
+            writer=build_writer(settings),
+            settings=settings.actions,
+            lease=timedelta(seconds=settings.tasks.lease_seconds),
+            max_attempts=settings.tasks.max_retries + 1,
+            image_fallback=settings.image_fallback,
+            placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
+            spending=spending,
+            publish=publish,
+        )
+
+    def _spending(self) -> Spending:
+        return NoBudget()
+
     def close(self) -> None:
+        if "action_kit" in self.__dict__:
+            self.action_kit.gallery.close()
+        if "redis" in self.__dict__:
+            self.redis.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _nowhere(event: Event) -> None:
+    """No live feed without Redis (the embedded mode)."""
 
 
 def bootstrap(settings: Settings | None = None, engine: Engine | None = None) -> Fleet:

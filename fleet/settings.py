@@ -100,6 +100,7 @@ class TaskSettings(_Nested):
     lease_seconds: float = Field(default=300.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=50)
     tick_batch_size: int = Field(default=100, ge=1, le=10_000)
+    sweep_interval_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> TaskSettings:
@@ -142,7 +143,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     broker_url: str = "memory://"
-    redis_url: RedisUrl = AnyUrl("redis://127.0.0.1:6379/0")
+    redis_url: RedisUrl | None = AnyUrl("redis://127.0.0.1:6379/0")
     broker_key_prefix: str = Field(default="", max_length=64)
     seed: int = Field(default=1, ge=0, lt=2**63)
     personas_dir: Path | None = None
@@ -166,6 +167,12 @@ class Settings(BaseSettings):
         if scheme == "postgresql":
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _no_redis(cls, value: object) -> object:
+        # The embedded mode (the demo) runs without Redis: FLEET_REDIS_URL=none.
+        return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
     @field_validator("broker_url")
     @classmethod

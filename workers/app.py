@@ -18,6 +18,12 @@ ROUTES = {
     "fleet.dispatch": {"queue": "ticks"},
     "fleet.tick": {"queue": "ticks"},
     "fleet.tick_batch": {"queue": "ticks"},
+    "fleet.sweep_leases": {"queue": "ticks"},
+    "fleet.post": {"queue": "content"},
+    "fleet.comment": {"queue": "content"},
+    "fleet.like": {"queue": "engage"},
+    "fleet.browse": {"queue": "engage"},
+    "fleet.dead_letter": {"queue": "dead_letter"},
 }
 
 

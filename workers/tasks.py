@@ -1,7 +1,14 @@
-"""Celery tasks: thin shells that parse ids and call one command of the agents context."""
+"""Celery tasks: thin shells that parse ids and call one command of Fleet.
+
+The dispatcher and the ticks run on queue ``ticks``; posts and comments on ``content``;
+likes and browsing on ``engage``. Action tasks share one base class that owns the
+failure semantics (``fleet.failures``): retries with backoff and jitter, waits that do
+not count as attempts, and the dead-letter hook.
+"""
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,15 +16,32 @@ from typing import Any
 from celery import Task, shared_task
 from celery.utils.log import get_task_logger
 
-from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
+from fleet import activities
+from fleet.actions import perform
+from fleet.agents.heartbeat import Decision, Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
+from fleet.failures import settle
 from workers.runtime import current_fleet
 
 log = get_task_logger(__name__)
 
+ACTION_QUEUES = {"post": "content", "comment": "content", "like": "engage", "browse": "engage"}
+
 
 def _fleet(task: Task[Any, Any]) -> Fleet:
     return current_fleet(task.app.conf.fleet_settings)
+
+
+def send_actions(task: Task[Any, Any], decisions: list[Decision] | list[tuple[str, str]]) -> None:
+    """Hand decided actions to their tasks, over one broker connection."""
+    pairs = [(d.action, d.idempotency_key) if isinstance(d, Decision) else d for d in decisions]
+    if not pairs:
+        return
+    with task.app.producer_or_acquire() as producer:
+        for action, key in pairs:
+            task.app.send_task(
+                f"fleet.{action}", args=(key,), queue=ACTION_QUEUES[action], producer=producer
+            )
 
 
 @shared_task(name="fleet.dispatch", bind=True, acks_late=False, ignore_result=True)
@@ -28,8 +52,14 @@ def dispatch(self: Task[Any, Any]) -> int:
     batch_size = settings.tasks.tick_batch_size
 
     def publish(ticks: list[Tick]) -> None:
-        for start in range(0, len(ticks), batch_size):
-            tick_batch.apply_async(args=(ticks[start : start + batch_size],), queue="ticks")
+        with self.app.producer_or_acquire() as producer:
+            for start in range(0, len(ticks), batch_size):
+                self.app.send_task(
+                    "fleet.tick_batch",
+                    args=(ticks[start : start + batch_size],),
+                    queue="ticks",
+                    producer=producer,
+                )
 
     report = dispatch_due(
         fleet.sessions,
@@ -58,16 +88,100 @@ def _decide(task: Task[Any, Any], ticks: list[Tick]) -> int:
         now=datetime.now(UTC),
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
     )
-    return sum(1 for decision in decisions if decision.new)
+    fresh = [decision for decision in decisions if decision.new]
+    send_actions(task, fresh)
+    return len(fresh)
 
 
-@shared_task(name="fleet.tick", bind=True, max_retries=3)
+@shared_task(name="fleet.tick", bind=True)
 def tick(self: Task[Any, Any], agent_id: int, due_at: int) -> int:
     """Decide one agent's action for the tick due at ``due_at`` (UTC epoch seconds)."""
     return _decide(self, [(agent_id, due_at)])
 
 
-@shared_task(name="fleet.tick_batch", bind=True, max_retries=3)
+@shared_task(name="fleet.tick_batch", bind=True)
 def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
     """Decide the actions of a batch of ``[agent_id, due_at]`` ticks."""
     return _decide(self, [(agent_id, due_at) for agent_id, due_at in ticks])
+
+
+class ActionTask(Task[Any, Any]):
+    """The cross-cutting part of every action: run it, and settle any failure."""
+
+    max_retries = None  # attempts are counted in Postgres; waits do not count
+
+    def act(self, key: str) -> str:
+        fleet = _fleet(self)
+        kit = fleet.action_kit
+        try:
+            return perform(kit, key).status
+        except Exception as error:
+            verdict = settle(
+                kit,
+                key,
+                self.name,
+                error,
+                deferrals=self.request.retries,
+                secrets=fleet.secrets,
+                rng=random.Random(),
+            )
+            if verdict.kind == "retry":
+                log.info(
+                    "%s %s: retry in %.1fs (%s)", self.name, key, verdict.countdown, verdict.reason
+                )
+                raise self.retry(countdown=verdict.countdown, max_retries=None) from None
+            if verdict.kind == "dead":
+                log.warning(
+                    "%s %s: dead letter %s (%s)",
+                    self.name,
+                    key,
+                    verdict.dead_letter_id,
+                    verdict.reason,
+                )
+                self.app.send_task(
+                    "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
+                )
+            return verdict.kind
+
+
+@shared_task(name="fleet.post", bind=True, base=ActionTask)
+def post(self: ActionTask, key: str) -> str:
+    """Write a caption, render the image, publish the post."""
+    return self.act(key)
+
+
+@shared_task(name="fleet.comment", bind=True, base=ActionTask)
+def comment(self: ActionTask, key: str) -> str:
+    """Reply to a post in the persona's voice."""
+    return self.act(key)
+
+
+@shared_task(name="fleet.like", bind=True, base=ActionTask)
+def like(self: ActionTask, key: str) -> str:
+    """Make sure a post is liked."""
+    return self.act(key)
+
+
+@shared_task(name="fleet.browse", bind=True, base=ActionTask)
+def browse(self: ActionTask, key: str) -> str:
+    """Read a feed page and remember a thought."""
+    return self.act(key)
+
+
+@shared_task(name="fleet.dead_letter", bind=True)
+def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
+    """The dead-letter queue's consumer: it only reports (the row is in Postgres)."""
+    log.warning("dead letter %s: see `fleet dlq show %s`", letter_id, letter_id)
+    return letter_id
+
+
+@shared_task(name="fleet.sweep_leases", bind=True, acks_late=False)
+def sweep_leases(self: Task[Any, Any]) -> int:
+    """Re-send activities left pending past their lease (a lost message, a killed worker)."""
+    fleet = _fleet(self)
+    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    expired = activities.expired_leases(fleet.sessions, now=datetime.now(UTC), lease=lease)
+    send_actions(self, [(action, key) for _, key, action in expired])
+    if expired:
+        log.warning("re-sent %d activities whose lease ran out", len(expired))
+    return len(expired)

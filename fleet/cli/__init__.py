@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.personas import personas
@@ -45,6 +46,8 @@ def cli() -> None:
 cli.add_command(db)
 cli.add_command(personas)
 cli.add_command(agents)
+cli.add_command(activity)
+cli.add_command(dlq)
 cli.add_command(schedule)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -284,4 +284,53 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
     else:
         click.echo(
             f"{agent.handle} decided to {decision.action} (activity {decision.activity_id}, key {decision.idempotency_key})"
+        )
+
+
+@agents.command()
+@click.argument("ref")
+@click.argument("action", type=click.Choice(["post", "comment", "like", "browse"]))
+@click.option("--here", is_flag=True, help="Run the action in this process instead of sending it.")
+@json_option
+@click.pass_context
+def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) -> None:
+    """Make an agent do ACTION now (sent to the workers, or run --here)."""
+    from fleet import activities
+    from fleet.actions import perform
+    from fleet.agents.heartbeat import idempotency_key
+    from fleet.cli.context import send_action
+
+    fleet = fleet_of(ctx)
+    agent = ctx_agents.get_agent(fleet.sessions, ref)
+    if agent.status != "active":
+        raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
+    now = utcnow()
+    due = int(now.timestamp())
+    key = idempotency_key(agent.id, due, action)
+    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    activity_id = activities.create_activity(
+        fleet.sessions,
+        agent.id,
+        action,
+        datetime.fromtimestamp(due, UTC),
+        key,
+        now=now,
+        lease=lease,
+    )
+    if here:
+        outcome = perform(fleet.action_kit, key)
+        result = {
+            "activity_id": activity_id,
+            "key": key,
+            "status": outcome.status,
+            "detail": outcome.detail,
+        }
+    else:
+        send_action(fleet, f"fleet.{action}", key)
+        result = {"activity_id": activity_id, "key": key, "status": "sent"}
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(
+            f"{agent.handle} {action}: {result['status']} (activity {activity_id}, key {key})"
         )

@@ -34,3 +34,18 @@ def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
                 )
         fleet._schema_checked = True  # type: ignore[attr-defined]
     return fleet
+
+
+def send_action(fleet: Fleet, task: str, key: str) -> None:
+    """Send an action task to its queue through the configured broker."""
+    from workers.app import create_app
+    from workers.tasks import ACTION_QUEUES
+
+    if fleet.settings.broker_url.startswith("memory"):
+        raise InputError(
+            "FLEET_BROKER_URL is memory://: no worker would see this task; "
+            "point it at the fleet's Redis, or use --here to run the action in this process"
+        )
+    app = create_app(fleet.settings)
+    action = task.removeprefix("fleet.")
+    app.send_task(task, args=(key,), queue=ACTION_QUEUES.get(action, "ticks"))

@@ -1,0 +1,197 @@
+"""``fleet activity`` and ``fleet dlq``: what the agents did, and what could not be done."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from fleet import activities
+from fleet.activities import ActivityFilter
+from fleet.agents import get_agent
+from fleet.cli.context import fleet_of, send_action
+from fleet.cli.output import json_option, print_json, print_table, when
+from fleet.errors import InputError
+
+
+def _window(value: str) -> timedelta:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return timedelta(seconds=float(value[:-1]) * units[value[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise InputError(
+            f"window {value!r}: expected a number and a unit, e.g. 30s, 5m, 2h, 1d"
+        ) from None
+
+
+@click.group()
+def activity() -> None:
+    """The activity ledger: one row per decided action."""
+
+
+@activity.command("list")
+@click.option("--agent", "agent_ref", help="Only this agent (id or handle).")
+@click.option("--action", help="post, comment, like or browse.")
+@click.option("--status", help="pending, succeeded, skipped or dead.")
+@click.option("--since", help="Only the last WINDOW (30s, 5m, 2h, 1d).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    agent_ref: str | None,
+    action: str | None,
+    status: str | None,
+    since: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The newest activities first."""
+    fleet = fleet_of(ctx)
+    agent_id = get_agent(fleet.sessions, agent_ref).id if agent_ref else None
+    start = datetime.now(UTC) - _window(since) if since else None
+    rows = activities.list_activities(
+        fleet.sessions, ActivityFilter(agent_id, action, status, start, limit)
+    )
+    if as_json:
+        print_json([row.to_json() for row in rows])
+        return
+    print_table(
+        None,
+        ["id", "agent", "action", "status", "due (UTC)", "tries", "target", "detail"],
+        [
+            (
+                r.id,
+                r.handle,
+                r.action,
+                r.status,
+                when(r.due_at),
+                r.attempts,
+                r.target_post_id,
+                r.error
+                or ", ".join(f"{k}={v}" for k, v in (r.result or {}).items() if k != "seen"),
+            )
+            for r in rows
+        ],
+    )
+
+
+@activity.command()
+@click.option("--since", default="5m", show_default=True, help="Window: 30s, 5m, 2h, 1d.")
+@json_option
+@click.pass_context
+def stats(ctx: click.Context, since: str, as_json: bool) -> None:
+    """Activities counted by persona, action and status over a window."""
+    fleet = fleet_of(ctx)
+    rows = activities.activity_stats(fleet.sessions, datetime.now(UTC) - _window(since))
+    if as_json:
+        print_json([{"persona": p, "action": a, "status": s, "count": n} for p, a, s, n in rows])
+        return
+    print_table(f"activities in the last {since}", ["persona", "action", "status", "count"], rows)
+
+
+@activity.command()
+@click.option("--timeout", type=float, help="Stop after this many seconds without an event.")
+@json_option
+@click.pass_context
+def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
+    """Follow the live activity feed (Redis channel fleet:activity) until Ctrl-C."""
+    fleet = fleet_of(ctx, migrated=False)
+    try:
+        for event in fleet.activity_channel.follow(timeout=timeout):
+            if as_json:
+                print_json(event)
+            else:
+                detail = event.get("detail") or {}
+                extra = detail.get("reason") or detail.get("post_id") or detail.get("thought") or ""
+                click.echo(
+                    f"{event['at'][11:19]}  {event['handle']:<32} {event['action']:<8} {event['status']:<10} {extra}"
+                )
+    except KeyboardInterrupt:
+        pass
+
+
+@click.group()
+def dlq() -> None:
+    """The dead-letter queue: actions that failed for good."""
+
+
+@dlq.command("list")
+@click.option("--all", "include_replayed", is_flag=True, help="Include replayed letters.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@click.pass_context
+def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bool) -> None:
+    """The newest dead letters first."""
+    letters = activities.list_dead_letters(
+        fleet_of(ctx).sessions, limit=limit, include_replayed=include_replayed
+    )
+    if as_json:
+        print_json([letter.to_json() for letter in letters])
+        return
+    print_table(
+        None,
+        ["id", "task", "key", "attempts", "error", "at (UTC)", "replayed"],
+        [
+            (
+                x.id,
+                x.task,
+                x.arguments.get("key"),
+                x.attempts,
+                x.error[:80],
+                when(x.created_at),
+                when(x.replayed_at),
+            )
+            for x in letters
+        ],
+    )
+
+
+@dlq.command()
+@click.argument("letter_id", type=int)
+@json_option
+@click.pass_context
+def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
+    """One dead letter in full."""
+    letter = activities.get_dead_letter(fleet_of(ctx).sessions, letter_id)
+    if as_json:
+        print_json(letter.to_json())
+        return
+    for key, value in letter.to_json().items():
+        click.echo(f"{key:>12}  {'' if value is None else value}")
+
+
+@dlq.command()
+@click.argument("letter_ids", type=int, nargs=-1, required=True)
+@click.pass_context
+def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
+    """Send dead letters' actions again, with the same idempotency key."""
+    fleet = fleet_of(ctx)
+    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    for letter_id in letter_ids:
+        task, arguments = activities.replay(
+            fleet.sessions, letter_id, now=datetime.now(UTC), lease=lease
+        )
+        send_action(fleet, task, arguments["key"])
+        click.echo(f"replayed dead letter {letter_id}: {task} {arguments['key']}")
+
+
+@dlq.command()
+@click.argument("letter_ids", type=int, nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every dead letter.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def purge(ctx: click.Context, letter_ids: tuple[int, ...], everything: bool, yes: bool) -> None:
+    """Delete dead letters (their activities stay dead)."""
+    if bool(letter_ids) == everything:
+        raise InputError("name dead letters by id, or give --all")
+    fleet = fleet_of(ctx)
+    if not yes:
+        click.confirm(
+            "Delete every dead letter?"
+            if everything
+            else f"Delete dead letters {', '.join(map(str, letter_ids))}?",
+            abort=True,
+        )
+    gone = activities.purge(fleet.sessions, None if everything else list(letter_ids))
+    click.echo(f"purged {gone} dead letter(s)")

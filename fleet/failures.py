@@ -1,0 +1,108 @@
+"""What happens when an action fails: retry, wait, skip or dead-letter.
+
+- Transient (timeouts, connection errors, 5xx): retry with exponential backoff and full
+  jitter, up to ``max_attempts`` failed attempts, then dead.
+- Permanent (validation, 4xx, refused content): dead at once.
+- Deferred (rate limit, open circuit, budget, pause): wait without counting an attempt.
+  An agent's budget moves its next tick to ``resetAt``; the fleet's budget or the pause
+  puts a fleet-wide hold the dispatcher respects. A short wait retries the same action
+  later; a long one (beyond the longest countdown we allow the broker) skips it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from fleet import activities
+from fleet.actions import ActionKit
+from fleet.db.models import AgentActivity
+from fleet.errors import Deferred, PermanentError
+from fleet.redaction import redact
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the task does next."""
+
+    kind: Literal["retry", "dead", "skipped", "already-finished"]
+    countdown: float = 0.0
+    dead_letter_id: int | None = None
+    reason: str = ""
+
+
+def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**failures)]."""
+    return rng.uniform(0, min(cap, base * 2 ** max(failures - 1, 0)))
+
+
+def settle(
+    kit: ActionKit,
+    key: str,
+    task: str,
+    error: BaseException,
+    *,
+    deferrals: int,
+    secrets: tuple[str, ...] = (),
+    rng: random.Random | None = None,
+) -> Verdict:
+    """Decide and record the consequence of ``error`` for the activity ``key``."""
+    rng = rng or random.Random()
+    now = kit.now()
+    with kit.sessions() as session:
+        row = session.execute(
+            select(AgentActivity.id, AgentActivity.agent_id, AgentActivity.status).where(
+                AgentActivity.idempotency_key == key
+            )
+        ).first()
+    if row is None or row.status != "pending":
+        return Verdict("already-finished")
+    activity_id, agent_id = row.id, row.agent_id
+    message = redact(f"{type(error).__name__}: {error}", secrets)
+    cap = kit.settings.backoff_max_seconds
+
+    if isinstance(error, Deferred):
+        until = error.until
+        if error.scope == "agent" and until is not None:
+            activities.defer_agent(kit.sessions, agent_id, until)
+        if error.scope == "fleet":
+            hold_until = until or now + timedelta(seconds=kit.settings.pause_probe_seconds)
+            activities.hold_fleet(
+                kit.sessions,
+                error.code or "fleet",
+                redact(error.reason, secrets),
+                hold_until,
+                now=now,
+            )
+        wait = (until - now).total_seconds() if until else kit.settings.pause_probe_seconds
+        if wait <= cap and deferrals < kit.settings.max_deferrals:
+            return Verdict("retry", countdown=max(wait, 0.0), reason=message)
+        reason = f"deferred: {redact(error.reason, secrets)}"
+        activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason)
+        return Verdict("skipped", reason=reason)
+
+    if not isinstance(error, PermanentError):
+        failures = activities.record_failure(kit.sessions, activity_id, message, now=now)
+        if failures < kit.max_attempts:
+            countdown = backoff_seconds(
+                failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
+            )
+            return Verdict("retry", countdown=countdown, reason=message)
+
+    arguments: dict[str, Any] = {"key": key}
+    letter = activities.bury(
+        kit.sessions,
+        activity_id,
+        task=task,
+        arguments=arguments,
+        error_type=type(error).__name__,
+        error=message,
+        now=now,
+    )
+    if letter is None:
+        return Verdict("already-finished")
+    return Verdict("dead", dead_letter_id=letter, reason=message)

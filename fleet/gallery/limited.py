@@ -1,0 +1,102 @@
+"""A gallery behind the fleet's shared limits: a token bucket and a circuit breaker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fleet.errors import Deferred, TransientError
+from fleet.gallery.port import Gallery, GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.limits import CircuitBreaker, TokenBucket
+
+T = TypeVar("T")
+
+
+class LimitedGallery:
+    """Every call waits for a token and respects the breaker; transient failures trip it."""
+
+    def __init__(self, inner: Gallery, bucket: TokenBucket, breaker: CircuitBreaker) -> None:
+        self._inner = inner
+        self._bucket = bucket
+        self._breaker = breaker
+
+    def _call(self, call: Callable[[], T]) -> T:
+        self._breaker.check()
+        self._bucket.take(what="gallery requests per second")
+        try:
+            result = call()
+        except Deferred:
+            raise  # a budget or pause answer is the gallery working as meant
+        except TransientError:
+            self._breaker.failed()
+            raise
+        self._breaker.succeeded()
+        return result
+
+    def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
+        return self._call(
+            lambda: self._inner.provision_user(handle=handle, name=name, persona=persona)
+        )
+
+    def delete_user(self, user_id: str) -> bool:
+        return self._call(lambda: self._inner.delete_user(user_id))
+
+    def generate_image(
+        self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
+    ) -> str:
+        return self._call(
+            lambda: self._inner.generate_image(
+                agent=agent,
+                prompt=prompt,
+                style=style,
+                persona=persona,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def create_post(
+        self, *, agent: str, image_url: str, title: str, description: str, idempotency_key: str
+    ) -> GalleryPost:
+        return self._call(
+            lambda: self._inner.create_post(
+                agent=agent,
+                image_url=image_url,
+                title=title,
+                description=description,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def feed(
+        self, *, agent: str, limit: int = 20, offset: int = 0, sort: Sort = "recent"
+    ) -> list[GalleryPost]:
+        return self._call(
+            lambda: self._inner.feed(agent=agent, limit=limit, offset=offset, sort=sort)
+        )
+
+    def get_post(self, *, agent: str, post_id: str) -> GalleryPost:
+        return self._call(lambda: self._inner.get_post(agent=agent, post_id=post_id))
+
+    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
+        return self._call(
+            lambda: self._inner.like(agent=agent, post_id=post_id, idempotency_key=idempotency_key)
+        )
+
+    def comment(
+        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+    ) -> GalleryComment:
+        return self._call(
+            lambda: self._inner.comment(
+                agent=agent, post_id=post_id, content=content, idempotency_key=idempotency_key
+            )
+        )
+
+    def comments(
+        self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
+    ) -> list[GalleryComment]:
+        return self._call(
+            lambda: self._inner.comments(agent=agent, post_id=post_id, limit=limit, offset=offset)
+        )
+
+    def close(self) -> None:
+        self._inner.close()

@@ -1,0 +1,271 @@
+"""The activities context on Postgres and SQLite: every action ends exactly once."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fleet import activities, agents
+from fleet.actions import ActionKit
+from fleet.activities import ActivityFilter
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet
+from fleet.errors import Deferred, InputError, PermanentError, TransientError
+from fleet.failures import backoff_seconds, settle
+from fleet.settings import ActionSettings
+
+NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+def _activity(fleet: Fleet, action: str = "like") -> tuple[int, int, str]:
+    created = agents.create_agents(
+        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
+    )
+    agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=NOW)
+    key = f"{created.first_id}:{int(NOW.timestamp())}:{action}"
+    activity_id = activities.create_activity(
+        fleet.sessions, created.first_id, action, NOW, key, now=NOW, lease=LEASE
+    )
+    return created.first_id, activity_id, key
+
+
+def test_an_activity_is_recorded_once_per_key(fleet: Fleet) -> None:
+    agent_id, activity_id, key = _activity(fleet)
+    again = activities.create_activity(
+        fleet.sessions, agent_id, "like", NOW, key, now=NOW, lease=LEASE
+    )
+    assert again == activity_id
+
+
+def test_a_finished_activity_cannot_be_claimed_or_finished_again(fleet: Fleet) -> None:
+    agent_id, activity_id, key = _activity(fleet, "like")
+    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    assert claim is not None and claim.actor.id == agent_id and claim.actor.active
+    assert activities.finish(
+        fleet.sessions,
+        activity_id,
+        "succeeded",
+        now=NOW,
+        result={"post_id": "p1"},
+        engagement=("p1", "like"),
+    )
+    assert not activities.finish(
+        fleet.sessions, activity_id, "succeeded", now=NOW, engagement=("p1", "like")
+    )
+    assert (
+        activities.bury(
+            fleet.sessions,
+            activity_id,
+            task="fleet.like",
+            arguments={"key": key},
+            error_type="X",
+            error="x",
+            now=NOW,
+        )
+        is None
+    )
+    assert activities.claim(fleet.sessions, key, now=NOW, lease=LEASE) is None
+    shown = agents.get_agent(fleet.sessions, str(agent_id))
+    assert (shown.likes, shown.last_action) == (1, "like")
+    with fleet.sessions() as session:
+        assert activities.engaged_posts(session, agent_id, "like") == {"p1"}
+
+
+def test_two_workers_finishing_one_activity_at_once_count_it_once(pg_fleet: Fleet) -> None:
+    agent_id, activity_id, _ = _activity(pg_fleet, "post")
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def finish() -> None:
+        barrier.wait()
+        results.append(activities.finish(pg_fleet.sessions, activity_id, "succeeded", now=NOW))
+
+    threads = [threading.Thread(target=finish) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [False, False, False, True]
+    assert agents.get_agent(pg_fleet.sessions, str(agent_id)).posts == 1
+
+
+def test_progress_is_kept_for_the_retry(fleet: Fleet) -> None:
+    _, activity_id, key = _activity(fleet, "post")
+    activities.save_progress(
+        fleet.sessions,
+        activity_id,
+        now=NOW,
+        content={"title": "Soft light"},
+        usage={"input_tokens": 10, "cost_usd": 0.01},
+    )
+    activities.save_progress(
+        fleet.sessions,
+        activity_id,
+        now=NOW,
+        content={"image_url": "http://x/1.png"},
+        usage={"input_tokens": 5, "cost_usd": 0.02},
+    )
+    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    assert claim is not None
+    assert claim.content == {"title": "Soft light", "image_url": "http://x/1.png"}
+    row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
+    assert row.usage == {"input_tokens": 15, "cost_usd": pytest.approx(0.03)}
+
+
+def test_a_dead_letter_is_replayed_with_the_same_key_once(fleet: Fleet) -> None:
+    _, activity_id, key = _activity(fleet, "comment")
+    letter = activities.bury(
+        fleet.sessions,
+        activity_id,
+        task="fleet.comment",
+        arguments={"key": key},
+        error_type="PermanentError",
+        error="422",
+        now=NOW,
+    )
+    assert letter is not None
+    assert [x.id for x in activities.list_dead_letters(fleet.sessions)] == [letter]
+    task, arguments = activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
+    assert (task, arguments) == ("fleet.comment", {"key": key})
+    assert activities.claim(fleet.sessions, key, now=NOW, lease=LEASE) is not None
+    with pytest.raises(InputError, match="already replayed"):
+        activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
+    assert activities.list_dead_letters(fleet.sessions) == []
+    assert activities.purge(fleet.sessions, [letter]) == 1
+
+
+def test_pending_activities_past_their_lease_are_handed_back_once(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet, "browse")
+    assert activities.expired_leases(fleet.sessions, now=NOW, lease=LEASE) == []
+    later = NOW + LEASE + timedelta(seconds=1)
+    expired = activities.expired_leases(fleet.sessions, now=later, lease=LEASE)
+    assert [(k, a) for _, k, a in expired] == [(key, "browse")]
+    assert activities.expired_leases(fleet.sessions, now=later, lease=LEASE) == [], "leased anew"
+
+
+def test_a_fleet_hold_is_in_force_until_it_ends(fleet: Fleet) -> None:
+    activities.hold_fleet(
+        fleet.sessions, "FLEET_PAUSED", "paused", NOW + timedelta(seconds=30), now=NOW
+    )
+    with fleet.sessions() as session:
+        hold = activities.active_hold(session, NOW)
+        assert hold is not None and hold.kind == "FLEET_PAUSED"
+        assert activities.active_hold(session, NOW + timedelta(seconds=31)) is None
+    assert activities.release_holds(fleet.sessions) == 1
+
+
+def _kit(fleet: Fleet) -> ActionKit:
+    return ActionKit(
+        sessions=fleet.sessions,
+        personas=fleet.personas,
+        gallery=None,
+        writer=None,  # type: ignore[arg-type]
+        settings=ActionSettings(
+            backoff_base_seconds=1, backoff_max_seconds=60, pause_probe_seconds=20, max_deferrals=3
+        ),
+        lease=LEASE,
+        max_attempts=3,
+        now=lambda: NOW,
+    )
+
+
+def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet, "like")
+    kit = _kit(fleet)
+    first = settle(
+        kit,
+        key,
+        "fleet.like",
+        TransientError("502 from the gallery"),
+        deferrals=0,
+        rng=random.Random(1),
+    )
+    second = settle(
+        kit,
+        key,
+        "fleet.like",
+        TransientError("502 from the gallery"),
+        deferrals=1,
+        rng=random.Random(1),
+    )
+    assert (first.kind, second.kind) == ("retry", "retry")
+    assert 0 <= first.countdown <= 1 and 0 <= second.countdown <= 2
+    third = settle(
+        kit,
+        key,
+        "fleet.like",
+        TransientError("502 from the gallery Bearer abcdefghij"),
+        deferrals=2,
+        secrets=("abcdefghij",),
+    )
+    assert third.kind == "dead" and third.dead_letter_id is not None
+    letter = activities.get_dead_letter(fleet.sessions, third.dead_letter_id)
+    assert letter.attempts == 3 and "abcdefghij" not in letter.error
+    assert (
+        settle(kit, key, "fleet.like", TransientError("again"), deferrals=3).kind
+        == "already-finished"
+    )
+
+
+def test_a_permanent_failure_dies_at_once(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet, "comment")
+    verdict = settle(
+        _kit(fleet), key, "fleet.comment", PermanentError("422: content too long"), deferrals=0
+    )
+    assert verdict.kind == "dead"
+
+
+def test_an_agent_budget_moves_the_agents_next_tick_without_burning_an_attempt(
+    fleet: Fleet,
+) -> None:
+    agent_id, _, key = _activity(fleet, "post")
+    reset = NOW + timedelta(hours=6)
+    verdict = settle(
+        _kit(fleet),
+        key,
+        "fleet.post",
+        Deferred("agent budget", reset, scope="agent", code="AGENT_DAILY_LIMIT_EXCEEDED"),
+        deferrals=0,
+    )
+    assert verdict.kind == "skipped" and "deferred" in verdict.reason
+    assert agents.get_agent(fleet.sessions, str(agent_id)).next_tick_at == reset
+    row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
+    assert (row.status, row.attempts) == ("skipped", 0)
+
+
+def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet, "like")
+    kit = _kit(fleet)
+    verdict = settle(
+        kit,
+        key,
+        "fleet.like",
+        Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
+        deferrals=0,
+    )
+    assert verdict.kind == "retry" and verdict.countdown == 20
+    with fleet.sessions() as session:
+        hold = activities.active_hold(session, NOW)
+    assert hold is not None and hold.until == NOW + timedelta(seconds=20)
+    assert (
+        settle(
+            kit,
+            key,
+            "fleet.like",
+            Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
+            deferrals=3,
+        ).kind
+        == "skipped"
+    )
+    row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
+    assert row.attempts == 0
+
+
+def test_backoff_is_full_jitter_under_a_cap() -> None:
+    rng = random.Random(5)
+    draws = [backoff_seconds(10, base=2, cap=60, rng=rng) for _ in range(500)]
+    assert 0 <= min(draws) < 5 and 55 < max(draws) <= 60
