@@ -1,0 +1,15 @@
+# One image for every Fleet process: migrations, workers, beat, Flower, the sandbox.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md beat_schedule.py ./
+COPY fleet ./fleet
+COPY workers ./workers
+COPY personas ./personas
+COPY migrations ./migrations
+RUN pip install -e '.[ops]' && useradd --create-home fleet
+USER fleet
+
+CMD ["fleet", "--help"]

@@ -1,0 +1,81 @@
+"""The production stack's files: docker-compose.yml names real apps, queues and health checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from workers.app import QUEUES, app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+
+
+def test_the_stack_has_every_service_of_the_design(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "sandbox",
+        "worker-ticks",
+        "worker-content",
+        "worker-engage",
+        "beat",
+        "flower",
+    }
+
+
+def test_every_long_running_service_has_a_health_check_and_a_restart_policy(
+    compose: dict[str, Any],
+) -> None:
+    for name, service in compose["services"].items():
+        if name == "migrate":
+            assert service["restart"] == "no" and service["command"] == ["fleet", "db", "upgrade"]
+            continue
+        assert "healthcheck" in service, name
+        assert service["restart"] == "unless-stopped", name
+
+
+def test_every_celery_command_names_the_app_and_queues_that_exist(compose: dict[str, Any]) -> None:
+    commands = [
+        s["command"]
+        for s in compose["services"].values()
+        if s.get("command", [None])[0] == "celery"
+    ]
+    assert len(commands) == 5
+    served: set[str] = set()
+    for command in commands:
+        assert command[1:3] == ["-A", "workers"]
+        if "worker" in command:
+            queues = command[command.index("-Q") + 1].split(",")
+            assert set(queues) <= set(QUEUES)
+            served.update(queues)
+    assert served == {"ticks", "content", "engage"}
+    routed = {route["queue"] for route in app.conf.task_routes.values()}
+    assert routed <= set(QUEUES)
+
+
+def test_workers_wait_for_the_migration_and_healthy_servers(compose: dict[str, Any]) -> None:
+    for name in ("worker-ticks", "worker-content", "worker-engage", "beat", "flower"):
+        depends = compose["services"][name]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_the_env_example_names_only_known_settings() -> None:
+    names = [
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all(
+        name.startswith(("FLEET_", "POSTGRES_")) or name == "ANTHROPIC_API_KEY" for name in names
+    )
