@@ -14,16 +14,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Task, shared_task
-from celery.utils.log import get_task_logger
 
 from fleet import activities
 from fleet.actions import perform
 from fleet.agents.heartbeat import Decision, Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
 from fleet.failures import settle
+from fleet.logs import get_logger
 from workers.runtime import current_fleet
 
-log = get_task_logger(__name__)
+log = get_logger("fleet.tasks")
 
 ACTION_QUEUES = {"post": "content", "comment": "content", "like": "engage", "browse": "engage"}
 
@@ -171,7 +171,7 @@ def browse(self: ActionTask, key: str) -> str:
 @shared_task(name="fleet.dead_letter", bind=True)
 def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
     """The dead-letter queue's consumer: it only reports (the row is in Postgres)."""
-    log.warning("dead letter %s: see `fleet dlq show %s`", letter_id, letter_id)
+    log.warning("dead letter received", task="fleet.dead_letter", dead_letter=letter_id)
     return letter_id
 
 
@@ -183,5 +183,7 @@ def sweep_leases(self: Task[Any, Any]) -> int:
     expired = activities.expired_leases(fleet.sessions, now=datetime.now(UTC), lease=lease)
     send_actions(self, [(action, key) for _, key, action in expired])
     if expired:
-        log.warning("re-sent %d activities whose lease ran out", len(expired))
+        log.warning(
+            "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)
+        )
     return len(expired)

@@ -12,6 +12,7 @@ from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.personas import personas
 from fleet.cli.schedule import schedule
+from fleet.cli.status import status
 from fleet.errors import ConflictError, FleetError, InputError
 
 
@@ -49,6 +50,7 @@ cli.add_command(agents)
 cli.add_command(activity)
 cli.add_command(dlq)
 cli.add_command(schedule)
+cli.add_command(status)
 
 
 def main() -> None:

@@ -1,0 +1,84 @@
+"""``fleet status``: queues, workers, agents, lag, actions, dead letters, holds, breakers."""
+
+from __future__ import annotations
+
+import click
+
+from fleet.cli.context import fleet_of
+from fleet.cli.output import json_option, print_json, print_table
+from fleet.status import Thresholds, check, gather, live_workers
+
+
+@click.command()
+@json_option
+@click.option("--check", "checking", is_flag=True, help="Exit 1 when a threshold is broken.")
+@click.option(
+    "--max-lag", type=float, default=30.0, show_default=True, help="Seconds of dispatch lag."
+)
+@click.option(
+    "--max-dead-letters",
+    type=int,
+    default=10,
+    show_default=True,
+    help="New dead letters in 5 minutes.",
+)
+@click.option(
+    "--max-error-rate",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Dead share of actions in 5 minutes.",
+)
+@click.option("--workers/--no-workers", default=True, help="Ping the workers through the broker.")
+@click.pass_context
+def status(
+    ctx: click.Context,
+    as_json: bool,
+    checking: bool,
+    max_lag: float,
+    max_dead_letters: int,
+    max_error_rate: float,
+    workers: bool,
+) -> None:
+    """The fleet's health at a glance; with --check, an exit code for alerts."""
+    fleet = fleet_of(ctx)
+    report = gather(fleet)
+    if workers and not fleet.settings.broker_url.startswith("memory"):
+        report.workers = live_workers(fleet)
+    broken = check(report, Thresholds(max_lag, max_dead_letters, max_error_rate))
+    if as_json:
+        print_json({**report.to_json(), "broken": broken})
+    else:
+        click.echo(f"status at {report.at:%Y-%m-%d %H:%M:%S} UTC")
+        if report.queues:
+            click.echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
+        if report.workers is not None:
+            click.echo(f"workers: {', '.join(report.workers) or 'none answering'}")
+        click.echo(
+            f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s"
+        )
+        if report.hold:
+            click.echo(
+                f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"
+            )
+        print_table(
+            "agents",
+            ["persona", "status", "count"],
+            [(p, s, n) for p, by in report.agents.items() for s, n in by.items()],
+        )
+        print_table(
+            "actions in the last 5 minutes",
+            ["action", "status", "count"],
+            [(a, s, n) for a, by in report.actions.items() for s, n in by.items()],
+        )
+        click.echo(
+            f"dead letters: {report.dead_letters['total']} waiting, {report.dead_letters['new']} new in 5 minutes"
+        )
+        for name, state in report.breakers.items():
+            click.echo(
+                f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"
+            )
+        for line in broken:
+            click.echo(f"BROKEN: {line}", err=True)
+    if checking and broken:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,74 @@
+"""Structured JSON logs: one object per line, secrets masked, task context in every line.
+
+Celery's own loggers and ours go through the standard library into structlog's JSON
+renderer; ``bind_task`` puts the task, action, key and agent into the context so every
+line a task writes carries them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+from fleet.redaction import redact
+
+_secrets: tuple[str, ...] = ()
+
+
+def _mask(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event.items()):
+        if isinstance(value, str):
+            event[key] = redact(value, _secrets)
+    return event
+
+
+def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any = None) -> None:
+    """Send every log line, ours and Celery's, to ``stream`` as JSON."""
+    global _secrets
+    _secrets = secrets
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _mask,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@contextmanager
+def bind_task(**context: Any) -> Iterator[None]:
+    """Put ``context`` (task, action, key, agent) into every log line inside the block."""
+    tokens = structlog.contextvars.bind_contextvars(**context)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger that goes through the configured handler."""
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,132 @@
+"""``fleet status``: one look at the fleet's health, and thresholds that can page someone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from fleet import activities
+from fleet.agents import agent_counts
+from fleet.bootstrap import Fleet
+from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.limits import CircuitBreaker
+
+QUEUES = ("ticks", "content", "engage", "dead_letter")
+
+
+@dataclass
+class Thresholds:
+    """When ``fleet status --check`` fails."""
+
+    max_lag_seconds: float = 30.0
+    max_new_dead_letters: int = 10
+    max_error_rate: float = 0.2
+
+
+@dataclass
+class Report:
+    """Everything ``fleet status`` shows."""
+
+    at: datetime
+    agents: dict[str, dict[str, int]]
+    due_agents: int
+    dispatch_lag_seconds: float
+    actions: dict[str, dict[str, int]]
+    dead_letters: dict[str, int]
+    hold: dict[str, Any] | None
+    queues: dict[str, int | None] = field(default_factory=dict)
+    workers: list[str] | None = None
+    breakers: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["at"] = self.at.isoformat()
+        return out
+
+
+def gather(
+    fleet: Fleet, *, window: timedelta = timedelta(minutes=5), now: datetime | None = None
+) -> Report:
+    """Read the fleet's state from Postgres (and Redis and the workers when there are any)."""
+    now = now or datetime.now(UTC)
+    since = now - window
+    with fleet.sessions() as session:
+        due_filter = (
+            Agent.status == "active",
+            Agent.deleted_at.is_(None),
+            Agent.next_tick_at <= now,
+        )
+        due = session.scalar(select(func.count()).select_from(Agent).where(*due_filter)) or 0
+        oldest = session.scalar(select(func.min(Agent.next_tick_at)).where(*due_filter))
+        actions: dict[str, dict[str, int]] = {}
+        for action, status, count in session.execute(
+            select(AgentActivity.action, AgentActivity.status, func.count())
+            .where(AgentActivity.created_at >= since)
+            .group_by(AgentActivity.action, AgentActivity.status)
+        ):
+            actions.setdefault(action, {})[status] = count
+        letters = {
+            "total": session.scalar(
+                select(func.count()).select_from(DeadLetter).where(DeadLetter.replayed_at.is_(None))
+            )
+            or 0,
+            "new": session.scalar(
+                select(func.count()).select_from(DeadLetter).where(DeadLetter.created_at >= since)
+            )
+            or 0,
+        }
+        hold = activities.active_hold(session, now)
+    report = Report(
+        at=now,
+        agents=agent_counts(fleet.sessions),
+        due_agents=due,
+        dispatch_lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+        actions=actions,
+        dead_letters=letters,
+        hold=None
+        if hold is None
+        else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
+    )
+    settings = fleet.settings
+    if settings.redis_url is not None and not settings.broker_url.startswith("memory"):
+        prefix = settings.broker_key_prefix
+        try:
+            report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+            report.breakers["gallery"] = CircuitBreaker(
+                fleet.redis, f"{prefix}fleet:breaker:gallery"
+            ).state()
+        except Exception as exc:
+            report.problems.append(f"redis unreachable: {type(exc).__name__}")
+    return report
+
+
+def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:
+    """Names of the workers answering a ping through the broker."""
+    from workers.app import create_app
+
+    replies = create_app(fleet.settings).control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)
+
+
+def check(report: Report, limits: Thresholds) -> list[str]:
+    """The thresholds ``report`` breaks, as sentences."""
+    broken = list(report.problems)
+    if report.dispatch_lag_seconds > limits.max_lag_seconds:
+        broken.append(
+            f"dispatch lag {report.dispatch_lag_seconds:.1f}s is above {limits.max_lag_seconds:g}s"
+        )
+    if report.dead_letters["new"] > limits.max_new_dead_letters:
+        broken.append(
+            f"{report.dead_letters['new']} new dead letters, above {limits.max_new_dead_letters}"
+        )
+    total = sum(sum(by.values()) for by in report.actions.values())
+    dead = sum(by.get("dead", 0) for by in report.actions.values())
+    if total and dead / total > limits.max_error_rate:
+        broken.append(f"error rate {dead / total:.0%} is above {limits.max_error_rate:.0%}")
+    if report.workers is not None and not report.workers:
+        broken.append("no worker answers")
+    return broken
