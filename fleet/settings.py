@@ -49,7 +49,9 @@ class GallerySettings(_Nested):
 class LLMSettings(_Nested):
     """The language model that writes captions and comments."""
 
-    model: str = "claude-sonnet-4-5"
+    # Captions and comments are short: a small, fast model does them well. (Sonnet 4.5
+    # reaches end of life on 2026-11-30 according to the installed SDK.)
+    model: str = "claude-haiku-4-5"
     # Per call; a post may take two calls (one repair), both inside the task's soft limit.
     timeout_seconds: float = Field(default=25.0, gt=0, le=300)
     # The whole fleet's LLM spend per UTC day; over it, agents only like and browse.
@@ -67,7 +69,6 @@ class LLMSettings(_Nested):
             "claude-opus-4-5": {"input": 5, "output": 25, "cache_read": 0.5, "cache_write": 6.25},
             "claude-sonnet-4": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75},
             "claude-haiku-4": {"input": 1, "output": 5, "cache_read": 0.1, "cache_write": 1.25},
-            "claude-3-5-haiku": {"input": 0.8, "output": 4, "cache_read": 0.08, "cache_write": 1},
         }
     )
 

@@ -100,3 +100,6 @@ class ContentWriter(Protocol):
     def think(
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
     ) -> Thought: ...
+
+    def close(self) -> None:
+        """Release the writer's connections; it is not used afterwards."""

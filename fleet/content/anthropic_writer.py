@@ -1,0 +1,256 @@
+"""The Anthropic writer: the content port through the official ``anthropic`` SDK.
+
+One retry layer: the SDK gets ``max_retries=0`` and an explicit timeout; Celery owns the
+backoff. SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529
+are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call);
+other 4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON
+the task asked for gets one repair call, then ``ReplyRefused``. The persona's system
+prompt is marked for prompt caching; usage and cost are measured on every call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self, TypeVar
+
+import anthropic
+import httpx2
+from anthropic.types import (
+    ImageBlockParam,
+    Message,
+    MessageParam,
+    TextBlockParam,
+)
+from pydantic import SecretStr
+
+from fleet.content import prompts
+from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
+from fleet.core.persona import Persona
+from fleet.errors import ConfigError, ContentRefused, Deferred, PermanentError, TransientError
+from fleet.settings import LLMSettings
+
+T = TypeVar("T")
+TRANSIENT_STATUS = frozenset({408, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """US dollars per million tokens of one model."""
+
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+
+    def cost(self, *, fresh: int, output: int, cache_read: int, cache_write: int) -> float:
+        """The cost of one call from its token counts."""
+        return (
+            fresh * self.input
+            + output * self.output
+            + cache_read * self.cache_read
+            + cache_write * self.cache_write
+        ) / 1_000_000
+
+
+def prices_from_settings(settings: LLMSettings) -> dict[str, Price]:
+    """The price table of the LLM settings."""
+    return {model: Price(**row) for model, row in settings.prices.items()}
+
+
+def price_for(model: str, prices: Mapping[str, Price]) -> Price:
+    """The model's price: its own entry, or the longest entry its name starts with."""
+    if model in prices:
+        return prices[model]
+    matches = [name for name in prices if model.startswith(name)]
+    if not matches:
+        raise ConfigError(
+            f"no price for LLM model {model!r}; add it to FLEET_LLM__PRICES "
+            f"(known: {', '.join(sorted(prices))})"
+        )
+    return prices[max(matches, key=len)]
+
+
+class ReplyRefused(ContentRefused):
+    """Raised when the model's answer is unusable after one repair; carries the usage spent."""
+
+    def __init__(self, reason: str, usage: Usage) -> None:
+        self.reason = reason
+        self.usage = usage
+        super().__init__(reason)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _retry_after(response: httpx2.Response, now: datetime) -> datetime | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return now + timedelta(seconds=max(0.0, float(value)))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def translate(error: anthropic.AnthropicError, now: datetime) -> Exception:
+    """The Fleet error for an SDK error (the key is never part of the message)."""
+    if isinstance(error, anthropic.APITimeoutError):
+        return TransientError("the LLM call timed out")
+    if isinstance(error, anthropic.APIConnectionError):
+        return TransientError(f"cannot reach the LLM API: {error.message}")
+    if isinstance(error, anthropic.APIStatusError):
+        status = error.status_code
+        kind = error.type or "error"
+        detail = f"LLM API answered {status} {kind}: {(error.api_message or '')[:200]}"
+        if error.request_id:
+            detail += f" (request {error.request_id})"
+        if status == 429:
+            until = _retry_after(error.response, now)
+            if until is not None:
+                return Deferred(detail, until, scope="call")
+            return TransientError(detail)
+        if status >= 500 or status in TRANSIENT_STATUS:
+            return TransientError(detail)
+        return PermanentError(detail)
+    return PermanentError(f"LLM client error: {type(error).__name__}")
+
+
+class AnthropicWriter:
+    """A ContentWriter on Anthropic's Messages API."""
+
+    def __init__(
+        self,
+        api_key: SecretStr,
+        settings: LLMSettings,
+        prices: Mapping[str, Price] | None = None,
+        http_client: httpx2.Client | None = None,
+        *,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.model = settings.model
+        self._price = price_for(settings.model, prices or prices_from_settings(settings))
+        self._vision = settings.vision
+        self._now = now
+        self._client = anthropic.Anthropic(
+            api_key=api_key.get_secret_value(),
+            base_url="https://api.anthropic.com",
+            max_retries=0,
+            timeout=settings.timeout_seconds,
+            http_client=http_client,
+        )
+
+    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
+        """A post in the persona's voice: image prompt, style, caption, description."""
+        prompt = prompts.post_prompt(persona, author, nonce=nonce)
+        reply, usage = self._ask(prompt, lambda text: prompts.parse_post(text, persona))
+        return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
+
+    def write_comment(
+        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
+    ) -> CommentDraft:
+        """A reply to the post, which is quoted to the model as data."""
+        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce, vision=self._vision)
+        text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
+        return CommentDraft(post.post_id, text, usage)
+
+    def think(
+        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
+    ) -> Thought:
+        """A one-line thought about the posts seen; no call when nothing was seen."""
+        if not seen:
+            return Thought(None)
+        prompt = prompts.thought_prompt(persona, author, seen)
+        text, usage = self._ask(prompt, prompts.parse_thought)
+        return Thought(text, usage)
+
+    def close(self) -> None:
+        """Close the SDK client and its HTTP connections."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _ask(self, prompt: prompts.Prompt, parse: Callable[[str], T]) -> tuple[T, Usage]:
+        content: list[TextBlockParam | ImageBlockParam] = []
+        if prompt.image_url:
+            content.append({"type": "image", "source": {"type": "url", "url": prompt.image_url}})
+        content.append({"type": "text", "text": prompt.user})
+        text, usage = self._call(prompt, [{"role": "user", "content": content}])
+        try:
+            return parse(text), usage
+        except prompts.InvalidReply as invalid:
+            note = prompts.repair_note(invalid.reason)
+        # One repair: show the model its answer (trimmed) and say what was wrong with it.
+        messages: list[MessageParam] = [
+            {"role": "user", "content": content},
+            {"role": "assistant", "content": text.strip()[:2000]},
+            {"role": "user", "content": note},
+        ]
+        if not text.strip():
+            messages = [{"role": "user", "content": [*content, {"type": "text", "text": note}]}]
+        text, more = self._call(prompt, messages)
+        usage = usage + more
+        try:
+            return parse(text), usage
+        except prompts.InvalidReply as invalid:
+            raise ReplyRefused(
+                f"the LLM answer was unusable after one repair: {invalid.reason}", usage
+            ) from None
+
+    def _call(self, prompt: prompts.Prompt, messages: list[MessageParam]) -> tuple[str, Usage]:
+        system: list[TextBlockParam] = [
+            {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
+        ]
+        started = time.perf_counter()
+        try:
+            message = self._client.messages.create(
+                model=self.model,
+                max_tokens=prompt.max_tokens,
+                system=system,
+                messages=messages,
+            )
+        except anthropic.AnthropicError as error:
+            raise translate(error, self._now()) from error
+        usage = self._usage(message, (time.perf_counter() - started) * 1000)
+        if message.stop_reason == "refusal":
+            raise ReplyRefused("the LLM declined to write this", usage)
+        text = "".join(block.text for block in message.content if block.type == "text")
+        return text, usage
+
+    def _usage(self, message: Message, latency_ms: float) -> Usage:
+        counts = message.usage
+        cache_read = counts.cache_read_input_tokens or 0
+        cache_write = counts.cache_creation_input_tokens or 0
+        cost = self._price.cost(
+            fresh=counts.input_tokens,
+            output=counts.output_tokens,
+            cache_read=cache_read,
+            cache_write=cache_write,
+        )
+        return Usage(
+            model=message.model or self.model,
+            # All prompt tokens: fresh, written to the cache, and read from it.
+            input_tokens=counts.input_tokens + cache_read + cache_write,
+            output_tokens=counts.output_tokens,
+            cached_tokens=cache_read,
+            latency_ms=latency_ms,
+            cost_usd=cost,
+        )

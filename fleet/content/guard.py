@@ -1,0 +1,209 @@
+"""The content guard: the last check before anything is published (pure, plus one helper).
+
+It refuses near-duplicates of the agent's own recent posts and comments and of the
+fleet's recent content (word-shingle Jaccard similarity), phrases no person writes ("as
+an AI", "here is your caption"), hashtag walls, invented @mentions, links and HTML.
+
+``write_guarded`` asks a writer, checks, asks once more with another nonce, and then
+gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage spent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from fleet.content.port import Author, CommentDraft, ContentWriter, PostDraft, PostSeen, Usage
+from fleet.core.persona import Persona
+from fleet.errors import Skip
+
+BANNED = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\bas an? (?:ai|artificial intelligence)\b(?![- ](?:art|artist|enthusiast|image|piece))",
+        r"\bas an? (?:large )?language model\b",
+        r"\bi(?:'m| am) (?:just |only )?an? (?:ai|bot|chatbot|language model|assistant)\b"
+        r"(?![- ](?:art|artist|enthusiast))",
+        r"\bi (?:cannot|can't|can not) (?:fulfil|fulfill|assist with|help with) (?:that|this)\b",
+        r"\bhere(?:'s| is) (?:a|an|your|the|my) (?:caption|comment|reply|post|json)\b",
+        r"\bi hope this helps\b",
+        r"\bfeel free to (?:ask|reach out)\b",
+        r"\bknowledge cut-?off\b",
+        r"\blorem ipsum\b",
+        r"\[(?:insert|your|name|link|image)[^\]]*\]",
+        r"\{\{?\s*[a-z_]+\s*\}\}?",
+    )
+)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+_LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
+_HTML = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of a text, punctuation and emoji dropped."""
+    return _WORD.findall(text.lower())
+
+
+def _shingles(tokens: Sequence[str], size: int) -> set[tuple[str, ...]]:
+    if len(tokens) < size:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of word bigrams (single words when either text is very short)."""
+    wa, wb = words(a), words(b)
+    if not wa or not wb:
+        return 1.0 if wa == wb and a.strip() == b.strip() else 0.0
+    size = 2 if min(len(wa), len(wb)) >= 4 else 1
+    sa, sb = _shingles(wa, size), _shingles(wb, size)
+    return len(sa & sb) / len(sa | sb)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The guard's answer: publishable, or the reason it is not."""
+
+    ok: bool
+    reason: str | None = None
+
+
+ACCEPT = Verdict(True)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentGuard:
+    """Checks a text against the agent's and the fleet's recent texts and a few rules."""
+
+    threshold: float = 0.6
+    max_hashtags: int = 3
+
+    def check(
+        self,
+        text: str,
+        *,
+        own_recent: Iterable[str] = (),
+        fleet_recent: Iterable[str] = (),
+        allowed_mentions: Iterable[str] = (),
+    ) -> Verdict:
+        """Accept the text, or refuse it with the first reason found."""
+        if not text.strip():
+            return Verdict(False, "empty text")
+        for pattern in BANNED:
+            found = pattern.search(text)
+            if found:
+                return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
+        if len(_HASHTAG.findall(text)) > self.max_hashtags:
+            return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
+        allowed = {name.lower().lstrip("@") for name in allowed_mentions}
+        for name in _MENTION.findall(text):
+            if name.lower() not in allowed:
+                return Verdict(False, f"mentions @{name}, who is not in the conversation")
+        if _LINK.search(text):
+            return Verdict(False, "contains a link")
+        if _HTML.search(text):
+            return Verdict(False, "contains HTML")
+        for scope, texts in (("own", own_recent), ("fleet's", fleet_recent)):
+            for other in texts:
+                score = similarity(text, other)
+                if score >= self.threshold:
+                    return Verdict(
+                        False,
+                        f"near-duplicate of {scope} recent text ({score:.2f}): {other[:60]!r}",
+                    )
+        return ACCEPT
+
+    def check_post(self, draft: PostDraft, author: Author, fleet_recent: Sequence[str]) -> Verdict:
+        """Check a post's caption and description, apart and together."""
+        verdict = self.check(draft.title, own_recent=author.recent_texts, fleet_recent=fleet_recent)
+        if verdict.ok and draft.description:
+            verdict = self.check(
+                f"{draft.title} {draft.description}",
+                own_recent=author.recent_texts,
+                fleet_recent=fleet_recent,
+            )
+        return verdict
+
+    def check_comment(
+        self, draft: CommentDraft, author: Author, post: PostSeen, fleet_recent: Sequence[str]
+    ) -> Verdict:
+        """Check a comment; only the post's author may be mentioned."""
+        return self.check(
+            draft.text,
+            own_recent=author.recent_texts,
+            fleet_recent=fleet_recent,
+            allowed_mentions=(post.author,),
+        )
+
+
+class ContentSkipped(Skip):
+    """Raised when the guard refused both drafts; carries the reason and the usage spent."""
+
+    def __init__(self, reason: str, usage: Usage) -> None:
+        self.reason = reason
+        self.usage = usage
+        super().__init__(f"content refused twice by the guard: {reason}")
+
+
+D = TypeVar("D", PostDraft, CommentDraft)
+
+
+def second_nonce(nonce: int) -> int:
+    """The nonce of the one regeneration: different, and the same on every retry."""
+    return (nonce * 6364136223846793005 + 1442695040888963407) % 2**63
+
+
+def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, nonce: int) -> D:
+    """Write and check; regenerate once with another nonce; then raise ContentSkipped.
+
+    The draft returned carries the usage of both attempts when there were two.
+    """
+    first = write(nonce)
+    verdict = check(first)
+    if verdict.ok:
+        return first
+    second = write(second_nonce(nonce))
+    spent = first.usage + second.usage
+    verdict = check(second)
+    if not verdict.ok:
+        raise ContentSkipped(verdict.reason or "refused", spent)
+    return replace(second, usage=spent)
+
+
+def guarded_post(
+    writer: ContentWriter,
+    guard: ContentGuard,
+    persona: Persona,
+    author: Author,
+    *,
+    nonce: int,
+    fleet_recent: Sequence[str] = (),
+) -> PostDraft:
+    """A post the guard accepts, or ContentSkipped."""
+    return write_guarded(
+        lambda n: writer.write_post(persona, author, nonce=n),
+        lambda draft: guard.check_post(draft, author, fleet_recent),
+        nonce=nonce,
+    )
+
+
+def guarded_comment(
+    writer: ContentWriter,
+    guard: ContentGuard,
+    persona: Persona,
+    author: Author,
+    post: PostSeen,
+    *,
+    nonce: int,
+    fleet_recent: Sequence[str] = (),
+) -> CommentDraft:
+    """A comment the guard accepts, or ContentSkipped."""
+    return write_guarded(
+        lambda n: writer.write_comment(persona, author, post, nonce=n),
+        lambda draft: guard.check_comment(draft, author, post, fleet_recent),
+        nonce=nonce,
+    )

@@ -1,0 +1,137 @@
+"""The offline writer: deterministic, in the persona's voice, varied, on topic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fleet.content import prompts
+from fleet.content.guard import ContentGuard, ContentSkipped, guarded_post
+from fleet.content.offline import OfflineWriter, captions, distinct_share, keywords
+from fleet.content.port import Author, PostSeen
+from fleet.core.persona import Persona
+from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
+
+WRITER = OfflineWriter()
+
+
+def test_the_same_seed_and_nonce_write_the_same_post() -> None:
+    who = persona("product_photographer")
+    first = WRITER.write_post(who, AUTHOR, nonce=1_700_000_000)
+    again = OfflineWriter().write_post(who, AUTHOR, nonce=1_700_000_000)
+    assert (first.title, first.description, first.image_prompt, first.style) == (
+        again.title,
+        again.description,
+        again.image_prompt,
+        again.style,
+    )
+
+
+def test_another_nonce_or_another_author_writes_another_post() -> None:
+    who = persona("product_photographer")
+    base = WRITER.write_post(who, AUTHOR, nonce=1).title
+    assert WRITER.write_post(who, AUTHOR, nonce=2).title != base
+    other = Author(handle="x", display_name="X", seed=AUTHOR.seed + 1)
+    assert WRITER.write_post(who, other, nonce=1).title != base
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_a_thousand_captions_of_one_persona_are_at_least_90_percent_distinct(slug: str) -> None:
+    assert distinct_share(captions(persona(slug), 1000)) >= 0.9
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_posts_use_the_persona_s_styles_and_interests(slug: str) -> None:
+    who = persona(slug)
+    drafts = [WRITER.write_post(who, AUTHOR, nonce=n) for n in range(60)]
+    assert {d.style for d in drafts} == set(who.workflow_styles)
+    prompts_text = " ".join(d.image_prompt for d in drafts)
+    assert all(interest in prompts_text for interest in who.interests)
+
+
+def test_two_personas_do_not_sound_alike() -> None:
+    def vocabulary(slug: str) -> set[str]:
+        drafts = [WRITER.write_post(persona(slug), AUTHOR, nonce=n) for n in range(100)]
+        return set(re.findall(r"[a-z]+", " ".join(d.description for d in drafts).lower()))
+
+    analyst, artist = vocabulary("data_visualization"), vocabulary("ai_art_enthusiast")
+    assert len(analyst & artist) / len(analyst | artist) < 0.5
+
+
+def _titles() -> list[PostSeen]:
+    out = []
+    for slug in CATALOGUE.slugs():
+        for n in range(15):
+            draft = WRITER.write_post(persona(slug), AUTHOR, nonce=n)
+            out.append(PostSeen(f"{slug}-{n}", draft.title, draft.description, "someone", True))
+    return out
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_a_comment_names_something_in_the_post_it_answers(slug: str) -> None:
+    who = persona(slug)
+    for post in _titles():
+        comment = WRITER.write_comment(who, AUTHOR, post, nonce=5).text.lower()
+        assert any(phrase in comment for phrase in keywords(post)), (post.title, comment)
+
+
+def test_comments_on_one_post_vary_with_the_nonce() -> None:
+    texts = [WRITER.write_comment(persona(), AUTHOR, POST, nonce=n).text for n in range(200)]
+    assert distinct_share(texts) >= 0.9
+
+
+def test_keywords_are_the_heads_of_the_title_s_noun_phrases() -> None:
+    assert keywords(POST) == ["perfume bottle", "bottle", "candlelight"]
+    untitled = PostSeen("p", "!!!", "Quiet harbour at dawn", "someone", False)
+    assert keywords(untitled) == ["quiet harbour", "harbour", "dawn"]
+
+
+def test_a_thought_is_sometimes_none_and_otherwise_one_short_line() -> None:
+    thoughts = [WRITER.think(persona(), AUTHOR, [POST], nonce=n) for n in range(100)]
+    texts = [t.text for t in thoughts if t.text is not None]
+    assert 40 < len(texts) < 95
+    assert all("\n" not in t and 0 < len(t) <= prompts.MAX_THOUGHT for t in texts)
+
+
+def test_usage_reports_estimated_tokens_at_no_cost() -> None:
+    draft = WRITER.write_post(persona(), AUTHOR, nonce=3)
+    assert draft.usage.model == "offline" and draft.usage.cost_usd == 0
+    assert 500 < draft.usage.input_tokens < 1500 and 20 < draft.usage.output_tokens < 400
+
+
+def test_an_unknown_vibe_writes_in_the_general_voice() -> None:
+    odd = persona().model_copy(update={"vibe": "mysterious", "slug": "odd_one"})
+    assert isinstance(odd, Persona)
+    draft = WRITER.write_post(odd, AUTHOR, nonce=1)
+    assert draft.title and draft.style in odd.workflow_styles
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(CATALOGUE.slugs()),
+    st.integers(min_value=0, max_value=2**62),
+    st.integers(min_value=0, max_value=2**40),
+)
+def test_any_offline_post_is_publishable(slug: str, seed: int, nonce: int) -> None:
+    author = Author(handle="h", display_name="H", seed=seed)
+    draft = WRITER.write_post(persona(slug), author, nonce=nonce)
+    assert 0 < len(draft.title) <= prompts.MAX_TITLE
+    assert ContentGuard().check(f"{draft.title} {draft.description}").ok
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_an_agent_posting_every_day_is_rarely_stopped_by_the_guard(slug: str) -> None:
+    who, guard, skipped = persona(slug), ContentGuard(), 0
+    recent: list[str] = []
+    for nonce in range(150):
+        author = Author(handle="h", display_name="H", seed=11, recent_texts=tuple(recent[-20:]))
+        try:
+            draft = guarded_post(WRITER, guard, who, author, nonce=nonce)
+        except ContentSkipped:
+            skipped += 1
+            continue
+        recent.append(draft.title)
+    assert skipped <= 3
