@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
 from fleet.activities import Claim
+from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment, guarded_post
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage
 from fleet.core.targets import Candidate, choose_target
 from fleet.db.models import Agent
@@ -66,6 +67,7 @@ class ActionKit:
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
+    guard: ContentGuard | None = None
     publish: Callable[[Event], None] = lambda event: None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -127,8 +129,22 @@ def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] 
     )
 
 
-def _author(claim: Claim) -> Author:
-    return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed)
+def _author(kit: ActionKit, claim: Claim) -> Author:
+    with kit.sessions() as session:
+        own = activities.recent_texts(session, agent_id=claim.actor.id, limit=20)
+    return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed, tuple(own))
+
+
+def _fleet_recent(kit: ActionKit) -> list[str]:
+    with kit.sessions() as session:
+        return activities.recent_texts(session, limit=200)
+
+
+def _skipped_by_guard(kit: ActionKit, claim: Claim, skipped: ContentSkipped) -> Skip:
+    # The refused drafts cost tokens too: charge and record them before skipping.
+    _charge(kit, claim, skipped.usage)
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(skipped.usage))
+    return Skip(f"content guard: {skipped.reason}")
 
 
 def _nonce(claim: Claim) -> int:
@@ -167,7 +183,21 @@ def _post(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     content = dict(claim.content)
     if "title" not in content:
         _refuse_if_over_budget(kit, claim)
-        draft = kit.writer.write_post(persona, _author(claim), nonce=_nonce(claim))
+        author = _author(kit, claim)
+        try:
+            if kit.guard is not None:
+                draft = guarded_post(
+                    kit.writer,
+                    kit.guard,
+                    persona,
+                    author,
+                    nonce=_nonce(claim),
+                    fleet_recent=_fleet_recent(kit),
+                )
+            else:
+                draft = kit.writer.write_post(persona, author, nonce=_nonce(claim))
+        except ContentSkipped as skipped:
+            raise _skipped_by_guard(kit, claim, skipped) from None
         _charge(kit, claim, draft.usage)
         content.update(
             image_prompt=draft.image_prompt,
@@ -278,7 +308,22 @@ def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     handle = claim.actor.handle
     if "text" not in content:
         _refuse_if_over_budget(kit, claim)
-        draft = kit.writer.write_comment(persona, _author(claim), _seen(post), nonce=_nonce(claim))
+        author = _author(kit, claim)
+        try:
+            if kit.guard is not None:
+                draft = guarded_comment(
+                    kit.writer,
+                    kit.guard,
+                    persona,
+                    author,
+                    _seen(post),
+                    nonce=_nonce(claim),
+                    fleet_recent=_fleet_recent(kit),
+                )
+            else:
+                draft = kit.writer.write_comment(persona, author, _seen(post), nonce=_nonce(claim))
+        except ContentSkipped as skipped:
+            raise _skipped_by_guard(kit, claim, skipped) from None
         _charge(kit, claim, draft.usage)
         content["text"] = draft.text
         activities.save_progress(
@@ -313,7 +358,7 @@ def _browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
     )
     seen = [_seen(p) for p in feed if p.username != claim.actor.handle]
-    thought = kit.writer.think(persona, _author(claim), seen, nonce=_nonce(claim))
+    thought = kit.writer.think(persona, _author(kit, claim), seen, nonce=_nonce(claim))
     if thought.usage.calls:
         _charge(kit, claim, thought.usage)
     return {"seen": [p.post_id for p in seen], "thought": thought.text}, None, thought.text

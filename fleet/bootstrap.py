@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions import ActionKit, Event, NoBudget, Spending
+from fleet.content.budget import SpendLedger
+from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
 from fleet.errors import InputError
 from fleet.events import ActivityChannel
@@ -66,7 +68,7 @@ class Fleet:
     @cached_property
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
-        from fleet.content.factory import build_writer
+        from fleet.content.factory import build_guard, build_writer
         from fleet.gallery.client import HttpGallery
 
         settings = self.settings
@@ -91,7 +93,7 @@ class Fleet:
                     open_seconds=actions.breaker_open_seconds,
                 ),
             )
-            spending = self._spending()
+            spending = self.spend_ledger
             publish = self.activity_channel.publish
         return ActionKit(
             sessions=self.sessions,
@@ -104,15 +106,33 @@ class Fleet:
             image_fallback=settings.image_fallback,
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
+            guard=build_guard(settings),
             publish=publish,
         )
 
-    def _spending(self) -> Spending:
-        return NoBudget()
+    @cached_property
+    def spend_ledger(self) -> SpendLedger:
+        """Today's LLM spend per agent and for the fleet, in Redis."""
+        from fleet.content.factory import build_ledger
+
+        return build_ledger(self.settings, self.redis)
+
+    def degrade(self) -> Callable[[int, str], tuple[str, str | None]] | None:
+        """The tick's budget check: over budget, posts become browses, comments likes."""
+        if self.settings.redis_url is None:
+            return None
+        ledger = self.spend_ledger
+
+        def adjust(agent_id: int, action: str) -> tuple[str, str | None]:
+            outcome = ledger.decide(agent_id, Action(action))
+            return outcome.action.value, outcome.reason
+
+        return adjust
 
     def close(self) -> None:
         if "action_kit" in self.__dict__:
             self.action_kit.gallery.close()
+            self.action_kit.writer.close()
         if "redis" in self.__dict__:
             self.redis.close()
         if "engine" in self.__dict__:

@@ -87,6 +87,7 @@ def _decide(task: Task[Any, Any], ticks: list[Tick]) -> int:
         [(int(agent_id), int(due_at)) for agent_id, due_at in ticks],
         now=datetime.now(UTC),
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+        adjust=fleet.degrade(),
     )
     fresh = [decision for decision in decisions if decision.new]
     send_actions(task, fresh)

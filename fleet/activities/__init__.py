@@ -23,6 +23,7 @@ from fleet.activities.queries import (
     get_dead_letter,
     list_activities,
     list_dead_letters,
+    recent_texts,
 )
 from fleet.activities.views import ActivityView, Actor, Claim, DeadLetterView, Hold
 
@@ -48,6 +49,7 @@ __all__ = [
     "list_activities",
     "list_dead_letters",
     "purge",
+    "recent_texts",
     "record_failure",
     "release_holds",
     "replay",

@@ -146,3 +146,21 @@ def bot_engagements_since(
         .group_by(Engagement.post_id)
     )
     return {post_id: count for post_id, count in rows}
+
+
+def recent_texts(session: Session, *, agent_id: int | None = None, limit: int = 50) -> list[str]:
+    """Captions and comments recently published (by one agent, or by the whole fleet)."""
+    statement = (
+        select(AgentActivity.content)
+        .where(AgentActivity.status == "succeeded", AgentActivity.action.in_(("post", "comment")))
+        .order_by(AgentActivity.id.desc())
+        .limit(limit)
+    )
+    if agent_id is not None:
+        statement = statement.where(AgentActivity.agent_id == agent_id)
+    texts = []
+    for content in session.scalars(statement):
+        text = (content or {}).get("title") or (content or {}).get("text")
+        if text:
+            texts.append(str(text))
+    return texts

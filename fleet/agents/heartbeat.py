@@ -192,11 +192,14 @@ def decide_ticks(
     *,
     now: datetime,
     lease: timedelta,
+    adjust: Callable[[int, str], tuple[str, str | None]] | None = None,
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
     A tick for an agent that is no longer active decides nothing. Deciding the same tick
     twice (a redelivered message) records nothing new and returns the same decision.
+    ``adjust`` may replace a chosen action (an agent over its LLM budget likes or browses
+    instead of posting); the activity keeps what was chosen first and why it changed.
     """
     wanted = {agent_id for agent_id, _ in ticks}
     with sessions.begin() as session:
@@ -214,6 +217,7 @@ def decide_ticks(
             )
         }
         decided: list[tuple[int, int, str, str]] = []
+        notes: dict[str, dict[str, str]] = {}
         for agent_id, due_at in ticks:
             agent = agents.get(agent_id)
             if agent is None or agent.status != "active" or agent.deleted_at is not None:
@@ -222,7 +226,16 @@ def decide_ticks(
             action = choose_action(
                 weights, tick_rng(agent.seed, datetime.fromtimestamp(due_at, UTC))
             ).value
-            decided.append((agent_id, due_at, action, idempotency_key(agent_id, due_at, action)))
+            note: dict[str, str] | None = None
+            if adjust is not None:
+                adjusted, reason = adjust(agent_id, action)
+                if adjusted != action:
+                    note = {"degraded_from": action, "degraded": reason or ""}
+                    action = adjusted
+            key = idempotency_key(agent_id, due_at, action)
+            if note is not None:
+                notes[key] = note
+            decided.append((agent_id, due_at, action, key))
         rows = [
             {
                 "agent_id": agent_id,
@@ -231,6 +244,7 @@ def decide_ticks(
                 "status": "pending",
                 "due_at": datetime.fromtimestamp(due_at, UTC),
                 "lease_expires_at": now + lease,
+                "content": notes.get(key),
                 "created_at": now,
                 "updated_at": now,
             }
