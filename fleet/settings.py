@@ -44,6 +44,7 @@ class GallerySettings(_Nested):
     token: SecretStr = SecretStr("sandbox-service-token")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     image_model: str = "sandbox-diffusion-1"
+    image_generator: str = "sandbox"
 
 
 class LLMSettings(_Nested):

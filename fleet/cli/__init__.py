@@ -11,6 +11,7 @@ from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.personas import personas
+from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
 from fleet.cli.status import status
 from fleet.errors import ConflictError, FleetError, InputError
@@ -50,6 +51,7 @@ cli.add_command(agents)
 cli.add_command(activity)
 cli.add_command(dlq)
 cli.add_command(schedule)
+cli.add_command(sandbox)
 cli.add_command(status)
 
 

@@ -1,0 +1,130 @@
+"""``fleet sandbox serve``: the sandbox gallery, a local stand-in for the gallery API.
+
+The service token is Fleet's own (``FLEET_GALLERY__TOKEN``), so a default Fleet talks to
+a default sandbox. Faults and budgets given here are the start-up controls; the admin
+API (``/admin/*``) changes them while it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import platformdirs
+from sqlalchemy.engine import make_url
+
+from fleet.errors import InputError
+from fleet.sandbox.config import ROUTES, Budgets, Faults, SandboxConfig
+from fleet.settings import load_settings
+
+
+def database_url(value: str | None) -> str:
+    """A SQLAlchemy URL from ``--database``: a URL, ``:memory:``, or a SQLite file path."""
+    if value is None:
+        data = Path(platformdirs.user_data_dir("fleet", appauthor=False))
+        return f"sqlite:///{data / 'sandbox.db'}"
+    if value == ":memory:":
+        return "sqlite://"
+    if value.startswith("postgresql://"):
+        return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _rates(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, float]:
+    rates = {}
+    for value in values:
+        route, _, rate = value.partition("=")
+        if route != "*" and route not in ROUTES:
+            raise click.BadParameter(
+                f"{value!r}: unknown route {route!r}; routes: *, {', '.join(ROUTES)}"
+            )
+        try:
+            number = float(rate)
+        except ValueError:
+            number = -1.0
+        if not 0.0 <= number <= 1.0:
+            raise click.BadParameter(f"{value!r}: expected ROUTE=RATE with RATE from 0 to 1")
+        rates[route] = number
+    return rates
+
+
+@click.group()
+def sandbox() -> None:
+    """The sandbox gallery: the gallery API, pictures and a page, with fault injection."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True)
+@click.option(
+    "--database",
+    help="SQLite file, :memory:, or a URL (postgresql+psycopg://...). "
+    "Default: sandbox.db in Fleet's data directory.",
+)
+@click.option("--idempotency/--no-idempotency", default=True, show_default=True)
+@click.option(
+    "--error-rate",
+    "error_rates",
+    multiple=True,
+    metavar="ROUTE=RATE",
+    callback=_rates,
+    help="Answer 5xx on this share of a route's calls (* for all); repeatable.",
+)
+@click.option("--latency-ms", type=click.FloatRange(0, 60_000), default=0.0)
+@click.option(
+    "--lose-answers",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="RATE",
+    help="Commit the effect, then drop the answer, on this share of API calls.",
+)
+@click.option("--fleet-daily-budget", type=click.IntRange(min=0), help="Units per UTC day.")
+@click.option("--agent-daily-budget", type=click.IntRange(min=0), help="Units per agent per day.")
+@click.option("--paused", is_flag=True, help="Start with the FLEET_PAUSED switch on.")
+@click.option("--seed", type=int, help="Seed the fault dice.")
+@click.option("--image-base-url", help="Image URLs start here (default: the request's URL).")
+def serve(
+    host: str,
+    port: int,
+    database: str | None,
+    idempotency: bool,
+    error_rates: dict[str, float],
+    latency_ms: float,
+    lose_answers: float,
+    fleet_daily_budget: int | None,
+    agent_daily_budget: int | None,
+    paused: bool,
+    seed: int | None,
+    image_base_url: str | None,
+) -> None:
+    """Serve the sandbox gallery until interrupted."""
+    from fleet.sandbox.server import serve as run
+
+    config = SandboxConfig(
+        database_url=database_url(database),
+        service_token=load_settings().gallery.token,
+        idempotency=idempotency,
+        paused=paused,
+        budgets=Budgets(fleet_daily=fleet_daily_budget, agent_daily=agent_daily_budget),
+        faults=Faults(
+            error_rates=error_rates,
+            latency_ms=latency_ms,
+            lose_answer_rates={"*": lose_answers} if lose_answers else {},
+        ),
+        seed=seed,
+        image_base_url=image_base_url,
+    )
+
+    def ready(url: str) -> None:
+        shown = make_url(config.database_url).render_as_string(hide_password=True)
+        click.echo(f"sandbox gallery on {url} (database {shown})")
+
+    try:
+        run(config, host=host, port=port, on_ready=ready)
+    except OSError as exc:
+        raise InputError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo("sandbox gallery stopped")

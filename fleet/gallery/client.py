@@ -1,0 +1,381 @@
+"""The gallery over HTTP: ``HttpGallery`` speaks the API of REFERENCE.md section 1 with httpx.
+
+One ``httpx.Client`` (one connection pool) per process: it is opened on first use and
+opened again after a fork, so a worker never shares sockets with its parent. Timeouts
+are explicit. The client does not retry: Celery owns retries. Answers become Fleet's
+error tree:
+
+    timeout, connection error, broken answer   TransientError
+    5xx, 408, 429 without code or Retry-After  TransientError
+    429 without code, with Retry-After         Deferred(scope="call", until=now + Retry-After)
+    429 FLEET_*_BUDGET_EXCEEDED                Deferred(scope="fleet", until=resetAt)
+    429 AGENT_*_LIMIT_EXCEEDED                 Deferred(scope="agent", until=resetAt)
+    503 FLEET_PAUSED                           Deferred(scope="fleet", until=Retry-After or None)
+    401, 403, 404, 422, other 4xx              GalleryRefused (a PermanentError) with .status
+
+Every effectful call carries the action's key as ``Idempotency-Key``. A like means "make
+sure it is liked": the like endpoint is a toggle, so when its answer says ``liked: false``
+the post was liked before (say by an earlier attempt whose answer was lost) and the client
+toggles once more, under the key suffixed ``:again`` (the gallery may remember the first
+key's answer), and checks. Looking for a post or comment that a lost answer left behind is
+the caller's part (``fleet.actions``), on retries only.
+
+The service token is sent in a header and appears in no log line, message or repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import httpx
+
+from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.redaction import redact
+from fleet.settings import GallerySettings
+
+log = logging.getLogger("fleet.gallery")
+
+IMAGE_SIZE = "1024x1024"
+IMAGE_SIDE = 512  # saved pictures are resized to this square
+
+
+class GalleryRefused(PermanentError):
+    """Raised when the gallery refuses a call in a way a retry cannot change (4xx)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _post(item: dict[str, Any]) -> GalleryPost:
+    user = item.get("user") or {}
+    image = item.get("image") or item.get("imageUrl") or ""
+    if isinstance(image, dict):
+        image = image.get("url", "")
+    return GalleryPost(
+        id=str(item["id"]),
+        title=str(item.get("title", "")),
+        description=str(item.get("description") or ""),
+        image_url=str(image),
+        like_count=int(item.get("likeCount", 0)),
+        comment_count=int(item.get("commentCount", 0)),
+        created_at=_time(item["createdAt"]),
+        user_id=str(user.get("id", "")),
+        username=str(user.get("username", "")),
+        user_is_agent=bool(user.get("isAgent", False)),
+    )
+
+
+def _comment(post_id: str, data: dict[str, Any]) -> GalleryComment:
+    user = data.get("user") or {}
+    return GalleryComment(
+        id=str(data["id"]),
+        post_id=str(data.get("postId", post_id)),
+        content=str(data["content"]),
+        user_id=str(user.get("id", "")),
+        username=str(user.get("username", "")),
+        created_at=_time(data["createdAt"]),
+    )
+
+
+class HttpGallery:
+    """The gallery port over HTTP (httpx, synchronous, one pool per process)."""
+
+    def __init__(
+        self, settings: GallerySettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._settings = settings
+        self._base = str(settings.url).rstrip("/")
+        self._transport = transport
+        self._client: httpx.Client | None = None
+        self._pid = 0
+
+    def __repr__(self) -> str:
+        return f"HttpGallery(url={self._base!r})"
+
+    def _http(self) -> httpx.Client:
+        if self._client is None or self._pid != os.getpid():
+            # After a fork the parent's sockets are not ours: open a pool of our own and
+            # leave the inherited one alone (closing it would close the parent's sockets).
+            seconds = self._settings.timeout_seconds
+            self._client = httpx.Client(
+                base_url=self._base,
+                transport=self._transport,
+                timeout=httpx.Timeout(seconds, connect=min(seconds, 5.0)),
+                headers={
+                    "Authorization": f"Bearer {self._settings.token.get_secret_value()}",
+                    "Accept": "application/json",
+                    "User-Agent": "fleet-gallery-client",
+                },
+                follow_redirects=False,
+            )
+            self._pid = os.getpid()
+        return self._client
+
+    def close(self) -> None:
+        """Close this process's connection pool."""
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+        self._client = None
+
+    def _scrub(self, text: str) -> str:
+        return redact(text, (self._settings.token.get_secret_value(),))
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        agent: str | None = None,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        """One call; the JSON answer of a 2xx, else the matching error of Fleet's tree."""
+        headers = {}
+        if agent is not None:
+            headers["X-Agent-Id"] = agent
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        what = f"{method} {path}"
+        started = time.perf_counter()
+        try:
+            response = self._http().request(method, path, json=body, params=params, headers=headers)
+        except httpx.TimeoutException as exc:
+            log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
+            raise TransientError(f"gallery {what}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            log.info("gallery %s: %s", what, type(exc).__name__)
+            raise TransientError(
+                f"gallery {what}: connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"
+            ) from exc
+        log.debug(
+            "gallery %s -> %s in %.0f ms",
+            what,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        if response.is_success:
+            try:
+                data = response.json()
+            except ValueError:
+                raise TransientError(f"gallery {what}: the answer is not JSON") from None
+            if not isinstance(data, dict):
+                raise TransientError(f"gallery {what}: the answer is not a JSON object")
+            return data
+        self._fail(what, response)
+
+    def _fail(self, what: str, response: httpx.Response) -> NoReturn:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        code = data.get("code") if isinstance(data.get("code"), str) else None
+        detail = self._scrub(_detail(data) or response.reason_phrase)[:300]
+        message = f"gallery {what}: {status} {detail}"
+        if status == 429 and code:
+            until = _parse_time(data.get("resetAt")) or _retry_after(response)
+            if code.startswith("FLEET_"):
+                raise Deferred(message, until, scope="fleet", code=code)
+            raise Deferred(message, until, scope="agent", code=code)
+        if status == 429:
+            until = _retry_after(response)
+            if until is not None:
+                raise Deferred(message, until, scope="call")
+            raise TransientError(message)
+        if status == 503 and code == "FLEET_PAUSED":
+            raise Deferred(message, _retry_after(response), scope="fleet", code=code)
+        if status >= 500 or status == 408:
+            raise TransientError(message)
+        raise GalleryRefused(message, status)
+
+    def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
+        """The agent's gallery account, created if missing (idempotent by username)."""
+        data = self._call(
+            "POST",
+            "/api/admin/users/invite",
+            body={
+                "agentId": handle,
+                "name": name,
+                "username": handle,
+                "isAgent": True,
+                "agentPersonaId": persona,
+            },
+        )
+        return GalleryUser(
+            id=str(data["id"]), username=str(data["username"]), created=bool(data["created"])
+        )
+
+    def delete_user(self, user_id: str) -> bool:
+        """Delete an account; False when it was already gone."""
+        try:
+            data = self._call("DELETE", f"/api/admin/users/{quote(user_id, safe='')}")
+        except GalleryRefused as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return bool(data.get("deleted", True))
+
+    def generate_image(
+        self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
+    ) -> str:
+        """Run the image workflow (generate, resize, save); the saved picture's URL."""
+        steps = [
+            {
+                "kind": "generate",
+                "generator": self._settings.image_generator,
+                "params": {
+                    "prompt": prompt,
+                    "model": self._settings.image_model,
+                    "size": IMAGE_SIZE,
+                    "quality": "standard",
+                    "style": style,
+                },
+                "out": "image",
+            },
+            {
+                "kind": "transform",
+                "op": "resize",
+                "in": "image",
+                "params": {"width": IMAGE_SIDE, "height": IMAGE_SIDE, "fit": "cover"},
+                "out": "square",
+            },
+            {"kind": "save", "in": "square", "destination": "cloud"},
+        ]
+        data = self._call(
+            "POST",
+            "/api/execute/sync",
+            agent=agent,
+            body={"steps": steps, "name": f"{persona}/{style}"},
+            key=idempotency_key,
+        )
+        urls = data.get("imageUrls") or []
+        if data.get("status") != "completed" or not urls:
+            raise TransientError(
+                f"gallery workflow for {agent} ended {data.get('status')!r} with no image"
+            )
+        return str(urls[0])
+
+    def create_post(
+        self, *, agent: str, image_url: str, title: str, description: str, idempotency_key: str
+    ) -> GalleryPost:
+        """Publish a post."""
+        data = self._call(
+            "POST",
+            "/api/showcase",
+            agent=agent,
+            body={"imageUrl": image_url, "title": title, "description": description},
+            key=idempotency_key,
+        )
+        return _post(data["showcaseItem"])
+
+    def feed(
+        self, *, agent: str, limit: int = 20, offset: int = 0, sort: Sort = "recent"
+    ) -> list[GalleryPost]:
+        """A page of the showcase as the agent sees it."""
+        data = self._call(
+            "GET",
+            "/api/showcase",
+            agent=agent,
+            params={"limit": limit, "offset": offset, "sort": sort},
+        )
+        return [_post(item) for item in data.get("items", [])]
+
+    def get_post(self, *, agent: str, post_id: str) -> GalleryPost:
+        """One post."""
+        data = self._call("GET", f"/api/showcase/{quote(post_id, safe='')}", agent=agent)
+        return _post(data["item"])
+
+    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
+        """Make sure the agent likes the post; never leaves it unliked by a retry."""
+        path = f"/api/showcase/{quote(post_id, safe='')}/like"
+        data = self._call("POST", path, agent=agent, key=idempotency_key)
+        if not isinstance(data.get("liked"), bool):
+            raise TransientError(f"gallery like of {post_id}: the answer does not say liked")
+        if data["liked"]:
+            return Liked(post_id=post_id, like_count=int(data.get("likeCount", 0)), toggled=True)
+        # The toggle unliked it: it was liked already. Like it again, under a key of its own
+        # (the first key's answer, "unliked", may be remembered by the gallery).
+        log.info("gallery like of %s by %s undid an earlier like; liking again", post_id, agent)
+        again = self._call("POST", path, agent=agent, key=f"{idempotency_key}:again")
+        if again.get("liked") is not True:
+            raise TransientError(f"gallery like of {post_id} by {agent} did not stick")
+        return Liked(post_id=post_id, like_count=int(again.get("likeCount", 0)), toggled=False)
+
+    def comment(
+        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+    ) -> GalleryComment:
+        """Comment on a post."""
+        data = self._call(
+            "POST",
+            f"/api/showcase/{quote(post_id, safe='')}/comments",
+            agent=agent,
+            body={"content": content},
+            key=idempotency_key,
+        )
+        return _comment(post_id, data["comment"])
+
+    def comments(
+        self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
+    ) -> list[GalleryComment]:
+        """A page of a post's comments."""
+        data = self._call(
+            "GET",
+            f"/api/showcase/{quote(post_id, safe='')}/comments",
+            agent=agent,
+            params={"limit": limit, "offset": offset},
+        )
+        return [_comment(post_id, c) for c in data.get("comments", [])]
+
+
+def _detail(data: dict[str, Any]) -> str:
+    """The gallery's own words for an error: ``error``, or the ``errors`` listed."""
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors:
+        parts = []
+        for error in errors[:5]:
+            if isinstance(error, dict):
+                field = error.get("field") or error.get("path") or ""
+                parts.append(f"{field}: {error.get('message', '')}" if field else str(error))
+            else:
+                parts.append(str(error))
+        return "; ".join(parts)
+    error = data.get("error") or data.get("message")
+    return str(error) if error else ""
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _time(value)
+    except ValueError:
+        return None
+
+
+def _retry_after(response: httpx.Response) -> datetime | None:
+    """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or bad."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return datetime.now(UTC) + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,123 @@
+"""The sandbox gallery on a loopback port for the whole run, emptied before each test.
+
+``sandbox`` is the running server (uvicorn on a background thread, port 0), ``admin``
+turns its controls and reads its report, ``gallery`` is Fleet's HTTP client pointed at
+it, and ``ada`` and ``bo`` are two provisioned agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import AnyUrl, SecretStr
+
+from fleet.gallery.client import HttpGallery
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import GallerySettings
+
+TOKEN = "svc-token-3f9a7c1e5b"  # distinctive, so a leak is easy to find
+
+
+class Admin:
+    """The sandbox's admin API, for tests."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        )
+
+    def _put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self.http.put(path, json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    def faults(self, **faults: Any) -> dict[str, Any]:
+        """Replace the injected faults (camelCase keys: errorRates, loseAnswerRates...)."""
+        return self._put("/admin/faults", faults)
+
+    def pause(self, paused: bool) -> None:
+        self._put("/admin/pause", {"paused": paused})
+
+    def idempotency(self, enabled: bool) -> None:
+        self._put("/admin/idempotency", {"enabled": enabled})
+
+    def budgets(self, **budgets: Any) -> None:
+        self._put("/admin/budgets", budgets)
+
+    def state(self) -> dict[str, Any]:
+        return self.http.get("/admin/state").json()  # type: ignore[no-any-return]
+
+    def report(self) -> dict[str, Any]:
+        return self.http.get("/admin/report").json()  # type: ignore[no-any-return]
+
+    def reset(self) -> None:
+        assert self.http.post("/admin/reset").status_code == 200
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def settings_for(url: str, **overrides: Any) -> GallerySettings:
+    """Client settings for a sandbox at ``url``."""
+    values: dict[str, Any] = {"url": AnyUrl(url), "token": SecretStr(TOKEN), "timeout_seconds": 5}
+    return GallerySettings(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=7)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def session_admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    admin = Admin(sandbox_server.url)
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def admin(session_admin: Admin) -> Admin:
+    """The admin API of an empty sandbox with its start-up controls."""
+    session_admin.reset()
+    return session_admin
+
+
+@pytest.fixture
+def sandbox(sandbox_server: BackgroundSandbox, admin: Admin) -> BackgroundSandbox:
+    """The running sandbox, emptied for this test."""
+    return sandbox_server
+
+
+@pytest.fixture
+def gallery(sandbox: BackgroundSandbox) -> Iterator[HttpGallery]:
+    client = HttpGallery(settings_for(sandbox.url))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def ada(gallery: HttpGallery) -> str:
+    """A product photographer's agent account."""
+    gallery.provision_user(handle="photo_ada", name="Ada Studio", persona="product_photographer")
+    return "photo_ada"
+
+
+@pytest.fixture
+def bo(gallery: HttpGallery) -> str:
+    """An indie game dev's agent account."""
+    gallery.provision_user(handle="gamedev_bo", name="Bo Bit", persona="indie_game_dev")
+    return "gamedev_bo"
+
+
+@pytest.fixture
+def api(sandbox: BackgroundSandbox) -> Iterator[httpx.Client]:
+    """A raw HTTP client with the service token, for calls the port does not make."""
+    with httpx.Client(
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    ) as client:
+        yield client

@@ -1,0 +1,86 @@
+"""``fleet sandbox serve``: options, bad input, and a real server process that stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from fleet.cli import cli
+from fleet.cli.sandbox import database_url
+from tests.gallery.conftest import TOKEN
+
+
+def test_the_database_option_takes_files_memory_and_urls(tmp_path: Path) -> None:
+    assert database_url(":memory:") == "sqlite://"
+    assert database_url(str(tmp_path / "s.db")) == f"sqlite:///{tmp_path / 's.db'}"
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert database_url(None).endswith("sandbox.db")
+
+
+def test_bad_fault_options_are_refused_with_exit_code_2() -> None:
+    for args in (
+        ["--error-rate", "nowhere=0.5"],
+        ["--error-rate", "like=1.5"],
+        ["--error-rate", "like"],
+        ["--lose-answers", "2"],
+        ["--agent-daily-budget", "-1"],
+    ):
+        result = CliRunner().invoke(cli, ["sandbox", "serve", *args])
+        assert result.exit_code == 2, args
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        "from fleet.cli import main; main()",
+        "sandbox",
+        "serve",
+        "--port=0",
+        f"--database={tmp_path / 'sandbox.db'}",
+        "--agent-daily-budget=3",
+        "--error-rate=like=0.25",
+        "--lose-answers=0.1",
+        "--no-idempotency",
+        "--paused",
+    ]
+    env = os.environ | {"FLEET_GALLERY__TOKEN": TOKEN}
+    with (
+        (tmp_path / "stderr.log").open("w") as log,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env) as server,
+    ):
+        try:
+            assert server.stdout is not None
+            with selectors.DefaultSelector() as selector:
+                selector.register(server.stdout, selectors.EVENT_READ)
+                assert selector.select(timeout=30), "no line from the server in 30 s"
+            line = server.stdout.readline()
+            found = re.search(r"on (http://127\.0\.0\.1:\d+) \(database sqlite:///", line)
+            assert found, line
+            with httpx.Client(
+                base_url=found.group(1), headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as http:
+                assert http.get("/").status_code == 200
+                state = http.get("/admin/state").json()
+            assert state["paused"] is True and state["idempotency"] is False
+            assert state["budgets"]["agentDaily"] == 3
+            assert state["faults"]["errorRates"] == {"like": 0.25}
+            assert state["faults"]["loseAnswerRates"] == {"*": 0.1}
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=20) == 0, (tmp_path / "stderr.log").read_text()
+            assert server.stdout.read().strip().endswith("sandbox gallery stopped")
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    assert (tmp_path / "sandbox.db").exists()

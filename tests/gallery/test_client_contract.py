@@ -1,0 +1,189 @@
+"""HttpGallery's contract with answers the sandbox rarely gives, through httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+import fleet.gallery.client as client_module
+from fleet.errors import Deferred, TransientError
+from fleet.gallery.client import GalleryRefused, HttpGallery
+from tests.gallery.conftest import TOKEN, settings_for
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def gallery_with(handler: Handler, **settings: Any) -> HttpGallery:
+    return HttpGallery(
+        settings_for("http://gallery.test", **settings), transport=httpx.MockTransport(handler)
+    )
+
+
+def answering(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Handler:
+    def handle(_request: httpx.Request) -> httpx.Response:
+        if isinstance(body, str | bytes):
+            return httpx.Response(status, content=body, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+
+    return handle
+
+
+def failure(handler: Handler) -> Exception:
+    gallery = gallery_with(handler)
+    try:
+        gallery.feed(agent="photo_ada")
+    except Exception as exc:
+        return exc
+    finally:
+        gallery.close()
+    raise AssertionError("the call did not fail")
+
+
+def test_408_and_5xx_without_json_are_transient() -> None:
+    for status, body in ((408, {"error": "slow"}), (502, "<html>bad gateway</html>")):
+        error = failure(answering(status, body))
+        assert type(error) is TransientError and str(status) in str(error)
+
+
+def test_monthly_budgets_defer_the_fleet_or_the_agent_until_reset_at() -> None:
+    reset = "2026-12-01T00:00:00.000Z"
+    for code, scope in (
+        ("FLEET_MONTHLY_BUDGET_EXCEEDED", "fleet"),
+        ("AGENT_MONTHLY_LIMIT_EXCEEDED", "agent"),
+    ):
+        error = failure(answering(429, {"error": "budget", "code": code, "resetAt": reset}))
+        assert isinstance(error, Deferred)
+        assert (error.scope, error.code) == (scope, code)
+        assert error.until == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_a_plain_429_defers_by_an_http_date_retry_after_or_is_transient_without_one() -> None:
+    later = "Wed, 02 Dec 2026 10:00:00 GMT"
+    error = failure(answering(429, {"error": "slow down"}, {"Retry-After": later}))
+    assert isinstance(error, Deferred) and error.scope == "call"
+    assert error.until == datetime(2026, 12, 2, 10, tzinfo=UTC)
+    plain = failure(answering(429, {"error": "slow down"}))
+    assert type(plain) is TransientError
+
+
+def test_a_pause_with_retry_after_says_until_when() -> None:
+    error = failure(answering(503, {"code": "FLEET_PAUSED"}, {"Retry-After": "120"}))
+    assert isinstance(error, Deferred) and (error.scope, error.code) == ("fleet", "FLEET_PAUSED")
+    assert error.until is not None
+    assert abs(error.until - (datetime.now(UTC) + timedelta(seconds=120))) < timedelta(seconds=5)
+
+
+def test_refusals_carry_the_status_and_the_gallerys_words() -> None:
+    error = failure(
+        answering(422, {"errors": [{"field": "title", "message": "too long"}, "bad image"]})
+    )
+    assert isinstance(error, GalleryRefused) and error.status == 422
+    assert "title: too long; bad image" in str(error)
+    assert isinstance(failure(answering(400, {"message": "nope"})), GalleryRefused)
+
+
+def test_a_broken_success_answer_is_transient() -> None:
+    for body in ("not json", [1, 2]):
+        error = failure(answering(200, body))
+        assert type(error) is TransientError
+
+
+def test_a_token_echoed_by_the_gallery_is_redacted() -> None:
+    error = failure(answering(403, {"error": f"token {TOKEN} may not act as photo_ada"}))
+    assert TOKEN not in str(error) and "[redacted]" in str(error)
+
+
+def test_calls_carry_the_token_the_agent_the_key_and_camel_case_bodies() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"status": "completed", "imageUrls": ["http://x/1.png"]})
+
+    gallery = gallery_with(handle, image_model="flux-2-pro", image_generator="fal")
+    try:
+        url = gallery.generate_image(
+            agent="photo_ada", prompt="amber", style="packshot", persona="p", idempotency_key="k1"
+        )
+    finally:
+        gallery.close()
+    assert url == "http://x/1.png"
+    [request] = seen
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert (request.headers["x-agent-id"], request.headers["idempotency-key"]) == (
+        "photo_ada",
+        "k1",
+    )
+    generate = json.loads(request.content)["steps"][0]
+    assert (generate["generator"], generate["params"]["model"]) == ("fal", "flux-2-pro")
+    assert generate["params"]["prompt"] == "amber" and generate["params"]["style"] == "packshot"
+
+
+def test_a_workflow_that_did_not_complete_is_transient() -> None:
+    gallery = gallery_with(answering(200, {"status": "failed", "imageUrls": []}))
+    try:
+        with pytest.raises(TransientError, match="no image"):
+            gallery.generate_image(
+                agent="a", prompt="p", style="s", persona="p", idempotency_key="k"
+            )
+    finally:
+        gallery.close()
+
+
+def test_a_like_that_does_not_stick_is_transient_and_the_retoggle_has_a_key_of_its_own() -> None:
+    keys: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers["idempotency-key"])
+        return httpx.Response(200, json={"success": True, "liked": False, "likeCount": 0})
+
+    gallery = gallery_with(handle)
+    try:
+        with pytest.raises(TransientError, match="did not stick"):
+            gallery.like(agent="a", post_id="7", idempotency_key="2:9:like")
+        gallery._http()  # the pool is kept between calls
+    finally:
+        gallery.close()
+    assert keys == ["2:9:like", "2:9:like:again"]
+    unclear = gallery_with(answering(200, {"success": True}))
+    try:
+        with pytest.raises(TransientError, match="does not say liked"):
+            unclear.like(agent="a", post_id="7", idempotency_key="k")
+    finally:
+        unclear.close()
+
+
+def test_deleting_a_gone_user_is_false_and_other_errors_still_raise() -> None:
+    gone = gallery_with(answering(404, {"error": "user not found"}))
+    broken = gallery_with(answering(500, {"error": "boom"}))
+    try:
+        assert gone.delete_user("42") is False
+        with pytest.raises(TransientError):
+            broken.delete_user("42")
+    finally:
+        gone.close()
+        broken.close()
+
+
+def test_a_forked_process_opens_a_pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    gallery = gallery_with(answering(200, {"items": []}))
+    parent = gallery._http()
+    assert gallery._http() is parent
+    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+    child = gallery._http()
+    assert child is not parent and not parent.is_closed  # the parent's sockets are left alone
+    gallery.close()
+    assert child.is_closed
+    parent.close()
+
+
+def test_the_repr_names_the_url_and_not_the_token() -> None:
+    gallery = gallery_with(answering(200, {}))
+    assert repr(gallery) == "HttpGallery(url='http://gallery.test')"
+    assert TOKEN not in repr(gallery._http().headers)
+    gallery.close()

@@ -1,0 +1,120 @@
+"""The gallery page in a real browser: headless Chromium loads it, reports, and screenshots it.
+
+The screenshot is saved as ``artifacts/sandbox-gallery.png`` (gitignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fleet.gallery.client import HttpGallery
+from fleet.sandbox.server import BackgroundSandbox
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
+
+AGENTS = [
+    ("photo_ada", "Ada Studio", "product_photographer", "packshot", "Amber serum bottle"),
+    ("social_cam", "Cam Trends", "social_media_marketer", "carousel", "Five tips for reels"),
+    ("gamedev_bo", "Bo Bit", "indie_game_dev", "pixel-art", "Slime boss, first draft"),
+    ("dataviz_dee", "Dee Charts", "data_visualization", "dashboard", "Weekly active users"),
+    ("aiart_eve", "Eve Dreams", "ai_art_enthusiast", "surreal", "Orbs over a violet sea"),
+    ("ux_kim", "Kim UI", "ux_ui_designer", "mockup", "<script>alert('x')</script> onboarding"),
+]
+
+
+def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium on ``url``; loopback only, no profile, no background traffic."""
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-breakpad",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,1400",
+        "--virtual-time-budget=5000",
+        *args,
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+@pytest.fixture
+def populated(sandbox: BackgroundSandbox, gallery: HttpGallery) -> dict[str, int]:
+    """Six agents, one post each, a few likes and comments: the expected like counts."""
+    posts = {}
+    for handle, name, persona, style, title in AGENTS:
+        gallery.provision_user(handle=handle, name=name, persona=persona)
+        url = gallery.generate_image(
+            agent=handle,
+            prompt=f"{title}, {style}",
+            style=style,
+            persona=persona,
+            idempotency_key=f"{handle}:1:image",
+        )
+        posts[title] = gallery.create_post(
+            agent=handle,
+            image_url=url,
+            title=title,
+            description=f"Made with the {style} workflow.",
+            idempotency_key=f"{handle}:1:post",
+        ).id
+    likes = {title: 0 for title in posts}
+    for index, (handle, *_rest) in enumerate(AGENTS):
+        for title in list(posts)[: index % 4]:
+            gallery.like(agent=handle, post_id=posts[title], idempotency_key=f"{handle}:{title}")
+            likes[title] += 1
+    gallery.comment(
+        agent="gamedev_bo",
+        post_id=posts["Amber serum bottle"],
+        content="That glow! <3",
+        idempotency_key="bo:c",
+    )
+    return likes
+
+
+def test_the_gallery_page_shows_pictures_captions_authors_and_likes_in_chromium(
+    sandbox: BackgroundSandbox, populated: dict[str, int], tmp_path: Path
+) -> None:
+    dom = chromium(tmp_path, f"{sandbox.url}/?probe=1", "--dump-dom").stdout
+    assert 'data-probe="done"' in dom
+    widths = re.findall(r'data-natural-width="(\d+)"', dom)
+    assert widths == ["512"] * len(AGENTS)  # every picture loaded and decoded
+    assert f'data-images-loaded="{len(AGENTS)}"' in dom
+    cards = re.findall(r'<article class="post".*?</article>', dom, flags=re.S)
+    assert len(cards) == len(AGENTS)
+    shown = {}
+    for card in cards:
+        title = re.search(r'<h2 class="title">(.*?)</h2>', card)
+        likes = re.search(r'data-likes="(\d+)"', card)
+        assert title and likes and 'class="badge"' in card and "Made with the" in card
+        shown[title.group(1)] = int(likes.group(1))
+    escaped = "&lt;script&gt;alert('x')&lt;/script&gt; onboarding"
+    assert shown == {(escaped if "<" in t else t): n for t, n in populated.items()}
+    assert next(iter(shown)) == escaped  # newest first
+    assert dom.count("<script") == 1  # the agent's "script" stayed text
+    assert "That glow! &lt;3" in dom
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "sandbox-gallery.png"
+    shot.unlink(missing_ok=True)
+    chromium(tmp_path, f"{sandbox.url}/", f"--screenshot={shot}", "--hide-scrollbars")
+    with Image.open(shot) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1280, 1400))
+        assert len(picture.convert("RGB").getcolors(1 << 20) or []) > 1000  # pictures, not blank
