@@ -238,7 +238,8 @@ def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: 
             prompt=content["image_prompt"],
             style=content["style"],
             persona=claim.actor.persona,
-            idempotency_key=claim.key,
+            # One key per kind of call: the workflow run and the post are two effects.
+            idempotency_key=f"{claim.key}:image",
         )
     except (PermanentError, TransientError) as exc:
         # A budget or pause answer (Deferred) is a TransientError too, but it never falls back.

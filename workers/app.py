@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None) -> Celery:
     transport: dict[str, object] = {
         "visibility_timeout": settings.tasks.visibility_timeout_seconds,
     }
+    if settings.broker_url.startswith("memory"):
+        # The in-process broker is polled: poll often, or every hop waits a second.
+        transport["polling_interval"] = 0.005
     if settings.broker_key_prefix:
         transport["global_keyprefix"] = settings.broker_key_prefix
     app.conf.update(
@@ -74,10 +77,11 @@ app = create_app()
 
 
 @setup_logging.connect
-def _json_logs(loglevel: Any = None, **_: Any) -> None:
+def _json_logs(loglevel: Any = None, logfile: Any = None, **_: Any) -> None:
     # Connecting this signal stops Celery from configuring logging its own way.
     settings: Settings = app.conf.fleet_settings
     secrets = [settings.gallery.token.get_secret_value()]
     if settings.anthropic_api_key is not None:
         secrets.append(settings.anthropic_api_key.get_secret_value())
-    logs.configure(loglevel or "INFO", secrets=tuple(secrets))
+    stream = open(logfile, "a", encoding="utf-8") if logfile else None  # noqa: SIM115 - lives as long as the worker
+    logs.configure(loglevel or "INFO", secrets=tuple(secrets), stream=stream)

@@ -2,37 +2,48 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from fleet.bootstrap import Fleet, bootstrap
+from fleet.clock import Clock, SystemClock
 from fleet.settings import Settings
 
 _fleet: Fleet | None = None
+_pid = os.getpid()
+clock: Clock = SystemClock()
 
 
-def configure(settings: Settings) -> None:
-    """Use these settings for the process's Fleet (the demo and tests call this)."""
-    global _fleet
-    if _fleet is not None:
-        _fleet.close()
-    _fleet = bootstrap(settings)
+def use_clock(new: Clock) -> None:
+    """Tasks read time from ``new`` (the demo's simulated clock)."""
+    global clock
+    clock = new
+
+
+def configure(fleet: Fleet | None) -> None:
+    """Use this Fleet in this process's tasks (the demo's in-process worker)."""
+    global _fleet, _pid
+    _fleet = fleet
+    _pid = os.getpid()
 
 
 def current_fleet(settings: Settings) -> Fleet:
     """The process's Fleet, built from ``settings`` the first time it is needed."""
-    global _fleet
+    global _fleet, _pid
     if _fleet is None:
         _fleet = bootstrap(settings)
+        _pid = os.getpid()
     return _fleet
 
 
 @worker_process_init.connect
 def _fresh_after_fork(**_: Any) -> None:
-    # A forked pool child must not share the parent's database connections.
+    # A forked pool child must not share the parent's database connections; a worker
+    # that runs tasks in its own process (solo, threads) keeps its Fleet.
     global _fleet
-    if _fleet is not None:
+    if _fleet is not None and os.getpid() != _pid:
         _fleet.engine.dispose(close=False)
         _fleet = None
 

@@ -9,8 +9,7 @@ not count as attempts, and the dead-letter hook.
 from __future__ import annotations
 
 import random
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
@@ -20,7 +19,8 @@ from fleet.actions import perform
 from fleet.agents.heartbeat import Decision, Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
 from fleet.failures import settle
-from fleet.logs import get_logger
+from fleet.logs import bind_task, get_logger
+from workers import runtime
 from workers.runtime import current_fleet
 
 log = get_logger("fleet.tasks")
@@ -65,16 +65,17 @@ def dispatch(self: Task[Any, Any]) -> int:
         fleet.sessions,
         fleet.personas,
         publish,
-        now=time.time(),
+        now=runtime.clock.now().timestamp(),
         batch_size=settings.dispatch.batch_size,
         max_batches=settings.dispatch.max_batches_per_cycle,
     )
     if report.ticks:
         log.info(
-            "dispatched %d ticks in %d batches, max lag %.2fs",
-            report.ticks,
-            report.batches,
-            report.max_lag,
+            "dispatched",
+            task="fleet.dispatch",
+            ticks=report.ticks,
+            batches=report.batches,
+            max_lag=round(report.max_lag, 3),
         )
     return report.ticks
 
@@ -85,7 +86,7 @@ def _decide(task: Task[Any, Any], ticks: list[Tick]) -> int:
         fleet.sessions,
         fleet.personas,
         [(int(agent_id), int(due_at)) for agent_id, due_at in ticks],
-        now=datetime.now(UTC),
+        now=runtime.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
         adjust=fleet.degrade(),
     )
@@ -112,10 +113,18 @@ class ActionTask(Task[Any, Any]):
     max_retries = None  # attempts are counted in Postgres; waits do not count
 
     def act(self, key: str) -> str:
+        agent, _, rest = key.partition(":")
+        action = rest.rpartition(":")[2]
+        with bind_task(
+            task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
+        ):
+            return self._act(key)
+
+    def _act(self, key: str) -> str:
         fleet = _fleet(self)
         kit = fleet.action_kit
         try:
-            return perform(kit, key).status
+            outcome = perform(kit, key)
         except Exception as error:
             verdict = settle(
                 kit,
@@ -127,22 +136,20 @@ class ActionTask(Task[Any, Any]):
                 rng=random.Random(),
             )
             if verdict.kind == "retry":
-                log.info(
-                    "%s %s: retry in %.1fs (%s)", self.name, key, verdict.countdown, verdict.reason
-                )
+                log.info("retrying", countdown=round(verdict.countdown, 2), reason=verdict.reason)
                 raise self.retry(countdown=verdict.countdown, max_retries=None) from None
             if verdict.kind == "dead":
                 log.warning(
-                    "%s %s: dead letter %s (%s)",
-                    self.name,
-                    key,
-                    verdict.dead_letter_id,
-                    verdict.reason,
+                    "dead letter", dead_letter=verdict.dead_letter_id, reason=verdict.reason
                 )
                 self.app.send_task(
                     "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
                 )
+            else:
+                log.info("settled", outcome=verdict.kind, reason=verdict.reason)
             return verdict.kind
+        log.info("done", outcome=outcome.status)
+        return outcome.status
 
 
 @shared_task(name="fleet.post", bind=True, base=ActionTask)
@@ -181,7 +188,7 @@ def sweep_leases(self: Task[Any, Any]) -> int:
     """Re-send activities left pending past their lease (a lost message, a killed worker)."""
     fleet = _fleet(self)
     lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    expired = activities.expired_leases(fleet.sessions, now=datetime.now(UTC), lease=lease)
+    expired = activities.expired_leases(fleet.sessions, now=runtime.clock.now(), lease=lease)
     send_actions(self, [(action, key) for _, key, action in expired])
     if expired:
         log.warning(

@@ -10,6 +10,7 @@ import click
 from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
 from fleet.cli.db import db
+from fleet.cli.demo import demo
 from fleet.cli.personas import personas
 from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
@@ -46,6 +47,7 @@ def cli() -> None:
 
 
 cli.add_command(db)
+cli.add_command(demo)
 cli.add_command(personas)
 cli.add_command(agents)
 cli.add_command(activity)

@@ -87,6 +87,7 @@ def sandbox() -> None:
 @click.option("--paused", is_flag=True, help="Start with the FLEET_PAUSED switch on.")
 @click.option("--seed", type=int, help="Seed the fault dice.")
 @click.option("--image-base-url", help="Image URLs start here (default: the request's URL).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(
     host: str,
     port: int,
@@ -100,6 +101,7 @@ def serve(
     paused: bool,
     seed: int | None,
     image_base_url: str | None,
+    access_log: bool,
 ) -> None:
     """Serve the sandbox gallery until interrupted."""
     from fleet.sandbox.server import serve as run
@@ -124,7 +126,7 @@ def serve(
         click.echo(f"sandbox gallery on {url} (database {shown})")
 
     try:
-        run(config, host=host, port=port, on_ready=ready)
+        run(config, host=host, port=port, on_ready=ready, access_log=access_log)
     except OSError as exc:
         raise InputError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("sandbox gallery stopped")

@@ -197,7 +197,7 @@ async def like(request: Request) -> Response:
     post_id = post_id_of(request)
 
     def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
-        if storage.post(conn, post_id) is None:
+        if not storage.post_exists(conn, post_id):
             raise ApiError(404, "showcase item not found")
         liked, count = storage.toggle_like(
             conn, post_id=post_id, user_id=agent.id, key=key, now=now
@@ -214,7 +214,7 @@ async def create_comment(request: Request) -> Response:
     body = await parse(request, CommentBody)
 
     def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
-        if storage.post(conn, post_id) is None:
+        if not storage.post_exists(conn, post_id):
             raise ApiError(404, "showcase item not found")
         made = storage.create_comment(
             conn, post_id=post_id, user=agent, content=body.content, key=key, now=now
@@ -230,7 +230,7 @@ async def list_comments(request: Request) -> Response:
     post_id = post_id_of(request)
     limit, offset = page_query(request)
     with sandbox_of(request).storage.begin() as conn:
-        if storage.post(conn, post_id) is None:
+        if not storage.post_exists(conn, post_id):
             raise ApiError(404, "showcase item not found")
         found = storage.list_comments(conn, post_id=post_id, limit=limit, offset=offset)
     return JSONResponse({"comments": [comment_json(c) for c in found]})

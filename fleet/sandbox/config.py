@@ -29,9 +29,6 @@ ROUTES = (
     "create_comment",
     "list_comments",
 )
-AGENT_ROUTES = frozenset(ROUTES) - {"invite", "delete_user"}
-
-Rate = float
 
 
 class CamelModel(BaseModel):
@@ -61,16 +58,16 @@ class Faults(CamelModel):
       (the connection closes after the status line: the caller cannot know what happened).
     """
 
-    error_rates: dict[str, Rate] = Field(default_factory=dict)
+    error_rates: dict[str, float] = Field(default_factory=dict)
     error_status: int = Field(default=500, ge=500, le=599)
-    throttle_rates: dict[str, Rate] = Field(default_factory=dict)
+    throttle_rates: dict[str, float] = Field(default_factory=dict)
     latency_ms: float = Field(default=0.0, ge=0, le=60_000)
-    lose_answer_rates: dict[str, Rate] = Field(default_factory=dict)
+    lose_answer_rates: dict[str, float] = Field(default_factory=dict)
 
     _rates = field_validator("error_rates", "throttle_rates", "lose_answer_rates")(_check_rates)
 
 
-def rate_for(rates: dict[str, Rate], route: str) -> Rate:
+def rate_for(rates: dict[str, float], route: str) -> float:
     """The rate that applies to ``route``: its own entry, else ``"*"``, else 0."""
     return rates.get(route, rates.get("*", 0.0))
 

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fleet.sandbox import storage
 from fleet.sandbox.config import Budgets, CamelModel, Faults, rate_for
+from fleet.sandbox.report import report
 from fleet.sandbox.schemas import parse
 from fleet.sandbox.state import Sandbox, authorize, sandbox_of
 
@@ -154,7 +155,7 @@ async def get_report(request: Request) -> Response:
     """GET /admin/report: counts per user and duplicates."""
     authorize(request)
     with sandbox_of(request).storage.begin() as conn:
-        return JSONResponse(storage.report(conn))
+        return JSONResponse(report(conn))
 
 
 async def reset(request: Request) -> Response:

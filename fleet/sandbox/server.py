@@ -48,13 +48,22 @@ def _uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(app, http="h11", loop="asyncio", lifespan="on", **options)
 
 
-def serve(config: SandboxConfig, *, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+def serve(
+    config: SandboxConfig,
+    *,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None],
+    access_log: bool = True,
+) -> None:
     """Serve in the foreground until interrupted (Ctrl-C returns after a graceful stop).
 
     ``on_ready`` gets the base URL once the socket listens.
     """
     sock = bind(host, port)
-    server = uvicorn.Server(_uvicorn_config(create_app(config), timeout_graceful_shutdown=5))
+    server = uvicorn.Server(
+        _uvicorn_config(create_app(config), timeout_graceful_shutdown=5, access_log=access_log)
+    )
     on_ready(url_of(sock))
     try:
         server.run(sockets=[sock])

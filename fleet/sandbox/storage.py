@@ -6,24 +6,14 @@ share a database with Fleet. Functions that change something take a connection i
 the caller's transaction: an effect and its idempotency record commit together.
 
 Every post, comment and like event records the ``Idempotency-Key`` header it came with,
-even when the sandbox does not honour the header, so the report can show duplicates:
-
-- posts: two posts of one user with the same key, or the same caption marker;
-- comments: likewise, on one post;
-- likes: a (user, post) pair liked more than once (a retry or a second action toggled it
-  off and on again; with ``liked`` false it was left unliked).
-
-A caption marker is ``[fleet:<token>]`` anywhere in a post's description or a comment's
-text, the token being 1-64 of ``A-Z a-z 0-9 _ . : -``: a way for a client that cannot
-send headers (or a gallery that drops them) to tag an effect with its key. Fleet's
-client sends the header and adds no marker; the HTML page does not show markers.
+even when the sandbox does not honour the header, and any caption marker
+(``[fleet:<token>]``, see ``fleet.sandbox.report``), so duplicates can be reported.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,8 +36,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
     delete,
+    event,
     func,
     insert,
     select,
@@ -224,6 +216,12 @@ def marker_of(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class Storage:
     """The sandbox's database: an engine of its own and its tables."""
 
@@ -236,6 +234,10 @@ class Storage:
             )
         else:
             self.engine = build_engine(url)
+        if parsed.get_backend_name() == "sqlite":
+            # A sandbox, not a ledger: WAL with synchronous=NORMAL survives a crash of the
+            # process and skips an fsync on every commit.
+            event.listen(self.engine, "connect", _relaxed_sync)
 
     def create(self) -> None:
         """Create the tables that are missing."""
@@ -389,50 +391,61 @@ def create_post(
     return _new_id(result)
 
 
-def _like_count() -> Any:
-    return select(func.count()).where(likes.c.post_id == posts.c.id).scalar_subquery()
-
-
-def _comment_count() -> Any:
-    return select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
-
-
-def _post_query() -> Any:
-    return select(
-        posts.c.id,
-        posts.c.title,
-        posts.c.description,
-        posts.c.category,
-        posts.c.image_url,
-        posts.c.workflow_id,
-        posts.c.view_count,
-        posts.c.created_at,
-        _like_count().label("like_count"),
-        _comment_count().label("comment_count"),
-        *_user_columns(),
-    ).join(users, users.c.id == posts.c.user_id)
+_LIKE_COUNT = select(func.count()).where(likes.c.post_id == posts.c.id).scalar_subquery()
+_COMMENT_COUNT = select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
+# Built once: composing a statement costs more than running it on a small table.
+_POSTS = select(
+    posts.c.id,
+    posts.c.title,
+    posts.c.description,
+    posts.c.category,
+    posts.c.image_url,
+    posts.c.workflow_id,
+    posts.c.view_count,
+    posts.c.created_at,
+    _LIKE_COUNT,
+    _COMMENT_COUNT,
+    *_user_columns(),
+).join(users, users.c.id == posts.c.user_id)
+_NEWEST = (posts.c.created_at.desc(), posts.c.id.desc())
+_FRESH = case((posts.c.created_at >= bindparam("since", type_=DateTime(timezone=True)), 1), else_=0)
+_PAGES = {
+    sort: _POSTS.order_by(*order, *_NEWEST).limit(bindparam("limit")).offset(bindparam("offset"))
+    for sort, order in (
+        ("recent", ()),
+        ("popular", (_LIKE_COUNT.desc(),)),
+        ("trending", (_FRESH.desc(), (_LIKE_COUNT + _COMMENT_COUNT).desc())),
+    )
+}
+_ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
 
 
 def _post(row: Any) -> Post:
-    get = row._mapping
+    (id_, title, description, category, image_url, workflow_id, views, created, n_likes,
+     n_comments, user_id, username, name, is_agent, persona, agent_id) = row  # fmt: skip
     return Post(
-        id=get["id"],
-        title=get["title"],
-        description=get["description"],
-        category=get["category"],
-        image_url=get["image_url"],
-        workflow_id=get["workflow_id"],
-        like_count=int(get["like_count"]),
-        comment_count=int(get["comment_count"]),
-        view_count=int(get["view_count"]),
-        created_at=utc(get["created_at"]),
-        user=_user(row, "u_"),
+        id=id_,
+        title=title,
+        description=description,
+        category=category,
+        image_url=image_url,
+        workflow_id=workflow_id,
+        like_count=int(n_likes),
+        comment_count=int(n_comments),
+        view_count=int(views),
+        created_at=utc(created),
+        user=User(user_id, username, name, bool(is_agent), persona, agent_id),
     )
+
+
+def post_exists(conn: Connection, post_id: int) -> bool:
+    """Whether the post exists."""
+    return conn.execute(select(posts.c.id).where(posts.c.id == post_id)).first() is not None
 
 
 def post(conn: Connection, post_id: int) -> Post | None:
     """One post, if it exists."""
-    row = conn.execute(_post_query().where(posts.c.id == post_id)).first()
+    row = conn.execute(_ONE_POST, {"post_id": post_id}).first()
     return None if row is None else _post(row)
 
 
@@ -443,16 +456,10 @@ def list_posts(
 
     Trending puts the last 48 hours first, ordered by likes plus comments.
     """
-    query = _post_query()
-    newest = (posts.c.created_at.desc(), posts.c.id.desc())
-    if sort == "popular":
-        query = query.order_by(_like_count().desc(), *newest)
-    elif sort == "trending":
-        fresh = case((posts.c.created_at >= now - timedelta(hours=48), 1), else_=0)
-        query = query.order_by(fresh.desc(), (_like_count() + _comment_count()).desc(), *newest)
-    else:
-        query = query.order_by(*newest)
-    return [_post(row) for row in conn.execute(query.limit(limit).offset(offset))]
+    values: dict[str, Any] = {"limit": limit, "offset": offset}
+    if sort == "trending":
+        values["since"] = now - timedelta(hours=48)
+    return [_post(row) for row in conn.execute(_PAGES[sort], values)]
 
 
 def count_posts(conn: Connection) -> int:
@@ -571,72 +578,3 @@ def remember(
             actor=actor, key=key, route=route, status=status, body=json.dumps(body), created_at=now
         )
     )
-
-
-def report(conn: Connection) -> dict[str, Any]:
-    """Counts per user and the duplicates (see the module docstring), as camelCase JSON."""
-    names = {row.id: row.username for row in conn.execute(select(users.c.id, users.c.username))}
-
-    def per_user(table: Table) -> dict[int, int]:
-        query = select(table.c.user_id, func.count()).group_by(table.c.user_id)
-        return {int(user_id): int(count) for user_id, count in conn.execute(query)}
-
-    made = {"posts": per_user(posts), "likes": per_user(likes), "comments": per_user(comments)}
-    people = [
-        {"id": str(user_id), "username": username}
-        | {kind: counts.get(user_id, 0) for kind, counts in made.items()}
-        for user_id, username in sorted(names.items())
-    ]
-    totals = {"users": len(names)} | {kind: sum(c.values()) for kind, c in made.items()}
-
-    def duplicates(table: Table, scope: list[str]) -> list[dict[str, Any]]:
-        groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-        query = select(
-            table.c.id, table.c.idempotency_key, table.c.marker, *[table.c[name] for name in scope]
-        ).order_by(table.c.id)
-        for row in conn.execute(query):
-            where = tuple(row._mapping[name] for name in scope)
-            if row.idempotency_key:
-                groups[("idempotencyKey", row.idempotency_key, *where)].append(row.id)
-            if row.marker:
-                groups[("marker", row.marker, *where)].append(row.id)
-        found = []
-        for (kind, value, *rest), ids in groups.items():
-            if len(ids) > 1:
-                entry = {"kind": kind, "value": value, "ids": [str(i) for i in ids]}
-                entry |= {"username": names.get(rest[0], "?")}
-                if len(rest) > 1:
-                    entry |= {"postId": str(rest[1])}
-                found.append(entry)
-        return found
-
-    liked_now = {(row.user_id, row.post_id) for row in conn.execute(select(likes))}
-    likes_query = (
-        select(
-            like_events.c.user_id,
-            like_events.c.post_id,
-            func.sum(case((like_events.c.liked, 1), else_=0)).label("liked"),
-            func.sum(case((like_events.c.liked, 0), else_=1)).label("unliked"),
-        )
-        .group_by(like_events.c.user_id, like_events.c.post_id)
-        .having(func.sum(case((like_events.c.liked, 1), else_=0)) > 1)
-    )
-    double_likes = [
-        {
-            "username": names.get(row.user_id, "?"),
-            "postId": str(row.post_id),
-            "likes": int(row.liked),
-            "unlikes": int(row.unliked),
-            "liked": (row.user_id, row.post_id) in liked_now,
-        }
-        for row in conn.execute(likes_query)
-    ]
-    return {
-        "users": people,
-        "totals": totals,
-        "duplicates": {
-            "posts": duplicates(posts, ["user_id"]),
-            "comments": duplicates(comments, ["user_id", "post_id"]),
-            "likes": double_likes,
-        },
-    }

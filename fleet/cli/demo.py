@@ -1,0 +1,86 @@
+"""``fleet demo``: see the fleet live in one command, with no servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from fleet.cli.output import print_json, print_table
+from fleet.errors import InputError
+
+
+@click.command()
+@click.option("--agents", "count", type=click.IntRange(1, 600), default=12, show_default=True)
+@click.option(
+    "--speed",
+    type=click.FloatRange(1, 100_000),
+    default=720,
+    show_default=True,
+    help="Simulated seconds per real second (720: a day in two minutes).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(1, 86_400),
+    default=120,
+    show_default=True,
+    help="Real seconds of simulation (the run takes longer on a slow machine).",
+)
+@click.option("--seed", type=click.IntRange(0, 2**62), default=1, show_default=True)
+@click.option("--start", help="Simulated start, ISO 8601 UTC (default: Monday 2026-11-16 12:00).")
+@click.option(
+    "--keep-gallery", is_flag=True, help="Keep the gallery up after the run until Ctrl-C."
+)
+@click.option("--json", "as_json", is_flag=True, help="No live view; print the summary as JSON.")
+def demo(
+    count: int,
+    speed: float,
+    duration: float,
+    seed: int,
+    start: str | None,
+    keep_gallery: bool,
+    as_json: bool,
+) -> None:
+    """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
+    from fleet.demo import DemoOptions, run
+
+    begin = None
+    if start is not None:
+        try:
+            begin = datetime.fromisoformat(start)
+        except ValueError:
+            raise InputError(
+                f"--start {start!r}: expected an ISO 8601 time, e.g. 2026-11-16T12:00"
+            ) from None
+        begin = begin if begin.tzinfo else begin.replace(tzinfo=UTC)
+    options = DemoOptions(count, speed, duration, seed, begin, keep_gallery)
+
+    def wait(url: str) -> None:
+        click.echo(f"the gallery stays up at {url} — Ctrl-C to stop")
+        import threading
+
+        threading.Event().wait()
+
+    summary = run(options, live=not as_json, wait_for_exit=wait)
+    if as_json:
+        print_json(summary.__dict__)
+        return
+    click.echo(
+        f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
+        f"in {summary.wall_seconds:.0f} s; first action after {summary.first_action_wall_seconds} s"
+    )
+    rows = [
+        (p, *(by.get(a, 0) for a in ("post", "comment", "like", "browse")))
+        for p, by in sorted(summary.decided.items())
+    ]
+    print_table("decided actions", ["persona", "post", "comment", "like", "browse"], rows)
+    click.echo(
+        "outcomes: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+        + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
+    )
+    click.echo(
+        f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)"
+        if not keep_gallery
+        else f"gallery was at {summary.gallery_url}"
+    )

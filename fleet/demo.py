@@ -1,0 +1,362 @@
+"""``fleet demo``: the whole fleet in one process, on a simulated clock, with no servers.
+
+SQLite stands in for Postgres, Celery's in-memory broker for Redis, an in-process worker
+runs the same tasks as production, the sandbox gallery serves on a loopback port, and
+the offline writer writes. Time is simulated: each step advances the clock by
+``speed x step`` seconds, sends ``fleet.dispatch`` as beat would, and waits until every
+message of the step has been handled. Because steps, not wall time, make the run, the
+same seed gives the same decisions (counts by persona and action) on any machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+from celery.signals import before_task_publish, task_postrun
+from pydantic import AnyUrl, SecretStr
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import func, select
+
+from fleet import agents, logs
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.clock import SimulatedClock
+from fleet.db import migrate
+from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import ActionSettings, GallerySettings, Settings, TaskSettings
+
+STEP_SECONDS = 0.25
+TOKEN = "demo-service-token"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``fleet demo`` was asked for."""
+
+    agents: int = 12
+    speed: float = 720.0
+    duration: float = 120.0
+    seed: int = 1
+    start: datetime | None = None
+    keep_gallery: bool = False
+
+    @property
+    def steps(self) -> int:
+        return max(1, round(self.duration / STEP_SECONDS))
+
+
+@dataclass
+class Traffic:
+    """Messages published and handled by the in-process worker: equal means quiet."""
+
+    sent: int = 0
+    done: int = 0
+    retries: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    quiet: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.quiet = threading.Condition(self.lock)
+
+    def on_publish(self, **_: Any) -> None:
+        with self.lock:
+            self.sent += 1
+
+    def on_done(self, state: str | None = None, **_: Any) -> None:
+        with self.lock:
+            self.done += 1
+            if state == "RETRY":
+                self.retries += 1
+            self.quiet.notify_all()
+
+    def wait_quiet(self, timeout: float) -> bool:
+        with self.lock:
+            return self.quiet.wait_for(lambda: self.done >= self.sent, timeout=timeout)
+
+
+@dataclass
+class Summary:
+    """How the run went."""
+
+    steps: int
+    simulated_seconds: float
+    wall_seconds: float
+    decided: dict[str, dict[str, int]]
+    statuses: dict[str, int]
+    dead_letters: int
+    retries: int
+    first_action_wall_seconds: float | None
+    gallery_url: str
+
+
+def _distribution(fleet: Fleet, count: int) -> Counter[str]:
+    """How many agents of each persona: round-robin by selection weight, heaviest first."""
+    order = sorted(fleet.personas, key=lambda p: (-p.selection_weight, p.slug))
+    return Counter(order[i % len(order)].slug for i in range(count))
+
+
+def _settings(database: Path, gallery_url: str, seed: int) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{database}",
+        broker_url="memory://",
+        redis_url=None,
+        seed=seed,
+        gallery=GallerySettings(
+            url=AnyUrl(gallery_url), token=SecretStr(TOKEN), timeout_seconds=10
+        ),
+        tasks=TaskSettings(max_retries=3, lease_seconds=3600),
+        # Real-time waits inside a simulated day stay short.
+        actions=ActionSettings(
+            backoff_base_seconds=0.02, backoff_max_seconds=0.2, pause_probe_seconds=0.2
+        ),
+    )
+
+
+@contextmanager
+def _counting(traffic: Traffic) -> Iterator[None]:
+    before_task_publish.connect(traffic.on_publish, weak=False)
+    task_postrun.connect(traffic.on_done, weak=False)
+    try:
+        yield
+    finally:
+        before_task_publish.disconnect(traffic.on_publish)
+        task_postrun.disconnect(traffic.on_done)
+
+
+class Demo:
+    """One run of the demo; ``run`` drives it, ``view`` draws it."""
+
+    def __init__(self, options: DemoOptions, workdir: Path) -> None:
+        self.options = options
+        self.workdir = workdir
+        self.traffic = Traffic()
+        self.feed: deque[dict[str, Any]] = deque(maxlen=12)
+        self.step = 0
+        self.started = time.monotonic()
+        self.first_action: float | None = None
+        start = options.start or datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # a Monday noon UTC
+        self.clock = SimulatedClock(start)
+        self.sandbox = BackgroundSandbox(
+            SandboxConfig(
+                service_token=SecretStr(TOKEN),
+                seed=options.seed,
+                database_url=f"sqlite:///{workdir / 'gallery.db'}",
+            )
+        )
+        self.fleet: Fleet | None = None
+        self.app: Celery | None = None
+
+    def _event(self, event: dict[str, Any]) -> None:
+        if self.first_action is None and event.get("status") == "succeeded":
+            self.first_action = time.monotonic() - self.started
+        self.feed.append(event)
+
+    def prepare(self) -> Fleet:
+        from workers import runtime
+        from workers.app import create_app
+
+        # Logs go to a file: the terminal belongs to the live view.
+        self._log = (self.workdir / "worker.log").open("a", encoding="utf-8")
+        logs.configure("INFO", secrets=(TOKEN,), stream=self._log)
+        self.sandbox.__enter__()
+        fleet = bootstrap(_settings(self.workdir / "fleet.db", self.sandbox.url, self.options.seed))
+        migrate.upgrade(fleet.engine)
+        kit = fleet.action_kit
+        kit.now = self.clock.now
+        kit.publish = self._event
+        runtime.configure(fleet)
+        runtime.use_clock(self.clock)
+        now = self.clock.now()
+        for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
+            agents.create_agents(
+                fleet.sessions,
+                fleet.personas,
+                persona=slug,
+                count=count,
+                fleet_seed=self.options.seed,
+                now=now,
+            )
+        agents.change_status(
+            fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
+        )
+        self.fleet = fleet
+        self.app = create_app(fleet.settings)
+        return fleet
+
+    def run(self, on_step: Callable[[Demo], None], stop: threading.Event) -> None:
+        """Advance the clock step by step; each step is one dispatch, handled to the end."""
+        assert self.app is not None
+        with (
+            _counting(self.traffic),
+            start_worker(
+                self.app,
+                pool="solo",
+                perform_ping_check=False,
+                loglevel="WARNING",
+                queues=["ticks", "content", "engage", "dead_letter"],
+                shutdown_timeout=30,
+            ),
+        ):
+            for step in range(1, self.options.steps + 1):
+                if stop.is_set():
+                    break
+                self.step = step
+                self.clock.advance(self.options.speed * STEP_SECONDS)
+                self.app.send_task("fleet.dispatch", queue="ticks")
+                self.traffic.wait_quiet(timeout=60)
+                on_step(self)
+
+    def close(self) -> None:
+        from workers import runtime
+
+        runtime.configure(None)
+        if self.fleet is not None:
+            self.fleet.close()
+        logging.getLogger().handlers.clear()
+        if hasattr(self, "_log"):
+            self._log.close()
+
+    def summary(self) -> Summary:
+        assert self.fleet is not None
+        decided: dict[str, dict[str, int]] = {}
+        statuses: Counter[str] = Counter()
+        with self.fleet.sessions() as session:
+            rows = session.execute(
+                select(Agent.persona, AgentActivity.action, AgentActivity.status, func.count())
+                .join(Agent, Agent.id == AgentActivity.agent_id)
+                .group_by(Agent.persona, AgentActivity.action, AgentActivity.status)
+            )
+            for persona, action, status, count in rows:
+                by = decided.setdefault(persona, {})
+                by[action] = by.get(action, 0) + count
+                statuses[status] += count
+            letters = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
+        return Summary(
+            steps=self.step,
+            simulated_seconds=self.step * self.options.speed * STEP_SECONDS,
+            wall_seconds=round(time.monotonic() - self.started, 1),
+            decided=decided,
+            statuses=dict(statuses),
+            dead_letters=letters,
+            retries=self.traffic.retries,
+            first_action_wall_seconds=None
+            if self.first_action is None
+            else round(self.first_action, 2),
+            gallery_url=self.sandbox.url,
+        )
+
+    def view(self) -> Group:
+        """The live terminal view: clocks, actions, the feed, retries and dead letters."""
+        assert self.fleet is not None
+        now = self.clock.now()
+        header = Text(
+            f"simulated {now:%a %Y-%m-%d %H:%M} UTC  x{self.options.speed:g}  "
+            f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}",
+            style="bold",
+        )
+        people = Table(title="personas", title_justify="left")
+        for column in ("persona", "local time", "x", "agents", "ticks"):
+            people.add_column(column)
+        with self.fleet.sessions() as session:
+            per = {
+                p: n
+                for p, n in session.execute(
+                    select(Agent.persona, func.count()).group_by(Agent.persona)
+                )
+            }
+            ticks = {
+                p: n
+                for p, n in session.execute(
+                    select(Agent.persona, func.sum(Agent.ticks_count)).group_by(Agent.persona)
+                )
+            }
+            actions = list(
+                session.execute(
+                    select(AgentActivity.action, AgentActivity.status, func.count()).group_by(
+                        AgentActivity.action, AgentActivity.status
+                    )
+                )
+            )
+            letters = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
+        for persona in sorted(per):
+            spec = self.fleet.personas.get(persona)
+            local = now.astimezone(ZoneInfo(spec.schedule.timezone))
+            m = self.fleet.personas.clock(persona).multiplier(now)
+            people.add_row(
+                persona,
+                f"{local:%a %H:%M}",
+                "asleep" if m == 0 else f"{m:g}",
+                str(per[persona]),
+                str(ticks.get(persona) or 0),
+            )
+        counts = Table(title="actions", title_justify="left")
+        statuses = ("pending", "succeeded", "skipped", "dead")
+        counts.add_column("action")
+        for status in statuses:
+            counts.add_column(status, justify="right")
+        table: dict[str, dict[str, int]] = {}
+        for action, status, count in actions:
+            table.setdefault(action, {})[status] = count
+        for action in ("post", "comment", "like", "browse"):
+            counts.add_row(action, *(str(table.get(action, {}).get(s, 0)) for s in statuses))
+        feed = Table(title="activity", title_justify="left", show_header=False)
+        feed.add_column("event")
+        for event in list(self.feed):
+            detail = event.get("detail") or {}
+            extra = detail.get("reason") or detail.get("thought") or detail.get("post_id") or ""
+            feed.add_row(
+                f"{event['handle']:<30} {event['action']:<8} {event['status']:<9} {str(extra)[:60]}"
+            )
+        footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
+        return Group(header, people, counts, feed, footer)
+
+
+def run(
+    options: DemoOptions, *, live: bool = True, wait_for_exit: Callable[[str], None] | None = None
+) -> Summary:
+    """Run the demo from start to summary; Ctrl-C stops it cleanly at any point."""
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console()
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="fleet-demo-") as tmp:
+        demo = Demo(options, Path(tmp))
+        try:
+            demo.prepare()
+            if live:
+                with Live(demo.view(), console=console, refresh_per_second=4) as screen:
+                    demo.run(lambda d: screen.update(d.view()), stop)
+            else:
+                demo.run(lambda d: None, stop)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            summary = demo.summary() if demo.fleet is not None else None
+            demo.close()
+            try:
+                if summary is not None and options.keep_gallery and wait_for_exit is not None:
+                    wait_for_exit(demo.sandbox.url)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                demo.sandbox.stop()
+    assert summary is not None
+    return summary
