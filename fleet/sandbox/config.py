@@ -76,11 +76,15 @@ class Budgets(CamelModel):
     """Daily budgets in units (one workflow run or one post spends one); None is unlimited.
 
     ``per_agent`` overrides ``agent_daily`` for named agents (0 exhausts one agent).
+    ``every_call``: an exhausted budget answers 429 on every agent call (likes, comments,
+    reads too), as a platform that meters all traffic would; by default only spending
+    calls (workflow runs, posts) are refused.
     """
 
     fleet_daily: int | None = Field(default=None, ge=0)
     agent_daily: int | None = Field(default=None, ge=0)
     per_agent: dict[str, int] = Field(default_factory=dict)
+    every_call: bool = False
 
     def limit_for(self, username: str) -> int | None:
         """The daily limit of one agent."""

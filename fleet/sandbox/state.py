@@ -82,6 +82,18 @@ def acting_agent(request: Request) -> storage.User:
         user = storage.user_by_username(conn, username)
     if user is None or not user.is_agent:
         raise ApiError(403, f"no agent account {username!r}")
+    budgets = sandbox.controls.budgets
+    if budgets.every_call:
+        now = sandbox.clock()
+        with sandbox.storage.begin() as conn:
+            spent = storage.spent(conn, day=now.astimezone(UTC).date(), username=username)
+        verdict = budget_verdict(budgets, username, spent, now)
+        if verdict is not None:
+            wait = max(1, int((verdict.reset_at - now).total_seconds()))
+            raise ApiError(
+                429, "daily budget exhausted", code=verdict.code,
+                resetAt=stamp(verdict.reset_at), headers={"Retry-After": str(wait)},
+            )
     return user
 
 
