@@ -91,8 +91,11 @@ def acting_agent(request: Request) -> storage.User:
         if verdict is not None:
             wait = max(1, int((verdict.reset_at - now).total_seconds()))
             raise ApiError(
-                429, "daily budget exhausted", code=verdict.code,
-                resetAt=stamp(verdict.reset_at), headers={"Retry-After": str(wait)},
+                429,
+                "daily budget exhausted",
+                code=verdict.code,
+                resetAt=stamp(verdict.reset_at),
+                headers={"Retry-After": str(wait)},
             )
     return user
 
