@@ -388,3 +388,20 @@ def test_a_workflow_whose_answer_was_lost_is_not_paid_for_twice_when_keys_are_ho
     admin.faults()
     assert run().endswith(".png")
     assert admin.state()["spent"]["agents"] == {ada: 1}
+
+
+def test_a_gallery_that_meters_every_call_defers_likes_and_reads_too(
+    gallery: HttpGallery, ada: str, bo: str, admin: Admin
+) -> None:
+    post = make_post(gallery, ada, "Amber bottle", "1:100:post")
+    admin.budgets(perAgent={bo: 0}, everyCall=True)
+    for call in (
+        lambda: gallery.like(agent=bo, post_id=post.id, idempotency_key="2:1:like"),
+        lambda: gallery.comment(agent=bo, post_id=post.id, content="hi", idempotency_key="k"),
+        lambda: gallery.feed(agent=bo),
+    ):
+        with pytest.raises(Deferred) as caught:
+            call()
+        assert (caught.value.scope, caught.value.code) == ("agent", "AGENT_DAILY_LIMIT_EXCEEDED")
+        assert caught.value.until == next_midnight()
+    assert gallery.feed(agent=ada)[0].id == post.id  # the others go on
