@@ -1,0 +1,397 @@
+"""End to end: real Celery workers on the real Redis and Postgres act on the sandbox over HTTP.
+
+Every test checks the books: each decided action ends in exactly one terminal state, and
+the gallery's posts, likes and comments are exactly the succeeded activities.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select, update
+
+from fleet import activities, agents
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import Settings
+from tests.e2e.conftest import REDIS_URL, Processes, wait_for
+from tests.gallery.conftest import Admin
+from workers.app import create_app
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "svc-e2e-token-8c1f2a"
+LEASE = 6
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=11)) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    admin = Admin(sandbox_server.url)
+    admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
+    admin.reset()
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def env(processes: Processes, sandbox_server: BackgroundSandbox) -> dict[str, str]:
+    """The workers' environment: short leases and backoffs so that failures play out fast."""
+    processes.env.update(
+        {
+            "FLEET_GALLERY__URL": sandbox_server.url,
+            "FLEET_GALLERY__TOKEN": TOKEN,
+            "FLEET_TASKS__MAX_RETRIES": "6",
+            "FLEET_TASKS__LEASE_SECONDS": str(LEASE),
+            "FLEET_TASKS__SWEEP_INTERVAL_SECONDS": "1",
+            "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS": "20",
+            "FLEET_TASKS__TIME_LIMIT_SECONDS": "30",
+            "FLEET_TASKS__VISIBILITY_TIMEOUT_SECONDS": "40",
+            "FLEET_ACTIONS__BACKOFF_BASE_SECONDS": "0.05",
+            "FLEET_ACTIONS__BACKOFF_MAX_SECONDS": "0.5",
+            "FLEET_ACTIONS__PAUSE_PROBE_SECONDS": "0.5",
+            "FLEET_ACTIONS__MAX_DEFERRALS": "4",
+            "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "1000",
+            "FLEET_ACTIONS__BREAKER_THRESHOLD": "50",
+        }
+    )
+    del processes.env["FLEET_PERSONAS_DIR"]
+    return processes.env
+
+
+@pytest.fixture
+def fleet(env: dict[str, str], pg_engine: Engine) -> Iterator[Fleet]:
+    settings = Settings(
+        database_url=env["FLEET_DATABASE_URL"],
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
+        broker_key_prefix=env["FLEET_BROKER_KEY_PREFIX"],
+        seed=7,
+        gallery={"url": env["FLEET_GALLERY__URL"], "token": TOKEN},  # type: ignore[arg-type]
+    )
+    instance = bootstrap(settings, pg_engine)
+    yield instance
+    instance.close()
+
+
+def start_worker(processes: Processes, name: str = "acts") -> Any:
+    return processes.start(
+        name,
+        "worker",
+        "-Q",
+        "ticks,content,engage",
+        "-P",
+        "threads",
+        "-c",
+        "4",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{name}-{os.getpid()}@%h",
+    )
+
+
+def crew(fleet: Fleet, count: int, persona: str = "social_media_marketer") -> list[Any]:
+    """Active agents whose own ticks are a day away: the test decides what they do."""
+    now = datetime.now(UTC)
+    created = agents.create_agents(
+        fleet.sessions, fleet.personas, persona=persona, count=count, fleet_seed=7, now=now
+    )
+    agents.change_status(
+        fleet.sessions,
+        fleet.personas,
+        "start",
+        Selection(id_range=(created.first_id, created.last_id)),
+        now=now,
+    )
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(next_tick_at=now + timedelta(days=1)))
+        return list(
+            session.execute(
+                select(Agent.id, Agent.handle)
+                .where(Agent.id >= created.first_id)
+                .order_by(Agent.id)
+            )
+        )
+
+
+class Orders:
+    """Decided actions sent to the workers, as the tick task would send them."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.app = create_app(fleet.settings)
+        self.keys: list[str] = []
+        self._second = int(datetime.now(UTC).timestamp())
+
+    def send(self, agent_id: int, action: str, *, times: int = 1) -> str:
+        self._second += 1
+        key = f"{agent_id}:{self._second}:{action}"
+        due = datetime.fromtimestamp(self._second, UTC)
+        activities.create_activity(
+            self.fleet.sessions,
+            agent_id,
+            action,
+            due,
+            key,
+            now=datetime.now(UTC),
+            lease=timedelta(seconds=LEASE),
+        )
+        queue = "content" if action in ("post", "comment") else "engage"
+        for _ in range(times):
+            self.app.send_task(f"fleet.{action}", args=(key,), queue=queue)
+        self.keys.append(key)
+        return key
+
+    def statuses(self) -> dict[str, str]:
+        with self.fleet.sessions() as session:
+            rows = session.execute(
+                select(AgentActivity.idempotency_key, AgentActivity.status).where(
+                    AgentActivity.idempotency_key.in_(self.keys)
+                )
+            )
+            return {key: status for key, status in rows}
+
+    def wait_all_terminal(self, timeout: float = 90) -> dict[str, str]:
+        wait_for(
+            lambda: (
+                all(s != "pending" for s in self.statuses().values())
+                and len(self.statuses()) == len(self.keys)
+            ),
+            timeout,
+            "every action to end",
+        )
+        return self.statuses()
+
+
+def books(fleet: Fleet, admin: Admin) -> tuple[Counter[str], Counter[str], dict[str, Any]]:
+    """(succeeded activities by action, gallery effects by kind, the gallery's report)."""
+    with fleet.sessions() as session:
+        succeeded = Counter(
+            dict(
+                session.execute(
+                    select(AgentActivity.action, func.count())
+                    .where(AgentActivity.status == "succeeded")
+                    .group_by(AgentActivity.action)
+                ).all()
+            )
+        )
+    report = admin.report()
+    effects: Counter[str] = Counter()
+    for user in report["users"]:
+        effects["post"] += user["posts"]
+        effects["like"] += user["likes"]
+        effects["comment"] += user["comments"]
+    return succeeded, effects, report
+
+
+def assert_books_balance(fleet: Fleet, admin: Admin) -> dict[str, Any]:
+    succeeded, effects, report = books(fleet, admin)
+    for kind in ("post", "like", "comment"):
+        assert effects[kind] == succeeded[kind], (
+            f"{kind}: gallery {effects[kind]}, ledger {succeeded[kind]}"
+        )
+    assert not any(report["duplicates"].values()), report["duplicates"]
+    return report
+
+
+def test_each_action_reaches_the_gallery_once(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    start_worker(processes)
+    (author, author_handle), (fan, fan_handle) = crew(fleet, 2)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    for action in ("like", "comment", "browse"):
+        orders.send(fan, action)
+    statuses = orders.wait_all_terminal()
+    assert list(statuses.values()) == ["succeeded"] * 4
+    report = assert_books_balance(fleet, admin)
+    by_user = {u["username"]: u for u in report["users"]}
+    assert by_user[author_handle]["posts"] == 1
+    assert (by_user[fan_handle]["likes"], by_user[fan_handle]["comments"]) == (1, 1)
+    shown = agents.get_agent(fleet.sessions, str(fan))
+    assert (shown.likes, shown.comments, shown.browses) == (1, 1, 1)
+    assert shown.last_thought is not None or shown.last_action == "browse"
+
+
+def test_the_same_message_delivered_twice_gives_one_effect(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    start_worker(processes)
+    members = crew(fleet, 4)
+    orders = Orders(fleet)
+    for agent_id, _ in members[:2]:
+        orders.send(agent_id, "post", times=2)
+    orders.wait_all_terminal()
+    for agent_id, _ in members[2:]:
+        orders.send(agent_id, "like", times=3)
+        orders.send(agent_id, "comment", times=2)
+    statuses = orders.wait_all_terminal()
+    assert Counter(statuses.values()) == Counter({"succeeded": 6})
+    _succeeded, effects, _ = books(fleet, admin)
+    assert effects == Counter({"post": 2, "like": 2, "comment": 2})
+    assert_books_balance(fleet, admin)
+
+
+@pytest.mark.parametrize("keys_on", [True, False], ids=["idempotency-keys", "no-idempotency-keys"])
+def test_lost_answers_neither_duplicate_nor_lose_an_effect(
+    processes: Processes, fleet: Fleet, admin: Admin, keys_on: bool
+) -> None:
+    admin.idempotency(keys_on)
+    start_worker(processes)
+    members = crew(fleet, 8)
+    orders = Orders(fleet)
+    for agent_id, _ in members[:4]:
+        orders.send(agent_id, "post")
+    orders.wait_all_terminal()
+    admin.faults(loseAnswerRates={"*": 0.3})
+    for agent_id, _ in members:
+        orders.send(agent_id, "post")
+        orders.send(agent_id, "like")
+        orders.send(agent_id, "comment")
+    statuses = orders.wait_all_terminal(timeout=150)
+    admin.faults()
+    assert "pending" not in statuses.values()
+    assert Counter(statuses.values())["succeeded"] >= len(statuses) * 0.8
+    assert_books_balance(fleet, admin)
+
+
+def test_a_worker_killed_mid_run_leaves_every_action_terminal_once(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    admin.faults(latencyMs=150)
+    worker = start_worker(processes, "doomed")
+    processes.start(
+        "beat", "beat", "--schedule", str(processes.logs / "beat-schedule"), "--loglevel", "INFO"
+    )
+    members = crew(fleet, 10)
+    orders = Orders(fleet)
+    for agent_id, _ in members:
+        orders.send(agent_id, "post")
+    orders.wait_all_terminal()
+    for agent_id, _ in members:
+        orders.send(agent_id, "like")
+        orders.send(agent_id, "comment")
+        orders.send(agent_id, "browse")
+    wait_for(
+        lambda: Counter(orders.statuses().values())["succeeded"] >= 15,
+        60,
+        "some actions to succeed",
+    )
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    assert "pending" in orders.statuses().values(), "the kill interrupted the run"
+    start_worker(processes, "heir")
+    statuses = orders.wait_all_terminal(timeout=120)
+    admin.faults()
+    assert "pending" not in statuses.values()
+    assert_books_balance(fleet, admin)
+
+
+@pytest.mark.parametrize("action", ["post", "comment", "like", "browse"])
+def test_the_pause_defers_every_action_and_never_dead_letters_it(
+    processes: Processes, fleet: Fleet, admin: Admin, action: str
+) -> None:
+    start_worker(processes)
+    (author, _), (actor, _) = crew(fleet, 2)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    admin.pause(True)
+    key = orders.send(actor, action)
+    wait_for(
+        lambda: (
+            activities.list_activities(fleet.sessions, activities.ActivityFilter(agent_id=actor))[
+                0
+            ].status
+            != "pending"
+            or _held(fleet)
+        ),
+        30,
+        "the fleet to be held",
+    )
+    assert _held(fleet)
+    admin.pause(False)
+    statuses = orders.wait_all_terminal()
+    assert statuses[key] in ("succeeded", "skipped")
+    with fleet.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0
+        assert (
+            session.scalar(
+                select(AgentActivity.attempts).where(AgentActivity.idempotency_key == key)
+            )
+            == 0
+        )
+    assert_books_balance(fleet, admin)
+
+
+def _held(fleet: Fleet) -> bool:
+    with fleet.sessions() as session:
+        return activities.active_hold(session, datetime.now(UTC) - timedelta(seconds=5)) is not None
+
+
+@pytest.mark.parametrize("action", ["post", "comment", "like", "browse"])
+def test_an_agent_budget_answer_defers_the_agent_in_every_action(
+    processes: Processes, fleet: Fleet, admin: Admin, action: str
+) -> None:
+    start_worker(processes)
+    (author, _), (actor, actor_handle) = crew(fleet, 2)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    admin.budgets(perAgent={actor_handle: 0}, everyCall=True)
+    key = orders.send(actor, action)
+    statuses = orders.wait_all_terminal()
+    assert statuses[key] == "skipped"
+    shown = agents.get_agent(fleet.sessions, str(actor))
+    midnight = (datetime.now(UTC) + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    assert shown.next_tick_at == midnight, "the agent waits for its budget's reset"
+    with fleet.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0
+    assert_books_balance(fleet, admin)
+
+
+def test_a_dead_letter_replayed_after_the_fault_is_removed_succeeds_once(
+    processes: Processes, fleet: Fleet, admin: Admin, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from fleet.cli import cli
+
+    start_worker(processes)
+    (author, _), (fan, _) = crew(fleet, 2)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    admin.faults(errorRates={"like": 1.0})
+    key = orders.send(fan, "like")
+    assert orders.wait_all_terminal()[key] == "dead"
+    letters = activities.list_dead_letters(fleet.sessions)
+    assert [letter.arguments["key"] for letter in letters] == [key]
+    admin.faults()
+    result = CliRunner().invoke(cli, ["dlq", "replay", str(letters[0].id)], obj=fleet)
+    assert result.exit_code == 0, result.output
+    assert orders.wait_all_terminal()[key] == "succeeded"
+    _, effects, _ = books(fleet, admin)
+    assert effects["like"] == 1
+    assert_books_balance(fleet, admin)
