@@ -293,9 +293,12 @@ def _new_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+_USER_BY_NAME = select(users).where(users.c.username == bindparam("username"))
+
+
 def user_by_username(conn: Connection, username: str) -> User | None:
     """The user with this username, if any."""
-    row = conn.execute(select(users).where(users.c.username == username)).first()
+    row = conn.execute(_USER_BY_NAME, {"username": username}).first()
     return None if row is None else _user(row)
 
 
