@@ -268,6 +268,11 @@ def _target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     handle = claim.actor.handle
     if claim.target_post_id is not None:
         return kit.gallery.get_post(agent=handle, post_id=claim.target_post_id)
+    return _choose_target(kit, claim, kind)
+
+
+def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
+    handle = claim.actor.handle
     feed = kit.gallery.feed(agent=handle, limit=kit.settings.feed_page_size, sort="recent")
     since = kit.now() - timedelta(hours=1)
     with kit.sessions() as session:
@@ -290,9 +295,10 @@ def _target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
 
 def _like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     ensure_user(kit, claim)
-    post = _target(kit, claim, "like")
-    liked = kit.gallery.like(agent=claim.actor.handle, post_id=post.id, idempotency_key=claim.key)
-    return {"post_id": post.id, "like_count": liked.like_count}, (post.id, "like"), None
+    # A retry knows its target already: no read before the like.
+    post_id = claim.target_post_id or _choose_target(kit, claim, "like").id
+    liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
+    return {"post_id": post_id, "like_count": liked.like_count}, (post_id, "like"), None
 
 
 def _seen(post: GalleryPost) -> PostSeen:
@@ -303,10 +309,12 @@ def _seen(post: GalleryPost) -> PostSeen:
 
 def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     ensure_user(kit, claim)
-    post = _target(kit, claim, "comment")
     content = dict(claim.content)
+    if claim.target_post_id is not None and "text" in content:
+        # A retry with its reply already written needs no read of the post.
+        return _publish_comment(kit, claim, claim.target_post_id, content)
+    post = _target(kit, claim, "comment")
     persona = kit.personas.get(claim.actor.persona)
-    handle = claim.actor.handle
     if "text" not in content:
         _refuse_if_over_budget(kit, claim)
         author = _author(kit, claim)
@@ -334,12 +342,19 @@ def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             content={"text": draft.text},
             usage=asdict(draft.usage),
         )
+    return _publish_comment(kit, claim, post.id, content)
+
+
+def _publish_comment(
+    kit: ActionKit, claim: Claim, post_id: str, content: dict[str, Any]
+) -> Handled:
+    handle = claim.actor.handle
     if content.get("commenting"):
-        for existing in kit.gallery.comments(agent=handle, post_id=post.id, limit=100):
+        for existing in kit.gallery.comments(agent=handle, post_id=post_id, limit=100):
             if existing.username == handle and existing.content == content["text"]:
                 return (
-                    {"post_id": post.id, "comment_id": existing.id, "recovered": True},
-                    (post.id, "comment"),
+                    {"post_id": post_id, "comment_id": existing.id, "recovered": True},
+                    (post_id, "comment"),
                     None,
                 )
     else:
@@ -347,9 +362,9 @@ def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             kit.sessions, claim.id, now=kit.now(), content={"commenting": True}
         )
     made = kit.gallery.comment(
-        agent=handle, post_id=post.id, content=content["text"], idempotency_key=claim.key
+        agent=handle, post_id=post_id, content=content["text"], idempotency_key=claim.key
     )
-    return {"post_id": post.id, "comment_id": made.id}, (post.id, "comment"), None
+    return {"post_id": post_id, "comment_id": made.id}, (post_id, "comment"), None
 
 
 def _browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
