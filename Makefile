@@ -6,6 +6,14 @@ BIN := $(VENV)/bin
 
 .PHONY: install test lint demo bench run clean
 
+# `make run`: the production processes on this machine's Postgres and Redis.
+RUN_DB ?= fleet
+export FLEET_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(RUN_DB)
+export FLEET_BROKER_URL ?= redis://127.0.0.1:6379/0
+export FLEET_REDIS_URL ?= redis://127.0.0.1:6379/0
+export FLEET_GALLERY__URL ?= http://127.0.0.1:8700
+RUN_AGENTS ?= 10
+
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +36,20 @@ demo: install
 bench: install
 	$(BIN)/python -m bench.create_agents
 	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.actions
+	$(BIN)/python -m bench.sandbox
+
+run: install
+	mkdir -p .run
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(RUN_DB)'" | grep -q 1 \
+		|| psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE "$(RUN_DB)"'
+	$(BIN)/fleet db upgrade
+	@if [ "$$($(BIN)/fleet agents counts --json)" = "{}" ]; then \
+		for persona in $$($(BIN)/fleet personas list --json | $(BIN)/python -c 'import json,sys; print(" ".join(p["slug"] for p in json.load(sys.stdin)))'); do \
+			$(BIN)/fleet agents create --persona $$persona --count $(RUN_AGENTS) --start; \
+		done; \
+	fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -195,3 +195,8 @@ def sweep_leases(self: Task[Any, Any]) -> int:
             "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)
         )
     return len(expired)
+
+
+@shared_task(name="fleet.noop", bind=True)
+def noop(self: Task[Any, Any]) -> None:
+    """Does nothing: benchmarks measure the worker's ceiling with it."""
