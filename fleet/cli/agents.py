@@ -223,9 +223,75 @@ def _status_command(name: str, doc: str) -> click.Command:
     return click.command(name)(command)
 
 
-agents.add_command(
-    _status_command("start", "Start agents: each gets its first tick from its clock.")
+@agents.command()
+@click.argument("refs", nargs=-1)
+@click.option("--persona", help="Every agent of this persona.")
+@click.option("--all", "everyone", is_flag=True, help="Every agent.")
+@click.option(
+    "--provision/--no-provision",
+    default=True,
+    show_default=True,
+    help="Create the agents' gallery accounts now (else at their first action).",
 )
+@json_option
+@click.pass_context
+def start(
+    ctx: click.Context,
+    refs: tuple[str, ...],
+    persona: str | None,
+    everyone: bool,
+    provision: bool,
+    as_json: bool,
+) -> None:
+    """Start agents: each gets its first tick from its clock, and its gallery account."""
+    from fleet.accounts import provision_accounts, without_account
+    from fleet.gallery.client import HttpGallery
+
+    fleet = fleet_of(ctx)
+    selection = _selection(refs, persona, everyone)
+    result = ctx_agents.change_status(
+        fleet.sessions, fleet.personas, "start", selection, now=utcnow()
+    )
+    report: dict[str, object] = {
+        "command": "start",
+        "changed": result.changed,
+        "unchanged": result.unchanged,
+    }
+    if provision:
+        gallery = HttpGallery(fleet.settings.gallery)
+        try:
+            done = provision_accounts(
+                fleet.sessions, gallery, without_account(fleet.sessions, selection)
+            )
+        finally:
+            gallery.close()
+        report["accounts"] = {
+            "created": done.created,
+            "existing": done.existing,
+            "failed": len(done.failed),
+        }
+        if done.failed:
+            handle, reason = next(iter(done.failed.items()))
+            click.echo(
+                f"fleet: {len(done.failed)} agent(s) have no gallery account yet (e.g. {handle}: "
+                f"{reason}); each gets one at its first action",
+                err=True,
+            )
+    if as_json:
+        print_json(report)
+        return
+    click.echo(
+        f"started {result.changed} agent(s)"
+        + (f"; {result.unchanged} left as they were" if result.unchanged else "")
+    )
+    if "accounts" in report:
+        accounts = report["accounts"]
+        assert isinstance(accounts, dict)
+        click.echo(
+            f"gallery accounts: {accounts['created']} created, {accounts['existing']} already there"
+        )
+
+
 agents.add_command(_status_command("pause", "Pause active agents: their ticks stop."))
 agents.add_command(_status_command("resume", "Resume paused agents: the next tick is recomputed."))
 agents.add_command(_status_command("stop", "Stop agents (they can be started again)."))

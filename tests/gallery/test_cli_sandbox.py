@@ -84,3 +84,45 @@ def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(tmp_pat
                 server.kill()
                 server.wait()
     assert (tmp_path / "sandbox.db").exists()
+
+
+def test_starting_agents_provisions_their_gallery_accounts_once(
+    sandbox: object, admin: object, sqlite_engine: object
+) -> None:
+    """`fleet agents start` creates each agent's gallery user and keeps its id; again, nothing new."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from fleet.bootstrap import bootstrap
+    from fleet.cli import cli
+    from fleet.settings import Settings
+    from tests.gallery.conftest import TOKEN
+
+    url = sandbox.url  # type: ignore[attr-defined]
+    fleet = bootstrap(
+        Settings(
+            database_url=str(sqlite_engine.url),
+            redis_url=None,
+            gallery={"url": url, "token": TOKEN},
+        ),  # type: ignore[arg-type, attr-defined]
+        sqlite_engine,  # type: ignore[arg-type]
+    )
+    runner = CliRunner()
+    runner.invoke(
+        cli, ["agents", "create", "--persona", "ux_ui_designer", "--count", "3"], obj=fleet
+    )
+    first = _json.loads(
+        runner.invoke(cli, ["agents", "start", "--all", "--json"], obj=fleet).stdout
+    )
+    assert first["accounts"] == {"created": 3, "existing": 0, "failed": 0}
+    listed = _json.loads(runner.invoke(cli, ["agents", "list", "--json"], obj=fleet).stdout)
+    assert all(agent["platform_user_id"] for agent in listed)
+    runner.invoke(cli, ["agents", "stop", "--all"], obj=fleet)
+    again = _json.loads(
+        runner.invoke(cli, ["agents", "start", "--all", "--json"], obj=fleet).stdout
+    )
+    assert again["accounts"] == {"created": 0, "existing": 0, "failed": 0}
+    users = admin.report()["users"]  # type: ignore[attr-defined]
+    assert len([u for u in users if u["username"].startswith("ux_")]) == 3
+    fleet.close()
