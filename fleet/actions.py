@@ -14,6 +14,8 @@ Errors are left to the task layer, which owns retries: ``TransientError`` retrie
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,6 +70,7 @@ class ActionKit:
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
     guard: ContentGuard | None = None
+    feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
     publish: Callable[[Event], None] = lambda event: None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -271,9 +274,34 @@ def _target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     return _choose_target(kit, claim, kind)
 
 
+class FeedSnapshot:
+    """The newest feed page, shared by this process's target choices for a few seconds.
+
+    Choosing whom to like or answer does not need a feed read per action: the ledger
+    (who engaged with what) is read fresh each time, the page of candidates may be a
+    moment old. Browsing always reads the feed itself.
+    """
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._page: list[GalleryPost] = []
+        self._taken = -1e18
+        self._lock = threading.Lock()
+
+    def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
+        with self._lock:
+            fresh = time.monotonic() - self._taken < self._ttl
+            if fresh:
+                return self._page
+        page = kit.gallery.feed(agent=agent, limit=kit.settings.feed_page_size, sort="recent")
+        with self._lock:
+            self._page, self._taken = page, time.monotonic()
+        return page
+
+
 def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     handle = claim.actor.handle
-    feed = kit.gallery.feed(agent=handle, limit=kit.settings.feed_page_size, sort="recent")
+    feed = kit.feed_snapshot.page(kit, handle)
     since = kit.now() - timedelta(hours=1)
     with kit.sessions() as session:
         done = activities.engaged_posts(session, claim.actor.id, kind)

@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions import ActionKit, Event, NoBudget, Spending
+from fleet.actions import ActionKit, Event, FeedSnapshot, NoBudget, Spending
 from fleet.content.budget import SpendLedger
 from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
@@ -107,6 +107,7 @@ class Fleet:
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
             guard=build_guard(settings),
+            feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
             publish=publish,
         )
 

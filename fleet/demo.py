@@ -124,7 +124,10 @@ def _settings(database: Path, gallery_url: str, seed: int) -> Settings:
         tasks=TaskSettings(max_retries=3, lease_seconds=3600),
         # Real-time waits inside a simulated day stay short.
         actions=ActionSettings(
-            backoff_base_seconds=0.02, backoff_max_seconds=0.2, pause_probe_seconds=0.2
+            backoff_base_seconds=0.02,
+            backoff_max_seconds=0.2,
+            pause_probe_seconds=0.2,
+            feed_snapshot_seconds=0,
         ),
     )
 

@@ -123,6 +123,8 @@ class ActionSettings(_Nested):
     human_share: float = Field(default=0.7, ge=0, le=1)
     bot_engagements_per_post_per_hour: int = Field(default=5, ge=1)
     feed_page_size: int = Field(default=20, ge=1, le=100)
+    # Target choice may use a feed page this many seconds old (0: read it every time).
+    feed_snapshot_seconds: float = Field(default=2.0, ge=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=60.0, gt=0)
     pause_probe_seconds: float = Field(default=30.0, gt=0)

@@ -69,6 +69,7 @@ def env(processes: Processes, sandbox_server: BackgroundSandbox) -> dict[str, st
             "FLEET_ACTIONS__MAX_DEFERRALS": "4",
             "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "1000",
             "FLEET_ACTIONS__BREAKER_THRESHOLD": "50",
+            "FLEET_ACTIONS__FEED_SNAPSHOT_SECONDS": "0",
         }
     )
     del processes.env["FLEET_PERSONAS_DIR"]
