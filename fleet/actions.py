@@ -305,6 +305,9 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     since = kit.now() - timedelta(hours=1)
     with kit.sessions() as session:
         done = activities.engaged_posts(session, claim.actor.id, kind)
+        # Its likes (or comments) still in flight have taken their posts: a second like
+        # of one post would toggle the first off, and both would count as done.
+        done |= activities.targets_in_flight(session, claim.actor.id, kind, other_than=claim.id)
         busy = activities.bot_engagements_since(session, [p.id for p in feed], kind, since)
     chosen = choose_target(
         [Candidate(p.id, p.username, p.user_is_agent) for p in feed],
@@ -318,6 +321,11 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     if chosen is None:
         raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
     activities.save_progress(kit.sessions, claim.id, now=kit.now(), target_post_id=chosen.post_id)
+    with kit.sessions() as session:
+        taken = activities.targets_in_flight(session, claim.actor.id, kind, other_than=claim.id)
+    if chosen.post_id in taken:
+        # Another of its actions chose the same post at the same moment: leave it to that one.
+        raise Skip(f"post {chosen.post_id} is taken by another {kind} of this agent in flight")
     return next(p for p in feed if p.id == chosen.post_id)
 
 

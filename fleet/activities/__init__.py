@@ -3,6 +3,7 @@
 from fleet.activities.commands import (
     active_hold,
     bury,
+    bury_missing,
     claim,
     create_activity,
     defer_agent,
@@ -11,6 +12,7 @@ from fleet.activities.commands import (
     hold_fleet,
     purge,
     record_failure,
+    recover,
     release_holds,
     replay,
     save_progress,
@@ -24,6 +26,7 @@ from fleet.activities.queries import (
     list_activities,
     list_dead_letters,
     recent_texts,
+    targets_in_flight,
 )
 from fleet.activities.views import ActivityView, Actor, Claim, DeadLetterView, Hold
 
@@ -38,6 +41,7 @@ __all__ = [
     "activity_stats",
     "bot_engagements_since",
     "bury",
+    "bury_missing",
     "claim",
     "create_activity",
     "defer_agent",
@@ -51,7 +55,9 @@ __all__ = [
     "purge",
     "recent_texts",
     "record_failure",
+    "recover",
     "release_holds",
     "replay",
     "save_progress",
+    "targets_in_flight",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -356,3 +356,104 @@ def active_hold(session: Session, now: datetime) -> Hold | None:
         select(FleetHold).where(FleetHold.until > now).order_by(FleetHold.until.desc()).limit(1)
     )
     return None if row is None else Hold(row.kind, row.reason, row.until)
+
+
+def recover(
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    *,
+    result: dict[str, Any],
+    now: datetime,
+    engagement: tuple[str, str] | None = None,
+) -> bool:
+    """Make a dead or skipped activity ``succeeded``: its effect was found on the gallery.
+
+    The agent's counter moves up by one and the engagement ledger gets its row, as if the
+    action had finished; False if the activity was not dead or skipped.
+    """
+    with sessions.begin() as session:
+        row = session.execute(
+            update(AgentActivity)
+            .where(
+                AgentActivity.id == activity_id,
+                AgentActivity.status.in_(("dead", "skipped")),
+            )
+            .values(
+                status="succeeded",
+                result=result,
+                error=None,
+                updated_at=now,
+                lease_expires_at=None,
+            )
+            .returning(AgentActivity.agent_id, AgentActivity.action)
+        ).first()
+        if row is None:
+            return False
+        agent_id, action = row
+        counter = COUNTERS[action]
+        session.execute(
+            update(Agent).where(Agent.id == agent_id).values({counter.key: counter + 1})
+        )
+        if engagement is not None:
+            post_id, kind = engagement
+            dialect = session.get_bind().dialect.name
+            maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(
+                maker(Engagement)
+                .values(
+                    agent_id=agent_id,
+                    post_id=post_id,
+                    kind=kind,
+                    activity_id=activity_id,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
+            )
+        return True
+
+
+def bury_missing(
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    *,
+    task: str,
+    arguments: dict[str, Any],
+    error_type: str,
+    error: str,
+    now: datetime,
+) -> int | None:
+    """Make a succeeded activity ``dead`` whose effect the gallery lacks; keep a dead letter.
+
+    The agent's counter moves down by one and the activity's engagement row goes; None if
+    the activity was not succeeded.
+    """
+    with sessions.begin() as session:
+        row = session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.id == activity_id, AgentActivity.status == "succeeded")
+            .values(status="dead", error=error, updated_at=now, lease_expires_at=None)
+            .returning(AgentActivity.agent_id, AgentActivity.action, AgentActivity.attempts)
+        ).first()
+        if row is None:
+            return None
+        agent_id, action, attempts = row
+        counter = COUNTERS[action]
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values({counter.key: case((counter > 0, counter - 1), else_=0)})
+        )
+        session.execute(delete(Engagement).where(Engagement.activity_id == activity_id))
+        return session.scalar(
+            insert(DeadLetter)
+            .values(
+                activity_id=activity_id,
+                task=task,
+                arguments=arguments,
+                error_type=error_type,
+                error=error,
+                attempts=attempts,
+                created_at=now,
+            )
+            .returning(DeadLetter.id)
+        )

@@ -130,6 +130,20 @@ def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
     return set(rows)
 
 
+def targets_in_flight(session: Session, agent_id: int, kind: str, *, other_than: int) -> set[str]:
+    """Posts the agent's other pending likes (or comments) have already chosen."""
+    rows = session.scalars(
+        select(AgentActivity.target_post_id).where(
+            AgentActivity.agent_id == agent_id,
+            AgentActivity.action == kind,
+            AgentActivity.status == "pending",
+            AgentActivity.target_post_id.is_not(None),
+            AgentActivity.id != other_than,
+        )
+    )
+    return {post_id for post_id in rows if post_id is not None}
+
+
 def bot_engagements_since(
     session: Session, post_ids: list[str], kind: str, since: datetime
 ) -> dict[str, int]:

@@ -12,6 +12,7 @@ from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.demo import demo
 from fleet.cli.personas import personas
+from fleet.cli.reconcile import reconcile
 from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
 from fleet.cli.status import status
@@ -55,6 +56,7 @@ cli.add_command(dlq)
 cli.add_command(schedule)
 cli.add_command(sandbox)
 cli.add_command(status)
+cli.add_command(reconcile)
 
 
 def main() -> None:

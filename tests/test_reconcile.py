@@ -1,0 +1,395 @@
+"""Reconciliation of the activity ledger with the gallery: the sandbox over HTTP, the real Postgres.
+
+Actions run in this process as a worker runs them (``perform``, then ``settle`` on an
+error, with one attempt allowed), so a lost answer leaves the effect on the gallery and
+the activity dead, as when a worker's retries run out.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from pydantic import AnyUrl, SecretStr
+from sqlalchemy import func, select
+
+from fleet import activities, agents
+from fleet.actions import ActionKit, perform
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.cli import cli
+from fleet.content.offline import OfflineWriter
+from fleet.db.models import AgentActivity, DeadLetter, Engagement
+from fleet.failures import settle
+from fleet.gallery.client import HttpGallery
+from fleet.gallery.port import GalleryPost
+from fleet.reconcile import Entry, compare_posts, reconcile, repair
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import ActionSettings, Settings
+from tests.gallery.conftest import TOKEN, Admin, settings_for
+
+LEASE = timedelta(seconds=60)
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=5)) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    admin = Admin(sandbox_server.url)
+    admin.reset()
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def fleet(pg_fleet: Fleet, sandbox_server: BackgroundSandbox) -> Fleet:
+    settings = Settings(
+        database_url=pg_fleet.settings.database_url,
+        seed=7,
+        gallery={"url": AnyUrl(sandbox_server.url), "token": SecretStr(TOKEN)},
+    )
+    return bootstrap(settings, pg_fleet.engine)
+
+
+@pytest.fixture
+def gallery(sandbox_server: BackgroundSandbox, admin: Admin) -> Iterator[HttpGallery]:
+    client = HttpGallery(settings_for(sandbox_server.url))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def kit(fleet: Fleet, gallery: HttpGallery) -> ActionKit:
+    """What a worker's actions get, with one attempt: a failure is final."""
+    return ActionKit(
+        sessions=fleet.sessions,
+        personas=fleet.personas,
+        gallery=gallery,
+        writer=OfflineWriter(),
+        settings=ActionSettings(),
+        lease=LEASE,
+        max_attempts=1,
+    )
+
+
+@pytest.fixture
+def crew(fleet: Fleet) -> list[int]:
+    """Three active agents."""
+    now = datetime.now(UTC)
+    made = agents.create_agents(
+        fleet.sessions,
+        fleet.personas,
+        persona="social_media_marketer",
+        count=3,
+        fleet_seed=7,
+        now=now,
+    )
+    agents.change_status(
+        fleet.sessions,
+        fleet.personas,
+        "start",
+        Selection(id_range=(made.first_id, made.last_id)),
+        now=now,
+    )
+    return list(range(made.first_id, made.last_id + 1))
+
+
+class Acts:
+    """Decide and carry out actions in this process, as a worker would."""
+
+    def __init__(self, kit: ActionKit) -> None:
+        self.kit = kit
+        self.second = int(datetime.now(UTC).timestamp())
+
+    def decide(self, agent_id: int, action: str, *, lease: timedelta = LEASE) -> str:
+        self.second += 1
+        key = f"{agent_id}:{self.second}:{action}"
+        activities.create_activity(
+            self.kit.sessions,
+            agent_id,
+            action,
+            datetime.fromtimestamp(self.second, UTC),
+            key,
+            now=datetime.now(UTC),
+            lease=lease,
+        )
+        return key
+
+    def do(self, agent_id: int, action: str) -> tuple[str, str]:
+        """(key, how it ended): succeeded, skipped or dead."""
+        key = self.decide(agent_id, action)
+        try:
+            return key, perform(self.kit, key).status
+        except Exception as error:
+            verdict = settle(
+                self.kit, key, f"fleet.{action}", error, deferrals=0, rng=random.Random(7)
+            )
+            return key, verdict.kind
+
+
+@pytest.fixture
+def acts(kit: ActionKit) -> Acts:
+    return Acts(kit)
+
+
+def activity(fleet: Fleet, key: str) -> AgentActivity:
+    with fleet.sessions() as session:
+        return session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key == key)
+        ).one()
+
+
+def check(fleet: Fleet, gallery: HttpGallery, **kwargs: Any) -> Any:
+    return reconcile(fleet.sessions, gallery, now=datetime.now(UTC), **kwargs)
+
+
+def fix(fleet: Fleet, found: Any, sent: list[tuple[str, str]] | None = None) -> Any:
+    return repair(
+        fleet.sessions,
+        found,
+        now=datetime.now(UTC),
+        lease=LEASE,
+        send=lambda action, key: (sent if sent is not None else []).append((action, key)),
+    )
+
+
+def test_a_ledger_that_matches_the_gallery_has_nothing_to_reconcile(
+    fleet: Fleet, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    author, fan, _ = crew
+    assert acts.do(author, "post")[1] == "succeeded"
+    for action in ("like", "comment", "browse"):
+        assert acts.do(fan, action)[1] == "succeeded"
+    found = check(fleet, gallery)
+    assert found.findings == []
+    assert found.scanned == {"activities": 3, "posts": 1, "comments": 1}
+
+
+def test_a_post_made_after_its_activity_died_is_recorded_as_succeeded_with_the_found_id(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, acts: Acts, crew: list[int]
+) -> None:
+    author = crew[0]
+    admin.faults(loseAnswerRates={"create_post": 1.0})
+    key, ended = acts.do(author, "post")
+    admin.faults()
+    assert ended == "dead"
+    [on_gallery] = admin.report()["users"]
+    assert on_gallery["posts"] == 1, "the post was made; only its answer was lost"
+
+    found = check(fleet, gallery)
+    [finding] = found.findings
+    assert (finding.kind, finding.action, finding.key) == ("unrecorded", "post", key)
+    assert fix(fleet, found) == [finding]
+
+    row = activity(fleet, key)
+    assert row.status == "succeeded"
+    assert row.result == {"post_id": finding.effect_id, "recovered": "reconcile"}
+    shown = agents.get_agent(fleet.sessions, str(author))
+    assert shown.posts == 1
+    assert check(fleet, gallery).findings == []
+
+
+def test_a_comment_made_after_its_activity_died_is_recorded_with_its_engagement(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, acts: Acts, crew: list[int]
+) -> None:
+    author, fan, _ = crew
+    acts.do(author, "post")
+    admin.faults(loseAnswerRates={"create_comment": 1.0})
+    key, ended = acts.do(fan, "comment")
+    admin.faults()
+    assert ended == "dead"
+
+    found = check(fleet, gallery)
+    [finding] = found.findings
+    assert (finding.kind, finding.action, finding.key) == ("unrecorded", "comment", key)
+    fix(fleet, found)
+
+    row = activity(fleet, key)
+    assert row.status == "succeeded"
+    assert row.result is not None and row.result["comment_id"] == finding.effect_id
+    with fleet.sessions() as session:
+        engaged = session.execute(select(Engagement.agent_id, Engagement.post_id, Engagement.kind))
+        assert list(engaged) == [(fan, finding.post_id, "comment")]
+    assert agents.get_agent(fleet.sessions, str(fan)).comments == 1
+    assert check(fleet, gallery).findings == []
+
+
+def test_successes_the_gallery_lacks_are_buried_with_a_dead_letter(
+    fleet: Fleet, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    author, fan, _ = crew
+    acts.do(fan, "post")  # something for the author to comment on
+    post_key, _ = acts.do(author, "post")
+    comment_key, _ = acts.do(author, "comment")
+    like_key, _ = acts.do(fan, "like")
+    # The author's account goes, and everything it made with it.
+    doomed = agents.get_agent(fleet.sessions, str(author))
+    assert doomed.platform_user_id is not None
+    assert gallery.delete_user(doomed.platform_user_id)
+
+    found = check(fleet, gallery)
+    missing = {(f.kind, f.key) for f in found.findings}
+    assert missing == {("missing", post_key), ("missing", comment_key)}
+    fixed = fix(fleet, found)
+    assert len(fixed) == 2
+
+    for key in (post_key, comment_key):
+        assert activity(fleet, key).status == "dead"
+    assert activity(fleet, like_key).status == "succeeded"
+    letters = activities.list_dead_letters(fleet.sessions)
+    assert sorted(letter.arguments["key"] for letter in letters) == sorted([post_key, comment_key])
+    assert all(letter.error.startswith("missing on the gallery") for letter in letters)
+    shown = agents.get_agent(fleet.sessions, str(author))
+    assert (shown.posts, shown.comments) == (0, 0)
+    with fleet.sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Engagement).where(Engagement.agent_id == author)
+            )
+            == 0
+        )
+    assert check(fleet, gallery).findings == []
+
+
+def test_a_pending_activity_past_its_lease_is_reported_and_re_sent_as_the_sweeper_would(
+    fleet: Fleet, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    stuck = acts.decide(crew[0], "like", lease=timedelta(seconds=-1))
+    acts.decide(crew[1], "like")  # pending, but within its lease: in flight
+    found = check(fleet, gallery)
+    assert [(f.kind, f.key) for f in found.findings] == [("stale", stuck)]
+    sent: list[tuple[str, str]] = []
+    assert len(fix(fleet, found, sent)) == 1
+    assert sent == [("like", stuck)]
+    row = activity(fleet, stuck)
+    assert row.status == "pending"
+    assert row.lease_expires_at is not None and row.lease_expires_at > datetime.now(UTC)
+    assert check(fleet, gallery).findings == []
+
+
+def test_a_like_the_gallery_no_longer_shows_is_reported_and_left_alone(
+    fleet: Fleet,
+    gallery: HttpGallery,
+    sandbox_server: BackgroundSandbox,
+    acts: Acts,
+    crew: list[int],
+) -> None:
+    author, fan, _ = crew
+    acts.do(author, "post")
+    key, ended = acts.do(fan, "like")
+    assert ended == "succeeded"
+    post_id = activity(fleet, key).target_post_id
+    handle = agents.get_agent(fleet.sessions, str(fan)).handle
+    with httpx.Client(base_url=sandbox_server.url) as raw:
+        unliked = raw.post(
+            f"/api/showcase/{post_id}/like",
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Agent-Id": handle},
+        )
+    assert unliked.json()["liked"] is False
+    found = check(fleet, gallery)
+    [finding] = found.findings
+    assert (finding.kind, finding.post_id) == ("like_shortfall", post_id)
+    assert fix(fleet, found) == []
+    assert found.remaining == [finding]
+    assert activity(fleet, key).status == "succeeded"
+
+
+def test_a_post_no_activity_explains_is_an_orphan(
+    fleet: Fleet, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    acts.do(crew[0], "browse")  # provisions the account
+    handle = agents.get_agent(fleet.sessions, str(crew[0])).handle
+    made = gallery.create_post(
+        agent=handle,
+        image_url="http://127.0.0.1/x.png",
+        title="by hand",
+        description="",
+        idempotency_key="by-hand",
+    )
+    [finding] = check(fleet, gallery).findings
+    assert (finding.kind, finding.action, finding.effect_id) == ("orphan", "post", made.id)
+
+
+def _post(post_id: str, username: str, created_at: datetime) -> GalleryPost:
+    return GalleryPost(post_id, "t", "", "u", 0, 0, created_at, "1", username, True)
+
+
+def test_a_pending_post_already_on_the_gallery_is_no_finding() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    pending = Entry(1, "1:1:post", "ada", "post", "pending", now, image_url="u", title="t")
+    assert compare_posts([pending], [_post("9", "ada", now)], agents={"ada"}, since=now) == []
+
+
+def test_gallery_posts_older_than_the_window_are_not_weighed() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    old = _post("9", "ada", now - timedelta(hours=2))
+    assert compare_posts([], [old], agents={"ada"}, since=now - timedelta(hours=1)) == []
+
+
+def test_fleet_reconcile_reports_fixes_and_then_finds_nothing(
+    fleet: Fleet, admin: Admin, acts: Acts, crew: list[int]
+) -> None:
+    admin.faults(loseAnswerRates={"create_post": 1.0})
+    key, _ = acts.do(crew[0], "post")
+    admin.faults()
+    runner = CliRunner()
+
+    report = runner.invoke(cli, ["reconcile", "--since", "1h", "--json"], obj=fleet)
+    assert report.exit_code == 1, report.output
+    data = json.loads(report.output)
+    assert data["counts"] == {"unrecorded": 1}
+    assert data["findings"][0]["key"] == key
+    assert data["fixed"] == []
+
+    fixed = runner.invoke(cli, ["reconcile", "--fix", "--json"], obj=fleet)
+    assert fixed.exit_code == 0, fixed.output
+    assert [f["key"] for f in json.loads(fixed.output)["fixed"]] == [key]
+
+    clean = runner.invoke(cli, ["reconcile"], obj=fleet)
+    assert clean.exit_code == 0, clean.output
+    assert "0 difference(s), 0 remaining" in clean.output
+    with fleet.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 1
+
+
+def test_fleet_reconcile_refuses_a_bad_window(fleet: Fleet) -> None:
+    result = CliRunner().invoke(cli, ["reconcile", "--since", "soon"], obj=fleet)
+    assert result.exit_code == 2
+    assert "window 'soon'" in result.output
+
+
+def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
+    fleet: Fleet, kit: ActionKit, admin: Admin, crew: list[int]
+) -> None:
+    """Two likes of one agent in flight at once must not both take the same post: the
+    second would toggle the first off and on again, and both would count as succeeded."""
+    patient = Acts(replace(kit, max_attempts=5))
+    author, fan, _ = crew
+    patient.do(author, "post")
+    admin.faults(errorRates={"like": 1.0})
+    first, ended = patient.do(fan, "like")
+    assert ended == "retry", "the first like waits for its retry, its target chosen"
+    admin.faults()
+    patient.do(fan, "like")
+    assert perform(patient.kit, first).status == "succeeded"
+    report = admin.report()
+    with fleet.sessions() as session:
+        liked = session.scalar(
+            select(func.count())
+            .select_from(AgentActivity)
+            .where(AgentActivity.action == "like", AgentActivity.status == "succeeded")
+        )
+    assert report["totals"]["likes"] == liked
+    assert report["duplicates"]["likes"] == []
