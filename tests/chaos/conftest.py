@@ -1,0 +1,456 @@
+"""A running fleet to break: real worker and beat processes, the sandbox, agents on a 2-4 s rhythm.
+
+``rig`` starts a worker, starts the agents, then beat (the real dispatcher every second
+and the lease sweeper); a scenario lets it run while it breaks something, then drains:
+beat stops, the faults are lifted, and the real ``fleet.sweep_leases`` task is sent every
+second until no activity is pending and no worker holds a message. Then the books are
+read from Postgres and the gallery, written to ``artifacts/chaos/<scenario>.json`` as one
+JSON line, printed, and checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from fleet import agents
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.gallery.client import HttpGallery
+from fleet.reconcile import Reconciliation, reconcile, repair
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import Settings
+from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
+from tests.e2e.conftest import processes as processes
+from tests.e2e.conftest import redis_prefix as redis_prefix
+from tests.gallery.conftest import Admin
+from workers.app import create_app
+
+TOKEN = "svc-chaos-token-5d2e9b"
+PERSONAS = ROOT / "tests" / "e2e" / "personas"
+PERSONA = "steady_ticker"  # multiplier 1 around the clock: the rhythm is the interval alone
+AGENTS = 24
+INTERVAL = (2.0, 4.0)
+LEASE = 5
+RUN_SECONDS = 18.0
+DRAIN_SECONDS = 60.0
+ARTIFACTS = ROOT / "artifacts" / "chaos"
+EFFECTS = {"post": "posts", "like": "likes", "comment": "comments"}
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=13)) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    admin = Admin(sandbox_server.url)
+    admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
+    admin.reset()
+    yield admin
+    admin.faults()
+    admin.close()
+
+
+@pytest.fixture
+def env(processes: Processes, sandbox_server: BackgroundSandbox) -> dict[str, str]:
+    """Short leases, sweeps and backoffs, so that a failure plays out within the run."""
+    processes.env.update(
+        {
+            "FLEET_GALLERY__URL": sandbox_server.url,
+            "FLEET_GALLERY__TOKEN": TOKEN,
+            "FLEET_GALLERY__TIMEOUT_SECONDS": "5",
+            "FLEET_PERSONAS_DIR": str(PERSONAS),
+            "FLEET_TASKS__MAX_RETRIES": "6",
+            "FLEET_TASKS__LEASE_SECONDS": str(LEASE),
+            "FLEET_TASKS__SWEEP_INTERVAL_SECONDS": "1",
+            "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS": "20",
+            "FLEET_TASKS__TIME_LIMIT_SECONDS": "30",
+            "FLEET_TASKS__VISIBILITY_TIMEOUT_SECONDS": "60",
+            "FLEET_ACTIONS__BACKOFF_BASE_SECONDS": "0.05",
+            "FLEET_ACTIONS__BACKOFF_MAX_SECONDS": "0.5",
+            "FLEET_ACTIONS__PAUSE_PROBE_SECONDS": "0.5",
+            "FLEET_ACTIONS__MAX_DEFERRALS": "4",
+            "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "1000",
+            "FLEET_ACTIONS__BREAKER_THRESHOLD": "50",
+            "FLEET_ACTIONS__BREAKER_OPEN_SECONDS": "1",
+        }
+    )
+    return processes.env
+
+
+@pytest.fixture
+def fleet(env: dict[str, str], pg_engine: Engine) -> Iterator[Fleet]:
+    settings = Settings(
+        database_url=env["FLEET_DATABASE_URL"],
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
+        broker_key_prefix=env["FLEET_BROKER_KEY_PREFIX"],
+        seed=7,
+        personas_dir=PERSONAS,
+        gallery={"url": env["FLEET_GALLERY__URL"], "token": TOKEN},
+        tasks={"lease_seconds": LEASE},
+    )
+    instance = bootstrap(settings, pg_engine)
+    yield instance
+    instance.close()
+
+
+class Rig:
+    """A fleet of real processes on the real Postgres and Redis, and its books."""
+
+    def __init__(self, processes: Processes, fleet: Fleet, admin: Admin, prefix: str) -> None:
+        self.processes = processes
+        self.fleet = fleet
+        self.admin = admin
+        self.prefix = prefix
+        self.app = create_app(fleet.settings)
+        self.workers: list[str] = []
+        self.beat: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+        self.evidence: dict[str, Any] = {}
+        self.fault_at: datetime | None = None
+        self.state: dict[str, Any] = {}
+
+    def start_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
+        """A worker on every queue (threads, 4 at a time), answering pings before it returns."""
+        node = f"{name}-{os.getpid()}@%h"
+        worker = self.processes.start(
+            name,
+            "worker",
+            "-Q",
+            "ticks,content,engage,dead_letter",
+            "-P",
+            "threads",
+            "-c",
+            "4",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+            "-n",
+            node,
+            *extra,
+        )
+        self.workers.append(name)
+        full = node.replace("%h", os.uname().nodename)
+        wait_for(
+            lambda: bool(self.app.control.ping(destination=[full], timeout=0.5)),
+            60,
+            f"worker {name} to answer a ping",
+        )
+        return worker
+
+    def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
+        """Worker, agents, beat: the fleet runs from now on."""
+        worker = self.start_worker("worker", *worker_options)
+        now = datetime.now(UTC)
+        created = agents.create_agents(
+            self.fleet.sessions,
+            self.fleet.personas,
+            persona=PERSONA,
+            count=AGENTS,
+            fleet_seed=7,
+            now=now,
+            interval=INTERVAL,
+        )
+        agents.change_status(
+            self.fleet.sessions,
+            self.fleet.personas,
+            "start",
+            Selection(id_range=(created.first_id, created.last_id)),
+            now=now,
+        )
+        self.beat = self.processes.start(
+            "beat",
+            "beat",
+            "--schedule",
+            str(self.processes.logs / "beat-schedule"),
+            "--loglevel",
+            "INFO",
+        )
+        self.started = time.monotonic()
+        return worker
+
+    def fault(self) -> None:
+        """Mark the moment the fault strikes: the books count what was decided after it."""
+        self.fault_at = _now()
+
+    def until(self, second: float) -> None:
+        """Let the fleet run until ``second`` seconds after it started."""
+        wait_for(
+            lambda: time.monotonic() - self.started >= second,
+            second + 5,
+            f"second {second:.0f} of the run",
+            every=0.1,
+        )
+
+    def _quiet(self) -> bool:
+        """No activity pending, no message queued, and no worker holding one."""
+        self.state = {"pending": self.pending()}
+        self.state |= {queue: self._queued(queue) for queue in ("ticks", "content", "engage")}
+        if any(self.state.values()):
+            return False
+        inspect = self.app.control.inspect(timeout=1.0, limit=1)
+        for view in ("active", "reserved", "scheduled"):
+            held = getattr(inspect, view)()
+            self.state[view] = held
+            if held is None or any(held.values()):
+                return False
+        return not self.pending()
+
+    def _queued(self, queue: str) -> int:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            return int(client.llen(f"{self.prefix}{queue}"))
+        finally:
+            client.close()
+
+    def pending(self) -> int:
+        with self.fleet.sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(AgentActivity)
+                    .where(AgentActivity.status == "pending")
+                )
+                or 0
+            )
+
+    def drain(self) -> float:
+        """Stop beat, lift the faults, sweep every second until quiet; returns the seconds."""
+        assert self.beat is not None
+        self.processes.stop(self.beat)
+        self.admin.faults()
+        began = time.monotonic()
+        last_sweep = 0.0
+
+        def quiet() -> bool:
+            nonlocal last_sweep
+            if time.monotonic() - last_sweep >= 1.0:
+                self.app.send_task("fleet.sweep_leases", queue="ticks")
+                last_sweep = time.monotonic()
+            return _tolerant(self._quiet)
+
+        deadline = began + DRAIN_SECONDS
+        while not quiet():
+            if time.monotonic() > deadline:
+                pytest.fail(f"not drained in {DRAIN_SECONDS:.0f}s: {self.state}")
+            time.sleep(0.25)
+        return time.monotonic() - began
+
+    def books(self, scenario: str, drained: float) -> dict[str, Any]:
+        """The books of the run, as one JSON-able dict (see ``check``).
+
+        Reconciliation runs first: an action whose answer was lost after the gallery
+        made its effect, and whose retries then ran out, is dead with its effect on the
+        gallery. That is the designed outcome (the effect happened once; the activity
+        ended once), and ``fleet reconcile --fix`` its designed repair: such findings
+        are repaired and counted (``recovered_by_reconcile``); any other finding stays
+        and fails the books.
+        """
+        gallery = HttpGallery(self.fleet.settings.gallery)
+        try:
+            found = reconcile(self.fleet.sessions, gallery, now=_now())
+        finally:
+            gallery.close()
+        recovered = [f for f in found.findings if f.kind == "unrecorded"]
+        unexplained = [f.to_json() for f in found.findings if f.kind != "unrecorded"]
+        if recovered:
+            repair(
+                self.fleet.sessions,
+                Reconciliation(found.since, recovered, found.scanned),
+                now=_now(),
+                lease=timedelta(seconds=LEASE),
+                send=_no_send,
+            )
+        with self.fleet.sessions() as session:
+            statuses = Counter(
+                dict(
+                    session.execute(
+                        select(AgentActivity.status, func.count()).group_by(AgentActivity.status)
+                    ).all()
+                )
+            )
+            decided, keys = session.execute(
+                select(func.count(), func.count(AgentActivity.idempotency_key.distinct()))
+            ).one()
+            by_action = {
+                f"{action}:{status}": count
+                for action, status, count in session.execute(
+                    select(AgentActivity.action, AgentActivity.status, func.count()).group_by(
+                        AgentActivity.action, AgentActivity.status
+                    )
+                )
+            }
+            made = Counter(
+                {
+                    (handle, action): count
+                    for handle, action, count in session.execute(
+                        select(Agent.handle, AgentActivity.action, func.count())
+                        .join(Agent, Agent.id == AgentActivity.agent_id)
+                        .where(AgentActivity.status == "succeeded")
+                        .group_by(Agent.handle, AgentActivity.action)
+                    )
+                }
+            )
+            counted = session.execute(
+                select(
+                    func.sum(Agent.posts_count),
+                    func.sum(Agent.likes_count),
+                    func.sum(Agent.comments_count),
+                    func.sum(Agent.browses_count),
+                )
+            ).one()
+            # One row per key is the database's promise, not this count's: check it is made.
+            key_constraint = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_constraint WHERE contype = 'u' "
+                    "AND conrelid = 'agent_activities'::regclass "
+                    "AND conname = 'uq_agent_activities_idempotency_key'"
+                )
+            )
+            without_tick = session.scalar(
+                select(func.count())
+                .select_from(Agent)
+                .where(Agent.status == "active", Agent.next_tick_at.is_(None))
+            )
+            unlettered = session.scalar(
+                select(func.count())
+                .select_from(AgentActivity)
+                .where(
+                    AgentActivity.status == "dead",
+                    ~select(DeadLetter.id)
+                    .where(DeadLetter.activity_id == AgentActivity.id)
+                    .exists(),
+                )
+            )
+            dead_errors = list(
+                session.scalars(
+                    select(AgentActivity.error)
+                    .where(AgentActivity.status == "dead")
+                    .order_by(AgentActivity.id)
+                    .limit(3)
+                )
+            )
+            if self.fault_at is not None:
+                self.evidence["succeeded_after_fault"] = session.scalar(
+                    select(func.count())
+                    .select_from(AgentActivity)
+                    .where(
+                        AgentActivity.created_at > self.fault_at,
+                        AgentActivity.status == "succeeded",
+                    )
+                )
+            skips = Counter(
+                (reason or "")[:40]
+                for reason in session.scalars(
+                    select(AgentActivity.error).where(AgentActivity.status == "skipped")
+                )
+            )
+        report = self.admin.report()
+        on_gallery: Counter[tuple[str, str]] = Counter()
+        for user in report["users"]:
+            for action, column in EFFECTS.items():
+                on_gallery[(user["username"], action)] += user[column]
+        pairs = {pair for pair in set(made) | set(on_gallery) if pair[1] in EFFECTS}
+        ledger_counts = [
+            sum(n for (_, a), n in made.items() if a == action)
+            for action in ("post", "like", "comment", "browse")
+        ]
+        return {
+            "scenario": scenario,
+            "agents": AGENTS,
+            "run_seconds": RUN_SECONDS,
+            "drain_seconds": round(drained, 1),
+            "decided": decided,
+            "unique_keys": keys,
+            "key_constraint": key_constraint == 1,
+            "succeeded": statuses["succeeded"],
+            "skipped": statuses["skipped"],
+            "dead": statuses["dead"],
+            "pending": statuses["pending"],
+            "dead_without_letter": unlettered,
+            "by_action": by_action,
+            "gallery": dict(report["totals"]),
+            "duplicates": sum(len(found) for found in report["duplicates"].values()),
+            "missing": sum(max(0, made[pair] - on_gallery[pair]) for pair in pairs),
+            "extra": sum(max(0, on_gallery[pair] - made[pair]) for pair in pairs),
+            "counters_match": [int(n or 0) for n in counted] == ledger_counts,
+            "active_agents_without_tick": without_tick,
+            "recovered_by_reconcile": len(recovered),
+            "reconcile_unexplained": unexplained[:5],
+            "dead_errors": [(error or "")[:120] for error in dead_errors],
+            "skip_reasons": dict(skips.most_common(4)),
+            "duplicate_detail": report["duplicates"],
+            "evidence": self.evidence,
+        }
+
+    def record(self, scenario: str) -> dict[str, Any]:
+        """Drain, read the books, write them to artifacts/chaos, print them, and check them."""
+        drained = self.drain()
+        books = self.books(scenario, drained)
+        line = json.dumps(books, sort_keys=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"{scenario}.json").write_text(line + "\n", encoding="utf-8")
+        print(line)
+        check(books)
+        return books
+
+
+def check(books: dict[str, Any]) -> None:
+    """Every decided action terminal once, the gallery equal to the successes, ticks ahead."""
+    assert books["decided"] >= 2 * AGENTS, f"the fleet hardly ran: {books}"
+    assert books["pending"] == 0, books
+    assert books["unique_keys"] == books["decided"] and books["key_constraint"], books
+    assert books["succeeded"] + books["skipped"] + books["dead"] == books["decided"], books
+    assert books["dead_without_letter"] == 0, books
+    assert books["duplicates"] == 0, books
+    assert books["missing"] == 0, books
+    assert books["extra"] == 0, books
+    assert books["counters_match"], books
+    assert books["active_agents_without_tick"] == 0, books
+    assert books["reconcile_unexplained"] == [], books
+
+
+def _no_send(action: str, key: str) -> None:
+    raise AssertionError(f"nothing is stale after the drain, yet {action} {key} was re-sent")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tolerant(condition: Callable[[], bool]) -> bool:
+    """A condition that counts a server still coming back as "not yet"."""
+    try:
+        return condition()
+    except (OperationalError, redis.ConnectionError):
+        return False
+
+
+@pytest.fixture
+def rig(processes: Processes, fleet: Fleet, admin: Admin, redis_prefix: str) -> Iterator[Rig]:
+    yield Rig(processes, fleet, admin, redis_prefix)
+
+
+def logs_of(processes: Processes, name: str) -> str:
+    path: Path = processes.logs / f"{name}.log"
+    return path.read_text(encoding="utf-8", errors="replace")

@@ -1,0 +1,201 @@
+"""Chaos: a running fleet (real worker and beat processes, 24 agents ticking every 2-4 s, the
+real dispatcher every second) is broken for a while, then drained, and its books checked.
+
+Each scenario runs about 18 s of activity. The books (see ``conftest.check``): every
+decided action ends in exactly one terminal state (no activity pending after the
+drain; one row per key, by constraint), the gallery's posts, likes and comments per
+agent equal the succeeded activities (no duplicate, none missing), the agents' counters
+equal the ledger, reconciliation finds nothing, and every active agent has a next tick.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.chaos.conftest import RUN_SECONDS, Rig, logs_of
+from tests.e2e.conftest import REDIS_URL, wait_for
+
+pytestmark = pytest.mark.slow
+
+OUTAGE_SECONDS = 3.0
+
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]
+
+
+def _redis_up() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+    finally:
+        client.close()
+
+
+def _start_redis() -> None:
+    os.makedirs("/var/lib/redis", exist_ok=True)
+    os.makedirs("/var/log/redis", exist_ok=True)
+    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=30)
+    wait_for(_redis_up, 30, "Redis to answer PING")
+
+
+def _postgres_cluster() -> str:
+    versions = sorted(os.listdir("/etc/postgresql"), key=lambda v: int(v) if v.isdigit() else 0)
+    return versions[-1]
+
+
+def _pg_ctl(command: str) -> None:
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", _postgres_cluster(), "main", command],
+        check=command != "start",
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def _postgres_up() -> bool:
+    return (
+        subprocess.run(
+            ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], check=False, timeout=10
+        ).returncode
+        == 0
+    )
+
+
+@pytest.fixture
+def redis_kept_running() -> Iterator[None]:
+    """Whatever the scenario does to Redis, it is running afterwards (other tests share it)."""
+    try:
+        yield
+    finally:
+        if not _redis_up():
+            _start_redis()
+
+
+@pytest.fixture
+def postgres_kept_running() -> Iterator[None]:
+    """Whatever the scenario does to Postgres, it is running afterwards."""
+    try:
+        yield
+    finally:
+        if not _postgres_up():
+            _pg_ctl("start")
+            wait_for(_postgres_up, 60, "Postgres to accept connections")
+
+
+def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_balanced(
+    rig: Rig,
+) -> None:
+    worker = rig.start()
+    rig.admin.faults(latencyMs=150)  # calls take a while: the kill finds actions in flight
+    rig.until(7)
+    wait_for(lambda: rig.pending() >= 3, 10, "actions in flight to kill")
+    before = rig.pending()
+    rig.fault()
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    rig.evidence["pending_when_killed"] = before
+    rig.evidence["exit_code"] = worker.returncode
+    assert worker.returncode == -signal.SIGKILL
+    rig.start_worker("heir")
+    rig.until(RUN_SECONDS)
+    rig.record("worker_sigkill")
+
+
+def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
+    rig: Rig, redis_kept_running: None
+) -> None:
+    assert shutil.which("redis-server"), "redis-server is not installed"
+    rig.start()
+    rig.until(7)
+    client = redis.Redis.from_url(REDIS_URL)
+    held = len(list(client.scan_iter(match=f"{rig.prefix}*", count=1000)))
+    client.close()
+    rig.fault()
+    stopped = time.monotonic()
+    subprocess.run(
+        ["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, capture_output=True
+    )
+    wait_for(lambda: not _redis_up(), 10, "Redis to stop")
+    rig.until(7 + OUTAGE_SECONDS)  # the outage: the fleet keeps trying meanwhile
+    _start_redis()
+    client = redis.Redis.from_url(REDIS_URL)
+    rig.evidence["keys_before"] = held
+    rig.evidence["keys_after_restart"] = len(
+        list(client.scan_iter(match=f"{rig.prefix}*", count=1000))
+    )
+    client.close()
+    rig.evidence["redis_down_seconds"] = round(time.monotonic() - stopped, 1)
+    rig.until(RUN_SECONDS)
+    rig.evidence["worker_log_broker_losses"] = logs_of(rig.processes, "worker").count(
+        "Connection to broker lost"
+    )
+    assert held > 0 and rig.evidence["keys_after_restart"] == 0, "Redis lost what it held"
+    rig.record("redis_restart")
+
+
+def test_postgres_restarted_mid_run_leaves_the_books_balanced(
+    rig: Rig, postgres_kept_running: None
+) -> None:
+    rig.start()
+    rig.until(7)
+    rig.fault()
+    stopped = time.monotonic()
+    _pg_ctl("stop")
+    rig.until(7 + OUTAGE_SECONDS)  # the outage: the fleet keeps trying meanwhile
+    _pg_ctl("start")
+    wait_for(_postgres_up, 60, "Postgres to accept connections")
+    rig.evidence["postgres_down_seconds"] = round(time.monotonic() - stopped, 1)
+    rig.until(RUN_SECONDS)
+    log = logs_of(rig.processes, "worker")
+    rig.evidence["worker_log_database_errors"] = log.count("OperationalError")
+    rig.record("postgres_restart")
+
+
+def test_a_gallery_failing_losing_answers_and_slow_leaves_the_books_balanced(rig: Rig) -> None:
+    rig.admin.faults(
+        errorRates={"*": 0.3},
+        errorStatus=503,
+        loseAnswerRates={"execute": 0.1, "create_post": 0.1, "like": 0.1, "create_comment": 0.1},
+        latencyMs=60,
+    )
+    rig.start()
+    rig.until(RUN_SECONDS)
+    books = rig.record("gallery_faults")
+    assert books["succeeded"] > 0
+
+
+def test_every_message_delivered_twice_leaves_the_books_balanced(rig: Rig) -> None:
+    """Every message reaches a worker twice: ``tests/chaos/twice.py``, loaded into the worker,
+    publishes each message it starts once more through Redis (see its docstring)."""
+    rig.start("-I", "tests.chaos.twice")
+    rig.until(RUN_SECONDS)
+    copies = logs_of(rig.processes, "worker").count("-copy]")
+    rig.evidence["copies_received_in_run"] = copies
+    assert copies > 0, "the worker received no copies"
+    rig.record("delivered_twice")
