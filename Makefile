@@ -38,6 +38,8 @@ bench: install
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.sandbox
+	$(BIN)/python -m bench.content_tokens
+	$(BIN)/python -m bench.pipeline
 
 run: install
 	mkdir -p .run
