@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import redis
+from kombu.exceptions import OperationalError as BrokerError
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
@@ -128,6 +130,8 @@ class Rig:
         self.evidence: dict[str, Any] = {}
         self.fault_at: datetime | None = None
         self.state: dict[str, Any] = {}
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.worker_options: tuple[str, ...] = ()
 
     def start_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
         """A worker on every queue (threads, 4 at a time), answering pings before it returns."""
@@ -150,13 +154,40 @@ class Rig:
             *extra,
         )
         self.workers.append(name)
+        self.worker, self.worker_options = worker, extra
         full = node.replace("%h", os.uname().nodename)
         wait_for(
-            lambda: bool(self.app.control.ping(destination=[full], timeout=0.5)),
+            # Tolerant: a worker restarted while Redis is down waits for it, as this does.
+            lambda: _tolerant(lambda: bool(self.app.control.ping(destination=[full], timeout=0.5))),
             60,
             f"worker {name} to answer a ping",
         )
         return worker
+
+    def kill_worker(self) -> int:
+        """SIGKILL the worker (the test restarts it, not the supervisor); its exit code."""
+        worker, self.worker = self.worker, None
+        assert worker is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        return worker.wait(timeout=10)
+
+    def _supervise(self) -> None:
+        """Restart a worker that exited, as the stack's ``restart: unless-stopped`` does.
+
+        Each exit is kept in the books' evidence with the worker's last critical line.
+        """
+        if self.worker is None or self.worker.poll() is None:
+            return
+        name = self.workers[-1]
+        critical = [
+            line[:300]
+            for line in logs_of(self.processes, name).splitlines()
+            if '"level": "critical"' in line
+        ]
+        self.evidence.setdefault("worker_exits", []).append(
+            {"exit_code": self.worker.returncode, "critical": critical[-1:]}
+        )
+        self.start_worker(f"worker-restarted-{len(self.workers)}", *self.worker_options)
 
     def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
         """Worker, agents, beat: the fleet runs from now on."""
@@ -195,9 +226,14 @@ class Rig:
 
     def until(self, second: float) -> None:
         """Let the fleet run until ``second`` seconds after it started."""
+
+        def reached() -> bool:
+            self._supervise()
+            return time.monotonic() - self.started >= second
+
         wait_for(
-            lambda: time.monotonic() - self.started >= second,
-            second + 5,
+            reached,
+            second + 60,
             f"second {second:.0f} of the run",
             every=0.1,
         )
@@ -208,13 +244,44 @@ class Rig:
         self.state |= {queue: self._queued(queue) for queue in ("ticks", "content", "engage")}
         if any(self.state.values()):
             return False
-        inspect = self.app.control.inspect(timeout=1.0, limit=1)
-        for view in ("active", "reserved", "scheduled"):
-            held = getattr(inspect, view)()
-            self.state[view] = held
-            if held is None or any(held.values()):
-                return False
+        # A connection of its own: a pooled one may believe its reply queue is still
+        # declared after Redis lost it (kombu caches declarations per connection).
+        with self.app.connection_for_write() as connection:
+            inspect = self.app.control.inspect(timeout=1.0, limit=1, connection=connection)
+            for view in ("active", "reserved", "scheduled"):
+                held = getattr(inspect, view)()
+                self.state[view] = held
+                if held is None or any(held.values()):
+                    return False
         return not self.pending()
+
+    def _diagnosis(self) -> dict[str, Any]:
+        """What a stuck drain looks like: the state, the workers' own view, Redis's keys.
+
+        The workers are also sent SIGUSR1, on which Celery logs every thread's stack.
+        """
+        found: dict[str, Any] = dict(self.state)
+        with self.app.connection_for_write() as connection:
+            inspect = self.app.control.inspect(timeout=2.0, connection=connection)
+            for view in ("active", "reserved", "scheduled", "stats"):
+                found[view] = getattr(inspect, view)()
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            found["keys"] = {
+                str(key): str(client.type(key))
+                for key in client.scan_iter(match=f"{self.prefix}*", count=1000)
+            }
+        finally:
+            client.close()
+        for process in self.processes.running:
+            if process.poll() is None and process is not self.beat:
+                os.kill(process.pid, signal.SIGUSR1)
+        found["exit_codes"] = {
+            str(process.args[-1] if isinstance(process.args, list) else process.pid): process.poll()
+            for process in self.processes.running
+        }
+        found["logs"] = str(self.processes.logs)
+        return found
 
     def _queued(self, queue: str) -> int:
         client = redis.Redis.from_url(REDIS_URL)
@@ -247,12 +314,13 @@ class Rig:
             if time.monotonic() - last_sweep >= 1.0:
                 self.app.send_task("fleet.sweep_leases", queue="ticks")
                 last_sweep = time.monotonic()
+            self._supervise()
             return _tolerant(self._quiet)
 
         deadline = began + DRAIN_SECONDS
         while not quiet():
             if time.monotonic() > deadline:
-                pytest.fail(f"not drained in {DRAIN_SECONDS:.0f}s: {self.state}")
+                pytest.fail(f"not drained in {DRAIN_SECONDS:.0f}s: {self._diagnosis()}")
             time.sleep(0.25)
         return time.monotonic() - began
 
@@ -442,7 +510,7 @@ def _tolerant(condition: Callable[[], bool]) -> bool:
     """A condition that counts a server still coming back as "not yet"."""
     try:
         return condition()
-    except (OperationalError, redis.ConnectionError):
+    except (OperationalError, BrokerError, redis.ConnectionError):
         return False
 
 

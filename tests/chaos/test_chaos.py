@@ -111,17 +111,14 @@ def postgres_kept_running() -> Iterator[None]:
 def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_balanced(
     rig: Rig,
 ) -> None:
-    worker = rig.start()
+    rig.start()
     rig.admin.faults(latencyMs=150)  # calls take a while: the kill finds actions in flight
     rig.until(7)
     wait_for(lambda: rig.pending() >= 3, 10, "actions in flight to kill")
-    before = rig.pending()
+    rig.evidence["pending_when_killed"] = rig.pending()
     rig.fault()
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
-    rig.evidence["pending_when_killed"] = before
-    rig.evidence["exit_code"] = worker.returncode
-    assert worker.returncode == -signal.SIGKILL
+    rig.evidence["exit_code"] = rig.kill_worker()
+    assert rig.evidence["exit_code"] == -signal.SIGKILL
     rig.start_worker("heir")
     rig.until(RUN_SECONDS)
     rig.record("worker_sigkill")
@@ -130,11 +127,21 @@ def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_bal
 def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     rig: Rig, redis_kept_running: None
 ) -> None:
+    """Redis stops (``shutdown nosave``), stays down 3 s, and comes back empty: queued and
+    unacknowledged messages, limits and breakers are gone. Recovery comes from Postgres:
+    the dispatcher re-derives ticks from ``agents.next_tick_at`` and the lease sweeper
+    re-sends pending activities. Celery 5.7.0 with kombu 5.7.0 sometimes lets the worker
+    die on the reconnect (``AttributeError: 'NoneType' object has no attribute
+    'hostname'`` from kombu's ``Channel.close`` -> ``restore_unacked``); the rig restarts
+    it as the stack's ``restart: unless-stopped`` would, and the books' evidence says so
+    (``worker_exits``)."""
     assert shutil.which("redis-server"), "redis-server is not installed"
     rig.start()
     rig.until(7)
+    sentinel = f"{rig.prefix}chaos:sentinel"
     client = redis.Redis.from_url(REDIS_URL)
     held = len(list(client.scan_iter(match=f"{rig.prefix}*", count=1000)))
+    client.set(sentinel, "kept?")
     client.close()
     rig.fault()
     stopped = time.monotonic()
@@ -146,16 +153,14 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     _start_redis()
     client = redis.Redis.from_url(REDIS_URL)
     rig.evidence["keys_before"] = held
-    rig.evidence["keys_after_restart"] = len(
-        list(client.scan_iter(match=f"{rig.prefix}*", count=1000))
-    )
+    rig.evidence["sentinel_after_restart"] = client.get(sentinel)
     client.close()
     rig.evidence["redis_down_seconds"] = round(time.monotonic() - stopped, 1)
     rig.until(RUN_SECONDS)
     rig.evidence["worker_log_broker_losses"] = logs_of(rig.processes, "worker").count(
         "Connection to broker lost"
     )
-    assert held > 0 and rig.evidence["keys_after_restart"] == 0, "Redis lost what it held"
+    assert held > 0 and rig.evidence["sentinel_after_restart"] is None, "Redis lost what it held"
     rig.record("redis_restart")
 
 
