@@ -320,13 +320,18 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     )
     if chosen is None:
         raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
-    activities.save_progress(kit.sessions, claim.id, now=kit.now(), target_post_id=chosen.post_id)
+    # The first choice of an action's target holds: a second delivery of this action,
+    # running at the same time, follows it rather than acting on another post.
+    kept = activities.keep_target(kit.sessions, claim.id, chosen.post_id, now=kit.now())
+    if kept is None:
+        raise Skip("the action ended while its target was being chosen")
     with kit.sessions() as session:
         taken = activities.targets_in_flight(session, claim.actor.id, kind, other_than=claim.id)
-    if chosen.post_id in taken:
+    if kept in taken:
         # Another of its actions chose the same post at the same moment: leave it to that one.
-        raise Skip(f"post {chosen.post_id} is taken by another {kind} of this agent in flight")
-    return next(p for p in feed if p.id == chosen.post_id)
+        raise Skip(f"post {kept} is taken by another {kind} of this agent in flight")
+    found = next((p for p in feed if p.id == kept), None)
+    return found or kit.gallery.get_post(agent=handle, post_id=kept)
 
 
 def _like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:

@@ -21,7 +21,7 @@ from pydantic import AnyUrl, SecretStr
 from sqlalchemy import func, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, perform
+from fleet.actions import ActionKit, FeedSnapshot, _choose_target, perform
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
@@ -393,3 +393,37 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
         )
     assert report["totals"]["likes"] == liked
     assert report["duplicates"]["likes"] == []
+
+
+class FixedFeed(FeedSnapshot):
+    """A feed page that does not change: what one delivery of an action saw."""
+
+    def __init__(self, page: list[GalleryPost]) -> None:
+        super().__init__(0.0)
+        self.fixed = page
+
+    def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
+        return self.fixed
+
+
+def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
+    fleet: Fleet, kit: ActionKit, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    """Both deliveries claimed the action before either chose; each saw another feed."""
+    author, other, fan = crew
+    acts.do(author, "post")
+    acts.do(other, "post")
+    acts.do(fan, "browse")  # its gallery account, as an action makes sure first
+    reader = agents.get_agent(fleet.sessions, str(author)).handle
+    newer, older = gallery.feed(agent=reader)
+    key = acts.decide(fan, "like")
+    now = datetime.now(UTC)
+    first = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
+    second = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
+    assert first is not None and second is not None
+    assert first.target_post_id is None and second.target_post_id is None
+    chosen = _choose_target(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
+    followed = _choose_target(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
+    assert chosen.id == newer.id
+    assert followed.id == newer.id, "the second delivery follows the first choice"
+    assert activity(fleet, key).target_post_id == newer.id

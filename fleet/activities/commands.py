@@ -143,6 +143,32 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def keep_target(
+    sessions: sessionmaker[Session], activity_id: int, post_id: str, *, now: datetime
+) -> str | None:
+    """Record the post a pending activity engages with unless one is recorded already.
+
+    Returns the post in force: the first recorded wins, so two deliveries of one action
+    choosing at the same time act on one post. None if the activity is no longer pending.
+    """
+    with sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(
+                AgentActivity.id == activity_id,
+                AgentActivity.status == "pending",
+                AgentActivity.target_post_id.is_(None),
+            )
+            .values(target_post_id=post_id, updated_at=now)
+        )
+        row = session.execute(
+            select(AgentActivity.status, AgentActivity.target_post_id).where(
+                AgentActivity.id == activity_id
+            )
+        ).one()
+        return row.target_post_id if row.status == "pending" else None
+
+
 def record_failure(
     sessions: sessionmaker[Session], activity_id: int, error: str, *, now: datetime
 ) -> int:
