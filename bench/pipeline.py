@@ -139,13 +139,15 @@ class Bench:
             sandbox.wait(timeout=15)
             if hasattr(self, "fleet"):
                 self.fleet.close()
-            with psycopg.connect(ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            # Redis first: a database that cannot be dropped (its server restarting)
+            # must not leave the keys behind too.
             client = redis.Redis.from_url(REDIS)
             keys = list(client.scan_iter(match=f"{self.prefix}*", count=1000))
             if keys:
                 client.delete(*keys)
             client.close()
+            with psycopg.connect(ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     @property
     def env(self) -> dict[str, str]:
