@@ -133,8 +133,12 @@ class Rig:
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_options: tuple[str, ...] = ()
 
-    def start_worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
-        """A worker on every queue (threads, 4 at a time), answering pings before it returns."""
+    def start_worker(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
+        """A worker on every queue (threads, 4 at a time), answering pings before it returns.
+
+        ``wait=False`` (a restart mid-fault) returns at once: whether it works shows in
+        the drain, which has its own deadline, and in the books.
+        """
         node = f"{name}-{os.getpid()}@%h"
         worker = self.processes.start(
             name,
@@ -156,6 +160,8 @@ class Rig:
         self.workers.append(name)
         self.worker, self.worker_options = worker, extra
         full = node.replace("%h", os.uname().nodename)
+        if not wait:
+            return worker
         wait_for(
             # Tolerant: a worker restarted while Redis is down waits for it, as this does.
             lambda: _tolerant(lambda: bool(self.app.control.ping(destination=[full], timeout=0.5))),
@@ -187,7 +193,7 @@ class Rig:
         self.evidence.setdefault("worker_exits", []).append(
             {"exit_code": self.worker.returncode, "critical": critical[-1:]}
         )
-        self.start_worker(f"worker-restarted-{len(self.workers)}", *self.worker_options)
+        self.start_worker(f"worker-restarted-{len(self.workers)}", *self.worker_options, wait=False)
 
     def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
         """Worker, agents, beat: the fleet runs from now on."""
