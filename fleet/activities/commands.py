@@ -225,21 +225,24 @@ def finish(
                 values["last_thought"] = thought
         session.execute(update(Agent).where(Agent.id == agent_id).values(**values))
         if status == "succeeded" and engagement is not None:
-            post_id, kind = engagement
-            dialect = session.get_bind().dialect.name
-            maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(
-                maker(Engagement)
-                .values(
-                    agent_id=agent_id,
-                    post_id=post_id,
-                    kind=kind,
-                    activity_id=activity_id,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
-            )
+            _record_engagement(session, agent_id, activity_id, engagement, now)
         return True
+
+
+def _record_engagement(
+    session: Session, agent_id: int, activity_id: int, engagement: tuple[str, str], now: datetime
+) -> None:
+    """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
+    post_id, kind = engagement
+    dialect = session.get_bind().dialect.name
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        maker(Engagement)
+        .values(
+            agent_id=agent_id, post_id=post_id, kind=kind, activity_id=activity_id, created_at=now
+        )
+        .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
+    )
 
 
 def bury(
@@ -421,20 +424,7 @@ def recover(
             update(Agent).where(Agent.id == agent_id).values({counter.key: counter + 1})
         )
         if engagement is not None:
-            post_id, kind = engagement
-            dialect = session.get_bind().dialect.name
-            maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(
-                maker(Engagement)
-                .values(
-                    agent_id=agent_id,
-                    post_id=post_id,
-                    kind=kind,
-                    activity_id=activity_id,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
-            )
+            _record_engagement(session, agent_id, activity_id, engagement, now)
         return True
 
 

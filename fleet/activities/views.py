@@ -7,6 +7,15 @@ from datetime import datetime
 from typing import Any
 
 
+def view_json(view: Any) -> dict[str, Any]:
+    """A view dataclass as JSON-ready values (datetimes as ISO 8601)."""
+    out: dict[str, Any] = asdict(view)
+    for key, value in out.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The agent behind an activity, as an action needs it."""
@@ -60,11 +69,7 @@ class ActivityView:
     finished_at: datetime | None
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, datetime):
-                out[key] = value.isoformat()
-        return out
+        return view_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +87,7 @@ class DeadLetterView:
     replayed_at: datetime | None
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, datetime):
-                out[key] = value.isoformat()
-        return out
+        return view_json(self)
 
 
 @dataclass(frozen=True, slots=True)

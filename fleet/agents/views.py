@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fleet.activities.views import view_json
 from fleet.db.models import Agent
 
 
@@ -69,11 +70,7 @@ class AgentView:
         )
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key, value in out.items():
-            if isinstance(value, datetime):
-                out[key] = value.isoformat()
-        return out
+        return view_json(self)
 
 
 @dataclass(frozen=True, slots=True)
