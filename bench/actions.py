@@ -25,6 +25,7 @@ import redis
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
+from bench import cpu
 from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.bootstrap import bootstrap
@@ -55,6 +56,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--pool", default="solo")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--kinds", default="post,like,comment,browse", help="comma-separated actions to measure"
+    )
     args = parser.parse_args()
 
     name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
@@ -134,7 +138,9 @@ def main() -> None:
             _wait(lambda: bool(app.control.ping(timeout=0.5)), 60)
             second = int(now.timestamp())
             rates: dict[str, float] = {}
-            for action in ("post", "like", "comment", "browse"):
+            cpu_ms: dict[str, dict[str, float]] = {}
+            parties = {"worker": worker.pid, "bench_and_sandbox": os.getpid()}
+            for action in args.kinds.split(","):
                 keys = []
                 for i in range(args.count):
                     agent_id = created.first_id + i % args.agents
@@ -151,6 +157,8 @@ def main() -> None:
                     )
                     keys.append(key)
                 queue = "content" if action in ("post", "comment") else "engage"
+                print(f"bench: measuring {action}", file=sys.stderr, flush=True)
+                before = cpu.snapshot(parties)
                 began = time.perf_counter()
                 with app.producer_or_acquire() as producer:
                     for key in keys:
@@ -171,6 +179,7 @@ def main() -> None:
 
                 _wait(finished, 600)
                 rates[action] = round(args.count / (time.perf_counter() - began), 1)
+                cpu_ms[action] = cpu.per_item_ms(before, cpu.snapshot(parties), args.count)
             with fleet.sessions() as session:
                 outcomes = dict(
                     session.execute(
@@ -184,6 +193,7 @@ def main() -> None:
             # The ceiling: the same worker consuming no-op tasks from the same broker.
             noops = max(5000, args.count * 8)
             client = redis.Redis.from_url(REDIS)
+            before = cpu.snapshot(parties)
             began = time.perf_counter()
             with app.producer_or_acquire() as producer:
                 for _ in range(noops):
@@ -191,9 +201,11 @@ def main() -> None:
             # Drained when the last messages are prefetched: a few out of thousands.
             _wait(lambda: client.llen(f"{prefix}engage") == 0, 300)
             ceiling = noops / (time.perf_counter() - began)
+            cpu_ms["noop"] = cpu.per_item_ms(before, cpu.snapshot(parties), noops)
             client.close()
             out["noop_ceiling_per_second"] = round(ceiling, 1)
             out["ratio_to_ceiling"] = {k: round(v / ceiling, 3) for k, v in rates.items()}
+            out["cpu_ms_per_task"] = cpu_ms
         finally:
             if worker is not None:
                 worker.terminate()

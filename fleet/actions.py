@@ -28,6 +28,7 @@ from fleet.activities import Claim
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment, guarded_post
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage
 from fleet.core.targets import Candidate, choose_target
+from fleet.db.engine import autocommit
 from fleet.db.models import Agent
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryPost
@@ -133,14 +134,14 @@ def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] 
 
 
 def _author(kit: ActionKit, claim: Claim) -> Author:
-    with kit.sessions() as session:
-        own = activities.recent_texts(session, agent_id=claim.actor.id, limit=20)
+    with autocommit(kit.sessions).connect() as connection:
+        own = activities.recent_texts(connection, agent_id=claim.actor.id, limit=20)
     return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed, tuple(own))
 
 
 def _fleet_recent(kit: ActionKit) -> list[str]:
-    with kit.sessions() as session:
-        return activities.recent_texts(session, limit=200)
+    with autocommit(kit.sessions).connect() as connection:
+        return activities.recent_texts(connection, limit=200)
 
 
 def _skipped_by_guard(kit: ActionKit, claim: Claim, skipped: ContentSkipped) -> Skip:
@@ -302,36 +303,38 @@ class FeedSnapshot:
 def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     handle = claim.actor.handle
     feed = kit.feed_snapshot.page(kit, handle)
-    since = kit.now() - timedelta(hours=1)
-    with kit.sessions() as session:
-        done = activities.engaged_posts(session, claim.actor.id, kind)
-        # Its likes (or comments) still in flight have taken their posts: a second like
-        # of one post would toggle the first off, and both would count as done.
-        done |= activities.targets_in_flight(session, claim.actor.id, kind, other_than=claim.id)
-        busy = activities.bot_engagements_since(session, [p.id for p in feed], kind, since)
-    chosen = choose_target(
-        [Candidate(p.id, p.username, p.user_is_agent) for p in feed],
-        me=handle,
-        already=done,
-        recent_bot_engagements=busy,
-        cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
-        human_share=kit.settings.human_share,
-        rng=random.Random(f"{claim.actor.seed}:{claim.key}"),
+    candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
+    rng = random.Random(f"{claim.actor.seed}:{claim.key}")
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        chosen = choose_target(
+            candidates,
+            me=handle,
+            already=done,
+            recent_bot_engagements=recent,
+            cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
+            human_share=kit.settings.human_share,
+            rng=rng,
+        )
+        return None if chosen is None else chosen.post_id
+
+    now = kit.now()
+    kept = activities.keep_target(
+        kit.sessions,
+        claim.id,
+        claim.actor.id,
+        kind,
+        [p.id for p in feed],
+        choose,
+        since=now - timedelta(hours=1),
+        now=now,
     )
-    if chosen is None:
-        raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
-    # The first choice of an action's target holds: a second delivery of this action,
-    # running at the same time, follows it rather than acting on another post.
-    kept = activities.keep_target(kit.sessions, claim.id, chosen.post_id, now=kit.now())
-    if kept is None:
+    if kept.ended:
         raise Skip("the action ended while its target was being chosen")
-    with kit.sessions() as session:
-        taken = activities.targets_in_flight(session, claim.actor.id, kind, other_than=claim.id)
-    if kept in taken:
-        # Another of its actions chose the same post at the same moment: leave it to that one.
-        raise Skip(f"post {kept} is taken by another {kind} of this agent in flight")
-    found = next((p for p in feed if p.id == kept), None)
-    return found or kit.gallery.get_post(agent=handle, post_id=kept)
+    if kept.post_id is None:
+        raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
+    found = next((p for p in feed if p.id == kept.post_id), None)
+    return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
 
 
 def _like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:

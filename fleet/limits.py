@@ -13,27 +13,56 @@ import redis
 
 from fleet.errors import Deferred
 
-# Refill and take in one atomic step, on Redis's own clock (workers' clocks may differ).
-_TAKE = """
-local key = KEYS[1]
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local wanted = tonumber(ARGV[3])
+# One atomic step on Redis's own clock (workers' clocks may differ): unless the breaker
+# (KEYS[1] open flag, KEYS[2] failure count; '' for none) is open, refill each bucket
+# (KEYS[3..]) and take what is wanted from all of them, or from none when one is short.
+# ARGV: per bucket rate, burst, wanted. Returns {open ms left, seconds to wait, failures}.
+_ADMIT = """
+if KEYS[1] ~= '' then
+  local open_ms = redis.call('PTTL', KEYS[1])
+  if open_ms > 0 then return {open_ms, '0', 0} end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local state = redis.call('HMGET', key, 'tokens', 'at')
+local levels = {}
+local wait = 0
+for i = 3, #KEYS do
+  local j = (i - 3) * 3
+  local rate, burst, wanted = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local tokens = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  levels[i] = tokens
+  if tokens < wanted then wait = math.max(wait, (wanted - tokens) / rate) end
+end
+for i = 3, #KEYS do
+  local j = (i - 3) * 3
+  local rate, burst, wanted = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
+  local tokens = levels[i]
+  if wait == 0 then tokens = tokens - wanted end
+  redis.call('HSET', KEYS[i], 'tokens', tokens, 'at', now)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate * 1000) + 1000)
+end
+local failures = 0
+if KEYS[2] ~= '' then failures = tonumber(redis.call('GET', KEYS[2]) or '0') end
+return {0, tostring(wait), failures}
+"""
+
+# Take tokens already spent (a call used more than it reserved), or give some back; the
+# level may go below zero, and then the next takers wait until it has refilled.
+_SETTLE = """
+local rate, burst, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local wait = 0
-if tokens >= wanted then
-  tokens = tokens - wanted
-else
-  wait = (wanted - tokens) / rate
-end
-redis.call('HSET', key, 'tokens', tokens, 'at', now)
-redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
-return tostring(wait)
+local refilled = math.min(burst, tokens + math.max(0, now - at) * rate)
+tokens = math.min(burst, refilled - spent)
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(tokens)
 """
 
 
@@ -43,24 +72,34 @@ class TokenBucket:
     def __init__(self, client: redis.Redis, key: str, *, rate: float, burst: float) -> None:
         if rate <= 0 or burst <= 0:
             raise ValueError("a token bucket needs a positive rate and burst")
-        self._client = client
-        self._key = key
-        self._rate = rate
-        self._burst = burst
-        self._script: Any = client.register_script(_TAKE)
+        self.client = client
+        self.key = key
+        self.rate = rate
+        self.burst = burst
+        self._admit: Any = client.register_script(_ADMIT)
+        self._settle: Any = client.register_script(_SETTLE)
+
+    def wanted(self, tokens: float) -> list[float]:
+        """The script arguments for taking ``tokens`` from this bucket."""
+        if tokens > self.burst:
+            raise ValueError(f"cannot take {tokens} tokens from a bucket of {self.burst}")
+        return [self.rate, self.burst, tokens]
 
     def try_take(self, tokens: float = 1.0) -> float:
         """Take ``tokens`` now and return 0, or take none and return the seconds to wait."""
-        if tokens > self._burst:
-            raise ValueError(f"cannot take {tokens} tokens from a bucket of {self._burst}")
-        return float(self._script(keys=[self._key], args=[self._rate, self._burst, tokens]))
+        _, wait, _ = self._admit(keys=["", "", self.key], args=self.wanted(tokens))
+        return float(wait)
 
     def take(self, tokens: float = 1.0, *, what: str = "rate limit") -> None:
         """Take ``tokens`` or raise Deferred saying when to come back."""
         wait = self.try_take(tokens)
         if wait > 0:
             until = datetime.now(UTC) + timedelta(seconds=wait)
-            raise Deferred(f"{what}: {self._key} is empty", until, scope="call")
+            raise Deferred(f"{what}: {self.key} is empty", until, scope="call")
+
+    def settle(self, spent: float) -> float:
+        """Take ``spent`` more tokens without waiting (negative: give some back); the level."""
+        return float(self._settle(keys=[self.key], args=[self.rate, self.burst, spent]))
 
 
 class CircuitBreaker:
@@ -77,19 +116,41 @@ class CircuitBreaker:
         self._open = f"{key}:open"
         self._threshold = threshold
         self._open_ms = int(open_seconds * 1000)
+        self._script: Any = client.register_script(_ADMIT)
 
     def check(self) -> None:
         """Raise Deferred while the circuit is open."""
-        left = int(self._client.pttl(self._open))
-        if left > 0:
-            until = datetime.now(UTC) + timedelta(milliseconds=left)
+        self.admit()
+
+    def admit(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
+        """Let one call through, in one round trip to Redis; returns the failures counted.
+
+        Raises Deferred while the circuit is open, or when one of the buckets lacks what
+        the call takes from it (then nothing is taken from any).
+        """
+        keys = [self._open, self._failures, *(bucket.key for bucket, _ in takes)]
+        args = [value for bucket, tokens in takes for value in bucket.wanted(tokens)]
+        left, wait, failures = self._script(keys=keys, args=args)
+        if int(left) > 0:
+            until = datetime.now(UTC) + timedelta(milliseconds=int(left))
             raise Deferred(
                 f"circuit {self._open.removesuffix(':open')} is open", until, scope="call"
             )
+        if float(wait) > 0:
+            until = datetime.now(UTC) + timedelta(seconds=float(wait))
+            empty = ", ".join(bucket.key for bucket, _ in takes)
+            raise Deferred(f"{what}: {empty} cannot give what the call takes", until, scope="call")
+        return int(failures)
 
-    def succeeded(self) -> None:
-        """A call went through: the failure run is over."""
-        self._client.delete(self._failures)
+    def succeeded(self, failures_seen: int | None = None) -> None:
+        """A call went through: the failure run is over.
+
+        ``failures_seen`` (from ``admit``) at zero skips the write; a failure another
+        worker counts meanwhile then stays counted, so under concurrency the breaker may
+        open a little before ``threshold`` failures strictly in a row.
+        """
+        if failures_seen != 0:
+            self._client.delete(self._failures)
 
     def failed(self) -> bool:
         """Count a failure; returns True when this one opened the circuit."""

@@ -67,3 +67,52 @@ def test_a_success_ends_the_failure_run(client: redis.Redis, key: str) -> None:
     breaker.succeeded()
     assert breaker.failed() is False
     breaker.check()
+
+
+def test_a_call_takes_from_every_bucket_or_from_none(client: redis.Redis, key: str) -> None:
+    breaker = CircuitBreaker(client, f"{key}:breaker", threshold=2)
+    requests = TokenBucket(client, f"{key}:requests", rate=0.001, burst=5)
+    tokens = TokenBucket(client, f"{key}:tokens", rate=0.001, burst=1000)
+    assert breaker.admit((requests, 1), (tokens, 600)) == 0
+    with pytest.raises(Deferred, match="cannot give what the call takes") as deferred:
+        breaker.admit((requests, 1), (tokens, 600))
+    assert deferred.value.until is not None
+    # The short bucket refused the call, so the other one kept its token.
+    assert [requests.try_take() for _ in range(4)] == [0.0] * 4
+    assert requests.try_take() > 0
+
+
+def test_an_open_breaker_refuses_before_taking_a_token(client: redis.Redis, key: str) -> None:
+    breaker = CircuitBreaker(client, f"{key}:breaker", threshold=1, open_seconds=5)
+    bucket = TokenBucket(client, f"{key}:gallery", rate=0.001, burst=1)
+    breaker.failed()
+    with pytest.raises(Deferred, match="is open"):
+        breaker.admit((bucket, 1))
+    assert bucket.try_take() == 0.0
+
+
+def test_admission_reports_the_failure_run_and_a_success_clears_it(
+    client: redis.Redis, key: str
+) -> None:
+    breaker = CircuitBreaker(client, f"{key}:breaker", threshold=3)
+    assert breaker.admit() == 0
+    breaker.succeeded(0)  # nothing to clear: no write
+    assert client.exists(f"{key}:breaker:failures") == 0
+    breaker.failed()
+    breaker.failed()
+    assert breaker.admit() == 2
+    breaker.succeeded(2)
+    assert breaker.admit() == 0
+
+
+def test_settling_takes_what_was_spent_beyond_the_reservation(
+    client: redis.Redis, key: str
+) -> None:
+    bucket = TokenBucket(client, f"{key}:tokens", rate=0.001, burst=100)
+    assert bucket.try_take(60) == 0.0
+    # The call used 90 tokens, not 60: the level goes below zero and takers wait.
+    assert bucket.settle(30) == pytest.approx(10, abs=0.01)
+    assert bucket.settle(20) == pytest.approx(-10, abs=0.01)
+    assert bucket.try_take(1) > 0
+    # A call that used less gives the rest back, never above the burst.
+    assert bucket.settle(-500) == pytest.approx(100, abs=0.01)

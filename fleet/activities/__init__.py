@@ -21,26 +21,33 @@ from fleet.activities.commands import (
 from fleet.activities.queries import (
     ActivityFilter,
     activity_stats,
-    bot_engagements_since,
     engaged_posts,
     get_dead_letter,
     list_activities,
     list_dead_letters,
     recent_texts,
-    targets_in_flight,
 )
-from fleet.activities.views import ActivityView, Actor, Claim, DeadLetterView, Hold
+from fleet.activities.views import (
+    ActivityView,
+    Actor,
+    Chooser,
+    Claim,
+    DeadLetterView,
+    Hold,
+    TargetKept,
+)
 
 __all__ = [
     "ActivityFilter",
     "ActivityView",
     "Actor",
+    "Chooser",
     "Claim",
     "DeadLetterView",
     "Hold",
+    "TargetKept",
     "active_hold",
     "activity_stats",
-    "bot_engagements_since",
     "bury",
     "bury_missing",
     "claim",
@@ -61,5 +68,4 @@ __all__ = [
     "release_holds",
     "replay",
     "save_progress",
-    "targets_in_flight",
 ]

@@ -9,13 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.views import Actor, Claim, Hold
+from fleet.activities.views import Actor, Chooser, Claim, Hold, TargetKept
+from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement, FleetHold
 from fleet.errors import InputError
 
@@ -26,51 +43,79 @@ COUNTERS = {
     "browse": Agent.browses_count,
 }
 
+# The hot path of every action (claim, target, finish) runs these statements, built once:
+# building and keying a statement per call cost more than the database round trips.
+_ACTIVITIES = cast(Table, AgentActivity.__table__)
+_AGENTS = cast(Table, Agent.__table__)
+_ENGAGEMENTS = cast(Table, Engagement.__table__)
 
-def _claim_of(session: Session, activity: AgentActivity) -> Claim:
-    agent = session.get_one(Agent, activity.agent_id)
-    actor = Actor(
-        agent.id,
-        agent.handle,
-        agent.display_name,
-        agent.persona,
-        agent.seed,
-        agent.status,
-        agent.platform_user_id,
-        agent.deleted_at is not None,
-    )
-    return Claim(
-        activity.id,
-        activity.idempotency_key,
-        activity.action,
-        activity.due_at,
-        activity.attempts,
-        dict(activity.content or {}),
-        activity.target_post_id,
-        actor,
-    )
-
-
-def _locked(session: Session, key: str) -> AgentActivity | None:
-    statement = select(AgentActivity).where(AgentActivity.idempotency_key == key)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    return session.scalar(statement)
+_CLAIMED = (
+    _ACTIVITIES.c.id,
+    _ACTIVITIES.c.action,
+    _ACTIVITIES.c.due_at,
+    _ACTIVITIES.c.attempts,
+    _ACTIVITIES.c.content,
+    _ACTIVITIES.c.target_post_id,
+)
+_ACTOR = (
+    _AGENTS.c.id,
+    _AGENTS.c.handle,
+    _AGENTS.c.display_name,
+    _AGENTS.c.persona,
+    _AGENTS.c.seed,
+    _AGENTS.c.status,
+    _AGENTS.c.platform_user_id,
+    _AGENTS.c.deleted_at.is_not(None),
+)
+_CLAIM = (
+    update(_ACTIVITIES)
+    .where(_ACTIVITIES.c.idempotency_key == bindparam("key"), _ACTIVITIES.c.status == "pending")
+    .values(lease_expires_at=bindparam("lease_until"), updated_at=bindparam("at"))
+)
+# Postgres returns the agent with the claim (UPDATE ... FROM agents); SQLite cannot return
+# columns of another table, so it reads the agent next.
+_CLAIM_WITH_ACTOR = _CLAIM.where(_AGENTS.c.id == _ACTIVITIES.c.agent_id).returning(
+    *_CLAIMED, *_ACTOR
+)
+_CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, _ACTIVITIES.c.agent_id)
+_ACTOR_OF = select(*_ACTOR).where(_AGENTS.c.id == bindparam("agent"))
+_KEY_EXISTS = select(_ACTIVITIES.c.id).where(_ACTIVITIES.c.idempotency_key == bindparam("key"))
 
 
 def claim(
     sessions: sessionmaker[Session], key: str, *, now: datetime, lease: timedelta
 ) -> Claim | None:
-    """Hold the pending activity ``key`` under a lease; None if it is already terminal."""
-    with sessions.begin() as session:
-        activity = _locked(session, key)
-        if activity is None:
-            raise InputError(f"no activity with key {key!r}")
-        if activity.status != "pending":
+    """Hold the pending activity ``key`` under a lease; None if it is already terminal.
+
+    One conditional update: of a delivery finishing the activity and one claiming it, the
+    claim waits for the finish and then finds nothing pending.
+    """
+    params = {"key": key, "lease_until": now + lease, "at": now}
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name == "postgresql":
+            row = connection.execute(_CLAIM_WITH_ACTOR, params).first()
+            claimed = None if row is None else (row[: len(_CLAIMED)], row[len(_CLAIMED) :])
+        else:
+            row = connection.execute(_CLAIM_ALONE, params).first()
+            claimed = None
+            if row is not None:
+                actor_row = connection.execute(_ACTOR_OF, {"agent": row[-1]}).one()
+                claimed = (row[: len(_CLAIMED)], tuple(actor_row))
+        if claimed is None:
+            if connection.execute(_KEY_EXISTS, {"key": key}).first() is None:
+                raise InputError(f"no activity with key {key!r}")
             return None
-        activity.lease_expires_at = now + lease
-        activity.updated_at = now
-        return _claim_of(session, activity)
+    (activity_id, action, due_at, attempts, content, target_post_id), actor = claimed
+    return Claim(
+        activity_id,
+        key,
+        action,
+        due_at,
+        attempts,
+        dict(content or {}),
+        target_post_id,
+        Actor(*actor),
+    )
 
 
 def create_activity(
@@ -143,30 +188,89 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def keep_target(
-    sessions: sessionmaker[Session], activity_id: int, post_id: str, *, now: datetime
-) -> str | None:
-    """Record the post a pending activity engages with unless one is recorded already.
+_CHOICE_LOCK = (
+    select(_ACTIVITIES.c.status, _ACTIVITIES.c.target_post_id)
+    .join(_AGENTS, _AGENTS.c.id == _ACTIVITIES.c.agent_id)
+    .where(_ACTIVITIES.c.id == bindparam("activity"))
+    # Serialises target choice per agent, without blocking its foreign-key readers.
+    .with_for_update(of=_AGENTS, key_share=True)
+)
+# One read for the choice: the agent's other likes (or comments) in flight have taken
+# their posts (a second like of one post would toggle the first off), and per feed post
+# the bot engagements since the cap's window began and whether this agent is among them.
+_TAKEN = union_all(
+    select(_ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
+        _ACTIVITIES.c.agent_id == bindparam("agent"),
+        _ACTIVITIES.c.action == bindparam("kind"),
+        _ACTIVITIES.c.status == "pending",
+        _ACTIVITIES.c.target_post_id.is_not(None),
+        _ACTIVITIES.c.id != bindparam("activity"),
+    ),
+    select(
+        _ENGAGEMENTS.c.post_id,
+        func.sum(case((_ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
+        func.max(case((_ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
+    )
+    .where(
+        _ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)),
+        _ENGAGEMENTS.c.kind == bindparam("kind"),
+    )
+    .group_by(_ENGAGEMENTS.c.post_id),
+)
+_KEEP = (
+    update(_ACTIVITIES)
+    .where(_ACTIVITIES.c.id == bindparam("activity"))
+    .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
+)
 
-    Returns the post in force: the first recorded wins, so two deliveries of one action
-    choosing at the same time act on one post. None if the activity is no longer pending.
+
+def keep_target(
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    agent_id: int,
+    kind: str,
+    post_ids: Sequence[str],
+    choose: Chooser,
+    *,
+    since: datetime,
+    now: datetime,
+) -> TargetKept:
+    """Choose and record the post a pending like or comment is for, once.
+
+    ``choose(done, recent)`` picks among ``post_ids`` given the posts this agent already
+    engaged with or has another action in flight on (``done``) and how many bot
+    engagements each post got since ``since`` (``recent``). The first recorded choice
+    holds: a second delivery of the same action gets it back instead of choosing again.
+    Choices of one agent are serialised, so two of its actions never take the same post.
     """
     with sessions.begin() as session:
-        session.execute(
-            update(AgentActivity)
-            .where(
-                AgentActivity.id == activity_id,
-                AgentActivity.status == "pending",
-                AgentActivity.target_post_id.is_(None),
+        row = session.execute(_CHOICE_LOCK, {"activity": activity_id}).first()
+        if row is None or row.status != "pending":
+            return TargetKept(None, ended=True)
+        if row.target_post_id is not None:
+            return TargetKept(row.target_post_id, ended=False)
+        done: set[str] = set()
+        recent: dict[str, int] = {}
+        if post_ids:
+            taken = session.execute(
+                _TAKEN,
+                {
+                    "agent": agent_id,
+                    "kind": kind,
+                    "activity": activity_id,
+                    "posts": list(post_ids),
+                    "since": since,
+                },
             )
-            .values(target_post_id=post_id, updated_at=now)
-        )
-        row = session.execute(
-            select(AgentActivity.status, AgentActivity.target_post_id).where(
-                AgentActivity.id == activity_id
-            )
-        ).one()
-        return row.target_post_id if row.status == "pending" else None
+            for post_id, count, mine in taken:
+                if count:
+                    recent[post_id] = int(count)
+                if mine:
+                    done.add(post_id)
+        chosen = choose(done, recent)
+        if chosen is not None:
+            session.execute(_KEEP, {"activity": activity_id, "post": chosen, "at": now})
+        return TargetKept(chosen, ended=False)
 
 
 def record_failure(
@@ -181,6 +285,85 @@ def record_failure(
         return activity.attempts
 
 
+_FINISH = (
+    update(_ACTIVITIES)
+    .where(_ACTIVITIES.c.id == bindparam("activity"), _ACTIVITIES.c.status == "pending")
+    .values(
+        status=bindparam("new_status"),
+        result=bindparam("outcome"),
+        error=bindparam("reason"),
+        finished_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        lease_expires_at=None,
+    )
+    .returning(_ACTIVITIES.c.agent_id, _ACTIVITIES.c.action)
+)
+_AGENT_DONE: dict[tuple[str | None, bool], Any] = {}
+
+
+def _agent_done(action: str | None, thought: bool) -> Any:
+    """The agent's update after an activity ended (``action`` None: it did not succeed)."""
+    statement = _AGENT_DONE.get((action, thought))
+    if statement is None:
+        values: dict[Any, Any] = {
+            _AGENTS.c.current_action: None,
+            _AGENTS.c.updated_at: bindparam("at"),
+        }
+        if action is not None:
+            counter = _AGENTS.c[COUNTERS[action].key]
+            values[counter] = counter + 1
+            values[_AGENTS.c.last_action] = action
+            values[_AGENTS.c.last_action_at] = bindparam("at")
+        if thought:
+            values[_AGENTS.c.last_thought] = bindparam("thought")
+        statement = update(_AGENTS).where(_AGENTS.c.id == bindparam("agent")).values(values)
+        _AGENT_DONE[(action, thought)] = statement
+    return statement
+
+
+_FINISH_ON_POSTGRES = text(
+    """
+    WITH done AS (
+        UPDATE agent_activities
+        SET status = :new_status, result = :outcome, error = :reason,
+            finished_at = :at, updated_at = :at, lease_expires_at = NULL
+        WHERE id = :activity AND status = 'pending'
+        RETURNING agent_id, action
+    ), counted AS (
+        UPDATE agents
+        SET current_action = NULL,
+            updated_at = :at,
+            posts_count = posts_count + CASE WHEN :succeeded AND done.action = 'post' THEN 1 ELSE 0 END,
+            comments_count = comments_count
+                + CASE WHEN :succeeded AND done.action = 'comment' THEN 1 ELSE 0 END,
+            likes_count = likes_count + CASE WHEN :succeeded AND done.action = 'like' THEN 1 ELSE 0 END,
+            browses_count = browses_count
+                + CASE WHEN :succeeded AND done.action = 'browse' THEN 1 ELSE 0 END,
+            last_action = CASE WHEN :succeeded THEN done.action ELSE agents.last_action END,
+            last_action_at = CASE WHEN :succeeded THEN :at ELSE agents.last_action_at END,
+            last_thought = COALESCE(:thought, agents.last_thought)
+        FROM done
+        WHERE agents.id = done.agent_id
+    ), ledger AS (
+        INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
+        SELECT done.agent_id, :post, :kind, :activity, :at FROM done WHERE :post IS NOT NULL
+        ON CONFLICT (agent_id, post_id, kind) DO NOTHING
+    )
+    SELECT count(*) FROM done
+    """
+).bindparams(
+    bindparam("new_status", type_=String()),
+    bindparam("outcome", type_=AgentActivity.result.type),
+    bindparam("reason", type_=Text()),
+    bindparam("at", type_=AgentActivity.finished_at.type),
+    bindparam("activity", type_=BigInteger()),
+    bindparam("succeeded", type_=Boolean()),
+    bindparam("thought", type_=Text()),
+    bindparam("post", type_=String()),
+    bindparam("kind", type_=String()),
+)
+
+
 def finish(
     sessions: sessionmaker[Session],
     activity_id: int,
@@ -192,41 +375,75 @@ def finish(
     engagement: tuple[str, str] | None = None,
     thought: str | None = None,
 ) -> bool:
-    """End a pending activity as ``succeeded`` or ``skipped``; False if it had already ended."""
+    """End a pending activity as ``succeeded`` or ``skipped``; False if it had already ended.
+
+    The winner moves the agent's counters and, for a like or comment, writes the ledger:
+    on Postgres all of it is one statement, on SQLite one transaction.
+    """
     if status not in ("succeeded", "skipped"):
         raise ValueError(f"finish() takes succeeded or skipped, not {status!r}")
+    succeeded = status == "succeeded"
+    post_id, kind = engagement if succeeded and engagement is not None else (None, None)
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name == "postgresql":
+            return bool(
+                connection.scalar(
+                    _FINISH_ON_POSTGRES,
+                    {
+                        "activity": activity_id,
+                        "new_status": status,
+                        "outcome": result,
+                        "reason": reason,
+                        "at": now,
+                        "succeeded": succeeded,
+                        "thought": thought if succeeded else None,
+                        "post": post_id,
+                        "kind": kind,
+                    },
+                )
+            )
     with sessions.begin() as session:
         row = session.execute(
-            update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
-            .values(
-                status=status,
-                result=result,
-                error=reason,
-                finished_at=now,
-                updated_at=now,
-                lease_expires_at=None,
-            )
-            .returning(AgentActivity.agent_id, AgentActivity.action)
+            _FINISH,
+            {
+                "activity": activity_id,
+                "new_status": status,
+                "outcome": result,
+                "reason": reason,
+                "at": now,
+            },
         ).first()
         if row is None:
             return False
         agent_id, action = row
-        values: dict[str, Any] = {"current_action": None, "updated_at": now}
-        if status == "succeeded":
-            values.update(
-                {
-                    COUNTERS[action].key: COUNTERS[action] + 1,
-                    "last_action": action,
-                    "last_action_at": now,
-                }
-            )
-            if thought is not None:
-                values["last_thought"] = thought
-        session.execute(update(Agent).where(Agent.id == agent_id).values(**values))
-        if status == "succeeded" and engagement is not None:
-            _record_engagement(session, agent_id, activity_id, engagement, now)
+        with_thought = succeeded and thought is not None
+        params: dict[str, Any] = {"agent": agent_id, "at": now}
+        if with_thought:
+            params["thought"] = thought
+        session.execute(_agent_done(action if succeeded else None, with_thought), params)
+        if post_id is not None and kind is not None:
+            _record_engagement(session, agent_id, activity_id, (post_id, kind), now)
         return True
+
+
+def _engagement_insert(insert_of: Any) -> Any:
+    return (
+        insert_of(_ENGAGEMENTS)
+        .values(
+            agent_id=bindparam("agent"),
+            post_id=bindparam("post"),
+            kind=bindparam("kind"),
+            activity_id=bindparam("activity"),
+            created_at=bindparam("at"),
+        )
+        .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
+    )
+
+
+_RECORD_ENGAGEMENT = {
+    "postgresql": _engagement_insert(postgresql.insert),
+    "sqlite": _engagement_insert(sqlite.insert),
+}
 
 
 def _record_engagement(
@@ -234,14 +451,9 @@ def _record_engagement(
 ) -> None:
     """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
     post_id, kind = engagement
-    dialect = session.get_bind().dialect.name
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        maker(Engagement)
-        .values(
-            agent_id=agent_id, post_id=post_id, kind=kind, activity_id=activity_id, created_at=now
-        )
-        .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
+        _RECORD_ENGAGEMENT[session.get_bind().dialect.name],
+        {"agent": agent_id, "post": post_id, "kind": kind, "activity": activity_id, "at": now},
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import ActivityView, DeadLetterView
@@ -130,50 +131,28 @@ def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
     return set(rows)
 
 
-def targets_in_flight(session: Session, agent_id: int, kind: str, *, other_than: int) -> set[str]:
-    """Posts the agent's other pending likes (or comments) have already chosen."""
-    rows = session.scalars(
-        select(AgentActivity.target_post_id).where(
-            AgentActivity.agent_id == agent_id,
-            AgentActivity.action == kind,
-            AgentActivity.status == "pending",
-            AgentActivity.target_post_id.is_not(None),
-            AgentActivity.id != other_than,
-        )
-    )
-    return {post_id for post_id in rows if post_id is not None}
+_ACTIVITIES = cast(Table, AgentActivity.__table__)
+_PUBLISHED = select(_ACTIVITIES.c.content).where(
+    _ACTIVITIES.c.status == "succeeded", _ACTIVITIES.c.action.in_(("post", "comment"))
+)
+_RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
+_RECENT_TEXTS_OF_AGENT = (
+    _PUBLISHED.where(_ACTIVITIES.c.agent_id == bindparam("agent"))
+    .order_by(_ACTIVITIES.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
-def bot_engagements_since(
-    session: Session, post_ids: list[str], kind: str, since: datetime
-) -> dict[str, int]:
-    """How many bot likes (or comments) each post got since ``since``."""
-    if not post_ids:
-        return {}
-    rows = session.execute(
-        select(Engagement.post_id, func.count())
-        .where(
-            Engagement.post_id.in_(post_ids),
-            Engagement.kind == kind,
-            Engagement.created_at >= since,
-        )
-        .group_by(Engagement.post_id)
-    )
-    return {post_id: count for post_id, count in rows}
-
-
-def recent_texts(session: Session, *, agent_id: int | None = None, limit: int = 50) -> list[str]:
+def recent_texts(
+    session: Session | Connection, *, agent_id: int | None = None, limit: int = 50
+) -> list[str]:
     """Captions and comments recently published (by one agent, or by the whole fleet)."""
-    statement = (
-        select(AgentActivity.content)
-        .where(AgentActivity.status == "succeeded", AgentActivity.action.in_(("post", "comment")))
-        .order_by(AgentActivity.id.desc())
-        .limit(limit)
-    )
-    if agent_id is not None:
-        statement = statement.where(AgentActivity.agent_id == agent_id)
+    if agent_id is None:
+        rows = session.execute(_RECENT_TEXTS, {"limit": limit})
+    else:
+        rows = session.execute(_RECENT_TEXTS_OF_AGENT, {"agent": agent_id, "limit": limit})
     texts = []
-    for content in session.scalars(statement):
+    for (content,) in rows:
         text = (content or {}).get("title") or (content or {}).get("text")
         if text:
             texts.append(str(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,18 @@ class Claim:
     content: dict[str, Any]
     target_post_id: str | None
     actor: Actor
+
+
+Chooser = Callable[[set[str], dict[str, int]], str | None]
+"""Picks a post given the posts already taken by the agent and the bot engagements per post."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetKept:
+    """The post a like or comment is for (None: nothing to choose, or the action ended)."""
+
+    post_id: str | None
+    ended: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -28,8 +31,54 @@ def build_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use when it sat idle: it may have outlived its server.
+
+    Like ``pool_pre_ping``, but a connection back in use within ``PING_AFTER_IDLE_SECONDS``
+    skips the round trip: a busy worker's connections are proven by their last statement.
+    Should the server have restarted within that window, the first statement fails as a
+    disconnect, which invalidates the whole pool, and the task retries.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["fleet_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("fleet_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError(f"connection idle for too long is gone: {error}") from error
+
+
+_AUTOCOMMIT: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def autocommit(sessions: sessionmaker[Session]) -> Engine:
+    """The engine behind ``sessions`` in autocommit mode, on the same connection pool.
+
+    For work that is one statement: it is its own transaction, without the round trips of
+    BEGIN and COMMIT.
+    """
+    bound: Engine = sessions.kw["bind"]
+    engine = _AUTOCOMMIT.get(bound)
+    if engine is None:
+        engine = _AUTOCOMMIT[bound] = bound.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -149,6 +149,14 @@ class AgentActivity(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
+        # Target choice reads an agent's likes (or comments) in flight.
+        Index(
+            "ix_agent_activities_pending_agent",
+            "agent_id",
+            "action",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -21,8 +21,7 @@ class LimitedGallery:
         self._breaker = breaker
 
     def _call(self, call: Callable[[], T]) -> T:
-        self._breaker.check()
-        self._bucket.take(what="gallery requests per second")
+        failures = self._breaker.admit((self._bucket, 1.0), what="gallery requests per second")
         try:
             result = call()
         except Deferred:
@@ -30,7 +29,7 @@ class LimitedGallery:
         except TransientError:
             self._breaker.failed()
             raise
-        self._breaker.succeeded()
+        self._breaker.succeeded(failures)
         return result
 
     def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:

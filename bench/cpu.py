@@ -1,0 +1,57 @@
+"""CPU seconds spent by the processes of a benchmark, read from ``/proc`` (Linux).
+
+A rate alone does not say where the time went; the CPU each party used during a phase
+(the worker, the benchmark process with its in-process sandbox, Postgres, Redis) does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> tuple[str, int, float] | None:
+    """(command name, parent pid, user+system CPU seconds) of one process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def snapshot(parties: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each named party (a pid and its descendants), plus Postgres and Redis.
+
+    Ended descendants are not counted: take snapshots while the processes live.
+    """
+    stats: dict[int, tuple[str, int, float]] = {}
+    if not Path("/proc").is_dir():
+        return {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            stats[int(entry.name)] = stat
+
+    def family(root: int) -> set[int]:
+        members = {root}
+        grew = True
+        while grew:
+            grew = False
+            for pid, (_, parent, _) in stats.items():
+                if parent in members and pid not in members:
+                    members.add(pid)
+                    grew = True
+        return members
+
+    out = {name: sum(stats[p][2] for p in family(pid) if p in stats) for name, pid in parties.items()}
+    out["postgres"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("postgres"))
+    out["redis"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("redis-server"))
+    return out
+
+
+def per_item_ms(before: dict[str, float], after: dict[str, float], items: int) -> dict[str, float]:
+    """Milliseconds of CPU per item spent by each party between two snapshots."""
+    return {name: round((after[name] - before.get(name, 0.0)) * 1000 / items, 2) for name in after}
