@@ -1,11 +1,16 @@
 """Benchmark: actions per second through the whole path, and the no-op ceiling.
 
-On the local Postgres and Redis and an in-process sandbox gallery: pre-decided actions
-of one kind are sent to a real Celery worker (a subprocess, offline writer), and the
-time until every one is terminal gives actions per second per kind. In the same run,
-the same worker settings consume ``fleet.noop`` tasks: the ceiling.
+On the local Postgres and Redis, with the sandbox gallery in a process of its own (the
+gallery is another service) on an in-memory database: a real Celery worker (a
+subprocess, offline writer) carries out pre-decided actions of one kind at a time, and
+the time until every one is terminal gives actions per second per kind. In the same run
+the same worker, with the same settings, consumes ``fleet.noop`` tasks: the ceiling.
 
-    python -m bench.actions [--count 600] [--pool solo] [--concurrency 1]
+Both are measured the same way: the worker stops consuming the queue, the messages are
+published, then it consumes again and the clock runs until the last is done. So the
+benchmark's own publishing does not compete with the worker for the CPU.
+
+    python -m bench.actions [--count 600] [--pool threads] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -13,16 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import redis
-from pydantic import SecretStr
+from celery import Celery
 from sqlalchemy import func, select, update
 
 from bench import cpu
@@ -31,8 +39,6 @@ from fleet.agents import Selection
 from fleet.bootstrap import bootstrap
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
 from workers.app import create_app
 
@@ -40,22 +46,71 @@ ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:
 REDIS = os.environ.get("FLEET_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 TOKEN = "bench-token"
 ROOT = Path(__file__).resolve().parents[1]
+FLEET = Path(sys.executable).with_name("fleet")
 
 
-def _wait(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise SystemExit("bench: timed out")
-        time.sleep(0.02)
+        time.sleep(0.01)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _sandbox(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            str(FLEET),
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            ":memory:",
+            "--no-access-log",
+        ],
+        env={**os.environ, "FLEET_GALLERY__TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise SystemExit("bench: the sandbox did not start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    _wait(listening, 30)
+    return process
+
+
+def _timed(
+    app: Celery, worker: str, queue: str, send: Callable[[], None], done: Callable[[], bool]
+) -> float:
+    """Seconds the worker takes to drain what ``send`` queued, publishing excluded."""
+    app.control.cancel_consumer(queue, destination=[worker], reply=True)
+    send()
+    began = time.perf_counter()
+    app.control.add_consumer(queue, destination=[worker], reply=True)
+    _wait(done, 600)
+    return time.perf_counter() - began
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=600, help="actions per kind")
     parser.add_argument("--agents", type=int, default=200)
-    parser.add_argument("--pool", default="solo")
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--pool", default="threads")
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
         "--kinds", default="post,like,comment,browse", help="comma-separated actions to measure"
     )
@@ -63,6 +118,7 @@ def main() -> None:
 
     name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
     prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
+    worker_name = f"bench-{os.getpid()}@{socket.gethostname()}"
     with psycopg.connect(ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
@@ -72,74 +128,65 @@ def main() -> None:
         "concurrency": args.concurrency,
         "per_kind": args.count,
     }
+    port = _free_port()
+    gallery = f"http://127.0.0.1:{port}"
+    sandbox = _sandbox(port)
     worker: subprocess.Popen[bytes] | None = None
-    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN))) as sandbox:
-        settings = Settings(
-            database_url=url,
-            broker_url=REDIS,
-            redis_url=REDIS,
-            broker_key_prefix=prefix,
-            seed=1,
-            gallery={"url": sandbox.url, "token": TOKEN},
-        )  # type: ignore[arg-type]
-        fleet = bootstrap(settings)
-        app = create_app(settings)
-        env = {
-            **os.environ,
-            "FLEET_DATABASE_URL": url,
-            "FLEET_BROKER_URL": REDIS,
-            "FLEET_REDIS_URL": REDIS,
-            "FLEET_BROKER_KEY_PREFIX": prefix,
-            "FLEET_GALLERY__URL": sandbox.url,
-            "FLEET_GALLERY__TOKEN": TOKEN,
-            "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "100000",
-            "FLEET_ACTIONS__BOT_ENGAGEMENTS_PER_POST_PER_HOUR": "1000000",
-        }
-        try:
-            migrate.upgrade(fleet.engine)
-            now = datetime.now(UTC)
-            created = agents.create_agents(
-                fleet.sessions,
-                fleet.personas,
-                persona="social_media_marketer",
-                count=args.agents,
-                fleet_seed=1,
-                now=now,
-            )
-            agents.change_status(
-                fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
-            )
-            with fleet.sessions.begin() as session:
-                session.execute(update(Agent).values(next_tick_at=now + timedelta(days=1)))
+    settings = Settings(
+        database_url=url,
+        broker_url=REDIS,
+        redis_url=REDIS,
+        broker_key_prefix=prefix,
+        seed=1,
+        gallery={"url": gallery, "token": TOKEN},
+    )
+    fleet = bootstrap(settings)
+    app = create_app(settings)
+    client = redis.Redis.from_url(REDIS)
+    env = {
+        **os.environ,
+        "FLEET_DATABASE_URL": url,
+        "FLEET_BROKER_URL": REDIS,
+        "FLEET_REDIS_URL": REDIS,
+        "FLEET_BROKER_KEY_PREFIX": prefix,
+        "FLEET_GALLERY__URL": gallery,
+        "FLEET_GALLERY__TOKEN": TOKEN,
+        "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "100000",
+        "FLEET_ACTIONS__BOT_ENGAGEMENTS_PER_POST_PER_HOUR": "1000000",
+    }
+    try:
+        migrate.upgrade(fleet.engine)
+        now = datetime.now(UTC)
+        created = agents.create_agents(
+            fleet.sessions,
+            fleet.personas,
+            persona="social_media_marketer",
+            count=args.agents,
+            fleet_seed=1,
+            now=now,
+        )
+        agents.change_status(
+            fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
+        )
+        with fleet.sessions.begin() as session:
+            session.execute(update(Agent).values(next_tick_at=now + timedelta(days=1)))
+        with tempfile.TemporaryFile() as log:
             worker = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers",
-                    "worker",
-                    "-Q",
-                    "content,engage",
-                    "-P",
-                    args.pool,
-                    "-c",
-                    str(args.concurrency),
-                    "--loglevel",
-                    "WARNING",
-                    "-n",
-                    f"bench-{os.getpid()}@%h",
+                    *(sys.executable, "-m", "celery", "-A", "workers", "worker"),
+                    *("-Q", "content,engage", "-P", args.pool, "-c", str(args.concurrency)),
+                    *("--loglevel", "WARNING", "-n", worker_name),
                 ],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=log,
             )
-            _wait(lambda: bool(app.control.ping(timeout=0.5)), 60)
+            _wait(lambda: bool(app.control.ping(destination=[worker_name], timeout=0.5)), 60)
+            parties = {"worker": worker.pid, "sandbox": sandbox.pid, "bench": os.getpid()}
             second = int(now.timestamp())
             rates: dict[str, float] = {}
             cpu_ms: dict[str, dict[str, float]] = {}
-            parties = {"worker": worker.pid, "bench_and_sandbox": os.getpid()}
             for action in args.kinds.split(","):
                 keys = []
                 for i in range(args.count):
@@ -157,14 +204,13 @@ def main() -> None:
                     )
                     keys.append(key)
                 queue = "content" if action in ("post", "comment") else "engage"
-                print(f"bench: measuring {action}", file=sys.stderr, flush=True)
-                before = cpu.snapshot(parties)
-                began = time.perf_counter()
-                with app.producer_or_acquire() as producer:
-                    for key in keys:
-                        app.send_task(
-                            f"fleet.{action}", args=(key,), queue=queue, producer=producer
-                        )
+
+                def send(action: str = action, keys: list[str] = keys, queue: str = queue) -> None:
+                    with app.producer_or_acquire() as producer:
+                        for key in keys:
+                            app.send_task(
+                                f"fleet.{action}", args=(key,), queue=queue, producer=producer
+                            )
 
                 def finished(action: str = action) -> bool:
                     with fleet.sessions() as session:
@@ -172,52 +218,63 @@ def main() -> None:
                             select(func.count())
                             .select_from(AgentActivity)
                             .where(
-                                AgentActivity.action == action, AgentActivity.status == "pending"
+                                AgentActivity.action == action,
+                                AgentActivity.status == "pending",
                             )
                         )
                     return left == 0
 
-                _wait(finished, 600)
-                rates[action] = round(args.count / (time.perf_counter() - began), 1)
+                print(f"bench: measuring {action}", file=sys.stderr, flush=True)
+                before = cpu.snapshot(parties)
+                seconds = _timed(app, worker_name, queue, send, finished)
                 cpu_ms[action] = cpu.per_item_ms(before, cpu.snapshot(parties), args.count)
+                rates[action] = round(args.count / seconds, 1)
             with fleet.sessions() as session:
                 outcomes = dict(
                     session.execute(
                         select(AgentActivity.status, func.count()).group_by(AgentActivity.status)
-                    )
-                    .tuples()
-                    .all()
+                    ).all()
                 )
             out["actions_per_second"] = rates
             out["outcomes"] = outcomes
+
             # The ceiling: the same worker consuming no-op tasks from the same broker.
             noops = max(5000, args.count * 8)
-            client = redis.Redis.from_url(REDIS)
+
+            def send_noops() -> None:
+                with app.producer_or_acquire() as producer:
+                    for _ in range(noops):
+                        app.send_task("fleet.noop", queue="engage", producer=producer)
+
+            def drained() -> bool:
+                # Acknowledged late: a message is done when it left the queue and the
+                # hash of unacknowledged deliveries.
+                return client.llen(f"{prefix}engage") == 0 and client.hlen(f"{prefix}unacked") == 0
+
+            print("bench: measuring noop", file=sys.stderr, flush=True)
             before = cpu.snapshot(parties)
-            began = time.perf_counter()
-            with app.producer_or_acquire() as producer:
-                for _ in range(noops):
-                    app.send_task("fleet.noop", queue="engage", producer=producer)
-            # Drained when the last messages are prefetched: a few out of thousands.
-            _wait(lambda: client.llen(f"{prefix}engage") == 0, 300)
-            ceiling = noops / (time.perf_counter() - began)
+            seconds = _timed(app, worker_name, "engage", send_noops, drained)
             cpu_ms["noop"] = cpu.per_item_ms(before, cpu.snapshot(parties), noops)
-            client.close()
+            ceiling = noops / seconds
             out["noop_ceiling_per_second"] = round(ceiling, 1)
             out["ratio_to_ceiling"] = {k: round(v / ceiling, 3) for k, v in rates.items()}
             out["cpu_ms_per_task"] = cpu_ms
-        finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
-            fleet.close()
-            with psycopg.connect(ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            client = redis.Redis.from_url(REDIS)
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-            client.close()
+            if worker.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"bench: the worker died:\n{log.read().decode()[-2000:]}")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+        fleet.close()
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        stale = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if stale:
+            client.delete(*stale)
+        client.close()
     print(json.dumps(out, indent=2))
 
 

@@ -46,7 +46,9 @@ def snapshot(parties: dict[str, int]) -> dict[str, float]:
                     grew = True
         return members
 
-    out = {name: sum(stats[p][2] for p in family(pid) if p in stats) for name, pid in parties.items()}
+    out = {
+        name: sum(stats[p][2] for p in family(pid) if p in stats) for name, pid in parties.items()
+    }
     out["postgres"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("postgres"))
     out["redis"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("redis-server"))
     return out

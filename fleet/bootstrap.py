@@ -69,10 +69,13 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.content.factory import build_guard, build_writer
+        from fleet.content.limited import LimitedWriter
+        from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
 
         settings = self.settings
         gallery: Gallery = HttpGallery(settings.gallery)
+        writer = build_writer(settings)
         spending: Spending = NoBudget()
         publish: Callable[[Event], None] = _nowhere
         if settings.redis_url is not None:
@@ -95,11 +98,34 @@ class Fleet:
             )
             spending = self.spend_ledger
             publish = self.activity_channel.publish
+            if not isinstance(writer, OfflineWriter):
+                writer = LimitedWriter(
+                    writer,
+                    requests=TokenBucket(
+                        self.redis,
+                        f"{prefix}fleet:limits:llm-requests",
+                        rate=actions.llm_requests_per_minute / 60,
+                        burst=actions.llm_requests_per_minute,
+                    ),
+                    tokens=TokenBucket(
+                        self.redis,
+                        f"{prefix}fleet:limits:llm-tokens",
+                        rate=actions.llm_tokens_per_minute / 60,
+                        burst=actions.llm_tokens_per_minute,
+                    ),
+                    breaker=CircuitBreaker(
+                        self.redis,
+                        f"{prefix}fleet:breaker:llm",
+                        threshold=actions.breaker_threshold,
+                        open_seconds=actions.breaker_open_seconds,
+                    ),
+                    reserve_tokens=actions.llm_tokens_reserved_per_call,
+                )
         return ActionKit(
             sessions=self.sessions,
             personas=self.personas,
             gallery=gallery,
-            writer=build_writer(settings),
+            writer=writer,
             settings=settings.actions,
             lease=timedelta(seconds=settings.tasks.lease_seconds),
             max_attempts=settings.tasks.max_retries + 1,

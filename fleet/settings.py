@@ -131,6 +131,9 @@ class ActionSettings(_Nested):
     max_deferrals: int = Field(default=20, ge=0)
     gallery_requests_per_second: float = Field(default=50.0, gt=0)
     llm_requests_per_minute: float = Field(default=50.0, gt=0)
+    llm_tokens_per_minute: float = Field(default=40_000.0, gt=0)
+    # Reserved from the token bucket when an LLM call starts, settled with its real usage.
+    llm_tokens_reserved_per_call: int = Field(default=1_500, ge=1)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
 

@@ -96,9 +96,10 @@ def gather(
         prefix = settings.broker_key_prefix
         try:
             report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
-            report.breakers["gallery"] = CircuitBreaker(
-                fleet.redis, f"{prefix}fleet:breaker:gallery"
-            ).state()
+            for name in ("gallery", "llm"):
+                report.breakers[name] = CircuitBreaker(
+                    fleet.redis, f"{prefix}fleet:breaker:{name}"
+                ).state()
         except Exception as exc:
             report.problems.append(f"redis unreachable: {type(exc).__name__}")
     return report

@@ -1,0 +1,73 @@
+"""A content writer behind the fleet's shared LLM limits.
+
+Every worker process shares three things in Redis: a bucket of LLM requests per minute,
+a bucket of LLM tokens per minute, and a circuit breaker. A call takes one request and
+reserves ``reserve_tokens`` tokens before it starts (or waits: ``Deferred``, which is not
+a failure); when it returns, the bucket is settled with what the call really used, so the
+token limit follows actual spend. A writer's own repair call counts as another request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fleet.content.port import Author, CommentDraft, ContentWriter, PostDraft, PostSeen, Thought
+from fleet.core.persona import Persona
+from fleet.errors import Deferred, TransientError
+from fleet.limits import CircuitBreaker, TokenBucket
+
+T = TypeVar("T", PostDraft, CommentDraft, Thought)
+
+
+class LimitedWriter:
+    """Every call within the requests and tokens per minute; transient failures trip the breaker."""
+
+    def __init__(
+        self,
+        inner: ContentWriter,
+        *,
+        requests: TokenBucket,
+        tokens: TokenBucket,
+        breaker: CircuitBreaker,
+        reserve_tokens: int,
+    ) -> None:
+        self._inner = inner
+        self._requests = requests
+        self._tokens = tokens
+        self._breaker = breaker
+        self._reserve = min(float(reserve_tokens), tokens.burst)
+
+    def _call(self, call: Callable[[], T]) -> T:
+        failures = self._breaker.admit(
+            (self._requests, 1.0), (self._tokens, self._reserve), what="LLM requests and tokens"
+        )
+        try:
+            result = call()
+        except Deferred:
+            raise  # the API's own rate limit: a wait, not a failure of the service
+        except TransientError:
+            self._breaker.failed()
+            raise
+        self._breaker.succeeded(failures)
+        usage = result.usage
+        if usage.calls != 1:
+            self._requests.settle(usage.calls - 1)
+        self._tokens.settle(usage.input_tokens + usage.output_tokens - self._reserve)
+        return result
+
+    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
+        return self._call(lambda: self._inner.write_post(persona, author, nonce=nonce))
+
+    def write_comment(
+        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
+    ) -> CommentDraft:
+        return self._call(lambda: self._inner.write_comment(persona, author, post, nonce=nonce))
+
+    def think(
+        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
+    ) -> Thought:
+        return self._call(lambda: self._inner.think(persona, author, seen, nonce=nonce))
+
+    def close(self) -> None:
+        self._inner.close()
