@@ -24,9 +24,11 @@ def _stat(pid: int) -> tuple[str, int, float] | None:
 
 
 def snapshot(parties: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of each named party (a pid and its descendants), plus Postgres and Redis.
+    """CPU seconds so far of each named party, plus Postgres and Redis.
 
-    Ended descendants are not counted: take snapshots while the processes live.
+    A party is a pid and its descendants, except those of another party (the benchmark
+    process is the parent of the worker it measures). Ended descendants are not counted:
+    take snapshots while the processes live.
     """
     stats: dict[int, tuple[str, int, float]] = {}
     if not Path("/proc").is_dir():
@@ -35,13 +37,15 @@ def snapshot(parties: dict[str, int]) -> dict[str, float]:
         if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
             stats[int(entry.name)] = stat
 
+    others = set(parties.values())
+
     def family(root: int) -> set[int]:
         members = {root}
         grew = True
         while grew:
             grew = False
             for pid, (_, parent, _) in stats.items():
-                if parent in members and pid not in members:
+                if parent in members and pid not in members and pid not in others:
                     members.add(pid)
                     grew = True
         return members

@@ -36,7 +36,9 @@ class Fleet:
 
     @cached_property
     def engine(self) -> Engine:
-        return self._engine or build_engine(self.settings.database_url)
+        return self._engine or build_engine(
+            self.settings.database_url, pool_size=self.settings.database_pool_size
+        )
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
