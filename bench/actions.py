@@ -281,11 +281,17 @@ def main() -> None:
                 # hash of unacknowledged deliveries.
                 return client.llen(f"{prefix}engage") == 0 and client.hlen(f"{prefix}unacked") == 0
 
-            print("bench: measuring noop", file=sys.stderr, flush=True)
-            before = cpu.snapshot(parties)
-            seconds = _timed(app, worker_name, "engage", send_noops, drained)
-            cpu_ms["noop"] = cpu.per_item_ms(before, cpu.snapshot(parties), noops)
-            ceiling = noops / seconds
+            # The best of three runs: a ceiling is what the worker can do, and this
+            # machine's noise only ever lowers a run.
+            runs = []
+            for _ in range(3):
+                print("bench: measuring noop", file=sys.stderr, flush=True)
+                before = cpu.snapshot(parties)
+                seconds = _timed(app, worker_name, "engage", send_noops, drained)
+                runs.append(noops / seconds)
+                cpu_ms["noop"] = cpu.per_item_ms(before, cpu.snapshot(parties), noops)
+            ceiling = max(runs)
+            out["noop_runs_per_second"] = [round(run, 1) for run in runs]
             out["noop_ceiling_per_second"] = round(ceiling, 1)
             out["ratio_to_ceiling"] = {k: round(v / ceiling, 3) for k, v in rates.items()}
             out["cpu_ms_per_task"] = cpu_ms

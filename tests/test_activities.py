@@ -269,3 +269,116 @@ def test_backoff_is_full_jitter_under_a_cap() -> None:
     rng = random.Random(5)
     draws = [backoff_seconds(10, base=2, cap=60, rng=rng) for _ in range(500)]
     assert 0 <= min(draws) < 5 and 55 < max(draws) <= 60
+
+
+def _second_like(fleet: Fleet, agent_id: int, seconds_later: int = 1) -> int:
+    due = NOW + timedelta(seconds=seconds_later)
+    return activities.create_activity(
+        fleet.sessions,
+        agent_id,
+        "like",
+        due,
+        f"{agent_id}:{int(due.timestamp())}:like",
+        now=NOW,
+        lease=LEASE,
+    )
+
+
+def _keep(
+    fleet: Fleet, activity_id: int, agent_id: int, choose: activities.Chooser
+) -> activities.TargetKept:
+    return activities.keep_target(
+        fleet.sessions,
+        activity_id,
+        agent_id,
+        "like",
+        ["p1", "p2", "p3"],
+        choose,
+        since=NOW - timedelta(hours=1),
+        now=NOW,
+    )
+
+
+def _first_open(done: set[str], recent: dict[str, int]) -> str | None:
+    return next((p for p in ("p1", "p2", "p3") if p not in done), None)
+
+
+def test_the_first_target_kept_holds_for_every_delivery(fleet: Fleet) -> None:
+    agent_id, activity_id, _ = _activity(fleet)
+    assert _keep(fleet, activity_id, agent_id, lambda done, recent: "p2").post_id == "p2"
+    # A second delivery choosing otherwise gets the first choice back.
+    assert _keep(fleet, activity_id, agent_id, lambda done, recent: "p3").post_id == "p2"
+
+
+def test_a_post_held_by_another_like_in_flight_is_not_chosen(fleet: Fleet) -> None:
+    agent_id, first, _ = _activity(fleet)
+    second = _second_like(fleet, agent_id)
+    assert _keep(fleet, first, agent_id, _first_open).post_id == "p1"
+    seen: list[set[str]] = []
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        seen.append(set(done))
+        return _first_open(done, recent)
+
+    assert _keep(fleet, second, agent_id, choose).post_id == "p2"
+    assert seen == [{"p1"}]
+
+
+def test_two_likes_choosing_one_post_at_once_end_on_two_posts(fleet: Fleet) -> None:
+    agent_id, first, _ = _activity(fleet)
+    second = _second_like(fleet, agent_id)
+    assert _keep(fleet, first, agent_id, _first_open).post_id == "p1"
+    calls: list[set[str]] = []
+
+    def stale(done: set[str], recent: dict[str, int]) -> str | None:
+        # The first call acts on a read from before the other like kept p1 (the race).
+        calls.append(set(done))
+        return "p1" if len(calls) == 1 else _first_open(done, recent)
+
+    assert _keep(fleet, second, agent_id, stale).post_id == "p2"
+    assert len(calls) == 2, "the database refused p1 and the choice was made again"
+
+
+def test_a_post_already_engaged_with_is_done_and_counted(fleet: Fleet) -> None:
+    agent_id, first, _ = _activity(fleet)
+    assert activities.finish(fleet.sessions, first, "succeeded", now=NOW, engagement=("p1", "like"))
+    second = _second_like(fleet, agent_id)
+    seen: list[tuple[set[str], dict[str, int]]] = []
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        seen.append((set(done), dict(recent)))
+        return _first_open(done, recent)
+
+    assert _keep(fleet, second, agent_id, choose).post_id == "p2"
+    assert seen == [({"p1"}, {"p1": 1})]
+
+
+def test_with_nothing_open_a_kept_target_is_still_followed_and_an_ended_one_says_so(
+    fleet: Fleet,
+) -> None:
+    agent_id, activity_id, _ = _activity(fleet)
+    assert _keep(fleet, activity_id, agent_id, lambda done, recent: None) == activities.TargetKept(
+        None, ended=False
+    )
+    _keep(fleet, activity_id, agent_id, lambda done, recent: "p3")
+    assert _keep(fleet, activity_id, agent_id, lambda done, recent: None).post_id == "p3"
+    activities.finish(fleet.sessions, activity_id, "skipped", now=NOW, reason="test")
+    assert _keep(fleet, activity_id, agent_id, _first_open).ended
+
+
+def test_a_replay_onto_a_post_another_like_holds_is_refused_and_changes_nothing(
+    fleet: Fleet,
+) -> None:
+    agent_id, first, _ = _activity(fleet)
+    _keep(fleet, first, agent_id, lambda done, recent: "p1")
+    letter = activities.bury(
+        fleet.sessions, first, task="fleet.like", arguments={}, error_type="X", error="x", now=NOW
+    )
+    assert letter is not None
+    second = _second_like(fleet, agent_id)
+    assert _keep(fleet, second, agent_id, _first_open).post_id == "p1"
+    with pytest.raises(InputError, match="taken by another action"):
+        activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
+    assert activities.get_dead_letter(fleet.sessions, letter).replayed_at is None
+    activities.finish(fleet.sessions, second, "succeeded", now=NOW, engagement=("p1", "like"))
+    activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)

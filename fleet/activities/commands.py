@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import Actor, Chooser, Claim, Hold, TargetKept
@@ -188,12 +189,8 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-_CHOICE_LOCK = (
-    select(_ACTIVITIES.c.status, _ACTIVITIES.c.target_post_id)
-    .join(_AGENTS, _AGENTS.c.id == _ACTIVITIES.c.agent_id)
-    .where(_ACTIVITIES.c.id == bindparam("activity"))
-    # Serialises target choice per agent, without blocking its foreign-key readers.
-    .with_for_update(of=_AGENTS, key_share=True)
+_TARGET_OF = select(_ACTIVITIES.c.status, _ACTIVITIES.c.target_post_id).where(
+    _ACTIVITIES.c.id == bindparam("activity")
 )
 # One read for the choice: the agent's other likes (or comments) in flight have taken
 # their posts (a second like of one post would toggle the first off), and per feed post
@@ -217,11 +214,19 @@ _TAKEN = union_all(
     )
     .group_by(_ENGAGEMENTS.c.post_id),
 )
+# The first choice holds: only a pending activity without a target takes one. The unique
+# index of pending targets per (agent, action) refuses a post another action has taken.
 _KEEP = (
     update(_ACTIVITIES)
-    .where(_ACTIVITIES.c.id == bindparam("activity"))
+    .where(
+        _ACTIVITIES.c.id == bindparam("activity"),
+        _ACTIVITIES.c.status == "pending",
+        _ACTIVITIES.c.target_post_id.is_(None),
+    )
     .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
+    .returning(_ACTIVITIES.c.target_post_id)
 )
+CHOICE_ATTEMPTS = 3
 
 
 def keep_target(
@@ -241,36 +246,38 @@ def keep_target(
     engaged with or has another action in flight on (``done``) and how many bot
     engagements each post got since ``since`` (``recent``). The first recorded choice
     holds: a second delivery of the same action gets it back instead of choosing again.
-    Choices of one agent are serialised, so two of its actions never take the same post.
+    Two actions of one agent never hold the same post: the database refuses the second,
+    which then chooses again among what is left. No lock is held.
     """
-    with sessions.begin() as session:
-        row = session.execute(_CHOICE_LOCK, {"activity": activity_id}).first()
-        if row is None or row.status != "pending":
-            return TargetKept(None, ended=True)
-        if row.target_post_id is not None:
-            return TargetKept(row.target_post_id, ended=False)
-        done: set[str] = set()
-        recent: dict[str, int] = {}
-        if post_ids:
-            taken = session.execute(
-                _TAKEN,
-                {
-                    "agent": agent_id,
-                    "kind": kind,
-                    "activity": activity_id,
-                    "posts": list(post_ids),
-                    "since": since,
-                },
-            )
-            for post_id, count, mine in taken:
-                if count:
-                    recent[post_id] = int(count)
-                if mine:
-                    done.add(post_id)
-        chosen = choose(done, recent)
-        if chosen is not None:
-            session.execute(_KEEP, {"activity": activity_id, "post": chosen, "at": now})
-        return TargetKept(chosen, ended=False)
+    params = {"agent": agent_id, "kind": kind, "activity": activity_id, "since": since}
+    with autocommit(sessions).connect() as connection:
+        for _ in range(CHOICE_ATTEMPTS):
+            done: set[str] = set()
+            recent: dict[str, int] = {}
+            if post_ids:
+                for post_id, count, mine in connection.execute(
+                    _TAKEN, {**params, "posts": list(post_ids)}
+                ):
+                    if count:
+                        recent[post_id] = int(count)
+                    if mine:
+                        done.add(post_id)
+            chosen = choose(done, recent)
+            if chosen is not None:
+                try:
+                    kept = connection.execute(
+                        _KEEP, {"activity": activity_id, "post": chosen, "at": now}
+                    ).first()
+                except IntegrityError:
+                    continue  # another action of this agent took the post just now
+                if kept is not None:
+                    return TargetKept(chosen, ended=False)
+            # Nothing left to choose, or no longer free to choose: what does the row say?
+            state = connection.execute(_TARGET_OF, {"activity": activity_id}).one()
+            if state.status != "pending":
+                return TargetKept(None, ended=True)
+            return TargetKept(state.target_post_id, ended=False)
+    return TargetKept(None, ended=False)
 
 
 def record_failure(
@@ -509,18 +516,28 @@ def replay(
                 f"dead letter {dead_letter_id} was already replayed at {letter.replayed_at:%Y-%m-%d %H:%M:%S}"
             )
         if letter.activity_id is not None:
-            session.execute(
-                update(AgentActivity)
-                .where(AgentActivity.id == letter.activity_id, AgentActivity.status == "dead")
-                .values(
-                    status="pending",
-                    attempts=0,
-                    error=None,
-                    finished_at=None,
-                    lease_expires_at=now + lease,
-                    updated_at=now,
+            try:
+                session.execute(
+                    update(AgentActivity)
+                    .where(
+                        AgentActivity.id == letter.activity_id,
+                        AgentActivity.status == "dead",
+                    )
+                    .values(
+                        status="pending",
+                        attempts=0,
+                        error=None,
+                        finished_at=None,
+                        lease_expires_at=now + lease,
+                        updated_at=now,
+                    )
                 )
-            )
+            except IntegrityError:
+                # Nothing is written: the transaction rolls back with this error.
+                raise InputError(
+                    f"dead letter {dead_letter_id}: its post is taken by another action of "
+                    "the same agent in flight; replay it once that one has ended"
+                ) from None
         letter.replayed_at = now
         return letter.task, dict(letter.arguments)
 

@@ -149,13 +149,16 @@ class AgentActivity(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
-        # Target choice reads an agent's likes (or comments) in flight.
+        # Two likes (or comments) of one agent in flight never hold the same post; target
+        # choice reads an agent's actions in flight through this index too.
         Index(
-            "ix_agent_activities_pending_agent",
+            "uq_agent_activities_pending_target",
             "agent_id",
             "action",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
+            "target_post_id",
+            unique=True,
+            postgresql_where=text("status = 'pending' AND target_post_id IS NOT NULL"),
+            sqlite_where=text("status = 'pending' AND target_post_id IS NOT NULL"),
         ),
     )
 
