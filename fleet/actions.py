@@ -280,8 +280,12 @@ class FeedSnapshot:
 
     Choosing whom to like or answer does not need a feed read per action: the ledger
     (who engaged with what) is read fresh each time, the page of candidates may be a
-    moment old. Browsing always reads the feed itself.
+    moment old. When reading a new page fails for a passing reason, a page up to
+    ``STALE_ON_ERROR_SECONDS`` old serves instead: the action then depends on one
+    gallery call, its own. Browsing always reads the feed itself.
     """
+
+    STALE_ON_ERROR_SECONDS = 60.0
 
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
@@ -291,10 +295,16 @@ class FeedSnapshot:
 
     def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
         with self._lock:
-            fresh = time.monotonic() - self._taken < self._ttl
-            if fresh:
-                return self._page
-        page = kit.gallery.feed(agent=agent, limit=kit.settings.feed_page_size, sort="recent")
+            page, age = self._page, time.monotonic() - self._taken
+        if age < self._ttl:
+            return page
+        try:
+            page = kit.gallery.feed(agent=agent, limit=kit.settings.feed_page_size, sort="recent")
+        except TransientError as error:
+            # A budget or pause answer is the gallery speaking: it stands.
+            if isinstance(error, Deferred) or age >= self.STALE_ON_ERROR_SECONDS:
+                raise
+            return page
         with self._lock:
             self._page, self._taken = page, time.monotonic()
         return page

@@ -28,7 +28,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from fleet import agents
+from fleet import activities, agents
+from fleet.actions import perform
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.db.models import Agent, AgentActivity, DeadLetter
@@ -330,6 +331,33 @@ class Rig:
             time.sleep(0.25)
         return time.monotonic() - began
 
+    def _replay_dead_likes(self) -> dict[str, int]:
+        """Replay the dead letters of dead likes, the faults lifted; their outcomes.
+
+        A like whose answer was lost and whose retries then ran out is dead with its
+        effect on the gallery, and the gallery's API does not say who liked a post, so
+        reconciliation cannot see it. Its designed repair is the dead letter's replay
+        (the same key: the gallery answers with the like it made). Every dead like is
+        replayed so, as an operator would once the fault is gone; the books then balance.
+        """
+        with self.fleet.sessions() as session:
+            letters = session.scalars(
+                select(DeadLetter.id)
+                .join(AgentActivity, AgentActivity.id == DeadLetter.activity_id)
+                .where(
+                    AgentActivity.action == "like",
+                    AgentActivity.status == "dead",
+                    DeadLetter.replayed_at.is_(None),
+                )
+            ).all()
+        outcomes: Counter[str] = Counter()
+        for letter in letters:
+            _, arguments = activities.replay(
+                self.fleet.sessions, letter, now=_now(), lease=timedelta(seconds=LEASE)
+            )
+            outcomes[perform(self.fleet.action_kit, arguments["key"]).status] += 1
+        return dict(outcomes)
+
     def books(self, scenario: str, drained: float) -> dict[str, Any]:
         """The books of the run, as one JSON-able dict (see ``check``).
 
@@ -355,6 +383,7 @@ class Rig:
                 lease=timedelta(seconds=LEASE),
                 send=_no_send,
             )
+        replayed = self._replay_dead_likes()
         with self.fleet.sessions() as session:
             statuses = Counter(
                 dict(
@@ -470,6 +499,7 @@ class Rig:
             "counters_match": [int(n or 0) for n in counted] == ledger_counts,
             "active_agents_without_tick": without_tick,
             "recovered_by_reconcile": len(recovered),
+            "dead_likes_replayed": replayed,
             "reconcile_unexplained": unexplained[:5],
             "dead_errors": [(error or "")[:120] for error in dead_errors],
             "skip_reasons": dict(skips.most_common(4)),
@@ -493,6 +523,7 @@ def check(books: dict[str, Any]) -> None:
     """Every decided action terminal once, the gallery equal to the successes, ticks ahead."""
     assert books["decided"] >= 2 * AGENTS, f"the fleet hardly ran: {books}"
     assert books["pending"] == 0, books
+    assert set(books["dead_likes_replayed"]) <= {"succeeded"}, books
     assert books["unique_keys"] == books["decided"] and books["key_constraint"], books
     assert books["succeeded"] + books["skipped"] + books["dead"] == books["decided"], books
     assert books["dead_without_letter"] == 0, books
