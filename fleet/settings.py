@@ -151,7 +151,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     # Connections each process keeps open: at least a thread-pool worker's concurrency,
     # or threads beyond it open and close a connection per use.
-    database_pool_size: int = Field(default=10, ge=1, le=500)
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     broker_url: str = "memory://"
     redis_url: RedisUrl | None = AnyUrl("redis://127.0.0.1:6379/0")
     broker_key_prefix: str = Field(default="", max_length=64)

@@ -75,3 +75,14 @@ def test_autocommit_shares_the_pool_and_commits_each_statement(
             assert other.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
     with pool_of_one.begin() as connection:
         connection.execute(text(f"DROP TABLE {table}"))
+
+
+def test_the_pool_holds_as_many_connections_as_configured(postgres_database: str) -> None:
+    from fleet.bootstrap import bootstrap
+    from fleet.settings import Settings
+
+    fleet = bootstrap(Settings(database_url=postgres_database, database_pool_size=3))
+    try:
+        assert fleet.engine.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        fleet.close()
