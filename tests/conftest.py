@@ -1,7 +1,8 @@
-"""Shared fixtures: a Postgres database of the suite's own, and SQLite files per test.
+"""Shared fixtures: a Postgres database of the suite's own, SQLite files per test, Redis.
 
 The Postgres database is created on the machine's server at the start of the run and
-dropped at its end; tables are emptied after each test that used it.
+dropped at its end; tables are emptied after each test that used it. Redis tests work
+under a key prefix of their own, whose keys are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy import Engine, text
 
 from fleet.bootstrap import Fleet, bootstrap
@@ -23,6 +25,24 @@ from fleet.settings import Settings
 PG_ADMIN_URL = os.environ.get(
     "FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("FLEET_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def real_redis() -> Iterator[redis.Redis]:
+    """The machine's Redis: the limits are Lua scripts on its own clock."""
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_keys(real_redis: redis.Redis) -> Iterator[str]:
+    """A key prefix of the test's own on the real Redis, its keys removed afterwards."""
+    prefix = f"fleet-test-{uuid.uuid4().hex[:8]}"
+    yield prefix
+    for name in real_redis.scan_iter(match=f"{prefix}*"):
+        real_redis.delete(name)
 
 
 def _pg_url(database: str) -> str:

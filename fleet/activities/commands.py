@@ -391,43 +391,37 @@ def finish(
         raise ValueError(f"finish() takes succeeded or skipped, not {status!r}")
     succeeded = status == "succeeded"
     post_id, kind = engagement if succeeded and engagement is not None else (None, None)
-    with autocommit(sessions).connect() as connection:
-        if connection.dialect.name == "postgresql":
-            return bool(
-                connection.scalar(
-                    _FINISH_ON_POSTGRES,
-                    {
-                        "activity": activity_id,
-                        "new_status": status,
-                        "outcome": result,
-                        "reason": reason,
-                        "at": now,
-                        "succeeded": succeeded,
-                        "thought": thought if succeeded else None,
-                        "post": post_id,
-                        "kind": kind,
-                    },
-                )
+    params = {
+        "activity": activity_id,
+        "new_status": status,
+        "outcome": result,
+        "reason": reason,
+        "at": now,
+    }
+    engine = autocommit(sessions)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            ended = connection.scalar(
+                _FINISH_ON_POSTGRES,
+                {
+                    **params,
+                    "succeeded": succeeded,
+                    "thought": thought if succeeded else None,
+                    "post": post_id,
+                    "kind": kind,
+                },
             )
+        return bool(ended)
     with sessions.begin() as session:
-        row = session.execute(
-            _FINISH,
-            {
-                "activity": activity_id,
-                "new_status": status,
-                "outcome": result,
-                "reason": reason,
-                "at": now,
-            },
-        ).first()
+        row = session.execute(_FINISH, params).first()
         if row is None:
             return False
         agent_id, action = row
         with_thought = succeeded and thought is not None
-        params: dict[str, Any] = {"agent": agent_id, "at": now}
+        agent: dict[str, Any] = {"agent": agent_id, "at": now}
         if with_thought:
-            params["thought"] = thought
-        session.execute(_agent_done(action if succeeded else None, with_thought), params)
+            agent["thought"] = thought
+        session.execute(_agent_done(action if succeeded else None, with_thought), agent)
         if post_id is not None and kind is not None:
             _record_engagement(session, agent_id, activity_id, (post_id, kind), now)
         return True

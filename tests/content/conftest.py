@@ -26,9 +26,10 @@ from fleet.content.port import Author, PostSeen
 from fleet.core.persona import Persona
 from fleet.personas import PersonaCatalogue
 from fleet.settings import LLMSettings
+from tests.conftest import REDIS_URL
 
 CATALOGUE = PersonaCatalogue.from_directory()
-REDIS_URL = "redis://127.0.0.1:6379/0"
+
 API_KEY = "sk-ant-test-0123456789-secret"
 Answer = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 

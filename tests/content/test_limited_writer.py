@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import redis
 from pydantic import SecretStr
@@ -28,22 +25,6 @@ from tests.content.conftest import (
 )
 
 GAME_DEV = persona("indie_game_dev")
-
-
-@pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    real = redis.Redis.from_url(REDIS_URL)
-    yield real
-    real.close()
-
-
-@pytest.fixture
-def prefix(client: redis.Redis) -> Iterator[str]:
-    """A key prefix of the test's own, its keys removed afterwards."""
-    name = f"fleet-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    for key in client.scan_iter(match=f"{name}*"):
-        client.delete(key)
 
 
 def _limited(
@@ -70,9 +51,9 @@ def _limited(
 
 
 def test_a_call_spends_one_request_and_the_tokens_it_really_used(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, requests, tokens, _ = _limited(writer, client, prefix, requests=3)
+    limited, requests, tokens, _ = _limited(writer, real_redis, redis_keys, requests=3)
     api.queue(message(post_json(), input_tokens=300, output_tokens=200))
     draft = limited.write_post(GAME_DEV, AUTHOR, nonce=1)
     assert draft.usage.input_tokens + draft.usage.output_tokens == 500
@@ -82,9 +63,9 @@ def test_a_call_spends_one_request_and_the_tokens_it_really_used(
 
 
 def test_a_repair_counts_as_a_second_request(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, requests, _, _ = _limited(writer, client, prefix, requests=3)
+    limited, requests, _, _ = _limited(writer, real_redis, redis_keys, requests=3)
     api.queue(message("not json at all"), message(post_json()))
     draft = limited.write_post(GAME_DEV, AUTHOR, nonce=1)
     assert draft.usage.calls == 2
@@ -92,9 +73,9 @@ def test_a_repair_counts_as_a_second_request(
 
 
 def test_out_of_requests_the_call_waits_without_reaching_the_api(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, _, _, _ = _limited(writer, client, prefix, requests=1)
+    limited, _, _, _ = _limited(writer, real_redis, redis_keys, requests=1)
     api.queue(message(post_json()))
     limited.write_post(GAME_DEV, AUTHOR, nonce=1)
     with pytest.raises(Deferred, match="LLM requests and tokens") as deferred:
@@ -104,9 +85,9 @@ def test_out_of_requests_the_call_waits_without_reaching_the_api(
 
 
 def test_out_of_tokens_the_call_waits_too(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, _, _, _ = _limited(writer, client, prefix, tokens=1_500, reserve=1_000)
+    limited, _, _, _ = _limited(writer, real_redis, redis_keys, tokens=1_500, reserve=1_000)
     api.queue(message(post_json(), input_tokens=900, output_tokens=100))
     limited.write_post(GAME_DEV, AUTHOR, nonce=1)
     with pytest.raises(Deferred):
@@ -115,9 +96,9 @@ def test_out_of_tokens_the_call_waits_too(
 
 
 def test_transient_failures_open_the_llm_breaker_and_then_no_call_goes_out(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, _, _, breaker = _limited(writer, client, prefix)
+    limited, _, _, breaker = _limited(writer, real_redis, redis_keys)
     api.queue(error(529, "overloaded_error"), error(500, "api_error"))
     for nonce in (1, 2):
         with pytest.raises(TransientError):
@@ -129,9 +110,9 @@ def test_transient_failures_open_the_llm_breaker_and_then_no_call_goes_out(
 
 
 def test_the_apis_own_rate_limit_is_a_wait_not_a_breaker_failure(
-    api: FakeAnthropic, writer: AnthropicWriter, client: redis.Redis, prefix: str
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
 ) -> None:
-    limited, _, _, breaker = _limited(writer, client, prefix)
+    limited, _, _, breaker = _limited(writer, real_redis, redis_keys)
     for nonce in (1, 2, 3):
         api.queue(error(429, "rate_limit_error", {"retry-after": "5"}))
         with pytest.raises(Deferred):
@@ -140,9 +121,13 @@ def test_the_apis_own_rate_limit_is_a_wait_not_a_breaker_failure(
 
 
 def test_the_composition_root_limits_the_llm_writer_and_not_the_offline_one(
-    client: redis.Redis, prefix: str
+    redis_keys: str,
 ) -> None:
-    common = {"database_url": "sqlite://", "redis_url": REDIS_URL, "broker_key_prefix": prefix}
+    common = {
+        "database_url": "sqlite://",
+        "redis_url": REDIS_URL,
+        "broker_key_prefix": redis_keys,
+    }
     online = bootstrap(Settings(**common, ANTHROPIC_API_KEY=SecretStr(API_KEY)))  # type: ignore[arg-type]
     offline = bootstrap(Settings(**common))  # type: ignore[arg-type]
     try:
