@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -65,19 +64,17 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"connection idle for too long is gone: {error}") from error
 
 
-_AUTOCOMMIT: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-
-
 def autocommit(sessions: sessionmaker[Session]) -> Engine:
     """The engine behind ``sessions`` in autocommit mode, on the same connection pool.
 
     For work that is one statement: it is its own transaction, without the round trips of
-    BEGIN and COMMIT.
+    BEGIN and COMMIT. Made once per engine and kept on it (it goes when the engine goes).
     """
     bound: Engine = sessions.kw["bind"]
-    engine = _AUTOCOMMIT.get(bound)
+    engine: Engine | None = getattr(bound, "_fleet_autocommit", None)
     if engine is None:
-        engine = _AUTOCOMMIT[bound] = bound.execution_options(isolation_level="AUTOCOMMIT")
+        engine = bound.execution_options(isolation_level="AUTOCOMMIT")
+        setattr(bound, "_fleet_autocommit", engine)  # noqa: B010 - Engine has no such field
     return engine
 
 
