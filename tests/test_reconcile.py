@@ -34,7 +34,7 @@ from fleet.reconcile import Entry, compare_posts, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings, Settings
-from tests.gallery.conftest import TOKEN, Admin, settings_for
+from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
 
 LEASE = timedelta(seconds=60)
 
@@ -47,10 +47,8 @@ def sandbox_server() -> Iterator[BackgroundSandbox]:
 
 @pytest.fixture
 def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox_server.url)
-    admin.reset()
-    yield admin
-    admin.close()
+    with clean_admin(sandbox_server.url) as admin:
+        yield admin
 
 
 @pytest.fixture

@@ -1,23 +1,16 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
 from fleet.activities.commands import (
-    active_hold,
-    bury,
-    bury_missing,
     claim,
     create_activity,
-    defer_agent,
     expired_leases,
     finish,
-    hold_fleet,
     keep_target,
-    purge,
     record_failure,
-    recover,
-    release_holds,
-    replay,
     save_progress,
 )
+from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
+from fleet.activities.holds import active_hold, defer_agent, hold_fleet, release_holds
 from fleet.activities.queries import (
     ActivityFilter,
     activity_stats,

@@ -1,4 +1,6 @@
-"""Commands of the activities context: claim, record, finish exactly once, bury, replay.
+"""Commands of an activity's life: record, claim, choose its target, finish exactly once.
+
+Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only
@@ -19,9 +21,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     case,
-    delete,
     func,
-    insert,
     literal,
     select,
     text,
@@ -32,9 +32,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.views import Actor, Chooser, Claim, Hold, TargetKept
+from fleet.activities.views import Actor, Chooser, Claim, TargetKept
 from fleet.db.engine import autocommit
-from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement, FleetHold
+from fleet.db.models import Agent, AgentActivity, Engagement
 from fleet.errors import InputError
 
 COUNTERS = {
@@ -423,7 +423,7 @@ def finish(
             agent["thought"] = thought
         session.execute(_agent_done(action if succeeded else None, with_thought), agent)
         if post_id is not None and kind is not None:
-            _record_engagement(session, agent_id, activity_id, (post_id, kind), now)
+            record_engagement(session, agent_id, activity_id, (post_id, kind), now)
         return True
 
 
@@ -447,7 +447,7 @@ _RECORD_ENGAGEMENT = {
 }
 
 
-def _record_engagement(
+def record_engagement(
     session: Session, agent_id: int, activity_id: int, engagement: tuple[str, str], now: datetime
 ) -> None:
     """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
@@ -456,97 +456,6 @@ def _record_engagement(
         _RECORD_ENGAGEMENT[session.get_bind().dialect.name],
         {"agent": agent_id, "post": post_id, "kind": kind, "activity": activity_id, "at": now},
     )
-
-
-def bury(
-    sessions: sessionmaker[Session],
-    activity_id: int,
-    *,
-    task: str,
-    arguments: dict[str, Any],
-    error_type: str,
-    error: str,
-    now: datetime,
-) -> int | None:
-    """Make a pending activity ``dead`` and keep a dead letter; None if it had already ended."""
-    with sessions.begin() as session:
-        row = session.execute(
-            update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
-            .values(
-                status="dead", error=error, finished_at=now, updated_at=now, lease_expires_at=None
-            )
-            .returning(AgentActivity.agent_id, AgentActivity.attempts)
-        ).first()
-        if row is None:
-            return None
-        agent_id, attempts = row
-        session.execute(update(Agent).where(Agent.id == agent_id).values(current_action=None))
-        return session.scalar(
-            insert(DeadLetter)
-            .values(
-                activity_id=activity_id,
-                task=task,
-                arguments=arguments,
-                error_type=error_type,
-                error=error,
-                attempts=attempts,
-                created_at=now,
-            )
-            .returning(DeadLetter.id)
-        )
-
-
-def replay(
-    sessions: sessionmaker[Session], dead_letter_id: int, *, now: datetime, lease: timedelta
-) -> tuple[str, dict[str, Any]]:
-    """Put a dead letter's activity back to pending, same key; returns the task to send."""
-    with sessions.begin() as session:
-        letter = session.get(DeadLetter, dead_letter_id, with_for_update=True)
-        if letter is None:
-            raise InputError(f"no dead letter {dead_letter_id}")
-        if letter.replayed_at is not None:
-            raise InputError(
-                f"dead letter {dead_letter_id} was already replayed at {letter.replayed_at:%Y-%m-%d %H:%M:%S}"
-            )
-        if letter.activity_id is not None:
-            try:
-                session.execute(
-                    update(AgentActivity)
-                    .where(
-                        AgentActivity.id == letter.activity_id,
-                        AgentActivity.status == "dead",
-                    )
-                    .values(
-                        status="pending",
-                        attempts=0,
-                        error=None,
-                        finished_at=None,
-                        lease_expires_at=now + lease,
-                        updated_at=now,
-                    )
-                )
-            except IntegrityError:
-                # Nothing is written: the transaction rolls back with this error.
-                raise InputError(
-                    f"dead letter {dead_letter_id}: its post is taken by another action of "
-                    "the same agent in flight; replay it once that one has ended"
-                ) from None
-        letter.replayed_at = now
-        return letter.task, dict(letter.arguments)
-
-
-def purge(
-    sessions: sessionmaker[Session], ids: Sequence[int] | None, *, before: datetime | None = None
-) -> int:
-    """Delete dead letters (their activities stay dead); returns how many went."""
-    statement = delete(DeadLetter)
-    if ids is not None:
-        statement = statement.where(DeadLetter.id.in_(list(ids)))
-    if before is not None:
-        statement = statement.where(DeadLetter.created_at < before)
-    with sessions.begin() as session:
-        return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 def expired_leases(
@@ -569,130 +478,3 @@ def expired_leases(
                 .values(lease_expires_at=now + lease)
             )
         return rows
-
-
-def defer_agent(sessions: sessionmaker[Session], agent_id: int, until: datetime) -> None:
-    """Move an active agent's next tick to ``until`` (its own budget ran out)."""
-    with sessions.begin() as session:
-        session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id, Agent.status == "active")
-            .values(next_tick_at=func.coalesce(until, Agent.next_tick_at))
-        )
-
-
-def hold_fleet(
-    sessions: sessionmaker[Session], kind: str, reason: str, until: datetime, *, now: datetime
-) -> None:
-    """Hold the whole fleet until ``until``: the dispatcher claims nothing meanwhile."""
-    with sessions.begin() as session:
-        existing = session.get(FleetHold, kind, with_for_update=True)
-        if existing is None:
-            session.add(FleetHold(kind=kind, reason=reason, until=until, created_at=now))
-        else:
-            existing.reason, existing.until = reason, max(existing.until, until)
-
-
-def release_holds(sessions: sessionmaker[Session], *, now: datetime | None = None) -> int:
-    """Drop fleet holds (all, or those past ``now``)."""
-    statement = delete(FleetHold)
-    if now is not None:
-        statement = statement.where(FleetHold.until <= now)
-    with sessions.begin() as session:
-        return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
-
-
-def active_hold(session: Session, now: datetime) -> Hold | None:
-    """The longest fleet hold in force at ``now``, if any (one indexed read)."""
-    row = session.scalar(
-        select(FleetHold).where(FleetHold.until > now).order_by(FleetHold.until.desc()).limit(1)
-    )
-    return None if row is None else Hold(row.kind, row.reason, row.until)
-
-
-def recover(
-    sessions: sessionmaker[Session],
-    activity_id: int,
-    *,
-    result: dict[str, Any],
-    now: datetime,
-    engagement: tuple[str, str] | None = None,
-) -> bool:
-    """Make a dead or skipped activity ``succeeded``: its effect was found on the gallery.
-
-    The agent's counter moves up by one and the engagement ledger gets its row, as if the
-    action had finished; False if the activity was not dead or skipped.
-    """
-    with sessions.begin() as session:
-        row = session.execute(
-            update(AgentActivity)
-            .where(
-                AgentActivity.id == activity_id,
-                AgentActivity.status.in_(("dead", "skipped")),
-            )
-            .values(
-                status="succeeded",
-                result=result,
-                error=None,
-                updated_at=now,
-                lease_expires_at=None,
-            )
-            .returning(AgentActivity.agent_id, AgentActivity.action)
-        ).first()
-        if row is None:
-            return False
-        agent_id, action = row
-        counter = COUNTERS[action]
-        session.execute(
-            update(Agent).where(Agent.id == agent_id).values({counter.key: counter + 1})
-        )
-        if engagement is not None:
-            _record_engagement(session, agent_id, activity_id, engagement, now)
-        return True
-
-
-def bury_missing(
-    sessions: sessionmaker[Session],
-    activity_id: int,
-    *,
-    task: str,
-    arguments: dict[str, Any],
-    error_type: str,
-    error: str,
-    now: datetime,
-) -> int | None:
-    """Make a succeeded activity ``dead`` whose effect the gallery lacks; keep a dead letter.
-
-    The agent's counter moves down by one and the activity's engagement row goes; None if
-    the activity was not succeeded.
-    """
-    with sessions.begin() as session:
-        row = session.execute(
-            update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "succeeded")
-            .values(status="dead", error=error, updated_at=now, lease_expires_at=None)
-            .returning(AgentActivity.agent_id, AgentActivity.action, AgentActivity.attempts)
-        ).first()
-        if row is None:
-            return None
-        agent_id, action, attempts = row
-        counter = COUNTERS[action]
-        session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id)
-            .values({counter.key: case((counter > 0, counter - 1), else_=0)})
-        )
-        session.execute(delete(Engagement).where(Engagement.activity_id == activity_id))
-        return session.scalar(
-            insert(DeadLetter)
-            .values(
-                activity_id=activity_id,
-                task=task,
-                arguments=arguments,
-                error_type=error_type,
-                error=error,
-                attempts=attempts,
-                created_at=now,
-            )
-            .returning(DeadLetter.id)
-        )

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.commands import active_hold
+from fleet.activities.holds import active_hold
 from fleet.activities.views import Hold
 from fleet.core.clock import tick_rng
 from fleet.core.decisions import choose_action, effective_weights

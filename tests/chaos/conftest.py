@@ -41,7 +41,7 @@ from fleet.settings import Settings
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
-from tests.gallery.conftest import Admin
+from tests.gallery.conftest import Admin, clean_admin
 from workers.app import create_app
 
 TOKEN = "svc-chaos-token-5d2e9b"
@@ -64,12 +64,8 @@ def sandbox_server() -> Iterator[BackgroundSandbox]:
 
 @pytest.fixture
 def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox_server.url)
-    admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
-    admin.reset()
-    yield admin
-    admin.faults()
-    admin.close()
+    with clean_admin(sandbox_server.url, TOKEN) as admin:
+        yield admin
 
 
 @pytest.fixture

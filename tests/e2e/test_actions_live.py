@@ -26,7 +26,7 @@ from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
-from tests.gallery.conftest import Admin
+from tests.gallery.conftest import Admin, clean_admin
 from workers.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -43,11 +43,8 @@ def sandbox_server() -> Iterator[BackgroundSandbox]:
 
 @pytest.fixture
 def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox_server.url)
-    admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
-    admin.reset()
-    yield admin
-    admin.close()
+    with clean_admin(sandbox_server.url, TOKEN) as admin:
+        yield admin
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ it, and ``ada`` and ``bo`` are two provisioned agents.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -25,9 +26,9 @@ TOKEN = "svc-token-3f9a7c1e5b"  # distinctive, so a leak is easy to find
 class Admin:
     """The sandbox's admin API, for tests."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str = TOKEN) -> None:
         self.http = httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
 
     def _put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +60,18 @@ class Admin:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def clean_admin(url: str, token: str = TOKEN) -> Iterator[Admin]:
+    """The admin API of the sandbox at ``url``, emptied first; its faults lifted after."""
+    admin = Admin(url, token)
+    admin.reset()
+    try:
+        yield admin
+    finally:
+        admin.faults()
+        admin.close()
 
 
 def settings_for(url: str, **overrides: Any) -> GallerySettings:
