@@ -96,17 +96,26 @@ def _sandbox(port: int) -> subprocess.Popen[bytes]:
 
 
 def _timed(
-    app: Celery, worker: str, queue: str, send: Callable[[], None], done: Callable[[], bool]
-) -> float:
-    """Seconds the worker takes to drain what ``send`` queued, publishing excluded."""
+    app: Celery,
+    worker: str,
+    queue: str,
+    send: Callable[[], None],
+    done: Callable[[], bool],
+    parties: dict[str, int],
+    items: int,
+) -> tuple[float, dict[str, float]]:
+    """Seconds the worker takes to drain what ``send`` queued, publishing excluded, and
+    the CPU milliseconds per item each party spent meanwhile."""
     app.control.cancel_consumer(queue, destination=[worker], reply=True)
     send()
+    before = cpu.snapshot(parties)
     began = time.perf_counter()
     app.control.add_consumer(queue, destination=[worker], reply=True)
     # Polled every 50 ms: often enough for seconds-long phases, rarely enough not to
     # take the CPU from what is measured.
     _wait(done, 600, every=0.05)
-    return time.perf_counter() - began
+    seconds = time.perf_counter() - began
+    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties), items)
 
 
 def main() -> None:
@@ -211,8 +220,9 @@ def main() -> None:
             rates: dict[str, float] = {}
             cpu_ms: dict[str, dict[str, float]] = {}
 
-            def run(action: str, count: int) -> float:
-                """Seconds the worker takes to carry out ``count`` new actions of a kind."""
+            def run(action: str, count: int) -> tuple[float, dict[str, float]]:
+                """Seconds the worker takes to carry out ``count`` new actions of a kind,
+                and the CPU it and the others spent meanwhile."""
                 nonlocal second
                 keys = []
                 for i in range(count):
@@ -247,7 +257,7 @@ def main() -> None:
                         )
                     return left == 0
 
-                return _timed(app, worker_name, queue, send, finished)
+                return _timed(app, worker_name, queue, send, finished, parties, count)
 
             # A worker's first actions import, connect and compile: not its pace.
             kinds = args.kinds.split(",")
@@ -255,9 +265,7 @@ def main() -> None:
                 run(action, args.warmup)
             for action in kinds:
                 print(f"bench: measuring {action}", file=sys.stderr, flush=True)
-                before = cpu.snapshot(parties)
-                seconds = run(action, args.count)
-                cpu_ms[action] = cpu.per_item_ms(before, cpu.snapshot(parties), args.count)
+                seconds, cpu_ms[action] = run(action, args.count)
                 rates[action] = round(args.count / seconds, 1)
             with fleet.sessions() as session:
                 outcomes = dict(
@@ -286,10 +294,10 @@ def main() -> None:
             runs = []
             for _ in range(3):
                 print("bench: measuring noop", file=sys.stderr, flush=True)
-                before = cpu.snapshot(parties)
-                seconds = _timed(app, worker_name, "engage", send_noops, drained)
+                seconds, cpu_ms["noop"] = _timed(
+                    app, worker_name, "engage", send_noops, drained, parties, noops
+                )
                 runs.append(noops / seconds)
-                cpu_ms["noop"] = cpu.per_item_ms(before, cpu.snapshot(parties), noops)
             ceiling = max(runs)
             out["noop_runs_per_second"] = [round(run, 1) for run in runs]
             out["noop_ceiling_per_second"] = round(ceiling, 1)

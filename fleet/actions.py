@@ -336,6 +336,7 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         kind,
         [p.id for p in feed],
         choose,
+        cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,
     )

@@ -285,7 +285,7 @@ def _second_like(fleet: Fleet, agent_id: int, seconds_later: int = 1) -> int:
 
 
 def _keep(
-    fleet: Fleet, activity_id: int, agent_id: int, choose: activities.Chooser
+    fleet: Fleet, activity_id: int, agent_id: int, choose: activities.Chooser, cap: int = 10
 ) -> activities.TargetKept:
     return activities.keep_target(
         fleet.sessions,
@@ -294,6 +294,7 @@ def _keep(
         "like",
         ["p1", "p2", "p3"],
         choose,
+        cap_per_hour=cap,
         since=NOW - timedelta(hours=1),
         now=NOW,
     )
@@ -321,7 +322,8 @@ def test_a_post_held_by_another_like_in_flight_is_not_chosen(fleet: Fleet) -> No
         return _first_open(done, recent)
 
     assert _keep(fleet, second, agent_id, choose).post_id == "p2"
-    assert seen == [{"p1"}]
+    # The first choice knew nothing and was refused; the second knew p1 was taken.
+    assert seen == [set(), {"p1"}]
 
 
 def test_two_likes_choosing_one_post_at_once_end_on_two_posts(fleet: Fleet) -> None:
@@ -331,12 +333,13 @@ def test_two_likes_choosing_one_post_at_once_end_on_two_posts(fleet: Fleet) -> N
     calls: list[set[str]] = []
 
     def stale(done: set[str], recent: dict[str, int]) -> str | None:
-        # The first call acts on a read from before the other like kept p1 (the race).
+        # The first choice knows nothing; the second acts on a read from before the
+        # other like kept p1 (the race).
         calls.append(set(done))
-        return "p1" if len(calls) == 1 else _first_open(done, recent)
+        return "p1" if len(calls) <= 2 else _first_open(done, recent)
 
     assert _keep(fleet, second, agent_id, stale).post_id == "p2"
-    assert len(calls) == 2, "the database refused p1 and the choice was made again"
+    assert len(calls) == 3, "the database refused p1 twice and the choice was made again"
 
 
 def test_a_post_already_engaged_with_is_done_and_counted(fleet: Fleet) -> None:
@@ -350,7 +353,31 @@ def test_a_post_already_engaged_with_is_done_and_counted(fleet: Fleet) -> None:
         return _first_open(done, recent)
 
     assert _keep(fleet, second, agent_id, choose).post_id == "p2"
-    assert seen == [({"p1"}, {"p1": 1})]
+    assert seen == [(set(), {}), ({"p1"}, {"p1": 1})]
+
+
+def test_an_open_first_choice_is_kept_without_reading_the_ledger(fleet: Fleet) -> None:
+    agent_id, activity_id, _ = _activity(fleet)
+    seen: list[tuple[set[str], dict[str, int]]] = []
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        seen.append((set(done), dict(recent)))
+        return _first_open(done, recent)
+
+    assert _keep(fleet, activity_id, agent_id, choose).post_id == "p1"
+    assert seen == [(set(), {})]
+
+
+def test_a_post_at_the_cap_of_bot_engagements_is_not_kept(fleet: Fleet) -> None:
+    for _ in range(2):  # two other agents liked p1 within the hour
+        _, liked, _ = _activity(fleet)
+        activities.finish(fleet.sessions, liked, "succeeded", now=NOW, engagement=("p1", "like"))
+    agent_id, activity_id, _ = _activity(fleet)
+
+    def under_cap(done: set[str], recent: dict[str, int]) -> str | None:
+        return next((p for p in ("p1", "p2", "p3") if p not in done and recent.get(p, 0) < 2), None)
+
+    assert _keep(fleet, activity_id, agent_id, under_cap, cap=2).post_id == "p2"
 
 
 def test_with_nothing_open_a_kept_target_is_still_followed_and_an_ended_one_says_so(

@@ -19,8 +19,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    any_,
     bindparam,
     case,
+    exists,
     func,
     literal,
     select,
@@ -192,28 +194,38 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
 _TARGET_OF = select(_ACTIVITIES.c.status, _ACTIVITIES.c.target_post_id).where(
     _ACTIVITIES.c.id == bindparam("activity")
 )
+
+
 # One read for the choice: the agent's other likes (or comments) in flight have taken
 # their posts (a second like of one post would toggle the first off), and per feed post
 # the bot engagements since the cap's window began and whether this agent is among them.
-_TAKEN = union_all(
-    select(_ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
-        _ACTIVITIES.c.agent_id == bindparam("agent"),
-        _ACTIVITIES.c.action == bindparam("kind"),
-        _ACTIVITIES.c.status == "pending",
-        _ACTIVITIES.c.target_post_id.is_not(None),
-        _ACTIVITIES.c.id != bindparam("activity"),
+def _taken(feed_post: Any) -> Any:
+    return union_all(
+        select(_ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
+            _ACTIVITIES.c.agent_id == bindparam("agent"),
+            _ACTIVITIES.c.action == bindparam("kind"),
+            _ACTIVITIES.c.status == "pending",
+            _ACTIVITIES.c.target_post_id.is_not(None),
+            _ACTIVITIES.c.id != bindparam("activity"),
+        ),
+        select(
+            _ENGAGEMENTS.c.post_id,
+            func.sum(case((_ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
+            func.max(case((_ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
+        )
+        .where(feed_post, _ENGAGEMENTS.c.kind == bindparam("kind"))
+        .group_by(_ENGAGEMENTS.c.post_id),
+    )
+
+
+_TAKEN = {
+    # One array parameter: the statement's text is the same whatever the page's length,
+    # so Postgres keeps one prepared plan for it.
+    "postgresql": _taken(
+        _ENGAGEMENTS.c.post_id == any_(bindparam("posts", type_=postgresql.ARRAY(String)))
     ),
-    select(
-        _ENGAGEMENTS.c.post_id,
-        func.sum(case((_ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
-        func.max(case((_ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
-    )
-    .where(
-        _ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)),
-        _ENGAGEMENTS.c.kind == bindparam("kind"),
-    )
-    .group_by(_ENGAGEMENTS.c.post_id),
-)
+    "sqlite": _taken(_ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True))),
+}
 # The first choice holds: only a pending activity without a target takes one. The unique
 # index of pending targets per (agent, action) refuses a post another action has taken.
 _KEEP = (
@@ -226,6 +238,23 @@ _KEEP = (
     .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
     .returning(_ACTIVITIES.c.target_post_id)
 )
+# A choice made before reading anything is kept only if the post is still open to the
+# agent: not engaged with by it before, and under the cap of bot engagements.
+_KEEP_IF_OPEN = _KEEP.where(
+    ~exists().where(
+        _ENGAGEMENTS.c.agent_id == bindparam("agent"),
+        _ENGAGEMENTS.c.post_id == bindparam("post"),
+        _ENGAGEMENTS.c.kind == bindparam("kind"),
+    ),
+    select(func.count())
+    .where(
+        _ENGAGEMENTS.c.post_id == bindparam("post"),
+        _ENGAGEMENTS.c.kind == bindparam("kind"),
+        _ENGAGEMENTS.c.created_at >= bindparam("since"),
+    )
+    .scalar_subquery()
+    < bindparam("cap"),
+)
 CHOICE_ATTEMPTS = 3
 
 
@@ -237,6 +266,7 @@ def keep_target(
     post_ids: Sequence[str],
     choose: Chooser,
     *,
+    cap_per_hour: int,
     since: datetime,
     now: datetime,
 ) -> TargetKept:
@@ -244,19 +274,41 @@ def keep_target(
 
     ``choose(done, recent)`` picks among ``post_ids`` given the posts this agent already
     engaged with or has another action in flight on (``done``) and how many bot
-    engagements each post got since ``since`` (``recent``). The first recorded choice
-    holds: a second delivery of the same action gets it back instead of choosing again.
-    Two actions of one agent never hold the same post: the database refuses the second,
-    which then chooses again among what is left. No lock is held.
+    engagements each post got since ``since`` (``recent``); a post with ``cap_per_hour``
+    of them or more is not open. The first recorded choice holds: a second delivery of the
+    same action gets it back instead of choosing again. Two actions of one agent never
+    hold the same post: the database refuses the second, which then chooses again among
+    what is left. No lock is held.
+
+    Most posts of a feed page are open to an agent, so the first choice is made knowing
+    nothing and kept by one statement that checks the post is open. Only when it is not
+    (or another action holds it) is the ledger read and the choice made again, knowing
+    all: a draw kept only when it is open is a draw among the open posts.
     """
-    params = {"agent": agent_id, "kind": kind, "activity": activity_id, "since": since}
+    keep = {
+        "activity": activity_id,
+        "agent": agent_id,
+        "kind": kind,
+        "since": since,
+        "cap": cap_per_hour,
+        "at": now,
+    }
     with autocommit(sessions).connect() as connection:
+        guess = choose(set(), {})
+        if guess is not None:
+            try:
+                kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": guess}).first()
+            except IntegrityError:
+                kept = None  # another action of this agent holds the post
+            if kept is not None:
+                return TargetKept(guess, ended=False)
+        taken = _TAKEN[connection.dialect.name]
         for _ in range(CHOICE_ATTEMPTS):
             done: set[str] = set()
             recent: dict[str, int] = {}
             if post_ids:
                 for post_id, count, mine in connection.execute(
-                    _TAKEN, {**params, "posts": list(post_ids)}
+                    taken, {**keep, "posts": list(post_ids)}
                 ):
                     if count:
                         recent[post_id] = int(count)

@@ -171,19 +171,35 @@ def test_deleting_a_gone_user_is_false_and_other_errors_still_raise() -> None:
 
 
 def test_a_forked_process_opens_a_pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    gallery = gallery_with(answering(200, {"items": []}))
+    gallery = HttpGallery(settings_for("http://gallery.test"))
     parent = gallery._http()
     assert gallery._http() is parent
+    closed: list[object] = []
+    monkeypatch.setattr(parent, "close", lambda: closed.append(parent))
     monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
     child = gallery._http()
-    assert child is not parent and not parent.is_closed  # the parent's sockets are left alone
+    assert child is not parent and closed == []  # the parent's sockets are left alone
+    monkeypatch.setattr(child, "close", lambda: closed.append(child))
     gallery.close()
-    assert child.is_closed
-    parent.close()
+    assert closed == [child]
+
+
+def test_the_environment_names_the_proxy_and_what_bypasses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert client_module.proxy_for("https://gallery.example") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "gallery.local")
+    assert client_module.proxy_for("https://gallery.example/api") == "http://proxy.internal:3128"
+    assert client_module.proxy_for("http://gallery.example") is None
+    assert client_module.proxy_for("https://gallery.local") is None
 
 
 def test_the_repr_names_the_url_and_not_the_token() -> None:
     gallery = gallery_with(answering(200, {}))
     assert repr(gallery) == "HttpGallery(url='http://gallery.test')"
-    assert TOKEN not in repr(gallery._http().headers)
+    assert TOKEN not in repr(gallery._headers)
     gallery.close()
