@@ -441,9 +441,66 @@ def _post(row: Any) -> Post:
     )
 
 
+# The statements of every API call are built once: building and keying a statement per
+# call cost the sandbox more than running it.
+_POST_EXISTS = select(posts.c.id).where(posts.c.id == bindparam("post_id"))
+# An UPDATE's bound names differ from column names (those would set the columns).
+_ADD_VIEW = (
+    update(posts).where(posts.c.id == bindparam("viewed")).values(view_count=posts.c.view_count + 1)
+)
+_UNLIKE = delete(likes).where(
+    likes.c.post_id == bindparam("post_id"), likes.c.user_id == bindparam("user_id")
+)
+_LIKE = insert(likes).values(
+    post_id=bindparam("post_id"), user_id=bindparam("user_id"), created_at=bindparam("now")
+)
+_LIKE_EVENT = insert(like_events).values(
+    post_id=bindparam("post_id"),
+    user_id=bindparam("user_id"),
+    liked=bindparam("liked"),
+    idempotency_key=bindparam("key"),
+    created_at=bindparam("now"),
+)
+_LIKE_COUNT = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
+_COMMENT = insert(comments).values(
+    post_id=bindparam("post_id"),
+    user_id=bindparam("user_id"),
+    content=bindparam("content"),
+    idempotency_key=bindparam("key"),
+    marker=bindparam("marker"),
+    created_at=bindparam("now"),
+)
+_COMMENTS_PAGE = (
+    select(comments, *_user_columns())
+    .join(users, users.c.id == comments.c.user_id)
+    .where(comments.c.post_id == bindparam("post_id"))
+    .order_by(comments.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_SPENT_ON = select(spend.c.username, spend.c.units).where(spend.c.day == bindparam("day"))
+_SPEND_MORE = (
+    update(spend)
+    .where(spend.c.day == bindparam("on_day"), spend.c.username == bindparam("spender"))
+    .values(units=spend.c.units + 1)
+)
+_SPEND_FIRST = insert(spend).values(day=bindparam("day"), username=bindparam("username"), units=1)
+_RECALL = select(idempotency.c.route, idempotency.c.status, idempotency.c.body).where(
+    idempotency.c.actor == bindparam("actor"), idempotency.c.key == bindparam("key")
+)
+_REMEMBER = insert(idempotency).values(
+    actor=bindparam("actor"),
+    key=bindparam("key"),
+    route=bindparam("route"),
+    status=bindparam("status"),
+    body=bindparam("body"),
+    created_at=bindparam("now"),
+)
+
+
 def post_exists(conn: Connection, post_id: int) -> bool:
     """Whether the post exists."""
-    return conn.execute(select(posts.c.id).where(posts.c.id == post_id)).first() is not None
+    return conn.execute(_POST_EXISTS, {"post_id": post_id}).first() is not None
 
 
 def post(conn: Connection, post_id: int) -> Post | None:
@@ -472,27 +529,19 @@ def count_posts(conn: Connection) -> int:
 
 def add_view(conn: Connection, post_id: int) -> None:
     """Count one view of a post."""
-    conn.execute(
-        update(posts).where(posts.c.id == post_id).values(view_count=posts.c.view_count + 1)
-    )
+    conn.execute(_ADD_VIEW, {"viewed": post_id})
 
 
 def toggle_like(
     conn: Connection, *, post_id: int, user_id: int, key: str | None, now: datetime
 ) -> tuple[bool, int]:
     """Like the post, or unlike it when this user already liked it: (liked, like count)."""
-    removed = conn.execute(
-        delete(likes).where(likes.c.post_id == post_id, likes.c.user_id == user_id)
-    ).rowcount
-    liked = removed == 0
+    who = {"post_id": post_id, "user_id": user_id}
+    liked = conn.execute(_UNLIKE, who).rowcount == 0
     if liked:
-        conn.execute(insert(likes).values(post_id=post_id, user_id=user_id, created_at=now))
-    conn.execute(
-        insert(like_events).values(
-            post_id=post_id, user_id=user_id, liked=liked, idempotency_key=key, created_at=now
-        )
-    )
-    count = conn.execute(select(func.count()).where(likes.c.post_id == post_id)).scalar_one()
+        conn.execute(_LIKE, {**who, "now": now})
+    conn.execute(_LIKE_EVENT, {**who, "liked": liked, "key": key, "now": now})
+    count = conn.execute(_LIKE_COUNT, {"post_id": post_id}).scalar_one()
     return liked, int(count)
 
 
@@ -501,37 +550,31 @@ def create_comment(
 ) -> Comment:
     """Insert a comment."""
     result = conn.execute(
-        insert(comments).values(
-            post_id=post_id,
-            user_id=user.id,
-            content=content,
-            idempotency_key=key,
-            marker=marker_of(content),
-            created_at=now,
-        )
+        _COMMENT,
+        {
+            "post_id": post_id,
+            "user_id": user.id,
+            "content": content,
+            "key": key,
+            "marker": marker_of(content),
+            "now": now,
+        },
     )
     return Comment(_new_id(result), post_id, content, now, user)
 
 
 def list_comments(conn: Connection, *, post_id: int, limit: int, offset: int) -> list[Comment]:
     """A page of a post's comments, oldest first."""
-    query = (
-        select(comments, *_user_columns())
-        .join(users, users.c.id == comments.c.user_id)
-        .where(comments.c.post_id == post_id)
-        .order_by(comments.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    page = {"post_id": post_id, "limit": limit, "offset": offset}
     return [
         Comment(row.id, row.post_id, row.content, utc(row.created_at), _user(row, "u_"))
-        for row in conn.execute(query)
+        for row in conn.execute(_COMMENTS_PAGE, page)
     ]
 
 
 def spent(conn: Connection, *, day: date, username: str) -> Spent:
     """Units spent on ``day`` by the whole fleet and by one agent."""
-    rows = conn.execute(select(spend.c.username, spend.c.units).where(spend.c.day == day)).all()
+    rows = conn.execute(_SPENT_ON, {"day": day}).all()
     return Spent(
         fleet=sum(units for _, units in rows),
         agent=sum(units for name, units in rows if name == username),
@@ -540,28 +583,19 @@ def spent(conn: Connection, *, day: date, username: str) -> Spent:
 
 def spend_unit(conn: Connection, *, day: date, username: str) -> None:
     """Spend one unit of ``day``'s budget for ``username``."""
-    changed = conn.execute(
-        update(spend)
-        .where(spend.c.day == day, spend.c.username == username)
-        .values(units=spend.c.units + 1)
-    ).rowcount
-    if not changed:
-        conn.execute(insert(spend).values(day=day, username=username, units=1))
+    if not conn.execute(_SPEND_MORE, {"on_day": day, "spender": username}).rowcount:
+        conn.execute(_SPEND_FIRST, {"day": day, "username": username})
 
 
 def spent_by_agent(conn: Connection, *, day: date) -> dict[str, int]:
     """Units spent on ``day``, per agent."""
-    rows = conn.execute(select(spend.c.username, spend.c.units).where(spend.c.day == day))
+    rows = conn.execute(_SPENT_ON, {"day": day})
     return {name: int(units) for name, units in rows}
 
 
 def recall(conn: Connection, *, actor: str, key: str) -> Remembered | None:
     """The answer remembered for (actor, Idempotency-Key), if any."""
-    row = conn.execute(
-        select(idempotency.c.route, idempotency.c.status, idempotency.c.body).where(
-            idempotency.c.actor == actor, idempotency.c.key == key
-        )
-    ).first()
+    row = conn.execute(_RECALL, {"actor": actor, "key": key}).first()
     return None if row is None else Remembered(row.route, row.status, json.loads(row.body))
 
 
@@ -577,7 +611,13 @@ def remember(
 ) -> None:
     """Remember an answer; raises IntegrityError when the key is already taken."""
     conn.execute(
-        insert(idempotency).values(
-            actor=actor, key=key, route=route, status=status, body=json.dumps(body), created_at=now
-        )
+        _REMEMBER,
+        {
+            "actor": actor,
+            "key": key,
+            "route": route,
+            "status": status,
+            "body": json.dumps(body),
+            "now": now,
+        },
     )
