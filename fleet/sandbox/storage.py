@@ -461,7 +461,7 @@ _LIKE_EVENT = insert(like_events).values(
     idempotency_key=bindparam("key"),
     created_at=bindparam("now"),
 )
-_LIKE_COUNT = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
+_LIKES_OF_POST = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
 _COMMENT = insert(comments).values(
     post_id=bindparam("post_id"),
     user_id=bindparam("user_id"),
@@ -541,7 +541,7 @@ def toggle_like(
     if liked:
         conn.execute(_LIKE, {**who, "now": now})
     conn.execute(_LIKE_EVENT, {**who, "liked": liked, "key": key, "now": now})
-    count = conn.execute(_LIKE_COUNT, {"post_id": post_id}).scalar_one()
+    count = conn.execute(_LIKES_OF_POST, {"post_id": post_id}).scalar_one()
     return liked, int(count)
 
 
