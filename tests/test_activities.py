@@ -304,6 +304,16 @@ def _first_open(done: set[str], recent: dict[str, int]) -> str | None:
     return next((p for p in ("p1", "p2", "p3") if p not in done), None)
 
 
+def _recording(seen: list[tuple[set[str], dict[str, int]]]) -> activities.Chooser:
+    """``_first_open``, keeping what each call was told."""
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        seen.append((set(done), dict(recent)))
+        return _first_open(done, recent)
+
+    return choose
+
+
 def test_the_first_target_kept_holds_for_every_delivery(fleet: Fleet) -> None:
     agent_id, activity_id, _ = _activity(fleet)
     assert _keep(fleet, activity_id, agent_id, lambda done, recent: "p2").post_id == "p2"
@@ -347,24 +357,14 @@ def test_a_post_already_engaged_with_is_done_and_counted(fleet: Fleet) -> None:
     assert activities.finish(fleet.sessions, first, "succeeded", now=NOW, engagement=("p1", "like"))
     second = _second_like(fleet, agent_id)
     seen: list[tuple[set[str], dict[str, int]]] = []
-
-    def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        seen.append((set(done), dict(recent)))
-        return _first_open(done, recent)
-
-    assert _keep(fleet, second, agent_id, choose).post_id == "p2"
+    assert _keep(fleet, second, agent_id, _recording(seen)).post_id == "p2"
     assert seen == [(set(), {}), ({"p1"}, {"p1": 1})]
 
 
 def test_an_open_first_choice_is_kept_without_reading_the_ledger(fleet: Fleet) -> None:
     agent_id, activity_id, _ = _activity(fleet)
     seen: list[tuple[set[str], dict[str, int]]] = []
-
-    def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        seen.append((set(done), dict(recent)))
-        return _first_open(done, recent)
-
-    assert _keep(fleet, activity_id, agent_id, choose).post_id == "p1"
+    assert _keep(fleet, activity_id, agent_id, _recording(seen)).post_id == "p1"
     assert seen == [(set(), {})]
 
 

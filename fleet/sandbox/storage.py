@@ -451,25 +451,11 @@ _ADD_VIEW = (
 _UNLIKE = delete(likes).where(
     likes.c.post_id == bindparam("post_id"), likes.c.user_id == bindparam("user_id")
 )
-_LIKE = insert(likes).values(
-    post_id=bindparam("post_id"), user_id=bindparam("user_id"), created_at=bindparam("now")
-)
-_LIKE_EVENT = insert(like_events).values(
-    post_id=bindparam("post_id"),
-    user_id=bindparam("user_id"),
-    liked=bindparam("liked"),
-    idempotency_key=bindparam("key"),
-    created_at=bindparam("now"),
-)
+# An INSERT takes its values from parameters named for its columns.
+_LIKE = insert(likes)
+_LIKE_EVENT = insert(like_events)
 _LIKES_OF_POST = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
-_COMMENT = insert(comments).values(
-    post_id=bindparam("post_id"),
-    user_id=bindparam("user_id"),
-    content=bindparam("content"),
-    idempotency_key=bindparam("key"),
-    marker=bindparam("marker"),
-    created_at=bindparam("now"),
-)
+_COMMENT = insert(comments)
 _COMMENTS_PAGE = (
     select(comments, *_user_columns())
     .join(users, users.c.id == comments.c.user_id)
@@ -484,18 +470,11 @@ _SPEND_MORE = (
     .where(spend.c.day == bindparam("on_day"), spend.c.username == bindparam("spender"))
     .values(units=spend.c.units + 1)
 )
-_SPEND_FIRST = insert(spend).values(day=bindparam("day"), username=bindparam("username"), units=1)
+_SPEND_FIRST = insert(spend)
 _RECALL = select(idempotency.c.route, idempotency.c.status, idempotency.c.body).where(
     idempotency.c.actor == bindparam("actor"), idempotency.c.key == bindparam("key")
 )
-_REMEMBER = insert(idempotency).values(
-    actor=bindparam("actor"),
-    key=bindparam("key"),
-    route=bindparam("route"),
-    status=bindparam("status"),
-    body=bindparam("body"),
-    created_at=bindparam("now"),
-)
+_REMEMBER = insert(idempotency)
 
 
 def post_exists(conn: Connection, post_id: int) -> bool:
@@ -539,8 +518,8 @@ def toggle_like(
     who = {"post_id": post_id, "user_id": user_id}
     liked = conn.execute(_UNLIKE, who).rowcount == 0
     if liked:
-        conn.execute(_LIKE, {**who, "now": now})
-    conn.execute(_LIKE_EVENT, {**who, "liked": liked, "key": key, "now": now})
+        conn.execute(_LIKE, {**who, "created_at": now})
+    conn.execute(_LIKE_EVENT, {**who, "liked": liked, "idempotency_key": key, "created_at": now})
     count = conn.execute(_LIKES_OF_POST, {"post_id": post_id}).scalar_one()
     return liked, int(count)
 
@@ -555,9 +534,9 @@ def create_comment(
             "post_id": post_id,
             "user_id": user.id,
             "content": content,
-            "key": key,
+            "idempotency_key": key,
             "marker": marker_of(content),
-            "now": now,
+            "created_at": now,
         },
     )
     return Comment(_new_id(result), post_id, content, now, user)
@@ -584,7 +563,7 @@ def spent(conn: Connection, *, day: date, username: str) -> Spent:
 def spend_unit(conn: Connection, *, day: date, username: str) -> None:
     """Spend one unit of ``day``'s budget for ``username``."""
     if not conn.execute(_SPEND_MORE, {"on_day": day, "spender": username}).rowcount:
-        conn.execute(_SPEND_FIRST, {"day": day, "username": username})
+        conn.execute(_SPEND_FIRST, {"day": day, "username": username, "units": 1})
 
 
 def spent_by_agent(conn: Connection, *, day: date) -> dict[str, int]:
@@ -618,6 +597,6 @@ def remember(
             "route": route,
             "status": status,
             "body": json.dumps(body),
-            "now": now,
+            "created_at": now,
         },
     )
