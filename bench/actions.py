@@ -10,7 +10,9 @@ Both are measured the same way: the worker stops consuming the queue, the messag
 published, then it consumes again and the clock runs until the last is done. So the
 benchmark's own publishing does not compete with the worker for the CPU.
 
-    python -m bench.actions [--count 600] [--pool threads] [--concurrency 8]
+The worker runs as compose runs the engage worker: prefork, two processes per core.
+
+    python -m bench.actions [--count 600] [--pool prefork] [--concurrency 2 x cores]
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ def main() -> None:
     parser.add_argument(
         "--warmup", type=int, default=50, help="unmeasured actions of each kind first"
     )
-    parser.add_argument("--pool", default="threads")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    parser.add_argument("--concurrency", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument(
         "--kinds", default="post,like,comment,browse", help="comma-separated actions to measure"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -58,23 +59,65 @@ def test_a_connection_back_in_use_at_once_is_not_pinged(
     assert _backend_pid(pool_of_one) != first
 
 
-def test_autocommit_shares_the_pool_and_commits_each_statement(
+def test_autocommit_keeps_a_pool_of_its_own_and_commits_each_statement(
     pool_of_one: Engine, postgres_database: str
 ) -> None:
     sessions = session_factory(pool_of_one)
     fast = autocommit(sessions)
     assert autocommit(sessions) is fast
-    assert fast.pool is pool_of_one.pool
+    assert fast.pool is not pool_of_one.pool
+    assert fast.pool.size() == 1  # type: ignore[attr-defined]  # sized like the engine's
     table = f"autocommit_probe_{uuid.uuid4().hex[:8]}"
     plain_url = postgres_database.replace("postgresql+psycopg://", "postgresql://", 1)
     with fast.connect() as connection:
+        assert connection.connection.driver_connection.autocommit  # type: ignore[union-attr]
         connection.execute(text(f"CREATE TABLE {table} (n int)"))
         connection.execute(text(f"INSERT INTO {table} VALUES (1)"))
         # Another session sees the row while this connection is still held: it is committed.
         with psycopg.connect(plain_url) as other:
             assert other.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
+    # The engine's own connections still open transactions.
+    with pool_of_one.connect() as connection:
+        assert not connection.connection.driver_connection.autocommit  # type: ignore[union-attr]
     with pool_of_one.begin() as connection:
         connection.execute(text(f"DROP TABLE {table}"))
+
+
+def _backends(database_url: str) -> set[int]:
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def test_the_autocommit_pool_is_disposed_with_the_engine(postgres_database: str) -> None:
+    engine = build_engine(postgres_database)
+    fast = autocommit(session_factory(engine))
+    held = _backend_pid(fast)
+    assert held in _backends(postgres_database)
+    engine.dispose()
+    assert held not in _backends(postgres_database)
+
+
+def test_a_forked_child_drops_the_autocommit_pool_without_closing_its_parents_connections(
+    postgres_database: str,
+) -> None:
+    engine = build_engine(postgres_database)
+    fast = autocommit(session_factory(engine))
+    held = _backend_pid(fast)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        engine.dispose(close=False)
+        os._exit(0)
+    os.waitpid(child, 0)
+    try:
+        # The parent's pooled connection is alive and is the one used next.
+        assert _backend_pid(fast) == held
+    finally:
+        engine.dispose()
 
 
 def test_the_pool_holds_as_many_connections_as_configured(postgres_database: str) -> None:

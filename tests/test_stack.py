@@ -62,6 +62,16 @@ def test_every_celery_command_names_the_app_and_queues_that_exist(compose: dict[
     assert routed <= set(QUEUES)
 
 
+def test_action_workers_run_the_pool_that_enforces_task_time_limits(
+    compose: dict[str, Any],
+) -> None:
+    # The threads pool silently ignores time limits; test_actions_live shows prefork
+    # cutting an action at its soft limit.
+    for name in ("worker-content", "worker-engage"):
+        command = compose["services"][name]["command"]
+        assert command[command.index("-P") + 1] == "prefork", name
+
+
 def test_workers_wait_for_the_migration_and_healthy_servers(compose: dict[str, Any]) -> None:
     for name in ("worker-ticks", "worker-content", "worker-engage", "beat", "flower"):
         depends = compose["services"][name]["depends_on"]

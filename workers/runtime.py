@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.clock import Clock, SystemClock
@@ -36,6 +36,14 @@ def current_fleet(settings: Settings) -> Fleet:
         _fleet = bootstrap(settings)
         _pid = os.getpid()
     return _fleet
+
+
+@worker_init.connect
+def _load_before_forking(**_: Any) -> None:
+    # What actions import late (the content writers, the Anthropic SDK: about a second)
+    # loads once in the worker's main process, before a prefork pool forks: a child's
+    # first action does not spend its time limit on imports.
+    import fleet.content.factory  # noqa: F401
 
 
 @worker_process_init.connect

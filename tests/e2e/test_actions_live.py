@@ -88,16 +88,18 @@ def fleet(env: dict[str, str], pg_engine: Engine) -> Iterator[Fleet]:
     instance.close()
 
 
-def start_worker(processes: Processes, name: str = "acts") -> Any:
+def start_worker(
+    processes: Processes, name: str = "acts", *, pool: str = "threads", concurrency: int = 4
+) -> Any:
     return processes.start(
         name,
         "worker",
         "-Q",
         "ticks,content,engage",
         "-P",
-        "threads",
+        pool,
         "-c",
-        "4",
+        str(concurrency),
         "--loglevel",
         "INFO",
         "-n",
@@ -313,6 +315,39 @@ def test_a_worker_killed_mid_run_leaves_every_action_terminal_once(
     statuses = orders.wait_all_terminal(timeout=120)
     admin.faults()
     assert "pending" not in statuses.values()
+    assert_books_balance(fleet, admin)
+
+
+def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_lands_once(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    """The pool production runs actions in enforces the time limits (the threads pool
+    silently does not): a like stuck past the soft limit is cut, counted as a failed
+    attempt and retried, and lands once."""
+    processes.env.update(
+        {"FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS": "1", "FLEET_TASKS__TIME_LIMIT_SECONDS": "10"}
+    )
+    start_worker(processes, pool="prefork", concurrency=2)
+    (author, _), (fan, _) = crew(fleet, 2)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    admin.faults(latencyMs=4000)
+    key = orders.send(fan, "like")
+
+    def cut() -> tuple[int, str]:
+        with fleet.sessions() as session:
+            attempts, error = session.execute(
+                select(AgentActivity.attempts, AgentActivity.error).where(
+                    AgentActivity.idempotency_key == key
+                )
+            ).one()
+        return attempts, error or ""
+
+    wait_for(lambda: cut()[0] >= 1, 30, "the soft time limit to cut the like", every=0.05)
+    admin.faults()
+    assert "SoftTimeLimitExceeded" in cut()[1]
+    assert orders.wait_all_terminal() == {key: "succeeded"} | {orders.keys[0]: "succeeded"}
     assert_books_balance(fleet, admin)
 
 
