@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, select, update
 
+from fleet import activities, agents
 from fleet.db import migrate
-from fleet.db.engine import build_engine
-from fleet.db.models import Base
+from fleet.db.engine import build_engine, session_factory
+from fleet.db.models import AgentActivity, Base
+from fleet.personas import BUNDLED_DIR, PersonaCatalogue
 from tests.conftest import PG_ADMIN_URL, _pg_url
 
 
@@ -90,3 +93,51 @@ def test_the_schema_carries_the_design_constraints(empty_engine: Engine) -> None
     where = due.get("dialect_options") or {}
     predicate = where.get("postgresql_where") or where.get("sqlite_where")
     assert predicate is not None and "active" in str(predicate)
+
+
+def test_pending_actions_sharing_a_target_before_0003_leave_the_oldest_pending(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0002")
+    sessions = session_factory(empty_engine)
+    now = datetime.now(UTC)
+    agent = agents.create_agents(
+        sessions,
+        PersonaCatalogue.from_directory(BUNDLED_DIR),
+        persona="social_media_marketer",
+        count=1,
+        fleet_seed=1,
+        now=now,
+    ).first_id
+    # Two likes of one post in flight (the race 0003 closes), a like of another post,
+    # and a comment on the first post: only the second like is one of a pair.
+    for second, action, post in [
+        (1, "like", "p1"),
+        (2, "like", "p1"),
+        (3, "like", "p2"),
+        (4, "comment", "p1"),
+    ]:
+        activity = activities.create_activity(
+            sessions,
+            agent,
+            action,
+            now + timedelta(seconds=second),
+            f"{agent}:{second}:{action}",
+            now=now,
+            lease=timedelta(minutes=5),
+        )
+        with sessions.begin() as session:
+            session.execute(
+                update(AgentActivity)
+                .where(AgentActivity.id == activity)
+                .values(target_post_id=post)
+            )
+
+    migrate.upgrade(empty_engine)
+
+    with sessions() as session:
+        rows = session.execute(
+            select(AgentActivity.status, AgentActivity.error).order_by(AgentActivity.id)
+        ).all()
+    assert [status for status, _ in rows] == ["pending", "skipped", "pending", "pending"]
+    assert "older pending action of this agent holds the post" in rows[1].error
