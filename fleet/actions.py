@@ -133,9 +133,12 @@ def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] 
     )
 
 
-def _author(kit: ActionKit, claim: Claim) -> Author:
-    with autocommit(kit.sessions).connect() as connection:
-        own = activities.recent_texts(connection, agent_id=claim.actor.id, limit=20)
+def _author(kit: ActionKit, claim: Claim, *, recent: bool = True) -> Author:
+    """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``."""
+    own: list[str] = []
+    if recent:
+        with autocommit(kit.sessions).connect() as connection:
+            own = activities.recent_texts(connection, agent_id=claim.actor.id, limit=20)
     return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed, tuple(own))
 
 
@@ -429,7 +432,9 @@ def _browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
     )
     seen = [_seen(p) for p in feed if p.username != claim.actor.handle]
-    thought = kit.writer.think(persona, _author(kit, claim), seen, nonce=_nonce(claim))
+    # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
+    author = _author(kit, claim, recent=False)
+    thought = kit.writer.think(persona, author, seen, nonce=_nonce(claim))
     if thought.usage.calls:
         _charge(kit, claim, thought.usage)
     return {"seen": [p.post_id for p in seen], "thought": thought.text}, None, thought.text
