@@ -5,7 +5,6 @@ from fleet.activities.commands import (
     create_activity,
     expired_leases,
     finish,
-    keep_target,
     record_failure,
     save_progress,
 )
@@ -20,6 +19,7 @@ from fleet.activities.queries import (
     list_dead_letters,
     recent_texts,
 )
+from fleet.activities.targets import keep_target
 from fleet.activities.views import (
     ActivityView,
     Actor,

@@ -1,6 +1,7 @@
-"""Commands of an activity's life: record, claim, choose its target, finish exactly once.
+"""Commands of an activity's life: record, claim, finish exactly once.
 
-Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``.
+Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``, the choice of a
+like's or comment's post in ``targets``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only
@@ -9,34 +10,26 @@ the winner moves the agent's counters and writes the engagement ledger.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     String,
-    Table,
     Text,
-    any_,
     bindparam,
-    case,
-    exists,
-    func,
-    literal,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.views import Actor, Chooser, Claim, TargetKept
+from fleet.activities.targets import ACTIVITIES, AGENTS, ENGAGEMENTS
+from fleet.activities.views import Actor, Claim
 from fleet.db.engine import autocommit
-from fleet.db.models import Agent, AgentActivity, Engagement
+from fleet.db.models import Agent, AgentActivity
 from fleet.errors import InputError
 
 COUNTERS = {
@@ -46,43 +39,38 @@ COUNTERS = {
     "browse": Agent.browses_count,
 }
 
-# The hot path of every action (claim, target, finish) runs these statements, built once:
+# The hot path of every action (claim, target, finish) runs statements built once:
 # building and keying a statement per call cost more than the database round trips.
-_ACTIVITIES = cast(Table, AgentActivity.__table__)
-_AGENTS = cast(Table, Agent.__table__)
-_ENGAGEMENTS = cast(Table, Engagement.__table__)
 
 _CLAIMED = (
-    _ACTIVITIES.c.id,
-    _ACTIVITIES.c.action,
-    _ACTIVITIES.c.due_at,
-    _ACTIVITIES.c.attempts,
-    _ACTIVITIES.c.content,
-    _ACTIVITIES.c.target_post_id,
+    ACTIVITIES.c.id,
+    ACTIVITIES.c.action,
+    ACTIVITIES.c.due_at,
+    ACTIVITIES.c.attempts,
+    ACTIVITIES.c.content,
+    ACTIVITIES.c.target_post_id,
 )
 _ACTOR = (
-    _AGENTS.c.id,
-    _AGENTS.c.handle,
-    _AGENTS.c.display_name,
-    _AGENTS.c.persona,
-    _AGENTS.c.seed,
-    _AGENTS.c.status,
-    _AGENTS.c.platform_user_id,
-    _AGENTS.c.deleted_at.is_not(None),
+    AGENTS.c.id,
+    AGENTS.c.handle,
+    AGENTS.c.display_name,
+    AGENTS.c.persona,
+    AGENTS.c.seed,
+    AGENTS.c.status,
+    AGENTS.c.platform_user_id,
+    AGENTS.c.deleted_at.is_not(None),
 )
 _CLAIM = (
-    update(_ACTIVITIES)
-    .where(_ACTIVITIES.c.idempotency_key == bindparam("key"), _ACTIVITIES.c.status == "pending")
+    update(ACTIVITIES)
+    .where(ACTIVITIES.c.idempotency_key == bindparam("key"), ACTIVITIES.c.status == "pending")
     .values(lease_expires_at=bindparam("lease_until"), updated_at=bindparam("at"))
 )
 # Postgres returns the agent with the claim (UPDATE ... FROM agents); SQLite cannot return
 # columns of another table, so it reads the agent next.
-_CLAIM_WITH_ACTOR = _CLAIM.where(_AGENTS.c.id == _ACTIVITIES.c.agent_id).returning(
-    *_CLAIMED, *_ACTOR
-)
-_CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, _ACTIVITIES.c.agent_id)
-_ACTOR_OF = select(*_ACTOR).where(_AGENTS.c.id == bindparam("agent"))
-_KEY_EXISTS = select(_ACTIVITIES.c.id).where(_ACTIVITIES.c.idempotency_key == bindparam("key"))
+_CLAIM_WITH_ACTOR = _CLAIM.where(AGENTS.c.id == ACTIVITIES.c.agent_id).returning(*_CLAIMED, *_ACTOR)
+_CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, ACTIVITIES.c.agent_id)
+_ACTOR_OF = select(*_ACTOR).where(AGENTS.c.id == bindparam("agent"))
+_KEY_EXISTS = select(ACTIVITIES.c.id).where(ACTIVITIES.c.idempotency_key == bindparam("key"))
 
 
 def claim(
@@ -191,147 +179,6 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-_TARGET_OF = select(_ACTIVITIES.c.status, _ACTIVITIES.c.target_post_id).where(
-    _ACTIVITIES.c.id == bindparam("activity")
-)
-
-
-# One read for the choice: the agent's other likes (or comments) in flight have taken
-# their posts (a second like of one post would toggle the first off), and per feed post
-# the bot engagements since the cap's window began and whether this agent is among them.
-def _taken(feed_post: Any) -> Any:
-    return union_all(
-        select(_ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
-            _ACTIVITIES.c.agent_id == bindparam("agent"),
-            _ACTIVITIES.c.action == bindparam("kind"),
-            _ACTIVITIES.c.status == "pending",
-            _ACTIVITIES.c.target_post_id.is_not(None),
-            _ACTIVITIES.c.id != bindparam("activity"),
-        ),
-        select(
-            _ENGAGEMENTS.c.post_id,
-            func.sum(case((_ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
-            func.max(case((_ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
-        )
-        .where(feed_post, _ENGAGEMENTS.c.kind == bindparam("kind"))
-        .group_by(_ENGAGEMENTS.c.post_id),
-    )
-
-
-_TAKEN = {
-    # One array parameter: the statement's text is the same whatever the page's length,
-    # so Postgres keeps one prepared plan for it.
-    "postgresql": _taken(
-        _ENGAGEMENTS.c.post_id == any_(bindparam("posts", type_=postgresql.ARRAY(String)))
-    ),
-    "sqlite": _taken(_ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True))),
-}
-# The first choice holds: only a pending activity without a target takes one. The unique
-# index of pending targets per (agent, action) refuses a post another action has taken.
-_KEEP = (
-    update(_ACTIVITIES)
-    .where(
-        _ACTIVITIES.c.id == bindparam("activity"),
-        _ACTIVITIES.c.status == "pending",
-        _ACTIVITIES.c.target_post_id.is_(None),
-    )
-    .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
-    .returning(_ACTIVITIES.c.target_post_id)
-)
-# A choice made before reading anything is kept only if the post is still open to the
-# agent: not engaged with by it before, and under the cap of bot engagements.
-_KEEP_IF_OPEN = _KEEP.where(
-    ~exists().where(
-        _ENGAGEMENTS.c.agent_id == bindparam("agent"),
-        _ENGAGEMENTS.c.post_id == bindparam("post"),
-        _ENGAGEMENTS.c.kind == bindparam("kind"),
-    ),
-    select(func.count())
-    .where(
-        _ENGAGEMENTS.c.post_id == bindparam("post"),
-        _ENGAGEMENTS.c.kind == bindparam("kind"),
-        _ENGAGEMENTS.c.created_at >= bindparam("since"),
-    )
-    .scalar_subquery()
-    < bindparam("cap"),
-)
-CHOICE_ATTEMPTS = 3
-
-
-def keep_target(
-    sessions: sessionmaker[Session],
-    activity_id: int,
-    agent_id: int,
-    kind: str,
-    post_ids: Sequence[str],
-    choose: Chooser,
-    *,
-    cap_per_hour: int,
-    since: datetime,
-    now: datetime,
-) -> TargetKept:
-    """Choose and record the post a pending like or comment is for, once.
-
-    ``choose(done, recent)`` picks among ``post_ids`` given the posts this agent already
-    engaged with or has another action in flight on (``done``) and how many bot
-    engagements each post got since ``since`` (``recent``); a post with ``cap_per_hour``
-    of them or more is not open. The first recorded choice holds: a second delivery of the
-    same action gets it back instead of choosing again. Two actions of one agent never
-    hold the same post: the database refuses the second, which then chooses again among
-    what is left. No lock is held.
-
-    Most posts of a feed page are open to an agent, so the first choice is made knowing
-    nothing and kept by one statement that checks the post is open. Only when it is not
-    (or another action holds it) is the ledger read and the choice made again, knowing
-    all: a draw kept only when it is open is a draw among the open posts.
-    """
-    keep = {
-        "activity": activity_id,
-        "agent": agent_id,
-        "kind": kind,
-        "since": since,
-        "cap": cap_per_hour,
-        "at": now,
-    }
-    with autocommit(sessions).connect() as connection:
-        guess = choose(set(), {})
-        if guess is not None:
-            try:
-                kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": guess}).first()
-            except IntegrityError:
-                kept = None  # another action of this agent holds the post
-            if kept is not None:
-                return TargetKept(guess, ended=False)
-        taken = _TAKEN[connection.dialect.name]
-        for _ in range(CHOICE_ATTEMPTS):
-            done: set[str] = set()
-            recent: dict[str, int] = {}
-            if post_ids:
-                for post_id, count, mine in connection.execute(
-                    taken, {**keep, "posts": list(post_ids)}
-                ):
-                    if count:
-                        recent[post_id] = int(count)
-                    if mine:
-                        done.add(post_id)
-            chosen = choose(done, recent)
-            if chosen is not None:
-                try:
-                    kept = connection.execute(
-                        _KEEP, {"activity": activity_id, "post": chosen, "at": now}
-                    ).first()
-                except IntegrityError:
-                    continue  # another action of this agent took the post just now
-                if kept is not None:
-                    return TargetKept(chosen, ended=False)
-            # Nothing left to choose, or no longer free to choose: what does the row say?
-            state = connection.execute(_TARGET_OF, {"activity": activity_id}).one()
-            if state.status != "pending":
-                return TargetKept(None, ended=True)
-            return TargetKept(state.target_post_id, ended=False)
-    return TargetKept(None, ended=False)
-
-
 def record_failure(
     sessions: sessionmaker[Session], activity_id: int, error: str, *, now: datetime
 ) -> int:
@@ -345,8 +192,8 @@ def record_failure(
 
 
 _FINISH = (
-    update(_ACTIVITIES)
-    .where(_ACTIVITIES.c.id == bindparam("activity"), _ACTIVITIES.c.status == "pending")
+    update(ACTIVITIES)
+    .where(ACTIVITIES.c.id == bindparam("activity"), ACTIVITIES.c.status == "pending")
     .values(
         status=bindparam("new_status"),
         result=bindparam("outcome"),
@@ -355,7 +202,7 @@ _FINISH = (
         updated_at=bindparam("at"),
         lease_expires_at=None,
     )
-    .returning(_ACTIVITIES.c.agent_id, _ACTIVITIES.c.action)
+    .returning(ACTIVITIES.c.agent_id, ACTIVITIES.c.action)
 )
 _AGENT_DONE: dict[tuple[str | None, bool], Any] = {}
 
@@ -365,17 +212,17 @@ def _agent_done(action: str | None, thought: bool) -> Any:
     statement = _AGENT_DONE.get((action, thought))
     if statement is None:
         values: dict[Any, Any] = {
-            _AGENTS.c.current_action: None,
-            _AGENTS.c.updated_at: bindparam("at"),
+            AGENTS.c.current_action: None,
+            AGENTS.c.updated_at: bindparam("at"),
         }
         if action is not None:
-            counter = _AGENTS.c[COUNTERS[action].key]
+            counter = AGENTS.c[COUNTERS[action].key]
             values[counter] = counter + 1
-            values[_AGENTS.c.last_action] = action
-            values[_AGENTS.c.last_action_at] = bindparam("at")
+            values[AGENTS.c.last_action] = action
+            values[AGENTS.c.last_action_at] = bindparam("at")
         if thought:
-            values[_AGENTS.c.last_thought] = bindparam("thought")
-        statement = update(_AGENTS).where(_AGENTS.c.id == bindparam("agent")).values(values)
+            values[AGENTS.c.last_thought] = bindparam("thought")
+        statement = update(AGENTS).where(AGENTS.c.id == bindparam("agent")).values(values)
         _AGENT_DONE[(action, thought)] = statement
     return statement
 
@@ -481,7 +328,7 @@ def finish(
 
 def _engagement_insert(insert_of: Any) -> Any:
     return (
-        insert_of(_ENGAGEMENTS)
+        insert_of(ENGAGEMENTS)
         .values(
             agent_id=bindparam("agent"),
             post_id=bindparam("post"),

@@ -1,0 +1,179 @@
+"""The post a like or comment is for: chosen once, never one the agent already has.
+
+A pending like (or comment) holds its target on its activity row, so that every delivery
+of it acts on the same post. The unique index of pending targets per (agent, action)
+keeps two actions of one agent in flight off one post; the engagement ledger says which
+posts the agent is done with and how many bot engagements a post had in the last hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.activities.views import Chooser, TargetKept
+from fleet.db.engine import autocommit
+from fleet.db.models import Agent, AgentActivity, Engagement
+
+ACTIVITIES = cast(Table, AgentActivity.__table__)
+AGENTS = cast(Table, Agent.__table__)
+ENGAGEMENTS = cast(Table, Engagement.__table__)
+
+
+_TARGET_OF = select(ACTIVITIES.c.status, ACTIVITIES.c.target_post_id).where(
+    ACTIVITIES.c.id == bindparam("activity")
+)
+
+
+# One read for the choice: the agent's other likes (or comments) in flight have taken
+# their posts (a second like of one post would toggle the first off), and per feed post
+# the bot engagements since the cap's window began and whether this agent is among them.
+def _taken(feed_post: Any) -> Any:
+    return union_all(
+        select(ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
+            ACTIVITIES.c.agent_id == bindparam("agent"),
+            ACTIVITIES.c.action == bindparam("kind"),
+            ACTIVITIES.c.status == "pending",
+            ACTIVITIES.c.target_post_id.is_not(None),
+            ACTIVITIES.c.id != bindparam("activity"),
+        ),
+        select(
+            ENGAGEMENTS.c.post_id,
+            func.sum(case((ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
+            func.max(case((ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
+        )
+        .where(feed_post, ENGAGEMENTS.c.kind == bindparam("kind"))
+        .group_by(ENGAGEMENTS.c.post_id),
+    )
+
+
+_TAKEN = {
+    # One array parameter: the statement's text is the same whatever the page's length,
+    # so Postgres keeps one prepared plan for it.
+    "postgresql": _taken(
+        ENGAGEMENTS.c.post_id == any_(bindparam("posts", type_=postgresql.ARRAY(String)))
+    ),
+    "sqlite": _taken(ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True))),
+}
+# The first choice holds: only a pending activity without a target takes one. The unique
+# index of pending targets per (agent, action) refuses a post another action has taken.
+_KEEP = (
+    update(ACTIVITIES)
+    .where(
+        ACTIVITIES.c.id == bindparam("activity"),
+        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.target_post_id.is_(None),
+    )
+    .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
+    .returning(ACTIVITIES.c.target_post_id)
+)
+# A choice made before reading anything is kept only if the post is still open to the
+# agent: not engaged with by it before, and under the cap of bot engagements.
+_KEEP_IF_OPEN = _KEEP.where(
+    ~exists().where(
+        ENGAGEMENTS.c.agent_id == bindparam("agent"),
+        ENGAGEMENTS.c.post_id == bindparam("post"),
+        ENGAGEMENTS.c.kind == bindparam("kind"),
+    ),
+    select(func.count())
+    .where(
+        ENGAGEMENTS.c.post_id == bindparam("post"),
+        ENGAGEMENTS.c.kind == bindparam("kind"),
+        ENGAGEMENTS.c.created_at >= bindparam("since"),
+    )
+    .scalar_subquery()
+    < bindparam("cap"),
+)
+CHOICE_ATTEMPTS = 3
+
+
+def keep_target(
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    agent_id: int,
+    kind: str,
+    post_ids: Sequence[str],
+    choose: Chooser,
+    *,
+    cap_per_hour: int,
+    since: datetime,
+    now: datetime,
+) -> TargetKept:
+    """Choose and record the post a pending like or comment is for, once.
+
+    ``choose(done, recent)`` picks among ``post_ids`` given the posts this agent already
+    engaged with or has another action in flight on (``done``) and how many bot
+    engagements each post got since ``since`` (``recent``); a post with ``cap_per_hour``
+    of them or more is not open. The first recorded choice holds: a second delivery of the
+    same action gets it back instead of choosing again. Two actions of one agent never
+    hold the same post: the database refuses the second, which then chooses again among
+    what is left. No lock is held.
+
+    Most posts of a feed page are open to an agent, so the first choice is made knowing
+    nothing and kept by one statement that checks the post is open. Only when it is not
+    (or another action holds it) is the ledger read and the choice made again, knowing
+    all: a draw kept only when it is open is a draw among the open posts.
+    """
+    keep = {
+        "activity": activity_id,
+        "agent": agent_id,
+        "kind": kind,
+        "since": since,
+        "cap": cap_per_hour,
+        "at": now,
+    }
+    with autocommit(sessions).connect() as connection:
+        guess = choose(set(), {})
+        if guess is not None:
+            try:
+                kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": guess}).first()
+            except IntegrityError:
+                kept = None  # another action of this agent holds the post
+            if kept is not None:
+                return TargetKept(guess, ended=False)
+        taken = _TAKEN[connection.dialect.name]
+        for _ in range(CHOICE_ATTEMPTS):
+            done: set[str] = set()
+            recent: dict[str, int] = {}
+            if post_ids:
+                for post_id, count, mine in connection.execute(
+                    taken, {**keep, "posts": list(post_ids)}
+                ):
+                    if count:
+                        recent[post_id] = int(count)
+                    if mine:
+                        done.add(post_id)
+            chosen = choose(done, recent)
+            if chosen is not None:
+                try:
+                    kept = connection.execute(
+                        _KEEP, {"activity": activity_id, "post": chosen, "at": now}
+                    ).first()
+                except IntegrityError:
+                    continue  # another action of this agent took the post just now
+                if kept is not None:
+                    return TargetKept(chosen, ended=False)
+            # Nothing left to choose, or no longer free to choose: what does the row say?
+            state = connection.execute(_TARGET_OF, {"activity": activity_id}).one()
+            if state.status != "pending":
+                return TargetKept(None, ended=True)
+            return TargetKept(state.target_post_id, ended=False)
+    return TargetKept(None, ended=False)
