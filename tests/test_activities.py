@@ -409,3 +409,69 @@ def test_a_replay_onto_a_post_another_like_holds_is_refused_and_changes_nothing(
     assert activities.get_dead_letter(fleet.sessions, letter).replayed_at is None
     activities.finish(fleet.sessions, second, "succeeded", now=NOW, engagement=("p1", "like"))
     activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
+
+
+def _claim_choosing(
+    fleet: Fleet, key: str, post: str, *, kind: str = "like", cap: int = 10
+) -> activities.Claim:
+    first = activities.FirstChoice(post, kind, cap, since=NOW - timedelta(hours=1))
+    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE, first_choice=first)
+    assert claim is not None
+    return claim
+
+
+def test_a_claim_keeps_an_open_first_choice_and_a_redelivery_keeps_it_too(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet)
+    claim = _claim_choosing(fleet, key, "p1")
+    assert (claim.target_post_id, claim.first_choice_refused) == ("p1", False)
+    again = _claim_choosing(fleet, key, "p2")
+    assert (again.target_post_id, again.first_choice_refused) == ("p1", False)
+    plain = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    assert plain is not None and plain.target_post_id == "p1"
+
+
+def test_a_claim_does_not_keep_a_first_choice_the_agent_is_done_with_or_at_the_cap(
+    fleet: Fleet,
+) -> None:
+    agent_id, liked, _ = _activity(fleet)
+    activities.finish(fleet.sessions, liked, "succeeded", now=NOW, engagement=("p1", "like"))
+    second = _second_like(fleet, agent_id)
+    key = f"{agent_id}:{int((NOW + timedelta(seconds=1)).timestamp())}:like"
+    claim = _claim_choosing(fleet, key, "p1")
+    assert (claim.id, claim.target_post_id, claim.first_choice_refused) == (second, None, True)
+    # p1 has one bot like within the hour: at a cap of one it is closed to everyone.
+    _, _, other = _activity(fleet)
+    assert _claim_choosing(fleet, other, "p1", cap=1).first_choice_refused
+    assert _claim_choosing(fleet, other, "p1", cap=2).target_post_id == "p1"
+
+
+def test_a_claim_does_not_keep_a_first_choice_of_another_kind(fleet: Fleet) -> None:
+    _, _, key = _activity(fleet, "comment")
+    claim = _claim_choosing(fleet, key, "p1", kind="like")
+    assert (claim.action, claim.target_post_id) == ("comment", None)
+
+
+def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(
+    fleet: Fleet,
+) -> None:
+    agent_id, first, first_key = _activity(fleet)
+    second = _second_like(fleet, agent_id)
+    assert _keep(fleet, second, agent_id, lambda done, recent: "p1").post_id == "p1"
+    claim = _claim_choosing(fleet, first_key, "p1")
+    assert (claim.id, claim.target_post_id, claim.first_choice_refused) == (first, None, True)
+    # Told the first choice was tried, the choice reads the ledger at once.
+    seen: list[tuple[set[str], dict[str, int]]] = []
+    kept = activities.keep_target(
+        fleet.sessions,
+        first,
+        agent_id,
+        "like",
+        ["p1", "p2", "p3"],
+        _recording(seen),
+        cap_per_hour=10,
+        since=NOW - timedelta(hours=1),
+        now=NOW,
+        first_tried=True,
+    )
+    assert kept.post_id == "p2"
+    assert seen == [({"p1"}, {})]

@@ -26,6 +26,7 @@ from fleet.activities.views import (
     Chooser,
     Claim,
     DeadLetterView,
+    FirstChoice,
     Hold,
     TargetKept,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Chooser",
     "Claim",
     "DeadLetterView",
+    "FirstChoice",
     "Hold",
     "TargetKept",
     "active_hold",

@@ -10,6 +10,7 @@ the winner moves the agent's counters and writes the engagement ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,16 +19,20 @@ from sqlalchemy import (
     Boolean,
     String,
     Text,
+    and_,
     bindparam,
+    case,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.targets import ACTIVITIES, AGENTS, ENGAGEMENTS
-from fleet.activities.views import Actor, Claim
+from fleet.activities.targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
+from fleet.activities.views import Actor, Claim, FirstChoice
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import InputError
@@ -65,33 +70,69 @@ _CLAIM = (
     .where(ACTIVITIES.c.idempotency_key == bindparam("key"), ACTIVITIES.c.status == "pending")
     .values(lease_expires_at=bindparam("lease_until"), updated_at=bindparam("at"))
 )
-# Postgres returns the agent with the claim (UPDATE ... FROM agents); SQLite cannot return
-# columns of another table, so it reads the agent next.
+# Postgres returns the agent with the claim (UPDATE ... FROM agents).
 _CLAIM_WITH_ACTOR = _CLAIM.where(AGENTS.c.id == ACTIVITIES.c.agent_id).returning(*_CLAIMED, *_ACTOR)
 _CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, ACTIVITIES.c.agent_id)
 _ACTOR_OF = select(*_ACTOR).where(AGENTS.c.id == bindparam("agent"))
 _KEY_EXISTS = select(ACTIVITIES.c.id).where(ACTIVITIES.c.idempotency_key == bindparam("key"))
 
 
+def _choosing(claim_statement: Any) -> Any:
+    """The claim that also keeps ``:post`` as the target of a ``:kind`` without one yet,
+    if the post is open to the agent (the first choice of ``targets.keep_target``)."""
+    return claim_statement.values(
+        target_post_id=case(
+            (
+                and_(
+                    ACTIVITIES.c.target_post_id.is_(None),
+                    ACTIVITIES.c.action == bindparam("kind"),
+                    open_to(ACTIVITIES.c.agent_id),
+                ),
+                bindparam("post", type_=String()),
+            ),
+            else_=ACTIVITIES.c.target_post_id,
+        )
+    )
+
+
+# By (database, whether a first choice comes with the claim).
+_CLAIMS = {
+    ("postgresql", False): _CLAIM_WITH_ACTOR,
+    ("postgresql", True): _choosing(_CLAIM_WITH_ACTOR),
+    ("sqlite", False): _CLAIM_ALONE,
+    ("sqlite", True): _choosing(_CLAIM_ALONE),
+}
+
+
 def claim(
-    sessions: sessionmaker[Session], key: str, *, now: datetime, lease: timedelta
+    sessions: sessionmaker[Session],
+    key: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choice: FirstChoice | None = None,
 ) -> Claim | None:
     """Hold the pending activity ``key`` under a lease; None if it is already terminal.
 
     One conditional update: of a delivery finishing the activity and one claiming it, the
-    claim waits for the finish and then finds nothing pending.
+    claim waits for the finish and then finds nothing pending. With a ``first_choice``
+    the same update keeps its post as the target of a like or comment that has none yet,
+    if the post is open to the agent; the claim says when it was not kept.
     """
-    params = {"key": key, "lease_until": now + lease, "at": now}
+    params: dict[str, Any] = {"key": key, "lease_until": now + lease, "at": now}
+    if first_choice is not None:
+        params |= {
+            "post": first_choice.post_id,
+            "kind": first_choice.kind,
+            "cap": first_choice.cap_per_hour,
+            "since": first_choice.since,
+        }
     with autocommit(sessions).connect() as connection:
-        if connection.dialect.name == "postgresql":
-            row = connection.execute(_CLAIM_WITH_ACTOR, params).first()
-            claimed = None if row is None else (row[: len(_CLAIMED)], row[len(_CLAIMED) :])
-        else:
-            row = connection.execute(_CLAIM_ALONE, params).first()
-            claimed = None
-            if row is not None:
-                actor_row = connection.execute(_ACTOR_OF, {"agent": row[-1]}).one()
-                claimed = (row[: len(_CLAIMED)], tuple(actor_row))
+        try:
+            claimed = _claim_row(connection, params, choosing=first_choice is not None)
+        except IntegrityError:
+            # Another action of this agent in flight holds the post: claim without it.
+            claimed = _claim_row(connection, params, choosing=False)
         if claimed is None:
             if connection.execute(_KEY_EXISTS, {"key": key}).first() is None:
                 raise InputError(f"no activity with key {key!r}")
@@ -106,7 +147,22 @@ def claim(
         dict(content or {}),
         target_post_id,
         Actor(*actor),
+        first_choice_refused=first_choice is not None and target_post_id is None,
     )
+
+
+def _claim_row(
+    connection: Connection, params: dict[str, Any], *, choosing: bool
+) -> tuple[Sequence[Any], Sequence[Any]] | None:
+    """(the activity's columns, the agent's) of the claimed activity, or None."""
+    dialect = connection.dialect.name
+    row = connection.execute(_CLAIMS[dialect, choosing], params).first()
+    if row is None:
+        return None
+    if dialect == "postgresql":
+        return row[: len(_CLAIMED)], row[len(_CLAIMED) :]
+    # SQLite cannot return columns of another table: the agent is read next.
+    return row[: len(_CLAIMED)], tuple(connection.execute(_ACTOR_OF, {"agent": row[-1]}).one())
 
 
 def create_activity(

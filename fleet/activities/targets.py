@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import (
     String,
     Table,
+    and_,
     any_,
     bindparam,
     case,
@@ -85,23 +86,31 @@ _KEEP = (
     .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
     .returning(ACTIVITIES.c.target_post_id)
 )
+
+
+def open_to(agent: Any) -> Any:
+    """The post ``:post`` is open to ``agent``: not engaged with by it before (as ``:kind``),
+    and with fewer than ``:cap`` bot engagements of that kind since ``:since``."""
+    return and_(
+        ~exists().where(
+            ENGAGEMENTS.c.agent_id == agent,
+            ENGAGEMENTS.c.post_id == bindparam("post"),
+            ENGAGEMENTS.c.kind == bindparam("kind"),
+        ),
+        select(func.count())
+        .where(
+            ENGAGEMENTS.c.post_id == bindparam("post"),
+            ENGAGEMENTS.c.kind == bindparam("kind"),
+            ENGAGEMENTS.c.created_at >= bindparam("since"),
+        )
+        .scalar_subquery()
+        < bindparam("cap"),
+    )
+
+
 # A choice made before reading anything is kept only if the post is still open to the
 # agent: not engaged with by it before, and under the cap of bot engagements.
-_KEEP_IF_OPEN = _KEEP.where(
-    ~exists().where(
-        ENGAGEMENTS.c.agent_id == bindparam("agent"),
-        ENGAGEMENTS.c.post_id == bindparam("post"),
-        ENGAGEMENTS.c.kind == bindparam("kind"),
-    ),
-    select(func.count())
-    .where(
-        ENGAGEMENTS.c.post_id == bindparam("post"),
-        ENGAGEMENTS.c.kind == bindparam("kind"),
-        ENGAGEMENTS.c.created_at >= bindparam("since"),
-    )
-    .scalar_subquery()
-    < bindparam("cap"),
-)
+_KEEP_IF_OPEN = _KEEP.where(open_to(bindparam("agent")))
 CHOICE_ATTEMPTS = 3
 
 
@@ -116,6 +125,7 @@ def keep_target(
     cap_per_hour: int,
     since: datetime,
     now: datetime,
+    first_tried: bool = False,
 ) -> TargetKept:
     """Choose and record the post a pending like or comment is for, once.
 
@@ -130,7 +140,8 @@ def keep_target(
     Most posts of a feed page are open to an agent, so the first choice is made knowing
     nothing and kept by one statement that checks the post is open. Only when it is not
     (or another action holds it) is the ledger read and the choice made again, knowing
-    all: a draw kept only when it is open is a draw among the open posts.
+    all: a draw kept only when it is open is a draw among the open posts. ``first_tried``:
+    the claim already tried that first choice (``FirstChoice``), so it is not tried again.
     """
     keep = {
         "activity": activity_id,
@@ -141,7 +152,7 @@ def keep_target(
         "at": now,
     }
     with autocommit(sessions).connect() as connection:
-        guess = choose(set(), {})
+        guess = None if first_tried else choose(set(), {})
         if guess is not None:
             try:
                 kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": guess}).first()

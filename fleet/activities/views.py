@@ -47,6 +47,22 @@ class Claim:
     content: dict[str, Any]
     target_post_id: str | None
     actor: Actor
+    # A first choice came with the claim and was not kept (the post was not open).
+    first_choice_refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FirstChoice:
+    """A post chosen for a like or comment before its claim, with what makes it open.
+
+    The claim keeps it as the activity's target if the activity is a ``kind`` without a
+    target yet and the post is open to the agent (see ``targets.open_to``).
+    """
+
+    post_id: str
+    kind: str
+    cap_per_hour: int
+    since: datetime
 
 
 Chooser = Callable[[set[str], dict[str, int]], str | None]

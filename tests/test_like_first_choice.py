@@ -1,0 +1,115 @@
+"""A like of an agent the process already knows: its post is chosen before the claim and
+kept by the claim when open, so the like costs one statement fewer and still lands once,
+on a post the agent had not liked. The sandbox over HTTP, on Postgres and SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from fleet import activities, agents
+from fleet.actions import ActionKit, FeedSnapshot, perform
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet
+from fleet.content.offline import OfflineWriter
+from fleet.db.models import Engagement
+from fleet.gallery.client import HttpGallery
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import ActionSettings
+from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
+
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=3)) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    with clean_admin(sandbox_server.url) as admin:
+        yield admin
+
+
+@pytest.fixture
+def gallery(sandbox_server: BackgroundSandbox, admin: Admin) -> Iterator[HttpGallery]:
+    client = HttpGallery(settings_for(sandbox_server.url))
+    yield client
+    client.close()
+
+
+def test_a_known_agents_likes_are_chosen_before_the_claim_and_land_once(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    made = agents.create_agents(
+        fleet.sessions,
+        fleet.personas,
+        persona="social_media_marketer",
+        count=2,
+        fleet_seed=7,
+        now=now,
+    )
+    agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now)
+    author, fan = made.first_id, made.first_id + 1
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    gallery.provision_user(handle=author_handle, name="Author", persona="social_media_marketer")
+    posts = [
+        gallery.create_post(
+            agent=author_handle,
+            image_url="http://example.test/i.png",
+            title=f"Post {n}",
+            description="d",
+            idempotency_key=f"seed-{n}",
+        ).id
+        for n in range(6)
+    ]
+    kit = ActionKit(
+        sessions=fleet.sessions,
+        personas=fleet.personas,
+        gallery=gallery,
+        writer=OfflineWriter(),
+        settings=ActionSettings(human_share=0.0),
+        lease=LEASE,
+        # One page for the whole test: every like after the first finds it young.
+        feed_snapshot=FeedSnapshot(3600.0),
+    )
+    keeps: list[dict[str, Any]] = []
+    keep_target = activities.keep_target
+
+    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
+        keeps.append(kwargs)
+        return keep_target(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "keep_target", counted)
+
+    outcomes = []
+    for second in range(1, 8):
+        due = now + timedelta(seconds=second)
+        key = f"{fan}:{int(due.timestamp())}:like"
+        activities.create_activity(fleet.sessions, fan, "like", due, key, now=now, lease=LEASE)
+        outcomes.append(perform(kit, key))
+
+    # Six posts, seven likes: each post liked once, then nothing is left to like.
+    assert [o.status for o in outcomes] == ["succeeded"] * 6 + ["skipped"]
+    liked = [o.detail["post_id"] for o in outcomes[:6] if o.detail]
+    assert sorted(liked) == sorted(posts)
+    with fleet.sessions() as session:
+        ledger = session.scalars(select(Engagement.post_id).where(Engagement.agent_id == fan))
+        assert sorted(ledger) == sorted(posts)
+    report = {u["username"]: u for u in admin.report()["users"]}
+    assert report[agents.get_agent(fleet.sessions, str(fan)).handle]["likes"] == 6
+    # The first like did not know the agent: it chose after the claim. Later likes chose
+    # before it; a choice only went through keep_target when the claim found the post
+    # closed, and then the ledger was read at once.
+    assert keeps[0]["first_tried"] is False
+    assert all(kwargs["first_tried"] for kwargs in keeps[1:])
+    assert len(keeps) < len(outcomes)
