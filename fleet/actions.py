@@ -74,9 +74,6 @@ class ActionKit:
     feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
     publish: Callable[[Event], None] = lambda event: None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    # Handle and seed of the agents this process acted for (they never change): a like
-    # of a known agent is chosen before its claim, and the claim keeps it.
-    known: dict[int, tuple[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +92,6 @@ def perform(kit: ActionKit, key: str) -> Outcome:
     )
     if claim is None:
         return Outcome("already-finished")
-    kit.known[claim.actor.id] = (claim.actor.handle, claim.actor.seed)
     last_attempt = claim.attempts + 1 >= kit.max_attempts
     try:
         if not claim.actor.active:
@@ -326,16 +322,15 @@ class FeedSnapshot:
 
 
 def _chooser(
-    kit: ActionKit, handle: str, seed: int, key: str, feed: list[GalleryPost]
+    kit: ActionKit, feed: list[GalleryPost], rng: random.Random, me: str = ""
 ) -> activities.Chooser:
-    """The agent's choice among the feed's posts: the same draws for the same action."""
+    """The choice among the feed's posts of an agent (``me``: its handle, if known)."""
     candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
-    rng = random.Random(f"{seed}:{key}")
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
             candidates,
-            me=handle,
+            me=me,
             already=done,
             recent_bot_engagements=recent,
             cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
@@ -348,24 +343,23 @@ def _chooser(
 
 
 def _first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
-    """For a like of an agent this process knows, with a young feed page at hand: the
-    post chosen knowing nothing of the ledger, for the claim to keep if it is open.
+    """For a like, with a young feed page at hand: a post chosen knowing nothing, not even
+    who likes, for the claim to keep if it is open to the agent and not its own.
 
-    The same first choice ``activities.keep_target`` would make after the claim, made
-    before it: a like then costs one statement fewer.
+    The first choice ``activities.keep_target`` would make after the claim, made before
+    it: a like then costs one statement fewer. A draw kept only when it is open is still a
+    draw among the open posts.
     """
-    agent, _, rest = key.partition(":")
-    if not rest.endswith(":like") or not agent.isdigit():
-        return None
-    known = kit.known.get(int(agent))
     feed = kit.feed_snapshot.fresh()
-    if known is None or not feed:
+    if not key.endswith(":like") or not feed:
         return None
-    post_id = _chooser(kit, *known, key, feed)(set(), {})
-    if post_id is None:
+    post_id = _chooser(kit, feed, random.Random(f"first:{key}"))(set(), {})
+    post = next((p for p in feed if p.id == post_id), None)
+    if post is None:
         return None
     return activities.FirstChoice(
-        post_id,
+        post.id,
+        post.username,
         "like",
         kit.settings.bot_engagements_per_post_per_hour,
         since=kit.now() - timedelta(hours=1),
@@ -382,7 +376,7 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         claim.actor.id,
         kind,
         [p.id for p in feed],
-        _chooser(kit, handle, claim.actor.seed, claim.key, feed),
+        _chooser(kit, feed, random.Random(f"{claim.actor.seed}:{claim.key}"), me=handle),
         cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,
@@ -398,7 +392,7 @@ def _choose_target(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
 
 def _like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     ensure_user(kit, claim)
-    # A retry, or a claim that kept its first choice, knows the target: no read before.
+    # A retry, or a claim that kept its first choice, knows its target already.
     post_id = claim.target_post_id or _choose_target(kit, claim, "like").id
     liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
     return {"post_id": post_id, "like_count": liked.like_count}, (post_id, "like"), None

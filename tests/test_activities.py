@@ -412,9 +412,9 @@ def test_a_replay_onto_a_post_another_like_holds_is_refused_and_changes_nothing(
 
 
 def _claim_choosing(
-    fleet: Fleet, key: str, post: str, *, kind: str = "like", cap: int = 10
+    fleet: Fleet, key: str, post: str, *, kind: str = "like", cap: int = 10, author: str = "ann"
 ) -> activities.Claim:
-    first = activities.FirstChoice(post, kind, cap, since=NOW - timedelta(hours=1))
+    first = activities.FirstChoice(post, author, kind, cap, since=NOW - timedelta(hours=1))
     claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE, first_choice=first)
     assert claim is not None
     return claim
@@ -449,6 +449,14 @@ def test_a_claim_does_not_keep_a_first_choice_of_another_kind(fleet: Fleet) -> N
     _, _, key = _activity(fleet, "comment")
     claim = _claim_choosing(fleet, key, "p1", kind="like")
     assert (claim.action, claim.target_post_id) == ("comment", None)
+
+
+def test_a_claim_does_not_keep_a_first_choice_of_the_agents_own_post(fleet: Fleet) -> None:
+    agent_id, _, key = _activity(fleet)
+    handle = agents.get_agent(fleet.sessions, str(agent_id)).handle
+    claim = _claim_choosing(fleet, key, "p1", author=handle)
+    assert (claim.target_post_id, claim.first_choice_refused) == (None, True)
+    assert _claim_choosing(fleet, key, "p1", author="ann").target_post_id == "p1"
 
 
 def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(

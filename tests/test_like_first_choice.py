@@ -1,6 +1,7 @@
-"""A like of an agent the process already knows: its post is chosen before the claim and
-kept by the claim when open, so the like costs one statement fewer and still lands once,
-on a post the agent had not liked. The sandbox over HTTP, on Postgres and SQLite."""
+"""A like's post is chosen before its claim, from a young feed page, and kept by the claim
+when open: the like costs one statement fewer and still lands once, on a post that is
+neither the agent's own nor liked by it before. The sandbox over HTTP, on Postgres and
+SQLite."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def gallery(sandbox_server: BackgroundSandbox, admin: Admin) -> Iterator[HttpGal
     client.close()
 
 
-def test_a_known_agents_likes_are_chosen_before_the_claim_and_land_once(
+def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_post(
     fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime.now(UTC)
@@ -91,12 +92,13 @@ def test_a_known_agents_likes_are_chosen_before_the_claim_and_land_once(
 
     monkeypatch.setattr(activities, "keep_target", counted)
 
-    outcomes = []
-    for second in range(1, 8):
+    def like(agent_id: int, second: int) -> Any:
         due = now + timedelta(seconds=second)
-        key = f"{fan}:{int(due.timestamp())}:like"
-        activities.create_activity(fleet.sessions, fan, "like", due, key, now=now, lease=LEASE)
-        outcomes.append(perform(kit, key))
+        key = f"{agent_id}:{int(due.timestamp())}:like"
+        activities.create_activity(fleet.sessions, agent_id, "like", due, key, now=now, lease=LEASE)
+        return perform(kit, key)
+
+    outcomes = [like(fan, second) for second in range(1, 8)]
 
     # Six posts, seven likes: each post liked once, then nothing is left to like.
     assert [o.status for o in outcomes] == ["succeeded"] * 6 + ["skipped"]
@@ -105,11 +107,22 @@ def test_a_known_agents_likes_are_chosen_before_the_claim_and_land_once(
     with fleet.sessions() as session:
         ledger = session.scalars(select(Engagement.post_id).where(Engagement.agent_id == fan))
         assert sorted(ledger) == sorted(posts)
-    report = {u["username"]: u for u in admin.report()["users"]}
-    assert report[agents.get_agent(fleet.sessions, str(fan)).handle]["likes"] == 6
-    # The first like did not know the agent: it chose after the claim. Later likes chose
-    # before it; a choice only went through keep_target when the claim found the post
-    # closed, and then the ledger was read at once.
+    assert report_likes(admin, agents.get_agent(fleet.sessions, str(fan)).handle) == 6
+    # The first like found no page yet: it chose after the claim. Later likes chose before
+    # it; a choice went through keep_target only when the claim found the post closed,
+    # and then the ledger was read at once.
     assert keeps[0]["first_tried"] is False
     assert all(kwargs["first_tried"] for kwargs in keeps[1:])
     assert len(keeps) < len(outcomes)
+
+    # Every post is the author's own: its first choice is refused, and nothing is open.
+    keeps.clear()
+    assert like(author, 10).status == "skipped"
+    assert [kwargs["first_tried"] for kwargs in keeps] == [True]
+    assert report_likes(admin, author_handle) == 0
+
+
+def report_likes(admin: Admin, handle: str) -> int:
+    """The likes the gallery counts for the user ``handle``."""
+    users = {u["username"]: u for u in admin.report()["users"]}
+    return int(users[handle]["likes"])

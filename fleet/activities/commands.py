@@ -79,13 +79,17 @@ _KEY_EXISTS = select(ACTIVITIES.c.id).where(ACTIVITIES.c.idempotency_key == bind
 
 def _choosing(claim_statement: Any) -> Any:
     """The claim that also keeps ``:post`` as the target of a ``:kind`` without one yet,
-    if the post is open to the agent (the first choice of ``targets.keep_target``)."""
+    if the post is not the agent's own (``:author``) and is open to the agent."""
+    handle = (
+        select(AGENTS.c.handle).where(AGENTS.c.id == ACTIVITIES.c.agent_id).correlate(ACTIVITIES)
+    )
     return claim_statement.values(
         target_post_id=case(
             (
                 and_(
                     ACTIVITIES.c.target_post_id.is_(None),
                     ACTIVITIES.c.action == bindparam("kind"),
+                    handle.scalar_subquery() != bindparam("author", type_=String()),
                     open_to(ACTIVITIES.c.agent_id),
                 ),
                 bindparam("post", type_=String()),
@@ -123,6 +127,7 @@ def claim(
     if first_choice is not None:
         params |= {
             "post": first_choice.post_id,
+            "author": first_choice.author,
             "kind": first_choice.kind,
             "cap": first_choice.cap_per_hour,
             "since": first_choice.since,

@@ -56,10 +56,12 @@ class FirstChoice:
     """A post chosen for a like or comment before its claim, with what makes it open.
 
     The claim keeps it as the activity's target if the activity is a ``kind`` without a
-    target yet and the post is open to the agent (see ``targets.open_to``).
+    target yet, the post is not the agent's own (by ``author``, its author's handle) and
+    it is open to the agent (see ``targets.open_to``).
     """
 
     post_id: str
+    author: str
     kind: str
     cap_per_hour: int
     since: datetime
