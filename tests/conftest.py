@@ -15,12 +15,17 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
+from fleet.gallery.client import HttpGallery
+from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
+from tests.gallery.conftest import TOKEN, Admin, settings_for
 
 PG_ADMIN_URL = os.environ.get(
     "FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -123,3 +128,41 @@ def pg_fleet(pg_engine: Engine) -> Fleet:
     """A Fleet on the real Postgres only, for what only Postgres does (SKIP LOCKED, COPY)."""
     url = pg_engine.url.render_as_string(hide_password=False)
     return bootstrap(Settings(database_url=url, seed=7), pg_engine)
+
+
+# The sandbox gallery on a loopback port for the whole run, emptied before each test:
+# ``sandbox`` is the running server (uvicorn on a background thread, port 0), ``admin``
+# turns its controls and reads its report, ``gallery`` is Fleet's HTTP client on it.
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[BackgroundSandbox]:
+    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=7)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def session_admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
+    admin = Admin(sandbox_server.url)
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def admin(session_admin: Admin) -> Admin:
+    """The admin API of an empty sandbox with its start-up controls."""
+    session_admin.reset()
+    return session_admin
+
+
+@pytest.fixture
+def sandbox(sandbox_server: BackgroundSandbox, admin: Admin) -> BackgroundSandbox:
+    """The running sandbox, emptied for this test."""
+    return sandbox_server
+
+
+@pytest.fixture
+def gallery(sandbox: BackgroundSandbox) -> Iterator[HttpGallery]:
+    client = HttpGallery(settings_for(sandbox.url))
+    yield client
+    client.close()

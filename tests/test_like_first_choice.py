@@ -5,12 +5,10 @@ SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from fleet import activities, agents
@@ -20,31 +18,10 @@ from fleet.bootstrap import Fleet
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings
-from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
+from tests.gallery.conftest import Admin
 
 LEASE = timedelta(minutes=5)
-
-
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=3)) as server:
-        yield server
-
-
-@pytest.fixture
-def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
-    with clean_admin(sandbox_server.url) as admin:
-        yield admin
-
-
-@pytest.fixture
-def gallery(sandbox_server: BackgroundSandbox, admin: Admin) -> Iterator[HttpGallery]:
-    client = HttpGallery(settings_for(sandbox_server.url))
-    yield client
-    client.close()
 
 
 def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_post(

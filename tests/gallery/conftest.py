@@ -1,8 +1,6 @@
-"""The sandbox gallery on a loopback port for the whole run, emptied before each test.
+"""The gallery tests' helpers: the admin API, client settings, two provisioned agents.
 
-``sandbox`` is the running server (uvicorn on a background thread, port 0), ``admin``
-turns its controls and reads its report, ``gallery`` is Fleet's HTTP client pointed at
-it, and ``ada`` and ``bo`` are two provisioned agents.
+The sandbox itself (``sandbox``, ``admin``, ``gallery``) is in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import pytest
 from pydantic import AnyUrl, SecretStr
 
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import GallerySettings
 
@@ -78,39 +75,6 @@ def settings_for(url: str, **overrides: Any) -> GallerySettings:
     """Client settings for a sandbox at ``url``."""
     values: dict[str, Any] = {"url": AnyUrl(url), "token": SecretStr(TOKEN), "timeout_seconds": 5}
     return GallerySettings(**(values | overrides))
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[BackgroundSandbox]:
-    with BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=7)) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def session_admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox_server.url)
-    yield admin
-    admin.close()
-
-
-@pytest.fixture
-def admin(session_admin: Admin) -> Admin:
-    """The admin API of an empty sandbox with its start-up controls."""
-    session_admin.reset()
-    return session_admin
-
-
-@pytest.fixture
-def sandbox(sandbox_server: BackgroundSandbox, admin: Admin) -> BackgroundSandbox:
-    """The running sandbox, emptied for this test."""
-    return sandbox_server
-
-
-@pytest.fixture
-def gallery(sandbox: BackgroundSandbox) -> Iterator[HttpGallery]:
-    client = HttpGallery(settings_for(sandbox.url))
-    yield client
-    client.close()
 
 
 @pytest.fixture
