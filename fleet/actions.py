@@ -346,9 +346,10 @@ def _first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
     """For a like, with a young feed page at hand: a post chosen knowing nothing, not even
     who likes, for the claim to keep if it is open to the agent and not its own.
 
-    The first choice ``activities.keep_target`` would make after the claim, made before
-    it: a like then costs one statement fewer. A draw kept only when it is open is still a
-    draw among the open posts.
+    Like the first choice ``activities.keep_target`` makes after a claim, made before it
+    instead: a like then costs one statement fewer. A draw kept only when it is open (a
+    refused one is followed by a choice that knows the ledger) is still a draw among the
+    open posts.
     """
     feed = kit.feed_snapshot.fresh()
     if not key.endswith(":like") or not feed:

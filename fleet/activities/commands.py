@@ -121,7 +121,8 @@ def claim(
     One conditional update: of a delivery finishing the activity and one claiming it, the
     claim waits for the finish and then finds nothing pending. With a ``first_choice``
     the same update keeps its post as the target of a like or comment that has none yet,
-    if the post is open to the agent; the claim says when it was not kept.
+    if the post is open to the agent and not its own (``Claim.first_choice_refused``
+    says when it was not kept).
     """
     params: dict[str, Any] = {"key": key, "lease_until": now + lease, "at": now}
     if first_choice is not None:
