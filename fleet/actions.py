@@ -298,15 +298,17 @@ class FeedSnapshot:
         self._taken = -1e18
         self._lock = threading.Lock()
 
+    def _held(self) -> tuple[list[GalleryPost], float]:
+        with self._lock:
+            return self._page, time.monotonic() - self._taken
+
     def fresh(self) -> list[GalleryPost] | None:
         """The page, if it is young enough to use without reading the feed."""
-        with self._lock:
-            page, age = self._page, time.monotonic() - self._taken
+        page, age = self._held()
         return page if age < self._ttl else None
 
     def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
-        with self._lock:
-            page, age = self._page, time.monotonic() - self._taken
+        page, age = self._held()
         if age < self._ttl:
             return page
         try:
