@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -58,9 +59,17 @@ class Processes:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # A process group of its own: a kill reaches a prefork worker's children.
+                start_new_session=True,
             )
         self.running.append(process)
         return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the process and every process it started, as when its container is
+        killed; returns once the process is gone."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def stop(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is None:
@@ -68,8 +77,7 @@ class Processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                self.kill(process)
 
     def stop_all(self) -> None:
         for process in reversed(self.running):

@@ -7,7 +7,6 @@ the gallery's posts, likes and comments are exactly the succeeded activities.
 from __future__ import annotations
 
 import os
-import signal
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -286,11 +285,14 @@ def test_lost_answers_neither_duplicate_nor_lose_an_effect(
     assert_books_balance(fleet, admin, like_flaps=not keys_on)
 
 
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
 def test_a_worker_killed_mid_run_leaves_every_action_terminal_once(
-    processes: Processes, fleet: Fleet, admin: Admin
+    processes: Processes, fleet: Fleet, admin: Admin, pool: str
 ) -> None:
+    """SIGKILL to the worker and its pool's processes at once (a killed container), then
+    a new worker: prefork is how compose runs the action workers."""
     admin.faults(latencyMs=150)
-    worker = start_worker(processes, "doomed")
+    worker = start_worker(processes, "doomed", pool=pool)
     processes.start(
         "beat", "beat", "--schedule", str(processes.logs / "beat-schedule"), "--loglevel", "INFO"
     )
@@ -308,10 +310,9 @@ def test_a_worker_killed_mid_run_leaves_every_action_terminal_once(
         60,
         "some actions to succeed",
     )
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
+    processes.kill(worker)
     assert "pending" in orders.statuses().values(), "the kill interrupted the run"
-    start_worker(processes, "heir")
+    start_worker(processes, "heir", pool=pool)
     statuses = orders.wait_all_terminal(timeout=120)
     admin.faults()
     assert "pending" not in statuses.values()
