@@ -1,7 +1,9 @@
-"""The production stack's files: docker-compose.yml names real apps, queues and health checks."""
+"""The production stack's files: docker-compose.yml and the Procfile name real apps, queues,
+health checks and the pools."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +64,29 @@ def test_every_celery_command_names_the_app_and_queues_that_exist(compose: dict[
     assert routed <= set(QUEUES)
 
 
+def _procfile() -> dict[str, list[str]]:
+    """The Procfile's commands (``make run``) by process name."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {
+        name: shlex.split(command)
+        for name, command in (line.split(":", 1) for line in lines if line.strip())
+    }
+
+
 def test_action_workers_run_the_pool_that_enforces_task_time_limits(
     compose: dict[str, Any],
 ) -> None:
     # The threads pool silently ignores time limits; test_actions_live shows prefork
     # cutting an action at its soft limit.
-    for name in ("worker-content", "worker-engage"):
-        command = compose["services"][name]["command"]
-        assert command[command.index("-P") + 1] == "prefork", name
+    procfile = _procfile()
+    commands = {
+        "compose worker-content": compose["services"]["worker-content"]["command"],
+        "compose worker-engage": compose["services"]["worker-engage"]["command"],
+        "Procfile content": procfile["content"],
+        "Procfile engage": procfile["engage"],
+    }
+    for where, command in commands.items():
+        assert command[command.index("-P") + 1] == "prefork", where
 
 
 def test_workers_wait_for_the_migration_and_healthy_servers(compose: dict[str, Any]) -> None:
