@@ -14,12 +14,13 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions import ActionKit, Event, FeedSnapshot, NoBudget, Spending
+from fleet.actions import ActionKit, Event, NoBudget, Spending
 from fleet.content.budget import SpendLedger
 from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
 from fleet.errors import InputError
 from fleet.events import ActivityChannel
+from fleet.feed import FeedSnapshot
 from fleet.gallery.limited import LimitedGallery
 from fleet.gallery.port import Gallery
 from fleet.limits import CircuitBreaker, TokenBucket

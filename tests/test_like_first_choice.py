@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, FeedSnapshot, perform
+from fleet.actions import ActionKit, perform
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
+from fleet.feed import FeedSnapshot
 from fleet.gallery.client import HttpGallery
 from fleet.settings import ActionSettings
 from tests.gallery.conftest import Admin

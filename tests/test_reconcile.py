@@ -21,13 +21,14 @@ from pydantic import AnyUrl, SecretStr
 from sqlalchemy import func, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, FeedSnapshot, _choose_target, perform
+from fleet.actions import ActionKit, perform
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.failures import settle
+from fleet.feed import FeedSnapshot, choose_post
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
 from fleet.reconcile import Entry, compare_posts, reconcile, repair
@@ -420,8 +421,8 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     second = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
     assert first is not None and second is not None
     assert first.target_post_id is None and second.target_post_id is None
-    chosen = _choose_target(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
-    followed = _choose_target(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
+    chosen = choose_post(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
+    followed = choose_post(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
     assert chosen.id == newer.id
     assert followed.id == newer.id, "the second delivery follows the first choice"
     assert activity(fleet, key).target_post_id == newer.id
