@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
 from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
+from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
@@ -204,7 +206,8 @@ def assert_books_balance(fleet: Fleet, admin: Admin, *, like_flaps: bool = False
     """Gallery effects equal succeeded activities; no duplicate post or comment.
 
     Without idempotency keys a like retried after a lost answer toggles the post off and
-    on again (``like_flaps``): allowed, as long as it ends liked, once.
+    on again (``like_flaps``): allowed, as long as it ends liked, once. (A like that went
+    dead with its answers lost may have left its like, or not: replayed, it is liked.)
     """
     succeeded, effects, report = books(fleet, admin)
     for kind in ("post", "like", "comment"):
@@ -282,6 +285,14 @@ def test_lost_answers_neither_duplicate_nor_lose_an_effect(
     admin.faults()
     assert "pending" not in statuses.values()
     assert Counter(statuses.values())["succeeded"] >= len(statuses) * 0.8
+    # An action whose answers were lost until its retries ran out is dead, its effect
+    # perhaps on the gallery (a like's toggle answers are the only way to read it). The
+    # repair, once the fault is gone, is the replay: it finds or makes the effect, once.
+    letters = [str(letter.id) for letter in activities.list_dead_letters(fleet.sessions)]
+    if letters:
+        result = CliRunner().invoke(cli, ["dlq", "replay", *letters], obj=fleet)
+        assert result.exit_code == 0, result.output
+    assert "dead" not in orders.wait_all_terminal().values()
     assert_books_balance(fleet, admin, like_flaps=not keys_on)
 
 
@@ -420,10 +431,6 @@ def test_an_agent_budget_answer_defers_the_agent_in_every_action(
 def test_a_dead_letter_replayed_after_the_fault_is_removed_succeeds_once(
     processes: Processes, fleet: Fleet, admin: Admin, tmp_path: Path
 ) -> None:
-    from click.testing import CliRunner
-
-    from fleet.cli import cli
-
     start_worker(processes)
     (author, _), (fan, _) = crew(fleet, 2)
     orders = Orders(fleet)
