@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,16 +24,34 @@ class ActivityChannel:
         self._client.publish(self.name, json.dumps(event, default=str))
 
     def follow(self, *, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events as they come; stops after ``timeout`` seconds without one, if given."""
+        """Events as they come; stops after ``timeout`` seconds without one, if given.
+
+        A message on the channel that is not an event (not a JSON object) is passed over.
+        """
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         pubsub.subscribe(self.name)
+        quiet_until = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
-                message = pubsub.get_message(timeout=timeout if timeout is not None else 1.0)
+                wait = 1.0 if quiet_until is None else max(0.0, quiet_until - time.monotonic())
+                # None also when the message read was the subscription's confirmation.
+                message = pubsub.get_message(timeout=wait)
                 if message is None:
-                    if timeout is not None:
+                    if quiet_until is not None and time.monotonic() >= quiet_until:
                         return
                     continue
-                yield json.loads(message["data"])
+                if timeout is not None:
+                    quiet_until = time.monotonic() + timeout
+                event = _event(message["data"])
+                if event is not None:
+                    yield event
         finally:
             pubsub.close()
+
+
+def _event(data: bytes | str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None

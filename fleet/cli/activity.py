@@ -10,7 +10,7 @@ from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents import get_agent
 from fleet.cli.context import fleet_of, send_action
-from fleet.cli.output import json_option, print_json, print_table, when
+from fleet.cli.output import json_option, print_json, print_json_line, print_table, when
 from fleet.errors import InputError
 
 
@@ -100,13 +100,13 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
     try:
         for event in fleet.activity_channel.follow(timeout=timeout):
             if as_json:
-                print_json(event)
-            else:
-                detail = event.get("detail") or {}
-                extra = detail.get("reason") or detail.get("post_id") or detail.get("thought") or ""
-                click.echo(
-                    f"{event['at'][11:19]}  {event['handle']:<32} {event['action']:<8} {event['status']:<10} {extra}"
-                )
+                print_json_line(event)
+                continue
+            detail = event.get("detail") or {}
+            extra = detail.get("reason") or detail.get("post_id") or detail.get("thought") or ""
+            at, handle = str(event.get("at", ""))[11:19], event.get("handle", "?")
+            action, status = event.get("action", "?"), event.get("status", "?")
+            click.echo(f"{at}  {handle:<32} {action:<8} {status:<10} {extra}")
     except KeyboardInterrupt:
         pass
 

@@ -26,6 +26,11 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=_default))
 
 
+def print_json_line(data: Any) -> None:
+    """One JSON document on one line: a stream's item (``jq -c``, ``grep`` read them)."""
+    click.echo(json.dumps(data, default=_default))
+
+
 def print_table(
     title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> None:

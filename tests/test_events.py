@@ -1,0 +1,133 @@
+"""The live activity feed on the real Redis: published events reach a follower, in order,
+and ``fleet activity tail --timeout`` waits that long for quiet before it stops."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.cli import cli
+from fleet.events import ActivityChannel
+from fleet.settings import Settings
+from tests.conftest import REDIS_URL
+
+
+def _event(n: int) -> dict[str, object]:
+    return {
+        "activity_id": n,
+        "agent_id": 1,
+        "handle": "social_viralhook_cp9dec",
+        "persona": "social_media_marketer",
+        "action": "like",
+        "status": "succeeded",
+        "key": f"1:{n}:like",
+        "detail": {"post_id": str(n)},
+        "at": f"2026-11-21T18:20:{n:02d}+00:00",
+    }
+
+
+def _once_followed(
+    client: redis.Redis, channel: str, publish: Callable[[], None]
+) -> threading.Thread:
+    """A thread that calls ``publish`` once someone follows ``channel``."""
+
+    def run() -> None:
+        deadline = time.monotonic() + 10
+        while not client.pubsub_numsub(channel)[0][1]:
+            if time.monotonic() > deadline:
+                return  # the follower never came: what it saw tells
+            time.sleep(0.01)
+        publish()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_follower_gets_the_events_published_after_it_came_in_order(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    channel = ActivityChannel(real_redis, f"{redis_keys}:")
+    assert channel.name == f"{redis_keys}:fleet:activity"
+
+    def publish() -> None:
+        channel.publish(_event(1))
+        real_redis.publish(channel.name, "not an event")  # passed over
+        real_redis.publish(channel.name, "[1, 2]")  # JSON, but not an event
+        channel.publish(_event(2))
+
+    publisher = _once_followed(real_redis, channel.name, publish)
+    events = []
+    for event in channel.follow(timeout=5):
+        events.append(event)
+        if len(events) == 2:
+            break
+    publisher.join()
+    assert [e["activity_id"] for e in events] == [1, 2]
+
+
+def test_a_follower_with_a_timeout_waits_that_long_for_the_first_event(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    """The subscription's confirmation is not quiet: an event a moment later still comes."""
+    channel = ActivityChannel(real_redis, f"{redis_keys}:")
+
+    def publish_later() -> None:
+        time.sleep(0.5)
+        channel.publish(_event(3))
+
+    publisher = _once_followed(real_redis, channel.name, publish_later)
+    events = list(channel.follow(timeout=3))
+    publisher.join()
+    assert [e["activity_id"] for e in events] == [3]
+
+
+@pytest.fixture
+def fleet_on_redis(pg_engine: Engine, redis_keys: str) -> Iterator[Fleet]:
+    settings = Settings(
+        database_url=pg_engine.url.render_as_string(hide_password=False),
+        redis_url=REDIS_URL,
+        broker_key_prefix=f"{redis_keys}:",
+        seed=7,
+    )
+    instance = bootstrap(settings, pg_engine)
+    yield instance
+    instance.close()
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+def test_activity_tail_prints_the_events_as_they_come(
+    fleet_on_redis: Fleet, real_redis: redis.Redis, as_json: bool
+) -> None:
+    channel = fleet_on_redis.activity_channel
+
+    def publish() -> None:
+        time.sleep(0.3)
+        channel.publish(_event(4))
+        channel.publish(_event(5))
+
+    publisher = _once_followed(real_redis, channel.name, publish)
+    args = ["activity", "tail", "--timeout", "2", *(["--json"] if as_json else [])]
+    result = CliRunner().invoke(cli, args, obj=fleet_on_redis)
+    publisher.join()
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    if as_json:
+        assert [json.loads(line)["key"] for line in lines] == ["1:4:like", "1:5:like"]
+    else:
+        assert len(lines) == 2, result.output
+        assert lines[0].split()[:5] == [
+            "18:20:04",
+            "social_viralhook_cp9dec",
+            "like",
+            "succeeded",
+            "4",
+        ]
