@@ -115,6 +115,22 @@ def fleet(engine: Engine) -> Iterator[Fleet]:
     yield instance
 
 
+@pytest.fixture
+def fleet_on_redis(pg_engine: Engine, redis_keys: str) -> Iterator[Fleet]:
+    """A Fleet on Postgres whose broker, limits and activity feed are the real Redis,
+    under the test's key prefix."""
+    settings = Settings(
+        database_url=pg_engine.url.render_as_string(hide_password=False),
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
+        broker_key_prefix=f"{redis_keys}:",
+        seed=7,
+    )
+    instance = bootstrap(settings, pg_engine)
+    yield instance
+    instance.close()
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see none of the developer's FLEET_* variables or API keys."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from fleet import activities
+from fleet.activities import ActivityFilter
 from fleet.bootstrap import Fleet
 from fleet.cli import cli
 from fleet.personas import BUNDLED_DIR
@@ -275,3 +278,70 @@ def test_forcing_a_tick_records_a_decision(fleet: Fleet) -> None:
     paused = run(fleet, "agents", "tick", "2")
     assert paused.exit_code == 2
     assert "is paused, not active" in error_line(paused)
+
+
+def _dead_letters(fleet: Fleet, count: int) -> list[int]:
+    """Dead likes of one agent, each with its letter."""
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    lease = timedelta(minutes=5)
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "1", "--start")
+    letters = []
+    for i in range(count):
+        key = f"1:{int(now.timestamp()) + i}:like"
+        activity_id = activities.create_activity(
+            fleet.sessions, 1, "like", now, key, now=now, lease=lease
+        )
+        letter = activities.bury(
+            fleet.sessions,
+            activity_id,
+            task="fleet.like",
+            arguments={"key": key},
+            error_type="PermanentError",
+            error="422",
+            now=now,
+        )
+        assert letter is not None
+        letters.append(letter)
+    return letters
+
+
+def _replayed(fleet: Fleet) -> list[bool]:
+    letters = activities.list_dead_letters(fleet.sessions, include_replayed=True)
+    return [letter.replayed_at is not None for letter in sorted(letters, key=lambda x: x.id)]
+
+
+def test_dlq_replay_and_purge_of_an_unknown_id_change_nothing(fleet_on_redis: Fleet) -> None:
+    fleet = fleet_on_redis
+    first, second = _dead_letters(fleet, 2)
+    for command in (["replay"], ["purge", "--yes"]):
+        result = run(fleet, "dlq", *command, str(first), "999")
+        assert result.exit_code == 2
+        assert "no dead letter 999" in error_line(result)
+    assert _replayed(fleet) == [False, False], "nothing replayed, nothing purged"
+    replayed = run(fleet, "dlq", "replay", str(first))
+    assert replayed.exit_code == 0, replayed.output
+    again = run(fleet, "dlq", "replay", str(second), str(first))
+    assert again.exit_code == 2
+    assert f"dead letter {first} was already replayed" in error_line(again)
+    assert _replayed(fleet) == [True, False], "the second was not replayed either"
+    purged = run(fleet, "dlq", "purge", "--yes", str(first), str(second))
+    assert purged.exit_code == 0 and "purged 2 dead letter(s)" in purged.stdout
+    assert _replayed(fleet) == []
+
+
+def test_replay_and_act_refuse_before_writing_when_no_worker_can_see_the_broker(
+    fleet: Fleet,
+) -> None:
+    """The embedded default's in-memory broker reaches no worker: nothing is replayed
+    and no activity is recorded to wait for a message that never comes."""
+    (letter,) = _dead_letters(fleet, 1)
+    replay = run(fleet, "dlq", "replay", str(letter))
+    assert replay.exit_code == 2
+    assert "FLEET_BROKER_URL is memory://" in error_line(replay)
+    assert _replayed(fleet) == [False]
+    act = run(fleet, "agents", "act", "1", "browse")
+    assert act.exit_code == 2
+    assert "--here" in error_line(act)
+    assert [a.action for a in activities.list_activities(fleet.sessions, ActivityFilter())] == [
+        "like"
+    ]

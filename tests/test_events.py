@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import redis
 from click.testing import CliRunner
-from sqlalchemy import Engine
 
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.bootstrap import Fleet
 from fleet.cli import cli
 from fleet.events import ActivityChannel
-from fleet.settings import Settings
-from tests.conftest import REDIS_URL
 
 
 def _event(n: int) -> dict[str, object]:
@@ -88,19 +85,6 @@ def test_a_follower_with_a_timeout_waits_that_long_for_the_first_event(
     events = list(channel.follow(timeout=3))
     publisher.join()
     assert [e["activity_id"] for e in events] == [3]
-
-
-@pytest.fixture
-def fleet_on_redis(pg_engine: Engine, redis_keys: str) -> Iterator[Fleet]:
-    settings = Settings(
-        database_url=pg_engine.url.render_as_string(hide_password=False),
-        redis_url=REDIS_URL,
-        broker_key_prefix=f"{redis_keys}:",
-        seed=7,
-    )
-    instance = bootstrap(settings, pg_engine)
-    yield instance
-    instance.close()
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])

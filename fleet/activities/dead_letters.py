@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, insert, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -113,13 +113,21 @@ def replay(
 def purge(
     sessions: sessionmaker[Session], ids: Sequence[int] | None, *, before: datetime | None = None
 ) -> int:
-    """Delete dead letters (their activities stay dead); returns how many went."""
+    """Delete dead letters (their activities stay dead); returns how many went.
+
+    Named ``ids`` that are not dead letters are an InputError, and then none goes.
+    """
     statement = delete(DeadLetter)
     if ids is not None:
         statement = statement.where(DeadLetter.id.in_(list(ids)))
     if before is not None:
         statement = statement.where(DeadLetter.created_at < before)
     with sessions.begin() as session:
+        if ids is not None:
+            found = set(session.scalars(select(DeadLetter.id).where(DeadLetter.id.in_(list(ids)))))
+            missing = sorted(set(ids) - found)
+            if missing:
+                raise InputError(f"no dead letter {', '.join(map(str, missing))}: none purged")
         return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
 
 

@@ -9,7 +9,7 @@ import click
 from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents import get_agent
-from fleet.cli.context import fleet_of, send_action
+from fleet.cli.context import action_sender, fleet_of
 from fleet.cli.output import json_option, print_json, print_json_line, print_table, when
 from fleet.errors import InputError
 
@@ -167,12 +167,21 @@ def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
 def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
     """Send dead letters' actions again, with the same idempotency key."""
     fleet = fleet_of(ctx)
+    send = action_sender(fleet)
     lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    # Every id is checked before any is replayed: a typo replays nothing.
+    for letter_id in letter_ids:
+        try:
+            letter = activities.get_dead_letter(fleet.sessions, letter_id)
+        except InputError as error:
+            raise InputError(f"{error}: none replayed") from error
+        if letter.replayed_at is not None:
+            raise InputError(f"dead letter {letter_id} was already replayed: none replayed")
     for letter_id in letter_ids:
         task, arguments = activities.replay(
             fleet.sessions, letter_id, now=datetime.now(UTC), lease=lease
         )
-        send_action(fleet, task, arguments["key"])
+        send(task, arguments["key"])
         click.echo(f"replayed dead letter {letter_id}: {task} {arguments['key']}")
 
 

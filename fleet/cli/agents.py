@@ -364,12 +364,13 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
     from fleet import activities
     from fleet.actions import perform
     from fleet.agents.heartbeat import idempotency_key
-    from fleet.cli.context import send_action
+    from fleet.cli.context import action_sender
 
     fleet = fleet_of(ctx)
     agent = ctx_agents.get_agent(fleet.sessions, ref)
     if agent.status != "active":
         raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
+    send = None if here else action_sender(fleet, instead=", or use --here to act in this process")
     now = utcnow()
     due = int(now.timestamp())
     key = idempotency_key(agent.id, due, action)
@@ -383,7 +384,7 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
         now=now,
         lease=lease,
     )
-    if here:
+    if send is None:
         outcome = perform(fleet.action_kit, key)
         result = {
             "activity_id": activity_id,
@@ -392,7 +393,7 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
             "detail": outcome.detail,
         }
     else:
-        send_action(fleet, f"fleet.{action}", key)
+        send(f"fleet.{action}", key)
         result = {"activity_id": activity_id, "key": key, "status": "sent"}
     if as_json:
         print_json(result)

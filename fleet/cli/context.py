@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from sqlalchemy.engine import make_url
 
@@ -36,16 +38,24 @@ def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
     return fleet
 
 
-def send_action(fleet: Fleet, task: str, key: str) -> None:
-    """Send an action task to its queue through the configured broker."""
+def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], None]:
+    """A function sending an action task (name, key) to its queue through the broker.
+
+    Asked for before anything is written: an in-memory broker, which no worker would
+    see, is an InputError now (``instead`` says what the command offers instead).
+    """
     from workers.app import create_app
     from workers.tasks import ACTION_QUEUES
 
     if fleet.settings.broker_url.startswith("memory"):
         raise InputError(
             "FLEET_BROKER_URL is memory://: no worker would see this task; "
-            "point it at the fleet's Redis, or use --here to run the action in this process"
+            f"point it at the fleet's Redis{instead}"
         )
     app = create_app(fleet.settings)
-    action = task.removeprefix("fleet.")
-    app.send_task(task, args=(key,), queue=ACTION_QUEUES.get(action, "ticks"))
+
+    def send(task: str, key: str) -> None:
+        action = task.removeprefix("fleet.")
+        app.send_task(task, args=(key,), queue=ACTION_QUEUES.get(action, "ticks"))
+
+    return send
