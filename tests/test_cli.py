@@ -345,3 +345,24 @@ def test_replay_and_act_refuse_before_writing_when_no_worker_can_see_the_broker(
     assert [a.action for a in activities.list_activities(fleet.sessions, ActivityFilter())] == [
         "like"
     ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["activity", "list", "--since", "-5m"],
+        ["activity", "stats", "--since", "0h"],
+        ["activity", "stats", "--since", "nanm"],
+        ["activity", "list", "--since", "yesterday"],
+        ["status", "--max-lag", "-1", "--no-workers"],
+        ["status", "--max-error-rate", "2", "--no-workers"],
+        ["status", "--max-dead-letters", "-3", "--no-workers"],
+    ],
+)
+def test_windows_and_thresholds_that_mean_nothing_are_refused(
+    fleet: Fleet, args: list[str]
+) -> None:
+    result = run(fleet, *args)
+    assert result.exit_code == 2
+    named = f"window {args[-1]!r}" if args[0] == "activity" else f"'{args[1]}'"
+    assert named in error_line(result)

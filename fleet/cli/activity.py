@@ -15,12 +15,16 @@ from fleet.errors import InputError
 
 
 def _window(value: str) -> timedelta:
+    """``30s``, ``5m``, ``2h``, ``1d``: a positive span of time."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     try:
-        return timedelta(seconds=float(value[:-1]) * units[value[-1]])
+        seconds = float(value[:-1]) * units[value[-1]]
+        if not 0 < seconds < 1e9:  # also refuses nan and inf
+            raise ValueError(value)
+        return timedelta(seconds=seconds)
     except (KeyError, ValueError, IndexError):
         raise InputError(
-            f"window {value!r}: expected a number and a unit, e.g. 30s, 5m, 2h, 1d"
+            f"window {value!r}: expected a positive number and a unit, e.g. 30s, 5m, 2h, 1d"
         ) from None
 
 

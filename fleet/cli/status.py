@@ -13,18 +13,22 @@ from fleet.status import Thresholds, check, gather, live_workers
 @json_option
 @click.option("--check", "checking", is_flag=True, help="Exit 1 when a threshold is broken.")
 @click.option(
-    "--max-lag", type=float, default=30.0, show_default=True, help="Seconds of dispatch lag."
+    "--max-lag",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds of dispatch lag.",
 )
 @click.option(
     "--max-dead-letters",
-    type=int,
+    type=click.IntRange(min=0),
     default=10,
     show_default=True,
     help="New dead letters in 5 minutes.",
 )
 @click.option(
     "--max-error-rate",
-    type=float,
+    type=click.FloatRange(0, 1),
     default=0.2,
     show_default=True,
     help="Dead share of actions in 5 minutes.",
