@@ -115,7 +115,7 @@ def _distribution(fleet: Fleet, count: int) -> Counter[str]:
 def _settings(database: Path, gallery_url: str, seed: int) -> Settings:
     return Settings(
         database_url=f"sqlite:///{database}",
-        broker_url="memory://",
+        broker_url="memory://localhost/",  # a host: kombu warns without one
         redis_url=None,
         seed=seed,
         gallery=GallerySettings(
