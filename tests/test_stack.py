@@ -59,7 +59,8 @@ def test_every_celery_command_names_the_app_and_queues_that_exist(compose: dict[
             queues = command[command.index("-Q") + 1].split(",")
             assert set(queues) <= set(QUEUES)
             served.update(queues)
-    assert served == {"ticks", "content", "engage"}
+    # Every queue has a consumer: an unconsumed dead_letter queue would only grow.
+    assert served == set(QUEUES)
     routed = {route["queue"] for route in app.conf.task_routes.values()}
     assert routed <= set(QUEUES)
 
@@ -71,6 +72,14 @@ def _procfile() -> dict[str, list[str]]:
         name: shlex.split(command)
         for name, command in (line.split(":", 1) for line in lines if line.strip())
     }
+
+
+def test_the_procfile_runs_a_worker_for_every_queue() -> None:
+    served: set[str] = set()
+    for command in _procfile().values():
+        if command[:4] == ["celery", "-A", "workers", "worker"]:
+            served.update(command[command.index("-Q") + 1].split(","))
+    assert served == set(QUEUES)
 
 
 def test_action_workers_run_the_pool_that_enforces_task_time_limits(
