@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fleet.settings import Settings
 from workers.app import QUEUES, app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +97,16 @@ def test_action_workers_run_the_pool_that_enforces_task_time_limits(
     }
     for where, command in commands.items():
         assert command[command.index("-P") + 1] == "prefork", where
+
+
+def test_a_stopped_worker_has_the_time_to_finish_its_running_actions(
+    compose: dict[str, Any],
+) -> None:
+    hard_limit = Settings().tasks.time_limit_seconds
+    for name, service in compose["services"].items():
+        if name.startswith("worker-"):
+            grace = service["stop_grace_period"]
+            assert grace.endswith("s") and float(grace[:-1]) > hard_limit, name
 
 
 def test_workers_wait_for_the_migration_and_healthy_servers(compose: dict[str, Any]) -> None:
