@@ -1,0 +1,117 @@
+"""``fleet status``: what it reads, and ``--check``'s exit code that pages someone."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import update
+
+from fleet import activities, agents
+from fleet.agents import Selection
+from fleet.bootstrap import Fleet, bootstrap
+from fleet.cli import cli
+from fleet.db.models import Agent
+from fleet.status import Report, Thresholds, check, gather
+from workers.app import create_app
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def _report(**changes: object) -> Report:
+    healthy: dict[str, object] = {
+        "at": NOW,
+        "agents": {"ux_ui_designer": {"active": 3}},
+        "due_agents": 0,
+        "dispatch_lag_seconds": 0.0,
+        "actions": {"like": {"succeeded": 8, "dead": 1}},
+        "dead_letters": {"total": 1, "new": 1},
+        "hold": None,
+        "workers": ["engage@host"],
+    }
+    return Report(**(healthy | changes))  # type: ignore[arg-type]
+
+
+def test_a_healthy_fleet_breaks_no_threshold() -> None:
+    assert check(_report(), Thresholds()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "sentence"),
+    [
+        ({"dispatch_lag_seconds": 31.0}, "dispatch lag 31.0s is above 30s"),
+        ({"dead_letters": {"total": 11, "new": 11}}, "11 new dead letters, above 10"),
+        ({"actions": {"like": {"succeeded": 3, "dead": 1}}}, "error rate 25% is above 20%"),
+        ({"workers": []}, "no worker answers"),
+        ({"problems": ["redis unreachable: ConnectionError"]}, "redis unreachable"),
+    ],
+)
+def test_each_broken_threshold_is_one_sentence(changes: dict[str, object], sentence: str) -> None:
+    broken = check(_report(**changes), Thresholds())
+    assert len(broken) == 1 and broken[0].startswith(sentence)
+
+
+def _status(fleet: Fleet, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["status", *args], obj=fleet)
+
+
+def _overdue(fleet: Fleet, seconds: float) -> None:
+    """Three active agents whose ticks were due ``seconds`` ago."""
+    now = datetime.now(UTC)
+    agents.create_agents(
+        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=3, fleet_seed=7, now=now
+    )
+    agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(next_tick_at=now - timedelta(seconds=seconds)))
+
+
+def test_status_check_exits_1_and_says_why_when_the_dispatcher_lags(fleet: Fleet) -> None:
+    _overdue(fleet, 120)
+    lagging = _status(fleet, "--check", "--no-workers")
+    assert lagging.exit_code == 1, lagging.output
+    assert "BROKEN: dispatch lag" in lagging.stderr
+    assert _status(fleet, "--check", "--no-workers", "--max-lag", "600").exit_code == 0
+    shown = json.loads(_status(fleet, "--json", "--no-workers").stdout)
+    assert shown["due_agents"] == 3 and shown["dispatch_lag_seconds"] >= 120
+    assert shown["broken"][0].startswith("dispatch lag")
+
+
+def test_status_reads_queue_depths_and_breakers_and_pages_when_no_worker_answers(
+    fleet_on_redis: Fleet,
+) -> None:
+    app = create_app(fleet_on_redis.settings)
+    for _ in range(2):
+        app.send_task("fleet.noop", queue="engage")
+    report = gather(fleet_on_redis)
+    assert report.queues == {"ticks": 0, "content": 0, "engage": 2, "dead_letter": 0}
+    assert set(report.breakers) == {"gallery", "llm"}
+    assert not report.breakers["gallery"]["open"]
+    # Nothing consumes this test's key prefix: no worker answers the ping.
+    alone = _status(fleet_on_redis, "--check")
+    assert alone.exit_code == 1
+    assert "workers: none answering" in alone.stdout
+    assert "BROKEN: no worker answers" in alone.stderr
+
+
+def test_status_check_pages_when_redis_is_unreachable(fleet: Fleet) -> None:
+    settings = fleet.settings.model_copy(
+        update={"broker_url": "redis://127.0.0.1:1/0", "redis_url": "redis://127.0.0.1:1/0"}
+    )
+    cut_off = bootstrap(settings, fleet.engine)
+    result = _status(cut_off, "--check", "--no-workers")
+    assert result.exit_code == 1
+    assert "BROKEN: redis unreachable: ConnectionError" in result.stderr
+
+
+def test_a_fleet_hold_is_shown(fleet: Fleet) -> None:
+    now = datetime.now(UTC)
+    activities.hold_fleet(
+        fleet.sessions, "budget", "FLEET_DAILY_BUDGET_EXCEEDED", now + timedelta(hours=1), now=now
+    )
+    shown = _status(fleet, "--no-workers")
+    assert shown.exit_code == 0
+    assert "fleet hold: budget until" in shown.stdout
+    assert "FLEET_DAILY_BUDGET_EXCEEDED" in shown.stdout
