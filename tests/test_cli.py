@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import Engine
 
 from fleet import activities
 from fleet.activities import ActivityFilter
-from fleet.bootstrap import Fleet
+from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.personas import BUNDLED_DIR
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.settings import Settings
+from tests.gallery.conftest import TOKEN
 
 
 def run(fleet: Fleet | None, *args: str, input: str | None = None) -> Result:
@@ -366,3 +370,40 @@ def test_windows_and_thresholds_that_mean_nothing_are_refused(
     assert result.exit_code == 2
     named = f"window {args[-1]!r}" if args[0] == "activity" else f"'{args[1]}'"
     assert named in error_line(result)
+
+
+def test_agents_act_here_carries_out_the_action_on_the_gallery(
+    pg_engine: Engine, sandbox: BackgroundSandbox
+) -> None:
+    settings = Settings(
+        database_url=pg_engine.url.render_as_string(hide_password=False),
+        gallery={"url": sandbox.url, "token": TOKEN},  # type: ignore[arg-type]
+        seed=7,
+    )
+    fleet = bootstrap(settings, pg_engine)
+    try:
+        run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
+        posted = json.loads(run(fleet, "agents", "act", "1", "post", "--here", "--json").stdout)
+        assert posted["status"] == "succeeded" and posted["key"].endswith(":post")
+        liked = json.loads(run(fleet, "agents", "act", "2", "like", "--here", "--json").stdout)
+        assert (liked["status"], liked["detail"]["post_id"]) == (
+            "succeeded",
+            posted["detail"]["post_id"],
+        )
+        own = run(fleet, "agents", "act", "1", "like", "--here")
+        assert own.exit_code == 0 and "skipped" in own.stdout, "its own post is not open to it"
+    finally:
+        fleet.close()
+
+
+def test_agents_act_sends_the_action_to_its_queue(fleet_on_redis: Fleet) -> None:
+    run(fleet_on_redis, "agents", "create", "--persona", "ux_ui_designer", "--count", "1")
+    run(fleet_on_redis, "agents", "start", "1", "--no-provision")
+    sent = json.loads(run(fleet_on_redis, "agents", "act", "1", "browse", "--json").stdout)
+    assert sent["status"] == "sent"
+    prefix = fleet_on_redis.settings.broker_key_prefix
+    (message,) = fleet_on_redis.redis.lrange(f"{prefix}engage", 0, -1)
+    headers = json.loads(message)["headers"]
+    assert (headers["task"], headers["argsrepr"]) == ("fleet.browse", repr((sent["key"],)))
+    (row,) = activities.list_activities(fleet_on_redis.sessions, ActivityFilter())
+    assert (row.idempotency_key, row.status) == (sent["key"], "pending")
