@@ -407,3 +407,38 @@ def test_agents_act_sends_the_action_to_its_queue(fleet_on_redis: Fleet) -> None
     assert (headers["task"], headers["argsrepr"]) == ("fleet.browse", repr((sent["key"],)))
     (row,) = activities.list_activities(fleet_on_redis.sessions, ActivityFilter())
     assert (row.idempotency_key, row.status) == (sent["key"], "pending")
+
+
+def test_activity_stats_counts_by_persona_action_and_status_within_the_window(
+    fleet: Fleet,
+) -> None:
+    now = datetime.now(UTC)
+    lease = timedelta(minutes=5)
+    for persona in ("ux_ui_designer", "indie_game_dev"):
+        run(fleet, "agents", "create", "--persona", persona, "--count", "1", "--start")
+
+    def decided(agent_id: int, action: str, ago: timedelta, status: str) -> None:
+        at = now - ago
+        key = f"{agent_id}:{int(at.timestamp())}:{action}"
+        activity_id = activities.create_activity(
+            fleet.sessions, agent_id, action, at, key, now=at, lease=lease
+        )
+        if status != "pending":
+            assert activities.finish(fleet.sessions, activity_id, status, now=at)
+
+    decided(1, "like", timedelta(minutes=1), "succeeded")
+    decided(1, "like", timedelta(minutes=2), "succeeded")
+    decided(1, "like", timedelta(minutes=3), "skipped")
+    decided(2, "browse", timedelta(minutes=4), "pending")
+    decided(2, "post", timedelta(hours=2), "succeeded")  # outside the window
+    result = run(fleet, "activity", "stats", "--since", "1h", "--json")
+    assert result.exit_code == 0, result.output
+    assert [
+        (r["persona"], r["action"], r["status"], r["count"]) for r in json.loads(result.stdout)
+    ] == [
+        ("indie_game_dev", "browse", "pending", 1),
+        ("ux_ui_designer", "like", "skipped", 1),
+        ("ux_ui_designer", "like", "succeeded", 2),
+    ]
+    table = run(fleet, "activity", "stats", "--since", "3h").stdout
+    assert "activities in the last 3h" in table and "post" in table
