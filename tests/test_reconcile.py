@@ -35,6 +35,7 @@ from fleet.reconcile import Entry, compare_posts, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings, Settings
+from tests.conftest import REDIS_URL
 from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
 
 LEASE = timedelta(seconds=60)
@@ -426,3 +427,30 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     assert chosen.id == newer.id
     assert followed.id == newer.id, "the second delivery follows the first choice"
     assert activity(fleet, key).target_post_id == newer.id
+
+
+def test_fleet_reconcile_fix_re_sends_a_stale_action_and_refuses_a_broker_no_worker_sees(
+    fleet: Fleet, admin: Admin, acts: Acts, crew: list[int], redis_keys: str
+) -> None:
+    stuck = acts.decide(crew[0], "like", lease=timedelta(seconds=-1))
+    expired = activity(fleet, stuck).lease_expires_at
+    refused = CliRunner().invoke(cli, ["reconcile", "--fix"], obj=fleet)
+    assert refused.exit_code == 2
+    assert "memory://" in refused.output
+    assert activity(fleet, stuck).lease_expires_at == expired, "nothing was re-leased"
+
+    on_redis = bootstrap(
+        fleet.settings.model_copy(
+            update={
+                "broker_url": REDIS_URL,
+                "redis_url": REDIS_URL,
+                "broker_key_prefix": f"{redis_keys}:",
+            }
+        ),
+        fleet.engine,
+    )
+    fixed = CliRunner().invoke(cli, ["reconcile", "--fix", "--json"], obj=on_redis)
+    assert fixed.exit_code == 0, fixed.output
+    assert [f["key"] for f in json.loads(fixed.output)["fixed"]] == [stuck]
+    (message,) = on_redis.redis.lrange(f"{redis_keys}:engage", 0, -1)
+    assert json.loads(message)["headers"]["task"] == "fleet.like"

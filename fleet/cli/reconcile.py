@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import click
-from celery import Celery
 
-from fleet.bootstrap import Fleet
 from fleet.cli.activity import _window
-from fleet.cli.context import fleet_of
+from fleet.cli.context import action_sender, fleet_of
 from fleet.cli.output import json_option, print_json, print_table
-from fleet.errors import InputError
 from fleet.gallery.client import HttpGallery
 from fleet.reconcile import reconcile as compare
 from fleet.reconcile import repair
@@ -38,12 +34,17 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
     finally:
         gallery.close()
     if fix and found.findings:
+        # Stale actions are re-sent: a broker no worker sees is refused before any repair.
+        send = _nothing_to_send
+        if any(finding.kind == "stale" for finding in found.findings):
+            sender = action_sender(fleet)
+            send = lambda action, key: sender(f"fleet.{action}", key)  # noqa: E731
         repair(
             fleet.sessions,
             found,
             now=datetime.now(UTC),
             lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
-            send=_sender(fleet),
+            send=send,
         )
     if as_json:
         print_json(found.to_json())
@@ -73,18 +74,5 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
     return 1 if found.remaining else 0
 
 
-def _sender(fleet: Fleet) -> Callable[[str, str], None]:
-    """Send re-leased actions through the fleet's broker (connected on the first send)."""
-    apps: list[Celery] = []
-
-    def send(action: str, key: str) -> None:
-        from workers.app import create_app
-        from workers.tasks import ACTION_QUEUES
-
-        if fleet.settings.broker_url.startswith("memory"):
-            raise InputError("FLEET_BROKER_URL is memory://: no worker would see a re-sent action")
-        if not apps:
-            apps.append(create_app(fleet.settings))
-        apps[0].send_task(f"fleet.{action}", args=(key,), queue=ACTION_QUEUES[action])
-
-    return send
+def _nothing_to_send(action: str, key: str) -> None:
+    raise AssertionError(f"repair sent {action} {key} with no stale finding")
