@@ -442,3 +442,28 @@ def test_activity_stats_counts_by_persona_action_and_status_within_the_window(
     ]
     table = run(fleet, "activity", "stats", "--since", "3h").stdout
     assert "activities in the last 3h" in table and "post" in table
+
+
+def test_a_server_out_of_reach_is_one_line_that_names_it_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    nowhere = "127.0.0.1:1"  # nothing listens on port 1
+    no_database = bootstrap(Settings(database_url=f"postgresql+psycopg://postgres@{nowhere}/x"))
+    result = run(no_database, "agents", "list")
+    assert result.exit_code == 1
+    assert error_line(result).startswith("fleet: database error: connection failed")
+
+    embedded = f"sqlite:///{tmp_path / 'fleet.db'}"
+    no_redis = bootstrap(
+        Settings(database_url=embedded, redis_url=f"redis://{nowhere}/0", broker_url="memory://")
+    )
+    result = run(no_redis, "activity", "tail", "--timeout", "1")
+    assert result.exit_code == 1
+    assert error_line(result).startswith("fleet: Redis error:")
+
+    no_broker = bootstrap(Settings(database_url=embedded, broker_url=f"redis://{nowhere}/0"))
+    run(no_broker, "agents", "create", "--persona", "ux_ui_designer", "--count", "1")
+    run(no_broker, "agents", "start", "1", "--no-provision")
+    result = run(no_broker, "agents", "act", "1", "browse")
+    assert result.exit_code == 1
+    assert error_line(result).startswith("fleet: broker error:")

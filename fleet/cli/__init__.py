@@ -37,9 +37,43 @@ class FleetGroup(click.Group):
         except FleetError as exc:
             click.echo(f"fleet: {exc}", err=True)
             sys.exit(1)
+        except _unreachable() as exc:
+            # A server that is down or refuses: one line that names it, not a traceback.
+            click.echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
+            sys.exit(1)
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _unreachable() -> tuple[type[BaseException], ...]:
+    """The errors of a database, Redis or broker out of reach (imported only when needed)."""
+    import kombu.exceptions
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    return (
+        sqlalchemy.exc.OperationalError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        kombu.exceptions.OperationalError,
+    )
+
+
+def _server_of(exc: BaseException) -> str:
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        return "database error"
+    if module.startswith("redis"):
+        return "Redis error"
+    return "broker error"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own words, without SQLAlchemy's wrapping and background link."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @click.group(cls=FleetGroup, context_settings={"help_option_names": ["-h", "--help"]})
