@@ -467,3 +467,6 @@ def test_a_server_out_of_reach_is_one_line_that_names_it_not_a_traceback(
     result = run(no_broker, "agents", "act", "1", "browse")
     assert result.exit_code == 1
     assert error_line(result).startswith("fleet: broker error:")
+    assert activities.list_activities(no_broker.sessions, ActivityFilter()) == [], (
+        "the broker was tried before the action was recorded"
+    )

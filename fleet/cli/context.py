@@ -42,7 +42,9 @@ def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], No
     """A function sending an action task (name, key) to its queue through the broker.
 
     Asked for before anything is written: an in-memory broker, which no worker would
-    see, is an InputError now (``instead`` says what the command offers instead).
+    see, is an InputError now (``instead`` says what the command offers instead), and
+    a broker out of reach is kombu's OperationalError now. (Should the broker go away
+    between this and the send, the activity is pending and the lease sweep sends it.)
     """
     from workers.app import create_app
     from workers.tasks import ACTION_QUEUES
@@ -53,6 +55,8 @@ def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], No
             f"point it at the fleet's Redis{instead}"
         )
     app = create_app(fleet.settings)
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
 
     def send(task: str, key: str) -> None:
         action = task.removeprefix("fleet.")
