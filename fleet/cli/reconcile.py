@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -35,16 +36,13 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
         gallery.close()
     if fix and found.findings:
         # Stale actions are re-sent: a broker no worker sees is refused before any repair.
-        send = _nothing_to_send
-        if any(finding.kind == "stale" for finding in found.findings):
-            sender = action_sender(fleet)
-            send = lambda action, key: sender(f"fleet.{action}", key)  # noqa: E731
+        stale = any(finding.kind == "stale" for finding in found.findings)
         repair(
             fleet.sessions,
             found,
             now=datetime.now(UTC),
             lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
-            send=send,
+            send=_resending(action_sender(fleet)) if stale else _nothing_to_send,
         )
     if as_json:
         print_json(found.to_json())
@@ -72,6 +70,15 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
             )
         click.echo(f"{found.count} difference(s), {len(found.remaining)} remaining")
     return 1 if found.remaining else 0
+
+
+def _resending(send_task: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """Send a re-leased action (``like``, key) as its task (``fleet.like``)."""
+
+    def send(action: str, key: str) -> None:
+        send_task(f"fleet.{action}", key)
+
+    return send
 
 
 def _nothing_to_send(action: str, key: str) -> None:
