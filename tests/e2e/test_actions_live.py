@@ -7,6 +7,7 @@ the gallery's posts, likes and comments are exactly the succeeded activities.
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -228,6 +229,23 @@ def test_each_action_reaches_the_gallery_once(
 ) -> None:
     start_worker(processes)
     (author, author_handle), (fan, fan_handle) = crew(fleet, 2)
+    # What `fleet activity tail` follows: one event per finished action.
+    heard: list[dict[str, Any]] = []
+
+    def listen() -> None:
+        for event in fleet.activity_channel.follow(timeout=60):
+            heard.append(event)
+            if len(heard) == 4:
+                return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    wait_for(
+        lambda: fleet.redis.pubsub_numsub(fleet.activity_channel.name)[0][1] > 0,
+        10,
+        "the listener to follow fleet:activity",
+        every=0.01,
+    )
     orders = Orders(fleet)
     orders.send(author, "post")
     orders.wait_all_terminal()
@@ -241,6 +259,11 @@ def test_each_action_reaches_the_gallery_once(
     assert (by_user[fan_handle]["likes"], by_user[fan_handle]["comments"]) == (1, 1)
     shown = agents.get_agent(fleet.sessions, str(fan))
     assert (shown.likes, shown.comments, shown.browses) == (1, 1, 1)
+    listener.join(timeout=30)
+    assert sorted((e["key"], e["status"], e["handle"]) for e in heard) == sorted(
+        (key, "succeeded", author_handle if key.startswith(f"{author}:") else fan_handle)
+        for key in orders.keys
+    )
 
 
 def test_the_same_message_delivered_twice_gives_one_effect(
