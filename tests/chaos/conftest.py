@@ -131,7 +131,8 @@ class Rig:
         self.worker_options: tuple[str, ...] = ()
 
     def start_worker(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
-        """A worker on every queue (threads, 4 at a time), answering pings before it returns.
+        """A worker on every queue (prefork, 4 processes, as compose runs the action
+        workers), answering pings before it returns.
 
         ``wait=False`` (a restart mid-fault) returns at once: whether it works shows in
         the drain, which has its own deadline, and in the books.
@@ -143,7 +144,7 @@ class Rig:
             "-Q",
             "ticks,content,engage,dead_letter",
             "-P",
-            "threads",
+            "prefork",
             "-c",
             "4",
             "--without-mingle",
@@ -168,10 +169,11 @@ class Rig:
         return worker
 
     def kill_worker(self) -> int:
-        """SIGKILL the worker (the test restarts it, not the supervisor); its exit code."""
+        """SIGKILL the worker and its pool's processes, as when its container is killed
+        (the test restarts it, not the supervisor); its exit code."""
         worker, self.worker = self.worker, None
         assert worker is not None
-        os.kill(worker.pid, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
         return worker.wait(timeout=10)
 
     def _supervise(self) -> None:
