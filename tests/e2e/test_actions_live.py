@@ -91,7 +91,7 @@ def fleet(env: dict[str, str], pg_engine: Engine) -> Iterator[Fleet]:
 
 
 def start_worker(
-    processes: Processes, name: str = "acts", *, pool: str = "threads", concurrency: int = 4
+    processes: Processes, name: str = "acts", *, pool: str = "prefork", concurrency: int = 4
 ) -> Any:
     return processes.start(
         name,
