@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,8 @@ import redis
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
+from fleet import agents
+from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
@@ -113,6 +116,35 @@ def fleet(engine: Engine) -> Iterator[Fleet]:
     settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)), seed=7)
     instance = bootstrap(settings, engine)
     yield instance
+
+
+def active_agents(
+    fleet: Fleet,
+    count: int,
+    persona: str = "social_media_marketer",
+    *,
+    now: datetime | None = None,
+    interval: tuple[float, float] | None = None,
+) -> list[int]:
+    """The ids of ``count`` new agents of ``persona``, started (no gallery accounts yet)."""
+    now = now or datetime.now(UTC)
+    made = agents.create_agents(
+        fleet.sessions,
+        fleet.personas,
+        persona=persona,
+        count=count,
+        fleet_seed=7,
+        now=now,
+        interval=interval,
+    )
+    agents.change_status(
+        fleet.sessions,
+        fleet.personas,
+        "start",
+        Selection(id_range=(made.first_id, made.last_id)),
+        now=now,
+    )
+    return list(range(made.first_id, made.last_id + 1))
 
 
 @pytest.fixture

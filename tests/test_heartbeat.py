@@ -13,6 +13,7 @@ from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
 from fleet.db.models import Agent, AgentActivity
+from tests.conftest import active_agents
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York, 07:00 in LA
 LEASE = timedelta(minutes=5)
@@ -21,23 +22,7 @@ LEASE = timedelta(minutes=5)
 def _fleet_of(
     fleet: Fleet, persona: str, count: int, interval: tuple[float, float] | None = None
 ) -> list[int]:
-    created = agents.create_agents(
-        fleet.sessions,
-        fleet.personas,
-        persona=persona,
-        count=count,
-        fleet_seed=7,
-        now=NOW,
-        interval=interval,
-    )
-    agents.change_status(
-        fleet.sessions,
-        fleet.personas,
-        "start",
-        Selection(id_range=(created.first_id, created.last_id)),
-        now=NOW,
-    )
-    return list(range(created.first_id, created.last_id + 1))
+    return active_agents(fleet, count, persona, now=NOW, interval=interval)
 
 
 def _make_due(fleet: Fleet, at: datetime) -> None:

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.agents import Selection
 from fleet.bootstrap import Fleet
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
 from fleet.feed import FeedSnapshot
 from fleet.gallery.client import HttpGallery
 from fleet.settings import ActionSettings
+from tests.conftest import active_agents
 from tests.gallery.conftest import Admin
 
 LEASE = timedelta(minutes=5)
@@ -29,16 +29,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime.now(UTC)
-    made = agents.create_agents(
-        fleet.sessions,
-        fleet.personas,
-        persona="social_media_marketer",
-        count=2,
-        fleet_seed=7,
-        now=now,
-    )
-    agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now)
-    author, fan = made.first_id, made.first_id + 1
+    author, fan = active_agents(fleet, 2, now=now)
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
     gallery.provision_user(handle=author_handle, name="Author", persona="social_media_marketer")
     posts = [

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
@@ -35,7 +34,7 @@ from fleet.reconcile import Entry, compare_posts, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings, Settings
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, active_agents
 from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
 
 LEASE = timedelta(seconds=60)
@@ -87,23 +86,7 @@ def kit(fleet: Fleet, gallery: HttpGallery) -> ActionKit:
 @pytest.fixture
 def crew(fleet: Fleet) -> list[int]:
     """Three active agents."""
-    now = datetime.now(UTC)
-    made = agents.create_agents(
-        fleet.sessions,
-        fleet.personas,
-        persona="social_media_marketer",
-        count=3,
-        fleet_seed=7,
-        now=now,
-    )
-    agents.change_status(
-        fleet.sessions,
-        fleet.personas,
-        "start",
-        Selection(id_range=(made.first_id, made.last_id)),
-        now=now,
-    )
-    return list(range(made.first_id, made.last_id + 1))
+    return active_agents(fleet, 3)
 
 
 class Acts:

@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import update
 
-from fleet import activities, agents
-from fleet.agents import Selection
+from fleet import activities
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.db.models import Agent
 from fleet.status import Report, Thresholds, check, gather
+from tests.conftest import active_agents
 from workers.app import create_app
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -60,10 +60,7 @@ def _status(fleet: Fleet, *args: str) -> Result:
 def _overdue(fleet: Fleet, seconds: float) -> None:
     """Three active agents whose ticks were due ``seconds`` ago."""
     now = datetime.now(UTC)
-    agents.create_agents(
-        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=3, fleet_seed=7, now=now
-    )
-    agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now)
+    active_agents(fleet, 3, "ux_ui_designer", now=now)
     with fleet.sessions.begin() as session:
         session.execute(update(Agent).values(next_tick_at=now - timedelta(seconds=seconds)))
 

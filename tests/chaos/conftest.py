@@ -28,9 +28,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from fleet import activities, agents
+from fleet import activities
 from fleet.actions import perform
-from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.gallery.client import HttpGallery
@@ -38,6 +37,7 @@ from fleet.reconcile import Reconciliation, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
+from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
@@ -197,23 +197,7 @@ class Rig:
     def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
         """Worker, agents, beat: the fleet runs from now on."""
         worker = self.start_worker("worker", *worker_options)
-        now = datetime.now(UTC)
-        created = agents.create_agents(
-            self.fleet.sessions,
-            self.fleet.personas,
-            persona=PERSONA,
-            count=AGENTS,
-            fleet_seed=7,
-            now=now,
-            interval=INTERVAL,
-        )
-        agents.change_status(
-            self.fleet.sessions,
-            self.fleet.personas,
-            "start",
-            Selection(id_range=(created.first_id, created.last_id)),
-            now=now,
-        )
+        active_agents(self.fleet, AGENTS, PERSONA, interval=INTERVAL)
         self.beat = self.processes.start(
             "beat",
             "beat",

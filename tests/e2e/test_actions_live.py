@@ -20,13 +20,13 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
 from fleet import activities, agents
-from fleet.agents import Selection
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
+from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
 from tests.gallery.conftest import Admin, clean_admin
 from workers.app import create_app
@@ -112,23 +112,12 @@ def start_worker(
 def crew(fleet: Fleet, count: int, persona: str = "social_media_marketer") -> list[Any]:
     """Active agents whose own ticks are a day away: the test decides what they do."""
     now = datetime.now(UTC)
-    created = agents.create_agents(
-        fleet.sessions, fleet.personas, persona=persona, count=count, fleet_seed=7, now=now
-    )
-    agents.change_status(
-        fleet.sessions,
-        fleet.personas,
-        "start",
-        Selection(id_range=(created.first_id, created.last_id)),
-        now=now,
-    )
+    first = active_agents(fleet, count, persona, now=now)[0]
     with fleet.sessions.begin() as session:
         session.execute(update(Agent).values(next_tick_at=now + timedelta(days=1)))
         return list(
             session.execute(
-                select(Agent.id, Agent.handle)
-                .where(Agent.id >= created.first_id)
-                .order_by(Agent.id)
+                select(Agent.id, Agent.handle).where(Agent.id >= first).order_by(Agent.id)
             )
         )
 
