@@ -12,6 +12,12 @@ benchmark's own publishing does not compete with the worker for the CPU.
 
 The worker runs as compose runs the engage worker: prefork, two processes per core.
 
+Actions are bound by the CPU of the whole machine (worker, gallery, Postgres and Redis
+share it), the ceiling by the worker's main process alone, so ``cores_for_half_ceiling``
+tells how many cores the actions would need to run at half the ceiling. To see the
+scaling, run it once on one core (``taskset -c 0``, with Postgres and Redis moved to
+core 0 by ``taskset -a -p 0x1 PID``) and once on all of them.
+
     python -m bench.actions [--count 600] [--pool prefork] [--concurrency 2 x cores]
 """
 
@@ -305,6 +311,19 @@ def main() -> None:
             out["noop_ceiling_per_second"] = round(ceiling, 1)
             out["ratio_to_ceiling"] = {k: round(v / ceiling, 3) for k, v in rates.items()}
             out["cpu_ms_per_task"] = cpu_ms
+            # Actions are bound by the machine's CPU, the ceiling by the worker's main
+            # process (one core, however many there are): what the worker, the gallery,
+            # Postgres and Redis spent per action (the benchmark's own polling left out)
+            # says how many cores half the ceiling would take.
+            out["cores"] = len(os.sched_getaffinity(0))
+            machine = {
+                kind: sum(ms for party, ms in cpu_ms[kind].items() if party != "bench")
+                for kind in rates
+            }
+            out["machine_cpu_ms_per_task"] = {k: round(v, 2) for k, v in machine.items()}
+            out["cores_for_half_ceiling"] = {
+                kind: round(ceiling / 2 * machine[kind] / 1000, 2) for kind in rates
+            }
             if worker.poll() is not None:
                 log.seek(0)
                 raise SystemExit(f"bench: the worker died:\n{log.read().decode()[-2000:]}")
