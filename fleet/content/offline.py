@@ -55,6 +55,15 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_DOUBLED = re.compile(r"\b(\w+)(\s+\1\b)+", re.IGNORECASE)
+
+
+def _said_once(text: str) -> str:
+    """``text`` without a word repeated in a row, as a post's own words filling a template
+    can make one ("The {kw} post" for a giveaway post)."""
+    return _DOUBLED.sub(r"\1", text)
+
+
 def keywords(post: PostSeen) -> list[str]:
     """Phrases a reply can name: the tail (one or two words) of each run of content words
     in the post's title, or in its description when the title has none."""
@@ -107,7 +116,7 @@ class OfflineWriter:
             "n": str(rng.randint(2, 99)),
             "Opener": rng.choice(voice.openers),
         }
-        return _upper_first(template.format_map(values))
+        return _said_once(_upper_first(template.format_map(values)))
 
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
         """A post: caption, description, image prompt and style from the persona's banks."""
@@ -160,7 +169,7 @@ class OfflineWriter:
         else:
             second = rng.choice(voice.follow_ups + FOLLOW_UPS)
             second = second.replace("{aspect}", rng.choice(ASPECTS))
-        text = f"{first} {second}".strip()
+        text = _said_once(f"{first} {second}".strip())
         if voice.emoji and rng.random() < 0.3:
             text = f"{text} {rng.choice(voice.emoji)}"
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=(post.author,))
@@ -181,7 +190,7 @@ class OfflineWriter:
         template = rng.choice(options).replace("{kw}", "{{kw}}")
         text = self._fill(rng, persona, voice, template, rng.choice(voice.subjects))
         if seen:
-            text = text.replace("{kw}", _kw(rng, rng.choice(seen)))
+            text = _said_once(text.replace("{kw}", _kw(rng, rng.choice(seen))))
         text = prompts.sanitise(text, limit=prompts.MAX_THOUGHT, single_line=True)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)

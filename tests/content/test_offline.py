@@ -96,6 +96,22 @@ def test_a_thought_is_sometimes_none_and_otherwise_one_short_line() -> None:
     assert all("\n" not in t and 0 < len(t) <= prompts.MAX_THOUGHT for t in texts)
 
 
+DOUBLED = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_no_text_says_a_word_twice_in_a_row(slug: str) -> None:
+    # A post's own words fill templates of the voice: "The {kw} post" must not become
+    # "The giveaway post post" when the post is one.
+    seen = PostSeen("p", "A weekend giveaway post", "Post of the week", "someone", True)
+    who = persona(slug)
+    texts = [WRITER.write_comment(who, AUTHOR, seen, nonce=n).text for n in range(100)]
+    texts += [WRITER.think(who, AUTHOR, [seen], nonce=n).text or "" for n in range(100)]
+    draft = [WRITER.write_post(who, AUTHOR, nonce=n) for n in range(100)]
+    texts += [d.title for d in draft] + [d.description for d in draft]
+    assert [t for t in texts if DOUBLED.search(t)] == []
+
+
 def test_usage_reports_estimated_tokens_at_no_cost() -> None:
     draft = WRITER.write_post(persona(), AUTHOR, nonce=3)
     assert draft.usage.model == "offline" and draft.usage.cost_usd == 0
