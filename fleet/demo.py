@@ -38,6 +38,7 @@ from fleet.bootstrap import Fleet, bootstrap
 from fleet.clock import SimulatedClock
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.events import gist
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings, GallerySettings, Settings, TaskSettings
@@ -322,10 +323,9 @@ class Demo:
         feed = Table(title="activity", title_justify="left", show_header=False)
         feed.add_column("event")
         for event in list(self.feed):
-            detail = event.get("detail") or {}
-            extra = detail.get("reason") or detail.get("thought") or detail.get("post_id") or ""
             feed.add_row(
-                f"{event['handle']:<30} {event['action']:<8} {event['status']:<9} {str(extra)[:60]}"
+                f"{event['handle']:<30} {event['action']:<8} {event['status']:<9} "
+                f"{gist(event)[:60]}"
             )
         footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
         return Group(header, people, counts, feed, footer)

@@ -49,6 +49,19 @@ class ActivityChannel:
             pubsub.close()
 
 
+def gist(event: dict[str, Any]) -> str:
+    """What a person reads of an event's detail: why it was skipped or failed, the
+    thought a browse had, or the post it made or engaged with."""
+    detail = event.get("detail") or {}
+    if detail.get("reason"):
+        return str(detail["reason"])
+    if detail.get("thought"):
+        return str(detail["thought"])
+    if detail.get("post_id"):
+        return f"post {detail['post_id']}"
+    return ""
+
+
 def _event(data: bytes | str) -> dict[str, Any] | None:
     try:
         event = json.loads(data)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from fleet.bootstrap import Fleet
 from fleet.cli import cli
-from fleet.events import ActivityChannel
+from fleet.events import ActivityChannel, gist
 
 
 def _event(n: int) -> dict[str, object]:
@@ -102,10 +102,21 @@ def test_activity_tail_prints_the_events_as_they_come(
         assert [json.loads(line)["key"] for line in lines] == ["1:4:like", "1:5:like"]
     else:
         assert len(lines) == 2, result.output
-        assert lines[0].split()[:5] == [
+        assert lines[0].split() == [
             "18:20:04",
             "social_viralhook_cp9dec",
             "like",
             "succeeded",
+            "post",
             "4",
         ]
+
+
+def test_the_gist_of_an_event_says_why_what_it_thought_or_which_post() -> None:
+    skipped = {"detail": {"reason": "nothing to like", "post_id": "7"}}
+    browsed = {"detail": {"seen": ["1", "2"], "thought": "Try pixel fog."}}
+    liked = {"detail": {"post_id": "530", "like_count": 3}}
+    assert gist(skipped) == "nothing to like"
+    assert gist(browsed) == "Try pixel fog."
+    assert gist(liked) == "post 530"
+    assert gist({"detail": {}}) == gist({}) == ""

@@ -12,6 +12,7 @@ from fleet.agents import get_agent
 from fleet.cli.context import action_sender, fleet_of
 from fleet.cli.output import json_option, print_json, print_json_line, print_table, when
 from fleet.errors import InputError
+from fleet.events import gist
 
 
 def _window(value: str) -> timedelta:
@@ -106,11 +107,9 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
             if as_json:
                 print_json_line(event)
                 continue
-            detail = event.get("detail") or {}
-            extra = detail.get("reason") or detail.get("post_id") or detail.get("thought") or ""
             at, handle = str(event.get("at", ""))[11:19], event.get("handle", "?")
             action, status = event.get("action", "?"), event.get("status", "?")
-            click.echo(f"{at}  {handle:<32} {action:<8} {status:<10} {extra}")
+            click.echo(f"{at}  {handle:<32} {action:<8} {status:<10} {gist(event)}")
     except KeyboardInterrupt:
         pass
 
