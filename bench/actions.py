@@ -134,6 +134,11 @@ def main() -> None:
     parser.add_argument(
         "--warmup", type=int, default=50, help="unmeasured actions of each kind first"
     )
+    parser.add_argument(
+        "--noops",
+        type=int,
+        help="no-op tasks per ceiling run (default: 8 per action, 5,000 at least)",
+    )
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
     parser.add_argument("--concurrency", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument(
@@ -285,7 +290,7 @@ def main() -> None:
             out["outcomes"] = outcomes
 
             # The ceiling: the same worker consuming no-op tasks from the same broker.
-            noops = max(5000, args.count * 8)
+            noops = args.noops or max(5000, args.count * 8)
 
             def send_noops() -> None:
                 with app.producer_or_acquire() as producer:

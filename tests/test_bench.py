@@ -1,0 +1,65 @@
+"""The benchmarks still run: each, at a tiny size, prints the JSON its readers expect and
+leaves no database behind.
+
+Not a measurement (figures at this size mean nothing): a benchmark a change broke fails
+here, not on the day someone needs its figures for a closing note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import PG_ADMIN_URL, REDIS_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = {
+    "create_agents": (["--count", "50"], {"create_agents_per_second", "start_agents_per_second"}),
+    "dispatch": (["--sizes", "200", "--due", "100", "--apply-async", "100"], {"dispatch"}),
+    "actions": (
+        [
+            *("--count", "4", "--warmup", "1", "--agents", "4", "--posts", "5"),
+            *("--concurrency", "2", "--noops", "40"),
+        ],
+        {"actions_per_second", "ratio_to_ceiling", "cores_for_half_ceiling", "outcomes"},
+    ),
+    "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
+    "content_tokens": (["--samples", "3"], {"personas"}),
+    "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
+}
+
+
+def _bench_databases() -> set[str]:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fleet_bench_%'")
+        return {name for (name,) in rows}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CASES)
+def test_the_benchmark_runs_and_prints_its_figures(name: str) -> None:
+    args, keys = CASES[name]
+    before = _bench_databases()
+    env = {**os.environ, "FLEET_BENCH_POSTGRES": PG_ADMIN_URL, "FLEET_BENCH_REDIS": REDIS_URL}
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert keys <= figures.keys(), sorted(figures)
+    assert _bench_databases() <= before
