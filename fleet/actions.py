@@ -116,20 +116,39 @@ def perform(kit: ActionKit, key: str) -> Outcome:
     return Outcome("succeeded" if ended else "already-finished", claim.id, result)
 
 
-def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """An activity that reached its terminal state, as the live feed tells it."""
+
+    activity_id: int
+    agent_id: int
+    handle: str
+    persona: str
+    action: str
+    key: str
+
+
+def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] | None) -> None:
+    """Publish the event of an activity's end on the live feed (``fleet:activity``)."""
     kit.publish(
         {
-            "activity_id": claim.id,
-            "agent_id": claim.actor.id,
-            "handle": claim.actor.handle,
-            "persona": claim.actor.persona,
-            "action": claim.action,
+            "activity_id": ended.activity_id,
+            "agent_id": ended.agent_id,
+            "handle": ended.handle,
+            "persona": ended.persona,
+            "action": ended.action,
             "status": status,
-            "key": claim.key,
+            "key": ended.key,
             "detail": detail or {},
             "at": kit.now().isoformat(),
         }
     )
+
+
+def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
+    actor = claim.actor
+    ended = Ended(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
+    announce(kit, ended, status, detail)
 
 
 def _author(kit: ActionKit, claim: Claim, *, recent: bool = True) -> Author:

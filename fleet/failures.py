@@ -19,8 +19,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from fleet import activities
-from fleet.actions import ActionKit
-from fleet.db.models import AgentActivity
+from fleet.actions import ActionKit, Ended, announce
+from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError
 from fleet.redaction import redact
 
@@ -55,13 +55,21 @@ def settle(
     now = kit.now()
     with kit.sessions() as session:
         row = session.execute(
-            select(AgentActivity.id, AgentActivity.agent_id, AgentActivity.status).where(
-                AgentActivity.idempotency_key == key
+            select(
+                AgentActivity.id,
+                AgentActivity.agent_id,
+                AgentActivity.status,
+                AgentActivity.action,
+                Agent.handle,
+                Agent.persona,
             )
+            .join(Agent, Agent.id == AgentActivity.agent_id)
+            .where(AgentActivity.idempotency_key == key)
         ).first()
     if row is None or row.status != "pending":
         return Verdict("already-finished")
     activity_id, agent_id = row.id, row.agent_id
+    ended = Ended(activity_id, agent_id, row.handle, row.persona, row.action, key)
     message = redact(f"{type(error).__name__}: {error}", secrets)
     cap = kit.settings.backoff_max_seconds
 
@@ -82,7 +90,9 @@ def settle(
         if wait <= cap and deferrals < kit.settings.max_deferrals:
             return Verdict("retry", countdown=max(wait, 0.0), reason=message)
         reason = f"deferred: {redact(error.reason, secrets)}"
-        activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason)
+        if not activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason):
+            return Verdict("already-finished")
+        announce(kit, ended, "skipped", {"reason": reason})
         return Verdict("skipped", reason=reason)
 
     if not isinstance(error, PermanentError):
@@ -105,4 +115,5 @@ def settle(
     )
     if letter is None:
         return Verdict("already-finished")
+    announce(kit, ended, "dead", {"reason": message, "dead_letter_id": letter})
     return Verdict("dead", dead_letter_id=letter, reason=message)

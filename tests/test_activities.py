@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -158,7 +159,7 @@ def test_a_fleet_hold_is_in_force_until_it_ends(fleet: Fleet) -> None:
     assert activities.release_holds(fleet.sessions) == 1
 
 
-def _kit(fleet: Fleet) -> ActionKit:
+def _kit(fleet: Fleet, heard: list[dict[str, Any]] | None = None) -> ActionKit:
     return ActionKit(
         sessions=fleet.sessions,
         personas=fleet.personas,
@@ -170,6 +171,7 @@ def _kit(fleet: Fleet) -> ActionKit:
         lease=LEASE,
         max_attempts=3,
         now=lambda: NOW,
+        publish=(heard.append if heard is not None else lambda event: None),
     )
 
 
@@ -263,6 +265,30 @@ def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: F
     )
     row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
     assert row.attempts == 0
+
+
+def test_the_ends_a_failure_makes_are_heard_on_the_live_feed(fleet: Fleet) -> None:
+    heard: list[dict[str, Any]] = []
+    kit = _kit(fleet, heard)
+    commenter, _, doomed = _activity(fleet, "comment")
+    poster, _, deferred = _activity(fleet, "post")
+    later = Deferred("agent budget", NOW + timedelta(hours=6), scope="agent", code="AGENT_X")
+    assert settle(kit, doomed, "fleet.comment", TransientError("502"), deferrals=0).kind == "retry"
+    assert heard == [], "a retry is not an end"
+    dead = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=1)
+    skipped = settle(kit, deferred, "fleet.post", later, deferrals=0)
+    again = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=2)
+    assert (dead.kind, skipped.kind, again.kind) == ("dead", "skipped", "already-finished")
+    assert [(e["key"], e["action"], e["status"], e["agent_id"]) for e in heard] == [
+        (doomed, "comment", "dead", commenter),
+        (deferred, "post", "skipped", poster),
+    ]
+    assert heard[0]["handle"] == agents.get_agent(fleet.sessions, str(commenter)).handle
+    assert heard[0]["detail"] == {
+        "reason": "PermanentError: 422 too long",
+        "dead_letter_id": dead.dead_letter_id,
+    }
+    assert heard[1]["detail"]["reason"].startswith("deferred: agent budget")
 
 
 def test_backoff_is_full_jitter_under_a_cap() -> None:
