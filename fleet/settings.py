@@ -112,7 +112,10 @@ class TaskSettings(_Nested):
             < self.visibility_timeout_seconds
         ):
             raise ValueError(
-                "need soft_time_limit_seconds < time_limit_seconds < visibility_timeout_seconds"
+                "need FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS "
+                f"({self.soft_time_limit_seconds:g}) < FLEET_TASKS__TIME_LIMIT_SECONDS "
+                f"({self.time_limit_seconds:g}) < FLEET_TASKS__VISIBILITY_TIMEOUT_SECONDS "
+                f"({self.visibility_timeout_seconds:g})"
             )
         return self
 

@@ -361,6 +361,9 @@ def test_replay_and_act_refuse_before_writing_when_no_worker_can_see_the_broker(
         ["status", "--max-lag", "-1", "--no-workers"],
         ["status", "--max-error-rate", "2", "--no-workers"],
         ["status", "--max-dead-letters", "-3", "--no-workers"],
+        ["activity", "list", "--limit", "0"],
+        ["agents", "list", "--limit", "-1"],
+        ["dlq", "list", "--limit", "-1"],
     ],
 )
 def test_windows_and_thresholds_that_mean_nothing_are_refused(
@@ -368,7 +371,10 @@ def test_windows_and_thresholds_that_mean_nothing_are_refused(
 ) -> None:
     result = run(fleet, *args)
     assert result.exit_code == 2
-    named = f"window {args[-1]!r}" if args[0] == "activity" else f"'{args[1]}'"
+    if "--limit" in args:
+        named = "'--limit'"
+    else:
+        named = f"window {args[-1]!r}" if args[0] == "activity" else f"'{args[1]}'"
     assert named in error_line(result)
 
 

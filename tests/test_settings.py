@@ -51,6 +51,11 @@ def test_a_plain_postgresql_url_is_given_the_psycopg_driver() -> None:
             "FLEET_DISPATCH__BATCH_SIZE: Input should be greater than or equal to 1",
         ),
         (
+            "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS",
+            "100",
+            "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS (100) < FLEET_TASKS__TIME_LIMIT_SECONDS (90)",
+        ),
+        (
             "FLEET_PERSONAS_DIR",
             "/no/such/dir",
             "FLEET_PERSONAS_DIR: /no/such/dir is not a directory",

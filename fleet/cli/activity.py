@@ -39,7 +39,7 @@ def activity() -> None:
 @click.option("--action", help="post, comment, like or browse.")
 @click.option("--status", help="pending, succeeded, skipped or dead.")
 @click.option("--since", help="Only the last WINDOW (30s, 5m, 2h, 1d).")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @json_option
 @click.pass_context
 def list_(
@@ -121,7 +121,7 @@ def dlq() -> None:
 
 @dlq.command("list")
 @click.option("--all", "include_replayed", is_flag=True, help="Include replayed letters.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @json_option
 @click.pass_context
 def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bool) -> None:

@@ -111,7 +111,7 @@ def _created(created: ctx_agents.Created) -> dict[str, object]:
 @click.option("--persona", help="Only this persona.")
 @click.option("--status", help="created, active, paused, stopped or deleted.")
 @click.option("--deleted", "include_deleted", is_flag=True, help="Include soft-deleted agents.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--offset", type=int, default=0, show_default=True)
 @json_option
 @click.pass_context
