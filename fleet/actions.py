@@ -64,6 +64,8 @@ class ActionKit:
     settings: ActionSettings
     lease: timedelta
     max_attempts: int = 5
+    # Claims of one action at the most: its attempts, its deferrals, and a few lost ones.
+    max_deliveries: int = 35
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
@@ -89,6 +91,14 @@ def perform(kit: ActionKit, key: str) -> Outcome:
     )
     if claim is None:
         return Outcome("already-finished")
+    if claim.deliveries > kit.max_deliveries:
+        # Deliveries that never reached a verdict (a worker killed, a message lost) would
+        # otherwise come back for ever: this one ends the action.
+        raise PermanentError(
+            f"delivered {claim.deliveries} times, more than the {kit.max_deliveries} its "
+            "attempts, deferrals and lost deliveries allow: its workers died or its "
+            "messages were lost before it ended"
+        )
     last_attempt = claim.attempts + 1 >= kit.max_attempts
     try:
         if not claim.actor.active:

@@ -132,6 +132,12 @@ class Fleet:
             settings=settings.actions,
             lease=timedelta(seconds=settings.tasks.lease_seconds),
             max_attempts=settings.tasks.max_retries + 1,
+            max_deliveries=(
+                settings.tasks.max_retries
+                + 1
+                + settings.actions.max_deferrals
+                + settings.tasks.max_lost_deliveries
+            ),
             image_fallback=settings.image_fallback,
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,

@@ -101,6 +101,9 @@ class TaskSettings(_Nested):
     visibility_timeout_seconds: float = Field(default=3600.0, gt=0)
     lease_seconds: float = Field(default=300.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=50)
+    # Deliveries of an action that may end without a verdict (its worker killed, its
+    # message lost) on top of its attempts and deferrals, before it ends dead.
+    max_lost_deliveries: int = Field(default=10, ge=0, le=1000)
     tick_batch_size: int = Field(default=100, ge=1, le=10_000)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
 

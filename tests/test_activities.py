@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from fleet import activities, agents
-from fleet.actions import ActionKit
+from fleet.actions import ActionKit, perform
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
 from fleet.bootstrap import Fleet
@@ -289,6 +290,24 @@ def test_the_ends_a_failure_makes_are_heard_on_the_live_feed(fleet: Fleet) -> No
         "dead_letter_id": dead.dead_letter_id,
     }
     assert heard[1]["detail"]["reason"].startswith("deferred: agent budget")
+
+
+def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
+    fleet: Fleet,
+) -> None:
+    # A message that kills its worker each time: claimed again and again, never settled.
+    _, _, key = _activity(fleet, "like")
+    kit = replace(_kit(fleet), max_deliveries=4)
+    for delivery in range(1, 5):
+        claimed = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+        assert claimed is not None and claimed.deliveries == delivery
+    with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
+        perform(kit, key)
+    verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
+    assert verdict.kind == "dead" and verdict.dead_letter_id is not None
+    activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)
+    again = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    assert again is not None and again.deliveries == 1
 
 
 def test_backoff_is_full_jitter_under_a_cap() -> None:

@@ -110,7 +110,9 @@ def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
 class ActionTask(Task[Any, Any]):
     """The cross-cutting part of every action: run it, and settle any failure."""
 
-    max_retries = None  # attempts are counted in Postgres; waits do not count
+    # Attempts are counted in Postgres, waits do not count, and a lost worker's retries are
+    # bounded by the deliveries each claim counts (ActionKit.max_deliveries).
+    max_retries = None
 
     def act(self, key: str) -> str:
         agent, _, rest = key.partition(":")

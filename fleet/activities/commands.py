@@ -52,6 +52,7 @@ _CLAIMED = (
     ACTIVITIES.c.action,
     ACTIVITIES.c.due_at,
     ACTIVITIES.c.attempts,
+    ACTIVITIES.c.deliveries,
     ACTIVITIES.c.content,
     ACTIVITIES.c.target_post_id,
 )
@@ -68,7 +69,11 @@ _ACTOR = (
 _CLAIM = (
     update(ACTIVITIES)
     .where(ACTIVITIES.c.idempotency_key == bindparam("key"), ACTIVITIES.c.status == "pending")
-    .values(lease_expires_at=bindparam("lease_until"), updated_at=bindparam("at"))
+    .values(
+        lease_expires_at=bindparam("lease_until"),
+        updated_at=bindparam("at"),
+        deliveries=ACTIVITIES.c.deliveries + 1,
+    )
 )
 # Postgres returns the agent with the claim (UPDATE ... FROM agents).
 _CLAIM_WITH_ACTOR = _CLAIM.where(AGENTS.c.id == ACTIVITIES.c.agent_id).returning(*_CLAIMED, *_ACTOR)
@@ -143,13 +148,14 @@ def claim(
             if connection.execute(_KEY_EXISTS, {"key": key}).first() is None:
                 raise InputError(f"no activity with key {key!r}")
             return None
-    (activity_id, action, due_at, attempts, content, target_post_id), actor = claimed
+    (activity_id, action, due_at, attempts, deliveries, content, target_post_id), actor = claimed
     return Claim(
         activity_id,
         key,
         action,
         due_at,
         attempts,
+        deliveries,
         dict(content or {}),
         target_post_id,
         Actor(*actor),

@@ -94,6 +94,7 @@ def replay(
                     .values(
                         status="pending",
                         attempts=0,
+                        deliveries=0,
                         error=None,
                         finished_at=None,
                         lease_expires_at=now + lease,

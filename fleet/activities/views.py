@@ -44,6 +44,7 @@ class Claim:
     action: str
     due_at: datetime
     attempts: int
+    deliveries: int  # this one included
     content: dict[str, Any]
     target_post_id: str | None
     actor: Actor

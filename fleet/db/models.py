@@ -169,6 +169,8 @@ class AgentActivity(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Claims, counted whether or not the delivery reached a verdict.
+    deliveries: Mapped[int] = mapped_column(Integer, server_default="0")
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     target_post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
