@@ -7,6 +7,9 @@
   An agent's budget moves its next tick to ``resetAt``; the fleet's budget or the pause
   puts a fleet-wide hold the dispatcher respects. A short wait retries the same action
   later; a long one (beyond the longest countdown we allow the broker) skips it.
+- Lost (a delivery that never reached this point: its worker killed, its message lost):
+  each claim counts a delivery, and one past the limit is refused as permanent
+  (``fleet.actions.perform``), so it ends here, dead.
 """
 
 from __future__ import annotations
