@@ -5,11 +5,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from fleet.core.clock import ActivityClock
-from fleet.core.persona import Persona
+from fleet.core.persona import ActionWeights, Persona
+from fleet.core.timeline import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "personas"
@@ -51,6 +53,7 @@ class PersonaCatalogue:
     def __init__(self, personas: Iterable[Persona]) -> None:
         self._by_slug: dict[str, Persona] = {}
         self._clocks: dict[str, ActivityClock] = {}
+        self._zones: dict[str, ZoneInfo] = {}
         prefixes: dict[str, str] = {}
         for persona in personas:
             if persona.slug in self._by_slug:
@@ -88,6 +91,32 @@ class PersonaCatalogue:
         if clock is None:
             clock = self._clocks[slug] = ActivityClock(self.get(slug).schedule)
         return clock
+
+    def zone(self, slug: str) -> ZoneInfo:
+        """The persona's timezone, where its local days (and daily quotas) turn."""
+        zone = self._zones.get(slug)
+        if zone is None:
+            zone = self._zones[slug] = ZoneInfo(self.get(slug).schedule.timezone)
+        return zone
+
+    def rhythm(
+        self,
+        slug: str,
+        seed: int,
+        *,
+        interval: tuple[float, float] | None = None,
+        activity: float | None = None,
+        weights: ActionWeights | None = None,
+    ) -> Rhythm:
+        """One agent's rhythm: its persona's sessions, or its own steady interval."""
+        return Rhythm.of(
+            self.get(slug),
+            self.clock(slug),
+            seed,
+            weights=weights,
+            interval=interval,
+            activity=activity,
+        )
 
     def slugs(self) -> list[str]:
         return list(self._by_slug)

@@ -91,6 +91,9 @@ class DispatchSettings(_Nested):
     interval_seconds: float = Field(default=1.0, gt=0, le=60)
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     max_batches_per_cycle: int = Field(default=20, ge=1)
+    # An agent whose ticks are due further back than this (the fleet was down) gets one
+    # tick for the gap and its rhythm from now, not a burst of catch-up ticks.
+    catch_up_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
 
 class TaskSettings(_Nested):

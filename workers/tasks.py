@@ -68,6 +68,7 @@ def dispatch(self: Task[Any, Any]) -> int:
         now=runtime.clock.now().timestamp(),
         batch_size=settings.dispatch.batch_size,
         max_batches=settings.dispatch.max_batches_per_cycle,
+        catch_up=settings.dispatch.catch_up_seconds,
     )
     if report.ticks:
         log.info(
@@ -80,12 +81,12 @@ def dispatch(self: Task[Any, Any]) -> int:
     return report.ticks
 
 
-def _decide(task: Task[Any, Any], ticks: list[Tick]) -> int:
+def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
     fleet = _fleet(task)
     decisions = decide_ticks(
         fleet.sessions,
         fleet.personas,
-        [(int(agent_id), int(due_at)) for agent_id, due_at in ticks],
+        [[int(part) for part in tick] for tick in ticks],
         now=runtime.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
         adjust=fleet.degrade(),
@@ -96,15 +97,24 @@ def _decide(task: Task[Any, Any], ticks: list[Tick]) -> int:
 
 
 @shared_task(name="fleet.tick", bind=True)
-def tick(self: Task[Any, Any], agent_id: int, due_at: int) -> int:
-    """Decide one agent's action for the tick due at ``due_at`` (UTC epoch seconds)."""
-    return _decide(self, [(agent_id, due_at)])
+def tick(
+    self: Task[Any, Any],
+    agent_id: int,
+    due_at: int,
+    opened: int | None = None,
+    index: int = 0,
+) -> int:
+    """Decide one agent's action for the tick due at ``due_at`` (UTC epoch seconds), the
+    ``index``-th of the session opened at second ``opened``."""
+    if opened is None:
+        return _decide(self, [[agent_id, due_at]])
+    return _decide(self, [[agent_id, due_at, opened, index]])
 
 
 @shared_task(name="fleet.tick_batch", bind=True)
 def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
-    """Decide the actions of a batch of ``[agent_id, due_at]`` ticks."""
-    return _decide(self, [(agent_id, due_at) for agent_id, due_at in ticks])
+    """Decide the actions of a batch of ``[agent_id, due_at, opened, index]`` ticks."""
+    return _decide(self, ticks)
 
 
 class ActionTask(Task[Any, Any]):

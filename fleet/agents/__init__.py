@@ -2,7 +2,7 @@
 
 from fleet.agents.commands import TRANSITIONS, change_status, create_agents, delete_agents
 from fleet.agents.heartbeat import Decision, DispatchReport, Tick, decide_ticks, dispatch_due
-from fleet.agents.queries import AgentFilter, agent_counts, get_agent, list_agents
+from fleet.agents.queries import AgentFilter, activity_of, agent_counts, get_agent, list_agents
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
 
@@ -16,6 +16,7 @@ __all__ = [
     "Selection",
     "Tick",
     "Transition",
+    "activity_of",
     "agent_counts",
     "change_status",
     "create_agents",

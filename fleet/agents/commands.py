@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,12 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.agents.heartbeat import rhythm_of
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, Transition
 from fleet.core.decisions import effective_interval, effective_weights
 from fleet.core.names import SUFFIX_SPACE, identity
 from fleet.core.persona import Action
-from fleet.core.ticks import next_tick_after
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
 from fleet.personas import PersonaCatalogue
@@ -41,6 +42,7 @@ _COPY_COLUMNS = (
     "weights",
     "interval_min",
     "interval_max",
+    "activity",
     "created_at",
     "updated_at",
 )
@@ -99,11 +101,14 @@ def create_agents(
     now: datetime,
     interval: tuple[float, float] | None = None,
     weights: Mapping[str, float] | None = None,
+    activity: float | None = None,
 ) -> Created:
     """Create ``count`` agents of a persona in one bulk write, after any made before."""
     if not 1 <= count <= MAX_CREATE:
         raise InputError(f"count must be between 1 and {MAX_CREATE:,} (got {count})")
     _validate_overrides(catalogue, persona, interval, weights)
+    if activity is not None and not (math.isfinite(activity) and activity > 0):
+        raise InputError(f"activity must be a positive, finite number (got {activity!r})")
     spec = catalogue.get(persona)
     weights_json = json.dumps(dict(weights)) if weights else None
     with sessions.begin() as session:
@@ -131,6 +136,7 @@ def create_agents(
                         weights_json,
                         lo,
                         hi,
+                        activity,
                         now,
                         now,
                     )
@@ -151,6 +157,7 @@ def create_agents(
                         "weights": dict(weights) if weights else None,
                         "interval_min": lo,
                         "interval_max": hi,
+                        "activity": activity,
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -177,6 +184,7 @@ def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selectio
         Agent.seed,
         Agent.interval_min,
         Agent.interval_max,
+        Agent.activity,
     )
     if session.get_bind().dialect.name == "postgresql":
         columns = columns.with_for_update()
@@ -238,7 +246,13 @@ def change_status(
         ids = [agent.id for agent in moving]
         if target == "active":
             ticks = [_first_tick(catalogue, agent, now) for agent in moving]
-            _apply(session, ids, {"status": target, "updated_at": now}, ticks)
+            # No session position: each agent's first tick opens a session.
+            values: dict[str, Any] = {
+                "status": target,
+                "session_opened_at": None,
+                "session_index": 0,
+            }
+            _apply(session, ids, {**values, "updated_at": now}, ticks)
         else:
             values = {
                 "status": target,
@@ -251,9 +265,9 @@ def change_status(
 
 
 def _first_tick(catalogue: PersonaCatalogue, agent: Row[Any], now: datetime) -> datetime:
-    persona = catalogue.get(agent.persona)
-    interval = effective_interval(persona, agent.interval_min, agent.interval_max)
-    return next_tick_after(catalogue.clock(agent.persona), agent.seed, interval, now)
+    """The agent's first tick after ``now``: a session opening (or its next steady tick)."""
+    start = rhythm_of(catalogue, agent).start(now.timestamp())
+    return datetime.fromtimestamp(start.due, UTC)
 
 
 def delete_agents(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -21,19 +21,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.holds import active_hold
 from fleet.activities.views import Hold
-from fleet.core.clock import tick_rng
-from fleet.core.decisions import choose_action, effective_weights
-from fleet.core.ticks import next_tick_epoch
+from fleet.core.decisions import effective_weights
+from fleet.core.persona import Action
+from fleet.core.sessions import MIN_GAP_SECONDS, Position, counted, day_counts, within_quota
+from fleet.core.timeline import Rhythm, local_day
 from fleet.db.models import Agent, AgentActivity
 from fleet.personas import PersonaCatalogue
 
 # A tick is named by its whole UTC second: two ticks of one agent never share one.
-MIN_TICK_GAP_SECONDS = 1.0
+MIN_TICK_GAP_SECONDS = MIN_GAP_SECONDS
+# Ticks one agent may be given in one claim (a session's actions seconds apart, a demo's
+# long step); past it the agent waits for the next cycle.
+MAX_TICKS_PER_CLAIM = 1000
 
 _AGENTS = cast(Table, Agent.__table__)
 
-Tick = tuple[int, int]
-"""(agent id, due time as whole UTC epoch seconds): what a tick message carries."""
+Tick = tuple[int, int, int, int]
+"""(agent id, due time, opening second of its session, index in the session), the due
+time and the opening as whole UTC epoch seconds: what a tick message carries. A tick of
+two fields (an older dispatcher's) is decided as a steady tick."""
 
 
 @dataclass
@@ -57,8 +63,11 @@ def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
             Agent.persona,
             Agent.seed,
             Agent.next_tick_at,
+            Agent.session_opened_at,
+            Agent.session_index,
             Agent.interval_min,
             Agent.interval_max,
+            Agent.activity,
         )
         .where(
             Agent.status == "active",
@@ -72,40 +81,80 @@ def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     return connection.execute(statement).all()
 
 
-def _advance(connection: Connection, ids: list[int], ticks: list[float]) -> None:
+def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> None:
     if connection.dialect.name == "postgresql":
         # Epoch doubles, turned into timestamps by the server: cheaper to send than datetimes.
         connection.execute(
             text(
-                "UPDATE agents SET next_tick_at = to_timestamp(v.tick) FROM unnest("
-                "CAST(:ids AS bigint[]), CAST(:ticks AS double precision[])) AS v(id, tick) "
-                "WHERE agents.id = v.id"
+                "UPDATE agents SET next_tick_at = to_timestamp(v.tick), "
+                "session_opened_at = to_timestamp(v.opened), session_index = v.idx FROM unnest("
+                "CAST(:ids AS bigint[]), CAST(:ticks AS double precision[]), "
+                "CAST(:opened AS double precision[]), CAST(:idx AS integer[])) "
+                "AS v(id, tick, opened, idx) WHERE agents.id = v.id"
             ),
-            {"ids": ids, "ticks": ticks},
+            {
+                "ids": ids,
+                "ticks": [p.due for p in nexts],
+                "opened": [float(p.opened) for p in nexts],
+                "idx": [p.index for p in nexts],
+            },
         )
         return
     connection.execute(
         update(_AGENTS)
         .where(_AGENTS.c.id == bindparam("agent_id"))
-        .values(next_tick_at=bindparam("tick")),
+        .values(
+            next_tick_at=bindparam("tick"),
+            session_opened_at=bindparam("opened"),
+            session_index=bindparam("idx"),
+        ),
         [
-            {"agent_id": agent_id, "tick": datetime.fromtimestamp(tick, UTC)}
-            for agent_id, tick in zip(ids, ticks, strict=True)
+            {
+                "agent_id": agent_id,
+                "tick": datetime.fromtimestamp(p.due, UTC),
+                "opened": datetime.fromtimestamp(p.opened, UTC),
+                "idx": p.index,
+            }
+            for agent_id, p in zip(ids, nexts, strict=True)
         ],
     )
 
 
-def next_tick_for(catalogue: PersonaCatalogue, row: Any, due: float, now: float) -> float:
-    """The tick after ``due``; an agent far behind (the fleet was down) restarts from now."""
-    persona = catalogue.get(row.persona)
-    low = row.interval_min if row.interval_min is not None else persona.interval.min_seconds
-    high = row.interval_max if row.interval_max is not None else persona.interval.max_seconds
-    clock = catalogue.clock(row.persona)
-    following = next_tick_epoch(clock, row.seed, low, high, due)
-    if following <= now:
-        # One tick for the whole gap, then the normal rhythm: never a burst of catch-up ticks.
-        following = next_tick_epoch(clock, row.seed, low, high, now)
-    return max(following, math.floor(due) + MIN_TICK_GAP_SECONDS)
+def rhythm_of(catalogue: PersonaCatalogue, row: Any) -> Rhythm:
+    """The rhythm of an agent row (persona, seed, interval_min/max, activity)."""
+    interval = None
+    if row.interval_min is not None and row.interval_max is not None:
+        interval = (row.interval_min, row.interval_max)
+    return catalogue.rhythm(row.persona, row.seed, interval=interval, activity=row.activity)
+
+
+def ticks_due(
+    catalogue: PersonaCatalogue, row: Any, now: float, catch_up: float
+) -> tuple[list[Tick], list[float], Position]:
+    """The ticks of a claimed agent up to ``now``, their due times, and its next position.
+
+    Every tick of its timeline due by ``now`` is given (a session's actions follow one
+    another within seconds; a demo's step spans minutes), but an agent far behind (the
+    fleet was down longer than ``catch_up`` seconds) gets one tick for the whole gap and
+    then the rhythm from ``now``: never a burst of catch-up ticks.
+    """
+    rhythm = rhythm_of(catalogue, row)
+    due = row.next_tick_at.timestamp()
+    if row.session_opened_at is None:
+        current = Position(due, math.floor(due), 0)
+    else:
+        current = Position(due, math.floor(row.session_opened_at.timestamp()), row.session_index)
+    ticks: list[Tick] = []
+    dues: list[float] = []
+    while True:
+        ticks.append((row.id, math.floor(current.due), current.opened, current.index))
+        dues.append(current.due)
+        following = rhythm.following(current)
+        if following.due > now:
+            return ticks, dues, following
+        if following.due < now - catch_up or len(ticks) >= MAX_TICKS_PER_CLAIM:
+            return ticks, dues, rhythm.start(now)
+        current = following
 
 
 def dispatch_due(
@@ -116,6 +165,7 @@ def dispatch_due(
     now: float,
     batch_size: int,
     max_batches: int,
+    catch_up: float = 60.0,
 ) -> DispatchReport:
     """Claim due agents batch by batch, advance their clocks, commit, then publish.
 
@@ -134,14 +184,14 @@ def dispatch_due(
             if not rows:
                 break
             ids: list[int] = []
-            nexts: list[float] = []
+            nexts: list[Position] = []
             ticks: list[Tick] = []
             for row in rows:
-                due = row.next_tick_at.timestamp()
+                given, dues, following = ticks_due(catalogue, row, now, catch_up)
                 ids.append(row.id)
-                nexts.append(next_tick_for(catalogue, row, due, now))
-                ticks.append((row.id, math.floor(due)))
-                report.lags.append(now - due)
+                nexts.append(following)
+                ticks.extend(given)
+                report.lags.extend(now - due for due in dues)
             _advance(connection, ids, nexts)
         # Published only after commit: a crash between the two loses a tick, never
         # duplicates one, and the agent's next tick is already on its way.
@@ -155,7 +205,11 @@ def dispatch_due(
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What one tick decided: the action and the activity that will carry it out."""
+    """What one tick decided: the action and the activity that will carry it out.
+
+    ``new`` is true when this call recorded it and it waits for its task (pending); a
+    tick past every daily quota records a ``skipped`` activity that no task carries out.
+    """
 
     agent_id: int
     due_at: int
@@ -185,10 +239,43 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return set(session.scalars(statement))
 
 
+def _as_tick(tick: Sequence[int]) -> tuple[int, int, int | None, int]:
+    if len(tick) >= 4:
+        return int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])
+    return int(tick[0]), int(tick[1]), None, 0
+
+
+def _decided_before(
+    session: Session, ticks: Sequence[tuple[int, int, int | None, int]]
+) -> dict[tuple[int, int], tuple[str, str, int]]:
+    """Activities already recorded for these (agent, due) ticks: a redelivered tick's."""
+    if not ticks:
+        return {}
+    wanted = {(agent_id, due) for agent_id, due, _, _ in ticks}
+    rows = session.execute(
+        select(
+            AgentActivity.agent_id,
+            AgentActivity.due_at,
+            AgentActivity.action,
+            AgentActivity.idempotency_key,
+            AgentActivity.id,
+        ).where(
+            AgentActivity.agent_id.in_({agent_id for agent_id, _ in wanted}),
+            AgentActivity.due_at.in_({datetime.fromtimestamp(due, UTC) for _, due in wanted}),
+        )
+    )
+    found: dict[tuple[int, int], tuple[str, str, int]] = {}
+    for agent_id, due_at, action, key, activity_id in rows:
+        pair = (agent_id, math.floor(due_at.timestamp()))
+        if pair in wanted and key == idempotency_key(pair[0], pair[1], action):
+            found[pair] = (action, key, activity_id)
+    return found
+
+
 def decide_ticks(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
-    ticks: Sequence[Tick],
+    ticks: Sequence[Sequence[int]],
     *,
     now: datetime,
     lease: timedelta,
@@ -196,62 +283,105 @@ def decide_ticks(
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
-    A tick for an agent that is no longer active decides nothing. Deciding the same tick
-    twice (a redelivered message) records nothing new and returns the same decision.
-    ``adjust`` may replace a chosen action (an agent over its LLM budget likes or browses
-    instead of posting); the activity keeps what was chosen first and why it changed.
+    The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
+    draw; ``adjust`` may replace it (an agent over its LLM budget likes or browses instead
+    of posting); then the agent's daily quotas may turn it to the next kind still allowed
+    today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
+    first and why it changed. The agents are locked while they are decided, so two ticks
+    of one agent decided at once count against its quotas one after the other; a tick
+    decided before (a redelivered message) records nothing and returns the same decision.
+    A tick for an agent that is no longer active decides nothing.
     """
-    wanted = {agent_id for agent_id, _ in ticks}
+    parsed = [_as_tick(tick) for tick in ticks]
+    wanted = {agent_id for agent_id, _, _, _ in parsed}
+    decisions: list[Decision] = []
     with sessions.begin() as session:
-        agents = {
-            row.id: row
-            for row in session.execute(
-                select(
-                    Agent.id,
-                    Agent.persona,
-                    Agent.seed,
-                    Agent.status,
-                    Agent.deleted_at,
-                    Agent.weights,
-                ).where(Agent.id.in_(wanted))
+        query = (
+            select(
+                Agent.id,
+                Agent.persona,
+                Agent.seed,
+                Agent.status,
+                Agent.deleted_at,
+                Agent.weights,
+                Agent.interval_min,
+                Agent.interval_max,
+                Agent.activity,
+                Agent.day_counts,
             )
-        }
+            .where(Agent.id.in_(wanted))
+            .order_by(Agent.id)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()  # in id order: two batches never deadlock
+        agents = {row.id: row for row in session.execute(query)}
+        before = _decided_before(session, parsed)
+        counts: dict[int, dict[str, Any] | None] = {}
         decided: list[tuple[int, int, str, str]] = []
-        notes: dict[str, dict[str, str]] = {}
-        for agent_id, due_at in ticks:
+        rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for agent_id, due_at, opened, index in parsed:
             agent = agents.get(agent_id)
             if agent is None or agent.status != "active" or agent.deleted_at is not None:
                 continue
-            weights = effective_weights(catalogue.get(agent.persona), agent.weights)
-            action = choose_action(
-                weights, tick_rng(agent.seed, datetime.fromtimestamp(due_at, UTC))
-            ).value
-            note: dict[str, str] | None = None
+            earlier = before.get((agent_id, due_at))
+            if earlier is not None:
+                decided.append((agent_id, due_at, earlier[0], earlier[1]))
+                continue
+            persona = catalogue.get(agent.persona)
+            weights = effective_weights(persona, agent.weights)
+            rhythm = rhythm_of(catalogue, agent)
+            if agent.weights:
+                rhythm = replace(rhythm, weights=weights)
+            chosen = rhythm.action(due_at, opened, index).value
+            action, notes = chosen, {}
             if adjust is not None:
                 adjusted, reason = adjust(agent_id, action)
                 if adjusted != action:
-                    note = {"degraded_from": action, "degraded": reason or ""}
+                    notes = {"degraded_from": action, "degraded": reason or ""}
                     action = adjusted
+            day = local_day(catalogue.zone(agent.persona), due_at)
+            stored = counts.get(agent_id, agent.day_counts)
+            allowed, reason = within_quota(Action(action), day_counts(stored, day), persona.quotas)
+            status = "pending"
+            if reason is not None:
+                notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
+                notes["quota"] = reason
+            if allowed is None:
+                status = "skipped"
+            else:
+                action = allowed.value
+                counts[agent_id] = stored = counted(stored, day, allowed)
             key = idempotency_key(agent_id, due_at, action)
-            if note is not None:
-                notes[key] = note
+            rows.append(
+                {
+                    "agent_id": agent_id,
+                    "action": action,
+                    "idempotency_key": key,
+                    "status": status,
+                    "due_at": datetime.fromtimestamp(due_at, UTC),
+                    "lease_expires_at": now + lease if status == "pending" else None,
+                    "content": notes or None,
+                    "error": reason if status == "skipped" else None,
+                    "finished_at": now if status == "skipped" else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            updates.append(
+                {
+                    "agent_id": agent_id,
+                    "due": datetime.fromtimestamp(due_at, UTC),
+                    "action": action,
+                    "counts": stored,
+                }
+            )
             decided.append((agent_id, due_at, action, key))
-        rows = [
-            {
-                "agent_id": agent_id,
-                "action": action,
-                "idempotency_key": key,
-                "status": "pending",
-                "due_at": datetime.fromtimestamp(due_at, UTC),
-                "lease_expires_at": now + lease,
-                "content": notes.get(key),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for agent_id, due_at, action, key in decided
-        ]
         new_keys = _insert_ignoring_duplicates(session, rows)
-        fresh = [d for d in decided if d[3] in new_keys]
+        pending = {row["idempotency_key"] for row in rows if row["status"] == "pending"}
+        fresh = [
+            u for u, row in zip(updates, rows, strict=True) if row["idempotency_key"] in new_keys
+        ]
         if fresh:
             table = _AGENTS
             session.execute(
@@ -261,12 +391,10 @@ def decide_ticks(
                     ticks_count=table.c.ticks_count + 1,
                     last_tick_at=bindparam("due"),
                     current_action=bindparam("action"),
+                    day_counts=bindparam("counts"),
                     updated_at=now,
                 ),
-                [
-                    {"agent_id": a, "due": datetime.fromtimestamp(d, UTC), "action": act}
-                    for a, d, act, _ in fresh
-                ],
+                fresh,
             )
         ids: dict[str, int] = {}
         if decided:
@@ -275,7 +403,8 @@ def decide_ticks(
                 AgentActivity.idempotency_key.in_(keys)
             )
             ids = {key: activity_id for key, activity_id in session.execute(found)}
-    return [
-        Decision(agent_id, due_at, action, key, ids.get(key), key in new_keys)
-        for agent_id, due_at, action, key in decided
-    ]
+        decisions = [
+            Decision(agent_id, due_at, action, key, ids.get(key), key in new_keys & pending)
+            for agent_id, due_at, action, key in decided
+        ]
+    return decisions

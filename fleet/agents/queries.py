@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +12,7 @@ from fleet.agents.selection import parse_ref
 from fleet.agents.views import AgentView
 from fleet.db.models import AGENT_STATUSES, Agent
 from fleet.errors import InputError, UnknownAgent
+from fleet.personas import PersonaCatalogue
 
 MAX_PAGE = 10_000
 
@@ -76,3 +78,15 @@ def agent_counts(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
         for persona, status, count in session.execute(statement):
             out.setdefault(persona, {})[status] = count
     return out
+
+
+def activity_of(catalogue: PersonaCatalogue, agent: AgentView) -> dict[str, Any]:
+    """An agent's activity level and where it comes from (its seed, or set by hand)."""
+    rhythm = catalogue.rhythm(
+        agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
+    )
+    return {
+        "activity_level": round(rhythm.level, 3),
+        "activity_from": "set" if agent.activity is not None else "seed",
+        "rhythm": "sessions" if rhythm.in_sessions else "steady",
+    }

@@ -22,6 +22,7 @@ class AgentView:
     status: str
     seed: int
     interval: tuple[float, float] | None
+    activity: float | None
     weights: dict[str, float] | None
     platform_user_id: str | None
     next_tick_at: datetime | None
@@ -52,6 +53,7 @@ class AgentView:
             status="deleted" if row.deleted_at else row.status,
             seed=row.seed,
             interval=interval,
+            activity=row.activity,
             weights=row.weights,
             platform_user_id=row.platform_user_id,
             next_tick_at=row.next_tick_at,

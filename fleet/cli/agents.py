@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -44,6 +45,18 @@ def _weights(value: str | None) -> dict[str, float] | None:
     return out
 
 
+def _activity(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        level = float(value)
+    except ValueError:
+        raise InputError(f"--activity {value!r}: expected a number, e.g. 0.5") from None
+    if not math.isfinite(level) or level <= 0:
+        raise InputError(f"--activity {value!r}: must be a positive, finite number")
+    return level
+
+
 @click.group()
 def agents() -> None:
     """Create, list and drive agents."""
@@ -56,6 +69,11 @@ def agents() -> None:
 @click.option("--count", type=int, default=1, show_default=True, help="How many agents.")
 @click.option("--interval", help="Override the persona's interval bounds: MIN-MAX seconds.")
 @click.option("--weights", help="Override action weights: post=1,comment=1,like=3,browse=1.")
+@click.option(
+    "--activity",
+    help="Activity level (a multiplier of the persona's session rate, e.g. 0.5); "
+    "default: drawn from each agent's seed.",
+)
 @click.option("--start", "start_now", is_flag=True, help="Start the new agents at once.")
 @json_option
 @click.pass_context
@@ -65,6 +83,7 @@ def create(
     count: int,
     interval: str | None,
     weights: str | None,
+    activity: str | None,
     start_now: bool,
     as_json: bool,
 ) -> None:
@@ -80,6 +99,7 @@ def create(
         now=utcnow(),
         interval=_interval(interval),
         weights=_weights(weights),
+        activity=_activity(activity),
     )
     started = 0
     if start_now:
@@ -158,11 +178,13 @@ def list_(
 @click.pass_context
 def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """One agent by id or handle."""
-    agent = ctx_agents.get_agent(fleet_of(ctx).sessions, ref)
+    fleet = fleet_of(ctx)
+    agent = ctx_agents.get_agent(fleet.sessions, ref)
+    data = {**agent.to_json(), **ctx_agents.activity_of(fleet.personas, agent)}
     if as_json:
-        print_json(agent.to_json())
+        print_json(data)
         return
-    for key, value in agent.to_json().items():
+    for key, value in data.items():
         click.echo(f"{key:>17}  {'' if value is None else value}")
 
 

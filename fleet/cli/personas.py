@@ -9,6 +9,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
+from fleet.core.persona import Persona
 from fleet.errors import PersonaFileError
 from fleet.personas import load_persona
 
@@ -34,7 +35,8 @@ def list_(ctx: click.Context, as_json: bool) -> None:
                     "timezone": p.schedule.timezone,
                     "selection_weight": p.selection_weight,
                     "weights": {k.value: round(v, 4) for k, v in p.weights.normalised().items()},
-                    "interval": [p.interval.min_seconds, p.interval.max_seconds],
+                    "rhythm": rhythm_of(p),
+                    "quotas": p.quotas.model_dump(exclude_none=True),
                 }
                 for p in catalogue
             ]
@@ -50,13 +52,25 @@ def list_(ctx: click.Context, as_json: bool) -> None:
                 p.vibe,
                 p.schedule.timezone,
                 " ".join(f"{k.value}={v:.0%}" for k, v in w.items()),
-                f"{p.interval.min_seconds:g}-{p.interval.max_seconds:g}s",
+                rhythm_of(p),
                 f"{p.schedule.active_minutes_per_week() / 60:.0f}h",
             )
         )
     print_table(
-        None, ["slug", "name", "vibe", "timezone", "actions", "interval", "active/week"], rows
+        None, ["slug", "name", "vibe", "timezone", "actions", "rhythm", "active/week"], rows
     )
+
+
+def rhythm_of(persona: Persona) -> str:
+    """A persona's rhythm in a few words."""
+    if persona.sessions is not None:
+        x = persona.sessions
+        return (
+            f"{x.per_day:g} sessions/day at x1, ~{x.mean_actions:g} actions (max {x.max_actions}) "
+            f"{x.gap_min_seconds:g}-{x.gap_max_seconds:g} s apart"
+        )
+    assert persona.interval is not None
+    return f"every {persona.interval.min_seconds:g}-{persona.interval.max_seconds:g} s at x1"
 
 
 @personas.command()
@@ -79,8 +93,11 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
     click.echo(
         "  actions: " + ", ".join(f"{k} {v:.0%}" for k, v in data["normalised_weights"].items())
     )
+    click.echo(f"  rhythm: {rhythm_of(persona)}")
+    quotas = persona.quotas.model_dump(exclude_none=True)
     click.echo(
-        f"  interval: {persona.interval.min_seconds:g}-{persona.interval.max_seconds:g} s at x1"
+        "  daily quotas: "
+        + (", ".join(f"{n} {kind}" for kind, n in quotas.items()) if quotas else "none")
     )
     click.echo(f"  schedule ({s.timezone}): off-peak x{s.off_peak:g}")
     for peak in s.peaks:

@@ -1,7 +1,8 @@
-"""``fleet schedule``: see a persona's rhythm before it runs."""
+"""``fleet schedule``: see a persona's rhythm, or one agent's day, before it runs."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,12 +12,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fleet import agents as ctx_agents
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json
-from fleet.core.clock import ActivityClock
+from fleet.cli.output import json_option, print_json, print_table
+from fleet.core.persona import Action, Persona
+from fleet.core.sessions import mean_activity_level, mean_session_length
+from fleet.core.timeline import Rhythm, simulate
 from fleet.errors import InputError
+from fleet.personas import PersonaCatalogue
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
+# Agents simulated for the expected actions per local day by kind (quotas included).
+SAMPLE_AGENTS = 200
 
 
 def _local_hours(
@@ -33,31 +40,101 @@ def _local_hours(
     return out
 
 
+def _first_day(zone: ZoneInfo, start: str | None, *, monday: bool) -> date:
+    if start is None:
+        today = datetime.now(zone).date()
+        return today - timedelta(days=today.weekday()) if monday else today
+    try:
+        return date.fromisoformat(start)
+    except ValueError:
+        raise InputError(f"--start {start!r}: expected a date YYYY-MM-DD") from None
+
+
+def _day_bounds(zone: ZoneInfo, day: date) -> tuple[float, float]:
+    lo = datetime(day.year, day.month, day.day, tzinfo=zone)
+    nxt = day + timedelta(days=1)
+    hi = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
+    return lo.timestamp(), hi.timestamp()
+
+
+def _rate_per_active_second(persona: Persona) -> tuple[float, float, str]:
+    """(expected sessions, expected actions) per active second for the mean agent, and the
+    unit the heatmap counts in."""
+    if persona.sessions is not None:
+        x = persona.sessions
+        sessions = x.per_day * mean_activity_level(x.activity_spread) / 86_400
+        return sessions, sessions * mean_session_length(x), "actions"
+    assert persona.interval is not None
+    ticks = 2 / (persona.interval.min_seconds + persona.interval.max_seconds)
+    return ticks, ticks, "ticks"
+
+
+def _expected_days(
+    catalogue: PersonaCatalogue, persona: Persona, first: date, days: int
+) -> list[dict[str, Any]]:
+    """Mean sessions and actions by kind per local day over a sample of agents (their
+    seeds drawn as ``fleet agents create`` would), with the daily quotas applied."""
+    zone = ZoneInfo(persona.schedule.timezone)
+    start, _ = _day_bounds(zone, first)
+    _, end = _day_bounds(zone, first + timedelta(days=days - 1))
+    per_day: dict[str, Counter[str]] = {}
+    for index in range(SAMPLE_AGENTS):
+        rhythm = catalogue.rhythm(persona.slug, 1_000_003 * (index + 1))
+        seen: set[tuple[str, int]] = set()
+        for tick in simulate(persona, rhythm, start, end):
+            day = datetime.fromtimestamp(tick.due, zone).date().isoformat()
+            counts = per_day.setdefault(day, Counter())
+            if (day, tick.opened) not in seen:
+                seen.add((day, tick.opened))
+                counts["sessions"] += 1
+            if tick.action is not None:
+                counts[tick.action.value] += 1
+    out = []
+    for offset in range(days):
+        day = (first + timedelta(days=offset)).isoformat()
+        counts = per_day.get(day, Counter())
+        row: dict[str, Any] = {"local_date": day}
+        for name in ["sessions", *(a.value for a in Action)]:
+            row[name] = round(counts[name] / SAMPLE_AGENTS, 2)
+        row["actions"] = round(sum(counts[a.value] for a in Action) / SAMPLE_AGENTS, 2)
+        out.append(row)
+    return out
+
+
 @click.group()
 def schedule() -> None:
-    """Inspect the personas' activity clocks."""
+    """Inspect the personas' activity clocks and an agent's simulated day."""
 
 
 @schedule.command()
-@click.option("--persona", "slug", required=True, help="Persona slug.")
+@click.option("--persona", "slug", help="Persona slug.")
+@click.option("--agent", "agent_ref", help="An agent (id or handle): its simulated day.")
 @click.option("--days", type=click.IntRange(1, 28), default=7, show_default=True)
 @click.option("--start", "start", help="First local day, YYYY-MM-DD (default: this week's Monday).")
 @json_option
 @click.pass_context
-def preview(ctx: click.Context, slug: str, days: int, start: str | None, as_json: bool) -> None:
-    """Expected ticks per local hour of one agent of a persona: a heatmap, or JSON."""
-    persona = fleet_of(ctx, migrated=False).personas.get(slug)
+def preview(
+    ctx: click.Context,
+    slug: str | None,
+    agent_ref: str | None,
+    days: int,
+    start: str | None,
+    as_json: bool,
+) -> None:
+    """Expected sessions and actions of a persona per local hour and day, or (--agent) one
+    agent's simulated timeline for a day (its sessions, actions and gaps)."""
+    if (slug is None) == (agent_ref is None):
+        raise InputError("give --persona SLUG or --agent ID (one of the two)")
+    if agent_ref is not None:
+        _agent_day(ctx, agent_ref, start, as_json)
+        return
+    assert slug is not None
+    catalogue = fleet_of(ctx, migrated=False).personas
+    persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
-    if start is None:
-        today = datetime.now(zone).date()
-        first = today - timedelta(days=today.weekday())
-    else:
-        try:
-            first = date.fromisoformat(start)
-        except ValueError:
-            raise InputError(f"--start {start!r}: expected a date YYYY-MM-DD") from None
-    clock = ActivityClock(persona.schedule)
-    mean = (persona.interval.min_seconds + persona.interval.max_seconds) / 2
+    first = _first_day(zone, start, monday=True)
+    clock = catalogue.clock(slug)
+    sessions_rate, actions_rate, unit = _rate_per_active_second(persona)
     hours: list[dict[str, Any]] = []
     for day, hour, lo, hi in _local_hours(zone, first, days):
         active = clock.active_seconds(lo, hi)
@@ -67,22 +144,46 @@ def preview(ctx: click.Context, slug: str, days: int, start: str | None, as_json
                 "local_hour": hour,
                 "utc_start": lo.astimezone(ZoneInfo("UTC")).isoformat(),
                 "multiplier": clock.multiplier(lo) if hi > lo else 0.0,
-                "expected_ticks": round(active / mean, 3),
+                "expected_sessions": round(active * sessions_rate, 3),
+                "expected_actions": round(active * actions_rate, 3),
             }
         )
+    by_day = _expected_days(catalogue, persona, first, days)
     if as_json:
         print_json(
             {
                 "persona": slug,
                 "timezone": persona.schedule.timezone,
-                "mean_interval_seconds": mean,
+                "rhythm": "sessions" if persona.sessions is not None else "steady",
+                "quotas": persona.quotas.model_dump(exclude_none=True),
+                "sample_agents": SAMPLE_AGENTS,
                 "hours": hours,
+                "days": by_day,
             }
         )
         return
-    peak = max((h["expected_ticks"] for h in hours), default=0.0) or 1.0
+    _heatmap(persona, hours, days, unit)
+    print_table(
+        f"Per local day, the mean of {SAMPLE_AGENTS} agents (activity levels as drawn, "
+        "daily quotas applied)",
+        ["day", "sessions", *(a.value for a in Action), "actions"],
+        [
+            (
+                date.fromisoformat(row["local_date"]).strftime("%a %m-%d"),
+                f"{row['sessions']:.1f}",
+                *(f"{row[a.value]:.1f}" for a in Action),
+                f"{row['actions']:.1f}",
+            )
+            for row in by_day
+        ],
+    )
+
+
+def _heatmap(persona: Persona, hours: list[dict[str, Any]], days: int, unit: str) -> None:
+    peak = max((h["expected_actions"] for h in hours), default=0.0) or 1.0
     table = Table(
-        title=f"{persona.display_name}: expected ticks per local hour ({persona.schedule.timezone})",
+        title=f"{persona.display_name}: expected {unit} per local hour, mean agent "
+        f"({persona.schedule.timezone})",
         title_justify="left",
         show_lines=False,
         pad_edge=False,
@@ -96,14 +197,89 @@ def preview(ctx: click.Context, slug: str, days: int, start: str | None, as_json
         row = hours[index * 24 : index * 24 + 24]
         cells = []
         for h in row:
-            value = float(h["expected_ticks"])
+            value = float(h["expected_actions"])
             shade = _SHADES[min(len(_SHADES) - 1, round(value / peak * (len(_SHADES) - 1)))]
             cells.append(Text(f"{value:>3.0f}" if value >= 0.5 else "  ·", style=f"on {shade}"))
         day = date.fromisoformat(str(row[0]["local_date"]))
-        total = sum(float(h["expected_ticks"]) for h in row)
+        total = sum(float(h["expected_actions"]) for h in row)
         table.add_row(day.strftime("%a %m-%d "), *cells, f"{total:>7.0f}")
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)
     console.print(table)
-    console.print(f"mean interval {mean:g} s of active time; · means under half a tick")
+    console.print("· means under half of one; sessions per hour are in --json")
+
+
+def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -> None:
+    fleet = fleet_of(ctx)
+    agent = ctx_agents.get_agent(fleet.sessions, ref)
+    catalogue = fleet.personas
+    persona = catalogue.get(agent.persona)
+    zone = ZoneInfo(persona.schedule.timezone)
+    day = _first_day(zone, start, monday=False)
+    lo, hi = _day_bounds(zone, day)
+    rhythm: Rhythm = catalogue.rhythm(
+        agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
+    )
+    ticks = list(simulate(persona, rhythm, lo, hi))
+    events: list[dict[str, Any]] = []
+    previous: float | None = None
+    sessions: Counter[int] = Counter()
+    for tick in ticks:
+        sessions[tick.opened] += 1
+        local = datetime.fromtimestamp(tick.due, zone)
+        events.append(
+            {
+                "local_time": local.strftime("%H:%M:%S"),
+                "utc": datetime.fromtimestamp(tick.due, ZoneInfo("UTC")).isoformat(),
+                "session": len(sessions),
+                "index": tick.index,
+                "action": tick.action.value if tick.action else None,
+                "chosen": tick.chosen.value,
+                "reason": tick.reason,
+                "gap_seconds": None if previous is None else tick.due - previous,
+            }
+        )
+        previous = tick.due
+    kinds = Counter(e["action"] for e in events if e["action"])
+    actions = {a.value: kinds.get(a.value, 0) for a in Action}
+    summary = {
+        "agent": agent.id,
+        "handle": agent.handle,
+        "persona": agent.persona,
+        "timezone": persona.schedule.timezone,
+        "local_date": day.isoformat(),
+        "activity_level": round(rhythm.level, 3),
+        "sessions": len(sessions),
+        "actions": actions,
+    }
+    if as_json:
+        print_json({**summary, "ticks": events})
+        return
+    click.echo(
+        f"{agent.handle} ({agent.persona}, activity {rhythm.level:.2f}), "
+        f"{day:%a %Y-%m-%d} in {persona.schedule.timezone}: "
+        f"{len(sessions)} sessions, {len(events)} actions "
+        f"({', '.join(f'{n} {kind}' for kind, n in actions.items())})"
+    )
+    for tick, event in zip(ticks, events, strict=True):
+        gap = event["gap_seconds"]
+        opens = rhythm.in_sessions and tick.index == 0
+        if opens:
+            after = "" if gap is None else f", {_duration(gap)} after the last action"
+            click.echo(
+                f"session {event['session']} at {event['local_time']}: "
+                f"{sessions[tick.opened]} action(s){after}"
+            )
+        step = "" if gap is None or opens else f"+{_duration(gap)}"
+        action = event["action"] or "nothing (quotas spent)"
+        note = f"  ({event['reason']})" if event["reason"] else ""
+        click.echo(f"  {event['local_time']}  {action:<8} {step:>7}{note}")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"

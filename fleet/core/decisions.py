@@ -17,8 +17,8 @@ def effective_weights(persona: Persona, override: Mapping[str, float] | None) ->
 
 def effective_interval(
     persona: Persona, min_seconds: float | None, max_seconds: float | None
-) -> Interval:
-    """The persona's interval bounds, or the agent's own when it has them."""
+) -> Interval | None:
+    """The agent's own steady interval, else the persona's (None: the persona has sessions)."""
     if min_seconds is None or max_seconds is None:
         return persona.interval
     return Interval(min_seconds=min_seconds, max_seconds=max_seconds)

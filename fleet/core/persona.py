@@ -89,6 +89,54 @@ class Interval(_Strict):
         return self
 
 
+class Sessions(_Strict):
+    """How a persona uses the app: in sessions, a few to a few dozen actions seconds apart.
+
+    Session starts follow the activity clock: ``per_day`` of them per 24 hours of active
+    time (the clock's ∫m) for an agent of activity level 1, so the hour-of-week profile
+    of the starts is the schedule's. Inside a session the gaps are wall-clock seconds
+    (a person in a session does not slow down because it is off-peak).
+    """
+
+    per_day: float = Field(gt=0, le=10_000, allow_inf_nan=False)
+    mean_actions: float = Field(ge=1, allow_inf_nan=False)
+    max_actions: int = Field(ge=1, le=1000)
+    gap_min_seconds: float = Field(ge=1, allow_inf_nan=False)
+    gap_max_seconds: float = Field(ge=1, le=3600, allow_inf_nan=False)
+    # Spread (sigma of the log) of the activity level across agents; the median is 1.
+    activity_spread: float = Field(default=1.0, ge=0, le=3, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Sessions:
+        if self.gap_min_seconds > self.gap_max_seconds:
+            raise ValueError(
+                f"gap_min_seconds ({self.gap_min_seconds:g}) is above "
+                f"gap_max_seconds ({self.gap_max_seconds:g})"
+            )
+        # A heavy-tailed count on 1..max_actions is at most uniform: its mean is at most
+        # the middle of the range (and exactly 1 when max_actions is 1).
+        highest = (self.max_actions + 1) / 2
+        if self.mean_actions > highest:
+            raise ValueError(
+                f"mean_actions ({self.mean_actions:g}) is above what a heavy-tailed count "
+                f"capped at max_actions ({self.max_actions}) can have ({highest:g})"
+            )
+        return self
+
+
+class Quotas(_Strict):
+    """At most this many of each action per agent per local day; absent means no limit."""
+
+    post: int | None = Field(default=None, ge=0)
+    comment: int | None = Field(default=None, ge=0)
+    like: int | None = Field(default=None, ge=0)
+    browse: int | None = Field(default=None, ge=0)
+
+    def limit(self, action: Action) -> int | None:
+        value: int | None = getattr(self, action.value)
+        return value
+
+
 def _minutes(value: str) -> int:
     match = _CLOCK.match(value)
     if not match:
@@ -258,8 +306,33 @@ class Persona(_Strict):
     workflow_styles: tuple[str, ...] = Field(min_length=1)
     names: NameTemplates
     weights: ActionWeights
-    interval: Interval
+    # The rhythm: human sessions, or (for load tests and tickers) one action every
+    # ``interval`` seconds of active time. Exactly one of the two.
+    sessions: Sessions | None = None
+    interval: Interval | None = None
+    quotas: Quotas = Quotas()
     schedule: Schedule
+
+    @model_validator(mode="after")
+    def _one_rhythm(self) -> Persona:
+        if (self.sessions is None) == (self.interval is None):
+            raise ValueError(
+                "give exactly one rhythm: [sessions] (people) or [interval] (a steady ticker)"
+            )
+        possible = [
+            action
+            for action in Action
+            if self.quotas.limit(action) != 0
+            and (
+                getattr(self.weights, action.value) > 0
+                or (action is Action.BROWSE and self.sessions is not None)
+            )
+        ]
+        if not possible:
+            raise ValueError(
+                "quotas make every action impossible: each action with a weight has a quota of 0"
+            )
+        return self
 
 
 __all__ = [
@@ -272,6 +345,8 @@ __all__ = [
     "NameTemplates",
     "PeakWindow",
     "Persona",
+    "Quotas",
     "Schedule",
+    "Sessions",
     "Window",
 ]

@@ -94,6 +94,7 @@ class Agent(Base):
             "interval_min IS NULL OR (interval_min > 0 AND interval_max >= interval_min)",
             name="interval",
         ),
+        CheckConstraint("activity IS NULL OR activity > 0", name="activity"),
         # Only active agents are in this index: a dispatch cycle's cost follows what is due.
         Index(
             "ix_agents_due",
@@ -115,8 +116,16 @@ class Agent(Base):
     weights: Mapped[dict[str, float] | None] = mapped_column(Json, nullable=True)
     interval_min: Mapped[float | None] = mapped_column(Float, nullable=True)
     interval_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The agent's activity level when set by hand; NULL means the one its seed draws.
+    activity: Mapped[float | None] = mapped_column(Float, nullable=True)
     platform_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     next_tick_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Where the tick at next_tick_at stands in its session: the second the session opened
+    # and the tick's index in it. NULL means the tick opens a session.
+    session_opened_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    session_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Actions decided on one local day, for the daily quotas: {"day": "YYYY-MM-DD", "post": 1}.
+    day_counts: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     last_tick_at: Mapped[datetime | None] = mapped_column(nullable=True)
     current_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -142,6 +151,8 @@ class AgentActivity(Base):
         CheckConstraint(_in("action", ACTIONS), name="action"),
         Index("ix_agent_activities_agent_id_created_at", "agent_id", "created_at"),
         Index("ix_agent_activities_created_at", "created_at"),
+        # A redelivered tick finds the decision it already made by (agent, due time).
+        Index("ix_agent_activities_agent_id_due_at", "agent_id", "due_at"),
         # The lease sweeper looks only at pending rows.
         Index(
             "ix_agent_activities_pending_lease",

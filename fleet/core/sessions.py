@@ -1,0 +1,306 @@
+"""Human rhythm: sessions, activity levels and daily quotas, as pure functions of a seed.
+
+People use a social app in sessions. The activity clock times the *start* of a session:
+the active time (∫m) between two starts is drawn heavy-tailed (Weibull, shape below 1)
+with mean ``1 / per_day`` days, divided by the agent's activity level. Inside a session
+``length`` actions follow a few seconds to a couple of minutes apart on the wall clock
+(log-uniform between the persona's bounds); the length is a power law on
+``1..max_actions`` whose exponent is solved so that its mean is ``mean_actions``. A session
+opens with a look at the feed (browse) and holds at most one post.
+
+Every draw is a hash of (agent seed, a whole UTC second, a purpose), so the timeline of
+an agent is the same on any machine, after a restart and with two dispatchers; the only
+state a dispatcher keeps is where the agent stands: the tick due, the second its session
+opened and the tick's index in it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+from fleet.core.clock import ActivityClock
+from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
+
+DAY_SECONDS = 86_400.0
+# Shape of the Weibull gap between session starts (active time): below 1 is heavier-tailed
+# than an exponential, so quiet days and busy streaks both happen.
+SESSION_GAP_SHAPE = 0.7
+_GAP_SCALE = 1.0 / math.gamma(1.0 + 1.0 / SESSION_GAP_SHAPE)  # mean 1 at scale 1
+# Activity levels are clamped here: a log-normal's far tail would make one account
+# a hundred times busier than the median, which no quota would let show anyway.
+ACTIVITY_BOUNDS = (0.05, 20.0)
+# A tick is named by its whole UTC second: two ticks of one agent never share one.
+MIN_GAP_SECONDS = 1.0
+_UNIT = float(1 << 53)
+_STANDARD = NormalDist()
+# Order in which a decision past its daily quota falls to the next kind: the cheaper ones.
+FALLBACK_ORDER: tuple[Action, ...] = (Action.POST, Action.COMMENT, Action.LIKE, Action.BROWSE)
+
+
+def unit(seed: int, second: int, purpose: str) -> float:
+    """A uniform number in [0, 1) from (agent seed, whole UTC second, purpose)."""
+    digest = hashlib.blake2b(f"{seed}:{second}:{purpose}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 11) / _UNIT
+
+
+# -- the activity level ---------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65_536)
+def activity_level(seed: int, spread: float) -> float:
+    """An agent's activity level: log-normal across agents with median 1, from its seed.
+
+    It multiplies the rate of its sessions, so a fleet has a few busy accounts and many
+    quiet ones (the "90-9-1" shape of online communities).
+    """
+    u = unit(seed, 0, "activity")
+    z = _STANDARD.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+    low, high = ACTIVITY_BOUNDS
+    return min(high, max(low, math.exp(spread * z)))
+
+
+@functools.lru_cache(maxsize=64)
+def mean_activity_level(spread: float) -> float:
+    """The mean activity level across agents (above the median 1: the tail pulls it up)."""
+    steps = 4000
+    low, high = ACTIVITY_BOUNDS
+    total = 0.0
+    for i in range(steps):
+        z = _STANDARD.inv_cdf((i + 0.5) / steps)
+        total += min(high, max(low, math.exp(spread * z)))
+    return total / steps
+
+
+def mean_session_length(shape: Sessions) -> float:
+    """The mean number of actions per session (``mean_actions``, as drawn)."""
+    table = length_table(shape.mean_actions, shape.max_actions)
+    previous, mean = 0.0, 0.0
+    for k, cumulative in enumerate(table, start=1):
+        mean += k * (cumulative - previous)
+        previous = cumulative
+    return mean
+
+
+# -- session lengths --------------------------------------------------------------------
+
+
+def _power_law_mean(exponent: float, cap: int) -> float:
+    weights = [float(k) ** -exponent for k in range(1, cap + 1)]
+    return float(sum(k * w for k, w in zip(range(1, cap + 1), weights, strict=True)) / sum(weights))
+
+
+@functools.lru_cache(maxsize=256)
+def length_table(mean: float, cap: int) -> tuple[float, ...]:
+    """Cumulative probabilities of a session's length 1..cap: P(k) ∝ k^-a, mean ``mean``.
+
+    The exponent is found by bisection (the mean falls as it grows); ``mean`` must lie in
+    [1, (cap + 1) / 2], which the persona model checks.
+    """
+    if cap == 1 or mean <= 1.0:
+        return (1.0,) + (1.0,) * (cap - 1)
+    low, high = 0.0, 20.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        if _power_law_mean(middle, cap) > mean:
+            low = middle
+        else:
+            high = middle
+    weights = [float(k) ** -low for k in range(1, cap + 1)]
+    total = sum(weights)
+    cumulative: list[float] = []
+    running = 0.0
+    for w in weights:
+        running += w / total
+        cumulative.append(running)
+    cumulative[-1] = 1.0
+    return tuple(cumulative)
+
+
+def session_length(shape: Sessions, seed: int, opened: int) -> int:
+    """How many actions the session opened at second ``opened`` holds (1..max_actions)."""
+    table = length_table(shape.mean_actions, shape.max_actions)
+    return min(shape.max_actions, bisect_right(table, unit(seed, opened, "length")) + 1)
+
+
+# -- the timeline -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where an agent stands: its tick due (epoch seconds), its session's opening second
+    and the tick's index in that session (0 opens it)."""
+
+    due: float
+    opened: int
+    index: int
+
+
+def session_gap(shape: Sessions, seed: int, second: int, level: float) -> float:
+    """Active seconds from the end of a session to the start of the next (Weibull)."""
+    u = unit(seed, second, "session")
+    mean = DAY_SECONDS / (shape.per_day * level)
+    return max(
+        MIN_GAP_SECONDS, mean * _GAP_SCALE * math.pow(-math.log1p(-u), 1 / SESSION_GAP_SHAPE)
+    )
+
+
+def action_gap(shape: Sessions, seed: int, second: int) -> float:
+    """Wall-clock seconds between two actions of one session (log-uniform in the bounds)."""
+    u = unit(seed, second, "gap")
+    low, high = shape.gap_min_seconds, shape.gap_max_seconds
+    return max(MIN_GAP_SECONDS, low * math.pow(high / low, u))
+
+
+def open_session(
+    clock: ActivityClock, shape: Sessions, seed: int, level: float, after: float
+) -> Position:
+    """The first session that opens after ``after`` (at the end of the last one, say)."""
+    start = clock.next_tick_epoch(after, session_gap(shape, seed, math.floor(after), level))
+    start = max(start, math.floor(after) + MIN_GAP_SECONDS)
+    return Position(start, math.floor(start), 0)
+
+
+def following(
+    clock: ActivityClock, shape: Sessions, seed: int, level: float, current: Position
+) -> Position:
+    """The tick after ``current``: the session's next action, or the next session.
+
+    A session ends after its drawn length, or early where the next action would fall in
+    a dormant window: a person goes to sleep rather than act in the night.
+    """
+    if current.index + 1 < session_length(shape, seed, current.opened):
+        second = math.floor(current.due)
+        due = second + action_gap(shape, seed, second) + (current.due - second)
+        due = max(due, second + MIN_GAP_SECONDS)
+        if clock.multiplier_epoch(due) > 0:
+            return Position(due, current.opened, current.index + 1)
+    # The next session is timed from this one's opening, not its end: the starts are a
+    # renewal process in active time, so their hour-of-week profile is m(t)'s even where
+    # long sessions fill a peak. One that would open before this one ended waits for it.
+    nxt = open_session(clock, shape, seed, level, current.opened)
+    if nxt.due < current.due + MIN_GAP_SECONDS:
+        due = current.due + MIN_GAP_SECONDS
+        if clock.multiplier_epoch(due) <= 0:
+            due = clock.next_active_epoch(due)
+        return Position(due, math.floor(due), 0)
+    return nxt
+
+
+# -- what a tick does -------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _engagement(weights: ActionWeights) -> tuple[float, tuple[tuple[Action, float], ...]]:
+    """The post weight and the cumulative weights of the other actions."""
+    shares = weights.normalised()
+    post = shares[Action.POST]
+    rest = [(a, p) for a, p in shares.items() if a is not Action.POST and p > 0]
+    total = sum(p for _, p in rest)
+    cumulative: list[tuple[Action, float]] = []
+    running = 0.0
+    for action, p in rest:
+        running += p / total
+        cumulative.append((action, running))
+    return post, tuple(cumulative)
+
+
+def first_post_index(weights: ActionWeights, seed: int, opened: int) -> int:
+    """The index at which the session posts: as if each action after the opener were
+    drawn with the weights and only the first post kept (geometric); it may lie past the
+    session's end, and then the session posts nothing."""
+    post, _ = _engagement(weights)
+    if post <= 0:
+        return 1 << 30
+    if post >= 1:
+        return 1
+    u = unit(seed, opened, "post")
+    return 1 + math.floor(math.log1p(-u) / math.log1p(-post))
+
+
+def session_action(weights: ActionWeights, seed: int, opened: int, index: int) -> Action:
+    """What the ``index``-th action of a session does: it opens with a look at the feed,
+    posts at most once, and otherwise comments, likes or browses by the weights."""
+    if index == 0:
+        return Action.BROWSE
+    if index == first_post_index(weights, seed, opened):
+        return Action.POST
+    _, cumulative = _engagement(weights)
+    if not cumulative:
+        return Action.BROWSE
+    draw = unit(seed, opened, f"action:{index}")
+    for action, edge in cumulative:
+        if draw < edge:
+            return action
+    return cumulative[-1][0]
+
+
+# -- daily quotas -----------------------------------------------------------------------
+
+
+# Local days whose counts an agent keeps: a tick decided late, after midnight has passed
+# for a later one, still counts against its own day.
+KEPT_DAYS = 3
+
+
+def day_counts(stored: Mapping[str, Any] | None, day: str) -> dict[str, int]:
+    """An agent's counts of the local ``day`` (``YYYY-MM-DD``) from what its row keeps."""
+    found = (stored or {}).get(day)
+    if not isinstance(found, dict):
+        return {}
+    return {kind: int(n) for kind, n in found.items() if isinstance(n, int | float)}
+
+
+def counted(stored: Mapping[str, Any] | None, day: str, action: Action) -> dict[str, Any]:
+    """What the row keeps after one more ``action`` on ``day``: the newest days only."""
+    days = {d: dict(c) for d, c in (stored or {}).items() if isinstance(c, dict)}
+    today = days.setdefault(day, {})
+    today[action.value] = int(today.get(action.value, 0)) + 1
+    return {d: days[d] for d in sorted(days)[-KEPT_DAYS:]}
+
+
+def within_quota(
+    action: Action, counts: Mapping[str, int], quotas: Quotas
+) -> tuple[Action | None, str | None]:
+    """The action the agent may still do today: the chosen one, or the next kind in
+    ``FALLBACK_ORDER`` that is under its quota; None when every kind from it is spent.
+    The reason says which quota turned it."""
+    limit = quotas.limit(action)
+    if limit is None or counts.get(action.value, 0) < limit:
+        return action, None
+    reason = f"daily quota: {limit} {action.value}(s) already today"
+    for candidate in FALLBACK_ORDER[FALLBACK_ORDER.index(action) + 1 :]:
+        cap = quotas.limit(candidate)
+        if cap is None or counts.get(candidate.value, 0) < cap:
+            return candidate, reason
+    return None, reason
+
+
+__all__ = [
+    "ACTIVITY_BOUNDS",
+    "DAY_SECONDS",
+    "FALLBACK_ORDER",
+    "KEPT_DAYS",
+    "Position",
+    "action_gap",
+    "activity_level",
+    "counted",
+    "day_counts",
+    "first_post_index",
+    "following",
+    "length_table",
+    "mean_activity_level",
+    "mean_session_length",
+    "open_session",
+    "session_action",
+    "session_gap",
+    "session_length",
+    "unit",
+    "within_quota",
+]

@@ -1,0 +1,153 @@
+"""An agent's rhythm and its simulated timeline: the one place that says what comes next.
+
+A rhythm is either human sessions (``fleet.core.sessions``) or, for tickers and load
+tests, a steady interval: one action every ``interval`` seconds of active time. The
+dispatcher advances agents with ``Rhythm.following``; the tick decides with
+``Rhythm.action``; ``simulate`` strings the two together with the daily quotas, which is
+what the realism benchmark and ``fleet schedule preview --agent`` show. All of it is a
+pure function of (persona, agent seed, time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fleet.core.clock import ActivityClock, tick_rng
+from fleet.core.decisions import choose_action
+from fleet.core.persona import Action, ActionWeights, Persona, Quotas, Sessions
+from fleet.core.sessions import (
+    MIN_GAP_SECONDS,
+    Position,
+    activity_level,
+    counted,
+    day_counts,
+    following,
+    open_session,
+    session_action,
+    within_quota,
+)
+from fleet.core.ticks import next_tick_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Rhythm:
+    """How one agent's ticks follow each other and what each does."""
+
+    clock: ActivityClock
+    weights: ActionWeights
+    seed: int
+    level: float
+    sessions: Sessions | None = None
+    # Active seconds between two steady ticks (min, max), when the agent has no sessions.
+    steady: tuple[float, float] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        persona: Persona,
+        clock: ActivityClock,
+        seed: int,
+        *,
+        weights: ActionWeights | None = None,
+        interval: tuple[float, float] | None = None,
+        activity: float | None = None,
+    ) -> Rhythm:
+        """The rhythm of an agent: its own interval makes it a steady ticker."""
+        sessions = persona.sessions if interval is None else None
+        steady = interval
+        if steady is None and sessions is None and persona.interval is not None:
+            steady = (persona.interval.min_seconds, persona.interval.max_seconds)
+        if sessions is None and steady is None:  # pragma: no cover - refused by Persona
+            raise ValueError(f"persona {persona.slug} has no rhythm")
+        spread = sessions.activity_spread if sessions is not None else 0.0
+        level = activity if activity is not None else activity_level(seed, spread)
+        return cls(clock, weights or persona.weights, seed, level, sessions, steady)
+
+    @property
+    def in_sessions(self) -> bool:
+        return self.sessions is not None
+
+    def start(self, after: float) -> Position:
+        """The first tick after ``after``: a session's opening, or the next steady tick."""
+        if self.sessions is not None:
+            return open_session(self.clock, self.sessions, self.seed, self.level, after)
+        return self._steady(after)
+
+    def following(self, current: Position) -> Position:
+        """The tick after ``current``."""
+        if self.sessions is not None:
+            return following(self.clock, self.sessions, self.seed, self.level, current)
+        return self._steady(current.due)
+
+    def _steady(self, after: float) -> Position:
+        assert self.steady is not None
+        low, high = self.steady
+        due = next_tick_epoch(self.clock, self.seed, low, high, after)
+        due = max(due, math.floor(after) + MIN_GAP_SECONDS)
+        return Position(due, math.floor(due), 0)
+
+    def action(self, due: int, opened: int | None, index: int) -> Action:
+        """What the tick due at whole second ``due`` does (before quotas and budget)."""
+        if self.sessions is not None and opened is not None:
+            return session_action(self.weights, self.seed, opened, index)
+        return choose_action(self.weights, tick_rng(self.seed, datetime.fromtimestamp(due, UTC)))
+
+
+def local_day(zone: ZoneInfo, epoch: float) -> str:
+    """The persona's local date of an instant, ``YYYY-MM-DD``: the day quotas count in."""
+    return datetime.fromtimestamp(epoch, zone).date().isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedTick:
+    """One tick of a simulated timeline and what it did after the quotas."""
+
+    due: int
+    opened: int
+    index: int
+    chosen: Action
+    action: Action | None
+    reason: str | None
+
+
+@dataclass
+class DayQuotaBook:
+    """Counts of decided actions per local day, kept as the agents table keeps them."""
+
+    quotas: Quotas
+    zone: ZoneInfo
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    def decide(self, epoch: float, chosen: Action) -> tuple[Action | None, str | None]:
+        day = local_day(self.zone, epoch)
+        action, reason = within_quota(chosen, day_counts(self.stored, day), self.quotas)
+        if action is not None:
+            self.stored = counted(self.stored, day, action)
+        return action, reason
+
+
+def simulate(persona: Persona, rhythm: Rhythm, start: float, end: float) -> Iterator[SimulatedTick]:
+    """The agent's ticks in [start, end), from a session opening after ``start``."""
+    book = DayQuotaBook(persona.quotas, ZoneInfo(persona.schedule.timezone))
+    position = rhythm.start(start)
+    while position.due < end:
+        due = math.floor(position.due)
+        opened = position.opened if rhythm.in_sessions else None
+        chosen = rhythm.action(due, opened, position.index)
+        action, reason = book.decide(position.due, chosen)
+        yield SimulatedTick(due, position.opened, position.index, chosen, action, reason)
+        position = rhythm.following(position)
+
+
+__all__ = [
+    "DayQuotaBook",
+    "Rhythm",
+    "SimulatedTick",
+    "local_day",
+    "simulate",
+]
