@@ -5,12 +5,17 @@ runs the same tasks as production, the sandbox gallery serves on a loopback port
 the offline writer writes. Time is simulated: each step advances the clock by
 ``speed x step`` seconds, sends ``fleet.dispatch`` as beat would, and waits until every
 message of the step has been handled. Because steps, not wall time, make the run, the
-same seed gives the same decisions (counts by persona and action) on any machine.
+same seed gives the same decisions (counts by persona and action) on any machine, and
+at any speed: the dispatcher gives each agent every tick of its timeline due in the
+step (none is collapsed as catch-up, no agent waits for the next cycle), so two runs
+over the same simulated span decide the same ticks, in whatever steps. The sandbox
+gallery runs on the same simulated clock: its posts carry simulated times.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import threading
 import time
@@ -18,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,9 +46,22 @@ from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.events import gist
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
-from fleet.settings import ActionSettings, GallerySettings, Settings, TaskSettings
+from fleet.settings import (
+    ActionSettings,
+    DispatchSettings,
+    GallerySettings,
+    Settings,
+    TaskSettings,
+)
 
 STEP_SECONDS = 0.25
+# A step longer than this (simulated seconds; --speed above 2400) is dispatched in equal
+# slices, each handled to the end: the dispatcher gives one agent at most 1000 ticks per
+# claim (heartbeat.MAX_TICKS_PER_CLAIM) and ticks are at least a second apart, so no
+# agent can reach that cap in a slice, and none has ticks cut from its timeline.
+SLICE_SECONDS = 600.0
+# Claims per dispatch cycle: the demo's agents all fit in one cycle many times over.
+CLAIM_BATCH = 1000
 TOKEN = "demo-service-token"
 
 
@@ -61,6 +79,21 @@ class DemoOptions:
     @property
     def steps(self) -> int:
         return max(1, round(self.duration / STEP_SECONDS))
+
+    @property
+    def step_seconds(self) -> float:
+        """Simulated seconds one step covers."""
+        return self.speed * STEP_SECONDS
+
+    @property
+    def slices(self) -> int:
+        """Dispatch cycles per step (one, unless a step is longer than SLICE_SECONDS)."""
+        return max(1, math.ceil(self.step_seconds / SLICE_SECONDS))
+
+    @property
+    def slice_seconds(self) -> float:
+        """Simulated seconds between two dispatch cycles."""
+        return self.step_seconds / self.slices
 
 
 @dataclass
@@ -113,15 +146,31 @@ def _distribution(fleet: Fleet, count: int) -> Counter[str]:
     return Counter(order[i % len(order)].slug for i in range(count))
 
 
-def _settings(database: Path, gallery_url: str, seed: int) -> Settings:
+def _dispatch_settings(options: DemoOptions) -> DispatchSettings:
+    """A dispatch cycle that gives every agent every tick due since the previous one.
+
+    Catch-up is for a fleet that was down; in the demo every cycle follows the previous
+    one by a slice of simulated time, so it must reach back past a whole slice (with
+    room for a cycle that ran late) or the ticks of a long step would be collapsed into
+    one. Enough batches to claim every agent in one cycle: none waits for the next.
+    """
+    return DispatchSettings(
+        batch_size=CLAIM_BATCH,
+        max_batches_per_cycle=math.ceil(options.agents / CLAIM_BATCH) + 1,
+        catch_up_seconds=min(86_400.0, 3 * options.slice_seconds + 60),
+    )
+
+
+def _settings(database: Path, gallery_url: str, options: DemoOptions) -> Settings:
     return Settings(
         database_url=f"sqlite:///{database}",
         broker_url="memory://localhost/",  # a host: kombu warns without one
         redis_url=None,
-        seed=seed,
+        seed=options.seed,
         gallery=GallerySettings(
             url=AnyUrl(gallery_url), token=SecretStr(TOKEN), timeout_seconds=10
         ),
+        dispatch=_dispatch_settings(options),
         tasks=TaskSettings(max_retries=3, lease_seconds=3600),
         # Real-time waits inside a simulated day stay short.
         actions=ActionSettings(
@@ -157,12 +206,15 @@ class Demo:
         self.first_action: float | None = None
         start = options.start or datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # a Monday noon UTC
         self.clock = SimulatedClock(start)
+        self.start = self.clock.now()
+        # The gallery stamps posts, comments and likes with the simulated time too.
         self.sandbox = BackgroundSandbox(
             SandboxConfig(
                 service_token=SecretStr(TOKEN),
                 seed=options.seed,
                 database_url=f"sqlite:///{workdir / 'gallery.db'}",
-            )
+            ),
+            clock=self.clock.now,
         )
         self.fleet: Fleet | None = None
         self.app: Celery | None = None
@@ -180,7 +232,7 @@ class Demo:
         self._log = (self.workdir / "worker.log").open("a", encoding="utf-8")
         logs.configure("INFO", secrets=(TOKEN,), stream=self._log)
         self.sandbox.__enter__()
-        fleet = bootstrap(_settings(self.workdir / "fleet.db", self.sandbox.url, self.options.seed))
+        fleet = bootstrap(_settings(self.workdir / "fleet.db", self.sandbox.url, self.options))
         migrate.upgrade(fleet.engine)
         kit = fleet.action_kit
         kit.now = self.clock.now
@@ -204,9 +256,15 @@ class Demo:
         self.app = create_app(fleet.settings)
         return fleet
 
+    def _at(self, cycle: int) -> datetime:
+        # From the start, not by adding steps up: runs at two speeds meet the same instants.
+        return self.start + timedelta(seconds=cycle * self.options.slice_seconds)
+
     def run(self, on_step: Callable[[Demo], None], stop: threading.Event) -> None:
-        """Advance the clock step by step; each step is one dispatch, handled to the end."""
+        """Advance the clock step by step; each step is one dispatch (a slice of a long
+        step is one), handled to the end before the clock moves on."""
         assert self.app is not None
+        slices = self.options.slices
         with (
             _counting(self.traffic),
             start_worker(
@@ -222,9 +280,10 @@ class Demo:
                 if stop.is_set():
                     break
                 self.step = step
-                self.clock.advance(self.options.speed * STEP_SECONDS)
-                self.app.send_task("fleet.dispatch", queue="ticks")
-                self.traffic.wait_quiet(timeout=60)
+                for cycle in range((step - 1) * slices + 1, step * slices + 1):
+                    self.clock.advance((self._at(cycle) - self.clock.now()).total_seconds())
+                    self.app.send_task("fleet.dispatch", queue="ticks")
+                    self.traffic.wait_quiet(timeout=60)
                 on_step(self)
 
     def close(self) -> None:
@@ -254,7 +313,7 @@ class Demo:
             letters = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
         return Summary(
             steps=self.step,
-            simulated_seconds=self.step * self.options.speed * STEP_SECONDS,
+            simulated_seconds=self.step * self.options.step_seconds,
             wall_seconds=round(time.monotonic() - self.started, 1),
             decided=decided,
             statuses=dict(statuses),

@@ -94,8 +94,12 @@ def test_starting_gives_each_agent_a_first_tick_from_its_clock(fleet: Fleet) -> 
     clock = fleet.personas.clock("product_photographer")
     for agent in started:
         assert agent.next_tick_at is not None
-        # Tuesday 10:00 in New York is a 2x peak: 60-300 s of active time is 30-150 s of wall time.
-        assert NOW < agent.next_tick_at <= NOW + timedelta(seconds=150)
+        # The first tick opens a session, where the agent's own rhythm puts it after now.
+        rhythm = fleet.personas.rhythm("product_photographer", agent.seed)
+        opening = rhythm.start(NOW.timestamp())
+        assert opening.index == 0
+        assert agent.next_tick_at.timestamp() == pytest.approx(opening.due, abs=1e-5)
+        assert agent.next_tick_at > NOW
         assert clock.multiplier(agent.next_tick_at) > 0
     again = agents.change_status(
         fleet.sessions,

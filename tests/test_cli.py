@@ -14,6 +14,7 @@ from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
+from fleet.core.sessions import mean_activity_level
 from fleet.personas import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
@@ -151,15 +152,18 @@ def test_personas_validate_accepts_good_files_and_refuses_bad_ones(tmp_path: Pat
     bad.write_text(
         (BUNDLED_DIR / "ux_ui_designer.toml")
         .read_text()
-        .replace("min_seconds = 60", "min_seconds = 600")
+        .replace("gap_min_seconds = 5", "gap_min_seconds = 600")
     )
     result = run(None, "personas", "validate", str(bad), str(BUNDLED_DIR / "indie_game_dev.toml"))
     assert result.exit_code == 2
-    assert f"refused {bad}: interval: min_seconds (600) is above max_seconds (300)" in result.stderr
+    assert (
+        f"refused {bad}: sessions: gap_min_seconds (600) is above gap_max_seconds (120)"
+        in result.stderr
+    )
     assert "ok      " in result.stdout
     report = json.loads(run(None, "personas", "validate", str(bad), "--json").stdout)
     assert report[0]["problems"] == [
-        {"field": "interval", "reason": "min_seconds (600) is above max_seconds (300)"}
+        {"field": "sessions", "reason": "gap_min_seconds (600) is above gap_max_seconds (120)"}
     ]
 
 
@@ -175,7 +179,7 @@ def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
-    assert "database at revision 0004" in run(None, "db", "upgrade").stdout
+    assert "database at revision 0005" in run(None, "db", "upgrade").stdout
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
     assert "base (empty)" in down.stdout
     # The embedded database is brought up to date on first use by any other command.
@@ -232,11 +236,54 @@ def test_schedule_preview_shows_a_week_of_local_hours(fleet: Fleet) -> None:
     hours = data["hours"]
     assert len(hours) == 7 * 24
     by_local = {(h["local_date"], h["local_hour"]): h for h in hours}
+    # Sessions open per active second at per_day / 86400 for the mean agent's level.
+    sessions = fleet.personas.get("indie_game_dev").sessions
+    assert sessions is not None
+    per_second = sessions.per_day * mean_activity_level(sessions.activity_spread) / 86_400
     # Saturday 20:00 in Chicago is a 3x peak; Tuesday 05:00 is dormant; Tuesday 15:00 is off-peak.
-    assert by_local[("2026-11-21", 20)]["expected_ticks"] == pytest.approx(3 * 3600 / 180)
-    assert by_local[("2026-11-17", 5)]["expected_ticks"] == 0
-    assert by_local[("2026-11-17", 15)]["expected_ticks"] == pytest.approx(0.4 * 3600 / 180)
-    assert by_local[("2026-11-21", 20)]["utc_start"] == "2026-11-22T02:00:00+00:00"
+    saturday = by_local[("2026-11-21", 20)]
+    assert saturday["expected_sessions"] == pytest.approx(3 * 3600 * per_second, rel=1e-3)
+    assert by_local[("2026-11-17", 5)]["expected_sessions"] == 0
+    assert by_local[("2026-11-17", 15)]["expected_sessions"] == pytest.approx(
+        0.4 * 3600 * per_second, rel=1e-3
+    )
+    assert saturday["expected_actions"] > 2 * saturday["expected_sessions"]
+    assert saturday["utc_start"] == "2026-11-22T02:00:00+00:00"
+    # Per local day, by kind: a weekend day (peaks) is busier than a weekday, posts stay
+    # under the daily quota, likes far above posts.
+    days = {d["local_date"]: d for d in data["days"]}
+    assert len(days) == 7
+    assert days["2026-11-21"]["actions"] > days["2026-11-17"]["actions"] > 0
+    assert days["2026-11-21"]["sessions"] > 0
+    for day in days.values():
+        assert day["post"] <= 2
+        assert day["like"] >= 3 * day["post"]
+        assert day["actions"] == pytest.approx(
+            sum(day[kind] for kind in ("post", "comment", "like", "browse")), abs=0.05
+        )
+
+
+def test_schedule_preview_prints_one_agents_day_of_sessions(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "social_media_marketer", "--count", "1")
+    args = ["schedule", "preview", "--agent", "1", "--start", "2026-11-24"]
+    data = json.loads(run(fleet, *args, "--json").stdout)
+    assert data["local_date"] == "2026-11-24" and data["timezone"] == "America/Los_Angeles"
+    ticks = data["ticks"]
+    assert data["sessions"] >= 2 and len(ticks) > data["sessions"]
+    assert sum(data["actions"].values()) == len([t for t in ticks if t["action"]])
+    openers = [t for t in ticks if t["index"] == 0]
+    assert len(openers) == data["sessions"]
+    assert all(t["action"] == "browse" for t in openers)  # a session opens on the feed
+    inside = [t["gap_seconds"] for t in ticks if t["index"] > 0]
+    assert inside and max(inside) <= 120  # the persona's gap_max_seconds
+    times = [t["utc"] for t in ticks]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    # The same agent, the same day: the same timeline (a pure function of seed and time).
+    assert json.loads(run(fleet, *args, "--json").stdout) == data
+    text = run(fleet, *args)
+    assert text.exit_code == 0, text.output
+    assert f"{data['sessions']} sessions, {len(ticks)} actions" in text.stdout
+    assert "session 1 at " in text.stdout and "  browse " in text.stdout
 
 
 def test_schedule_preview_keeps_local_peak_hours_across_a_dst_change(fleet: Fleet) -> None:
@@ -263,7 +310,8 @@ def test_schedule_preview_keeps_local_peak_hours_across_a_dst_change(fleet: Flee
 
 
 @pytest.mark.parametrize(
-    "args", [["--start", "yesterday"], ["--days", "0"], ["--persona", "nobody"]]
+    "args",
+    [["--start", "yesterday"], ["--days", "0"], ["--persona", "nobody"], ["--agent", "1"]],
 )
 def test_schedule_preview_refuses_bad_input(fleet: Fleet, args: list[str]) -> None:
     base = ["schedule", "preview", "--persona", "ux_ui_designer"]

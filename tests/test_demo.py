@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from fleet.cli import cli
-from fleet.demo import DemoOptions, run
+from fleet.core.timeline import simulate
+from fleet.db.models import Agent
+from fleet.demo import SLICE_SECONDS, Demo, DemoOptions, Summary, _dispatch_settings, run
+from fleet.sandbox import storage
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
+MORNING = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # Monday: a busy hour for a few personas
 
 
 def test_the_demo_is_deterministic_for_a_seed() -> None:
@@ -43,3 +54,92 @@ def test_a_bad_demo_option_is_refused_with_exit_code_2() -> None:
     result = CliRunner().invoke(cli, ["demo", "--start", "tomorrow"])
     assert result.exit_code == 2
     assert "--start 'tomorrow'" in result.stderr
+
+
+def test_a_step_is_dispatched_whole_at_any_speed() -> None:
+    for speed in (1, 720, 1440, 2400, 2401, 100_000):
+        for count in (1, 600, 2500):
+            options = DemoOptions(agents=count, speed=speed)
+            settings = _dispatch_settings(options)
+            # No tick due since the previous cycle is collapsed as catch-up ...
+            assert settings.catch_up_seconds >= options.slice_seconds + 60
+            # ... and every agent is claimed in one cycle, none left for the next.
+            assert settings.batch_size * (settings.max_batches_per_cycle - 1) >= count
+            assert options.slice_seconds <= SLICE_SECONDS
+            assert options.slice_seconds * options.slices == pytest.approx(options.step_seconds)
+
+
+def test_the_decided_counts_do_not_depend_on_the_speed() -> None:
+    # The same 96 simulated minutes: 32 steps of 3 min, 16 of 6 min, 4 of 24 min (each
+    # dispatched in three slices of 8 min).
+    runs = [
+        run(
+            DemoOptions(agents=8, speed=speed, duration=duration, seed=5, start=MORNING), live=False
+        )
+        for speed, duration in ((720, 8), (1440, 4), (5760, 1))
+    ]
+    assert [r.simulated_seconds for r in runs] == [5760.0] * 3
+    assert sum(sum(by.values()) for by in runs[0].decided.values()) > 50
+    assert runs[1].decided == runs[0].decided
+    assert runs[2].decided == runs[0].decided
+
+
+def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
+    """Run a demo to its end; return it with its sandbox still up, and the gallery page."""
+    demo = Demo(options, workdir)
+    try:
+        demo.prepare()
+        demo.run(lambda _: None, threading.Event())
+        page = httpx.get(demo.sandbox.url + "/fragment", timeout=10).text
+        return demo, demo.summary(), page
+    except BaseException:
+        demo.close()
+        demo.sandbox.stop()
+        raise
+
+
+def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
+    tmp_path: Path,
+) -> None:
+    options = DemoOptions(agents=8, speed=5760, duration=1, seed=5, start=MORNING)
+    demo, summary, page = _demo(options, tmp_path)
+    try:
+        end = MORNING + timedelta(seconds=summary.simulated_seconds)
+        assert demo.clock.now() == end
+        assert demo.fleet is not None
+        catalogue = demo.fleet.personas
+        # Every tick of every agent's timeline in the span was decided, as the pure
+        # timeline decides it: none collapsed, none left behind.
+        expected: dict[str, Counter[str]] = {}
+        with demo.fleet.sessions() as session:
+            for agent in session.scalars(select(Agent)):
+                rhythm = catalogue.rhythm(agent.persona, agent.seed, activity=agent.activity)
+                ticks = simulate(
+                    catalogue.get(agent.persona), rhythm, MORNING.timestamp(), end.timestamp()
+                )
+                for tick in ticks:
+                    action = (tick.action or tick.chosen).value
+                    expected.setdefault(agent.persona, Counter())[action] += 1
+        assert summary.decided == {p: dict(by) for p, by in expected.items()}
+        assert summary.decided and any("post" in by for by in summary.decided.values())
+
+        # The gallery's posts, comments and likes carry the simulated time.
+        gallery = demo.sandbox.app.state.sandbox.storage
+        with gallery.begin() as conn:
+            stamped = {
+                name: [storage.utc(t) for t in conn.scalars(select(table.c.created_at))]
+                for name, table in (
+                    ("posts", storage.posts),
+                    ("comments", storage.comments),
+                    ("likes", storage.likes),
+                )
+            }
+        assert stamped["posts"] and stamped["comments"] and stamped["likes"]
+        for times in stamped.values():
+            assert all(MORNING < t <= end for t in times), (times, MORNING, end)
+        shown = [datetime.fromisoformat(t) for t in re.findall(r'<time datetime="([^"]+)"', page)]
+        assert sorted(shown) == sorted(stamped["posts"])
+        assert f"updated {end:%H:%M:%S} UTC" in page
+    finally:
+        demo.close()
+        demo.sandbox.stop()

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from fleet import agents
@@ -13,10 +14,14 @@ from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
 from fleet.db.models import Agent, AgentActivity
+from fleet.core.persona import Quotas
+from fleet.core.timeline import simulate
+from fleet.personas import PersonaCatalogue
 from tests.conftest import active_agents
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York, 07:00 in LA
 LEASE = timedelta(minutes=5)
+ONLY_POSTS = {"post": 1, "comment": 0, "like": 0, "browse": 0}
 
 
 def _fleet_of(
@@ -57,7 +62,9 @@ def test_due_agents_get_one_tick_each_and_a_later_next_tick(fleet: Fleet) -> Non
     _make_due(fleet, due)
     assert _dispatch(fleet, NOW) == [], "nothing is due before its time"
     sent = _dispatch(fleet, due + timedelta(seconds=1), batch=7)
-    assert sorted(sent) == [(agent_id, int(due.timestamp())) for agent_id in ids]
+    second = int(due.timestamp())
+    # Each tick opens a session (a session's next action is seconds later, not yet due).
+    assert sorted(sent) == [(agent_id, second, second, 0) for agent_id in ids]
     after = _next_ticks(fleet)
     assert all(tick > due for tick in after.values())
     assert _dispatch(fleet, due + timedelta(seconds=1)) == [], "a tick is dispatched once"
@@ -71,7 +78,7 @@ def test_paused_and_deleted_agents_are_not_dispatched(fleet: Fleet) -> None:
     agents.delete_agents(fleet.sessions, fleet.personas, Selection(refs=(str(ids[1]),)), now=NOW)
     with fleet.sessions.begin() as session:
         session.execute(update(Agent).values(next_tick_at=NOW))
-    assert [agent_id for agent_id, _ in _dispatch(fleet, NOW + timedelta(seconds=1))] == [ids[2]]
+    assert [tick[0] for tick in _dispatch(fleet, NOW + timedelta(seconds=1))] == [ids[2]]
 
 
 def test_an_agent_far_behind_gets_one_tick_then_its_normal_rhythm(fleet: Fleet) -> None:
@@ -80,8 +87,10 @@ def test_an_agent_far_behind_gets_one_tick_then_its_normal_rhythm(fleet: Fleet) 
     sent = _dispatch(fleet, NOW)
     assert len(sent) == 1
     following = _next_ticks(fleet)[agent_id]
-    # Counted from now, not from a day ago: 30-90 s of active time at 2.5x or less.
-    assert NOW < following <= NOW + timedelta(seconds=90 / 0.5)
+    # Counted from now, not from a day ago: the session its rhythm opens after now.
+    seed = agents.get_agent(fleet.sessions, str(agent_id)).seed
+    opening = fleet.personas.rhythm("social_media_marketer", seed).start(NOW.timestamp())
+    assert following.timestamp() == pytest.approx(opening.due, abs=1e-5) and following > NOW
     assert _dispatch(fleet, NOW + timedelta(seconds=1)) == []
 
 
@@ -193,4 +202,140 @@ def test_a_fleet_hold_stops_dispatch_until_it_ends(fleet: Fleet) -> None:
         max_batches=10,
     )
     assert held == [] and report.held is not None and report.held.kind == "paused"
-    assert len(_dispatch(fleet, NOW + timedelta(minutes=1, seconds=1))) == 3
+    # After the hold every agent opens its session (and acts on in it, what is due by now).
+    after = _dispatch(fleet, NOW + timedelta(minutes=1, seconds=1))
+    assert len({tick[0] for tick in after}) == 3
+    assert sum(1 for tick in after if tick[3] == 0) == 3
+
+
+# -- sessions and daily quotas (issue 16) -------------------------------------------------
+
+
+def _dispatch_until(fleet: Fleet, end: datetime, step: timedelta, catch_up: float) -> list[Tick]:
+    sent: list[Tick] = []
+    at = NOW
+    while at < end:
+        at = min(end, at + step)
+        dispatch_due(
+            fleet.sessions,
+            fleet.personas,
+            sent.extend,
+            now=at.timestamp(),
+            batch_size=100,
+            max_batches=1000,
+            catch_up=catch_up,
+        )
+    return sent
+
+
+@pytest.mark.parametrize("step_minutes", [1, 30])
+def test_the_dispatcher_follows_each_agents_pure_timeline_whatever_its_step(
+    fleet: Fleet, step_minutes: int
+) -> None:
+    ids = _fleet_of(fleet, "social_media_marketer", 4)
+    end = NOW + timedelta(hours=6)
+    sent = _dispatch_until(fleet, end, timedelta(minutes=step_minutes), catch_up=3600)
+    persona = fleet.personas.get("social_media_marketer")
+    for agent_id in ids:
+        seed = agents.get_agent(fleet.sessions, str(agent_id)).seed
+        rhythm = fleet.personas.rhythm("social_media_marketer", seed)
+        expected = [
+            (agent_id, t.due, t.opened, t.index)
+            for t in simulate(persona, rhythm, NOW.timestamp(), end.timestamp())
+        ]
+        mine = [tick for tick in sent if tick[0] == agent_id]
+        assert mine == expected
+    # Several actions per session, several sessions: the whole run is not one session.
+    assert any(tick[3] > 0 for tick in sent)
+    assert len({(tick[0], tick[2]) for tick in sent}) > len(ids)
+
+
+def test_a_session_opens_with_a_look_at_the_feed_and_posts_at_most_once(fleet: Fleet) -> None:
+    ids = _fleet_of(fleet, "ai_art_enthusiast", 30)
+    sent = _dispatch_until(fleet, NOW + timedelta(hours=12), timedelta(minutes=10), 3600)
+    decisions = decide_ticks(fleet.sessions, fleet.personas, sent, now=NOW, lease=LEASE)
+    assert len(decisions) == len(sent) > len(ids)
+    by_tick = {(d.agent_id, d.due_at): d.action for d in decisions}
+    posts: Counter[tuple[int, int]] = Counter()
+    for agent_id, due, opened, index in sent:
+        if index == 0:
+            assert by_tick[(agent_id, due)] == "browse"
+        if by_tick[(agent_id, due)] == "post":
+            posts[(agent_id, opened)] += 1
+    assert posts and max(posts.values()) == 1
+
+
+def _strict(fleet: Fleet, quotas: Quotas) -> PersonaCatalogue:
+    """The fleet's personas with product_photographer's quotas replaced."""
+    personas = [
+        p.model_copy(update={"quotas": quotas}) if p.slug == "product_photographer" else p
+        for p in fleet.personas
+    ]
+    return PersonaCatalogue(personas)
+
+
+def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fleet) -> None:
+    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    catalogue = _strict(fleet, Quotas(post=2, comment=1, like=0, browse=1))
+    due = int(NOW.timestamp())
+    ticks = [(agent_id, due + k) for k in range(6)]  # steady ticks: each draws a post
+    decided = decide_ticks(fleet.sessions, catalogue, ticks, now=NOW, lease=LEASE)
+    assert [d.action for d in decided] == ["post", "post", "comment", "browse", "post", "post"]
+    assert [d.new for d in decided] == [True, True, True, True, False, False]
+    rows = _activities(fleet)
+    assert [r.status for r in rows] == ["pending"] * 4 + ["skipped"] * 2
+    assert rows[2].content == {
+        "degraded_from": "post",
+        "quota": "daily quota: 2 post(s) already today",
+    }
+    assert rows[4].error == "daily quota: 2 post(s) already today" and rows[4].finished_at
+    # Counted per local day: the next day in New York starts afresh.
+    tomorrow = int((NOW + timedelta(days=1)).timestamp())
+    again = decide_ticks(fleet.sessions, catalogue, [(agent_id, tomorrow)], now=NOW, lease=LEASE)
+    assert [d.action for d in again] == ["post"]
+
+
+def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: Fleet) -> None:
+    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    catalogue = _strict(fleet, Quotas(post=1))
+    tick = [(agent_id, int(NOW.timestamp()))]
+    first = decide_ticks(fleet.sessions, catalogue, tick, now=NOW, lease=LEASE)
+    again = decide_ticks(fleet.sessions, catalogue, tick, now=NOW, lease=LEASE)
+    assert [d.action for d in first] == ["post"] and first[0].new
+    assert [(d.action, d.idempotency_key, d.new) for d in again] == [
+        ("post", first[0].idempotency_key, False)
+    ]
+    assert len(_activities(fleet)) == 1
+    assert agents.get_agent(fleet.sessions, str(agent_id)).ticks == 1
+
+
+def test_ticks_of_one_agent_decided_at_once_never_pass_its_quota(pg_fleet: Fleet) -> None:
+    fleet = pg_fleet
+    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    catalogue = _strict(fleet, Quotas(post=3))
+    due = int(NOW.timestamp())
+    barrier = threading.Barrier(8)
+
+    def decide(k: int) -> None:
+        barrier.wait()
+        decide_ticks(
+            fleet.sessions,
+            catalogue,
+            [(agent_id, due + 10 * k + j) for j in range(3)],
+            now=NOW,
+            lease=LEASE,
+        )
+
+    threads = [threading.Thread(target=decide, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    actions = Counter(r.action for r in _activities(fleet))
+    assert actions["post"] == 3 and sum(actions.values()) == 24

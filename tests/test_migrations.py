@@ -10,13 +10,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, Integer, MetaData, inspect, select, update
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, select, text, update
 
-from fleet import activities, agents
+from fleet import activities
 from fleet.db import migrate
 from fleet.db.engine import build_engine, session_factory
 from fleet.db.models import AgentActivity, Base
-from fleet.personas import BUNDLED_DIR, PersonaCatalogue
 from tests.conftest import PG_ADMIN_URL, _pg_url
 
 
@@ -101,14 +100,17 @@ def test_pending_actions_sharing_a_target_before_0003_leave_the_oldest_pending(
     migrate.upgrade(empty_engine, "0002")
     sessions = session_factory(empty_engine)
     now = datetime.now(UTC)
-    agent = agents.create_agents(
-        sessions,
-        PersonaCatalogue.from_directory(BUNDLED_DIR),
-        persona="social_media_marketer",
-        count=1,
-        fleet_seed=1,
-        now=now,
-    ).first_id
+    # The agent as revision 0002 knew agents (today's commands write later columns).
+    with sessions.begin() as session:
+        agent = session.execute(
+            text(
+                "INSERT INTO agents (handle, display_name, persona, persona_index, seed, status, "
+                "ticks_count, posts_count, comments_count, likes_count, browses_count, "
+                "created_at, updated_at) VALUES ('h', 'H', 'social_media_marketer', 0, 1, "
+                "'created', 0, 0, 0, 0, 0, :now, :now) RETURNING id"
+            ),
+            {"now": now},
+        ).scalar_one()
     # Two likes of one post in flight (the race 0003 closes), a like of another post,
     # and a comment on the first post: only the second like is one of a pair.
     for second, action, post in [
@@ -141,3 +143,42 @@ def test_pending_actions_sharing_a_target_before_0003_leave_the_oldest_pending(
         ).all()
     assert [status for status, _ in rows] == ["pending", "skipped", "pending", "pending"]
     assert "older pending action of this agent holds the post" in rows[1].error
+
+
+def test_0005_adds_the_session_columns_and_keeps_every_activity_both_ways(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0004")
+    now = datetime.now(UTC)
+    with empty_engine.begin() as connection:
+        agent = connection.execute(
+            text(
+                "INSERT INTO agents (handle, display_name, persona, persona_index, seed, status, "
+                "ticks_count, posts_count, comments_count, likes_count, browses_count, "
+                "created_at, updated_at) VALUES ('h', 'H', 'social_media_marketer', 0, 1, "
+                "'active', 0, 0, 0, 0, 0, :now, :now) RETURNING id"
+            ),
+            {"now": now},
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO agent_activities (agent_id, action, idempotency_key, due_at, status, "
+                "attempts, deliveries, created_at, updated_at) VALUES "
+                "(:agent, 'like', 'k1', :now, 'succeeded', 1, 1, :now, :now)"
+            ),
+            {"agent": agent, "now": now},
+        )
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT activity, session_opened_at, session_index, day_counts FROM agents")
+        ).one()
+        assert tuple(row) == (None, None, 0, None)  # the next tick opens a session
+        assert connection.execute(text("SELECT count(*) FROM agent_activities")).scalar() == 1
+    index_names = {i["name"] for i in inspect(empty_engine).get_indexes("agent_activities")}
+    assert "ix_agent_activities_agent_id_due_at" in index_names
+    migrate.downgrade(empty_engine, "0004")
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("agents")}
+    assert not columns & {"activity", "session_opened_at", "session_index", "day_counts"}
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM agent_activities")).scalar() == 1

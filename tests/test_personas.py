@@ -12,10 +12,8 @@ from fleet.core.persona import Action
 from fleet.errors import PersonaFileError
 from fleet.personas import BUNDLED_DIR, PersonaCatalogue, load_persona
 
-# slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, interval, selection weight)
-FACTS: dict[
-    str, tuple[str, str, list[tuple[str, str]], set[str], float, float, tuple[int, int], float]
-] = {
+# slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, selection weight)
+FACTS: dict[str, tuple[str, str, list[tuple[str, str]], set[str], float, float, float]] = {
     "product_photographer": (
         "professional",
         "America/New_York",
@@ -23,7 +21,6 @@ FACTS: dict[
         {"mon", "tue", "wed", "thu", "fri"},
         2.0,
         0.3,
-        (60, 300),
         1.5,
     ),
     "social_media_marketer": (
@@ -33,7 +30,6 @@ FACTS: dict[
         {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
         2.5,
         0.5,
-        (30, 90),
         1.3,
     ),
     "indie_game_dev": (
@@ -43,7 +39,6 @@ FACTS: dict[
         {"fri", "sat", "sun"},
         3.0,
         0.4,
-        (60, 300),
         1.0,
     ),
     "data_visualization": (
@@ -53,7 +48,6 @@ FACTS: dict[
         {"mon", "tue", "wed", "thu", "fri"},
         2.0,
         0.2,
-        (300, 900),
         0.8,
     ),
     "ai_art_enthusiast": (
@@ -63,7 +57,6 @@ FACTS: dict[
         {"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
         2.0,
         0.7,
-        (30, 90),
         1.2,
     ),
     "ux_ui_designer": (
@@ -73,7 +66,6 @@ FACTS: dict[
         {"mon", "tue", "wed", "thu", "fri"},
         2.0,
         0.3,
-        (60, 300),
         1.0,
     ),
 }
@@ -92,14 +84,19 @@ def test_the_six_archetypes_ship_with_one_id_each(catalogue: PersonaCatalogue) -
 
 @pytest.mark.parametrize("slug", sorted(FACTS))
 def test_each_persona_carries_the_reference_facts(catalogue: PersonaCatalogue, slug: str) -> None:
-    vibe, zone, windows, days, peak, off_peak, interval, selection = FACTS[slug]
+    vibe, zone, windows, days, peak, off_peak, selection = FACTS[slug]
     persona = catalogue.get(slug)
     assert persona.vibe == vibe
     assert persona.schedule.timezone == zone
     assert [(w.start, w.end) for w in persona.schedule.peaks] == windows
     assert all(set(w.days) == days and w.multiplier == peak for w in persona.schedule.peaks)
     assert persona.schedule.off_peak == off_peak
-    assert (persona.interval.min_seconds, persona.interval.max_seconds) == interval
+    # People act in sessions, under daily quotas in human bands (issue 16).
+    assert persona.sessions is not None and persona.interval is None
+    quotas = persona.quotas
+    assert quotas.post is not None and 1 <= quotas.post <= 3
+    assert quotas.like is not None and quotas.comment is not None
+    assert quotas.comment <= quotas.like and quotas.like >= 3 * quotas.post
     assert persona.selection_weight == selection
 
 
@@ -217,8 +214,47 @@ def test_a_schedule_with_no_active_hour_in_a_week_is_refused(tmp_path: Path) -> 
 
 
 def test_an_interval_whose_min_is_above_its_max_is_refused(tmp_path: Path) -> None:
-    error = _refusal(tmp_path, lambda d: d.update(interval={"min_seconds": 500, "max_seconds": 60}))
+    def steady(d: dict[str, Any]) -> None:
+        del d["sessions"]
+        d["interval"] = {"min_seconds": 500, "max_seconds": 60}
+
+    error = _refusal(tmp_path, steady)
     assert error.problems == [("interval", "min_seconds (500) is above max_seconds (60)")]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"max_actions": 0}, "sessions.max_actions", "greater than or equal to 1"),
+        ({"per_day": -2.0}, "sessions.per_day", "greater than 0"),
+        ({"per_day": float("nan")}, "sessions.per_day", "finite number"),
+        ({"per_day": float("inf")}, "sessions.per_day", "finite number"),
+        ({"gap_min_seconds": 200.0}, "sessions", "gap_min_seconds (200) is above gap_max_seconds"),
+        ({"mean_actions": 30.0, "max_actions": 10}, "sessions", "mean_actions (30) is above"),
+    ],
+)
+def test_bad_sessions_are_refused_with_field_and_reason(
+    tmp_path: Path, change: dict[str, Any], field: str, reason: str
+) -> None:
+    error = _refusal(tmp_path, lambda d: d["sessions"].update(change))
+    assert any(f == field and reason in r for f, r in error.problems), error.problems
+
+
+def test_quotas_that_make_every_action_impossible_are_refused(tmp_path: Path) -> None:
+    def spend_all(d: dict[str, Any]) -> None:
+        d["quotas"] = {"post": 0, "comment": 0, "like": 0, "browse": 0}
+
+    error = _refusal(tmp_path, spend_all)
+    assert error.problems == [
+        ("", "quotas make every action impossible: each action with a weight has a quota of 0")
+    ]
+
+
+def test_a_persona_has_exactly_one_rhythm(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(interval={"min_seconds": 60, "max_seconds": 300}))
+    assert error.problems == [
+        ("", "give exactly one rhythm: [sessions] (people) or [interval] (a steady ticker)")
+    ]
 
 
 def test_a_bad_clock_time_is_refused(tmp_path: Path) -> None:

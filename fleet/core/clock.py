@@ -308,28 +308,11 @@ def tick_rng(agent_seed: int, due_at: datetime) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def expected_ticks_per_hour(
-    schedule: Schedule, interval: Interval, start: datetime, hours: int
-) -> list[tuple[datetime, float]]:
-    """Expected ticks in each hour from ``start``: active seconds / mean interval."""
-    if hours < 0:
-        raise ValueError(f"hours must not be negative, not {hours}")
-    clock = clock_for(schedule)
-    mean = (interval.min_seconds + interval.max_seconds) / 2
-    first = to_epoch(start)
-    out: list[tuple[datetime, float]] = []
-    for hour in range(hours):
-        lo = first + hour * 3600
-        out.append((from_epoch(lo), clock.active_seconds_epoch(lo, lo + 3600) / mean))
-    return out
-
-
 __all__ = [
     "WEEK_SECONDS",
     "ActivityClock",
     "clock_for",
     "draw_interval",
-    "expected_ticks_per_hour",
     "from_epoch",
     "tick_rng",
     "to_epoch",

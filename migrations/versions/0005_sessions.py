@@ -29,15 +29,20 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agents") as batch:
-        batch.add_column(sa.Column("activity", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("session_opened_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("session_index", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch.add_column(sa.Column("day_counts", _JSON, nullable=True))
-        batch.create_check_constraint(
-            op.f("ck_agents_activity"), "activity IS NULL OR activity > 0"
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies and drops the agents table,
+    # and the drop would cascade to every activity of every agent.
+    op.add_column("agents", sa.Column("activity", sa.Float(), nullable=True))
+    op.add_column(
+        "agents", sa.Column("session_opened_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column(
+        "agents", sa.Column("session_index", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column("agents", sa.Column("day_counts", _JSON, nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        # SQLite cannot add a constraint to a table in place; the commands check it there.
+        op.create_check_constraint(
+            op.f("ck_agents_activity"), "agents", "activity IS NULL OR activity > 0"
         )
     op.create_index(
         "ix_agent_activities_agent_id_due_at", "agent_activities", ["agent_id", "due_at"]
@@ -46,9 +51,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_agent_activities_agent_id_due_at", table_name="agent_activities")
-    with op.batch_alter_table("agents") as batch:
-        batch.drop_constraint("ck_agents_activity", type_="check")
-        batch.drop_column("day_counts")
-        batch.drop_column("session_index")
-        batch.drop_column("session_opened_at")
-        batch.drop_column("activity")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint(op.f("ck_agents_activity"), "agents", type_="check")
+    for column in ("day_counts", "session_index", "session_opened_at", "activity"):
+        op.drop_column("agents", column)  # SQLite 3.35+ drops a column in place
