@@ -22,6 +22,7 @@ from fleet.sandbox import storage
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
 MORNING = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # Monday: a busy hour for a few personas
+NIGHT = datetime(2026, 11, 16, 20, 0, tzinfo=UTC)  # Monday: the Americas at work
 
 
 def test_the_demo_is_deterministic_for_a_seed() -> None:
@@ -101,10 +102,10 @@ def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
 def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
     tmp_path: Path,
 ) -> None:
-    options = DemoOptions(agents=8, speed=5760, duration=1, seed=5, start=MORNING)
+    options = DemoOptions(agents=8, speed=5760, duration=1, seed=5, start=NIGHT)
     demo, summary, page = _demo(options, tmp_path)
     try:
-        end = MORNING + timedelta(seconds=summary.simulated_seconds)
+        end = NIGHT + timedelta(seconds=summary.simulated_seconds)
         assert demo.clock.now() == end
         assert demo.fleet is not None
         catalogue = demo.fleet.personas
@@ -115,7 +116,7 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
             for agent in session.scalars(select(Agent)):
                 rhythm = catalogue.rhythm(agent.persona, agent.seed, activity=agent.activity)
                 ticks = simulate(
-                    catalogue.get(agent.persona), rhythm, MORNING.timestamp(), end.timestamp()
+                    catalogue.get(agent.persona), rhythm, NIGHT.timestamp(), end.timestamp()
                 )
                 for tick in ticks:
                     action = (tick.action or tick.chosen).value
@@ -136,7 +137,7 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
             }
         assert stamped["posts"] and stamped["comments"] and stamped["likes"]
         for times in stamped.values():
-            assert all(MORNING < t <= end for t in times), (times, MORNING, end)
+            assert all(NIGHT < t <= end for t in times), (times, NIGHT, end)
         shown = [datetime.fromisoformat(t) for t in re.findall(r'<time datetime="([^"]+)"', page)]
         assert sorted(shown) == sorted(stamped["posts"])
         assert f"updated {end:%H:%M:%S} UTC" in page

@@ -1,0 +1,232 @@
+"""Sessions, activity levels and daily quotas: pure functions of (persona, seed, time)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.realism import gini, kim_jo_burstiness, measure
+from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
+from fleet.core.sessions import (
+    Position,
+    activity_level,
+    counted,
+    day_counts,
+    first_post_index,
+    length_table,
+    mean_session_length,
+    session_action,
+    session_length,
+    within_quota,
+)
+from fleet.core.timeline import local_day, simulate
+from fleet.personas import PersonaCatalogue
+
+CATALOGUE = PersonaCatalogue.from_directory()
+SLUGS = sorted(CATALOGUE.slugs())
+# Four weeks across the end of summer time in Europe (10-25) and in the US (11-01).
+START = datetime(2026, 10, 19, tzinfo=UTC).timestamp()
+END = START + 28 * 86_400
+
+seeds = st.integers(min_value=0, max_value=2**62)
+instants = st.floats(min_value=1.7e9, max_value=1.9e9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(slug=st.sampled_from(SLUGS), seed=seeds, after=instants)
+def test_each_tick_follows_the_last_awake_and_at_least_a_second_later(
+    slug: str, seed: int, after: float
+) -> None:
+    rhythm = CATALOGUE.rhythm(slug, seed)
+    clock = CATALOGUE.clock(slug)
+    shape = CATALOGUE.get(slug).sessions
+    assert shape is not None
+    current = rhythm.start(after)
+    assert current.due > after and current.index == 0
+    for _ in range(60):
+        nxt = rhythm.following(current)
+        assert nxt.due >= math.floor(current.due) + 1  # ticks are named by distinct seconds
+        assert clock.multiplier_epoch(nxt.due) > 0  # nobody acts in a dormant window
+        if nxt.index == 0:
+            assert nxt.opened == math.floor(nxt.due)
+        else:
+            # Inside a session: the next index, the same opening, a wall-clock gap in bounds.
+            assert (nxt.opened, nxt.index) == (current.opened, current.index + 1)
+            assert nxt.index < session_length(shape, seed, nxt.opened)
+            assert nxt.due - current.due <= shape.gap_max_seconds + 1
+        current = nxt
+
+
+@given(slug=st.sampled_from(SLUGS), seed=seeds, after=instants)
+def test_the_timeline_is_a_pure_function_of_seed_and_time(
+    slug: str, seed: int, after: float
+) -> None:
+    def walk() -> list[Position]:
+        fresh = PersonaCatalogue.from_directory()  # nothing cached carries over
+        rhythm = fresh.rhythm(slug, seed)
+        out = [rhythm.start(after)]
+        for _ in range(20):
+            out.append(rhythm.following(out[-1]))
+        return out
+
+    assert walk() == walk()
+
+
+@given(seed=seeds, opened=st.integers(1_700_000_000, 1_900_000_000))
+def test_a_session_opens_on_the_feed_and_posts_at_most_once(seed: int, opened: int) -> None:
+    weights = CATALOGUE.get("ai_art_enthusiast").weights
+    actions = [session_action(weights, seed, opened, index) for index in range(40)]
+    assert actions[0] is Action.BROWSE
+    assert actions.count(Action.POST) <= 1
+
+
+def test_a_sessions_actions_after_the_opening_follow_the_weights() -> None:
+    weights = ActionWeights(post=0.05, comment=0.2, like=0.5, browse=0.25)
+    counts: Counter[Action] = Counter()
+    sessions = 4000
+    for opened in range(sessions):
+        for index in range(1, 6):
+            counts[session_action(weights, 11, 1_800_000_000 + opened, index)] += 1
+    # A post is the first success of a 5 % draw: P(a post among 5 actions) = 1 - 0.95^5.
+    assert counts[Action.POST] / sessions == pytest.approx(1 - 0.95**5, abs=0.02)
+    rest = counts[Action.COMMENT] + counts[Action.LIKE] + counts[Action.BROWSE]
+    assert counts[Action.LIKE] / rest == pytest.approx(0.5 / 0.95, abs=0.02)
+    assert counts[Action.COMMENT] / rest == pytest.approx(0.2 / 0.95, abs=0.02)
+
+
+def test_a_persona_without_post_weight_never_posts() -> None:
+    weights = ActionWeights(post=0, comment=1, like=1, browse=1)
+    assert first_post_index(weights, 3, 1_800_000_000) > 10**6
+
+
+@pytest.mark.parametrize(("mean", "cap"), [(1.0, 1), (3.0, 40), (3.5, 40), (8.0, 60), (20.5, 40)])
+def test_session_lengths_have_the_mean_asked_under_the_cap(mean: float, cap: int) -> None:
+    table = length_table(mean, cap)
+    assert len(table) == cap and table[-1] == 1.0
+    assert all(b >= a for a, b in itertools.pairwise(table))
+    shape = Sessions(
+        per_day=10, mean_actions=mean, max_actions=cap, gap_min_seconds=5, gap_max_seconds=60
+    )
+    assert mean_session_length(shape) == pytest.approx(mean, rel=1e-3)
+    drawn = [session_length(shape, 5, second) for second in range(20_000)]
+    assert max(drawn) <= cap and min(drawn) >= 1
+    assert statistics.fmean(drawn) == pytest.approx(mean, rel=0.08)
+
+
+def test_session_lengths_are_heavy_tailed() -> None:
+    shape = CATALOGUE.get("social_media_marketer").sessions
+    assert shape is not None
+    drawn = [session_length(shape, 9, second) for second in range(20_000)]
+    # Most sessions are short, a few are several times the mean (a geometric count with
+    # the same mean would almost never reach 4x it).
+    assert statistics.median(drawn) < shape.mean_actions
+    assert sum(d >= 4 * shape.mean_actions for d in drawn) / len(drawn) > 0.03
+
+
+def test_activity_levels_are_heavy_tailed_around_a_median_of_one() -> None:
+    levels = [activity_level(seed, 1.0) for seed in range(4000)]
+    assert statistics.median(levels) == pytest.approx(1.0, abs=0.08)
+    assert 0.4 < gini(levels) < 0.6  # a log-normal of sigma 1: about 0.52
+    assert max(levels) > 10 * statistics.median(levels)  # a few busy accounts
+    assert activity_level(123, 1.0) == activity_level(123, 1.0)
+
+
+def test_an_activity_level_set_by_hand_scales_the_sessions() -> None:
+    persona = CATALOGUE.get("data_visualization")
+    clock = CATALOGUE.clock(persona.slug)
+
+    def sessions(level: float) -> int:
+        rhythm = CATALOGUE.rhythm(persona.slug, 77, activity=level)
+        assert rhythm.level == level
+        return len({t.opened for t in simulate(persona, rhythm, START, END)})
+
+    assert clock is not None
+    busy, quiet = sessions(2.0), sessions(0.5)
+    assert busy / quiet == pytest.approx(4.0, rel=0.25)
+
+
+def test_quotas_fall_to_the_next_kind_and_then_to_nothing() -> None:
+    quotas = Quotas(post=1, comment=2, like=0)
+    assert within_quota(Action.POST, {}, quotas) == (Action.POST, None)
+    turned = within_quota(Action.POST, {"post": 1}, quotas)
+    assert turned == (Action.COMMENT, "daily quota: 1 post(s) already today")
+    assert within_quota(Action.POST, {"post": 1, "comment": 2}, quotas)[0] is Action.BROWSE
+    assert within_quota(Action.LIKE, {}, quotas)[0] is Action.BROWSE
+    spent = within_quota(Action.BROWSE, {"browse": 3}, Quotas(browse=3))
+    assert spent == (None, "daily quota: 3 browse(s) already today")
+
+
+def test_day_counts_keep_the_newest_days_so_a_late_tick_counts_on_its_own_day() -> None:
+    stored = None
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"):
+        stored = counted(stored, day, Action.POST)
+    stored = counted(stored, "2026-11-22", Action.POST)  # decided late, for the day before
+    assert day_counts(stored, "2026-11-22") == {"post": 2}
+    assert day_counts(stored, "2026-11-23") == {"post": 1}
+    assert day_counts(stored, "2026-11-20") == {}  # only the three newest days are kept
+    assert day_counts(None, "2026-11-23") == {}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_agent_passes_its_posts_quota_in_any_local_day_over_four_weeks(slug: str) -> None:
+    persona = CATALOGUE.get(slug)
+    zone = ZoneInfo(persona.schedule.timezone)
+    quota = persona.quotas.post
+    assert quota is not None
+    for index in range(20):
+        # The busiest agents are the ones that meet the quota: level 20 is the clamp.
+        level = 20.0 if index < 5 else None
+        rhythm = CATALOGUE.rhythm(slug, 1000 + index, activity=level)
+        posts: Counter[str] = Counter()
+        for tick in simulate(persona, rhythm, START, END):
+            if tick.action is Action.POST:
+                posts[local_day(zone, tick.due)] += 1
+        assert max(posts.values(), default=0) <= quota
+        if level is not None:
+            assert max(posts.values()) == quota  # and a busy agent does meet it
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_persona_is_bursty_and_posts_at_human_volumes(slug: str) -> None:
+    persona = CATALOGUE.get(slug)
+    figures = measure(persona, CATALOGUE, 20, START, START + 14 * 86_400)
+    per_day = figures["actions_per_agent_per_day"]
+    assert figures["burstiness_active_time"] >= 0.3
+    assert 0.3 <= per_day["post"]["mean"] <= 3
+    assert per_day["like"]["mean"] >= 3 * per_day["post"]["mean"]
+    assert per_day["comment"]["mean"] <= per_day["like"]["mean"]
+    assert figures["max_posts_in_a_local_day"] <= (persona.quotas.post or 0)
+
+
+def test_kim_jo_burstiness_tells_a_metronome_from_poisson_from_bursts() -> None:
+    import random
+
+    rng = random.Random(5)
+    metronome = [60.0] * 200
+    poisson = [rng.expovariate(1 / 60) for _ in range(2000)]
+    bursty = [rng.choice([2.0, 3.0, 5.0]) if rng.random() < 0.9 else 5000.0 for _ in range(2000)]
+    b_metronome = kim_jo_burstiness(metronome)
+    b_poisson = kim_jo_burstiness(poisson)
+    b_bursty = kim_jo_burstiness(bursty)
+    assert b_metronome is not None and b_metronome < -0.9
+    assert b_poisson is not None and abs(b_poisson) < 0.1
+    assert b_bursty is not None and b_bursty > 0.4
+    assert kim_jo_burstiness([1.0, 2.0]) is None
+
+
+def test_the_local_day_turns_at_local_midnight_across_a_dst_change() -> None:
+    zone = ZoneInfo("America/Los_Angeles")
+    # 2026-11-01 is the day the US leaves summer time: 25 hours long in Los Angeles.
+    midnight = datetime(2026, 11, 1, tzinfo=zone).timestamp()
+    nxt = datetime(2026, 11, 2, tzinfo=zone).timestamp()
+    assert nxt - midnight == timedelta(hours=25).total_seconds()
+    assert local_day(zone, midnight - 1) == "2026-10-31"
+    assert local_day(zone, midnight) == local_day(zone, nxt - 1) == "2026-11-01"
