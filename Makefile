@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.content_tokens
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.realism
 
 run: install
 	mkdir -p .run

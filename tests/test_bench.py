@@ -33,6 +33,7 @@ CASES = {
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     "content_tokens": (["--samples", "3"], {"personas"}),
     "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
+    "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
 }
 
 
