@@ -129,12 +129,15 @@ def main() -> None:
             connection.execute(text("UPDATE agents SET next_tick_at = now() - interval '1 second'"))
         began = time.perf_counter()
         sent = 0
+        # The backlog due at one instant: ticks that fall due while it drains (a session's
+        # next action, seconds later) are the next cycles' work, not this measurement's.
+        backlog_at = time.time()
         while True:
             report = dispatch_due(
                 fleet.sessions,
                 fleet.personas,
                 publish,
-                now=time.time(),
+                now=backlog_at,
                 batch_size=settings.dispatch.batch_size,
                 max_batches=1000,
             )

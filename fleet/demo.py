@@ -55,6 +55,8 @@ from fleet.settings import (
 )
 
 STEP_SECONDS = 0.25
+# A step whose messages are not all handled by then stops the run.
+STEP_TIMEOUT_SECONDS = 60.0
 # A step longer than this (simulated seconds; --speed above 2400) is dispatched in equal
 # slices, each handled to the end: the dispatcher gives one agent at most 1000 ticks per
 # claim (heartbeat.MAX_TICKS_PER_CLAIM) and ticks are at least a second apart, so no
@@ -260,11 +262,17 @@ class Demo:
         # From the start, not by adding steps up: runs at two speeds meet the same instants.
         return self.start + timedelta(seconds=cycle * self.options.slice_seconds)
 
-    def run(self, on_step: Callable[[Demo], None], stop: threading.Event) -> None:
+    def run(
+        self, on_step: Callable[[Demo], None], stop: threading.Event, *, paced: bool = False
+    ) -> None:
         """Advance the clock step by step; each step is one dispatch (a slice of a long
-        step is one), handled to the end before the clock moves on."""
+        step is one), handled to the end before the clock moves on. ``paced`` holds each
+        step to ``STEP_SECONDS`` of wall time, so a person watching sees ``--duration``
+        seconds of run; unpaced (tests, scripts) it goes as fast as the work allows, with
+        the same decisions."""
         assert self.app is not None
         slices = self.options.slices
+        began = time.monotonic()
         with (
             _counting(self.traffic),
             start_worker(
@@ -283,8 +291,16 @@ class Demo:
                 for cycle in range((step - 1) * slices + 1, step * slices + 1):
                     self.clock.advance((self._at(cycle) - self.clock.now()).total_seconds())
                     self.app.send_task("fleet.dispatch", queue="ticks")
-                    self.traffic.wait_quiet(timeout=60)
+                    if not self.traffic.wait_quiet(timeout=STEP_TIMEOUT_SECONDS):
+                        # Moving on would change what later steps decide: stop instead.
+                        raise RuntimeError(
+                            f"step {step}: the worker did not handle its messages within "
+                            f"{STEP_TIMEOUT_SECONDS:g} s; the run stops rather than lose "
+                            "its determinism"
+                        )
                 on_step(self)
+                if paced:
+                    stop.wait(max(0.0, began + step * STEP_SECONDS - time.monotonic()))
 
     def close(self) -> None:
         from workers import runtime
@@ -405,7 +421,7 @@ def run(
             demo.prepare()
             if live:
                 with Live(demo.view(), console=console, refresh_per_second=4) as screen:
-                    demo.run(lambda d: screen.update(d.view()), stop)
+                    demo.run(lambda d: screen.update(d.view()), stop, paced=True)
             else:
                 demo.run(lambda d: None, stop)
         except KeyboardInterrupt:

@@ -54,6 +54,7 @@ class PersonaCatalogue:
         self._by_slug: dict[str, Persona] = {}
         self._clocks: dict[str, ActivityClock] = {}
         self._zones: dict[str, ZoneInfo] = {}
+        self._rhythms: dict[tuple[str, tuple[float, float] | None], Rhythm] = {}
         prefixes: dict[str, str] = {}
         for persona in personas:
             if persona.slug in self._by_slug:
@@ -109,13 +110,15 @@ class PersonaCatalogue:
         weights: ActionWeights | None = None,
     ) -> Rhythm:
         """One agent's rhythm: its persona's sessions, or its own steady interval."""
-        return Rhythm.of(
-            self.get(slug),
-            self.clock(slug),
-            seed,
-            weights=weights,
-            interval=interval,
-            activity=activity,
+        # The dispatcher asks this for every agent it claims: the persona's part is built
+        # once per (persona, interval) and only the agent's own values are filled in.
+        shape = self._rhythms.get((slug, interval))
+        if shape is None:
+            shape = self._rhythms[(slug, interval)] = Rhythm.of(
+                self.get(slug), self.clock(slug), 0, interval=interval
+            )
+        return Rhythm(
+            shape.clock, weights or shape.weights, seed, shape.sessions, shape.steady, activity
         )
 
     def slugs(self) -> list[str]:

@@ -13,9 +13,9 @@ from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
 from fleet.bootstrap import Fleet
-from fleet.db.models import Agent, AgentActivity
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
+from fleet.db.models import Agent, AgentActivity
 from fleet.personas import PersonaCatalogue
 from tests.conftest import active_agents
 

@@ -81,6 +81,12 @@ def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     return connection.execute(statement).all()
 
 
+def _array(values: Sequence[float]) -> str:
+    """A Postgres array literal of numbers: built in one join, it costs a fraction of
+    what binding a list does (the driver inspects every element)."""
+    return "{" + ",".join(map(repr, values)) + "}"
+
+
 def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> None:
     if connection.dialect.name == "postgresql":
         # Epoch doubles, turned into timestamps by the server: cheaper to send than datetimes.
@@ -93,10 +99,10 @@ def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> N
                 "AS v(id, tick, opened, idx) WHERE agents.id = v.id"
             ),
             {
-                "ids": ids,
-                "ticks": [p.due for p in nexts],
-                "opened": [float(p.opened) for p in nexts],
-                "idx": [p.index for p in nexts],
+                "ids": _array(ids),
+                "ticks": _array([p.due for p in nexts]),
+                "opened": _array([p.opened for p in nexts]),
+                "idx": _array([p.index for p in nexts]),
             },
         )
         return

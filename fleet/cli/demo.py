@@ -31,7 +31,12 @@ from fleet.errors import InputError
 @click.option(
     "--keep-gallery", is_flag=True, help="Keep the gallery up after the run until Ctrl-C."
 )
-@click.option("--json", "as_json", is_flag=True, help="No live view; print the summary as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="No live view, no pacing (as fast as the work allows); print the summary as JSON.",
+)
 def demo(
     count: int,
     speed: float,

@@ -66,8 +66,8 @@ def rhythm_of(persona: Persona) -> str:
     if persona.sessions is not None:
         x = persona.sessions
         return (
-            f"{x.per_day:g} sessions/day at x1, ~{x.mean_actions:g} actions (max {x.max_actions}) "
-            f"{x.gap_min_seconds:g}-{x.gap_max_seconds:g} s apart"
+            f"{x.per_day:g} sessions/day at x1 of ~{x.mean_actions:g} actions "
+            f"(<= {x.max_actions}), {x.gap_min_seconds:g}-{x.gap_max_seconds:g} s apart"
         )
     assert persona.interval is not None
     return f"every {persona.interval.min_seconds:g}-{persona.interval.max_seconds:g} s at x1"

@@ -167,30 +167,46 @@ def open_session(
     return Position(start, math.floor(start), 0)
 
 
-def following(
-    clock: ActivityClock, shape: Sessions, seed: int, level: float, current: Position
-) -> Position:
-    """The tick after ``current``: the session's next action, or the next session.
+def next_in_session(
+    clock: ActivityClock, shape: Sessions, seed: int, current: Position
+) -> Position | None:
+    """The session's next action after ``current``, or None where the session ends: after
+    its drawn length, or early where the next action would fall in a dormant window (a
+    person goes to sleep rather than act in the night)."""
+    if current.index + 1 >= session_length(shape, seed, current.opened):
+        return None
+    second = math.floor(current.due)
+    due = second + action_gap(shape, seed, second) + (current.due - second)
+    due = max(due, second + MIN_GAP_SECONDS)
+    if clock.multiplier_epoch(due) <= 0:
+        return None
+    return Position(due, current.opened, current.index + 1)
 
-    A session ends after its drawn length, or early where the next action would fall in
-    a dormant window: a person goes to sleep rather than act in the night.
+
+def after_session(
+    clock: ActivityClock, shape: Sessions, seed: int, level: float, last: Position
+) -> Position:
+    """The next session's opening, after the session whose last action is ``last``.
+
+    It is timed from that session's opening, not its end: the starts are a renewal
+    process in active time, so their hour-of-week profile is m(t)'s even where long
+    sessions fill a peak. One that would open before the last action waits for it.
     """
-    if current.index + 1 < session_length(shape, seed, current.opened):
-        second = math.floor(current.due)
-        due = second + action_gap(shape, seed, second) + (current.due - second)
-        due = max(due, second + MIN_GAP_SECONDS)
-        if clock.multiplier_epoch(due) > 0:
-            return Position(due, current.opened, current.index + 1)
-    # The next session is timed from this one's opening, not its end: the starts are a
-    # renewal process in active time, so their hour-of-week profile is m(t)'s even where
-    # long sessions fill a peak. One that would open before this one ended waits for it.
-    nxt = open_session(clock, shape, seed, level, current.opened)
-    if nxt.due < current.due + MIN_GAP_SECONDS:
-        due = current.due + MIN_GAP_SECONDS
+    nxt = open_session(clock, shape, seed, level, last.opened)
+    if nxt.due < last.due + MIN_GAP_SECONDS:
+        due = last.due + MIN_GAP_SECONDS
         if clock.multiplier_epoch(due) <= 0:
             due = clock.next_active_epoch(due)
         return Position(due, math.floor(due), 0)
     return nxt
+
+
+def following(
+    clock: ActivityClock, shape: Sessions, seed: int, level: float, current: Position
+) -> Position:
+    """The tick after ``current``: the session's next action, or the next session."""
+    nxt = next_in_session(clock, shape, seed, current)
+    return nxt if nxt is not None else after_session(clock, shape, seed, level, current)
 
 
 # -- what a tick does -------------------------------------------------------------------
@@ -290,6 +306,7 @@ __all__ = [
     "Position",
     "action_gap",
     "activity_level",
+    "after_session",
     "counted",
     "day_counts",
     "first_post_index",
@@ -297,6 +314,7 @@ __all__ = [
     "length_table",
     "mean_activity_level",
     "mean_session_length",
+    "next_in_session",
     "open_session",
     "session_action",
     "session_gap",

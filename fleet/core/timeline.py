@@ -24,9 +24,10 @@ from fleet.core.sessions import (
     MIN_GAP_SECONDS,
     Position,
     activity_level,
+    after_session,
     counted,
     day_counts,
-    following,
+    next_in_session,
     open_session,
     session_action,
     within_quota,
@@ -41,10 +42,11 @@ class Rhythm:
     clock: ActivityClock
     weights: ActionWeights
     seed: int
-    level: float
     sessions: Sessions | None = None
     # Active seconds between two steady ticks (min, max), when the agent has no sessions.
     steady: tuple[float, float] | None = None
+    # The activity level set by hand; None draws it from the seed.
+    activity: float | None = None
 
     @classmethod
     def of(
@@ -64,9 +66,15 @@ class Rhythm:
             steady = (persona.interval.min_seconds, persona.interval.max_seconds)
         if sessions is None and steady is None:  # pragma: no cover - refused by Persona
             raise ValueError(f"persona {persona.slug} has no rhythm")
-        spread = sessions.activity_spread if sessions is not None else 0.0
-        level = activity if activity is not None else activity_level(seed, spread)
-        return cls(clock, weights or persona.weights, seed, level, sessions, steady)
+        return cls(clock, weights or persona.weights, seed, sessions, steady, activity)
+
+    @property
+    def level(self) -> float:
+        """The agent's activity level: set by hand, or drawn from its seed (log-normal)."""
+        if self.activity is not None:
+            return self.activity
+        spread = self.sessions.activity_spread if self.sessions is not None else 0.0
+        return activity_level(self.seed, spread)
 
     @property
     def in_sessions(self) -> bool:
@@ -80,9 +88,12 @@ class Rhythm:
 
     def following(self, current: Position) -> Position:
         """The tick after ``current``."""
-        if self.sessions is not None:
-            return following(self.clock, self.sessions, self.seed, self.level, current)
-        return self._steady(current.due)
+        if self.sessions is None:
+            return self._steady(current.due)
+        nxt = next_in_session(self.clock, self.sessions, self.seed, current)
+        if nxt is not None:
+            return nxt
+        return after_session(self.clock, self.sessions, self.seed, self.level, current)
 
     def _steady(self, after: float) -> Position:
         assert self.steady is not None
