@@ -22,6 +22,8 @@ from fleet.sandbox import storage
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
 MORNING = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # Monday: a busy hour for a few personas
+# Monday 16:00 UTC: London and New York in their peaks, Los Angeles and Chicago awake.
+AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 11, 16, 20, 0, tzinfo=UTC)  # Monday: the Americas at work
 
 
@@ -71,15 +73,16 @@ def test_a_step_is_dispatched_whole_at_any_speed() -> None:
 
 
 def test_the_decided_counts_do_not_depend_on_the_speed() -> None:
-    # The same 96 simulated minutes: 32 steps of 3 min, 16 of 6 min, 4 of 24 min (each
-    # dispatched in three slices of 8 min).
+    # The same 192 simulated minutes: 32 steps of 6 min, 16 of 12 min, 4 of 48 min (each
+    # dispatched in slices of at most 10 min).
     runs = [
         run(
-            DemoOptions(agents=8, speed=speed, duration=duration, seed=5, start=MORNING), live=False
+            DemoOptions(agents=12, speed=speed, duration=duration, seed=5, start=AFTERNOON),
+            live=False,
         )
-        for speed, duration in ((720, 8), (1440, 4), (5760, 1))
+        for speed, duration in ((1440, 8), (2880, 4), (11520, 1))
     ]
-    assert [r.simulated_seconds for r in runs] == [5760.0] * 3
+    assert [r.simulated_seconds for r in runs] == [11520.0] * 3
     assert sum(sum(by.values()) for by in runs[0].decided.values()) > 50
     assert runs[1].decided == runs[0].decided
     assert runs[2].decided == runs[0].decided
@@ -102,10 +105,10 @@ def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
 def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
     tmp_path: Path,
 ) -> None:
-    options = DemoOptions(agents=8, speed=5760, duration=1, seed=5, start=NIGHT)
+    options = DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON)
     demo, summary, page = _demo(options, tmp_path)
     try:
-        end = NIGHT + timedelta(seconds=summary.simulated_seconds)
+        end = AFTERNOON + timedelta(seconds=summary.simulated_seconds)
         assert demo.clock.now() == end
         assert demo.fleet is not None
         catalogue = demo.fleet.personas
@@ -116,7 +119,7 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
             for agent in session.scalars(select(Agent)):
                 rhythm = catalogue.rhythm(agent.persona, agent.seed, activity=agent.activity)
                 ticks = simulate(
-                    catalogue.get(agent.persona), rhythm, NIGHT.timestamp(), end.timestamp()
+                    catalogue.get(agent.persona), rhythm, AFTERNOON.timestamp(), end.timestamp()
                 )
                 for tick in ticks:
                     action = (tick.action or tick.chosen).value
@@ -137,7 +140,7 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
             }
         assert stamped["posts"] and stamped["comments"] and stamped["likes"]
         for times in stamped.values():
-            assert all(NIGHT < t <= end for t in times), (times, NIGHT, end)
+            assert all(AFTERNOON < t <= end for t in times), (times, AFTERNOON, end)
         shown = [datetime.fromisoformat(t) for t in re.findall(r'<time datetime="([^"]+)"', page)]
         assert sorted(shown) == sorted(stamped["posts"])
         assert f"updated {end:%H:%M:%S} UTC" in page

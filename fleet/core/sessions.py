@@ -33,6 +33,9 @@ DAY_SECONDS = 86_400.0
 # than an exponential, so quiet days and busy streaks both happen.
 SESSION_GAP_SHAPE = 0.7
 _GAP_SCALE = 1.0 / math.gamma(1.0 + 1.0 / SESSION_GAP_SHAPE)  # mean 1 at scale 1
+# Active seconds at least between two session openings: "between sessions, tens of
+# minutes to many hours". In active time, so the starts still follow m(t) exactly.
+SESSION_REST_SECONDS = 600.0
 # Activity levels are clamped here: a log-normal's far tail would make one account
 # a hundred times busier than the median, which no quota would let show anyway.
 ACTIVITY_BOUNDS = (0.05, 20.0)
@@ -143,11 +146,14 @@ class Position:
 
 
 def session_gap(shape: Sessions, seed: int, second: int, level: float) -> float:
-    """Active seconds from the end of a session to the start of the next (Weibull)."""
+    """Active seconds from one session's opening to the next's: a rest of
+    ``SESSION_REST_SECONDS``, then a heavy-tailed Weibull, with mean ``1 / (per_day x
+    level)`` days in all (or the rest alone, for an agent busier than that allows)."""
     u = unit(seed, second, "session")
     mean = DAY_SECONDS / (shape.per_day * level)
-    return max(
-        MIN_GAP_SECONDS, mean * _GAP_SCALE * math.pow(-math.log1p(-u), 1 / SESSION_GAP_SHAPE)
+    spread = max(0.0, mean - SESSION_REST_SECONDS)
+    return SESSION_REST_SECONDS + spread * _GAP_SCALE * math.pow(
+        -math.log1p(-u), 1 / SESSION_GAP_SHAPE
     )
 
 
@@ -190,13 +196,13 @@ def after_session(
 
     It is timed from that session's opening, not its end: the starts are a renewal
     process in active time, so their hour-of-week profile is m(t)'s even where long
-    sessions fill a peak. One that would open before the last action waits for it.
+    sessions fill a peak. One that would open before the last action opens a rest
+    later.
     """
     nxt = open_session(clock, shape, seed, level, last.opened)
     if nxt.due < last.due + MIN_GAP_SECONDS:
-        due = last.due + MIN_GAP_SECONDS
-        if clock.multiplier_epoch(due) <= 0:
-            due = clock.next_active_epoch(due)
+        # A long session ran past it: the rest counts from its last action instead.
+        due = clock.next_tick_epoch(last.due, SESSION_REST_SECONDS)
         return Position(due, math.floor(due), 0)
     return nxt
 
@@ -303,6 +309,7 @@ __all__ = [
     "DAY_SECONDS",
     "FALLBACK_ORDER",
     "KEPT_DAYS",
+    "SESSION_REST_SECONDS",
     "Position",
     "action_gap",
     "activity_level",
