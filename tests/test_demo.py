@@ -21,10 +21,8 @@ from fleet.demo import SLICE_SECONDS, Demo, DemoOptions, Summary, _dispatch_sett
 from fleet.sandbox import storage
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
-MORNING = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # Monday: a busy hour for a few personas
 # Monday 16:00 UTC: London and New York in their peaks, Los Angeles and Chicago awake.
 AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
-NIGHT = datetime(2026, 11, 16, 20, 0, tzinfo=UTC)  # Monday: the Americas at work
 
 
 def test_the_demo_is_deterministic_for_a_seed() -> None:
