@@ -130,4 +130,9 @@ def check(report: Report, limits: Thresholds) -> list[str]:
         broken.append(f"error rate {dead / total:.0%} is above {limits.max_error_rate:.0%}")
     if report.workers is not None and not report.workers:
         broken.append("no worker answers")
+    aside = sum(by.get("error", 0) for by in report.agents.values())
+    if aside:
+        broken.append(
+            f"{aside} agent(s) set aside with status error (fleet agents list --status error)"
+        )
     return broken

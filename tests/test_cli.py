@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.core.sessions import mean_activity_level
+from fleet.db.models import Agent
 from fleet.personas import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
@@ -99,6 +100,33 @@ def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
             ["agents", "create", "--persona", "ux_ui_designer", "--weights", "post"],
             "--weights 'post'",
         ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--interval", "inf-inf"],
+            "interval",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--interval", "nan-3"],
+            "interval",
+        ),
+        (
+            [
+                *("agents", "create", "--persona", "ux_ui_designer"),
+                *("--interval", "1-99999999999999999999"),
+            ],
+            "less than or equal to 604800",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--activity", "nan"],
+            "--activity 'nan': must be a positive, finite number",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--activity", "0"],
+            "--activity '0': must be a positive, finite number",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--activity", "-inf"],
+            "--activity '-inf': must be a positive, finite number",
+        ),
         (["agents", "show", "12abc!"], "malformed agent reference '12abc!'"),
         (["agents", "show", "424242"], "no agent '424242'"),
         (["agents", "start", "7", "--all"], "name agents by id"),
@@ -179,7 +207,7 @@ def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
-    assert "database at revision 0005" in run(None, "db", "upgrade").stdout
+    assert "database at revision 0006" in run(None, "db", "upgrade").stdout
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
     assert "base (empty)" in down.stdout
     # The embedded database is brought up to date on first use by any other command.
@@ -524,3 +552,42 @@ def test_a_server_out_of_reach_is_one_line_that_names_it_not_a_traceback(
     assert activities.list_activities(no_broker.sessions, ActivityFilter()) == [], (
         "the broker was tried before the action was recorded"
     )
+
+
+def test_an_activity_level_set_at_creation_is_shown_and_drives_the_rhythm(fleet: Fleet) -> None:
+    made = run(
+        fleet,
+        "agents",
+        "create",
+        "--persona",
+        "indie_game_dev",
+        "--count",
+        "2",
+        "--activity",
+        "0.5",
+    )
+    assert made.exit_code == 0, made.output
+    run(fleet, "agents", "create", "--persona", "indie_game_dev", "--count", "1")
+    shown = json.loads(run(fleet, "agents", "show", "1", "--json").stdout)
+    assert (shown["activity"], shown["activity_level"], shown["activity_from"]) == (0.5, 0.5, "set")
+    drawn = json.loads(run(fleet, "agents", "show", "3", "--json").stdout)
+    assert drawn["activity"] is None and drawn["activity_from"] == "seed"
+    assert drawn["activity_level"] > 0 and drawn["rhythm"] == "sessions"
+    assert "activity_level  0.5" in run(fleet, "agents", "show", "1").stdout
+
+
+def test_an_agent_set_aside_is_shown_with_its_reason_and_pages_status(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == 1).values(persona="vanished"))
+    run(fleet, "agents", "stop", "1")
+    started = run(fleet, "agents", "start", "--all", "--no-provision")
+    assert started.exit_code == 1
+    assert "agent 1 cannot be started: unknown persona 'vanished'" in error_line(started)
+    shown = json.loads(run(fleet, "agents", "show", "1", "--json").stdout)
+    assert shown["status"] == "error" and "unknown persona 'vanished'" in shown["error"]
+    listed = json.loads(run(fleet, "agents", "list", "--status", "error", "--json").stdout)
+    assert [a["id"] for a in listed] == [1]
+    status = run(fleet, "status", "--check", "--no-workers")
+    assert status.exit_code == 1
+    assert "1 agent(s) set aside with status error" in status.stderr

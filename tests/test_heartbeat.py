@@ -339,3 +339,78 @@ def test_ticks_of_one_agent_decided_at_once_never_pass_its_quota(pg_fleet: Fleet
         thread.join(timeout=60)
     actions = Counter(r.action for r in _activities(fleet))
     assert actions["post"] == 3 and sum(actions.values()) == 24
+
+
+# -- one bad agent does not stop the dispatcher (issue 17, point 3) -------------------------
+
+
+def test_an_agent_the_clock_cannot_advance_is_set_aside_and_the_rest_dispatched(
+    fleet: Fleet,
+) -> None:
+    ids = _fleet_of(fleet, "ux_ui_designer", 4)
+    gone, endless, forever = ids[0], ids[1], ids[2]
+    _make_due(fleet, NOW)
+    with fleet.sessions.begin() as session:
+        # A persona file removed; intervals no command accepts, written before it checked.
+        session.execute(update(Agent).where(Agent.id == gone).values(persona="vanished"))
+        session.execute(
+            update(Agent).where(Agent.id == endless).values(interval_min=1e20, interval_max=1e20)
+        )
+        session.execute(
+            update(Agent)
+            .where(Agent.id == forever)
+            .values(interval_min=float("inf"), interval_max=float("inf"))
+        )
+    sent: list[Tick] = []
+    report = dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        sent.extend,
+        now=(NOW + timedelta(seconds=1)).timestamp(),
+        batch_size=100,
+        max_batches=10,
+    )
+    # The healthy agent ticks; the bad ones are kept out with their reason.
+    assert {tick[0] for tick in sent} == {ids[3]}
+    assert sorted(agent_id for agent_id, _ in report.set_aside) == [gone, endless, forever]
+    shown = {agent_id: agents.get_agent(fleet.sessions, str(agent_id)) for agent_id in ids}
+    assert shown[gone].status == "error" and "unknown persona 'vanished'" in str(shown[gone].error)
+    assert "weeks ahead" in str(shown[endless].error)
+    assert "positive and finite" in str(shown[forever].error)
+    assert all(shown[a].next_tick_at is None for a in (gone, endless, forever))
+    assert shown[ids[3]].status == "active" and shown[ids[3]].error is None
+    # Set aside, not stuck: the next cycle claims only the healthy agent's next tick.
+    later: list[Tick] = []
+    dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        later.extend,
+        now=(NOW + timedelta(days=2)).timestamp(),
+        batch_size=100,
+        max_batches=10,
+    )
+    assert {tick[0] for tick in later} == {ids[3]}
+
+
+def test_starting_sets_aside_an_agent_it_cannot_start_and_starts_the_others(
+    fleet: Fleet,
+) -> None:
+    ids = _fleet_of(fleet, "ux_ui_designer", 3)
+    agents.change_status(fleet.sessions, fleet.personas, "stop", Selection(everyone=True), now=NOW)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == ids[0]).values(persona="vanished"))
+    result = agents.change_status(
+        fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=NOW
+    )
+    assert (result.changed, result.unchanged) == (2, 0)
+    assert len(result.errors) == 1 and result.errors[0].startswith(f"agent {ids[0]} cannot be")
+    assert agents.get_agent(fleet.sessions, str(ids[0])).status == "error"
+    # Once its persona is back, start puts it back to work and clears the reason.
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == ids[0]).values(persona="ux_ui_designer"))
+    again = agents.change_status(
+        fleet.sessions, fleet.personas, "start", Selection(refs=(str(ids[0]),)), now=NOW
+    )
+    assert again.changed == 1 and not again.errors
+    back = agents.get_agent(fleet.sessions, str(ids[0]))
+    assert back.status == "active" and back.error is None and back.next_tick_at is not None

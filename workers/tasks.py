@@ -70,6 +70,8 @@ def dispatch(self: Task[Any, Any]) -> int:
         max_batches=settings.dispatch.max_batches_per_cycle,
         catch_up=settings.dispatch.catch_up_seconds,
     )
+    for agent_id, reason in report.set_aside:
+        log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
     if report.ticks:
         log.info(
             "dispatched",

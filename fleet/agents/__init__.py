@@ -5,8 +5,10 @@ from fleet.agents.heartbeat import Decision, DispatchReport, Tick, decide_ticks,
 from fleet.agents.queries import AgentFilter, activity_of, agent_counts, get_agent, list_agents
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
+from fleet.db.models import AGENT_STATUSES
 
 __all__ = [
+    "AGENT_STATUSES",
     "TRANSITIONS",
     "AgentFilter",
     "AgentView",

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.agents.heartbeat import rhythm_of
+from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, Transition
 from fleet.core.decisions import effective_interval, effective_weights
@@ -26,10 +26,10 @@ MAX_CREATE = 1_000_000
 
 # Which statuses each command moves agents from, and to.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "start": (frozenset({"created", "stopped"}), "active"),
+    "start": (frozenset({"created", "stopped", "error"}), "active"),
     "pause": (frozenset({"active"}), "paused"),
     "resume": (frozenset({"paused"}), "active"),
-    "stop": (frozenset({"created", "active", "paused"}), "stopped"),
+    "stop": (frozenset({"created", "active", "paused", "error"}), "stopped"),
 }
 
 _COPY_COLUMNS = (
@@ -240,17 +240,32 @@ def change_status(
     from ``now``; one that leaves the active state has no next tick.
     """
     sources, target = TRANSITIONS[command]
+    errors: tuple[str, ...] = ()
     with sessions.begin() as session:
         agents = _selected(session, catalogue, selection)
         moving = [agent for agent in agents if agent.status in sources]
         ids = [agent.id for agent in moving]
         if target == "active":
-            ticks = [_first_tick(catalogue, agent, now) for agent in moving]
+            ticks: list[datetime] = []
+            bad: list[tuple[int, str]] = []
+            for agent in moving:
+                try:
+                    ticks.append(_first_tick(catalogue, agent, now))
+                except AGENT_FAULTS as error:
+                    bad.append((agent.id, f"cannot be started: {error}"))
+            if bad:
+                # Set aside with the reason; the others start.
+                set_aside(session.connection(), bad, now=now)
+                failed = {agent_id for agent_id, _ in bad}
+                moving = [agent for agent in moving if agent.id not in failed]
+                ids = [agent.id for agent in moving]
+                errors = tuple(f"agent {agent_id} {reason}" for agent_id, reason in bad)
             # No session position: each agent's first tick opens a session.
             values: dict[str, Any] = {
                 "status": target,
                 "session_opened_at": None,
                 "session_index": 0,
+                "error": None,
             }
             _apply(session, ids, {**values, "updated_at": now}, ticks)
         else:
@@ -261,7 +276,7 @@ def change_status(
                 "updated_at": now,
             }
             _apply(session, ids, values, None)
-    return Transition(command, len(moving), len(agents) - len(moving))
+    return Transition(command, len(moving), len(agents) - len(moving) - len(errors), errors)
 
 
 def _first_tick(catalogue: PersonaCatalogue, agent: Row[Any], now: datetime) -> datetime:

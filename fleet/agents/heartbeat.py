@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ from fleet.core.persona import Action
 from fleet.core.sessions import MIN_GAP_SECONDS, Position, counted, day_counts, within_quota
 from fleet.core.timeline import Rhythm, local_day
 from fleet.db.models import Agent, AgentActivity
+from fleet.errors import UnknownPersona
 from fleet.personas import PersonaCatalogue
 
 # A tick is named by its whole UTC second: two ticks of one agent never share one.
@@ -50,6 +52,8 @@ class DispatchReport:
     batches: int = 0
     lags: list[float] = field(default_factory=list)
     held: Hold | None = None
+    # Agents set aside (status "error"): (agent id, why).
+    set_aside: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def max_lag(self) -> float:
@@ -126,6 +130,27 @@ def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> N
     )
 
 
+# What an agent's own data can make its clock raise: a persona file that is gone, an
+# interval out of any range, a time past what a datetime holds.
+AGENT_FAULTS: tuple[type[Exception], ...] = (UnknownPersona, ValueError, OverflowError)
+
+
+def set_aside(connection: Connection, bad: Sequence[tuple[int, str]], *, now: datetime) -> None:
+    """Give agents status ``error`` with the reason: no next tick until started again."""
+    connection.execute(
+        update(_AGENTS)
+        .where(_AGENTS.c.id == bindparam("agent_id"))
+        .values(
+            status="error",
+            error=bindparam("reason"),
+            next_tick_at=None,
+            current_action=None,
+            updated_at=now,
+        ),
+        [{"agent_id": agent_id, "reason": reason[:500]} for agent_id, reason in bad],
+    )
+
+
 def rhythm_of(catalogue: PersonaCatalogue, row: Any) -> Rhythm:
     """The rhythm of an agent row (persona, seed, interval_min/max, activity)."""
     interval = None
@@ -192,13 +217,22 @@ def dispatch_due(
             ids: list[int] = []
             nexts: list[Position] = []
             ticks: list[Tick] = []
+            bad: list[tuple[int, str]] = []
             for row in rows:
-                given, dues, following = ticks_due(catalogue, row, now, catch_up)
+                try:
+                    given, dues, following = ticks_due(catalogue, row, now, catch_up)
+                except AGENT_FAULTS as error:
+                    # One agent the clock cannot advance must not hold back the others.
+                    bad.append((row.id, f"cannot be dispatched: {error}"))
+                    continue
                 ids.append(row.id)
                 nexts.append(following)
                 ticks.extend(given)
                 report.lags.extend(now - due for due in dues)
             _advance(connection, ids, nexts)
+            if bad:
+                set_aside(connection, bad, now=datetime.fromtimestamp(now, UTC))
+                report.set_aside.extend(bad)
         # Published only after commit: a crash between the two loses a tick, never
         # duplicates one, and the agent's next tick is already on its way.
         publish(ticks)
@@ -334,9 +368,12 @@ def decide_ticks(
             if earlier is not None:
                 decided.append((agent_id, due_at, earlier[0], earlier[1]))
                 continue
-            persona = catalogue.get(agent.persona)
-            weights = effective_weights(persona, agent.weights)
-            rhythm = rhythm_of(catalogue, agent)
+            try:
+                persona = catalogue.get(agent.persona)
+                weights = effective_weights(persona, agent.weights)
+                rhythm = rhythm_of(catalogue, agent)
+            except (UnknownPersona, ValidationError):
+                continue  # the dispatcher sets it aside at its next claim
             if agent.weights:
                 rhythm = replace(rhythm, weights=weights)
             chosen = rhythm.action(due_at, opened, index).value

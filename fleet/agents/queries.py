@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.agents.selection import parse_ref
 from fleet.agents.views import AgentView
 from fleet.db.models import AGENT_STATUSES, Agent
-from fleet.errors import InputError, UnknownAgent
+from fleet.errors import InputError, UnknownAgent, UnknownPersona
 from fleet.personas import PersonaCatalogue
 
 MAX_PAGE = 10_000
@@ -82,11 +82,15 @@ def agent_counts(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
 
 def activity_of(catalogue: PersonaCatalogue, agent: AgentView) -> dict[str, Any]:
     """An agent's activity level and where it comes from (its seed, or set by hand)."""
-    rhythm = catalogue.rhythm(
-        agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
-    )
+    source = "set" if agent.activity is not None else "seed"
+    try:
+        rhythm = catalogue.rhythm(
+            agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
+        )
+    except UnknownPersona:
+        return {"activity_level": agent.activity, "activity_from": source, "rhythm": None}
     return {
         "activity_level": round(rhythm.level, 3),
-        "activity_from": "set" if agent.activity is not None else "seed",
+        "activity_from": source,
         "rhythm": "sessions" if rhythm.in_sessions else "steady",
     }

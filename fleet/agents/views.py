@@ -31,6 +31,7 @@ class AgentView:
     last_action: str | None
     last_action_at: datetime | None
     last_thought: str | None
+    error: str | None
     ticks: int
     posts: int
     comments: int
@@ -62,6 +63,7 @@ class AgentView:
             last_action=row.last_action,
             last_action_at=row.last_action_at,
             last_thought=row.last_thought,
+            error=row.error,
             ticks=row.ticks_count,
             posts=row.posts_count,
             comments=row.comments_count,
@@ -95,3 +97,5 @@ class Transition:
     command: str
     changed: int
     unchanged: int
+    # Agents that could not make the change and were set aside, each with its reason.
+    errors: tuple[str, ...] = ()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from fleet import agents as ctx_agents
-from fleet.agents import AgentFilter, Selection
+from fleet.agents import AGENT_STATUSES, AgentFilter, Selection
 from fleet.agents.commands import utcnow
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table, when
@@ -129,7 +129,7 @@ def _created(created: ctx_agents.Created) -> dict[str, object]:
 
 @agents.command("list")
 @click.option("--persona", help="Only this persona.")
-@click.option("--status", help="created, active, paused, stopped or deleted.")
+@click.option("--status", help="created, active, paused, stopped, error or deleted.")
 @click.option("--deleted", "include_deleted", is_flag=True, help="Include soft-deleted agents.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--offset", type=int, default=0, show_default=True)
@@ -197,7 +197,7 @@ def counts(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(table)
         return
-    statuses = ["created", "active", "paused", "stopped"]
+    statuses = list(AGENT_STATUSES)
     rows = [(p, *(by.get(s, 0) for s in statuses), sum(by.values())) for p, by in table.items()]
     rows.append(
         (
@@ -278,7 +278,10 @@ def start(
         "command": "start",
         "changed": result.changed,
         "unchanged": result.unchanged,
+        "set_aside": list(result.errors),
     }
+    for line in result.errors:
+        click.echo(f"fleet: {line}; set aside (status error)", err=True)
     if provision:
         gallery = HttpGallery(fleet.settings.gallery)
         try:
@@ -301,7 +304,7 @@ def start(
             )
     if as_json:
         print_json(report)
-        return
+        ctx.exit(1 if result.errors else 0)
     click.echo(
         f"started {result.changed} agent(s)"
         + (f"; {result.unchanged} left as they were" if result.unchanged else "")
@@ -312,6 +315,8 @@ def start(
         click.echo(
             f"gallery accounts: {accounts['created']} created, {accounts['existing']} already there"
         )
+    if result.errors:
+        ctx.exit(1)
 
 
 agents.add_command(_status_command("pause", "Pause active agents: their ticks stop."))

@@ -43,6 +43,9 @@ _MAX_CACHED_WEEKS = 256
 # A schedule always has active time in a local week, so the walk finds it within a week
 # or two; this bound only turns an impossible endless loop into an error.
 _MAX_EMPTY_WEEKS = 64
+# An interval that reaches further than this is refused rather than walked week by week
+# (1e20 seconds would keep a dispatcher busy for ever).
+_MAX_WEEKS_AHEAD = 520
 
 
 class _Week:
@@ -147,6 +150,12 @@ class ActivityClock:
             week = self._weeks[index] = self._compile(index)
         return week
 
+    def _max_week_total(self) -> float:
+        """The active seconds of a local week (a UTC week differs by a DST hour at most)."""
+        return sum((b - a) * m for a, b, m in self._profile) + 3600 * max(
+            (m for _, _, m in self._profile), default=0.0
+        )
+
     def pieces(self, index: int) -> list[tuple[float, float, float]]:
         """Compiled pieces (utc_start_epoch, utc_end_epoch, multiplier) of UTC week ``index``."""
         week = self._week(index)
@@ -197,6 +206,11 @@ class ActivityClock:
         if not active_seconds > 0 or math.isinf(active_seconds):
             raise ValueError(f"active_seconds must be positive and finite, not {active_seconds!r}")
         week, i = self._locate(after_epoch)
+        if active_seconds > _MAX_WEEKS_AHEAD * max(week.total, self._max_week_total()):
+            raise ValueError(
+                f"active_seconds {active_seconds:g} reaches more than {_MAX_WEEKS_AHEAD} weeks "
+                "ahead on this schedule"
+            )
         target = week.cum[i] + (after_epoch - week.starts[i]) * week.mults[i] + active_seconds
         empty = 0
         while target > week.total:

@@ -77,8 +77,9 @@ class ActionWeights(_Strict):
 class Interval(_Strict):
     """Bounds of the active time between two ticks, in seconds at multiplier 1."""
 
-    min_seconds: float = Field(gt=0)
-    max_seconds: float = Field(gt=0)
+    # At most a week of active time at multiplier 1: beyond that an agent is simply off.
+    min_seconds: float = Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
+    max_seconds: float = Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 Id = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(JSONB(), "postgresql")
 
-AGENT_STATUSES = ("created", "active", "paused", "stopped")
+AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
 ACTIVITY_STATUSES = ("pending", "succeeded", "skipped", "dead")
 ACTIONS = ("post", "comment", "like", "browse")
 ENGAGEMENT_KINDS = ("like", "comment")
@@ -131,6 +131,8 @@ class Agent(Base):
     last_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_action_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_thought: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Why the agent was set aside (status "error"): the dispatcher could not advance it.
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     ticks_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     posts_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     comments_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
