@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
+from fleet.agents.heartbeat import decide_ticks
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.core.sessions import mean_activity_level
@@ -489,6 +491,21 @@ def test_agents_act_sends_the_action_to_its_queue(fleet_on_redis: Fleet) -> None
     assert (headers["task"], headers["argsrepr"]) == ("fleet.browse", repr((sent["key"],)))
     (row,) = activities.list_activities(fleet_on_redis.sessions, ActivityFilter())
     assert (row.idempotency_key, row.status) == (sent["key"], "pending")
+    # An admin's act has a key space of its own: a second act in the same second is a
+    # second action, and a tick due in that second decides its own.
+    again = json.loads(run(fleet_on_redis, "agents", "act", "1", "browse", "--json").stdout)
+    assert again["key"] != sent["key"]
+    assert re.fullmatch(r"1:manual-\d+-[0-9a-f]{8}:browse", again["key"])
+    due = int(row.due_at.timestamp())
+    (tick,) = decide_ticks(
+        fleet_on_redis.sessions,
+        fleet_on_redis.personas,
+        [(1, due)],
+        now=datetime.now(UTC),
+        lease=timedelta(minutes=5),
+    )
+    assert tick.new and tick.idempotency_key == f"1:{due}:{tick.action}"
+    assert len(activities.list_activities(fleet_on_redis.sessions, ActivityFilter())) == 3
 
 
 def test_activity_stats_counts_by_persona_action_and_status_within_the_window(

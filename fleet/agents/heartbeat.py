@@ -10,6 +10,7 @@ the idempotency key, and a redelivered tick finds its decision already recorded.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -262,6 +263,13 @@ class Decision:
 def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
     """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
     return f"{agent_id}:{due_at}:{action}"
+
+
+def manual_key(agent_id: int, at: int, action: str) -> str:
+    """The key of an action an admin asked for (``fleet agents act``): a key space of its
+    own, ``{agent_id}:manual-{UTC seconds}-{token}:{action}``, so two acts in one second
+    do not collide and a tick due in that second is not taken for one."""
+    return f"{agent_id}:manual-{at}-{secrets.token_hex(4)}:{action}"
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:

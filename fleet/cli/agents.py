@@ -390,7 +390,7 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
     from fleet import activities
     from fleet.actions import perform
-    from fleet.agents.heartbeat import idempotency_key
+    from fleet.agents.heartbeat import manual_key
     from fleet.cli.context import action_sender
 
     fleet = fleet_of(ctx)
@@ -400,7 +400,7 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
     send = None if here else action_sender(fleet, instead=", or use --here to act in this process")
     now = utcnow()
     due = int(now.timestamp())
-    key = idempotency_key(agent.id, due, action)
+    key = manual_key(agent.id, due, action)
     lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
     activity_id = activities.create_activity(
         fleet.sessions,
