@@ -136,6 +136,27 @@ def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
         (["agents", "list", "--persona", "nobody"], "unknown persona 'nobody'"),
         (["personas", "show", "nobody"], "unknown persona 'nobody'"),
         (["agents", "frobnicate"], "No such command 'frobnicate'"),
+        # Numbers that are not finite, and integers no database column holds.
+        (["demo", "--speed", "nan", "--json"], "'nan' is not a finite number"),
+        (["demo", "--duration", "inf", "--json"], "inf is not in the range"),
+        (["status", "--check", "--max-lag", "nan", "--no-workers"], "not a finite number"),
+        (["status", "--check", "--max-error-rate", "nan"], "'nan' is not a finite number"),
+        (["status", "--check", "--max-dead-letters", "9" * 23], "is not in the range"),
+        (["activity", "tail", "--timeout", "nan"], "'nan' is not a finite number"),
+        (["activity", "tail", "--timeout", "inf"], "inf is not in the range"),
+        (["activity", "tail", "--timeout", "-1"], "-1.0 is not in the range"),
+        (["agents", "list", "--offset", "9" * 23], "is not in the range"),
+        (["dlq", "show", "9" * 23], "is not in the range"),
+        (["dlq", "replay", "9" * 23], "is not in the range"),
+        (["dlq", "purge", "9" * 23, "--yes"], "is not in the range"),
+        (["sandbox", "serve", "--latency-ms", "nan"], "'nan' is not a finite number"),
+        (["sandbox", "serve", "--lose-answers", "inf"], "inf is not in the range"),
+        (
+            ["schedule", "preview", "--persona", "ux_ui_designer", "--start", "9999-12-31"],
+            "pick a day from 1971-01-01 to 9000-12-31",
+        ),
+        (["db", "upgrade", "--revision", "nope"], "revision 'nope': Can't locate revision"),
+        (["db", "downgrade", "--revision", "nope", "--yes"], "Can't locate revision"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_code_2_and_writes_nothing(

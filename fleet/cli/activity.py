@@ -10,7 +10,15 @@ from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents import get_agent
 from fleet.cli.context import action_sender, fleet_of
-from fleet.cli.output import json_option, print_json, print_json_line, print_table, when
+from fleet.cli.output import (
+    ROW_ID,
+    Finite,
+    json_option,
+    print_json,
+    print_json_line,
+    print_table,
+    when,
+)
 from fleet.errors import InputError
 from fleet.events import gist
 
@@ -96,7 +104,11 @@ def stats(ctx: click.Context, since: str, as_json: bool) -> None:
 
 
 @activity.command()
-@click.option("--timeout", type=float, help="Stop after this many seconds without an event.")
+@click.option(
+    "--timeout",
+    type=Finite(min=0, min_open=True, max=366 * 86_400),
+    help="Stop after this many seconds without an event.",
+)
 @json_option
 @click.pass_context
 def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
@@ -151,7 +163,7 @@ def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bo
 
 
 @dlq.command()
-@click.argument("letter_id", type=int)
+@click.argument("letter_id", type=ROW_ID)
 @json_option
 @click.pass_context
 def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
@@ -165,7 +177,7 @@ def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
 
 
 @dlq.command()
-@click.argument("letter_ids", type=int, nargs=-1, required=True)
+@click.argument("letter_ids", type=ROW_ID, nargs=-1, required=True)
 @click.pass_context
 def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
     """Send dead letters' actions again, with the same idempotency key."""
@@ -189,7 +201,7 @@ def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
 
 
 @dlq.command()
-@click.argument("letter_ids", type=int, nargs=-1)
+@click.argument("letter_ids", type=ROW_ID, nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Every dead letter.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context

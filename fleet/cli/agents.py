@@ -11,7 +11,7 @@ from fleet import agents as ctx_agents
 from fleet.agents import AGENT_STATUSES, AgentFilter, Selection
 from fleet.agents.commands import utcnow
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table, when
+from fleet.cli.output import OFFSET, json_option, print_json, print_table, when
 from fleet.errors import ConflictError, InputError
 
 
@@ -132,7 +132,7 @@ def _created(created: ctx_agents.Created) -> dict[str, object]:
 @click.option("--status", help="created, active, paused, stopped, error or deleted.")
 @click.option("--deleted", "include_deleted", is_flag=True, help="Include soft-deleted agents.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--offset", type=OFFSET, default=0, show_default=True)
 @json_option
 @click.pass_context
 def list_(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from fleet.cli.output import print_json, print_table
+from fleet.cli.output import Finite, print_json, print_table
 from fleet.errors import InputError
 
 
@@ -14,14 +14,14 @@ from fleet.errors import InputError
 @click.option("--agents", "count", type=click.IntRange(1, 600), default=12, show_default=True)
 @click.option(
     "--speed",
-    type=click.FloatRange(1, 100_000),
+    type=Finite(1, 100_000),
     default=720,
     show_default=True,
     help="Simulated seconds per real second (720: a day in two minutes).",
 )
 @click.option(
     "--duration",
-    type=click.FloatRange(1, 86_400),
+    type=Finite(1, 86_400),
     default=120,
     show_default=True,
     help="Real seconds of simulation (the run takes longer on a slow machine).",

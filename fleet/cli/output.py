@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -48,3 +49,22 @@ def print_table(
 
 def when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Finite(click.FloatRange):
+    """A float in a range that is also finite: ``nan`` passes every comparison a range
+    makes, and ``inf`` overflows timers and timestamps, so both are refused by name."""
+
+    name = "finite number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# Ids and offsets as the databases store them: a 64-bit signed integer at most.
+BIGGEST_ROW = 2**63 - 1
+ROW_ID = click.IntRange(1, BIGGEST_ROW)
+OFFSET = click.IntRange(0, BIGGEST_ROW)

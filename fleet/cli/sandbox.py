@@ -13,6 +13,7 @@ import click
 import platformdirs
 from sqlalchemy.engine import make_url
 
+from fleet.cli.output import Finite
 from fleet.errors import InputError
 from fleet.sandbox.config import ROUTES, Budgets, Faults, SandboxConfig
 from fleet.settings import load_settings
@@ -74,10 +75,10 @@ def sandbox() -> None:
     callback=_rates,
     help="Answer 5xx on this share of a route's calls (* for all); repeatable.",
 )
-@click.option("--latency-ms", type=click.FloatRange(0, 60_000), default=0.0)
+@click.option("--latency-ms", type=Finite(0, 60_000), default=0.0)
 @click.option(
     "--lose-answers",
-    type=click.FloatRange(0, 1),
+    type=Finite(0, 1),
     default=0.0,
     metavar="RATE",
     help="Commit the effect, then drop the answer, on this share of API calls.",

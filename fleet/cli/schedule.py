@@ -22,6 +22,9 @@ from fleet.errors import InputError
 from fleet.personas import PersonaCatalogue
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
+# Days a preview may start on: the clock works in epoch seconds, and a preview of four
+# weeks from the last of them still fits a datetime.
+FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 # Agents simulated for the expected actions per local day by kind (quotas included).
 SAMPLE_AGENTS = 200
 
@@ -45,9 +48,12 @@ def _first_day(zone: ZoneInfo, start: str | None, *, monday: bool) -> date:
         today = datetime.now(zone).date()
         return today - timedelta(days=today.weekday()) if monday else today
     try:
-        return date.fromisoformat(start)
+        day = date.fromisoformat(start)
     except ValueError:
         raise InputError(f"--start {start!r}: expected a date YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(f"--start {start!r}: pick a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def _day_bounds(zone: ZoneInfo, day: date) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table
+from fleet.cli.output import BIGGEST_ROW, Finite, json_option, print_json, print_table
 from fleet.status import Thresholds, check, gather, live_workers
 
 
@@ -14,21 +14,21 @@ from fleet.status import Thresholds, check, gather, live_workers
 @click.option("--check", "checking", is_flag=True, help="Exit 1 when a threshold is broken.")
 @click.option(
     "--max-lag",
-    type=click.FloatRange(min=0),
+    type=Finite(min=0),
     default=30.0,
     show_default=True,
     help="Seconds of dispatch lag.",
 )
 @click.option(
     "--max-dead-letters",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, BIGGEST_ROW),
     default=10,
     show_default=True,
     help="New dead letters in 5 minutes.",
 )
 @click.option(
     "--max-error-rate",
-    type=click.FloatRange(0, 1),
+    type=Finite(0, 1),
     default=0.2,
     show_default=True,
     help="Dead share of actions in 5 minutes.",

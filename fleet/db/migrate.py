@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
+
+from fleet.errors import InputError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
@@ -22,13 +25,19 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision``."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema up to ``revision`` (an unknown one is an InputError)."""
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except CommandError as error:
+        raise InputError(f"revision {revision!r}: {error}") from None
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    """Take the schema down to ``revision``."""
-    command.downgrade(alembic_config(engine), revision)
+    """Take the schema down to ``revision`` (an unknown one is an InputError)."""
+    try:
+        command.downgrade(alembic_config(engine), revision)
+    except CommandError as error:
+        raise InputError(f"revision {revision!r}: {error}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
