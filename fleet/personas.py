@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from fleet.core.timeline import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "personas"
+# A persona file is a page of TOML; anything far larger is a mistake (or /dev/zero).
+MAX_FILE_BYTES = 256 * 1024
 
 
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
@@ -31,6 +34,14 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
 def load_persona(path: Path) -> Persona:
     """Read and validate one persona file, or raise PersonaFileError naming what is wrong."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise PersonaFileError(str(path), [("", "not a regular file")])
+        if info.st_size > MAX_FILE_BYTES:
+            raise PersonaFileError(
+                str(path),
+                [("", f"{info.st_size:,} bytes; a persona file is at most {MAX_FILE_BYTES:,}")],
+            )
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PersonaFileError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None

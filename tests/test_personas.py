@@ -274,3 +274,40 @@ def test_two_personas_may_not_share_a_handle_prefix(catalogue: PersonaCatalogue)
     other = catalogue.get("product_photographer").model_copy(update={"names": one.names})
     with pytest.raises(PersonaFileError, match=r"names\.handle_prefix"):
         PersonaCatalogue([one, other])
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{adjective:>200000000}", "uses {adjective:>200000000}; only {adjective} and {noun}"),
+        ("{adjective.__class__}", "uses {adjective.__class__}"),
+        ("{0.__class__}", "uses {0.__class__}"),
+        ("{noun!r}", "uses {noun!r}"),
+        ("{adjective", "expected '}' before end of string"),
+        ("{adjective} " + "x" * 79, "at most 80"),
+    ],
+)
+def test_name_templates_are_plain_placeholders_with_bounded_names(
+    tmp_path: Path, template: str, reason: str
+) -> None:
+    error = _refusal(tmp_path, lambda d: d["names"].update(templates=[template]))
+    assert any(field.startswith("names") and reason in r for field, r in error.problems), (
+        error.problems
+    )
+
+
+def test_a_huge_personality_is_refused(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(personality="words " * 1_000_000))
+    ((field, reason),) = error.problems
+    assert field == "" and reason.endswith("bytes; a persona file is at most 262,144")
+
+
+def test_a_long_personality_under_the_file_limit_is_refused_by_its_field(tmp_path: Path) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(personality="w" * 5000))
+    assert error.problems == [("personality", "String should have at most 4000 characters")]
+
+
+def test_a_file_that_is_not_a_regular_file_is_refused_unread() -> None:
+    with pytest.raises(PersonaFileError) as raised:
+        load_persona(Path("/dev/zero"))
+    assert raised.value.problems == [("", "not a regular file")]

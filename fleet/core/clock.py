@@ -43,9 +43,9 @@ _MAX_CACHED_WEEKS = 256
 # A schedule always has active time in a local week, so the walk finds it within a week
 # or two; this bound only turns an impossible endless loop into an error.
 _MAX_EMPTY_WEEKS = 64
-# An interval that reaches further than this is refused rather than walked week by week
-# (1e20 seconds would keep a dispatcher busy for ever).
-_MAX_WEEKS_AHEAD = 520
+# An interval that reaches further than this (a century) is refused rather than walked
+# week by week (1e20 seconds would keep a dispatcher busy for ever).
+_MAX_WEEKS_AHEAD = 5200
 
 
 class _Week:

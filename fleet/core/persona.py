@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -274,25 +275,53 @@ class Schedule(_Strict):
         return sum((b - a) * m for a, b, m in self.weekly_profile())
 
 
+Word = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Phrase = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+NAME_LENGTH = 80  # a display name at most, as the gallery shows it
+
+
 class NameTemplates(_Strict):
     """Deterministic names: ``{adjective}`` and ``{noun}`` filled from the lists."""
 
-    templates: tuple[str, ...] = Field(min_length=1)
-    adjectives: tuple[str, ...] = Field(min_length=1)
-    nouns: tuple[str, ...] = Field(min_length=1)
+    templates: tuple[Phrase, ...] = Field(min_length=1, max_length=100)
+    adjectives: tuple[Word, ...] = Field(min_length=1, max_length=1000)
+    nouns: tuple[Word, ...] = Field(min_length=1, max_length=1000)
     handle_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")]
 
     @field_validator("templates")
     @classmethod
     def _placeholders(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for template in value:
-            unknown = set(re.findall(r"{(\w*)}", template)) - {"adjective", "noun"}
-            if unknown:
-                raise ValueError(
-                    f"template {template!r} uses unknown placeholder(s) {sorted(unknown)}; "
-                    "only {adjective} and {noun} exist"
-                )
+            try:
+                fields = [
+                    (name, spec, conversion)
+                    for _, name, spec, conversion in string.Formatter().parse(template)
+                    if name is not None
+                ]
+            except ValueError as error:
+                raise ValueError(f"template {template!r}: {error}") from None
+            for name, spec, conversion in fields:
+                if name not in ("adjective", "noun") or spec or conversion:
+                    shown = name + (f"!{conversion}" if conversion else "")
+                    shown += f":{spec}" if spec else ""
+                    raise ValueError(
+                        f"template {template!r} uses {{{shown}}}; only {{adjective}} and "
+                        "{noun} exist, with no format, conversion, attribute or index"
+                    )
         return value
+
+    @model_validator(mode="after")
+    def _short_names(self) -> NameTemplates:
+        adjective = max(self.adjectives, key=len)
+        noun = max(self.nouns, key=len)
+        for template in self.templates:
+            longest = template.format(adjective=adjective, noun=noun)
+            if len(longest) > NAME_LENGTH:
+                raise ValueError(
+                    f"template {template!r} makes names up to {len(longest)} characters long; "
+                    f"at most {NAME_LENGTH}"
+                )
+        return self
 
 
 class Persona(_Strict):
@@ -301,10 +330,10 @@ class Persona(_Strict):
     slug: Slug
     display_name: str = Field(min_length=1, max_length=80)
     vibe: str = Field(min_length=1, max_length=40)
-    personality: str = Field(min_length=1)
+    personality: str = Field(min_length=1, max_length=4000)
     selection_weight: float = Field(gt=0, default=1.0)
-    interests: tuple[str, ...] = Field(min_length=1)
-    workflow_styles: tuple[str, ...] = Field(min_length=1)
+    interests: tuple[Phrase, ...] = Field(min_length=1, max_length=100)
+    workflow_styles: tuple[Phrase, ...] = Field(min_length=1, max_length=100)
     names: NameTemplates
     weights: ActionWeights
     # The rhythm: human sessions, or (for load tests and tickers) one action every
