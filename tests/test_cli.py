@@ -582,6 +582,7 @@ def test_a_server_out_of_reach_is_one_line_that_names_it_not_a_traceback(
     assert error_line(result).startswith("fleet: Redis error:")
 
     no_broker = bootstrap(Settings(database_url=embedded, broker_url=f"redis://{nowhere}/0"))
+    run(no_broker, "db", "upgrade")
     run(no_broker, "agents", "create", "--persona", "ux_ui_designer", "--count", "1")
     run(no_broker, "agents", "start", "1", "--no-provision")
     result = run(no_broker, "agents", "act", "1", "browse")
@@ -629,3 +630,31 @@ def test_an_agent_set_aside_is_shown_with_its_reason_and_pages_status(fleet: Fle
     status = run(fleet, "status", "--check", "--no-workers")
     assert status.exit_code == 1
     assert "1 agent(s) set aside with status error" in status.stderr
+
+
+def test_a_sqlite_path_that_is_not_there_is_refused_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "flet.db"
+    monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{typo}")
+    result = run(None, "agents", "list")
+    assert result.exit_code == 2
+    assert error_line(result) == (
+        f"fleet: no database at {typo}: check FLEET_DATABASE_URL, or create it with "
+        "`fleet db upgrade`"
+    )
+    assert not typo.exists()
+    assert run(None, "db", "upgrade").exit_code == 0  # the one command that creates it
+    assert run(None, "agents", "list").exit_code == 0
+
+
+def test_a_sqlite_url_naming_a_file_that_is_not_a_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "notes.db"
+    other.write_text("shopping list\n" * 100)
+    monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{other}")
+    result = run(None, "agents", "list")
+    assert result.exit_code == 1
+    assert error_line(result) == "fleet: database error: file is not a database"
+    assert other.read_text() == "shopping list\n" * 100

@@ -41,6 +41,12 @@ class FleetGroup(click.Group):
             # A server that is down or refuses: one line that names it, not a traceback.
             click.echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
             sys.exit(1)
+        except _database_error() as exc:
+            if type(exc) is not _database_error():
+                raise  # integrity and programming errors are bugs: keep their traceback
+            # A SQLite URL that names some other file ("file is not a database").
+            click.echo(f"fleet: database error: {_first_line(exc)}", err=True)
+            sys.exit(1)
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
@@ -58,6 +64,12 @@ def _unreachable() -> tuple[type[BaseException], ...]:
         redis.exceptions.TimeoutError,
         kombu.exceptions.OperationalError,
     )
+
+
+def _database_error() -> type[BaseException]:
+    import sqlalchemy.exc
+
+    return sqlalchemy.exc.DatabaseError
 
 
 def _server_of(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from sqlalchemy.engine import make_url
@@ -10,6 +11,7 @@ from sqlalchemy.engine import make_url
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.errors import InputError
+from fleet.settings import default_database_url
 
 
 def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
@@ -24,6 +26,7 @@ def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
         root.call_on_close(root.obj.close)
     fleet: Fleet = root.obj
     if migrated and not getattr(fleet, "_schema_checked", False):
+        _refuse_a_missing_sqlite_file(fleet)
         current = migrate.current_revision(fleet.engine)
         head = migrate.head_revision(fleet.engine)
         if current != head:
@@ -36,6 +39,22 @@ def fleet_of(ctx: click.Context, *, migrated: bool = True) -> Fleet:
                 )
         fleet._schema_checked = True  # type: ignore[attr-defined]
     return fleet
+
+
+def _refuse_a_missing_sqlite_file(fleet: Fleet) -> None:
+    """A SQLite file named in FLEET_DATABASE_URL that is not there is most likely a typo:
+    say so rather than create an empty database and answer from it. Only the embedded
+    default (and ``fleet db upgrade``) creates its file."""
+    url = make_url(fleet.settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if fleet.settings.database_url == default_database_url():
+        return
+    path = Path(url.database).expanduser()
+    if not path.exists():
+        raise InputError(
+            f"no database at {path}: check FLEET_DATABASE_URL, or create it with `fleet db upgrade`"
+        )
 
 
 def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], None]:
