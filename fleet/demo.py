@@ -77,6 +77,8 @@ class DemoOptions:
     seed: int = 1
     start: datetime | None = None
     keep_gallery: bool = False
+    # Write with the LLM when ANTHROPIC_API_KEY is set; off, a demo never spends money.
+    llm: bool = False
 
     @property
     def steps(self) -> int:
@@ -164,7 +166,10 @@ def _dispatch_settings(options: DemoOptions) -> DispatchSettings:
 
 
 def _settings(database: Path, gallery_url: str, options: DemoOptions) -> Settings:
+    # The offline writer unless asked: a key in the environment is not a wish to pay.
+    writer: dict[str, Any] = {} if options.llm else {"ANTHROPIC_API_KEY": None}
     return Settings(
+        **writer,
         database_url=f"sqlite:///{database}",
         broker_url="memory://localhost/",  # a host: kombu warns without one
         redis_url=None,

@@ -5,6 +5,8 @@ Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -80,8 +82,8 @@ class LLMSettings(_Nested):
         for model, row in value.items():
             if set(row) != need:
                 raise ValueError(f"price of {model!r} needs exactly {sorted(need)}")
-            if any(price < 0 for price in row.values()):
-                raise ValueError(f"price of {model!r} is negative")
+            if any(not math.isfinite(price) or price < 0 for price in row.values()):
+                raise ValueError(f"price of {model!r} must be finite and not negative")
         return value
 
 

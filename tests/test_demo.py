@@ -17,7 +17,15 @@ from sqlalchemy import select
 from fleet.cli import cli
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent
-from fleet.demo import SLICE_SECONDS, Demo, DemoOptions, Summary, _dispatch_settings, run
+from fleet.demo import (
+    SLICE_SECONDS,
+    Demo,
+    DemoOptions,
+    Summary,
+    _dispatch_settings,
+    _settings,
+    run,
+)
 from fleet.sandbox import storage
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
@@ -145,3 +153,14 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
     finally:
         demo.close()
         demo.sandbox.stop()
+
+
+def test_the_demo_writes_offline_even_with_an_api_key_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-demo-test")
+    offline = _settings(tmp_path / "d.db", "http://127.0.0.1:1", DemoOptions())
+    assert offline.anthropic_api_key is None
+    asked = _settings(tmp_path / "d.db", "http://127.0.0.1:1", DemoOptions(llm=True))
+    assert asked.anthropic_api_key is not None
+    assert asked.anthropic_api_key.get_secret_value() == "sk-ant-demo-test"

@@ -79,3 +79,15 @@ def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatc
     assert settings.anthropic_api_key.get_secret_value() == "sk-ant-secret-123"
     assert "sk-ant-secret-123" not in repr(settings)
     assert "gallery-secret-456" not in repr(settings)
+
+
+@pytest.mark.parametrize("price", ["NaN", "Infinity", "-1"])
+def test_an_llm_price_that_is_not_a_finite_positive_number_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, price: str
+) -> None:
+    row = f'{{"input": {price}, "output": 1, "cache_read": 1, "cache_write": 1}}'
+    monkeypatch.setenv("FLEET_LLM__PRICES", f'{{"claude-x": {row}}}')
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "FLEET_LLM__PRICES" in str(raised.value)
+    assert "price of 'claude-x' must be finite and not negative" in str(raised.value)

@@ -32,6 +32,12 @@ from fleet.errors import InputError
     "--keep-gallery", is_flag=True, help="Keep the gallery up after the run until Ctrl-C."
 )
 @click.option(
+    "--llm",
+    is_flag=True,
+    help="Write with Anthropic's API when ANTHROPIC_API_KEY is set (it costs money); "
+    "by default the demo writes offline.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -44,6 +50,7 @@ def demo(
     seed: int,
     start: str | None,
     keep_gallery: bool,
+    llm: bool,
     as_json: bool,
 ) -> None:
     """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
@@ -58,7 +65,7 @@ def demo(
                 f"--start {start!r}: expected an ISO 8601 time, e.g. 2026-11-16T12:00"
             ) from None
         begin = begin if begin.tzinfo else begin.replace(tzinfo=UTC)
-    options = DemoOptions(count, speed, duration, seed, begin, keep_gallery)
+    options = DemoOptions(count, speed, duration, seed, begin, keep_gallery, llm)
 
     def wait(url: str) -> None:
         click.echo(f"the gallery stays up at {url} — Ctrl-C to stop")
