@@ -6,7 +6,6 @@ Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 from typing import Annotated, Literal
 

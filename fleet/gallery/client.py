@@ -28,9 +28,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -43,6 +44,8 @@ from fleet.settings import GallerySettings
 
 log = logging.getLogger("fleet.gallery")
 
+T = TypeVar("T")
+
 IMAGE_SIZE = "1024x1024"
 IMAGE_SIDE = 512  # saved pictures are resized to this square
 
@@ -53,6 +56,21 @@ class GalleryRefused(PermanentError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class MalformedAnswer(PermanentError):
+    """The gallery said yes (2xx) with a body that is not what its API promises: a
+    missing or garbled field. Asking again gets the same answer."""
+
+
+def _read(what: str, parse: Callable[[], T]) -> T:
+    """``parse()``, or MalformedAnswer naming what the gallery sent that was wrong."""
+    try:
+        return parse()
+    except KeyError as error:
+        raise MalformedAnswer(f"the gallery's {what} has no {error.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise MalformedAnswer(f"the gallery's {what} is malformed: {error}") from None
 
 
 def _time(value: str) -> datetime:
@@ -311,7 +329,7 @@ class HttpGallery:
             body={"imageUrl": image_url, "title": title, "description": description},
             key=idempotency_key,
         )
-        return _post(data["showcaseItem"])
+        return _read("new post", lambda: _post(data["showcaseItem"]))
 
     def feed(
         self, *, agent: str, limit: int = 20, offset: int = 0, sort: Sort = "recent"
@@ -323,12 +341,12 @@ class HttpGallery:
             agent=agent,
             params={"limit": limit, "offset": offset, "sort": sort},
         )
-        return [_post(item) for item in data.get("items", [])]
+        return _read("feed page", lambda: [_post(item) for item in data.get("items", [])])
 
     def get_post(self, *, agent: str, post_id: str) -> GalleryPost:
         """One post."""
         data = self._call("GET", f"/api/showcase/{quote(post_id, safe='')}", agent=agent)
-        return _post(data["item"])
+        return _read(f"post {post_id}", lambda: _post(data["item"]))
 
     def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
         """Make sure the agent likes the post; never leaves it unliked by a retry."""
@@ -357,7 +375,7 @@ class HttpGallery:
             body={"content": content},
             key=idempotency_key,
         )
-        return _comment(post_id, data["comment"])
+        return _read("new comment", lambda: _comment(post_id, data["comment"]))
 
     def comments(
         self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
@@ -369,7 +387,10 @@ class HttpGallery:
             agent=agent,
             params={"limit": limit, "offset": offset},
         )
-        return [_comment(post_id, c) for c in data.get("comments", [])]
+        return _read(
+            f"comments of {post_id}",
+            lambda: [_comment(post_id, c) for c in data.get("comments", [])],
+        )
 
 
 def _detail(data: dict[str, Any]) -> str:

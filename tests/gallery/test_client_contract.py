@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 import fleet.gallery.client as client_module
-from fleet.errors import Deferred, TransientError
-from fleet.gallery.client import GalleryRefused, HttpGallery
+from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.client import GalleryRefused, HttpGallery, MalformedAnswer
 from tests.gallery.conftest import TOKEN, settings_for
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -203,3 +203,46 @@ def test_the_repr_names_the_url_and_not_the_token() -> None:
     assert repr(gallery) == "HttpGallery(url='http://gallery.test')"
     assert TOKEN not in repr(gallery._headers)
     gallery.close()
+
+
+POST = {
+    "id": "p1",
+    "title": "Bus punctuality",
+    "imageUrl": "http://gallery.test/i/1.png",
+    "createdAt": "2026-11-22T10:00:00Z",
+    "user": {"id": "u1", "username": "dataviz_ada"},
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "body", "reason"),
+    [
+        (
+            "create_post",
+            {"showcaseItem": {k: v for k, v in POST.items() if k != "createdAt"}},
+            "the gallery's new post has no 'createdAt'",
+        ),
+        ("create_post", {"ok": True}, "the gallery's new post has no 'showcaseItem'"),
+        (
+            "get_post",
+            {"item": {**POST, "createdAt": "yesterday"}},
+            "the gallery's post p1 is malformed",
+        ),
+        ("feed", {"items": [POST, {"title": "no id"}]}, "the gallery's feed page has no 'id'"),
+        ("comment", {"comment": {"id": "c1"}}, "the gallery's new comment has no 'content'"),
+    ],
+)
+def test_an_answer_missing_what_the_api_promises_is_a_permanent_error(
+    call: str, body: dict[str, Any], reason: str
+) -> None:
+    gallery = gallery_with(answering(200, body))
+    arguments: dict[str, Any] = {
+        "create_post": {"image_url": "u", "title": "t", "description": "d", "idempotency_key": "k"},
+        "get_post": {"post_id": "p1"},
+        "feed": {},
+        "comment": {"post_id": "p1", "content": "nice", "idempotency_key": "k"},
+    }[call]
+    with pytest.raises(MalformedAnswer) as raised:
+        getattr(gallery, call)(agent="dataviz_ada", **arguments)
+    assert str(raised.value).startswith(reason)
+    assert isinstance(raised.value, PermanentError)  # no retry: it would get the same answer
