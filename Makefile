@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo bench run clean
+.PHONY: install test test-fast lint demo bench run clean
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -24,6 +24,10 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(BIN)/pytest
+
+# The suite without the end-to-end and chaos tests (real worker processes): a few minutes.
+test-fast: install
+	$(BIN)/pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,6 +17,8 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from sqlalchemy.exc import OperationalError
 from fleet import activities
 from fleet.actions import perform
 from fleet.bootstrap import Fleet, bootstrap
+from fleet.db import migrate
+from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.gallery.client import HttpGallery
 from fleet.reconcile import Reconciliation, reconcile, repair
@@ -42,6 +46,7 @@ from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.gallery.conftest import Admin, clean_admin
+from tests.servers import PrivatePostgres, PrivateRedis
 from workers.app import create_app
 
 TOKEN = "svc-chaos-token-5d2e9b"
@@ -68,11 +73,48 @@ def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
         yield admin
 
 
+@dataclass
+class Servers:
+    """The Redis and Postgres a scenario runs on: the machine's, or (for a scenario that
+    stops one) a server of the test's own, never the machine's."""
+
+    redis_url: str
+    database_url: str
+    engine: Engine
+    redis: PrivateRedis | None = None
+    postgres: PrivatePostgres | None = None
+
+
 @pytest.fixture
-def env(processes: Processes, sandbox_server: BackgroundSandbox) -> dict[str, str]:
+def servers(request: pytest.FixtureRequest, postgres_database: str) -> Iterator[Servers]:
+    with ExitStack() as stack:
+        redis_server = None
+        redis_url = REDIS_URL
+        if request.node.get_closest_marker("private_redis"):
+            redis_server = stack.enter_context(PrivateRedis())
+            redis_url = redis_server.url
+        if request.node.get_closest_marker("private_postgres"):
+            postgres_server = stack.enter_context(PrivatePostgres())
+            url = postgres_server.create_database("fleet_chaos")
+            engine = build_engine(url)
+            stack.callback(engine.dispose)
+            migrate.upgrade(engine)
+            yield Servers(redis_url, url, engine, redis_server, postgres_server)
+            return
+        engine = request.getfixturevalue("pg_engine")
+        yield Servers(redis_url, postgres_database, engine, redis_server)
+
+
+@pytest.fixture
+def env(
+    processes: Processes, sandbox_server: BackgroundSandbox, servers: Servers
+) -> dict[str, str]:
     """Short leases, sweeps and backoffs, so that a failure plays out within the run."""
     processes.env.update(
         {
+            "FLEET_DATABASE_URL": servers.database_url,
+            "FLEET_BROKER_URL": servers.redis_url,
+            "FLEET_REDIS_URL": servers.redis_url,
             "FLEET_GALLERY__URL": sandbox_server.url,
             "FLEET_GALLERY__TOKEN": TOKEN,
             "FLEET_GALLERY__TIMEOUT_SECONDS": "5",
@@ -96,18 +138,18 @@ def env(processes: Processes, sandbox_server: BackgroundSandbox) -> dict[str, st
 
 
 @pytest.fixture
-def fleet(env: dict[str, str], pg_engine: Engine) -> Iterator[Fleet]:
+def fleet(env: dict[str, str], servers: Servers) -> Iterator[Fleet]:
     settings = Settings(
         database_url=env["FLEET_DATABASE_URL"],
-        broker_url=REDIS_URL,
-        redis_url=REDIS_URL,
+        broker_url=servers.redis_url,
+        redis_url=servers.redis_url,
         broker_key_prefix=env["FLEET_BROKER_KEY_PREFIX"],
         seed=7,
         personas_dir=PERSONAS,
         gallery={"url": env["FLEET_GALLERY__URL"], "token": TOKEN},
         tasks={"lease_seconds": LEASE},
     )
-    instance = bootstrap(settings, pg_engine)
+    instance = bootstrap(settings, servers.engine)
     yield instance
     instance.close()
 
@@ -129,6 +171,7 @@ class Rig:
         self.state: dict[str, Any] = {}
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_options: tuple[str, ...] = ()
+        self.redis_url = str(fleet.settings.redis_url)
 
     def start_worker(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
         """A worker on every queue (prefork, 4 processes, as compose runs the action
@@ -254,7 +297,7 @@ class Rig:
             inspect = self.app.control.inspect(timeout=2.0, connection=connection)
             for view in ("active", "reserved", "scheduled", "stats"):
                 found[view] = getattr(inspect, view)()
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(self.redis_url)
         try:
             found["keys"] = {
                 str(key): str(client.type(key))
@@ -273,7 +316,7 @@ class Rig:
         return found
 
     def _queued(self, queue: str) -> int:
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(self.redis_url)
         try:
             return int(client.llen(f"{self.prefix}{queue}"))
         finally:

@@ -10,102 +10,18 @@ equal the ledger, reconciliation finds nothing, and every active agent has a nex
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
 
-from tests.chaos.conftest import RUN_SECONDS, Rig, logs_of
+from tests.chaos.conftest import RUN_SECONDS, Rig, Servers, logs_of
 from tests.e2e.conftest import REDIS_URL, wait_for
 
 pytestmark = pytest.mark.slow
 
 OUTAGE_SECONDS = 3.0
-
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    "/var/lib/redis",
-    "--logfile",
-    "/var/log/redis/ci.log",
-]
-
-
-def _redis_up() -> bool:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
-
-
-def _start_redis() -> None:
-    os.makedirs("/var/lib/redis", exist_ok=True)
-    os.makedirs("/var/log/redis", exist_ok=True)
-    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=30)
-    wait_for(_redis_up, 30, "Redis to answer PING")
-
-
-def _postgres_cluster() -> str:
-    versions = sorted(os.listdir("/etc/postgresql"), key=lambda v: int(v) if v.isdigit() else 0)
-    return versions[-1]
-
-
-def _pg_ctl(command: str) -> None:
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", _postgres_cluster(), "main", command],
-        check=command != "start",
-        capture_output=True,
-        timeout=60,
-    )
-
-
-def _postgres_up() -> bool:
-    return (
-        subprocess.run(
-            ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], check=False, timeout=10
-        ).returncode
-        == 0
-    )
-
-
-@pytest.fixture
-def redis_kept_running() -> Iterator[None]:
-    """Whatever the scenario does to Redis, it is running afterwards (other tests share it)."""
-    try:
-        yield
-    finally:
-        if not _redis_up():
-            _start_redis()
-
-
-@pytest.fixture
-def postgres_kept_running() -> Iterator[None]:
-    """Whatever the scenario does to Postgres, it is running afterwards."""
-    try:
-        yield
-    finally:
-        if not _postgres_up():
-            _pg_ctl("start")
-            wait_for(_postgres_up, 60, "Postgres to accept connections")
 
 
 def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_balanced(
@@ -124,34 +40,35 @@ def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_bal
     rig.record("worker_sigkill")
 
 
+@pytest.mark.private_redis
 def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
-    rig: Rig, redis_kept_running: None
+    rig: Rig, servers: Servers
 ) -> None:
     """Redis stops (``shutdown nosave``), stays down 3 s, and comes back empty: queued and
     unacknowledged messages, limits and breakers are gone. Recovery comes from Postgres:
     the dispatcher re-derives ticks from ``agents.next_tick_at`` and the lease sweeper
-    re-sends pending activities. Celery 5.7.0 with kombu 5.7.0 sometimes lets the worker
-    die on the reconnect (``AttributeError: 'NoneType' object has no attribute
+    re-sends pending activities. The Redis is the test's own (a free port, a temporary
+    directory), never the machine's. Celery 5.7.0 with kombu 5.7.0 sometimes lets the
+    worker die on the reconnect (``AttributeError: 'NoneType' object has no attribute
     'hostname'`` from kombu's ``Channel.close`` -> ``restore_unacked``); the rig restarts
     it as the stack's ``restart: unless-stopped`` would, and the books' evidence says so
     (``worker_exits``)."""
-    assert shutil.which("redis-server"), "redis-server is not installed"
+    server = servers.redis
+    assert server is not None
     rig.start()
     rig.until(7)
     sentinel = f"{rig.prefix}chaos:sentinel"
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(server.url)
     held = len(list(client.scan_iter(match=f"{rig.prefix}*", count=1000)))
     client.set(sentinel, "kept?")
     client.close()
     rig.fault()
     stopped = time.monotonic()
-    subprocess.run(
-        ["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, capture_output=True
-    )
-    wait_for(lambda: not _redis_up(), 10, "Redis to stop")
+    server.stop()
+    wait_for(lambda: not server.up(), 10, "Redis to stop")
     rig.until(7 + OUTAGE_SECONDS)  # the outage: the fleet keeps trying meanwhile
-    _start_redis()
-    client = redis.Redis.from_url(REDIS_URL)
+    server.start()
+    client = redis.Redis.from_url(server.url)
     rig.evidence["keys_before"] = held
     rig.evidence["sentinel_after_restart"] = client.get(sentinel)
     client.close()
@@ -161,25 +78,36 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
         "Connection to broker lost"
     )
     assert held > 0 and rig.evidence["sentinel_after_restart"] is None, "Redis lost what it held"
+    assert _machine_redis_answers(), "the machine's Redis was left alone"
     rig.record("redis_restart")
 
 
-def test_postgres_restarted_mid_run_leaves_the_books_balanced(
-    rig: Rig, postgres_kept_running: None
-) -> None:
+@pytest.mark.private_postgres
+def test_postgres_restarted_mid_run_leaves_the_books_balanced(rig: Rig, servers: Servers) -> None:
+    """Postgres (the test's own cluster, never the machine's) stops fast, stays down 3 s
+    and comes back."""
+    server = servers.postgres
+    assert server is not None
     rig.start()
     rig.until(7)
     rig.fault()
     stopped = time.monotonic()
-    _pg_ctl("stop")
+    server.stop()
     rig.until(7 + OUTAGE_SECONDS)  # the outage: the fleet keeps trying meanwhile
-    _pg_ctl("start")
-    wait_for(_postgres_up, 60, "Postgres to accept connections")
+    server.start()
     rig.evidence["postgres_down_seconds"] = round(time.monotonic() - stopped, 1)
     rig.until(RUN_SECONDS)
     log = logs_of(rig.processes, "worker")
     rig.evidence["worker_log_database_errors"] = log.count("OperationalError")
     rig.record("postgres_restart")
+
+
+def _machine_redis_answers() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
 
 
 def test_a_gallery_failing_losing_answers_and_slow_leaves_the_books_balanced(rig: Rig) -> None:

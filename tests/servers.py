@@ -1,0 +1,182 @@
+"""Redis and Postgres servers of a test's own: a temporary directory, a free port.
+
+Tests that stop, kill or restart a server use these, never the machine's: a developer's
+fleet may be running on the machine's Redis and Postgres, and a ``shutdown nosave``
+there would wipe its queues. Each server runs in the foreground as a child process and
+is stopped (and its directory removed) when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import psycopg
+import redis
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.1)
+
+
+class PrivateRedis:
+    """A redis-server on a free port that keeps nothing on disk."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = Path(tempfile.mkdtemp(prefix="fleet-test-redis-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def up(self) -> bool:
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        with (self.directory / "redis.log").open("ab") as log:
+            # The child keeps its own copy of the descriptor.
+            self.process = subprocess.Popen(
+                [
+                    binary,
+                    *("--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait(self.up, 30, f"the test's Redis on port {self.port}")
+
+    def stop(self) -> None:
+        """``shutdown nosave``: everything it held is gone, as when a server dies."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+            check=False,
+            capture_output=True,
+            timeout=10,
+        )
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> PrivateRedis:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _postgres_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if found:
+        return found[-1]
+    binary = shutil.which(name)
+    if binary is None:
+        raise RuntimeError(f"{name} is not installed (Postgres server binaries)")
+    return binary
+
+
+class PrivatePostgres:
+    """A Postgres cluster of its own: initdb in a temporary directory, a free port, trust
+    auth, its socket in that directory. As root, it runs as the ``postgres`` user
+    (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="fleet-test-pg-"))
+        self.data = self.directory / "data"
+        self.user = "postgres"
+        self.admin_url = f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, user="postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *command: str, timeout: float = 120) -> None:
+        subprocess.run([*self._as, *command], check=True, capture_output=True, timeout=timeout)
+
+    def up(self) -> bool:
+        try:
+            with psycopg.connect(self.admin_url, connect_timeout=1):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self._run(
+                _postgres_bin("initdb"),
+                *("-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync"),
+            )
+        self._run(
+            _postgres_bin("pg_ctl"),
+            *("-D", str(self.data), "-l", str(self.directory / "postgres.log")),
+            *("-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"),
+            *("-w", "-t", "60", "start"),
+        )
+        _wait(self.up, 60, f"the test's Postgres on port {self.port}")
+
+    def stop(self) -> None:
+        """A fast shutdown: connections are cut, as when the server goes away."""
+        if (self.data / "postmaster.pid").exists():
+            self._run(_postgres_bin("pg_ctl"), *("-D", str(self.data), "-m", "fast", "-w", "stop"))
+
+    def create_database(self, name: str) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def __enter__(self) -> PrivatePostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
