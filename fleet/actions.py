@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
-from fleet.activities import Claim
+from fleet.activities import Claim, Held
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment, guarded_post
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage
 from fleet.db.engine import autocommit
@@ -79,7 +79,7 @@ class ActionKit:
 class Outcome:
     """How one delivery of an action ended."""
 
-    status: str  # succeeded, skipped, or already-finished
+    status: str  # succeeded, skipped, already-finished or held-elsewhere
     activity_id: int | None = None
     detail: dict[str, Any] | None = None
 
@@ -91,6 +91,11 @@ def perform(kit: ActionKit, key: str) -> Outcome:
     )
     if claim is None:
         return Outcome("already-finished")
+    if isinstance(claim, Held):
+        # Another delivery holds it (a copy re-sent while the first was queued or running):
+        # no second LLM call, no second effect. Should the holder die, its lease runs out
+        # and the sweeper sends the action again.
+        return Outcome("held-elsewhere")
     if claim.deliveries > kit.max_deliveries:
         # Deliveries that never reached a verdict (a worker killed, a message lost) would
         # otherwise come back for ever: this one ends the action.

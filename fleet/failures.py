@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -41,6 +41,13 @@ class Verdict:
 def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**failures)]."""
     return rng.uniform(0, min(cap, base * 2 ** max(failures - 1, 0)))
+
+
+def _let_go(kit: ActionKit, activity_id: int, countdown: float, now: datetime) -> None:
+    """The retry will claim it again: release the claim, and leave the sweeper a lease's
+    time past the countdown before it re-sends a retry that never came."""
+    until = now + timedelta(seconds=countdown) + kit.lease
+    activities.release(kit.sessions, activity_id, until=until, now=now)
 
 
 def settle(
@@ -91,7 +98,9 @@ def settle(
             )
         wait = (until - now).total_seconds() if until else kit.settings.pause_probe_seconds
         if wait <= cap and deferrals < kit.settings.max_deferrals:
-            return Verdict("retry", countdown=max(wait, 0.0), reason=message)
+            countdown = max(wait, 0.0)
+            _let_go(kit, activity_id, countdown, now)
+            return Verdict("retry", countdown=countdown, reason=message)
         reason = f"deferred: {redact(error.reason, secrets)}"
         if not activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason):
             return Verdict("already-finished")
@@ -104,6 +113,7 @@ def settle(
             countdown = backoff_seconds(
                 failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
             )
+            _let_go(kit, activity_id, countdown, now)
             return Verdict("retry", countdown=countdown, reason=message)
 
     arguments: dict[str, Any] = {"key": key}

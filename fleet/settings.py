@@ -104,6 +104,10 @@ class TaskSettings(_Nested):
     time_limit_seconds: float = Field(default=90.0, gt=0)
     visibility_timeout_seconds: float = Field(default=3600.0, gt=0)
     lease_seconds: float = Field(default=300.0, gt=0)
+    # A decided action no delivery has claimed for this long is re-sent: longer than any
+    # backlog of its queue could explain (a lost message, not a slow queue). A claim is
+    # exclusive, so a re-sent copy of a queued action does no second work in any case.
+    unclaimed_seconds: float = Field(default=900.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=50)
     # Deliveries of an action that may end without a verdict (its worker killed, its
     # message lost) on top of its attempts and deferrals, before it ends dead.

@@ -21,6 +21,8 @@ from fleet.settings import ActionSettings
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
+# After a first claim's lease ran out: a redelivery may claim again.
+LATER = NOW + LEASE + timedelta(seconds=1)
 
 
 def _activity(fleet: Fleet, action: str = "like") -> tuple[int, int, str]:
@@ -297,17 +299,20 @@ def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
 ) -> None:
     # A message that kills its worker each time: claimed again and again, never settled.
     _, _, key = _activity(fleet, "like")
-    kit = replace(_kit(fleet), max_deliveries=4)
+    fifth = NOW + 5 * (LEASE + timedelta(seconds=1))
+    kit = replace(_kit(fleet), max_deliveries=4, now=lambda: fifth)
     for delivery in range(1, 5):
-        claimed = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
-        assert claimed is not None and claimed.deliveries == delivery
+        # Each delivery claims it once the last one's lease ran out (its worker died).
+        at = NOW + delivery * (LEASE + timedelta(seconds=1))
+        claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
+        assert isinstance(claimed, activities.Claim) and claimed.deliveries == delivery
     with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
         perform(kit, key)
     verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
     assert verdict.kind == "dead" and verdict.dead_letter_id is not None
     activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)
     again = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
-    assert again is not None and again.deliveries == 1
+    assert isinstance(again, activities.Claim) and again.deliveries == 1
 
 
 def test_backoff_is_full_jitter_under_a_cap() -> None:
@@ -457,11 +462,18 @@ def test_a_replay_onto_a_post_another_like_holds_is_refused_and_changes_nothing(
 
 
 def _claim_choosing(
-    fleet: Fleet, key: str, post: str, *, kind: str = "like", cap: int = 10, author: str = "ann"
+    fleet: Fleet,
+    key: str,
+    post: str,
+    *,
+    kind: str = "like",
+    cap: int = 10,
+    author: str = "ann",
+    at: datetime = NOW,
 ) -> activities.Claim:
     first = activities.FirstChoice(post, author, kind, cap, since=NOW - timedelta(hours=1))
-    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE, first_choice=first)
-    assert claim is not None
+    claim = activities.claim(fleet.sessions, key, now=at, lease=LEASE, first_choice=first)
+    assert isinstance(claim, activities.Claim)
     return claim
 
 
@@ -469,10 +481,11 @@ def test_a_claim_keeps_an_open_first_choice_and_a_redelivery_keeps_it_too(fleet:
     _, _, key = _activity(fleet)
     claim = _claim_choosing(fleet, key, "p1")
     assert (claim.target_post_id, claim.first_choice_refused) == ("p1", False)
-    again = _claim_choosing(fleet, key, "p2")
+    # Redelivered once the first holder went silent past its lease.
+    again = _claim_choosing(fleet, key, "p2", at=LATER)
     assert (again.target_post_id, again.first_choice_refused) == ("p1", False)
-    plain = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
-    assert plain is not None and plain.target_post_id == "p1"
+    plain = activities.claim(fleet.sessions, key, now=LATER + LEASE, lease=LEASE)
+    assert isinstance(plain, activities.Claim) and plain.target_post_id == "p1"
 
 
 def test_a_claim_does_not_keep_a_first_choice_the_agent_is_done_with_or_at_the_cap(
@@ -487,7 +500,8 @@ def test_a_claim_does_not_keep_a_first_choice_the_agent_is_done_with_or_at_the_c
     # p1 has one bot like within the hour: at a cap of one it is closed to everyone.
     _, _, other = _activity(fleet)
     assert _claim_choosing(fleet, other, "p1", cap=1).first_choice_refused
-    assert _claim_choosing(fleet, other, "p1", cap=2).target_post_id == "p1"
+    # Claimed again once that claim's lease ran out.
+    assert _claim_choosing(fleet, other, "p1", cap=2, at=LATER).target_post_id == "p1"
 
 
 def test_a_claim_does_not_keep_a_first_choice_of_another_kind(fleet: Fleet) -> None:
@@ -501,7 +515,7 @@ def test_a_claim_does_not_keep_a_first_choice_of_the_agents_own_post(fleet: Flee
     handle = agents.get_agent(fleet.sessions, str(agent_id)).handle
     claim = _claim_choosing(fleet, key, "p1", author=handle)
     assert (claim.target_post_id, claim.first_choice_refused) == (None, True)
-    assert _claim_choosing(fleet, key, "p1", author="ann").target_post_id == "p1"
+    assert _claim_choosing(fleet, key, "p1", author="ann", at=LATER).target_post_id == "p1"
 
 
 def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(

@@ -392,7 +392,8 @@ class FixedFeed(FeedSnapshot):
 def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     fleet: Fleet, kit: ActionKit, gallery: HttpGallery, acts: Acts, crew: list[int]
 ) -> None:
-    """Both deliveries claimed the action before either chose; each saw another feed."""
+    """The first delivery claimed and went silent past its lease before it chose; the
+    second claimed it then; each saw another feed."""
     author, other, fan = crew
     acts.do(author, "post")
     acts.do(other, "post")
@@ -402,8 +403,10 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     key = acts.decide(fan, "like")
     now = datetime.now(UTC)
     first = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
-    second = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
-    assert first is not None and second is not None
+    second = activities.claim(
+        fleet.sessions, key, now=now + LEASE + timedelta(seconds=1), lease=LEASE
+    )
+    assert isinstance(first, activities.Claim) and isinstance(second, activities.Claim)
     assert first.target_post_id is None and second.target_post_id is None
     chosen = choose_post(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
     followed = choose_post(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
@@ -437,3 +440,88 @@ def test_fleet_reconcile_fix_re_sends_a_stale_action_and_refuses_a_broker_no_wor
     assert [f["key"] for f in json.loads(fixed.output)["fixed"]] == [stuck]
     (message,) = on_redis.redis.lrange(f"{redis_keys}:engage", 0, -1)
     assert json.loads(message)["headers"]["task"] == "fleet.like"
+
+
+class CountingWriter(OfflineWriter):
+    """The offline writer, counting the posts it writes; ``meanwhile`` runs inside the
+    first call, as a second delivery of the same action would run on another worker."""
+
+    def __init__(self) -> None:
+        self.posts_written = 0
+        self.meanwhile: Any = None
+
+    def write_post(self, persona: Any, author: Any, *, nonce: int) -> Any:
+        self.posts_written += 1
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().write_post(persona, author, nonce=nonce)
+
+
+def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gallery_keys(
+    fleet: Fleet, kit: ActionKit, gallery: HttpGallery, admin: Admin, acts: Acts, crew: list[int]
+) -> None:
+    """A post decided, then queued behind a content backlog longer than the lease; the
+    gallery keeps no idempotency keys, so only an exclusive claim stops a second post."""
+    admin.idempotency(False)
+    writer = CountingWriter()
+    kit = replace(kit, writer=writer)
+    unclaimed = timedelta(minutes=15)  # FLEET_TASKS__UNCLAIMED_SECONDS
+    decided_at = datetime.now(UTC)
+    key = acts.decide(crew[0], "post", lease=unclaimed)
+
+    # Older than the lease but not the unclaimed window: the sweeper leaves it queued.
+    later = decided_at + LEASE + timedelta(seconds=1)
+    assert activities.expired_leases(fleet.sessions, now=later, lease=LEASE) == []
+    # Much older than any backlog explains: re-sent; now two messages carry the key.
+    lost = decided_at + unclaimed + timedelta(seconds=1)
+    assert [k for _, k, _ in activities.expired_leases(fleet.sessions, now=lost, lease=LEASE)] == [
+        key
+    ]
+
+    # Both copies are delivered at once, on two workers: the second arrives while the
+    # first is writing (the LLM call), finds the claim held, and does no work.
+    second: list[Any] = []
+    writer.meanwhile = lambda: second.append(perform(kit, key))
+    first = perform(kit, key)
+    assert first.status == "succeeded"
+    assert [outcome.status for outcome in second] == ["held-elsewhere"]
+    assert writer.posts_written == 1, "one LLM call per action"
+    handle = agents.get_agent(fleet.sessions, str(crew[0])).handle
+    feed = gallery.feed(agent=handle, limit=50)
+    assert [p.username for p in feed].count(handle) == 1, "one post on the gallery"
+    assert feed[0].id == first.detail["post_id"]
+    # A late third copy finds it finished.
+    assert perform(kit, key).status == "already-finished"
+    assert activity(fleet, key).claimed_by is not None and activity(fleet, key).status == (
+        "succeeded"
+    )
+
+
+def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
+    fleet: Fleet, kit: ActionKit, acts: Acts, crew: list[int]
+) -> None:
+    key = acts.decide(crew[0], "browse")
+    claim = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    assert isinstance(claim, activities.Claim)
+    # A second delivery while the first holds it does nothing.
+    assert isinstance(
+        activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE),
+        activities.Held,
+    )
+    retried = settle(
+        replace(kit, max_attempts=3),
+        key,
+        "fleet.browse",
+        TimeoutError("the gallery was slow"),
+        deferrals=0,
+        rng=random.Random(1),
+    )
+    assert retried.kind == "retry"
+    held = activity(fleet, key)
+    assert held.claimed_by is None
+    assert held.lease_expires_at is not None
+    # The sweeper leaves a released retry alone until a lease past its countdown.
+    assert held.lease_expires_at >= datetime.now(UTC) + LEASE - timedelta(seconds=5)
+    again = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    assert isinstance(again, activities.Claim) and again.deliveries == 2

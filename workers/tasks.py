@@ -90,7 +90,7 @@ def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
         fleet.personas,
         [[int(part) for part in tick] for tick in ticks],
         now=runtime.clock.now(),
-        lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+        lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
         adjust=fleet.degrade(),
     )
     fresh = [decision for decision in decisions if decision.new]

@@ -6,6 +6,7 @@ from fleet.activities.commands import (
     expired_leases,
     finish,
     record_failure,
+    release,
     save_progress,
 )
 from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
@@ -27,6 +28,7 @@ from fleet.activities.views import (
     Claim,
     DeadLetterView,
     FirstChoice,
+    Held,
     Hold,
     TargetKept,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "Claim",
     "DeadLetterView",
     "FirstChoice",
+    "Held",
     "Hold",
     "TargetKept",
     "active_hold",
@@ -60,6 +63,7 @@ __all__ = [
     "recent_texts",
     "record_failure",
     "recover",
+    "release",
     "release_holds",
     "replay",
     "save_progress",

@@ -10,6 +10,7 @@ the winner moves the agent's counters and writes the engagement ledger.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    or_,
     select,
     text,
     update,
@@ -32,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
-from fleet.activities.views import Actor, Claim, FirstChoice
+from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import InputError
@@ -66,11 +68,23 @@ _ACTOR = (
     AGENTS.c.platform_user_id,
     AGENTS.c.deleted_at.is_not(None),
 )
+# A claim is exclusive: it takes an activity nobody holds, or one whose holder went
+# silent past its lease. Of two deliveries of one action (a re-sent message, a backlog
+# older than the lease), the second finds it held and does no work.
 _CLAIM = (
     update(ACTIVITIES)
-    .where(ACTIVITIES.c.idempotency_key == bindparam("key"), ACTIVITIES.c.status == "pending")
+    .where(
+        ACTIVITIES.c.idempotency_key == bindparam("key"),
+        ACTIVITIES.c.status == "pending",
+        or_(
+            ACTIVITIES.c.claimed_by.is_(None),
+            ACTIVITIES.c.lease_expires_at.is_(None),
+            ACTIVITIES.c.lease_expires_at <= bindparam("at"),
+        ),
+    )
     .values(
         lease_expires_at=bindparam("lease_until"),
+        claimed_by=bindparam("token"),
         updated_at=bindparam("at"),
         deliveries=ACTIVITIES.c.deliveries + 1,
     )
@@ -79,7 +93,9 @@ _CLAIM = (
 _CLAIM_WITH_ACTOR = _CLAIM.where(AGENTS.c.id == ACTIVITIES.c.agent_id).returning(*_CLAIMED, *_ACTOR)
 _CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, ACTIVITIES.c.agent_id)
 _ACTOR_OF = select(*_ACTOR).where(AGENTS.c.id == bindparam("agent"))
-_KEY_EXISTS = select(ACTIVITIES.c.id).where(ACTIVITIES.c.idempotency_key == bindparam("key"))
+_KEY_STATE = select(ACTIVITIES.c.status, ACTIVITIES.c.lease_expires_at).where(
+    ACTIVITIES.c.idempotency_key == bindparam("key")
+)
 
 
 def _choosing(claim_statement: Any) -> Any:
@@ -120,8 +136,9 @@ def claim(
     now: datetime,
     lease: timedelta,
     first_choice: FirstChoice | None = None,
-) -> Claim | None:
-    """Hold the pending activity ``key`` under a lease; None if it is already terminal.
+) -> Claim | Held | None:
+    """Hold the pending activity ``key`` under a lease; None if it is already terminal,
+    Held if another delivery holds it (this one does no work).
 
     One conditional update: of a delivery finishing the activity and one claiming it, the
     claim waits for the finish and then finds nothing pending. With a ``first_choice``
@@ -129,7 +146,12 @@ def claim(
     if the post is open to the agent and not its own (``Claim.first_choice_refused``
     says when it was not kept).
     """
-    params: dict[str, Any] = {"key": key, "lease_until": now + lease, "at": now}
+    params: dict[str, Any] = {
+        "key": key,
+        "lease_until": now + lease,
+        "at": now,
+        "token": secrets.token_hex(8),
+    }
     if first_choice is not None:
         params |= {
             "post": first_choice.post_id,
@@ -145,8 +167,11 @@ def claim(
             # Another action of this agent in flight holds the post: claim without it.
             claimed = _claim_row(connection, params, choosing=False)
         if claimed is None:
-            if connection.execute(_KEY_EXISTS, {"key": key}).first() is None:
+            state = connection.execute(_KEY_STATE, {"key": key}).first()
+            if state is None:
                 raise InputError(f"no activity with key {key!r}")
+            if state.status == "pending":
+                return Held(key, state.lease_expires_at)
             return None
     (activity_id, action, due_at, attempts, deliveries, content, target_post_id), actor = claimed
     return Claim(
@@ -245,6 +270,19 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
         else:
             merged[name] = value
     return merged
+
+
+def release(
+    sessions: sessionmaker[Session], activity_id: int, *, until: datetime, now: datetime
+) -> None:
+    """Let go of a pending activity whose delivery will come again (a retry, a wait):
+    the next delivery may claim it; past ``until`` with no claim, the sweeper re-sends."""
+    with sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
+            .values(claimed_by=None, lease_expires_at=until, updated_at=now)
+        )
 
 
 def record_failure(
@@ -442,6 +480,6 @@ def expired_leases(
             session.execute(
                 update(AgentActivity)
                 .where(AgentActivity.id.in_([r[0] for r in rows]))
-                .values(lease_expires_at=now + lease)
+                .values(lease_expires_at=now + lease, claimed_by=None)
             )
         return rows

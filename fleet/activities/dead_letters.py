@@ -98,6 +98,7 @@ def replay(
                         error=None,
                         finished_at=None,
                         lease_expires_at=now + lease,
+                        claimed_by=None,
                         updated_at=now,
                     )
                 )

@@ -53,6 +53,14 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """A pending activity another delivery holds: this delivery does no work."""
+
+    key: str
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class FirstChoice:
     """A post chosen for a like or comment before its claim, with what makes it open.
 

@@ -185,6 +185,8 @@ class AgentActivity(Base):
     # Claims, counted whether or not the delivery reached a verdict.
     deliveries: Mapped[int] = mapped_column(Integer, server_default="0")
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The delivery holding the activity (a token of its claim); NULL: nobody holds it.
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     target_post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)

@@ -121,6 +121,7 @@ def env(
             "FLEET_PERSONAS_DIR": str(PERSONAS),
             "FLEET_TASKS__MAX_RETRIES": "6",
             "FLEET_TASKS__LEASE_SECONDS": str(LEASE),
+            "FLEET_TASKS__UNCLAIMED_SECONDS": str(2 * LEASE),
             "FLEET_TASKS__SWEEP_INTERVAL_SECONDS": "1",
             "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS": "20",
             "FLEET_TASKS__TIME_LIMIT_SECONDS": "30",
