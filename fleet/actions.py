@@ -106,7 +106,10 @@ def perform(kit: ActionKit, key: str) -> Outcome:
         )
     last_attempt = claim.attempts + 1 >= kit.max_attempts
     try:
-        if not claim.actor.active:
+        if not claim.actor.active and claim.attempts == 0 and claim.deliveries <= 1:
+            # Pausing stops new actions. One an earlier delivery began may have reached
+            # the gallery (its answer lost): it is finished, looking before it acts, not
+            # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = _HANDLERS[claim.action]
         result, engagement, thought = handler(kit, claim, last_attempt)

@@ -70,6 +70,8 @@ def settle(
                 AgentActivity.agent_id,
                 AgentActivity.status,
                 AgentActivity.action,
+                AgentActivity.attempts,
+                AgentActivity.deliveries,
                 Agent.handle,
                 Agent.persona,
             )
@@ -102,10 +104,23 @@ def settle(
             _let_go(kit, activity_id, countdown, now)
             return Verdict("retry", countdown=countdown, reason=message)
         reason = f"deferred: {redact(error.reason, secrets)}"
-        if not activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason):
-            return Verdict("already-finished")
-        announce(kit, ended, "skipped", {"reason": reason})
-        return Verdict("skipped", reason=reason)
+        if row.attempts == 0 and row.deliveries <= 1:
+            if not activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason):
+                return Verdict("already-finished")
+            announce(kit, ended, "skipped", {"reason": reason})
+            return Verdict("skipped", reason=reason)
+        # An earlier attempt may have reached the gallery, and the gallery cannot be asked
+        # now (a breaker open, a pause): not skipped, which would hide an effect, but a
+        # dead letter, whose effect `fleet reconcile` looks for and a replay completes.
+        return _bury(
+            kit,
+            ended,
+            task,
+            type(error).__name__,
+            f"{reason}; an earlier attempt may have reached the gallery "
+            "(fleet reconcile looks for its effect)",
+            now,
+        )
 
     if not isinstance(error, PermanentError):
         failures = activities.record_failure(kit.sessions, activity_id, message, now=now)
@@ -116,13 +131,20 @@ def settle(
             _let_go(kit, activity_id, countdown, now)
             return Verdict("retry", countdown=countdown, reason=message)
 
-    arguments: dict[str, Any] = {"key": key}
+    return _bury(kit, ended, task, type(error).__name__, message, now)
+
+
+def _bury(
+    kit: ActionKit, ended: Ended, task: str, error_type: str, message: str, now: datetime
+) -> Verdict:
+    """End the activity dead with a dead letter, and say so on the activity feed."""
+    arguments: dict[str, Any] = {"key": ended.key}
     letter = activities.bury(
         kit.sessions,
-        activity_id,
+        ended.activity_id,
         task=task,
         arguments=arguments,
-        error_type=type(error).__name__,
+        error_type=error_type,
         error=message,
         now=now,
     )

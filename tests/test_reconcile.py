@@ -525,3 +525,55 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
     assert held.lease_expires_at >= datetime.now(UTC) + LEASE - timedelta(seconds=5)
     again = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
     assert isinstance(again, activities.Claim) and again.deliveries == 2
+
+
+def test_pausing_an_agent_finishes_an_action_an_earlier_attempt_began_instead_of_skipping(
+    fleet: Fleet, kit: ActionKit, gallery: HttpGallery, acts: Acts, crew: list[int]
+) -> None:
+    author, fan, _ = crew
+    acts.do(author, "post")
+    acts.do(fan, "browse")  # its gallery account
+    key = acts.decide(fan, "like")
+    # An attempt that may have reached the gallery (its answer lost), then a pause.
+    first = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    assert isinstance(first, activities.Claim)
+    activities.record_failure(
+        fleet.sessions, first.id, "ReadTimeout: answer lost", now=datetime.now(UTC)
+    )
+    activities.release(
+        fleet.sessions, first.id, until=datetime.now(UTC) + LEASE, now=datetime.now(UTC)
+    )
+    agents.change_status(
+        fleet.sessions,
+        fleet.personas,
+        "pause",
+        agents.Selection(refs=(str(fan),)),
+        now=datetime.now(UTC),
+    )
+    outcome = perform(replace(kit, max_attempts=3), key)
+    assert outcome.status == "succeeded", outcome.detail
+    assert activity(fleet, key).status == "succeeded"
+    # A new action of the paused agent is still skipped.
+    fresh = acts.decide(fan, "browse")
+    assert perform(kit, fresh).status == "skipped"
+
+
+def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(
+    fleet: Fleet, kit: ActionKit, acts: Acts, crew: list[int]
+) -> None:
+    from fleet.errors import Deferred
+
+    open_breaker = Deferred("circuit gallery open", None, scope="call")
+    bound = replace(kit, settings=ActionSettings(max_deferrals=0))
+    # Never attempted: skipped, as before (nothing can have reached the gallery).
+    untried = acts.decide(crew[0], "comment")
+    assert settle(bound, untried, "fleet.comment", open_breaker, deferrals=0).kind == "skipped"
+    # An attempt whose answer was lost, then the breaker: a dead letter reconcile checks.
+    tried = acts.decide(crew[0], "comment")
+    claim = activities.claim(fleet.sessions, tried, now=datetime.now(UTC), lease=LEASE)
+    assert isinstance(claim, activities.Claim)
+    activities.record_failure(fleet.sessions, claim.id, "ReadTimeout", now=datetime.now(UTC))
+    verdict = settle(bound, tried, "fleet.comment", open_breaker, deferrals=0)
+    assert verdict.kind == "dead" and verdict.dead_letter_id is not None
+    assert "an earlier attempt may have reached the gallery" in verdict.reason
+    assert activity(fleet, tried).status == "dead"
