@@ -11,6 +11,7 @@ gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -24,8 +25,10 @@ BANNED = tuple(
     for pattern in (
         r"\bas an? (?:ai|artificial intelligence)\b(?![- ](?:art|artist|enthusiast|image|piece))",
         r"\bas an? (?:large )?language model\b",
-        r"\bi(?:'m| am) (?:just |only )?an? (?:ai|bot|chatbot|language model|assistant)\b"
+        r"\bas an? llm\b",
+        r"\bi(?:'m| am) (?:just |only )?an? (?:ai|bot|chatbot|language model|llm|assistant)\b"
         r"(?![- ](?:art|artist|enthusiast))",
+        r"\b(?:i(?:'m| am)|this is|as) (?:claude|chatgpt|gpt-?\d|gemini|an anthropic model)\b",
         r"\bi (?:cannot|can't|can not) (?:fulfil|fulfill|assist with|help with) (?:that|this)\b",
         r"\bhere(?:'s| is) (?:a|an|your|the|my) (?:caption|comment|reply|post|json)\b",
         r"\bi hope this helps\b",
@@ -39,8 +42,46 @@ BANNED = tuple(
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
-_LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
-_HTML = re.compile(r"</?[A-Za-z][^<>]*>")
+_LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b(?:javascript|vbscript|data):")
+# A bare domain: a name, a dot and a top-level domain (a common generic one, or any
+# two-letter country code but a few file extensions people write: node.js, notes.md).
+_GENERIC_TLDS = (
+    "com|net|org|info|biz|io|ai|app|dev|xyz|site|online|shop|store|club|top|live|blog|"
+    "tech|link|click|art|design|gallery|photo|pics|studio|media|news|world|space|fun|"
+    "games|gg|tv|me|cc|ly|to|co"
+)
+_NOT_TLDS = {"js", "ts", "py", "rb", "md", "sh", "db", "go", "rs", "cs", "mm", "pm", "am"}
+_DOMAIN = re.compile(
+    r"(?i)(?<![\w@.])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.([a-z]{2,24})(?![\w-])"
+)
+_IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b")
+# Any tag opening, closed or not: "<b", "</div", "<img src=x".
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!]")
+# Letters that look like Latin ones (Cyrillic, Greek), as a filter must read them.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁӏкмтвнАВЕКМНОРСТХІЈЅαονρικτυΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdlkmtbhABEKMHOPCTXIJSaovpiktuABEHIKMNOPTYX",
+)
+_DOTTED_AI = re.compile(r"(?i)\ba\s*\.\s*i\b\.?")
+
+
+def readable(text: str) -> str:
+    """The text as the filters read it: NFKC (full-width letters and signs become plain
+    ones), look-alike letters mapped to Latin, zero-width characters dropped, "A.I." as
+    "AI". Only for checking; what is published is the text as written."""
+    plain = unicodedata.normalize("NFKC", text)
+    plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
+    plain = plain.translate(_CONFUSABLES)
+    return _DOTTED_AI.sub("AI", plain)
+
+
+def _bare_domain(text: str) -> str | None:
+    for found in _DOMAIN.finditer(text):
+        tld = found.group(1).lower()
+        generic = re.fullmatch(_GENERIC_TLDS, tld) is not None
+        if generic or (len(tld) == 2 and tld not in _NOT_TLDS):
+            return found.group(0)
+    return None
 
 
 def words(text: str) -> list[str]:
@@ -93,19 +134,23 @@ class ContentGuard:
         """Accept the text, or refuse it with the first reason found."""
         if not text.strip():
             return Verdict(False, "empty text")
+        seen = readable(text)
         for pattern in BANNED:
-            found = pattern.search(text)
+            found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
-        if len(_HASHTAG.findall(text)) > self.max_hashtags:
+        if len(_HASHTAG.findall(seen)) > self.max_hashtags:
             return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
-        allowed = {name.lower().lstrip("@") for name in allowed_mentions}
-        for name in _MENTION.findall(text):
+        allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
+        for name in _MENTION.findall(seen):
             if name.lower() not in allowed:
                 return Verdict(False, f"mentions @{name}, who is not in the conversation")
-        if _LINK.search(text):
+        if _LINK.search(seen) or _IP.search(seen):
             return Verdict(False, "contains a link")
-        if _HTML.search(text):
+        domain = _bare_domain(seen)
+        if domain is not None:
+            return Verdict(False, f"contains a link ({domain!r})")
+        if _HTML.search(seen):
             return Verdict(False, "contains HTML")
         for scope, texts in (("own", own_recent), ("fleet's", fleet_recent)):
             for other in texts:

@@ -171,3 +171,43 @@ def test_write_guarded_works_with_any_draft_and_check() -> None:
     with pytest.raises(ContentSkipped, match="nope"):
         write_guarded(write, lambda draft: Verdict(False, "nope"), nonce=1)
     assert seen == [1, second_nonce(1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("found it on evil.fr, go look", "contains a link ('evil.fr')"),
+        ("more at site.info", "contains a link ('site.info')"),
+        ("mirror on 10.0.0.1:8080", "contains a link"),
+        ("\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d has more", "contains a link ('evil.com')"),
+        ("ev\u0456l.com has more", "contains a link ('evil.com')"),  # a Cyrillic i
+        ("\uff20admin look at this", "mentions @admin"),
+        ("javascript:alert(1)", "contains a link"),
+        ("nice <img src=x onerror=alert(1)", "contains HTML"),
+        ("As an A.I., I adore this palette", "phrase no person writes"),
+        ("As an LLM I find this moving", "phrase no person writes"),
+        ("I'm Claude and this made my day", "phrase no person writes"),
+        ("\u0430s an AI I love it", "phrase no person writes"),  # a Cyrillic a
+        ("as an a\u200bi, lovely", "phrase no person writes"),  # a zero-width space
+    ],
+)
+def test_look_alike_and_bare_forms_of_links_mentions_html_and_ai_talk_are_refused(
+    text: str, reason: str
+) -> None:
+    verdict = GUARD.check(text)
+    assert not verdict.ok and verdict.reason is not None and reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Built with node.js and three.js, shipped on a Friday",
+        "Lovely light, e.g. the window glow",
+        "Version 2.0 of the tileset is out",
+        "I.e. the contrast finally works",
+        "A 3.5mm lens cap, of all things",
+        "Дизайн чистый и светлый",  # Cyrillic text as such is not a look-alike trick
+    ],
+)
+def test_ordinary_text_with_dots_and_other_scripts_is_accepted(text: str) -> None:
+    assert GUARD.check(text).ok, GUARD.check(text).reason
