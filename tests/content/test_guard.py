@@ -179,7 +179,10 @@ def test_write_guarded_works_with_any_draft_and_check() -> None:
         ("found it on evil.fr, go look", "contains a link ('evil.fr')"),
         ("more at site.info", "contains a link ('site.info')"),
         ("mirror on 10.0.0.1:8080", "contains a link"),
-        ("\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d has more", "contains a link ('evil.com')"),
+        (
+            "\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d has more",
+            "contains a link ('evil.com')",
+        ),
         ("ev\u0456l.com has more", "contains a link ('evil.com')"),  # a Cyrillic i
         ("\uff20admin look at this", "mentions @admin"),
         ("javascript:alert(1)", "contains a link"),
