@@ -42,7 +42,7 @@ class GallerySettings(_Nested):
     """The gallery (FloImg Studio API or the sandbox) Fleet acts on."""
 
     url: AnyUrl = AnyUrl("http://127.0.0.1:8700")
-    token: SecretStr = SecretStr("sandbox-service-token")
+    token: SecretStr = SecretStr("sandbox-service-token")  # the sandbox's DEFAULT_TOKEN
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     image_model: str = "sandbox-diffusion-1"
     image_generator: str = "sandbox"

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from fleet.cli.output import Finite
 from fleet.errors import InputError
-from fleet.sandbox.config import ROUTES, Budgets, Faults, SandboxConfig
+from fleet.sandbox.config import DEFAULT_TOKEN, ROUTES, Budgets, Faults, SandboxConfig
 from fleet.settings import load_settings
 
 
@@ -125,6 +125,12 @@ def serve(
     def ready(url: str) -> None:
         shown = make_url(config.database_url).render_as_string(hide_password=True)
         click.echo(f"sandbox gallery on {url} (database {shown})")
+        if config.service_token.get_secret_value() == DEFAULT_TOKEN:
+            click.echo(
+                "fleet: warning: the sandbox runs on the well-known default token; set "
+                "FLEET_GALLERY__TOKEN before anyone else can reach this port",
+                err=True,
+            )
 
     try:
         run(config, host=host, port=port, on_ready=ready, access_log=access_log)

@@ -289,7 +289,7 @@ async def _bad_request(_request: Request, exc: Exception) -> Response:
     body: dict[str, Any] = {"error": str(exc)}
     if exc.errors:
         body["errors"] = exc.errors
-    return JSONResponse(body, 422)
+    return JSONResponse(body, exc.status)
 
 
 API_ROUTES = [

@@ -31,6 +31,11 @@ ROUTES = (
 )
 
 
+# The token a sandbox (and Fleet's gallery settings) use when none is set: fine on a
+# loopback port, a warning anywhere else.
+DEFAULT_TOKEN = "sandbox-service-token"
+
+
 class CamelModel(BaseModel):
     """Admin JSON is camelCase, like the gallery API; Python code uses snake_case."""
 
@@ -97,7 +102,7 @@ class SandboxConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     database_url: str = "sqlite://"  # in memory
-    service_token: SecretStr = SecretStr("sandbox-service-token")
+    service_token: SecretStr = SecretStr(DEFAULT_TOKEN)
     idempotency: bool = True
     paused: bool = False
     budgets: Budgets = Field(default_factory=Budgets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +17,20 @@ from fleet.sandbox import storage
 M = TypeVar("M", bound=BaseModel)
 
 
-class BadRequest(Exception):
-    """Raised when a body or a workflow is invalid; answered as 422."""
+# A request body larger than this is refused unread (413): the API's bodies are a few
+# hundred bytes, a workflow a few kilobytes.
+MAX_BODY_BYTES = 64 * 1024
 
-    def __init__(self, error: str, errors: list[dict[str, str]] | None = None) -> None:
+
+class BadRequest(Exception):
+    """Raised when a body or a workflow is invalid; answered as 422 (or ``status``)."""
+
+    def __init__(
+        self, error: str, errors: list[dict[str, str]] | None = None, *, status: int = 422
+    ) -> None:
         super().__init__(error)
         self.errors = errors
+        self.status = status
 
 
 class _Body(BaseModel):
@@ -97,9 +106,18 @@ class CommentBody(_Body):
 
 async def parse(request: Request, model: type[M]) -> M:
     """The JSON body as ``model``, or BadRequest listing each bad field."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(f"the body is over {MAX_BODY_BYTES} bytes", status=413)
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(f"the body is over {MAX_BODY_BYTES} bytes", status=413)
+    request.state.body_digest = hashlib.sha256(raw).hexdigest()
     try:
-        data = json.loads(await request.body() or b"null")
+        data = json.loads(raw or b"null")
         return model.model_validate(data)
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply", status=400) from None
     except json.JSONDecodeError:
         raise BadRequest("the body is not JSON") from None
     except ValidationError as exc:

@@ -7,6 +7,7 @@ idempotency record, which commits with the effect or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import random
 from collections.abc import Callable
@@ -25,6 +26,11 @@ from fleet.sandbox.schemas import stamp
 from fleet.sandbox.storage import Storage
 
 SERVICE = "@service"  # the actor of service calls, for idempotency records
+
+
+# Pages start at most this far in: past it no gallery has posts, and a bigger integer
+# would not fit the database's.
+MAX_OFFSET = 1_000_000_000
 
 
 class ApiError(Exception):
@@ -107,8 +113,8 @@ def page_query(request: Request, *, max_limit: int = 100) -> tuple[int, int]:
         offset = int(request.query_params.get("offset", "0"))
     except ValueError:
         raise ApiError(422, "limit and offset must be integers") from None
-    if not (1 <= limit <= max_limit and offset >= 0):
-        raise ApiError(422, f"limit must be 1-{max_limit} and offset >= 0")
+    if not (1 <= limit <= max_limit and 0 <= offset <= MAX_OFFSET):
+        raise ApiError(422, f"limit must be 1-{max_limit} and offset 0-{MAX_OFFSET}")
     return limit, offset
 
 
@@ -133,9 +139,23 @@ def replay(request: Request, route: str, actor: str) -> Response | None:
         remembered = storage.recall(conn, actor=actor, key=key)
     if remembered is None:
         return None
-    if remembered.route != route:
+    kind, _, fingerprint = remembered.route.partition("#")
+    if kind != route:
         raise ApiError(422, f"Idempotency-Key {key!r} was used for another kind of call")
+    if fingerprint and fingerprint != request_fingerprint(request):
+        # As payment APIs answer: the same key with another body or target is a mistake
+        # of the caller, not a retry of the same request.
+        raise ApiError(
+            422, f"Idempotency-Key {key!r} was used with another body or on another target"
+        )
     return JSONResponse(remembered.body, remembered.status, headers={"Idempotent-Replayed": "true"})
+
+
+def request_fingerprint(request: Request) -> str:
+    """What makes a request the same request: its method, path and body."""
+    digest = hashlib.sha256(f"{request.method} {request.url.path} ".encode())
+    digest.update(getattr(request.state, "body_digest", "").encode())
+    return digest.hexdigest()[:12]
 
 
 def commit(
@@ -173,7 +193,13 @@ def commit(
             body = effect(conn, key, now)
             if key and sandbox.controls.idempotency:
                 storage.remember(
-                    conn, actor=actor, key=key, route=route, status=status, body=body, now=now
+                    conn,
+                    actor=actor,
+                    key=key,
+                    route=f"{route}#{request_fingerprint(request)}",
+                    status=status,
+                    body=body,
+                    now=now,
                 )
     except IntegrityError:
         # Another call with the same key committed first: answer as it was answered.

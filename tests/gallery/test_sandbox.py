@@ -405,3 +405,43 @@ def test_the_sandbox_keeps_its_data_in_postgres_when_asked(
         assert report["totals"] == {"users": 1, "posts": 1, "likes": 1, "comments": 0}
         created = datetime.fromisoformat(made["createdAt"])
         assert abs(created - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_key_reused_with_another_body_or_target_is_refused_not_replayed(
+    api: httpx.Client, team: tuple[str, str], admin: Admin
+) -> None:
+    bo, ann = team
+    assert post(api, bo, key="k2").status_code == 201
+    other = api.post(
+        "/api/showcase",
+        json={"imageUrl": "http://x/i.png", "title": "Something else", "description": ""},
+        headers=as_agent(bo, "k2"),
+    )
+    assert other.status_code == 422
+    assert "with another body or on another target" in other.json()["error"]
+    first = post(api, ann).json()["showcaseItem"]["id"]
+    second = post(api, ann).json()["showcaseItem"]["id"]
+    assert api.post(f"/api/showcase/{first}/like", headers=as_agent(bo, "k3")).status_code == 200
+    elsewhere = api.post(f"/api/showcase/{second}/like", headers=as_agent(bo, "k3"))
+    assert elsewhere.status_code == 422
+    assert admin.report()["totals"]["likes"] == 1
+
+
+def test_oversized_deeply_nested_and_out_of_range_requests_are_refused_cleanly(
+    api: httpx.Client, team: tuple[str, str]
+) -> None:
+    bo, _ = team
+    huge = api.post(
+        "/api/showcase",
+        content=b'{"title": "' + b"x" * 100_000 + b'"}',
+        headers={**as_agent(bo), "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+    nested = api.post(
+        "/api/showcase",
+        content=b"[" * 5000 + b"]" * 5000,
+        headers={**as_agent(bo), "Content-Type": "application/json"},
+    )
+    assert nested.status_code == 400 and "nested too deeply" in nested.json()["error"]
+    far = api.get("/api/showcase", params={"offset": 10**30}, headers=as_agent(bo))
+    assert far.status_code == 422 and "offset" in far.json()["error"]
