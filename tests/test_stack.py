@@ -124,5 +124,22 @@ def test_the_env_example_names_only_known_settings() -> None:
         if line and not line.startswith("#")
     ]
     assert all(
-        name.startswith(("FLEET_", "POSTGRES_")) or name == "ANTHROPIC_API_KEY" for name in names
+        name.startswith(("FLEET_", "POSTGRES_", "FLOWER_")) or name == "ANTHROPIC_API_KEY"
+        for name in names
     )
+
+
+def test_beat_is_healthy_only_while_it_publishes(compose: dict[str, Any]) -> None:
+    beat = compose["services"]["beat"]
+    check = " ".join(beat["healthcheck"]["test"])
+    assert "/tmp/celerybeat-schedule.pulse" in check and "getmtime" in check
+    assert "--schedule /tmp/celerybeat-schedule" in " ".join(beat["command"])
+
+
+def test_flower_asks_for_a_login_and_the_sandbox_serves_images_a_browser_can_load(
+    compose: dict[str, Any],
+) -> None:
+    flower = compose["services"]["flower"]
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
+    sandbox = " ".join(compose["services"]["sandbox"]["command"])
+    assert "--image-base-url ${FLEET_SANDBOX_PUBLIC_URL:-http://localhost:8700}" in sandbox

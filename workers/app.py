@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Celery:
         timezone="UTC",
         enable_utc=True,
         beat_schedule=beat_schedule(settings),
+        # Touches <schedule file>.pulse after each publish, for health checks.
+        beat_scheduler="workers.beat:PulseScheduler",
         worker_hijack_root_logger=False,
         # Task events feed Flower; they cost about a third of a no-op task's throughput.
         worker_send_task_events=True,
