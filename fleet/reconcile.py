@@ -15,6 +15,9 @@ service reads both sides over a window and, when asked, repairs:
     stale           a pending activity past its lease               re-send, as the lease sweeper
     like_shortfall  a post with fewer likes than the ledger's       none: the API does not say who
                     succeeded likes on it                           liked a post
+    like_excess     a post with more likes than the fleet ever      none: people's likes, or a like
+                    recorded on it (its engagement ledger)          whose answer was lost (the gallery
+                                                                    cannot say which)
 
 A pending activity whose effect is already on the gallery is no finding: its own retry
 looks for the effect before making it. A dead letter made here can be replayed like any
@@ -24,20 +27,20 @@ other; the replay keeps the key, so a gallery that remembers keys may answer as 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
-from fleet.db.models import Agent, AgentActivity
+from fleet.db.models import Agent, AgentActivity, Engagement
 from fleet.gallery.client import GalleryRefused
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
 
-Kind = Literal["unrecorded", "orphan", "missing", "stale", "like_shortfall"]
+Kind = Literal["unrecorded", "orphan", "missing", "stale", "like_shortfall", "like_excess"]
 UNFINISHED = ("dead", "skipped")
 PAGE = 100
 # Activities this much older than the window are read too: an effect made inside the
@@ -226,6 +229,24 @@ def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> lis
     ]
 
 
+def compare_like_excess(recorded: Mapping[str, int], posts: Iterable[GalleryPost]) -> list[Finding]:
+    """Posts showing more likes than the fleet's engagement ledger holds on them, all
+    time: a like made by an attempt whose answer was lost, or a person's. Only posts the
+    ledger knows are compared (``recorded``), so a post no agent liked is no finding."""
+    return [
+        Finding(
+            "like_excess",
+            "like",
+            f"the gallery shows {post.like_count} likes, the fleet recorded "
+            f"{recorded[post.id]}: {post.like_count - recorded[post.id]} more (a person's, "
+            "or a like whose answer was lost)",
+            post_id=post.id,
+        )
+        for post in posts
+        if post.id in recorded and post.like_count > recorded[post.id]
+    ]
+
+
 def _unrecorded(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
     return Finding(
         "unrecorded",
@@ -290,6 +311,7 @@ def reconcile(
         findings = [f for f in findings if f.kind != "missing" or _gone(gallery, reader, f)]
         findings += compare_comments(entries, comments, agents=agents, since=since)
         findings += compare_likes(entries, posts)
+        findings += compare_like_excess(_recorded_likes(sessions, posts), posts)
     else:
         # No agent has a gallery account: nothing can be on the gallery, nor have succeeded.
         findings = []
@@ -391,6 +413,21 @@ def _entries(session: Session, since: datetime) -> list[Entry]:
             )
         )
     return entries
+
+
+def _recorded_likes(
+    sessions: sessionmaker[Session], posts: Sequence[GalleryPost]
+) -> dict[str, int]:
+    """The fleet's likes on these posts, all time, from the engagement ledger."""
+    if not posts:
+        return {}
+    with sessions() as session:
+        rows = session.execute(
+            select(Engagement.post_id, func.count())
+            .where(Engagement.kind == "like", Engagement.post_id.in_([p.id for p in posts]))
+            .group_by(Engagement.post_id)
+        )
+        return {post_id: int(count) for post_id, count in rows}
 
 
 def _stale(session: Session, now: datetime) -> list[Finding]:

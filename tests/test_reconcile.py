@@ -577,3 +577,32 @@ def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(
     assert verdict.kind == "dead" and verdict.dead_letter_id is not None
     assert "an earlier attempt may have reached the gallery" in verdict.reason
     assert activity(fleet, tried).status == "dead"
+
+
+def test_a_like_the_fleet_never_recorded_is_reported_as_an_excess(
+    fleet: Fleet,
+    gallery: HttpGallery,
+    sandbox_server: BackgroundSandbox,
+    acts: Acts,
+    crew: list[int],
+) -> None:
+    """The like of an attempt whose answer was lost and whose action then ended other
+    than succeeded: the post shows one more like than the ledger holds."""
+    author, fan, other = crew
+    acts.do(author, "post")
+    key, ended = acts.do(fan, "like")
+    assert ended == "succeeded"
+    post_id = activity(fleet, key).target_post_id
+    acts.do(other, "browse")  # its gallery account
+    handle = agents.get_agent(fleet.sessions, str(other)).handle
+    with httpx.Client(base_url=sandbox_server.url) as raw:
+        liked = raw.post(
+            f"/api/showcase/{post_id}/like",
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Agent-Id": handle},
+        )
+    assert liked.json()["liked"] is True
+    found = check(fleet, gallery)
+    [finding] = found.findings
+    assert (finding.kind, finding.post_id) == ("like_excess", post_id)
+    assert "shows 2 likes, the fleet recorded 1: 1 more" in finding.detail
+    assert fix(fleet, found) == [] and found.remaining == [finding]
