@@ -241,6 +241,12 @@ class Rig:
     def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
         """Worker, agents, beat: the fleet runs from now on."""
         worker = self.start_worker("worker", *worker_options)
+        self.start_agents_and_beat()
+        return worker
+
+    def start_agents_and_beat(self) -> None:
+        """The agents and beat, with whatever workers are running (perhaps none for the
+        actions yet: then the actions queue up)."""
         active_agents(self.fleet, AGENTS, PERSONA, interval=INTERVAL)
         self.beat = self.processes.start(
             "beat",
@@ -251,7 +257,6 @@ class Rig:
             "INFO",
         )
         self.started = time.monotonic()
-        return worker
 
     def fault(self) -> None:
         """Mark the moment the fault strikes: the books count what was decided after it."""
@@ -274,7 +279,7 @@ class Rig:
     def _quiet(self) -> bool:
         """No activity pending, no message queued, and no worker holding one."""
         self.state = {"pending": self.pending()}
-        self.state |= {queue: self._queued(queue) for queue in ("ticks", "content", "engage")}
+        self.state |= {queue: self.queued(queue) for queue in ("ticks", "content", "engage")}
         if any(self.state.values()):
             return False
         # A connection of its own: a pooled one may believe its reply queue is still
@@ -316,7 +321,7 @@ class Rig:
         found["logs"] = str(self.processes.logs)
         return found
 
-    def _queued(self, queue: str) -> int:
+    def queued(self, queue: str) -> int:
         client = redis.Redis.from_url(self.redis_url)
         try:
             return int(client.llen(f"{self.prefix}{queue}"))
@@ -519,7 +524,9 @@ class Rig:
             "dead_without_letter": unlettered,
             "by_action": by_action,
             "gallery": dict(report["totals"]),
-            "duplicates": sum(len(found) for found in report["duplicates"].values()),
+            "duplicates": len(report["duplicates"]["posts"])
+            + len(report["duplicates"]["comments"])
+            + len([like for like in report["duplicates"]["likes"] if not _liked_once(like)]),
             "missing": sum(max(0, made[pair] - on_gallery[pair]) for pair in pairs),
             "extra": sum(max(0, on_gallery[pair] - made[pair]) for pair in pairs),
             "counters_match": [int(n or 0) for n in counted] == ledger_counts,
@@ -543,6 +550,12 @@ class Rig:
         print(line)
         check(books)
         return books
+
+
+def _liked_once(like: dict[str, Any]) -> bool:
+    """A like the agent made again after a lost answer, on a gallery that keeps no keys:
+    the toggle API leaves no other way (like, unlike, like), and the effect is one like."""
+    return bool(like["liked"]) and like["likes"] - like["unlikes"] == 1
 
 
 def check(books: dict[str, Any]) -> None:

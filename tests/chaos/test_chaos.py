@@ -15,8 +15,12 @@ import time
 
 import pytest
 import redis
+from sqlalchemy import select
 
-from tests.chaos.conftest import RUN_SECONDS, Rig, Servers, logs_of
+from fleet import agents
+from fleet.agents import Selection
+from fleet.db.models import Agent
+from tests.chaos.conftest import LEASE, RUN_SECONDS, Rig, Servers, _now, logs_of
 from tests.e2e.conftest import REDIS_URL, wait_for
 
 pytestmark = pytest.mark.slow
@@ -132,3 +136,41 @@ def test_every_message_delivered_twice_leaves_the_books_balanced(rig: Rig) -> No
     rig.evidence["copies_received_in_run"] = copies
     assert copies > 0, "the worker received no copies"
     rig.record("delivered_twice")
+
+
+def test_a_backlog_older_than_the_lease_and_a_pause_in_a_lossy_run_leave_the_books_balanced(
+    rig: Rig,
+) -> None:
+    """The gallery keeps no idempotency keys, loses answers and fails calls. The actions
+    queue with no worker to take them for longer than the lease, and than the unclaimed
+    window (the sweeper re-sends the oldest: two copies of each in the queues); then a
+    worker takes them; mid-run half the agents are paused and resumed. Exclusive claims
+    keep one effect per action (no duplicate without the gallery's keys), and no action
+    ends skipped or dead with an effect the books or reconcile do not account for."""
+    rig.admin.idempotency(False)
+    rig.admin.faults(
+        errorRates={"*": 0.1},
+        errorStatus=503,
+        loseAnswerRates={"create_post": 0.15, "like": 0.15, "create_comment": 0.15},
+        latencyMs=30,
+    )
+    rig.start_worker("ticks", "-Q", "ticks,dead_letter")
+    rig.start_agents_and_beat()
+    rig.fault()
+    rig.until(LEASE * 2 + 2)  # past the lease and the unclaimed window: re-sent copies
+    rig.evidence["queued_before_worker"] = {
+        name: rig.queued(name) for name in ("content", "engage")
+    }
+    rig.start_worker("worker")
+    rig.until(LEASE * 2 + 5)
+    with rig.fleet.sessions() as session:
+        ids = sorted(session.scalars(select(Agent.id)))
+    half = Selection(id_range=(ids[0], ids[len(ids) // 2 - 1]))
+    paused = agents.change_status(rig.fleet.sessions, rig.fleet.personas, "pause", half, now=_now())
+    rig.evidence["paused"] = paused.changed
+    rig.until(LEASE * 2 + 8)
+    agents.change_status(rig.fleet.sessions, rig.fleet.personas, "resume", half, now=_now())
+    rig.until(RUN_SECONDS + 4)
+    books = rig.record("backlog_pause_lossy")
+    assert sum(rig.evidence["queued_before_worker"].values()) > 0, "a backlog built up"
+    assert books["succeeded"] > 0
