@@ -82,6 +82,12 @@ class Finding:
     def fixable(self) -> bool:
         return self.kind in ("unrecorded", "missing", "stale")
 
+    @property
+    def certain(self) -> bool:
+        """A difference the fleet must answer for; a like_excess may be a person's like,
+        which the gallery cannot tell apart, so it is reported but pages no one."""
+        return self.kind != "like_excess"
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -104,6 +110,11 @@ class Reconciliation:
         """Findings not repaired (all of them before ``repair``)."""
         done = {id(f) for f in self.fixed}
         return [f for f in self.findings if id(f) not in done]
+
+    @property
+    def unresolved(self) -> list[Finding]:
+        """The remaining findings the fleet must answer for (``fleet reconcile`` exits 1)."""
+        return [f for f in self.remaining if f.certain]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -21,7 +21,8 @@ from fleet.reconcile import repair
 @json_option
 @click.pass_context
 def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
-    """Compare the ledger with the gallery; exit 1 while differences remain.
+    """Compare the ledger with the gallery; exit 1 while differences remain (a like_excess,
+    perhaps a person's like, is reported but does not count).
 
     Posts and comments on the gallery that the ledger does not record as succeeded
     (--fix: mark them succeeded), succeeded posts and comments the gallery lacks (--fix:
@@ -69,7 +70,7 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
                 ],
             )
         click.echo(f"{found.count} difference(s), {len(found.remaining)} remaining")
-    return 1 if found.remaining else 0
+    return 1 if found.unresolved else 0
 
 
 def _resending(send_task: Callable[[str, str], None]) -> Callable[[str, str], None]:
