@@ -60,8 +60,41 @@ _DOUBLED = re.compile(r"\b(\w+)(\s+\1\b)+", re.IGNORECASE)
 
 def _said_once(text: str) -> str:
     """``text`` without a word repeated in a row, as a post's own words filling a template
-    can make one ("The {kw} post" for a giveaway post)."""
-    return _DOUBLED.sub(r"\1", text)
+    can make one ("The {kw} post" for a giveaway post), and with its articles by sound."""
+    return with_articles(_DOUBLED.sub(r"\1", text))
+
+
+_ARTICLE = re.compile(r"\b([Aa])(n?) ([A-Za-z0-9][\w'-]*)")
+# Words whose sound the first letter does not tell: a silent h, a "you" or "w" sound.
+_VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir", "herb")
+_CONSONANT_SOUND = ("uni", "use", "usu", "uti", "ure", "euro", "eu", "one", "once", "ubiq")
+_LETTER_VOWEL_SOUND = set("aefhilmnorsx")  # "an f-stop", "an HDR", "an 8-bit"
+
+
+def _sounds_like_vowel(word: str) -> bool:
+    lower = word.lower()
+    if lower.startswith(_VOWEL_SOUND):
+        return True
+    if lower.startswith(_CONSONANT_SOUND):
+        return False
+    if lower[0].isdigit():
+        return lower.startswith(("8", "11", "18"))
+    if len(word) > 1 and word.isupper():  # an acronym read letter by letter
+        return lower[0] in _LETTER_VOWEL_SOUND
+    return lower[0] in "aeiou"
+
+
+def with_articles(text: str) -> str:
+    """``a`` or ``an`` before each word as it sounds: "an ink", "an hour", "a user"."""
+
+    def choose(found: re.Match[str]) -> str:
+        a, word = found.group(1), found.group(3)
+        before = text[: found.start()].rstrip()
+        if a == "A" and before and before[-1] not in ".!?:\"'(":
+            return found.group(0)  # a letter, not an article: "Plan A is", "option A or B"
+        return f"{a}{'n' if _sounds_like_vowel(word) else ''} {word}"
+
+    return _ARTICLE.sub(choose, text)
 
 
 def keywords(post: PostSeen) -> list[str]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fleet.content import prompts
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_post
-from fleet.content.offline import OfflineWriter, captions, distinct_share, keywords
+from fleet.content.offline import OfflineWriter, captions, distinct_share, keywords, with_articles
 from fleet.content.port import Author, PostSeen
 from fleet.core.persona import Persona
 from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
@@ -151,3 +151,37 @@ def test_an_agent_posting_every_day_is_rarely_stopped_by_the_guard(slug: str) ->
             continue
         recent.append(draft.title)
     assert skipped <= 3
+
+
+WRONG_A = re.compile(r"\b[Aa] (?:[aeiou]\w*|hour|honest)\b")
+WRONG_AN = re.compile(r"\b[Aa]n (?:[b-df-hj-np-tv-z]\w*|user\w*|uni\w*|one)\b")
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("with a ink and paper palette", "with an ink and paper palette"),
+        ("a acid green", "an acid green"),
+        ("a hour of light", "an hour of light"),
+        ("an user flow", "a user flow"),
+        ("a honest take", "an honest take"),
+        ("a HDR shot and a 8-bit sprite", "an HDR shot and an 8-bit sprite"),
+        ("a one-off, a euro coin, a UX review", "a one-off, a euro coin, a UX review"),
+        ("A apple. A hour later", "An apple. An hour later"),
+        ("Plan A is fine, option A or B", "Plan A is fine, option A or B"),
+    ],
+)
+def test_articles_are_chosen_by_sound(text: str, fixed: str) -> None:
+    assert with_articles(text) == fixed
+
+
+@pytest.mark.parametrize("slug", CATALOGUE.slugs())
+def test_no_text_has_an_article_that_does_not_fit_its_word(slug: str) -> None:
+    seen = PostSeen("p", "An ink wash of a harbour", "Umber and ochre", "someone", True)
+    who = persona(slug)
+    texts = [WRITER.write_comment(who, AUTHOR, seen, nonce=n).text for n in range(150)]
+    texts += [WRITER.think(who, AUTHOR, [seen], nonce=n).text or "" for n in range(150)]
+    drafts = [WRITER.write_post(who, AUTHOR, nonce=n) for n in range(150)]
+    texts += [d.title for d in drafts] + [d.description for d in drafts]
+    wrong = [t for t in texts if WRONG_A.search(t) or WRONG_AN.search(t)]
+    assert wrong == []
