@@ -14,13 +14,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import psycopg
 import redis
+
+from tests.e2e.conftest import wait_for
 
 
 def free_port() -> int:
@@ -30,15 +31,35 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
+class _Server:
+    """Started on entering the ``with`` block; stopped, and its directory removed, on
+    leaving it."""
+
+    directory: Path
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
-class PrivateRedis:
+class PrivateRedis(_Server):
     """A redis-server on a free port that keeps nothing on disk."""
 
     def __init__(self) -> None:
@@ -71,7 +92,7 @@ class PrivateRedis:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        _wait(self.up, 30, f"the test's Redis on port {self.port}")
+        wait_for(self.up, 30, f"the test's Redis on port {self.port}")
 
     def stop(self) -> None:
         """``shutdown nosave``: everything it held is gone, as when a server dies."""
@@ -89,19 +110,6 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
 
-    def __enter__(self) -> PrivateRedis:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
 
 def _postgres_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -113,7 +121,7 @@ def _postgres_bin(name: str) -> str:
     return binary
 
 
-class PrivatePostgres:
+class PrivatePostgres(_Server):
     """A Postgres cluster of its own: initdb in a temporary directory, a free port, trust
     auth, its socket in that directory. As root, it runs as the ``postgres`` user
     (initdb refuses root)."""
@@ -154,7 +162,7 @@ class PrivatePostgres:
             *("-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"),
             *("-w", "-t", "60", "start"),
         )
-        _wait(self.up, 60, f"the test's Postgres on port {self.port}")
+        wait_for(self.up, 60, f"the test's Postgres on port {self.port}")
 
     def stop(self) -> None:
         """A fast shutdown: connections are cut, as when the server goes away."""
@@ -165,18 +173,3 @@ class PrivatePostgres:
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
-
-    def __enter__(self) -> PrivatePostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.directory, ignore_errors=True)

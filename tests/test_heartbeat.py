@@ -265,6 +265,14 @@ def test_a_session_opens_with_a_look_at_the_feed_and_posts_at_most_once(fleet: F
     assert posts and max(posts.values()) == 1
 
 
+def _poster(fleet: Fleet) -> int:
+    """A product photographer whose every steady tick draws a post."""
+    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    return agent_id
+
+
 def _strict(fleet: Fleet, quotas: Quotas) -> PersonaCatalogue:
     """The fleet's personas with product_photographer's quotas replaced."""
     personas = [
@@ -275,9 +283,7 @@ def _strict(fleet: Fleet, quotas: Quotas) -> PersonaCatalogue:
 
 
 def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fleet) -> None:
-    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
-    with fleet.sessions.begin() as session:
-        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    agent_id = _poster(fleet)
     catalogue = _strict(fleet, Quotas(post=2, comment=1, like=0, browse=1))
     due = int(NOW.timestamp())
     ticks = [(agent_id, due + k) for k in range(6)]  # steady ticks: each draws a post
@@ -298,9 +304,7 @@ def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fl
 
 
 def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: Fleet) -> None:
-    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
-    with fleet.sessions.begin() as session:
-        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    agent_id = _poster(fleet)
     catalogue = _strict(fleet, Quotas(post=1))
     tick = [(agent_id, int(NOW.timestamp()))]
     first = decide_ticks(fleet.sessions, catalogue, tick, now=NOW, lease=LEASE)
@@ -315,9 +319,7 @@ def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: F
 
 def test_ticks_of_one_agent_decided_at_once_never_pass_its_quota(pg_fleet: Fleet) -> None:
     fleet = pg_fleet
-    (agent_id,) = _fleet_of(fleet, "product_photographer", 1)
-    with fleet.sessions.begin() as session:
-        session.execute(update(Agent).values(weights=ONLY_POSTS))
+    agent_id = _poster(fleet)
     catalogue = _strict(fleet, Quotas(post=3))
     due = int(NOW.timestamp())
     barrier = threading.Barrier(8)

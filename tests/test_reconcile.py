@@ -134,6 +134,16 @@ def activity(fleet: Fleet, key: str) -> AgentActivity:
         ).one()
 
 
+def toggle_like(sandbox: BackgroundSandbox, post_id: str | None, handle: str) -> bool:
+    """Press the gallery's like toggle as ``handle``, behind the fleet's back; liked now?"""
+    with httpx.Client(base_url=sandbox.url) as raw:
+        answer = raw.post(
+            f"/api/showcase/{post_id}/like",
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Agent-Id": handle},
+        )
+    return bool(answer.json()["liked"])
+
+
 def check(fleet: Fleet, gallery: HttpGallery, **kwargs: Any) -> Any:
     return reconcile(fleet.sessions, gallery, now=datetime.now(UTC), **kwargs)
 
@@ -275,12 +285,7 @@ def test_a_like_the_gallery_no_longer_shows_is_reported_and_left_alone(
     assert ended == "succeeded"
     post_id = activity(fleet, key).target_post_id
     handle = agents.get_agent(fleet.sessions, str(fan)).handle
-    with httpx.Client(base_url=sandbox_server.url) as raw:
-        unliked = raw.post(
-            f"/api/showcase/{post_id}/like",
-            headers={"Authorization": f"Bearer {TOKEN}", "X-Agent-Id": handle},
-        )
-    assert unliked.json()["liked"] is False
+    assert toggle_like(sandbox_server, post_id, handle) is False
     found = check(fleet, gallery)
     [finding] = found.findings
     assert (finding.kind, finding.post_id) == ("like_shortfall", post_id)
@@ -595,12 +600,7 @@ def test_a_like_the_fleet_never_recorded_is_reported_as_an_excess(
     post_id = activity(fleet, key).target_post_id
     acts.do(other, "browse")  # its gallery account
     handle = agents.get_agent(fleet.sessions, str(other)).handle
-    with httpx.Client(base_url=sandbox_server.url) as raw:
-        liked = raw.post(
-            f"/api/showcase/{post_id}/like",
-            headers={"Authorization": f"Bearer {TOKEN}", "X-Agent-Id": handle},
-        )
-    assert liked.json()["liked"] is True
+    assert toggle_like(sandbox_server, post_id, handle) is True
     found = check(fleet, gallery)
     [finding] = found.findings
     assert (finding.kind, finding.post_id) == ("like_excess", post_id)

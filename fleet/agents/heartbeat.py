@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.holds import active_hold
 from fleet.activities.views import Hold
 from fleet.core.decisions import effective_weights
-from fleet.core.persona import Action
-from fleet.core.sessions import MIN_GAP_SECONDS, Position, counted, day_counts, within_quota
-from fleet.core.timeline import Rhythm, local_day
+from fleet.core.persona import Action, ActionWeights
+from fleet.core.sessions import MIN_GAP_SECONDS, Position
+from fleet.core.timeline import DayQuotaBook, Rhythm
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import UnknownPersona
 from fleet.personas import PersonaCatalogue
@@ -152,12 +152,16 @@ def set_aside(connection: Connection, bad: Sequence[tuple[int, str]], *, now: da
     )
 
 
-def rhythm_of(catalogue: PersonaCatalogue, row: Any) -> Rhythm:
+def rhythm_of(
+    catalogue: PersonaCatalogue, row: Any, weights: ActionWeights | None = None
+) -> Rhythm:
     """The rhythm of an agent row (persona, seed, interval_min/max, activity)."""
     interval = None
     if row.interval_min is not None and row.interval_max is not None:
         interval = (row.interval_min, row.interval_max)
-    return catalogue.rhythm(row.persona, row.seed, interval=interval, activity=row.activity)
+    return catalogue.rhythm(
+        row.persona, row.seed, interval=interval, activity=row.activity, weights=weights
+    )
 
 
 def ticks_due(
@@ -364,7 +368,7 @@ def decide_ticks(
             query = query.with_for_update()  # in id order: two batches never deadlock
         agents = {row.id: row for row in session.execute(query)}
         before = _decided_before(session, parsed)
-        counts: dict[int, dict[str, Any] | None] = {}
+        books: dict[int, DayQuotaBook] = {}
         decided: list[tuple[int, int, str, str]] = []
         rows: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -378,12 +382,10 @@ def decide_ticks(
                 continue
             try:
                 persona = catalogue.get(agent.persona)
-                weights = effective_weights(persona, agent.weights)
-                rhythm = rhythm_of(catalogue, agent)
+                weights = effective_weights(persona, agent.weights) if agent.weights else None
+                rhythm = rhythm_of(catalogue, agent, weights)
             except (UnknownPersona, ValidationError):
                 continue  # the dispatcher sets it aside at its next claim
-            if agent.weights:
-                rhythm = replace(rhythm, weights=weights)
             chosen = rhythm.action(due_at, opened, index).value
             action, notes = chosen, {}
             if adjust is not None:
@@ -391,9 +393,11 @@ def decide_ticks(
                 if adjusted != action:
                     notes = {"degraded_from": action, "degraded": reason or ""}
                     action = adjusted
-            day = local_day(catalogue.zone(agent.persona), due_at)
-            stored = counts.get(agent_id, agent.day_counts)
-            allowed, reason = within_quota(Action(action), day_counts(stored, day), persona.quotas)
+            book = books.get(agent_id)
+            if book is None:
+                zone = catalogue.zone(agent.persona)
+                book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
+            allowed, reason = book.decide(due_at, Action(action))
             status = "pending"
             if reason is not None:
                 notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
@@ -402,7 +406,6 @@ def decide_ticks(
                 status = "skipped"
             else:
                 action = allowed.value
-                counts[agent_id] = stored = counted(stored, day, allowed)
             key = idempotency_key(agent_id, due_at, action)
             rows.append(
                 {
@@ -424,7 +427,7 @@ def decide_ticks(
                     "agent_id": agent_id,
                     "due": datetime.fromtimestamp(due_at, UTC),
                     "action": action,
-                    "counts": stored,
+                    "counts": book.stored,
                 }
             )
             decided.append((agent_id, due_at, action, key))

@@ -80,6 +80,11 @@ class ActivityClock:
         # The weekly profile in local seconds of the week; computed once, read per week.
         self._profile = [(a * 60, b * 60, m) for a, b, m in schedule.weekly_profile()]
         self._weeks: dict[int, _Week] = {}
+        # The most active seconds a UTC week can hold: a local week, plus a DST hour at
+        # the highest multiplier. Bounds how far ahead next_tick_epoch will walk.
+        self._max_week_total = sum((b - a) * m for a, b, m in self._profile) + 3600 * max(
+            (m for _, _, m in self._profile), default=0.0
+        )
 
     # -- compilation -------------------------------------------------------------------
 
@@ -150,12 +155,6 @@ class ActivityClock:
             week = self._weeks[index] = self._compile(index)
         return week
 
-    def _max_week_total(self) -> float:
-        """The active seconds of a local week (a UTC week differs by a DST hour at most)."""
-        return sum((b - a) * m for a, b, m in self._profile) + 3600 * max(
-            (m for _, _, m in self._profile), default=0.0
-        )
-
     def pieces(self, index: int) -> list[tuple[float, float, float]]:
         """Compiled pieces (utc_start_epoch, utc_end_epoch, multiplier) of UTC week ``index``."""
         week = self._week(index)
@@ -206,7 +205,7 @@ class ActivityClock:
         if not active_seconds > 0 or math.isinf(active_seconds):
             raise ValueError(f"active_seconds must be positive and finite, not {active_seconds!r}")
         week, i = self._locate(after_epoch)
-        if active_seconds > _MAX_WEEKS_AHEAD * max(week.total, self._max_week_total()):
+        if active_seconds > _MAX_WEEKS_AHEAD * max(week.total, self._max_week_total):
             raise ValueError(
                 f"active_seconds {active_seconds:g} reaches more than {_MAX_WEEKS_AHEAD} weeks "
                 "ahead on this schedule"

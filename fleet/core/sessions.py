@@ -207,14 +207,6 @@ def after_session(
     return nxt
 
 
-def following(
-    clock: ActivityClock, shape: Sessions, seed: int, level: float, current: Position
-) -> Position:
-    """The tick after ``current``: the session's next action, or the next session."""
-    nxt = next_in_session(clock, shape, seed, current)
-    return nxt if nxt is not None else after_session(clock, shape, seed, level, current)
-
-
 # -- what a tick does -------------------------------------------------------------------
 
 
@@ -317,7 +309,6 @@ __all__ = [
     "counted",
     "day_counts",
     "first_post_index",
-    "following",
     "length_table",
     "mean_activity_level",
     "mean_session_length",

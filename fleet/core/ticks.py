@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, datetime
 
 from fleet.core.clock import ActivityClock
-from fleet.core.persona import Interval
 
 _UNIT = float(1 << 53)
 
@@ -30,15 +28,3 @@ def next_tick_epoch(
     """The agent's next tick after epoch ``after``: same inputs, same answer."""
     unit = tick_unit(agent_seed, math.floor(after))
     return clock.next_tick_epoch(after, min_seconds + (max_seconds - min_seconds) * unit)
-
-
-def next_tick_after(
-    clock: ActivityClock, agent_seed: int, interval: Interval, after: datetime
-) -> datetime:
-    """The agent's next tick after ``after`` (aware), as an aware UTC datetime."""
-    if after.tzinfo is None:
-        raise ValueError(f"naive datetime {after.isoformat()}: give a timezone-aware datetime")
-    epoch = next_tick_epoch(
-        clock, agent_seed, interval.min_seconds, interval.max_seconds, after.timestamp()
-    )
-    return datetime.fromtimestamp(epoch, UTC)
