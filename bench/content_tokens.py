@@ -29,7 +29,7 @@ from fleet.content import prompts
 from fleet.content.anthropic_writer import price_for, prices_from_settings
 from fleet.content.offline import OfflineWriter, captions, distinct_share
 from fleet.content.port import Author, PostSeen
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings
 
 

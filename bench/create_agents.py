@@ -20,7 +20,7 @@ import psycopg
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.bootstrap import bootstrap
+from fleet.service.root import bootstrap
 from fleet.db import migrate
 from fleet.settings import Settings
 

@@ -29,7 +29,7 @@ from sqlalchemy import text
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, dispatch_due
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.settings import Settings
 

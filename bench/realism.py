@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from fleet.core.persona import Action, Persona
 from fleet.core.timeline import Rhythm, local_day, simulate
-from fleet.personas import BUNDLED_DIR, PersonaCatalogue
+from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
 DEFAULT_START = "2026-10-19T00:00:00+00:00"  # Europe leaves summer time on 10-25, the US on 11-01
 TARGETS = {
@@ -165,7 +165,7 @@ def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
         "gini": round(gini(totals), 3),
         "hour_of_week_correlation": round(pearson([float(c) for c in by_hour], multipliers), 4),
         "max_posts_in_a_local_day": max_posts_day,
-        "posts_quota": persona.quotas.post,
+        "posts_quota": persona.quotas.limit(Action.POST),
         "decisions_turned_by_a_quota": degraded,
     }
 

@@ -37,15 +37,16 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from fleet import agents, logs
+from fleet import agents
 from fleet.agents import Selection
-from fleet.bootstrap import Fleet, bootstrap
-from fleet.clock import SimulatedClock
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity, DeadLetter
-from fleet.events import gist
+from fleet.infra import logs
+from fleet.infra.clocks import SimulatedClock
+from fleet.infra.events import gist
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import (
     ActionSettings,
     DispatchSettings,

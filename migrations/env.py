@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if not isinstance(engine, Engine):
-        from fleet.bootstrap import engine_from_environment
+        from fleet.service.root import engine_from_environment
 
         engine = engine_from_environment()
     with engine.connect() as connection:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.gallery.client import HttpGallery

@@ -14,9 +14,9 @@ from fleet import activities, agents
 from fleet.actions import ActionKit, perform
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
-from fleet.bootstrap import Fleet
+from fleet.service.root import Fleet
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
-from fleet.failures import backoff_seconds, settle
+from fleet.actions.failures import backoff_seconds, settle
 from fleet.settings import ActionSettings
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ def test_a_finished_activity_cannot_be_claimed_or_finished_again(fleet: Fleet) -
     )
     assert activities.claim(fleet.sessions, key, now=NOW, lease=LEASE) is None
     shown = agents.get_agent(fleet.sessions, str(agent_id))
-    assert (shown.likes, shown.last_action) == (1, "like")
+    assert (shown.actions, shown.last_action) == ({"like": 1}, "like")
     with fleet.sessions() as session:
         assert activities.engaged_posts(session, agent_id, "like") == {"p1"}
 
@@ -94,7 +94,7 @@ def test_two_workers_finishing_one_activity_at_once_count_it_once(pg_fleet: Flee
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(results) == [False, False, False, True]
-    assert agents.get_agent(pg_fleet.sessions, str(agent_id)).posts == 1
+    assert agents.get_agent(pg_fleet.sessions, str(agent_id)).actions == {"post": 1}
 
 
 def test_progress_is_kept_for_the_retry(fleet: Fleet) -> None:

@@ -14,11 +14,11 @@ from sqlalchemy import Engine, update
 from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents.heartbeat import decide_ticks
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.core.sessions import mean_activity_level
 from fleet.db.models import Agent
-from fleet.personas import BUNDLED_DIR
+from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
 from tests.gallery.conftest import TOKEN

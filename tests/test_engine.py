@@ -121,7 +121,7 @@ def test_a_forked_child_drops_the_autocommit_pool_without_closing_its_parents_co
 
 
 def test_the_pool_holds_as_many_connections_as_configured(postgres_database: str) -> None:
-    from fleet.bootstrap import bootstrap
+    from fleet.service.root import bootstrap
     from fleet.settings import Settings
 
     fleet = bootstrap(Settings(database_url=postgres_database, database_pool_size=3))

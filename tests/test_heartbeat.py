@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
-from fleet.bootstrap import Fleet
+from fleet.service.root import Fleet
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import active_agents
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York, 07:00 in LA
@@ -284,7 +284,7 @@ def _strict(fleet: Fleet, quotas: Quotas) -> PersonaCatalogue:
 
 def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fleet) -> None:
     agent_id = _poster(fleet)
-    catalogue = _strict(fleet, Quotas(post=2, comment=1, like=0, browse=1))
+    catalogue = _strict(fleet, Quotas(post=2, comment=1, reply=0, like=0, browse=1))
     due = int(NOW.timestamp())
     ticks = [(agent_id, due + k) for k in range(6)]  # steady ticks: each draws a post
     decided = decide_ticks(fleet.sessions, catalogue, ticks, now=NOW, lease=LEASE)

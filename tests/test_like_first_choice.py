@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.bootstrap import Fleet
+from fleet.service.root import Fleet
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
-from fleet.feed import FeedSnapshot
+from fleet.actions.targets import FeedSnapshot
 from fleet.gallery.client import HttpGallery
 from fleet.settings import ActionSettings
 from tests.conftest import active_agents

@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from fleet.errors import Deferred
-from fleet.limits import CircuitBreaker, TokenBucket
+from fleet.infra.limits import CircuitBreaker, TokenBucket
 
 
 def test_a_bucket_gives_its_burst_then_says_how_long_to_wait(

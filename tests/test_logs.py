@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fleet import logs
+from fleet.infra import logs
 
 
 @pytest.fixture

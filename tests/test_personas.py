@@ -10,7 +10,7 @@ import pytest
 
 from fleet.core.persona import Action
 from fleet.errors import PersonaFileError
-from fleet.personas import BUNDLED_DIR, PersonaCatalogue, load_persona
+from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue, load_persona
 
 # slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, selection weight)
 FACTS: dict[str, tuple[str, str, list[tuple[str, str]], set[str], float, float, float]] = {
@@ -94,9 +94,10 @@ def test_each_persona_carries_the_reference_facts(catalogue: PersonaCatalogue, s
     # People act in sessions, under daily quotas in human bands (issue 16).
     assert persona.sessions is not None and persona.interval is None
     quotas = persona.quotas
-    assert quotas.post is not None and 1 <= quotas.post <= 3
-    assert quotas.like is not None and quotas.comment is not None
-    assert quotas.comment <= quotas.like and quotas.like >= 3 * quotas.post
+    limits = quotas.as_dict()
+    assert 1 <= limits["post"] <= 3
+    assert limits["comment"] <= limits["like"] and limits["like"] >= 3 * limits["post"]
+    assert limits["reply"] <= limits["comment"]
     assert persona.selection_weight == selection
 
 
@@ -178,12 +179,14 @@ def _refusal(tmp_path: Path, change: Any) -> PersonaFileError:
 
 def test_an_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
     error = _refusal(tmp_path, lambda d: d["weights"].update(dance=1.0))
-    assert ("weights.dance", "unknown field") in error.problems
+    assert error.problems == [
+        ("weights", "unknown action 'dance': the actions are post, comment, reply, like, browse")
+    ]
 
 
 def test_weights_that_sum_to_zero_are_refused(tmp_path: Path) -> None:
     error = _refusal(
-        tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "like": 0, "browse": 0})
+        tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0})
     )
     assert error.problems[0][0] == "weights"
     assert "sum to zero" in error.problems[0][1]
@@ -242,7 +245,7 @@ def test_bad_sessions_are_refused_with_field_and_reason(
 
 def test_quotas_that_make_every_action_impossible_are_refused(tmp_path: Path) -> None:
     def spend_all(d: dict[str, Any]) -> None:
-        d["quotas"] = {"post": 0, "comment": 0, "like": 0, "browse": 0}
+        d["quotas"] = {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0}
 
     error = _refusal(tmp_path, spend_all)
     assert error.problems == [

@@ -22,15 +22,15 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
-from fleet.failures import settle
-from fleet.feed import FeedSnapshot, choose_post
+from fleet.actions.failures import settle
+from fleet.actions.targets import FeedSnapshot, choose_post
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
-from fleet.reconcile import Entry, compare_posts, reconcile, repair
+from fleet.service.reconcile import Entry, compare_posts, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import ActionSettings, Settings
@@ -190,7 +190,7 @@ def test_a_post_made_after_its_activity_died_is_recorded_as_succeeded_with_the_f
     assert row.status == "succeeded"
     assert row.result == {"post_id": finding.effect_id, "recovered": "reconcile"}
     shown = agents.get_agent(fleet.sessions, str(author))
-    assert shown.posts == 1
+    assert shown.actions.get("post") == 1
     assert check(fleet, gallery).findings == []
 
 
@@ -245,7 +245,7 @@ def test_successes_the_gallery_lacks_are_buried_with_a_dead_letter(
     assert sorted(letter.arguments["key"] for letter in letters) == sorted([post_key, comment_key])
     assert all(letter.error.startswith("missing on the gallery") for letter in letters)
     shown = agents.get_agent(fleet.sessions, str(author))
-    assert (shown.posts, shown.comments) == (0, 0)
+    assert "post" not in shown.actions and "comment" not in shown.actions
     with fleet.sessions() as session:
         assert (
             session.scalar(

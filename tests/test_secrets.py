@@ -15,9 +15,10 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
-from fleet import activities, agents, logs
+from fleet import activities, agents
+from fleet.infra import logs
 from fleet.agents import Selection
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.db.models import DeadLetter

@@ -10,10 +10,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import update
 
 from fleet import activities
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.db.models import Agent
-from fleet.status import Report, Thresholds, check, gather
+from fleet.service.status import Report, Thresholds, check, gather
 from tests.conftest import active_agents
 from workers.app import create_app
 

@@ -13,7 +13,7 @@ from celery.signals import setup_logging
 from kombu import Queue
 
 from beat_schedule import beat_schedule
-from fleet import logs
+from fleet.infra import logs
 from fleet.settings import Settings, load_settings
 
 QUEUES = ("ticks", "content", "engage", "dead_letter")

@@ -7,8 +7,8 @@ from typing import Any
 
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
-from fleet.bootstrap import Fleet, bootstrap
-from fleet.clock import Clock, SystemClock
+from fleet.infra.clocks import Clock, SystemClock
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 
 _fleet: Fleet | None = None

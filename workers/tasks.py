@@ -2,7 +2,7 @@
 
 The dispatcher and the ticks run on queue ``ticks``; posts and comments on ``content``;
 likes and browsing on ``engage``. Action tasks share one base class that owns the
-failure semantics (``fleet.failures``): retries with backoff and jitter, waits that do
+failure semantics (``fleet.actions.failures``): retries with backoff and jitter, waits that do
 not count as attempts, and the dead-letter hook.
 """
 
@@ -16,10 +16,10 @@ from celery import Task, shared_task
 
 from fleet import activities
 from fleet.actions import perform
+from fleet.actions.failures import settle
 from fleet.agents.heartbeat import Decision, Tick, decide_ticks, dispatch_due
-from fleet.bootstrap import Fleet
-from fleet.failures import settle
-from fleet.logs import bind_task, get_logger
+from fleet.infra.logs import bind_task, get_logger
+from fleet.service.root import Fleet
 from workers import runtime
 from workers.runtime import current_fleet
 

@@ -11,6 +11,7 @@ from fleet.activities.commands import (
 )
 from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
 from fleet.activities.holds import active_hold, defer_agent, hold_fleet, release_holds
+from fleet.activities.ledger import keep_target
 from fleet.activities.queries import (
     ActivityFilter,
     activity_stats,
@@ -18,9 +19,11 @@ from fleet.activities.queries import (
     get_dead_letter,
     list_activities,
     list_dead_letters,
+    own_posts,
     recent_texts,
+    recent_texts_of,
+    tallies,
 )
-from fleet.activities.targets import keep_target
 from fleet.activities.views import (
     ActivityView,
     Actor,
@@ -30,6 +33,7 @@ from fleet.activities.views import (
     FirstChoice,
     Held,
     Hold,
+    Tally,
     TargetKept,
 )
 
@@ -43,6 +47,7 @@ __all__ = [
     "FirstChoice",
     "Held",
     "Hold",
+    "Tally",
     "TargetKept",
     "active_hold",
     "activity_stats",
@@ -59,12 +64,15 @@ __all__ = [
     "keep_target",
     "list_activities",
     "list_dead_letters",
+    "own_posts",
     "purge",
     "recent_texts",
+    "recent_texts_of",
     "record_failure",
     "recover",
     "release",
     "release_holds",
     "replay",
     "save_progress",
+    "tallies",
 ]

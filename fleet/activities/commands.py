@@ -5,7 +5,7 @@ like's or comment's post in ``targets``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only
-the winner moves the agent's counters and writes the engagement ledger.
+the winner writes the engagement ledger.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
     String,
-    Text,
     and_,
     bindparam,
     case,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,18 +29,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
+from fleet.activities.ledger import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.db.engine import autocommit
-from fleet.db.models import Agent, AgentActivity
+from fleet.db.models import AgentActivity
 from fleet.errors import InputError
-
-COUNTERS = {
-    "post": Agent.posts_count,
-    "comment": Agent.comments_count,
-    "like": Agent.likes_count,
-    "browse": Agent.browses_count,
-}
 
 # The hot path of every action (claim, target, finish) runs statements built once:
 # building and keying a statement per call cost more than the database round trips.
@@ -310,70 +299,6 @@ _FINISH = (
     )
     .returning(ACTIVITIES.c.agent_id, ACTIVITIES.c.action)
 )
-_AGENT_DONE: dict[tuple[str | None, bool], Any] = {}
-
-
-def _agent_done(action: str | None, thought: bool) -> Any:
-    """The agent's update after an activity ended (``action`` None: it did not succeed)."""
-    statement = _AGENT_DONE.get((action, thought))
-    if statement is None:
-        values: dict[Any, Any] = {
-            AGENTS.c.current_action: None,
-            AGENTS.c.updated_at: bindparam("at"),
-        }
-        if action is not None:
-            counter = AGENTS.c[COUNTERS[action].key]
-            values[counter] = counter + 1
-            values[AGENTS.c.last_action] = action
-            values[AGENTS.c.last_action_at] = bindparam("at")
-        if thought:
-            values[AGENTS.c.last_thought] = bindparam("thought")
-        statement = update(AGENTS).where(AGENTS.c.id == bindparam("agent")).values(values)
-        _AGENT_DONE[(action, thought)] = statement
-    return statement
-
-
-_FINISH_ON_POSTGRES = text(
-    """
-    WITH done AS (
-        UPDATE agent_activities
-        SET status = :new_status, result = :outcome, error = :reason,
-            finished_at = :at, updated_at = :at, lease_expires_at = NULL
-        WHERE id = :activity AND status = 'pending'
-        RETURNING agent_id, action
-    ), counted AS (
-        UPDATE agents
-        SET current_action = NULL,
-            updated_at = :at,
-            posts_count = posts_count + CASE WHEN :succeeded AND done.action = 'post' THEN 1 ELSE 0 END,
-            comments_count = comments_count
-                + CASE WHEN :succeeded AND done.action = 'comment' THEN 1 ELSE 0 END,
-            likes_count = likes_count + CASE WHEN :succeeded AND done.action = 'like' THEN 1 ELSE 0 END,
-            browses_count = browses_count
-                + CASE WHEN :succeeded AND done.action = 'browse' THEN 1 ELSE 0 END,
-            last_action = CASE WHEN :succeeded THEN done.action ELSE agents.last_action END,
-            last_action_at = CASE WHEN :succeeded THEN :at ELSE agents.last_action_at END,
-            last_thought = COALESCE(:thought, agents.last_thought)
-        FROM done
-        WHERE agents.id = done.agent_id
-    ), ledger AS (
-        INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
-        SELECT done.agent_id, :post, :kind, :activity, :at FROM done WHERE :post IS NOT NULL
-        ON CONFLICT (agent_id, post_id, kind) DO NOTHING
-    )
-    SELECT count(*) FROM done
-    """
-).bindparams(
-    bindparam("new_status", type_=String()),
-    bindparam("outcome", type_=AgentActivity.result.type),
-    bindparam("reason", type_=Text()),
-    bindparam("at", type_=AgentActivity.finished_at.type),
-    bindparam("activity", type_=BigInteger()),
-    bindparam("succeeded", type_=Boolean()),
-    bindparam("thought", type_=Text()),
-    bindparam("post", type_=String()),
-    bindparam("kind", type_=String()),
-)
 
 
 def finish(
@@ -389,8 +314,8 @@ def finish(
 ) -> bool:
     """End a pending activity as ``succeeded`` or ``skipped``; False if it had already ended.
 
-    The winner moves the agent's counters and, for a like or comment, writes the ledger:
-    on Postgres all of it is one statement, on SQLite one transaction.
+    The winner writes the engagement ledger (for a kind that engages), in the same
+    transaction. What the agent did is read from its activities, not counted on it.
     """
     if status not in ("succeeded", "skipped"):
         raise ValueError(f"finish() takes succeeded or skipped, not {status!r}")
@@ -403,30 +328,11 @@ def finish(
         "reason": reason,
         "at": now,
     }
-    engine = autocommit(sessions)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            ended = connection.scalar(
-                _FINISH_ON_POSTGRES,
-                {
-                    **params,
-                    "succeeded": succeeded,
-                    "thought": thought if succeeded else None,
-                    "post": post_id,
-                    "kind": kind,
-                },
-            )
-        return bool(ended)
     with sessions.begin() as session:
         row = session.execute(_FINISH, params).first()
         if row is None:
             return False
-        agent_id, action = row
-        with_thought = succeeded and thought is not None
-        agent: dict[str, Any] = {"agent": agent_id, "at": now}
-        if with_thought:
-            agent["thought"] = thought
-        session.execute(_agent_done(action if succeeded else None, with_thought), agent)
+        agent_id, _ = row
         if post_id is not None and kind is not None:
             record_engagement(session, agent_id, activity_id, (post_id, kind), now)
         return True

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.commands import COUNTERS, record_engagement
-from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
+from fleet.activities.commands import record_engagement
+from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
 
 
@@ -64,10 +64,8 @@ def bury(
         ).first()
         if row is None:
             return None
-        agent_id, attempts = row
-        session.execute(update(Agent).where(Agent.id == agent_id).values(current_action=None))
         return _write_letter(
-            session, activity_id, task, arguments, error_type, error, attempts, now
+            session, activity_id, task, arguments, error_type, error, row.attempts, now
         )
 
 
@@ -143,7 +141,7 @@ def recover(
 ) -> bool:
     """Make a dead or skipped activity ``succeeded``: its effect was found on the gallery.
 
-    The agent's counter moves up by one and the engagement ledger gets its row, as if the
+    The engagement ledger gets its row (and the agent's tallies count it), as if the
     action had finished; False if the activity was not dead or skipped.
     """
     with sessions.begin() as session:
@@ -164,11 +162,7 @@ def recover(
         ).first()
         if row is None:
             return False
-        agent_id, action = row
-        counter = COUNTERS[action]
-        session.execute(
-            update(Agent).where(Agent.id == agent_id).values({counter.key: counter + 1})
-        )
+        agent_id, _ = row
         if engagement is not None:
             record_engagement(session, agent_id, activity_id, engagement, now)
         return True
@@ -186,7 +180,8 @@ def bury_missing(
 ) -> int | None:
     """Make a succeeded activity ``dead`` whose effect the gallery lacks; keep a dead letter.
 
-    The agent's counter moves down by one and the activity's engagement row goes; None if
+    The activity's engagement row goes (the agent's tallies, read from its activities, count
+    it no more); None if
     the activity was not succeeded.
     """
     with sessions.begin() as session:
@@ -198,14 +193,7 @@ def bury_missing(
         ).first()
         if row is None:
             return None
-        agent_id, action, attempts = row
-        counter = COUNTERS[action]
-        session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id)
-            .values({counter.key: case((counter > 0, counter - 1), else_=0)})
-        )
         session.execute(delete(Engagement).where(Engagement.activity_id == activity_id))
         return _write_letter(
-            session, activity_id, task, arguments, error_type, error, attempts, now
+            session, activity_id, task, arguments, error_type, error, row.attempts, now
         )

@@ -9,8 +9,11 @@ from typing import cast
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.views import ActivityView, DeadLetterView
-from fleet.db.models import ACTIONS, ACTIVITY_STATUSES, Agent, AgentActivity, DeadLetter, Engagement
+from fleet.activities.views import ActivityView, DeadLetterView, Tally
+from fleet.core.kinds import ACTION_NAMES as ACTIONS
+from fleet.core.kinds import KINDS
+from fleet.db.engine import autocommit
+from fleet.db.models import ACTIVITY_STATUSES, Agent, AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
 
 
@@ -132,8 +135,10 @@ def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
 
 
 _ACTIVITIES = cast(Table, AgentActivity.__table__)
+# What the LLM writes is published text: captions, comments, replies.
+_WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
 _PUBLISHED = select(_ACTIVITIES.c.content).where(
-    _ACTIVITIES.c.status == "succeeded", _ACTIVITIES.c.action.in_(("post", "comment"))
+    _ACTIVITIES.c.status == "succeeded", _ACTIVITIES.c.action.in_(_WRITTEN)
 )
 _RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
 _RECENT_TEXTS_OF_AGENT = (
@@ -157,3 +162,80 @@ def recent_texts(
         if text:
             texts.append(str(text))
     return texts
+
+
+def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:
+    """What each of these agents did, read from their activities (a page of agents at a
+    time: three reads through the index on (agent_id, created_at))."""
+    if not agent_ids:
+        return {}
+    table = _ACTIVITIES
+    of_agents = table.c.agent_id.in_(agent_ids)
+    counts: dict[int, dict[str, int]] = {agent: {} for agent in agent_ids}
+    for agent, action, count in session.execute(
+        select(table.c.agent_id, table.c.action, func.count())
+        .where(of_agents, table.c.status == "succeeded")
+        .group_by(table.c.agent_id, table.c.action)
+    ):
+        counts[agent][action] = count
+    newest = (
+        select(
+            table.c.agent_id,
+            table.c.action,
+            table.c.status,
+            table.c.finished_at,
+            table.c.result,
+            func.row_number()
+            .over(
+                partition_by=(table.c.agent_id, table.c.status, table.c.action == "browse"),
+                order_by=table.c.id.desc(),
+            )
+            .label("rank"),
+        )
+        .where(of_agents, table.c.status.in_(("succeeded", "pending")))
+        .subquery()
+    )
+    last: dict[int, dict[str, object]] = {agent: {} for agent in agent_ids}
+    for agent, action, status, finished_at, result, _ in session.execute(
+        select(newest).where(newest.c.rank == 1).order_by(newest.c.agent_id)
+    ):
+        seen = last[agent]
+        if status == "pending":
+            seen["current_action"] = action
+            continue
+        if action == "browse" and (result or {}).get("thought"):
+            seen["last_thought"] = str(result["thought"])
+        at = seen.get("last_action_at")
+        if at is None or (finished_at is not None and finished_at > at):
+            seen["last_action"], seen["last_action_at"] = action, finished_at
+    return {
+        agent: Tally(counts[agent], **last[agent])  # type: ignore[arg-type]
+        for agent in agent_ids
+    }
+
+
+def recent_texts_of(
+    sessions: sessionmaker[Session], *, agent_id: int | None = None, limit: int = 50
+) -> list[str]:
+    """``recent_texts`` on a connection of its own, outside any transaction."""
+    with autocommit(sessions).connect() as connection:
+        return recent_texts(connection, agent_id=agent_id, limit=limit)
+
+
+_OWN_POSTS = (
+    select(_ACTIVITIES.c.result)
+    .where(
+        _ACTIVITIES.c.agent_id == bindparam("agent"),
+        _ACTIVITIES.c.action == "post",
+        _ACTIVITIES.c.status == "succeeded",
+    )
+    .order_by(_ACTIVITIES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5) -> list[str]:
+    """The gallery ids of the agent's newest posts, newest first."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": limit})
+        return [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]

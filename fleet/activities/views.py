@@ -137,3 +137,15 @@ class Hold:
     kind: str
     reason: str
     until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What one agent did, read from its activities: successes per kind, the newest one,
+    its newest thought, and the action it has in flight."""
+
+    actions: dict[str, int]
+    last_action: str | None = None
+    last_action_at: datetime | None = None
+    last_thought: str | None = None
+    current_action: str | None = None

@@ -1,6 +1,12 @@
 """The agents context: its gateway. Commands write, queries read; callers use only this."""
 
-from fleet.agents.commands import TRANSITIONS, change_status, create_agents, delete_agents
+from fleet.agents.commands import (
+    TRANSITIONS,
+    change_status,
+    create_agents,
+    delete_agents,
+    set_platform_user,
+)
 from fleet.agents.heartbeat import Decision, DispatchReport, Tick, decide_ticks, dispatch_due
 from fleet.agents.queries import AgentFilter, activity_of, agent_counts, get_agent, list_agents
 from fleet.agents.selection import Selection, parse_ref
@@ -28,4 +34,5 @@ __all__ = [
     "get_agent",
     "list_agents",
     "parse_ref",
+    "set_platform_user",
 ]

@@ -20,7 +20,7 @@ from fleet.core.names import SUFFIX_SPACE, identity
 from fleet.core.persona import Action
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 MAX_CREATE = 1_000_000
 
@@ -272,7 +272,6 @@ def change_status(
             values = {
                 "status": target,
                 "next_tick_at": None,
-                "current_action": None,
                 "updated_at": now,
             }
             _apply(session, ids, values, None)
@@ -303,7 +302,6 @@ def delete_agents(
                         "id": agent.id,
                         "status": "stopped",
                         "next_tick_at": None,
-                        "current_action": None,
                         "deleted_at": now,
                         "updated_at": now,
                     }
@@ -311,6 +309,12 @@ def delete_agents(
                 ],
             )
     return Transition("delete", len(agents), 0)
+
+
+def set_platform_user(sessions: sessionmaker[Session], agent_id: int, user_id: str) -> None:
+    """Keep the gallery user id of the agent's account (provisioned on first use)."""
+    with sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == agent_id).values(platform_user_id=user_id))
 
 
 def utcnow() -> datetime:

@@ -18,18 +18,19 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Table, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.activities.decided import decided_before, record_decided
 from fleet.activities.holds import active_hold
 from fleet.activities.views import Hold
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action, ActionWeights
 from fleet.core.sessions import MIN_GAP_SECONDS, Position
+from fleet.core.ticks import idempotency_key
 from fleet.core.timeline import DayQuotaBook, Rhythm
-from fleet.db.models import Agent, AgentActivity
+from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 # A tick is named by its whole UTC second: two ticks of one agent never share one.
 MIN_TICK_GAP_SECONDS = MIN_GAP_SECONDS
@@ -145,7 +146,6 @@ def set_aside(connection: Connection, bad: Sequence[tuple[int, str]], *, now: da
             status="error",
             error=bindparam("reason"),
             next_tick_at=None,
-            current_action=None,
             updated_at=now,
         ),
         [{"agent_id": agent_id, "reason": reason[:500]} for agent_id, reason in bad],
@@ -264,11 +264,6 @@ class Decision:
     new: bool
 
 
-def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
-    """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
-    return f"{agent_id}:{due_at}:{action}"
-
-
 def manual_key(agent_id: int, at: int, action: str) -> str:
     """The key of an action an admin asked for (``fleet agents act``): a key space of its
     own, ``{agent_id}:manual-{UTC seconds}-{token}:{action}``, so two acts in one second
@@ -276,52 +271,10 @@ def manual_key(agent_id: int, at: int, action: str) -> str:
     return f"{agent_id}:manual-{at}-{secrets.token_hex(4)}:{action}"
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert activity rows; return the keys that were new (a redelivered tick adds none)."""
-    if not rows:
-        return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(AgentActivity)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(AgentActivity.idempotency_key)
-    )
-    return set(session.scalars(statement))
-
-
 def _as_tick(tick: Sequence[int]) -> tuple[int, int, int | None, int]:
     if len(tick) >= 4:
         return int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])
     return int(tick[0]), int(tick[1]), None, 0
-
-
-def _decided_before(
-    session: Session, ticks: Sequence[tuple[int, int, int | None, int]]
-) -> dict[tuple[int, int], tuple[str, str, int]]:
-    """Activities already recorded for these (agent, due) ticks: a redelivered tick's."""
-    if not ticks:
-        return {}
-    wanted = {(agent_id, due) for agent_id, due, _, _ in ticks}
-    rows = session.execute(
-        select(
-            AgentActivity.agent_id,
-            AgentActivity.due_at,
-            AgentActivity.action,
-            AgentActivity.idempotency_key,
-            AgentActivity.id,
-        ).where(
-            AgentActivity.agent_id.in_({agent_id for agent_id, _ in wanted}),
-            AgentActivity.due_at.in_({datetime.fromtimestamp(due, UTC) for _, due in wanted}),
-        )
-    )
-    found: dict[tuple[int, int], tuple[str, str, int]] = {}
-    for agent_id, due_at, action, key, activity_id in rows:
-        pair = (agent_id, math.floor(due_at.timestamp()))
-        if pair in wanted and key == idempotency_key(pair[0], pair[1], action):
-            found[pair] = (action, key, activity_id)
-    return found
 
 
 def decide_ticks(
@@ -367,7 +320,7 @@ def decide_ticks(
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()  # in id order: two batches never deadlock
         agents = {row.id: row for row in session.execute(query)}
-        before = _decided_before(session, parsed)
+        before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
         books: dict[int, DayQuotaBook] = {}
         decided: list[tuple[int, int, str, str]] = []
         rows: list[dict[str, Any]] = []
@@ -431,7 +384,7 @@ def decide_ticks(
                 }
             )
             decided.append((agent_id, due_at, action, key))
-        new_keys = _insert_ignoring_duplicates(session, rows)
+        new_keys, ids = record_decided(session, rows, [d[3] for d in decided])
         pending = {row["idempotency_key"] for row in rows if row["status"] == "pending"}
         fresh = [
             u for u, row in zip(updates, rows, strict=True) if row["idempotency_key"] in new_keys
@@ -444,19 +397,11 @@ def decide_ticks(
                 .values(
                     ticks_count=table.c.ticks_count + 1,
                     last_tick_at=bindparam("due"),
-                    current_action=bindparam("action"),
                     day_counts=bindparam("counts"),
                     updated_at=now,
                 ),
                 fresh,
             )
-        ids: dict[str, int] = {}
-        if decided:
-            keys = [d[3] for d in decided]
-            found = select(AgentActivity.idempotency_key, AgentActivity.id).where(
-                AgentActivity.idempotency_key.in_(keys)
-            )
-            ids = {key: activity_id for key, activity_id in session.execute(found)}
         decisions = [
             Decision(agent_id, due_at, action, key, ids.get(key), key in new_keys & pending)
             for agent_id, due_at, action, key in decided

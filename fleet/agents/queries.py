@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.activities.queries import tallies
 from fleet.agents.selection import parse_ref
 from fleet.agents.views import AgentView
 from fleet.db.models import AGENT_STATUSES, Agent
 from fleet.errors import InputError, UnknownAgent, UnknownPersona
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 MAX_PAGE = 10_000
 
@@ -51,7 +52,9 @@ def list_agents(sessions: sessionmaker[Session], where: AgentFilter) -> list[Age
         if not where.include_deleted:
             statement = statement.where(Agent.deleted_at.is_(None))
     with sessions() as session:
-        return [AgentView.of(row) for row in session.scalars(statement)]
+        rows = list(session.scalars(statement))
+        done = tallies(session, [row.id for row in rows])
+        return [AgentView.of(row, done[row.id]) for row in rows]
 
 
 def get_agent(sessions: sessionmaker[Session], ref: str) -> AgentView:
@@ -62,7 +65,7 @@ def get_agent(sessions: sessionmaker[Session], ref: str) -> AgentView:
         row = session.scalar(select(Agent).where(column == parsed))
         if row is None:
             raise UnknownAgent(ref)
-        return AgentView.of(row)
+        return AgentView.of(row, tallies(session, [row.id])[row.id])
 
 
 def agent_counts(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fleet.activities.views import view_json
+from fleet.activities.views import Tally, view_json
 from fleet.db.models import Agent
 
 
@@ -33,15 +33,13 @@ class AgentView:
     last_thought: str | None
     error: str | None
     ticks: int
-    posts: int
-    comments: int
-    likes: int
-    browses: int
+    # Successes per kind of action ({"post": 3, "like": 40}).
+    actions: dict[str, int]
     created_at: datetime
     deleted_at: datetime | None
 
     @classmethod
-    def of(cls, row: Agent) -> AgentView:
+    def of(cls, row: Agent, tally: Tally) -> AgentView:
         interval = None
         if row.interval_min is not None and row.interval_max is not None:
             interval = (row.interval_min, row.interval_max)
@@ -59,16 +57,13 @@ class AgentView:
             platform_user_id=row.platform_user_id,
             next_tick_at=row.next_tick_at,
             last_tick_at=row.last_tick_at,
-            current_action=row.current_action,
-            last_action=row.last_action,
-            last_action_at=row.last_action_at,
-            last_thought=row.last_thought,
+            current_action=tally.current_action,
+            last_action=tally.last_action,
+            last_action_at=tally.last_action_at,
+            last_thought=tally.last_thought,
             error=row.error,
             ticks=row.ticks_count,
-            posts=row.posts_count,
-            comments=row.comments_count,
-            likes=row.likes_count,
-            browses=row.browses_count,
+            actions=tally.actions,
             created_at=row.created_at,
             deleted_at=row.deleted_at,
         )

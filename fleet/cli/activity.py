@@ -20,7 +20,7 @@ from fleet.cli.output import (
     when,
 )
 from fleet.errors import InputError
-from fleet.events import gist
+from fleet.infra.events import gist
 
 
 def _window(value: str) -> timedelta:

@@ -228,7 +228,11 @@ def _status_command(name: str, doc: str) -> click.Command:
     ) -> None:
         fleet = fleet_of(ctx)
         result = ctx_agents.change_status(
-            fleet.sessions, fleet.personas, name, _selection(refs, persona, everyone), now=utcnow()
+            fleet.sessions,
+            fleet.personas,
+            name,
+            _selection(refs, persona, everyone),
+            now=utcnow(),
         )
         if as_json:
             print_json({"command": name, "changed": result.changed, "unchanged": result.unchanged})
@@ -266,8 +270,8 @@ def start(
     as_json: bool,
 ) -> None:
     """Start agents: each gets its first tick from its clock, and its gallery account."""
-    from fleet.accounts import provision_accounts, without_account
     from fleet.gallery.client import HttpGallery
+    from fleet.service.accounts import provision_accounts, without_account
 
     fleet = fleet_of(ctx)
     selection = _selection(refs, persona, everyone)
@@ -358,7 +362,11 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
     now = utcnow()
     lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
     decisions = ctx_agents.decide_ticks(
-        fleet.sessions, fleet.personas, [(agent.id, int(now.timestamp()))], now=now, lease=lease
+        fleet.sessions,
+        fleet.personas,
+        [(agent.id, int(now.timestamp()))],
+        now=now,
+        lease=lease,
     )
     if not decisions:
         raise ConflictError(f"agent {agent.handle} is no longer active")

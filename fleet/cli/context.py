@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
-from fleet.bootstrap import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.errors import InputError
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import default_database_url
 
 

@@ -11,7 +11,7 @@ from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
 from fleet.core.persona import Persona
 from fleet.errors import PersonaFileError
-from fleet.personas import load_persona
+from fleet.infra.persona_files import load_persona
 
 
 @click.group()
@@ -36,7 +36,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
                     "selection_weight": p.selection_weight,
                     "weights": {k.value: round(v, 4) for k, v in p.weights.normalised().items()},
                     "rhythm": rhythm_of(p),
-                    "quotas": p.quotas.model_dump(exclude_none=True),
+                    "quotas": p.quotas.as_dict(),
                 }
                 for p in catalogue
             ]
@@ -94,7 +94,7 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
         "  actions: " + ", ".join(f"{k} {v:.0%}" for k, v in data["normalised_weights"].items())
     )
     click.echo(f"  rhythm: {rhythm_of(persona)}")
-    quotas = persona.quotas.model_dump(exclude_none=True)
+    quotas = persona.quotas.as_dict()
     click.echo(
         "  daily quotas: "
         + (", ".join(f"{n} {kind}" for kind, n in quotas.items()) if quotas else "none")

@@ -11,8 +11,8 @@ from fleet.cli.activity import _window
 from fleet.cli.context import action_sender, fleet_of
 from fleet.cli.output import json_option, print_json, print_table
 from fleet.gallery.client import HttpGallery
-from fleet.reconcile import reconcile as compare
-from fleet.reconcile import repair
+from fleet.service.reconcile import reconcile as compare
+from fleet.service.reconcile import repair
 
 
 @click.command()

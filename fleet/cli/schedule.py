@@ -19,7 +19,7 @@ from fleet.core.persona import Action, Persona
 from fleet.core.sessions import mean_activity_level, mean_session_length
 from fleet.core.timeline import Rhythm, simulate
 from fleet.errors import InputError
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
 # Days a preview may start on: the clock works in epoch seconds, and a preview of four
@@ -161,7 +161,7 @@ def preview(
                 "persona": slug,
                 "timezone": persona.schedule.timezone,
                 "rhythm": "sessions" if persona.sessions is not None else "steady",
-                "quotas": persona.quotas.model_dump(exclude_none=True),
+                "quotas": persona.quotas.as_dict(),
                 "sample_agents": SAMPLE_AGENTS,
                 "hours": hours,
                 "days": by_day,

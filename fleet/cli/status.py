@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import BIGGEST_ROW, Finite, json_option, print_json, print_table
-from fleet.status import Thresholds, check, gather, live_workers
+from fleet.service.status import Thresholds, check, gather, live_workers
 
 
 @click.command()

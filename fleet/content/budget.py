@@ -21,12 +21,14 @@ from typing import Literal
 import redis
 
 from fleet.content.port import Usage
-from fleet.core.persona import Action
+from fleet.core.kinds import KINDS, Action
 from fleet.settings import LLMSettings
 
 MICRO = 1_000_000
 TTL_SECONDS = 2 * 24 * 3600
-FALLBACK: Mapping[Action, Action] = {Action.POST: Action.BROWSE, Action.COMMENT: Action.LIKE}
+FALLBACK: Mapping[Action, Action] = {
+    kind.action: kind.degrades_to for kind in KINDS.values() if kind.degrades_to is not None
+}
 
 
 def _utcnow() -> datetime:

@@ -176,12 +176,12 @@ class ContentGuard:
     def check_comment(
         self, draft: CommentDraft, author: Author, post: PostSeen, fleet_recent: Sequence[str]
     ) -> Verdict:
-        """Check a comment; only the post's author may be mentioned."""
+        """Check a comment; only the post's author (a reply: the commenter) may be mentioned."""
         return self.check(
             draft.text,
             own_recent=author.recent_texts,
             fleet_recent=fleet_recent,
-            allowed_mentions=(post.author,),
+            allowed_mentions=post.mentionable,
         )
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 from fleet.content.port import Author, CommentDraft, ContentWriter, PostDraft, PostSeen, Thought
 from fleet.core.persona import Persona
 from fleet.errors import Deferred, TransientError
-from fleet.limits import CircuitBreaker, TokenBucket
+from fleet.infra.limits import CircuitBreaker, TokenBucket
 
 T = TypeVar("T", PostDraft, CommentDraft, Thought)
 

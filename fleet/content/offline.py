@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Sequence
 
-from fleet.content import prompts
+from fleet.content import answers, prompts
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
 from fleet.content.voices import (
     ASPECTS,
@@ -186,9 +186,18 @@ class OfflineWriter:
     def write_comment(
         self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
     ) -> CommentDraft:
-        """A reply that names something in the post it answers."""
+        """A reply that names something in the post it answers (or, for a reply to a
+        comment on the agent's own post, that answers the commenter)."""
         started = time.perf_counter()
         rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
+        if post.answering is not None:
+            text = answers.reply_text(persona, post, post.answering, rng)
+            text = prompts.sanitise(
+                text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable
+            )
+            prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
+            answer = json.dumps({"comment": text}, ensure_ascii=False)
+            return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
         voice = voice_of(persona)
         first = rng.choice(voice.replies + REPLIES).replace("{kw}", _kw(rng, post))
         if rng.random() < 0.5:
@@ -205,7 +214,7 @@ class OfflineWriter:
         text = _said_once(f"{first} {second}".strip())
         if voice.emoji and rng.random() < 0.3:
             text = f"{text} {rng.choice(voice.emoji)}"
-        text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=(post.author,))
+        text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
         prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
         answer = json.dumps({"comment": text}, ensure_ascii=False)
         return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))

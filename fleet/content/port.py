@@ -49,6 +49,16 @@ class Author:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentSeen:
+    """A comment someone left on the agent's post, which a reply answers."""
+
+    comment_id: str
+    text: str
+    author: str
+    author_is_agent: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PostSeen:
     """Another user's post, as data (never instructions) for a comment or a thought."""
 
@@ -58,6 +68,13 @@ class PostSeen:
     author: str
     author_is_agent: bool
     image_url: str | None = None
+    # Set for a reply: the comment on this post (the agent's own) that it answers.
+    answering: CommentSeen | None = None
+
+    @property
+    def mentionable(self) -> tuple[str, ...]:
+        """Who a comment on it may mention: the post's author, or for a reply the commenter."""
+        return (self.answering.author,) if self.answering is not None else (self.author,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,6 +184,18 @@ def comment_prompt(
         "description": _clip(post.description),
         "author": _clip(post.author, 64),
     }
+    if post.answering is not None:
+        said = {"author": _clip(post.answering.author, 64), "comment": _clip(post.answering.text)}
+        user = (
+            'Task: "comment"\n'
+            f"You are {author.display_name}. Someone commented on your own post"
+            f"{' (its image is attached)' if image else ''}:\n"
+            f"<post>{quote(data)}</post>\n<comment>{quote(said)}</comment>\n"
+            f"Reply to the comment in one or two sentences. Start with @{said['author']}; "
+            "answer a question if it asks one, else thank them in your own words.\n"
+            + _recent(author)
+        )
+        return Prompt("comment", system_prompt(persona), user, image, MAX_TOKENS["comment"])
     user = (
         'Task: "comment"\n'
         f"You are {author.display_name}. Reply to this post"
@@ -295,7 +307,7 @@ def parse_post(text: str, persona: Persona) -> PostReply:
 def parse_comment(text: str, post: PostSeen) -> str:
     """A validated, sanitised comment (only the post's author may be mentioned)."""
     reply = _validate(CommentReply, text)
-    comment = sanitise(reply.comment, limit=MAX_COMMENT, allowed_mentions=(post.author,))
+    comment = sanitise(reply.comment, limit=MAX_COMMENT, allowed_mentions=post.mentionable)
     if not comment:
         raise InvalidReply("the comment is empty once cleaned")
     return comment

@@ -12,7 +12,7 @@ def effective_weights(persona: Persona, override: Mapping[str, float] | None) ->
     """The persona's action weights with the agent's overrides applied."""
     if not override:
         return persona.weights
-    return ActionWeights.model_validate({**persona.weights.model_dump(), **override})
+    return ActionWeights.model_validate({**persona.weights.as_dict(), **override})
 
 
 def effective_interval(

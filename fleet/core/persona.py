@@ -9,10 +9,11 @@ a schedule with no active time, overlapping windows.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import string
-from enum import StrEnum
-from typing import Annotated, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -24,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from fleet.core.kinds import ACTION_NAMES, Action
+
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
@@ -34,26 +37,49 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 _CLOCK = re.compile(r"^(?P<h>[01]\d|2[0-4]):(?P<m>[0-5]\d)$")
 
 
-class Action(StrEnum):
-    """What an agent can do on one tick."""
-
-    POST = "post"
-    COMMENT = "comment"
-    LIKE = "like"
-    BROWSE = "browse"
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ActionWeights(_Strict):
-    """Relative weights of the four actions; they are normalised, never cumulative."""
+def _per_kind(data: Any, what: str, check: Callable[[Any], bool]) -> tuple[Any, ...]:
+    """A table named by action (``{"post": 1, ...}``) as a tuple in the registry's order;
+    an unknown action or a value ``check`` refuses is a ValueError naming it."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{what} are a table of action = value, not {type(data).__name__}")
+    for name, value in data.items():
+        if name not in ACTION_NAMES:
+            raise ValueError(f"unknown action {name!r}: the actions are {', '.join(ACTION_NAMES)}")
+        if not check(value):
+            raise ValueError(f"{name} = {value!r} is not a valid {what[:-1]}")
+    return tuple(data.get(name) for name in ACTION_NAMES)
 
-    post: float = Field(ge=0)
-    comment: float = Field(ge=0)
-    like: float = Field(ge=0)
-    browse: float = Field(ge=0)
+
+def _weight(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+def _quota(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+
+class ActionWeights(_Strict):
+    """Relative weights of the actions of ``fleet.core.kinds``, by name (an action left
+    out weighs 0); they are normalised, never cumulative."""
+
+    shares: tuple[float, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_name(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and set(data) == {"shares"}:
+            return data
+        shares = _per_kind(data, "weights", _weight)
+        return {"shares": tuple(float(share or 0) for share in shares)}
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> ActionWeights:
@@ -61,18 +87,19 @@ class ActionWeights(_Strict):
             raise ValueError("weights sum to zero: at least one action needs a positive weight")
         return self
 
+    def weight(self, action: Action) -> float:
+        return self.shares[ACTION_NAMES.index(action.value)]
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(ACTION_NAMES, self.shares, strict=True))
+
     def total(self) -> float:
-        return self.post + self.comment + self.like + self.browse
+        return sum(self.shares)
 
     def normalised(self) -> dict[Action, float]:
         """Probabilities of each action, summing to 1."""
         total = self.total()
-        return {
-            Action.POST: self.post / total,
-            Action.COMMENT: self.comment / total,
-            Action.LIKE: self.like / total,
-            Action.BROWSE: self.browse / total,
-        }
+        return {Action(name): share / total for name, share in self.as_dict().items()}
 
 
 class Interval(_Strict):
@@ -129,14 +156,21 @@ class Sessions(_Strict):
 class Quotas(_Strict):
     """At most this many of each action per agent per local day; absent means no limit."""
 
-    post: int | None = Field(default=None, ge=0)
-    comment: int | None = Field(default=None, ge=0)
-    like: int | None = Field(default=None, ge=0)
-    browse: int | None = Field(default=None, ge=0)
+    limits: tuple[int | None, ...] = (None,) * len(ACTION_NAMES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_name(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and set(data) == {"limits"}:
+            return data
+        return {"limits": _per_kind(data, "quotas", _quota)}
 
     def limit(self, action: Action) -> int | None:
-        value: int | None = getattr(self, action.value)
-        return value
+        return self.limits[ACTION_NAMES.index(action.value)]
+
+    def as_dict(self) -> dict[str, int]:
+        """The quotas set, by action name."""
+        return {n: q for n, q in zip(ACTION_NAMES, self.limits, strict=True) if q is not None}
 
 
 def _minutes(value: str) -> int:
@@ -354,7 +388,7 @@ class Persona(_Strict):
             for action in Action
             if self.quotas.limit(action) != 0
             and (
-                getattr(self.weights, action.value) > 0
+                self.weights.weight(action) > 0
                 or (action is Action.BROWSE and self.sessions is not None)
             )
         ]

@@ -26,6 +26,7 @@ from statistics import NormalDist
 from typing import Any
 
 from fleet.core.clock import ActivityClock
+from fleet.core.kinds import FALLBACK_ORDER
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 
 DAY_SECONDS = 86_400.0
@@ -43,8 +44,6 @@ ACTIVITY_BOUNDS = (0.05, 20.0)
 MIN_GAP_SECONDS = 1.0
 _UNIT = float(1 << 53)
 _STANDARD = NormalDist()
-# Order in which a decision past its daily quota falls to the next kind: the cheaper ones.
-FALLBACK_ORDER: tuple[Action, ...] = (Action.POST, Action.COMMENT, Action.LIKE, Action.BROWSE)
 
 
 def unit(seed: int, second: int, purpose: str) -> float:

@@ -28,3 +28,8 @@ def next_tick_epoch(
     """The agent's next tick after epoch ``after``: same inputs, same answer."""
     unit = tick_unit(agent_seed, math.floor(after))
     return clock.next_tick_epoch(after, min_seconds + (max_seconds - min_seconds) * unit)
+
+
+def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
+    """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
+    return f"{agent_id}:{due_at}:{action}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,3 +111,13 @@ def _autocommit_engine(bound: Engine) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_ignoring(dialect: str, table: Any, *conflict: str) -> Any:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` for ``table`` on this dialect.
+
+    The one dialect branch of the fleet's inserts: SQLAlchemy spells ON CONFLICT with each
+    dialect's own insert construct (the SQL is the same on both).
+    """
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return maker(table).on_conflict_do_nothing(index_elements=list(conflict))

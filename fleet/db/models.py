@@ -37,8 +37,6 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 
 AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
 ACTIVITY_STATUSES = ("pending", "succeeded", "skipped", "dead")
-ACTIONS = ("post", "comment", "like", "browse")
-ENGAGEMENT_KINDS = ("like", "comment")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -127,17 +125,9 @@ class Agent(Base):
     # Actions decided on one local day, for the daily quotas: {"day": "YYYY-MM-DD", "post": 1}.
     day_counts: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     last_tick_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    current_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    last_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    last_action_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    last_thought: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Why the agent was set aside (status "error"): the dispatcher could not advance it.
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     ticks_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    posts_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    comments_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    likes_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    browses_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -150,7 +140,6 @@ class AgentActivity(Base):
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
         CheckConstraint(_in("status", ACTIVITY_STATUSES), name="status"),
-        CheckConstraint(_in("action", ACTIONS), name="action"),
         Index("ix_agent_activities_agent_id_created_at", "agent_id", "created_at"),
         Index("ix_agent_activities_created_at", "created_at"),
         # A redelivered tick finds the decision it already made by (agent, due time).
@@ -217,12 +206,12 @@ class DeadLetter(Base):
 
 
 class Engagement(Base):
-    """The engagement ledger: an agent liked or commented on a post, at most once each."""
+    """The engagement ledger: an agent engaged with a target (a post; for a reply, the comment
+    answered) once per kind of action at most."""
 
     __tablename__ = "engagements"
     __table_args__ = (
         UniqueConstraint("agent_id", "post_id", "kind"),
-        CheckConstraint(_in("kind", ENGAGEMENT_KINDS), name="kind"),
         Index("ix_engagements_post_id_created_at", "post_id", "created_at"),
     )
 

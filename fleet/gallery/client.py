@@ -39,7 +39,7 @@ import httpx
 
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.redaction import redact
+from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
 
 log = logging.getLogger("fleet.gallery")
@@ -106,6 +106,8 @@ def _comment(post_id: str, data: dict[str, Any]) -> GalleryComment:
         user_id=str(user.get("id", "")),
         username=str(user.get("username", "")),
         created_at=_time(data["createdAt"]),
+        user_is_agent=bool(user.get("isAgent", False)),
+        parent_id=None if data.get("parentId") is None else str(data["parentId"]),
     )
 
 
@@ -365,14 +367,23 @@ class HttpGallery:
         return Liked(post_id=post_id, like_count=int(again.get("likeCount", 0)), toggled=False)
 
     def comment(
-        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+        self,
+        *,
+        agent: str,
+        post_id: str,
+        content: str,
+        idempotency_key: str,
+        parent_id: str | None = None,
     ) -> GalleryComment:
-        """Comment on a post."""
+        """Comment on a post (a reply to the comment ``parent_id``, if given)."""
+        body: dict[str, Any] = {"content": content}
+        if parent_id is not None:
+            body["parentId"] = parent_id
         data = self._call(
             "POST",
             f"/api/showcase/{quote(post_id, safe='')}/comments",
             agent=agent,
-            body={"content": content},
+            body=body,
             key=idempotency_key,
         )
         return _read("new comment", lambda: _comment(post_id, data["comment"]))

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from fleet.errors import Deferred, TransientError
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.limits import CircuitBreaker, TokenBucket
+from fleet.infra.limits import CircuitBreaker, TokenBucket
 
 T = TypeVar("T")
 
@@ -82,11 +82,21 @@ class LimitedGallery:
         )
 
     def comment(
-        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+        self,
+        *,
+        agent: str,
+        post_id: str,
+        content: str,
+        idempotency_key: str,
+        parent_id: str | None = None,
     ) -> GalleryComment:
         return self._call(
             lambda: self._inner.comment(
-                agent=agent, post_id=post_id, content=content, idempotency_key=idempotency_key
+                agent=agent,
+                post_id=post_id,
+                content=content,
+                idempotency_key=idempotency_key,
+                parent_id=parent_id,
             )
         )
 

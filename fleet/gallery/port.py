@@ -52,6 +52,9 @@ class GalleryComment:
     user_id: str
     username: str
     created_at: datetime
+    user_is_agent: bool = False
+    # The comment this one answers (a reply); None: it answers the post.
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,13 @@ class Gallery(Protocol):
     def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked: ...
 
     def comment(
-        self, *, agent: str, post_id: str, content: str, idempotency_key: str
+        self,
+        *,
+        agent: str,
+        post_id: str,
+        content: str,
+        idempotency_key: str,
+        parent_id: str | None = None,
     ) -> GalleryComment: ...
 
     def comments(

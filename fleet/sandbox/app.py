@@ -216,8 +216,19 @@ async def create_comment(request: Request) -> Response:
     def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
         if not storage.post_exists(conn, post_id):
             raise ApiError(404, "showcase item not found")
+        parent = None if body.parent_id is None else int(body.parent_id)
+        if parent is not None and not storage.comment_on_post(
+            conn, comment_id=parent, post_id=post_id
+        ):
+            raise ApiError(422, f"parentId {parent} is not a comment of this showcase item")
         made = storage.create_comment(
-            conn, post_id=post_id, user=agent, content=body.content, key=key, now=now
+            conn,
+            post_id=post_id,
+            user=agent,
+            content=body.content,
+            key=key,
+            now=now,
+            parent_id=parent,
         )
         return {"comment": comment_json(made)}
 

@@ -45,7 +45,7 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .stats>*{white-space:nowrap}.stats time{margin-left:auto;color:#98a2b3}
 .comments{list-style:none;margin:10px 0 0;padding:8px 0 0;border-top:1px solid #eef0f4;
  font-size:13px;color:#475467}
-.comments li{margin:2px 0}.comments b{color:#1c2230}
+.comments li{margin:2px 0}.comments li.reply{margin-left:14px;color:#4a5163}.comments b{color:#1c2230}
 .summary{grid-column:1/-1;margin:0;color:#667085;font-size:13px}
 .empty{grid-column:1/-1;padding:60px 0;color:#667085}
 """
@@ -110,7 +110,12 @@ def _card(post: Post, talk: list[Comment]) -> str:
         picture = '<div class="noimage"></div>'
     caption = MARKER.sub("", post.description).strip()
     comments = "".join(
-        f"<li><b>@{escape(c.user.username)}</b> {escape(MARKER.sub('', c.content).strip())}</li>"
+        (
+            f'<li class="reply" data-parent="{c.parent_id}">&#8627; '
+            if c.parent_id is not None
+            else "<li>"
+        )
+        + f"<b>@{escape(c.user.username)}</b> {escape(MARKER.sub('', c.content).strip())}</li>"
         for c in talk
     )
     return (

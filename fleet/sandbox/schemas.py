@@ -102,6 +102,8 @@ class PostBody(_Body):
 
 class CommentBody(_Body):
     content: str = Field(min_length=1, max_length=2000)
+    # The id of the comment this one answers (a reply), on the same post.
+    parent_id: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$")
 
 
 async def parse(request: Request, model: type[M]) -> M:
@@ -169,6 +171,7 @@ def comment_json(comment: storage.Comment) -> dict[str, Any]:
         "content": comment.content,
         "createdAt": stamp(comment.created_at),
         "user": user_json(comment.user),
+        "parentId": None if comment.parent_id is None else str(comment.parent_id),
     }
 
 

@@ -42,7 +42,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -131,6 +133,8 @@ comments = Table(
     Column("idempotency_key", String(200), nullable=True),
     Column("marker", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The comment this one answers (a reply), on the same post; NULL: it answers the post.
+    Column("parent_id", Integer, nullable=True),
     Index("sandbox_comments_post", "post_id", "id"),
 )
 
@@ -194,6 +198,7 @@ class Comment:
     content: str
     created_at: datetime
     user: User
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +245,14 @@ class Storage:
             event.listen(self.engine, "connect", _relaxed_sync)
 
     def create(self) -> None:
-        """Create the tables that are missing."""
+        """Create the tables that are missing (and the reply column of an older file)."""
         metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            known = {c["name"] for c in inspect(connection).get_columns("sandbox_comments")}
+            if "parent_id" not in known:
+                connection.execute(
+                    text("ALTER TABLE sandbox_comments ADD COLUMN parent_id INTEGER")
+                )
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -525,9 +536,16 @@ def toggle_like(
 
 
 def create_comment(
-    conn: Connection, *, post_id: int, user: User, content: str, key: str | None, now: datetime
+    conn: Connection,
+    *,
+    post_id: int,
+    user: User,
+    content: str,
+    key: str | None,
+    now: datetime,
+    parent_id: int | None = None,
 ) -> Comment:
-    """Insert a comment."""
+    """Insert a comment (a reply to ``parent_id``, a comment of the same post, if given)."""
     result = conn.execute(
         _COMMENT,
         {
@@ -537,16 +555,27 @@ def create_comment(
             "idempotency_key": key,
             "marker": marker_of(content),
             "created_at": now,
+            "parent_id": parent_id,
         },
     )
-    return Comment(_new_id(result), post_id, content, now, user)
+    return Comment(_new_id(result), post_id, content, now, user, parent_id)
+
+
+def comment_on_post(conn: Connection, *, comment_id: int, post_id: int) -> bool:
+    """Whether comment ``comment_id`` exists and belongs to post ``post_id``."""
+    found = conn.execute(
+        select(comments.c.id).where(comments.c.id == comment_id, comments.c.post_id == post_id)
+    ).first()
+    return found is not None
 
 
 def list_comments(conn: Connection, *, post_id: int, limit: int, offset: int) -> list[Comment]:
     """A page of a post's comments, oldest first."""
     page = {"post_id": post_id, "limit": limit, "offset": offset}
     return [
-        Comment(row.id, row.post_id, row.content, utc(row.created_at), _user(row, "u_"))
+        Comment(
+            row.id, row.post_id, row.content, utc(row.created_at), _user(row, "u_"), row.parent_id
+        )
         for row in conn.execute(_COMMENTS_PAGE, page)
     ]
 

@@ -32,12 +32,12 @@ from sqlalchemy.exc import OperationalError
 
 from fleet import activities
 from fleet.actions import perform
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.gallery.client import HttpGallery
-from fleet.reconcile import Reconciliation, reconcile, repair
+from fleet.service.reconcile import Reconciliation, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings

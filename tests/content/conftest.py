@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.port import Author, PostSeen
 from fleet.core.persona import Persona
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings
 from tests.conftest import REDIS_URL
 

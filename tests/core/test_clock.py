@@ -26,7 +26,7 @@ from fleet.core.clock import (
     to_epoch,
 )
 from fleet.core.persona import DAYS, MINUTES_PER_WEEK, Interval, Persona, Schedule
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")

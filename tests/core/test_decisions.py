@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from fleet.core.decisions import choose_action, effective_interval, effective_weights
 from fleet.core.persona import Action, ActionWeights
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
 
@@ -40,8 +40,10 @@ def test_the_same_seed_chooses_the_same_actions() -> None:
 def test_an_agent_may_override_weights_and_interval() -> None:
     persona = CATALOGUE.get("product_photographer")
     weights = effective_weights(persona, {"post": 0, "like": 5})
-    assert weights.post == 0 and weights.like == 5 and weights.browse == persona.weights.browse
+    browse = persona.weights.weight(Action.BROWSE)
+    assert weights.as_dict() == {**persona.weights.as_dict(), "post": 0, "like": 5}
+    assert weights.weight(Action.LIKE) == 5 and weights.weight(Action.BROWSE) == browse
     assert effective_interval(persona, 1, 3).max_seconds == 3
     assert effective_interval(persona, None, None) == persona.interval
     with pytest.raises(ValidationError):
-        effective_weights(persona, {"post": 0, "comment": 0, "like": 0, "browse": 0})
+        effective_weights(persona, {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0})

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleet.core.names import SUFFIX_SPACE, agent_seed, handle_suffix, identity
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
 SLUGS = CATALOGUE.slugs()

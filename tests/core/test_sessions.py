@@ -28,7 +28,7 @@ from fleet.core.sessions import (
     within_quota,
 )
 from fleet.core.timeline import local_day, simulate
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
 SLUGS = sorted(CATALOGUE.slugs())
@@ -158,7 +158,10 @@ def test_quotas_fall_to_the_next_kind_and_then_to_nothing() -> None:
     assert within_quota(Action.POST, {}, quotas) == (Action.POST, None)
     turned = within_quota(Action.POST, {"post": 1}, quotas)
     assert turned == (Action.COMMENT, "daily quota: 1 post(s) already today")
-    assert within_quota(Action.POST, {"post": 1, "comment": 2}, quotas)[0] is Action.BROWSE
+    # The registry's order: post, comment, reply, like, browse.
+    assert within_quota(Action.POST, {"post": 1, "comment": 2}, quotas)[0] is Action.REPLY
+    no_replies = Quotas(post=1, comment=2, reply=0, like=0)
+    assert within_quota(Action.POST, {"post": 1, "comment": 2}, no_replies)[0] is Action.BROWSE
     assert within_quota(Action.LIKE, {}, quotas)[0] is Action.BROWSE
     spent = within_quota(Action.BROWSE, {"browse": 3}, Quotas(browse=3))
     assert spent == (None, "daily quota: 3 browse(s) already today")
@@ -179,7 +182,7 @@ def test_day_counts_keep_the_newest_days_so_a_late_tick_counts_on_its_own_day() 
 def test_no_agent_passes_its_posts_quota_in_any_local_day_over_four_weeks(slug: str) -> None:
     persona = CATALOGUE.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
-    quota = persona.quotas.post
+    quota = persona.quotas.limit(Action.POST)
     assert quota is not None
     for index in range(20):
         # The busiest agents are the ones that meet the quota: level 20 is the clamp.
@@ -203,7 +206,7 @@ def test_each_persona_is_bursty_and_posts_at_human_volumes(slug: str) -> None:
     assert 0.3 <= per_day["post"]["mean"] <= 3
     assert per_day["like"]["mean"] >= 3 * per_day["post"]["mean"]
     assert per_day["comment"]["mean"] <= per_day["like"]["mean"]
-    assert figures["max_posts_in_a_local_day"] <= (persona.quotas.post or 0)
+    assert figures["max_posts_in_a_local_day"] <= (persona.quotas.limit(Action.POST) or 0)
 
 
 def test_kim_jo_burstiness_tells_a_metronome_from_poisson_from_bursts() -> None:

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
 from fleet import activities, agents
-from fleet.bootstrap import Fleet, bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.sandbox.config import SandboxConfig
@@ -247,7 +247,7 @@ def test_each_action_reaches_the_gallery_once(
     assert by_user[author_handle]["posts"] == 1
     assert (by_user[fan_handle]["likes"], by_user[fan_handle]["comments"]) == (1, 1)
     shown = agents.get_agent(fleet.sessions, str(fan))
-    assert (shown.likes, shown.comments, shown.browses) == (1, 1, 1)
+    assert shown.actions == {"like": 1, "comment": 1, "browse": 1}
     listener.join(timeout=30)
     assert sorted((e["key"], e["status"], e["handle"]) for e in heard) == sorted(
         (key, "succeeded", author_handle if key.startswith(f"{author}:") else fan_handle)

@@ -94,7 +94,7 @@ def test_starting_agents_provisions_their_gallery_accounts_once(
 
     from click.testing import CliRunner
 
-    from fleet.bootstrap import bootstrap
+    from fleet.service.root import bootstrap
     from fleet.cli import cli
     from fleet.settings import Settings
     from tests.gallery.conftest import TOKEN

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from fleet import activities
 from fleet.agents import agent_counts
-from fleet.bootstrap import Fleet
 from fleet.db.models import Agent, AgentActivity, DeadLetter
-from fleet.limits import CircuitBreaker
+from fleet.infra.limits import CircuitBreaker
+from fleet.service.root import Fleet
 
 QUEUES = ("ticks", "content", "engage", "dead_letter")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from fleet.redaction import redact
+from fleet.infra.redaction import redact
 
 _secrets: tuple[str, ...] = ()
 

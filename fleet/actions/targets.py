@@ -2,7 +2,7 @@
 comment goes to.
 
 The choice itself is pure (``fleet.core.targets``); keeping it, against the engagement
-ledger, is the activities' (``fleet.activities.targets``). Here the two meet the gallery.
+ledger, is the activities' (``fleet.activities.ledger``). Here the two meet the gallery.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from fleet import activities
 from fleet.activities import Claim
 from fleet.core.targets import Candidate, choose_target
 from fleet.errors import Deferred, Skip, TransientError
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import GalleryComment, GalleryPost
 
 if TYPE_CHECKING:
-    from fleet.actions import ActionKit
+    from fleet.actions.kit import ActionKit
 
 
 def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
@@ -144,3 +144,59 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
     found = next((p for p in feed if p.id == kept.post_id), None)
     return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
+
+
+# A reply's choice ignores the cap of bot engagements per hour: it answers a comment once.
+_NO_CAP = 1 << 30
+
+
+def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
+    """A comment someone else left on one of the agent's newest posts, not yet answered by
+    it, people before bots; kept on the activity as its target. (comment, its post id)."""
+    handle = claim.actor.handle
+    comments: list[GalleryComment] = []
+    for post_id in activities.own_posts(kit.sessions, claim.actor.id):
+        comments.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
+    answered = {c.parent_id for c in comments if c.username == handle}
+    if claim.target_post_id is not None:
+        # A retry that chose before: the same comment, found again.
+        found = next((c for c in comments if c.id == claim.target_post_id), None)
+        if found is None:
+            raise Skip(f"the comment {claim.target_post_id} to answer is gone")
+        return found, found.post_id
+    open_comments = [
+        c for c in comments if c.username != handle and c.parent_id is None and c.id not in answered
+    ]
+    candidates = [Candidate(c.id, c.username, c.user_is_agent) for c in open_comments]
+    rng = random.Random(f"{claim.actor.seed}:{claim.key}")
+
+    def choose(done: set[str], recent: dict[str, int]) -> str | None:
+        chosen = choose_target(
+            candidates,
+            me=handle,
+            already=done,
+            recent_bot_engagements={},
+            cap_per_hour=_NO_CAP,
+            human_share=1.0,
+            rng=rng,
+        )
+        return None if chosen is None else chosen.post_id
+
+    now = kit.now()
+    kept = activities.keep_target(
+        kit.sessions,
+        claim.id,
+        claim.actor.id,
+        "reply",
+        [c.id for c in open_comments],
+        choose,
+        cap_per_hour=_NO_CAP,
+        since=now - timedelta(hours=1),
+        now=now,
+    )
+    if kept.ended:
+        raise Skip("the action ended while its comment was being chosen")
+    comment = next((c for c in open_comments if c.id == kept.post_id), None)
+    if comment is None:
+        raise Skip("nothing to reply to: no comment on the agent's posts is waiting for it")
+    return comment, comment.post_id

@@ -15,16 +15,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions import ActionKit, Event, NoBudget, Spending
+from fleet.actions.targets import FeedSnapshot
 from fleet.content.budget import SpendLedger
 from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
 from fleet.errors import InputError
-from fleet.events import ActivityChannel
-from fleet.feed import FeedSnapshot
 from fleet.gallery.limited import LimitedGallery
 from fleet.gallery.port import Gallery
-from fleet.limits import CircuitBreaker, TokenBucket
-from fleet.personas import BUNDLED_DIR, PersonaCatalogue
+from fleet.infra.events import ActivityChannel
+from fleet.infra.limits import CircuitBreaker, TokenBucket
+from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 from fleet.settings import Settings, load_settings
 
 

@@ -15,7 +15,7 @@ from fleet.core.persona import ActionWeights, Persona
 from fleet.core.timeline import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "personas"
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "personas"
 # A persona file is a page of TOML; anything far larger is a mistake (or /dev/zero).
 MAX_FILE_BYTES = 256 * 1024
 

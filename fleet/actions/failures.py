@@ -22,10 +22,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from fleet import activities
-from fleet.actions import ActionKit, Ended, announce
+from fleet.actions.kit import ActionKit
+from fleet.actions.perform import Ended, announce
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError
-from fleet.redaction import redact
+from fleet.infra.redaction import redact
 
 
 @dataclass(frozen=True, slots=True)

@@ -305,7 +305,7 @@ def reconcile(
             session.scalars(
                 select(Agent.handle)
                 .where(Agent.platform_user_id.is_not(None), Agent.deleted_at.is_(None))
-                .order_by(Agent.last_action_at.desc().nulls_last(), Agent.id)
+                .order_by(Agent.last_tick_at.desc().nulls_last(), Agent.id)
                 .limit(5)
             )
         )

@@ -1,0 +1,93 @@
+"""A comment on someone else's post, in the agent's voice, published once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fleet import activities
+from fleet.actions.common import (
+    Handled,
+    author_of,
+    charge,
+    ensure_user,
+    fleet_recent,
+    nonce,
+    refuse_if_over_budget,
+    seen,
+    skipped_by_guard,
+)
+from fleet.actions.kit import ActionKit
+from fleet.actions.targets import target_of
+from fleet.activities import Claim
+from fleet.content.guard import ContentSkipped, guarded_comment
+
+
+def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    content = dict(claim.content)
+    if claim.target_post_id is not None and "text" in content:
+        # A retry with its reply already written needs no read of the post.
+        return publish(kit, claim, claim.target_post_id, content)
+    post = target_of(kit, claim, "comment")
+    persona = kit.personas.get(claim.actor.persona)
+    if "text" not in content:
+        refuse_if_over_budget(kit, claim)
+        author = author_of(kit, claim)
+        try:
+            if kit.guard is not None:
+                draft = guarded_comment(
+                    kit.writer,
+                    kit.guard,
+                    persona,
+                    author,
+                    seen(post),
+                    nonce=nonce(claim),
+                    fleet_recent=fleet_recent(kit),
+                )
+            else:
+                draft = kit.writer.write_comment(persona, author, seen(post), nonce=nonce(claim))
+        except ContentSkipped as skipped:
+            raise skipped_by_guard(kit, claim, skipped) from None
+        charge(kit, claim, draft.usage)
+        content["text"] = draft.text
+        activities.save_progress(
+            kit.sessions,
+            claim.id,
+            now=kit.now(),
+            content={"text": draft.text},
+            usage=asdict(draft.usage),
+        )
+    return publish(kit, claim, post.id, content)
+
+
+def publish(
+    kit: ActionKit,
+    claim: Claim,
+    post_id: str,
+    content: dict[str, Any],
+    *,
+    parent_id: str | None = None,
+) -> Handled:
+    """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
+    after a lost answer, the comment is looked for before it is sent again."""
+    handle = claim.actor.handle
+    if content.get("commenting"):
+        for existing in kit.gallery.comments(agent=handle, post_id=post_id, limit=100):
+            if existing.username == handle and existing.content == content["text"]:
+                return (
+                    {"post_id": post_id, "comment_id": existing.id, "recovered": True},
+                    (post_id, "comment"),
+                )
+    else:
+        activities.save_progress(
+            kit.sessions, claim.id, now=kit.now(), content={"commenting": True}
+        )
+    made = kit.gallery.comment(
+        agent=handle,
+        post_id=post_id,
+        content=content["text"],
+        idempotency_key=claim.key,
+        parent_id=parent_id,
+    )
+    return {"post_id": post_id, "comment_id": made.id}, (post_id, "comment")

@@ -1,0 +1,74 @@
+"""What the handlers of several kinds share: the agent as a writer, its gallery account,
+the LLM budget, and what a handler returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fleet import activities, agents
+from fleet.actions.kit import ActionKit
+from fleet.activities import Claim
+from fleet.content.guard import ContentSkipped
+from fleet.content.port import Author, PostSeen, Usage
+from fleet.errors import Skip
+from fleet.gallery.port import GalleryPost
+
+# What a handler returns: the activity's result, and the (target, kind) the success adds
+# to the engagement ledger (None: the kind does not engage).
+Handled = tuple[dict[str, Any], tuple[str, str] | None]
+
+
+def author_of(kit: ActionKit, claim: Claim, *, recent: bool = True) -> Author:
+    """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``."""
+    own: list[str] = []
+    if recent:
+        own = activities.recent_texts_of(kit.sessions, agent_id=claim.actor.id, limit=20)
+    return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed, tuple(own))
+
+
+def fleet_recent(kit: ActionKit) -> list[str]:
+    """The fleet's newest published texts (a draft must not repeat them)."""
+    return activities.recent_texts_of(kit.sessions, limit=200)
+
+
+def skipped_by_guard(kit: ActionKit, claim: Claim, skipped: ContentSkipped) -> Skip:
+    """The refused drafts cost tokens too: charge and record them, then skip."""
+    charge(kit, claim, skipped.usage)
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(skipped.usage))
+    return Skip(f"content guard: {skipped.reason}")
+
+
+def nonce(claim: Claim) -> int:
+    """The number a draft is varied by: the tick's second."""
+    return int(claim.due_at.timestamp())
+
+
+def ensure_user(kit: ActionKit, claim: Claim) -> str:
+    """The agent's gallery user id, provisioning the account on first use (idempotent)."""
+    if claim.actor.platform_user_id:
+        return claim.actor.platform_user_id
+    user = kit.gallery.provision_user(
+        handle=claim.actor.handle, name=claim.actor.display_name, persona=claim.actor.persona
+    )
+    agents.set_platform_user(kit.sessions, claim.actor.id, user.id)
+    return user.id
+
+
+def charge(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+    """Charge what the LLM billed to the agent's and the fleet's budgets."""
+    kit.spending.record(claim.actor.id, usage)
+
+
+def refuse_if_over_budget(kit: ActionKit, claim: Claim) -> None:
+    """Skip (as degraded) when the agent's or the fleet's LLM budget is spent."""
+    reason = kit.spending.refusal(claim.actor.id)
+    if reason is not None:
+        raise Skip(f"degraded: {reason}")
+
+
+def seen(post: GalleryPost) -> PostSeen:
+    """A gallery post as a writer reads it."""
+    return PostSeen(
+        post.id, post.title, post.description, post.username, post.user_is_agent, post.image_url
+    )

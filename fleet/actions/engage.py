@@ -1,0 +1,31 @@
+"""The cheap kinds: a like of someone else's post, a look at the feed with a thought."""
+
+from __future__ import annotations
+
+from fleet.actions.common import Handled, author_of, charge, ensure_user, nonce, seen
+from fleet.actions.kit import ActionKit
+from fleet.actions.targets import choose_post
+from fleet.activities import Claim
+
+
+def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    # A retry, or a claim that kept its first choice, knows its target already.
+    post_id = claim.target_post_id or choose_post(kit, claim, "like").id
+    liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
+    return {"post_id": post_id, "like_count": liked.like_count}, (post_id, "like")
+
+
+def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    persona = kit.personas.get(claim.actor.persona)
+    feed = kit.gallery.feed(
+        agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
+    )
+    read = [seen(p) for p in feed if p.username != claim.actor.handle]
+    # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
+    author = author_of(kit, claim, recent=False)
+    thought = kit.writer.think(persona, author, read, nonce=nonce(claim))
+    if thought.usage.calls:
+        charge(kit, claim, thought.usage)
+    return {"seen": [p.post_id for p in read], "thought": thought.text}, None

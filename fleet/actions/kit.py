@@ -1,0 +1,59 @@
+"""What actions need, built once per process by the composition root (``fleet.service.root``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.actions.targets import FeedSnapshot
+from fleet.content.guard import ContentGuard
+from fleet.content.port import ContentWriter, Usage
+from fleet.gallery.port import Gallery
+from fleet.infra.persona_files import PersonaCatalogue
+from fleet.settings import ActionSettings
+
+Event = dict[str, Any]
+
+
+class Spending(Protocol):
+    """The LLM budget: checked before a call, charged after it."""
+
+    def refusal(self, agent_id: int) -> str | None: ...
+
+    def record(self, agent_id: int, usage: Usage) -> None: ...
+
+
+class NoBudget:
+    """No spending caps (the offline writer costs nothing)."""
+
+    def refusal(self, agent_id: int) -> str | None:
+        return None
+
+    def record(self, agent_id: int, usage: Usage) -> None:
+        return None
+
+
+@dataclass
+class ActionKit:
+    """What actions need, built once per process by the composition root."""
+
+    sessions: sessionmaker[Session]
+    personas: PersonaCatalogue
+    gallery: Gallery
+    writer: ContentWriter
+    settings: ActionSettings
+    lease: timedelta
+    max_attempts: int = 5
+    # Claims of one action at the most: its attempts, its deferrals, and a few lost ones.
+    max_deliveries: int = 35
+    image_fallback: Literal["placeholder", "skip"] = "placeholder"
+    placeholder_image_url: str = ""
+    spending: Spending = field(default_factory=NoBudget)
+    guard: ContentGuard | None = None
+    feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
+    publish: Callable[[Event], None] = lambda event: None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -1,0 +1,135 @@
+"""Carrying out one decided action, exactly once in effect, however often it is delivered.
+
+An action claims its activity by key (a terminal one means: done, return), keeps what it
+generates on the activity before it calls the gallery (so a retry never asks the LLM
+again), calls the gallery with the key as ``Idempotency-Key``, and ends the activity in
+exactly one terminal state. No database transaction is open during an LLM or gallery
+call. When the gallery keeps no idempotency keys and an answer was lost, a retry first
+looks for the effect (its post with the same image, its comment with the same text).
+
+Errors are left to the task layer, which owns retries: ``TransientError`` retries,
+``PermanentError`` dead-letters, ``Deferred`` waits, ``Skip`` ends the activity skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fleet import activities
+from fleet.actions import comment as commenting
+from fleet.actions import engage, post, reply
+from fleet.actions.common import Handled
+from fleet.actions.kit import ActionKit
+from fleet.actions.targets import first_choice
+from fleet.activities import Claim, Held
+from fleet.core.kinds import KINDS, Action
+from fleet.errors import PermanentError, Skip
+
+# The handler of each kind of action in the registry (``fleet.core.kinds``).
+HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool], Handled]] = {
+    Action.POST: post.handle,
+    Action.COMMENT: commenting.handle,
+    Action.REPLY: reply.handle,
+    Action.LIKE: engage.like,
+    Action.BROWSE: engage.browse,
+}
+if set(HANDLERS) != set(KINDS):
+    raise RuntimeError(
+        f"kinds without a handler: {sorted(set(KINDS) - set(HANDLERS))}; "
+        f"handlers without a kind: {sorted(set(HANDLERS) - set(KINDS))}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one delivery of an action ended."""
+
+    status: str  # succeeded, skipped, already-finished or held-elsewhere
+    activity_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+def perform(kit: ActionKit, key: str) -> Outcome:
+    """Carry out the action ``key`` names, or return at once if it already ended."""
+    claim = activities.claim(
+        kit.sessions, key, now=kit.now(), lease=kit.lease, first_choice=first_choice(kit, key)
+    )
+    if claim is None:
+        return Outcome("already-finished")
+    if isinstance(claim, Held):
+        # Another delivery holds it (a copy re-sent while the first was queued or running):
+        # no second LLM call, no second effect. Should the holder die, its lease runs out
+        # and the sweeper sends the action again.
+        return Outcome("held-elsewhere")
+    if claim.deliveries > kit.max_deliveries:
+        # Deliveries that never reached a verdict (a worker killed, a message lost) would
+        # otherwise come back for ever: this one ends the action.
+        raise PermanentError(
+            f"delivered {claim.deliveries} times, more than the {kit.max_deliveries} its "
+            "attempts, deferrals and lost deliveries allow: its workers died or its "
+            "messages were lost before it ended"
+        )
+    last_attempt = claim.attempts + 1 >= kit.max_attempts
+    try:
+        if not claim.actor.active and claim.attempts == 0 and claim.deliveries <= 1:
+            # Pausing stops new actions. One an earlier delivery began may have reached
+            # the gallery (its answer lost): it is finished, looking before it acts, not
+            # abandoned as skipped with its effect on the gallery.
+            raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
+        handler = HANDLERS[Action(claim.action)]
+        result, engagement = handler(kit, claim, last_attempt)
+    except Skip as skip:
+        ended = activities.finish(
+            kit.sessions, claim.id, "skipped", now=kit.now(), reason=str(skip)
+        )
+        if ended:
+            _announce(kit, claim, "skipped", {"reason": str(skip)})
+        return Outcome("skipped" if ended else "already-finished", claim.id, {"reason": str(skip)})
+    ended = activities.finish(
+        kit.sessions,
+        claim.id,
+        "succeeded",
+        now=kit.now(),
+        result=result,
+        engagement=engagement,
+    )
+    if ended:
+        _announce(kit, claim, "succeeded", result)
+    return Outcome("succeeded" if ended else "already-finished", claim.id, result)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """An activity that reached its terminal state, as the live feed tells it."""
+
+    activity_id: int
+    agent_id: int
+    handle: str
+    persona: str
+    action: str
+    key: str
+
+
+def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] | None) -> None:
+    """Publish the event of an activity's end on the live feed (``fleet:activity``)."""
+    kit.publish(
+        {
+            "activity_id": ended.activity_id,
+            "agent_id": ended.agent_id,
+            "handle": ended.handle,
+            "persona": ended.persona,
+            "action": ended.action,
+            "status": status,
+            "key": ended.key,
+            "detail": detail or {},
+            "at": kit.now().isoformat(),
+        }
+    )
+
+
+def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
+    actor = claim.actor
+    ended = Ended(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
+    announce(kit, ended, status, detail)

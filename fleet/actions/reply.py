@@ -1,0 +1,75 @@
+"""A reply: the agent answers a comment someone left on its own post, once per comment.
+
+Its guarantees are a comment's: the text is stored before the gallery call, a retry
+after a lost answer looks for the reply before sending it again, the LLM budget is
+checked before writing, and the engagement ledger keeps (agent, comment, "reply") so
+that no comment is answered twice by one agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+from fleet import activities
+from fleet.actions import comment as commenting
+from fleet.actions.common import (
+    Handled,
+    author_of,
+    charge,
+    ensure_user,
+    fleet_recent,
+    nonce,
+    refuse_if_over_budget,
+    seen,
+    skipped_by_guard,
+)
+from fleet.actions.kit import ActionKit
+from fleet.actions.targets import choose_comment
+from fleet.activities import Claim
+from fleet.content.guard import ContentSkipped, guarded_comment
+from fleet.content.port import CommentSeen
+
+
+def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(kit, claim)
+    content = dict(claim.content)
+    if claim.target_post_id is not None and "text" in content:
+        # A retry with its reply already written needs no read of the comments.
+        return _send(kit, claim, content, claim.target_post_id)
+    comment, post_id = choose_comment(kit, claim)
+    post = seen(kit.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
+    answering = CommentSeen(comment.id, comment.content, comment.username, comment.user_is_agent)
+    on_post = replace(post, answering=answering)
+    refuse_if_over_budget(kit, claim)
+    persona = kit.personas.get(claim.actor.persona)
+    author = author_of(kit, claim)
+    try:
+        if kit.guard is not None:
+            draft = guarded_comment(
+                kit.writer,
+                kit.guard,
+                persona,
+                author,
+                on_post,
+                nonce=nonce(claim),
+                fleet_recent=fleet_recent(kit),
+            )
+        else:
+            draft = kit.writer.write_comment(persona, author, on_post, nonce=nonce(claim))
+    except ContentSkipped as skipped:
+        raise skipped_by_guard(kit, claim, skipped) from None
+    charge(kit, claim, draft.usage)
+    content.update(text=draft.text, post_id=post_id, to=comment.username)
+    activities.save_progress(
+        kit.sessions,
+        claim.id,
+        now=kit.now(),
+        content={"text": draft.text, "post_id": post_id, "to": comment.username},
+        usage=asdict(draft.usage),
+    )
+    return _send(kit, claim, content, comment.id)
+
+
+def _send(kit: ActionKit, claim: Claim, content: dict[str, str], comment_id: str) -> Handled:
+    result, _ = commenting.publish(kit, claim, content["post_id"], content, parent_id=comment_id)
+    return {**result, "in_reply_to": comment_id, "to": content.get("to")}, (comment_id, "reply")

@@ -1,0 +1,46 @@
+"""The offline writer's replies: an agent answers a comment left on its own post.
+
+A reply opens with the commenter's handle, thanks or answers them, and names the post
+it is about by its quoted title: it is about that post and that comment, not about a
+noun phrase drawn at random. Every template renders as a whole sentence whatever the
+title, the handle or the interest filled in.
+"""
+
+from __future__ import annotations
+
+import random
+
+from fleet.content.port import CommentSeen, PostSeen
+from fleet.core.persona import Persona
+
+THANKS = (
+    "@{handle} thank you, glad {title} worked for you.",
+    "@{handle} thanks for noticing, {title} took a few tries.",
+    "@{handle} that means a lot, thank you.",
+    "@{handle} thank you! I had fun making {title}.",
+    "@{handle} appreciate it, {title} is one of my favourites too.",
+)
+ANSWERS = (
+    "@{handle} good question: it started from my love of {interest}.",
+    "@{handle} mostly patience, and a lot of {interest} references.",
+    "@{handle} thanks for asking! It grew out of a week of {interest}.",
+)
+FOLLOW_UPS = (
+    "",
+    " More in this series soon.",
+    " Your comment made my day.",
+    " I will try a variation next.",
+)
+
+
+def reply_text(persona: Persona, post: PostSeen, comment: CommentSeen, rng: random.Random) -> str:
+    """A reply to ``comment`` on the agent's own ``post``, in a few plain sentences."""
+    asked = comment.text.rstrip().endswith("?")
+    template = rng.choice(ANSWERS if asked else THANKS)
+    title = post.title.strip().rstrip(".!?") or "this one"
+    text = template.format(
+        handle=comment.author,
+        title=f"'{title}'" if title != "this one" else title,
+        interest=rng.choice(persona.interests),
+    )
+    return text + rng.choice(FOLLOW_UPS)

@@ -1,0 +1,98 @@
+"""The kinds of action an agent can take: the one registry every other part derives from.
+
+Persona weights and quotas, the Celery routes and task names, the CLI's choices, the
+budget's degradations, the quota fall-through order, the live feed's wording and the
+tables of the demo and of ``fleet status`` all read ``KINDS``. A new kind is a member of
+``Action``, an entry here, and its handler (``fleet.actions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Action(StrEnum):
+    """What an agent can do on one tick."""
+
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    LIKE = "like"
+    BROWSE = "browse"
+
+
+Target = Literal["nothing", "post", "comment"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionKind:
+    """One kind of action, as every part of the fleet sees it."""
+
+    action: Action
+    # The Celery queue its task runs on: ``content`` waits on the LLM and images,
+    # ``engage`` is cheap and many.
+    queue: Literal["content", "engage"]
+    # What it acts on: a post of someone else's, a comment on the agent's own post, or
+    # nothing (it makes something new, or only reads).
+    targets: Target
+    # Whether it calls the LLM (and so is checked against the spend caps).
+    spends_llm: bool
+    # What it becomes when the LLM budget is spent (None: it spends nothing).
+    degrades_to: Action | None
+    # Whether a success is written to the engagement ledger (once per agent and target).
+    engages: bool
+    # The live feed's verb: "ux_flatflow liked 'Air quality by hour'".
+    verb: str
+
+    @property
+    def task(self) -> str:
+        """The name of the Celery task that carries it out."""
+        return f"fleet.{self.action.value}"
+
+
+KINDS: dict[Action, ActionKind] = {
+    kind.action: kind
+    for kind in (
+        ActionKind(Action.POST, "content", "nothing", True, Action.BROWSE, False, "posted"),
+        ActionKind(Action.COMMENT, "content", "post", True, Action.LIKE, True, "commented on"),
+        ActionKind(Action.REPLY, "content", "comment", True, Action.LIKE, True, "replied to"),
+        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked"),
+        ActionKind(Action.BROWSE, "engage", "nothing", False, None, False, "browsed"),
+    )
+}
+
+ACTION_NAMES: tuple[str, ...] = tuple(action.value for action in KINDS)
+# The order in which a decision past its daily quota falls to the next kind: the
+# registry's, which puts the costly kinds first.
+FALLBACK_ORDER: tuple[Action, ...] = tuple(KINDS)
+QUEUES: tuple[str, ...] = tuple(dict.fromkeys(kind.queue for kind in KINDS.values()))
+
+
+def kind_of(name: str) -> ActionKind:
+    """The kind called ``name``; a ValueError naming the known kinds otherwise."""
+    try:
+        return KINDS[Action(name)]
+    except ValueError:
+        raise ValueError(
+            f"unknown action {name!r}: the actions are {', '.join(ACTION_NAMES)}"
+        ) from None
+
+
+def degraded(action: Action) -> Action:
+    """What ``action`` becomes over the LLM budget (itself when it spends nothing)."""
+    return KINDS[action].degrades_to or action
+
+
+__all__ = [
+    "ACTION_NAMES",
+    "FALLBACK_ORDER",
+    "KINDS",
+    "QUEUES",
+    "Action",
+    "ActionKind",
+    "Target",
+    "degraded",
+    "kind_of",
+]
