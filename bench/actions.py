@@ -43,12 +43,12 @@ from sqlalchemy import func, select, update
 
 from bench import cpu
 from fleet import activities, agents
-from fleet.service.accounts import provision_accounts
 from fleet.agents import Selection
-from fleet.service.root import bootstrap
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
 from fleet.gallery.client import HttpGallery
+from fleet.service.accounts import provision_accounts
+from fleet.service.root import bootstrap
 from fleet.settings import Settings
 from workers.app import create_app
 

@@ -20,8 +20,8 @@ import psycopg
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.service.root import bootstrap
 from fleet.db import migrate
+from fleet.service.root import bootstrap
 from fleet.settings import Settings
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

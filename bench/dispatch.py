@@ -29,8 +29,8 @@ from sqlalchemy import text
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, dispatch_due
-from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -54,9 +54,9 @@ from sqlalchemy import func, select, text
 from bench.sandbox import TOKEN
 from bench.sandbox import _start as start_sandbox
 from fleet import agents
-from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from workers.app import create_app
 
@@ -246,7 +246,7 @@ class Bench:
 
     def register(self, total: int) -> None:
         """Registered agents up to ``total``: the first ``--agents`` are the burst."""
-        slugs = self.fleet.infra.persona_files.slugs()
+        slugs = self.fleet.personas.slugs()
         now = datetime.now(UTC)
         while self.registered < total:
             count = min(50_000, total - self.registered)
@@ -258,7 +258,7 @@ class Bench:
                 if n:
                     agents.create_agents(
                         self.fleet.sessions,
-                        self.fleet.infra.persona_files,
+                        self.fleet.personas,
                         persona=slug,
                         count=n,
                         fleet_seed=1,

@@ -21,12 +21,12 @@ from sqlalchemy import Engine, text
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.gallery.client import HttpGallery
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from tests.gallery.conftest import TOKEN, Admin, settings_for
 

@@ -12,11 +12,11 @@ import pytest
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
+from fleet.actions.failures import backoff_seconds, settle
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
-from fleet.service.root import Fleet
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
-from fleet.actions.failures import backoff_seconds, settle
+from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)

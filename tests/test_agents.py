@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from fleet import agents
 from fleet.agents import AgentFilter, Selection
-from fleet.service.root import Fleet
 from fleet.core.names import identity
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent, UnknownPersona
+from fleet.service.root import Fleet
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # a Tuesday
 

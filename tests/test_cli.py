@@ -14,12 +14,13 @@ from sqlalchemy import Engine, update
 from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents.heartbeat import decide_ticks
-from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.sessions import mean_activity_level
 from fleet.db.models import Agent
 from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from tests.gallery.conftest import TOKEN
 
@@ -230,7 +231,7 @@ def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
-    assert "database at revision 0007" in run(None, "db", "upgrade").stdout
+    assert "database at revision 0008" in run(None, "db", "upgrade").stdout
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
     assert "base (empty)" in down.stdout
     # The embedded database is brought up to date on first use by any other command.
@@ -309,9 +310,7 @@ def test_schedule_preview_shows_a_week_of_local_hours(fleet: Fleet) -> None:
     for day in days.values():
         assert day["post"] <= 2
         assert day["like"] >= 3 * day["post"]
-        assert day["actions"] == pytest.approx(
-            sum(day[kind] for kind in ("post", "comment", "like", "browse")), abs=0.05
-        )
+        assert day["actions"] == pytest.approx(sum(day[kind] for kind in ACTION_NAMES), abs=0.05)
 
 
 def test_schedule_preview_prints_one_agents_day_of_sessions(fleet: Fleet) -> None:

@@ -117,7 +117,7 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
         end = AFTERNOON + timedelta(seconds=summary.simulated_seconds)
         assert demo.clock.now() == end
         assert demo.fleet is not None
-        catalogue = demo.fleet.infra.persona_files
+        catalogue = demo.fleet.personas
         # Every tick of every agent's timeline in the span was decided, as the pure
         # timeline decides it: none collapsed, none left behind.
         expected: dict[str, Counter[str]] = {}

@@ -12,9 +12,9 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from fleet.service.root import Fleet
 from fleet.cli import cli
 from fleet.infra.events import ActivityChannel, gist
+from fleet.service.root import Fleet
 
 
 def _event(n: int) -> dict[str, object]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from fleet.errors import Deferred, TransientError
 from fleet.actions.targets import FeedSnapshot
+from fleet.errors import Deferred, TransientError
 from fleet.gallery.port import GalleryPost
 from fleet.settings import ActionSettings
 

@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, decide_ticks, dispatch_due
-from fleet.service.root import Fleet
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import PersonaCatalogue
+from fleet.service.root import Fleet
 from tests.conftest import active_agents
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York, 07:00 in LA

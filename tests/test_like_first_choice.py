@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.service.root import Fleet
+from fleet.actions.targets import FeedSnapshot
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
-from fleet.actions.targets import FeedSnapshot
 from fleet.gallery.client import HttpGallery
+from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin

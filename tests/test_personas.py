@@ -186,7 +186,8 @@ def test_an_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
 
 def test_weights_that_sum_to_zero_are_refused(tmp_path: Path) -> None:
     error = _refusal(
-        tmp_path, lambda d: d.update(weights={"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0})
+        tmp_path,
+        lambda d: d.update(weights={"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0}),
     )
     assert error.problems[0][0] == "weights"
     assert "sum to zero" in error.problems[0][1]

@@ -22,17 +22,19 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.service.root import Fleet, bootstrap
+from fleet.actions.failures import settle
+from fleet.actions.targets import FeedSnapshot, choose_post
+from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
-from fleet.actions.failures import settle
-from fleet.actions.targets import FeedSnapshot, choose_post
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
-from fleet.service.reconcile import Entry, compare_posts, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.findings import compare_posts
+from fleet.service.reconcile import reconcile, repair
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ActionSettings, Settings
 from tests.conftest import REDIS_URL, active_agents
 from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
@@ -215,7 +217,7 @@ def test_a_comment_made_after_its_activity_died_is_recorded_with_its_engagement(
     with fleet.sessions() as session:
         engaged = session.execute(select(Engagement.agent_id, Engagement.post_id, Engagement.kind))
         assert list(engaged) == [(fan, finding.post_id, "comment")]
-    assert agents.get_agent(fleet.sessions, str(fan)).comments == 1
+    assert agents.get_agent(fleet.sessions, str(fan)).actions == {"comment": 1}
     assert check(fleet, gallery).findings == []
 
 

@@ -11,23 +11,25 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
+from celery import current_app
 from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
 from fleet import activities, agents
-from fleet.infra import logs
 from fleet.agents import Selection
-from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.core.kinds import Action
 from fleet.db.models import DeadLetter
+from fleet.infra import logs
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import LLMSettings, Settings
 from tests.content.conftest import FakeAnthropic, message, post_json
 from tests.gallery.conftest import Admin
-from workers import runtime, tasks
+from workers import tasks
 
 API_KEY = "sk-ant-api03-KNOWNSECRET-7d1c9e"
 TOKEN = "gallery-token-KNOWNSECRET-41b2"
@@ -52,16 +54,17 @@ def secret_fleet(
         llm=LLMSettings(model="claude-haiku-4-5", timeout_seconds=10),
         tasks={"max_retries": 1},  # type: ignore[arg-type]
     )
-    fleet = bootstrap(settings, sqlite_engine)
     api = FakeAnthropic()
-    fleet.action_kit.writer = AnthropicWriter(
+    writer = AnthropicWriter(
         SecretStr(API_KEY),
         settings.llm,
         http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
     )
-    runtime.configure(fleet)
+    fleet = bootstrap(settings, sqlite_engine, writer=writer)
+    # The tasks below run on the current Celery app: it is handed this Fleet.
+    current_app.conf.fleet = fleet
     yield fleet, api
-    runtime.configure(None)
+    current_app.conf.fleet = None
     fleet.close()
 
 
@@ -86,7 +89,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
             fleet.sessions, created.first_id, "post", now, post_key, now=now, lease=lease
         )
         api.queue(message(post_json()))
-        assert tasks.post.apply(args=(post_key,)).get() == "succeeded"
+        assert tasks.ACTION_TASKS[Action.POST].apply(args=(post_key,)).get() == "succeeded"
 
         admin = Admin(sandbox.url)
         admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
@@ -95,7 +98,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
         activities.create_activity(
             fleet.sessions, created.last_id, "like", now, like_key, now=now, lease=lease
         )
-        assert tasks.like.apply(args=(like_key,)).get() == "dead"
+        assert tasks.ACTION_TASKS[Action.LIKE].apply(args=(like_key,)).get() == "dead"
         admin.close()
 
         # A wrong token: the gallery's 401 must not echo what was sent.
@@ -114,7 +117,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
         activities.create_activity(
             fleet.sessions, created.last_id, "browse", now, browse_key, now=now, lease=lease
         )
-        assert tasks.browse.apply(args=(browse_key,)).get() == "dead"
+        assert tasks.ACTION_TASKS[Action.BROWSE].apply(args=(browse_key,)).get() == "dead"
     finally:
         logging.getLogger().handlers.clear()
     lines = stream.getvalue().splitlines()

@@ -10,9 +10,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import update
 
 from fleet import activities
-from fleet.service.root import Fleet, bootstrap
 from fleet.cli import cli
 from fleet.db.models import Agent
+from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Report, Thresholds, check, gather
 from tests.conftest import active_agents
 from workers.app import create_app

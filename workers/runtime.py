@@ -1,39 +1,32 @@
-"""One Fleet per worker process, built on first use, never at import."""
+"""One Fleet per worker process, built on first use, never at import.
+
+A process that runs a worker in itself (the demo) builds its own Fleet and hands it to
+the worker on the Celery app (``app.conf.fleet``): its tasks then use that one.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
-from fleet.infra.clocks import Clock, SystemClock
 from fleet.service.root import Fleet, bootstrap
-from fleet.settings import Settings
 
 _fleet: Fleet | None = None
 _pid = os.getpid()
-clock: Clock = SystemClock()
 
 
-def use_clock(new: Clock) -> None:
-    """Tasks read time from ``new`` (the demo's simulated clock)."""
-    global clock
-    clock = new
-
-
-def configure(fleet: Fleet | None) -> None:
-    """Use this Fleet in this process's tasks (the demo's in-process worker)."""
-    global _fleet, _pid
-    _fleet = fleet
-    _pid = os.getpid()
-
-
-def current_fleet(settings: Settings) -> Fleet:
-    """The process's Fleet, built from ``settings`` the first time it is needed."""
+def current_fleet(app: Celery) -> Fleet:
+    """The Fleet handed to the app (``app.conf.fleet``), else the process's own, built from
+    the app's settings the first time it is needed."""
+    given = app.conf.get("fleet")
+    if isinstance(given, Fleet):
+        return given
     global _fleet, _pid
     if _fleet is None:
-        _fleet = bootstrap(settings)
+        _fleet = bootstrap(app.conf.fleet_settings)
         _pid = os.getpid()
     return _fleet
 

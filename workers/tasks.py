@@ -1,55 +1,37 @@
-"""Celery tasks: thin shells that parse ids and call one command of Fleet.
+"""Celery tasks: thin shells that parse ids and call one use case (``fleet.service.work``).
 
-The dispatcher and the ticks run on queue ``ticks``; posts and comments on ``content``;
-likes and browsing on ``engage``. Action tasks share one base class that owns the
-failure semantics (``fleet.actions.failures``): retries with backoff and jitter, waits that do
-not count as attempts, and the dead-letter hook.
+The dispatcher and the ticks run on queue ``ticks``; each kind of action of the registry
+(``fleet.core.kinds``) has its task on its kind's queue. Action tasks share one base
+class that turns a settled failure into Celery's terms: a retry with its countdown, a
+dead letter sent on, or the end.
 """
 
 from __future__ import annotations
 
-import random
-from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
 
-from fleet import activities
-from fleet.actions import perform
-from fleet.actions.failures import settle
-from fleet.agents.heartbeat import Decision, Tick, decide_ticks, dispatch_due
+from fleet.core.kinds import KINDS, ActionKind
 from fleet.infra.logs import bind_task, get_logger
+from fleet.infra.queue import send_actions
+from fleet.service import work
 from fleet.service.root import Fleet
-from workers import runtime
+from fleet.service.work import Tick
 from workers.runtime import current_fleet
 
 log = get_logger("fleet.tasks")
 
-ACTION_QUEUES = {"post": "content", "comment": "content", "like": "engage", "browse": "engage"}
-
 
 def _fleet(task: Task[Any, Any]) -> Fleet:
-    return current_fleet(task.app.conf.fleet_settings)
-
-
-def send_actions(task: Task[Any, Any], decisions: list[Decision] | list[tuple[str, str]]) -> None:
-    """Hand decided actions to their tasks, over one broker connection."""
-    pairs = [(d.action, d.idempotency_key) if isinstance(d, Decision) else d for d in decisions]
-    if not pairs:
-        return
-    with task.app.producer_or_acquire() as producer:
-        for action, key in pairs:
-            task.app.send_task(
-                f"fleet.{action}", args=(key,), queue=ACTION_QUEUES[action], producer=producer
-            )
+    return current_fleet(task.app)
 
 
 @shared_task(name="fleet.dispatch", bind=True, acks_late=False, ignore_result=True)
 def dispatch(self: Task[Any, Any]) -> int:
     """Claim due agents, advance their clocks, publish their ticks; returns ticks sent."""
     fleet = _fleet(self)
-    settings = fleet.settings
-    batch_size = settings.tasks.tick_batch_size
+    batch_size = fleet.settings.tasks.tick_batch_size
 
     def publish(ticks: list[Tick]) -> None:
         with self.app.producer_or_acquire() as producer:
@@ -61,15 +43,7 @@ def dispatch(self: Task[Any, Any]) -> int:
                     producer=producer,
                 )
 
-    report = dispatch_due(
-        fleet.sessions,
-        fleet.personas,
-        publish,
-        now=runtime.clock.now().timestamp(),
-        batch_size=settings.dispatch.batch_size,
-        max_batches=settings.dispatch.max_batches_per_cycle,
-        catch_up=settings.dispatch.catch_up_seconds,
-    )
+    report = work.dispatch(fleet, publish)
     for agent_id, reason in report.set_aside:
         log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
     if report.ticks:
@@ -84,17 +58,8 @@ def dispatch(self: Task[Any, Any]) -> int:
 
 
 def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
-    fleet = _fleet(task)
-    decisions = decide_ticks(
-        fleet.sessions,
-        fleet.personas,
-        [[int(part) for part in tick] for tick in ticks],
-        now=runtime.clock.now(),
-        lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
-        adjust=fleet.degrade(),
-    )
-    fresh = [decision for decision in decisions if decision.new]
-    send_actions(task, fresh)
+    fresh = work.decide(_fleet(task), ticks)
+    send_actions(task.app, fresh)
     return len(fresh)
 
 
@@ -135,59 +100,37 @@ class ActionTask(Task[Any, Any]):
             return self._act(key)
 
     def _act(self, key: str) -> str:
-        fleet = _fleet(self)
-        kit = fleet.action_kit
-        try:
-            outcome = perform(kit, key)
-        except Exception as error:
-            verdict = settle(
-                kit,
-                key,
-                self.name,
-                error,
-                deferrals=self.request.retries,
-                secrets=fleet.secrets,
-                rng=random.Random(),
+        done = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
+        verdict = done.verdict
+        if verdict is None:
+            assert done.outcome is not None
+            log.info("done", outcome=done.outcome.status)
+            return done.outcome.status
+        if verdict.kind == "retry":
+            log.info("retrying", countdown=round(verdict.countdown, 2), reason=verdict.reason)
+            raise self.retry(countdown=verdict.countdown, max_retries=None) from None
+        if verdict.kind == "dead":
+            log.warning("dead letter", dead_letter=verdict.dead_letter_id, reason=verdict.reason)
+            self.app.send_task(
+                "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
             )
-            if verdict.kind == "retry":
-                log.info("retrying", countdown=round(verdict.countdown, 2), reason=verdict.reason)
-                raise self.retry(countdown=verdict.countdown, max_retries=None) from None
-            if verdict.kind == "dead":
-                log.warning(
-                    "dead letter", dead_letter=verdict.dead_letter_id, reason=verdict.reason
-                )
-                self.app.send_task(
-                    "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
-                )
-            else:
-                log.info("settled", outcome=verdict.kind, reason=verdict.reason)
-            return verdict.kind
-        log.info("done", outcome=outcome.status)
-        return outcome.status
+        else:
+            log.info("settled", outcome=verdict.kind, reason=verdict.reason)
+        return verdict.kind
 
 
-@shared_task(name="fleet.post", bind=True, base=ActionTask)
-def post(self: ActionTask, key: str) -> str:
-    """Write a caption, render the image, publish the post."""
-    return self.act(key)
+def _action_task(kind: ActionKind) -> Any:
+    """The task of one kind of the registry: ``fleet.<kind>`` on the kind's queue."""
+
+    def run(self: ActionTask, key: str) -> str:
+        return self.act(key)
+
+    run.__name__ = run.__qualname__ = kind.action.value
+    run.__doc__ = f"Carry out one {kind.action.value} by its idempotency key."
+    return shared_task(name=kind.task, bind=True, base=ActionTask)(run)
 
 
-@shared_task(name="fleet.comment", bind=True, base=ActionTask)
-def comment(self: ActionTask, key: str) -> str:
-    """Reply to a post in the persona's voice."""
-    return self.act(key)
-
-
-@shared_task(name="fleet.like", bind=True, base=ActionTask)
-def like(self: ActionTask, key: str) -> str:
-    """Make sure a post is liked."""
-    return self.act(key)
-
-
-@shared_task(name="fleet.browse", bind=True, base=ActionTask)
-def browse(self: ActionTask, key: str) -> str:
-    """Read a feed page and remember a thought."""
-    return self.act(key)
+ACTION_TASKS = {kind.action: _action_task(kind) for kind in KINDS.values()}
 
 
 @shared_task(name="fleet.dead_letter", bind=True)
@@ -200,10 +143,8 @@ def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
 @shared_task(name="fleet.sweep_leases", bind=True, acks_late=False)
 def sweep_leases(self: Task[Any, Any]) -> int:
     """Re-send activities left pending past their lease (a lost message, a killed worker)."""
-    fleet = _fleet(self)
-    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    expired = activities.expired_leases(fleet.sessions, now=runtime.clock.now(), lease=lease)
-    send_actions(self, [(action, key) for _, key, action in expired])
+    expired = work.sweep(_fleet(self))
+    send_actions(self.app, expired)
     if expired:
         log.warning(
             "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)

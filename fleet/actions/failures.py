@@ -19,12 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from fleet import activities
 from fleet.actions.kit import ActionKit
 from fleet.actions.perform import Ended, announce
-from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError
 from fleet.infra.redaction import redact
 
@@ -64,21 +61,7 @@ def settle(
     """Decide and record the consequence of ``error`` for the activity ``key``."""
     rng = rng or random.Random()
     now = kit.now()
-    with kit.sessions() as session:
-        row = session.execute(
-            select(
-                AgentActivity.id,
-                AgentActivity.agent_id,
-                AgentActivity.status,
-                AgentActivity.action,
-                AgentActivity.attempts,
-                AgentActivity.deliveries,
-                Agent.handle,
-                Agent.persona,
-            )
-            .join(Agent, Agent.id == AgentActivity.agent_id)
-            .where(AgentActivity.idempotency_key == key)
-        ).first()
+    row = activities.standing_of(kit.sessions, key)
     if row is None or row.status != "pending":
         return Verdict("already-finished")
     activity_id, agent_id = row.id, row.agent_id

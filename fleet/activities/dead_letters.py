@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.commands import record_engagement
+from fleet.core.kinds import KINDS, Action
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
 
@@ -142,7 +143,8 @@ def recover(
     """Make a dead or skipped activity ``succeeded``: its effect was found on the gallery.
 
     The engagement ledger gets its row (and the agent's tallies count it), as if the
-    action had finished; False if the activity was not dead or skipped.
+    action had finished: ``engagement``, else (for a kind that engages) the activity's
+    own target and kind. False if the activity was not dead or skipped.
     """
     with sessions.begin() as session:
         row = session.execute(
@@ -158,11 +160,13 @@ def recover(
                 updated_at=now,
                 lease_expires_at=None,
             )
-            .returning(AgentActivity.agent_id, AgentActivity.action)
+            .returning(AgentActivity.agent_id, AgentActivity.action, AgentActivity.target_post_id)
         ).first()
         if row is None:
             return False
-        agent_id, _ = row
+        agent_id, action, target = row
+        if engagement is None and target is not None and KINDS[Action(action)].engages:
+            engagement = (target, action)
         if engagement is not None:
             record_engagement(session, agent_id, activity_id, engagement, now)
         return True

@@ -50,3 +50,9 @@ def active_hold(session: Session, now: datetime) -> Hold | None:
         select(FleetHold).where(FleetHold.until > now).order_by(FleetHold.until.desc()).limit(1)
     )
     return None if row is None else Hold(row.kind, row.reason, row.until)
+
+
+def hold_in_force(sessions: sessionmaker[Session], now: datetime) -> Hold | None:
+    """``active_hold`` in a session of its own."""
+    with sessions() as session:
+        return active_hold(session, now)

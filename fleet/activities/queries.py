@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.views import ActivityView, DeadLetterView, Tally
+from fleet.activities.views import ActivityView, DeadLetterView, Standing, Tally
 from fleet.core.kinds import ACTION_NAMES as ACTIONS
 from fleet.core.kinds import KINDS
 from fleet.db.engine import autocommit
@@ -239,3 +239,47 @@ def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5)
     with autocommit(sessions).connect() as connection:
         rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": limit})
         return [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
+
+
+_STANDING = (
+    select(
+        _ACTIVITIES.c.id,
+        _ACTIVITIES.c.agent_id,
+        _ACTIVITIES.c.status,
+        _ACTIVITIES.c.action,
+        _ACTIVITIES.c.attempts,
+        _ACTIVITIES.c.deliveries,
+        Agent.handle,
+        Agent.persona,
+    )
+    .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+    .where(_ACTIVITIES.c.idempotency_key == bindparam("key"))
+)
+
+
+def standing_of(sessions: sessionmaker[Session], key: str) -> Standing | None:
+    """Where the activity ``key`` stands, with its agent's handle and persona (a failed
+    delivery's verdict needs them); None if there is no such activity."""
+    with sessions() as session:
+        row = session.execute(_STANDING, {"key": key}).first()
+    return None if row is None else Standing(*row)
+
+
+def outcome_totals(sessions: sessionmaker[Session]) -> dict[str, dict[str, dict[str, int]]]:
+    """Activities counted by persona, then kind of action, then status."""
+    statement = (
+        select(Agent.persona, _ACTIVITIES.c.action, _ACTIVITIES.c.status, func.count())
+        .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+        .group_by(Agent.persona, _ACTIVITIES.c.action, _ACTIVITIES.c.status)
+    )
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    with sessions() as session:
+        for persona, action, status, count in session.execute(statement):
+            out.setdefault(persona, {}).setdefault(action, {})[status] = int(count)
+    return out
+
+
+def dead_letter_count(sessions: sessionmaker[Session]) -> int:
+    """Dead letters kept, replayed ones included."""
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(DeadLetter)) or 0)

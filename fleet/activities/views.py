@@ -149,3 +149,34 @@ class Tally:
     last_action_at: datetime | None = None
     last_thought: str | None = None
     current_action: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where one activity stands, as a failed delivery's verdict needs it."""
+
+    id: int
+    agent_id: int
+    status: str
+    action: str
+    attempts: int
+    deliveries: int
+    handle: str
+    persona: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A post, comment (or reply) or like of the ledger, as reconciliation needs it."""
+
+    activity_id: int
+    key: str
+    handle: str
+    action: str
+    status: str
+    created_at: datetime
+    made: str | None = None  # the gallery id the action recorded (its post or comment)
+    target: str | None = None  # the post a like, comment or reply is for
+    image_url: str | None = None
+    title: str | None = None
+    text: str | None = None

@@ -7,8 +7,23 @@ from fleet.agents.commands import (
     delete_agents,
     set_platform_user,
 )
-from fleet.agents.heartbeat import Decision, DispatchReport, Tick, decide_ticks, dispatch_due
-from fleet.agents.queries import AgentFilter, activity_of, agent_counts, get_agent, list_agents
+from fleet.agents.heartbeat import (
+    Decision,
+    DispatchReport,
+    Tick,
+    decide_ticks,
+    dispatch_due,
+    manual_key,
+)
+from fleet.agents.queries import (
+    AgentFilter,
+    activity_of,
+    agent_counts,
+    get_agent,
+    handles_with_accounts,
+    list_agents,
+    persona_totals,
+)
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
 from fleet.db.models import AGENT_STATUSES
@@ -32,7 +47,10 @@ __all__ = [
     "delete_agents",
     "dispatch_due",
     "get_agent",
+    "handles_with_accounts",
     "list_agents",
+    "manual_key",
     "parse_ref",
+    "persona_totals",
     "set_platform_user",
 ]

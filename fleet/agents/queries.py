@@ -97,3 +97,28 @@ def activity_of(catalogue: PersonaCatalogue, agent: AgentView) -> dict[str, Any]
         "activity_from": source,
         "rhythm": "sessions" if rhythm.in_sessions else "steady",
     }
+
+
+def persona_totals(sessions: sessionmaker[Session]) -> dict[str, tuple[int, int]]:
+    """Per persona: (agents, ticks decided), deleted agents included."""
+    statement = select(Agent.persona, func.count(), func.sum(Agent.ticks_count)).group_by(
+        Agent.persona
+    )
+    with sessions() as session:
+        return {p: (int(n), int(t or 0)) for p, n, t in session.execute(statement)}
+
+
+def handles_with_accounts(
+    sessions: sessionmaker[Session], *, live: bool = False, limit: int | None = None
+) -> list[str]:
+    """Handles of agents with a gallery account (``live``: not deleted, the most recently
+    ticking first), up to ``limit``."""
+    statement = select(Agent.handle).where(Agent.platform_user_id.is_not(None))
+    if live:
+        statement = statement.where(Agent.deleted_at.is_(None)).order_by(
+            Agent.last_tick_at.desc().nulls_last(), Agent.id
+        )
+    if limit is not None:
+        statement = statement.limit(limit)
+    with sessions() as session:
+        return list(session.scalars(statement))

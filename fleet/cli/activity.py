@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 
-from fleet import activities
-from fleet.activities import ActivityFilter
-from fleet.agents import get_agent
-from fleet.cli.context import action_sender, fleet_of
+from fleet.cli.context import fleet_of
 from fleet.cli.output import (
     ROW_ID,
     Finite,
@@ -19,8 +16,11 @@ from fleet.cli.output import (
     print_table,
     when,
 )
+from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.infra.events import gist
+from fleet.service import activity as use
+from fleet.service import dead_letters
 
 
 def _window(value: str) -> timedelta:
@@ -44,7 +44,7 @@ def activity() -> None:
 
 @activity.command("list")
 @click.option("--agent", "agent_ref", help="Only this agent (id or handle).")
-@click.option("--action", help="post, comment, like or browse.")
+@click.option("--action", help=", ".join(ACTION_NAMES) + ".")
 @click.option("--status", help="pending, succeeded, skipped or dead.")
 @click.option("--since", help="Only the last WINDOW (30s, 5m, 2h, 1d).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
@@ -60,11 +60,13 @@ def list_(
     as_json: bool,
 ) -> None:
     """The newest activities first."""
-    fleet = fleet_of(ctx)
-    agent_id = get_agent(fleet.sessions, agent_ref).id if agent_ref else None
-    start = datetime.now(UTC) - _window(since) if since else None
-    rows = activities.list_activities(
-        fleet.sessions, ActivityFilter(agent_id, action, status, start, limit)
+    rows = use.find(
+        fleet_of(ctx),
+        agent_ref=agent_ref,
+        action=action,
+        status=status,
+        within=_window(since) if since else None,
+        limit=limit,
     )
     if as_json:
         print_json([row.to_json() for row in rows])
@@ -95,8 +97,7 @@ def list_(
 @click.pass_context
 def stats(ctx: click.Context, since: str, as_json: bool) -> None:
     """Activities counted by persona, action and status over a window."""
-    fleet = fleet_of(ctx)
-    rows = activities.activity_stats(fleet.sessions, datetime.now(UTC) - _window(since))
+    rows = use.stats(fleet_of(ctx), _window(since))
     if as_json:
         print_json([{"persona": p, "action": a, "status": s, "count": n} for p, a, s, n in rows])
         return
@@ -115,7 +116,7 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
     """Follow the live activity feed (Redis channel fleet:activity) until Ctrl-C."""
     fleet = fleet_of(ctx, migrated=False)
     try:
-        for event in fleet.activity_channel.follow(timeout=timeout):
+        for event in use.follow(fleet, timeout=timeout):
             if as_json:
                 print_json_line(event)
                 continue
@@ -138,9 +139,7 @@ def dlq() -> None:
 @click.pass_context
 def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bool) -> None:
     """The newest dead letters first."""
-    letters = activities.list_dead_letters(
-        fleet_of(ctx).sessions, limit=limit, include_replayed=include_replayed
-    )
+    letters = dead_letters.find(fleet_of(ctx), include_replayed=include_replayed, limit=limit)
     if as_json:
         print_json([letter.to_json() for letter in letters])
         return
@@ -168,7 +167,7 @@ def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bo
 @click.pass_context
 def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
     """One dead letter in full."""
-    letter = activities.get_dead_letter(fleet_of(ctx).sessions, letter_id)
+    letter = dead_letters.get(fleet_of(ctx), letter_id)
     if as_json:
         print_json(letter.to_json())
         return
@@ -182,22 +181,8 @@ def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
 def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
     """Send dead letters' actions again, with the same idempotency key."""
     fleet = fleet_of(ctx)
-    send = action_sender(fleet)
-    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    # Every id is checked before any is replayed: a typo replays nothing.
-    for letter_id in letter_ids:
-        try:
-            letter = activities.get_dead_letter(fleet.sessions, letter_id)
-        except InputError as error:
-            raise InputError(f"{error}: none replayed") from error
-        if letter.replayed_at is not None:
-            raise InputError(f"dead letter {letter_id} was already replayed: none replayed")
-    for letter_id in letter_ids:
-        task, arguments = activities.replay(
-            fleet.sessions, letter_id, now=datetime.now(UTC), lease=lease
-        )
-        send(task, arguments["key"])
-        click.echo(f"replayed dead letter {letter_id}: {task} {arguments['key']}")
+    for letter_id, task, key in dead_letters.replay(fleet, letter_ids, fleet.sender()):
+        click.echo(f"replayed dead letter {letter_id}: {task} {key}")
 
 
 @dlq.command()
@@ -217,5 +202,5 @@ def purge(ctx: click.Context, letter_ids: tuple[int, ...], everything: bool, yes
             else f"Delete dead letters {', '.join(map(str, letter_ids))}?",
             abort=True,
         )
-    gone = activities.purge(fleet.sessions, None if everything else list(letter_ids))
+    gone = dead_letters.purge(fleet, None if everything else letter_ids)
     click.echo(f"purged {gone} dead letter(s)")

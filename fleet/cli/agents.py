@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
 
 import click
 
-from fleet import agents as ctx_agents
-from fleet.agents import AGENT_STATUSES, AgentFilter, Selection
-from fleet.agents.commands import utcnow
 from fleet.cli.context import fleet_of
 from fleet.cli.output import OFFSET, json_option, print_json, print_table, when
-from fleet.errors import ConflictError, InputError
+from fleet.core.kinds import ACTION_NAMES
+from fleet.errors import InputError
+from fleet.service import agents as use
+from fleet.service.agents import AGENT_STATUSES, AgentFilter, Created, Selection
 
 
 def _interval(value: str | None) -> tuple[float, float] | None:
@@ -88,25 +87,15 @@ def create(
     as_json: bool,
 ) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
-    fleet = fleet_of(ctx)
-    fleet.personas.get(persona)
-    created = ctx_agents.create_agents(
-        fleet.sessions,
-        fleet.personas,
-        persona=persona,
-        count=count,
-        fleet_seed=fleet.settings.seed,
-        now=utcnow(),
+    created, started = use.create(
+        fleet_of(ctx),
+        persona,
+        count,
         interval=_interval(interval),
         weights=_weights(weights),
         activity=_activity(activity),
+        start=start_now,
     )
-    started = 0
-    if start_now:
-        new = Selection(id_range=(created.first_id, created.last_id))
-        started = ctx_agents.change_status(
-            fleet.sessions, fleet.personas, "start", new, now=utcnow()
-        ).changed
     if as_json:
         print_json({**_created(created), "started": started})
     else:
@@ -116,7 +105,7 @@ def create(
         )
 
 
-def _created(created: ctx_agents.Created) -> dict[str, object]:
+def _created(created: Created) -> dict[str, object]:
     return {
         "persona": created.persona,
         "count": created.count,
@@ -149,7 +138,7 @@ def list_(
     if persona is not None:
         fleet.personas.get(persona)
     where = AgentFilter(persona, status, include_deleted, limit, offset)
-    found = ctx_agents.list_agents(fleet.sessions, where)
+    found = use.find(fleet, where)
     if as_json:
         print_json([agent.to_json() for agent in found])
         return
@@ -179,8 +168,8 @@ def list_(
 def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """One agent by id or handle."""
     fleet = fleet_of(ctx)
-    agent = ctx_agents.get_agent(fleet.sessions, ref)
-    data = {**agent.to_json(), **ctx_agents.activity_of(fleet.personas, agent)}
+    agent = use.get(fleet, ref)
+    data = {**agent.to_json(), **use.describe(fleet, agent)}
     if as_json:
         print_json(data)
         return
@@ -193,7 +182,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.pass_context
 def counts(ctx: click.Context, as_json: bool) -> None:
     """Live agents by persona and status."""
-    table = ctx_agents.agent_counts(fleet_of(ctx).sessions)
+    table = use.counts(fleet_of(ctx))
     if as_json:
         print_json(table)
         return
@@ -226,14 +215,7 @@ def _status_command(name: str, doc: str) -> click.Command:
         everyone: bool,
         as_json: bool,
     ) -> None:
-        fleet = fleet_of(ctx)
-        result = ctx_agents.change_status(
-            fleet.sessions,
-            fleet.personas,
-            name,
-            _selection(refs, persona, everyone),
-            now=utcnow(),
-        )
+        result = use.change_status(fleet_of(ctx), name, _selection(refs, persona, everyone))
         if as_json:
             print_json({"command": name, "changed": result.changed, "unchanged": result.unchanged})
         else:
@@ -270,14 +252,8 @@ def start(
     as_json: bool,
 ) -> None:
     """Start agents: each gets its first tick from its clock, and its gallery account."""
-    from fleet.gallery.client import HttpGallery
-    from fleet.service.accounts import provision_accounts, without_account
-
-    fleet = fleet_of(ctx)
-    selection = _selection(refs, persona, everyone)
-    result = ctx_agents.change_status(
-        fleet.sessions, fleet.personas, "start", selection, now=utcnow()
-    )
+    started = use.start(fleet_of(ctx), _selection(refs, persona, everyone), provision=provision)
+    result = started.transition
     report: dict[str, object] = {
         "command": "start",
         "changed": result.changed,
@@ -286,14 +262,8 @@ def start(
     }
     for line in result.errors:
         click.echo(f"fleet: {line}; set aside (status error)", err=True)
-    if provision:
-        gallery = HttpGallery(fleet.settings.gallery)
-        try:
-            done = provision_accounts(
-                fleet.sessions, gallery, without_account(fleet.sessions, selection)
-            )
-        finally:
-            gallery.close()
+    done = started.accounts
+    if done is not None:
         report["accounts"] = {
             "created": done.created,
             "existing": done.existing,
@@ -345,7 +315,7 @@ def delete(
             "every agent" if everyone else f"every {persona} agent" if persona else ", ".join(refs)
         )
         click.confirm(f"Delete {what}?", abort=True)
-    result = ctx_agents.delete_agents(fleet.sessions, fleet.personas, selection, now=utcnow())
+    result = use.delete(fleet, selection)
     click.echo(f"deleted {result.changed} agent(s)")
 
 
@@ -355,22 +325,8 @@ def delete(
 @click.pass_context
 def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
     """Force a tick now: decide the agent's action and record it."""
-    fleet = fleet_of(ctx)
-    agent = ctx_agents.get_agent(fleet.sessions, ref)
-    if agent.status != "active":
-        raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
-    now = utcnow()
-    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    decisions = ctx_agents.decide_ticks(
-        fleet.sessions,
-        fleet.personas,
-        [(agent.id, int(now.timestamp()))],
-        now=now,
-        lease=lease,
-    )
-    if not decisions:
-        raise ConflictError(f"agent {agent.handle} is no longer active")
-    decision = decisions[0]
+    decision = use.tick_now(fleet_of(ctx), ref)
+    handle = use.get(fleet_of(ctx), str(decision.agent_id)).handle
     if as_json:
         print_json(
             {
@@ -384,55 +340,33 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
         )
     else:
         click.echo(
-            f"{agent.handle} decided to {decision.action} (activity {decision.activity_id}, key {decision.idempotency_key})"
+            f"{handle} decided to {decision.action} "
+            f"(activity {decision.activity_id}, key {decision.idempotency_key})"
         )
 
 
 @agents.command()
 @click.argument("ref")
-@click.argument("action", type=click.Choice(["post", "comment", "like", "browse"]))
+@click.argument("action", type=click.Choice(ACTION_NAMES))
 @click.option("--here", is_flag=True, help="Run the action in this process instead of sending it.")
 @json_option
 @click.pass_context
 def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) -> None:
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
-    from fleet import activities
-    from fleet.actions import perform
-    from fleet.agents.heartbeat import manual_key
-    from fleet.cli.context import action_sender
-
     fleet = fleet_of(ctx)
-    agent = ctx_agents.get_agent(fleet.sessions, ref)
-    if agent.status != "active":
-        raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
-    send = None if here else action_sender(fleet, instead=", or use --here to act in this process")
-    now = utcnow()
-    due = int(now.timestamp())
-    key = manual_key(agent.id, due, action)
-    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    activity_id = activities.create_activity(
-        fleet.sessions,
-        agent.id,
-        action,
-        datetime.fromtimestamp(due, UTC),
-        key,
-        now=now,
-        lease=lease,
-    )
-    if send is None:
-        outcome = perform(fleet.action_kit, key)
-        result = {
-            "activity_id": activity_id,
-            "key": key,
-            "status": outcome.status,
-            "detail": outcome.detail,
-        }
-    else:
-        send(f"fleet.{action}", key)
-        result = {"activity_id": activity_id, "key": key, "status": "sent"}
+    send = None if here else fleet.sender(instead=", or use --here to act in this process")
+    acted = use.act_now(fleet, ref, action, send=send)
     if as_json:
+        result: dict[str, object] = {
+            "activity_id": acted.activity_id,
+            "key": acted.key,
+            "status": acted.status,
+        }
+        if not send:
+            result["detail"] = acted.detail
         print_json(result)
     else:
         click.echo(
-            f"{agent.handle} {action}: {result['status']} (activity {activity_id}, key {key})"
+            f"{acted.handle} {action}: {acted.status} "
+            f"(activity {acted.activity_id}, key {acted.key})"
         )

@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json
-from fleet.db import migrate
+from fleet.service import database
 
 
 @click.group()
@@ -19,9 +19,8 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    fleet = fleet_of(ctx, migrated=False)
-    migrate.upgrade(fleet.engine, revision)
-    click.echo(f"database at revision {migrate.current_revision(fleet.engine)}")
+    reached = database.upgrade(fleet_of(ctx, migrated=False), revision)
+    click.echo(f"database at revision {reached}")
 
 
 @db.command()
@@ -35,8 +34,8 @@ def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
         click.confirm(
             f"Downgrade the database to {revision}? Dropped tables lose their data", abort=True
         )
-    migrate.downgrade(fleet.engine, revision)
-    click.echo(f"database at revision {migrate.current_revision(fleet.engine) or 'base (empty)'}")
+    reached = database.downgrade(fleet, revision)
+    click.echo(f"database at revision {reached or 'base (empty)'}")
 
 
 @db.command()
@@ -44,8 +43,7 @@ def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
 @click.pass_context
 def current(ctx: click.Context, as_json: bool) -> None:
     """Show the database's revision and the newest one."""
-    fleet = fleet_of(ctx, migrated=False)
-    now, head = migrate.current_revision(fleet.engine), migrate.head_revision(fleet.engine)
+    now, head = database.revisions(fleet_of(ctx, migrated=False))
     if as_json:
         print_json({"current": now, "head": head, "up_to_date": now == head})
     else:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-
 import click
 
 from fleet.cli.activity import _window
-from fleet.cli.context import action_sender, fleet_of
+from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
-from fleet.gallery.client import HttpGallery
-from fleet.service.reconcile import reconcile as compare
-from fleet.service.reconcile import repair
+from fleet.service.reconcile import check
 
 
 @click.command()
@@ -29,22 +24,7 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
     dead, with a dead letter), pending activities past their lease (--fix: re-send),
     and posts with fewer likes than the ledger's likes on them (reported only).
     """
-    fleet = fleet_of(ctx)
-    gallery = HttpGallery(fleet.settings.gallery)
-    try:
-        found = compare(fleet.sessions, gallery, now=datetime.now(UTC), window=_window(since))
-    finally:
-        gallery.close()
-    if fix and found.findings:
-        # Stale actions are re-sent: a broker no worker sees is refused before any repair.
-        stale = any(finding.kind == "stale" for finding in found.findings)
-        repair(
-            fleet.sessions,
-            found,
-            now=datetime.now(UTC),
-            lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
-            send=_resending(action_sender(fleet)) if stale else _nothing_to_send,
-        )
+    found = check(fleet_of(ctx), _window(since), fix=fix)
     if as_json:
         print_json(found.to_json())
     else:
@@ -71,16 +51,3 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
             )
         click.echo(f"{found.count} difference(s), {len(found.remaining)} remaining")
     return 1 if found.unresolved else 0
-
-
-def _resending(send_task: Callable[[str, str], None]) -> Callable[[str, str], None]:
-    """Send a re-leased action (``like``, key) as its task (``fleet.like``)."""
-
-    def send(action: str, key: str) -> None:
-        send_task(f"fleet.{action}", key)
-
-    return send
-
-
-def _nothing_to_send(action: str, key: str) -> None:
-    raise AssertionError(f"repair sent {action} {key} with no stale finding")

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from fleet import agents as ctx_agents
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
 from fleet.core.persona import Action, Persona
@@ -20,6 +19,7 @@ from fleet.core.sessions import mean_activity_level, mean_session_length
 from fleet.core.timeline import Rhythm, simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
+from fleet.service import agents as use
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
 # Days a preview may start on: the clock works in epoch seconds, and a preview of four
@@ -218,7 +218,7 @@ def _heatmap(persona: Persona, hours: list[dict[str, Any]], days: int, unit: str
 
 def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -> None:
     fleet = fleet_of(ctx)
-    agent = ctx_agents.get_agent(fleet.sessions, ref)
+    agent = use.get(fleet, ref)
     catalogue = fleet.personas
     persona = catalogue.get(agent.persona)
     zone = ZoneInfo(persona.schedule.timezone)

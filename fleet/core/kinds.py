@@ -45,6 +45,9 @@ class ActionKind:
     engages: bool
     # The live feed's verb: "ux_flatflow liked 'Air quality by hour'".
     verb: str
+    # What it leaves on the gallery: a post, a comment (a reply is one too), a like, or
+    # nothing; reconciliation compares the ledger with the gallery by it.
+    makes: Literal["post", "comment", "like", "nothing"]
 
     @property
     def task(self) -> str:
@@ -55,11 +58,15 @@ class ActionKind:
 KINDS: dict[Action, ActionKind] = {
     kind.action: kind
     for kind in (
-        ActionKind(Action.POST, "content", "nothing", True, Action.BROWSE, False, "posted"),
-        ActionKind(Action.COMMENT, "content", "post", True, Action.LIKE, True, "commented on"),
-        ActionKind(Action.REPLY, "content", "comment", True, Action.LIKE, True, "replied to"),
-        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked"),
-        ActionKind(Action.BROWSE, "engage", "nothing", False, None, False, "browsed"),
+        ActionKind(Action.POST, "content", "nothing", True, Action.BROWSE, False, "posted", "post"),
+        ActionKind(
+            Action.COMMENT, "content", "post", True, Action.LIKE, True, "commented on", "comment"
+        ),
+        ActionKind(
+            Action.REPLY, "content", "comment", True, Action.LIKE, True, "replied to", "comment"
+        ),
+        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked", "like"),
+        ActionKind(Action.BROWSE, "engage", "nothing", False, None, False, "browsed", "nothing"),
     )
 }
 
@@ -67,7 +74,7 @@ ACTION_NAMES: tuple[str, ...] = tuple(action.value for action in KINDS)
 # The order in which a decision past its daily quota falls to the next kind: the
 # registry's, which puts the costly kinds first.
 FALLBACK_ORDER: tuple[Action, ...] = tuple(KINDS)
-QUEUES: tuple[str, ...] = tuple(dict.fromkeys(kind.queue for kind in KINDS.values()))
+ACTION_QUEUES: tuple[str, ...] = tuple(dict.fromkeys(kind.queue for kind in KINDS.values()))
 
 
 def kind_of(name: str) -> ActionKind:
@@ -80,6 +87,11 @@ def kind_of(name: str) -> ActionKind:
         ) from None
 
 
+def making(effect: str) -> tuple[str, ...]:
+    """The names of the kinds whose effect on the gallery is ``effect`` (post, comment...)."""
+    return tuple(kind.action.value for kind in KINDS.values() if kind.makes == effect)
+
+
 def degraded(action: Action) -> Action:
     """What ``action`` becomes over the LLM budget (itself when it spends nothing)."""
     return KINDS[action].degrades_to or action
@@ -87,12 +99,13 @@ def degraded(action: Action) -> Action:
 
 __all__ = [
     "ACTION_NAMES",
+    "ACTION_QUEUES",
     "FALLBACK_ORDER",
     "KINDS",
-    "QUEUES",
     "Action",
     "ActionKind",
     "Target",
     "degraded",
     "kind_of",
+    "making",
 ]

@@ -1,290 +1,29 @@
-"""Reconciliation: the activity ledger against the gallery, and the repairs.
-
-Pure comparisons take what the ledger says (``Entry``) and what the gallery shows (its
-posts and comments, read through the Gallery port) and return ``Finding``s; a thin
-service reads both sides over a window and, when asked, repairs:
-
-    finding         what it means                                   repair (--fix)
-    unrecorded      a post or comment on the gallery whose          mark it succeeded, with the
-                    activity is dead or skipped (an answer lost,    found id (activities.recover)
-                    the retries ran out)
-    orphan          a post or comment by an agent that no           none: reported
-                    activity explains
-    missing         a succeeded activity whose post or comment      mark it dead with a dead letter
-                    the gallery lacks                               "missing on the gallery"
-    stale           a pending activity past its lease               re-send, as the lease sweeper
-    like_shortfall  a post with fewer likes than the ledger's       none: the API does not say who
-                    succeeded likes on it                           liked a post
-    like_excess     a post with more likes than the fleet ever      none: people's likes, or a like
-                    recorded on it (its engagement ledger)          whose answer was lost (the gallery
-                                                                    cannot say which)
-
-A pending activity whose effect is already on the gallery is no finding: its own retry
-looks for the effect before making it. A dead letter made here can be replayed like any
-other; the replay keeps the key, so a gallery that remembers keys may answer as before.
-"""
+"""``fleet reconcile`` as a use case: read the ledger and the gallery over a window,
+compare them (``fleet.service.findings``), and repair what can be repaired."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet import activities
-from fleet.db.models import Agent, AgentActivity, Engagement
+from fleet import activities, agents
+from fleet.core.kinds import KINDS, Action
 from fleet.gallery.client import GalleryRefused
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
-
-Kind = Literal["unrecorded", "orphan", "missing", "stale", "like_shortfall", "like_excess"]
-UNFINISHED = ("dead", "skipped")
-PAGE = 100
-# Activities this much older than the window are read too: an effect made inside the
-# window may belong to an activity decided (and retried) a little before it.
-MARGIN = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A post, comment or like of the ledger, as reconciliation needs it."""
-
-    activity_id: int
-    key: str
-    handle: str
-    action: str
-    status: str
-    created_at: datetime
-    made: str | None = None  # the gallery id the action recorded (its post or comment)
-    target: str | None = None  # the post a like or comment is for
-    image_url: str | None = None
-    title: str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One difference between the ledger and the gallery."""
-
-    kind: Kind
-    action: str
-    detail: str
-    activity_id: int | None = None
-    key: str | None = None
-    handle: str | None = None
-    post_id: str | None = None
-    effect_id: str | None = None  # the gallery's id of the post or comment found
-
-    @property
-    def fixable(self) -> bool:
-        return self.kind in ("unrecorded", "missing", "stale")
-
-    @property
-    def certain(self) -> bool:
-        """A difference the fleet must answer for; a like_excess may be a person's like,
-        which the gallery cannot tell apart, so it is reported but pages no one."""
-        return self.kind != "like_excess"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Reconciliation:
-    """What a reconciliation read, found and repaired."""
-
-    since: datetime
-    findings: list[Finding]
-    scanned: dict[str, int]
-    fixed: list[Finding] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.findings)
-
-    @property
-    def remaining(self) -> list[Finding]:
-        """Findings not repaired (all of them before ``repair``)."""
-        done = {id(f) for f in self.fixed}
-        return [f for f in self.findings if id(f) not in done]
-
-    @property
-    def unresolved(self) -> list[Finding]:
-        """The remaining findings the fleet must answer for (``fleet reconcile`` exits 1)."""
-        return [f for f in self.remaining if f.certain]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "since": self.since.isoformat(),
-            "scanned": self.scanned,
-            "counts": dict(Counter(f.kind for f in self.findings)),
-            "findings": [f.to_json() for f in self.findings],
-            "fixed": [f.to_json() for f in self.fixed],
-            "remaining": len(self.remaining),
-        }
-
-
-# The pure part: comparisons of what each side says.
-
-
-def compare_posts(
-    entries: Sequence[Entry], posts: Iterable[GalleryPost], *, agents: set[str], since: datetime
-) -> list[Finding]:
-    """Posts on the gallery the ledger lacks, and succeeded posts the gallery lacks.
-
-    Only gallery posts made since ``since`` by ``agents`` are weighed; a post is matched
-    to an unfinished activity by author, image and title (the image is its own per run).
-    """
-    ledger = [e for e in entries if e.action == "post"]
-    recorded = {e.made for e in ledger if e.status == "succeeded" and e.made}
-    unfinished = {
-        (e.handle, e.image_url, e.title): e
-        for e in ledger
-        if e.status != "succeeded" and e.image_url is not None
-    }
-    found: list[Finding] = []
-    seen: set[str] = set()
-    for post in posts:
-        seen.add(post.id)
-        if post.created_at < since or post.username not in agents or post.id in recorded:
-            continue
-        entry = unfinished.get((post.username, post.image_url, post.title))
-        if entry is None:
-            found.append(
-                Finding(
-                    "orphan",
-                    "post",
-                    "a post by an agent that no activity explains",
-                    handle=post.username,
-                    post_id=post.id,
-                    effect_id=post.id,
-                )
-            )
-        elif entry.status in UNFINISHED:
-            found.append(_unrecorded(entry, post.id, post.id))
-    for entry in ledger:
-        succeeded = entry.status == "succeeded" and entry.created_at >= since
-        if succeeded and entry.made and entry.made not in seen:
-            found.append(_missing(entry, entry.made, entry.made))
-    return found
-
-
-def compare_comments(
-    entries: Sequence[Entry],
-    comments: dict[str, list[GalleryComment]],
-    *,
-    agents: set[str],
-    since: datetime,
-) -> list[Finding]:
-    """Comments the ledger lacks, and succeeded comments missing from their post.
-
-    ``comments`` holds every comment of each post read (none for a post that is gone).
-    """
-    ledger = [e for e in entries if e.action == "comment"]
-    recorded = {e.made for e in ledger if e.status == "succeeded" and e.made}
-    unfinished = {
-        (e.handle, e.target, e.text): e
-        for e in ledger
-        if e.status != "succeeded" and e.target is not None and e.text is not None
-    }
-    found: list[Finding] = []
-    for post_id, listed in comments.items():
-        for comment in listed:
-            if (
-                comment.created_at < since
-                or comment.username not in agents
-                or comment.id in recorded
-            ):
-                continue
-            entry = unfinished.get((comment.username, post_id, comment.content))
-            if entry is None:
-                found.append(
-                    Finding(
-                        "orphan",
-                        "comment",
-                        "a comment by an agent that no activity explains",
-                        handle=comment.username,
-                        post_id=post_id,
-                        effect_id=comment.id,
-                    )
-                )
-            elif entry.status in UNFINISHED:
-                found.append(_unrecorded(entry, post_id, comment.id))
-    for entry in ledger:
-        if entry.status != "succeeded" or not entry.made or entry.created_at < since:
-            continue
-        read = comments.get(entry.target or "")
-        if read is not None and entry.made not in {c.id for c in read}:
-            found.append(_missing(entry, entry.target, entry.made))
-    return found
-
-
-def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> list[Finding]:
-    """Posts showing fewer likes than the ledger's succeeded likes on them."""
-    wanted = Counter(
-        e.target for e in entries if e.action == "like" and e.status == "succeeded" and e.target
-    )
-    return [
-        Finding(
-            "like_shortfall",
-            "like",
-            f"the ledger has {wanted[post.id]} agent likes on this post, the gallery shows "
-            f"{post.like_count}",
-            post_id=post.id,
-        )
-        for post in posts
-        if post.like_count < wanted[post.id]
-    ]
-
-
-def compare_like_excess(recorded: Mapping[str, int], posts: Iterable[GalleryPost]) -> list[Finding]:
-    """Posts showing more likes than the fleet's engagement ledger holds on them, all
-    time: a like made by an attempt whose answer was lost, or a person's. Only posts the
-    ledger knows are compared (``recorded``), so a post no agent liked is no finding."""
-    return [
-        Finding(
-            "like_excess",
-            "like",
-            f"the gallery shows {post.like_count} likes, the fleet recorded "
-            f"{recorded[post.id]}: {post.like_count - recorded[post.id]} more (a person's, "
-            "or a like whose answer was lost)",
-            post_id=post.id,
-        )
-        for post in posts
-        if post.id in recorded and post.like_count > recorded[post.id]
-    ]
-
-
-def _unrecorded(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
-    return Finding(
-        "unrecorded",
-        entry.action,
-        f"on the gallery, but the activity is {entry.status}",
-        entry.activity_id,
-        entry.key,
-        entry.handle,
-        post_id,
-        effect_id,
-    )
-
-
-def _missing(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
-    return Finding(
-        "missing",
-        entry.action,
-        f"succeeded in the ledger, missing on the gallery ({entry.action} {effect_id})",
-        entry.activity_id,
-        entry.key,
-        entry.handle,
-        post_id,
-        effect_id,
-    )
-
-
-# The service: read both sides, compare, repair.
+from fleet.service.findings import (
+    MARGIN,
+    PAGE,
+    Finding,
+    Reconciliation,
+    compare_comments,
+    compare_like_excess,
+    compare_likes,
+    compare_posts,
+)
+from fleet.service.root import Fleet
 
 
 def reconcile(
@@ -296,33 +35,35 @@ def reconcile(
 ) -> Reconciliation:
     """Compare the ledger of the last ``window`` with the gallery; writes nothing."""
     since = now - window
-    with sessions() as session:
-        entries = _entries(session, since - MARGIN)
-        agents = set(
-            session.scalars(select(Agent.handle).where(Agent.platform_user_id.is_not(None)))
+    entries = activities.ledger_entries(sessions, since - MARGIN)
+    handles = set(agents.handles_with_accounts(sessions))
+    readers = agents.handles_with_accounts(sessions, live=True, limit=5)
+    stale = [
+        Finding(
+            "stale",
+            activity.action,
+            f"pending, its lease ran out at {activity.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC",
+            activity.id,
+            activity.idempotency_key,
+            handle,
+            activity.target_post_id,
         )
-        readers = list(
-            session.scalars(
-                select(Agent.handle)
-                .where(Agent.platform_user_id.is_not(None), Agent.deleted_at.is_(None))
-                .order_by(Agent.last_tick_at.desc().nulls_last(), Agent.id)
-                .limit(5)
-            )
-        )
-        stale = _stale(session, now)
+        for activity, handle in activities.stale_entries(sessions, now)
+    ]
     posts: list[GalleryPost] = []
     comments: dict[str, list[GalleryComment]] = {}
     if readers:
         reader, posts = _read_feed(gallery, readers, since)
         targets = {p.id for p in posts if p.comment_count} | {
-            e.target for e in entries if e.action == "comment" and e.target
+            e.target for e in entries if KINDS[Action(e.action)].makes == "comment" and e.target
         }
         comments = {post_id: _read_comments(gallery, reader, post_id) for post_id in targets}
-        findings = compare_posts(entries, posts, agents=agents, since=since)
+        findings = compare_posts(entries, posts, agents=handles, since=since)
         findings = [f for f in findings if f.kind != "missing" or _gone(gallery, reader, f)]
-        findings += compare_comments(entries, comments, agents=agents, since=since)
+        findings += compare_comments(entries, comments, agents=handles, since=since)
         findings += compare_likes(entries, posts)
-        findings += compare_like_excess(_recorded_likes(sessions, posts), posts)
+        recorded = activities.recorded_likes(sessions, [p.id for p in posts])
+        findings += compare_like_excess(recorded, posts)
     else:
         # No agent has a gallery account: nothing can be on the gallery, nor have succeeded.
         findings = []
@@ -368,13 +109,10 @@ def repair(
 def _recover(sessions: sessionmaker[Session], finding: Finding, now: datetime) -> bool:
     assert finding.activity_id is not None and finding.effect_id is not None
     result: dict[str, Any] = {"post_id": finding.post_id, "recovered": "reconcile"}
-    engagement = None
-    if finding.action == "comment":
+    if KINDS[Action(finding.action)].makes == "comment":
         result["comment_id"] = finding.effect_id
-        engagement = (str(finding.post_id), "comment")
-    return activities.recover(
-        sessions, finding.activity_id, result=result, now=now, engagement=engagement
-    )
+    # The engagement ledger gets the activity's own target (the post; a reply's comment).
+    return activities.recover(sessions, finding.activity_id, result=result, now=now)
 
 
 def _bury(sessions: sessionmaker[Session], finding: Finding, now: datetime) -> bool:
@@ -389,81 +127,6 @@ def _bury(sessions: sessionmaker[Session], finding: Finding, now: datetime) -> b
         now=now,
     )
     return letter is not None
-
-
-def _entries(session: Session, since: datetime) -> list[Entry]:
-    rows = session.execute(
-        select(AgentActivity, Agent.handle)
-        .join(Agent, Agent.id == AgentActivity.agent_id)
-        .where(
-            AgentActivity.action.in_(("post", "comment", "like")),
-            AgentActivity.created_at >= since,
-        )
-        .order_by(AgentActivity.id)
-    )
-    entries = []
-    for activity, handle in rows:
-        content, result = activity.content or {}, activity.result or {}
-        made_field = "post_id" if activity.action == "post" else "comment_id"
-        target = activity.target_post_id or (
-            None if activity.action == "post" else result.get("post_id")
-        )
-        entries.append(
-            Entry(
-                activity.id,
-                activity.idempotency_key,
-                handle,
-                activity.action,
-                activity.status,
-                activity.created_at,
-                made=_text(result.get(made_field)),
-                target=_text(target),
-                image_url=_text(content.get("image_url")),
-                title=_text(content.get("title")),
-                text=_text(content.get("text")),
-            )
-        )
-    return entries
-
-
-def _recorded_likes(
-    sessions: sessionmaker[Session], posts: Sequence[GalleryPost]
-) -> dict[str, int]:
-    """The fleet's likes on these posts, all time, from the engagement ledger."""
-    if not posts:
-        return {}
-    with sessions() as session:
-        rows = session.execute(
-            select(Engagement.post_id, func.count())
-            .where(Engagement.kind == "like", Engagement.post_id.in_([p.id for p in posts]))
-            .group_by(Engagement.post_id)
-        )
-        return {post_id: int(count) for post_id, count in rows}
-
-
-def _stale(session: Session, now: datetime) -> list[Finding]:
-    rows = session.execute(
-        select(AgentActivity, Agent.handle)
-        .join(Agent, Agent.id == AgentActivity.agent_id)
-        .where(AgentActivity.status == "pending", AgentActivity.lease_expires_at < now)
-        .order_by(AgentActivity.lease_expires_at)
-    )
-    return [
-        Finding(
-            "stale",
-            activity.action,
-            f"pending, its lease ran out at {activity.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC",
-            activity.id,
-            activity.idempotency_key,
-            handle,
-            activity.target_post_id,
-        )
-        for activity, handle in rows
-    ]
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _read_feed(
@@ -514,3 +177,29 @@ def _gone(gallery: Gallery, reader: str, finding: Finding) -> bool:
             return True
         raise
     return False
+
+
+def check(fleet: Fleet, window: timedelta, *, fix: bool = False) -> Reconciliation:
+    """``fleet reconcile``: compare the last ``window`` of the ledger with the gallery, and
+    with ``fix`` repair what can be (stale actions are re-sent through the broker, which
+    is checked before any repair)."""
+    gallery = fleet.open_gallery()
+    try:
+        found = reconcile(fleet.sessions, gallery, now=fleet.clock.now(), window=window)
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
+    if fix and found.findings:
+        stale = any(finding.kind == "stale" for finding in found.findings)
+        repair(
+            fleet.sessions,
+            found,
+            now=fleet.clock.now(),
+            lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+            send=fleet.sender() if stale else _nothing_to_send,
+        )
+    return found
+
+
+def _nothing_to_send(action: str, key: str) -> None:
+    raise AssertionError(f"repair sent {action} {key} with no stale finding")

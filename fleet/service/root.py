@@ -1,6 +1,9 @@
-"""The composition root: builds engine, sessions and the persona catalogue from settings.
+"""The composition root: builds engine, sessions, the persona catalogue, the gallery, the
+writer and the publisher from settings, or takes any of them as arguments.
 
-The CLI, the Celery worker and the tests all start here; nothing is built at import.
+The CLI, the Celery worker, the demo and the tests all start here; nothing is built at
+import and nothing is patched after building (the demo passes its simulated clock and
+its feed in).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.actions import ActionKit, Event, NoBudget, Spending
 from fleet.actions.targets import FeedSnapshot
 from fleet.content.budget import SpendLedger
+from fleet.content.port import ContentWriter
 from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
 from fleet.errors import InputError
 from fleet.gallery.limited import LimitedGallery
 from fleet.gallery.port import Gallery
+from fleet.infra.clocks import Clock, SystemClock
 from fleet.infra.events import ActivityChannel
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
@@ -30,10 +35,18 @@ from fleet.settings import Settings, load_settings
 
 @dataclass
 class Fleet:
-    """Everything a process needs to act, built lazily from one Settings."""
+    """Everything a process needs to act, built lazily from one Settings.
+
+    ``clock``: where time comes from (the demo's is simulated). ``gallery``, ``writer``
+    and ``publish``: given parts replace the ones the settings would build.
+    """
 
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
+    clock: Clock = field(default_factory=SystemClock)
+    gallery: Gallery | None = field(default=None, repr=False)
+    writer: ContentWriter | None = field(default=None, repr=False)
+    publish: Callable[[Event], None] | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -77,10 +90,10 @@ class Fleet:
         from fleet.gallery.client import HttpGallery
 
         settings = self.settings
-        gallery: Gallery = HttpGallery(settings.gallery)
-        writer = build_writer(settings)
+        gallery: Gallery = self.gallery or HttpGallery(settings.gallery)
+        writer = self.writer or build_writer(settings)
         spending: Spending = NoBudget()
-        publish: Callable[[Event], None] = _nowhere
+        publish: Callable[[Event], None] = self.publish or _nowhere
         if settings.redis_url is not None:
             prefix = settings.broker_key_prefix
             actions = settings.actions
@@ -100,7 +113,7 @@ class Fleet:
                 ),
             )
             spending = self.spend_ledger
-            publish = self.activity_channel.publish
+            publish = self.publish or self.activity_channel.publish
             if not isinstance(writer, OfflineWriter):
                 writer = LimitedWriter(
                     writer,
@@ -144,7 +157,23 @@ class Fleet:
             guard=build_guard(settings),
             feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
             publish=publish,
+            now=self.clock.now,
         )
+
+    def open_gallery(self) -> Gallery:
+        """A gallery client for an admin's use case (the caller closes it): the one given,
+        else a plain client of the configured gallery, without the workers' limits."""
+        from fleet.gallery.client import HttpGallery
+
+        return self.gallery or HttpGallery(self.settings.gallery)
+
+    def sender(self, *, instead: str = "") -> Callable[[str, str], None]:
+        """A function sending (action, key) to the workers through the fleet's broker;
+        refused now (InputError) when no worker could see it (``instead``: what the
+        caller offers instead)."""
+        from fleet.infra.queue import ActionSender
+
+        return ActionSender(self.settings, instead=instead)
 
     @cached_property
     def spend_ledger(self) -> SpendLedger:
@@ -179,9 +208,24 @@ def _nowhere(event: Event) -> None:
     """No live feed without Redis (the embedded mode)."""
 
 
-def bootstrap(settings: Settings | None = None, engine: Engine | None = None) -> Fleet:
-    """A Fleet from explicit settings, or from the environment."""
-    return Fleet(settings or load_settings(), engine)
+def bootstrap(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    clock: Clock | None = None,
+    gallery: Gallery | None = None,
+    writer: ContentWriter | None = None,
+    publish: Callable[[Event], None] | None = None,
+) -> Fleet:
+    """A Fleet from explicit settings, or from the environment, with the parts given."""
+    return Fleet(
+        settings or load_settings(),
+        engine,
+        clock=clock or SystemClock(),
+        gallery=gallery,
+        writer=writer,
+        publish=publish,
+    )
 
 
 def engine_from_environment() -> Engine:

@@ -12,9 +12,8 @@ from fleet import activities
 from fleet.agents import agent_counts
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.infra.limits import CircuitBreaker
+from fleet.infra.queue import QUEUES, ping_workers
 from fleet.service.root import Fleet
-
-QUEUES = ("ticks", "content", "engage", "dead_letter")
 
 
 @dataclass
@@ -107,10 +106,7 @@ def gather(
 
 def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:
     """Names of the workers answering a ping through the broker."""
-    from workers.app import create_app
-
-    replies = create_app(fleet.settings).control.ping(timeout=timeout) or []
-    return sorted(name for reply in replies for name in reply)
+    return ping_workers(fleet.settings, timeout)
 
 
 def check(report: Report, limits: Thresholds) -> list[str]:

@@ -43,7 +43,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The older schema knows four kinds: what another kind did is forgotten.
     op.execute("DELETE FROM engagements WHERE kind NOT IN ('like', 'comment')")
-    op.execute("DELETE FROM agent_activities WHERE action NOT IN ('post', 'comment', 'like', 'browse')")
+    op.execute(
+        "DELETE FROM agent_activities WHERE action NOT IN ('post', 'comment', 'like', 'browse')"
+    )
     with op.batch_alter_table("agents") as batch:
         for column in _COUNTERS:
             batch.add_column(sa.Column(column, sa.Integer(), server_default="0", nullable=False))

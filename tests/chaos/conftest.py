@@ -32,14 +32,14 @@ from sqlalchemy.exc import OperationalError
 
 from fleet import activities
 from fleet.actions import perform
-from fleet.service.root import Fleet, bootstrap
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.gallery.client import HttpGallery
-from fleet.service.reconcile import Reconciliation, reconcile, repair
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service.reconcile import Reconciliation, reconcile, repair
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for

@@ -166,10 +166,10 @@ def test_a_backlog_older_than_the_lease_and_a_pause_in_a_lossy_run_leave_the_boo
     with rig.fleet.sessions() as session:
         ids = sorted(session.scalars(select(Agent.id)))
     half = Selection(id_range=(ids[0], ids[len(ids) // 2 - 1]))
-    paused = agents.change_status(rig.fleet.sessions, rig.fleet.infra.persona_files, "pause", half, now=_now())
+    paused = agents.change_status(rig.fleet.sessions, rig.fleet.personas, "pause", half, now=_now())
     rig.evidence["paused"] = paused.changed
     rig.until(LEASE * 2 + 8)
-    agents.change_status(rig.fleet.sessions, rig.fleet.infra.persona_files, "resume", half, now=_now())
+    agents.change_status(rig.fleet.sessions, rig.fleet.personas, "resume", half, now=_now())
     rig.until(RUN_SECONDS + 4)
     books = rig.record("backlog_pause_lossy")
     assert sum(rig.evidence["queued_before_worker"].values()) > 0, "a backlog built up"

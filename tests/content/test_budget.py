@@ -144,7 +144,7 @@ def test_degrading_never_leads_to_an_llm_action_over_budget(
         assert outcome == Degradation(action)
     else:
         assert outcome.action in {Action.LIKE, Action.BROWSE}
-        assert outcome.degraded == (action in {Action.POST, Action.COMMENT})
+        assert outcome.degraded == (action in {Action.POST, Action.COMMENT, Action.REPLY})
 
 
 def test_usage_is_kept_on_the_activity_as_plain_json() -> None:

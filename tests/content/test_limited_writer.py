@@ -6,12 +6,12 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from fleet.service.root import bootstrap
 from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.limited import LimitedWriter
 from fleet.content.offline import OfflineWriter
 from fleet.errors import Deferred, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket
+from fleet.service.root import bootstrap
 from fleet.settings import Settings
 from tests.content.conftest import (
     API_KEY,

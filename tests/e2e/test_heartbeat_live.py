@@ -15,9 +15,9 @@ from sqlalchemy import Engine, func, select
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import MIN_TICK_GAP_SECONDS
-from fleet.service.root import Fleet, bootstrap
 from fleet.core.ticks import next_tick_epoch
 from fleet.db.models import Agent, AgentActivity
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
 from workers.app import create_app

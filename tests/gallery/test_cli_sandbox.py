@@ -94,8 +94,8 @@ def test_starting_agents_provisions_their_gallery_accounts_once(
 
     from click.testing import CliRunner
 
-    from fleet.service.root import bootstrap
     from fleet.cli import cli
+    from fleet.service.root import bootstrap
     from fleet.settings import Settings
     from tests.gallery.conftest import TOKEN
 

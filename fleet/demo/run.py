@@ -26,26 +26,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.signals import before_task_publish, task_postrun
 from pydantic import AnyUrl, SecretStr
 from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import func, select
 
-from fleet import agents
-from fleet.agents import Selection
-from fleet.db import migrate
-from fleet.db.models import Agent, AgentActivity, DeadLetter
+from fleet.demo.view import live_view
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
-from fleet.infra.events import gist
+from fleet.infra.queue import create_app
 from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
+from fleet.service import agents as use
+from fleet.service import database
+from fleet.service.overview import overview
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import (
     ActionSettings,
@@ -233,35 +229,23 @@ class Demo:
         self.feed.append(event)
 
     def prepare(self) -> Fleet:
-        from workers import runtime
-        from workers.app import create_app
-
         # Logs go to a file: the terminal belongs to the live view.
         self._log = (self.workdir / "worker.log").open("a", encoding="utf-8")
         logs.configure("INFO", secrets=(TOKEN,), stream=self._log)
         self.sandbox.__enter__()
-        fleet = bootstrap(_settings(self.workdir / "fleet.db", self.sandbox.url, self.options))
-        migrate.upgrade(fleet.engine)
-        kit = fleet.action_kit
-        kit.now = self.clock.now
-        kit.publish = self._event
-        runtime.configure(fleet)
-        runtime.use_clock(self.clock)
-        now = self.clock.now()
-        for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
-            agents.create_agents(
-                fleet.sessions,
-                fleet.personas,
-                persona=slug,
-                count=count,
-                fleet_seed=self.options.seed,
-                now=now,
-            )
-        agents.change_status(
-            fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
+        fleet = bootstrap(
+            _settings(self.workdir / "fleet.db", self.sandbox.url, self.options),
+            clock=self.clock,
+            publish=self._event,
         )
+        database.upgrade(fleet)
+        for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
+            use.create(fleet, slug, count)
+        use.change_status(fleet, "start", use.Selection(everyone=True))
         self.fleet = fleet
         self.app = create_app(fleet.settings)
+        # The in-process worker's tasks use this Fleet (its clock, its live view).
+        self.app.conf.fleet = fleet
         return fleet
 
     def _at(self, cycle: int) -> datetime:
@@ -309,9 +293,6 @@ class Demo:
                     stop.wait(max(0.0, began + step * STEP_SECONDS - time.monotonic()))
 
     def close(self) -> None:
-        from workers import runtime
-
-        runtime.configure(None)
         if self.fleet is not None:
             self.fleet.close()
         logging.getLogger().handlers.clear()
@@ -322,17 +303,13 @@ class Demo:
         assert self.fleet is not None
         decided: dict[str, dict[str, int]] = {}
         statuses: Counter[str] = Counter()
-        with self.fleet.sessions() as session:
-            rows = session.execute(
-                select(Agent.persona, AgentActivity.action, AgentActivity.status, func.count())
-                .join(Agent, Agent.id == AgentActivity.agent_id)
-                .group_by(Agent.persona, AgentActivity.action, AgentActivity.status)
-            )
-            for persona, action, status, count in rows:
+        seen = overview(self.fleet)
+        for persona, kinds in seen.outcomes.items():
+            for action, by_status in kinds.items():
                 by = decided.setdefault(persona, {})
-                by[action] = by.get(action, 0) + count
-                statuses[status] += count
-            letters = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
+                by[action] = by.get(action, 0) + sum(by_status.values())
+                statuses.update(by_status)
+        letters = seen.dead_letters
         return Summary(
             steps=self.step,
             simulated_seconds=self.step * self.options.step_seconds,
@@ -349,67 +326,7 @@ class Demo:
 
     def view(self) -> Group:
         """The live terminal view: clocks, actions, the feed, retries and dead letters."""
-        assert self.fleet is not None
-        now = self.clock.now()
-        header = Text(
-            f"simulated {now:%a %Y-%m-%d %H:%M} UTC  x{self.options.speed:g}  "
-            f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}",
-            style="bold",
-        )
-        people = Table(title="personas", title_justify="left")
-        for column in ("persona", "local time", "x", "agents", "ticks"):
-            people.add_column(column)
-        with self.fleet.sessions() as session:
-            per = {
-                p: n
-                for p, n in session.execute(
-                    select(Agent.persona, func.count()).group_by(Agent.persona)
-                )
-            }
-            ticks = {
-                p: n
-                for p, n in session.execute(
-                    select(Agent.persona, func.sum(Agent.ticks_count)).group_by(Agent.persona)
-                )
-            }
-            actions = list(
-                session.execute(
-                    select(AgentActivity.action, AgentActivity.status, func.count()).group_by(
-                        AgentActivity.action, AgentActivity.status
-                    )
-                )
-            )
-            letters = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
-        for persona in sorted(per):
-            spec = self.fleet.personas.get(persona)
-            local = now.astimezone(ZoneInfo(spec.schedule.timezone))
-            m = self.fleet.personas.clock(persona).multiplier(now)
-            people.add_row(
-                persona,
-                f"{local:%a %H:%M}",
-                "asleep" if m == 0 else f"{m:g}",
-                str(per[persona]),
-                str(ticks.get(persona) or 0),
-            )
-        counts = Table(title="actions", title_justify="left")
-        statuses = ("pending", "succeeded", "skipped", "dead")
-        counts.add_column("action")
-        for status in statuses:
-            counts.add_column(status, justify="right")
-        table: dict[str, dict[str, int]] = {}
-        for action, status, count in actions:
-            table.setdefault(action, {})[status] = count
-        for action in ("post", "comment", "like", "browse"):
-            counts.add_row(action, *(str(table.get(action, {}).get(s, 0)) for s in statuses))
-        feed = Table(title="activity", title_justify="left", show_header=False)
-        feed.add_column("event")
-        for event in list(self.feed):
-            feed.add_row(
-                f"{event['handle']:<30} {event['action']:<8} {event['status']:<9} "
-                f"{gist(event)[:60]}"
-            )
-        footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
-        return Group(header, people, counts, feed, footer)
+        return live_view(self)
 
 
 def run(

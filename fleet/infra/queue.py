@@ -1,0 +1,112 @@
+"""The Celery app as Fleet configures it, and sending actions to their queues.
+
+Queues: ``ticks`` (the dispatcher and tick decisions), the action kinds' queues from the
+registry (``content``: posts, comments and replies, which wait on the LLM and images;
+``engage``: likes and browsing, cheap and many) and ``dead_letter``. The worker's tasks
+live in ``workers.tasks``, which the app includes by name: ``fleet`` never imports
+``workers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from celery import Celery
+from kombu import Queue
+
+from beat_schedule import beat_schedule
+from fleet.core.kinds import ACTION_QUEUES, KINDS, Action
+from fleet.errors import InputError
+from fleet.settings import Settings
+
+QUEUES: tuple[str, ...] = ("ticks", *ACTION_QUEUES, "dead_letter")
+
+ROUTES: dict[str, dict[str, str]] = {
+    "fleet.dispatch": {"queue": "ticks"},
+    "fleet.tick": {"queue": "ticks"},
+    "fleet.tick_batch": {"queue": "ticks"},
+    "fleet.sweep_leases": {"queue": "ticks"},
+    **{kind.task: {"queue": kind.queue} for kind in KINDS.values()},
+    "fleet.dead_letter": {"queue": "dead_letter"},
+}
+
+
+def create_app(settings: Settings) -> Celery:
+    """A Celery app for these settings; nothing connects until a task is sent or run."""
+    app = Celery("fleet", broker=settings.broker_url, include=["workers.tasks"])
+    transport: dict[str, object] = {
+        "visibility_timeout": settings.tasks.visibility_timeout_seconds,
+    }
+    if settings.broker_url.startswith("memory"):
+        # The in-process broker is polled: poll often, or every hop waits a second.
+        transport["polling_interval"] = 0.005
+    if settings.broker_key_prefix:
+        transport["global_keyprefix"] = settings.broker_key_prefix
+    app.conf.update(
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue="ticks",
+        task_routes=ROUTES,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # At-least-once: a message is acknowledged after its task ran; a task whose
+        # worker died is retried a bounded number of times, not requeued forever.
+        task_acks_late=True,
+        task_retry_on_worker_lost=True,
+        task_reject_on_worker_lost=False,
+        task_soft_time_limit=settings.tasks.soft_time_limit_seconds,
+        task_time_limit=settings.tasks.time_limit_seconds,
+        worker_prefetch_multiplier=4,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport,
+        timezone="UTC",
+        enable_utc=True,
+        beat_schedule=beat_schedule(settings),
+        # Touches <schedule file>.pulse after each publish, for health checks.
+        beat_scheduler="workers.beat:PulseScheduler",
+        worker_hijack_root_logger=False,
+        # Task events feed Flower; they cost about a third of a no-op task's throughput.
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+    )
+    app.conf.fleet_settings = settings
+    return app
+
+
+def send_actions(app: Celery, actions: Iterable[tuple[str, str]]) -> None:
+    """Send (action, key) pairs to their kinds' tasks and queues, over one connection."""
+    pairs = list(actions)
+    if not pairs:
+        return
+    with app.producer_or_acquire() as producer:
+        for action, key in pairs:
+            kind = KINDS[Action(action)]
+            app.send_task(kind.task, args=(key,), queue=kind.queue, producer=producer)
+
+
+class ActionSender:
+    """Sends actions to the workers through the fleet's broker (the CLI's, the console's)."""
+
+    def __init__(self, settings: Settings, *, instead: str = "") -> None:
+        """Checked before anything is written: an in-memory broker, which no worker would
+        see, is an InputError now (``instead`` says what the caller offers instead), and a
+        broker out of reach is kombu's OperationalError now. (Should the broker go away
+        between this and the send, the activity is pending and the lease sweep sends it.)"""
+        if settings.broker_url.startswith("memory"):
+            raise InputError(
+                "FLEET_BROKER_URL is memory://: no worker would see this task; "
+                f"point it at the fleet's Redis{instead}"
+            )
+        self.app = create_app(settings)
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+
+    def __call__(self, action: str, key: str) -> None:
+        send_actions(self.app, [(action, key)])
+
+
+def ping_workers(settings: Settings, timeout: float) -> list[str]:
+    """The names of the workers that answer a broadcast ping within ``timeout``."""
+    replies = create_app(settings).control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)

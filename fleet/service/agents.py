@@ -1,0 +1,208 @@
+"""Use cases on agents: create, start, pause, resume, stop, delete, tick now, act now.
+
+Every face (the CLI, the console, the demo) calls these with a Fleet and plain inputs;
+the time is the Fleet's clock, the gallery and the broker are the Fleet's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fleet import activities, agents
+from fleet.actions import Outcome, perform
+from fleet.agents import (
+    AGENT_STATUSES,
+    AgentFilter,
+    AgentView,
+    Created,
+    Decision,
+    Selection,
+    Transition,
+    manual_key,
+)
+from fleet.core.kinds import kind_of
+from fleet.errors import ConflictError, InputError
+from fleet.service.accounts import Provisioned, provision_accounts, without_account
+from fleet.service.root import Fleet
+
+STATUS_COMMANDS = ("start", "pause", "resume", "stop")
+
+__all__ = [
+    "AGENT_STATUSES",
+    "STATUS_COMMANDS",
+    "Acted",
+    "AgentFilter",
+    "AgentView",
+    "Created",
+    "Decision",
+    "Selection",
+    "Started",
+    "Transition",
+    "act_now",
+    "change_status",
+    "counts",
+    "create",
+    "delete",
+    "describe",
+    "find",
+    "get",
+    "start",
+    "tick_now",
+]
+
+
+def create(
+    fleet: Fleet,
+    persona: str,
+    count: int,
+    *,
+    interval: tuple[float, float] | None = None,
+    weights: Mapping[str, float] | None = None,
+    activity: float | None = None,
+    start: bool = False,
+) -> tuple[Created, int]:
+    """Create ``count`` agents of ``persona``; with ``start``, start them. (created, started)"""
+    fleet.personas.get(persona)
+    created = agents.create_agents(
+        fleet.sessions,
+        fleet.personas,
+        persona=persona,
+        count=count,
+        fleet_seed=fleet.settings.seed,
+        now=fleet.clock.now(),
+        interval=interval,
+        weights=dict(weights) if weights is not None else None,
+        activity=activity,
+    )
+    started = 0
+    if start:
+        new = Selection(id_range=(created.first_id, created.last_id))
+        started = change_status(fleet, "start", new).changed
+    return created, started
+
+
+def change_status(fleet: Fleet, command: str, selection: Selection) -> Transition:
+    """Start, pause, resume or stop the selected agents."""
+    if command not in STATUS_COMMANDS:
+        raise InputError(f"unknown command {command!r}: one of {', '.join(STATUS_COMMANDS)}")
+    return agents.change_status(
+        fleet.sessions, fleet.personas, command, selection, now=fleet.clock.now()
+    )
+
+
+@dataclass(frozen=True)
+class Started:
+    """Agents started, and (when asked) their gallery accounts provisioned."""
+
+    transition: Transition
+    accounts: Provisioned | None
+
+
+def start(fleet: Fleet, selection: Selection, *, provision: bool = True) -> Started:
+    """Start agents (each gets its first tick from its clock) and create their gallery
+    accounts now, when ``provision`` (else each gets one at its first action)."""
+    transition = change_status(fleet, "start", selection)
+    accounts = None
+    if provision:
+        gallery = fleet.open_gallery()
+        try:
+            accounts = provision_accounts(
+                fleet.sessions, gallery, without_account(fleet.sessions, selection)
+            )
+        finally:
+            if fleet.gallery is None:
+                gallery.close()
+    return Started(transition, accounts)
+
+
+def delete(fleet: Fleet, selection: Selection) -> Transition:
+    """Soft-delete the selected agents: they stop for good; history and handles stay."""
+    return agents.delete_agents(fleet.sessions, fleet.personas, selection, now=fleet.clock.now())
+
+
+def find(fleet: Fleet, where: AgentFilter) -> list[AgentView]:
+    """A page of agents."""
+    return agents.list_agents(fleet.sessions, where)
+
+
+def get(fleet: Fleet, ref: str) -> AgentView:
+    """One agent by id or handle."""
+    return agents.get_agent(fleet.sessions, ref)
+
+
+def describe(fleet: Fleet, agent: AgentView) -> dict[str, Any]:
+    """What ``fleet agents show`` adds to an agent: its activity level and rhythm."""
+    return agents.activity_of(fleet.personas, agent)
+
+
+def counts(fleet: Fleet) -> dict[str, dict[str, int]]:
+    """Live agents by persona, then status."""
+    return agents.agent_counts(fleet.sessions)
+
+
+def _active(fleet: Fleet, ref: str) -> AgentView:
+    agent = agents.get_agent(fleet.sessions, ref)
+    if agent.status != "active":
+        raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
+    return agent
+
+
+def tick_now(fleet: Fleet, ref: str) -> Decision:
+    """Decide the agent's action now, as a tick would, and record it (not sent)."""
+    agent = _active(fleet, ref)
+    now = fleet.clock.now()
+    decisions = agents.decide_ticks(
+        fleet.sessions,
+        fleet.personas,
+        [(agent.id, int(now.timestamp()))],
+        now=now,
+        lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+    )
+    if not decisions:
+        raise ConflictError(f"agent {agent.handle} is no longer active")
+    return decisions[0]
+
+
+@dataclass(frozen=True)
+class Acted:
+    """An action an admin asked for: its activity, key, and how it went (``sent``: to the
+    workers; else the outcome of running it here)."""
+
+    handle: str
+    activity_id: int
+    key: str
+    status: str
+    detail: dict[str, Any] | None = None
+
+
+def act_now(
+    fleet: Fleet,
+    ref: str,
+    action: str,
+    *,
+    send: Callable[[str, str], None] | None = None,
+) -> Acted:
+    """Make an agent do ``action`` now: sent to the workers through ``send``, or, without
+    one, carried out in this process."""
+    kind = kind_of(action)
+    agent = _active(fleet, ref)
+    now = fleet.clock.now()
+    due = int(now.timestamp())
+    key = manual_key(agent.id, due, kind.action.value)
+    activity_id = activities.create_activity(
+        fleet.sessions,
+        agent.id,
+        kind.action.value,
+        datetime.fromtimestamp(due, UTC),
+        key,
+        now=now,
+        lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+    )
+    if send is not None:
+        send(kind.action.value, key)
+        return Acted(agent.handle, activity_id, key, "sent")
+    outcome: Outcome = perform(fleet.action_kit, key)
+    return Acted(agent.handle, activity_id, key, outcome.status, outcome.detail)

@@ -1,0 +1,62 @@
+"""Use cases on the schema: check it is current, upgrade, downgrade, say where it stands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from fleet.db import migrate
+from fleet.errors import InputError
+from fleet.service.root import Fleet
+from fleet.settings import default_database_url
+
+
+def revisions(fleet: Fleet) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest one)."""
+    return migrate.current_revision(fleet.engine), migrate.head_revision(fleet.engine)
+
+
+def upgrade(fleet: Fleet, revision: str = "head") -> str | None:
+    """Apply migrations up to ``revision``; the revision reached."""
+    migrate.upgrade(fleet.engine, revision)
+    return migrate.current_revision(fleet.engine)
+
+
+def downgrade(fleet: Fleet, revision: str) -> str | None:
+    """Revert migrations down to ``revision``; the revision reached (None: empty)."""
+    migrate.downgrade(fleet.engine, revision)
+    return migrate.current_revision(fleet.engine)
+
+
+def ensure_current(fleet: Fleet) -> None:
+    """Make sure the schema is at head before a command uses it.
+
+    The embedded SQLite database is brought up to date on first use; a server database
+    is never migrated behind the operator's back. A SQLite file named in
+    FLEET_DATABASE_URL that is not there is most likely a typo: say so rather than
+    create an empty database and answer from it (only the embedded default, and
+    ``fleet db upgrade``, create their file).
+    """
+    url = make_url(fleet.settings.database_url)
+    sqlite = url.get_backend_name() == "sqlite"
+    if (
+        sqlite
+        and url.database not in (None, "", ":memory:")
+        and fleet.settings.database_url != default_database_url()
+    ):
+        path = Path(str(url.database)).expanduser()
+        if not path.exists():
+            raise InputError(
+                f"no database at {path}: check FLEET_DATABASE_URL, "
+                "or create it with `fleet db upgrade`"
+            )
+    current, head = revisions(fleet)
+    if current == head:
+        return
+    if sqlite:
+        migrate.upgrade(fleet.engine)
+        return
+    raise InputError(
+        f"the database is at revision {current or 'none'}, not {head}: run `fleet db upgrade`"
+    )

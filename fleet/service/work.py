@@ -1,0 +1,78 @@
+"""The workers' use cases: dispatch due ticks, decide them, carry out an action, settle
+its failure, re-send what was lost. The Celery tasks (``workers.tasks``) call these and
+nothing deeper; each returns what the task needs to send next."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fleet import activities, agents
+from fleet.actions import Outcome, perform
+from fleet.actions.failures import Verdict, settle
+from fleet.agents import DispatchReport, Tick
+
+__all__ = ["DispatchReport", "Done", "Tick", "act", "decide", "dispatch", "sweep"]
+from fleet.service.root import Fleet
+
+
+def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchReport:
+    """Claim the agents that are due, advance their clocks, ``publish`` their ticks."""
+    settings = fleet.settings.dispatch
+    return agents.dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        publish,
+        now=fleet.clock.now().timestamp(),
+        batch_size=settings.batch_size,
+        max_batches=settings.max_batches_per_cycle,
+        catch_up=settings.catch_up_seconds,
+    )
+
+
+def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
+    """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send."""
+    decisions = agents.decide_ticks(
+        fleet.sessions,
+        fleet.personas,
+        [[int(part) for part in tick] for tick in ticks],
+        now=fleet.clock.now(),
+        lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
+        adjust=fleet.degrade(),
+    )
+    return [(d.action, d.idempotency_key) for d in decisions if d.new]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """How one delivery of an action ended: an outcome, or the verdict on its failure."""
+
+    outcome: Outcome | None = None
+    verdict: Verdict | None = None
+
+
+def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Done:
+    """Carry out the action ``key``; a failure is settled (retry, wait, dead letter)."""
+    kit = fleet.action_kit
+    try:
+        return Done(outcome=perform(kit, key))
+    except Exception as error:
+        verdict = settle(
+            kit,
+            key,
+            task,
+            error,
+            deferrals=deferrals,
+            secrets=fleet.secrets,
+            rng=random.Random(),
+        )
+        return Done(verdict=verdict)
+
+
+def sweep(fleet: Fleet) -> list[tuple[str, str]]:
+    """Pending activities whose lease ran out, leased anew: the (action, key) to re-send."""
+    lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
+    expired = activities.expired_leases(fleet.sessions, now=fleet.clock.now(), lease=lease)
+    return [(action, key) for _, key, action in expired]
