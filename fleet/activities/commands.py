@@ -24,14 +24,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.ledger import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
-from fleet.db.engine import autocommit
+from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
 
@@ -109,7 +108,8 @@ def _choosing(claim_statement: Any) -> Any:
     )
 
 
-# By (database, whether a first choice comes with the claim).
+# By (database, whether a first choice comes with the claim). Dialect branch: SQLite's
+# RETURNING cannot return another table's columns, so the agent is read after the claim.
 _CLAIMS = {
     ("postgresql", False): _CLAIM_WITH_ACTOR,
     ("postgresql", True): _choosing(_CLAIM_WITH_ACTOR),
@@ -205,10 +205,8 @@ def create_activity(
     """Record a decided action (or find the one already recorded under ``key``)."""
     with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
-        maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
         session.execute(
-            maker(AgentActivity)
-            .values(
+            insert_ignoring(dialect, AgentActivity, "idempotency_key").values(
                 agent_id=agent_id,
                 action=action,
                 idempotency_key=key,
@@ -219,7 +217,6 @@ def create_activity(
                 created_at=now,
                 updated_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
         found = session.scalar(select(AgentActivity.id).where(AgentActivity.idempotency_key == key))
         assert found is not None
@@ -338,34 +335,22 @@ def finish(
         return True
 
 
-def _engagement_insert(insert_of: Any) -> Any:
-    return (
-        insert_of(ENGAGEMENTS)
-        .values(
-            agent_id=bindparam("agent"),
-            post_id=bindparam("post"),
-            kind=bindparam("kind"),
-            activity_id=bindparam("activity"),
-            created_at=bindparam("at"),
-        )
-        .on_conflict_do_nothing(index_elements=["agent_id", "post_id", "kind"])
-    )
-
-
-_RECORD_ENGAGEMENT = {
-    "postgresql": _engagement_insert(postgresql.insert),
-    "sqlite": _engagement_insert(sqlite.insert),
-}
-
-
 def record_engagement(
     session: Session, agent_id: int, activity_id: int, engagement: tuple[str, str], now: datetime
 ) -> None:
     """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
     post_id, kind = engagement
     session.execute(
-        _RECORD_ENGAGEMENT[session.get_bind().dialect.name],
-        {"agent": agent_id, "post": post_id, "kind": kind, "activity": activity_id, "at": now},
+        insert_ignoring(
+            session.get_bind().dialect.name, ENGAGEMENTS, "agent_id", "post_id", "kind"
+        ),
+        {
+            "agent_id": agent_id,
+            "post_id": post_id,
+            "kind": kind,
+            "activity_id": activity_id,
+            "created_at": now,
+        },
     )
 
 

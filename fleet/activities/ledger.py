@@ -66,6 +66,7 @@ def _taken(feed_post: Any) -> Any:
     )
 
 
+# Dialect branch: Postgres gets one array parameter (= ANY), SQLite an expanding IN list.
 _TAKEN = {
     # One array parameter: the statement's text is the same whatever the page's length,
     # so Postgres keeps one prepared plan for it.

@@ -76,6 +76,7 @@ def _validate_overrides(
 
 def _lock_persona(connection: Connection, persona_slug: str) -> None:
     # Two creators of one persona would pick the same next index: serialise them.
+    # Dialect branch: an advisory lock is Postgres's; SQLite serialises every writer.
     if connection.dialect.name == "postgresql":
         connection.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
@@ -122,6 +123,7 @@ def create_agents(
             raise InputError(f"persona {persona} cannot hold {count} more agents")
         identities = [identity(spec, fleet_seed, index) for index in range(first, first + count)]
         lo, hi = interval if interval is not None else (None, None)
+        # Dialect branch: COPY is Postgres's (100,000 agents in a second); SQLite inserts.
         if connection.dialect.name == "postgresql":
             _copy_rows(
                 connection,
@@ -186,9 +188,8 @@ def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selectio
         Agent.interval_max,
         Agent.activity,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        columns = columns.with_for_update()
-    found = list(session.execute(columns))
+    # FOR UPDATE on Postgres; SQLite, which locks the whole database, renders nothing.
+    found = list(session.execute(columns.with_for_update()))
     missing = selection.missing(found)
     if missing:
         raise UnknownAgent(", ".join(missing))
@@ -204,6 +205,7 @@ def _apply(
     """Write ``values`` (and each agent's own next tick) to the agents ``ids``, in bulk."""
     if not ids:
         return
+    # Dialect branch: UPDATE ... FROM unnest(arrays) is Postgres's; SQLite runs executemany.
     if session.get_bind().dialect.name == "postgresql":
         # One statement over arrays: 100,000 agents in one round trip, not 100,000.
         assignments = ", ".join(f"{name} = :{name}" for name in values)

@@ -94,6 +94,7 @@ def _array(values: Sequence[float]) -> str:
 
 
 def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> None:
+    # Dialect branch: UPDATE ... FROM unnest(arrays) is Postgres's; SQLite runs executemany.
     if connection.dialect.name == "postgresql":
         # Epoch doubles, turned into timestamps by the server: cheaper to send than datetimes.
         connection.execute(
@@ -317,9 +318,8 @@ def decide_ticks(
             .where(Agent.id.in_(wanted))
             .order_by(Agent.id)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()  # in id order: two batches never deadlock
-        agents = {row.id: row for row in session.execute(query)}
+        # FOR UPDATE in id order (two batches never deadlock); SQLite renders nothing.
+        agents = {row.id: row for row in session.execute(query.with_for_update())}
         before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
         books: dict[int, DayQuotaBook] = {}
         decided: list[tuple[int, int, str, str]] = []
