@@ -13,7 +13,7 @@ import redis
 from click.testing import CliRunner
 
 from fleet.cli import cli
-from fleet.infra.events import ActivityChannel, gist
+from fleet.infra.events import ActivityChannel, describe
 from fleet.service.root import Fleet
 
 
@@ -102,21 +102,45 @@ def test_activity_tail_prints_the_events_as_they_come(
         assert [json.loads(line)["key"] for line in lines] == ["1:4:like", "1:5:like"]
     else:
         assert len(lines) == 2, result.output
-        assert lines[0].split() == [
-            "18:20:04",
-            "social_viralhook_cp9dec",
-            "like",
-            "succeeded",
-            "post",
-            "4",
-        ]
+        assert lines[0] == "18:20:04 UTC  social_viralhook_cp9dec liked post 4"
 
 
-def test_the_gist_of_an_event_says_why_what_it_thought_or_which_post() -> None:
-    skipped = {"detail": {"reason": "nothing to like", "post_id": "7"}}
-    browsed = {"detail": {"seen": ["1", "2"], "thought": "Try pixel fog."}}
-    liked = {"detail": {"post_id": "530", "like_count": 3}}
-    assert gist(skipped) == "nothing to like"
-    assert gist(browsed) == "Try pixel fog."
-    assert gist(liked) == "post 530"
-    assert gist({"detail": {}}) == gist({}) == ""
+def test_the_feed_says_what_happened_in_words_from_the_registry() -> None:
+    base = {"handle": "ux_flatflow", "status": "succeeded", "local_time": "09:31"}
+    liked = {
+        **base,
+        "action": "like",
+        "detail": {"post_id": "530", "title": "Air quality by hour", "author": "dataviz_tidy"},
+    }
+    assert (
+        describe(liked) == "ux_flatflow liked 'Air quality by hour' by dataviz_tidy · 09:31 local"
+    )
+    commented = {
+        **base,
+        "action": "comment",
+        "detail": {"post_id": "7", "title": "Cards", "author": "ux_two", "text": "So  clean."},
+    }
+    assert describe(commented) == (
+        "ux_flatflow commented on 'Cards' by ux_two: \"So clean.\" · 09:31 local"
+    )
+    replied = {
+        **base,
+        "action": "reply",
+        "detail": {"to": "maya", "title": "Cards", "text": "@maya thank you!"},
+    }
+    assert describe(replied) == (
+        "ux_flatflow replied to maya on 'Cards': \"@maya thank you!\" · 09:31 local"
+    )
+    skipped = {
+        **base,
+        "action": "like",
+        "status": "skipped",
+        "detail": {"reason": "nothing to like"},
+    }
+    assert describe(skipped) == "ux_flatflow like skipped: nothing to like · 09:31 local"
+    browsed = {**base, "action": "browse", "detail": {"thought": "x" * 200}, "local_time": None}
+    assert describe(browsed).startswith("ux_flatflow browsed: xxx")
+    assert describe(browsed).endswith("…") and len(describe(browsed)) < 120
+    # A like whose post the page did not show still says which post.
+    bare = {**base, "action": "like", "detail": {"post_id": "530"}}
+    assert describe(bare) == "ux_flatflow liked post 530 · 09:31 local"

@@ -58,7 +58,9 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             content={"text": draft.text},
             usage=asdict(draft.usage),
         )
-    return publish(kit, claim, post.id, content)
+    about = {"title": post.title, "author": post.username}
+    result, engagement = publish(kit, claim, post.id, content)
+    return {**result, **about}, engagement
 
 
 def publish(
@@ -76,7 +78,12 @@ def publish(
         for existing in kit.gallery.comments(agent=handle, post_id=post_id, limit=100):
             if existing.username == handle and existing.content == content["text"]:
                 return (
-                    {"post_id": post_id, "comment_id": existing.id, "recovered": True},
+                    {
+                        "post_id": post_id,
+                        "comment_id": existing.id,
+                        "recovered": True,
+                        "text": content["text"],
+                    },
                     (post_id, "comment"),
                 )
     else:
@@ -90,4 +97,7 @@ def publish(
         idempotency_key=claim.key,
         parent_id=parent_id,
     )
-    return {"post_id": post_id, "comment_id": made.id}, (post_id, "comment")
+    return {"post_id": post_id, "comment_id": made.id, "text": content["text"]}, (
+        post_id,
+        "comment",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fleet.actions.common import Handled, author_of, charge, ensure_user, nonce, seen
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_post
@@ -11,9 +13,15 @@ from fleet.activities import Claim
 def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     ensure_user(kit, claim)
     # A retry, or a claim that kept its first choice, knows its target already.
-    post_id = claim.target_post_id or choose_post(kit, claim, "like").id
+    post = None if claim.target_post_id else choose_post(kit, claim, "like")
+    post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
     liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
-    return {"post_id": post_id, "like_count": liked.like_count}, (post_id, "like")
+    result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
+    # What the live feed names: the post's caption and author, when the page at hand has it.
+    known = post or next((p for p in kit.feed_snapshot.fresh() or [] if p.id == post_id), None)
+    if known is not None:
+        result |= {"title": known.title, "author": known.username}
+    return result, (post_id, "like")
 
 
 def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:

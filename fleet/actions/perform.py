@@ -25,7 +25,7 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.targets import first_choice
 from fleet.activities import Claim, Held
 from fleet.core.kinds import KINDS, Action
-from fleet.errors import PermanentError, Skip
+from fleet.errors import PermanentError, Skip, UnknownPersona
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
 HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool], Handled]] = {
@@ -113,7 +113,13 @@ class Ended:
 
 
 def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] | None) -> None:
-    """Publish the event of an activity's end on the live feed (``fleet:activity``)."""
+    """Publish the event of an activity's end on the live feed (``fleet:activity``), with
+    the agent's local time (what a person reads: "09:31 local")."""
+    now = kit.now()
+    try:
+        local = now.astimezone(kit.personas.zone(ended.persona)).strftime("%H:%M")
+    except UnknownPersona:
+        local = None
     kit.publish(
         {
             "activity_id": ended.activity_id,
@@ -124,7 +130,8 @@ def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] |
             "status": status,
             "key": ended.key,
             "detail": detail or {},
-            "at": kit.now().isoformat(),
+            "at": now.isoformat(),
+            "local_time": local,
         }
     )
 

@@ -64,7 +64,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         # An earlier delivery may have posted and lost the answer: look before posting.
         found = _find_own_post(kit, handle, content["image_url"])
         if found is not None:
-            return {"post_id": found.id, "recovered": True}, None
+            return {"post_id": found.id, "recovered": True, "title": content["title"]}, None
     else:
         activities.save_progress(kit.sessions, claim.id, now=kit.now(), content={"posting": True})
     post = kit.gallery.create_post(
@@ -74,7 +74,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         description=content["description"],
         idempotency_key=claim.key,
     )
-    return {"post_id": post.id, "image_url": post.image_url}, None
+    return {"post_id": post.id, "image_url": post.image_url, "title": content["title"]}, None
 
 
 def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:

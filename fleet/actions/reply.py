@@ -59,17 +59,15 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     except ContentSkipped as skipped:
         raise skipped_by_guard(kit, claim, skipped) from None
     charge(kit, claim, draft.usage)
-    content.update(text=draft.text, post_id=post_id, to=comment.username)
+    written = {"text": draft.text, "post_id": post_id, "to": comment.username, "title": post.title}
+    content.update(written)
     activities.save_progress(
-        kit.sessions,
-        claim.id,
-        now=kit.now(),
-        content={"text": draft.text, "post_id": post_id, "to": comment.username},
-        usage=asdict(draft.usage),
+        kit.sessions, claim.id, now=kit.now(), content=written, usage=asdict(draft.usage)
     )
     return _send(kit, claim, content, comment.id)
 
 
 def _send(kit: ActionKit, claim: Claim, content: dict[str, str], comment_id: str) -> Handled:
     result, _ = commenting.publish(kit, claim, content["post_id"], content, parent_id=comment_id)
-    return {**result, "in_reply_to": comment_id, "to": content.get("to")}, (comment_id, "reply")
+    answered = {"in_reply_to": comment_id, "to": content.get("to"), "title": content.get("title")}
+    return {**result, **answered}, (comment_id, "reply")

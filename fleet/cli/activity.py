@@ -18,7 +18,7 @@ from fleet.cli.output import (
 )
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
-from fleet.infra.events import gist
+from fleet.infra.events import describe
 from fleet.service import activity as use
 from fleet.service import dead_letters
 
@@ -120,9 +120,7 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
             if as_json:
                 print_json_line(event)
                 continue
-            at, handle = str(event.get("at", ""))[11:19], event.get("handle", "?")
-            action, status = event.get("action", "?"), event.get("status", "?")
-            click.echo(f"{at}  {handle:<32} {action:<8} {status:<10} {gist(event)}")
+            click.echo(f"{str(event.get('at', ''))[11:19]} UTC  {describe(event)}")
     except KeyboardInterrupt:
         pass
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from fleet.cli.output import Finite, print_json, print_table
+from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 
 
@@ -81,11 +82,8 @@ def demo(
         f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
         f"in {summary.wall_seconds:.0f} s; first action after {summary.first_action_wall_seconds} s"
     )
-    rows = [
-        (p, *(by.get(a, 0) for a in ("post", "comment", "like", "browse")))
-        for p, by in sorted(summary.decided.items())
-    ]
-    print_table("decided actions", ["persona", "post", "comment", "like", "browse"], rows)
+    rows = [(p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())]
+    print_table("decided actions", ["persona", *ACTION_NAMES], rows)
     click.echo(
         "outcomes: "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))

@@ -55,8 +55,6 @@ def live_view(self: Demo) -> Group:
     feed = Table(title="activity", title_justify="left", show_header=False)
     feed.add_column("event")
     for event in list(self.feed):
-        feed.add_row(
-            f"{event['handle']:<30} {event['action']:<8} {event['status']:<9} {gist(event)[:60]}"
-        )
+        feed.add_row(f"{event['handle']:<30} {gist(event)[:110]}")
     footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
     return Group(header, people, counts, feed, footer)

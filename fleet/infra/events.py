@@ -9,6 +9,8 @@ from typing import Any
 
 import redis
 
+from fleet.core.kinds import kind_of
+
 CHANNEL = "fleet:activity"
 
 
@@ -50,16 +52,48 @@ class ActivityChannel:
 
 
 def gist(event: dict[str, Any]) -> str:
-    """What a person reads of an event's detail: why it was skipped or failed, the
-    thought a browse had, or the post it made or engaged with."""
+    """What happened, in words a person reads: "liked 'Air quality by hour' by
+    dataviz_tidyvector · 09:31 local" (the handle is the caller's to put in front)."""
     detail = event.get("detail") or {}
-    if detail.get("reason"):
-        return str(detail["reason"])
-    if detail.get("thought"):
-        return str(detail["thought"])
-    if detail.get("post_id"):
-        return f"post {detail['post_id']}"
-    return ""
+    action, status = str(event.get("action", "?")), str(event.get("status", "?"))
+    try:
+        verb = kind_of(action).verb
+    except ValueError:
+        verb = action
+    if status != "succeeded":
+        said = f"{action} {status}"
+        if detail.get("reason"):
+            said += f": {_clip(str(detail['reason']), 90)}"
+    elif action == "browse":
+        thought = detail.get("thought")
+        said = f"browsed: {_clip(str(thought), 90)}" if thought else "browsed the feed"
+    else:
+        said = f"{verb} {_what(action, detail)}"
+        if detail.get("text"):
+            said += f': "{_clip(str(detail["text"]), 70)}"'
+    local = event.get("local_time")
+    return f"{said} · {local} local" if local else said
+
+
+def describe(event: dict[str, Any]) -> str:
+    """The feed's line: the agent's handle, then what it did (``gist``)."""
+    return f"{event.get('handle', '?')} {gist(event)}"
+
+
+def _what(action: str, detail: dict[str, Any]) -> str:
+    title, author = detail.get("title"), detail.get("author")
+    if action == "reply":
+        about = f" on '{_clip(str(title), 50)}'" if title else ""
+        return f"{detail.get('to') or 'a comment'}{about}"
+    if title:
+        by = f" by {author}" if author else ""
+        return f"'{_clip(str(title), 60)}'{by}"
+    return f"post {detail.get('post_id', '?')}"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _event(data: bytes | str) -> dict[str, Any] | None:
