@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
-from fleet.agents.heartbeat import decide_ticks
+from fleet.agents.heartbeat import decide_ticks, dispatch_due
 from fleet.cli import cli
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.sessions import mean_activity_level
@@ -22,6 +22,7 @@ from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from tests.conftest import active_agents
 from tests.gallery.conftest import TOKEN
 
 
@@ -657,3 +658,29 @@ def test_a_sqlite_url_naming_a_file_that_is_not_a_database_is_one_line(
     assert result.exit_code == 1
     assert error_line(result) == "fleet: database error: file is not a database"
     assert other.read_text() == "shopping list\n" * 100
+
+
+def test_an_admin_holds_the_fleet_and_lifts_the_hold(fleet: Fleet) -> None:
+    held = run(fleet, "hold", "set", "--for", "2h", "--reason", "maintenance")
+    assert held.exit_code == 0, held.output
+    assert "fleet held until" in held.stdout and "maintenance" in held.stdout
+    shown = json.loads(run(fleet, "hold", "show", "--json").stdout)
+    assert (shown["kind"], shown["reason"]) == ("admin", "maintenance")
+    # Nothing is dispatched while the hold is in force.
+    active_agents(fleet, 3)
+    ticks: list[object] = []
+    report = dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        ticks.extend,
+        now=datetime.now(UTC).timestamp() + 3600,
+        batch_size=100,
+        max_batches=5,
+    )
+    assert report.ticks == 0 and ticks == []
+    assert run(fleet, "hold", "lift").stdout.strip() == "lifted 1 hold(s)"
+    assert run(fleet, "hold", "show").stdout.strip() == "no hold in force"
+    refused = run(fleet, "hold", "set", "--for", "40d", "--reason", "x")
+    assert refused.exit_code == 2 and "at most 30 days" in refused.output
+    blank = run(fleet, "hold", "set", "--reason", "  ")
+    assert blank.exit_code == 2 and "needs a reason" in blank.output

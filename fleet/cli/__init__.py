@@ -11,6 +11,7 @@ from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
 from fleet.cli.db import db
 from fleet.cli.demo import demo
+from fleet.cli.hold import hold
 from fleet.cli.personas import personas
 from fleet.cli.reconcile import reconcile
 from fleet.cli.sandbox import sandbox
@@ -103,6 +104,7 @@ cli.add_command(schedule)
 cli.add_command(sandbox)
 cli.add_command(status)
 cli.add_command(reconcile)
+cli.add_command(hold)
 
 
 def main() -> None:
