@@ -13,7 +13,8 @@ from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
-from fleet.agents.heartbeat import decide_ticks, dispatch_due
+from fleet.agents.deciding import decide_ticks
+from fleet.agents.heartbeat import dispatch_due
 from fleet.cli import cli
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.sessions import mean_activity_level

@@ -7,14 +7,8 @@ from fleet.agents.commands import (
     delete_agents,
     set_platform_user,
 )
-from fleet.agents.heartbeat import (
-    Decision,
-    DispatchReport,
-    Tick,
-    decide_ticks,
-    dispatch_due,
-    manual_key,
-)
+from fleet.agents.deciding import Decision, decide_ticks, manual_key
+from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
 from fleet.agents.queries import (
     AgentFilter,
     activity_of,

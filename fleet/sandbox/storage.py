@@ -12,267 +12,43 @@ even when the sandbox does not honour the header, and any caption marker
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Column,
     Connection,
     CursorResult,
-    Date,
     DateTime,
-    Engine,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
     bindparam,
     case,
     delete,
-    event,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
 
-from fleet.db.engine import build_engine
-from fleet.sandbox.config import Spent
-
-MARKER = re.compile(r"\[fleet:([A-Za-z0-9_.:\-]{1,64})\]")
-
-metadata = MetaData()
-
-users = Table(
-    "sandbox_users",
+from fleet.sandbox.bookkeeping import recall, remember, spend_unit, spent, spent_by_agent
+from fleet.sandbox.database import Storage
+from fleet.sandbox.tables import (
+    MARKER,
+    Comment,
+    Post,
+    Remembered,
+    Sort,
+    User,
+    comments,
+    idempotency,
+    images,
+    like_events,
+    likes,
+    marker_of,
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("agent_id", String(200), nullable=True),
-    Column("persona", String(100), nullable=True),
-    Column("is_agent", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    posts,
+    spend,
+    users,
+    utc,
 )
-
-images = Table(
-    "sandbox_images",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("png", LargeBinary, nullable=False),
-    Column("prompt", Text, nullable=False),
-    Column("style", String(200), nullable=False),
-    Column("persona", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-posts = Table(
-    "sandbox_posts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("description", Text, nullable=False),
-    Column("category", String(50), nullable=False),
-    Column("image_url", Text, nullable=False),
-    Column("workflow_id", String(200), nullable=True),
-    Column("view_count", Integer, nullable=False, default=0),
-    Column("idempotency_key", String(200), nullable=True),
-    Column("marker", String(64), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("sandbox_posts_created", "created_at"),
-    Index("sandbox_posts_user", "user_id"),
-)
-
-_post_fk = "sandbox_posts.id"
-
-likes = Table(
-    "sandbox_likes",
-    metadata,
-    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), primary_key=True),
-    Column(
-        "user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), primary_key=True
-    ),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("sandbox_likes_user", "user_id"),
-)
-
-like_events = Table(
-    "sandbox_like_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), nullable=False),
-    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
-    Column("liked", Boolean, nullable=False),
-    Column("idempotency_key", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("sandbox_like_events_pair", "user_id", "post_id"),
-)
-
-comments = Table(
-    "sandbox_comments",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), nullable=False),
-    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
-    Column("content", Text, nullable=False),
-    Column("idempotency_key", String(200), nullable=True),
-    Column("marker", String(64), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    # The comment this one answers (a reply), on the same post; NULL: it answers the post.
-    Column("parent_id", Integer, nullable=True),
-    Index("sandbox_comments_post", "post_id", "id"),
-)
-
-idempotency = Table(
-    "sandbox_idempotency",
-    metadata,
-    Column("actor", String(64), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("route", String(40), nullable=False),
-    Column("status", Integer, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-spend = Table(
-    "sandbox_spend",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("username", String(64), primary_key=True),
-    Column("units", Integer, nullable=False),
-)
-
-Sort = Literal["recent", "popular", "trending"]
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    """A gallery account."""
-
-    id: int
-    username: str
-    name: str
-    is_agent: bool
-    persona: str | None
-    agent_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Post:
-    """A showcase item with its counts and author."""
-
-    id: int
-    title: str
-    description: str
-    category: str
-    image_url: str
-    workflow_id: str | None
-    like_count: int
-    comment_count: int
-    view_count: int
-    created_at: datetime
-    user: User
-
-
-@dataclass(frozen=True, slots=True)
-class Comment:
-    """A comment with its author."""
-
-    id: int
-    post_id: int
-    content: str
-    created_at: datetime
-    user: User
-    parent_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Remembered:
-    """The answer given to an earlier call with the same Idempotency-Key."""
-
-    route: str
-    status: int
-    body: dict[str, Any]
-
-
-def utc(value: datetime) -> datetime:
-    """An aware UTC datetime (SQLite gives naive ones back)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def marker_of(text: str) -> str | None:
-    """The caption marker in ``text``, if any."""
-    found = MARKER.search(text)
-    return found.group(1) if found else None
-
-
-def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-class Storage:
-    """The sandbox's database: an engine of its own and its tables."""
-
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
-            # One shared connection: an in-memory database lives as long as its connection.
-            self.engine: Engine = build_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            self.engine = build_engine(url)
-        if parsed.get_backend_name() == "sqlite":
-            # A sandbox, not a ledger: WAL with synchronous=NORMAL survives a crash of the
-            # process and skips an fsync on every commit.
-            event.listen(self.engine, "connect", _relaxed_sync)
-
-    def create(self) -> None:
-        """Create the tables that are missing (and the reply column of an older file)."""
-        metadata.create_all(self.engine)
-        with self.engine.begin() as connection:
-            known = {c["name"] for c in inspect(connection).get_columns("sandbox_comments")}
-            if "parent_id" not in known:
-                connection.execute(
-                    text("ALTER TABLE sandbox_comments ADD COLUMN parent_id INTEGER")
-                )
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction, committed on success and rolled back on error."""
-        with self.engine.begin() as connection:
-            yield connection
-
-    def reset(self) -> None:
-        """Delete every row."""
-        with self.engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(delete(table))
-
-    def drop(self) -> None:
-        """Drop the sandbox's tables (tests on a shared database)."""
-        metadata.drop_all(self.engine)
-
-    def dispose(self) -> None:
-        """Close the pooled connections."""
-        self.engine.dispose()
 
 
 def _user(row: Any, prefix: str = "") -> User:
@@ -475,17 +251,6 @@ _COMMENTS_PAGE = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_SPENT_ON = select(spend.c.username, spend.c.units).where(spend.c.day == bindparam("day"))
-_SPEND_MORE = (
-    update(spend)
-    .where(spend.c.day == bindparam("on_day"), spend.c.username == bindparam("spender"))
-    .values(units=spend.c.units + 1)
-)
-_SPEND_FIRST = insert(spend)
-_RECALL = select(idempotency.c.route, idempotency.c.status, idempotency.c.body).where(
-    idempotency.c.actor == bindparam("actor"), idempotency.c.key == bindparam("key")
-)
-_REMEMBER = insert(idempotency)
 
 
 def post_exists(conn: Connection, post_id: int) -> bool:
@@ -580,52 +345,28 @@ def list_comments(conn: Connection, *, post_id: int, limit: int, offset: int) ->
     ]
 
 
-def spent(conn: Connection, *, day: date, username: str) -> Spent:
-    """Units spent on ``day`` by the whole fleet and by one agent."""
-    rows = conn.execute(_SPENT_ON, {"day": day}).all()
-    return Spent(
-        fleet=sum(units for _, units in rows),
-        agent=sum(units for name, units in rows if name == username),
-    )
-
-
-def spend_unit(conn: Connection, *, day: date, username: str) -> None:
-    """Spend one unit of ``day``'s budget for ``username``."""
-    if not conn.execute(_SPEND_MORE, {"on_day": day, "spender": username}).rowcount:
-        conn.execute(_SPEND_FIRST, {"day": day, "username": username, "units": 1})
-
-
-def spent_by_agent(conn: Connection, *, day: date) -> dict[str, int]:
-    """Units spent on ``day``, per agent."""
-    rows = conn.execute(_SPENT_ON, {"day": day})
-    return {name: int(units) for name, units in rows}
-
-
-def recall(conn: Connection, *, actor: str, key: str) -> Remembered | None:
-    """The answer remembered for (actor, Idempotency-Key), if any."""
-    row = conn.execute(_RECALL, {"actor": actor, "key": key}).first()
-    return None if row is None else Remembered(row.route, row.status, json.loads(row.body))
-
-
-def remember(
-    conn: Connection,
-    *,
-    actor: str,
-    key: str,
-    route: str,
-    status: int,
-    body: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Remember an answer; raises IntegrityError when the key is already taken."""
-    conn.execute(
-        _REMEMBER,
-        {
-            "actor": actor,
-            "key": key,
-            "route": route,
-            "status": status,
-            "body": json.dumps(body),
-            "created_at": now,
-        },
-    )
+__all__ = [
+    "MARKER",
+    "Comment",
+    "Post",
+    "Remembered",
+    "Sort",
+    "Storage",
+    "User",
+    "comments",
+    "idempotency",
+    "images",
+    "like_events",
+    "likes",
+    "marker_of",
+    "metadata",
+    "posts",
+    "recall",
+    "remember",
+    "spend",
+    "spend_unit",
+    "spent",
+    "spent_by_agent",
+    "users",
+    "utc",
+]

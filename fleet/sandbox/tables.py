@@ -1,0 +1,191 @@
+"""The sandbox gallery's tables (SQLAlchemy Core, a MetaData of their own, names starting
+with ``sandbox_``) and the rows its storage hands out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+MARKER = re.compile(r"\[fleet:([A-Za-z0-9_.:\-]{1,64})\]")
+
+metadata = MetaData()
+
+users = Table(
+    "sandbox_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("agent_id", String(200), nullable=True),
+    Column("persona", String(100), nullable=True),
+    Column("is_agent", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+images = Table(
+    "sandbox_images",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("png", LargeBinary, nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("style", String(200), nullable=False),
+    Column("persona", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+posts = Table(
+    "sandbox_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("image_url", Text, nullable=False),
+    Column("workflow_id", String(200), nullable=True),
+    Column("view_count", Integer, nullable=False, default=0),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("marker", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_posts_created", "created_at"),
+    Index("sandbox_posts_user", "user_id"),
+)
+
+_post_fk = "sandbox_posts.id"
+
+likes = Table(
+    "sandbox_likes",
+    metadata,
+    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_likes_user", "user_id"),
+)
+
+like_events = Table(
+    "sandbox_like_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
+    Column("liked", Boolean, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_like_events_pair", "user_id", "post_id"),
+)
+
+comments = Table(
+    "sandbox_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("sandbox_users.id", ondelete="CASCADE"), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("marker", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The comment this one answers (a reply), on the same post; NULL: it answers the post.
+    Column("parent_id", Integer, nullable=True),
+    Index("sandbox_comments_post", "post_id", "id"),
+)
+
+idempotency = Table(
+    "sandbox_idempotency",
+    metadata,
+    Column("actor", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("route", String(40), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+spend = Table(
+    "sandbox_spend",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("units", Integer, nullable=False),
+)
+
+Sort = Literal["recent", "popular", "trending"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A gallery account."""
+
+    id: int
+    username: str
+    name: str
+    is_agent: bool
+    persona: str | None
+    agent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A showcase item with its counts and author."""
+
+    id: int
+    title: str
+    description: str
+    category: str
+    image_url: str
+    workflow_id: str | None
+    like_count: int
+    comment_count: int
+    view_count: int
+    created_at: datetime
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment with its author."""
+
+    id: int
+    post_id: int
+    content: str
+    created_at: datetime
+    user: User
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """The answer given to an earlier call with the same Idempotency-Key."""
+
+    route: str
+    status: int
+    body: dict[str, Any]
+
+
+def utc(value: datetime) -> datetime:
+    """An aware UTC datetime (SQLite gives naive ones back)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def marker_of(text: str) -> str | None:
+    """The caption marker in ``text``, if any."""
+    found = MARKER.search(text)
+    return found.group(1) if found else None
