@@ -1,11 +1,16 @@
 """The Anthropic writer: the content port through the official ``anthropic`` SDK.
 
 One retry layer: the SDK gets ``max_retries=0`` and an explicit timeout; Celery owns the
-backoff. SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529
-are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call);
-other 4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON
-the task asked for gets one repair call, then ``ReplyRefused``. The persona's system
-prompt is marked for prompt caching; usage and cost are measured on every call.
+backoff. The timeout is the whole call's deadline, not only each read's: the HTTP
+client's sockets keep to ``fleet.deadline``, so an answer trickling in is cut at it.
+The API is the SDK's choice (``ANTHROPIC_BASE_URL``, else Anthropic's) unless a
+``base_url`` is given (``FLEET_LLM__BASE_URL``: a gateway or proxy).
+
+SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529 are
+``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call); other
+4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON the
+task asked for gets one repair call, then ``ReplyRefused``. The persona's system prompt
+is marked for prompt caching; usage and cost are measured on every call.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from anthropic.types import (
 )
 from pydantic import SecretStr
 
+from fleet import deadline
 from fleet.content import prompts
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
 from fleet.core.persona import Persona
@@ -125,6 +131,16 @@ def translate(error: anthropic.AnthropicError, now: datetime) -> Exception:
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
+def deadline_http_client() -> httpx2.Client:
+    """The SDK's default HTTP client (its limits, proxies from the environment), every
+    transport of it held to the deadline of ``fleet.deadline.within``."""
+    client = anthropic.DefaultHttpxClient()
+    for transport in (client._transport, *client._mounts.values()):
+        if transport is not None:
+            deadline.bound(transport)
+    return client
+
+
 class AnthropicWriter:
     """A ContentWriter on Anthropic's Messages API."""
 
@@ -135,19 +151,28 @@ class AnthropicWriter:
         prices: Mapping[str, Price] | None = None,
         http_client: httpx2.Client | None = None,
         *,
+        base_url: str | None = None,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
+        """``base_url`` None: the SDK's own choice (``ANTHROPIC_BASE_URL``, else its
+        default). ``http_client`` None: the SDK's default one, held to the deadline."""
         self.model = settings.model
         self._price = price_for(settings.model, prices or prices_from_settings(settings))
         self._vision = settings.vision
         self._now = now
+        self._timeout = settings.timeout_seconds
         self._client = anthropic.Anthropic(
             api_key=api_key.get_secret_value(),
-            base_url="https://api.anthropic.com",
+            base_url=base_url,
             max_retries=0,
             timeout=settings.timeout_seconds,
-            http_client=http_client,
+            http_client=http_client if http_client is not None else deadline_http_client(),
         )
+
+    @property
+    def base_url(self) -> str:
+        """The URL the SDK sends requests to."""
+        return str(self._client.base_url)
 
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
         """A post in the persona's voice: image prompt, style, caption, description."""
@@ -221,12 +246,18 @@ class AnthropicWriter:
         ]
         started = time.perf_counter()
         try:
-            message = self._client.messages.create(
-                model=self.model,
-                max_tokens=prompt.max_tokens,
-                system=system,
-                messages=messages,
-            )
+            with deadline.within(self._timeout):
+                message = self._client.messages.create(
+                    model=self.model,
+                    max_tokens=prompt.max_tokens,
+                    system=system,
+                    messages=messages,
+                )
+        except anthropic.APITimeoutError as error:
+            raise TransientError(
+                f"the LLM call timed out (its deadline is {self._timeout:g} s, "
+                "FLEET_LLM__TIMEOUT_SECONDS)"
+            ) from error
         except anthropic.AnthropicError as error:
             raise translate(error, self._now()) from error
         usage = self._usage(message, (time.perf_counter() - started) * 1000)
