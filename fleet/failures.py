@@ -10,11 +10,16 @@
 - Lost (a delivery that never reached this point: its worker killed, its message lost):
   each claim counts a delivery, and one past the limit is refused as permanent
   (``fleet.actions.perform``), so it ends here, dead.
+
+Without retries (``retry=False``: an admin's action run in the CLI, ``act_here``), the
+first failure is the last: a transient one is counted and ends dead with its dead
+letter, a wait ends as a wait too long would. Nothing is left pending for the sweeper.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from fleet import activities
-from fleet.actions import ActionKit, Ended, announce
+from fleet.actions import ActionKit, Ended, Outcome, announce, perform
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError
 from fleet.redaction import redact
@@ -36,6 +41,7 @@ class Verdict:
     countdown: float = 0.0
     dead_letter_id: int | None = None
     reason: str = ""
+    attempts: int = 0  # failed attempts so far (of a retry: this one included)
 
 
 def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -59,8 +65,10 @@ def settle(
     deferrals: int,
     secrets: tuple[str, ...] = (),
     rng: random.Random | None = None,
+    retry: bool = True,
 ) -> Verdict:
-    """Decide and record the consequence of ``error`` for the activity ``key``."""
+    """Decide and record the consequence of ``error`` for the activity ``key``; with
+    ``retry`` False it never retries nor waits: the verdict is terminal."""
     rng = rng or random.Random()
     now = kit.now()
     with kit.sessions() as session:
@@ -99,7 +107,7 @@ def settle(
                 now=now,
             )
         wait = (until - now).total_seconds() if until else kit.settings.pause_probe_seconds
-        if wait <= cap and deferrals < kit.settings.max_deferrals:
+        if retry and wait <= cap and deferrals < kit.settings.max_deferrals:
             countdown = max(wait, 0.0)
             _let_go(kit, activity_id, countdown, now)
             return Verdict("retry", countdown=countdown, reason=message)
@@ -124,12 +132,12 @@ def settle(
 
     if not isinstance(error, PermanentError):
         failures = activities.record_failure(kit.sessions, activity_id, message, now=now)
-        if failures < kit.max_attempts:
+        if retry and failures < kit.max_attempts:
             countdown = backoff_seconds(
                 failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
             )
             _let_go(kit, activity_id, countdown, now)
-            return Verdict("retry", countdown=countdown, reason=message)
+            return Verdict("retry", countdown=countdown, reason=message, attempts=failures)
 
     return _bury(kit, ended, task, type(error).__name__, message, now)
 
@@ -152,3 +160,45 @@ def _bury(
         return Verdict("already-finished")
     announce(kit, ended, "dead", {"reason": message, "dead_letter_id": letter})
     return Verdict("dead", dead_letter_id=letter, reason=message)
+
+
+@dataclass(frozen=True, slots=True)
+class Manual:
+    """How an action run in this process (``fleet agents act --here``) ended."""
+
+    outcome: Outcome | None  # it ran to its end (succeeded, skipped...)
+    verdict: Verdict | None = None  # it failed: dead, skipped, or handed to the workers
+
+
+def act_here(
+    kit: ActionKit,
+    key: str,
+    task: str,
+    *,
+    secrets: tuple[str, ...],
+    hand_over: Callable[[str, str, float], None] | None = None,
+    rng: random.Random | None = None,
+) -> Manual:
+    """Carry out the action ``key`` here; a failure is settled as a worker's would be.
+
+    Without ``hand_over`` the action ends here whatever happens: succeeded, skipped, or
+    dead with its dead letter and reason. With it, a failure worth retrying is handed to
+    the workers (``hand_over(task, key, countdown)``) with the attempts it has left.
+    """
+    try:
+        return Manual(perform(kit, key))
+    except Exception as error:
+        verdict = settle(
+            kit,
+            key,
+            task,
+            error,
+            deferrals=0,
+            secrets=secrets,
+            rng=rng,
+            retry=hand_over is not None,
+        )
+    if verdict.kind == "retry":
+        assert hand_over is not None
+        hand_over(task, key, verdict.countdown)
+    return Manual(None, verdict)

@@ -383,21 +383,43 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
 @agents.command()
 @click.argument("ref")
 @click.argument("action", type=click.Choice(["post", "comment", "like", "browse"]))
-@click.option("--here", is_flag=True, help="Run the action in this process instead of sending it.")
+@click.option(
+    "--here",
+    is_flag=True,
+    help="Run the action in this process instead of sending it; it ends here: succeeded, "
+    "skipped, or dead with its reason.",
+)
+@click.option(
+    "--retry-on-workers",
+    is_flag=True,
+    help="With --here: a failure worth retrying is handed to the workers, with the attempts "
+    "it has left, instead of ending the action dead.",
+)
 @json_option
 @click.pass_context
-def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) -> None:
+def act(
+    ctx: click.Context, ref: str, action: str, here: bool, retry_on_workers: bool, as_json: bool
+) -> None:
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
     from fleet import activities
-    from fleet.actions import perform
     from fleet.agents.heartbeat import manual_key
     from fleet.cli.context import action_sender
+    from fleet.failures import act_here
 
+    if retry_on_workers and not here:
+        raise InputError(
+            "--retry-on-workers goes with --here (without --here the workers do the action, "
+            "with their retries)"
+        )
     fleet = fleet_of(ctx)
     agent = ctx_agents.get_agent(fleet.sessions, ref)
     if agent.status != "active":
         raise ConflictError(f"agent {agent.handle} is {agent.status}, not active: start it first")
-    send = None if here else action_sender(fleet, instead=", or use --here to act in this process")
+    send = None
+    if not here:
+        send = action_sender(fleet, instead=", or use --here to act in this process")
+    elif retry_on_workers:
+        send = action_sender(fleet, instead=", or leave out --retry-on-workers")
     now = utcnow()
     due = int(now.timestamp())
     key = manual_key(agent.id, due, action)
@@ -411,20 +433,52 @@ def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) ->
         now=now,
         lease=lease,
     )
-    if send is None:
-        outcome = perform(fleet.action_kit, key)
-        result = {
-            "activity_id": activity_id,
-            "key": key,
-            "status": outcome.status,
-            "detail": outcome.detail,
-        }
-    else:
+    where = f"(activity {activity_id}, key {key})"
+    result: dict[str, object] = {"activity_id": activity_id, "key": key}
+    failed = False
+    if not here:
+        assert send is not None
         send(f"fleet.{action}", key)
-        result = {"activity_id": activity_id, "key": key, "status": "sent"}
+        result["status"] = "sent"
+        line = f"{agent.handle} {action}: sent {where}"
+    else:
+        done = act_here(
+            fleet.action_kit, key, f"fleet.{action}", secrets=fleet.secrets, hand_over=send
+        )
+        if done.outcome is not None:
+            detail = done.outcome.detail
+            result |= {"status": done.outcome.status, "detail": detail}
+            reason = f": {detail['reason']}" if detail and "reason" in detail else ""
+            line = f"{agent.handle} {action}: {done.outcome.status}{reason} {where}"
+        else:
+            verdict = done.verdict
+            assert verdict is not None
+            result |= {"reason": verdict.reason}
+            if verdict.kind == "retry":
+                attempts = fleet.action_kit.max_attempts
+                result |= {
+                    "status": "handed-to-workers",
+                    "attempts": verdict.attempts,
+                    "retry_in_seconds": round(verdict.countdown, 3),
+                }
+                line = (
+                    f"{agent.handle} {action}: failed here ({verdict.reason}); handed to the "
+                    f"workers: attempt {verdict.attempts + 1} of {attempts} in "
+                    f"{verdict.countdown:.1f} s {where}"
+                )
+            elif verdict.kind == "dead":
+                failed = True
+                result |= {"status": "dead", "dead_letter_id": verdict.dead_letter_id}
+                line = (
+                    f"{agent.handle} {action}: dead, dead letter {verdict.dead_letter_id}: "
+                    f"{verdict.reason} {where}"
+                )
+            else:
+                result["status"] = verdict.kind
+                line = f"{agent.handle} {action}: {verdict.kind}: {verdict.reason} {where}"
     if as_json:
         print_json(result)
     else:
-        click.echo(
-            f"{agent.handle} {action}: {result['status']} (activity {activity_id}, key {key})"
-        )
+        click.echo(line)
+    if failed:
+        ctx.exit(1)

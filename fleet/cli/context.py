@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import click
 from sqlalchemy.engine import make_url
@@ -57,8 +57,15 @@ def _refuse_a_missing_sqlite_file(fleet: Fleet) -> None:
         )
 
 
-def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], None]:
-    """A function sending an action task (name, key) to its queue through the broker.
+class Sender(Protocol):
+    """Sends an action task (name, key), at once or after ``countdown`` seconds."""
+
+    def __call__(self, task: str, key: str, countdown: float = 0.0) -> None: ...
+
+
+def action_sender(fleet: Fleet, *, instead: str = "") -> Sender:
+    """A function sending an action task (name, key, countdown in seconds) to its queue
+    through the broker.
 
     Asked for before anything is written: an in-memory broker, which no worker would
     see, is an InputError now (``instead`` says what the command offers instead), and
@@ -77,8 +84,13 @@ def action_sender(fleet: Fleet, *, instead: str = "") -> Callable[[str, str], No
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1)
 
-    def send(task: str, key: str) -> None:
+    def send(task: str, key: str, countdown: float = 0.0) -> None:
         action = task.removeprefix("fleet.")
-        app.send_task(task, args=(key,), queue=ACTION_QUEUES.get(action, "ticks"))
+        app.send_task(
+            task,
+            args=(key,),
+            queue=ACTION_QUEUES.get(action, "ticks"),
+            countdown=countdown or None,
+        )
 
     return send
