@@ -2,7 +2,8 @@
 
 An action claims its activity by key (a terminal one means: done, return), keeps what it
 generates on the activity before it calls the gallery (so a retry never asks the LLM
-again), calls the gallery with the key as ``Idempotency-Key``, and ends the activity in
+again), records and charges every LLM call the provider billed whatever the outcome (a
+refused answer, a failed repair, a draft the guard turned down), calls the gallery with the key as ``Idempotency-Key``, and ends the activity in
 exactly one terminal state. No database transaction is open during an LLM or gallery
 call. When the gallery keeps no idempotency keys and an answer was lost, a retry first
 looks for the effect (its post with the same image, its comment with the same text).
@@ -13,7 +14,8 @@ Errors are left to the task layer, which owns retries: ``TransientError`` retrie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import activities
 from fleet.activities import Claim, Held
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment, guarded_post
-from fleet.content.port import Author, ContentWriter, PostSeen, Usage
+from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
@@ -183,11 +185,26 @@ def _fleet_recent(kit: ActionKit) -> list[str]:
         return activities.recent_texts(connection, limit=200)
 
 
-def _skipped_by_guard(kit: ActionKit, claim: Claim, skipped: ContentSkipped) -> Skip:
-    # The refused drafts cost tokens too: charge and record them before skipping.
-    _charge(kit, claim, skipped.usage)
-    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(skipped.usage))
-    return Skip(f"content guard: {skipped.reason}")
+def _keep_spent(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+    """Charge the budgets and record on the activity what LLM calls were billed."""
+    _charge(kit, claim, usage)
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(usage))
+
+
+@contextmanager
+def _billed(kit: ActionKit, claim: Claim) -> Iterator[None]:
+    """Around a writer's call: what a failed writing was billed is kept before its error
+    goes on (drafts the guard refused twice become a Skip)."""
+    try:
+        yield
+    except ContentSkipped as skipped:
+        _keep_spent(kit, claim, skipped.usage)
+        raise Skip(f"content guard: {skipped.reason}") from None
+    except Exception as error:
+        spent = spent_on(error)
+        if spent is not None and spent.calls:
+            _keep_spent(kit, claim, spent)
+        raise
 
 
 def _nonce(claim: Claim) -> int:
@@ -227,7 +244,7 @@ def _post(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     if "title" not in content:
         _refuse_if_over_budget(kit, claim)
         author = _author(kit, claim)
-        try:
+        with _billed(kit, claim):
             if kit.guard is not None:
                 draft = guarded_post(
                     kit.writer,
@@ -239,8 +256,6 @@ def _post(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
                 )
             else:
                 draft = kit.writer.write_post(persona, author, nonce=_nonce(claim))
-        except ContentSkipped as skipped:
-            raise _skipped_by_guard(kit, claim, skipped) from None
         _charge(kit, claim, draft.usage)
         content.update(
             image_prompt=draft.image_prompt,
@@ -331,7 +346,7 @@ def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     if "text" not in content:
         _refuse_if_over_budget(kit, claim)
         author = _author(kit, claim)
-        try:
+        with _billed(kit, claim):
             if kit.guard is not None:
                 draft = guarded_comment(
                     kit.writer,
@@ -344,8 +359,6 @@ def _comment(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
                 )
             else:
                 draft = kit.writer.write_comment(persona, author, _seen(post), nonce=_nonce(claim))
-        except ContentSkipped as skipped:
-            raise _skipped_by_guard(kit, claim, skipped) from None
         _charge(kit, claim, draft.usage)
         content["text"] = draft.text
         activities.save_progress(
@@ -389,9 +402,10 @@ def _browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     seen = [_seen(p) for p in feed if p.username != claim.actor.handle]
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = _author(kit, claim, recent=False)
-    thought = kit.writer.think(persona, author, seen, nonce=_nonce(claim))
+    with _billed(kit, claim):
+        thought = kit.writer.think(persona, author, seen, nonce=_nonce(claim))
     if thought.usage.calls:
-        _charge(kit, claim, thought.usage)
+        _keep_spent(kit, claim, thought.usage)
     return {"seen": [p.post_id for p in seen], "thought": thought.text}, None, thought.text
 
 

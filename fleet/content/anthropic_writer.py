@@ -9,8 +9,9 @@ The API is the SDK's choice (``ANTHROPIC_BASE_URL``, else Anthropic's) unless a
 SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529 are
 ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call); other
 4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON the
-task asked for gets one repair call, then ``ReplyRefused``. The persona's system prompt
-is marked for prompt caching; usage and cost are measured on every call.
+task asked for gets one repair call, then ``ReplyRefused``. The persona's system prompt is marked for
+prompt caching; usage and cost are measured on every call, and an error raised after
+a billed call (a refusal, a failed repair) carries that usage (``spent_on``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,24 @@ from pydantic import SecretStr
 
 from fleet import deadline
 from fleet.content import prompts
-from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+    with_spent,
+)
 from fleet.core.persona import Persona
-from fleet.errors import ConfigError, ContentRefused, Deferred, PermanentError, TransientError
+from fleet.errors import (
+    ConfigError,
+    ContentRefused,
+    Deferred,
+    FleetError,
+    PermanentError,
+    TransientError,
+)
 from fleet.settings import LLMSettings
 
 T = TypeVar("T")
@@ -223,6 +239,7 @@ class AnthropicWriter:
             return parse(text), usage
         except prompts.InvalidReply as invalid:
             note = prompts.repair_note(invalid.reason)
+        # The first call was billed: whatever ends the repair carries its usage.
         # One repair: show the model its answer (trimmed) and say what was wrong with it.
         messages: list[MessageParam] = [
             {"role": "user", "content": content},
@@ -231,7 +248,11 @@ class AnthropicWriter:
         ]
         if not text.strip():
             messages = [{"role": "user", "content": [*content, {"type": "text", "text": note}]}]
-        text, more = self._call(prompt, messages)
+        try:
+            text, more = self._call(prompt, messages)
+        except FleetError as error:
+            with_spent(error, usage)
+            raise
         usage = usage + more
         try:
             return parse(text), usage
@@ -284,4 +305,5 @@ class AnthropicWriter:
             cached_tokens=cache_read,
             latency_ms=latency_ms,
             cost_usd=cost,
+            cache_write_tokens=cache_write,
         )

@@ -1,7 +1,8 @@
 """Actions on the LLM path end to end: a Fleet on Postgres and Redis whose writer is the
 real SDK on a local Messages API (``FLEET_LLM__BASE_URL``), the sandbox gallery, the CLI.
 
-An admin's ``fleet agents act --here`` ends in a terminal state with its reason, or is
+Every call the provider bills is on its activity and in the spend, whatever the outcome;
+an admin's ``fleet agents act --here`` ends in a terminal state with its reason, or is
 handed to the workers when asked."""
 
 from __future__ import annotations
@@ -155,3 +156,64 @@ def test_retry_on_workers_needs_here_and_a_broker_a_worker_sees(
     memory = run(fleet, "agents", "act", "1", "post", "--here", "--retry-on-workers")
     assert memory.exit_code == 2 and "FLEET_BROKER_URL is memory://" in memory.stderr
     assert activities.list_activities(fleet.sessions, activities.ActivityFilter()) == []
+
+
+def _spent(fleet: Fleet) -> tuple[int, int, int, float]:
+    report = fleet.spend_ledger.report()
+    return report.calls, report.input_tokens, report.output_tokens, report.fleet_usd
+
+
+def test_a_refused_answer_s_billed_calls_are_on_its_activity_and_in_the_spend(
+    llm_fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    assert _spent(llm_fleet) == (0, 0, 0, 0.0)
+    local_api.queue(local_api.text("Sure! Frogs."), local_api.text("{not json"))
+    _, shown = _act(llm_fleet, "1", "post", "--here")
+    assert shown["status"] == "dead"
+    billed = local_api.billed_total()
+    usage = _activity(llm_fleet, shown["key"]).usage
+    assert usage is not None
+    assert (usage["calls"], usage["input_tokens"], usage["output_tokens"]) == (
+        2,
+        billed["input_tokens"],
+        billed["output_tokens"],
+    )
+    # Haiku 4.5: $1 per million input tokens, $5 output; micro-dollars, rounded up.
+    cost = (billed["input_tokens"] * 1 + billed["output_tokens"] * 5) / 1e6
+    assert usage["cost_usd"] == pytest.approx(cost)
+    calls, input_tokens, output_tokens, usd = _spent(llm_fleet)
+    assert (calls, input_tokens, output_tokens) == (
+        2,
+        billed["input_tokens"],
+        usage["output_tokens"],
+    )
+    assert usd == pytest.approx(cost, abs=1e-6)
+
+
+def test_a_draft_the_guard_refused_is_charged_when_the_second_writing_fails(
+    llm_fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    local_api.queue(
+        local_api.text(post_json(caption="As an AI, I love this frog")),
+        local_api.error(529, "overloaded_error"),
+    )
+    _, shown = _act(llm_fleet, "1", "post", "--here")
+    assert shown["status"] == "dead" and "529" in shown["reason"]
+    usage = _activity(llm_fleet, shown["key"]).usage
+    assert usage is not None and usage["calls"] == 1
+    assert usage["input_tokens"] == local_api.billed_total()["input_tokens"]
+    assert _spent(llm_fleet)[:2] == (1, usage["input_tokens"])
+
+
+def test_a_thought_after_browsing_is_on_the_activity_too(
+    llm_fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    local_api.queue(local_api.text(post_json()))
+    assert _act(llm_fleet, "1", "post", "--here")[1]["status"] == "succeeded"
+    local_api.queue(local_api.text('{"thought": "That frog bard reads well small."}'))
+    _, shown = _act(llm_fleet, "2", "browse", "--here")
+    assert shown["status"] == "succeeded"
+    assert shown["detail"]["thought"] == "That frog bard reads well small."
+    usage = _activity(llm_fleet, shown["key"]).usage
+    assert usage is not None and usage["calls"] == 1
+    assert usage["output_tokens"] == local_api.billed[-1]["output_tokens"]

@@ -4,6 +4,7 @@ what a failure carries."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,12 +12,12 @@ from contextlib import contextmanager
 import pytest
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
 from fleet.content.factory import build_writer
-from fleet.content.port import ContentWriter
+from fleet.content.port import ContentWriter, spent_on
 from fleet.errors import ConfigError, TransientError
 from fleet.settings import LLMSettings, load_settings
-from tests.content.conftest import API_KEY, AUTHOR, persona, post_json
+from tests.content.conftest import API_KEY, AUTHOR, POST, persona, post_json
 from tests.messages_api import MessagesAPI
 
 GAME_DEV = persona("indie_game_dev")
@@ -111,3 +112,68 @@ def test_the_deadline_holds_for_each_call_not_for_the_writer(local_api: Messages
     with AnthropicWriter(SecretStr(API_KEY), settings, base_url=local_api.url) as writer:
         draft = writer.write_post(GAME_DEV, AUTHOR, nonce=1)
     assert draft.usage.calls == 2  # two calls of about 1.5 s each: more than 2.5 s in all
+
+
+def test_an_answer_refused_after_its_repair_carries_both_calls_as_the_api_billed_them(
+    local_api: MessagesAPI,
+) -> None:
+    local_api.queue(local_api.text("Sure! A caption: frogs."), local_api.text("{still not"))
+    with (
+        AnthropicWriter(SecretStr(API_KEY), LLMSettings(), base_url=local_api.url) as writer,
+        pytest.raises(ReplyRefused) as refused,
+    ):
+        writer.write_post(GAME_DEV, AUTHOR, nonce=1)
+    billed = local_api.billed_total()
+    usage = refused.value.usage
+    assert usage.calls == 2
+    assert (
+        usage.input_tokens == billed["input_tokens"]
+        and usage.output_tokens == (billed["output_tokens"])
+    )
+
+
+def test_a_repair_that_fails_carries_the_usage_of_the_first_call(
+    local_api: MessagesAPI,
+) -> None:
+    local_api.queue(local_api.text("no json here"), local_api.error(529, "overloaded_error"))
+    with (
+        AnthropicWriter(SecretStr(API_KEY), LLMSettings(), base_url=local_api.url) as writer,
+        pytest.raises(TransientError) as failed,
+    ):
+        writer.write_post(GAME_DEV, AUTHOR, nonce=1)
+    spent = spent_on(failed.value)
+    assert spent is not None and spent.calls == 1
+    assert spent.input_tokens == local_api.billed_total()["input_tokens"] > 0
+    assert spent.cost_usd > 0
+
+
+def test_a_model_s_refusal_in_the_repair_carries_both_calls(local_api: MessagesAPI) -> None:
+    local_api.queue(local_api.text("[]"), local_api.text("", stop_reason="refusal"))
+    with (
+        AnthropicWriter(SecretStr(API_KEY), LLMSettings(), base_url=local_api.url) as writer,
+        pytest.raises(ReplyRefused, match="declined") as refused,
+    ):
+        writer.write_comment(GAME_DEV, AUTHOR, POST, nonce=1)
+    assert refused.value.usage.calls == 2
+
+
+def test_the_local_api_writes_the_prompt_cache_once_and_reads_it_after(
+    local_api: MessagesAPI,
+) -> None:
+    """Above the model's minimum the system prompt is written once, then read; below it
+    (the persona prompts on Haiku 4.5, under 4,096 tokens) nothing is cached."""
+    local_api.cache_min_tokens = 500
+    local_api.queue(*(local_api.text(post_json()) for _ in range(2)))
+    with AnthropicWriter(SecretStr(API_KEY), LLMSettings(), base_url=local_api.url) as writer:
+        cold = writer.write_post(GAME_DEV, AUTHOR, nonce=1).usage
+        warm = writer.write_post(GAME_DEV, AUTHOR, nonce=2).usage
+        assert cold.cache_write_tokens > 0 and cold.cached_tokens == 0
+        assert warm.cache_write_tokens == 0 and warm.cached_tokens == cold.cache_write_tokens
+        assert warm.cost_usd < cold.cost_usd
+        local_api.cache_min_tokens = None  # Haiku 4.5's own minimum
+        local_api.clear_cache()
+        local_api.queue(local_api.text(post_json()))
+        uncached = writer.write_post(GAME_DEV, AUTHOR, nonce=3).usage
+    assert (uncached.cache_write_tokens, uncached.cached_tokens) == (0, 0)
+    system = json.dumps(local_api.messages()[0]["system"])
+    assert '"cache_control": {"type": "ephemeral"}' in system
