@@ -63,10 +63,7 @@ class Fleet:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the settings, to be masked wherever text leaves the process."""
-        found = [self.settings.gallery.token.get_secret_value()]
-        if self.settings.anthropic_api_key is not None:
-            found.append(self.settings.anthropic_api_key.get_secret_value())
-        return tuple(secret for secret in found if secret)
+        return self.settings.secrets()
 
     @cached_property
     def action_kit(self) -> ActionKit:

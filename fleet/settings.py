@@ -213,6 +213,17 @@ class Settings(BaseSettings):
             return str(self.anthropic_base_url), "ANTHROPIC_BASE_URL"
         return ANTHROPIC_API, "default"
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in the settings (keys, tokens, passwords in URLs), to be masked
+        wherever text leaves the process."""
+        found = [self.gallery.token.get_secret_value()]
+        if self.anthropic_api_key is not None:
+            found.append(self.anthropic_api_key.get_secret_value())
+        for url in (self.llm.base_url, self.anthropic_base_url, self.gallery.url):
+            if url is not None and url.password:
+                found.append(url.password)
+        return tuple(secret for secret in found if secret.strip())
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

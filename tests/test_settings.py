@@ -107,9 +107,7 @@ def test_a_gallery_call_must_end_before_the_task_s_soft_time_limit(
     assert load_settings().gallery.timeout_seconds == 60
 
 
-def test_the_llm_endpoint_follows_fleet_s_variable_then_the_sdk_s(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_llm_endpoint_and_the_secrets_of_the_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().llm_endpoint() == ("https://api.anthropic.com", "default")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://proxy.example/anthropic")
     assert load_settings().llm_endpoint() == (
@@ -122,3 +120,4 @@ def test_the_llm_endpoint_follows_fleet_s_variable_then_the_sdk_s(
         "http://ops:hunter2-pw@gw.internal:8443/",
         "FLEET_LLM__BASE_URL",
     )
+    assert "hunter2-pw" in settings.secrets()

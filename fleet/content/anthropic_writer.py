@@ -8,8 +8,9 @@ The API is the SDK's choice (``ANTHROPIC_BASE_URL``, else Anthropic's) unless a
 
 SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529 are
 ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call); other
-4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON the
-task asked for gets one repair call, then ``ReplyRefused``. The persona's system prompt is marked for
+4xx (400, 401, 403, ...) are ``PermanentError``. Their messages never hold the key,
+even when the upstream echoes it. An answer that is not the JSON the task asked for
+gets one repair call, then ``ReplyRefused``. The persona's system prompt is marked for
 prompt caching; usage and cost are measured on every call, and an error raised after
 a billed call (a refusal, a failed repair) carries that usage (``spent_on``).
 """
@@ -54,6 +55,7 @@ from fleet.errors import (
     PermanentError,
     TransientError,
 )
+from fleet.redaction import redact
 from fleet.settings import LLMSettings
 
 T = TypeVar("T")
@@ -124,16 +126,20 @@ def _retry_after(response: httpx2.Response, now: datetime) -> datetime | None:
         return None
 
 
-def translate(error: anthropic.AnthropicError, now: datetime) -> Exception:
-    """The Fleet error for an SDK error (the key is never part of the message)."""
+def translate(
+    error: anthropic.AnthropicError, now: datetime, *, secrets: tuple[str, ...] = ()
+) -> Exception:
+    """The Fleet error for an SDK error; ``secrets`` (the key) are masked in its message,
+    whatever the upstream echoed."""
     if isinstance(error, anthropic.APITimeoutError):
         return TransientError("the LLM call timed out")
     if isinstance(error, anthropic.APIConnectionError):
-        return TransientError(f"cannot reach the LLM API: {error.message}")
+        return TransientError(f"cannot reach the LLM API: {redact(error.message, secrets)}")
     if isinstance(error, anthropic.APIStatusError):
         status = error.status_code
         kind = error.type or "error"
-        detail = f"LLM API answered {status} {kind}: {(error.api_message or '')[:200]}"
+        said = redact(error.api_message or "", secrets)[:200]
+        detail = f"LLM API answered {status} {kind}: {said}"
         if error.request_id:
             detail += f" (request {error.request_id})"
         if status == 429:
@@ -177,6 +183,7 @@ class AnthropicWriter:
         self._vision = settings.vision
         self._now = now
         self._timeout = settings.timeout_seconds
+        self._secrets = (api_key.get_secret_value(),)
         self._client = anthropic.Anthropic(
             api_key=api_key.get_secret_value(),
             base_url=base_url,
@@ -280,7 +287,7 @@ class AnthropicWriter:
                 "FLEET_LLM__TIMEOUT_SECONDS)"
             ) from error
         except anthropic.AnthropicError as error:
-            raise translate(error, self._now()) from error
+            raise translate(error, self._now(), secrets=self._secrets) from error
         usage = self._usage(message, (time.perf_counter() - started) * 1000)
         if message.stop_reason == "refusal":
             raise ReplyRefused("the LLM declined to write this", usage)

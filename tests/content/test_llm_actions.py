@@ -3,7 +3,7 @@ real SDK on a local Messages API (``FLEET_LLM__BASE_URL``), the sandbox gallery,
 
 Every call the provider bills is on its activity and in the spend, whatever the outcome;
 an admin's ``fleet agents act --here`` ends in a terminal state with its reason, or is
-handed to the workers when asked."""
+handed to the workers when asked; nothing the CLI prints holds a secret."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from fleet import activities
 from fleet.bootstrap import Fleet, bootstrap
 from fleet.cli import cli
-from fleet.db.models import AgentActivity
+from fleet.db.models import AgentActivity, DeadLetter
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import Settings
 from tests.conftest import REDIS_URL
@@ -217,3 +217,57 @@ def test_a_thought_after_browsing_is_on_the_activity_too(
     usage = _activity(llm_fleet, shown["key"]).usage
     assert usage is not None and usage["calls"] == 1
     assert usage["output_tokens"] == local_api.billed[-1]["output_tokens"]
+
+
+def test_an_upstream_that_echoes_the_key_is_printed_without_it(
+    llm_fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    local_api.queue(local_api.error(401, "authentication_error", "key {api_key} is not valid here"))
+    result = run(llm_fleet, "agents", "act", "1", "post", "--here")
+    assert local_api.requests[0].api_key == KEY
+    assert result.exit_code == 1
+    assert "key [redacted] is not valid here" in result.stdout
+    assert KEY not in result.output
+    with llm_fleet.sessions() as session:
+        assert all(KEY not in letter.error for letter in session.scalars(select(DeadLetter)))
+
+
+def test_the_cli_masks_secrets_in_whatever_it_prints_whatever_their_source(
+    pg_engine: Engine,
+) -> None:
+    """A row written before redaction existed (or by another tool) still holds the key and
+    the gallery's token: every face that prints it masks them."""
+    fleet = _fleet(pg_engine, redis_url=None, gallery={"token": "gallery-token-RAW-0c9d"})
+    try:
+        run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "1")
+        now = datetime.now(UTC)
+        activity_id = activities.create_activity(
+            fleet.sessions, 1, "post", now, "1:1:post", now=now, lease=timedelta(minutes=5)
+        )
+        raw = f"upstream said: bad key {KEY} (token gallery-token-RAW-0c9d)"
+        with fleet.sessions.begin() as session:
+            session.execute(
+                insert(DeadLetter).values(
+                    activity_id=activity_id,
+                    task="fleet.post",
+                    arguments={"key": "1:1:post"},
+                    error_type="PermanentError",
+                    error=raw,
+                    attempts=1,
+                    created_at=now,
+                )
+            )
+        outputs = [
+            run(fleet, *args)
+            for args in (
+                ["dlq", "show", "1"],
+                ["dlq", "list", "--json"],
+                ["dlq", "show", "1", "--json"],
+            )
+        ]
+        for result in outputs:
+            assert result.exit_code == 0, result.output
+            assert "upstream said: bad key [redacted] (token [redacted])" in result.stdout
+            assert KEY not in result.output and "gallery-token-RAW-0c9d" not in result.output
+    finally:
+        fleet.close()

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
 from fleet.content.factory import build_writer
 from fleet.content.port import ContentWriter, spent_on
-from fleet.errors import ConfigError, TransientError
+from fleet.errors import ConfigError, PermanentError, TransientError
 from fleet.settings import LLMSettings, load_settings
 from tests.content.conftest import API_KEY, AUTHOR, POST, persona, post_json
 from tests.messages_api import MessagesAPI
@@ -112,6 +112,22 @@ def test_the_deadline_holds_for_each_call_not_for_the_writer(local_api: Messages
     with AnthropicWriter(SecretStr(API_KEY), settings, base_url=local_api.url) as writer:
         draft = writer.write_post(GAME_DEV, AUTHOR, nonce=1)
     assert draft.usage.calls == 2  # two calls of about 1.5 s each: more than 2.5 s in all
+
+
+def test_an_upstream_that_echoes_the_key_does_not_put_it_in_the_error(
+    local_api: MessagesAPI,
+) -> None:
+    key = "gateway-key-ECHOED-4d1f"  # not shaped like an Anthropic key
+    local_api.queue(
+        local_api.error(401, "authentication_error", "invalid x-api-key {api_key} for gateway")
+    )
+    with (
+        AnthropicWriter(SecretStr(key), LLMSettings(), base_url=local_api.url) as writer,
+        pytest.raises(PermanentError) as raised,
+    ):
+        writer.write_comment(GAME_DEV, AUTHOR, POST, nonce=1)
+    assert local_api.requests[0].api_key == key
+    assert key not in str(raised.value) and "invalid x-api-key [redacted]" in str(raised.value)
 
 
 def test_an_answer_refused_after_its_repair_carries_both_calls_as_the_api_billed_them(
