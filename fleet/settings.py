@@ -26,6 +26,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fleet.errors import ConfigError
 
 RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
+WebUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)]
+ANTHROPIC_API = "https://api.anthropic.com"
 
 
 def default_database_url() -> str:
@@ -43,6 +45,7 @@ class GallerySettings(_Nested):
 
     url: AnyUrl = AnyUrl("http://127.0.0.1:8700")
     token: SecretStr = SecretStr("sandbox-service-token")  # the sandbox's DEFAULT_TOKEN
+    # The whole of one call, connect to last byte (each read too: a trickle is cut).
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     image_model: str = "sandbox-diffusion-1"
     image_generator: str = "sandbox"
@@ -54,7 +57,11 @@ class LLMSettings(_Nested):
     # Captions and comments are short: a small, fast model does them well. (Sonnet 4.5
     # reaches end of life on 2026-11-30 according to the installed SDK.)
     model: str = "claude-haiku-4-5"
-    # Per call; a post may take two calls (one repair), both inside the task's soft limit.
+    # Where the Messages API is: a gateway or proxy. Unset: ANTHROPIC_BASE_URL, as the SDK
+    # reads it, else Anthropic's API.
+    base_url: WebUrl | None = None
+    # The whole of one call, connect to last byte (a trickling answer is cut at it); a
+    # post may take two calls (one repair), both inside the task's soft limit.
     timeout_seconds: float = Field(default=25.0, gt=0, le=300)
     # The whole fleet's LLM spend per UTC day; over it, agents only like and browse.
     daily_budget_usd: float = Field(default=5.0, ge=0)
@@ -172,12 +179,50 @@ class Settings(BaseSettings):
     seed: int = Field(default=1, ge=0, lt=2**63)
     personas_dir: Path | None = None
     anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    # The SDK's own variable, read here too so that a bad one is refused at start-up and
+    # `fleet status` shows where LLM calls go; FLEET_LLM__BASE_URL wins over it.
+    anthropic_base_url: WebUrl | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
     gallery: GallerySettings = GallerySettings()
     llm: LLMSettings = LLMSettings()
     dispatch: DispatchSettings = DispatchSettings()
     tasks: TaskSettings = TaskSettings()
     actions: ActionSettings = ActionSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
+
+    @field_validator("anthropic_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _gallery_call_within_the_task(self) -> Settings:
+        if self.gallery.timeout_seconds >= self.tasks.soft_time_limit_seconds:
+            raise ValueError(
+                f"FLEET_GALLERY__TIMEOUT_SECONDS ({self.gallery.timeout_seconds:g}) must be "
+                "under FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS "
+                f"({self.tasks.soft_time_limit_seconds:g})"
+            )
+        return self
+
+    def llm_endpoint(self) -> tuple[str, str]:
+        """Where LLM calls go and which setting says so: FLEET_LLM__BASE_URL, else
+        ANTHROPIC_BASE_URL, else Anthropic's API (the SDK's order, Fleet's variable first)."""
+        if self.llm.base_url is not None:
+            return str(self.llm.base_url), "FLEET_LLM__BASE_URL"
+        if self.anthropic_base_url is not None:
+            return str(self.anthropic_base_url), "ANTHROPIC_BASE_URL"
+        return ANTHROPIC_API, "default"
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in the settings (keys, tokens, passwords in URLs), to be masked
+        wherever text leaves the process."""
+        found = [self.gallery.token.get_secret_value()]
+        if self.anthropic_api_key is not None:
+            found.append(self.anthropic_api_key.get_secret_value())
+        for url in (self.llm.base_url, self.anthropic_base_url, self.gallery.url):
+            if url is not None and url.password:
+                found.append(url.password)
+        return tuple(secret for secret in found if secret.strip())
 
     @field_validator("database_url")
     @classmethod
@@ -216,8 +261,8 @@ class Settings(BaseSettings):
 
 def _variable(loc: tuple[int | str, ...]) -> str:
     names = [str(part) for part in loc]
-    if names and names[0] == "ANTHROPIC_API_KEY":
-        return "ANTHROPIC_API_KEY"
+    if names and names[0].startswith("ANTHROPIC_"):
+        return names[0]
     return "FLEET_" + "__".join(name.upper() for name in names)
 
 
@@ -227,7 +272,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = [
-            f"{_variable(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            # A check across settings (loc ()) names its variables in its message.
+            (f"{_variable(error['loc'])}: " if error["loc"] else "")
+            + error["msg"].removeprefix("Value error, ")
             for error in exc.errors()
         ]
         raise ConfigError("bad configuration: " + "; ".join(problems)) from None

@@ -165,9 +165,9 @@ def fleet_on_redis(pg_engine: Engine, redis_keys: str) -> Iterator[Fleet]:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see none of the developer's FLEET_* variables or API keys."""
+    """Tests see none of the developer's FLEET_* or ANTHROPIC_* variables (keys, a gateway)."""
     for name in list(os.environ):
-        if name.startswith("FLEET_") or name == "ANTHROPIC_API_KEY":
+        if name.startswith(("FLEET_", "ANTHROPIC_")):
             monkeypatch.delenv(name)
 
 

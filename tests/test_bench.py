@@ -31,7 +31,7 @@ CASES = {
         {"actions_per_second", "ratio_to_ceiling", "cores_for_half_ceiling", "outcomes"},
     ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
-    "content_tokens": (["--samples", "3"], {"personas"}),
+    "content_tokens": (["--samples", "3", "--measured-samples", "2"], {"personas", "measured"}),
     "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
 }

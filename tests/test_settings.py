@@ -91,3 +91,33 @@ def test_an_llm_price_that_is_not_a_finite_positive_number_stops_start_up(
         load_settings()
     assert "FLEET_LLM__PRICES" in str(raised.value)
     assert "price of 'claude-x' must be finite and not negative" in str(raised.value)
+
+
+def test_a_gallery_call_must_end_before_the_task_s_soft_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLEET_GALLERY__TIMEOUT_SECONDS", "60")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "bad configuration: FLEET_GALLERY__TIMEOUT_SECONDS (60) must be under "
+        "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS (60)"
+    )
+    monkeypatch.setenv("FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS", "61")
+    assert load_settings().gallery.timeout_seconds == 60
+
+
+def test_the_llm_endpoint_and_the_secrets_of_the_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().llm_endpoint() == ("https://api.anthropic.com", "default")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://proxy.example/anthropic")
+    assert load_settings().llm_endpoint() == (
+        "https://proxy.example/anthropic",
+        "ANTHROPIC_BASE_URL",
+    )
+    monkeypatch.setenv("FLEET_LLM__BASE_URL", "http://ops:hunter2-pw@gw.internal:8443/")
+    settings = load_settings()
+    assert settings.llm_endpoint() == (
+        "http://ops:hunter2-pw@gw.internal:8443/",
+        "FLEET_LLM__BASE_URL",
+    )
+    assert "hunter2-pw" in settings.secrets()

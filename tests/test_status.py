@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner, Result
+from pydantic import SecretStr
 from sqlalchemy import update
 
 from fleet import activities
@@ -14,6 +15,7 @@ from fleet.cli import cli
 from fleet.db.models import Agent
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Report, Thresholds, check, gather
+from fleet.settings import LLMSettings
 from tests.conftest import active_agents
 from workers.app import create_app
 
@@ -112,3 +114,33 @@ def test_a_fleet_hold_is_shown(fleet: Fleet) -> None:
     assert shown.exit_code == 0
     assert "fleet hold: budget until" in shown.stdout
     assert "FLEET_DAILY_BUDGET_EXCEEDED" in shown.stdout
+
+
+def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(
+    fleet: Fleet,
+) -> None:
+    offline = _status(fleet, "--no-workers")
+    assert "llm: offline writer (no ANTHROPIC_API_KEY)" in offline.stdout
+    key = "gw-key-STATUS-9f3a2c"
+    settings = fleet.settings.model_copy(
+        update={
+            "anthropic_api_key": SecretStr(key),
+            "llm": LLMSettings(base_url="https://ops:pw-STATUS-77@gateway.internal:8443/anthropic"),
+        }
+    )
+    gateway = bootstrap(settings, fleet.engine)
+    shown = _status(gateway, "--no-workers")
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "llm: claude-haiku-4-5 at gateway.internal:8443 (set by FLEET_LLM__BASE_URL)"
+        in shown.stdout
+    )
+    as_json = json.loads(_status(gateway, "--json", "--no-workers").stdout)
+    assert as_json["llm"] == {
+        "writer": "anthropic",
+        "model": "claude-haiku-4-5",
+        "host": "gateway.internal:8443",
+        "from": "FLEET_LLM__BASE_URL",
+    }
+    for output in (shown.output, json.dumps(as_json)):
+        assert key not in output and "pw-STATUS-77" not in output and "/anthropic" not in output

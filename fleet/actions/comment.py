@@ -9,18 +9,18 @@ from fleet import activities
 from fleet.actions.common import (
     Handled,
     author_of,
+    billed,
     charge,
     ensure_user,
     fleet_recent,
     nonce,
     refuse_if_over_budget,
     seen,
-    skipped_by_guard,
 )
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import target_of
 from fleet.activities import Claim
-from fleet.content.guard import ContentSkipped, guarded_comment
+from fleet.content.guard import guarded_comment
 
 
 def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
@@ -34,7 +34,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     if "text" not in content:
         refuse_if_over_budget(kit, claim)
         author = author_of(kit, claim)
-        try:
+        with billed(kit, claim):
             if kit.guard is not None:
                 draft = guarded_comment(
                     kit.writer,
@@ -47,8 +47,6 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
                 )
             else:
                 draft = kit.writer.write_comment(persona, author, seen(post), nonce=nonce(claim))
-        except ContentSkipped as skipped:
-            raise skipped_by_guard(kit, claim, skipped) from None
         charge(kit, claim, draft.usage)
         content["text"] = draft.text
         activities.save_progress(

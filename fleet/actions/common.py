@@ -3,6 +3,8 @@ the LLM budget, and what a handler returns."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -10,7 +12,7 @@ from fleet import activities, agents
 from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
 from fleet.content.guard import ContentSkipped
-from fleet.content.port import Author, PostSeen, Usage
+from fleet.content.port import Author, PostSeen, Usage, spent_on
 from fleet.errors import Skip
 from fleet.gallery.port import GalleryPost
 
@@ -32,11 +34,26 @@ def fleet_recent(kit: ActionKit) -> list[str]:
     return activities.recent_texts_of(kit.sessions, limit=200)
 
 
-def skipped_by_guard(kit: ActionKit, claim: Claim, skipped: ContentSkipped) -> Skip:
-    """The refused drafts cost tokens too: charge and record them, then skip."""
-    charge(kit, claim, skipped.usage)
-    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(skipped.usage))
-    return Skip(f"content guard: {skipped.reason}")
+def keep_spent(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+    """Charge the budgets and record on the activity what LLM calls were billed."""
+    charge(kit, claim, usage)
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(usage))
+
+
+@contextmanager
+def billed(kit: ActionKit, claim: Claim) -> Iterator[None]:
+    """Around a writer's call: what a failed writing was billed is kept before its error
+    goes on (drafts the guard refused twice become a Skip)."""
+    try:
+        yield
+    except ContentSkipped as skipped:
+        keep_spent(kit, claim, skipped.usage)
+        raise Skip(f"content guard: {skipped.reason}") from None
+    except Exception as error:
+        spent = spent_on(error)
+        if spent is not None and spent.calls:
+            keep_spent(kit, claim, spent)
+        raise
 
 
 def nonce(claim: Claim) -> int:

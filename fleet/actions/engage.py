@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.actions.common import Handled, author_of, charge, ensure_user, nonce, seen
+from fleet.actions.common import Handled, author_of, billed, ensure_user, keep_spent, nonce, seen
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_post
 from fleet.activities import Claim
@@ -33,7 +33,8 @@ def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     read = [seen(p) for p in feed if p.username != claim.actor.handle]
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = author_of(kit, claim, recent=False)
-    thought = kit.writer.think(persona, author, read, nonce=nonce(claim))
+    with billed(kit, claim):
+        thought = kit.writer.think(persona, author, read, nonce=nonce(claim))
     if thought.usage.calls:
-        charge(kit, claim, thought.usage)
+        keep_spent(kit, claim, thought.usage)
     return {"seen": [p.post_id for p in read], "thought": thought.text}, None

@@ -10,6 +10,10 @@
 - Lost (a delivery that never reached this point: its worker killed, its message lost):
   each claim counts a delivery, and one past the limit is refused as permanent
   (``fleet.actions.perform``), so it ends here, dead.
+
+Without retries (``retry=False``: an admin's action run in the CLI, ``fleet.service.agents.
+act_now``), the first failure is the last: a transient one is counted and ends dead with its dead
+letter, a wait ends as a wait too long would. Nothing is left pending for the sweeper.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class Verdict:
     countdown: float = 0.0
     dead_letter_id: int | None = None
     reason: str = ""
+    attempts: int = 0  # failed attempts so far (of a retry: this one included)
 
 
 def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -57,8 +62,10 @@ def settle(
     deferrals: int,
     secrets: tuple[str, ...] = (),
     rng: random.Random | None = None,
+    retry: bool = True,
 ) -> Verdict:
-    """Decide and record the consequence of ``error`` for the activity ``key``."""
+    """Decide and record the consequence of ``error`` for the activity ``key``; with
+    ``retry`` False it never retries nor waits: the verdict is terminal."""
     rng = rng or random.Random()
     now = kit.now()
     row = activities.standing_of(kit.sessions, key)
@@ -83,7 +90,7 @@ def settle(
                 now=now,
             )
         wait = (until - now).total_seconds() if until else kit.settings.pause_probe_seconds
-        if wait <= cap and deferrals < kit.settings.max_deferrals:
+        if retry and wait <= cap and deferrals < kit.settings.max_deferrals:
             countdown = max(wait, 0.0)
             _let_go(kit, activity_id, countdown, now)
             return Verdict("retry", countdown=countdown, reason=message)
@@ -108,12 +115,12 @@ def settle(
 
     if not isinstance(error, PermanentError):
         failures = activities.record_failure(kit.sessions, activity_id, message, now=now)
-        if failures < kit.max_attempts:
+        if retry and failures < kit.max_attempts:
             countdown = backoff_seconds(
                 failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
             )
             _let_go(kit, activity_id, countdown, now)
-            return Verdict("retry", countdown=countdown, reason=message)
+            return Verdict("retry", countdown=countdown, reason=message, attempts=failures)
 
     return _bury(kit, ended, task, type(error).__name__, message, now)
 

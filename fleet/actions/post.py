@@ -9,16 +9,16 @@ from fleet import activities
 from fleet.actions.common import (
     Handled,
     author_of,
+    billed,
     charge,
     ensure_user,
     fleet_recent,
     nonce,
     refuse_if_over_budget,
-    skipped_by_guard,
 )
 from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
-from fleet.content.guard import ContentSkipped, guarded_post
+from fleet.content.guard import guarded_post
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryPost
 
@@ -30,7 +30,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     if "title" not in content:
         refuse_if_over_budget(kit, claim)
         author = author_of(kit, claim)
-        try:
+        with billed(kit, claim):
             if kit.guard is not None:
                 draft = guarded_post(
                     kit.writer,
@@ -42,8 +42,6 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
                 )
             else:
                 draft = kit.writer.write_post(persona, author, nonce=nonce(claim))
-        except ContentSkipped as skipped:
-            raise skipped_by_guard(kit, claim, skipped) from None
         charge(kit, claim, draft.usage)
         content.update(
             image_prompt=draft.image_prompt,

@@ -15,18 +15,18 @@ from fleet.actions import comment as commenting
 from fleet.actions.common import (
     Handled,
     author_of,
+    billed,
     charge,
     ensure_user,
     fleet_recent,
     nonce,
     refuse_if_over_budget,
     seen,
-    skipped_by_guard,
 )
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_comment
 from fleet.activities import Claim
-from fleet.content.guard import ContentSkipped, guarded_comment
+from fleet.content.guard import guarded_comment
 from fleet.content.port import CommentSeen
 
 
@@ -43,7 +43,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     refuse_if_over_budget(kit, claim)
     persona = kit.personas.get(claim.actor.persona)
     author = author_of(kit, claim)
-    try:
+    with billed(kit, claim):
         if kit.guard is not None:
             draft = guarded_comment(
                 kit.writer,
@@ -56,8 +56,6 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             )
         else:
             draft = kit.writer.write_comment(persona, author, on_post, nonce=nonce(claim))
-    except ContentSkipped as skipped:
-        raise skipped_by_guard(kit, claim, skipped) from None
     charge(kit, claim, draft.usage)
     written = {"text": draft.text, "post_id": post_id, "to": comment.username, "title": post.title}
     content.update(written)

@@ -1,7 +1,12 @@
-"""The ``fleet`` command: the admin's hand. Thin: parse, call the context, print."""
+"""The ``fleet`` command: the admin's hand. Thin: parse, call the context, print.
+
+Everything it prints, whatever its source (an upstream's error echoing a key, a row
+written by an older version), goes out with the configured secrets masked.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -17,13 +22,18 @@ from fleet.cli.reconcile import reconcile
 from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
 from fleet.cli.status import status
-from fleet.errors import ConflictError, FleetError, InputError
+from fleet.errors import ConfigError, ConflictError, FleetError, InputError
+from fleet.infra.redaction import redacted_output
 
 
 class FleetGroup(click.Group):
     """The root group: every failure becomes one line on stderr and an exit code."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        with redacted_output(_secrets(kwargs.get("obj"))):
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Abort:
@@ -51,6 +61,21 @@ class FleetGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _secrets(obj: object) -> tuple[str, ...]:
+    """The secrets of the Fleet given (tests), else of the environment's settings."""
+    from fleet.service.root import Fleet
+    from fleet.settings import load_settings
+
+    if isinstance(obj, Fleet):
+        return obj.secrets
+    try:
+        return load_settings().secrets()
+    except ConfigError:
+        # A bad setting is reported by the command; its secrets are masked meanwhile.
+        names = ("ANTHROPIC_API_KEY", "FLEET_GALLERY__TOKEN")
+        return tuple(value for name in names if (value := os.environ.get(name, "").strip()))
 
 
 def _unreachable() -> tuple[type[BaseException], ...]:

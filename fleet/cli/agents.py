@@ -348,25 +348,67 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
 @agents.command()
 @click.argument("ref")
 @click.argument("action", type=click.Choice(ACTION_NAMES))
-@click.option("--here", is_flag=True, help="Run the action in this process instead of sending it.")
+@click.option(
+    "--here",
+    is_flag=True,
+    help="Run the action in this process instead of sending it; it ends here: succeeded, "
+    "skipped, or dead with its reason.",
+)
+@click.option(
+    "--retry-on-workers",
+    is_flag=True,
+    help="With --here: a failure worth retrying is handed to the workers, with the attempts "
+    "it has left, instead of ending the action dead.",
+)
 @json_option
 @click.pass_context
-def act(ctx: click.Context, ref: str, action: str, here: bool, as_json: bool) -> None:
+def act(
+    ctx: click.Context, ref: str, action: str, here: bool, retry_on_workers: bool, as_json: bool
+) -> None:
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
+    if retry_on_workers and not here:
+        raise InputError(
+            "--retry-on-workers goes with --here (without --here the workers do the action, "
+            "with their retries)"
+        )
     fleet = fleet_of(ctx)
-    send = None if here else fleet.sender(instead=", or use --here to act in this process")
-    acted = use.act_now(fleet, ref, action, send=send)
-    if as_json:
-        result: dict[str, object] = {
-            "activity_id": acted.activity_id,
-            "key": acted.key,
-            "status": acted.status,
+    send = None
+    if not here:
+        send = fleet.sender(instead=", or use --here to act in this process")
+    elif retry_on_workers:
+        send = fleet.sender(instead=", or leave out --retry-on-workers")
+    acted = use.act_now(fleet, ref, action, send=send, here=here)
+    where = f"(activity {acted.activity_id}, key {acted.key})"
+    result: dict[str, object] = {
+        "activity_id": acted.activity_id,
+        "key": acted.key,
+        "status": acted.status,
+    }
+    head = f"{acted.handle} {action}"
+    if acted.status == "handed-to-workers":
+        result |= {
+            "reason": acted.reason,
+            "attempts": acted.attempts,
+            "retry_in_seconds": round(acted.retry_in, 3),
         }
-        if not send:
+        line = (
+            f"{head}: failed here ({acted.reason}); handed to the workers: attempt "
+            f"{acted.attempts + 1} of {acted.max_attempts} in {acted.retry_in:.1f} s {where}"
+        )
+    elif acted.status == "dead":
+        result |= {"reason": acted.reason, "dead_letter_id": acted.dead_letter_id}
+        line = f"{head}: dead, dead letter {acted.dead_letter_id}: {acted.reason} {where}"
+    elif acted.reason is not None:
+        result["reason"] = acted.reason
+        line = f"{head}: {acted.status}: {acted.reason} {where}"
+    else:
+        if here:
             result["detail"] = acted.detail
+        reason = acted.detail.get("reason") if acted.detail else None
+        line = f"{head}: {acted.status}{f': {reason}' if reason else ''} {where}"
+    if as_json:
         print_json(result)
     else:
-        click.echo(
-            f"{acted.handle} {action}: {acted.status} "
-            f"(activity {acted.activity_id}, key {acted.key})"
-        )
+        click.echo(line)
+    if acted.status == "dead":
+        ctx.exit(1)

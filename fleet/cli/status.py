@@ -61,6 +61,12 @@ def status(
         click.echo(
             f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s"
         )
+        llm = report.llm
+        if llm.get("writer") == "anthropic":
+            named = "" if llm["from"] == "default" else f" (set by {llm['from']})"
+            click.echo(f"llm: {llm['model']} at {llm['host']}{named}")
+        else:
+            click.echo("llm: offline writer (no ANTHROPIC_API_KEY)")
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"

@@ -1,11 +1,18 @@
 """The Anthropic writer: the content port through the official ``anthropic`` SDK.
 
 One retry layer: the SDK gets ``max_retries=0`` and an explicit timeout; Celery owns the
-backoff. SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529
-are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call);
-other 4xx (400, 401, 403, ...) are ``PermanentError``. An answer that is not the JSON
-the task asked for gets one repair call, then ``ReplyRefused``. The persona's system
-prompt is marked for prompt caching; usage and cost are measured on every call.
+backoff. The timeout is the whole call's deadline, not only each read's: the HTTP
+client's sockets keep to ``fleet.infra.deadline``, so an answer trickling in is cut at it.
+The API is the SDK's choice (``ANTHROPIC_BASE_URL``, else Anthropic's) unless a
+``base_url`` is given (``FLEET_LLM__BASE_URL``: a gateway or proxy).
+
+SDK errors become Fleet's: timeouts, connection errors, 408, 429, 5xx and 529 are
+``TransientError`` (a 429 with ``Retry-After`` is ``Deferred`` for that call); other
+4xx (400, 401, 403, ...) are ``PermanentError``. Their messages never hold the key,
+even when the upstream echoes it. An answer that is not the JSON the task asked for
+gets one repair call, then ``ReplyRefused``. The persona's system prompt is marked for
+prompt caching; usage and cost are measured on every call, and an error raised after
+a billed call (a refusal, a failed repair) carries that usage (``spent_on``).
 """
 
 from __future__ import annotations
@@ -29,9 +36,26 @@ from anthropic.types import (
 from pydantic import SecretStr
 
 from fleet.content import prompts
-from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+    with_spent,
+)
 from fleet.core.persona import Persona
-from fleet.errors import ConfigError, ContentRefused, Deferred, PermanentError, TransientError
+from fleet.errors import (
+    ConfigError,
+    ContentRefused,
+    Deferred,
+    FleetError,
+    PermanentError,
+    TransientError,
+)
+from fleet.infra import deadline
+from fleet.infra.redaction import redact
 from fleet.settings import LLMSettings
 
 T = TypeVar("T")
@@ -102,16 +126,20 @@ def _retry_after(response: httpx2.Response, now: datetime) -> datetime | None:
         return None
 
 
-def translate(error: anthropic.AnthropicError, now: datetime) -> Exception:
-    """The Fleet error for an SDK error (the key is never part of the message)."""
+def translate(
+    error: anthropic.AnthropicError, now: datetime, *, secrets: tuple[str, ...] = ()
+) -> Exception:
+    """The Fleet error for an SDK error; ``secrets`` (the key) are masked in its message,
+    whatever the upstream echoed."""
     if isinstance(error, anthropic.APITimeoutError):
         return TransientError("the LLM call timed out")
     if isinstance(error, anthropic.APIConnectionError):
-        return TransientError(f"cannot reach the LLM API: {error.message}")
+        return TransientError(f"cannot reach the LLM API: {redact(error.message, secrets)}")
     if isinstance(error, anthropic.APIStatusError):
         status = error.status_code
         kind = error.type or "error"
-        detail = f"LLM API answered {status} {kind}: {(error.api_message or '')[:200]}"
+        said = redact(error.api_message or "", secrets)[:200]
+        detail = f"LLM API answered {status} {kind}: {said}"
         if error.request_id:
             detail += f" (request {error.request_id})"
         if status == 429:
@@ -125,6 +153,16 @@ def translate(error: anthropic.AnthropicError, now: datetime) -> Exception:
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
+def deadline_http_client() -> httpx2.Client:
+    """The SDK's default HTTP client (its limits, proxies from the environment), every
+    transport of it held to the deadline of ``fleet.infra.deadline.within``."""
+    client = anthropic.DefaultHttpxClient()
+    for transport in (client._transport, *client._mounts.values()):
+        if transport is not None:
+            deadline.bound(transport)
+    return client
+
+
 class AnthropicWriter:
     """A ContentWriter on Anthropic's Messages API."""
 
@@ -135,19 +173,29 @@ class AnthropicWriter:
         prices: Mapping[str, Price] | None = None,
         http_client: httpx2.Client | None = None,
         *,
+        base_url: str | None = None,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
+        """``base_url`` None: the SDK's own choice (``ANTHROPIC_BASE_URL``, else its
+        default). ``http_client`` None: the SDK's default one, held to the deadline."""
         self.model = settings.model
         self._price = price_for(settings.model, prices or prices_from_settings(settings))
         self._vision = settings.vision
         self._now = now
+        self._timeout = settings.timeout_seconds
+        self._secrets = (api_key.get_secret_value(),)
         self._client = anthropic.Anthropic(
             api_key=api_key.get_secret_value(),
-            base_url="https://api.anthropic.com",
+            base_url=base_url,
             max_retries=0,
             timeout=settings.timeout_seconds,
-            http_client=http_client,
+            http_client=http_client if http_client is not None else deadline_http_client(),
         )
+
+    @property
+    def base_url(self) -> str:
+        """The URL the SDK sends requests to."""
+        return str(self._client.base_url)
 
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
         """A post in the persona's voice: image prompt, style, caption, description."""
@@ -198,6 +246,7 @@ class AnthropicWriter:
             return parse(text), usage
         except prompts.InvalidReply as invalid:
             note = prompts.repair_note(invalid.reason)
+        # The first call was billed: whatever ends the repair carries its usage.
         # One repair: show the model its answer (trimmed) and say what was wrong with it.
         messages: list[MessageParam] = [
             {"role": "user", "content": content},
@@ -206,7 +255,11 @@ class AnthropicWriter:
         ]
         if not text.strip():
             messages = [{"role": "user", "content": [*content, {"type": "text", "text": note}]}]
-        text, more = self._call(prompt, messages)
+        try:
+            text, more = self._call(prompt, messages)
+        except FleetError as error:
+            with_spent(error, usage)
+            raise
         usage = usage + more
         try:
             return parse(text), usage
@@ -221,14 +274,20 @@ class AnthropicWriter:
         ]
         started = time.perf_counter()
         try:
-            message = self._client.messages.create(
-                model=self.model,
-                max_tokens=prompt.max_tokens,
-                system=system,
-                messages=messages,
-            )
+            with deadline.within(self._timeout):
+                message = self._client.messages.create(
+                    model=self.model,
+                    max_tokens=prompt.max_tokens,
+                    system=system,
+                    messages=messages,
+                )
+        except anthropic.APITimeoutError as error:
+            raise TransientError(
+                f"the LLM call timed out (its deadline is {self._timeout:g} s, "
+                "FLEET_LLM__TIMEOUT_SECONDS)"
+            ) from error
         except anthropic.AnthropicError as error:
-            raise translate(error, self._now()) from error
+            raise translate(error, self._now(), secrets=self._secrets) from error
         usage = self._usage(message, (time.perf_counter() - started) * 1000)
         if message.stop_reason == "refusal":
             raise ReplyRefused("the LLM declined to write this", usage)
@@ -253,4 +312,5 @@ class AnthropicWriter:
             cached_tokens=cache_read,
             latency_ms=latency_ms,
             cost_usd=cost,
+            cache_write_tokens=cache_write,
         )

@@ -1,6 +1,7 @@
 """Building the content writer, the guard and the spend ledger from the settings.
 
-With ``ANTHROPIC_API_KEY`` set the writer is Anthropic's; without it, the offline one.
+With ``ANTHROPIC_API_KEY`` set the writer is Anthropic's, at ``FLEET_LLM__BASE_URL``, else
+``ANTHROPIC_BASE_URL``, else Anthropic's API; without a key, the offline one.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def build_writer(settings: Settings, *, http_client: httpx2.Client | None = None
             f"FLEET_LLM__TIMEOUT_SECONDS ({llm.timeout_seconds:g}) must be under half of "
             f"FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS ({tasks.soft_time_limit_seconds:g})"
         )
-    return AnthropicWriter(key, llm, prices_from_settings(llm), http_client=http_client)
+    base_url, _source = settings.llm_endpoint()
+    return AnthropicWriter(
+        key, llm, prices_from_settings(llm), http_client=http_client, base_url=base_url
+    )
 
 
 def build_guard(settings: Settings) -> ContentGuard:

@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from fleet.content.port import Author, CommentDraft, ContentWriter, PostDraft, PostSeen, Usage
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    ContentWriter,
+    PostDraft,
+    PostSeen,
+    Usage,
+    with_spent,
+)
 from fleet.core.persona import Persona
 from fleet.errors import Skip
 
@@ -205,13 +213,19 @@ def second_nonce(nonce: int) -> int:
 def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, nonce: int) -> D:
     """Write and check; regenerate once with another nonce; then raise ContentSkipped.
 
-    The draft returned carries the usage of both attempts when there were two.
+    The draft returned carries the usage of both attempts when there were two, and so
+    does an error that ends the second (``spent_on``).
     """
     first = write(nonce)
     verdict = check(first)
     if verdict.ok:
         return first
-    second = write(second_nonce(nonce))
+    try:
+        second = write(second_nonce(nonce))
+    except Exception as error:
+        # Whatever stops the second writing, the first was billed: it goes on with the error.
+        with_spent(error, first.usage)
+        raise
     spent = first.usage + second.usage
     verdict = check(second)
     if not verdict.ok:

@@ -5,6 +5,8 @@ a bucket of LLM tokens per minute, and a circuit breaker. A call takes one reque
 reserves ``reserve_tokens`` tokens before it starts (or waits: ``Deferred``, which is not
 a failure); when it returns, the bucket is settled with what the call really used, so the
 token limit follows actual spend. A writer's own repair call counts as another request.
+A writing that fails after billed calls is settled with their usage too (``spent_on``);
+one that fails with no usage known (a timeout) keeps its reservation.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from fleet.content.port import Author, CommentDraft, ContentWriter, PostDraft, PostSeen, Thought
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    ContentWriter,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+    spent_on,
+)
 from fleet.core.persona import Persona
 from fleet.errors import Deferred, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket
@@ -44,17 +55,23 @@ class LimitedWriter:
         )
         try:
             result = call()
-        except Deferred:
-            raise  # the API's own rate limit: a wait, not a failure of the service
-        except TransientError:
-            self._breaker.failed()
+        except Exception as error:
+            # The API's own rate limit (Deferred) is a wait, not a failure of the service.
+            if isinstance(error, TransientError) and not isinstance(error, Deferred):
+                self._breaker.failed()
+            spent = spent_on(error)
+            if spent is not None:
+                self._settle(spent)
             raise
         self._breaker.succeeded(failures)
-        usage = result.usage
+        self._settle(result.usage)
+        return result
+
+    def _settle(self, usage: Usage) -> None:
+        """The buckets charged with what the calls really took (one request was taken)."""
         if usage.calls != 1:
             self._requests.settle(usage.calls - 1)
         self._tokens.settle(usage.input_tokens + usage.output_tokens - self._reserve)
-        return result
 
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
         return self._call(lambda: self._inner.write_post(persona, author, nonce=nonce))

@@ -3,13 +3,14 @@
 Writers return validated, sanitised values with the usage of the call. Invalid output
 gets one repair attempt inside the writer, then ``ContentRefused``. LLM errors come as
 Fleet's tree: ``TransientError`` (429, 529, 5xx, timeouts) and ``PermanentError``
-(400, 401, 403).
+(400, 401, 403). An error raised after calls the provider billed (a refused answer, a
+repair call that failed) carries their usage: ``spent_on(error)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from fleet.core.persona import Persona
 
@@ -25,6 +26,8 @@ class Usage:
     latency_ms: float = 0.0
     cost_usd: float = 0.0
     calls: int = 1
+    # Of input_tokens, those written to the prompt cache (cached_tokens: read from it).
+    cache_write_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -35,7 +38,24 @@ class Usage:
             latency_ms=self.latency_ms + other.latency_ms,
             cost_usd=self.cost_usd + other.cost_usd,
             calls=self.calls + other.calls,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
         )
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def spent_on(error: BaseException) -> Usage | None:
+    """The usage of the billed calls made before ``error`` was raised, or None."""
+    usage = getattr(error, "usage", None)
+    return usage if isinstance(usage, Usage) else None
+
+
+def with_spent(error: E, usage: Usage) -> E:
+    """``error``, carrying ``usage`` (calls billed before it) on top of what it carried."""
+    before = spent_on(error)
+    setattr(error, "usage", usage if before is None else usage + before)  # noqa: B010
+    return error
 
 
 @dataclass(frozen=True, slots=True)

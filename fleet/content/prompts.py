@@ -264,7 +264,9 @@ def _json_object(text: str) -> object:
     try:
         value, _end = json.JSONDecoder().raw_decode(body, start)
     except json.JSONDecodeError as exc:
-        raise InvalidReply(f"the JSON is malformed ({exc.msg} at character {exc.pos})") from None
+        # Some of json's messages end in "at" ("Unterminated string starting at").
+        where = "character" if exc.msg.endswith(" at") else "at character"
+        raise InvalidReply(f"the JSON is malformed ({exc.msg} {where} {exc.pos})") from None
     return value
 
 

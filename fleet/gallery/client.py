@@ -2,7 +2,8 @@
 
 One ``httpx.Client`` (one connection pool) per process: it is opened on first use and
 opened again after a fork, so a worker never shares sockets with its parent. Timeouts
-are explicit. The client does not retry: Celery owns retries. Answers become Fleet's
+are explicit, and ``timeout_seconds`` is each call's deadline, connect to last byte
+(``fleet.infra.deadline``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
 error tree:
 
     timeout, connection error, broken answer   TransientError
@@ -39,6 +40,7 @@ import httpx
 
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
 
@@ -156,7 +158,9 @@ class HttpGallery:
         if self._transport is None or self._pid != os.getpid():
             # After a fork the parent's sockets are not ours: open a pool of our own and
             # leave the inherited one alone (closing it would close the parent's sockets).
-            self._transport = self._given or httpx.HTTPTransport(proxy=proxy_for(self._base))
+            self._transport = self._given or deadline.bound(
+                httpx.HTTPTransport(proxy=proxy_for(self._base))
+            )
             self._pid = os.getpid()
         return self._transport
 
@@ -196,16 +200,20 @@ class HttpGallery:
             extensions={"timeout": self._timeout},
         )
         try:
-            response = self._http().handle_request(request)
-            try:
-                response.read()
-            finally:
-                response.close()
+            with deadline.within(self._settings.timeout_seconds):
+                response = self._http().handle_request(request)
+                try:
+                    response.read()
+                finally:
+                    response.close()
         except httpx.TransportError as exc:
             exc.request = request  # the error names its request, as httpx's client does
             if isinstance(exc, httpx.TimeoutException):
                 log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
-                raise TransientError(f"gallery {what}: timed out ({type(exc).__name__})") from exc
+                raise TransientError(
+                    f"gallery {what}: timed out ({type(exc).__name__}; its deadline is "
+                    f"{self._settings.timeout_seconds:g} s, FLEET_GALLERY__TIMEOUT_SECONDS)"
+                ) from exc
             log.info("gallery %s: %s", what, type(exc).__name__)
             raise TransientError(
                 f"gallery {what}: connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"

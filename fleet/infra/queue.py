@@ -10,6 +10,7 @@ live in ``workers.tasks``, which the app includes by name: ``fleet`` never impor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from celery import Celery
 from kombu import Queue
@@ -74,15 +75,28 @@ def create_app(settings: Settings) -> Celery:
     return app
 
 
-def send_actions(app: Celery, actions: Iterable[tuple[str, str]]) -> None:
-    """Send (action, key) pairs to their kinds' tasks and queues, over one connection."""
+def send_actions(app: Celery, actions: Iterable[tuple[str, str]], countdown: float = 0.0) -> None:
+    """Send (action, key) pairs to their kinds' tasks and queues, over one connection
+    (after ``countdown`` seconds, when given)."""
     pairs = list(actions)
     if not pairs:
         return
     with app.producer_or_acquire() as producer:
         for action, key in pairs:
             kind = KINDS[Action(action)]
-            app.send_task(kind.task, args=(key,), queue=kind.queue, producer=producer)
+            app.send_task(
+                kind.task,
+                args=(key,),
+                queue=kind.queue,
+                producer=producer,
+                countdown=countdown or None,
+            )
+
+
+class Sender(Protocol):
+    """Sends an action (its kind's name and key) to the workers, now or after ``countdown``."""
+
+    def __call__(self, action: str, key: str, countdown: float = 0.0) -> None: ...
 
 
 class ActionSender:
@@ -102,8 +116,8 @@ class ActionSender:
         with self.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)
 
-    def __call__(self, action: str, key: str) -> None:
-        send_actions(self.app, [(action, key)])
+    def __call__(self, action: str, key: str, countdown: float = 0.0) -> None:
+        send_actions(self.app, [(action, key)], countdown)
 
 
 def ping_workers(settings: Settings, timeout: float) -> list[str]:

@@ -6,13 +6,15 @@ the time is the Fleet's clock, the gallery and the broker are the Fleet's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fleet import activities, agents
-from fleet.actions import Outcome, perform
+from fleet.actions import perform
+from fleet.actions.failures import settle
 from fleet.agents import (
     AGENT_STATUSES,
     AgentFilter,
@@ -25,6 +27,7 @@ from fleet.agents import (
 )
 from fleet.core.kinds import kind_of
 from fleet.errors import ConflictError, InputError
+from fleet.infra.queue import Sender
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
 from fleet.service.root import Fleet
 
@@ -168,14 +171,20 @@ def tick_now(fleet: Fleet, ref: str) -> Decision:
 
 @dataclass(frozen=True)
 class Acted:
-    """An action an admin asked for: its activity, key, and how it went (``sent``: to the
-    workers; else the outcome of running it here)."""
+    """An action an admin asked for and how it went: ``sent`` to the workers; run here
+    and ended (succeeded, skipped, dead with its dead letter); or, failed here and asked
+    for, ``handed-to-workers`` with its next attempt after ``retry_in`` seconds."""
 
     handle: str
     activity_id: int
     key: str
     status: str
     detail: dict[str, Any] | None = None
+    reason: str | None = None
+    dead_letter_id: int | None = None
+    attempts: int = 0
+    max_attempts: int = 0
+    retry_in: float = 0.0
 
 
 def act_now(
@@ -183,11 +192,17 @@ def act_now(
     ref: str,
     action: str,
     *,
-    send: Callable[[str, str], None] | None = None,
+    send: Sender | None = None,
+    here: bool = False,
 ) -> Acted:
-    """Make an agent do ``action`` now: sent to the workers through ``send``, or, without
-    one, carried out in this process."""
+    """Make an agent do ``action`` now: sent to the workers through ``send``; or with
+    ``here`` carried out in this process, where it ends whatever happens (a failure is
+    settled as a worker's is: skipped, or dead with a dead letter), unless ``send`` is
+    given too: then a failure worth retrying is handed to the workers with the attempts
+    it has left."""
     kind = kind_of(action)
+    if not here and send is None:
+        raise InputError("act_now needs a sender, or here=True")
     agent = _active(fleet, ref)
     now = fleet.clock.now()
     due = int(now.timestamp())
@@ -201,8 +216,28 @@ def act_now(
         now=now,
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
     )
-    if send is not None:
+    acted = partial(Acted, agent.handle, activity_id, key)
+    if not here:
+        assert send is not None
         send(kind.action.value, key)
-        return Acted(agent.handle, activity_id, key, "sent")
-    outcome: Outcome = perform(fleet.action_kit, key)
-    return Acted(agent.handle, activity_id, key, outcome.status, outcome.detail)
+        return acted("sent")
+    kit = fleet.action_kit
+    try:
+        outcome = perform(kit, key)
+    except Exception as error:
+        verdict = settle(
+            kit, key, kind.task, error, deferrals=0, secrets=fleet.secrets, retry=send is not None
+        )
+    else:
+        return acted(outcome.status, outcome.detail)
+    if verdict.kind == "retry":
+        assert send is not None
+        send(kind.action.value, key, verdict.countdown)
+        return acted(
+            "handed-to-workers",
+            reason=verdict.reason,
+            attempts=verdict.attempts,
+            max_attempts=kit.max_attempts,
+            retry_in=verdict.countdown,
+        )
+    return acted(verdict.kind, reason=verdict.reason, dead_letter_id=verdict.dead_letter_id)

@@ -30,6 +30,7 @@ from fleet.infra.clocks import Clock, SystemClock
 from fleet.infra.events import ActivityChannel
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
+from fleet.infra.queue import Sender
 from fleet.settings import Settings, load_settings
 
 
@@ -76,10 +77,7 @@ class Fleet:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the settings, to be masked wherever text leaves the process."""
-        found = [self.settings.gallery.token.get_secret_value()]
-        if self.settings.anthropic_api_key is not None:
-            found.append(self.settings.anthropic_api_key.get_secret_value())
-        return tuple(secret for secret in found if secret)
+        return self.settings.secrets()
 
     @cached_property
     def action_kit(self) -> ActionKit:
@@ -167,8 +165,8 @@ class Fleet:
 
         return self.gallery or HttpGallery(self.settings.gallery)
 
-    def sender(self, *, instead: str = "") -> Callable[[str, str], None]:
-        """A function sending (action, key) to the workers through the fleet's broker;
+    def sender(self, *, instead: str = "") -> Sender:
+        """A function sending (action, key[, countdown]) to the workers through the broker;
         refused now (InputError) when no worker could see it (``instead``: what the
         caller offers instead)."""
         from fleet.infra.queue import ActionSender

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.infra.limits import CircuitBreaker
 from fleet.infra.queue import QUEUES, ping_workers
 from fleet.service.root import Fleet
+from fleet.settings import Settings
 
 
 @dataclass
@@ -40,11 +42,25 @@ class Report:
     workers: list[str] | None = None
     breakers: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    llm: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["at"] = self.at.isoformat()
         return out
+
+
+def llm_of(settings: Settings) -> dict[str, Any]:
+    """Which writer writes, and where its calls go: the host only, never the key (nor a
+    password or path in the URL)."""
+    if settings.anthropic_api_key is None or not settings.anthropic_api_key.get_secret_value():
+        return {"writer": "offline"}
+    url, source = settings.llm_endpoint()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return {"writer": "anthropic", "model": settings.llm.model, "host": host, "from": source}
 
 
 def gather(
@@ -89,6 +105,7 @@ def gather(
         hold=None
         if hold is None
         else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
+        llm=llm_of(fleet.settings),
     )
     settings = fleet.settings
     if settings.redis_url is not None and not settings.broker_url.startswith("memory"):

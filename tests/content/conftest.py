@@ -3,7 +3,9 @@
 Every socket connection except to the loopback interface fails, so nothing here can
 reach api.anthropic.com even by mistake. The fake API is an ``httpx2.MockTransport``
 handler given to the real SDK: it answers ``POST /v1/messages`` from a queue and records
-any other request as unexpected, which fails the test.
+any other request as unexpected, which fails the test. ``local_api`` is the Messages API
+as a real server on a loopback port (``tests.messages_api``), for what only a socket
+shows: where requests go, deadlines, what the SDK sends and parses.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from fleet.core.persona import Persona
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings
 from tests.conftest import REDIS_URL
+from tests.messages_api import MessagesAPI
 
 CATALOGUE = PersonaCatalogue.from_directory()
 
@@ -60,6 +63,16 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     for name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_CUSTOM_HEADERS"):
+        monkeypatch.delenv(name, raising=False)
+    # A developer's proxy would stand between the SDK and the local API.
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -163,6 +176,14 @@ def api() -> Iterator[FakeAnthropic]:
     fake = FakeAnthropic()
     yield fake
     assert fake.unexpected == [], "the SDK made requests the test did not expect"
+
+
+@pytest.fixture
+def local_api() -> Iterator[MessagesAPI]:
+    """The Messages API on a loopback port of its own: the SDK through a real socket."""
+    with MessagesAPI() as server:
+        yield server
+    assert server.unexpected == [], "the SDK made requests the test did not expect"
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_degrading_never_leads_to_an_llm_action_over_budget(
 
 
 def test_usage_is_kept_on_the_activity_as_plain_json() -> None:
-    assert usage_record(Usage("m", 1, 2, 3, 4.5, 0.25, 2)) == {
+    assert usage_record(Usage("m", 1, 2, 3, 4.5, 0.25, 2, 5)) == {
         "model": "m",
         "input_tokens": 1,
         "output_tokens": 2,
@@ -156,4 +156,5 @@ def test_usage_is_kept_on_the_activity_as_plain_json() -> None:
         "latency_ms": 4.5,
         "cost_usd": 0.25,
         "calls": 2,
+        "cache_write_tokens": 5,
     }

@@ -17,9 +17,17 @@ from fleet.content.guard import (
     similarity,
     write_guarded,
 )
-from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+    spent_on,
+)
 from fleet.core.persona import Persona
-from fleet.errors import Skip
+from fleet.errors import Skip, TransientError
 from tests.content.conftest import AUTHOR, POST, persona
 
 GUARD = ContentGuard()
@@ -171,6 +179,19 @@ def test_write_guarded_works_with_any_draft_and_check() -> None:
     with pytest.raises(ContentSkipped, match="nope"):
         write_guarded(write, lambda draft: Verdict(False, "nope"), nonce=1)
     assert seen == [1, second_nonce(1)]
+
+
+def test_an_error_that_ends_the_second_writing_carries_the_first_draft_s_usage() -> None:
+    first = CommentDraft("p", "refused", Usage("x", input_tokens=700, output_tokens=40))
+
+    def write(nonce: int) -> CommentDraft:
+        if nonce == 1:
+            return first
+        raise TransientError("LLM API answered 529 overloaded_error")
+
+    with pytest.raises(TransientError) as raised:
+        write_guarded(write, lambda draft: Verdict(False, "nope"), nonce=1)
+    assert spent_on(raised.value) == first.usage
 
 
 @pytest.mark.parametrize(

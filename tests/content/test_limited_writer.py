@@ -6,7 +6,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
 from fleet.content.limited import LimitedWriter
 from fleet.content.offline import OfflineWriter
 from fleet.errors import Deferred, TransientError
@@ -69,6 +69,21 @@ def test_a_repair_counts_as_a_second_request(
     api.queue(message("not json at all"), message(post_json()))
     draft = limited.write_post(GAME_DEV, AUTHOR, nonce=1)
     assert draft.usage.calls == 2
+    assert requests.settle(0) == pytest.approx(1, abs=0.01)
+
+
+def test_a_refused_writing_settles_the_buckets_with_what_its_calls_really_used(
+    api: FakeAnthropic, writer: AnthropicWriter, real_redis: redis.Redis, redis_keys: str
+) -> None:
+    limited, requests, tokens, _ = _limited(writer, real_redis, redis_keys, requests=3)
+    api.queue(
+        message("no json", input_tokens=300, output_tokens=20),
+        message("{still none", input_tokens=320, output_tokens=30),
+    )
+    with pytest.raises(ReplyRefused):
+        limited.write_post(GAME_DEV, AUTHOR, nonce=1)
+    # 1,000 reserved, 670 billed: the bucket holds 9,330; the repair took a second request.
+    assert tokens.settle(0) == pytest.approx(9_330, abs=1)
     assert requests.settle(0) == pytest.approx(1, abs=0.01)
 
 

@@ -122,6 +122,20 @@ def test_an_unusable_reply_says_why(answer: str, reason: str) -> None:
         prompts.parse_comment(answer, POST)
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ('{"comment": "a', "Unterminated string starting at character 12"),
+        ('{"comment": "a\tb"}', "Invalid control character at character 14"),
+        ('{"comment" "a"}', "Expecting ':' delimiter at character 11"),
+    ],
+)
+def test_a_malformed_reply_names_the_character_once(answer: str, reason: str) -> None:
+    with pytest.raises(InvalidReply) as raised:
+        prompts.parse_comment(answer, POST)
+    assert reason in raised.value.reason and "at at" not in raised.value.reason
+
+
 def test_a_post_style_is_matched_loosely_to_the_persona_s_styles() -> None:
     answer = json.dumps(
         {

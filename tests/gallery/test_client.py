@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,6 +17,7 @@ from fleet.gallery.client import GalleryRefused, HttpGallery
 from fleet.gallery.port import GalleryPost
 from fleet.sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, Admin, settings_for
+from tests.messages_api import LocalHTTP, trickled
 
 
 def make_post(gallery: HttpGallery, agent: str, title: str, key: str) -> GalleryPost:
@@ -192,6 +194,23 @@ def test_a_slow_gallery_times_out_as_a_transient_error(
             client.feed(agent=ada)
     finally:
         client.close()
+
+
+def test_a_trickling_gallery_answer_is_cut_at_the_call_s_deadline() -> None:
+    # Four bytes every 0.2 s: each read is quick, the whole answer would take 10 s.
+    items = {"items": [], "total": 0, "note": "x" * 120}
+    with LocalHTTP() as server:
+        server.queue(trickled(200, items, every=0.2, size=4))
+        client = HttpGallery(settings_for(server.url, timeout_seconds=1.0))
+        try:
+            started = time.monotonic()
+            with pytest.raises(TransientError, match=r"timed out.*deadline is 1 s"):
+                client.feed(agent="photo_ada")
+            took = time.monotonic() - started
+        finally:
+            client.close()
+    assert [seen.path.split("?")[0] for seen in server.requests] == ["/api/showcase"]
+    assert 1.0 <= took < 2.5, f"the call lasted {took:.2f} s"
 
 
 def test_a_refused_connection_is_a_transient_error() -> None:
