@@ -13,14 +13,11 @@ links, no @mentions other than the allowed ones, at most two hashtags, length ca
 from __future__ import annotations
 
 import hashlib
-import html
 import ipaddress
 import json
-import math
 import random
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypeVar
@@ -29,6 +26,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleet.content.port import Author, PostSeen
+from fleet.content.sanitise import MAX_HASHTAGS as MAX_HASHTAGS
+from fleet.content.sanitise import estimate_tokens as estimate_tokens
+from fleet.content.sanitise import sanitise as sanitise
 from fleet.core.persona import Persona
 
 MAX_TITLE = 200  # the gallery's limit on a post title
@@ -36,7 +36,6 @@ MAX_DESCRIPTION = 600
 MAX_IMAGE_PROMPT = 800
 MAX_COMMENT = 400
 MAX_THOUGHT = 140
-MAX_HASHTAGS = 2
 MAX_REPLY_CHARS = 6000  # a longer reply is refused before parsing
 MAX_QUOTED = 500  # characters of one quoted field from another user
 RECENT_SHOWN = 5
@@ -321,82 +320,6 @@ def parse_thought(text: str) -> str | None:
     if reply.thought is None:
         return None
     return sanitise(reply.thought, limit=MAX_THOUGHT, single_line=True) or None
-
-
-_INVISIBLE = re.compile(
-    "[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_EMAIL = re.compile(r"\S+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]]")
-_DOMAIN = re.compile(
-    r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\."
-    r"(?:com|net|org|io|ai|app|dev|co|xyz|gg|me|ly|to|link|shop|store|art|studio)\b(?:/\S*)?"
-)
-_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
-_HASHTAG = re.compile(r"(?<![\w#])#\w+")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:)])")
-
-
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-\u2013\u2014") + "…"
-
-
-def sanitise(
-    text: str, *, limit: int, allowed_mentions: Iterable[str] = (), single_line: bool = False
-) -> str:
-    """Text fit to publish: no HTML, links, e-mail addresses, other mentions; capped."""
-    text = unicodedata.normalize("NFC", text)
-    text = html.unescape(_TAG.sub(" ", text))
-    text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
-    text = _INVISIBLE.sub("", text)
-    text = _EMAIL.sub("", text)
-    text = _URL.sub("", text)
-    text = _DOMAIN.sub("", text)
-    allowed = {name.lower().lstrip("@") for name in allowed_mentions}
-    text = _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in allowed else "", text)
-    kept = 0
-
-    def _hashtag(match: re.Match[str]) -> str:
-        nonlocal kept
-        kept += 1
-        return match.group(0) if kept <= MAX_HASHTAGS else ""
-
-    text = _HASHTAG.sub(_hashtag, text)
-    text = text.replace("**", "").replace("()", "").replace("[]", "")
-    if single_line:
-        text = " ".join(text.split())
-    else:
-        lines = [" ".join(line.split()) for line in text.splitlines()]
-        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
-        text = text[1:-1].strip()
-    return _cap(text, limit)
-
-
-_TOKEN = re.compile(r"[A-Za-z]+|\d+|\S")
-
-
-@lru_cache(maxsize=1024)  # system prompts recur on every call
-def estimate_tokens(text: str) -> int:
-    """Tokens of a text, approximated offline: a word per 4 letters, a number per 3 digits,
-    every other visible character one token (close to Claude's tokenizer on English)."""
-    total = 0
-    for piece in _TOKEN.findall(text):
-        if piece.isalpha() and piece.isascii():
-            total += math.ceil(len(piece) / 4)
-        elif piece.isdigit():
-            total += math.ceil(len(piece) / 3)
-        else:
-            total += 1
-    return total
 
 
 def prompt_tokens(prompt: Prompt) -> int:

@@ -1,0 +1,89 @@
+"""Text from the LLM (or any writer) made safe to publish: invisible characters, tags,
+links, e-mail addresses and mentions of anyone but the allowed go; and a rough count of
+tokens."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+MAX_HASHTAGS = 2
+
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_EMAIL = re.compile(r"\S+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]]")
+_DOMAIN = re.compile(
+    r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\."
+    r"(?:com|net|org|io|ai|app|dev|co|xyz|gg|me|ly|to|link|shop|store|art|studio)\b(?:/\S*)?"
+)
+_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:)])")
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-\u2013\u2014") + "…"
+
+
+def sanitise(
+    text: str, *, limit: int, allowed_mentions: Iterable[str] = (), single_line: bool = False
+) -> str:
+    """Text fit to publish: no HTML, links, e-mail addresses, other mentions; capped."""
+    text = unicodedata.normalize("NFC", text)
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
+    text = _INVISIBLE.sub("", text)
+    text = _EMAIL.sub("", text)
+    text = _URL.sub("", text)
+    text = _DOMAIN.sub("", text)
+    allowed = {name.lower().lstrip("@") for name in allowed_mentions}
+    text = _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in allowed else "", text)
+    kept = 0
+
+    def _hashtag(match: re.Match[str]) -> str:
+        nonlocal kept
+        kept += 1
+        return match.group(0) if kept <= MAX_HASHTAGS else ""
+
+    text = _HASHTAG.sub(_hashtag, text)
+    text = text.replace("**", "").replace("()", "").replace("[]", "")
+    if single_line:
+        text = " ".join(text.split())
+    else:
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    return _cap(text, limit)
+
+
+_TOKEN = re.compile(r"[A-Za-z]+|\d+|\S")
+
+
+@lru_cache(maxsize=1024)  # system prompts recur on every call
+def estimate_tokens(text: str) -> int:
+    """Tokens of a text, approximated offline: a word per 4 letters, a number per 3 digits,
+    every other visible character one token (close to Claude's tokenizer on English)."""
+    total = 0
+    for piece in _TOKEN.findall(text):
+        if piece.isalpha() and piece.isascii():
+            total += math.ceil(len(piece) / 4)
+        elif piece.isdigit():
+            total += math.ceil(len(piece) / 3)
+        else:
+            total += 1
+    return total
