@@ -24,6 +24,16 @@ def gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
     return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
 
 
+def lit(size: tuple[int, int], top: RGB, bottom: RGB, side: float) -> Image.Image:
+    """A vertical gradient lit from one side: darker towards the left (``side`` < 0) or
+    the right (``side`` > 0) by up to ``abs(side)``. Drawn small and scaled up."""
+    small = gradient((64, 64), top, bottom)
+    ramp = Image.linear_gradient("L").rotate(90 if side > 0 else -90).resize((64, 64))
+    shadow = ramp.point(lambda v: int(v * min(1.0, abs(side))))
+    small.paste((0, 0, 0), (0, 0, 64, 64), shadow)
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
 def soft(mask: Image.Image, radius: int) -> Image.Image:
     """A blurred copy of an ``L`` mask, blurred at a quarter of the size: the same look, a
     fraction of the cost."""
@@ -34,7 +44,9 @@ def soft(mask: Image.Image, radius: int) -> Image.Image:
 
 def layer(image: Image.Image, colour: RGB, mask: Image.Image) -> None:
     """Paint ``colour`` over ``image`` through ``mask`` (0 keeps, 255 covers)."""
-    image.paste(colour, (0, 0, *image.size), mask)
+    box = mask.getbbox()  # only where the mask covers: a paste costs by its area
+    if box is not None:
+        image.paste(colour, box, mask.crop(box))
 
 
 def paste_layer(image: Image.Image, top: Image.Image) -> None:

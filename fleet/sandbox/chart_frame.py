@@ -75,8 +75,11 @@ def meaning_of(subject: str, rng: random.Random) -> Meaning:
     if " against " in subject:
         versus = subject.split(" against ", 1)[1].split(" ")[0]
     dimension, labels = "Year", _years(rest, rng)
-    found = [(m.start(), name, values) for pattern, name, values in DIMENSIONS
-             if (m := re.search(pattern, rest))]  # fmt: skip
+    found = [
+        (m.start(), name, values)
+        for pattern, name, values in DIMENSIONS
+        if (m := re.search(pattern, rest))
+    ]
     if found:  # the dimension named first
         _, dimension, named = min(found, key=lambda f: f[0])
         labels = tuple(named)
@@ -213,7 +216,14 @@ def nice_ticks(top: float, rng: random.Random, *, log: bool = False) -> tuple[li
     return [f"{peak * k / count:g}{unit}" for k in range(count + 1)], float(peak)
 
 
-def legend(draw: ImageDraw.ImageDraw, at: tuple[int, int], names: Sequence[str], colours: Sequence[RGB], p: Palette, size: int) -> None:  # fmt: skip
+def legend(
+    draw: ImageDraw.ImageDraw,
+    at: tuple[int, int],
+    names: Sequence[str],
+    colours: Sequence[RGB],
+    p: Palette,
+    size: int,
+) -> None:
     """Coloured keys and names in a row from ``at``."""
     x, y = at
     face = font(size)

@@ -66,15 +66,18 @@ def chart_type(text: str, subject: str, form: str, seed: bytes) -> str:
 
 
 def _panel(
-    image: Image.Image, brief: Brief, rng: random.Random, box: Box, kind: str, title: str,
+    image: Image.Image,
+    brief: Brief,
+    rng: random.Random,
+    box: Box,
+    kind: str,
+    title: str,
     subtitle: str,
-) -> None:  # fmt: skip
+) -> None:
     draw = ImageDraw.Draw(image)
     meaning = meaning_of(brief.subject, rng)
-    panel = Panel(
-        image, draw, brief.palette, meaning, rng, log=brief.has("log scale"),
-        bands=brief.has("confidence bands"),
-    )  # fmt: skip
+    log, bands = brief.has("log scale"), brief.has("confidence bands")
+    panel = Panel(image, draw, brief.palette, meaning, rng, log=log, bands=bands)
     if kind == "multiples":
         _multiples(image, brief, rng, box, title, subtitle)
         return
@@ -112,8 +115,15 @@ def _single(image: Image.Image, brief: Brief, rng: random.Random) -> None:
             (m // 2, m // 2, w - m // 2, h - m // 2), m // 2, fill=mix(p.paper, p.ink, 0.03)
         )
     meaning = meaning_of(brief.subject, random.Random(rng.random()))
-    _panel(image, brief, rng, (m, m, w - m, h - m), brief.chart or "bar", meaning.title,
-           meaning.subtitle)  # fmt: skip
+    _panel(
+        image,
+        brief,
+        rng,
+        (m, m, w - m, h - m),
+        brief.chart or "bar",
+        meaning.title,
+        meaning.subtitle,
+    )
 
 
 def _figure(draw: ImageDraw.ImageDraw, box: Box, brief: Brief, rng: random.Random, k: int) -> None:
@@ -121,12 +131,22 @@ def _figure(draw: ImageDraw.ImageDraw, box: Box, brief: Brief, rng: random.Rando
     p = brief.palette
     side = box[2] - box[0]
     big, label = round(side * 0.13), round(side * 0.075)
-    number = rng.choice((f"{rng.randint(12, 96)}%", f"{rng.uniform(1.1, 9.8):.1f}k",
-                         f"x{rng.randint(2, 6)}", f"{rng.randint(120, 980)}"))  # fmt: skip
+    number = rng.choice(
+        (
+            f"{rng.randint(12, 96)}%",
+            f"{rng.uniform(1.1, 9.8):.1f}k",
+            f"x{rng.randint(2, 6)}",
+            f"{rng.randint(120, 980)}",
+        )
+    )
     draw.text((box[0], box[1]), number, font=font(big * 2), fill=p.hue(k))
     words = meaning_of(brief.subject, rng).measure.lower()
-    draw.text((box[0], box[1] + big * 2.4), fitted(draw, words, font(label), box[2] - box[0]),
-              font=font(label), fill=p.ink)  # fmt: skip
+    draw.text(
+        (box[0], box[1] + big * 2.4),
+        fitted(draw, words, font(label), box[2] - box[0]),
+        font=font(label),
+        fill=p.ink,
+    )
 
 
 def _infographic(image: Image.Image, brief: Brief, rng: random.Random) -> None:
@@ -134,8 +154,13 @@ def _infographic(image: Image.Image, brief: Brief, rng: random.Random) -> None:
     p, draw = brief.palette, ImageDraw.Draw(image)
     m = int(min(w, h) * 0.05)
     meaning = meaning_of(brief.subject, random.Random(rng.random()))
-    titles(draw, (m, m, w - m, m + h // 7), meaning.title.upper() if rng.random() < 0.3
-           else meaning.title, meaning.subtitle, p)  # fmt: skip
+    titles(
+        draw,
+        (m, m, w - m, m + h // 7),
+        meaning.title.upper() if rng.random() < 0.3 else meaning.title,
+        meaning.subtitle,
+        p,
+    )
     top, bottom = m + h // 7, h - m - h // 7
     left_side = rng.random() < 0.5
     split = int(w * 0.34)
@@ -157,10 +182,16 @@ def _infographic(image: Image.Image, brief: Brief, rng: random.Random) -> None:
         x, y = m + k * size * 1.5, bottom + m // 2
         colour = p.hue(0) if k < filled else tint(p.hue(0), 0.7)
         draw.ellipse((x + size * 0.3, y, x + size * 0.7, y + size * 0.4), fill=colour)
-        draw.rounded_rectangle((x + size * 0.15, y + size * 0.45, x + size * 0.85, y + size), size // 5, fill=colour)  # fmt: skip
+        draw.rounded_rectangle(
+            (x + size * 0.15, y + size * 0.45, x + size * 0.85, y + size), size // 5, fill=colour
+        )
     _, label, _ = sizes((0, 0, w, h))
-    draw.text((m + icons * size * 1.5, bottom + m // 2 + size * 0.2), f"{filled} in 10",
-              font=font(label), fill=p.ink)  # fmt: skip
+    draw.text(
+        (m + icons * size * 1.5, bottom + m // 2 + size * 0.2),
+        f"{filled} in 10",
+        font=font(label),
+        fill=p.ink,
+    )
 
 
 def _dashboard(image: Image.Image, brief: Brief, rng: random.Random) -> None:
@@ -170,8 +201,12 @@ def _dashboard(image: Image.Image, brief: Brief, rng: random.Random) -> None:
     m, head = int(min(w, h) * 0.035), int(h * 0.1)
     draw.rectangle((0, 0, w, head), fill=p.ink)
     big, label, small = sizes((0, 0, w, h))
-    draw.text((m, head // 2 - big * 0.6), fitted(draw, meaning.title, font(big), w - 2 * m),
-              font=font(big), fill=p.paper)  # fmt: skip
+    draw.text(
+        (m, head // 2 - big * 0.6),
+        fitted(draw, meaning.title, font(big), w - 2 * m),
+        font=font(big),
+        fill=p.paper,
+    )
     tiles, tile_h = rng.randint(3, 4), int(h * 0.16)
     tw = (w - m * (tiles + 1)) / tiles
     for k in range(tiles):
@@ -184,18 +219,26 @@ def _dashboard(image: Image.Image, brief: Brief, rng: random.Random) -> None:
         draw.text((x + m // 2, y + m // 3 + small * 1.5), value, font=face, fill=p.ink)
         points = walk(rng, 12, lo=0.1, hi=0.9)
         sx = x + tw * 0.55
-        spark = [(sx + (tw * 0.4) * i / 11, y + tile_h * (0.85 - 0.5 * v)) for i, v in enumerate(points)]  # fmt: skip
+        spark = [
+            (sx + (tw * 0.4) * i / 11, y + tile_h * (0.85 - 0.5 * v)) for i, v in enumerate(points)
+        ]
         draw.line(spark, fill=p.hue(k), width=max(2, w // 300))
     top = head + tile_h + 2 * m
     wide = rng.random() < 0.35 or brief.chart == "multiples"
     main_right = w - m if wide else int(w * 0.64)
     kind = brief.chart or "line"
-    _panel(image, brief, rng, (m, top, main_right, h - m), kind, meaning.measure,
-           meaning.subtitle)  # fmt: skip
+    _panel(image, brief, rng, (m, top, main_right, h - m), kind, meaning.measure, meaning.subtitle)
     if not wide:
         side = rng.choice(("bar", "donut", "dot")) if kind != "bar" else "donut"
-        _panel(image, brief, rng, (main_right + m, top, w - m, h - m), side,
-               f"By {meaning.dimension.lower()}", "")  # fmt: skip
+        _panel(
+            image,
+            brief,
+            rng,
+            (main_right + m, top, w - m, h - m),
+            side,
+            f"By {meaning.dimension.lower()}",
+            "",
+        )
 
 
 FORMS = {"chart": _single, "infographic": _infographic, "dashboard": _dashboard}

@@ -114,15 +114,26 @@ def _coral(d: ImageDraw.ImageDraw, cx: float, base: float, s: float, rng: random
             x1, y1 = x0 + math.cos(angle) * length, y0 + math.sin(angle) * length
             d.line((x0, y0, x1, y1), fill=255, width=max(2, int(length * 0.12)))
             if length > s * 0.08:
-                stack += [(x1, y1, length * 0.68, angle + rng.uniform(0.25, 0.6)),
-                          (x1, y1, length * 0.68, angle - rng.uniform(0.25, 0.6))]  # fmt: skip
+                stack += [
+                    (x1, y1, length * 0.68, angle + rng.uniform(0.25, 0.6)),
+                    (x1, y1, length * 0.68, angle - rng.uniform(0.25, 0.6)),
+                ]
 
 
 def _fox(d: ImageDraw.ImageDraw, cx: float, base: float, s: float, rng: random.Random) -> None:
     d.ellipse((cx - s * 0.35, base - s * 0.45, cx + s * 0.25, base - s * 0.1), fill=220)
-    d.polygon([(cx + s * 0.15, base - s * 0.4), (cx + s * 0.2, base - s * 0.75), (cx + s * 0.32, base - s * 0.6),
-               (cx + s * 0.45, base - s * 0.75), (cx + s * 0.45, base - s * 0.45), (cx + s * 0.6, base - s * 0.38),
-               (cx + s * 0.3, base - s * 0.25)], fill=255)  # fmt: skip
+    d.polygon(
+        [
+            (cx + s * 0.15, base - s * 0.4),
+            (cx + s * 0.2, base - s * 0.75),
+            (cx + s * 0.32, base - s * 0.6),
+            (cx + s * 0.45, base - s * 0.75),
+            (cx + s * 0.45, base - s * 0.45),
+            (cx + s * 0.6, base - s * 0.38),
+            (cx + s * 0.3, base - s * 0.25),
+        ],
+        fill=255,
+    )
     tail = [
         (cx - s * 0.3 - k * s * 0.05, base - s * 0.3 - math.sin(k * 0.5) * s * 0.25)
         for k in range(10)

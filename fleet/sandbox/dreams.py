@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from fleet.sandbox.briefs import Brief, first_match
 from fleet.sandbox.canvas import gradient, layer, soft
 from fleet.sandbox.dream_figures import FIGURES
-from fleet.sandbox.palettes import RGB, Palette, shade, tint
+from fleet.sandbox.palettes import Palette, shade, tint
 
 SCENES: dict[str, str] = {
     "cathedral": "cathedral", "jellyfish": "jellyfish", "clock": "clock", "whale": "whale",
@@ -70,9 +70,8 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
     w, h = size
     p = brief.palette
     sky_hue = p.hue(rng.randrange(len(p.hues)))
-    dark = (
-        brief.has("night", "moonlight", "3 a.m.", "midnight", "blue-hour", "nebula")
-        or rng.random() < 0.5
+    dark = brief.has("night", "moonlight", "3 a.m.", "midnight", "blue-hour", "nebula") or (
+        rng.random() < 0.5 and not brief.has("pastel")
     )
     top, bottom = (
         (shade(sky_hue, 0.8), shade(sky_hue, 0.45))
@@ -125,16 +124,15 @@ def _strokes(image: Image.Image, rng: random.Random) -> None:
     """Repaint in short strokes, each in the colour under it."""
     w, h = image.size
     small = image.reduce(8)
+    raw, sw = small.tobytes(), small.width
     d = ImageDraw.Draw(image)
-    for _ in range(900):
-        x, y = rng.randrange(w), rng.randrange(h)
-        colour: RGB = small.getpixel((min(small.width - 1, x // 8), min(small.height - 1, y // 8)))  # type: ignore[assignment]
-        length, angle = rng.uniform(w / 60, w / 18), rng.uniform(-0.6, 0.6)
-        d.line(
-            (x, y, x + math.cos(angle) * length, y + math.sin(angle) * length),
-            fill=colour,
-            width=max(3, w // 90),
-        )
+    width = max(3, w // 80)
+    for _ in range(600):
+        x, y = int(rng.random() * w), int(rng.random() * h)
+        at = 3 * (min(small.height - 1, y // 8) * sw + min(sw - 1, x // 8))
+        length, angle = w / 60 + rng.random() * w / 24, rng.random() * 1.2 - 0.6
+        end = (x + math.cos(angle) * length, y + math.sin(angle) * length)
+        d.line((x, y, *end), fill=(raw[at], raw[at + 1], raw[at + 2]), width=width)
 
 
 def _effects(image: Image.Image, brief: Brief, rng: random.Random) -> None:

@@ -56,8 +56,13 @@ class Kit:
         )
 
     def button(self, box: Box | tuple[float, ...], *, primary: bool = True) -> None:
-        self.d.rounded_rectangle(box, self.unit * 0.6, fill=self.accent if primary else self.surface,
-                                 outline=None if primary else self.line, width=2)  # fmt: skip
+        self.d.rounded_rectangle(
+            box,
+            self.unit * 0.6,
+            fill=self.accent if primary else self.surface,
+            outline=None if primary else self.line,
+            width=2,
+        )
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         w = (box[2] - box[0]) * 0.4
         colour = (250, 250, 250) if primary else self.text
@@ -70,8 +75,13 @@ class Kit:
     def field(self, x: float, y: float, w: float, *, error: bool = False) -> float:
         self.bar(x, y, w * 0.3, muted=True)
         top = y + self.unit
-        self.d.rounded_rectangle((x, top, x + w, top + self.unit * 2.2), self.unit * 0.4, fill=self.surface,
-                                 outline=self.second if error else self.line, width=3 if error else 2)  # fmt: skip
+        self.d.rounded_rectangle(
+            (x, top, x + w, top + self.unit * 2.2),
+            self.unit * 0.4,
+            fill=self.surface,
+            outline=self.second if error else self.line,
+            width=3 if error else 2,
+        )
         self.bar(x + self.unit * 0.7, top + self.unit * 0.85, w * 0.45, muted=True)
         if error:
             self.d.rounded_rectangle(
@@ -285,10 +295,37 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
     scene = brief.scene or rng.choice(("form", "dashboard", "settings", "pricing", "empty"))
     unit = min(w, h) / rng.uniform(26, 34)
     phone = brief.has("mobile", "320px", "phone", "app") or rng.random() < 0.5
+    for _ in range(rng.randint(0, 2)):  # soft shapes on the board behind the device
+        r, x, y = rng.uniform(0.15, 0.4) * w, rng.uniform(0, w), rng.uniform(0, h)
+        d.ellipse(
+            (x - r, y - r, x + r, y + r),
+            fill=mix(
+                shade(ground, 0.76) if dark else tint(ground, 0.83),
+                p.hue(rng.randrange(len(p.hues))),
+                0.25,
+            ),
+        )
     if brief.form == "screen":
         if phone:
             pw = min(w * 0.5, h * 0.46)
-            frame = (w / 2 - pw / 2, h * 0.06, w / 2 + pw / 2, h * 0.94)
+            cx = w * rng.uniform(0.36, 0.64)
+            if rng.random() < 0.35:  # a second phone behind, another screen of the flow
+                bx = cx + rng.choice((-1, 1)) * pw * 0.55
+                back = (bx - pw * 0.42, h * 0.12, bx + pw * 0.42, h * 0.88)
+                d.rounded_rectangle(back, pw * 0.1, fill=(28, 28, 30))
+                _screen(
+                    kit(pw / 22),
+                    _box(
+                        back[0] + pw * 0.035,
+                        back[1] + pw * 0.08,
+                        back[2] - pw * 0.035,
+                        back[3] - pw * 0.07,
+                    ),
+                    rng.choice(sorted(set(SCENES.values()))),
+                    rng,
+                    brief,
+                )
+            frame = (cx - pw / 2, h * 0.06, cx + pw / 2, h * 0.94)
             d.rounded_rectangle(frame, pw * 0.12, fill=(28, 28, 30))
             screen = _box(
                 frame[0] + pw * 0.04,
@@ -355,4 +392,6 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
         box = (int(w * 0.5), int(h * 0.08), int(w * 0.94), int(h * 0.92))
         d.rounded_rectangle((box[0] - 5, box[1] - 5, box[2] + 5, box[3] + 5), unit, fill=line)
         _screen(kit(unit * 0.8), box, scene, rng, brief)
+    if brief.form == "system" and rng.random() < 0.5:  # the sheet laid out the other way
+        return board.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return board

@@ -66,14 +66,18 @@ class Palette:
         return self.hues[index % len(self.hues)]
 
     def ramp(self, t: float, *, diverging: bool = False) -> RGB:
-        """A sequential scale (paper to the first hue's dark), or diverging through paper."""
+        """A sequential scale of the first hue, light to dark (dim to bright on a dark
+        paper), or a diverging one from the second hue through a neutral to the first."""
         t = min(1.0, max(0.0, t))
         if diverging and len(self.hues) > 1:
+            middle = mix(self.paper, self.ink, 0.14)  # a neutral that still shows on paper
             if t < 0.5:
-                return mix(shade(self.hues[1], 0.25), self.paper, t * 2)
-            return mix(self.paper, shade(self.hues[0], 0.25), (t - 0.5) * 2)
+                return mix(shade(self.hues[1], 0.25), middle, t * 2)
+            return mix(middle, shade(self.hues[0], 0.25), (t - 0.5) * 2)
         first = self.hues[0]
-        return mix(tint(first, 0.82), shade(first, 0.45), t) if t > 0 else tint(first, 0.82)
+        if luminance(self.paper) < 0.4:  # on a dark paper: from dim to bright
+            return mix(shade(first, 0.62), tint(first, 0.3), t)
+        return mix(tint(first, 0.82), shade(first, 0.45), t)
 
     def night(self) -> Palette:
         """The same hues after dark: a dark paper, a light ink."""
@@ -95,7 +99,7 @@ NAMED: dict[str, Palette] = {
     p.name: p
     for p in (
         _named("teal and orange", "#f4f7f6", "#123c3a", "#0f8b80", "#f2711c", "#0b5f58", "#f7a15e"),
-        _named("muted pastel", "#fbf8f4", "#5b5670", "#a8c5e6", "#f2b8c6", "#b9dcc2", "#f6d7a7"),
+        _named("muted pastel", "#fbf8f4", "#4a4a50", "#a8c5e6", "#f2b8c6", "#b9dcc2", "#f6d7a7"),
         _named("monochrome blue", "#eef4fb", "#0c2340", "#1f5fae", "#4d8fd6", "#163f73", "#8fbbe8"),
         _named("warm earth", "#f5ede3", "#3b2a20", "#a0623a", "#c98d4b", "#6e4a2f", "#d9a77a"),
         _named("black and gold", "#1a1a1a", "#f3e3b5", "#d4a82a", "#b8860b", "#f0cc6b", "#8a6a14"),

@@ -143,16 +143,21 @@ def roles(p: Palette, *, night: bool, dawn: bool) -> Roles:
 
 
 def sprite(
-    draw: ImageDraw.ImageDraw, kind: str, at: tuple[int, int], colours: tuple[RGB, RGB, RGB],
-    *, frame: int = 0, flip: bool = False, scale: int = 1,
-) -> None:  # fmt: skip
+    draw: ImageDraw.ImageDraw,
+    kind: str,
+    at: tuple[int, int],
+    colours: tuple[RGB, RGB, RGB],
+    *,
+    frame: int = 0,
+    flip: bool = False,
+    scale: int = 1,
+) -> None:
     """A character from its template; ``frame`` moves the legs (a walk cycle) and bobs."""
     outline, body, accent = colours
     rows = SPRITES.get(kind, SPRITES["slime"])
     x0, y0 = at
     bob = 1 if frame % 4 in (1, 3) else 0
-    paint = {"o": outline, "b": body, "a": accent, "e": outline, "s": tint(body, 0.6),
-             "l": body}  # fmt: skip
+    paint = {"o": outline, "b": body, "a": accent, "e": outline, "s": tint(body, 0.6), "l": body}
     for y, row in enumerate(rows):
         shift = (1 if frame % 2 else -1) * (frame % 4 != 0) if "l" in row else 0
         for x, cell in enumerate(row[::-1] if flip else row):
@@ -182,9 +187,16 @@ def tree(draw: ImageDraw.ImageDraw, x: int, ground: int, r: Roles, kind: int, h:
 
 
 def house(
-    draw: ImageDraw.ImageDraw, x: int, ground: int, r: Roles, w: int, *, logs: bool, lit: bool,
+    draw: ImageDraw.ImageDraw,
+    x: int,
+    ground: int,
+    r: Roles,
+    w: int,
+    *,
+    logs: bool,
+    lit: bool,
     mushroom: bool = False,
-) -> None:  # fmt: skip
+) -> None:
     """A house: walls (logs or plaster), a roof (or a mushroom cap), a door, a window."""
     h = w * 3 // 4
     wall = r.wood if logs else tint(r.stone, 0.3)
@@ -224,7 +236,13 @@ def tower(draw: ImageDraw.ImageDraw, x: int, ground: int, r: Roles, h: int, lit:
         draw.rectangle((x + w // 2 - 1, y, x + w // 2, y + 1), fill=r.light if lit else r.outline)
 
 
-def water(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], r: Roles, rng: random.Random, night: bool) -> None:  # fmt: skip
+def water(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[int, int, int, int],
+    r: Roles,
+    rng: random.Random,
+    night: bool,
+) -> None:
     """Water with wave glints."""
     colour = shade(r.accents[1], 0.55 if night else 0.15)
     draw.rectangle(box, fill=colour)

@@ -15,7 +15,9 @@ from fleet.sandbox.palettes import RGB, shade, tint
 from fleet.sandbox.pixel_props import SPRITES, Roles, chest, potion, sprite, tree
 
 
-def _item(draw: ImageDraw.ImageDraw, kind: int, box: tuple[int, int, int, int], r: Roles, k: int) -> None:  # fmt: skip
+def _item(
+    draw: ImageDraw.ImageDraw, kind: int, box: tuple[int, int, int, int], r: Roles, k: int
+) -> None:
     """One item of an item sheet: a potion, a chest, a crystal, a tree, a coin or a torch."""
     x0, y0, x1, y1 = box
     s, cx = x1 - x0, (x0 + x1) // 2
@@ -28,7 +30,16 @@ def _item(draw: ImageDraw.ImageDraw, kind: int, box: tuple[int, int, int, int], 
     elif kind == 1:
         chest(draw, x0 + s // 5, y1 - s // 6, r, s * 3 // 5)
     elif kind == 2:
-        draw.polygon([(cx, y0 + s // 6), (cx + s // 5, y1 - s // 3), (cx, y1 - s // 8), (cx - s // 5, y1 - s // 3)], fill=tint(colour, 0.2), outline=r.outline)  # fmt: skip
+        draw.polygon(
+            [
+                (cx, y0 + s // 6),
+                (cx + s // 5, y1 - s // 3),
+                (cx, y1 - s // 8),
+                (cx - s // 5, y1 - s // 3),
+            ],
+            fill=tint(colour, 0.2),
+            outline=r.outline,
+        )
     elif kind == 3:
         tree(draw, cx, y1 - s // 8, r, k % 3, s * 2 // 3)
     elif kind == 4:
@@ -44,7 +55,9 @@ def _item(draw: ImageDraw.ImageDraw, kind: int, box: tuple[int, int, int, int], 
         )
 
 
-def sheet(image: Image.Image, b: Brief, r: Roles, rng: random.Random, who: str, named: bool) -> None:  # fmt: skip
+def sheet(
+    image: Image.Image, b: Brief, r: Roles, rng: random.Random, who: str, named: bool
+) -> None:
     """A sprite sheet in framed cells: the named character's walk cycle, flipped and
     recoloured; for a place, its items (potions, chests, crystals...) and one walker."""
     n = image.width
@@ -90,7 +103,13 @@ TILES = {
 OUTDOOR_TILES = ("grass", "pine", "grass", "water", "stone")
 
 
-def _tile(draw: ImageDraw.ImageDraw, kind: str, box: tuple[int, int, int, int], r: Roles, rng: random.Random) -> None:  # fmt: skip
+def _tile(
+    draw: ImageDraw.ImageDraw,
+    kind: str,
+    box: tuple[int, int, int, int],
+    r: Roles,
+    rng: random.Random,
+) -> None:
     x0, y0, x1, y1 = box
     s = x1 - x0
     base: dict[str, RGB] = {

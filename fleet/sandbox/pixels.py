@@ -52,7 +52,9 @@ def scene_of(subject: str) -> str | None:
     return "hero" if first_match(subject, CHARACTERS) or "sprite" in subject else None
 
 
-def _sky(draw: ImageDraw.ImageDraw, n: int, horizon: int, r: Roles, b: Brief, rng: random.Random) -> None:  # fmt: skip
+def _sky(
+    draw: ImageDraw.ImageDraw, n: int, horizon: int, r: Roles, b: Brief, rng: random.Random
+) -> None:
     bands = len(r.sky)
     for k, colour in enumerate(r.sky):
         top, bottom = horizon * k // bands, horizon * (k + 1) // bands
@@ -86,7 +88,9 @@ def _weather(draw: ImageDraw.ImageDraw, n: int, r: Roles, b: Brief, rng: random.
             draw.point((rng.randrange(n), rng.randrange(n)), fill=r.snow)
 
 
-def _outdoor(image: Image.Image, b: Brief, r: Roles, rng: random.Random, place: str, who: str) -> None:  # fmt: skip
+def _outdoor(
+    image: Image.Image, b: Brief, r: Roles, rng: random.Random, place: str, who: str
+) -> None:
     n = image.width
     draw = ImageDraw.Draw(image)
     horizon = int(n * rng.uniform(0.62, 0.78))
@@ -213,21 +217,43 @@ def _outdoor(image: Image.Image, b: Brief, r: Roles, rng: random.Random, place: 
         chest(draw, n // 2 - n // 8, horizon + n // 10, r, n // 4)
     trees = rng.randint(5, 9) if place == "forest" else rng.randint(0, 2 if place == "hero" else 3)
     for _ in range(trees):
-        tree(draw, rng.randrange(n), horizon + (n // 20 if place == "forest" and rng.random() < 0.5 else 0), r,
-             2 if b.has("haunted") else (0 if snowy else rng.randint(0, 1)), rng.randint(n // 6, n // 3))  # fmt: skip
+        tree(
+            draw,
+            rng.randrange(n),
+            horizon + (n // 20 if place == "forest" and rng.random() < 0.5 else 0),
+            r,
+            2 if b.has("haunted") else (0 if snowy else rng.randint(0, 1)),
+            rng.randint(n // 6, n // 3),
+        )
     if place == "hero":  # the character itself, large, on its patch of ground
         scale = max(2, n // 16)
         tall = len(SPRITES.get(who, SPRITES["slime"]))
-        sprite(draw, who, (n // 2 - 4 * scale, horizon - tall * scale + scale), (r.outline, r.accents[rng.randrange(4)], r.accents[0]), frame=rng.randrange(4), scale=scale)  # fmt: skip
+        sprite(
+            draw,
+            who,
+            (n // 2 - 4 * scale, horizon - tall * scale + scale),
+            (r.outline, r.accents[rng.randrange(4)], r.accents[0]),
+            frame=rng.randrange(4),
+            scale=scale,
+        )
     elif place not in ("arena", "treasure"):
         x = rng.randrange(n // 10, n - n // 5)
-        sprite(draw, who, (x, ground - 10), (r.outline, r.accents[rng.randrange(4)], r.accents[0]), frame=rng.randrange(4), flip=rng.random() < 0.5)  # fmt: skip
+        sprite(
+            draw,
+            who,
+            (x, ground - 10),
+            (r.outline, r.accents[rng.randrange(4)], r.accents[0]),
+            frame=rng.randrange(4),
+            flip=rng.random() < 0.5,
+        )
     if snowy:
         for _ in range(n):
             draw.point((rng.randrange(n), rng.randrange(horizon, n)), fill=tint(r.snow, 0.5))
 
 
-def _indoors(image: Image.Image, b: Brief, r: Roles, rng: random.Random, place: str, who: str) -> None:  # fmt: skip
+def _indoors(
+    image: Image.Image, b: Brief, r: Roles, rng: random.Random, place: str, who: str
+) -> None:
     n = image.width
     draw = ImageDraw.Draw(image)
     floor = int(n * rng.uniform(0.7, 0.8))
@@ -317,7 +343,18 @@ def _map(image: Image.Image, b: Brief, r: Roles, rng: random.Random) -> None:
     draw = ImageDraw.Draw(image)
     desert = b.has("desert", "oasis", "sand")
     draw.rectangle((0, 0, n, n), fill=tint(r.accents[0], 0.5) if desert else r.grass)
-    water(draw, (rng.randrange(n // 2), rng.randrange(n // 2), n // 2 + rng.randrange(n // 3), n // 2 + rng.randrange(n // 3)), r, rng, False)  # fmt: skip
+    water(
+        draw,
+        (
+            rng.randrange(n // 2),
+            rng.randrange(n // 2),
+            n // 2 + rng.randrange(n // 3),
+            n // 2 + rng.randrange(n // 3),
+        ),
+        r,
+        rng,
+        False,
+    )
     x, y = 0, rng.randrange(n)
     while x < n:  # a winding path
         draw.rectangle((x, y, x + 2, y + 2), fill=tint(r.ground, 0.4))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from fleet.sandbox.canvas import font, text_width
-from fleet.sandbox.chart_frame import WEEKDAYS, Layout, sizes, x_ticks
+from fleet.sandbox.chart_frame import MONTHS, WEEKDAYS, Layout, sizes, x_ticks
 from fleet.sandbox.palettes import tint
 from fleet.sandbox.plots import Panel, category_rows, finish, walk
 
@@ -18,15 +18,21 @@ def heatmap(c: Panel, lay: Layout, *, calendar: bool = False) -> None:
     p, m = c.palette, c.meaning
     if calendar:
         rows, cols = list(WEEKDAYS), [""] * c.rng.randint(20, 30)
+        y_name, x_name = "Weekday", "Week"
     elif m.dimension == "Weekday":
         rows, cols = list(WEEKDAYS), [f"{h:02d}" for h in range(6, 24)]
-    else:
+        y_name, x_name = "Weekday", "Hour"
+    elif m.temporal:
         cols = list(m.categories)
-        rows = list(m.series or (WEEKDAYS if m.temporal else m.categories))[:8]
+        rows = list(m.series or WEEKDAYS)[:8]
+        y_name, x_name = "City" if m.series else "Weekday", m.dimension
+    else:  # places or kinds down the side, the months across
+        cols, rows = list(MONTHS), list(m.series or m.categories)[:8]
+        y_name, x_name = m.dimension, "Month"
     row_y = category_rows(c, lay, rows)
     x0, y0, x1, y1 = lay.plot
     cw, ch = (x1 - x0) / len(cols), (y1 - y0) / len(rows)
-    gap = max(1, int(min(cw, ch) * (0.14 if calendar else 0.05)))
+    gap = max(1, int(min(cw, ch) * (0.1 if calendar else 0.05)))
     row_level = walk(c.rng, len(rows), lo=0.1, hi=0.9)
     col_level = walk(c.rng, len(cols), lo=0.1, hi=0.9)
     diverging = "diverging" in m.title.lower() or c.rng.random() < 0.2
@@ -52,12 +58,7 @@ def heatmap(c: Panel, lay: Layout, *, calendar: bool = False) -> None:
             ),
             fill=colour,
         )
-    finish(
-        c,
-        lay,
-        y="Weekday" if calendar or rows[0] == "Mon" else m.dimension,
-        x="Week" if calendar else ("Hour" if m.dimension == "Weekday" else m.dimension),
-    )
+    finish(c, lay, y=y_name, x=x_name)
 
 
 MONTH_INITIALS = "JFMAMJJASOND"

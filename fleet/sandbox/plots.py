@@ -229,7 +229,7 @@ def dot(c: Panel, lay: Layout) -> None:
     names = list(m.categories)[:9]
     rows = category_rows(c, lay, names)
     x0, _, x1, _ = lay.plot
-    r = max(4, (x1 - x0) // 70)
+    r = max(4, (x1 - x0) // 45)
     paired = len(m.series) == 2 or c.rng.random() < 0.4
     for y in rows:
         c.draw.line((x0, y, x1, y), fill=mix(p.paper, p.ink, 0.1), width=1)
@@ -292,7 +292,7 @@ def slope(c: Panel, lay: Layout, *, bump: bool = False) -> None:
             a = c.rng.uniform(0.15, 0.9)
             ys = [y_of(lay, a), y_of(lay, min(0.95, max(0.05, a + c.rng.uniform(-0.4, 0.4))))]
         colour = p.hue(s) if c.rng.random() < 0.7 or bump else tint(p.ink, 0.6)
-        c.draw.line(list(zip(xs, ys, strict=True)), fill=colour, width=line_width(lay))
+        c.draw.line(list(zip(xs, ys, strict=True)), fill=colour, width=line_width(lay) * 2)
         rr = line_width(lay) * 2
         for x, y in zip(xs, ys, strict=True):
             c.draw.ellipse((x - rr, y - rr, x + rr, y + rr), fill=colour)

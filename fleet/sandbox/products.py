@@ -77,8 +77,15 @@ def _dropper(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> 
 def _pourover(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> None:
     d.ellipse((cx - s * 0.3, f - s * 0.55, cx + s * 0.3, f), fill=(*c.light, 220))
     d.chord((cx - s * 0.28, f - s * 0.4, cx + s * 0.28, f - s * 0.02), 0, 180, fill=c.dark)
-    d.polygon([(cx - s * 0.34, f - s), (cx + s * 0.34, f - s), (cx + s * 0.1, f - s * 0.55),
-               (cx - s * 0.1, f - s * 0.55)], fill=c.body)  # fmt: skip
+    d.polygon(
+        [
+            (cx - s * 0.34, f - s),
+            (cx + s * 0.34, f - s),
+            (cx + s * 0.1, f - s * 0.55),
+            (cx - s * 0.1, f - s * 0.55),
+        ],
+        fill=c.body,
+    )
 
 
 def _kettle(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> None:
@@ -89,8 +96,15 @@ def _kettle(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> N
         fill=c.dark,
         width=max(2, int(s * 0.05)),
     )
-    d.polygon([(cx + s * 0.25, f - s * 0.35), (cx + s * 0.55, f - s * 0.7), (cx + s * 0.5, f - s * 0.72),
-               (cx + s * 0.2, f - s * 0.5)], fill=c.body)  # fmt: skip
+    d.polygon(
+        [
+            (cx + s * 0.25, f - s * 0.35),
+            (cx + s * 0.55, f - s * 0.7),
+            (cx + s * 0.5, f - s * 0.72),
+            (cx + s * 0.2, f - s * 0.5),
+        ],
+        fill=c.body,
+    )
     d.ellipse((cx - s * 0.4, f - s * 0.75, cx + s * 0.4, f), fill=c.body)
     d.ellipse((cx - s * 0.06, f - s * 0.82, cx + s * 0.06, f - s * 0.72), fill=c.trim)
     d.ellipse((cx - s * 0.28, f - s * 0.6, cx - s * 0.12, f - s * 0.3), fill=c.light)
@@ -102,8 +116,15 @@ def _wallet(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> N
         [(cx - w / 2, f), (cx + w / 2, f), (cx + w * 0.4, f - h), (cx - w * 0.6, f - h)],
         fill=c.body,
     )
-    d.polygon([(cx - w * 0.3, f - h), (cx + w * 0.2, f - h), (cx + w * 0.15, f - h * 1.5),
-               (cx - w * 0.35, f - h * 1.5)], fill=c.trim)  # fmt: skip
+    d.polygon(
+        [
+            (cx - w * 0.3, f - h),
+            (cx + w * 0.2, f - h),
+            (cx + w * 0.15, f - h * 1.5),
+            (cx - w * 0.35, f - h * 1.5),
+        ],
+        fill=c.trim,
+    )
     d.line((cx - w * 0.45, f - h * 0.15, cx + w * 0.45, f - h * 0.15), fill=c.light, width=2)
 
 
@@ -113,8 +134,16 @@ def _sneakers(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) ->
         d.rounded_rectangle(
             (x - s * 0.35, base - s * 0.1, x + s * 0.35, base), s * 0.04, fill=c.trim
         )
-        d.polygon([(x - s * 0.34, base - s * 0.1), (x - s * 0.3, base - s * 0.4), (x - s * 0.05, base - s * 0.42),
-                   (x + s * 0.34, base - s * 0.16), (x + s * 0.34, base - s * 0.1)], fill=c.body)  # fmt: skip
+        d.polygon(
+            [
+                (x - s * 0.34, base - s * 0.1),
+                (x - s * 0.3, base - s * 0.4),
+                (x - s * 0.05, base - s * 0.42),
+                (x + s * 0.34, base - s * 0.16),
+                (x + s * 0.34, base - s * 0.1),
+            ],
+            fill=c.body,
+        )
         for k in range(3):
             lx = x - s * 0.02 + k * s * 0.07
             d.line(
@@ -131,8 +160,15 @@ def _lamp(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> Non
         fill=c.dark,
         width=max(2, int(s * 0.03)),
     )
-    d.polygon([(cx - s * 0.2, f - s * 0.75), (cx + s * 0.05, f - s * 0.95), (cx + s * 0.25, f - s * 0.68),
-               (cx, f - s * 0.55)], fill=c.trim)  # fmt: skip
+    d.polygon(
+        [
+            (cx - s * 0.2, f - s * 0.75),
+            (cx + s * 0.05, f - s * 0.95),
+            (cx + s * 0.25, f - s * 0.68),
+            (cx, f - s * 0.55),
+        ],
+        fill=c.trim,
+    )
 
 
 def _tote(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> None:
@@ -290,10 +326,24 @@ def _jar(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> None
 
 def _box(d: ImageDraw.ImageDraw, cx: float, f: float, s: float, c: Look) -> None:
     w = s * 0.7
-    d.polygon([(cx - w / 2, f - s * 0.6), (cx - w * 0.3, f - s * 0.75), (cx + w * 0.7, f - s * 0.75),
-               (cx + w / 2, f - s * 0.6)], fill=c.light)  # fmt: skip
-    d.polygon([(cx + w / 2, f - s * 0.6), (cx + w * 0.7, f - s * 0.75), (cx + w * 0.7, f - s * 0.15),
-               (cx + w / 2, f)], fill=shade(c.body, 0.25))  # fmt: skip
+    d.polygon(
+        [
+            (cx - w / 2, f - s * 0.6),
+            (cx - w * 0.3, f - s * 0.75),
+            (cx + w * 0.7, f - s * 0.75),
+            (cx + w / 2, f - s * 0.6),
+        ],
+        fill=c.light,
+    )
+    d.polygon(
+        [
+            (cx + w / 2, f - s * 0.6),
+            (cx + w * 0.7, f - s * 0.75),
+            (cx + w * 0.7, f - s * 0.15),
+            (cx + w / 2, f),
+        ],
+        fill=shade(c.body, 0.25),
+    )
     d.rectangle((cx - w / 2, f - s * 0.6, cx + w / 2, f), fill=c.body)
     d.rectangle((cx - w * 0.06, f - s * 0.6, cx + w * 0.06, f), fill=c.trim)
 
@@ -307,6 +357,8 @@ PAINTERS: dict[str, Painter] = {
 }  # fmt: skip
 
 
-def draw_product(d: ImageDraw.ImageDraw, kind: str, cx: float, floor: float, s: float, look: Look) -> None:  # fmt: skip
+def draw_product(
+    d: ImageDraw.ImageDraw, kind: str, cx: float, floor: float, s: float, look: Look
+) -> None:
     """Paint the product ``kind`` (a key of ``PAINTERS``)."""
     PAINTERS.get(kind, _jar)(d, cx, floor, s, look)

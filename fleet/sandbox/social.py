@@ -34,7 +34,16 @@ def scene_of(subject: str) -> str | None:
     return first_match(subject, SCENES)
 
 
-def _bars(d: ImageDraw.ImageDraw, x: float, y: float, width: float, size: float, rng: random.Random, colour: RGB, lines: int = 3) -> float:  # fmt: skip
+def _bars(
+    d: ImageDraw.ImageDraw,
+    x: float,
+    y: float,
+    width: float,
+    size: float,
+    rng: random.Random,
+    colour: RGB,
+    lines: int = 3,
+) -> float:
     """A headline as bars of text; returns the y under it."""
     for k in range(lines):
         length = width * (rng.uniform(0.55, 1.0) if k < lines - 1 else rng.uniform(0.3, 0.6))
@@ -118,7 +127,9 @@ def _content(image: Image.Image, box: Box, scene: str, p: Palette, rng: random.R
         _bars(d, x0 + w * 0.1, y1 - h * 0.3, w * 0.8, h * 0.05, rng, p.ink, 3)
 
 
-def _grid_content(d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rng: random.Random) -> None:  # fmt: skip
+def _grid_content(
+    d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rng: random.Random
+) -> None:
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     if scene == "swatches":
@@ -187,7 +198,9 @@ def _grid_content(d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rng:
                 )
 
 
-def _object_content(d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rng: random.Random) -> None:  # fmt: skip
+def _object_content(
+    d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rng: random.Random
+) -> None:
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
@@ -210,7 +223,15 @@ def _object_content(d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rn
         d.rectangle((cx - bw / 2, top, cx + bw / 2, y0 + h * 0.85), fill=p.hue(0))
         d.rectangle((cx - bw * 0.08, top, cx + bw * 0.08, y0 + h * 0.85), fill=p.hue(1))
         lid = top - h * (0.12 if scene == "unboxing" else 0.02)
-        d.polygon([(cx - bw * 0.55, lid), (cx + bw * 0.55, lid - h * 0.05), (cx + bw * 0.55, lid + h * 0.04), (cx - bw * 0.55, lid + h * 0.09)], fill=shade(p.hue(0), 0.2))  # fmt: skip
+        d.polygon(
+            [
+                (cx - bw * 0.55, lid),
+                (cx + bw * 0.55, lid - h * 0.05),
+                (cx + bw * 0.55, lid + h * 0.04),
+                (cx - bw * 0.55, lid + h * 0.09),
+            ],
+            fill=shade(p.hue(0), 0.2),
+        )
         if scene == "giveaway":
             for k in (-1, 1):
                 d.ellipse(
@@ -240,7 +261,15 @@ def _object_content(d: ImageDraw.ImageDraw, box: Box, scene: str, p: Palette, rn
             (cx - w * 0.07, y0 + h * 0.1, cx + w * 0.07, y0 + h * 0.1 + w * 0.14),
             fill=tint(p.hue(3), 0.3),
         )
-        d.polygon([(cx - w * 0.18, y0 + h * 0.28), (cx + w * 0.18, y0 + h * 0.28), (cx + w * 0.25, y0 + h * 0.6), (cx - w * 0.25, y0 + h * 0.6)], fill=p.hue(0))  # fmt: skip
+        d.polygon(
+            [
+                (cx - w * 0.18, y0 + h * 0.28),
+                (cx + w * 0.18, y0 + h * 0.28),
+                (cx + w * 0.25, y0 + h * 0.6),
+                (cx - w * 0.25, y0 + h * 0.6),
+            ],
+            fill=p.hue(0),
+        )
         d.rectangle((cx - w * 0.15, y0 + h * 0.6, cx - w * 0.03, y0 + h * 0.92), fill=p.hue(1))
         d.rectangle((cx + w * 0.03, y0 + h * 0.6, cx + w * 0.15, y0 + h * 0.92), fill=p.hue(1))
     else:  # a desk from above: laptop, notebook, phone, plant
