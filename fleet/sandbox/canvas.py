@@ -49,14 +49,6 @@ def layer(image: Image.Image, colour: RGB, mask: Image.Image) -> None:
         image.paste(colour, box, mask.crop(box))
 
 
-def paste_layer(image: Image.Image, top: Image.Image) -> None:
-    """Put an RGBA layer over an RGB image, by its alpha (only where it drew)."""
-    box = top.getbbox()
-    if box is not None:
-        piece = top.crop(box)
-        image.paste(piece, box[:2], piece)
-
-
 @functools.cache
 def font(size: int) -> Font:
     """Pillow's bundled sans-serif at ``size`` pixels."""

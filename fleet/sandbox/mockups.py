@@ -10,13 +10,13 @@ strengthens the ink. Copy is drawn as bars: the prompts ask for no text.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
 from fleet.sandbox.briefs import Brief, first_match
 from fleet.sandbox.canvas import Box, gradient
-from fleet.sandbox.palettes import RGB, mix, shade, tint
+from fleet.sandbox.palettes import RGB, Palette, mix, shade, tint
+from fleet.sandbox.widgets import Kit
 
 SCENES: dict[str, str] = {
     "checkout": "checkout", "cart": "checkout", "settings": "settings", "empty state": "empty",
@@ -33,71 +33,6 @@ SCENES: dict[str, str] = {
 def scene_of(subject: str) -> str | None:
     """The screen or component a subject names."""
     return first_match(subject, SCENES)
-
-
-@dataclass
-class Kit:
-    """Widgets in one theme."""
-
-    d: ImageDraw.ImageDraw
-    bg: RGB
-    surface: RGB
-    text: RGB
-    muted: RGB
-    line: RGB
-    accent: RGB
-    second: RGB
-    unit: float
-
-    def bar(self, x: float, y: float, w: float, *, big: bool = False, muted: bool = False) -> None:
-        h = self.unit * (1.1 if big else 0.55)
-        self.d.rounded_rectangle(
-            (x, y, x + w, y + h), h / 2, fill=self.muted if muted else self.text
-        )
-
-    def button(self, box: Box | tuple[float, ...], *, primary: bool = True) -> None:
-        self.d.rounded_rectangle(
-            box,
-            self.unit * 0.6,
-            fill=self.accent if primary else self.surface,
-            outline=None if primary else self.line,
-            width=2,
-        )
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        w = (box[2] - box[0]) * 0.4
-        colour = (250, 250, 250) if primary else self.text
-        self.d.rounded_rectangle(
-            (cx - w / 2, cy - self.unit * 0.25, cx + w / 2, cy + self.unit * 0.25),
-            self.unit * 0.25,
-            fill=colour,
-        )
-
-    def field(self, x: float, y: float, w: float, *, error: bool = False) -> float:
-        self.bar(x, y, w * 0.3, muted=True)
-        top = y + self.unit
-        self.d.rounded_rectangle(
-            (x, top, x + w, top + self.unit * 2.2),
-            self.unit * 0.4,
-            fill=self.surface,
-            outline=self.second if error else self.line,
-            width=3 if error else 2,
-        )
-        self.bar(x + self.unit * 0.7, top + self.unit * 0.85, w * 0.45, muted=True)
-        if error:
-            self.d.rounded_rectangle(
-                (x, top + self.unit * 2.6, x + w * 0.5, top + self.unit * 3.0),
-                self.unit * 0.2,
-                fill=self.second,
-            )
-        return top + self.unit * (3.6 if error else 3.0)
-
-    def toggle(self, x: float, y: float, on: bool) -> None:
-        u = self.unit
-        self.d.rounded_rectangle(
-            (x, y, x + u * 2.2, y + u * 1.2), u * 0.6, fill=self.accent if on else self.line
-        )
-        knob = x + (u * 1.1 if on else u * 0.1)
-        self.d.ellipse((knob, y + u * 0.1, knob + u, y + u * 1.1), fill=(250, 250, 250))
 
 
 def _screen(k: Kit, box: Box, scene: str, rng: random.Random, b: Brief) -> None:
@@ -268,6 +203,35 @@ def _screen(k: Kit, box: Box, scene: str, rng: random.Random, b: Brief) -> None:
             )
 
 
+def _sheet(d: ImageDraw.ImageDraw, rng: random.Random, size: tuple[int, int], unit: float, p: Palette, text: RGB) -> None:  # fmt: skip
+    """The swatches and the type scale of a design-system sheet, in the top-left area."""
+    w, h = size
+    swatches = [
+        p.hue(j // 2) if j % 2 == 0 else tint(p.hue(j // 2), 0.5) for j in range(len(p.hues) * 2)
+    ]
+    per_row = rng.choice((2, 4, 8))
+    round_ = rng.random() < 0.4
+    rows = (len(swatches) + per_row - 1) // per_row
+    cell = min(w * 0.38 / per_row, h * 0.22 / rows)
+    for j, colour in enumerate(swatches):
+        sx, sy = w * 0.06 + (j % per_row) * cell, h * 0.08 + (j // per_row) * cell * 1.1
+        box = (sx, sy, sx + cell * 0.85, sy + cell * 0.85)
+        if round_:
+            d.ellipse(box, fill=colour)
+        else:
+            d.rounded_rectangle(box, unit * 0.4, fill=colour)
+    top = h * 0.08 + rows * cell * 1.1 + unit
+    steps = rng.randint(3, 6)
+    for j in range(steps):  # the type scale, largest first
+        tall = unit * (2.4 - j * 1.8 / steps)
+        y = top + j * unit * 2.9
+        if y + tall > h * 0.46:
+            break
+        d.rounded_rectangle(
+            (w * 0.06, y, w * 0.06 + w * (0.36 - j * 0.04), y + tall), tall / 3, fill=text
+        )
+
+
 def _box(x0: float, y0: float, x1: float, y1: float) -> Box:
     return int(x0), int(y0), int(x1), int(y1)
 
@@ -372,24 +336,9 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
             )
     else:  # a design-system sheet: swatches, a type scale, the component
         d.rectangle((0, 0, w, h), fill=bg)
-        for j in range(len(p.hues) * 2):
-            colour = p.hue(j // 2) if j % 2 == 0 else tint(p.hue(j // 2), 0.5)
-            sx = w * 0.06 + (j % 4) * w * 0.1
-            sy = h * 0.08 + (j // 4) * h * 0.14
-            d.rounded_rectangle((sx, sy, sx + w * 0.085, sy + h * 0.1), unit * 0.4, fill=colour)
-        for j in range(5):  # the type scale
-            tall = unit * (2.2 - j * 0.35)
-            d.rounded_rectangle(
-                (
-                    w * 0.06,
-                    h * 0.42 + j * unit * 2.8,
-                    w * 0.06 + w * (0.34 - j * 0.04),
-                    h * 0.42 + j * unit * 2.8 + tall,
-                ),
-                tall / 3,
-                fill=text,
-            )
-        box = (int(w * 0.5), int(h * 0.08), int(w * 0.94), int(h * 0.92))
+        _sheet(d, rng, (w, h), unit, p, text)
+        wide = rng.random() < 0.4  # the component across the bottom, or down the right
+        box = (int(w * 0.06), int(h * 0.5), int(w * 0.94), int(h * 0.94)) if wide else (int(w * 0.5), int(h * 0.08), int(w * 0.94), int(h * 0.92))  # fmt: skip
         d.rounded_rectangle((box[0] - 5, box[1] - 5, box[2] + 5, box[3] + 5), unit, fill=line)
         _screen(kit(unit * 0.8), box, scene, rng, brief)
     if brief.form == "system" and rng.random() < 0.5:  # the sheet laid out the other way

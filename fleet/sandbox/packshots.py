@@ -16,7 +16,7 @@ import re
 from PIL import Image, ImageDraw
 
 from fleet.sandbox.briefs import Brief, first_match
-from fleet.sandbox.canvas import layer, lit, paste_layer, soft, sprinkle
+from fleet.sandbox.canvas import layer, lit, soft, sprinkle
 from fleet.sandbox.palettes import RGB, mix, shade, tint
 from fleet.sandbox.products import NEUTRAL_MATERIALS, PRODUCTS, Look, draw_product
 
@@ -265,19 +265,21 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
         )
     product = Image.new("RGBA", size, (0, 0, 0, 0))
     draw_product(ImageDraw.Draw(product), kind, cx, floor, s, look)
+    box = product.getbbox() or (0, 0, 1, 1)
+    piece = product.crop(box)  # work on the product's own box: a full-size layer costs more
     if flat:
-        product = product.rotate(
-            rng.uniform(-35, 35), center=(cx, floor - s / 2), resample=Image.Resampling.BICUBIC
+        turned = piece.rotate(rng.uniform(-35, 35), expand=True, resample=Image.Resampling.BICUBIC)
+        at = (
+            box[0] + (piece.width - turned.width) // 2,
+            box[1] + (piece.height - turned.height) // 2,
         )
-    paste_layer(image, product)
+        image.paste(turned, at, turned)
+    else:
+        image.paste(piece, box[:2], piece)
     if surface in ("mirror", "slate") and not flat and (surface == "mirror" or brief.has("wet")):
-        mirrored = product.transpose(Image.Transpose.FLIP_TOP_BOTTOM).crop(
-            (0, h - floor, w, 2 * h - floor)
-        )
+        mirrored = piece.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
         mirrored.putalpha(mirrored.getchannel("A").point(lambda v: v * 30 // 100))
-        faded = Image.new("RGBA", size, (0, 0, 0, 0))
-        faded.paste(mirrored, (0, floor))
-        paste_layer(image, faded)
+        image.paste(mirrored, (box[0], 2 * floor - box[3]), mirrored)
     if brief.has("mid-splash", "splash"):
         d = ImageDraw.Draw(image)
         sprinkle(

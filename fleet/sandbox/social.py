@@ -204,19 +204,19 @@ def _object_content(
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
-    if scene == "split":
-        d.rectangle((x0, y0, cx, y1), fill=tint(p.hue(1), 0.55))
-        d.rectangle((cx, y0, x1, y1), fill=p.hue(0))
-        for side, colour in ((x0 + w / 4, shade(p.hue(1), 0.3)), (x0 + 3 * w / 4, _on(p.hue(0)))):
-            d.ellipse(
-                (side - w * 0.13, y0 + h * 0.3, side + w * 0.13, y0 + h * 0.3 + w * 0.26),
-                fill=colour,
-            )
-        d.line((cx, y0, cx, y1), fill=(250, 250, 250), width=max(3, int(w * 0.01)))
-        d.ellipse(
-            (cx - w * 0.05, y0 + h / 2 - w * 0.05, cx + w * 0.05, y0 + h / 2 + w * 0.05),
-            fill=(250, 250, 250),
-        )
+    if scene == "split":  # before | after, side by side or one above the other
+        across = rng.random() < 0.5
+        cut = (x0 + w * rng.uniform(0.35, 0.65)) if across else (y0 + h * rng.uniform(0.35, 0.65))
+        first = (x0, y0, cut, y1) if across else (x0, y0, x1, cut)
+        second = (cut, y0, x1, y1) if across else (x0, cut, x1, y1)
+        r = min(w, h) * rng.uniform(0.08, 0.15)
+        for part, fill, mark in ((first, tint(p.hue(1), 0.55), shade(p.hue(1), 0.3)), (second, p.hue(0), _on(p.hue(0)))):  # fmt: skip
+            d.rectangle(part, fill=fill)
+            mx = rng.uniform(part[0] + r, max(part[0] + r, part[2] - r))
+            my = rng.uniform(part[1] + r, max(part[1] + r, part[3] - r))
+            d.ellipse((mx - r, my - r, mx + r, my + r), fill=mark)
+        line = (cut, y0, cut, y1) if across else (x0, cut, x1, cut)
+        d.line(line, fill=(250, 250, 250), width=max(3, int(w * 0.01)))
     elif scene in ("unboxing", "giveaway"):
         bw = w * 0.5
         top = y0 + h * 0.45
@@ -257,6 +257,7 @@ def _object_content(
                 d.rounded_rectangle((x, y - bh, x + bw, y), bw * 0.2, fill=p.hue(rng.randrange(4)))
                 x += bw + w * 0.03
     elif scene == "outfit":
+        cx = x0 + w * rng.uniform(0.3, 0.7)
         d.ellipse(
             (cx - w * 0.07, y0 + h * 0.1, cx + w * 0.07, y0 + h * 0.1 + w * 0.14),
             fill=tint(p.hue(3), 0.3),
@@ -311,8 +312,9 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
     elif brief.has("bento", "pastel grid") and scene not in ("flatlay", "split"):
         scene = "moodboard"
     if brief.form == "story" or brief.has("9:16"):  # a phone-shaped story frame
-        fw = int(min(w, h * 9 / 16) * 0.82)
-        box = ((w - fw) // 2, int(h * 0.04), (w + fw) // 2, int(h * 0.96))
+        fw = int(min(w, h * 9 / 16) * rng.uniform(0.65, 0.9))
+        left = int((w - fw) / 2 + rng.uniform(-0.25, 0.25) * (w - fw))
+        box = (left, int(h * 0.04), left + fw, int(h * 0.96))
         d.rounded_rectangle(box, fw // 14, fill=p.paper)
         for k in range(rng.randint(3, 5)):  # progress bars of the story
             seg = (fw - fw // 10) / 5
@@ -343,6 +345,17 @@ def draw(brief: Brief, rng: random.Random, size: tuple[int, int]) -> Image.Image
         inner = (box[0] + w // 20, box[1] + h // 20, box[2] - w // 20, box[3] - h // 20)
     else:
         inner = (int(w * 0.06), int(h * 0.06), int(w * 0.94), int(h * 0.94))
+    if scene not in ("split", "moodboard", "swatches") and rng.random() < 0.6:
+        # A headline block above or below the content, the content in the rest.
+        x0, y0, x1, y1 = inner
+        band = int((y1 - y0) * rng.uniform(0.22, 0.32))
+        top = rng.random() < 0.5
+        head = (x0, y0, x1, y0 + band) if top else (x0, y1 - band, x1, y1)
+        inner = (x0, y0 + band, x1, y1) if top else (x0, y0, x1, y1 - band)
+        if rng.random() < 0.5:
+            d.rounded_rectangle(head, w // 40, fill=p.hue(rng.randrange(len(p.hues))))
+        colour = _on(image.getpixel((head[0] + 2, head[1] + 2)))  # type: ignore[arg-type]
+        _bars(d, head[0] + w * 0.04, head[1] + band * 0.2, (x1 - x0) * 0.8, band * 0.16, rng, colour, 2)  # fmt: skip
     _content(image, inner, scene, p, rng)
     if brief.has("sticker"):
         for _ in range(3):
