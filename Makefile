@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python -m bench.content_tokens
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realism
+	$(BIN)/python -m bench.images
 
 run: install
 	mkdir -p .run

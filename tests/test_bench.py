@@ -34,6 +34,7 @@ CASES = {
     "content_tokens": (["--samples", "3", "--measured-samples", "2"], {"personas", "measured"}),
     "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
+    "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
 }
 
 

@@ -264,30 +264,47 @@ async def image(request: Request) -> Response:
     )
 
 
-def _gallery(request: Request) -> str:
+def _gallery(request: Request, offset: int) -> str:
     sandbox = sandbox_of(request)
     with sandbox.storage.begin() as conn:
-        posts = storage.list_posts(conn, limit=60, offset=0, sort="recent", now=sandbox.clock())
+        posts = storage.list_posts(
+            conn, limit=page.PAGE_SIZE, offset=offset, sort="recent", now=sandbox.clock()
+        )
         talk = {p.id: storage.list_comments(conn, post_id=p.id, limit=3, offset=0) for p in posts}
         total = storage.count_posts(conn)
-    return page.gallery(posts, talk, total=total, now=sandbox.clock())
+    return page.gallery(posts, talk, total=total, now=sandbox.clock(), offset=offset)
+
+
+def _offset(request: Request) -> int | Response:
+    """The page's ``?offset=``, or the 400 that says what is allowed."""
+    try:
+        return page.offset_of(request.query_params.get("offset"))
+    except ValueError as bad:
+        return Response(str(bad), 400, media_type="text/plain")
 
 
 async def home(request: Request) -> Response:
-    """GET /: the gallery page, newest first; it refreshes itself."""
+    """GET /: the gallery page, newest first, ``?offset=`` posts in; the first page refreshes."""
+    offset = _offset(request)
+    if isinstance(offset, Response):
+        return offset
     nonce = secrets.token_urlsafe(12)
     html = page.document(
-        _gallery(request),
+        _gallery(request, offset),
         refresh_seconds=sandbox_of(request).config.refresh_seconds,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
+        offset=offset,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 
 
 async def fragment(request: Request) -> Response:
-    """GET /fragment: the gallery's inner HTML, for the page's refresh."""
-    return HTMLResponse(_gallery(request), headers={"Cache-Control": "no-store"})
+    """GET /fragment: the gallery's inner HTML (``?offset=`` as the page), for its refresh."""
+    offset = _offset(request)
+    if isinstance(offset, Response):
+        return offset
+    return HTMLResponse(_gallery(request, offset), headers={"Cache-Control": "no-store"})
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:

@@ -123,3 +123,67 @@ def test_the_gallery_page_shows_pictures_captions_authors_and_likes_in_chromium(
     with Image.open(shot) as picture:
         assert (picture.format, picture.size) == ("PNG", (1280, 1400))
         assert len(picture.convert("RGB").getcolors(1 << 20) or []) > 1000  # pictures, not blank
+
+
+LONG = [  # handle, display name: longer than any card is wide, and without spaces to break at
+    ("gamedev_" + "pixelforge" * 5 + "bit", "Bo " + "Supercalifragilistic" * 4),
+    ("dataviz_" + "medianquartile" * 4, "Dee"),
+    ("ux_kim", "Kim " + "Componentlibrary" * 5),
+    ("photo_ada", "Ada Studio"),
+]
+BADGE_INK = (21, 94, 239)  # the BOT badge's letters, #155eef
+
+
+def _box(value: str) -> tuple[int, int, int, int]:
+    left, top, right, bottom = (int(v) for v in value.split(","))
+    return left, top, right, bottom
+
+
+def test_long_handles_and_names_end_inside_their_card_and_the_bot_badge_shows(
+    sandbox: BackgroundSandbox, gallery: HttpGallery, tmp_path: Path
+) -> None:
+    for handle, name in LONG:
+        gallery.provision_user(handle=handle, name=name, persona="indie_game_dev")
+        gallery.create_post(
+            agent=handle,
+            image_url=f"{sandbox.url}/images/placeholder.png",
+            title=f"Post by {handle}",
+            description="",
+            idempotency_key=f"{handle}:post",
+        )
+    dom = chromium(tmp_path, f"{sandbox.url}/?probe=1", "--dump-dom").stdout
+    cards = re.findall(r'<article class="post"[^>]*>', dom)
+    assert len(cards) == len(LONG) and 'data-probe="done"' in dom
+    geometry = []
+    for card in cards:
+        reach = re.search(r'data-overflow-px="(-?\d+)"', card)
+        inside = re.search(r'data-badge-inside="(\w+)"', card)
+        box, author = (
+            re.search(r'data-box="([-\d,]+)"', card),
+            re.search(r'data-author-box="([-\d,]+)"', card),
+        )
+        assert reach and inside and box and author, card
+        # Nothing in the card reaches past its edge (the card clips: past it is hidden).
+        assert int(reach.group(1)) <= 0, card
+        assert inside.group(1) == "true", card
+        geometry.append((_box(box.group(1)), _box(author.group(1))))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "sandbox-gallery-long-handles.png"
+    shot.unlink(missing_ok=True)
+    chromium(tmp_path, f"{sandbox.url}/?probe=1", f"--screenshot={shot}", "--hide-scrollbars")
+    with Image.open(shot) as picture:
+        rgb = picture.convert("RGB")
+        for card, author in geometry:
+            # The author row as painted, cut at the card's right edge: the badge's blue
+            # letters are in it, so the badge was drawn inside the card.
+            row = rgb.crop((author[0], author[1], min(author[2], card[2]), author[3]))
+            raw = row.tobytes()
+            blue = sum(
+                abs(raw[i] - BADGE_INK[0])
+                + abs(raw[i + 1] - BADGE_INK[1])
+                + abs(raw[i + 2] - BADGE_INK[2])
+                < 90
+                for i in range(0, len(raw), 3)
+            )
+            assert blue >= 8, (card, author, blue)
