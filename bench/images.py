@@ -42,7 +42,7 @@ from PIL import Image
 
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 from fleet.sandbox import images
 
 NEAR_BITS = 4

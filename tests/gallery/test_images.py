@@ -14,7 +14,7 @@ from PIL import Image
 from bench.images import dhash, looks_like_heatmap, palette_match
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author
-from fleet.personas import PersonaCatalogue
+from fleet.infra.persona_files import PersonaCatalogue
 from fleet.sandbox import images
 from fleet.sandbox.palettes import NAMED
 
