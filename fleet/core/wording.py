@@ -61,7 +61,8 @@ CLOSED = word_set(
     """and or but so because if while then nor yet when where i you it we they me him them
     us he she what which who how why everyone everything something nothing anyone not
     would could should can will might must may just also too very really quite more less
-    still even now finally always never already almost only barely simply are were have
+    still even now finally always never already almost only barely simply again here
+    there today are were have
     do don't had did be been being get got gave made took went felt caught kept stuck
     broke drew grew saw said found left lost meant ran sat stood told thought wrote won"""
 )
@@ -72,7 +73,7 @@ VERBS = word_set(
     shows ties goes stays fits says breathes carries deserves lands pulls catches draws
     steals earns wins reminds keeps brings belongs comes seems matters helps sells glows
     shines gets lives plays hits nails owns asks begs invites lifts speaks echoes rewards
-    crushes"""
+    crushes counts"""
 )
 PREDICATIVE = word_set(
     """, : and or but it so too very really quite more less is was are were feels looks
@@ -189,7 +190,8 @@ def uses(
         verb = None if prev in PREPOSITIONS else _verb_after(tokens, end)
         opens = before == 0 or (before > 0 and tokens[before - 1].text in ".!?,:")
         aux = before if prev in AGREEING and opens else None
-        back = verb is not None and _refers_back(tokens, end)
+        subject = prev not in PREPOSITIONS and _says_something(tokens, end)
+        back = subject and _refers_back(tokens, end)
         for j in range(start, end):
             name = tokens[j].slot
             if name is None:
@@ -222,6 +224,27 @@ def _verb_after(tokens: Sequence[Token], end: int) -> int | None:
     if end < len(tokens) and (tokens[end].lower in AGREEING or tokens[end].lower in VERBS):
         return end
     return None
+
+
+_PAST_OR_MODAL = word_set(
+    """would could should can will might must may had did gave made took went felt caught
+    kept stuck broke drew grew saw said found left lost meant ran sat stood told won"""
+)
+
+
+def _says_something(tokens: Sequence[Token], end: int) -> bool:
+    """Whether a verb (of any tense) follows the phrase ending before ``end``."""
+    while end < len(tokens) and tokens[end].lower in ADVERBS:
+        end += 1
+    if end >= len(tokens):
+        return False
+    word = tokens[end].lower
+    return (
+        word in AGREEING
+        or word in VERBS
+        or word in _PAST_OR_MODAL
+        or (word.endswith("ed") and len(word) > 4)
+    )
 
 
 _QUESTION_AUX = frozenset(AGREEING) | {"do", "did", "can", "could", "would", "will", "should"}
