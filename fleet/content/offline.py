@@ -133,7 +133,7 @@ class OfflineWriter:
             fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
         owner, template = rng.choice(fitting)
         first = render(template, draw(rng, owner, [template], known))
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
             first = lead_into(rng.choice(LEADS), first)
         text = first
         if rng.random() < 0.7:

@@ -45,6 +45,7 @@ _PREPOSITIONS = word_set(
 _PREP_PAIRS = {("from", "above"), ("from", "under"), ("from", "behind"), ("from", "inside")}
 _SINGULAR_DET = frozenset({"a", "an", "another", "every", "each", "one"})
 _ANY_DET = word_set("the my your our their its his her")
+_DEMONSTRATIVE = word_set("this that these those")
 _SINGULAR_VERBS = frozenset({"is", "was", "has", "does", "doesn't"})
 _PLURAL_VERBS = frozenset({"are", "were", "have", "do", "don't"})
 _ADVERBS = word_set("almost also always never now finally just only really still even")
@@ -132,6 +133,8 @@ def _noun_phrase(words: list[str], at: int, lex: Lexicon) -> tuple[int, str | No
             return end, None if _modifies(words, end) else sure
         break
     # Words the lexicon does not know: up to a verb, a preposition or punctuation.
+    if i < len(words) and words[i] in _MODALS | _PREPOSITIONS | _PAST:
+        return i, None
     j = i
     while j < len(words) and words[j][0].isalnum() and j - i < 5:
         if j > i and (words[j] in _ENDS_PHRASE or words[j].endswith("ed")):
@@ -222,14 +225,14 @@ def _articles(t: _Text, i: int) -> None:
 def _kinds(t: _Text, i: int) -> None:
     """Words of the wrong part of speech after a determiner or a preposition."""
     w, words, lex = t.word(i), t.words, t.lex
-    if w in _PREPOSITIONS | _SINGULAR_DET | _ANY_DET:
+    if w in _PREPOSITIONS | _SINGULAR_DET | _ANY_DET | _DEMONSTRATIVE:
         size, kinds = _match(words, i + 1, lex)
         if kinds and kinds <= {Kind.ADVERBIAL, Kind.QUALIFIER, Kind.LABEL}:
             t.flag("part of speech", i, size + 1)  # "from on a slow Sunday"
         if kinds and kinds <= {Kind.ADJECTIVE}:  # "get the clean to look"
             after = words[i + 1 + size] if i + 1 + size < len(words) else ""
             noun_next = _match(words, i + 1 + size, lex)[1] & NOMINAL
-            bad = {"to"} | _PREPOSITIONS | _SINGULAR_VERBS
+            bad = {"to"} | _PREPOSITIONS | _VERBS_S | _PLURAL_VERBS | _MODALS
             if not noun_next and (not after[:1].isalnum() or after in bad):
                 t.flag("part of speech", i, size + 2)
         if i + 2 < len(words) and words[i + 1].endswith("ed") and words[i + 2].endswith("ly"):
@@ -246,7 +249,7 @@ def _kinds(t: _Text, i: int) -> None:
 
 def _determiners(t: _Text, i: int) -> None:
     w = t.word(i)
-    if w not in _SINGULAR_DET | {"this", "that", "these", "those"} or t.word(i + 1) in _QUANTITY:
+    if w not in _SINGULAR_DET | _DEMONSTRATIVE or t.word(i + 1) in _QUANTITY:
         return
     end, number = _noun_phrase(t.words, i + 1, t.lex)
     wrong = {"plural", "mass"} if w in _SINGULAR_DET else {"singular"}
@@ -258,7 +261,7 @@ def _determiners(t: _Text, i: int) -> None:
 
 def _agreement(t: _Text, i: int) -> None:
     w, words = t.word(i), t.words
-    subject = w in _ANY_DET | {"this", "that", "these", "those"}
+    subject = w in _ANY_DET | _DEMONSTRATIVE
     if subject and not (i > 0 and words[i - 1] in _PREPOSITIONS):
         end, number = _noun_phrase(words, i + 1, t.lex)
         while end < len(words) and words[end] in _ADVERBS:

@@ -63,9 +63,7 @@ GENERAL = Voice(
         },
         "opener": {Kind.LABEL: _bank("New: | Made this: | Experiment: | Sketch:")},
         "aspect": {
-            Kind.MASS: _bank(
-                "contrast | framing | lighting | texture | colour balance | detail | depth"
-            )
+            Kind.MASS: _bank("contrast | framing | colour balance | detail | depth | balance")
         },
     },
     captions=_bank(
