@@ -97,8 +97,9 @@ class OfflineWriter:
         look, palette, composition, mood = (
             _word(rng, voice, slot).text for slot in ("look", "palette", "composition", "mood")
         )
+        thing = with_articles(f"a {subject}") if kind is Kind.NOUN else subject
         image_prompt = (
-            f"{style.replace('-', ' ')} image of {with_articles('a ' + subject) if kind is Kind.NOUN else subject}, "
+            f"{style.replace('-', ' ')} image of {thing}, "
             f"{look}, {palette} palette, {composition}, {mood} mood, "
             f"inspired by {rng.choice(persona.interests)}, no text"
         )
