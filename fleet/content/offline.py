@@ -124,10 +124,10 @@ class OfflineWriter:
         known = reading.fills()
         if "post_subject" in known and rng.random() < 0.35:
             known["post_subject"] = _shorter(rng, known["post_subject"])
-        # The voice's own replies, its shop talk on a post of its field, and the general
-        # voice's plain ones; each template is filled from the voice it belongs to.
+        # The voice's own replies, its shop talk on a post of its field (twice as likely as
+        # a reply), and the general voice's plain ones, each filled from its own voice.
         pool = [(voice, t) for t in voice.replies]
-        pool += [(voice, t) for t in voice.shop_talk if reading.in_field]
+        pool += [(voice, t) for t in voice.shop_talk * 2 if reading.in_field]  # likelier
         pool += [(GENERAL, t) for t in GENERAL.replies if voice is not GENERAL]
         fitting = [(v, t) for v, t in pool if _names_only(t, known)]
         if not fitting:  # nothing in the post to name: a plain word, in the voice
@@ -182,11 +182,11 @@ class OfflineWriter:
 
 
 def _shorter(rng: random.Random, fill: Fill) -> Fill:
-    """The thing as people call it again: "glass perfume bottle" -> "perfume bottle", "bottle"."""
+    """The thing as people call it again: "matte black water bottle" -> "water bottle"."""
     words = fill.text.split()
-    if len(words) < 2 or any(w in PREPOSITIONS or not w.isalpha() for w in words):
-        return fill
-    return Fill(" ".join(words[-rng.randint(1, len(words) - 1) :]), fill.kind)
+    if len(words) < 3 or any(w in PREPOSITIONS or not w.isalpha() for w in words):
+        return fill  # "energy use" is not "use"
+    return Fill(" ".join(words[-rng.randint(2, len(words) - 1) :]), fill.kind)
 
 
 def _follow_ups(voice: Voice) -> list[tuple[Voice, str]]:

@@ -82,7 +82,9 @@ GENERAL = Voice(
         "That {post_subject} caught my eye straight away. | "
         "How did you get the {post_subject} to look like that? | "
         "The {post_subject} works so well here. | Such a good call on the {post_palette}. | "
-        "I keep coming back to the {post_subject}. | What a lovely {post_medium}."
+        "I keep coming back to the {post_subject}. | What a lovely {post_medium}. | "
+        "So much care went into the {post_subject}. | The {post_subject} feels so calm. | "
+        "Really nice work on the {post_subject}. | The {post_palette} suits this so well."
     ),
     follow_ups=_bank(
         "Great {aspect} too. | Would love to see a series of these. | Saving this one. | "
