@@ -121,7 +121,7 @@ COLOURS = word_set(
     silver teal cyan magenta amber coral mint sage cream sepia ochre umber terracotta
     ink paper pastel muted monochrome warm cool earth acid neon dusty midnight primary
     night sunset navy olive rust lilac peach lavender jade ivory charcoal emerald
-    crimson"""
+    crimson pearl opal iridescent ultraviolet slate indigo stone moss dusk sand"""
 )
 # Words that do not name a thing by themselves: they open no subject and end none.
 NOT_A_THING = word_set(
