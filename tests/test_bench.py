@@ -32,6 +32,7 @@ CASES = {
     ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     "content_tokens": (["--samples", "3", "--measured-samples", "2"], {"personas", "measured"}),
+    "comments": (["--posts", "2"], {"naming_share", "flagged_share", "by_commenter"}),
     "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),

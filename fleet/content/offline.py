@@ -1,11 +1,12 @@
 """The offline writer: deterministic content in a persona's voice, no network, no key.
 
 Everything is drawn from a generator seeded by (persona, author seed, nonce), so the same
-tick writes the same post in every process. A small grammar does the writing: word banks
-chosen by the persona's vibe (``fleet.content.voices``, with general banks for unknown
-vibes), filled with the persona's interests and workflow styles. Comments name words of
-the post they answer. Usage reports the tokens the same request would cost a model
-(estimated), at no cost.
+tick writes the same post in every process. The persona's voice (its file's ``[voice]``,
+or the general one) gives word lists tagged by part of speech and templates checked at
+load to take them; ``fleet.content.phrasing`` fills them, agreeing. A comment reads the
+post it answers first (``fleet.content.reading``) and names its subject, medium or
+palette; shop talk is kept for posts in the commenter's own field. Usage reports the
+tokens the same request would cost a model (estimated), at no cost.
 """
 
 from __future__ import annotations
@@ -14,112 +15,55 @@ import json
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fleet.content import answers, prompts
+from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
-from fleet.content.voices import (
-    ASPECTS,
-    CAPTIONS,
-    COMPOSITIONS,
-    FOLLOW_UPS,
-    LEADS,
-    MOODS,
-    PALETTES,
-    REPLIES,
-    TIMES,
-    Voice,
-    voice_of,
-)
+from fleet.content.reading import read_post
+from fleet.content.voices import GENERAL, LEADS, voice_of
 from fleet.core.persona import Persona
+from fleet.core.voice import POST_READING, Voice
+from fleet.core.wording import PREPOSITIONS, SLOT, Kind
 
 MODEL = "offline"
+__all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
 
 
-STOP = frozenset(
-    re.findall(
-        r"[a-z]+",
-        """a an the and or but of in on at to for with from by into over under about as is are
-        was were be been it its this that these those my your our their his her new one more
-        some just really very so still again first last day today tonight take edition made
-        what how why when who which not no yes me we you they them than then also too""",
-    )
-)
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
-def _bare(subject: str) -> str:
-    return re.sub(r"^(?:a|an|the) ", "", subject)
+def _word(rng: random.Random, voice: Voice, slot: str, unlike: str = "") -> Fill:
+    choices = [(w, k) for w, k in voice.all_words(slot) if w != unlike] or voice.all_words(slot)
+    word, kind = rng.choice(choices)
+    return Fill(word.replace("-", " ") if slot == "style" else word, kind)
 
 
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _slots(templates: Iterable[str]) -> list[str]:
+    return sorted({name for t in templates for name in SLOT.findall(t)})
 
 
-_DOUBLED = re.compile(r"\b(\w+)(\s+\1\b)+", re.IGNORECASE)
-
-
-def _said_once(text: str) -> str:
-    """``text`` without a word repeated in a row, as a post's own words filling a template
-    can make one ("The {kw} post" for a giveaway post), and with its articles by sound."""
-    return with_articles(_DOUBLED.sub(r"\1", text))
-
-
-_ARTICLE = re.compile(r"\b([Aa])(n?) ([A-Za-z0-9][\w'-]*)")
-# Words whose sound the first letter does not tell: a silent h, a "you" or "w" sound.
-_VOWEL_SOUND = ("hour", "honest", "honour", "honor", "heir", "herb")
-_CONSONANT_SOUND = ("uni", "use", "usu", "uti", "ure", "euro", "eu", "one", "once", "ubiq")
-_LETTER_VOWEL_SOUND = set("aefhilmnorsx")  # "an f-stop", "an HDR", "an 8-bit"
-
-
-def _sounds_like_vowel(word: str) -> bool:
-    lower = word.lower()
-    if lower.startswith(_VOWEL_SOUND):
-        return True
-    if lower.startswith(_CONSONANT_SOUND):
-        return False
-    if lower[0].isdigit():
-        return lower.startswith(("8", "11", "18"))
-    if len(word) > 1 and word.isupper():  # an acronym read letter by letter
-        return lower[0] in _LETTER_VOWEL_SOUND
-    return lower[0] in "aeiou"
-
-
-def with_articles(text: str) -> str:
-    """``a`` or ``an`` before each word as it sounds: "an ink", "an hour", "a user"."""
-
-    def choose(found: re.Match[str]) -> str:
-        a, word = found.group(1), found.group(3)
-        before = text[: found.start()].rstrip()
-        if a == "A" and before and before[-1] not in ".!?:\"'(":
-            return found.group(0)  # a letter, not an article: "Plan A is", "option A or B"
-        return f"{a}{'n' if _sounds_like_vowel(word) else ''} {word}"
-
-    return _ARTICLE.sub(choose, text)
-
-
-def keywords(post: PostSeen) -> list[str]:
-    """Phrases a reply can name: the tail (one or two words) of each run of content words
-    in the post's title, or in its description when the title has none."""
-    found: list[str] = []
-    for source in (post.title, post.description):
-        run: list[str] = []
-        for token in [*re.findall(r"[A-Za-z][A-Za-z'-]*|[^\sA-Za-z]", source), "."]:
-            word = token.lower().strip("'-")
-            if len(word) >= 3 and word.isalpha() and word not in STOP:
-                run.append(word)
-                continue
-            for phrase in (" ".join(run[-2:]), run[-1] if run else ""):
-                if phrase and phrase not in found:
-                    found.append(phrase)
-            run = []
-        if found:
-            break
-    return found
-
-
-def _kw(rng: random.Random, post: PostSeen) -> str:
-    phrases = keywords(post)
-    return rng.choice(phrases[:6]) if phrases else "colours"
+def draw(
+    rng: random.Random, voice: Voice, templates: Iterable[str], given: dict[str, Fill]
+) -> dict[str, Fill]:
+    """A word of the voice for each slot of the templates that ``given`` does not fill."""
+    fills = dict(given)
+    for name in _slots(templates):
+        if name in fills:
+            continue
+        if name == "n":
+            fills[name] = Fill(str(rng.randint(2, 99)), Kind.NUMBER)
+        elif name == "nth":
+            fills[name] = Fill(_ordinal(rng.randint(2, 99)), Kind.ORDINAL)
+        elif name.endswith("2"):
+            first = fills.get(name[:-1]) or _word(rng, voice, name[:-1])
+            fills[name[:-1]] = first
+            fills[name] = _word(rng, voice, name[:-1], unlike=first.text)
+        else:
+            fills[name] = _word(rng, voice, name)
+    return fills
 
 
 class OfflineWriter:
@@ -127,51 +71,37 @@ class OfflineWriter:
 
     model = MODEL
 
-    @staticmethod
-    def _fill(
-        rng: random.Random, persona: Persona, voice: Voice, template: str, subject: str
-    ) -> str:
-        mood, mood2 = rng.sample(MOODS, 2)
-        noun = _bare(subject)
-        values = {
-            "subject": subject,
-            "Subject": _upper_first(_bare(subject)),
-            "noun": noun.split(" with ")[0],
-            "style": rng.choice(persona.workflow_styles).replace("-", " "),
-            "interest": rng.choice(persona.interests),
-            "look": rng.choice(voice.looks),
-            "palette": rng.choice(PALETTES),
-            "composition": rng.choice(COMPOSITIONS),
-            "mood": mood,
-            "Mood": _upper_first(mood),
-            "mood2": mood2,
-            "time": rng.choice(TIMES),
-            "n": str(rng.randint(2, 99)),
-            "Opener": rng.choice(voice.openers),
-        }
-        return _said_once(_upper_first(template.format_map(values)))
-
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
-        """A post: caption, description, image prompt and style from the persona's banks."""
+        """A post: caption, description, image prompt and style from the persona's voice."""
         started = time.perf_counter()
         rng = prompts.stable_rng("post", persona.slug, author.seed, nonce)
         voice = voice_of(persona)
-        base = rng.choice(voice.subjects)
-        subject = f"{base} {rng.choice(voice.details)}" if rng.random() < 0.6 else base
+        base, kind = rng.choice(voice.all_words("subject"))
+        subject = base
+        if "detail" in voice.words and rng.random() < 0.6:
+            subject = f"{base} {rng.choice(voice.all_words('detail'))[0]}"
+        given = {"subject": Fill(subject, kind), "noun": Fill(base, kind)}
         style = rng.choice(persona.workflow_styles)
-        caption = self._fill(rng, persona, voice, rng.choice(CAPTIONS + voice.captions), subject)
+        if "style" in voice.words:
+            given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
+        template = rng.choice(voice.captions)
+        caption = render(template, draw(rng, voice, [template], given), headline=True)
         if voice.emoji and rng.random() < 0.3:
             caption = f"{caption} {rng.choice(voice.emoji)}"
-        sentences = rng.sample(voice.notes, k=rng.randint(1, 2))
-        if rng.random() < 0.5:
+        sentences = rng.sample(voice.notes, k=min(len(voice.notes), rng.randint(1, 2)))
+        if voice.questions and rng.random() < 0.5:
             sentences.append(rng.choice(voice.questions))
-        description = " ".join(self._fill(rng, persona, voice, s, base) for s in sentences)
+        description = " ".join(render(s, draw(rng, voice, [s], given)) for s in sentences)
         if voice.hashtags and rng.random() < 0.4:
             description += " #" + re.sub(r"\W", "", rng.choice(persona.interests).title())
+        look, palette, composition, mood = (
+            _word(rng, voice, slot).text for slot in ("look", "palette", "composition", "mood")
+        )
+        thing = with_articles(f"a {subject}") if kind is Kind.NOUN else subject
         image_prompt = (
-            f"{style.replace('-', ' ')} image of {subject}, {rng.choice(voice.looks)}, "
-            f"{rng.choice(PALETTES)} palette, {rng.choice(COMPOSITIONS)}, "
-            f"{rng.choice(MOODS)} mood, inspired by {rng.choice(persona.interests)}, no text"
+            f"{style.replace('-', ' ')} image of {thing}, "
+            f"{look}, {palette} palette, {composition}, {mood} mood, "
+            f"inspired by {rng.choice(persona.interests)}, no text"
         )
         reply = prompts.PostReply(
             image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
@@ -186,8 +116,8 @@ class OfflineWriter:
     def write_comment(
         self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
     ) -> CommentDraft:
-        """A reply that names something in the post it answers (or, for a reply to a
-        comment on the agent's own post, that answers the commenter)."""
+        """A reply that names the subject, medium or palette of the post it answers (or, for
+        a reply to a comment on the agent's own post, that answers the commenter)."""
         started = time.perf_counter()
         rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
         if post.answering is not None:
@@ -199,19 +129,27 @@ class OfflineWriter:
             answer = json.dumps({"comment": text}, ensure_ascii=False)
             return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
         voice = voice_of(persona)
-        first = rng.choice(voice.replies + REPLIES).replace("{kw}", _kw(rng, post))
-        if rng.random() < 0.5:
-            keep = first.startswith(("I ", "I'"))
-            first = rng.choice(LEADS) + (first if keep else first[:1].lower() + first[1:])
-        roll = rng.random()
-        if roll < 0.15:
-            second = ""
-        elif roll < 0.4:
-            second = rng.choice(voice.questions)
-        else:
-            second = rng.choice(voice.follow_ups + FOLLOW_UPS)
-            second = second.replace("{aspect}", rng.choice(ASPECTS))
-        text = _said_once(f"{first} {second}".strip())
+        reading = read_post(post, voice)
+        known = reading.fills()
+        if "post_subject" in known and rng.random() < 0.35:
+            known["post_subject"] = _shorter(rng, known["post_subject"])
+        # The voice's own replies, its shop talk on a post of its field (twice as likely as
+        # a reply), and the general voice's plain ones, each filled from its own voice.
+        pool = [(voice, t) for t in voice.replies]
+        pool += [(voice, t) for t in voice.shop_talk * 2 if reading.in_field]  # likelier
+        pool += [(GENERAL, t) for t in GENERAL.replies if voice is not GENERAL]
+        fitting = [(v, t) for v, t in pool if _names_only(t, known)]
+        if not fitting:  # nothing in the post to name: a plain word, in the voice
+            fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
+        owner, template = rng.choice(fitting)
+        first = render(template, draw(rng, owner, [template], known))
+        if rng.random() < 0.5 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
+            first = lead_into(rng.choice(LEADS), first)
+        text = first
+        if rng.random() < 0.7:
+            owner, second = rng.choice(_follow_ups(voice))
+            text = f"{first} {render(second, draw(rng, owner, [second], {}))}"
+        text = finish(text)
         if voice.emoji and rng.random() < 0.3:
             text = f"{text} {rng.choice(voice.emoji)}"
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
@@ -226,13 +164,14 @@ class OfflineWriter:
         started = time.perf_counter()
         rng = prompts.stable_rng("thought", persona.slug, author.seed, nonce)
         voice = voice_of(persona)
-        options = [t for t in voice.thoughts if seen or "{kw}" not in t]
+        known = read_post(rng.choice(seen), voice).fills() if seen else {}
+        options = [t for t in voice.thoughts if _names_only(t, known)]
         if rng.random() < 0.3 or not options:
             return Thought(None)
-        template = rng.choice(options).replace("{kw}", "{{kw}}")
-        text = self._fill(rng, persona, voice, template, rng.choice(voice.subjects))
-        if seen:
-            text = _said_once(text.replace("{kw}", _kw(rng, rng.choice(seen))))
+        template = rng.choice(options)
+        base, kind = rng.choice(voice.all_words("subject"))
+        given = {**known, "subject": Fill(base, kind), "noun": Fill(base, kind)}
+        text = render(template, draw(rng, voice, [template], given))
         text = prompts.sanitise(text, limit=prompts.MAX_THOUGHT, single_line=True)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
@@ -249,6 +188,28 @@ class OfflineWriter:
             output_tokens=prompts.estimate_tokens(answer),
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+def _shorter(rng: random.Random, fill: Fill) -> Fill:
+    """The thing as people call it again: "matte black water bottle" -> "water bottle"."""
+    words = fill.text.split()
+    if len(words) < 3 or any(w in PREPOSITIONS or not w.isalpha() for w in words):
+        return fill  # "energy use" is not "use"
+    return Fill(" ".join(words[-rng.randint(2, len(words) - 1) :]), fill.kind)
+
+
+def _follow_ups(voice: Voice) -> list[tuple[Voice, str]]:
+    own = [(voice, t) for t in voice.follow_ups]
+    return own + [(GENERAL, t) for t in GENERAL.follow_ups if voice is not GENERAL]
+
+
+def _kind_of(voice: Voice, slot: str, word: str) -> Kind:
+    return next(kind for w, kind in voice.all_words(slot) if w == word)
+
+
+def _names_only(template: str, known: dict[str, Fill]) -> bool:
+    """Whether every post slot of the template has something read from the post."""
+    return all(name in known for name in SLOT.findall(template) if name in POST_READING)
 
 
 def captions(persona: Persona, count: int, *, seed: int = 1) -> Sequence[str]:

@@ -31,6 +31,7 @@ from fleet.core.schedule import (
     Schedule,
     Window,
 )
+from fleet.core.voice import Voice
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 
@@ -238,6 +239,7 @@ class Persona(_Strict):
     interval: Interval | None = None
     quotas: Quotas = Quotas()
     schedule: Schedule
+    voice: Voice | None = None  # the offline writer's words; a general voice when absent
 
     @model_validator(mode="after")
     def _one_rhythm(self) -> Persona:
@@ -258,6 +260,19 @@ class Persona(_Strict):
             raise ValueError(
                 "quotas make every action impossible: each action with a weight has a quota of 0"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _voice_tags_its_words(self) -> Persona:
+        for slot, given in (("interest", self.interests), ("style", self.workflow_styles)):
+            if self.voice is None or slot not in self.voice.words:
+                continue
+            tagged = {word for word, _ in self.voice.all_words(slot)}
+            if tagged != set(given):
+                raise ValueError(
+                    f"voice.words.{slot} must tag each {slot} of the persona once: untagged "
+                    f"{sorted(set(given) - tagged)}, unknown {sorted(tagged - set(given))}"
+                )
         return self
 
 
