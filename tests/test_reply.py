@@ -313,3 +313,25 @@ def test_reply_is_a_kind_of_the_registry_with_its_queue_task_and_degradation() -
     assert (kind.queue, kind.targets, kind.spends_llm) == ("content", "comment", True)
     assert degraded(Action.REPLY) is Action.LIKE
     assert ROUTES["fleet.reply"] == {"queue": "content"}
+
+
+def test_offline_replies_pass_the_proofreader_for_every_persona(fleet: Fleet) -> None:
+    import random
+
+    from fleet.content import answers, proofread
+    from fleet.content.port import CommentSeen, PostSeen
+
+    catalogue = list(fleet.personas)
+    lexicon = proofread.lexicon(catalogue)
+    titles = ("Lantern cave tileset", "Air quality by hour", "The serum dropper bottle")
+    flagged = []
+    for persona in catalogue:
+        for n in range(60):
+            post = PostSeen("p", titles[n % 3], "", "me", True)
+            for said in ("Love it!", "How did you make this?"):
+                text = answers.reply_text(
+                    persona, post, CommentSeen("c", said, "maya_b", False), random.Random(n)
+                )
+                if proofread.problems(text, lexicon):
+                    flagged.append((text, proofread.problems(text, lexicon)))
+    assert flagged == []

@@ -16,7 +16,7 @@ from fleet.core.persona import Persona
 THANKS = (
     "@{handle} thank you, glad {title} worked for you.",
     "@{handle} thanks for noticing, {title} took a few tries.",
-    "@{handle} that means a lot, thank you.",
+    "@{handle} thank you, your comment means a lot.",
     "@{handle} thank you! I had fun making {title}.",
     "@{handle} appreciate it, {title} is one of my favourites too.",
 )
