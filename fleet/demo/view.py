@@ -55,6 +55,8 @@ def live_view(self: Demo) -> Group:
     feed = Table(title="activity", title_justify="left", show_header=False)
     feed.add_column("event")
     for event in list(self.feed):
-        feed.add_row(f"{event['handle']:<30} {gist(event)[:110]}")
+        clock = str(event.get("local_time") or "")
+        said = gist({**event, "local_time": None})
+        feed.add_row(f"{clock:>5}  {event['handle']:<28} {said[:110]}")
     footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
     return Group(header, people, counts, feed, footer)
