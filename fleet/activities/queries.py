@@ -283,3 +283,29 @@ def dead_letter_count(sessions: sessionmaker[Session]) -> int:
     """Dead letters kept, replayed ones included."""
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(DeadLetter)) or 0)
+
+
+def actions_since(sessions: sessionmaker[Session], since: datetime) -> dict[str, dict[str, int]]:
+    """Activities decided since ``since``, by kind, then status."""
+    out: dict[str, dict[str, int]] = {}
+    statement = (
+        select(_ACTIVITIES.c.action, _ACTIVITIES.c.status, func.count())
+        .where(_ACTIVITIES.c.created_at >= since)
+        .group_by(_ACTIVITIES.c.action, _ACTIVITIES.c.status)
+    )
+    with sessions() as session:
+        for action, status, count in session.execute(statement):
+            out.setdefault(action, {})[status] = int(count)
+    return out
+
+
+def dead_letters_open(sessions: sessionmaker[Session], since: datetime) -> dict[str, int]:
+    """Dead letters not replayed (``total``) and those written since ``since`` (``new``)."""
+    with sessions() as session:
+        total = session.scalar(
+            select(func.count()).select_from(DeadLetter).where(DeadLetter.replayed_at.is_(None))
+        )
+        new = session.scalar(
+            select(func.count()).select_from(DeadLetter).where(DeadLetter.created_at >= since)
+        )
+    return {"total": int(total or 0), "new": int(new or 0)}

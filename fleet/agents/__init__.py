@@ -11,12 +11,15 @@ from fleet.agents.deciding import Decision, decide_ticks, manual_key
 from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
 from fleet.agents.queries import (
     AgentFilter,
+    active_without_account,
     activity_of,
     agent_counts,
+    due_now,
     get_agent,
     handles_with_accounts,
     list_agents,
     persona_totals,
+    without_account,
 )
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
@@ -33,6 +36,7 @@ __all__ = [
     "Selection",
     "Tick",
     "Transition",
+    "active_without_account",
     "activity_of",
     "agent_counts",
     "change_status",
@@ -40,6 +44,7 @@ __all__ = [
     "decide_ticks",
     "delete_agents",
     "dispatch_due",
+    "due_now",
     "get_agent",
     "handles_with_accounts",
     "list_agents",
@@ -47,4 +52,5 @@ __all__ = [
     "parse_ref",
     "persona_totals",
     "set_platform_user",
+    "without_account",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.queries import tallies
-from fleet.agents.selection import parse_ref
+from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView
 from fleet.db.models import AGENT_STATUSES, Agent
 from fleet.errors import InputError, UnknownAgent, UnknownPersona
@@ -120,5 +121,36 @@ def handles_with_accounts(
         )
     if limit is not None:
         statement = statement.limit(limit)
+    with sessions() as session:
+        return list(session.scalars(statement))
+
+
+def due_now(sessions: sessionmaker[Session], now: datetime) -> tuple[int, datetime | None]:
+    """Active agents whose tick is due by ``now``, and the oldest due tick (the lag)."""
+    due = (Agent.status == "active", Agent.deleted_at.is_(None), Agent.next_tick_at <= now)
+    with sessions() as session:
+        count = session.scalar(select(func.count()).select_from(Agent).where(*due)) or 0
+        oldest = session.scalar(select(func.min(Agent.next_tick_at)).where(*due))
+    return int(count), oldest
+
+
+def without_account(
+    sessions: sessionmaker[Session], ids: list[int]
+) -> list[tuple[int, str, str, str]]:
+    """(id, handle, display name, persona) of these agents that have no gallery account."""
+    statement = select(Agent.id, Agent.handle, Agent.display_name, Agent.persona).where(
+        Agent.id.in_(ids), Agent.platform_user_id.is_(None)
+    )
+    with sessions() as session:
+        return [(r.id, r.handle, r.display_name, r.persona) for r in session.execute(statement)]
+
+
+def active_without_account(sessions: sessionmaker[Session], selection: Selection) -> list[int]:
+    """Active agents of the selection that have no gallery account yet."""
+    statement = (
+        selection.statement()
+        .with_only_columns(Agent.id)
+        .where(Agent.status == "active", Agent.platform_user_id.is_(None))
+    )
     with sessions() as session:
         return list(session.scalars(statement))

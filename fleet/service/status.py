@@ -7,11 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
-
-from fleet import activities
+from fleet import activities, agents
 from fleet.agents import agent_counts
-from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.infra.limits import CircuitBreaker
 from fleet.infra.queue import QUEUES, ping_workers
 from fleet.service.root import Fleet
@@ -69,32 +66,10 @@ def gather(
     """Read the fleet's state from Postgres (and Redis and the workers when there are any)."""
     now = now or datetime.now(UTC)
     since = now - window
-    with fleet.sessions() as session:
-        due_filter = (
-            Agent.status == "active",
-            Agent.deleted_at.is_(None),
-            Agent.next_tick_at <= now,
-        )
-        due = session.scalar(select(func.count()).select_from(Agent).where(*due_filter)) or 0
-        oldest = session.scalar(select(func.min(Agent.next_tick_at)).where(*due_filter))
-        actions: dict[str, dict[str, int]] = {}
-        for action, status, count in session.execute(
-            select(AgentActivity.action, AgentActivity.status, func.count())
-            .where(AgentActivity.created_at >= since)
-            .group_by(AgentActivity.action, AgentActivity.status)
-        ):
-            actions.setdefault(action, {})[status] = count
-        letters = {
-            "total": session.scalar(
-                select(func.count()).select_from(DeadLetter).where(DeadLetter.replayed_at.is_(None))
-            )
-            or 0,
-            "new": session.scalar(
-                select(func.count()).select_from(DeadLetter).where(DeadLetter.created_at >= since)
-            )
-            or 0,
-        }
-        hold = activities.active_hold(session, now)
+    due, oldest = agents.due_now(fleet.sessions, now)
+    actions = activities.actions_since(fleet.sessions, since)
+    letters = activities.dead_letters_open(fleet.sessions, since)
+    hold = activities.hold_in_force(fleet.sessions, now)
     report = Report(
         at=now,
         agents=agent_counts(fleet.sessions),
