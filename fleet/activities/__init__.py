@@ -20,8 +20,10 @@ from fleet.activities.holds import (
 from fleet.activities.ledger import keep_target
 from fleet.activities.queries import (
     ActivityFilter,
+    action_counts,
     activity_stats,
     dead_letter_count,
+    dead_letters_of,
     engaged_posts,
     get_dead_letter,
     list_activities,
@@ -61,6 +63,7 @@ __all__ = [
     "Hold",
     "Tally",
     "TargetKept",
+    "action_counts",
     "active_hold",
     "activity_stats",
     "bury",
@@ -68,6 +71,7 @@ __all__ = [
     "claim",
     "create_activity",
     "dead_letter_count",
+    "dead_letters_of",
     "defer_agent",
     "engaged_posts",
     "expired_leases",

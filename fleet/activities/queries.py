@@ -283,3 +283,32 @@ def dead_letter_count(sessions: sessionmaker[Session]) -> int:
     """Dead letters kept, replayed ones included."""
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(DeadLetter)) or 0)
+
+
+def action_counts(sessions: sessionmaker[Session], since: datetime) -> dict[str, dict[str, int]]:
+    """Activities created since ``since`` counted by kind, then status."""
+    statement = (
+        select(AgentActivity.action, AgentActivity.status, func.count())
+        .where(AgentActivity.created_at >= since)
+        .group_by(AgentActivity.action, AgentActivity.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with sessions() as session:
+        for action, status, count in session.execute(statement):
+            out.setdefault(action, {})[status] = int(count)
+    return out
+
+
+def dead_letters_of(
+    sessions: sessionmaker[Session], agent_id: int, *, limit: int = 20
+) -> list[DeadLetterView]:
+    """The newest dead letters of one agent's activities."""
+    statement = (
+        select(DeadLetter)
+        .join(AgentActivity, AgentActivity.id == DeadLetter.activity_id)
+        .where(AgentActivity.agent_id == agent_id)
+        .order_by(DeadLetter.id.desc())
+        .limit(limit)
+    )
+    with sessions() as session:
+        return [_letter(row) for row in session.scalars(statement)]

@@ -14,6 +14,7 @@ import click
 
 from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
+from fleet.cli.console import console
 from fleet.cli.db import db
 from fleet.cli.demo import demo
 from fleet.cli.hold import hold
@@ -130,6 +131,7 @@ cli.add_command(sandbox)
 cli.add_command(status)
 cli.add_command(reconcile)
 cli.add_command(hold)
+cli.add_command(console)
 
 
 def main() -> None:

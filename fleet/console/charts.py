@@ -1,0 +1,34 @@
+"""Charts drawn by pygal as inline SVG: no script, no CDN, the page's own styles."""
+
+from __future__ import annotations
+
+import pygal
+from markupsafe import Markup
+from pygal.style import Style
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#222",
+    foreground_strong="#111",
+    foreground_subtle="#777",
+    colors=("#3b7d3b", "#b0b0b0", "#c0392b", "#e0a800", "#2b6cb0", "#8e44ad"),
+    font_family="system-ui, sans-serif",
+)
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> Markup:
+    return Markup(chart.render(is_unicode=True, disable_xml_declaration=True))
+
+
+def stacked_bars(
+    title: str, groups: list[str], series: dict[str, list[int]], *, height: int = 260
+) -> Markup:
+    """One bar per group, stacked by series (kinds by status)."""
+    chart = pygal.StackedBar(
+        js=[], style=STYLE, height=height, width=640, legend_at_bottom=True, title=title
+    )
+    chart.x_labels = groups
+    for name, values in series.items():
+        chart.add(name, values)
+    return _svg(chart)
