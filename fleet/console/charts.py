@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal puts a legacy import hook (``pygal.maps`` plugins, which the console does not use)
+# on sys.meta_path; it lacks find_spec, so every later import warns. Take it off again.
+sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__name__ != "PluginImportFixer"]
 
 STYLE = Style(
     background="transparent",

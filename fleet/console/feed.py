@@ -18,7 +18,7 @@ RETRY_SECONDS = 1.0
 BACKLOG = 1000  # events a slow viewer may fall behind before it is told it missed some
 
 
-@dataclass
+@dataclass(eq=False)
 class Viewer:
     """One browser on the feed: its queue and its loop."""
 

@@ -91,7 +91,7 @@ class Guard:
     def dump(self, session: Session) -> str:
         body = base64.urlsafe_b64encode(
             json.dumps([session.nonce, session.user, session.issued]).encode()
-        ).decode()
+        ).decode().rstrip("=")  # "=" would make the cookie quoted
         return f"{body}.{self._mac(body.encode())}"
 
     def load(self, value: str | None) -> Session | None:
@@ -102,7 +102,7 @@ class Guard:
         if not hmac.compare_digest(mac, self._mac(body.encode())):
             return None
         try:
-            nonce, user, issued = json.loads(base64.urlsafe_b64decode(body))
+            nonce, user, issued = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except (ValueError, binascii.Error):
             return None
         if time.time() - int(issued) > SESSION_SECONDS:
@@ -188,7 +188,7 @@ def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
         if key == name:
-            return value
+            return value.strip('"')
     return None
 
 
