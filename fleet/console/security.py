@@ -89,9 +89,13 @@ class Guard:
         return Session(secrets.token_urlsafe(18), user, int(time.time()))
 
     def dump(self, session: Session) -> str:
-        body = base64.urlsafe_b64encode(
-            json.dumps([session.nonce, session.user, session.issued]).encode()
-        ).decode().rstrip("=")  # "=" would make the cookie quoted
+        body = (
+            base64.urlsafe_b64encode(
+                json.dumps([session.nonce, session.user, session.issued]).encode()
+            )
+            .decode()
+            .rstrip("=")
+        )  # "=" would make the cookie quoted
         return f"{body}.{self._mac(body.encode())}"
 
     def load(self, value: str | None) -> Session | None:
@@ -102,7 +106,9 @@ class Guard:
         if not hmac.compare_digest(mac, self._mac(body.encode())):
             return None
         try:
-            nonce, user, issued = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            nonce, user, issued = json.loads(
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            )
         except (ValueError, binascii.Error):
             return None
         if time.time() - int(issued) > SESSION_SECONDS:
