@@ -91,7 +91,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
 
     # --- sign in and out ---------------------------------------------------------------
 
-    async def login_form(request: Request) -> Response:
+    def login_form(request: Request) -> Response:
         return page(request, "login.html", next=_local(request.query_params.get("next")))
 
     async def login(request: Request) -> Response:
@@ -109,12 +109,12 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         set_session(response, request, guard.new_session())
         return response
 
-    async def csrf(request: Request) -> Response:
+    def csrf(request: Request) -> Response:
         return JSONResponse({"csrf": csrf_of(request)})
 
     # --- overview ----------------------------------------------------------------------
 
-    async def overview(request: Request) -> Response:
+    def overview(request: Request) -> Response:
         seen = board_use.board(fleet)
         kinds = [k for k in ACTION_NAMES if k in seen.last_day] or list(ACTION_NAMES)
         chart = charts.stacked_bars(
@@ -138,7 +138,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
 
     # --- live feed ---------------------------------------------------------------------
 
-    async def feed_page(request: Request) -> Response:
+    def feed_page(request: Request) -> Response:
         query = _feed_filter(request)
         return page(
             request,
@@ -166,7 +166,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
 
     # --- agents ------------------------------------------------------------------------
 
-    async def agent_list(request: Request) -> Response:
+    def agent_list(request: Request) -> Response:
         params = request.query_params
         after = _int(params.get("after"), 0)
         rows, next_after = board_use.roster(
@@ -192,7 +192,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
             agent_statuses=AGENT_STATUSES,
         )
 
-    async def agent_page(request: Request) -> Response:
+    def agent_page(request: Request) -> Response:
         try:
             seen = board_use.profile(fleet, request.path_params["ref"])
         except (InputError, ConflictError) as error:
@@ -202,12 +202,12 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
 
     # --- dead letters ------------------------------------------------------------------
 
-    async def letter_list(request: Request) -> Response:
+    def letter_list(request: Request) -> Response:
         every = request.query_params.get("all") == "1"
         rows = dead_letters.find(fleet, include_replayed=every, limit=200)
         return page(request, "dead_letters.html", rows=rows, every=every)
 
-    async def letter_page(request: Request) -> Response:
+    def letter_page(request: Request) -> Response:
         try:
             letter = dead_letters.get(fleet, _int(request.path_params["id"], 0))
         except InputError as error:
@@ -233,7 +233,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
 
     # --- controls ----------------------------------------------------------------------
 
-    async def controls(request: Request) -> Response:
+    def controls(request: Request) -> Response:
         return page(
             request,
             "controls.html",
@@ -301,6 +301,8 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         finally:
             feed.stop()
 
+    # Pages are plain functions: Starlette runs them on its thread pool, so a slow read
+    # never holds up the event loop (and the live feed's streams on it).
     routes = [
         Route("/", overview),
         Route("/login", login_form, methods=["GET"]),

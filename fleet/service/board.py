@@ -12,6 +12,7 @@ from typing import Any
 from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView, DeadLetterView
 from fleet.agents import AgentView
+from fleet.content.budget import SpendLedger
 from fleet.errors import UnknownPersona
 from fleet.service import status
 from fleet.service.root import Fleet
@@ -44,7 +45,7 @@ def board(fleet: Fleet) -> Board:
     spend = None
     if fleet.settings.redis_url is not None and not report.problems:
         try:
-            state = fleet.spend_ledger.check("console")
+            state = _ledger(fleet).check("console")
             spend = {"usd": state.fleet_usd, "cap_usd": state.fleet_cap_usd}
         except Exception as error:
             report.problems.append(f"redis unreachable: {type(error).__name__}")
@@ -61,6 +62,15 @@ def board(fleet: Fleet) -> Board:
         problems=report.problems,
         spend=spend,
     )
+
+
+def _ledger(fleet: Fleet) -> SpendLedger:
+    """Today's spend ledger (the one the workers write), built without importing the
+    writers: the Anthropic SDK takes seconds to import and a page has no use for it."""
+    if "spend_ledger" in fleet.__dict__:
+        return fleet.spend_ledger
+    prefix = f"{fleet.settings.broker_key_prefix}fleet:llm"
+    return SpendLedger.from_settings(fleet.redis, fleet.settings.llm, prefix=prefix)
 
 
 def roster(
