@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, func, select
@@ -312,3 +312,28 @@ def dead_letters_of(
     )
     with sessions() as session:
         return [_letter(row) for row in session.scalars(statement)]
+
+
+def hourly_counts(
+    sessions: sessionmaker[Session], since: datetime
+) -> list[tuple[str, datetime, int]]:
+    """Activities created since ``since`` counted by (persona, UTC hour they began in)."""
+    with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            hour = func.date_trunc("hour", AgentActivity.created_at)
+        else:
+            hour = func.strftime("%Y-%m-%d %H:00:00", AgentActivity.created_at)
+        statement = (
+            select(Agent.persona, hour, func.count())
+            .join(Agent, Agent.id == AgentActivity.agent_id)
+            .where(AgentActivity.created_at >= since)
+            .group_by(Agent.persona, hour)
+        )
+        out = []
+        for persona, start, count in session.execute(statement):
+            if isinstance(start, str):
+                start = datetime.fromisoformat(start)
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=UTC)
+            out.append((persona, start, int(count)))
+        return out

@@ -37,7 +37,7 @@ from fleet.infra.events import describe
 from fleet.infra.redaction import redact
 from fleet.service import agents as agent_use
 from fleet.service import board as board_use
-from fleet.service import dead_letters, holds
+from fleet.service import dead_letters, holds, rhythm
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
@@ -163,6 +163,19 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
                     yield {"event": "activity", "data": html.replace("\n", " ")}
 
         return EventSourceResponse(stream(), ping=15)
+
+    # --- personas -----------------------------------------------------------------------
+
+    def personas(request: Request) -> Response:
+        rows = []
+        for r in rhythm.rhythms(fleet):
+            chart = charts.against(
+                "Actions per local hour, last 7 days",
+                [f"{h:02d}" for h in range(24)],
+                {"actual": [float(n) for n in r.actual], "the clock expects": r.expected},
+            )
+            rows.append((r, chart))
+        return page(request, "personas.html", rows=rows, days=rhythm.DAYS, shade=_shade)
 
     # --- agents ------------------------------------------------------------------------
 
@@ -311,6 +324,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         Route("/csrf", csrf),
         Route("/feed", feed_page),
         Route("/feed/events", feed_events),
+        Route("/personas", personas),
         Route("/agents", agent_list),
         Route("/agents/{ref}", agent_page),
         Route("/dead-letters", letter_list),
@@ -340,6 +354,15 @@ def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str) and secrets:
         return redact(value, secrets)
     return value
+
+
+def _shade(multiplier: float) -> str:
+    """A heatmap cell's colour: grey when dormant, pale to deep blue up to 3x."""
+    if multiplier <= 0:
+        return "#e5e7eb"
+    strength = min(multiplier / 3.0, 1.0)
+    light = round(88 - 58 * strength)
+    return f"hsl(220, 70%, {light}%)"
 
 
 def _when(value: Any) -> str:

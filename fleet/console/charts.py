@@ -23,6 +23,17 @@ STYLE = Style(
 )
 
 
+LINES = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#222",
+    foreground_strong="#111",
+    foreground_subtle="#777",
+    colors=("#3b7d3b", "#2b6cb0"),
+    font_family="system-ui, sans-serif",
+)
+
+
 def _svg(chart: pygal.graph.graph.Graph) -> Markup:
     return Markup(chart.render(is_unicode=True, disable_xml_declaration=True))
 
@@ -32,9 +43,35 @@ def stacked_bars(
 ) -> Markup:
     """One bar per group, stacked by series (kinds by status)."""
     chart = pygal.StackedBar(
-        js=[], style=STYLE, height=height, width=640, legend_at_bottom=True, title=title
+        js=[],
+        style=STYLE,
+        max_scale=5,
+        height=height,
+        width=640,
+        legend_at_bottom=True,
+        title=title,
     )
     chart.x_labels = groups
+    for name, values in series.items():
+        chart.add(name, values)
+    return _svg(chart)
+
+
+def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Markup:
+    """Lines over the same labels (actual against expected)."""
+    chart = pygal.Line(
+        js=[],
+        style=LINES,
+        max_scale=5,
+        height=220,
+        width=640,
+        legend_at_bottom=True,
+        title=title,
+        show_minor_x_labels=False,
+        x_labels_major_every=3,
+        dots_size=2,
+    )
+    chart.x_labels = labels
     for name, values in series.items():
         chart.add(name, values)
     return _svg(chart)

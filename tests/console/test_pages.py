@@ -176,3 +176,19 @@ def test_the_live_feed_says_when_redis_is_unreachable(pg_engine: Engine, browser
             assert "redis unreachable" in browser.text()
     finally:
         fleet.close()
+
+
+def test_the_personas_page_draws_each_week_and_the_hours_against_the_clock(
+    worked: Fleet, console: BackgroundConsole, browser: Browser
+) -> None:
+    from fleet.service import rhythm
+
+    seen = {r.slug: r for r in rhythm.rhythms(worked)}
+    ux = seen["ux_ui_designer"]
+    assert sum(ux.actual) == 4 and round(sum(ux.expected)) == 4  # 3 acts + the dead like
+    assert max(max(day) for day in ux.week) > 1 and min(min(day) for day in ux.week) == 0
+    browser.open(console.url + "/personas")
+    text = browser.text()
+    assert "America/Los_Angeles" in text and "Actions per local hour" in text
+    assert browser.evaluate("document.querySelectorAll('table.heat').length") == len(seen)
+    browser.screenshot(ARTIFACTS / "console-personas.png")
