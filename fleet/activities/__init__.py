@@ -23,6 +23,7 @@ from fleet.activities.queries import (
     action_counts,
     activity_stats,
     dead_letter_count,
+    dead_letter_reasons,
     dead_letters_of,
     engaged_posts,
     get_dead_letter,
@@ -35,6 +36,7 @@ from fleet.activities.queries import (
     recent_texts_of,
     standing_of,
     tallies,
+    week_outcomes,
 )
 from fleet.activities.reconciling import ledger_entries, recorded_likes, stale_entries
 from fleet.activities.views import (
@@ -72,6 +74,7 @@ __all__ = [
     "claim",
     "create_activity",
     "dead_letter_count",
+    "dead_letter_reasons",
     "dead_letters_of",
     "defer_agent",
     "engaged_posts",
@@ -100,4 +103,5 @@ __all__ = [
     "stale_entries",
     "standing_of",
     "tallies",
+    "week_outcomes",
 ]

@@ -337,3 +337,41 @@ def hourly_counts(
                 start = start.replace(tzinfo=UTC)
             out.append((persona, start, int(count)))
         return out
+
+
+def week_outcomes(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> tuple[list[tuple[str, str, str, int]], list[tuple[str, dict[str, object]]]]:
+    """Between ``start`` and ``end``: activities by (persona, action, status), and the
+    LLM usage recorded on each (persona, usage)."""
+    window = (AgentActivity.created_at >= start, AgentActivity.created_at < end)
+    counts = (
+        select(Agent.persona, AgentActivity.action, AgentActivity.status, func.count())
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window)
+        .group_by(Agent.persona, AgentActivity.action, AgentActivity.status)
+    )
+    usage = (
+        select(Agent.persona, AgentActivity.usage)
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window, AgentActivity.usage.is_not(None))
+    )
+    with sessions() as session:
+        return (
+            [(p, a, s, int(n)) for p, a, s, n in session.execute(counts)],
+            [(p, dict(u)) for p, u in session.execute(usage) if u],
+        )
+
+
+def dead_letter_reasons(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> list[tuple[str, str, int]]:
+    """Dead letters written between ``start`` and ``end`` by (task, error type)."""
+    statement = (
+        select(DeadLetter.task, DeadLetter.error_type, func.count())
+        .where(DeadLetter.created_at >= start, DeadLetter.created_at < end)
+        .group_by(DeadLetter.task, DeadLetter.error_type)
+        .order_by(func.count().desc())
+    )
+    with sessions() as session:
+        return [(t, e, int(n)) for t, e, n in session.execute(statement)]

@@ -20,6 +20,7 @@ from fleet.cli.demo import demo
 from fleet.cli.hold import hold
 from fleet.cli.personas import personas
 from fleet.cli.reconcile import reconcile
+from fleet.cli.report import report
 from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
 from fleet.cli.status import status
@@ -132,6 +133,7 @@ cli.add_command(status)
 cli.add_command(reconcile)
 cli.add_command(hold)
 cli.add_command(console)
+cli.add_command(report)
 
 
 def main() -> None:

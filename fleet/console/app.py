@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from fleet.console import charts
+from fleet.console import report as weekly_page
 from fleet.console.feed import Hub
 from fleet.console.security import (
     Guard,
@@ -37,7 +38,7 @@ from fleet.infra.events import describe
 from fleet.infra.redaction import redact
 from fleet.service import agents as agent_use
 from fleet.service import board as board_use
-from fleet.service import dead_letters, holds, rhythm
+from fleet.service import dead_letters, holds, report, rhythm
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
@@ -176,6 +177,15 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
             )
             rows.append((r, chart))
         return page(request, "personas.html", rows=rows, days=rhythm.DAYS, shade=_shade)
+
+    # --- the weekly report ----------------------------------------------------------------
+
+    def weekly(request: Request) -> Response:
+        week = request.query_params.get("week") or report.this_week(fleet)
+        try:
+            return HTMLResponse(weekly_page.render(fleet, week, in_console=True))
+        except InputError as error:
+            return page(request, "error.html", 400, message=str(error))
 
     # --- agents ------------------------------------------------------------------------
 
@@ -325,6 +335,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         Route("/feed", feed_page),
         Route("/feed/events", feed_events),
         Route("/personas", personas),
+        Route("/report", weekly),
         Route("/agents", agent_list),
         Route("/agents/{ref}", agent_page),
         Route("/dead-letters", letter_list),
