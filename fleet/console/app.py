@@ -4,6 +4,8 @@ server-sent events, every change a POST with a CSRF token."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -42,6 +44,7 @@ from fleet.service import dead_letters, holds, report, rhythm
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
+OVERVIEW_SECONDS = 3.0
 STATUSES = ("succeeded", "skipped", "dead", "pending")
 AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -58,6 +61,9 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
     )
     env.filters["when"] = _when
     feed = hub or Hub(fleet)
+    # The overview's reads count a day of activities (~150 ms at a million); every viewer
+    # within a few seconds shares one reading (the page refreshes every 10 s).
+    recent = Recent(lambda: board_use.board(fleet), seconds=OVERVIEW_SECONDS)
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         template = env.get_template(name)
@@ -116,7 +122,7 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
     # --- overview ----------------------------------------------------------------------
 
     def overview(request: Request) -> Response:
-        seen = board_use.board(fleet)
+        seen = recent.get()
         kinds = [k for k in ACTION_NAMES if k in seen.last_day] or list(ACTION_NAMES)
         chart = charts.stacked_bars(
             "Actions in the last day",
@@ -365,6 +371,22 @@ def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str) and secrets:
         return redact(value, secrets)
     return value
+
+
+class Recent:
+    """A value read at most once every ``seconds``, shared by the threads that ask."""
+
+    def __init__(self, read: Callable[[], board_use.Board], *, seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._lock = threading.Lock()
+        self._value: board_use.Board | None = None
+        self._at = 0.0
+
+    def get(self) -> board_use.Board:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._at > self._seconds:
+                self._value, self._at = self._read(), time.monotonic()
+            return self._value
 
 
 def _shade(multiplier: float) -> str:
