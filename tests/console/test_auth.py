@@ -132,3 +132,19 @@ def test_secrets_never_reach_a_page(guarded: tuple[Fleet, BackgroundConsole]) ->
         page = http.get("/controls", auth=("admin", PASSWORD)).text
     assert PASSWORD not in page
     assert fleet.settings.gallery.token.get_secret_value() not in page
+
+
+def test_the_first_line_says_whether_a_password_guards_the_console() -> None:
+    from fleet.console.serve import first_line
+
+    assert "no password set, serving loopback only" in first_line(Guard(None), "http://x")
+    assert "password required" in first_line(Guard("pw"), "http://x")
+
+
+def test_a_tampered_or_foreign_session_cookie_is_not_a_login() -> None:
+    guard = Guard("pw")
+    signed = guard.dump(guard.new_session(user=True))
+    assert guard.load(signed) is not None
+    body, mac = signed.rsplit(".", 1)
+    assert guard.load(f"{body}.{'0' * len(mac)}") is None
+    assert Guard("pw").load(signed) is None, "another process's key signs another cookie"
