@@ -59,6 +59,11 @@ class Hub:
                 self._tell("status", ("down", reason))
                 self._stopping.wait(RETRY_SECONDS)
 
+    def push(self, event: dict[str, Any]) -> None:
+        """An event from this process (the demo's in-process feed, without Redis)."""
+        self._tell("status", ("up", "live: the demo's own feed"))
+        self._tell("event", event)
+
     def _tell(self, kind: str, payload: Any) -> None:
         if kind == "status":
             if payload == self.state:
