@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realism
 	$(BIN)/python -m bench.images
+	$(BIN)/python -m bench.console
 
 run: install
 	mkdir -p .run

@@ -138,6 +138,19 @@ class TaskSettings(_Nested):
         return self
 
 
+class ConsoleSettings(_Nested):
+    """The web console: its password (none: loopback only) and its cookie signing key."""
+
+    password: SecretStr | None = None
+    # Signs the session cookie; unset, a random key per process (a restart logs out).
+    secret_key: SecretStr | None = None
+
+    @field_validator("password", "secret_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 class ActionSettings(_Nested):
     """How actions choose targets, back off and wait."""
 
@@ -187,6 +200,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = DispatchSettings()
     tasks: TaskSettings = TaskSettings()
     actions: ActionSettings = ActionSettings()
+    console: ConsoleSettings = ConsoleSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
@@ -219,6 +233,9 @@ class Settings(BaseSettings):
         found = [self.gallery.token.get_secret_value()]
         if self.anthropic_api_key is not None:
             found.append(self.anthropic_api_key.get_secret_value())
+        for secret in (self.console.password, self.console.secret_key):
+            if secret is not None:
+                found.append(secret.get_secret_value())
         for url in (self.llm.base_url, self.anthropic_base_url, self.gallery.url):
             if url is not None and url.password:
                 found.append(url.password)

@@ -35,6 +35,13 @@ CASES = {
     "comments": (["--posts", "2"], {"naming_share", "flagged_share", "by_commenter"}),
     "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
+    "console": (
+        [
+            *("--agents", "60", "--activities", "500", "--runs", "3"),
+            *("--viewers", "3", "--events", "5"),
+        ],
+        {"pages", "live_feed"},
+    ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
 }
 

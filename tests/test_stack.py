@@ -27,6 +27,7 @@ def test_the_stack_has_every_service_of_the_design(compose: dict[str, Any]) -> N
         "redis",
         "migrate",
         "sandbox",
+        "console",
         "worker-ticks",
         "worker-content",
         "worker-engage",

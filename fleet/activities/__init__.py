@@ -20,12 +20,15 @@ from fleet.activities.holds import (
 from fleet.activities.ledger import keep_target
 from fleet.activities.queries import (
     ActivityFilter,
-    actions_since,
+    action_counts,
     activity_stats,
     dead_letter_count,
+    dead_letter_reasons,
+    dead_letters_of,
     dead_letters_open,
     engaged_posts,
     get_dead_letter,
+    hourly_counts,
     list_activities,
     list_dead_letters,
     outcome_totals,
@@ -34,6 +37,7 @@ from fleet.activities.queries import (
     recent_texts_of,
     standing_of,
     tallies,
+    week_outcomes,
 )
 from fleet.activities.reconciling import ledger_entries, recorded_likes, stale_entries
 from fleet.activities.views import (
@@ -63,7 +67,7 @@ __all__ = [
     "Hold",
     "Tally",
     "TargetKept",
-    "actions_since",
+    "action_counts",
     "active_hold",
     "activity_stats",
     "bury",
@@ -71,6 +75,8 @@ __all__ = [
     "claim",
     "create_activity",
     "dead_letter_count",
+    "dead_letter_reasons",
+    "dead_letters_of",
     "dead_letters_open",
     "defer_agent",
     "engaged_posts",
@@ -79,6 +85,7 @@ __all__ = [
     "get_dead_letter",
     "hold_fleet",
     "hold_in_force",
+    "hourly_counts",
     "keep_target",
     "ledger_entries",
     "list_activities",
@@ -98,4 +105,5 @@ __all__ = [
     "stale_entries",
     "standing_of",
     "tallies",
+    "week_outcomes",
 ]

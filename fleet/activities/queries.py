@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, func, select
@@ -285,14 +285,14 @@ def dead_letter_count(sessions: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(DeadLetter)) or 0)
 
 
-def actions_since(sessions: sessionmaker[Session], since: datetime) -> dict[str, dict[str, int]]:
-    """Activities decided since ``since``, by kind, then status."""
-    out: dict[str, dict[str, int]] = {}
+def action_counts(sessions: sessionmaker[Session], since: datetime) -> dict[str, dict[str, int]]:
+    """Activities created since ``since`` counted by kind, then status."""
     statement = (
-        select(_ACTIVITIES.c.action, _ACTIVITIES.c.status, func.count())
-        .where(_ACTIVITIES.c.created_at >= since)
-        .group_by(_ACTIVITIES.c.action, _ACTIVITIES.c.status)
+        select(AgentActivity.action, AgentActivity.status, func.count())
+        .where(AgentActivity.created_at >= since)
+        .group_by(AgentActivity.action, AgentActivity.status)
     )
+    out: dict[str, dict[str, int]] = {}
     with sessions() as session:
         for action, status, count in session.execute(statement):
             out.setdefault(action, {})[status] = int(count)
@@ -309,3 +309,81 @@ def dead_letters_open(sessions: sessionmaker[Session], since: datetime) -> dict[
             select(func.count()).select_from(DeadLetter).where(DeadLetter.created_at >= since)
         )
     return {"total": int(total or 0), "new": int(new or 0)}
+
+
+def dead_letters_of(
+    sessions: sessionmaker[Session], agent_id: int, *, limit: int = 20
+) -> list[DeadLetterView]:
+    """The newest dead letters of one agent's activities."""
+    statement = (
+        select(DeadLetter)
+        .join(AgentActivity, AgentActivity.id == DeadLetter.activity_id)
+        .where(AgentActivity.agent_id == agent_id)
+        .order_by(DeadLetter.id.desc())
+        .limit(limit)
+    )
+    with sessions() as session:
+        return [_letter(row) for row in session.scalars(statement)]
+
+
+def hourly_counts(
+    sessions: sessionmaker[Session], since: datetime
+) -> list[tuple[str, datetime, int]]:
+    """Activities created since ``since`` counted by (persona, UTC hour they began in)."""
+    with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            hour = func.date_trunc("hour", AgentActivity.created_at)
+        else:
+            hour = func.strftime("%Y-%m-%d %H:00:00", AgentActivity.created_at)
+        statement = (
+            select(Agent.persona, hour, func.count())
+            .join(Agent, Agent.id == AgentActivity.agent_id)
+            .where(AgentActivity.created_at >= since)
+            .group_by(Agent.persona, hour)
+        )
+        out = []
+        for persona, start, count in session.execute(statement):
+            if isinstance(start, str):
+                start = datetime.fromisoformat(start)
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=UTC)
+            out.append((persona, start, int(count)))
+        return out
+
+
+def week_outcomes(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> tuple[list[tuple[str, str, str, int]], list[tuple[str, dict[str, object]]]]:
+    """Between ``start`` and ``end``: activities by (persona, action, status), and the
+    LLM usage recorded on each (persona, usage)."""
+    window = (AgentActivity.created_at >= start, AgentActivity.created_at < end)
+    counts = (
+        select(Agent.persona, AgentActivity.action, AgentActivity.status, func.count())
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window)
+        .group_by(Agent.persona, AgentActivity.action, AgentActivity.status)
+    )
+    usage = (
+        select(Agent.persona, AgentActivity.usage)
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window, AgentActivity.usage.is_not(None))
+    )
+    with sessions() as session:
+        return (
+            [(p, a, s, int(n)) for p, a, s, n in session.execute(counts)],
+            [(p, dict(u)) for p, u in session.execute(usage) if u],
+        )
+
+
+def dead_letter_reasons(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> list[tuple[str, str, int]]:
+    """Dead letters written between ``start`` and ``end`` by (task, error type)."""
+    statement = (
+        select(DeadLetter.task, DeadLetter.error_type, func.count())
+        .where(DeadLetter.created_at >= start, DeadLetter.created_at < end)
+        .group_by(DeadLetter.task, DeadLetter.error_type)
+        .order_by(func.count().desc())
+    )
+    with sessions() as session:
+        return [(t, e, int(n)) for t, e, n in session.execute(statement)]

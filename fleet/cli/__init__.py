@@ -14,11 +14,13 @@ import click
 
 from fleet.cli.activity import activity, dlq
 from fleet.cli.agents import agents
+from fleet.cli.console import console
 from fleet.cli.db import db
 from fleet.cli.demo import demo
 from fleet.cli.hold import hold
 from fleet.cli.personas import personas
 from fleet.cli.reconcile import reconcile
+from fleet.cli.report import report
 from fleet.cli.sandbox import sandbox
 from fleet.cli.schedule import schedule
 from fleet.cli.status import status
@@ -130,6 +132,8 @@ cli.add_command(sandbox)
 cli.add_command(status)
 cli.add_command(reconcile)
 cli.add_command(hold)
+cli.add_command(console)
+cli.add_command(report)
 
 
 def main() -> None:

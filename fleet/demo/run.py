@@ -33,6 +33,7 @@ from celery.signals import before_task_publish, task_postrun
 from pydantic import AnyUrl, SecretStr
 from rich.console import Group
 
+from fleet.console.serve import BackgroundConsole
 from fleet.demo.view import live_view
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
@@ -222,11 +223,14 @@ class Demo:
         )
         self.fleet: Fleet | None = None
         self.app: Celery | None = None
+        self.console: BackgroundConsole | None = None
 
     def _event(self, event: dict[str, Any]) -> None:
         if self.first_action is None and event.get("status") == "succeeded":
             self.first_action = time.monotonic() - self.started
         self.feed.append(event)
+        if self.console is not None:
+            self.console.app.state.hub.push(event)
 
     def prepare(self) -> Fleet:
         # Logs go to a file: the terminal belongs to the live view.
@@ -243,6 +247,8 @@ class Demo:
             use.create(fleet, slug, count)
         use.change_status(fleet, "start", use.Selection(everyone=True))
         self.fleet = fleet
+        # The console on a loopback port, fed by the demo's events (no Redis here).
+        self.console = BackgroundConsole(fleet).__enter__()
         self.app = create_app(fleet.settings)
         # The in-process worker's tasks use this Fleet (its clock, its live view).
         self.app.conf.fleet = fleet
@@ -293,6 +299,8 @@ class Demo:
                     stop.wait(max(0.0, began + step * STEP_SECONDS - time.monotonic()))
 
     def close(self) -> None:
+        if self.console is not None:
+            self.console.stop()
         if self.fleet is not None:
             self.fleet.close()
         logging.getLogger().handlers.clear()

@@ -23,7 +23,8 @@ def live_view(self: Demo) -> Group:
     now = self.clock.now()
     header = Text(
         f"simulated {now:%a %Y-%m-%d %H:%M} UTC  x{self.options.speed:g}  "
-        f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}",
+        f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}"
+        + (f"  console {self.console.url}" if self.console is not None else ""),
         style="bold",
     )
     people = Table(title="personas", title_justify="left")

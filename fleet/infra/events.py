@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -25,8 +25,11 @@ class ActivityChannel:
         """Send one event; a feed nobody follows costs one command."""
         self._client.publish(self.name, json.dumps(event, default=str))
 
-    def follow(self, *, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events as they come; stops after ``timeout`` seconds without one, if given.
+    def follow(
+        self, *, timeout: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Events as they come; stops after ``timeout`` seconds without one, if given, and
+        within a second of ``stop()`` turning true.
 
         A message on the channel that is not an event (not a JSON object) is passed over.
         """
@@ -34,8 +37,12 @@ class ActivityChannel:
         pubsub.subscribe(self.name)
         quiet_until = None if timeout is None else time.monotonic() + timeout
         try:
-            while True:
-                wait = 1.0 if quiet_until is None else max(0.0, quiet_until - time.monotonic())
+            while stop is None or not stop():
+                wait = (
+                    1.0
+                    if quiet_until is None
+                    else min(1.0, max(0.0, quiet_until - time.monotonic()))
+                )
                 # None also when the message read was the subscription's confirmation.
                 message = pubsub.get_message(timeout=wait)
                 if message is None:

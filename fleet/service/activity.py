@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,14 @@ def stats(fleet: Fleet, within: timedelta) -> list[tuple[str, str, str, int]]:
     return [tuple(row) for row in activities.activity_stats(fleet.sessions, since)]  # type: ignore[misc]
 
 
-def follow(fleet: Fleet, *, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-    """The live feed's events as they come (Redis channel ``fleet:activity``)."""
-    return fleet.activity_channel.follow(timeout=timeout)
+def follow(
+    fleet: Fleet, *, timeout: float | None = None, stop: Callable[[], bool] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The live feed's events as they come (Redis channel ``fleet:activity``), until
+    ``timeout`` seconds pass without one or ``stop()`` is true."""
+    return fleet.activity_channel.follow(timeout=timeout, stop=stop)
+
+
+def feed_reachable(fleet: Fleet) -> None:
+    """Raises (a Redis error, or InputError without Redis) unless the feed's Redis answers."""
+    fleet.redis.ping()

@@ -67,7 +67,7 @@ def gather(
     now = now or datetime.now(UTC)
     since = now - window
     due, oldest = agents.due_now(fleet.sessions, now)
-    actions = activities.actions_since(fleet.sessions, since)
+    actions = activities.action_counts(fleet.sessions, since)
     letters = activities.dead_letters_open(fleet.sessions, since)
     hold = activities.hold_in_force(fleet.sessions, now)
     report = Report(

@@ -1,0 +1,1 @@
+"""The web console: the fleet seen and steered in a browser (a face on fleet.service)."""

@@ -1,0 +1,77 @@
+"""Charts drawn by pygal as inline SVG: no script, no CDN, the page's own styles."""
+
+from __future__ import annotations
+
+import sys
+
+import pygal
+from markupsafe import Markup
+from pygal.style import Style
+
+# pygal puts a legacy import hook (``pygal.maps`` plugins, which the console does not use)
+# on sys.meta_path; it lacks find_spec, so every later import warns. Take it off again.
+sys.meta_path[:] = [hook for hook in sys.meta_path if type(hook).__name__ != "PluginImportFixer"]
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#222",
+    foreground_strong="#111",
+    foreground_subtle="#777",
+    colors=("#3b7d3b", "#b0b0b0", "#c0392b", "#e0a800", "#2b6cb0", "#8e44ad"),
+    font_family="system-ui, sans-serif",
+)
+
+
+LINES = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#222",
+    foreground_strong="#111",
+    foreground_subtle="#777",
+    colors=("#3b7d3b", "#2b6cb0"),
+    font_family="system-ui, sans-serif",
+)
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> Markup:
+    return Markup(chart.render(is_unicode=True, disable_xml_declaration=True))
+
+
+def stacked_bars(
+    title: str, groups: list[str], series: dict[str, list[int]], *, height: int = 260
+) -> Markup:
+    """One bar per group, stacked by series (kinds by status)."""
+    chart = pygal.StackedBar(
+        js=[],
+        style=STYLE,
+        max_scale=5,
+        height=height,
+        width=640,
+        legend_at_bottom=True,
+        title=title,
+    )
+    chart.x_labels = groups
+    for name, values in series.items():
+        chart.add(name, values)
+    return _svg(chart)
+
+
+def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Markup:
+    """Lines over the same labels (actual against expected)."""
+    chart = pygal.Line(
+        js=[],
+        style=LINES,
+        max_scale=5,
+        height=220,
+        width=640,
+        legend_at_bottom=True,
+        title=title,
+        show_minor_x_labels=False,
+        x_labels_major_every=3,
+        dots_size=2,
+    )
+    chart.x_labels = labels
+    for name, values in series.items():
+        chart.add(name, values)
+    return _svg(chart)

@@ -1,0 +1,46 @@
+"""The weekly report as one self-contained HTML page (styles inline, charts as inline
+SVG): the console's /report and ``fleet report --out``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from fleet.console import charts
+from fleet.core.kinds import ACTION_NAMES
+from fleet.service import report
+from fleet.service.root import Fleet
+
+HERE = Path(__file__).parent
+
+
+def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
+    """The page of ``week`` (InputError for a malformed week)."""
+    seen = report.weekly(fleet, week)
+    chart = None
+    if not seen.empty:
+        names = [p.slug for p in seen.personas]
+        chart = charts.stacked_bars(
+            f"Actions that succeeded, {seen.week}",
+            names,
+            {kind: [p.succeeded(kind) for p in seen.personas] for kind in ACTION_NAMES},
+            height=320,
+        )
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+    )
+    css = Markup((HERE / "static" / "console.css").read_text(encoding="utf-8"))
+    return env.get_template("report.html").render(
+        r=seen,
+        chart=chart,
+        kinds=ACTION_NAMES,
+        css=css,
+        in_console=in_console,
+        status_total=_status_total,
+    )
+
+
+def _status_total(persona: report.PersonaWeek, status: str) -> int:
+    return sum(by.get(status, 0) for by in persona.actions.values())

@@ -1,0 +1,141 @@
+"""What the console shows: the fleet at a glance, a page of agents, one agent in full.
+
+Read use cases only; the SQL is in the contexts' query modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fleet import activities, agents
+from fleet.activities import ActivityFilter, ActivityView, DeadLetterView
+from fleet.agents import AgentView
+from fleet.content.budget import SpendLedger
+from fleet.errors import UnknownPersona
+from fleet.service import status
+from fleet.service.root import Fleet
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Board:
+    """The overview: agents by persona and status, actions by kind and status in the
+    last hour and day, dispatch lag, holds, dead letters, queues, LLM spend."""
+
+    at: datetime
+    agents: dict[str, dict[str, int]]
+    last_hour: dict[str, dict[str, int]]
+    last_day: dict[str, dict[str, int]]
+    dispatch_lag_seconds: float
+    due_agents: int
+    hold: dict[str, Any] | None
+    dead_letters: dict[str, int]
+    queues: dict[str, int | None]
+    problems: list[str] = field(default_factory=list)
+    spend: dict[str, float] | None = None
+
+
+def board(fleet: Fleet) -> Board:
+    """The fleet now (queue depths and spend when Redis answers)."""
+    now = fleet.clock.now()
+    report = status.gather(fleet, window=timedelta(hours=1), now=now)
+    spend = None
+    if fleet.settings.redis_url is not None and not report.problems:
+        try:
+            state = _ledger(fleet).check("console")
+            spend = {"usd": state.fleet_usd, "cap_usd": state.fleet_cap_usd}
+        except Exception as error:
+            report.problems.append(f"redis unreachable: {type(error).__name__}")
+    return Board(
+        at=now,
+        agents=report.agents,
+        last_hour=report.actions,
+        last_day=activities.action_counts(fleet.sessions, now - timedelta(days=1)),
+        dispatch_lag_seconds=report.dispatch_lag_seconds,
+        due_agents=report.due_agents,
+        hold=report.hold,
+        dead_letters=report.dead_letters,
+        queues=report.queues,
+        problems=report.problems,
+        spend=spend,
+    )
+
+
+def _ledger(fleet: Fleet) -> SpendLedger:
+    """Today's spend ledger (the one the workers write), built without importing the
+    writers: the Anthropic SDK takes seconds to import and a page has no use for it."""
+    if "spend_ledger" in fleet.__dict__:
+        return fleet.spend_ledger
+    prefix = f"{fleet.settings.broker_key_prefix}fleet:llm"
+    return SpendLedger.from_settings(fleet.redis, fleet.settings.llm, prefix=prefix)
+
+
+def roster(
+    fleet: Fleet,
+    *,
+    after: int = 0,
+    persona: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    limit: int = PAGE,
+) -> tuple[list[AgentView], int | None]:
+    """A page of live agents after id ``after``, and the id the next page starts after
+    (None on the last page)."""
+    rows = agents.agents_after(
+        fleet.sessions,
+        after=after,
+        limit=limit + 1,
+        persona=persona or None,
+        status=status or None,
+        search=search or None,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One agent in full: who, its rhythm now, its last day, its posts, its dead letters."""
+
+    agent: AgentView
+    level: dict[str, Any]
+    timezone: str | None
+    local_time: str | None
+    multiplier_now: float | None
+    timeline: list[ActivityView]
+    posts: list[ActivityView]
+    dead_letters: list[DeadLetterView]
+
+
+def profile(fleet: Fleet, ref: str) -> Profile:
+    """One agent by id or handle, with what it did in the last day."""
+    agent = agents.get_agent(fleet.sessions, ref)
+    now = fleet.clock.now()
+    zone = local = None
+    multiplier = None
+    try:
+        tz = fleet.personas.zone(agent.persona)
+        zone, local = str(tz), now.astimezone(tz).strftime("%a %H:%M")
+        multiplier = round(fleet.personas.clock(agent.persona).multiplier(now), 2)
+    except UnknownPersona:
+        pass
+    timeline = activities.list_activities(
+        fleet.sessions, ActivityFilter(agent.id, since=now - timedelta(days=1), limit=200)
+    )
+    posts = activities.list_activities(
+        fleet.sessions, ActivityFilter(agent.id, action="post", status="succeeded", limit=24)
+    )
+    return Profile(
+        agent=agent,
+        level=agents.activity_of(fleet.personas, agent),
+        timezone=zone,
+        local_time=local,
+        multiplier_now=multiplier,
+        timeline=timeline,
+        posts=posts,
+        dead_letters=activities.dead_letters_of(fleet.sessions, agent.id),
+    )

@@ -1,0 +1,150 @@
+"""Who gets in: a password, a signed cookie, HTTP Basic, CSRF on every POST, loopback."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from starlette.routing import Route
+
+from fleet.cli import cli
+from fleet.console.app import build_app
+from fleet.console.security import Guard
+from fleet.console.serve import BackgroundConsole
+from fleet.service import agents
+from fleet.service.root import Fleet
+from tests.console.conftest import PASSWORD
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, trust_env=False, headers={"accept": "text/html"})
+
+
+def test_a_host_other_than_loopback_without_a_password_is_refused(pg_fleet: Fleet) -> None:
+    result = CliRunner().invoke(cli, ["console", "serve", "--host", "0.0.0.0"], obj=pg_fleet)
+    assert result.exit_code == 2
+    assert "without a password" in result.stderr
+
+
+def test_without_a_password_only_a_loopback_host_header_is_served(pg_fleet: Fleet) -> None:
+    with BackgroundConsole(pg_fleet) as console, client(console.url) as http:
+        assert http.get("/agents").status_code == 200
+        assert http.get("/agents", headers={"host": "evil.example:8800"}).status_code == 400
+
+
+def test_a_page_without_login_redirects_to_the_login_form(
+    guarded: tuple[Fleet, BackgroundConsole],
+) -> None:
+    _, console = guarded
+    with client(console.url) as http:
+        answer = http.get("/agents?persona=ux_ui_designer")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?next=/agents%3Fpersona%3Dux_ui_designer"
+        assert http.get("/feed/events", headers={"accept": "text/event-stream"}).status_code == 401
+
+
+def test_login_with_the_password_gives_a_session_and_a_wrong_one_does_not(
+    guarded: tuple[Fleet, BackgroundConsole],
+) -> None:
+    _, console = guarded
+    with client(console.url) as http:
+        form = http.get("/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        wrong = http.post("/login", data={"password": "guess", "csrf": token, "next": "/"})
+        assert wrong.status_code == 401 and "Wrong password" in wrong.text
+        assert http.get("/").status_code == 303
+        right = http.post(
+            "/login", data={"password": PASSWORD, "csrf": token, "next": "//evil.example/"}
+        )
+        assert right.status_code == 303 and right.headers["location"] == "/"
+        assert http.get("/").status_code == 200
+
+
+def test_scripts_use_http_basic(guarded: tuple[Fleet, BackgroundConsole]) -> None:
+    _, console = guarded
+    with client(console.url) as http:
+        assert http.get("/agents", auth=("admin", PASSWORD)).status_code == 200
+        assert http.get("/agents", auth=("admin", "nope")).status_code == 401
+        assert http.get("/agents", auth=("root", PASSWORD)).status_code == 401
+        token = http.get("/csrf", auth=("admin", PASSWORD)).json()["csrf"]
+        made = http.post(
+            "/controls/create",
+            data={"persona": "ux_ui_designer", "count": "2", "csrf": token},
+            auth=("admin", PASSWORD),
+        )
+        assert made.status_code == 303 and "created+2" in made.headers["location"]
+
+
+def test_every_post_without_its_csrf_token_is_403_and_changes_nothing(
+    guarded: tuple[Fleet, BackgroundConsole],
+) -> None:
+    fleet, console = guarded
+    agents.create(fleet, "ux_ui_designer", 2)
+    before = agents.counts(fleet)
+    posts = [
+        route.path
+        for route in console.app.routes
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+    ]
+    assert len(posts) >= 9
+    forms = {
+        "/controls/create": {"persona": "ux_ui_designer", "count": "3", "start": "on"},
+        "/controls/status": {"command": "start", "all": "on"},
+        "/controls/delete": {"all": "on", "confirm": "yes"},
+        "/controls/hold": {"reason": "nope", "hours": "1"},
+    }
+    with client(console.url) as http:
+        for path in posts:
+            for token in (None, "forged"):
+                data = dict(forms.get(path, {}))
+                if token:
+                    data["csrf"] = token
+                answer = http.post(path, data=data, auth=("admin", PASSWORD))
+                assert answer.status_code == 403, path
+    assert agents.counts(fleet) == before
+    from fleet.service import holds
+
+    assert holds.in_force(fleet) is None
+
+
+def test_what_agents_wrote_is_shown_as_text(pg_fleet: Fleet) -> None:
+    from starlette.testclient import TestClient
+
+    agents.create(pg_fleet, "ux_ui_designer", 1)
+    app = build_app(pg_fleet, Guard(None))
+    with TestClient(app, base_url="http://127.0.0.1") as http:
+        token = http.get("/csrf").json()["csrf"]
+        answer = http.post(
+            "/controls/hold", data={"reason": "<script>alert(1)</script>", "csrf": token}
+        )
+        page = http.get(answer.headers.get("location", "/controls")).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_secrets_never_reach_a_page(guarded: tuple[Fleet, BackgroundConsole]) -> None:
+    fleet, console = guarded
+    with client(console.url) as http:
+        page = http.get("/controls", auth=("admin", PASSWORD)).text
+    assert PASSWORD not in page
+    assert fleet.settings.gallery.token.get_secret_value() not in page
+
+
+def test_the_first_line_says_whether_a_password_guards_the_console() -> None:
+    from fleet.console.serve import first_line
+
+    assert "no password set, serving loopback only" in first_line(Guard(None), "http://x")
+    assert "password required" in first_line(Guard("pw"), "http://x")
+
+
+def test_a_tampered_or_foreign_session_cookie_is_not_a_login() -> None:
+    guard = Guard("pw")
+    signed = guard.dump(guard.new_session(user=True))
+    assert guard.load(signed) is not None
+    body, mac = signed.rsplit(".", 1)
+    assert guard.load(f"{body}.{'0' * len(mac)}") is None
+    assert Guard("pw").load(signed) is None, "another process's key signs another cookie"

@@ -1,0 +1,194 @@
+"""Each page of the console in headless Chromium, on a fleet that has done real work:
+what a person sees. Screenshots go to artifacts/console-*.png."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from fleet.console.serve import BackgroundConsole
+from fleet.infra.events import describe
+from fleet.service import activity, agents, board, dead_letters
+from fleet.service.root import Fleet, bootstrap
+from fleet.settings import Settings
+from tests.console.browser import Browser
+from tests.console.conftest import ARTIFACTS, browse, needs_chromium
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_chromium]
+
+
+def test_the_overview_shows_agents_actions_and_dead_letters(
+    console: BackgroundConsole, tmp_path: Path
+) -> None:
+    page = browse(tmp_path, console.url + "/")
+    assert "Agents by persona and status" in page
+    assert ">ux_ui_designer</a>" in page and ">data_visualization</a>" in page
+    assert "Actions in the last day" in page  # the chart
+    assert 'http-equiv="refresh"' in page
+    browse(tmp_path, console.url + "/", screenshot="console-overview.png")
+
+
+def test_the_agents_page_searches_filters_and_links_to_an_agent(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+) -> None:
+    everyone = browse(tmp_path, console.url + "/agents")
+    handles = [a.handle for a in board.roster(worked)[0]]
+    assert len(handles) == 6 and all(handle in everyone for handle in handles)
+    one = handles[0]
+    found = browse(tmp_path, f"{console.url}/agents?q={one[-4:]}")
+    assert one in found and handles[3] not in found
+    dataviz = browse(tmp_path, console.url + "/agents?persona=data_visualization")
+    assert handles[3] in dataviz and handles[0] not in dataviz
+    browse(tmp_path, console.url + "/agents", screenshot="console-agents.png")
+
+
+def test_agent_pages_come_in_keyset_pages(worked: Fleet) -> None:
+    first, after = board.roster(worked, limit=4)
+    second, last = board.roster(worked, after=after or 0, limit=4)
+    assert [a.id for a in first] == [1, 2, 3, 4] and after == 4
+    assert [a.id for a in second] == [5, 6] and last is None
+
+
+def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+) -> None:
+    agent = agents.get(worked, "1")
+    posted = activity.find(worked, agent_ref="1", action="post")[0]
+    page = browse(tmp_path, f"{console.url}/agents/{agent.handle}")
+    assert agent.display_name in page and "ux_ui_designer" in page
+    assert "multiplier now" in page and "local time" in page
+    assert posted.result is not None and posted.result["image_url"] in page
+    assert "The last day" in page and "succeeded" in page
+    browse(tmp_path, f"{console.url}/agents/{agent.handle}", screenshot="console-agent.png")
+
+
+def test_dead_letters_are_listed_inspected_and_purged(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+) -> None:
+    letters = dead_letters.find(worked)
+    assert len(letters) == 1
+    page = browse(tmp_path, console.url + "/dead-letters")
+    assert "fleet.like" in page and "Replay" in page and "Purge" in page
+    one = browse(tmp_path, f"{console.url}/dead-letters/{letters[0].id}")
+    assert "secrets redacted" in one and letters[0].error_type in one
+    browse(tmp_path, console.url + "/dead-letters", screenshot="console-dead-letters.png")
+    with httpx.Client(base_url=console.url, trust_env=False) as http:
+        token = http.get("/csrf").json()["csrf"]
+        gone = http.post("/dead-letters/purge", data={"ids": str(letters[0].id), "csrf": token})
+    assert gone.status_code == 303 and "purged+1" in gone.headers["location"]
+    assert dead_letters.find(worked) == []
+
+
+def test_controls_create_start_pause_hold_and_delete_after_confirming(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+) -> None:
+    page = browse(tmp_path, console.url + "/controls")
+    assert "Create agents" in page and "Fleet hold" in page
+    browse(tmp_path, console.url + "/controls", screenshot="console-controls.png")
+    with httpx.Client(base_url=console.url, trust_env=False) as http:
+        token = http.get("/csrf").json()["csrf"]
+
+        def post(path: str, **data: str) -> httpx.Response:
+            return http.post(path, data={**data, "csrf": token})
+
+        assert post("/controls/create", persona="indie_game_dev", count="2").status_code == 303
+        made = agents.counts(worked)["indie_game_dev"]
+        assert made == {"created": 2}
+        post("/controls/status", command="start", persona="indie_game_dev")
+        post("/controls/status", command="pause", persona="indie_game_dev")
+        assert agents.counts(worked)["indie_game_dev"] == {"paused": 2}
+        held = post("/controls/hold", reason="maintenance", hours="2")
+        assert "maintenance" in http.get(held.headers["location"]).text
+        asked = post("/controls/delete", persona="indie_game_dev")
+        assert asked.status_code == 200 and "Yes, delete" in asked.text
+        assert agents.counts(worked)["indie_game_dev"] == {"paused": 2}, "not before yes"
+        post("/controls/delete", persona="indie_game_dev", confirm="yes")
+        assert "indie_game_dev" not in agents.counts(worked)
+        post("/controls/lift")
+    from fleet.service import holds
+
+    assert holds.in_force(worked) is None
+
+
+def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
+    worked: Fleet, console: BackgroundConsole, browser: Browser
+) -> None:
+    handle = agents.get(worked, "2").handle
+    event = {
+        "activity_id": 99,
+        "agent_id": 2,
+        "handle": handle,
+        "persona": "ux_ui_designer",
+        "action": "comment",
+        "status": "succeeded",
+        "detail": {"text": "<script>alert('x')</script> lovely grid", "title": "Dashboards"},
+        "local_time": "09:31",
+    }
+    browser.open(console.url + "/feed")
+    browser.wait_for("document.getElementById('feed-state').className.includes('up')")
+    assert "Live: connected" in browser.text("#feed-state")
+    sent = time.monotonic()
+    worked.activity_channel.publish(event)
+    browser.wait_for("document.querySelectorAll('#feed li').length > 0", timeout=1.0)
+    assert time.monotonic() - sent < 1.0
+    shown = browser.text("#feed")
+    assert describe(event) in shown  # the event in words, the script as text
+    assert "<script>alert('x')</script> lovely grid" in shown
+    assert browser.evaluate("document.querySelectorAll('#feed script').length") == 0
+    browser.screenshot(ARTIFACTS / "console-feed.png")
+
+
+def test_the_live_feed_filters_by_persona_kind_and_status(
+    worked: Fleet, console: BackgroundConsole, browser: Browser
+) -> None:
+    browser.open(console.url + "/feed?persona=data_visualization&kind=like")
+    browser.wait_for("document.getElementById('feed-state').className.includes('up')")
+    base = {"agent_id": 4, "handle": agents.get(worked, "4").handle, "status": "succeeded"}
+    worked.activity_channel.publish({**base, "persona": "ux_ui_designer", "action": "like"})
+    worked.activity_channel.publish({**base, "persona": "data_visualization", "action": "post"})
+    worked.activity_channel.publish(
+        {**base, "persona": "data_visualization", "action": "like", "detail": {"title": "Wanted"}}
+    )
+    browser.wait_for("document.querySelectorAll('#feed li').length > 0")
+    time.sleep(0.3)
+    assert browser.evaluate("document.querySelectorAll('#feed li').length") == 1
+    assert "Wanted" in browser.text("#feed")
+
+
+def test_the_live_feed_says_when_redis_is_unreachable(pg_engine: Engine, browser: Browser) -> None:
+    settings = Settings(
+        database_url=pg_engine.url.render_as_string(hide_password=False),
+        redis_url="redis://127.0.0.1:1/0",  # type: ignore[arg-type]
+    )
+    fleet = bootstrap(settings, pg_engine)
+    try:
+        with BackgroundConsole(fleet) as console:
+            browser.open(console.url + "/feed")
+            browser.wait_for("document.getElementById('feed-state').className.includes('down')")
+            state = browser.text("#feed-state")
+            assert "Redis unreachable" in state and "retrying" in state
+            browser.screenshot(ARTIFACTS / "console-feed-down.png")
+            browser.open(console.url + "/")
+            assert "redis unreachable" in browser.text()
+    finally:
+        fleet.close()
+
+
+def test_the_personas_page_draws_each_week_and_the_hours_against_the_clock(
+    worked: Fleet, console: BackgroundConsole, browser: Browser
+) -> None:
+    from fleet.service import rhythm
+
+    seen = {r.slug: r for r in rhythm.rhythms(worked)}
+    ux = seen["ux_ui_designer"]
+    assert sum(ux.actual) == 4 and round(sum(ux.expected)) == 4  # 3 acts + the dead like
+    assert max(max(day) for day in ux.week) > 1 and min(min(day) for day in ux.week) == 0
+    browser.open(console.url + "/personas")
+    text = browser.text()
+    assert "America/Los_Angeles" in text and "Actions per local hour" in text
+    assert browser.evaluate("document.querySelectorAll('table.heat').length") == len(seen)
+    browser.screenshot(ARTIFACTS / "console-personas.png")
