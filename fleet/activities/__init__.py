@@ -1,5 +1,6 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
+from fleet.activities.batches import Claimed, Ending, claim_many, finish_many
 from fleet.activities.commands import (
     claim,
     create_activity,
@@ -54,7 +55,9 @@ __all__ = [
     "Actor",
     "Chooser",
     "Claim",
+    "Claimed",
     "DeadLetterView",
+    "Ending",
     "Entry",
     "FirstChoice",
     "Held",
@@ -66,12 +69,14 @@ __all__ = [
     "bury",
     "bury_missing",
     "claim",
+    "claim_many",
     "create_activity",
     "dead_letter_count",
     "defer_agent",
     "engaged_posts",
     "expired_leases",
     "finish",
+    "finish_many",
     "get_dead_letter",
     "hold_fleet",
     "hold_in_force",
