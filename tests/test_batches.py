@@ -244,3 +244,36 @@ def test_the_tick_sends_cheap_actions_in_batches_of_the_setting_and_others_alone
 def test_a_batch_refuses_a_kind_that_is_not_batchable(fleet: Fleet, gallery: HttpGallery) -> None:
     with pytest.raises(ValueError, match="not of a batchable kind"):
         perform_batch(_kit(fleet, gallery), ["1:2:post"], threads=1)
+
+
+def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_itself(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 7, now=now)
+    posts = _posts(gallery, fleet, author, 6)
+    kit = _kit(fleet, gallery)
+    # A young feed page at hand (the process's snapshot): the likes choose before the claim.
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    assert len(kit.feed_snapshot.page(kit, author_handle)) == 6
+    keeps: list[dict[str, Any]] = []
+    keep_target = activities.keep_target
+
+    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
+        keeps.append(kwargs)
+        return keep_target(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "keep_target", counted)
+    likes = _decided(fleet, fans, "like", now)
+
+    done = perform_batch(kit, likes, threads=3)
+
+    assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * 6
+    if fleet.engine.dialect.name == "postgresql":
+        assert keeps == [], "a like chose its post after the claim"
+    with fleet.sessions() as session:
+        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+    assert sorted(a for a, _ in ledger) == sorted(fans)
+    assert {p for _, p in ledger} <= set(posts)
+    handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
+    assert sum(report_likes(admin, h) for h in handles) == 6

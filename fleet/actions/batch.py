@@ -14,11 +14,12 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleet import activities
-from fleet.actions.kit import ActionKit
+from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
+from fleet.actions.targets import first_choice
 from fleet.activities import Claim, Ending
 from fleet.core.kinds import KINDS, Action
 
@@ -55,8 +56,12 @@ def perform_batch(
         action = key.rpartition(":")[2]
         if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
             raise ValueError(f"{key!r} is not of a batchable kind")
+    unique = list(dict.fromkeys(keys))
+    # A like's post chosen before the claim, from a young feed page, kept by the claim
+    # when open to the agent (``targets.first_choice``): no statement of its own after.
+    choices = {key: choice for key in unique if (choice := first_choice(kit, key)) is not None}
     claimed = activities.claim_many(
-        kit.sessions, list(dict.fromkeys(keys)), now=kit.now(), lease=kit.lease
+        kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
     )
     done: dict[str, Outcome | Failed] = {
         key: Outcome(why) for key, why in claimed.unclaimed.items()
@@ -72,6 +77,14 @@ def perform_batch(
         except Exception as error:
             done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
     ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
+    # The live feed's events of the batch go out together (one round trip to Redis).
+    events: list[Event] = []
+    collecting = replace(kit, publish=events.append)
     for claim, ending in endings:
-        done[claim.key] = ended_as(kit, claim, ending, claim.id in ended)
+        done[claim.key] = ended_as(collecting, claim, ending, claim.id in ended)
+    if kit.publish_many is not None:
+        kit.publish_many(events)
+    else:
+        for event in events:
+            kit.publish(event)
     return done

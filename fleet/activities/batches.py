@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import ARRAY, String, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities import commands
 from fleet.activities.commands import _ACTOR, _CLAIMED
-from fleet.activities.ledger import ACTIVITIES, AGENTS
-from fleet.activities.views import Actor, Claim
+from fleet.activities.ledger import ACTIVITIES, AGENTS, open_to
+from fleet.activities.views import Actor, Claim, FirstChoice
 from fleet.db.engine import autocommit
 
 # The claim of one action (``commands._CLAIM``) for all of a batch's keys at once.
@@ -47,6 +48,34 @@ _CLAIM_MANY = (
     )
     .returning(ACTIVITIES.c.idempotency_key, *_CLAIMED, *_ACTOR)
 )
+# The same claim keeping, for each like without a target yet, the post chosen for it before
+# the claim (``FirstChoice``: ``commands.claim`` keeps one the same way), if that post is not
+# the agent's own and is open to it. The choices come as arrays: key, post, its author.
+_FIRST = (
+    func.unnest(
+        bindparam("choice_keys", type_=ARRAY(String())),
+        bindparam("posts", type_=ARRAY(String())),
+        bindparam("authors", type_=ARRAY(String())),
+    )
+    .table_valued("key", "post", "author")
+    .render_derived(name="chosen")
+)
+_CLAIM_CHOOSING = _CLAIM_MANY.where(ACTIVITIES.c.idempotency_key == _FIRST.c.key).values(
+    target_post_id=case(
+        (
+            and_(
+                ACTIVITIES.c.target_post_id.is_(None),
+                _FIRST.c.post.is_not(None),
+                ACTIVITIES.c.action == bindparam("kind"),
+                AGENTS.c.handle != _FIRST.c.author,
+                open_to(ACTIVITIES.c.agent_id, _FIRST.c.post),
+            ),
+            _FIRST.c.post,
+        ),
+        else_=ACTIVITIES.c.target_post_id,
+    )
+)
+_CLAIM_CHOOSING = _CLAIM_CHOOSING.returning(_FIRST.c.post.is_not(None))
 _STATES = select(ACTIVITIES.c.idempotency_key, ACTIVITIES.c.status).where(
     ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True))
 )
@@ -62,19 +91,46 @@ class Claimed:
 
 
 def claim_many(
-    sessions: sessionmaker[Session], keys: Sequence[str], *, now: datetime, lease: timedelta
+    sessions: sessionmaker[Session],
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choices: dict[str, FirstChoice] | None = None,
 ) -> Claimed:
-    """Hold every pending, unheld activity of ``keys`` under one lease, in one statement."""
+    """Hold every pending, unheld activity of ``keys`` under one lease, in one statement;
+    with ``first_choices`` (by key, all of one kind, cap and hour) the statement also keeps
+    each chosen post as its like's target if open (``Claim.first_choice_refused``)."""
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
             return _one_by_one(sessions, keys, now=now, lease=lease)
-        params = {
+        params: dict[str, Any] = {
             "keys": list(keys),
             "lease_until": now + lease,
             "at": now,
             "token": secrets.token_hex(8),
         }
-        rows = connection.execute(_CLAIM_MANY, params).all()
+        rows: Sequence[Any] = []
+        choosing = bool(first_choices)
+        if first_choices:
+            some = next(iter(first_choices.values()))
+            chosen = [first_choices.get(key) for key in keys]
+            params |= {
+                "choice_keys": list(keys),
+                "posts": [c.post_id if c else None for c in chosen],
+                "authors": [c.author if c else None for c in chosen],
+                "kind": some.kind,
+                "cap": some.cap_per_hour,
+                "since": some.since,
+            }
+            try:
+                rows = connection.execute(_CLAIM_CHOOSING, params).all()
+            except IntegrityError:
+                # Another action of one of these agents in flight holds its post (or two
+                # of the batch chose the same): claim without the choices.
+                choosing = False
+        if not choosing:
+            rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
         claims = [_claim_of(row) for row in rows]
         missing = [key for key in keys if key not in {c.key for c in claims}]
         unclaimed: dict[str, str] = {}
@@ -94,11 +150,21 @@ def claim_many(
 
 
 def _claim_of(row: Sequence[Any]) -> Claim:
-    key = row[0]
+    """A claim from (key, the activity's columns, the agent's, whether a choice came)."""
+    key, tried = row[0], row[-1]
     activity_id, action, due_at, attempts, deliveries, content, target = row[1 : 1 + len(_CLAIMED)]
-    actor = Actor(*row[1 + len(_CLAIMED) :])
+    actor = Actor(*row[1 + len(_CLAIMED) : -1])
     return Claim(
-        activity_id, key, action, due_at, attempts, deliveries, dict(content or {}), target, actor
+        activity_id,
+        key,
+        action,
+        due_at,
+        attempts,
+        deliveries,
+        dict(content or {}),
+        target,
+        actor,
+        first_choice_refused=bool(tried) and target is None,
     )
 
 
