@@ -18,7 +18,13 @@ tells how many cores the actions would need to run at half the ceiling. To see t
 scaling, run it once on one core (``taskset -c 0``, with Postgres and Redis moved to
 core 0 by ``taskset -a -p 0x1 PID``) and once on all of them.
 
+The batchable kinds (like, browse) are measured twice: one message per action, and in
+batch messages of ``--batch-size`` keys (``fleet.engage_batch``), as the tick sends them.
+A burst of ``--burst`` likes, sent at once to the consuming worker, gives the send-to-effect
+latency p50/p99 both ways.
+
     python -m bench.actions [--count 600] [--pool prefork] [--concurrency 2 x cores]
+        [--kinds like,browse] [--batch-size 50] [--burst 300]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,9 +51,11 @@ from sqlalchemy import func, select, update
 from bench import cpu
 from fleet import activities, agents
 from fleet.agents import Selection
+from fleet.core.kinds import kind_of
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
 from fleet.gallery.client import HttpGallery
+from fleet.infra.queue import send_actions
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import bootstrap
 from fleet.settings import Settings
@@ -144,6 +153,15 @@ def main() -> None:
     parser.add_argument(
         "--kinds", default="post,like,comment,browse", help="comma-separated actions to measure"
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=50,
+        help="keys per batch message for the batchable kinds (like, browse)",
+    )
+    parser.add_argument(
+        "--burst", type=int, default=300, help="likes in the latency burst (0: no burst)"
+    )
     args = parser.parse_args()
 
     name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
@@ -233,9 +251,8 @@ def main() -> None:
             rates: dict[str, float] = {}
             cpu_ms: dict[str, dict[str, float]] = {}
 
-            def run(action: str, count: int) -> tuple[float, dict[str, float]]:
-                """Seconds the worker takes to carry out ``count`` new actions of a kind,
-                and the CPU it and the others spent meanwhile."""
+            def decided(action: str, count: int) -> list[str]:
+                """``count`` new pending actions of a kind, as a tick records them."""
                 nonlocal second
                 keys = []
                 for i in range(count):
@@ -252,34 +269,68 @@ def main() -> None:
                         lease=timedelta(minutes=10),
                     )
                     keys.append(key)
-                queue = "content" if action in ("post", "comment") else "engage"
+                return keys
+
+            def finished() -> bool:
+                with fleet.sessions() as session:
+                    left = session.scalar(
+                        select(func.count())
+                        .select_from(AgentActivity)
+                        .where(AgentActivity.status == "pending")
+                    )
+                return left == 0
+
+            def run(action: str, count: int, batch: int) -> tuple[float, dict[str, float]]:
+                """Seconds the worker takes to carry out ``count`` new actions of a kind,
+                sent as the tick sends them (in batch messages of up to ``batch`` keys for
+                the batchable kinds), and the CPU it and the others spent meanwhile."""
+                keys = decided(action, count)
+                kind = kind_of(action)
 
                 def send() -> None:
-                    with app.producer_or_acquire() as producer:
-                        for key in keys:
-                            app.send_task(
-                                f"fleet.{action}", args=(key,), queue=queue, producer=producer
-                            )
+                    send_actions(app, [(action, key) for key in keys], batch_size=batch)
 
-                def finished() -> bool:
-                    with fleet.sessions() as session:
-                        left = session.scalar(
-                            select(func.count())
-                            .select_from(AgentActivity)
-                            .where(AgentActivity.status == "pending")
-                        )
-                    return left == 0
+                return _timed(app, worker_name, kind.queue, send, finished, parties, count)
 
-                return _timed(app, worker_name, queue, send, finished, parties, count)
-
-            # A worker's first actions import, connect and compile: not its pace.
+            # Each kind one message per action ("one"), and the batchable ones also in
+            # batch messages ("batch"), in the same run with the same worker.
             kinds = args.kinds.split(",")
-            for action in kinds:
-                run(action, args.warmup)
-            for action in kinds:
-                print(f"bench: measuring {action}", file=sys.stderr, flush=True)
-                seconds, cpu_ms[action] = run(action, args.count)
-                rates[action] = round(args.count / seconds, 1)
+            modes = [
+                (action, mode, size)
+                for action in kinds
+                for mode, size in (("one", 1), ("batch", args.batch_size))
+                if mode == "one" or kind_of(action).batchable
+            ]
+            # A worker's first actions import, connect and compile: not its pace.
+            for action, _, size in modes:
+                run(action, args.warmup, size)
+            for action, mode, size in modes:
+                label = action if mode == "one" else f"{action}_batch"
+                print(f"bench: measuring {label}", file=sys.stderr, flush=True)
+                seconds, cpu_ms[label] = run(action, args.count, size)
+                rates[label] = round(args.count / seconds, 1)
+
+            # Tick-to-effect of a burst of likes: the worker consuming, the burst sent as
+            # the tick sends its decisions; from the send to each activity's finish.
+            latency: dict[str, dict[str, float]] = {}
+            for mode, size in (("one", 1), ("batch", args.batch_size)) if args.burst else ():
+                keys = decided("like", args.burst)
+                sent = datetime.now(UTC)
+                send_actions(app, [("like", key) for key in keys], batch_size=size)
+                _wait(finished, 600, every=0.05)
+                with fleet.sessions() as session:
+                    ends = session.scalars(
+                        select(AgentActivity.finished_at).where(
+                            AgentActivity.idempotency_key.in_(keys)
+                        )
+                    ).all()
+                waits = sorted((end - sent).total_seconds() for end in ends if end is not None)
+                latency[mode] = {
+                    "p50_s": round(statistics.median(waits), 3),
+                    "p99_s": round(waits[min(len(waits) - 1, int(0.99 * len(waits)))], 3),
+                }
+            out["like_burst"] = args.burst
+            out["like_send_to_effect"] = latency
             with fleet.sessions() as session:
                 outcomes = dict(
                     session.execute(

@@ -24,6 +24,7 @@ end. JSON on stdout, a short table on stderr.
     python -m bench.pipeline [--agents 300] [--workers 1] [--pool threads] [--concurrency 4]
     python -m bench.pipeline --gallery-latency-ms 100
     python -m bench.pipeline --scale
+    python -m bench.pipeline --batches [--batch-size 50]   # one message per action vs batches
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class Bench:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.burst_ids: list[int] = []
         self.registered = 0
+        self.batch_size: int = args.batch_size
 
     @contextmanager
     def running(self) -> Iterator[Bench]:
@@ -163,6 +165,7 @@ class Bench:
             "FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND": "100000",
             "FLEET_ACTIONS__BOT_ENGAGEMENTS_PER_POST_PER_HOUR": "100000",
             "FLEET_ACTIONS__BREAKER_THRESHOLD": "1000",
+            "FLEET_TASKS__ACTION_BATCH_SIZE": str(self.batch_size),
             "BENCH_NOOP_BROKER": REDIS,
             "BENCH_NOOP_PREFIX": f"{self.prefix}noop:",
         }
@@ -383,7 +386,7 @@ def _table(out: dict[str, Any]) -> None:
     if "ceiling" in out:
         lines.append(
             f"{'no-op ceiling':<26} {out['ceiling']['tasks_per_second']:>7.1f} tasks/s    "
-            f"pipeline/ceiling {out['ratio']:.3f}"
+            f"pipeline/ceiling {out['ratio']}"
         )
     for registered, mib in out.get("worker_rss_mib", {}).items():
         lines.append(f"{'worker RSS, ' + registered + ' agents':<26} {mib:>7.1f} MiB")
@@ -398,6 +401,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--gallery-latency-ms", type=float, default=0.0, dest="latency")
     parser.add_argument("--scale", action="store_true", help="one, then two worker processes")
+    parser.add_argument(
+        "--batch-size", type=int, default=50, help="keys per batch message of likes and browses"
+    )
+    parser.add_argument(
+        "--batches",
+        action="store_true",
+        help="the burst one message per action, then in batches, then the ceiling",
+    )
     args = parser.parse_args()
     if args.latency and args.pool == "solo":
         parser.error("--gallery-latency-ms compares concurrencies: use --pool threads or prefork")
@@ -429,6 +440,18 @@ def main() -> None:
             for concurrency in (args.concurrency, args.concurrency * 4):
                 figures, _ = bench.pipeline(args.workers, concurrency)
                 out["runs"].append({"label": f"c={concurrency}"} | figures)
+        elif args.batches:
+            for size in (1, args.batch_size):
+                bench.batch_size = size
+                figures, _ = bench.pipeline(args.workers, args.concurrency)
+                out["runs"].append({"label": f"batch size {size}"} | figures)
+            out["ceiling"] = bench.ceiling()
+            out["ratio"] = {
+                run["label"]: round(
+                    run["actions_per_second"] / out["ceiling"]["tasks_per_second"], 3
+                )
+                for run in out["runs"]
+            }
         elif args.scale:
             for count in (1, 2):
                 figures, _ = bench.pipeline(count, args.concurrency)

@@ -120,6 +120,11 @@ class TaskSettings(_Nested):
     # message lost) on top of its attempts and deferrals, before it ends dead.
     max_lost_deliveries: int = Field(default=10, ge=0, le=1000)
     tick_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # The cheap kinds (the registry's ``batchable``) a tick decides go to the workers in
+    # batch messages of up to this many keys (1: one message per action); a worker runs a
+    # batch's gallery calls on this many threads.
+    action_batch_size: int = Field(default=50, ge=1, le=1000)
+    action_batch_threads: int = Field(default=8, ge=1, le=64)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")

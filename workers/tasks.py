@@ -12,7 +12,8 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from fleet.core.kinds import KINDS, ActionKind
+from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
+from fleet.core.kinds import KINDS, Action, ActionKind
 from fleet.infra.logs import bind_task, get_logger
 from fleet.infra.queue import send_actions
 from fleet.service import work
@@ -58,8 +59,9 @@ def dispatch(self: Task[Any, Any]) -> int:
 
 
 def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
-    fresh = work.decide(_fleet(task), ticks)
-    send_actions(task.app, fresh)
+    fleet = _fleet(task)
+    fresh = work.decide(fleet, ticks)
+    send_actions(task.app, fresh, batch_size=fleet.settings.tasks.action_batch_size)
     return len(fresh)
 
 
@@ -133,6 +135,67 @@ def _action_task(kind: ActionKind) -> Any:
 ACTION_TASKS = {kind.action: _action_task(kind) for kind in KINDS.values()}
 
 
+def _batch_task(queue: str, name: str) -> Any:
+    """The batch task of a queue with batchable kinds (``fleet.engage_batch``): many keys
+    in one message, each action settled on its own. A failed action that is to retry
+    leaves the batch as a message of its own to its kind's task, with its backoff."""
+
+    def run(self: Task[Any, Any], keys: list[str]) -> dict[str, int]:
+        with bind_task(task=self.name, task_id=self.request.id, keys=len(keys)):
+            return _act_batch(self, keys)
+
+    run.__name__ = run.__qualname__ = f"{queue}_batch"
+    run.__doc__ = f"Carry out a batch of cheap actions of queue {queue} by their keys."
+    return shared_task(name=name, bind=True)(run)
+
+
+def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
+    done = work.act_batch(_fleet(task), keys)
+    tally: dict[str, int] = {}
+    with task.app.producer_or_acquire() as producer:
+        for key, end in done.items():
+            verdict = end.verdict
+            status = end.outcome.status if end.outcome is not None else verdict.kind  # type: ignore[union-attr]
+            tally[status] = tally.get(status, 0) + 1
+            if verdict is None:
+                continue
+            kind = KINDS[Action(key.rpartition(":")[2])]
+            if verdict.kind == "retry":
+                log.info(
+                    "retrying alone",
+                    key=key,
+                    countdown=round(verdict.countdown, 2),
+                    reason=verdict.reason,
+                )
+                # Its first retry: its kind's task counts from here (``request.retries``).
+                task.app.send_task(
+                    kind.task,
+                    args=(key,),
+                    queue=kind.queue,
+                    producer=producer,
+                    countdown=verdict.countdown or None,
+                    retries=1,
+                )
+            elif verdict.kind == "dead":
+                log.warning(
+                    "dead letter",
+                    key=key,
+                    dead_letter=verdict.dead_letter_id,
+                    reason=verdict.reason,
+                )
+                task.app.send_task(
+                    "fleet.dead_letter",
+                    args=(verdict.dead_letter_id,),
+                    queue="dead_letter",
+                    producer=producer,
+                )
+    log.info("batch done", **tally)
+    return tally
+
+
+BATCH_TASKS = {queue: _batch_task(queue, name) for queue, name in KINDS_BATCH_TASKS.items()}
+
+
 @shared_task(name="fleet.dead_letter", bind=True)
 def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
     """The dead-letter queue's consumer: it only reports (the row is in Postgres)."""
@@ -143,8 +206,9 @@ def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
 @shared_task(name="fleet.sweep_leases", bind=True, acks_late=False)
 def sweep_leases(self: Task[Any, Any]) -> int:
     """Re-send activities left pending past their lease (a lost message, a killed worker)."""
-    expired = work.sweep(_fleet(self))
-    send_actions(self.app, expired)
+    fleet = _fleet(self)
+    expired = work.sweep(fleet)
+    send_actions(self.app, expired, batch_size=fleet.settings.tasks.action_batch_size)
     if expired:
         log.warning(
             "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)

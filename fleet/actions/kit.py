@@ -56,4 +56,6 @@ class ActionKit:
     guard: ContentGuard | None = None
     feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
     publish: Callable[[Event], None] = lambda event: None
+    # Many events at once (a batch's), when the feed can take them in one round trip.
+    publish_many: Callable[[list[Event]], None] | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)

@@ -63,6 +63,24 @@ def perform(kit: ActionKit, key: str) -> Outcome:
         # no second LLM call, no second effect. Should the holder die, its lease runs out
         # and the sweeper sends the action again.
         return Outcome("held-elsewhere")
+    ending = carry_out(kit, claim)
+    ended = activities.finish(
+        kit.sessions,
+        claim.id,
+        ending.status,
+        now=kit.now(),
+        result=ending.result,
+        reason=ending.reason,
+        engagement=ending.engagement,
+    )
+    return ended_as(kit, claim, ending, ended)
+
+
+def carry_out(kit: ActionKit, claim: Claim) -> activities.Ending:
+    """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
+
+    Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
+    """
     if claim.deliveries > kit.max_deliveries:
         # Deliveries that never reached a verdict (a worker killed, a message lost) would
         # otherwise come back for ever: this one ends the action.
@@ -81,23 +99,21 @@ def perform(kit: ActionKit, key: str) -> Outcome:
         handler = HANDLERS[Action(claim.action)]
         result, engagement = handler(kit, claim, last_attempt)
     except Skip as skip:
-        ended = activities.finish(
-            kit.sessions, claim.id, "skipped", now=kit.now(), reason=str(skip)
-        )
+        return activities.Ending(claim.id, "skipped", reason=str(skip))
+    return activities.Ending(claim.id, "succeeded", result=result, engagement=engagement)
+
+
+def ended_as(kit: ActionKit, claim: Claim, ending: activities.Ending, ended: bool) -> Outcome:
+    """The outcome of a delivery whose ``ending`` was written (``ended``) or found another
+    delivery's first; the end is announced on the live feed by the one that wrote it."""
+    if ending.status == "skipped":
+        detail = {"reason": ending.reason}
         if ended:
-            _announce(kit, claim, "skipped", {"reason": str(skip)})
-        return Outcome("skipped" if ended else "already-finished", claim.id, {"reason": str(skip)})
-    ended = activities.finish(
-        kit.sessions,
-        claim.id,
-        "succeeded",
-        now=kit.now(),
-        result=result,
-        engagement=engagement,
-    )
+            _announce(kit, claim, "skipped", detail)
+        return Outcome("skipped" if ended else "already-finished", claim.id, detail)
     if ended:
-        _announce(kit, claim, "succeeded", result)
-    return Outcome("succeeded" if ended else "already-finished", claim.id, result)
+        _announce(kit, claim, "succeeded", ending.result)
+    return Outcome("succeeded" if ended else "already-finished", claim.id, ending.result)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
+from fleet.activities.batches import Claimed, Ending, claim_many, finish_many
 from fleet.activities.commands import (
     claim,
     create_activity,
@@ -60,7 +61,9 @@ __all__ = [
     "Actor",
     "Chooser",
     "Claim",
+    "Claimed",
     "DeadLetterView",
+    "Ending",
     "Entry",
     "FirstChoice",
     "Held",
@@ -73,6 +76,7 @@ __all__ = [
     "bury",
     "bury_missing",
     "claim",
+    "claim_many",
     "create_activity",
     "dead_letter_count",
     "dead_letter_reasons",
@@ -82,6 +86,7 @@ __all__ = [
     "engaged_posts",
     "expired_leases",
     "finish",
+    "finish_many",
     "get_dead_letter",
     "hold_fleet",
     "hold_in_force",

@@ -89,18 +89,20 @@ _KEEP = (
 )
 
 
-def open_to(agent: Any) -> Any:
-    """The post ``:post`` is open to ``agent``: not engaged with by it before (as ``:kind``),
-    and with fewer than ``:cap`` bot engagements of that kind since ``:since``."""
+def open_to(agent: Any, post: Any = None) -> Any:
+    """The post ``post`` (default ``:post``) is open to ``agent``: not engaged with by it
+    before (as ``:kind``), and with fewer than ``:cap`` bot engagements of that kind since
+    ``:since``."""
+    post = bindparam("post") if post is None else post
     return and_(
         ~exists().where(
             ENGAGEMENTS.c.agent_id == agent,
-            ENGAGEMENTS.c.post_id == bindparam("post"),
+            ENGAGEMENTS.c.post_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
         ),
         select(func.count())
         .where(
-            ENGAGEMENTS.c.post_id == bindparam("post"),
+            ENGAGEMENTS.c.post_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
             ENGAGEMENTS.c.created_at >= bindparam("since"),
         )

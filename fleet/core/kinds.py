@@ -48,6 +48,9 @@ class ActionKind:
     # What it leaves on the gallery: a post, a comment (a reply is one too), a like, or
     # nothing; reconciliation compares the ledger with the gallery by it.
     makes: Literal["post", "comment", "like", "nothing"]
+    # Whether the tick sends it in batch messages of many keys (its queue's batch task):
+    # cheap kinds that wait on neither the LLM nor images.
+    batchable: bool = False
 
     @property
     def task(self) -> str:
@@ -65,8 +68,10 @@ KINDS: dict[Action, ActionKind] = {
         ActionKind(
             Action.REPLY, "content", "comment", True, Action.LIKE, True, "replied to", "comment"
         ),
-        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked", "like"),
-        ActionKind(Action.BROWSE, "engage", "nothing", False, None, False, "browsed", "nothing"),
+        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked", "like", True),
+        ActionKind(
+            Action.BROWSE, "engage", "nothing", False, None, False, "browsed", "nothing", True
+        ),
     )
 }
 
@@ -75,6 +80,11 @@ ACTION_NAMES: tuple[str, ...] = tuple(action.value for action in KINDS)
 # registry's, which puts the costly kinds first.
 FALLBACK_ORDER: tuple[Action, ...] = tuple(KINDS)
 ACTION_QUEUES: tuple[str, ...] = tuple(dict.fromkeys(kind.queue for kind in KINDS.values()))
+# The batch task of each queue that has batchable kinds: ``fleet.<queue>_batch`` carries out
+# many keys of those kinds in one message (a key names its kind).
+BATCH_TASKS: dict[str, str] = {
+    kind.queue: f"fleet.{kind.queue}_batch" for kind in KINDS.values() if kind.batchable
+}
 
 
 def kind_of(name: str) -> ActionKind:
@@ -100,6 +110,7 @@ def degraded(action: Action) -> Action:
 __all__ = [
     "ACTION_NAMES",
     "ACTION_QUEUES",
+    "BATCH_TASKS",
     "FALLBACK_ORDER",
     "KINDS",
     "Action",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
@@ -82,6 +83,7 @@ class HttpGallery:
         self._given = transport
         self._transport: httpx.BaseTransport | None = None
         self._pid = 0
+        self._opening = threading.Lock()
         seconds = settings.timeout_seconds
         self._timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0)).as_dict()
         # httpx's Headers: its repr masks the token.
@@ -97,14 +99,19 @@ class HttpGallery:
         return f"HttpGallery(url={self._base!r})"
 
     def _http(self) -> httpx.BaseTransport:
-        if self._transport is None or self._pid != os.getpid():
-            # After a fork the parent's sockets are not ours: open a pool of our own and
-            # leave the inherited one alone (closing it would close the parent's sockets).
-            self._transport = self._given or deadline.bound(
-                httpx.HTTPTransport(proxy=proxy_for(self._base))
-            )
-            self._pid = os.getpid()
-        return self._transport
+        transport = self._transport
+        if transport is not None and self._pid == os.getpid():
+            return transport
+        # Threads of one process (a batch's calls) share one pool: the first opens it.
+        with self._opening:
+            if self._transport is None or self._pid != os.getpid():
+                # After a fork the parent's sockets are not ours: open a pool of our own and
+                # leave the inherited one alone (closing it would close the parent's sockets).
+                self._transport = self._given or deadline.bound(
+                    httpx.HTTPTransport(proxy=proxy_for(self._base))
+                )
+                self._pid = os.getpid()
+            return self._transport
 
     def close(self) -> None:
         """Close this process's connection pool."""

@@ -25,6 +25,15 @@ class ActivityChannel:
         """Send one event; a feed nobody follows costs one command."""
         self._client.publish(self.name, json.dumps(event, default=str))
 
+    def publish_many(self, events: list[dict[str, Any]]) -> None:
+        """Send these events in one round trip (a pipeline, no transaction)."""
+        if not events:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for event in events:
+            pipe.publish(self.name, json.dumps(event, default=str))
+        pipe.execute()
+
     def follow(
         self, *, timeout: float | None = None, stop: Callable[[], bool] | None = None
     ) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ from celery import Celery
 from kombu import Queue
 
 from beat_schedule import beat_schedule
-from fleet.core.kinds import ACTION_QUEUES, KINDS, Action
+from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
 from fleet.settings import Settings
 
@@ -28,6 +28,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "fleet.tick_batch": {"queue": "ticks"},
     "fleet.sweep_leases": {"queue": "ticks"},
     **{kind.task: {"queue": kind.queue} for kind in KINDS.values()},
+    **{task: {"queue": queue} for queue, task in BATCH_TASKS.items()},
     "fleet.dead_letter": {"queue": "dead_letter"},
 }
 
@@ -75,14 +76,43 @@ def create_app(settings: Settings) -> Celery:
     return app
 
 
-def send_actions(app: Celery, actions: Iterable[tuple[str, str]], countdown: float = 0.0) -> None:
+def send_actions(
+    app: Celery,
+    actions: Iterable[tuple[str, str]],
+    countdown: float = 0.0,
+    *,
+    batch_size: int = 1,
+) -> None:
     """Send (action, key) pairs to their kinds' tasks and queues, over one connection
-    (after ``countdown`` seconds, when given)."""
+    (after ``countdown`` seconds, when given). With ``batch_size`` over 1 the keys of the
+    registry's batchable kinds go in messages of up to that many keys to their queue's
+    batch task; a lone one goes to its kind's task."""
     pairs = list(actions)
     if not pairs:
         return
+    single: list[tuple[str, str]] = []
+    batches: dict[str, list[str]] = {}
+    for action, key in pairs:
+        kind = KINDS[Action(action)]
+        if batch_size > 1 and kind.batchable:
+            batches.setdefault(kind.queue, []).append(key)
+        else:
+            single.append((action, key))
     with app.producer_or_acquire() as producer:
-        for action, key in pairs:
+        for queue, keys in batches.items():
+            for start in range(0, len(keys), batch_size):
+                chunk = keys[start : start + batch_size]
+                if len(chunk) == 1:
+                    single.append((chunk[0].rpartition(":")[2], chunk[0]))
+                    continue
+                app.send_task(
+                    BATCH_TASKS[queue],
+                    args=(chunk,),
+                    queue=queue,
+                    producer=producer,
+                    countdown=countdown or None,
+                )
+        for action, key in single:
             kind = KINDS[Action(action)]
             app.send_task(
                 kind.task,

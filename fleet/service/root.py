@@ -92,6 +92,7 @@ class Fleet:
         writer = self.writer or build_writer(settings)
         spending: Spending = NoBudget()
         publish: Callable[[Event], None] = self.publish or _nowhere
+        publish_many: Callable[[list[Event]], None] | None = None
         if settings.redis_url is not None:
             prefix = settings.broker_key_prefix
             actions = settings.actions
@@ -112,6 +113,8 @@ class Fleet:
             )
             spending = self.spend_ledger
             publish = self.publish or self.activity_channel.publish
+            if self.publish is None:
+                publish_many = self.activity_channel.publish_many
             if not isinstance(writer, OfflineWriter):
                 writer = LimitedWriter(
                     writer,
@@ -155,6 +158,7 @@ class Fleet:
             guard=build_guard(settings),
             feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
             publish=publish,
+            publish_many=publish_many,
             now=self.clock.now,
         )
 

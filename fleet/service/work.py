@@ -11,10 +11,12 @@ from datetime import timedelta
 
 from fleet import activities, agents
 from fleet.actions import Outcome, perform
+from fleet.actions.batch import Failed, perform_batch
 from fleet.actions.failures import Verdict, settle
 from fleet.agents import DispatchReport, Tick
+from fleet.core.kinds import KINDS, Action
 
-__all__ = ["DispatchReport", "Done", "Tick", "act", "decide", "dispatch", "sweep"]
+__all__ = ["DispatchReport", "Done", "Tick", "act", "act_batch", "decide", "dispatch", "sweep"]
 from fleet.service.root import Fleet
 
 
@@ -69,6 +71,29 @@ def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Done:
             rng=random.Random(),
         )
         return Done(verdict=verdict)
+
+
+def act_batch(fleet: Fleet, keys: list[str]) -> dict[str, Done]:
+    """Carry out a batch of cheap actions; each failure is settled on its own, as the
+    failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
+    kit = fleet.action_kit
+    threads = fleet.settings.tasks.action_batch_threads
+    done: dict[str, Done] = {}
+    for key, became in perform_batch(kit, keys, threads=threads).items():
+        if isinstance(became, Failed):
+            verdict = settle(
+                kit,
+                key,
+                KINDS[Action(became.action)].task,
+                became.error,
+                deferrals=0,
+                secrets=fleet.secrets,
+                rng=random.Random(),
+            )
+            done[key] = Done(verdict=verdict)
+        else:
+            done[key] = Done(outcome=became)
+    return done
 
 
 def sweep(fleet: Fleet) -> list[tuple[str, str]]:

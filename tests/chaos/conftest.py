@@ -340,6 +340,18 @@ class Rig:
                 or 0
             )
 
+    def batch_in_flight(self) -> int:
+        """The most actions one delivery holds claimed and unfinished (a batch's claim gives
+        all its actions one token): a batch is in the middle of its work when over 1."""
+        with self.fleet.sessions() as session:
+            counts = session.scalars(
+                select(func.count())
+                .select_from(AgentActivity)
+                .where(AgentActivity.status == "pending", AgentActivity.claimed_by.is_not(None))
+                .group_by(AgentActivity.claimed_by)
+            ).all()
+            return max(counts, default=0)
+
     def drain(self) -> float:
         """Stop beat, lift the faults, sweep every second until quiet; returns the seconds."""
         assert self.beat is not None

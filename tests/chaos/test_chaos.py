@@ -44,6 +44,29 @@ def test_a_worker_killed_with_sigkill_mid_run_and_restarted_leaves_the_books_bal
     rig.record("worker_sigkill")
 
 
+def test_a_worker_killed_with_sigkill_in_the_middle_of_a_batch_leaves_the_books_balanced(
+    rig: Rig,
+) -> None:
+    """Likes and browses go in batches (``fleet.engage_batch``): the worker is killed while
+    one delivery holds several actions claimed and unfinished. Its actions are re-sent by
+    the lease sweeper, one by one or in batches, and each ends once."""
+    rig.start()
+    rig.admin.faults(latencyMs=400)  # each gallery call takes a while: a batch lasts
+    rig.until(5)
+    wait_for(lambda: rig.batch_in_flight() >= 2, 20, "a batch of actions in flight to kill")
+    rig.evidence["batch_in_flight_when_killed"] = rig.batch_in_flight()
+    rig.fault()
+    rig.evidence["exit_code"] = rig.kill_worker()
+    assert rig.evidence["exit_code"] == -signal.SIGKILL
+    rig.admin.faults(latencyMs=0)
+    rig.start_worker("heir")
+    rig.until(RUN_SECONDS)
+    batches = logs_of(rig.processes, "heir").count("fleet.engage_batch")
+    rig.evidence["heir_batch_log_lines"] = batches
+    assert batches > 0, "the heir ran no batch"
+    rig.record("worker_sigkill_mid_batch")
+
+
 @pytest.mark.private_redis
 def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     rig: Rig, servers: Servers
@@ -135,6 +158,9 @@ def test_every_message_delivered_twice_leaves_the_books_balanced(rig: Rig) -> No
     copies = logs_of(rig.processes, "worker").count("-copy]")
     rig.evidence["copies_received_in_run"] = copies
     assert copies > 0, "the worker received no copies"
+    batch_copies = logs_of(rig.processes, "worker").count("fleet.engage_batch[")
+    rig.evidence["batch_deliveries_in_run"] = batch_copies
+    assert batch_copies > 0, "no batch message reached the worker"
     rig.record("delivered_twice")
 
 

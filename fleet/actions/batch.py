@@ -1,0 +1,90 @@
+"""Carrying out a batch of cheap actions (the registry's ``batchable`` kinds) in one delivery.
+
+One claim statement for all the batch's keys, the gallery calls made concurrently (a pool
+of threads per process over the gallery client's one connection pool, keep-alive), one
+finish statement for every action that succeeded or was skipped. Each action keeps its own
+key, state, attempts and dead letter: an action that fails is handed back with its error,
+for the caller to settle on its own (``fleet.actions.failures.settle``) and, if it is to
+retry, send again as a message of its own. A batch never retries as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from fleet import activities
+from fleet.actions.kit import ActionKit, Event
+from fleet.actions.perform import Outcome, carry_out, ended_as
+from fleet.actions.targets import first_choice
+from fleet.activities import Claim, Ending
+from fleet.core.kinds import KINDS, Action
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """An action of a batch that failed: its error is to be settled on its own."""
+
+    key: str
+    action: str
+    error: BaseException
+
+
+_lock = threading.Lock()
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """This process's threads for batches (made on first use, again after a fork)."""
+    with _lock:
+        pool = _pools.get((os.getpid(), threads))
+        if pool is None:
+            pool = ThreadPoolExecutor(threads, thread_name_prefix="fleet-batch")
+            _pools[os.getpid(), threads] = pool
+        return pool
+
+
+def perform_batch(
+    kit: ActionKit, keys: Sequence[str], *, threads: int
+) -> dict[str, Outcome | Failed]:
+    """Carry out the actions ``keys`` name, each exactly once in effect: what became of
+    each key (an outcome, or a failure for the caller to settle)."""
+    for key in keys:
+        action = key.rpartition(":")[2]
+        if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
+            raise ValueError(f"{key!r} is not of a batchable kind")
+    unique = list(dict.fromkeys(keys))
+    # A like's post chosen before the claim, from a young feed page, kept by the claim
+    # when open to the agent (``targets.first_choice``): no statement of its own after.
+    choices = {key: choice for key in unique if (choice := first_choice(kit, key)) is not None}
+    claimed = activities.claim_many(
+        kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
+    )
+    done: dict[str, Outcome | Failed] = {
+        key: Outcome(why) for key, why in claimed.unclaimed.items()
+    }
+    pool = _pool(threads)
+    running: list[tuple[Claim, Future[Ending]]] = [
+        (claim, pool.submit(carry_out, kit, claim)) for claim in claimed.claims
+    ]
+    endings: list[tuple[Claim, Ending]] = []
+    for claim, future in running:
+        try:
+            endings.append((claim, future.result()))
+        except Exception as error:
+            done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
+    ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
+    # The live feed's events of the batch go out together (one round trip to Redis).
+    events: list[Event] = []
+    collecting = replace(kit, publish=events.append)
+    for claim, ending in endings:
+        done[claim.key] = ended_as(collecting, claim, ending, claim.id in ended)
+    if kit.publish_many is not None:
+        kit.publish_many(events)
+    else:
+        for event in events:
+            kit.publish(event)
+    return done

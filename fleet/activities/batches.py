@@ -1,0 +1,262 @@
+"""Claiming and finishing many activities at once: the batch path of the cheap kinds.
+
+A batch message carries many keys; its worker claims all of them with one statement and
+finishes all that reached a verdict with one statement, the engagement ledger included.
+Each activity keeps its own state: the claim is the same conditional update as one
+action's (``commands.claim``: exclusive, a lease, a delivery counted) and the finish the
+same ``WHERE status = 'pending'`` (of two deliveries, one wins and only it writes the
+ledger). SQLite (the demo) takes them one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ARRAY, String, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.activities import commands
+from fleet.activities.commands import _ACTOR, _CLAIMED
+from fleet.activities.ledger import ACTIVITIES, AGENTS, open_to
+from fleet.activities.views import Actor, Claim, FirstChoice
+from fleet.db.engine import autocommit
+
+# The claim of one action (``commands._CLAIM``) for all of a batch's keys at once.
+_CLAIM_MANY = (
+    update(ACTIVITIES)
+    .where(
+        ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+        ACTIVITIES.c.status == "pending",
+        or_(
+            ACTIVITIES.c.claimed_by.is_(None),
+            ACTIVITIES.c.lease_expires_at.is_(None),
+            ACTIVITIES.c.lease_expires_at <= bindparam("at"),
+        ),
+        AGENTS.c.id == ACTIVITIES.c.agent_id,
+    )
+    .values(
+        lease_expires_at=bindparam("lease_until"),
+        claimed_by=bindparam("token"),
+        updated_at=bindparam("at"),
+        deliveries=ACTIVITIES.c.deliveries + 1,
+    )
+    .returning(ACTIVITIES.c.idempotency_key, *_CLAIMED, *_ACTOR)
+)
+# The same claim keeping, for each like without a target yet, the post chosen for it before
+# the claim (``FirstChoice``: ``commands.claim`` keeps one the same way), if that post is not
+# the agent's own and is open to it. The choices come as arrays: key, post, its author.
+_FIRST = (
+    func.unnest(
+        bindparam("choice_keys", type_=ARRAY(String())),
+        bindparam("posts", type_=ARRAY(String())),
+        bindparam("authors", type_=ARRAY(String())),
+    )
+    .table_valued("key", "post", "author")
+    .render_derived(name="chosen")
+)
+_CLAIM_CHOOSING = _CLAIM_MANY.where(ACTIVITIES.c.idempotency_key == _FIRST.c.key).values(
+    target_post_id=case(
+        (
+            and_(
+                ACTIVITIES.c.target_post_id.is_(None),
+                _FIRST.c.post.is_not(None),
+                ACTIVITIES.c.action == bindparam("kind"),
+                AGENTS.c.handle != _FIRST.c.author,
+                open_to(ACTIVITIES.c.agent_id, _FIRST.c.post),
+            ),
+            _FIRST.c.post,
+        ),
+        else_=ACTIVITIES.c.target_post_id,
+    )
+)
+_CLAIM_CHOOSING = _CLAIM_CHOOSING.returning(_FIRST.c.post.is_not(None))
+_STATES = select(ACTIVITIES.c.idempotency_key, ACTIVITIES.c.status).where(
+    ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What one claim statement for a batch found: the claims, and the keys it could not
+    claim with why (``already-finished``, ``held-elsewhere``, ``unknown``)."""
+
+    claims: list[Claim]
+    unclaimed: dict[str, str]
+
+
+def claim_many(
+    sessions: sessionmaker[Session],
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choices: dict[str, FirstChoice] | None = None,
+) -> Claimed:
+    """Hold every pending, unheld activity of ``keys`` under one lease, in one statement;
+    with ``first_choices`` (by key, all of one kind, cap and hour) the statement also keeps
+    each chosen post as its like's target if open (``Claim.first_choice_refused``)."""
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name != "postgresql":
+            return _one_by_one(sessions, keys, now=now, lease=lease)
+        params: dict[str, Any] = {
+            "keys": list(keys),
+            "lease_until": now + lease,
+            "at": now,
+            "token": secrets.token_hex(8),
+        }
+        rows: Sequence[Any] = []
+        choosing = bool(first_choices)
+        if first_choices:
+            some = next(iter(first_choices.values()))
+            chosen = [first_choices.get(key) for key in keys]
+            params |= {
+                "choice_keys": list(keys),
+                "posts": [c.post_id if c else None for c in chosen],
+                "authors": [c.author if c else None for c in chosen],
+                "kind": some.kind,
+                "cap": some.cap_per_hour,
+                "since": some.since,
+            }
+            try:
+                rows = connection.execute(_CLAIM_CHOOSING, params).all()
+            except IntegrityError:
+                # Another action of one of these agents in flight holds its post (or two
+                # of the batch chose the same): claim without the choices.
+                choosing = False
+        if not choosing:
+            rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
+        claims = [_claim_of(row) for row in rows]
+        missing = [key for key in keys if key not in {c.key for c in claims}]
+        unclaimed: dict[str, str] = {}
+        if missing:
+            # Rare (a redelivered batch, a replay): one more read says why.
+            states = {k: v for k, v in connection.execute(_STATES, {"keys": missing})}
+            for key in missing:
+                state = states.get(key)
+                unclaimed[key] = (
+                    "unknown"
+                    if state is None
+                    else "held-elsewhere"
+                    if state == "pending"
+                    else "already-finished"
+                )
+    return Claimed(claims, unclaimed)
+
+
+def _claim_of(row: Sequence[Any]) -> Claim:
+    """A claim from (key, the activity's columns, the agent's, whether a choice came)."""
+    key, tried = row[0], row[-1]
+    activity_id, action, due_at, attempts, deliveries, content, target = row[1 : 1 + len(_CLAIMED)]
+    actor = Actor(*row[1 + len(_CLAIMED) : -1])
+    return Claim(
+        activity_id,
+        key,
+        action,
+        due_at,
+        attempts,
+        deliveries,
+        dict(content or {}),
+        target,
+        actor,
+        first_choice_refused=bool(tried) and target is None,
+    )
+
+
+def _one_by_one(
+    sessions: sessionmaker[Session], keys: Sequence[str], *, now: datetime, lease: timedelta
+) -> Claimed:
+    claims: list[Claim] = []
+    unclaimed: dict[str, str] = {}
+    for key in keys:
+        try:
+            claim = commands.claim(sessions, key, now=now, lease=lease)
+        except Exception:  # an unknown key: the batch goes on
+            unclaimed[key] = "unknown"
+            continue
+        if isinstance(claim, Claim):
+            claims.append(claim)
+        else:
+            unclaimed[key] = "already-finished" if claim is None else "held-elsewhere"
+    return Claimed(claims, unclaimed)
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How one claimed activity of a batch ends: ``succeeded`` or ``skipped``."""
+
+    activity_id: int
+    status: str
+    result: dict[str, Any] | None = None
+    reason: str | None = None
+    engagement: tuple[str, str] | None = None
+
+
+# One statement: the terminal updates, and the winners' engagements in the ledger.
+_FINISH_MANY = text(
+    """
+    WITH v AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:results AS text[]),
+            CAST(:reasons AS text[]), CAST(:posts AS text[]), CAST(:kinds AS text[])
+        ) AS v(id, status, result, reason, post_id, kind)
+    ), done AS (
+        UPDATE agent_activities AS a
+        SET status = v.status, result = CAST(v.result AS jsonb), error = v.reason,
+            finished_at = :at, updated_at = :at, lease_expires_at = NULL
+        FROM v
+        WHERE a.id = v.id AND a.status = 'pending'
+        RETURNING a.id, a.agent_id
+    ), ledger AS (
+        INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
+        SELECT done.agent_id, v.post_id, v.kind, done.id, :at
+        FROM done JOIN v ON v.id = done.id
+        WHERE v.status = 'succeeded' AND v.post_id IS NOT NULL
+        ON CONFLICT (agent_id, post_id, kind) DO NOTHING
+    )
+    SELECT id FROM done
+    """
+)
+
+
+def finish_many(
+    sessions: sessionmaker[Session], endings: Sequence[Ending], *, now: datetime
+) -> set[int]:
+    """End these pending activities, each as its verdict says, in one statement; the ids
+    that ended here (one already ended by another delivery is left as it is)."""
+    if not endings:
+        return set()
+    for ending in endings:
+        if ending.status not in ("succeeded", "skipped"):
+            raise ValueError(f"finish_many() takes succeeded or skipped, not {ending.status!r}")
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name != "postgresql":
+            return {
+                v.activity_id
+                for v in endings
+                if commands.finish(
+                    sessions,
+                    v.activity_id,
+                    v.status,
+                    now=now,
+                    result=v.result,
+                    reason=v.reason,
+                    engagement=v.engagement,
+                )
+            }
+        engaged = [v.engagement if v.status == "succeeded" else None for v in endings]
+        params = {
+            "ids": [v.activity_id for v in endings],
+            "statuses": [v.status for v in endings],
+            "results": [None if v.result is None else json.dumps(v.result) for v in endings],
+            "reasons": [v.reason for v in endings],
+            "posts": [e[0] if e else None for e in engaged],
+            "kinds": [e[1] if e else None for e in engaged],
+            "at": now,
+        }
+        return set(connection.execute(_FINISH_MANY, params).scalars())

@@ -1,0 +1,279 @@
+"""Batches of cheap actions: one claim statement and one finish statement for a batch of
+likes and browses, each action still ending once under its own key; a redelivered or
+concurrent copy of a batch does nothing twice; a failing action leaves the batch alone,
+as a message of its own with its backoff. The sandbox over HTTP, on Postgres and SQLite
+(the demo's), and the batch task on the real Redis."""
+
+from __future__ import annotations
+
+import json
+import re
+from base64 import b64decode
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from celery import Celery
+from sqlalchemy import Engine, event, select
+
+from fleet import activities, agents
+from fleet.actions import ActionKit
+from fleet.actions.batch import perform_batch
+from fleet.actions.targets import FeedSnapshot
+from fleet.content.offline import OfflineWriter
+from fleet.core.kinds import BATCH_TASKS, KINDS, Action
+from fleet.db.engine import autocommit
+from fleet.db.models import AgentActivity, Engagement
+from fleet.errors import TransientError
+from fleet.gallery.client import HttpGallery
+from fleet.gallery.port import Liked
+from fleet.infra.queue import create_app, send_actions
+from fleet.service.root import Fleet
+from fleet.settings import ActionSettings
+from tests.conftest import active_agents
+from tests.gallery.conftest import Admin
+from tests.test_like_first_choice import report_likes
+
+LEASE = timedelta(minutes=5)
+
+
+def test_the_registry_batches_likes_and_browses_on_the_engage_queue_only() -> None:
+    assert {k.action for k in KINDS.values() if k.batchable} == {Action.LIKE, Action.BROWSE}
+    assert BATCH_TASKS == {"engage": "fleet.engage_batch"}
+
+
+def _posts(gallery: HttpGallery, fleet: Fleet, author: int, count: int) -> list[str]:
+    handle = agents.get_agent(fleet.sessions, str(author)).handle
+    gallery.provision_user(handle=handle, name="Author", persona="social_media_marketer")
+    return [
+        gallery.create_post(
+            agent=handle,
+            image_url="http://example.test/i.png",
+            title=f"Post {n}",
+            description="d",
+            idempotency_key=f"seed-{n}",
+        ).id
+        for n in range(count)
+    ]
+
+
+def _kit(fleet: Fleet, gallery: Any) -> ActionKit:
+    return ActionKit(
+        sessions=fleet.sessions,
+        personas=fleet.personas,
+        gallery=gallery,
+        writer=OfflineWriter(),
+        settings=ActionSettings(human_share=0.0),
+        lease=LEASE,
+        feed_snapshot=FeedSnapshot(3600.0),
+    )
+
+
+def _decided(fleet: Fleet, agent_ids: list[int], action: str, now: datetime) -> list[str]:
+    keys = []
+    for second, agent_id in enumerate(agent_ids, start=1):
+        due = now + timedelta(seconds=second)
+        key = f"{agent_id}:{int(due.timestamp())}:{action}"
+        activities.create_activity(fleet.sessions, agent_id, action, due, key, now=now, lease=LEASE)
+        keys.append(key)
+    return keys
+
+
+@pytest.fixture
+def statements(fleet: Fleet) -> Iterator[list[str]]:
+    """The SQL statements run on the fleet's database while the test runs (its engine's
+    and its autocommit engine's)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engines = {fleet.engine, autocommit(fleet.sessions)}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, engine: Engine, statements: list[str]
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 7, now=now)
+    posts = _posts(gallery, fleet, author, 4)
+    likes = _decided(fleet, fans, "like", now)
+    browses = _decided(fleet, fans[:3], "browse", now + timedelta(minutes=1))
+    kit = _kit(fleet, gallery)
+
+    statements.clear()
+    done = perform_batch(kit, likes + browses, threads=4)
+
+    assert {key: getattr(o, "status", o) for key, o in done.items()} == {
+        key: "succeeded" for key in likes + browses
+    }
+    claims = [s for s in statements if "deliveries" in s and s.lstrip().startswith("UPDATE")]
+    finishes = [s for s in statements if re.search(r"finished_at\s*=", s)]
+    if engine.dialect.name == "postgresql":
+        assert (len(claims), len(finishes)) == (1, 1)
+    else:  # SQLite (the demo) takes them one by one
+        assert len(finishes) == 9
+    with fleet.sessions() as session:
+        rows = session.execute(
+            select(AgentActivity.idempotency_key, AgentActivity.status, AgentActivity.result)
+        ).all()
+        assert {key: status for key, status, _ in rows} == {k: "succeeded" for k in likes + browses}
+        liked = {key: result["post_id"] for key, _, result in rows if key.endswith(":like")}
+        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+    assert sorted(ledger) == sorted((int(k.split(":")[0]), p) for k, p in liked.items())
+    assert set(liked.values()) <= set(posts)
+    handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
+    assert sum(report_likes(admin, h) for h in handles) == len(likes)
+
+    # The same batch delivered again: nothing is done twice.
+    again = perform_batch(kit, likes + browses, threads=4)
+    assert {getattr(o, "status", o) for o in again.values()} == {"already-finished"}
+    assert sum(report_likes(admin, h) for h in handles) == len(likes)
+
+
+def test_an_action_another_delivery_holds_is_left_to_it(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 4, now=now)
+    _posts(gallery, fleet, author, 3)
+    likes = _decided(fleet, fans, "like", now)
+    kit = _kit(fleet, gallery)
+    # A copy of the batch (or a single message of one of its likes) is running.
+    held = activities.claim(fleet.sessions, likes[0], now=now, lease=LEASE)
+    assert isinstance(held, activities.Claim)
+
+    done = perform_batch(kit, likes, threads=2)
+
+    assert getattr(done[likes[0]], "status", None) == "held-elsewhere"
+    assert [getattr(done[k], "status", None) for k in likes[1:]] == ["succeeded"] * 2
+    with fleet.sessions() as session:
+        first = session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key == likes[0])
+        ).one()
+        assert (first.status, first.deliveries) == ("pending", 1)
+
+
+class FailingFor:
+    """The gallery, failing (transiently) the likes of one key."""
+
+    def __init__(self, inner: HttpGallery, key: str) -> None:
+        self.inner, self.key, self.calls = inner, key, 0
+
+    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
+        if idempotency_key == self.key:
+            self.calls += 1
+            raise TransientError("the gallery timed out")
+        return self.inner.like(agent=agent, post_id=post_id, idempotency_key=idempotency_key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failing_action_leaves_the_batch_as_a_message_of_its_own_with_its_backoff(
+    pg_engine: Engine,
+    fleet_on_redis: Fleet,
+    gallery: HttpGallery,
+    admin: Admin,
+    redis_keys: str,
+) -> None:
+    fleet = fleet_on_redis
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 5, now=now)
+    _posts(gallery, fleet, author, 3)
+    likes = _decided(fleet, fans, "like", now)
+    failing = FailingFor(gallery, likes[1])
+    kit = fleet.action_kit
+    kit.gallery = failing  # type: ignore[assignment]
+    app: Celery = create_app(fleet.settings)
+    app.conf.fleet = fleet
+    import workers.tasks  # noqa: F401 - registers the tasks on the app
+
+    tally = app.tasks["fleet.engage_batch"].apply(args=(likes,)).get()
+
+    assert tally == {"succeeded": 3, "retry": 1}
+    assert failing.calls == 1
+    with fleet.sessions() as session:
+        failed = session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key == likes[1])
+        ).one()
+        # Its own attempt counted, its claim let go for its retry; the batch never retries.
+        assert (failed.status, failed.attempts, failed.claimed_by) == ("pending", 1, None)
+    (message,) = fleet.redis.lrange(f"{redis_keys}:engage", 0, -1)
+    sent = json.loads(message)
+    assert sent["headers"]["task"] == "fleet.like"
+    assert json.loads(b64decode(sent["body"]))[0] == [likes[1]]
+    assert sent["headers"]["retries"] == 1
+
+
+def test_the_tick_sends_cheap_actions_in_batches_of_the_setting_and_others_alone(
+    fleet_on_redis: Fleet, redis_keys: str
+) -> None:
+    app = create_app(fleet_on_redis.settings)
+    likes = [("like", f"1:{n}:like") for n in range(7)]
+    browses = [("browse", f"2:{n}:browse") for n in range(2)]
+    send_actions(app, [*likes, ("post", "3:1:post"), *browses], batch_size=4)
+
+    def messages(queue: str) -> list[tuple[str, Any]]:
+        raw = fleet_on_redis.redis.lrange(f"{redis_keys}:{queue}", 0, -1)
+        decoded = [json.loads(m) for m in reversed(raw)]
+        return [(m["headers"]["task"], json.loads(b64decode(m["body"]))[0]) for m in decoded]
+
+    engage = messages("engage")
+    batches = [args[0] for task, args in engage if task == "fleet.engage_batch"]
+    # Nine keys in fours: two batches, and the one left over goes alone to its kind's task.
+    assert [len(b) for b in batches] == [4, 4]
+    alone = [(task, args[0]) for task, args in engage if task != "fleet.engage_batch"]
+    assert alone == [("fleet.browse", "2:1:browse")]
+    assert sorted([k for b in batches for k in b] + ["2:1:browse"]) == sorted(
+        k for _, k in likes + browses
+    )
+    assert [task for task, _ in messages("content")] == ["fleet.post"]
+    # Batches of one (the setting at 1): every action alone, as before.
+    fleet_on_redis.redis.delete(f"{redis_keys}:engage")
+    send_actions(app, likes[:2], batch_size=1)
+    assert [task for task, _ in messages("engage")] == ["fleet.like", "fleet.like"]
+
+
+def test_a_batch_refuses_a_kind_that_is_not_batchable(fleet: Fleet, gallery: HttpGallery) -> None:
+    with pytest.raises(ValueError, match="not of a batchable kind"):
+        perform_batch(_kit(fleet, gallery), ["1:2:post"], threads=1)
+
+
+def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_itself(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 7, now=now)
+    posts = _posts(gallery, fleet, author, 6)
+    kit = _kit(fleet, gallery)
+    # A young feed page at hand (the process's snapshot): the likes choose before the claim.
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    assert len(kit.feed_snapshot.page(kit, author_handle)) == 6
+    keeps: list[dict[str, Any]] = []
+    keep_target = activities.keep_target
+
+    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
+        keeps.append(kwargs)
+        return keep_target(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "keep_target", counted)
+    likes = _decided(fleet, fans, "like", now)
+
+    done = perform_batch(kit, likes, threads=3)
+
+    assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * 6
+    if fleet.engine.dialect.name == "postgresql":
+        assert keeps == [], "a like chose its post after the claim"
+    with fleet.sessions() as session:
+        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+    assert sorted(a for a, _ in ledger) == sorted(fans)
+    assert {p for _, p in ledger} <= set(posts)
+    handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
+    assert sum(report_likes(admin, h) for h in handles) == 6
