@@ -21,6 +21,7 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.targets import target_of
 from fleet.activities import Claim
 from fleet.content.guard import guarded_comment
+from fleet.content.port import CommentDraft, PostSeen
 
 
 def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
@@ -30,24 +31,8 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         # A retry with its reply already written needs no read of the post.
         return publish(kit, claim, claim.target_post_id, content)
     post = target_of(kit, claim, "comment")
-    persona = kit.personas.get(claim.actor.persona)
     if "text" not in content:
-        refuse_if_over_budget(kit, claim)
-        author = author_of(kit, claim)
-        with billed(kit, claim):
-            if kit.guard is not None:
-                draft = guarded_comment(
-                    kit.writer,
-                    kit.guard,
-                    persona,
-                    author,
-                    seen(post),
-                    nonce=nonce(claim),
-                    fleet_recent=fleet_recent(kit),
-                )
-            else:
-                draft = kit.writer.write_comment(persona, author, seen(post), nonce=nonce(claim))
-        charge(kit, claim, draft.usage)
+        draft = write(kit, claim, seen(post))
         content["text"] = draft.text
         activities.save_progress(
             kit.sessions,
@@ -59,6 +44,29 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     about = {"title": post.title, "author": post.username}
     result, engagement = publish(kit, claim, post.id, content)
     return {**result, **about}, engagement
+
+
+def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:
+    """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
+    LLM budget, through the guard when there is one; what it cost is charged."""
+    refuse_if_over_budget(kit, claim)
+    persona = kit.personas.get(claim.actor.persona)
+    author = author_of(kit, claim)
+    with billed(kit, claim):
+        if kit.guard is not None:
+            draft = guarded_comment(
+                kit.writer,
+                kit.guard,
+                persona,
+                author,
+                post,
+                nonce=nonce(claim),
+                fleet_recent=fleet_recent(kit),
+            )
+        else:
+            draft = kit.writer.write_comment(persona, author, post, nonce=nonce(claim))
+    charge(kit, claim, draft.usage)
+    return draft
 
 
 def publish(

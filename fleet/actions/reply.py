@@ -14,19 +14,12 @@ from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions.common import (
     Handled,
-    author_of,
-    billed,
-    charge,
     ensure_user,
-    fleet_recent,
-    nonce,
-    refuse_if_over_budget,
     seen,
 )
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_comment
 from fleet.activities import Claim
-from fleet.content.guard import guarded_comment
 from fleet.content.port import CommentSeen
 
 
@@ -40,23 +33,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     post = seen(kit.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
     answering = CommentSeen(comment.id, comment.content, comment.username, comment.user_is_agent)
     on_post = replace(post, answering=answering)
-    refuse_if_over_budget(kit, claim)
-    persona = kit.personas.get(claim.actor.persona)
-    author = author_of(kit, claim)
-    with billed(kit, claim):
-        if kit.guard is not None:
-            draft = guarded_comment(
-                kit.writer,
-                kit.guard,
-                persona,
-                author,
-                on_post,
-                nonce=nonce(claim),
-                fleet_recent=fleet_recent(kit),
-            )
-        else:
-            draft = kit.writer.write_comment(persona, author, on_post, nonce=nonce(claim))
-    charge(kit, claim, draft.usage)
+    draft = commenting.write(kit, claim, on_post)
     written = {"text": draft.text, "post_id": post_id, "to": comment.username, "title": post.title}
     content.update(written)
     activities.save_progress(
