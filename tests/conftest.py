@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
@@ -34,6 +35,11 @@ PG_ADMIN_URL = os.environ.get(
     "FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("FLEET_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+# No per-example deadline: a loaded machine (CI, a fleet running beside the suite) makes
+# one example slow now and then, and speed is measured in bench/, never in tests.
+hypothesis_settings.register_profile("fleet", deadline=None)
+hypothesis_settings.load_profile("fleet")
 
 
 @pytest.fixture
