@@ -1,0 +1,135 @@
+"""What every page of the console shares: the templates, a page rendered for a request,
+the redirect after a change, the guard of a POST, and the small readers of a form."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from fleet.console.security import Guard, csrf_of, session_of
+from fleet.errors import ConflictError, FleetError, InputError
+from fleet.infra.redaction import redact
+from fleet.service.root import Fleet
+
+HERE = Path(__file__).parent
+STATUSES = ("succeeded", "skipped", "dead", "pending")
+AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
+Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
+
+
+@dataclass
+class Web:
+    """The fleet, its guard and the templates: what each page module is built on."""
+
+    fleet: Fleet
+    guard: Guard
+    env: Environment
+
+    @classmethod
+    def of(cls, fleet: Fleet, guard: Guard) -> Web:
+        secrets = fleet.secrets
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            # Whatever a page prints passes here: a secret never reaches a page.
+            finalize=lambda value: _masked(value, secrets),
+        )
+        env.filters["when"] = when
+        return cls(fleet, guard, env)
+
+    @property
+    def gallery(self) -> str:
+        """The gallery's address, without its trailing slash."""
+        return str(self.fleet.settings.gallery.url).rstrip("/")
+
+    def page(
+        self, request: Request, name: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        template = self.env.get_template(name)
+        html = template.render(
+            request=request,
+            csrf=csrf_of(request),
+            signed_in=(self.guard.open or session_of(request).user or request.state.via_basic),
+            password_set=not self.guard.open,
+            said=request.query_params.get("said"),
+            path=request.url.path,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+    def error(self, request: Request, status_code: int, message: str) -> HTMLResponse:
+        return self.page(request, "error.html", status_code, message=message)
+
+    @staticmethod
+    def back(path: str, said: str) -> RedirectResponse:
+        """After a change: the page it was made on, saying what was done."""
+        return RedirectResponse(f"{path}?{urlencode({'said': said})}", status_code=303)
+
+    def guarded(self, handler: Handler) -> Handler:
+        """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
+        handler's ``checked_form`` first)."""
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PermissionError as error:
+                return self.error(request, 403, str(error))
+            except (InputError, ConflictError) as error:
+                return self.error(request, 400, str(error))
+            except FleetError as error:
+                return self.error(request, 500, str(error))
+
+        return run
+
+
+class Recent(Generic[T]):
+    """A value read at most once every ``seconds``, shared by the threads that ask."""
+
+    def __init__(self, read: Callable[[], T], *, seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._lock = threading.Lock()
+        self._value: T | None = None
+        self._at = 0.0
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._at > self._seconds:
+                self._value, self._at = self._read(), time.monotonic()
+            return self._value
+
+
+def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value  # the console's own markup (charts, rendered events)
+    if isinstance(value, str) and secrets:
+        return redact(value, secrets)
+    return value
+
+
+def when(value: Any) -> str:
+    if value is None:
+        return "—"
+    return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def whole(text: Any, default: int, *, strict: bool = False) -> int:
+    """A whole number from a form or query value (InputError if ``strict``)."""
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        if strict:
+            raise InputError(f"not a whole number: {text!r}") from None
+        return default
