@@ -30,9 +30,13 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
             feed.start()
         else:
             feed.state = ("down", "no Redis configured (FLEET_REDIS_URL=none): no live feed")
+        for reading in web.polled:
+            reading.start()
         try:
             yield
         finally:
+            for reading in web.polled:
+                reading.stop()
             feed.stop()
 
     # Pages are plain functions: Starlette runs them on its thread pool, so a slow read
@@ -51,4 +55,5 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)], lifespan=lifespan
     )
     app.state.hub = feed
+    app.state.polled = web.polled
     return app

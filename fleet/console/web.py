@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -35,6 +35,8 @@ class Web:
     fleet: Fleet
     guard: Guard
     env: Environment
+    # Readings kept fresh in the background while the app runs (started by its lifespan).
+    polled: list[Polled[Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, fleet: Fleet, guard: Guard) -> Web:
@@ -107,6 +109,43 @@ class Recent(Generic[T]):
             if self._value is None or time.monotonic() - self._at > self._seconds:
                 self._value, self._at = self._read(), time.monotonic()
             return self._value
+
+
+class Polled(Generic[T]):
+    """A slow reading (a ping that waits for answers) redone every ``seconds`` on a thread
+    of its own, so a page shows the last one without waiting: ``value`` is None until the
+    first reading, ``failed`` says why the last one could not be made."""
+
+    def __init__(self, read: Callable[[], T], *, seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.value: T | None = None
+        self.read_at: float | None = None
+        self.failed: str | None = None
+
+    @property
+    def age_seconds(self) -> float | None:
+        """How long ago the last reading was made (None before the first)."""
+        return None if self.read_at is None else time.monotonic() - self.read_at
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="console-poll", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.value, self.failed = self._read(), None
+            except Exception as error:  # shown on the page; the next round tries again
+                self.failed = f"{type(error).__name__}: {error}"[:200]
+            self.read_at = time.monotonic()
+            self._stop.wait(self._seconds)
 
 
 def _masked(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -36,6 +36,8 @@ class Board:
     queues: dict[str, int | None]
     problems: list[str] = field(default_factory=list)
     spend: dict[str, float] | None = None
+    # Per shared circuit breaker (gallery, llm): open or closed, failures counted.
+    breakers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def board(fleet: Fleet) -> Board:
@@ -61,7 +63,18 @@ def board(fleet: Fleet) -> Board:
         queues=report.queues,
         problems=report.problems,
         spend=spend,
+        breakers=report.breakers,
     )
+
+
+def workers_answering(fleet: Fleet, timeout: float = 1.0) -> list[str] | None:
+    """The names of the Celery workers answering a ping through the broker; None when
+    there is no broker to ping (the demo's in-memory one, or no Redis). Takes up to
+    ``timeout`` seconds: a page asks a reading kept in the background, not this."""
+    settings = fleet.settings
+    if settings.redis_url is None or settings.broker_url.startswith("memory"):
+        return None
+    return status.live_workers(fleet, timeout)
 
 
 def _ledger(fleet: Fleet) -> SpendLedger:

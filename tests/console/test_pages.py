@@ -4,6 +4,7 @@ what a person sees. Screenshots go to artifacts/console-*.png."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -11,25 +12,51 @@ import pytest
 from sqlalchemy import Engine
 
 from fleet.console.serve import BackgroundConsole
+from fleet.infra.limits import CircuitBreaker
 from fleet.infra.events import describe
 from fleet.service import activity, agents, board, dead_letters
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from tests.conftest import REDIS_URL
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, browse, needs_chromium
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_chromium]
 
 
-def test_the_overview_shows_agents_actions_and_dead_letters(
-    console: BackgroundConsole, tmp_path: Path
+def test_the_overview_shows_agents_actions_dead_letters_workers_and_breakers(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
 ) -> None:
+    # The gallery's breaker opened by five failures in a row, as the workers would.
+    breaker = CircuitBreaker(
+        worked.redis, f"{worked.settings.broker_key_prefix}fleet:breaker:gallery"
+    )
+    for _ in range(5):
+        breaker.failed()
+    deadline = time.monotonic() + 5
+    while any(p.read_at is None for p in console.app.state.polled):
+        assert time.monotonic() < deadline, "the workers were never asked"
+        time.sleep(0.02)
     page = browse(tmp_path, console.url + "/")
     assert "Agents by persona and status" in page
     assert ">ux_ui_designer</a>" in page and ">data_visualization</a>" in page
     assert "Actions in the last day" in page  # the chart
     assert 'http-equiv="refresh"' in page
+    # The test fleet's broker is in memory: no worker to ping, and the page says so.
+    assert "workers answering" in page and "no broker to ping" in page
+    gallery = page.split("gallery breaker", 1)[1]
+    assert gallery.split("</div>", 1)[0].count("open") == 1, "the gallery's breaker is open"
+    llm = page.split("llm breaker", 1)[1]
+    assert "closed" in llm.split("</div>", 1)[0]
     browse(tmp_path, console.url + "/", screenshot="console-overview.png")
+
+
+def test_the_workers_are_pinged_through_a_real_broker(worked: Fleet) -> None:
+    through_redis = replace(
+        worked, settings=worked.settings.model_copy(update={"broker_url": REDIS_URL})
+    )
+    assert board.workers_answering(worked) is None  # in memory: nobody to ping
+    assert board.workers_answering(through_redis, timeout=0.3) == []  # none runs here
 
 
 def test_the_agents_page_searches_filters_and_links_to_an_agent(
