@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from fleet.console.serve import BackgroundConsole
-from fleet.infra.limits import CircuitBreaker
 from fleet.infra.events import describe
+from fleet.infra.limits import CircuitBreaker
 from fleet.service import activity, agents, board, dead_letters
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
