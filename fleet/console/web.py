@@ -55,11 +55,16 @@ class Web:
         """The gallery's address, without its trailing slash."""
         return str(self.fleet.settings.gallery.url).rstrip("/")
 
+    def post_url(self, post_id: object) -> str:
+        """Where a person sees the post ``post_id`` on the gallery."""
+        return self.fleet.settings.gallery.post_url(post_id)
+
     def page(
         self, request: Request, name: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         template = self.env.get_template(name)
         html = template.render(
+            post_url=self.post_url,
             request=request,
             csrf=csrf_of(request),
             signed_in=(self.guard.open or session_of(request).user or request.state.via_basic),

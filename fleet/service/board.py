@@ -18,6 +18,7 @@ from fleet.service import status
 from fleet.service.root import Fleet
 
 PAGE = 50
+THOUGHTS = 30
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class Profile:
     timeline: list[ActivityView]
     posts: list[ActivityView]
     dead_letters: list[DeadLetterView]
+    # Its thoughts on the feed, newest first (each browse that had one).
+    thoughts: list[ActivityView] = field(default_factory=list)
 
 
 def profile(fleet: Fleet, ref: str) -> Profile:
@@ -142,6 +145,10 @@ def profile(fleet: Fleet, ref: str) -> Profile:
     posts = activities.list_activities(
         fleet.sessions, ActivityFilter(agent.id, action="post", status="succeeded", limit=24)
     )
+    browses = activities.list_activities(
+        fleet.sessions,
+        ActivityFilter(agent.id, action="browse", status="succeeded", limit=THOUGHTS),
+    )
     return Profile(
         agent=agent,
         level=agents.activity_of(fleet.personas, agent),
@@ -151,4 +158,5 @@ def profile(fleet: Fleet, ref: str) -> Profile:
         timeline=timeline,
         posts=posts,
         dead_letters=activities.dead_letters_of(fleet.sessions, agent.id),
+        thoughts=[b for b in browses if (b.result or {}).get("thought")],
     )

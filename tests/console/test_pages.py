@@ -90,7 +90,33 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     assert "multiplier now" in page and "local time" in page
     assert posted.result is not None and posted.result["image_url"] in page
     assert "The last day" in page and "succeeded" in page
+    # Its post's thumbnail links to that post's own page on the gallery, which shows it.
+    post_url = worked.settings.gallery.post_url(posted.result["post_id"])
+    assert f'href="{post_url}"' in page and post_url != str(worked.settings.gallery.url)
+    with httpx.Client(trust_env=False) as http:
+        shown = http.get(post_url)
+    assert shown.status_code == 200 and posted.result["title"] in shown.text
     browse(tmp_path, f"{console.url}/agents/{agent.handle}", screenshot="console-agent.png")
+    # An agent that looked at the feed twice: both its thoughts, not only the last.
+    # (A look at the feed leaves no thought about one time in three: look until two did.)
+    deadline = time.monotonic() + 10
+    while len(thoughts := _thoughts(worked, "6")) < 2:
+        assert time.monotonic() < deadline, "no second thought"
+        agents.act_now(worked, "6", "browse", here=True)
+    thinker = f"{console.url}/agents/{agents.get(worked, '6').handle}"
+    page = browse(tmp_path, thinker)
+    assert "Its thoughts" in page
+    assert all(_escaped(thought) in page for thought in thoughts)
+    browse(tmp_path, thinker, screenshot="console-agent-thoughts.png")
+
+
+def _thoughts(fleet: Fleet, ref: str) -> list[str]:
+    found = activity.find(fleet, agent_ref=ref, action="browse")
+    return [str(a.result["thought"]) for a in found if a.result and a.result.get("thought")]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def test_dead_letters_are_listed_inspected_and_purged(
@@ -152,8 +178,23 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
         "persona": "ux_ui_designer",
         "action": "comment",
         "status": "succeeded",
-        "detail": {"text": "<script>alert('x')</script> lovely grid", "title": "Dashboards"},
+        "detail": {
+            "text": "<script>alert('x')</script> lovely grid",
+            "title": "Dashboards",
+            "author": "dana_posts",
+        },
         "local_time": "09:31",
+    }
+    # A real like, made on the sandbox: its event carries the liked post's picture.
+    liked = activity.find(worked, agent_ref="5", action="like")[0]
+    assert liked.result is not None and liked.result["image_url"].startswith("http")
+    like = {
+        "agent_id": 5,
+        "handle": agents.get(worked, "5").handle,
+        "persona": "data_visualization",
+        "action": "like",
+        "status": "succeeded",
+        "detail": liked.result,
     }
     browser.open(console.url + "/feed")
     browser.wait_for("document.getElementById('feed-state').className.includes('up')")
@@ -165,7 +206,17 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
     shown = browser.text("#feed")
     assert describe(event) in shown  # the event in words, the script as text
     assert "<script>alert('x')</script> lovely grid" in shown
+    assert "on “Dashboards” by dana_posts" in shown  # the post it answers, and its author
     assert browser.evaluate("document.querySelectorAll('#feed script').length") == 0
+    worked.activity_channel.publish(like)
+    browser.wait_for("document.querySelectorAll('#feed li.like img.thumb').length > 0")
+    thumb = "document.querySelector('#feed li.like img.thumb')"
+    assert browser.evaluate(f"{thumb}.getAttribute('src')") == liked.result["image_url"]
+    assert browser.evaluate(f"{thumb}.closest('a').href") == worked.settings.gallery.post_url(
+        liked.result["post_id"]
+    )
+    browser.wait_for(f"{thumb}.complete && {thumb}.naturalWidth > 0")  # the picture loads
+    assert f"liked “{liked.result['title']}” by {liked.result['author']}" in browser.text("#feed")
     browser.screenshot(ARTIFACTS / "console-feed.png")
 
 

@@ -35,14 +35,18 @@ def routes(web: Web, feed: Hub) -> list[Route]:
     async def feed_events(request: Request) -> Response:
         query = _feed_filter(request)
         item = web.env.get_template("_event.html")
-        gallery = web.gallery
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             async for kind, payload in feed.watch():
                 if kind == "status":
                     yield {"event": "status", "data": f"{payload[0]}|{payload[1]}"}
                 elif _matches(payload, query):
-                    html = item.render(event=payload, line=describe(payload), gallery=gallery)
+                    html = item.render(
+                        event=payload,
+                        line=describe(payload),
+                        gallery=web.gallery,
+                        gallery_post=web.post_url,
+                    )
                     yield {"event": "activity", "data": html.replace("\n", " ")}
 
         return EventSourceResponse(stream(), ping=15)
