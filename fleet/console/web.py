@@ -69,9 +69,8 @@ class Web:
             csrf=csrf_of(request),
             signed_in=(self.guard.open or session_of(request).user or request.state.via_basic),
             password_set=not self.guard.open,
-            said=request.query_params.get("said"),
             path=request.url.path,
-            **context,
+            **{"said": request.query_params.get("said"), **context},
         )
         return HTMLResponse(html, status_code=status_code)
 

@@ -20,6 +20,7 @@ from fleet.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, browse, needs_chromium
+from tests.gallery.conftest import Admin
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_chromium]
 
@@ -137,7 +138,7 @@ def test_dead_letters_are_listed_inspected_and_purged(
 
 
 def test_controls_create_start_pause_hold_and_delete_after_confirming(
-    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path, admin: Admin
 ) -> None:
     page = browse(tmp_path, console.url + "/controls")
     assert "Create agents" in page and "Fleet hold" in page
@@ -151,7 +152,19 @@ def test_controls_create_start_pause_hold_and_delete_after_confirming(
         assert post("/controls/create", persona="indie_game_dev", count="2").status_code == 303
         made = agents.counts(worked)["indie_game_dev"]
         assert made == {"created": 2}
-        post("/controls/status", command="start", persona="indie_game_dev")
+        # The gallery refuses every new account: the start names each agent left without.
+        admin.faults(errorRates={"invite": 1.0})
+        try:
+            started = post(
+                "/controls/status", command="start", persona="indie_game_dev", provision="on"
+            )
+        finally:
+            admin.faults(errorRates={})
+        assert started.status_code == 200 and "2 failed" in started.text
+        assert "Gallery accounts that could not be made" in started.text
+        for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
+            assert f'<a href="/agents/{one.handle}">{one.handle}</a>' in started.text
+        assert started.text.count("injected fault") == 2, "each failure gives its reason"
         post("/controls/status", command="pause", persona="indie_game_dev")
         assert agents.counts(worked)["indie_game_dev"] == {"paused": 2}
         held = post("/controls/hold", reason="maintenance", hours="2")

@@ -4,6 +4,7 @@ set and lift a fleet hold; each the use case the CLI calls."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,17 +15,21 @@ from fleet.console.web import Web, when, whole
 from fleet.service import agents as agent_use
 from fleet.service import holds
 
+# The failed accounts a start shows by name (the rest are counted).
+FAILED_SHOWN = 200
+
 
 def routes(web: Web) -> list[Route]:
     fleet = web.fleet
 
-    def controls(request: Request) -> Response:
+    def controls(request: Request, **more: Any) -> Response:
         return web.page(
             request,
             "controls.html",
             personas=fleet.personas.slugs(),
             counts=agent_use.counts(fleet),
             hold=holds.in_force(fleet),
+            **more,
         )
 
     async def create(request: Request) -> Response:
@@ -44,12 +49,23 @@ def routes(web: Web) -> list[Route]:
         form = await checked_form(request)
         command = form.get("command", "")
         selection = _selection(form)
-        if command == "start":
-            done = agent_use.start(fleet, selection, provision=form.get("provision") == "on")
-            changed = done.transition.changed
-        else:
+        if command != "start":
             changed = agent_use.change_status(fleet, command, selection).changed
-        return web.back("/controls", f"{command}: {changed} agent(s) changed")
+            return web.back("/controls", f"{command}: {changed} agent(s) changed")
+        done = agent_use.start(fleet, selection, provision=form.get("provision") == "on")
+        said = f"start: {done.transition.changed} agent(s) changed"
+        accounts = done.accounts
+        if accounts is None:
+            return web.back("/controls", said)
+        said += (
+            f"; gallery accounts: {accounts.created} created, {accounts.existing} had one, "
+            f"{len(accounts.failed)} failed"
+        )
+        if not accounts.failed:
+            return web.back("/controls", said)
+        # Which accounts failed and why, on this answer (too many for a redirect's URL).
+        failed = sorted(accounts.failed.items())
+        return controls(request, said=said, failed=failed[:FAILED_SHOWN], more=len(failed))
 
     async def delete(request: Request) -> Response:
         form = await checked_form(request)
