@@ -155,10 +155,26 @@ def simulate(persona: Persona, rhythm: Rhythm, start: float, end: float) -> Iter
         position = rhythm.following(position)
 
 
+def expected_actions(
+    persona: Persona, rhythms: list[Rhythm], start: float, end: float
+) -> dict[str, float]:
+    """The actions by kind the mean of these agents makes in [start, end), daily quotas
+    applied: what the persona's clock, sessions and quotas expect of one agent."""
+    if not rhythms:
+        return {}
+    counts: dict[str, int] = {}
+    for rhythm in rhythms:
+        for tick in simulate(persona, rhythm, start, end):
+            if tick.action is not None:
+                counts[tick.action.value] = counts.get(tick.action.value, 0) + 1
+    return {kind: count / len(rhythms) for kind, count in counts.items()}
+
+
 __all__ = [
     "DayQuotaBook",
     "Rhythm",
     "SimulatedTick",
+    "expected_actions",
     "local_day",
     "simulate",
 ]

@@ -1,5 +1,7 @@
-"""The weekly report: per persona, actions by kind against what its clock expects,
-LLM tokens and cost, and the week's dead letters with their reasons."""
+"""The weekly report: per persona, actions by kind against the volume its clock,
+sessions and quotas expect of its active agents; the engagement its posts received from
+people and from the fleet's bots; LLM tokens and cost; and the week's dead letters with
+their reasons."""
 
 from __future__ import annotations
 
@@ -7,11 +9,31 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from fleet import activities
-from fleet.errors import InputError
+from fleet import activities, agents
+from fleet.core.timeline import expected_actions
+from fleet.errors import FleetError, InputError
 from fleet.service.root import Fleet
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Agents simulated per persona for the volume it expects of one agent (the seeds
+# ``fleet schedule preview`` samples).
+SAMPLE_AGENTS = 20
+# The week's newest posts whose engagement is read from the gallery (two calls each).
+ENGAGEMENT_POSTS = 100
+# The expected volume of one agent per (persona, start, end): a simulation, done once.
+_EXPECTED: dict[tuple[str, float, float], dict[str, float]] = {}
+
+
+@dataclass
+class Received:
+    """What the persona's posts of the week received, as the gallery counts it now:
+    likes and comments from people, and from the fleet's own agents."""
+
+    posts: int = 0
+    likes_from_people: int = 0
+    likes_from_bots: int = 0
+    comments_from_people: int = 0
+    comments_from_bots: int = 0
 
 
 @dataclass
@@ -23,6 +45,11 @@ class PersonaWeek:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    # Its agents active now, and the actions by kind its rhythm expects of them over the
+    # week (up to now, for the week under way).
+    agents: int = 0
+    target: dict[str, float] = field(default_factory=dict)
+    received: Received = field(default_factory=Received)
 
     def succeeded(self, kind: str) -> int:
         return self.actions.get(kind, {}).get("succeeded", 0)
@@ -41,6 +68,10 @@ class WeekReport:
     end: datetime
     personas: list[PersonaWeek]
     dead_letters: list[tuple[str, str, int]]
+    # The week's posts, how many of them the engagement was read for, and why not, if not.
+    posts: int = 0
+    posts_read: int = 0
+    engagement_problem: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -75,7 +106,58 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         row.output_tokens += int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
         row.cost_usd += float(spent.get("cost_usd", 0.0) or 0.0)  # type: ignore[arg-type]
     letters = activities.dead_letter_reasons(fleet.sessions, start, end)
-    return WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
+    now = fleet.clock.now()
+    live = agents.agent_counts(fleet.sessions)
+    for slug, row in by.items():
+        row.agents = live.get(slug, {}).get("active", 0)
+        if row.agents and slug in fleet.personas and start < now:
+            mean = _expected_of_one(fleet, slug, start, min(end, now))
+            row.target = {kind: round(n * row.agents, 1) for kind, n in mean.items()}
+    out = WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
+    _read_engagement(fleet, out, by)
+    return out
+
+
+def _expected_of_one(fleet: Fleet, slug: str, start: datetime, end: datetime) -> dict[str, float]:
+    """The actions by kind the persona's clock, sessions and quotas expect of one agent
+    between ``start`` and ``end`` (the mean of a sample of agents)."""
+    key = (slug, start.timestamp(), end.timestamp())
+    if key not in _EXPECTED:
+        rhythms = [fleet.personas.rhythm(slug, 1_000_003 * (i + 1)) for i in range(SAMPLE_AGENTS)]
+        _EXPECTED[key] = expected_actions(
+            fleet.personas.get(slug), rhythms, start.timestamp(), end.timestamp()
+        )
+    return _EXPECTED[key]
+
+
+def _read_engagement(fleet: Fleet, out: WeekReport, by: dict[str, PersonaWeek]) -> None:
+    """The engagement the week's newest posts received: likes and comments on the gallery,
+    the fleet's own likes told apart by its engagement ledger, its comments by the
+    gallery's BOT mark."""
+    posts, out.posts = activities.week_posts(
+        fleet.sessions, out.start, out.end, limit=ENGAGEMENT_POSTS
+    )
+    if not posts:
+        return
+    ours = activities.recorded_likes(fleet.sessions, [post_id for _, _, post_id in posts])
+    gallery = fleet.open_gallery()
+    try:
+        for persona, handle, post_id in posts:
+            seen = gallery.get_post(agent=handle, post_id=post_id)
+            talk = gallery.comments(agent=handle, post_id=post_id, limit=100)
+            got = by.setdefault(persona, PersonaWeek(persona)).received
+            bots = min(ours.get(post_id, 0), seen.like_count)
+            got.posts += 1
+            got.likes_from_bots += bots
+            got.likes_from_people += seen.like_count - bots
+            got.comments_from_bots += sum(1 for c in talk if c.user_is_agent)
+            got.comments_from_people += sum(1 for c in talk if not c.user_is_agent)
+            out.posts_read += 1
+    except FleetError as error:
+        out.engagement_problem = f"the gallery did not answer: {error}"
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
 
 
 def this_week(fleet: Fleet) -> str:
