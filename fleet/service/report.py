@@ -21,7 +21,7 @@ SAMPLE_AGENTS = 20
 # The week's newest posts whose engagement is read from the gallery (two calls each).
 ENGAGEMENT_POSTS = 100
 # The expected volume of one agent per (persona, start, end): a simulation, done once.
-_EXPECTED: dict[tuple[str, float, float], dict[str, float]] = {}
+_EXPECTED: dict[tuple[str, float, float], list[dict[str, float]]] = {}
 
 
 @dataclass
@@ -46,7 +46,7 @@ class PersonaWeek:
     output_tokens: int = 0
     cost_usd: float = 0.0
     # Its agents active now, and the actions by kind its rhythm expects of them over the
-    # week (up to now, for the week under way).
+    # week (up to now, for the week under way), each from the hour after it was created.
     agents: int = 0
     target: dict[str, float] = field(default_factory=dict)
     received: Received = field(default_factory=Received)
@@ -106,21 +106,48 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         row.output_tokens += int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
         row.cost_usd += float(spent.get("cost_usd", 0.0) or 0.0)  # type: ignore[arg-type]
     letters = activities.dead_letter_reasons(fleet.sessions, start, end)
-    now = fleet.clock.now()
-    live = agents.agent_counts(fleet.sessions)
+    until = min(end, fleet.clock.now())
+    live = agents.active_since(fleet.sessions, until) if start < until else {}
     for slug, row in by.items():
-        row.agents = live.get(slug, {}).get("active", 0)
-        if row.agents and slug in fleet.personas and start < now:
-            mean = _expected_of_one(fleet, slug, start, min(end, now))
-            row.target = {kind: round(n * row.agents, 1) for kind, n in mean.items()}
+        born = live.get(slug, [])
+        row.agents = len(born)
+        if born and slug in fleet.personas:
+            row.target = target_of(_expected_of_one(fleet, slug, start, until), start, born)
     out = WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
     _read_engagement(fleet, out, by)
     return out
 
 
-def _expected_of_one(fleet: Fleet, slug: str, start: datetime, end: datetime) -> dict[str, float]:
+def target_of(
+    hours: list[dict[str, float]], start: datetime, born: list[datetime]
+) -> dict[str, float]:
+    """What ``hours`` (one agent's expected actions, hour by hour from ``start``) add up to
+    for agents created at ``born``: each counted from when it came (for its share of
+    that hour)."""
+    # How many agents are there, by the hour: a share in the hour one comes, then whole.
+    joins = [0.0] * (len(hours) + 1)
+    for created in born:
+        since = (created.replace(tzinfo=created.tzinfo or UTC) - start).total_seconds()
+        hour, into = divmod(max(0.0, since), 3600)
+        if hour < len(hours):
+            joins[int(hour)] += 1 - into / 3600
+            joins[int(hour) + 1] += into / 3600
+    target: dict[str, float] = {}
+    there = 0.0
+    for index, hour_of_one in enumerate(hours):
+        there += joins[index]
+        if not there:
+            continue
+        for kind, n in hour_of_one.items():
+            target[kind] = target.get(kind, 0.0) + n * there
+    return {kind: round(n, 1) for kind, n in target.items()}
+
+
+def _expected_of_one(
+    fleet: Fleet, slug: str, start: datetime, end: datetime
+) -> list[dict[str, float]]:
     """The actions by kind the persona's clock, sessions and quotas expect of one agent
-    between ``start`` and ``end`` (the mean of a sample of agents)."""
+    in each hour from ``start`` to ``end`` (the mean of a sample of agents)."""
     key = (slug, start.timestamp(), end.timestamp())
     if key not in _EXPECTED:
         rhythms = [fleet.personas.rhythm(slug, 1_000_003 * (i + 1)) for i in range(SAMPLE_AGENTS)]

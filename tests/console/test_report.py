@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,8 +68,9 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
     seen = report.weekly(worked, week)
     ux = next(p for p in seen.personas if p.slug == "ux_ui_designer")
     assert ux.succeeded("post") == 1 and ux.succeeded("comment") == 1
-    # The target: what the clock, sessions and quotas expect of its 3 active agents.
-    assert ux.agents == 3 and ux.target.get("like", 0) > 0
+    # The target: what the clock, sessions and quotas expect of its 3 active agents
+    # since they came (minutes ago: a small share of one hour).
+    assert ux.agents == 3 and set(ux.target) <= {"post", "comment", "reply", "like", "browse"}
     assert seen.posts == 2 and seen.posts_read == 2 and seen.engagement_problem is None
     assert (ux.received.likes_from_people, ux.received.comments_from_people) == (1, 1)
     fleet_likes = sum(p.received.likes_from_bots for p in seen.personas)
@@ -96,6 +97,27 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
         "1",
         str(ux.received.comments_from_bots),
     ]
-    target = f"{ux.succeeded('like')} of {ux.target['like']:g}"
+    target = f"{ux.succeeded('like')} of {ux.target.get('like', 0):g}"
     assert target in browser.text("#per-persona"), "each kind against its target"
     browser.screenshot(ARTIFACTS / "console-report.png")
+
+
+def test_the_target_counts_each_agent_from_when_it_came() -> None:
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    hours = [{"like": 2.0, "post": 1.0}] * 4  # one agent's expected actions, hour by hour
+    born = [start - timedelta(days=3), start + timedelta(hours=1, minutes=30)]
+    # The first: all 4 hours; the second: half of hour 1, then hours 2 and 3.
+    assert report.target_of(hours, start, born) == {"like": 8.0 + 5.0, "post": 4.0 + 2.5}
+    assert report.target_of(hours, start, [start + timedelta(hours=5)]) == {}
+
+
+def test_the_expected_actions_of_one_agent_come_hour_by_hour() -> None:
+    from fleet.core.timeline import expected_actions
+    from fleet.infra.persona_files import PersonaCatalogue
+
+    catalogue = PersonaCatalogue.from_directory()
+    start = datetime(2026, 11, 16, tzinfo=UTC).timestamp()
+    rhythms = [catalogue.rhythm("ux_ui_designer", seed) for seed in (1, 2, 3)]
+    hours = expected_actions(catalogue.get("ux_ui_designer"), rhythms, start, start + 86_400)
+    assert len(hours) == 24 and sum(sum(h.values()) for h in hours) > 0
+    assert {kind for h in hours for kind in h} <= {"post", "comment", "reply", "like", "browse"}
