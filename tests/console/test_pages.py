@@ -96,7 +96,9 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     assert f'href="{post_url}"' in page and post_url != str(worked.settings.gallery.url)
     with httpx.Client(trust_env=False) as http:
         shown = http.get(post_url)
+        unknown = http.get(worked.settings.gallery.post_url("999999"))
     assert shown.status_code == 200 and posted.result["title"] in shown.text
+    assert unknown.status_code == 404
     browse(tmp_path, f"{console.url}/agents/{agent.handle}", screenshot="console-agent.png")
     # An agent that looked at the feed twice: both its thoughts, not only the last.
     # (A look at the feed leaves no thought about one time in three: look until two did.)
@@ -138,7 +140,7 @@ def test_dead_letters_are_listed_inspected_and_purged(
 
 
 def test_controls_create_start_pause_hold_and_delete_after_confirming(
-    worked: Fleet, console: BackgroundConsole, tmp_path: Path, admin: Admin
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path, admin: Admin, browser: Browser
 ) -> None:
     page = browse(tmp_path, console.url + "/controls")
     assert "Create agents" in page and "Fleet hold" in page
@@ -152,19 +154,24 @@ def test_controls_create_start_pause_hold_and_delete_after_confirming(
         assert post("/controls/create", persona="indie_game_dev", count="2").status_code == 303
         made = agents.counts(worked)["indie_game_dev"]
         assert made == {"created": 2}
-        # The gallery refuses every new account: the start names each agent left without.
+        # The gallery refuses every new account: the start, pressed on the page, names each
+        # agent left without one and the gallery's reason.
         admin.faults(errorRates={"invite": 1.0})
         try:
-            started = post(
-                "/controls/status", command="start", persona="indie_game_dev", provision="on"
+            browser.open(console.url + "/controls")
+            browser.evaluate(
+                "document.querySelector('#status select[name=persona]').value = 'indie_game_dev';"
+                "document.querySelector('#status button[value=start]').click()"
             )
+            browser.wait_for("document.getElementById('failed-accounts') !== null")
         finally:
             admin.faults(errorRates={})
-        assert started.status_code == 200 and "2 failed" in started.text
-        assert "Gallery accounts that could not be made" in started.text
+        shown = browser.text("#failed-accounts")
+        assert "2 failed" in browser.text(".said")
         for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
-            assert f'<a href="/agents/{one.handle}">{one.handle}</a>' in started.text
-        assert started.text.count("injected fault") == 2, "each failure gives its reason"
+            assert one.handle in shown
+        assert shown.count("injected fault") == 2, "each failure gives its reason"
+        browser.screenshot(ARTIFACTS / "console-start-failures.png")
         post("/controls/status", command="pause", persona="indie_game_dev")
         assert agents.counts(worked)["indie_game_dev"] == {"paused": 2}
         held = post("/controls/hold", reason="maintenance", hours="2")
