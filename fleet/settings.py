@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import platformdirs
 from pydantic import (
@@ -49,6 +50,13 @@ class GallerySettings(_Nested):
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     image_model: str = "sandbox-diffusion-1"
     image_generator: str = "sandbox"
+    # Where a person sees one post on the gallery: a path under ``url``, ``{id}`` the post's
+    # id (the sandbox's own post page by default). The console links thumbnails there.
+    post_page: str = Field(default="/posts/{id}", pattern=r"^/.*\{id\}")
+
+    def post_url(self, post_id: object) -> str:
+        """The address of one post's page on the gallery."""
+        return str(self.url).rstrip("/") + self.post_page.replace("{id}", quote(str(post_id)))
 
 
 class LLMSettings(_Nested):
@@ -149,6 +157,11 @@ class ConsoleSettings(_Nested):
     password: SecretStr | None = None
     # Signs the session cookie; unset, a random key per process (a restart logs out).
     secret_key: SecretStr | None = None
+    # The session cookie's Secure flag (sent back over HTTPS only). Unset: set when the
+    # console is reached over HTTPS (directly, or through a proxy on loopback that says
+    # X-Forwarded-Proto: https), so http://127.0.0.1 keeps working. True: always (a
+    # proxy uvicorn does not trust); false: never.
+    secure_cookie: bool | None = None
 
     @field_validator("password", "secret_key", mode="before")
     @classmethod

@@ -28,9 +28,12 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     ensure_user(kit, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
-        # A retry with its reply already written needs no read of the post.
-        return publish(kit, claim, claim.target_post_id, content)
+        # A retry with its reply already written needs no read of the post; the post's
+        # caption and author (what the live feed names) were kept with the text.
+        result, engagement = publish(kit, claim, claim.target_post_id, content)
+        return {**result, **_about(content)}, engagement
     post = target_of(kit, claim, "comment")
+    about = {"title": post.title, "author": post.username}
     if "text" not in content:
         draft = write(kit, claim, seen(post))
         content["text"] = draft.text
@@ -38,12 +41,16 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             kit.sessions,
             claim.id,
             now=kit.now(),
-            content={"text": draft.text},
+            content={"text": draft.text, **about},
             usage=asdict(draft.usage),
         )
-    about = {"title": post.title, "author": post.username}
     result, engagement = publish(kit, claim, post.id, content)
     return {**result, **about}, engagement
+
+
+def _about(content: dict[str, Any]) -> dict[str, Any]:
+    """The commented post's caption and author, as kept with the comment's text."""
+    return {key: content[key] for key in ("title", "author") if content.get(key)}
 
 
 def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:

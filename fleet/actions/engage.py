@@ -17,10 +17,13 @@ def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
     liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
     result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
-    # What the live feed names: the post's caption and author, when the page at hand has it.
+    # What the live feed shows: the post's caption, author and picture, when the page at
+    # hand has it.
     known = post or next((p for p in kit.feed_snapshot.fresh() or [] if p.id == post_id), None)
     if known is not None:
         result |= {"title": known.title, "author": known.username}
+        if known.image_url:
+            result["image_url"] = known.image_url
     return result, (post_id, "like")
 
 

@@ -39,6 +39,7 @@ from fleet.activities.queries import (
     standing_of,
     tallies,
     week_outcomes,
+    week_posts,
 )
 from fleet.activities.reconciling import ledger_entries, recorded_likes, stale_entries
 from fleet.activities.views import (
@@ -111,4 +112,5 @@ __all__ = [
     "standing_of",
     "tallies",
     "week_outcomes",
+    "week_posts",
 ]

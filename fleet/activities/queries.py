@@ -375,6 +375,35 @@ def week_outcomes(
         )
 
 
+def week_posts(
+    sessions: sessionmaker[Session], start: datetime, end: datetime, *, limit: int
+) -> tuple[list[tuple[str, str, str]], int]:
+    """The fleet's posts published between ``start`` and ``end``, newest first, up to
+    ``limit``: (persona, the poster's handle, the gallery's post id); and how many there
+    were in all."""
+    window = (
+        AgentActivity.action == "post",
+        AgentActivity.status == "succeeded",
+        AgentActivity.created_at >= start,
+        AgentActivity.created_at < end,
+    )
+    rows = (
+        select(Agent.persona, Agent.handle, AgentActivity.result)
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window)
+        .order_by(AgentActivity.created_at.desc(), AgentActivity.id.desc())
+        .limit(limit)
+    )
+    total = select(func.count()).select_from(AgentActivity).where(*window)
+    with sessions() as session:
+        posts = [
+            (persona, handle, str(result["post_id"]))
+            for persona, handle, result in session.execute(rows)
+            if result and result.get("post_id")
+        ]
+        return posts, int(session.scalar(total) or 0)
+
+
 def dead_letter_reasons(
     sessions: sessionmaker[Session], start: datetime, end: datetime
 ) -> list[tuple[str, str, int]]:

@@ -11,6 +11,7 @@ from fleet.agents.deciding import Decision, decide_ticks, manual_key
 from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
 from fleet.agents.queries import (
     AgentFilter,
+    active_since,
     active_without_account,
     activity_of,
     agent_counts,
@@ -37,6 +38,7 @@ __all__ = [
     "Selection",
     "Tick",
     "Transition",
+    "active_since",
     "active_without_account",
     "activity_of",
     "agent_counts",

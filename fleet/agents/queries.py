@@ -84,6 +84,19 @@ def agent_counts(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
     return out
 
 
+def active_since(sessions: sessionmaker[Session], before: datetime) -> dict[str, list[datetime]]:
+    """Per persona, when each agent active now was created, for those created before
+    ``before``."""
+    statement = select(Agent.persona, Agent.created_at).where(
+        Agent.deleted_at.is_(None), Agent.status == "active", Agent.created_at < before
+    )
+    out: dict[str, list[datetime]] = {}
+    with sessions() as session:
+        for persona, created in session.execute(statement):
+            out.setdefault(persona, []).append(created)
+    return out
+
+
 def activity_of(catalogue: PersonaCatalogue, agent: AgentView) -> dict[str, Any]:
     """An agent's activity level and where it comes from (its seed, or set by hand)."""
     source = "set" if agent.activity is not None else "seed"

@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
     """The page of ``week`` (InputError for a malformed week)."""
     seen = report.weekly(fleet, week)
-    chart = None
+    chart = volume = None
     if not seen.empty:
         names = [p.slug for p in seen.personas]
         chart = charts.stacked_bars(
@@ -28,6 +28,20 @@ def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
             {kind: [p.succeeded(kind) for p in seen.personas] for kind in ACTION_NAMES},
             height=320,
         )
+        if any(p.target for p in seen.personas):
+            volume = charts.side_by_side(
+                f"The fleet's actions by kind against the target, {seen.week}",
+                list(ACTION_NAMES),
+                {
+                    "done": [
+                        float(sum(p.succeeded(k) for p in seen.personas)) for k in ACTION_NAMES
+                    ],
+                    "target": [
+                        round(sum(p.target.get(k, 0.0) for p in seen.personas), 1)
+                        for k in ACTION_NAMES
+                    ],
+                },
+            )
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
     )
@@ -35,6 +49,7 @@ def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
     return env.get_template("report.html").render(
         r=seen,
         chart=chart,
+        volume=volume,
         kinds=ACTION_NAMES,
         css=css,
         in_console=in_console,

@@ -56,9 +56,18 @@ class Session:
 class Guard:
     """Signs sessions, checks passwords and CSRF tokens."""
 
-    def __init__(self, password: str | None, key: bytes | None = None) -> None:
+    def __init__(
+        self, password: str | None, key: bytes | None = None, *, secure: bool | None = None
+    ) -> None:
         self.password = password or None
         self._key = key or secrets.token_bytes(32)
+        # The session cookie's Secure flag: always, never, or (None) when the request came
+        # over HTTPS (uvicorn takes X-Forwarded-Proto from a proxy it trusts).
+        self.secure = secure
+
+    def secure_for(self, scheme: str) -> bool:
+        """Whether a cookie given over ``scheme`` is marked Secure."""
+        return self.secure if self.secure is not None else scheme in {"https", "wss"}
 
     @property
     def open(self) -> bool:
@@ -172,14 +181,14 @@ class GuardMiddleware:
                     headers={"WWW-Authenticate": 'Basic realm="fleet console"'},
                 )
             if fresh:
-                _set_cookie(response, guard, session)
+                _set_cookie(response, guard, session, scope.get("scheme", "http"))
             await response(scope, receive, send)
             return
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and fresh and basic is None:
                 extra = Response()
-                _set_cookie(extra, guard, session)
+                _set_cookie(extra, guard, session, scope.get("scheme", "http"))
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -198,7 +207,7 @@ def _cookie(header: str, name: str) -> str | None:
     return None
 
 
-def _set_cookie(response: Response, guard: Guard, session: Session) -> None:
+def _set_cookie(response: Response, guard: Guard, session: Session, scheme: str) -> None:
     response.set_cookie(
         COOKIE,
         guard.dump(session),
@@ -206,6 +215,7 @@ def _set_cookie(response: Response, guard: Guard, session: Session) -> None:
         httponly=True,
         samesite="strict",
         path="/",
+        secure=guard.secure_for(scheme),
     )
 
 
@@ -237,4 +247,4 @@ def csrf_of(request: Request) -> str:
 
 def set_session(response: Response, request: Request, session: Session) -> None:
     """Give the browser a new session (at login, logout)."""
-    _set_cookie(response, request.state.guard, session)
+    _set_cookie(response, request.state.guard, session, request.url.scheme)

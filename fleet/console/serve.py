@@ -31,7 +31,7 @@ def guard_for(fleet: Fleet, host: str) -> Guard:
             "set FLEET_CONSOLE__PASSWORD, or serve on 127.0.0.1"
         )
     key = console.secret_key.get_secret_value().encode() if console.secret_key else None
-    return Guard(password, key)
+    return Guard(password, key, secure=console.secure_cookie)
 
 
 def first_line(guard: Guard, url: str) -> str:

@@ -155,10 +155,26 @@ def simulate(persona: Persona, rhythm: Rhythm, start: float, end: float) -> Iter
         position = rhythm.following(position)
 
 
+def expected_actions(
+    persona: Persona, rhythms: list[Rhythm], start: float, end: float
+) -> list[dict[str, float]]:
+    """The actions by kind the mean of these agents makes in each hour of [start, end)
+    (item ``i`` from ``start + i`` hours), daily quotas applied: what the persona's clock,
+    sessions and quotas expect of one agent, hour by hour."""
+    hours: list[dict[str, float]] = [{} for _ in range(math.ceil((end - start) / 3600))]
+    for rhythm in rhythms:
+        for tick in simulate(persona, rhythm, start, end):
+            if tick.action is not None:
+                hour = hours[max(0, int((tick.due - start) // 3600))]
+                hour[tick.action.value] = hour.get(tick.action.value, 0.0) + 1 / len(rhythms)
+    return hours
+
+
 __all__ = [
     "DayQuotaBook",
     "Rhythm",
     "SimulatedTick",
+    "expected_actions",
     "local_day",
     "simulate",
 ]

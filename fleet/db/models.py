@@ -100,7 +100,13 @@ class Agent(Base):
             postgresql_where=text("status = 'active' AND deleted_at IS NULL"),
             sqlite_where=text("status = 'active' AND deleted_at IS NULL"),
         ),
-        Index("ix_agents_persona_status", "persona", "status"),
+        # The overview counts live agents by persona and status from this index alone.
+        Index(
+            "ix_agents_persona_status",
+            "persona",
+            "status",
+            postgresql_include=["deleted_at"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -141,7 +147,12 @@ class AgentActivity(Base):
         UniqueConstraint("idempotency_key"),
         CheckConstraint(_in("status", ACTIVITY_STATUSES), name="status"),
         Index("ix_agent_activities_agent_id_created_at", "agent_id", "created_at"),
-        Index("ix_agent_activities_created_at", "created_at"),
+        # The overview counts a day of activities by kind and status from this index alone.
+        Index(
+            "ix_agent_activities_created_at",
+            "created_at",
+            postgresql_include=["action", "status"],
+        ),
         # A redelivered tick finds the decision it already made by (agent, due time).
         Index("ix_agent_activities_agent_id_due_at", "agent_id", "due_at"),
         # The lease sweeper looks only at pending rows.

@@ -307,6 +307,27 @@ async def fragment(request: Request) -> Response:
     return HTMLResponse(_gallery(request, offset), headers={"Cache-Control": "no-store"})
 
 
+async def post_page(request: Request) -> Response:
+    """GET /posts/{id}: one post's page, with its comments (it does not refresh)."""
+    raw = request.path_params["post_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        return Response("no such post", 404, media_type="text/plain")
+    with sandbox_of(request).storage.begin() as conn:
+        found = storage.post(conn, int(raw))
+        talk = (
+            []
+            if found is None
+            else storage.list_comments(conn, post_id=found.id, limit=100, offset=0)
+        )
+    if found is None:
+        return Response("no such post", 404, media_type="text/plain")
+    nonce = secrets.token_urlsafe(12)
+    html = page.document(
+        page.alone(found, talk), refresh_seconds=0, probe=False, nonce=nonce, alone=True
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
+
+
 async def _api_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return JSONResponse(exc.body, exc.status, headers=exc.headers)
@@ -361,6 +382,7 @@ def create_app(
         Route("/images/{image_id}.png", image, methods=["GET"], name="image"),
         Route("/", home, methods=["GET"], name="home"),
         Route("/fragment", fragment, methods=["GET"], name="fragment"),
+        Route("/posts/{post_id}", post_page, methods=["GET"], name="post_page"),
         *admin_routes(),
     ]
     app = Starlette(

@@ -217,18 +217,31 @@ def gallery(
     return summary + "".join(_card(p, talk.get(p.id, [])) for p in posts) + pager
 
 
+def alone(post: Post, talk: list[Comment]) -> str:
+    """The inner HTML of one post's page: its card, every comment shown."""
+    return _card(post, talk)
+
+
 def document(
-    inner: str, *, refresh_seconds: float, probe: bool, nonce: str, offset: int = 0
+    inner: str,
+    *,
+    refresh_seconds: float,
+    probe: bool,
+    nonce: str,
+    offset: int = 0,
+    alone: bool = False,
 ) -> str:
-    """The whole page around the gallery's inner HTML; only the first page refreshes."""
+    """The whole page around the gallery's inner HTML; only the first page refreshes (not
+    one post's page, ``alone``)."""
+    refresh = offset == 0 and not alone
     script = _SCRIPT % {
         "probe": "true" if probe else "false",
-        "refresh": "true" if offset == 0 else "false",
+        "refresh": "true" if refresh else "false",
         "refresh_ms": refresh_seconds * 1000,
     }
     freshness = (
         f"refreshes every {refresh_seconds:g} s"
-        if offset == 0
+        if refresh
         else '<a href="/">back to the newest</a> (this page does not refresh)'
     )
     return (

@@ -18,6 +18,7 @@ from fleet.service import status
 from fleet.service.root import Fleet
 
 PAGE = 50
+THOUGHTS = 30
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Board:
     queues: dict[str, int | None]
     problems: list[str] = field(default_factory=list)
     spend: dict[str, float] | None = None
+    # Per shared circuit breaker (gallery, llm): open or closed, failures counted.
+    breakers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def board(fleet: Fleet) -> Board:
@@ -61,7 +64,18 @@ def board(fleet: Fleet) -> Board:
         queues=report.queues,
         problems=report.problems,
         spend=spend,
+        breakers=report.breakers,
     )
+
+
+def workers_answering(fleet: Fleet, timeout: float = 1.0) -> list[str] | None:
+    """The names of the Celery workers answering a ping through the broker; None when
+    there is no broker to ping (the demo's in-memory one, or no Redis). Takes up to
+    ``timeout`` seconds: a page asks a reading kept in the background, not this."""
+    settings = fleet.settings
+    if settings.redis_url is None or settings.broker_url.startswith("memory"):
+        return None
+    return status.live_workers(fleet, timeout)
 
 
 def _ledger(fleet: Fleet) -> SpendLedger:
@@ -109,6 +123,8 @@ class Profile:
     timeline: list[ActivityView]
     posts: list[ActivityView]
     dead_letters: list[DeadLetterView]
+    # Its thoughts on the feed, newest first (each browse that had one).
+    thoughts: list[ActivityView] = field(default_factory=list)
 
 
 def profile(fleet: Fleet, ref: str) -> Profile:
@@ -129,6 +145,10 @@ def profile(fleet: Fleet, ref: str) -> Profile:
     posts = activities.list_activities(
         fleet.sessions, ActivityFilter(agent.id, action="post", status="succeeded", limit=24)
     )
+    browses = activities.list_activities(
+        fleet.sessions,
+        ActivityFilter(agent.id, action="browse", status="succeeded", limit=THOUGHTS),
+    )
     return Profile(
         agent=agent,
         level=agents.activity_of(fleet.personas, agent),
@@ -138,4 +158,5 @@ def profile(fleet: Fleet, ref: str) -> Profile:
         timeline=timeline,
         posts=posts,
         dead_letters=activities.dead_letters_of(fleet.sessions, agent.id),
+        thoughts=[b for b in browses if (b.result or {}).get("thought")],
     )

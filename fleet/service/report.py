@@ -1,5 +1,7 @@
-"""The weekly report: per persona, actions by kind against what its clock expects,
-LLM tokens and cost, and the week's dead letters with their reasons."""
+"""The weekly report: per persona, actions by kind against the volume its clock,
+sessions and quotas expect of its active agents; the engagement its posts received from
+people and from the fleet's bots; LLM tokens and cost; and the week's dead letters with
+their reasons."""
 
 from __future__ import annotations
 
@@ -7,11 +9,31 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from fleet import activities
-from fleet.errors import InputError
+from fleet import activities, agents
+from fleet.core.timeline import expected_actions
+from fleet.errors import FleetError, InputError
 from fleet.service.root import Fleet
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Agents simulated per persona for the volume it expects of one agent (the seeds
+# ``fleet schedule preview`` samples).
+SAMPLE_AGENTS = 20
+# The week's newest posts whose engagement is read from the gallery (two calls each).
+ENGAGEMENT_POSTS = 100
+# The expected volume of one agent per (persona, start, end): a simulation, done once.
+_EXPECTED: dict[tuple[str, float, float], list[dict[str, float]]] = {}
+
+
+@dataclass
+class Received:
+    """What the persona's posts of the week received, as the gallery counts it now:
+    likes and comments from people, and from the fleet's own agents."""
+
+    posts: int = 0
+    likes_from_people: int = 0
+    likes_from_bots: int = 0
+    comments_from_people: int = 0
+    comments_from_bots: int = 0
 
 
 @dataclass
@@ -23,6 +45,11 @@ class PersonaWeek:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    # Its agents active now, and the actions by kind its rhythm expects of them over the
+    # week (up to now, for the week under way), each from the hour after it was created.
+    agents: int = 0
+    target: dict[str, float] = field(default_factory=dict)
+    received: Received = field(default_factory=Received)
 
     def succeeded(self, kind: str) -> int:
         return self.actions.get(kind, {}).get("succeeded", 0)
@@ -41,6 +68,10 @@ class WeekReport:
     end: datetime
     personas: list[PersonaWeek]
     dead_letters: list[tuple[str, str, int]]
+    # The week's posts, how many of them the engagement was read for, and why not, if not.
+    posts: int = 0
+    posts_read: int = 0
+    engagement_problem: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -75,7 +106,85 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         row.output_tokens += int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
         row.cost_usd += float(spent.get("cost_usd", 0.0) or 0.0)  # type: ignore[arg-type]
     letters = activities.dead_letter_reasons(fleet.sessions, start, end)
-    return WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
+    until = min(end, fleet.clock.now())
+    live = agents.active_since(fleet.sessions, until) if start < until else {}
+    for slug, row in by.items():
+        born = live.get(slug, [])
+        row.agents = len(born)
+        if born and slug in fleet.personas:
+            row.target = target_of(_expected_of_one(fleet, slug, start, until), start, born)
+    out = WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
+    _read_engagement(fleet, out, by)
+    return out
+
+
+def target_of(
+    hours: list[dict[str, float]], start: datetime, born: list[datetime]
+) -> dict[str, float]:
+    """What ``hours`` (one agent's expected actions, hour by hour from ``start``) add up to
+    for agents created at ``born``: each counted from when it came (for its share of
+    that hour)."""
+    # How many agents are there, by the hour: a share in the hour one comes, then whole.
+    joins = [0.0] * (len(hours) + 1)
+    for created in born:
+        since = (created.replace(tzinfo=created.tzinfo or UTC) - start).total_seconds()
+        hour, into = divmod(max(0.0, since), 3600)
+        if hour < len(hours):
+            joins[int(hour)] += 1 - into / 3600
+            joins[int(hour) + 1] += into / 3600
+    target: dict[str, float] = {}
+    there = 0.0
+    for index, hour_of_one in enumerate(hours):
+        there += joins[index]
+        if not there:
+            continue
+        for kind, n in hour_of_one.items():
+            target[kind] = target.get(kind, 0.0) + n * there
+    return {kind: round(n, 1) for kind, n in target.items()}
+
+
+def _expected_of_one(
+    fleet: Fleet, slug: str, start: datetime, end: datetime
+) -> list[dict[str, float]]:
+    """The actions by kind the persona's clock, sessions and quotas expect of one agent
+    in each hour from ``start`` to ``end`` (the mean of a sample of agents)."""
+    key = (slug, start.timestamp(), end.timestamp())
+    if key not in _EXPECTED:
+        rhythms = [fleet.personas.rhythm(slug, 1_000_003 * (i + 1)) for i in range(SAMPLE_AGENTS)]
+        _EXPECTED[key] = expected_actions(
+            fleet.personas.get(slug), rhythms, start.timestamp(), end.timestamp()
+        )
+    return _EXPECTED[key]
+
+
+def _read_engagement(fleet: Fleet, out: WeekReport, by: dict[str, PersonaWeek]) -> None:
+    """The engagement the week's newest posts received: likes and comments on the gallery,
+    the fleet's own likes told apart by its engagement ledger, its comments by the
+    gallery's BOT mark."""
+    posts, out.posts = activities.week_posts(
+        fleet.sessions, out.start, out.end, limit=ENGAGEMENT_POSTS
+    )
+    if not posts:
+        return
+    ours = activities.recorded_likes(fleet.sessions, [post_id for _, _, post_id in posts])
+    gallery = fleet.open_gallery()
+    try:
+        for persona, handle, post_id in posts:
+            seen = gallery.get_post(agent=handle, post_id=post_id)
+            talk = gallery.comments(agent=handle, post_id=post_id, limit=100)
+            got = by.setdefault(persona, PersonaWeek(persona)).received
+            bots = min(ours.get(post_id, 0), seen.like_count)
+            got.posts += 1
+            got.likes_from_bots += bots
+            got.likes_from_people += seen.like_count - bots
+            got.comments_from_bots += sum(1 for c in talk if c.user_is_agent)
+            got.comments_from_people += sum(1 for c in talk if not c.user_is_agent)
+            out.posts_read += 1
+    except FleetError as error:
+        out.engagement_problem = f"the gallery did not answer: {error}"
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
 
 
 def this_week(fleet: Fleet) -> str:

@@ -83,10 +83,12 @@ def gather(
         llm=llm_of(fleet.settings),
     )
     settings = fleet.settings
-    if settings.redis_url is not None and not settings.broker_url.startswith("memory"):
+    if settings.redis_url is not None:
         prefix = settings.broker_key_prefix
         try:
-            report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+            if not settings.broker_url.startswith("memory"):
+                report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+            # The breakers are shared in Redis whatever carries the tasks.
             for name in ("gallery", "llm"):
                 report.breakers[name] = CircuitBreaker(
                     fleet.redis, f"{prefix}fleet:breaker:{name}"

@@ -148,3 +148,20 @@ def test_a_tampered_or_foreign_session_cookie_is_not_a_login() -> None:
     body, mac = signed.rsplit(".", 1)
     assert guard.load(f"{body}.{'0' * len(mac)}") is None
     assert Guard("pw").load(signed) is None, "another process's key signs another cookie"
+
+
+def test_the_session_cookie_is_secure_over_https_and_as_the_settings_say(
+    pg_fleet: Fleet,
+) -> None:
+    from starlette.testclient import TestClient
+
+    def cookie(guard: Guard, base: str) -> str:
+        with TestClient(build_app(pg_fleet, guard), base_url=base) as http:
+            given = http.get("/login").headers["set-cookie"]
+        assert "HttpOnly" in given and "SameSite=strict" in given
+        return given
+
+    assert "Secure" not in cookie(Guard("pw"), "http://127.0.0.1")  # loopback http works
+    assert "Secure" in cookie(Guard("pw"), "https://console.example")
+    assert "Secure" in cookie(Guard("pw", secure=True), "http://127.0.0.1")
+    assert "Secure" not in cookie(Guard("pw", secure=False), "https://console.example")

@@ -4,6 +4,7 @@ what a person sees. Screenshots go to artifacts/console-*.png."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -12,24 +13,51 @@ from sqlalchemy import Engine
 
 from fleet.console.serve import BackgroundConsole
 from fleet.infra.events import describe
+from fleet.infra.limits import CircuitBreaker
 from fleet.service import activity, agents, board, dead_letters
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from tests.conftest import REDIS_URL
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, browse, needs_chromium
+from tests.gallery.conftest import Admin
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_chromium]
 
 
-def test_the_overview_shows_agents_actions_and_dead_letters(
-    console: BackgroundConsole, tmp_path: Path
+def test_the_overview_shows_agents_actions_dead_letters_workers_and_breakers(
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path
 ) -> None:
+    # The gallery's breaker opened by five failures in a row, as the workers would.
+    breaker = CircuitBreaker(
+        worked.redis, f"{worked.settings.broker_key_prefix}fleet:breaker:gallery"
+    )
+    for _ in range(5):
+        breaker.failed()
+    deadline = time.monotonic() + 5
+    while any(p.read_at is None for p in console.app.state.polled):
+        assert time.monotonic() < deadline, "the workers were never asked"
+        time.sleep(0.02)
     page = browse(tmp_path, console.url + "/")
     assert "Agents by persona and status" in page
     assert ">ux_ui_designer</a>" in page and ">data_visualization</a>" in page
     assert "Actions in the last day" in page  # the chart
     assert 'http-equiv="refresh"' in page
+    # The test fleet's broker is in memory: no worker to ping, and the page says so.
+    assert "workers answering" in page and "no broker to ping" in page
+    gallery = page.split("gallery breaker", 1)[1]
+    assert gallery.split("</div>", 1)[0].count("open") == 1, "the gallery's breaker is open"
+    llm = page.split("llm breaker", 1)[1]
+    assert "closed" in llm.split("</div>", 1)[0]
     browse(tmp_path, console.url + "/", screenshot="console-overview.png")
+
+
+def test_the_workers_are_pinged_through_a_real_broker(worked: Fleet) -> None:
+    through_redis = replace(
+        worked, settings=worked.settings.model_copy(update={"broker_url": REDIS_URL})
+    )
+    assert board.workers_answering(worked) is None  # in memory: nobody to ping
+    assert board.workers_answering(through_redis, timeout=0.3) == []  # none runs here
 
 
 def test_the_agents_page_searches_filters_and_links_to_an_agent(
@@ -63,7 +91,35 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     assert "multiplier now" in page and "local time" in page
     assert posted.result is not None and posted.result["image_url"] in page
     assert "The last day" in page and "succeeded" in page
+    # Its post's thumbnail links to that post's own page on the gallery, which shows it.
+    post_url = worked.settings.gallery.post_url(posted.result["post_id"])
+    assert f'href="{post_url}"' in page and post_url != str(worked.settings.gallery.url)
+    with httpx.Client(trust_env=False) as http:
+        shown = http.get(post_url)
+        unknown = http.get(worked.settings.gallery.post_url("999999"))
+    assert shown.status_code == 200 and posted.result["title"] in shown.text
+    assert unknown.status_code == 404
     browse(tmp_path, f"{console.url}/agents/{agent.handle}", screenshot="console-agent.png")
+    # An agent that looked at the feed twice: both its thoughts, not only the last.
+    # (A look at the feed leaves no thought about one time in three: look until two did.)
+    deadline = time.monotonic() + 10
+    while len(thoughts := _thoughts(worked, "6")) < 2:
+        assert time.monotonic() < deadline, "no second thought"
+        agents.act_now(worked, "6", "browse", here=True)
+    thinker = f"{console.url}/agents/{agents.get(worked, '6').handle}"
+    page = browse(tmp_path, thinker)
+    assert "Its thoughts" in page
+    assert all(_escaped(thought) in page for thought in thoughts)
+    browse(tmp_path, thinker, screenshot="console-agent-thoughts.png")
+
+
+def _thoughts(fleet: Fleet, ref: str) -> list[str]:
+    found = activity.find(fleet, agent_ref=ref, action="browse")
+    return [str(a.result["thought"]) for a in found if a.result and a.result.get("thought")]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def test_dead_letters_are_listed_inspected_and_purged(
@@ -84,7 +140,7 @@ def test_dead_letters_are_listed_inspected_and_purged(
 
 
 def test_controls_create_start_pause_hold_and_delete_after_confirming(
-    worked: Fleet, console: BackgroundConsole, tmp_path: Path
+    worked: Fleet, console: BackgroundConsole, tmp_path: Path, admin: Admin, browser: Browser
 ) -> None:
     page = browse(tmp_path, console.url + "/controls")
     assert "Create agents" in page and "Fleet hold" in page
@@ -98,7 +154,24 @@ def test_controls_create_start_pause_hold_and_delete_after_confirming(
         assert post("/controls/create", persona="indie_game_dev", count="2").status_code == 303
         made = agents.counts(worked)["indie_game_dev"]
         assert made == {"created": 2}
-        post("/controls/status", command="start", persona="indie_game_dev")
+        # The gallery refuses every new account: the start, pressed on the page, names each
+        # agent left without one and the gallery's reason.
+        admin.faults(errorRates={"invite": 1.0})
+        try:
+            browser.open(console.url + "/controls")
+            browser.evaluate(
+                "document.querySelector('#status select[name=persona]').value = 'indie_game_dev';"
+                "document.querySelector('#status button[value=start]').click()"
+            )
+            browser.wait_for("document.getElementById('failed-accounts') !== null")
+        finally:
+            admin.faults(errorRates={})
+        shown = browser.text("#failed-accounts")
+        assert "2 failed" in browser.text(".said")
+        for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
+            assert one.handle in shown
+        assert shown.count("injected fault") == 2, "each failure gives its reason"
+        browser.screenshot(ARTIFACTS / "console-start-failures.png")
         post("/controls/status", command="pause", persona="indie_game_dev")
         assert agents.counts(worked)["indie_game_dev"] == {"paused": 2}
         held = post("/controls/hold", reason="maintenance", hours="2")
@@ -125,8 +198,23 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
         "persona": "ux_ui_designer",
         "action": "comment",
         "status": "succeeded",
-        "detail": {"text": "<script>alert('x')</script> lovely grid", "title": "Dashboards"},
+        "detail": {
+            "text": "<script>alert('x')</script> lovely grid",
+            "title": "Dashboards",
+            "author": "dana_posts",
+        },
         "local_time": "09:31",
+    }
+    # A real like, made on the sandbox: its event carries the liked post's picture.
+    liked = activity.find(worked, agent_ref="5", action="like")[0]
+    assert liked.result is not None and liked.result["image_url"].startswith("http")
+    like = {
+        "agent_id": 5,
+        "handle": agents.get(worked, "5").handle,
+        "persona": "data_visualization",
+        "action": "like",
+        "status": "succeeded",
+        "detail": liked.result,
     }
     browser.open(console.url + "/feed")
     browser.wait_for("document.getElementById('feed-state').className.includes('up')")
@@ -138,7 +226,17 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
     shown = browser.text("#feed")
     assert describe(event) in shown  # the event in words, the script as text
     assert "<script>alert('x')</script> lovely grid" in shown
+    assert "on “Dashboards” by dana_posts" in shown  # the post it answers, and its author
     assert browser.evaluate("document.querySelectorAll('#feed script').length") == 0
+    worked.activity_channel.publish(like)
+    browser.wait_for("document.querySelectorAll('#feed li.like img.thumb').length > 0")
+    thumb = "document.querySelector('#feed li.like img.thumb')"
+    assert browser.evaluate(f"{thumb}.getAttribute('src')") == liked.result["image_url"]
+    assert browser.evaluate(f"{thumb}.closest('a').href") == worked.settings.gallery.post_url(
+        liked.result["post_id"]
+    )
+    browser.wait_for(f"{thumb}.complete && {thumb}.naturalWidth > 0")  # the picture loads
+    assert f"liked “{liked.result['title']}” by {liked.result['author']}" in browser.text("#feed")
     browser.screenshot(ARTIFACTS / "console-feed.png")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ from click.testing import CliRunner
 
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
-from fleet.service import report
+from fleet.sandbox import storage as gallery_storage
+from fleet.sandbox.server import BackgroundSandbox
+from fleet.service import activity, report
 from fleet.service.root import Fleet
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, needs_chromium
@@ -37,12 +40,41 @@ def test_a_malformed_week_is_refused_with_exit_2(pg_fleet: Fleet) -> None:
 
 @needs_chromium
 def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
-    worked: Fleet, console: BackgroundConsole, browser: Browser, tmp_path: Path
+    worked: Fleet,
+    console: BackgroundConsole,
+    browser: Browser,
+    tmp_path: Path,
+    sandbox: BackgroundSandbox,
 ) -> None:
+    # A person likes and comments on the ux designer's post, beside the fleet's agents.
+    posted = activity.find(worked, agent_ref="1", action="post")[0].result or {}
+    box, now = sandbox.app.state.sandbox, datetime.now(UTC)
+    with box.storage.begin() as conn:
+        pat, _ = gallery_storage.invite(
+            conn,
+            agent_id=None,
+            name="Pat",
+            username="pat_person",
+            persona=None,
+            is_agent=False,
+            now=now,
+        )
+        post_id = int(posted["post_id"])
+        gallery_storage.toggle_like(conn, post_id=post_id, user_id=pat.id, key=None, now=now)
+        gallery_storage.create_comment(
+            conn, post_id=post_id, user=pat, content="Love the spacing", key=None, now=now
+        )
     week = report.this_week(worked)
     seen = report.weekly(worked, week)
     ux = next(p for p in seen.personas if p.slug == "ux_ui_designer")
     assert ux.succeeded("post") == 1 and ux.succeeded("comment") == 1
+    # The target: what the clock, sessions and quotas expect of its 3 active agents
+    # since they came (minutes ago: a small share of one hour).
+    assert ux.agents == 3 and set(ux.target) <= {"post", "comment", "reply", "like", "browse"}
+    assert seen.posts == 2 and seen.posts_read == 2 and seen.engagement_problem is None
+    assert (ux.received.likes_from_people, ux.received.comments_from_people) == (1, 1)
+    fleet_likes = sum(p.received.likes_from_bots for p in seen.personas)
+    assert fleet_likes == 2  # the two likes of the worked fleet (the third one died)
     assert [(task, n) for task, _, n in seen.dead_letters] == [("fleet.like", 1)]
     out = tmp_path / "report.html"
     done = CliRunner().invoke(cli, ["report", "--week", week, "--out", str(out)], obj=worked)
@@ -54,4 +86,38 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
     browser.open(f"{console.url}/report?week={week}")
     text = browser.text()
     assert f"Week {week}" in text and "ux_ui_designer" in text and "fleet.like" in text
+    said = text.lower()  # (table heads are drawn in capitals)
+    assert "engagement the bots' posts received" in said and "likes from people" in said
+    row = browser.text("#engagement tbody tr:last-child")
+    assert row.split() == [
+        "ux_ui_designer",
+        "1",
+        "1",
+        str(ux.received.likes_from_bots),
+        "1",
+        str(ux.received.comments_from_bots),
+    ]
+    target = f"{ux.succeeded('like')} of {ux.target.get('like', 0):g}"
+    assert target in browser.text("#per-persona"), "each kind against its target"
     browser.screenshot(ARTIFACTS / "console-report.png")
+
+
+def test_the_target_counts_each_agent_from_when_it_came() -> None:
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    hours = [{"like": 2.0, "post": 1.0}] * 4  # one agent's expected actions, hour by hour
+    born = [start - timedelta(days=3), start + timedelta(hours=1, minutes=30)]
+    # The first: all 4 hours; the second: half of hour 1, then hours 2 and 3.
+    assert report.target_of(hours, start, born) == {"like": 8.0 + 5.0, "post": 4.0 + 2.5}
+    assert report.target_of(hours, start, [start + timedelta(hours=5)]) == {}
+
+
+def test_the_expected_actions_of_one_agent_come_hour_by_hour() -> None:
+    from fleet.core.timeline import expected_actions
+    from fleet.infra.persona_files import PersonaCatalogue
+
+    catalogue = PersonaCatalogue.from_directory()
+    start = datetime(2026, 11, 16, tzinfo=UTC).timestamp()
+    rhythms = [catalogue.rhythm("ux_ui_designer", seed) for seed in (1, 2, 3)]
+    hours = expected_actions(catalogue.get("ux_ui_designer"), rhythms, start, start + 86_400)
+    assert len(hours) == 24 and sum(sum(h.values()) for h in hours) > 0
+    assert {kind for h in hours for kind in h} <= {"post", "comment", "reply", "like", "browse"}

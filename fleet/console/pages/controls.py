@@ -1,0 +1,103 @@
+"""Controls: create agents, start, pause, resume, stop, delete (after a confirmation),
+set and lift a fleet hold; each the use case the CLI calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fleet.console.security import checked_form
+from fleet.console.web import Web, when, whole
+from fleet.service import agents as agent_use
+from fleet.service import holds
+
+# The failed accounts a start shows by name (the rest are counted).
+FAILED_SHOWN = 200
+
+
+def routes(web: Web) -> list[Route]:
+    fleet = web.fleet
+
+    def controls(request: Request, **more: Any) -> Response:
+        return web.page(
+            request,
+            "controls.html",
+            personas=fleet.personas.slugs(),
+            counts=agent_use.counts(fleet),
+            hold=holds.in_force(fleet),
+            **more,
+        )
+
+    async def create(request: Request) -> Response:
+        form = await checked_form(request)
+        made, started = agent_use.create(
+            fleet,
+            form.get("persona", ""),
+            whole(form.get("count"), 0, strict=True),
+            start=form.get("start") == "on",
+        )
+        said = (
+            f"created {made.count} {form.get('persona')} agent(s): {made.first_id}-{made.last_id}"
+        )
+        return web.back("/controls", said + (f", started {started}" if started else ""))
+
+    async def change(request: Request) -> Response:
+        form = await checked_form(request)
+        command = form.get("command", "")
+        selection = _selection(form)
+        if command != "start":
+            changed = agent_use.change_status(fleet, command, selection).changed
+            return web.back("/controls", f"{command}: {changed} agent(s) changed")
+        done = agent_use.start(fleet, selection, provision=form.get("provision") == "on")
+        said = f"start: {done.transition.changed} agent(s) changed"
+        accounts = done.accounts
+        if accounts is None:
+            return web.back("/controls", said)
+        said += (
+            f"; gallery accounts: {accounts.created} created, {accounts.existing} had one, "
+            f"{len(accounts.failed)} failed"
+        )
+        if not accounts.failed:
+            return web.back("/controls", said)
+        # Which accounts failed and why, on this answer (too many for a redirect's URL).
+        failed = sorted(accounts.failed.items())
+        return controls(request, said=said, failed=failed[:FAILED_SHOWN], more=len(failed))
+
+    async def delete(request: Request) -> Response:
+        form = await checked_form(request)
+        selection = _selection(form)
+        if form.get("confirm") != "yes":
+            # The confirmation: what would go, and a second form that says yes.
+            return web.page(request, "confirm_delete.html", form=form)
+        gone = agent_use.delete(fleet, selection).changed
+        return web.back("/controls", f"deleted {gone} agent(s)")
+
+    async def hold(request: Request) -> Response:
+        form = await checked_form(request)
+        hours = float(form.get("hours") or "1")
+        held = holds.hold(fleet, form.get("reason", ""), timedelta(hours=hours))
+        return web.back("/controls", f"fleet held until {when(held.until)} UTC: {held.reason}")
+
+    async def lift(request: Request) -> Response:
+        await checked_form(request)
+        return web.back("/controls", f"lifted {holds.lift(fleet)} hold(s)")
+
+    return [
+        Route("/controls", controls),
+        Route("/controls/create", web.guarded(create), methods=["POST"]),
+        Route("/controls/status", web.guarded(change), methods=["POST"]),
+        Route("/controls/delete", web.guarded(delete), methods=["POST"]),
+        Route("/controls/hold", web.guarded(hold), methods=["POST"]),
+        Route("/controls/lift", web.guarded(lift), methods=["POST"]),
+    ]
+
+
+def _selection(form: dict[str, str]) -> agent_use.Selection:
+    refs = tuple(form.get("refs", "").replace(",", " ").split())
+    persona = form.get("persona") or None
+    everyone = form.get("all") == "on"
+    return agent_use.Selection(refs=refs, persona=persona, everyone=everyone)

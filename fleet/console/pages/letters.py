@@ -1,0 +1,59 @@
+"""Dead letters: list, inspect (secrets redacted), replay, purge."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fleet.console.security import checked_form
+from fleet.console.web import Web, whole
+from fleet.errors import InputError
+from fleet.service import dead_letters
+
+
+def routes(web: Web) -> list[Route]:
+    fleet = web.fleet
+
+    def letter_list(request: Request) -> Response:
+        every = request.query_params.get("all") == "1"
+        rows = dead_letters.find(fleet, include_replayed=every, limit=200)
+        return web.page(request, "dead_letters.html", rows=rows, every=every)
+
+    def letter_page(request: Request) -> Response:
+        try:
+            letter = dead_letters.get(fleet, whole(request.path_params["id"], 0))
+        except InputError as error:
+            return web.error(request, 404, str(error))
+        arguments = json.dumps(letter.arguments, indent=2, default=str)
+        return web.page(request, "dead_letter.html", letter=letter, arguments=arguments)
+
+    async def replay(request: Request) -> Response:
+        form = await checked_form(request)
+        ids = _ids(form.get("ids", ""))
+        done = dead_letters.replay(fleet, ids, fleet.sender(instead="a worker must be running"))
+        return web.back("/dead-letters", f"replayed {len(done)} dead letter(s)")
+
+    async def purge(request: Request) -> Response:
+        form = await checked_form(request)
+        if form.get("all") == "yes" and form.get("confirm") == "yes":
+            gone = dead_letters.purge(fleet, None)
+        else:
+            gone = dead_letters.purge(fleet, _ids(form.get("ids", "")))
+        return web.back("/dead-letters", f"purged {gone} dead letter(s)")
+
+    return [
+        Route("/dead-letters", letter_list),
+        Route("/dead-letters/replay", web.guarded(replay), methods=["POST"]),
+        Route("/dead-letters/purge", web.guarded(purge), methods=["POST"]),
+        Route("/dead-letters/{id}", letter_page),
+    ]
+
+
+def _ids(text: str) -> list[int]:
+    parts = text.replace(",", " ").split()
+    if not parts:
+        raise InputError("name at least one dead letter")
+    return [whole(part, 0, strict=True) for part in parts]

@@ -1,0 +1,50 @@
+"""The overview: the fleet at a glance, refreshing by itself."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fleet.console import charts
+from fleet.console.web import AGENT_STATUSES, STATUSES, Polled, Recent, Web
+from fleet.core.kinds import ACTION_NAMES
+from fleet.service import board as board_use
+
+# The overview's reads count a day of activities; every viewer within a few seconds
+# shares one reading (the page refreshes every 10 s).
+OVERVIEW_SECONDS = 3.0
+# A ping waits a second for the workers' answers: it is asked in the background.
+WORKERS_SECONDS = 10.0
+
+
+def routes(web: Web) -> list[Route]:
+    fleet = web.fleet
+    recent = Recent(lambda: board_use.board(fleet), seconds=OVERVIEW_SECONDS)
+    workers = Polled(lambda: board_use.workers_answering(fleet), seconds=WORKERS_SECONDS)
+    web.polled.append(workers)
+
+    def overview(request: Request) -> Response:
+        seen = recent.get()
+        kinds = [k for k in ACTION_NAMES if k in seen.last_day] or list(ACTION_NAMES)
+        chart = charts.stacked_bars(
+            "Actions in the last day",
+            kinds,
+            {s: [seen.last_day.get(k, {}).get(s, 0) for k in kinds] for s in STATUSES},
+        )
+        return web.page(
+            request,
+            "overview.html",
+            board=seen,
+            workers=workers,
+            chart=chart,
+            total_agents=sum(sum(by.values()) for by in seen.agents.values()),
+            active_agents=sum(by.get("active", 0) for by in seen.agents.values()),
+            hour_total=sum(sum(by.values()) for by in seen.last_hour.values()),
+            day_total=sum(sum(by.values()) for by in seen.last_day.values()),
+            kinds=ACTION_NAMES,
+            statuses=STATUSES,
+            agent_statuses=AGENT_STATUSES,
+        )
+
+    return [Route("/", overview)]

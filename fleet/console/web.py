@@ -1,0 +1,178 @@
+"""What every page of the console shares: the templates, a page rendered for a request,
+the redirect after a change, the guard of a POST, and the small readers of a form."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from fleet.console.security import Guard, csrf_of, session_of
+from fleet.errors import ConflictError, FleetError, InputError
+from fleet.infra.redaction import redact
+from fleet.service.root import Fleet
+
+HERE = Path(__file__).parent
+STATUSES = ("succeeded", "skipped", "dead", "pending")
+AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
+Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
+
+
+@dataclass
+class Web:
+    """The fleet, its guard and the templates: what each page module is built on."""
+
+    fleet: Fleet
+    guard: Guard
+    env: Environment
+    # Readings kept fresh in the background while the app runs (started by its lifespan).
+    polled: list[Polled[Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, fleet: Fleet, guard: Guard) -> Web:
+        secrets = fleet.secrets
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            # Whatever a page prints passes here: a secret never reaches a page.
+            finalize=lambda value: _masked(value, secrets),
+        )
+        env.filters["when"] = when
+        return cls(fleet, guard, env)
+
+    @property
+    def gallery(self) -> str:
+        """The gallery's address, without its trailing slash."""
+        return str(self.fleet.settings.gallery.url).rstrip("/")
+
+    def post_url(self, post_id: object) -> str:
+        """Where a person sees the post ``post_id`` on the gallery."""
+        return self.fleet.settings.gallery.post_url(post_id)
+
+    def page(
+        self, request: Request, name: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        template = self.env.get_template(name)
+        html = template.render(
+            post_url=self.post_url,
+            request=request,
+            csrf=csrf_of(request),
+            signed_in=(self.guard.open or session_of(request).user or request.state.via_basic),
+            password_set=not self.guard.open,
+            path=request.url.path,
+            **{"said": request.query_params.get("said"), **context},
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+    def error(self, request: Request, status_code: int, message: str) -> HTMLResponse:
+        return self.page(request, "error.html", status_code, message=message)
+
+    @staticmethod
+    def back(path: str, said: str) -> RedirectResponse:
+        """After a change: the page it was made on, saying what was done."""
+        return RedirectResponse(f"{path}?{urlencode({'said': said})}", status_code=303)
+
+    def guarded(self, handler: Handler) -> Handler:
+        """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
+        handler's ``checked_form`` first)."""
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PermissionError as error:
+                return self.error(request, 403, str(error))
+            except (InputError, ConflictError) as error:
+                return self.error(request, 400, str(error))
+            except FleetError as error:
+                return self.error(request, 500, str(error))
+
+        return run
+
+
+class Recent(Generic[T]):
+    """A value read at most once every ``seconds``, shared by the threads that ask."""
+
+    def __init__(self, read: Callable[[], T], *, seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._lock = threading.Lock()
+        self._value: T | None = None
+        self._at = 0.0
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._at > self._seconds:
+                self._value, self._at = self._read(), time.monotonic()
+            return self._value
+
+
+class Polled(Generic[T]):
+    """A slow reading (a ping that waits for answers) redone every ``seconds`` on a thread
+    of its own, so a page shows the last one without waiting: ``value`` is None until the
+    first reading, ``failed`` says why the last one could not be made."""
+
+    def __init__(self, read: Callable[[], T], *, seconds: float) -> None:
+        self._read, self._seconds = read, seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.value: T | None = None
+        self.read_at: float | None = None
+        self.failed: str | None = None
+
+    @property
+    def age_seconds(self) -> float | None:
+        """How long ago the last reading was made (None before the first)."""
+        return None if self.read_at is None else time.monotonic() - self.read_at
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="console-poll", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.value, self.failed = self._read(), None
+            except Exception as error:  # shown on the page; the next round tries again
+                self.failed = f"{type(error).__name__}: {error}"[:200]
+            self.read_at = time.monotonic()
+            self._stop.wait(self._seconds)
+
+
+def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value  # the console's own markup (charts, rendered events)
+    if isinstance(value, str) and secrets:
+        return redact(value, secrets)
+    return value
+
+
+def when(value: Any) -> str:
+    if value is None:
+        return "—"
+    return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def whole(text: Any, default: int, *, strict: bool = False) -> int:
+    """A whole number from a form or query value (InputError if ``strict``)."""
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        if strict:
+            raise InputError(f"not a whole number: {text!r}") from None
+        return default
