@@ -382,40 +382,44 @@ def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_la
     assert_books_balance(fleet, admin)
 
 
-@pytest.mark.parametrize("action", ["post", "comment", "like", "browse"])
+KINDS = ("post", "comment", "like", "browse")
+
+
 def test_the_pause_defers_every_action_and_never_dead_letters_it(
-    processes: Processes, fleet: Fleet, admin: Admin, action: str
+    processes: Processes, fleet: Fleet, admin: Admin
 ) -> None:
+    """Each kind in turn meets the paused gallery itself (the hold it left is lifted before
+    the next kind is sent, or the next would only wait on the hold); one worker for all."""
     start_worker(processes)
-    (author, _), (actor, _) = crew(fleet, 2)
+    (author, _), *actors = crew(fleet, 1 + len(KINDS))
     orders = Orders(fleet)
     orders.send(author, "post")
     orders.wait_all_terminal()
-    admin.pause(True)
-    key = orders.send(actor, action)
-    wait_for(
-        lambda: (
-            activities.list_activities(fleet.sessions, activities.ActivityFilter(agent_id=actor))[
-                0
-            ].status
-            != "pending"
-            or _held(fleet)
-        ),
-        30,
-        "the fleet to be held",
-    )
-    assert _held(fleet)
-    admin.pause(False)
-    statuses = orders.wait_all_terminal()
-    assert statuses[key] in ("succeeded", "skipped")
-    with fleet.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0
-        assert (
-            session.scalar(
+    for action, (actor, _) in zip(KINDS, actors, strict=True):
+        admin.pause(True)
+        key = orders.send(actor, action)
+        wait_for(
+            lambda actor=actor: (
+                activities.list_activities(
+                    fleet.sessions, activities.ActivityFilter(agent_id=actor)
+                )[0].status
+                != "pending"
+                or _held(fleet)
+            ),
+            30,
+            f"the fleet to be held by a paused {action}",
+        )
+        assert _held(fleet), action
+        admin.pause(False)
+        statuses = orders.wait_all_terminal()
+        assert statuses[key] in ("succeeded", "skipped"), action
+        with fleet.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0, action
+            attempts = session.scalar(
                 select(AgentActivity.attempts).where(AgentActivity.idempotency_key == key)
             )
-            == 0
-        )
+            assert attempts == 0, action
+        activities.release_holds(fleet.sessions)
     assert_books_balance(fleet, admin)
 
 
@@ -424,24 +428,29 @@ def _held(fleet: Fleet) -> bool:
         return activities.active_hold(session, datetime.now(UTC) - timedelta(seconds=5)) is not None
 
 
-@pytest.mark.parametrize("action", ["post", "comment", "like", "browse"])
 def test_an_agent_budget_answer_defers_the_agent_in_every_action(
-    processes: Processes, fleet: Fleet, admin: Admin, action: str
+    processes: Processes, fleet: Fleet, admin: Admin
 ) -> None:
+    """One actor per kind, each with a budget of 0: every kind is skipped and its agent waits."""
     start_worker(processes)
-    (author, _), (actor, actor_handle) = crew(fleet, 2)
+    (author, _), *actors = crew(fleet, 1 + len(KINDS))
     orders = Orders(fleet)
     orders.send(author, "post")
     orders.wait_all_terminal()
-    admin.budgets(perAgent={actor_handle: 0}, everyCall=True)
-    key = orders.send(actor, action)
+    admin.budgets(perAgent={handle: 0 for _, handle in actors}, everyCall=True)
+    keys = {
+        action: orders.send(actor, action) for action, (actor, _) in zip(KINDS, actors, strict=True)
+    }
     statuses = orders.wait_all_terminal()
-    assert statuses[key] == "skipped"
-    shown = agents.get_agent(fleet.sessions, str(actor))
+    assert {action: statuses[key] for action, key in keys.items()} == dict.fromkeys(
+        KINDS, "skipped"
+    )
     midnight = (datetime.now(UTC) + timedelta(days=1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    assert shown.next_tick_at == midnight, "the agent waits for its budget's reset"
+    for action, (actor, _) in zip(KINDS, actors, strict=True):
+        shown = agents.get_agent(fleet.sessions, str(actor))
+        assert shown.next_tick_at == midnight, f"the {action} agent waits for its budget's reset"
     with fleet.sessions() as session:
         assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0
     assert_books_balance(fleet, admin)
