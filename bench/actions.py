@@ -120,19 +120,20 @@ def _timed(
     done: Callable[[], bool],
     parties: dict[str, int],
     items: int,
+    database: str | None = None,
 ) -> tuple[float, dict[str, float]]:
     """Seconds the worker takes to drain what ``send`` queued, publishing excluded, and
     the CPU milliseconds per item each party spent meanwhile."""
     app.control.cancel_consumer(queue, destination=[worker], reply=True)
     send()
-    before = cpu.snapshot(parties)
+    before = cpu.snapshot(parties, database)
     began = time.perf_counter()
     app.control.add_consumer(queue, destination=[worker], reply=True)
     # Polled every 50 ms: often enough for seconds-long phases, rarely enough not to
     # take the CPU from what is measured.
     _wait(done, 600, every=0.05)
     seconds = time.perf_counter() - began
-    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties), items)
+    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties, database), items)
 
 
 def main() -> None:
@@ -158,6 +159,11 @@ def main() -> None:
         type=int,
         default=50,
         help="keys per batch message for the batchable kinds (like, browse)",
+    )
+    parser.add_argument(
+        "--modes",
+        default="one,batch",
+        help="one message per action (one), batch messages (batch), or both",
     )
     parser.add_argument(
         "--burst", type=int, default=300, help="likes in the latency burst (0: no burst)"
@@ -290,16 +296,17 @@ def main() -> None:
                 def send() -> None:
                     send_actions(app, [(action, key) for key in keys], batch_size=batch)
 
-                return _timed(app, worker_name, kind.queue, send, finished, parties, count)
+                return _timed(app, worker_name, kind.queue, send, finished, parties, count, name)
 
             # Each kind one message per action ("one"), and the batchable ones also in
             # batch messages ("batch"), in the same run with the same worker.
             kinds = args.kinds.split(",")
+            modes_wanted = args.modes.split(",")
             modes = [
                 (action, mode, size)
                 for action in kinds
                 for mode, size in (("one", 1), ("batch", args.batch_size))
-                if mode == "one" or kind_of(action).batchable
+                if mode in modes_wanted and (mode == "one" or kind_of(action).batchable)
             ]
             # A worker's first actions import, connect and compile: not its pace.
             for action, _, size in modes:
@@ -313,7 +320,10 @@ def main() -> None:
             # Tick-to-effect of a burst of likes: the worker consuming, the burst sent as
             # the tick sends its decisions; from the send to each activity's finish.
             latency: dict[str, dict[str, float]] = {}
-            for mode, size in (("one", 1), ("batch", args.batch_size)) if args.burst else ():
+            bursts = [
+                (m, s) for m, s in (("one", 1), ("batch", args.batch_size)) if m in modes_wanted
+            ]
+            for mode, size in bursts if args.burst else ():
                 keys = decided("like", args.burst)
                 sent = datetime.now(UTC)
                 send_actions(app, [("like", key) for key in keys], batch_size=size)
@@ -359,7 +369,7 @@ def main() -> None:
             for _ in range(3):
                 print("bench: measuring noop", file=sys.stderr, flush=True)
                 seconds, cpu_ms["noop"] = _timed(
-                    app, worker_name, "engage", send_noops, drained, parties, noops
+                    app, worker_name, "engage", send_noops, drained, parties, noops, name
                 )
                 runs.append(noops / seconds)
             ceiling = max(runs)
@@ -373,7 +383,11 @@ def main() -> None:
             # says how many cores half the ceiling would take.
             out["cores"] = len(os.sched_getaffinity(0))
             machine = {
-                kind: sum(ms for party, ms in cpu_ms[kind].items() if party != "bench")
+                kind: sum(
+                    ms
+                    for party, ms in cpu_ms[kind].items()
+                    if party not in ("bench", "postgres_all")
+                )
                 for kind in rates
             }
             out["machine_cpu_ms_per_task"] = {k: round(v, 2) for k, v in machine.items()}

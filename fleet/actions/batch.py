@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from fleet import activities
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
-from fleet.actions.targets import first_choice
+from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
 from fleet.core.kinds import KINDS, Action
 
@@ -57,9 +57,10 @@ def perform_batch(
         if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
             raise ValueError(f"{key!r} is not of a batchable kind")
     unique = list(dict.fromkeys(keys))
-    # A like's post chosen before the claim, from a young feed page, kept by the claim
-    # when open to the agent (``targets.first_choice``): no statement of its own after.
-    choices = {key: choice for key in unique if (choice := first_choice(kit, key)) is not None}
+    # A like's post chosen before the claim, from a young feed page and one read of the
+    # ledger for the whole batch, kept by the claim when still open to the agent
+    # (``targets.first_choices``): no statement of its own after.
+    choices = first_choices(kit, unique)
     claimed = activities.claim_many(
         kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
     )

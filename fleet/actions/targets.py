@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -118,6 +119,56 @@ def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
         kit.settings.bot_engagements_per_post_per_hour,
         since=kit.now() - timedelta(hours=1),
     )
+
+
+def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
+    """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
+    what one read of the ledger tells for all of them (``activities.taken_by``: the posts
+    each agent is done with or holds, its own, the bot engagements per post), for the claim
+    to keep if it is still open. Two likes of one agent in the batch choose two posts.
+
+    The single path's ``first_choice`` knows nothing and is refused when the agent liked
+    the post before, which costs that like a read and a choice of its own after the claim;
+    here one statement spares the batch most of them. A key's draw is seeded by the key.
+    """
+    feed = kit.feed_snapshot.fresh()
+    if not feed:
+        return {}
+    agent_of: dict[str, int] = {}
+    for key in keys:
+        head, _, rest = key.partition(":")
+        if rest.endswith(":like") and head.isdigit():
+            agent_of[key] = int(head)
+    if not agent_of:
+        return {}
+    since = kit.now() - timedelta(hours=1)
+    cap = kit.settings.bot_engagements_per_post_per_hour
+    taken = activities.taken_by(
+        kit.sessions, list(agent_of.values()), "like", [p.id for p in feed], since=since
+    )
+    recent = dict(taken.recent)
+    posts = {p.id: p for p in feed}
+    candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
+    chosen: dict[str, activities.FirstChoice] = {}
+    for key, agent in agent_of.items():
+        done = taken.done.setdefault(agent, set())
+        pick = choose_target(
+            candidates,
+            me=taken.handles.get(agent, ""),
+            already=done,
+            recent_bot_engagements=recent,
+            cap_per_hour=cap,
+            human_share=kit.settings.human_share,
+            rng=random.Random(f"first:{key}"),
+        )
+        if pick is None:
+            continue
+        done.add(pick.post_id)
+        recent[pick.post_id] = recent.get(pick.post_id, 0) + 1
+        chosen[key] = activities.FirstChoice(
+            pick.post_id, posts[pick.post_id].username, "like", cap, since=since
+        )
+    return chosen
 
 
 def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
