@@ -48,6 +48,7 @@ class FeedSnapshot:
         self._ttl = ttl_seconds
         self._page: list[GalleryPost] = []
         self._taken = -1e18
+        self._reader: str | None = None
         self._lock = threading.Lock()
 
     def _held(self) -> tuple[list[GalleryPost], float]:
@@ -59,7 +60,20 @@ class FeedSnapshot:
         page, age = self._held()
         return page if age < self._ttl else None
 
+    def renewed(self, kit: ActionKit) -> list[GalleryPost] | None:
+        """The page if young, else a new one read as the agent that read the last (a
+        batch's choices are made before its claim tells who its agents are); None
+        without one, or when reading fails (the caller chooses later instead)."""
+        page = self.fresh()
+        if page is not None or self._reader is None:
+            return page
+        try:
+            return self.page(kit, self._reader)
+        except Exception:  # the choice is an optimisation: never fail a batch over it
+            return None
+
     def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
+        self._reader = agent
         page, age = self._held()
         if age < self._ttl:
             return page
@@ -131,7 +145,7 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     the post before, which costs that like a read and a choice of its own after the claim;
     here one statement spares the batch most of them. A key's draw is seeded by the key.
     """
-    feed = kit.feed_snapshot.fresh()
+    feed = kit.feed_snapshot.renewed(kit)
     if not feed:
         return {}
     agent_of: dict[str, int] = {}
