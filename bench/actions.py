@@ -305,7 +305,17 @@ def main() -> None:
                 def send() -> None:
                     send_actions(app, [(action, key) for key in keys], batch_size=batch)
 
-                return _timed(app, worker_name, kind.queue, send, finished, parties, count, name)
+                return _timed(
+                    app,
+                    worker_name,
+                    kind.queue,
+                    send,
+                    finished,
+                    parties,
+                    count,
+                    name,
+                    lambda: int(client.llen(f"{prefix}{kind.queue}")),
+                )
 
             # Each kind one message per action ("one"), and the batchable ones also in
             # batch messages ("batch"), in the same run with the same worker.
