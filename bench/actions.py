@@ -7,8 +7,9 @@ the time until every one is terminal gives actions per second per kind. In the s
 the same worker, with the same settings, consumes ``fleet.noop`` tasks: the ceiling.
 
 Both are measured the same way: the worker stops consuming the queue, the messages are
-published, then it consumes again and the clock runs until the last is done. So the
-benchmark's own publishing does not compete with the worker for the CPU.
+published, then it consumes again and the clock runs from its first message taken until
+the last is done. So the benchmark's own publishing does not compete with the worker for
+the CPU, nor does the control broadcast that resumes consuming count as its work.
 
 The worker runs as compose runs the engage worker: prefork, two processes per core.
 
@@ -120,19 +121,32 @@ def _timed(
     done: Callable[[], bool],
     parties: dict[str, int],
     items: int,
+    database: str | None,
+    queued: Callable[[], int],
 ) -> tuple[float, dict[str, float]]:
     """Seconds the worker takes to drain what ``send`` queued, publishing excluded, and
     the CPU milliseconds per item each party spent meanwhile."""
     app.control.cancel_consumer(queue, destination=[worker], reply=True)
+    # A fetch the worker had already begun still takes the next message on the queue: let
+    # it take a no-op, not one of the phase's (which it would carry out before the clock).
+    app.send_task("fleet.noop", queue=queue)
+    time.sleep(0.2)
     send()
-    before = cpu.snapshot(parties)
+    waiting = queued()
+    before = cpu.snapshot(parties, database)
     began = time.perf_counter()
     app.control.add_consumer(queue, destination=[worker], reply=True)
+    # The clock starts when the worker takes its first message: the broadcast that tells
+    # it to consume again (a round trip through the broker, up to a few hundred ms on a
+    # busy machine) is not its pace, and would weigh on a phase of a dozen batch messages
+    # far more than on one of thousands of no-ops.
+    _wait(lambda: queued() < waiting or done(), 60, every=0.002)
+    began = time.perf_counter()
     # Polled every 50 ms: often enough for seconds-long phases, rarely enough not to
     # take the CPU from what is measured.
     _wait(done, 600, every=0.05)
     seconds = time.perf_counter() - began
-    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties), items)
+    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties, database), items)
 
 
 def main() -> None:
@@ -158,6 +172,11 @@ def main() -> None:
         type=int,
         default=50,
         help="keys per batch message for the batchable kinds (like, browse)",
+    )
+    parser.add_argument(
+        "--modes",
+        default="one,batch",
+        help="one message per action (one), batch messages (batch), or both",
     )
     parser.add_argument(
         "--burst", type=int, default=300, help="likes in the latency burst (0: no burst)"
@@ -290,16 +309,27 @@ def main() -> None:
                 def send() -> None:
                     send_actions(app, [(action, key) for key in keys], batch_size=batch)
 
-                return _timed(app, worker_name, kind.queue, send, finished, parties, count)
+                return _timed(
+                    app,
+                    worker_name,
+                    kind.queue,
+                    send,
+                    finished,
+                    parties,
+                    count,
+                    name,
+                    lambda: int(client.llen(f"{prefix}{kind.queue}")),
+                )
 
             # Each kind one message per action ("one"), and the batchable ones also in
             # batch messages ("batch"), in the same run with the same worker.
             kinds = args.kinds.split(",")
+            modes_wanted = args.modes.split(",")
             modes = [
                 (action, mode, size)
                 for action in kinds
                 for mode, size in (("one", 1), ("batch", args.batch_size))
-                if mode == "one" or kind_of(action).batchable
+                if mode in modes_wanted and (mode == "one" or kind_of(action).batchable)
             ]
             # A worker's first actions import, connect and compile: not its pace.
             for action, _, size in modes:
@@ -313,7 +343,10 @@ def main() -> None:
             # Tick-to-effect of a burst of likes: the worker consuming, the burst sent as
             # the tick sends its decisions; from the send to each activity's finish.
             latency: dict[str, dict[str, float]] = {}
-            for mode, size in (("one", 1), ("batch", args.batch_size)) if args.burst else ():
+            bursts = [
+                (m, s) for m, s in (("one", 1), ("batch", args.batch_size)) if m in modes_wanted
+            ]
+            for mode, size in bursts if args.burst else ():
                 keys = decided("like", args.burst)
                 sent = datetime.now(UTC)
                 send_actions(app, [("like", key) for key in keys], batch_size=size)
@@ -359,7 +392,15 @@ def main() -> None:
             for _ in range(3):
                 print("bench: measuring noop", file=sys.stderr, flush=True)
                 seconds, cpu_ms["noop"] = _timed(
-                    app, worker_name, "engage", send_noops, drained, parties, noops
+                    app,
+                    worker_name,
+                    "engage",
+                    send_noops,
+                    drained,
+                    parties,
+                    noops,
+                    name,
+                    lambda: int(client.llen(f"{prefix}engage")),
                 )
                 runs.append(noops / seconds)
             ceiling = max(runs)
@@ -373,7 +414,11 @@ def main() -> None:
             # says how many cores half the ceiling would take.
             out["cores"] = len(os.sched_getaffinity(0))
             machine = {
-                kind: sum(ms for party, ms in cpu_ms[kind].items() if party != "bench")
+                kind: sum(
+                    ms
+                    for party, ms in cpu_ms[kind].items()
+                    if party not in ("bench", "postgres_all")
+                )
                 for kind in rates
             }
             out["machine_cpu_ms_per_task"] = {k: round(v, 2) for k, v in machine.items()}

@@ -23,8 +23,21 @@ def _stat(pid: int) -> tuple[str, int, float] | None:
     return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def snapshot(parties: dict[str, int]) -> dict[str, float]:
+def _own_database(pid: int, database: str) -> bool:
+    """Whether a Postgres process is a backend serving ``database`` (its title names it)."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return f" {database} " in title
+
+
+def snapshot(parties: dict[str, int], database: str | None = None) -> dict[str, float]:
     """CPU seconds so far of each named party, plus Postgres and Redis.
+
+    With ``database``, ``postgres`` counts only the backends serving that database (on a
+    machine shared with other tests, the others' queries are not the benchmark's), and
+    ``postgres_all`` every Postgres process.
 
     A party is a pid and its descendants, except those of another party (the benchmark
     process is the parent of the worker it measures). Ended descendants are not counted:
@@ -53,7 +66,12 @@ def snapshot(parties: dict[str, int]) -> dict[str, float]:
     out = {
         name: sum(stats[p][2] for p in family(pid) if p in stats) for name, pid in parties.items()
     }
-    out["postgres"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("postgres"))
+    postgres = {pid: cpu for pid, (name, _, cpu) in stats.items() if name.startswith("postgres")}
+    if database is None:
+        out["postgres"] = sum(postgres.values())
+    else:
+        out["postgres"] = sum(c for p, c in postgres.items() if _own_database(p, database))
+        out["postgres_all"] = sum(postgres.values())
     out["redis"] = sum(cpu for name, _, cpu in stats.values() if name.startswith("redis-server"))
     return out
 

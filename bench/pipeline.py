@@ -330,6 +330,21 @@ class Bench:
             "dispatch_lag_p99_s": round(_percentile(decided, 0.99), 3),
             "tick_to_effect_p50_s": round(statistics.median(effect), 3),
             "tick_to_effect_p99_s": round(_percentile(effect, 0.99), 3),
+            # Per kind: the cheap kinds' latency is not the LLM-bound kinds'.
+            "tick_to_effect_by_kind": {
+                kind: {
+                    "p50_s": round(statistics.median(waits), 3),
+                    "p99_s": round(_percentile(waits, 0.99), 3),
+                }
+                for kind in sorted(kinds)
+                if (
+                    waits := [
+                        (row.finished_at - due_at).total_seconds()
+                        for row in rows
+                        if row.action == kind
+                    ]
+                )
+            },
         }
 
     def pipeline(self, count: int, concurrency: int) -> tuple[dict[str, Any], int]:
@@ -383,6 +398,9 @@ def _table(out: dict[str, Any]) -> None:
             f"lag p50/p99 {run['dispatch_lag_p50_s']:.2f}/{run['dispatch_lag_p99_s']:.2f} s  "
             f"effect p50/p99 {run['tick_to_effect_p50_s']:.2f}/{run['tick_to_effect_p99_s']:.2f} s"
         )
+        like = run.get("tick_to_effect_by_kind", {}).get("like")
+        if like:
+            lines.append(f"{'':<26} like effect p50/p99 {like['p50_s']:.2f}/{like['p99_s']:.2f} s")
     if "ceiling" in out:
         lines.append(
             f"{'no-op ceiling':<26} {out['ceiling']['tasks_per_second']:>7.1f} tasks/s    "

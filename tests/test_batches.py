@@ -277,3 +277,38 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     assert {p for _, p in ledger} <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
     assert sum(report_likes(admin, h) for h in handles) == 6
+
+
+def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 5, now=now)
+    posts = _posts(gallery, fleet, author, 4)
+    kit = _kit(fleet, gallery)
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
+    first = perform_batch(kit, _decided(fleet, fans, "like", now), threads=2)
+    assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
+    keeps: list[dict[str, Any]] = []
+    keep_target = activities.keep_target
+
+    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
+        keeps.append(kwargs)
+        return keep_target(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "keep_target", counted)
+    # Two more likes of every fan in one batch: each one a post that fan has not liked.
+    likes = _decided(fleet, fans + fans, "like", now + timedelta(minutes=1))
+
+    done = perform_batch(kit, likes, threads=3)
+
+    assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
+    if fleet.engine.dialect.name == "postgresql":
+        assert keeps == [], "a first choice was refused: a like chose again after its claim"
+    with fleet.sessions() as session:
+        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+    assert sorted(a for a, _ in ledger) == sorted(fans * 3)
+    assert len(set(ledger)) == len(ledger) and {p for _, p in ledger} <= set(posts)
+    handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
+    assert sum(report_likes(admin, h) for h in handles) == 3 * len(fans)

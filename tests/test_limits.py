@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from fleet.errors import Deferred
+from fleet.errors import Deferred, TransientError
+from fleet.gallery.limited import LimitedGallery
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 
 
@@ -101,3 +102,69 @@ def test_settling_takes_what_was_spent_beyond_the_reservation(
     assert bucket.try_take(1) > 0
     # A call that used less gives the rest back, never above the burst.
     assert bucket.settle(-500) == pytest.approx(100, abs=0.01)
+
+
+class _Calls:
+    """A gallery stand-in for ``LimitedGallery``: its ``feed`` answers, or fails."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.calls = 0
+
+    def feed(self, **_: object) -> list[object]:
+        self.calls += 1
+        if self.fail:
+            raise TransientError("down")
+        return []
+
+
+def _level(client: redis.Redis, key: str) -> float:
+    return float(client.hget(key, "tokens") or 0)
+
+
+def test_a_batch_is_admitted_at_once_and_gives_back_what_it_did_not_spend(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.001, burst=10)
+    breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker", threshold=2)
+    inner = _Calls()
+    gallery = LimitedGallery(inner, bucket, breaker)  # type: ignore[arg-type]
+    with gallery.admitted(4) as batch:
+        assert batch is not gallery
+        assert 5.9 < _level(real_redis, bucket.key) < 6.1, "four taken in one step"
+        for _ in range(3):
+            batch.feed(agent="a")
+    assert inner.calls == 3
+    assert 6.9 < _level(real_redis, bucket.key) < 7.1, "the unspent one came back"
+
+
+def test_a_batch_the_bucket_cannot_cover_is_admitted_call_by_call(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.001, burst=3)
+    breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker", threshold=2)
+    gallery = LimitedGallery(_Calls(), bucket, breaker)  # type: ignore[arg-type]
+    with gallery.admitted(5) as batch:
+        assert batch is gallery  # more than the burst: each call on its own
+    bucket.take(2)
+    with gallery.admitted(2) as batch:
+        assert batch is gallery  # one token left for two calls
+        batch.feed(agent="a")
+        with pytest.raises(Deferred):
+            batch.feed(agent="a")
+
+
+def test_a_failing_call_of_a_batch_sends_the_rest_back_to_the_breaker(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.001, burst=10)
+    breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker", threshold=1, open_seconds=30)
+    inner = _Calls(fail=True)
+    gallery = LimitedGallery(inner, bucket, breaker)  # type: ignore[arg-type]
+    with gallery.admitted(5) as batch:
+        with pytest.raises(TransientError):
+            batch.feed(agent="a")
+        with pytest.raises(Deferred, match="is open"):
+            batch.feed(agent="a")  # admitted on its own again: the breaker opened
+    assert inner.calls == 1
+    assert 8.9 < _level(real_redis, bucket.key) < 9.1, "only the call made kept its token"

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
 from fleet import activities
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
-from fleet.actions.targets import first_choice
+from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
 from fleet.core.kinds import KINDS, Action
+from fleet.gallery.port import Gallery
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,20 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return pool
 
 
+@contextmanager
+def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
+    """The kit whose gallery has ``calls`` calls admitted at once, if its gallery can
+    (``LimitedGallery.admitted``); else the kit as it is."""
+    admitted: Callable[[int], AbstractContextManager[Gallery]] | None = getattr(
+        kit.gallery, "admitted", None
+    )
+    if admitted is None or calls < 1:
+        yield kit
+        return
+    with admitted(calls) as gallery:
+        yield replace(kit, gallery=gallery)
+
+
 def perform_batch(
     kit: ActionKit, keys: Sequence[str], *, threads: int
 ) -> dict[str, Outcome | Failed]:
@@ -57,9 +73,10 @@ def perform_batch(
         if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
             raise ValueError(f"{key!r} is not of a batchable kind")
     unique = list(dict.fromkeys(keys))
-    # A like's post chosen before the claim, from a young feed page, kept by the claim
-    # when open to the agent (``targets.first_choice``): no statement of its own after.
-    choices = {key: choice for key in unique if (choice := first_choice(kit, key)) is not None}
+    # A like's post chosen before the claim, from a young feed page and one read of the
+    # ledger for the whole batch, kept by the claim when still open to the agent
+    # (``targets.first_choices``): no statement of its own after.
+    choices = first_choices(kit, unique)
     claimed = activities.claim_many(
         kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
     )
@@ -67,15 +84,18 @@ def perform_batch(
         key: Outcome(why) for key, why in claimed.unclaimed.items()
     }
     pool = _pool(threads)
-    running: list[tuple[Claim, Future[Ending]]] = [
-        (claim, pool.submit(carry_out, kit, claim)) for claim in claimed.claims
-    ]
     endings: list[tuple[Claim, Ending]] = []
-    for claim, future in running:
-        try:
-            endings.append((claim, future.result()))
-        except Exception as error:
-            done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
+    # The batch's gallery calls admitted by the shared limits at once (one round trip to
+    # Redis for all of them, when the gallery is behind limits that can do that).
+    with _admitted(kit, len(claimed.claims)) as acting:
+        running: list[tuple[Claim, Future[Ending]]] = [
+            (claim, pool.submit(carry_out, acting, claim)) for claim in claimed.claims
+        ]
+        for claim, future in running:
+            try:
+                endings.append((claim, future.result()))
+            except Exception as error:
+                done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
     ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
     # The live feed's events of the batch go out together (one round trip to Redis).
     events: list[Event] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ class FeedSnapshot:
         self._ttl = ttl_seconds
         self._page: list[GalleryPost] = []
         self._taken = -1e18
+        self._reader: str | None = None
         self._lock = threading.Lock()
 
     def _held(self) -> tuple[list[GalleryPost], float]:
@@ -58,7 +60,20 @@ class FeedSnapshot:
         page, age = self._held()
         return page if age < self._ttl else None
 
+    def renewed(self, kit: ActionKit) -> list[GalleryPost] | None:
+        """The page if young, else a new one read as the agent that read the last (a
+        batch's choices are made before its claim tells who its agents are); None
+        without one, or when reading fails (the caller chooses later instead)."""
+        page = self.fresh()
+        if page is not None or self._reader is None:
+            return page
+        try:
+            return self.page(kit, self._reader)
+        except Exception:  # the choice is an optimisation: never fail a batch over it
+            return None
+
     def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
+        self._reader = agent
         page, age = self._held()
         if age < self._ttl:
             return page
@@ -118,6 +133,56 @@ def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
         kit.settings.bot_engagements_per_post_per_hour,
         since=kit.now() - timedelta(hours=1),
     )
+
+
+def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
+    """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
+    what one read of the ledger tells for all of them (``activities.taken_by``: the posts
+    each agent is done with or holds, its own, the bot engagements per post), for the claim
+    to keep if it is still open. Two likes of one agent in the batch choose two posts.
+
+    The single path's ``first_choice`` knows nothing and is refused when the agent liked
+    the post before, which costs that like a read and a choice of its own after the claim;
+    here one statement spares the batch most of them. A key's draw is seeded by the key.
+    """
+    feed = kit.feed_snapshot.renewed(kit)
+    if not feed:
+        return {}
+    agent_of: dict[str, int] = {}
+    for key in keys:
+        head, _, rest = key.partition(":")
+        if rest.endswith(":like") and head.isdigit():
+            agent_of[key] = int(head)
+    if not agent_of:
+        return {}
+    since = kit.now() - timedelta(hours=1)
+    cap = kit.settings.bot_engagements_per_post_per_hour
+    taken = activities.taken_by(
+        kit.sessions, list(agent_of.values()), "like", [p.id for p in feed], since=since
+    )
+    recent = dict(taken.recent)
+    posts = {p.id: p for p in feed}
+    candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
+    chosen: dict[str, activities.FirstChoice] = {}
+    for key, agent in agent_of.items():
+        done = taken.done.setdefault(agent, set())
+        pick = choose_target(
+            candidates,
+            me=taken.handles.get(agent, ""),
+            already=done,
+            recent_bot_engagements=recent,
+            cap_per_hour=cap,
+            human_share=kit.settings.human_share,
+            rng=random.Random(f"first:{key}"),
+        )
+        if pick is None:
+            continue
+        done.add(pick.post_id)
+        recent[pick.post_id] = recent.get(pick.post_id, 0) + 1
+        chosen[key] = activities.FirstChoice(
+            pick.post_id, posts[pick.post_id].username, "like", cap, since=since
+        )
+    return chosen
 
 
 def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:

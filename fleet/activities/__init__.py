@@ -18,7 +18,7 @@ from fleet.activities.holds import (
     hold_in_force,
     release_holds,
 )
-from fleet.activities.ledger import keep_target
+from fleet.activities.ledger import Taken, keep_target, taken_by
 from fleet.activities.queries import (
     ActivityFilter,
     action_counts,
@@ -69,6 +69,7 @@ __all__ = [
     "FirstChoice",
     "Held",
     "Hold",
+    "Taken",
     "Tally",
     "TargetKept",
     "action_counts",
@@ -110,6 +111,7 @@ __all__ = [
     "save_progress",
     "stale_entries",
     "standing_of",
+    "taken_by",
     "tallies",
     "week_outcomes",
     "week_posts",

@@ -223,6 +223,18 @@ def create_activity(
         return found
 
 
+_FIRST_USAGE = (
+    update(ACTIVITIES)
+    .where(
+        ACTIVITIES.c.id == bindparam("activity"),
+        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.usage.is_(None),
+    )
+    .values(usage=bindparam("usage"), updated_at=bindparam("at"))
+    .returning(ACTIVITIES.c.id)
+)
+
+
 def save_progress(
     sessions: sessionmaker[Session],
     activity_id: int,
@@ -233,6 +245,15 @@ def save_progress(
     target_post_id: str | None = None,
 ) -> None:
     """Keep what an action made so far (text, image, target) so a retry re-uses it."""
+    if usage and not content and target_post_id is None:
+        # The common case (a browse's thought was billed): the first usage of a pending
+        # activity, one statement; usage already there is added to under a lock below.
+        with autocommit(sessions).connect() as connection:
+            first = connection.execute(
+                _FIRST_USAGE, {"activity": activity_id, "usage": usage, "at": now}
+            ).first()
+            if first is not None:
+                return
     with sessions.begin() as session:
         activity = session.get_one(AgentActivity, activity_id, with_for_update=True)
         if activity.status != "pending":

@@ -9,10 +9,12 @@ posts the agent is done with and how many bot engagements a post had in the last
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     String,
     Table,
     and_,
@@ -75,6 +77,93 @@ _TAKEN = {
     ),
     "sqlite": _taken(ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True))),
 }
+
+
+# The same read for many agents at once (a batch's first choices): per agent its handle
+# (marked 1), the feed posts it engaged with (as ``:kind``) and the posts its actions in
+# flight hold (marked 0), and per feed post the bot engagements since ``:since`` (agent
+# NULL).
+def _taken_by(agent_in: Any, post_in: Any) -> Any:
+    return union_all(
+        select(AGENTS.c.id, AGENTS.c.handle, literal(1)).where(agent_in(AGENTS.c.id)),
+        select(ACTIVITIES.c.agent_id, ACTIVITIES.c.target_post_id, literal(0)).where(
+            agent_in(ACTIVITIES.c.agent_id),
+            ACTIVITIES.c.action == bindparam("kind"),
+            ACTIVITIES.c.status == "pending",
+            ACTIVITIES.c.target_post_id.is_not(None),
+        ),
+        select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
+            agent_in(ENGAGEMENTS.c.agent_id),
+            post_in(ENGAGEMENTS.c.post_id),
+            ENGAGEMENTS.c.kind == bindparam("kind"),
+        ),
+        select(literal(None), ENGAGEMENTS.c.post_id, func.count())
+        .where(
+            post_in(ENGAGEMENTS.c.post_id),
+            ENGAGEMENTS.c.kind == bindparam("kind"),
+            ENGAGEMENTS.c.created_at >= bindparam("since"),
+        )
+        .group_by(ENGAGEMENTS.c.post_id),
+    )
+
+
+_TAKEN_BY = {
+    "postgresql": _taken_by(
+        lambda c: c == any_(bindparam("agents", type_=postgresql.ARRAY(BigInteger))),
+        lambda c: c == any_(bindparam("posts", type_=postgresql.ARRAY(String))),
+    ),
+    "sqlite": _taken_by(
+        lambda c: c.in_(bindparam("agents", expanding=True)),
+        lambda c: c.in_(bindparam("posts", expanding=True)),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What a batch's first choices must avoid: per agent the posts it is done with or
+    holds (``done``), per post the bot engagements in the cap's window (``recent``); and
+    each agent's handle (its own posts are not for it)."""
+
+    done: dict[int, set[str]]
+    recent: dict[str, int]
+    handles: dict[int, str]
+
+
+def taken_by(
+    sessions: sessionmaker[Session],
+    agent_ids: Sequence[int],
+    kind: str,
+    post_ids: Sequence[str],
+    *,
+    since: datetime,
+) -> Taken:
+    """One read for many agents' choices among ``post_ids`` (see ``Taken``)."""
+    done: dict[int, set[str]] = {}
+    recent: dict[str, int] = {}
+    handles: dict[int, str] = {}
+    if not agent_ids or not post_ids:
+        return Taken(done, recent, handles)
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(
+            _TAKEN_BY[connection.dialect.name],
+            {
+                "agents": list(dict.fromkeys(agent_ids)),
+                "posts": list(post_ids),
+                "kind": kind,
+                "since": since,
+            },
+        )
+        for agent_id, text, count in rows:
+            if agent_id is None:
+                recent[text] = int(count)
+            elif count:
+                handles[int(agent_id)] = text
+            else:
+                done.setdefault(int(agent_id), set()).add(text)
+    return Taken(done, recent, handles)
+
+
 # The first choice holds: only a pending activity without a target takes one. The unique
 # index of pending targets per (agent, action) refuses a post another action has taken.
 _KEEP = (

@@ -10,6 +10,7 @@ from a general list, a palette from colour words before "palette".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -65,6 +66,12 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
     return Reading(subject, medium, _palette(texts), in_field)
 
 
+@functools.lru_cache(maxsize=4096)
+def _whole(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as a whole word or phrase (not inside a longer word)."""
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+
+
 def _find(texts: list[str], phrases: list[tuple[str, Kind]]) -> Fill | None:
     """The first listed phrase found in the title, else in the description."""
     for text in texts:
@@ -72,7 +79,8 @@ def _find(texts: list[str], phrases: list[tuple[str, Kind]]) -> Fill | None:
         hits = [
             (found.start(), -len(phrase), phrase, kind)
             for phrase, kind in phrases
-            if (found := re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", lower))
+            # The substring test first: most phrases are not in the text at all.
+            if phrase.lower() in lower and (found := _whole(phrase.lower()).search(lower))
         ]
         if hits:
             _, _, phrase, kind = min(hits)

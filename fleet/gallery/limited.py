@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from fleet.errors import Deferred, TransientError
@@ -31,6 +33,30 @@ class LimitedGallery:
             raise
         self._breaker.succeeded(failures)
         return result
+
+    @contextmanager
+    def admitted(self, calls: int) -> Iterator[Gallery]:
+        """This gallery for a batch of about ``calls`` calls admitted at once: one round
+        trip to Redis takes all their tokens (and checks the breaker), then each call
+        spends one of them instead of a round trip of its own; one past them is admitted
+        on its own. Tokens left unspent at the end are given back. When the bucket cannot
+        give them all now (or the breaker is open) every call is admitted on its own, as
+        outside a batch, and waits or defers alone."""
+        if calls < 1 or calls > self._bucket.burst:
+            yield self
+            return
+        try:
+            failures = self._breaker.admit(
+                (self._bucket, float(calls)), what="gallery requests per second"
+            )
+        except Deferred:
+            yield self
+            return
+        prepaid = _Prepaid(self._inner, self._bucket, self._breaker, calls, failures)
+        try:
+            yield prepaid
+        finally:
+            prepaid.give_back()
 
     def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
         return self._call(
@@ -109,3 +135,50 @@ class LimitedGallery:
 
     def close(self) -> None:
         self._inner.close()
+
+
+class _Prepaid(LimitedGallery):
+    """A batch's view of the gallery whose calls were admitted together (``admitted``)."""
+
+    def __init__(
+        self,
+        inner: Gallery,
+        bucket: TokenBucket,
+        breaker: CircuitBreaker,
+        tokens: int,
+        failures: int,
+    ) -> None:
+        super().__init__(inner, bucket, breaker)
+        self._tokens = tokens
+        self._failures = failures
+        self._lock = threading.Lock()
+
+    def _call(self, call: Callable[[], T]) -> T:
+        with self._lock:
+            paid = self._tokens > 0
+            if paid:
+                self._tokens -= 1
+        if not paid:
+            return super()._call(call)
+        try:
+            result = call()
+        except Deferred:
+            raise
+        except TransientError:
+            self._breaker.failed()
+            # The gallery is failing: the batch's calls left are admitted one by one again,
+            # each asking the breaker, which may open now. Their tokens go back.
+            self.give_back()
+            raise
+        with self._lock:
+            failures, self._failures = self._failures, 0
+        if failures:
+            self._breaker.succeeded(failures)
+        return result
+
+    def give_back(self) -> None:
+        """Return the tokens no call spent (a batch whose actions were skipped)."""
+        with self._lock:
+            left, self._tokens = self._tokens, 0
+        if left > 0:
+            self._bucket.settle(-float(left))
