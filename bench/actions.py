@@ -49,7 +49,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select, update
 
-from bench import cpu
+from bench import cpu, scratch_database
 from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.core.kinds import kind_of
@@ -183,7 +183,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
+    name = scratch_database()
     prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
     worker_name = f"bench-{os.getpid()}@{socket.gethostname()}"
     with psycopg.connect(ADMIN, autocommit=True) as admin:

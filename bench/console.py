@@ -27,6 +27,7 @@ import psycopg
 import redis
 from sqlalchemy import text
 
+from bench import scratch_database
 from fleet.console.serve import BackgroundConsole
 from fleet.db import migrate
 from fleet.service import agents, board
@@ -150,7 +151,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100)
     args = parser.parse_args()
 
-    name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
+    name = scratch_database()
     prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
     with psycopg.connect(ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

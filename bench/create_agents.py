@@ -13,11 +13,11 @@ import argparse
 import json
 import os
 import time
-import uuid
 from datetime import UTC, datetime
 
 import psycopg
 
+from bench import scratch_database
 from fleet import agents
 from fleet.agents import Selection
 from fleet.db import migrate
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--persona", default="social_media_marketer")
     args = parser.parse_args()
-    name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
+    name = scratch_database()
     with psycopg.connect(ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name

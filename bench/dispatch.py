@@ -26,6 +26,7 @@ import psycopg
 import redis
 from sqlalchemy import text
 
+from bench import scratch_database
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, dispatch_due
@@ -97,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
 
-    name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
+    name = scratch_database()
     prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
     with psycopg.connect(ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

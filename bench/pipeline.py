@@ -52,6 +52,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select, text
 
+from bench import scratch_database
 from bench.sandbox import TOKEN
 from bench.sandbox import _start as start_sandbox
 from fleet import agents
@@ -107,7 +108,7 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.name = f"fleet_bench_{uuid.uuid4().hex[:8]}"
+        self.name = scratch_database()
         self.prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
         self.logs = Path(tempfile.mkdtemp(prefix="fleet-bench-pipeline-"))
         self.processes: list[subprocess.Popen[bytes]] = []
