@@ -1,0 +1,119 @@
+"""The console's controls that need no browser to check (Starlette's TestClient): the
+create form's overrides, tick now and act now, the start's failures after a redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from fleet.console.app import build_app
+from fleet.console.security import Guard
+from fleet.service import activity, agents
+from fleet.service.root import Fleet
+from tests.gallery.conftest import Admin
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+class Console:
+    """A TestClient on the console of a fleet, posting with the session's CSRF token."""
+
+    def __init__(self, http: TestClient) -> None:
+        self.http = http
+        self.token = http.get("/csrf").json()["csrf"]
+
+    def post(self, path: str, **data: str) -> object:
+        return self.http.post(path, data={**data, "csrf": self.token}, follow_redirects=False)
+
+
+@pytest.fixture
+def console(worked: Fleet) -> Iterator[Console]:
+    with TestClient(build_app(worked, Guard(None)), base_url="http://127.0.0.1") as http:
+        yield Console(http)
+
+
+def test_the_create_form_takes_the_clis_overrides_and_refuses_bad_ones_naming_the_field(
+    worked: Fleet, console: Console
+) -> None:
+    http = console.http
+    for field, value, named in [
+        ("interval", "ten-20", "interval 'ten-20': expected MIN-MAX seconds"),
+        ("interval", "30-10", "interval '30-10': need 0 &lt; MIN &lt;= MAX"),
+        ("weights", "post=1,like", "weights 'post=1,like': expected ACTION=NUMBER"),
+        ("weights", "post=1,dance=2", "weights: unknown action(s) [&#39;dance&#39;]"),
+        ("activity", "-2", "activity level '-2': must be a positive"),
+    ]:
+        answer = console.post(
+            "/controls/create", persona="indie_game_dev", count="2", **{field: value}
+        )
+        assert answer.status_code == 400, (field, value)  # type: ignore[attr-defined]
+        assert named.replace("'", "&#39;") in answer.text, answer.text  # type: ignore[attr-defined]
+    assert "indie_game_dev" not in agents.counts(worked), "nothing written"
+    made = console.post(
+        "/controls/create",
+        persona="indie_game_dev",
+        count="2",
+        interval="60-120",
+        weights="post=0,comment=0,like=5,browse=1",
+        activity="0.5",
+    )
+    assert made.status_code == 303  # type: ignore[attr-defined]
+    assert "created+2+indie_game_dev" in made.headers["location"]  # type: ignore[attr-defined]
+    for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
+        assert one.interval == (60.0, 120.0) and one.activity == 0.5
+        assert one.weights == {"post": 0.0, "comment": 0.0, "like": 5.0, "browse": 1.0}
+    http.close()
+
+
+def test_tick_now_and_act_now_from_the_agent_page(worked: Fleet, console: Console) -> None:
+    handle = agents.get(worked, "4").handle
+    page = console.http.get(f"/agents/{handle}").text
+    assert "Tick now" in page and "Act now" in page
+    ticked = console.post(f"/agents/{handle}/tick")
+    assert ticked.status_code == 303  # type: ignore[attr-defined]
+    shown = console.http.get(ticked.headers["location"]).text  # type: ignore[attr-defined]
+    decided = activity.find(worked, agent_ref="4", limit=1)[0]
+    assert f"tick now: {handle} decided to {decided.action}" in shown
+    assert f"activity {decided.id}" in shown
+    # Acted here, in the console's process: the like ends before the page comes back.
+    acted = console.post(f"/agents/{handle}/act", kind="like", here="on")
+    shown = console.http.get(acted.headers["location"]).text  # type: ignore[attr-defined]
+    liked = activity.find(worked, agent_ref="4", action="like", limit=1)[0]
+    assert liked.status == "succeeded"
+    assert f"act now: like succeeded (activity {liked.id}" in shown
+    # Sent to the workers: this fleet's broker is in memory, where no worker would see it.
+    refused = console.post(f"/agents/{handle}/act", kind="post")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "run it here" in refused.text  # type: ignore[attr-defined]
+    # An agent that is not active has no buttons, and a tick is refused with the reason.
+    agents.change_status(worked, "pause", agents.Selection(refs=("4",)))
+    assert "Tick now" not in console.http.get(f"/agents/{handle}").text
+    paused = console.post(f"/agents/{handle}/tick")
+    assert paused.status_code == 400 and "is paused, not active" in paused.text  # type: ignore[attr-defined]
+
+
+def test_a_start_with_failed_accounts_redirects_and_a_reload_starts_nothing(
+    worked: Fleet, console: Console, admin: Admin
+) -> None:
+    console.post("/controls/create", persona="indie_game_dev", count="2")
+    admin.faults(errorRates={"invite": 1.0})
+    try:
+        started = console.post(
+            "/controls/status", command="start", persona="indie_game_dev", provision="on"
+        )
+    finally:
+        admin.faults(errorRates={})
+    assert started.status_code == 303  # type: ignore[attr-defined]
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    assert location.startswith("/controls?") and "result=" in location
+    agents.change_status(worked, "stop", agents.Selection(persona="indie_game_dev"))
+    for _ in range(2):  # the page, then a reload of it: a GET, which starts nothing
+        page = console.http.get(location).text
+        assert "2 failed" in page and page.count("injected fault") == 2
+        assert agents.counts(worked)["indie_game_dev"] == {"stopped": 2}
+    # Another session cannot read this one's result; a result no longer kept is said so.
+    with TestClient(console.http.app, base_url="http://127.0.0.1") as other:
+        elsewhere = other.get(location).text
+    assert "injected fault" not in elsewhere and "no longer kept" in elsewhere
