@@ -1,13 +1,29 @@
-"""Parsing the compact values an admin types for new agents (the CLI's options, the
-console's create form): an interval, action weights, an activity level. Each error
+"""Parsing the compact values an admin types (the CLI's options, the console's forms): a
+window of time; for new agents an interval, action weights, an activity level. Each error
 names the field it is about as the face calls it (``--interval`` on the command line,
 ``interval`` on the form)."""
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from fleet.errors import InputError
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def window(value: str, *, field: str = "window") -> timedelta:
+    """``30s``, ``5m``, ``2h``, ``1d``: a positive span of time."""
+    try:
+        seconds = float(value[:-1]) * UNITS[value[-1]]
+        if not 0 < seconds < 1e9:  # also refuses nan and inf
+            raise ValueError(value)
+        return timedelta(seconds=seconds)
+    except (KeyError, ValueError, IndexError):
+        raise InputError(
+            f"{field} {value!r}: expected a positive number and a unit, e.g. 30s, 5m, 2h, 1d"
+        ) from None
 
 
 def interval(value: str | None, *, field: str = "--interval") -> tuple[float, float] | None:

@@ -117,3 +117,67 @@ def test_a_start_with_failed_accounts_redirects_and_a_reload_starts_nothing(
     with TestClient(console.http.app, base_url="http://127.0.0.1") as other:
         elsewhere = other.get(location).text
     assert "injected fault" not in elsewhere and "no longer kept" in elsewhere
+
+
+def test_the_overview_states_the_verdict_of_status_check(worked: Fleet, console: Console) -> None:
+    from fleet.service import board, status
+
+    seen = board.board(worked)
+    assert seen.five_minutes is not None
+    # The worked fleet: one dead like of seven actions in five minutes, lag none: healthy.
+    assert board.verdict(seen, None) == status.check(status.gather(worked), status.Thresholds())
+    page = console.http.get("/").text
+    assert "Healthy" in page and "would exit 0" in page
+    # With a broker and no worker answering its ping, it is broken, as the CLI says.
+    assert board.verdict(seen, []) == ["no worker answers"]
+
+
+def test_the_activity_page_filters_pages_and_counts(worked: Fleet, console: Console) -> None:
+    http = console.http
+    everything = activity.find(worked, limit=100)
+    assert len(everything) == 7
+    page = http.get("/activity").text
+    assert all(f'<td class="num">{a.id}</td>' in page for a in everything)
+    dataviz = http.get("/activity?persona=data_visualization").text
+    assert all(a.handle in dataviz for a in everything if a.persona == "data_visualization")
+    assert not any(a.handle in dataviz for a in everything if a.persona == "ux_ui_designer")
+    dead = http.get("/activity?status=dead&action=like").text
+    assert dead.count('<span class="pill dead">dead</span>') == 1
+    one = everything[0].handle
+    assert f">{one}</a>" in http.get(f"/activity?agent={one}").text
+    # Keyset pages of three: 7 rows come as 3, 3, 1, each page after the last one's id.
+    first, before = activity.ledger_page(worked, limit=3)
+    second, again = activity.ledger_page(worked, before=before, limit=3)
+    third, last = activity.ledger_page(worked, before=again, limit=3)
+    assert [len(first), len(second), len(third), last] == [3, 3, 1, None]
+    assert [a.id for a in first + second + third] == [a.id for a in everything]
+    # The counts of ``fleet activity stats``; a bad filter is said, not a crash.
+    assert "ux_ui_designer" in page and "No activity in the last" not in page
+    bad = http.get("/activity?agent=nobody&since=soon")
+    assert bad.status_code == 400
+    assert "no agent &#39;nobody&#39;" in bad.text and "since &#39;soon&#39;" in bad.text
+
+
+def test_reconcile_checks_then_fixes_after_confirming(
+    worked: Fleet, console: Console, admin: Admin
+) -> None:
+    http = console.http
+    assert "Check" in http.get("/reconcile").text
+    clean = http.get("/reconcile?since=1h&run=1").text
+    assert "0 difference(s)" in clean and "would exit 0" in clean
+    admin.faults(loseAnswerRates={"create_post": 1.0})  # posted, but the answer is lost
+    lost = agents.act_now(worked, "1", "post", here=True)
+    admin.faults()
+    assert lost.status == "dead"
+    found = http.get("/reconcile?since=1h&run=1").text
+    assert "1 difference(s), 1 remaining" in found and "unrecorded" in found
+    assert "would exit 1" in found and 'id="fix"' in found
+    asked = console.post("/reconcile/fix", since="1h")
+    assert asked.status_code == 200 and "Yes, repair" in asked.text  # type: ignore[attr-defined]
+    assert activity.find(worked, agent_ref="1", action="post")[0].status == "dead", "not yet"
+    done = console.post("/reconcile/fix", since="1h", confirm="yes")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert activity.find(worked, agent_ref="1", action="post")[0].status == "succeeded"
+    shown = http.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert "1 repaired" in shown and "Repaired: 1 difference(s), 0 remaining" in shown
+    assert "<td>yes</td>" in shown
