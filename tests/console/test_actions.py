@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -24,7 +25,7 @@ class Console:
         self.http = http
         self.token = http.get("/csrf").json()["csrf"]
 
-    def post(self, path: str, **data: str) -> object:
+    def post(self, path: str, **data: str) -> httpx.Response:
         return self.http.post(path, data={**data, "csrf": self.token}, follow_redirects=False)
 
 
@@ -48,8 +49,8 @@ def test_the_create_form_takes_the_clis_overrides_and_refuses_bad_ones_naming_th
         answer = console.post(
             "/controls/create", persona="indie_game_dev", count="2", **{field: value}
         )
-        assert answer.status_code == 400, (field, value)  # type: ignore[attr-defined]
-        assert named.replace("'", "&#39;") in answer.text, answer.text  # type: ignore[attr-defined]
+        assert answer.status_code == 400, (field, value)
+        assert named.replace("'", "&#39;") in answer.text, answer.text
     assert "indie_game_dev" not in agents.counts(worked), "nothing written"
     made = console.post(
         "/controls/create",
@@ -59,8 +60,8 @@ def test_the_create_form_takes_the_clis_overrides_and_refuses_bad_ones_naming_th
         weights="post=0,comment=0,like=5,browse=1",
         activity="0.5",
     )
-    assert made.status_code == 303  # type: ignore[attr-defined]
-    assert "created+2+indie_game_dev" in made.headers["location"]  # type: ignore[attr-defined]
+    assert made.status_code == 303
+    assert "created+2+indie_game_dev" in made.headers["location"]
     for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
         assert one.interval == (60.0, 120.0) and one.activity == 0.5
         assert one.weights == {"post": 0.0, "comment": 0.0, "like": 5.0, "browse": 1.0}
@@ -72,26 +73,26 @@ def test_tick_now_and_act_now_from_the_agent_page(worked: Fleet, console: Consol
     page = console.http.get(f"/agents/{handle}").text
     assert "Tick now" in page and "Act now" in page
     ticked = console.post(f"/agents/{handle}/tick")
-    assert ticked.status_code == 303  # type: ignore[attr-defined]
-    shown = console.http.get(ticked.headers["location"]).text  # type: ignore[attr-defined]
+    assert ticked.status_code == 303
+    shown = console.http.get(ticked.headers["location"]).text
     decided = activity.find(worked, agent_ref="4", limit=1)[0]
     assert f"tick now: {handle} decided to {decided.action}" in shown
     assert f"activity {decided.id}" in shown
     # Acted here, in the console's process: the like ends before the page comes back.
     acted = console.post(f"/agents/{handle}/act", kind="like", here="on")
-    shown = console.http.get(acted.headers["location"]).text  # type: ignore[attr-defined]
+    shown = console.http.get(acted.headers["location"]).text
     liked = activity.find(worked, agent_ref="4", action="like", limit=1)[0]
     assert liked.status == "succeeded"
     assert f"act now: like succeeded (activity {liked.id}" in shown
     # Sent to the workers: this fleet's broker is in memory, where no worker would see it.
     refused = console.post(f"/agents/{handle}/act", kind="post")
-    assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "run it here" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 400
+    assert "run it here" in refused.text
     # An agent that is not active has no buttons, and a tick is refused with the reason.
     agents.change_status(worked, "pause", agents.Selection(refs=("4",)))
     assert "Tick now" not in console.http.get(f"/agents/{handle}").text
     paused = console.post(f"/agents/{handle}/tick")
-    assert paused.status_code == 400 and "is paused, not active" in paused.text  # type: ignore[attr-defined]
+    assert paused.status_code == 400 and "is paused, not active" in paused.text
 
 
 def test_a_start_with_failed_accounts_redirects_and_a_reload_starts_nothing(
@@ -105,8 +106,8 @@ def test_a_start_with_failed_accounts_redirects_and_a_reload_starts_nothing(
         )
     finally:
         admin.faults(errorRates={})
-    assert started.status_code == 303  # type: ignore[attr-defined]
-    location = started.headers["location"]  # type: ignore[attr-defined]
+    assert started.status_code == 303
+    location = started.headers["location"]
     assert location.startswith("/controls?") and "result=" in location
     agents.change_status(worked, "stop", agents.Selection(persona="indie_game_dev"))
     for _ in range(2):  # the page, then a reload of it: a GET, which starts nothing
@@ -173,11 +174,28 @@ def test_reconcile_checks_then_fixes_after_confirming(
     assert "1 difference(s), 1 remaining" in found and "unrecorded" in found
     assert "would exit 1" in found and 'id="fix"' in found
     asked = console.post("/reconcile/fix", since="1h")
-    assert asked.status_code == 200 and "Yes, repair" in asked.text  # type: ignore[attr-defined]
+    assert asked.status_code == 200 and "Yes, repair" in asked.text
     assert activity.find(worked, agent_ref="1", action="post")[0].status == "dead", "not yet"
     done = console.post("/reconcile/fix", since="1h", confirm="yes")
-    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.status_code == 303
     assert activity.find(worked, agent_ref="1", action="post")[0].status == "succeeded"
-    shown = http.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    shown = http.get(done.headers["location"]).text
     assert "1 repaired" in shown and "Repaired: 1 difference(s), 0 remaining" in shown
     assert "<td>yes</td>" in shown
+
+
+def test_the_agent_page_shows_its_simulated_day_as_schedule_preview_does(
+    worked: Fleet, console: Console
+) -> None:
+    from fleet.service import schedule
+
+    handle = agents.get(worked, "1").handle
+    day = schedule.agent_day(worked, "1", "2026-11-18")  # a Wednesday
+    assert day.ticks, "a working day has sessions"
+    page = console.http.get(f"/agents/{handle}?day=2026-11-18").text
+    assert "Its simulated day: Wed 2026-11-18" in page
+    assert f"{len(day.session_sizes)} session(s), {len(day.ticks)} action(s)" in page
+    opening = next(t for t in day.ticks if t["opens"])
+    assert f"<td>{opening['local_time']}</td>" in page
+    bad = console.http.get(f"/agents/{handle}?day=someday").text
+    assert "day &#39;someday&#39;: expected a date YYYY-MM-DD" in bad

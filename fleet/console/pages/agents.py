@@ -16,6 +16,7 @@ from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import ConflictError, InputError
 from fleet.service import agents as agent_use
 from fleet.service import board as board_use
+from fleet.service import schedule
 
 
 def routes(web: Web) -> list[Route]:
@@ -52,7 +53,24 @@ def routes(web: Web) -> list[Route]:
             seen = board_use.profile(fleet, request.path_params["ref"])
         except (InputError, ConflictError) as error:
             return web.error(request, 404, str(error))
-        return web.page(request, "agent.html", p=seen, gallery=web.gallery, kinds=ACTION_NAMES)
+        day: schedule.AgentDay | None = None
+        day_refused: str | None = None
+        try:
+            day = schedule.agent_day(
+                fleet, str(seen.agent.id), request.query_params.get("day") or None, field="day"
+            )
+        except InputError as error:  # a persona no longer loaded, or a bad ?day=
+            day_refused = str(error)
+        return web.page(
+            request,
+            "agent.html",
+            p=seen,
+            gallery=web.gallery,
+            kinds=ACTION_NAMES,
+            day=day,
+            day_sessions=_sessions(day) if day else [],
+            day_refused=day_refused,
+        )
 
     async def tick(request: Request) -> Response:
         await checked_form(request)
@@ -78,6 +96,20 @@ def routes(web: Web) -> list[Route]:
         Route("/agents/{ref}/tick", web.guarded(tick), methods=["POST"]),
         Route("/agents/{ref}/act", web.guarded(act), methods=["POST"]),
     ]
+
+
+def _sessions(day: schedule.AgentDay) -> list[dict[str, object]]:
+    """The simulated day's sessions (each steady tick its own): when each opens, the gap
+    before it, and its actions in order (None: quotas spent)."""
+    out: list[dict[str, object]] = []
+    for tick in day.ticks:
+        if tick["opens"] or not day.in_sessions or not out:
+            gap = tick["gap_seconds"]
+            out.append({"at": tick["local_time"], "gap": gap, "actions": []})
+        actions = out[-1]["actions"]
+        assert isinstance(actions, list)
+        actions.append(tick["action"])
+    return out
 
 
 def _page_of(handle: str) -> str:
