@@ -129,6 +129,7 @@ def test_the_overview_states_the_verdict_of_status_check(worked: Fleet, console:
     assert board.verdict(seen, None) == status.check(status.gather(worked), status.Thresholds())
     page = console.http.get("/").text
     assert "Healthy" in page and "would exit 0" in page
+    assert "LLM writer" in page and "offline" in page  # as fleet status says
     # With a broker and no worker answering its ping, it is broken, as the CLI says.
     assert board.verdict(seen, []) == ["no worker answers"]
 
@@ -199,3 +200,17 @@ def test_the_agent_page_shows_its_simulated_day_as_schedule_preview_does(
     assert f"<td>{opening['local_time']}</td>" in page
     bad = console.http.get(f"/agents/{handle}?day=someday").text
     assert "day &#39;someday&#39;: expected a date YYYY-MM-DD" in bad
+
+
+def test_the_personas_page_shows_each_persona_in_full_and_the_agent_page_its_overrides(
+    worked: Fleet, console: Console
+) -> None:
+    page = console.http.get("/personas").text
+    persona = worked.personas.get("ux_ui_designer")
+    assert "fleet personas show ux_ui_designer" in page
+    assert persona.personality.replace("'", "&#39;") in page
+    assert ", ".join(persona.interests) in page
+    made, _ = agents.create(worked, "indie_game_dev", 1, interval=(60, 90), activity=0.5)
+    agent = agents.get(worked, str(made.first_id))
+    shown = console.http.get(f"/agents/{agent.handle}").text
+    assert "overrides: interval 60.0-90.0 s activity 0.5" in shown
