@@ -74,7 +74,7 @@ def routes(web: Web) -> list[Route]:
 
     async def tick(request: Request) -> Response:
         await checked_form(request)
-        decision = agent_use.tick_now(fleet, request.path_params["ref"])
+        decision = await run_in_threadpool(agent_use.tick_now, fleet, request.path_params["ref"])
         handle = agent_use.get(fleet, str(decision.agent_id)).handle
         said = (
             f"tick now: {handle} decided to {decision.action} "

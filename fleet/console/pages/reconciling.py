@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -67,7 +68,8 @@ def routes(web: Web) -> list[Route]:
             return web.page(
                 request, "reconcile.html", confirming=True, since=since, repairs=REPAIRS
             )
-        found = check(fleet, window, fix=True)
+        # It reads the gallery page by page: off the event loop.
+        found = await run_in_threadpool(check, fleet, window, fix=True)
         token = web.kept.put(request, found)
         said = f"reconcile --fix: {found.count} difference(s), {len(found.fixed)} repaired"
         query = urlencode({"said": said, "since": since, "result": token})
