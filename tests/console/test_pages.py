@@ -309,6 +309,11 @@ def test_the_personas_page_draws_each_week_and_the_hours_against_the_clock(
     text = browser.text()
     assert "America/Los_Angeles" in text and "Actions per local hour" in text
     assert browser.evaluate("document.querySelectorAll('table.heat').length") == len(seen)
+    # Each persona in full, one click away (``fleet personas show``).
+    browser.evaluate("document.querySelector('#persona-ux_ui_designer details').open = true")
+    full = browser.text("#persona-ux_ui_designer details")
+    assert worked.personas.get("ux_ui_designer").personality in full and "daily quotas" in full
+    browser.evaluate("document.getElementById('persona-ux_ui_designer').scrollIntoView()")
     browser.screenshot(ARTIFACTS / "console-personas.png")
 
 
