@@ -19,10 +19,9 @@ from fleet.activities.holds import (
     release_holds,
 )
 from fleet.activities.ledger import Taken, keep_target, taken_by
+from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
 from fleet.activities.queries import (
-    ActivityFilter,
     action_counts,
-    activity_stats,
     dead_letter_count,
     dead_letter_reasons,
     dead_letters_of,
@@ -30,7 +29,6 @@ from fleet.activities.queries import (
     engaged_posts,
     get_dead_letter,
     hourly_counts,
-    list_activities,
     list_dead_letters,
     outcome_totals,
     own_posts,

@@ -20,21 +20,12 @@ from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.infra.events import describe
 from fleet.service import activity as use
-from fleet.service import dead_letters
+from fleet.service import dead_letters, inputs
 
 
 def _window(value: str) -> timedelta:
     """``30s``, ``5m``, ``2h``, ``1d``: a positive span of time."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        seconds = float(value[:-1]) * units[value[-1]]
-        if not 0 < seconds < 1e9:  # also refuses nan and inf
-            raise ValueError(value)
-        return timedelta(seconds=seconds)
-    except (KeyError, ValueError, IndexError):
-        raise InputError(
-            f"window {value!r}: expected a positive number and a unit, e.g. 30s, 5m, 2h, 1d"
-        ) from None
+    return inputs.window(value)
 
 
 @click.group()

@@ -6,13 +6,13 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import OFFSET, json_option, print_json, print_table, when
-from fleet.cli.parsing import activity_level as _activity
-from fleet.cli.parsing import interval as _interval
-from fleet.cli.parsing import weights as _weights
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.service import agents as use
 from fleet.service.agents import AGENT_STATUSES, AgentFilter, Created, Selection
+from fleet.service.inputs import activity_level as _activity
+from fleet.service.inputs import interval as _interval
+from fleet.service.inputs import weights as _weights
 
 
 @click.group()

@@ -9,9 +9,9 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
-from fleet.core.persona import Persona
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import load_persona
+from fleet.service.rhythm import rhythm_of
 
 
 @click.group()
@@ -59,18 +59,6 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     print_table(
         None, ["slug", "name", "vibe", "timezone", "actions", "rhythm", "active/week"], rows
     )
-
-
-def rhythm_of(persona: Persona) -> str:
-    """A persona's rhythm in a few words."""
-    if persona.sessions is not None:
-        x = persona.sessions
-        return (
-            f"{x.per_day:g} sessions/day at x1 of ~{x.mean_actions:g} actions "
-            f"(<= {x.max_actions}), {x.gap_min_seconds:g}-{x.gap_max_seconds:g} s apart"
-        )
-    assert persona.interval is not None
-    return f"every {persona.interval.min_seconds:g}-{persona.interval.max_seconds:g} s at x1"
 
 
 @personas.command()

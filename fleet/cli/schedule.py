@@ -16,15 +16,12 @@ from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
 from fleet.core.persona import Action, Persona
 from fleet.core.sessions import mean_activity_level, mean_session_length
-from fleet.core.timeline import Rhythm, simulate
+from fleet.core.timeline import simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.service import agents as use
+from fleet.service.schedule import agent_day, day_bounds, first_day
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
-# Days a preview may start on: the clock works in epoch seconds, and a preview of four
-# weeks from the last of them still fits a datetime.
-FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 # Agents simulated for the expected actions per local day by kind (quotas included).
 SAMPLE_AGENTS = 200
 
@@ -41,26 +38,6 @@ def _local_hours(
             end = start.replace(tzinfo=None) + timedelta(hours=1)
             out.append((day, hour, start, end.replace(tzinfo=zone)))
     return out
-
-
-def _first_day(zone: ZoneInfo, start: str | None, *, monday: bool) -> date:
-    if start is None:
-        today = datetime.now(zone).date()
-        return today - timedelta(days=today.weekday()) if monday else today
-    try:
-        day = date.fromisoformat(start)
-    except ValueError:
-        raise InputError(f"--start {start!r}: expected a date YYYY-MM-DD") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InputError(f"--start {start!r}: pick a day from {FIRST_DAY} to {LAST_DAY}")
-    return day
-
-
-def _day_bounds(zone: ZoneInfo, day: date) -> tuple[float, float]:
-    lo = datetime(day.year, day.month, day.day, tzinfo=zone)
-    nxt = day + timedelta(days=1)
-    hi = datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
-    return lo.timestamp(), hi.timestamp()
 
 
 def _rate_per_active_second(persona: Persona) -> tuple[float, float, str]:
@@ -81,8 +58,8 @@ def _expected_days(
     """Mean sessions and actions by kind per local day over a sample of agents (their
     seeds drawn as ``fleet agents create`` would), with the daily quotas applied."""
     zone = ZoneInfo(persona.schedule.timezone)
-    start, _ = _day_bounds(zone, first)
-    _, end = _day_bounds(zone, first + timedelta(days=days - 1))
+    start, _ = day_bounds(zone, first)
+    _, end = day_bounds(zone, first + timedelta(days=days - 1))
     per_day: dict[str, Counter[str]] = {}
     for index in range(SAMPLE_AGENTS):
         rhythm = catalogue.rhythm(persona.slug, 1_000_003 * (index + 1))
@@ -138,7 +115,7 @@ def preview(
     catalogue = fleet_of(ctx, migrated=False).personas
     persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
-    first = _first_day(zone, start, monday=True)
+    first = first_day(zone, start, monday=True)
     clock = catalogue.clock(slug)
     sessions_rate, actions_rate, unit = _rate_per_active_second(persona)
     hours: list[dict[str, Any]] = []
@@ -217,65 +194,26 @@ def _heatmap(persona: Persona, hours: list[dict[str, Any]], days: int, unit: str
 
 
 def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -> None:
-    fleet = fleet_of(ctx)
-    agent = use.get(fleet, ref)
-    catalogue = fleet.personas
-    persona = catalogue.get(agent.persona)
-    zone = ZoneInfo(persona.schedule.timezone)
-    day = _first_day(zone, start, monday=False)
-    lo, hi = _day_bounds(zone, day)
-    rhythm: Rhythm = catalogue.rhythm(
-        agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
-    )
-    ticks = list(simulate(persona, rhythm, lo, hi))
-    events: list[dict[str, Any]] = []
-    previous: float | None = None
-    sessions: Counter[int] = Counter()
-    for tick in ticks:
-        sessions[tick.opened] += 1
-        local = datetime.fromtimestamp(tick.due, zone)
-        events.append(
-            {
-                "local_time": local.strftime("%H:%M:%S"),
-                "utc": datetime.fromtimestamp(tick.due, ZoneInfo("UTC")).isoformat(),
-                "session": len(sessions),
-                "index": tick.index,
-                "action": tick.action.value if tick.action else None,
-                "chosen": tick.chosen.value,
-                "reason": tick.reason,
-                "gap_seconds": None if previous is None else tick.due - previous,
-            }
-        )
-        previous = tick.due
-    kinds = Counter(e["action"] for e in events if e["action"])
-    actions = {a.value: kinds.get(a.value, 0) for a in Action}
-    summary = {
-        "agent": agent.id,
-        "handle": agent.handle,
-        "persona": agent.persona,
-        "timezone": persona.schedule.timezone,
-        "local_date": day.isoformat(),
-        "activity_level": round(rhythm.level, 3),
-        "sessions": len(sessions),
-        "actions": actions,
-    }
+    seen = agent_day(fleet_of(ctx), ref, start)
+    events = [{k: v for k, v in e.items() if k not in ("opens", "opened")} for e in seen.ticks]
     if as_json:
-        print_json({**summary, "ticks": events})
+        print_json({**seen.summary(), "ticks": events})
         return
+    agent, day = seen.agent, seen.local_date
     click.echo(
-        f"{agent.handle} ({agent.persona}, activity {rhythm.level:.2f}), "
-        f"{day:%a %Y-%m-%d} in {persona.schedule.timezone}: "
-        f"{len(sessions)} sessions, {len(events)} actions "
-        f"({', '.join(f'{n} {kind}' for kind, n in actions.items())})"
+        f"{agent.handle} ({agent.persona}, activity {seen.activity_level:.2f}), "
+        f"{day:%a %Y-%m-%d} in {seen.timezone}: "
+        f"{len(seen.session_sizes)} sessions, {len(events)} actions "
+        f"({', '.join(f'{n} {kind}' for kind, n in seen.actions.items())})"
     )
-    for tick, event in zip(ticks, events, strict=True):
+    for event in seen.ticks:
         gap = event["gap_seconds"]
-        opens = rhythm.in_sessions and tick.index == 0
+        opens = event["opens"]
         if opens:
             after = "" if gap is None else f", {_duration(gap)} after the last action"
             click.echo(
                 f"session {event['session']} at {event['local_time']}: "
-                f"{sessions[tick.opened]} action(s){after}"
+                f"{seen.session_sizes[event['opened']]} action(s){after}"
             )
         step = "" if gap is None or opens else f"+{_duration(gap)}"
         action = event["action"] or "nothing (quotas spent)"

@@ -13,7 +13,17 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from fleet.console.feed import Hub
-from fleet.console.pages import agents, controls, letters, live, overview, rhythm, signin
+from fleet.console.pages import (
+    agents,
+    controls,
+    ledger,
+    letters,
+    live,
+    overview,
+    reconciling,
+    rhythm,
+    signin,
+)
 from fleet.console.security import Guard, GuardMiddleware
 from fleet.console.web import HERE, Web
 from fleet.service.root import Fleet
@@ -47,6 +57,8 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         *live.routes(web, feed),
         *rhythm.routes(web),
         *agents.routes(web),
+        *ledger.routes(web),
+        *reconciling.routes(web),
         *letters.routes(web),
         *controls.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -3,8 +3,10 @@ the redirect after a change, the guard of a POST, and the small readers of a for
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,8 @@ class Web:
     env: Environment
     # Readings kept fresh in the background while the app runs (started by its lifespan).
     polled: list[Polled[Any]] = field(default_factory=list)
+    # Results too big for a redirect's URL, kept for the page the redirect leads to.
+    kept: Kept = field(default_factory=lambda: Kept())
 
     @classmethod
     def of(cls, fleet: Fleet, guard: Guard) -> Web:
@@ -78,9 +82,10 @@ class Web:
         return self.page(request, "error.html", status_code, message=message)
 
     @staticmethod
-    def back(path: str, said: str) -> RedirectResponse:
-        """After a change: the page it was made on, saying what was done."""
-        return RedirectResponse(f"{path}?{urlencode({'said': said})}", status_code=303)
+    def back(path: str, said: str, **more: str) -> RedirectResponse:
+        """After a change: the page it was made on, saying what was done (303: the
+        browser GETs it, so a reload never repeats the change)."""
+        return RedirectResponse(f"{path}?{urlencode({'said': said, **more})}", status_code=303)
 
     def guarded(self, handler: Handler) -> Handler:
         """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
@@ -97,6 +102,37 @@ class Web:
                 return self.error(request, 500, str(error))
 
         return run
+
+
+class Kept:
+    """The last results of POSTs, each under a random id and the session that made it,
+    so a POST answers with a redirect (POST-redirect-GET: a reload never repeats it) and
+    the page it leads to shows what the redirect's URL cannot carry. In memory: the
+    console is one process; a result lost with a restart is said so."""
+
+    def __init__(self, *, size: int = 100) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    def put(self, request: Request, value: Any) -> str:
+        token = secrets.token_urlsafe(12)
+        with self._lock:
+            self._items[(_owner(request), token)] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return token
+
+    def get(self, request: Request, token: str | None) -> Any:
+        """The value kept under ``token`` for this session (None if unknown or gone)."""
+        if not token:
+            return None
+        with self._lock:
+            return self._items.get((_owner(request), token))
+
+
+def _owner(request: Request) -> str:
+    return "basic" if request.state.via_basic else session_of(request).nonce
 
 
 class Recent(Generic[T]):

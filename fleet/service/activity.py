@@ -10,7 +10,9 @@ from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView
 from fleet.service.root import Fleet
 
-__all__ = ["ActivityFilter", "ActivityView", "find", "follow", "stats"]
+__all__ = ["ActivityFilter", "ActivityView", "find", "follow", "ledger_page", "stats"]
+
+PAGE = 50
 
 
 def find(
@@ -21,12 +23,43 @@ def find(
     status: str | None = None,
     within: timedelta | None = None,
     limit: int = 50,
+    persona: str | None = None,
+    before: int | None = None,
 ) -> list[ActivityView]:
-    """The newest activities first (of one agent, one kind, one status, a recent window)."""
+    """The newest activities first (of one agent, one persona, one kind, one status, a
+    recent window; with ``before``, those older than activity ``before``)."""
     agent_id = agents.get_agent(fleet.sessions, agent_ref).id if agent_ref else None
+    if persona is not None:
+        fleet.personas.get(persona)  # an unknown slug is an InputError naming the known ones
     start = fleet.clock.now() - within if within is not None else None
-    where = ActivityFilter(agent_id, action, status, start, limit)
+    where = ActivityFilter(agent_id, action, status, start, limit, persona, before)
     return activities.list_activities(fleet.sessions, where)
+
+
+def ledger_page(
+    fleet: Fleet,
+    *,
+    agent_ref: str | None = None,
+    persona: str | None = None,
+    action: str | None = None,
+    status: str | None = None,
+    before: int | None = None,
+    limit: int = PAGE,
+) -> tuple[list[ActivityView], int | None]:
+    """A page of the ledger, newest first, and the id the next (older) page starts
+    before (None on the last page): keyset pages, as fast on the thousandth as the first."""
+    rows = find(
+        fleet,
+        agent_ref=agent_ref,
+        persona=persona,
+        action=action,
+        status=status,
+        before=before,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
 
 
 def stats(fleet: Fleet, within: timedelta) -> list[tuple[str, str, str, int]]:

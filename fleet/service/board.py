@@ -5,7 +5,7 @@ Read use cases only; the SQL is in the contexts' query modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,8 @@ class Board:
     spend: dict[str, float] | None = None
     # Per shared circuit breaker (gallery, llm): open or closed, failures counted.
     breakers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What ``fleet status`` reads (its five minutes): the ground of the health verdict.
+    five_minutes: status.Report | None = None
 
 
 def board(fleet: Fleet) -> Board:
@@ -52,6 +54,13 @@ def board(fleet: Fleet) -> Board:
             spend = {"usd": state.fleet_usd, "cap_usd": state.fleet_cap_usd}
         except Exception as error:
             report.problems.append(f"redis unreachable: {type(error).__name__}")
+    # ``fleet status --check`` judges the last five minutes: two more counts, indexed.
+    five = now - status.WINDOW
+    recent = replace(
+        report,
+        actions=activities.action_counts(fleet.sessions, five),
+        dead_letters=activities.dead_letters_open(fleet.sessions, five),
+    )
     return Board(
         at=now,
         agents=report.agents,
@@ -65,7 +74,16 @@ def board(fleet: Fleet) -> Board:
         problems=report.problems,
         spend=spend,
         breakers=report.breakers,
+        five_minutes=recent,
     )
+
+
+def verdict(seen: Board, workers: list[str] | None) -> list[str]:
+    """What ``fleet status --check`` would say of ``seen`` with its default thresholds:
+    the thresholds broken, as sentences (empty: healthy, exit 0). ``workers`` are the
+    workers answering (None: no broker to ping, as ``--no-workers``)."""
+    assert seen.five_minutes is not None
+    return status.check(replace(seen.five_minutes, workers=workers), status.Thresholds())
 
 
 def workers_answering(fleet: Fleet, timeout: float = 1.0) -> list[str] | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fleet import activities
+from fleet.core.persona import Persona
 from fleet.service.root import Fleet
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -67,3 +68,15 @@ def rhythms(fleet: Fleet) -> list[PersonaRhythm]:
             PersonaRhythm(persona.slug, persona.display_name, str(zone), week, actual, expected)
         )
     return out
+
+
+def rhythm_of(persona: Persona) -> str:
+    """A persona's rhythm in a few words."""
+    if persona.sessions is not None:
+        x = persona.sessions
+        return (
+            f"{x.per_day:g} sessions/day at x1 of ~{x.mean_actions:g} actions "
+            f"(<= {x.max_actions}), {x.gap_min_seconds:g}-{x.gap_max_seconds:g} s apart"
+        )
+    assert persona.interval is not None
+    return f"every {persona.interval.min_seconds:g}-{persona.interval.max_seconds:g} s at x1"

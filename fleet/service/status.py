@@ -60,9 +60,11 @@ def llm_of(settings: Settings) -> dict[str, Any]:
     return {"writer": "anthropic", "model": settings.llm.model, "host": host, "from": source}
 
 
-def gather(
-    fleet: Fleet, *, window: timedelta = timedelta(minutes=5), now: datetime | None = None
-) -> Report:
+# The window ``fleet status`` (and ``--check``) reads.
+WINDOW = timedelta(minutes=5)
+
+
+def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = None) -> Report:
     """Read the fleet's state from Postgres (and Redis and the workers when there are any)."""
     now = now or datetime.now(UTC)
     since = now - window

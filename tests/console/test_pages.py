@@ -43,6 +43,8 @@ def test_the_overview_shows_agents_actions_dead_letters_workers_and_breakers(
     assert ">ux_ui_designer</a>" in page and ">data_visualization</a>" in page
     assert "Actions in the last day" in page  # the chart
     assert 'http-equiv="refresh"' in page
+    # The verdict ``fleet status --check`` gives, in words at the top.
+    assert "Healthy" in page.split('id="health"', 1)[1].split("</section>", 1)[0]
     # The test fleet's broker is in memory: no worker to ping, and the page says so.
     assert "workers answering" in page and "no broker to ping" in page
     gallery = page.split("gallery breaker", 1)[1]
@@ -91,6 +93,7 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     assert "multiplier now" in page and "local time" in page
     assert posted.result is not None and posted.result["image_url"] in page
     assert "The last day" in page and "succeeded" in page
+    assert "Tick now" in page and "Act now" in page and "Its simulated day" in page
     # Its post's thumbnail links to that post's own page on the gallery, which shows it.
     post_url = worked.settings.gallery.post_url(posted.result["post_id"])
     assert f'href="{post_url}"' in page and post_url != str(worked.settings.gallery.url)
@@ -111,6 +114,16 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     assert "Its thoughts" in page
     assert all(_escaped(thought) in page for thought in thoughts)
     browse(tmp_path, thinker, screenshot="console-agent-thoughts.png")
+    # Its Tick now button: the page it comes back to says what the agent decided.
+    with httpx.Client(base_url=console.url, trust_env=False) as http:
+        token = http.get("/csrf").json()["csrf"]
+        ticked = http.post(f"/agents/{agent.handle}/tick", data={"csrf": token})
+    assert ticked.status_code == 303
+    shown = browse(tmp_path, console.url + ticked.headers["location"])
+    assert f"tick now: {agent.handle} decided to" in shown
+    browse(
+        tmp_path, console.url + ticked.headers["location"], screenshot="console-agent-ticked.png"
+    )
 
 
 def _thoughts(fleet: Fleet, ref: str) -> list[str]:
@@ -166,8 +179,15 @@ def test_controls_create_start_pause_hold_and_delete_after_confirming(
             browser.wait_for("document.getElementById('failed-accounts') !== null")
         finally:
             admin.faults(errorRates={})
+        # The POST answered with a redirect: the page shown is a GET, a reload starts nothing.
+        assert "result=" in browser.evaluate("location.search")
+        agents.change_status(worked, "stop", agents.Selection(persona="indie_game_dev"))
+        browser.open(browser.evaluate("location.href"))
+        assert agents.counts(worked)["indie_game_dev"] == {"stopped": 2}
+        agents.change_status(worked, "start", agents.Selection(persona="indie_game_dev"))
         shown = browser.text("#failed-accounts")
         assert "2 failed" in browser.text(".said")
+        assert "overrides" in browser.text("#create")  # interval, weights, activity level
         for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
             assert one.handle in shown
         assert shown.count("injected fault") == 2, "each failure gives its reason"
@@ -289,4 +309,38 @@ def test_the_personas_page_draws_each_week_and_the_hours_against_the_clock(
     text = browser.text()
     assert "America/Los_Angeles" in text and "Actions per local hour" in text
     assert browser.evaluate("document.querySelectorAll('table.heat').length") == len(seen)
+    # Each persona in full, one click away (``fleet personas show``).
+    browser.evaluate("document.querySelector('#persona-ux_ui_designer details').open = true")
+    full = browser.text("#persona-ux_ui_designer details")
+    assert worked.personas.get("ux_ui_designer").personality in full and "daily quotas" in full
+    browser.evaluate("document.getElementById('persona-ux_ui_designer').scrollIntoView()")
     browser.screenshot(ARTIFACTS / "console-personas.png")
+
+
+def test_the_activity_and_reconcile_pages_show_the_ledger_and_repair_after_confirming(
+    worked: Fleet, console: BackgroundConsole, browser: Browser, admin: Admin
+) -> None:
+    browser.open(console.url + "/activity?since=1d")
+    ledger = browser.text("#ledger")
+    for one in activity.find(worked, limit=10):
+        assert one.handle in ledger
+    assert "injected fault" in ledger  # the dead like says why
+    assert "ux_ui_designer" in browser.text("#stats")
+    browser.screenshot(ARTIFACTS / "console-activity.png")
+    admin.faults(loseAnswerRates={"create_post": 1.0})  # posted, but the answer is lost
+    agents.act_now(worked, "4", "post", here=True)
+    admin.faults()
+    browser.open(console.url + "/reconcile?since=1h")
+    browser.evaluate("document.getElementById('check').click()")
+    browser.wait_for("document.getElementById('findings') !== null")
+    assert "1 difference(s), 1 remaining" in browser.text("#findings")
+    browser.screenshot(ARTIFACTS / "console-reconcile.png")
+    browser.evaluate("document.getElementById('fix').click()")
+    browser.wait_for("document.getElementById('confirm-fix') !== null")
+    browser.screenshot(ARTIFACTS / "console-reconcile-confirm.png")
+    browser.evaluate("document.getElementById('confirm').click()")
+    browser.wait_for("document.querySelector('.said') !== null")
+    assert "1 repaired" in browser.text(".said")
+    assert "Repaired: 1 difference(s), 0 remaining" in browser.text("#findings")
+    assert activity.find(worked, agent_ref="4", action="post")[0].status == "succeeded"
+    browser.screenshot(ARTIFACTS / "console-reconcile-fixed.png")

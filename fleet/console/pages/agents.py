@@ -1,16 +1,22 @@
-"""The agents: a searchable, filterable page of them in keyset pages, and one in full."""
+"""The agents: a searchable, filterable page of them in keyset pages, and one in full,
+with its buttons: tick now, act now (the CLI's ``agents tick`` and ``agents act``)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fleet.console.security import checked_form
 from fleet.console.web import AGENT_STATUSES, Web, whole
+from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import ConflictError, InputError
+from fleet.service import agents as agent_use
 from fleet.service import board as board_use
+from fleet.service import schedule
 
 
 def routes(web: Web) -> list[Route]:
@@ -47,6 +53,75 @@ def routes(web: Web) -> list[Route]:
             seen = board_use.profile(fleet, request.path_params["ref"])
         except (InputError, ConflictError) as error:
             return web.error(request, 404, str(error))
-        return web.page(request, "agent.html", p=seen, gallery=web.gallery)
+        day: schedule.AgentDay | None = None
+        day_refused: str | None = None
+        try:
+            day = schedule.agent_day(
+                fleet, str(seen.agent.id), request.query_params.get("day") or None, field="day"
+            )
+        except InputError as error:  # a persona no longer loaded, or a bad ?day=
+            day_refused = str(error)
+        return web.page(
+            request,
+            "agent.html",
+            p=seen,
+            gallery=web.gallery,
+            kinds=ACTION_NAMES,
+            day=day,
+            day_sessions=_sessions(day) if day else [],
+            day_refused=day_refused,
+        )
 
-    return [Route("/agents", agent_list), Route("/agents/{ref}", agent_page)]
+    async def tick(request: Request) -> Response:
+        await checked_form(request)
+        decision = await run_in_threadpool(agent_use.tick_now, fleet, request.path_params["ref"])
+        handle = agent_use.get(fleet, str(decision.agent_id)).handle
+        said = (
+            f"tick now: {handle} decided to {decision.action} "
+            f"(activity {decision.activity_id}, key {decision.idempotency_key})"
+        )
+        return web.back(_page_of(handle), said)
+
+    async def act(request: Request) -> Response:
+        form = await checked_form(request)
+        ref, kind, here = request.path_params["ref"], form.get("kind", ""), form.get("here") == "on"
+        send = None if here else fleet.sender(instead=", or tick “run it here”")
+        # Run here, the action may call the LLM and the gallery: off the event loop.
+        acted = await run_in_threadpool(agent_use.act_now, fleet, ref, kind, send=send, here=here)
+        return web.back(_page_of(acted.handle), f"act now: {kind} " + _outcome(acted))
+
+    return [
+        Route("/agents", agent_list),
+        Route("/agents/{ref}", agent_page),
+        Route("/agents/{ref}/tick", web.guarded(tick), methods=["POST"]),
+        Route("/agents/{ref}/act", web.guarded(act), methods=["POST"]),
+    ]
+
+
+def _sessions(day: schedule.AgentDay) -> list[dict[str, object]]:
+    """The simulated day's sessions (each steady tick its own): when each opens, the gap
+    before it, and its actions in order (None: quotas spent)."""
+    out: list[dict[str, object]] = []
+    for tick in day.ticks:
+        if tick["opens"] or not day.in_sessions or not out:
+            gap = tick["gap_seconds"]
+            out.append({"at": tick["local_time"], "gap": gap, "actions": []})
+        actions = out[-1]["actions"]
+        assert isinstance(actions, list)
+        actions.append(tick["action"])
+    return out
+
+
+def _page_of(handle: str) -> str:
+    return "/agents/" + quote(handle, safe="")
+
+
+def _outcome(acted: agent_use.Acted) -> str:
+    """How an action asked for now went, in the words of ``fleet agents act``."""
+    where = f"(activity {acted.activity_id}, key {acted.key})"
+    if acted.status == "sent":
+        return f"sent to the workers {where}"
+    if acted.status == "dead":
+        return f"dead, dead letter {acted.dead_letter_id}: {acted.reason} {where}"
+    reason = acted.reason or (acted.detail or {}).get("reason")
+    return f"{acted.status}{f': {reason}' if reason else ''} {where}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from fleet.console.security import checked_form
 from fleet.console.web import Web, when, whole
 from fleet.service import agents as agent_use
-from fleet.service import holds
+from fleet.service import holds, inputs
 
 # The failed accounts a start shows by name (the rest are counted).
 FAILED_SHOWN = 200
@@ -23,21 +24,33 @@ def routes(web: Web) -> list[Route]:
     fleet = web.fleet
 
     def controls(request: Request, **more: Any) -> Response:
+        # A start's failed accounts, kept for this page by the POST that redirected here.
+        token = request.query_params.get("result")
+        kept = web.kept.get(request, token)
+        failed, total = kept if kept is not None else (None, 0)
         return web.page(
             request,
             "controls.html",
             personas=fleet.personas.slugs(),
             counts=agent_use.counts(fleet),
             hold=holds.in_force(fleet),
+            failed=failed,
+            more=total,
+            result_gone=bool(token) and kept is None,
             **more,
         )
 
     async def create(request: Request) -> Response:
         form = await checked_form(request)
+        # The CLI's parsing of --interval, --weights and --activity, naming the form's field;
+        # the use case checks the values against the persona before writing anything.
         made, started = agent_use.create(
             fleet,
             form.get("persona", ""),
             whole(form.get("count"), 0, strict=True),
+            interval=inputs.interval(_given(form, "interval"), field="interval"),
+            weights=inputs.weights(_given(form, "weights"), field="weights"),
+            activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
             start=form.get("start") == "on",
         )
         said = (
@@ -52,7 +65,9 @@ def routes(web: Web) -> list[Route]:
         if command != "start":
             changed = agent_use.change_status(fleet, command, selection).changed
             return web.back("/controls", f"{command}: {changed} agent(s) changed")
-        done = agent_use.start(fleet, selection, provision=form.get("provision") == "on")
+        provision = form.get("provision") == "on"
+        # Provisioning asks the gallery once per agent: off the event loop.
+        done = await run_in_threadpool(agent_use.start, fleet, selection, provision=provision)
         said = f"start: {done.transition.changed} agent(s) changed"
         accounts = done.accounts
         if accounts is None:
@@ -63,9 +78,11 @@ def routes(web: Web) -> list[Route]:
         )
         if not accounts.failed:
             return web.back("/controls", said)
-        # Which accounts failed and why, on this answer (too many for a redirect's URL).
+        # Which accounts failed and why: too many for a redirect's URL, so kept for the
+        # page it leads to (a reload of that page shows them again, and starts nothing).
         failed = sorted(accounts.failed.items())
-        return controls(request, said=said, failed=failed[:FAILED_SHOWN], more=len(failed))
+        token = web.kept.put(request, (failed[:FAILED_SHOWN], len(failed)))
+        return web.back("/controls", said, result=token)
 
     async def delete(request: Request) -> Response:
         form = await checked_form(request)
@@ -94,6 +111,11 @@ def routes(web: Web) -> list[Route]:
         Route("/controls/hold", web.guarded(hold), methods=["POST"]),
         Route("/controls/lift", web.guarded(lift), methods=["POST"]),
     ]
+
+
+def _given(form: dict[str, str], name: str) -> str | None:
+    """A form field's value, None when left empty."""
+    return form.get(name, "").strip() or None
 
 
 def _selection(form: dict[str, str]) -> agent_use.Selection:

@@ -32,10 +32,16 @@ def routes(web: Web) -> list[Route]:
             kinds,
             {s: [seen.last_day.get(k, {}).get(s, 0) for k in kinds] for s in STATUSES},
         )
+        # The verdict of ``fleet status --check``, with the workers of the last ping.
+        answering = None if workers.failed else workers.value
+        broken = board_use.verdict(seen, answering)
+        if workers.failed:
+            broken.append(f"the workers could not be pinged: {workers.failed}")
         return web.page(
             request,
             "overview.html",
             board=seen,
+            broken=broken,
             workers=workers,
             chart=chart,
             total_agents=sum(sum(by.values()) for by in seen.agents.values()),

@@ -24,8 +24,15 @@ def routes(web: Web) -> list[Route]:
                 [f"{h:02d}" for h in range(24)],
                 {"actual": [float(n) for n in r.actual], "the clock expects": r.expected},
             )
-            rows.append((r, chart))
-        return web.page(request, "personas.html", rows=rows, days=rhythm.DAYS, shade=shade)
+            rows.append((r, chart, fleet.personas.get(r.slug)))
+        return web.page(
+            request,
+            "personas.html",
+            rows=rows,
+            days=rhythm.DAYS,
+            shade=shade,
+            rhythm_of=rhythm.rhythm_of,
+        )
 
     def weekly(request: Request) -> Response:
         week = request.query_params.get("week") or report.this_week(fleet)

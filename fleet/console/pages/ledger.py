@@ -1,0 +1,75 @@
+"""The activity ledger: every decided action, filtered by agent, persona, kind and status,
+newest first in keyset pages (``fleet activity list``), and the actions of a recent window
+counted by persona, kind and status (``fleet activity stats``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fleet.console.web import STATUSES, Web, whole
+from fleet.core.kinds import ACTION_NAMES
+from fleet.errors import InputError
+from fleet.service import activity as activity_use
+from fleet.service import inputs
+
+FILTERS = ("agent", "persona", "action", "status")
+WINDOWS = ("5m", "1h", "6h", "1d", "7d")
+
+
+def routes(web: Web) -> list[Route]:
+    fleet = web.fleet
+
+    def ledger(request: Request) -> Response:
+        params = request.query_params
+        keep = {k: params.get(k, "").strip() for k in FILTERS}
+        since = params.get("since") or "1h"
+        before = whole(params.get("before"), 0) or None
+        rows: list[activity_use.ActivityView] = []
+        next_before = None
+        refused = []
+        try:
+            rows, next_before = activity_use.ledger_page(
+                fleet,
+                agent_ref=keep["agent"] or None,
+                persona=keep["persona"] or None,
+                action=keep["action"] or None,
+                status=keep["status"] or None,
+                before=before,
+            )
+        except InputError as error:
+            refused.append(str(error))
+        try:
+            counted = activity_use.stats(fleet, inputs.window(since, field="since"))
+        except InputError as error:
+            refused.append(str(error))
+            counted = []
+        stats: dict[tuple[str, str], dict[str, int]] = {}
+        for persona, action, status, n in counted:
+            stats.setdefault((persona, action), {})[status] = n
+        shown = {k: v for k, v in keep.items() if v}
+        return web.page(
+            request,
+            "activity.html",
+            status_code=400 if refused else 200,
+            rows=rows,
+            refused=refused,
+            filters=keep,
+            since=since,
+            windows=WINDOWS,
+            stats=sorted(stats.items()),
+            next_url=(
+                "/activity?" + urlencode({**shown, "since": since, "before": next_before})
+                if next_before is not None
+                else None
+            ),
+            first_url="/activity?" + urlencode({**shown, "since": since}) if before else None,
+            personas=fleet.personas.slugs(),
+            kinds=ACTION_NAMES,
+            statuses=STATUSES,
+        )
+
+    return [Route("/activity", ledger)]
