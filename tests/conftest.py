@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
-from fleet import agents
+from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.db import migrate
 from fleet.db.engine import build_engine
@@ -220,3 +221,17 @@ def gallery(sandbox: BackgroundSandbox) -> Iterator[HttpGallery]:
     client = HttpGallery(settings_for(sandbox.url))
     yield client
     client.close()
+
+
+def count_target_keeps(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """From now on, each time a like keeps a post chosen after its claim
+    (``activities.keep_target``), its arguments; the call still goes through."""
+    keeps: list[dict[str, Any]] = []
+    keep_target = activities.keep_target
+
+    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
+        keeps.append(kwargs)
+        return keep_target(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "keep_target", counted)
+    return keeps

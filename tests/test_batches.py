@@ -31,7 +31,7 @@ from fleet.gallery.port import Liked
 from fleet.infra.queue import create_app, send_actions
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
-from tests.conftest import active_agents
+from tests.conftest import active_agents, count_target_keeps
 from tests.gallery.conftest import Admin
 from tests.test_like_first_choice import report_likes
 
@@ -256,14 +256,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     # A young feed page at hand (the process's snapshot): the likes choose before the claim.
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
     assert len(kit.feed_snapshot.page(kit, author_handle)) == 6
-    keeps: list[dict[str, Any]] = []
-    keep_target = activities.keep_target
-
-    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
-        keeps.append(kwargs)
-        return keep_target(*args, **kwargs)
-
-    monkeypatch.setattr(activities, "keep_target", counted)
+    keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
     done = perform_batch(kit, likes, threads=3)
@@ -290,14 +283,7 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
     first = perform_batch(kit, _decided(fleet, fans, "like", now), threads=2)
     assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
-    keeps: list[dict[str, Any]] = []
-    keep_target = activities.keep_target
-
-    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
-        keeps.append(kwargs)
-        return keep_target(*args, **kwargs)
-
-    monkeypatch.setattr(activities, "keep_target", counted)
+    keeps = count_target_keeps(monkeypatch)
     # Two more likes of every fan in one batch: each one a post that fan has not liked.
     likes = _decided(fleet, fans + fans, "like", now + timedelta(minutes=1))
 

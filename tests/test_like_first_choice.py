@@ -19,7 +19,7 @@ from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
-from tests.conftest import active_agents
+from tests.conftest import active_agents, count_target_keeps
 from tests.gallery.conftest import Admin
 
 LEASE = timedelta(minutes=5)
@@ -52,14 +52,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
         # One page for the whole test: every like after the first finds it young.
         feed_snapshot=FeedSnapshot(3600.0),
     )
-    keeps: list[dict[str, Any]] = []
-    keep_target = activities.keep_target
-
-    def counted(*args: Any, **kwargs: Any) -> activities.TargetKept:
-        keeps.append(kwargs)
-        return keep_target(*args, **kwargs)
-
-    monkeypatch.setattr(activities, "keep_target", counted)
+    keeps = count_target_keeps(monkeypatch)
 
     def like(agent_id: int, second: int) -> Any:
         due = now + timedelta(seconds=second)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 
 import pygal
 from markupsafe import Markup
@@ -38,59 +39,50 @@ def _svg(chart: pygal.graph.graph.Graph) -> Markup:
     return Markup(chart.render(is_unicode=True, disable_xml_declaration=True))
 
 
-def stacked_bars(
-    title: str, groups: list[str], series: dict[str, list[int]], *, height: int = 260
+def _drawn(
+    chart: pygal.graph.graph.Graph, labels: list[str], series: Mapping[str, Sequence[float]]
 ) -> Markup:
-    """One bar per group, stacked by series (kinds by status)."""
-    chart = pygal.StackedBar(
-        js=[],
-        style=STYLE,
-        max_scale=5,
-        height=height,
-        width=640,
-        legend_at_bottom=True,
-        title=title,
-    )
-    chart.x_labels = groups
-    for name, values in series.items():
-        chart.add(name, values)
-    return _svg(chart)
-
-
-def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Markup:
-    """Lines over the same labels (actual against expected)."""
-    chart = pygal.Line(
-        js=[],
-        style=LINES,
-        max_scale=5,
-        height=220,
-        width=640,
-        legend_at_bottom=True,
-        title=title,
-        show_minor_x_labels=False,
-        x_labels_major_every=3,
-        dots_size=2,
-    )
     chart.x_labels = labels
     for name, values in series.items():
         chart.add(name, values)
     return _svg(chart)
 
 
+def _options(title: str, height: int) -> dict[str, object]:
+    """What every chart of the console shares: no script, its width, the legend below."""
+    return {
+        "js": [],
+        "max_scale": 5,
+        "height": height,
+        "width": 640,
+        "legend_at_bottom": True,
+        "title": title,
+    }
+
+
+def stacked_bars(
+    title: str, groups: list[str], series: dict[str, list[int]], *, height: int = 260
+) -> Markup:
+    """One bar per group, stacked by series (kinds by status)."""
+    chart = pygal.StackedBar(style=STYLE, **_options(title, height))
+    return _drawn(chart, groups, series)
+
+
+def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Markup:
+    """Lines over the same labels (actual against expected)."""
+    chart = pygal.Line(
+        style=LINES,
+        show_minor_x_labels=False,
+        x_labels_major_every=3,
+        dots_size=2,
+        **_options(title, 220),
+    )
+    return _drawn(chart, labels, series)
+
+
 def side_by_side(
     title: str, groups: list[str], series: dict[str, list[float]], *, height: int = 280
 ) -> Markup:
     """Bars side by side in each group (what was done beside what was expected)."""
-    chart = pygal.Bar(
-        js=[],
-        style=LINES,
-        max_scale=5,
-        height=height,
-        width=640,
-        legend_at_bottom=True,
-        title=title,
-    )
-    chart.x_labels = groups
-    for name, values in series.items():
-        chart.add(name, values)
-    return _svg(chart)
+    chart = pygal.Bar(style=LINES, **_options(title, height))
+    return _drawn(chart, groups, series)
