@@ -5,6 +5,7 @@ Read use cases only; the SQL is in the contexts' query modules.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,9 +45,16 @@ class Board:
 
 
 def board(fleet: Fleet) -> Board:
-    """The fleet now (queue depths and spend when Redis answers)."""
+    """The fleet now (queue depths and spend when Redis answers).
+
+    Its two long reads (what ``fleet status`` gathers, live agents by persona included,
+    and a day of activities by kind and status) run side by side on connections of
+    their own, so the overview waits for the longer of them, not for their sum."""
     now = fleet.clock.now()
-    report = status.gather(fleet, window=timedelta(hours=1), now=now)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="board") as pool:
+        gathered = pool.submit(status.gather, fleet, window=timedelta(hours=1), now=now)
+        day = pool.submit(activities.action_counts, fleet.sessions, now - timedelta(days=1))
+        report, last_day = gathered.result(), day.result()
     spend = None
     if fleet.settings.redis_url is not None and not report.problems:
         try:
@@ -65,7 +73,7 @@ def board(fleet: Fleet) -> Board:
         at=now,
         agents=report.agents,
         last_hour=report.actions,
-        last_day=activities.action_counts(fleet.sessions, now - timedelta(days=1)),
+        last_day=last_day,
         dispatch_lag_seconds=report.dispatch_lag_seconds,
         due_agents=report.due_agents,
         hold=report.hold,
