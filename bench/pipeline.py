@@ -90,6 +90,15 @@ def main() -> None:
         "--registered", type=int, default=1000, help="agents registered (at least --agents)"
     )
     parser.add_argument(
+        "--tick-batch-size", type=int, default=100, help="ticks per message the dispatcher sends"
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="measure fresh workers' first burst (by default a burst of other agents warms them)",
+    )
+    parser.add_argument(
         "--phases",
         default="burst,ceiling,memory",
         help="default mode's phases: burst, ceiling, memory (a burst with 100,000 agents)",
@@ -123,7 +132,7 @@ def main() -> None:
     }
     with bench.running():
         bench.seed()
-        bench.register(max(args.registered, args.agents))
+        bench.register(max(args.registered, 2 * args.agents))
         if args.latency:
             headers = {"Authorization": f"Bearer {TOKEN}"}
             httpx.put(

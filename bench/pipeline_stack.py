@@ -33,6 +33,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select, text
 
+from bench import cpu
 from bench.sandbox import TOKEN, _listening, _spawn
 from fleet import agents
 from fleet.db import migrate
@@ -100,6 +101,7 @@ class Bench:
         self.logs = Path(tempfile.mkdtemp(prefix="fleet-bench-pipeline-"))
         self.processes: list[subprocess.Popen[bytes]] = []
         self.burst_ids: list[int] = []
+        self.warm_ids: list[int] = []
         self.registered = 0
         self.batch_size: int = args.batch_size
         # The first run's workers, started with the sandbox (their imports take seconds).
@@ -113,6 +115,7 @@ class Bench:
         self.url = f"{url}/{self.name}"
         port = _free_port()
         sandbox = _spawn(str(self.logs / "sandbox.db"), port)
+        self.sandbox_pid = sandbox.pid
         self.gallery_url = f"http://127.0.0.1:{port}"
         try:
             self.early = self.spawn_workers(
@@ -162,6 +165,7 @@ class Bench:
             "FLEET_ACTIONS__BOT_ENGAGEMENTS_PER_POST_PER_HOUR": "100000",
             "FLEET_ACTIONS__BREAKER_THRESHOLD": "1000",
             "FLEET_TASKS__ACTION_BATCH_SIZE": str(self.batch_size),
+            "FLEET_TASKS__TICK_BATCH_SIZE": str(self.args.tick_batch_size),
             "BENCH_NOOP_BROKER": REDIS,
             "BENCH_NOOP_PREFIX": f"{self.prefix}noop:",
         }
@@ -291,20 +295,25 @@ class Bench:
             raw.execute("VACUUM ANALYZE agents")
         if not self.burst_ids:
             with self.fleet.sessions() as session:
-                self.burst_ids = list(
-                    session.scalars(select(Agent.id).order_by(Agent.id).limit(self.args.agents))
+                first = list(
+                    session.scalars(select(Agent.id).order_by(Agent.id).limit(2 * self.args.agents))
                 )
+            self.burst_ids, self.warm_ids = first[: self.args.agents], first[self.args.agents :]
 
-    def burst(self) -> dict[str, Any]:
-        """Make the burst due at the next whole second; measure until every action ended."""
+    def burst(self, parties: dict[str, int], ids: list[int] | None = None) -> dict[str, Any]:
+        """Make the burst (of ``ids``, or the burst's agents) due at the next whole second;
+        measure until every action ended, and the CPU seconds each of ``parties`` (and
+        Postgres, Redis) spent meanwhile."""
+        ids = ids or self.burst_ids
+        before = cpu.snapshot(parties, self.name)
         due = math.ceil(time.time()) + 1
         due_at = datetime.fromtimestamp(due, UTC)
         with self.fleet.engine.begin() as connection:
             connection.execute(
                 text("UPDATE agents SET next_tick_at = :due WHERE id = ANY(:ids)"),
-                {"due": due_at, "ids": self.burst_ids},
+                {"due": due_at, "ids": ids},
             )
-        size = len(self.burst_ids)
+        size = len(ids)
 
         def ended() -> bool:
             with self.fleet.sessions() as session:
@@ -340,20 +349,13 @@ class Bench:
             "dispatch_lag_p99_s": round(_percentile(decided, 0.99), 3),
             "tick_to_effect_p50_s": round(statistics.median(effect), 3),
             "tick_to_effect_p99_s": round(_percentile(effect, 0.99), 3),
-            # Per kind: the cheap kinds' latency is not the LLM-bound kinds'.
-            "tick_to_effect_by_kind": {
-                kind: {
-                    "p50_s": round(statistics.median(waits), 3),
-                    "p99_s": round(_percentile(waits, 0.99), 3),
-                }
-                for kind in sorted(kinds)
-                if (
-                    waits := [
-                        (row.finished_at - due_at).total_seconds()
-                        for row in rows
-                        if row.action == kind
-                    ]
-                )
+            # Per kind: the cheap kinds' latency is not the LLM-bound kinds'; and the part
+            # of it after the decision (the action's queue and its carrying out).
+            "tick_to_effect_by_kind": _by_kind(rows, lambda r: r.finished_at - due_at),
+            "decided_to_effect_by_kind": _by_kind(rows, lambda r: r.finished_at - r.created_at),
+            "cpu_s_by_party": {
+                k: round(v - before.get(k, 0.0), 2)
+                for k, v in cpu.snapshot(parties, self.name).items()
             },
         }
 
@@ -362,7 +364,16 @@ class Bench:
         specs = self.layout(count, concurrency)
         early, self.early = self.early, []
         started = self.workers("workers", specs, early or None)
-        figures = self.burst()
+        parties = {"sandbox": self.sandbox_pid, "bench": os.getpid()}
+        parties |= {
+            f"worker {q.split(',')[0]} {n}": p.pid
+            for n, ((q, _, _), p) in enumerate(zip(specs, started, strict=True))
+        }
+        if self.args.warm_up and self.warm_ids:
+            # Fresh workers' first actions import, connect and compile in every child
+            # process: a cold start, not the pace of the workers production runs.
+            self.burst(parties, self.warm_ids)
+        figures = self.burst(parties)
         rss = sum(_rss_kib(p.pid) + sum(_rss_kib(c) for c in _children(p.pid)) for p in started)
         for process in started:
             process.terminate()
@@ -401,6 +412,18 @@ class Bench:
         for process in started:
             self.stop(process)
         return {"tasks": NOOPS, "tasks_per_second": round(NOOPS / seconds, 1)}
+
+
+def _by_kind(rows: Any, wait: Callable[[Any], timedelta]) -> dict[str, dict[str, float]]:
+    """p50 and p99 of ``wait`` (seconds) over the rows of each kind."""
+    out = {}
+    for kind in sorted({row.action for row in rows}):
+        waits = [wait(row).total_seconds() for row in rows if row.action == kind]
+        out[kind] = {
+            "p50_s": round(statistics.median(waits), 3),
+            "p99_s": round(_percentile(waits, 0.99), 3),
+        }
+    return out
 
 
 def _free_port() -> int:
