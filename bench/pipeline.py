@@ -93,6 +93,12 @@ def main() -> None:
         "--tick-batch-size", type=int, default=100, help="ticks per message the dispatcher sends"
     )
     parser.add_argument(
+        "--content-nice",
+        type=int,
+        default=0,
+        help="niceness of the content worker (the LLM and image kinds' CPU yields to likes)",
+    )
+    parser.add_argument(
         "--no-warm-up",
         dest="warm_up",
         action="store_false",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from celery import Celery
 from sqlalchemy import func, select, text
 
 from bench import cpu
+from bench.pipeline_util import _by_kind, _children, _free_port, _percentile, _rss_kib, _wait
 from bench.sandbox import TOKEN, _listening, _spawn
 from fleet import agents
 from fleet.db import migrate
@@ -57,38 +57,6 @@ COMPOSE_GROUPS = (
     ("content", "content", "prefork", 8),
     ("engage", "engage", "prefork", 0),
 )
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
-
-
-def _rss_kib(pid: int) -> int:
-    """VmRSS of one process, in KiB (0 if it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [int(child) for child in found]
 
 
 class Bench:
@@ -170,7 +138,7 @@ class Bench:
             "BENCH_NOOP_PREFIX": f"{self.prefix}noop:",
         }
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, *args: str, nice: int = 0) -> subprocess.Popen[bytes]:
         with (self.logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", *args],
@@ -178,6 +146,7 @@ class Bench:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: os.nice(nice) and None) if nice else None,
             )
         self.processes.append(process)
         return process
@@ -207,6 +176,7 @@ class Bench:
                 *("-A", app, "worker", "-Q", queues, "-P", pool, "-c", str(concurrency)),
                 *("-n", node, "--without-mingle", "--without-gossip"),
                 *("--loglevel", "WARNING"),
+                nice=self.args.content_nice if group == "content" else 0,
             )
             started.append((process, node.replace("%h", os.uname().nodename)))
         return started
@@ -412,24 +382,6 @@ class Bench:
         for process in started:
             self.stop(process)
         return {"tasks": NOOPS, "tasks_per_second": round(NOOPS / seconds, 1)}
-
-
-def _by_kind(rows: Any, wait: Callable[[Any], timedelta]) -> dict[str, dict[str, float]]:
-    """p50 and p99 of ``wait`` (seconds) over the rows of each kind."""
-    out = {}
-    for kind in sorted({row.action for row in rows}):
-        waits = [wait(row).total_seconds() for row in rows if row.action == kind]
-        out[kind] = {
-            "p50_s": round(statistics.median(waits), 3),
-            "p99_s": round(_percentile(waits, 0.99), 3),
-        }
-    return out
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _noop_app(env: dict[str, str]) -> Celery:
