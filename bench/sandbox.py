@@ -44,21 +44,31 @@ AGENTS = 20
 POSTS = 200
 
 
-def _start(database: str) -> tuple[subprocess.Popen[str], str]:
+def _start(database: str, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    server = _spawn(database, port)
+    return server, _listening(server)
+
+
+def _spawn(database: str, port: int = 0) -> subprocess.Popen[str]:
+    """The sandbox's process, starting (``_listening`` waits for it and says where)."""
     command = [
         sys.executable,
         "-c",
         "from fleet.cli import main; main()",
         "sandbox",
         "serve",
-        "--port=0",
+        f"--port={port}",
         f"--database={database}",
         "--no-access-log",
     ]
     env = os.environ | {"FLEET_GALLERY__TOKEN": TOKEN}
-    server = subprocess.Popen(
+    return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
+
+
+def _listening(server: subprocess.Popen[str]) -> str:
+    """The address a starting sandbox listens on, once it does."""
     assert server.stdout is not None
     with selectors.DefaultSelector() as selector:
         selector.register(server.stdout, selectors.EVENT_READ)
@@ -69,7 +79,7 @@ def _start(database: str) -> tuple[subprocess.Popen[str], str]:
     if not found:
         server.kill()
         raise SystemExit("the sandbox did not say where it listens")
-    return server, found.group(1)
+    return found.group(1)
 
 
 def _seed(url: str) -> list[str]:

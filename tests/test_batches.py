@@ -10,6 +10,7 @@ import json
 import re
 from base64 import b64decode
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from fleet.actions import ActionKit
 from fleet.actions.batch import perform_batch
 from fleet.actions.targets import FeedSnapshot
 from fleet.content.offline import OfflineWriter
+from fleet.content.port import Usage
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action
 from fleet.db.engine import autocommit
 from fleet.db.models import AgentActivity, Engagement
@@ -298,3 +300,56 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     assert len(set(ledger)) == len(ledger) and {p for _, p in ledger} <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
     assert sum(report_likes(admin, h) for h in handles) == 3 * len(fans)
+
+
+class _Charges:
+    """A budget that keeps what it was charged, and how many times."""
+
+    def __init__(self) -> None:
+        self.rounds: list[list[tuple[int, Usage]]] = []
+
+    def refusal(self, agent_id: int) -> str | None:
+        return None
+
+    def record(self, agent_id: int, usage: Usage) -> None:
+        self.rounds.append([(agent_id, usage)])
+
+    def record_many(self, spent: list[tuple[int, Usage]]) -> None:
+        self.rounds.append(list(spent))
+
+
+def test_a_batch_charges_its_browses_thoughts_at_once_and_keeps_each_ones_usage(
+    fleet: Fleet, gallery: HttpGallery, engine: Engine
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 4, now=now)
+    _posts(gallery, fleet, author, 2)
+    browses = _decided(fleet, fans, "browse", now)
+    # One of them kept a usage from an earlier delivery: this one's is added to it.
+    with fleet.sessions.begin() as session:
+        earlier = session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key == browses[0])
+        ).one()
+        earlier.usage = {"model": "offline", "calls": 2, "input_tokens": 5, "cost_usd": 0.0}
+    charges = _Charges()
+    kit = replace(_kit(fleet, gallery), spending=charges)
+
+    done = perform_batch(kit, browses, threads=4)
+
+    assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
+    assert len(charges.rounds) == 1  # one round trip for the batch
+    charged = {agent_id: usage for agent_id, usage in charges.rounds[0]}
+    assert sorted(charged) == sorted(fans)
+    with fleet.sessions() as session:
+        usage = dict(
+            session.execute(
+                select(AgentActivity.idempotency_key, AgentActivity.usage).where(
+                    AgentActivity.idempotency_key.in_(browses)
+                )
+            ).all()
+        )
+    for key in browses[1:]:
+        assert usage[key]["calls"] == charged[int(key.split(":")[0])].calls
+    first = charged[int(browses[0].split(":")[0])]
+    assert usage[browses[0]]["calls"] == 2 + first.calls
+    assert usage[browses[0]]["input_tokens"] == 5 + first.input_tokens

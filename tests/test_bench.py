@@ -23,17 +23,28 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = {
     "create_agents": (["--count", "50"], {"create_agents_per_second", "start_agents_per_second"}),
     "dispatch": (["--sizes", "200", "--due", "100", "--apply-async", "100"], {"dispatch"}),
+    # One kind both ways, one ceiling run, one solo worker: the phases' machinery runs
+    # without the seconds each phase's consumer round trips cost.
     "actions": (
         [
-            *("--count", "4", "--warmup", "1", "--agents", "4", "--posts", "5"),
-            *("--concurrency", "2", "--noops", "40"),
+            *("--count", "4", "--warmup", "0", "--agents", "4", "--posts", "2"),
+            *("--kinds", "like", "--modes", "batch", "--pool", "solo", "--concurrency", "1"),
+            *("--noops", "40", "--noop-runs", "1", "--burst", "4"),
         ],
         {"actions_per_second", "ratio_to_ceiling", "cores_for_half_ceiling", "outcomes"},
     ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     "content_tokens": (["--samples", "3", "--measured-samples", "2"], {"personas", "measured"}),
     "comments": (["--posts", "2"], {"naming_share", "flagged_share", "by_commenter"}),
-    "pipeline": (["--agents", "10", "--gallery-latency-ms", "1"], {"runs", "agents_in_burst"}),
+    # One burst on one worker for every queue: compose's three workers would start for
+    # most of the run.
+    "pipeline": (
+        [
+            *("--agents", "10", "--registered", "10", "--phases", "burst"),
+            *("--layout", "single", "--pool", "solo", "--concurrency", "1"),
+        ],
+        {"runs", "agents_in_burst"},
+    ),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
     "console": (
         [

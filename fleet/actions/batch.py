@@ -15,13 +15,15 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from fleet import activities
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
 from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
+from fleet.content.port import Usage
 from fleet.core.kinds import KINDS, Action
 from fleet.gallery.port import Gallery
 
@@ -63,6 +65,22 @@ def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
         yield replace(kit, gallery=gallery)
 
 
+def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, dict[str, Any]]:
+    """Charge the budgets what the batch's calls billed (at once, when the budget can);
+    each activity's usage to record."""
+    if not spent:
+        return {}
+    record_many: Callable[[list[tuple[int, Usage]]], None] | None = getattr(
+        kit.spending, "record_many", None
+    )
+    if record_many is not None:
+        record_many([(agent_id, usage) for _, agent_id, usage in spent])
+    else:
+        for _, agent_id, usage in spent:
+            kit.spending.record(agent_id, usage)
+    return {activity_id: asdict(usage) for activity_id, _, usage in spent}
+
+
 def perform_batch(
     kit: ActionKit, keys: Sequence[str], *, threads: int
 ) -> dict[str, Outcome | Failed]:
@@ -87,7 +105,11 @@ def perform_batch(
     endings: list[tuple[Claim, Ending]] = []
     # The batch's gallery calls admitted by the shared limits at once (one round trip to
     # Redis for all of them, when the gallery is behind limits that can do that).
+    # What succeeding actions' LLM calls billed: charged in one round trip and recorded
+    # by the finish statement, not a transaction and a statement each.
+    spent: list[tuple[int, int, Usage]] = []
     with _admitted(kit, len(claimed.claims)) as acting:
+        acting = replace(acting, spent=spent.append)
         running: list[tuple[Claim, Future[Ending]]] = [
             (claim, pool.submit(carry_out, acting, claim)) for claim in claimed.claims
         ]
@@ -96,6 +118,13 @@ def perform_batch(
                 endings.append((claim, future.result()))
             except Exception as error:
                 done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
+    usages = _charged(kit, spent)
+    endings = [
+        (claim, replace(ending, usage=usages.pop(claim.id)) if claim.id in usages else ending)
+        for claim, ending in endings
+    ]
+    for activity_id, usage in usages.items():  # of an action that failed after all
+        activities.save_progress(kit.sessions, activity_id, now=kit.now(), usage=usage)
     ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
     # The live feed's events of the batch go out together (one round trip to Redis).
     events: list[Event] = []

@@ -40,6 +40,15 @@ def keep_spent(kit: ActionKit, claim: Claim, usage: Usage) -> None:
     activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(usage))
 
 
+def keep_spent_at_end(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+    """What a call billed, as ``keep_spent``; in a batch, charged and recorded with the
+    batch's end. Only once nothing can fail after it (the action succeeds)."""
+    if kit.spent is None:
+        keep_spent(kit, claim, usage)
+    else:
+        kit.spent((claim.id, claim.actor.id, usage))
+
+
 @contextmanager
 def billed(kit: ActionKit, claim: Claim) -> Iterator[None]:
     """Around a writer's call: what a failed writing was billed is kept before its error

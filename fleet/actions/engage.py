@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.actions.common import Handled, author_of, billed, ensure_user, keep_spent, nonce, seen
+from fleet.actions.common import (
+    Handled,
+    author_of,
+    billed,
+    ensure_user,
+    keep_spent_at_end,
+    nonce,
+    seen,
+)
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_post
 from fleet.activities import Claim
@@ -39,5 +47,5 @@ def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     with billed(kit, claim):
         thought = kit.writer.think(persona, author, read, nonce=nonce(claim))
     if thought.usage.calls:
-        keep_spent(kit, claim, thought.usage)
+        keep_spent_at_end(kit, claim, thought.usage)
     return {"seen": [p.post_id for p in read], "thought": thought.text}, None

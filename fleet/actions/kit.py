@@ -59,3 +59,7 @@ class ActionKit:
     # Many events at once (a batch's), when the feed can take them in one round trip.
     publish_many: Callable[[list[Event]], None] | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # In a batch: what a succeeding action's LLM call billed, (activity id, agent id,
+    # usage), handed over to be charged and recorded with the batch's other actions (one
+    # round trip to Redis, the finish statement) instead of on its own.
+    spent: Callable[[tuple[int, int, Usage]], None] | None = None

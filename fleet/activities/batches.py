@@ -195,6 +195,8 @@ class Ending:
     result: dict[str, Any] | None = None
     reason: str | None = None
     engagement: tuple[str, str] | None = None
+    # What its LLM calls billed in this delivery, added to the activity's usage.
+    usage: dict[str, Any] | None = None
 
 
 # One statement: the terminal updates, and the winners' engagements in the ledger.
@@ -203,12 +205,29 @@ _FINISH_MANY = text(
     WITH v AS (
         SELECT * FROM unnest(
             CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:results AS text[]),
-            CAST(:reasons AS text[]), CAST(:posts AS text[]), CAST(:kinds AS text[])
-        ) AS v(id, status, result, reason, post_id, kind)
+            CAST(:reasons AS text[]), CAST(:posts AS text[]), CAST(:kinds AS text[]),
+            CAST(:usages AS text[])
+        ) AS v(id, status, result, reason, post_id, kind, usage)
     ), done AS (
         UPDATE agent_activities AS a
         SET status = v.status, result = CAST(v.result AS jsonb), error = v.reason,
-            finished_at = :at, updated_at = :at, lease_expires_at = NULL
+            finished_at = :at, updated_at = :at, lease_expires_at = NULL,
+            -- This delivery's usage added to what earlier ones kept, number by number.
+            usage = CASE
+                WHEN v.usage IS NULL THEN a.usage
+                WHEN a.usage IS NULL OR a.usage = 'null' THEN CAST(v.usage AS jsonb)
+                ELSE (
+                    SELECT jsonb_object_agg(
+                        k,
+                        CASE WHEN jsonb_typeof(a.usage -> k) = 'number'
+                              AND jsonb_typeof(CAST(v.usage AS jsonb) -> k) = 'number'
+                        THEN to_jsonb(CAST(a.usage ->> k AS numeric)
+                                      + CAST(CAST(v.usage AS jsonb) ->> k AS numeric))
+                        ELSE COALESCE(CAST(v.usage AS jsonb) -> k, a.usage -> k) END
+                    )
+                    FROM jsonb_object_keys(a.usage || CAST(v.usage AS jsonb)) AS k
+                )
+            END
         FROM v
         WHERE a.id = v.id AND a.status = 'pending'
         RETURNING a.id, a.agent_id
@@ -236,6 +255,9 @@ def finish_many(
             raise ValueError(f"finish_many() takes succeeded or skipped, not {ending.status!r}")
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
+            for v in endings:
+                if v.usage:
+                    commands.save_progress(sessions, v.activity_id, now=now, usage=v.usage)
             return {
                 v.activity_id
                 for v in endings
@@ -257,6 +279,7 @@ def finish_many(
             "reasons": [v.reason for v in endings],
             "posts": [e[0] if e else None for e in engaged],
             "kinds": [e[1] if e else None for e in engaged],
+            "usages": [None if v.usage is None else json.dumps(v.usage) for v in endings],
             "at": now,
         }
         return set(connection.execute(_FINISH_MANY, params).scalars())

@@ -13,7 +13,7 @@ comment into a like (no LLM), and the ledger counts each degradation so it is vi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -110,6 +110,9 @@ class SpendReport:
     degraded: dict[str, int]
 
 
+_FLEET_FIELDS = ("micro_usd", "calls", "input_tokens", "output_tokens", "cached_tokens")
+
+
 class SpendLedger:
     """Per-agent and fleet-wide daily LLM spend in Redis (works with fakeredis too)."""
 
@@ -180,6 +183,31 @@ class SpendLedger:
         pipe.hincrby(agent_key, "calls", usage.calls)
         pipe.expire(fleet_key, TTL_SECONDS)
         pipe.expire(agent_key, TTL_SECONDS)
+        pipe.execute()
+
+    def record_many(self, spent: Sequence[tuple[int | str, Usage]]) -> None:
+        """``record`` for many calls at once (a batch's), in one transaction: the fleet's
+        counters once with the sums, each agent's with its own."""
+        if not spent:
+            return
+        fleet_key, _ = self._keys(0)
+        agents: dict[str, list[int]] = {}
+        totals = [0, 0, 0, 0, 0]
+        for agent_id, usage in spent:
+            micro = math.ceil(round(max(usage.cost_usd, 0.0) * MICRO, 6))
+            figures = (micro, usage.calls, usage.input_tokens, usage.output_tokens)
+            totals = [a + b for a, b in zip(totals, (*figures, usage.cached_tokens), strict=True)]
+            mine = agents.setdefault(self._keys(agent_id)[1], [0, 0])
+            mine[0] += micro
+            mine[1] += usage.calls
+        pipe = self._redis.pipeline(transaction=True)
+        for name, value in zip(_FLEET_FIELDS, totals, strict=True):
+            pipe.hincrby(fleet_key, name, value)
+        pipe.expire(fleet_key, TTL_SECONDS)
+        for agent_key, (micro, calls) in agents.items():
+            pipe.hincrby(agent_key, "micro_usd", micro)
+            pipe.hincrby(agent_key, "calls", calls)
+            pipe.expire(agent_key, TTL_SECONDS)
         pipe.execute()
 
     def note_degraded(self, original: Action, outcome: Degradation) -> None:

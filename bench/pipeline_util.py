@@ -1,0 +1,62 @@
+"""Small helpers of ``bench.pipeline``: waiting, percentiles, process memory, ports."""
+
+from __future__ import annotations
+
+import math
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def _rss_kib(pid: int) -> int:
+    """VmRSS of one process, in KiB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
+
+
+def _by_kind(rows: Any, wait: Callable[[Any], timedelta]) -> dict[str, dict[str, float]]:
+    """p50 and p99 of ``wait`` (seconds) over the rows of each kind."""
+    out = {}
+    for kind in sorted({row.action for row in rows}):
+        waits = [wait(row).total_seconds() for row in rows if row.action == kind]
+        out[kind] = {
+            "p50_s": round(statistics.median(waits), 3),
+            "p99_s": round(_percentile(waits, 0.99), 3),
+        }
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
