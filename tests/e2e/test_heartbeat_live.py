@@ -25,8 +25,8 @@ from workers.app import create_app
 pytestmark = pytest.mark.slow
 
 PERSONAS = Path(__file__).parent / "personas"
-RUN_SECONDS = 16.0
-INTERVAL = (3.0, 5.0)
+RUN_SECONDS = 30.0
+INTERVAL = (6.0, 10.0)
 
 
 def _predicted(fleet: Fleet, agent: object, until: float) -> int:
