@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities import commands
 from fleet.activities.commands import _ACTOR, _CLAIMED
 from fleet.activities.ledger import ACTIVITIES, AGENTS, open_to
-from fleet.activities.views import Actor, Claim, FirstChoice
+from fleet.activities.views import Claim, FirstChoice
 from fleet.db.engine import autocommit
 
 # The claim of one action (``commands._CLAIM``) for all of a batch's keys at once.
@@ -151,21 +151,8 @@ def claim_many(
 
 def _claim_of(row: Sequence[Any]) -> Claim:
     """A claim from (key, the activity's columns, the agent's, whether a choice came)."""
-    key, tried = row[0], row[-1]
-    activity_id, action, due_at, attempts, deliveries, content, target = row[1 : 1 + len(_CLAIMED)]
-    actor = Actor(*row[1 + len(_CLAIMED) : -1])
-    return Claim(
-        activity_id,
-        key,
-        action,
-        due_at,
-        attempts,
-        deliveries,
-        dict(content or {}),
-        target,
-        actor,
-        first_choice_refused=bool(tried) and target is None,
-    )
+    width = len(_CLAIMED)
+    return commands.claim_of(row[0], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
 
 
 def _one_by_one(

@@ -162,7 +162,14 @@ def claim(
             if state.status == "pending":
                 return Held(key, state.lease_expires_at)
             return None
-    (activity_id, action, due_at, attempts, deliveries, content, target_post_id), actor = claimed
+    columns, actor = claimed
+    return claim_of(key, columns, actor, chose=first_choice is not None)
+
+
+def claim_of(key: str, columns: Sequence[Any], actor: Sequence[Any], *, chose: bool) -> Claim:
+    """A claim from the activity's claimed columns (``_CLAIMED``) and its agent's
+    (``_ACTOR``); ``chose``: a first choice came with the claim (refused if no target)."""
+    activity_id, action, due_at, attempts, deliveries, content, target_post_id = columns
     return Claim(
         activity_id,
         key,
@@ -173,7 +180,7 @@ def claim(
         dict(content or {}),
         target_post_id,
         Actor(*actor),
-        first_choice_refused=first_choice is not None and target_post_id is None,
+        first_choice_refused=chose and target_post_id is None,
     )
 
 
