@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.targets import FeedSnapshot
+from fleet.actions.targets import FeedSnapshot, first_choice
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery
@@ -54,32 +54,55 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     )
     keeps = count_target_keeps(monkeypatch)
 
-    def like(agent_id: int, second: int) -> Any:
-        due = now + timedelta(seconds=second)
-        key = f"{agent_id}:{int(due.timestamp())}:like"
-        activities.create_activity(fleet.sessions, agent_id, "like", due, key, now=now, lease=LEASE)
-        return perform(kit, key)
+    def key_of(agent_id: int, second: int) -> str:
+        return f"{agent_id}:{int((now + timedelta(seconds=second)).timestamp())}:like"
 
-    outcomes = [like(fan, second) for second in range(1, 8)]
+    def like(agent_id: int, second: int) -> Any:
+        activities.create_activity(
+            fleet.sessions,
+            agent_id,
+            "like",
+            now + timedelta(seconds=second),
+            key_of(agent_id, second),
+            now=now,
+            lease=LEASE,
+        )
+        return perform(kit, key_of(agent_id, second))
+
+    outcomes = [like(fan, 1)]
+    liked = {outcomes[0].detail["post_id"]}
+    # The second like's moment is picked so that its first choice (drawn from its key)
+    # is still open: at least one like is sure to keep the choice made before its claim.
+    second = next(
+        s for s in range(2, 200) if first_choice(kit, key_of(fan, s)).post_id not in liked
+    )
+    refused = 0
+    for s in [second, *range(second + 1, second + 6)]:
+        chosen = first_choice(kit, key_of(fan, s))
+        assert chosen is not None  # the page the first like read is young
+        refused += chosen.post_id in liked
+        outcome = like(fan, s)
+        outcomes.append(outcome)
+        if outcome.status == "succeeded":
+            liked.add(outcome.detail["post_id"])
 
     # Six posts, seven likes: each post liked once, then nothing is left to like.
     assert [o.status for o in outcomes] == ["succeeded"] * 6 + ["skipped"]
-    liked = [o.detail["post_id"] for o in outcomes[:6] if o.detail]
     assert sorted(liked) == sorted(posts)
     with fleet.sessions() as session:
         ledger = session.scalars(select(Engagement.post_id).where(Engagement.agent_id == fan))
         assert sorted(ledger) == sorted(posts)
     assert report_likes(admin, agents.get_agent(fleet.sessions, str(fan)).handle) == 6
     # The first like found no page yet: it chose after the claim. Later likes chose before
-    # it; a choice went through keep_target only when the claim found the post closed,
-    # and then the ledger was read at once.
+    # it; a choice went through keep_target exactly when the claim found the post closed
+    # (liked already), and then the ledger was read at once.
     assert keeps[0]["first_tried"] is False
     assert all(kwargs["first_tried"] for kwargs in keeps[1:])
-    assert len(keeps) < len(outcomes)
+    assert len(keeps) == 1 + refused < len(outcomes)
 
     # Every post is the author's own: its first choice is refused, and nothing is open.
     keeps.clear()
-    assert like(author, 10).status == "skipped"
+    assert like(author, second + 10).status == "skipped"
     assert [kwargs["first_tried"] for kwargs in keeps] == [True]
     assert report_likes(admin, author_handle) == 0
 
