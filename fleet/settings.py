@@ -110,6 +110,10 @@ class DispatchSettings(_Nested):
     # An agent whose ticks are due further back than this (the fleet was down) gets one
     # tick for the gap and its rhythm from now, not a burst of catch-up ticks.
     catch_up_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # Agents due within this many seconds are claimed ahead, and their ticks held by the
+    # workers until their due second: a tick is decided when it is due, not when the next
+    # cycle happens to run (up to an interval later). 0: only ticks already due.
+    lead_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 class TaskSettings(_Nested):

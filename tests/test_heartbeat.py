@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from base64 import b64decode
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +20,7 @@ from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import PersonaCatalogue
+from fleet.infra.queue import create_app, send_ticks
 from fleet.service.root import Fleet
 from tests.conftest import active_agents
 
@@ -69,6 +73,57 @@ def test_due_agents_get_one_tick_each_and_a_later_next_tick(fleet: Fleet) -> Non
     after = _next_ticks(fleet)
     assert all(tick > due for tick in after.values())
     assert _dispatch(fleet, due + timedelta(seconds=1)) == [], "a tick is dispatched once"
+
+
+def test_a_lead_claims_the_agents_due_within_it_with_their_own_due_second(
+    fleet: Fleet,
+) -> None:
+    soon, later = _fleet_of(fleet, "product_photographer", 2)
+    with fleet.sessions.begin() as session:
+        for agent_id, seconds in ((soon, 1.5), (later, 3.5)):
+            at = NOW + timedelta(seconds=seconds)
+            session.execute(update(Agent).where(Agent.id == agent_id).values(next_tick_at=at))
+    sent: list[Tick] = []
+    report = dispatch_due(
+        fleet.sessions,
+        fleet.personas,
+        sent.extend,
+        now=NOW.timestamp(),
+        batch_size=100,
+        max_batches=10,
+        lead=2.0,
+    )
+    second = int(NOW.timestamp()) + 1
+    # The tick carries its due second (the worker holds it until then); not yet due, it
+    # lagged nothing. The agent due beyond the lead waits for a later cycle.
+    assert sent == [(soon, second, second, 0)]
+    assert report.lags == [0.0]
+    assert _next_ticks(fleet)[soon] > NOW + timedelta(seconds=2)
+
+
+def test_ticks_not_yet_due_are_sent_to_be_held_until_their_second(
+    fleet_on_redis: Fleet, redis_keys: str
+) -> None:
+    now = time.time()
+    due, soon, later = int(now) - 3, int(now) + 1, int(now) + 2
+    ticks = [(n, due, due, 0) for n in range(3)] + [(9, soon, soon, 0), (8, later, later, 1)]
+    send_ticks(create_app(fleet_on_redis.settings), ticks, batch_size=2, now=now)
+    raw = fleet_on_redis.redis.lrange(f"{redis_keys}:ticks", 0, -1)
+    sent = [json.loads(m) for m in reversed(raw)]
+    # Those due go at once, in batches of the setting; each later second in a message of
+    # its own, with the countdown to that second (Celery's eta).
+    assert [m["headers"]["task"] for m in sent] == ["fleet.tick_batch"] * 4
+    assert [json.loads(b64decode(m["body"]))[0][0] for m in sent] == [
+        [list(t) for t in ticks[:2]],
+        [list(ticks[2])],
+        [list(ticks[3])],
+        [list(ticks[4])],
+    ]
+    etas = [m["headers"]["eta"] for m in sent]
+    assert etas[:2] == [None, None]
+    held = [datetime.fromisoformat(eta).timestamp() for eta in etas[2:]]
+    # (The countdown runs from the send, a moment after ``now``.)
+    assert held == pytest.approx([soon, later], abs=0.5)
 
 
 def test_paused_and_deleted_agents_are_not_dispatched(fleet: Fleet) -> None:

@@ -15,7 +15,7 @@ from celery import Task, shared_task
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
 from fleet.core.kinds import KINDS, Action, ActionKind
 from fleet.infra.logs import bind_task, get_logger
-from fleet.infra.queue import send_actions
+from fleet.infra.queue import send_actions, send_ticks
 from fleet.service import work
 from fleet.service.root import Fleet
 from fleet.service.work import Tick
@@ -35,14 +35,8 @@ def dispatch(self: Task[Any, Any]) -> int:
     batch_size = fleet.settings.tasks.tick_batch_size
 
     def publish(ticks: list[Tick]) -> None:
-        with self.app.producer_or_acquire() as producer:
-            for start in range(0, len(ticks), batch_size):
-                self.app.send_task(
-                    "fleet.tick_batch",
-                    args=(ticks[start : start + batch_size],),
-                    queue="ticks",
-                    producer=producer,
-                )
+        now = fleet.clock.now().timestamp()
+        send_ticks(self.app, ticks, batch_size=batch_size, now=now)
 
     report = work.dispatch(fleet, publish)
     for agent_id, reason in report.set_aside:

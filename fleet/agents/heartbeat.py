@@ -198,8 +198,12 @@ def dispatch_due(
     batch_size: int,
     max_batches: int,
     catch_up: float = 60.0,
+    lead: float = 0.0,
 ) -> DispatchReport:
     """Claim due agents batch by batch, advance their clocks, commit, then publish.
+
+    Agents due within ``lead`` seconds after ``now`` are claimed too: their ticks are
+    published ahead, for the workers to hold until due (``Tick``'s due second).
 
     While a fleet-wide hold is in force (the fleet's budget, the platform's pause),
     nothing is claimed: the agents' ticks wait in Postgres, not in the broker.
@@ -212,7 +216,7 @@ def dispatch_due(
     for _ in range(max_batches):
         with sessions.begin() as session:
             connection = session.connection()
-            rows = _claim(connection, now, batch_size)
+            rows = _claim(connection, now + lead, batch_size)
             if not rows:
                 break
             ids: list[int] = []
@@ -221,7 +225,7 @@ def dispatch_due(
             bad: list[tuple[int, str]] = []
             for row in rows:
                 try:
-                    given, dues, following = ticks_due(catalogue, row, now, catch_up)
+                    given, dues, following = ticks_due(catalogue, row, now + lead, catch_up)
                 except AGENT_FAULTS as error:
                     # One agent the clock cannot advance must not hold back the others.
                     bad.append((row.id, f"cannot be dispatched: {error}"))
@@ -229,7 +233,7 @@ def dispatch_due(
                 ids.append(row.id)
                 nexts.append(following)
                 ticks.extend(given)
-                report.lags.extend(now - due for due in dues)
+                report.lags.extend(max(0.0, now - due) for due in dues)
             _advance(connection, ids, nexts)
             if bad:
                 set_aside(connection, bad, now=datetime.fromtimestamp(now, UTC))

@@ -160,6 +160,9 @@ def _dispatch_settings(options: DemoOptions) -> DispatchSettings:
         batch_size=CLAIM_BATCH,
         max_batches_per_cycle=math.ceil(options.agents / CLAIM_BATCH) + 1,
         catch_up_seconds=min(86_400.0, 3 * options.slice_seconds + 60),
+        # The demo's clock is simulated: a tick held until its due second would be held
+        # by the wall clock's.
+        lead_seconds=0.0,
     )
 
 

@@ -9,7 +9,8 @@ live in ``workers.tasks``, which the app includes by name: ``fleet`` never impor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from celery import Celery
@@ -74,6 +75,28 @@ def create_app(settings: Settings) -> Celery:
     )
     app.conf.fleet_settings = settings
     return app
+
+
+def send_ticks(
+    app: Celery, ticks: Sequence[tuple[int, int, int, int]], *, batch_size: int, now: float
+) -> None:
+    """Send ticks to be decided, in ``fleet.tick_batch`` messages of up to ``batch_size``,
+    over one connection: those due by ``now`` (epoch seconds) at once, each later due second
+    with the countdown to it, for the worker to hold until then (a dispatcher's lead)."""
+    by_second: dict[int, list[tuple[int, int, int, int]]] = {}
+    for tick in ticks:
+        by_second.setdefault(max(tick[1], math.floor(now)), []).append(tick)
+    with app.producer_or_acquire() as producer:
+        for second, group in sorted(by_second.items()):
+            countdown = second - now
+            for start in range(0, len(group), batch_size):
+                app.send_task(
+                    "fleet.tick_batch",
+                    args=(group[start : start + batch_size],),
+                    queue="ticks",
+                    producer=producer,
+                    countdown=countdown if countdown > 0 else None,
+                )
 
 
 def send_actions(

@@ -31,6 +31,7 @@ def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchRep
         batch_size=settings.batch_size,
         max_batches=settings.max_batches_per_cycle,
         catch_up=settings.catch_up_seconds,
+        lead=settings.lead_seconds,
     )
 
 

@@ -124,3 +124,12 @@ def test_200_agents_tick_as_their_schedules_predict(
         by_persona[row.persona] += counted[row.id]
     # The brisk persona runs at 2.5x the steady one's speed, and it shows.
     assert 2.0 < by_persona["brisk_ticker"] / by_persona["steady_ticker"] < 3.0
+    # The dispatcher claims agents up to a second ahead; the worker holds their ticks
+    # until due: no tick is decided before its due second.
+    with fleet.sessions() as session:
+        early = session.scalar(
+            select(func.count())
+            .select_from(AgentActivity)
+            .where(AgentActivity.created_at < AgentActivity.due_at)
+        )
+    assert early == 0
