@@ -10,7 +10,8 @@ action. Measured from the activities in Postgres:
 - tick-to-effect latency, p50 and p99, all and by kind: due time -> the activity finished.
 
 Workers run as ``docker-compose.yml`` runs them (``--layout queues``, the default): one
-worker per queue group (ticks solo; content prefork -c 8; engage at ``--pool`` and
+worker per queue group (ticks solo; content prefork -c 8 at nice 9, as compose's
+cpu_shares 128 weighs it; engage at ``--pool`` and
 ``--concurrency``, prefork -c 4 as compose). ``--layout single`` puts every queue on
 ``--workers`` workers of ``--pool`` (threads) at ``--concurrency``.
 
@@ -95,8 +96,9 @@ def main() -> None:
     parser.add_argument(
         "--content-nice",
         type=int,
-        default=0,
-        help="niceness of the content worker (the LLM and image kinds' CPU yields to likes)",
+        default=9,
+        help="niceness of the content worker (the LLM and image kinds' CPU yields to likes): "
+        "9 weighs about what compose's cpu_shares 128 does against 1024",
     )
     parser.add_argument(
         "--no-warm-up",

@@ -76,9 +76,17 @@ def _procfile() -> dict[str, list[str]]:
     }
 
 
+def _unwrapped(command: list[str]) -> tuple[int, list[str]]:
+    """A command's niceness (``nice -n N`` before it) and the command itself."""
+    if command[:2] == ["nice", "-n"]:
+        return int(command[2]), command[3:]
+    return 0, command
+
+
 def test_the_procfile_runs_a_worker_for_every_queue() -> None:
     served: set[str] = set()
-    for command in _procfile().values():
+    for line in _procfile().values():
+        _, command = _unwrapped(line)
         if command[:4] == ["celery", "-A", "workers", "worker"]:
             served.update(command[command.index("-Q") + 1].split(","))
     assert served == set(QUEUES)
@@ -93,11 +101,22 @@ def test_action_workers_run_the_pool_that_enforces_task_time_limits(
     commands = {
         "compose worker-content": compose["services"]["worker-content"]["command"],
         "compose worker-engage": compose["services"]["worker-engage"]["command"],
-        "Procfile content": procfile["content"],
-        "Procfile engage": procfile["engage"],
+        "Procfile content": _unwrapped(procfile["content"])[1],
+        "Procfile engage": _unwrapped(procfile["engage"])[1],
     }
     for where, command in commands.items():
         assert command[command.index("-P") + 1] == "prefork", where
+
+
+def test_the_content_worker_yields_the_cpu_to_ticks_and_likes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    # Compose weighs containers (cpu_shares, 1024 unset); the Procfile's processes share
+    # one kernel, where niceness weighs them.
+    assert services["worker-content"]["cpu_shares"] < 1024
+    assert all("cpu_shares" not in services[name] for name in ("worker-ticks", "worker-engage"))
+    niceness = {name: _unwrapped(command)[0] for name, command in _procfile().items()}
+    assert niceness["content"] > 0
+    assert niceness["ticks"] == niceness["engage"] == 0
 
 
 def test_a_stopped_worker_has_the_time_to_finish_its_running_actions(

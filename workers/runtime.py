@@ -12,7 +12,10 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
+from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet, bootstrap
+
+log = get_logger("fleet.worker")
 
 _fleet: Fleet | None = None
 _pid = os.getpid()
@@ -32,21 +35,29 @@ def current_fleet(app: Celery) -> Fleet:
 
 
 @worker_init.connect
-def _load_before_forking(**_: Any) -> None:
-    # What actions import late (the content writers, the Anthropic SDK: about a second)
-    # loads once in the worker's main process, before a prefork pool forks: a child's
-    # first action does not spend its time limit on imports.
+def _load_before_forking(sender: Any = None, **_: Any) -> None:
+    # The worker's Fleet is built in its main process, before a prefork pool forks: its
+    # imports (the database driver, the content writers, the Anthropic SDK: about a
+    # second), the persona files and the action kit are inherited by every child, whose
+    # first action does not spend its time limit on them. Nothing here connects.
     import fleet.content.factory  # noqa: F401
+
+    app = getattr(sender, "app", None)
+    if app is None or isinstance(app.conf.get("fleet"), Fleet):
+        return
+    try:
+        current_fleet(app).action_kit  # noqa: B018 (built for the children to inherit)
+    except Exception as error:  # a broken setting fails the first task, as it always did
+        log.warning("fleet not built before forking", error=str(error))
 
 
 @worker_process_init.connect
 def _fresh_after_fork(**_: Any) -> None:
-    # A forked pool child must not share the parent's database connections; a worker
-    # that runs tasks in its own process (solo, threads) keeps its Fleet.
-    global _fleet
+    # A forked pool child keeps the Fleet it inherited but none of the parent's database
+    # connections (its pool starts empty; the parent's sockets stay the parent's). Redis
+    # clients and the gallery's HTTP pool notice the new process and open their own.
     if _fleet is not None and os.getpid() != _pid:
         _fleet.engine.dispose(close=False)
-        _fleet = None
 
 
 @worker_process_shutdown.connect

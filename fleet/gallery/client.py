@@ -26,14 +26,17 @@ The service token is sent in a header and appears in no log line, message or rep
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import ssl
 import threading
 import time
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
+import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child would)
 import httpx
 
 from fleet.errors import Deferred, TransientError
@@ -66,6 +69,13 @@ def proxy_for(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The verifying TLS context (the CA bundle read once per process, or once before a
+    worker forks, for its children to inherit)."""
+    return httpx.create_ssl_context()
+
+
 class HttpGallery:
     """The gallery port over HTTP (httpx's transport, synchronous, one pool per process).
 
@@ -82,6 +92,8 @@ class HttpGallery:
         self._base = str(settings.url).rstrip("/")
         self._given = transport
         self._transport: httpx.BaseTransport | None = None
+        # A plain-http gallery needs no CA bundle (reading one costs milliseconds).
+        self._verify: ssl.SSLContext | bool = _tls() if self._base.startswith("https:") else False
         self._pid = 0
         self._opening = threading.Lock()
         seconds = settings.timeout_seconds
@@ -108,7 +120,7 @@ class HttpGallery:
                 # After a fork the parent's sockets are not ours: open a pool of our own and
                 # leave the inherited one alone (closing it would close the parent's sockets).
                 self._transport = self._given or deadline.bound(
-                    httpx.HTTPTransport(proxy=proxy_for(self._base))
+                    httpx.HTTPTransport(verify=self._verify, proxy=proxy_for(self._base))
                 )
                 self._pid = os.getpid()
             return self._transport
