@@ -38,8 +38,10 @@ from bench.sandbox import TOKEN, _listening, _spawn
 from fleet import agents
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
+from fleet.gallery.client import HttpGallery
+from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
-from fleet.settings import Settings
+from fleet.settings import GallerySettings, Settings
 from workers.app import create_app
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -269,6 +271,18 @@ class Bench:
                     session.scalars(select(Agent.id).order_by(Agent.id).limit(2 * self.args.agents))
                 )
             self.burst_ids, self.warm_ids = first[: self.args.agents], first[self.args.agents :]
+            # Their gallery accounts, as ``fleet agents start`` makes them: a burst measures
+            # agents at work, not each one's first action creating its account.
+            gallery = HttpGallery(GallerySettings(url=self.gallery_url, token=TOKEN))
+            try:
+                made = provision_accounts(
+                    self.fleet.sessions, gallery, self.burst_ids + self.warm_ids
+                )
+            finally:
+                gallery.close()
+            if made.failed:
+                handle, reason = next(iter(made.failed.items()))
+                raise SystemExit(f"bench: {len(made.failed)} accounts not made, {handle}: {reason}")
 
     def burst(self, parties: dict[str, int], ids: list[int] | None = None) -> dict[str, Any]:
         """Make the burst (of ``ids``, or the burst's agents) due at the next whole second;
