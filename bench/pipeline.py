@@ -23,8 +23,10 @@ workers each time, with ``--registered`` and with 100,000 registered agents).
 times it, to show throughput rising with concurrency while the gallery is slow;
 ``--scale`` runs one and then two engage workers (every queue's, in the single layout).
 
-Agents tick once an hour otherwise; the gallery is seeded with posts to like and answer;
-the gallery rate limit and the per-post engagement cap are lifted (they would measure
+Agents tick once an hour otherwise; the burst's and the warm-up's agents have their
+gallery accounts beforehand, as ``fleet agents start`` makes them (a burst of agents whose
+first action creates its account costs a call and a statement more per action); the
+gallery is seeded with posts to like and answer; the gallery rate limit and the per-post engagement cap are lifted (they would measure
 themselves). Uses a database and a Redis key prefix of its own, removed at the end. JSON
 on stdout, a short table on stderr.
 
