@@ -126,9 +126,13 @@ def _timed(
     items: int,
     database: str | None,
     queued: Callable[[], int],
+    last_end: Callable[[], float] | None = None,
+    every: float = 0.05,
 ) -> tuple[float, dict[str, float]]:
     """Seconds the worker takes to drain what ``send`` queued, publishing excluded, and
-    the CPU milliseconds per item each party spent meanwhile."""
+    the CPU milliseconds per item each party spent meanwhile. With ``last_end`` (the
+    epoch second the last item ended, as recorded), the phase ends then, not when a poll
+    noticed it: a poll's delay would weigh on a phase of a second."""
     app.control.cancel_consumer(queue, destination=[worker], reply=True)
     # A fetch the worker had already begun still takes the next message on the queue: let
     # it take a no-op, not one of the phase's (which it would carry out before the clock).
@@ -144,12 +148,15 @@ def _timed(
     # busy machine) is not its pace, and would weigh on a phase of a dozen batch messages
     # far more than on one of thousands of no-ops.
     _wait(lambda: queued() < waiting or done(), 60, every=0.002)
-    began = time.perf_counter()
-    # Polled every 50 ms: often enough for seconds-long phases, rarely enough not to
-    # take the CPU from what is measured.
-    _wait(done, 600, every=0.05)
+    began, began_epoch = time.perf_counter(), time.time()
+    # Polled every 50 ms by default: often enough for seconds-long phases, rarely enough
+    # not to take the CPU from what is measured.
+    _wait(done, 600, every=every)
     seconds = time.perf_counter() - began
-    return seconds, cpu.per_item_ms(before, cpu.snapshot(parties, database), items)
+    spent = cpu.per_item_ms(before, cpu.snapshot(parties, database), items)
+    if last_end is not None:
+        seconds = last_end() - began_epoch
+    return seconds, spent
 
 
 def main() -> None:
@@ -319,6 +326,16 @@ def main() -> None:
                 def send() -> None:
                     send_actions(app, [(action, key) for key in keys], batch_size=batch)
 
+                def last_end() -> float:
+                    with fleet.sessions() as session:
+                        end = session.scalar(
+                            select(func.max(AgentActivity.finished_at)).where(
+                                AgentActivity.idempotency_key.in_(keys)
+                            )
+                        )
+                    assert end is not None
+                    return float(end.timestamp())
+
                 return _timed(
                     app,
                     worker_name,
@@ -329,6 +346,7 @@ def main() -> None:
                     count,
                     name,
                     lambda: int(client.llen(f"{prefix}{kind.queue}")),
+                    last_end,
                 )
 
             # Each kind one message per action ("one"), and the batchable ones also in
@@ -411,6 +429,9 @@ def main() -> None:
                     noops,
                     name,
                     lambda: int(client.llen(f"{prefix}engage")),
+                    # No record of when a no-op ended: its end is noticed by a poll, often
+                    # (two Redis lengths) so that its delay weighs a tenth of a percent.
+                    every=0.01,
                 )
                 runs.append(noops / seconds)
             ceiling = max(runs)

@@ -1,7 +1,10 @@
-"""The gallery over HTTP: ``HttpGallery`` speaks the API of REFERENCE.md section 1 with httpx.
+"""The gallery over HTTP: ``HttpGallery`` speaks the API of REFERENCE.md section 1.
 
-One ``httpx.Client`` (one connection pool) per process: it is opened on first use and
-opened again after a fork, so a worker never shares sockets with its parent. Timeouts
+Calls go over the lean wire (``fleet.gallery.wire``: kept-alive connections, httpx's
+error classes and answers), or through httpx's transport when the environment names a
+proxy or a test injects a transport. One pool of connections per process: it is opened
+on first use and opened again after a fork, so a worker never shares sockets with its
+parent. Timeouts
 are explicit, and ``timeout_seconds`` is each call's deadline, connect to last byte
 (``fleet.infra.deadline``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
 error tree:
@@ -27,13 +30,14 @@ The service token is sent in a header and appears in no log line, message or rep
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import ssl
 import threading
 import time
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child would)
@@ -48,6 +52,7 @@ from fleet.gallery.answers import (
 )
 from fleet.gallery.answers import _comment, _detail, _parse_time, _post, _read, _retry_after
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.gallery.wire import Wire
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
@@ -69,6 +74,13 @@ def proxy_for(url: str) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
+def _query_value(value: Any) -> str:
+    """A query parameter as httpx writes it (true/false, an empty None)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """The verifying TLS context (the CA bundle read once per process, or once before a
@@ -77,12 +89,12 @@ def _tls() -> ssl.SSLContext:
 
 
 class HttpGallery:
-    """The gallery port over HTTP (httpx's transport, synchronous, one pool per process).
+    """The gallery port over HTTP (synchronous, one pool of connections per process).
 
-    Requests go straight to an ``httpx`` transport (its connection pool): the client
-    layer's cookies, redirects, auth flows and URL merging are features this API does not
-    use, and they cost a third of a call's CPU. Headers, base URL, timeouts and the proxy
-    the environment names are set here.
+    Requests go over the lean wire, or straight to an ``httpx`` transport (never through
+    httpx's client: its cookies, redirects, auth flows and URL merging are features this
+    API does not use, and they cost a third of a call's CPU). Headers, base URL, timeouts
+    and the proxy the environment names are set here.
     """
 
     def __init__(
@@ -91,9 +103,11 @@ class HttpGallery:
         self._settings = settings
         self._base = str(settings.url).rstrip("/")
         self._given = transport
-        self._transport: httpx.BaseTransport | None = None
+        self._transport: httpx.BaseTransport | Wire | None = None
         # A plain-http gallery needs no CA bundle (reading one costs milliseconds).
         self._verify: ssl.SSLContext | bool = _tls() if self._base.startswith("https:") else False
+        parts = urlsplit(self._base)
+        self._origin, self._prefix = f"{parts.scheme}://{parts.netloc}", parts.path
         self._pid = 0
         self._opening = threading.Lock()
         seconds = settings.timeout_seconds
@@ -110,7 +124,7 @@ class HttpGallery:
     def __repr__(self) -> str:
         return f"HttpGallery(url={self._base!r})"
 
-    def _http(self) -> httpx.BaseTransport:
+    def _http(self) -> httpx.BaseTransport | Wire:
         transport = self._transport
         if transport is not None and self._pid == os.getpid():
             return transport
@@ -119,11 +133,23 @@ class HttpGallery:
             if self._transport is None or self._pid != os.getpid():
                 # After a fork the parent's sockets are not ours: open a pool of our own and
                 # leave the inherited one alone (closing it would close the parent's sockets).
-                self._transport = self._given or deadline.bound(
-                    httpx.HTTPTransport(verify=self._verify, proxy=proxy_for(self._base))
-                )
+                self._transport = self._given or self._open()
                 self._pid = os.getpid()
             return self._transport
+
+    def _open(self) -> httpx.BaseTransport | Wire:
+        """The lean wire; httpx's transport through a proxy the environment names."""
+        proxy = proxy_for(self._base)
+        if proxy is not None:
+            return deadline.bound(httpx.HTTPTransport(verify=self._verify, proxy=proxy))
+        timeout = self._timeout
+        return Wire(
+            self._origin,
+            tls=self._verify if isinstance(self._verify, ssl.SSLContext) else None,
+            connect_timeout=timeout["connect"],
+            write_timeout=timeout["write"],
+            read_timeout=timeout["read"],
+        )
 
     def close(self) -> None:
         """Close this process's connection pool."""
@@ -152,23 +178,29 @@ class HttpGallery:
             headers["Idempotency-Key"] = key
         what = f"{method} {path}"
         started = time.perf_counter()
-        request = httpx.Request(
-            method,
-            self._base + path,
-            params=params,
-            json=body,
-            headers=headers,
-            extensions={"timeout": self._timeout},
-        )
+        link = self._http()
+        request: httpx.Request | None = None
         try:
             with deadline.within(self._settings.timeout_seconds):
-                response = self._http().handle_request(request)
-                try:
-                    response.read()
-                finally:
-                    response.close()
+                if isinstance(link, Wire):
+                    response = self._over_wire(link, method, path, headers, params, body)
+                else:
+                    request = httpx.Request(
+                        method,
+                        self._base + path,
+                        params=params,
+                        json=body,
+                        headers=headers,
+                        extensions={"timeout": self._timeout},
+                    )
+                    response = link.handle_request(request)
+                    try:
+                        response.read()
+                    finally:
+                        response.close()
         except httpx.TransportError as exc:
-            exc.request = request  # the error names its request, as httpx's client does
+            # The error names its request, as httpx's client does.
+            exc.request = request or httpx.Request(method, self._base + path, params=params)
             if isinstance(exc, httpx.TimeoutException):
                 log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
                 raise TransientError(
@@ -194,6 +226,28 @@ class HttpGallery:
                 raise TransientError(f"gallery {what}: the answer is not a JSON object")
             return data
         self._fail(what, response)
+
+    def _over_wire(
+        self,
+        wire: Wire,
+        method: str,
+        path: str,
+        headers: httpx.Headers,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+    ) -> httpx.Response:
+        """The call on the lean wire, encoded as httpx encodes it (query, JSON body)."""
+        target = self._prefix + path
+        if params:
+            target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
+        sent = headers.multi_items()
+        content = None
+        if body is not None:
+            content = json.dumps(
+                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
+            sent.append(("Content-Type", "application/json"))
+        return wire.call(method, target, sent, content)
 
     def _fail(self, what: str, response: httpx.Response) -> NoReturn:
         status = response.status_code

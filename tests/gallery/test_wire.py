@@ -1,0 +1,248 @@
+"""The gallery's lean wire against a raw socket server that answers as told: connections
+kept alive and reused, never reused once the server closed them, answers cut short
+reported as httpx reports them, and calls encoded as httpx encodes them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleet.gallery.wire import Wire
+from fleet.infra import deadline
+
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+Answer = Callable[[socket.socket, bytes], bool]  # sends an answer; True: keep the connection
+
+
+class RawServer:
+    """Accepts connections on a free loopback port; each request (its head and body, as
+    read) goes to the next queued answer."""
+
+    def __init__(self, *answers: Answer) -> None:
+        self.answers = list(answers)
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.tls: ssl.SSLContext | None = None  # set: the server speaks TLS
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.origin = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (OSError, ssl.SSLError):
+                conn.close()  # a client that refused the certificate
+                return
+        self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            buffered = b""
+            while self.answers:
+                while b"\r\n\r\n" not in buffered:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(buffered) < length:
+                    buffered += conn.recv(65536)
+                body, buffered = buffered[:length], buffered[length:]
+                self.requests.append(head + b"\r\n\r\n" + body)
+                if not self.answers.pop(0)(conn, head):
+                    return
+
+    @contextmanager
+    def running(self) -> Iterator[RawServer]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._listener.close()
+
+
+def ok(conn: socket.socket, head: bytes) -> bool:
+    conn.sendall(OK)
+    return True
+
+
+def ok_then_closed(conn: socket.socket, head: bytes) -> bool:
+    """Answers as if keeping the connection, then closes it (an idle timeout)."""
+    conn.sendall(OK)
+    return False
+
+
+def _wire(origin: str, read_timeout: float = 5.0) -> Wire:
+    return Wire(origin, tls=None, connect_timeout=5.0, write_timeout=5.0, read_timeout=read_timeout)
+
+
+def test_calls_share_one_kept_alive_connection() -> None:
+    with RawServer(ok, ok, ok).running() as server:
+        wire = _wire(server.origin)
+        answers = [wire.call("GET", f"/api/x/{n}", [], None) for n in range(3)]
+        wire.close()
+    assert [a.json() for a in answers] == [{"ok": True}] * 3
+    assert answers[0].status_code == 200 and answers[0].reason_phrase == "OK"
+    assert server.connections == 1
+
+
+def test_a_connection_the_server_closed_is_not_reused() -> None:
+    # The first answer comes on a connection the server then closes; the wire sees it
+    # closed before the next call and opens another, and the call goes through.
+    with RawServer(ok_then_closed, ok).running() as server:
+        wire = _wire(server.origin)
+        first = wire.call("GET", "/a", [], None)
+        (kept,) = wire._idle
+        until = time.monotonic() + 10
+        while kept.reusable():  # the server's close reaches this side within moments
+            assert time.monotonic() < until, "the server's close never arrived"
+            time.sleep(0.01)
+        second = wire.call("GET", "/b", [], None)
+        wire.close()
+    assert first.json() == second.json() == {"ok": True}
+    assert server.connections == 2
+
+
+def test_an_answer_that_asks_to_close_closes_its_connection() -> None:
+    def closing(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(OK.replace(b"Content-Length", b"Connection: close\r\nContent-Length"))
+        return False
+
+    with RawServer(closing, ok).running() as server:
+        wire = _wire(server.origin)
+        wire.call("GET", "/a", [], None)
+        assert wire._idle == []
+        wire.call("GET", "/b", [], None)
+        wire.close()
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",  # the connection closed before any answer
+        b"HTTP/1.1 200 OK\r\n",  # the status line, then nothing (a lost answer)
+        b'HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"items"',  # a body cut short
+        b"garbage\r\n\r\n",  # not HTTP
+    ],
+)
+def test_an_answer_cut_short_or_malformed_is_a_protocol_error(sent: bytes) -> None:
+    def answer(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(sent)
+        return False
+
+    with RawServer(answer).running() as server:
+        wire = _wire(server.origin)
+        with pytest.raises(httpx.RemoteProtocolError, match="cut short or malformed"):
+            wire.call("POST", "/api/like", [], b"{}")
+        assert wire._idle == []
+
+
+def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
+    def silent(conn: socket.socket, head: bytes) -> bool:
+        time.sleep(3)
+        return False
+
+    with RawServer(silent).running() as server:
+        wire = _wire(server.origin, read_timeout=30.0)
+        with deadline.within(0.3), pytest.raises(httpx.ReadTimeout):
+            wire.call("GET", "/slow", [], None)
+
+
+def test_a_refused_connection_is_a_connect_error() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        port = placeholder.getsockname()[1]
+    with pytest.raises(httpx.ConnectError):
+        _wire(f"http://127.0.0.1:{port}").call("GET", "/", [], None)
+
+
+def test_a_call_is_written_as_given_with_its_host_and_length() -> None:
+    with RawServer(ok).running() as server:
+        wire = _wire(server.origin)
+        body = json.dumps({"a": "é"}, ensure_ascii=False).encode()
+        wire.call("POST", "/p/api/x?limit=20&flag=true", [("X-Agent-Id", "ada")], body)
+        wire.close()
+    (request,) = server.requests
+    head, _, sent = request.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "POST /p/api/x?limit=20&flag=true HTTP/1.1"
+    port = server.origin.rsplit(":", 1)[1]
+    assert set(lines[1:]) == {
+        f"Host: 127.0.0.1:{port}",
+        "X-Agent-Id: ada",
+        f"Content-Length: {len(body)}",
+    }
+    assert sent == body
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_is_verified_against_the_given_context(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+
+    def over_tls(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(OK)
+        return True
+
+    server = RawServer(over_tls, over_tls)
+    server.tls = served
+    with server.running():
+        origin = server.origin.replace("http:", "https:")
+        trusting = ssl.create_default_context(cafile=str(cert))
+        wire = Wire(origin, tls=trusting, connect_timeout=5, write_timeout=5, read_timeout=5)
+        assert wire.call("GET", "/a", [], None).json() == {"ok": True}
+        wire.close()
+        # The machine's CA bundle does not know this certificate: refused at the handshake.
+        stranger = Wire(
+            origin,
+            tls=ssl.create_default_context(),
+            connect_timeout=5,
+            write_timeout=5,
+            read_timeout=5,
+        )
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            stranger.call("GET", "/b", [], None)
