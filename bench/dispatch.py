@@ -31,6 +31,7 @@ from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import Tick, dispatch_due
 from fleet.db import migrate
+from fleet.infra.queue import send_ticks
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 
@@ -114,14 +115,8 @@ def main() -> None:
         batch_size = settings.tasks.tick_batch_size
 
         def publish(ticks: list[Tick]) -> None:
-            with app.producer_or_acquire() as producer:
-                for start in range(0, len(ticks), batch_size):
-                    app.send_task(
-                        "fleet.tick_batch",
-                        args=(ticks[start : start + batch_size],),
-                        queue="ticks",
-                        producer=producer,
-                    )
+            # As the dispatcher's task publishes them (every tick here is already due).
+            send_ticks(app, ticks, batch_size=batch_size, now=time.time())
 
         # Throughput: every agent due at once.
         _grow(fleet, args.due, 0)
