@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fleet.cli import cli
 from fleet.core.timeline import simulate
@@ -27,6 +27,7 @@ from fleet.demo import (
     run,
 )
 from fleet.sandbox import storage
+from fleet.sandbox.people import PEOPLE
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
 # Monday 16:00 UTC: London and New York in their peaks, Los Angeles and Chicago awake.
@@ -144,8 +145,28 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
                     ("likes", storage.likes),
                 )
             }
-        assert stamped["posts"] and stamped["comments"] and stamped["likes"]
-        for times in stamped.values():
+            people = {
+                storage.utc(t)
+                for t in conn.scalars(
+                    select(storage.posts.c.created_at)
+                    .join(storage.users, storage.users.c.id == storage.posts.c.user_id)
+                    .where(storage.users.c.is_agent.is_(False))
+                )
+            }
+            liked_people = conn.scalar(
+                select(func.count())
+                .select_from(storage.likes)
+                .join(storage.posts, storage.posts.c.id == storage.likes.c.post_id)
+                .join(storage.users, storage.users.c.id == storage.posts.c.user_id)
+                .where(storage.users.c.is_agent.is_(False))
+            )
+        # People were on the gallery before the fleet: their posts are older than the
+        # run, and the fleet's likes found them.
+        assert len(people) == len(PEOPLE) and all(t < AFTERNOON for t in people)
+        assert liked_people
+        by_agents = [t for t in stamped["posts"] if t not in people]
+        assert by_agents and stamped["comments"] and stamped["likes"]
+        for times in (by_agents, stamped["comments"], stamped["likes"]):
             assert all(AFTERNOON < t <= end for t in times), (times, AFTERNOON, end)
         shown = [datetime.fromisoformat(t) for t in re.findall(r'<time datetime="([^"]+)"', page)]
         assert sorted(shown) == sorted(stamped["posts"])

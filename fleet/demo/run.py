@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.signals import before_task_publish, task_postrun
@@ -39,6 +40,7 @@ from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
 from fleet.sandbox.config import SandboxConfig
+from fleet.sandbox.people import PEOPLE
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.service import agents as use
 from fleet.service import database
@@ -240,6 +242,14 @@ class Demo:
         self._log = (self.workdir / "worker.log").open("a", encoding="utf-8")
         logs.configure("INFO", secrets=(TOKEN,), stream=self._log)
         self.sandbox.__enter__()
+        # People already on the gallery, each with a post: the fleet's first likes and
+        # comments have someone to meet, as on a young platform.
+        httpx.post(
+            f"{self.sandbox.url}/admin/people",
+            json={"count": len(PEOPLE)},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=60,
+        ).raise_for_status()
         fleet = bootstrap(
             _settings(self.workdir / "fleet.db", self.sandbox.url, self.options),
             clock=self.clock,

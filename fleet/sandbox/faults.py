@@ -13,7 +13,9 @@ The admin API (service token required, camelCase JSON):
 - ``PUT /admin/pause`` ``{"paused": true}``; ``PUT /admin/idempotency`` ``{"enabled": false}``;
 - ``PUT /admin/budgets`` (a whole ``Budgets``: ``fleetDaily``, ``agentDaily``, ``perAgent``);
 - ``GET /admin/report``: posts, likes and comments per user, and the duplicates;
-- ``POST /admin/reset``: delete all data; controls back to the start-up config.
+- ``POST /admin/reset``: delete all data; controls back to the start-up config;
+- ``POST /admin/people`` ``{"count": 4}``: people already on the gallery, each with a post
+  (``fleet.sandbox.people``), made once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC
 from typing import Any
 
 import anyio
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fleet.sandbox import storage
 from fleet.sandbox.config import Budgets, CamelModel, Faults, rate_for
+from fleet.sandbox.people import PEOPLE, seed_people
 from fleet.sandbox.report import report
 from fleet.sandbox.schemas import parse
 from fleet.sandbox.state import Sandbox, authorize, sandbox_of
@@ -166,6 +170,25 @@ async def reset(request: Request) -> Response:
     return JSONResponse(_state(sandbox))
 
 
+class PeopleBody(CamelModel):
+    count: int = Field(ge=0, le=len(PEOPLE))
+
+
+async def post_people(request: Request) -> Response:
+    """POST /admin/people: the first ``count`` people, each with a post."""
+    authorize(request)
+    body = await parse(request, PeopleBody)
+    sandbox = sandbox_of(request)
+    base = sandbox.config.image_base_url or str(request.base_url)
+
+    def seed() -> list[str]:
+        with sandbox.storage.begin() as conn:
+            return seed_people(conn, count=body.count, image_base=base, now=sandbox.clock())
+
+    made = await anyio.to_thread.run_sync(seed)  # the pictures take a moment to draw
+    return JSONResponse({"made": made})
+
+
 def admin_routes() -> list[Route]:
     """The ``/admin/*`` routes."""
     return [
@@ -177,4 +200,5 @@ def admin_routes() -> list[Route]:
         Route("/admin/budgets", put_budgets, methods=["PUT"]),
         Route("/admin/report", get_report, methods=["GET"]),
         Route("/admin/reset", reset, methods=["POST"]),
+        Route("/admin/people", post_people, methods=["POST"]),
     ]

@@ -445,3 +445,34 @@ def test_oversized_deeply_nested_and_out_of_range_requests_are_refused_cleanly(
     assert nested.status_code == 400 and "nested too deeply" in nested.json()["error"]
     far = api.get("/api/showcase", params={"offset": 10**30}, headers=as_agent(bo))
     assert far.status_code == 422 and "offset" in far.json()["error"]
+
+
+def test_people_are_seeded_once_each_with_a_post_agents_can_see_and_like() -> None:
+    now = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+    config = SandboxConfig(service_token=SecretStr(TOKEN))
+    with (
+        BackgroundSandbox(config, clock=lambda: now) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api,
+    ):
+        made = api.post("/admin/people", json={"count": 3})
+        assert made.status_code == 200
+        assert made.json() == {"made": ["mara_lens", "leo_plays", "ines_charts"]}
+        # Made once: asked again, nobody new; too many is refused, naming the field.
+        assert api.post("/admin/people", json={"count": 3}).json() == {"made": []}
+        too_many = api.post("/admin/people", json={"count": 99})
+        assert too_many.status_code == 422 and "count" in too_many.text
+        invite(api, "gamedev_bo")
+        items = api.get("/api/showcase", headers=as_agent("gamedev_bo")).json()["items"]
+        # Newest first, an hour apart before now, by people (not agents).
+        assert [i["user"]["username"] for i in items] == ["ines_charts", "leo_plays", "mara_lens"]
+        assert [i["createdAt"] for i in items] == [
+            "2026-11-16T11:00:00.000Z",
+            "2026-11-16T10:00:00.000Z",
+            "2026-11-16T09:00:00.000Z",
+        ]
+        assert not any(i["user"]["isAgent"] for i in items)
+        picture = httpx.get(items[0]["imageUrl"])
+        assert picture.status_code == 200
+        assert Image.open(io.BytesIO(picture.content)).size == (512, 512)
+        liked = api.post(f"/api/showcase/{items[0]['id']}/like", headers=as_agent("gamedev_bo"))
+        assert liked.json()["liked"] is True
