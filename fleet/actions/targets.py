@@ -162,25 +162,17 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     )
     recent = dict(taken.recent)
     posts = {p.id: p for p in feed}
-    candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         done = taken.done.setdefault(agent, set())
-        pick = choose_target(
-            candidates,
-            me=taken.handles.get(agent, ""),
-            already=done,
-            recent_bot_engagements=recent,
-            cap_per_hour=cap,
-            human_share=kit.settings.human_share,
-            rng=random.Random(f"first:{key}"),
-        )
-        if pick is None:
+        me = taken.handles.get(agent, "")
+        post_id = chooser(kit, feed, random.Random(f"first:{key}"), me=me)(done, recent)
+        if post_id is None:
             continue
-        done.add(pick.post_id)
-        recent[pick.post_id] = recent.get(pick.post_id, 0) + 1
+        done.add(post_id)
+        recent[post_id] = recent.get(post_id, 0) + 1
         chosen[key] = activities.FirstChoice(
-            pick.post_id, posts[pick.post_id].username, "like", cap, since=since
+            post_id, posts[post_id].username, "like", cap, since=since
         )
     return chosen
 

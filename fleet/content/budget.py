@@ -170,20 +170,7 @@ class SpendLedger:
 
     def record(self, agent_id: int | str, usage: Usage) -> None:
         """Add a call's cost and tokens to today's counters, in one transaction."""
-        # Round first so float noise (123.00000000000001) does not add a micro-dollar.
-        micro = math.ceil(round(max(usage.cost_usd, 0.0) * MICRO, 6))
-        fleet_key, agent_key = self._keys(agent_id)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hincrby(fleet_key, "micro_usd", micro)
-        pipe.hincrby(fleet_key, "calls", usage.calls)
-        pipe.hincrby(fleet_key, "input_tokens", usage.input_tokens)
-        pipe.hincrby(fleet_key, "output_tokens", usage.output_tokens)
-        pipe.hincrby(fleet_key, "cached_tokens", usage.cached_tokens)
-        pipe.hincrby(agent_key, "micro_usd", micro)
-        pipe.hincrby(agent_key, "calls", usage.calls)
-        pipe.expire(fleet_key, TTL_SECONDS)
-        pipe.expire(agent_key, TTL_SECONDS)
-        pipe.execute()
+        self.record_many([(agent_id, usage)])
 
     def record_many(self, spent: Sequence[tuple[int | str, Usage]]) -> None:
         """``record`` for many calls at once (a batch's), in one transaction: the fleet's
@@ -194,6 +181,7 @@ class SpendLedger:
         agents: dict[str, list[int]] = {}
         totals = [0, 0, 0, 0, 0]
         for agent_id, usage in spent:
+            # Round first so float noise (123.00000000000001) does not add a micro-dollar.
             micro = math.ceil(round(max(usage.cost_usd, 0.0) * MICRO, 6))
             figures = (micro, usage.calls, usage.input_tokens, usage.output_tokens)
             totals = [a + b for a, b in zip(totals, (*figures, usage.cached_tokens), strict=True)]

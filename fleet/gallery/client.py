@@ -30,14 +30,13 @@ The service token is sent in a header and appears in no log line, message or rep
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import ssl
 import threading
 import time
 from typing import Any, NoReturn
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child would)
@@ -72,13 +71,6 @@ def proxy_for(url: str) -> str | None:
         return None
     proxies = getproxies()
     return proxies.get(parts.scheme) or proxies.get("all")
-
-
-def _query_value(value: Any) -> str:
-    """A query parameter as httpx writes it (true/false, an empty None)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 @functools.cache
@@ -183,7 +175,8 @@ class HttpGallery:
         try:
             with deadline.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
-                    response = self._over_wire(link, method, path, headers, params, body)
+                    sent = headers.multi_items()
+                    response = link.call_json(method, self._prefix + path, sent, params, body)
                 else:
                     request = httpx.Request(
                         method,
@@ -226,28 +219,6 @@ class HttpGallery:
                 raise TransientError(f"gallery {what}: the answer is not a JSON object")
             return data
         self._fail(what, response)
-
-    def _over_wire(
-        self,
-        wire: Wire,
-        method: str,
-        path: str,
-        headers: httpx.Headers,
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-    ) -> httpx.Response:
-        """The call on the lean wire, encoded as httpx encodes it (query, JSON body)."""
-        target = self._prefix + path
-        if params:
-            target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
-        sent = headers.multi_items()
-        content = None
-        if body is not None:
-            content = json.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
-            sent.append(("Content-Type", "application/json"))
-        return wire.call(method, target, sent, content)
 
     def _fail(self, what: str, response: httpx.Response) -> NoReturn:
         status = response.status_code

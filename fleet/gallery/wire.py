@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import json
 import select
 import socket
 import ssl
@@ -27,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -36,6 +38,13 @@ from fleet.infra import deadline
 # never races the server's close on a connection it has just taken.
 KEEP_ALIVE_SECONDS = 4.0
 MAX_IDLE = 32
+
+
+def _query_value(value: Any) -> str:
+    """A query parameter as httpx writes it (true/false, an empty None)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _budget(timeout: float | None, error: type[httpx.TimeoutException]) -> float | None:
@@ -196,6 +205,26 @@ class Wire:
             content=answer.content,
             extensions={"reason_phrase": answer.reason.encode("latin-1", "replace")},
         )
+
+    def call_json(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+    ) -> httpx.Response:
+        """``call``, with the query and the JSON body encoded as httpx encodes them."""
+        target = path
+        if params:
+            target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
+        content = None
+        if body is not None:
+            content = json.dumps(
+                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
+            headers = [*headers, ("Content-Type", "application/json")]
+        return self.call(method, target, headers, content)
 
     def _exchange(self, connection: _Connection, method: str, message: bytes) -> _Answer:
         sock = connection.sock

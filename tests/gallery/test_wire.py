@@ -165,14 +165,17 @@ def test_an_answer_cut_short_or_malformed_is_a_protocol_error(sent: bytes) -> No
 
 
 def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
+    answered = threading.Event()
+
     def silent(conn: socket.socket, head: bytes) -> bool:
-        time.sleep(3)
+        answered.wait(30)  # says nothing until the test is over
         return False
 
     with RawServer(silent).running() as server:
         wire = _wire(server.origin, read_timeout=30.0)
         with deadline.within(0.3), pytest.raises(httpx.ReadTimeout):
             wire.call("GET", "/slow", [], None)
+        answered.set()
 
 
 def test_a_refused_connection_is_a_connect_error() -> None:
