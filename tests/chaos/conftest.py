@@ -405,13 +405,17 @@ class Rig:
     def books(self, scenario: str, drained: float) -> dict[str, Any]:
         """The books of the run, as one JSON-able dict (see ``check``).
 
-        Reconciliation runs first: an action whose answer was lost after the gallery
+        Dead likes are replayed first (``_replay_dead_likes``), then reconciliation
+        runs, before the books are read: an action whose answer was lost after the gallery
         made its effect, and whose retries then ran out, is dead with its effect on the
         gallery. That is the designed outcome (the effect happened once; the activity
         ended once), and ``fleet reconcile --fix`` its designed repair: such findings
         are repaired and counted (``recovered_by_reconcile``); any other finding stays
         and fails the books.
         """
+        # A like dead with its effect on the gallery shows there as a like the ledger
+        # lacks (a like_excess, which reconciliation now sees) until its replay records it.
+        replayed = self._replay_dead_likes()
         gallery = HttpGallery(self.fleet.settings.gallery)
         try:
             found = reconcile(self.fleet.sessions, gallery, now=_now())
@@ -427,7 +431,6 @@ class Rig:
                 lease=timedelta(seconds=LEASE),
                 send=_no_send,
             )
-        replayed = self._replay_dead_likes()
         with self.fleet.sessions() as session:
             statuses = Counter(
                 dict(
