@@ -66,6 +66,10 @@ class Author:
     display_name: str
     seed: int
     recent_texts: tuple[str, ...] = ()
+    # What the agent remembers that bears on this text (its memory, most relevant
+    # first, bounded): its own series and projects, an earlier exchange with the person
+    # it answers. Data, never instructions.
+    memories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
