@@ -12,24 +12,86 @@ from typing import Any
 
 import click
 
-from fleet.cli.activity import activity, dlq
-from fleet.cli.agents import agents
-from fleet.cli.console import console
-from fleet.cli.db import db
-from fleet.cli.demo import demo
-from fleet.cli.hold import hold
-from fleet.cli.personas import personas
-from fleet.cli.reconcile import reconcile
-from fleet.cli.report import report
-from fleet.cli.sandbox import sandbox
-from fleet.cli.schedule import schedule
-from fleet.cli.status import status
 from fleet.errors import ConfigError, ConflictError, FleetError, InputError
 from fleet.infra.redaction import redacted_output
 
+# The commands, imported when one runs (``fleet --help`` and a typo import none of
+# them: a command's module brings the database, Celery and the action stack). Each
+# entry: the command's module and its short help, which a test holds equal to the
+# command's own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "activity": ("fleet.cli.activity", "The activity ledger: one row per decided action."),
+    "agents": ("fleet.cli.agents", "Create, list and drive agents."),
+    "console": ("fleet.cli.console", "The web console: the fleet seen and steered in a browser."),
+    "db": ("fleet.cli.db", "Create, upgrade and downgrade the database schema."),
+    "demo": (
+        "fleet.cli.demo",
+        "Run a small fleet on SQLite, an in-memory broker and the sandbox gallery.",
+    ),
+    "dlq": ("fleet.cli.activity", "The dead-letter queue: actions that failed for good."),
+    "hold": (
+        "fleet.cli.hold",
+        "Hold the fleet (no agent is dispatched while a hold is in force), or lift holds.",
+    ),
+    "personas": ("fleet.cli.personas", "List, show and validate persona files."),
+    "reconcile": (
+        "fleet.cli.reconcile",
+        "Compare the ledger with the gallery; exit 1 while differences remain (a "
+        "like_excess, perhaps a person's like, is reported but does not count).",
+    ),
+    "report": (
+        "fleet.cli.report",
+        "Per persona: actions by kind, LLM tokens and cost, dead letters and their reasons.",
+    ),
+    "sandbox": (
+        "fleet.cli.sandbox",
+        "The sandbox gallery: the gallery API, pictures and a page, with fault injection.",
+    ),
+    "schedule": (
+        "fleet.cli.schedule",
+        "Inspect the personas' activity clocks and an agent's simulated day.",
+    ),
+    "status": (
+        "fleet.cli.status",
+        "The fleet's health at a glance; with --check, an exit code for alerts.",
+    ),
+}
+
 
 class FleetGroup(click.Group):
-    """The root group: every failure becomes one line on stderr and an exit code."""
+    """The root group: every failure becomes one line on stderr and an exit code.
+
+    Its commands load lazily from ``COMMANDS``: listing them costs no import.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in COMMANDS:
+            return None
+        import importlib
+
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        command = getattr(module, cmd_name)
+        assert isinstance(command, click.Command)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from ``COMMANDS``' short help, without importing a command."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in COMMANDS:
+                text = COMMANDS[name][1]
+            else:
+                text = self.commands[name].get_short_help_str()
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         with redacted_output(_secrets(kwargs.get("obj"))):
@@ -67,11 +129,11 @@ class FleetGroup(click.Group):
 
 def _secrets(obj: object) -> tuple[str, ...]:
     """The secrets of the Fleet given (tests), else of the environment's settings."""
-    from fleet.service.root import Fleet
     from fleet.settings import load_settings
 
-    if isinstance(obj, Fleet):
-        return obj.secrets
+    secrets = getattr(obj, "secrets", None)  # a Fleet (not imported: it costs ~0.5 s)
+    if isinstance(secrets, tuple):
+        return secrets
     try:
         return load_settings().secrets()
     except ConfigError:
@@ -116,24 +178,19 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fleet")
+    except PackageNotFoundError:  # pragma: no cover - run from a tree not installed
+        return "unknown"
+
+
 @click.group(cls=FleetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=_version(), prog_name="fleet", message="%(prog)s %(version)s")
 def cli() -> None:
     """Fleet: persona-driven simulated users for a young image gallery."""
-
-
-cli.add_command(db)
-cli.add_command(demo)
-cli.add_command(personas)
-cli.add_command(agents)
-cli.add_command(activity)
-cli.add_command(dlq)
-cli.add_command(schedule)
-cli.add_command(sandbox)
-cli.add_command(status)
-cli.add_command(reconcile)
-cli.add_command(hold)
-cli.add_command(console)
-cli.add_command(report)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""The ``fleet`` command starts without importing its commands: help, version and typos
+cost no database, Celery or action stack."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+
+from fleet.cli import COMMANDS, cli
+
+
+def test_each_listed_help_is_the_commands_own() -> None:
+    """The lazy list's short help cannot drift from the command's docstring."""
+    for name, (module_name, text) in COMMANDS.items():
+        command = getattr(importlib.import_module(module_name), name)
+        assert isinstance(command, click.Command)
+        assert command.name == name
+        assert command.get_short_help_str(limit=500) == text, name
+
+
+def _modules_after(*args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    probe = (
+        "import sys\n"
+        "from fleet.cli import cli\n"
+        "try:\n"
+        f"    cli.main({list(args)!r}, prog_name='fleet')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    return set(done.stderr.split()), done
+
+
+def test_help_version_and_a_typo_import_no_command() -> None:
+    heavy = {"celery", "sqlalchemy", "alembic", "fleet.service.root", "fleet.actions", "rich"}
+    for args in (["--help"], ["--version"], ["agnts"]):
+        loaded, done = _modules_after(*args)
+        assert not heavy & loaded, (args, heavy & loaded)
+        assert not {m for m in loaded if m.startswith("fleet.cli.")}, args
+    _, done = _modules_after("--version")
+    assert done.stdout.startswith("fleet ")
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert f"  {name} " in result.output
+
+
+def test_a_typo_is_one_line_and_exit_2() -> None:
+    result = CliRunner().invoke(cli, ["agnts"])
+    assert result.exit_code == 2
+    assert "No such command 'agnts'" in result.stderr
