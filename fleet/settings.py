@@ -305,10 +305,26 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return "FLEET_" + "__".join(name.upper() for name in names)
 
 
+def env_file() -> Path | None:
+    """The dotenv file the settings read beneath the environment: ``.env`` in the working
+    directory, or the file ``FLEET_ENV_FILE`` names (empty: none). `make run` writes
+    one, so a second shell's ``fleet`` reads the same fleet without exporting anything."""
+    import os
+
+    named = os.environ.get("FLEET_ENV_FILE")
+    path = Path(named if named is not None else ".env")
+    if named is not None and not named.strip():
+        return None
+    if named is not None and not path.is_file():
+        raise ConfigError(f"FLEET_ENV_FILE: no file at {path}")
+    return path if path.is_file() else None
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, or raise ConfigError naming each bad variable and why."""
+    """Read the settings (the environment first, then ``env_file()``), or raise
+    ConfigError naming each bad variable and why."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = [
             # A check across settings (loc ()) names its variables in its message.

@@ -176,6 +176,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("FLEET_", "ANTHROPIC_")):
             monkeypatch.delenv(name)
+    # Nor a .env in the working directory (one `make run` wrote, say).
+    monkeypatch.setenv("FLEET_ENV_FILE", "")
 
 
 @pytest.fixture

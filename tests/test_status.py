@@ -25,6 +25,7 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 def _report(**changes: object) -> Report:
     healthy: dict[str, object] = {
         "at": NOW,
+        "database": "sqlite:///fleet.db",
         "agents": {"ux_ui_designer": {"active": 3}},
         "due_agents": 0,
         "dispatch_lag_seconds": 0.0,

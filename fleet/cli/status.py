@@ -54,6 +54,7 @@ def status(
         print_json({**report.to_json(), "broken": broken})
     else:
         click.echo(f"status at {report.at:%Y-%m-%d %H:%M:%S} UTC")
+        click.echo(f"database: {report.database}")
         if report.queues:
             click.echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
         if report.workers is not None:

@@ -32,21 +32,23 @@ def downgrade(fleet: Fleet, revision: str) -> str | None:
 def ensure_current(fleet: Fleet) -> None:
     """Make sure the schema is at head before a command uses it.
 
-    The embedded SQLite database is brought up to date on first use; a server database
-    is never migrated behind the operator's back. A SQLite file named in
-    FLEET_DATABASE_URL that is not there is most likely a typo: say so rather than
-    create an empty database and answer from it (only the embedded default, and
-    ``fleet db upgrade``, create their file).
+    An existing SQLite database is brought up to date on first use; a server database
+    is never migrated behind the operator's back. A SQLite file that is not there is
+    a typo, or a shell that does not see the fleet's configuration: say so rather than
+    create an empty database and answer from it (only ``fleet db upgrade`` and the
+    demo create one).
     """
     url = make_url(fleet.settings.database_url)
     sqlite = url.get_backend_name() == "sqlite"
-    if (
-        sqlite
-        and url.database not in (None, "", ":memory:")
-        and fleet.settings.database_url != default_database_url()
-    ):
+    if sqlite and url.database not in (None, "", ":memory:"):
         path = Path(str(url.database)).expanduser()
         if not path.exists():
+            if fleet.settings.database_url == default_database_url():
+                raise InputError(
+                    f"no fleet yet in the embedded database ({path}): create it with "
+                    "`fleet db upgrade`, or point FLEET_DATABASE_URL (or a .env here) at "
+                    "your fleet's database"
+                )
             raise InputError(
                 f"no database at {path}: check FLEET_DATABASE_URL, "
                 "or create it with `fleet db upgrade`"
@@ -60,3 +62,4 @@ def ensure_current(fleet: Fleet) -> None:
     raise InputError(
         f"the database is at revision {current or 'none'}, not {head}: run `fleet db upgrade`"
     )
+

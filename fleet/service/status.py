@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+
 from fleet import activities, agents
 from fleet.agents import agent_counts
 from fleet.infra.limits import CircuitBreaker
@@ -29,6 +31,9 @@ class Report:
     """Everything ``fleet status`` shows."""
 
     at: datetime
+    # The database read (its URL without a password): a shell that sees another
+    # configuration reads another fleet, and says so here.
+    database: str
     agents: dict[str, dict[str, int]]
     due_agents: int
     dispatch_lag_seconds: float
@@ -74,6 +79,7 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
     hold = activities.hold_in_force(fleet.sessions, now)
     report = Report(
         at=now,
+        database=make_url(fleet.settings.database_url).render_as_string(hide_password=True),
         agents=agent_counts(fleet.sessions),
         due_agents=due,
         dispatch_lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else 0.0,
