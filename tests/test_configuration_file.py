@@ -41,7 +41,7 @@ def test_fleet_env_file_names_another_file_or_none(
     monkeypatch.setenv("FLEET_ENV_FILE", "")
     assert load_settings().seed == 1
     monkeypatch.setenv("FLEET_ENV_FILE", str(tmp_path / "missing.env"))
-    with pytest.raises(ConfigError, match="FLEET_ENV_FILE: no file at .*missing.env"):
+    with pytest.raises(ConfigError, match=r"FLEET_ENV_FILE: no file at .*missing\.env"):
         load_settings()
 
 
@@ -61,9 +61,7 @@ def test_status_on_no_fleet_says_so_and_creates_nothing(
 
 def test_status_names_the_database_it_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database = tmp_path / "fleet.db"
-    (tmp_path / ".env").write_text(
-        f"FLEET_DATABASE_URL=sqlite:///{database}\nFLEET_REDIS_URL=\n"
-    )
+    (tmp_path / ".env").write_text(f"FLEET_DATABASE_URL=sqlite:///{database}\nFLEET_REDIS_URL=\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLEET_ENV_FILE")
     runner = CliRunner()

@@ -97,7 +97,9 @@ def test_activity_tail_prints_the_events_as_they_come(
     result = CliRunner().invoke(cli, args, obj=fleet_on_redis)
     publisher.join()
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    # It says at once, on stderr, that it waits: a quiet fleet is not a dead command.
+    assert result.stderr.startswith("waiting for the fleet's activity")
+    lines = result.stdout.strip().splitlines()
     if as_json:
         assert [json.loads(line)["key"] for line in lines] == ["1:4:like", "1:5:like"]
     else:

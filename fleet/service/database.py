@@ -62,4 +62,3 @@ def ensure_current(fleet: Fleet) -> None:
     raise InputError(
         f"the database is at revision {current or 'none'}, not {head}: run `fleet db upgrade`"
     )
-
