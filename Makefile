@@ -55,6 +55,15 @@ run: install
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$(RUN_DB)'" | grep -q 1 \
 		|| psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE "$(RUN_DB)"'
 	$(BIN)/fleet db upgrade
+	@# The same configuration for a second shell's `fleet` (it reads .env here).
+	@if [ ! -f .env ]; then \
+		printf '%s\n' "# Written by make run: the fleet that \`fleet\` in this directory reads." \
+			"FLEET_DATABASE_URL=$(FLEET_DATABASE_URL)" "FLEET_BROKER_URL=$(FLEET_BROKER_URL)" \
+			"FLEET_REDIS_URL=$(FLEET_REDIS_URL)" "FLEET_GALLERY__URL=$(FLEET_GALLERY__URL)" > .env; \
+		echo "make run: wrote .env (fleet in this directory reads this fleet)"; \
+	elif ! grep -q '^FLEET_DATABASE_URL=' .env; then \
+		echo "make run: warning: .env names no FLEET_DATABASE_URL: fleet in another shell reads the embedded default"; \
+	fi
 	@if [ "$$($(BIN)/fleet agents counts --json)" = "{}" ]; then \
 		for persona in $$($(BIN)/fleet personas list --json | $(BIN)/python -c 'import json,sys; print(" ".join(p["slug"] for p in json.load(sys.stdin)))'); do \
 			$(BIN)/fleet agents create --persona $$persona --count $(RUN_AGENTS) --start; \

@@ -163,3 +163,13 @@ def test_flower_asks_for_a_login_and_the_sandbox_serves_images_a_browser_can_loa
     assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
     sandbox = " ".join(compose["services"]["sandbox"]["command"])
     assert "--image-base-url ${FLEET_SANDBOX_PUBLIC_URL:-http://localhost:8700}" in sandbox
+
+
+def test_make_runs_web_faces_listen_on_loopback_only() -> None:
+    """Flower and the console under `make run` have no login: only this machine reaches
+    them (compose puts both behind a password)."""
+    procfile = _procfile()
+    flower = procfile["flower"]
+    assert "--address=127.0.0.1" in flower
+    console = procfile["console"]
+    assert console[console.index("--host") + 1] == "127.0.0.1"

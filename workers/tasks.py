@@ -42,7 +42,7 @@ def dispatch(self: Task[Any, Any]) -> int:
     for agent_id, reason in report.set_aside:
         log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
     if report.ticks:
-        log.info(
+        log.debug(  # once a second under load: the actions' own lines say what happened
             "dispatched",
             task="fleet.dispatch",
             ticks=report.ticks,

@@ -19,6 +19,22 @@ from fleet.infra.redaction import redact
 
 _secrets: tuple[str, ...] = ()
 
+# The fleet's clockwork: beat's once-a-second dispatch, the lease sweeper and the
+# deciders. Celery writes an INFO record for each message of theirs it sends, receives
+# and finishes: 600 lines in 5 minutes that bury what the agents did.
+CLOCKWORK_TASKS = ("fleet.dispatch", "fleet.sweep_leases", "fleet.tick")
+
+
+class _Clockwork(logging.Filter):
+    """Drops Celery's routine INFO records about the clockwork's messages (at DEBUG,
+    everything shows; a warning or an error about them always does)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not record.name.startswith("celery"):
+            return True
+        message = record.getMessage()
+        return not any(name in message for name in CLOCKWORK_TASKS)
+
 
 def _mask(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
@@ -59,6 +75,8 @@ def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
+    if logging.getLevelName(level) != logging.DEBUG:
+        handler.addFilter(_Clockwork())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
