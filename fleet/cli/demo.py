@@ -55,7 +55,7 @@ def demo(
     as_json: bool,
 ) -> None:
     """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
-    from fleet.demo import DemoOptions, run
+    from fleet.demo import DemoOptions, Summary, run
 
     begin = None
     if start is not None:
@@ -68,29 +68,40 @@ def demo(
         begin = begin if begin.tzinfo else begin.replace(tzinfo=UTC)
     options = DemoOptions(count, speed, duration, seed, begin, keep_gallery, llm)
 
-    def wait(url: str) -> None:
+    def show(summary: Summary) -> None:
+        if as_json:
+            print_json(summary.__dict__)
+            return
+        click.echo(
+            f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
+            f"in {summary.wall_seconds:.0f} s; first action after "
+            f"{summary.first_action_wall_seconds} s"
+        )
+        rows = [
+            (p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())
+        ]
+        print_table("decided actions", ["persona", *ACTION_NAMES], rows)
+        click.echo(
+            "outcomes: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+            + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
+        )
+        if not keep_gallery:
+            click.echo(
+                f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)"
+            )
+
+    def wait(summary: Summary, url: str) -> None:
+        # The summary as soon as the run ends, then the gallery until Ctrl-C.
+        show(summary)
         click.echo(f"the gallery stays up at {url} — Ctrl-C to stop")
         import threading
 
         threading.Event().wait()
 
-    summary = run(options, live=not as_json, wait_for_exit=wait)
-    if as_json:
-        print_json(summary.__dict__)
-        return
-    click.echo(
-        f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
-        f"in {summary.wall_seconds:.0f} s; first action after {summary.first_action_wall_seconds} s"
-    )
-    rows = [(p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())]
-    print_table("decided actions", ["persona", *ACTION_NAMES], rows)
-    click.echo(
-        "outcomes: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
-        + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
-    )
-    click.echo(
-        f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)"
-        if not keep_gallery
-        else f"gallery was at {summary.gallery_url}"
-    )
+    def progress(line: str) -> None:
+        click.echo(line)
+
+    summary = run(options, live=not as_json, wait_for_exit=wait, progress=progress)
+    if not keep_gallery:
+        show(summary)

@@ -35,7 +35,7 @@ from pydantic import AnyUrl, SecretStr
 from rich.console import Group
 
 from fleet.console.serve import BackgroundConsole
-from fleet.demo.view import live_view
+from fleet.demo.view import live_view, progress_line
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
@@ -345,15 +345,24 @@ class Demo:
             gallery_url=self.sandbox.url,
         )
 
-    def view(self) -> Group:
+    def view(self, width: int = 120, height: int = 50) -> Group:
         """The live terminal view: clocks, actions, the feed, retries and dead letters."""
-        return live_view(self)
+        return live_view(self, width=width, height=height)
 
 
 def run(
-    options: DemoOptions, *, live: bool = True, wait_for_exit: Callable[[str], None] | None = None
+    options: DemoOptions,
+    *,
+    live: bool = True,
+    wait_for_exit: Callable[[Summary, str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Summary:
-    """Run the demo from start to summary; Ctrl-C stops it cleanly at any point."""
+    """Run the demo from start to summary; Ctrl-C stops it cleanly at any point.
+
+    ``live`` on a terminal draws the live view; through a pipe, ``progress`` gets a
+    plain line every twentieth of the run instead. With ``keep_gallery``,
+    ``wait_for_exit`` gets the summary and the gallery's URL while the gallery is up.
+    """
     from rich.console import Console
     from rich.live import Live
 
@@ -363,9 +372,23 @@ def run(
         demo = Demo(options, Path(tmp))
         try:
             demo.prepare()
-            if live:
-                with Live(demo.view(), console=console, refresh_per_second=4) as screen:
-                    demo.run(lambda d: screen.update(d.view()), stop, paced=True)
+            if live and console.is_terminal:
+
+                def draw() -> Group:
+                    size = console.size
+                    return demo.view(width=size.width, height=size.height)
+
+                with Live(draw(), console=console, refresh_per_second=4) as screen:
+                    demo.run(lambda d: screen.update(draw()), stop, paced=True)
+            elif live:
+                every = max(1, options.steps // 20)
+                say = progress or print
+
+                def step(d: Demo) -> None:
+                    if d.step % every == 0 or d.step == 1:
+                        say(progress_line(d))
+
+                demo.run(step, stop, paced=True)
             else:
                 demo.run(lambda d: None, stop)
         except KeyboardInterrupt:
@@ -375,7 +398,7 @@ def run(
             demo.close()
             try:
                 if summary is not None and options.keep_gallery and wait_for_exit is not None:
-                    wait_for_exit(demo.sandbox.url)
+                    wait_for_exit(summary, demo.sandbox.url)
             except KeyboardInterrupt:
                 pass
             finally:

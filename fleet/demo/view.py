@@ -1,8 +1,14 @@
-"""The demo's live terminal view (rich): clocks, actions by kind, the feed, dead letters."""
+"""The demo's live terminal view (rich): clocks, actions by kind, the feed, dead letters.
+
+The view fits the terminal it is drawn on: on a small one (80x24) it drops the
+personas' clocks and narrows columns, never the feed. Through a pipe there is no live
+view: ``progress_line`` gives a plain line a step.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Group
@@ -16,25 +22,54 @@ from fleet.service.overview import overview
 if TYPE_CHECKING:
     from fleet.demo.run import Demo
 
+STATUSES = ("pending", "succeeded", "skipped", "dead")
+# The feed keeps at least this many lines; the rest of the screen is the clocks'.
+FEED_LINES = 6
 
-def live_view(self: Demo) -> Group:
-    """The demo's live terminal view: clocks, actions, the feed, retries and dead letters."""
+
+def live_view(self: Demo, *, width: int = 120, height: int = 50) -> Group:
+    """The demo's live terminal view for a terminal of ``width`` x ``height``."""
     assert self.fleet is not None
     now = self.clock.now()
+    seen = overview(self.fleet)
     header = Text(
-        f"simulated {now:%a %Y-%m-%d %H:%M} UTC  x{self.options.speed:g}  "
+        f"simulated {now:%a %H:%M} UTC  x{self.options.speed:g}  "
         f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}"
         + (f"  console {self.console.url}" if self.console is not None else ""),
         style="bold",
+        overflow="ellipsis",
+        no_wrap=True,
     )
-    people = Table(title="personas", title_justify="left")
+    counts = Table(title="actions", title_justify="left", padding=(0, 1))
+    counts.add_column("action")
+    for status in STATUSES:
+        counts.add_column(status, justify="right")
+    table = seen.by_kind()
+    for action in ACTION_NAMES:
+        counts.add_row(action, *(str(table.get(action, {}).get(s, 0)) for s in STATUSES))
+    footer = Text(f"retries {self.traffic.retries}   dead letters {seen.dead_letters}")
+    # Lines used besides the feed: header, the counts (title, rules, header, rows), footer.
+    fixed = 1 + (len(ACTION_NAMES) + 4) + 1
+    parts: list[Any] = [header]
+    personas = _personas(self, now, seen.personas)
+    personas_lines = personas.row_count + 4
+    if height - fixed - personas_lines - 1 >= FEED_LINES:
+        parts.append(personas)
+        fixed += personas_lines
+    parts.append(counts)
+    room = max(FEED_LINES, height - fixed - 2)
+    parts.append(_feed(list(self.feed)[-room:], width))
+    parts.append(footer)
+    return Group(*parts)
+
+
+def _personas(self: Demo, now: datetime, by: dict[str, tuple[int, int]]) -> Table:
+    assert self.fleet is not None
+    people = Table(title="personas", title_justify="left", padding=(0, 1))
     for column in ("persona", "local time", "x", "agents", "ticks"):
         people.add_column(column)
-    seen = overview(self.fleet)
-    per = {persona: agents for persona, (agents, _) in seen.personas.items()}
-    ticks = {persona: ticks for persona, (_, ticks) in seen.personas.items()}
-    letters = seen.dead_letters
-    for persona in sorted(per):
+    for persona in sorted(by):
+        agents, ticks = by[persona]
         spec = self.fleet.personas.get(persona)
         local = now.astimezone(ZoneInfo(spec.schedule.timezone))
         m = self.fleet.personas.clock(persona).multiplier(now)
@@ -42,22 +77,34 @@ def live_view(self: Demo) -> Group:
             persona,
             f"{local:%a %H:%M}",
             "asleep" if m == 0 else f"{m:g}",
-            str(per[persona]),
-            str(ticks.get(persona) or 0),
+            str(agents),
+            str(ticks or 0),
         )
-    counts = Table(title="actions", title_justify="left")
-    statuses = ("pending", "succeeded", "skipped", "dead")
-    counts.add_column("action")
-    for status in statuses:
-        counts.add_column(status, justify="right")
-    table = seen.by_kind()
-    for action in ACTION_NAMES:
-        counts.add_row(action, *(str(table.get(action, {}).get(s, 0)) for s in statuses))
-    feed = Table(title="activity", title_justify="left", show_header=False)
-    feed.add_column("event")
-    for event in list(self.feed):
-        clock = str(event.get("local_time") or "")
-        said = gist({**event, "local_time": None})
-        feed.add_row(f"{clock:>5}  {event['handle']:<28} {said[:110]}")
-    footer = Text(f"retries {self.traffic.retries}   dead letters {letters}")
-    return Group(header, people, counts, feed, footer)
+    return people
+
+
+def _feed(events: list[dict[str, Any]], width: int) -> Table:
+    """The newest events, one line each: the simulated UTC time (it only moves
+    forward), the handle, what happened and when that was in the agent's own zone."""
+    feed = Table(title="activity (times UTC)", title_justify="left", show_header=False, box=None)
+    feed.add_column("at", no_wrap=True)
+    feed.add_column("event", no_wrap=True, overflow="ellipsis", max_width=max(20, width - 8))
+    for event in events:
+        at = str(event.get("at") or "")[11:16]
+        feed.add_row(at, f"{event.get('handle', '?')} {gist(event)}")
+    return feed
+
+
+def progress_line(self: Demo) -> str:
+    """A plain line for a pipe: where the run is and what it has done so far."""
+    assert self.fleet is not None
+    seen = overview(self.fleet)
+    statuses: dict[str, int] = {}
+    for by_status in seen.by_kind().values():
+        for status, n in by_status.items():
+            statuses[status] = statuses.get(status, 0) + n
+    done = ", ".join(f"{s} {statuses[s]}" for s in STATUSES if statuses.get(s))
+    return (
+        f"step {self.step}/{self.options.steps}  simulated {self.clock.now():%a %H:%M} UTC  "
+        f"actions: {done or 'none yet'}"
+    )

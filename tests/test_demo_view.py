@@ -1,0 +1,76 @@
+"""The demo as a person sees it: a live view that fits an 80x24 terminal with its feed,
+plain progress lines through a pipe, and the summary as soon as the run ends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+from rich.console import Console
+
+from fleet.cli import cli
+from fleet.demo import Demo, DemoOptions
+
+AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
+
+
+def _screen(demo: Demo, width: int, height: int) -> list[str]:
+    console = Console(width=width, height=height, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(demo.view(width=width, height=height))
+    console.file.close()
+    return console.export_text().rstrip("\n").splitlines()
+
+
+def test_the_live_view_fits_80x24_and_keeps_the_feed(tmp_path: Path) -> None:
+    demo = Demo(DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON), tmp_path)
+    try:
+        demo.prepare()
+        demo.run(lambda _: None, threading.Event())
+        assert len(demo.feed) >= 6
+        small = _screen(demo, 80, 24)
+        assert len(small) <= 24, "\n".join(small)
+        assert all(len(line) <= 80 for line in small)
+        text = "\n".join(small)
+        assert "activity (times UTC)" in text
+        newest = demo.feed[-1]
+        assert str(newest["handle"]) in small[-2]  # the newest event, above the footer
+        assert "personas" not in text  # the clocks give way to the feed
+        big = "\n".join(_screen(demo, 160, 60))
+        assert "personas" in big and "local time" in big and "activity (times UTC)" in big
+    finally:
+        demo.close()
+        demo.sandbox.stop()
+
+
+def test_through_a_pipe_the_demo_prints_plain_progress_and_its_summary() -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--agents", "3", "--duration", "2", "--start", "2026-11-20T23:00"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    progress = [line for line in lines if line.startswith("step ")]
+    assert progress[0].startswith("step 1/8  simulated Fri 23:")
+    assert progress[-1].startswith("step 8/8")
+    assert "\x1b[" not in result.stdout  # no live-view escapes in a pipe
+    assert any(line.startswith("outcomes: ") for line in lines)
+
+
+def test_with_keep_gallery_the_summary_comes_while_the_gallery_is_up() -> None:
+    """The summary is not held back until Ctrl-C: the waiting hook gets it, with the
+    gallery still answering."""
+    import httpx
+
+    from fleet.demo import Summary, run
+
+    seen: list[tuple[Summary, int]] = []
+
+    def wait(summary: Summary, url: str) -> None:
+        seen.append((summary, httpx.get(url + "/fragment", timeout=10).status_code))
+
+    options = DemoOptions(agents=3, duration=2, seed=5, start=AFTERNOON, keep_gallery=True)
+    final = run(options, live=False, wait_for_exit=wait)
+    assert len(seen) == 1
+    summary, answered = seen[0]
+    assert summary == final and answered == 200
