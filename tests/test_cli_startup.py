@@ -4,8 +4,10 @@ cost no database, Celery or action stack."""
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
@@ -59,3 +61,41 @@ def test_a_typo_is_one_line_and_exit_2() -> None:
     result = CliRunner().invoke(cli, ["agnts"])
     assert result.exit_code == 2
     assert "No such command 'agnts'" in result.stderr
+
+
+def test_everyday_reads_load_no_celery_alembic_or_action_stack(tmp_path: Path) -> None:
+    """`agents list` and `status` read the database: Celery (no broker asked), Alembic
+    (the schema at head is told from its version row) and the action stack stay out."""
+    database = tmp_path / "fleet.db"
+    env = {**os.environ, "FLEET_DATABASE_URL": f"sqlite:///{database}", "FLEET_REDIS_URL": ""}
+    env["FLEET_ENV_FILE"] = ""
+    upgraded = subprocess.run(
+        [sys.executable, "-c", "from fleet.cli import main; main()", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    heavy = {"celery", "alembic", "fleet.actions", "fleet.infra.queue", "redis"}
+    for args in (["agents", "list"], ["status", "--no-workers"]):
+        probe = (
+            "import sys\n"
+            "from fleet.cli import cli\n"
+            "try:\n"
+            f"    cli.main({args!r}, prog_name='fleet')\n"
+            "except SystemExit as exit:\n"
+            "    assert not exit.code, exit.code\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert not heavy & set(done.stderr.split()), (args, heavy & set(done.stderr.split()))

@@ -178,17 +178,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("fleet")
-    except PackageNotFoundError:  # pragma: no cover - run from a tree not installed
-        return "unknown"
-
-
 @click.group(cls=FleetGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version=_version(), prog_name="fleet", message="%(prog)s %(version)s")
+@click.version_option(package_name="fleet", prog_name="fleet", message="%(prog)s %(version)s")
 def cli() -> None:
     """Fleet: persona-driven simulated users for a young image gallery."""
 

@@ -106,6 +106,7 @@ def stats(ctx: click.Context, since: str, as_json: bool) -> None:
 def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
     """Follow the live activity feed (Redis channel fleet:activity) until Ctrl-C."""
     fleet = fleet_of(ctx, migrated=False)
+    use.feed_reachable(fleet)  # Redis out of reach: one line that names it, not "waiting"
     # At once, on stderr (a pipe of --json stays clean): a quiet fleet is not a dead tail.
     click.echo(
         "waiting for the fleet's activity (Redis channel fleet:activity); Ctrl-C to stop",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -11,9 +9,10 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
+from fleet.db.versions import MIGRATIONS_DIR
 from fleet.errors import InputError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+__all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
 
 
 def alembic_config(engine: Engine) -> Config:

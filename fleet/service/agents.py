@@ -10,11 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleet import activities, agents
-from fleet.actions import perform
-from fleet.actions.failures import settle
 from fleet.agents import (
     AGENT_STATUSES,
     AgentFilter,
@@ -27,9 +25,11 @@ from fleet.agents import (
 )
 from fleet.core.kinds import kind_of
 from fleet.errors import ConflictError, InputError
-from fleet.infra.queue import Sender
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
 from fleet.service.root import Fleet
+
+if TYPE_CHECKING:
+    from fleet.infra.queue import Sender
 
 STATUS_COMMANDS = ("start", "pause", "resume", "stop")
 
@@ -221,6 +221,9 @@ def act_now(
         assert send is not None
         send(kind.action.value, key)
         return acted("sent")
+    from fleet.actions import perform
+    from fleet.actions.failures import settle
+
     kit = fleet.action_kit
     try:
         outcome = perform(kit, key)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from fleet.db import migrate
+from fleet.db import versions
 from fleet.errors import InputError
 from fleet.service.root import Fleet
 from fleet.settings import default_database_url
@@ -14,17 +14,23 @@ from fleet.settings import default_database_url
 
 def revisions(fleet: Fleet) -> tuple[str | None, str | None]:
     """(the database's revision, the newest one)."""
+    from fleet.db import migrate  # Alembic loads only when the schema is read
+
     return migrate.current_revision(fleet.engine), migrate.head_revision(fleet.engine)
 
 
 def upgrade(fleet: Fleet, revision: str = "head") -> str | None:
     """Apply migrations up to ``revision``; the revision reached."""
+    from fleet.db import migrate  # Alembic loads only when the schema is read
+
     migrate.upgrade(fleet.engine, revision)
     return migrate.current_revision(fleet.engine)
 
 
 def downgrade(fleet: Fleet, revision: str) -> str | None:
     """Revert migrations down to ``revision``; the revision reached (None: empty)."""
+    from fleet.db import migrate  # Alembic loads only when the schema is read
+
     migrate.downgrade(fleet.engine, revision)
     return migrate.current_revision(fleet.engine)
 
@@ -53,11 +59,14 @@ def ensure_current(fleet: Fleet) -> None:
                 f"no database at {path}: check FLEET_DATABASE_URL, "
                 "or create it with `fleet db upgrade`"
             )
+    head = versions.plain_head()
+    if head is not None and versions.stored_revision(fleet.engine) == head:
+        return  # at head, told without loading Alembic
     current, head = revisions(fleet)
     if current == head:
         return
     if sqlite:
-        migrate.upgrade(fleet.engine)
+        upgrade(fleet)
         return
     raise InputError(
         f"the database is at revision {current or 'none'}, not {head}: run `fleet db upgrade`"

@@ -12,26 +12,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions import ActionKit, Event, NoBudget, Spending
-from fleet.actions.targets import FeedSnapshot
-from fleet.content.budget import SpendLedger
 from fleet.content.port import ContentWriter
-from fleet.core.persona import Action
 from fleet.db.engine import build_engine, session_factory
 from fleet.errors import InputError
-from fleet.gallery.limited import LimitedGallery
 from fleet.gallery.port import Gallery
 from fleet.infra.clocks import Clock, SystemClock
-from fleet.infra.events import ActivityChannel
-from fleet.infra.limits import CircuitBreaker, TokenBucket
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
-from fleet.infra.queue import Sender
 from fleet.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    # The action stack, Celery and Redis load when a part needs them: an admin's read
+    # (`fleet agents list`, `fleet status`) needs none of them.
+    import redis
+
+    from fleet.actions import ActionKit, Event
+    from fleet.content.budget import SpendLedger
+    from fleet.infra.events import ActivityChannel
+    from fleet.infra.queue import Sender
 
 
 @dataclass
@@ -66,12 +68,16 @@ class Fleet:
     @cached_property
     def redis(self) -> redis.Redis:
         """The shared Redis (limits, breakers, the activity feed)."""
+        import redis
+
         if self.settings.redis_url is None:
             raise InputError("this command needs Redis: set FLEET_REDIS_URL")
         return redis.Redis.from_url(str(self.settings.redis_url))
 
     @cached_property
     def activity_channel(self) -> ActivityChannel:
+        from fleet.infra.events import ActivityChannel
+
         return ActivityChannel(self.redis, self.settings.broker_key_prefix)
 
     @property
@@ -82,10 +88,14 @@ class Fleet:
     @cached_property
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
+        from fleet.actions import ActionKit, NoBudget, Spending
+        from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.limited import LimitedWriter
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
+        from fleet.gallery.limited import LimitedGallery
+        from fleet.infra.limits import CircuitBreaker, TokenBucket
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(settings.gallery)
@@ -188,6 +198,8 @@ class Fleet:
         """The tick's budget check: over budget, posts become browses, comments likes."""
         if self.settings.redis_url is None:
             return None
+        from fleet.core.persona import Action
+
         ledger = self.spend_ledger
 
         def adjust(agent_id: int, action: str) -> tuple[str, str | None]:

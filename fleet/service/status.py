@@ -11,8 +11,6 @@ from sqlalchemy.engine import make_url
 
 from fleet import activities, agents
 from fleet.agents import agent_counts
-from fleet.infra.limits import CircuitBreaker
-from fleet.infra.queue import QUEUES, ping_workers
 from fleet.service.root import Fleet
 from fleet.settings import Settings
 
@@ -92,9 +90,13 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
     )
     settings = fleet.settings
     if settings.redis_url is not None:
+        from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
+
         prefix = settings.broker_key_prefix
         try:
             if not settings.broker_url.startswith("memory"):
+                from fleet.infra.queue import QUEUES  # Celery loads only with a broker
+
                 report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
             # The breakers are shared in Redis whatever carries the tasks.
             for name in ("gallery", "llm"):
@@ -108,6 +110,8 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
 
 def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:
     """Names of the workers answering a ping through the broker."""
+    from fleet.infra.queue import ping_workers
+
     return ping_workers(fleet.settings, timeout)
 
 
