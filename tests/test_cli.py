@@ -16,9 +16,9 @@ from fleet.activities import ActivityFilter
 from fleet.agents.deciding import decide_ticks
 from fleet.agents.heartbeat import dispatch_due
 from fleet.cli import cli
-from fleet.core.kinds import ACTION_NAMES
+from fleet.core.kinds import ACTION_NAMES, kind_of
 from fleet.core.sessions import mean_activity_level
-from fleet.db.models import Agent
+from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
@@ -372,7 +372,8 @@ def test_schedule_preview_refuses_bad_input(fleet: Fleet, args: list[str]) -> No
     error_line(result)
 
 
-def test_forcing_a_tick_records_a_decision(fleet: Fleet) -> None:
+def test_forcing_a_tick_records_a_decision_and_sends_it(fleet_on_redis: Fleet) -> None:
+    fleet = fleet_on_redis
     run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
     decided = json.loads(run(fleet, "agents", "tick", "1", "--json").stdout)
     assert decided["action"] in {"post", "comment", "like", "browse"}
@@ -382,6 +383,20 @@ def test_forcing_a_tick_records_a_decision(fleet: Fleet) -> None:
     paused = run(fleet, "agents", "tick", "2")
     assert paused.exit_code == 2
     assert "is paused, not active" in error_line(paused)
+    # Sent to the workers: its message waits on the action's queue.
+    kind = kind_of(decided["action"])
+    queue = f"{fleet.settings.broker_key_prefix}{kind.queue}"
+    assert fleet.redis.llen(queue) == 1
+
+
+def test_a_tick_no_worker_would_see_is_refused_before_anything_is_written(fleet: Fleet) -> None:
+    """On memory:// the decided action would stay pending for good: refused, as act is."""
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "1", "--start")
+    refused = run(fleet, "agents", "tick", "1")
+    assert refused.exit_code == 2
+    assert "no worker would see this task" in error_line(refused)
+    assert "--here" in error_line(refused)
+    assert json.loads(run(fleet, "agents", "show", "1", "--json").stdout)["ticks"] == 0
 
 
 def _dead_letters(fleet: Fleet, count: int) -> list[int]:
@@ -685,3 +700,27 @@ def test_an_admin_holds_the_fleet_and_lifts_the_hold(fleet: Fleet) -> None:
     assert refused.exit_code == 2 and "at most 30 days" in refused.output
     blank = run(fleet, "hold", "set", "--reason", "  ")
     assert blank.exit_code == 2 and "needs a reason" in blank.output
+
+
+def test_activity_list_shows_what_an_action_left_not_its_empty_fields(fleet: Fleet) -> None:
+    run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "1", "--start")
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    activity_id = activities.create_activity(
+        fleet.sessions,
+        1,
+        "browse",
+        now,
+        f"1:{int(now.timestamp())}:browse",
+        now=now,
+        lease=timedelta(minutes=5),
+    )
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.id == activity_id)
+            .values(status="succeeded", result={"posts": 12, "thought": None, "seen": [1, 2]})
+        )
+    listed = run(fleet, "activity", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "posts=12" in listed.stdout
+    assert "thought" not in listed.stdout and "None" not in listed.stdout

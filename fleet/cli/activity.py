@@ -75,7 +75,11 @@ def list_(
                 r.attempts,
                 r.target_post_id,
                 r.error
-                or ", ".join(f"{k}={v}" for k, v in (r.result or {}).items() if k != "seen"),
+                or ", ".join(
+                    f"{k}={v}"
+                    for k, v in (r.result or {}).items()
+                    if k != "seen" and v not in (None, "", [], {})
+                ),
             )
             for r in rows
         ],

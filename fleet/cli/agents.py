@@ -283,9 +283,14 @@ def delete(
 @json_option
 @click.pass_context
 def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """Force a tick now: decide the agent's action and record it."""
-    decision = use.tick_now(fleet_of(ctx), ref)
-    handle = use.get(fleet_of(ctx), str(decision.agent_id)).handle
+    """Force a tick now: decide the agent's action, record it and send it to the workers."""
+    fleet = fleet_of(ctx)
+    # Refused before anything is written when no worker would see it (memory://): a
+    # decided action that nobody carries out would stay pending for good.
+    send = fleet.sender(instead=f", or use `fleet agents act {ref} ACTION --here`")
+    decision = use.tick_now(fleet, ref)
+    send(decision.action, decision.idempotency_key)
+    handle = use.get(fleet, str(decision.agent_id)).handle
     if as_json:
         print_json(
             {
@@ -299,7 +304,7 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
         )
     else:
         click.echo(
-            f"{handle} decided to {decision.action} "
+            f"{handle} decided to {decision.action}, sent to the workers "
             f"(activity {decision.activity_id}, key {decision.idempotency_key})"
         )
 

@@ -33,17 +33,30 @@ def print_json_line(data: Any) -> None:
 
 
 def print_table(
-    title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    console: Console | None = None,
 ) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    """An aligned table: its first column (a slug, a handle, an id) is never broken and
+    its title never wrapped; the others wrap at spaces where the terminal is narrow."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        # A title wider than its table would wrap onto several lines.
+        min_width=len(title) if title else None,
+    )
+    for index, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console = Console()
-    if not console.is_terminal:
-        # Piped output is read by people in logs and CI: do not squeeze it into 80 columns.
-        console = Console(width=200)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            # Piped output is read by people in logs and CI: not squeezed into 80 columns.
+            console = Console(width=200)
     console.print(table)
 
 
