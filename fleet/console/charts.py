@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -39,10 +40,32 @@ def _svg(chart: pygal.graph.graph.Graph) -> Markup:
     return Markup(chart.render(is_unicode=True, disable_xml_declaration=True))
 
 
+def count_ticks(top: float, most: int = 6) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` (a count has no 0.8 tick), at most
+    ``most`` of them, on a step of 1, 2 or 5 times a power of ten."""
+    top = max(1, math.ceil(top))
+    step = 1
+    while math.ceil(top / step) > most - 1:
+        step = _next_step(step)
+    return list(range(0, math.ceil(top / step) * step + 1, step))
+
+
+def _next_step(step: int) -> int:
+    """1, 2, 5, 10, 20, 50, ..."""
+    digits = int(10 ** (len(str(step)) - 1))
+    lead = step // digits
+    return {1: 2, 2: 5, 5: 10}[lead] * digits
+
+
 def _drawn(
-    chart: pygal.graph.graph.Graph, labels: list[str], series: Mapping[str, Sequence[float]]
+    chart: pygal.graph.graph.Graph,
+    labels: list[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    top: float,
 ) -> Markup:
     chart.x_labels = labels
+    chart.y_labels = count_ticks(top)
     for name, values in series.items():
         chart.add(name, values)
     return _svg(chart)
@@ -65,7 +88,8 @@ def stacked_bars(
 ) -> Markup:
     """One bar per group, stacked by series (kinds by status)."""
     chart = pygal.StackedBar(style=STYLE, **_options(title, height))
-    return _drawn(chart, groups, series)
+    stacked = [sum(column) for column in zip(*series.values(), strict=True)] if series else []
+    return _drawn(chart, groups, series, top=max(stacked, default=0))
 
 
 def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Markup:
@@ -77,7 +101,7 @@ def against(title: str, labels: list[str], series: dict[str, list[float]]) -> Ma
         dots_size=2,
         **_options(title, 220),
     )
-    return _drawn(chart, labels, series)
+    return _drawn(chart, labels, series, top=_highest(series))
 
 
 def side_by_side(
@@ -85,4 +109,8 @@ def side_by_side(
 ) -> Markup:
     """Bars side by side in each group (what was done beside what was expected)."""
     chart = pygal.Bar(style=LINES, **_options(title, height))
-    return _drawn(chart, groups, series)
+    return _drawn(chart, groups, series, top=_highest(series))
+
+
+def _highest(series: Mapping[str, Sequence[float]]) -> float:
+    return max((value for values in series.values() for value in values), default=0)

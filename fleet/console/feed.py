@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,8 @@ from fleet.service.root import Fleet
 
 RETRY_SECONDS = 1.0
 BACKLOG = 1000  # events a slow viewer may fall behind before it is told it missed some
+# The newest events a viewer sees as it opens the feed: a quiet minute is not an empty page.
+RECENT = 20
 
 
 @dataclass(eq=False)
@@ -35,6 +38,7 @@ class Hub:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.state: tuple[str, str] = ("connecting", "connecting to Redis")
 
     def start(self) -> None:
@@ -70,18 +74,24 @@ class Hub:
                 return
             self.state = payload
         with self._lock:
+            if kind == "event":
+                self._recent.append(payload)
             viewers = list(self._viewers)
         for viewer in viewers:
             with contextlib.suppress(RuntimeError):  # its loop closed meanwhile
                 viewer.loop.call_soon_threadsafe(_offer, viewer.queue, (kind, payload))
 
     async def watch(self) -> AsyncIterator[tuple[str, Any]]:
-        """(kind, payload) for one viewer: first the feed's state, then what comes."""
+        """(kind, payload) for one viewer: first the feed's state and the newest events
+        this console saw (oldest first), then what comes."""
         viewer = Viewer(asyncio.get_running_loop())
         with self._lock:
             self._viewers.add(viewer)
+            recent = list(self._recent)
         try:
             yield "status", self.state
+            for event in recent:
+                yield "event", event
             while True:
                 yield await viewer.queue.get()
         finally:

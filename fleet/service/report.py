@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from fleet import activities, agents
+from fleet.content.offline import MODEL as OFFLINE_MODEL
 from fleet.core.timeline import expected_actions
 from fleet.errors import FleetError, InputError
 from fleet.service.root import Fleet
@@ -42,9 +43,12 @@ class PersonaWeek:
 
     slug: str
     actions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What a model billed; the offline writer's tokens are an estimate of what a model
+    # would have cost, at no cost, and are counted apart.
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    estimated_tokens: int = 0
     # Its agents active now, and the actions by kind its rhythm expects of them over the
     # week (up to now, for the week under way), each from the hour after it was created.
     agents: int = 0
@@ -102,8 +106,13 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         row.actions.setdefault(action, {})[status] = count
     for persona, spent in usage:
         row = by.setdefault(persona, PersonaWeek(persona))
-        row.input_tokens += int(spent.get("input_tokens", 0) or 0)  # type: ignore[call-overload]
-        row.output_tokens += int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
+        tokens_in = int(spent.get("input_tokens", 0) or 0)  # type: ignore[call-overload]
+        tokens_out = int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
+        if spent.get("model") == OFFLINE_MODEL:
+            row.estimated_tokens += tokens_in + tokens_out
+            continue
+        row.input_tokens += tokens_in
+        row.output_tokens += tokens_out
         row.cost_usd += float(spent.get("cost_usd", 0.0) or 0.0)  # type: ignore[arg-type]
     letters = activities.dead_letter_reasons(fleet.sessions, start, end)
     until = min(end, fleet.clock.now())

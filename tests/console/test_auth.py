@@ -45,6 +45,9 @@ def test_a_page_without_login_redirects_to_the_login_form(
         assert answer.status_code == 303
         assert answer.headers["location"] == "/login?next=/agents%3Fpersona%3Dux_ui_designer"
         assert http.get("/feed/events", headers={"accept": "text/event-stream"}).status_code == 401
+        # The form says that a browser does not log in with a password in the address.
+        form = http.get("/login").text
+        assert "a password in the address" in form and "HTTP Basic" in form
 
 
 def test_login_with_the_password_gives_a_session_and_a_wrong_one_does_not(

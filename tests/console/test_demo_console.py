@@ -30,7 +30,7 @@ def test_the_demo_serves_the_console_and_feeds_it_its_events(tmp_path: Path) -> 
                 if "demo_agent" in line:
                     break
         assert any("live: the demo" in line for line in got), got
-        assert "demo_agent browsed the feed" in got[-1]
+        assert '<a href="/agents/demo_agent">demo_agent</a> browsed the feed' in got[-1]
     finally:
         demo.close()
         demo.sandbox.stop()

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from fleet.console.pages.live import headline
 from fleet.console.serve import BackgroundConsole
-from fleet.infra.events import describe
 from fleet.infra.limits import CircuitBreaker
 from fleet.service import activity, agents, board, dead_letters
 from fleet.service.root import Fleet, bootstrap
@@ -244,9 +244,12 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
     browser.wait_for("document.querySelectorAll('#feed li').length > 0", timeout=1.0)
     assert time.monotonic() - sent < 1.0
     shown = browser.text("#feed")
-    assert describe(event) in shown  # the event in words, the script as text
-    assert "<script>alert('x')</script> lovely grid" in shown
-    assert "on “Dashboards” by dana_posts" in shown  # the post it answers, and its author
+    # Once each: who did what to which post by whom, the words quoted (the script as
+    # text), then the persona, status and local time.
+    assert f"{handle} commented on 'Dashboards' by dana_posts" in shown
+    assert shown.count("Dashboards") == 1 and shown.count(handle) == 1
+    assert shown.count("<script>alert('x')</script> lovely grid") == 1
+    assert "ux_ui_designer · succeeded · 09:31 local" in shown
     assert browser.evaluate("document.querySelectorAll('#feed script').length") == 0
     worked.activity_channel.publish(like)
     browser.wait_for("document.querySelectorAll('#feed li.like img.thumb').length > 0")
@@ -256,8 +259,14 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
         liked.result["post_id"]
     )
     browser.wait_for(f"{thumb}.complete && {thumb}.naturalWidth > 0")  # the picture loads
-    assert f"liked “{liked.result['title']}” by {liked.result['author']}" in browser.text("#feed")
+    shown = browser.text("#feed li.like")
+    assert headline(like) in shown and f"by {liked.result['author']}" in shown
+    assert shown.count(liked.result["title"][:20]) == 1
     browser.screenshot(ARTIFACTS / "console-feed.png")
+    # A viewer who opens the feed now sees the newest events at once, newest first.
+    browser.open(console.url + "/feed")
+    browser.wait_for("document.querySelectorAll('#feed li').length == 2")
+    assert browser.evaluate("document.querySelector('#feed li').className").endswith("like")
 
 
 def test_the_live_feed_filters_by_persona_kind_and_status(
@@ -344,3 +353,18 @@ def test_the_activity_and_reconcile_pages_show_the_ledger_and_repair_after_confi
     assert "Repaired: 1 difference(s), 0 remaining" in browser.text("#findings")
     assert activity.find(worked, agent_ref="4", action="post")[0].status == "succeeded"
     browser.screenshot(ARTIFACTS / "console-reconcile-fixed.png")
+
+
+@needs_chromium
+def test_the_agent_page_shows_the_longest_persona_whole(
+    worked: Fleet, console: BackgroundConsole, browser: Browser
+) -> None:
+    """social_media_marketer was clipped in its tile."""
+    agents.create(worked, "social_media_marketer", 1)
+    handle = agents.get(worked, "7").handle
+    browser.open(f"{console.url}/agents/{handle}")
+    browser.wait_for("document.querySelector('.tile.wide b') !== null")
+    tile = "document.querySelector('.tile.wide b')"
+    assert browser.evaluate(f"{tile}.textContent") == "social_media_marketer"
+    assert browser.evaluate(f"{tile}.scrollWidth <= {tile}.clientWidth")
+    browser.screenshot(ARTIFACTS / "console-agent-long-persona.png")

@@ -121,3 +121,60 @@ def test_the_expected_actions_of_one_agent_come_hour_by_hour() -> None:
     hours = expected_actions(catalogue.get("ux_ui_designer"), rhythms, start, start + 86_400)
     assert len(hours) == 24 and sum(sum(h.values()) for h in hours) > 0
     assert {kind for h in hours for kind in h} <= {"post", "comment", "reply", "like", "browse"}
+
+
+def test_charts_of_counts_tick_in_whole_numbers() -> None:
+    """A count of 2 was drawn against ticks of 0, 0.8, 1.6 and 2.4."""
+    import re
+
+    from fleet.console import charts
+
+    assert charts.count_ticks(2.4) == [0, 1, 2, 3]
+    assert charts.count_ticks(0) == [0, 1]
+    assert charts.count_ticks(7) == [0, 2, 4, 6, 8]
+    assert charts.count_ticks(1234) == [0, 500, 1000, 1500]
+    for ticks in (charts.count_ticks(n) for n in range(1, 5000, 37)):
+        assert len(ticks) <= 6 and ticks[0] == 0
+    svgs = [
+        charts.stacked_bars("kinds", ["like", "post"], {"succeeded": [1, 2], "skipped": [0, 1]}),
+        charts.against("day", ["0", "1", "2"], {"done": [1, 2, 0], "expected": [0.4, 1.6, 2.2]}),
+        charts.side_by_side("week", ["like"], {"done": [3], "expected": [2.5]}),
+    ]
+    for svg in svgs:
+        axis = re.search(r'class="axis y[^"]*">(.*?)</g></g>', str(svg), re.S)
+        assert axis is not None
+        labels = re.findall(r"<text[^>]*>([^<]*)</text>", axis.group(1))
+        assert labels and all(label.isdigit() for label in labels), labels
+
+
+def test_the_offline_writers_token_estimates_are_not_shown_as_billed(pg_fleet: Fleet) -> None:
+    """The offline writer records what a model would have cost, at $0: the report
+    counts it apart from what a model billed."""
+    from fleet import activities
+    from fleet.service.agents import create
+
+    fleet = pg_fleet
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    create(fleet, persona="ux_ui_designer", count=2)
+    lease = timedelta(minutes=5)
+    for agent_id, usage in (
+        (1, {"model": "offline", "input_tokens": 400, "output_tokens": 60, "cost_usd": 0.0}),
+        (
+            2,
+            {
+                "model": "claude-haiku-4-5",
+                "input_tokens": 900,
+                "output_tokens": 80,
+                "cost_usd": 0.002,
+            },
+        ),
+    ):
+        key = f"{agent_id}:{int(now.timestamp())}:post"
+        activity_id = activities.create_activity(
+            fleet.sessions, agent_id, "post", now, key, now=now, lease=lease
+        )
+        activities.save_progress(fleet.sessions, activity_id, now=now, usage=usage)
+    row = next(p for p in report.weekly(fleet, "2026-W47").personas if p.slug == "ux_ui_designer")
+    assert (row.input_tokens, row.output_tokens) == (900, 80)
+    assert row.cost_usd == pytest.approx(0.002)
+    assert row.estimated_tokens == 460

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from fleet.console.feed import Hub
 from fleet.console.web import STATUSES, Web
 from fleet.core.kinds import ACTION_NAMES
-from fleet.infra.events import describe
+from fleet.infra.events import gist
 
 
 def routes(web: Web, feed: Hub) -> list[Route]:
@@ -43,7 +43,7 @@ def routes(web: Web, feed: Hub) -> list[Route]:
                 elif _matches(payload, query):
                     html = item.render(
                         event=payload,
-                        line=describe(payload),
+                        said=headline(payload),
                         gallery=web.gallery,
                         gallery_post=web.post_url,
                     )
@@ -52,6 +52,13 @@ def routes(web: Web, feed: Hub) -> list[Route]:
         return EventSourceResponse(stream(), ping=15)
 
     return [Route("/feed", feed_page), Route("/feed/events", feed_events)]
+
+
+def headline(event: dict[str, Any]) -> str:
+    """What the agent did, once: the card's first line without the words it wrote (the
+    card quotes them below) or its local time (the card's last line says it)."""
+    detail = {k: v for k, v in (event.get("detail") or {}).items() if k not in ("text", "thought")}
+    return gist({**event, "detail": detail, "local_time": None})
 
 
 def _feed_filter(request: Request) -> dict[str, str]:
