@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint demo bench run clean
+.PHONY: install test test-fast lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -34,6 +34,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The wheel as users install it: built, installed in a fresh venv, run outside the checkout.
+wheel-check: install
+	.ci/wheel-check $(BIN)/python
 
 demo: install
 	$(BIN)/fleet demo

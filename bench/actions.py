@@ -60,7 +60,7 @@ from fleet.infra.queue import send_actions
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import bootstrap
 from fleet.settings import Settings
-from workers.app import create_app
+from fleet.worker.app import create_app
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("FLEET_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -242,7 +242,7 @@ def main() -> None:
         # on a loaded machine, the better part of a small run).
         worker = subprocess.Popen(
             [
-                *(sys.executable, "-m", "celery", "-A", "workers", "worker"),
+                *(sys.executable, "-m", "celery", "-A", "fleet.worker", "worker"),
                 *("-Q", "content,engage", "-P", args.pool, "-c", str(args.concurrency)),
                 *("--loglevel", "WARNING", "-n", worker_name),
             ],

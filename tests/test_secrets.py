@@ -27,9 +27,9 @@ from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import LLMSettings, Settings
+from fleet.worker import tasks
 from tests.content.conftest import FakeAnthropic, message, post_json
 from tests.gallery.conftest import Admin
-from workers import tasks
 
 API_KEY = "sk-ant-api03-KNOWNSECRET-7d1c9e"
 TOKEN = "gallery-token-KNOWNSECRET-41b2"

@@ -1,4 +1,4 @@
-"""Fleet's tables as SQLAlchemy 2 models; Alembic migrations in ``migrations/`` match them.
+"""Fleet's tables as SQLAlchemy 2 models; Alembic migrations in ``fleet/migrations/`` match them.
 
 Postgres is the truth. The constraints carry the design: one agent per handle, one
 activity per idempotency key, one engagement per (agent, post, kind), and a partial

@@ -42,13 +42,13 @@ from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.reconcile import Reconciliation, reconcile, repair
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet.worker.app import create_app
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.gallery.conftest import Admin, clean_admin
 from tests.servers import PrivatePostgres, PrivateRedis
-from workers.app import create_app
 
 TOKEN = "svc-chaos-token-5d2e9b"
 PERSONAS = ROOT / "tests" / "e2e" / "personas"

@@ -26,10 +26,10 @@ from fleet.sandbox.config import SandboxConfig
 from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet.worker.app import create_app
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
 from tests.gallery.conftest import Admin, clean_admin
-from workers.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from fleet.infra.queue import send_actions, send_ticks
 from fleet.service import work
 from fleet.service.root import Fleet
 from fleet.service.work import Tick
-from workers.runtime import current_fleet
+from fleet.worker.runtime import current_fleet
 
 log = get_logger("fleet.tasks")
 
