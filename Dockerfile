@@ -6,7 +6,8 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY fleet ./fleet
-RUN pip install '.[ops]' && useradd --create-home fleet
+COPY packages ./packages
+RUN pip install ./packages/fleet-sandbox '.[ops,demo]' && useradd --create-home fleet
 USER fleet
 
 CMD ["fleet", "--help"]

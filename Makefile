@@ -16,10 +16,12 @@ RUN_AGENTS ?= 10
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The sandbox gallery is a distribution of its own (packages/fleet-sandbox): the demo, the
+# tests and the benchmarks run it.
+$(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e packages/fleet-sandbox -e '.[dev]'
 	touch $@
 
 test: install

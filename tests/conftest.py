@@ -26,10 +26,10 @@ from fleet.agents import Selection
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, Admin, settings_for
 
 PG_ADMIN_URL = os.environ.get(
