@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint demo bench run clean wheel-check
+.PHONY: install test test-fast test-quick lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -30,6 +30,11 @@ test: install
 # The suite without the end-to-end and chaos tests (real worker processes): a few minutes.
 test-fast: install
 	$(BIN)/pytest -m "not slow"
+
+# Every test that needs no server (SQLite, the in-memory broker, fakeredis), in under a
+# minute: those needing Postgres or Redis, and the end-to-end ones, are skipped with why.
+test-quick: install
+	$(BIN)/pytest --no-servers -q
 
 lint: install
 	$(BIN)/ruff check .
