@@ -52,6 +52,7 @@ from sqlalchemy import func, select, update
 from bench import cpu, scratch_database
 from fleet import activities, agents
 from fleet.agents import Selection
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import kind_of
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
@@ -294,7 +295,7 @@ def main() -> None:
                 for i in range(count):
                     agent_id = created.first_id + i % args.agents
                     second += 1
-                    key = f"{agent_id}:{second}:{action}"
+                    key = str(ActionKey.tick(agent_id, second, action))
                     activities.create_activity(
                         fleet.sessions,
                         agent_id,

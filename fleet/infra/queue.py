@@ -16,6 +16,7 @@ from typing import Protocol
 from celery import Celery
 from kombu import Queue
 
+from fleet.core.action_key import action_of
 from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
 from fleet.infra.schedule import beat_schedule
@@ -126,7 +127,7 @@ def send_actions(
             for start in range(0, len(keys), batch_size):
                 chunk = keys[start : start + batch_size]
                 if len(chunk) == 1:
-                    single.append((chunk[0].rpartition(":")[2], chunk[0]))
+                    single.append((action_of(chunk[0]), chunk[0]))
                     continue
                 app.send_task(
                     BATCH_TASKS[queue],

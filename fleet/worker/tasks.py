@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from fleet.core.action_key import ActionKey, action_of
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
 from fleet.core.kinds import KINDS, Action, ActionKind
 from fleet.infra.logs import bind_task, get_logger
@@ -88,8 +89,11 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
-        agent, _, rest = key.partition(":")
-        action = rest.rpartition(":")[2]
+        try:
+            parsed = ActionKey.parse(key)
+            agent, action = str(parsed.agent_id), parsed.action
+        except ValueError:  # logged as given; the work names what is wrong
+            agent, action = "", ""
         with bind_task(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
@@ -153,7 +157,7 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
             tally[status] = tally.get(status, 0) + 1
             if verdict is None:
                 continue
-            kind = KINDS[Action(key.rpartition(":")[2])]
+            kind = KINDS[Action(action_of(key))]
             if verdict.kind == "retry":
                 log.info(
                     "retrying alone",
