@@ -1,4 +1,4 @@
-"""The sandbox gallery itself: the API as REFERENCE.md describes it, faults, budgets, report."""
+"""The sandbox gallery itself: the API as docs/gallery-api.md describes it, faults, budgets, report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The sandbox gallery: the API of REFERENCE.md section 1 as a Starlette app.
+"""The sandbox gallery: the gallery API (docs/gallery-api.md in the Fleet
+repository) as a Starlette app.
 
 ``create_app(config)`` serves ``/api/*`` (the gallery API: service token, ``X-Agent-Id``,
 camelCase JSON, the like toggle, budget 429s with ``resetAt``, the 503 ``FLEET_PAUSED``
