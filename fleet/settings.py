@@ -183,8 +183,9 @@ class TasteSettings(_Nested):
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
     temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
     explore: float = Field(default=0.08, ge=0, le=1)
-    # The feeds a person scrolls: every page of them is a candidate.
+    # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
+    page_size: int = Field(default=50, ge=1, le=100)
 
 
 class WelcomeSettings(_Nested):

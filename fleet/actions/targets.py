@@ -45,9 +45,12 @@ class FeedSnapshot:
 
     STALE_ON_ERROR_SECONDS = 60.0
 
-    def __init__(self, ttl_seconds: float, sorts: Sequence[Sort] = ("recent",)) -> None:
+    def __init__(
+        self, ttl_seconds: float, sorts: Sequence[Sort] = ("recent",), page_size: int | None = None
+    ) -> None:
         self._ttl = ttl_seconds
         self._sorts = tuple(sorts) or ("recent",)
+        self._page_size = page_size
         self._page: list[GalleryPost] = []
         self._taken = -1e18
         self._reader: str | None = None
@@ -83,7 +86,7 @@ class FeedSnapshot:
             seen: dict[str, GalleryPost] = {}
             for sort in self._sorts:
                 for post in kit.gallery.feed(
-                    agent=agent, limit=kit.settings.feed_page_size, sort=sort
+                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
                 ):
                     seen.setdefault(post.id, post)
             page = list(seen.values())

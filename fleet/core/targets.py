@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from fleet.core.taste import Candidate, Weights, Welcome, draw
 
@@ -41,6 +42,8 @@ def choose_target(
     if not open_posts:
         return None
     if taste is not None:
+        if welcome is not None:
+            open_posts = [replace(c, welcome_left=welcome.left(c, kind)) for c in open_posts]
         return draw(open_posts, taste, rng)
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]

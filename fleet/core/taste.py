@@ -20,6 +20,9 @@ The score adds four terms, each on a scale a person would weigh:
 - **people** (``person``): a post by a person (not an agent) is worth this much more;
   the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
   the persona's ``human_share`` says people first, they come first, by taste.
+- **welcome** (``welcome``): a person's post still within its welcome budget is worth
+  up to this much more, in proportion to the budget it has left: a newcomer's first
+  picture is met soon, by the members it fits, before popularity can speak for it.
 
 A person's post also has a **welcome budget** (``Welcome``): the fleet's likes and
 comments on it are capped by its age (by the end of its first day at most 5 comments
@@ -49,12 +52,13 @@ class Weights:
     freshness: float = 1.0
     tie: float = 1.0
     person: float = 0.85
+    welcome: float = 3.0
     half_life_hours: float = 12.0
     temperature: float = 1.0
     explore: float = 0.08
 
     def __post_init__(self) -> None:
-        for name in ("fit", "popularity", "freshness", "tie", "person"):
+        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")
@@ -80,6 +84,8 @@ class Candidate:
     similarity: float | None = None
     # How often the author engaged with this agent's posts.
     ties: int = 0
+    # A person's post: the share of its welcome budget still open (0 for an agent's).
+    welcome_left: float = 0.0
 
 
 def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
@@ -99,6 +105,7 @@ def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
             + (0.0 if c.author_is_agent else weights.person)
+            + weights.welcome * min(1.0, max(0.0, c.welcome_left))
         )
     return out
 
@@ -154,6 +161,15 @@ class Welcome:
                 return count
         last_hours, last = steps[-1]
         return last + int(after * (hours - last_hours) / 24)
+
+    def left(self, candidate: Candidate, kind: str) -> float:
+        """The share of a person's post's budget of ``kind`` still open (0 for an
+        agent's post, or a kind the welcome does not budget)."""
+        allowed = None if candidate.author_is_agent else self.allowed(kind, candidate.age_seconds)
+        if not allowed:
+            return 0.0
+        done = candidate.likes if kind == "like" else candidate.comments
+        return max(0.0, (allowed - done) / allowed)
 
     def open(self, candidate: Candidate, kind: str) -> bool:
         """Whether the fleet may still engage with this post in this way."""

@@ -150,3 +150,32 @@ def test_a_welcome_of_zero_leaves_peoples_posts_alone() -> None:
 def test_a_bad_welcome_is_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="welcome"):
         Welcome(**bad)  # type: ignore[arg-type]
+
+
+def test_a_newcomers_post_with_budget_left_is_met_before_popularity_speaks_for_it() -> None:
+    """A new person's first picture, no likes yet, against an agent's post with 30."""
+    fresh = _post("newcomer", author_is_agent=False, age_seconds=600)
+    popular = _post("hit", likes=30, age_seconds=600)
+    welcome = Welcome()
+    rng = random.Random(3)
+    picks = Counter(
+        choose_target(
+            [fresh, popular],
+            me="me",
+            already=set(),
+            recent_bot_engagements={},
+            cap_per_hour=5,
+            human_share=0.7,
+            rng=rng,
+            taste=Weights(explore=0.0),
+            welcome=welcome,
+            kind="like",
+        ).post_id  # type: ignore[union-attr]
+        for _ in range(1000)
+    )
+    assert picks["newcomer"] > 500
+    assert welcome.left(fresh, "like") == 1.0
+    assert welcome.left(
+        _post("n", author_is_agent=False, age_seconds=600, likes=2), "like"
+    ) == pytest.approx(1 / 3)
+    assert welcome.left(popular, "like") == 0.0
