@@ -195,7 +195,7 @@ def test_a_failing_action_leaves_the_batch_as_a_message_of_its_own_with_its_back
     kit.gallery = failing  # type: ignore[assignment]
     app: Celery = create_app(fleet.settings)
     app.conf.fleet = fleet
-    import workers.tasks  # noqa: F401 - registers the tasks on the app
+    from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
 
     tally = app.tasks["fleet.engage_batch"].apply(args=(likes,)).get()
 

@@ -20,9 +20,9 @@ from fleet.core.kinds import ACTION_NAMES, kind_of
 from fleet.core.sessions import mean_activity_level
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import BUNDLED_DIR
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.gallery.conftest import TOKEN
 

@@ -16,8 +16,8 @@ from fleet.db.models import Agent
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Report, Thresholds, check, gather
 from fleet.settings import LLMSettings
+from fleet.worker.app import create_app
 from tests.conftest import active_agents
-from workers.app import create_app
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -24,6 +24,7 @@ from fleet.actions.perform import Outcome, carry_out, ended_as
 from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
 from fleet.content.port import Usage
+from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
 from fleet.gallery.port import Gallery
 
@@ -87,7 +88,7 @@ def perform_batch(
     """Carry out the actions ``keys`` name, each exactly once in effect: what became of
     each key (an outcome, or a failure for the caller to settle)."""
     for key in keys:
-        action = key.rpartition(":")[2]
+        action = action_of(key)
         if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
             raise ValueError(f"{key!r} is not of a batchable kind")
     unique = list(dict.fromkeys(keys))

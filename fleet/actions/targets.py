@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.activities import Claim
+from fleet.core.action_key import ActionKey
 from fleet.core.targets import Candidate, choose_target
 from fleet.errors import Deferred, Skip, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost, Sort
@@ -214,9 +215,12 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
         return {}
     agent_of: dict[str, int] = {}
     for key in keys:
-        head, _, rest = key.partition(":")
-        if rest.endswith(":like") and head.isdigit():
-            agent_of[key] = int(head)
+        try:
+            parsed = ActionKey.parse(key)
+        except ValueError:
+            continue
+        if parsed.action == "like":
+            agent_of[key] = parsed.agent_id
     if not agent_of:
         return {}
     since = kit.now() - timedelta(hours=1)

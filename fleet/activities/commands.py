@@ -1,7 +1,7 @@
 """Commands of an activity's life: record, claim, finish exactly once.
 
 Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``, the choice of a
-like's or comment's post in ``targets``.
+like's or comment's post in ``ledger``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only

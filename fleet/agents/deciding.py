@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.decided import decided_before, record_decided
 from fleet.agents.heartbeat import rhythm_of
+from fleet.core.action_key import ActionKey
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action
 from fleet.core.ticks import idempotency_key
@@ -46,7 +47,7 @@ def manual_key(agent_id: int, at: int, action: str) -> str:
     """The key of an action an admin asked for (``fleet agents act``): a key space of its
     own, ``{agent_id}:manual-{UTC seconds}-{token}:{action}``, so two acts in one second
     do not collide and a tick due in that second is not taken for one."""
-    return f"{agent_id}:manual-{at}-{secrets.token_hex(4)}:{action}"
+    return str(ActionKey.manual(agent_id, at, secrets.token_hex(4), action))
 
 
 def _as_tick(tick: Sequence[int]) -> tuple[int, int, int | None, int]:

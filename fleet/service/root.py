@@ -2,8 +2,10 @@
 writer and the publisher from settings, or takes any of them as arguments.
 
 The CLI, the Celery worker, the demo and the tests all start here; nothing is built at
-import and nothing is patched after building (the demo passes its simulated clock and
-its feed in).
+import. Parts are passed in rather than patched (the demo passes its simulated clock and
+its feed), with two exceptions: the batch tasks run on copies of the action kit with a
+batch gallery and a collecting publisher (``fleet.actions.batch``), and the CLI marks a
+Fleet whose schema it has checked (``fleet.cli.context``).
 """
 
 from __future__ import annotations

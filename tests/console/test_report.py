@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
-from fleet.sandbox import storage as gallery_storage
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service import activity, report
 from fleet.service.root import Fleet
+from fleet_sandbox import storage as gallery_storage
+from fleet_sandbox.server import BackgroundSandbox
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, needs_chromium
 
