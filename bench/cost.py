@@ -14,15 +14,18 @@ a reply to a comment on the agent's own post, and a browse's thought over a page
 posts. The fakes count tokens with ``fleet.content.prompts.estimate_tokens`` (no
 tokenizer download), not a real model's tokenizer.
 
-The mix of today's writer (``now``): every browse that sees posts asks for a thought,
-every comment, reply and post one call (no repair: the fakes answer valid JSON).
-Dollars at the configured model's price (Claude Haiku 4.5 by default) and at $0 for a
-local model (an unpriced model on a loopback host costs $0).
+``before``: every browse asks for a thought (the mix before this change), and every
+comment, reply and post is one call (no repair: the fakes answer valid JSON). ``now``:
+only a session's opening look asks for a thought, and only when the session holds a
+comment, a reply or a post (``Rhythm.thinks``, which the dispatcher applies: the other
+looks are marked ``thinks: false`` and call nothing); the visible output (posts, comments,
+replies) is the same. Dollars at the configured model's price (Claude Haiku 4.5 by
+default) and at $0 for a local model (an unpriced model on a loopback host costs $0).
 
 ``one_call_per_session``: the design of issue 34 step 3 (one call per session for all
-its words), which is NOT built: only its call count is given, computed from the same
-simulated sessions (at most one call per session: each session opens with a look at
-the feed), to show the cut it would bring. No tokens or dollars are claimed for it.
+its words), which is NOT built: only its call counts are given, from the same simulated
+sessions (one per session; or none for a session with nothing to say), beside ``now``.
+No tokens or dollars are claimed for it.
 
     python -m bench.cost [--agents 20] [--weeks 2] [--samples 5]
 """
@@ -139,30 +142,34 @@ def per_call(writer: ContentWriter, catalogue: PersonaCatalogue, who: Persona, s
 WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
 
 
-def sessions_with_words(
+def session_figures(
     who: Persona, catalogue: PersonaCatalogue, agents: int, start: float, end: float
-) -> float:
-    """Sessions per agent-day holding a comment, a reply or a post (the same simulation
-    as ``bench.realism``): with one call per session, and none for a session with
-    nothing to say, the calls per agent-day."""
+) -> tuple[float, float]:
+    """Per agent-day, from the same simulation as ``bench.realism``: the looks that ask
+    for a thought now (``Rhythm.thinks``: a session's opening look when the session says
+    something), and the sessions holding a comment, a reply or a post."""
     clock = catalogue.clock(who.slug)
     days = (end - start) / 86_400
-    found = 0
+    thoughts = speaking = 0
     for index in range(agents):
         rhythm = Rhythm.of(who, clock, agent_seed(who.slug, index))
-        speaking: set[float] = set()
+        said: set[int] = set()
         for tick in simulate(who, rhythm, start, end):
+            if tick.action is Action.BROWSE and rhythm.thinks(tick.opened, tick.index):
+                thoughts += 1
             if tick.action in WORDS:
-                speaking.add(tick.opened)
-        found += len(speaking)
-    return found / agents / days
+                said.add(tick.opened)
+        speaking += len(said)
+    return thoughts / agents / days, speaking / agents / days
 
 
-def day_of(volumes: dict[str, Any], calls: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Calls, tokens and dollars of one agent-day of today's mix."""
+def day_of(
+    volumes: dict[str, Any], calls: dict[str, dict[str, Any]], thoughts: float
+) -> dict[str, Any]:
+    """Calls, tokens and dollars of one agent-day with ``thoughts`` thoughts."""
     per_day = volumes["actions_per_agent_per_day"]
     counts = {
-        "thought": per_day["browse"]["mean"],
+        "thought": thoughts,
         "comment": per_day["comment"]["mean"],
         "reply": per_day["reply"]["mean"],
         "post": per_day["post"]["mean"],
@@ -209,10 +216,12 @@ def main() -> None:
                 volumes = measure(who, catalogue, args.agents, start, end)
                 anthropic_calls = per_call(hosted, catalogue, who, args.samples)
                 openai_calls = per_call(local, catalogue, who, args.samples)
-                now_hosted = day_of(volumes, anthropic_calls)
-                now_local = day_of(volumes, openai_calls)
+                looks = volumes["actions_per_agent_per_day"]["browse"]["mean"]
+                thoughts, speaking = session_figures(who, catalogue, args.agents, start, end)
+                before_hosted = day_of(volumes, anthropic_calls, looks)
+                now_hosted = day_of(volumes, anthropic_calls, thoughts)
+                now_local = day_of(volumes, openai_calls, thoughts)
                 sessions = volumes["sessions_per_agent_per_day"]
-                speaking = sessions_with_words(who, catalogue, args.agents, start, end)
                 personas[slug] = {
                     "volumes_per_agent_day": {
                         **{k: v["mean"] for k, v in volumes["actions_per_agent_per_day"].items()},
@@ -222,23 +231,31 @@ def main() -> None:
                         "anthropic_messages_api": anthropic_calls,
                         "openai_compatible_local": openai_calls,
                     },
+                    "before": {f"anthropic_{llm.model}": before_hosted},
                     "now": {
                         f"anthropic_{llm.model}": now_hosted,
                         "openai_compatible_local_at_0_usd": now_local,
                     },
+                    "cut": _ratio(before_hosted["calls"], now_hosted["calls"]),
                     "one_call_per_session": {
                         "built": False,
                         "calls_one_per_session": sessions,
-                        "cut_one_per_session": _ratio(now_hosted["calls"], sessions),
+                        "cut_one_per_session": _ratio(before_hosted["calls"], sessions),
                         "calls_none_for_sessions_without_words": round(speaking, 2),
                         "cut_none_for_sessions_without_words": _ratio(
-                            now_hosted["calls"], speaking
+                            before_hosted["calls"], speaking
                         ),
                     },
                 }
         finally:
             hosted.close()
             local.close()
+    mean_before = statistics.fmean(
+        p["before"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
+    )
+    mean_before_usd = statistics.fmean(
+        p["before"][f"anthropic_{llm.model}"]["usd"] for p in personas.values()
+    )
     mean_calls = statistics.fmean(
         p["now"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
     )
@@ -260,6 +277,8 @@ def main() -> None:
         "price_per_million_tokens": {"input": price.input, "output": price.output},
         "personas": personas,
         "fleet_mean": {
+            "calls_per_agent_day_before": round(mean_before, 2),
+            "usd_per_100_agents_per_day_before": round(AGENTS_FOR_USD * mean_before_usd, 4),
             "calls_per_agent_day_now": round(mean_calls, 2),
             "usd_per_100_agents_per_day_now": round(AGENTS_FOR_USD * mean_usd, 4),
             "usd_per_100_agents_per_day_local": 0.0,
