@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m bench.realism
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.community
 
 run: install
 	mkdir -p .run

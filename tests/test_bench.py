@@ -55,6 +55,7 @@ CASES = {
         {"pages", "live_feed"},
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
+    "community": (["--smoke"], {"figures", "targets"}),
 }
 
 

@@ -7,6 +7,8 @@ API (``/admin/*``) changes them while it runs.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -31,6 +33,31 @@ def database_url(value: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _seed_people(url: str, count: int, token: str, *, within: float = 60.0) -> None:
+    """Once the sandbox answers: its first ``count`` people, each with a post (the
+    admin call makes each once, so a restart adds nobody)."""
+    import httpx
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            made = httpx.post(
+                f"{url}/admin/people",
+                json={"count": count},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=max(1.0, deadline - time.monotonic()),
+            )
+        except httpx.TransportError:
+            time.sleep(0.2)  # not listening yet: it will within moments
+            continue
+        if made.is_success:
+            click.echo(f"sandbox: {count} people on the gallery, each with a post")
+        else:
+            click.echo(f"fleet: sandbox: seeding people failed: HTTP {made.status_code}", err=True)
+        return
+    click.echo(f"fleet: sandbox: no answer within {within:g} s; no people seeded", err=True)
 
 
 def _rates(
@@ -89,6 +116,13 @@ def sandbox() -> None:
 @click.option("--seed", type=int, help="Seed the fault dice.")
 @click.option("--image-base-url", help="Image URLs start here (default: the request's URL).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--people",
+    type=click.IntRange(0, 6),
+    default=0,
+    show_default=True,
+    help="Seed this many people, each with a post, as the demo does (made once).",
+)
 def serve(
     host: str,
     port: int,
@@ -103,6 +137,7 @@ def serve(
     seed: int | None,
     image_base_url: str | None,
     access_log: bool,
+    people: int,
 ) -> None:
     """Serve the sandbox gallery until interrupted."""
     from fleet.sandbox.server import serve as run
@@ -131,6 +166,13 @@ def serve(
                 "FLEET_GALLERY__TOKEN before anyone else can reach this port",
                 err=True,
             )
+        if people:
+            threading.Thread(
+                target=_seed_people,
+                args=(url, people, config.service_token.get_secret_value()),
+                name="sandbox-people",
+                daemon=True,
+            ).start()
 
     try:
         run(config, host=host, port=port, on_ready=ready, access_log=access_log)

@@ -172,6 +172,7 @@ async def list_posts(request: Request) -> Response:
     if sort not in SORTS:
         raise ApiError(422, "sort must be recent, popular or trending")
     sandbox = sandbox_of(request)
+    sandbox.feed_reads[sort] += 1
     with sandbox.storage.begin() as conn:
         found = storage.list_posts(
             conn, limit=limit, offset=offset, sort=SORTS[sort], now=sandbox.clock()

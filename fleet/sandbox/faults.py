@@ -8,7 +8,8 @@ dice are the sandbox's seeded ``random.Random``.
 
 The admin API (service token required, camelCase JSON):
 
-- ``GET /admin/state``: idempotency, pause, budgets, faults, and today's spend;
+- ``GET /admin/state``: idempotency, pause, budgets, faults, today's spend, and the
+  feed pages served by sort;
 - ``PUT /admin/faults`` (a whole ``Faults``), ``DELETE /admin/faults`` (none);
 - ``PUT /admin/pause`` ``{"paused": true}``; ``PUT /admin/idempotency`` ``{"enabled": false}``;
 - ``PUT /admin/budgets`` (a whole ``Budgets``: ``fleetDaily``, ``agentDaily``, ``perAgent``);
@@ -106,6 +107,7 @@ def _state(sandbox: Sandbox) -> dict[str, Any]:
         "budgets": controls.budgets.model_dump(by_alias=True),
         "faults": controls.faults.model_dump(by_alias=True),
         "spent": {"day": day.isoformat(), "fleet": sum(by_agent.values()), "agents": by_agent},
+        "feedReads": dict(sandbox.feed_reads),
     }
 
 

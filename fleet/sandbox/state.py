@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,11 +55,14 @@ class Sandbox:
     controls: Controls
     clock: Callable[[], datetime]
     dice: random.Random
+    # Feed pages served by sort (recent, popular, trending): what the fleet reads.
+    feed_reads: Counter[str] = field(default_factory=Counter)
 
     def reset(self) -> None:
         """Delete all data and put the controls back to the start-up config."""
         self.storage.reset()
         self.controls = Controls.of(self.config)
+        self.feed_reads.clear()
 
 
 def sandbox_of(request: Request) -> Sandbox:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from fleet.cli import cli
 from fleet.cli.sandbox import database_url
+from fleet.sandbox.people import PEOPLE
 from tests.gallery.conftest import TOKEN
 
 
@@ -126,3 +127,45 @@ def test_starting_agents_provisions_their_gallery_accounts_once(
     users = admin.report()["users"]  # type: ignore[attr-defined]
     assert len([u for u in users if u["username"].startswith("ux_")]) == 3
     fleet.close()
+
+
+def test_serve_with_people_seeds_them_once_it_listens(tmp_path: Path) -> None:
+    """`make run`'s sandbox starts with people on it, as the demo's does: the fleet's
+    first likes and comments find someone."""
+    command = [
+        sys.executable,
+        "-c",
+        "from fleet.cli import main; main()",
+        "sandbox",
+        "serve",
+        "--port=0",
+        f"--database={tmp_path / 'sandbox.db'}",
+        "--people=3",
+        "--no-access-log",
+    ]
+    env = os.environ | {"FLEET_GALLERY__TOKEN": TOKEN}
+    with (
+        (tmp_path / "stderr.log").open("w") as log,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env) as server,
+    ):
+        try:
+            assert server.stdout is not None
+            lines: list[str] = []
+            with selectors.DefaultSelector() as selector:
+                selector.register(server.stdout, selectors.EVENT_READ)
+                while not any("people on the gallery" in line for line in lines):
+                    assert selector.select(timeout=60), f"no line in 60 s after {lines}"
+                    lines.append(server.stdout.readline())
+            found = re.search(r"on (http://127\.0\.0\.1:\d+) ", lines[0])
+            assert found, lines
+            assert "3 people on the gallery" in lines[-1]
+            page = httpx.get(found.group(1) + "/", timeout=10).text
+            for username, _, _, title, _ in PEOPLE[:3]:
+                assert username in page and title in page
+            assert PEOPLE[3][0] not in page
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=20) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()

@@ -1,0 +1,709 @@
+"""bench.community: does the fleet look like a community, seen from outside?
+
+Runs the demo's machinery (SQLite, the in-memory broker, the in-process worker, the
+sandbox gallery, a simulated clock, unpaced) for ``--days`` simulated days while people
+use the gallery beside the fleet: newcomers join about once a simulated hour and post a
+picture whose title and description say something specific; people like posts and
+comment on agents' posts now and then. With ``--ramp`` people's activity grows from
+nothing to ``--ramp-to`` times the fleet's over the run (the step-back scenario).
+
+Then it reads the whole gallery back (its own tables, as an outside reader of the API
+would see them) and embeds every text with the embedded multilingual-e5-small model,
+and prints as JSON, beside the targets of issues 28 and 29:
+
+- likes and comments per post: Gini, and the top-10 % of posts' share;
+- reciprocity (the share of directed engagement pairs A->B where B also engaged A)
+  against the same engagements sent to random posts of their moment;
+- interest fit: P(an engaged post is closer to the agent's interests than a random
+  post of the moment is);
+- near-duplicates: the share of bot posts, comments and replies within cosine 0.92 of
+  an earlier bot text of the same kind;
+- identity: an agent's posts' mean similarity to each other against to its
+  persona-mates' posts;
+- the feed sorts the fleet read; the share of agents' handles with a random tail;
+- newcomers: minutes to the first bot like and comment, bot comments, likes and
+  distinct bots per newcomer's post; people's comments on agents' posts answered by the
+  author, and the delay; threads that reach 3 messages; the fleet's share of activity
+  per 6 simulated hours.
+
+``python -m bench.community --smoke`` runs a few simulated hours for the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from fleet.demo import Demo, DemoOptions
+from fleet.embeddings.local import LocalEmbedder
+from fleet.sandbox import images, storage, tables
+
+# Monday 2026-11-16 06:00 UTC: the week's first morning in Europe, night in the Americas.
+START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
+NEAR_DUPLICATE = 0.92
+SIDE = 256
+
+# What newcomers post: each says something specific (a question, a problem, a name, a
+# number) that a comment which read it could take up.
+NEWCOMER_POSTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "product_photographer",
+        "First try at shooting my mum's pottery",
+        "She sells mugs at the Saturday market. How do I stop the glaze from glaring?",
+    ),
+    (
+        "ux_ui_designer",
+        "Wireframe for our tennis club's booking page",
+        "Members keep double-booking court 3. Would a calendar grid be clearer than a list?",
+    ),
+    (
+        "data_visualization",
+        "My running distances for 2026",
+        "Twelve months, 1,400 km. Should I show weekly totals or a rolling average?",
+    ),
+    (
+        "ai_art_enthusiast",
+        "Portrait of my cat Miso as a forest spirit",
+        "Miso is twelve and sleeps all day. I wanted her to look ancient and wise.",
+    ),
+    (
+        "indie_game_dev",
+        "Title screen for my first game jam entry",
+        "48 hours, a frog who delivers mail. Is the logo readable at small sizes?",
+    ),
+    (
+        "social_media_marketer",
+        "Launch post for my sister's bakery",
+        "Sourdough only, opening in March. Which of these two headlines would you click?",
+    ),
+    (
+        "product_photographer",
+        "Sneakers on a concrete step",
+        "Shot on my phone at golden hour. Too much shadow on the left side?",
+    ),
+    (
+        "data_visualization",
+        "Bus delays on route 42",
+        "I logged every morning bus for three months. Is a heatmap by weekday the right call?",
+    ),
+    (
+        "indie_game_dev",
+        "Pixel knight idle animation",
+        "Six frames, 32 by 32. The cape feels stiff; any tips for secondary motion?",
+    ),
+    (
+        "ux_ui_designer",
+        "Onboarding flow for a recipe app",
+        "Three screens before the first recipe. Is that too many for a new user?",
+    ),
+    (
+        "ai_art_enthusiast",
+        "Lighthouse in a storm, my first upscale",
+        "I cannot get the waves to look wet. What do you add to the prompt?",
+    ),
+    (
+        "social_media_marketer",
+        "Poster for our charity 5k run",
+        "Raising money for the local shelter on June 8. Does the date stand out enough?",
+    ),
+)
+PEOPLE_COMMENTS = (
+    "Love this! How long did it take you?",
+    "The colours are gorgeous. What did you use for the palette?",
+    "This made my morning. Is there a larger version somewhere?",
+    "Great idea. Would you ever share how you set this up?",
+    "Really clean work. What would you change if you did it again?",
+    "I keep coming back to this one. Any plans for a series?",
+)
+TARGETS = {
+    "interest_fit_p": (">=", 0.75),
+    "likes_gini": (">=", 0.45),
+    "likes_top10_share": (">=", 0.35),
+    "reciprocity_ratio": (">=", 1.3),
+    "near_duplicate_comments": ("<=", 0.30),
+    "near_duplicate_posts": ("<=", 0.05),
+    "identity_margin": (">=", 0.02),
+    "random_tail_handles": ("<=", 0.10),
+    "newcomer_commented_within_3h": (">=", 0.80),
+    "newcomer_first_like_minutes_median": ("<=", 30.0),
+    "newcomer_bot_comments_mean": ("<=", 5.0),
+    "newcomer_bot_comments_max": ("<=", 8.0),
+    "newcomer_bot_likes_mean": ("<=", 15.0),
+    "people_comments_answered": (">=", 0.80),
+    "people_comments_answer_delay_minutes_median": ("<=", 180.0),
+    "threads_reaching_3": (">=", 0.10),
+}
+
+
+@dataclass
+class People:
+    """The gallery's people: newcomers joining, and everyone liking and commenting."""
+
+    demo: Demo
+    rng: random.Random
+    newcomer_every_minutes: float
+    ramp_to: float | None
+    span_seconds: float
+    joined: int = 0
+    # Likes and comments per simulated hour each person makes (without a ramp).
+    like_rate: float = 0.25
+    comment_rate: float = 0.04
+    _last: datetime | None = None
+    newcomer_posts: list[int] = field(default_factory=list)
+
+    def step(self, demo: Demo) -> None:
+        now = demo.clock.now()
+        last, self._last = self._last or now, now
+        hours = (now - last).total_seconds() / 3600
+        if hours <= 0:
+            return
+        box = demo.sandbox.app.state.sandbox
+        with box.storage.begin() as conn:
+            if self.rng.random() < hours * 60 / self.newcomer_every_minutes:
+                self._join(conn, box, now)
+            people = [
+                row for row in conn.execute(select(tables.users).where(~tables.users.c.is_agent))
+            ]
+            recent = list(
+                conn.execute(
+                    select(tables.posts.c.id, tables.posts.c.user_id, tables.users.c.is_agent)
+                    .join(tables.users, tables.users.c.id == tables.posts.c.user_id)
+                    .where(tables.posts.c.created_at >= now - timedelta(days=1))
+                )
+            )
+            if not people or not recent:
+                return
+            scale = 1.0
+            if self.ramp_to is not None:
+                elapsed = (now - START).total_seconds() / self.span_seconds
+                scale = (
+                    self.ramp_to
+                    * elapsed
+                    * self._fleet_rate(conn, now)
+                    / max(1.0, len(people) * (self.like_rate + self.comment_rate))
+                )
+            for person in people:
+                user = storage.User(person.id, person.username, person.name, False, None, None)
+                for _ in range(self._draws(hours * self.like_rate * scale)):
+                    post_id, owner, _ = self.rng.choice(recent)
+                    if owner != person.id:
+                        storage.toggle_like(
+                            conn, post_id=post_id, user_id=person.id, key=None, now=now
+                        )
+                bots = [p for p in recent if p[2]]
+                for _ in range(self._draws(hours * self.comment_rate * scale)):
+                    if bots:
+                        post_id = self.rng.choice(bots)[0]
+                        text = self.rng.choice(PEOPLE_COMMENTS)
+                        storage.create_comment(
+                            conn, post_id=post_id, user=user, content=text, key=None, now=now
+                        )
+
+    def _draws(self, mean: float) -> int:
+        whole = int(mean)
+        return whole + (1 if self.rng.random() < mean - whole else 0)
+
+    def _fleet_rate(self, conn: Any, now: datetime) -> float:
+        """The fleet's likes and comments in the last simulated hour."""
+        since = now - timedelta(hours=1)
+        likes = conn.execute(
+            select(tables.likes.c.post_id)
+            .join(tables.users, tables.users.c.id == tables.likes.c.user_id)
+            .where(tables.users.c.is_agent, tables.likes.c.created_at >= since)
+        ).all()
+        comments = conn.execute(
+            select(tables.comments.c.id)
+            .join(tables.users, tables.users.c.id == tables.comments.c.user_id)
+            .where(tables.users.c.is_agent, tables.comments.c.created_at >= since)
+        ).all()
+        return float(len(likes) + len(comments))
+
+    def _join(self, conn: Any, box: Any, now: datetime) -> None:
+        family, title, description = NEWCOMER_POSTS[self.joined % len(NEWCOMER_POSTS)]
+        self.joined += 1
+        user, _ = storage.invite(
+            conn,
+            agent_id=None,
+            name=f"Newcomer {self.joined}",
+            username=f"newcomer{self.joined}",
+            persona=None,
+            is_agent=False,
+            now=now,
+        )
+        picture = images.image_id(title, style="natural", persona=family, width=SIDE, height=SIDE)
+        png = images.render(title, style="natural", persona=family, width=SIDE, height=SIDE)
+        storage.save_image(
+            conn, image_id=picture, png=png, prompt=title, style="natural", persona=family, now=now
+        )
+        post_id = storage.create_post(
+            conn,
+            user=user,
+            title=title,
+            description=description,
+            image_url=f"{box.config.image_base_url or demo_base(self.demo)}/images/{picture}.png",
+            workflow_id=None,
+            key=None,
+            now=now,
+        )
+        self.newcomer_posts.append(post_id)
+
+
+def demo_base(demo: Demo) -> str:
+    return str(demo.sandbox.url).rstrip("/")
+
+
+@dataclass
+class Gallery:
+    """Everything on the gallery after the run, and what the bench knows of it."""
+
+    users: dict[int, Any]
+    posts: list[Any]
+    likes: list[Any]
+    comments: list[Any]
+    newcomer_posts: list[int]
+    feed_sorts: dict[str, int]
+    interests: dict[str, str]
+    start: datetime
+    end: datetime
+
+
+def run(
+    *, agents: int, seed: int, days: float, newcomer_every: float, ramp_to: float | None
+) -> tuple[Gallery, float]:
+    """Run the fleet with people beside it; the gallery read back, and the wall time."""
+    simulated = days * 86_400
+    speed = 1440.0
+    options = DemoOptions(
+        agents=agents, speed=speed, duration=simulated / speed, seed=seed, start=START
+    )
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="fleet-community-") as tmp:
+        demo = Demo(options, Path(tmp))
+        try:
+            demo.prepare()
+            people = People(
+                demo, random.Random(seed), newcomer_every, ramp_to, span_seconds=simulated
+            )
+            demo.run(people.step, threading.Event())
+            assert demo.fleet is not None
+            box = demo.sandbox.app.state.sandbox
+            with box.storage.begin() as conn:
+                users = {row.id: _row(row) for row in conn.execute(select(tables.users))}
+                posts = [
+                    _row(row)
+                    for row in conn.execute(select(tables.posts).order_by(tables.posts.c.id))
+                ]
+                likes = [_row(row) for row in conn.execute(select(tables.likes))]
+                comments = [
+                    _row(row)
+                    for row in conn.execute(select(tables.comments).order_by(tables.comments.c.id))
+                ]
+            catalogue = demo.fleet.personas
+            interests = {
+                slug: ", ".join(catalogue.get(slug).interests) for slug in catalogue.slugs()
+            }
+            sorts = dict(box.feed_reads)
+            end = demo.clock.now()
+        finally:
+            demo.close()
+            demo.sandbox.stop()
+    gallery = Gallery(
+        users, posts, likes, comments, people.newcomer_posts, sorts, interests, START, end
+    )
+    return gallery, time.monotonic() - began
+
+
+def _row(row: Any) -> SimpleNamespace:
+    """A row with its time in UTC (SQLite gives it back without its zone)."""
+    values = dict(row._mapping)
+    when = values.get("created_at")
+    if isinstance(when, datetime) and when.tzinfo is None:
+        values["created_at"] = when.replace(tzinfo=UTC)
+    return SimpleNamespace(**values)
+
+
+# --- measures -------------------------------------------------------------------------
+
+
+def gini(values: list[int]) -> float:
+    if not values or sum(values) == 0:
+        return 0.0
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = len(ordered)
+    ranks = np.arange(1, n + 1)
+    return float((2 * np.sum(ranks * ordered)) / (n * np.sum(ordered)) - (n + 1) / n)
+
+
+def top_share(values: list[int], share: float = 0.1) -> float:
+    if not values or sum(values) == 0:
+        return 0.0
+    ordered = sorted(values, reverse=True)
+    top = max(1, round(len(ordered) * share))
+    return sum(ordered[:top]) / sum(ordered)
+
+
+def _text(post: Any) -> str:
+    return f"{post.title}. {post.description}".strip()
+
+
+RANDOM_TAIL = re.compile(r"(?:[bcdfghjklmnpqrstvwxz]{3}|\d[a-z]|[a-z]\d)")
+
+
+def random_tail(handle: str) -> bool:
+    """A last segment that no person would choose: base-36 noise (letters mixed with
+    digits, or three consonants in a row), as ``gamedev_luckyslime_52humr`` has."""
+    last = handle.rsplit("_", 1)[-1].lower()
+    return len(last) >= 5 and bool(RANDOM_TAIL.search(last))
+
+
+def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> dict[str, Any]:
+    users = gallery.users
+    bots = {uid for uid, u in users.items() if u.is_agent}
+    posts = gallery.posts
+    by_post = {p.id: p for p in posts}
+    likes_per = Counter(like.post_id for like in gallery.likes)
+    comments_per = Counter(c.post_id for c in gallery.comments if c.parent_id is None)
+    like_counts = [likes_per.get(p.id, 0) for p in posts]
+    comment_counts = [comments_per.get(p.id, 0) for p in posts]
+    out: dict[str, Any] = {
+        "posts": len(posts),
+        "bot_posts": sum(1 for p in posts if p.user_id in bots),
+        "likes": len(gallery.likes),
+        "comments": len(gallery.comments),
+        "likes_gini": round(gini(like_counts), 3),
+        "likes_top10_share": round(top_share(like_counts), 3),
+        "comments_gini": round(gini(comment_counts), 3),
+        "comments_top10_share": round(top_share(comment_counts), 3),
+    }
+
+    # Engagements: (who, post, when), likes and top-level comments.
+    engagements = [(like.user_id, like.post_id, like.created_at) for like in gallery.likes] + [
+        (c.user_id, c.post_id, c.created_at) for c in gallery.comments if c.parent_id is None
+    ]
+    created = sorted((p.created_at, p.id) for p in posts)
+
+    def open_at(when: datetime, me: int) -> list[int]:
+        return [pid for at, pid in created if at <= when and by_post[pid].user_id != me]
+
+    def reciprocity(pairs: list[tuple[int, int]]) -> float:
+        directed = {(a, b) for a, b in pairs if a != b}
+        if not directed:
+            return 0.0
+        return sum(1 for a, b in directed if (b, a) in directed) / len(directed)
+
+    actual = [(who, by_post[pid].user_id) for who, pid, _ in engagements if pid in by_post]
+    baselines = []
+    for _ in range(3):
+        shuffled = []
+        for who, _pid, when in engagements:
+            choices = open_at(when, who)
+            if choices:
+                shuffled.append((who, by_post[rng.choice(choices)].user_id))
+        baselines.append(reciprocity(shuffled))
+    base = float(np.mean(baselines)) if baselines else 0.0
+    out["reciprocity"] = round(reciprocity(actual), 3)
+    out["reciprocity_random_baseline"] = round(base, 3)
+    out["reciprocity_ratio"] = round(out["reciprocity"] / base, 2) if base else None
+
+    # Vectors: every post's text; each persona's interests as a query.
+    post_vectors = dict(
+        zip(
+            [p.id for p in posts],
+            embedder.embed([_text(p) for p in posts]) if posts else [],
+            strict=True,
+        )
+    )
+    slugs = sorted(gallery.interests)
+    interest_vectors = dict(
+        zip(
+            slugs,
+            embedder.embed([gallery.interests[s] for s in slugs], purpose="query"),
+            strict=True,
+        )
+    )
+    wins = []
+    for who, pid, when in engagements:
+        if who not in bots or pid not in post_vectors:
+            continue
+        persona = users[who].persona
+        if persona not in interest_vectors:
+            continue
+        choices = open_at(when, who)
+        if not choices:
+            continue
+        other = rng.choice(choices)
+        me = interest_vectors[persona]
+        engaged = float(post_vectors[pid] @ me)
+        random_one = float(post_vectors[other] @ me)
+        wins.append(1.0 if engaged > random_one else 0.5 if engaged == random_one else 0.0)
+    out["interest_fit_p"] = round(float(np.mean(wins)), 3) if wins else None
+
+    # Near-duplicates among bot texts of each kind, in the order they were written.
+    def near_duplicates(texts: list[str]) -> float | None:
+        if len(texts) < 2:
+            return None
+        matrix = np.stack(embedder.embed(texts))
+        similar = matrix @ matrix.T
+        hits = sum(1 for i in range(1, len(texts)) if float(similar[i, :i].max()) >= NEAR_DUPLICATE)
+        return round(hits / len(texts), 3)
+
+    bot_posts = [p for p in posts if p.user_id in bots]
+    out["near_duplicate_posts"] = near_duplicates([_text(p) for p in bot_posts])
+    out["near_duplicate_comments"] = near_duplicates(
+        [c.content for c in gallery.comments if c.user_id in bots and c.parent_id is None]
+    )
+    out["near_duplicate_replies"] = near_duplicates(
+        [c.content for c in gallery.comments if c.user_id in bots and c.parent_id is not None]
+    )
+
+    # Identity: an agent's posts against each other and against its persona-mates'.
+    mine: dict[int, list[Any]] = defaultdict(list)
+    for p in bot_posts:
+        mine[p.user_id].append(post_vectors[p.id])
+    own_scores, mate_scores = [], []
+    for uid, vectors in mine.items():
+        if len(vectors) < 2:
+            continue
+        persona = users[uid].persona
+        mates = [
+            v
+            for other, vs in mine.items()
+            if other != uid and users[other].persona == persona
+            for v in vs
+        ]
+        if not mates:
+            continue
+        own = np.stack(vectors)
+        pair = own @ own.T
+        n = len(vectors)
+        own_scores.append(float((pair.sum() - np.trace(pair)) / (n * (n - 1))))
+        mate_scores.append(float((own @ np.stack(mates).T).mean()))
+    if own_scores:
+        out["identity_own_similarity"] = round(float(np.mean(own_scores)), 4)
+        out["identity_mates_similarity"] = round(float(np.mean(mate_scores)), 4)
+        out["identity_margin"] = round(
+            out["identity_own_similarity"] - out["identity_mates_similarity"], 4
+        )
+    else:
+        out["identity_margin"] = None
+
+    handles = [u.username for uid, u in users.items() if uid in bots]
+    out["random_tail_handles"] = (
+        round(sum(map(random_tail, handles)) / len(handles), 3) if handles else None
+    )
+    out["feed_sorts_read"] = gallery.feed_sorts
+
+    out.update(_newcomers(gallery, bots, by_post))
+    out.update(_conversations(gallery, bots, by_post))
+    out["fleet_share_by_6h"] = _shares(gallery, bots)
+    return out
+
+
+def _minutes(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 60
+
+
+def _newcomers(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) -> dict[str, Any]:
+    rows = []
+    for pid in gallery.newcomer_posts:
+        post = by_post.get(pid)
+        if post is None:
+            continue
+        likes = sorted(
+            like.created_at
+            for like in gallery.likes
+            if like.post_id == pid and like.user_id in bots
+        )
+        comments = [c for c in gallery.comments if c.post_id == pid and c.user_id in bots]
+        first_comment = min((c.created_at for c in comments), default=None)
+        rows.append(
+            {
+                "first_like_minutes": _minutes(likes[0], post.created_at) if likes else None,
+                "first_comment_minutes": _minutes(first_comment, post.created_at)
+                if first_comment
+                else None,
+                "bot_comments": len(comments),
+                "bot_likes": len(likes),
+                "distinct_bots": len(
+                    {c.user_id for c in comments}
+                    | {
+                        like.user_id
+                        for like in gallery.likes
+                        if like.post_id == pid and like.user_id in bots
+                    }
+                ),
+                "age_hours": (gallery.end - post.created_at).total_seconds() / 3600,
+            }
+        )
+    if not rows:
+        return {"newcomer_posts": 0}
+    grown = [r for r in rows if r["age_hours"] >= 3]
+    likes_at = [r["first_like_minutes"] for r in rows if r["first_like_minutes"] is not None]
+    return {
+        "newcomer_posts": len(rows),
+        "newcomer_commented_within_3h": round(
+            sum(
+                1
+                for r in grown
+                if r["first_comment_minutes"] is not None and r["first_comment_minutes"] <= 180
+            )
+            / len(grown),
+            3,
+        )
+        if grown
+        else None,
+        "newcomer_first_like_minutes_median": round(float(np.median(likes_at)), 1)
+        if likes_at
+        else None,
+        "newcomer_first_comment_minutes_median": round(
+            float(
+                np.median(
+                    [
+                        r["first_comment_minutes"]
+                        for r in rows
+                        if r["first_comment_minutes"] is not None
+                    ]
+                    or [np.nan]
+                )
+            ),
+            1,
+        ),
+        "newcomer_bot_comments_mean": round(float(np.mean([r["bot_comments"] for r in rows])), 2),
+        "newcomer_bot_comments_max": max(r["bot_comments"] for r in rows),
+        "newcomer_bot_likes_mean": round(float(np.mean([r["bot_likes"] for r in rows])), 2),
+        "newcomer_distinct_bots_mean": round(float(np.mean([r["distinct_bots"] for r in rows])), 2),
+    }
+
+
+def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) -> dict[str, Any]:
+    children: dict[int, list[Any]] = defaultdict(list)
+    for c in gallery.comments:
+        if c.parent_id is not None:
+            children[c.parent_id].append(c)
+    answered, delays = 0, []
+    asked = 0
+    for c in gallery.comments:
+        post = by_post.get(c.post_id)
+        if post is None or c.user_id in bots or post.user_id not in bots:
+            continue
+        if (gallery.end - c.created_at) < timedelta(hours=3):
+            continue  # too young to hold against the fleet
+        asked += 1
+        replies = [r for r in children.get(c.id, []) if r.user_id == post.user_id]
+        if replies:
+            answered += 1
+            delays.append(_minutes(min(r.created_at for r in replies), c.created_at))
+
+    def size(comment: Any) -> int:
+        return 1 + sum(size(child) for child in children.get(comment.id, []))
+
+    def depth(comment: Any) -> int:
+        return 1 + max((depth(child) for child in children.get(comment.id, [])), default=0)
+
+    tops = [c for c in gallery.comments if c.parent_id is None]
+    conversations = [c for c in tops if children.get(c.id)]
+    return {
+        "people_comments_on_agents_posts": asked,
+        "people_comments_answered": round(answered / asked, 3) if asked else None,
+        "people_comments_answer_delay_minutes_median": round(float(np.median(delays)), 1)
+        if delays
+        else None,
+        "threads": len(conversations),
+        "threads_reaching_3": round(
+            sum(1 for c in conversations if depth(c) >= 3) / len(conversations), 3
+        )
+        if conversations
+        else None,
+        "top_level_comments_reaching_3": round(sum(1 for c in tops if size(c) >= 3) / len(tops), 3)
+        if tops
+        else None,
+    }
+
+
+def _shares(gallery: Gallery, bots: set[int]) -> list[dict[str, Any]]:
+    window = timedelta(hours=6)
+    moments = (
+        [(p.created_at, p.user_id) for p in gallery.posts]
+        + [(like.created_at, like.user_id) for like in gallery.likes]
+        + [(c.created_at, c.user_id) for c in gallery.comments]
+    )
+    out = []
+    at = gallery.start
+    while at < gallery.end:
+        inside = [uid for when, uid in moments if at <= when < at + window]
+        fleet = sum(1 for uid in inside if uid in bots)
+        out.append(
+            {
+                "from": at.isoformat(),
+                "fleet_actions": fleet,
+                "people_actions": len(inside) - fleet,
+                "fleet_share": round(fleet / len(inside), 3) if inside else None,
+            }
+        )
+        at += window
+    return out
+
+
+def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, (sense, bound) in TARGETS.items():
+        value = figures.get(name)
+        met = None if value is None else (value >= bound if sense == ">=" else value <= bound)
+        out[name] = {"value": value, "target": f"{sense} {bound:g}", "met": met}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=72)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--days", type=float, default=2.0)
+    parser.add_argument("--newcomer-every", type=float, default=60.0, help="simulated minutes")
+    parser.add_argument("--ramp", action="store_true", help="people's activity grows 0 -> 5x")
+    parser.add_argument("--ramp-to", type=float, default=5.0)
+    parser.add_argument("--smoke", action="store_true", help="a few simulated hours, 12 agents")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.agents, args.days = 12, 0.25
+    gallery, wall = run(
+        agents=args.agents,
+        seed=args.seed,
+        days=args.days,
+        newcomer_every=args.newcomer_every,
+        ramp_to=args.ramp_to if args.ramp else None,
+    )
+    began = time.monotonic()
+    figures = measure(gallery, LocalEmbedder(), random.Random(args.seed))
+    report = {
+        "bench": "community",
+        "agents": args.agents,
+        "seed": args.seed,
+        "days": args.days,
+        "ramp": args.ramp_to if args.ramp else None,
+        "run_seconds": round(wall, 1),
+        "measure_seconds": round(time.monotonic() - began, 1),
+        "figures": figures,
+        "targets": verdicts(figures),
+    }
+    json.dump(report, sys.stdout, indent=2, default=str)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
