@@ -5,8 +5,9 @@ real socket.
 An answer queued as ``text(...)`` comes back as a chat completion whose usage the server
 counts deterministically (``fleet.content.prompts.estimate_tokens`` over every message's
 text, an image 1,600 tokens; the same estimate over the answer); with nothing queued,
-``respond(request body)`` writes the answer. ``structured=False`` makes it a server that
-knows no ``response_format`` (it answers 400 to one).
+``respond(request body)`` writes the answer. ``formats`` are the ``response_format``
+types it takes (both by default); another is refused with ``refuse_status`` (400; 500 as
+llama.cpp's server does), naming ``response_format``.
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ class ChatCompletionsAPI(LocalHTTP):
         self,
         respond: Callable[[dict[str, Any]], str] | None = None,
         *,
-        structured: bool = True,
+        formats: frozenset[str] = frozenset({"json_schema", "json_object"}),
+        refuse_status: int = 400,
     ) -> None:
         super().__init__()
         self.respond = respond
-        self.structured = structured
+        self.formats = formats
+        self.refuse_status = refuse_status
         self.billed: list[dict[str, int]] = []
         self._ids = 0
 
@@ -82,16 +85,16 @@ class ChatCompletionsAPI(LocalHTTP):
         }
 
     def text(self, text: str, *, finish_reason: str = "stop", refusal: str | None = None) -> Answer:
-        """An answer holding ``text``, its usage counted (a server without structured
-        output answers a ``response_format`` with 400 instead, and keeps this answer)."""
+        """An answer holding ``text``, its usage counted (a ``response_format`` of a type
+        the server does not take is refused instead, and this answer kept for the next)."""
 
         def answer(handler: _Handler, seen: Seen) -> None:
-            if not self.structured and "response_format" in (seen.json() or {}):
+            asked = (seen.json() or {}).get("response_format")
+            if asked is not None and asked.get("type") not in self.formats:
                 with self._lock:
                     self._answers.appendleft(answer)
-                self.error(400, "Unrecognized request argument supplied: response_format")(
-                    handler, seen
-                )
+                said = f"response_format.type: {asked.get('type')!r} is not supported"
+                self.error(self.refuse_status, said)(handler, seen)
                 return
             data = self.completion(seen, text, finish_reason=finish_reason, refusal=refusal)
             handler.send(200, json.dumps(data).encode(), {"x-request-id": data["id"]})

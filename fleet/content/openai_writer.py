@@ -9,8 +9,9 @@ llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
   are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred``), other 4xx are
   ``PermanentError``; no message holds the key, even when the upstream echoes it;
 - the answer is asked as JSON fitting a schema (``response_format`` ``json_schema``,
-  which most servers enforce by constrained decoding). A server that answers 400 to
-  ``response_format`` is asked again without it, once per writer, and remembered. An
+  which most servers enforce by constrained decoding). A server that refuses a
+  ``response_format`` (a 400, 422, or llama.cpp's 500 naming it) is asked again with
+  ``json_object`` and a ``schema`` (llama.cpp's form), then without, and remembered. An
   answer that is not the JSON asked for gets one repair call, then ``ReplyRefused``;
 - the body of an answer is read at most ``MAX_BODY_BYTES``: a longer one is refused
   unread, its usage taken as the prompt's estimate and ``max_tokens`` (what a server
@@ -55,6 +56,8 @@ from fleet.infra.redaction import redact
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({408, 429})
 MAX_BODY_BYTES = 256 * 1024
+# The longest length cap sent in a schema (a style's 80 is; a caption's 400 is not).
+WIRE_MAX_LENGTH = 100
 FREE = Price(input=0.0, output=0.0, cache_read=0.0, cache_write=0.0)
 # What a server that needs no key is sent (the SDK insists on one).
 NO_KEY = "no-key"
@@ -127,9 +130,33 @@ def deadline_http_client() -> httpx2.Client:
     return client
 
 
+def wire_schema(kind: prompts.Kind) -> dict[str, Any]:
+    """The JSON schema sent for a kind of answer: its fields and types, without the long
+    length caps (llama.cpp compiles a cap into a grammar with one rule per character and
+    gives up, or dies, past a few hundred; Fleet enforces every cap after parsing)."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: strip(v)
+                for k, v in node.items()
+                if not (k == "maxLength" and isinstance(v, int) and v > WIRE_MAX_LENGTH)
+            }
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    schema: dict[str, Any] = strip(SCHEMAS[kind].model_json_schema())
+    return schema
+
+
 def _lacks_response_format(error: openai.APIStatusError) -> bool:
+    """A refusal of the ``response_format`` asked (llama.cpp's server answers 500 to a
+    ``json_schema``; others 400 or 422), not of the content."""
     said = f"{error.message} {error.body}".lower()
-    return error.status_code in {400, 422} and ("response_format" in said or "json_schema" in said)
+    return error.status_code in {400, 422, 500} and (
+        "response_format" in said or "json_schema" in said
+    )
 
 
 class OpenAIWriter:
@@ -154,7 +181,9 @@ class OpenAIWriter:
         self._timeout = timeout_seconds
         key = api_key.get_secret_value() if api_key is not None else NO_KEY
         self._secrets = (key,) if api_key is not None else ()
-        self._structured = True
+        # How the answer's JSON is asked: a json_schema, else the json_object + schema
+        # some servers take instead (llama.cpp's), else not at all (plain text).
+        self._format = 0
         self._client = openai.OpenAI(
             api_key=key,
             base_url=base_url,
@@ -244,25 +273,25 @@ class OpenAIWriter:
             ) from None
 
     def _response_format(self, prompt: prompts.Prompt) -> Any:
-        if not self._structured:
-            return openai.omit
-        schema = SCHEMAS[prompt.kind].model_json_schema()
-        return {"type": "json_schema", "json_schema": {"name": prompt.kind, "schema": schema}}
+        schema = wire_schema(prompt.kind)
+        if self._format == 0:
+            return {"type": "json_schema", "json_schema": {"name": prompt.kind, "schema": schema}}
+        if self._format == 1:
+            return {"type": "json_object", "schema": schema}
+        return openai.omit
 
     def _call(
         self, prompt: prompts.Prompt, messages: list[ChatCompletionMessageParam]
     ) -> tuple[str, Usage]:
-        try:
-            return self._create(prompt, messages)
-        except openai.APIStatusError as error:
-            if not (self._structured and _lacks_response_format(error)):
+        while True:
+            try:
+                return self._create(prompt, messages)
+            except openai.APIStatusError as error:
+                if self._format < 2 and _lacks_response_format(error):
+                    # The server has not this form: ask the next one, now and from now on.
+                    self._format += 1
+                    continue
                 raise translate(error, self._now(), secrets=self._secrets) from error
-            # The server has no structured output: ask as plain text from now on.
-            self._structured = False
-        try:
-            return self._create(prompt, messages)
-        except openai.APIStatusError as error:
-            raise translate(error, self._now(), secrets=self._secrets) from error
 
     def _create(
         self, prompt: prompts.Prompt, messages: list[ChatCompletionMessageParam]

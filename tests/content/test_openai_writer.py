@@ -54,7 +54,11 @@ def test_a_post_asks_for_the_schema_and_comes_back_with_its_tokens_at_0_usd_loca
     body = server.completions()[0]
     assert body["model"] == "smollm2"
     assert body["response_format"]["type"] == "json_schema"
-    assert "caption" in body["response_format"]["json_schema"]["schema"]["properties"]
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert schema["required"] == ["image_prompt", "style", "caption"]
+    # No long length caps on the wire (llama.cpp cannot compile them); Fleet enforces them.
+    assert schema["properties"]["style"]["maxLength"] == 80
+    assert "maxLength" not in schema["properties"]["caption"]
     assert (
         body["messages"][0]["role"] == "system"
         and "Indie Game Dev" in (body["messages"][0]["content"])
@@ -131,13 +135,28 @@ def test_a_repair_that_works_is_kept(server: ChatCompletionsAPI) -> None:
 def test_a_server_without_structured_output_is_asked_again_as_text_and_remembered(
     server: ChatCompletionsAPI,
 ) -> None:
-    server.structured = False
+    server.formats = frozenset()
     server.queue(server.text(post_json()), server.text(post_json()))
     with make(server) as writer:
         writer.write_post(GAME_DEV, AUTHOR, nonce=1)
         writer.write_post(GAME_DEV, AUTHOR, nonce=2)
-    sent = server.completions()
-    assert ["response_format" in body for body in sent] == [True, False, False]
+    sent = [body.get("response_format", {}).get("type") for body in server.completions()]
+    assert sent == ["json_schema", "json_object", None, None]
+
+
+def test_a_llama_cpp_like_server_gets_json_object_with_the_schema(
+    server: ChatCompletionsAPI,
+) -> None:
+    """llama.cpp's server answers 500 to a json_schema and takes json_object + schema: a
+    refusal of the format, not an outage (no fallback, no breaker failure)."""
+    server.formats, server.refuse_status = frozenset({"json_object"}), 500
+    server.queue(server.text(post_json()), server.text(json.dumps({"comment": "Nice glow."})))
+    with make(server) as writer:
+        writer.write_post(GAME_DEV, AUTHOR, nonce=1)
+        writer.write_comment(GAME_DEV, AUTHOR, POST, nonce=1)
+    sent = [body.get("response_format") for body in server.completions()]
+    assert [f["type"] for f in sent] == ["json_schema", "json_object", "json_object"]
+    assert "comment" in sent[2]["schema"]["properties"]
 
 
 def test_a_schema_ignoring_answer_is_refused_never_published(server: ChatCompletionsAPI) -> None:
