@@ -127,6 +127,11 @@ class LLMSettings(_Nested):
 
     _model = field_validator("model", mode="before")(_blank_model)
 
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _blank_provider(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("fallbacks", mode="before")
     @classmethod
     def _fallbacks_json(cls, value: object) -> object:

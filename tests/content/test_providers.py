@@ -77,6 +77,13 @@ def test_bad_provider_settings_are_refused_at_start_up_naming_the_variable(
     assert named in str(caught.value)
 
 
+def test_blank_provider_settings_count_as_unset(env: pytest.MonkeyPatch) -> None:
+    for name in ("FLEET_LLM__PROVIDER", "FLEET_LLM__API_KEY", "FLEET_LLM__FALLBACKS"):
+        env.setenv(name, "")
+    env.setenv("ANTHROPIC_API_KEY", "")
+    assert [e.label for e in load_settings().llm_chain()] == ["offline"]
+
+
 def test_the_chain_is_read_from_the_environment_and_its_keys_are_secrets(
     env: pytest.MonkeyPatch,
 ) -> None:
