@@ -200,7 +200,12 @@ class OpenAIWriter:
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
         """A post in the persona's voice: image prompt, style, caption, description."""
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
-        reply, usage = self._ask(prompt, lambda text: prompts.parse_post(text, persona))
+        # The style is one of the persona's: a server that decodes by the schema keeps to it.
+        schema = wire_schema("post")
+        schema["properties"]["style"] = {"type": "string", "enum": list(persona.workflow_styles)}
+        reply, usage = self._ask(
+            prompt, lambda text: prompts.parse_post(text, persona), schema=schema
+        )
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
 
     def write_comment(
@@ -236,7 +241,13 @@ class OpenAIWriter:
     ) -> None:
         self.close()
 
-    def _ask(self, prompt: prompts.Prompt, parse: Callable[[str], T]) -> tuple[T, Usage]:
+    def _ask(
+        self,
+        prompt: prompts.Prompt,
+        parse: Callable[[str], T],
+        *,
+        schema: dict[str, Any] | None = None,
+    ) -> tuple[T, Usage]:
         user: Any
         if prompt.image_url:
             user = [
@@ -249,7 +260,7 @@ class OpenAIWriter:
             {"role": "system", "content": prompt.system},
             {"role": "user", "content": user},
         ]
-        text, usage = self._call(prompt, messages)
+        text, usage = self._call(prompt, messages, schema)
         try:
             return parse(text), usage
         except prompts.InvalidReply as invalid:
@@ -260,7 +271,7 @@ class OpenAIWriter:
             repair.append({"role": "assistant", "content": text.strip()[:2000]})
         repair.append({"role": "user", "content": note})
         try:
-            text, more = self._call(prompt, repair)
+            text, more = self._call(prompt, repair, schema)
         except FleetError as error:
             with_spent(error, usage)
             raise
@@ -272,8 +283,8 @@ class OpenAIWriter:
                 f"the LLM answer was unusable after one repair: {invalid.reason}", usage
             ) from None
 
-    def _response_format(self, prompt: prompts.Prompt) -> Any:
-        schema = wire_schema(prompt.kind)
+    def _response_format(self, prompt: prompts.Prompt, schema: dict[str, Any] | None) -> Any:
+        schema = schema or wire_schema(prompt.kind)
         if self._format == 0:
             return {"type": "json_schema", "json_schema": {"name": prompt.kind, "schema": schema}}
         if self._format == 1:
@@ -281,11 +292,14 @@ class OpenAIWriter:
         return openai.omit
 
     def _call(
-        self, prompt: prompts.Prompt, messages: list[ChatCompletionMessageParam]
+        self,
+        prompt: prompts.Prompt,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any] | None,
     ) -> tuple[str, Usage]:
         while True:
             try:
-                return self._create(prompt, messages)
+                return self._create(prompt, messages, schema)
             except openai.APIStatusError as error:
                 if self._format < 2 and _lacks_response_format(error):
                     # The server has not this form: ask the next one, now and from now on.
@@ -294,7 +308,10 @@ class OpenAIWriter:
                 raise translate(error, self._now(), secrets=self._secrets) from error
 
     def _create(
-        self, prompt: prompts.Prompt, messages: list[ChatCompletionMessageParam]
+        self,
+        prompt: prompts.Prompt,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any] | None,
     ) -> tuple[str, Usage]:
         started = time.perf_counter()
         try:
@@ -304,7 +321,7 @@ class OpenAIWriter:
                     model=self.model,
                     max_tokens=prompt.max_tokens,
                     messages=messages,
-                    response_format=self._response_format(prompt),
+                    response_format=self._response_format(prompt, schema),
                 ) as response,
             ):
                 body = bytearray()

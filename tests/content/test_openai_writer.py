@@ -57,7 +57,8 @@ def test_a_post_asks_for_the_schema_and_comes_back_with_its_tokens_at_0_usd_loca
     schema = body["response_format"]["json_schema"]["schema"]
     assert schema["required"] == ["image_prompt", "style", "caption"]
     # No long length caps on the wire (llama.cpp cannot compile them); Fleet enforces them.
-    assert schema["properties"]["style"]["maxLength"] == 80
+    # The style is one of the persona's, so a server that decodes by it keeps to them.
+    assert schema["properties"]["style"]["enum"] == list(GAME_DEV.workflow_styles)
     assert "maxLength" not in schema["properties"]["caption"]
     assert (
         body["messages"][0]["role"] == "system"
@@ -157,6 +158,7 @@ def test_a_llama_cpp_like_server_gets_json_object_with_the_schema(
     sent = [body.get("response_format") for body in server.completions()]
     assert [f["type"] for f in sent] == ["json_schema", "json_object", "json_object"]
     assert "comment" in sent[2]["schema"]["properties"]
+    assert sent[1]["schema"]["properties"]["style"]["enum"] == list(GAME_DEV.workflow_styles)
 
 
 def test_a_schema_ignoring_answer_is_refused_never_published(server: ChatCompletionsAPI) -> None:
