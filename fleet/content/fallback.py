@@ -31,7 +31,7 @@ from fleet.content.port import (
     spent_on,
 )
 from fleet.core.persona import Persona
-from fleet.errors import Deferred, TransientError
+from fleet.errors import CircuitOpen, Deferred, TransientError
 
 T = TypeVar("T", PostDraft, CommentDraft, Thought)
 
@@ -39,8 +39,8 @@ T = TypeVar("T", PostDraft, CommentDraft, Thought)
 def is_down(error: BaseException) -> bool:
     """True when the error says the provider is down, so the next one is worth asking."""
     if isinstance(error, Deferred):
-        # The breaker's Deferred says the circuit is open; a rate limit's says wait.
-        return "circuit" in str(error)
+        # An open circuit is an outage; a rate limit's Deferred says wait.
+        return isinstance(error, CircuitOpen)
     return isinstance(error, TransientError)
 
 
