@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
     from fleet.actions import ActionKit, Event
     from fleet.content.budget import SpendLedger
+    from fleet.core.taste import Weights, Welcome
+    from fleet.embeddings import Embedder
     from fleet.infra.events import ActivityChannel
     from fleet.infra.queue import Sender
 
@@ -89,6 +91,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
+        from fleet.actions.interests import Interests
         from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.offline import OfflineWriter
@@ -150,7 +153,12 @@ class Fleet:
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
             guard=build_guard(settings),
-            feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
+            feed_snapshot=FeedSnapshot(
+                settings.actions.feed_snapshot_seconds, settings.taste.sorts
+            ),
+            taste=_taste(settings),
+            welcome=_welcome(settings),
+            interests=Interests(self.embedder),
             publish=publish,
             publish_many=publish_many,
             now=self.clock.now,
@@ -190,6 +198,15 @@ class Fleet:
             ),
             reserve_tokens=actions.llm_tokens_reserved_per_call,
         )
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        """The sentence embeddings taste ranks by (None: off)."""
+        if self.settings.embeddings.provider == "off":
+            return None
+        from fleet.embeddings.local import LocalEmbedder
+
+        return LocalEmbedder()
 
     def open_gallery(self) -> Gallery:
         """A gallery client for an admin's use case (the caller closes it): the one given,
@@ -235,6 +252,39 @@ class Fleet:
             self.redis.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _taste(settings: Settings) -> Weights:
+    """Taste's weights; people's posts weigh what the persona's human_share says, as odds
+    (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
+    import math
+
+    from fleet.core.taste import Weights
+
+    t = settings.taste
+    share = min(settings.actions.human_share, 0.999)
+    return Weights(
+        fit=t.fit,
+        popularity=t.popularity,
+        freshness=t.freshness,
+        tie=t.tie,
+        person=max(0.0, math.log(share / (1 - share))),
+        half_life_hours=t.half_life_hours,
+        temperature=t.temperature,
+        explore=t.explore,
+    )
+
+
+def _welcome(settings: Settings) -> Welcome:
+    from fleet.core.taste import Welcome
+
+    w = settings.welcome
+    return Welcome(
+        likes=w.likes,
+        comments=w.comments,
+        likes_per_day_after=w.likes_per_day_after,
+        comments_per_day_after=w.comments_per_day_after,
+    )
 
 
 def _nowhere(event: Event) -> None:
