@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.content_tokens
+	$(BIN)/python -m bench.cost
 	$(BIN)/python -m bench.comments
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realism

@@ -5,10 +5,12 @@ Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import platformdirs
 from pydantic import (
@@ -22,7 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from fleet.errors import ConfigError
 
@@ -59,9 +61,43 @@ class GallerySettings(_Nested):
         return str(self.url).rstrip("/") + self.post_page.replace("{id}", quote(str(post_id)))
 
 
+Provider = Literal["anthropic", "openai", "offline"]
+
+
+def _blank_model(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("must name a model (it is empty)")
+    return value
+
+
+class ProviderSettings(_Nested):
+    """One writer of the chain: a provider, where it is, its model and key (see docs/llm.md).
+
+    Unset fields take the provider's usual ones: the key from ``ANTHROPIC_API_KEY`` or
+    ``OPENAI_API_KEY``, Anthropic's model from ``FLEET_LLM__MODEL``.
+    """
+
+    provider: Provider
+    base_url: WebUrl | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+
+    _model = field_validator("model", mode="before")(_blank_model)
+
+
 class LLMSettings(_Nested):
     """The language model that writes captions and comments."""
 
+    # anthropic, openai (any OpenAI-compatible Chat Completions server) or offline; unset:
+    # anthropic when ANTHROPIC_API_KEY (or FLEET_LLM__API_KEY) is set, else offline.
+    provider: Provider | None = None
+    # The key; unset: the provider's usual variable (ANTHROPIC_API_KEY, OPENAI_API_KEY).
+    api_key: SecretStr | None = None
+    # Providers tried in order when the one before is down (a JSON list of objects with
+    # provider, base_url, model, api_key).
+    fallbacks: Annotated[list[ProviderSettings], NoDecode] = Field(default_factory=list)
     # Captions and comments are short: a small, fast model does them well. (Sonnet 4.5
     # reaches end of life on 2026-11-30 according to the installed SDK.)
     model: str = "claude-haiku-4-5"
@@ -88,6 +124,27 @@ class LLMSettings(_Nested):
             "claude-haiku-4": {"input": 1, "output": 5, "cache_read": 0.1, "cache_write": 1.25},
         }
     )
+
+    _model = field_validator("model", mode="before")(_blank_model)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _blank_provider(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _fallbacks_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not JSON ({exc.msg} at character {exc.pos})") from None
+            if not isinstance(value, list):
+                raise ValueError("must be a JSON list of providers")
+        return value
 
     @field_validator("prices")
     @classmethod
@@ -263,6 +320,7 @@ class Settings(BaseSettings):
     # The SDK's own variable, read here too so that a bad one is refused at start-up and
     # `fleet status` shows where LLM calls go; FLEET_LLM__BASE_URL wins over it.
     anthropic_base_url: WebUrl | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     gallery: GallerySettings = GallerySettings()
     llm: LLMSettings = LLMSettings()
     dispatch: DispatchSettings = DispatchSettings()
@@ -289,6 +347,69 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _llm_chain_resolves(self) -> Settings:
+        self.llm_chain()
+        return self
+
+    def llm_chain(self) -> list[LLMEndpoint]:
+        """The writers in the order they are tried: the primary, then the fallbacks.
+
+        Raises ValueError naming the variable when one cannot be used (no key, no model).
+        """
+        llm = self.llm
+        key = _key(llm.api_key)
+        provider = llm.provider or (
+            "anthropic" if key or _key(self.anthropic_api_key) else "offline"
+        )
+        model_set = "model" in llm.model_fields_set
+        chain = [
+            self._endpoint(
+                ProviderSettings(
+                    provider=provider,
+                    base_url=llm.base_url,
+                    model=llm.model if (model_set or provider == "anthropic") else None,
+                    api_key=key,
+                ),
+                "FLEET_LLM__",
+            )
+        ]
+        for number, fallback in enumerate(llm.fallbacks):
+            chain.append(self._endpoint(fallback, f"FLEET_LLM__FALLBACKS[{number}]."))
+        return chain
+
+    def _endpoint(self, entry: ProviderSettings, where: str) -> LLMEndpoint:
+        def name(field: str) -> str:
+            return where + (field.upper() if where.endswith("__") else field)
+
+        if entry.provider == "offline":
+            return LLMEndpoint("offline", "offline", None, None)
+        if entry.provider == "anthropic":
+            key = _key(entry.api_key) or _key(self.anthropic_api_key)
+            if key is None:
+                raise ValueError(
+                    f"{name('provider')} is anthropic but no key is set "
+                    f"({name('api_key')} or ANTHROPIC_API_KEY)"
+                )
+            base = entry.base_url or self.anthropic_base_url
+            return LLMEndpoint(
+                "anthropic",
+                entry.model or self.llm.model,
+                None if base is None else str(base),
+                key,
+            )
+        key = _key(entry.api_key) or _key(self.openai_api_key)
+        if entry.model is None:
+            raise ValueError(f"{name('model')} must name the model for provider openai")
+        if entry.base_url is None and key is None:
+            raise ValueError(
+                f"{name('provider')} is openai with neither {name('base_url')} (a local "
+                f"server) nor a key ({name('api_key')} or OPENAI_API_KEY)"
+            )
+        return LLMEndpoint(
+            "openai", entry.model, None if entry.base_url is None else str(entry.base_url), key
+        )
+
     def llm_endpoint(self) -> tuple[str, str]:
         """Where LLM calls go and which setting says so: FLEET_LLM__BASE_URL, else
         ANTHROPIC_BASE_URL, else Anthropic's API (the SDK's order, Fleet's variable first)."""
@@ -302,8 +423,14 @@ class Settings(BaseSettings):
         """Every secret in the settings (keys, tokens, passwords in URLs), to be masked
         wherever text leaves the process."""
         found = [self.gallery.token.get_secret_value()]
-        if self.anthropic_api_key is not None:
-            found.append(self.anthropic_api_key.get_secret_value())
+        for key in (self.anthropic_api_key, self.openai_api_key, self.llm.api_key):
+            if key is not None:
+                found.append(key.get_secret_value())
+        for fallback in self.llm.fallbacks:
+            if fallback.api_key is not None:
+                found.append(fallback.api_key.get_secret_value())
+            if fallback.base_url is not None and fallback.base_url.password:
+                found.append(fallback.base_url.password)
         for secret in (self.console.password, self.console.secret_key):
             if secret is not None:
                 found.append(secret.get_secret_value())
@@ -347,11 +474,49 @@ class Settings(BaseSettings):
         return value
 
 
+OPENAI_API = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class LLMEndpoint:
+    """One writer of the chain, resolved: its provider, model, URL (None: the SDK's
+    default) and key (None: none needed, a local server)."""
+
+    provider: Provider
+    model: str
+    base_url: str | None
+    api_key: SecretStr | None = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """What the activity and the reports call it: ``provider:model``."""
+        return self.provider if self.provider == "offline" else f"{self.provider}:{self.model}"
+
+    @property
+    def host(self) -> str:
+        """Where its calls go, the host and port only (never a path, user or password)."""
+        if self.provider == "offline":
+            return ""
+        default = ANTHROPIC_API if self.provider == "anthropic" else OPENAI_API
+        parts = urlsplit(self.base_url or default)
+        host = parts.hostname or ""
+        return host if parts.port is None else f"{host}:{parts.port}"
+
+
+def _key(value: SecretStr | None) -> SecretStr | None:
+    return value if value is not None and value.get_secret_value().strip() else None
+
+
 def _variable(loc: tuple[int | str, ...]) -> str:
     names = [str(part) for part in loc]
     if names and names[0].startswith("ANTHROPIC_"):
         return names[0]
-    return "FLEET_" + "__".join(name.upper() for name in names)
+    # A field inside a JSON list (FLEET_LLM__FALLBACKS) is named as in the JSON.
+    index = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+    named = "FLEET_" + "__".join(name.upper() for name in names[:index])
+    if index < len(loc):
+        named += f"[{loc[index]}]" + "".join(f".{part}" for part in names[index + 1 :])
+    return named
 
 
 def _not_json(message: str) -> str:

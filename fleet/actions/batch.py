@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet import activities
@@ -23,6 +23,7 @@ from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
 from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
+from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
@@ -79,7 +80,7 @@ def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, d
     else:
         for _, agent_id, usage in spent:
             kit.spending.record(agent_id, usage)
-    return {activity_id: asdict(usage) for activity_id, _, usage in spent}
+    return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
 
 
 def perform_batch(

@@ -118,7 +118,7 @@ def decide_ticks(
             except (UnknownPersona, ValidationError):
                 continue  # the dispatcher sets it aside at its next claim
             chosen = rhythm.action(due_at, opened, index).value
-            action, notes = chosen, {}
+            action, notes = chosen, cast(dict[str, Any], {})
             if adjust is not None:
                 adjusted, reason = adjust(agent_id, action)
                 if adjusted != action:
@@ -137,6 +137,10 @@ def decide_ticks(
                 status = "skipped"
             else:
                 action = allowed.value
+            if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
+                # Only a session's opening look, when the session says something, asks
+                # the writer for a thought: the other looks make no LLM call.
+                notes = {**notes, "thinks": False}
             key = idempotency_key(agent_id, due_at, action)
             rows.append(
                 {

@@ -190,6 +190,8 @@ class AgentActivity(Base):
     content: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     usage: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    # The writer of the chain that wrote its text (``provider:model``; usage's provider).
+    provider: Mapped[str | None] = mapped_column(String(120), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)

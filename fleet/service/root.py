@@ -96,7 +96,6 @@ class Fleet:
         from fleet.actions.interests import Interests
         from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
-        from fleet.content.limited import LimitedWriter
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
@@ -104,7 +103,13 @@ class Fleet:
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(settings.gallery)
-        writer = self.writer or build_writer(settings)
+
+        def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
+            return self._limited(writer, number)
+
+        writer = self.writer or build_writer(
+            settings, limit=None if settings.redis_url is None else limit
+        )
         spending: Spending = NoBudget()
         publish: Callable[[Event], None] = self.publish or _nowhere
         publish_many: Callable[[list[Event]], None] | None = None
@@ -130,29 +135,8 @@ class Fleet:
             publish = self.publish or self.activity_channel.publish
             if self.publish is None:
                 publish_many = self.activity_channel.publish_many
-            if not isinstance(writer, OfflineWriter):
-                writer = LimitedWriter(
-                    writer,
-                    requests=TokenBucket(
-                        self.redis,
-                        f"{prefix}fleet:limits:llm-requests",
-                        rate=actions.llm_requests_per_minute / 60,
-                        burst=actions.llm_requests_per_minute,
-                    ),
-                    tokens=TokenBucket(
-                        self.redis,
-                        f"{prefix}fleet:limits:llm-tokens",
-                        rate=actions.llm_tokens_per_minute / 60,
-                        burst=actions.llm_tokens_per_minute,
-                    ),
-                    breaker=CircuitBreaker(
-                        self.redis,
-                        f"{prefix}fleet:breaker:llm",
-                        threshold=actions.breaker_threshold,
-                        open_seconds=actions.breaker_open_seconds,
-                    ),
-                    reserve_tokens=actions.llm_tokens_reserved_per_call,
-                )
+            if self.writer is not None and not isinstance(writer, OfflineWriter):
+                writer = self._limited(writer, 0)
         return ActionKit(
             sessions=self.sessions,
             personas=self.personas,
@@ -180,6 +164,41 @@ class Fleet:
             publish=publish,
             publish_many=publish_many,
             now=self.clock.now,
+        )
+
+    def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
+        """The writer behind its provider's shared limits and breaker (the chain's
+        ``number``: the primary keeps the keys it always had, a fallback has its own)."""
+        from fleet.content.factory import breaker_key
+        from fleet.content.limited import LimitedWriter
+        from fleet.infra.limits import CircuitBreaker, TokenBucket
+
+        prefix, actions, suffix = (
+            self.settings.broker_key_prefix,
+            self.settings.actions,
+            breaker_key(number),
+        )
+        return LimitedWriter(
+            writer,
+            requests=TokenBucket(
+                self.redis,
+                f"{prefix}fleet:limits:llm-requests{suffix}",
+                rate=actions.llm_requests_per_minute / 60,
+                burst=actions.llm_requests_per_minute,
+            ),
+            tokens=TokenBucket(
+                self.redis,
+                f"{prefix}fleet:limits:llm-tokens{suffix}",
+                rate=actions.llm_tokens_per_minute / 60,
+                burst=actions.llm_tokens_per_minute,
+            ),
+            breaker=CircuitBreaker(
+                self.redis,
+                f"{prefix}fleet:breaker:llm{suffix}",
+                threshold=actions.breaker_threshold,
+                open_seconds=actions.breaker_open_seconds,
+            ),
+            reserve_tokens=actions.llm_tokens_reserved_per_call,
         )
 
     @cached_property
