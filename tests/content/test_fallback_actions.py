@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import REDIS_URL
 from tests.content.conftest import post_json
 from tests.content.test_llm_actions import _act, _activity, _fleet, run
