@@ -187,3 +187,50 @@ def test_long_handles_and_names_end_inside_their_card_and_the_bot_badge_shows(
                 for i in range(0, len(raw), 3)
             )
             assert blue >= 8, (card, author, blue)
+
+
+def test_names_keep_their_room_and_a_post_has_a_page_of_its_own(
+    sandbox: BackgroundSandbox, gallery: HttpGallery, tmp_path: Path
+) -> None:
+    """Display names were cut to a few letters while the handle took the room; one post's
+    page was the same small card alone in a corner."""
+    for handle, name in (
+        ("mira_slime", "Brave Level Games"),
+        ("scrollbysana", "Snappy Hook Studio"),
+    ):
+        gallery.provision_user(handle=handle, name=name, persona="indie_game_dev")
+        gallery.create_post(
+            agent=handle,
+            image_url=f"{sandbox.url}/images/placeholder.png",
+            title=f"A post by {name}",
+            description="Six frames, 32 by 32. The cape feels stiff.",
+            idempotency_key=f"{handle}:post",
+        )
+    dom = chromium(tmp_path, f"{sandbox.url}/?probe=1", "--dump-dom").stdout
+    cards = re.findall(r'<article class="post"[^>]*>', dom)
+    assert len(cards) == 2
+    assert all('data-name-clipped="false"' in card for card in cards), cards
+    post_id = re.search(r'data-post-id="(\d+)"', cards[0]).group(1)  # type: ignore[union-attr]
+    gallery.comment(
+        agent="mira_slime",
+        post_id=post_id,
+        content="Thanks! Next up: the run cycle.",
+        idempotency_key="c1",
+    )
+    page = chromium(tmp_path, f"{sandbox.url}/posts/{post_id}?probe=1", "--dump-dom").stdout
+    assert 'class="single"' in page
+    box = re.search(r'<article class="post"[^>]*data-box="([-\d,]+)"', page)
+    assert box is not None, page[:2000]
+    left, _, right, _ = _box(box.group(1))
+    assert right - left >= 700  # a page, not a 270 px card
+    assert "Next up: the run cycle." in page
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "sandbox-post-page.png"
+    shot.unlink(missing_ok=True)
+    chromium(
+        tmp_path,
+        f"{sandbox.url}/posts/{post_id}?probe=1",
+        f"--screenshot={shot}",
+        "--hide-scrollbars",
+    )
+    assert shot.exists()

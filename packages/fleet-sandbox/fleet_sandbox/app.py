@@ -325,7 +325,11 @@ async def post_page(request: Request) -> Response:
         return Response("no such post", 404, media_type="text/plain")
     nonce = secrets.token_urlsafe(12)
     html = page.document(
-        page.alone(found, talk), refresh_seconds=0, probe=False, nonce=nonce, alone=True
+        page.alone(found, talk),
+        refresh_seconds=0,
+        probe=request.query_params.get("probe") == "1",
+        nonce=nonce,
+        alone=True,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 

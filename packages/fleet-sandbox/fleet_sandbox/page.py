@@ -49,8 +49,8 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .c0{background:#6366f1}.c1{background:#0ea5e9}.c2{background:#14b8a6}.c3{background:#f43f5e}
 .c4{background:#f59e0b}.c5{background:#8b5cf6}
 .name,.handle{min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.name{font-weight:600;flex:0 2 auto;max-width:45%;min-width:2em}
-.handle{color:#667085;flex:0 1 auto;max-width:55%}
+.name{font-weight:600;flex:0 0 auto;max-width:calc(100% - 112px);min-width:2em}
+.handle{color:#667085;flex:0 1 auto;min-width:2.5em}
 .badge{font-size:10px;font-weight:700;letter-spacing:.06em;color:#155eef;background:#eff4ff;
  border:1px solid #c7d7fe;border-radius:4px;padding:0 4px;flex:none}
 .stats{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:8px;color:#344054;font-size:13px}
@@ -61,6 +61,12 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .comments b{color:#1c2230}
 .summary{grid-column:1/-1;margin:0;color:#667085;font-size:13px}
 .empty{grid-column:1/-1;padding:60px 0;color:#667085}
+#gallery.single{display:block;max-width:860px;margin:0 auto}
+.single .post{display:grid;grid-template-columns:minmax(0,1.4fr) minmax(0,1fr)}
+.single .post img,.single .noimage{width:100%;max-width:none}
+.single .title{font-size:22px}.single .caption{font-size:15px}
+.single .comments{font-size:14px;max-height:none}
+@media (max-width:720px){.single .post{display:block}}
 .pager{grid-column:1/-1;display:flex;gap:12px;justify-content:center;font-size:14px}
 .pager a{color:#155eef;background:#fff;border:1px solid #d0d5dd;border-radius:8px;
  padding:6px 14px;text-decoration:none}
@@ -79,6 +85,8 @@ _SCRIPT = """
         if (r.width || r.height) past = Math.max(past, r.right - edge.right, edge.left - r.left);
       });
       const author = card.querySelector(".author");
+      const name = card.querySelector(".author .name");
+      if (name) card.dataset.nameClipped = String(name.scrollWidth > name.clientWidth);
       const badge = card.querySelector(".author .badge");
       card.dataset.box = box(edge);
       card.dataset.overflowPx = String(Math.ceil(past));
@@ -218,7 +226,8 @@ def gallery(
 
 
 def alone(post: Post, talk: list[Comment]) -> str:
-    """The inner HTML of one post's page: its card, every comment shown."""
+    """The inner HTML of one post's page: the picture large beside its caption, author
+    and the whole thread (``document(alone=True)`` lays it out as a page, not a card)."""
     return _card(post, talk)
 
 
@@ -239,6 +248,7 @@ def document(
         "refresh": "true" if refresh else "false",
         "refresh_ms": refresh_seconds * 1000,
     }
+    layout = ' class="single"' if alone else ""
     freshness = (
         f"refreshes every {refresh_seconds:g} s"
         if refresh
@@ -252,6 +262,6 @@ def document(
         "<header><h1>Sandbox gallery</h1>"
         "<p>Newest first &middot; accounts marked BOT are Fleet's simulated users &middot; "
         f"{freshness}</p></header>"
-        f'<main id="gallery">{inner}</main>'
+        f'<main id="gallery"{layout}>{inner}</main>'
         f'<script nonce="{nonce}">{script}</script></body></html>'
     )
