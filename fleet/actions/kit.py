@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.actions.remembering import Recall
 from fleet.actions.targets import FeedSnapshot
 from fleet.content.guard import ContentGuard
 from fleet.content.port import ContentWriter, Usage
@@ -54,6 +55,8 @@ class ActionKit:
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
     guard: ContentGuard | None = None
+    # The agents' memory and the embedder (None: nothing is remembered, no vectors).
+    recall: Recall | None = None
     feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
     publish: Callable[[Event], None] = lambda event: None
     # Many events at once (a batch's), when the feed can take them in one round trip.

@@ -68,6 +68,11 @@ def status(
             click.echo(f"llm: {llm['model']} at {llm['host']}{named}")
         else:
             click.echo("llm: offline writer (no ANTHROPIC_API_KEY)")
+        vectors = report.embeddings
+        if vectors:
+            where = f" at {vectors['host']}" if vectors.get("host") else ""
+            model = f" {vectors['model']}" if vectors.get("model") else ""
+            click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"

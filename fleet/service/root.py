@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.content.port import ContentWriter
 from fleet.db.engine import build_engine, session_factory
+from fleet.embeddings.port import Embedder
 from fleet.errors import InputError
 from fleet.gallery.port import Gallery
 from fleet.infra.clocks import Clock, SystemClock
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
+    from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
+    from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.infra.events import ActivityChannel
     from fleet.infra.queue import Sender
 
@@ -50,6 +53,8 @@ class Fleet:
     gallery: Gallery | None = field(default=None, repr=False)
     writer: ContentWriter | None = field(default=None, repr=False)
     publish: Callable[[Event], None] | None = field(default=None, repr=False)
+    # Replaces the embedder FLEET_EMBEDDINGS__* would build (tests give a fake one).
+    embedder: Embedder | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -84,6 +89,24 @@ class Fleet:
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the settings, to be masked wherever text leaves the process."""
         return self.settings.secrets()
+
+    @cached_property
+    def embeddings(self) -> DegradingEmbedder | None:
+        """The embedder, probed at start-up: a vector of the wrong size is refused
+        (ConfigError naming the model); one that does not answer starts degraded."""
+        from fleet.embeddings.degrading import checked_at_start
+        from fleet.embeddings.factory import start_embedder
+
+        if self.embedder is not None:
+            return checked_at_start(self.embedder, expected=self.settings.embeddings.dimensions)
+        return start_embedder(self.settings.embeddings)
+
+    @cached_property
+    def recall(self) -> Recall:
+        """The agents' memory, with vectors when there is an embedder."""
+        from fleet.actions.remembering import Recall
+
+        return Recall(self.sessions, self.settings.memory, self.embeddings)
 
     @cached_property
     def action_kit(self) -> ActionKit:
@@ -166,6 +189,7 @@ class Fleet:
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
             guard=build_guard(settings),
+            recall=self.recall,
             feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
             publish=publish,
             publish_many=publish_many,
@@ -230,6 +254,7 @@ def bootstrap(
     gallery: Gallery | None = None,
     writer: ContentWriter | None = None,
     publish: Callable[[Event], None] | None = None,
+    embedder: Embedder | None = None,
 ) -> Fleet:
     """A Fleet from explicit settings, or from the environment, with the parts given."""
     return Fleet(
@@ -239,6 +264,7 @@ def bootstrap(
         gallery=gallery,
         writer=writer,
         publish=publish,
+        embedder=embedder,
     )
 
 
