@@ -160,3 +160,32 @@ def test_the_local_model_puts_a_paraphrase_closer_than_another_subject() -> None
     assert original.shape == (384,)
     assert cosine(original, paraphrase) > cosine(original, other) + 0.05
     assert math.isclose(float(np.linalg.norm(original)), 1.0, rel_tol=1e-4)
+
+
+def test_fleet_status_says_when_texts_go_without_vectors() -> None:
+    from fleet.service.root import Fleet
+    from fleet.service.status import embeddings_of
+    from fleet.settings import Settings
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500)
+
+    off = embeddings_of(Fleet(Settings(embeddings=EmbeddingSettings(provider="off"))))
+    assert off["provider"] == "off" and off["vectors"].startswith("none")
+    local = embeddings_of(Fleet(Settings(embeddings=EmbeddingSettings(provider="local"))))
+    assert local["vectors"] == "ok" and local["dimensions"] == 384
+    endpoint = EmbeddingSettings(
+        provider="openai",
+        base_url=URL,  # type: ignore[arg-type]
+        model="nomic-embed",
+        api_key="sk-hush",  # type: ignore[arg-type]
+    )
+    degraded = embeddings_of(
+        Fleet(Settings(embeddings=endpoint), embedder=_embedder(down, dimensions=8))
+    )
+    assert degraded["host"] == "embeddings.test:80"
+    assert degraded["vectors"].startswith("degraded (at start-up: nomic-embed")
+    assert "recency" in degraded["vectors"] and "sk-hush" not in str(degraded)
+    sized = endpoint.model_copy(update={"dimensions": 768})
+    refused = embeddings_of(Fleet(Settings(embeddings=sized), embedder=_embedder(_vectors(5))))
+    assert refused["vectors"].startswith("refused: embedding model 'nomic-embed'")
