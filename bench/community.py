@@ -361,14 +361,16 @@ def _text(post: Any) -> str:
     return f"{post.title}. {post.description}".strip()
 
 
-RANDOM_TAIL = re.compile(r"(?:[bcdfghjklmnpqrstvwxz]{3}|\d[a-z]|[a-z]\d)")
+NOISE = re.compile(r"\d[a-z]|[a-z]\d[a-z]")
 
 
 def random_tail(handle: str) -> bool:
-    """A last segment that no person would choose: base-36 noise (letters mixed with
-    digits, or three consonants in a row), as ``gamedev_luckyslime_52humr`` has."""
-    last = handle.rsplit("_", 1)[-1].lower()
-    return len(last) >= 5 and bool(RANDOM_TAIL.search(last))
+    """A last segment no person would choose: base-36 noise, as in
+    ``gamedev_luckyslime_52humr`` (digits among letters), or five letters or more with
+    at most one vowel (``laqsmm``, ``lctxps``; a word like ``glitch`` is counted too)."""
+    last = handle.rsplit("_", 1)[-1].lower().rstrip("0123456789")
+    vowels = sum(ch in "aeiouy" for ch in last)
+    return bool(NOISE.search(last)) or (len(last) >= 5 and vowels <= 1)
 
 
 def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> dict[str, Any]:
@@ -506,6 +508,7 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     out["random_tail_handles"] = (
         round(sum(map(random_tail, handles)) / len(handles), 3) if handles else None
     )
+    out["handles_sample"] = sorted(handles)[:: max(1, len(handles) // 8)][:8]
     out["feed_sorts_read"] = gallery.feed_sorts
 
     out.update(_newcomers(gallery, bots, by_post))

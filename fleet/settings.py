@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from fleet.errors import ConfigError
 
@@ -173,6 +173,45 @@ class ConsoleSettings(_Nested):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+class TasteSettings(_Nested):
+    """How agents pick what to like and comment on (``fleet.core.taste``)."""
+
+    fit: float = Field(default=2.5, ge=0, allow_inf_nan=False)
+    popularity: float = Field(default=0.7, ge=0, allow_inf_nan=False)
+    freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    tie: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
+    explore: float = Field(default=0.08, ge=0, le=1)
+    # The feeds a person scrolls: every page of them is a candidate.
+    sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
+
+
+class WelcomeSettings(_Nested):
+    """The fleet's budget on a person's post by its age (``fleet.core.taste.Welcome``):
+    JSON lists of [hours, count] steps, e.g. FLEET_WELCOME__COMMENTS='[[1,1],[6,3],[24,5]]'.
+    All counts 0: the fleet leaves people's posts alone."""
+
+    likes: tuple[tuple[float, int], ...] = ((1, 3), (6, 8), (24, 15))
+    comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
+    likes_per_day_after: int = Field(default=3, ge=0, le=10_000)
+    comments_per_day_after: int = Field(default=1, ge=0, le=10_000)
+
+    @field_validator("likes", "comments")
+    @classmethod
+    def _steps(cls, steps: tuple[tuple[float, int], ...]) -> tuple[tuple[float, int], ...]:
+        if not steps:
+            raise ValueError("at least one [hours, count] step")
+        for hours, count in steps:
+            if not (math.isfinite(hours) and 0 < hours <= 24 * 365) or not 0 <= count <= 10_000:
+                raise ValueError(
+                    f"a step is [hours in (0, 8760], count in 0..10000], not [{hours}, {count}]"
+                )
+        if list(steps) != sorted(steps):
+            raise ValueError("steps in order of their hours")
+        return steps
+
+
 class ActionSettings(_Nested):
     """How actions choose targets, back off and wait."""
 
@@ -195,7 +234,7 @@ class ActionSettings(_Nested):
 
 
 class EmbeddingSettings(_Nested):
-    """The embedder that turns texts into vectors (memory, the no-echo guard).
+    """The embedder that turns texts into vectors (taste, memory, the no-echo guard).
 
     ``local``: the bundled model, offline. ``openai``: any OpenAI-compatible
     ``/v1/embeddings`` endpoint (Ollama, vLLM, TEI, OpenAI) at ``base_url``. ``off``: no
@@ -275,6 +314,8 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = DispatchSettings()
     tasks: TaskSettings = TaskSettings()
     actions: ActionSettings = ActionSettings()
+    taste: TasteSettings = TasteSettings()
+    welcome: WelcomeSettings = WelcomeSettings()
     console: ConsoleSettings = ConsoleSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
     memory: MemorySettings = MemorySettings()
@@ -365,6 +406,26 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return "FLEET_" + "__".join(name.upper() for name in names)
 
 
+def _not_json(message: str) -> str:
+    """The variables of the field pydantic-settings could not parse, named."""
+    import json
+    import os
+    import re
+
+    found = re.search(r'field "(\w+)"', message)
+    prefix = f"FLEET_{found.group(1).upper()}" if found else "FLEET_"
+    named = []
+    for name, value in os.environ.items():
+        if name == prefix or name.startswith(prefix + "__"):
+            try:
+                json.loads(value)
+            except ValueError:
+                named.append(name)
+    if not named:
+        return message
+    return "; ".join(f"{name}: not valid JSON" for name in sorted(named))
+
+
 def env_file() -> Path | None:
     """The dotenv file the settings read beneath the environment: ``.env`` in the working
     directory, or the file ``FLEET_ENV_FILE`` names (empty: none). `make run` writes
@@ -385,6 +446,9 @@ def load_settings(**overrides: object) -> Settings:
     ConfigError naming each bad variable and why."""
     try:
         return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        # A value that should be JSON and is not: name the variable, not pydantic's field.
+        raise ConfigError("bad configuration: " + _not_json(str(exc))) from None
     except ValidationError as exc:
         problems = [
             # A check across settings (loc ()) names its variables in its message.

@@ -46,8 +46,8 @@ def test_creating_listing_and_showing_agents(fleet: Fleet) -> None:
     assert (data["count"], data["started"]) == (3, 0)
     table = run(fleet, "agents", "list")
     assert table.exit_code == 0
-    assert "gamedev_" in table.stdout and "created" in table.stdout
     listed = json.loads(run(fleet, "agents", "list", "--json").stdout)
+    assert listed[0]["handle"] in table.stdout and "created" in table.stdout
     assert [a["persona"] for a in listed] == ["indie_game_dev"] * 3
     shown = json.loads(run(fleet, "agents", "show", listed[0]["handle"], "--json").stdout)
     assert shown["id"] == listed[0]["id"]

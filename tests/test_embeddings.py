@@ -181,11 +181,13 @@ def test_fleet_status_says_when_texts_go_without_vectors() -> None:
         api_key="sk-hush",  # type: ignore[arg-type]
     )
     degraded = embeddings_of(
-        Fleet(Settings(embeddings=endpoint), embedder=_embedder(down, dimensions=8))
+        Fleet(Settings(embeddings=endpoint), given_embedder=_embedder(down, dimensions=8))
     )
     assert degraded["host"] == "embeddings.test:80"
     assert degraded["vectors"].startswith("degraded (at start-up: nomic-embed")
     assert "recency" in degraded["vectors"] and "sk-hush" not in str(degraded)
     sized = endpoint.model_copy(update={"dimensions": 768})
-    refused = embeddings_of(Fleet(Settings(embeddings=sized), embedder=_embedder(_vectors(5))))
+    refused = embeddings_of(
+        Fleet(Settings(embeddings=sized), given_embedder=_embedder(_vectors(5)))
+    )
     assert refused["vectors"].startswith("refused: embedding model 'nomic-embed'")

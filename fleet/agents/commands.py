@@ -16,7 +16,7 @@ from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, Transition
 from fleet.core.decisions import effective_interval, effective_weights
-from fleet.core.names import SUFFIX_SPACE, identity
+from fleet.core.names import capacity, identity
 from fleet.core.persona import Action
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
@@ -119,7 +119,7 @@ def create_agents(
             select(func.max(Agent.persona_index)).where(Agent.persona == persona)
         )
         first = 0 if highest is None else highest + 1
-        if first + count > SUFFIX_SPACE:
+        if first + count > capacity(spec):
             raise InputError(f"persona {persona} cannot hold {count} more agents")
         identities = [identity(spec, fleet_seed, index) for index in range(first, first + count)]
         lo, hi = interval if interval is not None else (None, None)

@@ -9,6 +9,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import json_option, print_json, print_table
+from fleet.core.names import handle_of
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import load_persona
 from fleet.service.rhythm import rhythm_of
@@ -93,7 +94,8 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
     for window in s.dormant:
         click.echo(f"    dormant {window.start}-{window.end} {','.join(window.days)}")
     click.echo(
-        f"  names: {', '.join(persona.names.templates)}; handles {persona.names.handle_prefix}_..."
+        f"  names: {', '.join(persona.names.templates)}; handles like "
+        + ", ".join(handle_of(persona, 1, index) for index in range(3))
     )
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from fleet.core.clock import ActivityClock
+from fleet.core.names import handle_clashes
 from fleet.core.persona import ActionWeights, Persona
 from fleet.core.timeline import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
@@ -83,6 +84,10 @@ class PersonaCatalogue:
                 )
             prefixes[persona.names.handle_prefix] = persona.slug
             self._by_slug[persona.slug] = persona
+        clashes = handle_clashes(self._by_slug.values())
+        if clashes:
+            slug = clashes[0].split(":", 1)[0]
+            raise PersonaFileError(slug, [("names.nouns", "; ".join(clashes))])
 
     @classmethod
     def from_directory(cls, directory: Path = BUNDLED_DIR) -> PersonaCatalogue:

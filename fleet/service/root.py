@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from fleet.actions import ActionKit, Event
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
+    from fleet.core.taste import Weights, Welcome
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.infra.events import ActivityChannel
     from fleet.infra.queue import Sender
@@ -54,7 +55,7 @@ class Fleet:
     writer: ContentWriter | None = field(default=None, repr=False)
     publish: Callable[[Event], None] | None = field(default=None, repr=False)
     # Replaces the embedder FLEET_EMBEDDINGS__* would build (tests give a fake one).
-    embedder: Embedder | None = field(default=None, repr=False)
+    given_embedder: Embedder | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -97,8 +98,9 @@ class Fleet:
         from fleet.embeddings.degrading import checked_at_start
         from fleet.embeddings.factory import start_embedder
 
-        if self.embedder is not None:
-            return checked_at_start(self.embedder, expected=self.settings.embeddings.dimensions)
+        if self.given_embedder is not None:
+            expected = self.settings.embeddings.dimensions
+            return checked_at_start(self.given_embedder, expected=expected)
         return start_embedder(self.settings.embeddings)
 
     @cached_property
@@ -112,6 +114,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
+        from fleet.actions.interests import Interests
         from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.limited import LimitedWriter
@@ -190,11 +193,22 @@ class Fleet:
             spending=spending,
             guard=build_guard(settings),
             recall=self.recall,
-            feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
+            feed_snapshot=FeedSnapshot(
+                settings.actions.feed_snapshot_seconds, settings.taste.sorts
+            ),
+            taste=_taste(settings),
+            welcome=_welcome(settings),
+            interests=Interests(self.embedder),
             publish=publish,
             publish_many=publish_many,
             now=self.clock.now,
         )
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        """The sentence embeddings taste ranks by (None: off), probed at start-up."""
+        started = self.embeddings
+        return None if started is None else started.embedder
 
     def open_gallery(self) -> Gallery:
         """A gallery client for an admin's use case (the caller closes it): the one given,
@@ -242,6 +256,39 @@ class Fleet:
             self.engine.dispose()
 
 
+def _taste(settings: Settings) -> Weights:
+    """Taste's weights; people's posts weigh what the persona's human_share says, as odds
+    (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
+    import math
+
+    from fleet.core.taste import Weights
+
+    t = settings.taste
+    share = min(settings.actions.human_share, 0.999)
+    return Weights(
+        fit=t.fit,
+        popularity=t.popularity,
+        freshness=t.freshness,
+        tie=t.tie,
+        person=max(0.0, math.log(share / (1 - share))),
+        half_life_hours=t.half_life_hours,
+        temperature=t.temperature,
+        explore=t.explore,
+    )
+
+
+def _welcome(settings: Settings) -> Welcome:
+    from fleet.core.taste import Welcome
+
+    w = settings.welcome
+    return Welcome(
+        likes=w.likes,
+        comments=w.comments,
+        likes_per_day_after=w.likes_per_day_after,
+        comments_per_day_after=w.comments_per_day_after,
+    )
+
+
 def _nowhere(event: Event) -> None:
     """No live feed without Redis (the embedded mode)."""
 
@@ -264,7 +311,7 @@ def bootstrap(
         gallery=gallery,
         writer=writer,
         publish=publish,
-        embedder=embedder,
+        given_embedder=embedder,
     )
 
 

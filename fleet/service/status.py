@@ -76,7 +76,7 @@ def embeddings_of(fleet: Fleet) -> dict[str, Any]:
     if settings.base_url is not None and settings.provider == "openai":
         host = settings.base_url.host or ""
         found["host"] = f"{host}:{settings.base_url.port}" if settings.base_url.port else host
-    if settings.provider == "local" and fleet.embedder is None:
+    if settings.provider == "local" and fleet.given_embedder is None:
         # Its size is known and it runs in-process: nothing to probe, nothing loaded.
         from fleet.embeddings.local import DIMENSIONS, MODEL
 

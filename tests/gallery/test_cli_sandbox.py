@@ -125,7 +125,8 @@ def test_starting_agents_provisions_their_gallery_accounts_once(
     )
     assert again["accounts"] == {"created": 0, "existing": 0, "failed": 0}
     users = admin.report()["users"]  # type: ignore[attr-defined]
-    assert len([u for u in users if u["username"].startswith("ux_")]) == 3
+    handles = {agent["handle"] for agent in listed}
+    assert len([u for u in users if u["username"] in handles]) == 3
     fleet.close()
 
 
