@@ -250,6 +250,10 @@ class Fleet:
         if "action_kit" in self.__dict__:
             self.action_kit.gallery.close()
             self.action_kit.writer.close()
+        started = self.__dict__.get("embeddings")
+        close = getattr(started.embedder, "close", None) if started is not None else None
+        if close is not None:
+            close()  # an endpoint's HTTP client
         if "redis" in self.__dict__:
             self.redis.close()
         if "engine" in self.__dict__:

@@ -69,7 +69,7 @@ def embeddings_of(fleet: Fleet) -> dict[str, Any]:
     """Which embedder makes vectors, probed when it is an endpoint; degraded, what goes
     on without vectors. Never the key; the endpoint's host only."""
     settings = fleet.settings.embeddings
-    without = "memory recalled by recency, the guard checks words only"
+    without = "taste ranks without interest fit, memory by recency, the guard by words only"
     if settings.provider == "off":
         return {"provider": "off", "vectors": f"none: {without}"}
     found: dict[str, Any] = {"provider": settings.provider}
