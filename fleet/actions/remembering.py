@@ -83,25 +83,28 @@ class Recall:
         )
         if not kept:
             return ()
-        person: str | None = None
-        query: Vector | None = None
+        half_life = self.settings.half_life_days
         if about is None:
-            # Continuity: its own series and projects, newest first.
-            kept = [m for m in kept if m.kind in (MemoryKind.POSTED, MemoryKind.THOUGHT)]
+            # Continuity: its own series and projects first, newest first; then thoughts.
+            posted = [m for m in kept if m.kind is MemoryKind.POSTED]
+            thoughts = [m for m in kept if m.kind is MemoryKind.THOUGHT]
+            chosen = recall(posted, now=now, limit=limit, half_life_days=half_life)
+            chosen += recall(thoughts, now=now, limit=limit - len(chosen), half_life_days=half_life)
         else:
-            person = about.mentionable[0]
             asked = about.answering.text if about.answering is not None else about.title
+            query: Vector | None = None
             if self.embedder is not None:
                 query = self.embedder.vector(f"{asked} {about.description}"[:500], purpose="query")
-        chosen = recall(
-            kept,
-            now=now,
-            query=query,
-            person=person,
-            limit=limit,
-            half_life_days=self.settings.half_life_days,
-        )
-        return tuple(bounded(memory.line(), self.settings.max_chars) for memory in chosen)
+            chosen = recall(
+                kept,
+                now=now,
+                query=query,
+                person=about.mentionable[0],
+                limit=limit,
+                half_life_days=half_life,
+            )
+        lines = (bounded(memory.line(), self.settings.max_chars) for memory in chosen)
+        return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
 
     def echo_check(self, *, persona: str, now: datetime) -> Callable[[str], str | None] | None:
         """The no-echo check for drafts of an agent of ``persona``: a reason to refuse a
