@@ -46,39 +46,43 @@ def remember(
     it is) and forget each agent's least relevant beyond ``keep``; how many were new."""
     if not entries:
         return 0
-    written = 0
+    rows = [
+        {
+            "agent_id": entry.agent_id,
+            "activity_id": entry.activity_id,
+            "kind": entry.memory.kind.value,
+            "text": entry.memory.text,
+            "other": entry.memory.other,
+            "about": entry.memory.about,
+            "post_id": entry.post_id,
+            "vector": None if entry.memory.vector is None else to_bytes(entry.memory.vector),
+            "model": entry.model if entry.memory.vector is not None else None,
+            "created_at": entry.memory.at,
+        }
+        for entry in entries
+    ]
+    touched = sorted({entry.agent_id for entry in entries})
+    # Two statements for a whole batch (the engage path's likes): one multi-row insert,
+    # one count of the agents it touched; forgetting only for an agent over its bound.
     with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
-        for entry in entries:
-            memory = entry.memory
-            found = session.execute(
-                insert_ignoring(dialect, MemoryRow, "activity_id")
-                .values(
-                    agent_id=entry.agent_id,
-                    activity_id=entry.activity_id,
-                    kind=memory.kind.value,
-                    text=memory.text,
-                    other=memory.other,
-                    about=memory.about,
-                    post_id=entry.post_id,
-                    vector=None if memory.vector is None else to_bytes(memory.vector),
-                    model=entry.model if memory.vector is not None else None,
-                    created_at=memory.at,
-                )
-                .returning(MemoryRow.id)
-            ).first()
-            written += found is not None
-        for agent_id in sorted({entry.agent_id for entry in entries}):
-            _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)
-    return written
+        inserted = session.execute(
+            insert_ignoring(dialect, MemoryRow, "activity_id").values(rows).returning(MemoryRow.id)
+        ).all()
+        counts = session.execute(
+            select(MemoryRow.agent_id, func.count())
+            .where(MemoryRow.agent_id.in_(touched))
+            .group_by(MemoryRow.agent_id)
+        ).all()
+        for agent_id, count in counts:
+            if count > keep:
+                _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)
+    return len(inserted)
 
 
 def _forget_beyond(
     session: Session, agent_id: int, *, keep: int, now: datetime, half_life_days: float
 ) -> None:
-    count = session.scalar(select(func.count()).where(MemoryRow.agent_id == agent_id)) or 0
-    if count <= keep:
-        return
     rows = session.execute(
         select(MemoryRow.id, MemoryRow.kind, MemoryRow.created_at).where(
             MemoryRow.agent_id == agent_id
