@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python -m bench.comments
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realism
+	$(BIN)/python -m bench.embeddings
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.console
 	$(BIN)/python -m bench.community

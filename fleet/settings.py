@@ -270,12 +270,6 @@ class WelcomeSettings(_Nested):
         return steps
 
 
-class EmbeddingSettings(_Nested):
-    """The sentence embeddings taste ranks by: the embedded model, or none."""
-
-    provider: Literal["local", "off"] = "local"
-
-
 class ActionSettings(_Nested):
     """How actions choose targets, back off and wait."""
 
@@ -295,6 +289,59 @@ class ActionSettings(_Nested):
     llm_tokens_reserved_per_call: int = Field(default=1_500, ge=1)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
+
+
+class EmbeddingSettings(_Nested):
+    """The embedder that turns texts into vectors (taste, memory, the no-echo guard).
+
+    ``local``: the bundled model, offline. ``openai``: any OpenAI-compatible
+    ``/v1/embeddings`` endpoint (Ollama, vLLM, TEI, OpenAI) at ``base_url``. ``off``: no
+    vectors; memory is recalled by recency and the guard checks words only.
+    """
+
+    provider: Literal["local", "openai", "off"] = "local"
+    # The endpoint's root, e.g. http://127.0.0.1:11434/v1 (``/embeddings`` is added).
+    base_url: WebUrl | None = None
+    model: str = Field(default="", max_length=200)
+    api_key: SecretStr | None = None
+    # One call, connect to last byte; an embedding rides inside an action's soft limit.
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # The vector size the model must answer with (checked at start-up); unset: the
+    # model's own (the local model's 384; an endpoint's first answer).
+    dimensions: int | None = Field(default=None, ge=8, le=8192)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _endpoint_named(self) -> EmbeddingSettings:
+        if self.provider == "openai" and (self.base_url is None or not self.model.strip()):
+            raise ValueError(
+                "FLEET_EMBEDDINGS__PROVIDER=openai needs FLEET_EMBEDDINGS__BASE_URL and "
+                "FLEET_EMBEDDINGS__MODEL"
+            )
+        return self
+
+
+class MemorySettings(_Nested):
+    """What each agent remembers, and how far the no-echo guard looks back."""
+
+    # Memories kept per agent; beyond it the least relevant old ones are forgotten.
+    max_per_agent: int = Field(default=200, ge=10, le=10_000)
+    # Characters of one memory's text (a post's caption and description, a comment).
+    max_chars: int = Field(default=400, ge=40, le=4000)
+    # Memories handed to the writer for one text.
+    recalled: int = Field(default=6, ge=0, le=50)
+    # Recency: a memory's weight halves every this many days.
+    half_life_days: float = Field(default=7.0, gt=0, le=365)
+    # The no-echo guard: refuse a text this close (cosine) to one the agent or a
+    # persona-mate published in the last ``echo_days``; 1 turns the check off.
+    echo_similarity: float = Field(default=0.92, gt=0, le=1)
+    echo_days: float = Field(default=14.0, ge=0, le=365)
+    # The newest published vectors one check reads at the most (bounds its cost).
+    echo_scan: int = Field(default=400, ge=1, le=20_000)
 
 
 class Settings(BaseSettings):
@@ -328,8 +375,9 @@ class Settings(BaseSettings):
     actions: ActionSettings = ActionSettings()
     taste: TasteSettings = TasteSettings()
     welcome: WelcomeSettings = WelcomeSettings()
-    embeddings: EmbeddingSettings = EmbeddingSettings()
     console: ConsoleSettings = ConsoleSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    memory: MemorySettings = MemorySettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
@@ -431,10 +479,15 @@ class Settings(BaseSettings):
                 found.append(fallback.api_key.get_secret_value())
             if fallback.base_url is not None and fallback.base_url.password:
                 found.append(fallback.base_url.password)
-        for secret in (self.console.password, self.console.secret_key):
+        for secret in (self.console.password, self.console.secret_key, self.embeddings.api_key):
             if secret is not None:
                 found.append(secret.get_secret_value())
-        for url in (self.llm.base_url, self.anthropic_base_url, self.gallery.url):
+        for url in (
+            self.llm.base_url,
+            self.anthropic_base_url,
+            self.gallery.url,
+            self.embeddings.base_url,
+        ):
             if url is not None and url.password:
                 found.append(url.password)
         return tuple(secret for secret in found if secret.strip())

@@ -221,6 +221,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     # Nor a .env in the working directory (one `make run` wrote, say).
     monkeypatch.setenv("FLEET_ENV_FILE", "")
+    # No no-echo refusals unless a test asks for them (tests/test_memories.py): the
+    # offline writer's near-duplicates would turn other tests' comments into skips.
+    monkeypatch.setenv("FLEET_MEMORY__ECHO_SIMILARITY", "1")
 
 
 @pytest.fixture

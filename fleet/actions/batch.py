@@ -128,6 +128,8 @@ def perform_batch(
     for activity_id, usage in usages.items():  # of an action that failed after all
         activities.save_progress(kit.sessions, activity_id, now=kit.now(), usage=usage)
     ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
+    if kit.recall is not None:
+        kit.recall.remember([(c, e) for c, e in endings if c.id in ended], now=kit.now())
     # The live feed's events of the batch go out together (one round trip to Redis).
     events: list[Event] = []
     collecting = replace(kit, publish=events.append)

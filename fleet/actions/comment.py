@@ -10,6 +10,7 @@ from fleet.actions.common import (
     author_of,
     billed,
     charge,
+    echo_check,
     ensure_user,
     fleet_recent,
     nonce,
@@ -58,7 +59,7 @@ def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:
     LLM budget, through the guard when there is one; what it cost is charged."""
     refuse_if_over_budget(kit, claim)
     persona = kit.personas.get(claim.actor.persona)
-    author = author_of(kit, claim)
+    author = author_of(kit, claim, about=post)
     with billed(kit, claim):
         if kit.guard is not None:
             draft = guarded_comment(
@@ -69,6 +70,7 @@ def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:
                 post,
                 nonce=nonce(claim),
                 fleet_recent=fleet_recent(kit),
+                echo=echo_check(kit, claim),
             )
         else:
             draft = kit.writer.write_comment(persona, author, post, nonce=nonce(claim))

@@ -3,7 +3,7 @@ the LLM budget, and what a handler returns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,12 +21,26 @@ from fleet.gallery.port import GalleryPost
 Handled = tuple[dict[str, Any], tuple[str, str] | None]
 
 
-def author_of(kit: ActionKit, claim: Claim, *, recent: bool = True) -> Author:
-    """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``."""
+def author_of(
+    kit: ActionKit, claim: Claim, *, recent: bool = True, about: PostSeen | None = None
+) -> Author:
+    """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``
+    and what it remembers that bears on a text about ``about`` (None: a post of its own)."""
     own: list[str] = []
+    remembered: tuple[str, ...] = ()
     if recent:
         own = activities.recent_texts_of(kit.sessions, agent_id=claim.actor.id, limit=20)
-    return Author(claim.actor.handle, claim.actor.display_name, claim.actor.seed, tuple(own))
+        if kit.recall is not None:
+            remembered = kit.recall.memories_for(claim.actor.id, now=kit.now(), about=about)
+    actor = claim.actor
+    return Author(actor.handle, actor.display_name, actor.seed, tuple(own), remembered)
+
+
+def echo_check(kit: ActionKit, claim: Claim) -> Callable[[str], str | None] | None:
+    """The no-echo check of this agent's drafts (None: no vectors to check with)."""
+    if kit.recall is None:
+        return None
+    return kit.recall.echo_check(persona=claim.actor.persona, now=kit.now())
 
 
 def fleet_recent(kit: ActionKit) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.interests import Interests
+from fleet.actions.remembering import Recall
 from fleet.actions.targets import FeedSnapshot
 from fleet.content.guard import ContentGuard
 from fleet.content.port import ContentWriter, Usage
@@ -56,6 +57,8 @@ class ActionKit:
     placeholder_image_url: str = ""
     spending: Spending = field(default_factory=NoBudget)
     guard: ContentGuard | None = None
+    # The agents' memory and the embedder (None: nothing is remembered, no vectors).
+    recall: Recall | None = None
     feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
     # Taste: how agents rank what the feeds show them, and the vectors it ranks by
     # (None: uniform choice, as before taste).

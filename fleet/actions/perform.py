@@ -67,6 +67,8 @@ def perform(kit: ActionKit, key: str) -> Outcome:
     # The batch's finish for a batch of one: on Postgres one statement (the terminal
     # update and the ledger's row), not a transaction of two.
     ended = claim.id in activities.finish_many(kit.sessions, [ending], now=kit.now())
+    if ended and kit.recall is not None:
+        kit.recall.remember([(claim, ending)], now=kit.now())
     return ended_as(kit, claim, ending, ended)
 
 

@@ -10,6 +10,7 @@ from fleet.actions.common import (
     author_of,
     billed,
     charge,
+    echo_check,
     ensure_user,
     fleet_recent,
     nonce,
@@ -39,6 +40,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
                     author,
                     nonce=nonce(claim),
                     fleet_recent=fleet_recent(kit),
+                    echo=echo_check(kit, claim),
                 )
             else:
                 draft = kit.writer.write_post(persona, author, nonce=nonce(claim))
@@ -62,7 +64,8 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         # An earlier delivery may have posted and lost the answer: look before posting.
         found = _find_own_post(kit, handle, content["image_url"])
         if found is not None:
-            return {"post_id": found.id, "recovered": True, "title": content["title"]}, None
+            recovered = {"post_id": found.id, "recovered": True, "title": content["title"]}
+            return {**recovered, "description": content["description"]}, None
     else:
         activities.save_progress(kit.sessions, claim.id, now=kit.now(), content={"posting": True})
     post = kit.gallery.create_post(
@@ -72,7 +75,8 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         description=content["description"],
         idempotency_key=claim.key,
     )
-    return {"post_id": post.id, "image_url": post.image_url, "title": content["title"]}, None
+    made = {"post_id": post.id, "image_url": post.image_url, "title": content["title"]}
+    return {**made, "description": content["description"]}, None
 
 
 def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:

@@ -9,6 +9,13 @@ from fleet.agents.commands import (
 )
 from fleet.agents.deciding import Decision, decide_ticks, manual_key
 from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
+from fleet.agents.memories import (
+    Remembered,
+    memories_of,
+    memory_count,
+    published_vectors,
+    remember,
+)
 from fleet.agents.queries import (
     AgentFilter,
     active_since,
@@ -35,6 +42,7 @@ __all__ = [
     "Created",
     "Decision",
     "DispatchReport",
+    "Remembered",
     "Selection",
     "Tick",
     "Transition",
@@ -53,8 +61,12 @@ __all__ = [
     "handles_with_accounts",
     "list_agents",
     "manual_key",
+    "memories_of",
+    "memory_count",
     "parse_ref",
     "persona_totals",
+    "published_vectors",
+    "remember",
     "set_platform_user",
     "without_account",
 ]

@@ -73,6 +73,11 @@ def status(
             for number, more in enumerate(llm.get("chain", [])[1:], start=1):
                 where = f" at {more['host']}" if more["host"] else ""
                 click.echo(f"llm fallback {number}: {more['label']}{where}")
+        vectors = report.embeddings
+        if vectors:
+            where = f" at {vectors['host']}" if vectors.get("host") else ""
+            model = f" {vectors['model']}" if vectors.get("model") else ""
+            click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"

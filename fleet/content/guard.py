@@ -203,6 +203,8 @@ class ContentSkipped(Skip):
 
 
 D = TypeVar("D", PostDraft, CommentDraft)
+# The no-echo check: a text in, the reason to refuse it (an echo of a published one) or None.
+Echoes = Callable[[str], str | None]
 
 
 def second_nonce(nonce: int) -> int:
@@ -233,6 +235,15 @@ def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, n
     return replace(second, usage=spent)
 
 
+def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:
+    """The verdict, or a refusal when ``echo`` finds the text too close (by meaning) to one
+    the agent or its persona-mates published lately."""
+    if not verdict.ok or echo is None:
+        return verdict
+    reason = echo(text)
+    return verdict if reason is None else Verdict(False, reason)
+
+
 def guarded_post(
     writer: ContentWriter,
     guard: ContentGuard,
@@ -241,11 +252,16 @@ def guarded_post(
     *,
     nonce: int,
     fleet_recent: Sequence[str] = (),
+    echo: Echoes | None = None,
 ) -> PostDraft:
     """A post the guard accepts, or ContentSkipped."""
     return write_guarded(
         lambda n: writer.write_post(persona, author, nonce=n),
-        lambda draft: guard.check_post(draft, author, fleet_recent),
+        lambda draft: no_echo(
+            guard.check_post(draft, author, fleet_recent),
+            f"{draft.title} {draft.description}" if draft.description else draft.title,
+            echo,
+        ),
         nonce=nonce,
     )
 
@@ -259,10 +275,13 @@ def guarded_comment(
     *,
     nonce: int,
     fleet_recent: Sequence[str] = (),
+    echo: Echoes | None = None,
 ) -> CommentDraft:
     """A comment the guard accepts, or ContentSkipped."""
     return write_guarded(
         lambda n: writer.write_comment(persona, author, post, nonce=n),
-        lambda draft: guard.check_comment(draft, author, post, fleet_recent),
+        lambda draft: no_echo(
+            guard.check_comment(draft, author, post, fleet_recent), draft.text, echo
+        ),
         nonce=nonce,
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -245,4 +246,40 @@ class FleetHold(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
     until: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+MEMORY_KINDS = ("posted", "said", "liked", "thought")
+
+
+class Memory(Base):
+    """One thing an agent remembers: what it posted, said to whom, liked or thought, with
+    the vector of its text (the no-echo guard compares drafts with published ones).
+
+    One memory per activity at the most: a retry of a succeeded action writes none.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        UniqueConstraint("activity_id"),
+        CheckConstraint(_in("kind", MEMORY_KINDS), name="kind"),
+        Index("ix_memories_agent_id_created_at", "agent_id", "created_at"),
+        # The no-echo guard reads a persona's newest published vectors.
+        Index("ix_memories_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agent_activities.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    # The person spoken to or whose post it was; the post (or comment) it was about.
+    other: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    about: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Little-endian float32s of ``model``'s embedding; NULL when none was made.
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.content.port import ContentWriter
 from fleet.db.engine import build_engine, session_factory
+from fleet.embeddings.port import Embedder
 from fleet.errors import InputError
 from fleet.gallery.port import Gallery
 from fleet.infra.clocks import Clock, SystemClock
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
+    from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
     from fleet.core.taste import Weights, Welcome
-    from fleet.embeddings import Embedder
+    from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.infra.events import ActivityChannel
     from fleet.infra.queue import Sender
 
@@ -54,6 +56,8 @@ class Fleet:
     gallery: Gallery | None = field(default=None, repr=False)
     writer: ContentWriter | None = field(default=None, repr=False)
     publish: Callable[[Event], None] | None = field(default=None, repr=False)
+    # Replaces the embedder FLEET_EMBEDDINGS__* would build (tests give a fake one).
+    given_embedder: Embedder | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -88,6 +92,25 @@ class Fleet:
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the settings, to be masked wherever text leaves the process."""
         return self.settings.secrets()
+
+    @cached_property
+    def embeddings(self) -> DegradingEmbedder | None:
+        """The embedder, probed at start-up: a vector of the wrong size is refused
+        (ConfigError naming the model); one that does not answer starts degraded."""
+        from fleet.embeddings.degrading import checked_at_start
+        from fleet.embeddings.factory import start_embedder
+
+        if self.given_embedder is not None:
+            expected = self.settings.embeddings.dimensions
+            return checked_at_start(self.given_embedder, expected=expected)
+        return start_embedder(self.settings.embeddings)
+
+    @cached_property
+    def recall(self) -> Recall:
+        """The agents' memory, with vectors when there is an embedder."""
+        from fleet.actions.remembering import Recall
+
+        return Recall(self.sessions, self.settings.memory, self.embeddings)
 
     @cached_property
     def action_kit(self) -> ActionKit:
@@ -155,6 +178,7 @@ class Fleet:
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
             guard=build_guard(settings),
+            recall=self.recall,
             feed_snapshot=FeedSnapshot(
                 settings.actions.feed_snapshot_seconds, settings.taste.sorts
             ),
@@ -203,12 +227,9 @@ class Fleet:
 
     @cached_property
     def embedder(self) -> Embedder | None:
-        """The sentence embeddings taste ranks by (None: off)."""
-        if self.settings.embeddings.provider == "off":
-            return None
-        from fleet.embeddings.local import LocalEmbedder
-
-        return LocalEmbedder()
+        """The sentence embeddings taste ranks by (None: off), probed at start-up."""
+        started = self.embeddings
+        return None if started is None else started.embedder
 
     def open_gallery(self) -> Gallery:
         """A gallery client for an admin's use case (the caller closes it): the one given,
@@ -250,6 +271,10 @@ class Fleet:
         if "action_kit" in self.__dict__:
             self.action_kit.gallery.close()
             self.action_kit.writer.close()
+        started = self.__dict__.get("embeddings")
+        close = getattr(started.embedder, "close", None) if started is not None else None
+        if close is not None:
+            close()  # an endpoint's HTTP client
         if "redis" in self.__dict__:
             self.redis.close()
         if "engine" in self.__dict__:
@@ -301,6 +326,7 @@ def bootstrap(
     gallery: Gallery | None = None,
     writer: ContentWriter | None = None,
     publish: Callable[[Event], None] | None = None,
+    embedder: Embedder | None = None,
 ) -> Fleet:
     """A Fleet from explicit settings, or from the environment, with the parts given."""
     return Fleet(
@@ -310,6 +336,7 @@ def bootstrap(
         gallery=gallery,
         writer=writer,
         publish=publish,
+        given_embedder=embedder,
     )
 
 

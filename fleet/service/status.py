@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from fleet import activities, agents
 from fleet.agents import agent_counts
+from fleet.errors import ConfigError
 from fleet.service.root import Fleet
 from fleet.settings import Settings
 
@@ -42,6 +43,7 @@ class Report:
     breakers: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     llm: dict[str, Any] = field(default_factory=dict)
+    embeddings: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -69,6 +71,35 @@ def llm_of(settings: Settings) -> dict[str, Any]:
     }
 
 
+def embeddings_of(fleet: Fleet) -> dict[str, Any]:
+    """Which embedder makes vectors, probed when it is an endpoint; degraded, what goes
+    on without vectors. Never the key; the endpoint's host only."""
+    settings = fleet.settings.embeddings
+    without = "taste ranks without interest fit, memory by recency, the guard by words only"
+    if settings.provider == "off":
+        return {"provider": "off", "vectors": f"none: {without}"}
+    found: dict[str, Any] = {"provider": settings.provider}
+    if settings.base_url is not None and settings.provider == "openai":
+        host = settings.base_url.host or ""
+        found["host"] = f"{host}:{settings.base_url.port}" if settings.base_url.port else host
+    if settings.provider == "local" and fleet.given_embedder is None:
+        # Its size is known and it runs in-process: nothing to probe, nothing loaded.
+        from fleet.embeddings.local import DIMENSIONS, MODEL
+
+        return found | {"model": MODEL, "dimensions": DIMENSIONS, "vectors": "ok"}
+    try:
+        embedder = fleet.embeddings
+    except ConfigError as error:
+        return found | {"vectors": f"refused: {error}"}
+    if embedder is None:
+        return found | {"vectors": f"none: {without}"}
+    state = embedder.state()
+    found |= {"model": state.model, "dimensions": state.dimensions}
+    if state.ok:
+        return found | {"vectors": "ok"}
+    return found | {"vectors": f"degraded ({state.reason}): {without}"}
+
+
 # The window ``fleet status`` (and ``--check``) reads.
 WINDOW = timedelta(minutes=5)
 
@@ -93,6 +124,7 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
         if hold is None
         else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
         llm=llm_of(fleet.settings),
+        embeddings=embeddings_of(fleet),
     )
     settings = fleet.settings
     if settings.redis_url is not None:

@@ -1,0 +1,104 @@
+"""The embedder as actions use it: never raises, says when it went without vectors.
+
+An endpoint that is down, slow or answers garbage costs an action nothing but its
+vectors: ``vectors`` returns None, memory is recalled by recency and the guard checks
+words only. The last failure is kept (``state``) for whoever asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from fleet.core.vectors import Vector
+from fleet.embeddings.port import Embedder, EmbeddingUnavailable, Purpose
+from fleet.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderState:
+    """Whether texts got vectors lately, and why not."""
+
+    model: str
+    dimensions: int
+    ok: bool
+    reason: str | None = None
+    since: datetime | None = None
+
+
+class DegradingEmbedder:
+    """An ``Embedder`` whose failures become None (and a state), never an error."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._failure: tuple[str, datetime] | None = None
+
+    @property
+    def model(self) -> str:
+        return self.embedder.model
+
+    def vectors(self, texts: Sequence[str], *, purpose: Purpose = "passage") -> list[Vector] | None:
+        """One unit vector per text, or None when the embedder could not give them all."""
+        if not texts:
+            return []
+        try:
+            found = self.embedder.embed(texts, purpose=purpose)
+            _check(found, len(texts), self.embedder.dimensions, self.embedder.model)
+        except (EmbeddingUnavailable, ValueError) as error:
+            self.failed(str(error))
+            return None
+        with self._lock:
+            self._failure = None
+        return found
+
+    def failed(self, reason: str) -> None:
+        """Keep ``reason`` as why texts go without vectors (since its first failure)."""
+        with self._lock:
+            since = self._failure[1] if self._failure is not None else datetime.now(UTC)
+            self._failure = (reason[:300], since)
+
+    def vector(self, text: str, *, purpose: Purpose = "passage") -> Vector | None:
+        found = self.vectors([text], purpose=purpose)
+        return found[0] if found else None
+
+    def state(self) -> EmbedderState:
+        with self._lock:
+            failure = self._failure
+        if failure is None:
+            return EmbedderState(self.model, self.embedder.dimensions, True)
+        return EmbedderState(self.model, self.embedder.dimensions, False, *failure)
+
+
+def _check(found: Sequence[Vector], count: int, dimensions: int, model: str) -> None:
+    if len(found) != count:
+        raise EmbeddingUnavailable(f"{model}: {len(found)} vectors for {count} texts")
+    for vector in found:
+        if dimensions and vector.shape != (dimensions,):
+            raise EmbeddingUnavailable(f"{model}: a vector of shape {vector.shape}")
+        if not np.all(np.isfinite(vector)):
+            raise EmbeddingUnavailable(f"{model}: a vector that is not finite")
+
+
+def checked_at_start(embedder: Embedder, *, expected: int | None) -> DegradingEmbedder:
+    """The embedder after one probe: a vector of the wrong size is refused (ConfigError,
+    naming the model); an endpoint that does not answer is kept, degraded, and tried
+    again on each use."""
+    degrading = DegradingEmbedder(embedder)
+    try:
+        probe = embedder.embed(["a probe of the vector size"], purpose="passage")
+    except EmbeddingUnavailable as error:
+        degrading.failed(f"at start-up: {error}")
+        return degrading
+    size = probe[0].shape[0] if probe and probe[0].ndim == 1 else 0
+    want = expected or embedder.dimensions or size
+    if size != want or (embedder.dimensions and embedder.dimensions != want):
+        raise ConfigError(
+            f"embedding model {embedder.model!r} answers vectors of {size} dimensions; "
+            f"FLEET_EMBEDDINGS__DIMENSIONS (or the model) says {want}"
+        )
+    return degrading

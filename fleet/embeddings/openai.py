@@ -1,0 +1,102 @@
+"""An OpenAI-compatible ``/v1/embeddings`` endpoint (Ollama, vLLM, TEI, OpenAI) over httpx.
+
+Every failure becomes ``EmbeddingUnavailable``: a refused connection, a timeout, an error
+status, or an answer that is not what the API promises (not JSON, a missing or extra row,
+a vector of another size, a number that is not finite). The caller then goes on without
+vectors; an embedding never fails an action.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from fleet.core.vectors import Vector, unit
+from fleet.embeddings.port import EmbeddingUnavailable, Purpose
+
+# A bound on what one text may cost the endpoint (a hostile caption stays cheap).
+MAX_CHARS = 2000
+# What we read of an answer at the most: 64 texts of 8192 floats, as JSON.
+MAX_ANSWER_BYTES = 64 * 8192 * 24
+
+
+class OpenAIEmbedder:
+    """``Embedder`` on ``POST {base_url}/embeddings``; ``dimensions`` is what it must answer."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        dimensions: int | None = None,
+        api_key: str | None = None,
+        timeout_seconds: float = 5.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self._url = base_url.rstrip("/") + "/embeddings"
+        self._model = model
+        self._dimensions = dimensions
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = client or httpx.Client(timeout=timeout_seconds)
+        self._headers = headers
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def dimensions(self) -> int:
+        """The size its vectors have: the configured one, else the first answer's (0 before)."""
+        return self._dimensions or 0
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "passage") -> list[Vector]:
+        if not texts:
+            return []
+        body = {"model": self._model, "input": [text[:MAX_CHARS] for text in texts]}
+        try:
+            answer = self._client.post(self._url, json=body, headers=self._headers)
+        except httpx.HTTPError as error:
+            raise EmbeddingUnavailable(
+                f"{self._model} at {self._url}: {type(error).__name__}"
+            ) from error
+        if answer.status_code != 200:
+            raise EmbeddingUnavailable(f"{self._model} at {self._url}: HTTP {answer.status_code}")
+        if len(answer.content) > MAX_ANSWER_BYTES:
+            raise EmbeddingUnavailable(f"{self._model}: an answer of {len(answer.content)} bytes")
+        try:
+            payload = answer.json()
+        except ValueError as error:
+            raise EmbeddingUnavailable(f"{self._model}: an answer that is not JSON") from error
+        return self._vectors(payload, len(texts))
+
+    def _vectors(self, payload: Any, count: int) -> list[Vector]:
+        rows = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(rows, list) or len(rows) != count:
+            raise EmbeddingUnavailable(f"{self._model}: an answer without {count} vector(s)")
+        ordered: list[Vector | None] = [None] * count
+        for position, row in enumerate(rows):
+            index = row.get("index", position) if isinstance(row, dict) else None
+            values = row.get("embedding") if isinstance(row, dict) else None
+            if not isinstance(index, int) or not 0 <= index < count or ordered[index] is not None:
+                raise EmbeddingUnavailable(f"{self._model}: an answer with a bad index")
+            if not isinstance(values, list) or not values:
+                raise EmbeddingUnavailable(f"{self._model}: an answer with no vector")
+            if not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values
+            ):
+                raise EmbeddingUnavailable(f"{self._model}: a vector that is not finite numbers")
+            expected = self._dimensions or len(values)
+            if len(values) != expected:
+                raise EmbeddingUnavailable(
+                    f"{self._model}: a vector of {len(values)} dimensions, not {expected}"
+                )
+            self._dimensions = expected
+            ordered[index] = unit(values)
+        return [vector for vector in ordered if vector is not None]
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,193 @@
+"""Embeddings: the OpenAI-compatible adapter through httpx's MockTransport, degradation
+to no vectors, the start-up size check, the settings, and the real local model."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+import httpx
+import numpy as np
+import pytest
+
+from fleet.core.vectors import cosine
+from fleet.embeddings import EmbeddingUnavailable
+from fleet.embeddings.degrading import DegradingEmbedder, checked_at_start
+from fleet.embeddings.factory import build_embedder, start_embedder
+from fleet.embeddings.local import LocalEmbedder
+from fleet.embeddings.openai import OpenAIEmbedder
+from fleet.errors import ConfigError
+from fleet.settings import EmbeddingSettings, load_settings
+
+URL = "http://embeddings.test/v1"
+
+
+def _endpoint(answer: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+def _vectors(size: int) -> Callable[[httpx.Request], httpx.Response]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        rows = [
+            {"index": i, "embedding": [float(i + 1)] + [0.5] * (size - 1)}
+            for i, _ in enumerate(body["input"])
+        ]
+        return httpx.Response(200, json={"data": list(reversed(rows)), "model": body["model"]})
+
+    return answer
+
+
+def _embedder(answer: Callable[[httpx.Request], httpx.Response], **kw: object) -> OpenAIEmbedder:
+    return OpenAIEmbedder(base_url=URL, model="nomic-embed", client=_endpoint(answer), **kw)  # type: ignore[arg-type]
+
+
+def test_the_endpoint_answers_unit_vectors_in_the_order_of_the_texts() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _vectors(8)(request)
+
+    embedder = _embedder(answer, api_key="sk-test", dimensions=8)
+    first, second = embedder.embed(["one", "two"])
+    assert seen[0].url == f"{URL}/embeddings"
+    assert seen[0].headers["authorization"] == "Bearer sk-test"
+    assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-6
+    assert first[0] < second[0], "rows put back in the order of the texts (index)"
+    assert embedder.dimensions == 8
+
+
+@pytest.mark.parametrize(
+    ("what", "answer"),
+    [
+        ("down", lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused", request=r))),
+        ("timeout", lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow", request=r))),
+        ("5xx", lambda r: httpx.Response(503, text="busy")),
+        ("not json", lambda r: httpx.Response(200, text="<html>oops</html>")),
+        ("no data", lambda r: httpx.Response(200, json={"error": "x"})),
+        ("a row short", lambda r: httpx.Response(200, json={"data": []})),
+        ("not numbers", lambda r: httpx.Response(200, json={"data": [{"embedding": ["a"] * 8}]})),
+        (
+            "nan",
+            lambda r: httpx.Response(
+                200, text='{"data": [{"embedding": [NaN, 1, 1, 1, 1, 1, 1, 1]}]}'
+            ),
+        ),
+        ("wrong size", _vectors(5)),
+        (
+            "bad index",
+            lambda r: httpx.Response(200, json={"data": [{"index": 3, "embedding": [1.0] * 8}]}),
+        ),
+    ],
+)
+def test_an_endpoint_down_or_answering_garbage_is_unavailable(
+    what: str, answer: Callable[[httpx.Request], httpx.Response]
+) -> None:
+    embedder = _embedder(answer, dimensions=8)
+    with pytest.raises(EmbeddingUnavailable):
+        embedder.embed(["a caption"])
+    degrading = DegradingEmbedder(embedder)
+    assert degrading.vectors(["a caption"]) is None, what
+    state = degrading.state()
+    assert not state.ok and state.reason and state.since is not None
+
+
+def test_a_degraded_embedder_recovers_when_the_endpoint_answers_again() -> None:
+    broken = [True]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502) if broken[0] else _vectors(8)(request)
+
+    degrading = DegradingEmbedder(_embedder(answer, dimensions=8))
+    assert degrading.vector("x") is None
+    broken[0] = False
+    assert degrading.vector("x") is not None
+    assert degrading.state().ok
+
+
+def test_a_vector_of_the_wrong_size_is_refused_at_start_naming_the_model() -> None:
+    with pytest.raises(ConfigError, match=r"nomic-embed.*5 dimensions.*768"):
+        checked_at_start(_embedder(_vectors(5)), expected=768)
+    settings = EmbeddingSettings(provider="local", dimensions=768)
+    with pytest.raises(ConfigError, match="multilingual-e5-small"):
+        build_embedder(settings)
+
+
+def test_an_endpoint_down_at_start_starts_degraded_and_never_raises() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    settings = EmbeddingSettings(provider="openai", base_url=URL, model="m", dimensions=8)  # type: ignore[arg-type]
+    started = start_embedder(settings, client=_endpoint(down))
+    assert started is not None
+    assert not started.state().ok and "start-up" in (started.state().reason or "")
+    assert started.vectors(["anything"]) is None
+
+
+def test_the_settings_name_the_bad_variable() -> None:
+    with pytest.raises(ConfigError, match="FLEET_EMBEDDINGS__BASE_URL"):
+        load_settings(embeddings={"provider": "openai", "model": "m"})
+    with pytest.raises(ConfigError, match="FLEET_EMBEDDINGS__PROVIDER"):
+        load_settings(embeddings={"provider": "elsewhere"})
+    with pytest.raises(ConfigError, match="FLEET_MEMORY__MAX_PER_AGENT"):
+        load_settings(memory={"max_per_agent": 3})
+    with pytest.raises(ConfigError, match="FLEET_MEMORY__ECHO_SIMILARITY"):
+        load_settings(memory={"echo_similarity": 1.5})
+    assert build_embedder(EmbeddingSettings(provider="off")) is None
+
+
+def test_the_api_key_is_a_secret_masked_everywhere() -> None:
+    settings = load_settings(
+        embeddings={"provider": "openai", "base_url": URL, "model": "m", "api_key": "sk-hush"}
+    )
+    assert "sk-hush" in settings.secrets()
+    assert "sk-hush" not in repr(settings)
+
+
+def test_the_local_model_puts_a_paraphrase_closer_than_another_subject() -> None:
+    embedder = DegradingEmbedder(LocalEmbedder())
+    found = embedder.vectors(
+        [
+            "Kept it to 16 colours, which forced some fun choices.",
+            "Only sixteen colours here, and the limit made me choose in fun ways.",
+            "The quarterly revenue dashboard now loads twice as fast.",
+        ]
+    )
+    assert found is not None
+    original, paraphrase, other = found
+    assert original.shape == (384,)
+    assert cosine(original, paraphrase) > cosine(original, other) + 0.05
+    assert math.isclose(float(np.linalg.norm(original)), 1.0, rel_tol=1e-4)
+
+
+def test_fleet_status_says_when_texts_go_without_vectors() -> None:
+    from fleet.service.root import Fleet
+    from fleet.service.status import embeddings_of
+    from fleet.settings import Settings
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500)
+
+    off = embeddings_of(Fleet(Settings(embeddings=EmbeddingSettings(provider="off"))))
+    assert off["provider"] == "off" and off["vectors"].startswith("none")
+    local = embeddings_of(Fleet(Settings(embeddings=EmbeddingSettings(provider="local"))))
+    assert local["vectors"] == "ok" and local["dimensions"] == 384
+    endpoint = EmbeddingSettings(
+        provider="openai",
+        base_url=URL,  # type: ignore[arg-type]
+        model="nomic-embed",
+        api_key="sk-hush",  # type: ignore[arg-type]
+    )
+    degraded = embeddings_of(
+        Fleet(Settings(embeddings=endpoint), given_embedder=_embedder(down, dimensions=8))
+    )
+    assert degraded["host"] == "embeddings.test:80"
+    assert degraded["vectors"].startswith("degraded (at start-up: nomic-embed")
+    assert "recency" in degraded["vectors"] and "sk-hush" not in str(degraded)
+    sized = endpoint.model_copy(update={"dimensions": 768})
+    refused = embeddings_of(
+        Fleet(Settings(embeddings=sized), given_embedder=_embedder(_vectors(5)))
+    )
+    assert refused["vectors"].startswith("refused: embedding model 'nomic-embed'")
