@@ -4,12 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md beat_schedule.py ./
+COPY pyproject.toml README.md ./
 COPY fleet ./fleet
-COPY workers ./workers
-COPY personas ./personas
-COPY migrations ./migrations
-RUN pip install -e '.[ops]' && useradd --create-home fleet
+COPY packages ./packages
+RUN pip install ./packages/fleet-sandbox '.[ops,demo]' && useradd --create-home fleet
 USER fleet
 
 CMD ["fleet", "--help"]

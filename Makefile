@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint demo bench run clean
+.PHONY: install test test-fast test-quick lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -16,10 +16,12 @@ RUN_AGENTS ?= 10
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The sandbox gallery is a distribution of its own (packages/fleet-sandbox): the demo, the
+# tests and the benchmarks run it.
+$(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e packages/fleet-sandbox -e '.[dev]'
 	touch $@
 
 test: install
@@ -29,11 +31,20 @@ test: install
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
+# Every test that needs no server (SQLite, the in-memory broker, fakeredis), in under a
+# minute: those needing Postgres or Redis, and the end-to-end ones, are skipped with why.
+test-quick: install
+	$(BIN)/pytest --no-servers -q
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The wheel as users install it: built, installed in a fresh venv, run outside the checkout.
+wheel-check: install
+	.ci/wheel-check $(BIN)/python
 
 demo: install
 	$(BIN)/fleet demo
@@ -44,6 +55,7 @@ bench: install
 	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.content_tokens
+	$(BIN)/python -m bench.cost
 	$(BIN)/python -m bench.comments
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.realism

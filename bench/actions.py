@@ -52,6 +52,7 @@ from sqlalchemy import func, select, update
 from bench import cpu, scratch_database
 from fleet import activities, agents
 from fleet.agents import Selection
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import kind_of
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
@@ -60,7 +61,7 @@ from fleet.infra.queue import send_actions
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import bootstrap
 from fleet.settings import Settings
-from workers.app import create_app
+from fleet.worker.app import create_app
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("FLEET_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -242,7 +243,7 @@ def main() -> None:
         # on a loaded machine, the better part of a small run).
         worker = subprocess.Popen(
             [
-                *(sys.executable, "-m", "celery", "-A", "workers", "worker"),
+                *(sys.executable, "-m", "celery", "-A", "fleet.worker", "worker"),
                 *("-Q", "content,engage", "-P", args.pool, "-c", str(args.concurrency)),
                 *("--loglevel", "WARNING", "-n", worker_name),
             ],
@@ -294,7 +295,7 @@ def main() -> None:
                 for i in range(count):
                     agent_id = created.first_id + i % args.agents
                     second += 1
-                    key = f"{agent_id}:{second}:{action}"
+                    key = str(ActionKey.tick(agent_id, second, action))
                     activities.create_activity(
                         fleet.sessions,
                         agent_id,

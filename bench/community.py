@@ -51,7 +51,7 @@ from sqlalchemy import select
 
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
-from fleet.sandbox import images, storage, tables
+from fleet_sandbox import images, storage, tables
 
 # Monday 2026-11-16 06:00 UTC: the week's first morning in Europe, night in the Americas.
 START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)

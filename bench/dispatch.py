@@ -106,7 +106,7 @@ def main() -> None:
     url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
     settings = Settings(database_url=url, broker_url=REDIS, broker_key_prefix=prefix, seed=1)
     fleet = bootstrap(settings)
-    from workers.app import create_app
+    from fleet.worker.app import create_app
 
     app = create_app(settings)
     out: dict[str, object] = {"benchmark": "dispatch", "machine_cores": os.cpu_count()}

@@ -43,7 +43,7 @@ from PIL import Image
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.sandbox import images
+from fleet_sandbox import images
 
 NEAR_BITS = 4
 CHROMA = 24  # sage, cream and dusty pink are muted colours: a low bar for "coloured"

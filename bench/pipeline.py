@@ -152,7 +152,7 @@ def main() -> None:
                 timeout=10,
             ).raise_for_status()
         beat = bench.spawn(
-            "beat", "-A", "workers", "beat", "--schedule", str(bench.logs / "beat-schedule")
+            "beat", "-A", "fleet.worker", "beat", "--schedule", str(bench.logs / "beat-schedule")
         )
         if args.latency:
             for concurrency in (args.concurrency, args.concurrency * 4):

@@ -42,7 +42,7 @@ from fleet.gallery.client import HttpGallery
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import GallerySettings, Settings
-from workers.app import create_app
+from fleet.worker.app import create_app
 
 ADMIN = os.environ.get("FLEET_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("FLEET_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -89,7 +89,7 @@ class Bench:
         self.gallery_url = f"http://127.0.0.1:{port}"
         try:
             self.early = self.spawn_workers(
-                "workers", self.layout(self.args.workers, self.args.concurrency)
+                "fleet.worker", self.layout(self.args.workers, self.args.concurrency)
             )
             self.settings = Settings(
                 database_url=self.url,
@@ -192,7 +192,7 @@ class Bench:
         """Workers of ``app`` (those ``started``, or new ones per spec), each answering a
         ping before this returns."""
         started = started or self.spawn_workers(app, specs)
-        celery = self.app if app == "workers" else _noop_app(self.env)
+        celery = self.app if app == "fleet.worker" else _noop_app(self.env)
         for _, full in started:
             _wait(
                 lambda f=full: bool(celery.control.ping(destination=[f], timeout=0.5)),  # type: ignore[misc]
@@ -347,7 +347,7 @@ class Bench:
         """One burst on fresh worker processes; (figures, their RSS in KiB)."""
         specs = self.layout(count, concurrency)
         early, self.early = self.early, []
-        started = self.workers("workers", specs, early or None)
+        started = self.workers("fleet.worker", specs, early or None)
         parties = {"sandbox": self.sandbox_pid, "bench": os.getpid()}
         parties |= {
             f"worker {q.split(',')[0]} {n}": p.pid

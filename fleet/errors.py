@@ -88,6 +88,11 @@ class Deferred(TransientError):
         super().__init__(f"{reason} (until {until.isoformat() if until else 'further notice'})")
 
 
+class CircuitOpen(Deferred):
+    """Raised while a circuit breaker is open: the service behind it counts as down (a
+    writer chain asks its next provider)."""
+
+
 class PermanentError(FleetError):
     """Raised when retrying cannot help; the action is dead-lettered."""
 

@@ -5,10 +5,12 @@ Nested adapter settings use ``__``: ``FLEET_LLM__MODEL``, ``FLEET_GALLERY__URL``
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import platformdirs
 from pydantic import (
@@ -22,7 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from fleet.errors import ConfigError
 
@@ -59,9 +61,43 @@ class GallerySettings(_Nested):
         return str(self.url).rstrip("/") + self.post_page.replace("{id}", quote(str(post_id)))
 
 
+Provider = Literal["anthropic", "openai", "offline"]
+
+
+def _blank_model(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("must name a model (it is empty)")
+    return value
+
+
+class ProviderSettings(_Nested):
+    """One writer of the chain: a provider, where it is, its model and key (see docs/llm.md).
+
+    Unset fields take the provider's usual ones: the key from ``ANTHROPIC_API_KEY`` or
+    ``OPENAI_API_KEY``, Anthropic's model from ``FLEET_LLM__MODEL``.
+    """
+
+    provider: Provider
+    base_url: WebUrl | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+
+    _model = field_validator("model", mode="before")(_blank_model)
+
+
 class LLMSettings(_Nested):
     """The language model that writes captions and comments."""
 
+    # anthropic, openai (any OpenAI-compatible Chat Completions server) or offline; unset:
+    # anthropic when ANTHROPIC_API_KEY (or FLEET_LLM__API_KEY) is set, else offline.
+    provider: Provider | None = None
+    # The key; unset: the provider's usual variable (ANTHROPIC_API_KEY, OPENAI_API_KEY).
+    api_key: SecretStr | None = None
+    # Providers tried in order when the one before is down (a JSON list of objects with
+    # provider, base_url, model, api_key).
+    fallbacks: Annotated[list[ProviderSettings], NoDecode] = Field(default_factory=list)
     # Captions and comments are short: a small, fast model does them well. (Sonnet 4.5
     # reaches end of life on 2026-11-30 according to the installed SDK.)
     model: str = "claude-haiku-4-5"
@@ -88,6 +124,27 @@ class LLMSettings(_Nested):
             "claude-haiku-4": {"input": 1, "output": 5, "cache_read": 0.1, "cache_write": 1.25},
         }
     )
+
+    _model = field_validator("model", mode="before")(_blank_model)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _blank_provider(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _fallbacks_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not JSON ({exc.msg} at character {exc.pos})") from None
+            if not isinstance(value, list):
+                raise ValueError("must be a JSON list of providers")
+        return value
 
     @field_validator("prices")
     @classmethod
@@ -173,6 +230,52 @@ class ConsoleSettings(_Nested):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+class TasteSettings(_Nested):
+    """How agents pick what to like and comment on (``fleet.core.taste``)."""
+
+    fit: float = Field(default=2.5, ge=0, allow_inf_nan=False)
+    popularity: float = Field(default=0.7, ge=0, allow_inf_nan=False)
+    freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    tie: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
+    explore: float = Field(default=0.08, ge=0, le=1)
+    # The feeds a person scrolls, and how far down each: every post on them is a candidate.
+    sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
+    page_size: int = Field(default=50, ge=1, le=100)
+
+
+class WelcomeSettings(_Nested):
+    """The fleet's budget on a person's post by its age (``fleet.core.taste.Welcome``):
+    JSON lists of [hours, count] steps, e.g. FLEET_WELCOME__COMMENTS='[[1,1],[6,3],[24,5]]'.
+    All counts 0: the fleet leaves people's posts alone."""
+
+    likes: tuple[tuple[float, int], ...] = ((1, 3), (6, 8), (24, 15))
+    comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
+    likes_per_day_after: int = Field(default=3, ge=0, le=10_000)
+    comments_per_day_after: int = Field(default=1, ge=0, le=10_000)
+
+    @field_validator("likes", "comments")
+    @classmethod
+    def _steps(cls, steps: tuple[tuple[float, int], ...]) -> tuple[tuple[float, int], ...]:
+        if not steps:
+            raise ValueError("at least one [hours, count] step")
+        for hours, count in steps:
+            if not (math.isfinite(hours) and 0 < hours <= 24 * 365) or not 0 <= count <= 10_000:
+                raise ValueError(
+                    f"a step is [hours in (0, 8760], count in 0..10000], not [{hours}, {count}]"
+                )
+        if list(steps) != sorted(steps):
+            raise ValueError("steps in order of their hours")
+        return steps
+
+
+class EmbeddingSettings(_Nested):
+    """The sentence embeddings taste ranks by: the embedded model, or none."""
+
+    provider: Literal["local", "off"] = "local"
+
+
 class ActionSettings(_Nested):
     """How actions choose targets, back off and wait."""
 
@@ -217,11 +320,15 @@ class Settings(BaseSettings):
     # The SDK's own variable, read here too so that a bad one is refused at start-up and
     # `fleet status` shows where LLM calls go; FLEET_LLM__BASE_URL wins over it.
     anthropic_base_url: WebUrl | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     gallery: GallerySettings = GallerySettings()
     llm: LLMSettings = LLMSettings()
     dispatch: DispatchSettings = DispatchSettings()
     tasks: TaskSettings = TaskSettings()
     actions: ActionSettings = ActionSettings()
+    taste: TasteSettings = TasteSettings()
+    welcome: WelcomeSettings = WelcomeSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
     console: ConsoleSettings = ConsoleSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
@@ -240,6 +347,69 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _llm_chain_resolves(self) -> Settings:
+        self.llm_chain()
+        return self
+
+    def llm_chain(self) -> list[LLMEndpoint]:
+        """The writers in the order they are tried: the primary, then the fallbacks.
+
+        Raises ValueError naming the variable when one cannot be used (no key, no model).
+        """
+        llm = self.llm
+        key = _key(llm.api_key)
+        provider = llm.provider or (
+            "anthropic" if key or _key(self.anthropic_api_key) else "offline"
+        )
+        model_set = "model" in llm.model_fields_set
+        chain = [
+            self._endpoint(
+                ProviderSettings(
+                    provider=provider,
+                    base_url=llm.base_url,
+                    model=llm.model if (model_set or provider == "anthropic") else None,
+                    api_key=key,
+                ),
+                "FLEET_LLM__",
+            )
+        ]
+        for number, fallback in enumerate(llm.fallbacks):
+            chain.append(self._endpoint(fallback, f"FLEET_LLM__FALLBACKS[{number}]."))
+        return chain
+
+    def _endpoint(self, entry: ProviderSettings, where: str) -> LLMEndpoint:
+        def name(field: str) -> str:
+            return where + (field.upper() if where.endswith("__") else field)
+
+        if entry.provider == "offline":
+            return LLMEndpoint("offline", "offline", None, None)
+        if entry.provider == "anthropic":
+            key = _key(entry.api_key) or _key(self.anthropic_api_key)
+            if key is None:
+                raise ValueError(
+                    f"{name('provider')} is anthropic but no key is set "
+                    f"({name('api_key')} or ANTHROPIC_API_KEY)"
+                )
+            base = entry.base_url or self.anthropic_base_url
+            return LLMEndpoint(
+                "anthropic",
+                entry.model or self.llm.model,
+                None if base is None else str(base),
+                key,
+            )
+        key = _key(entry.api_key) or _key(self.openai_api_key)
+        if entry.model is None:
+            raise ValueError(f"{name('model')} must name the model for provider openai")
+        if entry.base_url is None and key is None:
+            raise ValueError(
+                f"{name('provider')} is openai with neither {name('base_url')} (a local "
+                f"server) nor a key ({name('api_key')} or OPENAI_API_KEY)"
+            )
+        return LLMEndpoint(
+            "openai", entry.model, None if entry.base_url is None else str(entry.base_url), key
+        )
+
     def llm_endpoint(self) -> tuple[str, str]:
         """Where LLM calls go and which setting says so: FLEET_LLM__BASE_URL, else
         ANTHROPIC_BASE_URL, else Anthropic's API (the SDK's order, Fleet's variable first)."""
@@ -253,8 +423,14 @@ class Settings(BaseSettings):
         """Every secret in the settings (keys, tokens, passwords in URLs), to be masked
         wherever text leaves the process."""
         found = [self.gallery.token.get_secret_value()]
-        if self.anthropic_api_key is not None:
-            found.append(self.anthropic_api_key.get_secret_value())
+        for key in (self.anthropic_api_key, self.openai_api_key, self.llm.api_key):
+            if key is not None:
+                found.append(key.get_secret_value())
+        for fallback in self.llm.fallbacks:
+            if fallback.api_key is not None:
+                found.append(fallback.api_key.get_secret_value())
+            if fallback.base_url is not None and fallback.base_url.password:
+                found.append(fallback.base_url.password)
         for secret in (self.console.password, self.console.secret_key):
             if secret is not None:
                 found.append(secret.get_secret_value())
@@ -298,11 +474,69 @@ class Settings(BaseSettings):
         return value
 
 
+OPENAI_API = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class LLMEndpoint:
+    """One writer of the chain, resolved: its provider, model, URL (None: the SDK's
+    default) and key (None: none needed, a local server)."""
+
+    provider: Provider
+    model: str
+    base_url: str | None
+    api_key: SecretStr | None = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """What the activity and the reports call it: ``provider:model``."""
+        return self.provider if self.provider == "offline" else f"{self.provider}:{self.model}"
+
+    @property
+    def host(self) -> str:
+        """Where its calls go, the host and port only (never a path, user or password)."""
+        if self.provider == "offline":
+            return ""
+        default = ANTHROPIC_API if self.provider == "anthropic" else OPENAI_API
+        parts = urlsplit(self.base_url or default)
+        host = parts.hostname or ""
+        return host if parts.port is None else f"{host}:{parts.port}"
+
+
+def _key(value: SecretStr | None) -> SecretStr | None:
+    return value if value is not None and value.get_secret_value().strip() else None
+
+
 def _variable(loc: tuple[int | str, ...]) -> str:
     names = [str(part) for part in loc]
     if names and names[0].startswith("ANTHROPIC_"):
         return names[0]
-    return "FLEET_" + "__".join(name.upper() for name in names)
+    # A field inside a JSON list (FLEET_LLM__FALLBACKS) is named as in the JSON.
+    index = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+    named = "FLEET_" + "__".join(name.upper() for name in names[:index])
+    if index < len(loc):
+        named += f"[{loc[index]}]" + "".join(f".{part}" for part in names[index + 1 :])
+    return named
+
+
+def _not_json(message: str) -> str:
+    """The variables of the field pydantic-settings could not parse, named."""
+    import json
+    import os
+    import re
+
+    found = re.search(r'field "(\w+)"', message)
+    prefix = f"FLEET_{found.group(1).upper()}" if found else "FLEET_"
+    named = []
+    for name, value in os.environ.items():
+        if name == prefix or name.startswith(prefix + "__"):
+            try:
+                json.loads(value)
+            except ValueError:
+                named.append(name)
+    if not named:
+        return message
+    return "; ".join(f"{name}: not valid JSON" for name in sorted(named))
 
 
 def env_file() -> Path | None:
@@ -325,6 +559,9 @@ def load_settings(**overrides: object) -> Settings:
     ConfigError naming each bad variable and why."""
     try:
         return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        # A value that should be JSON and is not: name the variable, not pydantic's field.
+        raise ConfigError("bad configuration: " + _not_json(str(exc))) from None
     except ValidationError as exc:
         problems = [
             # A check across settings (loc ()) names its variables in its message.

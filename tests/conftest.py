@@ -26,16 +26,59 @@ from fleet.agents import Selection
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, Admin, settings_for
 
 PG_ADMIN_URL = os.environ.get(
     "FLEET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("FLEET_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+# The fixtures that reach the machine's servers; `--no-servers` (make test-quick) skips
+# every test that uses one, or that is marked as needing one, and names why.
+POSTGRES_FIXTURES = frozenset({"postgres_database", "pg_engine", "pg_fleet", "fleet_on_redis"})
+REDIS_FIXTURES = frozenset({"real_redis", "redis_keys", "fleet_on_redis"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-servers",
+        action="store_true",
+        help="skip, with the reason, every test that needs Postgres or Redis (make test-quick)",
+    )
+
+
+def _needs(item: pytest.Item) -> list[str]:
+    """The servers a collected test needs: by its marks, fixtures and engine parameter."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    # The same test on each backend: the parameter names the server ("postgres", "redis").
+    backends = [str(value) for value in callspec.params.values()] if callspec else []
+    needs = []
+    if (
+        item.get_closest_marker("postgres")
+        or fixtures & POSTGRES_FIXTURES
+        or "postgres" in backends
+    ):
+        needs.append(f"Postgres (FLEET_TEST_POSTGRES, {PG_ADMIN_URL})")
+    if item.get_closest_marker("redis") or fixtures & REDIS_FIXTURES or "redis" in backends:
+        needs.append(f"Redis (FLEET_TEST_REDIS, {REDIS_URL})")
+    return needs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-servers"):
+        return
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.skip(reason="slow: real worker processes (make test)"))
+        elif needs := _needs(item):
+            reason = f"needs {' and '.join(needs)}: --no-servers (make test runs it)"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
 
 # No per-example deadline: a loaded machine (CI, a fleet running beside the suite) makes
 # one example slow now and then, and speed is measured in bench/, never in tests.

@@ -195,7 +195,7 @@ def test_a_failing_action_leaves_the_batch_as_a_message_of_its_own_with_its_back
     kit.gallery = failing  # type: ignore[assignment]
     app: Celery = create_app(fleet.settings)
     app.conf.fleet = fleet
-    import workers.tasks  # noqa: F401 - registers the tasks on the app
+    from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
 
     tally = app.tasks["fleet.engage_batch"].apply(args=(likes,)).get()
 
@@ -360,3 +360,43 @@ def test_a_batch_charges_its_browses_thoughts_at_once_and_keeps_each_ones_usage(
         assert usage[browses[0]]["input_tokens"] == 5 + first.input_tokens
     else:
         assert usage[browses[0]]["calls"] == 2, "an earlier delivery's usage is kept"
+
+
+class _CountingWriter(OfflineWriter):
+    """The offline writer, counting the thoughts it is asked for, by the author's handle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def think(self, persona: Any, author: Any, seen: Any, *, nonce: int) -> Any:
+        self.asked.append(author.handle)
+        return super().think(persona, author, seen, nonce=nonce)
+
+
+def test_a_look_the_dispatcher_marked_thinks_false_asks_the_writer_nothing(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 7, now=now)
+    _posts(gallery, fleet, author, 2)
+    browses = _decided(fleet, fans, "browse", now)
+    quiet = set(browses[::2])
+    with fleet.sessions.begin() as session:
+        for row in session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key.in_(quiet))
+        ):
+            row.content = {"thinks": False}
+    writer = _CountingWriter()
+    done = perform_batch(replace(_kit(fleet, gallery), writer=writer), browses, threads=2)
+    assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
+    handles = {key: agents.get_agent(fleet.sessions, key.split(":")[0]).handle for key in browses}
+    assert sorted(writer.asked) == sorted(handles[k] for k in browses if k not in quiet)
+    with fleet.sessions() as session:
+        rows = session.execute(
+            select(AgentActivity.idempotency_key, AgentActivity.usage, AgentActivity.result).where(
+                AgentActivity.idempotency_key.in_(quiet)
+            )
+        ).all()
+    assert rows and all(usage is None and result["thought"] is None for _, usage, result in rows)
+    assert all(result["seen"] for _, _, result in rows)  # it still looked at the feed

@@ -8,15 +8,15 @@ import pytest
 from celery.beat import ScheduleEntry
 
 from fleet.settings import Settings
-from workers.app import create_app
-from workers.beat import PulseScheduler
+from fleet.worker.app import create_app
+from fleet.worker.beat import PulseScheduler
 
 
 def test_beat_touches_its_pulse_after_each_publish_and_not_when_publishing_fails(
     tmp_path: Path,
 ) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/f.db"))
-    assert app.conf.beat_scheduler == "workers.beat:PulseScheduler"
+    assert app.conf.beat_scheduler == "fleet.worker.beat:PulseScheduler"
     scheduler = PulseScheduler(app=app, schedule_filename=str(tmp_path / "beat"))
     # A task name no module registers: beat sends it by name (send_task), as it does for
     # every entry in a beat process that imports no task module.

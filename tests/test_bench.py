@@ -46,6 +46,7 @@ CASES = {
         {"runs", "agents_in_burst"},
     ),
     "realism": (["--agents", "2", "--weeks", "0.5"], {"personas", "targets"}),
+    "cost": (["--agents", "2", "--weeks", "0.5", "--samples", "1"], {"personas", "fleet_mean"}),
     "console": (
         [
             *("--agents", "60", "--activities", "500", "--runs", "3"),

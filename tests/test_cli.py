@@ -20,9 +20,9 @@ from fleet.core.kinds import ACTION_NAMES, kind_of
 from fleet.core.sessions import mean_activity_level
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import BUNDLED_DIR
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.gallery.conftest import TOKEN
 
@@ -233,7 +233,11 @@ def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLEET_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
-    assert "database at revision 0009" in run(None, "db", "upgrade").stdout
+    from fleet.db.engine import build_engine
+    from fleet.db.migrate import head_revision
+
+    head = head_revision(build_engine(f"sqlite:///{tmp_path}/fresh.db"))
+    assert f"database at revision {head}" in run(None, "db", "upgrade").stdout
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
     assert "base (empty)" in down.stdout
     # The embedded database is brought up to date on first use by any other command.

@@ -26,8 +26,8 @@ from fleet.demo import (
     _settings,
     run,
 )
-from fleet.sandbox import storage
-from fleet.sandbox.people import PEOPLE
+from fleet_sandbox import storage
+from fleet_sandbox.people import PEOPLE
 
 EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Americas
 # Monday 16:00 UTC: London and New York in their peaks, Los Angeles and Chicago awake.

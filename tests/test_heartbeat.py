@@ -472,3 +472,27 @@ def test_starting_sets_aside_an_agent_it_cannot_start_and_starts_the_others(
     assert again.changed == 1 and not again.errors
     back = agents.get_agent(fleet.sessions, str(ids[0]))
     assert back.status == "active" and back.error is None and back.next_tick_at is not None
+
+
+def test_only_a_speaking_session_s_opening_look_is_decided_to_think(fleet: Fleet) -> None:
+    """Each opening look (index 0) is a browse; the dispatcher marks those whose session
+    says nothing, and every later look, ``thinks: false``: their browse asks no LLM."""
+    from fleet.agents.heartbeat import rhythm_of
+
+    ids = _fleet_of(fleet, "ai_art_enthusiast", 30)
+    opened = int(NOW.timestamp())
+    ticks = [(agent_id, opened, opened, 0) for agent_id in ids]
+    ticks += [(agent_id, opened + 30, opened, 1) for agent_id in ids]
+    decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
+    with fleet.sessions() as session:
+        rows = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(ids)))}
+    marks: Counter[bool] = Counter()
+    for activity in _activities(fleet):
+        if activity.action != "browse":
+            continue
+        rhythm = rhythm_of(fleet.personas, rows[activity.agent_id])
+        index = 0 if int(activity.due_at.timestamp()) == opened else 1
+        thinks = (activity.content or {}).get("thinks", True)
+        assert thinks == rhythm.thinks(opened, index)
+        marks[thinks] += 1
+    assert marks[True] > 0 and marks[False] > 0

@@ -1,4 +1,4 @@
-"""The six bundled personas carry REFERENCE.md's facts, and bad persona files are refused."""
+"""The six bundled personas carry the product brief's facts (docs/personas.md), and bad persona files are refused."""
 
 from __future__ import annotations
 

@@ -30,12 +30,12 @@ from fleet.content.offline import OfflineWriter
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.findings import compare_posts
 from fleet.service.reconcile import reconcile, repair
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ActionSettings, Settings
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import REDIS_URL, active_agents
 from tests.gallery.conftest import TOKEN, Admin, clean_admin, settings_for
 

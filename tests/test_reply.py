@@ -23,9 +23,9 @@ from fleet.db.models import AgentActivity
 from fleet.errors import TransientError
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, settings_for
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)

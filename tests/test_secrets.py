@@ -23,13 +23,13 @@ from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.core.kinds import Action
 from fleet.db.models import DeadLetter
 from fleet.infra import logs
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import LLMSettings, Settings
+from fleet.worker import tasks
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.content.conftest import FakeAnthropic, message, post_json
 from tests.gallery.conftest import Admin
-from workers import tasks
 
 API_KEY = "sk-ant-api03-KNOWNSECRET-7d1c9e"
 TOKEN = "gallery-token-KNOWNSECRET-41b2"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fleet.settings import Settings
-from workers.app import QUEUES, app
+from fleet.worker.app import QUEUES, app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def test_every_celery_command_names_the_app_and_queues_that_exist(compose: dict[
     assert len(commands) == 5
     served: set[str] = set()
     for command in commands:
-        assert command[1:3] == ["-A", "workers"]
+        assert command[1:3] == ["-A", "fleet.worker"]
         if "worker" in command:
             queues = command[command.index("-Q") + 1].split(",")
             assert set(queues) <= set(QUEUES)
@@ -87,7 +87,7 @@ def test_the_procfile_runs_a_worker_for_every_queue() -> None:
     served: set[str] = set()
     for line in _procfile().values():
         _, command = _unwrapped(line)
-        if command[:4] == ["celery", "-A", "workers", "worker"]:
+        if command[:4] == ["celery", "-A", "fleet.worker", "worker"]:
             served.update(command[command.index("-Q") + 1].split(","))
     assert served == set(QUEUES)
 

@@ -16,8 +16,8 @@ from fleet.db.models import Agent
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Report, Thresholds, check, gather
 from fleet.settings import LLMSettings
+from fleet.worker.app import create_app
 from tests.conftest import active_agents
-from workers.app import create_app
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -121,7 +121,7 @@ def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(
     fleet: Fleet,
 ) -> None:
     offline = _status(fleet, "--no-workers")
-    assert "llm: offline writer (no ANTHROPIC_API_KEY)" in offline.stdout
+    assert "llm: offline writer (templates; no ANTHROPIC_API_KEY nor" in offline.stdout
     key = "gw-key-STATUS-9f3a2c"
     settings = fleet.settings.model_copy(
         update={
@@ -133,7 +133,7 @@ def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(
     shown = _status(gateway, "--no-workers")
     assert shown.exit_code == 0, shown.output
     assert (
-        "llm: claude-haiku-4-5 at gateway.internal:8443 (set by FLEET_LLM__BASE_URL)"
+        "llm: anthropic claude-haiku-4-5 at gateway.internal:8443 (set by FLEET_LLM__BASE_URL)"
         in shown.stdout
     )
     as_json = json.loads(_status(gateway, "--json", "--no-workers").stdout)
@@ -142,6 +142,14 @@ def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(
         "model": "claude-haiku-4-5",
         "host": "gateway.internal:8443",
         "from": "FLEET_LLM__BASE_URL",
+        "chain": [
+            {
+                "provider": "anthropic",
+                "model": "claude-haiku-4-5",
+                "host": "gateway.internal:8443",
+                "label": "anthropic:claude-haiku-4-5",
+            }
+        ],
     }
     for output in (shown.output, json.dumps(as_json)):
         assert key not in output and "pw-STATUS-77" not in output and "/anthropic" not in output

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet import activities
@@ -23,7 +23,9 @@ from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import Outcome, carry_out, ended_as
 from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
+from fleet.content.budget import usage_record
 from fleet.content.port import Usage
+from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
 from fleet.gallery.port import Gallery
 
@@ -78,7 +80,7 @@ def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, d
     else:
         for _, agent_id, usage in spent:
             kit.spending.record(agent_id, usage)
-    return {activity_id: asdict(usage) for activity_id, _, usage in spent}
+    return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
 
 
 def perform_batch(
@@ -87,7 +89,7 @@ def perform_batch(
     """Carry out the actions ``keys`` name, each exactly once in effect: what became of
     each key (an outcome, or a failure for the caller to settle)."""
     for key in keys:
-        action = key.rpartition(":")[2]
+        action = action_of(key)
         if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
             raise ValueError(f"{key!r} is not of a batchable kind")
     unique = list(dict.fromkeys(keys))

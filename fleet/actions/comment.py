@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from fleet import activities
@@ -20,6 +19,7 @@ from fleet.actions.common import (
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import target_of
 from fleet.activities import Claim
+from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_comment
 from fleet.content.port import CommentDraft, PostSeen
 
@@ -42,7 +42,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             claim.id,
             now=kit.now(),
             content={"text": draft.text, **about},
-            usage=asdict(draft.usage),
+            usage=usage_record(draft.usage),
         )
     result, engagement = publish(kit, claim, post.id, content)
     return {**result, **about}, engagement

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 from fleet import activities, agents
 from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
+from fleet.content.budget import usage_record
 from fleet.content.guard import ContentSkipped
 from fleet.content.port import Author, PostSeen, Usage, spent_on
 from fleet.errors import Skip
@@ -37,7 +37,7 @@ def fleet_recent(kit: ActionKit) -> list[str]:
 def keep_spent(kit: ActionKit, claim: Claim, usage: Usage) -> None:
     """Charge the budgets and record on the activity what LLM calls were billed."""
     charge(kit, claim, usage)
-    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=asdict(usage))
+    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=usage_record(usage))
 
 
 def keep_spent_at_end(kit: ActionKit, claim: Claim, usage: Usage) -> None:

@@ -1,4 +1,5 @@
-"""The cheap kinds: a like of someone else's post, a look at the feed with a thought."""
+"""The cheap kinds: a like of someone else's post, a look at the feed (with a thought when
+it opens a session that says something)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
     )
     read = [seen(p) for p in feed if p.username != claim.actor.handle]
+    if claim.content.get("thinks") is False:
+        # Not a speaking session's opening look (the dispatcher said so): no LLM call.
+        return {"seen": [p.post_id for p in read], "thought": None}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = author_of(kit, claim, recent=False)
     with billed(kit, claim):

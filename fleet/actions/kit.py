@@ -9,9 +9,11 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.actions.interests import Interests
 from fleet.actions.targets import FeedSnapshot
 from fleet.content.guard import ContentGuard
 from fleet.content.port import ContentWriter, Usage
+from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings
@@ -55,6 +57,12 @@ class ActionKit:
     spending: Spending = field(default_factory=NoBudget)
     guard: ContentGuard | None = None
     feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
+    # Taste: how agents rank what the feeds show them, and the vectors it ranks by
+    # (None: uniform choice, as before taste).
+    taste: Weights | None = None
+    interests: Interests | None = None
+    # The fleet's budget on a person's post, by its age (None: only the hourly cap).
+    welcome: Welcome | None = None
     publish: Callable[[Event], None] = lambda event: None
     # Many events at once (a batch's), when the feed can take them in one round trip.
     publish_many: Callable[[list[Event]], None] | None = None

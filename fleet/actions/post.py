@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from fleet import activities
@@ -18,6 +17,7 @@ from fleet.actions.common import (
 )
 from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
+from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryPost
@@ -50,7 +50,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             description=draft.description,
         )
         activities.save_progress(
-            kit.sessions, claim.id, now=kit.now(), content=content, usage=asdict(draft.usage)
+            kit.sessions, claim.id, now=kit.now(), content=content, usage=usage_record(draft.usage)
         )
     handle = claim.actor.handle
     if "image_url" not in content:

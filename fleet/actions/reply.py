@@ -8,7 +8,7 @@ that no comment is answered twice by one agent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from fleet import activities
 from fleet.actions import comment as commenting
@@ -20,6 +20,7 @@ from fleet.actions.common import (
 from fleet.actions.kit import ActionKit
 from fleet.actions.targets import choose_comment
 from fleet.activities import Claim
+from fleet.content.budget import usage_record
 from fleet.content.port import CommentSeen
 
 
@@ -37,7 +38,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     written = {"text": draft.text, "post_id": post_id, "to": comment.username, "title": post.title}
     content.update(written)
     activities.save_progress(
-        kit.sessions, claim.id, now=kit.now(), content=written, usage=asdict(draft.usage)
+        kit.sessions, claim.id, now=kit.now(), content=written, usage=usage_record(draft.usage)
     )
     return _send(kit, claim, content, comment.id)
 

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.activities import Claim
+from fleet.core.action_key import ActionKey
 from fleet.core.targets import Candidate, choose_target
 from fleet.errors import Deferred, Skip, TransientError
-from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.gallery.port import GalleryComment, GalleryPost, Sort
 
 if TYPE_CHECKING:
     from fleet.actions.kit import ActionKit
@@ -33,7 +34,8 @@ def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
 
 
 class FeedSnapshot:
-    """The newest feed page, shared by this process's target choices for a few seconds.
+    """The feeds' pages (``sorts``: recent, popular, trending, as a person scrolls them),
+    one list without repeats, shared by this process's target choices for a few seconds.
 
     Choosing whom to like or answer does not need a feed read per action: the ledger
     (who engaged with what) is read fresh each time, the page of candidates may be a
@@ -44,8 +46,12 @@ class FeedSnapshot:
 
     STALE_ON_ERROR_SECONDS = 60.0
 
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(
+        self, ttl_seconds: float, sorts: Sequence[Sort] = ("recent",), page_size: int | None = None
+    ) -> None:
         self._ttl = ttl_seconds
+        self._sorts = tuple(sorts) or ("recent",)
+        self._page_size = page_size
         self._page: list[GalleryPost] = []
         self._taken = -1e18
         self._reader: str | None = None
@@ -78,7 +84,13 @@ class FeedSnapshot:
         if age < self._ttl:
             return page
         try:
-            page = kit.gallery.feed(agent=agent, limit=kit.settings.feed_page_size, sort="recent")
+            seen: dict[str, GalleryPost] = {}
+            for sort in self._sorts:
+                for post in kit.gallery.feed(
+                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
+                ):
+                    seen.setdefault(post.id, post)
+            page = list(seen.values())
         except TransientError as error:
             # A budget or pause answer is the gallery speaking: it stands.
             if isinstance(error, Deferred) or age >= self.STALE_ON_ERROR_SECONDS:
@@ -90,10 +102,42 @@ class FeedSnapshot:
 
 
 def chooser(
-    kit: ActionKit, feed: list[GalleryPost], rng: random.Random, me: str = ""
+    kit: ActionKit,
+    feed: list[GalleryPost],
+    rng: random.Random,
+    me: str = "",
+    persona: str | None = None,
+    *,
+    agent_id: int | None = None,
+    kind: str = "like",
 ) -> activities.Chooser:
-    """The choice among the feed's posts of an agent (``me``: its handle, if known)."""
-    candidates = [Candidate(p.id, p.username, p.user_is_agent) for p in feed]
+    """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
+    known), by the taste of its persona (``fleet.core.taste``) when the kit has one, its
+    ties when its id is known, and the welcome budget of people's posts."""
+    similarity: dict[str, float] = {}
+    ties: dict[str, int] = {}
+    known = persona if persona is not None and persona in kit.personas else None
+    now = kit.now()
+    if kit.taste is not None and kit.interests is not None:
+        if known is not None:
+            similarity = kit.interests.similarities(kit.personas.get(known), feed)
+        if agent_id is not None:
+            ties = kit.interests.ties(
+                agent_id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
+            )
+    candidates = [
+        Candidate(
+            p.id,
+            p.username,
+            p.user_is_agent,
+            likes=p.like_count,
+            comments=p.comment_count,
+            age_seconds=max(0.0, (now - p.created_at).total_seconds()),
+            similarity=similarity.get(p.id),
+            ties=ties.get(p.username, 0),
+        )
+        for p in feed
+    ]
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -104,10 +148,21 @@ def chooser(
             cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
             human_share=kit.settings.human_share,
             rng=rng,
+            taste=kit.taste,
+            welcome=kit.welcome,
+            kind=kind,
         )
         return None if chosen is None else chosen.post_id
 
     return choose
+
+
+def _persona_of_key(kit: ActionKit, key: str) -> str | None:
+    """The persona of the agent a key names, when a claim in this process showed it."""
+    head = key.partition(":")[0]
+    if kit.interests is None or not head.isdigit():
+        return None
+    return kit.interests.persona_of(int(head))
 
 
 def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
@@ -122,7 +177,17 @@ def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
     feed = kit.feed_snapshot.fresh()
     if not key.endswith(":like") or not feed:
         return None
-    post_id = chooser(kit, feed, random.Random(f"first:{key}"))(set(), {})
+    persona = _persona_of_key(kit, key)
+    if kit.taste is not None and persona is None:
+        return None  # a choice by taste needs the agent's persona: after the claim
+    head = key.partition(":")[0]
+    post_id = chooser(
+        kit,
+        feed,
+        random.Random(f"first:{key}"),
+        persona=persona,
+        agent_id=int(head) if head.isdigit() else None,
+    )(set(), {})
     post = next((p for p in feed if p.id == post_id), None)
     if post is None:
         return None
@@ -150,9 +215,12 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
         return {}
     agent_of: dict[str, int] = {}
     for key in keys:
-        head, _, rest = key.partition(":")
-        if rest.endswith(":like") and head.isdigit():
-            agent_of[key] = int(head)
+        try:
+            parsed = ActionKey.parse(key)
+        except ValueError:
+            continue
+        if parsed.action == "like":
+            agent_of[key] = parsed.agent_id
     if not agent_of:
         return {}
     since = kit.now() - timedelta(hours=1)
@@ -164,9 +232,14 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     posts = {p.id: p for p in feed}
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
+        persona = _persona_of_key(kit, key)
+        if kit.taste is not None and persona is None:
+            continue  # chosen by taste after the claim, which tells the persona
         done = taken.done.setdefault(agent, set())
         me = taken.handles.get(agent, "")
-        post_id = chooser(kit, feed, random.Random(f"first:{key}"), me=me)(done, recent)
+        post_id = chooser(
+            kit, feed, random.Random(f"first:{key}"), me=me, persona=persona, agent_id=agent
+        )(done, recent)
         if post_id is None:
             continue
         done.add(post_id)
@@ -181,15 +254,26 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     """A post for this like or comment from the feed, kept on the activity as its target
     (so that a retry acts on the same one)."""
     handle = claim.actor.handle
+    if kit.interests is not None:
+        kit.interests.learn(claim.actor.id, claim.actor.persona)
     feed = kit.feed_snapshot.page(kit, handle)
     now = kit.now()
+    choose = chooser(
+        kit,
+        feed,
+        random.Random(f"{claim.actor.seed}:{claim.key}"),
+        me=handle,
+        persona=claim.actor.persona,
+        agent_id=claim.actor.id,
+        kind=kind,
+    )
     kept = activities.keep_target(
         kit.sessions,
         claim.id,
         claim.actor.id,
         kind,
         [p.id for p in feed],
-        chooser(kit, feed, random.Random(f"{claim.actor.seed}:{claim.key}"), me=handle),
+        choose,
         cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,

@@ -22,6 +22,7 @@ from fleet.activities.ledger import Taken, keep_target, taken_by
 from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
 from fleet.activities.queries import (
     action_counts,
+    admirers,
     dead_letter_count,
     dead_letter_reasons,
     dead_letters_of,
@@ -73,6 +74,7 @@ __all__ = [
     "action_counts",
     "active_hold",
     "activity_stats",
+    "admirers",
     "bury",
     "bury_missing",
     "claim",

@@ -214,7 +214,8 @@ _FINISH_MANY = text(
                     )
                     FROM jsonb_object_keys(a.usage || CAST(v.usage AS jsonb)) AS k
                 )
-            END
+            END,
+            provider = COALESCE(CAST(v.usage AS jsonb) ->> 'provider', a.provider)
         FROM v
         WHERE a.id = v.id AND a.status = 'pending'
         RETURNING a.id, a.agent_id

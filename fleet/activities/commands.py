@@ -1,7 +1,7 @@
 """Commands of an activity's life: record, claim, finish exactly once.
 
 Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``, the choice of a
-like's or comment's post in ``targets``.
+like's or comment's post in ``ledger``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only
@@ -237,7 +237,7 @@ _FIRST_USAGE = (
         ACTIVITIES.c.status == "pending",
         ACTIVITIES.c.usage.is_(None),
     )
-    .values(usage=bindparam("usage"), updated_at=bindparam("at"))
+    .values(usage=bindparam("usage"), provider=bindparam("provider"), updated_at=bindparam("at"))
     .returning(ACTIVITIES.c.id)
 )
 
@@ -257,7 +257,13 @@ def save_progress(
         # activity, one statement; usage already there is added to under a lock below.
         with autocommit(sessions).connect() as connection:
             first = connection.execute(
-                _FIRST_USAGE, {"activity": activity_id, "usage": usage, "at": now}
+                _FIRST_USAGE,
+                {
+                    "activity": activity_id,
+                    "usage": usage,
+                    "provider": usage.get("provider"),
+                    "at": now,
+                },
             ).first()
             if first is not None:
                 return
@@ -269,6 +275,7 @@ def save_progress(
             activity.content = {**(activity.content or {}), **content}
         if usage:
             activity.usage = _add_usage(activity.usage, usage)
+            activity.provider = usage.get("provider") or activity.provider
         if target_post_id is not None:
             activity.target_post_id = target_post_id
         activity.updated_at = now

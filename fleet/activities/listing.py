@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import ActivityView
 from fleet.core.kinds import ACTION_NAMES as ACTIONS
-from fleet.db.models import ACTIVITY_STATUSES, Agent, AgentActivity
+from fleet.core.statuses import ACTIVITY_STATUSES
+from fleet.db.models import Agent, AgentActivity
 from fleet.errors import InputError
 
 

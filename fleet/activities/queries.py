@@ -58,6 +58,7 @@ def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
 
 
 _ACTIVITIES = cast(Table, AgentActivity.__table__)
+_ENGAGEMENTS = cast(Table, Engagement.__table__)
 # What the LLM writes is published text: captions, comments, replies.
 _WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
 _PUBLISHED = select(_ACTIVITIES.c.content).where(
@@ -162,6 +163,28 @@ def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5)
     with autocommit(sessions).connect() as connection:
         rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": limit})
         return [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
+
+
+_ADMIRERS = (
+    select(Agent.handle, func.count())
+    .select_from(_ENGAGEMENTS)
+    .join(Agent, Agent.id == _ENGAGEMENTS.c.agent_id)
+    .where(_ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)))
+    .group_by(Agent.handle)
+)
+
+
+def admirers(sessions: sessionmaker[Session], agent_id: int, *, posts: int = 20) -> dict[str, int]:
+    """Who engaged with the agent's newest ``posts`` posts, and how often (the agents'
+    handles): the ties taste weighs."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": posts})
+        ids = [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
+        if not ids:
+            return {}
+        return {
+            handle: int(count) for handle, count in connection.execute(_ADMIRERS, {"posts": ids})
+        }
 
 
 _STANDING = (

@@ -25,7 +25,7 @@ from fleet.agents.queries import (
 )
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView, Created, Transition
-from fleet.db.models import AGENT_STATUSES
+from fleet.core.statuses import AGENT_STATUSES
 
 __all__ = [
     "AGENT_STATUSES",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.decided import decided_before, record_decided
 from fleet.agents.heartbeat import rhythm_of
+from fleet.core.action_key import ActionKey
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action
 from fleet.core.ticks import idempotency_key
@@ -46,7 +47,7 @@ def manual_key(agent_id: int, at: int, action: str) -> str:
     """The key of an action an admin asked for (``fleet agents act``): a key space of its
     own, ``{agent_id}:manual-{UTC seconds}-{token}:{action}``, so two acts in one second
     do not collide and a tick due in that second is not taken for one."""
-    return f"{agent_id}:manual-{at}-{secrets.token_hex(4)}:{action}"
+    return str(ActionKey.manual(agent_id, at, secrets.token_hex(4), action))
 
 
 def _as_tick(tick: Sequence[int]) -> tuple[int, int, int | None, int]:
@@ -117,7 +118,7 @@ def decide_ticks(
             except (UnknownPersona, ValidationError):
                 continue  # the dispatcher sets it aside at its next claim
             chosen = rhythm.action(due_at, opened, index).value
-            action, notes = chosen, {}
+            action, notes = chosen, cast(dict[str, Any], {})
             if adjust is not None:
                 adjusted, reason = adjust(agent_id, action)
                 if adjusted != action:
@@ -136,6 +137,10 @@ def decide_ticks(
                 status = "skipped"
             else:
                 action = allowed.value
+            if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
+                # Only a session's opening look, when the session says something, asks
+                # the writer for a thought: the other looks make no LLM call.
+                notes = {**notes, "thinks": False}
             key = idempotency_key(agent_id, due_at, action)
             rows.append(
                 {

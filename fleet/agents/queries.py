@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.queries import tallies
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView
-from fleet.db.models import AGENT_STATUSES, Agent
+from fleet.core.statuses import AGENT_STATUSES
+from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent, UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
 

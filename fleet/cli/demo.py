@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime
 
 import click
 
 from fleet.cli.output import Finite, print_json, print_table
 from fleet.core.kinds import ACTION_NAMES
-from fleet.errors import InputError
+from fleet.errors import FleetError, InputError
 
 
 @click.command()
@@ -55,6 +56,11 @@ def demo(
     as_json: bool,
 ) -> None:
     """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
+    if importlib.util.find_spec("fleet_sandbox") is None:
+        raise FleetError(
+            "the demo runs the sandbox gallery, the fleet-sandbox package, not installed "
+            "here: pip install 'fleet[demo]' (or -e packages/fleet-sandbox in the checkout)"
+        )
     from fleet.demo import DemoOptions, Summary, run
 
     begin = None

@@ -1,181 +1,44 @@
-"""``fleet sandbox serve``: the sandbox gallery, a local stand-in for the gallery API.
-
-The service token is Fleet's own (``FLEET_GALLERY__TOKEN``), so a default Fleet talks to
-a default sandbox. Faults and budgets given here are the start-up controls; the admin
-API (``/admin/*``) changes them while it runs.
-"""
+"""``fleet sandbox serve``: the sandbox gallery (the ``fleet-sandbox`` package, Fleet's
+``[demo]`` extra) on the service token of Fleet's settings, so a default Fleet talks to a
+default sandbox. Without the package, a one-line error says how to install it."""
 
 from __future__ import annotations
 
-import threading
-import time
-from pathlib import Path
+import importlib.util
 
 import click
-import platformdirs
-from sqlalchemy.engine import make_url
+from pydantic import SecretStr
 
-from fleet.cli.output import Finite
-from fleet.errors import InputError
-from fleet.sandbox.config import DEFAULT_TOKEN, ROUTES, Budgets, Faults, SandboxConfig
-from fleet.settings import load_settings
+from fleet.errors import FleetError
 
-
-def database_url(value: str | None) -> str:
-    """A SQLAlchemy URL from ``--database``: a URL, ``:memory:``, or a SQLite file path."""
-    if value is None:
-        data = Path(platformdirs.user_data_dir("fleet", appauthor=False))
-        return f"sqlite:///{data / 'sandbox.db'}"
-    if value == ":memory:":
-        return "sqlite://"
-    if value.startswith("postgresql://"):
-        return "postgresql+psycopg://" + value.removeprefix("postgresql://")
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
-
-
-def _seed_people(url: str, count: int, token: str, *, within: float = 60.0) -> None:
-    """Once the sandbox answers: its first ``count`` people, each with a post (the
-    admin call makes each once, so a restart adds nobody)."""
-    import httpx
-
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            made = httpx.post(
-                f"{url}/admin/people",
-                json={"count": count},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=max(1.0, deadline - time.monotonic()),
-            )
-        except httpx.TransportError:
-            time.sleep(0.2)  # not listening yet: it will within moments
-            continue
-        if made.is_success:
-            click.echo(f"sandbox: {count} people on the gallery, each with a post")
-        else:
-            click.echo(f"fleet: sandbox: seeding people failed: HTTP {made.status_code}", err=True)
-        return
-    click.echo(f"fleet: sandbox: no answer within {within:g} s; no people seeded", err=True)
-
-
-def _rates(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, float]:
-    rates = {}
-    for value in values:
-        route, _, rate = value.partition("=")
-        if route != "*" and route not in ROUTES:
-            raise click.BadParameter(
-                f"{value!r}: unknown route {route!r}; routes: *, {', '.join(ROUTES)}"
-            )
-        try:
-            number = float(rate)
-        except ValueError:
-            number = -1.0
-        if not 0.0 <= number <= 1.0:
-            raise click.BadParameter(f"{value!r}: expected ROUTE=RATE with RATE from 0 to 1")
-        rates[route] = number
-    return rates
-
-
-@click.group()
-def sandbox() -> None:
-    """The sandbox gallery: the gallery API, pictures and a page, with fault injection."""
-
-
-@sandbox.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True)
-@click.option(
-    "--database",
-    help="SQLite file, :memory:, or a URL (postgresql+psycopg://...). "
-    "Default: sandbox.db in Fleet's data directory.",
+MISSING = (
+    "the sandbox gallery is the fleet-sandbox package, not installed here: "
+    "pip install 'fleet[demo]' (or -e packages/fleet-sandbox in the checkout)"
 )
-@click.option("--idempotency/--no-idempotency", default=True, show_default=True)
-@click.option(
-    "--error-rate",
-    "error_rates",
-    multiple=True,
-    metavar="ROUTE=RATE",
-    callback=_rates,
-    help="Answer 5xx on this share of a route's calls (* for all); repeatable.",
-)
-@click.option("--latency-ms", type=Finite(0, 60_000), default=0.0)
-@click.option(
-    "--lose-answers",
-    type=Finite(0, 1),
-    default=0.0,
-    metavar="RATE",
-    help="Commit the effect, then drop the answer, on this share of API calls.",
-)
-@click.option("--fleet-daily-budget", type=click.IntRange(min=0), help="Units per UTC day.")
-@click.option("--agent-daily-budget", type=click.IntRange(min=0), help="Units per agent per day.")
-@click.option("--paused", is_flag=True, help="Start with the FLEET_PAUSED switch on.")
-@click.option("--seed", type=int, help="Seed the fault dice.")
-@click.option("--image-base-url", help="Image URLs start here (default: the request's URL).")
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
-@click.option(
-    "--people",
-    type=click.IntRange(0, 6),
-    default=0,
-    show_default=True,
-    help="Seed this many people, each with a post, as the demo does (made once).",
-)
-def serve(
-    host: str,
-    port: int,
-    database: str | None,
-    idempotency: bool,
-    error_rates: dict[str, float],
-    latency_ms: float,
-    lose_answers: float,
-    fleet_daily_budget: int | None,
-    agent_daily_budget: int | None,
-    paused: bool,
-    seed: int | None,
-    image_base_url: str | None,
-    access_log: bool,
-    people: int,
-) -> None:
-    """Serve the sandbox gallery until interrupted."""
-    from fleet.sandbox.server import serve as run
 
-    config = SandboxConfig(
-        database_url=database_url(database),
-        service_token=load_settings().gallery.token,
-        idempotency=idempotency,
-        paused=paused,
-        budgets=Budgets(fleet_daily=fleet_daily_budget, agent_daily=agent_daily_budget),
-        faults=Faults(
-            error_rates=error_rates,
-            latency_ms=latency_ms,
-            lose_answer_rates={"*": lose_answers} if lose_answers else {},
-        ),
-        seed=seed,
-        image_base_url=image_base_url,
+
+def _fleet_token() -> SecretStr:
+    from fleet.settings import load_settings
+
+    return load_settings().gallery.token
+
+
+def _missing() -> click.Command:
+    @click.command(
+        name="sandbox",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
     )
+    def sandbox() -> None:
+        """The sandbox gallery (needs the fleet-sandbox package)."""
+        raise FleetError(MISSING)
 
-    def ready(url: str) -> None:
-        shown = make_url(config.database_url).render_as_string(hide_password=True)
-        click.echo(f"sandbox gallery on {url} (database {shown})")
-        if config.service_token.get_secret_value() == DEFAULT_TOKEN:
-            click.echo(
-                "fleet: warning: the sandbox runs on the well-known default token; set "
-                "FLEET_GALLERY__TOKEN before anyone else can reach this port",
-                err=True,
-            )
-        if people:
-            threading.Thread(
-                target=_seed_people,
-                args=(url, people, config.service_token.get_secret_value()),
-                name="sandbox-people",
-                daemon=True,
-            ).start()
+    return sandbox
 
-    try:
-        run(config, host=host, port=port, on_ready=ready, access_log=access_log)
-    except OSError as exc:
-        raise InputError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo("sandbox gallery stopped")
+
+if importlib.util.find_spec("fleet_sandbox") is None:
+    sandbox: click.Command = _missing()
+else:
+    from fleet_sandbox.cli import sandbox_group
+
+    sandbox = sandbox_group(_fleet_token)

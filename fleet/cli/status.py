@@ -63,11 +63,16 @@ def status(
             f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s"
         )
         llm = report.llm
-        if llm.get("writer") == "anthropic":
-            named = "" if llm["from"] == "default" else f" (set by {llm['from']})"
-            click.echo(f"llm: {llm['model']} at {llm['host']}{named}")
+        if llm.get("writer") == "offline":
+            click.echo(
+                "llm: offline writer (templates; no ANTHROPIC_API_KEY nor FLEET_LLM__PROVIDER)"
+            )
         else:
-            click.echo("llm: offline writer (no ANTHROPIC_API_KEY)")
+            named = "" if llm["from"] == "default" else f" (set by {llm['from']})"
+            click.echo(f"llm: {llm['writer']} {llm['model']} at {llm['host'] or 'its API'}{named}")
+            for number, more in enumerate(llm.get("chain", [])[1:], start=1):
+                where = f" at {more['host']}" if more["host"] else ""
+                click.echo(f"llm fallback {number}: {more['label']}{where}")
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"

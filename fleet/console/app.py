@@ -49,8 +49,10 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
                 reading.stop()
             feed.stop()
 
-    # Pages are plain functions: Starlette runs them on its thread pool, so a slow read
-    # never holds up the event loop (and the live feed's streams on it).
+    # Pages that only read are plain functions: Starlette runs them on its thread pool, so
+    # a slow read never holds up the event loop (and the live feed's streams on it). The
+    # POSTs are async (they read the form) and hand their blocking work to the thread pool
+    # themselves (run_in_threadpool).
     routes: list[BaseRoute] = [
         *overview.routes(web),
         *signin.routes(web),

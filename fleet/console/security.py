@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -38,9 +39,17 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address) is this machine only."""
-    host = host.strip("[]").lower()
-    return host in {"localhost", "::1"} or host.startswith("127.")
+    """Whether ``host`` names this machine only: a literal loopback address (127.0.0.0/8,
+    ::1) or exactly ``localhost``. A name that merely begins with ``127.``
+    (``127.attacker.example``) is a name anyone's DNS can point here and then elsewhere:
+    a hostile page rebinding it could read the console, so it is not loopback."""
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import uvicorn
 from fleet.console.app import build_app
 from fleet.console.security import Guard, is_loopback
 from fleet.errors import InputError
-from fleet.sandbox.server import bind, url_of
+from fleet.infra.sockets import bind, url_of
 from fleet.service.root import Fleet
 
 log = logging.getLogger("fleet.console")

@@ -19,13 +19,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fleet.console.security import Guard, csrf_of, session_of
+from fleet.core.statuses import AGENT_STATUSES as AGENT_STATUSES  # the pages list them
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConflictError, FleetError, InputError
 from fleet.infra.redaction import redact
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
-STATUSES = ("succeeded", "skipped", "dead", "pending")
-AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
+# The ledger's statuses in the order the pages show them: endings first, then waiting.
+STATUSES: tuple[str, ...] = tuple(
+    s.value
+    for s in (
+        ActivityStatus.SUCCEEDED,
+        ActivityStatus.SKIPPED,
+        ActivityStatus.DEAD,
+        ActivityStatus.PENDING,
+    )
+)
 Handler = Callable[[Request], Awaitable[Response]]
 T = TypeVar("T")
 

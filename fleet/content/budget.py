@@ -36,8 +36,11 @@ def _utcnow() -> datetime:
 
 
 def usage_record(usage: Usage) -> dict[str, str | int | float]:
-    """Usage as the activity row's JSON column keeps it."""
-    return asdict(usage)
+    """Usage as the activity row's JSON column keeps it (``provider`` only when said)."""
+    record = asdict(usage)
+    if not record["provider"]:
+        del record["provider"]
+    return record
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,31 +1,51 @@
 """Building the content writer, the guard and the spend ledger from the settings.
 
-With ``ANTHROPIC_API_KEY`` set the writer is Anthropic's, at ``FLEET_LLM__BASE_URL``, else
-``ANTHROPIC_BASE_URL``, else Anthropic's API; without a key, the offline one.
+The writer is the chain of ``Settings.llm_chain()``: the primary provider (anthropic,
+openai or offline; unset: anthropic with ``ANTHROPIC_API_KEY``, else offline), then the
+fallbacks, tried in order while the one before is down (``fleet.content.fallback``).
+An offline writer alone is returned as it is; any other chain as a ``ChainWriter``,
+which labels each result with the writer that wrote it. ``limit`` wraps each provider's
+writer (the service's shared rate limits and circuit breaker, one set per provider).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx2
 import redis
 
 from fleet.content.anthropic_writer import AnthropicWriter, prices_from_settings
 from fleet.content.budget import SpendLedger
+from fleet.content.fallback import ChainWriter
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
+from fleet.content.openai_writer import OpenAIWriter
 from fleet.content.port import ContentWriter
 from fleet.errors import ConfigError
-from fleet.settings import Settings
+from fleet.settings import LLMEndpoint, Settings
+
+Limit = Callable[[LLMEndpoint, int, ContentWriter], ContentWriter]
 
 
-def build_writer(settings: Settings, *, http_client: httpx2.Client | None = None) -> ContentWriter:
-    """Anthropic's writer when a key is set, else the offline one; close it when done.
+def breaker_key(number: int) -> str:
+    """The suffix of a chain member's Redis keys: none for the primary, ``:N`` after."""
+    return "" if number == 0 else f":{number}"
 
-    A post may take two calls (one repair), so two timeouts must fit in the task's soft
-    time limit: Celery, not the SDK, owns the retries.
+
+def build_writer(
+    settings: Settings,
+    *,
+    http_client: httpx2.Client | None = None,
+    limit: Limit | None = None,
+) -> ContentWriter:
+    """The configured writer chain; close it when done.
+
+    A writing may take two calls (one repair), so two timeouts must fit in the task's
+    soft time limit: Celery, not the SDK, owns the retries.
     """
-    key = settings.anthropic_api_key
-    if key is None or not key.get_secret_value().strip():
+    chain = settings.llm_chain()
+    if len(chain) == 1 and chain[0].provider == "offline":
         return OfflineWriter()
     llm, tasks = settings.llm, settings.tasks
     if 2 * llm.timeout_seconds >= tasks.soft_time_limit_seconds:
@@ -33,9 +53,45 @@ def build_writer(settings: Settings, *, http_client: httpx2.Client | None = None
             f"FLEET_LLM__TIMEOUT_SECONDS ({llm.timeout_seconds:g}) must be under half of "
             f"FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS ({tasks.soft_time_limit_seconds:g})"
         )
-    base_url, _source = settings.llm_endpoint()
-    return AnthropicWriter(
-        key, llm, prices_from_settings(llm), http_client=http_client, base_url=base_url
+    writers: list[tuple[str, ContentWriter]] = []
+    try:
+        for number, endpoint in enumerate(chain):
+            writer = build_one(settings, endpoint, http_client=http_client)
+            if limit is not None and endpoint.provider != "offline":
+                writer = limit(endpoint, number, writer)
+            writers.append((endpoint.label, writer))
+    except BaseException:
+        for _, built in writers:
+            built.close()
+        raise
+    return ChainWriter(writers)
+
+
+def build_one(
+    settings: Settings, endpoint: LLMEndpoint, *, http_client: httpx2.Client | None = None
+) -> ContentWriter:
+    """The writer of one member of the chain."""
+    llm = settings.llm
+    prices = prices_from_settings(llm)
+    if endpoint.provider == "offline":
+        return OfflineWriter()
+    if endpoint.provider == "anthropic":
+        assert endpoint.api_key is not None  # the settings refuse an anthropic without one
+        return AnthropicWriter(
+            endpoint.api_key,
+            llm.model_copy(update={"model": endpoint.model}),
+            prices,
+            http_client=http_client,
+            base_url=endpoint.base_url,
+        )
+    return OpenAIWriter(
+        model=endpoint.model,
+        api_key=endpoint.api_key,
+        base_url=endpoint.base_url,
+        timeout_seconds=llm.timeout_seconds,
+        prices=prices,
+        vision=llm.vision,
+        http_client=http_client,
     )
 
 

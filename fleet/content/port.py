@@ -28,6 +28,8 @@ class Usage:
     calls: int = 1
     # Of input_tokens, those written to the prompt cache (cached_tokens: read from it).
     cache_write_tokens: int = 0
+    # Which writer of the chain wrote it (``provider:model``; "" when not said).
+    provider: str = ""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -39,6 +41,7 @@ class Usage:
             cost_usd=self.cost_usd + other.cost_usd,
             calls=self.calls + other.calls,
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            provider=other.provider or self.provider,
         )
 
 

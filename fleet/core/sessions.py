@@ -254,6 +254,17 @@ def session_action(weights: ActionWeights, seed: int, opened: int, index: int) -
     return cumulative[-1][0]
 
 
+# What a session says: the actions whose text a writer writes.
+WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
+
+
+def session_speaks(shape: Sessions, weights: ActionWeights, seed: int, opened: int) -> bool:
+    """Whether the session opened at ``opened`` holds a comment, a reply or a post as
+    drawn (before quotas and budget): only then is its opening look worth a thought."""
+    length = session_length(shape, seed, opened)
+    return any(session_action(weights, seed, opened, index) in WORDS for index in range(1, length))
+
+
 # -- daily quotas -----------------------------------------------------------------------
 
 

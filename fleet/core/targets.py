@@ -1,18 +1,13 @@
-"""Which post an agent engages with: pure choice over a feed page."""
+"""Which post an agent engages with: pure choice over what the feeds show it."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import replace
 
+from fleet.core.taste import Candidate, Weights, Welcome, draw
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A post seen in the feed, as target choice needs it."""
-
-    post_id: str
-    author: str
-    author_is_agent: bool
+__all__ = ["Candidate", "choose_target"]
 
 
 def choose_target(
@@ -24,10 +19,17 @@ def choose_target(
     cap_per_hour: int,
     human_share: float,
     rng: random.Random,
+    taste: Weights | None = None,
+    welcome: Welcome | None = None,
+    kind: str = "like",
 ) -> Candidate | None:
     """A post that is not the agent's own, not engaged with before, and not over the cap.
 
     With probability ``human_share`` a human's post is preferred when there is one.
+    Among the posts left, ``taste`` ranks them (``fleet.core.taste``); without it the
+    choice is uniform (a reply answers any open comment alike). With taste, people's
+    posts come first by its ``person`` term instead, and ``welcome`` keeps a person's
+    post within its budget for ``kind``.
     """
     open_posts = [
         c
@@ -35,11 +37,15 @@ def choose_target(
         if c.author != me
         and c.post_id not in already
         and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
+        and (welcome is None or welcome.open(c, kind))
     ]
     if not open_posts:
         return None
+    if taste is not None:
+        if welcome is not None:
+            open_posts = [replace(c, welcome_left=welcome.left(c, kind)) for c in open_posts]
+        return draw(open_posts, taste, rng)
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]
-    if humans and (not bots or rng.random() < human_share):
-        return rng.choice(humans)
-    return rng.choice(bots)
+    pool = humans if humans and (not bots or rng.random() < human_share) else bots
+    return rng.choice(pool)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 
+from fleet.core.action_key import ActionKey
 from fleet.core.clock import ActivityClock
 
 _UNIT = float(1 << 53)
@@ -32,4 +33,4 @@ def next_tick_epoch(
 
 def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
     """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
-    return f"{agent_id}:{due_at}:{action}"
+    return str(ActionKey.tick(agent_id, due_at, action))

@@ -30,6 +30,7 @@ from fleet.core.sessions import (
     next_in_session,
     open_session,
     session_action,
+    session_speaks,
     within_quota,
 )
 from fleet.core.ticks import next_tick_epoch
@@ -101,6 +102,14 @@ class Rhythm:
         due = next_tick_epoch(self.clock, self.seed, low, high, after)
         due = max(due, math.floor(after) + MIN_GAP_SECONDS)
         return Position(due, math.floor(due), 0)
+
+    def thinks(self, opened: int | None, index: int) -> bool:
+        """Whether a look at the feed at this position asks the writer for a thought:
+        only a session's opening look, and only when the session says something (a
+        steady ticker, which has no sessions, thinks at every look)."""
+        if self.sessions is None or opened is None:
+            return True
+        return index == 0 and session_speaks(self.sessions, self.weights, self.seed, opened)
 
     def action(self, due: int, opened: int | None, index: int) -> Action:
         """What the tick due at whole second ``due`` does (before quotas and budget)."""

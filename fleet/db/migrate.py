@@ -1,4 +1,4 @@
-"""Running the Alembic migrations of ``migrations/`` from code and from the CLI."""
+"""Running the Alembic migrations of ``fleet/migrations/`` from code and from the CLI."""
 
 from __future__ import annotations
 
@@ -46,5 +46,5 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
-    """The newest revision in ``migrations/``."""
+    """The newest revision in ``fleet/migrations/``."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -1,4 +1,4 @@
-"""Fleet's tables as SQLAlchemy 2 models; Alembic migrations in ``migrations/`` match them.
+"""Fleet's tables as SQLAlchemy 2 models; Alembic migrations in ``fleet/migrations/`` match them.
 
 Postgres is the truth. The constraints carry the design: one agent per handle, one
 activity per idempotency key, one engagement per (agent, post, kind), and a partial
@@ -31,12 +31,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from fleet.core.statuses import ACTIVITY_STATUSES, AGENT_STATUSES
+
 # Integer on SQLite so an ``INTEGER PRIMARY KEY`` is its rowid and autoincrements.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 Json = JSON().with_variant(JSONB(), "postgresql")
-
-AGENT_STATUSES = ("created", "active", "paused", "stopped", "error")
-ACTIVITY_STATUSES = ("pending", "succeeded", "skipped", "dead")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -191,6 +190,8 @@ class AgentActivity(Base):
     content: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     usage: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    # The writer of the chain that wrote its text (``provider:model``; usage's provider).
+    provider: Mapped[str | None] = mapped_column(String(120), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)

@@ -10,11 +10,13 @@ Alembic (``fleet.db.migrate``).
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+# The Alembic scripts ship inside the package (``fleet/migrations``).
+MIGRATIONS_DIR = Path(str(files("fleet") / "migrations"))
 
 _REVISION = re.compile(r'^revision(?:: str)? = "([\w-]+)"$', re.M)
 _DOWN_REVISION = re.compile(r'^down_revision(?:: [\w |]+)? = (?:"([\w-]+)"|None)$', re.M)

@@ -39,9 +39,6 @@ from fleet.demo.view import live_view, progress_line
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.people import PEOPLE
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service import agents as use
 from fleet.service import database
 from fleet.service.overview import overview
@@ -53,6 +50,9 @@ from fleet.settings import (
     Settings,
     TaskSettings,
 )
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.people import PEOPLE
+from fleet_sandbox.server import BackgroundSandbox
 
 STEP_SECONDS = 0.25
 # A step whose messages are not all handled by then stops the run.

@@ -16,13 +16,14 @@ from rich.table import Table
 from rich.text import Text
 
 from fleet.core.kinds import ACTION_NAMES
+from fleet.core.statuses import ACTIVITY_STATUSES
 from fleet.infra.events import gist
 from fleet.service.overview import overview
 
 if TYPE_CHECKING:
     from fleet.demo.run import Demo
 
-STATUSES = ("pending", "succeeded", "skipped", "dead")
+STATUSES = ACTIVITY_STATUSES
 # The feed keeps at least this many lines; the rest of the screen is the clocks'.
 FEED_LINES = 6
 

@@ -1,4 +1,4 @@
-"""The gallery over HTTP: ``HttpGallery`` speaks the API of REFERENCE.md section 1.
+"""The gallery over HTTP: ``HttpGallery`` speaks the API of docs/gallery-api.md.
 
 Calls go over the lean wire (``fleet.gallery.wire``: kept-alive connections, httpx's
 error classes and answers), or through httpx's transport when the environment names a

@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from fleet.errors import Deferred
+from fleet.errors import CircuitOpen, Deferred
 
 # One atomic step on Redis's own clock (workers' clocks may differ): unless the breaker
 # (KEYS[1] open flag, KEYS[2] failure count; '' for none) is open, refill each bucket
@@ -133,7 +133,7 @@ class CircuitBreaker:
         left, wait, failures = self._script(keys=keys, args=args)
         if int(left) > 0:
             until = datetime.now(UTC) + timedelta(milliseconds=int(left))
-            raise Deferred(
+            raise CircuitOpen(
                 f"circuit {self._open.removesuffix(':open')} is open", until, scope="call"
             )
         if float(wait) > 0:

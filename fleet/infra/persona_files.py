@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import tomllib
 from collections.abc import Iterable, Iterator
+from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from fleet.core.persona import ActionWeights, Persona
 from fleet.core.timeline import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "personas"
+# The personas that ship inside the package (``fleet/personas/*.toml``); FLEET_PERSONAS_DIR
+# (``Settings.personas_dir``) names another directory.
+BUNDLED_DIR = Path(str(files("fleet") / "personas"))
 # A persona file is a page of TOML; anything far larger is a mistake (or /dev/zero).
 MAX_FILE_BYTES = 256 * 1024
 

@@ -3,8 +3,8 @@
 Queues: ``ticks`` (the dispatcher and tick decisions), the action kinds' queues from the
 registry (``content``: posts, comments and replies, which wait on the LLM and images;
 ``engage``: likes and browsing, cheap and many) and ``dead_letter``. The worker's tasks
-live in ``workers.tasks``, which the app includes by name: ``fleet`` never imports
-``workers``.
+live in ``fleet.worker.tasks``, which the app includes by name: the rest of
+``fleet`` never imports it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Protocol
 from celery import Celery
 from kombu import Queue
 
-from beat_schedule import beat_schedule
+from fleet.core.action_key import action_of
 from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
+from fleet.infra.schedule import beat_schedule
 from fleet.settings import Settings
 
 QUEUES: tuple[str, ...] = ("ticks", *ACTION_QUEUES, "dead_letter")
@@ -36,7 +37,7 @@ ROUTES: dict[str, dict[str, str]] = {
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app for these settings; nothing connects until a task is sent or run."""
-    app = Celery("fleet", broker=settings.broker_url, include=["workers.tasks"])
+    app = Celery("fleet", broker=settings.broker_url, include=["fleet.worker.tasks"])
     transport: dict[str, object] = {
         "visibility_timeout": settings.tasks.visibility_timeout_seconds,
     }
@@ -67,7 +68,7 @@ def create_app(settings: Settings) -> Celery:
         enable_utc=True,
         beat_schedule=beat_schedule(settings),
         # Touches <schedule file>.pulse after each publish, for health checks.
-        beat_scheduler="workers.beat:PulseScheduler",
+        beat_scheduler="fleet.worker.beat:PulseScheduler",
         worker_hijack_root_logger=False,
         # Task events feed Flower; they cost about a third of a no-op task's throughput.
         worker_send_task_events=True,
@@ -126,7 +127,7 @@ def send_actions(
             for start in range(0, len(keys), batch_size):
                 chunk = keys[start : start + batch_size]
                 if len(chunk) == 1:
-                    single.append((chunk[0].rpartition(":")[2], chunk[0]))
+                    single.append((action_of(chunk[0]), chunk[0]))
                     continue
                 app.send_task(
                     BATCH_TASKS[queue],

@@ -49,6 +49,8 @@ class PersonaWeek:
     output_tokens: int = 0
     cost_usd: float = 0.0
     estimated_tokens: int = 0
+    # Activities whose text each writer of the LLM chain wrote (``provider:model``).
+    writers: dict[str, int] = field(default_factory=dict)
     # Its agents active now, and the actions by kind its rhythm expects of them over the
     # week (up to now, for the week under way), each from the hour after it was created.
     agents: int = 0
@@ -108,6 +110,9 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         row = by.setdefault(persona, PersonaWeek(persona))
         tokens_in = int(spent.get("input_tokens", 0) or 0)  # type: ignore[call-overload]
         tokens_out = int(spent.get("output_tokens", 0) or 0)  # type: ignore[call-overload]
+        writer = spent.get("provider")
+        if isinstance(writer, str) and writer:
+            row.writers[writer] = row.writers.get(writer, 0) + 1
         if spent.get("model") == OFFLINE_MODEL:
             row.estimated_tokens += tokens_in + tokens_out
             continue

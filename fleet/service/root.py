@@ -2,8 +2,10 @@
 writer and the publisher from settings, or takes any of them as arguments.
 
 The CLI, the Celery worker, the demo and the tests all start here; nothing is built at
-import and nothing is patched after building (the demo passes its simulated clock and
-its feed in).
+import. Parts are passed in rather than patched (the demo passes its simulated clock and
+its feed), with two exceptions: the batch tasks run on copies of the action kit with a
+batch gallery and a collecting publisher (``fleet.actions.batch``), and the CLI marks a
+Fleet whose schema it has checked (``fleet.cli.context``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
     from fleet.actions import ActionKit, Event
     from fleet.content.budget import SpendLedger
+    from fleet.core.taste import Weights, Welcome
+    from fleet.embeddings import Embedder
     from fleet.infra.events import ActivityChannel
     from fleet.infra.queue import Sender
 
@@ -89,9 +93,9 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
+        from fleet.actions.interests import Interests
         from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
-        from fleet.content.limited import LimitedWriter
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
@@ -99,7 +103,13 @@ class Fleet:
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(settings.gallery)
-        writer = self.writer or build_writer(settings)
+
+        def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
+            return self._limited(writer, number)
+
+        writer = self.writer or build_writer(
+            settings, limit=None if settings.redis_url is None else limit
+        )
         spending: Spending = NoBudget()
         publish: Callable[[Event], None] = self.publish or _nowhere
         publish_many: Callable[[list[Event]], None] | None = None
@@ -125,29 +135,8 @@ class Fleet:
             publish = self.publish or self.activity_channel.publish
             if self.publish is None:
                 publish_many = self.activity_channel.publish_many
-            if not isinstance(writer, OfflineWriter):
-                writer = LimitedWriter(
-                    writer,
-                    requests=TokenBucket(
-                        self.redis,
-                        f"{prefix}fleet:limits:llm-requests",
-                        rate=actions.llm_requests_per_minute / 60,
-                        burst=actions.llm_requests_per_minute,
-                    ),
-                    tokens=TokenBucket(
-                        self.redis,
-                        f"{prefix}fleet:limits:llm-tokens",
-                        rate=actions.llm_tokens_per_minute / 60,
-                        burst=actions.llm_tokens_per_minute,
-                    ),
-                    breaker=CircuitBreaker(
-                        self.redis,
-                        f"{prefix}fleet:breaker:llm",
-                        threshold=actions.breaker_threshold,
-                        open_seconds=actions.breaker_open_seconds,
-                    ),
-                    reserve_tokens=actions.llm_tokens_reserved_per_call,
-                )
+            if self.writer is not None and not isinstance(writer, OfflineWriter):
+                writer = self._limited(writer, 0)
         return ActionKit(
             sessions=self.sessions,
             personas=self.personas,
@@ -166,11 +155,60 @@ class Fleet:
             placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
             guard=build_guard(settings),
-            feed_snapshot=FeedSnapshot(settings.actions.feed_snapshot_seconds),
+            feed_snapshot=FeedSnapshot(
+                settings.actions.feed_snapshot_seconds, settings.taste.sorts
+            ),
+            taste=_taste(settings),
+            welcome=_welcome(settings),
+            interests=Interests(self.embedder),
             publish=publish,
             publish_many=publish_many,
             now=self.clock.now,
         )
+
+    def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
+        """The writer behind its provider's shared limits and breaker (the chain's
+        ``number``: the primary keeps the keys it always had, a fallback has its own)."""
+        from fleet.content.factory import breaker_key
+        from fleet.content.limited import LimitedWriter
+        from fleet.infra.limits import CircuitBreaker, TokenBucket
+
+        prefix, actions, suffix = (
+            self.settings.broker_key_prefix,
+            self.settings.actions,
+            breaker_key(number),
+        )
+        return LimitedWriter(
+            writer,
+            requests=TokenBucket(
+                self.redis,
+                f"{prefix}fleet:limits:llm-requests{suffix}",
+                rate=actions.llm_requests_per_minute / 60,
+                burst=actions.llm_requests_per_minute,
+            ),
+            tokens=TokenBucket(
+                self.redis,
+                f"{prefix}fleet:limits:llm-tokens{suffix}",
+                rate=actions.llm_tokens_per_minute / 60,
+                burst=actions.llm_tokens_per_minute,
+            ),
+            breaker=CircuitBreaker(
+                self.redis,
+                f"{prefix}fleet:breaker:llm{suffix}",
+                threshold=actions.breaker_threshold,
+                open_seconds=actions.breaker_open_seconds,
+            ),
+            reserve_tokens=actions.llm_tokens_reserved_per_call,
+        )
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        """The sentence embeddings taste ranks by (None: off)."""
+        if self.settings.embeddings.provider == "off":
+            return None
+        from fleet.embeddings.local import LocalEmbedder
+
+        return LocalEmbedder()
 
     def open_gallery(self) -> Gallery:
         """A gallery client for an admin's use case (the caller closes it): the one given,
@@ -216,6 +254,39 @@ class Fleet:
             self.redis.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _taste(settings: Settings) -> Weights:
+    """Taste's weights; people's posts weigh what the persona's human_share says, as odds
+    (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
+    import math
+
+    from fleet.core.taste import Weights
+
+    t = settings.taste
+    share = min(settings.actions.human_share, 0.999)
+    return Weights(
+        fit=t.fit,
+        popularity=t.popularity,
+        freshness=t.freshness,
+        tie=t.tie,
+        person=max(0.0, math.log(share / (1 - share))),
+        half_life_hours=t.half_life_hours,
+        temperature=t.temperature,
+        explore=t.explore,
+    )
+
+
+def _welcome(settings: Settings) -> Welcome:
+    from fleet.core.taste import Welcome
+
+    w = settings.welcome
+    return Welcome(
+        likes=w.likes,
+        comments=w.comments,
+        likes_per_day_after=w.likes_per_day_after,
+        comments_per_day_after=w.comments_per_day_after,
+    )
 
 
 def _nowhere(event: Event) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -51,16 +50,23 @@ class Report:
 
 
 def llm_of(settings: Settings) -> dict[str, Any]:
-    """Which writer writes, and where its calls go: the host only, never the key (nor a
-    password or path in the URL)."""
-    if settings.anthropic_api_key is None or not settings.anthropic_api_key.get_secret_value():
-        return {"writer": "offline"}
-    url, source = settings.llm_endpoint()
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return {"writer": "anthropic", "model": settings.llm.model, "host": host, "from": source}
+    """Which writers write, in the order they are tried, and where their calls go: the
+    host only, never the key (nor a password or path in the URL)."""
+    chain = settings.llm_chain()
+    first = chain[0]
+    if first.provider == "offline":
+        return {"writer": "offline", "chain": []}
+    _url, source = settings.llm_endpoint()
+    return {
+        "writer": first.provider,
+        "model": first.model,
+        "host": first.host,
+        "from": source if first.provider == "anthropic" else "FLEET_LLM__BASE_URL",
+        "chain": [
+            {"provider": e.provider, "model": e.model, "host": e.host, "label": e.label}
+            for e in chain
+        ],
+    }
 
 
 # The window ``fleet status`` (and ``--check``) reads.
@@ -99,7 +105,8 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
 
                 report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
             # The breakers are shared in Redis whatever carries the tasks.
-            for name in ("gallery", "llm"):
+            llm = ["llm", *(f"llm:{n}" for n in range(1, len(report.llm.get("chain", []))))]
+            for name in ("gallery", *llm):
                 report.breakers[name] = CircuitBreaker(
                     fleet.redis, f"{prefix}fleet:breaker:{name}"
                 ).state()

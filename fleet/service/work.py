@@ -1,5 +1,5 @@
 """The workers' use cases: dispatch due ticks, decide them, carry out an action, settle
-its failure, re-send what was lost. The Celery tasks (``workers.tasks``) call these and
+its failure, re-send what was lost. The Celery tasks (``fleet.worker.tasks``) call these and
 nothing deeper; each returns what the task needs to send next."""
 
 from __future__ import annotations

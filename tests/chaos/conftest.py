@@ -37,18 +37,18 @@ from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.reconcile import Reconciliation, reconcile, repair
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet.worker.app import create_app
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.gallery.conftest import Admin, clean_admin
 from tests.servers import PrivatePostgres, PrivateRedis
-from workers.app import create_app
 
 TOKEN = "svc-chaos-token-5d2e9b"
 PERSONAS = ROOT / "tests" / "e2e" / "personas"

@@ -13,10 +13,10 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from fleet.console.serve import BackgroundConsole
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service import agents
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import REDIS_URL
 from tests.console.browser import Browser
 from tests.gallery.conftest import TOKEN, Admin

@@ -24,16 +24,38 @@ def client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, trust_env=False, headers={"accept": "text/html"})
 
 
-def test_a_host_other_than_loopback_without_a_password_is_refused(pg_fleet: Fleet) -> None:
-    result = CliRunner().invoke(cli, ["console", "serve", "--host", "0.0.0.0"], obj=pg_fleet)
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", "127.foo.invalid", "127.0.0.1.nip.io", "localhost.evil"]
+)
+def test_a_host_other_than_loopback_without_a_password_is_refused(
+    pg_fleet: Fleet, host: str
+) -> None:
+    """A name beginning with 127. is no loopback: one line and exit 2, no traceback."""
+    result = CliRunner().invoke(cli, ["console", "serve", "--host", host], obj=pg_fleet)
     assert result.exit_code == 2
     assert "without a password" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_without_a_password_only_a_loopback_host_header_is_served(pg_fleet: Fleet) -> None:
+    """DNS rebinding: a hostile page whose name (127.attacker.example) the attacker
+    points at 127.0.0.1 sends that name as Host: refused, with its CSRF token unread."""
     with BackgroundConsole(pg_fleet) as console, client(console.url) as http:
         assert http.get("/agents").status_code == 200
-        assert http.get("/agents", headers={"host": "evil.example:8800"}).status_code == 400
+        port = console.url.rsplit(":", 1)[1]
+        for allowed in ("127.0.0.1", "127.8.9.10", "localhost", "[::1]", "LOCALHOST."):
+            assert http.get("/agents", headers={"host": f"{allowed}:{port}"}).status_code == 200
+        for hostile in (
+            "evil.example:8800",
+            f"127.attacker.example:{port}",
+            f"127.0.0.1.nip.io:{port}",
+            f"localhost.evil:{port}",
+            "127.1:8800",
+            "",
+        ):
+            answer = http.get("/controls", headers={"host": hostile})
+            assert answer.status_code == 400, hostile
+            assert "csrf" not in answer.text.lower()
 
 
 def test_a_page_without_login_redirects_to_the_login_form(

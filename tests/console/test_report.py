@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
-from fleet.sandbox import storage as gallery_storage
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service import activity, report
 from fleet.service.root import Fleet
+from fleet_sandbox import storage as gallery_storage
+from fleet_sandbox.server import BackgroundSandbox
 from tests.console.browser import Browser
 from tests.console.conftest import ARTIFACTS, needs_chromium
 
@@ -178,3 +178,30 @@ def test_the_offline_writers_token_estimates_are_not_shown_as_billed(pg_fleet: F
     assert (row.input_tokens, row.output_tokens) == (900, 80)
     assert row.cost_usd == pytest.approx(0.002)
     assert row.estimated_tokens == 460
+
+
+def test_the_report_says_which_writer_of_the_chain_wrote_each_text(pg_fleet: Fleet) -> None:
+    from fleet import activities
+    from fleet.console.report import render
+    from fleet.db.models import AgentActivity
+    from fleet.service.agents import create
+
+    fleet = pg_fleet
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    create(fleet, persona="ux_ui_designer", count=3)
+    lease = timedelta(minutes=5)
+    for agent_id, provider in ((1, "anthropic:claude-haiku-4-5"), (2, "openai:llama3.2"), (3, "")):
+        key = f"{agent_id}:{int(now.timestamp())}:comment"
+        activity_id = activities.create_activity(
+            fleet.sessions, agent_id, "comment", now, key, now=now, lease=lease
+        )
+        usage = {"model": "m", "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.0}
+        if provider:
+            usage["provider"] = provider
+        activities.save_progress(fleet.sessions, activity_id, now=now, usage=usage)
+        with fleet.sessions() as session:
+            assert session.get_one(AgentActivity, activity_id).provider == (provider or None)
+    week = report.weekly(fleet, "2026-W47")
+    row = next(p for p in week.personas if p.slug == "ux_ui_designer")
+    assert row.writers == {"anthropic:claude-haiku-4-5": 1, "openai:llama3.2": 1}
+    assert "written by anthropic:claude-haiku-4-5 1, openai:llama3.2 1" in render(fleet, "2026-W47")

@@ -7,8 +7,8 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.factory import build_guard, build_ledger, build_writer
+from fleet.content.fallback import ChainWriter
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
 from fleet.errors import ConfigError
@@ -36,8 +36,10 @@ def test_with_a_key_in_the_environment_the_anthropic_writer_is_chosen(
         load_settings(), http_client=httpx2.Client(transport=httpx2.MockTransport(api))
     )
     try:
-        assert isinstance(writer, AnthropicWriter) and writer.model == "claude-haiku-4-5"
-        assert writer.write_post(persona(), AUTHOR, nonce=1).title
+        assert isinstance(writer, ChainWriter)
+        assert writer.labels == ["anthropic:claude-haiku-4-5"]
+        draft = writer.write_post(persona(), AUTHOR, nonce=1)
+        assert draft.title and draft.usage.provider == "anthropic:claude-haiku-4-5"
     finally:
         writer.close()
 

@@ -7,6 +7,7 @@ import redis
 from pydantic import SecretStr
 
 from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
+from fleet.content.fallback import ChainWriter
 from fleet.content.limited import LimitedWriter
 from fleet.content.offline import OfflineWriter
 from fleet.errors import Deferred, TransientError
@@ -146,7 +147,9 @@ def test_the_composition_root_limits_the_llm_writer_and_not_the_offline_one(
     online = bootstrap(Settings(**common, ANTHROPIC_API_KEY=SecretStr(API_KEY)))  # type: ignore[arg-type]
     offline = bootstrap(Settings(**common))  # type: ignore[arg-type]
     try:
-        assert isinstance(online.action_kit.writer, LimitedWriter)
+        chain = online.action_kit.writer
+        assert isinstance(chain, ChainWriter)
+        assert [type(writer) for writer in chain.writers] == [LimitedWriter]
         assert isinstance(offline.action_kit.writer, OfflineWriter)
     finally:
         online.close()

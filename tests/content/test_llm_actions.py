@@ -20,9 +20,9 @@ from sqlalchemy import Engine, insert, select
 from fleet import activities
 from fleet.cli import cli
 from fleet.db.models import AgentActivity, DeadLetter
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import REDIS_URL
 from tests.content.conftest import post_json
 from tests.gallery.conftest import TOKEN

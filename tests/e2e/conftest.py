@@ -54,7 +54,7 @@ class Processes:
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         with (self.logs / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "workers", *args],
+                [sys.executable, "-m", "celery", "-A", "fleet.worker", *args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -22,14 +22,14 @@ from sqlalchemy import Engine, func, select, update
 from fleet import activities, agents
 from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, DeadLetter
-from fleet.sandbox.config import SandboxConfig
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet.worker.app import create_app
+from fleet_sandbox.config import SandboxConfig
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
 from tests.gallery.conftest import Admin, clean_admin
-from workers.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from fleet.settings import Settings
+from fleet.worker.app import create_app
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
-from workers.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from fleet.core.ticks import next_tick_epoch
 from fleet.db.models import Agent, AgentActivity
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet.worker.app import create_app
 from tests.e2e.conftest import REDIS_URL, Processes, wait_for
-from workers.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import pytest
 from pydantic import AnyUrl, SecretStr
 
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.server import BackgroundSandbox
 from fleet.settings import GallerySettings
+from fleet_sandbox.server import BackgroundSandbox
 
 TOKEN = "svc-token-3f9a7c1e5b"  # distinctive, so a leak is easy to find
 

@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from fleet.cli import cli
-from fleet.cli.sandbox import database_url
-from fleet.sandbox.people import PEOPLE
+from fleet_sandbox.cli import database_url
+from fleet_sandbox.people import PEOPLE
 from tests.gallery.conftest import TOKEN
 
 
@@ -40,12 +41,19 @@ def test_bad_fault_options_are_refused_with_exit_code_2() -> None:
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(tmp_path: Path) -> None:
+# Fleet's `fleet sandbox serve` and the package's own `fleet-sandbox serve`: one command.
+FLEET_SANDBOX = ("from fleet.cli import main; main()", "sandbox")
+OWN_SCRIPT = ("from fleet_sandbox.cli import main; main()",)
+
+
+@pytest.mark.parametrize("entry", [FLEET_SANDBOX, OWN_SCRIPT], ids=["fleet", "fleet-sandbox"])
+def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(
+    tmp_path: Path, entry: tuple[str, ...]
+) -> None:
     command = [
         sys.executable,
         "-c",
-        "from fleet.cli import main; main()",
-        "sandbox",
+        *entry,
         "serve",
         "--port=0",
         f"--database={tmp_path / 'sandbox.db'}",
@@ -85,6 +93,16 @@ def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(tmp_pat
                 server.kill()
                 server.wait()
     assert (tmp_path / "sandbox.db").exists()
+
+
+def test_without_the_sandbox_package_fleet_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "fleet_sandbox", None)  # as if not installed
+    result = CliRunner().invoke(cli, ["demo", "--duration", "1"])
+    assert result.exit_code == 1
+    assert "pip install 'fleet[demo]'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_starting_agents_provisions_their_gallery_accounts_once(

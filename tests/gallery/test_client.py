@@ -15,7 +15,7 @@ from PIL import Image
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.client import GalleryRefused, HttpGallery
 from fleet.gallery.port import GalleryPost
-from fleet.sandbox.server import BackgroundSandbox
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, Admin, settings_for
 from tests.messages_api import LocalHTTP, trickled
 

@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from fleet.sandbox.page import PAGE_SIZE
-from fleet.sandbox.server import BackgroundSandbox
+from fleet_sandbox.page import PAGE_SIZE
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.test_sandbox import invite, post
 
 POSTS = 2 * PAGE_SIZE + 5

@@ -15,8 +15,8 @@ from bench.images import dhash, looks_like_heatmap, palette_match
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.sandbox import images
-from fleet.sandbox.palettes import NAMED
+from fleet_sandbox import images
+from fleet_sandbox.palettes import NAMED
 
 STYLE_OF = {  # one workflow style of each persona
     "product_photographer": "packshot",

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from fleet.errors import TransientError
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.server import BackgroundSandbox
+from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import Admin, settings_for
 
 

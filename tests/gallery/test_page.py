@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from fleet.gallery.client import HttpGallery
-from fleet.sandbox.server import BackgroundSandbox
+from fleet_sandbox.server import BackgroundSandbox
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

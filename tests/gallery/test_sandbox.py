@@ -1,4 +1,4 @@
-"""The sandbox gallery itself: the API as REFERENCE.md describes it, faults, budgets, report."""
+"""The sandbox gallery itself: the API as docs/gallery-api.md describes it, faults, budgets, report."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
-from fleet.sandbox import images
-from fleet.sandbox.config import Budgets, SandboxConfig, Spent, budget_verdict
-from fleet.sandbox.server import BackgroundSandbox
-from fleet.sandbox.storage import Storage
+from fleet_sandbox import images
+from fleet_sandbox.config import Budgets, SandboxConfig, Spent, budget_verdict
+from fleet_sandbox.server import BackgroundSandbox
+from fleet_sandbox.storage import Storage
 from tests.gallery.conftest import TOKEN, Admin
 
 STEPS = [

@@ -1,0 +1,294 @@
+"""Benchmark: LLM calls, tokens and dollars per agent-day, per persona and per provider.
+
+Volumes are the realism bench's (``bench.realism.measure``: the rhythm, sessions and
+quotas the ticks use, ``--agents`` agents per persona over ``--weeks`` weeks): browses,
+comments, replies and posts per agent per day, and sessions per agent per day.
+
+Tokens per call kind are measured, not estimated: the real writers through the real SDKs
+against local servers started here (no network): the Anthropic writer on the Messages
+API fake (``tests.messages_api``, its prompt cache as the API reports it for the model)
+and the OpenAI-compatible writer on a Chat Completions fake (``tests.openai_api``). Each
+upstream answers with the offline writer's text as the JSON asked for. Medians over
+``--samples`` calls per persona and kind: a post, a comment on another persona's post,
+a reply to a comment on the agent's own post, and a browse's thought over a page of
+posts. The fakes count tokens with ``fleet.content.prompts.estimate_tokens`` (no
+tokenizer download), not a real model's tokenizer.
+
+``before``: every browse asks for a thought (the mix before this change), and every
+comment, reply and post is one call (no repair: the fakes answer valid JSON). ``now``:
+only a session's opening look asks for a thought, and only when the session holds a
+comment, a reply or a post (``Rhythm.thinks``, which the dispatcher applies: the other
+looks are marked ``thinks: false`` and call nothing); the visible output (posts, comments,
+replies) is the same. Dollars at the configured model's price (Claude Haiku 4.5 by
+default) and at $0 for a local model (an unpriced model on a loopback host costs $0).
+
+``one_call_per_session``: the design of issue 34 step 3 (one call per session for all
+its words), which is NOT built: only its call counts are given, from the same simulated
+sessions (one per session; or none for a session with nothing to say), beside ``now``.
+No tokens or dollars are claimed for it.
+
+    python -m bench.cost [--agents 20] [--weeks 2] [--samples 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from bench.realism import DEFAULT_START, agent_seed, measure
+from fleet.content.anthropic_writer import AnthropicWriter, price_for, prices_from_settings
+from fleet.content.offline import OfflineWriter
+from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.port import Author, CommentSeen, ContentWriter, PostSeen, Usage
+from fleet.core.persona import Action, Persona
+from fleet.core.timeline import Rhythm, simulate
+from fleet.infra.persona_files import PersonaCatalogue
+from fleet.settings import LLMSettings
+from tests.messages_api import MessagesAPI
+from tests.openai_api import ChatCompletionsAPI
+
+KINDS = ("thought", "comment", "reply", "post")
+AGENTS_FOR_USD = 100
+
+
+def _request_text(body: dict[str, Any]) -> str:
+    """Every text of a request, either API's shape."""
+    texts: list[str] = []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        else:
+            texts.extend(str(part.get("text", "")) for part in content or [])
+    return "\n".join(texts)
+
+
+def responder(who: Persona) -> Callable[[dict[str, Any]], str]:
+    """An upstream answering as the offline writer would, as the JSON each task asks."""
+    offline = OfflineWriter()
+    count = iter(range(1_000_000))
+
+    def answer(body: dict[str, Any]) -> str:
+        nonce = next(count)
+        text = _request_text(body)
+        author = Author("upstream", "Upstream", seed=nonce)
+        seen = PostSeen("p", "A post", "", "someone", True)
+        if 'Task: "comment"' in text:
+            written = offline.write_comment(who, author, seen, nonce=nonce).text
+            return json.dumps({"comment": written})
+        if 'Task: "thought"' in text:
+            thought = offline.think(who, author, [seen], nonce=nonce).text
+            return json.dumps({"thought": thought or "A quiet feed today."})
+        draft = offline.write_post(who, author, nonce=nonce)
+        return json.dumps(
+            {
+                "image_prompt": draft.image_prompt,
+                "style": draft.style,
+                "caption": draft.title,
+                "description": draft.description,
+            }
+        )
+
+    return answer
+
+
+def _feed(catalogue: PersonaCatalogue, who: Persona) -> list[PostSeen]:
+    """Posts of the other personas, as a page of the feed shows them."""
+    offline = OfflineWriter()
+    posts = []
+    for n, slug in enumerate(s for s in catalogue.slugs() if s != who.slug):
+        other = catalogue.get(slug)
+        draft = offline.write_post(other, Author(f"{slug}_1", slug, seed=n), nonce=n)
+        posts.append(PostSeen(f"post-{n}", draft.title, draft.description, f"{slug}_1", True))
+    return posts
+
+
+def per_call(writer: ContentWriter, catalogue: PersonaCatalogue, who: Persona, samples: int):  # type: ignore[no-untyped-def]
+    """Median input and output tokens, and dollars, of one call of each kind."""
+    author = Author("bench", "Bench Studio", seed=7, recent_texts=("An earlier caption.",))
+    feed = _feed(catalogue, who)
+    usages: dict[str, list[Usage]] = {kind: [] for kind in KINDS}
+    for n in range(samples):
+        post = feed[n % len(feed)]
+        mine = PostSeen(
+            "own-1",
+            "My latest piece",
+            "",
+            author.handle,
+            True,
+            answering=CommentSeen("c-1", "Love the colours, how long did it take?", "sam", False),
+        )
+        usages["thought"].append(writer.think(who, author, feed[:8], nonce=n).usage)
+        usages["comment"].append(writer.write_comment(who, author, post, nonce=n).usage)
+        usages["reply"].append(writer.write_comment(who, author, mine, nonce=n).usage)
+        usages["post"].append(writer.write_post(who, author, nonce=n).usage)
+    return {
+        kind: {
+            "input_tokens": round(statistics.median(u.input_tokens for u in got)),
+            "output_tokens": round(statistics.median(u.output_tokens for u in got)),
+            "usd": statistics.median(u.cost_usd for u in got),
+        }
+        for kind, got in usages.items()
+    }
+
+
+WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
+
+
+def session_figures(
+    who: Persona, catalogue: PersonaCatalogue, agents: int, start: float, end: float
+) -> tuple[float, float]:
+    """Per agent-day, from the same simulation as ``bench.realism``: the looks that ask
+    for a thought now (``Rhythm.thinks``: a session's opening look when the session says
+    something), and the sessions holding a comment, a reply or a post."""
+    clock = catalogue.clock(who.slug)
+    days = (end - start) / 86_400
+    thoughts = speaking = 0
+    for index in range(agents):
+        rhythm = Rhythm.of(who, clock, agent_seed(who.slug, index))
+        said: set[int] = set()
+        for tick in simulate(who, rhythm, start, end):
+            if tick.action is Action.BROWSE and rhythm.thinks(tick.opened, tick.index):
+                thoughts += 1
+            if tick.action in WORDS:
+                said.add(tick.opened)
+        speaking += len(said)
+    return thoughts / agents / days, speaking / agents / days
+
+
+def day_of(
+    volumes: dict[str, Any], calls: dict[str, dict[str, Any]], thoughts: float
+) -> dict[str, Any]:
+    """Calls, tokens and dollars of one agent-day with ``thoughts`` thoughts."""
+    per_day = volumes["actions_per_agent_per_day"]
+    counts = {
+        "thought": thoughts,
+        "comment": per_day["comment"]["mean"],
+        "reply": per_day["reply"]["mean"],
+        "post": per_day["post"]["mean"],
+    }
+    return {
+        "calls": round(sum(counts.values()), 2),
+        "calls_by_kind": {k: round(v, 2) for k, v in counts.items()},
+        "input_tokens": round(sum(counts[k] * calls[k]["input_tokens"] for k in KINDS)),
+        "output_tokens": round(sum(counts[k] * calls[k]["output_tokens"] for k in KINDS)),
+        "usd": round(sum(counts[k] * calls[k]["usd"] for k in KINDS), 6),
+    }
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--weeks", type=float, default=2.0)
+    parser.add_argument("--samples", type=int, default=5)
+    args = parser.parse_args()
+    began = time.perf_counter()
+    catalogue = PersonaCatalogue.from_directory()
+    llm = LLMSettings()
+    price = price_for(llm.model, prices_from_settings(llm))
+    start = datetime.fromisoformat(DEFAULT_START).timestamp()
+    end = start + args.weeks * 7 * 86_400
+    personas: dict[str, Any] = {}
+    with MessagesAPI() as messages, ChatCompletionsAPI() as chat:
+        hosted = AnthropicWriter(SecretStr("bench-local-key"), llm, base_url=messages.url)
+        local = OpenAIWriter(
+            model="local-model",
+            api_key=None,
+            base_url=f"{chat.url}/v1",
+            timeout_seconds=llm.timeout_seconds,
+            prices={},
+        )
+        try:
+            for slug in catalogue.slugs():
+                who = catalogue.get(slug)
+                messages.respond = chat.respond = responder(who)
+                volumes = measure(who, catalogue, args.agents, start, end)
+                anthropic_calls = per_call(hosted, catalogue, who, args.samples)
+                openai_calls = per_call(local, catalogue, who, args.samples)
+                looks = volumes["actions_per_agent_per_day"]["browse"]["mean"]
+                thoughts, speaking = session_figures(who, catalogue, args.agents, start, end)
+                before_hosted = day_of(volumes, anthropic_calls, looks)
+                now_hosted = day_of(volumes, anthropic_calls, thoughts)
+                now_local = day_of(volumes, openai_calls, thoughts)
+                sessions = volumes["sessions_per_agent_per_day"]
+                personas[slug] = {
+                    "volumes_per_agent_day": {
+                        **{k: v["mean"] for k, v in volumes["actions_per_agent_per_day"].items()},
+                        "sessions": sessions,
+                    },
+                    "tokens_per_call": {
+                        "anthropic_messages_api": anthropic_calls,
+                        "openai_compatible_local": openai_calls,
+                    },
+                    "before": {f"anthropic_{llm.model}": before_hosted},
+                    "now": {
+                        f"anthropic_{llm.model}": now_hosted,
+                        "openai_compatible_local_at_0_usd": now_local,
+                    },
+                    "cut": _ratio(before_hosted["calls"], now_hosted["calls"]),
+                    "one_call_per_session": {
+                        "built": False,
+                        "calls_one_per_session": sessions,
+                        "cut_one_per_session": _ratio(before_hosted["calls"], sessions),
+                        "calls_none_for_sessions_without_words": round(speaking, 2),
+                        "cut_none_for_sessions_without_words": _ratio(
+                            before_hosted["calls"], speaking
+                        ),
+                    },
+                }
+        finally:
+            hosted.close()
+            local.close()
+    mean_before = statistics.fmean(
+        p["before"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
+    )
+    mean_before_usd = statistics.fmean(
+        p["before"][f"anthropic_{llm.model}"]["usd"] for p in personas.values()
+    )
+    mean_calls = statistics.fmean(
+        p["now"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
+    )
+    mean_usd = statistics.fmean(
+        p["now"][f"anthropic_{llm.model}"]["usd"] for p in personas.values()
+    )
+    mean_sessions = statistics.fmean(
+        p["volumes_per_agent_day"]["sessions"] for p in personas.values()
+    )
+    mean_speaking = statistics.fmean(
+        p["one_call_per_session"]["calls_none_for_sessions_without_words"]
+        for p in personas.values()
+    )
+    report = {
+        "agents_per_persona": args.agents,
+        "weeks": args.weeks,
+        "samples": args.samples,
+        "model": llm.model,
+        "price_per_million_tokens": {"input": price.input, "output": price.output},
+        "personas": personas,
+        "fleet_mean": {
+            "calls_per_agent_day_before": round(mean_before, 2),
+            "usd_per_100_agents_per_day_before": round(AGENTS_FOR_USD * mean_before_usd, 4),
+            "calls_per_agent_day_now": round(mean_calls, 2),
+            "usd_per_100_agents_per_day_now": round(AGENTS_FOR_USD * mean_usd, 4),
+            "usd_per_100_agents_per_day_local": 0.0,
+            "not_built_calls_per_agent_day_one_per_session": round(mean_sessions, 2),
+            "not_built_calls_per_agent_day_none_without_words": round(mean_speaking, 2),
+        },
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,390 @@
+"""The OpenAI-compatible writer: the content port through the official ``openai`` SDK.
+
+It speaks Chat Completions to any server that does: OpenAI, OpenRouter, Ollama, vLLM,
+llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
+
+- one retry layer: ``max_retries=0``, and the call's whole deadline is kept by the HTTP
+  client's sockets (``fleet.infra.deadline``), so an answer trickling in is cut at it;
+- SDK errors become Fleet's (``translate``): timeouts, connection errors, 408, 429, 5xx
+  are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred``), other 4xx are
+  ``PermanentError``; no message holds the key, even when the upstream echoes it;
+- the answer is asked as JSON fitting a schema (``response_format`` ``json_schema``,
+  which most servers enforce by constrained decoding). A server that refuses a
+  ``response_format`` (a 400, 422, or llama.cpp's 500 naming it) is asked again with
+  ``json_object`` and a ``schema`` (llama.cpp's form), then without, and remembered. An
+  answer that is not the JSON asked for gets one repair call, then ``ReplyRefused``;
+- the body of an answer is read at most ``MAX_BODY_BYTES``: a longer one is refused
+  unread, its usage taken as the prompt's estimate and ``max_tokens`` (what a server
+  keeping to it bills at most);
+- usage and cost are measured on every call; an error raised after a billed call
+  carries that usage (``spent_on``). A model with no price costs $0 on a loopback or
+  private host (a local server) and is refused at start-up anywhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from fleet.content import prompts
+from fleet.content.anthropic_writer import Price, ReplyRefused, _retry_after, price_for
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+    with_spent,
+)
+from fleet.core.persona import Persona
+from fleet.errors import ConfigError, Deferred, FleetError, PermanentError, TransientError
+from fleet.infra import deadline
+from fleet.infra.redaction import redact
+
+T = TypeVar("T")
+TRANSIENT_STATUS = frozenset({408, 429})
+MAX_BODY_BYTES = 256 * 1024
+# The longest length cap sent in a schema (a style's 80 is; a caption's 400 is not).
+WIRE_MAX_LENGTH = 100
+FREE = Price(input=0.0, output=0.0, cache_read=0.0, cache_write=0.0)
+# What a server that needs no key is sent (the SDK insists on one).
+NO_KEY = "no-key"
+SCHEMAS: Mapping[prompts.Kind, type[BaseModel]] = {
+    "post": prompts.PostReply,
+    "comment": prompts.CommentReply,
+    "thought": prompts.ThoughtReply,
+}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_local(base_url: str | None) -> bool:
+    """True for a loopback or private address, or ``localhost``: a server of one's own."""
+    if base_url is None:
+        return False
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
+def openai_price(model: str, prices: Mapping[str, Price], base_url: str | None) -> Price:
+    """The model's price; unpriced, $0 on a local server, else ConfigError."""
+    try:
+        return price_for(model, prices)
+    except ConfigError:
+        if is_local(base_url):
+            return FREE
+        raise
+
+
+def translate(
+    error: openai.OpenAIError, now: datetime, *, secrets: tuple[str, ...] = ()
+) -> Exception:
+    """The Fleet error for an SDK error, the key masked in its message."""
+    if isinstance(error, openai.APITimeoutError):
+        return TransientError("the LLM call timed out")
+    if isinstance(error, openai.APIConnectionError):
+        return TransientError(f"cannot reach the LLM API: {redact(str(error), secrets)}")
+    if isinstance(error, openai.APIStatusError):
+        status = error.status_code
+        said = redact(str(error.message or ""), secrets)[:200]
+        detail = f"LLM API answered {status}: {said}"
+        if error.request_id:
+            detail += f" (request {redact(error.request_id, secrets)[:80]})"
+        if status == 429:
+            until = _retry_after(error.response, now)
+            if until is not None:
+                return Deferred(detail, until, scope="call")
+            return TransientError(detail)
+        if status >= 500 or status in TRANSIENT_STATUS:
+            return TransientError(detail)
+        return PermanentError(detail)
+    return PermanentError(f"LLM client error: {type(error).__name__}")
+
+
+def deadline_http_client() -> httpx2.Client:
+    """The SDK's default HTTP client, every transport of it held to the deadline."""
+    client = openai.DefaultHttpxClient()
+    for transport in (client._transport, *client._mounts.values()):
+        if transport is not None:
+            deadline.bound(transport)
+    return client
+
+
+def wire_schema(kind: prompts.Kind) -> dict[str, Any]:
+    """The JSON schema sent for a kind of answer: its fields and types, without the long
+    length caps (llama.cpp compiles a cap into a grammar with one rule per character and
+    gives up, or dies, past a few hundred; Fleet enforces every cap after parsing)."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: strip(v)
+                for k, v in node.items()
+                if not (k == "maxLength" and isinstance(v, int) and v > WIRE_MAX_LENGTH)
+            }
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    schema: dict[str, Any] = strip(SCHEMAS[kind].model_json_schema())
+    return schema
+
+
+def _lacks_response_format(error: openai.APIStatusError) -> bool:
+    """A refusal of the ``response_format`` asked (llama.cpp's server answers 500 to a
+    ``json_schema``; others 400 or 422), not of the content."""
+    said = f"{error.message} {error.body}".lower()
+    return error.status_code in {400, 422, 500} and (
+        "response_format" in said or "json_schema" in said
+    )
+
+
+class OpenAIWriter:
+    """A ContentWriter on an OpenAI-compatible Chat Completions server."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: SecretStr | None,
+        base_url: str | None,
+        timeout_seconds: float,
+        prices: Mapping[str, Price],
+        vision: bool = True,
+        http_client: httpx2.Client | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.model = model
+        self._price = openai_price(model, prices, base_url)
+        self._vision = vision
+        self._now = now
+        self._timeout = timeout_seconds
+        key = api_key.get_secret_value() if api_key is not None else NO_KEY
+        self._secrets = (key,) if api_key is not None else ()
+        # How the answer's JSON is asked: a json_schema, else the json_object + schema
+        # some servers take instead (llama.cpp's), else not at all (plain text).
+        self._format = 0
+        self._client = openai.OpenAI(
+            api_key=key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=timeout_seconds,
+            http_client=http_client if http_client is not None else deadline_http_client(),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The URL the SDK sends requests to."""
+        return str(self._client.base_url)
+
+    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
+        """A post in the persona's voice: image prompt, style, caption, description."""
+        prompt = prompts.post_prompt(persona, author, nonce=nonce)
+        # The style is one of the persona's: a server that decodes by the schema keeps to it.
+        schema = wire_schema("post")
+        schema["properties"]["style"] = {"type": "string", "enum": list(persona.workflow_styles)}
+        reply, usage = self._ask(
+            prompt, lambda text: prompts.parse_post(text, persona), schema=schema
+        )
+        return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
+
+    def write_comment(
+        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
+    ) -> CommentDraft:
+        """A reply to the post, which is quoted to the model as data."""
+        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce, vision=self._vision)
+        text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
+        return CommentDraft(post.post_id, text, usage)
+
+    def think(
+        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
+    ) -> Thought:
+        """A one-line thought about the posts seen; no call when nothing was seen."""
+        if not seen:
+            return Thought(None)
+        prompt = prompts.thought_prompt(persona, author, seen)
+        text, usage = self._ask(prompt, prompts.parse_thought)
+        return Thought(text, usage)
+
+    def close(self) -> None:
+        """Close the SDK client and its HTTP connections."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _ask(
+        self,
+        prompt: prompts.Prompt,
+        parse: Callable[[str], T],
+        *,
+        schema: dict[str, Any] | None = None,
+    ) -> tuple[T, Usage]:
+        user: Any
+        if prompt.image_url:
+            user = [
+                {"type": "image_url", "image_url": {"url": prompt.image_url}},
+                {"type": "text", "text": prompt.user},
+            ]
+        else:
+            user = prompt.user
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": prompt.system},
+            {"role": "user", "content": user},
+        ]
+        text, usage = self._call(prompt, messages, schema)
+        try:
+            return parse(text), usage
+        except prompts.InvalidReply as invalid:
+            note = prompts.repair_note(invalid.reason)
+        # One repair: the model's answer (trimmed) and what was wrong with it.
+        repair: list[ChatCompletionMessageParam] = [*messages]
+        if text.strip():
+            repair.append({"role": "assistant", "content": text.strip()[:2000]})
+        repair.append({"role": "user", "content": note})
+        try:
+            text, more = self._call(prompt, repair, schema)
+        except FleetError as error:
+            with_spent(error, usage)
+            raise
+        usage = usage + more
+        try:
+            return parse(text), usage
+        except prompts.InvalidReply as invalid:
+            raise ReplyRefused(
+                f"the LLM answer was unusable after one repair: {invalid.reason}", usage
+            ) from None
+
+    def _response_format(self, prompt: prompts.Prompt, schema: dict[str, Any] | None) -> Any:
+        schema = schema or wire_schema(prompt.kind)
+        if self._format == 0:
+            return {"type": "json_schema", "json_schema": {"name": prompt.kind, "schema": schema}}
+        if self._format == 1:
+            return {"type": "json_object", "schema": schema}
+        return openai.omit
+
+    def _call(
+        self,
+        prompt: prompts.Prompt,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any] | None,
+    ) -> tuple[str, Usage]:
+        while True:
+            try:
+                return self._create(prompt, messages, schema)
+            except openai.APIStatusError as error:
+                if self._format < 2 and _lacks_response_format(error):
+                    # The server has not this form: ask the next one, now and from now on.
+                    self._format += 1
+                    continue
+                raise translate(error, self._now(), secrets=self._secrets) from error
+
+    def _create(
+        self,
+        prompt: prompts.Prompt,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any] | None,
+    ) -> tuple[str, Usage]:
+        started = time.perf_counter()
+        try:
+            with (
+                deadline.within(self._timeout),
+                self._client.chat.completions.with_streaming_response.create(
+                    model=self.model,
+                    max_tokens=prompt.max_tokens,
+                    messages=messages,
+                    response_format=self._response_format(prompt, schema),
+                ) as response,
+            ):
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > MAX_BODY_BYTES:
+                        break
+        except openai.APITimeoutError as error:
+            raise TransientError(
+                f"the LLM call timed out (its deadline is {self._timeout:g} s, "
+                "FLEET_LLM__TIMEOUT_SECONDS)"
+            ) from error
+        except openai.APIStatusError:
+            raise
+        except openai.OpenAIError as error:
+            raise translate(error, self._now(), secrets=self._secrets) from error
+        latency_ms = (time.perf_counter() - started) * 1000
+        if len(body) > MAX_BODY_BYTES:
+            raise ReplyRefused(
+                f"the LLM answer's body is over {MAX_BODY_BYTES} bytes; not read",
+                self._bound_usage(prompt, latency_ms),
+            )
+        try:
+            completion = ChatCompletion.model_validate(json.loads(bytes(body)))
+        except (ValueError, ValidationError):
+            raise ReplyRefused(
+                "the LLM server's answer is not a chat completion",
+                self._bound_usage(prompt, latency_ms),
+            ) from None
+        usage = self._usage(completion, latency_ms)
+        choice = completion.choices[0] if completion.choices else None
+        if choice is None:
+            raise ReplyRefused("the LLM server answered no choice", usage)
+        if choice.message.refusal or choice.finish_reason == "content_filter":
+            raise ReplyRefused("the LLM declined to write this", usage)
+        return choice.message.content or "", usage
+
+    def _bound_usage(self, prompt: prompts.Prompt, latency_ms: float) -> Usage:
+        """An unreadable answer's usage: the prompt's estimate and at most max_tokens."""
+        fresh = prompts.prompt_tokens(prompt)
+        cost = self._price.cost(fresh=fresh, output=prompt.max_tokens, cache_read=0, cache_write=0)
+        return Usage(
+            model=self.model,
+            input_tokens=fresh,
+            output_tokens=prompt.max_tokens,
+            latency_ms=latency_ms,
+            cost_usd=cost,
+        )
+
+    def _usage(self, completion: ChatCompletion, latency_ms: float) -> Usage:
+        counts = completion.usage
+        prompt_tokens = counts.prompt_tokens if counts else 0
+        output = counts.completion_tokens if counts else 0
+        details = counts.prompt_tokens_details if counts else None
+        cached = (details.cached_tokens or 0) if details else 0
+        cost = self._price.cost(
+            fresh=prompt_tokens - cached, output=output, cache_read=cached, cache_write=0
+        )
+        return Usage(
+            model=completion.model or self.model,
+            input_tokens=prompt_tokens,
+            output_tokens=output,
+            cached_tokens=cached,
+            latency_ms=latency_ms,
+            cost_usd=cost,
+        )

@@ -1,0 +1,182 @@
+"""Taste: which post a person would pick from what the feeds show them. Pure.
+
+An agent sees the gallery's ``recent``, ``popular`` and ``trending`` pages, as a person
+scrolling them would. Each post it may still engage with gets a score, and one is drawn
+with probability proportional to ``exp(score / temperature)``; with probability
+``explore`` it draws uniformly instead, so taste never becomes a rut.
+
+The score adds four terms, each on a scale a person would weigh:
+
+- **interest fit** (``fit``, the weight of one standard deviation): the cosine of the
+  agent's interests and the post's text, measured against the page's other posts (a
+  z-score within the page: e5's cosines crowd into a narrow band, their spread is what
+  tells). The strongest term: people engage with what they care about.
+- **popularity** (``popularity``, per doubling of a post's likes and comments): a post
+  others engaged with is seen more and liked more. This rich-get-richer term is what
+  makes attention heavy-tailed (a few posts take off, most get a little).
+- **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
+- **ties** (``tie``): an author who engaged with this agent's posts, as a number of
+  engagements through ``log1p``, so a friend counts and a stalker does not dominate.
+- **people** (``person``): a post by a person (not an agent) is worth this much more;
+  the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
+  the persona's ``human_share`` says people first, they come first, by taste.
+- **welcome** (``welcome``): a person's post still within its welcome budget is worth
+  up to this much more, in proportion to the budget it has left: a newcomer's first
+  picture is met soon, by the members it fits, before popularity can speak for it.
+
+A person's post also has a **welcome budget** (``Welcome``): the fleet's likes and
+comments on it are capped by its age (by the end of its first day at most 5 comments
+and 15 likes by default), so a newcomer meets a few members who care about the
+subject, not a crowd. The cap counts what the gallery shows on the post, people's
+engagement included: where people already answer, the fleet steps back.
+
+Without vectors (the embedder is down or off) the fit term is 0 for every post: the
+ranking falls back to popularity, freshness and ties, and never fails.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each term weighs; the defaults and why are in the module's docstring."""
+
+    fit: float = 2.5
+    popularity: float = 0.7
+    freshness: float = 1.0
+    tie: float = 1.0
+    person: float = 0.85
+    welcome: float = 3.0
+    half_life_hours: float = 12.0
+    temperature: float = 1.0
+    explore: float = 0.08
+
+    def __post_init__(self) -> None:
+        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")
+        if not (math.isfinite(self.half_life_hours) and self.half_life_hours > 0):
+            raise ValueError("taste half_life_hours must be a positive, finite number")
+        if not (math.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError("taste temperature must be a positive, finite number")
+        if not 0 <= self.explore <= 1:
+            raise ValueError("taste explore must be between 0 and 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A post seen in the feeds, as target choice needs it."""
+
+    post_id: str
+    author: str
+    author_is_agent: bool
+    likes: int = 0
+    comments: int = 0
+    age_seconds: float = 0.0
+    # Cosine of the agent's interests and the post's text; None without vectors.
+    similarity: float | None = None
+    # How often the author engaged with this agent's posts.
+    ties: int = 0
+    # A person's post: the share of its welcome budget still open (0 for an agent's).
+    welcome_left: float = 0.0
+
+
+def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
+    """Each candidate's score (see the module's docstring), in order."""
+    known = [c.similarity for c in candidates if c.similarity is not None]
+    mean = statistics.fmean(known) if known else 0.0
+    spread = max(statistics.pstdev(known), 0.01) if len(known) > 1 else 1.0
+    half_life = weights.half_life_hours * 3600
+    out = []
+    for c in candidates:
+        fit = 0.0 if c.similarity is None else (c.similarity - mean) / spread
+        popularity = math.log2(1 + max(0, c.likes) + 2 * max(0, c.comments))
+        freshness = 0.5 ** (max(0.0, c.age_seconds) / half_life)
+        out.append(
+            weights.fit * fit
+            + weights.popularity * popularity
+            + weights.freshness * freshness
+            + weights.tie * math.log1p(max(0, c.ties))
+            + (0.0 if c.author_is_agent else weights.person)
+            + weights.welcome * min(1.0, max(0.0, c.welcome_left))
+        )
+    return out
+
+
+def draw(candidates: Sequence[Candidate], weights: Weights, rng: random.Random) -> Candidate:
+    """One candidate: uniform with probability ``explore``, else by its score."""
+    if len(candidates) == 1 or rng.random() < weights.explore:
+        return rng.choice(list(candidates))
+    values = scores(candidates, weights)
+    top = max(values)
+    odds = [math.exp((v - top) / weights.temperature) for v in values]
+    return rng.choices(list(candidates), weights=odds, k=1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """The fleet's budget on one person's post, by its age: at most ``n`` of a kind by
+    ``hours`` after it was posted, for each (hours, n) step; past the last step,
+    ``per_day_after`` more a day. A budget of 0 everywhere turns welcoming off."""
+
+    likes: tuple[tuple[float, int], ...] = ((1, 3), (6, 8), (24, 15))
+    comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
+    likes_per_day_after: int = 3
+    comments_per_day_after: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("likes", "comments"):
+            steps = getattr(self, name)
+            if not steps:
+                raise ValueError(f"welcome {name}: at least one (hours, count) step")
+            for hours, count in steps:
+                if not (math.isfinite(hours) and hours > 0) or count < 0:
+                    raise ValueError(
+                        f"welcome {name}: a step is (hours > 0, count >= 0), not {(hours, count)}"
+                    )
+            if list(steps) != sorted(steps):
+                raise ValueError(f"welcome {name}: steps in order of their hours")
+        if self.likes_per_day_after < 0 or self.comments_per_day_after < 0:
+            raise ValueError("welcome: a count per day after the first steps is >= 0")
+
+    def allowed(self, kind: str, age_seconds: float) -> int | None:
+        """How many of ``kind`` (like, comment) a person's post of this age may have;
+        None for a kind the welcome does not budget."""
+        if kind == "like":
+            steps, after = self.likes, self.likes_per_day_after
+        elif kind == "comment":
+            steps, after = self.comments, self.comments_per_day_after
+        else:
+            return None
+        hours = max(0.0, age_seconds) / 3600
+        for until, count in steps:
+            if hours <= until:
+                return count
+        last_hours, last = steps[-1]
+        return last + int(after * (hours - last_hours) / 24)
+
+    def left(self, candidate: Candidate, kind: str) -> float:
+        """The share of a person's post's budget of ``kind`` still open (0 for an
+        agent's post, or a kind the welcome does not budget)."""
+        allowed = None if candidate.author_is_agent else self.allowed(kind, candidate.age_seconds)
+        if not allowed:
+            return 0.0
+        done = candidate.likes if kind == "like" else candidate.comments
+        return max(0.0, (allowed - done) / allowed)
+
+    def open(self, candidate: Candidate, kind: str) -> bool:
+        """Whether the fleet may still engage with this post in this way."""
+        if candidate.author_is_agent:
+            return True
+        allowed = self.allowed(kind, candidate.age_seconds)
+        if allowed is None:
+            return True
+        done = candidate.likes if kind == "like" else candidate.comments
+        return done < allowed

@@ -1,0 +1,219 @@
+"""Celery tasks: thin shells that parse ids and call one use case (``fleet.service.work``).
+
+The dispatcher and the ticks run on queue ``ticks``; each kind of action of the registry
+(``fleet.core.kinds``) has its task on its kind's queue. Action tasks share one base
+class that turns a settled failure into Celery's terms: a retry with its countdown, a
+dead letter sent on, or the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from fleet.core.action_key import ActionKey, action_of
+from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
+from fleet.core.kinds import KINDS, Action, ActionKind
+from fleet.infra.logs import bind_task, get_logger
+from fleet.infra.queue import send_actions, send_ticks
+from fleet.service import work
+from fleet.service.root import Fleet
+from fleet.service.work import Tick
+from fleet.worker.runtime import current_fleet
+
+log = get_logger("fleet.tasks")
+
+
+def _fleet(task: Task[Any, Any]) -> Fleet:
+    return current_fleet(task.app)
+
+
+@shared_task(name="fleet.dispatch", bind=True, acks_late=False, ignore_result=True)
+def dispatch(self: Task[Any, Any]) -> int:
+    """Claim due agents, advance their clocks, publish their ticks; returns ticks sent."""
+    fleet = _fleet(self)
+    batch_size = fleet.settings.tasks.tick_batch_size
+
+    def publish(ticks: list[Tick]) -> None:
+        now = fleet.clock.now().timestamp()
+        send_ticks(self.app, ticks, batch_size=batch_size, now=now)
+
+    report = work.dispatch(fleet, publish)
+    for agent_id, reason in report.set_aside:
+        log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
+    if report.ticks:
+        log.debug(  # once a second under load: the actions' own lines say what happened
+            "dispatched",
+            task="fleet.dispatch",
+            ticks=report.ticks,
+            batches=report.batches,
+            max_lag=round(report.max_lag, 3),
+        )
+    return report.ticks
+
+
+def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
+    fleet = _fleet(task)
+    fresh = work.decide(fleet, ticks)
+    send_actions(task.app, fresh, batch_size=fleet.settings.tasks.action_batch_size)
+    return len(fresh)
+
+
+@shared_task(name="fleet.tick", bind=True)
+def tick(
+    self: Task[Any, Any],
+    agent_id: int,
+    due_at: int,
+    opened: int | None = None,
+    index: int = 0,
+) -> int:
+    """Decide one agent's action for the tick due at ``due_at`` (UTC epoch seconds), the
+    ``index``-th of the session opened at second ``opened``."""
+    if opened is None:
+        return _decide(self, [[agent_id, due_at]])
+    return _decide(self, [[agent_id, due_at, opened, index]])
+
+
+@shared_task(name="fleet.tick_batch", bind=True)
+def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
+    """Decide the actions of a batch of ``[agent_id, due_at, opened, index]`` ticks."""
+    return _decide(self, ticks)
+
+
+class ActionTask(Task[Any, Any]):
+    """The cross-cutting part of every action: run it, and settle any failure."""
+
+    # Attempts are counted in Postgres, waits do not count, and a lost worker's retries are
+    # bounded by the deliveries each claim counts (ActionKit.max_deliveries).
+    max_retries = None
+
+    def act(self, key: str) -> str:
+        try:
+            parsed = ActionKey.parse(key)
+            agent, action = str(parsed.agent_id), parsed.action
+        except ValueError:  # logged as given; the work names what is wrong
+            agent, action = "", ""
+        with bind_task(
+            task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
+        ):
+            return self._act(key)
+
+    def _act(self, key: str) -> str:
+        done = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
+        verdict = done.verdict
+        if verdict is None:
+            assert done.outcome is not None
+            log.info("done", outcome=done.outcome.status)
+            return done.outcome.status
+        if verdict.kind == "retry":
+            log.info("retrying", countdown=round(verdict.countdown, 2), reason=verdict.reason)
+            raise self.retry(countdown=verdict.countdown, max_retries=None) from None
+        if verdict.kind == "dead":
+            log.warning("dead letter", dead_letter=verdict.dead_letter_id, reason=verdict.reason)
+            self.app.send_task(
+                "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
+            )
+        else:
+            log.info("settled", outcome=verdict.kind, reason=verdict.reason)
+        return verdict.kind
+
+
+def _action_task(kind: ActionKind) -> Any:
+    """The task of one kind of the registry: ``fleet.<kind>`` on the kind's queue."""
+
+    def run(self: ActionTask, key: str) -> str:
+        return self.act(key)
+
+    run.__name__ = run.__qualname__ = kind.action.value
+    run.__doc__ = f"Carry out one {kind.action.value} by its idempotency key."
+    return shared_task(name=kind.task, bind=True, base=ActionTask)(run)
+
+
+ACTION_TASKS = {kind.action: _action_task(kind) for kind in KINDS.values()}
+
+
+def _batch_task(queue: str, name: str) -> Any:
+    """The batch task of a queue with batchable kinds (``fleet.engage_batch``): many keys
+    in one message, each action settled on its own. A failed action that is to retry
+    leaves the batch as a message of its own to its kind's task, with its backoff."""
+
+    def run(self: Task[Any, Any], keys: list[str]) -> dict[str, int]:
+        with bind_task(task=self.name, task_id=self.request.id, keys=len(keys)):
+            return _act_batch(self, keys)
+
+    run.__name__ = run.__qualname__ = f"{queue}_batch"
+    run.__doc__ = f"Carry out a batch of cheap actions of queue {queue} by their keys."
+    return shared_task(name=name, bind=True)(run)
+
+
+def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
+    done = work.act_batch(_fleet(task), keys)
+    tally: dict[str, int] = {}
+    with task.app.producer_or_acquire() as producer:
+        for key, end in done.items():
+            verdict = end.verdict
+            status = end.outcome.status if end.outcome is not None else verdict.kind  # type: ignore[union-attr]
+            tally[status] = tally.get(status, 0) + 1
+            if verdict is None:
+                continue
+            kind = KINDS[Action(action_of(key))]
+            if verdict.kind == "retry":
+                log.info(
+                    "retrying alone",
+                    key=key,
+                    countdown=round(verdict.countdown, 2),
+                    reason=verdict.reason,
+                )
+                # Its first retry: its kind's task counts from here (``request.retries``).
+                task.app.send_task(
+                    kind.task,
+                    args=(key,),
+                    queue=kind.queue,
+                    producer=producer,
+                    countdown=verdict.countdown or None,
+                    retries=1,
+                )
+            elif verdict.kind == "dead":
+                log.warning(
+                    "dead letter",
+                    key=key,
+                    dead_letter=verdict.dead_letter_id,
+                    reason=verdict.reason,
+                )
+                task.app.send_task(
+                    "fleet.dead_letter",
+                    args=(verdict.dead_letter_id,),
+                    queue="dead_letter",
+                    producer=producer,
+                )
+    log.info("batch done", **tally)
+    return tally
+
+
+BATCH_TASKS = {queue: _batch_task(queue, name) for queue, name in KINDS_BATCH_TASKS.items()}
+
+
+@shared_task(name="fleet.dead_letter", bind=True)
+def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
+    """The dead-letter queue's consumer: it only reports (the row is in Postgres)."""
+    log.warning("dead letter received", task="fleet.dead_letter", dead_letter=letter_id)
+    return letter_id
+
+
+@shared_task(name="fleet.sweep_leases", bind=True, acks_late=False)
+def sweep_leases(self: Task[Any, Any]) -> int:
+    """Re-send activities left pending past their lease (a lost message, a killed worker)."""
+    fleet = _fleet(self)
+    expired = work.sweep(fleet)
+    send_actions(self.app, expired, batch_size=fleet.settings.tasks.action_batch_size)
+    if expired:
+        log.warning(
+            "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)
+        )
+    return len(expired)
+
+
+@shared_task(name="fleet.noop", bind=True)
+def noop(self: Task[Any, Any]) -> None:
+    """Does nothing: benchmarks measure the worker's ceiling with it."""

@@ -1,0 +1,397 @@
+"""The sandbox gallery: the gallery API (docs/gallery-api.md in the Fleet
+repository) as a Starlette app.
+
+``create_app(config)`` serves ``/api/*`` (the gallery API: service token, ``X-Agent-Id``,
+camelCase JSON, the like toggle, budget 429s with ``resetAt``, the 503 ``FLEET_PAUSED``
+switch), ``/images/{id}.png`` (rendered pictures), ``/`` (the HTML gallery) and
+``/admin/*`` (controls and introspection, see ``fleet_sandbox.faults``).
+
+A call is checked in this order: token (401), pause (503), acting agent (403), body
+(422), replay of a remembered Idempotency-Key, budget (429), then its effect. One
+workflow run or one post spends one unit of the agent's and the fleet's daily budget.
+With idempotency on, a POST carrying ``Idempotency-Key`` that was answered before (by
+the same actor) gets the same answer again, with ``Idempotent-Replayed: true``, and no
+new effect; a key reused for another kind of call is refused (422). Only successful
+answers are remembered. The database calls run on the event loop, one at a time: the
+sandbox is one process, and that keeps the like toggle and the budgets exact.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Connection
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from fleet_sandbox import images, page, storage
+from fleet_sandbox.config import Controls, SandboxConfig
+from fleet_sandbox.faults import FaultInjector, admin_routes
+from fleet_sandbox.schemas import (
+    BadRequest,
+    CommentBody,
+    ExecuteBody,
+    InviteBody,
+    PostBody,
+    comment_json,
+    fit,
+    item_json,
+    parse,
+    plan,
+)
+from fleet_sandbox.state import (
+    SERVICE,
+    ApiError,
+    Sandbox,
+    acting_agent,
+    authorize,
+    commit,
+    page_query,
+    post_id_of,
+    replay,
+    sandbox_of,
+)
+from fleet_sandbox.storage import Storage
+
+SORTS: dict[str, storage.Sort] = {"recent": "recent", "popular": "popular", "trending": "trending"}
+
+
+async def invite(request: Request) -> Response:
+    """POST /api/admin/users/invite: the agent's account, created once."""
+    authorize(request)
+    body = await parse(request, InviteBody)
+
+    def effect(conn: Connection, _key: str | None, now: datetime) -> dict[str, Any]:
+        user, created = storage.invite(
+            conn,
+            agent_id=body.agent_id,
+            name=body.name,
+            username=body.username,
+            persona=body.agent_persona_id,
+            is_agent=body.is_agent,
+            now=now,
+        )
+        if not created and body.agent_id is not None and user.agent_id != body.agent_id:
+            raise ApiError(422, f"username {body.username!r} is taken")
+        return {"id": str(user.id), "username": user.username, "created": created}
+
+    return commit(request, "invite", SERVICE, effect)
+
+
+async def delete_user(request: Request) -> Response:
+    """DELETE /api/admin/users/{id}: the user and all they made; 404 when already gone."""
+    authorize(request)
+    raw = request.path_params["user_id"]
+    with sandbox_of(request).storage.begin() as conn:
+        deleted = raw.isdigit() and len(raw) <= 18 and storage.delete_user(conn, int(raw))
+    if not deleted:
+        raise ApiError(404, "user not found")
+    return JSONResponse({"deleted": True})
+
+
+async def execute(request: Request) -> Response:
+    """POST /api/execute/sync: run an image workflow; each saved picture gets a URL."""
+    agent = acting_agent(request)
+    body = await parse(request, ExecuteBody)
+    sandbox = sandbox_of(request)
+    renders = plan(body, sandbox.config.retired_models)
+    answered = replay(request, "execute", agent.username)
+    if answered is not None:
+        return answered
+    persona = agent.persona or "unknown"
+    pictures = []
+    for r in renders:
+        width, height = fit(r.width, r.height)
+        picture_id = images.image_id(
+            r.prompt, style=r.style, persona=persona, width=width, height=height
+        )
+        draw = functools.partial(
+            images.render, r.prompt, style=r.style, persona=persona, width=width, height=height
+        )
+        pictures.append((picture_id, await anyio.to_thread.run_sync(draw), r))
+    base = sandbox.config.image_base_url or str(request.base_url)
+
+    def effect(conn: Connection, _key: str | None, now: datetime) -> dict[str, Any]:
+        for picture_id, png, r in pictures:
+            storage.save_image(
+                conn,
+                image_id=picture_id,
+                png=png,
+                prompt=r.prompt,
+                style=r.style,
+                persona=persona,
+                now=now,
+            )
+        return {
+            "status": "completed",
+            "executionId": uuid.uuid4().hex,
+            "imageUrls": [f"{base.rstrip('/')}/images/{p}.png" for p, _, _ in pictures],
+        }
+
+    return commit(request, "execute", agent.username, effect, spends=True)
+
+
+async def create_post(request: Request) -> Response:
+    """POST /api/showcase: publish a post."""
+    agent = acting_agent(request)
+    body = await parse(request, PostBody)
+
+    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
+        post_id = storage.create_post(
+            conn,
+            user=agent,
+            title=body.title,
+            description=body.description,
+            image_url=body.image_url,
+            workflow_id=body.workflow_id,
+            key=key,
+            now=now,
+        )
+        created = storage.post(conn, post_id)
+        assert created is not None
+        return {"showcaseItem": item_json(created)}
+
+    return commit(request, "create_post", agent.username, effect, status=201, spends=True)
+
+
+async def list_posts(request: Request) -> Response:
+    """GET /api/showcase: a page of posts."""
+    acting_agent(request)
+    limit, offset = page_query(request)
+    sort = request.query_params.get("sort", "recent")
+    if sort not in SORTS:
+        raise ApiError(422, "sort must be recent, popular or trending")
+    sandbox = sandbox_of(request)
+    sandbox.feed_reads[sort] += 1
+    with sandbox.storage.begin() as conn:
+        found = storage.list_posts(
+            conn, limit=limit, offset=offset, sort=SORTS[sort], now=sandbox.clock()
+        )
+    return JSONResponse({"items": [item_json(p) for p in found]})
+
+
+async def get_post(request: Request) -> Response:
+    """GET /api/showcase/{id}: one post (counts a view)."""
+    acting_agent(request)
+    post_id = post_id_of(request)
+    with sandbox_of(request).storage.begin() as conn:
+        storage.add_view(conn, post_id)
+        found = storage.post(conn, post_id)
+    if found is None:
+        raise ApiError(404, "showcase item not found")
+    return JSONResponse({"item": item_json(found)})
+
+
+async def like(request: Request) -> Response:
+    """POST /api/showcase/{id}/like: a toggle; a second call unlikes."""
+    agent = acting_agent(request)
+    post_id = post_id_of(request)
+
+    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
+        if not storage.post_exists(conn, post_id):
+            raise ApiError(404, "showcase item not found")
+        liked, count = storage.toggle_like(
+            conn, post_id=post_id, user_id=agent.id, key=key, now=now
+        )
+        return {"success": True, "liked": liked, "likeCount": count}
+
+    return commit(request, "like", agent.username, effect)
+
+
+async def create_comment(request: Request) -> Response:
+    """POST /api/showcase/{id}/comments: comment on a post."""
+    agent = acting_agent(request)
+    post_id = post_id_of(request)
+    body = await parse(request, CommentBody)
+
+    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
+        if not storage.post_exists(conn, post_id):
+            raise ApiError(404, "showcase item not found")
+        parent = None if body.parent_id is None else int(body.parent_id)
+        if parent is not None and not storage.comment_on_post(
+            conn, comment_id=parent, post_id=post_id
+        ):
+            raise ApiError(422, f"parentId {parent} is not a comment of this showcase item")
+        made = storage.create_comment(
+            conn,
+            post_id=post_id,
+            user=agent,
+            content=body.content,
+            key=key,
+            now=now,
+            parent_id=parent,
+        )
+        return {"comment": comment_json(made)}
+
+    return commit(request, "create_comment", agent.username, effect, status=201)
+
+
+async def list_comments(request: Request) -> Response:
+    """GET /api/showcase/{id}/comments: a page of comments, oldest first."""
+    acting_agent(request)
+    post_id = post_id_of(request)
+    limit, offset = page_query(request)
+    with sandbox_of(request).storage.begin() as conn:
+        if not storage.post_exists(conn, post_id):
+            raise ApiError(404, "showcase item not found")
+        found = storage.list_comments(conn, post_id=post_id, limit=limit, offset=offset)
+    return JSONResponse({"comments": [comment_json(c) for c in found]})
+
+
+async def image(request: Request) -> Response:
+    """GET /images/{id}.png: a rendered picture (public, cached forever: ids are hashes)."""
+    picture = request.path_params["image_id"]
+    if picture == "placeholder":
+        png: bytes | None = images.placeholder()
+    else:
+        with sandbox_of(request).storage.begin() as conn:
+            png = storage.image_png(conn, picture)
+    if png is None:
+        return Response("no such image", 404, media_type="text/plain")
+    return Response(
+        png,
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+def _gallery(request: Request, offset: int) -> str:
+    sandbox = sandbox_of(request)
+    with sandbox.storage.begin() as conn:
+        posts = storage.list_posts(
+            conn, limit=page.PAGE_SIZE, offset=offset, sort="recent", now=sandbox.clock()
+        )
+        talk = {p.id: storage.list_comments(conn, post_id=p.id, limit=3, offset=0) for p in posts}
+        total = storage.count_posts(conn)
+    return page.gallery(posts, talk, total=total, now=sandbox.clock(), offset=offset)
+
+
+def _offset(request: Request) -> int | Response:
+    """The page's ``?offset=``, or the 400 that says what is allowed."""
+    try:
+        return page.offset_of(request.query_params.get("offset"))
+    except ValueError as bad:
+        return Response(str(bad), 400, media_type="text/plain")
+
+
+async def home(request: Request) -> Response:
+    """GET /: the gallery page, newest first, ``?offset=`` posts in; the first page refreshes."""
+    offset = _offset(request)
+    if isinstance(offset, Response):
+        return offset
+    nonce = secrets.token_urlsafe(12)
+    html = page.document(
+        _gallery(request, offset),
+        refresh_seconds=sandbox_of(request).config.refresh_seconds,
+        probe=request.query_params.get("probe") == "1",
+        nonce=nonce,
+        offset=offset,
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
+
+
+async def fragment(request: Request) -> Response:
+    """GET /fragment: the gallery's inner HTML (``?offset=`` as the page), for its refresh."""
+    offset = _offset(request)
+    if isinstance(offset, Response):
+        return offset
+    return HTMLResponse(_gallery(request, offset), headers={"Cache-Control": "no-store"})
+
+
+async def post_page(request: Request) -> Response:
+    """GET /posts/{id}: one post's page, with its comments (it does not refresh)."""
+    raw = request.path_params["post_id"]
+    if not raw.isdigit() or len(raw) > 18:
+        return Response("no such post", 404, media_type="text/plain")
+    with sandbox_of(request).storage.begin() as conn:
+        found = storage.post(conn, int(raw))
+        talk = (
+            []
+            if found is None
+            else storage.list_comments(conn, post_id=found.id, limit=100, offset=0)
+        )
+    if found is None:
+        return Response("no such post", 404, media_type="text/plain")
+    nonce = secrets.token_urlsafe(12)
+    html = page.document(
+        page.alone(found, talk), refresh_seconds=0, probe=False, nonce=nonce, alone=True
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body, exc.status, headers=exc.headers)
+
+
+async def _bad_request(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadRequest)
+    body: dict[str, Any] = {"error": str(exc)}
+    if exc.errors:
+        body["errors"] = exc.errors
+    return JSONResponse(body, exc.status)
+
+
+API_ROUTES = [
+    Route("/api/admin/users/invite", invite, methods=["POST"], name="invite"),
+    Route("/api/admin/users/{user_id}", delete_user, methods=["DELETE"], name="delete_user"),
+    Route("/api/execute/sync", execute, methods=["POST"], name="execute"),
+    Route("/api/showcase", create_post, methods=["POST"], name="create_post"),
+    Route("/api/showcase", list_posts, methods=["GET"], name="list_posts"),
+    Route("/api/showcase/{post_id}", get_post, methods=["GET"], name="get_post"),
+    Route("/api/showcase/{post_id}/like", like, methods=["POST"], name="like"),
+    Route(
+        "/api/showcase/{post_id}/comments", create_comment, methods=["POST"], name="create_comment"
+    ),
+    Route("/api/showcase/{post_id}/comments", list_comments, methods=["GET"], name="list_comments"),
+]
+
+
+def create_app(
+    config: SandboxConfig | None = None, *, clock: Callable[[], datetime] | None = None
+) -> Starlette:
+    """The sandbox as an ASGI app; tables are created when it starts."""
+    config = config or SandboxConfig()
+    sandbox = Sandbox(
+        config=config,
+        storage=Storage(config.database_url),
+        controls=Controls.of(config),
+        clock=clock or (lambda: datetime.now(UTC)),
+        dice=random.Random(config.seed),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        sandbox.storage.create()
+        try:
+            yield
+        finally:
+            sandbox.storage.dispose()
+
+    routes = [
+        *API_ROUTES,
+        Route("/images/{image_id}.png", image, methods=["GET"], name="image"),
+        Route("/", home, methods=["GET"], name="home"),
+        Route("/fragment", fragment, methods=["GET"], name="fragment"),
+        Route("/posts/{post_id}", post_page, methods=["GET"], name="post_page"),
+        *admin_routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultInjector, sandbox=sandbox, routes=API_ROUTES)],
+        exception_handlers={ApiError: _api_error, BadRequest: _bad_request},
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,76 @@
+"""The sandbox's bookkeeping: budget units spent per day and agent, and the answers
+remembered per Idempotency-Key."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from fleet_sandbox.config import Spent
+from fleet_sandbox.tables import Remembered, idempotency, spend
+
+_SPENT_ON = select(spend.c.username, spend.c.units).where(spend.c.day == bindparam("day"))
+_SPEND_MORE = (
+    update(spend)
+    .where(spend.c.day == bindparam("on_day"), spend.c.username == bindparam("spender"))
+    .values(units=spend.c.units + 1)
+)
+_SPEND_FIRST = insert(spend)
+_RECALL = select(idempotency.c.route, idempotency.c.status, idempotency.c.body).where(
+    idempotency.c.actor == bindparam("actor"), idempotency.c.key == bindparam("key")
+)
+_REMEMBER = insert(idempotency)
+
+
+def spent(conn: Connection, *, day: date, username: str) -> Spent:
+    """Units spent on ``day`` by the whole fleet and by one agent."""
+    rows = conn.execute(_SPENT_ON, {"day": day}).all()
+    return Spent(
+        fleet=sum(units for _, units in rows),
+        agent=sum(units for name, units in rows if name == username),
+    )
+
+
+def spend_unit(conn: Connection, *, day: date, username: str) -> None:
+    """Spend one unit of ``day``'s budget for ``username``."""
+    if not conn.execute(_SPEND_MORE, {"on_day": day, "spender": username}).rowcount:
+        conn.execute(_SPEND_FIRST, {"day": day, "username": username, "units": 1})
+
+
+def spent_by_agent(conn: Connection, *, day: date) -> dict[str, int]:
+    """Units spent on ``day``, per agent."""
+    rows = conn.execute(_SPENT_ON, {"day": day})
+    return {name: int(units) for name, units in rows}
+
+
+def recall(conn: Connection, *, actor: str, key: str) -> Remembered | None:
+    """The answer remembered for (actor, Idempotency-Key), if any."""
+    row = conn.execute(_RECALL, {"actor": actor, "key": key}).first()
+    return None if row is None else Remembered(row.route, row.status, json.loads(row.body))
+
+
+def remember(
+    conn: Connection,
+    *,
+    actor: str,
+    key: str,
+    route: str,
+    status: int,
+    body: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Remember an answer; raises IntegrityError when the key is already taken."""
+    conn.execute(
+        _REMEMBER,
+        {
+            "actor": actor,
+            "key": key,
+            "route": route,
+            "status": status,
+            "body": json.dumps(body),
+            "created_at": now,
+        },
+    )

@@ -1,0 +1,257 @@
+"""The sandbox's HTML gallery: newest posts first, each with its picture, caption, author
+(bot accounts carry a BOT badge), likes and latest comments, ``PAGE_SIZE`` to a page.
+
+Pages go by ``?offset=`` (0 to ``MAX_OFFSET``; anything else is a 400 naming the bounds),
+with links to the newer and the older page. Every piece of text from agents goes through
+``html.escape``; image sources must be http(s) URLs; a Content-Security-Policy with a
+per-response nonce allows only the page's own script and style. Long names and handles
+end in an ellipsis inside their card, and the BOT badge always shows. The script
+refreshes the first page from ``/fragment`` every few seconds; an older page stays still
+while it is read. With ``?probe=1`` it refreshes nothing and instead, once the page has
+loaded, writes each image's ``naturalWidth`` into ``data-natural-width``, each card's
+box (``data-box``: left, top, right, bottom), how far its content reaches past the card's
+edge (``data-overflow-px``), its author row's box (``data-author-box``) and whether its
+badge lies inside the card (``data-badge-inside``), and sets ``data-probe="done"`` on
+``<body>``: a headless browser's ``--dump-dom`` then shows what really rendered. Caption
+markers (``[fleet:...]``) are bookkeeping and are not shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from html import escape
+
+from fleet_sandbox.state import MAX_OFFSET
+from fleet_sandbox.storage import MARKER, Comment, Post
+
+PAGE_SIZE = 60
+
+_STYLE = """
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+ background:#f1f3f7;color:#1c2230}
+header{padding:22px 32px 14px;background:#fff;border-bottom:1px solid #e2e6ee}
+header h1{margin:0;font-size:22px;letter-spacing:-.01em}
+header p{margin:4px 0 0;color:#667085;font-size:13px}
+#gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(270px,100%),1fr));
+ gap:20px;padding:24px 32px}
+.post{background:#fff;border-radius:14px;overflow:hidden;box-shadow:0 1px 3px rgba(16,24,40,.1);
+ min-width:0}
+.post img{display:block;width:100%;height:auto;aspect-ratio:1/1;object-fit:cover;background:#e4e7ec}
+.noimage{aspect-ratio:1/1;background:#e4e7ec}
+.body{padding:12px 14px 14px}
+.title{margin:0 0 4px;font-size:16px;overflow-wrap:anywhere}
+.caption{margin:0 0 10px;color:#475467;font-size:14px;white-space:pre-line;overflow-wrap:anywhere}
+.author{display:flex;align-items:center;gap:6px;font-size:13px;min-width:0}
+.avatar{width:24px;height:24px;border-radius:50%;display:inline-flex;align-items:center;
+ justify-content:center;color:#fff;font-weight:600;font-size:12px;flex:none}
+.c0{background:#6366f1}.c1{background:#0ea5e9}.c2{background:#14b8a6}.c3{background:#f43f5e}
+.c4{background:#f59e0b}.c5{background:#8b5cf6}
+.name,.handle{min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.name{font-weight:600;flex:0 2 auto;max-width:45%;min-width:2em}
+.handle{color:#667085;flex:0 1 auto;max-width:55%}
+.badge{font-size:10px;font-weight:700;letter-spacing:.06em;color:#155eef;background:#eff4ff;
+ border:1px solid #c7d7fe;border-radius:4px;padding:0 4px;flex:none}
+.stats{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:8px;color:#344054;font-size:13px}
+.stats>*{white-space:nowrap}.stats time{margin-left:auto;color:#98a2b3}
+.comments{list-style:none;margin:10px 0 0;padding:8px 0 0;border-top:1px solid #eef0f4;
+ font-size:13px;color:#475467}
+.comments li{margin:2px 0;overflow-wrap:anywhere}.comments li.reply{margin-left:14px;color:#4a5163}
+.comments b{color:#1c2230}
+.summary{grid-column:1/-1;margin:0;color:#667085;font-size:13px}
+.empty{grid-column:1/-1;padding:60px 0;color:#667085}
+.pager{grid-column:1/-1;display:flex;gap:12px;justify-content:center;font-size:14px}
+.pager a{color:#155eef;background:#fff;border:1px solid #d0d5dd;border-radius:8px;
+ padding:6px 14px;text-decoration:none}
+"""
+
+_SCRIPT = """
+(() => {
+  const gallery = () => document.getElementById("gallery");
+  if (%(probe)s) {
+    const box = (r) => [r.left, r.top, r.right, r.bottom].map(Math.round).join(",");
+    const measure = (card) => {
+      const edge = card.getBoundingClientRect();
+      let past = 0;
+      card.querySelectorAll("*").forEach((el) => {
+        const r = el.getBoundingClientRect();
+        if (r.width || r.height) past = Math.max(past, r.right - edge.right, edge.left - r.left);
+      });
+      const author = card.querySelector(".author");
+      const badge = card.querySelector(".author .badge");
+      card.dataset.box = box(edge);
+      card.dataset.overflowPx = String(Math.ceil(past));
+      if (author) card.dataset.authorBox = box(author.getBoundingClientRect());
+      if (badge) {
+        const r = badge.getBoundingClientRect();
+        card.dataset.badgeInside = String(r.width > 0 && r.left >= edge.left && r.right <= edge.right);
+      }
+    };
+    const report = () => {
+      const pictures = [...gallery().querySelectorAll("img")];
+      pictures.forEach((img) => { img.dataset.naturalWidth = String(img.naturalWidth); });
+      gallery().querySelectorAll("article.post").forEach(measure);
+      document.body.dataset.imagesLoaded =
+        String(pictures.filter((img) => img.complete && img.naturalWidth > 0).length);
+      document.body.dataset.probe = "done";
+    };
+    if (document.readyState === "complete") report(); else addEventListener("load", report);
+    return;
+  }
+  if (!%(refresh)s) return;
+  let last = null;
+  setInterval(async () => {
+    try {
+      const answer = await fetch("/fragment", {cache: "no-store"});
+      if (!answer.ok) return;
+      const html = await answer.text();
+      if (html !== last) { gallery().innerHTML = html; last = html; }
+    } catch (error) { /* the sandbox restarted; try again next time */ }
+  }, %(refresh_ms)d);
+})();
+"""
+
+
+def csp(nonce: str) -> str:
+    """The page's Content-Security-Policy: its own nonce'd script and style, images anywhere."""
+    return (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "img-src 'self' http: https: data:; connect-src 'self'; base-uri 'none'; "
+        "form-action 'none'"
+    )
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _author(post_or_comment: Post | Comment) -> str:
+    user = post_or_comment.user
+    shade = hashlib.sha256(user.username.encode()).digest()[0] % 6
+    initial = escape((user.name or user.username)[:1].upper())
+    badge = '<span class="badge" title="automated account">BOT</span>' if user.is_agent else ""
+    return (
+        f'<div class="author"><span class="avatar c{shade}">{initial}</span>'
+        f'<span class="name" title="{escape(user.name)}">{escape(user.name)}</span>'
+        f'<span class="handle" title="@{escape(user.username)}">@{escape(user.username)}</span>'
+        f"{badge}</div>"
+    )
+
+
+def _card(post: Post, talk: list[Comment]) -> str:
+    url = post.image_url
+    if url.startswith(("http://", "https://")):
+        picture = f'<img src="{escape(url)}" alt="{escape(post.title)}" width="512" height="512">'
+    else:
+        picture = '<div class="noimage"></div>'
+    caption = MARKER.sub("", post.description).strip()
+    comments = "".join(
+        (
+            f'<li class="reply" data-parent="{c.parent_id}">&#8627; '
+            if c.parent_id is not None
+            else "<li>"
+        )
+        + f"<b>@{escape(c.user.username)}</b> {escape(MARKER.sub('', c.content).strip())}</li>"
+        for c in talk
+    )
+    return (
+        f'<article class="post" data-post-id="{post.id}">{picture}<div class="body">'
+        f'<h2 class="title">{escape(post.title)}</h2>'
+        f'<p class="caption">{escape(caption)}</p>{_author(post)}'
+        f'<div class="stats"><span class="likes" data-likes="{post.like_count}">'
+        f"&#9829; {post.like_count}</span>"
+        f'<span class="comment-count" data-comments="{post.comment_count}">'
+        f"{post.comment_count} comment{'' if post.comment_count == 1 else 's'}</span>"
+        f'<time datetime="{post.created_at.isoformat()}">{_when(post.created_at)}</time></div>'
+        f"{f'<ul class=comments>{comments}</ul>' if comments else ''}</div></article>"
+    )
+
+
+def offset_of(raw: str | None) -> int:
+    """The page's offset from its query value; ValueError saying what is allowed."""
+    if raw is None:
+        return 0
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or int(raw) > MAX_OFFSET:
+        raise ValueError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
+    return int(raw)
+
+
+def _pager(offset: int, shown: int, total: int) -> str:
+    links = []
+    if offset > 0:  # past the end, "newer" is the last page
+        last = (total - 1) // PAGE_SIZE * PAGE_SIZE if total else 0
+        newer = min(max(0, offset - PAGE_SIZE), last)
+        links.append(f'<a class="newer" rel="prev" href="/?offset={newer}">&larr; Newer</a>')
+    if offset + shown < total:
+        older = offset + PAGE_SIZE
+        links.append(f'<a class="older" rel="next" href="/?offset={older}">Older &rarr;</a>')
+    return f'<nav class="pager" aria-label="Pages">{"".join(links)}</nav>' if links else ""
+
+
+def gallery(
+    posts: list[Post],
+    talk: dict[int, list[Comment]],
+    *,
+    total: int,
+    now: datetime,
+    offset: int = 0,
+) -> str:
+    """The inner HTML of the gallery: a summary line, one card per post, the page links."""
+    span = (
+        f"{offset + 1}&ndash;{offset + len(posts)} of "
+        if posts and (offset or total > len(posts))
+        else ""
+    )
+    summary = (
+        f'<p class="summary" data-total="{total}" data-offset="{offset}">'
+        f"{span}{total} post{'' if total == 1 else 's'}"
+        f" &middot; updated {now.astimezone(UTC).strftime('%H:%M:%S')} UTC</p>"
+    )
+    pager = _pager(offset, len(posts), total)
+    if not posts:
+        empty = (
+            "No posts yet. The fleet is warming up." if total == 0 else "No posts this far back."
+        )
+        return summary + f'<p class="empty">{empty}</p>' + pager
+    return summary + "".join(_card(p, talk.get(p.id, [])) for p in posts) + pager
+
+
+def alone(post: Post, talk: list[Comment]) -> str:
+    """The inner HTML of one post's page: its card, every comment shown."""
+    return _card(post, talk)
+
+
+def document(
+    inner: str,
+    *,
+    refresh_seconds: float,
+    probe: bool,
+    nonce: str,
+    offset: int = 0,
+    alone: bool = False,
+) -> str:
+    """The whole page around the gallery's inner HTML; only the first page refreshes (not
+    one post's page, ``alone``)."""
+    refresh = offset == 0 and not alone
+    script = _SCRIPT % {
+        "probe": "true" if probe else "false",
+        "refresh": "true" if refresh else "false",
+        "refresh_ms": refresh_seconds * 1000,
+    }
+    freshness = (
+        f"refreshes every {refresh_seconds:g} s"
+        if refresh
+        else '<a href="/">back to the newest</a> (this page does not refresh)'
+    )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        "<title>Sandbox gallery</title>"
+        f'<style nonce="{nonce}">{_STYLE}</style></head><body>'
+        "<header><h1>Sandbox gallery</h1>"
+        "<p>Newest first &middot; accounts marked BOT are Fleet's simulated users &middot; "
+        f"{freshness}</p></header>"
+        f'<main id="gallery">{inner}</main>'
+        f'<script nonce="{nonce}">{script}</script></body></html>'
+    )

@@ -1,0 +1,372 @@
+"""The sandbox gallery's storage: SQLAlchemy Core tables on a MetaData of their own.
+
+SQLite by default (a file, or ``sqlite://`` in memory), Postgres with a
+``postgresql+psycopg://`` URL. Table names start with ``sandbox_``, so the sandbox may
+share a database with Fleet. Functions that change something take a connection inside
+the caller's transaction: an effect and its idempotency record commit together.
+
+Every post, comment and like event records the ``Idempotency-Key`` header it came with,
+even when the sandbox does not honour the header, and any caption marker
+(``[fleet:<token>]``, see ``fleet_sandbox.report``), so duplicates can be reported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from fleet_sandbox.bookkeeping import recall, remember, spend_unit, spent, spent_by_agent
+from fleet_sandbox.database import Storage
+from fleet_sandbox.tables import (
+    MARKER,
+    Comment,
+    Post,
+    Remembered,
+    Sort,
+    User,
+    comments,
+    idempotency,
+    images,
+    like_events,
+    likes,
+    marker_of,
+    metadata,
+    posts,
+    spend,
+    users,
+    utc,
+)
+
+
+def _user(row: Any, prefix: str = "") -> User:
+    get = row._mapping
+    return User(
+        id=get[f"{prefix}id"],
+        username=get[f"{prefix}username"],
+        name=get[f"{prefix}name"],
+        is_agent=bool(get[f"{prefix}is_agent"]),
+        persona=get[f"{prefix}persona"],
+        agent_id=get[f"{prefix}agent_id"],
+    )
+
+
+def _user_columns() -> list[Any]:
+    return [
+        users.c.id.label("u_id"),
+        users.c.username.label("u_username"),
+        users.c.name.label("u_name"),
+        users.c.is_agent.label("u_is_agent"),
+        users.c.persona.label("u_persona"),
+        users.c.agent_id.label("u_agent_id"),
+    ]
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+_USER_BY_NAME = select(users).where(users.c.username == bindparam("username"))
+
+
+def user_by_username(conn: Connection, username: str) -> User | None:
+    """The user with this username, if any."""
+    row = conn.execute(_USER_BY_NAME, {"username": username}).first()
+    return None if row is None else _user(row)
+
+
+def invite(
+    conn: Connection,
+    *,
+    agent_id: str | None,
+    name: str,
+    username: str,
+    persona: str | None,
+    is_agent: bool,
+    now: datetime,
+) -> tuple[User, bool]:
+    """The user with ``username``, created if missing; True when it was created."""
+    existing = user_by_username(conn, username)
+    if existing is not None:
+        return existing, False
+    result = conn.execute(
+        insert(users).values(
+            username=username,
+            name=name,
+            agent_id=agent_id,
+            persona=persona,
+            is_agent=is_agent,
+            created_at=now,
+        )
+    )
+    user_id = _new_id(result)
+    return User(user_id, username, name, is_agent, persona, agent_id), True
+
+
+def delete_user(conn: Connection, user_id: int) -> bool:
+    """Delete a user and everything they made; False when there was no such user."""
+    for table in (like_events, likes, comments):
+        conn.execute(delete(table).where(table.c.user_id == user_id))
+    own = select(posts.c.id).where(posts.c.user_id == user_id).scalar_subquery()
+    for table in (like_events, likes, comments):
+        conn.execute(delete(table).where(table.c.post_id.in_(own)))
+    conn.execute(delete(posts).where(posts.c.user_id == user_id))
+    return conn.execute(delete(users).where(users.c.id == user_id)).rowcount > 0
+
+
+def save_image(
+    conn: Connection,
+    *,
+    image_id: str,
+    png: bytes,
+    prompt: str,
+    style: str,
+    persona: str,
+    now: datetime,
+) -> None:
+    """Store a rendered image unless one with this id (a content hash) is stored."""
+    if conn.execute(select(images.c.id).where(images.c.id == image_id)).first() is None:
+        conn.execute(
+            insert(images).values(
+                id=image_id, png=png, prompt=prompt, style=style, persona=persona, created_at=now
+            )
+        )
+
+
+def image_png(conn: Connection, image_id: str) -> bytes | None:
+    """The PNG bytes of a stored image."""
+    return conn.execute(select(images.c.png).where(images.c.id == image_id)).scalar()
+
+
+def create_post(
+    conn: Connection,
+    *,
+    user: User,
+    title: str,
+    description: str,
+    image_url: str,
+    workflow_id: str | None,
+    key: str | None,
+    now: datetime,
+) -> int:
+    """Insert a post and return its id."""
+    result = conn.execute(
+        insert(posts).values(
+            user_id=user.id,
+            title=title,
+            description=description,
+            category="ai-generated",
+            image_url=image_url,
+            workflow_id=workflow_id,
+            view_count=0,
+            idempotency_key=key,
+            marker=marker_of(description),
+            created_at=now,
+        )
+    )
+    return _new_id(result)
+
+
+_LIKE_COUNT = select(func.count()).where(likes.c.post_id == posts.c.id).scalar_subquery()
+_COMMENT_COUNT = select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
+# Built once: composing a statement costs more than running it on a small table.
+_POSTS = select(
+    posts.c.id,
+    posts.c.title,
+    posts.c.description,
+    posts.c.category,
+    posts.c.image_url,
+    posts.c.workflow_id,
+    posts.c.view_count,
+    posts.c.created_at,
+    _LIKE_COUNT,
+    _COMMENT_COUNT,
+    *_user_columns(),
+).join(users, users.c.id == posts.c.user_id)
+_NEWEST = (posts.c.created_at.desc(), posts.c.id.desc())
+_FRESH = case((posts.c.created_at >= bindparam("since", type_=DateTime(timezone=True)), 1), else_=0)
+_PAGES = {
+    sort: _POSTS.order_by(*order, *_NEWEST).limit(bindparam("limit")).offset(bindparam("offset"))
+    for sort, order in (
+        ("recent", ()),
+        ("popular", (_LIKE_COUNT.desc(),)),
+        ("trending", (_FRESH.desc(), (_LIKE_COUNT + _COMMENT_COUNT).desc())),
+    )
+}
+_ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
+
+
+def _post(row: Any) -> Post:
+    (id_, title, description, category, image_url, workflow_id, views, created, n_likes,
+     n_comments, user_id, username, name, is_agent, persona, agent_id) = row  # fmt: skip
+    return Post(
+        id=id_,
+        title=title,
+        description=description,
+        category=category,
+        image_url=image_url,
+        workflow_id=workflow_id,
+        like_count=int(n_likes),
+        comment_count=int(n_comments),
+        view_count=int(views),
+        created_at=utc(created),
+        user=User(user_id, username, name, bool(is_agent), persona, agent_id),
+    )
+
+
+# The statements of every API call are built once: building and keying a statement per
+# call cost the sandbox more than running it.
+_POST_EXISTS = select(posts.c.id).where(posts.c.id == bindparam("post_id"))
+# An UPDATE's bound names differ from column names (those would set the columns).
+_ADD_VIEW = (
+    update(posts).where(posts.c.id == bindparam("viewed")).values(view_count=posts.c.view_count + 1)
+)
+_UNLIKE = delete(likes).where(
+    likes.c.post_id == bindparam("post_id"), likes.c.user_id == bindparam("user_id")
+)
+# An INSERT takes its values from parameters named for its columns.
+_LIKE = insert(likes)
+_LIKE_EVENT = insert(like_events)
+_LIKES_OF_POST = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
+_COMMENT = insert(comments)
+_COMMENTS_PAGE = (
+    select(comments, *_user_columns())
+    .join(users, users.c.id == comments.c.user_id)
+    .where(comments.c.post_id == bindparam("post_id"))
+    .order_by(comments.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
+def post_exists(conn: Connection, post_id: int) -> bool:
+    """Whether the post exists."""
+    return conn.execute(_POST_EXISTS, {"post_id": post_id}).first() is not None
+
+
+def post(conn: Connection, post_id: int) -> Post | None:
+    """One post, if it exists."""
+    row = conn.execute(_ONE_POST, {"post_id": post_id}).first()
+    return None if row is None else _post(row)
+
+
+def list_posts(
+    conn: Connection, *, limit: int, offset: int, sort: Sort, now: datetime
+) -> list[Post]:
+    """A page of posts: newest first, most liked first, or trending.
+
+    Trending puts the last 48 hours first, ordered by likes plus comments.
+    """
+    values: dict[str, Any] = {"limit": limit, "offset": offset}
+    if sort == "trending":
+        values["since"] = now - timedelta(hours=48)
+    return [_post(row) for row in conn.execute(_PAGES[sort], values)]
+
+
+def count_posts(conn: Connection) -> int:
+    """How many posts there are."""
+    return int(conn.execute(select(func.count()).select_from(posts)).scalar_one())
+
+
+def add_view(conn: Connection, post_id: int) -> None:
+    """Count one view of a post."""
+    conn.execute(_ADD_VIEW, {"viewed": post_id})
+
+
+def toggle_like(
+    conn: Connection, *, post_id: int, user_id: int, key: str | None, now: datetime
+) -> tuple[bool, int]:
+    """Like the post, or unlike it when this user already liked it: (liked, like count)."""
+    who = {"post_id": post_id, "user_id": user_id}
+    liked = conn.execute(_UNLIKE, who).rowcount == 0
+    if liked:
+        conn.execute(_LIKE, {**who, "created_at": now})
+    conn.execute(_LIKE_EVENT, {**who, "liked": liked, "idempotency_key": key, "created_at": now})
+    count = conn.execute(_LIKES_OF_POST, {"post_id": post_id}).scalar_one()
+    return liked, int(count)
+
+
+def create_comment(
+    conn: Connection,
+    *,
+    post_id: int,
+    user: User,
+    content: str,
+    key: str | None,
+    now: datetime,
+    parent_id: int | None = None,
+) -> Comment:
+    """Insert a comment (a reply to ``parent_id``, a comment of the same post, if given)."""
+    result = conn.execute(
+        _COMMENT,
+        {
+            "post_id": post_id,
+            "user_id": user.id,
+            "content": content,
+            "idempotency_key": key,
+            "marker": marker_of(content),
+            "created_at": now,
+            "parent_id": parent_id,
+        },
+    )
+    return Comment(_new_id(result), post_id, content, now, user, parent_id)
+
+
+def comment_on_post(conn: Connection, *, comment_id: int, post_id: int) -> bool:
+    """Whether comment ``comment_id`` exists and belongs to post ``post_id``."""
+    found = conn.execute(
+        select(comments.c.id).where(comments.c.id == comment_id, comments.c.post_id == post_id)
+    ).first()
+    return found is not None
+
+
+def list_comments(conn: Connection, *, post_id: int, limit: int, offset: int) -> list[Comment]:
+    """A page of a post's comments, oldest first."""
+    page = {"post_id": post_id, "limit": limit, "offset": offset}
+    return [
+        Comment(
+            row.id, row.post_id, row.content, utc(row.created_at), _user(row, "u_"), row.parent_id
+        )
+        for row in conn.execute(_COMMENTS_PAGE, page)
+    ]
+
+
+__all__ = [
+    "MARKER",
+    "Comment",
+    "Post",
+    "Remembered",
+    "Sort",
+    "Storage",
+    "User",
+    "comments",
+    "idempotency",
+    "images",
+    "like_events",
+    "likes",
+    "marker_of",
+    "metadata",
+    "posts",
+    "recall",
+    "remember",
+    "spend",
+    "spend_unit",
+    "spent",
+    "spent_by_agent",
+    "users",
+    "utc",
+]

@@ -1,0 +1,181 @@
+"""Taste, pure: what a person would pick from the feeds, and a newcomer's welcome."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fleet.core.targets import choose_target
+from fleet.core.taste import Candidate, Weights, Welcome, draw, scores
+
+HOUR = 3600.0
+
+
+def _post(post_id: str, **fields: object) -> Candidate:
+    base: dict[str, object] = {"author": f"a{post_id}", "author_is_agent": True}
+    return Candidate(post_id, **(base | fields))  # type: ignore[arg-type]
+
+
+def _picks(candidates: list[Candidate], weights: Weights, n: int = 2000) -> Counter[str]:
+    rng = random.Random(5)
+    return Counter(draw(candidates, weights, rng).post_id for _ in range(n))
+
+
+def test_a_post_closer_to_the_agents_interests_is_picked_far_more_often() -> None:
+    page = [_post("near", similarity=0.89), *(_post(str(i), similarity=0.80) for i in range(9))]
+    picks = _picks(page, Weights(explore=0.0))
+    assert picks["near"] > 0.5 * sum(picks.values())
+    # Without vectors, fit weighs nothing: the same page is a fair draw.
+    blind = [_post(c.post_id) for c in page]
+    assert _picks(blind, Weights(explore=0.0))["near"] < 0.2 * 2000
+
+
+def test_popular_fresh_and_friendly_posts_score_higher() -> None:
+    weights = Weights()
+    plain, popular, stale, friend = scores(
+        [
+            _post("plain", age_seconds=HOUR),
+            _post("popular", age_seconds=HOUR, likes=15, comments=2),
+            _post("stale", age_seconds=72 * HOUR),
+            _post("friend", age_seconds=HOUR, ties=3),
+        ],
+        weights,
+    )
+    assert popular > plain > stale
+    assert friend > plain
+    # Each doubling of engagement is worth the same: attention compounds, then slows.
+    one, three, seven = scores(
+        [_post("1", likes=1), _post("3", likes=3), _post("7", likes=7)], weights
+    )
+    assert three - one == pytest.approx(seven - three)
+
+
+def test_people_come_first_by_the_person_weight() -> None:
+    agent, person = scores([_post("bot"), _post("person", author_is_agent=False)], Weights())
+    assert person - agent == pytest.approx(Weights().person)
+    assert scores([_post("p", author_is_agent=False)], Weights(person=0)) == scores(
+        [_post("b")], Weights(person=0)
+    )
+
+
+def test_exploration_still_reaches_every_post() -> None:
+    page = [_post("near", similarity=0.95), *(_post(str(i), similarity=0.5) for i in range(4))]
+    picks = _picks(page, Weights(explore=0.5), n=4000)
+    assert all(picks[c.post_id] > 150 for c in page)
+
+
+@given(
+    st.lists(
+        st.builds(
+            Candidate,
+            post_id=st.text(min_size=1, max_size=4),
+            author=st.text(max_size=3),
+            author_is_agent=st.booleans(),
+            likes=st.integers(0, 10**6),
+            comments=st.integers(0, 10**6),
+            age_seconds=st.floats(0, 1e9),
+            similarity=st.none() | st.floats(-1, 1),
+            ties=st.integers(0, 10**6),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 2**32),
+)
+def test_a_draw_is_always_one_of_the_candidates(page: list[Candidate], seed: int) -> None:
+    assert draw(page, Weights(), random.Random(seed)) in page
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"fit": float("inf")}, {"popularity": -1.0}, {"temperature": 0.0}, {"explore": 1.5}],
+)
+def test_bad_weights_are_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="taste"):
+        Weights(**bad)  # type: ignore[arg-type]
+
+
+def test_a_persons_post_is_welcomed_within_its_budget_by_age() -> None:
+    welcome = Welcome()
+    assert welcome.allowed("comment", 0.5 * HOUR) == 1
+    assert welcome.allowed("comment", 5 * HOUR) == 3
+    assert welcome.allowed("like", 23 * HOUR) == 15
+    assert welcome.allowed("like", 48 * HOUR) == 15 + 3
+    assert welcome.allowed("browse", HOUR) is None
+    newcomer = _post("n", author_is_agent=False, age_seconds=0.5 * HOUR, comments=1, likes=2)
+    assert not welcome.open(newcomer, "comment")  # one comment in its first hour
+    assert welcome.open(newcomer, "like")
+    crowded = _post("n", author_is_agent=False, age_seconds=20 * HOUR, likes=15)
+    assert not welcome.open(crowded, "like")
+    # An agent's post has no welcome budget (the hourly cap still holds).
+    assert welcome.open(_post("b", likes=500, comments=90), "comment")
+
+
+def test_a_welcome_of_zero_leaves_peoples_posts_alone() -> None:
+    off = Welcome(
+        likes=((24, 0),), comments=((24, 0),), likes_per_day_after=0, comments_per_day_after=0
+    )
+    person = _post("p", author_is_agent=False, age_seconds=3 * 24 * HOUR)
+    assert not off.open(person, "like") and not off.open(person, "comment")
+    page = [person, _post("b")]
+    chosen = choose_target(
+        page,
+        me="me",
+        already=set(),
+        recent_bot_engagements={},
+        cap_per_hour=5,
+        human_share=1.0,
+        rng=random.Random(1),
+        taste=Weights(),
+        welcome=off,
+        kind="comment",
+    )
+    assert chosen is not None and chosen.post_id == "b"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"likes": ()},
+        {"comments": ((0, 1),)},
+        {"likes": ((6, 3), (1, 1))},
+        {"comments": ((1, -1),)},
+        {"likes_per_day_after": -1},
+    ],
+)
+def test_a_bad_welcome_is_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="welcome"):
+        Welcome(**bad)  # type: ignore[arg-type]
+
+
+def test_a_newcomers_post_with_budget_left_is_met_before_popularity_speaks_for_it() -> None:
+    """A new person's first picture, no likes yet, against an agent's post with 30."""
+    fresh = _post("newcomer", author_is_agent=False, age_seconds=600)
+    popular = _post("hit", likes=30, age_seconds=600)
+    welcome = Welcome()
+    rng = random.Random(3)
+    picks = Counter(
+        choose_target(
+            [fresh, popular],
+            me="me",
+            already=set(),
+            recent_bot_engagements={},
+            cap_per_hour=5,
+            human_share=0.7,
+            rng=rng,
+            taste=Weights(explore=0.0),
+            welcome=welcome,
+            kind="like",
+        ).post_id  # type: ignore[union-attr]
+        for _ in range(1000)
+    )
+    assert picks["newcomer"] > 500
+    assert welcome.left(fresh, "like") == 1.0
+    assert welcome.left(
+        _post("n", author_is_agent=False, age_seconds=600, likes=2), "like"
+    ) == pytest.approx(1 / 3)
+    assert welcome.left(popular, "like") == 0.0

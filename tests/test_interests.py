@@ -1,0 +1,99 @@
+"""Taste's vectors: embedded once per post, reused, and never a reason to fail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from fleet.actions.interests import Interests
+from fleet.core.vectors import Vector, unit
+from fleet.embeddings.local import LocalEmbedder
+from fleet.embeddings.port import EmbeddingUnavailable, Purpose
+from fleet.errors import ConfigError
+from fleet.gallery.port import GalleryPost
+from fleet.infra.persona_files import PersonaCatalogue
+from fleet.settings import load_settings
+
+CATALOGUE = PersonaCatalogue.from_directory()
+
+
+def _post(post_id: str, title: str, description: str = "") -> GalleryPost:
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    return GalleryPost(post_id, title, description, "", 0, 0, now, "1", "someone", False)
+
+
+class Counting:
+    """A fake embedder: a vector per text from its letters; counts the texts asked."""
+
+    model = "counting"
+    dimensions = 8
+
+    def __init__(self, *, fail: bool = False, size: int = 8) -> None:
+        self.asked: list[str] = []
+        self.fail = fail
+        self.size = size
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "passage") -> list[Vector]:
+        if self.fail:
+            raise EmbeddingUnavailable("down for maintenance")
+        self.asked.extend(texts)
+        return [unit([float(t.count(c)) for c in "aeioustr"[: self.size]] or [1.0]) for t in texts]
+
+
+def test_a_posts_vector_is_embedded_once_and_reused() -> None:
+    embedder = Counting()
+    interests = Interests(embedder)
+    persona = CATALOGUE.get("indie_game_dev")
+    page = [_post("1", "pixel slime"), _post("2", "tiles")]
+    first = interests.similarities(persona, page)
+    again = interests.similarities(persona, [*page, _post("3", "a boss")])
+    assert set(first) == {"1", "2"} and set(again) == {"1", "2", "3"}
+    assert first["1"] == again["1"]
+    posts_asked = [t for t in embedder.asked if not t.startswith(persona.interests[0])]
+    assert len(posts_asked) == 3  # each post once; the persona's interests once
+    assert interests.degraded is None
+
+
+def test_an_embedder_that_fails_or_answers_the_wrong_size_degrades_to_no_vectors() -> None:
+    persona = CATALOGUE.get("ux_ui_designer")
+    down = Interests(Counting(fail=True))
+    assert down.similarities(persona, [_post("1", "grid")]) == {}
+    assert down.degraded is not None and "down for maintenance" in down.degraded
+    wrong = Interests(Counting(size=3))
+    assert wrong.similarities(persona, [_post("1", "grid")]) == {}
+    assert wrong.degraded is not None and "not of size 8" in wrong.degraded
+
+
+def test_with_the_real_model_a_fitting_post_is_closer_than_an_unrelated_one() -> None:
+    interests = Interests(LocalEmbedder())
+    persona = CATALOGUE.get("indie_game_dev")
+    close = interests.similarities(
+        persona,
+        [
+            _post("sprite", "New slime boss sprite", "16 colours, a tileset to match."),
+            _post("chart", "Quarterly revenue by region", "A stacked bar chart for finance."),
+        ],
+    )
+    assert close["sprite"] > close["chart"]
+    assert isinstance(close["sprite"], float) and np.isfinite(close["sprite"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("FLEET_TASTE__FIT", "inf", "FLEET_TASTE__FIT"),
+        ("FLEET_TASTE__EXPLORE", "2", "FLEET_TASTE__EXPLORE"),
+        ("FLEET_WELCOME__COMMENTS", "[[1, -1]]", "FLEET_WELCOME__COMMENTS"),
+        ("FLEET_WELCOME__LIKES", "not json", "FLEET_WELCOME__LIKES: not valid JSON"),
+        ("FLEET_EMBEDDINGS__PROVIDER", "magic", "FLEET_EMBEDDINGS__PROVIDER"),
+    ],
+)
+def test_bad_taste_and_welcome_settings_stop_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=said):
+        load_settings()
