@@ -9,6 +9,7 @@ title, the handle or the interest filled in.
 from __future__ import annotations
 
 import random
+import re
 
 from fleet.content.port import CommentSeen, PostSeen
 from fleet.core.persona import Persona
@@ -33,11 +34,20 @@ FOLLOW_UPS = (
 )
 
 
+# A handle said back only when it is a plain one: letters, digits, "_", "." or "-".
+PLAIN_HANDLE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,38}[A-Za-z0-9_])?")
+
+
 def reply_text(persona: Persona, post: PostSeen, comment: CommentSeen, rng: random.Random) -> str:
-    """A reply to ``comment`` on the agent's own ``post``, in a few plain sentences."""
-    asked = comment.text.rstrip().endswith("?")
+    """A reply to ``comment`` on the agent's own ``post``, in a few plain sentences. It
+    opens with the commenter's handle only if that is a plain handle (a name with a space
+    or a line break in it is not said back), never with a bare "@"."""
+    asked = comment.text[:2000].rstrip().endswith("?")
     template = rng.choice(ANSWERS if asked else THANKS)
     title = post.title.strip().rstrip(".!?") or "this one"
+    if PLAIN_HANDLE.fullmatch(comment.author) is None:
+        rest = template.removeprefix("@{handle} ")
+        template = rest[:1].upper() + rest[1:]
     text = template.format(
         handle=comment.author,
         title=f"'{title}'" if title != "this one" else title,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from fleet.content.blocklist import never_say
 from fleet.content.port import (
     Author,
     CommentDraft,
@@ -147,6 +148,9 @@ class ContentGuard:
             found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
+        forbidden = never_say(seen)
+        if forbidden is not None:
+            return Verdict(False, f"something the fleet never says: {forbidden!r}")
         if len(_HASHTAG.findall(seen)) > self.max_hashtags:
             return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
         allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}

@@ -11,17 +11,19 @@ tokens the same request would cost a model (estimated), at no cost.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
 import time
 from collections.abc import Iterable, Sequence
 
-from fleet.content import answers, prompts
+from fleet.content import answers, prompts, uptake
 from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
-from fleet.content.reading import read_post
+from fleet.content.reading import Reading, find_phrase, read_post
 from fleet.content.voices import GENERAL, LEADS, voice_of
+from fleet.core.identity import Identity, identity_of
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
 from fleet.core.wording import PREPOSITIONS, SLOT, Kind
@@ -35,10 +37,24 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _word(rng: random.Random, voice: Voice, slot: str, unlike: str = "") -> Fill:
+def _word(
+    rng: random.Random, voice: Voice, slot: str, unlike: str = "", prefer: Prefer | None = None
+) -> Fill:
     choices = [(w, k) for w, k in voice.all_words(slot) if w != unlike] or voice.all_words(slot)
+    favourites = [(w, k) for w, k in choices if w in (prefer or {}).get(slot, ())]
+    if favourites and rng.random() < FAVOURITE:
+        choices = favourites
     word, kind = rng.choice(choices)
     return Fill(word.replace("-", " ") if slot == "style" else word, kind)
+
+
+# A slot's words this agent favours (its identity), taken this often when it has some.
+Prefer = dict[str, tuple[str, ...]]
+FAVOURITE = 0.75
+# A post is on one of the agent's signature subjects, in a favourite shape, this often.
+SIGNATURE = 0.65
+# Drafts written per text: the one least like the agent's recent texts is kept.
+CANDIDATES = 8
 
 
 def _slots(templates: Iterable[str]) -> list[str]:
@@ -46,7 +62,11 @@ def _slots(templates: Iterable[str]) -> list[str]:
 
 
 def draw(
-    rng: random.Random, voice: Voice, templates: Iterable[str], given: dict[str, Fill]
+    rng: random.Random,
+    voice: Voice,
+    templates: Iterable[str],
+    given: dict[str, Fill],
+    prefer: Prefer | None = None,
 ) -> dict[str, Fill]:
     """A word of the voice for each slot of the templates that ``given`` does not fill."""
     fills = dict(given)
@@ -58,11 +78,11 @@ def draw(
         elif name == "nth":
             fills[name] = Fill(_ordinal(rng.randint(2, 99)), Kind.ORDINAL)
         elif name.endswith("2"):
-            first = fills.get(name[:-1]) or _word(rng, voice, name[:-1])
+            first = fills.get(name[:-1]) or _word(rng, voice, name[:-1], prefer=prefer)
             fills[name[:-1]] = first
-            fills[name] = _word(rng, voice, name[:-1], unlike=first.text)
+            fills[name] = _word(rng, voice, name[:-1], unlike=first.text, prefer=prefer)
         else:
-            fills[name] = _word(rng, voice, name)
+            fills[name] = _word(rng, voice, name, prefer=prefer)
     return fills
 
 
@@ -72,90 +92,152 @@ class OfflineWriter:
     model = MODEL
 
     def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
-        """A post: caption, description, image prompt and style from the persona's voice."""
+        """A post: caption, description, image prompt and style, in the agent's own voice
+        (its identity) and unlike its recent texts."""
         started = time.perf_counter()
-        rng = prompts.stable_rng("post", persona.slug, author.seed, nonce)
-        voice = voice_of(persona)
-        base, kind = rng.choice(voice.all_words("subject"))
-        subject = base
-        if "detail" in voice.words and rng.random() < 0.6:
-            subject = f"{base} {rng.choice(voice.all_words('detail'))[0]}"
-        given = {"subject": Fill(subject, kind), "noun": Fill(base, kind)}
-        style = rng.choice(persona.workflow_styles)
-        if "style" in voice.words:
-            given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
-        template = rng.choice(voice.captions)
-        caption = render(template, draw(rng, voice, [template], given), headline=True)
-        if voice.emoji and rng.random() < 0.3:
-            caption = f"{caption} {rng.choice(voice.emoji)}"
-        sentences = rng.sample(voice.notes, k=min(len(voice.notes), rng.randint(1, 2)))
-        if voice.questions and rng.random() < 0.5:
-            sentences.append(rng.choice(voice.questions))
-        description = " ".join(render(s, draw(rng, voice, [s], given)) for s in sentences)
-        if voice.hashtags and rng.random() < 0.4:
-            description += " #" + re.sub(r"\W", "", rng.choice(persona.interests).title())
-        look, palette, composition, mood = (
-            _word(rng, voice, slot).text for slot in ("look", "palette", "composition", "mood")
-        )
-        thing = with_articles(f"a {subject}") if kind is Kind.NOUN else subject
-        image_prompt = (
-            f"{style.replace('-', ' ')} image of {thing}, "
-            f"{look}, {palette} palette, {composition}, {mood} mood, "
-            f"inspired by {rng.choice(persona.interests)}, no text"
-        )
-        reply = prompts.PostReply(
-            image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
-            style=style,
-            caption=prompts.sanitise(caption, limit=prompts.MAX_TITLE, single_line=True),
-            description=prompts.sanitise(description, limit=prompts.MAX_DESCRIPTION),
+        me = _identity(persona, author)
+        drafts = [self._post(persona, author, me, nonce, attempt) for attempt in range(CANDIDATES)]
+        reply = min(
+            drafts, key=lambda r: _likeness(f"{r.caption} {r.description}", author.recent_texts)
         )
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
         usage = self._usage(prompt, prompts.post_json(reply), started)
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
 
+    @staticmethod
+    def _post(
+        persona: Persona, author: Author, me: Identity, nonce: int, attempt: int
+    ) -> prompts.PostReply:
+        rng = prompts.stable_rng("post", persona.slug, author.seed, nonce, attempt)
+        voice = voice_of(persona)
+        prefer = _preferences(me)
+        remembered = _remembered_subject(author, voice)
+        if remembered is not None and rng.random() < 0.4:
+            base, kind = remembered.text, remembered.kind  # the series goes on
+        elif rng.random() < SIGNATURE:
+            base, kind = rng.choice(me.subjects)
+        else:
+            base, kind = rng.choice(voice.all_words("subject"))
+        subject = base
+        if "detail" in voice.words and rng.random() < 0.6:
+            subject = f"{base} {rng.choice(voice.all_words('detail'))[0]}"
+        given = {"subject": Fill(subject, kind), "noun": Fill(base, kind)}
+        styles = me.styles if me.styles and rng.random() < FAVOURITE else persona.workflow_styles
+        style = rng.choice(styles)
+        if "style" in voice.words and any(w == style for w, _ in voice.all_words("style")):
+            given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
+        captions = me.captions if rng.random() < 0.3 else voice.captions
+        template = rng.choice(captions)
+        caption = render(template, draw(rng, voice, [template], given, prefer), headline=True)
+        if me.emoji and rng.random() < me.emoji_rate:
+            caption = f"{caption} {rng.choice(me.emoji)}"
+        notes = list(me.notes) if rng.random() < FAVOURITE else list(voice.notes)
+        sentences = rng.sample(notes, k=min(len(notes), rng.randint(1, 2)))
+        if voice.questions and rng.random() < 0.5:
+            sentences.append(rng.choice(voice.questions))
+        parts = [render(t, draw(rng, voice, [t], given, prefer)) for t in sentences]
+        if rng.random() < 0.75:
+            parts.insert(rng.randint(0, len(parts)), _aside(rng, me, base, remembered))
+        description = _habits(" ".join(parts), me, rng, emoji=False)
+        if voice.hashtags and rng.random() < 0.4:
+            tags = me.interests or tuple(persona.interests)
+            description += " #" + re.sub(r"\W", "", rng.choice(tags).title())
+        look, palette, composition, mood = (
+            _word(rng, voice, slot, prefer=prefer).text
+            for slot in ("look", "palette", "composition", "mood")
+        )
+        thing = with_articles(f"a {subject}") if kind is Kind.NOUN else subject
+        image_prompt = (
+            f"{style.replace('-', ' ')} image of {thing}, "
+            f"{look}, {palette} palette, {composition}, {mood} mood, "
+            f"inspired by {rng.choice(me.interests or tuple(persona.interests))}, no text"
+        )
+        return prompts.PostReply(
+            image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
+            style=style,
+            caption=prompts.sanitise(caption, limit=prompts.MAX_TITLE, single_line=True),
+            description=prompts.sanitise(description, limit=prompts.MAX_DESCRIPTION),
+        )
+
     def write_comment(
         self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
     ) -> CommentDraft:
-        """A reply that names the subject, medium or palette of the post it answers (or, for
-        a reply to a comment on the agent's own post, that answers the commenter)."""
+        """A reply that takes up what the post says (a question, a problem, a name, a
+        figure) or names its subject, medium or palette, in the agent's own voice; for a
+        reply to a comment on the agent's own post, one that answers the commenter."""
         started = time.perf_counter()
-        rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
         if post.answering is not None:
+            rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
             text = answers.reply_text(persona, post, post.answering, rng)
-            text = prompts.sanitise(
-                text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable
-            )
-            prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
-            answer = json.dumps({"comment": text}, ensure_ascii=False)
-            return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
+        else:
+            me = _identity(persona, author)
+            reading = read_post(post, voice_of(persona))
+            texts = [
+                self._comment(persona, author, me, post, reading, nonce, attempt)
+                for attempt in range(CANDIDATES)
+            ]
+            text = min(texts, key=lambda t: _likeness(t, author.recent_texts))
+        text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
+        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
+        answer = json.dumps({"comment": text}, ensure_ascii=False)
+        return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
+
+    @staticmethod
+    def _comment(
+        persona: Persona,
+        author: Author,
+        me: Identity,
+        post: PostSeen,
+        reading: Reading,
+        nonce: int,
+        attempt: int,
+    ) -> str:
+        rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce, attempt)
         voice = voice_of(persona)
-        reading = read_post(post, voice)
+        prefer = _preferences(me)
         known = reading.fills()
         if "post_subject" in known and rng.random() < 0.35:
             known["post_subject"] = _shorter(rng, known["post_subject"])
-        # The voice's own replies, its shop talk on a post of its field (twice as likely as
-        # a reply), and the general voice's plain ones, each filled from its own voice.
-        pool = [(voice, t) for t in voice.replies]
-        pool += [(voice, t) for t in voice.shop_talk * 2 if reading.in_field]  # likelier
+        # The agent's favourite replies, the voice's others, its shop talk on a post of
+        # its field (likelier), and the general voice's plain ones, each from its voice.
+        pool = [(voice, t) for t in me.replies * 2]
+        pool += [(voice, t) for t in voice.replies]
+        pool += [(voice, t) for t in voice.shop_talk * 4 if reading.in_field]  # likelier
         pool += [(GENERAL, t) for t in GENERAL.replies if voice is not GENERAL]
         fitting = [(v, t) for v, t in pool if _names_only(t, known)]
         if not fitting:  # nothing in the post to name: a plain word, in the voice
             fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
         owner, template = rng.choice(fitting)
-        first = render(template, draw(rng, owner, [template], known))
-        if rng.random() < 0.5 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
+        named = render(template, draw(rng, owner, [template], known, prefer))
+        # A comment makes one to three moves, as people's do: take up what was said,
+        # name a thing of the post, link it to one's own work, add a word, ask back.
+        moves: list[str] = []
+        taken_up = uptake.sentence(reading, rng)
+        if taken_up is not None and rng.random() < 0.85:
+            moves.append(taken_up)
+        # A person's post may be answered on what they said alone; a post is named too.
+        if not moves or post.author_is_agent or rng.random() < 0.6:
+            moves.insert(rng.randint(0, len(moves)), named)
+        if rng.random() < me.talkative:
+            if rng.random() < 0.55:
+                own = _remembered_subject(author, voice) or Fill(*rng.choice(me.subjects))
+                moves.append(uptake.personal(own.text, rng))
+            else:
+                mine = [(voice, t) for t in me.follow_ups]
+                choices = mine if mine and rng.random() < 0.6 else _follow_ups(voice)
+                owner, second = rng.choice(choices)
+                moves.append(render(second, draw(rng, owner, [second], {}, prefer)))
+        if rng.random() < me.talkative / 3:
+            moves.append(uptake.question_back(rng))
+        if rng.random() < me.catchphrase_rate:
+            moves.append(me.catchphrase)
+        first = moves[0]
+        if rng.random() < me.opener_rate:
+            first = lead_into(me.opener + " ", first)
+        elif rng.random() < 0.3 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
             first = lead_into(rng.choice(LEADS), first)
-        text = first
-        if rng.random() < 0.7:
-            owner, second = rng.choice(_follow_ups(voice))
-            text = f"{first} {render(second, draw(rng, owner, [second], {}))}"
-        text = finish(text)
-        if voice.emoji and rng.random() < 0.3:
-            text = f"{text} {rng.choice(voice.emoji)}"
-        text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
-        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
-        answer = json.dumps({"comment": text}, ensure_ascii=False)
-        return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
+        sentences = [first, *moves[1:]]
+        return _habits(finish(" ".join(sentences)), me, rng, emoji=True)
 
     def think(
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
@@ -190,6 +272,64 @@ class OfflineWriter:
         )
 
 
+def _identity(persona: Persona, author: Author) -> Identity:
+    """The agent's own profile within its persona's voice (drawn once per seed)."""
+    return _identity_cached(persona, author.seed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity_cached(persona: Persona, seed: int) -> Identity:
+    return identity_of(
+        seed, voice_of(persona), styles=persona.workflow_styles, interests=persona.interests
+    )
+
+
+def _preferences(me: Identity) -> Prefer:
+    return {"palette": me.palette, "look": me.looks, "mood": me.moods}
+
+
+def _remembered_subject(author: Author, voice: Voice) -> Fill | None:
+    """A subject of the agent's own that its memories speak of: the series it is on."""
+    for memory in author.memories[:5]:
+        found = find_phrase([memory[:MAX_MEMORY_READ]], voice.all_words("subject"))
+        if found is not None:
+            return found
+    return None
+
+
+MAX_MEMORY_READ = 300
+_WORDS = re.compile(r"[a-z0-9']{1,30}")
+
+
+def _likeness(text: str, recent: Sequence[str]) -> float:
+    """How much ``text`` says again of the agent's recent texts (word overlap, 0-1)."""
+    mine = set(_WORDS.findall(text.lower()))
+    if not mine:
+        return 0.0
+    best = 0.0
+    for other in recent[-20:]:
+        theirs = set(_WORDS.findall(other[:500].lower()))
+        if theirs:
+            best = max(best, len(mine & theirs) / len(mine | theirs))
+    return best
+
+
+def _aside(rng: random.Random, me: Identity, base: str, remembered: Fill | None) -> str:
+    """A sentence about the agent's own making of it, from its identity."""
+    if remembered is not None and remembered.text == base and rng.random() < 0.6:
+        return rng.choice(uptake.SERIES).format(own=base)
+    return with_articles(uptake.aside(rng, me))
+
+
+def _habits(text: str, me: Identity, rng: random.Random, *, emoji: bool) -> str:
+    """The agent's habits on a finished text: punctuation and emoji."""
+    if me.exclaims and text.endswith("."):
+        text = text[:-1] + "!"
+    if emoji and me.emoji and rng.random() < me.emoji_rate:
+        text = f"{text} {rng.choice(me.emoji)}"
+    return text
+
+
 def _shorter(rng: random.Random, fill: Fill) -> Fill:
     """The thing as people call it again: "matte black water bottle" -> "water bottle"."""
     words = fill.text.split()
@@ -212,11 +352,20 @@ def _names_only(template: str, known: dict[str, Fill]) -> bool:
     return all(name in known for name in SLOT.findall(template) if name in POST_READING)
 
 
-def captions(persona: Persona, count: int, *, seed: int = 1) -> Sequence[str]:
-    """``count`` captions of one author of the persona, for nonces 0 to count - 1."""
+def captions(persona: Persona, count: int, *, seed: int = 1, authors: int = 1) -> Sequence[str]:
+    """``count`` captions by ``authors`` agents of the persona (seeds from ``seed``), for
+    nonces 0 to count - 1, the authors taking turns, each knowing its last 20 texts as
+    the fleet's agents do."""
     writer = OfflineWriter()
-    author = Author(handle="sample", display_name="Sample", seed=seed)
-    return [writer.write_post(persona, author, nonce=n).title for n in range(count)]
+    recent: list[list[str]] = [[] for _ in range(authors)]
+    out = []
+    for n in range(count):
+        who = n % authors
+        author = Author("sample", "Sample", seed + who, recent_texts=tuple(recent[who][-20:]))
+        draft = writer.write_post(persona, author, nonce=n)
+        recent[who].append(f"{draft.title} {draft.description}")
+        out.append(draft.title)
+    return out
 
 
 def distinct_share(texts: Sequence[str]) -> float:

@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from fleet.content.blocklist import never_say
 from fleet.content.phrasing import Fill
 from fleet.content.port import PostSeen
 from fleet.content.voices import COLOURS, MEDIUMS, NOT_A_THING
@@ -41,6 +42,12 @@ class Reading:
     medium: Fill | None = None
     palette: Fill | None = None
     in_field: bool = False  # the post is in the commenter's own field
+    # What the person said, taken up by a comment (each short and in ordinary words):
+    asked: bool = False  # the post asks something
+    asked_about: str | None = None  # the thing it asks about: "slots"
+    problem: str | None = None  # what gives them trouble: "reflections", "double-booking"
+    name: str | None = None  # a name they gave: "Miso"
+    number: str | None = None  # a figure with its unit: "12 km"
 
     def fills(self) -> dict[str, Fill]:
         """The post's words for a comment's ``{post_subject}``, ``{post_medium}``..."""
@@ -56,14 +63,150 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
         for slot in _IN_FIELD
         if slot in voice.words
     }
-    texts = [post.title, post.description]
-    subject = _find(texts, own.get("subject", [])) or _first_thing(texts)
+    texts = [post.title[:MAX_TITLE_READ], post.description[:MAX_DESCRIPTION_READ]]
+    subject = find_phrase(texts, own.get("subject", []))  # the commenter's own words
+    if subject is None:
+        subject = _first_thing(texts)
+        if subject is not None and not ordinary(subject.text):
+            subject = None  # not short or not plain words: a generic comment
     mediums = [(w.replace("-", " "), k) for w, k in own.get("style", []) + own.get("interest", [])]
-    medium = _find(texts, [wk for wk in mediums if wk[1] in NOMINAL] + list(MEDIUMS.items()))
+    medium = find_phrase(texts, [wk for wk in mediums if wk[1] in NOMINAL] + list(MEDIUMS.items()))
     if medium and subject and medium.text in subject.text:
         medium = None
-    in_field = any(_find(texts, own[slot]) for slot in own)
-    return Reading(subject, medium, _palette(texts), in_field)
+    in_field = any(find_phrase(texts, own[slot]) for slot in own)
+    asked, asked_about = _question(texts)
+    return Reading(
+        subject,
+        medium,
+        _palette(texts),
+        in_field,
+        asked=asked,
+        asked_about=asked_about,
+        problem=_problem(texts),
+        name=_name(texts),
+        number=_number(texts),
+    )
+
+
+# A post is read this far, whatever it holds: a gallery title is at most 200 letters.
+MAX_TITLE_READ = 200
+MAX_DESCRIPTION_READ = 1000
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]{0,19}(?:['-][a-z]{1,12}){0,3}")
+
+
+def ordinary(phrase: str, *, most: int = 5) -> bool:
+    """Whether a phrase may be said back: at most ``most`` plain words, 40 letters, none
+    the fleet must never say ("the kill all", a 325-letter spam run are not)."""
+    words = phrase.split()
+    return (
+        0 < len(words) <= most
+        and len(phrase) <= 40
+        and all(_PLAIN_WORD.fullmatch(w) for w in words)
+        and never_say(phrase) is None
+    )
+
+
+_NOT_ASKED_ABOUT = word_set(
+    """tips advice thoughts thought ideas idea feedback help opinion opinions suggestions
+    way ways one ones anyone people you this that it what how why which something
+    hard easy taken busy show make use get fix do go done better best further more less
+    anything everything push enough"""
+)
+
+
+def _question(texts: list[str]) -> tuple[bool, str | None]:
+    """Whether the post asks something, and the thing its last question names first."""
+    for text in texts:
+        questions = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.endswith("?")]
+        if not questions:
+            continue
+        segment = questions[-1]
+        segment = segment[:1].lower() + segment[1:]
+        things = [_as_thing(p) for p in _phrases(segment)]
+        named = [
+            t.text
+            for t in things
+            if t is not None
+            and t.text.lower() not in _NOT_ASKED_ABOUT
+            and t.text.split()[-1].lower() not in _NOT_ASKED_ABOUT
+            and ordinary(t.text, most=3)
+        ]
+        return True, (named[0].lower() if named and not named[0].isupper() else None)
+    return False, None
+
+
+# "struggling with the reflections", "trouble with", "unsure about the font"
+_TROUBLE_WITH = word_set("struggling struggle trouble problem problems stuck unsure fighting")
+_THEN = word_set("with about on")
+
+
+def _problem(texts: list[str]) -> str | None:
+    """What gives the person trouble, named in a few plain words, or None."""
+    for text in texts:
+        tokens = [t.lower() for t in _TOKEN.findall(text)]
+        for i, token in enumerate(tokens):
+            found: list[str] = []
+            if token in _TROUBLE_WITH and i + 1 < len(tokens) and tokens[i + 1] in _THEN:
+                found = tokens[i + 2 : i + 6]
+            elif token in ("keep", "keeps") and i + 1 < len(tokens):
+                found = tokens[i + 1 : i + 2] if tokens[i + 1].endswith("ing") else []
+            elif token in ("is", "are") and i + 1 < len(tokens) and tokens[i + 1] == "hard":
+                found = tokens[max(0, i - 2) : i]
+            while found and found[0] in _DETERMINERS:
+                found = found[1:]
+            cut = next((j for j, w in enumerate(found) if not w[0].isalpha() or w in _BREAKS), None)
+            found = found[:cut]
+            phrase = " ".join(found)
+            if found and ordinary(phrase, most=3) and phrase not in NOT_A_THING:
+                return phrase
+    return None
+
+
+_KIN = word_set(
+    """cat dog kitten puppy pup rabbit bunny hamster parrot horse son daughter baby
+    grandmother grandma grandfather grandpa nan mum mom dad sister brother niece nephew
+    plant tortoise"""
+)
+
+
+def _name(texts: list[str]) -> str | None:
+    """A name the person gave: "my cat Miso", "named Pip", "called Rosa"."""
+    for text in texts:
+        tokens: list[str] = _TOKEN.findall(text)
+        for i in range(1, len(tokens)):
+            before = tokens[i - 1].lower()
+            word = tokens[i]
+            named = before in ("named", "called") or (
+                before in _KIN and i > 1 and tokens[i - 2].lower() in ("my", "our")
+            )
+            if (
+                named
+                and re.fullmatch(r"[A-Z][a-z]{1,14}", word)
+                and word.lower() not in NOT_A_THING
+                and word.lower() not in _BREAKS
+                and ordinary(word, most=1)
+            ):
+                return word
+    return None
+
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,4}(?:\.\d{1,2})?) ?(km|mi|miles|kg|px|colours|colors|frames|hours|"
+    r"days|weeks|months|minutes|steps|pages|sprites|screens|shots)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _number(texts: list[str]) -> str | None:
+    """The largest figure with a unit the post gives ("went from 5 km to 12 km": 12 km)."""
+    for text in texts:
+        found = [
+            (float(m.group(1)), f"{m.group(1)} {m.group(2).lower()}")
+            for m in _NUMBER.finditer(text)
+        ]
+        if found:
+            return max(found)[1]
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,7 +215,7 @@ def _whole(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
 
-def _find(texts: list[str], phrases: list[tuple[str, Kind]]) -> Fill | None:
+def find_phrase(texts: list[str], phrases: list[tuple[str, Kind]]) -> Fill | None:
     """The first listed phrase found in the title, else in the description."""
     for text in texts:
         lower = text.lower()
@@ -156,15 +299,22 @@ def _as_thing(words: list[str]) -> Fill | None:
     return Fill(" ".join(words), Kind.PLURAL if plural else Kind.NOUN)
 
 
-_PALETTE = re.compile(r"((?:[a-z][a-z-]*\s+){1,4})(?:palette|colours|scale)\b")
+_PALETTE_WORDS = frozenset({"palette", "colours", "colors", "scale"})
+# Words of bounded length, or one other character: each match is a single step, so no
+# text can make the reading backtrack (31,000 letters in a row cost what 31 words do).
+_LOWER_WORD = re.compile(r"[a-z][a-z-]{0,30}|[^a-z\s]")
 
 
 def _palette(texts: list[str]) -> Fill | None:
+    """Colour words just before "palette" (or "colours", "scale"): "teal and orange"."""
     for text in texts:
-        for found in _PALETTE.finditer(text.lower()):
-            words = found.group(1).split()
-            while words and words[0] not in COLOURS:
-                words = words[1:]
-            if words and words[-1] in COLOURS:
-                return Fill(" ".join(words) + " palette", Kind.NOUN)
+        words = _LOWER_WORD.findall(text.lower())
+        for index, word in enumerate(words):
+            if word not in _PALETTE_WORDS:
+                continue
+            before = words[max(0, index - 4) : index]
+            while before and before[0] not in COLOURS:
+                before = before[1:]
+            if before and before[-1] in COLOURS and all(w[0].isalpha() for w in before):
+                return Fill(" ".join(before) + " palette", Kind.NOUN)
     return None

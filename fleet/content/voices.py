@@ -136,7 +136,7 @@ NOT_A_THING = word_set(
     loud cheeky punchy sunny spooky chunky sleepy chaotic eerie uncanny hazy tender
     haunted weightless glossy minimal friendly tidy focused light sparse careful precise
     brave wild odd lucky swift cute sweet dark pale deep flat sharp rich vivid cool hot
-    cold quick slow busy lush"""
+    cold quick slow busy lush asleep awake try attempt go"""
 )
 LEADS = ("Oh, ", "Honestly, ", "Wow, ", "Ooh, ", "Okay, ", "Oh wow, ", "Ah, ", "Love this. ")
 
