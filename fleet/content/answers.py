@@ -1,9 +1,10 @@
 """The offline writer's replies: an agent answers a comment left on its own post.
 
-A reply opens with the commenter's handle, thanks or answers them, and names the post
-it is about by its quoted title: it is about that post and that comment, not about a
-noun phrase drawn at random. Every template renders as a whole sentence whatever the
-title, the handle or the interest filled in.
+A reply opens with the commenter's handle, thanks or answers them, and speaks of the post
+as people do in a thread under it: "this one", "this piece", or its title when the title
+is a short name (three plain words at most). A long title is not quoted back in full.
+Every template renders as a whole sentence whatever the title, the handle or the
+interest filled in.
 """
 
 from __future__ import annotations
@@ -44,13 +45,24 @@ def reply_text(persona: Persona, post: PostSeen, comment: CommentSeen, rng: rand
     or a line break in it is not said back), never with a bare "@"."""
     asked = comment.text[:2000].rstrip().endswith("?")
     template = rng.choice(ANSWERS if asked else THANKS)
-    title = post.title.strip().rstrip(".!?") or "this one"
+    title = _named(post.title, rng)
     if PLAIN_HANDLE.fullmatch(comment.author) is None:
         rest = template.removeprefix("@{handle} ")
         template = rest[:1].upper() + rest[1:]
     text = template.format(
-        handle=comment.author,
-        title=f"'{title}'" if title != "this one" else title,
-        interest=rng.choice(persona.interests),
+        handle=comment.author, title=title, interest=rng.choice(persona.interests)
     )
     return text + rng.choice(FOLLOW_UPS)
+
+
+# How a reply under a post speaks of it when it does not name it.
+THIS = ("this one", "this piece", "this", "it")
+SHORT_TITLE = re.compile(r"[A-Za-z][A-Za-z'-]*(?: [A-Za-z][A-Za-z'-]*){0,2}")
+
+
+def _named(title: str, rng: random.Random) -> str:
+    """The post as the reply names it: a short plain title quoted, else "this one"."""
+    plain = title.strip().rstrip(".!?")
+    if SHORT_TITLE.fullmatch(plain) and len(plain) <= 30 and rng.random() < 0.5:
+        return f"'{plain}'"
+    return rng.choice(THIS)

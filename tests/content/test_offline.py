@@ -194,3 +194,28 @@ def test_no_text_has_an_article_that_does_not_fit_its_word(slug: str) -> None:
     texts += [d.title for d in drafts] + [d.description for d in drafts]
     wrong = [t for t in texts if WRONG_A.search(t) or WRONG_AN.search(t)]
     assert wrong == []
+
+
+def test_a_reply_does_not_quote_a_long_title_back() -> None:
+    """'Wireframe for our tennis club's booking page' quoted whole in every thank-you read
+    as a bot: a reply names a post by a short title at most, else 'this one'."""
+    import random as _random
+
+    from fleet.content.answers import reply_text
+    from fleet.content.port import CommentSeen, PostSeen
+    from fleet.infra.persona_files import PersonaCatalogue
+
+    persona = PersonaCatalogue.from_directory().get("ux_ui_designer")
+    long_title = "Wireframe for our tennis club's booking page"
+    post = PostSeen("7", long_title, "Members keep double-booking court 3.", "maya", False)
+    short = PostSeen("8", "Night Grid", "", "maya", False)
+    said_short = 0
+    for seed in range(200):
+        comment = CommentSeen("c", "Lovely work, how long did it take?", "bob", False)
+        text = reply_text(persona, post, comment, _random.Random(seed))
+        assert long_title not in text and "booking page" not in text, text
+        thanks = CommentSeen("c", "Lovely work.", "bob", False)
+        text = reply_text(persona, post, thanks, _random.Random(seed))
+        assert long_title not in text and "booking page" not in text, text
+        said_short += "'Night Grid'" in reply_text(persona, short, thanks, _random.Random(seed))
+    assert said_short > 0
