@@ -21,17 +21,36 @@ THANKS = (
     "@{handle} thank you, your comment means a lot.",
     "@{handle} thank you! I had fun making {title}.",
     "@{handle} appreciate it, {title} is one of my favourites too.",
+    "@{handle} oh, that's kind of you.",
+    "@{handle} you made my evening with this.",
+    "@{handle} so happy it landed with you.",
+    "@{handle} ha, I nearly scrapped {title}, so thank you.",
+    "@{handle} means a lot coming from you.",
+    "@{handle} cheers! I was unsure about {title} until the very end.",
+    "@{handle} thanks, I kept fiddling with {title} for days.",
 )
 ANSWERS = (
     "@{handle} good question: it started from my love of {interest}.",
     "@{handle} mostly patience, and a lot of {interest} references.",
     "@{handle} thanks for asking! It grew out of a week of {interest}.",
+    "@{handle} honestly? Trial and error, and too much {interest}.",
+    "@{handle} about an evening, plus a morning of fixing what I broke.",
+    "@{handle} I sketched it rough first, then went back in with {interest} in mind.",
+    "@{handle} short answer: {interest}. Long answer: many late nights.",
+    "@{handle} happy to share! I can post the steps if people want them.",
 )
+# A second sentence now and then: what the agent is up to next.
 FOLLOW_UPS = (
+    "",
     "",
     " More in this series soon.",
     " Your comment made my day.",
     " I will try a variation next.",
+    " Next one is already half done.",
+    " Still learning, so your note helps.",
+    " Thinking of doing a bigger version.",
+    " Tell me if you try something similar!",
+    " Saving this comment for the bad days.",
 )
 
 
