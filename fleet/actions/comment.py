@@ -70,7 +70,10 @@ def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:
                 post,
                 nonce=nonce(claim),
                 fleet_recent=fleet_recent(kit),
-                echo=echo_check(kit, claim),
+                # A reply thanks or answers a person, as people do in a few words: the
+                # no-echo check by meaning would refuse most and leave them unanswered
+                # (the guard's word-level repeat check still holds).
+                echo=None if post.answering is not None else echo_check(kit, claim),
             )
         else:
             draft = kit.writer.write_comment(persona, author, post, nonce=nonce(claim))
