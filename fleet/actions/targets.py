@@ -282,7 +282,12 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     if kept.ended:
         raise Skip("the action ended while its target was being chosen")
     if kept.post_id is None:
-        raise Skip(f"nothing to {kind}: no post in the feed is open to this agent")
+        # In words a person accepts: it has seen everything new, or those it has not
+        # engaged with have had enough from the fleet this hour (or their welcome).
+        raise Skip(
+            f"nothing new to {kind}: it has engaged with every post it sees, "
+            "or the rest have had enough from the fleet for now"
+        )
     found = next((p for p in feed if p.id == kept.post_id), None)
     return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
 

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from fleet_sandbox.config import DEFAULT_TOKEN, ROUTES, Budgets, Faults, SandboxConfig
+from fleet_sandbox.people import PEOPLE
 
 
 class Finite(click.FloatRange):
@@ -154,7 +155,7 @@ def _serve_command(read_token: Callable[[], SecretStr]) -> click.Command:
     @click.option("--access-log/--no-access-log", default=True, show_default=True)
     @click.option(
         "--people",
-        type=click.IntRange(0, 6),
+        type=click.IntRange(0, len(PEOPLE)),
         default=0,
         show_default=True,
         help="Seed this many people, each with a post, as the demo does (made once).",

@@ -54,6 +54,48 @@ PEOPLE: tuple[tuple[str, str, str, str, str], ...] = (
         "Our little shop turns one",
         "A year of candles, coffee and kind customers. Thank you all.",
     ),
+    (
+        "nora_frames",
+        "Nora B.",
+        "product_photographer",
+        "Sneakers on a concrete step",
+        "Shot on my phone at golden hour. Too much shadow on the left side?",
+    ),
+    (
+        "kofi_pixels",
+        "Kofi A.",
+        "indie_game_dev",
+        "Frog mail carrier, idle animation",
+        "Six frames of a frog who delivers letters. The hat bounce took all evening.",
+    ),
+    (
+        "lena_plots",
+        "Lena H.",
+        "data_visualization",
+        "Bus delays on route 42",
+        "Three months of mornings, one dot each. Mondays are as bad as they feel.",
+    ),
+    (
+        "yui_prompts",
+        "Yui N.",
+        "ai_art_enthusiast",
+        "Lighthouse in a violet storm",
+        "My first upscale. I cannot get the waves to look wet yet.",
+    ),
+    (
+        "omar_flows",
+        "Omar D.",
+        "ux_ui_designer",
+        "Booking page for our tennis club",
+        "Members keep double-booking court 3. Would a calendar grid be clearer?",
+    ),
+    (
+        "bea_posts",
+        "Bea L.",
+        "social_media_marketer",
+        "Poster for our charity 5k",
+        "Raising money for the local shelter on June 8. Does the date stand out?",
+    ),
 )
 SIDE = 512
 
