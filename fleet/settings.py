@@ -242,7 +242,7 @@ class TasteSettings(_Nested):
     explore: float = Field(default=0.08, ge=0, le=1)
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
-    page_size: int = Field(default=50, ge=1, le=100)
+    page_size: int = Field(default=20, ge=1, le=100)
 
 
 class WelcomeSettings(_Nested):

@@ -14,8 +14,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from fleet.core.persona import Persona
-from fleet.core.vectors import Vector, cosine
+from fleet.core.vectors import Vector
 from fleet.embeddings.port import Embedder
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
@@ -47,6 +49,7 @@ class Interests:
         self._personas: dict[str, Vector] = {}
         self._agents: dict[int, str] = {}
         self._ties: dict[int, tuple[float, dict[str, int]]] = {}
+        self._similar: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {}
         self._lock = threading.Lock()
         self.degraded: str | None = None if embedder is not None else "no embedder"
 
@@ -81,12 +84,27 @@ class Interests:
 
     def similarities(self, persona: Persona, posts: Sequence[GalleryPost]) -> dict[str, float]:
         """The cosine of the persona's interests and each post's text; empty when the
-        embedder is off or failing (taste then ranks without it)."""
+        embedder is off or failing (taste then ranks without it). Every agent of a
+        persona choosing from the same page gets the same answer: it is worked out once
+        per (persona, page), in one matrix product, and kept until the page changes."""
+        page = tuple(p.id for p in posts)
+        with self._lock:
+            cached = self._similar.get(persona.slug)
+        if cached is not None and cached[0] == page:
+            return cached[1]
         me = self._persona_vector(persona)
         vectors = self._post_vectors(posts)
-        if me is None:
+        if me is None or not vectors:
             return {}
-        return {post_id: cosine(me, vector) for post_id, vector in vectors.items()}
+        ids = list(vectors)
+        matrix = np.stack([vectors[i] for i in ids])
+        scores = (
+            matrix @ me / (np.linalg.norm(matrix, axis=1) * (np.linalg.norm(me) or 1.0) + 1e-12)
+        )
+        found = {post_id: float(score) for post_id, score in zip(ids, scores, strict=True)}
+        with self._lock:
+            self._similar[persona.slug] = (page, found)
+        return found
 
     def _persona_vector(self, persona: Persona) -> Vector | None:
         with self._lock:
