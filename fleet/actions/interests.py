@@ -18,7 +18,7 @@ import numpy as np
 
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector
-from fleet.embeddings.port import Embedder
+from fleet.embeddings.port import Embedder, Purpose
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
 
@@ -133,13 +133,11 @@ class Interests:
                         self._posts.popitem(last=False)
         return known
 
-    def _embed(self, texts: list[str], *, purpose: str) -> list[Vector]:
+    def _embed(self, texts: list[str], *, purpose: Purpose) -> list[Vector]:
         if self._embedder is None:
             return []
         try:
-            vectors = self._embedder.embed(
-                texts, purpose="query" if purpose == "query" else "passage"
-            )
+            vectors = self._embedder.embed(texts, purpose=purpose)
         except Exception as error:  # any failure of the embedder: rank without vectors
             self._degrade(f"{type(error).__name__}: {str(error)[:200]}")
             return []

@@ -157,12 +157,9 @@ def chooser(
     return choose
 
 
-def _persona_of_key(kit: ActionKit, key: str) -> str | None:
-    """The persona of the agent a key names, when a claim in this process showed it."""
-    head = key.partition(":")[0]
-    if kit.interests is None or not head.isdigit():
-        return None
-    return kit.interests.persona_of(int(head))
+def _persona_of(kit: ActionKit, agent_id: int) -> str | None:
+    """The persona of an agent, when a claim in this process showed it."""
+    return None if kit.interests is None else kit.interests.persona_of(agent_id)
 
 
 def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
@@ -177,17 +174,16 @@ def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
     feed = kit.feed_snapshot.fresh()
     if not key.endswith(":like") or not feed:
         return None
-    persona = _persona_of_key(kit, key)
+    try:
+        agent_id = ActionKey.parse(key).agent_id
+    except ValueError:
+        return None
+    persona = _persona_of(kit, agent_id)
     if kit.taste is not None and persona is None:
         return None  # a choice by taste needs the agent's persona: after the claim
-    head = key.partition(":")[0]
-    post_id = chooser(
-        kit,
-        feed,
-        random.Random(f"first:{key}"),
-        persona=persona,
-        agent_id=int(head) if head.isdigit() else None,
-    )(set(), {})
+    post_id = chooser(kit, feed, random.Random(f"first:{key}"), persona=persona, agent_id=agent_id)(
+        set(), {}
+    )
     post = next((p for p in feed if p.id == post_id), None)
     if post is None:
         return None
@@ -232,7 +228,7 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     posts = {p.id: p for p in feed}
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
-        persona = _persona_of_key(kit, key)
+        persona = _persona_of(kit, agent)
         if kit.taste is not None and persona is None:
             continue  # chosen by taste after the claim, which tells the persona
         done = taken.done.setdefault(agent, set())
