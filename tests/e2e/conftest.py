@@ -100,6 +100,11 @@ def processes(tmp_path: Path, postgres_database: str, redis_prefix: str) -> Iter
         "FLEET_BROKER_KEY_PREFIX": redis_prefix,
         "FLEET_SEED": "7",
         "FLEET_PERSONAS_DIR": str(Path(__file__).parent / "personas"),
+        # As the in-process tests (tests/conftest.py): two agents' offline comments on one
+        # post are not refused as echoes of each other; the echo tests turn it on.
+        "FLEET_MEMORY__ECHO_SIMILARITY": "1",
+        # The workers never see the test run's own .env handling otherwise: none read.
+        "FLEET_ENV_FILE": "",
     }
     running = Processes(env, tmp_path)
     yield running
