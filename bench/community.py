@@ -381,6 +381,7 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     likes_per = Counter(like.post_id for like in gallery.likes)
     comments_per = Counter(c.post_id for c in gallery.comments if c.parent_id is None)
     like_counts = [likes_per.get(p.id, 0) for p in posts]
+    bot_likes_per = Counter(like.post_id for like in gallery.likes if like.user_id in bots)
     comment_counts = [comments_per.get(p.id, 0) for p in posts]
     out: dict[str, Any] = {
         "posts": len(posts),
@@ -389,6 +390,9 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         "comments": len(gallery.comments),
         "likes_gini": round(gini(like_counts), 3),
         "likes_top10_share": round(top_share(like_counts), 3),
+        # Diagnostic: the fleet's likes alone (the bench's people like at random).
+        "bot_likes_gini": round(gini([bot_likes_per.get(p.id, 0) for p in posts]), 3),
+        "people_likes": sum(1 for like in gallery.likes if like.user_id not in bots),
         "comments_gini": round(gini(comment_counts), 3),
         "comments_top10_share": round(top_share(comment_counts), 3),
     }
@@ -551,6 +555,7 @@ def _newcomers(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) -> dic
                     }
                 ),
                 "age_hours": (gallery.end - post.created_at).total_seconds() / 3600,
+                "posted_at": post.created_at.strftime("%a %H:%M UTC"),
             }
         )
     if not rows:
@@ -590,6 +595,13 @@ def _newcomers(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) -> dic
         "newcomer_bot_comments_max": max(r["bot_comments"] for r in rows),
         "newcomer_bot_likes_mean": round(float(np.mean([r["bot_likes"] for r in rows])), 2),
         "newcomer_distinct_bots_mean": round(float(np.mean([r["distinct_bots"] for r in rows])), 2),
+        "per_newcomer_post": [
+            {
+                key: round(value, 1) if isinstance(value, float) else value
+                for key, value in r.items()
+            }
+            for r in rows
+        ],
     }
 
 

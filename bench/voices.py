@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+import fleet
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, PostSeen
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.persona_files import load_persona
 
-PERSONAS = Path(__file__).resolve().parent.parent / "personas"
+PERSONAS = Path(fleet.__file__).resolve().parent / "personas"
 
 NEAR_DUPLICATE = 0.92
 # People's posts, as newcomers write them.

@@ -10,7 +10,8 @@ FleetError
 ├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
 │   └── Deferred            wait until a known time without counting an attempt
 ├── PermanentError          retrying cannot help: dead-letter it
-└── Skip                    nothing to do; acknowledge quietly
+├── Skip                    nothing to do; acknowledge quietly
+└── UnderReview             written, not published: the action waits for an owner's review
 """
 
 from __future__ import annotations
@@ -103,3 +104,8 @@ class ContentRefused(PermanentError):
 
 class Skip(FleetError):
     """Raised when there is nothing to do; the action ends as skipped with this reason."""
+
+
+class UnderReview(FleetError):
+    """Raised when an action of an agent under review has written its draft: it stops
+    there, unpublished, until an owner approves or rejects it (or it expires)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -50,6 +51,8 @@ class GallerySettings(_Nested):
     token: SecretStr = SecretStr("sandbox-service-token")  # the sandbox's DEFAULT_TOKEN
     # The whole of one call, connect to last byte (each read too: a trickle is cut).
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The largest answer read from one call: a larger one is refused unread.
+    max_answer_bytes: int = Field(default=2_000_000, ge=16_384, le=100_000_000)
     image_model: str = "sandbox-diffusion-1"
     image_generator: str = "sandbox"
     # Where a person sees one post on the gallery: a path under ``url``, ``{id}`` the post's
@@ -212,6 +215,33 @@ class TaskSettings(_Nested):
         return self
 
 
+# The console's password and session key: a password is guessed online (and throttled),
+# a key offline from any cookie, so the key needs far more.
+SHORTEST_PASSWORD = 12
+SHORTEST_KEY = 32
+KEY_BITS = 128
+
+
+def key_bits(key: str) -> float:
+    """A cautious estimate of the randomness in ``key``, in bits: the length of its
+    shortest repeating unit times the Shannon entropy of that unit's characters. A small
+    alphabet or a repetition lowers it (``'fleet' * 10``: 10 bits); a random 32 bytes, in
+    hex or base64, give over 180."""
+    if not key:
+        return 0.0
+    # The shortest period (KMP's failure function): "abcabcab" repeats "abc".
+    fail = [0] * len(key)
+    for i in range(1, len(key)):
+        k = fail[i - 1]
+        while k and key[i] != key[k]:
+            k = fail[k - 1]
+        fail[i] = k + (key[i] == key[k])
+    unit = key[: len(key) - fail[-1]]
+    counts = Counter(unit)
+    per_char = -sum(n / len(unit) * math.log2(n / len(unit)) for n in counts.values())
+    return len(unit) * per_char
+
+
 class ConsoleSettings(_Nested):
     """The web console: its password (none: loopback only) and its cookie signing key."""
 
@@ -228,6 +258,27 @@ class ConsoleSettings(_Nested):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("password")
+    @classmethod
+    def _long_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < SHORTEST_PASSWORD:
+            raise ValueError(f"at least {SHORTEST_PASSWORD} characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        key = value.get_secret_value()
+        if len(key) < SHORTEST_KEY or key_bits(key) < KEY_BITS:
+            raise ValueError(
+                f"too weak to sign sessions: at least {SHORTEST_KEY} random characters "
+                f"(an estimated {KEY_BITS} bits; this one {key_bits(key):.0f}); make one with "
+                '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+            )
+        return value
 
 
 class TasteSettings(_Nested):
@@ -254,6 +305,12 @@ class WelcomeSettings(_Nested):
     comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
     likes_per_day_after: int = Field(default=3, ge=0, le=10_000)
     comments_per_day_after: int = Field(default=1, ge=0, le=10_000)
+    # Stepping back as people arrive (``fleet.core.pace``): the fleet's share of all
+    # activity once people are as active as the whole fleet (0.5: never step back), the
+    # lowest pace it steps back to, and how often the pace is measured.
+    target_bot_share: float = Field(default=1 / 3, gt=0, le=0.5)
+    min_pace: float = Field(default=0.1, gt=0, le=1)
+    pace_every_seconds: float = Field(default=600.0, ge=10, le=86_400)
 
     @field_validator("likes", "comments")
     @classmethod
@@ -336,12 +393,35 @@ class MemorySettings(_Nested):
     recalled: int = Field(default=6, ge=0, le=50)
     # Recency: a memory's weight halves every this many days.
     half_life_days: float = Field(default=7.0, gt=0, le=365)
-    # The no-echo guard: refuse a text this close (cosine) to one the agent or a
-    # persona-mate published in the last ``echo_days``; 1 turns the check off.
+    # The no-echo guard: refuse a text this close (cosine) to one published in the last
+    # ``echo_days`` by any agent of the fleet (``echo_scope`` "fleet": a visitor reads
+    # them all) or of the agent's persona ("persona"); 1 turns the check off.
     echo_similarity: float = Field(default=0.92, gt=0, le=1)
     echo_days: float = Field(default=14.0, ge=0, le=365)
+    echo_scope: Literal["fleet", "persona"] = "fleet"
     # The newest published vectors one check reads at the most (bounds its cost).
-    echo_scan: int = Field(default=400, ge=1, le=20_000)
+    echo_scan: int = Field(default=1000, ge=1, le=20_000)
+
+
+ReviewedKind = Literal["post", "comment", "reply", "like"]
+# Under review by default: what an agent writes. A like is reviewed when named in
+# FLEET_REVIEW__KINDS; a browse has no public effect and is never reviewed.
+REVIEWED_KINDS: tuple[ReviewedKind, ...] = ("post", "comment", "reply")
+
+
+class ReviewSettings(_Nested):
+    """Review mode: drafts an owner approves before anything is published (docs/review.md)."""
+
+    # A pending draft expires (its action ends skipped, "expired") after this many hours.
+    expires_hours: float = Field(default=48.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    # The kinds that wait for review under review mode (a JSON list: ["post", "comment",
+    # "reply"], the default; "like" may be added).
+    kinds: list[ReviewedKind] = Field(default_factory=lambda: list(REVIEWED_KINDS))
+    # Approved drafts go out at their agent's next session, at least this far apart
+    # (plus as much again at random): many approvals never make many posts at once.
+    spacing_seconds: float = Field(default=30.0, ge=0, le=86_400, allow_inf_nan=False)
+    # Publish an approved draft at once (spaced as above) instead of at the next session.
+    publish_now: bool = False
 
 
 class Settings(BaseSettings):
@@ -378,6 +458,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = ConsoleSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
     memory: MemorySettings = MemorySettings()
+    review: ReviewSettings = ReviewSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")

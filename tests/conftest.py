@@ -138,7 +138,9 @@ def pg_engine(postgres_database: str) -> Iterator[Engine]:
         with engine.begin() as connection:
             connection.execute(
                 text(
-                    "TRUNCATE agents, agent_activities, dead_letters, engagements, fleet_holds RESTART IDENTITY CASCADE"
+                    "TRUNCATE agents, agent_activities, dead_letters, engagements, fleet_holds, post_vectors,"
+                    " fleet_pace"
+                    " RESTART IDENTITY CASCADE"
                 )
             )
         engine.dispose()

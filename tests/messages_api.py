@@ -124,7 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
         seconds; cut when the server stops or the client goes."""
         head = (
             f"HTTP/1.1 {status} Trickle\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(body)}\r\n\r\n"
+            # The server closes the connection after it: says so, or a client would send
+            # its next request on it and find it gone (a race, seen as a flaky test).
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
         ).encode()
         raw = head + body
         self.close_connection = True

@@ -197,7 +197,7 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
         deferrals=1,
         rng=random.Random(1),
     )
-    assert (first.kind, second.kind) == ("retry", "retry")
+    assert (first.status, second.status) == ("retry", "retry")
     assert 0 <= first.countdown <= 1 and 0 <= second.countdown <= 2
     third = settle(
         kit,
@@ -207,11 +207,11 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
         deferrals=2,
         secrets=("abcdefghij",),
     )
-    assert third.kind == "dead" and third.dead_letter_id is not None
+    assert third.status == "dead" and third.dead_letter_id is not None
     letter = activities.get_dead_letter(fleet.sessions, third.dead_letter_id)
     assert letter.attempts == 3 and "abcdefghij" not in letter.error
     assert (
-        settle(kit, key, "fleet.like", TransientError("again"), deferrals=3).kind
+        settle(kit, key, "fleet.like", TransientError("again"), deferrals=3).status
         == "already-finished"
     )
 
@@ -221,7 +221,7 @@ def test_a_permanent_failure_dies_at_once(fleet: Fleet) -> None:
     verdict = settle(
         _kit(fleet), key, "fleet.comment", PermanentError("422: content too long"), deferrals=0
     )
-    assert verdict.kind == "dead"
+    assert verdict.status == "dead"
 
 
 def test_an_agent_budget_moves_the_agents_next_tick_without_burning_an_attempt(
@@ -236,7 +236,7 @@ def test_an_agent_budget_moves_the_agents_next_tick_without_burning_an_attempt(
         Deferred("agent budget", reset, scope="agent", code="AGENT_DAILY_LIMIT_EXCEEDED"),
         deferrals=0,
     )
-    assert verdict.kind == "skipped" and "deferred" in verdict.reason
+    assert verdict.status == "skipped" and "deferred" in verdict.reason
     assert agents.get_agent(fleet.sessions, str(agent_id)).next_tick_at == reset
     row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
     assert (row.status, row.attempts) == ("skipped", 0)
@@ -252,7 +252,7 @@ def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: F
         Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
         deferrals=0,
     )
-    assert verdict.kind == "retry" and verdict.countdown == 20
+    assert verdict.status == "retry" and verdict.countdown == 20
     with fleet.sessions() as session:
         hold = activities.active_hold(session, NOW)
     assert hold is not None and hold.until == NOW + timedelta(seconds=20)
@@ -263,7 +263,7 @@ def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: F
             "fleet.like",
             Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
             deferrals=3,
-        ).kind
+        ).status
         == "skipped"
     )
     row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
@@ -276,12 +276,14 @@ def test_the_ends_a_failure_makes_are_heard_on_the_live_feed(fleet: Fleet) -> No
     commenter, _, doomed = _activity(fleet, "comment")
     poster, _, deferred = _activity(fleet, "post")
     later = Deferred("agent budget", NOW + timedelta(hours=6), scope="agent", code="AGENT_X")
-    assert settle(kit, doomed, "fleet.comment", TransientError("502"), deferrals=0).kind == "retry"
+    assert (
+        settle(kit, doomed, "fleet.comment", TransientError("502"), deferrals=0).status == "retry"
+    )
     assert heard == [], "a retry is not an end"
     dead = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=1)
     skipped = settle(kit, deferred, "fleet.post", later, deferrals=0)
     again = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=2)
-    assert (dead.kind, skipped.kind, again.kind) == ("dead", "skipped", "already-finished")
+    assert (dead.status, skipped.status, again.status) == ("dead", "skipped", "already-finished")
     assert [(e["key"], e["action"], e["status"], e["agent_id"]) for e in heard] == [
         (doomed, "comment", "dead", commenter),
         (deferred, "post", "skipped", poster),
@@ -309,7 +311,7 @@ def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
     with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
         perform(kit, key)
     verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
-    assert verdict.kind == "dead" and verdict.dead_letter_id is not None
+    assert verdict.status == "dead" and verdict.dead_letter_id is not None
     activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)
     again = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
     assert isinstance(again, activities.Claim) and again.deliveries == 1

@@ -132,6 +132,14 @@ def test_the_lifecycle_commands_report_what_changed(fleet: Fleet) -> None:
             ["agents", "create", "--persona", "ux_ui_designer", "--activity", "-inf"],
             "--activity '-inf': must be a positive, finite number",
         ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--activity", "1e-300"],
+            "--activity '1e-300': must be a positive, finite number from 0.01 to 100",
+        ),
+        (
+            ["agents", "create", "--persona", "ux_ui_designer", "--activity", "1e308"],
+            "--activity '1e308': must be a positive, finite number from 0.01 to 100",
+        ),
         (["agents", "show", "12abc!"], "malformed agent reference '12abc!'"),
         (["agents", "show", "424242"], "no agent '424242'"),
         (["agents", "start", "7", "--all"], "name agents by id"),

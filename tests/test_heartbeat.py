@@ -499,3 +499,28 @@ def test_only_a_speaking_session_s_opening_look_is_decided_to_think(fleet: Fleet
         assert thinks == rhythm.thinks(opened, index)
         marks[thinks] += 1
     assert marks[True] > 0 and marks[False] > 0
+
+
+def test_a_session_of_an_agent_that_spoke_lately_opens_its_notifications(fleet: Fleet) -> None:
+    from fleet import activities
+    from fleet.core.sessions import answer_index, session_action
+
+    spoke, quiet = _fleet_of(fleet, "indie_game_dev", 2)
+    key = f"{spoke}:{int(NOW.timestamp()) - 3600}:comment"
+    made = activities.create_activity(
+        fleet.sessions, spoke, "comment", NOW - timedelta(hours=1), key, now=NOW, lease=LEASE
+    )
+    activities.finish(fleet.sessions, made, "succeeded", now=NOW, result={"post_id": "p1"})
+    weights = fleet.personas.get("indie_game_dev").weights
+    seeds = {a: agents.get_agent(fleet.sessions, str(a)).seed for a in (spoke, quiet)}
+    opened = int(NOW.timestamp()) + 60
+    ticks = [(a, opened + 5, opened, answer_index(weights, seeds[a], opened)) for a in seeds]
+    decided = {
+        d.agent_id: d
+        for d in decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
+    }
+    assert decided[spoke].action == "reply"
+    rows = {r.agent_id: r for r in _activities(fleet) if r.due_at.timestamp() == opened + 5}
+    assert rows[spoke].content == {"notifications": True}
+    at = answer_index(weights, seeds[quiet], opened)
+    assert decided[quiet].action == session_action(weights, seeds[quiet], opened, at).value

@@ -97,3 +97,15 @@ def test_bad_taste_and_welcome_settings_stop_start_up_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=said):
         load_settings()
+
+
+def test_a_post_is_kindred_to_the_personas_nearest_its_text() -> None:
+    interests = Interests(LocalEmbedder())
+    everyone = list(CATALOGUE)
+    cat = _post("cat", "My cat Miso asleep on the radiator", "Shot on my phone.")
+    chart = _post("chart", "Quarterly revenue by region", "A stacked bar chart for finance.")
+    for persona in everyone:
+        interests.similarities(persona, [cat, chart])  # embeds both once
+    kin = {p.slug: interests.kindred(p, everyone, [cat, chart]) for p in everyone}
+    assert sum("cat" in found for found in kin.values()) == 2, "the nearest two personas"
+    assert "chart" in kin["data_visualization"]

@@ -162,6 +162,15 @@ def test_published_vectors_are_the_personas_recent_posts_and_comments(fleet: Fle
         limit=10,
     )
     assert [text for text, _ in found] == ["said 0", "posted 1"]
+    fleet_wide = agents.published_vectors(
+        fleet.sessions,
+        persona=None,
+        since=NOW - timedelta(days=14),
+        model=embedder.model,
+        dimensions=32,
+        limit=10,
+    )
+    assert sorted(text for text, _ in fleet_wide) == ["posted 1", "said 0", "said 3"]
 
 
 def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None) -> ActionKit:

@@ -235,6 +235,10 @@ def test_an_interval_whose_min_is_above_its_max_is_refused(tmp_path: Path) -> No
         ({"per_day": float("inf")}, "sessions.per_day", "finite number"),
         ({"gap_min_seconds": 200.0}, "sessions", "gap_min_seconds (200) is above gap_max_seconds"),
         ({"mean_actions": 30.0, "max_actions": 10}, "sessions", "mean_actions (30) is above"),
+        ({"per_day": 10_000.0}, "sessions.per_day", "less than or equal to 100"),
+        ({"max_actions": 1000, "mean_actions": 500.0}, "sessions.max_actions", "less than"),
+        ({"max_actions": 1000, "mean_actions": 500.0}, "sessions.mean_actions", "less than"),
+        ({"gap_min_seconds": 1e300}, "sessions.gap_min_seconds", "less than or equal"),
     ],
 )
 def test_bad_sessions_are_refused_with_field_and_reason(
@@ -315,3 +319,41 @@ def test_a_file_that_is_not_a_regular_file_is_refused_unread() -> None:
     with pytest.raises(PersonaFileError) as raised:
         load_persona(Path("/dev/zero"))
     assert raised.value.problems == [("", "not a regular file")]
+
+
+@pytest.mark.parametrize("weight", [float("inf"), float("nan"), 1e300])
+def test_a_selection_weight_that_is_not_a_bounded_number_is_refused(
+    tmp_path: Path, weight: float
+) -> None:
+    error = _refusal(tmp_path, lambda d: d.update(selection_weight=weight))
+    assert [field for field, _ in error.problems] == ["selection_weight"]
+
+
+def test_an_interval_under_a_second_is_refused(tmp_path: Path) -> None:
+    def ticker(d: dict[str, Any]) -> None:
+        del d["sessions"]
+        d["interval"] = {"min_seconds": 1e-300, "max_seconds": 1e-300}
+
+    error = _refusal(tmp_path, ticker)
+    assert {field for field, _ in error.problems} == {
+        "interval.min_seconds",
+        "interval.max_seconds",
+    }
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "x = " + "[" * 5_000 + "]" * 5_000,
+        "x = " + "{a = " * 3_000 + "1" + "}" * 3_000,
+        "a" + ".a" * 20_000 + " = 1",
+    ],
+)
+def test_a_deeply_nested_persona_file_is_refused_as_other_refusals_are(
+    tmp_path: Path, nested: str
+) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text(nested, encoding="utf-8")
+    with pytest.raises(PersonaFileError) as raised:
+        load_persona(path)
+    assert raised.value.problems == [("", "tables or arrays nest more than 12 levels deep")]

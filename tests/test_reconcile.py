@@ -121,7 +121,7 @@ class Acts:
             verdict = settle(
                 self.kit, key, f"fleet.{action}", error, deferrals=0, rng=random.Random(7)
             )
-            return key, verdict.kind
+            return key, verdict.status
 
 
 @pytest.fixture
@@ -524,7 +524,7 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
         deferrals=0,
         rng=random.Random(1),
     )
-    assert retried.kind == "retry"
+    assert retried.status == "retry"
     held = activity(fleet, key)
     assert held.claimed_by is None
     assert held.lease_expires_at is not None
@@ -574,14 +574,14 @@ def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(
     bound = replace(kit, settings=ActionSettings(max_deferrals=0))
     # Never attempted: skipped, as before (nothing can have reached the gallery).
     untried = acts.decide(crew[0], "comment")
-    assert settle(bound, untried, "fleet.comment", open_breaker, deferrals=0).kind == "skipped"
+    assert settle(bound, untried, "fleet.comment", open_breaker, deferrals=0).status == "skipped"
     # An attempt whose answer was lost, then the breaker: a dead letter reconcile checks.
     tried = acts.decide(crew[0], "comment")
     claim = activities.claim(fleet.sessions, tried, now=datetime.now(UTC), lease=LEASE)
     assert isinstance(claim, activities.Claim)
     activities.record_failure(fleet.sessions, claim.id, "ReadTimeout", now=datetime.now(UTC))
     verdict = settle(bound, tried, "fleet.comment", open_breaker, deferrals=0)
-    assert verdict.kind == "dead" and verdict.dead_letter_id is not None
+    assert verdict.status == "dead" and verdict.dead_letter_id is not None
     assert "an earlier attempt may have reached the gallery" in verdict.reason
     assert activity(fleet, tried).status == "dead"
 

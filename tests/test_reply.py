@@ -336,3 +336,40 @@ def test_offline_replies_pass_the_proofreader_for_every_persona(fleet: Fleet) ->
                 if proofread.problems(text, lexicon):
                     flagged.append((text, proofread.problems(text, lexicon)))
     assert flagged == []
+
+
+def test_an_answer_to_the_agents_comment_on_another_post_makes_a_thread_of_three(
+    fleet: Fleet, author: tuple[int, str]
+) -> None:
+    agent_id, me = author
+    gallery = Gallery(me)
+    gallery.post("p1", me, "Card shadows")
+    gallery.post("p2", "bot_b", "Slime boss sprite")
+    gallery.said("p2", "c10", me, "The outline reads well at small sizes.", bot=True)
+    gallery.said("p2", "c11", "bot_b", "Thanks! I kept it to one pixel.", bot=True, parent="c10")
+    key = f"{agent_id}:{int(NOW.timestamp()) - 300}:comment"
+    activity = activities.create_activity(
+        fleet.sessions, agent_id, "comment", NOW - timedelta(minutes=5), key, now=NOW, lease=LEASE
+    )
+    activities.finish(
+        fleet.sessions,
+        activity,
+        "succeeded",
+        now=NOW,
+        result={"post_id": "p2", "comment_id": "c10", "text": "The outline reads well."},
+    )
+    kit = _kit(fleet, gallery)
+    taken = None
+    for second in range(12):  # taken up now and then: some of a dozen sessions do
+        outcome = perform(kit, _reply_key(fleet, agent_id, second))
+        if outcome.status == "succeeded":
+            taken = outcome
+            break
+        assert "nothing to reply to" in (outcome.detail or {}).get("reason", "")
+    assert taken is not None
+    ((post_id, text, parent),) = gallery.sent
+    assert (post_id, parent) == ("p2", "c11"), "the answer to its comment, under it"
+    assert text.startswith("@bot_b ")
+    assert not any(word in text.lower() for word in ("thank you", "thanks for noticing"))
+    again = perform(kit, _reply_key(fleet, agent_id, 30))
+    assert again.status == "skipped" and len(gallery.sent) == 1, "answered once, no ping-pong"

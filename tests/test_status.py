@@ -49,6 +49,16 @@ def test_a_healthy_fleet_breaks_no_threshold() -> None:
         ({"actions": {"like": {"succeeded": 3, "dead": 1}}}, "error rate 25% is above 20%"),
         ({"workers": []}, "no worker answers"),
         ({"problems": ["redis unreachable: ConnectionError"]}, "redis unreachable"),
+        (
+            {
+                "hold": {
+                    "kind": "FLEET_MONTHLY_BUDGET_EXCEEDED",
+                    "reason": "gallery: 429 budget",
+                    "until": (NOW + timedelta(days=31)).isoformat(),
+                }
+            },
+            "the fleet is held for 744 more hours (until 2026-12-22 12:00 UTC), above 25",
+        ),
     ],
 )
 def test_each_broken_threshold_is_one_sentence(changes: dict[str, object], sentence: str) -> None:
@@ -115,6 +125,29 @@ def test_a_fleet_hold_is_shown(fleet: Fleet) -> None:
     assert shown.exit_code == 0
     assert "fleet hold: budget until" in shown.stdout
     assert "FLEET_DAILY_BUDGET_EXCEEDED" in shown.stdout
+
+
+def test_status_check_pages_on_a_hold_longer_than_its_threshold(fleet: Fleet) -> None:
+    now = datetime.now(UTC)
+    activities.hold_fleet(
+        fleet.sessions, "FLEET_PAUSED", "gallery: 503 paused", now + timedelta(days=3), now=now
+    )
+    paged = _status(fleet, "--check", "--no-workers")
+    assert paged.exit_code == 1
+    assert "BROKEN: the fleet is held for 72 more hours" in paged.stderr
+    assert _status(fleet, "--check", "--no-workers", "--max-hold-hours", "100").exit_code == 0
+
+
+def test_the_fleets_pace_is_shown_with_the_day_it_was_measured_from(fleet: Fleet) -> None:
+    from fleet.core.pace import Pace
+
+    assert "pace:" not in _status(fleet, "--no-workers").stdout, "not measured yet"
+    activities.keep_pace(fleet.sessions, Pace(300, 100, 250.0, 0.4), now=datetime.now(UTC))
+    shown = _status(fleet, "--no-workers")
+    assert "pace: 0.40 (last day: people 300 actions, the fleet 100, 25% of it ours" in (
+        shown.stdout
+    )
+    assert json.loads(_status(fleet, "--no-workers", "--json").stdout)["pace"]["pace"] == 0.4
 
 
 def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(

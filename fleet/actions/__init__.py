@@ -1,13 +1,14 @@
 """Carrying out decided actions, one handler per kind of the registry (``fleet.core.kinds``)."""
 
 from fleet.actions.kit import ActionKit, Event, NoBudget, Spending
-from fleet.actions.perform import HANDLERS, Ended, Outcome, announce, perform
+from fleet.actions.outcomes import Outcome
+from fleet.actions.perform import HANDLERS, FeedSubject, announce, perform
 
 __all__ = [
     "HANDLERS",
     "ActionKit",
-    "Ended",
     "Event",
+    "FeedSubject",
     "NoBudget",
     "Outcome",
     "Spending",

@@ -20,24 +20,34 @@ from typing import Any
 
 from fleet import activities
 from fleet.actions.kit import ActionKit, Event
-from fleet.actions.perform import Outcome, carry_out, ended_as
+from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
+from fleet.actions.perform import carry_out, drafted, ended_as
 from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
+from fleet.errors import UnderReview
 from fleet.gallery.port import Gallery
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """An action of a batch that failed: its error is to be settled on its own."""
+    """An action of a batch that failed: not yet an outcome, its error is to be settled on
+    its own (``fleet.actions.failures.settle``)."""
 
     key: str
     action: str
     error: BaseException
 
+
+# The outcome of a key the batch's claim could not take, by why (``activities.Claimed``).
+_UNCLAIMED: dict[str, type[AlreadyFinished | HeldElsewhere | Unknown]] = {
+    "already-finished": AlreadyFinished,
+    "held-elsewhere": HeldElsewhere,
+    "unknown": Unknown,
+}
 
 _lock = threading.Lock()
 _pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
@@ -85,7 +95,7 @@ def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, d
 
 def perform_batch(
     kit: ActionKit, keys: Sequence[str], *, threads: int
-) -> dict[str, Outcome | Failed]:
+) -> dict[str, Performed | Failed]:
     """Carry out the actions ``keys`` name, each exactly once in effect: what became of
     each key (an outcome, or a failure for the caller to settle)."""
     for key in keys:
@@ -100,8 +110,8 @@ def perform_batch(
     claimed = activities.claim_many(
         kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
     )
-    done: dict[str, Outcome | Failed] = {
-        key: Outcome(why) for key, why in claimed.unclaimed.items()
+    done: dict[str, Performed | Failed] = {
+        key: _UNCLAIMED[why]() for key, why in claimed.unclaimed.items()
     }
     pool = _pool(threads)
     endings: list[tuple[Claim, Ending]] = []
@@ -118,6 +128,8 @@ def perform_batch(
         for claim, future in running:
             try:
                 endings.append((claim, future.result()))
+            except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
+                done[claim.key] = drafted(kit, claim)
             except Exception as error:
                 done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
     usages = _charged(kit, spent)

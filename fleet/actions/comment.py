@@ -18,6 +18,7 @@ from fleet.actions.common import (
     seen,
 )
 from fleet.actions.kit import ActionKit
+from fleet.actions.review import answered_post_kept, stop_for_review
 from fleet.actions.targets import target_of
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
@@ -42,7 +43,8 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
             kit.sessions,
             claim.id,
             now=kit.now(),
-            content={"text": draft.text, **about},
+            # The post's image too: an owner reviewing the draft sees what it answers.
+            content={"text": draft.text, **about, "post_image": post.image_url},
             usage=usage_record(draft.usage),
         )
     result, engagement = publish(kit, claim, post.id, content)
@@ -90,7 +92,9 @@ def publish(
     parent_id: str | None = None,
 ) -> Handled:
     """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
-    after a lost answer, the comment is looked for before it is sent again."""
+    after a lost answer, the comment is looked for before it is sent again. Under review,
+    it stops here, written (``UnderReview``)."""
+    stop_for_review(kit, claim, content)
     handle = claim.actor.handle
     if content.get("commenting"):
         for existing in kit.gallery.comments(agent=handle, post_id=post_id, limit=100):
@@ -108,13 +112,14 @@ def publish(
         activities.save_progress(
             kit.sessions, claim.id, now=kit.now(), content={"commenting": True}
         )
-    made = kit.gallery.comment(
-        agent=handle,
-        post_id=post_id,
-        content=content["text"],
-        idempotency_key=claim.key,
-        parent_id=parent_id,
-    )
+    with answered_post_kept(content):
+        made = kit.gallery.comment(
+            agent=handle,
+            post_id=post_id,
+            content=content["text"],
+            idempotency_key=claim.key,
+            parent_id=parent_id,
+        )
     return {"post_id": post_id, "comment_id": made.id, "text": content["text"]}, (
         post_id,
         "comment",

@@ -13,6 +13,7 @@ from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import ContentSkipped
 from fleet.content.port import Author, PostSeen, Usage, spent_on
+from fleet.core.memory import MemoryKind
 from fleet.errors import Skip
 from fleet.gallery.port import GalleryPost
 
@@ -21,26 +22,35 @@ from fleet.gallery.port import GalleryPost
 Handled = tuple[dict[str, Any], tuple[str, str] | None]
 
 
+# The fleet's newest texts a writer is shown, to steer clear of.
+FLEET_RECENT = 60
+
+
 def author_of(
     kit: ActionKit, claim: Claim, *, recent: bool = True, about: PostSeen | None = None
 ) -> Author:
     """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``
     and what it remembers that bears on a text about ``about`` (None: a post of its own)."""
     own: list[str] = []
+    others: list[str] = []
     remembered: tuple[str, ...] = ()
     if recent:
         own = activities.recent_texts_of(kit.sessions, agent_id=claim.actor.id, limit=20)
+        others = activities.recent_texts_of(kit.sessions, limit=FLEET_RECENT)
         if kit.recall is not None:
             remembered = kit.recall.memories_for(claim.actor.id, now=kit.now(), about=about)
     actor = claim.actor
-    return Author(actor.handle, actor.display_name, actor.seed, tuple(own), remembered)
+    return Author(
+        actor.handle, actor.display_name, actor.seed, tuple(own), remembered, tuple(others)
+    )
 
 
 def echo_check(kit: ActionKit, claim: Claim) -> Callable[[str], str | None] | None:
     """The no-echo check of this agent's drafts (None: no vectors to check with)."""
     if kit.recall is None:
         return None
-    return kit.recall.echo_check(persona=claim.actor.persona, now=kit.now())
+    kind = MemoryKind.POSTED if claim.action == "post" else MemoryKind.SAID
+    return kit.recall.echo_check(persona=claim.actor.persona, now=kit.now(), kind=kind)
 
 
 def fleet_recent(kit: ActionKit) -> list[str]:

@@ -15,6 +15,7 @@ from fleet.actions.common import (
     seen,
 )
 from fleet.actions.kit import ActionKit
+from fleet.actions.review import stop_for_review
 from fleet.actions.targets import choose_post
 from fleet.activities import Claim
 
@@ -24,6 +25,8 @@ def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     # A retry, or a claim that kept its first choice, knows its target already.
     post = None if claim.target_post_id else choose_post(kit, claim, "like")
     post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
+    # Under review for likes too (FLEET_REVIEW__KINDS): its post chosen and kept, it waits.
+    stop_for_review(kit, claim, claim.content)
     liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
     result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
     # What the live feed shows: the post's caption, author and picture, when the page at

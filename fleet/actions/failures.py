@@ -19,26 +19,15 @@ letter, a wait ends as a wait too long would. Nothing is left pending for the sw
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from fleet import activities
 from fleet.actions.kit import ActionKit
-from fleet.actions.perform import Ended, announce
+from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
+from fleet.actions.perform import FeedSubject, announce
 from fleet.errors import Deferred, PermanentError
 from fleet.infra.redaction import redact
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What the task does next."""
-
-    kind: Literal["retry", "dead", "skipped", "already-finished"]
-    countdown: float = 0.0
-    dead_letter_id: int | None = None
-    reason: str = ""
-    attempts: int = 0  # failed attempts so far (of a retry: this one included)
 
 
 def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -63,16 +52,16 @@ def settle(
     secrets: tuple[str, ...] = (),
     rng: random.Random | None = None,
     retry: bool = True,
-) -> Verdict:
+) -> Settled:
     """Decide and record the consequence of ``error`` for the activity ``key``; with
-    ``retry`` False it never retries nor waits: the verdict is terminal."""
+    ``retry`` False it never retries nor waits: the outcome is terminal."""
     rng = rng or random.Random()
     now = kit.now()
     row = activities.standing_of(kit.sessions, key)
     if row is None or row.status != "pending":
-        return Verdict("already-finished")
+        return AlreadyFinished()
     activity_id, agent_id = row.id, row.agent_id
-    ended = Ended(activity_id, agent_id, row.handle, row.persona, row.action, key)
+    ended = FeedSubject(activity_id, agent_id, row.handle, row.persona, row.action, key)
     message = redact(f"{type(error).__name__}: {error}", secrets)
     cap = kit.settings.backoff_max_seconds
 
@@ -93,13 +82,14 @@ def settle(
         if retry and wait <= cap and deferrals < kit.settings.max_deferrals:
             countdown = max(wait, 0.0)
             _let_go(kit, activity_id, countdown, now)
-            return Verdict("retry", countdown=countdown, reason=message)
+            return Retry(countdown, message)
         reason = f"deferred: {redact(error.reason, secrets)}"
         if row.attempts == 0 and row.deliveries <= 1:
             if not activities.finish(kit.sessions, activity_id, "skipped", now=now, reason=reason):
-                return Verdict("already-finished")
-            announce(kit, ended, "skipped", {"reason": reason})
-            return Verdict("skipped", reason=reason)
+                return AlreadyFinished(activity_id)
+            skipped = Skipped(activity_id, reason)
+            announce(kit, ended, skipped.status, skipped.detail)
+            return skipped
         # An earlier attempt may have reached the gallery, and the gallery cannot be asked
         # now (a breaker open, a pause): not skipped, which would hide an effect, but a
         # dead letter, whose effect `fleet reconcile` looks for and a replay completes.
@@ -120,14 +110,14 @@ def settle(
                 failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
             )
             _let_go(kit, activity_id, countdown, now)
-            return Verdict("retry", countdown=countdown, reason=message, attempts=failures)
+            return Retry(countdown, message, attempts=failures)
 
     return _bury(kit, ended, task, type(error).__name__, message, now)
 
 
 def _bury(
-    kit: ActionKit, ended: Ended, task: str, error_type: str, message: str, now: datetime
-) -> Verdict:
+    kit: ActionKit, ended: FeedSubject, task: str, error_type: str, message: str, now: datetime
+) -> Dead | AlreadyFinished:
     """End the activity dead with a dead letter, and say so on the activity feed."""
     arguments: dict[str, Any] = {"key": ended.key}
     letter = activities.bury(
@@ -140,6 +130,6 @@ def _bury(
         now=now,
     )
     if letter is None:
-        return Verdict("already-finished")
+        return AlreadyFinished(ended.activity_id)
     announce(kit, ended, "dead", {"reason": message, "dead_letter_id": letter})
-    return Verdict("dead", dead_letter_id=letter, reason=message)
+    return Dead(letter, message)

@@ -1,21 +1,33 @@
 """What taste needs from outside the pure core: vectors of agents' interests and of the
-posts the feeds show, each embedded once and kept for the process, and the persona of
-every agent a claim has shown (a choice made before its claim knows only the agent id).
+posts the feeds show, and the persona of every agent a claim has shown (a choice made
+before its claim knows only the agent id).
 
-The engage path reuses a post's vector: a new post costs one embedding the first time a
-page shows it (about 8 ms with the embedded model), none after. When the embedder fails
-(down, garbage, the wrong size), taste ranks without vectors and ``degraded`` says why:
-no action fails over it.
+A post's text is embedded once for the whole fleet and stored (``agents.post_vectors``):
+by its own writer when an agent posts it, else by the first content action (a comment)
+whose feeds show it. The engage path (likes, browsing) only reads stored vectors, never
+embeds: a post not embedded yet ranks there without its fit term (the page's mean) until
+a content action has read it. Each process keeps what it read, and asks the store again
+for a post it found missing at most every ``RECHECK_SECONDS``.
+
+When the embedder fails (down, garbage, the wrong size), taste ranks without vectors and
+``degraded`` says why: no action fails over it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
 
 import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
 
+from fleet import agents
+from fleet.core.memory import post_text as text_of_post
+from fleet.core.memory import text_digest
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector
 from fleet.embeddings.port import Embedder, Purpose
@@ -26,30 +38,55 @@ log = get_logger(__name__)
 
 # How long an agent's ties (who engaged with its posts) are reused before a new read.
 TIES_SECONDS = 600.0
-# A post's text as it is embedded: its title and description, bounded.
-TEXT_CHARS = 600
+# A person's post is kindred to the personas nearest its text: this many.
+KINDRED = 2
+# How long a post found without a stored vector is not asked for again.
+RECHECK_SECONDS = 5.0
 
 
 def post_text(post: GalleryPost) -> str:
-    return f"{post.title}. {post.description}"[:TEXT_CHARS]
+    return text_of_post(post.title, post.description)
 
 
 def interests_text(persona: Persona) -> str:
     return ", ".join(persona.interests)
 
 
+class PostVectorStore(Protocol):
+    """Where posts' vectors are kept for the whole fleet (``agents.post_vectors``)."""
+
+    def load(self, digests: Mapping[str, str], *, model: str, dimensions: int) -> dict[str, Vector]:
+        """Stored vectors of these posts (id -> digest of its text now) of that text."""
+        ...
+
+    def keep(self, vectors: Sequence[tuple[str, str, Vector]], *, model: str) -> None:
+        """Store (post id, digest, vector)."""
+        ...
+
+
 class Interests:
     """Vectors for taste: per persona (its interests, as a query) and per post (its
-    text, as a passage), at most ``max_posts`` posts kept, the oldest seen dropped."""
+    text, as a passage), at most ``max_posts`` posts kept in the process, the oldest seen
+    dropped; posts' vectors shared through ``store`` when there is one."""
 
-    def __init__(self, embedder: Embedder | None, *, max_posts: int = 50_000) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        *,
+        store: PostVectorStore | None = None,
+        max_posts: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._embedder = embedder
+        self._store = store
         self._max_posts = max_posts
-        self._posts: OrderedDict[str, Vector] = OrderedDict()
+        self._clock = clock
+        self._posts: OrderedDict[str, tuple[str, Vector]] = OrderedDict()
+        self._missing: dict[str, float] = {}
         self._personas: dict[str, Vector] = {}
         self._agents: dict[int, str] = {}
         self._ties: dict[int, tuple[float, dict[str, int]]] = {}
-        self._similar: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {}
+        self._similar: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, float]]] = {}
         self._lock = threading.Lock()
         self.degraded: str | None = None if embedder is not None else "no embedder"
 
@@ -82,20 +119,26 @@ class Interests:
         with self._lock:
             return self._agents.get(agent_id)
 
-    def similarities(self, persona: Persona, posts: Sequence[GalleryPost]) -> dict[str, float]:
-        """The cosine of the persona's interests and each post's text; empty when the
-        embedder is off or failing (taste then ranks without it). Every agent of a
-        persona choosing from the same page gets the same answer: it is worked out once
-        per (persona, page), in one matrix product, and kept until the page changes."""
-        page = tuple(p.id for p in posts)
+    def similarities(
+        self, persona: Persona, posts: Sequence[GalleryPost], *, embed: bool = True
+    ) -> dict[str, float]:
+        """The cosine of the persona's interests and each post's text, for the posts with
+        a vector; empty when the embedder is off or failing (taste then ranks without it).
+        ``embed``: embed (and store) posts no one has embedded yet; the engage path passes
+        False and ranks those without their fit. Every agent of a persona choosing from
+        the same page gets the same answer: it is worked out once per (persona, page), in
+        one matrix product, and kept until the page or its known vectors change."""
+        me = self._persona_vector(persona)
+        if me is None:
+            return {}
+        vectors = self._post_vectors(posts, embed=embed)
+        if not vectors:
+            return {}
+        page = tuple((p.id, "+" if p.id in vectors else "-") for p in posts)
         with self._lock:
             cached = self._similar.get(persona.slug)
         if cached is not None and cached[0] == page:
             return cached[1]
-        me = self._persona_vector(persona)
-        vectors = self._post_vectors(posts)
-        if me is None or not vectors:
-            return {}
         ids = list(vectors)
         matrix = np.stack([vectors[i] for i in ids])
         scores = (
@@ -104,6 +147,25 @@ class Interests:
         found = {post_id: float(score) for post_id, score in zip(ids, scores, strict=True)}
         with self._lock:
             self._similar[persona.slug] = (page, found)
+        return found
+
+    def kindred(
+        self, persona: Persona, personas: Sequence[Persona], posts: Sequence[GalleryPost]
+    ) -> set[str]:
+        """The posts among ``posts`` whose text ``persona`` fits best of ``personas`` (it
+        is one of the nearest ``KINDRED``), from vectors at hand only (never embeds a post).
+        Empty without vectors."""
+        mine = self.similarities(persona, posts, embed=False)
+        if not mine:
+            return set()
+        others = [
+            self.similarities(p, posts, embed=False) for p in personas if p.slug != persona.slug
+        ]
+        found = set()
+        for post_id, score in mine.items():
+            better = sum(1 for other in others if other.get(post_id, -2.0) > score)
+            if better < KINDRED:
+                found.add(post_id)
         return found
 
     def _persona_vector(self, persona: Persona) -> Vector | None:
@@ -118,20 +180,69 @@ class Interests:
             self._personas[persona.slug] = made[0]
         return made[0]
 
-    def _post_vectors(self, posts: Sequence[GalleryPost]) -> dict[str, Vector]:
+    def _post_vectors(self, posts: Sequence[GalleryPost], *, embed: bool) -> dict[str, Vector]:
+        """Vectors of these posts' texts now: kept in the process, else stored, else (with
+        ``embed``) made and stored."""
+        digests = {p.id: text_digest(post_text(p)) for p in posts}
+        now = self._clock()
+        known: dict[str, Vector] = {}
+        unread: dict[str, str] = {}
         with self._lock:
-            known = {p.id: self._posts[p.id] for p in posts if p.id in self._posts}
-        fresh = [p for p in dict((p.id, p) for p in posts).values() if p.id not in known]
-        if fresh:
-            made = self._embed([post_text(p) for p in fresh], purpose="passage")
+            for post_id, digest in digests.items():
+                kept = self._posts.get(post_id)
+                if kept is not None and kept[0] == digest:
+                    known[post_id] = kept[1]
+                elif embed or now - self._missing.get(post_id, -RECHECK_SECONDS) >= RECHECK_SECONDS:
+                    unread[post_id] = digest
+        if unread and self._store is not None and self._embedder is not None:
+            stored = self._load(unread)
+            self._keep_here({i: (unread[i], v) for i, v in stored.items()})
+            known.update(stored)
+            unread = {i: d for i, d in unread.items() if i not in stored}
+        if unread and embed:
+            texts = {p.id: post_text(p) for p in posts if p.id in unread}
+            ids = list(texts)
+            made = self._embed([texts[i] for i in ids], purpose="passage")
             if made:
-                with self._lock:
-                    for post, vector in zip(fresh, made, strict=True):
-                        self._posts[post.id] = vector
-                        known[post.id] = vector
-                    while len(self._posts) > self._max_posts:
-                        self._posts.popitem(last=False)
+                fresh = {i: (unread[i], v) for i, v in zip(ids, made, strict=True)}
+                self._keep_here(fresh)
+                known.update({i: v for i, (_, v) in fresh.items()})
+                self._share([(i, d, v) for i, (d, v) in fresh.items()])
+                unread = {}
+        if unread:
+            with self._lock:
+                for post_id in unread:
+                    self._missing[post_id] = now
+                while len(self._missing) > self._max_posts:
+                    self._missing.pop(next(iter(self._missing)))
         return known
+
+    def _keep_here(self, vectors: Mapping[str, tuple[str, Vector]]) -> None:
+        with self._lock:
+            for post_id, kept in vectors.items():
+                self._posts[post_id] = kept
+                self._posts.move_to_end(post_id)
+                self._missing.pop(post_id, None)
+            while len(self._posts) > self._max_posts:
+                self._posts.popitem(last=False)
+
+    def _load(self, digests: Mapping[str, str]) -> dict[str, Vector]:
+        assert self._store is not None and self._embedder is not None
+        try:
+            return self._store.load(
+                digests, model=self._embedder.model, dimensions=self._embedder.dimensions
+            )
+        except Exception as error:  # the store is a saving: rank as if it had none
+            log.warning("post vectors not read", reason=f"{type(error).__name__}: {error}"[:200])
+            return {}
+
+    def _share(self, vectors: Sequence[tuple[str, str, Vector]]) -> None:
+        if self._store is None or self._embedder is None or not vectors:
+            return
+        try:
+            self._store.keep(vectors, model=self._embedder.model)
+        except Exception as error:  # the next reader embeds them again: no harm done
+            log.warning("post vectors not kept", reason=f"{type(error).__name__}: {error}"[:200])
 
     def _embed(self, texts: list[str], *, purpose: Purpose) -> list[Vector]:
         if self._embedder is None:
@@ -152,3 +263,17 @@ class Interests:
         if self.degraded != reason:
             log.warning("taste ranks without vectors", reason=reason)
         self.degraded = reason
+
+
+class StoredPostVectors:
+    """``PostVectorStore`` on the fleet's database (``agents.post_vectors``)."""
+
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    def load(self, digests: Mapping[str, str], *, model: str, dimensions: int) -> dict[str, Vector]:
+        return agents.post_vectors(self._sessions, digests, model=model, dimensions=dimensions)
+
+    def keep(self, vectors: Sequence[tuple[str, str, Vector]], *, model: str) -> None:
+        agents.keep_post_vectors(self._sessions, vectors, model=model, now=self._now())

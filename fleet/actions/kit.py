@@ -17,7 +17,7 @@ from fleet.content.port import ContentWriter, Usage
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.settings import ActionSettings
+from fleet.settings import ActionSettings, ReviewSettings
 
 Event = dict[str, Any]
 
@@ -74,3 +74,5 @@ class ActionKit:
     # usage), handed over to be charged and recorded with the batch's other actions (one
     # round trip to Redis, the finish statement) instead of on its own.
     spent: Callable[[tuple[int, int, Usage]], None] | None = None
+    # Review mode: which kinds stop at a draft for an agent under review, and for how long.
+    review: ReviewSettings = field(default_factory=ReviewSettings)

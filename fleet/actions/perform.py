@@ -19,13 +19,21 @@ from typing import Any
 
 from fleet import activities
 from fleet.actions import comment as commenting
-from fleet.actions import engage, post, reply
+from fleet.actions import engage, post, reply, review
 from fleet.actions.common import Handled
 from fleet.actions.kit import ActionKit
+from fleet.actions.outcomes import (
+    AlreadyFinished,
+    Drafted,
+    HeldElsewhere,
+    Performed,
+    Skipped,
+    Succeeded,
+)
 from fleet.actions.targets import first_choice
 from fleet.activities import Claim, Held
 from fleet.core.kinds import KINDS, Action
-from fleet.errors import PermanentError, Skip, UnknownPersona
+from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
 HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool], Handled]] = {
@@ -42,34 +50,45 @@ if set(HANDLERS) != set(KINDS):
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How one delivery of an action ended."""
-
-    status: str  # succeeded, skipped, already-finished or held-elsewhere
-    activity_id: int | None = None
-    detail: dict[str, Any] | None = None
-
-
-def perform(kit: ActionKit, key: str) -> Outcome:
+def perform(kit: ActionKit, key: str) -> Performed:
     """Carry out the action ``key`` names, or return at once if it already ended."""
     claim = activities.claim(
         kit.sessions, key, now=kit.now(), lease=kit.lease, first_choice=first_choice(kit, key)
     )
     if claim is None:
-        return Outcome("already-finished")
+        return AlreadyFinished()
     if isinstance(claim, Held):
         # Another delivery holds it (a copy re-sent while the first was queued or running):
         # no second LLM call, no second effect. Should the holder die, its lease runs out
         # and the sweeper sends the action again.
-        return Outcome("held-elsewhere")
-    ending = carry_out(kit, claim)
+        return HeldElsewhere()
+    try:
+        ending = carry_out(kit, claim)
+    except UnderReview:
+        return drafted(kit, claim)
     # The batch's finish for a batch of one: on Postgres one statement (the terminal
     # update and the ledger's row), not a transaction of two.
     ended = claim.id in activities.finish_many(kit.sessions, [ending], now=kit.now())
     if ended and kit.recall is not None:
         kit.recall.remember([(claim, ending)], now=kit.now())
     return ended_as(kit, claim, ending, ended)
+
+
+def drafted(kit: ActionKit, claim: Claim) -> Performed:
+    """Stop the action at its draft (review mode), and say so on the live feed; skipped
+    if another draft of its agent already answers the same post."""
+    rival = review.rival(kit, claim)
+    if rival is not None:
+        reason = f"draft {rival} of this agent already answers the same post"
+        ending = activities.Ending(claim.id, "skipped", reason=reason)
+        ended = claim.id in activities.finish_many(kit.sessions, [ending], now=kit.now())
+        return ended_as(kit, claim, ending, ended)
+    draft_id = review.hold(kit, claim)
+    if draft_id is None:
+        return AlreadyFinished(claim.id)
+    outcome = Drafted(claim.id, draft_id)
+    _announce(kit, claim, outcome.status, outcome.detail)
+    return outcome
 
 
 def carry_out(kit: ActionKit, claim: Claim) -> activities.Ending:
@@ -99,22 +118,25 @@ def carry_out(kit: ActionKit, claim: Claim) -> activities.Ending:
     return activities.Ending(claim.id, "succeeded", result=result, engagement=engagement)
 
 
-def ended_as(kit: ActionKit, claim: Claim, ending: activities.Ending, ended: bool) -> Outcome:
+def ended_as(
+    kit: ActionKit, claim: Claim, ending: activities.Ending, ended: bool
+) -> Succeeded | Skipped | AlreadyFinished:
     """The outcome of a delivery whose ``ending`` was written (``ended``) or found another
     delivery's first; the end is announced on the live feed by the one that wrote it."""
+    outcome: Succeeded | Skipped
     if ending.status == "skipped":
-        detail = {"reason": ending.reason}
-        if ended:
-            _announce(kit, claim, "skipped", detail)
-        return Outcome("skipped" if ended else "already-finished", claim.id, detail)
-    if ended:
-        _announce(kit, claim, "succeeded", ending.result)
-    return Outcome("succeeded" if ended else "already-finished", claim.id, ending.result)
+        outcome = Skipped(claim.id, ending.reason or "")
+    else:
+        outcome = Succeeded(claim.id, ending.result)
+    if not ended:
+        return AlreadyFinished(claim.id, outcome.detail)
+    _announce(kit, claim, outcome.status, outcome.detail)
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
-class Ended:
-    """An activity that reached its terminal state, as the live feed tells it."""
+class FeedSubject:
+    """The activity an event of the live feed is about (who did what, under which key)."""
 
     activity_id: int
     agent_id: int
@@ -124,7 +146,9 @@ class Ended:
     key: str
 
 
-def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] | None) -> None:
+def announce(
+    kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
+) -> None:
     """Publish the event of an activity's end on the live feed (``fleet:activity``), with
     the agent's local time (what a person reads: "09:31 local")."""
     now = kit.now()
@@ -150,5 +174,5 @@ def announce(kit: ActionKit, ended: Ended, status: str, detail: dict[str, Any] |
 
 def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
     actor = claim.actor
-    ended = Ended(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
+    ended = FeedSubject(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
     announce(kit, ended, status, detail)

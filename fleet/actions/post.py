@@ -17,6 +17,7 @@ from fleet.actions.common import (
     refuse_if_over_budget,
 )
 from fleet.actions.kit import ActionKit
+from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
@@ -60,6 +61,7 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         activities.save_progress(
             kit.sessions, claim.id, now=kit.now(), content={"image_url": content["image_url"]}
         )
+    stop_for_review(kit, claim, content)
     if content.get("posting"):
         # An earlier delivery may have posted and lost the answer: look before posting.
         found = _find_own_post(kit, handle, content["image_url"])

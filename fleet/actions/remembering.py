@@ -21,7 +21,15 @@ from fleet import agents
 from fleet.activities import Claim, Ending
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
-from fleet.core.memory import Memory, MemoryKind, bounded, echo_of, post_text, recall
+from fleet.core.memory import (
+    Memory,
+    MemoryKind,
+    bounded,
+    echo_of,
+    post_text,
+    recall,
+    text_digest,
+)
 from fleet.core.vectors import Vector
 from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.settings import MemorySettings
@@ -106,9 +114,12 @@ class Recall:
         lines = (bounded(memory.line(), self.settings.max_chars) for memory in chosen)
         return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
 
-    def echo_check(self, *, persona: str, now: datetime) -> Callable[[str], str | None] | None:
-        """The no-echo check for drafts of an agent of ``persona``: a reason to refuse a
-        text too close to one published by the persona's agents lately, else None. None
+    def echo_check(
+        self, *, persona: str, now: datetime, kind: MemoryKind = MemoryKind.SAID
+    ) -> Callable[[str], str | None] | None:
+        """The no-echo check for drafts of ``kind`` (a post, or a thing said) by an agent
+        of ``persona``: a reason to refuse a text too close to one of that kind the fleet
+        (or the persona's agents, by ``echo_scope``) published lately, else None. None
         when there are no vectors."""
         if self.embedder is None or self.settings.echo_similarity >= 1.0:
             return None
@@ -123,11 +134,12 @@ class Recall:
                 published.append(
                     agents.published_vectors(
                         self.sessions,
-                        persona=persona,
+                        persona=persona if self.settings.echo_scope == "persona" else None,
                         since=now - timedelta(days=self.settings.echo_days),
                         model=model,
                         dimensions=self.dimensions or draft.shape[0],
                         limit=self.settings.echo_scan,
+                        kinds=(kind,),
                     )
                 )
             echo = echo_of(draft, published[0], threshold=self.settings.echo_similarity)
@@ -147,6 +159,7 @@ class Recall:
             for entry in [self._entry(claim, ending.result or {}, now)]
             if entry is not None
         ]
+        self._share_posts(ended, now=now)
         return agents.remember(
             self.sessions,
             entries,
@@ -154,6 +167,26 @@ class Recall:
             now=now,
             half_life_days=self.settings.half_life_days,
         )
+
+    def _share_posts(self, ended: Sequence[tuple[Claim, Ending]], *, now: datetime) -> None:
+        """The vectors of the posts these actions published, stored for every reader of
+        the feeds (``agents.post_vectors``): the writer embedded them already."""
+        model = self.model
+        if model is None:
+            return
+        shared = []
+        for claim, ending in ended:
+            result = ending.result or {}
+            if ending.status != "succeeded" or Action(claim.action) is not Action.POST:
+                continue
+            if not (result.get("post_id") and result.get("title")):
+                continue
+            text = post_text(result["title"], result.get("description", ""))
+            vector = self.vector(text)
+            if vector is not None:
+                shared.append((str(result["post_id"]), text_digest(text), vector))
+        if shared:
+            agents.keep_post_vectors(self.sessions, shared, model=model, now=now)
 
     def _entry(
         self, claim: Claim, result: dict[str, Any], now: datetime

@@ -35,7 +35,13 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     answering = CommentSeen(comment.id, comment.content, comment.username, comment.user_is_agent)
     on_post = replace(post, answering=answering)
     draft = commenting.write(kit, claim, on_post)
-    written = {"text": draft.text, "post_id": post_id, "to": comment.username, "title": post.title}
+    written = {
+        "text": draft.text,
+        "post_id": post_id,
+        "to": comment.username,
+        "title": post.title,
+        "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
+    }
     content.update(written)
     activities.save_progress(
         kit.sessions, claim.id, now=kit.now(), content=written, usage=usage_record(draft.usage)

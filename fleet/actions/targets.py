@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from fleet import activities
 from fleet.activities import Claim
 from fleet.core.action_key import ActionKey
+from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
+from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
 from fleet.errors import Deferred, Skip, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost, Sort
@@ -115,12 +117,21 @@ def chooser(
     known), by the taste of its persona (``fleet.core.taste``) when the kit has one, its
     ties when its id is known, and the welcome budget of people's posts."""
     similarity: dict[str, float] = {}
+    kindred: set[str] = set()
     ties: dict[str, int] = {}
     known = persona if persona is not None and persona in kit.personas else None
     now = kit.now()
     if kit.taste is not None and kit.interests is not None:
         if known is not None:
-            similarity = kit.interests.similarities(kit.personas.get(known), feed)
+            # Content actions (which wait on the LLM anyway) embed posts no one has yet;
+            # the engage path only reads what they stored.
+            embed = KINDS[Action(kind)].queue == "content"
+            similarity = kit.interests.similarities(kit.personas.get(known), feed, embed=embed)
+            people = {p.id for p in feed if not p.user_is_agent}
+            if people and kit.welcome is not None:
+                # On the whole page, as every persona's agents rank it: no second product.
+                found = kit.interests.kindred(kit.personas.get(known), list(kit.personas), feed)
+                kindred = found & people
         if agent_id is not None:
             ties = kit.interests.ties(
                 agent_id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
@@ -135,6 +146,7 @@ def chooser(
             age_seconds=max(0.0, (now - p.created_at).total_seconds()),
             similarity=similarity.get(p.id),
             ties=ties.get(p.username, 0),
+            kindred=p.id in kindred,
         )
         for p in feed
     ]
@@ -292,37 +304,44 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
 _NO_CAP = 1 << 30
 
 
+def _seen(comment: GalleryComment) -> Seen:
+    return Seen(
+        comment.id, comment.username, comment.user_is_agent, comment.created_at, comment.parent_id
+    )
+
+
 def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
-    """A comment someone else left on one of the agent's newest posts, not yet answered by
-    it, people before bots; kept on the activity as its target. (comment, its post id)."""
+    """A comment waiting on the agent (``fleet.core.answering``): on its newest posts, or
+    an answer to one of its newest comments on others' posts; people first. Kept on the
+    activity as its target. (comment, its post id)."""
     handle = claim.actor.handle
-    comments: list[GalleryComment] = []
+    mine: list[GalleryComment] = []
     for post_id in activities.own_posts(kit.sessions, claim.actor.id):
-        comments.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
-    answered = {c.parent_id for c in comments if c.username == handle}
+        mine.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
+    theirs: list[GalleryComment] = []
+    my_comments = activities.own_comments(kit.sessions, claim.actor.id)
+    for post_id in dict.fromkeys(post for post, _ in my_comments):
+        theirs.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
+    everything = {c.id: c for c in [*mine, *theirs]}
     if claim.target_post_id is not None:
         # A retry that chose before: the same comment, found again.
-        found = next((c for c in comments if c.id == claim.target_post_id), None)
+        found = everything.get(claim.target_post_id)
         if found is None:
             raise Skip(f"the comment {claim.target_post_id} to answer is gone")
         return found, found.post_id
-    open_comments = [
-        c for c in comments if c.username != handle and c.parent_id is None and c.id not in answered
-    ]
-    candidates = [Candidate(c.id, c.username, c.user_is_agent) for c in open_comments]
+    waiting = unanswered(
+        handle,
+        my_posts=[_seen(c) for c in mine],
+        their_posts=[_seen(c) for c in theirs],
+        my_comments={comment for _, comment in my_comments},
+    )
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
+    # A session's look at its notifications answers people always, the rest now and then.
+    others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        chosen = choose_target(
-            candidates,
-            me=handle,
-            already=done,
-            recent_bot_engagements={},
-            cap_per_hour=_NO_CAP,
-            human_share=1.0,
-            rng=rng,
-        )
-        return None if chosen is None else chosen.post_id
+        chosen = pick_answer(waiting, rng, done=done, others=others)
+        return None if chosen is None else chosen.comment_id
 
     now = kit.now()
     kept = activities.keep_target(
@@ -330,7 +349,7 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
         claim.id,
         claim.actor.id,
         "reply",
-        [c.id for c in open_comments],
+        [w.comment_id for w in waiting],
         choose,
         cap_per_hour=_NO_CAP,
         since=now - timedelta(hours=1),
@@ -338,7 +357,7 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     )
     if kept.ended:
         raise Skip("the action ended while its comment was being chosen")
-    comment = next((c for c in open_comments if c.id == kept.post_id), None)
+    comment = everything.get(kept.post_id) if kept.post_id is not None else None
     if comment is None:
-        raise Skip("nothing to reply to: no comment on the agent's posts is waiting for it")
+        raise Skip("nothing to reply to: no comment waits on the agent that it wants to answer")
     return comment, comment.post_id

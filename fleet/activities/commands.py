@@ -55,6 +55,7 @@ _ACTOR = (
     AGENTS.c.status,
     AGENTS.c.platform_user_id,
     AGENTS.c.deleted_at.is_not(None),
+    AGENTS.c.review,
 )
 # A claim is exclusive: it takes an activity nobody holds, or one whose holder went
 # silent past its lease. Of two deliveries of one action (a re-sent message, a backlog

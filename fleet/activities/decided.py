@@ -66,3 +66,22 @@ def record_decided(
         )
         ids = {key: activity_id for key, activity_id in session.execute(found)}
     return new, ids
+
+
+def spoke_since(session: Session, agent_ids: Iterable[int], *, since: datetime) -> set[int]:
+    """Those of these agents with a post or comment published since ``since``: others may
+    have answered them, so their sessions open by answering (``fleet.core.answering``)."""
+    wanted = set(agent_ids)
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(AgentActivity.agent_id)
+        .where(
+            AgentActivity.agent_id.in_(wanted),
+            AgentActivity.created_at >= since,
+            AgentActivity.action.in_(("post", "comment")),
+            AgentActivity.status == "succeeded",
+        )
+        .distinct()
+    )
+    return {agent_id for (agent_id,) in rows}

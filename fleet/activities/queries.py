@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import DeadLetterView, Standing, Tally
 from fleet.core.kinds import KINDS
+from fleet.core.memory import post_text
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
@@ -61,7 +62,7 @@ _ACTIVITIES = cast(Table, AgentActivity.__table__)
 _ENGAGEMENTS = cast(Table, Engagement.__table__)
 # What the LLM writes is published text: captions, comments, replies.
 _WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
-_PUBLISHED = select(_ACTIVITIES.c.content).where(
+_PUBLISHED = select(_ACTIVITIES.c.content, _ACTIVITIES.c.action).where(
     _ACTIVITIES.c.status == "succeeded", _ACTIVITIES.c.action.in_(_WRITTEN)
 )
 _RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
@@ -75,16 +76,23 @@ _RECENT_TEXTS_OF_AGENT = (
 def recent_texts(
     session: Session | Connection, *, agent_id: int | None = None, limit: int = 50
 ) -> list[str]:
-    """Captions and comments recently published (by one agent, or by the whole fleet)."""
+    """Posts' texts and comments recently published (by one agent, or by the whole
+    fleet), newest first."""
     if agent_id is None:
         rows = session.execute(_RECENT_TEXTS, {"limit": limit})
     else:
         rows = session.execute(_RECENT_TEXTS_OF_AGENT, {"agent": agent_id, "limit": limit})
     texts = []
-    for (content,) in rows:
-        text = (content or {}).get("title") or (content or {}).get("text")
+    for content, action in rows:
+        written = content or {}
+        # A comment keeps the title of the post it answers beside its own text: its text
+        # is what it said. A post is its caption and description.
+        if action == "post":
+            text = post_text(str(written.get("title") or ""), str(written.get("description") or ""))
+        else:
+            text = str(written.get("text") or "")
         if text:
-            texts.append(str(text))
+            texts.append(text)
     return texts
 
 
@@ -146,16 +154,21 @@ def recent_texts_of(
         return recent_texts(connection, agent_id=agent_id, limit=limit)
 
 
-_OWN_POSTS = (
-    select(_ACTIVITIES.c.result)
-    .where(
-        _ACTIVITIES.c.agent_id == bindparam("agent"),
-        _ACTIVITIES.c.action == "post",
-        _ACTIVITIES.c.status == "succeeded",
+def _newest_results(action: str) -> Any:
+    """The results of an agent's newest succeeded activities of ``action``."""
+    return (
+        select(_ACTIVITIES.c.result)
+        .where(
+            _ACTIVITIES.c.agent_id == bindparam("agent"),
+            _ACTIVITIES.c.action == action,
+            _ACTIVITIES.c.status == "succeeded",
+        )
+        .order_by(_ACTIVITIES.c.id.desc())
+        .limit(bindparam("limit"))
     )
-    .order_by(_ACTIVITIES.c.id.desc())
-    .limit(bindparam("limit"))
-)
+
+
+_OWN_POSTS = _newest_results("post")
 
 
 def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5) -> list[str]:
@@ -163,6 +176,23 @@ def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5)
     with autocommit(sessions).connect() as connection:
         rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": limit})
         return [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
+
+
+_OWN_COMMENTS = _newest_results("comment")
+
+
+def own_comments(
+    sessions: sessionmaker[Session], agent_id: int, *, limit: int = 3
+) -> list[tuple[str, str]]:
+    """(post id, comment id) of the agent's newest comments on others' posts, newest
+    first: where someone may have answered it."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_OWN_COMMENTS, {"agent": agent_id, "limit": limit})
+        return [
+            (str(result["post_id"]), str(result["comment_id"]))
+            for (result,) in rows
+            if result and result.get("post_id") and result.get("comment_id")
+        ]
 
 
 _ADMIRERS = (

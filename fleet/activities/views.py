@@ -29,6 +29,8 @@ class Actor:
     status: str
     platform_user_id: str | None
     deleted: bool
+    # Review mode: its content actions stop at a draft for an owner's decision.
+    review: bool = False
 
     @property
     def active(self) -> bool:

@@ -16,6 +16,7 @@ from fleet.agents.memories import (
     published_vectors,
     remember,
 )
+from fleet.agents.post_vectors import forget_post_vectors, keep_post_vectors, post_vectors
 from fleet.agents.queries import (
     AgentFilter,
     active_since,
@@ -57,14 +58,17 @@ __all__ = [
     "delete_agents",
     "dispatch_due",
     "due_now",
+    "forget_post_vectors",
     "get_agent",
     "handles_with_accounts",
+    "keep_post_vectors",
     "list_agents",
     "manual_key",
     "memories_of",
     "memory_count",
     "parse_ref",
     "persona_totals",
+    "post_vectors",
     "published_vectors",
     "remember",
     "set_platform_user",

@@ -18,6 +18,7 @@ from fleet.agents.views import Created, Transition
 from fleet.core.decisions import effective_interval, effective_weights
 from fleet.core.names import capacity, identity
 from fleet.core.persona import Action
+from fleet.core.sessions import SET_ACTIVITY_BOUNDS
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
 from fleet.infra.persona_files import PersonaCatalogue
@@ -103,13 +104,16 @@ def create_agents(
     interval: tuple[float, float] | None = None,
     weights: Mapping[str, float] | None = None,
     activity: float | None = None,
+    review: bool = False,
 ) -> Created:
-    """Create ``count`` agents of a persona in one bulk write, after any made before."""
+    """Create ``count`` agents of a persona in one bulk write, after any made before;
+    with ``review``, under review mode (their content actions wait as drafts)."""
     if not 1 <= count <= MAX_CREATE:
         raise InputError(f"count must be between 1 and {MAX_CREATE:,} (got {count})")
     _validate_overrides(catalogue, persona, interval, weights)
-    if activity is not None and not (math.isfinite(activity) and activity > 0):
-        raise InputError(f"activity must be a positive, finite number (got {activity!r})")
+    low, high = SET_ACTIVITY_BOUNDS
+    if activity is not None and not (math.isfinite(activity) and low <= activity <= high):
+        raise InputError(f"activity must be a number from {low:g} to {high:g} (got {activity!r})")
     spec = catalogue.get(persona)
     weights_json = json.dumps(dict(weights)) if weights else None
     with sessions.begin() as session:
@@ -171,6 +175,12 @@ def create_agents(
                 Agent.persona == persona, Agent.persona_index >= first
             )
         ).one()
+        if review:
+            session.execute(
+                update(Agent)
+                .where(Agent.persona == persona, Agent.persona_index >= first)
+                .values(review=True)
+            )
     return Created(persona, count, first, first + count - 1, first_id, last_id)
 
 

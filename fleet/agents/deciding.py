@@ -1,30 +1,36 @@
 """What a tick does: the session's action (or a steady draw), the budget and the daily
-quotas applied with the agent locked, recorded once per (agent, due time)."""
+quotas applied with the agent locked, recorded once per (agent, due time).
+
+Two parts: ``plan_ticks`` decides (values in, the rows to write out: no database), and
+``decide_ticks`` is the transaction around it (lock and read the agents, plan, write).
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.decided import decided_before, record_decided
+from fleet.activities.decided import decided_before, record_decided, spoke_since
 from fleet.agents.heartbeat import rhythm_of
 from fleet.core.action_key import ActionKey
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action
 from fleet.core.ticks import idempotency_key
-from fleet.core.timeline import DayQuotaBook
+from fleet.core.timeline import DayQuotaBook, Rhythm
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
 
 _AGENTS = cast(Table, Agent.__table__)
+# Whose sessions open by answering: agents that posted or commented in these last days.
+ANSWER_DAYS = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +56,160 @@ def manual_key(agent_id: int, at: int, action: str) -> str:
     return str(ActionKey.manual(agent_id, at, secrets.token_hex(4), action))
 
 
-def _as_tick(tick: Sequence[int]) -> tuple[int, int, int | None, int]:
+# A tick as the dispatcher sends it: (agent, due second, its session's opening, its index).
+ParsedTick = tuple[int, int, int | None, int]
+# The tick's budget check: (agent, action) -> (the action to do, why it changed).
+Adjust = Callable[[int, str], tuple[str, str | None]]
+
+
+def _as_tick(tick: Sequence[int]) -> ParsedTick:
     if len(tick) >= 4:
         return int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])
     return int(tick[0]), int(tick[1]), None, 0
+
+
+class Decided(NamedTuple):
+    """One tick's decision as planned: its agent, due second, action and activity key."""
+
+    agent_id: int
+    due_at: int
+    action: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TickPlan:
+    """What deciding a batch of ticks writes, before any of it is written.
+
+    ``rows`` are the activity rows to insert (pending, or skipped past every quota);
+    ``updates`` the agents' new tick counts and day counts, one per row in the same order;
+    ``decided`` every tick that decides something, those decided before included.
+    """
+
+    rows: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    decided: list[Decided]
+
+
+def plan_ticks(
+    ticks: Sequence[ParsedTick],
+    agents: Mapping[int, Any],
+    catalogue: PersonaCatalogue,
+    *,
+    before: Mapping[tuple[int, int], tuple[str, str, int]],
+    answering: Collection[int],
+    now: datetime,
+    lease: timedelta,
+    adjust: Adjust | None = None,
+) -> TickPlan:
+    """Decide each tick's action from what was read: no database, the same answer for the
+    same rows (``adjust``, the budget's check, is the one call out).
+
+    ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
+    interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
+    (action, key, activity id); ``answering`` the agents whose sessions open by answering
+    their notifications. A tick of an agent missing, not active, deleted, or of a persona
+    the catalogue cannot give plans nothing.
+    """
+    books: dict[int, DayQuotaBook] = {}
+    plan = TickPlan([], [], [])
+    for agent_id, due_at, opened, index in ticks:
+        agent = agents.get(agent_id)
+        if agent is None or agent.status != "active" or agent.deleted_at is not None:
+            continue
+        earlier = before.get((agent_id, due_at))
+        if earlier is not None:
+            plan.decided.append(Decided(agent_id, due_at, earlier[0], earlier[1]))
+            continue
+        try:
+            persona = catalogue.get(agent.persona)
+            weights = effective_weights(persona, agent.weights) if agent.weights else None
+            rhythm = rhythm_of(catalogue, agent, weights)
+        except (UnknownPersona, ValidationError):
+            continue  # the dispatcher sets it aside at its next claim
+        action, notes = _chosen(rhythm, due_at, opened, index, answers=agent_id in answering)
+        if adjust is not None:
+            adjusted, reason = adjust(agent_id, action)
+            if adjusted != action:
+                notes = {"degraded_from": action, "degraded": reason or ""}
+                action = adjusted
+        book = books.get(agent_id)
+        if book is None:
+            zone = catalogue.zone(agent.persona)
+            book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
+        allowed, reason = book.decide(due_at, Action(action))
+        status = "pending"
+        if reason is not None:
+            notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
+            notes["quota"] = reason
+        if allowed is None:
+            status = "skipped"
+        else:
+            action = allowed.value
+        if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
+            # Only a session's opening look, when the session says something, asks
+            # the writer for a thought: the other looks make no LLM call.
+            notes = {**notes, "thinks": False}
+        key = idempotency_key(agent_id, due_at, action)
+        plan.rows.append(
+            _activity_row(agent_id, due_at, action, key, status, notes, reason, now, lease)
+        )
+        plan.updates.append(
+            {
+                "agent_id": agent_id,
+                "due": datetime.fromtimestamp(due_at, UTC),
+                "action": action,
+                "counts": book.stored,
+            }
+        )
+        plan.decided.append(Decided(agent_id, due_at, action, key))
+    return plan
+
+
+def _chosen(
+    rhythm: Rhythm, due_at: int, opened: int | None, index: int, *, answers: bool
+) -> tuple[str, dict[str, Any]]:
+    """The rhythm's action for this position, and its notes (whether it answers)."""
+    chosen = rhythm.action(due_at, opened, index, answers=answers).value
+    if answers and chosen == Action.REPLY.value and rhythm.answers_at(opened, index):
+        # The session's look at its notifications: people first, the rest now
+        # and then (``fleet.core.answering``).
+        return chosen, {"notifications": True}
+    return chosen, {}
+
+
+def _activity_row(
+    agent_id: int,
+    due_at: int,
+    action: str,
+    key: str,
+    status: str,
+    notes: dict[str, Any],
+    reason: str | None,
+    now: datetime,
+    lease: timedelta,
+) -> dict[str, Any]:
+    """The activity row of a decision: pending under a lease, or skipped with why."""
+    return {
+        "agent_id": agent_id,
+        "action": action,
+        "idempotency_key": key,
+        "status": status,
+        "due_at": datetime.fromtimestamp(due_at, UTC),
+        "lease_expires_at": now + lease if status == "pending" else None,
+        "content": notes or None,
+        "error": reason if status == "skipped" else None,
+        "finished_at": now if status == "skipped" else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _may_answer(ticks: Sequence[ParsedTick]) -> set[int]:
+    """The agents at a session's first actions: only those may open by answering."""
+    return {
+        agent_id for agent_id, _, opened, index in ticks if opened is not None and index in (1, 2)
+    }
 
 
 def decide_ticks(
@@ -63,7 +219,7 @@ def decide_ticks(
     *,
     now: datetime,
     lease: timedelta,
-    adjust: Callable[[int, str], tuple[str, str | None]] | None = None,
+    adjust: Adjust | None = None,
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
@@ -71,10 +227,10 @@ def decide_ticks(
     draw; ``adjust`` may replace it (an agent over its LLM budget likes or browses instead
     of posting); then the agent's daily quotas may turn it to the next kind still allowed
     today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
-    first and why it changed. The agents are locked while they are decided, so two ticks
-    of one agent decided at once count against its quotas one after the other; a tick
-    decided before (a redelivered message) records nothing and returns the same decision.
-    A tick for an agent that is no longer active decides nothing.
+    first and why it changed (``plan_ticks``). The agents are locked while they are
+    decided, so two ticks of one agent decided at once count against its quotas one after
+    the other; a tick decided before (a redelivered message) records nothing and returns
+    the same decision. A tick for an agent that is no longer active decides nothing.
     """
     parsed = [_as_tick(tick) for tick in ticks]
     wanted = {agent_id for agent_id, _, _, _ in parsed}
@@ -99,77 +255,25 @@ def decide_ticks(
         # FOR UPDATE in id order (two batches never deadlock); SQLite renders nothing.
         agents = {row.id: row for row in session.execute(query.with_for_update())}
         before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
-        books: dict[int, DayQuotaBook] = {}
-        decided: list[tuple[int, int, str, str]] = []
-        rows: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for agent_id, due_at, opened, index in parsed:
-            agent = agents.get(agent_id)
-            if agent is None or agent.status != "active" or agent.deleted_at is not None:
-                continue
-            earlier = before.get((agent_id, due_at))
-            if earlier is not None:
-                decided.append((agent_id, due_at, earlier[0], earlier[1]))
-                continue
-            try:
-                persona = catalogue.get(agent.persona)
-                weights = effective_weights(persona, agent.weights) if agent.weights else None
-                rhythm = rhythm_of(catalogue, agent, weights)
-            except (UnknownPersona, ValidationError):
-                continue  # the dispatcher sets it aside at its next claim
-            chosen = rhythm.action(due_at, opened, index).value
-            action, notes = chosen, cast(dict[str, Any], {})
-            if adjust is not None:
-                adjusted, reason = adjust(agent_id, action)
-                if adjusted != action:
-                    notes = {"degraded_from": action, "degraded": reason or ""}
-                    action = adjusted
-            book = books.get(agent_id)
-            if book is None:
-                zone = catalogue.zone(agent.persona)
-                book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
-            allowed, reason = book.decide(due_at, Action(action))
-            status = "pending"
-            if reason is not None:
-                notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
-                notes["quota"] = reason
-            if allowed is None:
-                status = "skipped"
-            else:
-                action = allowed.value
-            if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
-                # Only a session's opening look, when the session says something, asks
-                # the writer for a thought: the other looks make no LLM call.
-                notes = {**notes, "thinks": False}
-            key = idempotency_key(agent_id, due_at, action)
-            rows.append(
-                {
-                    "agent_id": agent_id,
-                    "action": action,
-                    "idempotency_key": key,
-                    "status": status,
-                    "due_at": datetime.fromtimestamp(due_at, UTC),
-                    "lease_expires_at": now + lease if status == "pending" else None,
-                    "content": notes or None,
-                    "error": reason if status == "skipped" else None,
-                    "finished_at": now if status == "skipped" else None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            updates.append(
-                {
-                    "agent_id": agent_id,
-                    "due": datetime.fromtimestamp(due_at, UTC),
-                    "action": action,
-                    "counts": book.stored,
-                }
-            )
-            decided.append((agent_id, due_at, action, key))
-        new_keys, ids = record_decided(session, rows, [d[3] for d in decided])
+        # Only a session's first actions may answer: ask only for the agents at one.
+        answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
+        plan = plan_ticks(
+            parsed,
+            agents,
+            catalogue,
+            before=before,
+            answering=answering,
+            now=now,
+            lease=lease,
+            adjust=adjust,
+        )
+        rows = plan.rows
+        new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
         pending = {row["idempotency_key"] for row in rows if row["status"] == "pending"}
         fresh = [
-            u for u, row in zip(updates, rows, strict=True) if row["idempotency_key"] in new_keys
+            u
+            for u, row in zip(plan.updates, rows, strict=True)
+            if row["idempotency_key"] in new_keys
         ]
         if fresh:
             table = _AGENTS
@@ -186,6 +290,6 @@ def decide_ticks(
             )
         decisions = [
             Decision(agent_id, due_at, action, key, ids.get(key), key in new_keys & pending)
-            for agent_id, due_at, action, key in decided
+            for agent_id, due_at, action, key in plan.decided
         ]
     return decisions

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.holds import active_hold
+from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
 from fleet.core.persona import ActionWeights
 from fleet.core.sessions import MIN_GAP_SECONDS, Position
@@ -149,19 +150,24 @@ def set_aside(connection: Connection, bad: Sequence[tuple[int, str]], *, now: da
 
 
 def rhythm_of(
-    catalogue: PersonaCatalogue, row: Any, weights: ActionWeights | None = None
+    catalogue: PersonaCatalogue,
+    row: Any,
+    weights: ActionWeights | None = None,
+    *,
+    pace: float = 1.0,
 ) -> Rhythm:
-    """The rhythm of an agent row (persona, seed, interval_min/max, activity)."""
+    """The rhythm of an agent row (persona, seed, interval_min/max, activity), at the
+    fleet's ``pace``."""
     interval = None
     if row.interval_min is not None and row.interval_max is not None:
         interval = (row.interval_min, row.interval_max)
     return catalogue.rhythm(
-        row.persona, row.seed, interval=interval, activity=row.activity, weights=weights
+        row.persona, row.seed, interval=interval, activity=row.activity, weights=weights, pace=pace
     )
 
 
 def ticks_due(
-    catalogue: PersonaCatalogue, row: Any, now: float, catch_up: float
+    catalogue: PersonaCatalogue, row: Any, now: float, catch_up: float, *, pace: float = 1.0
 ) -> tuple[list[Tick], list[float], Position]:
     """The ticks of a claimed agent up to ``now``, their due times, and its next position.
 
@@ -170,7 +176,7 @@ def ticks_due(
     fleet was down longer than ``catch_up`` seconds) gets one tick for the whole gap and
     then the rhythm from ``now``: never a burst of catch-up ticks.
     """
-    rhythm = rhythm_of(catalogue, row)
+    rhythm = rhythm_of(catalogue, row, pace=pace)
     due = row.next_tick_at.timestamp()
     if row.session_opened_at is None:
         current = Position(due, math.floor(due), 0)
@@ -211,6 +217,8 @@ def dispatch_due(
     report = DispatchReport()
     with sessions() as session:
         report.held = active_hold(session, datetime.fromtimestamp(now, UTC))
+        # As people become active the fleet opens fewer sessions (``fleet.core.pace``).
+        pace = current_pace(session)
     if report.held is not None:
         return report
     for _ in range(max_batches):
@@ -225,7 +233,9 @@ def dispatch_due(
             bad: list[tuple[int, str]] = []
             for row in rows:
                 try:
-                    given, dues, following = ticks_due(catalogue, row, now + lead, catch_up)
+                    given, dues, following = ticks_due(
+                        catalogue, row, now + lead, catch_up, pace=pace
+                    )
                 except AGENT_FAULTS as error:
                     # One agent the clock cannot advance must not hold back the others.
                     bad.append((row.id, f"cannot be dispatched: {error}"))

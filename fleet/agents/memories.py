@@ -126,21 +126,25 @@ def memories_of(
 def published_vectors(
     sessions: sessionmaker[Session],
     *,
-    persona: str,
+    persona: str | None,
     since: datetime,
     model: str,
     dimensions: int,
     limit: int,
+    kinds: Sequence[MemoryKind] = PUBLISHED,
 ) -> list[tuple[str, Vector]]:
-    """(text, vector) of what the agent or its persona-mates published since ``since``,
-    newest first, at most ``limit``: the texts a draft must not echo."""
+    """(text, vector) of what the agents of ``persona`` (None: of the whole fleet)
+    published since ``since`` (of ``kinds``: posts, things said), newest first, at most
+    ``limit``: the texts a draft must not echo."""
     with sessions() as session:
+        query = select(MemoryRow.text, MemoryRow.vector)
+        if persona is not None:
+            query = query.join(Agent, Agent.id == MemoryRow.agent_id).where(
+                Agent.persona == persona
+            )
         rows = session.execute(
-            select(MemoryRow.text, MemoryRow.vector)
-            .join(Agent, Agent.id == MemoryRow.agent_id)
-            .where(
-                Agent.persona == persona,
-                MemoryRow.kind.in_([kind.value for kind in PUBLISHED]),
+            query.where(
+                MemoryRow.kind.in_([kind.value for kind in kinds]),
                 MemoryRow.created_at >= since,
                 MemoryRow.model == model,
                 MemoryRow.vector.is_not(None),

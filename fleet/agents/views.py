@@ -37,6 +37,8 @@ class AgentView:
     actions: dict[str, int]
     created_at: datetime
     deleted_at: datetime | None
+    # Review mode: its posts, comments and replies wait as drafts for an owner.
+    review: bool = False
 
     @classmethod
     def of(cls, row: Agent, tally: Tally) -> AgentView:
@@ -66,6 +68,7 @@ class AgentView:
             actions=tally.actions,
             created_at=row.created_at,
             deleted_at=row.deleted_at,
+            review=bool(row.review),
         )
 
     def to_json(self) -> dict[str, Any]:

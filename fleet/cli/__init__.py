@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "fleet.cli.demo",
         "Run a small fleet on SQLite, an in-memory broker and the sandbox gallery.",
     ),
+    "drafts": (
+        "fleet.cli.drafts",
+        "Drafts of agents under review: list, show, approve, reject, edit, expire.",
+    ),
     "dlq": ("fleet.cli.activity", "The dead-letter queue: actions that failed for good."),
     "hold": (
         "fleet.cli.hold",
@@ -42,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": (
         "fleet.cli.report",
         "Per persona: actions by kind, LLM tokens and cost, dead letters and their reasons.",
+    ),
+    "review": (
+        "fleet.cli.drafts",
+        "Put agents under review mode (their posts, comments and replies wait as drafts for "
+        "`fleet drafts approve`), or take them out of it.",
     ),
     "sandbox": (
         "fleet.cli.sandbox",

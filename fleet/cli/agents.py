@@ -33,6 +33,12 @@ def agents() -> None:
     "default: drawn from each agent's seed.",
 )
 @click.option("--start", "start_now", is_flag=True, help="Start the new agents at once.")
+@click.option(
+    "--review",
+    is_flag=True,
+    help="Under review mode: their posts, comments and replies wait as drafts for approval "
+    "(`fleet drafts`).",
+)
 @json_option
 @click.pass_context
 def create(
@@ -43,6 +49,7 @@ def create(
     weights: str | None,
     activity: str | None,
     start_now: bool,
+    review: bool,
     as_json: bool,
 ) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
@@ -54,13 +61,15 @@ def create(
         weights=_weights(weights),
         activity=_activity(activity),
         start=start_now,
+        review=review,
     )
     if as_json:
-        print_json({**_created(created), "started": started})
+        print_json({**_created(created), "started": started, "review": review})
     else:
         click.echo(
             f"created {created.count} {persona} agent(s), ids {created.first_id}-{created.last_id}"
             + (f", started {started}" if start_now else "")
+            + (", under review" if review else "")
         )
 
 

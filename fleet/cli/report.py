@@ -19,11 +19,11 @@ from fleet.cli.context import fleet_of
 @click.pass_context
 def report(ctx: click.Context, week: str | None, out: Path | None) -> None:
     """Per persona: actions by kind, LLM tokens and cost, dead letters and their reasons."""
-    from fleet.console.report import render
+    from fleet.console.report import checked_week, render
     from fleet.service import report as use
 
     fleet = fleet_of(ctx)
-    chosen = week or use.this_week(fleet)
+    chosen = checked_week(week or use.this_week(fleet))
     seen = use.weekly(fleet, chosen)
     html = render(fleet, chosen)
     if out is None:

@@ -33,6 +33,13 @@ from fleet.service.status import Thresholds, check, gather, live_workers
     show_default=True,
     help="Dead share of actions in 5 minutes.",
 )
+@click.option(
+    "--max-hold-hours",
+    type=Finite(min=0),
+    default=25.0,
+    show_default=True,
+    help="Hours a fleet hold may still last.",
+)
 @click.option("--workers/--no-workers", default=True, help="Ping the workers through the broker.")
 @click.pass_context
 def status(
@@ -42,6 +49,7 @@ def status(
     max_lag: float,
     max_dead_letters: int,
     max_error_rate: float,
+    max_hold_hours: float,
     workers: bool,
 ) -> None:
     """The fleet's health at a glance; with --check, an exit code for alerts."""
@@ -49,7 +57,7 @@ def status(
     report = gather(fleet)
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
-    broken = check(report, Thresholds(max_lag, max_dead_letters, max_error_rate))
+    broken = check(report, Thresholds(max_lag, max_dead_letters, max_error_rate, max_hold_hours))
     if as_json:
         print_json({**report.to_json(), "broken": broken})
     else:
@@ -78,6 +86,14 @@ def status(
             where = f" at {vectors['host']}" if vectors.get("host") else ""
             model = f" {vectors['model']}" if vectors.get("model") else ""
             click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
+        if report.pace:
+            pace = report.pace
+            share = "" if pace["fleet_share"] is None else f", {pace['fleet_share']:.0%} of it ours"
+            click.echo(
+                f"pace: {pace['pace']:.2f} (last day: people {pace['people_per_day']} actions, "
+                f"the fleet {pace['fleet_per_day']}{share}; sessions open at this share of "
+                "their rate)"
+            )
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"
@@ -95,6 +111,19 @@ def status(
         click.echo(
             f"dead letters: {report.dead_letters['total']} waiting, {report.dead_letters['new']} new in 5 minutes"
         )
+        drafts = report.drafts
+        if any(drafts.get(k) for k in ("waiting", "approved", "rejected", "expired")):
+            rate = drafts["approval_rate"]
+            median = drafts["median_decision_seconds"]
+            click.echo(
+                f"drafts: {drafts['waiting']} waiting for review; last 7 days "
+                f"{drafts['approved']} approved, {drafts['rejected']} rejected, "
+                f"{drafts['expired']} expired, approval rate "
+                + ("-" if rate is None else f"{rate:.0%}")
+                + ", median decision "
+                + ("-" if median is None else f"{median / 60:.0f} min")
+                + f", spent on rejected ${drafts['rejected_cost_usd']:.4f}"
+            )
         for name, state in report.breakers.items():
             click.echo(
                 f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"

@@ -16,6 +16,7 @@ from fleet.console.feed import Hub
 from fleet.console.pages import (
     agents,
     controls,
+    drafts,
     ledger,
     letters,
     live,
@@ -24,7 +25,7 @@ from fleet.console.pages import (
     rhythm,
     signin,
 )
-from fleet.console.security import Guard, GuardMiddleware
+from fleet.console.security import Guard, GuardMiddleware, HeadersMiddleware
 from fleet.console.web import HERE, Web
 from fleet.service.root import Fleet
 
@@ -62,11 +63,14 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         *ledger.routes(web),
         *reconciling.routes(web),
         *letters.routes(web),
+        *drafts.routes(web),
         *controls.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
-        routes=routes, middleware=[Middleware(GuardMiddleware, guard=guard)], lifespan=lifespan
+        routes=routes,
+        middleware=[Middleware(HeadersMiddleware), Middleware(GuardMiddleware, guard=guard)],
+        lifespan=lifespan,
     )
     app.state.hub = feed
     app.state.polled = web.polled

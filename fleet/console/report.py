@@ -10,15 +10,26 @@ from markupsafe import Markup
 
 from fleet.console import charts
 from fleet.core.kinds import ACTION_NAMES
+from fleet.errors import InputError
 from fleet.service import report
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
 
 
+def checked_week(week: str) -> str:
+    """``week`` if it is an ISO week whose days a date can hold; else InputError naming
+    it (9999-W52 ends past the last date)."""
+    try:
+        report.week_bounds(week)
+    except OverflowError:
+        raise InputError(f"week {week[:40]!r}: past the last date there is") from None
+    return week
+
+
 def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
     """The page of ``week`` (InputError for a malformed week)."""
-    seen = report.weekly(fleet, week)
+    seen = report.weekly(fleet, checked_week(week))
     chart = volume = None
     if not seen.empty:
         names = [p.slug for p in seen.personas]

@@ -1,7 +1,9 @@
 """Who may use the console, and how a request proves it.
 
-People log in with the password and get a signed session cookie; scripts send HTTP Basic
-(user ``admin``, the same password). Without a password the console serves loopback
+People log in with the password and get a signed session cookie, bound to the password
+(a change logs everyone out) and revoked at logout; scripts send HTTP Basic (user
+``admin``, the same password). Wrong passwords, by form or Basic, are slowed and then
+refused per client and overall (``fleet.console.throttle``), and logged. Without a password the console serves loopback
 only and every request is let in, but only with a loopback ``Host`` (a page elsewhere
 cannot reach it through DNS rebinding). Every POST carries a CSRF token bound to the
 session (scripts on Basic get theirs from ``GET /csrf``). Comparisons are constant-time.
@@ -9,27 +11,43 @@ session (scripts on Basic get theirs from ``GET /csrf``). Comparisons are consta
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from fleet.console.throttle import Throttle
+from fleet.errors import InputError
+
+log = logging.getLogger("fleet.console")
 COOKIE = "fleet_console"
 USER = "admin"
 SESSION_SECONDS = 12 * 3600
 OPEN_PATHS = ("/login", "/static/")
+# A message signed for the page a change redirects to is shown for this long.
+SAID_SECONDS = 3600
+# Sent with every answer: no page of the console in another site's frame (clickjacking),
+# and no answer read as another type than the one it says.
+HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,22 +72,34 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class Session:
-    """What the cookie holds: a random nonce (the CSRF token's seed) and whether the
-    bearer logged in."""
+    """What the cookie holds: a random nonce (the CSRF token's seed), whether the bearer
+    logged in, when, and (logged in) a keyed hash of the password it logged in with."""
 
     nonce: str
     user: bool
     issued: int
+    bound: str = ""
 
 
 class Guard:
     """Signs sessions, checks passwords and CSRF tokens."""
 
     def __init__(
-        self, password: str | None, key: bytes | None = None, *, secure: bool | None = None
+        self,
+        password: str | None,
+        key: bytes | None = None,
+        *,
+        secure: bool | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.password = password or None
         self._key = key or secrets.token_bytes(32)
+        self.throttle = throttle or Throttle()
+        # Sessions logged out before they expired: nonce -> when issued. In memory (the
+        # console is one process); a restart forgets them, so a cookie logged out within
+        # the last 12 h works again after a restart with the same key and password.
+        self._revoked: dict[str, int] = {}
+        self._revoked_lock = threading.Lock()
         # The session cookie's Secure flag: always, never, or (None) when the request came
         # over HTTPS (uvicorn takes X-Forwarded-Proto from a proxy it trusts).
         self.secure = secure
@@ -93,23 +123,35 @@ class Guard:
 
     def basic_ok(self, header: str | None) -> bool | None:
         """None without a Basic header; else whether it names admin and the password."""
-        if not header or not header.lower().startswith("basic "):
+        given = basic_credentials(header)
+        if given is None:
             return None
-        try:
-            user, _, given = base64.b64decode(header[6:].strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
+        user, password = given
         # Both compared, whatever the first gives: no timing tells which was wrong.
         user_ok = hmac.compare_digest(user.encode(), USER.encode())
-        return self.password_ok(given) and user_ok
+        return self.password_ok(password) and user_ok
+
+    def _password_tag(self) -> str:
+        # Keyed, and cut short: the cookie is readable, and must not help guess the password.
+        return self._mac(f"password:{self.password or ''}".encode())[:22]
 
     def new_session(self, *, user: bool = False) -> Session:
-        return Session(secrets.token_urlsafe(18), user, int(time.time()))
+        bound = self._password_tag() if user else ""
+        return Session(secrets.token_urlsafe(18), user, int(time.time()), bound)
+
+    def revoke(self, session: Session) -> None:
+        """Log ``session`` out for good: its cookie is no longer a session."""
+        now = time.time()
+        with self._revoked_lock:
+            self._revoked = {
+                n: at for n, at in self._revoked.items() if now - at <= SESSION_SECONDS
+            }
+            self._revoked[session.nonce] = session.issued
 
     def dump(self, session: Session) -> str:
         body = (
             base64.urlsafe_b64encode(
-                json.dumps([session.nonce, session.user, session.issued]).encode()
+                json.dumps([session.nonce, session.user, session.issued, session.bound]).encode()
             )
             .decode()
             .rstrip("=")
@@ -124,20 +166,88 @@ class Guard:
         if not hmac.compare_digest(mac, self._mac(body.encode())):
             return None
         try:
-            nonce, user, issued = json.loads(
+            nonce, user, issued, bound = json.loads(
                 base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
             )
-        except (ValueError, binascii.Error):
+        except (ValueError, TypeError, binascii.Error):
             return None
         if time.time() - int(issued) > SESSION_SECONDS:
             return None
-        return Session(str(nonce), bool(user), int(issued))
+        with self._revoked_lock:
+            if str(nonce) in self._revoked:
+                return None
+        if user and not hmac.compare_digest(str(bound), self._password_tag()):
+            return None  # logged in with another password: the change logged it out
+        return Session(str(nonce), bool(user), int(issued), str(bound))
 
     def csrf_token(self, nonce: str) -> str:
         return self._mac(f"csrf:{nonce}".encode())
 
     def csrf_ok(self, nonce: str, given: str | None) -> bool:
         return bool(given) and hmac.compare_digest(str(given), self.csrf_token(nonce))
+
+    def sign_said(self, text: str) -> str:
+        """``text``, what a change did, signed for the page its redirect leads to: a page
+        shows only what the console itself said, never what a link says."""
+        body = (
+            base64.urlsafe_b64encode(json.dumps([text, int(time.time())]).encode())
+            .decode()
+            .rstrip("=")
+        )
+        return f"{body}.{self._mac(f'said:{body}'.encode())}"
+
+    def said(self, signed: str | None) -> str | None:
+        """The text of a message ``sign_said`` signed lately (None for anything else)."""
+        if not signed or "." not in signed:
+            return None
+        body, _, mac = signed.rpartition(".")
+        if not hmac.compare_digest(mac, self._mac(f"said:{body}".encode())):
+            return None
+        try:
+            text, at = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, TypeError, binascii.Error):
+            return None
+        if not 0 <= time.time() - int(at) <= SAID_SECONDS:
+            return None
+        return str(text)
+
+    async def attempt(
+        self, client: str, given: str, *, via: str, right_user: bool = True
+    ) -> bool | float:
+        """Whether ``given`` is the password, asked by ``client`` (by ``via``: the form
+        or Basic); or, while the client or everyone has failed too often, the seconds
+        until a try is heard again (the password is then not even compared). A wrong
+        one is logged and answered late, the later the more there were."""
+        wait = self.throttle.refused(client)
+        if wait is not None:
+            log.warning("console: password attempt from %s (%s) refused: too many", client, via)
+            return max(wait, 1.0)
+        if self.password_ok(given) and right_user:
+            self.throttle.succeeded(client)
+            return True
+        count, delay = self.throttle.failed(client)
+        log.warning(
+            "console: wrong password from %s (%s), %d in the last %d min",
+            client,
+            via,
+            count,
+            int(self.throttle.window // 60),
+        )
+        if delay:
+            await asyncio.sleep(delay)
+        return False
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """The user and password of an HTTP Basic header (None without one; unreadable: the
+    empty user and password)."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, given = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    return user, given
 
 
 class GuardMiddleware:
@@ -160,12 +270,31 @@ class GuardMiddleware:
             if not is_loopback(host):
                 await PlainTextResponse("loopback only", status_code=400)(scope, receive, send)
                 return
+        nul = _nul_in(scope)
+        if nul is not None:
+            await PlainTextResponse(f"{nul}: contains a NUL character", status_code=400)(
+                scope, receive, send
+            )
+            return
         cookie = _cookie(headers.get("cookie", ""), COOKIE)
         session = guard.load(cookie)
         fresh = session is None
         if session is None:
             session = guard.new_session()
-        basic = guard.basic_ok(headers.get("authorization"))
+        basic = guard.basic_ok(headers.get("authorization")) if guard.open else None
+        credentials = basic_credentials(headers.get("authorization"))
+        if credentials is not None and not guard.open:
+            user, given = credentials
+            heard = await guard.attempt(
+                client_of(scope),
+                given,
+                via="HTTP Basic",
+                right_user=hmac.compare_digest(user.encode(), USER.encode()),
+            )
+            if not isinstance(heard, bool):
+                await too_many(heard)(scope, receive, send)
+                return
+            basic = heard
         path: str = scope["path"]
         allowed = guard.open or session.user or basic is True
         state = scope.setdefault("state", {})
@@ -208,6 +337,56 @@ class GuardMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
+class HeadersMiddleware:
+    """Adds ``HEADERS`` to every answer (pages, redirects, refusals, static files)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                given = [(k, v) for k, v in message.get("headers", []) if k not in _OURS]
+                message["headers"] = [*given, *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_OURS = {name for name, _ in HEADERS}
+
+
+def client_of(scope: Scope) -> str:
+    """The address a request came from (through a proxy uvicorn trusts, the client's)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def too_many(seconds: float) -> Response:
+    """The answer to a password attempt while too many have failed."""
+    minutes = max(1, round(seconds / 60))
+    return PlainTextResponse(
+        f"too many wrong passwords: try again in about {minutes} min",
+        status_code=429,
+        headers={"Retry-After": str(int(seconds) + 1)},
+    )
+
+
+def _nul_in(scope: Scope) -> str | None:
+    """Where a request carries a NUL (a database refuses it in text): the path, or the
+    query parameter by name."""
+    if "\x00" in scope["path"]:
+        return "path"
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), True):
+        if "\x00" in name or "\x00" in value:
+            return f"query parameter {name.replace(chr(0), '')[:40]!r}"
+    return None
+
+
 def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         key, _, value = part.strip().partition("=")
@@ -245,7 +424,11 @@ async def checked_form(request: Request) -> dict[str, str]:
     nonce = "basic" if request.state.via_basic else session_of(request).nonce
     if not guard.csrf_ok(nonce, given if isinstance(given, str) else None):
         raise PermissionError("missing or wrong CSRF token")
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    for key, value in fields.items():
+        if "\x00" in key or "\x00" in value:
+            raise InputError(f"{key.replace(chr(0), '')[:40]}: contains a NUL character")
+    return fields
 
 
 def csrf_of(request: Request) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -34,6 +34,7 @@ STATUSES: tuple[str, ...] = tuple(
         ActivityStatus.SKIPPED,
         ActivityStatus.DEAD,
         ActivityStatus.PENDING,
+        ActivityStatus.AWAITING_REVIEW,
     )
 )
 Handler = Callable[[Request], Awaitable[Response]]
@@ -66,12 +67,14 @@ class Web:
 
     @property
     def gallery(self) -> str:
-        """The gallery's address, without its trailing slash."""
-        return str(self.fleet.settings.gallery.url).rstrip("/")
+        """The gallery's address for a link, without its trailing slash: without the
+        user and password it may carry (a browser would not follow the link, and the
+        mask would print it broken)."""
+        return without_credentials(str(self.fleet.settings.gallery.url)).rstrip("/")
 
     def post_url(self, post_id: object) -> str:
-        """Where a person sees the post ``post_id`` on the gallery."""
-        return self.fleet.settings.gallery.post_url(post_id)
+        """Where a person sees the post ``post_id`` on the gallery (a link: no credentials)."""
+        return without_credentials(self.fleet.settings.gallery.post_url(post_id))
 
     def page(
         self, request: Request, name: str, status_code: int = 200, **context: Any
@@ -84,18 +87,31 @@ class Web:
             signed_in=(self.guard.open or session_of(request).user or request.state.via_basic),
             password_set=not self.guard.open,
             path=request.url.path,
-            **{"said": request.query_params.get("said"), **context},
+            # Only what the console signed: a link cannot put words on its pages.
+            **{"said": self.guard.said(request.query_params.get("said")), **context},
         )
         return HTMLResponse(html, status_code=status_code)
 
     def error(self, request: Request, status_code: int, message: str) -> HTMLResponse:
         return self.page(request, "error.html", status_code, message=message)
 
-    @staticmethod
-    def back(path: str, said: str, **more: str) -> RedirectResponse:
-        """After a change: the page it was made on, saying what was done (303: the
+    def back(self, path: str, said: str, **more: str) -> RedirectResponse:
+        """After a change: the page it was made on, saying what was done (signed, 303: the
         browser GETs it, so a reload never repeats the change)."""
-        return RedirectResponse(f"{path}?{urlencode({'said': said, **more})}", status_code=303)
+        query = urlencode({"said": self.guard.sign_said(said), **more})
+        return RedirectResponse(f"{path}?{query}", status_code=303)
+
+    def reading(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """A page that only reads: a refused value in its address (InputError) is a 400
+        page naming it, not a 500. A plain function, run on the thread pool."""
+
+        def run(request: Request) -> Response:
+            try:
+                return handler(request)
+            except InputError as error:
+                return self.error(request, 400, str(error))
+
+        return run
 
     def guarded(self, handler: Handler) -> Handler:
         """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
@@ -212,6 +228,46 @@ def when(value: Any) -> str:
     if value is None:
         return "—"
     return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+# The largest id a database row has (a BIGINT): a bigger number is no row, but a query
+# with it fails.
+LARGEST_ID = 2**63 - 1
+# The longest search or filter a page reads.
+LONGEST_TEXT = 200
+
+
+def row_id(text: str | None, *, field: str) -> int | None:
+    """An id from an address (a row id, a keyset's bound): None when absent, else a whole
+    number from 0 to ``LARGEST_ID`` (InputError naming ``field``)."""
+    if text is None or not text.strip():
+        return None
+    shown = text.strip()[:30]
+    try:
+        value = int(text.strip()) if len(text.strip()) <= 30 else -1
+    except ValueError:
+        raise InputError(f"{field} {shown!r}: expected a whole number") from None
+    if not 0 <= value <= LARGEST_ID:
+        raise InputError(f"{field} {shown!r}: expected a whole number from 0 to {LARGEST_ID}")
+    return value
+
+
+def short_text(text: str | None, *, field: str, longest: int = LONGEST_TEXT) -> str | None:
+    """A search or filter from an address: None when empty, else at most ``longest``
+    characters (InputError naming ``field``)."""
+    if text is None or not text.strip():
+        return None
+    if len(text) > longest:
+        raise InputError(f"{field}: at most {longest} characters (got {len(text)})")
+    return text
 
 
 def whole(text: Any, default: int, *, strict: bool = False) -> int:

@@ -1,4 +1,5 @@
-"""The offline writer's replies: an agent answers a comment left on its own post.
+"""The offline writer's replies: an agent answers a comment left on its own post, or goes
+on with a conversation: someone answered its comment on their post.
 
 A reply opens with the commenter's handle, thanks or answers them, and speaks of the post
 as people do in a thread under it: "this one", "this piece", or its title when the title
@@ -54,16 +55,46 @@ FOLLOW_UPS = (
 )
 
 
+# Going on with a conversation under someone else's post, after they answered the agent.
+GOING_ON = (
+    "@{handle} that makes sense, thanks for explaining.",
+    "@{handle} ha, I know that feeling well.",
+    "@{handle} good to know! I might borrow that for my {interest}.",
+    "@{handle} love that. Looking forward to the next one.",
+    "@{handle} oh nice, I did not expect that answer.",
+    "@{handle} that explains the look, it really works.",
+    "@{handle} fair enough, the patience shows.",
+    "@{handle} thanks! I'll keep an eye out for the follow-up.",
+    "@{handle} interesting, I usually go the other way with {interest}.",
+    "@{handle} same here, {interest} eats my evenings too.",
+)
+GOING_ON_QUESTIONS = (
+    "@{handle} would you share the steps sometime?",
+    "@{handle} did you try it another way first?",
+    "@{handle} how long did the whole thing take?",
+)
+
 # A handle said back only when it is a plain one: letters, digits, "_", "." or "-".
 PLAIN_HANDLE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,38}[A-Za-z0-9_])?")
 
 
-def reply_text(persona: Persona, post: PostSeen, comment: CommentSeen, rng: random.Random) -> str:
-    """A reply to ``comment`` on the agent's own ``post``, in a few plain sentences. It
+def reply_text(
+    persona: Persona,
+    post: PostSeen,
+    comment: CommentSeen,
+    rng: random.Random,
+    *,
+    own_post: bool = True,
+) -> str:
+    """A reply to ``comment`` on the agent's own ``post`` (or, not ``own_post``, to an
+    answer the post's author gave to the agent's comment), in a few plain sentences. It
     opens with the commenter's handle only if that is a plain handle (a name with a space
     or a line break in it is not said back), never with a bare "@"."""
     asked = comment.text[:2000].rstrip().endswith("?")
-    template = rng.choice(ANSWERS if asked else THANKS)
+    if own_post:
+        template = rng.choice(ANSWERS if asked else THANKS)
+    else:
+        template = rng.choice(GOING_ON if asked or rng.random() < 0.8 else GOING_ON_QUESTIONS)
     title = _named(post.title, rng)
     if PLAIN_HANDLE.fullmatch(comment.author) is None:
         rest = template.removeprefix("@{handle} ")
@@ -71,7 +102,7 @@ def reply_text(persona: Persona, post: PostSeen, comment: CommentSeen, rng: rand
     text = template.format(
         handle=comment.author, title=title, interest=rng.choice(persona.interests)
     )
-    return text + rng.choice(FOLLOW_UPS)
+    return text + (rng.choice(FOLLOW_UPS) if own_post else "")
 
 
 # How a reply under a post speaks of it when it does not name it.

@@ -175,11 +175,15 @@ class AnthropicWriter:
         *,
         base_url: str | None = None,
         now: Callable[[], datetime] = _utcnow,
+        image_host: str | None = None,
     ) -> None:
         """``base_url`` None: the SDK's own choice (``ANTHROPIC_BASE_URL``, else its
         default). ``http_client`` None: the SDK's default one, held to the deadline."""
         self.model = settings.model
         self._price = price_for(settings.model, prices or prices_from_settings(settings))
+        # Images are shown to the model only from the gallery's own host (else the
+        # provider would fetch any address a person put in a post).
+        self._image_host = image_host
         self._vision = settings.vision
         self._now = now
         self._timeout = settings.timeout_seconds
@@ -207,7 +211,9 @@ class AnthropicWriter:
         self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
     ) -> CommentDraft:
         """A reply to the post, which is quoted to the model as data."""
-        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce, vision=self._vision)
+        prompt = prompts.comment_prompt(
+            persona, author, post, nonce=nonce, vision=self._vision, image_host=self._image_host
+        )
         text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
         return CommentDraft(post.post_id, text, usage)
 

@@ -83,6 +83,7 @@ def build_one(
             prices,
             http_client=http_client,
             base_url=endpoint.base_url,
+            image_host=settings.gallery.url.host,
         )
     return OpenAIWriter(
         model=endpoint.model,
@@ -92,6 +93,7 @@ def build_one(
         prices=prices,
         vision=llm.vision,
         http_client=http_client,
+        image_host=settings.gallery.url.host,
     )
 
 

@@ -10,14 +10,18 @@ gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from publicsuffixlist import PublicSuffixList
+
 from fleet.content.blocklist import never_say
 from fleet.content.port import (
+    OFFLINE_MODEL,
     Author,
     CommentDraft,
     ContentWriter,
@@ -52,16 +56,20 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
 _LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b(?:javascript|vbscript|data):")
-# A bare domain: a name, a dot and a top-level domain (a common generic one, or any
-# two-letter country code but a few file extensions people write: node.js, notes.md).
-_GENERIC_TLDS = (
-    "com|net|org|info|biz|io|ai|app|dev|xyz|site|online|shop|store|club|top|live|blog|"
-    "tech|link|click|art|design|gallery|photo|pics|studio|media|news|world|space|fun|"
-    "games|gg|tv|me|cc|ly|to|co"
-)
+# A bare domain: a name, a dot and a top-level domain of the public suffix list (ICANN's
+# part, shipped in the ``publicsuffixlist`` package: nothing is fetched), but a few file
+# extensions people write that are country codes too: node.js, notes.md.
 _NOT_TLDS = {"js", "ts", "py", "rb", "md", "sh", "db", "go", "rs", "cs", "mm", "pm", "am"}
 _DOMAIN = re.compile(
-    r"(?i)(?<![\w@.])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.([a-z]{2,24})(?![\w-])"
+    r"(?i)(?<![\w@.])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.([a-z]{2,24}|xn--[a-z0-9-]{1,59})(?![\w-])"
+)
+# A dot spelled out to slip past a filter: "evil[.]com", "evil (dot) com", "evil{dot}com".
+_BRACKETED_DOT = re.compile(r"(?i)\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*")
+# "evil dot com": only before a common top-level domain ("a polka dot art print" is art).
+_SPOKEN_DOT = re.compile(
+    r"(?i)\b[a-z0-9][a-z0-9-]*\s+dot\s+"
+    r"(?:com|net|org|info|biz|io|ai|co|xyz|ru|cn|me|ly|app|dev|zip|lol|icu|top|site|online|"
+    r"shop|club|link|click|gg|tv|cc|to|us|uk|de|fr)\b"
 )
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b")
 # Any tag opening, closed or not: "<b", "</div", "<img src=x".
@@ -84,11 +92,21 @@ def readable(text: str) -> str:
     return _DOTTED_AI.sub("AI", plain)
 
 
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    """The public suffix list, read once per process from the package's own copy."""
+    return PublicSuffixList(only_icann=True)
+
+
 def _bare_domain(text: str) -> str | None:
-    for found in _DOMAIN.finditer(text):
+    """The first name ending in a real top-level domain, spelled-out dots included."""
+    spoken = _SPOKEN_DOT.search(text)
+    if spoken is not None:
+        return spoken.group(0)
+    suffixes = _suffixes()
+    for found in _DOMAIN.finditer(_BRACKETED_DOT.sub(".", text)):
         tld = found.group(1).lower()
-        generic = re.fullmatch(_GENERIC_TLDS, tld) is not None
-        if generic or (len(tld) == 2 and tld not in _NOT_TLDS):
+        if tld not in _NOT_TLDS and suffixes.publicsuffix(tld, accept_unknown=False):
             return found.group(0)
     return None
 
@@ -216,27 +234,37 @@ def second_nonce(nonce: int) -> int:
     return (nonce * 6364136223846793005 + 1442695040888963407) % 2**63
 
 
-def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, nonce: int) -> D:
-    """Write and check; regenerate once with another nonce; then raise ContentSkipped.
+# Drafts of the offline writer cost nothing: it may write this many in all before the
+# action is skipped; a billed writer regenerates once.
+FREE_DRAFTS = 6
 
-    The draft returned carries the usage of both attempts when there were two, and so
-    does an error that ends the second (``spent_on``).
+
+def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, nonce: int) -> D:
+    """Write and check; regenerate with another nonce (once for a billed writer, up to
+    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped.
+
+    The draft returned carries the usage of every attempt, and so does an error that
+    ends a later one (``spent_on``).
     """
-    first = write(nonce)
-    verdict = check(first)
+    draft = write(nonce)
+    verdict = check(draft)
     if verdict.ok:
-        return first
-    try:
-        second = write(second_nonce(nonce))
-    except Exception as error:
-        # Whatever stops the second writing, the first was billed: it goes on with the error.
-        with_spent(error, first.usage)
-        raise
-    spent = first.usage + second.usage
-    verdict = check(second)
-    if not verdict.ok:
-        raise ContentSkipped(verdict.reason or "refused", spent)
-    return replace(second, usage=spent)
+        return draft
+    spent = draft.usage
+    drafts = FREE_DRAFTS if draft.usage.model == OFFLINE_MODEL else 2
+    for _ in range(drafts - 1):
+        nonce = second_nonce(nonce)
+        try:
+            draft = write(nonce)
+        except Exception as error:
+            # Whatever stops a later writing, the earlier were billed: they go on with it.
+            with_spent(error, spent)
+            raise
+        spent = spent + draft.usage
+        verdict = check(draft)
+        if verdict.ok:
+            return replace(draft, usage=spent)
+    raise ContentSkipped(verdict.reason or "refused", spent)
 
 
 def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:

@@ -20,7 +20,15 @@ from collections.abc import Iterable, Sequence
 
 from fleet.content import answers, prompts, uptake
 from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
-from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Thought, Usage
+from fleet.content.port import (
+    OFFLINE_MODEL,
+    Author,
+    CommentDraft,
+    PostDraft,
+    PostSeen,
+    Thought,
+    Usage,
+)
 from fleet.content.reading import Reading, find_phrase, read_post
 from fleet.content.voices import GENERAL, LEADS, voice_of
 from fleet.core.identity import Identity, identity_of
@@ -28,7 +36,7 @@ from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
 from fleet.core.wording import PREPOSITIONS, SLOT, Kind
 
-MODEL = "offline"
+MODEL = OFFLINE_MODEL
 __all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
 
 
@@ -50,9 +58,11 @@ def _word(
 
 # A slot's words this agent favours (its identity), taken this often when it has some.
 Prefer = dict[str, tuple[str, ...]]
-FAVOURITE = 0.75
+FAVOURITE = 0.85
 # A post is on one of the agent's signature subjects, in a favourite shape, this often.
-SIGNATURE = 0.65
+SIGNATURE = 0.85
+# The share of an agent's posts that belong to its ongoing project (and say so).
+PROJECT_SHARE = 0.9
 # Drafts written per text: the one least like the agent's recent texts is kept.
 CANDIDATES = 8
 
@@ -97,9 +107,7 @@ class OfflineWriter:
         started = time.perf_counter()
         me = _identity(persona, author)
         drafts = [self._post(persona, author, me, nonce, attempt) for attempt in range(CANDIDATES)]
-        reply = min(
-            drafts, key=lambda r: _likeness(f"{r.caption} {r.description}", author.recent_texts)
-        )
+        reply = min(drafts, key=lambda r: _echoes(f"{r.caption} {r.description}", author))
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
         usage = self._usage(prompt, prompts.post_json(reply), started)
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
@@ -112,7 +120,7 @@ class OfflineWriter:
         voice = voice_of(persona)
         prefer = _preferences(me)
         remembered = _remembered_subject(author, voice)
-        if remembered is not None and rng.random() < 0.4:
+        if remembered is not None and rng.random() < 0.5:
             base, kind = remembered.text, remembered.kind  # the series goes on
         elif rng.random() < SIGNATURE:
             base, kind = rng.choice(me.subjects)
@@ -129,6 +137,8 @@ class OfflineWriter:
         captions = me.captions if rng.random() < 0.3 else voice.captions
         template = rng.choice(captions)
         caption = render(template, draw(rng, voice, [template], given, prefer), headline=True)
+        if rng.random() < PROJECT_SHARE / 3:
+            caption = f"{me.project}: {caption[:1].lower() + caption[1:]}"
         if me.emoji and rng.random() < me.emoji_rate:
             caption = f"{caption} {rng.choice(me.emoji)}"
         notes = list(me.notes) if rng.random() < FAVOURITE else list(voice.notes)
@@ -138,6 +148,8 @@ class OfflineWriter:
         parts = [render(t, draw(rng, voice, [t], given, prefer)) for t in sentences]
         if rng.random() < 0.75:
             parts.insert(rng.randint(0, len(parts)), _aside(rng, me, base, remembered))
+        if rng.random() < PROJECT_SHARE:
+            parts.append(uptake.project(rng, me))
         description = _habits(" ".join(parts), me, rng, emoji=False)
         if voice.hashtags and rng.random() < 0.4:
             tags = me.interests or tuple(persona.interests)
@@ -150,7 +162,7 @@ class OfflineWriter:
         image_prompt = (
             f"{style.replace('-', ' ')} image of {thing}, "
             f"{look}, {palette} palette, {composition}, {mood} mood, "
-            f"inspired by {rng.choice(me.interests or tuple(persona.interests))}, no text"
+            f"inspired by {_inspiration(rng, me, persona)}, no text"
         )
         return prompts.PostReply(
             image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
@@ -168,7 +180,8 @@ class OfflineWriter:
         started = time.perf_counter()
         if post.answering is not None:
             rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
-            text = answers.reply_text(persona, post, post.answering, rng)
+            own_post = post.author == author.handle
+            text = answers.reply_text(persona, post, post.answering, rng, own_post=own_post)
         else:
             me = _identity(persona, author)
             reading = read_post(post, voice_of(persona))
@@ -176,7 +189,7 @@ class OfflineWriter:
                 self._comment(persona, author, me, post, reading, nonce, attempt)
                 for attempt in range(CANDIDATES)
             ]
-            text = min(texts, key=lambda t: _likeness(t, author.recent_texts))
+            text = min(texts, key=lambda t: _echoes(t, author))
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
         prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
         answer = json.dumps({"comment": text}, ensure_ascii=False)
@@ -284,6 +297,13 @@ def _identity_cached(persona: Persona, seed: int) -> Identity:
     )
 
 
+def _inspiration(rng: random.Random, me: Identity, persona: Persona) -> str:
+    """Mostly one of the agent's own interests, now and then another of its persona's."""
+    if me.interests and rng.random() < 0.8:
+        return rng.choice(me.interests)
+    return rng.choice(tuple(persona.interests))
+
+
 def _preferences(me: Identity) -> Prefer:
     return {"palette": me.palette, "look": me.looks, "mood": me.moods}
 
@@ -301,13 +321,21 @@ MAX_MEMORY_READ = 300
 _WORDS = re.compile(r"[a-z0-9']{1,30}")
 
 
+def _echoes(text: str, author: Author) -> float:
+    """How much ``text`` says again of the agent's own recent texts, and (a little less)
+    of the rest of the fleet's: a visitor reads them all."""
+    return _likeness(text, author.recent_texts[:20]) + 0.8 * _likeness(
+        text, author.fleet_recent[:60]
+    )
+
+
 def _likeness(text: str, recent: Sequence[str]) -> float:
-    """How much ``text`` says again of the agent's recent texts (word overlap, 0-1)."""
+    """How much ``text`` says again of one of ``recent`` (word overlap, 0-1)."""
     mine = set(_WORDS.findall(text.lower()))
     if not mine:
         return 0.0
     best = 0.0
-    for other in recent[-20:]:
+    for other in recent:
         theirs = set(_WORDS.findall(other[:500].lower()))
         if theirs:
             best = max(best, len(mine & theirs) / len(mine | theirs))

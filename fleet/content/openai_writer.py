@@ -173,9 +173,13 @@ class OpenAIWriter:
         vision: bool = True,
         http_client: httpx2.Client | None = None,
         now: Callable[[], datetime] = _utcnow,
+        image_host: str | None = None,
     ) -> None:
         self.model = model
         self._price = openai_price(model, prices, base_url)
+        # Images are shown to the model only from the gallery's own host (else the
+        # provider would fetch any address a person put in a post).
+        self._image_host = image_host
         self._vision = vision
         self._now = now
         self._timeout = timeout_seconds
@@ -212,7 +216,9 @@ class OpenAIWriter:
         self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
     ) -> CommentDraft:
         """A reply to the post, which is quoted to the model as data."""
-        prompt = prompts.comment_prompt(persona, author, post, nonce=nonce, vision=self._vision)
+        prompt = prompts.comment_prompt(
+            persona, author, post, nonce=nonce, vision=self._vision, image_host=self._image_host
+        )
         text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
         return CommentDraft(post.post_id, text, usage)
 

@@ -14,6 +14,9 @@ from typing import Protocol, TypeVar
 
 from fleet.core.persona import Persona
 
+# The model name of the offline writer's drafts: templates, no provider, nothing billed.
+OFFLINE_MODEL = "offline"
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
@@ -73,6 +76,9 @@ class Author:
     # first, bounded): its own series and projects, an earlier exchange with the person
     # it answers. Data, never instructions.
     memories: tuple[str, ...] = ()
+    # What the rest of the fleet published lately, newest last: a visitor reads them all,
+    # so the offline writer steers clear of them as of its own.
+    fleet_recent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,13 +165,19 @@ def post_prompt(persona: Persona, author: Author, *, nonce: int) -> Prompt:
     return Prompt("post", system_prompt(persona), user, None, MAX_TOKENS["post"])
 
 
-def public_image_url(url: str | None) -> str | None:
-    """The URL if a model provider could fetch it (https, not a local or private host)."""
+def public_image_url(url: str | None, image_host: str | None = None) -> str | None:
+    """The URL if a model provider could fetch it (https, not a local or private host),
+    and, when ``image_host`` is given, only on that host (the gallery's own)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
     if parts.scheme != "https" or not host or "." not in host:
+        return None
+    if image_host is not None and host != image_host.lower():
         return None
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".test")):
         return None
@@ -183,11 +189,20 @@ def public_image_url(url: str | None) -> str | None:
 
 
 def comment_prompt(
-    persona: Persona, author: Author, post: PostSeen, *, nonce: int, vision: bool = True
+    persona: Persona,
+    author: Author,
+    post: PostSeen,
+    *,
+    nonce: int,
+    vision: bool = True,
+    image_host: str | None = None,
 ) -> Prompt:
-    """The request for a reply to one post, quoted as data, with its image when visible."""
+    """The request for a reply to one post, quoted as data, with its image when it is on
+    the gallery's own image host (``image_host``; None: no image is shown)."""
     angle = stable_rng("comment-angle", persona.slug, author.seed, nonce).choice(COMMENT_ANGLES)
-    image = public_image_url(post.image_url) if vision else None
+    image = None
+    if vision and image_host:
+        image = public_image_url(post.image_url, image_host)
     data = {
         "title": _clip(post.title, MAX_TITLE),
         "description": _clip(post.description),
@@ -195,14 +210,19 @@ def comment_prompt(
     }
     if post.answering is not None:
         said = {"author": _clip(post.answering.author, 64), "comment": _clip(post.answering.text)}
+        where = (
+            "Someone commented on your own post"
+            if post.author == author.handle
+            else "Someone answered your comment on this post"
+        )
         user = (
             'Task: "comment"\n'
-            f"You are {author.display_name}. Someone commented on your own post"
+            f"You are {author.display_name}. {where}"
             f"{' (its image is attached)' if image else ''}:\n"
             f"<post>{quote(data)}</post>\n<comment>{quote(said)}</comment>\n"
-            f"Reply to the comment in one or two sentences. Start with @{said['author']}; "
-            "answer a question if it asks one, else thank them in your own words.\n"
-            + _recent(author)
+            "Reply to the comment's author in one or two sentences, without naming them: "
+            "the mention of their handle is added for you. Answer a question if the "
+            "comment asks one, else thank them in your own words.\n" + _recent(author)
         )
         return Prompt("comment", system_prompt(persona), user, image, MAX_TOKENS["comment"])
     user = (
@@ -315,13 +335,31 @@ def parse_post(text: str, persona: Persona) -> PostReply:
     )
 
 
+# A handle fit to mention: what the sanitiser keeps as one mention, whole.
+_PLAIN_HANDLE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?")
+_LEADING_MENTION = re.compile(r"^\s*@[\w.-]*[\s,:;!-]*")
+
+
+def mention_of(handle: str) -> str | None:
+    """``@handle`` when the handle is a plain one, else None (no mention at all)."""
+    return f"@{handle}" if _PLAIN_HANDLE.fullmatch(handle) else None
+
+
 def parse_comment(text: str, post: PostSeen) -> str:
-    """A validated, sanitised comment (only the post's author may be mentioned)."""
+    """A validated, sanitised comment (only the post's author may be mentioned). A reply
+    opens with the commenter's mention, added here, never written by the model (the
+    handle is someone's text: it stays inside the prompt's data fence)."""
     reply = _validate(CommentReply, text)
-    comment = sanitise(reply.comment, limit=MAX_COMMENT, allowed_mentions=post.mentionable)
+    body = reply.comment
+    mention = None
+    if post.answering is not None:
+        body = _LEADING_MENTION.sub("", body, count=1)
+        mention = mention_of(post.answering.author)
+    limit = MAX_COMMENT - (len(mention) + 1 if mention else 0)
+    comment = sanitise(body, limit=limit, allowed_mentions=post.mentionable)
     if not comment:
         raise InvalidReply("the comment is empty once cleaned")
-    return comment
+    return f"{mention} {comment}" if mention else comment
 
 
 def parse_thought(text: str) -> str | None:

@@ -63,7 +63,7 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
         for slot in _IN_FIELD
         if slot in voice.words
     }
-    texts = [post.title[:MAX_TITLE_READ], post.description[:MAX_DESCRIPTION_READ]]
+    texts = [_unlabelled(post.title[:MAX_TITLE_READ]), post.description[:MAX_DESCRIPTION_READ]]
     subject = find_phrase(texts, own.get("subject", []))  # the commenter's own words
     if subject is None:
         subject = _first_thing(texts)
@@ -88,6 +88,17 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
     )
 
 
+# "WIP: ...", "Day 3: ...", "Ember Studies: ...": a short label before a colon names a
+# series or a stage, not the post's subject.
+_LABEL = re.compile(r"[^:\n]{1,30}:\s+(?=\S)")
+
+
+def _unlabelled(title: str) -> str:
+    """The title without a leading label (what follows the colon is the subject)."""
+    found = _LABEL.match(title)
+    return title[found.end() :] if found else title
+
+
 # A post is read this far, whatever it holds: a gallery title is at most 200 letters.
 MAX_TITLE_READ = 200
 MAX_DESCRIPTION_READ = 1000
@@ -110,7 +121,11 @@ _NOT_ASKED_ABOUT = word_set(
     """tips advice thoughts thought ideas idea feedback help opinion opinions suggestions
     way ways one ones anyone people you this that it what how why which something
     hard easy taken busy show make use get fix do go done better best further more less
-    anything everything push enough"""
+    anything everything push enough much many lot lots bit little time times stop start
+    avoid prevent need want choose pick decide deal there here left right
+    animate animated make made making look looks looking feel feels work works working
+    try trying keep add change read reads readable lighter darker bigger smaller
+    brighter softer warmer cooler tighter looser faster slower simpler cleaner"""
 )
 
 
@@ -128,6 +143,7 @@ def _question(texts: list[str]) -> tuple[bool, str | None]:
             for t in things
             if t is not None
             and t.text.lower() not in _NOT_ASKED_ABOUT
+            and t.text.split()[0].lower() not in _NOT_ASKED_ABOUT  # "much shadow"
             and t.text.split()[-1].lower() not in _NOT_ASKED_ABOUT
             and ordinary(t.text, most=3)
         ]

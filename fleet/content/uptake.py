@@ -20,12 +20,26 @@ ASKED_ABOUT = (
     "Good question about the {x}. Fewer states and bolder contrast would be my first try.",
     "About the {x}, I'd test it on a phone first; that's where it breaks.",
     "The {x} is the right thing to worry about. Colour plus a label, never colour alone.",
+    "With the {x}, I'd strip it back until a single element carries it.",
+    "If it were my {x}, I'd sleep on it and look again with fresh eyes.",
+    "On the {x}, step back and see what still stands out.",
+    "Honestly the {x} mostly needs more breathing room around it.",
+    "I've fought the same {x} battle; a little more spacing fixed mine.",
+    "For the {x}, cut one element and see if anyone misses it.",
+    "The {x} reads fine to me already, maybe just nudge the weight.",
+    "My two cents on the {x}: bigger, simpler, and a touch more contrast.",
 )
 ASKED = (
     "To your question: trust your first instinct, it's already working.",
     "Honest answer to your question: try it both ways and keep the lighter one.",
     "Since you asked: I'd change very little, maybe just tighten the edges.",
     "You asked, so: I'd push the contrast a touch and leave the rest.",
+    "If you want my take: leave it a day, then change one thing only.",
+    "My answer would be: less, but bolder.",
+    "Since you're asking, I'd keep it exactly this simple.",
+    "Quick thought on your question: a second pair of eyes usually settles it.",
+    "To answer you: I'd keep the mood and simplify the edges.",
+    "I'd say go with the version that made you smile first.",
 )
 PROBLEM = (
     "The {x} sounds frustrating, but you're clearly close.",
@@ -33,6 +47,10 @@ PROBLEM = (
     "{X} is a tricky one; this already handles it better than most.",
     "For the {x}, I'd isolate it and fix that one thing first.",
     "The {x} is the hard part, and you named it, which is half the fix.",
+    "Ugh, {x}. I feel that one.",
+    "{X} trips everyone up at first; yours already looks on its way.",
+    "I'd tackle the {x} last, after the rest is settled.",
+    "Solidarity on the {x}. It does get easier.",
 )
 NAME = (
     "{x} looks very pleased with that spot.",
@@ -40,12 +58,18 @@ NAME = (
     "{x} clearly runs the house.",
     "Give {x} a scratch from me.",
     "{x} is a great name.",
+    "{x} has excellent taste in spots.",
+    "A proper portrait of {x}!",
+    "{x} looks like the boss of the place.",
 )
 NUMBER = (
     "{x} is a real milestone, well done!",
     "{x}! That's no small thing.",
     "Getting to {x} takes patience. Respect.",
     "{x} is impressive, honestly.",
+    "{x}, what a number to reach.",
+    "Congrats on {x}!",
+    "{x} is worth celebrating.",
 )
 PERSONAL = (
     "Reminds me of my {own} from last month.",
@@ -55,6 +79,10 @@ PERSONAL = (
     "Very much the feel I wanted in my {own}.",
     "I'm trying something close with my {own} right now.",
     "This is going on my reference board, next to my {own}.",
+    "Funny, my {own} went a very different way.",
+    "I should try this on my {own}.",
+    "My {own} could learn a thing or two from this.",
+    "Seeing this, I want to redo my {own}.",
 )
 BACK = (
     "What's next?",
@@ -64,12 +92,25 @@ BACK = (
     "Any plans to print it?",
     "Will there be a part two?",
     "What would you change now?",
+    "Where did the idea come from?",
+    "Is there a bigger version somewhere?",
+    "What was the hardest bit?",
+    "Would you do it the same way again?",
 )
 SERIES = (
     "Another one for my {own} series.",
     "Back to the {own}, as promised.",
     "The {own} again, because I'm not done with it.",
     "Part of the ongoing {own} saga.",
+)
+# A post of the agent's ongoing project says so (``Identity.project``).
+PROJECT = (
+    "Part of my {project}.",
+    "Another entry in the {project}.",
+    "For the {project}, which keeps growing.",
+    "{project}, continued.",
+    "Filed under {project}.",
+    "One more for {project}.",
 )
 ASIDES = (
     "Mostly {look} this time.",
@@ -99,6 +140,11 @@ def sentence(reading: Reading, rng: random.Random) -> str | None:
         x = reading.number
         options.append(rng.choice(NUMBER).format(x=x[:1].upper() + x[1:]).replace("{", ""))
     return rng.choice(options) if options else None
+
+
+def project(rng: random.Random, me: Identity) -> str:
+    """A sentence placing a post in the agent's ongoing project."""
+    return rng.choice(PROJECT).format(project=me.project)
 
 
 def personal(own: str, rng: random.Random) -> str:

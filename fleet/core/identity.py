@@ -51,6 +51,55 @@ CATCHPHRASES = (
 )
 
 
+# An agent's ongoing project, named as people name theirs: "Ember Studies", "Salt Log".
+PROJECT_FIRST = (
+    "Moss",
+    "Harbor",
+    "Ember",
+    "Paper",
+    "Quiet",
+    "North",
+    "Tin",
+    "Velvet",
+    "Salt",
+    "Lantern",
+    "Copper",
+    "Orchard",
+    "Static",
+    "Glass",
+    "Meadow",
+    "Ink",
+    "Marble",
+    "Signal",
+    "Fern",
+    "Dune",
+    "Pixel",
+    "Cobalt",
+    "Willow",
+    "Neon",
+    "Atlas",
+    "Pebble",
+    "Juniper",
+    "Rust",
+    "Cinder",
+    "Tide",
+)
+PROJECT_SECOND = (
+    "Studies",
+    "Log",
+    "Diaries",
+    "Notes",
+    "Sketchbook",
+    "Series",
+    "Project",
+    "Archive",
+    "Season",
+    "Collection",
+    "Experiments",
+    "Journal",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """What one agent cares about and how it writes, drawn from its seed."""
@@ -73,6 +122,7 @@ class Identity:
     catchphrase: str  # used sparingly
     catchphrase_rate: float
     exclaims: bool  # ends sentences with "!" more than "."
+    project: str = "Studies"  # its ongoing project, which many of its posts belong to
 
 
 def _some(rng: random.Random, items: Sequence[str], low: int, high: int) -> tuple[str, ...]:
@@ -90,7 +140,7 @@ def identity_of(
     subjects = voice.all_words("subject")
     words = [w for w, _ in voice.all_words("palette")]
     return Identity(
-        subjects=tuple(rng.sample(subjects, min(len(subjects), rng.randint(3, 5)))),
+        subjects=tuple(rng.sample(subjects, min(len(subjects), rng.randint(2, 4)))),
         interests=_some(rng, interests, 1, 2),
         styles=_some(rng, styles, 1, 2),
         palette=_some(rng, words, 1, 3),
@@ -108,4 +158,5 @@ def identity_of(
         catchphrase=rng.choice(CATCHPHRASES),
         catchphrase_rate=rng.choice((0.05, 0.1, 0.15)),
         exclaims=rng.random() < 0.3,
+        project=f"{rng.choice(PROJECT_FIRST)} {rng.choice(PROJECT_SECOND)}",
     )

@@ -8,7 +8,7 @@ tables of the demo and of ``fleet status`` all read ``KINDS``. A new kind is a m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -28,9 +28,13 @@ Target = Literal["nothing", "post", "comment"]
 
 @dataclass(frozen=True, slots=True)
 class ActionKind:
-    """One kind of action, as every part of the fleet sees it."""
+    """One kind of action, as every part of the fleet sees it.
+
+    Every field after ``action`` is a keyword: the registry reads as a table of named facts.
+    """
 
     action: Action
+    _: KW_ONLY
     # The Celery queue its task runs on: ``content`` waits on the LLM and images,
     # ``engage`` is cheap and many.
     queue: Literal["content", "engage"]
@@ -61,16 +65,57 @@ class ActionKind:
 KINDS: dict[Action, ActionKind] = {
     kind.action: kind
     for kind in (
-        ActionKind(Action.POST, "content", "nothing", True, Action.BROWSE, False, "posted", "post"),
         ActionKind(
-            Action.COMMENT, "content", "post", True, Action.LIKE, True, "commented on", "comment"
+            Action.POST,
+            queue="content",
+            targets="nothing",
+            spends_llm=True,
+            degrades_to=Action.BROWSE,
+            engages=False,
+            verb="posted",
+            makes="post",
         ),
         ActionKind(
-            Action.REPLY, "content", "comment", True, Action.LIKE, True, "replied to", "comment"
+            Action.COMMENT,
+            queue="content",
+            targets="post",
+            spends_llm=True,
+            degrades_to=Action.LIKE,
+            engages=True,
+            verb="commented on",
+            makes="comment",
         ),
-        ActionKind(Action.LIKE, "engage", "post", False, None, True, "liked", "like", True),
         ActionKind(
-            Action.BROWSE, "engage", "nothing", False, None, False, "browsed", "nothing", True
+            Action.REPLY,
+            queue="content",
+            targets="comment",
+            spends_llm=True,
+            degrades_to=Action.LIKE,
+            engages=True,
+            verb="replied to",
+            makes="comment",
+        ),
+        ActionKind(
+            Action.LIKE,
+            queue="engage",
+            targets="post",
+            spends_llm=False,
+            degrades_to=None,
+            engages=True,
+            verb="liked",
+            makes="like",
+            batchable=True,
+        ),
+        ActionKind(
+            Action.BROWSE,
+            queue="engage",
+            targets="nothing",
+            spends_llm=False,
+            degrades_to=None,
+            engages=False,
+            verb="browsed",
+            makes="nothing",
+            batchable=True,
         ),
     )
 }

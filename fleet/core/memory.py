@@ -10,6 +10,7 @@ comes first. The no-echo check compares a draft's vector with what was published
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,6 +151,18 @@ def bounded(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(1, limit - 1)].rstrip() + "…"
 
 
+# A post's text as it is embedded, remembered and compared: bounded, a hostile post costs
+# the embedder no more than an ordinary one.
+POST_TEXT_CHARS = 600
+
+
 def post_text(title: str, description: str) -> str:
-    """A post as remembered and compared: its caption, then its description."""
-    return f"{title} {description}" if description else title
+    """A post as embedded, remembered and compared: its caption, then its description.
+    One spelling for the post's writer and for every reader of the feed, so that the
+    vector stored when it was written is the one its readers look up."""
+    return (f"{title}. {description}" if description else title)[:POST_TEXT_CHARS]
+
+
+def text_digest(text: str) -> str:
+    """A short, stable digest of a text (32 hex digits): which text a vector was made of."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

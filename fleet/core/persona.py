@@ -105,8 +105,9 @@ class Interval(_Strict):
     """Bounds of the active time between two ticks, in seconds at multiplier 1."""
 
     # At most a week of active time at multiplier 1: beyond that an agent is simply off.
-    min_seconds: float = Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
-    max_seconds: float = Field(gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
+    # At least a second: ticks are named by their whole UTC second.
+    min_seconds: float = Field(ge=1, le=7 * 24 * 3600, allow_inf_nan=False)
+    max_seconds: float = Field(ge=1, le=7 * 24 * 3600, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
@@ -126,10 +127,12 @@ class Sessions(_Strict):
     (a person in a session does not slow down because it is off-peak).
     """
 
-    per_day: float = Field(gt=0, le=10_000, allow_inf_nan=False)
-    mean_actions: float = Field(ge=1, allow_inf_nan=False)
-    max_actions: int = Field(ge=1, le=1000)
-    gap_min_seconds: float = Field(ge=1, allow_inf_nan=False)
+    # Bounded to what a person could do (the archetypes: 16-24 a day, up to 40 actions):
+    # beyond, a day of preview or of work is millions of actions.
+    per_day: float = Field(gt=0, le=100, allow_inf_nan=False)
+    mean_actions: float = Field(ge=1, le=50, allow_inf_nan=False)
+    max_actions: int = Field(ge=1, le=200)
+    gap_min_seconds: float = Field(ge=1, le=3600, allow_inf_nan=False)
     gap_max_seconds: float = Field(ge=1, le=3600, allow_inf_nan=False)
     # Spread (sigma of the log) of the activity level across agents; the median is 1.
     activity_spread: float = Field(default=1.0, ge=0, le=3, allow_inf_nan=False)
@@ -228,7 +231,7 @@ class Persona(_Strict):
     display_name: str = Field(min_length=1, max_length=80)
     vibe: str = Field(min_length=1, max_length=40)
     personality: str = Field(min_length=1, max_length=4000)
-    selection_weight: float = Field(gt=0, default=1.0)
+    selection_weight: float = Field(gt=0, le=1000, default=1.0, allow_inf_nan=False)
     interests: tuple[Phrase, ...] = Field(min_length=1, max_length=100)
     workflow_styles: tuple[Phrase, ...] = Field(min_length=1, max_length=100)
     names: NameTemplates

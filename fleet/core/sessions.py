@@ -40,6 +40,9 @@ SESSION_REST_SECONDS = 600.0
 # Activity levels are clamped here: a log-normal's far tail would make one account
 # a hundred times busier than the median, which no quota would let show anyway.
 ACTIVITY_BOUNDS = (0.05, 20.0)
+# A level set by hand (``--activity``, the console's form): a hundredth to a hundred times
+# the persona's rate; beyond, an agent is off, or a day of it is millions of actions.
+SET_ACTIVITY_BOUNDS = (0.01, 100.0)
 # A tick is named by its whole UTC second: two ticks of one agent never share one.
 MIN_GAP_SECONDS = 1.0
 _UNIT = float(1 << 53)
@@ -237,13 +240,26 @@ def first_post_index(weights: ActionWeights, seed: int, opened: int) -> int:
     return 1 + math.floor(math.log1p(-u) / math.log1p(-post))
 
 
-def session_action(weights: ActionWeights, seed: int, opened: int, index: int) -> Action:
+def answer_index(weights: ActionWeights, seed: int, opened: int) -> int:
+    """The index at which a session answers what waits on the agent's notifications: the
+    first action after the opening look, or the next when the session posts first."""
+    return 2 if first_post_index(weights, seed, opened) == 1 else 1
+
+
+def session_action(
+    weights: ActionWeights, seed: int, opened: int, index: int, *, answers: bool = False
+) -> Action:
     """What the ``index``-th action of a session does: it opens with a look at the feed,
-    posts at most once, and otherwise comments, likes or browses by the weights."""
+    posts at most once, and otherwise comments, likes or browses by the weights. With
+    ``answers`` (the agent has posts or comments out there that others may have
+    answered), its next action after the opening look answers what waits on it, as a
+    person opening the app looks at their notifications first."""
     if index == 0:
         return Action.BROWSE
     if index == first_post_index(weights, seed, opened):
         return Action.POST
+    if answers and index == answer_index(weights, seed, opened):
+        return Action.REPLY
     _, cumulative = _engagement(weights)
     if not cumulative:
         return Action.BROWSE
@@ -312,10 +328,12 @@ __all__ = [
     "FALLBACK_ORDER",
     "KEPT_DAYS",
     "SESSION_REST_SECONDS",
+    "SET_ACTIVITY_BOUNDS",
     "Position",
     "action_gap",
     "activity_level",
     "after_session",
+    "answer_index",
     "counted",
     "day_counts",
     "first_post_index",

@@ -20,14 +20,35 @@ class AgentStatus(StrEnum):
 
 
 class ActivityStatus(StrEnum):
-    """How an action in the ledger stands: waiting on its worker, or how it ended."""
+    """How an action in the ledger stands: waiting on its worker or on an owner's review
+    of its draft, or how it ended."""
 
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"
     DEAD = "dead"
+    # Under review mode: written (text and image kept on the activity), not published; it
+    # waits for an owner's approval, rejection or the draft's expiry (``DraftStatus``).
+    AWAITING_REVIEW = "awaiting_review"
 
+
+class DraftStatus(StrEnum):
+    """Where a draft of an action under review stands: waiting, or the owner's decision."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+# The activity statuses that are not an end: the lease sweeper re-sends only ``pending``
+# ones; ``awaiting_review`` ones end by a decision on their draft or its expiry.
+OPEN_ACTIVITY_STATUSES: tuple[str, ...] = (
+    ActivityStatus.PENDING.value,
+    ActivityStatus.AWAITING_REVIEW.value,
+)
 
 # As the tables and the faces list them (plain strings: the check constraints quote them).
 AGENT_STATUSES: tuple[str, ...] = tuple(status.value for status in AgentStatus)
 ACTIVITY_STATUSES: tuple[str, ...] = tuple(status.value for status in ActivityStatus)
+DRAFT_STATUSES: tuple[str, ...] = tuple(status.value for status in DraftStatus)

@@ -43,7 +43,16 @@ def choose_target(
         return None
     if taste is not None:
         if welcome is not None:
-            open_posts = [replace(c, welcome_left=welcome.left(c, kind)) for c in open_posts]
+            # A comment on a person's post is a welcome more than a matter of taste: any
+            # agent may give it whole (its budget keeps it to a few); a like goes by fit.
+            open_posts = [
+                replace(
+                    c,
+                    welcome_left=welcome.left(c, kind),
+                    kindred=c.kindred or (kind == "comment" and not c.author_is_agent),
+                )
+                for c in open_posts
+            ]
         return draw(open_posts, taste, rng)
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]

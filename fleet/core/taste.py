@@ -19,7 +19,12 @@ The score adds four terms, each on a scale a person would weigh:
   engagements through ``log1p``, so a friend counts and a stalker does not dominate.
 - **people** (``person``): a post by a person (not an agent) is worth this much more;
   the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
-  the persona's ``human_share`` says people first, they come first, by taste.
+  the persona's ``human_share`` says people first, they come first, by taste. The
+  bonus, and the welcome's, go whole to an agent the post fits at least as well as the
+  page's mean, and fade to none a standard deviation below it: a newcomer is met by the
+  members its subject fits, not by everyone. A person's post whose subject fits no
+  persona well (a cat on a radiator) goes whole to the personas it fits least badly
+  (``kindred``: the nearest two), so someone always meets it.
 - **welcome** (``welcome``): a person's post still within its welcome budget is worth
   up to this much more, in proportion to the budget it has left: a newcomer's first
   picture is met soon, by the members it fits, before popularity can speak for it.
@@ -86,6 +91,10 @@ class Candidate:
     ties: int = 0
     # A person's post: the share of its welcome budget still open (0 for an agent's).
     welcome_left: float = 0.0
+    # Its subject fits this agent's persona best of the fleet's personas (one of the
+    # nearest two): a person's post that fits no persona well is still met by those it
+    # fits least badly.
+    kindred: bool = False
 
 
 def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
@@ -99,13 +108,19 @@ def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
         fit = 0.0 if c.similarity is None else (c.similarity - mean) / spread
         popularity = math.log2(1 + max(0, c.likes) + 2 * max(0, c.comments))
         freshness = 0.5 ** (max(0.0, c.age_seconds) / half_life)
+        # People's posts come first for the agents whose taste they fit: the whole bonus
+        # at the page's mean fit and above, none a standard deviation below it.
+        fitting = 1.0 if c.kindred else min(1.0, max(0.0, 1.0 + fit))
         out.append(
             weights.fit * fit
             + weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
-            + (0.0 if c.author_is_agent else weights.person)
-            + weights.welcome * min(1.0, max(0.0, c.welcome_left))
+            + fitting
+            * (
+                (0.0 if c.author_is_agent else weights.person)
+                + weights.welcome * min(1.0, max(0.0, c.welcome_left))
+            )
         )
     return out
 

@@ -25,6 +25,7 @@ from fleet.core.sessions import (
     Position,
     activity_level,
     after_session,
+    answer_index,
     counted,
     day_counts,
     next_in_session,
@@ -48,6 +49,8 @@ class Rhythm:
     steady: tuple[float, float] | None = None
     # The activity level set by hand; None draws it from the seed.
     activity: float | None = None
+    # The fleet's pace (``fleet.core.pace``): it multiplies the rate of sessions.
+    pace: float = 1.0
 
     @classmethod
     def of(
@@ -78,13 +81,18 @@ class Rhythm:
         return activity_level(self.seed, spread)
 
     @property
+    def _rate(self) -> float:
+        """The level sessions open at: the agent's own, at the fleet's pace."""
+        return self.level * self.pace
+
+    @property
     def in_sessions(self) -> bool:
         return self.sessions is not None
 
     def start(self, after: float) -> Position:
         """The first tick after ``after``: a session's opening, or the next steady tick."""
         if self.sessions is not None:
-            return open_session(self.clock, self.sessions, self.seed, self.level, after)
+            return open_session(self.clock, self.sessions, self.seed, self._rate, after)
         return self._steady(after)
 
     def following(self, current: Position) -> Position:
@@ -94,7 +102,7 @@ class Rhythm:
         nxt = next_in_session(self.clock, self.sessions, self.seed, current)
         if nxt is not None:
             return nxt
-        return after_session(self.clock, self.sessions, self.seed, self.level, current)
+        return after_session(self.clock, self.sessions, self.seed, self._rate, current)
 
     def _steady(self, after: float) -> Position:
         assert self.steady is not None
@@ -111,10 +119,17 @@ class Rhythm:
             return True
         return index == 0 and session_speaks(self.sessions, self.weights, self.seed, opened)
 
-    def action(self, due: int, opened: int | None, index: int) -> Action:
-        """What the tick due at whole second ``due`` does (before quotas and budget)."""
+    def answers_at(self, opened: int | None, index: int) -> bool:
+        """Whether this position is a session's look at its notifications (when it answers)."""
+        if self.sessions is None or opened is None:
+            return False
+        return index == answer_index(self.weights, self.seed, opened)
+
+    def action(self, due: int, opened: int | None, index: int, *, answers: bool = False) -> Action:
+        """What the tick due at whole second ``due`` does (before quotas and budget);
+        ``answers``: a session answers what waits on the agent first (``session_action``)."""
         if self.sessions is not None and opened is not None:
-            return session_action(self.weights, self.seed, opened, index)
+            return session_action(self.weights, self.seed, opened, index, answers=answers)
         return choose_action(self.weights, tick_rng(self.seed, datetime.fromtimestamp(due, UTC)))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -26,13 +27,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from fleet.core.statuses import ACTIVITY_STATUSES, AGENT_STATUSES
+from fleet.core.statuses import ACTIVITY_STATUSES, AGENT_STATUSES, DRAFT_STATUSES
 
 # Integer on SQLite so an ``INTEGER PRIMARY KEY`` is its rowid and autoincrements.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -134,6 +136,8 @@ class Agent(Base):
     # Why the agent was set aside (status "error"): the dispatcher could not advance it.
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     ticks_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Review mode: its posts, comments and replies wait as drafts for an owner's approval.
+    review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -197,6 +201,34 @@ class AgentActivity(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Draft(Base):
+    """An action under review, written and not published: waiting for an owner's decision
+    (approved, rejected) or its expiry. Its text and image are on its activity's content,
+    which is ``awaiting_review`` while the draft is pending."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        UniqueConstraint("activity_id"),
+        CheckConstraint(_in("status", DRAFT_STATUSES), name="status"),
+        # The pending drafts, by when they expire (the sweeper's expiry reads these).
+        Index("ix_drafts_status_expires_at", "status", "expires_at"),
+        Index("ix_drafts_agent_id_created_at", "agent_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("agent_activities.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # A rejection's reason (at most 500 characters), as the owner gave it.
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When an approved draft is to be published (its agent's next plausible moment).
+    publish_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class DeadLetter(Base):
@@ -283,3 +315,31 @@ class Memory(Base):
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class PostVector(Base):
+    """A gallery post's text as ``model`` embedded it, once for the whole fleet: the
+    engage path ranks by these and never embeds. ``digest`` is of the text embedded, so
+    an edited post is embedded again."""
+
+    __tablename__ = "post_vectors"
+    __table_args__ = (Index("ix_post_vectors_created_at", "created_at"),)
+
+    post_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class FleetPace(Base):
+    """The fleet's pace (``fleet.core.pace``): one row, measured now and then from the
+    gallery; every agent's session rate is multiplied by it."""
+
+    __tablename__ = "fleet_pace"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pace: Mapped[float] = mapped_column(Float)
+    people_per_day: Mapped[int] = mapped_column(Integer)
+    fleet_per_day: Mapped[int] = mapped_column(Integer)
+    measured_at: Mapped[datetime] = mapped_column(default=_now)

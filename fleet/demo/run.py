@@ -293,12 +293,18 @@ class Demo:
                 shutdown_timeout=30,
             ),
         ):
+            assert self.fleet is not None
+            pace_every = timedelta(seconds=self.fleet.settings.welcome.pace_every_seconds)
+            pace_at = self.clock.now() + pace_every
             for step in range(1, self.options.steps + 1):
                 if stop.is_set():
                     break
                 self.step = step
                 for cycle in range((step - 1) * slices + 1, step * slices + 1):
                     self.clock.advance((self._at(cycle) - self.clock.now()).total_seconds())
+                    if self.clock.now() >= pace_at:  # as beat sends it in production
+                        self.app.send_task("fleet.measure_pace", queue="ticks")
+                        pace_at = self.clock.now() + pace_every
                     self.app.send_task("fleet.dispatch", queue="ticks")
                     if not self.traffic.wait_quiet(timeout=STEP_TIMEOUT_SECONDS):
                         # Moving on would change what later steps decide: stop instead.

@@ -1,8 +1,16 @@
 """The gallery's answers read into Fleet's terms: its posts and comments, the refusals
-(``GalleryRefused``, ``MalformedAnswer``), and the times and details an error carries."""
+(``GalleryRefused``, ``MalformedAnswer``), and the times and details an error carries.
+
+What the gallery sends is bounded here, before anything stores, publishes or shows it:
+strings are clipped to the API's documented limits (``LIMITS``), counts must be whole
+numbers a count can be, JSON may not nest past what the decoder follows nor hold a
+number that is not finite, and a wait is held to what its code can mean (``bounded_wait``).
+"""
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -25,8 +33,27 @@ class GalleryRefused(PermanentError):
 
 
 class MalformedAnswer(PermanentError):
-    """The gallery said yes (2xx) with a body that is not what its API promises: a
-    missing or garbled field. Asking again gets the same answer."""
+    """Raised when the gallery answers with a body that is not what its API promises: a
+    missing or garbled field, a count no count can be, JSON nested too deep, an answer
+    larger than ``FLEET_GALLERY__MAX_ANSWER_BYTES`` or in an encoding Fleet did not ask
+    for, a wait that cannot be a time. Asking again gets the same answer."""
+
+
+# The API's documented limits (docs/gallery-api.md): longer strings are clipped.
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+MAX_COMMENT = 2000
+MAX_NAME = 200
+MAX_USERNAME = 64
+# Longer ids and image addresses are refused (clipped, they would name something else).
+MAX_ID = 200
+MAX_URL = 2000
+MAX_COUNT = 2**53  # a count beyond this is not a count
+# The longest Retry-After that is a time at all (a century): longer is malformed.
+MAX_RETRY_AFTER_SECONDS = 100 * 366 * 86400
+# The longest wait each code can mean; a longer one is clamped and reported.
+DAY = timedelta(days=1)
+MONTH = timedelta(days=31)
 
 
 def _read(what: str, parse: Callable[[], T]) -> T:
@@ -34,14 +61,45 @@ def _read(what: str, parse: Callable[[], T]) -> T:
     try:
         return parse()
     except KeyError as error:
-        raise MalformedAnswer(f"the gallery's {what} has no {error.args[0]!r}") from None
-    except (TypeError, ValueError, AttributeError) as error:
-        raise MalformedAnswer(f"the gallery's {what} is malformed: {error}") from None
+        raise MalformedAnswer(f"the gallery's {what} has no {str(error.args[0])[:40]!r}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise MalformedAnswer(f"the gallery's {what} is malformed: {str(error)[:200]}") from None
+
+
+def clip(value: object, limit: int) -> str:
+    """A string from the gallery, at most ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _id(value: object) -> str:
+    text = str(value)
+    if not text or len(text) > MAX_ID:
+        raise ValueError(f"an id of {len(text)} characters")
+    return text
+
+
+def _count(value: object) -> int:
+    """A count: a whole number from 0 to ``MAX_COUNT`` (a float must be whole)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"a count of type {type(value).__name__}")
+    number = float(value) if isinstance(value, float) else int(value)
+    if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
+        raise ValueError(f"a count of {number!r}")
+    count = int(number)
+    if not 0 <= count <= MAX_COUNT:
+        raise ValueError("a count out of range")
+    return count
 
 
 def _time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _url(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_URL else ""  # no picture rather than a wrong one
 
 
 def _post(item: dict[str, Any]) -> GalleryPost:
@@ -50,15 +108,15 @@ def _post(item: dict[str, Any]) -> GalleryPost:
     if isinstance(image, dict):
         image = image.get("url", "")
     return GalleryPost(
-        id=str(item["id"]),
-        title=str(item.get("title", "")),
-        description=str(item.get("description") or ""),
-        image_url=str(image),
-        like_count=int(item.get("likeCount", 0)),
-        comment_count=int(item.get("commentCount", 0)),
+        id=_id(item["id"]),
+        title=clip(item.get("title", ""), MAX_TITLE),
+        description=clip(item.get("description") or "", MAX_DESCRIPTION),
+        image_url=_url(image),
+        like_count=_count(item.get("likeCount", 0)),
+        comment_count=_count(item.get("commentCount", 0)),
         created_at=_time(item["createdAt"]),
-        user_id=str(user.get("id", "")),
-        username=str(user.get("username", "")),
+        user_id=clip(user.get("id", ""), MAX_ID),
+        username=clip(user.get("username", ""), MAX_USERNAME),
         user_is_agent=bool(user.get("isAgent", False)),
     )
 
@@ -66,14 +124,80 @@ def _post(item: dict[str, Any]) -> GalleryPost:
 def _comment(post_id: str, data: dict[str, Any]) -> GalleryComment:
     user = data.get("user") or {}
     return GalleryComment(
-        id=str(data["id"]),
-        post_id=str(data.get("postId", post_id)),
-        content=str(data["content"]),
-        user_id=str(user.get("id", "")),
-        username=str(user.get("username", "")),
+        id=_id(data["id"]),
+        post_id=_id(data.get("postId", post_id)),
+        content=clip(data["content"], MAX_COMMENT),
+        user_id=clip(user.get("id", ""), MAX_ID),
+        username=clip(user.get("username", ""), MAX_USERNAME),
         created_at=_time(data["createdAt"]),
         user_is_agent=bool(user.get("isAgent", False)),
-        parent_id=None if data.get("parentId") is None else str(data["parentId"]),
+        parent_id=None if data.get("parentId") is None else _id(data["parentId"]),
+    )
+
+
+def _items(data: dict[str, Any], field: str, limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` entries of the list ``field`` (the page asked for no more)."""
+    items = data.get(field, [])
+    if not isinstance(items, list):
+        raise TypeError(f"{field} is not a list")
+    return items[: max(limit, 0)]
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite(f"the number {text[:20]} is not finite")
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise _NotFinite(f"{text} is not a number JSON allows")
+
+
+def json_of(content: bytes, what: str) -> object:
+    """An answer's JSON; ValueError when it is not JSON, MalformedAnswer when it is JSON
+    no API answer can be (nested past what the decoder can follow, a number that is not
+    finite)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(str(error)) from None
+    try:
+        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except _NotFinite as error:
+        raise MalformedAnswer(f"gallery {what}: {error}") from None
+    except RecursionError:
+        raise MalformedAnswer(f"gallery {what}: the answer nests too deep") from None
+
+
+def longest_wait(code: str | None, pause: timedelta) -> timedelta:
+    """The longest wait ``code`` can mean: a monthly budget a month, a daily one (or one
+    not named) a day, the platform's pause the probe interval."""
+    if code == "FLEET_PAUSED":
+        return pause
+    return MONTH if code is not None and "MONTHLY" in code else DAY
+
+
+def bounded_wait(
+    until: datetime | None, *, code: str | None, now: datetime, pause: timedelta
+) -> tuple[datetime | None, str | None]:
+    """``until`` held to what ``code`` can mean, and the problem when it was further."""
+    if until is None:
+        return None, None
+    longest = longest_wait(code, pause)
+    if until - now <= longest:
+        return until, None
+    held = now + longest
+    if until - now <= max(longest, DAY):
+        return held, None  # a pause's wait a little past the next probe: not a problem
+    said = until.isoformat()[:40]
+    return held, (
+        f"the gallery said wait until {said}, longer than {code or 'a rate limit'} can mean; "
+        f"waiting until {held:%Y-%m-%d %H:%M:%S} UTC instead"
     )
 
 
@@ -102,14 +226,18 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
-def _retry_after(response: httpx.Response) -> datetime | None:
-    """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or bad."""
+def _retry_after(response: httpx.Response, now: datetime | None = None) -> datetime | None:
+    """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or garbled;
+    MalformedAnswer for a number of seconds too large to be a time."""
     value = response.headers.get("retry-after")
     if not value:
         return None
-    if value.strip().isdigit():
-        return datetime.now(UTC) + timedelta(seconds=int(value))
+    value = value.strip()
+    if value.isdigit():
+        if len(value) > 12 or int(value) > MAX_RETRY_AFTER_SECONDS:
+            raise MalformedAnswer(f"Retry-After {value[:20]} seconds cannot be a time")
+        return (now or datetime.now(UTC)) + timedelta(seconds=int(value))
     try:
         return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None

@@ -16,6 +16,14 @@ error tree:
     429 AGENT_*_LIMIT_EXCEEDED                 Deferred(scope="agent", until=resetAt)
     503 FLEET_PAUSED                           Deferred(scope="fleet", until=Retry-After or None)
     401, 403, 404, 422, other 4xx              GalleryRefused (a PermanentError) with .status
+    an answer no API answer can be             MalformedAnswer (a PermanentError)
+
+A wait is held to what its code can mean (``answers.bounded_wait``): a day for a daily
+budget, 31 days for a monthly one, the probe interval (``pause_seconds``) for a pause. A
+further ``resetAt`` or ``Retry-After`` is logged as a problem and said in the wait's
+reason (so in the fleet hold's). Answers are bounded: ``max_answer_bytes`` per call, no
+content encoding (none is asked for), at most ``limit`` items of a page, strings clipped
+to the API's limits (``fleet.gallery.answers``).
 
 Every effectful call carries the action's key as ``Idempotency-Key``. A like means "make
 sure it is liked": the like endpoint is a toggle, so when its answer says ``liked: false``
@@ -35,6 +43,7 @@ import os
 import ssl
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 from urllib.request import getproxies, proxy_bypass
@@ -44,14 +53,28 @@ import httpx
 
 from fleet.errors import Deferred, TransientError
 from fleet.gallery.answers import (
+    MAX_URL,
+    _comment,
+    _count,
+    _detail,
+    _id,
+    _items,
+    _parse_time,
+    _post,
+    _read,
+    _retry_after,
+    bounded_wait,
+    clip,
+    json_of,
+)
+from fleet.gallery.answers import (
     GalleryRefused as GalleryRefused,
 )
 from fleet.gallery.answers import (
     MalformedAnswer as MalformedAnswer,
 )
-from fleet.gallery.answers import _comment, _detail, _parse_time, _post, _read, _retry_after
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.gallery.wire import Wire
+from fleet.gallery.wire import Wire, refuse_encoded, too_large
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
@@ -90,9 +113,15 @@ class HttpGallery:
     """
 
     def __init__(
-        self, settings: GallerySettings, transport: httpx.BaseTransport | None = None
+        self,
+        settings: GallerySettings,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        pause_seconds: float = 30.0,
     ) -> None:
         self._settings = settings
+        # The longest a pause may hold the fleet: the probe interval (ActionSettings).
+        self._pause = timedelta(seconds=pause_seconds)
         self._base = str(settings.url).rstrip("/")
         self._given = transport
         self._transport: httpx.BaseTransport | Wire | None = None
@@ -109,6 +138,8 @@ class HttpGallery:
             {
                 "Authorization": f"Bearer {settings.token.get_secret_value()}",
                 "Accept": "application/json",
+                # Nothing compressed: an answer is read as sent, never inflated.
+                "Accept-Encoding": "identity",
                 "User-Agent": "fleet-gallery-client",
             }
         )
@@ -141,6 +172,7 @@ class HttpGallery:
             connect_timeout=timeout["connect"],
             write_timeout=timeout["write"],
             read_timeout=timeout["read"],
+            max_answer_bytes=self._settings.max_answer_bytes,
         )
 
     def close(self) -> None:
@@ -186,11 +218,7 @@ class HttpGallery:
                         headers=headers,
                         extensions={"timeout": self._timeout},
                     )
-                    response = link.handle_request(request)
-                    try:
-                        response.read()
-                    finally:
-                        response.close()
+                    response = self._bounded(link.handle_request(request), request)
         except httpx.TransportError as exc:
             # The error names its request, as httpx's client does.
             exc.request = request or httpx.Request(method, self._base + path, params=params)
@@ -212,7 +240,7 @@ class HttpGallery:
         )
         if response.is_success:
             try:
-                data = response.json()
+                data = json_of(response.content, what)
             except ValueError:
                 raise TransientError(f"gallery {what}: the answer is not JSON") from None
             if not isinstance(data, dict):
@@ -220,32 +248,74 @@ class HttpGallery:
             return data
         self._fail(what, response)
 
+    def _bounded(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
+        """A transport's answer read whole within ``max_answer_bytes``, never inflated."""
+        cap = self._settings.max_answer_bytes
+        try:
+            refuse_encoded(response.headers.get("content-encoding"))
+            if response.is_stream_consumed:  # a transport that built it in memory
+                body = response.content
+            else:
+                pieces: list[bytes] = []
+                total = 0
+                for piece in response.iter_raw():
+                    total += len(piece)
+                    if total > cap:
+                        raise MalformedAnswer(too_large(cap, "more"))
+                    pieces.append(piece)
+                body = b"".join(pieces)
+        finally:
+            response.close()
+        if len(body) > cap:
+            raise MalformedAnswer(too_large(cap, f"{len(body):,} bytes"))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
+
     def _fail(self, what: str, response: httpx.Response) -> NoReturn:
         status = response.status_code
         try:
-            data = response.json()
-        except ValueError:
+            data = json_of(response.content, what)
+        except (ValueError, MalformedAnswer):
             data = {}
         if not isinstance(data, dict):
             data = {}
         code = data.get("code") if isinstance(data.get("code"), str) else None
         detail = self._scrub(_detail(data) or response.reason_phrase)[:300]
         message = f"gallery {what}: {status} {detail}"
+        now = datetime.now(UTC)
         if status == 429 and code:
-            until = _parse_time(data.get("resetAt")) or _retry_after(response)
+            until = _parse_time(data.get("resetAt")) or _retry_after(response, now)
+            until, message = self._held(until, code, now, message)
             if code.startswith("FLEET_"):
                 raise Deferred(message, until, scope="fleet", code=code)
             raise Deferred(message, until, scope="agent", code=code)
         if status == 429:
-            until = _retry_after(response)
-            if until is not None:
+            until = _retry_after(response, now)
+            if until is not None:  # a long one skips the action (fleet.actions.failures)
                 raise Deferred(message, until, scope="call")
             raise TransientError(message)
         if status == 503 and code == "FLEET_PAUSED":
-            raise Deferred(message, _retry_after(response), scope="fleet", code=code)
+            until, message = self._held(_retry_after(response, now), code, now, message)
+            raise Deferred(message, until, scope="fleet", code=code)
         if status >= 500 or status == 408:
             raise TransientError(message)
         raise GalleryRefused(message, status)
+
+    def _held(
+        self, until: datetime | None, code: str | None, now: datetime, message: str
+    ) -> tuple[datetime | None, str]:
+        """The wait held to what ``code`` can mean; a longer one logged as a problem and
+        said in the message (the hold's reason)."""
+        held, problem = bounded_wait(until, code=code, now=now, pause=self._pause)
+        if problem is None:
+            return held, message
+        log.warning("gallery problem: %s (%s)", problem, message[:120])
+        return held, f"{message} [problem: {problem}]"
 
     def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
         """The agent's gallery account, created if missing (idempotent by username)."""
@@ -260,8 +330,13 @@ class HttpGallery:
                 "agentPersonaId": persona,
             },
         )
-        return GalleryUser(
-            id=str(data["id"]), username=str(data["username"]), created=bool(data["created"])
+        return _read(
+            "new user",
+            lambda: GalleryUser(
+                id=_id(data["id"]),
+                username=clip(data["username"], 64),
+                created=bool(data["created"]),
+            ),
         )
 
     def delete_user(self, user_id: str) -> bool:
@@ -310,9 +385,12 @@ class HttpGallery:
         urls = data.get("imageUrls") or []
         if data.get("status") != "completed" or not urls:
             raise TransientError(
-                f"gallery workflow for {agent} ended {data.get('status')!r} with no image"
+                f"gallery workflow for {agent} ended {str(data.get('status'))[:40]!r} with no image"
             )
-        return str(urls[0])
+        url = str(urls[0]) if isinstance(urls, list) else ""
+        if not url or len(url) > MAX_URL:
+            raise MalformedAnswer(f"gallery workflow for {agent}: no usable image address")
+        return url
 
     def create_post(
         self, *, agent: str, image_url: str, title: str, description: str, idempotency_key: str
@@ -337,7 +415,7 @@ class HttpGallery:
             agent=agent,
             params={"limit": limit, "offset": offset, "sort": sort},
         )
-        return _read("feed page", lambda: [_post(item) for item in data.get("items", [])])
+        return _read("feed page", lambda: [_post(item) for item in _items(data, "items", limit)])
 
     def get_post(self, *, agent: str, post_id: str) -> GalleryPost:
         """One post."""
@@ -351,14 +429,16 @@ class HttpGallery:
         if not isinstance(data.get("liked"), bool):
             raise TransientError(f"gallery like of {post_id}: the answer does not say liked")
         if data["liked"]:
-            return Liked(post_id=post_id, like_count=int(data.get("likeCount", 0)), toggled=True)
+            count = _read(f"like of {post_id}", lambda: _count(data.get("likeCount", 0)))
+            return Liked(post_id=post_id, like_count=count, toggled=True)
         # The toggle unliked it: it was liked already. Like it again, under a key of its own
         # (the first key's answer, "unliked", may be remembered by the gallery).
         log.info("gallery like of %s by %s undid an earlier like; liking again", post_id, agent)
         again = self._call("POST", path, agent=agent, key=f"{idempotency_key}:again")
         if again.get("liked") is not True:
             raise TransientError(f"gallery like of {post_id} by {agent} did not stick")
-        return Liked(post_id=post_id, like_count=int(again.get("likeCount", 0)), toggled=False)
+        count = _read(f"like of {post_id}", lambda: _count(again.get("likeCount", 0)))
+        return Liked(post_id=post_id, like_count=count, toggled=False)
 
     def comment(
         self,
@@ -394,5 +474,5 @@ class HttpGallery:
         )
         return _read(
             f"comments of {post_id}",
-            lambda: [_comment(post_id, c) for c in data.get("comments", [])],
+            lambda: [_comment(post_id, c) for c in _items(data, "comments", limit)],
         )

@@ -7,7 +7,10 @@ timeouts (connect, write, each read) and the call's total deadline (``deadline.w
 and httpx's own error classes, so that ``HttpGallery`` maps a failure here as it maps
 one from httpx: ``ConnectError``/``ConnectTimeout``, ``WriteError``/``WriteTimeout``,
 ``ReadError``/``ReadTimeout``, and ``RemoteProtocolError`` for an answer cut short or
-malformed. Answers come back as ``httpx.Response``.
+malformed. Answers come back as ``httpx.Response``. An answer larger than
+``max_answer_bytes``, or in a content encoding (gzip...) the wire never asks for, is
+refused as ``MalformedAnswer`` and its connection closed: nothing is read past the cap,
+nothing inflated.
 
 httpx's transport stays for what this does not do: a proxy, and a transport a test
 injects. Connections are shared by the threads of one process (a batch's calls), never
@@ -32,12 +35,15 @@ from urllib.parse import urlencode
 
 import httpx
 
+from fleet.gallery.answers import MalformedAnswer
 from fleet.infra import deadline
 
 # Below the 5 s after which uvicorn (and many servers) close an idle connection: a call
 # never races the server's close on a connection it has just taken.
 KEEP_ALIVE_SECONDS = 4.0
 MAX_IDLE = 32
+MAX_ANSWER_BYTES = 2_000_000
+READ_SIZE = 65_536
 
 
 def _query_value(value: Any) -> str:
@@ -123,6 +129,7 @@ class Wire:
         connect_timeout: float | None,
         write_timeout: float | None,
         read_timeout: float | None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         parsed = httpx.URL(origin)
         self._https = parsed.scheme == "https"
@@ -136,6 +143,7 @@ class Wire:
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
         self._read_timeout = read_timeout
+        self._max_answer_bytes = max_answer_bytes
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
 
@@ -242,7 +250,7 @@ class Wire:
             if answering.reader.ended:
                 # The head ended with the connection, not with its blank line.
                 raise http.client.IncompleteRead(b"", None)
-            content = response.read()
+            content = self._body(response)
         except (http.client.HTTPException, ValueError) as exc:
             # No status line (RemoteDisconnected), a malformed one, too long a line, a body
             # shorter than its length (IncompleteRead), a broken chunk: the answer is lost.
@@ -259,12 +267,45 @@ class Wire:
             bool(response.will_close),
         )
 
+    def _body(self, response: http.client.HTTPResponse) -> bytes:
+        """The answer's body, refused unread past the cap or in an encoding not asked for."""
+        refuse_encoded(response.getheader("content-encoding"))
+        cap = self._max_answer_bytes
+        length = response.getheader("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > cap:
+            raise MalformedAnswer(too_large(cap, f"{int(length):,} bytes announced"))
+        pieces: list[bytes] = []
+        total = 0
+        while piece := response.read(READ_SIZE):
+            total += len(piece)
+            if total > cap:
+                raise MalformedAnswer(too_large(cap, "more"))
+            pieces.append(piece)
+        if response.length:  # read(amt) takes an early close for the end: it is not
+            raise http.client.IncompleteRead(b"".join(pieces), response.length)
+        return b"".join(pieces)
+
     def close(self) -> None:
         """Close the idle connections (those in use close when their call ends)."""
         with self._lock:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def refuse_encoded(encoding: str | None) -> None:
+    """MalformedAnswer for a body in a content encoding: Fleet asks for none (identity)."""
+    if encoding and encoding.strip().lower() not in ("identity", ""):
+        raise MalformedAnswer(
+            f"the gallery answered in {encoding.strip()[:20]!r}, an encoding Fleet did not ask for"
+        )
+
+
+def too_large(cap: int, size: str) -> str:
+    return (
+        f"the gallery's answer is larger than {cap:,} bytes ({size}; "
+        "FLEET_GALLERY__MAX_ANSWER_BYTES)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

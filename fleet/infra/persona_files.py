@@ -22,6 +22,34 @@ from fleet.errors import PersonaFileError, UnknownPersona
 BUNDLED_DIR = Path(str(files("fleet") / "personas"))
 # A persona file is a page of TOML; anything far larger is a mistake (or /dev/zero).
 MAX_FILE_BYTES = 256 * 1024
+# No persona table or array nests deeper than a few levels (voice.words.interest...).
+MAX_DEPTH = 12
+
+
+def _depth(value: object) -> int:
+    """How deep tables and arrays nest in ``value`` (read without recursion)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children: Iterable[object] = ()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(path: Path) -> PersonaFileError:
+    return PersonaFileError(
+        str(path), [("", f"tables or arrays nest more than {MAX_DEPTH} levels deep")]
+    )
 
 
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
@@ -51,6 +79,10 @@ def load_persona(path: Path) -> Persona:
         raise PersonaFileError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PersonaFileError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    except RecursionError:  # the TOML reader recurses into nested arrays and tables
+        raise _too_deep(path) from None
+    if _depth(raw) > MAX_DEPTH:  # dotted keys nest without recursing: a.a.a.a... = 1
+        raise _too_deep(path)
     try:
         persona = Persona.model_validate(raw)
     except ValidationError as exc:
@@ -127,8 +159,10 @@ class PersonaCatalogue:
         interval: tuple[float, float] | None = None,
         activity: float | None = None,
         weights: ActionWeights | None = None,
+        pace: float = 1.0,
     ) -> Rhythm:
-        """One agent's rhythm: its persona's sessions, or its own steady interval."""
+        """One agent's rhythm: its persona's sessions, or its own steady interval; its
+        sessions open at the fleet's ``pace`` (``fleet.core.pace``)."""
         # The dispatcher asks this for every agent it claims: the persona's part is built
         # once per (persona, interval) and only the agent's own values are filled in.
         shape = self._rhythms.get((slug, interval))
@@ -137,7 +171,13 @@ class PersonaCatalogue:
                 self.get(slug), self.clock(slug), 0, interval=interval
             )
         return Rhythm(
-            shape.clock, weights or shape.weights, seed, shape.sessions, shape.steady, activity
+            shape.clock,
+            weights or shape.weights,
+            seed,
+            shape.sessions,
+            shape.steady,
+            activity,
+            pace,
         )
 
     def slugs(self) -> list[str]:

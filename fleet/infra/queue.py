@@ -29,6 +29,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "fleet.tick": {"queue": "ticks"},
     "fleet.tick_batch": {"queue": "ticks"},
     "fleet.sweep_leases": {"queue": "ticks"},
+    "fleet.measure_pace": {"queue": "ticks"},
     **{kind.task: {"queue": kind.queue} for kind in KINDS.values()},
     **{task: {"queue": queue} for queue, task in BATCH_TASKS.items()},
     "fleet.dead_letter": {"queue": "dead_letter"},

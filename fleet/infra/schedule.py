@@ -27,4 +27,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": settings.tasks.sweep_interval_seconds,
             "options": {"queue": "ticks", "expires": settings.tasks.sweep_interval_seconds},
         },
+        "measure-pace": {
+            "task": "fleet.measure_pace",
+            "schedule": settings.welcome.pace_every_seconds,
+            "options": {"queue": "ticks", "expires": settings.welcome.pace_every_seconds},
+        },
     }

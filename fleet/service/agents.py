@@ -66,8 +66,10 @@ def create(
     weights: Mapping[str, float] | None = None,
     activity: float | None = None,
     start: bool = False,
+    review: bool = False,
 ) -> tuple[Created, int]:
-    """Create ``count`` agents of ``persona``; with ``start``, start them. (created, started)"""
+    """Create ``count`` agents of ``persona``; with ``start``, start them; with ``review``,
+    under review mode. (created, started)"""
     fleet.personas.get(persona)
     created = agents.create_agents(
         fleet.sessions,
@@ -79,6 +81,7 @@ def create(
         interval=interval,
         weights=dict(weights) if weights is not None else None,
         activity=activity,
+        review=review,
     )
     started = 0
     if start:
@@ -223,24 +226,31 @@ def act_now(
         return acted("sent")
     from fleet.actions import perform
     from fleet.actions.failures import settle
+    from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Skipped
 
     kit = fleet.action_kit
     try:
         outcome = perform(kit, key)
     except Exception as error:
-        verdict = settle(
+        settled = settle(
             kit, key, kind.task, error, deferrals=0, secrets=fleet.secrets, retry=send is not None
         )
     else:
         return acted(outcome.status, outcome.detail)
-    if verdict.kind == "retry":
-        assert send is not None
-        send(kind.action.value, key, verdict.countdown)
-        return acted(
-            "handed-to-workers",
-            reason=verdict.reason,
-            attempts=verdict.attempts,
-            max_attempts=kit.max_attempts,
-            retry_in=verdict.countdown,
-        )
-    return acted(verdict.kind, reason=verdict.reason, dead_letter_id=verdict.dead_letter_id)
+    match settled:
+        case Retry(countdown=countdown, reason=reason, attempts=attempts):
+            assert send is not None  # settle retries only when asked to (retry=True)
+            send(kind.action.value, key, countdown)
+            return acted(
+                "handed-to-workers",
+                reason=reason,
+                attempts=attempts,
+                max_attempts=kit.max_attempts,
+                retry_in=countdown,
+            )
+        case Dead(dead_letter_id=letter, reason=reason):
+            return acted(settled.status, reason=reason, dead_letter_id=letter)
+        case Skipped(reason=reason):
+            return acted(settled.status, reason=reason)
+        case AlreadyFinished():
+            return acted(settled.status, reason="")

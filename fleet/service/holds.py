@@ -12,12 +12,16 @@ from fleet.service.root import Fleet
 
 ADMIN = "admin"
 LONGEST = timedelta(days=30)
+# A reason is shown on every page and status: a line, not a document.
+LONGEST_REASON = 500
 
 
 def hold(fleet: Fleet, reason: str, duration: timedelta) -> Hold:
     """Hold the fleet for ``duration`` (at most 30 days), for ``reason``."""
     if not reason.strip():
         raise InputError("a hold needs a reason (--reason)")
+    if len(reason.strip()) > LONGEST_REASON:
+        raise InputError(f"reason: at most {LONGEST_REASON} characters (got {len(reason.strip())})")
     if not timedelta(0) < duration <= LONGEST:
         raise InputError(f"a hold lasts more than 0 s and at most {LONGEST.days} days")
     now = fleet.clock.now()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from fleet.core.sessions import SET_ACTIVITY_BOUNDS
 from fleet.errors import InputError
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -59,13 +60,17 @@ def weights(value: str | None, *, field: str = "--weights") -> dict[str, float] 
 
 
 def activity_level(value: str | None, *, field: str = "--activity") -> float | None:
-    """A positive multiplier of the persona's session rate; None when not given."""
+    """A multiplier of the persona's session rate, from 0.01 to 100; None when not given."""
     if value is None:
         return None
+    shown = value if len(value) <= 40 else value[:40] + "…"
     try:
         level = float(value)
     except ValueError:
-        raise InputError(f"{field} {value!r}: expected a number, e.g. 0.5") from None
-    if not math.isfinite(level) or level <= 0:
-        raise InputError(f"{field} {value!r}: must be a positive, finite number")
+        raise InputError(f"{field} {shown!r}: expected a number, e.g. 0.5") from None
+    low, high = SET_ACTIVITY_BOUNDS
+    if not (math.isfinite(level) and low <= level <= high):
+        raise InputError(
+            f"{field} {shown!r}: must be a positive, finite number from {low:g} to {high:g}"
+        )
     return level

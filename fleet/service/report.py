@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from fleet import activities, agents
+from fleet.activities.drafts import DraftStats, draft_stats
 from fleet.content.offline import MODEL as OFFLINE_MODEL
+from fleet.core.pace import Pace
 from fleet.core.timeline import expected_actions
 from fleet.errors import FleetError, InputError
 from fleet.service.root import Fleet
@@ -78,6 +80,11 @@ class WeekReport:
     posts: int = 0
     posts_read: int = 0
     engagement_problem: str | None = None
+    # Review mode: drafts waiting now, and the week's decisions on drafts.
+    drafts: DraftStats | None = None
+    # The fleet's pace as last measured (``fleet.core.pace``), and when; None: never.
+    pace: Pace | None = None
+    pace_measured_at: datetime | None = None
 
     @property
     def empty(self) -> bool:
@@ -128,6 +135,10 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         if born and slug in fleet.personas:
             row.target = target_of(_expected_of_one(fleet, slug, start, until), start, born)
     out = WeekReport(week.strip(), start, end, [by[k] for k in sorted(by)], letters)
+    out.drafts = draft_stats(fleet.sessions, since=start, until=end)
+    stored = activities.stored_pace(fleet.sessions)
+    if stored is not None:
+        out.pace, out.pace_measured_at = stored
     _read_engagement(fleet, out, by)
     return out
 

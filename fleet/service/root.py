@@ -116,7 +116,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
-        from fleet.actions.interests import Interests
+        from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.actions.targets import FeedSnapshot
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.offline import OfflineWriter
@@ -125,7 +125,9 @@ class Fleet:
         from fleet.infra.limits import CircuitBreaker, TokenBucket
 
         settings = self.settings
-        gallery: Gallery = self.gallery or HttpGallery(settings.gallery)
+        gallery: Gallery = self.gallery or HttpGallery(
+            settings.gallery, pause_seconds=settings.actions.pause_probe_seconds
+        )
 
         def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
             return self._limited(writer, number)
@@ -184,10 +186,13 @@ class Fleet:
             ),
             taste=_taste(settings),
             welcome=_welcome(settings),
-            interests=Interests(self.embedder),
+            interests=Interests(
+                self.embedder, store=StoredPostVectors(self.sessions, self.clock.now)
+            ),
             publish=publish,
             publish_many=publish_many,
             now=self.clock.now,
+            review=settings.review,
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -236,7 +241,9 @@ class Fleet:
         else a plain client of the configured gallery, without the workers' limits."""
         from fleet.gallery.client import HttpGallery
 
-        return self.gallery or HttpGallery(self.settings.gallery)
+        return self.gallery or HttpGallery(
+            self.settings.gallery, pause_seconds=self.settings.actions.pause_probe_seconds
+        )
 
     def sender(self, *, instead: str = "") -> Sender:
         """A function sending (action, key[, countdown]) to the workers through the broker;

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from fleet import activities, agents
+from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.errors import ConfigError
 from fleet.service.root import Fleet
@@ -22,6 +23,9 @@ class Thresholds:
     max_lag_seconds: float = 30.0
     max_new_dead_letters: int = 10
     max_error_rate: float = 0.2
+    # A fleet hold further off than this is worth a look: a daily budget resets within a
+    # day, and a longer wait is a monthly budget spent or an answer the gallery got wrong.
+    max_hold_hours: float = 25.0
 
 
 @dataclass
@@ -44,6 +48,10 @@ class Report:
     problems: list[str] = field(default_factory=list)
     llm: dict[str, Any] = field(default_factory=dict)
     embeddings: dict[str, Any] = field(default_factory=dict)
+    # The fleet's pace as people become active (``fleet.core.pace``); empty: not measured.
+    pace: dict[str, Any] = field(default_factory=dict)
+    # Review mode: drafts waiting, and the decisions of the last 7 days.
+    drafts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -100,8 +108,47 @@ def embeddings_of(fleet: Fleet) -> dict[str, Any]:
     return found | {"vectors": f"degraded ({state.reason}): {without}"}
 
 
+# The decisions on drafts ``fleet status`` counts.
+DRAFT_WINDOW = timedelta(days=7)
+
+
+def drafts_of(fleet: Fleet, now: datetime) -> dict[str, Any]:
+    """Drafts waiting for review, and the decisions of the last 7 days: the approval rate
+    (approved of approved and rejected), the median time to a decision, and the LLM spend
+    on rejected drafts."""
+    found = draft_stats(fleet.sessions, since=now - DRAFT_WINDOW)
+    rate = found.approval_rate
+    median = found.median_decision_seconds
+    return {
+        "waiting": found.waiting,
+        "approved": found.approved,
+        "rejected": found.rejected,
+        "expired": found.expired,
+        "approval_rate": None if rate is None else round(rate, 4),
+        "median_decision_seconds": None if median is None else round(median, 1),
+        "rejected_cost_usd": found.rejected_cost_usd,
+    }
+
+
 # The window ``fleet status`` (and ``--check``) reads.
 WINDOW = timedelta(minutes=5)
+
+
+def pace_of(fleet: Fleet) -> dict[str, Any]:
+    """The last measured pace, and the day's activity it was measured from."""
+    stored = activities.stored_pace(fleet.sessions)
+    if stored is None:
+        return {}
+    pace, measured_at = stored
+    share = pace.fleet_share
+    return {
+        "pace": pace.pace,
+        "people_per_day": pace.people_per_day,
+        "fleet_per_day": pace.fleet_per_day,
+        "fleet_share": None if share is None else round(share, 3),
+        "target_share": round(fleet.settings.welcome.target_bot_share, 3),
+        "measured_at": measured_at.isoformat(),
+    }
 
 
 def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = None) -> Report:
@@ -125,6 +172,8 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
         else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
         llm=llm_of(fleet.settings),
         embeddings=embeddings_of(fleet),
+        pace=pace_of(fleet),
+        drafts=drafts_of(fleet, now),
     )
     settings = fleet.settings
     if settings.redis_url is not None:
@@ -169,6 +218,15 @@ def check(report: Report, limits: Thresholds) -> list[str]:
     dead = sum(by.get("dead", 0) for by in report.actions.values())
     if total and dead / total > limits.max_error_rate:
         broken.append(f"error rate {dead / total:.0%} is above {limits.max_error_rate:.0%}")
+    if report.hold is not None:
+        until = datetime.fromisoformat(report.hold["until"])
+        hours = (until - report.at).total_seconds() / 3600
+        if hours > limits.max_hold_hours:
+            broken.append(
+                f"the fleet is held for {hours:.0f} more hours (until {until:%Y-%m-%d %H:%M} UTC), "
+                f"above {limits.max_hold_hours:g}: {str(report.hold['reason'])[:160]} "
+                "(fleet hold lift ends it)"
+            )
     if report.workers is not None and not report.workers:
         broken.append("no worker answers")
     aside = sum(by.get("error", 0) for by in report.agents.values())

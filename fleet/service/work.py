@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fleet import activities, agents
 from fleet.actions import Outcome, perform
 from fleet.actions.batch import Failed, perform_batch
-from fleet.actions.failures import Verdict, settle
+from fleet.actions.failures import settle
+from fleet.actions.outcomes import Dead, Retry, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.kinds import KINDS, Action
 
-__all__ = ["DispatchReport", "Done", "Tick", "act", "act_batch", "decide", "dispatch", "sweep"]
+__all__ = [
+    "Dead",
+    "DispatchReport",
+    "Outcome",
+    "Retry",
+    "Skipped",
+    "Tick",
+    "act",
+    "act_batch",
+    "decide",
+    "dispatch",
+    "sweep",
+]
+from fleet.service import drafts
 from fleet.service.root import Fleet
+
+# How long a post's vector is kept (``agents.post_vectors``).
+POST_VECTORS_KEPT = timedelta(days=30)
 
 
 def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchReport:
@@ -48,21 +64,13 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
 
-@dataclass(frozen=True, slots=True)
-class Done:
-    """How one delivery of an action ended: an outcome, or the verdict on its failure."""
-
-    outcome: Outcome | None = None
-    verdict: Verdict | None = None
-
-
-def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Done:
+def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Outcome:
     """Carry out the action ``key``; a failure is settled (retry, wait, dead letter)."""
     kit = fleet.action_kit
     try:
-        return Done(outcome=perform(kit, key))
+        return perform(kit, key)
     except Exception as error:
-        verdict = settle(
+        return settle(
             kit,
             key,
             task,
@@ -71,18 +79,17 @@ def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Done:
             secrets=fleet.secrets,
             rng=random.Random(),
         )
-        return Done(verdict=verdict)
 
 
-def act_batch(fleet: Fleet, keys: list[str]) -> dict[str, Done]:
+def act_batch(fleet: Fleet, keys: list[str]) -> dict[str, Outcome]:
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
     kit = fleet.action_kit
     threads = fleet.settings.tasks.action_batch_threads
-    done: dict[str, Done] = {}
+    done: dict[str, Outcome] = {}
     for key, became in perform_batch(kit, keys, threads=threads).items():
         if isinstance(became, Failed):
-            verdict = settle(
+            done[key] = settle(
                 kit,
                 key,
                 KINDS[Action(became.action)].task,
@@ -91,14 +98,19 @@ def act_batch(fleet: Fleet, keys: list[str]) -> dict[str, Done]:
                 secrets=fleet.secrets,
                 rng=random.Random(),
             )
-            done[key] = Done(verdict=verdict)
         else:
-            done[key] = Done(outcome=became)
+            done[key] = became
     return done
 
 
 def sweep(fleet: Fleet) -> list[tuple[str, str]]:
-    """Pending activities whose lease ran out, leased anew: the (action, key) to re-send."""
+    """Pending activities whose lease ran out, leased anew: the (action, key) to re-send
+    (approved drafts among them, at their publication time); posts' vectors past their
+    keeping forgotten. Drafts past their expiry end skipped first."""
+    drafts.expire(fleet)
     lease = timedelta(seconds=fleet.settings.tasks.lease_seconds)
-    expired = activities.expired_leases(fleet.sessions, now=fleet.clock.now(), lease=lease)
+    now = fleet.clock.now()
+    expired = activities.expired_leases(fleet.sessions, now=now, lease=lease)
+    # Posts' vectors are kept for a month: the feeds seldom show older posts.
+    agents.forget_post_vectors(fleet.sessions, before=now - POST_VECTORS_KEPT)
     return [(action, key) for _, key, action in expired]

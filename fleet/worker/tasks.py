@@ -15,9 +15,11 @@ from celery import Task, shared_task
 from fleet.core.action_key import ActionKey, action_of
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
 from fleet.core.kinds import KINDS, Action, ActionKind
+from fleet.errors import TransientError
 from fleet.infra.logs import bind_task, get_logger
 from fleet.infra.queue import send_actions, send_ticks
 from fleet.service import work
+from fleet.service.pace import measure_pace as measure_fleet_pace
 from fleet.service.root import Fleet
 from fleet.service.work import Tick
 from fleet.worker.runtime import current_fleet
@@ -100,23 +102,19 @@ class ActionTask(Task[Any, Any]):
             return self._act(key)
 
     def _act(self, key: str) -> str:
-        done = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
-        verdict = done.verdict
-        if verdict is None:
-            assert done.outcome is not None
-            log.info("done", outcome=done.outcome.status)
-            return done.outcome.status
-        if verdict.kind == "retry":
-            log.info("retrying", countdown=round(verdict.countdown, 2), reason=verdict.reason)
-            raise self.retry(countdown=verdict.countdown, max_retries=None) from None
-        if verdict.kind == "dead":
-            log.warning("dead letter", dead_letter=verdict.dead_letter_id, reason=verdict.reason)
-            self.app.send_task(
-                "fleet.dead_letter", args=(verdict.dead_letter_id,), queue="dead_letter"
-            )
-        else:
-            log.info("settled", outcome=verdict.kind, reason=verdict.reason)
-        return verdict.kind
+        outcome = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
+        match outcome:
+            case work.Retry(countdown=countdown, reason=reason):
+                log.info("retrying", countdown=round(countdown, 2), reason=reason)
+                raise self.retry(countdown=countdown, max_retries=None) from None
+            case work.Dead(dead_letter_id=letter, reason=reason):
+                log.warning("dead letter", dead_letter=letter, reason=reason)
+                self.app.send_task("fleet.dead_letter", args=(letter,), queue="dead_letter")
+            case work.Skipped(reason=reason):
+                log.info("done", outcome=outcome.status, reason=reason)
+            case _:
+                log.info("done", outcome=outcome.status)
+        return outcome.status
 
 
 def _action_task(kind: ActionKind) -> Any:
@@ -151,42 +149,31 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
     done = work.act_batch(_fleet(task), keys)
     tally: dict[str, int] = {}
     with task.app.producer_or_acquire() as producer:
-        for key, end in done.items():
-            verdict = end.verdict
-            status = end.outcome.status if end.outcome is not None else verdict.kind  # type: ignore[union-attr]
-            tally[status] = tally.get(status, 0) + 1
-            if verdict is None:
-                continue
-            kind = KINDS[Action(action_of(key))]
-            if verdict.kind == "retry":
-                log.info(
-                    "retrying alone",
-                    key=key,
-                    countdown=round(verdict.countdown, 2),
-                    reason=verdict.reason,
-                )
-                # Its first retry: its kind's task counts from here (``request.retries``).
-                task.app.send_task(
-                    kind.task,
-                    args=(key,),
-                    queue=kind.queue,
-                    producer=producer,
-                    countdown=verdict.countdown or None,
-                    retries=1,
-                )
-            elif verdict.kind == "dead":
-                log.warning(
-                    "dead letter",
-                    key=key,
-                    dead_letter=verdict.dead_letter_id,
-                    reason=verdict.reason,
-                )
-                task.app.send_task(
-                    "fleet.dead_letter",
-                    args=(verdict.dead_letter_id,),
-                    queue="dead_letter",
-                    producer=producer,
-                )
+        for key, outcome in done.items():
+            tally[outcome.status] = tally.get(outcome.status, 0) + 1
+            match outcome:
+                case work.Retry(countdown=countdown, reason=reason):
+                    kind = KINDS[Action(action_of(key))]
+                    log.info(
+                        "retrying alone", key=key, countdown=round(countdown, 2), reason=reason
+                    )
+                    # Its first retry: its kind's task counts from here (``request.retries``).
+                    task.app.send_task(
+                        kind.task,
+                        args=(key,),
+                        queue=kind.queue,
+                        producer=producer,
+                        countdown=countdown or None,
+                        retries=1,
+                    )
+                case work.Dead(dead_letter_id=letter, reason=reason):
+                    log.warning("dead letter", key=key, dead_letter=letter, reason=reason)
+                    task.app.send_task(
+                        "fleet.dead_letter",
+                        args=(letter,),
+                        queue="dead_letter",
+                        producer=producer,
+                    )
     log.info("batch done", **tally)
     return tally
 
@@ -212,6 +199,27 @@ def sweep_leases(self: Task[Any, Any]) -> int:
             "leases expired, actions re-sent", task="fleet.sweep_leases", count=len(expired)
         )
     return len(expired)
+
+
+@shared_task(name="fleet.measure_pace", bind=True, acks_late=False)
+def measure_pace(self: Task[Any, Any]) -> float | None:
+    """Measure people's activity on the gallery and set the fleet's pace from it."""
+    fleet = _fleet(self)
+    try:
+        pace = measure_fleet_pace(fleet)
+    except TransientError as error:  # the gallery is busy or down: the pace stands
+        log.warning("pace not measured", task="fleet.measure_pace", reason=str(error)[:200])
+        return None
+    if pace is None:
+        return None
+    log.info(
+        "pace measured",
+        task="fleet.measure_pace",
+        pace=pace.pace,
+        people_per_day=pace.people_per_day,
+        fleet_per_day=pace.fleet_per_day,
+    )
+    return pace.pace
 
 
 @shared_task(name="fleet.noop", bind=True)

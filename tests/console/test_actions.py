@@ -45,6 +45,8 @@ def test_the_create_form_takes_the_clis_overrides_and_refuses_bad_ones_naming_th
         ("weights", "post=1,like", "weights 'post=1,like': expected ACTION=NUMBER"),
         ("weights", "post=1,dance=2", "weights: unknown action(s) [&#39;dance&#39;]"),
         ("activity", "-2", "activity level '-2': must be a positive"),
+        ("activity", "1e-300", "activity level '1e-300': must be a positive, finite number from"),
+        ("activity", "1e308", "activity level '1e308': must be a positive, finite number from"),
     ]:
         answer = console.post(
             "/controls/create", persona="indie_game_dev", count="2", **{field: value}
@@ -61,7 +63,7 @@ def test_the_create_form_takes_the_clis_overrides_and_refuses_bad_ones_naming_th
         activity="0.5",
     )
     assert made.status_code == 303
-    assert "created+2+indie_game_dev" in made.headers["location"]
+    assert "created 2 indie_game_dev" in http.get(made.headers["location"]).text
     for one in agents.find(worked, agents.AgentFilter(persona="indie_game_dev")):
         assert one.interval == (60.0, 120.0) and one.activity == 0.5
         assert one.weights == {"post": 0.0, "comment": 0.0, "like": 5.0, "browse": 1.0}

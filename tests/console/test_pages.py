@@ -38,7 +38,16 @@ def test_the_overview_shows_agents_actions_dead_letters_workers_and_breakers(
     while any(p.read_at is None for p in console.app.state.polled):
         assert time.monotonic() < deadline, "the workers were never asked"
         time.sleep(0.02)
+    # The fleet stepped back: people were busier than the fleet the last day.
+    from datetime import UTC, datetime
+
+    from fleet import activities
+    from fleet.core.pace import Pace
+
+    activities.keep_pace(worked.sessions, Pace(300, 100, 250.0, 0.4), now=datetime.now(UTC))
     page = browse(tmp_path, console.url + "/")
+    tile = page.split('id="pace-tile"', 1)[1].split("</div>", 1)[0]
+    assert "0.40" in tile and "people 300 actions, the fleet 100 (25% ours)" in tile
     assert "Agents by persona and status" in page
     assert ">ux_ui_designer</a>" in page and ">data_visualization</a>" in page
     assert "Actions in the last day" in page  # the chart
@@ -148,7 +157,8 @@ def test_dead_letters_are_listed_inspected_and_purged(
     with httpx.Client(base_url=console.url, trust_env=False) as http:
         token = http.get("/csrf").json()["csrf"]
         gone = http.post("/dead-letters/purge", data={"ids": str(letters[0].id), "csrf": token})
-    assert gone.status_code == 303 and "purged+1" in gone.headers["location"]
+        assert gone.status_code == 303
+        assert "purged 1 dead letter" in http.get(gone.headers["location"]).text
     assert dead_letters.find(worked) == []
 
 

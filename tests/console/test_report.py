@@ -205,3 +205,31 @@ def test_the_report_says_which_writer_of_the_chain_wrote_each_text(pg_fleet: Fle
     row = next(p for p in week.personas if p.slug == "ux_ui_designer")
     assert row.writers == {"anthropic:claude-haiku-4-5": 1, "openai:llama3.2": 1}
     assert "written by anthropic:claude-haiku-4-5 1, openai:llama3.2 1" in render(fleet, "2026-W47")
+
+
+def test_the_report_says_how_far_the_fleet_stepped_back(pg_fleet: Fleet, tmp_path: Path) -> None:
+    from fleet import activities
+    from fleet.core.pace import Pace
+    from tests.conftest import active_agents
+
+    now = datetime.now(UTC)
+    (agent_id,) = active_agents(pg_fleet, 1, now=now)
+    made = activities.create_activity(
+        pg_fleet.sessions,
+        agent_id,
+        "browse",
+        now,
+        f"{agent_id}:1:browse",
+        now=now,
+        lease=timedelta(minutes=5),
+    )
+    activities.finish(pg_fleet.sessions, made, "succeeded", now=now, result={})
+    activities.keep_pace(pg_fleet.sessions, Pace(300, 100, 250.0, 0.4), now=now)
+    week = report.this_week(pg_fleet)
+    assert report.weekly(pg_fleet, week).pace == Pace(300, 100, 250.0, 0.4)
+    out = tmp_path / "report.html"
+    done = CliRunner().invoke(cli, ["report", "--week", week, "--out", str(out)], obj=pg_fleet)
+    assert done.exit_code == 0, done.output
+    section = out.read_text().split('id="pace"', 1)[1].split("</section>", 1)[0]
+    assert "Pace <b>0.40</b>" in section
+    assert "people made 300 actions on the gallery and the fleet 100 (25% of all)" in section

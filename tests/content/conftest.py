@@ -34,6 +34,8 @@ from tests.messages_api import MessagesAPI
 CATALOGUE = PersonaCatalogue.from_directory()
 
 API_KEY = "sk-ant-test-0123456789-secret"
+# The gallery's own image host: the only one whose images are shown to a model.
+IMAGE_HOST = "cdn.example.com"
 Answer = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 
 
@@ -88,7 +90,7 @@ POST = PostSeen(
     description="Warm and moody, one softbox.",
     author="product_amber_glass",
     author_is_agent=True,
-    image_url="https://cdn.example.com/images/post-1.png",
+    image_url=f"https://{IMAGE_HOST}/images/post-1.png",
 )
 
 
@@ -195,7 +197,9 @@ def llm_settings() -> LLMSettings:
 def writer(api: FakeAnthropic, llm_settings: LLMSettings) -> Iterator[AnthropicWriter]:
     """The real SDK on the fake API, through the SDK's ``http_client`` parameter."""
     client = httpx2.Client(transport=httpx2.MockTransport(api))
-    instance = AnthropicWriter(SecretStr(API_KEY), llm_settings, http_client=client)
+    instance = AnthropicWriter(
+        SecretStr(API_KEY), llm_settings, http_client=client, image_host=IMAGE_HOST
+    )
     yield instance
     instance.close()
 

@@ -90,6 +90,20 @@ def test_a_reader_finds_the_thing_a_post_shows(
     assert (reading.subject.text, reading.subject.kind) == (subject, kind)
 
 
+def test_a_label_before_a_colon_is_not_the_subject_and_a_verb_is_not_asked_about() -> None:
+    labelled = read_post(
+        PostSeen("p", "North Diaries: a desert of glass roses", "", "x", True), GENERAL
+    )
+    assert labelled.subject is not None and "north" not in labelled.subject.text.lower()
+    for description, asked in (
+        ("How do I stop the glaze from glaring?", "glaze"),
+        ("Is there too much shadow on the left?", None),
+        ("How much time should the intro take?", "intro"),
+    ):
+        post = PostSeen("p", "My mum's pottery", description, "x", False)
+        assert read_post(post, GENERAL).asked_about == asked, description
+
+
 def test_a_reader_never_takes_an_adjective_or_a_participle_for_a_thing() -> None:
     for title in ("So clean, so honest", "Plotted honestly", "Moody and bold", "Really clean"):
         assert read_post(PostSeen("p", title, "", "x", False), GENERAL).subject is None

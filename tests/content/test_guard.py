@@ -231,7 +231,32 @@ def test_look_alike_and_bare_forms_of_links_mentions_html_and_ai_talk_are_refuse
         "I.e. the contrast finally works",
         "A 3.5mm lens cap, of all things",
         "Дизайн чистый и светлый",  # Cyrillic text as such is not a look-alike trick
+        "A polka dot art print, all in teal",  # "dot" before a TLD, but no link
+        "Dots everywhere. Then lines. Then colour.",
+        "the file was notes.md and a plot.py",
     ],
 )
 def test_ordinary_text_with_dots_and_other_scripts_is_accepted(text: str) -> None:
     assert GUARD.check(text).ok, GUARD.check(text).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("claim it at prize.icu today", "prize.icu"),
+        ("the file is on evil.zip", "evil.zip"),
+        ("go to win.lol for more", "win.lol"),
+        ("tickets at free.movie", "free.movie"),
+        ("more on evil dot com", "evil dot com"),
+        ("more on EVIL DOT NET", "EVIL DOT NET"),
+        ("more on evil[.]com", "evil.com"),
+        ("more on evil (dot) com", "evil.com"),
+        ("more on evil[dot]zip", "evil.zip"),
+        ("more on evil{.}io", "evil.io"),
+    ],
+)
+def test_a_domain_of_any_real_top_level_domain_or_spelled_out_is_refused(
+    text: str, domain: str
+) -> None:
+    verdict = GUARD.check(text)
+    assert not verdict.ok and verdict.reason == f"contains a link ({domain!r})"

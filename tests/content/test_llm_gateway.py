@@ -105,13 +105,18 @@ def test_a_trickling_answer_is_cut_at_the_call_s_deadline(local_api: MessagesAPI
 
 def test_the_deadline_holds_for_each_call_not_for_the_writer(local_api: MessagesAPI) -> None:
     local_api.queue(
-        local_api.trickled_text("not json", every=0.25, size=64),
-        local_api.trickled_text(post_json(), every=0.25, size=64),
+        local_api.trickled_text("not json", every=0.75, size=64),
+        local_api.trickled_text(post_json(), every=0.75, size=64),
     )
-    settings = LLMSettings(model="claude-haiku-4-5", timeout_seconds=2.5)
+    # Two calls of about 4.5 s each: 9 s in all, past a deadline of 8 s that each keeps
+    # with 3.5 s to spare on a loaded machine.
+    settings = LLMSettings(model="claude-haiku-4-5", timeout_seconds=8.0)
     with AnthropicWriter(SecretStr(API_KEY), settings, base_url=local_api.url) as writer:
+        started = time.monotonic()
         draft = writer.write_post(GAME_DEV, AUTHOR, nonce=1)
-    assert draft.usage.calls == 2  # two calls of about 1.5 s each: more than 2.5 s in all
+        took = time.monotonic() - started
+    assert draft.usage.calls == 2
+    assert took > 8.0, f"the two calls took {took:.2f} s: not more than one deadline"
 
 
 def test_an_upstream_that_echoes_the_key_does_not_put_it_in_the_error(

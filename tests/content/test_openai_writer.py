@@ -13,7 +13,7 @@ from fleet.content.anthropic_writer import Price, ReplyRefused
 from fleet.content.openai_writer import MAX_BODY_BYTES, OpenAIWriter, is_local
 from fleet.content.port import spent_on
 from fleet.errors import ConfigError, Deferred, PermanentError, TransientError
-from tests.content.conftest import AUTHOR, POST, persona, post_json
+from tests.content.conftest import AUTHOR, IMAGE_HOST, POST, persona, post_json
 from tests.messages_api import raw, trickled
 from tests.openai_api import ChatCompletionsAPI
 
@@ -41,6 +41,7 @@ def make(
         base_url=f"{server.url}/v1",
         timeout_seconds=timeout,
         prices=prices or {},
+        image_host=IMAGE_HOST,
     )
 
 

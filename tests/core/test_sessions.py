@@ -18,6 +18,7 @@ from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 from fleet.core.sessions import (
     Position,
     activity_level,
+    answer_index,
     counted,
     day_counts,
     first_post_index,
@@ -271,3 +272,20 @@ def test_a_steady_ticker_thinks_at_every_look() -> None:
     persona = catalogue.get("ux_ui_designer")
     rhythm = Rhythm.of(persona, catalogue.clock(persona.slug), 3, interval=(60.0, 120.0))
     assert rhythm.thinks(None, 0) and rhythm.thinks(1_700_000_000, 4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, opened=st.integers(min_value=1_700_000_000, max_value=1_900_000_000))
+def test_a_session_of_an_agent_others_may_have_answered_answers_first(
+    seed: int, opened: int
+) -> None:
+    weights = CATALOGUE.get("indie_game_dev").weights
+    plain = [session_action(weights, seed, opened, index) for index in range(12)]
+    answering = [session_action(weights, seed, opened, index, answers=True) for index in range(12)]
+    at = answer_index(weights, seed, opened)
+    assert answering[0] is Action.BROWSE and answering[at] is Action.REPLY
+    # Only that one action changes: the session still posts when it did, once.
+    assert [a for i, a in enumerate(answering) if i != at] == [
+        a for i, a in enumerate(plain) if i != at
+    ]
+    assert at == (2 if plain[1] is Action.POST else 1)

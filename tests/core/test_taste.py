@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -60,6 +61,30 @@ def test_people_come_first_by_the_person_weight() -> None:
     assert scores([_post("p", author_is_agent=False)], Weights(person=0)) == scores(
         [_post("b")], Weights(person=0)
     )
+
+
+def test_people_and_the_welcome_come_first_only_for_agents_whose_taste_they_fit() -> None:
+    weights = Weights(fit=0.0)  # the bonus alone: fit's own term weighs nothing here
+    page = [
+        _post("fits", author_is_agent=False, similarity=0.90, welcome_left=1.0),
+        _post("mean", author_is_agent=False, similarity=0.85, welcome_left=1.0),
+        _post("far", author_is_agent=False, similarity=0.70, welcome_left=1.0),
+        *(_post(f"b{i}", similarity=0.85) for i in range(5)),
+    ]
+    fits, mean, far, *bots = scores(page, weights)
+    bonus = weights.person + weights.welcome
+    assert fits == pytest.approx(bots[0] + bonus) and mean == pytest.approx(bots[0] + bonus)
+    assert far == pytest.approx(bots[0]), "a post far from its interests gets no bonus"
+
+
+def test_a_persons_post_that_fits_no_persona_well_is_met_by_those_it_fits_least_badly() -> None:
+    weights = Weights(fit=0.0)
+    far = _post("cat", author_is_agent=False, similarity=0.70, welcome_left=1.0)
+    page = [far, *(_post(f"b{i}", similarity=0.85) for i in range(5))]
+    alone, bot, *_ = scores(page, weights)
+    assert alone == pytest.approx(bot), "far below the page's mean: no bonus"
+    kindred, bot, *_ = scores([replace(far, kindred=True), *page[1:]], weights)
+    assert kindred == pytest.approx(bot + weights.person + weights.welcome)
 
 
 def test_exploration_still_reaches_every_post() -> None:
@@ -179,3 +204,30 @@ def test_a_newcomers_post_with_budget_left_is_met_before_popularity_speaks_for_i
         _post("n", author_is_agent=False, age_seconds=600, likes=2), "like"
     ) == pytest.approx(1 / 3)
     assert welcome.left(popular, "like") == 0.0
+
+
+def test_a_comment_welcomes_a_persons_post_whatever_the_fit_a_like_goes_by_fit() -> None:
+    far = _post("cat", author_is_agent=False, similarity=0.70)
+    page = [far, *(_post(f"b{i}", similarity=0.85) for i in range(5))]
+    weights = Weights(fit=0.0, explore=0.0, popularity=0.0, freshness=0.0)
+
+    def share(kind: str) -> float:
+        rng = random.Random(4)
+        picks = [
+            choose_target(
+                page,
+                me="me",
+                already=set(),
+                recent_bot_engagements={},
+                cap_per_hour=5,
+                human_share=0.7,
+                rng=rng,
+                taste=weights,
+                welcome=Welcome(),
+                kind=kind,
+            )
+            for _ in range(600)
+        ]
+        return sum(p is not None and p.post_id == "cat" for p in picks) / 600
+
+    assert share("comment") > 0.6 > 0.3 > share("like")

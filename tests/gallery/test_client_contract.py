@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,11 +73,16 @@ def test_a_plain_429_defers_by_an_http_date_retry_after_or_is_transient_without_
     assert type(plain) is TransientError
 
 
-def test_a_pause_with_retry_after_says_until_when() -> None:
-    error = failure(answering(503, {"code": "FLEET_PAUSED"}, {"Retry-After": "120"}))
+def test_a_pause_with_retry_after_says_until_when_within_the_probe_interval() -> None:
+    error = failure(answering(503, {"code": "FLEET_PAUSED"}, {"Retry-After": "20"}))
     assert isinstance(error, Deferred) and (error.scope, error.code) == ("fleet", "FLEET_PAUSED")
     assert error.until is not None
-    assert abs(error.until - (datetime.now(UTC) + timedelta(seconds=120))) < timedelta(seconds=5)
+    assert abs(error.until - (datetime.now(UTC) + timedelta(seconds=20))) < timedelta(seconds=5)
+    # Longer than the probe interval (30 s by default): the fleet looks again after it.
+    error = failure(answering(503, {"code": "FLEET_PAUSED"}, {"Retry-After": "120"}))
+    assert isinstance(error, Deferred) and error.until is not None
+    assert abs(error.until - (datetime.now(UTC) + timedelta(seconds=30))) < timedelta(seconds=5)
+    assert "problem" not in error.reason
 
 
 def test_refusals_carry_the_status_and_the_gallerys_words() -> None:
@@ -246,3 +253,135 @@ def test_an_answer_missing_what_the_api_promises_is_a_permanent_error(
         getattr(gallery, call)(agent="dataviz_ada", **arguments)
     assert str(raised.value).startswith(reason)
     assert isinstance(raised.value, PermanentError)  # no retry: it would get the same answer
+
+
+# -- a hostile or broken gallery (issue 31, items 16, 17 and 19) -------------------------
+
+
+def _near(when: datetime | None, wait: timedelta) -> bool:
+    return when is not None and abs(when - (datetime.now(UTC) + wait)) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize(
+    ("code", "longest"),
+    [
+        ("FLEET_DAILY_BUDGET_EXCEEDED", timedelta(days=1)),
+        ("AGENT_DAILY_LIMIT_EXCEEDED", timedelta(days=1)),
+        ("FLEET_MONTHLY_BUDGET_EXCEEDED", timedelta(days=31)),
+        ("AGENT_MONTHLY_LIMIT_EXCEEDED", timedelta(days=31)),
+    ],
+)
+def test_a_reset_past_what_its_code_can_mean_is_clamped_and_reported(
+    code: str, longest: timedelta, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {"error": "budget", "code": code, "resetAt": "9999-12-31T00:00:00Z"}
+    with caplog.at_level(logging.WARNING, logger="fleet.gallery"):
+        error = failure(answering(429, body))
+    assert isinstance(error, Deferred) and _near(error.until, longest)
+    assert "problem" in error.reason and "9999-12-31" in error.reason  # the hold's reason
+    assert any("9999-12-31" in record.getMessage() for record in caplog.records)
+
+
+def test_a_pause_asking_for_years_holds_the_fleet_for_the_probe_interval() -> None:
+    handler = answering(503, {"code": "FLEET_PAUSED"}, {"Retry-After": "999999999"})
+    gallery = HttpGallery(
+        settings_for("http://gallery.test"),
+        transport=httpx.MockTransport(handler),
+        pause_seconds=45,
+    )
+    with pytest.raises(Deferred) as raised:
+        gallery.feed(agent="photo_ada")
+    assert raised.value.scope == "fleet" and _near(raised.value.until, timedelta(seconds=45))
+    assert "problem" in raised.value.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (200, b"[" * 200_000 + b"]" * 200_000, None),
+        (200, b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", None),
+        (200, json.dumps({"items": [{**POST, "likeCount": "x"}]}).replace('"x"', "1e999"), None),
+        (200, json.dumps({"items": [{**POST, "likeCount": 10**30}]}), None),
+        (200, '{"items": [], "x": NaN}', None),
+        (429, {"error": "slow"}, {"Retry-After": "9" * 40}),
+        (503, {"code": "FLEET_PAUSED"}, {"Retry-After": "99999999999999999999"}),
+    ],
+)
+def test_an_answer_no_api_answer_can_be_is_malformed_not_retried(
+    status: int, body: Any, headers: dict[str, str] | None
+) -> None:
+    error = failure(answering(status, body, headers))
+    assert type(error) is MalformedAnswer and isinstance(error, PermanentError)
+
+
+def test_a_like_count_that_is_not_a_count_is_malformed() -> None:
+    gallery = gallery_with(answering(200, '{"success": true, "liked": true, "likeCount": 1e999}'))
+    with pytest.raises(MalformedAnswer):
+        gallery.like(agent="photo_ada", post_id="p1", idempotency_key="k")
+
+
+def test_a_feed_page_keeps_at_most_the_items_asked_for() -> None:
+    items = [{**POST, "id": f"p{n}"} for n in range(2_000)]
+    gallery = gallery_with(answering(200, {"items": items}))
+    page = gallery.feed(agent="photo_ada", limit=20)
+    assert [post.id for post in page] == [f"p{n}" for n in range(20)]
+    comments = [
+        {"id": f"c{n}", "content": "hi", "createdAt": POST["createdAt"]} for n in range(500)
+    ]
+    gallery = gallery_with(answering(200, {"comments": comments}))
+    assert len(gallery.comments(agent="photo_ada", post_id="p1", limit=7)) == 7
+
+
+def test_gallery_strings_are_clipped_to_the_apis_limits() -> None:
+    huge = "w" * 300_000
+    item = {
+        **POST,
+        "title": huge,
+        "description": huge,
+        "user": {"id": "u1", "username": huge, "name": huge},
+    }
+    [post] = gallery_with(answering(200, {"items": [item]})).feed(agent="photo_ada")
+    assert len(post.title) == 200 and len(post.description) == 5000
+    assert len(post.username) <= 64
+    comment = {"id": "c1", "content": huge, "createdAt": POST["createdAt"], "user": item["user"]}
+    [seen] = gallery_with(answering(200, {"comments": [comment]})).comments(
+        agent="photo_ada", post_id="p1"
+    )
+    assert len(seen.content) == 2000 and len(seen.username) <= 64
+
+
+def test_an_answer_over_the_size_cap_is_refused() -> None:
+    body = {"items": [{**POST, "description": "d" * 4000} for _ in range(40)]}
+    gallery = gallery_with(answering(200, body), max_answer_bytes=100_000)
+    with pytest.raises(MalformedAnswer, match="larger than 100,000 bytes"):
+        gallery.feed(agent="photo_ada")
+
+
+def test_an_answer_over_the_size_cap_is_not_read_whole_from_a_stream() -> None:
+    read: list[int] = []
+
+    class Endless(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            for _ in range(10_000):  # 640 MB, were it all read
+                read.append(1)
+                yield b"x" * 65_536
+
+    def handle(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Endless())
+
+    with pytest.raises(MalformedAnswer):
+        gallery_with(handle, max_answer_bytes=1_000_000).feed(agent="photo_ada")
+    assert len(read) <= 17
+
+
+def test_a_compressed_answer_that_was_not_asked_for_is_refused() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        packed = gzip.compress(json.dumps({"items": [POST]}).encode())
+        return httpx.Response(200, content=packed, headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(MalformedAnswer, match="encoding"):
+        gallery_with(handle).feed(agent="photo_ada")
+    assert seen[0].headers["accept-encoding"] == "identity"

@@ -4,6 +4,7 @@ reported as httpx reports them, and calls encoded as httpx encodes them."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.wire import Wire
 from fleet.infra import deadline
 
@@ -249,3 +251,72 @@ def test_https_is_verified_against_the_given_context(certificate: tuple[Path, Pa
         )
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             stranger.call("GET", "/b", [], None)
+
+
+# -- bounded answers (issue 31, item 17) ----------------------------------------------
+
+
+def test_a_compressed_answer_is_refused_never_inflated() -> None:
+    packed = gzip.compress(b'{"items": [' + b'"x",' * 2_000_000 + b'"x"]}')
+
+    def gzipped(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            + f"Content-Length: {len(packed)}\r\n\r\n".encode()
+            + packed
+        )
+        return True
+
+    with RawServer(gzipped).running() as server:
+        wire = _wire(server.origin)
+        with pytest.raises(MalformedAnswer, match="encoding"):
+            wire.call("GET", "/api/showcase", [], None)
+        wire.close()
+
+
+def test_an_answer_announced_over_the_cap_is_refused_unread() -> None:
+    def huge(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 300000000\r\n\r\n" + b"x" * 65_536)
+        return False
+
+    with RawServer(huge).running() as server:
+        wire = Wire(
+            server.origin,
+            tls=None,
+            connect_timeout=5.0,
+            write_timeout=5.0,
+            read_timeout=5.0,
+            max_answer_bytes=1_000_000,
+        )
+        with pytest.raises(MalformedAnswer, match="300,000,000 bytes announced"):
+            wire.call("GET", "/api/showcase", [], None)
+        wire.close()
+
+
+def test_a_chunked_answer_past_the_cap_is_cut_at_the_cap() -> None:
+    sent: list[int] = []
+
+    def endless(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 65_536
+        try:
+            for _ in range(5_000):  # 320 MB, were it all read
+                conn.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                sent.append(1)
+        except OSError:
+            pass  # the client hung up: what it should do
+        return False
+
+    with RawServer(endless).running() as server:
+        wire = Wire(
+            server.origin,
+            tls=None,
+            connect_timeout=5.0,
+            write_timeout=5.0,
+            read_timeout=5.0,
+            max_answer_bytes=1_000_000,
+        )
+        with pytest.raises(MalformedAnswer, match="larger than 1,000,000 bytes"):
+            wire.call("GET", "/api/showcase", [], None)
+        wire.close()
+    assert len(sent) < 5_000

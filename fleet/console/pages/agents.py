@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import AGENT_STATUSES, Web, whole
+from fleet.console.web import AGENT_STATUSES, Web, row_id, short_text
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import ConflictError, InputError
 from fleet.service import agents as agent_use
@@ -24,13 +24,13 @@ def routes(web: Web) -> list[Route]:
 
     def agent_list(request: Request) -> Response:
         params = request.query_params
-        after = whole(params.get("after"), 0)
+        after = row_id(params.get("after"), field="after") or 0
         rows, next_after = board_use.roster(
             fleet,
             after=after,
-            persona=params.get("persona") or None,
-            status=params.get("status") or None,
-            search=params.get("q") or None,
+            persona=short_text(params.get("persona"), field="persona"),
+            status=short_text(params.get("status"), field="status"),
+            search=short_text(params.get("q"), field="search (q)"),
         )
         keep = {k: params.get(k, "") for k in ("q", "persona", "status")}
         return web.page(
@@ -75,7 +75,7 @@ def routes(web: Web) -> list[Route]:
     async def tick(request: Request) -> Response:
         await checked_form(request)
         decision = await run_in_threadpool(agent_use.tick_now, fleet, request.path_params["ref"])
-        handle = agent_use.get(fleet, str(decision.agent_id)).handle
+        handle = (await run_in_threadpool(agent_use.get, fleet, str(decision.agent_id))).handle
         said = (
             f"tick now: {handle} decided to {decision.action} "
             f"(activity {decision.activity_id}, key {decision.idempotency_key})"
@@ -85,13 +85,18 @@ def routes(web: Web) -> list[Route]:
     async def act(request: Request) -> Response:
         form = await checked_form(request)
         ref, kind, here = request.path_params["ref"], form.get("kind", ""), form.get("here") == "on"
-        send = None if here else fleet.sender(instead=", or tick “run it here”")
-        # Run here, the action may call the LLM and the gallery: off the event loop.
-        acted = await run_in_threadpool(agent_use.act_now, fleet, ref, kind, send=send, here=here)
+
+        def work() -> agent_use.Acted:
+            # Run here, the action may call the LLM and the gallery; sent, the broker is
+            # reached: either way off the event loop.
+            send = None if here else fleet.sender(instead=", or tick “run it here”")
+            return agent_use.act_now(fleet, ref, kind, send=send, here=here)
+
+        acted = await run_in_threadpool(work)
         return web.back(_page_of(acted.handle), f"act now: {kind} " + _outcome(acted))
 
     return [
-        Route("/agents", agent_list),
+        Route("/agents", web.reading(agent_list)),
         Route("/agents/{ref}", agent_page),
         Route("/agents/{ref}/tick", web.guarded(tick), methods=["POST"]),
         Route("/agents/{ref}/act", web.guarded(act), methods=["POST"]),

@@ -3,7 +3,9 @@ set and lift a fleet hold; each the use case the CLI calls."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -13,11 +15,15 @@ from starlette.routing import Route
 
 from fleet.console.security import checked_form
 from fleet.console.web import Web, when, whole
+from fleet.errors import InputError
 from fleet.service import agents as agent_use
 from fleet.service import holds, inputs
 
 # The failed accounts a start shows by name (the rest are counted).
 FAILED_SHOWN = 200
+# A hold from the form lasts from six minutes (the form's step) to 30 days.
+SHORTEST_HOURS = 0.1
+LONGEST_HOURS = holds.LONGEST.total_seconds() / 3600
 
 
 def routes(web: Web) -> list[Route]:
@@ -34,6 +40,7 @@ def routes(web: Web) -> list[Route]:
             personas=fleet.personas.slugs(),
             counts=agent_use.counts(fleet),
             hold=holds.in_force(fleet),
+            longest_reason=holds.LONGEST_REASON,
             failed=failed,
             more=total,
             result_gone=bool(token) and kept is None,
@@ -44,26 +51,35 @@ def routes(web: Web) -> list[Route]:
         form = await checked_form(request)
         # The CLI's parsing of --interval, --weights and --activity, naming the form's field;
         # the use case checks the values against the persona before writing anything.
-        made, started = agent_use.create(
-            fleet,
-            form.get("persona", ""),
-            whole(form.get("count"), 0, strict=True),
-            interval=inputs.interval(_given(form, "interval"), field="interval"),
-            weights=inputs.weights(_given(form, "weights"), field="weights"),
-            activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
-            start=form.get("start") == "on",
+        made, started = await run_in_threadpool(
+            partial(
+                agent_use.create,
+                fleet,
+                form.get("persona", ""),
+                whole(form.get("count"), 0, strict=True),
+                interval=inputs.interval(_given(form, "interval"), field="interval"),
+                weights=inputs.weights(_given(form, "weights"), field="weights"),
+                activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
+                start=form.get("start") == "on",
+                review=form.get("review") == "on",
+            )
         )
         said = (
             f"created {made.count} {form.get('persona')} agent(s): {made.first_id}-{made.last_id}"
         )
-        return web.back("/controls", said + (f", started {started}" if started else ""))
+        said += f", started {started}" if started else ""
+        return web.back(
+            "/controls", said + (", under review" if form.get("review") == "on" else "")
+        )
 
     async def change(request: Request) -> Response:
         form = await checked_form(request)
         command = form.get("command", "")
         selection = _selection(form)
         if command != "start":
-            changed = agent_use.change_status(fleet, command, selection).changed
+            changed = (
+                await run_in_threadpool(agent_use.change_status, fleet, command, selection)
+            ).changed
             return web.back("/controls", f"{command}: {changed} agent(s) changed")
         provision = form.get("provision") == "on"
         # Provisioning asks the gallery once per agent: off the event loop.
@@ -90,18 +106,21 @@ def routes(web: Web) -> list[Route]:
         if form.get("confirm") != "yes":
             # The confirmation: what would go, and a second form that says yes.
             return web.page(request, "confirm_delete.html", form=form)
-        gone = agent_use.delete(fleet, selection).changed
+        gone = (await run_in_threadpool(agent_use.delete, fleet, selection)).changed
         return web.back("/controls", f"deleted {gone} agent(s)")
 
     async def hold(request: Request) -> Response:
         form = await checked_form(request)
-        hours = float(form.get("hours") or "1")
-        held = holds.hold(fleet, form.get("reason", ""), timedelta(hours=hours))
+        hours = _hours(form.get("hours") or "1")
+        held = await run_in_threadpool(
+            holds.hold, fleet, form.get("reason", ""), timedelta(hours=hours)
+        )
         return web.back("/controls", f"fleet held until {when(held.until)} UTC: {held.reason}")
 
     async def lift(request: Request) -> Response:
         await checked_form(request)
-        return web.back("/controls", f"lifted {holds.lift(fleet)} hold(s)")
+        lifted = await run_in_threadpool(holds.lift, fleet)
+        return web.back("/controls", f"lifted {lifted} hold(s)")
 
     return [
         Route("/controls", controls),
@@ -111,6 +130,21 @@ def routes(web: Web) -> list[Route]:
         Route("/controls/hold", web.guarded(hold), methods=["POST"]),
         Route("/controls/lift", web.guarded(lift), methods=["POST"]),
     ]
+
+
+def _hours(text: str) -> float:
+    """The hold form's hours: a number from ``SHORTEST_HOURS`` to ``LONGEST_HOURS``
+    (InputError naming the field: inf, nan, abc, 1e-9)."""
+    try:
+        hours = float(text.strip()[:40])
+    except ValueError:
+        hours = math.nan
+    if not SHORTEST_HOURS <= hours <= LONGEST_HOURS:  # nan compares false: refused too
+        raise InputError(
+            f"hours {text[:40]!r}: expected a number of hours from {SHORTEST_HOURS:g} "
+            f"to {LONGEST_HOURS:g}"
+        )
+    return hours
 
 
 def _given(form: dict[str, str], name: str) -> str | None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fleet.console.web import STATUSES, Web, whole
+from fleet.console.web import STATUSES, Web, row_id, short_text
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.service import activity as activity_use
@@ -25,9 +25,9 @@ def routes(web: Web) -> list[Route]:
 
     def ledger(request: Request) -> Response:
         params = request.query_params
-        keep = {k: params.get(k, "").strip() for k in FILTERS}
-        since = params.get("since") or "1h"
-        before = whole(params.get("before"), 0) or None
+        keep = {k: (short_text(params.get(k), field=k) or "").strip() for k in FILTERS}
+        since = short_text(params.get("since"), field="since") or "1h"
+        before = row_id(params.get("before"), field="before") or None
         rows: list[activity_use.ActivityView] = []
         next_before = None
         refused = []
@@ -72,4 +72,4 @@ def routes(web: Web) -> list[Route]:
             statuses=STATUSES,
         )
 
-    return [Route("/activity", ledger)]
+    return [Route("/activity", web.reading(ledger))]

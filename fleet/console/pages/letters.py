@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import Web, whole
+from fleet.console.web import Web, row_id
 from fleet.errors import InputError
 from fleet.service import dead_letters
 
@@ -23,8 +24,9 @@ def routes(web: Web) -> list[Route]:
         return web.page(request, "dead_letters.html", rows=rows, every=every)
 
     def letter_page(request: Request) -> Response:
+        letter_id = row_id(request.path_params["id"], field="dead letter id") or 0
         try:
-            letter = dead_letters.get(fleet, whole(request.path_params["id"], 0))
+            letter = dead_letters.get(fleet, letter_id)
         except InputError as error:
             return web.error(request, 404, str(error))
         arguments = json.dumps(letter.arguments, indent=2, default=str)
@@ -33,22 +35,29 @@ def routes(web: Web) -> list[Route]:
     async def replay(request: Request) -> Response:
         form = await checked_form(request)
         ids = _ids(form.get("ids", ""))
-        done = dead_letters.replay(fleet, ids, fleet.sender(instead="a worker must be running"))
+
+        def work() -> list[tuple[int, str, str]]:
+            # Reaching the broker and the database both block: off the event loop.
+            send = fleet.sender(instead="a worker must be running")
+            return dead_letters.replay(fleet, ids, send)
+
+        done = await run_in_threadpool(work)
         return web.back("/dead-letters", f"replayed {len(done)} dead letter(s)")
 
     async def purge(request: Request) -> Response:
         form = await checked_form(request)
         if form.get("all") == "yes" and form.get("confirm") == "yes":
-            gone = dead_letters.purge(fleet, None)
+            gone = await run_in_threadpool(dead_letters.purge, fleet, None)
         else:
-            gone = dead_letters.purge(fleet, _ids(form.get("ids", "")))
+            ids = _ids(form.get("ids", ""))
+            gone = await run_in_threadpool(dead_letters.purge, fleet, ids)
         return web.back("/dead-letters", f"purged {gone} dead letter(s)")
 
     return [
         Route("/dead-letters", letter_list),
         Route("/dead-letters/replay", web.guarded(replay), methods=["POST"]),
         Route("/dead-letters/purge", web.guarded(purge), methods=["POST"]),
-        Route("/dead-letters/{id}", letter_page),
+        Route("/dead-letters/{id}", web.reading(letter_page)),
     ]
 
 
@@ -56,4 +65,4 @@ def _ids(text: str) -> list[int]:
     parts = text.replace(",", " ").split()
     if not parts:
         raise InputError("name at least one dead letter")
-    return [whole(part, 0, strict=True) for part in parts]
+    return [row_id(part, field="dead letter id") or 0 for part in parts]

@@ -4,11 +4,9 @@ reads and shows the differences; a fix, after a confirmation, repairs what can b
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fleet.console.security import checked_form
@@ -72,8 +70,7 @@ def routes(web: Web) -> list[Route]:
         found = await run_in_threadpool(check, fleet, window, fix=True)
         token = web.kept.put(request, found)
         said = f"reconcile --fix: {found.count} difference(s), {len(found.fixed)} repaired"
-        query = urlencode({"said": said, "since": since, "result": token})
-        return RedirectResponse(f"/reconcile?{query}", status_code=303)
+        return web.back("/reconcile", said, since=since, result=token)
 
     return [
         Route("/reconcile", page),

@@ -35,7 +35,7 @@ def routes(web: Web) -> list[Route]:
         )
 
     def weekly(request: Request) -> Response:
-        week = request.query_params.get("week") or report.this_week(fleet)
+        week = request.query_params.get("week", "")[:40] or report.this_week(fleet)
         try:
             return HTMLResponse(weekly_page.render(fleet, week, in_console=True))
         except InputError as error:

@@ -6,7 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fleet.console.security import checked_form, csrf_of, set_session
+from fleet.console.security import (
+    checked_form,
+    client_of,
+    csrf_of,
+    session_of,
+    set_session,
+)
 from fleet.console.web import Web
 
 
@@ -19,7 +25,15 @@ def routes(web: Web) -> list[Route]:
     async def login(request: Request) -> Response:
         form = await checked_form(request)
         target = local(form.get("next"))
-        if not guard.password_ok(form.get("password", "")):
+        heard = await guard.attempt(
+            client_of(request.scope), form.get("password", ""), via="login form"
+        )
+        if not isinstance(heard, bool):  # too many wrong ones: not even compared
+            minutes = max(1, round(heard / 60))
+            answer = web.page(request, "login.html", 429, next=target, wait_minutes=minutes)
+            answer.headers["Retry-After"] = str(int(heard) + 1)
+            return answer
+        if not heard:
             return web.page(request, "login.html", 401, next=target, wrong=True)
         response = RedirectResponse(target, status_code=303)
         set_session(response, request, guard.new_session(user=True))
@@ -27,6 +41,7 @@ def routes(web: Web) -> list[Route]:
 
     async def logout(request: Request) -> Response:
         await checked_form(request)
+        guard.revoke(session_of(request))  # the old cookie is no longer a session
         response = RedirectResponse("/login", status_code=303)
         set_session(response, request, guard.new_session())
         return response

@@ -1,0 +1,131 @@
+"""How one delivery of an action ended: one sum type, ``Outcome``.
+
+A delivery either carried the action out (``perform``: succeeded, skipped, drafted), found
+it not its to do (already finished, held by another delivery, an unknown key), or failed and had its
+failure settled (``fleet.actions.failures.settle``: a retry, a dead letter, a skip, or
+already finished). Each case is a frozen class of its own with what that case knows, and
+``status`` names it as the logs, the tallies and the faces spell it. Callers ``match`` on
+the class; mypy checks that every case is handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Succeeded:
+    """The action's effect is made and its activity ended succeeded, with its result."""
+
+    status: ClassVar[Literal["succeeded"]] = "succeeded"
+    activity_id: int
+    result: dict[str, Any] | None = None
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return self.result
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """The activity ended skipped (nothing to do, a refusal, a wait too long), with why."""
+
+    status: ClassVar[Literal["skipped"]] = "skipped"
+    activity_id: int
+    reason: str
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return {"reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """Under review: the action stopped at its draft, which waits for an owner."""
+
+    status: ClassVar[Literal["drafted"]] = "drafted"
+    activity_id: int
+    draft_id: int
+
+    @property
+    def reason(self) -> str:
+        return f"draft {self.draft_id} waits for review"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return {"draft_id": self.draft_id, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyFinished:
+    """Another delivery ended the activity first (or it was unknown): nothing done here.
+
+    ``detail`` is what this delivery's own attempt came to, when it got that far."""
+
+    status: ClassVar[Literal["already-finished"]] = "already-finished"
+    activity_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldElsewhere:
+    """Another delivery holds the activity's claim: it carries the action out."""
+
+    status: ClassVar[Literal["held-elsewhere"]] = "held-elsewhere"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """No activity has the key (a batch's; one action's delivery raises instead)."""
+
+    status: ClassVar[Literal["unknown"]] = "unknown"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """The failure is worth another attempt, after ``countdown`` seconds."""
+
+    status: ClassVar[Literal["retry"]] = "retry"
+    countdown: float
+    reason: str
+    attempts: int = 0  # failed attempts so far (this one included; 0 for a wait)
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """The activity ended dead: its dead letter keeps the error for a replay."""
+
+    status: ClassVar[Literal["dead"]] = "dead"
+    dead_letter_id: int
+    reason: str
+
+
+# What one delivery's carrying out came to (``fleet.actions.perform``).
+Performed = Succeeded | Skipped | Drafted | AlreadyFinished | HeldElsewhere | Unknown
+# What settling a failure came to (``fleet.actions.failures.settle``).
+Settled = Retry | Dead | Skipped | AlreadyFinished
+# How one delivery of an action ended, whichever way.
+Outcome = Performed | Settled
+
+__all__ = [
+    "AlreadyFinished",
+    "Dead",
+    "Drafted",
+    "HeldElsewhere",
+    "Outcome",
+    "Performed",
+    "Retry",
+    "Settled",
+    "Skipped",
+    "Succeeded",
+    "Unknown",
+]

@@ -1,0 +1,107 @@
+"""Which comment an agent answers when it opens its notifications (pure).
+
+An agent answers, in this order, as a person who looks after their posts does:
+
+1. **people first**: a person's comment on one of its posts, or a person's answer to its
+   reply there, the longest waiting first; the fleet exists for the people who join;
+2. **a conversation that goes on**, now and then (``go_on``): an answer someone gave to
+   the agent's own comment on their post, so that comment -> reply -> answer makes a
+   thread of three;
+3. **the rest**: another agent's comment on its posts.
+
+Threads are bounded: an agent answers only a comment on its own post, a reply to its
+own top-level comment, or (from a person) a reply to its reply. Two agents never
+ping-pong: the deepest an exchange between agents goes is three messages.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+# How often an agent takes up an answer to its own comment when no person waits on it.
+GO_ON = 0.6
+# How often a session's look at its notifications answers another agent's comment on its
+# posts when nothing else waits (a reply drawn by the persona's weights always does).
+OTHERS_AT_A_GLANCE = 0.35
+
+
+class Waiting(StrEnum):
+    """Why a comment waits on the agent."""
+
+    ON_MY_POST = "on_my_post"  # a top-level comment on its post
+    TO_MY_REPLY = "to_my_reply"  # a person's answer to its reply on its post
+    TO_MY_COMMENT = "to_my_comment"  # an answer to its comment on someone else's post
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A comment the agent might answer."""
+
+    comment_id: str
+    author: str
+    author_is_agent: bool
+    at: datetime
+    why: Waiting
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A comment as the agent reads it on a post: who, in answer to what."""
+
+    id: str
+    author: str
+    author_is_agent: bool
+    at: datetime
+    parent_id: str | None
+
+
+def unanswered(
+    me: str, *, my_posts: Sequence[Seen], their_posts: Sequence[Seen], my_comments: Collection[str]
+) -> list[Unanswered]:
+    """The comments waiting on agent ``me``: on its own posts (``my_posts``: every comment
+    read there), and answers to its comments ``my_comments`` on others' posts
+    (``their_posts``: every comment read there). One it answered already is left out."""
+    answered = {c.parent_id for c in [*my_posts, *their_posts] if c.author == me}
+    mine_there = {c.id for c in my_posts if c.author == me}
+    waiting: list[Unanswered] = []
+    for c in my_posts:
+        if c.author == me or c.id in answered:
+            continue
+        if c.parent_id is None:
+            waiting.append(Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.ON_MY_POST))
+        elif c.parent_id in mine_there and not c.author_is_agent:
+            waiting.append(Unanswered(c.id, c.author, False, c.at, Waiting.TO_MY_REPLY))
+    for c in their_posts:
+        if c.author == me or c.id in answered or c.parent_id not in my_comments:
+            continue
+        waiting.append(Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.TO_MY_COMMENT))
+    return waiting
+
+
+def pick_answer(
+    waiting: Sequence[Unanswered],
+    rng: random.Random,
+    *,
+    done: Collection[str] = (),
+    go_on: float = GO_ON,
+    others: float = 1.0,
+) -> Unanswered | None:
+    """The comment to answer now (see the module's docstring), or None; ``done``: ids
+    the agent answered already by the ledger's account; ``go_on`` and ``others``: how
+    likely an answer to its comment, and another agent's comment on its post, is taken
+    up when no person waits."""
+    open_ = [w for w in waiting if w.comment_id not in done]
+    people = sorted((w for w in open_ if not w.author_is_agent), key=lambda w: w.at)
+    if people:
+        return people[0]
+    going_on = [w for w in open_ if w.why is Waiting.TO_MY_COMMENT]
+    if going_on and rng.random() < go_on:
+        return rng.choice(going_on)
+    rest = [w for w in open_ if w.why is Waiting.ON_MY_POST]
+    if rest and rng.random() < others:
+        return rng.choice(rest)
+    return None

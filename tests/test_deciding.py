@@ -1,0 +1,119 @@
+"""Deciding ticks without a database: ``plan_ticks`` takes what the transaction read (the
+agents' rows, the ticks decided before, who answers) and returns what it writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from fleet.agents.deciding import Decided, plan_ticks
+from fleet.core.persona import Quotas
+from fleet.infra.persona_files import PersonaCatalogue
+
+NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York
+LEASE = timedelta(minutes=5)
+DUE = int(NOW.timestamp())
+ONLY_POSTS = {"post": 1, "comment": 0, "like": 0, "browse": 0}
+
+
+def _catalogue(quotas: Quotas | None = None) -> PersonaCatalogue:
+    """The bundled personas, product_photographer's quotas replaced by ``quotas``."""
+    bundled = PersonaCatalogue.from_directory()
+    if quotas is None:
+        return bundled
+    return PersonaCatalogue(
+        p.model_copy(update={"quotas": quotas}) if p.slug == "product_photographer" else p
+        for p in bundled
+    )
+
+
+def _poster(agent_id: int = 1, **changes: Any) -> SimpleNamespace:
+    """An agent row as the transaction reads it: a product photographer whose every steady
+    tick draws a post."""
+    row: dict[str, Any] = {
+        "id": agent_id,
+        "persona": "product_photographer",
+        "seed": 7,
+        "status": "active",
+        "deleted_at": None,
+        "weights": ONLY_POSTS,
+        "interval_min": None,
+        "interval_max": None,
+        "activity": None,
+        "day_counts": None,
+    }
+    return SimpleNamespace(**(row | changes))
+
+
+def test_a_plan_past_the_quota_falls_to_the_next_kind_then_records_a_skip() -> None:
+    catalogue = _catalogue(Quotas(post=2, comment=1, reply=0, like=0, browse=1))
+    ticks = [(1, DUE + k, None, 0) for k in range(6)]
+    plan = plan_ticks(
+        ticks, {1: _poster()}, catalogue, before={}, answering=set(), now=NOW, lease=LEASE
+    )
+    assert [d.action for d in plan.decided] == ["post", "post", "comment", "browse", "post", "post"]
+    assert [r["status"] for r in plan.rows] == ["pending"] * 4 + ["skipped"] * 2
+    assert plan.rows[2]["content"] == {
+        "degraded_from": "post",
+        "quota": "daily quota: 2 post(s) already today",
+    }
+    skipped = plan.rows[4]
+    assert skipped["error"] == "daily quota: 2 post(s) already today"
+    assert (skipped["finished_at"], skipped["lease_expires_at"]) == (NOW, None)
+    assert plan.rows[0]["lease_expires_at"] == NOW + LEASE
+    assert [u["action"] for u in plan.updates] == [d.action for d in plan.decided]
+
+
+def test_a_tick_decided_before_plans_no_row_and_keeps_its_decision() -> None:
+    before = {(1, DUE): ("comment", f"1:{DUE}:comment", 41)}
+    plan = plan_ticks(
+        [(1, DUE, None, 0), (1, DUE + 1, None, 0)],
+        {1: _poster()},
+        _catalogue(),
+        before=before,
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+    )
+    assert plan.decided == [
+        Decided(1, DUE, "comment", f"1:{DUE}:comment"),
+        Decided(1, DUE + 1, "post", f"1:{DUE + 1}:post"),
+    ]
+    assert [r["idempotency_key"] for r in plan.rows] == [f"1:{DUE + 1}:post"]
+
+
+def test_a_plan_decides_nothing_for_an_agent_gone_paused_deleted_or_of_an_unknown_persona() -> None:
+    agents = {
+        2: _poster(2, status="paused"),
+        3: _poster(3, deleted_at=NOW),
+        4: _poster(4, persona="vanished"),
+    }
+    ticks = [(agent_id, DUE, None, 0) for agent_id in (1, 2, 3, 4)]
+    plan = plan_ticks(ticks, agents, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE)
+    assert (plan.rows, plan.updates, plan.decided) == ([], [], [])
+
+
+def test_the_budget_check_turns_the_action_and_the_row_says_from_what() -> None:
+    asked: list[tuple[int, str]] = []
+
+    def over_budget(agent_id: int, action: str) -> tuple[str, str | None]:
+        asked.append((agent_id, action))
+        return "browse", "post degraded to browse: agent budget spent"
+
+    plan = plan_ticks(
+        [(1, DUE, None, 0)],
+        {1: _poster()},
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        adjust=over_budget,
+    )
+    assert asked == [(1, "post")]
+    assert [d.action for d in plan.decided] == ["browse"]
+    assert plan.rows[0]["content"] == {
+        "degraded_from": "post",
+        "degraded": "post degraded to browse: agent budget spent",
+    }
