@@ -443,7 +443,10 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         )
     )
     wins = []
-    for who, pid, when in engagements:
+    # Diagnostics: the fit of likes and comments, on agents' and on people's posts.
+    parts: dict[str, list[float]] = defaultdict(list)
+    kinds = ["like"] * len(gallery.likes) + ["comment"] * (len(engagements) - len(gallery.likes))
+    for (who, pid, when), kind in zip(engagements, kinds, strict=True):
         if who not in bots or pid not in post_vectors:
             continue
         persona = users[who].persona
@@ -457,7 +460,11 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         engaged = float(post_vectors[pid] @ me)
         random_one = float(post_vectors[other] @ me)
         wins.append(1.0 if engaged > random_one else 0.5 if engaged == random_one else 0.0)
+        whose = "bots" if by_post[pid].user_id in bots else "people"
+        parts[f"interest_fit_p_{kind}s_on_{whose}_posts"].append(wins[-1])
     out["interest_fit_p"] = round(float(np.mean(wins)), 3) if wins else None
+    for name, values in sorted(parts.items()):
+        out[name] = {"p": round(float(np.mean(values)), 3), "n": len(values)}
 
     # Near-duplicates among bot texts of each kind, in the order they were written.
     def near_duplicates(texts: list[str]) -> float | None:

@@ -305,6 +305,9 @@ class WelcomeSettings(_Nested):
     comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
     likes_per_day_after: int = Field(default=3, ge=0, le=10_000)
     comments_per_day_after: int = Field(default=1, ge=0, le=10_000)
+    # A person's post with no comment yet is greeted by the next agent that comments,
+    # from this many minutes after it was posted.
+    greet_after_minutes: float = Field(default=10.0, ge=0, le=1440)
     # Stepping back as people arrive (``fleet.core.pace``): the fleet's share of all
     # activity once people are as active as the whole fleet (0.5: never step back), the
     # lowest pace it steps back to, and how often the pace is measured.

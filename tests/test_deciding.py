@@ -117,3 +117,17 @@ def test_the_budget_check_turns_the_action_and_the_row_says_from_what() -> None:
         "degraded_from": "post",
         "degraded": "post degraded to browse: agent budget spent",
     }
+
+
+def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifications() -> None:
+    """``notified``: the opening tick of its session answers (notes say it is the look at
+    its notifications, people first); another agent's opening still browses."""
+    browser = {"post": 0, "comment": 0, "like": 0, "browse": 1}
+    rows = {1: _poster(1, weights=browser), 2: _poster(2, weights=browser)}
+    ticks = [(1, DUE, DUE, 0), (2, DUE, DUE, 0)]
+    plan = plan_ticks(
+        ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
+    )
+    assert [d.action for d in plan.decided] == ["reply", "browse"]
+    assert plan.rows[0]["content"] == {"notifications": True}
+    assert plan.rows[1]["content"] == {"thinks": False}

@@ -3,10 +3,11 @@ the dispatcher to open fewer sessions as people become active."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from fleet import activities, agents
 from fleet.agents.heartbeat import dispatch_due
@@ -137,9 +138,10 @@ def test_a_fleet_younger_than_an_hour_keeps_its_pace(fleet: Fleet) -> None:
         now=at,
         lease=timedelta(minutes=5),
     )
-    # Twelve people's posts from before the fleet came are not held against it.
+    # Twelve people's posts from before the fleet came are not held against it (the
+    # newest posts are still read, for the notification scan).
     gallery = Newest([_post(n, hours_ago=5, likes=3, comments=0, person=True) for n in range(12)])
-    assert measure_pace(_fleet(fleet, gallery)) is None and gallery.reads == 0
+    assert measure_pace(_fleet(fleet, gallery)) is None
     with fleet.sessions() as session:
         assert activities.current_pace(session) == 1.0
 
@@ -166,3 +168,72 @@ def test_at_a_lower_pace_the_dispatcher_opens_fewer_sessions(fleet: Fleet) -> No
         counts[pace] = len(ticks)
     assert len(ids) == 40
     assert counts[0.2] < 0.5 * counts[1.0], counts
+
+
+def _published(
+    fleet: Fleet, agent_id: int, action: str, minutes_ago: int, result: dict[str, str]
+) -> None:
+    at = NOW - timedelta(minutes=minutes_ago)
+    made = activities.create_activity(
+        fleet.sessions,
+        agent_id,
+        action,
+        at,
+        f"{agent_id}:{int(at.timestamp())}:{action}",
+        now=at,
+        lease=timedelta(minutes=5),
+    )
+    target = result.get("in_reply_to") or result["post_id"]
+    kept = "reply" if action == "reply" else action
+    activities.finish(
+        fleet.sessions, made, "succeeded", now=at, result=result, engagement=(target, kept)
+    )
+
+
+def _waiting(fleet: Fleet) -> dict[str, bool]:
+    with fleet.sessions() as session:
+        rows = session.execute(select(Agent.handle, Agent.people_waiting_since))
+        return {handle: since is not None for handle, since in rows}
+
+
+def test_the_scan_marks_the_agents_a_persons_comment_waits_on_until_they_answer(
+    fleet: Fleet,
+) -> None:
+    """From counts alone: on an agent's post, comments beyond the fleet's are people's;
+    those beyond the fleet's replies to people wait on the author."""
+    ids = active_agents(fleet, 3, now=NOW)
+    handles = {}
+    for agent_id in ids:
+        agents.set_platform_user(fleet.sessions, agent_id, f"u-{agent_id}")
+        handles[agent_id] = agents.get_agent(fleet.sessions, str(agent_id)).handle
+    author, other, quiet = ids
+
+    def post(n: int, owner: int, comments: int) -> GalleryPost:
+        made = _post(n, hours_ago=1, likes=0, comments=comments, person=False)
+        return replace(made, username=handles[owner])
+
+    # Post 1 (author's): another agent's comment and a person's. Post 2 (other's): the
+    # author's comment only. Post 3 (quiet's): nothing.
+    _published(fleet, other, "comment", 90, {"post_id": "1", "comment_id": "c1"})
+    _published(fleet, author, "comment", 80, {"post_id": "2", "comment_id": "c2"})
+    gallery = Newest([post(1, author, 2), post(2, other, 1), post(3, quiet, 0)])
+    measure_pace(_fleet(fleet, gallery))
+    assert _waiting(fleet) == {handles[author]: True, handles[other]: False, handles[quiet]: False}
+    with fleet.sessions() as session:
+        first = session.scalar(select(Agent.people_waiting_since).where(Agent.id == author))
+
+    # A later scan keeps when it was first seen; answering another agent changes nothing.
+    _published(
+        fleet, author, "reply", 60, {"post_id": "1", "in_reply_to": "c1", "to": handles[other]}
+    )
+    gallery.posts[0] = post(1, author, 3)
+    measure_pace(_fleet(fleet, gallery))
+    with fleet.sessions() as session:
+        again = session.scalar(select(Agent.people_waiting_since).where(Agent.id == author))
+    assert again == first
+
+    # The author answers the person: nobody waits any more.
+    _published(fleet, author, "reply", 30, {"post_id": "1", "in_reply_to": "p1", "to": "maya"})
+    gallery.posts[0] = post(1, author, 4)
+    measure_pace(_fleet(fleet, gallery))
+    assert not any(_waiting(fleet).values())

@@ -3,6 +3,7 @@ activity: the fleet's own actions, and its engagements on given posts."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -78,22 +79,52 @@ def first_action_since(sessions: sessionmaker[Session], since: datetime) -> date
 def fleet_engagements_on(
     sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
 ) -> int:
-    """The fleet's likes, comments and replies on these posts: the ledger's likes and
-    comments by post, and the replies published since ``since`` (a reply's engagement is
-    kept by the comment it answers, its post is in its result)."""
+    """The fleet's likes, comments and replies on these posts (``fleet_comments_on`` for
+    the comments and replies)."""
     if not post_ids:
         return 0
-    wanted = set(post_ids)
     with sessions() as session:
-        counted = (
+        likes = (
             session.scalar(
                 select(func.count()).where(
-                    Engagement.post_id.in_(list(wanted)),
-                    Engagement.kind.in_(("like", "comment")),
+                    Engagement.post_id.in_(list(set(post_ids))), Engagement.kind == "like"
                 )
             )
             or 0
         )
+    return likes + sum(fleet_comments_on(sessions, post_ids, since=since).values())
+
+
+def fleet_comments_on(
+    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
+) -> Counter[str]:
+    """The fleet's comments and replies on each of these posts: the ledger's comments by
+    post, and the replies published since ``since`` (a reply's engagement is kept by the
+    comment it answers, its post is in its result)."""
+    wanted = set(post_ids)
+    found: Counter[str] = Counter()
+    if not wanted:
+        return found
+    with sessions() as session:
+        rows = session.execute(
+            select(Engagement.post_id, func.count())
+            .where(Engagement.post_id.in_(list(wanted)), Engagement.kind == "comment")
+            .group_by(Engagement.post_id)
+        )
+        found.update({post_id: int(n) for post_id, n in rows})
+    found.update(post_id for post_id, _ in fleet_replies_on(sessions, post_ids, since=since))
+    return found
+
+
+def fleet_replies_on(
+    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
+) -> list[tuple[str, str | None]]:
+    """The fleet's replies published since ``since`` on these posts: (post id, whom it
+    answered: the handle of the comment's author, when kept)."""
+    wanted = set(post_ids)
+    if not wanted:
+        return []
+    with sessions() as session:
         replies = session.scalars(
             select(AgentActivity.result).where(
                 AgentActivity.action == "reply",
@@ -101,6 +132,8 @@ def fleet_engagements_on(
                 AgentActivity.created_at >= since,
             )
         )
-        return counted + sum(
-            1 for result in replies if isinstance(result, dict) and result.get("post_id") in wanted
-        )
+        return [
+            (str(result["post_id"]), str(result["to"]) if result.get("to") else None)
+            for result in replies
+            if isinstance(result, dict) and result.get("post_id") in wanted
+        ]

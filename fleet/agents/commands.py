@@ -6,10 +6,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, func, insert, select, text, update
+from sqlalchemy import Connection, CursorResult, Row, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
@@ -327,6 +327,30 @@ def set_platform_user(sessions: sessionmaker[Session], agent_id: int, user_id: s
     """Keep the gallery user id of the agent's account (provisioned on first use)."""
     with sessions.begin() as session:
         session.execute(update(Agent).where(Agent.id == agent_id).values(platform_user_id=user_id))
+
+
+def mark_people_waiting(
+    sessions: sessionmaker[Session], handles: Sequence[str], *, now: datetime
+) -> int:
+    """Keep which agents a person's comment waits on (``handles``, from one scan of the
+    gallery's newest posts): those keep the time it was first seen, every other agent
+    has none waiting. How many agents people wait on."""
+    wanted = sorted(set(handles))
+    with sessions.begin() as session:
+        waiting = Agent.handle.in_(wanted)
+        session.execute(
+            update(Agent)
+            .where(~waiting, Agent.people_waiting_since.is_not(None))
+            .values(people_waiting_since=None)
+        )
+        if not wanted:
+            return 0
+        marked = session.execute(
+            update(Agent)
+            .where(waiting, Agent.deleted_at.is_(None))
+            .values(people_waiting_since=func.coalesce(Agent.people_waiting_since, now))
+        )
+        return int(cast(CursorResult[Any], marked).rowcount)
 
 
 def utcnow() -> datetime:

@@ -101,6 +101,7 @@ def plan_ticks(
     now: datetime,
     lease: timedelta,
     adjust: Adjust | None = None,
+    notified: Collection[int] = (),
 ) -> TickPlan:
     """Decide each tick's action from what was read: no database, the same answer for the
     same rows (``adjust``, the budget's check, is the one call out).
@@ -108,7 +109,8 @@ def plan_ticks(
     ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
     interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
     (action, key, activity id); ``answering`` the agents whose sessions open by answering
-    their notifications. A tick of an agent missing, not active, deleted, or of a persona
+    their notifications; ``notified`` those a person's comment was seen waiting on,
+    whose sessions open by answering it. A tick of an agent missing, not active, deleted, or of a persona
     the catalogue cannot give plans nothing.
     """
     books: dict[int, DayQuotaBook] = {}
@@ -127,7 +129,14 @@ def plan_ticks(
             rhythm = rhythm_of(catalogue, agent, weights)
         except (UnknownPersona, ValidationError):
             continue  # the dispatcher sets it aside at its next claim
-        action, notes = _chosen(rhythm, due_at, opened, index, answers=agent_id in answering)
+        action, notes = _chosen(
+            rhythm,
+            due_at,
+            opened,
+            index,
+            answers=agent_id in answering,
+            notified=agent_id in notified,
+        )
         if adjust is not None:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
@@ -167,11 +176,18 @@ def plan_ticks(
 
 
 def _chosen(
-    rhythm: Rhythm, due_at: int, opened: int | None, index: int, *, answers: bool
+    rhythm: Rhythm,
+    due_at: int,
+    opened: int | None,
+    index: int,
+    *,
+    answers: bool,
+    notified: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The rhythm's action for this position, and its notes (whether it answers)."""
-    chosen = rhythm.action(due_at, opened, index, answers=answers).value
-    if answers and chosen == Action.REPLY.value and rhythm.answers_at(opened, index):
+    chosen = rhythm.action(due_at, opened, index, answers=answers, notified=notified).value
+    looks = (answers or notified) and rhythm.answers_at(opened, index, notified=notified)
+    if looks and chosen == Action.REPLY.value:
         # The session's look at its notifications: people first, the rest now
         # and then (``fleet.core.answering``).
         return chosen, {"notifications": True}
@@ -248,6 +264,7 @@ def decide_ticks(
                 Agent.interval_max,
                 Agent.activity,
                 Agent.day_counts,
+                Agent.people_waiting_since,
             )
             .where(Agent.id.in_(wanted))
             .order_by(Agent.id)
@@ -266,6 +283,7 @@ def decide_ticks(
             now=now,
             lease=lease,
             adjust=adjust,
+            notified={i for i, row in agents.items() if row.people_waiting_since is not None},
         )
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,6 +138,15 @@ def handles_with_accounts(
         statement = statement.limit(limit)
     with sessions() as session:
         return list(session.scalars(statement))
+
+
+def fleet_handles(sessions: sessionmaker[Session], handles: Iterable[str]) -> set[str]:
+    """Those of ``handles`` that are the fleet's agents' (deleted ones included)."""
+    wanted = sorted(set(handles))
+    if not wanted:
+        return set()
+    with sessions() as session:
+        return set(session.scalars(select(Agent.handle).where(Agent.handle.in_(wanted))))
 
 
 def due_now(sessions: sessionmaker[Session], now: datetime) -> tuple[int, datetime | None]:

@@ -247,15 +247,23 @@ def answer_index(weights: ActionWeights, seed: int, opened: int) -> int:
 
 
 def session_action(
-    weights: ActionWeights, seed: int, opened: int, index: int, *, answers: bool = False
+    weights: ActionWeights,
+    seed: int,
+    opened: int,
+    index: int,
+    *,
+    answers: bool = False,
+    notified: bool = False,
 ) -> Action:
     """What the ``index``-th action of a session does: it opens with a look at the feed,
     posts at most once, and otherwise comments, likes or browses by the weights. With
     ``answers`` (the agent has posts or comments out there that others may have
     answered), its next action after the opening look answers what waits on it, as a
-    person opening the app looks at their notifications first."""
+    person opening the app looks at their notifications first. ``notified`` (a person's
+    comment was seen waiting on it): the session opens by answering, as a person called
+    back by their phone does, however short the session is."""
     if index == 0:
-        return Action.BROWSE
+        return Action.REPLY if notified else Action.BROWSE
     if index == first_post_index(weights, seed, opened):
         return Action.POST
     if answers and index == answer_index(weights, seed, opened):

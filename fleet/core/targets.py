@@ -41,6 +41,12 @@ def choose_target(
     ]
     if not open_posts:
         return None
+    if welcome is not None and kind == "comment":
+        # A person's post that nobody has answered yet is greeted first (by taste among
+        # them when there are several): a newcomer is never left without a word.
+        waiting = [c for c in open_posts if welcome.awaits_greeting(c)]
+        if waiting:
+            open_posts = waiting
     if taste is not None:
         if welcome is not None:
             # A comment on a person's post is a welcome more than a matter of taste: any

@@ -29,6 +29,11 @@ The score adds four terms, each on a scale a person would weigh:
   up to this much more, in proportion to the budget it has left: a newcomer's first
   picture is met soon, by the members it fits, before popularity can speak for it.
 
+A person's post nobody has commented on yet is **greeted**: from ``greet_after_minutes``
+(10) after it was posted, the next agent that comments takes such a post first, by its
+taste among them. Left to taste alone, a newcomer's first post waited hours for its first
+word whenever the fleet's comments went elsewhere.
+
 A person's post also has a **welcome budget** (``Welcome``): the fleet's likes and
 comments on it are capped by its age (by the end of its first day at most 5 comments
 and 15 likes by default), so a newcomer meets a few members who care about the
@@ -145,8 +150,13 @@ class Welcome:
     comments: tuple[tuple[float, int], ...] = ((1, 1), (6, 3), (24, 5))
     likes_per_day_after: int = 3
     comments_per_day_after: int = 1
+    # A person's post nobody has commented on yet, at least this old and still open to
+    # comments, is greeted by the next agent that comments: someone always says hello.
+    greet_after_minutes: float = 10.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.greet_after_minutes) and self.greet_after_minutes >= 0):
+            raise ValueError("welcome: greet_after_minutes is a finite number >= 0")
         for name in ("likes", "comments"):
             steps = getattr(self, name)
             if not steps:
@@ -185,6 +195,16 @@ class Welcome:
             return 0.0
         done = candidate.likes if kind == "like" else candidate.comments
         return max(0.0, (allowed - done) / allowed)
+
+    def awaits_greeting(self, candidate: Candidate) -> bool:
+        """A person's post no one has commented on yet, old enough to be greeted and
+        still open to comments: the next agent that comments greets it."""
+        return (
+            not candidate.author_is_agent
+            and candidate.comments == 0
+            and candidate.age_seconds >= 60 * self.greet_after_minutes
+            and self.open(candidate, "comment")
+        )
 
     def open(self, candidate: Candidate, kind: str) -> bool:
         """Whether the fleet may still engage with this post in this way."""

@@ -119,17 +119,31 @@ class Rhythm:
             return True
         return index == 0 and session_speaks(self.sessions, self.weights, self.seed, opened)
 
-    def answers_at(self, opened: int | None, index: int) -> bool:
-        """Whether this position is a session's look at its notifications (when it answers)."""
+    def answers_at(self, opened: int | None, index: int, *, notified: bool = False) -> bool:
+        """Whether this position is a session's look at its notifications (when it
+        answers): its opening when ``notified``, else the one after the opening look."""
         if self.sessions is None or opened is None:
             return False
+        if notified and index == 0:
+            return True
         return index == answer_index(self.weights, self.seed, opened)
 
-    def action(self, due: int, opened: int | None, index: int, *, answers: bool = False) -> Action:
+    def action(
+        self,
+        due: int,
+        opened: int | None,
+        index: int,
+        *,
+        answers: bool = False,
+        notified: bool = False,
+    ) -> Action:
         """What the tick due at whole second ``due`` does (before quotas and budget);
-        ``answers``: a session answers what waits on the agent first (``session_action``)."""
+        ``answers``, ``notified``: a session answers what waits on the agent first
+        (``session_action``)."""
         if self.sessions is not None and opened is not None:
-            return session_action(self.weights, self.seed, opened, index, answers=answers)
+            return session_action(
+                self.weights, self.seed, opened, index, answers=answers, notified=notified
+            )
         return choose_action(self.weights, tick_rng(self.seed, datetime.fromtimestamp(due, UTC)))
 
 

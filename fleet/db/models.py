@@ -138,6 +138,9 @@ class Agent(Base):
     ticks_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Review mode: its posts, comments and replies wait as drafts for an owner's approval.
     review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Since when a person's comment on its posts was seen unanswered (the notification
+    # scan sets and clears it): its next session opens by answering. NULL: none waits.
+    people_waiting_since: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)

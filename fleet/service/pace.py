@@ -10,7 +10,9 @@ steps back no further than people's visible activity warrants.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from fleet import activities, agents
 from fleet.core.pace import Pace, PeopleSeen, measure
@@ -29,7 +31,9 @@ PAGES = 4
 
 
 def measure_pace(fleet: Fleet) -> Pace | None:
-    """Measure the pace now and keep it; None when there is no agent to read as."""
+    """Measure the pace now and keep it, and mark the agents people wait on
+    (``scan_notifications``); None when there is no agent to read as, or the fleet is
+    too young to measure."""
     now = fleet.clock.now()
     readers = agents.handles_with_accounts(fleet.sessions, live=True, limit=1)
     if not readers:
@@ -37,20 +41,13 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     # People and the fleet over the same window: the last 12 hours, or the fleet's life
     # if it is younger (people's posts from before it came are not held against it).
     since = activities.first_action_since(fleet.sessions, now - WINDOW)
-    if since is None or now - since < YOUNGEST:
+    if since is None:
+        return None
+    day = _newest(fleet, readers[0], since)
+    scan_notifications(fleet, day, since=since)
+    if now - since < YOUNGEST:
         return None
     per_day = DAY / (now - since)
-    day: list[GalleryPost] = []
-    gallery = fleet.open_gallery()
-    try:
-        for page in range(PAGES):
-            posts = gallery.feed(agent=readers[0], limit=PAGE, offset=page * PAGE, sort="recent")
-            day.extend(p for p in posts if p.created_at >= since)
-            if len(posts) < PAGE or any(p.created_at < since for p in posts):
-                break
-    finally:
-        if fleet.gallery is None:
-            gallery.close()
     shown = sum(max(0, p.like_count) + max(0, p.comment_count) for p in day)
     ours = activities.fleet_engagements_on(fleet.sessions, [p.id for p in day], since=since)
     people = PeopleSeen(
@@ -69,3 +66,39 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     )
     activities.keep_pace(fleet.sessions, pace, now=now)
     return pace
+
+
+def _newest(fleet: Fleet, reader: str, since: datetime) -> list[GalleryPost]:
+    """The gallery's posts since ``since``, newest first, read as ``reader``."""
+    day: list[GalleryPost] = []
+    gallery = fleet.open_gallery()
+    try:
+        for page in range(PAGES):
+            posts = gallery.feed(agent=reader, limit=PAGE, offset=page * PAGE, sort="recent")
+            day.extend(p for p in posts if p.created_at >= since)
+            if len(posts) < PAGE or any(p.created_at < since for p in posts):
+                break
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
+    return day
+
+
+def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: datetime) -> int:
+    """Mark the agents a person's comment waits on, from the counts the gallery shows:
+    on an agent's post, the comments beyond the fleet's own are people's, and those
+    beyond the fleet's replies to people wait. Their next session opens by answering
+    (``fleet.core.sessions``), as a person's phone calls them back to the app. How many
+    agents people wait on.
+
+    From counts, without reading a comment: a person's answer to another agent's
+    comment there is laid at the author's door (the other agent answers it in its own
+    sessions; the author's look then finds nothing of its own and ends)."""
+    theirs = [p for p in posts if p.user_is_agent]
+    ids = [p.id for p in theirs]
+    ours = activities.fleet_comments_on(fleet.sessions, ids, since=since)
+    replies = activities.fleet_replies_on(fleet.sessions, ids, since=since)
+    known = agents.fleet_handles(fleet.sessions, {to for _, to in replies if to})
+    answered = Counter(post_id for post_id, to in replies if to and to not in known)
+    waiting = [p.username for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]
+    return agents.mark_people_waiting(fleet.sessions, waiting, now=fleet.clock.now())

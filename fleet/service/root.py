@@ -318,6 +318,7 @@ def _welcome(settings: Settings) -> Welcome:
         comments=w.comments,
         likes_per_day_after=w.likes_per_day_after,
         comments_per_day_after=w.comments_per_day_after,
+        greet_after_minutes=w.greet_after_minutes,
     )
 
 

@@ -170,6 +170,8 @@ def test_a_welcome_of_zero_leaves_peoples_posts_alone() -> None:
         {"likes": ((6, 3), (1, 1))},
         {"comments": ((1, -1),)},
         {"likes_per_day_after": -1},
+        {"greet_after_minutes": -1.0},
+        {"greet_after_minutes": float("nan")},
     ],
 )
 def test_a_bad_welcome_is_refused(bad: dict[str, object]) -> None:
@@ -231,3 +233,42 @@ def test_a_comment_welcomes_a_persons_post_whatever_the_fit_a_like_goes_by_fit()
         return sum(p is not None and p.post_id == "cat" for p in picks) / 600
 
     assert share("comment") > 0.6 > 0.3 > share("like")
+
+
+def _choose_many(page: list[Candidate], kind: str, n: int = 300) -> Counter[str]:
+    rng = random.Random(6)
+    picks: Counter[str] = Counter()
+    for _ in range(n):
+        chosen = choose_target(
+            page,
+            me="me",
+            already=set(),
+            recent_bot_engagements={},
+            cap_per_hour=5,
+            human_share=0.7,
+            rng=rng,
+            taste=Weights(),
+            welcome=Welcome(),
+            kind=kind,
+        )
+        assert chosen is not None
+        picks[chosen.post_id] += 1
+    return picks
+
+
+def test_a_persons_post_nobody_has_answered_is_greeted_by_the_next_comment() -> None:
+    """Ten minutes on, a newcomer's post with no comment takes every comment until it has
+    one, however far from the agent's taste and however popular the rest; likes still go
+    by taste, and a post already answered, or too young, is not forced."""
+    waiting = _post("newcomer", author_is_agent=False, similarity=0.60, age_seconds=900)
+    hits = [_post(f"hit{i}", similarity=0.90, likes=40, comments=6) for i in range(6)]
+    assert _choose_many([waiting, *hits], "comment") == {"newcomer": 300}
+    assert _choose_many([waiting, *hits], "like")["newcomer"] < 150
+    answered = replace(waiting, comments=1)
+    young = replace(waiting, age_seconds=300)
+    for not_forced in (answered, young):
+        assert _choose_many([not_forced, *hits], "comment")[not_forced.post_id] < 250
+    # Two waiting: each gets greeted, by taste between them.
+    other = replace(waiting, post_id="other", author="aother", similarity=0.95)
+    picks = _choose_many([waiting, other, *hits], "comment")
+    assert set(picks) == {"newcomer", "other"} and picks["other"] > picks["newcomer"]
