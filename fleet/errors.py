@@ -9,6 +9,8 @@ FleetError
 ├── ConflictError           the state does not allow the command (e.g. start a deleted agent)
 ├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
 │   └── Deferred            wait until a known time without counting an attempt
+│       ├── RateLimited     the fleet's own shared limit refused the call: it was not made
+│       └── CircuitOpen     a breaker is open: the service behind it counts as down
 ├── PermanentError          retrying cannot help: dead-letter it
 ├── Skip                    nothing to do; acknowledge quietly
 └── UnderReview             written, not published: the action waits for an owner's review
@@ -87,6 +89,15 @@ class Deferred(TransientError):
         self.scope = scope
         self.code = code
         super().__init__(f"{reason} (until {until.isoformat() if until else 'further notice'})")
+
+
+class RateLimited(Deferred):
+    """Raised when the fleet's own shared rate limit (a token bucket) has no token for a
+    call: the call was not made. An action deferred so waits without a count of its
+    deferrals (``fleet.actions.failures``): overload is no failure."""
+
+    def __init__(self, reason: str, until: datetime | None = None) -> None:
+        super().__init__(reason, until, scope="call")
 
 
 class CircuitOpen(Deferred):

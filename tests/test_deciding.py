@@ -131,3 +131,36 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifi
     assert [d.action for d in plan.decided] == ["reply", "browse"]
     assert plan.rows[0]["content"] == {"notifications": True}
     assert plan.rows[1]["content"] == {"thinks": False}
+
+
+def test_under_back_pressure_only_the_share_of_ticks_act_the_rest_rest() -> None:
+    ticks = [(agent_id, DUE + k, None, 0) for agent_id in range(1, 41) for k in range(0, 50, 5)]
+    rows = {agent_id: _poster(agent_id, seed=agent_id) for agent_id in range(1, 41)}
+    catalogue = _catalogue(Quotas(post=1000, comment=0, reply=0, like=0, browse=0))
+
+    def plan(share: float) -> Any:
+        return plan_ticks(
+            ticks, rows, catalogue, before={}, answering=set(), now=NOW, lease=LEASE, share=share
+        )
+
+    free, pressed = plan(1.0), plan(0.3)
+    assert (len(free.decided), free.rested) == (400, 0)
+    assert 90 <= len(pressed.decided) <= 150 and pressed.rested == 400 - len(pressed.decided)
+    assert len(pressed.rows) == len(pressed.updates) == len(pressed.decided)
+    assert {d.key for d in pressed.decided} <= {d.key for d in free.decided}
+    assert plan(0.3).decided == pressed.decided, "the same ticks rest at the same share"
+
+
+def test_a_tick_decided_before_keeps_its_decision_under_back_pressure() -> None:
+    before = {(1, DUE): ("comment", f"1:{DUE}:comment", 41)}
+    plan = plan_ticks(
+        [(1, DUE, None, 0)],
+        {1: _poster()},
+        _catalogue(),
+        before=before,
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        share=0.0,
+    )
+    assert plan.decided == [Decided(1, DUE, "comment", f"1:{DUE}:comment")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from fleet.errors import Deferred, TransientError
+from fleet.errors import Deferred, RateLimited, TransientError
 from fleet.gallery.limited import LimitedGallery
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 
@@ -168,3 +168,36 @@ def test_a_failing_call_of_a_batch_sends_the_rest_back_to_the_breaker(
             batch.feed(agent="a")  # admitted on its own again: the breaker opened
     assert inner.calls == 1
     assert 8.9 < _level(real_redis, bucket.key) < 9.1, "only the call made kept its token"
+
+
+def test_a_bucket_keeps_its_load_what_it_was_asked_for_and_refused(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.01, burst=4, window=60)
+    quiet = bucket.load()
+    assert (quiet.asked, quiet.refused, quiet.refused_share) == (0.0, 0.0, 0.0)
+    assert quiet.tokens == 4
+    waits = [bucket.try_take() for _ in range(10)]
+    assert waits.count(0.0) == 4
+    load = bucket.load()
+    assert load.asked == pytest.approx(10, rel=0.01)
+    assert load.refused == pytest.approx(6, rel=0.01)
+    assert load.refused_share == pytest.approx(0.6, rel=0.01)
+    assert load.wait_seconds == pytest.approx(100, rel=0.01), "one token at 0.01 a second"
+    with pytest.raises(RateLimited):
+        bucket.take()
+
+
+def test_a_batch_refused_whole_is_not_counted_its_calls_are(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.01, burst=3)
+    breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker")
+    assert bucket.try_take() == 0.0
+    with pytest.raises(RateLimited):
+        breaker.admit((bucket, 3.0), counted=False)
+    assert bucket.load().asked == pytest.approx(1, rel=0.01)
+    breaker.admit((bucket, 2.0), counted=False)
+    load = bucket.load()
+    assert load.asked == pytest.approx(3, rel=0.01), "an admitted batch counts"
+    assert load.refused == 0.0

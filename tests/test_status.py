@@ -186,3 +186,27 @@ def test_status_shows_where_llm_calls_go_by_host_never_the_key_nor_a_password(
     }
     for output in (shown.output, json.dumps(as_json)):
         assert key not in output and "pw-STATUS-77" not in output and "/anthropic" not in output
+
+
+def test_status_shows_the_back_pressure_of_a_saturated_gallery_limit(
+    fleet_on_redis: Fleet,
+) -> None:
+    settings = fleet_on_redis.settings
+    slow = settings.model_copy(
+        update={"actions": settings.actions.model_copy(update={"gallery_requests_per_second": 2})}
+    )
+    fleet = bootstrap(slow, fleet_on_redis.engine)
+    calm = _status(fleet, "--no-workers")
+    assert "back-pressure: none (the gallery limit refused no request" in calm.stdout
+    limit = fleet.gallery_limit
+    for _ in range(int(4 * limit.burst)):  # workers asking 4 times what the limit gives
+        limit.try_take()
+    shown = _status(fleet, "--no-workers")
+    assert shown.exit_code == 0, "overload is no failure"
+    line = next(x for x in shown.stdout.splitlines() if x.startswith("back-pressure:"))
+    assert "the gallery limit refused 75% of requests over the last ~10s" in line
+    assert "requests/s asked of 2/s; a call waits 0.4" in line, "a token in about 0.5 s"
+    assert "ticks act at 25% of their rate" in line
+    pressure = json.loads(_status(fleet, "--no-workers", "--json").stdout)
+    assert pressure["back_pressure"]["saturated"] is True
+    assert pressure["back_pressure"]["decide_share"] == pytest.approx(0.25, abs=0.01)

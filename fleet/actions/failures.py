@@ -3,10 +3,19 @@
 - Transient (timeouts, connection errors, 5xx): retry with exponential backoff and full
   jitter, up to ``max_attempts`` failed attempts, then dead.
 - Permanent (validation, 4xx, refused content): dead at once.
-- Deferred (rate limit, open circuit, budget, pause): wait without counting an attempt.
-  An agent's budget moves its next tick to ``resetAt``; the fleet's budget or the pause
-  puts a fleet-wide hold the dispatcher respects. A short wait retries the same action
-  later; a long one (beyond the longest countdown we allow the broker) skips it.
+- Rate-limited by the fleet's own shared limit (``RateLimited``): the call was not made.
+  Overload is no failure: the action waits for the limit, jittered, without a count of
+  its deferrals, and its delivery is given back (it reached nothing). One that may have
+  reached the gallery before (an attempt failed, a delivery was lost) keeps waiting,
+  re-leased at each wait, until a delivery gets through and finishes it (looking for its
+  effect first where the gallery keeps no keys): it is never dead-lettered for overload.
+  One that never reached the gallery waits up to a lease past its due time, then ends
+  skipped (the moment has passed).
+- Deferred otherwise (open circuit, the gallery's 429, budget, pause): wait without
+  counting an attempt. An agent's budget moves its next tick to ``resetAt``; the fleet's
+  budget or the pause puts a fleet-wide hold the dispatcher respects. A short wait retries
+  the same action later, up to ``max_deferrals`` times; a long one (beyond the longest
+  countdown we allow the broker) skips it.
 - Lost (a delivery that never reached this point: its worker killed, its message lost):
   each claim counts a delivery, and one past the limit is refused as permanent
   (``fleet.actions.perform``), so it ends here, dead.
@@ -26,7 +35,8 @@ from fleet import activities
 from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.actions.perform import FeedSubject, announce
-from fleet.errors import Deferred, PermanentError
+from fleet.activities.views import Standing
+from fleet.errors import Deferred, PermanentError, RateLimited
 from fleet.infra.redaction import redact
 
 
@@ -35,11 +45,14 @@ def backoff_seconds(failures: int, *, base: float, cap: float, rng: random.Rando
     return rng.uniform(0, min(cap, base * 2 ** max(failures - 1, 0)))
 
 
-def _let_go(kit: ActionKit, activity_id: int, countdown: float, now: datetime) -> None:
+def _let_go(
+    kit: ActionKit, activity_id: int, countdown: float, now: datetime, *, unmade: bool = False
+) -> None:
     """The retry will claim it again: release the claim, and leave the sweeper a lease's
-    time past the countdown before it re-sends a retry that never came."""
+    time past the countdown before it re-sends a retry that never came (``unmade``: this
+    delivery reached nothing, its delivery is given back)."""
     until = now + timedelta(seconds=countdown) + kit.lease
-    activities.release(kit.sessions, activity_id, until=until, now=now)
+    activities.release(kit.sessions, activity_id, until=until, now=now, unmade=unmade)
 
 
 def settle(
@@ -64,6 +77,9 @@ def settle(
     ended = FeedSubject(activity_id, agent_id, row.handle, row.persona, row.action, key)
     message = redact(f"{type(error).__name__}: {error}", secrets)
     cap = kit.settings.backoff_max_seconds
+
+    if isinstance(error, RateLimited) and retry:
+        return _wait_for_the_limit(kit, row, ended, error, message, now, rng, deferrals)
 
     if isinstance(error, Deferred):
         until = error.until
@@ -113,6 +129,46 @@ def settle(
             return Retry(countdown, message, attempts=failures)
 
     return _bury(kit, ended, task, type(error).__name__, message, now)
+
+
+def _wait_for_the_limit(
+    kit: ActionKit,
+    row: Standing,
+    ended: FeedSubject,
+    error: RateLimited,
+    message: str,
+    now: datetime,
+    rng: random.Random,
+    deferrals: int,
+) -> Retry | Skipped | AlreadyFinished:
+    """The fleet's own rate limit refused the call: it was not made. The action comes back
+    once the limit has a token (at most ``backoff_max_seconds`` on), plus a backoff with
+    full jitter that grows with its ``deferrals``: the waiters spread out instead of all
+    coming back at once and spending the limit's tokens on the calls before an effect
+    they are then refused. Its deferrals count for that spread only, never towards a dead
+    letter, and the delivery is given back. An action that never reached the gallery ends
+    skipped once the wait would carry it past a lease after its due time; one that may
+    have reached it keeps waiting, re-leased at each wait (the sweeper re-sends it should
+    its retry be lost)."""
+    settings = kit.settings
+    wait = max(0.0, (error.until - now).total_seconds()) if error.until is not None else 0.0
+    spread = backoff_seconds(
+        deferrals + 1, base=settings.backoff_base_seconds, cap=settings.backoff_max_seconds, rng=rng
+    )
+    countdown = min(wait, settings.backoff_max_seconds) + spread
+    untried = row.attempts == 0 and row.deliveries <= 1
+    if untried and now + timedelta(seconds=countdown) > row.due_at + kit.lease:
+        reason = (
+            f"deferred: the gallery stayed saturated for a lease ({kit.lease.total_seconds():g}s) "
+            f"after the action was due; {error.reason}"
+        )
+        if not activities.finish(kit.sessions, row.id, "skipped", now=now, reason=reason):
+            return AlreadyFinished(row.id)
+        skipped = Skipped(row.id, reason)
+        announce(kit, ended, skipped.status, skipped.detail)
+        return skipped
+    _let_go(kit, row.id, countdown, now, unmade=True)
+    return Retry(countdown, message)
 
 
 def _bury(

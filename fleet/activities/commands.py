@@ -295,15 +295,29 @@ def _add_usage(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any
 
 
 def release(
-    sessions: sessionmaker[Session], activity_id: int, *, until: datetime, now: datetime
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    *,
+    until: datetime,
+    now: datetime,
+    unmade: bool = False,
 ) -> None:
     """Let go of a pending activity whose delivery will come again (a retry, a wait):
-    the next delivery may claim it; past ``until`` with no claim, the sweeper re-sends."""
+    the next delivery may claim it; past ``until`` with no claim, the sweeper re-sends.
+
+    ``unmade``: the delivery made no call that could have an effect (the fleet's own
+    rate limit refused it): its delivery is given back, so that ``deliveries`` counts
+    only those that may have reached the gallery, and lost ones."""
+    values: dict[str, Any] = {"claimed_by": None, "lease_expires_at": until, "updated_at": now}
+    if unmade:
+        values["deliveries"] = case(
+            (AgentActivity.deliveries > 0, AgentActivity.deliveries - 1), else_=0
+        )
     with sessions.begin() as session:
         session.execute(
             update(AgentActivity)
             .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
-            .values(claimed_by=None, lease_expires_at=until, updated_at=now)
+            .values(**values)
         )
 
 

@@ -227,6 +227,7 @@ _STANDING = (
         _ACTIVITIES.c.deliveries,
         Agent.handle,
         Agent.persona,
+        _ACTIVITIES.c.due_at,
     )
     .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
     .where(_ACTIVITIES.c.idempotency_key == bindparam("key"))

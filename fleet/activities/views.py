@@ -165,6 +165,7 @@ class Standing:
     deliveries: int
     handle: str
     persona: str
+    due_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

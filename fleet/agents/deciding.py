@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -22,6 +22,7 @@ from fleet.agents.heartbeat import rhythm_of
 from fleet.core.action_key import ActionKey
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action
+from fleet.core.pressure import acts
 from fleet.core.ticks import idempotency_key
 from fleet.core.timeline import DayQuotaBook, Rhythm
 from fleet.db.models import Agent
@@ -83,12 +84,14 @@ class TickPlan:
 
     ``rows`` are the activity rows to insert (pending, or skipped past every quota);
     ``updates`` the agents' new tick counts and day counts, one per row in the same order;
-    ``decided`` every tick that decides something, those decided before included.
+    ``decided`` every tick that decides something, those decided before included;
+    ``rested`` the ticks the back-pressure let rest.
     """
 
     rows: list[dict[str, Any]]
     updates: list[dict[str, Any]]
     decided: list[Decided]
+    rested: int = 0
 
 
 def plan_ticks(
@@ -102,9 +105,13 @@ def plan_ticks(
     lease: timedelta,
     adjust: Adjust | None = None,
     notified: Collection[int] = (),
+    share: float = 1.0,
 ) -> TickPlan:
     """Decide each tick's action from what was read: no database, the same answer for the
     same rows (``adjust``, the budget's check, is the one call out).
+
+    ``share``: the back-pressure's share of ticks that act (``fleet.core.pressure``);
+    the others rest, deciding nothing (a tick decided before keeps its decision).
 
     ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
     interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
@@ -115,6 +122,7 @@ def plan_ticks(
     """
     books: dict[int, DayQuotaBook] = {}
     plan = TickPlan([], [], [])
+    rested = 0
     for agent_id, due_at, opened, index in ticks:
         agent = agents.get(agent_id)
         if agent is None or agent.status != "active" or agent.deleted_at is not None:
@@ -122,6 +130,9 @@ def plan_ticks(
         earlier = before.get((agent_id, due_at))
         if earlier is not None:
             plan.decided.append(Decided(agent_id, due_at, earlier[0], earlier[1]))
+            continue
+        if not acts(agent.seed, due_at, share):
+            rested += 1  # the gallery is saturated: this tick rests
             continue
         try:
             persona = catalogue.get(agent.persona)
@@ -172,7 +183,7 @@ def plan_ticks(
             }
         )
         plan.decided.append(Decided(agent_id, due_at, action, key))
-    return plan
+    return replace(plan, rested=rested)
 
 
 def _chosen(
@@ -236,8 +247,12 @@ def decide_ticks(
     now: datetime,
     lease: timedelta,
     adjust: Adjust | None = None,
+    share: float = 1.0,
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
+
+    While the gallery is saturated only ``share`` of the ticks act (``fleet.core.
+    pressure``); the others rest and record nothing.
 
     The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
     draw; ``adjust`` may replace it (an agent over its LLM budget likes or browses instead
@@ -284,6 +299,7 @@ def decide_ticks(
             lease=lease,
             adjust=adjust,
             notified={i for i, row in agents.items() if row.people_waiting_since is not None},
+            share=share,
         )
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])

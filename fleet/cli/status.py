@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import BIGGEST_ROW, Finite, json_option, print_json, print_table
-from fleet.service.status import Thresholds, check, gather, live_workers
+from fleet.service.status import Thresholds, back_pressure_line, check, gather, live_workers
 
 
 @click.command()
@@ -94,6 +94,8 @@ def status(
                 f"the fleet {pace['fleet_per_day']}{share}; sessions open at this share of "
                 "their rate)"
             )
+        if report.back_pressure:
+            click.echo(f"back-pressure: {back_pressure_line(report.back_pressure)}")
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"

@@ -46,8 +46,9 @@ class LimitedGallery:
             yield self
             return
         try:
+            # A refusal does not count in the bucket's load: its calls ask one by one.
             failures = self._breaker.admit(
-                (self._bucket, float(calls)), what="gallery requests per second"
+                (self._bucket, float(calls)), what="gallery requests per second", counted=False
             )
         except Deferred:
             yield self

@@ -1,7 +1,9 @@
 """Limits shared by every worker process, kept in Redis: token buckets and circuit breakers.
 
-Waiting on a limit is deferral, not failure: both raise ``Deferred(scope="call")`` with
-the time at which trying again makes sense.
+Waiting on a limit is deferral, not failure: an empty bucket raises ``RateLimited``, an
+open breaker ``CircuitOpen`` (both ``Deferred(scope="call")``), with the time at which
+trying again makes sense. A bucket also keeps its load (what it was asked for and what it
+refused, lately): the back-pressure the decider reads (``fleet.core.pressure``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from typing import Any
 
 import redis
 
-from fleet.errors import CircuitOpen, Deferred
+from fleet.core.pressure import LimiterLoad
+from fleet.errors import CircuitOpen, RateLimited
 
 # One atomic step on Redis's own clock (workers' clocks may differ): unless the breaker
 # (KEYS[1] open flag, KEYS[2] failure count; '' for none) is open, refill each bucket
 # (KEYS[3..]) and take what is wanted from all of them, or from none when one is short.
-# ARGV: per bucket rate, burst, wanted. Returns {open ms left, seconds to wait, failures}.
+# ARGV: per bucket rate, burst, wanted, window, counted. The bucket's load is counted too
+# (``fleet.core.pressure``): the tokens asked for and those refused, two sums decaying
+# with the window as time constant; a refusal is not counted when ``counted`` is 0 (a
+# batch's advance, whose calls then ask one by one). Returns {open ms left, seconds to
+# wait, failures}.
 _ADMIT = """
 if KEYS[1] ~= '' then
   local open_ms = redis.call('PTTL', KEYS[1])
@@ -25,34 +32,67 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local levels = {}
+local states = {}
 local wait = 0
 for i = 3, #KEYS do
-  local j = (i - 3) * 3
+  local j = (i - 3) * 5
   local rate, burst, wanted = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
-  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at', 'asked', 'refused', 'seen')
   local tokens = tonumber(state[1]) or burst
   local at = tonumber(state[2]) or now
   tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
   levels[i] = tokens
+  states[i] = state
   if tokens < wanted then wait = math.max(wait, (wanted - tokens) / rate) end
 end
 for i = 3, #KEYS do
-  local j = (i - 3) * 3
+  local j = (i - 3) * 5
   local rate, burst, wanted = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
+  local window, counted = tonumber(ARGV[j + 4]), tonumber(ARGV[j + 5])
   local tokens = levels[i]
   if wait == 0 then tokens = tokens - wanted end
   redis.call('HSET', KEYS[i], 'tokens', tokens, 'at', now)
-  redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate * 1000) + 1000)
+  local ttl = math.ceil(burst / rate * 1000) + 1000
+  if wait == 0 or counted == 1 then
+    local state = states[i]
+    local seen = tonumber(state[5]) or now
+    local keep = math.exp(-math.max(0, now - seen) / window)
+    local asked = (tonumber(state[3]) or 0) * keep + wanted
+    local refused = (tonumber(state[4]) or 0) * keep
+    if wait > 0 then refused = refused + wanted end
+    redis.call('HSET', KEYS[i], 'asked', asked, 'refused', refused, 'seen', now)
+  end
+  ttl = math.max(ttl, math.ceil(window * 6000))
+  redis.call('PEXPIRE', KEYS[i], ttl)
 end
 local failures = 0
 if KEYS[2] ~= '' then failures = tonumber(redis.call('GET', KEYS[2]) or '0') end
 return {0, tostring(wait), failures}
 """
 
+# A bucket's load now: its sums decayed to now, and its tokens refilled (nothing written).
+# ARGV: rate, burst, window. Returns {asked, refused, tokens} as strings.
+_LOAD = """
+local rate, burst, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'asked', 'refused', 'seen')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local seen = tonumber(state[5]) or now
+local keep = math.exp(-math.max(0, now - seen) / window)
+local asked = (tonumber(state[3]) or 0) * keep
+local refused = (tonumber(state[4]) or 0) * keep
+return {tostring(asked), tostring(refused), tostring(tokens)}
+"""
+
 # Take tokens already spent (a call used more than it reserved), or give some back; the
-# level may go below zero, and then the next takers wait until it has refilled.
+# level may go below zero, and then the next takers wait until it has refilled. ARGV:
+# rate, burst, spent, window (the load's, whose sums the key keeps that long).
 _SETTLE = """
 local rate, burst, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -61,29 +101,47 @@ local at = tonumber(state[2]) or now
 local refilled = math.min(burst, tokens + math.max(0, now - at) * rate)
 tokens = math.min(burst, refilled - spent)
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+redis.call('PEXPIRE', KEYS[1], math.max(math.ceil(burst / rate * 1000) + 1000, math.ceil(window * 6000)))
 return tostring(tokens)
 """
 
 
-class TokenBucket:
-    """``rate`` tokens a second, up to ``burst`` saved; shared under one Redis key."""
+# The time constant of a bucket's load, in seconds: what it was asked for and refused
+# counts for about this long.
+LOAD_WINDOW_SECONDS = 10.0
 
-    def __init__(self, client: redis.Redis, key: str, *, rate: float, burst: float) -> None:
-        if rate <= 0 or burst <= 0:
-            raise ValueError("a token bucket needs a positive rate and burst")
+
+class TokenBucket:
+    """``rate`` tokens a second, up to ``burst`` saved; shared under one Redis key, with
+    its load over about ``window`` seconds (``load``)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        key: str,
+        *,
+        rate: float,
+        burst: float,
+        window: float = LOAD_WINDOW_SECONDS,
+    ) -> None:
+        if rate <= 0 or burst <= 0 or window <= 0:
+            raise ValueError("a token bucket needs a positive rate, burst and load window")
         self.client = client
         self.key = key
         self.rate = rate
         self.burst = burst
+        self.window = window
         self._admit: Any = client.register_script(_ADMIT)
         self._settle: Any = client.register_script(_SETTLE)
+        self._load: Any = client.register_script(_LOAD)
 
-    def wanted(self, tokens: float) -> list[float]:
-        """The script arguments for taking ``tokens`` from this bucket."""
+    def wanted(self, tokens: float, *, counted: bool = True) -> list[float]:
+        """The script arguments for taking ``tokens`` from this bucket; ``counted`` False:
+        a refusal does not count in the bucket's load (a batch's advance, whose calls then
+        ask one by one)."""
         if tokens > self.burst:
             raise ValueError(f"cannot take {tokens} tokens from a bucket of {self.burst}")
-        return [self.rate, self.burst, tokens]
+        return [self.rate, self.burst, tokens, self.window, 1.0 if counted else 0.0]
 
     def try_take(self, tokens: float = 1.0) -> float:
         """Take ``tokens`` now and return 0, or take none and return the seconds to wait."""
@@ -91,15 +149,24 @@ class TokenBucket:
         return float(wait)
 
     def take(self, tokens: float = 1.0, *, what: str = "rate limit") -> None:
-        """Take ``tokens`` or raise Deferred saying when to come back."""
+        """Take ``tokens`` or raise RateLimited saying when to come back."""
         wait = self.try_take(tokens)
         if wait > 0:
             until = datetime.now(UTC) + timedelta(seconds=wait)
-            raise Deferred(f"{what}: {self.key} is empty", until, scope="call")
+            raise RateLimited(f"{what}: {self.key} is empty", until)
 
     def settle(self, spent: float) -> float:
         """Take ``spent`` more tokens without waiting (negative: give some back); the level."""
-        return float(self._settle(keys=[self.key], args=[self.rate, self.burst, spent]))
+        args = [self.rate, self.burst, spent, self.window]
+        return float(self._settle(keys=[self.key], args=args))
+
+    def load(self) -> LimiterLoad:
+        """What the bucket was asked for and refused lately, and the tokens it holds now:
+        one round trip, nothing written."""
+        asked, refused, tokens = self._load(
+            keys=[self.key], args=[self.rate, self.burst, self.window]
+        )
+        return LimiterLoad(float(asked), float(refused), float(tokens), self.rate, self.window)
 
 
 class CircuitBreaker:
@@ -119,17 +186,22 @@ class CircuitBreaker:
         self._script: Any = client.register_script(_ADMIT)
 
     def check(self) -> None:
-        """Raise Deferred while the circuit is open."""
+        """Raise CircuitOpen while the circuit is open."""
         self.admit()
 
-    def admit(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
+    def admit(
+        self, *takes: tuple[TokenBucket, float], what: str = "rate limit", counted: bool = True
+    ) -> int:
         """Let one call through, in one round trip to Redis; returns the failures counted.
 
-        Raises Deferred while the circuit is open, or when one of the buckets lacks what
-        the call takes from it (then nothing is taken from any).
+        Raises CircuitOpen while the circuit is open, or RateLimited when one of the
+        buckets lacks what the call takes from it (then nothing is taken from any).
+        ``counted`` False: a refusal does not count in the buckets' load (``wanted``).
         """
         keys = [self._open, self._failures, *(bucket.key for bucket, _ in takes)]
-        args = [value for bucket, tokens in takes for value in bucket.wanted(tokens)]
+        args = [
+            value for bucket, tokens in takes for value in bucket.wanted(tokens, counted=counted)
+        ]
         left, wait, failures = self._script(keys=keys, args=args)
         if int(left) > 0:
             until = datetime.now(UTC) + timedelta(milliseconds=int(left))
@@ -139,7 +211,7 @@ class CircuitBreaker:
         if float(wait) > 0:
             until = datetime.now(UTC) + timedelta(seconds=float(wait))
             empty = ", ".join(bucket.key for bucket, _ in takes)
-            raise Deferred(f"{what}: {empty} cannot give what the call takes", until, scope="call")
+            raise RateLimited(f"{what}: {empty} cannot give what the call takes", until)
         return int(failures)
 
     def succeeded(self, failures_seen: int | None = None) -> None:

@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from fleet.actions import ActionKit, Event
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
+    from fleet.core.pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.infra.events import ActivityChannel
+    from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
 
 
@@ -122,7 +124,7 @@ class Fleet:
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
-        from fleet.infra.limits import CircuitBreaker, TokenBucket
+        from fleet.infra.limits import CircuitBreaker
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(
@@ -143,12 +145,7 @@ class Fleet:
             actions = settings.actions
             gallery = LimitedGallery(
                 gallery,
-                TokenBucket(
-                    self.redis,
-                    f"{prefix}fleet:limits:gallery",
-                    rate=actions.gallery_requests_per_second,
-                    burst=max(1.0, actions.gallery_requests_per_second),
-                ),
+                self.gallery_limit,
                 CircuitBreaker(
                     self.redis,
                     f"{prefix}fleet:breaker:gallery",
@@ -259,6 +256,36 @@ class Fleet:
         from fleet.content.factory import build_ledger
 
         return build_ledger(self.settings, self.redis)
+
+    @cached_property
+    def gallery_limit(self) -> TokenBucket:
+        """The gallery's requests a second, shared by every worker in Redis."""
+        from fleet.infra.limits import TokenBucket
+
+        actions = self.settings.actions
+        return TokenBucket(
+            self.redis,
+            f"{self.settings.broker_key_prefix}fleet:limits:gallery",
+            rate=actions.gallery_requests_per_second,
+            burst=max(1.0, actions.gallery_requests_per_second),
+            window=actions.back_pressure_window_seconds,
+        )
+
+    def back_pressure(self) -> BackPressure:
+        """The gallery limit's load as back-pressure on the decider (``fleet.core.
+        pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
+        as if nothing pushed back; the limit itself still holds)."""
+        import redis
+
+        from fleet.core.pressure import NO_PRESSURE, back_pressure
+
+        if self.settings.redis_url is None:
+            return NO_PRESSURE
+        try:
+            load = self.gallery_limit.load()
+        except redis.RedisError:
+            return NO_PRESSURE
+        return back_pressure(load, floor=self.settings.actions.back_pressure_floor)
 
     def degrade(self) -> Callable[[int, str], tuple[str, str | None]] | None:
         """The tick's budget check: over budget, posts become browses, comments likes."""

@@ -52,6 +52,9 @@ class Report:
     pace: dict[str, Any] = field(default_factory=dict)
     # Review mode: drafts waiting, and the decisions of the last 7 days.
     drafts: dict[str, Any] = field(default_factory=dict)
+    # The gallery limit's load and what it does to the decider (``fleet.core.pressure``);
+    # empty: no Redis, no shared limit.
+    back_pressure: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -151,6 +154,40 @@ def pace_of(fleet: Fleet) -> dict[str, Any]:
     }
 
 
+def back_pressure_of(fleet: Fleet) -> dict[str, Any]:
+    """The gallery limit's load lately (what it was asked for and refused) and the share
+    of ticks the decider lets act under it (``fleet.core.pressure``)."""
+    from fleet.core.pressure import back_pressure
+
+    limit = fleet.gallery_limit
+    load = limit.load()
+    pressure = back_pressure(load, floor=fleet.settings.actions.back_pressure_floor)
+    return {
+        "saturated": pressure.saturated,
+        "refused_share": pressure.refused_share,
+        "asked_per_second": pressure.asked_per_second,
+        "limit_per_second": limit.rate,
+        "wait_seconds": pressure.wait_seconds,
+        "decide_share": pressure.decide_share,
+        "window_seconds": limit.window,
+    }
+
+
+def back_pressure_line(pressure: dict[str, Any]) -> str:
+    """The back-pressure in one sentence, as ``fleet status`` and the console say it."""
+    asked = (
+        f"{pressure['asked_per_second']:.1f} requests/s asked of {pressure['limit_per_second']:g}/s"
+    )
+    lately = f"over the last ~{pressure['window_seconds']:g}s"
+    if not pressure["saturated"]:
+        return f"none (the gallery limit refused no request {lately}; {asked})"
+    return (
+        f"the gallery limit refused {pressure['refused_share']:.0%} of requests {lately} "
+        f"({asked}; a call waits {pressure['wait_seconds']:.2f}s): ticks act at "
+        f"{pressure['decide_share']:.0%} of their rate, deferred actions wait for the limit"
+    )
+
+
 def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = None) -> Report:
     """Read the fleet's state from Postgres (and Redis and the workers when there are any)."""
     now = now or datetime.now(UTC)
@@ -185,6 +222,7 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
                 from fleet.infra.queue import QUEUES  # Celery loads only with a broker
 
                 report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+            report.back_pressure = back_pressure_of(fleet)
             # The breakers are shared in Redis whatever carries the tasks.
             llm = ["llm", *(f"llm:{n}" for n in range(1, len(report.llm.get("chain", []))))]
             for name in ("gallery", *llm):

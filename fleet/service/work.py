@@ -52,7 +52,10 @@ def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchRep
 
 
 def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
-    """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send."""
+    """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send.
+
+    While the gallery's shared limit refuses requests, fewer ticks act (the back-pressure,
+    ``fleet.core.pressure``, read once for the batch)."""
     decisions = agents.decide_ticks(
         fleet.sessions,
         fleet.personas,
@@ -60,6 +63,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
         now=fleet.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
         adjust=fleet.degrade(),
+        share=fleet.back_pressure().decide_share,
     )
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 

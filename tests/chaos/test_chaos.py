@@ -200,3 +200,43 @@ def test_a_backlog_older_than_the_lease_and_a_pause_in_a_lossy_run_leave_the_boo
     books = rig.record("backlog_pause_lossy")
     assert sum(rig.evidence["queued_before_worker"].values()) > 0, "a backlog built up"
     assert books["succeeded"] > 0
+
+
+# The gallery's shared limit well below what the fleet asks: 24 agents every 2-4 s make
+# about 8 actions a second, each one to three gallery calls.
+OVERLOADED_REQUESTS_PER_SECOND = 10
+
+
+def test_plain_overload_with_a_worker_killed_and_answers_lost_yields_no_dead_letter(
+    rig: Rig,
+) -> None:
+    """The fleet asks far more of the gallery than its shared rate limit gives; a worker
+    is SIGKILLed mid-run and answers are lost, so many actions may have reached the
+    gallery before they are deferred by the limiter. Such an action waits for the limiter
+    (it re-checks within its lease) instead of being dead-lettered after a count of
+    deferrals; the decider decides fewer actions while the limiter refuses. Overload is
+    no failure: no dead letter, and the books balance."""
+    rig.processes.env["FLEET_ACTIONS__GALLERY_REQUESTS_PER_SECOND"] = str(
+        OVERLOADED_REQUESTS_PER_SECOND
+    )
+    # Waiters spread over up to 2 s (the suite's 0.5 s would have them stampede the limit).
+    rig.processes.env["FLEET_ACTIONS__BACKOFF_MAX_SECONDS"] = "2"
+    rig.admin.faults(
+        loseAnswerRates={"execute": 0.1, "create_post": 0.1, "like": 0.1, "create_comment": 0.1},
+        latencyMs=100,
+    )
+    rig.start()
+    rig.until(6)
+    wait_for(lambda: rig.pending() >= 3, 10, "actions in flight to kill")
+    rig.fault()
+    rig.evidence["exit_code"] = rig.kill_worker()
+    rig.start_worker("heir")
+    rig.until(RUN_SECONDS)
+    pressure = rig.fleet.back_pressure()
+    rig.evidence["back_pressure_at_end"] = {
+        "refused_share": pressure.refused_share,
+        "decide_share": pressure.decide_share,
+    }
+    books = rig.record("plain_overload")
+    assert books["succeeded"] > 0
+    assert books["dead"] == 0, books["dead_errors"]
