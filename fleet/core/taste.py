@@ -13,7 +13,11 @@ The score adds four terms, each on a scale a person would weigh:
   tells). The strongest term: people engage with what they care about.
 - **popularity** (``popularity``, per doubling of a post's likes and comments): a post
   others engaged with is seen more and liked more. This rich-get-richer term is what
-  makes attention heavy-tailed (a few posts take off, most get a little).
+  makes attention heavy-tailed (a few posts take off, most get a little). It counts
+  whole for a post that fits the agent at least as well as the page's mean, and fades
+  to nothing a standard deviation below: a hit draws those it speaks to, while a hit of
+  another crowd is passed over as a person scrolls past it (ungated, popularity pulled
+  a quarter of the fleet's likes off its interests and spread them evenly).
 - **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
 - **ties** (``tie``): an author who engaged with this agent's posts, as a number of
   engagements through ``log1p``, so a friend counts and a stalker does not dominate.
@@ -113,12 +117,12 @@ def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
         fit = 0.0 if c.similarity is None else (c.similarity - mean) / spread
         popularity = math.log2(1 + max(0, c.likes) + 2 * max(0, c.comments))
         freshness = 0.5 ** (max(0.0, c.age_seconds) / half_life)
-        # People's posts come first for the agents whose taste they fit: the whole bonus
-        # at the page's mean fit and above, none a standard deviation below it.
+        # Popularity, and people's posts first, for the agents whose taste they fit: the
+        # whole term at the page's mean fit and above, none a standard deviation below.
         fitting = 1.0 if c.kindred else min(1.0, max(0.0, 1.0 + fit))
         out.append(
             weights.fit * fit
-            + weights.popularity * popularity
+            + fitting * weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
             + fitting

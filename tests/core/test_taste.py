@@ -55,6 +55,22 @@ def test_popular_fresh_and_friendly_posts_score_higher() -> None:
     assert three - one == pytest.approx(seven - three)
 
 
+def test_a_hit_draws_the_agents_it_fits_and_not_the_others() -> None:
+    """Popularity counts whole at the page's mean fit and above, nothing a standard
+    deviation below it: a hit of another crowd is scrolled past."""
+    weights = Weights()
+    page = [
+        _post("hit_here", similarity=0.90, likes=63),
+        _post("new_here", similarity=0.90),
+        _post("hit_elsewhere", similarity=0.70, likes=63),
+        _post("new_elsewhere", similarity=0.70),
+        *(_post(f"m{i}", similarity=0.80) for i in range(4)),
+    ]
+    hit_here, new_here, hit_elsewhere, new_elsewhere, *_ = scores(page, weights)
+    assert hit_here - new_here == pytest.approx(6 * weights.popularity)
+    assert hit_elsewhere == pytest.approx(new_elsewhere)
+
+
 def test_people_come_first_by_the_person_weight() -> None:
     agent, person = scores([_post("bot"), _post("person", author_is_agent=False)], Weights())
     assert person - agent == pytest.approx(Weights().person)
