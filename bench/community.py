@@ -5,7 +5,9 @@ sandbox gallery, a simulated clock, unpaced) for ``--days`` simulated days while
 use the gallery beside the fleet: newcomers join about once a simulated hour and post a
 picture whose title and description say something specific; people like posts and
 comment on agents' posts now and then. With ``--ramp`` people's activity grows from
-nothing to ``--ramp-to`` times the fleet's over the run (the step-back scenario).
+nothing to ``--ramp-to`` times the fleet's at full pace over the run (the step-back
+scenario); the same fleet and seed run first with people at their plain rates, and
+``stepping_back`` prints how far the fleet's last day fell against that run's.
 
 Then it reads the whole gallery back (its own tables, as an outside reader of the API
 would see them) and embeds every text with the embedded multilingual-e5-small model,
@@ -49,6 +51,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from fleet import activities
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
 from fleet_sandbox import images, storage, tables
@@ -191,10 +194,14 @@ class People:
             scale = 1.0
             if self.ramp_to is not None:
                 elapsed = (now - START).total_seconds() / self.span_seconds
+                # Against the fleet's rate at full pace (its last hour, divided by the
+                # pace it ran at): people's activity is the scenario's, not an echo of
+                # the fleet's stepping back (which would step people back with it).
                 scale = (
                     self.ramp_to
                     * elapsed
                     * self._fleet_rate(conn, now)
+                    / _pace(demo)
                     / max(1.0, len(people) * (self.like_rate + self.comment_rate))
                 )
             for person in people:
@@ -261,6 +268,13 @@ class People:
             now=now,
         )
         self.newcomer_posts.append(post_id)
+
+
+def _pace(demo: Demo) -> float:
+    """The pace the fleet runs at now (1 before one was measured)."""
+    assert demo.fleet is not None
+    with demo.fleet.sessions() as session:
+        return max(activities.current_pace(session), 0.01)
 
 
 def demo_base(demo: Demo) -> str:
@@ -681,6 +695,38 @@ def _shares(gallery: Gallery, bots: set[int]) -> list[dict[str, Any]]:
     return out
 
 
+def _last_day(gallery: Gallery) -> tuple[int, int]:
+    """The fleet's and people's visible actions (posts, likes, comments) in the run's
+    last simulated day."""
+    since = gallery.end - timedelta(days=1)
+    bots = {uid for uid, u in gallery.users.items() if u.is_agent}
+    moments = [
+        *((p.created_at, p.user_id) for p in gallery.posts),
+        *((like.created_at, like.user_id) for like in gallery.likes),
+        *((c.created_at, c.user_id) for c in gallery.comments),
+    ]
+    recent = [uid for when, uid in moments if when >= since]
+    fleet = sum(1 for uid in recent if uid in bots)
+    return fleet, len(recent) - fleet
+
+
+def step_back(plain: Gallery, ramped: Gallery) -> dict[str, Any]:
+    """The fleet's last day with people at their plain rates against with people grown."""
+    fleet_plain, people_plain = _last_day(plain)
+    fleet_ramped, people_ramped = _last_day(ramped)
+    return {
+        "last_day_fleet_actions_plain": fleet_plain,
+        "last_day_people_actions_plain": people_plain,
+        "last_day_fleet_actions_ramped": fleet_ramped,
+        "last_day_people_actions_ramped": people_ramped,
+        "people_to_fleet_plain_ratio": round(people_ramped / fleet_plain, 2)
+        if fleet_plain
+        else None,
+        "fleet_fall": round(1 - fleet_ramped / fleet_plain, 3) if fleet_plain else None,
+        "target": ">= 0.5",
+    }
+
+
 def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, (sense, bound) in TARGETS.items():
@@ -702,6 +748,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.agents, args.days = 12, 0.25
+    stepping_back = None
+    if args.ramp:
+        # The same fleet and seed with people at their plain rates: the fleet's last day
+        # there against its last day as people grow to ``--ramp-to`` times its activity.
+        plain, _ = run(
+            agents=args.agents,
+            seed=args.seed,
+            days=args.days,
+            newcomer_every=args.newcomer_every,
+            ramp_to=None,
+        )
     gallery, wall = run(
         agents=args.agents,
         seed=args.seed,
@@ -709,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
         newcomer_every=args.newcomer_every,
         ramp_to=args.ramp_to if args.ramp else None,
     )
+    if args.ramp:
+        stepping_back = step_back(plain, gallery)
     began = time.monotonic()
     figures = measure(gallery, LocalEmbedder(), random.Random(args.seed))
     report = {
@@ -722,6 +781,8 @@ def main(argv: list[str] | None = None) -> int:
         "figures": figures,
         "targets": verdicts(figures),
     }
+    if stepping_back is not None:
+        report["stepping_back"] = stepping_back
     json.dump(report, sys.stdout, indent=2, default=str)
     print()
     return 0
