@@ -291,6 +291,9 @@ class TasteSettings(_Nested):
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
     temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
     explore: float = Field(default=0.08, ge=0, le=1)
+    # A like passes the page over rather than take a post scoring far below this
+    # (``fleet.core.taste.draw``); none: a like always takes a post.
+    pass_over: float | None = Field(default=3.5, ge=-100, le=100)
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
     page_size: int = Field(default=20, ge=1, le=100)
@@ -334,7 +337,7 @@ class ActionSettings(_Nested):
     """How actions choose targets, back off and wait."""
 
     human_share: float = Field(default=0.7, ge=0, le=1)
-    bot_engagements_per_post_per_hour: int = Field(default=5, ge=1)
+    bot_engagements_per_post_per_hour: int = Field(default=10, ge=1)
     feed_page_size: int = Field(default=20, ge=1, le=100)
     # Target choice may use a feed page this many seconds old (0: read it every time).
     feed_snapshot_seconds: float = Field(default=2.0, ge=0)

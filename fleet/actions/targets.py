@@ -290,10 +290,10 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     if kept.ended:
         raise Skip("the action ended while its target was being chosen")
     if kept.post_id is None:
-        # In words a person accepts: it has seen everything new, or those it has not
-        # engaged with have had enough from the fleet this hour (or their welcome).
+        # In words a person accepts: nothing new it sees speaks to it, or those it has
+        # not engaged with have had enough from the fleet this hour (or their welcome).
         raise Skip(
-            f"nothing new to {kind}: it has engaged with every post it sees, "
+            f"nothing to {kind}: nothing new it sees is to its taste, "
             "or the rest have had enough from the fleet for now"
         )
     found = next((p for p in feed if p.id == kept.post_id), None)

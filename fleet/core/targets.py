@@ -59,7 +59,8 @@ def choose_target(
                 )
                 for c in open_posts
             ]
-        return draw(open_posts, taste, rng)
+        # A like may pass the page over: nothing on it speaks to the agent (``draw``).
+        return draw(open_posts, taste, rng, may_pass=kind == "like", page=candidates)
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]
     pool = humans if humans and (not bots or rng.random() < human_share) else bots

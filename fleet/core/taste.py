@@ -70,6 +70,9 @@ class Weights:
     half_life_hours: float = 12.0
     temperature: float = 1.0
     explore: float = 0.08
+    # A like passes the page over rather than take a post scoring far below this (None:
+    # a like always takes one). See ``draw``.
+    pass_over: float | None = 3.5
 
     def __post_init__(self) -> None:
         for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
@@ -82,6 +85,8 @@ class Weights:
             raise ValueError("taste temperature must be a positive, finite number")
         if not 0 <= self.explore <= 1:
             raise ValueError("taste explore must be between 0 and 1")
+        if self.pass_over is not None and not math.isfinite(self.pass_over):
+            raise ValueError("taste pass_over must be a finite number (or none)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +111,14 @@ class Candidate:
     kindred: bool = False
 
 
-def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
-    """Each candidate's score (see the module's docstring), in order."""
-    known = [c.similarity for c in candidates if c.similarity is not None]
+def scores(
+    candidates: Sequence[Candidate], weights: Weights, page: Sequence[Candidate] = ()
+) -> list[float]:
+    """Each candidate's score (see the module's docstring), in order. Fit is measured
+    against ``page``, everything the feeds showed (the candidates alone if empty): the
+    posts an agent has already liked still tell what its page holds, so what is left
+    after them is not taken for the best of the page."""
+    known = [c.similarity for c in (page or candidates) if c.similarity is not None]
     mean = statistics.fmean(known) if known else 0.0
     spread = max(statistics.pstdev(known), 0.01) if len(known) > 1 else 1.0
     half_life = weights.half_life_hours * 3600
@@ -134,13 +144,33 @@ def scores(candidates: Sequence[Candidate], weights: Weights) -> list[float]:
     return out
 
 
-def draw(candidates: Sequence[Candidate], weights: Weights, rng: random.Random) -> Candidate:
-    """One candidate: uniform with probability ``explore``, else by its score."""
-    if len(candidates) == 1 or rng.random() < weights.explore:
+def draw(
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    rng: random.Random,
+    *,
+    may_pass: bool = False,
+    page: Sequence[Candidate] = (),
+) -> Candidate | None:
+    """One candidate: uniform with probability ``explore``, else by its score.
+
+    ``may_pass`` (a like): passing the page over is one more choice, scored
+    ``weights.pass_over``, so a person who has liked what speaks to them on the page
+    likes nothing rather than something: None. Without it, the fleet's likes (about 17
+    a day an agent, more than its interests' share of new posts) went wherever taste
+    ran out, a third of them off the agent's interests. ``page``: as for ``scores``."""
+    if not candidates:
+        return None
+    if (len(candidates) == 1 and not may_pass) or rng.random() < weights.explore:
         return rng.choice(list(candidates))
-    values = scores(candidates, weights)
-    top = max(values)
+    values = scores(candidates, weights, page)
+    passing = weights.pass_over if may_pass else None
+    top = max(values) if passing is None else max(*values, passing)
     odds = [math.exp((v - top) / weights.temperature) for v in values]
+    if passing is not None:
+        stay = math.exp((passing - top) / weights.temperature)
+        if rng.random() * (sum(odds) + stay) < stay:
+            return None
     return rng.choices(list(candidates), weights=odds, k=1)[0]
 
 

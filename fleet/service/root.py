@@ -333,6 +333,7 @@ def _taste(settings: Settings) -> Weights:
         half_life_hours=t.half_life_hours,
         temperature=t.temperature,
         explore=t.explore,
+        pass_over=t.pass_over,
     )
 
 

@@ -210,7 +210,7 @@ def test_a_newcomers_post_with_budget_left_is_met_before_popularity_speaks_for_i
             cap_per_hour=5,
             human_share=0.7,
             rng=rng,
-            taste=Weights(explore=0.0),
+            taste=Weights(explore=0.0, pass_over=None),
             welcome=welcome,
             kind="like",
         ).post_id  # type: ignore[union-attr]
@@ -263,7 +263,7 @@ def _choose_many(page: list[Candidate], kind: str, n: int = 300) -> Counter[str]
             cap_per_hour=5,
             human_share=0.7,
             rng=rng,
-            taste=Weights(),
+            taste=Weights(pass_over=None),
             welcome=Welcome(),
             kind=kind,
         )
@@ -288,3 +288,25 @@ def test_a_persons_post_nobody_has_answered_is_greeted_by_the_next_comment() -> 
     other = replace(waiting, post_id="other", author="aother", similarity=0.95)
     picks = _choose_many([waiting, other, *hits], "comment")
     assert set(picks) == {"newcomer", "other"} and picks["other"] > picks["newcomer"]
+
+
+def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> None:
+    """Liking nothing is a choice of its own (``pass_over``): with a post that fits on
+    the page a like mostly takes it; with only posts of other interests it mostly takes
+    none. A comment never passes, nor a like without ``pass_over``."""
+    weights = Weights(explore=0.0)
+    rng = random.Random(8)
+    near = _post("near", similarity=0.90, age_seconds=HOUR)
+    others = [_post(f"far{i}", similarity=0.70 + 0.01 * i, age_seconds=HOUR) for i in range(8)]
+
+    page = [near, *others]
+
+    def passed(open_posts: list[Candidate], w: Weights = weights) -> float:
+        picks = [draw(open_posts, w, rng, may_pass=True, page=page) for _ in range(500)]
+        return sum(p is None for p in picks) / 500
+
+    assert passed(page) < 0.35
+    # The post that fits was liked already: what is left is still measured against it.
+    assert passed(others) > 0.6
+    assert passed(others, Weights(explore=0.0, pass_over=None)) == 0.0
+    assert all(draw(others, weights, rng, page=page) is not None for _ in range(200))
