@@ -7,17 +7,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.agents.heartbeat import dispatch_due
 from fleet.core.pace import Pace
-from fleet.db.models import Agent
+from fleet.db.models import Agent, PostVector
 from fleet.gallery.port import GalleryPost
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.pace import measure_pace
 from fleet.service.root import Fleet, bootstrap
 from tests.conftest import active_agents
+from tests.test_interests import Counting
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 
@@ -237,3 +238,25 @@ def test_the_scan_marks_the_agents_a_persons_comment_waits_on_until_they_answer(
     gallery.posts[0] = post(1, author, 4)
     measure_pace(_fleet(fleet, gallery))
     assert not any(_waiting(fleet).values())
+
+
+def test_the_pace_task_embeds_the_newest_posts_no_one_has_embedded(fleet: Fleet) -> None:
+    """Likes never embed: the pace task gives new posts their vectors within minutes."""
+    (agent_id,) = active_agents(fleet, 1, now=NOW)
+    agents.set_platform_user(fleet.sessions, agent_id, "u-1")
+    _published(fleet, agent_id, "like", 50, {"post_id": "0"})
+    embedder = Counting()
+    settings = fleet.settings.model_copy(
+        update={"embeddings": fleet.settings.embeddings.model_copy(update={"dimensions": 8})}
+    )
+    gallery = Newest([_post(n, hours_ago=0.5, likes=0, comments=0, person=True) for n in (1, 2)])
+    root = bootstrap(
+        settings,
+        fleet.engine,
+        clock=SimulatedClock(NOW),
+        gallery=gallery,  # type: ignore[arg-type]
+        embedder=embedder,
+    )
+    measure_pace(root)
+    with fleet.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PostVector)) == 2

@@ -119,6 +119,12 @@ class Interests:
         with self._lock:
             return self._agents.get(agent_id)
 
+    def embed_new(self, posts: Sequence[GalleryPost]) -> int:
+        """Make and store the vectors of those of ``posts`` no one has embedded yet (the
+        pace task does it for the gallery's newest, so that likes, which never embed,
+        rank a new post by its fit within minutes). How many posts have a vector now."""
+        return len(self._post_vectors(posts, embed=True))
+
     def similarities(
         self, persona: Persona, posts: Sequence[GalleryPost], *, embed: bool = True
     ) -> dict[str, float]:

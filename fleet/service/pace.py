@@ -45,6 +45,12 @@ def measure_pace(fleet: Fleet) -> Pace | None:
         return None
     day = _newest(fleet, readers[0], since)
     scan_notifications(fleet, day, since=since)
+    interests = fleet.action_kit.interests
+    if interests is not None:
+        # Likes never embed: a newcomer's post gets its vector here, within minutes,
+        # not when a comment first reads it (before, its first likes came from agents
+        # of any taste, the post unranked by fit).
+        interests.embed_new(day)
     if now - since < YOUNGEST:
         return None
     per_day = DAY / (now - since)
