@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from base64 import b64decode
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -314,7 +314,7 @@ class _Charges:
     def record(self, agent_id: int, usage: Usage) -> None:
         self.rounds.append([(agent_id, usage)])
 
-    def record_many(self, spent: list[tuple[int, Usage]]) -> None:
+    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
         self.rounds.append(list(spent))
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,7 +29,7 @@ from fleet.content.port import Usage
 from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import UnderReview
-from fleet.gallery.port import Gallery
+from fleet.gallery.port import AdmitsBatches
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +67,10 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
     """The kit whose gallery has ``calls`` calls admitted at once, if its gallery can
     (``LimitedGallery.admitted``); else the kit as it is."""
-    admitted: Callable[[int], AbstractContextManager[Gallery]] | None = getattr(
-        kit.gallery, "admitted", None
-    )
-    if admitted is None or calls < 1:
+    if not isinstance(kit.gallery, AdmitsBatches) or calls < 1:
         yield kit
         return
-    with admitted(calls) as gallery:
+    with kit.gallery.admitted(calls) as gallery:
         yield replace(kit, gallery=gallery)
 
 
@@ -82,14 +79,7 @@ def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, d
     each activity's usage to record."""
     if not spent:
         return {}
-    record_many: Callable[[list[tuple[int, Usage]]], None] | None = getattr(
-        kit.spending, "record_many", None
-    )
-    if record_many is not None:
-        record_many([(agent_id, usage) for _, agent_id, usage in spent])
-    else:
-        for _, agent_id, usage in spent:
-            kit.spending.record(agent_id, usage)
+    kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
     return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -29,6 +29,10 @@ class Spending(Protocol):
 
     def record(self, agent_id: int, usage: Usage) -> None: ...
 
+    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
+        """``record`` for a batch's calls at once (one round trip where the budget can)."""
+        ...
+
 
 class NoBudget:
     """No spending caps (the offline writer costs nothing)."""
@@ -37,6 +41,9 @@ class NoBudget:
         return None
 
     def record(self, agent_id: int, usage: Usage) -> None:
+        return None
+
+    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
         return None
 
 

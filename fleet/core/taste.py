@@ -161,10 +161,14 @@ def draw(
     ran out, a third of them off the agent's interests. ``page``: as for ``scores``."""
     if not candidates:
         return None
-    if (len(candidates) == 1 and not may_pass) or rng.random() < weights.explore:
+    if len(candidates) == 1 and (not may_pass or candidates[0].similarity is None):
+        return candidates[0]
+    if rng.random() < weights.explore:
         return rng.choice(list(candidates))
     values = scores(candidates, weights, page)
-    passing = weights.pass_over if may_pass else None
+    # Passing over needs taste to judge by: without vectors a like takes a post.
+    judged = any(c.similarity is not None for c in (page or candidates))
+    passing = weights.pass_over if may_pass and judged else None
     top = max(values) if passing is None else max(*values, passing)
     odds = [math.exp((v - top) / weights.temperature) for v in values]
     if passing is not None:

@@ -10,9 +10,10 @@ that create an effect take the action's idempotency key. Errors come as Fleet's 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Sort = Literal["recent", "popular", "trending"]
 
@@ -104,3 +105,12 @@ class Gallery(Protocol):
     ) -> list[GalleryComment]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class AdmitsBatches(Protocol):
+    """A gallery's capability to admit a batch's calls at once through its limits (one
+    round trip for all their tokens: ``LimitedGallery``); a batch uses it when its
+    gallery has it, and otherwise admits each call on its own."""
+
+    def admitted(self, calls: int) -> AbstractContextManager[Gallery]: ...
