@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
-from fleet.content import answers
+from fleet.content import replies
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
 from fleet.db.models import AgentActivity
@@ -301,7 +301,7 @@ def test_the_offline_writer_replies_to_the_commenter_by_handle_about_the_post(
         assert draft.text.startswith("@maya_b ")
         assert "@gamedev_me" not in draft.text
         # A question gets an answer, a compliment thanks; the whole title is not quoted.
-        said_by = answers.ANSWERS if said.endswith("?") else answers.THANKS
+        said_by = replies.ANSWERS if said.endswith("?") else replies.THANKS
         heads = [t.format(handle="maya_b", title="", interest="")[:18] for t in said_by]
         assert any(draft.text.startswith(head) for head in heads), draft.text
 
@@ -319,7 +319,7 @@ def test_reply_is_a_kind_of_the_registry_with_its_queue_task_and_degradation() -
 def test_offline_replies_pass_the_proofreader_for_every_persona(fleet: Fleet) -> None:
     import random
 
-    from fleet.content import answers, proofread
+    from fleet.content import proofread
     from fleet.content.port import CommentSeen, PostSeen
 
     catalogue = list(fleet.personas)
@@ -330,7 +330,7 @@ def test_offline_replies_pass_the_proofreader_for_every_persona(fleet: Fleet) ->
         for n in range(60):
             post = PostSeen("p", titles[n % 3], "", "me", True)
             for said in ("Love it!", "How did you make this?"):
-                text = answers.reply_text(
+                text = replies.reply_text(
                     persona, post, CommentSeen("c", said, "maya_b", False), random.Random(n)
                 )
                 if proofread.problems(text, lexicon):

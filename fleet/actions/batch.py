@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet import activities
+from fleet.actions.choosing import first_choices
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
 from fleet.actions.perform import carry_out, drafted, ended_as
-from fleet.actions.targets import first_choices
 from fleet.activities import Claim, Ending
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage

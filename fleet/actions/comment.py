@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleet import activities
+from fleet.actions.choosing import target_of
 from fleet.actions.common import (
     Handled,
     author_of,
@@ -19,7 +20,6 @@ from fleet.actions.common import (
 )
 from fleet.actions.kit import ActionKit
 from fleet.actions.review import answered_post_kept, stop_for_review
-from fleet.actions.targets import target_of
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_comment

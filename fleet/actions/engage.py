@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleet.actions.choosing import choose_post
 from fleet.actions.common import (
     Handled,
     author_of,
@@ -16,7 +17,6 @@ from fleet.actions.common import (
 )
 from fleet.actions.kit import ActionKit
 from fleet.actions.review import stop_for_review
-from fleet.actions.targets import choose_post
 from fleet.activities import Claim
 
 

@@ -9,9 +9,9 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
-from fleet.actions.targets import FeedSnapshot
 from fleet.content.guard import ContentGuard
 from fleet.content.port import ContentWriter, Usage
 from fleet.core.taste import Weights, Welcome

@@ -20,6 +20,7 @@ from typing import Any
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, post, reply, review
+from fleet.actions.choosing import first_choice
 from fleet.actions.common import Handled
 from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import (
@@ -30,7 +31,6 @@ from fleet.actions.outcomes import (
     Skipped,
     Succeeded,
 )
-from fleet.actions.targets import first_choice
 from fleet.activities import Claim, Held
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona

@@ -12,13 +12,13 @@ from dataclasses import replace
 
 from fleet import activities
 from fleet.actions import comment as commenting
+from fleet.actions.choosing import choose_comment
 from fleet.actions.common import (
     Handled,
     ensure_user,
     seen,
 )
 from fleet.actions.kit import ActionKit
-from fleet.actions.targets import choose_comment
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.port import CommentSeen

@@ -18,7 +18,7 @@ from fleet.activities.holds import (
     hold_in_force,
     release_holds,
 )
-from fleet.activities.ledger import Taken, keep_target, taken_by
+from fleet.activities.kept_targets import Taken, keep_target, taken_by
 from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
 from fleet.activities.pace import (
     current_pace,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities import commands
 from fleet.activities.commands import _ACTOR, _CLAIMED
-from fleet.activities.ledger import ACTIVITIES, AGENTS, open_to
+from fleet.activities.kept_targets import ACTIVITIES, AGENTS, open_to
 from fleet.activities.views import Claim, FirstChoice
 from fleet.db.engine import autocommit
 

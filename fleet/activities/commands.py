@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.ledger import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
+from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity

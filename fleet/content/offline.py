@@ -18,7 +18,8 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 
-from fleet.content import answers, prompts, uptake
+from fleet.content import prompts, replies, uptake
+from fleet.content.lexicon import GENERAL, LEADS, voice_of
 from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
 from fleet.content.port import (
     OFFLINE_MODEL,
@@ -30,7 +31,6 @@ from fleet.content.port import (
     Usage,
 )
 from fleet.content.reading import Reading, find_phrase, read_post
-from fleet.content.voices import GENERAL, LEADS, voice_of
 from fleet.core.identity import Identity, identity_of
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
@@ -181,7 +181,7 @@ class OfflineWriter:
         if post.answering is not None:
             rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
             own_post = post.author == author.handle
-            text = answers.reply_text(persona, post, post.answering, rng, own_post=own_post)
+            text = replies.reply_text(persona, post, post.answering, rng, own_post=own_post)
         else:
             me = _identity(persona, author)
             reading = read_post(post, voice_of(persona))

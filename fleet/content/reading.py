@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 
 from fleet.content.blocklist import never_say
+from fleet.content.lexicon import COLOURS, MEDIUMS, NOT_A_THING
 from fleet.content.phrasing import Fill
 from fleet.content.port import PostSeen
-from fleet.content.voices import COLOURS, MEDIUMS, NOT_A_THING
 from fleet.core.voice import Voice
 from fleet.core.wording import NOMINAL, VERBS, Kind, word_set
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-from fleet.core.clock import ActivityClock
+from fleet.core.activity_clock import ActivityClock
 from fleet.core.kinds import FALLBACK_ORDER
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 

@@ -12,7 +12,7 @@ import hashlib
 import math
 
 from fleet.core.action_key import ActionKey
-from fleet.core.clock import ActivityClock
+from fleet.core.activity_clock import ActivityClock
 
 _UNIT = float(1 << 53)
 

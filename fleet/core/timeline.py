@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fleet.core.clock import ActivityClock, tick_rng
+from fleet.core.activity_clock import ActivityClock, tick_rng
 from fleet.core.decisions import choose_action
 from fleet.core.persona import Action, ActionWeights, Persona, Quotas, Sessions
 from fleet.core.sessions import (

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from fleet.core.clock import ActivityClock
+from fleet.core.activity_clock import ActivityClock
 from fleet.core.names import handle_clashes
 from fleet.core.persona import ActionWeights, Persona
 from fleet.core.timeline import Rhythm

@@ -13,9 +13,9 @@ from itertools import cycle
 
 import pytest
 
+from fleet.content.lexicon import GENERAL, MEDIUMS, voice_of
 from fleet.content.phrasing import Fill, render
 from fleet.content.proofread import lexicon, problems
-from fleet.content.voices import GENERAL, MEDIUMS, voice_of
 from fleet.core.voice import COMMENTS, POSTS, Voice, slot_kinds
 from fleet.core.wording import SLOT, Kind
 from tests.content.conftest import CATALOGUE

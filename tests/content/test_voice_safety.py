@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 import time
 
-from fleet.content import answers
+from fleet.content import replies
 from fleet.content.blocklist import never_say
 from fleet.content.guard import ContentGuard
+from fleet.content.lexicon import GENERAL
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.content.reading import read_post
-from fleet.content.voices import GENERAL
 from tests.content.conftest import persona
 
 AUTHOR = Author(handle="mira_slime", display_name="Mira", seed=11)
@@ -48,10 +48,10 @@ def test_a_reply_mentions_only_a_plain_handle_and_never_a_bare_at() -> None:
     for name in (hostile, "two words", "", "@"):
         for _ in range(20):
             comment = CommentSeen("c1", "Nice!", name, False)
-            text = answers.reply_text(who, post, comment, rng)
+            text = replies.reply_text(who, post, comment, rng)
             assert "@" not in text and "SYSTEM" not in text and "evil" not in text, text
             assert "\n" not in text and text[:1].isupper(), text
-    text = answers.reply_text(who, post, CommentSeen("c1", "Nice!", "bob_92", False), rng)
+    text = replies.reply_text(who, post, CommentSeen("c1", "Nice!", "bob_92", False), rng)
     assert text.startswith("@bob_92 ")
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from fleet.core.clock import (
+from fleet.core.activity_clock import (
     WEEK_SECONDS,
     ActivityClock,
     clock_for,

@@ -2,7 +2,7 @@
 comment goes to.
 
 The choice itself is pure (``fleet.core.targets``); keeping it, against the engagement
-ledger, is the activities' (``fleet.activities.ledger``). Here the two meet the gallery.
+ledger, is the activities' (``fleet.activities.kept_targets``). Here the two meet the gallery.
 """
 
 from __future__ import annotations
