@@ -284,19 +284,19 @@ class ConsoleSettings(_Nested):
 class TasteSettings(_Nested):
     """How agents pick what to like and comment on (``fleet.core.taste``)."""
 
-    fit: float = Field(default=2.5, ge=0, allow_inf_nan=False)
+    fit: float = Field(default=3.0, ge=0, allow_inf_nan=False)
     popularity: float = Field(default=0.7, ge=0, allow_inf_nan=False)
     freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     tie: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
     temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
-    explore: float = Field(default=0.08, ge=0, le=1)
+    explore: float = Field(default=0.05, ge=0, le=1)
     # A like passes the page over rather than take a post scoring far below this
     # (``fleet.core.taste.draw``); none: a like always takes a post.
     pass_over: float | None = Field(default=3.5, ge=-100, le=100)
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
-    page_size: int = Field(default=20, ge=1, le=100)
+    page_size: int = Field(default=50, ge=1, le=100)
 
 
 class WelcomeSettings(_Nested):

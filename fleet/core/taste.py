@@ -14,10 +14,10 @@ The score adds four terms, each on a scale a person would weigh:
 - **popularity** (``popularity``, per doubling of a post's likes and comments): a post
   others engaged with is seen more and liked more. This rich-get-richer term is what
   makes attention heavy-tailed (a few posts take off, most get a little). It counts
-  whole for a post that fits the agent at least as well as the page's mean, and fades
-  to nothing a standard deviation below: a hit draws those it speaks to, while a hit of
-  another crowd is passed over as a person scrolls past it (ungated, popularity pulled
-  a quarter of the fleet's likes off its interests and spread them evenly).
+  from the page's mean fit and whole a standard deviation above it: a hit draws those
+  it speaks to, while a hit of another crowd is scrolled past (counted for every post,
+  popularity drew 58 % of the fleet's likes to other personas' posts, about as many as
+  chance would, and spread them evenly).
 - **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
 - **ties** (``tie``): an author who engaged with this agent's posts, as a number of
   engagements through ``log1p``, so a friend counts and a stalker does not dominate.
@@ -61,7 +61,7 @@ from dataclasses import dataclass
 class Weights:
     """How much each term weighs; the defaults and why are in the module's docstring."""
 
-    fit: float = 2.5
+    fit: float = 3.0
     popularity: float = 0.7
     freshness: float = 1.0
     tie: float = 1.0
@@ -69,7 +69,7 @@ class Weights:
     welcome: float = 3.0
     half_life_hours: float = 12.0
     temperature: float = 1.0
-    explore: float = 0.08
+    explore: float = 0.05
     # A like passes the page over rather than take a post scoring far below this (None:
     # a like always takes one). See ``draw``.
     pass_over: float | None = 3.5
@@ -127,12 +127,15 @@ def scores(
         fit = 0.0 if c.similarity is None else (c.similarity - mean) / spread
         popularity = math.log2(1 + max(0, c.likes) + 2 * max(0, c.comments))
         freshness = 0.5 ** (max(0.0, c.age_seconds) / half_life)
-        # Popularity, and people's posts first, for the agents whose taste they fit: the
-        # whole term at the page's mean fit and above, none a standard deviation below.
+        # People's posts first for the agents whose taste they fit: the whole bonus at
+        # the page's mean fit and above, none a standard deviation below it. A hit draws
+        # those it speaks to: its popularity counts from the page's mean fit, whole a
+        # standard deviation above it (without vectors, whole for every post).
         fitting = 1.0 if c.kindred else min(1.0, max(0.0, 1.0 + fit))
+        speaks = 1.0 if c.similarity is None else min(1.0, max(0.0, fit))
         out.append(
             weights.fit * fit
-            + fitting * weights.popularity * popularity
+            + speaks * weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
             + fitting

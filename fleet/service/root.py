@@ -179,7 +179,9 @@ class Fleet:
             guard=build_guard(settings),
             recall=self.recall,
             feed_snapshot=FeedSnapshot(
-                settings.actions.feed_snapshot_seconds, settings.taste.sorts
+                settings.actions.feed_snapshot_seconds,
+                settings.taste.sorts,
+                page_size=settings.taste.page_size,
             ),
             taste=_taste(settings),
             welcome=_welcome(settings),
