@@ -1,12 +1,10 @@
 """The gallery over HTTP: ``HttpGallery`` speaks the API of docs/gallery-api.md.
 
-Calls go over the lean wire (``fleet.gallery.wire``: kept-alive connections, httpx's
-error classes and answers), or through httpx's transport when the environment names a
-proxy or a test injects a transport. One pool of connections per process: it is opened
+Calls go through one ``httpx.Client`` per process, on a transport held to each call's
+deadline (``fleet.infra.deadline.Transport``, or one a test injects); the pool is opened
 on first use and opened again after a fork, so a worker never shares sockets with its
-parent. Timeouts
-are explicit, and ``timeout_seconds`` is each call's deadline, connect to last byte
-(``fleet.infra.deadline``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
+parent. Timeouts are explicit, and ``timeout_seconds`` is each call's deadline, connect
+to last byte (``fleet.infra.deadline``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
 error tree:
 
     timeout, connection error, broken answer   TransientError
@@ -45,10 +43,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from urllib.parse import quote
 
-import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child would)
 import httpx
 
 from fleet.errors import Deferred, TransientError
@@ -74,7 +70,6 @@ from fleet.gallery.answers import (
     MalformedAnswer as MalformedAnswer,
 )
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.gallery.wire import Wire, refuse_encoded, too_large
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
@@ -86,14 +81,40 @@ IMAGE_SIZE = "1024x1024"
 IMAGE_SIDE = 512  # saved pictures are resized to this square
 
 
-def proxy_for(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTP(S)_PROXY``, ``ALL_PROXY``,
-    ``NO_PROXY``), as httpx's client would use."""
-    parts = urlsplit(url)
-    if parts.hostname is None or proxy_bypass(parts.hostname):
-        return None
-    proxies = getproxies()
-    return proxies.get(parts.scheme) or proxies.get("all")
+def refuse_encoded(encoding: str | None) -> None:
+    """MalformedAnswer for a body in a content encoding: Fleet asks for none (identity)."""
+    if encoding and encoding.strip().lower() not in ("identity", ""):
+        raise MalformedAnswer(
+            f"the gallery answered in {encoding.strip()[:20]!r}, an encoding Fleet did not ask for"
+        )
+
+
+def too_large(cap: int, size: str) -> str:
+    return (
+        f"the gallery's answer is larger than {cap:,} bytes ({size}; "
+        "FLEET_GALLERY__MAX_ANSWER_BYTES)"
+    )
+
+
+def read_bounded(response: httpx.Response, cap: int) -> bytes:
+    """The answer's body as sent, refused unread past ``cap`` bytes or in an encoding not
+    asked for (nothing is inflated)."""
+    refuse_encoded(response.headers.get("content-encoding"))
+    length = response.headers.get("content-length")
+    if length is not None and length.strip().isdigit() and int(length) > cap:
+        raise MalformedAnswer(too_large(cap, f"{int(length):,} bytes announced"))
+    if response.is_stream_consumed:  # a transport that read it already (a test's)
+        if len(response.content) > cap:
+            raise MalformedAnswer(too_large(cap, f"{len(response.content):,} bytes"))
+        return response.content
+    pieces: list[bytes] = []
+    total = 0
+    for piece in response.iter_raw():
+        total += len(piece)
+        if total > cap:
+            raise MalformedAnswer(too_large(cap, "more"))
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 @functools.cache
@@ -106,10 +127,8 @@ def _tls() -> ssl.SSLContext:
 class HttpGallery:
     """The gallery port over HTTP (synchronous, one pool of connections per process).
 
-    Requests go over the lean wire, or straight to an ``httpx`` transport (never through
-    httpx's client: its cookies, redirects, auth flows and URL merging are features this
-    API does not use, and they cost a third of a call's CPU). Headers, base URL, timeouts
-    and the proxy the environment names are set here.
+    Headers, base URL, timeouts and the proxy the environment names are set here, on one
+    ``httpx.Client`` (no redirects followed, no cookies sent back: the API has none).
     """
 
     def __init__(
@@ -124,15 +143,13 @@ class HttpGallery:
         self._pause = timedelta(seconds=pause_seconds)
         self._base = str(settings.url).rstrip("/")
         self._given = transport
-        self._transport: httpx.BaseTransport | Wire | None = None
+        self._client: httpx.Client | None = None
         # A plain-http gallery needs no CA bundle (reading one costs milliseconds).
-        self._verify: ssl.SSLContext | bool = _tls() if self._base.startswith("https:") else False
-        parts = urlsplit(self._base)
-        self._origin, self._prefix = f"{parts.scheme}://{parts.netloc}", parts.path
+        self._verify = _tls() if self._base.startswith("https:") else None
         self._pid = 0
         self._opening = threading.Lock()
         seconds = settings.timeout_seconds
-        self._timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0)).as_dict()
+        self._timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
         # httpx's Headers: its repr masks the token.
         self._headers = httpx.Headers(
             {
@@ -147,39 +164,37 @@ class HttpGallery:
     def __repr__(self) -> str:
         return f"HttpGallery(url={self._base!r})"
 
-    def _http(self) -> httpx.BaseTransport | Wire:
-        transport = self._transport
-        if transport is not None and self._pid == os.getpid():
-            return transport
+    def _http(self) -> httpx.Client:
+        client = self._client
+        if client is not None and self._pid == os.getpid():
+            return client
         # Threads of one process (a batch's calls) share one pool: the first opens it.
         with self._opening:
-            if self._transport is None or self._pid != os.getpid():
+            if self._client is None or self._pid != os.getpid():
                 # After a fork the parent's sockets are not ours: open a pool of our own and
                 # leave the inherited one alone (closing it would close the parent's sockets).
-                self._transport = self._given or self._open()
+                self._client = self._open()
                 self._pid = os.getpid()
-            return self._transport
+            return self._client
 
-    def _open(self) -> httpx.BaseTransport | Wire:
-        """The lean wire; httpx's transport through a proxy the environment names."""
-        proxy = proxy_for(self._base)
-        if proxy is not None:
-            return deadline.bound(httpx.HTTPTransport(verify=self._verify, proxy=proxy))
-        timeout = self._timeout
-        return Wire(
-            self._origin,
-            tls=self._verify if isinstance(self._verify, ssl.SSLContext) else None,
-            connect_timeout=timeout["connect"],
-            write_timeout=timeout["write"],
-            read_timeout=timeout["read"],
-            max_answer_bytes=self._settings.max_answer_bytes,
+    def _open(self) -> httpx.Client:
+        transport = self._given or deadline.Transport(
+            verify=self._verify, proxy=deadline.proxy_for(self._base)
+        )
+        return httpx.Client(
+            transport=transport,
+            base_url=self._base,
+            headers=self._headers,
+            timeout=self._timeout,
+            follow_redirects=False,
+            trust_env=False,  # the proxy is the transport's (deadline.proxy_for)
         )
 
     def close(self) -> None:
         """Close this process's connection pool."""
-        if self._transport is not None and self._pid == os.getpid():
-            self._transport.close()
-        self._transport = None
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+        self._client = None
 
     def _scrub(self, text: str) -> str:
         return redact(text, (self._settings.token.get_secret_value(),))
@@ -195,33 +210,21 @@ class HttpGallery:
         key: str | None = None,
     ) -> dict[str, Any]:
         """One call; the JSON answer of a 2xx, else the matching error of Fleet's tree."""
-        headers = self._headers.copy()
+        headers: dict[str, str] = {}  # the client's own are sent too
         if agent is not None:
             headers["X-Agent-Id"] = agent
         if key is not None:
             headers["Idempotency-Key"] = key
         what = f"{method} {path}"
         started = time.perf_counter()
-        link = self._http()
-        request: httpx.Request | None = None
+        client = self._http()
         try:
-            with deadline.within(self._settings.timeout_seconds):
-                if isinstance(link, Wire):
-                    sent = headers.multi_items()
-                    response = link.call_json(method, self._prefix + path, sent, params, body)
-                else:
-                    request = httpx.Request(
-                        method,
-                        self._base + path,
-                        params=params,
-                        json=body,
-                        headers=headers,
-                        extensions={"timeout": self._timeout},
-                    )
-                    response = self._bounded(link.handle_request(request), request)
+            with (
+                deadline.within(self._settings.timeout_seconds),
+                client.stream(method, path, params=params, json=body, headers=headers) as answer,
+            ):
+                content = read_bounded(answer, self._settings.max_answer_bytes)
         except httpx.TransportError as exc:
-            # The error names its request, as httpx's client does.
-            exc.request = request or httpx.Request(method, self._base + path, params=params)
             if isinstance(exc, httpx.TimeoutException):
                 log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
                 raise TransientError(
@@ -232,6 +235,13 @@ class HttpGallery:
             raise TransientError(
                 f"gallery {what}: connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"
             ) from exc
+        response = httpx.Response(
+            answer.status_code,
+            headers=answer.headers,
+            content=content,
+            request=answer.request,
+            extensions=answer.extensions,
+        )
         log.debug(
             "gallery %s -> %s in %.0f ms",
             what,
@@ -247,34 +257,6 @@ class HttpGallery:
                 raise TransientError(f"gallery {what}: the answer is not a JSON object")
             return data
         self._fail(what, response)
-
-    def _bounded(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
-        """A transport's answer read whole within ``max_answer_bytes``, never inflated."""
-        cap = self._settings.max_answer_bytes
-        try:
-            refuse_encoded(response.headers.get("content-encoding"))
-            if response.is_stream_consumed:  # a transport that built it in memory
-                body = response.content
-            else:
-                pieces: list[bytes] = []
-                total = 0
-                for piece in response.iter_raw():
-                    total += len(piece)
-                    if total > cap:
-                        raise MalformedAnswer(too_large(cap, "more"))
-                    pieces.append(piece)
-                body = b"".join(pieces)
-        finally:
-            response.close()
-        if len(body) > cap:
-            raise MalformedAnswer(too_large(cap, f"{len(body):,} bytes"))
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=body,
-            request=request,
-            extensions=response.extensions,
-        )
 
     def _fail(self, what: str, response: httpx.Response) -> NoReturn:
         status = response.status_code

@@ -1,9 +1,11 @@
-"""The gallery's lean wire against a raw socket server that answers as told: connections
-kept alive and reused, never reused once the server closed them, answers cut short
-reported as httpx reports them, and calls encoded as httpx encodes them."""
+"""The gallery's HTTP client (``httpx.Client`` on ``fleet.infra.deadline.Transport``)
+against a raw socket server that answers as told: connections kept alive, answers cut
+short, silent or trickling held to the call's deadline, answers too large or compressed
+refused unread, TLS verified. The transport is built on public interfaces only."""
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
 import shutil
@@ -11,7 +13,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,11 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleet.errors import TransientError
 from fleet.gallery.answers import MalformedAnswer
-from fleet.gallery.wire import Wire
+from fleet.gallery.client import HttpGallery
 from fleet.infra import deadline
+from tests.gallery.conftest import settings_for
 
-OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"items": []}'
 Answer = Callable[[socket.socket, bytes], bool]  # sends an answer; True: keep the connection
 
 
@@ -100,48 +103,30 @@ def ok_then_closed(conn: socket.socket, head: bytes) -> bool:
     return False
 
 
-def _wire(origin: str, read_timeout: float = 5.0) -> Wire:
-    return Wire(origin, tls=None, connect_timeout=5.0, write_timeout=5.0, read_timeout=read_timeout)
+def _gallery(origin: str, **settings: object) -> HttpGallery:
+    return HttpGallery(settings_for(origin, **settings))
 
 
 def test_calls_share_one_kept_alive_connection() -> None:
     with RawServer(ok, ok, ok).running() as server:
-        wire = _wire(server.origin)
-        answers = [wire.call("GET", f"/api/x/{n}", [], None) for n in range(3)]
-        wire.close()
-    assert [a.json() for a in answers] == [{"ok": True}] * 3
-    assert answers[0].status_code == 200 and answers[0].reason_phrase == "OK"
+        gallery = _gallery(server.origin)
+        pages = [gallery.feed(agent="ada") for _ in range(3)]
+        gallery.close()
+    assert pages == [[], [], []]
     assert server.connections == 1
 
 
 def test_a_connection_the_server_closed_is_not_reused() -> None:
-    # The first answer comes on a connection the server then closes; the wire sees it
-    # closed before the next call and opens another, and the call goes through.
-    with RawServer(ok_then_closed, ok).running() as server:
-        wire = _wire(server.origin)
-        first = wire.call("GET", "/a", [], None)
-        (kept,) = wire._idle
-        until = time.monotonic() + 10
-        while kept.reusable():  # the server's close reaches this side within moments
-            assert time.monotonic() < until, "the server's close never arrived"
-            time.sleep(0.01)
-        second = wire.call("GET", "/b", [], None)
-        wire.close()
-    assert first.json() == second.json() == {"ok": True}
-    assert server.connections == 2
+    closing = OK.replace(b"Content-Length", b"Connection: close\r\nContent-Length")
 
-
-def test_an_answer_that_asks_to_close_closes_its_connection() -> None:
-    def closing(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(OK.replace(b"Content-Length", b"Connection: close\r\nContent-Length"))
+    def close_after(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(closing)
         return False
 
-    with RawServer(closing, ok).running() as server:
-        wire = _wire(server.origin)
-        wire.call("GET", "/a", [], None)
-        assert wire._idle == []
-        wire.call("GET", "/b", [], None)
-        wire.close()
+    with RawServer(close_after, ok).running() as server:
+        gallery = _gallery(server.origin)
+        assert gallery.feed(agent="ada") == gallery.feed(agent="ada") == []
+        gallery.close()
     assert server.connections == 2
 
 
@@ -154,16 +139,16 @@ def test_an_answer_that_asks_to_close_closes_its_connection() -> None:
         b"garbage\r\n\r\n",  # not HTTP
     ],
 )
-def test_an_answer_cut_short_or_malformed_is_a_protocol_error(sent: bytes) -> None:
+def test_an_answer_cut_short_or_malformed_is_transient(sent: bytes) -> None:
     def answer(conn: socket.socket, head: bytes) -> bool:
         conn.sendall(sent)
         return False
 
     with RawServer(answer).running() as server:
-        wire = _wire(server.origin)
-        with pytest.raises(httpx.RemoteProtocolError, match="cut short or malformed"):
-            wire.call("POST", "/api/like", [], b"{}")
-        assert wire._idle == []
+        gallery = _gallery(server.origin)
+        with pytest.raises(TransientError, match="connection failed"):
+            gallery.like(agent="ada", post_id="p1", idempotency_key="k")
+        gallery.close()
 
 
 def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
@@ -174,36 +159,40 @@ def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
         return False
 
     with RawServer(silent).running() as server:
-        wire = _wire(server.origin, read_timeout=30.0)
-        with deadline.within(0.3), pytest.raises(httpx.ReadTimeout):
-            wire.call("GET", "/slow", [], None)
+        gallery = _gallery(server.origin, timeout_seconds=0.3)
+        with pytest.raises(TransientError, match="timed out"):
+            gallery.feed(agent="ada")
         answered.set()
+        gallery.close()
 
 
-def test_a_refused_connection_is_a_connect_error() -> None:
+def test_a_refused_connection_is_transient() -> None:
     with socket.create_server(("127.0.0.1", 0)) as placeholder:
         port = placeholder.getsockname()[1]
-    with pytest.raises(httpx.ConnectError):
-        _wire(f"http://127.0.0.1:{port}").call("GET", "/", [], None)
+    with pytest.raises(TransientError, match="ConnectError"):
+        _gallery(f"http://127.0.0.1:{port}").feed(agent="ada")
 
 
-def test_a_call_is_written_as_given_with_its_host_and_length() -> None:
-    with RawServer(ok).running() as server:
-        wire = _wire(server.origin)
-        body = json.dumps({"a": "é"}, ensure_ascii=False).encode()
-        wire.call("POST", "/p/api/x?limit=20&flag=true", [("X-Agent-Id", "ada")], body)
-        wire.close()
+def test_a_call_is_written_with_its_host_headers_and_json_body() -> None:
+    def created(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{"x": 1}\n')
+        return True
+
+    with RawServer(created).running() as server:
+        gallery = _gallery(server.origin + "/p")
+        with pytest.raises(MalformedAnswer):  # the answer is no comment: beside the point
+            gallery.comment(agent="ada", post_id="a/b", content="é", idempotency_key="k1")
+        gallery.close()
     (request,) = server.requests
     head, _, sent = request.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    assert lines[0] == "POST /p/api/x?limit=20&flag=true HTTP/1.1"
+    assert lines[0] == "POST /p/api/showcase/a%2Fb/comments HTTP/1.1"
     port = server.origin.rsplit(":", 1)[1]
-    assert set(lines[1:]) == {
-        f"Host: 127.0.0.1:{port}",
-        "X-Agent-Id: ada",
-        f"Content-Length: {len(body)}",
-    }
-    assert sent == body
+    headers = {line.partition(": ")[0].lower(): line.partition(": ")[2] for line in lines[1:]}
+    assert headers["host"] == f"127.0.0.1:{port}"
+    assert (headers["x-agent-id"], headers["idempotency-key"]) == ("ada", "k1")
+    assert headers["accept-encoding"] == "identity"
+    assert json.loads(sent) == {"content": "é"}
 
 
 @pytest.fixture
@@ -238,19 +227,15 @@ def test_https_is_verified_against_the_given_context(certificate: tuple[Path, Pa
     with server.running():
         origin = server.origin.replace("http:", "https:")
         trusting = ssl.create_default_context(cafile=str(cert))
-        wire = Wire(origin, tls=trusting, connect_timeout=5, write_timeout=5, read_timeout=5)
-        assert wire.call("GET", "/a", [], None).json() == {"ok": True}
-        wire.close()
+        with httpx.Client(transport=deadline.Transport(verify=trusting)) as client:
+            assert client.get(origin + "/a").json() == {"items": []}
         # The machine's CA bundle does not know this certificate: refused at the handshake.
-        stranger = Wire(
-            origin,
-            tls=ssl.create_default_context(),
-            connect_timeout=5,
-            write_timeout=5,
-            read_timeout=5,
-        )
-        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            stranger.call("GET", "/b", [], None)
+        stranger = deadline.Transport(verify=ssl.create_default_context())
+        with (
+            httpx.Client(transport=stranger) as client,
+            pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+        ):
+            client.get(origin + "/b")
 
 
 # -- bounded answers (issue 31, item 17) ----------------------------------------------
@@ -268,10 +253,10 @@ def test_a_compressed_answer_is_refused_never_inflated() -> None:
         return True
 
     with RawServer(gzipped).running() as server:
-        wire = _wire(server.origin)
+        gallery = _gallery(server.origin)
         with pytest.raises(MalformedAnswer, match="encoding"):
-            wire.call("GET", "/api/showcase", [], None)
-        wire.close()
+            gallery.feed(agent="ada")
+        gallery.close()
 
 
 def test_an_answer_announced_over_the_cap_is_refused_unread() -> None:
@@ -280,17 +265,10 @@ def test_an_answer_announced_over_the_cap_is_refused_unread() -> None:
         return False
 
     with RawServer(huge).running() as server:
-        wire = Wire(
-            server.origin,
-            tls=None,
-            connect_timeout=5.0,
-            write_timeout=5.0,
-            read_timeout=5.0,
-            max_answer_bytes=1_000_000,
-        )
+        gallery = _gallery(server.origin, max_answer_bytes=1_000_000)
         with pytest.raises(MalformedAnswer, match="300,000,000 bytes announced"):
-            wire.call("GET", "/api/showcase", [], None)
-        wire.close()
+            gallery.feed(agent="ada")
+        gallery.close()
 
 
 def test_a_chunked_answer_past_the_cap_is_cut_at_the_cap() -> None:
@@ -308,15 +286,43 @@ def test_a_chunked_answer_past_the_cap_is_cut_at_the_cap() -> None:
         return False
 
     with RawServer(endless).running() as server:
-        wire = Wire(
-            server.origin,
-            tls=None,
-            connect_timeout=5.0,
-            write_timeout=5.0,
-            read_timeout=5.0,
-            max_answer_bytes=1_000_000,
-        )
+        gallery = _gallery(server.origin, max_answer_bytes=1_000_000)
         with pytest.raises(MalformedAnswer, match="larger than 1,000,000 bytes"):
-            wire.call("GET", "/api/showcase", [], None)
-        wire.close()
+            gallery.feed(agent="ada")
+        gallery.close()
     assert len(sent) < 5_000
+
+
+# -- public interfaces only (issue 32, item 7) ------------------------------------------
+
+FLEET = Path(__file__).resolve().parents[2] / "fleet"
+HTTP_CODE = ("gallery", "infra", "content")  # where Fleet speaks HTTP through httpx
+
+
+def test_the_http_code_touches_no_private_attribute_of_another_library() -> None:
+    """No ``x._name`` on an object that is not this one (``self``, ``cls``, ``super()``),
+    and no ``getattr(x, "_name")``: a private attribute of httpx, httpcore or an SDK may
+    change in any release (the deadline once patched ``transport._pool``)."""
+    found = []
+    paths = [path for part in HTTP_CODE for path in sorted((FLEET / part).rglob("*.py"))]
+    for path in paths:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            name = None
+            if isinstance(node, ast.Attribute) and not (
+                (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+                or (isinstance(node.value, ast.Call) and ast.unparse(node.value) == "super()")
+            ):
+                name = node.attr
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "setattr", "hasattr")
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+            ):
+                name = node.args[1].value
+            if name and name.startswith("_") and not name.startswith("__"):
+                found.append(f"{path.relative_to(FLEET.parent)}:{node.lineno} {name}")
+    assert found == []
