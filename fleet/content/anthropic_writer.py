@@ -17,6 +17,7 @@ a billed call (a refusal, a failed repair) carries that usage (``spent_on``).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -153,14 +154,16 @@ def translate(
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
-def deadline_http_client() -> httpx2.Client:
-    """The SDK's default HTTP client (its limits, proxies from the environment), every
-    transport of it held to the deadline of ``fleet.infra.deadline.within``."""
-    client = anthropic.DefaultHttpxClient()
-    for transport in (client._transport, *client._mounts.values()):
-        if transport is not None:
-            deadline.bound(transport)
-    return client
+def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
+    """The SDK's default HTTP client (its limits, timeouts and redirects) on a transport
+    held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
+    environment names for the API's address (``base_url``, else ``ANTHROPIC_BASE_URL``, else
+    the SDK's default)."""
+    url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+    transport = deadline.Transport2(
+        verify=None, proxy=deadline.proxy_for(url), limits=anthropic.DEFAULT_CONNECTION_LIMITS
+    )
+    return anthropic.DefaultHttpxClient(transport=transport)
 
 
 class AnthropicWriter:
@@ -193,7 +196,7 @@ class AnthropicWriter:
             base_url=base_url,
             max_retries=0,
             timeout=settings.timeout_seconds,
-            http_client=http_client if http_client is not None else deadline_http_client(),
+            http_client=http_client if http_client is not None else deadline_http_client(base_url),
         )
 
     @property

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -121,13 +122,16 @@ def translate(
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
-def deadline_http_client() -> httpx2.Client:
-    """The SDK's default HTTP client, every transport of it held to the deadline."""
-    client = openai.DefaultHttpxClient()
-    for transport in (client._transport, *client._mounts.values()):
-        if transport is not None:
-            deadline.bound(transport)
-    return client
+def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
+    """The SDK's default HTTP client (its limits, timeouts and redirects) on a transport
+    held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
+    environment names for the API's address (``base_url``, else ``OPENAI_BASE_URL``, else
+    the SDK's default)."""
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    transport = deadline.Transport2(
+        verify=None, proxy=deadline.proxy_for(url), limits=openai.DEFAULT_CONNECTION_LIMITS
+    )
+    return openai.DefaultHttpxClient(transport=transport)
 
 
 def wire_schema(kind: prompts.Kind) -> dict[str, Any]:
@@ -193,7 +197,7 @@ class OpenAIWriter:
             base_url=base_url,
             max_retries=0,
             timeout=timeout_seconds,
-            http_client=http_client if http_client is not None else deadline_http_client(),
+            http_client=http_client if http_client is not None else deadline_http_client(base_url),
         )
 
     @property

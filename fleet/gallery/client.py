@@ -46,7 +46,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child would)
 import httpx
@@ -84,16 +83,6 @@ log = logging.getLogger("fleet.gallery")
 
 IMAGE_SIZE = "1024x1024"
 IMAGE_SIDE = 512  # saved pictures are resized to this square
-
-
-def proxy_for(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTP(S)_PROXY``, ``ALL_PROXY``,
-    ``NO_PROXY``), as httpx's client would use."""
-    parts = urlsplit(url)
-    if parts.hostname is None or proxy_bypass(parts.hostname):
-        return None
-    proxies = getproxies()
-    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 @functools.cache
@@ -162,9 +151,10 @@ class HttpGallery:
 
     def _open(self) -> httpx.BaseTransport | Wire:
         """The lean wire; httpx's transport through a proxy the environment names."""
-        proxy = proxy_for(self._base)
+        proxy = deadline.proxy_for(self._base)
         if proxy is not None:
-            return deadline.bound(httpx.HTTPTransport(verify=self._verify, proxy=proxy))
+            tls = self._verify if isinstance(self._verify, ssl.SSLContext) else None
+            return deadline.Transport(verify=tls, proxy=proxy)
         timeout = self._timeout
         return Wire(
             self._origin,

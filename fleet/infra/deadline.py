@@ -3,29 +3,37 @@
 httpx's timeouts bound each connect, write and read, not the call: an upstream that
 sends a byte every few seconds holds a call open as long as it likes (encode/httpx
 #1450). ``within(seconds)`` sets a deadline for the calls made inside the block (a
-context variable, so one per thread), and a transport passed through ``bound`` gives
-each socket operation at most the time left, then fails with the HTTP library's own
-timeout error, which the client already maps to a timeout (the gallery's and the SDK's
+context variable, so one per thread), and the transports made here give each socket
+operation at most the time left, then fail with the HTTP library's own timeout error,
+which the clients already map to a timeout (the gallery's and the SDK's
 ``TransientError``). Nested blocks keep the earliest deadline.
 
-``bound`` wraps the network backend of an httpx / httpx2 transport's connection pool
-(httpcore's public ``NetworkBackend`` interface, reached through the transport's pool,
-which neither library exposes as a parameter).
+``transport`` (httpx) and ``transport2`` (httpx2, the LLM SDKs') are built on public
+interfaces only: an httpcore ``ConnectionPool`` given a ``network_backend`` (httpcore's
+documented extension point) that wraps the default one, behind an httpx
+``BaseTransport``. They do what httpx's ``HTTPTransport`` does for one origin's calls:
+connection pooling, TLS verified against the given context, an optional proxy, and
+httpcore's errors raised as httpx's.
 """
 
 from __future__ import annotations
 
-import importlib
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import getproxies, proxy_bypass
+
+import httpcore
+import httpcore2
+import httpx
+import httpx2
 
 _deadline: ContextVar[float | None] = ContextVar("fleet_call_deadline", default=None)
-
-T = TypeVar("T")
 
 
 @contextmanager
@@ -46,13 +54,14 @@ def time_left() -> float | None:
     return None if end is None else end - time.monotonic()
 
 
-@dataclass(frozen=True, slots=True)
-class _Errors:
-    """The timeout errors of one httpcore flavour (httpcore for httpx, httpcore2 for httpx2)."""
-
-    connect: type[Exception]
-    read: type[Exception]
-    write: type[Exception]
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTP(S)_PROXY``, ``ALL_PROXY``,
+    ``NO_PROXY``), as httpx's client would use."""
+    parts = urlsplit(url)
+    if parts.hostname is None or proxy_bypass(parts.hostname):
+        return None
+    proxies = getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def _budget(timeout: float | None, error: type[Exception]) -> float | None:
@@ -67,38 +76,39 @@ def _budget(timeout: float | None, error: type[Exception]) -> float | None:
 class _Stream:
     """A network stream whose every operation ends by the deadline."""
 
-    def __init__(self, inner: Any, errors: _Errors) -> None:
+    def __init__(self, inner: Any, core: ModuleType) -> None:
         self._inner = inner
-        self._errors = errors
+        self._core = core
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = self._inner.read(max_bytes, _budget(timeout, self._errors.read))
+        data: bytes = self._inner.read(max_bytes, _budget(timeout, self._core.ReadTimeout))
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _budget(timeout, self._errors.write))
+        self._inner.write(buffer, _budget(timeout, self._core.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
     ) -> _Stream:
-        tls = self._inner.start_tls(
-            ssl_context, server_hostname, _budget(timeout, self._errors.connect)
-        )
-        return _Stream(tls, self._errors)
+        budget = _budget(timeout, self._core.ConnectTimeout)
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, budget), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
 class _Backend:
-    """A network backend whose connections keep to the deadline."""
+    """A network backend (httpcore's interface) whose connections keep to the deadline."""
 
-    def __init__(self, inner: Any, errors: _Errors) -> None:
-        self._inner = inner
-        self._errors = errors
+    def __init__(self, core: ModuleType) -> None:
+        self._inner = core.SyncBackend()
+        self._core = core
 
     def connect_tcp(
         self,
@@ -111,36 +121,149 @@ class _Backend:
         stream = self._inner.connect_tcp(
             host,
             port,
-            _budget(timeout, self._errors.connect),
+            _budget(timeout, self._core.ConnectTimeout),
             local_address=local_address,
             socket_options=socket_options,
         )
-        return _Stream(stream, self._errors)
+        return _Stream(stream, self._core)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> _Stream:
         stream = self._inner.connect_unix_socket(
-            path, _budget(timeout, self._errors.connect), socket_options=socket_options
+            path, _budget(timeout, self._core.ConnectTimeout), socket_options=socket_options
         )
-        return _Stream(stream, self._errors)
+        return _Stream(stream, self._core)
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def bound(transport: T) -> T:
-    """``transport`` (an httpx or httpx2 ``HTTPTransport``), held to ``within``'s deadline."""
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if pool is None or backend is None:
-        raise TypeError(
-            f"cannot hold a {type(transport).__name__} to a deadline: it has no connection "
-            "pool with a network backend (an httpx or httpx2 HTTPTransport has)"
+def _mapped(exc: Exception, http: ModuleType) -> Exception:
+    """httpcore's error as httpx's class of the same name (httpx names them alike)."""
+    for kind in type(exc).__mro__:
+        mapped = getattr(http, kind.__name__, None)
+        if isinstance(mapped, type) and issubclass(mapped, http.TransportError):
+            return mapped(str(exc))  # type: ignore[no-any-return]
+    return exc
+
+
+class _Flavour:
+    """What the transports of one httpx flavour share (httpx on httpcore, or httpx2 on
+    httpcore2): the pool, the request handed to it, the answer and errors handed back."""
+
+    http: ModuleType
+    core: ModuleType
+
+    def __init__(
+        self,
+        *,
+        verify: ssl.SSLContext | None,
+        proxy: str | None = None,
+        limits: Any = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> None:
+        limits = limits or self.http.Limits(max_connections=100, max_keepalive_connections=20)
+        self._pool = self.core.ConnectionPool(
+            ssl_context=verify,  # None: httpcore's default, made for the first TLS call
+            proxy=None if proxy is None else self._proxy(proxy),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(self.core),
+            socket_options=socket_options,
         )
-    if isinstance(backend, _Backend):
-        return transport
-    core = importlib.import_module(type(pool).__module__.split(".", 1)[0])
-    errors = _Errors(core.ConnectTimeout, core.ReadTimeout, core.WriteTimeout)
-    pool._network_backend = _Backend(backend, errors)
-    return transport
+
+    def _proxy(self, url: str) -> Any:
+        parts = urlsplit(url)
+        auth = None
+        if parts.username is not None:
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+            url = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+        return self.core.Proxy(url=url, auth=auth)
+
+    def _send(self, request: Any) -> Any:
+        url = request.url
+        sent = self.core.Request(
+            method=request.method,
+            url=self.core.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            answer = self._pool.handle_request(sent)
+        except Exception as exc:
+            mapped = _mapped(exc, self.http)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return self.http.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=self._body(answer.stream),
+            extensions=answer.extensions,
+        )
+
+    def _body(self, stream: Any) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _Body:
+    """An answer's body as it arrives, httpcore's errors raised as httpx's."""
+
+    http: ModuleType
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except Exception as exc:
+            mapped = _mapped(exc, self.http)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _Body1(_Body, httpx.SyncByteStream):
+    http = httpx
+
+
+class _Body2(_Body, httpx2.SyncByteStream):
+    http = httpx2
+
+
+class Transport(_Flavour, httpx.BaseTransport):
+    """An httpx transport whose calls end by the deadline of ``within``."""
+
+    http, core = httpx, httpcore
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self._send(request)
+        return response
+
+    def _body(self, stream: Any) -> _Body1:
+        return _Body1(stream)
+
+
+class Transport2(_Flavour, httpx2.BaseTransport):
+    """An httpx2 transport (the LLM SDKs') whose calls end by the deadline of ``within``."""
+
+    http, core = httpx2, httpcore2
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response: httpx2.Response = self._send(request)
+        return response
+
+    def _body(self, stream: Any) -> _Body2:
+        return _Body2(stream)
