@@ -120,8 +120,8 @@ def test_the_budget_check_turns_the_action_and_the_row_says_from_what() -> None:
 
 
 def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifications() -> None:
-    """``notified``: the opening tick of its session answers (notes say it is the look at
-    its notifications, people first); another agent's opening still browses."""
+    """``notified``: the agent's next tick, here its session's opening, answers (notes
+    say it is the look at its notifications, people first); another's still browses."""
     browser = {"post": 0, "comment": 0, "like": 0, "browse": 1}
     rows = {1: _poster(1, weights=browser), 2: _poster(2, weights=browser)}
     ticks = [(1, DUE, DUE, 0), (2, DUE, DUE, 0)]
@@ -131,6 +131,25 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifi
     assert [d.action for d in plan.decided] == ["reply", "browse"]
     assert plan.rows[0]["content"] == {"notifications": True}
     assert plan.rows[1]["content"] == {"thinks": False}
+    assert plan.looked == {1}
+
+
+def test_a_notified_agent_answers_at_its_next_tick_mid_session_once() -> None:
+    """Mid-session too, and once: the ticks after its look are as drawn."""
+    browser = {"post": 0, "comment": 0, "like": 0, "browse": 1}
+    ticks = [(1, DUE + k, DUE - 60, 3 + k) for k in range(3)]
+    plan = plan_ticks(
+        ticks,
+        {1: _poster(1, weights=browser)},
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        notified={1},
+    )
+    assert [d.action for d in plan.decided] == ["reply", "browse", "browse"]
+    assert plan.looked == {1}
 
 
 def test_under_back_pressure_only_the_share_of_ticks_act_the_rest_rest() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -92,6 +92,8 @@ class TickPlan:
     updates: list[dict[str, Any]]
     decided: list[Decided]
     rested: int = 0
+    # The notified agents whose look at their notifications this plan decides.
+    looked: set[int] = field(default_factory=set)
 
 
 def plan_ticks(
@@ -116,8 +118,9 @@ def plan_ticks(
     ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
     interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
     (action, key, activity id); ``answering`` the agents whose sessions open by answering
-    their notifications; ``notified`` those a person's comment was seen waiting on,
-    whose sessions open by answering it. A tick of an agent missing, not active, deleted, or of a persona
+    their notifications; ``notified`` those a person's comment was seen waiting on: the
+    first of their ticks here answers it (``TickPlan.looked`` lists them, for the mark
+    to be cleared). A tick of an agent missing, not active, deleted, or of a persona
     the catalogue cannot give plans nothing.
     """
     books: dict[int, DayQuotaBook] = {}
@@ -146,8 +149,10 @@ def plan_ticks(
             opened,
             index,
             answers=agent_id in answering,
-            notified=agent_id in notified,
+            notified=agent_id in notified and agent_id not in plan.looked,
         )
+        if notes.get("notifications") and agent_id in notified:
+            plan.looked.add(agent_id)
         if adjust is not None:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
@@ -303,6 +308,14 @@ def decide_ticks(
         )
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
+        if plan.looked:
+            # They looked at their notifications: the next scan marks them again if a
+            # person's comment still waits.
+            session.execute(
+                update(_AGENTS)
+                .where(_AGENTS.c.id.in_(sorted(plan.looked)))
+                .values(people_waiting_since=None)
+            )
         pending = {row["idempotency_key"] for row in rows if row["status"] == "pending"}
         fresh = [
             u

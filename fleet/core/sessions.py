@@ -260,11 +260,15 @@ def session_action(
     ``answers`` (the agent has posts or comments out there that others may have
     answered), its next action after the opening look answers what waits on it, as a
     person opening the app looks at their notifications first. ``notified`` (a person's
-    comment was seen waiting on it): the session opens by answering, as a person called
-    back by their phone does, however short the session is."""
+    comment was seen waiting on it since its last look): this action answers, as a
+    person whose phone buzzed does, at the opening of a session however short it is, or
+    mid-session; only the session's post keeps its place."""
+    post = index == first_post_index(weights, seed, opened)
+    if notified and not post:
+        return Action.REPLY
     if index == 0:
-        return Action.REPLY if notified else Action.BROWSE
-    if index == first_post_index(weights, seed, opened):
+        return Action.BROWSE
+    if post:
         return Action.POST
     if answers and index == answer_index(weights, seed, opened):
         return Action.REPLY

@@ -121,10 +121,10 @@ class Rhythm:
 
     def answers_at(self, opened: int | None, index: int, *, notified: bool = False) -> bool:
         """Whether this position is a session's look at its notifications (when it
-        answers): its opening when ``notified``, else the one after the opening look."""
+        answers): any when ``notified``, else the one after the opening look."""
         if self.sessions is None or opened is None:
             return False
-        if notified and index == 0:
+        if notified:
             return True
         return index == answer_index(self.weights, self.seed, opened)
 
