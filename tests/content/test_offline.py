@@ -40,6 +40,7 @@ def test_another_nonce_or_another_author_writes_another_post() -> None:
     assert WRITER.write_post(who, other, nonce=1).title != base
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("slug", CATALOGUE.slugs())
 def test_a_thousand_captions_of_one_persona_are_at_least_90_percent_distinct(slug: str) -> None:
     # A persona's agents each keep to subjects of their own (their identity): the
