@@ -88,12 +88,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # one example slow now and then, and speed is measured in bench/, never in tests.
 hypothesis_settings.register_profile("fleet", deadline=None)
 hypothesis_settings.load_profile("fleet")
-# make test-quick: a quarter of the examples where a test does not set its own count.
+# make test-quick: a quarter of the examples, where a test does not set its own count
+# and (``examples``) where it does.
 hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
+_quick = False
+
+
+def examples(count: int) -> int:
+    """A property test's ``max_examples``: ``count`` under make test, a quarter of it (at
+    least 10) under --no-servers (make test-quick)."""
+    return max(10, count // 4) if _quick else count
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    global _quick
     if config.getoption("--no-servers"):
+        _quick = True
         hypothesis_settings.load_profile("quick")
 
 

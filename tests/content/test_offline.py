@@ -15,6 +15,7 @@ from fleet.content.port import Author, PostSeen
 from fleet.content.reading import read_post
 from fleet.content.voices import GENERAL, voice_of
 from fleet.core.persona import Persona
+from tests.conftest import examples
 from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
 
 WRITER = OfflineWriter()
@@ -133,7 +134,7 @@ def test_a_persona_without_a_voice_writes_in_the_general_voice() -> None:
     assert "bottle" in comment
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.sampled_from(CATALOGUE.slugs()),
     st.integers(min_value=0, max_value=2**62),
