@@ -23,7 +23,8 @@ Also printed, per persona:
   prompt;
 - the dollar cost of one post and one comment at the configured model's price, uncached;
 - the offline writer's distinct share over 1,000 captions: one author over nonces 0-999,
-  and 1,000 authors at one nonce.
+  and 1,000 authors at one nonce (``--captions`` sets how many; the keys name the
+  default, and a smaller count is for a smoke run, tests/test_bench.py).
 
 Tokens are estimated offline, no network and no tokenizer download: a word counts one
 token per four letters (rounded up), a number one per three digits, any other visible
@@ -32,7 +33,7 @@ is printed beside it. Output tokens are the offline writer's answers rendered as
 the model is asked for. An attached image is not counted (Claude bills about
 width x height / 750 tokens for it, some 1,400 for a 1024 x 1024 image).
 
-    python -m bench.content_tokens [--samples 200] [--measured-samples 20]
+    python -m bench.content_tokens [--samples 200] [--measured-samples 20] [--captions 1000]
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--measured-samples", type=int, default=20)
+    parser.add_argument("--captions", type=int, default=1000)
     args = parser.parse_args()
     catalogue = PersonaCatalogue.from_directory()
     writer = OfflineWriter()
@@ -216,11 +218,13 @@ def main() -> None:
                 ),
                 6,
             ),
-            "distinct_captions_one_author_1000_nonces": distinct_share(captions(who, 1000)),
+            "distinct_captions_one_author_1000_nonces": distinct_share(
+                captions(who, args.captions)
+            ),
             "distinct_captions_1000_authors": distinct_share(
                 [
                     writer.write_post(who, Author("b", "B", seed=s), nonce=1).title
-                    for s in range(1000)
+                    for s in range(args.captions)
                 ]
             ),
         }

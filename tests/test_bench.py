@@ -34,7 +34,11 @@ CASES = {
         {"actions_per_second", "ratio_to_ceiling", "cores_for_half_ceiling", "outcomes"},
     ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
-    "content_tokens": (["--samples", "3", "--measured-samples", "2"], {"personas", "measured"}),
+    # 20 captions for the distinct shares: at the default 1,000 they are most of a minute.
+    "content_tokens": (
+        ["--samples", "3", "--measured-samples", "2", "--captions", "20"],
+        {"personas", "measured"},
+    ),
     "comments": (["--posts", "2"], {"naming_share", "flagged_share", "by_commenter"}),
     # One burst on one worker for every queue: compose's three workers would start for
     # most of the run.

@@ -34,6 +34,7 @@ EVENING = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # Friday: evening in the Am
 AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
 
 
+@pytest.mark.long
 def test_the_demo_is_deterministic_for_a_seed() -> None:
     options = DemoOptions(agents=6, speed=720, duration=3, seed=5, start=EVENING)
     first = run(options, live=False)
@@ -45,6 +46,7 @@ def test_the_demo_is_deterministic_for_a_seed() -> None:
     assert first.first_action_wall_seconds is not None
 
 
+@pytest.mark.long
 def test_another_seed_makes_another_day() -> None:
     one = run(DemoOptions(agents=6, duration=3, seed=5, start=EVENING), live=False)
     other = run(DemoOptions(agents=6, duration=3, seed=6, start=EVENING), live=False)
@@ -79,6 +81,7 @@ def test_a_step_is_dispatched_whole_at_any_speed() -> None:
             assert options.slice_seconds * options.slices == pytest.approx(options.step_seconds)
 
 
+@pytest.mark.long
 def test_the_decided_counts_do_not_depend_on_the_speed() -> None:
     # The same 192 simulated minutes: 32 steps of 6 min, 16 of 12 min, 4 of 48 min (each
     # dispatched in slices of at most 10 min).
@@ -109,6 +112,7 @@ def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
         raise
 
 
+@pytest.mark.long
 def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
     tmp_path: Path,
 ) -> None:

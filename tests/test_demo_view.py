@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -23,6 +24,7 @@ def _screen(demo: Demo, width: int, height: int) -> list[str]:
     return console.export_text().rstrip("\n").splitlines()
 
 
+@pytest.mark.long
 def test_the_live_view_fits_80x24_and_keeps_the_feed(tmp_path: Path) -> None:
     demo = Demo(DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON), tmp_path)
     try:
@@ -44,6 +46,7 @@ def test_the_live_view_fits_80x24_and_keeps_the_feed(tmp_path: Path) -> None:
         demo.sandbox.stop()
 
 
+@pytest.mark.long
 def test_through_a_pipe_the_demo_prints_plain_progress_and_its_summary() -> None:
     result = CliRunner().invoke(
         cli, ["demo", "--agents", "3", "--duration", "2", "--start", "2026-11-20T23:00"]

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 import redis
@@ -80,6 +81,22 @@ def test_a_follower_with_a_timeout_is_not_stopped_by_its_subscriptions_confirmat
     events = list(channel.follow(timeout=3))
     publisher.join()
     assert [e["activity_id"] for e in events] == [3]
+
+
+def test_a_follower_with_a_stop_looks_at_it_every_tenth_of_a_second_without_events(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    """The console's feed stops with it: not after a wait of a second on a quiet channel."""
+    channel = ActivityChannel(real_redis, f"{redis_keys}:")
+    asked: list[float] = []
+
+    def stop() -> bool:
+        asked.append(time.monotonic())
+        return len(asked) > 3
+
+    assert list(channel.follow(stop=stop)) == []
+    gaps = [later - earlier for earlier, later in pairwise(asked)]
+    assert len(gaps) == 3 and max(gaps) < 0.5, gaps
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])

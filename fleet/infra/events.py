@@ -12,6 +12,9 @@ import redis
 from fleet.core.kinds import kind_of
 
 CHANNEL = "fleet:activity"
+# How often a follower with a ``stop`` looks at it between messages: a wait on the socket
+# (no round trip to Redis), so that a console stops within this, not within a second.
+STOP_CHECK_SECONDS = 0.1
 
 
 class ActivityChannel:
@@ -38,19 +41,20 @@ class ActivityChannel:
         self, *, timeout: float | None = None, stop: Callable[[], bool] | None = None
     ) -> Iterator[dict[str, Any]]:
         """Events as they come; stops after ``timeout`` seconds without one, if given, and
-        within a second of ``stop()`` turning true.
+        within ``STOP_CHECK_SECONDS`` of ``stop()`` turning true.
 
         A message on the channel that is not an event (not a JSON object) is passed over.
         """
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         pubsub.subscribe(self.name)
         quiet_until = None if timeout is None else time.monotonic() + timeout
+        longest = 1.0 if stop is None else STOP_CHECK_SECONDS
         try:
             while stop is None or not stop():
                 wait = (
-                    1.0
+                    longest
                     if quiet_until is None
-                    else min(1.0, max(0.0, quiet_until - time.monotonic()))
+                    else min(longest, max(0.0, quiet_until - time.monotonic()))
                 )
                 # None also when the message read was the subscription's confirmation.
                 message = pubsub.get_message(timeout=wait)

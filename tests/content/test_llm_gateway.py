@@ -103,6 +103,7 @@ def test_a_trickling_answer_is_cut_at_the_call_s_deadline(local_api: MessagesAPI
     assert 1.0 <= took < 2.5, f"the call lasted {took:.2f} s"
 
 
+@pytest.mark.long
 def test_the_deadline_holds_for_each_call_not_for_the_writer(local_api: MessagesAPI) -> None:
     local_api.queue(
         local_api.trickled_text("not json", every=0.75, size=64),

@@ -15,6 +15,7 @@ from fleet.content.offline import OfflineWriter, captions, distinct_share, with_
 from fleet.content.port import Author, PostSeen
 from fleet.content.reading import read_post
 from fleet.core.persona import Persona
+from tests.conftest import examples
 from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
 
 WRITER = OfflineWriter()
@@ -40,6 +41,7 @@ def test_another_nonce_or_another_author_writes_another_post() -> None:
     assert WRITER.write_post(who, other, nonce=1).title != base
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("slug", CATALOGUE.slugs())
 def test_a_thousand_captions_of_one_persona_are_at_least_90_percent_distinct(slug: str) -> None:
     # A persona's agents each keep to subjects of their own (their identity): the
@@ -132,7 +134,7 @@ def test_a_persona_without_a_voice_writes_in_the_general_voice() -> None:
     assert "bottle" in comment
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.sampled_from(CATALOGUE.slugs()),
     st.integers(min_value=0, max_value=2**62),

@@ -27,6 +27,7 @@ from fleet.core.activity_clock import (
 )
 from fleet.core.persona import DAYS, MINUTES_PER_WEEK, Interval, Persona, Schedule
 from fleet.infra.persona_files import PersonaCatalogue
+from tests.conftest import examples
 
 NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -336,7 +337,7 @@ schedules = st.one_of(
 instants = st.floats(978_307_200.0, 4_102_444_800.0)
 intervals = st.floats(1.0, 3_000_000.0)
 PROPERTY = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
 )
 
 
@@ -387,7 +388,9 @@ def test_next_tick_is_monotone_in_the_interval(
     assert c.next_tick_epoch(after, low) <= c.next_tick_epoch(after, high)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 @given(
     schedule=schedules,
     after=st.datetimes(datetime(2001, 1, 1), datetime(2099, 1, 1), timezones=st.just(UTC)),
@@ -407,7 +410,9 @@ def test_the_datetime_api_gives_the_same_ticks_to_the_microsecond(
     assert c.active_seconds(after, tick) == pytest.approx(u, rel=1e-6, abs=1e-5 + 10e-6)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 @given(schedule=schedules, start=instants, length=st.floats(0.0, 1.5 * 86400))
 def test_active_seconds_agree_with_a_minute_by_minute_sum(
     schedule: Schedule, start: float, length: float

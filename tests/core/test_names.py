@@ -17,6 +17,7 @@ from fleet.core.names import (
     identity,
 )
 from fleet.infra.persona_files import PersonaCatalogue
+from tests.conftest import examples
 
 CATALOGUE = PersonaCatalogue.from_directory()
 SLUGS = CATALOGUE.slugs()
@@ -41,7 +42,7 @@ def test_the_same_seed_gives_the_same_identity(slug: str, fleet_seed: int, index
     assert identity(persona, fleet_seed, index) == identity(persona, fleet_seed, index)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     slug=st.sampled_from(SLUGS),
     fleet_seed=st.integers(0, 2**63 - 1),

@@ -30,6 +30,7 @@ from fleet.core.sessions import (
 )
 from fleet.core.timeline import local_day, simulate
 from fleet.infra.persona_files import PersonaCatalogue
+from tests.conftest import examples
 
 CATALOGUE = PersonaCatalogue.from_directory()
 SLUGS = sorted(CATALOGUE.slugs())
@@ -41,7 +42,7 @@ seeds = st.integers(min_value=0, max_value=2**62)
 instants = st.floats(min_value=1.7e9, max_value=1.9e9)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(slug=st.sampled_from(SLUGS), seed=seeds, after=instants)
 def test_each_tick_follows_the_last_awake_and_at_least_a_second_later(
     slug: str, seed: int, after: float
@@ -179,6 +180,7 @@ def test_day_counts_keep_the_newest_days_so_a_late_tick_counts_on_its_own_day() 
     assert day_counts(None, "2026-11-23") == {}
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("slug", SLUGS)
 def test_no_agent_passes_its_posts_quota_in_any_local_day_over_four_weeks(slug: str) -> None:
     persona = CATALOGUE.get(slug)
@@ -274,7 +276,7 @@ def test_a_steady_ticker_thinks_at_every_look() -> None:
     assert rhythm.thinks(None, 0) and rhythm.thinks(1_700_000_000, 4)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(seed=seeds, opened=st.integers(min_value=1_700_000_000, max_value=1_900_000_000))
 def test_a_session_of_an_agent_others_may_have_answered_answers_first(
     seed: int, opened: int
