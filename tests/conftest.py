@@ -244,6 +244,14 @@ def fleet(engine: Engine) -> Iterator[Fleet]:
     settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)), seed=7)
     instance = bootstrap(settings, engine)
     yield instance
+    _close_redis(instance)
+
+
+def _close_redis(instance: Fleet) -> None:
+    """The Redis client a test's actions opened (limits, breakers): the engine is the
+    fixture's, closed by it."""
+    if "redis" in instance.__dict__:
+        instance.redis.close()
 
 
 def active_agents(
@@ -305,10 +313,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def pg_fleet(pg_engine: Engine) -> Fleet:
+def pg_fleet(pg_engine: Engine) -> Iterator[Fleet]:
     """A Fleet on the real Postgres only, for what only Postgres does (SKIP LOCKED, COPY)."""
     url = pg_engine.url.render_as_string(hide_password=False)
-    return bootstrap(Settings(database_url=url, seed=7), pg_engine)
+    instance = bootstrap(Settings(database_url=url, seed=7), pg_engine)
+    yield instance
+    _close_redis(instance)
 
 
 # The sandbox gallery on a loopback port for the whole run, emptied before each test:
