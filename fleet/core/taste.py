@@ -24,9 +24,10 @@ The score adds four terms, each on a scale a person would weigh:
 - **people** (``person``): a post by a person (not an agent) is worth this much more;
   the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
   the persona's ``human_share`` says people first, they come first, by taste. The
-  bonus, and the welcome's, go whole to an agent the post fits at least as well as the
-  page's mean, and fade to none a standard deviation below it: a newcomer is met by the
-  members its subject fits, not by everyone. A person's post whose subject fits no
+  bonus, and the welcome's, count from the page's mean fit and go whole to an agent
+  the post fits a standard deviation better than that: a newcomer is met by the members
+  its subject fits, not by everyone (counted from a standard deviation below the mean,
+  they drew 21 % of the fleet's likes at an interest fit of 0.63). A person's post whose subject fits no
   persona well (a cat on a radiator) goes whole to the personas it fits least badly
   (``kindred``: the nearest two), so someone always meets it.
 - **welcome** (``welcome``): a person's post still within its welcome budget is worth
@@ -127,12 +128,12 @@ def scores(
         fit = 0.0 if c.similarity is None else (c.similarity - mean) / spread
         popularity = math.log2(1 + max(0, c.likes) + 2 * max(0, c.comments))
         freshness = 0.5 ** (max(0.0, c.age_seconds) / half_life)
-        # People's posts first for the agents whose taste they fit: the whole bonus at
-        # the page's mean fit and above, none a standard deviation below it. A hit draws
-        # those it speaks to: its popularity counts from the page's mean fit, whole a
-        # standard deviation above it (without vectors, whole for every post).
-        fitting = 1.0 if c.kindred else min(1.0, max(0.0, 1.0 + fit))
+        # A hit draws those it speaks to, and a person's post the agents whose taste it
+        # fits: popularity and people's bonuses count from the page's mean fit, whole a
+        # standard deviation above it (whole for the personas nearest a person's post,
+        # ``kindred``, and for every post without vectors).
         speaks = 1.0 if c.similarity is None else min(1.0, max(0.0, fit))
+        fitting = 1.0 if c.kindred else speaks
         out.append(
             weights.fit * fit
             + speaks * weights.popularity * popularity
