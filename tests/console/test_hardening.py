@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
+from fleet import activities
+from fleet.agents import AgentFilter, Selection
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
@@ -190,6 +193,24 @@ def test_a_report_for_a_week_past_the_last_date_exits_2_with_one_line(pg_fleet: 
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert result.stderr.strip().count("\n") == 0 and "9999-W52" in result.stderr
+
+
+# 16. A long deferral on the overview.
+
+
+def test_the_overview_flags_an_agent_deferred_far_ahead(pg_fleet: Fleet) -> None:
+    now = datetime.now(UTC)
+    agents.create(pg_fleet, "ux_ui_designer", 1)
+    agents.change_status(pg_fleet, "start", Selection(everyone=True))
+    (parked,) = agents.find(pg_fleet, AgentFilter())
+    activities.defer_agent(pg_fleet.sessions, parked.id, now + timedelta(days=31))
+    with TestClient(build_app(pg_fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+        health = http.get("/").text.split('id="health"', 1)[1].split("</section>", 1)[0]
+    assert "Unhealthy" in health
+    assert (
+        f"1 agent(s) deferred more than 25 hours by the gallery&#39;s 429, the longest @{parked.handle}"
+        in (health)
+    )
 
 
 # 6. Words on a page.
