@@ -39,6 +39,11 @@ def _cap(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-\u2013\u2014") + "…"
 
 
+def without_links(text: str) -> str:
+    """``text`` without e-mail addresses, URLs and domains (bare or spelled out)."""
+    return strip_domains(_URL.sub("", _EMAIL.sub("", text)))
+
+
 def sanitise(
     text: str, *, limit: int, allowed_mentions: Iterable[str] = (), single_line: bool = False
 ) -> str:
@@ -47,9 +52,7 @@ def sanitise(
     text = html.unescape(_TAG.sub(" ", text))
     text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
     text = _INVISIBLE.sub("", text)
-    text = _EMAIL.sub("", text)
-    text = _URL.sub("", text)
-    text = strip_domains(text)
+    text = without_links(text)
     allowed = {name.lower().lstrip("@") for name in allowed_mentions}
     text = _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in allowed else "", text)
     kept = 0
