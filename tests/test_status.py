@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 from pydantic import SecretStr
 from sqlalchemy import update
 
-from fleet import activities
+from fleet import activities, agents
+from fleet.agents import Selection
 from fleet.cli import cli
 from fleet.db.models import Agent
 from fleet.service.root import Fleet, bootstrap
@@ -64,6 +65,21 @@ def test_a_healthy_fleet_breaks_no_threshold() -> None:
 def test_each_broken_threshold_is_one_sentence(changes: dict[str, object], sentence: str) -> None:
     broken = check(_report(**changes), Thresholds())
     assert len(broken) == 1 and broken[0].startswith(sentence)
+
+
+def test_agents_deferred_past_the_threshold_are_one_sentence() -> None:
+    deferred = {
+        "agents": 2,
+        "over_hours": 25.0,
+        "longest_until": (NOW + timedelta(days=31)).isoformat(),
+        "longest_agent": "mia.tiles",
+    }
+    assert check(_report(deferred=deferred), Thresholds()) == [
+        "2 agent(s) deferred more than 25 hours by the gallery's 429, the longest @mia.tiles "
+        "for 744 more hours (until 2026-12-22 12:00 UTC; fleet agents pause and resume moves "
+        "its next tick)"
+    ]
+    assert check(_report(deferred=deferred | {"agents": 0}), Thresholds()) == []
 
 
 def _status(fleet: Fleet, *args: str) -> Result:
@@ -136,6 +152,36 @@ def test_status_check_pages_on_a_hold_longer_than_its_threshold(fleet: Fleet) ->
     assert paged.exit_code == 1
     assert "BROKEN: the fleet is held for 72 more hours" in paged.stderr
     assert _status(fleet, "--check", "--no-workers", "--max-hold-hours", "100").exit_code == 0
+
+
+def test_status_check_pages_on_agents_deferred_longer_than_its_threshold(fleet: Fleet) -> None:
+    # Issue 31, item 16: a gallery's 429 with a far resetAt parks one agent (clamped to 31
+    # days for a monthly budget); the fleet is not held, and --check stayed green.
+    now = datetime.now(UTC)
+    far, near, _ = active_agents(fleet, 3, "ux_ui_designer", now=now)
+    activities.defer_agent(fleet.sessions, far, now + timedelta(days=31))
+    activities.defer_agent(fleet.sessions, near, now + timedelta(hours=2))
+    handle = agents.get_agent(fleet.sessions, str(far)).handle
+    paged = _status(fleet, "--check", "--no-workers")
+    assert paged.exit_code == 1
+    assert (
+        f"BROKEN: 1 agent(s) deferred more than 25 hours by the gallery's 429, the longest "
+        f"@{handle} for 744 more hours" in paged.stderr
+    )
+    assert (
+        f"deferred agents: 1 wait more than 25 hours for the gallery's 429, the longest @{handle}"
+        in (paged.stdout)
+    )
+    shown = json.loads(_status(fleet, "--json", "--no-workers", "--max-deferral-hours", "1").stdout)
+    assert shown["deferred"]["agents"] == 2 and shown["deferred"]["longest_agent"] == handle
+    assert shown["broken"][0].startswith("2 agent(s) deferred more than 1 hours")
+    assert _status(fleet, "--check", "--no-workers", "--max-deferral-hours", "800").exit_code == 0
+    # Paused and resumed, its next tick comes from its clock again: the deferral is over.
+    for command in ("pause", "resume"):
+        agents.change_status(
+            fleet.sessions, fleet.personas, command, Selection(refs=(str(far),)), now=now
+        )
+    assert _status(fleet, "--check", "--no-workers").exit_code == 0
 
 
 def test_the_fleets_pace_is_shown_with_the_day_it_was_measured_from(fleet: Fleet) -> None:

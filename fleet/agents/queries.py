@@ -158,6 +158,37 @@ def due_now(sessions: sessionmaker[Session], now: datetime) -> tuple[int, dateti
     return int(count), oldest
 
 
+@dataclass(frozen=True)
+class Deferrals:
+    """Active agents a gallery's 429 deferred past a moment: how many, and the longest."""
+
+    count: int
+    longest_until: datetime | None = None
+    longest_handle: str | None = None
+
+
+def deferred_past(sessions: sessionmaker[Session], after: datetime) -> Deferrals:
+    """Live active agents whose deferral (``defer_agent``) still holds their next tick and
+    runs past ``after``: one read of the deferred agents' index, whatever the fleet's size."""
+    held = (
+        Agent.deferred_until > after,
+        Agent.next_tick_at >= Agent.deferred_until,
+        Agent.status == "active",
+        Agent.deleted_at.is_(None),
+    )
+    with sessions() as session:
+        count = session.scalar(select(func.count()).select_from(Agent).where(*held)) or 0
+        longest = session.execute(
+            select(Agent.deferred_until, Agent.handle)
+            .where(*held)
+            .order_by(Agent.deferred_until.desc(), Agent.id)
+            .limit(1)
+        ).first()
+    if longest is None:
+        return Deferrals(int(count))
+    return Deferrals(int(count), longest.deferred_until, longest.handle)
+
+
 def without_account(
     sessions: sessionmaker[Session], ids: list[int]
 ) -> list[tuple[int, str, str, str]]:

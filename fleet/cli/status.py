@@ -40,6 +40,13 @@ from fleet.service.status import Thresholds, back_pressure_line, check, gather, 
     show_default=True,
     help="Hours a fleet hold may still last.",
 )
+@click.option(
+    "--max-deferral-hours",
+    type=Finite(min=0),
+    default=25.0,
+    show_default=True,
+    help="Hours an agent deferred by the gallery's 429 may still wait.",
+)
 @click.option("--workers/--no-workers", default=True, help="Ping the workers through the broker.")
 @click.pass_context
 def status(
@@ -50,14 +57,18 @@ def status(
     max_dead_letters: int,
     max_error_rate: float,
     max_hold_hours: float,
+    max_deferral_hours: float,
     workers: bool,
 ) -> None:
     """The fleet's health at a glance; with --check, an exit code for alerts."""
     fleet = fleet_of(ctx)
-    report = gather(fleet)
+    limits = Thresholds(
+        max_lag, max_dead_letters, max_error_rate, max_hold_hours, max_deferral_hours
+    )
+    report = gather(fleet, limits=limits)
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
-    broken = check(report, Thresholds(max_lag, max_dead_letters, max_error_rate, max_hold_hours))
+    broken = check(report, limits)
     if as_json:
         print_json({**report.to_json(), "broken": broken})
     else:
@@ -99,6 +110,13 @@ def status(
         if report.hold:
             click.echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"
+            )
+        deferred = report.deferred
+        if deferred.get("agents"):
+            click.echo(
+                f"deferred agents: {deferred['agents']} wait more than "
+                f"{deferred['over_hours']:g} hours for the gallery's 429, the longest "
+                f"@{deferred['longest_agent']} until {deferred['longest_until']}"
             )
         print_table(
             "agents",

@@ -10,16 +10,14 @@ gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage 
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from publicsuffixlist import PublicSuffixList
-
 from fleet.content.blocklist import never_say
+from fleet.content.domains import find_domain
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -55,21 +53,9 @@ BANNED = tuple(
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
-_LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b(?:javascript|vbscript|data):")
-# A bare domain: a name, a dot and a top-level domain of the public suffix list (ICANN's
-# part, shipped in the ``publicsuffixlist`` package: nothing is fetched), but a few file
-# extensions people write that are country codes too: node.js, notes.md.
-_NOT_TLDS = {"js", "ts", "py", "rb", "md", "sh", "db", "go", "rs", "cs", "mm", "pm", "am"}
-_DOMAIN = re.compile(
-    r"(?i)(?<![\w@.])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.([a-z]{2,24}|xn--[a-z0-9-]{1,59})(?![\w-])"
-)
-# A dot spelled out to slip past a filter: "evil[.]com", "evil (dot) com", "evil{dot}com".
-_BRACKETED_DOT = re.compile(r"(?i)\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*")
-# "evil dot com": only before a common top-level domain ("a polka dot art print" is art).
-_SPOKEN_DOT = re.compile(
-    r"(?i)\b[a-z0-9][a-z0-9-]*\s+dot\s+"
-    r"(?:com|net|org|info|biz|io|ai|co|xyz|ru|cn|me|ly|app|dev|zip|lol|icu|top|site|online|"
-    r"shop|club|link|click|gg|tv|cc|to|us|uk|de|fr)\b"
+# A scheme is read once per run of its letters (no backtracking over "a-a-a-...").
+_LINK = re.compile(
+    r"(?i)(?:(?<![a-z0-9+.-])[a-z0-9+.-]++://|\bwww\.)\S|\b(?:javascript|vbscript|data):"
 )
 _IP = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b")
 # Any tag opening, closed or not: "<b", "</div", "<img src=x".
@@ -90,25 +76,6 @@ def readable(text: str) -> str:
     plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
     plain = plain.translate(_CONFUSABLES)
     return _DOTTED_AI.sub("AI", plain)
-
-
-@functools.cache
-def _suffixes() -> PublicSuffixList:
-    """The public suffix list, read once per process from the package's own copy."""
-    return PublicSuffixList(only_icann=True)
-
-
-def _bare_domain(text: str) -> str | None:
-    """The first name ending in a real top-level domain, spelled-out dots included."""
-    spoken = _SPOKEN_DOT.search(text)
-    if spoken is not None:
-        return spoken.group(0)
-    suffixes = _suffixes()
-    for found in _DOMAIN.finditer(_BRACKETED_DOT.sub(".", text)):
-        tld = found.group(1).lower()
-        if tld not in _NOT_TLDS and suffixes.publicsuffix(tld, accept_unknown=False):
-            return found.group(0)
-    return None
 
 
 def words(text: str) -> list[str]:
@@ -177,7 +144,7 @@ class ContentGuard:
                 return Verdict(False, f"mentions @{name}, who is not in the conversation")
         if _LINK.search(seen) or _IP.search(seen):
             return Verdict(False, "contains a link")
-        domain = _bare_domain(seen)
+        domain = find_domain(seen)
         if domain is not None:
             return Verdict(False, f"contains a link ({domain!r})")
         if _HTML.search(seen):

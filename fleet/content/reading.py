@@ -18,6 +18,7 @@ from fleet.content.blocklist import never_say
 from fleet.content.lexicon import COLOURS, MEDIUMS, NOT_A_THING
 from fleet.content.phrasing import Fill
 from fleet.content.port import PostSeen
+from fleet.content.sanitise import without_links
 from fleet.core.voice import Voice
 from fleet.core.wording import NOMINAL, VERBS, Kind, word_set
 
@@ -63,7 +64,11 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
         for slot in _IN_FIELD
         if slot in voice.words
     }
-    texts = [_unlabelled(post.title[:MAX_TITLE_READ]), post.description[:MAX_DESCRIPTION_READ]]
+    # A link names no thing: "the evil" is not said back from "evil[.]zip".
+    texts = [
+        without_links(_unlabelled(post.title[:MAX_TITLE_READ])),
+        without_links(post.description[:MAX_DESCRIPTION_READ]),
+    ]
     subject = find_phrase(texts, own.get("subject", []))  # the commenter's own words
     if subject is None:
         subject = _first_thing(texts)

@@ -1,6 +1,7 @@
 """Text from the LLM (or any writer) made safe to publish: invisible characters, tags,
-links, e-mail addresses and mentions of anyone but the allowed go; and a rough count of
-tokens."""
+links (bare domains of any real top-level domain and spelled-out ones too, as the guard
+finds them: ``fleet.content.domains``), e-mail addresses and mentions of anyone but the
+allowed go; and a rough count of tokens."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from fleet.content.domains import strip_domains
+
 MAX_HASHTAGS = 2
 
 _INVISIBLE = re.compile(
     "[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_EMAIL = re.compile(r"\S+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]]")
-_DOMAIN = re.compile(
-    r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\."
-    r"(?:com|net|org|io|ai|app|dev|co|xyz|gg|me|ly|to|link|shop|store|art|studio)\b(?:/\S*)?"
-)
+# The patterns below start once per word (or run of scheme letters) and give nothing
+# back, so a long hostile text costs in proportion to its length, not to its square.
+_EMAIL = re.compile(r"(?<!\S)\S*?@[\w-]++(?:\.[\w-]++)++")
+_URL = re.compile(r"(?i)(?:(?<![a-z0-9+.-])[a-z0-9+.-]++://|\bwww\.)[^\s<>\"]*[^\s<>\".,;:!?)\]]")
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:)])")
@@ -38,6 +39,11 @@ def _cap(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-\u2013\u2014") + "…"
 
 
+def without_links(text: str) -> str:
+    """``text`` without e-mail addresses, URLs and domains (bare or spelled out)."""
+    return strip_domains(_URL.sub("", _EMAIL.sub("", text)))
+
+
 def sanitise(
     text: str, *, limit: int, allowed_mentions: Iterable[str] = (), single_line: bool = False
 ) -> str:
@@ -46,9 +52,7 @@ def sanitise(
     text = html.unescape(_TAG.sub(" ", text))
     text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
     text = _INVISIBLE.sub("", text)
-    text = _EMAIL.sub("", text)
-    text = _URL.sub("", text)
-    text = _DOMAIN.sub("", text)
+    text = without_links(text)
     allowed = {name.lower().lstrip("@") for name in allowed_mentions}
     text = _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in allowed else "", text)
     kept = 0

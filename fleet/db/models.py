@@ -102,6 +102,14 @@ class Agent(Base):
             postgresql_where=text("status = 'active' AND deleted_at IS NULL"),
             sqlite_where=text("status = 'active' AND deleted_at IS NULL"),
         ),
+        # ``fleet status`` finds agents deferred far ahead from this index alone: it holds
+        # only the agents a gallery's 429 ever deferred.
+        Index(
+            "ix_agents_deferred",
+            "deferred_until",
+            postgresql_where=text("deferred_until IS NOT NULL"),
+            sqlite_where=text("deferred_until IS NOT NULL"),
+        ),
         # The overview counts live agents by persona and status from this index alone.
         Index(
             "ix_agents_persona_status",
@@ -141,6 +149,9 @@ class Agent(Base):
     # Since when a person's comment on its posts was seen unanswered (the notification
     # scan sets and clears it): its next session opens by answering. NULL: none waits.
     people_waiting_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Until when the gallery's 429 (the agent's own budget spent) moved its next tick, the
+    # latest such deferral: in force while next_tick_at has not moved before it. NULL: never.
+    deferred_until: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -172,6 +173,16 @@ def json_of(content: bytes, what: str) -> object:
         raise MalformedAnswer(f"gallery {what}: {error}") from None
     except RecursionError:
         raise MalformedAnswer(f"gallery {what}: the answer nests too deep") from None
+
+
+# An error code of the API (docs/gallery-api.md): a short identifier, as long as a hold's
+# kind may be. Anything else is the gallery's text, not a code: no wait is built on it.
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
+
+
+def error_code(value: object) -> str | None:
+    """The error's ``code`` when it is one the API could send, else None."""
+    return value if isinstance(value, str) and _CODE.fullmatch(value) else None
 
 
 def longest_wait(code: str | None, pause: timedelta) -> timedelta:

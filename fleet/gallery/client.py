@@ -64,6 +64,7 @@ from fleet.gallery.answers import (
     _retry_after,
     bounded_wait,
     clip,
+    error_code,
     json_of,
 )
 from fleet.gallery.answers import (
@@ -274,7 +275,7 @@ class HttpGallery:
             data = {}
         if not isinstance(data, dict):
             data = {}
-        code = data.get("code") if isinstance(data.get("code"), str) else None
+        code = error_code(data.get("code"))
         detail = self._scrub(_detail(data) or response.reason_phrase)[:300]
         message = f"gallery {what}: {status} {detail}"
         now = datetime.now(UTC)

@@ -26,6 +26,9 @@ class Thresholds:
     # A fleet hold further off than this is worth a look: a daily budget resets within a
     # day, and a longer wait is a monthly budget spent or an answer the gallery got wrong.
     max_hold_hours: float = 25.0
+    # The same for one agent: the gallery's 429 for its own budget moved its next tick
+    # (to ``resetAt``, clamped to a day or 31 days); further than this is worth a look.
+    max_deferral_hours: float = 25.0
 
 
 @dataclass
@@ -55,6 +58,9 @@ class Report:
     # The gallery limit's load and what it does to the decider (``fleet.core.pressure``);
     # empty: no Redis, no shared limit.
     back_pressure: dict[str, Any] = field(default_factory=dict)
+    # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
+    # the longest (its handle and until when); empty: not read.
+    deferred: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -188,9 +194,29 @@ def back_pressure_line(pressure: dict[str, Any]) -> str:
     )
 
 
-def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = None) -> Report:
-    """Read the fleet's state from Postgres (and Redis and the workers when there are any)."""
+def deferred_of(fleet: Fleet, now: datetime, over_hours: float) -> dict[str, Any]:
+    """The agents deferred more than ``over_hours`` from ``now``, and the longest."""
+    found = agents.deferred_past(fleet.sessions, now + timedelta(hours=over_hours))
+    until = found.longest_until
+    return {
+        "agents": found.count,
+        "over_hours": over_hours,
+        "longest_until": None if until is None else until.isoformat(),
+        "longest_agent": found.longest_handle,
+    }
+
+
+def gather(
+    fleet: Fleet,
+    *,
+    window: timedelta = WINDOW,
+    now: datetime | None = None,
+    limits: Thresholds | None = None,
+) -> Report:
+    """Read the fleet's state from Postgres (and Redis and the workers when there are any);
+    ``limits`` say which agents' deferrals count as long (``check`` flags them)."""
     now = now or datetime.now(UTC)
+    limits = limits or Thresholds()
     since = now - window
     due, oldest = agents.due_now(fleet.sessions, now)
     actions = activities.action_counts(fleet.sessions, since)
@@ -211,6 +237,7 @@ def gather(fleet: Fleet, *, window: timedelta = WINDOW, now: datetime | None = N
         embeddings=embeddings_of(fleet),
         pace=pace_of(fleet),
         drafts=drafts_of(fleet, now),
+        deferred=deferred_of(fleet, now, limits.max_deferral_hours),
     )
     settings = fleet.settings
     if settings.redis_url is not None:
@@ -265,6 +292,16 @@ def check(report: Report, limits: Thresholds) -> list[str]:
                 f"above {limits.max_hold_hours:g}: {str(report.hold['reason'])[:160]} "
                 "(fleet hold lift ends it)"
             )
+    deferred = report.deferred
+    if deferred.get("agents"):
+        until = datetime.fromisoformat(deferred["longest_until"])
+        hours = (until - report.at).total_seconds() / 3600
+        broken.append(
+            f"{deferred['agents']} agent(s) deferred more than {deferred['over_hours']:g} hours "
+            f"by the gallery's 429, the longest @{str(deferred['longest_agent'])[:64]} for "
+            f"{hours:.0f} more hours (until {until:%Y-%m-%d %H:%M} UTC; fleet agents pause "
+            "and resume moves its next tick)"
+        )
     if report.workers is not None and not report.workers:
         broken.append("no worker answers")
     aside = sum(by.get("error", 0) for by in report.agents.values())

@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
+from fleet import activities
+from fleet.agents import AgentFilter, Selection
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
@@ -159,6 +162,7 @@ def test_a_password_change_logs_every_session_out() -> None:
         ("/agents?after=" + "9" * 20, "after"),
         ("/activity?before=" + "9" * 20, "before"),
         ("/dead-letters/" + "9" * 20, "dead letter id"),
+        ("/drafts/" + "9" * 20, "draft id"),
         ("/report?week=9999-W52", "week"),
         ("/agents?q=a%00b", "query parameter 'q'"),
         ("/agents?q=" + "a" * 50_000, "search (q)"),
@@ -172,6 +176,24 @@ def test_a_tampered_number_or_search_is_refused_with_400_naming_it(
         answer = http.get(path)
     assert answer.status_code == 400, answer.text[:300]
     assert named.replace("'", "&#39;") in answer.text or named in answer.text
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/drafts/approve", {"ids": "9" * 20}),
+        ("/drafts/reject", {"ids": "1, " + "9" * 20}),
+        ("/drafts/" + "9" * 20 + "/edit", {"text": "better words"}),
+    ],
+)
+def test_a_tampered_draft_id_in_a_form_is_refused_with_400_naming_it(
+    pg_fleet: Fleet, path: str, form: dict[str, str]
+) -> None:
+    app = build_app(pg_fleet, Guard(None))
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as http:
+        answer = http.post(path, data={**form, "csrf": _token(http)})
+    assert answer.status_code == 400, answer.text[:300]
+    assert "draft id &#39;99999999999999999999&#39;" in answer.text
 
 
 @pytest.mark.parametrize("hours", ["inf", "nan", "abc", "1e-9", "-1", "1e308"])
@@ -363,3 +385,21 @@ def _wait_for_a_lock_wait(engine: Engine) -> None:
             assert time.monotonic() < deadline, "the hold never waited on the lock"
             watcher.rollback()
             time.sleep(0.02)
+
+
+# 16. A long deferral on the overview.
+
+
+def test_the_overview_flags_an_agent_deferred_far_ahead(pg_fleet: Fleet) -> None:
+    now = datetime.now(UTC)
+    agents.create(pg_fleet, "ux_ui_designer", 1)
+    agents.change_status(pg_fleet, "start", Selection(everyone=True))
+    (parked,) = agents.find(pg_fleet, AgentFilter())
+    activities.defer_agent(pg_fleet.sessions, parked.id, now + timedelta(days=31))
+    with TestClient(build_app(pg_fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+        health = http.get("/").text.split('id="health"', 1)[1].split("</section>", 1)[0]
+    assert "Unhealthy" in health
+    assert (
+        f"1 agent(s) deferred more than 25 hours by the gallery&#39;s 429, the longest @{parked.handle}"
+        in (health)
+    )

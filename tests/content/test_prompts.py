@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.content import prompts
+from fleet.content.guard import ContentGuard
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.content.prompts import InvalidReply
 from tests.content.conftest import AUTHOR, CATALOGUE, IMAGE_HOST, POST, persona
@@ -166,6 +167,53 @@ def test_a_post_style_is_matched_loosely_to_the_persona_s_styles() -> None:
 )
 def test_sanitising_removes_html_links_strangers_and_hashtag_walls(raw: str, clean: str) -> None:
     assert prompts.sanitise(raw, limit=200, allowed_mentions=("friend",), single_line=True) == clean
+
+
+# Issue 31, item 14: the same public-suffix check as the guard's, no list of our own.
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("claim it at prize.icu today", "claim it at today"),
+        ("the file is on evil.zip", "the file is on"),
+        ("go to win.lol/free for more", "go to for more"),
+        ("tickets at free.movie now", "tickets at now"),
+        ("more on evil dot com, soon", "more on, soon"),
+        ("more on EVIL DOT NET", "more on"),
+        ("more on evil[.]com today", "more on today"),
+        ("more on evil (dot) zip today", "more on today"),
+        ("see evil.com.xy now", "see now"),
+    ],
+)
+def test_sanitising_strips_a_domain_of_any_real_top_level_domain_or_spelled_out(
+    raw: str, clean: str
+) -> None:
+    assert prompts.sanitise(raw, limit=200, single_line=True) == clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Built with node.js and three.js, shipped on a Friday",
+        "Lovely light, e.g. the window glow",
+        "Version 2.0 of the tileset is out",
+        "A polka dot art print, all in teal",
+        "the file was notes.md and a plot.py",
+    ],
+)
+def test_sanitising_keeps_ordinary_text_with_dots(text: str) -> None:
+    assert prompts.sanitise(text, limit=200, single_line=True) == text
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("unit", ["a-", "a.", "a@", "a [.] ", "a dot ", "a:/"])
+def test_sanitising_and_guarding_a_long_hostile_text_costs_in_proportion_to_it(
+    unit: str,
+) -> None:
+    # Each pattern reads a run once: 100,000 characters take well under a second here
+    # (the backtracking patterns of before took minutes on "a@" and "a-").
+    text = unit * (100_000 // len(unit))
+    assert len(prompts.sanitise(text, limit=50)) <= 50
+    ContentGuard().check(text)
 
 
 @given(st.text(max_size=600), st.integers(min_value=10, max_value=300))

@@ -32,6 +32,19 @@ def test_a_long_or_odd_title_is_not_copied_into_a_comment() -> None:
             assert "followers buy now" not in comment, comment
 
 
+def test_no_subject_is_read_out_of_a_link_in_a_title() -> None:
+    # Issue 31, items 11 and 14: "the evil" out of "evil[.]zip" is a link's name said back.
+    for title, words in (
+        ("Sunset over evil[.]zip", ("evil", "zip")),
+        ("Visit prize.icu now", ("prize", "icu")),
+        ("Tickets at win dot lol", ("win", "lol")),
+        ("see https://evil.example/win today", ("evil", "http", "win")),
+        ("mail me at bob@evil.example", ("evil", "bob")),
+    ):
+        for comment in _comments(title):
+            assert not any(word in comment for word in words), (title, comment)
+
+
 def test_the_guard_refuses_what_the_fleet_must_never_say() -> None:
     guard = ContentGuard()
     for text in ("Love this scam wallet!", "Send money to me", "k1ll them all"):

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import Web, whole
+from fleet.console.web import Web, row_id
 from fleet.errors import InputError
 from fleet.service import drafts as use
 from fleet.service.agents import Selection
@@ -52,8 +52,9 @@ def routes(web: Web) -> list[Route]:
         )
 
     def one(request: Request) -> Response:
+        draft_id = row_id(request.path_params["id"], field="draft id") or 0
         try:
-            draft = use.show(fleet, whole(request.path_params["id"], 0))
+            draft = use.show(fleet, draft_id)
         except InputError as error:
             return web.error(request, 404, str(error))
         return web.page(request, "draft.html", d=_row(draft, fleet.clock.now()))
@@ -76,7 +77,7 @@ def routes(web: Web) -> list[Route]:
 
     async def edit(request: Request) -> Response:
         form = await checked_form(request)
-        draft_id = whole(request.path_params["id"], 0, strict=True)
+        draft_id = row_id(request.path_params["id"], field="draft id") or 0
         description = form.get("description")
         edited = await run_in_threadpool(
             use.edit,
@@ -115,7 +116,7 @@ def routes(web: Web) -> list[Route]:
         Route("/drafts/approve", web.guarded(approve), methods=["POST"]),
         Route("/drafts/reject", web.guarded(reject), methods=["POST"]),
         Route("/drafts/{id}/edit", web.guarded(edit), methods=["POST"]),
-        Route("/drafts/{id}", one),
+        Route("/drafts/{id}", web.reading(one)),
     ]
 
 
@@ -144,7 +145,7 @@ async def _ids(request: Request) -> list[int]:
     parts = [part for value in given for part in value.replace(",", " ").split()]
     if not parts:
         raise InputError("choose at least one draft")
-    return [whole(part, 0, strict=True) for part in parts]
+    return [row_id(part, field="draft id") or 0 for part in parts]
 
 
 async def _back(request: Request) -> tuple[str, dict[str, str]]:
