@@ -183,3 +183,20 @@ def test_a_tick_decided_before_keeps_its_decision_under_back_pressure() -> None:
         share=0.0,
     )
     assert plan.decided == [Decided(1, DUE, "comment", f"1:{DUE}:comment")]
+
+
+def test_a_look_a_quota_turns_leaves_the_mark_for_the_next_tick() -> None:
+    """Replies spent for the day: the tick falls to the next kind, the agent has not
+    looked, and its mark stays (``looked`` is empty)."""
+    catalogue = _catalogue(Quotas(post=2, comment=5, reply=0, like=5, browse=5))
+    plan = plan_ticks(
+        [(1, DUE, DUE, 0)],
+        {1: _poster(1)},
+        catalogue,
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        notified={1},
+    )
+    assert plan.decided[0].action != "reply" and plan.looked == set()

@@ -151,8 +151,7 @@ def plan_ticks(
             answers=agent_id in answering,
             notified=agent_id in notified and agent_id not in plan.looked,
         )
-        if notes.get("notifications") and agent_id in notified:
-            plan.looked.add(agent_id)
+        looks = bool(notes.get("notifications")) and agent_id in notified
         if adjust is not None:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
@@ -171,6 +170,10 @@ def plan_ticks(
             status = "skipped"
         else:
             action = allowed.value
+        if looks and status == "pending" and action == Action.REPLY.value:
+            # Its look at its notifications stands (no budget or quota turned it): the
+            # mark clears. Otherwise the mark stays, and its next tick looks again.
+            plan.looked.add(agent_id)
         if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
             # Only a session's opening look, when the session says something, asks
             # the writer for a thought: the other looks make no LLM call.
