@@ -57,6 +57,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# The posts with vectors a page needs before a like may pass it over.
+JUDGED_PAGE = 8
+
 
 @dataclass(frozen=True, slots=True)
 class Weights:
@@ -165,13 +168,14 @@ def draw(
     ran out, a third of them off the agent's interests. ``page``: as for ``scores``."""
     if not candidates:
         return None
-    if len(candidates) == 1 and (not may_pass or candidates[0].similarity is None):
+    if len(candidates) == 1 and not may_pass:
         return candidates[0]
     if rng.random() < weights.explore:
         return rng.choice(list(candidates))
     values = scores(candidates, weights, page)
-    # Passing over needs taste to judge by: without vectors a like takes a post.
-    judged = any(c.similarity is not None for c in (page or candidates))
+    # Passing over needs taste to judge by: without vectors, or on a page too short to
+    # tell what fits (a young gallery's few posts), a like takes a post.
+    judged = sum(c.similarity is not None for c in (page or candidates)) >= JUDGED_PAGE
     passing = weights.pass_over if may_pass and judged else None
     top = max(values) if passing is None else max(*values, passing)
     odds = [math.exp((v - top) / weights.temperature) for v in values]

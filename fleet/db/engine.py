@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# What each engine built here was asked for (its pool's size and overflow), and its
+# autocommit twin once made: kept beside the engines, never on them.
+_OPTIONS: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+# SQLAlchemy's QueuePool default, for an engine built elsewhere (a test's).
+_DEFAULT_OVERFLOW = 10
+
+
 def build_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; a SQLite file's directory is created if missing."""
+    engine = _built(url, **options)
+    _OPTIONS[engine] = dict(options)
+    return engine
+
+
+def _built(url: str, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -79,13 +94,12 @@ def autocommit(sessions: sessionmaker[Session]) -> Engine:
     the engine's pool: an in-memory database exists only there. Made once per engine.
     """
     bound: Engine = sessions.kw["bind"]
-    engine: Engine | None = getattr(bound, "_fleet_autocommit", None)
+    engine = _AUTOCOMMIT.get(bound)
     if engine is None:
         with _AUTOCOMMIT_LOCK:
-            engine = getattr(bound, "_fleet_autocommit", None)
+            engine = _AUTOCOMMIT.get(bound)
             if engine is None:
-                engine = _autocommit_engine(bound)
-                setattr(bound, "_fleet_autocommit", engine)  # noqa: B010 - Engine has no such field
+                engine = _AUTOCOMMIT[bound] = _autocommit_engine(bound)
     return engine
 
 
@@ -97,7 +111,11 @@ def _autocommit_engine(bound: Engine) -> Engine:
         return bound.execution_options(isolation_level="AUTOCOMMIT")
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
     if isinstance(bound.pool, QueuePool):
-        options.update(pool_size=bound.pool.size(), max_overflow=bound.pool._max_overflow)
+        asked = _OPTIONS.get(bound, {})
+        options.update(
+            pool_size=bound.pool.size(),
+            max_overflow=asked.get("max_overflow", _DEFAULT_OVERFLOW),
+        )
     engine = build_engine(bound.url.render_as_string(hide_password=False), **options)
     born_in = os.getpid()
 

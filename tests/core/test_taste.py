@@ -311,6 +311,9 @@ def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> N
     assert passed(others) > 0.6
     assert passed(others, Weights(explore=0.0, pass_over=None)) == 0.0
     assert all(draw(others, weights, rng, page=page) is not None for _ in range(200))
-    # Without vectors there is no taste to judge by: a like takes a post.
+    # Without vectors there is no taste to judge by, nor on a young gallery's few posts:
+    # a like takes a post.
     blind = [replace(c, similarity=None) for c in page]
     assert all(draw(blind[1:], weights, rng, may_pass=True, page=blind) for _ in range(200))
+    few = page[:3]
+    assert all(draw(few[1:], weights, rng, may_pass=True, page=few) for _ in range(200))
