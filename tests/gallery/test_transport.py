@@ -9,13 +9,9 @@ from __future__ import annotations
 import ast
 import gzip
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,82 +22,11 @@ from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import HttpGallery
 from fleet.infra import deadline
 from tests.gallery.conftest import settings_for
+from tests.gallery.raw_server import RawServer, sends
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"items": []}'
-Answer = Callable[[socket.socket, bytes], bool]  # sends an answer; True: keep the connection
-
-
-class RawServer:
-    """Accepts connections on a free loopback port; each request (its head and body, as
-    read) goes to the next queued answer."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers = list(answers)
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self.tls: ssl.SSLContext | None = None  # set: the server speaks TLS
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.origin = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        if self.tls is not None:
-            try:
-                conn = self.tls.wrap_socket(conn, server_side=True)
-            except (OSError, ssl.SSLError):
-                conn.close()  # a client that refused the certificate
-                return
-        self._answer(conn)
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            buffered = b""
-            while self.answers:
-                while b"\r\n\r\n" not in buffered:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffered += chunk
-                head, _, buffered = buffered.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                while len(buffered) < length:
-                    buffered += conn.recv(65536)
-                body, buffered = buffered[:length], buffered[length:]
-                self.requests.append(head + b"\r\n\r\n" + body)
-                if not self.answers.pop(0)(conn, head):
-                    return
-
-    @contextmanager
-    def running(self) -> Iterator[RawServer]:
-        self._thread.start()
-        try:
-            yield self
-        finally:
-            self._listener.close()
-
-
-def ok(conn: socket.socket, head: bytes) -> bool:
-    conn.sendall(OK)
-    return True
-
-
-def ok_then_closed(conn: socket.socket, head: bytes) -> bool:
-    """Answers as if keeping the connection, then closes it (an idle timeout)."""
-    conn.sendall(OK)
-    return False
+ok = sends(OK)
+ok_then_closed = sends(OK, keep=False)
 
 
 def _gallery(origin: str, **settings: object) -> HttpGallery:
@@ -194,24 +119,6 @@ def test_a_call_is_written_with_its_host_headers_and_json_body() -> None:
     assert (headers["x-agent-id"], headers["idempotency-key"]) == ("ada", "k1")
     assert headers["accept-encoding"] == "identity"
     assert json.loads(sent) == {"content": "é"}
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and its key."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def test_https_is_verified_against_the_given_context(certificate: tuple[Path, Path]) -> None:
