@@ -294,6 +294,13 @@ class TasteSettings(_Nested):
     # A like passes the page over rather than take a post scoring far below this
     # (``fleet.core.taste.draw``); none: a like always takes a post.
     pass_over: float | None = Field(default=3.5, ge=-100, le=100)
+
+    @field_validator("pass_over", mode="before")
+    @classmethod
+    def _no_pass_over(cls, value: object) -> object:
+        """``none`` (or empty): a like always takes a post."""
+        return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
+
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
     page_size: int = Field(default=50, ge=1, le=100)

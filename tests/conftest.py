@@ -311,6 +311,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # No no-echo refusals unless a test asks for them (tests/test_memories.py): the
     # offline writer's near-duplicates would turn other tests' comments into skips.
     monkeypatch.setenv("FLEET_MEMORY__ECHO_SIMILARITY", "1")
+    # Nor a like passing its page over unless a test asks for it (tests/core/test_taste.py):
+    # the fleets tests work expect their likes to reach the gallery (a dead like's fault).
+    monkeypatch.setenv("FLEET_TASTE__PASS_OVER", "none")
 
 
 @pytest.fixture
