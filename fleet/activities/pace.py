@@ -96,11 +96,16 @@ def fleet_engagements_on(
 
 
 def fleet_comments_on(
-    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
+    sessions: sessionmaker[Session],
+    post_ids: Sequence[str],
+    *,
+    since: datetime,
+    replies: Sequence[tuple[str, str | None]] | None = None,
 ) -> Counter[str]:
     """The fleet's comments and replies on each of these posts: the ledger's comments by
     post, and the replies published since ``since`` (a reply's engagement is kept by the
-    comment it answers, its post is in its result)."""
+    comment it answers, its post is in its result). ``replies``: those already read with
+    ``fleet_replies_on``, not read again."""
     wanted = set(post_ids)
     found: Counter[str] = Counter()
     if not wanted:
@@ -112,7 +117,9 @@ def fleet_comments_on(
             .group_by(Engagement.post_id)
         )
         found.update({post_id: int(n) for post_id, n in rows})
-    found.update(post_id for post_id, _ in fleet_replies_on(sessions, post_ids, since=since))
+    if replies is None:
+        replies = fleet_replies_on(sessions, post_ids, since=since)
+    found.update(post_id for post_id, _ in replies if post_id in wanted)
     return found
 
 

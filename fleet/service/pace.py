@@ -102,8 +102,8 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     sessions; the author's look then finds nothing of its own and ends)."""
     theirs = [p for p in posts if p.user_is_agent]
     ids = [p.id for p in theirs]
-    ours = activities.fleet_comments_on(fleet.sessions, ids, since=since)
     replies = activities.fleet_replies_on(fleet.sessions, ids, since=since)
+    ours = activities.fleet_comments_on(fleet.sessions, ids, since=since, replies=replies)
     known = agents.fleet_handles(fleet.sessions, {to for _, to in replies if to})
     answered = Counter(post_id for post_id, to in replies if to and to not in known)
     waiting = [p.username for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]
