@@ -204,11 +204,22 @@ class People:
                     / _pace(demo)
                     / max(1.0, len(people) * (self.like_rate + self.comment_rate))
                 )
+            # A person likes a post once: the gallery's like is a toggle, and a second
+            # one would take the first back (which hid people's activity as it grew).
+            liked = set(
+                conn.execute(
+                    select(tables.likes.c.user_id, tables.likes.c.post_id).where(
+                        tables.likes.c.post_id.in_([p[0] for p in recent]),
+                        tables.likes.c.user_id.in_([p.id for p in people]),
+                    )
+                ).tuples()
+            )
             for person in people:
                 user = storage.User(person.id, person.username, person.name, False, None, None)
                 for _ in range(self._draws(hours * self.like_rate * scale)):
                     post_id, owner, _ = self.rng.choice(recent)
-                    if owner != person.id:
+                    if owner != person.id and (person.id, post_id) not in liked:
+                        liked.add((person.id, post_id))
                         storage.toggle_like(
                             conn, post_id=post_id, user_id=person.id, key=None, now=now
                         )

@@ -121,6 +121,54 @@ def test_the_pace_counts_peoples_posts_and_engagement_beyond_the_fleets(fleet: F
         assert activities.current_pace(session) == pytest.approx(pace.pace)
 
 
+def test_a_later_reading_counts_what_people_gave_older_posts_since_the_last(
+    fleet: Fleet,
+) -> None:
+    """Likes on a post older than the window count once a reading has seen it: the next
+    reading counts what its counts grew by, less the fleet's own meanwhile."""
+    (agent_id,) = active_agents(fleet, 1, now=NOW)
+    agents.set_platform_user(fleet.sessions, agent_id, "u-1")
+    _published(fleet, agent_id, "like", 300, {"post_id": "elsewhere"})  # five hours of fleet
+    old = _post(3, hours_ago=30, likes=90, comments=9, person=True)
+    gallery = Newest([_post(1, hours_ago=8, likes=0, comments=0, person=False), old])
+    first = measure_pace(_fleet(fleet, gallery))
+    assert first is not None and first.people_per_day == 0, "older counts are a baseline"
+
+    # An hour later: people gave the old post 25 likes and 5 comments; one more like on
+    # it is the fleet's, made between the readings.
+    later = NOW + timedelta(hours=1)
+    made = activities.create_activity(
+        fleet.sessions,
+        agent_id,
+        "like",
+        later,
+        f"{agent_id}:{int(later.timestamp())}:like",
+        now=later - timedelta(minutes=30),
+        lease=timedelta(minutes=5),
+    )
+    activities.finish(
+        fleet.sessions,
+        made,
+        "succeeded",
+        now=later - timedelta(minutes=30),
+        result={"post_id": "3"},
+        engagement=("3", "like"),
+    )
+    gallery.posts[1] = replace(old, like_count=90 + 26, comment_count=9 + 5)
+    root = bootstrap(
+        fleet.settings,
+        fleet.engine,
+        clock=SimulatedClock(later),
+        gallery=gallery,  # type: ignore[arg-type]
+    )
+    second = measure_pace(root)
+    assert second is not None
+    # 30 people's actions over the six hours since the fleet's first action: 120 a day.
+    assert second.people_per_day == 30 * 4
+    with fleet.sessions() as session:
+        assert activities.current_pace(session) == pytest.approx(second.pace)
+
+
 def test_no_agent_to_read_as_measures_nothing(fleet: Fleet) -> None:
     gallery = Newest([])
     assert measure_pace(_fleet(fleet, gallery)) is None and gallery.reads == 0

@@ -1,5 +1,6 @@
-"""The fleet's pace as stored (``fleet.core.pace``), and the ledger's side of a day's
-activity: the fleet's own actions, and its engagements on given posts."""
+"""The fleet's pace as stored (``fleet.core.pace``), the readings it is measured from
+(each post's counts as last read, people's actions between readings), and the ledger's
+side: the fleet's own actions, and its engagements on given posts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.core.pace import Pace
-from fleet.db.models import AgentActivity, Engagement, FleetPace
+from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
+from fleet.db.models import AgentActivity, Engagement, FleetPace, PaceReading, PostCounts
 
 # What counts as the fleet's activity on the gallery (browsing leaves nothing there).
 _VISIBLE = ("post", "comment", "reply", "like")
@@ -76,25 +77,6 @@ def first_action_since(sessions: sessionmaker[Session], since: datetime) -> date
         )
 
 
-def fleet_engagements_on(
-    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
-) -> int:
-    """The fleet's likes, comments and replies on these posts (``fleet_comments_on`` for
-    the comments and replies)."""
-    if not post_ids:
-        return 0
-    with sessions() as session:
-        likes = (
-            session.scalar(
-                select(func.count()).where(
-                    Engagement.post_id.in_(list(set(post_ids))), Engagement.kind == "like"
-                )
-            )
-            or 0
-        )
-    return likes + sum(fleet_comments_on(sessions, post_ids, since=since).values())
-
-
 def fleet_comments_on(
     sessions: sessionmaker[Session],
     post_ids: Sequence[str],
@@ -144,3 +126,106 @@ def fleet_replies_on(
             for result in replies
             if isinstance(result, dict) and result.get("post_id") in wanted
         ]
+
+
+def kept_counts(sessions: sessionmaker[Session], post_ids: Sequence[str]) -> dict[str, CountsKept]:
+    """What the last reading that saw each of these posts kept of its counts."""
+    wanted = list(set(post_ids))
+    if not wanted:
+        return {}
+    with sessions() as session:
+        rows = session.execute(
+            select(PostCounts.post_id, PostCounts.total, PostCounts.read_at).where(
+                PostCounts.post_id.in_(wanted)
+            )
+        )
+        return {post_id: CountsKept(total, read_at) for post_id, total, read_at in rows}
+
+
+def last_reading_at(sessions: sessionmaker[Session]) -> datetime | None:
+    """When the gallery was last read for the pace (None: never)."""
+    with sessions() as session:
+        return session.scalar(select(func.max(PaceReading.read_at)))
+
+
+def readings_since(sessions: sessionmaker[Session], since: datetime) -> list[Reading]:
+    """The readings made after ``since``, oldest first."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(PaceReading).where(PaceReading.read_at > since).order_by(PaceReading.read_at)
+        )
+        return [
+            Reading(
+                r.started_at,
+                r.read_at,
+                PeopleSeen(r.people_posts, r.people_engagement),
+                r.pace,
+            )
+            for r in rows
+        ]
+
+
+def keep_reading(
+    sessions: sessionmaker[Session],
+    reading: Reading,
+    read: Sequence[PostRead],
+    *,
+    forget_before: datetime,
+) -> None:
+    """Keep a reading and the counts of the posts it read (in one transaction), and
+    forget readings and counts older than ``forget_before``."""
+    counts = {post.post_id: post.total for post in read}
+    with sessions.begin() as session:
+        session.add(
+            PaceReading(
+                started_at=reading.start,
+                read_at=reading.end,
+                people_posts=reading.people.posts,
+                people_engagement=reading.people.engagement,
+                pace=reading.pace,
+            )
+        )
+        if counts:
+            session.execute(delete(PostCounts).where(PostCounts.post_id.in_(list(counts))))
+            session.execute(
+                insert(PostCounts),
+                [
+                    {"post_id": post_id, "total": total, "read_at": reading.end}
+                    for post_id, total in counts.items()
+                ],
+            )
+        session.execute(delete(PostCounts).where(PostCounts.read_at < forget_before))
+        session.execute(delete(PaceReading).where(PaceReading.read_at < forget_before))
+
+
+def fleet_engagement_times(
+    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
+) -> dict[str, list[datetime]]:
+    """When the fleet's likes, comments and replies on these posts were made, after
+    ``since``, by post (a reply by when it ended: its engagement is kept by the comment
+    it answers, its post is in its result)."""
+    wanted = set(post_ids)
+    found: dict[str, list[datetime]] = {}
+    if not wanted:
+        return found
+    with sessions() as session:
+        rows = session.execute(
+            select(Engagement.post_id, Engagement.created_at).where(
+                Engagement.post_id.in_(list(wanted)),
+                Engagement.kind.in_(("like", "comment")),
+                Engagement.created_at > since,
+            )
+        )
+        for post_id, at in rows:
+            found.setdefault(post_id, []).append(at)
+        replies = session.execute(
+            select(AgentActivity.result, AgentActivity.finished_at).where(
+                AgentActivity.action == "reply",
+                AgentActivity.status == "succeeded",
+                AgentActivity.finished_at > since,
+            )
+        )
+        for result, at in replies:
+            if isinstance(result, dict) and result.get("post_id") in wanted and at is not None:
+                found.setdefault(str(result["post_id"]), []).append(at)
+    return found

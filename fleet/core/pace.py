@@ -21,8 +21,11 @@ active as the whole fleet at full pace::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+DAY = timedelta(days=1)
 # The default share of all activity the fleet makes once people match it.
 TARGET_SHARE = 1 / 3
 FLOOR = 0.1
@@ -41,8 +44,8 @@ def pace_for(ratio: float, *, share: float = TARGET_SHARE, floor: float = FLOOR)
 
 @dataclass(frozen=True, slots=True)
 class PeopleSeen:
-    """What the gallery's newest posts tell of the last day: people's posts, and the
-    likes and comments on that day's posts beyond the fleet's own."""
+    """People's actions over a stretch of time: their posts, and their likes and
+    comments (on anyone's posts)."""
 
     posts: int
     engagement: int
@@ -50,6 +53,111 @@ class PeopleSeen:
     @property
     def actions(self) -> int:
         return self.posts + self.engagement
+
+
+@dataclass(frozen=True, slots=True)
+class PostRead:
+    """A gallery post as a reading saw it: whose, when made, and its counts."""
+
+    post_id: str
+    created_at: datetime
+    by_person: bool
+    likes: int
+    comments: int
+
+    @property
+    def total(self) -> int:
+        return max(0, self.likes) + max(0, self.comments)
+
+
+@dataclass(frozen=True, slots=True)
+class CountsKept:
+    """A post's likes and comments as the last reading that saw it kept them."""
+
+    total: int
+    read_at: datetime
+
+
+def people_between(
+    posts: Sequence[PostRead],
+    kept: Mapping[str, CountsKept],
+    fleet_at: Mapping[str, Sequence[datetime]],
+    *,
+    start: datetime,
+    now: datetime,
+) -> PeopleSeen:
+    """People's actions between ``start`` (the last reading) and ``now``, from the posts
+    read now against what was kept of them then (``kept``), less the fleet's own
+    engagements on each (``fleet_at``: when each was made, by post).
+
+    - A post read at ``start`` too: what its counts grew by since, less the fleet's.
+    - A post made after ``start``: everything on it, less the fleet's.
+    - Any other post (not read then: an older post that just came into a feed) is a
+      baseline now, counted from the next reading on: activity whose moment is unknown
+      is not laid on this stretch.
+
+    People's posts are theirs made after ``start``. The engagement is summed over posts
+    before it is bounded at 0: a fleet like counted a moment before the gallery showed
+    it is made up for on the next reading, not lost to a per-post floor."""
+    posts_made = 0
+    engagement = 0
+    for post in posts:
+        born_since = start < post.created_at <= now
+        if post.by_person and born_since:
+            posts_made += 1
+        earlier = kept.get(post.post_id)
+        if earlier is not None and earlier.read_at >= start:
+            base, since = earlier.total, earlier.read_at
+        elif born_since:
+            base, since = 0, None
+        else:
+            continue
+        ours = sum(1 for at in fleet_at.get(post.post_id, ()) if since is None or at > since)
+        engagement += post.total - base - ours
+    return PeopleSeen(posts_made, max(0, engagement))
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """People's actions between two readings, and the pace the fleet ran at meanwhile."""
+
+    start: datetime
+    end: datetime
+    people: PeopleSeen
+    pace: float
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """People's actions a day over the readings of a window, from when it starts, and
+    the pace the fleet ran at over it (weighted by time)."""
+
+    start: datetime
+    people_per_day: PeopleSeen
+    pace_ran: float
+
+
+def over_window(readings: Sequence[Reading], *, now: datetime, window: timedelta) -> Window | None:
+    """The readings that end within ``window`` of ``now``, as a rate a day from the start
+    of the first (None: no reading, or none that spans any time)."""
+    inside = [r for r in readings if r.end > now - window and r.end > r.start]
+    if not inside:
+        return None
+    start = min(r.start for r in inside)
+    span = now - start
+    if span <= timedelta(0):
+        return None
+    per_day = DAY / span
+    spans = [(r.end - r.start).total_seconds() for r in inside]
+    pace_ran = sum(r.pace * s for r, s in zip(inside, spans, strict=True)) / sum(spans)
+    return Window(
+        start,
+        PeopleSeen(
+            round(per_day * sum(r.people.posts for r in inside)),
+            round(per_day * sum(r.people.engagement for r in inside)),
+        ),
+        pace_ran,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +181,15 @@ def measure(
     people: PeopleSeen,
     fleet_per_day: int,
     *,
-    pace_now: float,
+    pace_ran: float,
     share: float = TARGET_SHARE,
     floor: float = FLOOR,
 ) -> Pace:
-    """The pace from the last day's activity. The fleet's actions were made at
-    ``pace_now``: at full pace it would have made ``fleet_per_day / pace_now``."""
-    full = fleet_per_day / max(pace_now, floor, 1e-9)
+    """The pace from a day's rate of activity. The fleet's actions were made at
+    ``pace_ran``: at full pace it would have made ``fleet_per_day / pace_ran``."""
+    full = fleet_per_day / max(pace_ran, floor, 1e-9)
     ratio = people.actions / full if full > 0 else (math.inf if people.actions else 0.0)
     pace = 1.0 if full <= 0 and not people.actions else pace_for(ratio, share=share, floor=floor)
     if full <= 0 and people.actions:
-        pace = pace_now  # the fleet did nothing yet: nothing to compare people with
+        pace = pace_ran  # the fleet did nothing yet: nothing to compare people with
     return Pace(people.actions, fleet_per_day, full, round(pace, 4))

@@ -357,3 +357,31 @@ class FleetPace(Base):
     people_per_day: Mapped[int] = mapped_column(Integer)
     fleet_per_day: Mapped[int] = mapped_column(Integer)
     measured_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class PostCounts(Base):
+    """A gallery post's likes and comments as the pace's last reading that saw it kept
+    them (``fleet.core.pace.people_between``): the next reading counts what grew since."""
+
+    __tablename__ = "post_counts"
+    __table_args__ = (Index("ix_post_counts_read_at", "read_at"),)
+
+    post_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+    read_at: Mapped[datetime]
+
+
+class PaceReading(Base):
+    """People's actions between two readings of the gallery, and the pace the fleet ran
+    at meanwhile (``fleet.core.pace.Reading``): the pace is measured over a window of
+    these."""
+
+    __tablename__ = "pace_readings"
+    __table_args__ = (Index("ix_pace_readings_read_at", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    read_at: Mapped[datetime]
+    people_posts: Mapped[int] = mapped_column(Integer)
+    people_engagement: Mapped[int] = mapped_column(Integer)
+    pace: Mapped[float] = mapped_column(Float)

@@ -1,11 +1,14 @@
-"""Measuring the fleet's pace: people's activity, read from the gallery's newest posts,
-against the fleet's own from the ledger (``fleet.core.pace``), over the last 12 hours
-(or the fleet's life, if shorter), both as a rate a day.
+"""Measuring the fleet's pace: people's activity, read from the gallery's feeds, against
+the fleet's own from the ledger (``fleet.core.pace``), over the last 12 hours (or the
+fleet's life, if shorter), both as a rate a day.
 
-People's actions are their posts of the window and the likes and comments on the
-window's posts beyond the fleet's own (a post's counts, less the ledger's engagements
-on it). Likes people give older posts are not seen: the figure is a floor, so the fleet
-steps back no further than people's visible activity warrants.
+Each reading (every ``FLEET_WELCOME__PACE_EVERY_SECONDS``) reads the newest posts of the
+last two days and the first page of the ``popular`` and ``trending`` feeds, and keeps
+each post's likes and comments. People's actions between two readings are their new
+posts, and what every post's counts grew by less the fleet's own engagements on it
+meanwhile (``people_between``): likes people give older posts count too, as long as a
+feed shows them. Likes on posts no feed shows are not seen: the figure is a floor, so the
+fleet steps back no further than people's visible activity warrants.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from fleet import activities, agents
-from fleet.core.pace import Pace, PeopleSeen, measure
-from fleet.gallery.port import GalleryPost
+from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
+from fleet.gallery.port import GalleryPost, Sort
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
@@ -25,15 +28,22 @@ DAY = timedelta(days=1)
 WINDOW = timedelta(hours=12)
 # A fleet younger than this has nothing to compare people with: the pace stands.
 YOUNGEST = timedelta(hours=1)
-# The newest posts read: pages of this many, at most this many pages.
+# The newest posts read, as far back as this: people like and comment mostly on posts of
+# their first day or two; older ones are seen when a feed below shows them.
+LOOKBACK = timedelta(days=2)
+# Pages of this many, at most this many of the newest posts.
 PAGE = 50
-PAGES = 4
+PAGES = 6
+# The first page of these is read too: older posts people are liking now.
+OTHER_SORTS: tuple[Sort, ...] = ("popular", "trending")
+# Readings, and the counts of posts no reading has seen for this long, are forgotten.
+KEEP = timedelta(days=2)
 
 
 def measure_pace(fleet: Fleet) -> Pace | None:
-    """Measure the pace now and keep it, and mark the agents people wait on
-    (``scan_notifications``); None when there is no agent to read as, or the fleet is
-    too young to measure."""
+    """Read the gallery, keep the reading, and measure the pace over the window and keep
+    it; mark the agents people wait on (``scan_notifications``). None when there is no
+    agent to read as, or the fleet is too young to measure."""
     now = fleet.clock.now()
     readers = agents.handles_with_accounts(fleet.sessions, live=True, limit=1)
     if not readers:
@@ -43,30 +53,44 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     since = activities.first_action_since(fleet.sessions, now - WINDOW)
     if since is None:
         return None
-    day = _newest(fleet, readers[0], since)
-    scan_notifications(fleet, day, since=since)
+    newest, read = _read(fleet, readers[0], now - LOOKBACK)
+    window_posts = [p for p in newest if p.created_at >= since]
+    scan_notifications(fleet, window_posts, since=since)
     interests = fleet.action_kit.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,
         # not when a comment first reads it (before, its first likes came from agents
         # of any taste, the post unranked by fit).
-        interests.embed_new(day)
-    if now - since < YOUNGEST:
-        return None
-    per_day = DAY / (now - since)
-    shown = sum(max(0, p.like_count) + max(0, p.comment_count) for p in day)
-    ours = activities.fleet_engagements_on(fleet.sessions, [p.id for p in day], since=since)
-    people = PeopleSeen(
-        posts=round(per_day * sum(1 for p in day if not p.user_is_agent)),
-        engagement=round(per_day * max(0, shown - ours)),
-    )
+        interests.embed_new(window_posts)
+    posts = [
+        PostRead(p.id, p.created_at, not p.user_is_agent, p.like_count, p.comment_count)
+        for p in read
+    ]
+    ids = [p.post_id for p in posts]
+    start = activities.last_reading_at(fleet.sessions) or since
     with fleet.sessions() as session:
         pace_now = activities.current_pace(session)
+    people = people_between(
+        posts,
+        activities.kept_counts(fleet.sessions, ids),
+        activities.fleet_engagement_times(fleet.sessions, ids, since=start),
+        start=start,
+        now=now,
+    )
+    activities.keep_reading(
+        fleet.sessions, Reading(start, now, people, pace_now), posts, forget_before=now - KEEP
+    )
+    window = over_window(
+        activities.readings_since(fleet.sessions, now - WINDOW), now=now, window=WINDOW
+    )
+    if window is None or now - window.start < YOUNGEST:
+        return None
+    per_day = DAY / (now - window.start)
     welcome = fleet.settings.welcome
     pace = measure(
-        people,
-        round(per_day * activities.fleet_actions_since(fleet.sessions, since)),
-        pace_now=pace_now,
+        window.people_per_day,
+        round(per_day * activities.fleet_actions_since(fleet.sessions, window.start)),
+        pace_ran=window.pace_ran,
         share=welcome.target_bot_share,
         floor=welcome.min_pace,
     )
@@ -74,20 +98,27 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     return pace
 
 
-def _newest(fleet: Fleet, reader: str, since: datetime) -> list[GalleryPost]:
-    """The gallery's posts since ``since``, newest first, read as ``reader``."""
-    day: list[GalleryPost] = []
+def _read(
+    fleet: Fleet, reader: str, since: datetime
+) -> tuple[list[GalleryPost], list[GalleryPost]]:
+    """The gallery's posts since ``since``, newest first, and those with the first page
+    of the other feeds (each post once), read as ``reader``."""
+    newest: list[GalleryPost] = []
     gallery = fleet.open_gallery()
     try:
         for page in range(PAGES):
             posts = gallery.feed(agent=reader, limit=PAGE, offset=page * PAGE, sort="recent")
-            day.extend(p for p in posts if p.created_at >= since)
+            newest.extend(p for p in posts if p.created_at >= since)
             if len(posts) < PAGE or any(p.created_at < since for p in posts):
                 break
+        read = {p.id: p for p in newest}
+        for sort in OTHER_SORTS:
+            for post in gallery.feed(agent=reader, limit=PAGE, offset=0, sort=sort):
+                read.setdefault(post.id, post)
     finally:
         if fleet.gallery is None:
             gallery.close()
-    return day
+    return newest, list(read.values())
 
 
 def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: datetime) -> int:

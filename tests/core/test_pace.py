@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.core.pace import PeopleSeen, measure, pace_for
+from fleet.core.pace import (
+    CountsKept,
+    PeopleSeen,
+    PostRead,
+    Reading,
+    measure,
+    over_window,
+    pace_for,
+    people_between,
+)
 from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -43,10 +52,10 @@ def test_a_bad_share_or_floor_is_refused(share: float, floor: float) -> None:
 
 def test_the_measure_compares_people_with_the_fleet_at_full_pace() -> None:
     # The fleet made 100 actions at pace 0.5: 200 at full pace. People made 200.
-    pace = measure(PeopleSeen(posts=20, engagement=180), 100, pace_now=0.5)
+    pace = measure(PeopleSeen(posts=20, engagement=180), 100, pace_ran=0.5)
     assert pace.fleet_full_per_day == 200 and pace.pace == pytest.approx(0.5)
     assert pace.fleet_share == pytest.approx(100 / 300)
-    assert measure(PeopleSeen(0, 0), 0, pace_now=1.0).pace == 1.0
+    assert measure(PeopleSeen(0, 0), 0, pace_ran=1.0).pace == 1.0
 
 
 def _fleet_day(day: int, pace: float) -> int:
@@ -71,8 +80,73 @@ def test_as_people_grow_to_five_times_the_fleet_its_daily_actions_fall_by_half()
         made = _fleet_day(day % 2, pace)  # weekdays: the same rhythm, day after day
         days.append(made)
         people = PeopleSeen(posts=0, engagement=round(ratio * full))
-        pace = measure(people, made, pace_now=pace).pace
+        pace = measure(people, made, pace_ran=pace).pace
     made = _fleet_day(1, pace)
     assert days[0] == pytest.approx(full, rel=0.15)
     assert made <= 0.5 * days[0], f"{days} then {made}: the fleet stepped back by half"
     assert all(later <= earlier * 1.15 for earlier, later in itertools.pairwise(days))
+
+
+T0 = datetime(2026, 11, 17, 12, 0, tzinfo=UTC)
+
+
+def _read(post_id: str, *, born: datetime, total: int, person: bool = False) -> PostRead:
+    return PostRead(post_id, born, person, likes=total, comments=0)
+
+
+def test_between_readings_people_are_what_counts_grew_by_beyond_the_fleet() -> None:
+    start, now = T0, T0 + timedelta(minutes=10)
+    kept = {"old": CountsKept(40, start), "stale": CountsKept(5, start - timedelta(hours=3))}
+    posts = [
+        _read("old", born=T0 - timedelta(days=1), total=47),  # +7, 2 of them the fleet's
+        _read("new", born=T0 + timedelta(minutes=4), total=3, person=True),  # 3, 1 ours
+        _read("stale", born=T0 - timedelta(days=1), total=60),  # not read at start
+        _read("never", born=T0 - timedelta(hours=5), total=90),  # came into a feed just now
+    ]
+    fleet_at = {
+        "old": [start - timedelta(minutes=1), start + timedelta(minutes=2), now],
+        "new": [start + timedelta(minutes=5)],
+        "stale": [start + timedelta(minutes=5)],
+    }
+    seen = people_between(posts, kept, fleet_at, start=start, now=now)
+    # The fleet's like a minute before the start was in the kept count already.
+    assert seen == PeopleSeen(posts=1, engagement=(7 - 2) + (3 - 1))
+
+
+def test_a_fleet_like_read_before_the_gallery_shows_it_is_made_up_for_next_time() -> None:
+    """Summed before the floor: one post's shortfall offsets another's growth."""
+    start, now = T0, T0 + timedelta(minutes=10)
+    kept = {"a": CountsKept(10, start), "b": CountsKept(10, start)}
+    posts = [_read("a", born=T0 - timedelta(days=1), total=10), _read("b", born=T0, total=14)]
+    fleet_at = {"a": [now], "b": [now]}
+    assert people_between(posts, kept, fleet_at, start=start, now=now).engagement == 2
+    assert people_between(posts[:1], kept, fleet_at, start=start, now=now).engagement == 0
+
+
+@given(
+    grown=st.lists(st.integers(0, 50), min_size=1, max_size=20),
+    ours=st.lists(st.integers(0, 50), min_size=1, max_size=20),
+)
+def test_people_are_never_negative_nor_more_than_the_counts_grew(
+    grown: list[int], ours: list[int]
+) -> None:
+    start, now = T0, T0 + timedelta(minutes=10)
+    kept = {str(n): CountsKept(100, start) for n in range(len(grown))}
+    posts = [_read(str(n), born=T0 - timedelta(days=1), total=100 + g) for n, g in enumerate(grown)]
+    fleet_at = {str(n): [now] * k for n, k in enumerate(ours[: len(grown)])}
+    seen = people_between(posts, kept, fleet_at, start=start, now=now)
+    assert 0 <= seen.engagement <= sum(grown)
+
+
+def test_the_window_is_a_rate_a_day_with_the_pace_weighted_by_time() -> None:
+    now = T0 + timedelta(hours=12)
+    readings = [
+        Reading(T0 - timedelta(hours=1), T0, PeopleSeen(50, 50), 1.0),  # ended before
+        Reading(T0, T0 + timedelta(hours=3), PeopleSeen(3, 30), 1.0),
+        Reading(T0 + timedelta(hours=3), now, PeopleSeen(3, 84), 0.5),
+    ]
+    window = over_window(readings, now=now, window=timedelta(hours=12))
+    assert window is not None and window.start == T0
+    assert window.people_per_day == PeopleSeen(posts=12, engagement=228)
+    assert window.pace_ran == pytest.approx((3 * 1.0 + 9 * 0.5) / 12)
+    assert over_window(readings[:1], now=now, window=timedelta(hours=12)) is None
