@@ -206,14 +206,15 @@ class People:
                 )
             # A person likes a post once: the gallery's like is a toggle, and a second
             # one would take the first back (which hid people's activity as it grew).
-            liked = set(
-                conn.execute(
+            liked = {
+                (user_id, post_id)
+                for user_id, post_id in conn.execute(
                     select(tables.likes.c.user_id, tables.likes.c.post_id).where(
                         tables.likes.c.post_id.in_([p[0] for p in recent]),
                         tables.likes.c.user_id.in_([p.id for p in people]),
                     )
-                ).tuples()
-            )
+                )
+            }
             for person in people:
                 user = storage.User(person.id, person.username, person.name, False, None, None)
                 for _ in range(self._draws(hours * self.like_rate * scale)):
@@ -305,6 +306,8 @@ class Gallery:
     interests: dict[str, str]
     start: datetime
     end: datetime
+    # The fleet's pace readings: (when, the pace in force then).
+    paces: list[tuple[datetime, float]] = field(default_factory=list)
 
 
 def run(
@@ -344,11 +347,15 @@ def run(
             }
             sorts = dict(box.feed_reads)
             end = demo.clock.now()
+            paces = [
+                (r.end, r.pace)
+                for r in activities.readings_since(demo.fleet.sessions, START - timedelta(days=1))
+            ]
         finally:
             demo.close()
             demo.sandbox.stop()
     gallery = Gallery(
-        users, posts, likes, comments, people.newcomer_posts, sorts, interests, START, end
+        users, posts, likes, comments, people.newcomer_posts, sorts, interests, START, end, paces
     )
     return gallery, time.monotonic() - began
 
@@ -709,16 +716,39 @@ def _shares(gallery: Gallery, bots: set[int]) -> list[dict[str, Any]]:
 def _last_day(gallery: Gallery) -> tuple[int, int]:
     """The fleet's and people's visible actions (posts, likes, comments) in the run's
     last simulated day."""
+    fleet, people = _last_day_by_kind(gallery)
+    return sum(fleet.values()), sum(people.values())
+
+
+def _last_day_by_kind(gallery: Gallery) -> tuple[Counter[str], Counter[str]]:
+    """The fleet's and people's posts, likes, comments and replies in the last day."""
     since = gallery.end - timedelta(days=1)
     bots = {uid for uid, u in gallery.users.items() if u.is_agent}
     moments = [
-        *((p.created_at, p.user_id) for p in gallery.posts),
-        *((like.created_at, like.user_id) for like in gallery.likes),
-        *((c.created_at, c.user_id) for c in gallery.comments),
+        *((p.created_at, p.user_id, "post") for p in gallery.posts),
+        *((like.created_at, like.user_id, "like") for like in gallery.likes),
+        *(
+            (c.created_at, c.user_id, "comment" if c.parent_id is None else "reply")
+            for c in gallery.comments
+        ),
     ]
-    recent = [uid for when, uid in moments if when >= since]
-    fleet = sum(1 for uid in recent if uid in bots)
-    return fleet, len(recent) - fleet
+    fleet: Counter[str] = Counter()
+    people: Counter[str] = Counter()
+    for when, uid, kind in moments:
+        if when >= since:
+            (fleet if uid in bots else people)[kind] += 1
+    return fleet, people
+
+
+def _paces(gallery: Gallery) -> list[float]:
+    """The mean pace in force over each 6 simulated hours of the run."""
+    out = []
+    at = gallery.start
+    while at < gallery.end:
+        inside = [pace for when, pace in gallery.paces if at <= when < at + timedelta(hours=6)]
+        out.append(round(sum(inside) / len(inside), 3) if inside else 1.0)
+        at += timedelta(hours=6)
+    return out
 
 
 def step_back(plain: Gallery, ramped: Gallery) -> dict[str, Any]:
@@ -735,6 +765,10 @@ def step_back(plain: Gallery, ramped: Gallery) -> dict[str, Any]:
         else None,
         "fleet_fall": round(1 - fleet_ramped / fleet_plain, 3) if fleet_plain else None,
         "target": ">= 0.5",
+        "last_day_fleet_by_kind_plain": dict(_last_day_by_kind(plain)[0]),
+        "last_day_fleet_by_kind_ramped": dict(_last_day_by_kind(ramped)[0]),
+        "pace_by_6h_plain": _paces(plain),
+        "pace_by_6h_ramped": _paces(ramped),
     }
 
 
