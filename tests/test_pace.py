@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.agents.heartbeat import dispatch_due
-from fleet.core.pace import Pace
+from fleet.core.pace import Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
 from fleet.gallery.port import GalleryPost
 from fleet.infra.clocks import SimulatedClock
@@ -308,3 +308,26 @@ def test_the_pace_task_embeds_the_newest_posts_no_one_has_embedded(fleet: Fleet)
     measure_pace(root)
     with fleet.sessions() as session:
         assert session.scalar(select(func.count()).select_from(PostVector)) == 2
+
+
+def test_readings_and_counts_older_than_two_days_are_forgotten(fleet: Fleet) -> None:
+    old, now = NOW - timedelta(days=3), NOW
+    seen = PostRead("9", old, True, 4, 1)
+    activities.keep_reading(
+        fleet.sessions,
+        Reading(old - timedelta(minutes=10), old, PeopleSeen(1, 2), 1.0),
+        [seen],
+        forget_before=old - timedelta(days=2),
+    )
+    assert activities.kept_counts(fleet.sessions, ["9"])["9"].total == 5
+    fresh = PostRead("10", now, True, 0, 0)
+    activities.keep_reading(
+        fleet.sessions,
+        Reading(old, now, PeopleSeen(0, 0), 0.5),
+        [fresh],
+        forget_before=now - timedelta(days=2),
+    )
+    assert list(activities.kept_counts(fleet.sessions, ["9", "10"])) == ["10"]
+    assert [r.end for r in activities.readings_since(fleet.sessions, old - timedelta(days=9))] == [
+        now
+    ]
