@@ -772,6 +772,48 @@ def step_back(plain: Gallery, ramped: Gallery) -> dict[str, Any]:
     }
 
 
+def examples(gallery: Gallery, *, newcomer_posts: int = 2) -> dict[str, Any]:
+    """What a reader of the closing note should see quoted: the first newcomer posts
+    with every bot comment and reply under them, and the longest thread."""
+    users = gallery.users
+    bots = {uid for uid, u in users.items() if u.is_agent}
+    by_post = {p.id: p for p in gallery.posts}
+    by_id = {c.id: c for c in gallery.comments}
+
+    def said(c: Any) -> str:
+        who = users[c.user_id].username + (" (bot)" if c.user_id in bots else "")
+        minutes = _minutes(c.created_at, by_post[c.post_id].created_at)
+        return f"+{minutes:.0f} min {who}: {c.content}"
+
+    welcomed = []
+    for post_id in gallery.newcomer_posts[:newcomer_posts]:
+        post = by_post[post_id]
+        under = [c for c in gallery.comments if c.post_id == post_id]
+        welcomed.append(
+            {
+                "title": post.title,
+                "description": post.description,
+                "comments": [said(c) for c in sorted(under, key=lambda c: c.created_at)],
+            }
+        )
+
+    def chain(c: Any) -> list[Any]:
+        line = [c]
+        while line[-1].parent_id is not None and line[-1].parent_id in by_id:
+            line.append(by_id[line[-1].parent_id])
+        return line[::-1]
+
+    longest = max((chain(c) for c in gallery.comments), key=len, default=[])
+    thread = {}
+    if longest:
+        post = by_post[longest[0].post_id]
+        thread = {
+            "post": f"{post.title} (by {users[post.user_id].username})",
+            "messages": [said(c) for c in longest],
+        }
+    return {"newcomer_posts": welcomed, "longest_thread": thread}
+
+
 def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, (sense, bound) in TARGETS.items():
@@ -790,6 +832,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ramp", action="store_true", help="people's activity grows 0 -> 5x")
     parser.add_argument("--ramp-to", type=float, default=5.0)
     parser.add_argument("--smoke", action="store_true", help="a few simulated hours, 12 agents")
+    parser.add_argument(
+        "--examples", action="store_true", help="also quote newcomer posts' comments, a thread"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.agents, args.days = 12, 0.25
@@ -828,6 +873,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if stepping_back is not None:
         report["stepping_back"] = stepping_back
+    if args.examples:
+        report["examples"] = examples(gallery)
     json.dump(report, sys.stdout, indent=2, default=str)
     print()
     return 0
