@@ -6,7 +6,8 @@ use the gallery beside the fleet: newcomers join about once a simulated hour and
 picture whose title and description say something specific; people like posts and
 comment on agents' posts now and then. With ``--ramp`` people's activity grows from
 nothing to ``--ramp-to`` times the fleet's at full pace over the run (the step-back
-scenario); the same fleet and seed run first with people at their plain rates, and
+scenario; regulars join as it grows, nobody making more than one action a simulated
+hour); the same fleet and seed run first with people at their plain rates, and
 ``stepping_back`` prints how far the fleet's last day fell against that run's.
 
 Then it reads the whole gallery back (its own tables, as an outside reader of the API
@@ -166,6 +167,11 @@ class People:
     # Likes and comments per simulated hour each person makes (without a ramp).
     like_rate: float = 0.25
     comment_rate: float = 0.04
+    # With a ramp, nobody makes more than this many a simulated hour: more people come
+    # (regulars, who like and comment and post nothing) rather than a few liking every
+    # post there is (each likes a post once: the ramp could not be delivered).
+    most_per_person_hour: float = 1.0
+    regulars: int = 0
     _last: datetime | None = None
     newcomer_posts: list[int] = field(default_factory=list)
 
@@ -197,13 +203,10 @@ class People:
                 # Against the fleet's rate at full pace (its last hour, divided by the
                 # pace it ran at): people's activity is the scenario's, not an echo of
                 # the fleet's stepping back (which would step people back with it).
-                scale = (
-                    self.ramp_to
-                    * elapsed
-                    * self._fleet_rate(conn, now)
-                    / _pace(demo)
-                    / max(1.0, len(people) * (self.like_rate + self.comment_rate))
-                )
+                wanted = self.ramp_to * elapsed * self._fleet_rate(conn, now) / _pace(demo)
+                while wanted > (len(people) + 1) * self.most_per_person_hour:
+                    people.append(self._regular(conn, now))
+                scale = wanted / max(1.0, len(people) * (self.like_rate + self.comment_rate))
             # A person likes a post once: the gallery's like is a toggle, and a second
             # one would take the first back (which hid people's activity as it grew).
             liked = {
@@ -251,6 +254,20 @@ class People:
             .where(tables.users.c.is_agent, tables.comments.c.created_at >= since)
         ).all()
         return float(len(likes) + len(comments))
+
+    def _regular(self, conn: Any, now: datetime) -> Any:
+        """A person who comes to look, like and comment (and posts nothing)."""
+        self.regulars += 1
+        user, _ = storage.invite(
+            conn,
+            agent_id=None,
+            name=f"Regular {self.regulars}",
+            username=f"regular{self.regulars}",
+            persona=None,
+            is_agent=False,
+            now=now,
+        )
+        return conn.execute(select(tables.users).where(tables.users.c.id == user.id)).one()
 
     def _join(self, conn: Any, box: Any, now: datetime) -> None:
         family, title, description = NEWCOMER_POSTS[self.joined % len(NEWCOMER_POSTS)]
