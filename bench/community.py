@@ -7,8 +7,11 @@ picture whose title and description say something specific; people like posts an
 comment on agents' posts now and then. With ``--ramp`` people's activity grows from
 nothing to ``--ramp-to`` times the fleet's at full pace over the run (the step-back
 scenario; regulars join as it grows, nobody making more than one action a simulated
-hour); the same fleet and seed run first with people at their plain rates, and
-``stepping_back`` prints how far the fleet's last day fell against that run's.
+hour). The same fleet and seed run first as the baseline: with ``--ramp-baseline none``
+(the default) newcomers join and post as in the ramp but nobody likes or comments (people's
+activity stays at 0, where the ramp starts); with ``plain`` people use the gallery at their
+plain rates. ``stepping_back`` prints how far the fleet's last day fell against the
+baseline's.
 
 Then it reads the whole gallery back (its own tables, as an outside reader of the API
 would see them) and embeds every text with the embedded multilingual-e5-small model,
@@ -768,23 +771,24 @@ def _paces(gallery: Gallery) -> list[float]:
     return out
 
 
-def step_back(plain: Gallery, ramped: Gallery) -> dict[str, Any]:
-    """The fleet's last day with people at their plain rates against with people grown."""
-    fleet_plain, people_plain = _last_day(plain)
+def step_back(baseline: Gallery, ramped: Gallery, *, kind: str) -> dict[str, Any]:
+    """The fleet's last day in the baseline run against with people grown."""
+    fleet_base, people_base = _last_day(baseline)
     fleet_ramped, people_ramped = _last_day(ramped)
     return {
-        "last_day_fleet_actions_plain": fleet_plain,
-        "last_day_people_actions_plain": people_plain,
+        "baseline": kind,
+        "last_day_fleet_actions_baseline": fleet_base,
+        "last_day_people_actions_baseline": people_base,
         "last_day_fleet_actions_ramped": fleet_ramped,
         "last_day_people_actions_ramped": people_ramped,
-        "people_to_fleet_plain_ratio": round(people_ramped / fleet_plain, 2)
-        if fleet_plain
+        "people_to_fleet_baseline_ratio": round(people_ramped / fleet_base, 2)
+        if fleet_base
         else None,
-        "fleet_fall": round(1 - fleet_ramped / fleet_plain, 3) if fleet_plain else None,
+        "fleet_fall": round(1 - fleet_ramped / fleet_base, 3) if fleet_base else None,
         "target": ">= 0.5",
-        "last_day_fleet_by_kind_plain": dict(_last_day_by_kind(plain)[0]),
+        "last_day_fleet_by_kind_baseline": dict(_last_day_by_kind(baseline)[0]),
         "last_day_fleet_by_kind_ramped": dict(_last_day_by_kind(ramped)[0]),
-        "pace_by_6h_plain": _paces(plain),
+        "pace_by_6h_baseline": _paces(baseline),
         "pace_by_6h_ramped": _paces(ramped),
     }
 
@@ -848,6 +852,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--newcomer-every", type=float, default=60.0, help="simulated minutes")
     parser.add_argument("--ramp", action="store_true", help="people's activity grows 0 -> 5x")
     parser.add_argument("--ramp-to", type=float, default=5.0)
+    parser.add_argument(
+        "--ramp-baseline",
+        choices=("none", "plain"),
+        default="none",
+        help="the run the ramp is compared with: people not engaging, or at plain rates",
+    )
     parser.add_argument("--smoke", action="store_true", help="a few simulated hours, 12 agents")
     parser.add_argument(
         "--examples", action="store_true", help="also quote newcomer posts' comments, a thread"
@@ -857,14 +867,15 @@ def main(argv: list[str] | None = None) -> int:
         args.agents, args.days = 12, 0.25
     stepping_back = None
     if args.ramp:
-        # The same fleet and seed with people at their plain rates: the fleet's last day
-        # there against its last day as people grow to ``--ramp-to`` times its activity.
-        plain, _ = run(
+        # The same fleet, seed and newcomers with people not engaging (or at their plain
+        # rates): the fleet's last day there against its last day as people grow to
+        # ``--ramp-to`` times its activity.
+        baseline, _ = run(
             agents=args.agents,
             seed=args.seed,
             days=args.days,
             newcomer_every=args.newcomer_every,
-            ramp_to=None,
+            ramp_to=0.0 if args.ramp_baseline == "none" else None,
         )
     gallery, wall = run(
         agents=args.agents,
@@ -874,7 +885,7 @@ def main(argv: list[str] | None = None) -> int:
         ramp_to=args.ramp_to if args.ramp else None,
     )
     if args.ramp:
-        stepping_back = step_back(plain, gallery)
+        stepping_back = step_back(baseline, gallery, kind=args.ramp_baseline)
     began = time.monotonic()
     figures = measure(gallery, LocalEmbedder(), random.Random(args.seed))
     report = {
