@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.agents.heartbeat import dispatch_due
-from fleet.core.pace import Pace, PeopleSeen, PostRead, Reading
+from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
 from fleet.gallery.port import GalleryPost
 from fleet.infra.clocks import SimulatedClock
@@ -317,14 +317,16 @@ def test_readings_and_counts_older_than_two_days_are_forgotten(fleet: Fleet) -> 
         fleet.sessions,
         Reading(old - timedelta(minutes=10), old, PeopleSeen(1, 2), 1.0),
         [seen],
+        {"9": 1},
         forget_before=old - timedelta(days=2),
     )
-    assert activities.kept_counts(fleet.sessions, ["9"])["9"].total == 5
+    assert activities.kept_counts(fleet.sessions, ["9"])["9"] == CountsKept(5, 1, old)
     fresh = PostRead("10", now, True, 0, 0)
     activities.keep_reading(
         fleet.sessions,
         Reading(old, now, PeopleSeen(0, 0), 0.5),
         [fresh],
+        {},
         forget_before=now - timedelta(days=2),
     )
     assert list(activities.kept_counts(fleet.sessions, ["9", "10"])) == ["10"]

@@ -5,7 +5,7 @@ side: the fleet's own actions, and its engagements on given posts."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
@@ -135,11 +135,13 @@ def kept_counts(sessions: sessionmaker[Session], post_ids: Sequence[str]) -> dic
         return {}
     with sessions() as session:
         rows = session.execute(
-            select(PostCounts.post_id, PostCounts.total, PostCounts.read_at).where(
-                PostCounts.post_id.in_(wanted)
-            )
+            select(
+                PostCounts.post_id, PostCounts.total, PostCounts.fleet_total, PostCounts.read_at
+            ).where(PostCounts.post_id.in_(wanted))
         )
-        return {post_id: CountsKept(total, read_at) for post_id, total, read_at in rows}
+        return {
+            post_id: CountsKept(total, fleet, read_at) for post_id, total, fleet, read_at in rows
+        }
 
 
 def last_reading_at(sessions: sessionmaker[Session]) -> datetime | None:
@@ -169,11 +171,13 @@ def keep_reading(
     sessions: sessionmaker[Session],
     reading: Reading,
     read: Sequence[PostRead],
+    fleet_now: Mapping[str, int],
     *,
     forget_before: datetime,
 ) -> None:
-    """Keep a reading and the counts of the posts it read (in one transaction), and
-    forget readings and counts older than ``forget_before``."""
+    """Keep a reading and the counts of the posts it read, with the fleet's own on each
+    (``fleet_engagement_counts``), in one transaction, and forget readings and counts
+    older than ``forget_before``."""
     counts = {post.post_id: post.total for post in read}
     with sessions.begin() as session:
         session.add(
@@ -190,7 +194,12 @@ def keep_reading(
             session.execute(
                 insert(PostCounts),
                 [
-                    {"post_id": post_id, "total": total, "read_at": reading.end}
+                    {
+                        "post_id": post_id,
+                        "total": total,
+                        "fleet_total": fleet_now.get(post_id, 0),
+                        "read_at": reading.end,
+                    }
                     for post_id, total in counts.items()
                 ],
             )
@@ -198,34 +207,33 @@ def keep_reading(
         session.execute(delete(PaceReading).where(PaceReading.read_at < forget_before))
 
 
-def fleet_engagement_times(
-    sessions: sessionmaker[Session], post_ids: Sequence[str], *, since: datetime
-) -> dict[str, list[datetime]]:
-    """When the fleet's likes, comments and replies on these posts were made, after
-    ``since``, by post (a reply by when it ended: its engagement is kept by the comment
-    it answers, its post is in its result)."""
+def fleet_engagement_counts(
+    sessions: sessionmaker[Session], post_ids: Sequence[str], *, replies_since: datetime
+) -> dict[str, int]:
+    """The fleet's likes, comments and replies on each of these posts as the ledger has
+    them now (a reply counted by its post, in its result, if it ended after
+    ``replies_since``: its engagement is kept by the comment it answers)."""
     wanted = set(post_ids)
-    found: dict[str, list[datetime]] = {}
+    found: Counter[str] = Counter()
     if not wanted:
-        return found
+        return {}
     with sessions() as session:
         rows = session.execute(
-            select(Engagement.post_id, Engagement.created_at).where(
-                Engagement.post_id.in_(list(wanted)),
-                Engagement.kind.in_(("like", "comment")),
-                Engagement.created_at > since,
-            )
+            select(Engagement.post_id, func.count())
+            .where(Engagement.post_id.in_(list(wanted)), Engagement.kind.in_(("like", "comment")))
+            .group_by(Engagement.post_id)
         )
-        for post_id, at in rows:
-            found.setdefault(post_id, []).append(at)
-        replies = session.execute(
-            select(AgentActivity.result, AgentActivity.finished_at).where(
+        found.update({post_id: int(n) for post_id, n in rows})
+        replies = session.scalars(
+            select(AgentActivity.result).where(
                 AgentActivity.action == "reply",
                 AgentActivity.status == "succeeded",
-                AgentActivity.finished_at > since,
+                AgentActivity.finished_at > replies_since,
             )
         )
-        for result, at in replies:
-            if isinstance(result, dict) and result.get("post_id") in wanted and at is not None:
-                found.setdefault(str(result["post_id"]), []).append(at)
-    return found
+        found.update(
+            str(result["post_id"])
+            for result in replies
+            if isinstance(result, dict) and result.get("post_id") in wanted
+        )
+    return dict(found)

@@ -72,48 +72,48 @@ class PostRead:
 
 @dataclass(frozen=True, slots=True)
 class CountsKept:
-    """A post's likes and comments as the last reading that saw it kept them."""
+    """A post's likes and comments as the last reading that saw it kept them, beside the
+    fleet's own engagements on it as the ledger had them then."""
 
     total: int
+    fleet: int
     read_at: datetime
 
 
 def people_between(
     posts: Sequence[PostRead],
     kept: Mapping[str, CountsKept],
-    fleet_at: Mapping[str, Sequence[datetime]],
+    fleet_now: Mapping[str, int],
     *,
     start: datetime,
-    now: datetime,
 ) -> PeopleSeen:
-    """People's actions between ``start`` (the last reading) and ``now``, from the posts
-    read now against what was kept of them then (``kept``), less the fleet's own
-    engagements on each (``fleet_at``: when each was made, by post).
+    """People's actions since ``start`` (the last reading), from the posts read now
+    against what was kept of them then (``kept``), less the fleet's own engagements on
+    each as the ledger has them now (``fleet_now``) and had them then.
 
-    - A post read at ``start`` too: what its counts grew by since, less the fleet's.
-    - A post made after ``start``: everything on it, less the fleet's.
-    - Any other post (not read then: an older post that just came into a feed) is a
-      baseline now, counted from the next reading on: activity whose moment is unknown
-      is not laid on this stretch.
+    - A post read at ``start`` too: what its counts grew by since, less what the
+      fleet's grew by.
+    - A post the last reading did not see, made at ``start`` or after: everything on it,
+      less the fleet's.
+    - Any other post (an older one that just came into a feed) is a baseline now,
+      counted from the next reading on: activity whose moment is unknown is not laid on
+      this stretch.
 
-    People's posts are theirs made after ``start``. The engagement is summed over posts
-    before it is bounded at 0: a fleet like counted a moment before the gallery showed
-    it is made up for on the next reading, not lost to a per-post floor."""
+    Counts against counts, never times against times: an engagement made in the very
+    second of a reading is neither lost nor counted twice. People's posts are theirs
+    this reading is the first to see. The engagement is summed over posts before it is
+    bounded at 0: a fleet like the ledger kept a moment before the gallery showed it is
+    made up for on the next reading, not lost to a per-post floor."""
     posts_made = 0
     engagement = 0
     for post in posts:
-        born_since = start < post.created_at <= now
-        if post.by_person and born_since:
-            posts_made += 1
         earlier = kept.get(post.post_id)
+        ours = fleet_now.get(post.post_id, 0)
         if earlier is not None and earlier.read_at >= start:
-            base, since = earlier.total, earlier.read_at
-        elif born_since:
-            base, since = 0, None
-        else:
-            continue
-        ours = sum(1 for at in fleet_at.get(post.post_id, ()) if since is None or at > since)
-        engagement += post.total - base - ours
+            engagement += (post.total - earlier.total) - (ours - earlier.fleet)
+        elif post.created_at >= start:
+            posts_made += post.by_person
+            engagement += post.total - ours
     return PeopleSeen(posts_made, max(0, engagement))
 
 

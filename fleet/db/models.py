@@ -361,13 +361,15 @@ class FleetPace(Base):
 
 class PostCounts(Base):
     """A gallery post's likes and comments as the pace's last reading that saw it kept
-    them (``fleet.core.pace.people_between``): the next reading counts what grew since."""
+    them, and the fleet's own on it as the ledger had them then
+    (``fleet.core.pace.people_between``): the next reading counts what grew since."""
 
     __tablename__ = "post_counts"
     __table_args__ = (Index("ix_post_counts_read_at", "read_at"),)
 
     post_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     total: Mapped[int] = mapped_column(Integer)
+    fleet_total: Mapped[int] = mapped_column(Integer)
     read_at: Mapped[datetime]
 
 

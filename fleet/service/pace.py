@@ -70,15 +70,15 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     start = activities.last_reading_at(fleet.sessions) or since
     with fleet.sessions() as session:
         pace_now = activities.current_pace(session)
-    people = people_between(
-        posts,
-        activities.kept_counts(fleet.sessions, ids),
-        activities.fleet_engagement_times(fleet.sessions, ids, since=start),
-        start=start,
-        now=now,
-    )
+    # Replies on posts read (two days back, or a feed's) ended within the counts' life.
+    ours = activities.fleet_engagement_counts(fleet.sessions, ids, replies_since=now - 2 * KEEP)
+    people = people_between(posts, activities.kept_counts(fleet.sessions, ids), ours, start=start)
     activities.keep_reading(
-        fleet.sessions, Reading(start, now, people, pace_now), posts, forget_before=now - KEEP
+        fleet.sessions,
+        Reading(start, now, people, pace_now),
+        posts,
+        ours,
+        forget_before=now - KEEP,
     )
     window = over_window(
         activities.readings_since(fleet.sessions, now - WINDOW), now=now, window=WINDOW

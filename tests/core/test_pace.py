@@ -95,32 +95,45 @@ def _read(post_id: str, *, born: datetime, total: int, person: bool = False) -> 
 
 
 def test_between_readings_people_are_what_counts_grew_by_beyond_the_fleet() -> None:
-    start, now = T0, T0 + timedelta(minutes=10)
-    kept = {"old": CountsKept(40, start), "stale": CountsKept(5, start - timedelta(hours=3))}
+    start = T0
+    kept = {
+        "old": CountsKept(total=40, fleet=10, read_at=start),
+        "stale": CountsKept(total=5, fleet=0, read_at=start - timedelta(hours=3)),
+    }
     posts = [
         _read("old", born=T0 - timedelta(days=1), total=47),  # +7, 2 of them the fleet's
         _read("new", born=T0 + timedelta(minutes=4), total=3, person=True),  # 3, 1 ours
         _read("stale", born=T0 - timedelta(days=1), total=60),  # not read at start
         _read("never", born=T0 - timedelta(hours=5), total=90),  # came into a feed just now
     ]
-    fleet_at = {
-        "old": [start - timedelta(minutes=1), start + timedelta(minutes=2), now],
-        "new": [start + timedelta(minutes=5)],
-        "stale": [start + timedelta(minutes=5)],
-    }
-    seen = people_between(posts, kept, fleet_at, start=start, now=now)
-    # The fleet's like a minute before the start was in the kept count already.
+    fleet_now = {"old": 12, "new": 1, "stale": 4}
+    seen = people_between(posts, kept, fleet_now, start=start)
     assert seen == PeopleSeen(posts=1, engagement=(7 - 2) + (3 - 1))
 
 
-def test_a_fleet_like_read_before_the_gallery_shows_it_is_made_up_for_next_time() -> None:
+def test_an_engagement_in_the_second_of_a_reading_is_counted_once() -> None:
+    """Counts, not times: the fleet's like made in the reading's very second, after the
+    gallery was read, shows on the next reading, and so does the ledger's row for it."""
+    start = T0
+    before = {"p": CountsKept(total=5, fleet=5, read_at=start)}
+    # Read at ``start``: 5 on the gallery, 5 in the ledger. The like lands, stamped
+    # ``start``; the next reading sees 6 and 6.
+    assert people_between([_read("p", born=T0, total=6)], before, {"p": 6}, start=start) == (
+        PeopleSeen(0, 0)
+    )
+    # A person's post made in the second of the last reading, after it read the feeds.
+    made = _read("q", born=start, total=0, person=True)
+    assert people_between([made], {}, {}, start=start).posts == 1
+
+
+def test_a_fleet_like_kept_before_the_gallery_shows_it_is_made_up_for_next_time() -> None:
     """Summed before the floor: one post's shortfall offsets another's growth."""
-    start, now = T0, T0 + timedelta(minutes=10)
-    kept = {"a": CountsKept(10, start), "b": CountsKept(10, start)}
+    start = T0
+    kept = {"a": CountsKept(10, 0, start), "b": CountsKept(10, 0, start)}
     posts = [_read("a", born=T0 - timedelta(days=1), total=10), _read("b", born=T0, total=14)]
-    fleet_at = {"a": [now], "b": [now]}
-    assert people_between(posts, kept, fleet_at, start=start, now=now).engagement == 2
-    assert people_between(posts[:1], kept, fleet_at, start=start, now=now).engagement == 0
+    ours = {"a": 1, "b": 1}
+    assert people_between(posts, kept, ours, start=start).engagement == 2
+    assert people_between(posts[:1], kept, ours, start=start).engagement == 0
 
 
 @given(
@@ -130,11 +143,11 @@ def test_a_fleet_like_read_before_the_gallery_shows_it_is_made_up_for_next_time(
 def test_people_are_never_negative_nor_more_than_the_counts_grew(
     grown: list[int], ours: list[int]
 ) -> None:
-    start, now = T0, T0 + timedelta(minutes=10)
-    kept = {str(n): CountsKept(100, start) for n in range(len(grown))}
+    start = T0
+    kept = {str(n): CountsKept(100, 0, start) for n in range(len(grown))}
     posts = [_read(str(n), born=T0 - timedelta(days=1), total=100 + g) for n, g in enumerate(grown)]
-    fleet_at = {str(n): [now] * k for n, k in enumerate(ours[: len(grown)])}
-    seen = people_between(posts, kept, fleet_at, start=start, now=now)
+    fleet_now = {str(n): k for n, k in enumerate(ours[: len(grown)])}
+    seen = people_between(posts, kept, fleet_now, start=start)
     assert 0 <= seen.engagement <= sum(grown)
 
 

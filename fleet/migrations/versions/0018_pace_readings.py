@@ -1,7 +1,8 @@
 """pace readings: people's activity measured between readings of the gallery
 
 ``post_counts`` keeps each post's likes and comments as the pace's last reading saw them,
-so the next one counts what grew since (people's likes on older posts included);
+and the fleet's own on it then, so the next one counts what people's grew by since
+(their likes on older posts included);
 ``pace_readings`` keeps what each reading measured, and the pace is taken over a window
 of them (``fleet.core.pace``).
 
@@ -27,6 +28,7 @@ def upgrade() -> None:
         "post_counts",
         sa.Column("post_id", sa.String(64), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("fleet_total", sa.Integer(), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("post_id", name=op.f("pk_post_counts")),
     )
