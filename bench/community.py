@@ -671,6 +671,12 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
             children[c.parent_id].append(c)
     answered, delays = 0, []
     asked = 0
+    # Diagnostic: of those left unanswered, how many authors were seen on the gallery
+    # afterwards (a post, a like or a comment of theirs later on).
+    seen_at: dict[int, list[datetime]] = defaultdict(list)
+    for item in [*gallery.posts, *gallery.likes, *gallery.comments]:
+        seen_at[item.user_id].append(item.created_at)
+    unanswered, came_back = 0, 0
     for c in gallery.comments:
         post = by_post.get(c.post_id)
         if post is None or c.user_id in bots or post.user_id not in bots:
@@ -682,6 +688,9 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         if replies:
             answered += 1
             delays.append(_minutes(min(r.created_at for r in replies), c.created_at))
+        else:
+            unanswered += 1
+            came_back += any(at > c.created_at for at in seen_at[post.user_id])
 
     def size(comment: Any) -> int:
         return 1 + sum(size(child) for child in children.get(comment.id, []))
@@ -696,6 +705,9 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         "people_comments_answered": round(answered / asked, 3) if asked else None,
         "people_comments_answer_delay_minutes_median": round(float(np.median(delays)), 1)
         if delays
+        else None,
+        "people_comments_unanswered_author_seen_after": round(came_back / unanswered, 3)
+        if unanswered
         else None,
         "threads": len(conversations),
         "threads_reaching_3": round(
