@@ -33,8 +33,12 @@ test-fast: install
 
 # Every test that needs no server (SQLite, the in-memory broker, fakeredis), in under a
 # minute: those needing Postgres or Redis, and the end-to-end ones, are skipped with why.
+# One pytest-xdist worker per core; a worker that runs out of tests takes the rest's.
+# Python keeps the bytecode it compiles (__pycache__, gitignored) even where the
+# environment sets PYTHONDONTWRITEBYTECODE: else every run, in each worker and each
+# subprocess, compiles fleet/ and tests/ again (seconds of CPU a process).
 test-quick: install
-	$(BIN)/pytest --no-servers -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --no-servers -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

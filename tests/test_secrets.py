@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
-from celery import current_app
+from celery import Celery
 from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
@@ -20,12 +20,12 @@ from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.cli import cli
 from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.core.kinds import Action
+from fleet.core.kinds import KINDS, Action
 from fleet.db.models import DeadLetter
 from fleet.infra import logs
+from fleet.infra.queue import create_app
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import LLMSettings, Settings
-from fleet.worker import tasks
 from fleet_sandbox.config import SandboxConfig
 from fleet_sandbox.server import BackgroundSandbox
 from tests.content.conftest import FakeAnthropic, message, post_json
@@ -44,7 +44,7 @@ def sandbox() -> Iterator[BackgroundSandbox]:
 @pytest.fixture
 def secret_fleet(
     sandbox: BackgroundSandbox, sqlite_engine: Engine
-) -> Iterator[tuple[Fleet, FakeAnthropic]]:
+) -> Iterator[tuple[Fleet, FakeAnthropic, Celery]]:
     settings = Settings(
         database_url=str(sqlite_engine.url),
         redis_url=None,
@@ -61,17 +61,22 @@ def secret_fleet(
         http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
     )
     fleet = bootstrap(settings, sqlite_engine, writer=writer)
-    # The tasks below run on the current Celery app: it is handed this Fleet.
-    current_app.conf.fleet = fleet
-    yield fleet, api
-    current_app.conf.fleet = None
+    # The tasks below run on a Celery app of the test's own (its broker the settings'
+    # in-memory one, where a dead letter's message goes), handed this Fleet: not on
+    # whichever app an earlier test in this process left current.
+    app = create_app(settings)
+    app.conf.fleet = fleet
+    yield fleet, api, app
+    app.conf.fleet = None
     fleet.close()
 
 
 def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
-    secret_fleet: tuple[Fleet, FakeAnthropic], sandbox: BackgroundSandbox
+    secret_fleet: tuple[Fleet, FakeAnthropic, Celery], sandbox: BackgroundSandbox
 ) -> None:
-    fleet, api = secret_fleet
+    fleet, api, app = secret_fleet
+    from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
+
     assert fleet.settings.anthropic_api_key is not None
     stream = io.StringIO()
     logs.configure("DEBUG", secrets=fleet.secrets, stream=stream)
@@ -89,7 +94,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
             fleet.sessions, created.first_id, "post", now, post_key, now=now, lease=lease
         )
         api.queue(message(post_json()))
-        assert tasks.ACTION_TASKS[Action.POST].apply(args=(post_key,)).get() == "succeeded"
+        assert app.tasks[KINDS[Action.POST].task].apply(args=(post_key,)).get() == "succeeded"
 
         admin = Admin(sandbox.url)
         admin.http.headers["Authorization"] = f"Bearer {TOKEN}"
@@ -98,7 +103,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
         activities.create_activity(
             fleet.sessions, created.last_id, "like", now, like_key, now=now, lease=lease
         )
-        assert tasks.ACTION_TASKS[Action.LIKE].apply(args=(like_key,)).get() == "dead"
+        assert app.tasks[KINDS[Action.LIKE].task].apply(args=(like_key,)).get() == "dead"
         admin.close()
 
         # A wrong token: the gallery's 401 must not echo what was sent.
@@ -117,7 +122,7 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
         activities.create_activity(
             fleet.sessions, created.last_id, "browse", now, browse_key, now=now, lease=lease
         )
-        assert tasks.ACTION_TASKS[Action.BROWSE].apply(args=(browse_key,)).get() == "dead"
+        assert app.tasks[KINDS[Action.BROWSE].task].apply(args=(browse_key,)).get() == "dead"
     finally:
         logging.getLogger().handlers.clear()
     lines = stream.getvalue().splitlines()

@@ -159,8 +159,8 @@ def test_status_check_pages_on_agents_deferred_longer_than_its_threshold(fleet: 
     # days for a monthly budget); the fleet is not held, and --check stayed green.
     now = datetime.now(UTC)
     far, near, _ = active_agents(fleet, 3, "ux_ui_designer", now=now)
-    activities.defer_agent(fleet.sessions, far, now + timedelta(days=31))
-    activities.defer_agent(fleet.sessions, near, now + timedelta(hours=2))
+    agents.defer_agent(fleet.sessions, far, now + timedelta(days=31))
+    agents.defer_agent(fleet.sessions, near, now + timedelta(hours=2))
     handle = agents.get_agent(fleet.sessions, str(far)).handle
     paged = _status(fleet, "--check", "--no-workers")
     assert paged.exit_code == 1

@@ -1,6 +1,7 @@
 """Carrying out decided actions, one handler per kind of the registry (``fleet.core.kinds``)."""
 
-from fleet.actions.kit import ActionKit, Event, NoBudget, Spending
+from fleet.actions.common import NoBudget, Spending
+from fleet.actions.kit import ActionKit, Event
 from fleet.actions.outcomes import Outcome
 from fleet.actions.perform import HANDLERS, FeedSubject, announce, perform
 

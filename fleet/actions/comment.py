@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from fleet import activities
-from fleet.actions.choosing import target_of
 from fleet.actions.common import (
+    Accounts,
     Handled,
+    Ledger,
+    Writing,
     author_of,
     billed,
     charge,
@@ -18,36 +21,61 @@ from fleet.actions.common import (
     refuse_if_over_budget,
     seen,
 )
-from fleet.actions.kit import ActionKit
 from fleet.actions.review import answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_comment
 from fleet.content.port import CommentDraft, PostSeen
+from fleet.gallery.port import Gallery, GalleryPost
 
 
-def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-    ensure_user(kit, claim)
+@dataclass(frozen=True, slots=True)
+class CommentNeeds:
+    """What a comment needs (built from the kit by ``fleet.actions.needs.for_comment``)."""
+
+    accounts: Accounts
+    writing: Writing
+    ledger: Ledger
+    gallery: Gallery  # the comment, and the post's comments (an answer lost)
+    review_kinds: Collection[str]
+    # The post it is for, by the action's kind: the one kept on the activity, or a fresh
+    # choice from the feeds (``fleet.actions.choosing.target_of``).
+    target: Callable[[Claim, str], GalleryPost]
+
+
+class Publishing(Protocol):
+    """What sending a written comment or reply needs (``publish``)."""
+
+    @property
+    def gallery(self) -> Gallery: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def review_kinds(self) -> Collection[str]: ...
+
+
+def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
         # A retry with its reply already written needs no read of the post; the post's
         # caption and author (what the live feed names) were kept with the text.
-        result, engagement = publish(kit, claim, claim.target_post_id, content)
+        result, engagement = publish(needs, claim, claim.target_post_id, content)
         return {**result, **_about(content)}, engagement
-    post = target_of(kit, claim, "comment")
+    post = needs.target(claim, "comment")
     about = {"title": post.title, "author": post.username}
     if "text" not in content:
-        draft = write(kit, claim, seen(post))
+        draft = write(needs.writing, claim, seen(post))
         content["text"] = draft.text
-        activities.save_progress(
-            kit.sessions,
-            claim.id,
-            now=kit.now(),
+        needs.ledger.save(
+            claim,
             # The post's image too: an owner reviewing the draft sees what it answers.
             content={"text": draft.text, **about, "post_image": post.image_url},
             usage=usage_record(draft.usage),
         )
-    result, engagement = publish(kit, claim, post.id, content)
+    result, engagement = publish(needs, claim, post.id, content)
     return {**result, **about}, engagement
 
 
@@ -56,35 +84,35 @@ def _about(content: dict[str, Any]) -> dict[str, Any]:
     return {key: content[key] for key in ("title", "author") if content.get(key)}
 
 
-def write(kit: ActionKit, claim: Claim, post: PostSeen) -> CommentDraft:
+def write(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
     """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
     LLM budget, through the guard when there is one; what it cost is charged."""
-    refuse_if_over_budget(kit, claim)
-    persona = kit.personas.get(claim.actor.persona)
-    author = author_of(kit, claim, about=post)
-    with billed(kit, claim):
-        if kit.guard is not None:
+    refuse_if_over_budget(writing.billing, claim)
+    persona = writing.personas.get(claim.actor.persona)
+    author = author_of(writing, claim, about=post)
+    with billed(writing.billing, claim):
+        if writing.guard is not None:
             draft = guarded_comment(
-                kit.writer,
-                kit.guard,
+                writing.writer,
+                writing.guard,
                 persona,
                 author,
                 post,
                 nonce=nonce(claim),
-                fleet_recent=fleet_recent(kit),
+                fleet_recent=fleet_recent(writing),
                 # A reply thanks or answers a person, as people do in a few words: the
                 # no-echo check by meaning would refuse most and leave them unanswered
                 # (the guard's word-level repeat check still holds).
-                echo=None if post.answering is not None else echo_check(kit, claim),
+                echo=None if post.answering is not None else echo_check(writing, claim),
             )
         else:
-            draft = kit.writer.write_comment(persona, author, post, nonce=nonce(claim))
-    charge(kit, claim, draft.usage)
+            draft = writing.writer.write_comment(persona, author, post, nonce=nonce(claim))
+    charge(writing.billing, claim, draft.usage)
     return draft
 
 
 def publish(
-    kit: ActionKit,
+    needs: Publishing,
     claim: Claim,
     post_id: str,
     content: dict[str, Any],
@@ -94,10 +122,10 @@ def publish(
     """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
     after a lost answer, the comment is looked for before it is sent again. Under review,
     it stops here, written (``UnderReview``)."""
-    stop_for_review(kit, claim, content)
+    stop_for_review(needs.review_kinds, claim, content)
     handle = claim.actor.handle
     if content.get("commenting"):
-        for existing in kit.gallery.comments(agent=handle, post_id=post_id, limit=100):
+        for existing in needs.gallery.comments(agent=handle, post_id=post_id, limit=100):
             if existing.username == handle and existing.content == content["text"]:
                 return (
                     {
@@ -109,11 +137,9 @@ def publish(
                     (post_id, "comment"),
                 )
     else:
-        activities.save_progress(
-            kit.sessions, claim.id, now=kit.now(), content={"commenting": True}
-        )
+        needs.ledger.save(claim, content={"commenting": True})
     with answered_post_kept(content):
-        made = kit.gallery.comment(
+        made = needs.gallery.comment(
             agent=handle,
             post_id=post_id,
             content=content["text"],

@@ -1,21 +1,31 @@
-"""What the handlers of several kinds share: the agent as a writer, its gallery account,
-the LLM budget, and what a handler returns."""
+"""What the handlers of several kinds share: the agent's gallery account, its activity
+row, the LLM budget, the agent as a writer, and what a handler returns.
+
+Each shared need is a small frozen dataclass (``Accounts``, ``Ledger``, ``Billing``,
+``Writing``); a handler's own needs (``PostNeeds``, ``LikeNeeds``...) are made of them,
+built from the kit in one place (``fleet.actions.needs``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities, agents
-from fleet.actions.kit import ActionKit
+from fleet.actions.remembering import Recall
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
-from fleet.content.guard import ContentSkipped
-from fleet.content.port import Author, PostSeen, Usage, spent_on
+from fleet.content.guard import ContentGuard, ContentSkipped
+from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.core.memory import MemoryKind
 from fleet.errors import Skip
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import Gallery, GalleryPost
+from fleet.infra.persona_files import PersonaCatalogue
 
 # What a handler returns: the activity's result, and the (target, kind) the success adds
 # to the engagement ledger (None: the kind does not engage).
@@ -26,66 +36,146 @@ Handled = tuple[dict[str, Any], tuple[str, str] | None]
 FLEET_RECENT = 60
 
 
-def author_of(
-    kit: ActionKit, claim: Claim, *, recent: bool = True, about: PostSeen | None = None
-) -> Author:
-    """The agent as a writer, with its own recent texts (not to be repeated) if ``recent``
-    and what it remembers that bears on a text about ``about`` (None: a post of its own)."""
-    own: list[str] = []
-    others: list[str] = []
+class Spending(Protocol):
+    """The LLM budget: checked before a call, charged after it."""
+
+    def refusal(self, agent_id: int) -> str | None: ...
+
+    def record(self, agent_id: int, usage: Usage) -> None: ...
+
+    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
+        """``record`` for a batch's calls at once (one round trip where the budget can)."""
+        ...
+
+
+class NoBudget:
+    """No spending caps (the offline writer costs nothing)."""
+
+    def refusal(self, agent_id: int) -> str | None:
+        return None
+
+    def record(self, agent_id: int, usage: Usage) -> None:
+        return None
+
+    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """An agent's gallery account, provisioned on its first action (``ensure_user``)."""
+
+    gallery: Gallery
+    sessions: sessionmaker[Session]  # where the account's user id is kept (the agents')
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The action's own activity row, where what it made so far is kept before each
+    gallery call (so a retry re-uses it)."""
+
+    sessions: sessionmaker[Session]
+    now: Callable[[], datetime]
+
+    def save(
+        self,
+        claim: Claim,
+        *,
+        content: dict[str, Any] | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        activities.save_progress(
+            self.sessions, claim.id, now=self.now(), content=content, usage=usage
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """The LLM budgets: checked before a call, charged after it, and what it billed kept
+    on the activity."""
+
+    spending: Spending
+    ledger: Ledger
+    # In a batch: what a succeeding action billed, handed over to be charged and recorded
+    # with the batch's end (``ActionKit.spent``); None: charged and recorded at once.
+    spent: Callable[[tuple[int, int, Usage]], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Writing:
+    """What a text in an agent's voice needs: its persona, the writer and its guard, what
+    it and the fleet wrote lately, what it remembers, and the budget it is billed to."""
+
+    personas: PersonaCatalogue
+    writer: ContentWriter
+    guard: ContentGuard | None
+    recall: Recall | None
+    sessions: sessionmaker[Session]  # the recent texts, the agent's and the fleet's
+    now: Callable[[], datetime]
+    billing: Billing
+
+
+def plain_author(claim: Claim) -> Author:
+    """The agent as a writer, without its recent texts or memories."""
+    actor = claim.actor
+    return Author(actor.handle, actor.display_name, actor.seed)
+
+
+def author_of(writing: Writing, claim: Claim, *, about: PostSeen | None = None) -> Author:
+    """The agent as a writer, with its own recent texts (not to be repeated) and what it
+    remembers that bears on a text about ``about`` (None: a post of its own)."""
+    own = activities.recent_texts_of(writing.sessions, agent_id=claim.actor.id, limit=20)
+    others = activities.recent_texts_of(writing.sessions, limit=FLEET_RECENT)
     remembered: tuple[str, ...] = ()
-    if recent:
-        own = activities.recent_texts_of(kit.sessions, agent_id=claim.actor.id, limit=20)
-        others = activities.recent_texts_of(kit.sessions, limit=FLEET_RECENT)
-        if kit.recall is not None:
-            remembered = kit.recall.memories_for(claim.actor.id, now=kit.now(), about=about)
+    if writing.recall is not None:
+        remembered = writing.recall.memories_for(claim.actor.id, now=writing.now(), about=about)
     actor = claim.actor
     return Author(
         actor.handle, actor.display_name, actor.seed, tuple(own), remembered, tuple(others)
     )
 
 
-def echo_check(kit: ActionKit, claim: Claim) -> Callable[[str], str | None] | None:
+def echo_check(writing: Writing, claim: Claim) -> Callable[[str], str | None] | None:
     """The no-echo check of this agent's drafts (None: no vectors to check with)."""
-    if kit.recall is None:
+    if writing.recall is None:
         return None
     kind = MemoryKind.POSTED if claim.action == "post" else MemoryKind.SAID
-    return kit.recall.echo_check(persona=claim.actor.persona, now=kit.now(), kind=kind)
+    return writing.recall.echo_check(persona=claim.actor.persona, now=writing.now(), kind=kind)
 
 
-def fleet_recent(kit: ActionKit) -> list[str]:
+def fleet_recent(writing: Writing) -> list[str]:
     """The fleet's newest published texts (a draft must not repeat them)."""
-    return activities.recent_texts_of(kit.sessions, limit=200)
+    return activities.recent_texts_of(writing.sessions, limit=200)
 
 
-def keep_spent(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+def keep_spent(billing: Billing, claim: Claim, usage: Usage) -> None:
     """Charge the budgets and record on the activity what LLM calls were billed."""
-    charge(kit, claim, usage)
-    activities.save_progress(kit.sessions, claim.id, now=kit.now(), usage=usage_record(usage))
+    charge(billing, claim, usage)
+    billing.ledger.save(claim, usage=usage_record(usage))
 
 
-def keep_spent_at_end(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+def keep_spent_at_end(billing: Billing, claim: Claim, usage: Usage) -> None:
     """What a call billed, as ``keep_spent``; in a batch, charged and recorded with the
     batch's end. Only once nothing can fail after it (the action succeeds)."""
-    if kit.spent is None:
-        keep_spent(kit, claim, usage)
+    if billing.spent is None:
+        keep_spent(billing, claim, usage)
     else:
-        kit.spent((claim.id, claim.actor.id, usage))
+        billing.spent((claim.id, claim.actor.id, usage))
 
 
 @contextmanager
-def billed(kit: ActionKit, claim: Claim) -> Iterator[None]:
+def billed(billing: Billing, claim: Claim) -> Iterator[None]:
     """Around a writer's call: what a failed writing was billed is kept before its error
     goes on (drafts the guard refused twice become a Skip)."""
     try:
         yield
     except ContentSkipped as skipped:
-        keep_spent(kit, claim, skipped.usage)
+        keep_spent(billing, claim, skipped.usage)
         raise Skip(f"content guard: {skipped.reason}") from None
     except Exception as error:
         spent = spent_on(error)
         if spent is not None and spent.calls:
-            keep_spent(kit, claim, spent)
+            keep_spent(billing, claim, spent)
         raise
 
 
@@ -94,25 +184,25 @@ def nonce(claim: Claim) -> int:
     return int(claim.due_at.timestamp())
 
 
-def ensure_user(kit: ActionKit, claim: Claim) -> str:
+def ensure_user(accounts: Accounts, claim: Claim) -> str:
     """The agent's gallery user id, provisioning the account on first use (idempotent)."""
     if claim.actor.platform_user_id:
         return claim.actor.platform_user_id
-    user = kit.gallery.provision_user(
+    user = accounts.gallery.provision_user(
         handle=claim.actor.handle, name=claim.actor.display_name, persona=claim.actor.persona
     )
-    agents.set_platform_user(kit.sessions, claim.actor.id, user.id)
+    agents.set_platform_user(accounts.sessions, claim.actor.id, user.id)
     return user.id
 
 
-def charge(kit: ActionKit, claim: Claim, usage: Usage) -> None:
+def charge(billing: Billing, claim: Claim, usage: Usage) -> None:
     """Charge what the LLM billed to the agent's and the fleet's budgets."""
-    kit.spending.record(claim.actor.id, usage)
+    billing.spending.record(claim.actor.id, usage)
 
 
-def refuse_if_over_budget(kit: ActionKit, claim: Claim) -> None:
+def refuse_if_over_budget(billing: Billing, claim: Claim) -> None:
     """Skip (as degraded) when the agent's or the fleet's LLM budget is spent."""
-    reason = kit.spending.refusal(claim.actor.id)
+    reason = billing.spending.refusal(claim.actor.id)
     if reason is not None:
         raise Skip(f"degraded: {reason}")
 

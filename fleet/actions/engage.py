@@ -3,35 +3,67 @@ it opens a session that says something)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
-from fleet.actions.choosing import choose_post
+from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.common import (
+    Accounts,
+    Billing,
     Handled,
-    author_of,
     billed,
     ensure_user,
     keep_spent_at_end,
     nonce,
+    plain_author,
     seen,
 )
-from fleet.actions.kit import ActionKit
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
+from fleet.content.port import ContentWriter
+from fleet.gallery.port import Gallery, GalleryPost
+from fleet.infra.persona_files import PersonaCatalogue
 
 
-def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-    ensure_user(kit, claim)
+@dataclass(frozen=True, slots=True)
+class LikeNeeds:
+    """What a like needs (built from the kit by ``fleet.actions.needs.for_like``)."""
+
+    accounts: Accounts
+    gallery: Gallery  # the like
+    review_kinds: Collection[str]
+    # A post for the action's kind from the feeds, kept on the activity as its target
+    # (``fleet.actions.choosing.choose_post``).
+    choose_post: Callable[[Claim, str], GalleryPost]
+    # The shared page: what the live feed says of a post chosen before the claim.
+    feed_snapshot: FeedSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseNeeds:
+    """What a look at the feed needs (built from the kit by ``fleet.actions.needs.for_browse``)."""
+
+    accounts: Accounts
+    gallery: Gallery  # the feed
+    page_size: int
+    personas: PersonaCatalogue
+    writer: ContentWriter  # the thought of a speaking session's opening look
+    billing: Billing
+
+
+def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(needs.accounts, claim)
     # A retry, or a claim that kept its first choice, knows its target already.
-    post = None if claim.target_post_id else choose_post(kit, claim, "like")
+    post = None if claim.target_post_id else needs.choose_post(claim, "like")
     post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
     # Under review for likes too (FLEET_REVIEW__KINDS): its post chosen and kept, it waits.
-    stop_for_review(kit, claim, claim.content)
-    liked = kit.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
+    stop_for_review(needs.review_kinds, claim, claim.content)
+    liked = needs.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
     result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
     # What the live feed shows: the post's caption, author and picture, when the page at
     # hand has it.
-    known = post or next((p for p in kit.feed_snapshot.fresh() or [] if p.id == post_id), None)
+    known = post or next((p for p in needs.feed_snapshot.fresh() or [] if p.id == post_id), None)
     if known is not None:
         result |= {"title": known.title, "author": known.username}
         if known.image_url:
@@ -39,20 +71,18 @@ def like(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     return result, (post_id, "like")
 
 
-def browse(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-    ensure_user(kit, claim)
-    persona = kit.personas.get(claim.actor.persona)
-    feed = kit.gallery.feed(
-        agent=claim.actor.handle, limit=kit.settings.feed_page_size, sort="recent"
-    )
+def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(needs.accounts, claim)
+    persona = needs.personas.get(claim.actor.persona)
+    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
     read = [seen(p) for p in feed if p.username != claim.actor.handle]
     if claim.content.get("thinks") is False:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
         return {"seen": [p.post_id for p in read], "thought": None}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
-    author = author_of(kit, claim, recent=False)
-    with billed(kit, claim):
-        thought = kit.writer.think(persona, author, read, nonce=nonce(claim))
+    author = plain_author(claim)
+    with billed(needs.billing, claim):
+        thought = needs.writer.think(persona, author, read, nonce=nonce(claim))
     if thought.usage.calls:
-        keep_spent_at_end(kit, claim, thought.usage)
+        keep_spent_at_end(needs.billing, claim, thought.usage)
     return {"seen": [p.post_id for p in read], "thought": thought.text}, None

@@ -31,7 +31,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleet import activities
+from fleet import activities, agents
 from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.actions.perform import FeedSubject, announce
@@ -84,7 +84,7 @@ def settle(
     if isinstance(error, Deferred):
         until = error.until
         if error.scope == "agent" and until is not None:
-            activities.defer_agent(kit.sessions, agent_id, until)
+            agents.defer_agent(kit.sessions, agent_id, until)
         if error.scope == "fleet":
             hold_until = until or now + timedelta(seconds=kit.settings.pause_probe_seconds)
             activities.hold_fleet(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.common import NoBudget, Spending
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
@@ -20,31 +21,6 @@ from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
 Event = dict[str, Any]
-
-
-class Spending(Protocol):
-    """The LLM budget: checked before a call, charged after it."""
-
-    def refusal(self, agent_id: int) -> str | None: ...
-
-    def record(self, agent_id: int, usage: Usage) -> None: ...
-
-    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
-        """``record`` for a batch's calls at once (one round trip where the budget can)."""
-        ...
-
-
-class NoBudget:
-    """No spending caps (the offline writer costs nothing)."""
-
-    def refusal(self, agent_id: int) -> str | None:
-        return None
-
-    def record(self, agent_id: int, usage: Usage) -> None:
-        return None
-
-    def record_many(self, spent: Sequence[tuple[int, Usage]]) -> None:
-        return None
 
 
 @dataclass

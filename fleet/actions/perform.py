@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fleet import activities
 from fleet.actions import comment as commenting
-from fleet.actions import engage, post, reply, review
+from fleet.actions import engage, needs, post, reply, review
 from fleet.actions.choosing import first_choice
 from fleet.actions.common import Handled
 from fleet.actions.kit import ActionKit
@@ -35,13 +35,27 @@ from fleet.activities import Claim, Held
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 
+Needs = TypeVar("Needs")
+
+
+@dataclass(frozen=True, slots=True)
+class Handler(Generic[Needs]):
+    """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
+
+    narrow: Callable[[ActionKit], Needs]
+    handle: Callable[[Needs, Claim, bool], Handled]
+
+    def __call__(self, kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
+        return self.handle(self.narrow(kit), claim, last_attempt)
+
+
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
 HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool], Handled]] = {
-    Action.POST: post.handle,
-    Action.COMMENT: commenting.handle,
-    Action.REPLY: reply.handle,
-    Action.LIKE: engage.like,
-    Action.BROWSE: engage.browse,
+    Action.POST: Handler(needs.for_post, post.handle),
+    Action.COMMENT: Handler(needs.for_comment, commenting.handle),
+    Action.REPLY: Handler(needs.for_reply, reply.handle),
+    Action.LIKE: Handler(needs.for_like, engage.like),
+    Action.BROWSE: Handler(needs.for_browse, engage.browse),
 }
 if set(HANDLERS) != set(KINDS):
     raise RuntimeError(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from fleet import activities
 from fleet.actions.common import (
+    Accounts,
     Handled,
+    Ledger,
+    Writing,
     author_of,
     billed,
     charge,
@@ -16,61 +20,70 @@ from fleet.actions.common import (
     nonce,
     refuse_if_over_budget,
 )
-from fleet.actions.kit import ActionKit
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import Gallery, GalleryPost
 
 
-def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-    ensure_user(kit, claim)
-    persona = kit.personas.get(claim.actor.persona)
+@dataclass(frozen=True, slots=True)
+class PostNeeds:
+    """What a post needs (built from the kit by ``fleet.actions.needs.for_post``)."""
+
+    accounts: Accounts
+    writing: Writing  # the caption and the image prompt
+    ledger: Ledger
+    gallery: Gallery  # the image, the post, and its own posts (an answer lost)
+    review_kinds: Collection[str]
+    image_fallback: Literal["placeholder", "skip"]
+    placeholder_image_url: str
+
+
+def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(needs.accounts, claim)
+    writing = needs.writing
+    persona = writing.personas.get(claim.actor.persona)
     content = dict(claim.content)
     if "title" not in content:
-        refuse_if_over_budget(kit, claim)
-        author = author_of(kit, claim)
-        with billed(kit, claim):
-            if kit.guard is not None:
+        refuse_if_over_budget(writing.billing, claim)
+        author = author_of(writing, claim)
+        with billed(writing.billing, claim):
+            if writing.guard is not None:
                 draft = guarded_post(
-                    kit.writer,
-                    kit.guard,
+                    writing.writer,
+                    writing.guard,
                     persona,
                     author,
                     nonce=nonce(claim),
-                    fleet_recent=fleet_recent(kit),
-                    echo=echo_check(kit, claim),
+                    fleet_recent=fleet_recent(writing),
+                    echo=echo_check(writing, claim),
                 )
             else:
-                draft = kit.writer.write_post(persona, author, nonce=nonce(claim))
-        charge(kit, claim, draft.usage)
+                draft = writing.writer.write_post(persona, author, nonce=nonce(claim))
+        charge(writing.billing, claim, draft.usage)
         content.update(
             image_prompt=draft.image_prompt,
             style=draft.style,
             title=draft.title,
             description=draft.description,
         )
-        activities.save_progress(
-            kit.sessions, claim.id, now=kit.now(), content=content, usage=usage_record(draft.usage)
-        )
+        needs.ledger.save(claim, content=content, usage=usage_record(draft.usage))
     handle = claim.actor.handle
     if "image_url" not in content:
-        content["image_url"] = _image(kit, claim, content, last_attempt)
-        activities.save_progress(
-            kit.sessions, claim.id, now=kit.now(), content={"image_url": content["image_url"]}
-        )
-    stop_for_review(kit, claim, content)
+        content["image_url"] = _image(needs, claim, content, last_attempt)
+        needs.ledger.save(claim, content={"image_url": content["image_url"]})
+    stop_for_review(needs.review_kinds, claim, content)
     if content.get("posting"):
         # An earlier delivery may have posted and lost the answer: look before posting.
-        found = _find_own_post(kit, handle, content["image_url"])
+        found = _find_own_post(needs.gallery, handle, content["image_url"])
         if found is not None:
             recovered = {"post_id": found.id, "recovered": True, "title": content["title"]}
             return {**recovered, "description": content["description"]}, None
     else:
-        activities.save_progress(kit.sessions, claim.id, now=kit.now(), content={"posting": True})
-    post = kit.gallery.create_post(
+        needs.ledger.save(claim, content={"posting": True})
+    post = needs.gallery.create_post(
         agent=handle,
         image_url=content["image_url"],
         title=content["title"],
@@ -81,9 +94,9 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
     return {**made, "description": content["description"]}, None
 
 
-def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:
+def _image(needs: PostNeeds, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:
     try:
-        return kit.gallery.generate_image(
+        return needs.gallery.generate_image(
             agent=claim.actor.handle,
             prompt=content["image_prompt"],
             style=content["style"],
@@ -97,14 +110,14 @@ def _image(kit: ActionKit, claim: Claim, content: dict[str, Any], last_attempt: 
             raise
         if isinstance(exc, TransientError) and not last_attempt:
             raise
-        if kit.image_fallback == "skip" or not kit.placeholder_image_url:
+        if needs.image_fallback == "skip" or not needs.placeholder_image_url:
             raise Skip(f"image workflow failed ({exc}); image fallback is skip") from exc
-        return kit.placeholder_image_url
+        return needs.placeholder_image_url
 
 
-def _find_own_post(kit: ActionKit, handle: str, image_url: str) -> GalleryPost | None:
+def _find_own_post(gallery: Gallery, handle: str, image_url: str) -> GalleryPost | None:
     for page in range(3):
-        posts = kit.gallery.feed(agent=handle, limit=50, offset=page * 50, sort="recent")
+        posts = gallery.feed(agent=handle, limit=50, offset=page * 50, sort="recent")
         for post in posts:
             if post.username == handle and post.image_url == image_url:
                 return post

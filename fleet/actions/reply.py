@@ -8,33 +8,42 @@ that no comment is answered twice by one agent.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 
-from fleet import activities
 from fleet.actions import comment as commenting
-from fleet.actions.choosing import choose_comment
-from fleet.actions.common import (
-    Handled,
-    ensure_user,
-    seen,
-)
-from fleet.actions.kit import ActionKit
+from fleet.actions.common import Accounts, Handled, Ledger, Writing, ensure_user, seen
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.port import CommentSeen
+from fleet.gallery.port import Gallery, GalleryComment
 
 
-def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-    ensure_user(kit, claim)
+@dataclass(frozen=True, slots=True)
+class ReplyNeeds:
+    """What a reply needs (built from the kit by ``fleet.actions.needs.for_reply``)."""
+
+    accounts: Accounts
+    writing: Writing
+    ledger: Ledger
+    gallery: Gallery  # the answered post, the reply, and its comments (an answer lost)
+    review_kinds: Collection[str]
+    # The comment to answer and its post's id: the one kept on the activity, or a fresh
+    # choice among those waiting on the agent (``fleet.actions.choosing.choose_comment``).
+    choose_comment: Callable[[Claim], tuple[GalleryComment, str]]
+
+
+def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
+    ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
         # A retry with its reply already written needs no read of the comments.
-        return _send(kit, claim, content, claim.target_post_id)
-    comment, post_id = choose_comment(kit, claim)
-    post = seen(kit.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
+        return _send(needs, claim, content, claim.target_post_id)
+    comment, post_id = needs.choose_comment(claim)
+    post = seen(needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
     answering = CommentSeen(comment.id, comment.content, comment.username, comment.user_is_agent)
     on_post = replace(post, answering=answering)
-    draft = commenting.write(kit, claim, on_post)
+    draft = commenting.write(needs.writing, claim, on_post)
     written = {
         "text": draft.text,
         "post_id": post_id,
@@ -43,13 +52,11 @@ def handle(kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
         "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
     }
     content.update(written)
-    activities.save_progress(
-        kit.sessions, claim.id, now=kit.now(), content=written, usage=usage_record(draft.usage)
-    )
-    return _send(kit, claim, content, comment.id)
+    needs.ledger.save(claim, content=written, usage=usage_record(draft.usage))
+    return _send(needs, claim, content, comment.id)
 
 
-def _send(kit: ActionKit, claim: Claim, content: dict[str, str], comment_id: str) -> Handled:
-    result, _ = commenting.publish(kit, claim, content["post_id"], content, parent_id=comment_id)
+def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, str], comment_id: str) -> Handled:
+    result, _ = commenting.publish(needs, claim, content["post_id"], content, parent_id=comment_id)
     answered = {"in_reply_to": comment_id, "to": content.get("to"), "title": content.get("title")}
     return {**result, **answered}, (comment_id, "reply")

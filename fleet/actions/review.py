@@ -10,7 +10,7 @@ same key, as a retry would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -26,10 +26,11 @@ from fleet.gallery.answers import GalleryRefused
 _UNDER_WAY = ("posting", "commenting")
 
 
-def stop_for_review(kit: ActionKit, claim: Claim, content: dict[str, Any]) -> None:
+def stop_for_review(kinds: Collection[str], claim: Claim, content: dict[str, Any]) -> None:
     """Raise ``UnderReview`` if this action is to wait for an owner: its agent is under
-    review, its kind is reviewed, and it was neither approved nor begun on the gallery."""
-    if not claim.actor.review or claim.action not in kit.review.kinds:
+    review, its kind is among the reviewed ``kinds`` (``ReviewSettings.kinds``), and it
+    was neither approved nor begun on the gallery."""
+    if not claim.actor.review or claim.action not in kinds:
         return
     if content.get(APPROVED) or any(content.get(mark) for mark in _UNDER_WAY):
         return

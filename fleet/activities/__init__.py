@@ -13,7 +13,6 @@ from fleet.activities.commands import (
 from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
 from fleet.activities.holds import (
     active_hold,
-    defer_agent,
     hold_fleet,
     hold_in_force,
     release_holds,
@@ -100,7 +99,6 @@ __all__ = [
     "dead_letter_reasons",
     "dead_letters_of",
     "dead_letters_open",
-    "defer_agent",
     "engaged_posts",
     "expired_leases",
     "finish",

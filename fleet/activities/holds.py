@@ -1,30 +1,18 @@
-"""Waits: an agent's next tick moved past its budget, and fleet-wide holds the
-dispatcher respects (the fleet's budget, the platform's pause).
+"""Fleet-wide holds the dispatcher respects (the fleet's budget, the platform's pause).
+
+An agent's own wait (its next tick moved past its budget) writes the agents table: it is
+the agents context's (``fleet.agents.defer_agent``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import Hold
-from fleet.db.models import Agent, FleetHold
-
-
-def defer_agent(sessions: sessionmaker[Session], agent_id: int, until: datetime) -> None:
-    """Move an active agent's next tick to ``until`` (its own budget ran out), and keep
-    ``until`` as its deferral for ``fleet status`` to flag a long one."""
-    with sessions.begin() as session:
-        session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id, Agent.status == "active")
-            .values(
-                next_tick_at=func.coalesce(until, Agent.next_tick_at),
-                deferred_until=func.coalesce(until, Agent.deferred_until),
-            )
-        )
+from fleet.db.models import FleetHold
 
 
 def hold_fleet(

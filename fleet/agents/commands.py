@@ -329,6 +329,20 @@ def set_platform_user(sessions: sessionmaker[Session], agent_id: int, user_id: s
         session.execute(update(Agent).where(Agent.id == agent_id).values(platform_user_id=user_id))
 
 
+def defer_agent(sessions: sessionmaker[Session], agent_id: int, until: datetime) -> None:
+    """Move an active agent's next tick to ``until`` (its own budget ran out), and keep
+    ``until`` as its deferral for ``fleet status`` to flag a long one."""
+    with sessions.begin() as session:
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.status == "active")
+            .values(
+                next_tick_at=func.coalesce(until, Agent.next_tick_at),
+                deferred_until=func.coalesce(until, Agent.deferred_until),
+            )
+        )
+
+
 def mark_people_waiting(
     sessions: sessionmaker[Session], handles: Sequence[str], *, now: datetime
 ) -> int:

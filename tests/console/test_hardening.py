@@ -20,8 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
-from fleet import activities
-from fleet.agents import AgentFilter, Selection
+from fleet.agents import AgentFilter, Selection, defer_agent
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
@@ -395,7 +394,7 @@ def test_the_overview_flags_an_agent_deferred_far_ahead(pg_fleet: Fleet) -> None
     agents.create(pg_fleet, "ux_ui_designer", 1)
     agents.change_status(pg_fleet, "start", Selection(everyone=True))
     (parked,) = agents.find(pg_fleet, AgentFilter())
-    activities.defer_agent(pg_fleet.sessions, parked.id, now + timedelta(days=31))
+    defer_agent(pg_fleet.sessions, parked.id, now + timedelta(days=31))
     with TestClient(build_app(pg_fleet, Guard(None)), base_url="http://127.0.0.1") as http:
         health = http.get("/").text.split('id="health"', 1)[1].split("</section>", 1)[0]
     assert "Unhealthy" in health

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import pytest
 from hypothesis import given, settings
@@ -12,13 +13,20 @@ from fleet.content import prompts
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_post
 from fleet.content.lexicon import GENERAL, voice_of
 from fleet.content.offline import OfflineWriter, captions, distinct_share, with_articles
-from fleet.content.port import Author, PostSeen
+from fleet.content.port import Author, PostDraft, PostSeen
 from fleet.content.reading import read_post
 from fleet.core.persona import Persona
 from tests.conftest import examples
 from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
 
 WRITER = OfflineWriter()
+
+
+@cache
+def _posts(slug: str, count: int = 150) -> tuple[PostDraft, ...]:
+    """The posts of ``AUTHOR`` as ``slug`` for nonces 0 to ``count - 1``, written once for
+    the tests that read them (the writer is deterministic: the first test checks it)."""
+    return tuple(WRITER.write_post(persona(slug), AUTHOR, nonce=n) for n in range(count))
 
 
 def test_the_same_seed_and_nonce_write_the_same_post() -> None:
@@ -62,20 +70,21 @@ def test_posts_use_the_persona_s_styles_and_interests(slug: str) -> None:
 
 def test_two_personas_do_not_sound_alike() -> None:
     def vocabulary(slug: str) -> set[str]:
-        drafts = [WRITER.write_post(persona(slug), AUTHOR, nonce=n) for n in range(100)]
+        drafts = _posts(slug)[:100]
         return set(re.findall(r"[a-z]+", " ".join(d.description for d in drafts).lower()))
 
     analyst, artist = vocabulary("data_visualization"), vocabulary("ai_art_enthusiast")
     assert len(analyst & artist) / len(analyst | artist) < 0.5
 
 
-def _titles() -> list[PostSeen]:
+@cache
+def _titles() -> tuple[PostSeen, ...]:
     out = []
     for slug in CATALOGUE.slugs():
         for n in range(15):
-            draft = WRITER.write_post(persona(slug), AUTHOR, nonce=n)
+            draft = _posts(slug)[n]
             out.append(PostSeen(f"{slug}-{n}", draft.title, draft.description, "someone", True))
-    return out
+    return tuple(out)
 
 
 @pytest.mark.parametrize("slug", CATALOGUE.slugs())
@@ -112,7 +121,7 @@ def test_no_text_says_a_word_twice_in_a_row(slug: str) -> None:
     who = persona(slug)
     texts = [WRITER.write_comment(who, AUTHOR, seen, nonce=n).text for n in range(100)]
     texts += [WRITER.think(who, AUTHOR, [seen], nonce=n).text or "" for n in range(100)]
-    draft = [WRITER.write_post(who, AUTHOR, nonce=n) for n in range(100)]
+    draft = _posts(slug)[:100]
     texts += [d.title for d in draft] + [d.description for d in draft]
     assert [t for t in texts if DOUBLED.search(t)] == []
 
@@ -192,7 +201,7 @@ def test_no_text_has_an_article_that_does_not_fit_its_word(slug: str) -> None:
     who = persona(slug)
     texts = [WRITER.write_comment(who, AUTHOR, seen, nonce=n).text for n in range(150)]
     texts += [WRITER.think(who, AUTHOR, [seen], nonce=n).text or "" for n in range(150)]
-    drafts = [WRITER.write_post(who, AUTHOR, nonce=n) for n in range(150)]
+    drafts = _posts(slug)
     texts += [d.title for d in drafts] + [d.description for d in drafts]
     wrong = [t for t in texts if WRONG_A.search(t) or WRONG_AN.search(t)]
     assert wrong == []

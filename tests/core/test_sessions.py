@@ -293,7 +293,7 @@ def test_a_session_of_an_agent_others_may_have_answered_answers_first(
     assert at == (2 if plain[1] is Action.POST else 1)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(seed=seeds, opened=st.integers(min_value=1_700_000_000, max_value=1_900_000_000))
 def test_a_session_of_an_agent_a_person_waits_on_opens_by_answering(seed: int, opened: int) -> None:
     """Called back as by a phone: whatever the position (the opening look of a session

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from fleet.errors import TransientError
 from fleet.gallery.client import HttpGallery
 from fleet_sandbox.server import BackgroundSandbox
+from tests.conftest import examples
 from tests.gallery.conftest import Admin, settings_for
 
 
@@ -32,7 +33,9 @@ class LosingTransport(httpx.BaseTransport):
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     liked_before=st.booleans(),

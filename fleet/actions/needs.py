@@ -1,0 +1,95 @@
+"""Each handler's dependencies, and no more, built from the kit in this one place.
+
+The composition root builds one ``ActionKit`` per process; a handler is handed only what
+its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
+``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them per
+delivery from the kit it was given (a batch's kit has its own gallery and ``spent``).
+
+The choice of a target (``fleet.actions.choosing``) still reads the whole kit (the feeds,
+taste, interests, the welcome): a handler gets it as one bound function.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fleet.actions.choosing import choose_comment, choose_post, target_of
+from fleet.actions.comment import CommentNeeds
+from fleet.actions.common import Accounts, Billing, Ledger, Writing
+from fleet.actions.engage import BrowseNeeds, LikeNeeds
+from fleet.actions.kit import ActionKit
+from fleet.actions.post import PostNeeds
+from fleet.actions.reply import ReplyNeeds
+
+
+def accounts(kit: ActionKit) -> Accounts:
+    return Accounts(kit.gallery, kit.sessions)
+
+
+def ledger(kit: ActionKit) -> Ledger:
+    return Ledger(kit.sessions, kit.now)
+
+
+def billing(kit: ActionKit) -> Billing:
+    return Billing(kit.spending, ledger(kit), kit.spent)
+
+
+def writing(kit: ActionKit) -> Writing:
+    return Writing(
+        kit.personas, kit.writer, kit.guard, kit.recall, kit.sessions, kit.now, billing(kit)
+    )
+
+
+def for_post(kit: ActionKit) -> PostNeeds:
+    return PostNeeds(
+        accounts(kit),
+        writing(kit),
+        ledger(kit),
+        kit.gallery,
+        kit.review.kinds,
+        kit.image_fallback,
+        kit.placeholder_image_url,
+    )
+
+
+def for_comment(kit: ActionKit) -> CommentNeeds:
+    return CommentNeeds(
+        accounts(kit),
+        writing(kit),
+        ledger(kit),
+        kit.gallery,
+        kit.review.kinds,
+        target=partial(target_of, kit),
+    )
+
+
+def for_reply(kit: ActionKit) -> ReplyNeeds:
+    return ReplyNeeds(
+        accounts(kit),
+        writing(kit),
+        ledger(kit),
+        kit.gallery,
+        kit.review.kinds,
+        choose_comment=partial(choose_comment, kit),
+    )
+
+
+def for_like(kit: ActionKit) -> LikeNeeds:
+    return LikeNeeds(
+        accounts(kit),
+        kit.gallery,
+        kit.review.kinds,
+        choose_post=partial(choose_post, kit),
+        feed_snapshot=kit.feed_snapshot,
+    )
+
+
+def for_browse(kit: ActionKit) -> BrowseNeeds:
+    return BrowseNeeds(
+        accounts(kit),
+        kit.gallery,
+        kit.settings.feed_page_size,
+        kit.personas,
+        kit.writer,
+        billing(kit),
+    )
