@@ -541,6 +541,11 @@ class Rig:
             for action, column in EFFECTS.items():
                 on_gallery[(user["username"], action)] += user[column]
         pairs = {pair for pair in set(made) | set(on_gallery) if pair[1] in EFFECTS}
+        unequal = sorted(
+            (*pair, made[pair], on_gallery[pair])
+            for pair in pairs
+            if made[pair] != on_gallery[pair]
+        )
         return {
             "scenario": scenario,
             "agents": AGENTS,
@@ -561,6 +566,10 @@ class Rig:
             + len([like for like in report["duplicates"]["likes"] if not _liked_once(like)]),
             "missing": sum(max(0, made[pair] - on_gallery[pair]) for pair in pairs),
             "extra": sum(max(0, on_gallery[pair] - made[pair]) for pair in pairs),
+            # Which agents' books disagree, and how: (handle, kind, succeeded, on the gallery),
+            # with the first one's actions of that kind, to tell what happened.
+            "unequal": unequal[:5],
+            "unequal_actions": self._actions_of(*unequal[0][:2]) if unequal else [],
             # Every success of a kind that engages has its row in the engagement ledger.
             "ledger_matches": succeeded_engaging == ledger,
             "active_agents_without_tick": without_tick,
@@ -572,6 +581,29 @@ class Rig:
             "duplicate_detail": report["duplicates"],
             "evidence": self.evidence,
         }
+
+    def _actions_of(self, handle: str, makes: str) -> list[dict[str, Any]]:
+        """An agent's activities of the kinds that make ``makes`` on the gallery."""
+        kinds = [k.action.value for k in KINDS.values() if k.makes == makes]
+        with self.fleet.sessions() as session:
+            rows = session.execute(
+                select(AgentActivity)
+                .join(Agent, Agent.id == AgentActivity.agent_id)
+                .where(Agent.handle == handle, AgentActivity.action.in_(kinds))
+                .order_by(AgentActivity.id)
+            ).scalars()
+            return [
+                {
+                    "key": a.idempotency_key,
+                    "status": a.status,
+                    "attempts": a.attempts,
+                    "deliveries": a.deliveries,
+                    "target": a.target_post_id,
+                    "result": a.result,
+                    "error": (a.error or "")[:120],
+                }
+                for a in rows
+            ]
 
     def record(self, scenario: str) -> dict[str, Any]:
         """Drain, read the books, write them to artifacts/chaos, print them, and check them."""
