@@ -56,6 +56,7 @@ import numpy as np
 from sqlalchemy import select
 
 from fleet import activities
+from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
 from fleet_sandbox import images, storage, tables
@@ -328,6 +329,8 @@ class Gallery:
     end: datetime
     # The fleet's pace readings: (when, the pace in force then).
     paces: list[tuple[datetime, float]] = field(default_factory=list)
+    # The fleet's decided actions: handle, action, status, due_at, error, in_reply_to.
+    actions: list[SimpleNamespace] = field(default_factory=list)
 
 
 def run(
@@ -371,13 +374,53 @@ def run(
                 (r.end, r.pace)
                 for r in activities.readings_since(demo.fleet.sessions, START - timedelta(days=1))
             ]
+            actions = _actions(demo)
         finally:
             demo.close()
             demo.sandbox.stop()
     gallery = Gallery(
-        users, posts, likes, comments, people.newcomer_posts, sorts, interests, START, end, paces
+        users,
+        posts,
+        likes,
+        comments,
+        people.newcomer_posts,
+        sorts,
+        interests,
+        START,
+        end,
+        paces,
+        actions,
     )
     return gallery, time.monotonic() - began
+
+
+def _actions(demo: Demo) -> list[SimpleNamespace]:
+    """The fleet's decided actions, as the diagnostics read them."""
+    assert demo.fleet is not None
+    with demo.fleet.sessions() as session:
+        rows = session.execute(
+            select(
+                Agent.handle,
+                AgentActivity.action,
+                AgentActivity.status,
+                AgentActivity.due_at,
+                AgentActivity.error,
+                AgentActivity.result,
+                AgentActivity.content,
+            ).join(Agent, Agent.id == AgentActivity.agent_id)
+        ).all()
+    return [
+        SimpleNamespace(
+            handle=handle,
+            action=action,
+            status=status,
+            due_at=due if due.tzinfo else due.replace(tzinfo=UTC),
+            error=(error or "")[:60],
+            in_reply_to=(result or {}).get("in_reply_to"),
+            looked=bool((content or {}).get("notifications")),
+        )
+        for handle, action, status, due, error, result, content in rows
+    ]
 
 
 def _row(row: Any) -> SimpleNamespace:
@@ -677,6 +720,7 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
     for item in [*gallery.posts, *gallery.likes, *gallery.comments]:
         seen_at[item.user_id].append(item.created_at)
     unanswered, came_back = 0, 0
+    why: Counter[str] = Counter()
     for c in gallery.comments:
         post = by_post.get(c.post_id)
         if post is None or c.user_id in bots or post.user_id not in bots:
@@ -691,6 +735,7 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         else:
             unanswered += 1
             came_back += any(at > c.created_at for at in seen_at[post.user_id])
+            why[_why_unanswered(gallery, gallery.users[post.user_id].username, c)] += 1
 
     def size(comment: Any) -> int:
         return 1 + sum(size(child) for child in children.get(comment.id, []))
@@ -709,6 +754,7 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         "people_comments_unanswered_author_seen_after": round(came_back / unanswered, 3)
         if unanswered
         else None,
+        "people_comments_unanswered_why": dict(why.most_common()),
         "threads": len(conversations),
         "threads_reaching_3": round(
             sum(1 for c in conversations if depth(c) >= 3) / len(conversations), 3
@@ -719,6 +765,20 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         if tops
         else None,
     }
+
+
+def _why_unanswered(gallery: Gallery, author: str, comment: Any) -> str:
+    """What the author agent did after a person's comment it left unanswered."""
+    after = [a for a in gallery.actions if a.handle == author and a.due_at > comment.created_at]
+    if not after:
+        return "no action after"
+    replies = [a for a in after if a.action == "reply"]
+    if not replies:
+        return f"no reply decided ({len(after)} actions after)"
+    answered = [a for a in replies if a.status == "succeeded"]
+    if answered:
+        return f"answered others ({len(answered)})"
+    return "reply " + Counter(f"{a.status}: {a.error}" for a in replies).most_common(1)[0][0]
 
 
 def _shares(gallery: Gallery, bots: set[int]) -> list[dict[str, Any]]:

@@ -288,6 +288,29 @@ def test_the_scan_marks_the_agents_a_persons_comment_waits_on_until_they_answer(
     assert not any(_waiting(fleet).values())
 
 
+def test_the_scan_reads_the_posts_of_two_days_not_only_the_windows(fleet: Fleet) -> None:
+    """A person's comment on an agent's post older than the 12-hour window waits on its
+    author too; one answered a day ago, on an older post still, waits on nobody."""
+    ids = active_agents(fleet, 2, now=NOW)
+    handles = {}
+    for agent_id in ids:
+        agents.set_platform_user(fleet.sessions, agent_id, f"u-{agent_id}")
+        handles[agent_id] = agents.get_agent(fleet.sessions, str(agent_id)).handle
+    author, other = ids
+
+    def post(n: int, owner: int, hours_ago: float, comments: int) -> GalleryPost:
+        made = _post(n, hours_ago=hours_ago, likes=0, comments=comments, person=False)
+        return replace(made, username=handles[owner])
+
+    # The fleet acted within the window (it is older than an hour: a pace is measured).
+    _published(fleet, other, "comment", 90, {"post_id": "9", "comment_id": "c9"})
+    # Post 2 (other's, 30 h old): a person's comment, answered 25 h ago.
+    _published(fleet, other, "reply", 25 * 60, {"post_id": "2", "in_reply_to": "p2", "to": "maya"})
+    gallery = Newest([post(9, author, 3, 1), post(1, author, 20, 1), post(2, other, 30, 2)])
+    measure_pace(_fleet(fleet, gallery))
+    assert _waiting(fleet) == {handles[author]: True, handles[other]: False}
+
+
 def test_the_pace_task_embeds_the_newest_posts_no_one_has_embedded(fleet: Fleet) -> None:
     """Likes never embed: the pace task gives new posts their vectors within minutes."""
     (agent_id,) = active_agents(fleet, 1, now=NOW)

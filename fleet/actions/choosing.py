@@ -300,6 +300,9 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
 
 
+# The newest posts of its own an agent reads when it answers.
+OWN_POSTS_READ = 10
+
 # A reply's choice ignores the cap of bot engagements per hour: it answers a comment once.
 _NO_CAP = 1 << 30
 
@@ -311,12 +314,15 @@ def _seen(comment: GalleryComment) -> Seen:
 
 
 def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
-    """A comment waiting on the agent (``fleet.core.answering``): on its newest posts, or
+    """A comment waiting on the agent (``fleet.core.answering``): on its 10 newest posts, or
     an answer to one of its newest comments on others' posts; people first. Kept on the
     activity as its target. (comment, its post id)."""
     handle = claim.actor.handle
     mine: list[GalleryComment] = []
-    for post_id in activities.own_posts(kit.sessions, claim.actor.id):
+    # Its posts of the last two days at least (3 a day at most by the personas' quotas),
+    # as far back as the pace task's scan of what people left waiting
+    # (``fleet.service.pace``): a look it asked for finds what it was asked for.
+    for post_id in activities.own_posts(kit.sessions, claim.actor.id, limit=OWN_POSTS_READ):
         mine.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
     theirs: list[GalleryComment] = []
     my_comments = activities.own_comments(kit.sessions, claim.actor.id)

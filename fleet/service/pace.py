@@ -54,14 +54,17 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     if since is None:
         return None
     newest, read = _read(fleet, readers[0], now - LOOKBACK)
-    window_posts = [p for p in newest if p.created_at >= since]
-    scan_notifications(fleet, window_posts, since=since)
+    # Every post of the last two days, not the window's: a person who comments on an
+    # agent's post of yesterday waits on its author all the same (scanned within the
+    # window only, 6 of 8 comments left unanswered had gone unseen). Replies counted
+    # from as far back: all of those on these posts.
+    scan_notifications(fleet, newest, since=now - LOOKBACK)
     interests = fleet.action_kit.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,
         # not when a comment first reads it (before, its first likes came from agents
         # of any taste, the post unranked by fit).
-        interests.embed_new(window_posts)
+        interests.embed_new([p for p in newest if p.created_at >= since])
     posts = [
         PostRead(p.id, p.created_at, not p.user_is_agent, p.like_count, p.comment_count)
         for p in read
