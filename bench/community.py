@@ -418,6 +418,10 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             error=(error or "")[:60],
             in_reply_to=(result or {}).get("in_reply_to"),
             looked=bool((content or {}).get("notifications")),
+            # A look at its notifications a quota or the budget turned into another kind.
+            turned=(content or {}).get("quota") or (content or {}).get("degraded")
+            if (content or {}).get("degraded_from") == "reply"
+            else None,
         )
         for handle, action, status, due, error, result, content in rows
     ]
@@ -774,6 +778,9 @@ def _why_unanswered(gallery: Gallery, author: str, comment: Any) -> str:
         return "no action after"
     replies = [a for a in after if a.action == "reply"]
     if not replies:
+        turned = Counter(str(a.turned)[:40] for a in after if a.turned)
+        if turned:
+            return "reply turned: " + turned.most_common(1)[0][0]
         return f"no reply decided ({len(after)} actions after)"
     answered = [a for a in replies if a.status == "succeeded"]
     if answered:
