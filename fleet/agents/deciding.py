@@ -161,7 +161,7 @@ def plan_ticks(
         if book is None:
             zone = catalogue.zone(agent.persona)
             book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
-        allowed, reason = book.decide(due_at, Action(action))
+        allowed, reason = book.decide(due_at, Action(action), for_people=looks)
         status = "pending"
         if reason is not None:
             notes = {**notes, "degraded_from": notes.get("degraded_from", action)}

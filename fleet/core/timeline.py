@@ -174,6 +174,10 @@ class SimulatedTick:
     reason: str | None
 
 
+# The share of the daily reply quota kept for people's comments (``DayQuotaBook.decide``).
+PEOPLE_REPLIES_KEPT = 0.3
+
+
 @dataclass
 class DayQuotaBook:
     """Counts of decided actions per local day, kept as the agents table keeps them."""
@@ -182,9 +186,27 @@ class DayQuotaBook:
     zone: ZoneInfo
     stored: dict[str, Any] = field(default_factory=dict)
 
-    def decide(self, epoch: float, chosen: Action) -> tuple[Action | None, str | None]:
+    def decide(
+        self, epoch: float, chosen: Action, *, for_people: bool = False
+    ) -> tuple[Action | None, str | None]:
+        """The action the quotas let the agent do, and why another if so. A reply of its
+        own accord (not ``for_people``: no person's comment called it) may take the reply
+        quota less ``PEOPLE_REPLIES_KEPT`` of it (7 of 10): the rest is kept for the people
+        who write to it. Its own answering looks, one a session, spent the whole quota
+        within two days for 9-27 of 40 agents of each persona, and a person's comment
+        then waited for the next local day."""
         day = local_day(self.zone, epoch)
-        action, reason = within_quota(chosen, day_counts(self.stored, day), self.quotas)
+        counts = day_counts(self.stored, day)
+        limit = self.quotas.limit(Action.REPLY)
+        own = None
+        if limit is not None and chosen is Action.REPLY and not for_people:
+            kept = math.ceil(PEOPLE_REPLIES_KEPT * limit)
+            if kept and counts.get(Action.REPLY.value, 0) >= limit - kept:
+                # Its own share is spent: the reply falls as one past the quota does.
+                counts = {**counts, Action.REPLY.value: limit}
+                own = f"daily quota: {limit - kept} reply(s) of its own, {kept} kept for people"
+        action, reason = within_quota(chosen, counts, self.quotas)
+        reason = own or reason
         if action is not None:
             self.stored = counted(self.stored, day, action)
         return action, reason

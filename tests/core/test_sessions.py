@@ -30,7 +30,7 @@ from fleet.core.sessions import (
     session_length,
     within_quota,
 )
-from fleet.core.timeline import Rhythm, local_day, simulate
+from fleet.core.timeline import DayQuotaBook, Rhythm, local_day, simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 
@@ -169,6 +169,21 @@ def test_quotas_fall_to_the_next_kind_and_then_to_nothing() -> None:
     assert within_quota(Action.LIKE, {}, quotas)[0] is Action.BROWSE
     spent = within_quota(Action.BROWSE, {"browse": 3}, Quotas(browse=3))
     assert spent == (None, "daily quota: 3 browse(s) already today")
+
+
+def test_a_share_of_the_reply_quota_is_kept_for_people() -> None:
+    """Replies of its own accord stop at 7 of 10 a day (falling as past the quota); one a
+    person's comment called takes the 3 kept, and then the quota holds for it too."""
+    book = DayQuotaBook(Quotas(reply=10), ZoneInfo("UTC"))
+    day = START + 3600.0
+    own = [book.decide(day + i, Action.REPLY) for i in range(8)]
+    assert [a for a, _ in own[:7]] == [Action.REPLY] * 7
+    assert own[7] == (Action.LIKE, "daily quota: 7 reply(s) of its own, 3 kept for people")
+    called = [book.decide(day + 10 + i, Action.REPLY, for_people=True) for i in range(4)]
+    assert [a for a, _ in called] == [Action.REPLY] * 3 + [Action.LIKE]
+    assert called[3][1] == "daily quota: 10 reply(s) already today"
+    # The next local day starts afresh.
+    assert book.decide(day + 86_400, Action.REPLY) == (Action.REPLY, None)
 
 
 def test_day_counts_keep_the_newest_days_so_a_late_tick_counts_on_its_own_day() -> None:
