@@ -349,14 +349,12 @@ def mark_people_waiting(
     *,
     now: datetime,
     catalogue: PersonaCatalogue | None = None,
-    pace: float = 1.0,
 ) -> int:
     """Keep which agents a person's comment waits on (``handles``, from one scan of the
     gallery's newest posts): those keep the time it was first seen, every other agent
     has none waiting. With ``catalogue``, one newly waited on between two sessions is
-    called back: its next session opens at ``Rhythm.called_back`` (at the fleet's
-    ``pace``) if that is sooner (not while a 429 defers it). How many agents people wait
-    on."""
+    called back: its next session opens at ``Rhythm.called_back`` if that is sooner (not
+    while a 429 defers it). How many agents people wait on."""
     wanted = sorted(set(handles))
     with sessions.begin() as session:
         waiting = Agent.handle.in_(wanted)
@@ -368,7 +366,7 @@ def mark_people_waiting(
         if not wanted:
             return 0
         if catalogue is not None:
-            _call_back(session, catalogue, waiting, now, pace)
+            _call_back(session, catalogue, waiting, now)
         marked = session.execute(
             update(Agent)
             .where(waiting, Agent.deleted_at.is_(None))
@@ -377,9 +375,7 @@ def mark_people_waiting(
         return int(cast(CursorResult[Any], marked).rowcount)
 
 
-def _call_back(
-    session: Session, catalogue: PersonaCatalogue, waiting: Any, now: datetime, pace: float
-) -> None:
+def _call_back(session: Session, catalogue: PersonaCatalogue, waiting: Any, now: datetime) -> None:
     """Bring forward the next session of the agents ``waiting`` newly marked, whose next
     tick opens a session (index 0) later than their call back."""
     rows = session.execute(
@@ -391,7 +387,6 @@ def _call_back(
             Agent.interval_max,
             Agent.activity,
             Agent.next_tick_at,
-            Agent.last_tick_at,
         ).where(
             waiting,
             Agent.people_waiting_since.is_(None),
@@ -404,8 +399,7 @@ def _call_back(
     ).all()
     for row in rows:
         try:
-            last = None if row.last_tick_at is None else row.last_tick_at.timestamp()
-            back = rhythm_of(catalogue, row, pace=pace).called_back(now.timestamp(), last=last)
+            back = rhythm_of(catalogue, row).called_back(now.timestamp())
         except AGENT_FAULTS:
             continue  # the dispatcher sets it aside at its next claim
         if back is None or back.due >= row.next_tick_at.timestamp():

@@ -42,8 +42,6 @@ SESSION_REST_SECONDS = 600.0
 # in the median by the personas' schedules, where their own next session lay 1-3.6 h away
 # (and people waited a median 2.8-2.9 h for an answer in bench.community).
 CALLBACK_MEAN_SECONDS = 900.0
-# ... and never sooner than this after the agent's last tick (wall seconds).
-CALLBACK_REST_SECONDS = 3600.0
 # Activity levels are clamped here: a log-normal's far tail would make one account
 # a hundred times busier than the median, which no quota would let show anyway.
 ACTIVITY_BOUNDS = (0.05, 20.0)
@@ -216,30 +214,14 @@ def after_session(
     return nxt
 
 
-def called_back(
-    clock: ActivityClock,
-    seed: int,
-    after: float,
-    *,
-    pace: float = 1.0,
-    last: float | None = None,
-) -> Position | None:
+def called_back(clock: ActivityClock, seed: int, after: float) -> Position:
     """The session a person's comment calls the agent back to, seen waiting at ``after``:
     it opens within ``CALLBACK_MEAN_SECONDS`` of active time on average (exponential), as
     a person whose phone buzzed opens the app soon while awake, and in the morning when it
-    buzzed at night (active time: the schedule's multiplier stretches it off-peak).
-
-    Never sooner than ``CALLBACK_REST_SECONDS`` after the agent's ``last`` tick, and only
-    with probability ``pace``, the fleet's (``fleet.core.pace``): called back at every
-    comment, an agent people write to all day would open a session every half hour, and
-    the fleet would not step back as people arrive. None: no call back."""
-    if unit(seed, math.floor(after), "callback:pace") >= pace:
-        return None
+    buzzed at night (active time: the schedule's multiplier stretches it off-peak)."""
     u = unit(seed, math.floor(after), "callback")
     gap = max(MIN_GAP_SECONDS, -CALLBACK_MEAN_SECONDS * math.log1p(-u))
     due = max(clock.next_tick_epoch(after, gap), math.floor(after) + MIN_GAP_SECONDS)
-    if last is not None:
-        due = max(due, last + CALLBACK_REST_SECONDS)
     return Position(due, math.floor(due), 0)
 
 
@@ -371,7 +353,6 @@ def within_quota(
 __all__ = [
     "ACTIVITY_BOUNDS",
     "CALLBACK_MEAN_SECONDS",
-    "CALLBACK_REST_SECONDS",
     "DAY_SECONDS",
     "FALLBACK_ORDER",
     "KEPT_DAYS",

@@ -112,14 +112,13 @@ class Rhythm:
         due = max(due, math.floor(after) + MIN_GAP_SECONDS)
         return Position(due, math.floor(due), 0)
 
-    def called_back(self, after: float, *, last: float | None = None) -> Position | None:
+    def called_back(self, after: float) -> Position | None:
         """The session a person's comment seen waiting at ``after`` calls the agent back
-        to, at the fleet's pace, ``last``: its last tick
-        (``fleet.core.sessions.called_back``); None for none, and for a steady ticker,
-        which has no sessions to open sooner."""
+        to (``fleet.core.sessions.called_back``); None for a steady ticker, which has no
+        sessions to open sooner."""
         if self.sessions is None:
             return None
-        return called_back(self.clock, self.seed, after, pace=self.pace, last=last)
+        return called_back(self.clock, self.seed, after)
 
     def thinks(self, opened: int | None, index: int) -> bool:
         """Whether a look at the feed at this position asks the writer for a thought:

@@ -141,8 +141,6 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     known = agents.fleet_handles(fleet.sessions, {to for _, to in replies if to})
     answered = Counter(post_id for post_id, to in replies if to and to not in known)
     waiting = [p.username for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]
-    with fleet.sessions() as session:
-        pace = activities.current_pace(session)
     return agents.mark_people_waiting(
-        fleet.sessions, waiting, now=fleet.clock.now(), catalogue=fleet.personas, pace=pace
+        fleet.sessions, waiting, now=fleet.clock.now(), catalogue=fleet.personas
     )

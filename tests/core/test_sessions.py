@@ -16,11 +16,9 @@ from hypothesis import strategies as st
 from bench.realism import gini, kim_jo_burstiness, measure
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 from fleet.core.sessions import (
-    CALLBACK_REST_SECONDS,
     Position,
     activity_level,
     answer_index,
-    called_back,
     counted,
     day_counts,
     first_post_index,
@@ -355,21 +353,6 @@ def test_a_person_waiting_calls_the_agent_back_long_before_its_next_session(slug
         statistics.median(back),
         statistics.median(own),
     )
-
-
-def test_a_call_back_keeps_the_fleets_pace_and_an_hour_after_the_last_tick() -> None:
-    """At a pace of a quarter, about a quarter of the marks call back (the fleet steps
-    back as people arrive); none opens within the hour after the agent's last tick."""
-    clock = CATALOGUE.rhythm("indie_game_dev", 1).clock
-    afters = [START + 611.0 * n for n in range(2000)]
-    shares = {
-        pace: sum(called_back(clock, 5, a, pace=pace) is not None for a in afters) / len(afters)
-        for pace in (0.0, 0.25, 1.0)
-    }
-    assert shares[0.0] == 0 and shares[1.0] == 1 and 0.2 < shares[0.25] < 0.3, shares
-    for after in afters[:200]:
-        called = called_back(clock, 5, after, last=after - 60)
-        assert called is not None and called.due >= after - 60 + CALLBACK_REST_SECONDS
 
 
 def test_a_steady_ticker_has_no_session_to_be_called_back_to() -> None:
