@@ -311,52 +311,6 @@ def test_the_scan_reads_the_posts_of_two_days_not_only_the_windows(fleet: Fleet)
     assert _waiting(fleet) == {handles[author]: True, handles[other]: False}
 
 
-def test_a_person_waiting_calls_an_agent_between_sessions_back_sooner(fleet: Fleet) -> None:
-    """Newly waited on, an agent whose next tick opens a session far off opens one at its
-    call back; one mid-session, one the gallery's 429 defers, and one already called
-    keep their next tick."""
-    ids = active_agents(fleet, 4, now=NOW)
-    between, mid, deferred, called = ids
-    far = NOW + timedelta(days=3)
-    with fleet.sessions.begin() as session:
-        session.execute(
-            update(Agent).where(Agent.id.in_(ids)).values(next_tick_at=far, session_index=0)
-        )
-        session.execute(update(Agent).where(Agent.id == mid).values(session_index=2))
-        session.execute(update(Agent).where(Agent.id == deferred).values(deferred_until=far))
-        session.execute(
-            update(Agent)
-            .where(Agent.id == called)
-            .values(people_waiting_since=NOW - timedelta(minutes=10))
-        )
-    handles = [agents.get_agent(fleet.sessions, str(i)).handle for i in ids]
-    agents.mark_people_waiting(fleet.sessions, handles, now=NOW, catalogue=fleet.personas)
-
-    with fleet.sessions() as session:
-        rows = {
-            row.id: row
-            for row in session.execute(
-                select(Agent.id, Agent.next_tick_at, Agent.session_opened_at, Agent.seed)
-            )
-        }
-    back = fleet.personas.rhythm("social_media_marketer", rows[between].seed).called_back(
-        NOW.timestamp()
-    )
-    assert back is not None
-    assert rows[between].next_tick_at.timestamp() == pytest.approx(back.due, abs=1e-3)
-    assert back.due < far.timestamp()
-    assert rows[between].session_opened_at.timestamp() == back.opened
-    assert [rows[i].next_tick_at for i in (mid, deferred, called)] == [far] * 3
-
-    # Marked already, a later scan leaves its call back where it is.
-    agents.mark_people_waiting(
-        fleet.sessions, handles, now=NOW + timedelta(minutes=10), catalogue=fleet.personas
-    )
-    with fleet.sessions() as session:
-        again = session.scalar(select(Agent.next_tick_at).where(Agent.id == between))
-    assert again == rows[between].next_tick_at
-
-
 def test_the_pace_task_embeds_the_newest_posts_no_one_has_embedded(fleet: Fleet) -> None:
     """Likes never embed: the pace task gives new posts their vectors within minutes."""
     (agent_id,) = active_agents(fleet, 1, now=NOW)

@@ -344,17 +344,11 @@ def defer_agent(sessions: sessionmaker[Session], agent_id: int, until: datetime)
 
 
 def mark_people_waiting(
-    sessions: sessionmaker[Session],
-    handles: Sequence[str],
-    *,
-    now: datetime,
-    catalogue: PersonaCatalogue | None = None,
+    sessions: sessionmaker[Session], handles: Sequence[str], *, now: datetime
 ) -> int:
     """Keep which agents a person's comment waits on (``handles``, from one scan of the
     gallery's newest posts): those keep the time it was first seen, every other agent
-    has none waiting. With ``catalogue``, one newly waited on between two sessions is
-    called back: its next session opens at ``Rhythm.called_back`` if that is sooner (not
-    while a 429 defers it). How many agents people wait on."""
+    has none waiting. How many agents people wait on."""
     wanted = sorted(set(handles))
     with sessions.begin() as session:
         waiting = Agent.handle.in_(wanted)
@@ -365,54 +359,12 @@ def mark_people_waiting(
         )
         if not wanted:
             return 0
-        if catalogue is not None:
-            _call_back(session, catalogue, waiting, now)
         marked = session.execute(
             update(Agent)
             .where(waiting, Agent.deleted_at.is_(None))
             .values(people_waiting_since=func.coalesce(Agent.people_waiting_since, now))
         )
         return int(cast(CursorResult[Any], marked).rowcount)
-
-
-def _call_back(session: Session, catalogue: PersonaCatalogue, waiting: Any, now: datetime) -> None:
-    """Bring forward the next session of the agents ``waiting`` newly marked, whose next
-    tick opens a session (index 0) later than their call back."""
-    rows = session.execute(
-        select(
-            Agent.id,
-            Agent.persona,
-            Agent.seed,
-            Agent.interval_min,
-            Agent.interval_max,
-            Agent.activity,
-            Agent.next_tick_at,
-        ).where(
-            waiting,
-            Agent.people_waiting_since.is_(None),
-            Agent.status == "active",
-            Agent.deleted_at.is_(None),
-            Agent.session_index == 0,
-            Agent.next_tick_at > now,
-            (Agent.deferred_until.is_(None)) | (Agent.deferred_until <= now),
-        )
-    ).all()
-    for row in rows:
-        try:
-            back = rhythm_of(catalogue, row).called_back(now.timestamp())
-        except AGENT_FAULTS:
-            continue  # the dispatcher sets it aside at its next claim
-        if back is None or back.due >= row.next_tick_at.timestamp():
-            continue
-        session.execute(
-            update(Agent)
-            .where(Agent.id == row.id, Agent.session_index == 0)
-            .values(
-                next_tick_at=datetime.fromtimestamp(back.due, UTC),
-                session_opened_at=datetime.fromtimestamp(back.opened, UTC),
-                session_index=0,
-            )
-        )
 
 
 def utcnow() -> datetime:

@@ -37,11 +37,6 @@ _GAP_SCALE = 1.0 / math.gamma(1.0 + 1.0 / SESSION_GAP_SHAPE)  # mean 1 at scale 
 # Active seconds at least between two session openings: "between sessions, tens of
 # minutes to many hours". In active time, so the starts still follow m(t) exactly.
 SESSION_REST_SECONDS = 600.0
-# A person's comment waiting on an agent calls it back (``called_back``): its next session
-# opens within this much active time on average, unless one was due sooner: 14-64 minutes
-# in the median by the personas' schedules, where their own next session lay 1-3.6 h away
-# (and people waited a median 2.8-2.9 h for an answer in bench.community).
-CALLBACK_MEAN_SECONDS = 900.0
 # Activity levels are clamped here: a log-normal's far tail would make one account
 # a hundred times busier than the median, which no quota would let show anyway.
 ACTIVITY_BOUNDS = (0.05, 20.0)
@@ -214,17 +209,6 @@ def after_session(
     return nxt
 
 
-def called_back(clock: ActivityClock, seed: int, after: float) -> Position:
-    """The session a person's comment calls the agent back to, seen waiting at ``after``:
-    it opens within ``CALLBACK_MEAN_SECONDS`` of active time on average (exponential), as
-    a person whose phone buzzed opens the app soon while awake, and in the morning when it
-    buzzed at night (active time: the schedule's multiplier stretches it off-peak)."""
-    u = unit(seed, math.floor(after), "callback")
-    gap = max(MIN_GAP_SECONDS, -CALLBACK_MEAN_SECONDS * math.log1p(-u))
-    due = max(clock.next_tick_epoch(after, gap), math.floor(after) + MIN_GAP_SECONDS)
-    return Position(due, math.floor(due), 0)
-
-
 # -- what a tick does -------------------------------------------------------------------
 
 
@@ -352,7 +336,6 @@ def within_quota(
 
 __all__ = [
     "ACTIVITY_BOUNDS",
-    "CALLBACK_MEAN_SECONDS",
     "DAY_SECONDS",
     "FALLBACK_ORDER",
     "KEPT_DAYS",
@@ -363,7 +346,6 @@ __all__ = [
     "activity_level",
     "after_session",
     "answer_index",
-    "called_back",
     "counted",
     "day_counts",
     "first_post_index",

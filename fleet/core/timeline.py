@@ -26,7 +26,6 @@ from fleet.core.sessions import (
     activity_level,
     after_session,
     answer_index,
-    called_back,
     counted,
     day_counts,
     next_in_session,
@@ -111,14 +110,6 @@ class Rhythm:
         due = next_tick_epoch(self.clock, self.seed, low, high, after)
         due = max(due, math.floor(after) + MIN_GAP_SECONDS)
         return Position(due, math.floor(due), 0)
-
-    def called_back(self, after: float) -> Position | None:
-        """The session a person's comment seen waiting at ``after`` calls the agent back
-        to (``fleet.core.sessions.called_back``); None for a steady ticker, which has no
-        sessions to open sooner."""
-        if self.sessions is None:
-            return None
-        return called_back(self.clock, self.seed, after)
 
     def thinks(self, opened: int | None, index: int) -> bool:
         """Whether a look at the feed at this position asks the writer for a thought:

@@ -141,6 +141,4 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     known = agents.fleet_handles(fleet.sessions, {to for _, to in replies if to})
     answered = Counter(post_id for post_id, to in replies if to and to not in known)
     waiting = [p.username for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]
-    return agents.mark_people_waiting(
-        fleet.sessions, waiting, now=fleet.clock.now(), catalogue=fleet.personas
-    )
+    return agents.mark_people_waiting(fleet.sessions, waiting, now=fleet.clock.now())

@@ -28,7 +28,7 @@ from fleet.core.sessions import (
     session_length,
     within_quota,
 )
-from fleet.core.timeline import DayQuotaBook, Rhythm, local_day, simulate
+from fleet.core.timeline import DayQuotaBook, local_day, simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 
@@ -322,39 +322,3 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_by_answering(seed: int, o
         c is (Action.POST if p is Action.POST else Action.REPLY)
         for p, c in zip(plain, called, strict=True)
     )
-
-
-def _next_opening(rhythm: Rhythm, after: float) -> float:
-    """When the agent's own timeline opens its next session after ``after``."""
-    position = rhythm.start(after - 2 * 86_400)
-    while not (position.index == 0 and position.due > after):
-        position = rhythm.following(position)
-    return position.due
-
-
-@pytest.mark.parametrize("slug", SLUGS)
-def test_a_person_waiting_calls_the_agent_back_long_before_its_next_session(slug: str) -> None:
-    """A person's comment calls the agent back as a phone's buzz does: a session opens
-    within a quarter hour of active time on average (an hour and a half at most in the
-    median, at any hour of the week), half as long at most as its own timeline would
-    have kept the person waiting."""
-    back, own = [], []
-    for seed, hour in itertools.product(range(8), range(0, 168, 5)):
-        after = START + hour * 3600 + 0.5
-        rhythm = CATALOGUE.rhythm(slug, seed)
-        called = rhythm.called_back(after)
-        assert called is not None
-        assert called.due >= math.floor(after) + 1
-        assert called.index == 0 and called.opened == math.floor(called.due)
-        assert rhythm.called_back(after) == called  # a pure function of (seed, time)
-        back.append(called.due - after)
-        own.append(_next_opening(rhythm, after) - after)
-    assert statistics.median(back) < min(5400, statistics.median(own) / 2), (
-        statistics.median(back),
-        statistics.median(own),
-    )
-
-
-def test_a_steady_ticker_has_no_session_to_be_called_back_to() -> None:
-    rhythm = CATALOGUE.rhythm("indie_game_dev", 7, interval=(30.0, 60.0))
-    assert rhythm.called_back(START) is None
