@@ -31,8 +31,10 @@ test: install
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
-# Every test that needs no server (SQLite, the in-memory broker, fakeredis), in under a
-# minute: those needing Postgres or Redis, and the end-to-end ones, are skipped with why.
+# Every test that needs no server (SQLite, the in-memory broker, fakeredis), aimed at
+# under a minute on two quiet cores. Skipped, each with why (docs/testing.md): the tests
+# needing Postgres or Redis, the end-to-end ones (slow), in-process runs of many seconds
+# (long) and the gallery page in Chromium (browser); make test-fast runs the last two.
 # One pytest-xdist worker per core; a worker that runs out of tests takes the rest's.
 # Python keeps the bytecode it compiles (__pycache__, gitignored) even where the
 # environment sets PYTHONDONTWRITEBYTECODE: else every run, in each worker and each

@@ -25,30 +25,49 @@ def test_each_listed_help_is_the_commands_own() -> None:
         assert command.get_short_help_str(limit=500) == text, name
 
 
-def _modules_after(*args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+def _modules_after(
+    *runs: list[str], env: dict[str, str] | None = None, succeed: bool = False
+) -> list[tuple[set[str], str]]:
+    """The modules loaded, and what was printed, after each of ``runs`` of ``fleet`` in
+    turn in one fresh interpreter (one start-up, not one per run: modules only accumulate,
+    so a later run's set holds the earlier ones' and is checked at least as strictly)."""
     probe = (
         "import sys\n"
         "from fleet.cli import cli\n"
-        "try:\n"
-        f"    cli.main({list(args)!r}, prog_name='fleet')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+        f"for args in {[list(args) for args in runs]!r}:\n"
+        "    try:\n"
+        "        cli.main(args, prog_name='fleet')\n"
+        "    except SystemExit as exit:\n"
+        f"        assert not ({succeed!r} and exit.code), (args, exit.code)\n"
+        f"    print({_END!r}, flush=True)\n"
+        f"    print('\\n'.join(sorted(sys.modules)), {_END!r}, file=sys.stderr, flush=True)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
-    return set(done.stderr.split()), done
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = done.stdout.split(_END)[: len(runs)]
+    loaded = [set(part.split()) for part in done.stderr.split(_END)[: len(runs)]]
+    assert len(loaded) == len(runs), done.stderr[-2000:]
+    return list(zip(loaded, printed, strict=True))
+
+
+_END = "<<end of run>>"
 
 
 def test_help_version_and_a_typo_import_no_command() -> None:
     heavy = {"celery", "sqlalchemy", "alembic", "fleet.service.root", "fleet.actions", "rich"}
-    for args in (["--help"], ["--version"], ["agnts"]):
-        loaded, done = _modules_after(*args)
+    runs = (["--help"], ["--version"], ["agnts"])
+    for args, (loaded, printed) in zip(runs, _modules_after(*runs), strict=True):
         assert not heavy & loaded, (args, heavy & loaded)
         assert not {m for m in loaded if m.startswith("fleet.cli.")}, args
         if args == ["--version"]:
-            assert done.stdout.startswith("fleet ")
+            assert printed.lstrip("\n").startswith("fleet ")
 
 
 def test_help_lists_every_command() -> None:
@@ -75,23 +94,6 @@ def test_everyday_reads_load_no_celery_alembic_or_action_stack(
     env = {**os.environ, "FLEET_DATABASE_URL": f"sqlite:///{database}", "FLEET_REDIS_URL": ""}
     env["FLEET_ENV_FILE"] = ""
     heavy = {"celery", "alembic", "fleet.actions", "fleet.infra.queue", "redis"}
-    for args in (["agents", "list"], ["status", "--no-workers"]):
-        probe = (
-            "import sys\n"
-            "from fleet.cli import cli\n"
-            "try:\n"
-            f"    cli.main({args!r}, prog_name='fleet')\n"
-            "except SystemExit as exit:\n"
-            "    assert not exit.code, exit.code\n"
-            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", probe],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert not heavy & set(done.stderr.split()), (args, heavy & set(done.stderr.split()))
+    runs = (["agents", "list"], ["status", "--no-workers"])
+    for args, (loaded, _) in zip(runs, _modules_after(*runs, env=env, succeed=True), strict=True):
+        assert not heavy & loaded, (args, heavy & loaded)

@@ -24,16 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
-import anthropic
 import httpx2
-from anthropic.types import (
-    ImageBlockParam,
-    Message,
-    MessageParam,
-    TextBlockParam,
-)
 from pydantic import SecretStr
 
 from fleet.content import prompts
@@ -58,6 +51,13 @@ from fleet.errors import (
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import LLMSettings
+
+# The SDK is imported where a writer is built or a call made: importing it costs about
+# two seconds of CPU, which every `fleet` command and worker without an Anthropic key
+# (the offline writer, an OpenAI-compatible one) would pay for nothing.
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import ImageBlockParam, Message, MessageParam, TextBlockParam
 
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({408, 429})
@@ -132,6 +132,8 @@ def translate(
 ) -> Exception:
     """The Fleet error for an SDK error; ``secrets`` (the key) are masked in its message,
     whatever the upstream echoed."""
+    import anthropic
+
     if isinstance(error, anthropic.APITimeoutError):
         return TransientError("the LLM call timed out")
     if isinstance(error, anthropic.APIConnectionError):
@@ -159,6 +161,8 @@ def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
     environment names for the API's address (``base_url``, else ``ANTHROPIC_BASE_URL``, else
     the SDK's default)."""
+    import anthropic
+
     url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
     transport = deadline.Transport2(
         verify=None, proxy=deadline.proxy_for(url), limits=anthropic.DEFAULT_CONNECTION_LIMITS
@@ -182,6 +186,8 @@ class AnthropicWriter:
     ) -> None:
         """``base_url`` None: the SDK's own choice (``ANTHROPIC_BASE_URL``, else its
         default). ``http_client`` None: the SDK's default one, held to the deadline."""
+        import anthropic
+
         self.model = settings.model
         self._price = price_for(settings.model, prices or prices_from_settings(settings))
         # Images are shown to the model only from the gallery's own host (else the
@@ -278,6 +284,8 @@ class AnthropicWriter:
             ) from None
 
     def _call(self, prompt: prompts.Prompt, messages: list[MessageParam]) -> tuple[str, Usage]:
+        import anthropic
+
         system: list[TextBlockParam] = [
             {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
         ]

@@ -329,14 +329,21 @@ def _echoes(text: str, author: Author) -> float:
     )
 
 
+# A post weighs each of its candidates against the same recent texts (the agent's and the
+# fleet's): their words are read once, not once per candidate.
+@functools.lru_cache(maxsize=1024)
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(_WORDS.findall(text.lower()))
+
+
 def _likeness(text: str, recent: Sequence[str]) -> float:
     """How much ``text`` says again of one of ``recent`` (word overlap, 0-1)."""
-    mine = set(_WORDS.findall(text.lower()))
+    mine = _words_of(text)
     if not mine:
         return 0.0
     best = 0.0
     for other in recent:
-        theirs = set(_WORDS.findall(other[:500].lower()))
+        theirs = _words_of(other[:500])
         if theirs:
             best = max(best, len(mine & theirs) / len(mine | theirs))
     return best

@@ -30,12 +30,10 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from fleet.content import prompts
@@ -53,6 +51,12 @@ from fleet.core.persona import Persona
 from fleet.errors import ConfigError, Deferred, FleetError, PermanentError, TransientError
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
+
+# The SDK is imported where a writer is built or a call made (as in anthropic_writer):
+# a process that writes offline never pays for it.
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({408, 429})
@@ -101,6 +105,8 @@ def translate(
     error: openai.OpenAIError, now: datetime, *, secrets: tuple[str, ...] = ()
 ) -> Exception:
     """The Fleet error for an SDK error, the key masked in its message."""
+    import openai
+
     if isinstance(error, openai.APITimeoutError):
         return TransientError("the LLM call timed out")
     if isinstance(error, openai.APIConnectionError):
@@ -127,6 +133,8 @@ def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
     environment names for the API's address (``base_url``, else ``OPENAI_BASE_URL``, else
     the SDK's default)."""
+    import openai
+
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     transport = deadline.Transport2(
         verify=None, proxy=deadline.proxy_for(url), limits=openai.DEFAULT_CONNECTION_LIMITS
@@ -179,6 +187,8 @@ class OpenAIWriter:
         now: Callable[[], datetime] = _utcnow,
         image_host: str | None = None,
     ) -> None:
+        import openai
+
         self.model = model
         self._price = openai_price(model, prices, base_url)
         # Images are shown to the model only from the gallery's own host (else the
@@ -294,6 +304,8 @@ class OpenAIWriter:
             ) from None
 
     def _response_format(self, prompt: prompts.Prompt, schema: dict[str, Any] | None) -> Any:
+        import openai
+
         schema = schema or wire_schema(prompt.kind)
         if self._format == 0:
             return {"type": "json_schema", "json_schema": {"name": prompt.kind, "schema": schema}}
@@ -307,6 +319,8 @@ class OpenAIWriter:
         messages: list[ChatCompletionMessageParam],
         schema: dict[str, Any] | None,
     ) -> tuple[str, Usage]:
+        import openai
+
         while True:
             try:
                 return self._create(prompt, messages, schema)
@@ -323,6 +337,9 @@ class OpenAIWriter:
         messages: list[ChatCompletionMessageParam],
         schema: dict[str, Any] | None,
     ) -> tuple[str, Usage]:
+        import openai
+        from openai.types.chat import ChatCompletion
+
         started = time.perf_counter()
         try:
             with (

@@ -118,10 +118,14 @@ def agent_seed(fleet_seed: int, persona_slug: str, index: int) -> int:
 
 def handle_words(persona: Persona) -> tuple[str, ...]:
     """The persona's craft words for handles: its name nouns, lower case, letters only."""
+    return _handle_words(persona.names.nouns)
+
+
+# Asked for each handle made (bulk creation makes thousands): built once per noun list.
+@lru_cache(maxsize=64)
+def _handle_words(nouns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(
-        dict.fromkeys(
-            "".join(ch for ch in noun.lower() if ch.isalpha()) for noun in persona.names.nouns
-        )
+        dict.fromkeys("".join(ch for ch in noun.lower() if ch.isalpha()) for noun in nouns)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import tomllib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -74,10 +75,23 @@ def load_persona(path: Path) -> Persona:
                 str(path),
                 [("", f"{info.st_size:,} bytes; a persona file is at most {MAX_FILE_BYTES:,}")],
             )
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PersonaFileError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise PersonaFileError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    return _parsed(path, text)
+
+
+# A fleet reads its persona files each time it builds a catalogue (each process, each
+# `fleet` command, each test's fleet): the same text gives the same persona (immutable),
+# so it is parsed and validated once per process. The text, not the file's time, is the
+# key: a file rewritten within the clock's granularity is still read afresh.
+@lru_cache(maxsize=64)
+def _parsed(path: Path, text: str) -> Persona:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise PersonaFileError(str(path), [("", f"not valid TOML: {exc}")]) from None
     except RecursionError:  # the TOML reader recurses into nested arrays and tables
         raise _too_deep(path) from None

@@ -9,6 +9,7 @@ import pytest
 
 from fleet_sandbox.page import PAGE_SIZE
 from fleet_sandbox.server import BackgroundSandbox
+from tests.gallery.conftest import TLS
 from tests.gallery.test_sandbox import invite, post
 
 POSTS = 2 * PAGE_SIZE + 5
@@ -36,7 +37,7 @@ def _links(html: str) -> dict[str, str]:
 def test_the_gallery_shows_sixty_posts_a_page_with_links_to_newer_and_older_pages(
     sandbox: BackgroundSandbox, many_posts: int
 ) -> None:
-    with httpx.Client(base_url=sandbox.url) as http:
+    with httpx.Client(base_url=sandbox.url, verify=TLS) as http:
         first = http.get("/").text
         assert _titles(first) == list(range(many_posts, many_posts - PAGE_SIZE, -1))
         assert _links(first) == {"older": f"/?offset={PAGE_SIZE}"}
@@ -67,7 +68,7 @@ def test_the_gallery_shows_sixty_posts_a_page_with_links_to_newer_and_older_page
 def test_a_bad_offset_is_a_400_that_says_what_is_allowed(
     sandbox: BackgroundSandbox, path: str, offset: str
 ) -> None:
-    with httpx.Client(base_url=sandbox.url) as http:
+    with httpx.Client(base_url=sandbox.url, verify=TLS) as http:
         answer = http.get(path, params={"offset": offset})
     assert answer.status_code == 400
     assert answer.text == "offset must be a whole number from 0 to 1000000000"

@@ -10,14 +10,14 @@ from fleet.errors import TransientError
 from fleet.gallery.client import HttpGallery
 from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import examples
-from tests.gallery.conftest import Admin, settings_for
+from tests.gallery.conftest import TLS, Admin, settings_for
 
 
 class LosingTransport(httpx.BaseTransport):
     """Delivers every request; loses the answers to likes that the script says to lose."""
 
     def __init__(self, script: list[bool]) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.HTTPTransport(verify=TLS)
         self.script = list(script)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -21,10 +21,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 # On a developer's machine without Chromium the page test is skipped; in CI (.ci/run
-# installs Debian's chromium) a missing browser is a failure, not a skip.
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"), reason="needs Debian's chromium package"
-)
+# installs Debian's chromium) a missing browser is a failure, not a skip. Each test starts
+# the browser two or three times (a second of CPU each): make test-quick skips them
+# (``browser``), make test-fast and make test run them.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"), reason="needs Debian's chromium package"
+    ),
+]
 
 AGENTS = [
     ("photo_ada", "Ada Studio", "product_photographer", "packshot", "Amber serum bottle"),
