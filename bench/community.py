@@ -329,7 +329,7 @@ class Gallery:
     end: datetime
     # The fleet's pace readings: (when, the pace in force then).
     paces: list[tuple[datetime, float]] = field(default_factory=list)
-    # The fleet's decided actions: handle, action, status, due_at, error, in_reply_to.
+    # The fleet's decided actions: handle, action, status, due_at, error, turned.
     actions: list[SimpleNamespace] = field(default_factory=list)
 
 
@@ -405,7 +405,6 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
                 AgentActivity.status,
                 AgentActivity.due_at,
                 AgentActivity.error,
-                AgentActivity.result,
                 AgentActivity.content,
             ).join(Agent, Agent.id == AgentActivity.agent_id)
         ).all()
@@ -414,17 +413,19 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             handle=handle,
             action=action,
             status=status,
-            due_at=due if due.tzinfo else due.replace(tzinfo=UTC),
+            due_at=due,
             error=(error or "")[:60],
-            in_reply_to=(result or {}).get("in_reply_to"),
-            looked=bool((content or {}).get("notifications")),
-            # A look at its notifications a quota or the budget turned into another kind.
-            turned=(content or {}).get("quota") or (content or {}).get("degraded")
-            if (content or {}).get("degraded_from") == "reply"
-            else None,
+            turned=_turned(content or {}),
         )
-        for handle, action, status, due, error, result, content in rows
+        for handle, action, status, due, error, content in rows
     ]
+
+
+def _turned(notes: dict[str, Any]) -> str | None:
+    """Why a look at its notifications became another kind (a quota, the budget)."""
+    if notes.get("degraded_from") != "reply":
+        return None
+    return str(notes.get("quota") or notes.get("degraded") or "")
 
 
 def _row(row: Any) -> SimpleNamespace:
@@ -725,6 +726,9 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         seen_at[item.user_id].append(item.created_at)
     unanswered, came_back = 0, 0
     why: Counter[str] = Counter()
+    actions_of: dict[str, list[Any]] = defaultdict(list)
+    for action in gallery.actions:
+        actions_of[action.handle].append(action)
     for c in gallery.comments:
         post = by_post.get(c.post_id)
         if post is None or c.user_id in bots or post.user_id not in bots:
@@ -739,7 +743,7 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
         else:
             unanswered += 1
             came_back += any(at > c.created_at for at in seen_at[post.user_id])
-            why[_why_unanswered(gallery, gallery.users[post.user_id].username, c)] += 1
+            why[_why_unanswered(actions_of[gallery.users[post.user_id].username], c)] += 1
 
     def size(comment: Any) -> int:
         return 1 + sum(size(child) for child in children.get(comment.id, []))
@@ -771,14 +775,14 @@ def _conversations(gallery: Gallery, bots: set[int], by_post: dict[int, Any]) ->
     }
 
 
-def _why_unanswered(gallery: Gallery, author: str, comment: Any) -> str:
+def _why_unanswered(authors_actions: list[Any], comment: Any) -> str:
     """What the author agent did after a person's comment it left unanswered."""
-    after = [a for a in gallery.actions if a.handle == author and a.due_at > comment.created_at]
+    after = [a for a in authors_actions if a.due_at > comment.created_at]
     if not after:
         return "no action after"
     replies = [a for a in after if a.action == "reply"]
     if not replies:
-        turned = Counter(str(a.turned)[:40] for a in after if a.turned)
+        turned = Counter[str](a.turned[:40] for a in after if a.turned)
         if turned:
             return "reply turned: " + turned.most_common(1)[0][0]
         return f"no reply decided ({len(after)} actions after)"
