@@ -301,6 +301,16 @@ class TasteSettings(_Nested):
         """``none`` (or empty): a like always takes a post."""
         return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
+    # How far down the feeds one action looks, on average (``fleet.core.taste.seen``):
+    # none, everything read is seen.
+    scroll: float | None = Field(default=None, ge=1, le=1000)
+
+    @field_validator("scroll", mode="before")
+    @classmethod
+    def _no_scroll(cls, value: object) -> object:
+        """``none`` (or empty): an action sees all the feeds' pages."""
+        return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
+
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
     sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
     page_size: int = Field(default=50, ge=1, le=100)

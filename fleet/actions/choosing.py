@@ -55,6 +55,8 @@ class FeedSnapshot:
         self._sorts = tuple(sorts) or ("recent",)
         self._page_size = page_size
         self._page: list[GalleryPost] = []
+        # Each post's best place on the sorts read (0: the top of one).
+        self._places: dict[str, int] = {}
         self._taken = -1e18
         self._reader: str | None = None
         self._lock = threading.Lock()
@@ -87,11 +89,15 @@ class FeedSnapshot:
             return page
         try:
             seen: dict[str, GalleryPost] = {}
+            places: dict[str, int] = {}
             for sort in self._sorts:
-                for post in kit.gallery.feed(
-                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
+                for place, post in enumerate(
+                    kit.gallery.feed(
+                        agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
+                    )
                 ):
                     seen.setdefault(post.id, post)
+                    places[post.id] = min(place, places.get(post.id, place))
             page = list(seen.values())
         except TransientError as error:
             # A budget or pause answer is the gallery speaking: it stands.
@@ -99,8 +105,14 @@ class FeedSnapshot:
                 raise
             return page
         with self._lock:
-            self._page, self._taken = page, time.monotonic()
+            self._page, self._places, self._taken = page, places, time.monotonic()
         return page
+
+    def places(self, page: Sequence[GalleryPost]) -> dict[str, int]:
+        """Each post's best place on the sorts read, for the page this snapshot last gave
+        (empty for any other: places unknown)."""
+        with self._lock:
+            return self._places if page is self._page else {}
 
 
 def chooser(
@@ -121,6 +133,7 @@ def chooser(
     ties: dict[str, int] = {}
     known = persona if persona is not None and persona in kit.personas else None
     now = kit.now()
+    places = kit.feed_snapshot.places(feed)
     if kit.taste is not None and kit.interests is not None:
         if known is not None:
             # Content actions (which wait on the LLM anyway) embed posts no one has yet;
@@ -147,6 +160,7 @@ def chooser(
             similarity=similarity.get(p.id),
             ties=ties.get(p.username, 0),
             kindred=p.id in kindred,
+            position=places.get(p.id),
         )
         for p in feed
     ]

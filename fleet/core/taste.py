@@ -77,6 +77,9 @@ class Weights:
     # A like passes the page over rather than take a post scoring far below this (None:
     # a like always takes one). See ``draw``.
     pass_over: float | None = 3.5
+    # How far down the feeds an action reads, on average (a draw per action; None: all of
+    # what was read). See ``seen``.
+    scroll: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
@@ -91,6 +94,8 @@ class Weights:
             raise ValueError("taste explore must be between 0 and 1")
         if self.pass_over is not None and not math.isfinite(self.pass_over):
             raise ValueError("taste pass_over must be a finite number (or none)")
+        if self.scroll is not None and not (math.isfinite(self.scroll) and self.scroll >= 1):
+            raise ValueError("taste scroll must be a finite number >= 1 (or none)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,8 @@ class Candidate:
     # nearest two): a person's post that fits no persona well is still met by those it
     # fits least badly.
     kindred: bool = False
+    # Its best place on the feeds read (0: the top of one); None: not known.
+    position: int | None = None
 
 
 def scores(
@@ -166,6 +173,8 @@ def draw(
     likes nothing rather than something: None. Without it, the fleet's likes (about 17
     a day an agent, more than its interests' share of new posts) went wherever taste
     ran out, a third of them off the agent's interests. ``page``: as for ``scores``."""
+    if weights.scroll is not None:
+        candidates = seen(candidates, weights.scroll, rng)
     if not candidates:
         return None
     if len(candidates) == 1 and not may_pass:
@@ -184,6 +193,15 @@ def draw(
         if rng.random() * (sum(odds) + stay) < stay:
             return None
     return rng.choices(list(candidates), weights=odds, k=1)[0]
+
+
+def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> list[Candidate]:
+    """What one look at the feeds takes in: the posts placed above a depth drawn for it
+    (exponential, ``scroll`` posts down on average), and every post by an author with
+    ties to the agent (a friend's post is noticed wherever it is). A post of unknown
+    place is seen."""
+    depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
+    return [c for c in candidates if c.position is None or c.position < depth or c.ties > 0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,6 +336,7 @@ def _taste(settings: Settings) -> Weights:
         temperature=t.temperature,
         explore=t.explore,
         pass_over=t.pass_over,
+        scroll=t.scroll,
     )
 
 

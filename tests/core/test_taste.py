@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.core.targets import choose_target
-from fleet.core.taste import Candidate, Weights, Welcome, draw, scores
+from fleet.core.taste import Candidate, Weights, Welcome, draw, scores, seen
 
 HOUR = 3600.0
 
@@ -134,7 +134,14 @@ def test_a_draw_is_always_one_of_the_candidates(page: list[Candidate], seed: int
 
 @pytest.mark.parametrize(
     "bad",
-    [{"fit": float("inf")}, {"popularity": -1.0}, {"temperature": 0.0}, {"explore": 1.5}],
+    [
+        {"fit": float("inf")},
+        {"popularity": -1.0},
+        {"temperature": 0.0},
+        {"explore": 1.5},
+        {"scroll": 0.5},
+        {"scroll": float("nan")},
+    ],
 )
 def test_bad_weights_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="taste"):
@@ -317,3 +324,33 @@ def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> N
     assert all(draw(blind[1:], weights, rng, may_pass=True, page=blind) for _ in range(200))
     few = page[:3]
     assert all(draw(few[1:], weights, rng, may_pass=True, page=few) for _ in range(200))
+
+
+def test_a_look_sees_the_top_of_the_feeds_often_and_their_bottom_rarely() -> None:
+    """Attention: the top of a feed is seen by nearly every look, a post far down by a
+    few; a friend's post and a post of unknown place by every look."""
+    page = [_post(str(i), position=i) for i in range(40)]
+    page += [_post("friend", position=39, ties=2), _post("unplaced")]
+    rng = random.Random(7)
+    looks = 2000
+    counts = Counter(c.post_id for _ in range(looks) for c in seen(page, 8.0, rng))
+    assert counts["0"] == looks
+    assert counts["friend"] == counts["unplaced"] == looks
+    assert 0.8 * looks < counts["2"] < 0.95 * looks
+    # Depth 1 + an exponential, 8 posts down on average: e^(-(k-1)/7) of the looks see
+    # the post at place k (0.21 at place 12).
+    assert 0.15 * looks < counts["12"] < 0.25 * looks
+    assert counts["39"] < 0.02 * looks
+    # One post down on average: only the top is seen.
+    assert {c.post_id for c in seen(page, 1.0, rng)} == {"0", "friend", "unplaced"}
+
+
+def test_with_scroll_a_like_goes_to_what_the_look_took_in() -> None:
+    """A post far down the feeds is rarely liked even when it fits best: attention
+    first, then taste."""
+    page = [_post("far", similarity=0.9, position=30)]
+    page += [_post(str(i), similarity=0.8, position=i) for i in range(10)]
+    everything = _picks(page, Weights(explore=0.0, pass_over=None))
+    looked = _picks(page, Weights(explore=0.0, pass_over=None, scroll=5.0))
+    assert everything["far"] > 0.5 * 2000
+    assert looked["far"] < 0.05 * 2000
