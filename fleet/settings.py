@@ -301,6 +301,9 @@ class TasteSettings(_Nested):
         """``none`` (or empty): a like always takes a post."""
         return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
+    # How far below the page's mean fit a post's popularity starts to count, in standard
+    # deviations (``fleet.core.taste.scores``).
+    reach: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
     # How far down the feeds one action looks, on average (``fleet.core.taste.seen``):
     # none, everything read is seen.
     scroll: float | None = Field(default=None, ge=1, le=1000)

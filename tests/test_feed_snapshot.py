@@ -94,11 +94,16 @@ def test_without_any_page_yet_a_failed_read_fails() -> None:
         FeedSnapshot(2.0).page(_kit(Feed(TransientError("503"))), "a")
 
 
-def test_a_page_knows_each_posts_best_place_on_the_sorts_read() -> None:
+def test_a_page_knows_each_posts_place_on_each_sort_read() -> None:
     feed = Feed([_post("a"), _post("b"), _post("c")], [_post("c"), _post("d")])
     snapshot = FeedSnapshot(60.0, sorts=("recent", "popular"))
     page = snapshot.page(_kit(feed), "a")
     assert [p.id for p in page] == ["a", "b", "c", "d"]
-    assert snapshot.places(page) == {"a": 0, "b": 1, "c": 0, "d": 1}
+    assert snapshot.places(page) == {
+        "a": (0, None),
+        "b": (1, None),
+        "c": (2, 0),
+        "d": (None, 1),
+    }
     # Another list than the snapshot's page: places unknown.
     assert snapshot.places(list(page)) == {}

@@ -55,8 +55,8 @@ class FeedSnapshot:
         self._sorts = tuple(sorts) or ("recent",)
         self._page_size = page_size
         self._page: list[GalleryPost] = []
-        # Each post's best place on the sorts read (0: the top of one).
-        self._places: dict[str, int] = {}
+        # Each post's place on each sort read (0: the top; None: not on that one).
+        self._places: dict[str, tuple[int | None, ...]] = {}
         self._taken = -1e18
         self._reader: str | None = None
         self._lock = threading.Lock()
@@ -89,16 +89,16 @@ class FeedSnapshot:
             return page
         try:
             seen: dict[str, GalleryPost] = {}
-            places: dict[str, int] = {}
+            on_sort: list[dict[str, int]] = []
             for sort in self._sorts:
-                for place, post in enumerate(
-                    kit.gallery.feed(
-                        agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
-                    )
-                ):
+                read = kit.gallery.feed(
+                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
+                )
+                on_sort.append({post.id: place for place, post in enumerate(read)})
+                for post in read:
                     seen.setdefault(post.id, post)
-                    places[post.id] = min(place, places.get(post.id, place))
             page = list(seen.values())
+            places = {post_id: tuple(sort.get(post_id) for sort in on_sort) for post_id in seen}
         except TransientError as error:
             # A budget or pause answer is the gallery speaking: it stands.
             if isinstance(error, Deferred) or age >= self.STALE_ON_ERROR_SECONDS:
@@ -108,9 +108,9 @@ class FeedSnapshot:
             self._page, self._places, self._taken = page, places, time.monotonic()
         return page
 
-    def places(self, page: Sequence[GalleryPost]) -> dict[str, int]:
-        """Each post's best place on the sorts read, for the page this snapshot last gave
-        (empty for any other: places unknown)."""
+    def places(self, page: Sequence[GalleryPost]) -> dict[str, tuple[int | None, ...]]:
+        """Each post's place on each sort read (None: not on it), for the page this
+        snapshot last gave (empty for any other: places unknown)."""
         with self._lock:
             return self._places if page is self._page else {}
 
@@ -160,7 +160,7 @@ def chooser(
             similarity=similarity.get(p.id),
             ties=ties.get(p.username, 0),
             kindred=p.id in kindred,
-            position=places.get(p.id),
+            places=places.get(p.id, ()),
         )
         for p in feed
     ]

@@ -80,9 +80,12 @@ class Weights:
     # How far down the feeds an action reads, on average (a draw per action; None: all of
     # what was read). See ``seen``.
     scroll: float | None = None
+    # How far below the page's mean fit popularity starts to count, in standard
+    # deviations (whole a standard deviation above the mean).
+    reach: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
+        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome", "reach"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")
@@ -118,8 +121,8 @@ class Candidate:
     # nearest two): a person's post that fits no persona well is still met by those it
     # fits least badly.
     kindred: bool = False
-    # Its best place on the feeds read (0: the top of one); None: not known.
-    position: int | None = None
+    # Its place on each feed read (0: the top; None: not on that one); empty: not known.
+    places: tuple[int | None, ...] = ()
 
 
 def scores(
@@ -144,9 +147,11 @@ def scores(
         # ``kindred``, and for every post without vectors).
         speaks = 1.0 if c.similarity is None else min(1.0, max(0.0, fit))
         fitting = 1.0 if c.kindred else speaks
+        reach = weights.reach
+        heard = 1.0 if c.similarity is None else min(1.0, max(0.0, (fit + reach) / (1 + reach)))
         out.append(
             weights.fit * fit
-            + speaks * weights.popularity * popularity
+            + heard * weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
             + fitting
@@ -196,12 +201,26 @@ def draw(
 
 
 def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> list[Candidate]:
-    """What one look at the feeds takes in: the posts placed above a depth drawn for it
-    (exponential, ``scroll`` posts down on average), and every post by an author with
-    ties to the agent (a friend's post is noticed wherever it is). A post of unknown
-    place is seen."""
+    """What one look at the feeds takes in: on each feed, the candidates placed above a
+    depth drawn for the look (exponential, ``scroll`` posts down on average), counted
+    among the candidates only (a person scrolls past what they already engaged with);
+    and every post by an author with ties to the agent (a friend's post is noticed
+    wherever it is). A post of unknown place is seen."""
     depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
-    return [c for c in candidates if c.position is None or c.position < depth or c.ties > 0]
+    rank: dict[int, int] = {}
+    for feed in range(max((len(c.places) for c in candidates), default=0)):
+        placed = sorted(
+            (c.places[feed], i)
+            for i, c in enumerate(candidates)
+            if feed < len(c.places) and c.places[feed] is not None
+        )
+        for order, (_, i) in enumerate(placed):
+            rank[i] = min(order, rank.get(i, order))
+    return [
+        c
+        for i, c in enumerate(candidates)
+        if not c.places or rank.get(i, len(candidates)) < depth or c.ties > 0
+    ]
 
 
 @dataclass(frozen=True, slots=True)
