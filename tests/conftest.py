@@ -71,6 +71,14 @@ def _needs(item: pytest.Item) -> list[str]:
     return needs
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the run has imported and collected by now lives to its end (modules, classes,
+    the collected tests): moved out of the collector's reach (``gc.freeze``), a full
+    collection no longer walks those hundreds of thousands of objects again each time
+    (about a second of CPU in a serial make test-quick, per process under xdist)."""
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--no-servers"):
         return

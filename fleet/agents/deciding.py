@@ -338,8 +338,9 @@ def decide_ticks(
                 ),
                 fresh,
             )
+        to_send = new_keys & pending  # once: per decision it made the batch quadratic
         decisions = [
-            Decision(agent_id, due_at, action, key, ids.get(key), key in new_keys & pending)
+            Decision(agent_id, due_at, action, key, ids.get(key), key in to_send)
             for agent_id, due_at, action, key in plan.decided
         ]
     return decisions

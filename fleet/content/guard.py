@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TypeVar
 
 from fleet.content.blocklist import never_say
@@ -89,13 +90,25 @@ def _shingles(tokens: Sequence[str], size: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
+# A check weighs one text against each of up to 80 recent ones, and the same recent
+# texts again at the next check: each text is read into words and shingles once.
+@lru_cache(maxsize=4096)
+def _words_of(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+@lru_cache(maxsize=4096)
+def _shingles_of(text: str, size: int) -> frozenset[tuple[str, ...]]:
+    return frozenset(_shingles(_words_of(text), size))
+
+
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of word bigrams (single words when either text is very short)."""
-    wa, wb = words(a), words(b)
+    wa, wb = _words_of(a), _words_of(b)
     if not wa or not wb:
         return 1.0 if wa == wb and a.strip() == b.strip() else 0.0
     size = 2 if min(len(wa), len(wb)) >= 4 else 1
-    sa, sb = _shingles(wa, size), _shingles(wb, size)
+    sa, sb = _shingles_of(a, size), _shingles_of(b, size)
     return len(sa & sb) / len(sa | sb)
 
 

@@ -106,7 +106,7 @@ class OfflineWriter:
         (its identity) and unlike its recent texts."""
         started = time.perf_counter()
         me = _identity(persona, author)
-        drafts = [self._post(persona, author, me, nonce, attempt) for attempt in range(CANDIDATES)]
+        drafts = [self._post(persona, author, me, nonce, n) for n in range(_candidates(author))]
         reply = min(drafts, key=lambda r: _echoes(f"{r.caption} {r.description}", author))
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
         usage = self._usage(prompt, prompts.post_json(reply), started)
@@ -187,7 +187,7 @@ class OfflineWriter:
             reading = read_post(post, voice_of(persona))
             texts = [
                 self._comment(persona, author, me, post, reading, nonce, attempt)
-                for attempt in range(CANDIDATES)
+                for attempt in range(_candidates(author))
             ]
             text = min(texts, key=lambda t: _echoes(t, author))
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
@@ -319,6 +319,13 @@ def _remembered_subject(author: Author, voice: Voice) -> Fill | None:
 
 MAX_MEMORY_READ = 300
 _WORDS = re.compile(r"[a-z0-9']{1,30}")
+
+
+def _candidates(author: Author) -> int:
+    """Drafts worth writing for one text: ``CANDIDATES``, or one when the agent and the
+    fleet have no recent text to weigh them against (each would score 0 and the first
+    would be kept: the others are never written, the text is the same)."""
+    return CANDIDATES if author.recent_texts or author.fleet_recent else 1
 
 
 def _echoes(text: str, author: Author) -> float:
