@@ -285,15 +285,15 @@ class TasteSettings(_Nested):
     """How agents pick what to like and comment on (``fleet.core.taste``)."""
 
     fit: float = Field(default=3.0, ge=0, allow_inf_nan=False)
-    popularity: float = Field(default=0.7, ge=0, allow_inf_nan=False)
+    popularity: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    tie: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
-    temperature: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
+    temperature: float = Field(default=0.6, gt=0, le=100, allow_inf_nan=False)
     explore: float = Field(default=0.05, ge=0, le=1)
     # A like passes the page over rather than take a post scoring far below this
     # (``fleet.core.taste.draw``); none: a like always takes a post.
-    pass_over: float | None = Field(default=3.5, ge=-100, le=100)
+    pass_over: float | None = Field(default=7.5, ge=-100, le=100)
 
     @field_validator("pass_over", mode="before")
     @classmethod
@@ -301,12 +301,9 @@ class TasteSettings(_Nested):
         """``none`` (or empty): a like always takes a post."""
         return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
-    # How far below the page's mean fit a post's popularity starts to count, in standard
-    # deviations (``fleet.core.taste.scores``).
-    reach: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
     # How far down the feeds one action looks, on average (``fleet.core.taste.seen``):
     # none, everything read is seen.
-    scroll: float | None = Field(default=None, ge=1, le=1000)
+    scroll: float | None = Field(default=8.0, ge=1, le=1000)
 
     @field_validator("scroll", mode="before")
     @classmethod

@@ -1,9 +1,14 @@
 """Taste: which post a person would pick from what the feeds show them. Pure.
 
 An agent sees the gallery's ``recent``, ``popular`` and ``trending`` pages, as a person
-scrolling them would. Each post it may still engage with gets a score, and one is drawn
-with probability proportional to ``exp(score / temperature)``; with probability
-``explore`` it draws uniformly instead, so taste never becomes a rut.
+scrolling them would: attention first, then taste. One look takes in each feed down to a
+depth drawn for it (``scroll`` posts on average, past what it engaged with already), and
+its friends' posts wherever they are (``seen``): the top of ``popular`` is seen by nearly
+every look and the bottom of the feeds by few, which is where heavy-tailed attention
+comes from (a hit is seen, and liked, by most of the fleet; an unlucky post drops out of
+view). Each post seen that it may still engage with gets a score, and one is drawn with
+probability proportional to ``exp(score / temperature)``; with probability ``explore``
+it draws uniformly instead, so taste never becomes a rut.
 
 The score adds four terms, each on a scale a person would weigh:
 
@@ -66,26 +71,23 @@ class Weights:
     """How much each term weighs; the defaults and why are in the module's docstring."""
 
     fit: float = 3.0
-    popularity: float = 0.7
+    popularity: float = 1.0
     freshness: float = 1.0
-    tie: float = 1.0
+    tie: float = 2.0
     person: float = 0.85
     welcome: float = 3.0
     half_life_hours: float = 12.0
-    temperature: float = 1.0
+    temperature: float = 0.6
     explore: float = 0.05
     # A like passes the page over rather than take a post scoring far below this (None:
     # a like always takes one). See ``draw``.
-    pass_over: float | None = 3.5
+    pass_over: float | None = 7.5
     # How far down the feeds an action reads, on average (a draw per action; None: all of
     # what was read). See ``seen``.
-    scroll: float | None = None
-    # How far below the page's mean fit popularity starts to count, in standard
-    # deviations (whole a standard deviation above the mean).
-    reach: float = 0.0
+    scroll: float | None = 8.0
 
     def __post_init__(self) -> None:
-        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome", "reach"):
+        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")
@@ -147,11 +149,9 @@ def scores(
         # ``kindred``, and for every post without vectors).
         speaks = 1.0 if c.similarity is None else min(1.0, max(0.0, fit))
         fitting = 1.0 if c.kindred else speaks
-        reach = weights.reach
-        heard = 1.0 if c.similarity is None else min(1.0, max(0.0, (fit + reach) / (1 + reach)))
         out.append(
             weights.fit * fit
-            + heard * weights.popularity * popularity
+            + speaks * weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
             + fitting
@@ -177,7 +177,11 @@ def draw(
     ``weights.pass_over``, so a person who has liked what speaks to them on the page
     likes nothing rather than something: None. Without it, the fleet's likes (about 17
     a day an agent, more than its interests' share of new posts) went wherever taste
-    ran out, a third of them off the agent's interests. ``page``: as for ``scores``."""
+    ran out, a third of them off the agent's interests. At 7.5 (with a temperature of
+    0.6) a like takes a post scoring about that much: one that fits the agent a standard
+    deviation above the page's mean (3) and has a dozen likes (3.7), a friend's, or a
+    newcomer's it fits. Fewer likes, surer ones, concentrated where the fleet agrees.
+    ``page``: as for ``scores``."""
     if weights.scroll is not None:
         candidates = seen(candidates, weights.scroll, rng)
     if not candidates:

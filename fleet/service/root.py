@@ -337,7 +337,6 @@ def _taste(settings: Settings) -> Weights:
         explore=t.explore,
         pass_over=t.pass_over,
         scroll=t.scroll,
-        reach=t.reach,
     )
 
 

@@ -204,9 +204,10 @@ def test_a_bad_welcome_is_refused(bad: dict[str, object]) -> None:
 
 
 def test_a_newcomers_post_with_budget_left_is_met_before_popularity_speaks_for_it() -> None:
-    """A new person's first picture, no likes yet, against an agent's post with 30."""
+    """A new person's first picture, no likes yet, against an agent's post with 10 (at
+    one point of score a doubling, a hit of 14 likes or more outranks it)."""
     fresh = _post("newcomer", author_is_agent=False, age_seconds=600)
-    popular = _post("hit", likes=30, age_seconds=600)
+    popular = _post("hit", likes=10, age_seconds=600)
     welcome = Welcome()
     rng = random.Random(3)
     picks = Counter(
@@ -363,7 +364,7 @@ def test_with_scroll_a_like_goes_to_what_the_look_took_in() -> None:
     first, then taste."""
     page = [_post("far", similarity=0.9, places=(30,))]
     page += [_post(str(i), similarity=0.8, places=(i,)) for i in range(30)]
-    everything = _picks(page, Weights(explore=0.0, pass_over=None))
+    everything = _picks(page, Weights(explore=0.0, pass_over=None, scroll=None))
     looked = _picks(page, Weights(explore=0.0, pass_over=None, scroll=5.0))
     assert everything["far"] > 0.2 * 2000
     assert looked["far"] < 0.01 * 2000
