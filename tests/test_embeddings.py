@@ -3,8 +3,11 @@ to no vectors, the start-up size check, the settings, and the real local model."
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
+import os
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -105,6 +108,59 @@ def test_a_degraded_embedder_recovers_when_the_endpoint_answers_again() -> None:
     broken[0] = False
     assert degrading.vector("x") is not None
     assert degrading.state().ok
+
+
+class _Endpoint(http.server.BaseHTTPRequestHandler):
+    """A real ``/v1/embeddings`` on a socket: it notes the client port of each request."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real endpoint
+    ports: list[int] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.ports.append(self.client_address[1])
+        rows = [{"index": i, "embedding": [1.0] * 8} for i, _ in enumerate(body["input"])]
+        data = json.dumps({"data": rows}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks as a prefork worker does")
+def test_a_forked_worker_child_opens_its_own_connection_to_the_endpoint() -> None:
+    # A worker probes the endpoint in its main process, then forks its pool: a child on
+    # the parent's keep-alive socket would read answers meant for another process.
+    _Endpoint.ports = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        embedder = OpenAIEmbedder(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", model="m", dimensions=8
+        )
+        assert len(embedder.embed(["in the parent"])) == 1
+        child = os.fork()
+        if child == 0:  # the pool's child: embed, and say how it went by the exit code
+            try:
+                code = 0 if len(embedder.embed(["in the child"])) == 1 else 1
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert len(embedder.embed(["in the parent again"])) == 1
+        parent, in_child, parent_again = _Endpoint.ports
+        assert in_child != parent, "the child used the parent's connection"
+        assert parent_again == parent, "the parent keeps its own connection"
+        embedder.close()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_vector_of_the_wrong_size_is_refused_at_start_naming_the_model() -> None:

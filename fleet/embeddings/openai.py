@@ -9,6 +9,7 @@ vectors; an embedding never fails an action.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,8 +41,20 @@ class OpenAIEmbedder:
         self._model = model
         self._dimensions = dimensions
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = timeout_seconds
+        self._own = client is None
         self._client = client or httpx.Client(timeout=timeout_seconds)
+        self._pid = os.getpid()
         self._headers = headers
+
+    def _http(self) -> httpx.Client:
+        """The client of this process: a worker probes the endpoint before it forks, and
+        a child must not share the parent's keep-alive connection (two processes on one
+        socket read each other's answers). A client given by the caller is the caller's."""
+        if self._own and os.getpid() != self._pid:
+            self._client = httpx.Client(timeout=self._timeout)
+            self._pid = os.getpid()
+        return self._client
 
     @property
     def model(self) -> str:
@@ -57,7 +70,7 @@ class OpenAIEmbedder:
             return []
         body = {"model": self._model, "input": [text[:MAX_CHARS] for text in texts]}
         try:
-            answer = self._client.post(self._url, json=body, headers=self._headers)
+            answer = self._http().post(self._url, json=body, headers=self._headers)
         except httpx.HTTPError as error:
             raise EmbeddingUnavailable(
                 f"{self._model} at {self._url}: {type(error).__name__}"
