@@ -166,7 +166,10 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--posts", type=int, default=100, help="posts on the gallery beforehand")
     parser.add_argument(
-        "--warmup", type=int, default=50, help="unmeasured actions of each kind first"
+        "--warmup",
+        type=int,
+        default=50,
+        help="unmeasured actions of each kind first (two messages per pool process at least)",
     )
     parser.add_argument(
         "--noops",
@@ -360,9 +363,11 @@ def main() -> None:
                 for mode, size in (("one", 1), ("batch", args.batch_size))
                 if mode in modes_wanted and (mode == "one" or kind_of(action).batchable)
             ]
-            # A worker's first actions import, connect and compile: not its pace.
+            # A worker's first actions import, connect and compile: not its pace. Each
+            # pool process does that once, so the warm-up sends two messages per process
+            # at least (in batch mode one message would warm one process of many).
             for action, _, size in modes if args.warmup else ():
-                run(action, args.warmup, size)
+                run(action, max(args.warmup, 2 * args.concurrency * size), size)
             for action, mode, size in modes:
                 label = action if mode == "one" else f"{action}_batch"
                 print(f"bench: measuring {label}", file=sys.stderr, flush=True)

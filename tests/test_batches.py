@@ -22,9 +22,11 @@ from fleet import activities, agents
 from fleet.actions import ActionKit
 from fleet.actions.batch import perform_batch
 from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.interests import Interests
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action
+from fleet.core.taste import Weights
 from fleet.db.engine import autocommit
 from fleet.db.models import AgentActivity, Engagement
 from fleet.errors import TransientError
@@ -300,6 +302,32 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     assert len(set(ledger)) == len(ledger) and {p for _, p in ledger} <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
     assert sum(report_likes(admin, h) for h in handles) == 3 * len(fans)
+
+
+def test_a_process_new_to_the_agents_chooses_their_likes_by_taste_before_the_claim(
+    fleet: Fleet, gallery: HttpGallery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taste needs each agent's persona: the batch's one read of the ledger brings it, so a
+    # worker child that has claimed nothing of these agents yet spares every like a read
+    # and a choice after its claim.
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 5, now=now)
+    _posts(gallery, fleet, author, 4)
+    kit = replace(_kit(fleet, gallery), taste=Weights(), interests=Interests(None))
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
+    assert all(kit.interests.persona_of(fan) is None for fan in fans)  # type: ignore[union-attr]
+    keeps = count_target_keeps(monkeypatch)
+    likes = _decided(fleet, fans, "like", now)
+
+    done = perform_batch(kit, likes, threads=2)
+
+    assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
+    if fleet.engine.dialect.name == "postgresql":
+        assert keeps == [], "a like chose its post after the claim"
+    taken = activities.taken_by(fleet.sessions, fans, "like", ["none"], since=now)
+    assert set(taken.personas) == set(fans)
+    assert set(taken.personas.values()) <= {p.slug for p in fleet.personas}
 
 
 class _Charges:

@@ -57,6 +57,20 @@ def test_a_posts_vector_is_embedded_once_and_reused() -> None:
     assert interests.degraded is None
 
 
+def test_warming_embeds_every_personas_interests_at_once_and_never_again() -> None:
+    # A worker's main process warms before it forks: a child's first like embeds nothing.
+    embedder = Counting()
+    interests = Interests(embedder)
+    personas = list(CATALOGUE)
+    assert interests.warm(personas) == len(personas) == len(embedder.asked)
+    assert interests.warm(personas) == len(personas) == len(embedder.asked)
+    persona = CATALOGUE.get("indie_game_dev")
+    interests.similarities(persona, [_post("1", "pixel slime")])
+    assert embedder.asked[len(personas) :] == ["pixel slime"]
+    down = Interests(Counting(fail=True))
+    assert down.warm(personas) == 0 and down.degraded is not None
+
+
 def test_an_embedder_that_fails_or_answers_the_wrong_size_degrades_to_no_vectors() -> None:
     persona = CATALOGUE.get("ux_ui_designer")
     down = Interests(Counting(fail=True))

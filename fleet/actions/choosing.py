@@ -225,7 +225,8 @@ def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
 def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
-    each agent is done with or holds, its own, the bot engagements per post), for the claim
+    each agent is done with or holds, its own, the bot engagements per post, and its
+    persona, whose taste chooses), for the claim
     to keep if it is still open. Two likes of one agent in the batch choose two posts.
 
     The single path's ``first_choice`` knows nothing and is refused when the agent liked
@@ -254,9 +255,9 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     posts = {p.id: p for p in feed}
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
-        persona = _persona_of(kit, agent)
+        persona = taken.personas.get(agent)
         if kit.taste is not None and persona is None:
-            continue  # chosen by taste after the claim, which tells the persona
+            continue  # an agent the fleet does not know: its claim says what became of it
         done = taken.done.setdefault(agent, set())
         me = taken.handles.get(agent, "")
         post_id = chooser(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -173,6 +173,17 @@ class Interests:
             if better < KINDRED:
                 found.add(post_id)
         return found
+
+    def warm(self, personas: Iterable[Persona]) -> int:
+        """Make every persona's vector now, in one call of the embedder (a worker's main
+        process does it before it forks: its children inherit the loaded model and the
+        vectors instead of each paying for them on its first like); how many are known."""
+        wanted = [p for p in personas if p.slug not in self._personas]
+        made = self._embed([interests_text(p) for p in wanted], purpose="query")
+        with self._lock:
+            for persona, vector in zip(wanted, made, strict=False):
+                self._personas[persona.slug] = vector
+            return len(self._personas)
 
     def _persona_vector(self, persona: Persona) -> Vector | None:
         with self._lock:

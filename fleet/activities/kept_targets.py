@@ -9,7 +9,7 @@ posts the agent is done with and how many bot engagements a post had in the last
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -80,12 +80,13 @@ _TAKEN = {
 
 
 # The same read for many agents at once (a batch's first choices): per agent its handle
-# (marked 1), the feed posts it engaged with (as ``:kind``) and the posts its actions in
+# (marked 1) and persona (marked 2), the feed posts it engaged with (as ``:kind``) and the posts its actions in
 # flight hold (marked 0), and per feed post the bot engagements since ``:since`` (agent
 # NULL).
 def _taken_by(agent_in: Any, post_in: Any) -> Any:
     return union_all(
         select(AGENTS.c.id, AGENTS.c.handle, literal(1)).where(agent_in(AGENTS.c.id)),
+        select(AGENTS.c.id, AGENTS.c.persona, literal(2)).where(agent_in(AGENTS.c.id)),
         select(ACTIVITIES.c.agent_id, ACTIVITIES.c.target_post_id, literal(0)).where(
             agent_in(ACTIVITIES.c.agent_id),
             ACTIVITIES.c.action == bindparam("kind"),
@@ -123,11 +124,12 @@ _TAKEN_BY = {
 class Taken:
     """What a batch's first choices must avoid: per agent the posts it is done with or
     holds (``done``), per post the bot engagements in the cap's window (``recent``); and
-    each agent's handle (its own posts are not for it)."""
+    each agent's handle (its own posts are not for it) and persona (its taste)."""
 
     done: dict[int, set[str]]
     recent: dict[str, int]
     handles: dict[int, str]
+    personas: dict[int, str] = field(default_factory=dict)
 
 
 def taken_by(
@@ -142,8 +144,9 @@ def taken_by(
     done: dict[int, set[str]] = {}
     recent: dict[str, int] = {}
     handles: dict[int, str] = {}
+    personas: dict[int, str] = {}
     if not agent_ids or not post_ids:
-        return Taken(done, recent, handles)
+        return Taken(done, recent, handles, personas)
     with autocommit(sessions).connect() as connection:
         rows = connection.execute(
             _TAKEN_BY[connection.dialect.name],
@@ -157,11 +160,13 @@ def taken_by(
         for agent_id, text, count in rows:
             if agent_id is None:
                 recent[text] = int(count)
-            elif count:
+            elif count == 1:
                 handles[int(agent_id)] = text
+            elif count == 2:
+                personas[int(agent_id)] = text
             else:
                 done.setdefault(int(agent_id), set()).add(text)
-    return Taken(done, recent, handles)
+    return Taken(done, recent, handles, personas)
 
 
 # The first choice holds: only a pending activity without a target takes one. The unique

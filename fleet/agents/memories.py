@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.memory import PUBLISHED, Memory, MemoryKind, to_forget
@@ -21,6 +22,8 @@ from fleet.core.vectors import Vector, from_bytes, to_bytes
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import Agent
 from fleet.db.models import Memory as MemoryRow
+
+MEMORIES = cast(Table, MemoryRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,15 @@ def remember(
         for entry in entries
     ]
     touched = sorted({entry.agent_id for entry in entries})
-    # Two statements for a whole batch (the engage path's likes): one multi-row insert,
+    # Two statements for a whole batch (the engage path's likes): one insert of many rows,
     # one count of the agents it touched; forgetting only for an agent over its bound.
+    # The rows go as parameter sets (SQLAlchemy's "insertmanyvalues" sends them as one
+    # multi-row INSERT): one compiled statement whatever their number, where a VALUES
+    # list built per batch was compiled again for every batch.
     with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
         inserted = session.execute(
-            insert_ignoring(dialect, MemoryRow, "activity_id").values(rows).returning(MemoryRow.id)
+            insert_ignoring(dialect, MEMORIES, "activity_id").returning(MEMORIES.c.id), rows
         ).all()
         counts = session.execute(
             select(MemoryRow.agent_id, func.count())

@@ -46,7 +46,11 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     if app is None or isinstance(app.conf.get("fleet"), Fleet):
         return
     try:
-        current_fleet(app).action_kit  # noqa: B018 (built for the children to inherit)
+        kit = current_fleet(app).action_kit
+        if kit.interests is not None:
+            # The embedding model and every persona's vector, loaded here once: a child
+            # would spend a quarter of a second of CPU on them at its first like.
+            kit.interests.warm(kit.personas)
     except Exception as error:  # a broken setting fails the first task, as it always did
         log.warning("fleet not built before forking", error=str(error))
 
