@@ -544,3 +544,44 @@ def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(
     )
     assert kept.post_id == "p2"
     assert seen == [({"p1"}, {})]
+
+
+def test_admirers_of_many_agents_are_each_ones_ties_read_at_once(fleet: Fleet) -> None:
+    # Ties (who engaged with an agent's newest posts, how often) of a batch's agents in
+    # two statements: each agent's answer is what ``admirers`` reads for it alone.
+    from fleet.db.models import AgentActivity, Engagement
+    from tests.conftest import active_agents
+
+    now = datetime.now(UTC)
+    ann, bob, cat, dan = active_agents(fleet, 4, now=now)
+    handles = {a: agents.get_agent(fleet.sessions, str(a)).handle for a in (ann, bob, cat, dan)}
+    with fleet.sessions.begin() as session:
+        for number, (owner, post) in enumerate([(ann, "a1"), (ann, "a2"), (bob, "b1")]):
+            session.add(
+                AgentActivity(
+                    agent_id=owner,
+                    action="post",
+                    idempotency_key=f"{owner}:{number}:post",
+                    due_at=now,
+                    status="succeeded",
+                    result={"post_id": post},
+                )
+            )
+        # ann's posts: liked by cat twice (two posts), commented on by dan; bob's: by ann.
+        for fan, post, kind in [
+            (cat, "a1", "like"),
+            (cat, "a2", "like"),
+            (dan, "a1", "comment"),
+            (ann, "b1", "like"),
+            (bob, "elsewhere", "like"),
+        ]:
+            session.add(Engagement(agent_id=fan, post_id=post, kind=kind, created_at=now))
+    together = activities.admirers_of(fleet.sessions, [ann, bob, cat])
+    assert together == {
+        ann: {handles[cat]: 2, handles[dan]: 1},
+        bob: {handles[ann]: 1},
+        cat: {},
+    }
+    assert all(activities.admirers(fleet.sessions, a) == together[a] for a in together)
+    newest_only = activities.admirers(fleet.sessions, ann, posts=1)
+    assert newest_only == {handles[cat]: 1}, "only ann's newest post (a2) counts"

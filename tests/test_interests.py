@@ -123,3 +123,26 @@ def test_a_post_is_kindred_to_the_personas_nearest_its_text() -> None:
     kin = {p.slug: interests.kindred(p, everyone, [cat, chart]) for p in everyone}
     assert sum("cat" in found for found in kin.values()) == 2, "the nearest two personas"
     assert "chart" in kin["data_visualization"]
+
+
+def test_ties_of_a_batch_are_read_once_for_the_agents_not_read_lately() -> None:
+    now = [1000.0]
+    reads: list[list[int]] = []
+
+    def read(agent_ids: list[int]) -> dict[int, dict[str, int]]:
+        reads.append(agent_ids)
+        return {agent_id: {f"fan{agent_id}": agent_id} for agent_id in agent_ids if agent_id != 3}
+
+    interests = Interests(None)
+    assert interests.ties_of([1, 2, 3], now[0], read) == {1: {"fan1": 1}, 2: {"fan2": 2}, 3: {}}
+    assert interests.ties(2, now[0] + 5, lambda agent: {"someone": 9}) == {"fan2": 2}
+    assert interests.ties_of([2, 4, 4], now[0] + 5, read)[4] == {"fan4": 4}
+    assert reads == [[1, 2, 3], [4]], "one read per batch, only for agents not read lately"
+    later = now[0] + 601
+    interests.ties_of([1], later, read)
+    assert reads[-1] == [1], "read again once TIES_SECONDS have passed"
+
+    def down(agent_ids: list[int]) -> dict[int, dict[str, int]]:
+        raise OSError("database gone")
+
+    assert Interests(None).ties_of([7], now[0], down) == {7: {}}, "ranked without ties"

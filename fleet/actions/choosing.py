@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,43 @@ class FeedSnapshot:
             return self._places if page is self._page else {}
 
 
+def page_candidates(
+    kit: ActionKit, feed: list[GalleryPost], persona: str | None, *, kind: str = "like"
+) -> list[Candidate]:
+    """The feed's posts as the taste of an agent of ``persona`` sees them, ties aside:
+    the same for every agent of the persona choosing from this page (a batch's likes
+    make it once per persona)."""
+    similarity: dict[str, float] = {}
+    kindred: set[str] = set()
+    known = persona if persona is not None and persona in kit.personas else None
+    now = kit.now()
+    places = kit.feed_snapshot.places(feed)
+    if kit.taste is not None and kit.interests is not None and known is not None:
+        # Content actions (which wait on the LLM anyway) embed posts no one has yet;
+        # the engage path only reads what they stored.
+        embed = KINDS[Action(kind)].queue == "content"
+        similarity = kit.interests.similarities(kit.personas.get(known), feed, embed=embed)
+        people = {p.id for p in feed if not p.user_is_agent}
+        if people and kit.welcome is not None:
+            # On the whole page, as every persona's agents rank it: no second product.
+            found = kit.interests.kindred(kit.personas.get(known), list(kit.personas), feed)
+            kindred = found & people
+    return [
+        Candidate(
+            p.id,
+            p.username,
+            p.user_is_agent,
+            likes=p.like_count,
+            comments=p.comment_count,
+            age_seconds=max(0.0, (now - p.created_at).total_seconds()),
+            similarity=similarity.get(p.id),
+            kindred=p.id in kindred,
+            places=places.get(p.id, ()),
+        )
+        for p in feed
+    ]
+
+
 def chooser(
     kit: ActionKit,
     feed: list[GalleryPost],
@@ -124,46 +162,25 @@ def chooser(
     *,
     agent_id: int | None = None,
     kind: str = "like",
+    page: list[Candidate] | None = None,
+    ties: dict[str, int] | None = None,
 ) -> activities.Chooser:
     """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
     known), by the taste of its persona (``fleet.core.taste``) when the kit has one, its
-    ties when its id is known, and the welcome budget of people's posts."""
-    similarity: dict[str, float] = {}
-    kindred: set[str] = set()
-    ties: dict[str, int] = {}
-    known = persona if persona is not None and persona in kit.personas else None
-    now = kit.now()
-    places = kit.feed_snapshot.places(feed)
-    if kit.taste is not None and kit.interests is not None:
-        if known is not None:
-            # Content actions (which wait on the LLM anyway) embed posts no one has yet;
-            # the engage path only reads what they stored.
-            embed = KINDS[Action(kind)].queue == "content"
-            similarity = kit.interests.similarities(kit.personas.get(known), feed, embed=embed)
-            people = {p.id for p in feed if not p.user_is_agent}
-            if people and kit.welcome is not None:
-                # On the whole page, as every persona's agents rank it: no second product.
-                found = kit.interests.kindred(kit.personas.get(known), list(kit.personas), feed)
-                kindred = found & people
-        if agent_id is not None:
-            ties = kit.interests.ties(
-                agent_id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
-            )
-    candidates = [
-        Candidate(
-            p.id,
-            p.username,
-            p.user_is_agent,
-            likes=p.like_count,
-            comments=p.comment_count,
-            age_seconds=max(0.0, (now - p.created_at).total_seconds()),
-            similarity=similarity.get(p.id),
-            ties=ties.get(p.username, 0),
-            kindred=p.id in kindred,
-            places=places.get(p.id, ()),
+    ties when its id is known, and the welcome budget of people's posts. ``page``: the
+    feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
+    has them already."""
+    candidates = page if page is not None else page_candidates(kit, feed, persona, kind=kind)
+    taste = kit.taste is not None and kit.interests is not None
+    if ties is None and taste and agent_id is not None:
+        assert kit.interests is not None
+        ties = kit.interests.ties(
+            agent_id, kit.now().timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
         )
-        for p in feed
-    ]
+    if ties:
+        candidates = [
+            replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
+        ]
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -253,6 +270,14 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     )
     recent = dict(taken.recent)
     posts = {p.id: p for p in feed}
+    ties: dict[int, dict[str, int]] = {}
+    if kit.taste is not None and kit.interests is not None:
+        ties = kit.interests.ties_of(
+            list(agent_of.values()),
+            kit.now().timestamp(),
+            lambda agents: activities.admirers_of(kit.sessions, agents),
+        )
+    pages: dict[str | None, list[Candidate]] = {}
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         persona = taken.personas.get(agent)
@@ -260,8 +285,18 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
             continue  # an agent the fleet does not know: its claim says what became of it
         done = taken.done.setdefault(agent, set())
         me = taken.handles.get(agent, "")
+        page = pages.get(persona)
+        if page is None:
+            page = pages[persona] = page_candidates(kit, feed, persona)
         post_id = chooser(
-            kit, feed, random.Random(f"first:{key}"), me=me, persona=persona, agent_id=agent
+            kit,
+            feed,
+            random.Random(f"first:{key}"),
+            me=me,
+            persona=persona,
+            agent_id=agent,
+            page=page,
+            ties=ties.get(agent, {}),
         )(done, recent)
         if post_id is None:
             continue

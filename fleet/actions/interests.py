@@ -15,6 +15,7 @@ When the embedder fails (down, garbage, the wrong size), taste ranks without vec
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -46,6 +47,13 @@ RECHECK_SECONDS = 5.0
 
 def post_text(post: GalleryPost) -> str:
     return text_of_post(post.title, post.description)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(title: str, description: str) -> str:
+    """The digest of a post's text, kept for the feed pages' posts: every choice on a
+    page asks again for each of its posts."""
+    return text_digest(text_of_post(title, description))
 
 
 def interests_text(persona: Persona) -> str:
@@ -95,20 +103,37 @@ class Interests:
     ) -> dict[str, int]:
         """Who engaged with the agent's posts (handle -> times), read at most once every
         ``TIES_SECONDS`` per agent: ties change over hours, not seconds."""
+        return self.ties_of([agent_id], now, lambda ids: {i: read(i) for i in ids})[agent_id]
+
+    def ties_of(
+        self,
+        agent_ids: Sequence[int],
+        now: float,
+        read: Callable[[list[int]], Mapping[int, dict[str, int]]],
+    ) -> dict[int, dict[str, int]]:
+        """``ties`` of many agents (a batch's likes): those not read in the last
+        ``TIES_SECONDS`` read in one call of ``read``."""
+        found: dict[int, dict[str, int]] = {}
         with self._lock:
-            known = self._ties.get(agent_id)
-        if known is not None and now - known[0] < TIES_SECONDS:
-            return known[1]
+            for agent_id in agent_ids:
+                known = self._ties.get(agent_id)
+                if known is not None and now - known[0] < TIES_SECONDS:
+                    found[agent_id] = known[1]
+        stale = [agent_id for agent_id in dict.fromkeys(agent_ids) if agent_id not in found]
+        if not stale:
+            return found
         try:
-            fresh = read(agent_id)
+            fresh = dict(read(stale))
         except Exception as error:  # ties are a nicety: rank without them
-            log.warning("taste ranks without ties", agent=agent_id, reason=str(error)[:200])
+            log.warning("taste ranks without ties", agents=len(stale), reason=str(error)[:200])
             fresh = {}
         with self._lock:
-            self._ties[agent_id] = (now, fresh)
+            for agent_id in stale:
+                found[agent_id] = fresh.get(agent_id, {})
+                self._ties[agent_id] = (now, found[agent_id])
             while len(self._ties) > self._max_posts:
                 self._ties.pop(next(iter(self._ties)))
-        return fresh
+        return found
 
     def learn(self, agent_id: int, persona: str) -> None:
         """An agent's persona, as a claim showed it."""
@@ -200,7 +225,7 @@ class Interests:
     def _post_vectors(self, posts: Sequence[GalleryPost], *, embed: bool) -> dict[str, Vector]:
         """Vectors of these posts' texts now: kept in the process, else stored, else (with
         ``embed``) made and stored."""
-        digests = {p.id: text_digest(post_text(p)) for p in posts}
+        digests = {p.id: _digest(p.title, p.description) for p in posts}
         now = self._clock()
         known: dict[str, Vector] = {}
         unread: dict[str, str] = {}

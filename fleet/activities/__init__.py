@@ -36,6 +36,7 @@ from fleet.activities.pace import (
 from fleet.activities.queries import (
     action_counts,
     admirers,
+    admirers_of,
     dead_letter_count,
     dead_letter_reasons,
     dead_letters_of,
@@ -89,6 +90,7 @@ __all__ = [
     "active_hold",
     "activity_stats",
     "admirers",
+    "admirers_of",
     "bury",
     "bury_missing",
     "claim",

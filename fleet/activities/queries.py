@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -195,26 +196,61 @@ def own_comments(
         ]
 
 
+# Each agent's newest succeeded posts, numbered per agent (newest 1): many agents at once.
+_NUMBERED_POSTS = (
+    select(
+        _ACTIVITIES.c.agent_id,
+        _ACTIVITIES.c.result,
+        func.row_number()
+        .over(partition_by=_ACTIVITIES.c.agent_id, order_by=_ACTIVITIES.c.id.desc())
+        .label("newest"),
+    )
+    .where(
+        _ACTIVITIES.c.agent_id.in_(bindparam("agents", expanding=True)),
+        _ACTIVITIES.c.action == "post",
+        _ACTIVITIES.c.status == "succeeded",
+    )
+    .subquery()
+)
+_OWN_POSTS_OF = select(_NUMBERED_POSTS.c.agent_id, _NUMBERED_POSTS.c.result).where(
+    _NUMBERED_POSTS.c.newest <= bindparam("limit")
+)
 _ADMIRERS = (
-    select(Agent.handle, func.count())
+    select(_ENGAGEMENTS.c.post_id, Agent.handle, func.count())
     .select_from(_ENGAGEMENTS)
     .join(Agent, Agent.id == _ENGAGEMENTS.c.agent_id)
     .where(_ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)))
-    .group_by(Agent.handle)
+    .group_by(_ENGAGEMENTS.c.post_id, Agent.handle)
 )
 
 
 def admirers(sessions: sessionmaker[Session], agent_id: int, *, posts: int = 20) -> dict[str, int]:
     """Who engaged with the agent's newest ``posts`` posts, and how often (the agents'
     handles): the ties taste weighs."""
+    return admirers_of(sessions, [agent_id], posts=posts)[agent_id]
+
+
+def admirers_of(
+    sessions: sessionmaker[Session], agent_ids: Sequence[int], *, posts: int = 20
+) -> dict[int, dict[str, int]]:
+    """``admirers`` of many agents in two statements (a batch's likes): per agent, who
+    engaged with its newest ``posts`` posts, and how often."""
+    found: dict[int, dict[str, int]] = {agent_id: {} for agent_id in agent_ids}
+    if not agent_ids:
+        return found
     with autocommit(sessions).connect() as connection:
-        rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": posts})
-        ids = [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
-        if not ids:
-            return {}
-        return {
-            handle: int(count) for handle, count in connection.execute(_ADMIRERS, {"posts": ids})
-        }
+        owner: dict[str, int] = {}
+        for agent_id, result in connection.execute(
+            _OWN_POSTS_OF, {"agents": list(found), "limit": posts}
+        ):
+            if result and result.get("post_id"):
+                owner[str(result["post_id"])] = int(agent_id)
+        if not owner:
+            return found
+        for post_id, handle, count in connection.execute(_ADMIRERS, {"posts": list(owner)}):
+            mine = found[owner[post_id]]
+            mine[handle] = mine.get(handle, 0) + int(count)
+    return found
 
 
 _STANDING = (

@@ -51,11 +51,14 @@ def choose_target(
         if welcome is not None:
             # A comment on a person's post is a welcome more than a matter of taste: any
             # agent may give it whole (its budget keeps it to a few); a like goes by fit.
+            # (Only people's posts have a welcome: an agent's is left as it is.)
             open_posts = [
-                replace(
+                c
+                if c.author_is_agent
+                else replace(
                     c,
                     welcome_left=welcome.left(c, kind),
-                    kindred=c.kindred or (kind == "comment" and not c.author_is_agent),
+                    kindred=c.kindred or kind == "comment",
                 )
                 for c in open_posts
             ]
