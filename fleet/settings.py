@@ -293,7 +293,7 @@ class TasteSettings(_Nested):
     explore: float = Field(default=0.05, ge=0, le=1)
     # A like passes the page over rather than take a post scoring far below this
     # (``fleet.core.taste.draw``); none: a like always takes a post.
-    pass_over: float | None = Field(default=7.5, ge=-100, le=100)
+    pass_over: float | None = Field(default=8.0, ge=-100, le=100)
 
     @field_validator("pass_over", mode="before")
     @classmethod
