@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event, select
 from fleet import activities, agents
 from fleet.actions import ActionKit
 from fleet.actions.batch import perform_batch
-from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import FeedSnapshot, first_choice
+from fleet.actions.choosing import first_choice
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery

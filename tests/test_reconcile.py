@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import FeedSnapshot, choose_post
+from fleet.actions.choosing import choose_post
 from fleet.actions.failures import settle
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter

@@ -1,5 +1,5 @@
-"""The feed as actions see it: a page shared for a few seconds, and the post a like or a
-comment goes to.
+"""The post a like or a comment goes to, chosen from the feed's page
+(``fleet.actions.feed_snapshot``).
 
 The choice itself is pure (``fleet.core.targets``); keeping it, against the engagement
 ledger, is the activities' (``fleet.activities.kept_targets``). Here the two meet the gallery.
@@ -8,8 +8,6 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -21,8 +19,8 @@ from fleet.core.action_key import ActionKey
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
-from fleet.errors import Deferred, Skip, TransientError
-from fleet.gallery.port import GalleryComment, GalleryPost, Sort
+from fleet.errors import Skip
+from fleet.gallery.port import GalleryComment, GalleryPost
 
 if TYPE_CHECKING:
     from fleet.actions.kit import ActionKit
@@ -34,86 +32,6 @@ def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     if claim.target_post_id is not None:
         return kit.gallery.get_post(agent=handle, post_id=claim.target_post_id)
     return choose_post(kit, claim, kind)
-
-
-class FeedSnapshot:
-    """The feeds' pages (``sorts``: recent, popular, trending, as a person scrolls them),
-    one list without repeats, shared by this process's target choices for a few seconds.
-
-    Choosing whom to like or answer does not need a feed read per action: the ledger
-    (who engaged with what) is read fresh each time, the page of candidates may be a
-    moment old. When reading a new page fails for a passing reason, a page up to
-    ``STALE_ON_ERROR_SECONDS`` old serves instead: the action then depends on one
-    gallery call, its own. Browsing always reads the feed itself.
-    """
-
-    STALE_ON_ERROR_SECONDS = 60.0
-
-    def __init__(
-        self, ttl_seconds: float, sorts: Sequence[Sort] = ("recent",), page_size: int | None = None
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._sorts = tuple(sorts) or ("recent",)
-        self._page_size = page_size
-        self._page: list[GalleryPost] = []
-        # Each post's place on each sort read (0: the top; None: not on that one).
-        self._places: dict[str, tuple[int | None, ...]] = {}
-        self._taken = -1e18
-        self._reader: str | None = None
-        self._lock = threading.Lock()
-
-    def _held(self) -> tuple[list[GalleryPost], float]:
-        with self._lock:
-            return self._page, time.monotonic() - self._taken
-
-    def fresh(self) -> list[GalleryPost] | None:
-        """The page, if it is young enough to use without reading the feed."""
-        page, age = self._held()
-        return page if age < self._ttl else None
-
-    def renewed(self, kit: ActionKit) -> list[GalleryPost] | None:
-        """The page if young, else a new one read as the agent that read the last (a
-        batch's choices are made before its claim tells who its agents are); None
-        without one, or when reading fails (the caller chooses later instead)."""
-        page = self.fresh()
-        if page is not None or self._reader is None:
-            return page
-        try:
-            return self.page(kit, self._reader)
-        except Exception:  # the choice is an optimisation: never fail a batch over it
-            return None
-
-    def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
-        self._reader = agent
-        page, age = self._held()
-        if age < self._ttl:
-            return page
-        try:
-            seen: dict[str, GalleryPost] = {}
-            on_sort: list[dict[str, int]] = []
-            for sort in self._sorts:
-                read = kit.gallery.feed(
-                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
-                )
-                on_sort.append({post.id: place for place, post in enumerate(read)})
-                for post in read:
-                    seen.setdefault(post.id, post)
-            page = list(seen.values())
-            places = {post_id: tuple(sort.get(post_id) for sort in on_sort) for post_id in seen}
-        except TransientError as error:
-            # A budget or pause answer is the gallery speaking: it stands.
-            if isinstance(error, Deferred) or age >= self.STALE_ON_ERROR_SECONDS:
-                raise
-            return page
-        with self._lock:
-            self._page, self._places, self._taken = page, places, time.monotonic()
-        return page
-
-    def places(self, page: Sequence[GalleryPost]) -> dict[str, tuple[int | None, ...]]:
-        """Each post's place on each sort read (None: not on it), for the page this
-        snapshot last gave (empty for any other: places unknown)."""
-        with self._lock:
-            return self._places if page is self._page else {}
 
 
 def page_candidates(
@@ -171,9 +89,7 @@ def chooser(
     feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
     has them already."""
     candidates = page if page is not None else page_candidates(kit, feed, persona, kind=kind)
-    taste = kit.taste is not None and kit.interests is not None
-    if ties is None and taste and agent_id is not None:
-        assert kit.interests is not None
+    if ties is None and kit.taste is not None and kit.interests and agent_id is not None:
         ties = kit.interests.ties(
             agent_id, kit.now().timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
         )

@@ -7,7 +7,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.common import (
     Accounts,
     Billing,
@@ -19,6 +18,7 @@ from fleet.actions.common import (
     plain_author,
     seen,
 )
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.port import ContentWriter

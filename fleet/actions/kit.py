@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.common import NoBudget, Spending
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard

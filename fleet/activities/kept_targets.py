@@ -80,9 +80,9 @@ _TAKEN = {
 
 
 # The same read for many agents at once (a batch's first choices): per agent its handle
-# (marked 1) and persona (marked 2), the feed posts it engaged with (as ``:kind``) and the posts its actions in
-# flight hold (marked 0), and per feed post the bot engagements since ``:since`` (agent
-# NULL).
+# (marked 1) and persona (marked 2), the feed posts it engaged with (as ``:kind``) and
+# the posts its actions in flight hold (marked 0), and per feed post the bot engagements
+# since ``:since`` (agent NULL).
 def _taken_by(agent_in: Any, post_in: Any) -> Any:
     return union_all(
         select(AGENTS.c.id, AGENTS.c.handle, literal(1)).where(agent_in(AGENTS.c.id)),

@@ -135,10 +135,11 @@ def scores(
     after them is not taken for the best of the page."""
     known = [c.similarity for c in (page or candidates) if c.similarity is not None]
     mean = math.fsum(known) / len(known) if known else 0.0
-    # The population deviation by fsum: statistics.pstdev's exact fractions took 150 µs a
-    # page of 150, the better part of a like's CPU on the engage path.
-    deviation = math.sqrt(math.fsum((v - mean) ** 2 for v in known) / len(known)) if known else 0
-    spread = max(deviation, 0.01) if len(known) > 1 else 1.0
+    spread = 1.0
+    if len(known) > 1:
+        # The population deviation by fsum: statistics.pstdev's exact fractions took
+        # 150 µs a page of 150, the better part of a like's CPU on the engage path.
+        spread = max(math.sqrt(math.fsum((v - mean) ** 2 for v in known) / len(known)), 0.01)
     half_life = weights.half_life_hours * 3600
     out = []
     for c in candidates:

@@ -118,7 +118,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
-        from fleet.actions.choosing import FeedSnapshot
+        from fleet.actions.feed_snapshot import FeedSnapshot
         from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.offline import OfflineWriter
