@@ -288,6 +288,8 @@ class TasteSettings(_Nested):
     popularity: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
+    # Ties in a comment's choice (a comment keeps up a relationship).
+    comment_tie: float = Field(default=4.0, ge=0, allow_inf_nan=False)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
     temperature: float = Field(default=0.6, gt=0, le=100, allow_inf_nan=False)
     explore: float = Field(default=0.05, ge=0, le=1)

@@ -585,3 +585,46 @@ def test_admirers_of_many_agents_are_each_ones_ties_read_at_once(fleet: Fleet) -
     assert all(activities.admirers(fleet.sessions, a) == together[a] for a in together)
     newest_only = activities.admirers(fleet.sessions, ann, posts=1)
     assert newest_only == {handles[cat]: 1}, "only ann's newest post (a2) counts"
+
+
+def test_newest_posts_by_gives_each_friends_newest_post_of_the_window(fleet: Fleet) -> None:
+    # A comment's look at its friends' posts: each agent's newest succeeded post due in
+    # the window, by handle; an older post, a dead one, another kind, or an agent with
+    # nothing in the window gives nothing.
+    from fleet.db.models import AgentActivity
+    from tests.conftest import active_agents
+
+    now = datetime.now(UTC)
+    ann, bob, cat = active_agents(fleet, 3, now=now)
+    handles = {a: agents.get_agent(fleet.sessions, str(a)).handle for a in (ann, bob, cat)}
+    rows = [
+        (ann, "post", "succeeded", now - timedelta(hours=30), {"post_id": "a-old"}),
+        (ann, "post", "succeeded", now - timedelta(hours=5), {"post_id": "a-mid"}),
+        (ann, "post", "succeeded", now - timedelta(hours=1), {"post_id": "a-new"}),
+        (ann, "post", "dead", now, {"post_id": "a-dead"}),
+        (bob, "post", "succeeded", now - timedelta(hours=30), {"post_id": "b-old"}),
+        (bob, "comment", "succeeded", now, {"post_id": "x", "comment_id": "c"}),
+        (cat, "post", "succeeded", now - timedelta(hours=2), {}),
+    ]
+    with fleet.sessions.begin() as session:
+        for number, (owner, action, status, due, result) in enumerate(rows):
+            session.add(
+                AgentActivity(
+                    agent_id=owner,
+                    action=action,
+                    idempotency_key=f"{owner}:{number}:{action}",
+                    due_at=due,
+                    status=status,
+                    result=result,
+                )
+            )
+    since = now - timedelta(hours=24)
+    found = activities.newest_posts_by(
+        fleet.sessions, [handles[ann], handles[bob], handles[cat], "nobody"], since=since
+    )
+    assert found == {handles[ann]: "a-new"}
+    assert activities.newest_posts_by(fleet.sessions, [], since=since) == {}
+    older = activities.newest_posts_by(
+        fleet.sessions, [handles[bob]], since=now - timedelta(days=2)
+    )
+    assert older == {handles[bob]: "b-old"}

@@ -19,11 +19,14 @@ from fleet.core.action_key import ActionKey
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
-from fleet.errors import Skip
+from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra.logs import get_logger
 
 if TYPE_CHECKING:
     from fleet.actions.kit import ActionKit
+
+log = get_logger(__name__)
 
 
 def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
@@ -35,11 +38,17 @@ def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
 
 
 def page_candidates(
-    kit: ActionKit, feed: list[GalleryPost], persona: str | None, *, kind: str = "like"
+    kit: ActionKit,
+    feed: list[GalleryPost],
+    persona: str | None,
+    *,
+    kind: str = "like",
+    friends: Sequence[GalleryPost] = (),
 ) -> list[Candidate]:
     """The feed's posts as the taste of an agent of ``persona`` sees them, ties aside:
     the same for every agent of the persona choosing from this page (a batch's likes
-    make it once per persona)."""
+    make it once per persona). ``friends``: posts off the page (``friends_posts``), after
+    it, of no place on the feeds (a look sees them wherever they are)."""
     similarity: dict[str, float] = {}
     kindred: set[str] = set()
     known = persona if persona is not None and persona in kit.personas else None
@@ -50,6 +59,10 @@ def page_candidates(
         # the engage path only reads what they stored.
         embed = KINDS[Action(kind)].queue == "content"
         similarity = kit.interests.similarities(kit.personas.get(known), feed, embed=embed)
+        if friends:
+            similarity = similarity | kit.interests.similarities(
+                kit.personas.get(known), friends, embed=embed, keep=False
+            )
         people = {p.id for p in feed if not p.user_is_agent}
         if people and kit.welcome is not None:
             # On the whole page, as every persona's agents rank it: no second product.
@@ -67,8 +80,42 @@ def page_candidates(
             kindred=p.id in kindred,
             places=places.get(p.id, ()),
         )
-        for p in feed
+        for p in [*feed, *friends]
     ]
+
+
+# A comment looks for the newest posts of this many of the agent's friends (those who
+# engaged with its posts most and posted in the last FRIENDS_POSTS_HOURS) where the
+# feeds' pages do not show them: a gallery read each.
+FRIENDS_READ = 3
+FRIENDS_POSTS_HOURS = 24.0
+
+
+def friends_posts(
+    kit: ActionKit, me: str, ties: dict[str, int], feed: Sequence[GalleryPost]
+) -> list[GalleryPost]:
+    """The newest posts of the agent's closest friends, of the last day, that ``feed``
+    does not hold: a person who comments keeps up with those who answer them, as a
+    following tab shows them, wherever the feeds have moved on. A post the gallery will
+    not give (gone, or a passing failure) is left out; a budget's wait stands."""
+    if not ties:
+        return []
+    since = kit.now() - timedelta(hours=FRIENDS_POSTS_HOURS)
+    newest = activities.newest_posts_by(kit.sessions, list(ties), since=since)
+    shown = {p.id for p in feed}
+    closest = sorted(
+        (handle for handle, post_id in newest.items() if post_id not in shown and handle != me),
+        key=lambda handle: (-ties[handle], handle),
+    )[:FRIENDS_READ]
+    found = []
+    for handle in closest:
+        try:
+            found.append(kit.gallery.get_post(agent=me, post_id=newest[handle]))
+        except Deferred:
+            raise
+        except (TransientError, PermanentError) as error:
+            log.info("a friend's post left out", post=newest[handle], reason=str(error)[:200])
+    return found
 
 
 def chooser(
@@ -82,13 +129,18 @@ def chooser(
     kind: str = "like",
     page: list[Candidate] | None = None,
     ties: dict[str, int] | None = None,
+    friends: Sequence[GalleryPost] = (),
 ) -> activities.Chooser:
     """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
     known), by the taste of its persona (``fleet.core.taste``) when the kit has one, its
     ties when its id is known, and the welcome budget of people's posts. ``page``: the
     feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
-    has them already."""
-    candidates = page if page is not None else page_candidates(kit, feed, persona, kind=kind)
+    has them already; ``friends``: posts off the page (``friends_posts``) it may choose too."""
+    candidates = (
+        page
+        if page is not None
+        else page_candidates(kit, feed, persona, kind=kind, friends=friends)
+    )
     if ties is None and kit.taste is not None and kit.interests and agent_id is not None:
         ties = kit.interests.ties(
             agent_id, kit.now().timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
@@ -232,6 +284,14 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         kit.interests.learn(claim.actor.id, claim.actor.persona)
     feed = kit.feed_snapshot.page(kit, handle)
     now = kit.now()
+    ties: dict[str, int] | None = None
+    friends: list[GalleryPost] = []
+    if kind == "comment" and kit.taste is not None and kit.interests is not None:
+        # A comment keeps up a relationship: its friends' newest posts are in view too.
+        ties = kit.interests.ties(
+            claim.actor.id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
+        )
+        friends = friends_posts(kit, handle, ties, feed)
     choose = chooser(
         kit,
         feed,
@@ -240,7 +300,10 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         persona=claim.actor.persona,
         agent_id=claim.actor.id,
         kind=kind,
+        ties=ties,
+        friends=friends,
     )
+    feed = [*feed, *friends]
     kept = activities.keep_target(
         kit.sessions,
         claim.id,

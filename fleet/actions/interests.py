@@ -151,14 +151,20 @@ class Interests:
         return len(self._post_vectors(posts, embed=True))
 
     def similarities(
-        self, persona: Persona, posts: Sequence[GalleryPost], *, embed: bool = True
+        self,
+        persona: Persona,
+        posts: Sequence[GalleryPost],
+        *,
+        embed: bool = True,
+        keep: bool = True,
     ) -> dict[str, float]:
         """The cosine of the persona's interests and each post's text, for the posts with
         a vector; empty when the embedder is off or failing (taste then ranks without it).
         ``embed``: embed (and store) posts no one has embedded yet; the engage path passes
         False and ranks those without their fit. Every agent of a persona choosing from
         the same page gets the same answer: it is worked out once per (persona, page), in
-        one matrix product, and kept until the page or its known vectors change."""
+        one matrix product, and kept until the page or its known vectors change (``keep``
+        False: a few posts off the page, worked out without replacing the page's)."""
         me = self._persona_vector(persona)
         if me is None:
             return {}
@@ -167,7 +173,7 @@ class Interests:
             return {}
         page = tuple((p.id, "+" if p.id in vectors else "-") for p in posts)
         with self._lock:
-            cached = self._similar.get(persona.slug)
+            cached = self._similar.get(persona.slug) if keep else None
         if cached is not None and cached[0] == page:
             return cached[1]
         ids = list(vectors)
@@ -176,8 +182,9 @@ class Interests:
             matrix @ me / (np.linalg.norm(matrix, axis=1) * (np.linalg.norm(me) or 1.0) + 1e-12)
         )
         found = {post_id: float(score) for post_id, score in zip(ids, scores, strict=True)}
-        with self._lock:
-            self._similar[persona.slug] = (page, found)
+        if keep:
+            with self._lock:
+                self._similar[persona.slug] = (page, found)
         return found
 
     def kindred(

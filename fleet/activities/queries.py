@@ -253,6 +253,38 @@ def admirers_of(
     return found
 
 
+_NEWEST_POSTS_BY = (
+    select(Agent.handle, _ACTIVITIES.c.result, _ACTIVITIES.c.id)
+    .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+    .where(
+        Agent.handle.in_(bindparam("handles", expanding=True)),
+        _ACTIVITIES.c.action == "post",
+        _ACTIVITIES.c.status == "succeeded",
+        # (agent, due time) is indexed: a post is finished within minutes of its due time.
+        _ACTIVITIES.c.due_at >= bindparam("since"),
+    )
+    .order_by(_ACTIVITIES.c.id.desc())
+)
+
+
+def newest_posts_by(
+    sessions: sessionmaker[Session], handles: Sequence[str], *, since: datetime
+) -> dict[str, str]:
+    """The gallery id of each of these agents' newest post due since ``since`` (handle ->
+    post id; an agent with none is left out): a friend's post the feeds may no longer
+    show."""
+    if not handles:
+        return {}
+    found: dict[str, str] = {}
+    with autocommit(sessions).connect() as connection:
+        for handle, result, _ in connection.execute(
+            _NEWEST_POSTS_BY, {"handles": list(dict.fromkeys(handles)), "since": since}
+        ):
+            if handle not in found and result and result.get("post_id"):
+                found[str(handle)] = str(result["post_id"])
+    return found
+
+
 _STANDING = (
     select(
         _ACTIVITIES.c.id,

@@ -62,6 +62,9 @@ def choose_target(
                 )
                 for c in open_posts
             ]
+        if kind == "comment":
+            # A comment keeps up a relationship: ties weigh more than in a like.
+            taste = replace(taste, tie=taste.comment_tie)
         # A like may pass the page over: nothing on it speaks to the agent (``draw``).
         return draw(open_posts, taste, rng, may_pass=kind == "like", page=candidates)
     humans = [c for c in open_posts if not c.author_is_agent]

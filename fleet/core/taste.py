@@ -26,6 +26,9 @@ The score adds four terms, each on a scale a person would weigh:
 - **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
 - **ties** (``tie``): an author who engaged with this agent's posts, as a number of
   engagements through ``log1p``, so a friend counts and a stalker does not dominate.
+  A comment weighs them ``comment_tie``: people like what is good and comment where
+  they have a relationship (with ties weighed as a like weighs them, comments returned
+  attention less often than likes did: 0.21 of their pairs were mutual against 0.30).
 - **people** (``person``): a post by a person (not an agent) is worth this much more;
   the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
   the persona's ``human_share`` says people first, they come first, by taste. The
@@ -73,6 +76,8 @@ class Weights:
     popularity: float = 1.0
     freshness: float = 1.0
     tie: float = 2.0
+    # A comment keeps up a relationship: ties weigh this much in a comment's choice.
+    comment_tie: float = 4.0
     person: float = 0.85
     welcome: float = 3.0
     half_life_hours: float = 12.0
@@ -86,7 +91,7 @@ class Weights:
     scroll: float | None = 8.0
 
     def __post_init__(self) -> None:
-        for name in ("fit", "popularity", "freshness", "tie", "person", "welcome"):
+        for name in ("fit", "popularity", "freshness", "tie", "comment_tie", "person", "welcome"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")

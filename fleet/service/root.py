@@ -331,6 +331,7 @@ def _taste(settings: Settings) -> Weights:
         popularity=t.popularity,
         freshness=t.freshness,
         tie=t.tie,
+        comment_tie=t.comment_tie,
         person=max(0.0, math.log(share / (1 - share))),
         half_life_hours=t.half_life_hours,
         temperature=t.temperature,

@@ -137,6 +137,7 @@ def test_a_draw_is_always_one_of_the_candidates(page: list[Candidate], seed: int
     [
         {"fit": float("inf")},
         {"popularity": -1.0},
+        {"comment_tie": -0.5},
         {"temperature": 0.0},
         {"explore": 1.5},
         {"scroll": 0.5},
@@ -260,7 +261,28 @@ def test_a_comment_welcomes_a_persons_post_whatever_the_fit_a_like_goes_by_fit()
     assert share("comment") > 0.6 > 0.3 > share("like")
 
 
-def _choose_many(page: list[Candidate], kind: str, n: int = 300) -> Counter[str]:
+def test_a_comment_goes_to_a_friend_more_often_than_a_like_does() -> None:
+    """Likes go where the post is good, comments where there is a relationship: a
+    friend's post that fits a little worse takes most comments and few likes."""
+    friend = _post("friend", similarity=0.82, ties=2)
+    page = [
+        friend,
+        _post("good", similarity=0.85),
+        *(_post(f"m{i}", similarity=0.78 + i / 100) for i in range(6)),
+    ]
+    weights = Weights(explore=0.0, pass_over=None, scroll=None)
+    picks = {kind: _choose_many(page, kind, taste=weights) for kind in ("like", "comment")}
+    assert picks["comment"]["friend"] > 0.45 * 300
+    assert picks["like"]["friend"] < 0.1 * 300
+    assert picks["like"]["good"] > picks["comment"]["good"]
+    # Weighed as a like weighs ties, a comment chooses as a like does.
+    alike = replace(weights, comment_tie=weights.tie)
+    assert _choose_many(page, "comment", taste=alike) == _choose_many(page, "like", taste=alike)
+
+
+def _choose_many(
+    page: list[Candidate], kind: str, n: int = 300, taste: Weights | None = None
+) -> Counter[str]:
     rng = random.Random(6)
     picks: Counter[str] = Counter()
     for _ in range(n):
@@ -272,7 +294,7 @@ def _choose_many(page: list[Candidate], kind: str, n: int = 300) -> Counter[str]
             cap_per_hour=5,
             human_share=0.7,
             rng=rng,
-            taste=Weights(pass_over=None),
+            taste=taste or Weights(pass_over=None),
             welcome=Welcome(),
             kind=kind,
         )
