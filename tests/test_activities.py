@@ -567,6 +567,21 @@ def test_admirers_of_many_agents_are_each_ones_ties_read_at_once(fleet: Fleet) -
                     result={"post_id": post},
                 )
             )
+        # ann's replies: to a person (a tie), to an agent (counted through the ledger),
+        # and one written before replies said whom they answered (ignored).
+        for number, answered in enumerate(
+            [{"to": "old"}, {"to": "bot", "to_person": False}, {"to": "maya", "to_person": True}]
+        ):
+            session.add(
+                AgentActivity(
+                    agent_id=ann,
+                    action="reply",
+                    idempotency_key=f"{ann}:{number}:reply",
+                    due_at=now,
+                    status="succeeded",
+                    result={"post_id": "elsewhere", "in_reply_to": f"c{number}", **answered},
+                )
+            )
         # ann's posts: liked by cat twice (two posts), commented on by dan; bob's: by ann.
         for fan, post, kind in [
             (cat, "a1", "like"),
@@ -574,17 +589,19 @@ def test_admirers_of_many_agents_are_each_ones_ties_read_at_once(fleet: Fleet) -
             (dan, "a1", "comment"),
             (ann, "b1", "like"),
             (bob, "elsewhere", "like"),
+            # A reply's row names the comment answered: comment "a1" is not ann's post.
+            (bob, "a1", "reply"),
         ]:
             session.add(Engagement(agent_id=fan, post_id=post, kind=kind, created_at=now))
     together = activities.admirers_of(fleet.sessions, [ann, bob, cat])
     assert together == {
-        ann: {handles[cat]: 2, handles[dan]: 1},
+        ann: {handles[cat]: 2, handles[dan]: 1, "maya": 1},
         bob: {handles[ann]: 1},
         cat: {},
     }
     assert all(activities.admirers(fleet.sessions, a) == together[a] for a in together)
     newest_only = activities.admirers(fleet.sessions, ann, posts=1)
-    assert newest_only == {handles[cat]: 1}, "only ann's newest post (a2) counts"
+    assert newest_only == {handles[cat]: 1, "maya": 1}, "ann's newest post (a2) and reply"
 
 
 def test_newest_posts_by_gives_each_friends_newest_post_of_the_window(fleet: Fleet) -> None:

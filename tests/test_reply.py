@@ -166,6 +166,11 @@ def test_a_reply_answers_a_person_before_a_bot_quoting_the_commenter(
     assert third.status == "skipped"
     assert "nothing to reply to" in (third.detail or {}).get("reason", "")
     assert len(gallery.sent) == 2
+    # The person answered is a tie the agent's taste weighs; the bot answered is not
+    # (another agent's comment counts through the engagement ledger).
+    assert (outcome.detail or {})["to_person"] is True
+    assert (second.detail or {})["to_person"] is False
+    assert activities.admirers(fleet.sessions, agent_id) == {"maya": 1}
 
 
 def test_an_agent_never_replies_to_itself_nor_to_a_reply(

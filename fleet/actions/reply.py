@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fleet.actions import comment as commenting
 from fleet.actions.common import Accounts, Handled, Ledger, Writing, ensure_user, seen
@@ -48,6 +49,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         "text": draft.text,
         "post_id": post_id,
         "to": comment.username,
+        "to_person": not comment.user_is_agent,  # a person answered is a tie (``admirers``)
         "title": post.title,
         "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
     }
@@ -56,7 +58,12 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
     return _send(needs, claim, content, comment.id)
 
 
-def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, str], comment_id: str) -> Handled:
+def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, Any], comment_id: str) -> Handled:
     result, _ = commenting.publish(needs, claim, content["post_id"], content, parent_id=comment_id)
-    answered = {"in_reply_to": comment_id, "to": content.get("to"), "title": content.get("title")}
+    answered = {
+        "in_reply_to": comment_id,
+        "to": content.get("to"),
+        "to_person": bool(content.get("to_person")),
+        "title": content.get("title"),
+    }
     return {**result, **answered}, (comment_id, "reply")

@@ -196,37 +196,47 @@ def own_comments(
         ]
 
 
-# Each agent's newest succeeded posts, numbered per agent (newest 1): many agents at once.
-_NUMBERED_POSTS = (
+# Each agent's newest succeeded posts and replies, numbered per agent and action (newest
+# 1): many agents at once.
+_NUMBERED = (
     select(
         _ACTIVITIES.c.agent_id,
+        _ACTIVITIES.c.action,
         _ACTIVITIES.c.result,
         func.row_number()
-        .over(partition_by=_ACTIVITIES.c.agent_id, order_by=_ACTIVITIES.c.id.desc())
+        .over(
+            partition_by=(_ACTIVITIES.c.agent_id, _ACTIVITIES.c.action),
+            order_by=_ACTIVITIES.c.id.desc(),
+        )
         .label("newest"),
     )
     .where(
         _ACTIVITIES.c.agent_id.in_(bindparam("agents", expanding=True)),
-        _ACTIVITIES.c.action == "post",
+        _ACTIVITIES.c.action.in_(("post", "reply")),
         _ACTIVITIES.c.status == "succeeded",
     )
     .subquery()
 )
-_OWN_POSTS_OF = select(_NUMBERED_POSTS.c.agent_id, _NUMBERED_POSTS.c.result).where(
-    _NUMBERED_POSTS.c.newest <= bindparam("limit")
-)
+_OWN_POSTS_AND_REPLIES_OF = select(
+    _NUMBERED.c.agent_id, _NUMBERED.c.action, _NUMBERED.c.result
+).where(_NUMBERED.c.newest <= bindparam("limit"))
 _ADMIRERS = (
     select(_ENGAGEMENTS.c.post_id, Agent.handle, func.count())
     .select_from(_ENGAGEMENTS)
     .join(Agent, Agent.id == _ENGAGEMENTS.c.agent_id)
-    .where(_ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)))
+    .where(
+        _ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)),
+        # A reply's row holds the comment answered, whose id may equal a post's.
+        _ENGAGEMENTS.c.kind.in_(("like", "comment")),
+    )
     .group_by(_ENGAGEMENTS.c.post_id, Agent.handle)
 )
 
 
 def admirers(sessions: sessionmaker[Session], agent_id: int, *, posts: int = 20) -> dict[str, int]:
     """Who engaged with the agent's newest ``posts`` posts, and how often (the agents'
-    handles): the ties taste weighs."""
+    handles), and the people whose comments its newest ``posts`` replies answered (their
+    gallery usernames): the ties taste weighs."""
     return admirers_of(sessions, [agent_id], posts=posts)[agent_id]
 
 
@@ -234,17 +244,27 @@ def admirers_of(
     sessions: sessionmaker[Session], agent_ids: Sequence[int], *, posts: int = 20
 ) -> dict[int, dict[str, int]]:
     """``admirers`` of many agents in two statements (a batch's likes): per agent, who
-    engaged with its newest ``posts`` posts, and how often."""
+    engaged with its newest ``posts`` posts, and how often.
+
+    A person's like is not in the fleet's ledger (the gallery does not say who liked a
+    post), but a person's comment is answered: each person an agent's reply answered
+    counts once per reply, as a notification brings the commenter back to mind. Another
+    agent's comment counts already, through the engagement ledger."""
     found: dict[int, dict[str, int]] = {agent_id: {} for agent_id in agent_ids}
     if not agent_ids:
         return found
     with autocommit(sessions).connect() as connection:
         owner: dict[str, int] = {}
-        for agent_id, result in connection.execute(
-            _OWN_POSTS_OF, {"agents": list(found), "limit": posts}
+        for agent_id, action, result in connection.execute(
+            _OWN_POSTS_AND_REPLIES_OF, {"agents": list(found), "limit": posts}
         ):
-            if result and result.get("post_id"):
+            if not result:
+                continue
+            if action == "post" and result.get("post_id"):
                 owner[str(result["post_id"])] = int(agent_id)
+            elif action == "reply" and result.get("to_person") and result.get("to"):
+                mine = found[int(agent_id)]
+                mine[str(result["to"])] = mine.get(str(result["to"]), 0) + 1
         if not owner:
             return found
         for post_id, handle, count in connection.execute(_ADMIRERS, {"posts": list(owner)}):
