@@ -290,6 +290,11 @@ class TasteSettings(_Nested):
     tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
     # Ties in a comment's choice (a comment keeps up a relationship).
     comment_tie: float = Field(default=4.0, ge=0, allow_inf_nan=False)
+    # A person's post within its welcome budget (``FLEET_WELCOME__*``), in proportion
+    # to the budget left.
+    welcome: float = Field(default=3.0, ge=0, allow_inf_nan=False)
+    # How often a like goes first to a post by a person the agent answered (0: never).
+    courtesy: float = Field(default=1.0, ge=0, le=1)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
     temperature: float = Field(default=0.6, gt=0, le=100, allow_inf_nan=False)
     explore: float = Field(default=0.05, ge=0, le=1)
@@ -330,6 +335,9 @@ class WelcomeSettings(_Nested):
     # A person's post with no comment yet is greeted by the next agent that comments,
     # from this many minutes after it was posted.
     greet_after_minutes: float = Field(default=10.0, ge=0, le=1440)
+    # A person's post nobody has liked yet is liked by the next agent of a persona it
+    # fits whose like sees it.
+    first_like: bool = True
     # Stepping back as people arrive (``fleet.core.pace``): the fleet's share of all
     # activity once people are as active as the whole fleet (0.5: never step back), the
     # lowest pace it steps back to, and how often the pace is measured.

@@ -100,6 +100,8 @@ def test_with_the_real_model_a_fitting_post_is_closer_than_an_unrelated_one() ->
     [
         ("FLEET_TASTE__FIT", "inf", "FLEET_TASTE__FIT"),
         ("FLEET_TASTE__EXPLORE", "2", "FLEET_TASTE__EXPLORE"),
+        ("FLEET_TASTE__WELCOME", "-1", "FLEET_TASTE__WELCOME"),
+        ("FLEET_TASTE__COURTESY", "2", "FLEET_TASTE__COURTESY"),
         ("FLEET_WELCOME__COMMENTS", "[[1, -1]]", "FLEET_WELCOME__COMMENTS"),
         ("FLEET_WELCOME__LIKES", "not json", "FLEET_WELCOME__LIKES: not valid JSON"),
         ("FLEET_EMBEDDINGS__PROVIDER", "magic", "FLEET_EMBEDDINGS__PROVIDER"),
@@ -111,6 +113,21 @@ def test_bad_taste_and_welcome_settings_stop_start_up_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=said):
         load_settings()
+
+
+def test_taste_and_welcome_settings_reach_what_the_fleet_ranks_by(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fleet.service.root import _taste, _welcome
+
+    monkeypatch.setenv("FLEET_TASTE__WELCOME", "3.5")
+    monkeypatch.setenv("FLEET_TASTE__COMMENT_TIE", "6")
+    monkeypatch.setenv("FLEET_TASTE__COURTESY", "0.5")
+    monkeypatch.setenv("FLEET_WELCOME__FIRST_LIKE", "false")
+    settings = load_settings()
+    weights = _taste(settings)
+    assert (weights.welcome, weights.comment_tie, weights.courtesy) == (3.5, 6.0, 0.5)
+    assert _welcome(settings).first_like is False
 
 
 def test_a_post_is_kindred_to_the_personas_nearest_its_text() -> None:

@@ -29,7 +29,9 @@ def choose_target(
     Among the posts left, ``taste`` ranks them (``fleet.core.taste``); without it the
     choice is uniform (a reply answers any open comment alike). With taste, people's
     posts come first by its ``person`` term instead, and ``welcome`` keeps a person's
-    post within its budget for ``kind``.
+    post within its budget for ``kind``; a like goes first (``courtesy`` of the time) to a
+    post by a person the agent answered, then to a person's post nobody has liked yet
+    that the agent's persona fits (``Welcome.first_like``).
     """
     open_posts = [
         c
@@ -41,12 +43,27 @@ def choose_target(
     ]
     if not open_posts:
         return None
+    # A like may pass the page over: nothing on it speaks to the agent (``draw``).
+    may_pass = kind == "like"
     if welcome is not None and kind == "comment":
         # A person's post that nobody has answered yet is greeted first (by taste among
         # them when there are several): a newcomer is never left without a word.
         waiting = [c for c in open_posts if welcome.awaits_greeting(c)]
         if waiting:
             open_posts = waiting
+    if taste is not None and kind == "like":
+        # A person whose comment the agent answered (a person's tie) is liked back first:
+        # they came to the agent, it returns the attention, whatever its taste.
+        owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
+        if owed and rng.random() < taste.courtesy:
+            return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
+    if welcome is not None and kind == "like":
+        # A person's post nobody has liked yet is liked by an agent it fits (the nearest
+        # personas to its subject), by taste among several: a newcomer waits for no hit.
+        unliked = [c for c in open_posts if welcome.awaits_first_like(c)]
+        if unliked:
+            open_posts = unliked
+            may_pass = False
     if taste is not None:
         if welcome is not None:
             # A comment on a person's post is a welcome more than a matter of taste: any
@@ -65,8 +82,7 @@ def choose_target(
         if kind == "comment":
             # A comment keeps up a relationship: ties weigh more than in a like.
             taste = replace(taste, tie=taste.comment_tie)
-        # A like may pass the page over: nothing on it speaks to the agent (``draw``).
-        return draw(open_posts, taste, rng, may_pass=kind == "like", page=candidates)
+        return draw(open_posts, taste, rng, may_pass=may_pass, page=candidates)
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]
     pool = humans if humans and (not bots or rng.random() < human_share) else bots

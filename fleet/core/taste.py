@@ -42,6 +42,11 @@ The score adds four terms, each on a scale a person would weigh:
   up to this much more, in proportion to the budget it has left: a newcomer's first
   picture is met soon, by the members it fits, before popularity can speak for it.
 
+A person whose comment the agent answered is **liked back** (``courtesy``, 1.0): the
+agent's next like that sees one of their posts takes it, fit or not, within its welcome
+budget. People's likes are invisible to the fleet, but their comments are answered; left
+to taste, 0.23 of the people who commented on an agent's post got anything back from it.
+
 A person's post nobody has commented on yet is **greeted**: from ``greet_after_minutes``
 (10) after it was posted, the next agent that comments takes such a post first, by its
 taste among them. Left to taste alone, a newcomer's first post waited hours for its first
@@ -89,6 +94,9 @@ class Weights:
     # How far down the feeds an action reads, on average (a draw per action; None: all of
     # what was read). See ``seen``.
     scroll: float | None = 8.0
+    # How often a like goes first to a post by a person the agent answered, when it sees
+    # one (``fleet.core.targets.choose_target``): attention returned. 0: taste alone.
+    courtesy: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("fit", "popularity", "freshness", "tie", "comment_tie", "person", "welcome"):
@@ -101,6 +109,8 @@ class Weights:
             raise ValueError("taste temperature must be a positive, finite number")
         if not 0 <= self.explore <= 1:
             raise ValueError("taste explore must be between 0 and 1")
+        if not 0 <= self.courtesy <= 1:
+            raise ValueError("taste courtesy must be between 0 and 1")
         if self.pass_over is not None and not math.isfinite(self.pass_over):
             raise ValueError("taste pass_over must be a finite number (or none)")
         if self.scroll is not None and not (math.isfinite(self.scroll) and self.scroll >= 1):
@@ -119,7 +129,8 @@ class Candidate:
     age_seconds: float = 0.0
     # Cosine of the agent's interests and the post's text; None without vectors.
     similarity: float | None = None
-    # How often the author engaged with this agent's posts.
+    # How often the author engaged with this agent's posts (for a person, how often the
+    # agent answered their comments: the gallery does not say who liked a post).
     ties: int = 0
     # A person's post: the share of its welcome budget still open (0 for an agent's).
     welcome_left: float = 0.0
@@ -250,6 +261,9 @@ class Welcome:
     # A person's post nobody has commented on yet, at least this old and still open to
     # comments, is greeted by the next agent that comments: someone always says hello.
     greet_after_minutes: float = 10.0
+    # A person's post nobody has liked yet is liked by the next agent of a persona it fits
+    # (``kindred``) whose like sees it: a newcomer's first like does not wait on a hit.
+    first_like: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.greet_after_minutes) and self.greet_after_minutes >= 0):
@@ -301,6 +315,18 @@ class Welcome:
             and candidate.comments == 0
             and candidate.age_seconds >= 60 * self.greet_after_minutes
             and self.open(candidate, "comment")
+        )
+
+    def awaits_first_like(self, candidate: Candidate) -> bool:
+        """A person's post nobody has liked yet (the gallery's count: a person's like
+        counts), seen by an agent of a persona it fits, and open to likes: that agent
+        likes it."""
+        return (
+            self.first_like
+            and not candidate.author_is_agent
+            and candidate.kindred
+            and candidate.likes == 0
+            and self.open(candidate, "like")
         )
 
     def open(self, candidate: Candidate, kind: str) -> bool:

@@ -333,11 +333,13 @@ def _taste(settings: Settings) -> Weights:
         tie=t.tie,
         comment_tie=t.comment_tie,
         person=max(0.0, math.log(share / (1 - share))),
+        welcome=t.welcome,
         half_life_hours=t.half_life_hours,
         temperature=t.temperature,
         explore=t.explore,
         pass_over=t.pass_over,
         scroll=t.scroll,
+        courtesy=t.courtesy,
     )
 
 
@@ -351,6 +353,7 @@ def _welcome(settings: Settings) -> Welcome:
         likes_per_day_after=w.likes_per_day_after,
         comments_per_day_after=w.comments_per_day_after,
         greet_after_minutes=w.greet_after_minutes,
+        first_like=w.first_like,
     )
 
 

@@ -140,6 +140,8 @@ def test_a_draw_is_always_one_of_the_candidates(page: list[Candidate], seed: int
         {"comment_tie": -0.5},
         {"temperature": 0.0},
         {"explore": 1.5},
+        {"courtesy": 1.01},
+        {"courtesy": -0.1},
         {"scroll": 0.5},
         {"scroll": float("nan")},
     ],
@@ -319,6 +321,64 @@ def test_a_persons_post_nobody_has_answered_is_greeted_by_the_next_comment() -> 
     other = replace(waiting, post_id="other", author="aother", similarity=0.95)
     picks = _choose_many([waiting, other, *hits], "comment")
     assert set(picks) == {"newcomer", "other"} and picks["other"] > picks["newcomer"]
+
+
+def test_a_person_the_agent_answered_is_liked_back_whatever_its_taste() -> None:
+    """A person whose comment the agent answered (a person's tie) takes its next like,
+    however far their post is from the agent's interests and however popular the rest:
+    attention returned. Comments still go by taste; a person without ties, an agent
+    with ties, a post past its welcome budget, or courtesy 0 is not forced."""
+    owed = _post(
+        "owed", author_is_agent=False, similarity=0.60, ties=1, comments=1, age_seconds=HOUR
+    )
+    hits = [_post(f"hit{i}", similarity=0.90, likes=40, comments=6) for i in range(6)]
+    taste = Weights(pass_over=None)
+    assert _choose_many([owed, *hits], "like", taste=taste) == {"owed": 300}
+    assert _choose_many([owed, *hits], "comment", taste=taste)["owed"] < 150
+    stranger = replace(owed, ties=0)
+    friend = replace(owed, author_is_agent=True)
+    full = replace(owed, likes=20, age_seconds=2 * HOUR)  # 8 likes by 6 h
+    for not_forced in (stranger, friend, full):
+        assert _choose_many([not_forced, *hits], "like", taste=taste)["owed"] < 150
+    assert _choose_many([owed, *hits], "like", taste=replace(taste, courtesy=0.0))["owed"] < 150
+    # Two owed: the one answered more often first, then the newer.
+    twice = replace(owed, post_id="twice", author="atwice", ties=2, age_seconds=5 * HOUR)
+    newer = replace(owed, post_id="newer", author="anewer", age_seconds=HOUR / 2)
+    assert _choose_many([owed, twice, newer, *hits], "like", taste=taste) == {"twice": 300}
+    assert _choose_many([owed, newer, *hits], "like", taste=taste) == {"newer": 300}
+
+
+def test_a_persons_post_nobody_has_liked_is_liked_by_the_next_agent_it_fits() -> None:
+    """A newcomer's post with no like yet takes the like of an agent whose persona it
+    fits (``kindred``), even past the pass-over and among hits; liked once already (a
+    person's like counts), not kindred, or with ``first_like`` off, it goes by taste."""
+    unliked = _post(
+        "new", author_is_agent=False, similarity=0.60, kindred=True, comments=1, age_seconds=600
+    )
+    # Eight posts with vectors: a page a like may pass over (``JUDGED_PAGE``).
+    hits = [_post(f"hit{i}", similarity=0.90, likes=40, comments=6) for i in range(8)]
+    assert _choose_many([unliked, *hits], "like", taste=Weights()) == {"new": 300}
+    liked = replace(unliked, likes=1)
+    stranger = replace(unliked, kindred=False)
+    for not_forced in (liked, stranger):
+        picks = _choose_many([not_forced, *hits], "like", taste=Weights(pass_over=None))
+        assert picks["new"] < 150
+    rng = random.Random(3)
+    off = [
+        choose_target(
+            [unliked, *hits],
+            me="me",
+            already=set(),
+            recent_bot_engagements={},
+            cap_per_hour=5,
+            human_share=0.7,
+            rng=rng,
+            taste=Weights(pass_over=None),
+            welcome=Welcome(first_like=False),
+        )
+        for _ in range(300)
+    ]
+    assert sum(c is not None and c.post_id == "new" for c in off) < 150
 
 
 def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> None:
