@@ -404,3 +404,35 @@ def test_an_approval_whose_post_another_comment_holds_ends_skipped(
     assert approved["done"] and "holds the same post" in approved["reason"]
     ended = drafts.show(fleet, int(draft["id"]))  # type: ignore[call-overload]
     assert ended.activity_status == "skipped" and "holds the same post" in str(ended.ending)
+
+
+def test_a_second_comment_goes_to_another_post_than_its_agents_draft_answers(
+    engine: Engine, reviewed: Fleet, clock: SimulatedClock
+) -> None:
+    # Taste that never passes a page over (the only open post is the one to take), and
+    # every choice reads the feed afresh.
+    settings = reviewed.settings.model_copy(
+        update={
+            "taste": reviewed.settings.taste.model_copy(update={"pass_over": None}),
+            "actions": reviewed.settings.actions.model_copy(update={"feed_snapshot_seconds": 0.0}),
+        }
+    )
+    fleet = bootstrap(settings, engine, clock=clock)
+    try:
+        draft = _comment_draft(fleet, clock)
+        clock.advance(5)
+        # The gallery's one post is answered by the draft: nothing else to comment on.
+        again = ok_json(fleet, "agents", "act", "2", "comment", "--here")
+        assert isinstance(again, dict) and again["status"] == "skipped", again
+        assert "already answers" not in json.dumps(again), "the draft's post is not chosen again"
+        posted = ok_json(fleet, "agents", "act", "1", "post", "--here")
+        assert posted["status"] == "succeeded"  # type: ignore[index]
+        clock.advance(900)
+        second = ok_json(fleet, "agents", "act", "2", "comment", "--here")
+        assert isinstance(second, dict) and second["status"] == "drafted", second
+        drafted = ok_json(fleet, "drafts", "list", "--agent", "2")
+        assert isinstance(drafted, list) and len(drafted) == 2
+        answered = {d["answers"]["post_id"] for d in drafted}
+        assert len(answered) == 2 and draft["answers"]["post_id"] in answered  # type: ignore[index]
+    finally:
+        fleet.close()

@@ -33,12 +33,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import Chooser, TargetKept
+from fleet.core.statuses import DraftStatus
 from fleet.db.engine import autocommit
-from fleet.db.models import Agent, AgentActivity, Engagement
+from fleet.db.models import Agent, AgentActivity, Draft, Engagement
 
 ACTIVITIES = cast(Table, AgentActivity.__table__)
 AGENTS = cast(Table, Agent.__table__)
+DRAFTS = cast(Table, Draft.__table__)
 ENGAGEMENTS = cast(Table, Engagement.__table__)
+_DRAFTED = DRAFTS.join(ACTIVITIES, ACTIVITIES.c.id == DRAFTS.c.activity_id)
+
+
+def _drafted_targets(columns: tuple[Any, ...], agent_is: Any) -> Any:
+    """``columns`` of the posts an agent's drafts awaiting review answer (``agent_is``
+    picks the agents' drafts): a draft holds its post as an action in flight does, so a
+    second comment of the agent never goes to the post its draft answers (the draft's
+    approval would then end it, and the rival check the second one)."""
+    return (
+        select(*columns)
+        .select_from(_DRAFTED)
+        .where(
+            agent_is,
+            DRAFTS.c.status == DraftStatus.PENDING.value,
+            ACTIVITIES.c.action == bindparam("kind"),
+            ACTIVITIES.c.target_post_id.is_not(None),
+        )
+    )
 
 
 _TARGET_OF = select(ACTIVITIES.c.status, ACTIVITIES.c.target_post_id).where(
@@ -57,6 +77,10 @@ def _taken(feed_post: Any) -> Any:
             ACTIVITIES.c.status == "pending",
             ACTIVITIES.c.target_post_id.is_not(None),
             ACTIVITIES.c.id != bindparam("activity"),
+        ),
+        _drafted_targets(
+            (ACTIVITIES.c.target_post_id, literal(0), literal(1)),
+            DRAFTS.c.agent_id == bindparam("agent"),
         ),
         select(
             ENGAGEMENTS.c.post_id,
@@ -92,6 +116,10 @@ def _taken_by(agent_in: Any, post_in: Any) -> Any:
             ACTIVITIES.c.action == bindparam("kind"),
             ACTIVITIES.c.status == "pending",
             ACTIVITIES.c.target_post_id.is_not(None),
+        ),
+        _drafted_targets(
+            (ACTIVITIES.c.agent_id, ACTIVITIES.c.target_post_id, literal(0)),
+            agent_in(DRAFTS.c.agent_id),
         ),
         select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
             agent_in(ENGAGEMENTS.c.agent_id),
@@ -183,9 +211,13 @@ _KEEP = (
 )
 
 
+# A draft's activity, beside the activity an open_to statement updates.
+_HELD = ACTIVITIES.alias("drafted")
+
+
 def open_to(agent: Any, post: Any = None) -> Any:
     """The post ``post`` (default ``:post``) is open to ``agent``: not engaged with by it
-    before (as ``:kind``), and with fewer than ``:cap`` bot engagements of that kind since
+    before (as ``:kind``), not answered by a draft of its awaiting review, and with fewer than ``:cap`` bot engagements of that kind since
     ``:since``."""
     post = bindparam("post") if post is None else post
     return and_(
@@ -193,6 +225,13 @@ def open_to(agent: Any, post: Any = None) -> Any:
             ENGAGEMENTS.c.agent_id == agent,
             ENGAGEMENTS.c.post_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
+        ),
+        ~exists().where(
+            DRAFTS.c.agent_id == agent,
+            DRAFTS.c.status == DraftStatus.PENDING.value,
+            _HELD.c.id == DRAFTS.c.activity_id,
+            _HELD.c.action == bindparam("kind"),
+            _HELD.c.target_post_id == post,
         ),
         select(func.count())
         .where(
