@@ -217,8 +217,8 @@ _HELD = ACTIVITIES.alias("drafted")
 
 def open_to(agent: Any, post: Any = None) -> Any:
     """The post ``post`` (default ``:post``) is open to ``agent``: not engaged with by it
-    before (as ``:kind``), not answered by a draft of its awaiting review, and with fewer than ``:cap`` bot engagements of that kind since
-    ``:since``."""
+    before (as ``:kind``), not answered by a draft of its awaiting review, and with fewer
+    than ``:cap`` bot engagements of that kind since ``:since``."""
     post = bindparam("post") if post is None else post
     return and_(
         ~exists().where(
