@@ -286,6 +286,8 @@ class TasteSettings(_Nested):
 
     fit: float = Field(default=3.0, ge=0, allow_inf_nan=False)
     popularity: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    # A post's appeal, the part of taste every viewer shares (``fleet.core.taste.appeal``).
+    appeal: float = Field(default=1.0, ge=0, le=100, allow_inf_nan=False)
     freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
     # Ties in a comment's choice (a comment keeps up a relationship).

@@ -102,6 +102,7 @@ def test_with_the_real_model_a_fitting_post_is_closer_than_an_unrelated_one() ->
         ("FLEET_TASTE__EXPLORE", "2", "FLEET_TASTE__EXPLORE"),
         ("FLEET_TASTE__WELCOME", "-1", "FLEET_TASTE__WELCOME"),
         ("FLEET_TASTE__COURTESY", "2", "FLEET_TASTE__COURTESY"),
+        ("FLEET_TASTE__APPEAL", "-1", "FLEET_TASTE__APPEAL"),
         ("FLEET_WELCOME__COMMENTS", "[[1, -1]]", "FLEET_WELCOME__COMMENTS"),
         ("FLEET_WELCOME__LIKES", "not json", "FLEET_WELCOME__LIKES: not valid JSON"),
         ("FLEET_EMBEDDINGS__PROVIDER", "magic", "FLEET_EMBEDDINGS__PROVIDER"),
@@ -123,10 +124,12 @@ def test_taste_and_welcome_settings_reach_what_the_fleet_ranks_by(
     monkeypatch.setenv("FLEET_TASTE__WELCOME", "3.5")
     monkeypatch.setenv("FLEET_TASTE__COMMENT_TIE", "6")
     monkeypatch.setenv("FLEET_TASTE__COURTESY", "0.5")
+    monkeypatch.setenv("FLEET_TASTE__APPEAL", "1.5")
     monkeypatch.setenv("FLEET_WELCOME__FIRST_LIKE", "false")
     settings = load_settings()
     weights = _taste(settings)
     assert (weights.welcome, weights.comment_tie, weights.courtesy) == (3.5, 6.0, 0.5)
+    assert weights.appeal == 1.5
     assert _welcome(settings).first_like is False
 
 

@@ -123,3 +123,27 @@ def test_a_published_post_leaves_its_vector_for_the_feeds_readers(fleet: Fleet) 
     feed = [_post("p9", result["title"], result["description"])]
     assert set(reader.similarities(PERSONA, feed, embed=True)) == {"p9"}
     assert embedder.calls == calls + 1, "only the persona's interests were embedded"
+
+
+def test_the_fleets_interests_ask_again_on_the_fleets_clock_not_the_process_s(
+    fleet: Fleet,
+) -> None:
+    """The demo's simulated day: an unembedded post is asked for again after
+    RECHECK_SECONDS of the fleet's time, however fast or slow the machine runs."""
+    from fleet.infra.clocks import SimulatedClock
+    from fleet.service.root import bootstrap
+
+    clock = SimulatedClock(NOW)
+    simulated = bootstrap(fleet.settings, fleet.engine, clock=clock, embedder=Counting())
+    interests = simulated.action_kit.interests
+    assert interests is not None
+    page = [_post("1", "pixel slime")]
+    assert interests.similarities(PERSONA, page, embed=False) == {}
+    Interests(Counting(), store=StoredPostVectors(fleet.sessions, lambda: NOW)).similarities(
+        PERSONA, page, embed=True
+    )
+    assert interests.similarities(PERSONA, page, embed=False) == {}, "within the interval"
+    clock.advance(RECHECK_SECONDS)
+    assert set(interests.similarities(PERSONA, page, embed=False)) == {"1"}, (
+        "the fleet's clock moved on: the stored vector is read, with no wall time passing"
+    )

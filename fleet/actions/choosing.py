@@ -19,6 +19,7 @@ from fleet.core.action_key import ActionKey
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
+from fleet.core.taste import appeal
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.logs import get_logger
@@ -79,6 +80,7 @@ def page_candidates(
             similarity=similarity.get(p.id),
             kindred=p.id in kindred,
             places=places.get(p.id, ()),
+            appeal=appeal(p.username, p.id) if kit.taste is not None else 0.0,
         )
         for p in [*feed, *friends]
     ]

@@ -10,7 +10,7 @@ view). Each post seen that it may still engage with gets a score, and one is dra
 probability proportional to ``exp(score / temperature)``; with probability ``explore``
 it draws uniformly instead, so taste never becomes a rut.
 
-The score adds four terms, each on a scale a person would weigh:
+The score adds these terms, each on a scale a person would weigh:
 
 - **interest fit** (``fit``, the weight of one standard deviation): the cosine of the
   agent's interests and the post's text, measured against the page's other posts (a
@@ -23,6 +23,11 @@ The score adds four terms, each on a scale a person would weigh:
   it speaks to, while a hit of another crowd is scrolled past (counted for every post,
   popularity drew 58 % of the fleet's likes to other personas' posts, about as many as
   chance would, and spread them evenly).
+- **appeal** (``appeal``, the weight of one standard deviation): how the post came out,
+  which every viewer sees alike (``appeal``: the author's craft and the post's luck),
+  whatever their interests. Taste alone made a persona's agents agree with each other
+  and with no one else; quality people agree on, under social influence, is what gives
+  popularity its heavy tail.
 - **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
 - **ties** (``tie``): an author who engaged with this agent's posts, as a number of
   engagements through ``log1p``, so a friend counts and a stalker does not dominate.
@@ -64,10 +69,13 @@ ranking falls back to popularity, freshness and ties, and never fails.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from statistics import NormalDist
 
 # The posts with vectors a page needs before a like may pass it over.
 JUDGED_PAGE = 8
@@ -79,6 +87,9 @@ class Weights:
 
     fit: float = 3.0
     popularity: float = 1.0
+    # A post's appeal (``appeal``), one standard deviation of it: what every viewer agrees
+    # on, fit or not.
+    appeal: float = 1.0
     freshness: float = 1.0
     tie: float = 2.0
     # A comment keeps up a relationship: ties weigh this much in a comment's choice.
@@ -99,7 +110,16 @@ class Weights:
     courtesy: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("fit", "popularity", "freshness", "tie", "comment_tie", "person", "welcome"):
+        for name in (
+            "fit",
+            "popularity",
+            "appeal",
+            "freshness",
+            "tie",
+            "comment_tie",
+            "person",
+            "welcome",
+        ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"taste weight {name} must be finite and >= 0, not {value!r}")
@@ -140,6 +160,8 @@ class Candidate:
     kindred: bool = False
     # Its place on each feed read (0: the top; None: not on that one); empty: not known.
     places: tuple[int | None, ...] = ()
+    # How the post came out, as every viewer sees it (``appeal``): a standard normal draw.
+    appeal: float = 0.0
 
 
 def scores(
@@ -170,6 +192,7 @@ def scores(
         fitting = 1.0 if c.kindred else speaks
         out.append(
             weights.fit * fit
+            + weights.appeal * c.appeal
             + speaks * weights.popularity * popularity
             + weights.freshness * freshness
             + weights.tie * math.log1p(max(0, c.ties))
@@ -223,6 +246,34 @@ def draw(
         if rng.random() * (sum(odds) + stay) < stay:
             return None
     return rng.choices(list(candidates), weights=odds, k=1)[0]
+
+
+# An author's craft and a post's own luck, in shares of the appeal's variance.
+_CRAFT_SHARE = 0.4
+_UNIT = NormalDist()
+
+
+def _normal(text: str) -> float:
+    """A standard normal draw, the same in every process for the same text (blake2b, not
+    hash(): str hashes are salted per process)."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    # The middle of one of 2^64 equal slices of (0, 1): never 0 or 1 exactly.
+    return _UNIT.inv_cdf((int.from_bytes(digest, "big") + 0.5) / 2**64)
+
+
+@lru_cache(maxsize=8192)
+def appeal(author: str, post_id: str) -> float:
+    """How a post came out, as every viewer sees it: a standard normal value, the same for
+    every agent and every process. Fleet cannot look at a picture, but people agree on
+    what is good far more than chance: a share of the author's craft (``_CRAFT_SHARE``
+    of the variance, drawn from the handle: some people's work is liked more, post after
+    post) and the rest the post's own luck (drawn from its id). Taste weighs it for every
+    viewer, whatever their interests: the common part of taste that, with social
+    influence (``popularity``), makes a few posts take off (Salganik, Dodds and Watts,
+    2006: quality and social influence together give the heavy tail)."""
+    craft = _normal(f"craft:{author}")
+    luck = _normal(f"luck:{author}:{post_id}")
+    return math.sqrt(_CRAFT_SHARE) * craft + math.sqrt(1 - _CRAFT_SHARE) * luck
 
 
 def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> list[Candidate]:

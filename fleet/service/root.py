@@ -185,8 +185,13 @@ class Fleet:
             ),
             taste=_taste(settings),
             welcome=_welcome(settings),
+            # The fleet's clock, not the process's: the demo's simulated day would
+            # otherwise leave a new post unjudged for half an hour of it (the recheck's
+            # 5 s of wall time) or for none, depending on how fast the machine ran.
             interests=Interests(
-                self.embedder, store=StoredPostVectors(self.sessions, self.clock.now)
+                self.embedder,
+                store=StoredPostVectors(self.sessions, self.clock.now),
+                clock=lambda: self.clock.now().timestamp(),
             ),
             publish=publish,
             publish_many=publish_many,
@@ -329,6 +334,7 @@ def _taste(settings: Settings) -> Weights:
     return Weights(
         fit=t.fit,
         popularity=t.popularity,
+        appeal=t.appeal,
         freshness=t.freshness,
         tie=t.tie,
         comment_tie=t.comment_tie,

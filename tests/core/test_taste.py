@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.core.targets import choose_target
-from fleet.core.taste import Candidate, Weights, Welcome, draw, scores, seen
+from fleet.core.taste import Candidate, Weights, Welcome, appeal, draw, scores, seen
 
 HOUR = 3600.0
 
@@ -69,6 +69,39 @@ def test_a_hit_draws_the_agents_it_fits_and_not_the_others() -> None:
     hit_here, new_here, hit_elsewhere, new_elsewhere, *_ = scores(page, weights)
     assert hit_here - new_here == pytest.approx(6 * weights.popularity)
     assert hit_elsewhere == pytest.approx(new_elsewhere)
+
+
+def test_appeal_is_shared_by_every_viewer_and_spread_like_a_standard_normal() -> None:
+    """The same post's appeal for every viewer and process; across posts a mean of 0 and
+    a deviation of 1, part of it the author's (posts of one author alike), part luck."""
+    assert appeal("tile_tomas", "42") == appeal("tile_tomas", "42")
+    assert appeal("tile_tomas", "42") != appeal("tile_tomas", "43")
+    values = [appeal(f"author{i % 400}", str(i)) for i in range(20_000)]
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    assert abs(mean) < 0.1 and 0.9 < sd < 1.1
+    # An author's craft: two posts of one author correlate (0.4 of the variance is theirs).
+    pairs = [(appeal(f"p{i}", "1"), appeal(f"p{i}", "2")) for i in range(4000)]
+    covariance = sum(a * b for a, b in pairs) / len(pairs)
+    assert 0.3 < covariance < 0.5
+
+
+def test_a_post_of_more_appeal_draws_every_viewer_more_whatever_their_interests() -> None:
+    weights = Weights(explore=0.0)
+    page = [
+        _post("striking", similarity=0.70, appeal=2.0),
+        _post("plain", similarity=0.70),
+        *(_post(f"m{i}", similarity=0.80) for i in range(4)),
+    ]
+    # Off the agent's interests too, it scores its appeal more than a plain post.
+    striking, plain, *_ = scores(page, weights)
+    assert striking - plain == pytest.approx(2.0 * weights.appeal)
+    alike = [replace(c, similarity=0.80) for c in page]
+    picks = _picks(alike, weights)
+    assert picks["striking"] > 10 * picks["plain"] > 0
+    # Weighed 0, appeal is ignored.
+    blind = _picks(alike, replace(weights, appeal=0.0))
+    assert blind["striking"] < 2 * blind["plain"]
 
 
 def test_people_come_first_by_the_person_weight() -> None:
@@ -138,6 +171,8 @@ def test_a_draw_is_always_one_of_the_candidates(page: list[Candidate], seed: int
         {"fit": float("inf")},
         {"popularity": -1.0},
         {"comment_tie": -0.5},
+        {"appeal": -1.0},
+        {"appeal": float("inf")},
         {"temperature": 0.0},
         {"explore": 1.5},
         {"courtesy": 1.01},
