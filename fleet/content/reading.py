@@ -159,6 +159,11 @@ def _question(texts: list[str]) -> tuple[bool, str | None]:
 # "struggling with the reflections", "trouble with", "unsure about the font"
 _TROUBLE_WITH = word_set("struggling struggle trouble problem problems stuck unsure fighting")
 _THEN = word_set("with about on")
+# "which keeps growing", "it keeps getting better": what keeps going on, not a trouble.
+_NOT_TROUBLE_AFTER = word_set("which that it this series collection project")
+_GOING_WELL = word_set(
+    "growing improving going coming getting evolving expanding changing building happening"
+)
 
 
 def _problem(texts: list[str]) -> str | None:
@@ -170,7 +175,10 @@ def _problem(texts: list[str]) -> str | None:
             if token in _TROUBLE_WITH and i + 1 < len(tokens) and tokens[i + 1] in _THEN:
                 found = tokens[i + 2 : i + 6]
             elif token in ("keep", "keeps") and i + 1 < len(tokens):
-                found = tokens[i + 1 : i + 2] if tokens[i + 1].endswith("ing") else []
+                going = tokens[i + 1]
+                troubled = going.endswith("ing") and going not in _GOING_WELL
+                if troubled and (i == 0 or tokens[i - 1] not in _NOT_TROUBLE_AFTER):
+                    found = [going]
             elif token in ("is", "are") and i + 1 < len(tokens) and tokens[i + 1] == "hard":
                 found = tokens[max(0, i - 2) : i]
             while found and found[0] in _DETERMINERS:

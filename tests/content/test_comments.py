@@ -104,6 +104,25 @@ def test_a_label_before_a_colon_is_not_the_subject_and_a_verb_is_not_asked_about
         assert read_post(post, GENERAL).asked_about == asked, description
 
 
+@pytest.mark.parametrize(
+    ("description", "problem"),
+    [
+        ("Members keep double-booking court 3.", "double-booking"),
+        ("My sprites keep flickering at night.", "flickering"),
+        ("For the Juniper Archive, which keeps growing.", None),
+        ("The series keeps growing, one a week.", None),
+        ("It keeps getting better with every pass.", None),
+    ],
+)
+def test_a_reader_takes_what_keeps_going_wrong_for_a_problem_not_what_keeps_growing(
+    description: str, problem: str | None
+) -> None:
+    """A bench run's comments said "The growing sounds frustrating" to a caption that
+    ended "for the Juniper Archive, which keeps growing"."""
+    reading = read_post(PostSeen("p", "A ceramic cup", description, "x", False), GENERAL)
+    assert reading.problem == problem
+
+
 def test_a_reader_never_takes_an_adjective_or_a_participle_for_a_thing() -> None:
     for title in ("So clean, so honest", "Plotted honestly", "Moody and bold", "Really clean"):
         assert read_post(PostSeen("p", title, "", "x", False), GENERAL).subject is None
