@@ -15,8 +15,9 @@ from fleet.activities import Ending
 from fleet.core.memory import post_text, text_digest
 from fleet.db.models import PostVector
 from fleet.embeddings.degrading import DegradingEmbedder
+from fleet.infra.clocks import SimulatedClock
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.service.root import Fleet
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import MemorySettings
 from tests.test_interests import Counting, _post
 from tests.test_memories import WordsEmbedder, _activity, _agent
@@ -130,9 +131,6 @@ def test_the_fleets_interests_ask_again_on_the_fleets_clock_not_the_process_s(
 ) -> None:
     """The demo's simulated day: an unembedded post is asked for again after
     RECHECK_SECONDS of the fleet's time, however fast or slow the machine runs."""
-    from fleet.infra.clocks import SimulatedClock
-    from fleet.service.root import bootstrap
-
     clock = SimulatedClock(NOW)
     simulated = bootstrap(fleet.settings, fleet.engine, clock=clock, embedder=Counting())
     interests = simulated.action_kit.interests
