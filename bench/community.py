@@ -482,6 +482,7 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     comments_per = Counter(c.post_id for c in gallery.comments if c.parent_id is None)
     like_counts = [likes_per.get(p.id, 0) for p in posts]
     bot_likes_per = Counter(like.post_id for like in gallery.likes if like.user_id in bots)
+    bot_like_counts = [bot_likes_per.get(p.id, 0) for p in posts]
     comment_counts = [comments_per.get(p.id, 0) for p in posts]
     out: dict[str, Any] = {
         "posts": len(posts),
@@ -491,8 +492,8 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         "likes_gini": round(gini(like_counts), 3),
         "likes_top10_share": round(top_share(like_counts), 3),
         # Diagnostic: the fleet's likes alone (the bench's people like at random).
-        "bot_likes_gini": round(gini([bot_likes_per.get(p.id, 0) for p in posts]), 3),
-        "bot_likes_top10_share": round(top_share([bot_likes_per.get(p.id, 0) for p in posts]), 3),
+        "bot_likes_gini": round(gini(bot_like_counts), 3),
+        "bot_likes_top10_share": round(top_share(bot_like_counts), 3),
         "people_likes": sum(1 for like in gallery.likes if like.user_id not in bots),
         "comments_gini": round(gini(comment_counts), 3),
         "comments_top10_share": round(top_share(comment_counts), 3),
