@@ -369,3 +369,36 @@ def test_a_new_post_recalls_the_agents_own_series_before_its_thoughts(fleet: Fle
         "I posted: Slime boss sprite, part 1",
         "I thought: Too many pie charts today.",
     ), "newest post first, a thought had twice once, nothing said to others"
+
+
+def test_a_posts_echo_is_checked_on_the_text_its_vector_is_stored_for() -> None:
+    """The echo check reads a post draft as the fleet stores and compares it
+    (``post_text``): another spelling moves cosines across the threshold."""
+    from fleet.content.guard import guarded_post
+    from fleet.content.offline import OfflineWriter
+    from fleet.content.port import Author
+    from fleet.core.memory import post_text
+    from fleet.infra.persona_files import PersonaCatalogue
+
+    persona = PersonaCatalogue.from_directory().get("indie_game_dev")
+    checked: list[str] = []
+    refused: list[str] = []
+
+    def echo(text: str) -> str | None:
+        checked.append(text)
+        if len(checked) == 1:
+            refused.append(text)
+            return "echoes a recent text (0.95)"
+        return None
+
+    draft = guarded_post(
+        OfflineWriter(),
+        ContentGuard(threshold=1.0),
+        persona,
+        Author("me", "Me", 5),
+        nonce=3,
+        echo=echo,
+    )
+    assert len(checked) == 2, "the first draft refused, a second one written"
+    assert checked[-1] == post_text(draft.title, draft.description)
+    assert refused[0] != checked[-1]
