@@ -1,0 +1,67 @@
+"""bench.community's arithmetic and its command line, without running a fleet."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import community
+
+
+def test_the_top_share_and_gini_of_likes_per_post() -> None:
+    assert community.top_share([10] * 10) == pytest.approx(0.1)
+    assert community.gini([10] * 10) == pytest.approx(0.0)
+    # One post of ten holds everything.
+    assert community.top_share([0] * 9 + [50]) == pytest.approx(1.0)
+    assert community.gini([0] * 9 + [50]) == pytest.approx(0.9)
+
+
+def test_several_seeds_are_judged_on_their_mean_and_show_their_spread() -> None:
+    runs = {
+        3: {"likes_top10_share": 0.33, "near_duplicate_posts": 0.0},
+        4: {"likes_top10_share": 0.39, "near_duplicate_posts": 0.06},
+        5: {"likes_top10_share": 0.36, "near_duplicate_posts": None},
+    }
+    summary = community.summarise(runs)
+    share = summary["likes_top10_share"]
+    assert share["mean"] == pytest.approx(0.36)
+    assert (share["lowest"], share["highest"]) == (0.33, 0.39)
+    assert share["met"] is True and share["met_by_seeds"] == "2/3"
+    echo = summary["near_duplicate_posts"]
+    # A seed without the figure is left out, not counted as 0.
+    assert echo["mean"] == pytest.approx(0.03) and echo["met_by_seeds"] == "1/2"
+    assert summary["threads_reaching_3"] == {"mean": None, "target": ">= 0.1", "met": None}
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--seeds", "3,x"], "whole numbers"),
+        (["--seeds", "3,3"], "distinct seeds"),
+        (["--seeds", ""], "distinct seeds"),
+        (["--seeds", "3,4", "--ramp"], "no --ramp"),
+        (["--seeds", "3,4", "--jobs", "0"], "--jobs is at least 1"),
+    ],
+)
+def test_bad_seeds_are_refused_with_exit_code_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        community.main(argv)
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_two_seeds_run_in_processes_of_their_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """The smoke run on two seeds at once: each measured, the targets over both."""
+    import json
+
+    assert community.main(["--smoke", "--seeds", "1,2", "--jobs", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["seeds"] == [1, 2]
+    assert set(report["per_seed"]) == {"1", "2"}
+    for figures in report["per_seed"].values():
+        assert figures["posts"] > 0 and figures["likes"] > 0
+    share = report["targets"]["likes_top10_share"]
+    values = [f["likes_top10_share"] for f in report["per_seed"].values()]
+    assert share["lowest"] == min(values) and share["highest"] == max(values)
+    assert share["mean"] == pytest.approx(sum(values) / 2, abs=1e-4)
