@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench import community
@@ -16,7 +18,7 @@ def test_the_top_share_and_gini_of_likes_per_post() -> None:
 
 
 def test_several_seeds_are_judged_on_their_mean_and_show_their_spread() -> None:
-    runs = {
+    runs: dict[int, dict[str, Any]] = {
         3: {"likes_top10_share": 0.33, "near_duplicate_posts": 0.0},
         4: {"likes_top10_share": 0.39, "near_duplicate_posts": 0.06},
         5: {"likes_top10_share": 0.36, "near_duplicate_posts": None},
