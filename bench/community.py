@@ -3,8 +3,9 @@
 Runs the demo's machinery (SQLite, the in-memory broker, the in-process worker, the
 sandbox gallery, a simulated clock, unpaced) for ``--days`` simulated days while people
 use the gallery beside the fleet: newcomers join about once a simulated hour and post a
-picture whose title and description say something specific; people like posts and
-comment on agents' posts now and then. With ``--ramp`` people's activity grows from
+picture whose title and description say something specific; people like posts (any post
+of the last day alike; ``--people-like feeds``: what the first page of ``recent`` or
+``popular`` shows) and comment on agents' posts now and then. With ``--ramp`` people's activity grows from
 nothing to ``--ramp-to`` times the fleet's at full pace over the run (the step-back
 scenario; regulars join as it grows, nobody making more than one action a simulated
 hour). The same fleet and seed run first as the baseline: with ``--ramp-baseline none``
@@ -64,6 +65,7 @@ from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
 from fleet_sandbox import images, storage, tables
+from fleet_sandbox.tables import Sort
 
 # Monday 2026-11-16 06:00 UTC: the week's first morning in Europe, night in the Americas.
 START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
@@ -134,6 +136,10 @@ NEWCOMER_POSTS: tuple[tuple[str, str, str], ...] = (
         "Raising money for the local shelter on June 8. Does the date stand out enough?",
     ),
 )
+# ``--people-like feeds``: a person's like goes to a post on the first page of one of
+# these (even odds), as a visitor sees the gallery.
+PEOPLE_SORTS: tuple[Sort, ...] = ("recent", "popular")
+PEOPLE_PAGE = 20
 PEOPLE_COMMENTS = (
     "Love this! How long did it take you?",
     "The colours are gorgeous. What did you use for the palette?",
@@ -181,6 +187,10 @@ class People:
     # (regulars, who like and comment and post nothing) rather than a few liking every
     # post there is (each likes a post once: the ramp could not be delivered).
     most_per_person_hour: float = 1.0
+    # Where a person's like goes: ``random``, any post of the last day alike (the
+    # headline's people, the most conservative); ``feeds``, a post on the first page of
+    # the gallery's ``recent`` or ``popular`` (even odds), as a visitor scrolling them.
+    people_like: str = "random"
     regulars: int = 0
     _last: datetime | None = None
     newcomer_posts: list[int] = field(default_factory=list)
@@ -219,11 +229,21 @@ class People:
                 scale = wanted / max(1.0, len(people) * (self.like_rate + self.comment_rate))
             # A person likes a post once: the gallery's like is a toggle, and a second
             # one would take the first back (which hid people's activity as it grew).
+            pages = {
+                sort: [
+                    (post.id, post.user.id)
+                    for post in storage.list_posts(
+                        conn, limit=PEOPLE_PAGE, offset=0, sort=sort, now=now
+                    )
+                ]
+                for sort in (("recent", "popular") if self.people_like == "feeds" else ())
+            }
+            shown = {p[0] for p in recent} | {pid for page in pages.values() for pid, _ in page}
             liked = {
                 (user_id, post_id)
                 for user_id, post_id in conn.execute(
                     select(tables.likes.c.user_id, tables.likes.c.post_id).where(
-                        tables.likes.c.post_id.in_([p[0] for p in recent]),
+                        tables.likes.c.post_id.in_(shown),
                         tables.likes.c.user_id.in_([p.id for p in people]),
                     )
                 )
@@ -231,7 +251,7 @@ class People:
             for person in people:
                 user = storage.User(person.id, person.username, person.name, False, None, None)
                 for _ in range(self._draws(hours * self.like_rate * scale)):
-                    post_id, owner, _ = self.rng.choice(recent)
+                    post_id, owner = people_pick(self.rng, recent, pages)
                     if owner != person.id and (person.id, post_id) not in liked:
                         liked.add((person.id, post_id))
                         storage.toggle_like(
@@ -309,6 +329,19 @@ class People:
         self.newcomer_posts.append(post_id)
 
 
+def people_pick(
+    rng: random.Random, recent: list[Any], pages: dict[str, list[tuple[int, int]]]
+) -> tuple[int, int]:
+    """The post a person's like goes to, as (post, its author): one of the last day's
+    ``recent`` alike, or with ``pages`` (``--people-like feeds``) one on the first page of
+    a feed drawn at even odds among them."""
+    if pages:
+        post_id, owner = rng.choice(pages[rng.choice(sorted(pages))])
+    else:
+        post_id, owner, _ = rng.choice(recent)
+    return post_id, owner
+
+
 def _pace(demo: Demo) -> float:
     """The pace the fleet runs at now (1 before one was measured)."""
     assert demo.fleet is not None
@@ -340,7 +373,13 @@ class Gallery:
 
 
 def run(
-    *, agents: int, seed: int, days: float, newcomer_every: float, ramp_to: float | None
+    *,
+    agents: int,
+    seed: int,
+    days: float,
+    newcomer_every: float,
+    ramp_to: float | None,
+    people_like: str = "random",
 ) -> tuple[Gallery, float]:
     """Run the fleet with people beside it; the gallery read back, and the wall time."""
     simulated = days * 86_400
@@ -354,7 +393,12 @@ def run(
         try:
             demo.prepare()
             people = People(
-                demo, random.Random(seed), newcomer_every, ramp_to, span_seconds=simulated
+                demo,
+                random.Random(seed),
+                newcomer_every,
+                ramp_to,
+                span_seconds=simulated,
+                people_like=people_like,
             )
             demo.run(people.step, threading.Event())
             assert demo.fleet is not None
@@ -959,10 +1003,17 @@ def summarise(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _seed_run(seed: int, agents: int, days: float, newcomer_every: float) -> dict[str, Any]:
+def _seed_run(
+    seed: int, agents: int, days: float, newcomer_every: float, people_like: str
+) -> dict[str, Any]:
     """One seed's run and figures, in a process of its own (``--seeds`` with ``--jobs``)."""
     gallery, wall = run(
-        agents=agents, seed=seed, days=days, newcomer_every=newcomer_every, ramp_to=None
+        agents=agents,
+        seed=seed,
+        days=days,
+        newcomer_every=newcomer_every,
+        ramp_to=None,
+        people_like=people_like,
     )
     figures = measure(gallery, LocalEmbedder(), random.Random(seed))
     return {"figures": figures, "run_seconds": round(wall, 1)}
@@ -990,6 +1041,13 @@ def main(argv: list[str] | None = None) -> int:
         help="several seeds, e.g. 3,4,5,6: each target's mean, lowest and highest",
     )
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (--seeds)")
+    parser.add_argument(
+        "--people-like",
+        choices=("random", "feeds"),
+        default="random",
+        help="people's likes: any post of the last day alike, or what the first page of "
+        "recent or popular shows",
+    )
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--newcomer-every", type=float, default=60.0, help="simulated minutes")
     parser.add_argument("--ramp", action="store_true", help="people's activity grows 0 -> 5x")
@@ -1026,6 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             newcomer_every=args.newcomer_every,
             ramp_to=0.0 if args.ramp_baseline == "none" else None,
+            people_like=args.people_like,
         )
     gallery, wall = run(
         agents=args.agents,
@@ -1033,6 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
         days=args.days,
         newcomer_every=args.newcomer_every,
         ramp_to=args.ramp_to if args.ramp else None,
+        people_like=args.people_like,
     )
     if args.ramp:
         stepping_back = step_back(baseline, gallery, kind=args.ramp_baseline)
@@ -1043,6 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
         "agents": args.agents,
         "seed": args.seed,
         "days": args.days,
+        "people_like": args.people_like,
         "ramp": args.ramp_to if args.ramp else None,
         "run_seconds": round(wall, 1),
         "measure_seconds": round(time.monotonic() - began, 1),
@@ -1063,7 +1124,9 @@ def several(args: argparse.Namespace) -> dict[str, Any]:
     began = time.monotonic()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         done = {
-            seed: pool.submit(_seed_run, seed, args.agents, args.days, args.newcomer_every)
+            seed: pool.submit(
+                _seed_run, seed, args.agents, args.days, args.newcomer_every, args.people_like
+            )
             for seed in args.seeds
         }
         runs = {seed: future.result() for seed, future in done.items()}
@@ -1073,6 +1136,7 @@ def several(args: argparse.Namespace) -> dict[str, Any]:
         "agents": args.agents,
         "seeds": args.seeds,
         "days": args.days,
+        "people_like": args.people_like,
         "wall_seconds": round(time.monotonic() - began, 1),
         "targets": summarise(figures),
         "per_seed": {

@@ -67,3 +67,16 @@ def test_two_seeds_run_in_processes_of_their_own(capsys: pytest.CaptureFixture[s
     values = [f["likes_top10_share"] for f in report["per_seed"].values()]
     assert share["lowest"] == min(values) and share["highest"] == max(values)
     assert share["mean"] == pytest.approx(sum(values) / 2, abs=1e-4)
+
+
+def test_people_like_any_post_of_the_day_or_what_the_first_pages_show() -> None:
+    import random
+
+    recent = [(post, 100 + post, False) for post in range(50)]
+    anywhere = {community.people_pick(random.Random(seed), recent, {})[0] for seed in range(400)}
+    assert len(anywhere) > 40, "any post of the last day, alike"
+    pages = {"recent": [(49, 149), (48, 148)], "popular": [(3, 103)]}
+    shown = [community.people_pick(random.Random(seed), recent, pages) for seed in range(400)]
+    assert set(shown) == {(49, 149), (48, 148), (3, 103)}
+    # Each feed at even odds: the one post on popular takes about half the likes.
+    assert 150 < sum(1 for post, _ in shown if post == 3) < 250
