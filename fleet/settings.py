@@ -312,7 +312,7 @@ class TasteSettings(_Nested):
 
     # How far down the feeds one action looks, on average (``fleet.core.taste.seen``):
     # none, everything read is seen.
-    scroll: float | None = Field(default=8.0, ge=1, le=1000)
+    scroll: float | None = Field(default=4.0, ge=1, le=1000)
 
     @field_validator("scroll", mode="before")
     @classmethod
