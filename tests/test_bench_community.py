@@ -80,3 +80,24 @@ def test_people_like_any_post_of_the_day_or_what_the_first_pages_show() -> None:
     assert set(shown) == {(49, 149), (48, 148), (3, 103)}
     # Each feed at even odds: the one post on popular takes about half the likes.
     assert 150 < sum(1 for post, _ in shown if post == 3) < 250
+
+
+def test_newcomers_join_at_times_drawn_once_from_the_seed() -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 16, 6, tzinfo=UTC)
+    two_days = 2 * 86_400
+
+    def draw(seed: int) -> list[datetime]:
+        return community.newcomer_arrivals(random.Random(seed), start, two_days, 60.0)
+
+    assert draw(3) == draw(3), "one seed, one scenario"
+    assert draw(3) != draw(4)
+    for seed in range(20):
+        times = draw(seed)
+        assert times == sorted(times)
+        assert all(start <= t < start + timedelta(seconds=two_days) for t in times)
+    # One an hour on average: 48 in two days, over twenty seeds.
+    mean = sum(len(draw(seed)) for seed in range(20)) / 20
+    assert 42 < mean < 54
