@@ -103,8 +103,9 @@ class Weights:
     # a like always takes one). See ``draw``.
     pass_over: float | None = 8.0
     # How far down the feeds an action reads, on average (a draw per action; None: all of
-    # what was read). See ``seen``. At 4 rather than 8 the likes' top-10 % share rose on
-    # each of four seeds (0.326 to 0.350 on average), reciprocity too (1.39 to 1.47).
+    # what was read). See ``seen``. At 4 rather than 8, in bench.community (seeds 3-6):
+    # the likes' top-10 % share 0.343 against 0.324 on average (12 and 8 runs),
+    # reciprocity 1.48 against 1.39.
     scroll: float | None = 4.0
     # How often a like goes first to a post by a person the agent answered, when it sees
     # one (``fleet.core.targets.choose_target``): attention returned. 0: taste alone.
