@@ -5,14 +5,14 @@ sandbox gallery, a simulated clock, unpaced) for ``--days`` simulated days while
 use the gallery beside the fleet: newcomers join about once a simulated hour and post a
 picture whose title and description say something specific; people like posts (any post
 of the last day alike; ``--people-like feeds``: what the first page of ``recent`` or
-``popular`` shows) and comment on agents' posts now and then. With ``--ramp`` people's activity grows from
-nothing to ``--ramp-to`` times the fleet's at full pace over the run (the step-back
-scenario; regulars join as it grows, nobody making more than one action a simulated
-hour). The same fleet and seed run first as the baseline: with ``--ramp-baseline none``
-(the default) newcomers join and post as in the ramp but nobody likes or comments (people's
-activity stays at 0, where the ramp starts); with ``plain`` people use the gallery at their
-plain rates. ``stepping_back`` prints how far the fleet's last day fell against the
-baseline's.
+``popular`` shows) and comment on agents' posts now and then. With ``--ramp`` people's
+activity grows from nothing to ``--ramp-to`` times the fleet's at full pace over the run
+(the step-back scenario; regulars join as it grows, nobody making more than one action a
+simulated hour). The same fleet and seed run first as the baseline: with
+``--ramp-baseline none`` (the default) newcomers join and post as in the ramp but nobody
+likes or comments (people's activity stays at 0, where the ramp starts); with ``plain``
+people use the gallery at their plain rates. ``stepping_back`` prints how far the fleet's
+last day fell against the baseline's.
 
 Then it reads the whole gallery back (its own tables, as an outside reader of the API
 would see them) and embeds every text with the embedded multilingual-e5-small model,
@@ -50,6 +50,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -240,7 +241,7 @@ class People:
                         conn, limit=PEOPLE_PAGE, offset=0, sort=sort, now=now
                     )
                 ]
-                for sort in (("recent", "popular") if self.people_like == "feeds" else ())
+                for sort in (PEOPLE_SORTS if self.people_like == "feeds" else ())
             }
             shown = {p[0] for p in recent} | {pid for page in pages.values() for pid, _ in page}
             liked = {
@@ -348,7 +349,7 @@ def newcomer_arrivals(
 
 
 def people_pick(
-    rng: random.Random, recent: list[Any], pages: dict[str, list[tuple[int, int]]]
+    rng: random.Random, recent: Sequence[Any], pages: Mapping[Sort, list[tuple[int, int]]]
 ) -> tuple[int, int]:
     """The post a person's like goes to, as (post, its author): one of the last day's
     ``recent`` alike, or with ``pages`` (``--people-like feeds``) one on the first page of
@@ -1001,7 +1002,7 @@ def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
 
 def summarise(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Several seeds' figures: each target's mean (its verdict), lowest and highest, and
-    whether every seed met it. One run varies from the next by about as much as a
+    how many seeds met it. One run varies from the next by about as much as a
     setting moves a figure (the likes' top-10 % share by +-0.03): a verdict on one seed
     says little."""
     out: dict[str, Any] = {}
@@ -1160,7 +1161,10 @@ def several(args: argparse.Namespace) -> dict[str, Any]:
         "wall_seconds": round(time.monotonic() - began, 1),
         "targets": summarise(figures),
         "per_seed": {
-            seed: {name: f.get(name) for name in (*TARGETS, *DIAGNOSTICS)}
+            seed: {
+                "run_seconds": runs[seed]["run_seconds"],
+                **{name: f.get(name) for name in (*TARGETS, *DIAGNOSTICS)},
+            }
             for seed, f in figures.items()
         },
     }

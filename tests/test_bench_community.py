@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bench import community
+from fleet_sandbox.tables import Sort
 
 
 def test_the_top_share_and_gini_of_likes_per_post() -> None:
@@ -75,7 +76,10 @@ def test_people_like_any_post_of_the_day_or_what_the_first_pages_show() -> None:
     recent = [(post, 100 + post, False) for post in range(50)]
     anywhere = {community.people_pick(random.Random(seed), recent, {})[0] for seed in range(400)}
     assert len(anywhere) > 40, "any post of the last day, alike"
-    pages = {"recent": [(49, 149), (48, 148)], "popular": [(3, 103)]}
+    pages: dict[Sort, list[tuple[int, int]]] = {
+        "recent": [(49, 149), (48, 148)],
+        "popular": [(3, 103)],
+    }
     shown = [community.people_pick(random.Random(seed), recent, pages) for seed in range(400)]
     assert set(shown) == {(49, 149), (48, 148), (3, 103)}
     # Each feed at even odds: the one post on popular takes about half the likes.
