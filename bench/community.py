@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import re
 import sys
@@ -1143,7 +1144,10 @@ def main(argv: list[str] | None = None) -> int:
 def several(args: argparse.Namespace) -> dict[str, Any]:
     """``--seeds``: one run a seed (``--jobs`` at once, each in a process of its own)."""
     began = time.monotonic()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    # Spawned, not forked: a process with threads (a test session's servers and pools)
+    # forked children that hung on locks those threads held.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
         done = {
             seed: pool.submit(
                 _seed_run, seed, args.agents, args.days, args.newcomer_every, args.people_like
