@@ -404,7 +404,9 @@ def test_forcing_a_tick_records_a_decision_and_sends_it(fleet_on_redis: Fleet) -
     fleet = fleet_on_redis
     run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
     decided = json.loads(run(fleet, "agents", "tick", "1", "--json").stdout)
-    assert decided["action"] in {"post", "comment", "like", "browse"}
+    # Any of a tick's actions: a reply too (4 % of a designer's ticks), which this set
+    # once left out and failed on.
+    assert decided["action"] in ACTION_NAMES
     assert decided["idempotency_key"] == f"1:{decided['due_at']}:{decided['action']}"
     assert json.loads(run(fleet, "agents", "show", "1", "--json").stdout)["ticks"] == 1
     run(fleet, "agents", "pause", "2")
