@@ -992,11 +992,16 @@ def examples(gallery: Gallery, *, newcomer_posts: int = 2) -> dict[str, Any]:
     return {"newcomer_posts": welcomed, "longest_thread": thread}
 
 
+def _meets(value: float, sense: str, bound: float) -> bool:
+    """Whether ``value`` meets a target of ``TARGETS`` (``sense`` ">=" or "<=")."""
+    return value >= bound if sense == ">=" else value <= bound
+
+
 def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, (sense, bound) in TARGETS.items():
         value = figures.get(name)
-        met = None if value is None else (value >= bound if sense == ">=" else value <= bound)
+        met = None if value is None else _meets(value, sense, bound)
         out[name] = {"value": value, "target": f"{sense} {bound:g}", "met": met}
     return out
 
@@ -1013,13 +1018,13 @@ def summarise(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
             out[name] = {"mean": None, "target": f"{sense} {bound:g}", "met": None}
             continue
         mean = float(np.mean(values))
-        met = [(v >= bound if sense == ">=" else v <= bound) for v in values]
+        met = [_meets(v, sense, bound) for v in values]
         out[name] = {
             "mean": round(mean, 4),
             "lowest": min(values),
             "highest": max(values),
             "target": f"{sense} {bound:g}",
-            "met": mean >= bound if sense == ">=" else mean <= bound,
+            "met": _meets(mean, sense, bound),
             "met_by_seeds": f"{sum(met)}/{len(met)}",
         }
     return out
