@@ -464,6 +464,29 @@ class ReviewSettings(_Nested):
     publish_now: bool = False
 
 
+class DisclosureSettings(_Nested):
+    """Who runs the fleet, said on every agent account and in every answer about it.
+
+    Every agent account says it is automated and names its operator with a link
+    (docs/disclosure.md). The defaults name the demo's operator: outside the demo, set both.
+    """
+
+    # The operator a person sees beside "Automated account": plain text, no markup.
+    operator_name: str = Field(default="Fleet demo operator", min_length=1, max_length=80)
+    # Where a person learns who runs the agents and how to reach them.
+    operator_url: WebUrl = AnyUrl("http://127.0.0.1:8700/about/agents")
+
+    @field_validator("operator_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must name the operator (it is empty)")
+        if any(ch in value for ch in "<>&\"'`") or any(ord(ch) < 32 for ch in value):
+            raise ValueError("must be plain text: no markup, quotes or control characters")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -499,6 +522,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = EmbeddingSettings()
     memory: MemorySettings = MemorySettings()
     review: ReviewSettings = ReviewSettings()
+    disclosure: DisclosureSettings = DisclosureSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
