@@ -271,11 +271,9 @@ class ActivityClock:
 
     def next_tick(self, after: datetime, active_seconds: float) -> datetime:
         """The first instant after ``after`` where ∫ m reaches ``active_seconds`` (UTC)."""
+        # from_epoch keeps an instant within its second and piece edges are whole
+        # seconds, so the tick stays in the (active) piece the epoch answer is in.
         tick = from_epoch(self.next_tick_epoch(to_epoch(after), active_seconds))
-        if self.multiplier(tick) <= 0:
-            # Rounded onto the edge of a dormant window (piece edges are whole seconds):
-            # the microsecond before it is still in the active piece.
-            tick -= _MICROSECOND
         if tick <= after:
             tick = after.astimezone(UTC) + _MICROSECOND
             if self.multiplier(tick) <= 0:
@@ -291,10 +289,16 @@ def to_epoch(at: datetime) -> float:
 
 
 def from_epoch(epoch: float) -> datetime:
-    """An aware UTC datetime from epoch seconds, rounded to the microsecond."""
+    """An aware UTC datetime from epoch seconds: the nearest microsecond within the
+    instant's own second, so that it reads the same wall clock as the epoch does.
+
+    Rounding alone would carry an instant less than half a microsecond before a whole
+    second (``4102444799.9999995``) into that second, and a whole second is where pieces
+    of the schedule begin and end: the datetime would then read the next piece (awake
+    where the instant is dormant, or the reverse)."""
     # Split off whole seconds first: the fraction keeps every bit a float has there.
     whole = math.floor(epoch)
-    micros = round((epoch - whole) * 1_000_000)
+    micros = min(round((epoch - whole) * 1_000_000), 999_999)
     return _EPOCH + timedelta(seconds=whole, microseconds=micros)
 
 

@@ -12,7 +12,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -50,9 +50,18 @@ def clock(slug: str) -> ActivityClock:
 # -- an independent reference: read the wall clock, look the minute up -------------------
 
 
+def wall_time(zone: ZoneInfo, epoch: float) -> datetime:
+    """The local wall time of the second holding an instant. Zones change offset on whole
+    seconds, so that second's wall time has the instant's minute. Not
+    ``datetime.fromtimestamp(epoch)``: it rounds to the nearest microsecond, and half a
+    microsecond before a whole second it reads the next second (and maybe the next minute,
+    day and window)."""
+    return datetime.fromtimestamp(math.floor(epoch), zone)
+
+
 def reference_multiplier(schedule: Schedule, epoch: float) -> float:
     """m(t) straight from the definition: the local wall time of t in the weekly profile."""
-    local = datetime.fromtimestamp(epoch, ZoneInfo(schedule.timezone))
+    local = wall_time(ZoneInfo(schedule.timezone), epoch)
     minute = local.weekday() * 1440 + local.hour * 60 + local.minute
     for a, b, m in schedule.weekly_profile():
         if a <= minute < b:
@@ -62,7 +71,7 @@ def reference_multiplier(schedule: Schedule, epoch: float) -> float:
 
 def in_dormant_window(schedule: Schedule, epoch: float) -> bool:
     """Whether the local wall time of t falls in a dormant window, read from the windows."""
-    local = datetime.fromtimestamp(epoch, ZoneInfo(schedule.timezone))
+    local = wall_time(ZoneInfo(schedule.timezone), epoch)
     minute = local.weekday() * 1440 + local.hour * 60 + local.minute
     for window in schedule.dormant:
         for a, b in window.spans():
@@ -334,7 +343,22 @@ schedules = st.one_of(
     random_schedules(),
 )
 # 2001 to 2099: zoneinfo answers from its table before 2037 and its rule after.
-instants = st.floats(978_307_200.0, 4_102_444_800.0)
+FIRST, LAST = 978_307_200, 4_102_444_800
+
+
+@st.composite
+def near_minutes(draw: st.DrawFn) -> float:
+    """An instant a few float steps from a whole minute, where windows begin and end and
+    where rounding to the microsecond can cross into the next one."""
+    at = float(draw(st.integers(FIRST // 60, LAST // 60)) * 60)
+    steps = draw(st.integers(-3, 3))
+    toward = math.inf if steps > 0 else -math.inf
+    for _ in range(abs(steps)):
+        at = math.nextafter(at, toward)
+    return at
+
+
+instants = st.one_of(st.floats(float(FIRST), float(LAST)), near_minutes())
 intervals = st.floats(1.0, 3_000_000.0)
 PROPERTY = settings(
     max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
@@ -353,12 +377,53 @@ def approx_interval(u: float) -> object:
     return pytest.approx(u, rel=1e-6, abs=1e-5)
 
 
+# Half a microsecond before a dormant window (Thursday 00:01 to Friday 00:00) closes: the
+# instant is dormant, and the wall clock read through a rounding datetime said awake.
+DORMANT_TO_THURSDAY_MIDNIGHT = Schedule.model_validate(
+    {
+        "timezone": "UTC",
+        "off_peak": 1.0,
+        "peaks": [],
+        "dormant": [{"days": ["mon", "tue", "wed", "thu"], "start": "00:01", "end": "00:00"}],
+    }
+)
+HALF_A_MICROSECOND_BEFORE_2100 = 4102444799.9999995
+
+
 @PROPERTY
 @given(schedule=schedules, at=instants)
+@example(schedule=DORMANT_TO_THURSDAY_MIDNIGHT, at=HALF_A_MICROSECOND_BEFORE_2100)
 def test_compiled_pieces_agree_with_the_wall_clock_at_any_instant(
     schedule: Schedule, at: float
 ) -> None:
     assert clock_for(schedule).multiplier_epoch(at) == reference_multiplier(schedule, at)
+
+
+@PROPERTY
+@given(schedule=schedules, at=instants)
+@example(schedule=DORMANT_TO_THURSDAY_MIDNIGHT, at=HALF_A_MICROSECOND_BEFORE_2100)
+def test_the_datetime_of_an_instant_reads_the_same_piece_as_the_instant(
+    schedule: Schedule, at: float
+) -> None:
+    c = clock_for(schedule)
+    moment = from_epoch(at)
+    assert c.multiplier(moment) == c.multiplier_epoch(at)
+    # The nearest microsecond within the instant's second.
+    assert math.floor(to_epoch(moment)) == math.floor(at)
+    assert abs(to_epoch(moment) - at) < 1e-6
+
+
+def test_the_dormant_instant_half_a_microsecond_before_2100_is_dormant() -> None:
+    # 4102444799.9999995 is exactly 4102444800 - 2**-21: before Friday 00:00 UTC, inside
+    # the window that ends there.
+    assert HALF_A_MICROSECOND_BEFORE_2100 < 4_102_444_800
+    c = clock_for(DORMANT_TO_THURSDAY_MIDNIGHT)
+    assert c.multiplier_epoch(HALF_A_MICROSECOND_BEFORE_2100) == 0.0
+    assert c.multiplier(from_epoch(HALF_A_MICROSECOND_BEFORE_2100)) == 0.0
+    assert from_epoch(HALF_A_MICROSECOND_BEFORE_2100) == datetime(
+        2099, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC
+    )
+    assert c.multiplier_epoch(4_102_444_800.0) == 1.0
 
 
 @PROPERTY
@@ -445,7 +510,7 @@ TICKS_PER_PERSONA = 30_000
 
 
 def hour_of_week(zone: ZoneInfo, epoch: float) -> int:
-    local = datetime.fromtimestamp(epoch, zone)
+    local = wall_time(zone, epoch)
     return local.weekday() * 24 + local.hour
 
 
