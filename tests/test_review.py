@@ -99,6 +99,7 @@ def test_drafts_wait_and_only_an_approved_one_reaches_the_gallery_once(
 
     rejected = run(fleet, "drafts", "reject", str(second["id"]), "--reason", "off brand")
     assert rejected.exit_code == 0, rejected.output
+    assert rejected.stdout.strip() == f"draft {second['id']} rejected: off brand"
     ending = _activity(fleet, second["key"])
     assert (ending["status"], ending["error"]) == ("skipped", "rejected: off brand")
 

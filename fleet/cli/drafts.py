@@ -173,9 +173,9 @@ def show(ctx: click.Context, draft_id: int, as_json: bool) -> None:
 def _settled(decided: Decided, wanted: str) -> str:
     """One line for a decision on a draft."""
     if decided.done:
-        return f"draft {decided.draft_id} {wanted}" + (
-            f": {decided.reason}" if decided.reason else ""
-        )
+        # A reason is the action's ending, which names the decision itself ("rejected:
+        # off brand", "approved, but ..."): said once, not after the verb again.
+        return f"draft {decided.draft_id} {decided.reason or wanted}"
     if decided.status == wanted:
         return f"draft {decided.draft_id} already {wanted}"
     return f"draft {decided.draft_id} was {decided.status} before: not {wanted}"
