@@ -58,10 +58,10 @@ def test_approvals_while_a_worker_is_killed_and_answers_are_lost_publish_once(
     owner = bootstrap(settings, servers.engine)
     try:
         drafts.review(owner, Selection(everyone=True), on=True)
-        wait_for(lambda: len(drafts.find(owner, status="pending")) >= 6, 30, "drafts to decide")
+        wait_for(lambda: len(drafts.find(owner, status="pending")) >= 6, 90, "drafts to decide")
         first = _decide(owner, approve="every other", reject=False)
         # Killed while an approved draft is being published (the gallery is slow).
-        wait_for(lambda: _publishing(owner) > 0, 10, "an approved draft being published")
+        wait_for(lambda: _publishing(owner) > 0, 60, "an approved draft being published")
         rig.evidence["publishing_when_killed"] = _publishing(owner)
         rig.fault()
         rig.evidence["exit_code"] = rig.kill_worker()

@@ -231,7 +231,7 @@ def test_each_action_reaches_the_gallery_once(
     listener.start()
     wait_for(
         lambda: fleet.redis.pubsub_numsub(fleet.activity_channel.name)[0][1] > 0,
-        10,
+        60,
         "the listener to follow fleet:activity",
         every=0.01,
     )
