@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast test-quick lint demo bench run clean wheel-check
+.PHONY: install test test-fast test-quick test-thorough lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -41,6 +41,11 @@ test-fast: install
 # subprocess, compiles fleet/ and tests/ again (seconds of CPU a process).
 test-quick: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --no-servers -q -n auto --dist worksteal
+
+# Every property test (Hypothesis) with 20 times its examples, to find the rare case
+# before a user's make test does (docs/testing.md); tens of minutes on two cores.
+test-thorough: install
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -m property --timeout 3600
 
 lint: install
 	$(BIN)/ruff check .

@@ -80,6 +80,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # A Hypothesis test is a property test: ``-m property`` selects them all.
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
     if not config.getoption("--no-servers"):
         return
     for item in items:
@@ -103,20 +107,37 @@ hypothesis_settings.load_profile("fleet")
 # make test-quick: a quarter of the examples, where a test does not set its own count
 # and (``examples``) where it does.
 hypothesis_settings.register_profile("quick", deadline=None, max_examples=25)
-_quick = False
+# HYPOTHESIS_PROFILE=thorough (make test-thorough): THOROUGH times the examples, to look
+# for the rare case a user's run would otherwise meet first.
+THOROUGH = 20
+hypothesis_settings.register_profile("thorough", deadline=None, max_examples=100 * THOROUGH)
+PROFILES = ("fleet", "quick", "thorough")
+_profile = "fleet"
 
 
 def examples(count: int) -> int:
     """A property test's ``max_examples``: ``count`` under make test, a quarter of it (at
-    least 10) under --no-servers (make test-quick)."""
-    return max(10, count // 4) if _quick else count
+    least 10) under --no-servers (make test-quick), ``THOROUGH`` times it under
+    HYPOTHESIS_PROFILE=thorough."""
+    if _profile == "quick":
+        return max(10, count // 4)
+    if _profile == "thorough":
+        return count * THOROUGH
+    return count
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _quick
-    if config.getoption("--no-servers"):
-        _quick = True
-        hypothesis_settings.load_profile("quick")
+    global _profile
+    chosen = os.environ.get("HYPOTHESIS_PROFILE", "")
+    if chosen and chosen not in PROFILES:
+        raise pytest.UsageError(
+            f"HYPOTHESIS_PROFILE={chosen[:40]!r} is not a profile: use one of {', '.join(PROFILES)}"
+        )
+    if not chosen and config.getoption("--no-servers"):
+        chosen = "quick"
+    if chosen:
+        _profile = chosen
+        hypothesis_settings.load_profile(chosen)
 
 
 @pytest.fixture
