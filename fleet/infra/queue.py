@@ -19,6 +19,7 @@ from kombu import Queue
 from fleet.core.action_key import action_of
 from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
+from fleet.infra.broker import REDIS_TRANSPORT
 from fleet.infra.schedule import beat_schedule
 from fleet.settings import Settings
 
@@ -47,6 +48,11 @@ def create_app(settings: Settings) -> Celery:
         transport["polling_interval"] = 0.005
     if settings.broker_key_prefix:
         transport["global_keyprefix"] = settings.broker_key_prefix
+    if settings.broker_url.startswith("redis://"):
+        # Kombu's Redis transport, closing every channel when Redis is gone, so that a
+        # broker restart does not stop the worker (fleet.infra.broker). Not for rediss://,
+        # whose scheme also sets kombu's TLS defaults.
+        app.conf.broker_transport = REDIS_TRANSPORT
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="ticks",

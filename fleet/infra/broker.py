@@ -1,0 +1,46 @@
+"""Kombu's Redis transport, closing every channel of a connection even when one fails.
+
+When the broker goes away, Celery's consumer closes its connection. Kombu closes the
+connection's channels one by one, and closing a channel first hands its unacknowledged
+messages back to Redis; with Redis down that raises a connection error, which stops the
+loop: the channels after it stay open. Kombu then drops the transport's link to its
+connection (``Transport.client = None``), and the next close of a channel left open
+(Celery's consumer restarting) reads ``client.hostname`` to reach Redis: ``AttributeError:
+'NoneType' object has no attribute 'hostname'`` in ``Channel.close`` ->
+``restore_unacked_once`` -> ``_connparams``, an unrecoverable error that stops the
+worker (kombu 5.7; kombu#582 is the same error on a channel's close).
+
+Here each channel is closed whatever the others do, and the first error is raised after
+(the caller ignores connection errors on close, as before). A channel whose messages could
+not be handed back leaves them in Redis's unacknowledged index, where the visibility
+timeout returns them, or, when Redis restarted empty, they are gone with everything else
+and Fleet's lease sweeper sends their actions again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombu.transport import redis as kombu_redis
+
+# For ``broker_transport``: the class by its path, as kombu resolves a transport.
+REDIS_TRANSPORT = "fleet.infra.broker:RedisTransport"
+
+
+class RedisTransport(kombu_redis.Transport):
+    """Kombu's Redis transport whose ``close_connection`` closes every channel."""
+
+    def close_connection(self, connection: Any) -> None:
+        # Kombu's own loop (virtual.Transport.close_connection), each close guarded.
+        if self.cycle is not None:
+            self.cycle.close()
+        failed: BaseException | None = None
+        for channels in (getattr(self, "_avail_channels", []), self.channels):
+            while channels:
+                channel = channels.pop()
+                try:
+                    channel.close()
+                except Exception as error:  # raised once every channel is closed
+                    failed = failed or error
+        if failed is not None:
+            raise failed

@@ -1,0 +1,53 @@
+"""The Redis broker's transport: a worker's connection closed while Redis is down.
+
+Kombu 5.7's Redis transport stopped closing a connection's channels at the first that
+failed (handing its unacknowledged messages back needs Redis), dropped its link to the
+connection, and the next close of a channel left open raised ``AttributeError:
+'NoneType' object has no attribute 'hostname'``: the error that stopped Celery workers
+at a Redis restart (issue 52). ``fleet.infra.broker.RedisTransport`` closes them all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection, Producer, Queue
+
+from fleet.infra.broker import REDIS_TRANSPORT, RedisTransport
+from fleet.infra.queue import create_app
+from fleet.settings import Settings
+from tests.servers import PrivateRedis
+
+pytestmark = pytest.mark.redis
+
+
+def _holding_a_message(connection: Connection, queue: str) -> object:
+    """A channel that took a message and has not acknowledged it."""
+    channel = connection.channel()
+    bound = Queue(queue, channel=channel)
+    bound.declare()
+    Producer(channel).publish({"n": 1}, routing_key=queue)
+    assert bound.get(no_ack=False) is not None
+    return channel
+
+
+def test_a_connection_closed_while_redis_is_down_closes_every_channel() -> None:
+    with PrivateRedis() as server:
+        connection = Connection(server.url, transport=RedisTransport)
+        connection.connect()
+        first = _holding_a_message(connection, "first")
+        second = _holding_a_message(connection, "second")
+        server.stop()
+        # Celery's consumer on "Connection to broker lost": the messages cannot go back.
+        connection.close()
+        assert getattr(first, "closed", False) and getattr(second, "closed", False)
+        # And on its restart it closes what it held again: nothing left to reach Redis.
+        for channel in (first, second):
+            channel.close()  # type: ignore[attr-defined]
+
+
+def test_the_fleets_celery_app_uses_it_on_redis_only() -> None:
+    on_redis = create_app(Settings(broker_url="redis://127.0.0.1:6379/0"))
+    assert on_redis.conf.broker_transport == REDIS_TRANSPORT
+    assert on_redis.connection_for_write().transport_cls == REDIS_TRANSPORT
+    in_memory = create_app(Settings(broker_url="memory://", redis_url="none"))
+    assert in_memory.conf.broker_transport is None
