@@ -43,7 +43,7 @@ test-quick: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --no-servers -q -n auto --dist worksteal
 
 # Every property test (Hypothesis) with 20 times its examples, to find the rare case
-# before a user's make test does (docs/testing.md); tens of minutes on two cores.
+# before a user's make test does (docs/testing.md); about 20 minutes on two busy cores.
 test-thorough: install
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -m property --timeout 3600
 

@@ -100,7 +100,9 @@ def test_a_trickling_answer_is_cut_at_the_call_s_deadline(local_api: MessagesAPI
         with pytest.raises(TransientError, match=r"timed out.*deadline is 1 s"):
             writer.write_post(GAME_DEV, AUTHOR, nonce=1)
         took = time.monotonic() - started
-    assert 1.0 <= took < 2.5, f"the call lasted {took:.2f} s"
+    # Cut near 1 s; the bound leaves a loaded machine room and is far below the 20 s the
+    # whole answer takes.
+    assert 1.0 <= took < 5.0, f"the call lasted {took:.2f} s"
 
 
 @pytest.mark.long

@@ -210,7 +210,9 @@ def test_a_trickling_gallery_answer_is_cut_at_the_call_s_deadline() -> None:
         finally:
             client.close()
     assert [seen.path.split("?")[0] for seen in server.requests] == ["/api/showcase"]
-    assert 1.0 <= took < 2.5, f"the call lasted {took:.2f} s"
+    # Cut near 1 s; the bound leaves a loaded machine room and is half the 10 s the whole
+    # answer takes.
+    assert 1.0 <= took < 5.0, f"the call lasted {took:.2f} s"
 
 
 def test_a_refused_connection_is_a_transient_error() -> None:
