@@ -22,10 +22,11 @@ from __future__ import annotations
 import functools
 import json
 import os
-import socket
 import struct
 import threading
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -110,6 +111,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:  # the client went away mid-request: its part, not an error here
+            self.close_connection = True
+
     def do_GET(self) -> None:
         self._serve({})
 
@@ -149,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._whole(gzip_bomb(), Content_Encoding="gzip")
             elif mode in ("trickle", "stall"):
                 body = json.dumps(_answer(self.path, request, server.reply)).encode()
-                self._head(Content_Length=str(len(body) * 1000))
+                # Within every cap: only time can end it.
+                self._head(Content_Length=str(len(body) + (0 if mode == "stall" else 10_000)))
                 if mode == "stall":
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
@@ -166,11 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif mode == "garbage":
                 self._whole(os.urandom(4096))
             elif mode == "html":
-                page = b"<!DOCTYPE html><html><body><h1>Welcome to the hotel Wi-Fi</h1></body></html>"
+                page = (
+                    b"<!DOCTYPE html><html><body><h1>Welcome to the hotel Wi-Fi</h1></body></html>"
+                )
                 self._whole(page, "text/html")
             else:
                 self._whole(json.dumps(_answer(self.path, request, server.reply)).encode())
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+        except OSError:  # the client went away (a broken pipe, a reset, a time-out)
             self.close_connection = True
 
 
@@ -233,3 +243,129 @@ class HostileServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+
+# --- Every outbound client, one call each, against a hostile server -----------------------
+
+CLIENTS = ("gallery", "anthropic", "openai", "embeddings")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one call against the server ended: ``path`` is ``ok`` (the answer was used),
+    ``fallback`` (the next writer wrote it), ``degraded`` (no vectors) or ``refused`` (the
+    port's error); ``error`` is the error's class, if one ended it; ``usage`` the tokens
+    counted for a writer's call."""
+
+    path: str
+    error: str | None = None
+    detail: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+def one_call(client: str, url: str, seconds: float) -> Outcome:
+    """One call of ``client`` to the server at ``url``, its deadline ``seconds``."""
+    call, close = prepare(client, url, seconds)
+    try:
+        return call()
+    finally:
+        close()
+
+
+def prepare(
+    client: str, url: str, seconds: float
+) -> tuple[Callable[[], Outcome], Callable[[], None]]:
+    """``client`` built for the server at ``url`` (its libraries imported), and its one
+    call and its close: the gallery's feed, a comment through a writer chain whose
+    fallback is the offline writer, or the vectors of one text through the degrading
+    embedder."""
+    if client == "gallery":
+        return _gallery(url, seconds)
+    if client == "embeddings":
+        return _embeddings(url, seconds)
+    return _writer(client, url, seconds)
+
+
+def _gallery(url: str, seconds: float) -> tuple[Callable[[], Outcome], Callable[[], None]]:
+    from fleet.errors import FleetError
+    from fleet.gallery.client import HttpGallery
+    from fleet.settings import GallerySettings
+
+    gallery = HttpGallery(GallerySettings(url=url, timeout_seconds=seconds))  # type: ignore[arg-type]
+
+    def call() -> Outcome:
+        try:
+            gallery.feed(agent="agent-1", limit=5)
+        except FleetError as error:
+            return Outcome("refused", type(error).__name__, str(error)[:160])
+        return Outcome("ok")
+
+    return call, gallery.close
+
+
+def _embeddings(url: str, seconds: float) -> tuple[Callable[[], Outcome], Callable[[], None]]:
+    from fleet.embeddings.degrading import DegradingEmbedder
+    from fleet.embeddings.openai import OpenAIEmbedder
+
+    inner = OpenAIEmbedder(base_url=f"{url}/v1", model="embed", timeout_seconds=seconds)
+    embedder = DegradingEmbedder(inner)
+
+    def call() -> Outcome:
+        found = embedder.vectors(["a frog bard in pixel art"])
+        if found is None:
+            return Outcome("degraded", None, embedder.state().reason or "")
+        return Outcome("ok")
+
+    return call, inner.close
+
+
+def _writer(
+    client: str, url: str, seconds: float
+) -> tuple[Callable[[], Outcome], Callable[[], None]]:
+    from pydantic import SecretStr
+
+    from fleet.content.anthropic_writer import AnthropicWriter, Price
+    from fleet.content.fallback import ChainWriter
+    from fleet.content.offline import OfflineWriter
+    from fleet.content.openai_writer import OpenAIWriter
+    from fleet.content.port import Author, ContentWriter, PostSeen
+    from fleet.infra.persona_files import PersonaCatalogue
+    from fleet.settings import LLMSettings
+
+    primary: ContentWriter
+    if client == "anthropic":
+        settings = LLMSettings(timeout_seconds=seconds)
+        primary = AnthropicWriter(SecretStr("sk-ant-hostile"), settings, base_url=url)
+    else:
+        price = {"smollm2": Price(input=1.0, output=5.0, cache_read=0.1, cache_write=1.25)}
+        primary = OpenAIWriter(
+            model="smollm2",
+            api_key=SecretStr("sk-hostile"),
+            base_url=f"{url}/v1",
+            timeout_seconds=seconds,
+            prices=price,
+        )
+    chain = ChainWriter([(client, primary), ("offline", OfflineWriter())])
+    persona = PersonaCatalogue.from_directory().get("indie_game_dev")
+    author = Author(handle="gamedev_tiny_sprite", display_name="Tiny Sprite Games", seed=42)
+    post = PostSeen(
+        post_id="post-1",
+        title="Glass perfume bottle in candlelight",
+        description="Warm and moody, one softbox.",
+        author="product_amber_glass",
+        author_is_agent=True,
+    )
+
+    def call() -> Outcome:
+        try:
+            draft = chain.write_comment(persona, author, post, nonce=1)
+        except Exception as error:
+            return Outcome("refused", type(error).__name__, str(error)[:160])
+        usage = draft.usage
+        path = "ok" if usage.provider == client else "fallback"
+        return Outcome(
+            path, None, "", usage.input_tokens, usage.output_tokens, round(usage.cost_usd, 6)
+        )
+
+    return call, chain.close
