@@ -7,6 +7,7 @@ a claimed usage is never believed. Memory and wall time are measured by bench/ho
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -56,15 +57,21 @@ def test_a_hostile_answer_ends_in_the_port_s_unavailable_path_by_the_deadline(
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_a_claim_of_a_trillion_tokens_is_clamped_to_what_the_call_could_cost(
-    server: HostileServer, client: str
+    server: HostileServer, client: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.mode = "tokens"
-    outcome = one_call(client, server.url, SECONDS)
+    with caplog.at_level(logging.WARNING, logger="fleet.content"):
+        outcome = one_call(client, server.url, SECONDS)
     assert outcome.path == "ok", outcome
     if client in ("anthropic", "openai"):
         assert 0 < outcome.input_tokens <= MOST_INPUT
         assert 0 < outcome.output_tokens <= 400
         assert outcome.cost_usd < 0.05  # at $1/$5 a million: cents, not $6M
+        # The larger claim is logged, never believed.
+        assert any(
+            "claimed" in r.getMessage() and "1000000000000" in r.getMessage()
+            for r in caplog.records
+        )
 
 
 def test_a_writer_s_unusable_answer_is_billed_at_most_what_the_call_could_cost(
