@@ -4,6 +4,7 @@ both LLM writers, the embeddings endpoint) is run against each way an answer can
 ``HostileServer(mode)`` answers every request in its ``mode`` (settable between calls):
 
 - ``endless``: a 200 whose JSON body never ends (chunked, as fast as the socket takes it);
+- ``endless_error``: the same body with a 500 (an SDK reads an error's body whole);
 - ``gzip_bomb``: a 200 of about 1 MB, gzip, that inflates to 1 GiB;
 - ``trickle``: a 200 whose body comes a byte every ``every`` seconds, for ever;
 - ``stall``: a 200 whose body stops half-way and never goes on;
@@ -31,7 +32,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-MODES = ("endless", "gzip_bomb", "trickle", "stall", "deep_json", "garbage", "html", "tokens")
+MODES = (
+    "endless",
+    "endless_error",
+    "gzip_bomb",
+    "trickle",
+    "stall",
+    "deep_json",
+    "garbage",
+    "html",
+    "tokens",
+)
 CLAIMED_TOKENS = 10**12
 DEEP = 100_000
 
@@ -129,8 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
             request = {}
         self._serve(request if isinstance(request, dict) else {})
 
-    def _head(self, kind: str = "application/json", **extra: str) -> None:
-        self.send_response(200)
+    def _head(self, kind: str = "application/json", status: int = 200, **extra: str) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", kind)
         for name, value in extra.items():
             self.send_header(name.replace("_", "-"), value)
@@ -146,8 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
         mode = server.mode
         stop = server.stopping
         try:
-            if mode == "endless":
-                self._head(Transfer_Encoding="chunked")
+            if mode in ("endless", "endless_error"):
+                status = 500 if mode == "endless_error" else 200
+                self._head(status=status, Transfer_Encoding="chunked")
                 piece = b'{"data": [' + b"1, " * 20_000
                 chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
                 while not stop.is_set():
