@@ -60,6 +60,10 @@ CASES = {
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
     "community": (["--smoke"], {"figures", "targets"}),
+    "hostile": (
+        ["--clients", "embeddings", "--modes", "garbage,tokens", "--deadline", "1"],
+        {"cells", "all_met"},
+    ),
 }
 
 

@@ -247,3 +247,30 @@ def test_fleet_status_says_when_texts_go_without_vectors() -> None:
         Fleet(Settings(embeddings=sized), given_embedder=_embedder(_vectors(5)))
     )
     assert refused["vectors"].startswith("refused: embedding model 'nomic-embed'")
+
+
+class _Breaks:
+    """An embedder whose client fails in a way no adapter foresaw."""
+
+    model = "breaks"
+    dimensions = 4
+
+    def embed(self, texts: object, *, purpose: str = "passage") -> list[np.ndarray]:
+        raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
+
+
+def test_an_unforeseen_failure_of_the_embedder_only_costs_the_vectors() -> None:
+    degrading = DegradingEmbedder(_Breaks())  # type: ignore[arg-type]
+    assert degrading.vectors(["a frog bard"]) is None
+    state = degrading.state()
+    assert not state.ok and "RecursionError" in (state.reason or "")
+    # At start-up too: the endpoint starts degraded, it does not stop the worker.
+    started = checked_at_start(_Breaks(), expected=4)  # type: ignore[arg-type]
+    assert not started.state().ok
+
+
+def test_deep_json_from_the_endpoint_is_unavailable_not_a_recursion_error() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    embedder = _embedder(lambda request: httpx.Response(200, content=deep))
+    with pytest.raises(EmbeddingUnavailable, match="nests"):
+        embedder.embed(["a frog bard"])

@@ -104,6 +104,17 @@ def test_settling_takes_what_was_spent_beyond_the_reservation(
     assert bucket.settle(-500) == pytest.approx(100, abs=0.01)
 
 
+def test_a_bucket_s_debt_is_bounded_by_one_burst_whatever_a_call_claims(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:tokens", rate=1_000 / 60, burst=1_000)
+    # An upstream claimed 10^12 tokens: the bucket goes one burst into debt, no deeper,
+    # and the wait it says is a refill of two bursts at the most (two minutes), not years.
+    assert bucket.settle(10**12) == pytest.approx(-1_000, abs=1)
+    assert 0 < bucket.try_take(1_000) <= 2 * 60 + 1
+    assert bucket.load().tokens >= -1_000
+
+
 class _Calls:
     """A gallery stand-in for ``LimitedGallery``: its ``feed`` answers, or fails."""
 

@@ -123,6 +123,25 @@ def test_status_reads_queue_depths_and_breakers_and_pages_when_no_worker_answers
     assert "BROKEN: no worker answers" in alone.stderr
 
 
+def test_status_shows_an_llm_token_bucket_in_debt(fleet_on_redis: Fleet) -> None:
+    from fleet.infra.limits import TokenBucket
+
+    settings = fleet_on_redis.settings
+    per_minute = settings.actions.llm_tokens_per_minute
+    bucket = TokenBucket(
+        fleet_on_redis.redis,
+        f"{settings.broker_key_prefix}fleet:limits:llm-tokens",
+        rate=per_minute / 60,
+        burst=per_minute,
+    )
+    assert gather(fleet_on_redis).llm_debt == {}
+    bucket.settle(10**12)  # an upstream's claim: the debt is held to one burst
+    debt = gather(fleet_on_redis).llm_debt["llm-tokens"]
+    assert -per_minute - 1 <= debt["tokens"] < 0 and 60 <= debt["wait_seconds"] <= 130
+    shown = _status(fleet_on_redis, "--no-workers")
+    assert "LLM bucket llm-tokens: in debt" in shown.stdout, shown.output
+
+
 def test_status_check_pages_when_redis_is_unreachable(fleet: Fleet) -> None:
     settings = fleet.settings.model_copy(
         update={"broker_url": "redis://127.0.0.1:1/0", "redis_url": "redis://127.0.0.1:1/0"}

@@ -148,6 +148,11 @@ def status(
             click.echo(
                 f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"
             )
+        for name, debt in report.llm_debt.items():
+            click.echo(
+                f"LLM bucket {name}: in debt ({debt['tokens']:,} tokens); LLM calls wait "
+                f"about {debt['wait_seconds']:g}s"
+            )
         for line in broken:
             click.echo(f"BROKEN: {line}", err=True)
     if checking and broken:

@@ -3,6 +3,13 @@
 One retry layer: the SDK gets ``max_retries=0`` and an explicit timeout; Celery owns the
 backoff. The timeout is the whole call's deadline, not only each read's: the HTTP
 client's sockets keep to ``fleet.infra.deadline``, so an answer trickling in is cut at it.
+Every answer keeps the bounded-answer policy (``fleet.infra.bounded``): read at most
+``MAX_BODY_BYTES`` raw and inflated (by the transport, for an error's body too, and
+again here), its JSON nested at most ``bounded.MAX_DEPTH``; an answer that breaks it, is
+not JSON or not a message (an HTML page with a 200) is the provider being down
+(``TransientError``, so the fallback is asked), billed at the most the call could cost.
+Token counts are not trusted: a usage larger than the call could cost (the prompt's
+estimate times ``INPUT_MARGIN``, ``max_tokens`` for output) is clamped to it and logged.
 The API is the SDK's choice (``ANTHROPIC_BASE_URL``, else Anthropic's) unless a
 ``base_url`` is given (``FLEET_LLM__BASE_URL``: a gateway or proxy).
 
@@ -17,6 +24,8 @@ a billed call (a refusal, a failed repair) carries that usage (``spent_on``).
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -27,7 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
 import httpx2
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from fleet.content import prompts
 from fleet.content.port import (
@@ -48,7 +57,7 @@ from fleet.errors import (
     PermanentError,
     TransientError,
 )
-from fleet.infra import deadline
+from fleet.infra import bounded, deadline
 from fleet.infra.redaction import redact
 from fleet.settings import LLMSettings
 
@@ -61,6 +70,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({408, 429})
+# The most of an answer read (a reply is a few hundred tokens; the cap is generous).
+MAX_BODY_BYTES = 256 * 1024
+# What a call's prompt may count at the most, times the estimate (tokenizers differ,
+# and an image, a tool, the framing add to it); past this a count is not believed.
+INPUT_MARGIN = 4.0
+INPUT_SLACK = 2_000  # and this many more (an image is about 1,600)
+log = logging.getLogger("fleet.content")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +172,81 @@ def translate(
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
+def most_input(prompt: prompts.Prompt, messages: object = None) -> int:
+    """The most input tokens a call of ``prompt`` can count (``messages``: the repair's,
+    holding the first answer and a note, counted too)."""
+    estimate = prompts.prompt_tokens(prompt)
+    if messages is not None:
+        estimate += prompts.estimate_tokens(json.dumps(messages, default=str))
+    return int(estimate * INPUT_MARGIN) + INPUT_SLACK
+
+
+def clamped(
+    counts: dict[str, int], *, most_input: int, most_output: int, who: str
+) -> dict[str, int]:
+    """Token counts an upstream claims, each held to what the call could count (input
+    kinds together to ``most_input``, output to ``most_output``); a larger claim is
+    logged, never believed."""
+    safe = {name: max(0, int(value)) for name, value in counts.items()}
+    out = dict(safe)
+    inputs = [name for name in safe if name != "output"]
+    claimed_input = sum(safe[name] for name in inputs)
+    if claimed_input > most_input:
+        room = most_input
+        for name in inputs:
+            out[name] = min(safe[name], room)
+            room -= out[name]
+    out["output"] = min(safe.get("output", 0), most_output)
+    if out != safe:
+        log.warning(
+            "%s claimed %s tokens, more than the call could use; counted %s",
+            who,
+            safe,
+            out,
+        )
+    return out
+
+
+def unusable(
+    error: bounded.AnswerRefused,
+    *,
+    price: Price,
+    model: str,
+    prompt: prompts.Prompt,
+    most: int,
+    timeout: float,
+) -> TransientError:
+    """An answer that broke the bounds as the provider being down (``TransientError``:
+    the fallback is asked). A stall is the call's time-out (no usage known, as for any
+    time-out); any other was answered, so it may be billed: at the most the call could
+    cost (``most`` input tokens, ``max_tokens`` output)."""
+    if isinstance(error, bounded.AnswerStalled):
+        return TransientError(
+            f"the LLM call timed out mid-answer (its deadline is {timeout:g} s, "
+            "FLEET_LLM__TIMEOUT_SECONDS)"
+        )
+    usage = Usage(
+        model=model,
+        input_tokens=most,
+        output_tokens=prompt.max_tokens,
+        cost_usd=price.cost(fresh=most, output=prompt.max_tokens, cache_read=0, cache_write=0),
+    )
+    return with_spent(TransientError(f"the LLM API's answer is unusable: {error}"), usage)
+
+
 def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     """The SDK's default HTTP client (its limits, timeouts and redirects) on a transport
-    held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
-    environment names for the API's address (``base_url``, else ``ANTHROPIC_BASE_URL``, else
-    the SDK's default)."""
+    held to the deadline of ``fleet.infra.deadline.within`` and to ``MAX_BODY_BYTES`` a
+    body, through the proxy the environment names for the API's address (``base_url``,
+    else ``ANTHROPIC_BASE_URL``, else the SDK's default)."""
     import anthropic
 
     url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
     transport = deadline.Transport2(
-        verify=None, proxy=deadline.proxy_for(url), limits=anthropic.DEFAULT_CONNECTION_LIMITS
+        verify=None,
+        proxy=deadline.proxy_for(url),
+        limits=anthropic.DEFAULT_CONNECTION_LIMITS,
+        max_bytes=MAX_BODY_BYTES,
     )
     return anthropic.DefaultHttpxClient(transport=transport)
 
@@ -285,47 +366,82 @@ class AnthropicWriter:
 
     def _call(self, prompt: prompts.Prompt, messages: list[MessageParam]) -> tuple[str, Usage]:
         import anthropic
+        from anthropic.types import Message
 
         system: list[TextBlockParam] = [
             {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
         ]
+        most = most_input(prompt, messages if len(messages) > 1 else None)
         started = time.perf_counter()
         try:
-            with deadline.within(self._timeout):
-                message = self._client.messages.create(
+            with (
+                deadline.within(self._timeout),
+                self._client.messages.with_streaming_response.create(
                     model=self.model,
                     max_tokens=prompt.max_tokens,
                     system=system,
                     messages=messages,
-                )
+                ) as response,
+            ):
+                body = bounded.read_response(response.http_response, cap=MAX_BODY_BYTES)
+            message = Message.model_validate(bounded.loads(body))
         except anthropic.APITimeoutError as error:
             raise TransientError(
                 f"the LLM call timed out (its deadline is {self._timeout:g} s, "
                 "FLEET_LLM__TIMEOUT_SECONDS)"
             ) from error
         except anthropic.AnthropicError as error:
+            refused = error.__cause__
+            if isinstance(refused, bounded.AnswerRefused):
+                raise self._unusable(refused, prompt, most) from error
             raise translate(error, self._now(), secrets=self._secrets) from error
-        usage = self._usage(message, (time.perf_counter() - started) * 1000)
+        except bounded.AnswerRefused as error:
+            raise self._unusable(error, prompt, most) from error
+        except ValidationError as error:
+            refused = bounded.AnswerNotJson("the answer is not a message")
+            raise self._unusable(refused, prompt, most) from error
+        usage = self._usage(message, (time.perf_counter() - started) * 1000, prompt, most)
         if message.stop_reason == "refusal":
             raise ReplyRefused("the LLM declined to write this", usage)
         text = "".join(block.text for block in message.content if block.type == "text")
         return text, usage
 
-    def _usage(self, message: Message, latency_ms: float) -> Usage:
+    def _unusable(
+        self, error: bounded.AnswerRefused, prompt: prompts.Prompt, most: int
+    ) -> TransientError:
+        return unusable(
+            error,
+            price=self._price,
+            model=self.model,
+            prompt=prompt,
+            most=most,
+            timeout=self._timeout,
+        )
+
+    def _usage(
+        self, message: Message, latency_ms: float, prompt: prompts.Prompt, most: int
+    ) -> Usage:
         counts = message.usage
-        cache_read = counts.cache_read_input_tokens or 0
-        cache_write = counts.cache_creation_input_tokens or 0
+        held = clamped(
+            {
+                "fresh": counts.input_tokens,
+                "cache_read": counts.cache_read_input_tokens or 0,
+                "cache_write": counts.cache_creation_input_tokens or 0,
+                "output": counts.output_tokens,
+            },
+            most_input=most,
+            most_output=prompt.max_tokens,
+            who=f"the LLM API ({self.model})",
+        )
+        fresh, cache_read, cache_write = held["fresh"], held["cache_read"], held["cache_write"]
         cost = self._price.cost(
-            fresh=counts.input_tokens,
-            output=counts.output_tokens,
-            cache_read=cache_read,
-            cache_write=cache_write,
+            fresh=fresh, output=held["output"], cache_read=cache_read, cache_write=cache_write
         )
         return Usage(
-            model=message.model or self.model,
+            model=(message.model or self.model)[:100],
             # All prompt tokens: fresh, written to the cache, and read from it.
-            input_tokens=counts.input_tokens + cache_read + cache_write,
-            output_tokens=counts.output_tokens,
+            input_tokens=fresh + cache_read + cache_write,
+            output_tokens=held["output"],
             cached_tokens=cache_read,
             latency_ms=latency_ms,
             cost_usd=cost,

@@ -5,11 +5,20 @@ takes up what people say could carry it into a bot's comment. These words and ph
 refused wherever they come from: the guard checks every text against them, and the
 offline writer's reading of a post does not name a thing that holds one. The check reads
 words, not patterns: linear in the text, whatever it holds.
+
+Besides the words below (the fleet's own: scams, spam, harm, prompt injection), the
+insults, slurs and sexual vocabulary of a maintained list are refused: the word list the
+``better-profanity`` package ships (over 900 entries with their common misspellings),
+read at import, offline. Words of that list an image gallery uses innocently ("strip",
+"pot", "virgin" olive oil, a "slope" chart, "gay", "queer") are kept sayable
+(``INNOCENT``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 
 from fleet.core.wording import word_set
 
@@ -23,7 +32,7 @@ WORDS = word_set(
     viagra cialis casino gambling betting
     crypto bitcoin btc ethereum nft nfts memecoin
     cocaine heroin meth fentanyl
-    slur retard retarded
+    slur retard retarded idiot idiots imbecile imbeciles loser losers
     """
 )
 # Phrases, matched as whole runs of words.
@@ -49,14 +58,54 @@ _WORD = re.compile(r"[a-z0-9]+")
 _LEET = str.maketrans("013457@$", "oieastas")
 
 
+# Entries of the maintained list that name innocent things on an image gallery (a comic
+# strip, a plant pot, virgin olive oil, a screw, the naked eye) or people (gay, queer):
+# refusing them would refuse people's ordinary posts and the fleet's replies to them.
+INNOCENT = word_set(
+    """strip pot virgin gay queer god hell damn crap drunk rum weed naked nude screw suck
+    sucks erect thrust sniper blow kinky knob tit tramp wang fanny cow girl blue waffle
+    bloody balls ball nuts hump pawn lesbian homo sex sexy xx kill slope"""
+)
+
+
+def _plain(word: str) -> str:
+    return word.translate(_LEET) if any(c.isdigit() for c in word) else word
+
+
+@functools.cache
+def maintained() -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    """The maintained list's words and phrases (``better-profanity``'s word list), the
+    innocent ones left out; empty when the package is not installed."""
+    try:
+        text = (
+            resources.files("better_profanity")
+            .joinpath("profanity_wordlist.txt")
+            .read_text(encoding="utf-8")
+        )
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - a dependency
+        return frozenset(), ()
+    words: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    for line in text.splitlines():
+        parts = tuple(_plain(w) for w in _WORD.findall(line.lower()))
+        if not parts or (len(parts) == 1 and parts[0] in INNOCENT):
+            continue
+        if len(parts) == 1:
+            words.add(parts[0])
+        elif not all(part in INNOCENT for part in parts):
+            phrases.add(parts)
+    return frozenset(words), tuple(sorted(phrases))
+
+
 def never_say(text: str) -> str | None:
     """The first word or phrase of ``text`` the fleet must never say, or None."""
     words: list[str] = _WORD.findall(text.lower())
-    plain: list[str] = [w.translate(_LEET) if any(c.isdigit() for c in w) else w for w in words]
+    plain: list[str] = [_plain(w) for w in words]
+    listed, listed_phrases = maintained()
     for word in plain:
-        if word in WORDS:
+        if word in WORDS or word in listed:
             return word
-    for phrase in PHRASES:
+    for phrase in (*PHRASES, *listed_phrases):
         size = len(phrase)
         for i in range(len(plain) - size + 1):
             if tuple(plain[i : i + size]) == phrase:

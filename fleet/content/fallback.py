@@ -6,7 +6,11 @@ refused, a 5xx or 529, a timeout, or its circuit open (``Deferred`` from the bre
 which the limited writer raises before any call). A provider's rate limit (a 429 with
 ``Retry-After``, or Fleet's own buckets) is a wait, not an outage, and so is a content
 refusal (``ContentRefused``, a 400's ``PermanentError``): those are raised at once, as a
-single writer would, and nothing else is asked. When every provider is down the last
+single writer would, and nothing else is asked. An answer the writer cannot use (garbage,
+an HTML page with a 200, JSON nested too deep, a body too large or stalled mid-way) is
+the provider down: the writers say so (``TransientError``, ``fleet.infra.bounded``), and
+an error no writer maps (a library's own, a RecursionError) counts as down too, since
+only Fleet's own errors can say "wait" or "refused". When every provider is down the last
 error is raised (transient: Celery retries the action later).
 
 Every result says which writer wrote it: ``Usage.provider`` is that writer's label.
@@ -31,7 +35,7 @@ from fleet.content.port import (
     spent_on,
 )
 from fleet.core.persona import Persona
-from fleet.errors import CircuitOpen, Deferred, TransientError
+from fleet.errors import CircuitOpen, Deferred, FleetError, TransientError
 
 T = TypeVar("T", PostDraft, CommentDraft, Thought)
 
@@ -41,7 +45,10 @@ def is_down(error: BaseException) -> bool:
     if isinstance(error, Deferred):
         # An open circuit is an outage; a rate limit's Deferred says wait.
         return isinstance(error, CircuitOpen)
-    return isinstance(error, TransientError)
+    if isinstance(error, TransientError):
+        return True
+    # A refusal or a permanent error is Fleet's to say; anything else broke the client.
+    return isinstance(error, Exception) and not isinstance(error, FleetError)
 
 
 def _labelled(result: T, label: str, spent: Usage | None) -> T:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from fleet.content.blocklist import never_say
+from fleet.content.contact import contact_problem
 from fleet.content.domains import find_domain
 from fleet.content.port import (
     OFFLINE_MODEL,
@@ -153,9 +154,13 @@ class ContentGuard:
         if len(_HASHTAG.findall(seen)) > self.max_hashtags:
             return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
         allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
-        for name in _MENTION.findall(seen):
+        mentioned = _MENTION.findall(seen)
+        for name in mentioned:
             if name.lower() not in allowed:
                 return Verdict(False, f"mentions @{name}, who is not in the conversation")
+        contact = contact_problem(seen, mentioned)  # fleet.content.contact
+        if contact is not None:
+            return Verdict(False, contact)
         if _LINK.search(seen) or _IP.search(seen):
             return Verdict(False, "contains a link")
         domain = find_domain(seen)

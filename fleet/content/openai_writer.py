@@ -13,9 +13,14 @@ llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
   ``response_format`` (a 400, 422, or llama.cpp's 500 naming it) is asked again with
   ``json_object`` and a ``schema`` (llama.cpp's form), then without, and remembered. An
   answer that is not the JSON asked for gets one repair call, then ``ReplyRefused``;
-- the body of an answer is read at most ``MAX_BODY_BYTES``: a longer one is refused
-  unread, its usage taken as the prompt's estimate and ``max_tokens`` (what a server
-  keeping to it bills at most);
+- every answer keeps the bounded-answer policy (``fleet.infra.bounded``): its body is
+  read at most ``MAX_BODY_BYTES`` raw and inflated, its JSON nested at most
+  ``bounded.MAX_DEPTH``. An answer that breaks it, or is not a chat completion (garbage,
+  an HTML page with a 200), is the provider being down (``TransientError``: the
+  fallback is asked), its usage taken as the most the call could cost (the prompt's
+  estimate with a margin, and ``max_tokens``); a stall mid-body is the call's time-out;
+- token counts are not trusted: a usage larger than the call could cost is clamped to
+  it and logged (``anthropic_writer.clamped``);
 - usage and cost are measured on every call; an error raised after a billed call
   carries that usage (``spent_on``). A model with no price costs $0 on a loopback or
   private host (a local server) and is refused at start-up anywhere else.
@@ -24,7 +29,6 @@ llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -37,7 +41,16 @@ import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from fleet.content import prompts
-from fleet.content.anthropic_writer import Price, ReplyRefused, _retry_after, price_for
+from fleet.content.anthropic_writer import (
+    MAX_BODY_BYTES,
+    Price,
+    ReplyRefused,
+    _retry_after,
+    clamped,
+    most_input,
+    price_for,
+    unusable,
+)
 from fleet.content.port import (
     Author,
     CommentDraft,
@@ -49,7 +62,7 @@ from fleet.content.port import (
 )
 from fleet.core.persona import Persona
 from fleet.errors import ConfigError, Deferred, FleetError, PermanentError, TransientError
-from fleet.infra import deadline
+from fleet.infra import bounded, deadline
 from fleet.infra.redaction import redact
 
 # The SDK is imported where a writer is built or a call made (as in anthropic_writer):
@@ -60,7 +73,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({408, 429})
-MAX_BODY_BYTES = 256 * 1024
 # The longest length cap sent in a schema (a style's 80 is; a caption's 400 is not).
 WIRE_MAX_LENGTH = 100
 FREE = Price(input=0.0, output=0.0, cache_read=0.0, cache_write=0.0)
@@ -137,7 +149,10 @@ def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
 
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     transport = deadline.Transport2(
-        verify=None, proxy=deadline.proxy_for(url), limits=openai.DEFAULT_CONNECTION_LIMITS
+        verify=None,
+        proxy=deadline.proxy_for(url),
+        limits=openai.DEFAULT_CONNECTION_LIMITS,
+        max_bytes=MAX_BODY_BYTES,
     )
     return openai.DefaultHttpxClient(transport=transport)
 
@@ -340,6 +355,7 @@ class OpenAIWriter:
         import openai
         from openai.types.chat import ChatCompletion
 
+        most = most_input(prompt, messages if len(messages) > 2 else None)
         started = time.perf_counter()
         try:
             with (
@@ -351,11 +367,8 @@ class OpenAIWriter:
                     response_format=self._response_format(prompt, schema),
                 ) as response,
             ):
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body.extend(chunk)
-                    if len(body) > MAX_BODY_BYTES:
-                        break
+                body = bounded.read_response(response.http_response, cap=MAX_BODY_BYTES)
+            completion = ChatCompletion.model_validate(bounded.loads(body))
         except openai.APITimeoutError as error:
             raise TransientError(
                 f"the LLM call timed out (its deadline is {self._timeout:g} s, "
@@ -364,21 +377,17 @@ class OpenAIWriter:
         except openai.APIStatusError:
             raise
         except openai.OpenAIError as error:
+            refused = error.__cause__
+            if isinstance(refused, bounded.AnswerRefused):
+                raise self._unusable(refused, prompt, most) from error
             raise translate(error, self._now(), secrets=self._secrets) from error
+        except bounded.AnswerRefused as error:
+            raise self._unusable(error, prompt, most) from error
+        except ValidationError as error:
+            refused = bounded.AnswerNotJson("the answer is not a chat completion")
+            raise self._unusable(refused, prompt, most) from error
         latency_ms = (time.perf_counter() - started) * 1000
-        if len(body) > MAX_BODY_BYTES:
-            raise ReplyRefused(
-                f"the LLM answer's body is over {MAX_BODY_BYTES} bytes; not read",
-                self._bound_usage(prompt, latency_ms),
-            )
-        try:
-            completion = ChatCompletion.model_validate(json.loads(bytes(body)))
-        except (ValueError, ValidationError):
-            raise ReplyRefused(
-                "the LLM server's answer is not a chat completion",
-                self._bound_usage(prompt, latency_ms),
-            ) from None
-        usage = self._usage(completion, latency_ms)
+        usage = self._usage(completion, latency_ms, prompt, most)
         choice = completion.choices[0] if completion.choices else None
         if choice is None:
             raise ReplyRefused("the LLM server answered no choice", usage)
@@ -386,31 +395,43 @@ class OpenAIWriter:
             raise ReplyRefused("the LLM declined to write this", usage)
         return choice.message.content or "", usage
 
-    def _bound_usage(self, prompt: prompts.Prompt, latency_ms: float) -> Usage:
-        """An unreadable answer's usage: the prompt's estimate and at most max_tokens."""
-        fresh = prompts.prompt_tokens(prompt)
-        cost = self._price.cost(fresh=fresh, output=prompt.max_tokens, cache_read=0, cache_write=0)
-        return Usage(
+    def _unusable(
+        self, error: bounded.AnswerRefused, prompt: prompts.Prompt, most: int
+    ) -> TransientError:
+        return unusable(
+            error,
+            price=self._price,
             model=self.model,
-            input_tokens=fresh,
-            output_tokens=prompt.max_tokens,
-            latency_ms=latency_ms,
-            cost_usd=cost,
+            prompt=prompt,
+            most=most,
+            timeout=self._timeout,
         )
 
-    def _usage(self, completion: ChatCompletion, latency_ms: float) -> Usage:
+    def _usage(
+        self, completion: ChatCompletion, latency_ms: float, prompt: prompts.Prompt, most: int
+    ) -> Usage:
         counts = completion.usage
-        prompt_tokens = counts.prompt_tokens if counts else 0
-        output = counts.completion_tokens if counts else 0
         details = counts.prompt_tokens_details if counts else None
-        cached = (details.cached_tokens or 0) if details else 0
+        claimed_cached = (details.cached_tokens or 0) if details else 0
+        claimed_prompt = counts.prompt_tokens if counts else 0
+        held = clamped(
+            {
+                "cached": min(claimed_cached, claimed_prompt),
+                "fresh": max(claimed_prompt - claimed_cached, 0),
+                "output": counts.completion_tokens if counts else 0,
+            },
+            most_input=most,
+            most_output=prompt.max_tokens,
+            who=f"the LLM server ({self.model})",
+        )
+        cached, fresh = held["cached"], held["fresh"]
         cost = self._price.cost(
-            fresh=prompt_tokens - cached, output=output, cache_read=cached, cache_write=0
+            fresh=fresh, output=held["output"], cache_read=cached, cache_write=0
         )
         return Usage(
-            model=completion.model or self.model,
-            input_tokens=prompt_tokens,
-            output_tokens=output,
+            model=(completion.model or self.model)[:100],
+            input_tokens=fresh + cached,
+            output_tokens=held["output"],
             cached_tokens=cached,
             latency_ms=latency_ms,
             cost_usd=cost,

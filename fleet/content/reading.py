@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from fleet.content.blocklist import never_say
-from fleet.content.lexicon import COLOURS, MEDIUMS, NOT_A_THING
+from fleet.content.lexicon import COLOURS, GENERAL, MEDIUMS, NOT_A_THING
 from fleet.content.phrasing import Fill
 from fleet.content.port import PostSeen
 from fleet.content.sanitise import without_links
@@ -72,8 +72,12 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
     subject = find_phrase(texts, own.get("subject", []))  # the commenter's own words
     if subject is None:
         subject = _first_thing(texts)
-        if subject is not None and not ordinary(subject.text):
-            subject = None  # not short or not plain words: a generic comment
+        if subject is not None and not (
+            ordinary(subject.text) if post.author_is_agent else sayable(subject.text, voice)
+        ):
+            # Not plain, or a person's words not known to be fit to say back: generic. (A
+            # fellow agent's title is the fleet's own words, guarded when it was written.)
+            subject = None
     mediums = [(w.replace("-", " "), k) for w, k in own.get("style", []) + own.get("interest", [])]
     medium = find_phrase(texts, [wk for wk in mediums if wk[1] in NOMINAL] + list(MEDIUMS.items()))
     if medium and subject and medium.text in subject.text:
@@ -120,6 +124,47 @@ def ordinary(phrase: str, *, most: int = 5) -> bool:
         and all(_PLAIN_WORD.fullmatch(w) for w in words)
         and never_say(phrase) is None
     )
+
+
+# A person's phrase is said back whole only when this short, or every word of it is known.
+MOST_UNKNOWN_WORDS = 2
+
+
+@functools.cache
+def _general_words() -> frozenset[str]:
+    """The words any commenter knows: the general voice's, colours, mediums."""
+    known = {
+        w for slot in GENERAL.words for phrase, _ in GENERAL.all_words(slot) for w in phrase.split()
+    }
+    known |= COLOURS | {w for medium in MEDIUMS for w in medium.split()}
+    return frozenset(w.lower() for w in known)
+
+
+def known_words(voice: Voice) -> frozenset[str]:
+    """The vocabulary a voice says things in: its own words of every slot, and the
+    general ones."""
+    own = {w for slot in voice.words for phrase, _ in voice.all_words(slot) for w in phrase.split()}
+    return _general_words() | {w.lower().replace("-", " ") for w in own}
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    word = word.lower()
+    return word in known or (word.endswith("s") and word[:-1] in known)
+
+
+def sayable(phrase: str, voice: Voice) -> bool:
+    """Whether a person's phrase may be named in a comment: ordinary (short, plain words,
+    nothing the fleet never says) and either at most ``MOST_UNKNOWN_WORDS`` words or
+    every word in the voice's known vocabulary. A longer run of words no voice knows
+    ("idiots and losers everywhere", "cheap pills pharmacy discount") would be the
+    person's words praised back: the comment does without them."""
+    if not ordinary(phrase):
+        return False
+    words = phrase.split()
+    if len(words) <= MOST_UNKNOWN_WORDS:
+        return True
+    known = known_words(voice)
+    return all(_known(w, known) for w in words)
 
 
 _NOT_ASKED_ABOUT = word_set(

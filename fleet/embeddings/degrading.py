@@ -2,11 +2,15 @@
 
 An endpoint that is down, slow or answers garbage costs an action nothing but its
 vectors: ``vectors`` returns None, memory is recalled by recency and the guard checks
-words only. The last failure is kept (``state``) for whoever asks.
+words only. The last failure is kept (``state``) for whoever asks. That holds for any
+failure of the embedder, not only those it names (``EmbeddingUnavailable``): an error
+no adapter foresaw (a RecursionError, a library's own exception) is logged and costs
+the vectors, never the action.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +21,8 @@ import numpy as np
 from fleet.core.vectors import Vector
 from fleet.embeddings.port import Embedder, EmbeddingUnavailable, Purpose
 from fleet.errors import ConfigError
+
+log = logging.getLogger("fleet.embeddings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,10 @@ class DegradingEmbedder:
             _check(found, len(texts), self.embedder.dimensions, self.embedder.model)
         except (EmbeddingUnavailable, ValueError) as error:
             self.failed(str(error))
+            return None
+        except Exception as error:  # whatever else: the action goes on without vectors
+            log.warning("embedder %s failed unforeseen: %s", self.model, type(error).__name__)
+            self.failed(f"{type(error).__name__}: {str(error)[:200]}")
             return None
         with self._lock:
             self._failure = None
@@ -93,6 +103,9 @@ def checked_at_start(embedder: Embedder, *, expected: int | None) -> DegradingEm
         probe = embedder.embed(["a probe of the vector size"], purpose="passage")
     except EmbeddingUnavailable as error:
         degrading.failed(f"at start-up: {error}")
+        return degrading
+    except Exception as error:  # an endpoint that breaks the client: degraded, not fatal
+        degrading.failed(f"at start-up: {type(error).__name__}: {str(error)[:200]}")
         return degrading
     size = probe[0].shape[0] if probe and probe[0].ndim == 1 else 0
     want = expected or embedder.dimensions or size

@@ -4,6 +4,10 @@ Every failure becomes ``EmbeddingUnavailable``: a refused connection, a timeout,
 status, or an answer that is not what the API promises (not JSON, a missing or extra row,
 a vector of another size, a number that is not finite). The caller then goes on without
 vectors; an embedding never fails an action.
+
+Every answer keeps the bounded-answer policy (``fleet.infra.bounded``): the call ends by
+``timeout_seconds`` from connect to last byte (a trickle is cut), the body is read at
+most ``MAX_ANSWER_BYTES`` raw and inflated, its JSON nested at most ``MAX_DEPTH``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import httpx
 
 from fleet.core.vectors import Vector, unit
 from fleet.embeddings.port import EmbeddingUnavailable, Purpose
+from fleet.infra import bounded, deadline
 
 # A bound on what one text may cost the endpoint (a hostile caption stays cheap).
 MAX_CHARS = 2000
@@ -43,16 +48,25 @@ class OpenAIEmbedder:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout = timeout_seconds
         self._own = client is None
-        self._client = client or httpx.Client(timeout=timeout_seconds)
+        self._client = client or self._open()
         self._pid = os.getpid()
         self._headers = headers
+
+    def _open(self) -> httpx.Client:
+        """A client on a transport held to the call's deadline and the answer's cap."""
+        transport = deadline.Transport(
+            verify=None,  # httpcore's default: verified against the system's CAs
+            proxy=deadline.proxy_for(self._url),
+            max_bytes=MAX_ANSWER_BYTES,
+        )
+        return httpx.Client(timeout=self._timeout, transport=transport)
 
     def _http(self) -> httpx.Client:
         """The client of this process: a worker probes the endpoint before it forks, and
         a child must not share the parent's keep-alive connection (two processes on one
         socket read each other's answers). A client given by the caller is the caller's."""
         if self._own and os.getpid() != self._pid:
-            self._client = httpx.Client(timeout=self._timeout)
+            self._client = self._open()
             self._pid = os.getpid()
         return self._client
 
@@ -70,19 +84,22 @@ class OpenAIEmbedder:
             return []
         body = {"model": self._model, "input": [text[:MAX_CHARS] for text in texts]}
         try:
-            answer = self._http().post(self._url, json=body, headers=self._headers)
+            with (
+                deadline.within(self._timeout),
+                self._http().stream("POST", self._url, json=body, headers=self._headers) as answer,
+            ):
+                if answer.status_code != 200:
+                    raise EmbeddingUnavailable(
+                        f"{self._model} at {self._url}: HTTP {answer.status_code}"
+                    )
+                content = bounded.read_response(answer, cap=MAX_ANSWER_BYTES)
+            payload = bounded.loads(content)
         except httpx.HTTPError as error:
             raise EmbeddingUnavailable(
                 f"{self._model} at {self._url}: {type(error).__name__}"
             ) from error
-        if answer.status_code != 200:
-            raise EmbeddingUnavailable(f"{self._model} at {self._url}: HTTP {answer.status_code}")
-        if len(answer.content) > MAX_ANSWER_BYTES:
-            raise EmbeddingUnavailable(f"{self._model}: an answer of {len(answer.content)} bytes")
-        try:
-            payload = answer.json()
-        except ValueError as error:
-            raise EmbeddingUnavailable(f"{self._model}: an answer that is not JSON") from error
+        except bounded.AnswerRefused as error:
+            raise EmbeddingUnavailable(f"{self._model} at {self._url}: {error}") from error
         return self._vectors(payload, len(texts))
 
     def _vectors(self, payload: Any, count: int) -> list[Vector]:

@@ -9,7 +9,6 @@ number that is not finite, and a wait is held to what its code can mean (``bound
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import httpx
 
 from fleet.errors import PermanentError
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra import bounded
 
 T = TypeVar("T")
 
@@ -144,35 +144,18 @@ def _items(data: dict[str, Any], field: str, limit: int) -> list[dict[str, Any]]
     return items[: max(limit, 0)]
 
 
-class _NotFinite(ValueError):
-    pass
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise _NotFinite(f"the number {text[:20]} is not finite")
-    return number
-
-
-def _no_constant(text: str) -> float:
-    raise _NotFinite(f"{text} is not a number JSON allows")
-
-
 def json_of(content: bytes, what: str) -> object:
-    """An answer's JSON; ValueError when it is not JSON, MalformedAnswer when it is JSON
-    no API answer can be (nested past what the decoder can follow, a number that is not
-    finite)."""
+    """An answer's JSON (``bounded.loads``, the shared policy); ValueError when it is not
+    JSON, MalformedAnswer when it is JSON no API answer can be (nested past
+    ``bounded.MAX_DEPTH``, a number that is not finite)."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(str(error)) from None
-    try:
-        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-    except _NotFinite as error:
-        raise MalformedAnswer(f"gallery {what}: {error}") from None
-    except RecursionError:
+        return bounded.loads(content)
+    except bounded.AnswerTooDeep:
         raise MalformedAnswer(f"gallery {what}: the answer nests too deep") from None
+    except bounded.AnswerNotFinite as error:
+        raise MalformedAnswer(f"gallery {what}: {error}") from None
+    except bounded.AnswerNotJson as error:
+        raise ValueError(str(error)) from None
 
 
 # An error code of the API (docs/gallery-api.md): a short identifier, as long as a hold's

@@ -43,6 +43,7 @@ import os
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
@@ -74,7 +75,7 @@ from fleet.gallery.answers import (
     MalformedAnswer as MalformedAnswer,
 )
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.gallery.wire import Wire, refuse_encoded, too_large
+from fleet.gallery.wire import Wire, gallery_body
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
@@ -240,25 +241,23 @@ class HttpGallery:
         self._fail(what, response)
 
     def _bounded(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
-        """A transport's answer read whole within ``max_answer_bytes``, never inflated."""
+        """A transport's answer read whole within ``max_answer_bytes``, never inflated
+        (``wire.gallery_body``: the shared bounded-answer policy)."""
         cap = self._settings.max_answer_bytes
+        headers = response.headers
         try:
-            refuse_encoded(response.headers.get("content-encoding"))
             if response.is_stream_consumed:  # a transport that built it in memory
-                body = response.content
+                chunks: Iterable[bytes] = [response.content]
             else:
-                pieces: list[bytes] = []
-                total = 0
-                for piece in response.iter_raw():
-                    total += len(piece)
-                    if total > cap:
-                        raise MalformedAnswer(too_large(cap, "more"))
-                    pieces.append(piece)
-                body = b"".join(pieces)
+                chunks = response.iter_raw()
+            body = gallery_body(
+                chunks,
+                cap=cap,
+                encoding=headers.get("content-encoding"),
+                length=headers.get("content-length") if not response.is_stream_consumed else None,
+            )
         finally:
             response.close()
-        if len(body) > cap:
-            raise MalformedAnswer(too_large(cap, f"{len(body):,} bytes"))
         return httpx.Response(
             response.status_code,
             headers=response.headers,

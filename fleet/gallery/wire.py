@@ -21,6 +21,7 @@ across a fork (``HttpGallery`` opens a wire per process). An idle connection old
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import io
 import json
@@ -29,6 +30,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +38,7 @@ from urllib.parse import urlencode
 import httpx
 
 from fleet.gallery.answers import MalformedAnswer
-from fleet.infra import deadline
+from fleet.infra import bounded, deadline
 
 # Below the 5 s after which uvicorn (and many servers) close an idle connection: a call
 # never races the server's close on a connection it has just taken.
@@ -268,22 +270,17 @@ class Wire:
         )
 
     def _body(self, response: http.client.HTTPResponse) -> bytes:
-        """The answer's body, refused unread past the cap or in an encoding not asked for."""
-        refuse_encoded(response.getheader("content-encoding"))
-        cap = self._max_answer_bytes
-        length = response.getheader("content-length")
-        if length is not None and length.strip().isdigit() and int(length) > cap:
-            raise MalformedAnswer(too_large(cap, f"{int(length):,} bytes announced"))
-        pieces: list[bytes] = []
-        total = 0
-        while piece := response.read(READ_SIZE):
-            total += len(piece)
-            if total > cap:
-                raise MalformedAnswer(too_large(cap, "more"))
-            pieces.append(piece)
+        """The answer's body, refused unread past the cap or in an encoding not asked for
+        (``fleet.infra.bounded``, nothing inflated)."""
+        content = gallery_body(
+            iter(functools.partial(response.read, READ_SIZE), b""),
+            cap=self._max_answer_bytes,
+            encoding=response.getheader("content-encoding"),
+            length=response.getheader("content-length"),
+        )
         if response.length:  # read(amt) takes an early close for the end: it is not
-            raise http.client.IncompleteRead(b"".join(pieces), response.length)
-        return b"".join(pieces)
+            raise http.client.IncompleteRead(content, response.length)
+        return content
 
     def close(self) -> None:
         """Close the idle connections (those in use close when their call ends)."""
@@ -293,19 +290,22 @@ class Wire:
             connection.close()
 
 
-def refuse_encoded(encoding: str | None) -> None:
-    """MalformedAnswer for a body in a content encoding: Fleet asks for none (identity)."""
-    if encoding and encoding.strip().lower() not in ("identity", ""):
-        raise MalformedAnswer(
-            f"the gallery answered in {encoding.strip()[:20]!r}, an encoding Fleet did not ask for"
-        )
-
-
-def too_large(cap: int, size: str) -> str:
-    return (
-        f"the gallery's answer is larger than {cap:,} bytes ({size}; "
-        "FLEET_GALLERY__MAX_ANSWER_BYTES)"
-    )
+def gallery_body(
+    chunks: Iterable[bytes], *, cap: int, encoding: str | None, length: str | None
+) -> bytes:
+    """A gallery answer's body under the shared policy (``bounded.read_body``): at most
+    ``cap`` bytes, no content encoding (none is asked for); a refusal is MalformedAnswer
+    naming the setting."""
+    try:
+        return bounded.read_body(chunks, cap=cap, encoding=encoding, length=length, inflate=False)
+    except bounded.AnswerEncoding as error:
+        raise MalformedAnswer(f"the gallery: {error}") from None
+    except bounded.AnswerTooLarge as error:
+        raise MalformedAnswer(f"the gallery's {error}; FLEET_GALLERY__MAX_ANSWER_BYTES") from None
+    except bounded.AnswerStalled as error:  # the client maps httpx's errors (a time-out)
+        raise httpx.ReadTimeout(str(error)) from error
+    except bounded.AnswerCut as error:
+        raise httpx.ReadError(str(error)) from error
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,14 @@ documented extension point) that wraps the default one, behind an httpx
 ``BaseTransport``. They do what httpx's ``HTTPTransport`` does for one origin's calls:
 connection pooling, TLS verified against the given context, an optional proxy, and
 httpcore's errors raised as httpx's.
+
+Given ``max_bytes``, a transport also keeps the bounded-answer policy
+(``fleet.infra.bounded``) below the HTTP library: an answer announcing more is refused
+unread, its body is cut past ``max_bytes`` raw, gzip or deflate is inflated here, step by
+step and never past ``max_bytes`` (the header removed, so the library does not inflate it
+again), and any other encoding is refused: whatever reads the answer (an SDK reading an
+error's body whole included) holds at most ``max_bytes``. Each refusal is an
+``AnswerRefused``.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ import httpcore
 import httpcore2
 import httpx
 import httpx2
+
+from fleet.infra import bounded
 
 _deadline: ContextVar[float | None] = ContextVar("fleet_call_deadline", default=None)
 
@@ -162,7 +172,9 @@ class _Flavour:
         proxy: str | None = None,
         limits: Any = None,
         socket_options: Iterable[Any] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
+        self._max_bytes = max_bytes
         limits = limits or self.http.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = self.core.ConnectionPool(
             ssl_context=verify,  # None: httpcore's default, made for the first TLS call
@@ -184,12 +196,17 @@ class _Flavour:
 
     def _send(self, request: Any) -> Any:
         url = request.url
+        headers = request.headers.raw
+        if self._max_bytes is not None:
+            # Only what can be inflated within the cap is asked for.
+            headers = [(k, v) for k, v in headers if k.lower() != b"accept-encoding"]
+            headers.append((b"Accept-Encoding", b"gzip, deflate"))
         sent = self.core.Request(
             method=request.method,
             url=self.core.URL(
                 scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
             ),
-            headers=request.headers.raw,
+            headers=headers,
             content=request.stream,
             extensions=request.extensions,
         )
@@ -200,10 +217,13 @@ class _Flavour:
             if mapped is exc:
                 raise
             raise mapped from exc
+        headers, stream = answer.headers, answer.stream
+        if self._max_bytes is not None:
+            headers, stream = _capped(headers, stream, self._max_bytes)
         return self.http.Response(
             status_code=answer.status,
-            headers=answer.headers,
-            stream=self._body(answer.stream),
+            headers=headers,
+            stream=self._body(stream),
             extensions=answer.extensions,
         )
 
@@ -212,6 +232,53 @@ class _Flavour:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _capped(
+    headers: list[tuple[bytes, bytes]], stream: Any, cap: int
+) -> tuple[list[tuple[bytes, bytes]], Iterable[bytes]]:
+    """The answer's headers and body under the cap: refused when it announces more or
+    comes in an encoding that cannot be inflated bounded; inflated here when it can."""
+    try:
+        length = _header(headers, b"content-length")
+        announced = bounded.announced_length(length)
+        if announced is not None and announced > cap:
+            raise bounded.AnswerTooLarge(bounded.too_large(cap, f"{announced:,} bytes announced"))
+        encoding = bounded.encoding_of(_header(headers, b"content-encoding"), inflate=True)
+    except bounded.AnswerRefused:
+        stream.close()
+        raise
+    if encoding is None:
+        return headers, _Capped(stream, cap, None)
+    kept = [(k, v) for k, v in headers if k.lower() not in (b"content-encoding", b"content-length")]
+    return kept, _Capped(stream, cap, bounded.Inflater(encoding, cap))
+
+
+class _Capped:
+    """A body read at most ``cap`` bytes raw, inflated (at most ``cap``) when encoded."""
+
+    def __init__(self, stream: Any, cap: int, inflater: bounded.Inflater | None) -> None:
+        self._stream = stream
+        self._cap = cap
+        self._inflater = inflater
+
+    def __iter__(self) -> Iterator[bytes]:
+        raw = 0
+        for chunk in self._stream:
+            raw += len(chunk)
+            if raw > self._cap:
+                raise bounded.AnswerTooLarge(bounded.too_large(self._cap, "more"))
+            yield chunk if self._inflater is None else self._inflater.feed(chunk)
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class _Body:

@@ -88,8 +88,10 @@ return {tostring(asked), tostring(refused), tostring(tokens)}
 """
 
 # Take tokens already spent (a call used more than it reserved), or give some back; the
-# level may go below zero, and then the next takers wait until it has refilled. ARGV:
-# rate, burst, spent, window (the load's, whose sums the key keeps that long).
+# level may go below zero, and then the next takers wait until it has refilled, but never
+# below minus one burst (``MAX_DEBT_BURSTS``): a count no call could cost (an upstream
+# claiming 10^12 tokens) holds the bucket a refill of two bursts at the most, not years.
+# ARGV: rate, burst, spent, window (the load's, whose sums the key keeps that long).
 _SETTLE = """
 local rate, burst, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
@@ -99,12 +101,15 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 local refilled = math.min(burst, tokens + math.max(0, now - at) * rate)
-tokens = math.min(burst, refilled - spent)
+tokens = math.max(-burst, math.min(burst, refilled - spent))
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.max(math.ceil(burst / rate * 1000) + 1000, math.ceil(window * 6000)))
 return tostring(tokens)
 """
 
+
+# The deepest a bucket may go into debt, in bursts (``_SETTLE``).
+MAX_DEBT_BURSTS = 1
 
 # The time constant of a bucket's load, in seconds: what it was asked for and refused
 # counts for about this long.

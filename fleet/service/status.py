@@ -48,6 +48,9 @@ class Report:
     queues: dict[str, int | None] = field(default_factory=dict)
     workers: list[str] | None = None
     breakers: dict[str, Any] = field(default_factory=dict)
+    # The shared LLM token buckets in debt (a call used more than it reserved): each one's
+    # level and the seconds until a call's reservation fits again; empty: none in debt.
+    llm_debt: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     llm: dict[str, Any] = field(default_factory=dict)
     embeddings: dict[str, Any] = field(default_factory=dict)
@@ -256,9 +259,37 @@ def gather(
                 report.breakers[name] = CircuitBreaker(
                     fleet.redis, f"{prefix}fleet:breaker:{name}"
                 ).state()
+            report.llm_debt = llm_debt_of(fleet, len(llm))
         except Exception as exc:
             report.problems.append(f"redis unreachable: {type(exc).__name__}")
     return report
+
+
+def llm_debt_of(fleet: Fleet, writers: int) -> dict[str, Any]:
+    """The LLM token buckets of the chain's ``writers`` that are in debt: their level and
+    how long until a call's reservation fits (a breaker may be closed while they wait)."""
+    from fleet.infra.limits import TokenBucket
+
+    actions = fleet.settings.actions
+    prefix = fleet.settings.broker_key_prefix
+    rate = actions.llm_tokens_per_minute / 60
+    reserve = min(actions.llm_tokens_reserved_per_call, actions.llm_tokens_per_minute)
+    debt: dict[str, Any] = {}
+    for number in range(writers):
+        name = "llm-tokens" + ("" if number == 0 else f":{number}")
+        bucket = TokenBucket(
+            fleet.redis,
+            f"{prefix}fleet:limits:{name}",
+            rate=rate,
+            burst=actions.llm_tokens_per_minute,
+        )
+        level = bucket.load().tokens
+        if level < 0:
+            debt[name] = {
+                "tokens": round(level),
+                "wait_seconds": round((reserve - level) / rate, 1),
+            }
+    return debt
 
 
 def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:

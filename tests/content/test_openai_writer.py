@@ -170,13 +170,13 @@ def test_a_schema_ignoring_answer_is_refused_never_published(server: ChatComplet
     assert "does not fit the task" in caught.value.reason
 
 
-def test_an_enormous_body_is_cut_unread_and_refused_with_a_bounded_usage(
+def test_an_enormous_body_is_cut_unread_as_the_provider_down_with_a_bounded_usage(
     server: ChatCompletionsAPI,
 ) -> None:
     server.queue(raw(200, {"junk": "z" * (2 * MAX_BODY_BYTES)}))
-    with make(server) as writer, pytest.raises(ReplyRefused) as caught:
+    with make(server) as writer, pytest.raises(TransientError) as caught:
         writer.write_comment(GAME_DEV, AUTHOR, POST, nonce=1)
-    assert "not read" in caught.value.reason
+    assert f"larger than {MAX_BODY_BYTES:,} bytes" in str(caught.value)
     usage = spent_on(caught.value)
     assert usage is not None and usage.calls == 1 and usage.output_tokens > 0
 
