@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.output import echo
 from fleet.errors import ConfigError, ConflictError, FleetError, InputError
 from fleet.infra.redaction import redacted_output
 
@@ -110,26 +111,26 @@ class FleetGroup(click.Group):
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Abort:
-            click.echo("fleet: aborted", err=True)
+            echo("fleet: aborted", err=True)
             sys.exit(1)
         except click.ClickException as exc:
-            click.echo(f"fleet: {exc.format_message()}", err=True)
+            echo(f"fleet: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except (InputError, ConflictError) as exc:
-            click.echo(f"fleet: {exc}", err=True)
+            echo(f"fleet: {exc}", err=True)
             sys.exit(2)
         except FleetError as exc:
-            click.echo(f"fleet: {exc}", err=True)
+            echo(f"fleet: {exc}", err=True)
             sys.exit(1)
         except _unreachable() as exc:
             # A server that is down or refuses: one line that names it, not a traceback.
-            click.echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
+            echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
             sys.exit(1)
         except _database_error() as exc:
             if type(exc) is not _database_error():
                 raise  # integrity and programming errors are bugs: keep their traceback
             # A SQLite URL that names some other file ("file is not a database").
-            click.echo(f"fleet: database error: {_first_line(exc)}", err=True)
+            echo(f"fleet: database error: {_first_line(exc)}", err=True)
             sys.exit(1)
         if not standalone_mode:
             return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,26 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+# What a terminal obeys rather than prints: C0 controls but tab and newline (ESC starts
+# a sequence that can retitle the window, move the cursor or hide text; CR overwrites the
+# line), DEL, C1 controls (CSI, OSC as one byte) and the bidirectional overrides that
+# reorder what is shown. People's texts and the gallery's reach the operator's terminal
+# through every printed field: all of it passes ``clean``.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters a terminal would act on (tab and newline kept)."""
+    return _CONTROLS.sub("", text)
+
+
+def echo(message: object = None, **options: Any) -> None:
+    """``click.echo`` of a line for people, cleaned of terminal controls (``clean``)."""
+    click.echo(None if message is None else clean(str(message)), **options)
 
 
 def _default(value: object) -> object:
@@ -42,7 +61,7 @@ def print_table(
     """An aligned table: its first column (a slug, a handle, an id) is never broken and
     its title never wrapped; the others wrap at spaces where the terminal is narrow."""
     table = Table(
-        title=title,
+        title=None if title is None else Text(clean(title)),
         title_justify="left",
         header_style="bold",
         # A title wider than its table would wrap onto several lines.
@@ -51,7 +70,8 @@ def print_table(
     for index, column in enumerate(columns):
         table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        # Text, not markup: a person's "[link=...]" is shown as written, never styled.
+        table.add_row(*(Text(clean("" if cell is None else str(cell))) for cell in row))
     if console is None:
         console = Console()
         if not console.is_terminal:
