@@ -22,7 +22,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -45,9 +45,31 @@ SAID_SECONDS = 3600
 # and no answer read as another type than the one it says.
 HEADERS = (
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"content-security-policy", b"frame-ancestors 'none'; img-src 'self'"),
     (b"x-content-type-options", b"nosniff"),
 )
+
+
+def origin_of(url: str) -> str | None:
+    """The origin (``scheme://host[:port]``) of an http(s) address, None for another."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if parts.port is None else f":{parts.port}")
+
+
+def headers_for(image_origins: Iterable[str] = ()) -> tuple[tuple[bytes, bytes], ...]:
+    """``HEADERS`` with images allowed from the console itself and ``image_origins`` (the
+    gallery's) only: a draft's image from any other host is never fetched by the owner's
+    browser (it would tell that host who reviews, and when)."""
+    origins = " ".join(o for o in (origin_of(url) for url in image_origins) if o)
+    policy = "frame-ancestors 'none'; img-src 'self'" + (f" {origins}" if origins else "")
+    return tuple(
+        (name, policy.encode() if name == b"content-security-policy" else value)
+        for name, value in HEADERS
+    )
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -338,10 +360,12 @@ class GuardMiddleware:
 
 
 class HeadersMiddleware:
-    """Adds ``HEADERS`` to every answer (pages, redirects, refusals, static files)."""
+    """Adds ``headers`` (``HEADERS`` by default) to every answer (pages, redirects,
+    refusals, static files)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, headers: tuple[tuple[bytes, bytes], ...] = HEADERS) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -351,7 +375,7 @@ class HeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 given = [(k, v) for k, v in message.get("headers", []) if k not in _OURS]
-                message["headers"] = [*given, *HEADERS]
+                message["headers"] = [*given, *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

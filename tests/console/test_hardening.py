@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from fleet.agents import AgentFilter, Selection, defer_agent
 from fleet.cli import cli
 from fleet.console.app import build_app
-from fleet.console.security import Guard
+from fleet.console.security import Guard, headers_for, origin_of
 from fleet.console.serve import BackgroundConsole
 from fleet.console.throttle import Throttle
 from fleet.console.web import Web
@@ -228,10 +228,21 @@ def test_a_page_shows_only_what_the_console_signed(pg_fleet: Fleet) -> None:
         assert "555 0100" not in http.get("/controls", params={"said": forged}).text
 
 
-# 7. Framing.
+# 7. Framing and images.
+
+
+def test_the_image_policy_names_the_gallery_origin_only() -> None:
+    policy = dict(headers_for(["https://user:pw@gallery.example:8443/api?x=1"]))
+    assert policy[b"content-security-policy"] == (
+        b"frame-ancestors 'none'; img-src 'self' https://gallery.example:8443"
+    )
+    assert dict(headers_for(["javascript:alert(1)"]))[b"content-security-policy"] == (
+        b"frame-ancestors 'none'; img-src 'self'"
+    )
 
 
 def test_every_answer_forbids_framing_and_sniffing(pg_fleet: Fleet) -> None:
+    gallery = origin_of(str(pg_fleet.settings.gallery.url))
     app = build_app(pg_fleet, Guard(PASSWORD))
     with TestClient(app, base_url="http://127.0.0.1") as http:
         answers = [
@@ -244,7 +255,10 @@ def test_every_answer_forbids_framing_and_sniffing(pg_fleet: Fleet) -> None:
         ]
     for answer in answers:
         assert answer.headers["x-frame-options"] == "DENY", answer.url
-        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+        # Images from the console and the gallery only: a draft's image on any other host
+        # is never fetched by the owner's browser.
+        policy = answer.headers["content-security-policy"]
+        assert policy == f"frame-ancestors 'none'; img-src 'self' {gallery}", policy
         assert answer.headers["x-content-type-options"] == "nosniff"
 
 
