@@ -281,20 +281,27 @@ class ConsoleSettings(_Nested):
         return value
 
 
+# The largest weight of a part of taste: a score sums a few parts of order 1-10 (a fit of
+# a few standard deviations, log2 of a post's likes), so 100 lets one part outweigh all
+# the others, and no score can overflow (1e308 made every score inf - inf, NaN, and no
+# like could be drawn).
+WEIGHT = 100.0
+
+
 class TasteSettings(_Nested):
     """How agents pick what to like and comment on (``fleet.core.taste``)."""
 
-    fit: float = Field(default=3.0, ge=0, allow_inf_nan=False)
-    popularity: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    fit: float = Field(default=3.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    popularity: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # A post's appeal, the part of taste every viewer shares (``fleet.core.taste.appeal``).
-    appeal: float = Field(default=1.0, ge=0, le=100, allow_inf_nan=False)
-    freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
+    appeal: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    freshness: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    tie: float = Field(default=2.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # Ties in a comment's choice (a comment keeps up a relationship).
-    comment_tie: float = Field(default=4.0, ge=0, allow_inf_nan=False)
+    comment_tie: float = Field(default=4.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # A person's post within its welcome budget (``FLEET_WELCOME__*``), in proportion
     # to the budget left.
-    welcome: float = Field(default=3.0, ge=0, allow_inf_nan=False)
+    welcome: float = Field(default=3.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # How often a like goes first to a post by a person the agent answered (0: never).
     courtesy: float = Field(default=1.0, ge=0, le=1)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
@@ -321,7 +328,10 @@ class TasteSettings(_Nested):
         return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
-    sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
+    # At least one: with none, no post is ever a candidate and every like and comment stops.
+    sorts: tuple[Literal["recent", "popular", "trending"], ...] = Field(
+        default=("recent", "popular", "trending"), min_length=1
+    )
     page_size: int = Field(default=50, ge=1, le=100)
 
 
@@ -453,10 +463,13 @@ class ReviewSettings(_Nested):
     """Review mode: drafts an owner approves before anything is published (docs/review.md)."""
 
     # A pending draft expires (its action ends skipped, "expired") after this many hours.
-    expires_hours: float = Field(default=48.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    # At least an hour: a shorter one expires every draft at the next sweep, before any
+    # owner could read it.
+    expires_hours: float = Field(default=48.0, ge=1, le=24 * 365, allow_inf_nan=False)
     # The kinds that wait for review under review mode (a JSON list: ["post", "comment",
-    # "reply"], the default; "like" may be added).
-    kinds: list[ReviewedKind] = Field(default_factory=lambda: list(REVIEWED_KINDS))
+    # "reply"], the default; "like" may be added). Not empty: review mode is turned off
+    # per agent (``fleet review off``), never by a list that reviews nothing.
+    kinds: list[ReviewedKind] = Field(default_factory=lambda: list(REVIEWED_KINDS), min_length=1)
     # Approved drafts go out at their agent's next session, at least this far apart
     # (plus as much again at random): many approvals never make many posts at once.
     spacing_seconds: float = Field(default=30.0, ge=0, le=86_400, allow_inf_nan=False)
@@ -752,11 +765,64 @@ def env_file() -> Path | None:
     return path if path.is_file() else None
 
 
+# The deepest nesting of brackets a setting's JSON may have: the deepest setting is a list
+# of lists or of objects (3 levels); a value nested thousands deep overflows the parser's
+# stack (a RecursionError, a traceback) before any check could name it.
+DEEPEST_JSON = 16
+
+
+def json_depth(value: str) -> int:
+    """How deeply ``value``'s brackets nest (``[[1]]``: 2), strings skipped; cheap and
+    iterative, so that any length is measured without recursion."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in value:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _too_deep(path: Path | None) -> list[str]:
+    """The ``FLEET_*`` variables (of the environment, then of the dotenv file) whose
+    value nests deeper than ``DEEPEST_JSON``."""
+    import os
+
+    from dotenv import dotenv_values
+
+    values = {
+        name: value for name, value in os.environ.items() if name.upper().startswith("FLEET_")
+    }
+    if path is not None:
+        for name, value in dotenv_values(path).items():
+            if name.upper().startswith("FLEET_") and value is not None:
+                values.setdefault(name, value)
+    return sorted(name for name, value in values.items() if json_depth(value) > DEEPEST_JSON)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings (the environment first, then ``env_file()``), or raise
     ConfigError naming each bad variable and why."""
+    path = env_file()
+    deep = _too_deep(path)
+    if deep:
+        raise ConfigError(
+            "bad configuration: "
+            + "; ".join(f"{name}: JSON nested deeper than {DEEPEST_JSON} levels" for name in deep)
+        )
     try:
-        return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=path, **overrides)  # type: ignore[arg-type]
     except SettingsError as exc:
         # A value that should be JSON and is not: name the variable, not pydantic's field.
         raise ConfigError("bad configuration: " + _not_json(str(exc))) from None

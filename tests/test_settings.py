@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-import pytest
+import random
 
+import pytest
+from click.testing import CliRunner
+
+from fleet.cli import cli
 from fleet.errors import ConfigError
 from fleet.settings import Settings, load_settings
 
@@ -121,3 +125,61 @@ def test_the_llm_endpoint_and_the_secrets_of_the_urls(monkeypatch: pytest.Monkey
         "FLEET_LLM__BASE_URL",
     )
     assert "hunter2-pw" in settings.secrets()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        # A weight of 1e308 made every score inf - inf: NaN odds, and no like was drawn.
+        ("FLEET_TASTE__POPULARITY", "1e308", "FLEET_TASTE__POPULARITY: Input should be less"),
+        ("FLEET_TASTE__FIT", "101", "FLEET_TASTE__FIT: Input should be less than or equal"),
+        ("FLEET_TASTE__WELCOME", "1e6", "FLEET_TASTE__WELCOME: Input should be less"),
+        # No feed to read: no candidate, no like, no comment ever.
+        ("FLEET_TASTE__SORTS", "[]", "FLEET_TASTE__SORTS: Tuple should have at least 1 item"),
+        # An empty list silently turned review mode off.
+        ("FLEET_REVIEW__KINDS", "[]", "FLEET_REVIEW__KINDS: List should have at least 1 item"),
+        # Expired at the next sweep (every 15 s), before an owner could read a draft.
+        ("FLEET_REVIEW__EXPIRES_HOURS", "0.001", "FLEET_REVIEW__EXPIRES_HOURS: Input should be"),
+    ],
+)
+def test_a_setting_out_of_its_meaningful_range_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert expected in str(raised.value)
+
+
+def test_the_largest_taste_weights_still_draw_a_like() -> None:
+    from fleet.core.taste import Candidate, Weights, draw
+
+    most = {name: 100.0 for name in ("fit", "popularity", "appeal", "freshness", "tie")}
+    weights = Weights(**most)  # type: ignore[arg-type]
+    page = [
+        Candidate(str(i), f"u{i}", i % 2 == 0, likes=10**i, age_seconds=60.0 * i, ties=i)
+        for i in range(1, 8)
+    ]
+    assert draw(page, weights, random.Random(1)) is not None
+
+
+@pytest.mark.parametrize(
+    "variable", ["FLEET_WELCOME__LIKES", "FLEET_LLM__FALLBACKS", "FLEET_LLM__PRICES"]
+)
+def test_deeply_nested_json_exits_2_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == f"bad configuration: {variable}: JSON nested deeper than 16 levels"
+    result = CliRunner().invoke(cli, ["drafts", "list"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and variable in result.stderr
+
+
+def test_json_depth_skips_brackets_inside_strings() -> None:
+    from fleet.settings import json_depth
+
+    assert json_depth('[[1, 2], {"a": "[[[[[[", "b": "\\\\\\"[["}]') == 2
+    assert json_depth("[" * 17) == 17
