@@ -242,6 +242,25 @@ def key_bits(key: str) -> float:
     return len(unit) * per_char
 
 
+# zxcvbn scores at most this many characters at once.
+_ZXCVBN_CHUNK = 72
+
+
+def key_strength(key: str) -> float:
+    """The bits an offline guesser needs for ``key``, cautiously: the lower of
+    ``key_bits`` (repetition, few symbols) and zxcvbn's estimate (dictionary words,
+    keyboard walks, sequences, dates: the patterns people choose), summed over 72
+    characters at a time (zxcvbn's limit); 0 for a key with whitespace, which is a
+    phrase, never a generated key."""
+    if not key or any(char.isspace() for char in key):
+        return 0.0
+    from zxcvbn import zxcvbn
+
+    chunks = [key[i : i + _ZXCVBN_CHUNK] for i in range(0, len(key), _ZXCVBN_CHUNK)]
+    guessed = sum(float(zxcvbn(chunk)["guesses_log10"]) for chunk in chunks) * math.log2(10)
+    return min(key_bits(key), guessed)
+
+
 class ConsoleSettings(_Nested):
     """The web console: its password (none: loopback only) and its cookie signing key."""
 
@@ -272,10 +291,12 @@ class ConsoleSettings(_Nested):
         if value is None:
             return value
         key = value.get_secret_value()
-        if len(key) < SHORTEST_KEY or key_bits(key) < KEY_BITS:
+        bits = key_strength(key) if len(key) >= SHORTEST_KEY else 0.0
+        if bits < KEY_BITS:
             raise ValueError(
-                f"too weak to sign sessions: at least {SHORTEST_KEY} random characters "
-                f"(an estimated {KEY_BITS} bits; this one {key_bits(key):.0f}); make one with "
+                f"too weak to sign sessions: at least {SHORTEST_KEY} random characters, "
+                f"no words, walks or spaces (an estimated {KEY_BITS} bits; this one "
+                f"{bits:.0f}); make one with "
                 '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
             )
         return value

@@ -180,8 +180,13 @@ class Guard:
         )  # "=" would make the cookie quoted
         return f"{body}.{self._mac(body.encode())}"
 
-    def load(self, value: str | None) -> Session | None:
-        """The session a cookie holds, if its signature is ours and it is fresh."""
+    def load(self, value: str | None, client: str | None = None) -> Session | None:
+        """The session a cookie holds, if its signature is ours and it is fresh.
+
+        A signed-in cookie whose password tag is not the password's is a password tried
+        (someone who found the key forges one tag a guess), so from ``client`` it counts
+        as a failed attempt and is logged; while the client is refused, such a cookie is
+        not even compared."""
         if not value or "." not in value:
             return None
         body, _, mac = value.rpartition(".")
@@ -198,8 +203,22 @@ class Guard:
         with self._revoked_lock:
             if str(nonce) in self._revoked:
                 return None
+        # The client's own failures only: everyone's never end a session.
+        if user and client is not None and self.throttle.refused(client, trusted=True) is not None:
+            log.warning("console: session cookie from %s refused: too many wrong passwords", client)
+            return None
         if user and not hmac.compare_digest(str(bound), self._password_tag()):
-            return None  # logged in with another password: the change logged it out
+            # Logged in with another password (the change logged it out), or forged with a
+            # guess: either way a wrong password, counted.
+            if client is not None:
+                count, _ = self.throttle.failed(client)
+                log.warning(
+                    "console: session cookie of another password from %s, %d in the last %d min",
+                    client,
+                    count,
+                    int(self.throttle.window // 60),
+                )
+            return None
         return Session(str(nonce), bool(user), int(issued), str(bound))
 
     def csrf_token(self, nonce: str) -> str:
@@ -234,13 +253,20 @@ class Guard:
         return str(text)
 
     async def attempt(
-        self, client: str, given: str, *, via: str, right_user: bool = True
+        self,
+        client: str,
+        given: str,
+        *,
+        via: str,
+        right_user: bool = True,
+        trusted: bool = False,
     ) -> bool | float:
         """Whether ``given`` is the password, asked by ``client`` (by ``via``: the form
-        or Basic); or, while the client or everyone has failed too often, the seconds
-        until a try is heard again (the password is then not even compared). A wrong
-        one is logged and answered late, the later the more there were."""
-        wait = self.throttle.refused(client)
+        or Basic); or, while the client (or, unless it is ``trusted`` or known, everyone)
+        has failed too often, the seconds until a try is heard again (the password is
+        then not even compared). A wrong one is logged and answered late, the later the
+        more there were."""
+        wait = self.throttle.refused(client, trusted=trusted)
         if wait is not None:
             log.warning("console: password attempt from %s (%s) refused: too many", client, via)
             return max(wait, 1.0)
@@ -299,7 +325,7 @@ class GuardMiddleware:
             )
             return
         cookie = _cookie(headers.get("cookie", ""), COOKIE)
-        session = guard.load(cookie)
+        session = guard.load(cookie, None if guard.open else client_of(scope))
         fresh = session is None
         if session is None:
             session = guard.new_session()
@@ -312,6 +338,7 @@ class GuardMiddleware:
                 given,
                 via="HTTP Basic",
                 right_user=hmac.compare_digest(user.encode(), USER.encode()),
+                trusted=session.user,
             )
             if not isinstance(heard, bool):
                 await too_many(heard)(scope, receive, send)
