@@ -231,7 +231,7 @@ class Draft(Base):
         Index("ix_drafts_agent_id_created_at", "agent_id", "created_at"),
         # A window's decisions counted by status, their cost summed, from the index alone;
         # the latest decisions (the median time to one) read in its order.
-        Index("ix_drafts_decided_at", "decided_at", "status", "cost_usd"),
+        Index("ix_drafts_status_decided_at", "status", "decided_at", "cost_usd"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
