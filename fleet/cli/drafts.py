@@ -89,7 +89,13 @@ def draft_json(draft: DraftView) -> dict[str, Any]:
         "answers": {
             "post_id": content.get("post_id") or draft.target_post_id,
             "title": content.get("title"),
-            "author": content.get("author") or content.get("to"),
+            # A reply's post is its agent's own; it answers a comment on it.
+            "author": draft.handle if draft.action == "reply" else content.get("author"),
+            **(
+                {"comment": content.get("comment"), "commenter": content.get("to")}
+                if draft.action == "reply"
+                else {}
+            ),
         }
         if draft.action != "post"
         else None,
