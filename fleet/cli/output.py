@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,23 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from fleet.core.terminal import clean
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-# What a terminal obeys rather than prints: C0 controls but tab and newline (ESC starts
-# a sequence that can retitle the window, move the cursor or hide text; CR overwrites the
-# line), DEL, C1 controls (CSI, OSC as one byte) and the bidirectional overrides that
-# reorder what is shown. People's texts and the gallery's reach the operator's terminal
-# through every printed field: all of it passes ``clean``.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str) -> str:
-    """``text`` without the characters a terminal would act on (tab and newline kept)."""
-    return _CONTROLS.sub("", text)
 
 
 def echo(message: object = None, **options: Any) -> None:
-    """``click.echo`` of a line for people, cleaned of terminal controls (``clean``)."""
+    """``click.echo`` of a line for people, cleaned of terminal controls: people's and
+    the gallery's words print inert (``fleet.core.terminal.clean``)."""
     click.echo(None if message is None else clean(str(message)), **options)
 
 
