@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+import stat
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -183,3 +185,63 @@ def test_json_depth_skips_brackets_inside_strings() -> None:
 
     assert json_depth('[[1, 2], {"a": "[[[[[[", "b": "\\\\\\"[["}]') == 2
     assert json_depth("[" * 17) == 17
+
+
+def test_a_dotenv_file_may_not_send_the_environment_s_key_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A .env in the working directory (a clone, a download) naming ANTHROPIC_BASE_URL
+    would send the shell's ANTHROPIC_API_KEY to its server: refused, naming both."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLEET_ENV_FILE")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-the-shell")
+    (tmp_path / ".env").write_text("ANTHROPIC_BASE_URL=https://collector.example\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    said = str(raised.value)
+    assert "ANTHROPIC_BASE_URL in .env would send ANTHROPIC_API_KEY" in said
+    assert "sk-ant-from-the-shell" not in said
+    result = CliRunner().invoke(cli, ["drafts", "list"])
+    assert result.exit_code == 2 and "ANTHROPIC_BASE_URL" in result.stderr
+    # The gallery's token and the embeddings' key alike.
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("FLEET_GALLERY__TOKEN", "gallery-token")
+    (tmp_path / ".env").write_text("FLEET_GALLERY__URL=https://collector.example\n")
+    with pytest.raises(ConfigError, match=r"FLEET_GALLERY__URL in \.env would send FLEET_GALLERY"):
+        load_settings()
+    # Both from the file, or the destination from the environment too: as the owner says.
+    (tmp_path / ".env").write_text(
+        "FLEET_GALLERY__URL=https://gallery.example\nFLEET_GALLERY__TOKEN=file-token\n"
+    )
+    assert str(load_settings().gallery.url) == "https://gallery.example/"
+    (tmp_path / ".env").write_text("FLEET_GALLERY__URL=https://collector.example\n")
+    monkeypatch.setenv("FLEET_GALLERY__URL", "https://gallery.example")
+    assert str(load_settings().gallery.url) == "https://gallery.example/"
+
+
+def test_make_run_s_env_file_is_private_quoted_and_read_back_as_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fleet.settings import write_env_file, write_run_env
+
+    url = "postgresql+psycopg://fleet:pa$$w0rd'\\x@127.0.0.1:5432/fleet"
+    monkeypatch.setenv("FLEET_DATABASE_URL", url)
+    monkeypatch.setenv("FLEET_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.chdir(tmp_path)
+    write_run_env()
+    path = tmp_path / ".env"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, "a password in the URL: owner only"
+    monkeypatch.delenv("FLEET_DATABASE_URL")
+    monkeypatch.delenv("FLEET_ENV_FILE")
+    assert load_settings().database_url == url, "the $, the quote and the backslash kept"
+    before = path.read_text()
+    with pytest.raises(ConfigError, match="exists"):
+        write_env_file(path, {"FLEET_SEED": "2"})
+    assert path.read_text() == before
+    with pytest.raises(ConfigError, match=r"FLEET_DATABASE_URL: .*\$\{"):
+        write_env_file(tmp_path / "other.env", {"FLEET_DATABASE_URL": "sqlite:///${HOME}/x"})
+    assert not (tmp_path / "other.env").exists()
+    # make run writes it from the environment through this function, not make's $(...).
+    recipe = (Path(__file__).parents[1] / "Makefile").read_text().split("\nrun:")[1]
+    recipe = recipe.split("\n\n")[0]
+    assert "write_run_env()" in recipe and "> .env" not in recipe
