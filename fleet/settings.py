@@ -272,6 +272,9 @@ class ConsoleSettings(_Nested):
     # X-Forwarded-Proto: https), so http://127.0.0.1 keeps working. True: always (a
     # proxy uvicorn does not trust); false: never.
     secure_cookie: bool | None = None
+    # Hosts the console's pages may load images from besides itself and the gallery
+    # (a CDN the gallery serves its images from): a JSON list of http(s) URLs.
+    image_hosts: list[WebUrl] = Field(default_factory=list, max_length=20)
 
     @field_validator("password", "secret_key", mode="before")
     @classmethod

@@ -71,7 +71,13 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         routes=routes,
         middleware=[
             # Images from the console and the gallery only (a draft's from nowhere else).
-            Middleware(HeadersMiddleware, headers=headers_for([str(fleet.settings.gallery.url)])),
+            Middleware(
+                HeadersMiddleware,
+                headers=headers_for(
+                    [str(fleet.settings.gallery.url)]
+                    + [str(host) for host in fleet.settings.console.image_hosts]
+                ),
+            ),
             Middleware(GuardMiddleware, guard=guard),
         ],
         lifespan=lifespan,

@@ -298,6 +298,21 @@ def test_a_page_shows_only_what_the_console_signed(pg_fleet: Fleet) -> None:
 # 7. Framing and images.
 
 
+def test_the_console_s_image_hosts_join_the_gallery_in_the_policy(
+    monkeypatch: pytest.MonkeyPatch, pg_engine: Engine
+) -> None:
+    monkeypatch.setenv("FLEET_CONSOLE__IMAGE_HOSTS", '["https://cdn.example/images"]')
+    settings = _load(monkeypatch, FLEET_DATABASE_URL=pg_engine.url.render_as_string(False))
+    fleet = bootstrap(settings, pg_engine)
+    try:
+        with TestClient(build_app(fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+            policy = http.get("/login").headers["content-security-policy"]
+    finally:
+        fleet.close()
+    gallery = origin_of(str(settings.gallery.url))
+    assert policy == f"frame-ancestors 'none'; img-src 'self' {gallery} https://cdn.example"
+
+
 def test_the_image_policy_names_the_gallery_origin_only() -> None:
     policy = dict(headers_for(["https://user:pw@gallery.example:8443/api?x=1"]))
     assert policy[b"content-security-policy"] == (
