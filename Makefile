@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python -m bench.embeddings
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.drafts
 	$(BIN)/python -m bench.community --seeds 3,4,5,6 --jobs 2
 
 run: install

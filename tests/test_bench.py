@@ -60,6 +60,7 @@ CASES = {
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
     "community": (["--smoke"], {"figures", "targets"}),
+    "drafts": (["--drafts", "400", "--runs", "2"], {"postgres", "sqlite"}),
 }
 
 
