@@ -366,6 +366,17 @@ def _cost(usage: object) -> float | None:
     return float(spent) if isinstance(spent, int | float) and not isinstance(spent, bool) else None
 
 
+def _waiting(session: Session) -> int:
+    pending = Draft.status == DraftStatus.PENDING.value
+    return int(session.scalar(select(func.count()).select_from(Draft).where(pending)) or 0)
+
+
+def waiting_drafts(sessions: sessionmaker[Session]) -> int:
+    """How many drafts wait for review (from ``ix_drafts_status_expires_at`` alone)."""
+    with sessions() as session:
+        return _waiting(session)
+
+
 def draft_stats(
     sessions: sessionmaker[Session], *, since: datetime, until: datetime | None = None
 ) -> DraftStats:
@@ -380,9 +391,7 @@ def draft_stats(
     )
     decided = [status.value for status in DraftStatus if status != DraftStatus.PENDING]
     with sessions() as session:
-        waiting = session.scalar(
-            select(func.count()).select_from(Draft).where(Draft.status == DraftStatus.PENDING.value)
-        )
+        waiting = _waiting(session)
         # One range of (status, decided_at) per decided status, each read from the index.
         counted = session.execute(
             select(Draft.status, func.count(), func.sum(Draft.cost_usd))
@@ -408,7 +417,7 @@ def draft_stats(
             cost = float(spent or 0.0)
     waits = [(row.decided_at - row.created_at).total_seconds() for row in latest]
     return DraftStats(
-        int(waiting or 0),
+        waiting,
         counts[DraftStatus.APPROVED],
         counts[DraftStatus.REJECTED],
         counts[DraftStatus.EXPIRED],

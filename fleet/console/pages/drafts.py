@@ -47,7 +47,7 @@ def routes(web: Web) -> list[Route]:
             persona=persona or "",
             agent=agent or "",
             personas=fleet.personas.slugs(),
-            waiting=use.stats(fleet).waiting,
+            waiting=use.waiting(fleet),
             back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         )
 
