@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python -m bench.embeddings
 	$(BIN)/python -m bench.images
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.drafts
 	$(BIN)/python -m bench.community --seeds 3,4,5,6 --jobs 2
 
 run: install
@@ -81,11 +82,11 @@ run: install
 		|| psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE "$(RUN_DB)"'
 	$(BIN)/fleet db upgrade
 	@# The same configuration for a second shell's `fleet` (it reads .env here).
+	@# Written from the environment (make's own expansion would eat a dollar sign), 0600,
+	@# each value quoted: fleet.settings.write_env_file.
 	@if [ ! -f .env ]; then \
-		printf '%s\n' "# Written by make run: the fleet that \`fleet\` in this directory reads." \
-			"FLEET_DATABASE_URL=$(FLEET_DATABASE_URL)" "FLEET_BROKER_URL=$(FLEET_BROKER_URL)" \
-			"FLEET_REDIS_URL=$(FLEET_REDIS_URL)" "FLEET_GALLERY__URL=$(FLEET_GALLERY__URL)" > .env; \
-		echo "make run: wrote .env (fleet in this directory reads this fleet)"; \
+		$(BIN)/python -c 'from fleet.settings import write_run_env; write_run_env()' || exit 2; \
+		echo "make run: wrote .env, readable by you only (fleet in this directory reads this fleet)"; \
 	elif ! grep -q '^FLEET_DATABASE_URL=' .env; then \
 		echo "make run: warning: .env names no FLEET_DATABASE_URL: fleet in another shell reads the embedded default"; \
 	fi

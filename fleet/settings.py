@@ -242,6 +242,25 @@ def key_bits(key: str) -> float:
     return len(unit) * per_char
 
 
+# zxcvbn scores at most this many characters at once.
+_ZXCVBN_CHUNK = 72
+
+
+def key_strength(key: str) -> float:
+    """The bits an offline guesser needs for ``key``, cautiously: the lower of
+    ``key_bits`` (repetition, few symbols) and zxcvbn's estimate (dictionary words,
+    keyboard walks, sequences, dates: the patterns people choose), summed over 72
+    characters at a time (zxcvbn's limit); 0 for a key with whitespace, which is a
+    phrase, never a generated key."""
+    if not key or any(char.isspace() for char in key):
+        return 0.0
+    from zxcvbn import zxcvbn
+
+    chunks = [key[i : i + _ZXCVBN_CHUNK] for i in range(0, len(key), _ZXCVBN_CHUNK)]
+    guessed = sum(float(zxcvbn(chunk)["guesses_log10"]) for chunk in chunks) * math.log2(10)
+    return min(key_bits(key), guessed)
+
+
 class ConsoleSettings(_Nested):
     """The web console: its password (none: loopback only) and its cookie signing key."""
 
@@ -253,6 +272,9 @@ class ConsoleSettings(_Nested):
     # X-Forwarded-Proto: https), so http://127.0.0.1 keeps working. True: always (a
     # proxy uvicorn does not trust); false: never.
     secure_cookie: bool | None = None
+    # Hosts the console's pages may load images from besides itself and the gallery
+    # (a CDN the gallery serves its images from): a JSON list of http(s) URLs.
+    image_hosts: list[WebUrl] = Field(default_factory=list, max_length=20)
 
     @field_validator("password", "secret_key", mode="before")
     @classmethod
@@ -272,29 +294,38 @@ class ConsoleSettings(_Nested):
         if value is None:
             return value
         key = value.get_secret_value()
-        if len(key) < SHORTEST_KEY or key_bits(key) < KEY_BITS:
+        bits = key_strength(key) if len(key) >= SHORTEST_KEY else 0.0
+        if bits < KEY_BITS:
             raise ValueError(
-                f"too weak to sign sessions: at least {SHORTEST_KEY} random characters "
-                f"(an estimated {KEY_BITS} bits; this one {key_bits(key):.0f}); make one with "
+                f"too weak to sign sessions: at least {SHORTEST_KEY} random characters, "
+                f"no words, walks or spaces (an estimated {KEY_BITS} bits; this one "
+                f"{bits:.0f}); make one with "
                 '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
             )
         return value
 
 
+# The largest weight of a part of taste: a score sums a few parts of order 1-10 (a fit of
+# a few standard deviations, log2 of a post's likes), so 100 lets one part outweigh all
+# the others, and no score can overflow (1e308 made every score inf - inf, NaN, and no
+# like could be drawn).
+WEIGHT = 100.0
+
+
 class TasteSettings(_Nested):
     """How agents pick what to like and comment on (``fleet.core.taste``)."""
 
-    fit: float = Field(default=3.0, ge=0, allow_inf_nan=False)
-    popularity: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    fit: float = Field(default=3.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    popularity: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # A post's appeal, the part of taste every viewer shares (``fleet.core.taste.appeal``).
-    appeal: float = Field(default=1.0, ge=0, le=100, allow_inf_nan=False)
-    freshness: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    tie: float = Field(default=2.0, ge=0, allow_inf_nan=False)
+    appeal: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    freshness: float = Field(default=1.0, ge=0, le=WEIGHT, allow_inf_nan=False)
+    tie: float = Field(default=2.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # Ties in a comment's choice (a comment keeps up a relationship).
-    comment_tie: float = Field(default=4.0, ge=0, allow_inf_nan=False)
+    comment_tie: float = Field(default=4.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # A person's post within its welcome budget (``FLEET_WELCOME__*``), in proportion
     # to the budget left.
-    welcome: float = Field(default=3.0, ge=0, allow_inf_nan=False)
+    welcome: float = Field(default=3.0, ge=0, le=WEIGHT, allow_inf_nan=False)
     # How often a like goes first to a post by a person the agent answered (0: never).
     courtesy: float = Field(default=1.0, ge=0, le=1)
     half_life_hours: float = Field(default=12.0, gt=0, le=24 * 365, allow_inf_nan=False)
@@ -321,7 +352,10 @@ class TasteSettings(_Nested):
         return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
 
     # The feeds a person scrolls, and how far down each: every post on them is a candidate.
-    sorts: tuple[Literal["recent", "popular", "trending"], ...] = ("recent", "popular", "trending")
+    # At least one: with none, no post is ever a candidate and every like and comment stops.
+    sorts: tuple[Literal["recent", "popular", "trending"], ...] = Field(
+        default=("recent", "popular", "trending"), min_length=1
+    )
     page_size: int = Field(default=50, ge=1, le=100)
 
 
@@ -453,10 +487,13 @@ class ReviewSettings(_Nested):
     """Review mode: drafts an owner approves before anything is published (docs/review.md)."""
 
     # A pending draft expires (its action ends skipped, "expired") after this many hours.
-    expires_hours: float = Field(default=48.0, gt=0, le=24 * 365, allow_inf_nan=False)
+    # At least an hour: a shorter one expires every draft at the next sweep, before any
+    # owner could read it.
+    expires_hours: float = Field(default=48.0, ge=1, le=24 * 365, allow_inf_nan=False)
     # The kinds that wait for review under review mode (a JSON list: ["post", "comment",
-    # "reply"], the default; "like" may be added).
-    kinds: list[ReviewedKind] = Field(default_factory=lambda: list(REVIEWED_KINDS))
+    # "reply"], the default; "like" may be added). Not empty: review mode is turned off
+    # per agent (``fleet review off``), never by a list that reviews nothing.
+    kinds: list[ReviewedKind] = Field(default_factory=lambda: list(REVIEWED_KINDS), min_length=1)
     # Approved drafts go out at their agent's next session, at least this far apart
     # (plus as much again at random): many approvals never make many posts at once.
     spacing_seconds: float = Field(default=30.0, ge=0, le=86_400, allow_inf_nan=False)
@@ -737,6 +774,57 @@ def _not_json(message: str) -> str:
     return "; ".join(f"{name}: not valid JSON" for name in sorted(named))
 
 
+# What `make run` writes to .env: the fleet a second shell's `fleet` reads.
+RUN_VARIABLES = ("FLEET_DATABASE_URL", "FLEET_BROKER_URL", "FLEET_REDIS_URL", "FLEET_GALLERY__URL")
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    """Write ``values`` to the dotenv file ``path`` as the settings read it back: readable
+    by its owner only (0600: a database URL may hold a password), each value single-quoted
+    with its backslashes and quotes escaped (a ``$`` kept as it is). A value the dotenv
+    reader would change (``${NAME}`` is expanded even quoted, a line break) is refused by
+    name, and ``path`` is left as it was. ``path`` must not exist (never overwritten)."""
+    import os
+
+    from dotenv import dotenv_values
+
+    lines = ["# Written by make run: the fleet that `fleet` in this directory reads."]
+    for name, value in values.items():
+        if "\n" in value or "\r" in value:
+            raise ConfigError(f"{name}: a line break cannot be written to {path}")
+        quoted = value.replace("\\", "\\\\").replace("'", "\\'")
+        lines.append(f"{name}='{quoted}'")
+    text = "\n".join(lines) + "\n"
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(partial, 0o600)  # whatever the umask
+        read = dotenv_values(partial)
+        for name, value in values.items():
+            if read.get(name) != value:
+                raise ConfigError(
+                    f"{name}: its value cannot be written to {path} as it is (a ${{...}} in "
+                    "it would be expanded when read); export it in each shell instead"
+                )
+        if path.exists():
+            raise ConfigError(f"{path} exists: it is never overwritten")
+        partial.rename(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_run_env(path: str = ".env") -> None:
+    """`make run`'s .env, from this process's environment (make's own expansion would eat
+    a ``$`` in a password): ``RUN_VARIABLES`` that are set."""
+    import os
+
+    write_env_file(
+        Path(path), {name: os.environ[name] for name in RUN_VARIABLES if name in os.environ}
+    )
+
+
 def env_file() -> Path | None:
     """The dotenv file the settings read beneath the environment: ``.env`` in the working
     directory, or the file ``FLEET_ENV_FILE`` names (empty: none). `make run` writes
@@ -752,11 +840,108 @@ def env_file() -> Path | None:
     return path if path.is_file() else None
 
 
+# The deepest nesting of brackets a setting's JSON may have: the deepest setting is a list
+# of lists or of objects (3 levels); a value nested thousands deep overflows the parser's
+# stack (a RecursionError, a traceback) before any check could name it.
+DEEPEST_JSON = 16
+
+
+def json_depth(value: str) -> int:
+    """How deeply ``value``'s brackets nest (``[[1]]``: 2), strings skipped; cheap and
+    iterative, so that any length is measured without recursion."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in value:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _too_deep(path: Path | None) -> list[str]:
+    """The ``FLEET_*`` variables (of the environment, then of the dotenv file) whose
+    value nests deeper than ``DEEPEST_JSON``."""
+    import os
+
+    from dotenv import dotenv_values
+
+    values = {
+        name: value for name, value in os.environ.items() if name.upper().startswith("FLEET_")
+    }
+    if path is not None:
+        for name, value in dotenv_values(path).items():
+            if name.upper().startswith("FLEET_") and value is not None:
+                values.setdefault(name, value)
+    return sorted(name for name, value in values.items() if json_depth(value) > DEEPEST_JSON)
+
+
+# Where a credential goes, and the credentials that go there: a dotenv file that names
+# the destination must hold the credential too (or the environment the destination).
+# Else a .env in any directory (a clone, a download) would send the shell's key to its
+# own server.
+DESTINATIONS: dict[str, tuple[str, ...]] = {
+    "ANTHROPIC_BASE_URL": ("ANTHROPIC_API_KEY", "FLEET_LLM__API_KEY"),
+    "FLEET_LLM": ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "FLEET_LLM__API_KEY"),
+    "FLEET_LLM__BASE_URL": ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "FLEET_LLM__API_KEY"),
+    "FLEET_LLM__FALLBACKS": ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"),
+    "FLEET_EMBEDDINGS": ("FLEET_EMBEDDINGS__API_KEY",),
+    "FLEET_EMBEDDINGS__BASE_URL": ("FLEET_EMBEDDINGS__API_KEY",),
+    "FLEET_GALLERY": ("FLEET_GALLERY__TOKEN",),
+    "FLEET_GALLERY__URL": ("FLEET_GALLERY__TOKEN",),
+}
+
+
+def _moved_credentials(path: Path | None) -> list[str]:
+    """Each credential of the environment that the dotenv file at ``path`` would send
+    elsewhere (it names the destination, not the credential), said as a problem."""
+    import os
+
+    from dotenv import dotenv_values
+
+    if path is None:
+        return []
+    in_file = {name.upper() for name, value in dotenv_values(path).items() if value is not None}
+    in_environment = {name.upper() for name in os.environ}
+    problems = []
+    for destination, credentials in DESTINATIONS.items():
+        if destination not in in_file or destination in in_environment:
+            continue
+        moved = [c for c in credentials if c in in_environment and c not in in_file]
+        if moved:
+            problems.append(
+                f"{destination} in {path} would send {' and '.join(moved)} from the "
+                f"environment to where the file says: set {destination} in the environment "
+                "too, or the credential in the file"
+            )
+    return problems
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings (the environment first, then ``env_file()``), or raise
     ConfigError naming each bad variable and why."""
+    path = env_file()
+    moved = _moved_credentials(path)
+    if moved:
+        raise ConfigError("bad configuration: " + "; ".join(moved))
+    deep = _too_deep(path)
+    if deep:
+        raise ConfigError(
+            "bad configuration: "
+            + "; ".join(f"{name}: JSON nested deeper than {DEEPEST_JSON} levels" for name in deep)
+        )
     try:
-        return Settings(_env_file=env_file(), **overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=path, **overrides)  # type: ignore[arg-type]
     except SettingsError as exc:
         # A value that should be JSON and is not: name the variable, not pydantic's field.
         raise ConfigError("bad configuration: " + _not_json(str(exc))) from None

@@ -64,6 +64,7 @@ CASES = {
         ["--clients", "embeddings", "--modes", "garbage,tokens", "--deadline", "1"],
         {"cells", "all_met"},
     ),
+    "drafts": (["--drafts", "400", "--runs", "2"], {"postgres", "sqlite"}),
 }
 
 

@@ -77,3 +77,21 @@ def test_with_keep_gallery_the_summary_comes_while_the_gallery_is_up() -> None:
     assert len(seen) == 1
     summary, answered = seen[0]
     assert summary == final and answered == 200
+
+
+def test_the_live_feed_prints_a_person_s_title_inert() -> None:
+    from fleet.demo.view import _feed
+
+    event = {
+        "at": "2026-11-16T16:00:00",
+        "handle": "ux_one",
+        "action": "comment",
+        "status": "succeeded",
+        "detail": {"title": "Hi\x1b]0;pwned\x07 [bold red]there[/bold red]", "author": "maya"},
+    }
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(_feed([event], 120))
+    console.file.close()
+    shown = console.export_text()
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "[bold red]there[/bold red]" in shown, "markup shown as written, not obeyed"

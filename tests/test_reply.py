@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
 from fleet.content import replies
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
-from fleet.db.models import AgentActivity
+from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.errors import TransientError
+from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked
 from fleet.service.root import Fleet
@@ -378,3 +380,64 @@ def test_an_answer_to_the_agents_comment_on_another_post_makes_a_thread_of_three
     assert not any(word in text.lower() for word in ("thank you", "thanks for noticing"))
     again = perform(kit, _reply_key(fleet, agent_id, 30))
     assert again.status == "skipped" and len(gallery.sent) == 1, "answered once, no ping-pong"
+
+
+class RefusingGallery(Gallery):
+    """The gallery refusing a reply to a comment no longer on the post, as the sandbox
+    does (422: the parent is not a comment of this post)."""
+
+    def comment(self, **sent: Any) -> GalleryComment:
+        parent = sent.get("parent_id")
+        if parent is not None and parent not in {c.id for c in self.threads[sent["post_id"]]}:
+            raise GalleryRefused(f"parentId {parent} is not a comment of this post", 422)
+        return super().comment(**sent)
+
+
+def test_a_reply_draft_shows_the_comment_it_answers_and_skips_when_it_is_deleted(
+    fleet: Fleet, author: tuple[int, str]
+) -> None:
+    from fleet.activities import drafts as stored
+    from fleet.cli.drafts import draft_json
+    from fleet.console.pages.drafts import _row
+    from fleet.console.security import Guard
+    from fleet.console.web import Web
+
+    agent_id, me = author
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == agent_id).values(review=True))
+    gallery = RefusingGallery(me)
+    gallery.post("p1", me, "Soft shadows on cards")
+    gallery.said("p1", "c2", "maya", "How did you pick the shadow?", bot=False)
+    kit = _kit(fleet, gallery)  # replies are reviewed by default
+    key = _reply_key(fleet, agent_id)
+    assert perform(kit, key).status == "drafted"
+    [draft] = stored.list_drafts(fleet.sessions, stored.DraftFilter())
+
+    # The owner reads what it answers, and whose post it is.
+    shown = draft_json(draft)["answers"]
+    assert shown["comment"] == "How did you pick the shadow?" and shown["commenter"] == "maya"
+    assert shown["author"] == me, "the post is the agent's own, not the commenter's"
+    row = _row(draft, NOW)
+    assert (row["answers_commenter"], row["answers_comment"]) == (
+        "maya",
+        "How did you pick the shadow?",
+    )
+    assert row["answers_author"] == me
+    env = Web.of(fleet, Guard(None)).env
+    page = env.get_template("drafts.html").render(
+        rows=[row], statuses=(), personas=(), post_url=str, path="/drafts", csrf="t"
+    )
+    assert "answers maya: “How did you pick the shadow?” on its post" in page
+    assert f"by {me}" not in page and "by maya" not in page
+    one = env.get_template("draft.html").render(d=row, post_url=str, path="/drafts/1", csrf="t")
+    assert "maya: “How did you pick the shadow?”" in one
+
+    # maya deletes her comment while the draft waits; the owner approves it.
+    gallery.threads["p1"].clear()
+    assert stored.approve(fleet.sessions, draft.id, now=NOW, publish_at=NOW)
+    outcome = perform(kit, key)
+    assert outcome.status == "skipped", outcome
+    assert "the comment it answers was deleted" in (outcome.detail or {}).get("reason", "")
+    assert gallery.sent == []
+    with fleet.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0

@@ -437,3 +437,32 @@ def test_a_second_comment_goes_to_another_post_than_its_agents_draft_answers(
         assert len(answered) == 2 and draft["answers"]["post_id"] in answered  # type: ignore[index]
     finally:
         fleet.close()
+
+
+def test_a_person_s_terminal_escapes_never_reach_the_operator_s_terminal(
+    reviewed: Fleet, clock: SimulatedClock
+) -> None:
+    """A title from the gallery, as a person wrote it: retitle the window, clear the
+    screen, hide the rest; ``drafts show`` and ``activity list`` print it inert."""
+    from sqlalchemy import update
+
+    from fleet.db.models import AgentActivity
+
+    fleet = reviewed
+    draft = _comment_draft(fleet, clock)
+    hostile = "Nice\x1b]0;pwned\x07 work\x1b[2J\x1b[8mhidden\x9b31m\r\u202eevil [bold]x[/bold]"
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == draft["key"])
+            .values(content={"text": "Lovely light.", "title": hostile, "author": "p\x1bc"})
+        )
+    for args in (("drafts", "show", str(draft["id"])), ("activity", "list", "--limit", "5")):
+        shown = run(fleet, *args)
+        assert shown.exit_code == 0, shown.output
+        printed = shown.stdout
+        assert not any(ch in printed for ch in "\x1b\x07\x9b\r\u202e"), repr(printed)
+    shown = run(fleet, "drafts", "show", str(draft["id"])).stdout
+    assert "Nice]0;pwned work[2J[8mhidden31m" in shown and "[bold]x[/bold]" in shown
+    as_json = json.loads(run(fleet, "drafts", "show", str(draft["id"]), "--json").stdout)
+    assert as_json["answers"]["title"] == hostile, "JSON keeps it as it is (escaped, inert)"

@@ -21,7 +21,7 @@ from fleet.actions.common import (
     refuse_if_over_budget,
     seen,
 )
-from fleet.actions.review import answered_post_kept, stop_for_review
+from fleet.actions.review import answered_comment_kept, answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_comment
@@ -138,7 +138,7 @@ def publish(
                 )
     else:
         needs.ledger.save(claim, content={"commenting": True})
-    with answered_post_kept(content):
+    with answered_post_kept(content), answered_comment_kept(needs, handle, post_id, parent_id):
         made = needs.gallery.comment(
             agent=handle,
             post_id=post_id,

@@ -19,6 +19,9 @@ from fleet.content.budget import usage_record
 from fleet.content.port import CommentSeen
 from fleet.gallery.port import Gallery, GalleryComment
 
+# The most of the answered comment kept with a reply's text (what a draft shows of it).
+ANSWERED_SHOWN = 300
+
 
 @dataclass(frozen=True, slots=True)
 class ReplyNeeds:
@@ -50,6 +53,8 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         "post_id": post_id,
         "to": comment.username,
         "to_person": not comment.user_is_agent,  # a person answered is a tie (``admirers``)
+        # What it answers, clipped: an owner reviewing the draft reads the comment.
+        "comment": comment.content[:ANSWERED_SHOWN],
         "title": post.title,
         "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
     }

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
 from fleet.activities.drafts import APPROVED, hold_for_review, rival_draft
 from fleet.errors import Skip, UnderReview
 from fleet.gallery.answers import GalleryRefused
+from fleet.gallery.port import Gallery
 
 # Marks of a delivery that may have reached the gallery (its answer lost): such an action
 # is finished, looking before it acts, never held back as a draft.
@@ -49,6 +50,33 @@ def hold(kit: ActionKit, claim: Claim) -> int | None:
     now = kit.now()
     expires = now + timedelta(hours=kit.review.expires_hours)
     return hold_for_review(kit.sessions, claim.id, now=now, expires_at=expires)
+
+
+class _Comments(Protocol):
+    @property
+    def gallery(self) -> Gallery: ...
+
+
+@contextmanager
+def answered_comment_kept(
+    needs: _Comments, handle: str, post_id: str, parent_id: str | None
+) -> Iterator[None]:
+    """Around a reply's gallery call: the comment it answers may have been deleted
+    meanwhile (while its draft waited for review, say), and the gallery then refuses the
+    reply (422: no such parent). If the comment is no longer on the post, the reply ends
+    skipped, saying so, not dead."""
+    try:
+        yield
+    except GalleryRefused as refused:
+        if parent_id is None or refused.status not in (404, 422):
+            raise
+        try:
+            there = needs.gallery.comments(agent=handle, post_id=post_id, limit=100)
+        except GalleryRefused:
+            raise refused from None
+        if any(comment.id == parent_id for comment in there):
+            raise
+        raise Skip("the comment it answers was deleted") from None
 
 
 @contextmanager

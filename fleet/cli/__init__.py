@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from fleet.core.terminal import clean
 from fleet.errors import ConfigError, ConflictError, FleetError, InputError
 from fleet.infra.redaction import redacted_output
 
@@ -110,26 +111,26 @@ class FleetGroup(click.Group):
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Abort:
-            click.echo("fleet: aborted", err=True)
+            _echo("fleet: aborted", err=True)
             sys.exit(1)
         except click.ClickException as exc:
-            click.echo(f"fleet: {exc.format_message()}", err=True)
+            _echo(f"fleet: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except (InputError, ConflictError) as exc:
-            click.echo(f"fleet: {exc}", err=True)
+            _echo(f"fleet: {exc}", err=True)
             sys.exit(2)
         except FleetError as exc:
-            click.echo(f"fleet: {exc}", err=True)
+            _echo(f"fleet: {exc}", err=True)
             sys.exit(1)
         except _unreachable() as exc:
             # A server that is down or refuses: one line that names it, not a traceback.
-            click.echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
+            _echo(f"fleet: {_server_of(exc)}: {_first_line(exc)}", err=True)
             sys.exit(1)
         except _database_error() as exc:
             if type(exc) is not _database_error():
                 raise  # integrity and programming errors are bugs: keep their traceback
             # A SQLite URL that names some other file ("file is not a database").
-            click.echo(f"fleet: database error: {_first_line(exc)}", err=True)
+            _echo(f"fleet: database error: {_first_line(exc)}", err=True)
             sys.exit(1)
         if not standalone_mode:
             return result
@@ -196,3 +197,9 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="fleet")
+
+
+def _echo(message: str, **options: Any) -> None:
+    """``fleet.cli.output.echo`` without loading it (``--help`` and a typo load no
+    command module): a line cleaned of terminal controls."""
+    click.echo(clean(message), **options)

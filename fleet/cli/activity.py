@@ -10,6 +10,7 @@ from fleet.cli.context import fleet_of
 from fleet.cli.output import (
     ROW_ID,
     Finite,
+    echo,
     json_option,
     print_json,
     print_json_line,
@@ -112,7 +113,7 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
     fleet = fleet_of(ctx, migrated=False)
     use.feed_reachable(fleet)  # Redis out of reach: one line that names it, not "waiting"
     # At once, on stderr (a pipe of --json stays clean): a quiet fleet is not a dead tail.
-    click.echo(
+    echo(
         "waiting for the fleet's activity (Redis channel fleet:activity); Ctrl-C to stop",
         err=True,
     )
@@ -121,7 +122,7 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
             if as_json:
                 print_json_line(event)
                 continue
-            click.echo(f"{str(event.get('at', ''))[11:19]} UTC  {describe(event)}")
+            echo(f"{str(event.get('at', ''))[11:19]} UTC  {describe(event)}")
     except KeyboardInterrupt:
         pass
 
@@ -171,7 +172,7 @@ def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
         print_json(letter.to_json())
         return
     for key, value in letter.to_json().items():
-        click.echo(f"{key:>12}  {'' if value is None else value}")
+        echo(f"{key:>12}  {'' if value is None else value}")
 
 
 @dlq.command()
@@ -181,7 +182,7 @@ def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
     """Send dead letters' actions again, with the same idempotency key."""
     fleet = fleet_of(ctx)
     for letter_id, task, key in dead_letters.replay(fleet, letter_ids, fleet.sender()):
-        click.echo(f"replayed dead letter {letter_id}: {task} {key}")
+        echo(f"replayed dead letter {letter_id}: {task} {key}")
 
 
 @dlq.command()
@@ -202,4 +203,4 @@ def purge(ctx: click.Context, letter_ids: tuple[int, ...], everything: bool, yes
             abort=True,
         )
     gone = dead_letters.purge(fleet, None if everything else letter_ids)
-    click.echo(f"purged {gone} dead letter(s)")
+    echo(f"purged {gone} dead letter(s)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import OFFSET, json_option, print_json, print_table, when
+from fleet.cli.output import OFFSET, echo, json_option, print_json, print_table, when
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.service import agents as use
@@ -66,7 +66,7 @@ def create(
     if as_json:
         print_json({**_created(created), "started": started, "review": review})
     else:
-        click.echo(
+        echo(
             f"created {created.count} {persona} agent(s), ids {created.first_id}-{created.last_id}"
             + (f", started {started}" if start_now else "")
             + (", under review" if review else "")
@@ -142,7 +142,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        click.echo(f"{key:>17}  {'' if value is None else value}")
+        echo(f"{key:>17}  {'' if value is None else value}")
 
 
 @agents.command()
@@ -190,7 +190,7 @@ def _status_command(name: str, doc: str) -> click.Command:
             verb = {"start": "started", "pause": "paused", "resume": "resumed", "stop": "stopped"}[
                 name
             ]
-            click.echo(
+            echo(
                 f"{verb} {result.changed} agent(s)"
                 + (f"; {result.unchanged} left as they were" if result.unchanged else "")
             )
@@ -229,7 +229,7 @@ def start(
         "set_aside": list(result.errors),
     }
     for line in result.errors:
-        click.echo(f"fleet: {line}; set aside (status error)", err=True)
+        echo(f"fleet: {line}; set aside (status error)", err=True)
     done = started.accounts
     if done is not None:
         report["accounts"] = {
@@ -239,7 +239,7 @@ def start(
         }
         if done.failed:
             handle, reason = next(iter(done.failed.items()))
-            click.echo(
+            echo(
                 f"fleet: {len(done.failed)} agent(s) have no gallery account yet (e.g. {handle}: "
                 f"{reason}); each gets one at its first action",
                 err=True,
@@ -247,14 +247,14 @@ def start(
     if as_json:
         print_json(report)
         ctx.exit(1 if result.errors else 0)
-    click.echo(
+    echo(
         f"started {result.changed} agent(s)"
         + (f"; {result.unchanged} left as they were" if result.unchanged else "")
     )
     if "accounts" in report:
         accounts = report["accounts"]
         assert isinstance(accounts, dict)
-        click.echo(
+        echo(
             f"gallery accounts: {accounts['created']} created, {accounts['existing']} already there"
         )
     if result.errors:
@@ -284,7 +284,7 @@ def delete(
         )
         click.confirm(f"Delete {what}?", abort=True)
     result = use.delete(fleet, selection)
-    click.echo(f"deleted {result.changed} agent(s)")
+    echo(f"deleted {result.changed} agent(s)")
 
 
 @agents.command()
@@ -312,7 +312,7 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(
+        echo(
             f"{handle} decided to {decision.action}, sent to the workers "
             f"(activity {decision.activity_id}, key {decision.idempotency_key})"
         )
@@ -382,6 +382,6 @@ def act(
     if as_json:
         print_json(result)
     else:
-        click.echo(line)
+        echo(line)
     if acted.status == "dead":
         ctx.exit(1)

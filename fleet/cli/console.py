@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
+from fleet.cli.output import echo
 
 
 @click.group()
@@ -23,4 +24,4 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     fleet = fleet_of(ctx)
     guard_for(fleet, host)  # refused before anything binds
-    run(fleet, host=host, port=port, on_ready=lambda line: click.echo(line, err=True))
+    run(fleet, host=host, port=port, on_ready=lambda line: echo(line, err=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json
+from fleet.cli.output import echo, json_option, print_json
 from fleet.service import database
 
 
@@ -20,7 +20,7 @@ def db() -> None:
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
     reached = database.upgrade(fleet_of(ctx, migrated=False), revision)
-    click.echo(f"database at revision {reached}")
+    echo(f"database at revision {reached}")
 
 
 @db.command()
@@ -35,7 +35,7 @@ def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
             f"Downgrade the database to {revision}? Dropped tables lose their data", abort=True
         )
     reached = database.downgrade(fleet, revision)
-    click.echo(f"database at revision {reached or 'base (empty)'}")
+    echo(f"database at revision {reached or 'base (empty)'}")
 
 
 @db.command()
@@ -47,7 +47,7 @@ def current(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json({"current": now, "head": head, "up_to_date": now == head})
     else:
-        click.echo(
+        echo(
             f"current {now or 'none'}, head {head}"
             + ("" if now == head else " (run `fleet db upgrade`)")
         )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from fleet.cli.output import Finite, print_json, print_table
+from fleet.cli.output import Finite, echo, print_json, print_table
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import FleetError, InputError
 
@@ -78,7 +78,7 @@ def demo(
         if as_json:
             print_json(summary.__dict__)
             return
-        click.echo(
+        echo(
             f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
             f"in {summary.wall_seconds:.0f} s; first action after "
             f"{summary.first_action_wall_seconds} s"
@@ -87,26 +87,24 @@ def demo(
             (p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())
         ]
         print_table("decided actions", ["persona", *ACTION_NAMES], rows)
-        click.echo(
+        echo(
             "outcomes: "
             + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
             + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
         )
         if not keep_gallery:
-            click.echo(
-                f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)"
-            )
+            echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")
 
     def wait(summary: Summary, url: str) -> None:
         # The summary as soon as the run ends, then the gallery until Ctrl-C.
         show(summary)
-        click.echo(f"the gallery stays up at {url} — Ctrl-C to stop")
+        echo(f"the gallery stays up at {url} — Ctrl-C to stop")
         import threading
 
         threading.Event().wait()
 
     def progress(line: str) -> None:
-        click.echo(line)
+        echo(line)
 
     summary = run(options, live=not as_json, wait_for_exit=wait, progress=progress)
     if not keep_gallery:

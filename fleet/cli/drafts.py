@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import OFFSET, ROW_ID, json_option, print_json, print_table, when
+from fleet.cli.output import OFFSET, ROW_ID, echo, json_option, print_json, print_table, when
 from fleet.core.review import REASON_MAX
 from fleet.errors import ConflictError
 from fleet.service import drafts as use
@@ -46,7 +46,7 @@ def review(
     if as_json:
         print_json({"review": mode, "changed": done.changed, "unchanged": done.unchanged})
         return
-    click.echo(
+    echo(
         f"review {mode} for {done.changed} agent(s)"
         + (f"; {done.unchanged} already {mode}" if done.unchanged else "")
     )
@@ -89,7 +89,13 @@ def draft_json(draft: DraftView) -> dict[str, Any]:
         "answers": {
             "post_id": content.get("post_id") or draft.target_post_id,
             "title": content.get("title"),
-            "author": content.get("author") or content.get("to"),
+            # A reply's post is its agent's own; it answers a comment on it.
+            "author": draft.handle if draft.action == "reply" else content.get("author"),
+            **(
+                {"comment": content.get("comment"), "commenter": content.get("to")}
+                if draft.action == "reply"
+                else {}
+            ),
         }
         if draft.action != "post"
         else None,
@@ -167,7 +173,7 @@ def show(ctx: click.Context, draft_id: int, as_json: bool) -> None:
             value = f"{when(value)} UTC"
         elif isinstance(value, str):
             value = _clip(value, 500)
-        click.echo(f"{key:>15}  {'' if value is None else value}")
+        echo(f"{key:>15}  {'' if value is None else value}")
 
 
 def _settled(decided: Decided, wanted: str) -> str:
@@ -207,7 +213,7 @@ def approve(
         print_json([_approval_json(a) for a in approvals])
     else:
         for approval in approvals:
-            click.echo(_approval_line(approval))
+            echo(_approval_line(approval))
     _exit_on_conflicts([a.decided for a in approvals], "approved")
 
 
@@ -264,7 +270,7 @@ def reject(
         )
     else:
         for one in decided:
-            click.echo(_settled(one, "rejected"))
+            echo(_settled(one, "rejected"))
     _exit_on_conflicts(decided, "rejected")
 
 
@@ -279,7 +285,7 @@ def edit(ctx: click.Context, draft_id: int, text: str, description: str | None) 
     decided = use.edit(fleet_of(ctx), draft_id, text=text, description=description)
     if not decided.done:
         raise ConflictError(f"draft {draft_id} is {decided.status}: only a pending one is edited")
-    click.echo(f"draft {draft_id} edited")
+    echo(f"draft {draft_id} edited")
 
 
 @drafts.command()
@@ -291,4 +297,4 @@ def expire(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json({"expired": expired})
     else:
-        click.echo(f"expired {len(expired)} draft(s)")
+        echo(f"expired {len(expired)} draft(s)")

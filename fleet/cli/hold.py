@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, when
+from fleet.cli.output import echo, json_option, print_json, when
 from fleet.service import holds
 
 
@@ -26,14 +26,14 @@ def set_(ctx: click.Context, duration: str, reason: str, as_json: bool) -> None:
     if as_json:
         print_json({"kind": held.kind, "reason": held.reason, "until": held.until.isoformat()})
     else:
-        click.echo(f"fleet held until {when(held.until)} UTC: {held.reason}")
+        echo(f"fleet held until {when(held.until)} UTC: {held.reason}")
 
 
 @hold.command()
 @click.pass_context
 def lift(ctx: click.Context) -> None:
     """Lift every fleet hold (the admin's, the budget's, the platform's pause)."""
-    click.echo(f"lifted {holds.lift(fleet_of(ctx))} hold(s)")
+    echo(f"lifted {holds.lift(fleet_of(ctx))} hold(s)")
 
 
 @hold.command()
@@ -49,6 +49,6 @@ def show(ctx: click.Context, as_json: bool) -> None:
             else {"kind": held.kind, "reason": held.reason, "until": held.until.isoformat()}
         )
     elif held is None:
-        click.echo("no hold in force")
+        echo("no hold in force")
     else:
-        click.echo(f"{held.kind} hold until {when(held.until)} UTC: {held.reason}")
+        echo(f"{held.kind} hold until {when(held.until)} UTC: {held.reason}")

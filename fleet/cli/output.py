@@ -11,8 +11,17 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from fleet.core.terminal import clean
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def echo(message: object = None, **options: Any) -> None:
+    """``click.echo`` of a line for people, cleaned of terminal controls: people's and
+    the gallery's words print inert (``fleet.core.terminal.clean``)."""
+    click.echo(None if message is None else clean(str(message)), **options)
 
 
 def _default(value: object) -> object:
@@ -42,7 +51,7 @@ def print_table(
     """An aligned table: its first column (a slug, a handle, an id) is never broken and
     its title never wrapped; the others wrap at spaces where the terminal is narrow."""
     table = Table(
-        title=title,
+        title=None if title is None else Text(clean(title)),
         title_justify="left",
         header_style="bold",
         # A title wider than its table would wrap onto several lines.
@@ -51,7 +60,8 @@ def print_table(
     for index, column in enumerate(columns):
         table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        # Text, not markup: a person's "[link=...]" is shown as written, never styled.
+        table.add_row(*(Text(clean("" if cell is None else str(cell))) for cell in row))
     if console is None:
         console = Console()
         if not console.is_terminal:

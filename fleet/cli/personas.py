@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table
+from fleet.cli.output import echo, json_option, print_json, print_table
 from fleet.core.names import handle_of
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import load_persona
@@ -75,25 +75,23 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
         print_json(data)
         return
     s = persona.schedule
-    click.echo(f"{persona.display_name} ({persona.slug}), {persona.vibe}")
-    click.echo(f"  {persona.personality}")
-    click.echo(f"  interests: {', '.join(persona.interests)}")
-    click.echo(f"  workflow styles: {', '.join(persona.workflow_styles)}")
-    click.echo(
-        "  actions: " + ", ".join(f"{k} {v:.0%}" for k, v in data["normalised_weights"].items())
-    )
-    click.echo(f"  rhythm: {rhythm_of(persona)}")
+    echo(f"{persona.display_name} ({persona.slug}), {persona.vibe}")
+    echo(f"  {persona.personality}")
+    echo(f"  interests: {', '.join(persona.interests)}")
+    echo(f"  workflow styles: {', '.join(persona.workflow_styles)}")
+    echo("  actions: " + ", ".join(f"{k} {v:.0%}" for k, v in data["normalised_weights"].items()))
+    echo(f"  rhythm: {rhythm_of(persona)}")
     quotas = persona.quotas.as_dict()
-    click.echo(
+    echo(
         "  daily quotas: "
         + (", ".join(f"{n} {kind}" for kind, n in quotas.items()) if quotas else "none")
     )
-    click.echo(f"  schedule ({s.timezone}): off-peak x{s.off_peak:g}")
+    echo(f"  schedule ({s.timezone}): off-peak x{s.off_peak:g}")
     for peak in s.peaks:
-        click.echo(f"    peak x{peak.multiplier:g} {peak.start}-{peak.end} {','.join(peak.days)}")
+        echo(f"    peak x{peak.multiplier:g} {peak.start}-{peak.end} {','.join(peak.days)}")
     for window in s.dormant:
-        click.echo(f"    dormant {window.start}-{window.end} {','.join(window.days)}")
-    click.echo(
+        echo(f"    dormant {window.start}-{window.end} {','.join(window.days)}")
+    echo(
         f"  names: {', '.join(persona.names.templates)}; handles like "
         + ", ".join(handle_of(persona, 1, index) for index in range(3))
     )
@@ -127,10 +125,10 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for result in results:
             if result["ok"]:
-                click.echo(f"ok      {result['path']} ({result['slug']})")
+                echo(f"ok      {result['path']} ({result['slug']})")
             for problem in result["problems"]:
                 where = f" {problem['field']}:" if problem["field"] else ""
-                click.echo(f"refused {result['path']}:{where} {problem['reason']}", err=True)
+                echo(f"refused {result['path']}:{where} {problem['reason']}", err=True)
     if not results:
         raise click.UsageError("no persona files found")
     if not all(r["ok"] for r in results):

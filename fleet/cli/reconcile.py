@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table
+from fleet.cli.output import echo, json_option, print_json, print_table
 from fleet.service.reconcile import check
 
 
@@ -29,7 +29,7 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
         print_json(found.to_json())
     else:
         scanned = ", ".join(f"{n} {what}" for what, n in found.scanned.items())
-        click.echo(f"read {scanned} since {found.since:%Y-%m-%d %H:%M:%S} UTC")
+        echo(f"read {scanned} since {found.since:%Y-%m-%d %H:%M:%S} UTC")
         fixed = {id(f) for f in found.fixed}
         if found.findings:
             print_table(
@@ -49,5 +49,5 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
                     for f in found.findings
                 ],
             )
-        click.echo(f"{found.count} difference(s), {len(found.remaining)} remaining")
+        echo(f"{found.count} difference(s), {len(found.remaining)} remaining")
     return 1 if found.unresolved else 0

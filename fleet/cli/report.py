@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from fleet.cli.context import fleet_of
+from fleet.cli.output import echo
 
 
 @click.command()
@@ -27,8 +28,8 @@ def report(ctx: click.Context, week: str | None, out: Path | None) -> None:
     seen = use.weekly(fleet, chosen)
     html = render(fleet, chosen)
     if out is None:
-        click.echo(html)
+        echo(html)
         return
     out.write_text(html, encoding="utf-8")
     said = f"no activity in week {seen.week}" if seen.empty else f"week {seen.week}"
-    click.echo(f"wrote {out}: {said}", err=True)
+    echo(f"wrote {out}: {said}", err=True)

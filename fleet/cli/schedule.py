@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table
+from fleet.cli.output import echo, json_option, print_json, print_table
 from fleet.core.persona import Action, Persona
 from fleet.core.sessions import mean_activity_level, mean_session_length
 from fleet.core.timeline import simulate
@@ -200,7 +200,7 @@ def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -
         print_json({**seen.summary(), "ticks": events})
         return
     agent, day = seen.agent, seen.local_date
-    click.echo(
+    echo(
         f"{agent.handle} ({agent.persona}, activity {seen.activity_level:.2f}), "
         f"{day:%a %Y-%m-%d} in {seen.timezone}: "
         f"{len(seen.session_sizes)} sessions, {len(events)} actions "
@@ -211,14 +211,14 @@ def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -
         opens = event["opens"]
         if opens:
             after = "" if gap is None else f", {_duration(gap)} after the last action"
-            click.echo(
+            echo(
                 f"session {event['session']} at {event['local_time']}: "
                 f"{seen.session_sizes[event['opened']]} action(s){after}"
             )
         step = "" if gap is None or opens else f"+{_duration(gap)}"
         action = event["action"] or "nothing (quotas spent)"
         note = f"  ({event['reason']})" if event["reason"] else ""
-        click.echo(f"  {event['local_time']}  {action:<8} {step:>7}{note}")
+        echo(f"  {event['local_time']}  {action:<8} {step:>7}{note}")
 
 
 def _duration(seconds: float) -> str:

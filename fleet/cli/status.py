@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import BIGGEST_ROW, Finite, json_option, print_json, print_table
+from fleet.cli.output import BIGGEST_ROW, Finite, echo, json_option, print_json, print_table
 from fleet.service.status import Thresholds, back_pressure_line, check, gather, live_workers
 
 
@@ -72,48 +72,44 @@ def status(
     if as_json:
         print_json({**report.to_json(), "broken": broken})
     else:
-        click.echo(f"status at {report.at:%Y-%m-%d %H:%M:%S} UTC")
-        click.echo(f"database: {report.database}")
+        echo(f"status at {report.at:%Y-%m-%d %H:%M:%S} UTC")
+        echo(f"database: {report.database}")
         if report.queues:
-            click.echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
+            echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
         if report.workers is not None:
-            click.echo(f"workers: {', '.join(report.workers) or 'none answering'}")
-        click.echo(
-            f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s"
-        )
+            echo(f"workers: {', '.join(report.workers) or 'none answering'}")
+        echo(f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s")
         llm = report.llm
         if llm.get("writer") == "offline":
-            click.echo(
-                "llm: offline writer (templates; no ANTHROPIC_API_KEY nor FLEET_LLM__PROVIDER)"
-            )
+            echo("llm: offline writer (templates; no ANTHROPIC_API_KEY nor FLEET_LLM__PROVIDER)")
         else:
             named = "" if llm["from"] == "default" else f" (set by {llm['from']})"
-            click.echo(f"llm: {llm['writer']} {llm['model']} at {llm['host'] or 'its API'}{named}")
+            echo(f"llm: {llm['writer']} {llm['model']} at {llm['host'] or 'its API'}{named}")
             for number, more in enumerate(llm.get("chain", [])[1:], start=1):
                 where = f" at {more['host']}" if more["host"] else ""
-                click.echo(f"llm fallback {number}: {more['label']}{where}")
+                echo(f"llm fallback {number}: {more['label']}{where}")
         vectors = report.embeddings
         if vectors:
             where = f" at {vectors['host']}" if vectors.get("host") else ""
             model = f" {vectors['model']}" if vectors.get("model") else ""
-            click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
+            echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
         if report.pace:
             pace = report.pace
             share = "" if pace["fleet_share"] is None else f", {pace['fleet_share']:.0%} of it ours"
-            click.echo(
+            echo(
                 f"pace: {pace['pace']:.2f} (last day: people {pace['people_per_day']} actions, "
                 f"the fleet {pace['fleet_per_day']}{share}; sessions open at this share of "
                 "their rate)"
             )
         if report.back_pressure:
-            click.echo(f"back-pressure: {back_pressure_line(report.back_pressure)}")
+            echo(f"back-pressure: {back_pressure_line(report.back_pressure)}")
         if report.hold:
-            click.echo(
+            echo(
                 f"fleet hold: {report.hold['kind']} until {report.hold['until']} ({report.hold['reason']})"
             )
         deferred = report.deferred
         if deferred.get("agents"):
-            click.echo(
+            echo(
                 f"deferred agents: {deferred['agents']} wait more than "
                 f"{deferred['over_hours']:g} hours for the gallery's 429, the longest "
                 f"@{deferred['longest_agent']} until {deferred['longest_until']}"
@@ -128,14 +124,14 @@ def status(
             ["action", "status", "count"],
             [(a, s, n) for a, by in report.actions.items() for s, n in by.items()],
         )
-        click.echo(
+        echo(
             f"dead letters: {report.dead_letters['total']} waiting, {report.dead_letters['new']} new in 5 minutes"
         )
         drafts = report.drafts
         if any(drafts.get(k) for k in ("waiting", "approved", "rejected", "expired")):
             rate = drafts["approval_rate"]
             median = drafts["median_decision_seconds"]
-            click.echo(
+            echo(
                 f"drafts: {drafts['waiting']} waiting for review; last 7 days "
                 f"{drafts['approved']} approved, {drafts['rejected']} rejected, "
                 f"{drafts['expired']} expired, approval rate "
@@ -145,7 +141,7 @@ def status(
                 + f", spent on rejected ${drafts['rejected_cost_usd']:.4f}"
             )
         for name, state in report.breakers.items():
-            click.echo(
+            echo(
                 f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"
             )
         for name, debt in report.llm_debt.items():
@@ -154,6 +150,6 @@ def status(
                 f"about {debt['wait_seconds']:g}s"
             )
         for line in broken:
-            click.echo(f"BROKEN: {line}", err=True)
+            echo(f"BROKEN: {line}", err=True)
     if checking and broken:
         raise click.exceptions.Exit(1)

@@ -25,7 +25,7 @@ from fleet.console.pages import (
     rhythm,
     signin,
 )
-from fleet.console.security import Guard, GuardMiddleware, HeadersMiddleware
+from fleet.console.security import Guard, GuardMiddleware, HeadersMiddleware, headers_for
 from fleet.console.web import HERE, Web
 from fleet.service.root import Fleet
 
@@ -69,7 +69,17 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HeadersMiddleware), Middleware(GuardMiddleware, guard=guard)],
+        middleware=[
+            # Images from the console and the gallery only (a draft's from nowhere else).
+            Middleware(
+                HeadersMiddleware,
+                headers=headers_for(
+                    [str(fleet.settings.gallery.url)]
+                    + [str(host) for host in fleet.settings.console.image_hosts]
+                ),
+            ),
+            Middleware(GuardMiddleware, guard=guard),
+        ],
         lifespan=lifespan,
     )
     app.state.hub = feed

@@ -22,7 +22,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -45,9 +45,31 @@ SAID_SECONDS = 3600
 # and no answer read as another type than the one it says.
 HEADERS = (
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"content-security-policy", b"frame-ancestors 'none'; img-src 'self'"),
     (b"x-content-type-options", b"nosniff"),
 )
+
+
+def origin_of(url: str) -> str | None:
+    """The origin (``scheme://host[:port]``) of an http(s) address, None for another."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if parts.port is None else f":{parts.port}")
+
+
+def headers_for(image_origins: Iterable[str] = ()) -> tuple[tuple[bytes, bytes], ...]:
+    """``HEADERS`` with images allowed from the console itself and ``image_origins`` (the
+    gallery's) only: a draft's image from any other host is never fetched by the owner's
+    browser (it would tell that host who reviews, and when)."""
+    origins = " ".join(o for o in (origin_of(url) for url in image_origins) if o)
+    policy = "frame-ancestors 'none'; img-src 'self'" + (f" {origins}" if origins else "")
+    return tuple(
+        (name, policy.encode() if name == b"content-security-policy" else value)
+        for name, value in HEADERS
+    )
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -158,8 +180,13 @@ class Guard:
         )  # "=" would make the cookie quoted
         return f"{body}.{self._mac(body.encode())}"
 
-    def load(self, value: str | None) -> Session | None:
-        """The session a cookie holds, if its signature is ours and it is fresh."""
+    def load(self, value: str | None, client: str | None = None) -> Session | None:
+        """The session a cookie holds, if its signature is ours and it is fresh.
+
+        A signed-in cookie whose password tag is not the password's is a password tried
+        (someone who found the key forges one tag a guess), so from ``client`` it counts
+        as a failed attempt and is logged; while the client is refused, such a cookie is
+        not even compared."""
         if not value or "." not in value:
             return None
         body, _, mac = value.rpartition(".")
@@ -176,8 +203,22 @@ class Guard:
         with self._revoked_lock:
             if str(nonce) in self._revoked:
                 return None
+        # The client's own failures only: everyone's never end a session.
+        if user and client is not None and self.throttle.refused(client, trusted=True) is not None:
+            log.warning("console: session cookie from %s refused: too many wrong passwords", client)
+            return None
         if user and not hmac.compare_digest(str(bound), self._password_tag()):
-            return None  # logged in with another password: the change logged it out
+            # Logged in with another password (the change logged it out), or forged with a
+            # guess: either way a wrong password, counted.
+            if client is not None:
+                count, _ = self.throttle.failed(client)
+                log.warning(
+                    "console: session cookie of another password from %s, %d in the last %d min",
+                    client,
+                    count,
+                    int(self.throttle.window // 60),
+                )
+            return None
         return Session(str(nonce), bool(user), int(issued), str(bound))
 
     def csrf_token(self, nonce: str) -> str:
@@ -212,13 +253,20 @@ class Guard:
         return str(text)
 
     async def attempt(
-        self, client: str, given: str, *, via: str, right_user: bool = True
+        self,
+        client: str,
+        given: str,
+        *,
+        via: str,
+        right_user: bool = True,
+        trusted: bool = False,
     ) -> bool | float:
         """Whether ``given`` is the password, asked by ``client`` (by ``via``: the form
-        or Basic); or, while the client or everyone has failed too often, the seconds
-        until a try is heard again (the password is then not even compared). A wrong
-        one is logged and answered late, the later the more there were."""
-        wait = self.throttle.refused(client)
+        or Basic); or, while the client (or, unless it is ``trusted`` or known, everyone)
+        has failed too often, the seconds until a try is heard again (the password is
+        then not even compared). A wrong one is logged and answered late, the later the
+        more there were."""
+        wait = self.throttle.refused(client, trusted=trusted)
         if wait is not None:
             log.warning("console: password attempt from %s (%s) refused: too many", client, via)
             return max(wait, 1.0)
@@ -277,7 +325,7 @@ class GuardMiddleware:
             )
             return
         cookie = _cookie(headers.get("cookie", ""), COOKIE)
-        session = guard.load(cookie)
+        session = guard.load(cookie, None if guard.open else client_of(scope))
         fresh = session is None
         if session is None:
             session = guard.new_session()
@@ -290,6 +338,7 @@ class GuardMiddleware:
                 given,
                 via="HTTP Basic",
                 right_user=hmac.compare_digest(user.encode(), USER.encode()),
+                trusted=session.user,
             )
             if not isinstance(heard, bool):
                 await too_many(heard)(scope, receive, send)
@@ -338,10 +387,12 @@ class GuardMiddleware:
 
 
 class HeadersMiddleware:
-    """Adds ``HEADERS`` to every answer (pages, redirects, refusals, static files)."""
+    """Adds ``headers`` (``HEADERS`` by default) to every answer (pages, redirects,
+    refusals, static files)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, headers: tuple[tuple[bytes, bytes], ...] = HEADERS) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -351,7 +402,7 @@ class HeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 given = [(k, v) for k, v in message.get("headers", []) if k not in _OURS]
-                message["headers"] = [*given, *HEADERS]
+                message["headers"] = [*given, *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

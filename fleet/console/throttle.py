@@ -1,6 +1,10 @@
 """Wrong passwords, counted per client and overall: each failure past the first few is
 answered more slowly, and past a limit every attempt is refused (429) until the window
-moves on. The login form and HTTP Basic share one count; a success clears the client's."""
+moves on. The login form and HTTP Basic share one count; a success clears the client's.
+
+The per-client bucket comes first; the overall limit (a guesser spread over many
+addresses) refuses only strangers: a client that logged in lately (``known``) or a
+signed-in session passes it, so wrong passwords from anyone never lock the owner out."""
 
 from __future__ import annotations
 
@@ -20,6 +24,10 @@ PER_CLIENT = 10
 OVERALL = 100
 # Clients remembered (the oldest forgotten first): memory stays bounded under a flood.
 CLIENTS = 10_000
+# A client that gave the right password is known for this long (the overall limit lets
+# it try), and this many are remembered at most.
+KNOWN_SECONDS = 30 * 86_400.0
+KNOWN = 1000
 
 
 class Throttle:
@@ -41,9 +49,19 @@ class Throttle:
         self._lock = threading.Lock()
         self._clients: OrderedDict[str, deque[float]] = OrderedDict()
         self._everyone: deque[float] = deque(maxlen=overall)
+        self._known: OrderedDict[str, float] = OrderedDict()
 
-    def refused(self, client: str) -> float | None:
-        """Seconds until ``client`` may try a password again; None: it may now."""
+    def known(self, client: str) -> bool:
+        """Whether ``client`` gave the right password within ``KNOWN_SECONDS``."""
+        with self._lock:
+            at = self._known.get(client)
+            return at is not None and self._clock() - at <= KNOWN_SECONDS
+
+    def refused(self, client: str, *, trusted: bool = False) -> float | None:
+        """Seconds until ``client`` may try a password again; None: it may now. A
+        ``trusted`` one (signed in already) or a known client is held by its own
+        failures only, never by everyone's."""
+        trusted = trusted or self.known(client)
         with self._lock:
             now = self._clock()
             self._prune_everyone(now)
@@ -53,7 +71,7 @@ class Throttle:
             waits = []
             if len(mine) >= self.per_client:
                 waits.append(mine[-self.per_client] + self.window - now)
-            if len(self._everyone) >= self.overall:
+            if len(self._everyone) >= self.overall and not trusted:
                 waits.append(self._everyone[0] + self.window - now)
             return max(waits) if waits else None
 
@@ -84,6 +102,10 @@ class Throttle:
         """The right password: ``client``'s failures are forgiven (not everyone's)."""
         with self._lock:
             self._clients.pop(client, None)
+            self._known[client] = self._clock()
+            self._known.move_to_end(client)
+            while len(self._known) > KNOWN:
+                self._known.popitem(last=False)
 
     def _prune_everyone(self, now: float) -> None:
         while self._everyone and self._everyone[0] <= now - self.window:

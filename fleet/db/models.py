@@ -229,6 +229,9 @@ class Draft(Base):
         # The pending drafts, by when they expire (the sweeper's expiry reads these).
         Index("ix_drafts_status_expires_at", "status", "expires_at"),
         Index("ix_drafts_agent_id_created_at", "agent_id", "created_at"),
+        # A window's decisions counted by status, their cost summed, from the index alone;
+        # the latest decisions (the median time to one) read in its order.
+        Index("ix_drafts_status_decided_at", "status", "decided_at", "cost_usd"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -243,6 +246,9 @@ class Draft(Base):
     # When an approved draft is to be published (its agent's next plausible moment).
     publish_at: Mapped[datetime | None] = mapped_column(nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # What writing it cost (USD, its activity's usage when it was held): the spend on
+    # rejected drafts is summed from the drafts alone.
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class DeadLetter(Base):

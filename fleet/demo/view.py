@@ -17,6 +17,7 @@ from rich.text import Text
 
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.statuses import ACTIVITY_STATUSES
+from fleet.core.terminal import clean
 from fleet.infra.events import gist
 from fleet.service.overview import overview
 
@@ -92,7 +93,8 @@ def _feed(events: list[dict[str, Any]], width: int) -> Table:
     feed.add_column("event", no_wrap=True, overflow="ellipsis", max_width=max(20, width - 8))
     for event in events:
         at = str(event.get("at") or "")[11:16]
-        feed.add_row(at, f"{event.get('handle', '?')} {gist(event)}")
+        # Text, cleaned: a title's markup or terminal escapes print as inert text.
+        feed.add_row(at, Text(clean(f"{event.get('handle', '?')} {gist(event)}")))
     return feed
 
 

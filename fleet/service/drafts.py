@@ -262,6 +262,11 @@ def _changes(draft: DraftView, text: str, description: str | None) -> dict[str, 
     return {"text": text}
 
 
+def waiting(fleet: Fleet) -> int:
+    """How many drafts wait for review now (what the Drafts page's heading says)."""
+    return store.waiting_drafts(fleet.sessions)
+
+
 def stats(fleet: Fleet, *, days: float = 7.0) -> DraftStats:
     """Drafts waiting now, and the decisions of the last ``days``."""
     since = fleet.clock.now() - timedelta(days=days)

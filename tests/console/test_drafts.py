@@ -67,6 +67,13 @@ def test_drafts_are_approved_edited_and_rejected_by_csrf_posts(
         assert 'id="drafts-tile"' in overview and '<a href="/drafts">3</a>' in overview
         page = http.get("/drafts").text
         assert "3 waiting for review" in page and "Approve every pending draft shown" in page
+        # The page's title is its name only: the review-mode form (and its CSRF token)
+        # is on the page, never in the tab's title or a bookmark's name.
+        title = page[page.index("<title>") : page.index("</title>")]
+        assert title == "<title>Drafts · Fleet", title
+        assert page.count('id="review-mode"') == 1 and page.index("</title>") < page.index(
+            'id="review-mode"'
+        )
         forged = http.post("/drafts/approve", data={"ids": str(one)}, follow_redirects=False)
         assert forged.status_code == 403 and _status(drafted, one) == ("pending", "awaiting_review")
 

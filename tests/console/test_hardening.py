@@ -5,6 +5,7 @@ address, and a slow statement on the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -23,7 +24,7 @@ from starlette.testclient import TestClient
 from fleet.agents import AgentFilter, Selection, defer_agent
 from fleet.cli import cli
 from fleet.console.app import build_app
-from fleet.console.security import Guard
+from fleet.console.security import Guard, Session, headers_for, origin_of
 from fleet.console.serve import BackgroundConsole
 from fleet.console.throttle import Throttle
 from fleet.console.web import Web
@@ -70,6 +71,57 @@ def test_wrong_passwords_from_many_clients_are_refused_overall() -> None:
     assert throttle.refused("10.9.9.9") is not None, "a client never seen is refused too"
 
 
+def test_everyone_s_wrong_passwords_never_lock_the_owner_out() -> None:
+    """100 wrong passwords from anywhere refuse strangers, never a client that logged in
+    lately nor a signed-in session; a client's own failures still hold it."""
+    now = [1000.0]
+    throttle = Throttle(per_client=10, overall=100, clock=lambda: now[0])
+    throttle.succeeded("192.0.2.7")  # the owner logged in earlier from here
+    for n in range(100):
+        throttle.failed(f"10.0.{n // 250}.{n % 250}")
+    assert throttle.refused("10.9.9.9") is not None, "a stranger waits"
+    assert throttle.refused("192.0.2.7") is None, "the owner's client passes"
+    assert throttle.refused("198.51.100.1", trusted=True) is None, "so does a session"
+    for _ in range(10):
+        throttle.failed("192.0.2.7")
+    assert throttle.refused("192.0.2.7") is not None, "its own failures still count"
+    now[0] += 31 * 86_400
+    assert not throttle.known("192.0.2.7"), "known for 30 days"
+
+
+def test_the_owner_logs_in_while_strangers_are_refused() -> None:
+    guard = Guard(PASSWORD, throttle=Throttle(per_client=10, overall=5, first_delay=0.0))
+
+    def attempt(client: str, given: str) -> bool | float:
+        return asyncio.run(guard.attempt(client, given, via="login form"))
+
+    assert attempt("192.0.2.7", PASSWORD) is True
+    for n in range(5):
+        assert attempt(f"10.0.0.{n}", "guess") is False
+    assert not isinstance(attempt("10.9.9.9", PASSWORD), bool), "a stranger is refused"
+    assert attempt("192.0.2.7", PASSWORD) is True, "the owner's client is heard"
+
+
+def test_a_forged_session_cookie_counts_as_a_wrong_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Someone who found the signing key forges one cookie a password guess: each is a
+    failed attempt, logged, and the client is refused after the per-client limit."""
+    key = secrets.token_bytes(32)
+    guard = Guard(PASSWORD, key, throttle=Throttle(per_client=3, first_delay=0.0))
+    caplog.set_level(logging.WARNING, logger="fleet.console")
+    real = guard.dump(guard.new_session(user=True))
+    for guess in ("hunter2hunter2", "password1234", "letmeinletmein"):
+        tag = Guard(guess, key)._password_tag()
+        forged = guard.dump(Session(secrets.token_urlsafe(18), True, int(time.time()), tag))
+        assert guard.load(forged, "10.0.0.9") is None
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum("session cookie of another password from 10.0.0.9" in m for m in logged) == 3
+    assert guard.throttle.refused("10.0.0.9") is not None
+    assert guard.load(real, "10.0.0.9") is None, "refused: not even compared"
+    assert guard.load(real, "192.0.2.7") is not None, "another client's session works"
+
+
 def test_the_form_and_basic_share_the_refusal_and_failures_are_logged(
     pg_fleet: Fleet, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -112,7 +164,22 @@ def test_a_console_password_under_12_characters_is_refused_at_start(
 # 3. The signing key.
 
 
-@pytest.mark.parametrize("key", ["fleet", "fleet" * 10, "a" * 64, "0123456789abcdef" * 2])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "fleet",
+        "fleet" * 10,
+        "a" * 64,
+        "0123456789abcdef" * 2,
+        # What a length-times-entropy score passed: the alphabet, a keyboard walk, a
+        # pangram, a passphrase, words run together.
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+        "qwertyuiopasdfghjklzxcvbnm1234567890!@#$",
+        "The quick brown fox jumps over the lazy dog",
+        "correct horse battery staple under the moonlight",
+        "thequickbrownfoxjumpsoverthelazydog12345",
+    ],
+)
 def test_a_weak_secret_key_is_refused_naming_the_setting(
     monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
@@ -228,10 +295,36 @@ def test_a_page_shows_only_what_the_console_signed(pg_fleet: Fleet) -> None:
         assert "555 0100" not in http.get("/controls", params={"said": forged}).text
 
 
-# 7. Framing.
+# 7. Framing and images.
+
+
+def test_the_console_s_image_hosts_join_the_gallery_in_the_policy(
+    monkeypatch: pytest.MonkeyPatch, pg_engine: Engine
+) -> None:
+    monkeypatch.setenv("FLEET_CONSOLE__IMAGE_HOSTS", '["https://cdn.example/images"]')
+    settings = _load(monkeypatch, FLEET_DATABASE_URL=pg_engine.url.render_as_string(False))
+    fleet = bootstrap(settings, pg_engine)
+    try:
+        with TestClient(build_app(fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+            policy = http.get("/login").headers["content-security-policy"]
+    finally:
+        fleet.close()
+    gallery = origin_of(str(settings.gallery.url))
+    assert policy == f"frame-ancestors 'none'; img-src 'self' {gallery} https://cdn.example"
+
+
+def test_the_image_policy_names_the_gallery_origin_only() -> None:
+    policy = dict(headers_for(["https://user:pw@gallery.example:8443/api?x=1"]))
+    assert policy[b"content-security-policy"] == (
+        b"frame-ancestors 'none'; img-src 'self' https://gallery.example:8443"
+    )
+    assert dict(headers_for(["javascript:alert(1)"]))[b"content-security-policy"] == (
+        b"frame-ancestors 'none'; img-src 'self'"
+    )
 
 
 def test_every_answer_forbids_framing_and_sniffing(pg_fleet: Fleet) -> None:
+    gallery = origin_of(str(pg_fleet.settings.gallery.url))
     app = build_app(pg_fleet, Guard(PASSWORD))
     with TestClient(app, base_url="http://127.0.0.1") as http:
         answers = [
@@ -244,7 +337,10 @@ def test_every_answer_forbids_framing_and_sniffing(pg_fleet: Fleet) -> None:
         ]
     for answer in answers:
         assert answer.headers["x-frame-options"] == "DENY", answer.url
-        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+        # Images from the console and the gallery only: a draft's image on any other host
+        # is never fetched by the owner's browser.
+        policy = answer.headers["content-security-policy"]
+        assert policy == f"frame-ancestors 'none'; img-src 'self' {gallery}", policy
         assert answer.headers["x-content-type-options"] == "nosniff"
 
 

@@ -47,7 +47,7 @@ def routes(web: Web) -> list[Route]:
             persona=persona or "",
             agent=agent or "",
             personas=fleet.personas.slugs(),
-            waiting=use.stats(fleet).waiting,
+            waiting=use.waiting(fleet),
             back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         )
 
@@ -164,6 +164,7 @@ async def _back(request: Request) -> tuple[str, dict[str, str]]:
 def _row(draft: DraftView, now: datetime) -> dict[str, Any]:
     content = draft.content
     post = draft.action == "post"
+    reply = draft.action == "reply"
     seconds = max(0, int((now - draft.created_at).total_seconds()))
     image = content.get("image_url") if post else None
     return {
@@ -176,7 +177,10 @@ def _row(draft: DraftView, now: datetime) -> dict[str, Any]:
         "description": str(content.get("description") or "") if post else "",
         "image_url": _web_image(image),
         "answers_title": None if post else content.get("title"),
-        "answers_author": None if post else content.get("author") or content.get("to"),
+        # A reply answers a comment on the agent's own post: the post is the agent's.
+        "answers_author": None if post else (draft.handle if reply else content.get("author")),
+        "answers_comment": str(content.get("comment") or "") if reply else "",
+        "answers_commenter": str(content.get("to") or "") if reply else "",
         "answers_post": None if post else content.get("post_id") or draft.target_post_id,
         "answers_image": None if post else _web_image(content.get("post_image")),
         "age": _age(seconds),

@@ -26,7 +26,11 @@ def routes(web: Web) -> list[Route]:
         form = await checked_form(request)
         target = local(form.get("next"))
         heard = await guard.attempt(
-            client_of(request.scope), form.get("password", ""), via="login form"
+            client_of(request.scope),
+            form.get("password", ""),
+            via="login form",
+            # Signed in already (logging in again): everyone's failures do not hold it.
+            trusted=session_of(request).user,
         )
         if not isinstance(heard, bool):  # too many wrong ones: not even compared
             minutes = max(1, round(heard / 60))
