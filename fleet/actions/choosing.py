@@ -81,6 +81,7 @@ def page_candidates(
             kindred=p.id in kindred,
             places=places.get(p.id, ()),
             appeal=appeal(p.username, p.id) if kit.taste is not None else 0.0,
+            author_id=p.user_id,
         )
         for p in [*feed, *friends]
     ]
@@ -151,6 +152,7 @@ def chooser(
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
+    spared = None if kit.holdout is None else kit.holdout.spared()
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -164,6 +166,7 @@ def chooser(
             taste=kit.taste,
             welcome=kit.welcome,
             kind=kind,
+            spared=spared,
         )
         return None if chosen is None else chosen.post_id
 
@@ -340,7 +343,12 @@ _NO_CAP = 1 << 30
 
 def _seen(comment: GalleryComment) -> Seen:
     return Seen(
-        comment.id, comment.username, comment.user_is_agent, comment.created_at, comment.parent_id
+        comment.id,
+        comment.username,
+        comment.user_is_agent,
+        comment.created_at,
+        comment.parent_id,
+        comment.user_id,
     )
 
 
@@ -375,9 +383,10 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
+    spared = None if kit.holdout is None else kit.holdout.spared()
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        chosen = pick_answer(waiting, rng, done=done, others=others)
+        chosen = pick_answer(waiting, rng, done=done, others=others, spared=spared)
         return None if chosen is None else chosen.comment_id
 
     now = kit.now()
