@@ -8,7 +8,7 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -352,6 +352,20 @@ def _seen(comment: GalleryComment) -> Seen:
     )
 
 
+def _keep_people_comments(kit: ActionKit, comments: Iterable[GalleryComment]) -> None:
+    """People's comments this look read, kept for the impact report's outcomes (a
+    person who comments has come back): one statement, when there are any."""
+    if kit.holdout is None or not kit.holdout.recording:
+        return
+    seen = [
+        activities.Sighting("comment", c.id, c.user_id, c.created_at)
+        for c in comments
+        if not c.user_is_agent and c.user_id
+    ]
+    if seen:
+        activities.record_sightings(kit.sessions, seen)
+
+
 def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     """A comment waiting on the agent (``fleet.core.answering``): on its 10 newest posts, or
     an answer to one of its newest comments on others' posts; people first. Kept on the
@@ -368,6 +382,7 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     for post_id in dict.fromkeys(post for post, _ in my_comments):
         theirs.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
     everything = {c.id: c for c in [*mine, *theirs]}
+    _keep_people_comments(kit, everything.values())
     if claim.target_post_id is not None:
         # A retry that chose before: the same comment, found again.
         found = everything.get(claim.target_post_id)

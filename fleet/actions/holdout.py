@@ -45,6 +45,11 @@ class HoldoutView:
         self._taken = -1e18
         self._lock = threading.Lock()
 
+    @property
+    def recording(self) -> bool:
+        """Whether an experiment runs (a share above 0): people's actions are kept."""
+        return self._share > 0
+
     def spared(self) -> Spared:
         """Whom no agent may single out now (read afresh when the last read is old)."""
         with self._lock:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from fleet import activities
 from fleet.core.holdout import check_experiment
 from fleet.errors import InputError
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
@@ -52,6 +52,22 @@ def record_people(fleet: Fleet, posts: Sequence[GalleryPost]) -> int:
         now=fleet.clock.now(),
     )
     return len(new)
+
+
+def record_comments(fleet: Fleet, comments: Sequence[GalleryComment]) -> None:
+    """Keep people's comments among ``comments`` (each once): a person who comments
+    returns as surely as one who posts. (An agent's reply reads the comments on its
+    posts and keeps people's the same way: ``fleet.actions.choosing``.)"""
+    if fleet.settings.impact.holdout_share <= 0:
+        return
+    activities.record_sightings(
+        fleet.sessions,
+        [
+            activities.Sighting("comment", c.id, c.user_id, c.created_at)
+            for c in comments
+            if not c.user_is_agent and c.user_id
+        ],
+    )
 
 
 def experiment_names(fleet: Fleet) -> list[dict[str, object]]:
