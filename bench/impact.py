@@ -14,8 +14,13 @@ what the report must recover; their posts and comments are seen as the readings 
 replies' reads see them. The report (``fleet.service.impact.impact_report``) is taken at
 the fixed horizon: 14 days after the last arrival, so every newcomer has matured.
 
-It tests the estimator, not the fleet's agents: the fleet's real runs (with the sandbox
-gallery) are ``bench.community``; the holdout's exclusion there is tested in the suite.
+That tests the estimator. ``--fleet`` tests the fleet instead: it runs the demo's real
+machinery (``bench.community``'s run: SQLite, the in-process worker, the sandbox gallery,
+newcomers joining about every ``--newcomer-every`` simulated minutes) once with the
+holdout at ``--fleet-share`` and once with it off, reads the whole gallery back, and
+counts from the gallery's own tables the agents' likes, comments and replies toward
+held-out people (the target: 0), and the welcome figures of the treated newcomers
+against the same newcomers' with no holdout.
 
 Printed as JSON: per effect and seed, the arms' sizes, each outcome per arm, the
 estimated difference of returns and its 95 % interval, the planted effect, whether the
@@ -23,6 +28,8 @@ interval covers it and whether it excludes 0; and over the seeds, how many cover
 
     python -m bench.impact [--seeds 1-10] [--effects 0.12,0] [--share 0.1] [--people 400]
         [--keep DIR]   (keep each run's database, for ``fleet impact`` on it)
+    python -m bench.impact --fleet [--seeds 3] [--days 1] [--agents 24]
+        [--newcomer-every 30] [--fleet-share 0.5]
 """
 
 from __future__ import annotations
@@ -152,6 +159,88 @@ def run(seed: int, effect: float, share: float, people: int, keep: Path | None) 
     }
 
 
+FLEET_EXPERIMENT = "benchfleet"
+WELCOME = (
+    "newcomer_posts",
+    "newcomer_commented_within_3h",
+    "newcomer_first_like_minutes_median",
+    "newcomer_first_comment_minutes_median",
+    "newcomer_bot_comments_mean",
+    "newcomer_bot_likes_mean",
+    "newcomer_distinct_bots_mean",
+)
+
+
+def fleet_run(
+    seed: int, *, days: float, agents: int, newcomer_every: float, share: float
+) -> dict[str, Any]:
+    """The demo's fleet with newcomers, the holdout at ``share`` and then off: the
+    agents' actions toward held-out people, counted from the gallery, and the treated
+    newcomers' welcome in both runs."""
+    import os
+
+    from bench import community
+    from fleet.core.holdout import arm
+
+    def once(at: float) -> tuple[Any, float]:
+        os.environ["FLEET_IMPACT__HOLDOUT_SHARE"] = str(at)
+        os.environ["FLEET_IMPACT__EXPERIMENT"] = FLEET_EXPERIMENT
+        try:
+            return community.run(
+                agents=agents, seed=seed, days=days, newcomer_every=newcomer_every, ramp_to=None
+            )
+        finally:
+            del os.environ["FLEET_IMPACT__HOLDOUT_SHARE"], os.environ["FLEET_IMPACT__EXPERIMENT"]
+
+    held_run, wall = once(share)
+    plain_run, plain_wall = once(0.0)
+    out: dict[str, Any] = {"seed": seed, "share": share, "wall_seconds": [wall, plain_wall]}
+    bots = {uid for uid, u in held_run.users.items() if u.is_agent}
+    people = {uid for uid, u in held_run.users.items() if not u.is_agent}
+    held = {uid for uid in people if arm(str(uid), FLEET_EXPERIMENT, share) == "holdout"}
+    authors = {p.id: p.user_id for p in held_run.posts}
+    commenters = {c.id: c.user_id for c in held_run.comments}
+    touches = {
+        "likes": sum(
+            1 for lk in held_run.likes if lk.user_id in bots and authors.get(lk.post_id) in held
+        ),
+        "comments": sum(
+            1
+            for c in held_run.comments
+            if c.user_id in bots and c.parent_id is None and authors.get(c.post_id) in held
+        ),
+        "replies": sum(
+            1
+            for c in held_run.comments
+            if c.user_id in bots
+            and c.parent_id is not None
+            and (commenters.get(c.parent_id) in held or authors.get(c.post_id) in held)
+        ),
+    }
+    out["people"] = len(people)
+    out["held_out_people"] = len(held)
+    out["held_out_posts"] = sum(1 for p in held_run.posts if p.user_id in held)
+    out["agent_actions_toward_holdout"] = touches
+    # The same treated newcomers (same seed, same arrivals) in both runs.
+    for name, gallery in (("with_holdout", held_run), ("without_holdout", plain_run)):
+        by_post = {p.id: p for p in gallery.posts}
+        treated = [
+            pid
+            for pid in gallery.newcomer_posts
+            if pid in by_post
+            and by_post[pid].user_id not in held
+            and arm(str(by_post[pid].user_id), FLEET_EXPERIMENT, share) == "treated"
+        ]
+        gallery.newcomer_posts = treated
+        figures = community._newcomers(gallery, bots_of(gallery), by_post)
+        out[f"treated_welcome_{name}"] = {k: figures.get(k) for k in WELCOME}
+    return out
+
+
+def bots_of(gallery: Any) -> set[int]:
+    return {uid for uid, u in gallery.users.items() if u.is_agent}
+
+
 def _post(post_id: str, user: str, at: datetime) -> GalleryPost:
     return GalleryPost(
         id=post_id,
@@ -185,7 +274,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=0.1)
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--fleet", action="store_true", help="run the demo's fleet instead")
+    parser.add_argument("--days", type=float, default=1.0)
+    parser.add_argument("--agents", type=int, default=24)
+    parser.add_argument("--newcomer-every", type=float, default=30.0)
+    parser.add_argument("--fleet-share", type=float, default=0.5)
     args = parser.parse_args(argv)
+    if args.fleet:
+        runs = [
+            fleet_run(
+                seed,
+                days=args.days,
+                agents=args.agents,
+                newcomer_every=args.newcomer_every,
+                share=args.fleet_share,
+            )
+            for seed in _seeds(args.seeds if args.seeds != "1-10" else "3")
+        ]
+        total = sum(sum(r["agent_actions_toward_holdout"].values()) for r in runs)
+        json.dump({"fleet": runs, "agent_actions_toward_holdout": total}, sys.stdout, indent=2)
+        print()
+        return 0
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()

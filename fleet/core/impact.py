@@ -172,26 +172,28 @@ def mde(variance: float, n1: int, n2: int, *, level: float = LEVEL, power: float
     return float(z * math.sqrt(max(variance, 0.0) * (1 / n1 + 1 / n2)))
 
 
-def _verdict(name: str, n: dict[str, int], d: Difference | None, floor: float | None) -> str:
+def _verdict(kind: str, n: dict[str, int], d: Difference | None, floor: float | None) -> str:
+    """The outcome in plain words: too few to say, better, worse (harm), or no difference
+    shown with the smallest effect the sample could have shown."""
     fewest = min(n.values())
     if d is None or fewest < FEWEST:
         return (
             f"too few people to conclude: {n['treated']} treated and {n['holdout']} held out "
             f"have reached this outcome's horizon; at least {FEWEST} in each arm are needed"
         )
-    smallest = "" if floor is None else f" (the smallest this sample could detect: {floor:.3g})"
+
+    def said(value: float) -> str:
+        return f"{100 * value:+.1f} points" if kind == "proportion" else f"{value:+.2f}"
+
+    between = f"{said(d.estimate)} (95 % CI {said(d.low)} to {said(d.high)})"
     if d.low > 0:
-        return (
-            f"treated people did better: {d.estimate:+.3g}, 95 % CI {d.low:+.3g} to {d.high:+.3g}"
-        )
+        return f"treated people did better: {between}"
     if d.high < 0:
-        return (
-            f"HARM: treated people did worse: {d.estimate:+.3g}, "
-            f"95 % CI {d.low:+.3g} to {d.high:+.3g}"
-        )
+        return f"HARM: treated people did worse: {between}"
+    smallest = "" if floor is None else said(floor).lstrip("+")
     return (
-        f"no difference shown: {d.estimate:+.3g}, 95 % CI {d.low:+.3g} to {d.high:+.3g}; "
-        f"a smaller effect cannot be ruled out{smallest}"
+        f"no difference shown: {between}; the sample is too small to conclude about an "
+        f"effect below {smallest} (the smallest it detects 8 times in 10)"
     )
 
 
@@ -222,7 +224,7 @@ def proportion_outcome(
         value,
         diff,
         floor,
-        _verdict(name, n, diff, floor),
+        _verdict("proportion", n, diff, floor),
     )
 
 
@@ -240,7 +242,7 @@ def count_outcome(
         diff = mean_difference(values["treated"], values["holdout"], seed=seed)
         pooled = float(np.var(values["treated"] + values["holdout"], ddof=1))
         floor = mde(pooled, n["treated"], n["holdout"])
-    return Outcome(name, "count", days, n, value, diff, floor, _verdict(name, n, diff, floor))
+    return Outcome(name, "count", days, n, value, diff, floor, _verdict("count", n, diff, floor))
 
 
 def response_minutes(people: Sequence[Person]) -> dict[str, float | int | None]:
