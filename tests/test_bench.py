@@ -60,6 +60,10 @@ CASES = {
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
     "community": (["--smoke"], {"figures", "targets"}),
+    "impact": (
+        ["--seeds", "1", "--effects", "0.12", "--people", "60", "--share", "0.5"],
+        {"runs", "share", "people"},
+    ),
 }
 
 

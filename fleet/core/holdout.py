@@ -21,6 +21,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 Arm = Literal["treated", "holdout"]
@@ -49,6 +50,7 @@ def check_share(share: float) -> float:
     return float(share)
 
 
+@lru_cache(maxsize=65_536)
 def draw(user_id: str, experiment: str) -> float:
     """A number in [0, 1), uniform over people, the same in every process for the same
     person and experiment (blake2b, not ``hash()``: str hashes are salted per process)."""
@@ -120,7 +122,7 @@ class Spared:
             return True
         if user_id in self.known:
             return False
-        return arm(user_id, self.experiment, self.share) == "holdout"
+        return draw(user_id, self.experiment) < self.share  # ``arm``, inlined: per candidate
 
 
 def held_now(assignments: Collection[Assignment], *, now: datetime, days: int) -> frozenset[str]:
