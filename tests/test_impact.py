@@ -198,3 +198,29 @@ def test_the_weekly_report_has_an_impact_section(fleet: Fleet) -> None:
     assert done.exit_code == 0, done.output
     assert "Impact: does engagement help newcomers come back?" in done.stdout
     assert "newcomers1" in done.stdout
+
+
+def test_the_report_counts_the_fleets_touches_of_held_out_people(sim: Fleet) -> None:
+    (person,) = _held("newcomers1", 0.1, 1)
+    treated = next(str(u) for u in range(50) if arm(str(u), "newcomers1", 0.1) == "treated")
+    impact.record_people(sim, [_post(1, person), _post(2, treated)])
+    assert impact.impact_report(sim).touched_holdout == 0
+    (agent_id,) = active_agents(sim, 1, now=NOW)
+    for n, post in enumerate(("p2", "p1")):
+        at = NOW + timedelta(minutes=n)
+        made = activities.create_activity(
+            sim.sessions,
+            agent_id,
+            "like",
+            at,
+            f"{agent_id}:{int(at.timestamp())}:like",
+            now=at,
+            lease=timedelta(minutes=5),
+        )
+        activities.finish(
+            sim.sessions, made, "succeeded", now=at, result={}, engagement=(post, "like")
+        )
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 1  # the like on the held-out person's post, not p2
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "by the fleet's ledger: 1 (the holdout was broken" in done.stdout

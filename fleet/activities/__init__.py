@@ -25,6 +25,7 @@ from fleet.activities.impact import (
     experiments,
     people_of,
     record_sightings,
+    touches_of_the_held,
 )
 from fleet.activities.kept_targets import Taken, keep_target, taken_by
 from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
@@ -159,6 +160,7 @@ __all__ = [
     "stored_pace",
     "taken_by",
     "tallies",
+    "touches_of_the_held",
     "week_outcomes",
     "week_posts",
 ]

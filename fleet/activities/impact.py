@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -173,6 +173,39 @@ def people_of(sessions: sessionmaker[Session], experiment: str) -> list[Person]:
         )
         for a in recorded
     ]
+
+
+def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: int) -> int:
+    """The fleet's likes, comments and replies (by its engagement ledger) on the posts and
+    comments of held-out people seen in ``experiment``, within their holdout: 0 is right."""
+    held = {
+        a.user_id: a.first_seen for a in assignments(sessions, experiment) if a.arm == "holdout"
+    }
+    if not held:
+        return 0
+    horizon = timedelta(days=days)
+    touched = 0
+    ids = list(held)
+    with sessions() as session:
+        for start in range(0, len(ids), _CHUNK):
+            items = {
+                item: user_id
+                for item, user_id in session.execute(
+                    select(ImpactSighting.item_id, ImpactSighting.user_id).where(
+                        ImpactSighting.user_id.in_(ids[start : start + _CHUNK])
+                    )
+                )
+            }
+            if not items:
+                continue
+            for post_id, at in session.execute(
+                select(Engagement.post_id, Engagement.created_at).where(
+                    Engagement.post_id.in_(list(items))
+                )
+            ):
+                seen = held[items[post_id]]
+                touched += seen <= at < seen + horizon
+    return touched
 
 
 def _first_engagements(session: Session, post_ids: Iterable[str]) -> dict[str, datetime]:

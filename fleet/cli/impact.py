@@ -90,5 +90,12 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
             f"Treated people's first agent response: {r['answered']} of {r['people']}, "
             f"median {r['median']:.0f} minutes after their first post."
         )
+    if report.touched_holdout is not None:
+        click.echo(
+            "Agents' likes, comments and replies toward held-out people during their "
+            f"holdout, by the fleet's ledger: {report.touched_holdout}"
+            + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
+            + "."
+        )
     for note in report.notes:
         click.echo(note)

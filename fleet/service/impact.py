@@ -102,4 +102,5 @@ def impact_report(
         days=impact.holdout_days,
         opted_out=frozenset(opted_out()) if opted_out is not None else frozenset(),
         seed=fleet.settings.seed,
+        touched_holdout=activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days),
     )
