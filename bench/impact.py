@@ -220,6 +220,8 @@ def fleet_run(
     out["people"] = len(people)
     out["held_out_people"] = len(held)
     out["held_out_posts"] = sum(1 for p in held_run.posts if p.user_id in held)
+    # What the agents could have answered: held-out people's comments on agents' posts.
+    out["held_out_comments"] = sum(1 for c in held_run.comments if c.user_id in held)
     out["agent_actions_toward_holdout"] = touches
     # The same treated newcomers (same seed, same arrivals) in both runs.
     for name, gallery in (("with_holdout", held_run), ("without_holdout", plain_run)):
