@@ -63,6 +63,7 @@ import numpy as np
 from sqlalchemy import select
 
 from fleet import activities
+from fleet.core.holdout import arm
 from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
@@ -390,6 +391,9 @@ class Gallery:
     paces: list[tuple[datetime, float]] = field(default_factory=list)
     # The fleet's decided actions: handle, action, status, due_at, error, turned.
     actions: list[SimpleNamespace] = field(default_factory=list)
+    # Newcomers' posts whose authors the impact holdout keeps from the fleet (docs/impact.md):
+    # left out of the newcomers' figures, which are the treated's.
+    held_out_posts: list[int] = field(default_factory=list)
 
 
 def run(
@@ -447,21 +451,29 @@ def run(
                 for r in activities.readings_since(demo.fleet.sessions, START - timedelta(days=1))
             ]
             actions = _actions(demo)
+            impact = demo.fleet.settings.impact
         finally:
             demo.close()
             demo.sandbox.stop()
+    authors = {p.id: p.user_id for p in posts}
+    held = {
+        pid
+        for pid in people.newcomer_posts
+        if arm(str(authors.get(pid)), impact.experiment, impact.holdout_share) == "holdout"
+    }
     gallery = Gallery(
         users,
         posts,
         likes,
         comments,
-        people.newcomer_posts,
+        [pid for pid in people.newcomer_posts if pid not in held],
         sorts,
         interests,
         START,
         end,
         paces,
         actions,
+        sorted(held),
     )
     return gallery, time.monotonic() - began
 
@@ -697,9 +709,36 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     out["feed_sorts_read"] = gallery.feed_sorts
 
     out.update(_newcomers(gallery, bots, by_post))
+    out.update(held_out(gallery, bots))
     out.update(_conversations(gallery, bots, by_post))
     out["fleet_share_by_6h"] = _shares(gallery, bots)
     return out
+
+
+def held_out(gallery: Gallery, bots: set[int]) -> dict[str, Any]:
+    """The newcomers the impact holdout keeps from the fleet, and the agents' likes,
+    comments and replies that reached them anyway, counted from the gallery (0 is right)."""
+    posts = set(gallery.held_out_posts)
+    authors = {p.id: p.user_id for p in gallery.posts}
+    people = {authors[pid] for pid in posts if pid in authors}
+    by_comment = {c.id: c.user_id for c in gallery.comments}
+    return {
+        "newcomer_posts_held_out": len(posts),
+        "agent_actions_toward_held_out": sum(
+            1
+            for like in gallery.likes
+            if like.user_id in bots and authors.get(like.post_id) in people
+        )
+        + sum(
+            1
+            for c in gallery.comments
+            if c.user_id in bots
+            and (
+                authors.get(c.post_id) in people
+                or (c.parent_id is not None and by_comment.get(c.parent_id) in people)
+            )
+        ),
+    }
 
 
 def _minutes(later: datetime, earlier: datetime) -> float:

@@ -524,6 +524,20 @@ class DisclosureSettings(_Nested):
         return value
 
 
+class ImpactSettings(_Nested):
+    """The newcomer holdout: a randomized share of people the fleet never engages with, so
+    that the impact report can say whether engagement helps (docs/impact.md)."""
+
+    # The share of newly seen people held out (no like, comment, reply or mention from an
+    # agent). 0 turns the holdout off; at most half, so the fleet still welcomes most.
+    holdout_share: float = Field(default=0.1, ge=0, le=0.5, allow_inf_nan=False)
+    # How long a held-out person stays held out after Fleet first saw them; also the
+    # report's fixed horizon for the count of their actions.
+    holdout_days: int = Field(default=14, ge=1, le=90)
+    # The experiment's name: a new name starts new assignments, old ones stay readable.
+    experiment: str = Field(default="newcomers1", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -560,6 +574,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     review: ReviewSettings = ReviewSettings()
     disclosure: DisclosureSettings = DisclosureSettings()
+    impact: ImpactSettings = ImpactSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")

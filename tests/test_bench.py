@@ -65,6 +65,10 @@ CASES = {
         {"cells", "all_met"},
     ),
     "drafts": (["--drafts", "400", "--runs", "2"], {"postgres", "sqlite"}),
+    "impact": (
+        ["--seeds", "1", "--effects", "0.12", "--people", "60", "--share", "0.5"],
+        {"runs", "share", "people"},
+    ),
 }
 
 

@@ -245,3 +245,30 @@ def test_make_run_s_env_file_is_private_quoted_and_read_back_as_written(
     recipe = (Path(__file__).parents[1] / "Makefile").read_text().split("\nrun:")[1]
     recipe = recipe.split("\n\n")[0]
     assert "write_run_env()" in recipe and "> .env" not in recipe
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FLEET_IMPACT__HOLDOUT_SHARE", "0.6"),
+        ("FLEET_IMPACT__HOLDOUT_SHARE", "-0.1"),
+        ("FLEET_IMPACT__HOLDOUT_SHARE", "nan"),
+        ("FLEET_IMPACT__HOLDOUT_SHARE", "inf"),
+        ("FLEET_IMPACT__HOLDOUT_DAYS", "0"),
+        ("FLEET_IMPACT__HOLDOUT_DAYS", "91"),
+        ("FLEET_IMPACT__EXPERIMENT", "Drop Table"),
+    ],
+)
+def test_a_bad_impact_setting_stops_start_up_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+def test_the_holdout_defaults_to_a_tenth_for_fourteen_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    impact = load_settings().impact
+    assert (impact.holdout_share, impact.holdout_days) == (0.1, 14)
+    monkeypatch.setenv("FLEET_IMPACT__HOLDOUT_SHARE", "0")
+    assert load_settings().impact.holdout_share == 0

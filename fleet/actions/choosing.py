@@ -8,7 +8,7 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -81,6 +81,7 @@ def page_candidates(
             kindred=p.id in kindred,
             places=places.get(p.id, ()),
             appeal=appeal(p.username, p.id) if kit.taste is not None else 0.0,
+            author_id=p.user_id,
         )
         for p in [*feed, *friends]
     ]
@@ -151,6 +152,7 @@ def chooser(
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
+    spared = None if kit.holdout is None else kit.holdout.spared()
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -164,6 +166,7 @@ def chooser(
             taste=kit.taste,
             welcome=kit.welcome,
             kind=kind,
+            spared=spared,
         )
         return None if chosen is None else chosen.post_id
 
@@ -340,8 +343,27 @@ _NO_CAP = 1 << 30
 
 def _seen(comment: GalleryComment) -> Seen:
     return Seen(
-        comment.id, comment.username, comment.user_is_agent, comment.created_at, comment.parent_id
+        comment.id,
+        comment.username,
+        comment.user_is_agent,
+        comment.created_at,
+        comment.parent_id,
+        comment.user_id,
     )
+
+
+def _keep_people_comments(kit: ActionKit, comments: Iterable[GalleryComment]) -> None:
+    """People's comments this look read, kept for the impact report's outcomes (a
+    person who comments has come back): one statement, when there are any."""
+    if kit.holdout is None or not kit.holdout.recording:
+        return
+    seen = [
+        activities.Sighting("comment", c.id, c.user_id, c.created_at)
+        for c in comments
+        if not c.user_is_agent and c.user_id
+    ]
+    if seen:
+        activities.record_sightings(kit.sessions, seen)
 
 
 def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
@@ -360,6 +382,7 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     for post_id in dict.fromkeys(post for post, _ in my_comments):
         theirs.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
     everything = {c.id: c for c in [*mine, *theirs]}
+    _keep_people_comments(kit, everything.values())
     if claim.target_post_id is not None:
         # A retry that chose before: the same comment, found again.
         found = everything.get(claim.target_post_id)
@@ -375,9 +398,10 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
+    spared = None if kit.holdout is None else kit.holdout.spared()
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        chosen = pick_answer(waiting, rng, done=done, others=others)
+        chosen = pick_answer(waiting, rng, done=done, others=others, spared=spared)
         return None if chosen is None else chosen.comment_id
 
     now = kit.now()

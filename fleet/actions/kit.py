@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.common import NoBudget, Spending
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.holdout import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
@@ -49,6 +50,9 @@ class ActionKit:
     interests: Interests | None = None
     # The fleet's budget on a person's post, by its age (None: only the hourly cap).
     welcome: Welcome | None = None
+    # Whom no agent singles out: the impact experiment's holdout, the opted out (None:
+    # nobody is spared).
+    holdout: HoldoutView | None = None
     publish: Callable[[Event], None] = lambda event: None
     # Many events at once (a batch's), when the feed can take them in one round trip.
     publish_many: Callable[[list[Event]], None] | None = None

@@ -17,6 +17,16 @@ from fleet.activities.holds import (
     hold_in_force,
     release_holds,
 )
+from fleet.activities.impact import (
+    Sighting,
+    arms_of,
+    assign_people,
+    assignments,
+    experiments,
+    people_of,
+    record_sightings,
+    touches_of_the_held,
+)
 from fleet.activities.kept_targets import Taken, keep_target, taken_by
 from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
 from fleet.activities.pace import (
@@ -84,6 +94,7 @@ __all__ = [
     "FirstChoice",
     "Held",
     "Hold",
+    "Sighting",
     "Taken",
     "Tally",
     "TargetKept",
@@ -92,6 +103,9 @@ __all__ = [
     "activity_stats",
     "admirers",
     "admirers_of",
+    "arms_of",
+    "assign_people",
+    "assignments",
     "bury",
     "bury_missing",
     "claim",
@@ -103,6 +117,7 @@ __all__ = [
     "dead_letters_of",
     "dead_letters_open",
     "engaged_posts",
+    "experiments",
     "expired_leases",
     "finish",
     "finish_many",
@@ -127,11 +142,13 @@ __all__ = [
     "outcome_totals",
     "own_comments",
     "own_posts",
+    "people_of",
     "purge",
     "readings_since",
     "recent_texts",
     "recent_texts_of",
     "record_failure",
+    "record_sightings",
     "recorded_likes",
     "recover",
     "release",
@@ -143,6 +160,7 @@ __all__ = [
     "stored_pace",
     "taken_by",
     "tallies",
+    "touches_of_the_held",
     "week_outcomes",
     "week_posts",
 ]

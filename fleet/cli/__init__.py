@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "fleet.cli.hold",
         "Hold the fleet (no agent is dispatched while a hold is in force), or lift holds.",
     ),
+    "impact": (
+        "fleet.cli.impact",
+        "Per experiment: people per arm, each outcome per arm, the difference with its 95 % CI.",
+    ),
     "personas": ("fleet.cli.personas", "List, show and validate persona files."),
     "reconcile": (
         "fleet.cli.reconcile",

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from fleet.console import charts
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
-from fleet.service import report
+from fleet.service import impact, report
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent
@@ -59,6 +59,7 @@ def render(fleet: Fleet, week: str, *, in_console: bool = False) -> str:
     css = Markup((HERE / "static" / "console.css").read_text(encoding="utf-8"))
     return env.get_template("report.html").render(
         r=seen,
+        im=impact.impact_report(fleet),
         chart=chart,
         volume=volume,
         kinds=ACTION_NAMES,

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from fleet.core.holdout import Spared
+
 # How often an agent takes up an answer to its own comment when no person waits on it.
 GO_ON = 0.6
 # How often a session's look at its notifications answers another agent's comment on its
@@ -46,6 +48,8 @@ class Unanswered:
     author_is_agent: bool
     at: datetime
     why: Waiting
+    # The author's user id on the gallery ("" when not known): whom the holdout spares.
+    author_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class Seen:
     author_is_agent: bool
     at: datetime
     parent_id: str | None
+    author_id: str = ""
 
 
 def unanswered(
@@ -72,13 +77,19 @@ def unanswered(
         if c.author == me or c.id in answered:
             continue
         if c.parent_id is None:
-            waiting.append(Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.ON_MY_POST))
+            waiting.append(
+                Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.ON_MY_POST, c.author_id)
+            )
         elif c.parent_id in mine_there and not c.author_is_agent:
-            waiting.append(Unanswered(c.id, c.author, False, c.at, Waiting.TO_MY_REPLY))
+            waiting.append(
+                Unanswered(c.id, c.author, False, c.at, Waiting.TO_MY_REPLY, c.author_id)
+            )
     for c in their_posts:
         if c.author == me or c.id in answered or c.parent_id not in my_comments:
             continue
-        waiting.append(Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.TO_MY_COMMENT))
+        waiting.append(
+            Unanswered(c.id, c.author, c.author_is_agent, c.at, Waiting.TO_MY_COMMENT, c.author_id)
+        )
     return waiting
 
 
@@ -89,12 +100,19 @@ def pick_answer(
     done: Collection[str] = (),
     go_on: float = GO_ON,
     others: float = 1.0,
+    spared: Spared | None = None,
 ) -> Unanswered | None:
     """The comment to answer now (see the module's docstring), or None; ``done``: ids
     the agent answered already by the ledger's account; ``go_on`` and ``others``: how
     likely an answer to its comment, and another agent's comment on its post, is taken
-    up when no person waits."""
-    open_ = [w for w in waiting if w.comment_id not in done]
+    up when no person waits. A person ``spared`` spares (held out of the impact
+    experiment, or opted out) is never answered."""
+    open_ = [
+        w
+        for w in waiting
+        if w.comment_id not in done
+        and (spared is None or w.author_is_agent or not spared.spares(w.author_id))
+    ]
     people = sorted((w for w in open_ if not w.author_is_agent), key=lambda w: w.at)
     if people:
         return people[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from fleet.core.holdout import Spared
 from fleet.core.taste import Candidate, Weights, Welcome, draw
 
 __all__ = ["Candidate", "choose_target"]
@@ -22,6 +23,7 @@ def choose_target(
     taste: Weights | None = None,
     welcome: Welcome | None = None,
     kind: str = "like",
+    spared: Spared | None = None,
 ) -> Candidate | None:
     """A post that is not the agent's own, not engaged with before, and not over the cap.
 
@@ -31,7 +33,8 @@ def choose_target(
     posts come first by its ``person`` term instead, and ``welcome`` keeps a person's
     post within its budget for ``kind``; a like goes first (``courtesy`` of the time) to a
     post by a person the agent answered, then to a person's post nobody has liked yet
-    that the agent's persona fits (``Welcome.first_like``).
+    that the agent's persona fits (``Welcome.first_like``). A person ``spared`` spares
+    (held out of the impact experiment, or opted out) is never a target.
     """
     open_posts = [
         c
@@ -40,6 +43,7 @@ def choose_target(
         and c.post_id not in already
         and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
         and (welcome is None or welcome.open(c, kind))
+        and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
     ]
     if not open_posts:
         return None

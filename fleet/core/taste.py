@@ -164,6 +164,8 @@ class Candidate:
     places: tuple[int | None, ...] = ()
     # How the post came out, as every viewer sees it (``appeal``): a standard normal draw.
     appeal: float = 0.0
+    # The author's user id on the gallery ("" when not known): whom the holdout spares.
+    author_id: str = ""
 
 
 def scores(

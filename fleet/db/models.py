@@ -393,3 +393,31 @@ class PaceReading(Base):
     people_posts: Mapped[int] = mapped_column(Integer)
     people_engagement: Mapped[int] = mapped_column(Integer)
     pace: Mapped[float] = mapped_column(Float)
+
+
+class ImpactAssignment(Base):
+    """A person's arm in an experiment of the newcomer holdout, recorded once when Fleet
+    first saw them (``fleet.core.holdout``), with the share in force then."""
+
+    __tablename__ = "impact_assignments"
+
+    experiment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    arm: Mapped[str] = mapped_column(String(16))
+    share: Mapped[float] = mapped_column(Float)
+    first_seen: Mapped[datetime]
+    assigned_at: Mapped[datetime]
+
+
+class ImpactSighting(Base):
+    """A person's post or comment as Fleet saw it on the gallery: the impact report's
+    outcomes are counted from these."""
+
+    __tablename__ = "impact_sightings"
+    __table_args__ = (Index("ix_impact_sightings_user_id_at", "user_id", "at"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
+from fleet.service.impact import record_people
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
@@ -59,6 +60,8 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     # window only, 6 of 8 comments left unanswered had gone unseen). Replies counted
     # from as far back: all of those on these posts.
     scan_notifications(fleet, newest, since=now - LOOKBACK)
+    # People first seen join the impact experiment (``fleet.service.impact``).
+    record_people(fleet, newest)
     interests = fleet.action_kit.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,

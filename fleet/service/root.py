@@ -119,6 +119,7 @@ class Fleet:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
         from fleet.actions.feed_snapshot import FeedSnapshot
+        from fleet.actions.holdout import HoldoutView
         from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.offline import OfflineWriter
@@ -185,6 +186,13 @@ class Fleet:
             ),
             taste=_taste(settings),
             welcome=_welcome(settings),
+            holdout=HoldoutView(
+                self.sessions,
+                experiment=settings.impact.experiment,
+                share=settings.impact.holdout_share,
+                days=settings.impact.holdout_days,
+                now=self.clock.now,
+            ),
             # The fleet's clock, not the process's: the demo's simulated day would
             # otherwise leave a new post unjudged for half an hour of it (the recheck's
             # 5 s of wall time) or for none, depending on how fast the machine ran.

@@ -6,7 +6,7 @@ spend on rejected drafts is summed from the drafts alone; ``ix_drafts_status_dec
 summed, from the index alone, and the latest decisions for the median time to one. With
 200,000 drafts the statistics read every draft and 100,000 activities (3-5 s).
 
-Revision ID: 0019_draft_stats
+Revision ID: 0019
 Revises: 0018
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_draft_stats"
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

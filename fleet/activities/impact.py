@@ -1,0 +1,224 @@
+"""The newcomer holdout's records: each person's arm, recorded once per experiment, and
+the people's posts and comments Fleet saw on the gallery (``fleet.core.holdout``,
+``fleet.core.impact``). Commands write them; queries read them for the report and for
+the agents' target choice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
+from fleet.db.models import Engagement, ImpactAssignment, ImpactSighting
+
+# Rows written in one statement at the most.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A person's post or comment as Fleet saw it on the gallery."""
+
+    kind: str  # "post" or "comment"
+    item_id: str
+    user_id: str
+    at: datetime
+
+
+def _insert_ignoring(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, leaving any whose key is there already (a row is written once)."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(make(model).on_conflict_do_nothing(), rows[start : start + _CHUNK])
+
+
+def record_sightings(sessions: sessionmaker[Session], seen: Sequence[Sighting]) -> None:
+    """Keep people's posts and comments seen on the gallery (each once)."""
+    if not seen:
+        return
+    rows = [
+        {"kind": s.kind, "item_id": s.item_id[:64], "user_id": s.user_id[:64], "at": s.at}
+        for s in {(s.kind, s.item_id): s for s in seen}.values()
+    ]
+    with sessions.begin() as session:
+        _insert_ignoring(session, ImpactSighting, rows)
+
+
+def assign_people(
+    sessions: sessionmaker[Session],
+    people: Mapping[str, tuple[str, datetime]],
+    *,
+    experiment: str,
+    share: float,
+    now: datetime,
+) -> list[Assignment]:
+    """Assign the people of ``people`` (user id -> (username, first seen)) that
+    ``experiment`` does not hold yet, at ``share``, and record them; the new assignments.
+    A person already recorded keeps their arm, whatever the share is now."""
+    if not people:
+        return []
+    with sessions.begin() as session:
+        known = set(
+            session.scalars(
+                select(ImpactAssignment.user_id).where(
+                    ImpactAssignment.experiment == experiment,
+                    ImpactAssignment.user_id.in_(list(people)),
+                )
+            )
+        )
+        new = newly_assigned(people, known, experiment=experiment, share=share)
+        _insert_ignoring(
+            session,
+            ImpactAssignment,
+            [
+                {
+                    "experiment": a.experiment,
+                    "user_id": a.user_id[:64],
+                    "username": a.username[:64],
+                    "arm": a.arm,
+                    "share": a.share,
+                    "first_seen": a.first_seen,
+                    "assigned_at": now,
+                }
+                for a in new
+            ],
+        )
+    return new
+
+
+def _assignment(row: ImpactAssignment) -> Assignment:
+    arm: Arm = "holdout" if row.arm == "holdout" else "treated"
+    return Assignment(row.user_id, row.username, row.experiment, arm, row.share, row.first_seen)
+
+
+def assignments(sessions: sessionmaker[Session], experiment: str) -> list[Assignment]:
+    """Every person recorded in ``experiment``, first seen first."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(ImpactAssignment)
+            .where(ImpactAssignment.experiment == experiment)
+            .order_by(ImpactAssignment.first_seen, ImpactAssignment.user_id)
+        ).all()
+        return [_assignment(r) for r in rows]
+
+
+def arms_of(sessions: sessionmaker[Session], experiment: str) -> list[tuple[str, str, datetime]]:
+    """(user id, arm, first seen) of every person recorded in ``experiment``: what target
+    choice needs to leave the holdout alone (``fleet.core.holdout.Spared``)."""
+    with sessions() as session:
+        return [
+            (user_id, arm, seen)
+            for user_id, arm, seen in session.execute(
+                select(
+                    ImpactAssignment.user_id, ImpactAssignment.arm, ImpactAssignment.first_seen
+                ).where(ImpactAssignment.experiment == experiment)
+            )
+        ]
+
+
+def experiments(sessions: sessionmaker[Session]) -> list[tuple[str, int, datetime]]:
+    """Every experiment recorded: (name, people, first assignment), oldest first."""
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                ImpactAssignment.experiment,
+                func.count(),
+                func.min(ImpactAssignment.assigned_at),
+            )
+            .group_by(ImpactAssignment.experiment)
+            .order_by(func.min(ImpactAssignment.assigned_at))
+        ).all()
+        return [(name, int(count), first) for name, count, first in rows]
+
+
+def people_of(sessions: sessionmaker[Session], experiment: str) -> list[Person]:
+    """The people recorded in ``experiment`` with what Fleet saw of them: their posts and
+    comments, and the first like or comment of an agent on their first post (from the
+    engagement ledger)."""
+    recorded = assignments(sessions, experiment)
+    if not recorded:
+        return []
+    posts: dict[str, list[tuple[datetime, str]]] = {}
+    comments: dict[str, list[datetime]] = {}
+    ids = [a.user_id for a in recorded]
+    with sessions() as session:
+        for start in range(0, len(ids), _CHUNK):
+            for kind, item, user_id, at in session.execute(
+                select(
+                    ImpactSighting.kind,
+                    ImpactSighting.item_id,
+                    ImpactSighting.user_id,
+                    ImpactSighting.at,
+                ).where(ImpactSighting.user_id.in_(ids[start : start + _CHUNK]))
+            ):
+                if kind == "post":
+                    posts.setdefault(user_id, []).append((at, item))
+                else:
+                    comments.setdefault(user_id, []).append(at)
+        first_posts = {user_id: min(made)[1] for user_id, made in posts.items() if made}
+        responses = _first_engagements(session, list(first_posts.values()))
+    return [
+        Person(
+            a,
+            tuple(sorted(at for at, _ in posts.get(a.user_id, []))),
+            tuple(sorted(comments.get(a.user_id, []))),
+            responses.get(first_posts.get(a.user_id, "")),
+        )
+        for a in recorded
+    ]
+
+
+def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: int) -> int:
+    """The fleet's likes, comments and replies (by its engagement ledger) on the posts and
+    comments of held-out people seen in ``experiment``, within their holdout: 0 is right."""
+    held = {
+        a.user_id: a.first_seen for a in assignments(sessions, experiment) if a.arm == "holdout"
+    }
+    if not held:
+        return 0
+    horizon = timedelta(days=days)
+    touched = 0
+    ids = list(held)
+    with sessions() as session:
+        for start in range(0, len(ids), _CHUNK):
+            items = {
+                item: user_id
+                for item, user_id in session.execute(
+                    select(ImpactSighting.item_id, ImpactSighting.user_id).where(
+                        ImpactSighting.user_id.in_(ids[start : start + _CHUNK])
+                    )
+                )
+            }
+            if not items:
+                continue
+            for post_id, at in session.execute(
+                select(Engagement.post_id, Engagement.created_at).where(
+                    Engagement.post_id.in_(list(items))
+                )
+            ):
+                seen = held[items[post_id]]
+                touched += seen <= at < seen + horizon
+    return touched
+
+
+def _first_engagements(session: Session, post_ids: Iterable[str]) -> dict[str, datetime]:
+    wanted = list(post_ids)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for post_id, first in session.execute(
+            select(Engagement.post_id, func.min(Engagement.created_at))
+            .where(
+                Engagement.post_id.in_(wanted[start : start + _CHUNK]),
+                Engagement.kind.in_(("like", "comment")),
+            )
+            .group_by(Engagement.post_id)
+        ):
+            found[post_id] = first
+    return found

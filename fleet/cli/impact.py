@@ -1,0 +1,101 @@
+"""``fleet impact``: does agent engagement help newcomers come back? The holdout's report."""
+
+from __future__ import annotations
+
+import click
+
+from fleet.cli.context import fleet_of
+from fleet.cli.output import json_option, print_json, print_table
+
+
+def _figure(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f} %" if kind == "proportion" else f"{value:.2f}"
+
+
+def _points(value: float | None, kind: str) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:+.1f} pts" if kind == "proportion" else f"{value:+.2f}"
+
+
+@click.command()
+@click.option(
+    "--experiment",
+    help="The experiment to report (default: FLEET_IMPACT__EXPERIMENT, the one running).",
+)
+@click.option("--list", "listing", is_flag=True, help="List the experiments recorded.")
+@json_option
+@click.pass_context
+def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: bool) -> None:
+    """Per experiment: people per arm, each outcome per arm, the difference with its 95 % CI."""
+    from fleet.service import impact as use
+
+    fleet = fleet_of(ctx)
+    if listing:
+        found = use.experiment_names(fleet)
+        if as_json:
+            print_json(found)
+            return
+        print_table(
+            "Experiments",
+            ["experiment", "people", "since"],
+            [[e["experiment"], e["people"], e["since"]] for e in found],
+        )
+        return
+    report = use.impact_report(fleet, experiment)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    click.echo(
+        f"Experiment {report.experiment}: {report.people['treated']} treated, "
+        f"{report.people['holdout']} held out, {report.opted_out} opted out (counted apart); "
+        f"holdout {report.days} days."
+    )
+    rows = []
+    for o in report.outcomes:
+        d = o.difference
+        rows.append(
+            [
+                o.name,
+                f"{o.n['treated']} / {o.n['holdout']}",
+                _figure(o.value["treated"], o.kind),
+                _figure(o.value["holdout"], o.kind),
+                _points(None if d is None else d.estimate, o.kind),
+                "-" if d is None else f"{_points(d.low, o.kind)} to {_points(d.high, o.kind)}",
+                "-" if d is None else f"{d.p_value:.3g}",
+                _points(o.mde, o.kind).lstrip("+"),
+            ]
+        )
+    print_table(
+        None,
+        [
+            "outcome",
+            "people (treated / held out)",
+            "treated",
+            "held out",
+            "difference",
+            "95 % CI",
+            "p",
+            "smallest detectable",
+        ],
+        rows,
+    )
+    for o in report.outcomes:
+        click.echo(f"{o.name}: {o.verdict}.")
+    r = report.response
+    if r["answered"]:
+        click.echo(
+            f"Treated people's first agent response: {r['answered']} of {r['people']}, "
+            f"median {r['median']:.0f} minutes after their first post."
+        )
+    if report.touched_holdout is not None:
+        click.echo(
+            "Agents' likes, comments and replies toward held-out people during their "
+            f"holdout, by the fleet's ledger: {report.touched_holdout}"
+            + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
+            + "."
+        )
+    for note in report.notes:
+        click.echo(note)

@@ -1,0 +1,106 @@
+"""Does engagement help? The newcomer holdout's use cases (docs/impact.md): recording the
+people the pace's reading of the gallery finds, and the impact report.
+
+People are seen where the fleet's pace is measured (``fleet.service.pace``): the newest
+posts of the last two days, read as an agent, through the gallery's public API. Each
+person's posts are kept as seen; a person seen for the first time in the experiment is
+assigned an arm (``fleet.core.holdout``) and recorded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from fleet import activities
+from fleet.core.holdout import check_experiment
+from fleet.errors import InputError
+from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.service.root import Fleet
+
+if TYPE_CHECKING:
+    from fleet.core.impact import Report
+
+# Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
+# (none until one is wired).
+OptedOut = Callable[[], Collection[str]]
+
+
+def record_people(fleet: Fleet, posts: Sequence[GalleryPost]) -> int:
+    """Keep people's posts among ``posts`` and assign those the experiment does not hold
+    yet; how many were newly assigned. Nothing is recorded while the holdout is off
+    (a share of 0): assignments begin when an experiment does."""
+    impact = fleet.settings.impact
+    if impact.holdout_share <= 0:
+        return 0
+    theirs = [p for p in posts if not p.user_is_agent and p.user_id]
+    if not theirs:
+        return 0
+    activities.record_sightings(
+        fleet.sessions,
+        [activities.Sighting("post", p.id, p.user_id, p.created_at) for p in theirs],
+    )
+    people: dict[str, tuple[str, datetime]] = {}
+    for p in sorted(theirs, key=lambda p: p.created_at):
+        people.setdefault(p.user_id, (p.username, p.created_at))
+    new = activities.assign_people(
+        fleet.sessions,
+        people,
+        experiment=impact.experiment,
+        share=impact.holdout_share,
+        now=fleet.clock.now(),
+    )
+    return len(new)
+
+
+def record_comments(fleet: Fleet, comments: Sequence[GalleryComment]) -> None:
+    """Keep people's comments among ``comments`` (each once): a person who comments
+    returns as surely as one who posts. (An agent's reply reads the comments on its
+    posts and keeps people's the same way: ``fleet.actions.choosing``.)"""
+    if fleet.settings.impact.holdout_share <= 0:
+        return
+    activities.record_sightings(
+        fleet.sessions,
+        [
+            activities.Sighting("comment", c.id, c.user_id, c.created_at)
+            for c in comments
+            if not c.user_is_agent and c.user_id
+        ],
+    )
+
+
+def experiment_names(fleet: Fleet) -> list[dict[str, object]]:
+    """Every experiment recorded: its name, people, and first assignment."""
+    return [
+        {"experiment": name, "people": count, "since": first.isoformat()}
+        for name, count, first in activities.experiments(fleet.sessions)
+    ]
+
+
+def impact_report(
+    fleet: Fleet,
+    experiment: str | None = None,
+    *,
+    opted_out: OptedOut | None = None,
+) -> Report:
+    """The impact report of ``experiment`` (default: the one running) at the fleet's now.
+    InputError for a name that is not a short identifier."""
+    from fleet.core.impact import report
+
+    impact = fleet.settings.impact
+    name = impact.experiment if experiment is None else experiment
+    try:
+        check_experiment(name)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    people = activities.people_of(fleet.sessions, name)
+    return report(
+        name,
+        people,
+        now=fleet.clock.now(),
+        days=impact.holdout_days,
+        opted_out=frozenset(opted_out()) if opted_out is not None else frozenset(),
+        seed=fleet.settings.seed,
+        touched_holdout=activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days),
+    )

@@ -1,0 +1,226 @@
+"""The newcomer holdout end to end on the database: people the pace's reading finds are
+assigned once, the filter agents choose by spares the holdout, and the report's faces
+(``fleet impact``, the console's /impact, the weekly report's section)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from fleet import activities
+from fleet.actions.choosing import chooser
+from fleet.cli import cli
+from fleet.console.serve import BackgroundConsole
+from fleet.core.holdout import arm
+from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra.clocks import SimulatedClock
+from fleet.service import impact
+from fleet.service.root import Fleet, bootstrap
+from fleet.settings import ImpactSettings
+from tests.conftest import active_agents
+
+NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+
+
+def _post(n: int, user: str, *, at: datetime = NOW, agent: bool = False) -> GalleryPost:
+    return GalleryPost(f"p{n}", f"post {n}", "", "", 0, 0, at, user, f"name{user}", agent)
+
+
+def _at(fleet: Fleet, now: datetime, **impact_settings: object) -> Fleet:
+    settings = fleet.settings.model_copy(
+        update={"impact": ImpactSettings(**impact_settings)}  # type: ignore[arg-type]
+    )
+    return bootstrap(settings, fleet.engine, clock=SimulatedClock(now))
+
+
+@pytest.fixture
+def sim(fleet: Fleet) -> Iterator[Fleet]:
+    at = _at(fleet, NOW, holdout_share=0.1)
+    yield at
+    at.close()
+
+
+def _held(experiment: str, share: float, count: int, start: int = 0) -> list[str]:
+    return [str(u) for u in range(start, 10_000) if arm(str(u), experiment, share) == "holdout"][
+        :count
+    ]
+
+
+def test_people_are_assigned_once_and_keep_their_arm_when_the_share_changes(
+    sim: Fleet, fleet: Fleet
+) -> None:
+    people = [str(u) for u in range(300)]
+    posts = [_post(i, u, at=NOW - timedelta(hours=1)) for i, u in enumerate(people)]
+    posts.append(_post(999, "bot-user", agent=True))
+    assert impact.record_people(sim, posts) == 300
+    assert impact.record_people(sim, posts) == 0  # seen again: nothing new
+    recorded = {a.user_id: a for a in activities.assignments(sim.sessions, "newcomers1")}
+    assert set(recorded) == set(people)  # agents are not assigned
+    held = {u for u, a in recorded.items() if a.arm == "holdout"}
+    assert held == {u for u in people if arm(u, "newcomers1", 0.1) == "holdout"}
+    # The share goes up: nobody recorded moves; a new person joins at the new share.
+    later = _at(fleet, NOW + timedelta(days=1), holdout_share=0.4)
+    try:
+        impact.record_people(later, [*posts, _post(1000, "newbie", at=NOW + timedelta(days=1))])
+        again = {a.user_id: a for a in activities.assignments(later.sessions, "newcomers1")}
+        assert {u for u, a in again.items() if a.arm == "holdout" and u != "newbie"} == held
+        assert again["newbie"].share == 0.4
+        text = CliRunner().invoke(cli, ["impact", "--json"], obj=later)
+        assert text.exit_code == 0, text.output
+        assert any("share changed" in n for n in json.loads(text.stdout)["notes"])
+    finally:
+        later.close()
+    # A new experiment's name starts new assignments; the old stay readable.
+    second = _at(fleet, NOW, holdout_share=0.1, experiment="newcomers2")
+    try:
+        impact.record_people(second, posts)
+        names = {e["experiment"]: e["people"] for e in impact.experiment_names(second)}
+        assert names == {"newcomers1": 301, "newcomers2": 300}
+        renewed = activities.assignments(second.sessions, "newcomers2")
+        assert {a.user_id for a in renewed if a.arm == "holdout"} != held
+    finally:
+        second.close()
+
+
+def test_a_share_of_zero_records_nobody_and_spares_nobody(fleet: Fleet) -> None:
+    off = _at(fleet, NOW, holdout_share=0.0)
+    try:
+        assert impact.record_people(off, [_post(1, "7")]) == 0
+        assert activities.assignments(off.sessions, "newcomers1") == []
+        view = off.action_kit.holdout
+        assert view is not None and not view.spared().spares("7")
+    finally:
+        off.close()
+
+
+def test_target_choice_never_picks_a_held_out_persons_post(sim: Fleet) -> None:
+    held = _held("newcomers1", 0.1, 3)
+    treated = [str(u) for u in range(50) if arm(str(u), "newcomers1", 0.1) == "treated"][:3]
+    # One held-out person recorded, the others not yet: the hash spares them alike.
+    impact.record_people(sim, [_post(0, held[0])])
+    feed = [_post(i, u, at=NOW - timedelta(hours=2)) for i, u in enumerate(held + treated)]
+    kit = sim.action_kit
+    chosen = set()
+    for seed in range(60):
+        choose = chooser(kit, feed, random.Random(seed), me="agent", kind="comment")
+        chosen.add(choose(set(), {}))
+    names = {p.id: p.user_id for p in feed}
+    assert chosen and not {names[c] for c in chosen if c} & set(held)
+    assert {names[c] for c in chosen if c} <= set(treated)
+
+
+def test_the_holdout_ends_after_its_days(fleet: Fleet) -> None:
+    (person,) = _held("newcomers1", 0.1, 1)
+    early = _at(fleet, NOW, holdout_share=0.1, holdout_days=3)
+    late = _at(fleet, NOW + timedelta(days=3, minutes=1), holdout_share=0.1, holdout_days=3)
+    try:
+        impact.record_people(early, [_post(0, person)])
+        assert early.action_kit.holdout.spared().spares(person)  # type: ignore[union-attr]
+        assert not late.action_kit.holdout.spared().spares(person)  # type: ignore[union-attr]
+    finally:
+        early.close()
+        late.close()
+
+
+def _population(fleet: Fleet, start: datetime, n: int = 200) -> None:
+    """People who joined over a week ending ``start``; the treated came back more."""
+    rng = random.Random(4)
+    for u in range(n):
+        user = str(u)
+        first = start - timedelta(days=rng.uniform(0, 7))
+        at = _at(fleet, first, holdout_share=0.3)
+        try:
+            impact.record_people(at, [_post(u, user, at=first)])
+            back = 0.6 if arm(user, "newcomers1", 0.3) == "treated" else 0.2
+            if rng.random() < back:
+                impact.record_comments(
+                    at,
+                    [
+                        GalleryComment(
+                            f"c{u}", "px", "hi", user, f"name{user}", first + timedelta(days=2)
+                        )
+                    ],
+                )
+        finally:
+            at.close()
+
+
+def test_fleet_impact_reports_each_outcome_with_its_interval(fleet: Fleet) -> None:
+    _population(fleet, NOW - timedelta(days=15))
+    now = _at(fleet, NOW, holdout_share=0.3)
+    try:
+        done = CliRunner().invoke(cli, ["impact", "--json"], obj=now)
+        assert done.exit_code == 0, done.output
+        figures = json.loads(done.stdout)
+        assert sum(figures["people"].values()) == 200
+        back = figures["outcomes"][0]
+        assert back["name"] == "returned_days_2_7"
+        assert back["difference"]["low"] > 0 and back["verdict"].startswith("treated people")
+        # With a fake set of opted-out people, counted apart.
+        out = {"0", "1", "2", "3"}
+        report = impact.impact_report(now, opted_out=lambda: out)
+        assert report.opted_out == 4 and sum(report.people.values()) == 196
+        table = CliRunner().invoke(cli, ["impact"], obj=now)
+        assert table.exit_code == 0 and "returned_days_2_7" in table.stdout
+        assert "95 % CI" in table.stdout
+    finally:
+        now.close()
+
+
+def test_a_bad_experiment_name_is_refused(fleet: Fleet) -> None:
+    done = CliRunner().invoke(cli, ["impact", "--experiment", "x; drop"], obj=fleet)
+    assert done.exit_code == 2 and "not a short identifier" in done.stderr
+    with BackgroundConsole(fleet) as console:
+        bad = httpx.get(f"{console.url}/impact", params={"experiment": "<b>x</b>"})
+        assert bad.status_code == 400 and "<b>x</b>" not in bad.text
+        page = httpx.get(f"{console.url}/impact")
+        assert page.status_code == 200 and "too few people to conclude" in page.text
+
+
+def test_the_weekly_report_has_an_impact_section(fleet: Fleet) -> None:
+    (agent_id,) = active_agents(fleet, 1, now=NOW)
+    activities.create_activity(
+        fleet.sessions,
+        agent_id,
+        "like",
+        NOW,
+        f"{agent_id}:{int(NOW.timestamp())}:like",
+        now=NOW,
+        lease=timedelta(minutes=5),
+    )
+    done = CliRunner().invoke(cli, ["report", "--week", "2026-W47"], obj=fleet)
+    assert done.exit_code == 0, done.output
+    assert "Impact: does engagement help newcomers come back?" in done.stdout
+    assert "newcomers1" in done.stdout
+
+
+def test_the_report_counts_the_fleets_touches_of_held_out_people(sim: Fleet) -> None:
+    (person,) = _held("newcomers1", 0.1, 1)
+    treated = next(str(u) for u in range(50) if arm(str(u), "newcomers1", 0.1) == "treated")
+    impact.record_people(sim, [_post(1, person), _post(2, treated)])
+    assert impact.impact_report(sim).touched_holdout == 0
+    (agent_id,) = active_agents(sim, 1, now=NOW)
+    for n, post in enumerate(("p2", "p1")):
+        at = NOW + timedelta(minutes=n)
+        made = activities.create_activity(
+            sim.sessions,
+            agent_id,
+            "like",
+            at,
+            f"{agent_id}:{int(at.timestamp())}:like",
+            now=at,
+            lease=timedelta(minutes=5),
+        )
+        activities.finish(
+            sim.sessions, made, "succeeded", now=at, result={}, engagement=(post, "like")
+        )
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 1  # the like on the held-out person's post, not p2
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "by the fleet's ledger: 1 (the holdout was broken" in done.stdout
