@@ -329,7 +329,9 @@ class ProvenanceCheck:
                     raise NoProvenance(_too_big(cap))
                 pieces, total = [], 0
                 ends = time.monotonic() + self._timeout
-                for piece in response.iter_raw():
+                # A transport that built the answer in memory has it read already.
+                stream = [response.content] if response.is_stream_consumed else response.iter_raw()
+                for piece in stream:
                     if time.monotonic() > ends:  # a trickle, each read within its timeout
                         raise TransientError(f"image fetch: over {self._timeout:g} s")
                     total += len(piece)
