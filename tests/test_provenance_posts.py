@@ -1,0 +1,119 @@
+"""A post's image is checked for its provenance marks before it is published, once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from fleet.cli import cli
+from fleet.db.models import AgentActivity
+from fleet.gallery.provenance import ProvenanceCheck
+from fleet.service.root import Fleet, bootstrap
+from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
+from tests.gallery.conftest import TOKEN, Admin
+
+
+def _fleet(engine: Engine, sandbox: BackgroundSandbox, **provenance: Any) -> Fleet:
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        gallery={"url": sandbox.url, "token": TOKEN},  # type: ignore[arg-type]
+        redis_url=None,
+        seed=7,
+        provenance=provenance,  # type: ignore[arg-type]
+    )
+    return bootstrap(settings, engine)
+
+
+@pytest.fixture
+def fleet(engine: Engine, sandbox: BackgroundSandbox) -> Iterator[Fleet]:
+    made = _fleet(engine, sandbox)
+    yield made
+    made.close()
+
+
+def act(fleet: Fleet, *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, [*args, "--json"], obj=fleet)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert isinstance(answer, dict)
+    return answer
+
+
+def post_once(fleet: Fleet) -> dict[str, Any]:
+    act(fleet, "agents", "create", "--persona", "indie_game_dev", "--start")
+    return act(fleet, "agents", "act", "1", "post", "--here")
+
+
+def row_of(fleet: Fleet, key: str) -> AgentActivity:
+    with fleet.sessions() as session:
+        return session.query(AgentActivity).filter_by(idempotency_key=key).one()
+
+
+def content_of(fleet: Fleet, key: str) -> dict[str, Any]:
+    return dict(row_of(fleet, key).content or {})
+
+
+def test_a_post_is_published_with_its_marks_checked_and_recorded(
+    fleet: Fleet, admin: Admin
+) -> None:
+    posted = post_once(fleet)
+    assert posted["status"] == "succeeded", posted
+    checked = content_of(fleet, posted["key"])["provenance"]
+    assert checked["ok"] is True and checked["source_type"] == "trainedAlgorithmicMedia"
+    assert checked["model"] == fleet.settings.gallery.image_model
+    assert admin.report()["totals"]["posts"] == 1
+
+
+def test_an_image_stripped_of_its_marks_is_not_published(fleet: Fleet, admin: Admin) -> None:
+    admin.faults(stripProvenance=True)
+    posted = post_once(fleet)
+    assert posted["status"] == "skipped", posted
+    assert posted["detail"] == {
+        "reason": "no provenance: no XMP: the image carries no digital source type"
+    }
+    assert admin.report()["totals"]["posts"] == 0, "nothing reaches the gallery"
+
+
+def test_without_require_an_unmarked_image_is_published_and_said_so(
+    engine: Engine, sandbox: BackgroundSandbox, admin: Admin
+) -> None:
+    fleet = _fleet(engine, sandbox, require=False)
+    try:
+        admin.faults(stripProvenance=True)
+        posted = post_once(fleet)
+        assert posted["status"] == "succeeded", posted
+        checked = content_of(fleet, posted["key"])["provenance"]
+        assert checked == {
+            "ok": False,
+            "reason": "no XMP: the image carries no digital source type",
+        }
+    finally:
+        fleet.close()
+
+
+def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
+    fleet: Fleet, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[str] = []
+    real = ProvenanceCheck.check
+
+    def counted(self: ProvenanceCheck, image_url: str, agent: str) -> dict[str, Any]:
+        checks.append(image_url)
+        return real(self, image_url, agent)
+
+    monkeypatch.setattr(ProvenanceCheck, "check", counted)
+    # The post call fails after the check: the record is kept on the activity before the
+    # post call, so a retry or a replay (the same content) finds it and checks nothing.
+    admin.faults(errorRates={"create_post": 1.0})
+    act(fleet, "agents", "create", "--persona", "indie_game_dev", "--start")
+    result = CliRunner().invoke(cli, ["agents", "act", "1", "post", "--here", "--json"], obj=fleet)
+    posted = json.loads(result.stdout)
+    assert posted["status"] == "dead", posted
+    assert len(checks) == 1
+    assert content_of(fleet, posted["key"])["provenance"]["ok"] is True
