@@ -68,9 +68,11 @@ def main() -> None:
                 "mark_cpu_ms_median": round(statistics.median(mark_ms), 2),
                 "check_cpu_ms_median": round(statistics.median(check_ms), 2),
                 "per_post_cpu_ms_median": round(
-                    statistics.median(a + b for a, b in zip(mark_ms, check_ms)), 2
+                    statistics.median(a + b for a, b in zip(mark_ms, check_ms, strict=True)), 2
                 ),
-                "per_post_cpu_ms_max": round(max(a + b for a, b in zip(mark_ms, check_ms)), 2),
+                "per_post_cpu_ms_max": round(
+                    max(a + b for a, b in zip(mark_ms, check_ms, strict=True)), 2
+                ),
                 "target_ms": 150,
                 "bytes_added_median": int(statistics.median(sizes)),
             },
