@@ -16,9 +16,12 @@ import pytest
 from PIL import Image
 
 from fleet.errors import ConfigError, TransientError
+from fleet.gallery.client import HttpGallery
 from fleet.gallery.provenance import Expected, NoProvenance, ProvenanceCheck, verify
 from fleet.settings import ProvenanceSettings, load_settings
 from fleet_sandbox import provenance as marking
+from fleet_sandbox.server import BackgroundSandbox
+from tests.gallery.conftest import Admin, settings_for
 
 PIXELS = 40_000_000
 MARKS = marking.Marks(
@@ -276,3 +279,39 @@ def test_a_bad_pair_stops_start_up_naming_the_setting(
         ConfigError, match="FLEET_PROVENANCE__CERTIFICATE: the certificate is valid"
     ):
         load_settings(provenance={"certificate": cert, "private_key": key})
+
+
+def test_the_save_step_marks_on_request_and_the_post_page_says_so(
+    sandbox: BackgroundSandbox, admin: Admin
+) -> None:
+    asked = {"digitalSourceType": "trainedAlgorithmicMedia", "operator": "Op", "operatorUrl": ""}
+    gallery = HttpGallery(settings_for(sandbox.url), provenance=asked)
+    try:
+        gallery.provision_user(handle="ada_lee", name="Ada", persona="indie_game_dev")
+        made = {
+            "agent": "ada_lee",
+            "prompt": "a castle at dusk",
+            "style": "pixel",
+            "persona": "indie_game_dev",
+        }
+        url = gallery.generate_image(**made, idempotency_key="k1")
+        check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=5)
+        assert check.check(url, "ada_lee")["ok"] is True
+        post = gallery.create_post(
+            agent="ada_lee", image_url=url, title="t", description="", idempotency_key="p1"
+        )
+        admin.faults(stripProvenance=True)
+        bare = gallery.generate_image(**made, idempotency_key="k2")
+        assert bare != url, "a stripped picture is stored apart from the marked one"
+        assert check.check(bare, "ada_lee")["reason"].startswith("no XMP")
+        other = gallery.create_post(
+            agent="ada_lee", image_url=bare, title="t2", description="", idempotency_key="p2"
+        )
+    finally:
+        gallery.close()
+    page = httpx.get(f"{sandbox.url}/posts/{post.id}").text
+    assert (
+        "Provenance: AI-generated (trainedAlgorithmicMedia), C2PA signed by provenance signer"
+        " (self-signed, untrusted)"
+    ) in page
+    assert "Provenance: no marks" in httpx.get(f"{sandbox.url}/posts/{other.id}").text

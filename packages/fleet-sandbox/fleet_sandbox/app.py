@@ -342,15 +342,28 @@ async def post_page(request: Request) -> Response:
         )
     if found is None:
         return Response("no such post", 404, media_type="text/plain")
+    picture = _own_image(found.image_url)
+    marks = ""
+    if picture is not None:
+        with sandbox_of(request).storage.begin() as conn:
+            png = storage.image_png(conn, picture)
+        marks = "" if png is None else await anyio.to_thread.run_sync(provenance.describe, png)
     nonce = secrets.token_urlsafe(12)
     html = page.document(
-        page.alone(found, talk),
+        page.alone(found, talk, marks),
         refresh_seconds=0,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
         alone=True,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
+
+
+def _own_image(url: str) -> str | None:
+    """The id of a picture this sandbox stored, from its URL (None: another's picture)."""
+    name = url.rsplit("/images/", 1)[-1]
+    stem = name.removesuffix(".png")
+    return stem if name.endswith(".png") and stem.isalnum() and len(stem) <= 64 else None
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:

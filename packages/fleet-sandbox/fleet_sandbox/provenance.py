@@ -316,3 +316,38 @@ def strip(png: bytes) -> bytes:
             kept.append(png[at:end])
         at = end
     return b"".join(kept)
+
+
+def describe(png: bytes) -> str:
+    """One line for a person on the post's page: what the picture's marks say."""
+    import io
+
+    import c2pa
+
+    xmp = b"Iptc4xmpExt:DigitalSourceType" in png
+    try:
+        with c2pa.Reader("image/png", io.BytesIO(png)) as reader:
+            active = reader.get_active_manifest() or {}
+            results = reader.get_validation_results() or {}
+    except c2pa.C2paError:
+        active, results = {}, {}
+    failed = {
+        str(item.get("code"))
+        for item in (results.get("activeManifest") or {}).get("failure") or []
+        if isinstance(item, dict)
+    }
+    if not active:
+        return "Provenance: " + ("XMP only, no C2PA manifest" if xmp else "no marks")
+    signer = clean(str((active.get("signature_info") or {}).get("common_name") or "unknown"))
+    source = ""
+    for assertion in active.get("assertions") or []:
+        for action in (assertion.get("data") or {}).get("actions") or []:
+            if action.get("action") == "c2pa.created":
+                source = clean(str(action.get("digitalSourceType", "")).rsplit("/", 1)[-1])
+    if failed - {"signingCredential.untrusted"}:
+        return f"Provenance: C2PA manifest INVALID ({', '.join(sorted(failed))[:120]})"
+    trust = "self-signed, untrusted" if "signingCredential.untrusted" in failed else "trusted"
+    kind = "AI-generated" if source == "trainedAlgorithmicMedia" else "AI-edited"
+    return f"Provenance: {kind} ({source}), C2PA signed by {signer} ({trust})" + (
+        "" if xmp else ", no XMP"
+    )
