@@ -117,3 +117,18 @@ def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
     assert posted["status"] == "dead", posted
     assert len(checks) == 1
     assert content_of(fleet, posted["key"])["provenance"]["ok"] is True
+
+
+def test_the_weekly_report_shows_the_share_of_images_with_marks(
+    fleet: Fleet, admin: Admin
+) -> None:
+    assert post_once(fleet)["status"] == "succeeded"
+    admin.faults(stripProvenance=True)
+    skipped = act(fleet, "agents", "act", "1", "post", "--here")
+    assert skipped["status"] == "skipped"
+    page = CliRunner().invoke(cli, ["report"], obj=fleet)
+    assert page.exit_code == 0, page.output
+    assert (
+        "<b>100%</b> of the week's published images carry valid provenance marks "
+        "(1 of 1); 1 post skipped for want of them"
+    ) in page.stdout
