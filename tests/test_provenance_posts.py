@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from fleet.db.models import AgentActivity
 from fleet.gallery.provenance import ProvenanceCheck
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.provenance import self_signed_pair, write_pair
 from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TOKEN, Admin
 
@@ -119,9 +121,7 @@ def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
     assert content_of(fleet, posted["key"])["provenance"]["ok"] is True
 
 
-def test_the_weekly_report_shows_the_share_of_images_with_marks(
-    fleet: Fleet, admin: Admin
-) -> None:
+def test_the_weekly_report_shows_the_share_of_images_with_marks(fleet: Fleet, admin: Admin) -> None:
     assert post_once(fleet)["status"] == "succeeded"
     admin.faults(stripProvenance=True)
     skipped = act(fleet, "agents", "act", "1", "post", "--here")
@@ -132,3 +132,25 @@ def test_the_weekly_report_shows_the_share_of_images_with_marks(
         "<b>100%</b> of the week's published images carry valid provenance marks "
         "(1 of 1); 1 post skipped for want of them"
     ) in page.stdout
+
+
+def test_status_says_whether_marks_are_required_and_whose_signature(
+    engine: Engine, sandbox: BackgroundSandbox, tmp_path: Path
+) -> None:
+    cert, key = write_pair(self_signed_pair("Fleet tests"), tmp_path)
+    fleet = _fleet(engine, sandbox, certificate=cert, private_key=key)
+    try:
+        said = CliRunner().invoke(cli, ["status"], obj=fleet)
+        assert said.exit_code == 0, said.output
+        assert "provenance: required; signed by provenance signer (issuer self-signed root" in (
+            said.stdout
+        )
+        assert "a self-signed chain: untrusted)" in said.stdout
+    finally:
+        fleet.close()
+    plain = _fleet(engine, sandbox, require=False)
+    try:
+        said = CliRunner().invoke(cli, ["status"], obj=plain)
+        assert "provenance: checked, not required; any valid C2PA signer" in said.stdout
+    finally:
+        plain.close()

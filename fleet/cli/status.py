@@ -97,6 +97,16 @@ def status(
             where = f" at {vectors['host']}" if vectors.get("host") else ""
             model = f" {vectors['model']}" if vectors.get("model") else ""
             click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
+        signed = report.provenance.get("certificate")
+        needed = "required" if report.provenance.get("required") else "checked, not required"
+        if signed is None:
+            click.echo(f"provenance: {needed}; any valid C2PA signer (no operator certificate)")
+        else:
+            root = ", a self-signed chain: untrusted" if signed["self_signed"] else ""
+            click.echo(
+                f"provenance: {needed}; signed by {signed['subject']} (issuer "
+                f"{signed['issuer']}, until {signed['until'][:10]}{root})"
+            )
         if report.pace:
             pace = report.pace
             share = "" if pace["fleet_share"] is None else f", {pace['fleet_share']:.0%} of it ours"
