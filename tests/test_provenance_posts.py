@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from fleet.cli import cli
+from fleet.console.app import build_app
+from fleet.console.security import Guard
 from fleet.db.models import AgentActivity
 from fleet.gallery.provenance import ProvenanceCheck
 from fleet.service.root import Fleet, bootstrap
@@ -121,7 +124,9 @@ def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
     assert content_of(fleet, posted["key"])["provenance"]["ok"] is True
 
 
-def test_the_weekly_report_shows_the_share_of_images_with_marks(fleet: Fleet, admin: Admin) -> None:
+def test_the_report_and_status_show_the_share_of_images_with_marks(
+    fleet: Fleet, admin: Admin
+) -> None:
     assert post_once(fleet)["status"] == "succeeded"
     admin.faults(stripProvenance=True)
     skipped = act(fleet, "agents", "act", "1", "post", "--here")
@@ -132,6 +137,15 @@ def test_the_weekly_report_shows_the_share_of_images_with_marks(fleet: Fleet, ad
         "<b>100%</b> of the week's published images carry valid provenance marks "
         "(1 of 1); 1 post skipped for want of them"
     ) in page.stdout
+    said = CliRunner().invoke(cli, ["status"], obj=fleet)
+    assert (
+        "provenance, last 7 days: 100% of 1 published images with valid marks; "
+        "1 posts skipped, no provenance"
+    ) in said.stdout
+    with TestClient(build_app(fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+        overview = http.get("/").text
+    tile = overview.split('id="provenance-tile"', 1)[1].split("</div>", 1)[0]
+    assert "<b>100%</b>" in tile and "1 of 1 published; 1 skipped, no provenance" in tile
 
 
 def test_status_says_whether_marks_are_required_and_whose_signature(

@@ -97,6 +97,13 @@ def status(
             where = f" at {vectors['host']}" if vectors.get("host") else ""
             model = f" {vectors['model']}" if vectors.get("model") else ""
             click.echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
+        seen = report.provenance
+        if seen.get("published") or seen.get("refused"):
+            share = seen["marked"] / seen["published"] if seen["published"] else 0.0
+            click.echo(
+                f"provenance, last 7 days: {share:.0%} of {seen['published']} published images "
+                f"with valid marks; {seen['refused']} posts skipped, no provenance"
+            )
         signed = report.provenance.get("certificate")
         needed = "required" if report.provenance.get("required") else "checked, not required"
         if signed is None:

@@ -243,6 +243,10 @@ def gather(
     )
     settings = fleet.settings
     report.provenance = provenance_of(settings.provenance)
+    published, marked, refused = activities.provenance_counts(
+        fleet.sessions, now - timedelta(days=7), now + timedelta(seconds=1), last=1000
+    )
+    report.provenance.update(published=published, marked=marked, refused=refused)
     if settings.redis_url is not None:
         from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
 
