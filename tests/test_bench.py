@@ -60,6 +60,11 @@ CASES = {
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
     "community": (["--smoke"], {"figures", "targets"}),
+    "provenance": (["--images", "3"], {"per_post_cpu_ms_median", "fetch_and_check_cpu_ms_median"}),
+    "provenance_demo": (
+        ["--agents", "6", "--hours", "1"],
+        {"published_by_agents", "share_with_both_marks"},
+    ),
 }
 
 
