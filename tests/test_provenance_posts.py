@@ -12,11 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from fleet.actions.perform import perform
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
 from fleet.db.models import AgentActivity
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.service import dead_letters
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from fleet_sandbox.provenance import self_signed_pair, write_pair
@@ -102,7 +104,7 @@ def test_without_require_an_unmarked_image_is_published_and_said_so(
         fleet.close()
 
 
-def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
+def test_a_replayed_post_does_not_check_its_image_twice(
     fleet: Fleet, admin: Admin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checks: list[str] = []
@@ -122,6 +124,13 @@ def test_the_check_is_kept_before_the_post_call_for_a_retry_to_find(
     assert posted["status"] == "dead", posted
     assert len(checks) == 1
     assert content_of(fleet, posted["key"])["provenance"]["ok"] is True
+    # Replayed under its key, in this process: published, with no second check.
+    admin.faults()
+    [letter] = dead_letters.find(fleet)
+    dead_letters.replay(fleet, [letter.id], lambda _task, key: perform(fleet.action_kit, key))
+    assert row_of(fleet, posted["key"]).status == "succeeded"
+    assert len(checks) == 1, "the replay found the check's record"
+    assert admin.report()["totals"]["posts"] == 1
 
 
 def test_the_report_and_status_show_the_share_of_images_with_marks(
