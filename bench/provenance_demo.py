@@ -40,9 +40,9 @@ def _c2pa_valid(image: bytes) -> bool:
     return needed <= passed and failed <= {"signingCredential.untrusted"}
 
 
-def _exiftool_types(folder: Path) -> dict[str, str]:
+def _exiftool_types(folder: Path) -> dict[str, str] | None:
     if shutil.which("exiftool") is None:
-        return {}
+        return None
     read = subprocess.run(
         ["exiftool", "-j", "-XMP-iptcExt:DigitalSourceType", str(folder)],
         capture_output=True,
@@ -98,7 +98,7 @@ def main() -> None:
                 (folder / f"{n}.png").write_bytes(image)
                 valid += _c2pa_valid(image)
             types = _exiftool_types(folder)
-            marked = sum(t.endswith("/trainedAlgorithmicMedia") for t in types.values())
+            marked = sum(t.endswith("/trainedAlgorithmicMedia") for t in (types or {}).values())
         finally:
             demo.close()
             demo.sandbox.stop()
@@ -110,7 +110,9 @@ def main() -> None:
                 "strip_fault": args.strip,
                 "post_activities": dict(posts),
                 "published_by_agents": len(urls),
-                "exiftool_digital_source_type": marked if types else "exiftool not installed",
+                "exiftool_digital_source_type": "exiftool not installed"
+                if types is None
+                else marked,
                 "c2pa_reader_valid": valid,
                 "share_with_both_marks": round(min(marked, valid) / len(urls), 3) if urls else None,
                 "statuses": summary.statuses,
