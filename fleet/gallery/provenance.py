@@ -255,16 +255,6 @@ def _created(manifest: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def summary(verdict_record: dict[str, Any] | None) -> str:
-    """One line for a person: what the check found (kept on the activity)."""
-    if not verdict_record:
-        return "not checked"
-    if not verdict_record.get("ok"):
-        return f"no provenance: {verdict_record.get('reason', '?')}"
-    trust = "trusted signer" if verdict_record.get("trusted") else "signer not on a trust list"
-    return f"{verdict_record.get('source_type')} by {verdict_record.get('model')}, {trust}"
-
-
 class ProvenanceCheck:
     """Fetches a saved image (bounded: size, time, never inflated) and verifies its marks.
 
