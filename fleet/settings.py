@@ -526,6 +526,11 @@ class ProvenanceSettings(_Nested):
         return self
 
 
+def _first(exc: Exception) -> str:
+    """The first sentence of an error, short (cryptography's go on with a link)."""
+    return str(exc).split(". ", 1)[0][:120]
+
+
 def _check_pair(certificate: Path, key: Path) -> None:
     """The pair loads, is in its validity now, and the key is the certificate's."""
     import datetime as dt
@@ -537,11 +542,13 @@ def _check_pair(certificate: Path, key: Path) -> None:
     try:
         chain = x509.load_pem_x509_certificates(certificate.read_bytes())
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{cert_name}: {certificate} is no PEM certificate ({exc})") from None
+        raise ValueError(
+            f"{cert_name}: {certificate} is no PEM certificate ({_first(exc)})"
+        ) from None
     try:
         private = serialization.load_pem_private_key(key.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise ValueError(f"{key_name}: {key} is no unencrypted PEM key ({exc})") from None
+        raise ValueError(f"{key_name}: {key} is no unencrypted PEM key ({_first(exc)})") from None
     signer, now = chain[0], dt.datetime.now(dt.UTC)
     if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
         raise ValueError(
@@ -832,9 +839,11 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("bad configuration: " + _not_json(str(exc))) from None
     except ValidationError as exc:
         problems = [
-            # A check across settings (loc ()) names its variables in its message.
-            (f"{_variable(error['loc'])}: " if error["loc"] else "")
-            + error["msg"].removeprefix("Value error, ")
+            # A check across settings (loc (), or a nested model's own check) names its
+            # variables in its message.
+            (f"{_variable(error['loc'])}: " if error["loc"] and not named else "") + message
             for error in exc.errors()
+            for message in [error["msg"].removeprefix("Value error, ")]
+            for named in [message.startswith("FLEET_")]
         ]
         raise ConfigError("bad configuration: " + "; ".join(problems)) from None

@@ -257,8 +257,15 @@ def test_a_bad_pair_stops_start_up_naming_the_setting(
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate")
     cases = [
-        ({"certificate": junk, "private_key": key}, "FLEET_PROVENANCE__CERTIFICATE: "),
-        ({"certificate": cert, "private_key": junk}, "FLEET_PROVENANCE__PRIVATE_KEY: "),
+        (
+            {"certificate": junk, "private_key": key},
+            "^bad configuration: FLEET_PROVENANCE__CERTIFICATE: .* is no PEM certificate "
+            r"\(Unable to load PEM file\)$",
+        ),
+        (
+            {"certificate": cert, "private_key": junk},
+            "^bad configuration: FLEET_PROVENANCE__PRIVATE_KEY: ",
+        ),
         ({"certificate": tmp_path / "none.pem", "private_key": key}, "no PEM certificate"),
         ({"certificate": cert, "private_key": other_key}, "does not match"),
         ({"certificate": cert}, "go together"),
