@@ -538,6 +538,82 @@ class ImpactSettings(_Nested):
     experiment: str = Field(default="newcomers1", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
 
 
+SourceType = Literal["trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"]
+
+
+class ProvenanceSettings(_Nested):
+    """Provenance marks on every published image (docs/provenance.md).
+
+    The image workflow's save step embeds them (IPTC's digital source type in XMP and a
+    signed C2PA manifest); Fleet fetches the image and verifies both before it posts.
+    """
+
+    # A post whose image fails the check ends skipped, "no provenance", unpublished.
+    require: bool = True
+    # What the marks say the image is: made by a model, or a photo a model transformed.
+    source_type: SourceType = "trainedAlgorithmicMedia"
+    # The operator's signing pair (PEM files: the certificate chain, signer first, and its
+    # key). Set, an image must be signed by that certificate; the sandbox signs with it.
+    certificate: Path | None = None
+    private_key: Path | None = None
+    # An image fetched for the check is read within this many bytes and pixels.
+    max_image_bytes: int = Field(default=20_000_000, ge=65_536, le=200_000_000)
+    max_pixels: int = Field(default=40_000_000, ge=65_536, le=400_000_000)
+
+    @field_validator("certificate", "private_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _pair_loads(self) -> ProvenanceSettings:
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError(
+                "FLEET_PROVENANCE__CERTIFICATE and FLEET_PROVENANCE__PRIVATE_KEY go together: "
+                "set both or neither"
+            )
+        if self.certificate is not None and self.private_key is not None:
+            _check_pair(self.certificate, self.private_key)
+        return self
+
+
+def _first(exc: Exception) -> str:
+    """The first sentence of an error, short (cryptography's go on with a link)."""
+    return str(exc).split(". ", 1)[0][:120]
+
+
+def _check_pair(certificate: Path, key: Path) -> None:
+    """The pair loads, is in its validity now, and the key is the certificate's."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert_name, key_name = "FLEET_PROVENANCE__CERTIFICATE", "FLEET_PROVENANCE__PRIVATE_KEY"
+    try:
+        chain = x509.load_pem_x509_certificates(certificate.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"{cert_name}: {certificate} is no PEM certificate ({_first(exc)})"
+        ) from None
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ValueError(f"{key_name}: {key} is no unencrypted PEM key ({_first(exc)})") from None
+    signer, now = chain[0], dt.datetime.now(dt.UTC)
+    if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
+        raise ValueError(
+            f"{cert_name}: the certificate is valid from {signer.not_valid_before_utc:%Y-%m-%d} "
+            f"to {signer.not_valid_after_utc:%Y-%m-%d}, not now"
+        )
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if private.public_key().public_bytes(der, public) != signer.public_key().public_bytes(
+        der, public
+    ):
+        raise ValueError(f"{key_name}: the key does not match {cert_name}'s certificate")
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -575,6 +651,8 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     disclosure: DisclosureSettings = DisclosureSettings()
     impact: ImpactSettings = ImpactSettings()
+
+    provenance: ProvenanceSettings = ProvenanceSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
@@ -962,9 +1040,11 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("bad configuration: " + _not_json(str(exc))) from None
     except ValidationError as exc:
         problems = [
-            # A check across settings (loc ()) names its variables in its message.
-            (f"{_variable(error['loc'])}: " if error["loc"] else "")
-            + error["msg"].removeprefix("Value error, ")
+            # A check across settings (loc (), or a nested model's own check) names its
+            # variables in its message.
+            (f"{_variable(error['loc'])}: " if error["loc"] and not named else "") + message
             for error in exc.errors()
+            for message in [error["msg"].removeprefix("Value error, ")]
+            for named in [message.startswith("FLEET_")]
         ]
         raise ConfigError("bad configuration: " + "; ".join(problems)) from None

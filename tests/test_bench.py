@@ -69,6 +69,11 @@ CASES = {
         ["--seeds", "1", "--effects", "0.12", "--people", "60", "--share", "0.5"],
         {"runs", "share", "people"},
     ),
+    "provenance": (["--images", "3"], {"per_post_cpu_ms_median", "fetch_and_check_cpu_ms_median"}),
+    "provenance_demo": (
+        ["--agents", "6", "--hours", "1"],
+        {"published_by_agents", "share_with_both_marks"},
+    ),
 }
 
 

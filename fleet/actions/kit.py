@@ -18,6 +18,7 @@ from fleet.content.guard import ContentGuard
 from fleet.content.port import ContentWriter, Usage
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
+from fleet.gallery.provenance import ProvenanceCheck
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
@@ -39,6 +40,10 @@ class ActionKit:
     max_deliveries: int = 35
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
     placeholder_image_url: str = ""
+    # Checks a post's image for its provenance marks before it is published (None: no
+    # check); required, an image without them ends the post skipped, "no provenance".
+    provenance: ProvenanceCheck | None = None
+    provenance_required: bool = True
     spending: Spending = field(default_factory=NoBudget)
     guard: ContentGuard | None = None
     # The agents' memory and the embedder (None: nothing is remembered, no vectors).

@@ -49,6 +49,8 @@ def for_post(kit: ActionKit) -> PostNeeds:
         kit.review.kinds,
         kit.image_fallback,
         kit.placeholder_image_url,
+        kit.provenance,
+        kit.provenance_required,
     )
 
 

@@ -26,6 +26,7 @@ from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryPost
+from fleet.gallery.provenance import ProvenanceCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class PostNeeds:
     review_kinds: Collection[str]
     image_fallback: Literal["placeholder", "skip"]
     placeholder_image_url: str
+    # The image's provenance marks, checked once before it is published (None: unchecked).
+    provenance: ProvenanceCheck | None = None
+    provenance_required: bool = True
 
 
 def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
@@ -74,6 +78,13 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if "image_url" not in content:
         content["image_url"] = _image(needs, claim, content, last_attempt)
         needs.ledger.save(claim, content={"image_url": content["image_url"]})
+    if needs.provenance is not None and "provenance" not in content:
+        # Once per image: the record is kept, and a retried post never fetches it again.
+        content["provenance"] = needs.provenance.check(content["image_url"], handle)
+        needs.ledger.save(claim, content={"provenance": content["provenance"]})
+    checked = content.get("provenance")
+    if needs.provenance_required and isinstance(checked, dict) and not checked.get("ok"):
+        raise Skip(f"no provenance: {str(checked.get('reason', ''))[:200]}")
     stop_for_review(needs.review_kinds, claim, content)
     if content.get("posting"):
         # An earlier delivery may have posted and lost the answer: look before posting.

@@ -440,6 +440,35 @@ def week_outcomes(
         )
 
 
+def provenance_counts(
+    sessions: sessionmaker[Session], start: datetime, end: datetime, *, last: int = 1000
+) -> tuple[int, int, int]:
+    """Of the newest ``last`` posts decided between ``start`` and ``end``: those published,
+    those published with valid provenance marks (the check's record on the activity), and
+    those skipped for want of them ("no provenance")."""
+    newest = (
+        select(AgentActivity.status, AgentActivity.error, AgentActivity.content)
+        .where(
+            AgentActivity.action == "post",
+            AgentActivity.created_at >= start,
+            AgentActivity.created_at < end,
+            AgentActivity.status.in_(("succeeded", "skipped")),
+        )
+        .order_by(AgentActivity.created_at.desc())
+        .limit(last)
+    )
+    published = marked = refused = 0
+    with sessions() as session:
+        for status, error, content in session.execute(newest):
+            if status == "skipped":
+                refused += bool(error and error.startswith("no provenance"))
+                continue
+            published += 1
+            checked = (content or {}).get("provenance")
+            marked += bool(isinstance(checked, dict) and checked.get("ok") is True)
+    return published, marked, refused
+
+
 def week_posts(
     sessions: sessionmaker[Session], start: datetime, end: datetime, *, limit: int
 ) -> tuple[list[tuple[str, str, str]], int]:

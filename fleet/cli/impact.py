@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import json_option, print_json, print_table
+from fleet.cli.output import echo, json_option, print_json, print_table
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -48,7 +48,7 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
     if as_json:
         print_json(report.as_dict())
         return
-    click.echo(
+    echo(
         f"Experiment {report.experiment}: {report.people['treated']} treated, "
         f"{report.people['holdout']} held out, {report.opted_out} opted out (counted apart); "
         f"holdout {report.days} days."
@@ -83,19 +83,19 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
         rows,
     )
     for o in report.outcomes:
-        click.echo(f"{o.name}: {o.verdict}.")
+        echo(f"{o.name}: {o.verdict}.")
     r = report.response
     if r["answered"]:
-        click.echo(
+        echo(
             f"Treated people's first agent response: {r['answered']} of {r['people']}, "
             f"median {r['median']:.0f} minutes after their first post."
         )
     if report.touched_holdout is not None:
-        click.echo(
+        echo(
             "Agents' likes, comments and replies toward held-out people during their "
             f"holdout, by the fleet's ledger: {report.touched_holdout}"
             + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
             + "."
         )
     for note in report.notes:
-        click.echo(note)
+        echo(note)

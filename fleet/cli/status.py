@@ -93,6 +93,23 @@ def status(
             where = f" at {vectors['host']}" if vectors.get("host") else ""
             model = f" {vectors['model']}" if vectors.get("model") else ""
             echo(f"embeddings: {vectors['provider']}{model}{where}: {vectors['vectors']}")
+        seen = report.provenance
+        if seen.get("published") or seen.get("refused"):
+            share = seen["marked"] / seen["published"] if seen["published"] else 0.0
+            echo(
+                f"provenance, last 7 days: {share:.0%} of {seen['published']} published images "
+                f"with valid marks; {seen['refused']} posts skipped, no provenance"
+            )
+        signed = report.provenance.get("certificate")
+        needed = "required" if report.provenance.get("required") else "checked, not required"
+        if signed is None:
+            echo(f"provenance: {needed}; any valid C2PA signer (no operator certificate)")
+        else:
+            root = ", a self-signed chain: untrusted" if signed["self_signed"] else ""
+            echo(
+                f"provenance: {needed}; signed by {signed['subject']} (issuer "
+                f"{signed['issuer']}, until {signed['until'][:10]}{root})"
+            )
         if report.pace:
             pace = report.pace
             share = "" if pace["fleet_share"] is None else f", {pace['fleet_share']:.0%} of it ours"
@@ -145,7 +162,7 @@ def status(
                 f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"
             )
         for name, debt in report.llm_debt.items():
-            click.echo(
+            echo(
                 f"LLM bucket {name}: in debt ({debt['tokens']:,} tokens); LLM calls wait "
                 f"about {debt['wait_seconds']:g}s"
             )

@@ -47,11 +47,13 @@ from fleet.settings import (
     ActionSettings,
     DispatchSettings,
     GallerySettings,
+    ProvenanceSettings,
     Settings,
     TaskSettings,
 )
 from fleet_sandbox.config import SandboxConfig
 from fleet_sandbox.people import PEOPLE
+from fleet_sandbox.provenance import self_signed_pair, write_pair
 from fleet_sandbox.server import BackgroundSandbox
 
 STEP_SECONDS = 0.25
@@ -218,11 +220,16 @@ class Demo:
         self.clock = SimulatedClock(start)
         self.start = self.clock.now()
         # The gallery stamps posts, comments and likes with the simulated time too.
+        # The operator's signing pair, self-signed for the demo: the sandbox's save step
+        # signs every picture's provenance with it, and Fleet expects that certificate.
+        self.signing = write_pair(self_signed_pair("Fleet demo"), workdir / "provenance")
         self.sandbox = BackgroundSandbox(
             SandboxConfig(
                 service_token=SecretStr(TOKEN),
                 seed=options.seed,
                 database_url=f"sqlite:///{workdir / 'gallery.db'}",
+                signing_certificate=self.signing[0],
+                signing_key=self.signing[1],
             ),
             clock=self.clock.now,
         )
@@ -250,8 +257,16 @@ class Demo:
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=60,
         ).raise_for_status()
+        settings = _settings(self.workdir / "fleet.db", self.sandbox.url, self.options)
+        settings = settings.model_copy(
+            update={
+                "provenance": ProvenanceSettings(
+                    certificate=self.signing[0], private_key=self.signing[1]
+                )
+            }
+        )
         fleet = bootstrap(
-            _settings(self.workdir / "fleet.db", self.sandbox.url, self.options),
+            settings,
             clock=self.clock,
             publish=self._event,
         )

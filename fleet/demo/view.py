@@ -109,5 +109,5 @@ def progress_line(self: Demo) -> str:
     done = ", ".join(f"{s} {statuses[s]}" for s in STATUSES if statuses.get(s))
     return (
         f"step {self.step}/{self.options.steps}  simulated {self.clock.now():%a %H:%M} UTC  "
-        f"actions: {done or 'none yet'}"
+        f"actions: {done or 'none yet'}  provenance: signed, self-signed demo certificate"
     )

@@ -109,8 +109,12 @@ class HttpGallery:
         transport: httpx.BaseTransport | None = None,
         *,
         pause_seconds: float = 30.0,
+        provenance: dict[str, str] | None = None,
     ) -> None:
         self._settings = settings
+        # The marks the workflow's save step is asked to embed (docs/gallery-api.md):
+        # digitalSourceType, operator, operatorUrl; the agent's handle is added per call.
+        self._provenance = provenance
         # The longest a pause may hold the fleet: the probe interval (ActionSettings).
         self._pause = timedelta(seconds=pause_seconds)
         self._base = str(settings.url).rstrip("/")
@@ -343,7 +347,7 @@ class HttpGallery:
         self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
     ) -> str:
         """Run the image workflow (generate, resize, save); the saved picture's URL."""
-        steps = [
+        steps: list[dict[str, Any]] = [
             {
                 "kind": "generate",
                 "generator": self._settings.image_generator,
@@ -365,6 +369,8 @@ class HttpGallery:
             },
             {"kind": "save", "in": "square", "destination": "cloud"},
         ]
+        if self._provenance is not None:
+            steps[-1]["provenance"] = {**self._provenance, "agent": agent}
         data = self._call(
             "POST",
             "/api/execute/sync",

@@ -85,6 +85,15 @@ class WeekReport:
     # The fleet's pace as last measured (``fleet.core.pace``), and when; None: never.
     pace: Pace | None = None
     pace_measured_at: datetime | None = None
+    # Of the week's newest posts: published, published with valid provenance marks, and
+    # skipped for want of them (docs/provenance.md).
+    provenance: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def marked_share(self) -> float | None:
+        """The share of published images with valid marks (None: nothing published)."""
+        published, marked, _ = self.provenance
+        return marked / published if published else None
 
     @property
     def empty(self) -> bool:
@@ -139,6 +148,7 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
     stored = activities.stored_pace(fleet.sessions)
     if stored is not None:
         out.pace, out.pace_measured_at = stored
+    out.provenance = activities.provenance_counts(fleet.sessions, start, end)
     _read_engagement(fleet, out, by)
     return out
 

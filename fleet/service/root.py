@@ -125,11 +125,23 @@ class Fleet:
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
+        from fleet.gallery.provenance import ProvenanceCheck
         from fleet.infra.limits import CircuitBreaker
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(
-            settings.gallery, pause_seconds=settings.actions.pause_probe_seconds
+            settings.gallery,
+            pause_seconds=settings.actions.pause_probe_seconds,
+            provenance=_provenance_asked(settings),
+        )
+        # The marks are checked on the images of the configured gallery (one given here,
+        # a test's, has no images to fetch).
+        provenance = (
+            None
+            if self.gallery is not None
+            else ProvenanceCheck(
+                settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
+            )
         )
 
         def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
@@ -205,6 +217,8 @@ class Fleet:
             publish_many=publish_many,
             now=self.clock.now,
             review=settings.review,
+            provenance=provenance,
+            provenance_required=settings.provenance.require,
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -400,3 +414,12 @@ def bootstrap(
 def engine_from_environment() -> Engine:
     """The engine the environment's FLEET_DATABASE_URL names."""
     return build_engine(load_settings().database_url)
+
+
+def _provenance_asked(settings: Settings) -> dict[str, str]:
+    """What the workflow's save step is asked to embed, but the agent (docs/gallery-api.md)."""
+    return {
+        "digitalSourceType": settings.provenance.source_type,
+        "operator": settings.disclosure.operator_name,
+        "operatorUrl": str(settings.disclosure.operator_url),
+    }

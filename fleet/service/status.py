@@ -13,7 +13,7 @@ from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.errors import ConfigError
 from fleet.service.root import Fleet
-from fleet.settings import Settings
+from fleet.settings import ProvenanceSettings, Settings
 
 
 @dataclass
@@ -61,6 +61,8 @@ class Report:
     # The gallery limit's load and what it does to the decider (``fleet.core.pressure``);
     # empty: no Redis, no shared limit.
     back_pressure: dict[str, Any] = field(default_factory=dict)
+    # Provenance: whether a post needs marked images, and whose signature is expected.
+    provenance: dict[str, Any] = field(default_factory=dict)
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
@@ -243,6 +245,11 @@ def gather(
         deferred=deferred_of(fleet, now, limits.max_deferral_hours),
     )
     settings = fleet.settings
+    report.provenance = provenance_of(settings.provenance)
+    published, marked, refused = activities.provenance_counts(
+        fleet.sessions, now - timedelta(days=7), now + timedelta(seconds=1), last=1000
+    )
+    report.provenance.update(published=published, marked=marked, refused=refused)
     if settings.redis_url is not None:
         from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
 
@@ -341,3 +348,29 @@ def check(report: Report, limits: Thresholds) -> list[str]:
             f"{aside} agent(s) set aside with status error (fleet agents list --status error)"
         )
     return broken
+
+
+def provenance_of(settings: ProvenanceSettings) -> dict[str, Any]:
+    """Whether images must carry provenance marks, and the operator's certificate: its
+    subject, issuer, end of validity, and whether its chain ends in a root made for a demo
+    (self-signed and on no trust list)."""
+    out: dict[str, Any] = {"required": settings.require, "certificate": None}
+    if settings.certificate is None:
+        return out
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    chain = x509.load_pem_x509_certificates(settings.certificate.read_bytes())
+
+    def name(of: x509.Name) -> str:
+        found = of.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(found[0].value)[:80] if found else of.rfc4514_string()[:80]
+
+    root = chain[-1]
+    out["certificate"] = {
+        "subject": name(chain[0].subject),
+        "issuer": name(chain[0].issuer),
+        "until": chain[0].not_valid_after_utc.isoformat(),
+        "self_signed": root.issuer == root.subject,
+    }
+    return out

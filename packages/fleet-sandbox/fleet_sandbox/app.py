@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from fleet_sandbox import images, page, storage
+from fleet_sandbox import images, page, provenance, storage
 from fleet_sandbox.config import Controls, SandboxConfig
 from fleet_sandbox.faults import FaultInjector, admin_routes
 from fleet_sandbox.schemas import (
@@ -44,6 +44,7 @@ from fleet_sandbox.schemas import (
     ExecuteBody,
     InviteBody,
     PostBody,
+    Render,
     comment_json,
     fit,
     item_json,
@@ -110,14 +111,18 @@ async def execute(request: Request) -> Response:
     if answered is not None:
         return answered
     persona = agent.persona or "unknown"
+    strip = sandbox.controls.faults.strip_provenance
     pictures = []
     for r in renders:
         width, height = fit(r.width, r.height)
         picture_id = images.image_id(
             r.prompt, style=r.style, persona=persona, width=width, height=height
         )
+        if r.provenance is not None:
+            # The marks name the agent: its own picture, apart from the same drawing unmarked.
+            picture_id = provenance.marked_id(picture_id, r.provenance.model_dump_json(), strip)
         draw = functools.partial(
-            images.render, r.prompt, style=r.style, persona=persona, width=width, height=height
+            _draw, sandbox, r, persona=persona, width=width, height=height, strip=strip
         )
         pictures.append((picture_id, await anyio.to_thread.run_sync(draw), r))
     base = sandbox.config.image_base_url or str(request.base_url)
@@ -140,6 +145,20 @@ async def execute(request: Request) -> Response:
         }
 
     return commit(request, "execute", agent.username, effect, spends=True)
+
+
+def _draw(
+    sandbox: Sandbox, r: Render, *, persona: str, width: int, height: int, strip: bool
+) -> bytes:
+    """The saved picture's PNG: marked when its save step asked (unless the fault strips)."""
+    png = images.render(r.prompt, style=r.style, persona=persona, width=width, height=height)
+    if r.provenance is None or strip or sandbox.marker is None:
+        return png
+    asked = r.provenance
+    marks = provenance.Marks(
+        asked.digital_source_type, r.model, asked.agent, asked.operator, asked.operator_url
+    )
+    return sandbox.marker.mark(png, marks, title=f"{r.style} by {asked.agent}")
 
 
 async def create_post(request: Request) -> Response:
@@ -323,15 +342,28 @@ async def post_page(request: Request) -> Response:
         )
     if found is None:
         return Response("no such post", 404, media_type="text/plain")
+    picture = _own_image(found.image_url)
+    marks = ""
+    if picture is not None:
+        with sandbox_of(request).storage.begin() as conn:
+            png = storage.image_png(conn, picture)
+        marks = "" if png is None else await anyio.to_thread.run_sync(provenance.describe, png)
     nonce = secrets.token_urlsafe(12)
     html = page.document(
-        page.alone(found, talk),
+        page.alone(found, talk, marks),
         refresh_seconds=0,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
         alone=True,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
+
+
+def _own_image(url: str) -> str | None:
+    """The id of a picture this sandbox stored, from its URL (None: another's picture)."""
+    name = url.rsplit("/images/", 1)[-1]
+    stem = name.removesuffix(".png")
+    return stem if name.endswith(".png") and stem.isalnum() and len(stem) <= 64 else None
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
@@ -373,6 +405,7 @@ def create_app(
         controls=Controls.of(config),
         clock=clock or (lambda: datetime.now(UTC)),
         dice=random.Random(config.seed),
+        marker=provenance.Marker(functools.partial(provenance.pair_of, config)),
     )
 
     @asynccontextmanager

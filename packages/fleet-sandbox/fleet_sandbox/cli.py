@@ -192,11 +192,21 @@ def _serve_command(read_token: Callable[[], SecretStr]) -> click.Command:
             ),
             seed=seed,
             image_base_url=image_base_url,
+            # The operator's pair, as Fleet reads it: the save step signs provenance with it.
+            signing_certificate=_path_from_environment("FLEET_PROVENANCE__CERTIFICATE"),
+            signing_key=_path_from_environment("FLEET_PROVENANCE__PRIVATE_KEY"),
         )
 
         def ready(url: str) -> None:
             shown = make_url(config.database_url).render_as_string(hide_password=True)
             click.echo(f"sandbox gallery on {url} (database {shown})")
+            if config.signing_certificate is None or config.signing_key is None:
+                click.echo(
+                    "provenance: pictures are signed with a self-signed pair made at start "
+                    "(untrusted; set FLEET_PROVENANCE__CERTIFICATE and __PRIVATE_KEY)"
+                )
+            else:
+                click.echo(f"provenance: pictures are signed with {config.signing_certificate}")
             if config.service_token.get_secret_value() == DEFAULT_TOKEN:
                 click.echo(
                     "fleet: warning: the sandbox runs on the well-known default token; set "
@@ -218,6 +228,11 @@ def _serve_command(read_token: Callable[[], SecretStr]) -> click.Command:
         click.echo("sandbox gallery stopped")
 
     return serve
+
+
+def _path_from_environment(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
 
 
 def main() -> None:

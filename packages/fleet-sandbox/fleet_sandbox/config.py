@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
@@ -61,6 +62,8 @@ class Faults(CamelModel):
     - ``latency_ms``: added to every API call before it is handled;
     - ``lose_answer_rates``: handle the call, commit its effect, then drop the answer
       (the connection closes after the status line: the caller cannot know what happened).
+    - ``strip_provenance``: the workflow's save step drops the provenance marks it was
+      asked for (a careless pipeline): the picture is saved without XMP or C2PA.
     """
 
     error_rates: dict[str, float] = Field(default_factory=dict)
@@ -68,6 +71,7 @@ class Faults(CamelModel):
     throttle_rates: dict[str, float] = Field(default_factory=dict)
     latency_ms: float = Field(default=0.0, ge=0, le=60_000)
     lose_answer_rates: dict[str, float] = Field(default_factory=dict)
+    strip_provenance: bool = False
 
     _rates = field_validator("error_rates", "throttle_rates", "lose_answer_rates")(_check_rates)
 
@@ -111,6 +115,10 @@ class SandboxConfig(BaseModel):
     seed: int | None = None  # seeds the fault dice, for reproducible fault runs
     refresh_seconds: float = Field(default=5.0, gt=0)
     retired_models: tuple[str, ...] = ("dall-e-2",)
+    # The pair the save step signs provenance with (PEM files: the certificate chain, the
+    # key); without them, a self-signed pair made when the sandbox starts.
+    signing_certificate: Path | None = None
+    signing_key: Path | None = None
 
 
 @dataclass

@@ -225,10 +225,12 @@ def gallery(
     return summary + "".join(_card(p, talk.get(p.id, [])) for p in posts) + pager
 
 
-def alone(post: Post, talk: list[Comment]) -> str:
+def alone(post: Post, talk: list[Comment], provenance: str = "") -> str:
     """The inner HTML of one post's page: the picture large beside its caption, author
-    and the whole thread (``document(alone=True)`` lays it out as a page, not a card)."""
-    return _card(post, talk)
+    and the whole thread (``document(alone=True)`` lays it out as a page, not a card),
+    then a line saying what the picture's provenance marks say (``provenance``)."""
+    line = f'<p class="provenance">{escape(provenance)}</p>' if provenance else ""
+    return _card(post, talk) + line
 
 
 def document(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -79,10 +79,22 @@ class TransformStep(_Body):
     out: str = Field(min_length=1)
 
 
+class ProvenanceParams(_Body):
+    """The marks a save step embeds (docs/gallery-api.md, "Provenance")."""
+
+    digital_source_type: Literal[
+        "trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"
+    ] = "trainedAlgorithmicMedia"
+    agent: str = Field(min_length=1, max_length=200)
+    operator: str = Field(min_length=1, max_length=200)
+    operator_url: str = Field(default="", max_length=2000)
+
+
 class SaveStep(_Body):
     kind: Literal["save"]
     input: str = Field(alias="in", min_length=1)
     destination: str = "cloud"
+    provenance: ProvenanceParams | None = None
 
 
 Step = Annotated[GenerateStep | TransformStep | SaveStep, Field(discriminator="kind")]
@@ -183,6 +195,8 @@ class Render:
     style: str
     width: int
     height: int
+    model: str = ""
+    provenance: ProvenanceParams | None = None  # the marks asked for, once saved
 
 
 def plan(body: ExecuteBody, retired: tuple[str, ...]) -> list[Render]:
@@ -197,17 +211,17 @@ def plan(body: ExecuteBody, retired: tuple[str, ...]) -> list[Render]:
             if not (16 <= width <= 2048 and 16 <= height <= 2048):
                 raise BadRequest(f"steps.{index}.params.size: 16-2048 pixels a side")
             style = step.params.style or body.name or step.generator
-            made[step.out] = Render(step.params.prompt, style, width, height)
+            made[step.out] = Render(
+                step.params.prompt, style, width, height, model=step.params.model
+            )
             continue
         source = made.get(step.input)
         if source is None:
             raise BadRequest(f"steps.{index}.in: no earlier step made {step.input!r}")
         if isinstance(step, TransformStep):
-            made[step.out] = Render(
-                source.prompt, source.style, step.params.width, step.params.height
-            )
+            made[step.out] = replace(source, width=step.params.width, height=step.params.height)
         else:
-            saved.append(source)
+            saved.append(replace(source, provenance=step.provenance))
     if not saved:
         raise BadRequest("the workflow saves nothing: add a save step")
     return saved

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from fleet_sandbox import storage
 from fleet_sandbox.config import Controls, SandboxConfig, budget_verdict
+from fleet_sandbox.provenance import Marker
 from fleet_sandbox.schemas import stamp
 from fleet_sandbox.storage import Storage
 
@@ -55,6 +56,8 @@ class Sandbox:
     controls: Controls
     clock: Callable[[], datetime]
     dice: random.Random
+    # Signs the pictures a workflow asks to mark (its pair made or read when first used).
+    marker: Marker | None = None
     # Feed pages served by sort (recent, popular, trending): what the fleet reads.
     feed_reads: Counter[str] = field(default_factory=Counter)
 

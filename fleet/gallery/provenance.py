@@ -1,0 +1,342 @@
+"""Checking an image's provenance marks before it is published (docs/provenance.md).
+
+``verify(image, expected)`` reads an image the gallery saved and answers whether it carries
+both marks: IPTC's digital source type in XMP, and a C2PA manifest whose claim signature
+and data hash are valid, holding a ``c2pa.created`` action with the same source type, made
+for the expected agent. Everything is read within bounds: the bytes were fetched within
+``max_image_bytes``; the PNG's chunks are walked with their CRCs checked (a truncated or
+altered file is refused), its pixel count is read from its header (a decompression bomb
+is refused before anything inflates it), and the XMP packet is parsed only when it
+declares no DTD or entity.
+
+``c2pa`` (the Content Authenticity Initiative's library, 23 MB mapped) is imported on the
+first check, in the process that checks: engage workers never load it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
+
+import httpx
+
+from fleet.errors import TransientError
+from fleet.gallery.answers import MalformedAnswer
+from fleet.gallery.client import _tls as tls
+from fleet.gallery.wire import refuse_encoded
+
+if TYPE_CHECKING:
+    from fleet.settings import ProvenanceSettings
+
+IPTC_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+XMP_KEYWORD = b"XML:com.adobe.xmp"
+IPTC_EXT = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+MAX_XMP = 256_000  # the largest XMP packet read (ours is under 1 kB)
+# Failure codes a self-signed (or any unlisted) signer gets: the signature is still checked.
+UNTRUSTED = {"signingCredential.untrusted"}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>&\"'`\\{}]")
+
+
+class NoProvenance(Exception):
+    """The image lacks a mark, or a mark does not hold; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the marks must say."""
+
+    agent: str  # the handle the image was made for (cleaned as the marks clean it)
+    # The operator's certificate's serial number, when Fleet is told which signer to expect.
+    signer_serial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Both marks, read back."""
+
+    source_type: str
+    model: str
+    signer: str
+    trusted: bool  # the signer chains to a trust anchor the reader knows
+
+    def record(self) -> dict[str, Any]:
+        """What is kept on the activity (the check is never run twice for one post)."""
+        return {
+            "ok": True,
+            "source_type": self.source_type,
+            "model": self.model,
+            "signer": self.signer,
+            "trusted": self.trusted,
+        }
+
+
+def clean(text: str, limit: int = 100) -> str:
+    """``text`` as the marks hold it: no control characters or markup, spaces folded."""
+    return " ".join(_UNSAFE.sub(" ", text).split())[:limit]
+
+
+def verify(image: bytes, expected: Expected, *, max_pixels: int) -> Verdict:
+    """Both marks of ``image``, or NoProvenance naming the first that fails and why."""
+    xmp = _png_xmp(image, max_pixels)
+    xmp_type = _source_type(xmp)
+    manifest, results, state = _c2pa(image)
+    return _judge(manifest, results, state, xmp_type, expected)
+
+
+def _png_xmp(image: bytes, max_pixels: int) -> bytes:
+    """The XMP packet of a PNG whose every chunk is whole and unaltered."""
+    if not image.startswith(PNG_MAGIC):
+        what = "JPEG" if image[:3] == b"\xff\xd8\xff" else "not an image this check reads"
+        raise NoProvenance(f"not a PNG ({what}): the save step's marks are checked in PNG")
+    at, xmp, seen_header = 8, b"", False
+    while True:
+        if at + 12 > len(image):
+            raise NoProvenance("truncated image: it ends before its IEND chunk")
+        (length,) = struct.unpack(">I", image[at : at + 4])
+        kind = image[at + 4 : at + 8]
+        end = at + 12 + length
+        if length > len(image) or end > len(image):
+            raise NoProvenance(f"truncated image: its {_name(kind)} chunk runs past the end")
+        data = image[at + 8 : end - 4]
+        if zlib.crc32(kind + data) != struct.unpack(">I", image[end - 4 : end])[0]:
+            raise NoProvenance(f"damaged image: the CRC of its {_name(kind)} chunk is wrong")
+        if not seen_header:
+            if kind != b"IHDR" or length != 13:
+                raise NoProvenance("not a PNG: its first chunk is not IHDR")
+            width, height = struct.unpack(">II", data[:8])
+            if width == 0 or height == 0 or width * height > max_pixels:
+                raise NoProvenance(
+                    f"image of {width}x{height} pixels refused (more than "
+                    f"{max_pixels:,}: FLEET_PROVENANCE__MAX_PIXELS)"
+                )
+            seen_header = True
+        elif kind == b"iTXt" and data.startswith(XMP_KEYWORD + b"\x00"):
+            xmp = _itxt_text(data[len(XMP_KEYWORD) + 1 :])
+        elif kind == b"IEND":
+            break
+        at = end
+    if not xmp:
+        raise NoProvenance("no XMP: the image carries no digital source type")
+    return xmp
+
+
+def _name(kind: bytes) -> str:
+    return kind.decode("latin-1") if kind.isalpha() else "unnamed"
+
+
+def _itxt_text(rest: bytes) -> bytes:
+    """The text of an iTXt chunk after its keyword (inflated within MAX_XMP if need be)."""
+    if len(rest) < 2:
+        raise NoProvenance("XMP chunk malformed")
+    compressed, method = rest[0], rest[1]
+    parts = rest[2:].split(b"\x00", 2)  # language tag, translated keyword, text
+    if len(parts) != 3:
+        raise NoProvenance("XMP chunk malformed")
+    text = parts[2]
+    if compressed:
+        if method != 0:
+            raise NoProvenance("XMP chunk compressed with an unknown method")
+        inflate = zlib.decompressobj()
+        try:
+            text = inflate.decompress(text, MAX_XMP + 1)
+        except zlib.error:
+            raise NoProvenance("XMP chunk does not inflate") from None
+    if len(text) > MAX_XMP:
+        raise NoProvenance(f"XMP packet over {MAX_XMP:,} bytes refused")
+    return text
+
+
+def _source_type(xmp: bytes) -> str:
+    """IPTC's digital source type in an XMP packet (attribute or element form)."""
+    if b"<!DOCTYPE" in xmp or b"<!ENTITY" in xmp:
+        raise NoProvenance("XMP declares a DTD or entities: refused unread")
+    try:
+        root = ElementTree.fromstring(xmp)
+    except ElementTree.ParseError as exc:
+        raise NoProvenance(f"XMP is not well-formed ({str(exc)[:80]})") from None
+    for description in root.iter(f"{RDF}Description"):
+        value = description.get(f"{IPTC_EXT}DigitalSourceType")
+        if value is None:
+            element = description.find(f"{IPTC_EXT}DigitalSourceType")
+            value = None if element is None else (element.text or "")
+        if value is not None:
+            name = value.strip().removeprefix(IPTC_SOURCE)
+            if name not in SOURCE_TYPES:
+                raise NoProvenance(f"XMP digital source type {clean(value, 80)!r} is not AI's")
+            return name
+    raise NoProvenance("XMP has no Iptc4xmpExt:DigitalSourceType")
+
+
+def _c2pa(image: bytes) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The active manifest, the validation results and state, read by the CAI's reader."""
+    import c2pa
+
+    try:
+        with c2pa.Reader("image/png", io.BytesIO(image)) as reader:
+            manifest = reader.get_active_manifest()
+            results = reader.get_validation_results() or {}
+            state = reader.get_validation_state() or ""
+    except c2pa.C2paError as exc:
+        text = str(exc)
+        if "ManifestNotFound" in type(exc).__name__ or "not found" in text.lower():
+            raise NoProvenance("no C2PA manifest") from None
+        raise NoProvenance(f"C2PA manifest unreadable ({clean(text, 120)})") from None
+    if not manifest:
+        raise NoProvenance("no C2PA manifest")
+    return manifest, results, state
+
+
+def _codes(results: dict[str, Any], kind: str) -> set[str]:
+    active = results.get("activeManifest") or {}
+    return {str(item.get("code")) for item in active.get(kind) or [] if isinstance(item, dict)}
+
+
+def _judge(
+    manifest: dict[str, Any],
+    results: dict[str, Any],
+    state: str,
+    xmp_type: str,
+    expected: Expected,
+) -> Verdict:
+    failures = _codes(results, "failure") - UNTRUSTED
+    if failures:
+        raise NoProvenance("C2PA manifest invalid: " + ", ".join(sorted(failures))[:200])
+    passed = _codes(results, "success")
+    for needed, what in (
+        ("claimSignature.validated", "its claim signature"),
+        ("assertion.dataHash.match", "its data hash"),
+    ):
+        if needed not in passed:
+            raise NoProvenance(f"C2PA manifest invalid: {what} was not validated")
+    created = _created(manifest)
+    if created is None:
+        raise NoProvenance("C2PA manifest has no c2pa.created action")
+    source = str(created.get("digitalSourceType") or "").removeprefix(IPTC_SOURCE)
+    if source not in SOURCE_TYPES:
+        raise NoProvenance(f"C2PA digital source type {clean(source, 80)!r} is not AI's")
+    if source != xmp_type:
+        raise NoProvenance(f"the marks disagree: XMP says {xmp_type}, C2PA says {source}")
+    parameters = created.get("parameters") or {}
+    agent = str(parameters.get("agent") or "") if isinstance(parameters, dict) else ""
+    if agent != clean(expected.agent):
+        raise NoProvenance(f"C2PA manifest made for {clean(agent, 40)!r}, not this agent")
+    signature = manifest.get("signature_info") or {}
+    serial = str(signature.get("cert_serial_number") or "")
+    if expected.signer_serial is not None and serial != expected.signer_serial:
+        raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
+    software = created.get("softwareAgent")
+    model = software.get("name") if isinstance(software, dict) else software
+    return Verdict(
+        source_type=source,
+        model=clean(str(model or "")),
+        signer=clean(str(signature.get("common_name") or signature.get("issuer") or "")),
+        trusted=state == "Trusted",
+    )
+
+
+def _created(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    for assertion in manifest.get("assertions") or []:
+        if not isinstance(assertion, dict):
+            continue
+        if str(assertion.get("label", "")).split(".v")[0] != "c2pa.actions":
+            continue
+        for action in (assertion.get("data") or {}).get("actions") or []:
+            if isinstance(action, dict) and action.get("action") == "c2pa.created":
+                return action
+    return None
+
+
+class ProvenanceCheck:
+    """Fetches a saved image (bounded: size, time, never inflated) and verifies its marks.
+
+    ``check`` answers the record kept on the activity: ``{"ok": True, ...}`` or
+    ``{"ok": False, "reason": ...}``; a fetch that fails for a while raises TransientError
+    (the post is retried, the check not yet recorded).
+    """
+
+    def __init__(
+        self,
+        settings: ProvenanceSettings,
+        *,
+        timeout_seconds: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._serial: str | None = None
+        if settings.certificate is not None:
+            from cryptography import x509
+
+            chain = x509.load_pem_x509_certificates(settings.certificate.read_bytes())
+            self._serial = str(chain[0].serial_number)
+
+    def check(self, image_url: str, agent: str) -> dict[str, Any]:
+        """The check's record for the image at ``image_url`` made for ``agent``."""
+        try:
+            image = self.fetch(image_url)
+            verdict = verify(
+                image,
+                Expected(agent=agent, signer_serial=self._serial),
+                max_pixels=self.settings.max_pixels,
+            )
+        except NoProvenance as exc:
+            return {"ok": False, "reason": str(exc)[:300]}
+        return verdict.record()
+
+    def fetch(self, url: str) -> bytes:
+        """The image's bytes, within ``max_image_bytes`` and the gallery's timeout."""
+        if not url.startswith(("http://", "https://")):
+            raise NoProvenance("the image address is not http(s)")
+        cap = self.settings.max_image_bytes
+        try:
+            with (
+                httpx.Client(
+                    transport=self._transport,
+                    # The CA bundle read once per process (24 ms a client otherwise).
+                    verify=tls() if url.startswith("https:") else False,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
+                ) as client,
+                client.stream("GET", url) as response,
+            ):
+                if response.status_code in (404, 410):
+                    raise NoProvenance(f"the image is gone ({response.status_code})")
+                if response.status_code >= 500 or response.status_code in (408, 429):
+                    raise TransientError(f"image fetch: {response.status_code}")
+                if not response.is_success:
+                    raise NoProvenance(f"the image could not be read ({response.status_code})")
+                refuse_encoded(response.headers.get("content-encoding"))
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise NoProvenance(_too_big(cap))
+                pieces, total = [], 0
+                ends = time.monotonic() + self._timeout
+                # A transport that built the answer in memory has it read already.
+                stream = [response.content] if response.is_stream_consumed else response.iter_raw()
+                for piece in stream:
+                    if time.monotonic() > ends:  # a trickle, each read within its timeout
+                        raise TransientError(f"image fetch: over {self._timeout:g} s")
+                    total += len(piece)
+                    if total > cap:
+                        raise NoProvenance(_too_big(cap))
+                    pieces.append(piece)
+        except httpx.TransportError as exc:
+            raise TransientError(f"image fetch: {type(exc).__name__}") from exc
+        except MalformedAnswer as exc:
+            raise NoProvenance(f"the image could not be read ({exc})") from None
+        return b"".join(pieces)
+
+
+def _too_big(cap: int) -> str:
+    return f"image over {cap:,} bytes refused (FLEET_PROVENANCE__MAX_IMAGE_BYTES)"
