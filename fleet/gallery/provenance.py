@@ -29,7 +29,7 @@ import httpx
 from fleet.errors import TransientError
 from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import _tls as tls
-from fleet.gallery.wire import refuse_encoded
+from fleet.infra import bounded
 
 if TYPE_CHECKING:
     from fleet.settings import ProvenanceSettings
@@ -316,7 +316,10 @@ class ProvenanceCheck:
                     raise TransientError(f"image fetch: {response.status_code}")
                 if not response.is_success:
                     raise NoProvenance(f"the image could not be read ({response.status_code})")
-                refuse_encoded(response.headers.get("content-encoding"))
+                try:  # nothing was asked for but the image as stored
+                    bounded.encoding_of(response.headers.get("content-encoding"), inflate=False)
+                except bounded.AnswerEncoding as exc:
+                    raise MalformedAnswer(str(exc)) from None
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
                     raise NoProvenance(_too_big(cap))
