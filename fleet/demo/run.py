@@ -35,7 +35,7 @@ from pydantic import AnyUrl, SecretStr
 from rich.console import Group
 
 from fleet.console.serve import BackgroundConsole
-from fleet.demo.view import live_view, progress_line
+from fleet.demo.view import live_view, progress_line, skip_reason
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
@@ -211,6 +211,9 @@ class Demo:
         self.workdir = workdir
         self.traffic = Traffic()
         self.feed: deque[dict[str, Any]] = deque(maxlen=12)
+        # Decided and skipped (nothing to like, a quota spent): counted by reason, kept
+        # out of the feed; a feed of skips reads as a stuck run.
+        self.skipped: Counter[str] = Counter()
         self.step = 0
         self.started = time.monotonic()
         self.first_action: float | None = None
@@ -233,7 +236,10 @@ class Demo:
     def _event(self, event: dict[str, Any]) -> None:
         if self.first_action is None and event.get("status") == "succeeded":
             self.first_action = time.monotonic() - self.started
-        self.feed.append(event)
+        if event.get("status") == "skipped":
+            self.skipped[skip_reason(event)] += 1
+        else:
+            self.feed.append(event)
         if self.console is not None:
             self.console.app.state.hub.push(event)
 
