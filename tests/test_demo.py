@@ -18,6 +18,7 @@ from fleet.cli import cli
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent
 from fleet.demo import (
+    PEOPLE_POST_SECONDS,
     SLICE_SECONDS,
     Demo,
     DemoOptions,
@@ -116,7 +117,11 @@ def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
 def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
     tmp_path: Path,
 ) -> None:
-    options = DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON)
+    # People do not post during this run: the fleet's pace stays 1, and the timeline
+    # is the pure one (``test_people_post_through_the_demo`` has them post).
+    options = DemoOptions(
+        agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON, people_post_seconds=None
+    )
     demo, summary, page = _demo(options, tmp_path)
     try:
         end = AFTERNOON + timedelta(seconds=summary.simulated_seconds)
@@ -199,3 +204,41 @@ def test_the_demo_writes_offline_even_with_an_api_key_unless_asked(
     asked = _settings(tmp_path / "d.db", "http://127.0.0.1:1", DemoOptions(llm=True))
     assert asked.anthropic_api_key is not None
     assert asked.anthropic_api_key.get_secret_value() == "sk-ant-demo-test"
+
+
+@pytest.mark.long
+def test_people_post_through_the_demo_and_the_fleet_meets_them(tmp_path: Path) -> None:
+    """The gallery is alive: the seeded people post their next pictures in turn, one
+    every PEOPLE_POST_SECONDS of simulated time, each at its own time, and the fleet's
+    likes find those posts."""
+    options = DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON)
+    demo, summary, _ = _demo(options, tmp_path)
+    try:
+        gallery = demo.sandbox.app.state.sandbox.storage
+        by_people = (
+            select(storage.posts.c.id, storage.posts.c.created_at, storage.users.c.username)
+            .join(storage.users, storage.users.c.id == storage.posts.c.user_id)
+            .where(storage.users.c.is_agent.is_(False))
+        )
+        with gallery.begin() as conn:
+            rows = conn.execute(by_people).all()
+            during = sorted(
+                (storage.utc(at), who, post_id)
+                for post_id, at, who in rows
+                if storage.utc(at) >= AFTERNOON
+            )
+            liked = conn.scalar(
+                select(func.count())
+                .select_from(storage.likes)
+                .where(storage.likes.c.post_id.in_([post_id for _, _, post_id in during]))
+            )
+        assert len(rows) - len(during) == len(PEOPLE)  # the seeded posts, before the run
+        count = int(summary.simulated_seconds // PEOPLE_POST_SECONDS)
+        assert [at for at, _, _ in during] == [
+            AFTERNOON + timedelta(seconds=PEOPLE_POST_SECONDS * (n + 1)) for n in range(count)
+        ]
+        assert [who for _, who, _ in during] == [p[0] for p in PEOPLE[:count]]  # in turn
+        assert liked
+    finally:
+        demo.close()
+        demo.sandbox.stop()

@@ -65,6 +65,11 @@ SLICE_SECONDS = 600.0
 # Claims per dispatch cycle: the demo's agents all fit in one cycle many times over.
 CLAIM_BATCH = 1000
 TOKEN = "demo-service-token"
+# People go on posting through the simulated day: one of them posts their next picture
+# this often (simulated seconds), in turn, until all have posted theirs
+# (``fleet_sandbox.people.NEXT_POSTS``: 36, a day's worth). A gallery where only the
+# fleet posted gave its likes little to find (151 of 198 found nothing to like).
+PEOPLE_POST_SECONDS = 2400.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class DemoOptions:
     keep_gallery: bool = False
     # Write with the LLM when ANTHROPIC_API_KEY is set; off, a demo never spends money.
     llm: bool = False
+    # People post through the run, one every this many simulated seconds (None: only
+    # the post each was seeded with; the fleet's pace then stays 1).
+    people_post_seconds: float | None = PEOPLE_POST_SECONDS
 
     @property
     def steps(self) -> int:
@@ -231,6 +239,11 @@ class Demo:
         )
         self.fleet: Fleet | None = None
         self.app: Celery | None = None
+        # Whose turn it is to post next, and when (``PEOPLE_POST_SECONDS``).
+        self.people_posted = 0
+        self.people_every = options.people_post_seconds
+        self.people_post_at = self.start + timedelta(seconds=self.people_every or 0)
+        self.people_done: set[str] = set()
         self.console: BackgroundConsole | None = None
 
     def _event(self, event: dict[str, Any]) -> None:
@@ -273,6 +286,31 @@ class Demo:
         self.app.conf.fleet = fleet
         return fleet
 
+    def _people_post(self, until: datetime) -> None:
+        """The people whose turn comes by ``until`` post their next picture, in turn (the
+        order of ``PEOPLE``), one every ``PEOPLE_POST_SECONDS``: the clock is moved to
+        each one's time first, so a post carries its own time, not the cycle's."""
+        if self.people_every is None:
+            return
+        while self.people_post_at <= until and len(self.people_done) < len(PEOPLE):
+            if self.people_post_at > self.clock.now():
+                self.clock.advance((self.people_post_at - self.clock.now()).total_seconds())
+            username = PEOPLE[self.people_posted % len(PEOPLE)][0]
+            self.people_posted += 1
+            if username in self.people_done:
+                continue
+            answer = httpx.post(
+                f"{self.sandbox.url}/admin/people/post",
+                json={"username": username},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=60,
+            )
+            answer.raise_for_status()
+            if answer.json().get("made") is None:
+                self.people_done.add(username)  # all theirs posted: the next one's turn
+            else:
+                self.people_post_at += timedelta(seconds=self.people_every)
+
     def _at(self, cycle: int) -> datetime:
         # From the start, not by adding steps up: runs at two speeds meet the same instants.
         return self.start + timedelta(seconds=cycle * self.options.slice_seconds)
@@ -307,6 +345,7 @@ class Demo:
                     break
                 self.step = step
                 for cycle in range((step - 1) * slices + 1, step * slices + 1):
+                    self._people_post(until=self._at(cycle))
                     self.clock.advance((self._at(cycle) - self.clock.now()).total_seconds())
                     if self.clock.now() >= pace_at:  # as beat sends it in production
                         self.app.send_task("fleet.measure_pace", queue="ticks")
