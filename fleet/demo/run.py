@@ -6,10 +6,14 @@ the offline writer writes. Time is simulated: each step advances the clock by
 ``speed x step`` seconds, sends ``fleet.dispatch`` as beat would, and waits until every
 message of the step has been handled. Because steps, not wall time, make the run, the
 same seed gives the same decisions (counts by persona and action) on any machine, and
-at any speed: the dispatcher gives each agent every tick of its timeline due in the
-step (none is collapsed as catch-up, no agent waits for the next cycle), so two runs
-over the same simulated span decide the same ticks, in whatever steps. The sandbox
-gallery runs on the same simulated clock: its posts carry simulated times.
+at any speed the same ticks: the dispatcher gives each agent every tick of its timeline
+due in the step (none is collapsed as catch-up, no agent waits for the next cycle), so
+two runs over the same simulated span decide the same ticks, in whatever steps (which
+drawn action an answering look replaces may differ: it depends on whether the agent's
+comment just before had succeeded when the look was decided). The sandbox gallery runs
+on the same simulated clock: its posts carry simulated times, and its seeded people
+post through the day (``PEOPLE_POST_SECONDS``), which moves the fleet's pace a little
+as people's activity does (off with ``people_post_seconds=None``: the pace stays 1).
 """
 
 from __future__ import annotations
