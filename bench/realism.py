@@ -14,9 +14,16 @@ same rhythm, actions and daily quotas the dispatcher and the ticks use
 - the Gini coefficient of actions across the persona's agents;
 - the Pearson correlation, over the 168 local hours of the week, between actions per
   hour and the schedule's multiplier m(t);
-- the most posts any agent made in one local day, and the quota.
+- the most posts any agent made in one local day, and the quota;
+- per agent, not on average: the lowest coefficient of variation of the wall-clock gaps
+  between session openings of any agent (detectors read below 0.5 as a machine), the
+  most runs of three equal consecutive gaps (to the second) of any agent, and the most
+  sessions any agent opened in one local day;
+- the same per-agent figures for the busiest agents a persona allows: ``--busiest``
+  agents at the highest drawn level (``ACTIVITY_BOUNDS``) and at the highest level set
+  by hand (``SET_ACTIVITY_BOUNDS``), over the same span.
 
-    python -m bench.realism [--agents 50] [--weeks 4] [--personas-dir DIR]
+    python -m bench.realism [--agents 50] [--weeks 4] [--busiest 10] [--personas-dir DIR]
 
 ``--personas-dir`` measures other persona files, such as an earlier version's.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import math
 import statistics
@@ -35,6 +43,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fleet.core.persona import Action, Persona
+from fleet.core.sessions import ACTIVITY_BOUNDS, SET_ACTIVITY_BOUNDS
 from fleet.core.timeline import Rhythm, local_day, simulate
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
@@ -45,7 +54,12 @@ TARGETS = {
     "posts_per_agent_per_day_mean": "in [0.3, 3]",
     "gini": "in [0.4, 0.7]",
     "max_posts_in_a_local_day": "<= the posts quota",
+    "session_openings.min_cv_per_agent": ">= 1.0",
+    "session_openings.max_equal_gap_runs_per_agent": "== 0",
+    "session_openings.max_sessions_in_a_local_day": "<= 60 (docs/realism.md)",
 }
+# An agent's coefficient of variation counts from this many gaps (fewer is not a measure).
+CV_FROM_GAPS = 20
 
 
 def kim_jo_burstiness(gaps: list[float]) -> float | None:
@@ -90,6 +104,46 @@ def agent_seed(slug: str, index: int) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+def openings_figures(opened: list[int], zone: ZoneInfo) -> tuple[float | None, int, int]:
+    """One agent's session openings: the coefficient of variation of the gaps between
+    them (None under ``CV_FROM_GAPS`` gaps), the runs of three equal consecutive gaps,
+    and the most sessions opened in one local day."""
+    gaps = [b - a for a, b in itertools.pairwise(opened)]
+    cv = None
+    if len(gaps) >= CV_FROM_GAPS and statistics.fmean(gaps) > 0:
+        cv = statistics.pstdev(gaps) / statistics.fmean(gaps)
+    runs = sum(1 for i in range(len(gaps) - 2) if gaps[i] == gaps[i + 1] == gaps[i + 2])
+    days = Counter(local_day(zone, o) for o in opened)
+    return cv, runs, max(days.values(), default=0)
+
+
+def openings_summary(figures: list[tuple[float | None, int, int]]) -> dict[str, object]:
+    cvs = [cv for cv, _, _ in figures if cv is not None]
+    return {
+        "agents": len(figures),
+        "agents_with_a_cv": len(cvs),
+        "min_cv_per_agent": round(min(cvs), 3) if cvs else None,
+        "median_cv_per_agent": round(statistics.median(cvs), 3) if cvs else None,
+        "max_equal_gap_runs_per_agent": max((r for _, r, _ in figures), default=0),
+        "max_sessions_in_a_local_day": max((d for _, _, d in figures), default=0),
+    }
+
+
+def busiest(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: float, end: float):  # type: ignore[no-untyped-def]
+    """The session openings of ``agents`` agents at each of the highest levels allowed."""
+    clock = catalogue.clock(persona.slug)
+    zone = ZoneInfo(persona.schedule.timezone)
+    out = {}
+    for name, level in (("drawn_max", ACTIVITY_BOUNDS[1]), ("set_max", SET_ACTIVITY_BOUNDS[1])):
+        figures = []
+        for index in range(agents):
+            rhythm = Rhythm.of(persona, clock, agent_seed(persona.slug, index), activity=level)
+            opened = sorted({t.opened for t in simulate(persona, rhythm, start, end)})
+            figures.append(openings_figures(opened, zone))
+        out[f"{name} (level {level:g})"] = openings_summary(figures)
+    return out
+
+
 def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: float, end: float):  # type: ignore[no-untyped-def]
     clock = catalogue.clock(persona.slug)
     zone = ZoneInfo(persona.schedule.timezone)
@@ -103,6 +157,7 @@ def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
     by_hour = [0] * 168
     max_posts_day = 0
     degraded = 0
+    openings: list[tuple[float | None, int, int]] = []
     for index in range(agents):
         seed = agent_seed(persona.slug, index)
         rhythm = Rhythm.of(persona, clock, seed)
@@ -129,6 +184,7 @@ def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
                 gaps_long += gap > 3600
                 active_gaps.append(clock.active_seconds_epoch(previous, tick.due))
             previous = tick.due
+        openings.append(openings_figures(sorted(sizes), zone))
         per_agent_kind.append(kinds)
         totals.append(sum(kinds.values()))
         sessions_per_day.append(len(sizes) / days)
@@ -167,6 +223,7 @@ def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
         "max_posts_in_a_local_day": max_posts_day,
         "posts_quota": persona.quotas.limit(Action.POST),
         "decisions_turned_by_a_quota": degraded,
+        "session_openings": openings_summary(openings),
     }
 
 
@@ -175,6 +232,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--weeks", type=float, default=4.0)
     parser.add_argument("--start", default=DEFAULT_START)
+    parser.add_argument("--busiest", type=int, default=10, help="agents at each highest level")
     parser.add_argument("--personas-dir", type=Path, default=BUNDLED_DIR)
     args = parser.parse_args()
     catalogue = PersonaCatalogue.from_directory(args.personas_dir)
@@ -182,6 +240,9 @@ def main() -> None:
     end = start + args.weeks * 7 * 86_400
     began = time.perf_counter()
     personas = {p.slug: measure(p, catalogue, args.agents, start, end) for p in catalogue}
+    for p in catalogue:
+        if p.sessions is not None and args.busiest > 0:
+            personas[p.slug]["busiest_agents"] = busiest(p, catalogue, args.busiest, start, end)
     report = {
         "agents_per_persona": args.agents,
         "weeks": args.weeks,

@@ -18,7 +18,7 @@ from fleet.agents.heartbeat import dispatch_due
 from fleet.cli import cli
 from fleet.cli import schedule as schedule_cli
 from fleet.core.kinds import ACTION_NAMES, kind_of
-from fleet.core.sessions import mean_activity_level
+from fleet.core.sessions import mean_activity_level, mean_daily_rates
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.service.root import Fleet, bootstrap
@@ -314,10 +314,13 @@ def test_schedule_preview_shows_a_week_of_local_hours(
     hours = data["hours"]
     assert len(hours) == 7 * 24
     by_local = {(h["local_date"], h["local_hour"]): h for h in hours}
-    # Sessions open per active second at per_day / 86400 for the mean agent's level.
+    # Sessions open per active second at per_day / 86400 for the mean agent's level (as
+    # ``human_level`` saturates it: a busy agent's sessions stay a human number).
     sessions = fleet.personas.get("indie_game_dev").sessions
     assert sessions is not None
-    per_second = sessions.per_day * mean_activity_level(sessions.activity_spread) / 86_400
+    clock = fleet.personas.clock("indie_game_dev")
+    per_second = mean_daily_rates(sessions, clock)[0] / 86_400
+    assert per_second < sessions.per_day * mean_activity_level(sessions.activity_spread) / 86_400
     # Saturday 20:00 in Chicago is a 3x peak; Tuesday 05:00 is dormant; Tuesday 15:00 is off-peak.
     saturday = by_local[("2026-11-21", 20)]
     assert saturday["expected_sessions"] == pytest.approx(3 * 3600 * per_second, rel=1e-3)

@@ -18,6 +18,7 @@ from fleet.cli import cli
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent
 from fleet.demo import (
+    PEOPLE_POST_SECONDS,
     SLICE_SECONDS,
     Demo,
     DemoOptions,
@@ -36,7 +37,8 @@ AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
 
 @pytest.mark.long
 def test_the_demo_is_deterministic_for_a_seed() -> None:
-    options = DemoOptions(agents=6, speed=720, duration=3, seed=5, start=EVENING)
+    # 96 simulated minutes: six agents at the human rhythm decide a score of actions.
+    options = DemoOptions(agents=6, speed=720, duration=8, seed=5, start=EVENING)
     first = run(options, live=False)
     second = run(options, live=False)
     assert first.decided == second.decided
@@ -84,18 +86,35 @@ def test_a_step_is_dispatched_whole_at_any_speed() -> None:
 @pytest.mark.long
 def test_the_decided_counts_do_not_depend_on_the_speed() -> None:
     # The same 192 simulated minutes: 32 steps of 6 min, 16 of 12 min, 4 of 48 min (each
-    # dispatched in slices of at most 10 min).
+    # dispatched in slices of at most 10 min). People do not post (their activity would
+    # move the fleet's pace, which is measured at the first cycle after its time).
     runs = [
         run(
-            DemoOptions(agents=12, speed=speed, duration=duration, seed=5, start=AFTERNOON),
+            DemoOptions(
+                agents=12,
+                speed=speed,
+                duration=duration,
+                seed=5,
+                start=AFTERNOON,
+                people_post_seconds=None,
+            ),
             live=False,
         )
         for speed, duration in ((1440, 8), (2880, 4), (11520, 1))
     ]
     assert [r.simulated_seconds for r in runs] == [11520.0] * 3
     assert sum(sum(by.values()) for by in runs[0].decided.values()) > 50
-    assert runs[1].decided == runs[0].decided
-    assert runs[2].decided == runs[0].decided
+
+    def timeline(summary: Summary) -> dict[str, tuple[int, int]]:
+        """Per persona, the actions decided and the posts: the timeline's at any speed.
+        Which drawn action a session's look at its notifications replaces with a reply
+        depends on whether the agent's comment a few minutes before had succeeded when
+        the look was decided, which a longer step can change (the two may fall in one
+        dispatch cycle since sessions may open minutes apart)."""
+        return {p: (sum(by.values()), by.get("post", 0)) for p, by in summary.decided.items()}
+
+    assert timeline(runs[1]) == timeline(runs[0])
+    assert timeline(runs[2]) == timeline(runs[0])
 
 
 def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
@@ -116,7 +135,11 @@ def _demo(options: DemoOptions, workdir: Path) -> tuple[Demo, Summary, str]:
 def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated_time(
     tmp_path: Path,
 ) -> None:
-    options = DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON)
+    # People do not post during this run: the fleet's pace stays 1, and the timeline
+    # is the pure one (``test_people_post_through_the_demo`` has them post).
+    options = DemoOptions(
+        agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON, people_post_seconds=None
+    )
     demo, summary, page = _demo(options, tmp_path)
     try:
         end = AFTERNOON + timedelta(seconds=summary.simulated_seconds)
@@ -199,3 +222,41 @@ def test_the_demo_writes_offline_even_with_an_api_key_unless_asked(
     asked = _settings(tmp_path / "d.db", "http://127.0.0.1:1", DemoOptions(llm=True))
     assert asked.anthropic_api_key is not None
     assert asked.anthropic_api_key.get_secret_value() == "sk-ant-demo-test"
+
+
+@pytest.mark.long
+def test_people_post_through_the_demo_and_the_fleet_meets_them(tmp_path: Path) -> None:
+    """The gallery is alive: the seeded people post their next pictures in turn, one
+    every PEOPLE_POST_SECONDS of simulated time, each at its own time, and the fleet's
+    likes find those posts."""
+    options = DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON)
+    demo, summary, _ = _demo(options, tmp_path)
+    try:
+        gallery = demo.sandbox.app.state.sandbox.storage
+        by_people = (
+            select(storage.posts.c.id, storage.posts.c.created_at, storage.users.c.username)
+            .join(storage.users, storage.users.c.id == storage.posts.c.user_id)
+            .where(storage.users.c.is_agent.is_(False))
+        )
+        with gallery.begin() as conn:
+            rows = conn.execute(by_people).all()
+            during = sorted(
+                (storage.utc(at), who, post_id)
+                for post_id, at, who in rows
+                if storage.utc(at) >= AFTERNOON
+            )
+            liked = conn.scalar(
+                select(func.count())
+                .select_from(storage.likes)
+                .where(storage.likes.c.post_id.in_([post_id for _, _, post_id in during]))
+            )
+        assert len(rows) - len(during) == len(PEOPLE)  # the seeded posts, before the run
+        count = int(summary.simulated_seconds // PEOPLE_POST_SECONDS)
+        assert [at for at, _, _ in during] == [
+            AFTERNOON + timedelta(seconds=PEOPLE_POST_SECONDS * (n + 1)) for n in range(count)
+        ]
+        assert [who for _, who, _ in during] == [p[0] for p in PEOPLE[:count]]  # in turn
+        assert liked
+    finally:
+        demo.close()
+        demo.sandbox.stop()

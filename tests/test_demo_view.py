@@ -13,6 +13,7 @@ from rich.console import Console
 
 from fleet.cli import cli
 from fleet.demo import Demo, DemoOptions
+from fleet.demo.view import progress_line
 
 AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
 
@@ -95,3 +96,38 @@ def test_the_live_feed_prints_a_person_s_title_inert() -> None:
     shown = console.export_text()
     assert "\x1b" not in shown and "\x07" not in shown
     assert "[bold red]there[/bold red]" in shown, "markup shown as written, not obeyed"
+
+
+@pytest.mark.long
+def test_decided_and_skipped_are_counted_quietly_not_lines_of_the_feed(tmp_path: Path) -> None:
+    """A skip (nothing to like, a quota spent) is normal, but a feed of them reads as a
+    stuck run: the feed shows what the agents did, the footer and the progress lines
+    count the skips by reason."""
+    demo = Demo(DemoOptions(agents=12, speed=11520, duration=2, seed=5, start=AFTERNOON), tmp_path)
+    try:
+        demo.prepare()
+        demo.run(lambda _: None, threading.Event())
+        before = sum(demo.skipped.values())
+        for n in range(8):  # as the worker publishes them
+            demo._event(
+                {
+                    "handle": f"quiet_{n}",
+                    "action": "like",
+                    "status": "skipped",
+                    "at": "2026-11-16T22:00:00+00:00",
+                    "detail": {"reason": "nothing to like: nothing new it sees is to its taste"},
+                }
+            )
+        screen = _screen(demo, 120, 40)
+        text = "\n".join(screen)
+        assert "quiet_" not in text  # no line of the feed is a skip
+        assert not any(" skipped:" in line for line in screen[:-1])  # "like skipped: ..."
+        footer = screen[-1]
+        assert f"skipped {before + 8} (" in footer and "like: nothing to like" in footer
+        assert demo.skipped["like: nothing to like"] >= 8
+        assert "(skipped: " in progress_line(demo) and "like: nothing to like" in progress_line(
+            demo
+        )
+    finally:
+        demo.close()
+        demo.sandbox.stop()

@@ -14,8 +14,9 @@ from rich.text import Text
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import echo, json_option, print_json, print_table
+from fleet.core.activity_clock import ActivityClock
 from fleet.core.persona import Action, Persona
-from fleet.core.sessions import mean_activity_level, mean_session_length
+from fleet.core.sessions import mean_daily_rates
 from fleet.core.timeline import simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
@@ -40,13 +41,12 @@ def _local_hours(
     return out
 
 
-def _rate_per_active_second(persona: Persona) -> tuple[float, float, str]:
+def _rate_per_active_second(persona: Persona, clock: ActivityClock) -> tuple[float, float, str]:
     """(expected sessions, expected actions) per active second for the mean agent, and the
     unit the heatmap counts in."""
     if persona.sessions is not None:
-        x = persona.sessions
-        sessions = x.per_day * mean_activity_level(x.activity_spread) / 86_400
-        return sessions, sessions * mean_session_length(x), "actions"
+        sessions, actions = mean_daily_rates(persona.sessions, clock)
+        return sessions / 86_400, actions / 86_400, "actions"
     assert persona.interval is not None
     ticks = 2 / (persona.interval.min_seconds + persona.interval.max_seconds)
     return ticks, ticks, "ticks"
@@ -117,7 +117,7 @@ def preview(
     zone = ZoneInfo(persona.schedule.timezone)
     first = first_day(zone, start, monday=True)
     clock = catalogue.clock(slug)
-    sessions_rate, actions_rate, unit = _rate_per_active_second(persona)
+    sessions_rate, actions_rate, unit = _rate_per_active_second(persona, clock)
     hours: list[dict[str, Any]] = []
     for day, hour, lo, hi in _local_hours(zone, first, days):
         active = clock.active_seconds(lo, hi)

@@ -1,8 +1,10 @@
 """Human rhythm: sessions, activity levels and daily quotas, as pure functions of a seed.
 
 People use a social app in sessions. The activity clock times the *start* of a session:
-the active time (∫m) between two starts is drawn heavy-tailed (Weibull, shape below 1)
-with mean ``1 / per_day`` days, divided by the agent's activity level. Inside a session
+the active time (∫m) between two starts is a drawn rest and a heavy-tailed draw
+(Weibull, shape below 1) with mean ``1 / per_day`` days, divided by the agent's activity
+level as ``human_level`` saturates it (a busy agent's sessions grow longer rather than
+ever more frequent: ``agent_sessions``; docs/realism.md). Inside a session
 ``length`` actions follow a few seconds to a couple of minutes apart on the wall clock
 (log-uniform between the persona's bounds); the length is a power law on
 ``1..max_actions`` whose exponent is solved so that its mean is ``mean_actions``. A session
@@ -32,11 +34,21 @@ from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 DAY_SECONDS = 86_400.0
 # Shape of the Weibull gap between session starts (active time): below 1 is heavier-tailed
 # than an exponential, so quiet days and busy streaks both happen.
-SESSION_GAP_SHAPE = 0.7
+SESSION_GAP_SHAPE = 0.65
 _GAP_SCALE = 1.0 / math.gamma(1.0 + 1.0 / SESSION_GAP_SHAPE)  # mean 1 at scale 1
-# Active seconds at least between two session openings: "between sessions, tens of
-# minutes to many hours". In active time, so the starts still follow m(t) exactly.
-SESSION_REST_SECONDS = 600.0
+# The rest between two session openings, in active seconds (so the starts still follow
+# m(t) exactly): drawn afresh for every gap, log-uniform between these bounds, then the
+# heavy-tailed part comes on top. A fixed rest was a floor that busy agents met at every
+# gap: divided by a peak's multiplier it became a period (a session exactly every 5 min).
+SESSION_REST_SECONDS = (60.0, 600.0)
+# What an activity level can make of a persona's sessions: at most about this many a day
+# on its busiest local day of the week, however busy the agent. Heavy users open their
+# phone 132 times a day across all their apps (dscout, "Mobile Touches", 2016) and a
+# social app 12-20 times (Snap Inc., Form S-1, 2017); docs/realism.md has the sources.
+# The rate saturates smoothly (``human_level``): below a third of it, a level scales the
+# sessions almost exactly.
+HUMAN_SESSIONS_PER_DAY = 32.0
+_SATURATION_POWER = 4.0
 # Activity levels are clamped here: a log-normal's far tail would make one account
 # a hundred times busier than the median, which no quota would let show anyway.
 ACTIVITY_BOUNDS = (0.05, 20.0)
@@ -83,6 +95,22 @@ def mean_activity_level(spread: float) -> float:
     return total / steps
 
 
+def mean_daily_rates(
+    shape: Sessions, clock: ActivityClock, steps: int = 1000
+) -> tuple[float, float]:
+    """(sessions, actions) per 24 hours of active time for the mean agent of the persona,
+    over its drawn activity levels, as ``human_level`` and ``agent_sessions`` make them."""
+    low, high = ACTIVITY_BOUNDS
+    sessions = actions = 0.0
+    for i in range(steps):
+        z = _STANDARD.inv_cdf((i + 0.5) / steps)
+        level = min(high, max(low, math.exp(shape.activity_spread * z)))
+        rate = shape.per_day * human_level(shape, clock, level)
+        sessions += rate
+        actions += rate * mean_session_length(agent_sessions(shape, clock, level))
+    return sessions / steps, actions / steps
+
+
 def mean_session_length(shape: Sessions) -> float:
     """The mean number of actions per session (``mean_actions``, as drawn)."""
     table = length_table(shape.mean_actions, shape.max_actions)
@@ -101,7 +129,7 @@ def _power_law_mean(exponent: float, cap: int) -> float:
     return float(sum(k * w for k, w in zip(range(1, cap + 1), weights, strict=True)) / sum(weights))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def length_table(mean: float, cap: int) -> tuple[float, ...]:
     """Cumulative probabilities of a session's length 1..cap: P(k) ∝ k^-a, mean ``mean``.
 
@@ -147,16 +175,75 @@ class Position:
     index: int
 
 
+_REST_MEAN = (SESSION_REST_SECONDS[1] - SESSION_REST_SECONDS[0]) / math.log(
+    SESSION_REST_SECONDS[1] / SESSION_REST_SECONDS[0]
+)
+
+
+def session_rest(seed: int, second: int) -> float:
+    """Active seconds a person rests at least between two sessions: log-uniform in
+    ``SESSION_REST_SECONDS``, drawn for each gap (never a constant a gap can settle on)."""
+    low, high = SESSION_REST_SECONDS
+    return low * math.pow(high / low, unit(seed, second, "rest"))
+
+
 def session_gap(shape: Sessions, seed: int, second: int, level: float) -> float:
-    """Active seconds from one session's opening to the next's: a rest of
-    ``SESSION_REST_SECONDS``, then a heavy-tailed Weibull, with mean ``1 / (per_day x
-    level)`` days in all (or the rest alone, for an agent busier than that allows)."""
+    """Active seconds from one session's opening to the next's: a rest
+    (``session_rest``), then a heavy-tailed Weibull, with mean ``1 / (per_day x level)``
+    days in all. An agent busier than the rests allow keeps a Weibull part of at least
+    the rests' mean, so its gaps stay as irregular as a person's (coefficient of
+    variation above 1); ``human_level`` keeps real agents far from there."""
     u = unit(seed, second, "session")
     mean = DAY_SECONDS / (shape.per_day * level)
-    spread = max(0.0, mean - SESSION_REST_SECONDS)
-    return SESSION_REST_SECONDS + spread * _GAP_SCALE * math.pow(
+    spread = max(_REST_MEAN, mean - _REST_MEAN)
+    return session_rest(seed, second) + spread * _GAP_SCALE * math.pow(
         -math.log1p(-u), 1 / SESSION_GAP_SHAPE
     )
+
+
+@functools.lru_cache(maxsize=256)
+def busiest_day_share(clock: ActivityClock) -> float:
+    """The active seconds of the persona's busiest local day of the week, as a share of
+    24 hours (2.0: a day all at a 2x peak)."""
+    days = [0.0] * 7
+    for start, end, m in clock.schedule.weekly_profile():
+        minute = start
+        while minute < end:
+            day = minute // 1440
+            stop = min(end, (day + 1) * 1440)
+            days[day % 7] += (stop - minute) * 60 * m
+            minute = stop
+    return max(days) / DAY_SECONDS
+
+
+def human_level(shape: Sessions, clock: ActivityClock, level: float) -> float:
+    """The level an agent's sessions open at: ``level``, saturating smoothly so that its
+    busiest local day holds about ``HUMAN_SESSIONS_PER_DAY`` sessions at most, whatever
+    the level (set by hand up to 100, or drawn up to 20). At a third of the ceiling a
+    level loses about 1 % of its sessions; far above it, every level gives the ceiling."""
+    share = busiest_day_share(clock)
+    if level <= 0 or share <= 0:
+        return level
+    ceiling = HUMAN_SESSIONS_PER_DAY / (shape.per_day * share)
+    return level / math.pow(1 + math.pow(level / ceiling, _SATURATION_POWER), 1 / _SATURATION_POWER)
+
+
+@functools.lru_cache(maxsize=4096)
+def agent_sessions(shape: Sessions, clock: ActivityClock, level: float) -> Sessions:
+    """The persona's sessions as an agent of ``level`` has them: what ``human_level``
+    takes from its number of sessions goes into their length, as a heavy user's sessions
+    are longer as well as more frequent (up to the longest mean a length capped at
+    ``max_actions`` can have). So a busier agent still does more, within human bounds,
+    and the spread of activity across agents survives the saturation. The mean is kept
+    to a tenth of an action (the length tables are cached by it)."""
+    excess = level / human_level(shape, clock, level) if level > 0 else 1.0
+    if excess <= 1.0:
+        return shape
+    longest = (shape.max_actions + 1) / 2
+    mean = min(longest, round(shape.mean_actions * excess, 1))
+    if mean <= shape.mean_actions:
+        return shape
+    return shape.model_copy(update={"mean_actions": mean})
 
 
 def action_gap(shape: Sessions, seed: int, second: int) -> float:
@@ -203,8 +290,10 @@ def after_session(
     """
     nxt = open_session(clock, shape, seed, level, last.opened)
     if nxt.due < last.due + MIN_GAP_SECONDS:
-        # A long session ran past it: the rest counts from its last action instead.
-        due = clock.next_tick_epoch(last.due, SESSION_REST_SECONDS)
+        # A long session ran past it: a rest counts from its last action instead.
+        rest = session_rest(seed, math.floor(last.due))
+        due = clock.next_tick_epoch(last.due, rest)
+        due = max(due, math.floor(last.due) + MIN_GAP_SECONDS)
         return Position(due, math.floor(due), 0)
     return nxt
 
@@ -338,6 +427,7 @@ __all__ = [
     "ACTIVITY_BOUNDS",
     "DAY_SECONDS",
     "FALLBACK_ORDER",
+    "HUMAN_SESSIONS_PER_DAY",
     "KEPT_DAYS",
     "SESSION_REST_SECONDS",
     "SET_ACTIVITY_BOUNDS",
@@ -345,18 +435,23 @@ __all__ = [
     "action_gap",
     "activity_level",
     "after_session",
+    "agent_sessions",
     "answer_index",
+    "busiest_day_share",
     "counted",
     "day_counts",
     "first_post_index",
+    "human_level",
     "length_table",
     "mean_activity_level",
+    "mean_daily_rates",
     "mean_session_length",
     "next_in_session",
     "open_session",
     "session_action",
     "session_gap",
     "session_length",
+    "session_rest",
     "unit",
     "within_quota",
 ]

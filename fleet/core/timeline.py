@@ -25,9 +25,11 @@ from fleet.core.sessions import (
     Position,
     activity_level,
     after_session,
+    agent_sessions,
     answer_index,
     counted,
     day_counts,
+    human_level,
     next_in_session,
     open_session,
     session_action,
@@ -82,27 +84,38 @@ class Rhythm:
 
     @property
     def _rate(self) -> float:
-        """The level sessions open at: the agent's own, at the fleet's pace."""
-        return self.level * self.pace
+        """The level sessions open at: the agent's own, saturating at a human number of
+        sessions a day (``human_level``), at the fleet's pace."""
+        if self.sessions is None:
+            return self.level * self.pace
+        return human_level(self.sessions, self.clock, self.level) * self.pace
 
     @property
     def in_sessions(self) -> bool:
         return self.sessions is not None
 
+    @property
+    def _shape(self) -> Sessions:
+        """The sessions as this agent has them (``agent_sessions``: a busy agent's are
+        longer rather than ever more frequent)."""
+        assert self.sessions is not None
+        return agent_sessions(self.sessions, self.clock, self.level)
+
     def start(self, after: float) -> Position:
         """The first tick after ``after``: a session's opening, or the next steady tick."""
         if self.sessions is not None:
-            return open_session(self.clock, self.sessions, self.seed, self._rate, after)
+            return open_session(self.clock, self._shape, self.seed, self._rate, after)
         return self._steady(after)
 
     def following(self, current: Position) -> Position:
         """The tick after ``current``."""
         if self.sessions is None:
             return self._steady(current.due)
-        nxt = next_in_session(self.clock, self.sessions, self.seed, current)
+        shape = self._shape
+        nxt = next_in_session(self.clock, shape, self.seed, current)
         if nxt is not None:
             return nxt
-        return after_session(self.clock, self.sessions, self.seed, self._rate, current)
+        return after_session(self.clock, shape, self.seed, self._rate, current)
 
     def _steady(self, after: float) -> Position:
         assert self.steady is not None
@@ -117,7 +130,7 @@ class Rhythm:
         steady ticker, which has no sessions, thinks at every look)."""
         if self.sessions is None or opened is None:
             return True
-        return index == 0 and session_speaks(self.sessions, self.weights, self.seed, opened)
+        return index == 0 and session_speaks(self._shape, self.weights, self.seed, opened)
 
     def answers_at(self, opened: int | None, index: int, *, notified: bool = False) -> bool:
         """Whether this position is a session's look at its notifications (when it

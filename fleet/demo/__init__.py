@@ -1,6 +1,7 @@
 """``fleet demo``: the whole fleet in one process, on a simulated clock, with no servers."""
 
 from fleet.demo.run import (
+    PEOPLE_POST_SECONDS,
     SLICE_SECONDS,
     STEP_SECONDS,
     Demo,
@@ -13,6 +14,7 @@ from fleet.demo.run import (
 )
 
 __all__ = [
+    "PEOPLE_POST_SECONDS",
     "SLICE_SECONDS",
     "STEP_SECONDS",
     "Demo",

@@ -6,10 +6,14 @@ the offline writer writes. Time is simulated: each step advances the clock by
 ``speed x step`` seconds, sends ``fleet.dispatch`` as beat would, and waits until every
 message of the step has been handled. Because steps, not wall time, make the run, the
 same seed gives the same decisions (counts by persona and action) on any machine, and
-at any speed: the dispatcher gives each agent every tick of its timeline due in the
-step (none is collapsed as catch-up, no agent waits for the next cycle), so two runs
-over the same simulated span decide the same ticks, in whatever steps. The sandbox
-gallery runs on the same simulated clock: its posts carry simulated times.
+at any speed the same ticks: the dispatcher gives each agent every tick of its timeline
+due in the step (none is collapsed as catch-up, no agent waits for the next cycle), so
+two runs over the same simulated span decide the same ticks, in whatever steps (which
+drawn action an answering look replaces may differ: it depends on whether the agent's
+comment just before had succeeded when the look was decided). The sandbox gallery runs
+on the same simulated clock: its posts carry simulated times, and its seeded people
+post through the day (``PEOPLE_POST_SECONDS``), which moves the fleet's pace a little
+as people's activity does (off with ``people_post_seconds=None``: the pace stays 1).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from pydantic import AnyUrl, SecretStr
 from rich.console import Group
 
 from fleet.console.serve import BackgroundConsole
-from fleet.demo.view import live_view, progress_line
+from fleet.demo.view import live_view, progress_line, skip_reason
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
@@ -67,6 +71,11 @@ SLICE_SECONDS = 600.0
 # Claims per dispatch cycle: the demo's agents all fit in one cycle many times over.
 CLAIM_BATCH = 1000
 TOKEN = "demo-service-token"
+# People go on posting through the simulated day: one of them posts their next picture
+# this often (simulated seconds), in turn, until all have posted theirs
+# (``fleet_sandbox.people.NEXT_POSTS``: 36, a day's worth). A gallery where only the
+# fleet posted gave its likes little to find (151 of 198 found nothing to like).
+PEOPLE_POST_SECONDS = 2400.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,9 @@ class DemoOptions:
     keep_gallery: bool = False
     # Write with the LLM when ANTHROPIC_API_KEY is set; off, a demo never spends money.
     llm: bool = False
+    # People post through the run, one every this many simulated seconds (None: only
+    # the post each was seeded with; the fleet's pace then stays 1).
+    people_post_seconds: float | None = PEOPLE_POST_SECONDS
 
     @property
     def steps(self) -> int:
@@ -213,6 +225,9 @@ class Demo:
         self.workdir = workdir
         self.traffic = Traffic()
         self.feed: deque[dict[str, Any]] = deque(maxlen=12)
+        # Decided and skipped (nothing to like, a quota spent): counted by reason, kept
+        # out of the feed; a feed of skips reads as a stuck run.
+        self.skipped: Counter[str] = Counter()
         self.step = 0
         self.started = time.monotonic()
         self.first_action: float | None = None
@@ -235,12 +250,20 @@ class Demo:
         )
         self.fleet: Fleet | None = None
         self.app: Celery | None = None
+        # Whose turn it is to post next, and when (``PEOPLE_POST_SECONDS``).
+        self.people_posted = 0
+        self.people_every = options.people_post_seconds
+        self.people_post_at = self.start + timedelta(seconds=self.people_every or 0)
+        self.people_done: set[str] = set()
         self.console: BackgroundConsole | None = None
 
     def _event(self, event: dict[str, Any]) -> None:
         if self.first_action is None and event.get("status") == "succeeded":
             self.first_action = time.monotonic() - self.started
-        self.feed.append(event)
+        if event.get("status") == "skipped":
+            self.skipped[skip_reason(event)] += 1
+        else:
+            self.feed.append(event)
         if self.console is not None:
             self.console.app.state.hub.push(event)
 
@@ -282,6 +305,31 @@ class Demo:
         self.app.conf.fleet = fleet
         return fleet
 
+    def _people_post(self, until: datetime) -> None:
+        """The people whose turn comes by ``until`` post their next picture, in turn (the
+        order of ``PEOPLE``), one every ``PEOPLE_POST_SECONDS``: the clock is moved to
+        each one's time first, so a post carries its own time, not the cycle's."""
+        if self.people_every is None:
+            return
+        while self.people_post_at <= until and len(self.people_done) < len(PEOPLE):
+            if self.people_post_at > self.clock.now():
+                self.clock.advance((self.people_post_at - self.clock.now()).total_seconds())
+            username = PEOPLE[self.people_posted % len(PEOPLE)][0]
+            self.people_posted += 1
+            if username in self.people_done:
+                continue
+            answer = httpx.post(
+                f"{self.sandbox.url}/admin/people/post",
+                json={"username": username},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                timeout=60,
+            )
+            answer.raise_for_status()
+            if answer.json().get("made") is None:
+                self.people_done.add(username)  # all theirs posted: the next one's turn
+            else:
+                self.people_post_at += timedelta(seconds=self.people_every)
+
     def _at(self, cycle: int) -> datetime:
         # From the start, not by adding steps up: runs at two speeds meet the same instants.
         return self.start + timedelta(seconds=cycle * self.options.slice_seconds)
@@ -316,6 +364,7 @@ class Demo:
                     break
                 self.step = step
                 for cycle in range((step - 1) * slices + 1, step * slices + 1):
+                    self._people_post(until=self._at(cycle))
                     self.clock.advance((self._at(cycle) - self.clock.now()).total_seconds())
                     if self.clock.now() >= pace_at:  # as beat sends it in production
                         self.app.send_task("fleet.measure_pace", queue="ticks")

@@ -49,7 +49,12 @@ def live_view(self: Demo, *, width: int = 120, height: int = 50) -> Group:
     table = seen.by_kind()
     for action in ACTION_NAMES:
         counts.add_row(action, *(str(table.get(action, {}).get(s, 0)) for s in STATUSES))
-    footer = Text(f"retries {self.traffic.retries}   dead letters {seen.dead_letters}")
+    footer = Text(
+        f"retries {self.traffic.retries}   dead letters {seen.dead_letters}"
+        + (f"   skipped {skipped_text(self.skipped)}" if self.skipped else ""),
+        overflow="ellipsis",
+        no_wrap=True,
+    )
     # Lines used besides the feed: header, the counts (title, rules, header, rows), footer.
     fixed = 1 + (len(ACTION_NAMES) + 4) + 1
     parts: list[Any] = [header]
@@ -98,6 +103,25 @@ def _feed(events: list[dict[str, Any]], width: int) -> Table:
     return feed
 
 
+# A skip's reason in the counts: the words before its first colon, at most this long.
+REASON_CHARS = 40
+
+
+def skip_reason(event: dict[str, Any]) -> str:
+    """What a skip counts under: its action and the gist of its reason ("like: nothing
+    to like", "browse: daily quota"), bounded (a reason is data, never echoed at length)."""
+    detail = event.get("detail") or {}
+    reason = str(detail.get("reason") or "no reason given").split(":", 1)[0].strip()
+    return f"{event.get('action', '?')}: {reason[:REASON_CHARS]}"
+
+
+def skipped_text(counts: dict[str, int]) -> str:
+    """The skips by reason, most first: "12 (like: nothing to like 9, reply: ... 3)"."""
+    total = sum(counts.values())
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return f"{total} (" + ", ".join(f"{reason} {n}" for reason, n in ranked) + ")"
+
+
 def progress_line(self: Demo) -> str:
     """A plain line for a pipe: where the run is and what it has done so far."""
     assert self.fleet is not None
@@ -107,7 +131,11 @@ def progress_line(self: Demo) -> str:
         for status, n in by_status.items():
             statuses[status] = statuses.get(status, 0) + n
     done = ", ".join(f"{s} {statuses[s]}" for s in STATUSES if statuses.get(s))
-    return (
+    line = (
         f"step {self.step}/{self.options.steps}  simulated {self.clock.now():%a %H:%M} UTC  "
         f"actions: {done or 'none yet'}  provenance: signed, self-signed demo certificate"
     )
+    if self.skipped:
+        ranked = sorted(self.skipped.items(), key=lambda item: (-item[1], item[0]))
+        line += "  (skipped: " + ", ".join(f"{reason} {n}" for reason, n in ranked) + ")"
+    return line

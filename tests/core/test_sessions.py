@@ -18,6 +18,7 @@ from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
 from fleet.core.sessions import (
     Position,
     activity_level,
+    agent_sessions,
     answer_index,
     counted,
     day_counts,
@@ -49,8 +50,9 @@ def test_each_tick_follows_the_last_awake_and_at_least_a_second_later(
 ) -> None:
     rhythm = CATALOGUE.rhythm(slug, seed)
     clock = CATALOGUE.clock(slug)
-    shape = CATALOGUE.get(slug).sessions
-    assert shape is not None
+    persona_shape = CATALOGUE.get(slug).sessions
+    assert persona_shape is not None
+    shape = agent_sessions(persona_shape, clock, rhythm.level)  # a busy agent's are longer
     current = rhythm.start(after)
     assert current.due > after and current.index == 0
     for _ in range(60):

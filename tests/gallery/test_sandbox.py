@@ -476,3 +476,38 @@ def test_people_are_seeded_once_each_with_a_post_agents_can_see_and_like() -> No
         assert Image.open(io.BytesIO(picture.content)).size == (512, 512)
         liked = api.post(f"/api/showcase/{items[0]['id']}/like", headers=as_agent("gamedev_bo"))
         assert liked.json()["liked"] is True
+
+
+def test_a_seeded_person_posts_their_next_pictures_in_turn_then_stops() -> None:
+    """``POST /admin/people/post``: the demo's people go on posting through its day."""
+    from fleet_sandbox.people import NEXT_POSTS
+
+    clock = [datetime(2026, 11, 16, 12, 0, tzinfo=UTC)]
+    config = SandboxConfig(service_token=SecretStr(TOKEN))
+    with (
+        BackgroundSandbox(config, clock=lambda: clock[0]) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api,
+    ):
+        # Not on the gallery yet, or not one of the seeded people: refused, named.
+        early = api.post("/admin/people/post", json={"username": "mara_lens"})
+        assert early.status_code == 400 and "seed the people first" in early.text
+        stranger = api.post("/admin/people/post", json={"username": "nobody_here"})
+        assert stranger.status_code == 400 and "'nobody_here'" in stranger.text
+        api.post("/admin/people", json={"count": 2}).raise_for_status()
+        titles = []
+        for _ in NEXT_POSTS["mara_lens"]:
+            clock[0] += timedelta(minutes=40)
+            made = api.post("/admin/people/post", json={"username": "mara_lens"})
+            assert made.status_code == 200
+            titles.append(made.json()["made"])
+        assert titles == [title for title, _ in NEXT_POSTS["mara_lens"]]
+        # All theirs posted: nothing more, and nothing made.
+        assert api.post("/admin/people/post", json={"username": "mara_lens"}).json() == {
+            "made": None
+        }
+        invite(api, "gamedev_bo")
+        items = api.get("/api/showcase", headers=as_agent("gamedev_bo")).json()["items"]
+        by_mara = [i for i in items if i["user"]["username"] == "mara_lens"]
+        assert len(by_mara) == 1 + len(NEXT_POSTS["mara_lens"])
+        assert by_mara[0]["title"] == titles[-1]  # newest first, at the clock's time
+        assert by_mara[0]["createdAt"] == "2026-11-16T14:00:00.000Z"

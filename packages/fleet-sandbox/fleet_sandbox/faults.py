@@ -16,7 +16,9 @@ The admin API (service token required, camelCase JSON):
 - ``GET /admin/report``: posts, likes and comments per user, and the duplicates;
 - ``POST /admin/reset``: delete all data; controls back to the start-up config;
 - ``POST /admin/people`` ``{"count": 4}``: people already on the gallery, each with a post
-  (``fleet_sandbox.people``), made once.
+  (``fleet_sandbox.people``), made once;
+- ``POST /admin/people/post`` ``{"username": "mara_lens"}``: that person posts their next
+  picture now (the demo has people post through its day).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fleet_sandbox import storage
 from fleet_sandbox.config import Budgets, CamelModel, Faults, rate_for
-from fleet_sandbox.people import PEOPLE, seed_people
+from fleet_sandbox.people import PEOPLE, post_next, seed_people
 from fleet_sandbox.report import report
-from fleet_sandbox.schemas import parse
+from fleet_sandbox.schemas import BadRequest, parse
 from fleet_sandbox.state import Sandbox, authorize, sandbox_of
 
 
@@ -191,6 +193,29 @@ async def post_people(request: Request) -> Response:
     return JSONResponse({"made": made})
 
 
+class NextPostBody(CamelModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+async def post_person_next(request: Request) -> Response:
+    """POST /admin/people/post: a seeded person posts their next picture now (``made``:
+    its title, or null when they have posted all theirs); 400 for anyone else."""
+    authorize(request)
+    body = await parse(request, NextPostBody)
+    sandbox = sandbox_of(request)
+    base = sandbox.config.image_base_url or str(request.base_url)
+
+    def make() -> str | None:
+        with sandbox.storage.begin() as conn:
+            return post_next(conn, username=body.username, image_base=base, now=sandbox.clock())
+
+    try:
+        made = await anyio.to_thread.run_sync(make)
+    except ValueError as error:
+        raise BadRequest(str(error)[:200], status=400) from error
+    return JSONResponse({"made": made})
+
+
 def admin_routes() -> list[Route]:
     """The ``/admin/*`` routes."""
     return [
@@ -203,4 +228,5 @@ def admin_routes() -> list[Route]:
         Route("/admin/report", get_report, methods=["GET"]),
         Route("/admin/reset", reset, methods=["POST"]),
         Route("/admin/people", post_people, methods=["POST"]),
+        Route("/admin/people/post", post_person_next, methods=["POST"]),
     ]

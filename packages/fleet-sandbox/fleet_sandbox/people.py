@@ -99,6 +99,72 @@ PEOPLE: tuple[tuple[str, str, str, str, str], ...] = (
 )
 SIDE = 512
 
+# What each person posts next, in this order, after the post they are seeded with: a
+# gallery where people go on posting through the day (``post_next``; the demo has one
+# post every so often), so the fleet's likes and comments have newcomers to meet.
+NEXT_POSTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mara_lens": (
+        ("Linen napkins, top light", "Tried a softbox overhead for once. The folds finally read."),
+        ("Honey jar against a dark board", "One light from the side; the glow is all the honey."),
+        ("Three mugs, one shelf", "A quick catalogue test for a friend's pottery stall."),
+    ),
+    "leo_plays": (
+        ("Castle interior tiles", "The jam is over but I kept going: torches flicker now."),
+        ("Boss sprite, first pass", "A very grumpy mushroom. Sixteen colours, no more."),
+        ("Title screen mock-up", "Which font says 'cosy but a little spooky'?"),
+    ),
+    "ines_charts": (
+        ("Sunshine hours by month in Porto", "Same style as the rain chart, the summers glow."),
+        ("Tram ridership before and after", "A slope chart of the new line's first year."),
+        ("What my city spends on parks", "A treemap I keep redrawing. Too many colours?"),
+    ),
+    "tomasz_dreams": (
+        ("A whale swimming over rooftops", "Late night again. The moonlight came out better."),
+        ("Forest made of stained glass", "Trying warmer light this time; the greens glow."),
+        ("Clockwork garden at dawn", "Brass flowers opening. I love how the gears turned out."),
+    ),
+    "priya_builds": (
+        ("Empty state for a to-do app", "A small illustration and one clear button. Too cute?"),
+        ("Settings page, grouped", "Forty toggles into five groups. Much calmer."),
+        ("Onboarding in three cards", "Swipe, swipe, done. Is the progress dot enough?"),
+    ),
+    "sam_shares": (
+        ("Autumn candle launch teaser", "Three new scents next week. The poster is up!"),
+        ("Behind the counter on a Saturday", "A quick story post: the queue was out the door."),
+        ("Our loyalty card, redesigned", "Ten stamps, one free coffee. Simpler than before."),
+    ),
+    "nora_frames": (
+        ("Watch on a slate tile", "Macro lens, one strip light. Fingerprints everywhere."),
+        ("Perfume bottle with a gel light", "Pink and teal, a bit much? I kind of love it."),
+        ("Backpack on a white sweep", "Ghost mannequin trick, first attempt."),
+    ),
+    "kofi_pixels": (
+        ("Frog mail carrier, walk cycle", "Eight frames now. He waddles with purpose."),
+        ("Post office tileset", "Every letter slot is a tile. Far too many tiles."),
+        ("Rainy level palette", "Blues and a single orange lamp. Too dark to play?"),
+    ),
+    "lena_plots": (
+        ("Cycling counts on the river path", "A calendar heatmap of a year of commuters."),
+        ("Library loans by genre", "Small multiples, one per genre. Crime never sleeps."),
+        ("Heat pump installs on my street", "A dot per house. It is catching on."),
+    ),
+    "yui_prompts": (
+        ("Lighthouse, second attempt", "The waves look wet now! Thank you for the tips."),
+        ("Koi pond under neon rain", "Mixing a city glow with a garden. Still learning."),
+        ("A library floating in clouds", "Soft pastels this time. Upscaled twice."),
+    ),
+    "omar_flows": (
+        ("Court booking, calendar grid", "Took your advice: a grid by court and hour."),
+        ("Member card on the phone", "A QR code and the member's name. Nothing else."),
+        ("Club newsletter template", "One column, big photos, short lines."),
+    ),
+    "bea_posts": (
+        ("Race day photos are up", "Thank you to every runner! We raised enough for a new kennel."),
+        ("Volunteer call for next year", "A simple square post for our feed. Readable?"),
+        ("Shelter dog of the week", "Meet Biscuit. The story template is new."),
+    ),
+}
+
 
 def seed_people(conn: Connection, *, count: int, image_base: str, now: datetime) -> list[str]:
     """The first ``count`` people, each with a post, an hour apart before ``now``; the
@@ -142,3 +208,36 @@ def seed_people(conn: Connection, *, count: int, image_base: str, now: datetime)
         )
         made.append(username)
     return made
+
+
+def post_next(conn: Connection, *, username: str, image_base: str, now: datetime) -> str | None:
+    """The person ``username`` (seeded) posts their next picture (``NEXT_POSTS``) now; the
+    title posted, or None when they have no more to post. ValueError for a username
+    that is not one of the seeded people, or one not on the gallery (seed them first)."""
+    if username not in NEXT_POSTS:
+        raise ValueError(f"{username!r} is not one of the seeded people")
+    user = storage.user_by_username(conn, username)
+    if user is None:
+        raise ValueError(f"{username!r} is not on the gallery yet: seed the people first")
+    made = storage.count_posts_by(conn, user.id)
+    family = next(person[2] for person in PEOPLE if person[0] == username)
+    upcoming = NEXT_POSTS[username]
+    if made - 1 >= len(upcoming):
+        return None
+    title, description = upcoming[max(0, made - 1)]
+    picture = images.image_id(title, style="natural", persona=family, width=SIDE, height=SIDE)
+    png = images.render(title, style="natural", persona=family, width=SIDE, height=SIDE)
+    storage.save_image(
+        conn, image_id=picture, png=png, prompt=title, style="natural", persona=family, now=now
+    )
+    storage.create_post(
+        conn,
+        user=user,
+        title=title,
+        description=description,
+        image_url=f"{image_base.rstrip('/')}/images/{picture}.png",
+        workflow_id=None,
+        key=None,
+        now=now,
+    )
+    return title

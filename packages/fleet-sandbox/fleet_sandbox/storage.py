@@ -282,6 +282,12 @@ def count_posts(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(posts)).scalar_one())
 
 
+def count_posts_by(conn: Connection, user_id: int) -> int:
+    """How many posts this user has."""
+    query = select(func.count()).select_from(posts).where(posts.c.user_id == user_id)
+    return int(conn.execute(query).scalar_one())
+
+
 def add_view(conn: Connection, post_id: int) -> None:
     """Count one view of a post."""
     conn.execute(_ADD_VIEW, {"viewed": post_id})
