@@ -27,20 +27,24 @@ from kombu.transport import redis as kombu_redis
 REDIS_TRANSPORT = "fleet.infra.broker:RedisTransport"
 
 
+# A connection holds a few channels; the bound only guards against a close that fails
+# before it takes any channel, which would otherwise be tried for ever.
+_MAX_CLOSE_ROUNDS = 100
+
+
 class RedisTransport(kombu_redis.Transport):
     """Kombu's Redis transport whose ``close_connection`` closes every channel."""
 
     def close_connection(self, connection: Any) -> None:
-        # Kombu's own loop (virtual.Transport.close_connection), each close guarded.
-        if self.cycle is not None:
-            self.cycle.close()
-        failed: BaseException | None = None
-        for channels in (getattr(self, "_avail_channels", []), self.channels):
-            while channels:
-                channel = channels.pop()
-                try:
-                    channel.close()
-                except Exception as error:  # raised once every channel is closed
-                    failed = failed or error
+        # Kombu's loop takes each channel off its lists before closing it: called again
+        # after a failure, it goes on with the channels left (no private state read here).
+        failed: Exception | None = None
+        for _ in range(_MAX_CLOSE_ROUNDS):
+            try:
+                super().close_connection(connection)
+            except Exception as error:  # raised once every channel is closed
+                failed = failed or error
+            else:
+                break
         if failed is not None:
             raise failed
