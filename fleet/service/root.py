@@ -121,6 +121,7 @@ class Fleet:
         from fleet.actions.feed_snapshot import FeedSnapshot
         from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.content.factory import build_guard, build_writer
+        from fleet.content.identity_intent import IdentityIntent
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
@@ -197,6 +198,8 @@ class Fleet:
             publish_many=publish_many,
             now=self.clock.now,
             review=settings.review,
+            operator=settings.disclosure.operator_name,
+            identity=IdentityIntent(self.embedder),
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
