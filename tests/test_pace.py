@@ -13,7 +13,7 @@ from fleet import activities, agents
 from fleet.agents.heartbeat import dispatch_due
 from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.pace import measure_pace
 from fleet.service.root import Fleet, bootstrap
@@ -26,9 +26,18 @@ NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 class Newest:
     """The gallery's newest posts, as the pace's reading sees them."""
 
-    def __init__(self, posts: list[GalleryPost]) -> None:
+    def __init__(
+        self, posts: list[GalleryPost], comments: dict[str, list[GalleryComment]] | None = None
+    ) -> None:
         self.posts = posts
         self.reads = 0
+        # The comments on a post, for the scan of questions about what an agent is.
+        self.comments_of = comments or {}
+
+    def comments(
+        self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
+    ) -> list[GalleryComment]:
+        return self.comments_of.get(post_id, [])[offset : offset + limit]
 
     def feed(
         self, *, agent: str, limit: int = 20, offset: int = 0, sort: str = "recent"

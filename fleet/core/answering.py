@@ -89,13 +89,17 @@ def pick_answer(
     done: Collection[str] = (),
     go_on: float = GO_ON,
     others: float = 1.0,
+    asked: Collection[str] = (),
 ) -> Unanswered | None:
     """The comment to answer now (see the module's docstring), or None; ``done``: ids
     the agent answered already by the ledger's account; ``go_on`` and ``others``: how
     likely an answer to its comment, and another agent's comment on its post, is taken
-    up when no person waits."""
+    up when no person waits; ``asked``: people's comments that ask what the agent is,
+    answered before any other (the oldest first)."""
     open_ = [w for w in waiting if w.comment_id not in done]
-    people = sorted((w for w in open_ if not w.author_is_agent), key=lambda w: w.at)
+    people = sorted(
+        (w for w in open_ if not w.author_is_agent), key=lambda w: (w.comment_id not in asked, w.at)
+    )
     if people:
         return people[0]
     going_on = [w for w in open_ if w.why is Waiting.TO_MY_COMMENT]
