@@ -128,7 +128,7 @@ def plan_ticks(
     the catalogue cannot give plans nothing.
 
     ``owed``: the agents a person asked what they are (``fleet.activities.identity``):
-    the first of their ticks here (but a session's post) answers, and neither the
+    the first of their ticks here (but a session's one post) answers, and neither the
     budget nor the quotas turn it: the truthful answer costs nothing when the LLM
     budget is spent (the offline writer writes it).
     """
@@ -161,7 +161,11 @@ def plan_ticks(
             notified=agent_id in notified and agent_id not in plan.looked,
         )
         looks = bool(notes.get("notifications")) and agent_id in notified
-        owes = agent_id in owed and agent_id not in plan.answered and action != Action.POST.value
+        owes = (
+            agent_id in owed
+            and agent_id not in plan.answered
+            and not (opened is not None and action == Action.POST.value)
+        )
         if owes:
             # A person asked what it is: it answers now, truthfully (``actions.reply``).
             action, notes = Action.REPLY.value, {"notifications": True, "identity": True}
