@@ -67,8 +67,10 @@ def note_questions(
             statement: Any = postgresql.insert(_QUESTIONS).on_conflict_do_nothing()
         else:
             statement = sqlite.insert(_QUESTIONS).on_conflict_do_nothing()
-        result = session.execute(statement, rows)
-        return max(0, int(getattr(result, "rowcount", 0) or 0))
+        # The rows inserted, counted from what they return (an executemany's rowcount
+        # is not reliable across drivers).
+        made = session.execute(statement.returning(_QUESTIONS.c.id), rows)
+        return len(made.all())
 
 
 def _answered(question: Any = _QUESTIONS) -> Any:

@@ -42,7 +42,7 @@ def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int
     if not posts:
         return 0
     ids = ids_of(fleet.sessions, {p.username for p in posts})
-    intent = fleet.action_kit.identity
+    intent = fleet.identity_intent
     found: list[identity.QuestionSeen] = []
     gallery = fleet.open_gallery()
     try:

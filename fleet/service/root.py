@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from fleet.actions import ActionKit, Event
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
+    from fleet.content.identity_intent import IdentityIntent
     from fleet.core.pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
     from fleet.embeddings.degrading import DegradingEmbedder
@@ -121,7 +122,6 @@ class Fleet:
         from fleet.actions.feed_snapshot import FeedSnapshot
         from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.content.factory import build_guard, build_writer
-        from fleet.content.identity_intent import IdentityIntent
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
         from fleet.gallery.limited import LimitedGallery
@@ -199,7 +199,7 @@ class Fleet:
             now=self.clock.now,
             review=settings.review,
             operator=settings.disclosure.operator_name,
-            identity=IdentityIntent(self.embedder),
+            identity=self.identity_intent,
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -236,6 +236,14 @@ class Fleet:
             ),
             reserve_tokens=actions.llm_tokens_reserved_per_call,
         )
+
+    @cached_property
+    def identity_intent(self) -> IdentityIntent:
+        """Whether a person's comment asks what an agent is: keywords, then the embedder
+        (its banks embedded once a process)."""
+        from fleet.content.identity_intent import IdentityIntent
+
+        return IdentityIntent(self.embedder)
 
     @cached_property
     def embedder(self) -> Embedder | None:
