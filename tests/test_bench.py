@@ -60,6 +60,10 @@ CASES = {
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
     "community": (["--smoke"], {"figures", "targets"}),
+    "identity": (
+        ["--agents", "4", "--days", "0.4", "--ask-hours", "8", "--questions", "2"],
+        {"answered_truthfully_share", "published_human_claims", "examples"},
+    ),
 }
 
 
