@@ -25,7 +25,7 @@ from fleet.actions.common import (
 )
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
-from fleet.content.guard_identity import asks_by_words, discloses
+from fleet.content.guard_identity import discloses
 from fleet.content.identity_intent import IdentityIntent
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import CommentDraft, CommentSeen, PostSeen
@@ -64,7 +64,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         comment.username,
         comment.user_is_agent,
         asks_identity=asked is not None and asked.asks,
-        language=(asks_by_words(comment.content) or "") if asked is not None else "",
+        language=asked.language if asked is not None else "",
     )
     on_post = replace(post, answering=answering)
     if answering.asks_identity:

@@ -72,7 +72,7 @@ def truthful_answer(
         operator=operator or NO_OPERATOR, interest=rng.choice(persona.interests)
     )
     if me is not None and (language or "en") == "en":
-        if me.opener and rng.random() < 0.5:
+        if me.opener and not me.opener.endswith(":") and rng.random() < 0.5:
             text = f"{me.opener} {text[:1].lower()}{text[1:]}"
         if me.exclaims:
             text = text.replace("Fair question:", "Fair question!").replace(

@@ -32,36 +32,39 @@ MAX_CHARS = 500
 THRESHOLD = 0.88
 MARGIN = 0.0
 
-# Questions about what the agent is or who runs it, in the languages people write in.
-ASKING: tuple[str, ...] = (
-    "Are you a bot?",
-    "Are you a real person?",
-    "Is this account run by an AI?",
-    "Am I talking to a human or a machine?",
-    "Who runs this account?",
-    "Is there an actual person behind this profile?",
-    "Are you human?",
-    "Is this an automated account?",
-    "Be honest, are these comments written by a program?",
-    "Does anybody actually type these replies, or is it software?",
-    "Who operates you?",
-    "Are your comments generated automatically?",
-    "¿Eres un bot o una persona real?",
-    "¿Quién maneja esta cuenta?",
-    "¿Hay alguien de verdad detrás de este perfil?",
-    "¿Estoy hablando con una máquina?",
-    "Es-tu un robot ou un humain ?",
-    "Qui gère ce compte ?",
-    "Je parle à une machine ?",
-    "Est-ce qu'une vraie personne écrit ces commentaires ?",
-    "Bist du ein Bot oder ein Mensch?",
-    "Wer steckt hinter diesem Account?",
-    "Schreibt hier ein echter Mensch?",
-    "Rede ich hier mit einer Maschine?",
-    "Você é um robô ou uma pessoa?",
-    "Quem controla esta conta?",
-    "Sei una persona vera o un bot?",
-    "Chi gestisce questo profilo?",
+# Questions about what the agent is or who runs it, in the languages people write in,
+# with their language (an answer is written in the closest example's).
+ASKING: tuple[tuple[str, str], ...] = (
+    ("en", "Are you a bot?"),
+    ("en", "Are you a real person?"),
+    ("en", "Is this account run by an AI?"),
+    ("en", "Am I talking to a human or a machine?"),
+    ("en", "Who runs this account?"),
+    ("en", "Is there an actual person behind this profile?"),
+    ("en", "Are you human?"),
+    ("en", "Is this an automated account?"),
+    ("en", "Be honest, are these comments written by a program?"),
+    ("en", "Does anybody actually type these replies, or is it software?"),
+    ("en", "Who operates you?"),
+    ("en", "Are your comments generated automatically?"),
+    ("en", "Is this profile managed by a company or by software?"),
+    ("en", "This feels like talking to a program. Is anyone there?"),
+    ("es", "¿Eres un bot o una persona real?"),
+    ("es", "¿Quién maneja esta cuenta?"),
+    ("es", "¿Hay alguien de verdad detrás de este perfil?"),
+    ("es", "¿Estoy hablando con una máquina?"),
+    ("fr", "Es-tu un robot ou un humain ?"),
+    ("fr", "Qui gère ce compte ?"),
+    ("fr", "Je parle à une machine ?"),
+    ("fr", "Est-ce qu'une vraie personne écrit ces commentaires ?"),
+    ("de", "Bist du ein Bot oder ein Mensch?"),
+    ("de", "Wer steckt hinter diesem Account?"),
+    ("de", "Schreibt hier ein echter Mensch?"),
+    ("de", "Rede ich hier mit einer Maschine?"),
+    ("pt", "Você é um robô ou uma pessoa?"),
+    ("pt", "Quem controla esta conta?"),
+    ("it", "Sei una persona vera o un bot?"),
+    ("it", "Chi gestisce questo profilo?"),
 )
 # Questions people ask about the work (or say in passing) that are not about the agent.
 NOT_ASKING: tuple[str, ...] = (
@@ -94,12 +97,14 @@ NOT_ASKING: tuple[str, ...] = (
 @dataclass(frozen=True, slots=True)
 class Asked:
     """What the check found: whether the comment asks, how (``words`` or ``meaning``),
-    and the best similarities (0.0 when the embedder was not asked)."""
+    the question's language when known (the keywords', else the closest example's), and
+    the best similarities (0.0 when the embedder was not asked)."""
 
     asks: bool
     how: str = ""
     closest: float = 0.0
     closest_other: float = 0.0
+    language: str = ""
 
 
 class IdentityIntent:
@@ -111,7 +116,7 @@ class IdentityIntent:
         *,
         threshold: float = THRESHOLD,
         margin: float = MARGIN,
-        asking: Sequence[str] = ASKING,
+        asking: Sequence[tuple[str, str]] = ASKING,
         not_asking: Sequence[str] = NOT_ASKING,
         cached: int = 2048,
     ) -> None:
@@ -147,8 +152,9 @@ class IdentityIntent:
         return found
 
     def _check(self, text: str) -> Asked:
-        if asks_by_words(text) is not None:
-            return Asked(True, "words")
+        language = asks_by_words(text)
+        if language is not None:
+            return Asked(True, "words", language=language)
         if self._embedder is None:
             return Asked(False)
         try:
@@ -156,15 +162,18 @@ class IdentityIntent:
             vector = np.asarray(self._embedder.embed([text], purpose="query")[0], dtype=np.float32)
         except (TransientError, IndexError, ValueError):
             return Asked(False)  # the embedder is down: the words alone answered
-        closest = float(np.max(asking @ vector))
+        similar = asking @ vector
+        closest = float(np.max(similar))
         other = float(np.max(not_asking @ vector))
         asks = closest >= self._threshold and closest - other >= self._margin
-        return Asked(asks, "meaning" if asks else "", closest, other)
+        language = self._asking[int(np.argmax(similar))][0] if asks else ""
+        return Asked(asks, "meaning" if asks else "", closest, other, language)
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         assert self._embedder is not None
         if self._banks is None:
-            vectors = self._embedder.embed([*self._asking, *self._not_asking], purpose="query")
+            texts = [text for _, text in self._asking]
+            vectors = self._embedder.embed([*texts, *self._not_asking], purpose="query")
             bank = np.asarray(vectors, dtype=np.float32)
             self._banks = (bank[: len(self._asking)], bank[len(self._asking) :])
         return self._banks

@@ -47,7 +47,7 @@ def intent() -> IdentityIntent:
 
 @pytest.mark.parametrize("text", INDIRECT)
 def test_the_embedder_finds_a_question_no_keyword_names(intent: IdentityIntent, text: str) -> None:
-    assert text not in ASKING
+    assert text not in {example for _, example in ASKING}
     found = intent.check(text)
     assert found.asks, (text, found)
 
@@ -101,3 +101,12 @@ def test_without_an_embedder_or_with_one_down_the_keywords_answer_alone() -> Non
         assert intent.asks("Bist du ein Bot?")
         assert not intent.asks(INDIRECT[0])
         assert not intent.asks("")
+
+
+def test_a_question_found_by_meaning_takes_the_language_of_its_closest_example(
+    intent: IdentityIntent,
+) -> None:
+    """So the offline answer is written in it (``fleet.content.identity_answer``)."""
+    found = intent.check("¿Esta cuenta la lleva una empresa o una persona?")
+    assert (found.asks, found.how, found.language) == (True, "meaning", "es")
+    assert intent.check("Bist du ein Bot?").language == "de"
