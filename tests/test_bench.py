@@ -74,6 +74,10 @@ CASES = {
         ["--agents", "6", "--hours", "1"],
         {"published_by_agents", "share_with_both_marks"},
     ),
+    "identity": (
+        ["--agents", "4", "--days", "0.4", "--ask-hours", "8", "--questions", "2"],
+        {"answered_truthfully_share", "published_human_claims", "examples"},
+    ),
 }
 
 

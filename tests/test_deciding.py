@@ -200,3 +200,88 @@ def test_a_look_a_quota_turns_leaves_the_mark_for_the_next_tick() -> None:
         notified={1},
     )
     assert plan.decided[0].action != "reply" and plan.looked == set()
+
+
+# -- a truthful answer owed (issue 48) -------------------------------------------------
+
+
+def test_an_agent_a_person_asked_what_it_is_answers_at_its_next_tick_whatever_quota_and_budget() -> (
+    None
+):
+    """``owed``: replies spent for the day (quota 0) and the LLM budget spent: the tick
+    answers all the same, once, marked as the identity answer; the next tick is as drawn."""
+    catalogue = _catalogue(Quotas(post=2, comment=5, reply=0, like=5, browse=5))
+    browser = {"post": 0, "comment": 0, "like": 0, "browse": 1}
+
+    def over_budget(agent_id: int, action: str) -> tuple[str, str | None]:
+        return "browse", f"{action} degraded to browse: agent budget spent"
+
+    plan = plan_ticks(
+        [(1, DUE, DUE, 0), (1, DUE + 30, DUE, 1)],
+        {1: _poster(1, weights=browser)},
+        catalogue,
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        adjust=over_budget,
+        notified={1},
+        owed={1},
+    )
+    assert [d.action for d in plan.decided] == ["reply", "browse"]
+    assert [r["status"] for r in plan.rows] == ["pending", "pending"]
+    assert plan.rows[0]["content"] == {"notifications": True, "identity": True}
+    assert plan.answered == {1} and plan.looked == {1}
+    assert plan.updates[0]["counts"]["2026-11-17"]["reply"] == 1, "counted, not refused"
+
+
+def test_without_an_owed_answer_the_same_tick_is_turned_by_quota_and_budget() -> None:
+    """The control of the test above: not owed, the reply is turned."""
+    catalogue = _catalogue(Quotas(post=2, comment=5, reply=0, like=5, browse=5))
+    plan = plan_ticks(
+        [(1, DUE, DUE, 0)],
+        {1: _poster(1)},
+        catalogue,
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        notified={1},
+    )
+    assert plan.decided[0].action != "reply" and plan.answered == set()
+
+
+def test_an_owed_answer_leaves_a_sessions_post_in_its_place() -> None:
+    """A session posts once, at its place: the answer comes at the next tick. A steady
+    ticker (no sessions) answers at its very next tick."""
+    rows = {1: _poster(1)}
+    posting = next(i for i in range(1, 20) if _session_action(rows[1], i) == "post")
+    ticks = [(1, DUE + posting, DUE, posting), (1, DUE + posting + 1, DUE, posting + 1)]
+    plan = plan_ticks(
+        ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, owed={1}
+    )
+    assert [d.action for d in plan.decided] == ["post", "reply"]
+    steady = plan_ticks(
+        [(1, DUE, None, 0), (1, DUE + 60, None, 0)],
+        rows,
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        owed={1},
+    )
+    assert [d.action for d in steady.decided] == ["reply", "post"]
+
+
+def _session_action(row: Any, index: int) -> str:
+    plan = plan_ticks(
+        [(1, DUE + index, DUE, index)],
+        {1: row},
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+    )
+    return plan.decided[0].action

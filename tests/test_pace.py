@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from fleet import activities, agents
+from fleet.activities import identity
 from fleet.agents.heartbeat import dispatch_due
 from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
-from fleet.gallery.port import GalleryPost
+from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.pace import measure_pace
 from fleet.service.root import Fleet, bootstrap
@@ -26,9 +27,18 @@ NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 class Newest:
     """The gallery's newest posts, as the pace's reading sees them."""
 
-    def __init__(self, posts: list[GalleryPost]) -> None:
+    def __init__(
+        self, posts: list[GalleryPost], comments: dict[str, list[GalleryComment]] | None = None
+    ) -> None:
         self.posts = posts
         self.reads = 0
+        # The comments on a post, for the scan of questions about what an agent is.
+        self.comments_of = comments or {}
+
+    def comments(
+        self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
+    ) -> list[GalleryComment]:
+        return self.comments_of.get(post_id, [])[offset : offset + limit]
 
     def feed(
         self, *, agent: str, limit: int = 20, offset: int = 0, sort: str = "recent"
@@ -359,3 +369,22 @@ def test_readings_and_counts_older_than_two_days_are_forgotten(fleet: Fleet) -> 
     assert [r.end for r in activities.readings_since(fleet.sessions, old - timedelta(days=9))] == [
         now
     ]
+
+
+def test_the_scan_keeps_a_persons_question_about_what_the_agent_is(fleet: Fleet) -> None:
+    """Where a person waits, the scan reads the comments: a question about what the
+    agent is is kept in the ledger, owed an answer (``fleet.activities.identity``); an
+    ordinary comment is not."""
+    (author,) = active_agents(fleet, 1, now=NOW)
+    agents.set_platform_user(fleet.sessions, author, f"u-{author}")
+    handle = agents.get_agent(fleet.sessions, str(author)).handle
+    _published(fleet, author, "post", 60, {"post_id": "1"})
+    post = replace(_post(1, hours_ago=1, likes=0, comments=2, person=False), username=handle)
+    said = [
+        GalleryComment("k1", "1", "Lovely light.", "u", "maya", NOW, False),
+        GalleryComment("k2", "1", "Wait, are you a bot?", "u", "rosa_v", NOW, False),
+    ]
+    measure_pace(_fleet(fleet, Newest([post], {"1": said})))
+    with fleet.sessions() as session:
+        owed = identity.owed(session, [author], since=NOW - identity.OWED_DAYS)
+    assert owed == {author: ["k2"]}

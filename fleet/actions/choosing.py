@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fleet import activities
-from fleet.activities import Claim
+from fleet.activities import Claim, identity
 from fleet.core.action_key import ActionKey
-from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
+from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
 from fleet.core.taste import appeal
@@ -399,9 +399,10 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
     spared = None if kit.holdout is None else kit.holdout.spared()
+    asked = asking(kit, claim, waiting, everything)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        chosen = pick_answer(waiting, rng, done=done, others=others, spared=spared)
+        chosen = pick_answer(waiting, rng, done=done, others=others, spared=spared, asked=asked)
         return None if chosen is None else chosen.comment_id
 
     now = kit.now()
@@ -421,4 +422,38 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     comment = everything.get(kept.post_id) if kept.post_id is not None else None
     if comment is None:
         raise Skip("nothing to reply to: no comment waits on the agent that it wants to answer")
+    if comment.id in asked:
+        # Found here (an answer to its comment elsewhere, or before a scan saw it): the
+        # audit counts it asked all the same.
+        identity.note_questions(
+            kit.sessions,
+            [
+                identity.QuestionSeen(
+                    claim.actor.id, comment.id, comment.post_id, comment.created_at
+                )
+            ],
+            now=now,
+        )
     return comment, comment.post_id
+
+
+def asking(
+    kit: ActionKit,
+    claim: Claim,
+    waiting: Sequence[Unanswered],
+    comments: dict[str, GalleryComment],
+) -> set[str]:
+    """The people's comments waiting on the agent that ask what it is: those the ledger
+    holds (``fleet.activities.identity``), and those the check finds now."""
+    since = kit.now() - identity.OWED_DAYS
+    asked = set(identity.owed_comments(kit.sessions, claim.actor.id, since=since))
+    for w in waiting:
+        comment = comments.get(w.comment_id)
+        if (
+            comment is not None
+            and not w.author_is_agent
+            and w.comment_id not in asked
+            and kit.identity.asks(comment.content)
+        ):
+            asked.add(w.comment_id)
+    return asked

@@ -113,6 +113,8 @@ class Writing:
     sessions: sessionmaker[Session]  # the recent texts, the agent's and the fleet's
     now: Callable[[], datetime]
     billing: Billing
+    # Who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``), as the writers name them.
+    operator: str = ""
 
 
 def plain_author(claim: Claim) -> Author:
@@ -131,7 +133,13 @@ def author_of(writing: Writing, claim: Claim, *, about: PostSeen | None = None) 
         remembered = writing.recall.memories_for(claim.actor.id, now=writing.now(), about=about)
     actor = claim.actor
     return Author(
-        actor.handle, actor.display_name, actor.seed, tuple(own), remembered, tuple(others)
+        actor.handle,
+        actor.display_name,
+        actor.seed,
+        tuple(own),
+        remembered,
+        tuple(others),
+        operator=writing.operator,
     )
 
 

@@ -15,6 +15,7 @@ from fleet.actions.holdout import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
+from fleet.content.identity_intent import IdentityIntent
 from fleet.content.port import ContentWriter, Usage
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
@@ -68,3 +69,8 @@ class ActionKit:
     spent: Callable[[tuple[int, int, Usage]], None] | None = None
     # Review mode: which kinds stop at a draft for an agent under review, and for how long.
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    # Who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``): named in every truthful
+    # answer to a person who asks what an agent is.
+    operator: str = ""
+    # Whether a person's comment asks what the agent is (keywords, then the embedder).
+    identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))

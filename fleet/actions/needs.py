@@ -36,7 +36,14 @@ def billing(kit: ActionKit) -> Billing:
 
 def writing(kit: ActionKit) -> Writing:
     return Writing(
-        kit.personas, kit.writer, kit.guard, kit.recall, kit.sessions, kit.now, billing(kit)
+        kit.personas,
+        kit.writer,
+        kit.guard,
+        kit.recall,
+        kit.sessions,
+        kit.now,
+        billing(kit),
+        operator=kit.operator,
     )
 
 
@@ -73,6 +80,7 @@ def for_reply(kit: ActionKit) -> ReplyNeeds:
         kit.gallery,
         kit.review.kinds,
         choose_comment=partial(choose_comment, kit),
+        identity=kit.identity,
     )
 
 

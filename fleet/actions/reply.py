@@ -9,14 +9,27 @@ that no comment is answered twice by one agent.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleet.actions import comment as commenting
-from fleet.actions.common import Accounts, Handled, Ledger, Writing, ensure_user, seen
+from fleet.actions.common import (
+    Accounts,
+    Handled,
+    Ledger,
+    Writing,
+    author_of,
+    ensure_user,
+    nonce,
+    seen,
+)
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
-from fleet.content.port import CommentSeen
+from fleet.content.guard_identity import discloses
+from fleet.content.identity_intent import IdentityIntent
+from fleet.content.offline import OfflineWriter
+from fleet.content.port import CommentDraft, CommentSeen, PostSeen
+from fleet.errors import PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryComment
 
 # The most of the answered comment kept with a reply's text (what a draft shows of it).
@@ -35,6 +48,8 @@ class ReplyNeeds:
     # The comment to answer and its post's id: the one kept on the activity, or a fresh
     # choice among those waiting on the agent (``fleet.actions.choosing.choose_comment``).
     choose_comment: Callable[[Claim], tuple[GalleryComment, str]]
+    # Whether a person's comment asks what the agent is (keywords, then the embedder).
+    identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))
 
 
 def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
@@ -45,10 +60,21 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         return _send(needs, claim, content, claim.target_post_id)
     comment, post_id = needs.choose_comment(claim)
     post = seen(needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
-    answering = CommentSeen(comment.id, comment.content, comment.username, comment.user_is_agent)
+    asked = None if comment.user_is_agent else needs.identity.check(comment.content)
+    answering = CommentSeen(
+        comment.id,
+        comment.content,
+        comment.username,
+        comment.user_is_agent,
+        asks_identity=asked is not None and asked.asks,
+        language=asked.language if asked is not None else "",
+    )
     on_post = replace(post, answering=answering)
-    draft = commenting.write(needs.writing, claim, on_post)
-    written = {
+    if answering.asks_identity:
+        draft = truthful(needs.writing, claim, on_post)
+    else:
+        draft = commenting.write(needs.writing, claim, on_post)
+    written: dict[str, Any] = {
         "text": draft.text,
         "post_id": post_id,
         "to": comment.username,
@@ -58,6 +84,13 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         "title": post.title,
         "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
     }
+    if answering.asks_identity and asked is not None:
+        # The ledger's mark of a truthful answer: the audit counts them, and how soon.
+        written["identity"] = {
+            "asked_at": comment.created_at.isoformat(),
+            "how": asked.how,
+            "operator": needs.writing.operator,
+        }
     content.update(written)
     needs.ledger.save(claim, content=written, usage=usage_record(draft.usage))
     return _send(needs, claim, content, comment.id)
@@ -72,3 +105,29 @@ def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, Any], comment_id: 
         "title": content.get("title"),
     }
     return {**result, **answered}, (comment_id, "reply")
+
+
+def truthful(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
+    """The agent's truthful answer to ``post.answering``, which asked what it is: the
+    writer's (an LLM told the rule and the operator, checked by the guard) when it says
+    the account is automated and names the operator, else the offline answer. Never
+    skipped: a budget spent, a guard's refusal, a writer down or a false answer all end
+    in the offline answer, which costs nothing."""
+    assert post.answering is not None
+    try:
+        draft = commenting.write(writing, claim, post)
+    except (Skip, TransientError, PermanentError):
+        draft = None
+    if draft is not None and discloses(draft.text, writing.operator):
+        return draft
+    persona = writing.personas.get(claim.actor.persona)
+    author = author_of(writing, claim, about=post)
+    draft = OfflineWriter().write_comment(persona, author, post, nonce=nonce(claim))
+    text = draft.text
+    if writing.guard is not None:
+        # Not checked against the agent's recent texts: the truth is said however often
+        # it was said before; every other rule holds (a link, a mention, a claim).
+        verdict = writing.guard.check(text, allowed_mentions=post.mentionable)
+        if not verdict.ok:
+            raise Skip(f"content guard refused the truthful answer: {verdict.reason}")
+    return draft

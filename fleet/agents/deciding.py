@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.activities import identity
 from fleet.activities.decided import decided_before, record_decided, spoke_since
 from fleet.agents.heartbeat import rhythm_of
 from fleet.core.action_key import ActionKey
@@ -94,6 +95,8 @@ class TickPlan:
     rested: int = 0
     # The notified agents whose look at their notifications this plan decides.
     looked: set[int] = field(default_factory=set)
+    # The agents whose truthful answer (a person asked what they are) this plan decides.
+    answered: set[int] = field(default_factory=set)
 
 
 def plan_ticks(
@@ -108,6 +111,7 @@ def plan_ticks(
     adjust: Adjust | None = None,
     notified: Collection[int] = (),
     share: float = 1.0,
+    owed: Collection[int] = (),
 ) -> TickPlan:
     """Decide each tick's action from what was read: no database, the same answer for the
     same rows (``adjust``, the budget's check, is the one call out).
@@ -122,6 +126,11 @@ def plan_ticks(
     first of their ticks here answers it (``TickPlan.looked`` lists them, for the mark
     to be cleared). A tick of an agent missing, not active, deleted, or of a persona
     the catalogue cannot give plans nothing.
+
+    ``owed``: the agents a person asked what they are (``fleet.activities.identity``):
+    the first of their ticks here (but a session's one post) answers, and neither the
+    budget nor the quotas turn it: the truthful answer costs nothing when the LLM
+    budget is spent (the offline writer writes it).
     """
     books: dict[int, DayQuotaBook] = {}
     plan = TickPlan([], [], [])
@@ -152,7 +161,17 @@ def plan_ticks(
             notified=agent_id in notified and agent_id not in plan.looked,
         )
         looks = bool(notes.get("notifications")) and agent_id in notified
-        if adjust is not None:
+        owes = (
+            agent_id in owed
+            and agent_id not in plan.answered
+            and not (opened is not None and action == Action.POST.value)
+        )
+        if owes:
+            # A person asked what it is: it answers now, truthfully (``actions.reply``).
+            action, notes = Action.REPLY.value, {"notifications": True, "identity": True}
+            plan.answered.add(agent_id)
+            looks = agent_id in notified
+        elif adjust is not None:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
                 notes = {"degraded_from": action, "degraded": reason or ""}
@@ -161,7 +180,7 @@ def plan_ticks(
         if book is None:
             zone = catalogue.zone(agent.persona)
             book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
-        allowed, reason = book.decide(due_at, Action(action), for_people=looks)
+        allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
         status = "pending"
         if reason is not None:
             notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
@@ -308,6 +327,7 @@ def decide_ticks(
             adjust=adjust,
             notified={i for i, row in agents.items() if row.people_waiting_since is not None},
             share=share,
+            owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
         )
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])

@@ -149,6 +149,20 @@ def fleet_handles(sessions: sessionmaker[Session], handles: Iterable[str]) -> se
         return set(session.scalars(select(Agent.handle).where(Agent.handle.in_(wanted))))
 
 
+def ids_of(sessions: sessionmaker[Session], handles: Iterable[str]) -> dict[str, int]:
+    """The ids of the fleet's live agents among ``handles``, by handle."""
+    wanted = sorted(set(handles))
+    if not wanted:
+        return {}
+    with sessions() as session:
+        rows = session.execute(
+            select(Agent.handle, Agent.id).where(
+                Agent.handle.in_(wanted), Agent.deleted_at.is_(None)
+            )
+        )
+        return {str(handle): int(agent_id) for handle, agent_id in rows}
+
+
 def due_now(sessions: sessionmaker[Session], now: datetime) -> tuple[int, datetime | None]:
     """Active agents whose tick is due by ``now``, and the oldest due tick (the lag)."""
     due = (Agent.status == "active", Agent.deleted_at.is_(None), Agent.next_tick_at <= now)

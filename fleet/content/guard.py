@@ -2,7 +2,8 @@
 
 It refuses near-duplicates of the agent's own recent posts and comments and of the
 fleet's recent content (word-shingle Jaccard similarity), phrases no person writes ("as
-an AI", "here is your caption"), hashtag walls, invented @mentions, links and HTML.
+an AI", "here is your caption"), a claim to be human ("I'm not a bot", "real human here":
+``fleet.content.guard_identity``), hashtag walls, invented @mentions, links and HTML.
 
 ``write_guarded`` asks a writer, checks, asks once more with another nonce, and then
 gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage spent.
@@ -20,6 +21,7 @@ from typing import TypeVar
 from fleet.content.blocklist import never_say
 from fleet.content.contact import contact_problem
 from fleet.content.domains import find_domain
+from fleet.content.guard_identity import human_claim
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -148,6 +150,9 @@ class ContentGuard:
             found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
+        claimed = human_claim(seen)
+        if claimed is not None:
+            return Verdict(False, f"claims to be human: {claimed!r}")
         forbidden = never_say(seen)
         if forbidden is not None:
             return Verdict(False, f"something the fleet never says: {forbidden!r}")

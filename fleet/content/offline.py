@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from fleet.content import prompts, replies, uptake
+from fleet.content.identity_answer import truthful_answer
 from fleet.content.lexicon import GENERAL, LEADS, voice_of
 from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
 from fleet.content.port import (
@@ -178,7 +179,17 @@ class OfflineWriter:
         figure) or names its subject, medium or palette, in the agent's own voice; for a
         reply to a comment on the agent's own post, one that answers the commenter."""
         started = time.perf_counter()
-        if post.answering is not None:
+        if post.answering is not None and post.answering.asks_identity:
+            rng = prompts.stable_rng("identity", persona.slug, author.seed, post.post_id, nonce)
+            text = truthful_answer(
+                persona,
+                post.answering,
+                author.operator,
+                rng,
+                me=_identity(persona, author),
+                language=post.answering.language or None,
+            )
+        elif post.answering is not None:
             rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
             own_post = post.author == author.handle
             text = replies.reply_text(persona, post, post.answering, rng, own_post=own_post)

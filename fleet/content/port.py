@@ -79,6 +79,9 @@ class Author:
     # What the rest of the fleet published lately, newest last: a visitor reads them all,
     # so the offline writer steers clear of them as of its own.
     fleet_recent: tuple[str, ...] = ()
+    # Who runs the agent (``FLEET_DISCLOSURE__OPERATOR_NAME``): it is an automated
+    # account, and says so and names them when a person asks ("": not said).
+    operator: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,11 @@ class CommentSeen:
     text: str
     author: str
     author_is_agent: bool
+    # The comment asks what the agent is or who runs it (``fleet.content.identity_intent``):
+    # the reply answers truthfully, naming the operator. ``language``: the question's, when
+    # the keyword check knew it ("": unknown, the answer is in English).
+    asks_identity: bool = False
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)

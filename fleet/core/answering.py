@@ -101,19 +101,24 @@ def pick_answer(
     go_on: float = GO_ON,
     others: float = 1.0,
     spared: Spared | None = None,
+    asked: Collection[str] = (),
 ) -> Unanswered | None:
     """The comment to answer now (see the module's docstring), or None; ``done``: ids
     the agent answered already by the ledger's account; ``go_on`` and ``others``: how
     likely an answer to its comment, and another agent's comment on its post, is taken
     up when no person waits. A person ``spared`` spares (held out of the impact
-    experiment, or opted out) is never answered."""
+    experiment, or opted out) is never answered, not even a question about what the agent
+    is; ``asked``: people's comments that ask what the agent is, answered before any other
+    (the oldest first)."""
     open_ = [
         w
         for w in waiting
         if w.comment_id not in done
         and (spared is None or w.author_is_agent or not spared.spares(w.author_id))
     ]
-    people = sorted((w for w in open_ if not w.author_is_agent), key=lambda w: w.at)
+    people = sorted(
+        (w for w in open_ if not w.author_is_agent), key=lambda w: (w.comment_id not in asked, w.at)
+    )
     if people:
         return people[0]
     going_on = [w for w in open_ if w.why is Waiting.TO_MY_COMMENT]

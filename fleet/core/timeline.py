@@ -190,15 +190,21 @@ class DayQuotaBook:
     stored: dict[str, Any] = field(default_factory=dict)
 
     def decide(
-        self, epoch: float, chosen: Action, *, for_people: bool = False
+        self, epoch: float, chosen: Action, *, for_people: bool = False, owed: bool = False
     ) -> tuple[Action | None, str | None]:
         """The action the quotas let the agent do, and why another if so. A reply of its
         own accord (not ``for_people``: no person's comment called it) may take the reply
         quota less ``PEOPLE_REPLIES_KEPT`` of it (7 of 10): the rest is kept for the people
         who write to it. Its own answering looks, one a session, spent the whole quota
         within two days for 9-27 of 40 agents of each persona, and a person's comment
-        then waited for the next local day."""
+        then waited for the next local day.
+
+        ``owed``: a truthful answer a person asked for (what the agent is, who runs it):
+        counted, never refused, whatever the quotas say (issue 48)."""
         day = local_day(self.zone, epoch)
+        if owed:
+            self.stored = counted(self.stored, day, chosen)
+            return chosen, None
         counts = day_counts(self.stored, day)
         limit = self.quotas.limit(Action.REPLY)
         own = None

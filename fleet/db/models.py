@@ -421,3 +421,22 @@ class ImpactSighting(Base):
     item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class IdentityQuestion(Base):
+    """A person asked an agent what it is, or who runs it (``fleet.activities.identity``):
+    when it was asked and first seen. Its answer is the agent's reply to the comment, in
+    the engagement ledger."""
+
+    __tablename__ = "identity_questions"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "comment_id"),
+        Index("ix_identity_questions_asked_at", "asked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    comment_id: Mapped[str] = mapped_column(String(64))
+    post_id: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

@@ -21,6 +21,7 @@ from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
 from fleet.service.impact import record_people
+from fleet.service.honesty import scan_identity_questions
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
@@ -62,6 +63,8 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     scan_notifications(fleet, newest, since=now - LOOKBACK)
     # People first seen join the impact experiment (``fleet.service.impact``).
     record_people(fleet, newest)
+    # Of those, the questions about what an agent is: owed a truthful answer (issue 48).
+    scan_identity_questions(fleet, waiting_posts(fleet, newest, since=now - LOOKBACK))
     interests = fleet.action_kit.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,
@@ -137,11 +140,19 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     From counts, without reading a comment: a person's answer to another agent's
     comment there is laid at the author's door (the other agent answers it in its own
     sessions; the author's look then finds nothing of its own and ends)."""
+    waiting = [p.username for p in waiting_posts(fleet, posts, since=since)]
+    return agents.mark_people_waiting(fleet.sessions, waiting, now=fleet.clock.now())
+
+
+def waiting_posts(
+    fleet: Fleet, posts: Sequence[GalleryPost], *, since: datetime
+) -> list[GalleryPost]:
+    """The agents' posts where a person's comment waits, from the counts the gallery
+    shows (``scan_notifications``)."""
     theirs = [p for p in posts if p.user_is_agent]
     ids = [p.id for p in theirs]
     replies = activities.fleet_replies_on(fleet.sessions, ids, since=since)
     ours = activities.fleet_comments_on(fleet.sessions, ids, since=since, replies=replies)
     known = agents.fleet_handles(fleet.sessions, {to for _, to in replies if to})
     answered = Counter(post_id for post_id, to in replies if to and to not in known)
-    waiting = [p.username for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]
-    return agents.mark_people_waiting(fleet.sessions, waiting, now=fleet.clock.now())
+    return [p for p in theirs if max(0, p.comment_count) - ours[p.id] > answered[p.id]]

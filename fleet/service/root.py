@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from fleet.actions import ActionKit, Event
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
+    from fleet.content.identity_intent import IdentityIntent
     from fleet.core.pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
     from fleet.embeddings.degrading import DegradingEmbedder
@@ -219,6 +220,8 @@ class Fleet:
             review=settings.review,
             provenance=provenance,
             provenance_required=settings.provenance.require,
+            operator=settings.disclosure.operator_name,
+            identity=self.identity_intent,
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -255,6 +258,14 @@ class Fleet:
             ),
             reserve_tokens=actions.llm_tokens_reserved_per_call,
         )
+
+    @cached_property
+    def identity_intent(self) -> IdentityIntent:
+        """Whether a person's comment asks what an agent is: keywords, then the embedder
+        (its banks embedded once a process)."""
+        from fleet.content.identity_intent import IdentityIntent
+
+        return IdentityIntent(self.embedder)
 
     @cached_property
     def embedder(self) -> Embedder | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from fleet.core.answering import Seen, Waiting, pick_answer, unanswered
+from fleet.core.answering import Seen, Unanswered, Waiting, pick_answer, unanswered
 
 T = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -73,3 +73,19 @@ def test_a_glance_at_the_notifications_answers_other_agents_only_sometimes() -> 
     )
     assert pick_answer(waiting, random.Random(3), others=0.0) is None
     assert pick_answer(waiting, random.Random(3), others=1.0) is not None
+
+
+def test_a_persons_question_about_what_the_agent_is_is_answered_before_older_comments() -> None:
+    """``asked``: people's comments asking what the agent is come first, the oldest of
+    them first; without it, the oldest person's comment."""
+    t0 = datetime(2026, 11, 17, 12, 0, tzinfo=UTC)
+    waiting = [
+        Unanswered("old", "maya", False, t0, Waiting.ON_MY_POST),
+        Unanswered("ask2", "rosa", False, t0 + timedelta(minutes=9), Waiting.ON_MY_POST),
+        Unanswered("ask1", "lee", False, t0 + timedelta(minutes=5), Waiting.ON_MY_POST),
+    ]
+    rng = random.Random(1)
+    chosen = pick_answer(waiting, rng, asked={"ask1", "ask2"})
+    assert chosen is not None and chosen.comment_id == "ask1"
+    plain = pick_answer(waiting, rng)
+    assert plain is not None and plain.comment_id == "old"

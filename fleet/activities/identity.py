@@ -1,0 +1,216 @@
+"""Questions about what an agent is, and their answers: the ledger's side of honesty.
+
+A scan (``fleet.service.honesty.scan_identity_questions``) or the reply that reads it
+notes a person's comment asking an agent what it is (``note_questions``: once per agent
+and comment). The agent owes an answer until its reply to that comment is in the
+engagement ledger (``owed``: such an agent's next tick answers, whatever the quotas
+and the budget say). ``answers`` reads each question with its answer for the audit;
+``published_texts`` every text the fleet published, for the audit's check of claims to
+be human. The question's own text is never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.core.memory import post_text
+from fleet.db.engine import autocommit
+from fleet.db.models import Agent, AgentActivity, Engagement, IdentityQuestion
+
+_QUESTIONS = cast(Table, IdentityQuestion.__table__)
+_ENGAGEMENTS = cast(Table, Engagement.__table__)
+_ACTIVITIES = cast(Table, AgentActivity.__table__)
+_AGENTS = cast(Table, Agent.__table__)
+# A reply still under way (or a draft awaiting review) for a question: nothing more owed.
+_UNDER_WAY = ("pending", "awaiting_review")
+# A question stays owed this long (a comment deleted since, or never found again, does
+# not hold its agent's sessions for ever).
+OWED_DAYS = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSeen:
+    """A person's comment that asks agent ``agent_id`` what it is."""
+
+    agent_id: int
+    comment_id: str
+    post_id: str
+    asked_at: datetime
+
+
+def note_questions(
+    sessions: sessionmaker[Session], questions: Sequence[QuestionSeen], *, now: datetime
+) -> int:
+    """Keep these questions (a question kept before stays as it was). How many are new."""
+    if not questions:
+        return 0
+    rows = [
+        {
+            "agent_id": q.agent_id,
+            "comment_id": q.comment_id[:64],
+            "post_id": q.post_id[:64],
+            "asked_at": q.asked_at,
+            "seen_at": now,
+        }
+        for q in questions
+    ]
+    with sessions.begin() as session:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = postgresql.insert(_QUESTIONS).on_conflict_do_nothing()
+        else:
+            statement = sqlite.insert(_QUESTIONS).on_conflict_do_nothing()
+        # The rows inserted, counted from what they return (an executemany's rowcount
+        # is not reliable across drivers).
+        made = session.execute(statement.returning(_QUESTIONS.c.id), rows)
+        return len(made.all())
+
+
+def _answered(question: Any = _QUESTIONS) -> Any:
+    return exists().where(
+        _ENGAGEMENTS.c.agent_id == question.c.agent_id,
+        _ENGAGEMENTS.c.post_id == question.c.comment_id,
+        _ENGAGEMENTS.c.kind == "reply",
+    )
+
+
+def owed(session: Session, agent_ids: Collection[int], *, since: datetime) -> dict[int, list[str]]:
+    """Of these agents, those a question asked since ``since`` waits on (no reply to it in
+    the ledger, no reply of theirs under way), with the comments waiting, oldest first."""
+    if not agent_ids:
+        return {}
+    # Any reply of the agent's under way: decided, it has no target until its task
+    # chooses one (the question first, ``fleet.actions.choosing.choose_comment``).
+    under_way = exists().where(
+        _ACTIVITIES.c.agent_id == _QUESTIONS.c.agent_id,
+        _ACTIVITIES.c.action == "reply",
+        _ACTIVITIES.c.status.in_(_UNDER_WAY),
+    )
+    rows = session.execute(
+        select(_QUESTIONS.c.agent_id, _QUESTIONS.c.comment_id)
+        .where(
+            _QUESTIONS.c.agent_id.in_(sorted(agent_ids)),
+            _QUESTIONS.c.asked_at >= since,
+            ~_answered(),
+            ~under_way,
+        )
+        .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
+    )
+    waiting: dict[int, list[str]] = {}
+    for agent_id, comment_id in rows:
+        waiting.setdefault(int(agent_id), []).append(str(comment_id))
+    return waiting
+
+
+def owed_comments(sessions: sessionmaker[Session], agent_id: int, *, since: datetime) -> list[str]:
+    """The comments asking this agent what it is that wait on it, oldest first."""
+    with sessions() as session:
+        return owed(session, [agent_id], since=since).get(agent_id, [])
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A question and its answer, as the ledger knows them (None: not answered)."""
+
+    agent: str
+    comment_id: str
+    asked_at: datetime
+    answered_at: datetime | None
+    text: str | None
+    marked: bool  # the reply carries the identity mark (``content.identity``)
+
+
+def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]:
+    """Every question asked since ``since``, with the reply that answered it."""
+    query = (
+        select(
+            _AGENTS.c.handle,
+            _QUESTIONS.c.comment_id,
+            _QUESTIONS.c.asked_at,
+            _ACTIVITIES.c.finished_at,
+            _ACTIVITIES.c.content,
+            _ACTIVITIES.c.status,
+        )
+        .select_from(_QUESTIONS)
+        .join(_AGENTS, _AGENTS.c.id == _QUESTIONS.c.agent_id)
+        .outerjoin(
+            _ENGAGEMENTS,
+            and_(
+                _ENGAGEMENTS.c.agent_id == _QUESTIONS.c.agent_id,
+                _ENGAGEMENTS.c.post_id == _QUESTIONS.c.comment_id,
+                _ENGAGEMENTS.c.kind == "reply",
+            ),
+        )
+        .outerjoin(_ACTIVITIES, _ACTIVITIES.c.id == _ENGAGEMENTS.c.activity_id)
+        .where(_QUESTIONS.c.asked_at >= since)
+        .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
+    )
+    found = []
+    with autocommit(sessions).connect() as connection:
+        for handle, comment_id, asked_at, finished_at, content, status in connection.execute(query):
+            done = status == "succeeded" and finished_at is not None
+            written = content or {}
+            found.append(
+                Answer(
+                    str(handle),
+                    str(comment_id),
+                    asked_at,
+                    finished_at if done else None,
+                    str(written.get("text") or "") if done else None,
+                    bool(written.get("identity")) if done else False,
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A text the fleet published: who, which action, the activity, the text."""
+
+    agent: str
+    action: str
+    activity_id: int
+    text: str
+
+
+def published_texts(
+    sessions: sessionmaker[Session], *, since: datetime, page: int = 1000
+) -> Iterator[Published]:
+    """Every text the fleet published since ``since`` (a post's caption and
+    description, a comment's or a reply's text), oldest first, read a page at a time."""
+    after = 0
+    while True:
+        query = (
+            select(_ACTIVITIES.c.id, _ACTIVITIES.c.action, _ACTIVITIES.c.content, _AGENTS.c.handle)
+            .join(_AGENTS, _AGENTS.c.id == _ACTIVITIES.c.agent_id)
+            .where(
+                _ACTIVITIES.c.status == "succeeded",
+                _ACTIVITIES.c.action.in_(("post", "comment", "reply")),
+                _ACTIVITIES.c.finished_at >= since,
+                _ACTIVITIES.c.id > after,
+            )
+            .order_by(_ACTIVITIES.c.id)
+            .limit(page)
+        )
+        with autocommit(sessions).connect() as connection:
+            rows = list(connection.execute(query))
+        for activity_id, action, content, handle in rows:
+            written = content or {}
+            if action == "post":
+                text = post_text(
+                    str(written.get("title") or ""), str(written.get("description") or "")
+                )
+            else:
+                text = str(written.get("text") or "")
+            if text:
+                yield Published(str(handle), str(action), int(activity_id), text)
+        if len(rows) < page:
+            return
+        after = int(rows[-1][0])

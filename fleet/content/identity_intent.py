@@ -1,0 +1,179 @@
+"""Does a person's comment ask what the agent is? A keyword pre-check, then the embedder.
+
+People ask in many ways: "are you a bot?", "is anyone actually typing these?", "who is
+behind this profile?", "¿eres una persona real?". ``IdentityIntent.asks`` says yes when
+the keyword pre-check finds the question (``fleet.content.guard_identity``), or when the
+comment's vector is close to a bank of example questions (``ASKING``) and closer to
+them than to a bank of questions about the work that merely mention AI or tools
+(``NOT_ASKING``: "which model did you use?", "is this AI-generated?"). The embedder is
+the embeddings port (the default, multilingual-e5-small, runs offline); without one,
+or while it is down, the keyword pre-check alone answers.
+
+The comment is data: it is embedded and compared, never followed; only its first
+``MAX_CHARS`` characters are read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fleet.content.guard_identity import asks_by_words
+from fleet.embeddings.port import Embedder
+from fleet.errors import TransientError
+
+MAX_CHARS = 500
+# A comment asks when its best match among the examples is at least this close, and
+# closer than its best match among the questions about the work by ``MARGIN``.
+THRESHOLD = 0.88
+MARGIN = 0.0
+
+# Questions about what the agent is or who runs it, in the languages people write in,
+# with their language (an answer is written in the closest example's).
+ASKING: tuple[tuple[str, str], ...] = (
+    ("en", "Are you a bot?"),
+    ("en", "Are you a real person?"),
+    ("en", "Is this account run by an AI?"),
+    ("en", "Am I talking to a human or a machine?"),
+    ("en", "Who runs this account?"),
+    ("en", "Is there an actual person behind this profile?"),
+    ("en", "Are you human?"),
+    ("en", "Is this an automated account?"),
+    ("en", "Be honest, are these comments written by a program?"),
+    ("en", "Does anybody actually type these replies, or is it software?"),
+    ("en", "Who operates you?"),
+    ("en", "Are your comments generated automatically?"),
+    ("en", "Is this profile managed by a company or by software?"),
+    ("en", "This feels like talking to a program. Is anyone there?"),
+    ("es", "¿Eres un bot o una persona real?"),
+    ("es", "¿Quién maneja esta cuenta?"),
+    ("es", "¿Hay alguien de verdad detrás de este perfil?"),
+    ("es", "¿Estoy hablando con una máquina?"),
+    ("fr", "Es-tu un robot ou un humain ?"),
+    ("fr", "Qui gère ce compte ?"),
+    ("fr", "Je parle à une machine ?"),
+    ("fr", "Est-ce qu'une vraie personne écrit ces commentaires ?"),
+    ("de", "Bist du ein Bot oder ein Mensch?"),
+    ("de", "Wer steckt hinter diesem Account?"),
+    ("de", "Schreibt hier ein echter Mensch?"),
+    ("de", "Rede ich hier mit einer Maschine?"),
+    ("pt", "Você é um robô ou uma pessoa?"),
+    ("pt", "Quem controla esta conta?"),
+    ("it", "Sei una persona vera o un bot?"),
+    ("it", "Chi gestisce questo profilo?"),
+)
+# Questions people ask about the work (or say in passing) that are not about the agent.
+NOT_ASKING: tuple[str, ...] = (
+    "Which model did you use for this?",
+    "Is this image AI-generated?",
+    "What tool did you make this with?",
+    "How long did this take you?",
+    "What prompt did you use?",
+    "Are you selling prints of this?",
+    "Are you on Instagram too?",
+    "Is this a real place?",
+    "Did you use a LoRA or the base model?",
+    "What workflow is this, ComfyUI?",
+    "Are you going to make more of these?",
+    "Love the colours, where was this taken?",
+    "Can you share the settings?",
+    "Who is the person in the picture?",
+    "Is the robot in the picture from a game?",
+    "¿Qué modelo usaste para esta imagen?",
+    "¿Cuánto tiempo te llevó?",
+    "Quel logiciel as-tu utilisé ?",
+    "C'est généré par IA ?",
+    "Welches Programm hast du benutzt?",
+    "Ist das Bild mit KI gemacht?",
+    "Qual ferramenta você usou?",
+    "Che modello hai usato?",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the check found: whether the comment asks, how (``words`` or ``meaning``),
+    the question's language when known (the keywords', else the closest example's), and
+    the best similarities (0.0 when the embedder was not asked)."""
+
+    asks: bool
+    how: str = ""
+    closest: float = 0.0
+    closest_other: float = 0.0
+    language: str = ""
+
+
+class IdentityIntent:
+    """The check of a comment, with the banks' vectors embedded once (on first use)."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        *,
+        threshold: float = THRESHOLD,
+        margin: float = MARGIN,
+        asking: Sequence[tuple[str, str]] = ASKING,
+        not_asking: Sequence[str] = NOT_ASKING,
+        cached: int = 2048,
+    ) -> None:
+        self._embedder = embedder
+        self._threshold = threshold
+        self._margin = margin
+        self._asking = tuple(asking)
+        self._not_asking = tuple(not_asking)
+        self._banks: tuple[np.ndarray, np.ndarray] | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, Asked] = OrderedDict()
+        self._cached = cached
+
+    def asks(self, text: str) -> bool:
+        """Whether the comment asks what the agent is, or who runs it."""
+        return self.check(text).asks
+
+    def check(self, text: str) -> Asked:
+        """The check of one comment, with how it was found (a comment is checked once a
+        process: the answer is kept for the next look)."""
+        text = " ".join(text[:MAX_CHARS].split())
+        if not text:
+            return Asked(False)
+        with self._lock:
+            kept = self._cache.get(text)
+        if kept is not None:
+            return kept
+        found = self._check(text)
+        with self._lock:
+            self._cache[text] = found
+            while len(self._cache) > self._cached:
+                self._cache.popitem(last=False)
+        return found
+
+    def _check(self, text: str) -> Asked:
+        language = asks_by_words(text)
+        if language is not None:
+            return Asked(True, "words", language=language)
+        if self._embedder is None:
+            return Asked(False)
+        try:
+            asking, not_asking = self._vectors()
+            vector = np.asarray(self._embedder.embed([text], purpose="query")[0], dtype=np.float32)
+        except (TransientError, IndexError, ValueError):
+            return Asked(False)  # the embedder is down: the words alone answered
+        similar = asking @ vector
+        closest = float(np.max(similar))
+        other = float(np.max(not_asking @ vector))
+        asks = closest >= self._threshold and closest - other >= self._margin
+        language = self._asking[int(np.argmax(similar))][0] if asks else ""
+        return Asked(asks, "meaning" if asks else "", closest, other, language)
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self._embedder is not None
+        if self._banks is None:
+            texts = [text for _, text in self._asking]
+            vectors = self._embedder.embed([*texts, *self._not_asking], purpose="query")
+            bank = np.asarray(vectors, dtype=np.float32)
+            self._banks = (bank[: len(self._asking)], bank[len(self._asking) :])
+        return self._banks

@@ -1,0 +1,149 @@
+"""Honesty's use cases (issue 48): questions about what an agent is, found and answered,
+and the audit's two counts.
+
+``scan_identity_questions`` reads the comments where people wait on an agent (the pace
+task's scan) and keeps those that ask what it is: the agent then owes a truthful answer,
+which its next tick gives whatever its quotas and budget say (``fleet.agents.deciding``).
+``human_claims`` runs the guard's check of a claim to be human over every text the fleet
+published; ``identity_answers`` counts the questions asked, those answered truthfully
+(the answer says the account is automated and names the operator) and how soon.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fleet.activities import identity
+from fleet.agents.queries import ids_of
+from fleet.content.guard import readable
+from fleet.content.guard_identity import discloses, human_claim
+from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra.logs import get_logger
+from fleet.service.root import Fleet
+
+log = get_logger(__name__)
+
+# The posts read in one scan, newest first: each is one read of its comments.
+POSTS_READ = 30
+COMMENTS_READ = 100
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int:
+    """Read the comments on these agents' posts (where people wait: ``fleet.service.pace.
+    waiting_posts``), keep people's unanswered comments that ask the post's author what
+    it is. How many questions were new. A post the gallery will not give is left for the
+    next scan."""
+    posts = sorted(waiting, key=lambda p: p.created_at, reverse=True)[:POSTS_READ]
+    if not posts:
+        return 0
+    ids = ids_of(fleet.sessions, {p.username for p in posts})
+    intent = fleet.identity_intent
+    found: list[identity.QuestionSeen] = []
+    gallery = fleet.open_gallery()
+    try:
+        for post in posts:
+            agent_id = ids.get(post.username)
+            if agent_id is None:
+                continue
+            try:
+                comments = gallery.comments(
+                    agent=post.username, post_id=post.id, limit=COMMENTS_READ
+                )
+            except Deferred:
+                break  # the gallery's limit: the next scan goes on
+            except (TransientError, PermanentError) as error:
+                log.info("identity scan: a post left out", post=post.id, reason=str(error)[:200])
+                continue
+            for comment in _unanswered_people(comments, post.username):
+                if intent.asks(comment.content):
+                    found.append(
+                        identity.QuestionSeen(agent_id, comment.id, post.id, comment.created_at)
+                    )
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
+    return identity.note_questions(fleet.sessions, found, now=fleet.clock.now())
+
+
+def _unanswered_people(comments: Sequence[GalleryComment], author: str) -> list[GalleryComment]:
+    """People's comments on ``author``'s post that ``author`` has not answered."""
+    answered = {c.parent_id for c in comments if c.username == author}
+    return [
+        c for c in comments if not c.user_is_agent and c.username != author and c.id not in answered
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A published text that claims to be human: who, which action, the words."""
+
+    agent: str
+    action: str
+    activity_id: int
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class HumanClaims:
+    """The fleet's published texts read for a claim to be human."""
+
+    checked: int
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.claims)
+
+
+def human_claims(fleet: Fleet, *, since: datetime = EPOCH) -> HumanClaims:
+    """Every text the fleet published since ``since``, read by the guard's check of a
+    claim to be human (``fleet.content.guard_identity.human_claim``)."""
+    checked = 0
+    claims = []
+    for text in identity.published_texts(fleet.sessions, since=since):
+        checked += 1
+        words = human_claim(readable(text.text))
+        if words is not None:
+            claims.append(Claim(text.agent, text.action, text.activity_id, words))
+    return HumanClaims(checked, claims)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityAnswers:
+    """Questions about what an agent is, and their answers: how many were asked, how
+    many answered, how many of those truthfully (automated, the operator named, no claim
+    to be human), and the minutes from the question to its answer."""
+
+    asked: int
+    answered: int
+    truthful: int
+    median_minutes: float | None
+    max_minutes: float | None
+    # Questions still unanswered, the oldest first: (agent, asked at).
+    waiting: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswers:
+    """The questions asked since ``since`` and their answers (``IdentityAnswers``)."""
+    operator = fleet.settings.disclosure.operator_name
+    rows = identity.answers(fleet.sessions, since=since)
+    done = [r for r in rows if r.answered_at is not None]
+    minutes = [
+        max(0.0, (r.answered_at - r.asked_at).total_seconds() / 60)
+        for r in done
+        if r.answered_at is not None
+    ]
+    truthful = sum(1 for r in done if r.text is not None and discloses(r.text, operator))
+    return IdentityAnswers(
+        asked=len(rows),
+        answered=len(done),
+        truthful=truthful,
+        median_minutes=statistics.median(minutes) if minutes else None,
+        max_minutes=max(minutes) if minutes else None,
+        waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None],
+    )
