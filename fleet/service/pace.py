@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
-from fleet.service.impact import record_people
 from fleet.service.honesty import scan_identity_questions
+from fleet.service.impact import record_people
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
