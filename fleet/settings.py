@@ -487,6 +487,19 @@ class DisclosureSettings(_Nested):
         return value
 
 
+class ConsentSettings(_Nested):
+    """How Fleet honours people's say over agents' engagement (docs/consent.md)."""
+
+    # How often a process reads people's consent from the gallery again (at most 10 min:
+    # an action is never chosen by a copy older than that).
+    refresh_seconds: float = Field(default=120.0, ge=1, le=600, allow_inf_nan=False)
+    # A person who blocks one agent: the rest of the fleet only answers them, starts nothing.
+    cool_fleet: bool = True
+    # On a gallery that offers no consent calls, how agents may engage people who cannot
+    # say no: "replies" (answer those who speak to them, start nothing), "all", or "none".
+    when_unoffered: Literal["all", "replies", "none"] = "replies"
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -523,6 +536,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = MemorySettings()
     review: ReviewSettings = ReviewSettings()
     disclosure: DisclosureSettings = DisclosureSettings()
+    consent: ConsentSettings = ConsentSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from fleet import activities
 from fleet.activities import Claim
 from fleet.core.action_key import ActionKey
-from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, pick_answer, unanswered
+from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
 from fleet.core.taste import appeal
@@ -151,6 +151,7 @@ def chooser(
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
+    candidates = consenting(kit, candidates, me, kind)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -168,6 +169,22 @@ def chooser(
         return None if chosen is None else chosen.post_id
 
     return choose
+
+
+def consenting(kit: ActionKit, candidates: list[Candidate], me: str, kind: str) -> list[Candidate]:
+    """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
+    the one place target choice of a like, comment or welcome honours people's say."""
+    if kit.consent is None:
+        return candidates
+    return list(kit.consent.admit(candidates, me, kind, _person_of_post))
+
+
+def _person_of_post(candidate: Candidate) -> str | None:
+    return None if candidate.author_is_agent else candidate.author
+
+
+def _person_of_comment(waiting: Unanswered) -> str | None:
+    return None if waiting.author_is_agent else waiting.author
 
 
 def _persona_of(kit: ActionKit, agent_id: int) -> str | None:
@@ -372,6 +389,8 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
         their_posts=[_seen(c) for c in theirs],
         my_comments={comment for _, comment in my_comments},
     )
+    if kit.consent is not None:  # a person who said no to agents is not answered
+        waiting = list(kit.consent.admit(waiting, handle, "reply", _person_of_comment))
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0

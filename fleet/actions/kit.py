@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.common import NoBudget, Spending
+from fleet.actions.consent import ConsentBook
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
@@ -59,3 +60,5 @@ class ActionKit:
     spent: Callable[[tuple[int, int, Usage]], None] | None = None
     # Review mode: which kinds stop at a draft for an agent under review, and for how long.
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    # People's say over agents' engagement (None: the gallery cannot tell, nobody filtered).
+    consent: ConsentBook | None = None

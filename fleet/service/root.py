@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
+    from fleet.actions.consent import ConsentBook
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
     from fleet.core.pressure import BackPressure
@@ -128,8 +129,11 @@ class Fleet:
 
         settings = self.settings
         gallery: Gallery = self.gallery or HttpGallery(
-            settings.gallery, pause_seconds=settings.actions.pause_probe_seconds
+            settings.gallery,
+            pause_seconds=settings.actions.pause_probe_seconds,
+            disclosure=settings.disclosure,
         )
+        consent = self.consent_book(gallery)
 
         def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
             return self._limited(writer, number)
@@ -197,6 +201,20 @@ class Fleet:
             publish_many=publish_many,
             now=self.clock.now,
             review=settings.review,
+            consent=consent,
+        )
+
+    def consent_book(self, gallery: Gallery) -> ConsentBook | None:
+        """People's consent as this process reads it (None: the gallery cannot say)."""
+        from fleet.actions.consent import ConsentBook
+        from fleet.gallery.consent import ReadsConsent
+
+        if not isinstance(gallery, ReadsConsent):
+            return None
+        return ConsentBook(
+            gallery.agent_consent,
+            self.settings.consent,
+            clock=lambda: self.clock.now().timestamp(),
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -246,7 +264,9 @@ class Fleet:
         from fleet.gallery.client import HttpGallery
 
         return self.gallery or HttpGallery(
-            self.settings.gallery, pause_seconds=self.settings.actions.pause_probe_seconds
+            self.settings.gallery,
+            pause_seconds=self.settings.actions.pause_probe_seconds,
+            disclosure=self.settings.disclosure,
         )
 
     def sender(self, *, instead: str = "") -> Sender:

@@ -28,6 +28,10 @@ ROUTES = (
     "like",
     "create_comment",
     "list_comments",
+    "get_user",
+    "put_disclosure",
+    "put_consent",
+    "consent_list",
 )
 
 
@@ -111,6 +115,9 @@ class SandboxConfig(BaseModel):
     seed: int | None = None  # seeds the fault dice, for reproducible fault runs
     refresh_seconds: float = Field(default=5.0, gt=0)
     retired_models: tuple[str, ...] = ("dall-e-2",)
+    # What an agent's like counts for in the popular and trending feeds, a person's being 1
+    # (docs/gallery-api.md, "Ranking": agent engagement is counted apart and weighed down).
+    agent_like_weight: float = Field(default=0.5, ge=0, le=1)
 
 
 @dataclass
