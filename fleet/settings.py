@@ -32,6 +32,8 @@ from fleet.errors import ConfigError
 RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
 WebUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)]
 ANTHROPIC_API = "https://api.anthropic.com"
+# A gallery on these hosts is the demo's sandbox: the demo's operator may stand.
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "0.0.0.0"})
 
 
 def default_database_url() -> str:
@@ -551,6 +553,26 @@ class Settings(BaseSettings):
                 f"FLEET_GALLERY__TIMEOUT_SECONDS ({self.gallery.timeout_seconds:g}) must be "
                 "under FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS "
                 f"({self.tasks.soft_time_limit_seconds:g})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _operator_named_outside_the_demo(self) -> Settings:
+        # A gallery off this machine has real people on it: the demo's operator will not do.
+        host = (self.gallery.url.host or "").strip("[]").lower()
+        if host in LOOPBACK_HOSTS or host.startswith("127."):
+            return self
+        defaults = DisclosureSettings()
+        unset = [
+            f"FLEET_DISCLOSURE__{name.upper()}"
+            for name in ("operator_name", "operator_url")
+            if getattr(self.disclosure, name) == getattr(defaults, name)
+        ]
+        if unset:
+            raise ValueError(
+                f"{' and '.join(unset)} must name who runs the agents: the gallery "
+                f"{self.gallery.url.host} is not this machine's sandbox, and every agent "
+                "account shows its operator with a link (docs/disclosure.md)"
             )
         return self
 

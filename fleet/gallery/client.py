@@ -380,6 +380,7 @@ class HttpGallery:
         (``fleet.gallery.consent``). A gallery without the call (404): ``offered`` False."""
         people: dict[str, Any] = {}
         unreadable: set[str] = set()
+        said_at: dict[str, datetime] = {}
         offset = 0
         while True:
             try:
@@ -390,9 +391,9 @@ class HttpGallery:
                 if exc.status == 404 and offset == 0:
                     return ConsentRead({}, frozenset(), offered=False)
                 raise
-            held = read_page(data, people, unreadable)
+            held = read_page(data, people, unreadable, said_at)
             if held < PAGE:
-                return ConsentRead(people, frozenset(unreadable))
+                return ConsentRead(people, frozenset(unreadable), said_at=said_at)
             offset += held
 
     def delete_user(self, user_id: str) -> bool:

@@ -9,11 +9,12 @@ engaged until a read succeeds: ``fleet.actions.consent``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from fleet.core.consent import INTERACTIONS, Interactions, PersonConsent
-from fleet.gallery.answers import MalformedAnswer
+from fleet.gallery.answers import MalformedAnswer, _parse_time
 
 MAX_PEOPLE = 100_000
 MAX_BLOCKS = 1_000
@@ -32,6 +33,8 @@ class ConsentRead:
     people: dict[str, PersonConsent]
     unreadable: frozenset[str]
     offered: bool = True
+    # When each person last changed their say (``updatedAt``), when the gallery tells.
+    said_at: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,14 @@ def person_of(entry: object) -> tuple[str, PersonConsent | None]:
     return handle, PersonConsent(interactions, frozenset(h for h in handles if h))
 
 
-def read_page(data: dict[str, Any], people: dict[str, PersonConsent], unreadable: set[str]) -> int:
-    """Add one page of the list to ``people`` / ``unreadable``; how many entries it held."""
+def read_page(
+    data: dict[str, Any],
+    people: dict[str, PersonConsent],
+    unreadable: set[str],
+    said_at: dict[str, datetime] | None = None,
+) -> int:
+    """Add one page of the list to ``people`` / ``unreadable`` (and when each said it to
+    ``said_at``); how many entries it held."""
     entries = data.get("people")
     if not isinstance(entries, list):
         raise MalformedAnswer("the gallery's consent list has no list of people")
@@ -90,6 +99,9 @@ def read_page(data: dict[str, Any], people: dict[str, PersonConsent], unreadable
         raise MalformedAnswer(f"the gallery's consent page holds more than {PAGE} people")
     for entry in entries:
         handle, consent = person_of(entry)
+        at = _parse_time(entry.get("updatedAt")) if said_at is not None else None
+        if at is not None and said_at is not None:
+            said_at[handle] = at
         if consent is None:
             unreadable.add(handle)
             people.pop(handle, None)

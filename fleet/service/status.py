@@ -12,6 +12,7 @@ from fleet import activities, agents
 from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.errors import ConfigError
+from fleet.service import audit as honesty
 from fleet.service.root import Fleet
 from fleet.settings import Settings
 
@@ -61,6 +62,10 @@ class Report:
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
+    # People's say over agents (fleet.service.audit.consent_of), and, under --check, the
+    # honesty audit's findings.
+    consent: dict[str, Any] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -212,6 +217,7 @@ def gather(
     window: timedelta = WINDOW,
     now: datetime | None = None,
     limits: Thresholds | None = None,
+    audit: bool = False,
 ) -> Report:
     """Read the fleet's state from Postgres (and Redis and the workers when there are any);
     ``limits`` say which agents' deferrals count as long (``check`` flags them)."""
@@ -238,7 +244,12 @@ def gather(
         pace=pace_of(fleet),
         drafts=drafts_of(fleet, now),
         deferred=deferred_of(fleet, now, limits.max_deferral_hours),
+        consent=honesty.consent_of(fleet),
     )
+    if audit:
+        report.audit = [
+            f.to_json() for f in honesty.audit(fleet, window=timedelta(days=1)).findings
+        ]
     settings = fleet.settings
     if settings.redis_url is not None:
         from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
@@ -271,6 +282,9 @@ def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:
 def check(report: Report, limits: Thresholds) -> list[str]:
     """The thresholds ``report`` breaks, as sentences."""
     broken = list(report.problems)
+    if report.consent.get("problem"):
+        broken.append(str(report.consent["problem"]))
+    broken += [f"audit {f['name']}: {f['summary']}" for f in report.audit if f["status"] == "short"]
     if report.dispatch_lag_seconds > limits.max_lag_seconds:
         broken.append(
             f"dispatch lag {report.dispatch_lag_seconds:.1f}s is above {limits.max_lag_seconds:g}s"
