@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from fleet.core.consent import OPEN, Consent, closed_to, open_to_unnamed
+from fleet.core.consent import MAX_STALE_SECONDS, OPEN, Consent, closed_to, open_to_unnamed
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
 from fleet.infra.logs import get_logger
@@ -26,8 +26,7 @@ from fleet.settings import ConsentSettings
 
 log = get_logger(__name__)
 
-# The oldest a copy of people's consent may be when an action is chosen by it.
-MAX_STALE_SECONDS = 600.0
+__all__ = ["MAX_STALE_SECONDS", "ConsentBook"]
 
 T = TypeVar("T")
 

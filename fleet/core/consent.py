@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Interactions = Literal["all", "replies", "none"]
+
+# The oldest a copy of people's consent may be when an action is chosen by it (seconds):
+# the bound the audit counts an action against a person's say after.
+MAX_STALE_SECONDS = 600.0
 INTERACTIONS: tuple[Interactions, ...] = ("all", "replies", "none")
 
 # The actions that start an engagement with a person (their post, their name); a reply

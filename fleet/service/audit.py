@@ -24,9 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fleet import activities, agents
-from fleet.actions.consent import MAX_STALE_SECONDS
 from fleet.activities import ActivityFilter, ActivityView
-from fleet.core.consent import Consent, allows
+from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.consent import LABEL, ConsentRead, ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment
