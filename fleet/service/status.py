@@ -244,7 +244,6 @@ def gather(
         pace=pace_of(fleet),
         drafts=drafts_of(fleet, now),
         deferred=deferred_of(fleet, now, limits.max_deferral_hours),
-        consent=honesty.consent_of(fleet),
     )
     if audit:
         report.audit = [
@@ -269,6 +268,8 @@ def gather(
                 ).state()
         except Exception as exc:
             report.problems.append(f"redis unreachable: {type(exc).__name__}")
+    # Last: a call to the gallery, after what Redis says of this moment.
+    report.consent = honesty.consent_of(fleet)
     return report
 
 
