@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from fleet import activities, agents
 from fleet.activities.drafts import DraftStats, draft_stats
@@ -85,6 +86,10 @@ class WeekReport:
     # The fleet's pace as last measured (``fleet.core.pace``), and when; None: never.
     pace: Pace | None = None
     pace_measured_at: datetime | None = None
+    # The honesty audit (fleet.service.audit) over the week so far: its findings, or why
+    # it could not run.
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    audit_problem: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -140,7 +145,22 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
     if stored is not None:
         out.pace, out.pace_measured_at = stored
     _read_engagement(fleet, out, by)
+    _audit(fleet, out, start, until)
     return out
+
+
+def _audit(fleet: Fleet, out: WeekReport, start: datetime, until: datetime) -> None:
+    """The honesty audit over the week so far, on the report (a failure said, not raised)."""
+    from fleet.service import audit
+
+    if until <= start:
+        return
+    try:
+        found = audit.audit(fleet, window=until - start)
+    except FleetError as error:
+        out.audit_problem = f"the audit could not run: {str(error)[:200]}"
+        return
+    out.audit = [f.to_json() for f in found.findings]
 
 
 def target_of(

@@ -218,6 +218,7 @@ def gather(
     now: datetime | None = None,
     limits: Thresholds | None = None,
     audit: bool = False,
+    consent: bool = True,
 ) -> Report:
     """Read the fleet's state from Postgres (and Redis and the workers when there are any);
     ``limits`` say which agents' deferrals count as long (``check`` flags them)."""
@@ -268,8 +269,8 @@ def gather(
                 ).state()
         except Exception as exc:
             report.problems.append(f"redis unreachable: {type(exc).__name__}")
-    # Last: a call to the gallery, after what Redis says of this moment.
-    report.consent = honesty.consent_of(fleet)
+    if consent:  # last: a call to the gallery, after what Redis says of this moment
+        report.consent = honesty.consent_of(fleet)
     return report
 
 
