@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import datetime, timedelta
 
 from pydantic import AnyUrl
@@ -14,6 +17,7 @@ from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin, settings_for
+from tests.test_cli import run
 
 LEASE = timedelta(minutes=5)
 
@@ -93,3 +97,37 @@ def test_status_says_what_the_gallery_tells_of_consent(
     assert "1 take replies only" in honesty.consent_line(found)
     fleet.gallery = HttpGallery(settings_for("http://127.0.0.1:9"))  # nothing listens there
     assert "could not be read" in honesty.consent_line(honesty.consent_of(fleet))
+
+
+def test_the_cli_audit_exits_1_when_short_and_export_writes_every_action_with_its_origin(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    fleet.gallery = gallery
+    ids = active_agents(fleet, 1)
+    assert not provision_accounts(fleet.sessions, gallery, ids).failed
+    handle = agents.get_agent(fleet.sessions, str(ids[0])).handle
+    person = admin.http.post("/admin/people", json={"count": 1}).json()["made"][0]
+    post = next(p for p in gallery.feed(agent=handle, limit=50) if p.username == person)
+    ok = run(fleet, "audit")
+    assert ok.exit_code == 0, ok.output
+    assert "ok    labelled: 1 of 1 agent accounts (100%)" in ok.output
+    said = admin.http.put(f"/api/admin/users/{person}/agent-consent", json={"block": [handle]})
+    _liked(
+        fleet,
+        ids[0],
+        post.id,
+        datetime.fromisoformat(said.json()["updatedAt"]) + timedelta(hours=1),
+    )
+    short = run(fleet, "audit")
+    assert short.exit_code == 1 and "SHORT consent: 1 actions" in short.output, short.output
+
+    lines = run(fleet, "activity", "export").output.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [(r["origin"], r["agent"], r["action"], r["post_id"]) for r in rows] == [
+        ("automated", handle, "like", post.id)
+    ]
+    assert rows[0]["operator"] == "Fleet demo operator"
+    table = list(
+        csv.DictReader(io.StringIO(run(fleet, "activity", "export", "--format", "csv").output))
+    )
+    assert [(r["origin"], r["status"]) for r in table] == [("automated", "succeeded")]
