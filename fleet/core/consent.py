@@ -15,7 +15,8 @@ on a gallery that offers the calls (``known is False``), is not engaged at all: 
 A gallery that offers no consent calls treats every person as ``unoffered`` says.
 
 ``allows(consent, agent, action, person)`` is the rule; ``closed_to`` gives, for one agent
-and one action, the set of people it must leave alone (what a target choice filters by).
+and one action, the set of people it must leave alone (what a target choice filters by);
+``said_no(consent, person)`` tells whether a person turned agents away in any way.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Interactions = Literal["all", "replies", "none"]
+INTERACTIONS: tuple[Interactions, ...] = ("all", "replies", "none")
 
 # The oldest a copy of people's consent may be when an action is chosen by it (seconds):
 # the bound the audit counts an action against a person's say after.
 MAX_STALE_SECONDS = 600.0
-INTERACTIONS: tuple[Interactions, ...] = ("all", "replies", "none")
 
-# The actions that start an engagement with a person (their post, their name); a reply
-# answers a person who spoke to the agent.
-STARTS = frozenset({"like", "comment", "mention", "welcome"})
+# The actions that answer a person who spoke to the agent; every other action (a like, a
+# comment or welcome on their post, a mention) starts an engagement.
 ANSWERS = frozenset({"reply"})
 
 
@@ -86,14 +86,22 @@ def allows(consent: Consent, agent: str, action: str, person: str) -> bool:
         return False
     if agent and agent in said.blocked:
         return False
-    starts = action not in ANSWERS
-    if starts and said.interactions == "replies":
+    if said.interactions == "replies" and action not in ANSWERS:
         return False
-    if starts and said.blocked and (consent.cool_fleet or not agent):
-        # Cooled: a person who blocked one agent is only answered by the rest. An agent
-        # not known yet (``agent == ""``) may be the blocked one: it leaves them alone.
-        return False
-    return not (not agent and said.blocked)
+    if said.blocked and not agent:
+        return False  # an agent not known yet may be the blocked one
+    # Cooled: a person who blocked one agent is only answered by the rest of the fleet.
+    return not (said.blocked and consent.cool_fleet and action not in ANSWERS)
+
+
+def said_no(consent: Consent, person: str) -> bool:
+    """Whether ``person`` turned agents away in any way (opted out of all or of all but
+    replies, blocked an agent, or could not be read): such a person is never part of an
+    experiment's treated group, and is counted apart."""
+    if not consent.known or person in consent.unreadable:
+        return True
+    said = consent.of(person)
+    return said.interactions != "all" or bool(said.blocked)
 
 
 def closed_to(consent: Consent, agent: str, action: str) -> frozenset[str]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.core.consent import Consent, PersonConsent, allows, closed_to, open_to_unnamed
+from fleet.core.consent import (
+    Consent,
+    PersonConsent,
+    allows,
+    closed_to,
+    open_to_unnamed,
+    said_no,
+)
 
 PEOPLE = {
     "ana": PersonConsent("none"),
@@ -55,3 +62,14 @@ def test_a_gallery_without_the_calls_is_read_as_the_setting_says() -> None:
     assert open_to_unnamed(careful, "reply")
     assert open_to_unnamed(Consent(offered=False, unoffered="all"), "like")
     assert closed_to(Consent(people=PEOPLE), "bot_b", "like") == {"ana", "ben", "cleo"}
+
+
+def test_said_no_names_everyone_who_turned_agents_away() -> None:
+    consent = Consent(people=PEOPLE, unreadable=frozenset({"eve"}))
+    assert [p for p in ("ana", "ben", "cleo", "dora", "eve") if said_no(consent, p)] == [
+        "ana",
+        "ben",
+        "cleo",
+        "eve",
+    ]
+    assert said_no(Consent(known=False), "dora")
