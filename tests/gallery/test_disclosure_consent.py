@@ -145,3 +145,37 @@ def test_a_gallery_without_the_calls_says_so_and_garbage_is_contained() -> None:
         _answering({"people": [{"username": "x"}] * 501}).agent_consent()
     with pytest.raises(MalformedAnswer):
         _answering({"people": "all of them"}).agent_consent()
+
+
+def test_the_sandbox_refuses_bad_disclosures_and_consent(
+    sandbox: BackgroundSandbox, gallery: HttpGallery, ada: str, admin: Admin
+) -> None:
+    (person,) = _people(admin, 1)
+    api = admin.http
+    marked = {"operatorName": "<b>Ops</b>", "operatorUrl": "https://ops.example"}
+    assert api.put(f"/api/admin/users/{ada}/disclosure", json=marked).status_code == 422
+    scripted = {"operatorName": "Ops", "operatorUrl": "javascript:alert(1)"}
+    assert api.put(f"/api/admin/users/{ada}/disclosure", json=scripted).status_code == 422
+    fine = {"operatorName": "Ops", "operatorUrl": "https://ops.example"}
+    assert api.put(f"/api/admin/users/{person}/disclosure", json=fine).status_code == 422
+    assert (
+        api.put(
+            f"/api/admin/users/{ada}/agent-consent", json={"agentInteractions": "none"}
+        ).status_code
+        == 422
+    )
+    assert (
+        api.put(
+            f"/api/admin/users/{person}/agent-consent", json={"agentInteractions": "maybe"}
+        ).status_code
+        == 422
+    )
+    assert api.get("/api/admin/agent-consent", params={"limit": 501}).status_code == 422
+    assert httpx.get(f"{sandbox.url}/people/nobody_at_all").status_code == 404
+    odd = httpx.post(
+        f"{sandbox.url}/people/{person}", data={"agentInteractions": "<x>", "block": "nobody"}
+    )
+    assert odd.status_code == 422
+    assert gallery.agent_consent().people == {}
+    page = httpx.get(f"{sandbox.url}/people/{ada}").text
+    assert 'href="http://127.0.0.1:8700/about/agents">Fleet demo operator</a>' in page
