@@ -131,3 +131,25 @@ def test_the_cli_audit_exits_1_when_short_and_export_writes_every_action_with_it
         csv.DictReader(io.StringIO(run(fleet, "activity", "export", "--format", "csv").output))
     )
     assert [(r["origin"], r["status"]) for r in table] == [("automated", "succeeded")]
+
+
+def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    from fleet.service.reconcile import check
+
+    fleet.gallery = gallery
+    ids = active_agents(fleet, 2)
+    assert not provision_accounts(fleet.sessions, gallery, ids).failed
+    handles = [agents.get_agent(fleet.sessions, str(i)).handle for i in ids]
+    other = HttpGallery(
+        gallery._settings,
+        disclosure=DisclosureSettings(
+            operator_name="Old Operator", operator_url=AnyUrl("https://old.example")
+        ),
+    )
+    other.sync_disclosure(handles[1])
+    other.close()
+    assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 1
+    assert {gallery.disclosure_of(h).operator_name for h in handles} == {"Fleet demo operator"}  # type: ignore[union-attr]
+    assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 0
