@@ -32,6 +32,8 @@ from fleet.errors import ConfigError
 RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
 WebUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["http", "https"], host_required=True)]
 ANTHROPIC_API = "https://api.anthropic.com"
+# A gallery on these hosts is the demo's sandbox: the demo's operator may stand.
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "0.0.0.0"})
 
 
 def default_database_url() -> str:
@@ -614,6 +616,19 @@ def _check_pair(certificate: Path, key: Path) -> None:
         raise ValueError(f"{key_name}: the key does not match {cert_name}'s certificate")
 
 
+class ConsentSettings(_Nested):
+    """How Fleet honours people's say over agents' engagement (docs/consent.md)."""
+
+    # How often a process reads people's consent from the gallery again (at most 10 min:
+    # an action is never chosen by a copy older than that).
+    refresh_seconds: float = Field(default=120.0, ge=1, le=600, allow_inf_nan=False)
+    # A person who blocks one agent: the rest of the fleet only answers them, starts nothing.
+    cool_fleet: bool = True
+    # On a gallery that offers no consent calls, how agents may engage people who cannot
+    # say no: "replies" (answer those who speak to them, start nothing), "all", or "none".
+    when_unoffered: Literal["all", "replies", "none"] = "replies"
+
+
 class Settings(BaseSettings):
     """Everything Fleet reads from its environment."""
 
@@ -653,6 +668,8 @@ class Settings(BaseSettings):
     impact: ImpactSettings = ImpactSettings()
 
     provenance: ProvenanceSettings = ProvenanceSettings()
+
+    consent: ConsentSettings = ConsentSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
@@ -667,6 +684,26 @@ class Settings(BaseSettings):
                 f"FLEET_GALLERY__TIMEOUT_SECONDS ({self.gallery.timeout_seconds:g}) must be "
                 "under FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS "
                 f"({self.tasks.soft_time_limit_seconds:g})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _operator_named_outside_the_demo(self) -> Settings:
+        # A gallery off this machine has real people on it: the demo's operator will not do.
+        host = (self.gallery.url.host or "").strip("[]").lower()
+        if host in LOOPBACK_HOSTS or host.startswith("127."):
+            return self
+        defaults = DisclosureSettings()
+        unset = [
+            f"FLEET_DISCLOSURE__{name.upper()}"
+            for name in ("operator_name", "operator_url")
+            if getattr(self.disclosure, name) == getattr(defaults, name)
+        ]
+        if unset:
+            raise ValueError(
+                f"{' and '.join(unset)} must name who runs the agents: the gallery "
+                f"{self.gallery.url.host} is not this machine's sandbox, and every agent "
+                "account shows its operator with a link (docs/disclosure.md)"
             )
         return self
 

@@ -153,6 +153,7 @@ def chooser(
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
     spared = None if kit.holdout is None else kit.holdout.spared()
+    candidates = consenting(kit, candidates, me, kind)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -171,6 +172,22 @@ def chooser(
         return None if chosen is None else chosen.post_id
 
     return choose
+
+
+def consenting(kit: ActionKit, candidates: list[Candidate], me: str, kind: str) -> list[Candidate]:
+    """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
+    the one place target choice of a like, comment or welcome honours people's say."""
+    if kit.consent is None:
+        return candidates
+    return list(kit.consent.admit(candidates, me, kind, _person_of_post))
+
+
+def _person_of_post(candidate: Candidate) -> str | None:
+    return None if candidate.author_is_agent else candidate.author
+
+
+def _person_of_comment(waiting: Unanswered) -> str | None:
+    return None if waiting.author_is_agent else waiting.author
 
 
 def _persona_of(kit: ActionKit, agent_id: int) -> str | None:
@@ -395,6 +412,8 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
         their_posts=[_seen(c) for c in theirs],
         my_comments={comment for _, comment in my_comments},
     )
+    if kit.consent is not None:  # a person who said no to agents is not answered
+        waiting = list(kit.consent.admit(waiting, handle, "reply", _person_of_comment))
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0

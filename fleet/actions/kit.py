@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.common import NoBudget, Spending
+from fleet.actions.consent import ConsentBook
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.holdout import HoldoutView
 from fleet.actions.interests import Interests
@@ -74,3 +75,5 @@ class ActionKit:
     operator: str = ""
     # Whether a person's comment asks what the agent is (keywords, then the embedder).
     identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))
+    # People's say over agents' engagement (None: the gallery cannot tell, nobody filtered).
+    consent: ConsentBook | None = None

@@ -23,6 +23,10 @@ from fleet.infra.redaction import redacted_output
 COMMANDS: dict[str, tuple[str, str]] = {
     "activity": ("fleet.cli.activity", "The activity ledger: one row per decided action."),
     "agents": ("fleet.cli.agents", "Create, list and drive agents."),
+    "audit": (
+        "fleet.cli.audit",
+        "Check the honesty rules against the gallery and the ledger; exit 1 when any falls short.",
+    ),
     "console": ("fleet.cli.console", "The web console: the fleet seen and steered in a browser."),
     "db": ("fleet.cli.db", "Create, upgrade and downgrade the database schema."),
     "demo": (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -85,6 +88,36 @@ def list_(
             for r in rows
         ],
     )
+
+
+@activity.command("export")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="One JSON object a line, or CSV with a header.",
+)
+@click.option("--since", help="Only the last WINDOW (30m, 6h, 2d); default: all of it.")
+@click.option(
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="A file (default: stdout).",
+)
+@click.pass_context
+def export_(ctx: click.Context, form: str, since: str | None, output: Any) -> None:
+    """Every action of the ledger with its origin (automated) and operator, newest first."""
+    rows = use.export(fleet_of(ctx), within=_window(since) if since else None)
+    if form == "jsonl":
+        for row in rows:
+            output.write(json.dumps(row) + "\n")
+        return
+    writer = csv.DictWriter(output, fieldnames=use.EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
 
 
 @activity.command()

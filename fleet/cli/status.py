@@ -6,6 +6,7 @@ import click
 
 from fleet.cli.context import fleet_of
 from fleet.cli.output import BIGGEST_ROW, Finite, echo, json_option, print_json, print_table
+from fleet.service.audit import consent_line
 from fleet.service.status import Thresholds, back_pressure_line, check, gather, live_workers
 
 
@@ -65,7 +66,7 @@ def status(
     limits = Thresholds(
         max_lag, max_dead_letters, max_error_rate, max_hold_hours, max_deferral_hours
     )
-    report = gather(fleet, limits=limits)
+    report = gather(fleet, limits=limits, audit=checking)
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
     broken = check(report, limits)
@@ -157,6 +158,10 @@ def status(
                 + ("-" if median is None else f"{median / 60:.0f} min")
                 + f", spent on rejected ${drafts['rejected_cost_usd']:.4f}"
             )
+        if report.consent:
+            echo(consent_line(report.consent))
+        for finding in report.audit:
+            echo(f"audit {finding['name']}: {finding['status']}: {finding['summary']}")
         for name, state in report.breakers.items():
             echo(
                 f"breaker {name}: {'OPEN' if state['open'] else 'closed'} ({state['failures']} failures)"

@@ -74,14 +74,26 @@ from fleet.gallery.answers import (
 from fleet.gallery.answers import (
     MalformedAnswer as MalformedAnswer,
 )
+from fleet.gallery.consent import (
+    LABEL,
+    PAGE,
+    ConsentRead,
+    Disclosure,
+    disclosure_of,
+    read_page,
+)
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
 from fleet.gallery.wire import Wire, gallery_body
 from fleet.infra import deadline
 from fleet.infra.redaction import redact
-from fleet.settings import GallerySettings
+from fleet.settings import DisclosureSettings, GallerySettings
 
 log = logging.getLogger("fleet.gallery")
 
+
+# The header that says a call is automated, and its value (docs/gallery-api.md).
+ORIGIN_HEADER = "X-Fleet-Origin"
+ORIGIN = "automated"
 
 IMAGE_SIZE = "1024x1024"
 IMAGE_SIDE = 512  # saved pictures are resized to this square
@@ -110,8 +122,10 @@ class HttpGallery:
         *,
         pause_seconds: float = 30.0,
         provenance: dict[str, str] | None = None,
+        disclosure: DisclosureSettings | None = None,
     ) -> None:
         self._settings = settings
+        self._disclosure = disclosure or DisclosureSettings()
         # The marks the workflow's save step is asked to embed (docs/gallery-api.md):
         # digitalSourceType, operator, operatorUrl; the agent's handle is added per call.
         self._provenance = provenance
@@ -136,6 +150,8 @@ class HttpGallery:
                 # Nothing compressed: an answer is read as sent, never inflated.
                 "Accept-Encoding": "identity",
                 "User-Agent": "fleet-gallery-client",
+                # Every call Fleet makes is automated (docs/gallery-api.md, "Origin").
+                ORIGIN_HEADER: ORIGIN,
             }
         )
 
@@ -322,6 +338,7 @@ class HttpGallery:
                 "username": handle,
                 "isAgent": True,
                 "agentPersonaId": persona,
+                "disclosure": self._disclosed(),
             },
         )
         return _read(
@@ -332,6 +349,55 @@ class HttpGallery:
                 created=bool(data["created"]),
             ),
         )
+
+    def _disclosed(self) -> dict[str, Any]:
+        """The profile line every agent account carries: automated, and who runs it."""
+        return {
+            "automated": True,
+            "label": LABEL,
+            "operatorName": self._disclosure.operator_name,
+            "operatorUrl": str(self._disclosure.operator_url),
+        }
+
+    def wanted_disclosure(self) -> Disclosure:
+        """The disclosure every agent account should show."""
+        d = self._disclosed()
+        return Disclosure(True, d["label"], d["operatorName"], d["operatorUrl"])
+
+    def sync_disclosure(self, handle: str) -> None:
+        """Set the agent's profile line to the operator's (after the operator changed)."""
+        self._call(
+            "PUT",
+            f"/api/admin/users/{quote(handle, safe='')}/disclosure",
+            body=self._disclosed(),
+        )
+
+    def disclosure_of(self, handle: str) -> Disclosure | None:
+        """What the agent's account shows of its disclosure (None: nothing readable)."""
+        data = self._call("GET", f"/api/admin/users/{quote(handle, safe='')}")
+        return disclosure_of(data)
+
+    def agent_consent(self) -> ConsentRead:
+        """Every person who said something about agents: their ``agentInteractions`` and
+        blocked agents (docs/gallery-api.md), page by page, bounded
+        (``fleet.gallery.consent``). A gallery without the call (404): ``offered`` False."""
+        people: dict[str, Any] = {}
+        unreadable: set[str] = set()
+        said_at: dict[str, datetime] = {}
+        offset = 0
+        while True:
+            try:
+                data = self._call(
+                    "GET", "/api/admin/agent-consent", params={"limit": PAGE, "offset": offset}
+                )
+            except GalleryRefused as exc:
+                if exc.status == 404 and offset == 0:
+                    return ConsentRead({}, frozenset(), offered=False)
+                raise
+            held = read_page(data, people, unreadable, said_at)
+            if held < PAGE:
+                return ConsentRead(people, frozenset(unreadable), said_at=said_at)
+            offset += held
 
     def delete_user(self, user_id: str) -> bool:
         """Delete an account; False when it was already gone."""

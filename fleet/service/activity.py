@@ -10,7 +10,35 @@ from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView
 from fleet.service.root import Fleet
 
-__all__ = ["ActivityFilter", "ActivityView", "find", "follow", "ledger_page", "stats"]
+__all__ = [
+    "EXPORT_FIELDS",
+    "ActivityFilter",
+    "ActivityView",
+    "export",
+    "find",
+    "follow",
+    "ledger_page",
+    "stats",
+]
+
+# The columns of ``fleet activity export``: every action with its origin and operator.
+EXPORT_FIELDS = (
+    "id",
+    "origin",
+    "operator",
+    "operator_url",
+    "agent",
+    "persona",
+    "action",
+    "status",
+    "idempotency_key",
+    "due_at",
+    "target",
+    "post_id",
+    "created_at",
+    "finished_at",
+)
+EXPORT_PAGE = 1_000
 
 PAGE = 50
 
@@ -79,3 +107,34 @@ def follow(
 def feed_reachable(fleet: Fleet) -> None:
     """Raises (a Redis error, or InputError without Redis) unless the feed's Redis answers."""
     fleet.redis.ping()
+
+
+def export(fleet: Fleet, *, within: timedelta | None = None) -> Iterator[dict[str, Any]]:
+    """Every action of the ledger (of the last ``within``), newest first, each with its
+    origin ("automated": every action Fleet takes is, and the gallery was told so by the
+    ``X-Fleet-Origin`` header) and the operator who answers for it; read a page at a time."""
+    operator = fleet.settings.disclosure
+    before: int | None = None
+    while True:
+        page = find(fleet, within=within, before=before, limit=EXPORT_PAGE)
+        for row in page:
+            result = row.result or {}
+            yield {
+                "id": row.id,
+                "origin": "automated",
+                "operator": operator.operator_name,
+                "operator_url": str(operator.operator_url),
+                "agent": row.handle,
+                "persona": row.persona,
+                "action": row.action,
+                "status": row.status,
+                "idempotency_key": row.idempotency_key,
+                "due_at": row.due_at.isoformat(),
+                "target": row.target_post_id,
+                "post_id": result.get("post_id"),
+                "created_at": row.created_at.isoformat(),
+                "finished_at": None if row.finished_at is None else row.finished_at.isoformat(),
+            }
+        if len(page) < EXPORT_PAGE:
+            return
+        before = page[-1].id

@@ -52,7 +52,10 @@ def board(fleet: Fleet) -> Board:
     their own, so the overview waits for the longer of them, not for their sum."""
     now = fleet.clock.now()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="board") as pool:
-        gathered = pool.submit(status.gather, fleet, window=timedelta(hours=1), now=now)
+        # People's consent is read apart (``honesty``, every few minutes): not every 3 s.
+        gathered = pool.submit(
+            status.gather, fleet, window=timedelta(hours=1), now=now, consent=False
+        )
         day = pool.submit(activities.action_counts, fleet.sessions, now - timedelta(days=1))
         report, last_day = gathered.result(), day.result()
     spend = None
@@ -186,3 +189,16 @@ def profile(fleet: Fleet, ref: str) -> Profile:
         dead_letters=activities.dead_letters_of(fleet.sessions, agent.id),
         thoughts=[b for b in browses if (b.result or {}).get("thought")],
     )
+
+
+def honesty(fleet: Fleet) -> dict[str, Any]:
+    """The honesty audit of the last day and people's consent, for the overview (a slow
+    reading of the gallery: the console keeps it in the background)."""
+    from fleet.service import audit
+
+    found = audit.audit(fleet, window=timedelta(days=1))
+    return {
+        "ok": found.ok,
+        "consent": audit.consent_line(audit.consent_of(fleet)),
+        "findings": [f.to_json() for f in found.findings],
+    }

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.core.holdout import check_experiment
-from fleet.errors import InputError
+from fleet.errors import FleetError, InputError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
-    from fleet.core.impact import Report
+    from fleet.core.impact import Person, Report
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -95,12 +95,39 @@ def impact_report(
     except ValueError as error:
         raise InputError(str(error)) from None
     people = activities.people_of(fleet.sessions, name)
+    apart = frozenset(opted_out()) if opted_out is not None else turned_away(fleet, people)
     return report(
         name,
         people,
         now=fleet.clock.now(),
         days=impact.holdout_days,
-        opted_out=frozenset(opted_out()) if opted_out is not None else frozenset(),
+        opted_out=apart,
         seed=fleet.settings.seed,
         touched_holdout=activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days),
+    )
+
+
+def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:
+    """The user ids of recorded people who turned agents away on the gallery (opted out
+    of all or of all but replies, blocked an agent, or whose say could not be read): never
+    treated, so counted apart. Empty when the gallery offers no consent calls or cannot be
+    read now (nobody could say no, or nobody is known to have)."""
+    from fleet.core.consent import Consent, said_no
+    from fleet.gallery.consent import ReadsConsent
+    from fleet.service.audit import gallery_of
+
+    if not people:
+        return frozenset()
+    try:
+        with gallery_of(fleet) as gallery:
+            if not isinstance(gallery, ReadsConsent):
+                return frozenset()
+            read = gallery.agent_consent()
+    except FleetError:
+        return frozenset()
+    if not read.offered:
+        return frozenset()
+    consent = Consent(people=read.people, unreadable=read.unreadable)
+    return frozenset(
+        p.assignment.user_id for p in people if said_no(consent, p.assignment.username)
     )

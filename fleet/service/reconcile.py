@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import activities, agents
 from fleet.core.kinds import KINDS, Action
 from fleet.gallery.client import GalleryRefused
+from fleet.gallery.consent import ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
+from fleet.service.audit import sync_labels
 from fleet.service.findings import (
     MARGIN,
     PAGE,
@@ -186,6 +188,9 @@ def check(fleet: Fleet, window: timedelta, *, fix: bool = False) -> Reconciliati
     gallery = fleet.open_gallery()
     try:
         found = reconcile(fleet.sessions, gallery, now=fleet.clock.now(), window=window)
+        if fix and isinstance(gallery, ReadsConsent):
+            # Every agent account shows the operator of now (after a change of operator).
+            found.scanned["labels synced"] = sync_labels(fleet, gallery)
     finally:
         if fleet.gallery is None:
             gallery.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from fleet import activities, agents
 from fleet.activities.drafts import DraftStats, draft_stats
@@ -95,6 +96,11 @@ class WeekReport:
         published, marked, _ = self.provenance
         return marked / published if published else None
 
+    # The honesty audit (fleet.service.audit) over the week so far: its findings, or why
+    # it could not run.
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    audit_problem: str | None = None
+
     @property
     def empty(self) -> bool:
         return not any(p.total for p in self.personas) and not self.dead_letters
@@ -150,7 +156,22 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
         out.pace, out.pace_measured_at = stored
     out.provenance = activities.provenance_counts(fleet.sessions, start, end)
     _read_engagement(fleet, out, by)
+    _audit(fleet, out, start, until)
     return out
+
+
+def _audit(fleet: Fleet, out: WeekReport, start: datetime, until: datetime) -> None:
+    """The honesty audit over the week so far, on the report (a failure said, not raised)."""
+    from fleet.service import audit
+
+    if until <= start:
+        return
+    try:
+        found = audit.audit(fleet, window=until - start)
+    except FleetError as error:
+        out.audit_problem = f"the audit could not run: {str(error)[:200]}"
+        return
+    out.audit = [f.to_json() for f in found.findings]
 
 
 def target_of(

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
+    from fleet.actions.consent import ConsentBook
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
     from fleet.content.identity_intent import IdentityIntent
@@ -134,6 +135,7 @@ class Fleet:
             settings.gallery,
             pause_seconds=settings.actions.pause_probe_seconds,
             provenance=_provenance_asked(settings),
+            disclosure=settings.disclosure,
         )
         # The marks are checked on the images of the configured gallery (one given here,
         # a test's, has no images to fetch).
@@ -144,6 +146,7 @@ class Fleet:
                 settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
             )
         )
+        consent = self.consent_book(gallery)
 
         def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
             return self._limited(writer, number)
@@ -222,6 +225,20 @@ class Fleet:
             provenance_required=settings.provenance.require,
             operator=settings.disclosure.operator_name,
             identity=self.identity_intent,
+            consent=consent,
+        )
+
+    def consent_book(self, gallery: Gallery) -> ConsentBook | None:
+        """People's consent as this process reads it (None: the gallery cannot say)."""
+        from fleet.actions.consent import ConsentBook
+        from fleet.gallery.consent import ReadsConsent
+
+        if not isinstance(gallery, ReadsConsent):
+            return None
+        return ConsentBook(
+            gallery.agent_consent,
+            self.settings.consent,
+            clock=lambda: self.clock.now().timestamp(),
         )
 
     def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
@@ -279,7 +296,9 @@ class Fleet:
         from fleet.gallery.client import HttpGallery
 
         return self.gallery or HttpGallery(
-            self.settings.gallery, pause_seconds=self.settings.actions.pause_probe_seconds
+            self.settings.gallery,
+            pause_seconds=self.settings.actions.pause_probe_seconds,
+            disclosure=self.settings.disclosure,
         )
 
     def sender(self, *, instead: str = "") -> Sender:

@@ -12,6 +12,7 @@ from fleet import activities, agents
 from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.errors import ConfigError
+from fleet.service import audit as honesty
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
 
@@ -66,6 +67,10 @@ class Report:
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
+    # People's say over agents (fleet.service.audit.consent_of), and, under --check, the
+    # honesty audit's findings.
+    consent: dict[str, Any] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -217,6 +222,8 @@ def gather(
     window: timedelta = WINDOW,
     now: datetime | None = None,
     limits: Thresholds | None = None,
+    audit: bool = False,
+    consent: bool = True,
 ) -> Report:
     """Read the fleet's state from Postgres (and Redis and the workers when there are any);
     ``limits`` say which agents' deferrals count as long (``check`` flags them)."""
@@ -244,6 +251,10 @@ def gather(
         drafts=drafts_of(fleet, now),
         deferred=deferred_of(fleet, now, limits.max_deferral_hours),
     )
+    if audit:
+        report.audit = [
+            f.to_json() for f in honesty.audit(fleet, window=timedelta(days=1)).findings
+        ]
     settings = fleet.settings
     report.provenance = provenance_of(settings.provenance)
     published, marked, refused = activities.provenance_counts(
@@ -269,6 +280,8 @@ def gather(
             report.llm_debt = llm_debt_of(fleet, len(llm))
         except Exception as exc:
             report.problems.append(f"redis unreachable: {type(exc).__name__}")
+    if consent:  # last: a call to the gallery, after what Redis says of this moment
+        report.consent = honesty.consent_of(fleet)
     return report
 
 
@@ -309,6 +322,9 @@ def live_workers(fleet: Fleet, timeout: float = 1.0) -> list[str]:
 def check(report: Report, limits: Thresholds) -> list[str]:
     """The thresholds ``report`` breaks, as sentences."""
     broken = list(report.problems)
+    if report.consent.get("problem"):
+        broken.append(str(report.consent["problem"]))
+    broken += [f"audit {f['name']}: {f['summary']}" for f in report.audit if f["status"] == "short"]
     if report.dispatch_lag_seconds > limits.max_lag_seconds:
         broken.append(
             f"dispatch lag {report.dispatch_lag_seconds:.1f}s is above {limits.max_lag_seconds:g}s"

@@ -16,6 +16,8 @@ from fleet.service import board as board_use
 OVERVIEW_SECONDS = 3.0
 # A ping waits a second for the workers' answers: it is asked in the background.
 WORKERS_SECONDS = 10.0
+# The honesty audit reads every agent's profile and the posts people said no on.
+HONESTY_SECONDS = 600.0
 
 
 def routes(web: Web) -> list[Route]:
@@ -23,6 +25,8 @@ def routes(web: Web) -> list[Route]:
     recent = Recent(lambda: board_use.board(fleet), seconds=OVERVIEW_SECONDS)
     workers = Polled(lambda: board_use.workers_answering(fleet), seconds=WORKERS_SECONDS)
     web.polled.append(workers)
+    honesty = Polled(lambda: board_use.honesty(fleet), seconds=HONESTY_SECONDS)
+    web.polled.append(honesty)
 
     def overview(request: Request) -> Response:
         seen = recent.get()
@@ -43,6 +47,7 @@ def routes(web: Web) -> list[Route]:
             board=seen,
             broken=broken,
             workers=workers,
+            honesty=honesty,
             chart=chart,
             total_agents=sum(sum(by.values()) for by in seen.agents.values()),
             active_agents=sum(by.get("active", 0) for by in seen.agents.values()),

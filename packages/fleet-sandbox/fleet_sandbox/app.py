@@ -41,6 +41,8 @@ from fleet_sandbox.faults import FaultInjector, admin_routes
 from fleet_sandbox.schemas import (
     BadRequest,
     CommentBody,
+    ConsentBody,
+    DisclosureBody,
     ExecuteBody,
     InviteBody,
     PostBody,
@@ -50,6 +52,8 @@ from fleet_sandbox.schemas import (
     item_json,
     parse,
     plan,
+    stamp,
+    user_json,
 )
 from fleet_sandbox.state import (
     SERVICE,
@@ -85,9 +89,112 @@ async def invite(request: Request) -> Response:
         )
         if not created and body.agent_id is not None and user.agent_id != body.agent_id:
             raise ApiError(422, f"username {body.username!r} is taken")
+        if body.disclosure is not None and user.is_agent:
+            # At invite, and again at every invite of the account: kept in sync.
+            storage.set_disclosure(conn, user.id, _disclosure(body.disclosure), now=now)
         return {"id": str(user.id), "username": user.username, "created": created}
 
     return commit(request, "invite", SERVICE, effect)
+
+
+def _disclosure(body: DisclosureBody) -> storage.Disclosure:
+    return storage.Disclosure(body.automated, body.label, body.operator_name, body.operator_url)
+
+
+def _named_user(conn: Connection, request: Request) -> storage.User:
+    username = request.path_params["username"]
+    user = storage.user_by_username(conn, username) if len(username) <= 64 else None
+    if user is None:
+        raise ApiError(404, "user not found")
+    return user
+
+
+def _consent_json(person: storage.PersonConsent) -> dict[str, Any]:
+    return {
+        "username": person.username,
+        "agentInteractions": person.agent_interactions,
+        "blockedAgents": list(person.blocked),
+        "updatedAt": None if person.updated_at is None else stamp(person.updated_at),
+    }
+
+
+async def get_user(request: Request) -> Response:
+    """GET /api/admin/users/{username}: an account, its disclosure, a person's consent."""
+    authorize(request)
+    with sandbox_of(request).storage.begin() as conn:
+        user = _named_user(conn, request)
+        shown = storage.disclosures_of(conn, [user.id]).get(user.id)
+        said = storage.consent_list(conn, limit=1, offset=0, user_id=user.id)
+    body: dict[str, Any] = user_json(user)
+    body["disclosure"] = (
+        None
+        if shown is None
+        else {
+            "automated": shown.automated,
+            "label": shown.label,
+            "operatorName": shown.operator_name,
+            "operatorUrl": shown.operator_url,
+        }
+    )
+    if not user.is_agent:
+        person = said[0] if said else storage.PersonConsent(user.username, "all", (), None)
+        body["agentInteractions"] = person.agent_interactions
+        body["blockedAgents"] = list(person.blocked)
+    return JSONResponse(body)
+
+
+async def put_disclosure(request: Request) -> Response:
+    """PUT /api/admin/users/{username}/disclosure: an agent account's profile line."""
+    authorize(request)
+    body = await parse(request, DisclosureBody)
+    sandbox = sandbox_of(request)
+    with sandbox.storage.begin() as conn:
+        user = _named_user(conn, request)
+        if not user.is_agent:
+            raise ApiError(422, "only an agent account carries a disclosure")
+        storage.set_disclosure(conn, user.id, _disclosure(body), now=sandbox.clock())
+    return JSONResponse({"updated": True})
+
+
+def _change_consent(request: Request, body: ConsentBody) -> storage.PersonConsent:
+    sandbox = sandbox_of(request)
+    with sandbox.storage.begin() as conn:
+        person = _named_user(conn, request)
+        if person.is_agent:
+            raise ApiError(422, "an agent account has no say over agents")
+        ids = {}
+        for name in [*body.block, *body.unblock]:
+            agent = storage.user_by_username(conn, name)
+            if agent is None or not agent.is_agent:
+                raise ApiError(422, f"no agent account {name[:64]!r} to block or unblock")
+            ids[name] = agent.id
+        storage.set_consent(
+            conn,
+            person.id,
+            agent_interactions=body.agent_interactions,
+            block=[ids[n] for n in body.block],
+            unblock=[ids[n] for n in body.unblock],
+            now=sandbox.clock(),
+        )
+        said = storage.consent_list(conn, limit=1, offset=0, user_id=person.id)
+    return said[0] if said else storage.PersonConsent(person.username, "all", (), None)
+
+
+async def put_consent(request: Request) -> Response:
+    """PUT /api/admin/users/{username}/agent-consent: a person's say, set on their behalf
+    (the sandbox's people are simulated; the page's control does the same)."""
+    authorize(request)
+    body = await parse(request, ConsentBody)
+    return JSONResponse(_consent_json(_change_consent(request, body)))
+
+
+async def consent_list(request: Request) -> Response:
+    """GET /api/admin/agent-consent: every person who said something about agents."""
+    authorize(request)
+    limit, offset = page_query(request, max_limit=500)
+    with sandbox_of(request).storage.begin() as conn:
+        found = storage.consent_list(conn, limit=limit, offset=offset)
+    return JSONResponse({"people": [_consent_json(p) for p in found]})
 
 
 async def delete_user(request: Request) -> Response:
@@ -195,7 +302,12 @@ async def list_posts(request: Request) -> Response:
     sandbox.feed_reads[sort] += 1
     with sandbox.storage.begin() as conn:
         found = storage.list_posts(
-            conn, limit=limit, offset=offset, sort=SORTS[sort], now=sandbox.clock()
+            conn,
+            limit=limit,
+            offset=offset,
+            sort=SORTS[sort],
+            now=sandbox.clock(),
+            agent_weight=sandbox.config.agent_like_weight,
         )
     return JSONResponse({"items": [item_json(p) for p in found]})
 
@@ -285,7 +397,14 @@ async def image(request: Request) -> Response:
     )
 
 
-def _gallery(request: Request, offset: int) -> str:
+def _shown(conn: Connection, posts: list[storage.Post], talk: list[storage.Comment]) -> page.Shown:
+    """The profile lines of the agent accounts among these posts' and comments' authors."""
+    agents = {p.user.id for p in posts if p.user.is_agent}
+    agents |= {c.user.id for c in talk if c.user.is_agent}
+    return storage.disclosures_of(conn, sorted(agents))
+
+
+def _gallery(request: Request, offset: int) -> tuple[str, page.Shown]:
     sandbox = sandbox_of(request)
     with sandbox.storage.begin() as conn:
         posts = storage.list_posts(
@@ -293,7 +412,9 @@ def _gallery(request: Request, offset: int) -> str:
         )
         talk = {p.id: storage.list_comments(conn, post_id=p.id, limit=3, offset=0) for p in posts}
         total = storage.count_posts(conn)
-    return page.gallery(posts, talk, total=total, now=sandbox.clock(), offset=offset)
+        shown = _shown(conn, posts, [c for cs in talk.values() for c in cs])
+    inner = page.gallery(posts, talk, total=total, now=sandbox.clock(), offset=offset, shown=shown)
+    return inner, shown
 
 
 def _offset(request: Request) -> int | Response:
@@ -310,12 +431,14 @@ async def home(request: Request) -> Response:
     if isinstance(offset, Response):
         return offset
     nonce = secrets.token_urlsafe(12)
+    inner, shown = _gallery(request, offset)
     html = page.document(
-        _gallery(request, offset),
+        inner,
         refresh_seconds=sandbox_of(request).config.refresh_seconds,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
         offset=offset,
+        meta=page.metadata(shown),
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 
@@ -325,7 +448,7 @@ async def fragment(request: Request) -> Response:
     offset = _offset(request)
     if isinstance(offset, Response):
         return offset
-    return HTMLResponse(_gallery(request, offset), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(_gallery(request, offset)[0], headers={"Cache-Control": "no-store"})
 
 
 async def post_page(request: Request) -> Response:
@@ -340,6 +463,7 @@ async def post_page(request: Request) -> Response:
             if found is None
             else storage.list_comments(conn, post_id=found.id, limit=100, offset=0)
         )
+        shown = {} if found is None else _shown(conn, [found], talk)
     if found is None:
         return Response("no such post", 404, media_type="text/plain")
     picture = _own_image(found.image_url)
@@ -350,11 +474,12 @@ async def post_page(request: Request) -> Response:
         marks = "" if png is None else await anyio.to_thread.run_sync(provenance.describe, png)
     nonce = secrets.token_urlsafe(12)
     html = page.document(
-        page.alone(found, talk, marks),
+        page.alone(found, talk, shown, marks),
         refresh_seconds=0,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
         alone=True,
+        meta=page.metadata(shown, found),
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 
@@ -364,6 +489,43 @@ def _own_image(url: str) -> str | None:
     name = url.rsplit("/images/", 1)[-1]
     stem = name.removesuffix(".png")
     return stem if name.endswith(".png") and stem.isalnum() and len(stem) <= 64 else None
+
+
+async def people_page(request: Request) -> Response:
+    """GET /people/{username}: an agent's profile line, or a person's control over agents;
+    POST: the person's choice from that control (the sandbox's people are not signed in:
+    it is a demo of the control, the API sets the same with the service token)."""
+    if request.method == "POST":
+        form = await request.form()
+        raw_said, raw_block = form.get("agentInteractions"), form.get("block")
+        said = raw_said if raw_said in ("all", "replies", "none") else None
+        block = [raw_block] if isinstance(raw_block, str) and raw_block else []
+        try:
+            _change_consent(request, ConsentBody(agent_interactions=said, block=block))
+        except ApiError as refused:
+            return Response(str(refused)[:200], refused.status, media_type="text/plain")
+        return Response(status_code=303, headers={"Location": request.url.path})
+    sandbox = sandbox_of(request)
+    with sandbox.storage.begin() as conn:
+        try:
+            user = _named_user(conn, request)
+        except ApiError:
+            return Response("no such account", 404, media_type="text/plain")
+        shown = storage.disclosures_of(conn, [user.id]).get(user.id)
+        found = storage.consent_list(conn, limit=1, offset=0, user_id=user.id)
+        agents = [] if user.is_agent else storage.agent_usernames(conn, limit=500)
+    person = found[0] if found else storage.PersonConsent(user.username, "all", (), None)
+    nonce = secrets.token_urlsafe(12)
+    inner = page.profile(
+        user,
+        disclosure=shown,
+        said=person.agent_interactions,
+        blocked=list(person.blocked),
+        agents=agents,
+    )
+    meta = page.metadata({user.id: shown} if shown is not None else {})
+    html = page.document(inner, refresh_seconds=0, probe=False, nonce=nonce, alone=True, meta=meta)
+    return HTMLResponse(html, headers={"Content-Security-Policy": page.profile_csp(nonce)})
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:
@@ -382,6 +544,20 @@ async def _bad_request(_request: Request, exc: Exception) -> Response:
 API_ROUTES = [
     Route("/api/admin/users/invite", invite, methods=["POST"], name="invite"),
     Route("/api/admin/users/{user_id}", delete_user, methods=["DELETE"], name="delete_user"),
+    Route("/api/admin/users/{username}", get_user, methods=["GET"], name="get_user"),
+    Route(
+        "/api/admin/users/{username}/disclosure",
+        put_disclosure,
+        methods=["PUT"],
+        name="put_disclosure",
+    ),
+    Route(
+        "/api/admin/users/{username}/agent-consent",
+        put_consent,
+        methods=["PUT"],
+        name="put_consent",
+    ),
+    Route("/api/admin/agent-consent", consent_list, methods=["GET"], name="consent_list"),
     Route("/api/execute/sync", execute, methods=["POST"], name="execute"),
     Route("/api/showcase", create_post, methods=["POST"], name="create_post"),
     Route("/api/showcase", list_posts, methods=["GET"], name="list_posts"),
@@ -422,6 +598,7 @@ def create_app(
         Route("/", home, methods=["GET"], name="home"),
         Route("/fragment", fragment, methods=["GET"], name="fragment"),
         Route("/posts/{post_id}", post_page, methods=["GET"], name="post_page"),
+        Route("/people/{username}", people_page, methods=["GET", "POST"], name="people_page"),
         *admin_routes(),
     ]
     app = Starlette(

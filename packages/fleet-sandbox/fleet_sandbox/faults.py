@@ -110,6 +110,7 @@ def _state(sandbox: Sandbox) -> dict[str, Any]:
         "faults": controls.faults.model_dump(by_alias=True),
         "spent": {"day": day.isoformat(), "fleet": sum(by_agent.values()), "agents": by_agent},
         "feedReads": dict(sandbox.feed_reads),
+        "origins": dict(sandbox.origins),
     }
 
 

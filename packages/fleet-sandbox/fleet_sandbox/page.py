@@ -23,7 +23,11 @@ from datetime import UTC, datetime
 from html import escape
 
 from fleet_sandbox.state import MAX_OFFSET
-from fleet_sandbox.storage import MARKER, Comment, Post
+from fleet_sandbox.storage import MARKER, Comment, Post, User
+from fleet_sandbox.tables import Disclosure
+
+# Who runs each agent account shown (user id -> its profile line), by the page's reader.
+Shown = dict[int, Disclosure]
 
 PAGE_SIZE = 60
 
@@ -53,6 +57,10 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .handle{color:#667085;flex:0 1 auto;min-width:2.5em}
 .badge{font-size:10px;font-weight:700;letter-spacing:.06em;color:#155eef;background:#eff4ff;
  border:1px solid #c7d7fe;border-radius:4px;padding:0 4px;flex:none}
+.disclosure{margin:4px 0 0 30px;font-size:12px;color:#155eef}
+.disclosure a,.bot-label a{color:#155eef}
+.bot-label{font-size:11px;color:#155eef;margin-left:4px}
+.people-form{max-width:520px;margin:24px auto;background:#fff;padding:18px;border-radius:12px}
 .stats{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:8px;color:#344054;font-size:13px}
 .stats>*{white-space:nowrap}.stats time{margin-left:auto;color:#98a2b3}
 .comments{list-style:none;margin:10px 0 0;padding:8px 0 0;border-top:1px solid #eef0f4;
@@ -134,7 +142,18 @@ def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _author(post_or_comment: Post | Comment) -> str:
+def disclosure_line(d: Disclosure | None) -> str:
+    """An agent's profile line: automated, and its operator with a link."""
+    if d is None:
+        return '<span class="unlabelled">Automated account (operator not stated)</span>'
+    return (
+        f"{escape(d.label)} &middot; run by "
+        f'<a class="operator" rel="nofollow noopener" href="{escape(d.operator_url)}">'
+        f"{escape(d.operator_name)}</a>"
+    )
+
+
+def _author(post_or_comment: Post | Comment, shown: Shown | None = None) -> str:
     user = post_or_comment.user
     shade = hashlib.sha256(user.username.encode()).digest()[0] % 6
     initial = escape((user.name or user.username)[:1].upper())
@@ -144,31 +163,49 @@ def _author(post_or_comment: Post | Comment) -> str:
         f'<span class="name" title="{escape(user.name)}">{escape(user.name)}</span>'
         f'<span class="handle" title="@{escape(user.username)}">@{escape(user.username)}</span>'
         f"{badge}</div>"
+        + (
+            f'<div class="disclosure" data-automated="true">'
+            f"{disclosure_line((shown or {}).get(user.id))}</div>"
+            if user.is_agent
+            else ""
+        )
     )
 
 
-def _card(post: Post, talk: list[Comment]) -> str:
+def _comment_label(comment: Comment, shown: Shown | None) -> str:
+    if not comment.user.is_agent:
+        return ""
+    return (
+        f'<span class="bot-label" data-automated="true">('
+        f"{disclosure_line((shown or {}).get(comment.user.id))})</span>"
+    )
+
+
+def _card(post: Post, talk: list[Comment], shown: Shown | None = None) -> str:
     url = post.image_url
     if url.startswith(("http://", "https://")):
         picture = f'<img src="{escape(url)}" alt="{escape(post.title)}" width="512" height="512">'
     else:
         picture = '<div class="noimage"></div>'
     caption = MARKER.sub("", post.description).strip()
+    people = post.like_count - post.agent_like_count
     comments = "".join(
         (
             f'<li class="reply" data-parent="{c.parent_id}">&#8627; '
             if c.parent_id is not None
             else "<li>"
         )
-        + f"<b>@{escape(c.user.username)}</b> {escape(MARKER.sub('', c.content).strip())}</li>"
+        + f"<b>@{escape(c.user.username)}</b>{_comment_label(c, shown)} "
+        + f"{escape(MARKER.sub('', c.content).strip())}</li>"
         for c in talk
     )
     return (
         f'<article class="post" data-post-id="{post.id}">{picture}<div class="body">'
         f'<h2 class="title">{escape(post.title)}</h2>'
-        f'<p class="caption">{escape(caption)}</p>{_author(post)}'
-        f'<div class="stats"><span class="likes" data-likes="{post.like_count}">'
-        f"&#9829; {post.like_count}</span>"
+        f'<p class="caption">{escape(caption)}</p>{_author(post, shown)}'
+        f'<div class="stats"><span class="likes" data-likes="{post.like_count}" '
+        f'data-people-likes="{people}" data-agent-likes="{post.agent_like_count}">'
+        f"&#9829; {people} from people &middot; {post.agent_like_count} from agents</span>"
         f'<span class="comment-count" data-comments="{post.comment_count}">'
         f"{post.comment_count} comment{'' if post.comment_count == 1 else 's'}</span>"
         f'<time datetime="{post.created_at.isoformat()}">{_when(post.created_at)}</time></div>'
@@ -204,6 +241,7 @@ def gallery(
     total: int,
     now: datetime,
     offset: int = 0,
+    shown: Shown | None = None,
 ) -> str:
     """The inner HTML of the gallery: a summary line, one card per post, the page links."""
     span = (
@@ -222,15 +260,36 @@ def gallery(
             "No posts yet. The fleet is warming up." if total == 0 else "No posts this far back."
         )
         return summary + f'<p class="empty">{empty}</p>' + pager
-    return summary + "".join(_card(p, talk.get(p.id, [])) for p in posts) + pager
+    return summary + "".join(_card(p, talk.get(p.id, []), shown) for p in posts) + pager
 
 
-def alone(post: Post, talk: list[Comment], provenance: str = "") -> str:
+def alone(post: Post, talk: list[Comment], shown: Shown | None = None, provenance: str = "") -> str:
     """The inner HTML of one post's page: the picture large beside its caption, author
     and the whole thread (``document(alone=True)`` lays it out as a page, not a card),
     then a line saying what the picture's provenance marks say (``provenance``)."""
     line = f'<p class="provenance">{escape(provenance)}</p>' if provenance else ""
-    return _card(post, talk) + line
+    return _card(post, talk, shown) + line
+
+
+def metadata(shown: Shown, author: Post | None = None) -> str:
+    """The page's metadata: who runs the automated accounts it shows (and, on one post's
+    page by an agent, its author as automated, with the operator's link)."""
+    tags = []
+    if author is not None and author.user.is_agent:
+        d = shown.get(author.user.id)
+        operator = "operator not stated" if d is None else f"run by {d.operator_name}"
+        tags.append(
+            f'<meta name="author" content="@{escape(author.user.username)} '
+            f'(automated account, {escape(operator)})">'
+        )
+        if d is not None:
+            tags.append(f'<link rel="author" href="{escape(d.operator_url)}">')
+    for d in {(d.operator_name, d.operator_url): d for d in shown.values()}.values():
+        tags.append(
+            f'<meta name="automated-accounts" content="{escape(d.label)}; operator: '
+            f'{escape(d.operator_name)}; {escape(d.operator_url)}">'
+        )
+    return "".join(tags)
 
 
 def document(
@@ -241,6 +300,7 @@ def document(
     nonce: str,
     offset: int = 0,
     alone: bool = False,
+    meta: str = "",
 ) -> str:
     """The whole page around the gallery's inner HTML; only the first page refreshes (not
     one post's page, ``alone``)."""
@@ -259,11 +319,55 @@ def document(
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        "<title>Sandbox gallery</title>"
+        f"<title>Sandbox gallery</title>{meta}"
         f'<style nonce="{nonce}">{_STYLE}</style></head><body>'
         "<header><h1>Sandbox gallery</h1>"
-        "<p>Newest first &middot; accounts marked BOT are Fleet's simulated users &middot; "
+        "<p>Newest first &middot; accounts marked BOT are automated (Fleet's simulated "
+        "users; each names who runs it) &middot; agents' likes are counted apart &middot; "
         f"{freshness}</p></header>"
         f'<main id="gallery"{layout}>{inner}</main>'
         f'<script nonce="{nonce}">{script}</script></body></html>'
     )
+
+
+_CHOICES = (
+    ("all", "Agents may engage with me"),
+    ("replies", "Agents only answer me when I speak to them"),
+    ("none", "No agent engages with me"),
+)
+
+
+def profile(
+    user: User, *, disclosure: Disclosure | None, said: str, blocked: list[str], agents: list[str]
+) -> str:
+    """An account's page: an agent's profile line, or a person's control over agents
+    (how they may engage, which agent to block), a form posting back to this page."""
+    who = f'<h2 class="title">{escape(user.name)} @{escape(user.username)}</h2>'
+    if user.is_agent:
+        return (
+            f'<section class="people-form" data-automated="true">{who}'
+            f'<p class="disclosure">{disclosure_line(disclosure)}</p></section>'
+        )
+    choices = "".join(
+        f'<label><input type="radio" name="agentInteractions" value="{value}"'
+        f"{' checked' if value == said else ''}> {text}</label><br>"
+        for value, text in _CHOICES
+    )
+    options = "".join(
+        f'<option value="{escape(a)}">@{escape(a)}</option>' for a in agents if a not in blocked
+    )
+    listed = "".join(f"<li>@{escape(b)}</li>" for b in blocked) or "<li>none</li>"
+    return (
+        f'<section class="people-form" data-agent-interactions="{escape(said)}">{who}'
+        f'<form method="post" action="/people/{escape(user.username)}">'
+        f"<fieldset><legend>Automated accounts</legend>{choices}</fieldset>"
+        f'<p><label>Block an agent <select name="block"><option value="">-</option>'
+        f"{options}</select></label></p>"
+        f'<p><button type="submit">Save</button></p></form>'
+        f'<p>Blocked agents:</p><ul class="blocked">{listed}</ul></section>'
+    )
+
+
+def profile_csp(nonce: str) -> str:
+    """A profile page's policy: the page's own, and its form may post back to it."""
+    return csp(nonce).replace("form-action 'none'", "form-action 'self'")

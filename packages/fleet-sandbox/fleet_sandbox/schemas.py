@@ -42,12 +42,33 @@ class _Body(BaseModel):
     )
 
 
+class DisclosureBody(_Body):
+    """An agent account's profile line: automated, and who runs it (plain text, a link)."""
+
+    automated: bool = True
+    label: str = Field(default="Automated account", min_length=1, max_length=80)
+    operator_name: str = Field(min_length=1, max_length=80, pattern=r"^[^<>&\"'`\x00-\x1f]+$")
+    operator_url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s<>\"']+$")
+
+
+INTERACTIONS = ("all", "replies", "none")
+
+
+class ConsentBody(_Body):
+    """A person's say: how agents may engage with them, and agents to block or unblock."""
+
+    agent_interactions: Literal["all", "replies", "none"] | None = None
+    block: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    unblock: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+
+
 class InviteBody(_Body):
     agent_id: str | None = Field(default=None, max_length=200)
     name: str = Field(min_length=1, max_length=200)
     username: str = Field(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")
     is_agent: bool = True
     agent_persona_id: str | None = Field(default=None, max_length=100)
+    disclosure: DisclosureBody | None = None
 
 
 class GenerateParams(_Body):
@@ -165,6 +186,9 @@ def item_json(post: storage.Post) -> dict[str, Any]:
         "description": post.description,
         "category": post.category,
         "likeCount": post.like_count,
+        # Counted apart (docs/gallery-api.md, "Ranking"): people's likes and agents'.
+        "peopleLikeCount": post.like_count - post.agent_like_count,
+        "agentLikeCount": post.agent_like_count,
         "commentCount": post.comment_count,
         "viewCount": post.view_count,
         "createdAt": stamp(post.created_at),

@@ -27,6 +27,9 @@ from fleet_sandbox.provenance import Marker
 from fleet_sandbox.schemas import stamp
 from fleet_sandbox.storage import Storage
 
+# The values of ``X-Fleet-Origin`` the sandbox counts by name (docs/gallery-api.md).
+ORIGINS = frozenset({"automated", "assisted"})
+
 SERVICE = "@service"  # the actor of service calls, for idempotency records
 
 
@@ -60,12 +63,16 @@ class Sandbox:
     marker: Marker | None = None
     # Feed pages served by sort (recent, popular, trending): what the fleet reads.
     feed_reads: Counter[str] = field(default_factory=Counter)
+    # Agent calls by the origin their ``X-Fleet-Origin`` header gave ("automated", or
+    # "unsaid" without one): what a gallery stores to count agent engagement apart.
+    origins: Counter[str] = field(default_factory=Counter)
 
     def reset(self) -> None:
         """Delete all data and put the controls back to the start-up config."""
         self.storage.reset()
         self.controls = Controls.of(self.config)
         self.feed_reads.clear()
+        self.origins.clear()
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -95,6 +102,8 @@ def acting_agent(request: Request) -> storage.User:
         user = storage.user_by_username(conn, username)
     if user is None or not user.is_agent:
         raise ApiError(403, f"no agent account {username!r}")
+    origin = request.headers.get("x-fleet-origin", "")
+    sandbox.origins[origin if origin in ORIGINS else "unsaid"] += 1
     budgets = sandbox.controls.budgets
     if budgets.every_call:
         now = sandbox.clock()

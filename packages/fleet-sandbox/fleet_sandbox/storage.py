@@ -12,6 +12,7 @@ even when the sandbox does not honour the header, and any caption marker
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,11 +34,16 @@ from fleet_sandbox.database import Storage
 from fleet_sandbox.tables import (
     MARKER,
     Comment,
+    Disclosure,
+    PersonConsent,
     Post,
     Remembered,
     Sort,
     User,
+    blocks,
     comments,
+    consents,
+    disclosures,
     idempotency,
     images,
     like_events,
@@ -125,7 +131,107 @@ def delete_user(conn: Connection, user_id: int) -> bool:
     for table in (like_events, likes, comments):
         conn.execute(delete(table).where(table.c.post_id.in_(own)))
     conn.execute(delete(posts).where(posts.c.user_id == user_id))
+    conn.execute(delete(disclosures).where(disclosures.c.user_id == user_id))
+    conn.execute(delete(consents).where(consents.c.user_id == user_id))
+    conn.execute(
+        delete(blocks).where((blocks.c.user_id == user_id) | (blocks.c.agent_user_id == user_id))
+    )
     return conn.execute(delete(users).where(users.c.id == user_id)).rowcount > 0
+
+
+def set_disclosure(
+    conn: Connection, user_id: int, disclosure: Disclosure, *, now: datetime
+) -> None:
+    """Set (or replace) an account's profile line."""
+    conn.execute(delete(disclosures).where(disclosures.c.user_id == user_id))
+    conn.execute(
+        insert(disclosures).values(
+            user_id=user_id,
+            automated=disclosure.automated,
+            label=disclosure.label,
+            operator_name=disclosure.operator_name,
+            operator_url=disclosure.operator_url,
+            updated_at=now,
+        )
+    )
+
+
+def disclosures_of(conn: Connection, user_ids: list[int]) -> dict[int, Disclosure]:
+    """The profile lines of these accounts (those that have one)."""
+    if not user_ids:
+        return {}
+    rows = conn.execute(select(disclosures).where(disclosures.c.user_id.in_(set(user_ids))))
+    return {
+        r.user_id: Disclosure(r.automated, r.label, r.operator_name, r.operator_url) for r in rows
+    }
+
+
+def set_consent(
+    conn: Connection,
+    user_id: int,
+    *,
+    agent_interactions: str | None,
+    block: Sequence[int] = (),
+    unblock: Sequence[int] = (),
+    now: datetime,
+) -> None:
+    """Change a person's say: their ``agentInteractions``, agents to block or unblock."""
+    if agent_interactions is not None:
+        conn.execute(delete(consents).where(consents.c.user_id == user_id))
+        conn.execute(
+            insert(consents).values(
+                user_id=user_id, agent_interactions=agent_interactions, updated_at=now
+            )
+        )
+    for agent in unblock:
+        conn.execute(
+            delete(blocks).where(blocks.c.user_id == user_id, blocks.c.agent_user_id == agent)
+        )
+    for agent in block:
+        conn.execute(
+            delete(blocks).where(blocks.c.user_id == user_id, blocks.c.agent_user_id == agent)
+        )
+        conn.execute(insert(blocks).values(user_id=user_id, agent_user_id=agent, created_at=now))
+
+
+def consent_list(
+    conn: Connection, *, limit: int, offset: int, user_id: int | None = None
+) -> list[PersonConsent]:
+    """People who said something about agents (an interaction setting or a block), by id."""
+    said = select(consents.c.user_id).union(select(blocks.c.user_id)).subquery()
+    who = select(users.c.id, users.c.username).join(said, said.c.user_id == users.c.id)
+    if user_id is not None:
+        who = who.where(users.c.id == user_id)
+    people = conn.execute(who.order_by(users.c.id).limit(limit).offset(offset)).all()
+    ids = [p.id for p in people]
+    if not ids:
+        return []
+    setting = {
+        r.user_id: (r.agent_interactions, utc(r.updated_at))
+        for r in conn.execute(select(consents).where(consents.c.user_id.in_(ids)))
+    }
+    blocked: dict[int, list[tuple[str, datetime]]] = {}
+    agent = users.alias("agent")
+    for r in conn.execute(
+        select(blocks.c.user_id, agent.c.username, blocks.c.created_at)
+        .join(agent, agent.c.id == blocks.c.agent_user_id)
+        .where(blocks.c.user_id.in_(ids))
+        .order_by(agent.c.username)
+    ):
+        blocked.setdefault(r.user_id, []).append((r.username, utc(r.created_at)))
+    found = []
+    for p in people:
+        interactions, at = setting.get(p.id, ("all", None))
+        times = [t for _, t in blocked.get(p.id, [])] + ([at] if at else [])
+        found.append(
+            PersonConsent(
+                p.username,
+                interactions,
+                tuple(name for name, _ in blocked.get(p.id, [])),
+                max(times) if times else None,
+            )
+        )
+    return found
 
 
 def save_image(
@@ -182,6 +288,15 @@ def create_post(
 
 
 _LIKE_COUNT = select(func.count()).where(likes.c.post_id == posts.c.id).scalar_subquery()
+# Agents' likes, counted apart: the popular and trending feeds weigh them by the
+# sandbox's ``agent_like_weight`` (docs/gallery-api.md, "Ranking").
+_AGENT_LIKE_COUNT = (
+    select(func.count())
+    .select_from(likes.join(users, users.c.id == likes.c.user_id))
+    .where(likes.c.post_id == posts.c.id, users.c.is_agent.is_(True))
+    .scalar_subquery()
+)
+_WEIGHED_LIKES = _LIKE_COUNT - (1.0 - bindparam("agent_weight")) * _AGENT_LIKE_COUNT
 _COMMENT_COUNT = select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
 # Built once: composing a statement costs more than running it on a small table.
 _POSTS = select(
@@ -196,6 +311,7 @@ _POSTS = select(
     _LIKE_COUNT,
     _COMMENT_COUNT,
     *_user_columns(),
+    _AGENT_LIKE_COUNT,
 ).join(users, users.c.id == posts.c.user_id)
 _NEWEST = (posts.c.created_at.desc(), posts.c.id.desc())
 _FRESH = case((posts.c.created_at >= bindparam("since", type_=DateTime(timezone=True)), 1), else_=0)
@@ -203,8 +319,8 @@ _PAGES = {
     sort: _POSTS.order_by(*order, *_NEWEST).limit(bindparam("limit")).offset(bindparam("offset"))
     for sort, order in (
         ("recent", ()),
-        ("popular", (_LIKE_COUNT.desc(),)),
-        ("trending", (_FRESH.desc(), (_LIKE_COUNT + _COMMENT_COUNT).desc())),
+        ("popular", (_WEIGHED_LIKES.desc(),)),
+        ("trending", (_FRESH.desc(), (_WEIGHED_LIKES + _COMMENT_COUNT).desc())),
     )
 }
 _ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
@@ -212,7 +328,7 @@ _ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
 
 def _post(row: Any) -> Post:
     (id_, title, description, category, image_url, workflow_id, views, created, n_likes,
-     n_comments, user_id, username, name, is_agent, persona, agent_id) = row  # fmt: skip
+     n_comments, user_id, username, name, is_agent, persona, agent_id, n_agent_likes) = row  # fmt: skip
     return Post(
         id=id_,
         title=title,
@@ -225,6 +341,7 @@ def _post(row: Any) -> Post:
         view_count=int(views),
         created_at=utc(created),
         user=User(user_id, username, name, bool(is_agent), persona, agent_id),
+        agent_like_count=int(n_agent_likes),
     )
 
 
@@ -265,13 +382,22 @@ def post(conn: Connection, post_id: int) -> Post | None:
 
 
 def list_posts(
-    conn: Connection, *, limit: int, offset: int, sort: Sort, now: datetime
+    conn: Connection,
+    *,
+    limit: int,
+    offset: int,
+    sort: Sort,
+    now: datetime,
+    agent_weight: float = 0.5,
 ) -> list[Post]:
     """A page of posts: newest first, most liked first, or trending.
 
-    Trending puts the last 48 hours first, ordered by likes plus comments.
+    Trending puts the last 48 hours first, ordered by likes plus comments. Both popular
+    and trending count an agent's like as ``agent_weight`` of a person's.
     """
     values: dict[str, Any] = {"limit": limit, "offset": offset}
+    if sort != "recent":
+        values["agent_weight"] = agent_weight
     if sort == "trending":
         values["since"] = now - timedelta(hours=48)
     return [_post(row) for row in conn.execute(_PAGES[sort], values)]
@@ -354,6 +480,8 @@ def list_comments(conn: Connection, *, post_id: int, limit: int, offset: int) ->
 __all__ = [
     "MARKER",
     "Comment",
+    "Disclosure",
+    "PersonConsent",
     "Post",
     "Remembered",
     "Sort",
@@ -376,3 +504,9 @@ __all__ = [
     "users",
     "utc",
 ]
+
+
+def agent_usernames(conn: Connection, *, limit: int) -> list[str]:
+    """Agent accounts' usernames, in order (for a person's block control)."""
+    found = select(users.c.username).where(users.c.is_agent.is_(True))
+    return list(conn.execute(found.order_by(users.c.username).limit(limit)).scalars())

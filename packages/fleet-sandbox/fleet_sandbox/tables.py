@@ -127,7 +127,61 @@ spend = Table(
     Column("units", Integer, nullable=False),
 )
 
+_user_fk = "sandbox_users.id"
+
+# An agent account's profile line (docs/gallery-api.md, "Disclosure"): automated, and who
+# runs it, shown on its profile, beside its posts and comments, and in the page's metadata.
+disclosures = Table(
+    "sandbox_disclosures",
+    metadata,
+    Column("user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("automated", Boolean, nullable=False),
+    Column("label", String(80), nullable=False),
+    Column("operator_name", String(80), nullable=False),
+    Column("operator_url", String(2000), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A person's say over agents' engagement: all, replies or none (no row: all).
+consents = Table(
+    "sandbox_consents",
+    metadata,
+    Column("user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("agent_interactions", String(10), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The agents a person blocked.
+blocks = Table(
+    "sandbox_blocks",
+    metadata,
+    Column("user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("agent_user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 Sort = Literal["recent", "popular", "trending"]
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """What an agent account says of itself: automated, and its operator with a link."""
+
+    automated: bool
+    label: str
+    operator_name: str
+    operator_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonConsent:
+    """A person's say: how agents may engage (all, replies, none), the agents they blocked,
+    and when they last said it."""
+
+    username: str
+    agent_interactions: str
+    blocked: tuple[str, ...]
+    updated_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +211,8 @@ class Post:
     view_count: int
     created_at: datetime
     user: User
+    # Of ``like_count``, the likes of agent accounts (counted apart: docs/gallery-api.md).
+    agent_like_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
