@@ -8,6 +8,7 @@ line a task writes carries them.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -43,8 +44,25 @@ def _mask(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
-def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any = None) -> None:
-    """Send every log line, ours and Celery's, to ``stream`` as JSON."""
+def human_wanted(stream: Any = None) -> bool:
+    """Readable lines rather than JSON: ``FLEET_LOG_FORMAT=console`` (``json`` says no),
+    else whether the stream is a terminal."""
+    chosen = os.environ.get("FLEET_LOG_FORMAT", "").strip().lower()
+    if chosen in ("console", "json"):
+        return chosen == "console"
+    isatty = getattr(stream or sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def configure(
+    level: str = "INFO",
+    *,
+    secrets: tuple[str, ...] = (),
+    stream: Any = None,
+    human: bool | None = None,
+) -> None:
+    """Send every log line, ours and Celery's, to ``stream``: as JSON for machines, or
+    one readable line each for a person (``human``; by default ``human_wanted``)."""
     global _secrets
     _secrets = secrets
     shared: list[Any] = [
@@ -70,7 +88,9 @@ def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _mask,
-            structlog.processors.JSONRenderer(),
+            structlog.dev.ConsoleRenderer(colors=False)
+            if (human_wanted(stream) if human is None else human)
+            else structlog.processors.JSONRenderer(),
         ],
     )
     handler = logging.StreamHandler(stream or sys.stderr)
