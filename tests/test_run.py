@@ -228,3 +228,19 @@ def test_a_project_directory_with_dot_fleet_has_its_own_fleet_and_run_says_when(
     assert "no active agent: nothing will act" in text, text
     assert where in text and "does not answer: running without it" in text, text
     assert "No hostname was supplied" not in text and '{"' not in text, text
+
+
+def test_act_here_on_the_embedded_configuration_needs_no_redis(
+    sqlite_engine: Engine, sandbox: BackgroundSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEET_DATABASE_URL", sqlite_engine.url.render_as_string())
+    monkeypatch.setenv("FLEET_REDIS_URL", DEAD_REDIS)
+    monkeypatch.setenv("FLEET_GALLERY__URL", sandbox.url)
+    monkeypatch.setenv("FLEET_GALLERY__TOKEN", TOKEN)
+    runner = CliRunner()
+    made = runner.invoke(cli, ["agents", "create", "--persona", "indie_game_dev", "--start"])
+    assert made.exit_code == 0, made.output
+    acted = runner.invoke(cli, ["agents", "act", "1", "browse", "--here"])
+    assert acted.exit_code == 0, (acted.output, made.output, acted.exception)
+    assert "browse: succeeded" in acted.stdout
+    assert "does not answer: running without it" in acted.stderr

@@ -347,7 +347,7 @@ def act(
             "--retry-on-workers goes with --here (without --here the workers do the action, "
             "with their retries)"
         )
-    fleet = fleet_of(ctx)
+    fleet = fleet_of(ctx, redis_optional=here)
     send = None
     if not here:
         send = fleet.sender(instead=", or use --here to act in this process")

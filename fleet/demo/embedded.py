@@ -50,7 +50,9 @@ def without_dead_redis(settings: Settings) -> tuple[Settings, str | None]:
     import redis
 
     try:
-        redis.Redis.from_url(str(settings.redis_url), socket_timeout=1).ping()
+        redis.Redis.from_url(
+            str(settings.redis_url), socket_timeout=1, socket_connect_timeout=1
+        ).ping()
     except redis.RedisError:
         return settings.model_copy(update={"redis_url": None}), (
             f"Redis at {settings.redis_url} does not answer: running without it (the "
