@@ -26,7 +26,7 @@ from fleet.demo.embedded import serve
 from fleet.infra import logs
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet, bootstrap
-from fleet.service.status import check, gather
+from fleet.service.status import Thresholds, check, gather
 from fleet.settings import GallerySettings, Settings
 from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
@@ -116,17 +116,11 @@ def test_status_on_the_embedded_configuration_needs_no_redis(sqlite_fleet: Fleet
     embedded = bootstrap(settings, sqlite_fleet.engine)
     try:
         report = gather(embedded)
-        assert not [line for line in check(report, _limits()) if "redis" in line]
+        assert not [line for line in check(report, Thresholds()) if "redis" in line]
         assert any("not needed on the embedded configuration" in n for n in report.notes)
         assert report.outlook["line"].startswith("no active agent")
     finally:
         embedded.close()
-
-
-def _limits():  # type: ignore[no-untyped-def]
-    from fleet.service.status import Thresholds
-
-    return Thresholds()
 
 
 def test_the_dispatcher_says_when_the_next_agent_is_due_while_none_is(
