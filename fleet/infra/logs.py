@@ -65,11 +65,13 @@ def configure(
     one readable line each for a person (``human``; by default ``human_wanted``)."""
     global _secrets
     _secrets = secrets
+    readable = human_wanted(stream) if human is None else human
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # A person reads the time of day (UTC); a machine the whole instant.
+        structlog.processors.TimeStamper(fmt="%H:%M:%S" if readable else "iso", utc=True),
         structlog.processors.format_exc_info,
     ]
     structlog.configure(
@@ -89,7 +91,7 @@ def configure(
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _mask,
             structlog.dev.ConsoleRenderer(colors=False)
-            if (human_wanted(stream) if human is None else human)
+            if readable
             else structlog.processors.JSONRenderer(),
         ],
     )
