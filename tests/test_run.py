@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 from pydantic import AnyUrl, SecretStr
 from sqlalchemy import Engine, update
@@ -29,7 +30,7 @@ from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Thresholds, check, gather
 from fleet.settings import GallerySettings, Settings
 from fleet_sandbox.server import BackgroundSandbox
-from tests.conftest import active_agents
+from tests.conftest import REDIS_URL, active_agents
 from tests.gallery.conftest import TOKEN
 
 FLEET = str(Path(sys.executable).with_name("fleet"))
@@ -51,14 +52,16 @@ def _due(fleet: Fleet, agent_id: int, at: datetime) -> None:
         session.execute(update(Agent).where(Agent.id == agent_id).values(next_tick_at=at))
 
 
-def test_fleet_run_acts_on_the_real_clock_within_a_deadline(
-    sqlite_fleet: Fleet, sandbox: BackgroundSandbox
-) -> None:
-    (agent,) = active_agents(sqlite_fleet, 1, "ai_art_enthusiast")
-    _due(sqlite_fleet, agent, datetime.now(UTC) - timedelta(seconds=1))
-    settings = sqlite_fleet.settings.model_copy(
+def _acts_within_a_deadline(
+    fleet: Fleet, sandbox: BackgroundSandbox, **changes: object
+) -> list[str]:
+    """The lines `fleet run` (``serve``) prints until its first action, at most 60 s."""
+    (agent,) = active_agents(fleet, 1, "ai_art_enthusiast")
+    _due(fleet, agent, datetime.now(UTC) - timedelta(seconds=1))
+    settings = fleet.settings.model_copy(
         update={
             "gallery": GallerySettings(url=AnyUrl(sandbox.url), token=SecretStr(TOKEN)),
+            **changes,
         }
     )
     lines: list[str] = []
@@ -78,8 +81,40 @@ def test_fleet_run_acts_on_the_real_clock_within_a_deadline(
         stop.set()
         runner.join(timeout=60)
     assert not runner.is_alive()
+    return lines
+
+
+def test_fleet_run_acts_on_the_real_clock_within_a_deadline(
+    sqlite_fleet: Fleet, sandbox: BackgroundSandbox
+) -> None:
+    lines = _acts_within_a_deadline(sqlite_fleet, sandbox)
     action = next(line for line in lines if line[9:10] == "@")
     assert action.split(" ", 2)[2], action  # the agent's handle, then what it did
+
+
+def test_fleet_run_puts_its_actions_on_the_redis_channel_when_there_is_one(
+    sqlite_fleet: Fleet,
+    sandbox: BackgroundSandbox,
+    real_redis: redis.Redis,
+    redis_keys: str,
+) -> None:
+    listener = real_redis.pubsub()
+    listener.subscribe(f"{redis_keys}:fleet:activity")
+    try:
+        _acts_within_a_deadline(
+            sqlite_fleet,
+            sandbox,
+            redis_url=AnyUrl(REDIS_URL),
+            broker_key_prefix=f"{redis_keys}:",
+        )
+        deadline = time.monotonic() + 30
+        message = None
+        while time.monotonic() < deadline and message is None:
+            message = listener.get_message(ignore_subscribe_messages=True, timeout=1)
+        assert message is not None
+        assert json.loads(message["data"])["status"]
+    finally:
+        listener.close()
 
 
 def test_fleet_run_refuses_a_real_broker_and_says_what_to_start(

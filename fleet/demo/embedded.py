@@ -80,6 +80,9 @@ def serve(
     seen = 0
     lock = threading.Lock()
     last_action = [0.0]
+    # With a Redis, the events go on its channel too: `fleet console serve` and
+    # `fleet activity tail` in another shell see this fleet's feed.
+    channel: list[Callable[[dict[str, Any]], None]] = []
 
     def on_event(event: dict[str, Any]) -> None:
         nonlocal seen
@@ -87,8 +90,16 @@ def serve(
             seen += 1
             last_action[0] = time.monotonic()
         say(f"{_stamp(datetime.now(UTC))} @{describe(event)}")
+        for publish in channel:
+            try:
+                publish(event)
+            except Exception:  # the feed is a courtesy: the action is done and recorded
+                channel.clear()
+                say("the Redis channel stopped answering: the feed stays in this shell")
 
     fleet = bootstrap(settings, publish=on_event)
+    if settings.redis_url is not None:
+        channel.append(fleet.activity_channel.publish)
     try:
         database.ensure_current(fleet)
         app = create_app(fleet.settings)
