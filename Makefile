@@ -13,6 +13,11 @@ export FLEET_BROKER_URL ?= redis://127.0.0.1:6379/0
 export FLEET_REDIS_URL ?= redis://127.0.0.1:6379/0
 export FLEET_GALLERY__URL ?= http://127.0.0.1:8700
 RUN_AGENTS ?= 10
+# `make run` is watched by a person: readable log lines (not JSON), the action workers'
+# per-action lines left to the `feed` process (one line per action, `fleet activity
+# tail`), and the dispatcher's note of when the next agent is due while none is.
+export FLEET_LOG_FORMAT ?= console
+export FLEET_ACTION_LOGLEVEL ?= WARNING
 
 install: $(VENV)/.installed
 

@@ -36,8 +36,17 @@ ANTHROPIC_API = "https://api.anthropic.com"
 LOOPBACK_HOSTS = frozenset({"localhost", "::1", "0.0.0.0"})
 
 
+# A directory with this folder in it has a fleet of its own (``mkdir .fleet``).
+PROJECT_DIR = ".fleet"
+
+
 def default_database_url() -> str:
-    """The embedded default: a SQLite file in the user's data directory."""
+    """The embedded default: ``.fleet/fleet.db`` when the working directory has a
+    ``.fleet/`` folder (a fleet of this project's own), else a SQLite file in the user's
+    data directory (one fleet shared by every directory without a ``.fleet/``)."""
+    project = Path.cwd() / PROJECT_DIR
+    if project.is_dir():
+        return f"sqlite:///{project.resolve() / 'fleet.db'}"
     data = Path(platformdirs.user_data_dir("fleet", appauthor=False))
     return f"sqlite:///{data / 'fleet.db'}"
 

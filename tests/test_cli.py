@@ -246,7 +246,8 @@ def test_db_upgrade_and_downgrade_on_a_fresh_sqlite_file(
     from fleet.db.migrate import head_revision
 
     head = head_revision(build_engine(f"sqlite:///{tmp_path}/fresh.db"))
-    assert f"database at revision {head}" in run(None, "db", "upgrade").stdout
+    upgraded = run(None, "db", "upgrade").stdout
+    assert f"database {tmp_path.resolve()}/fresh.db (SQLite) at revision {head}" in upgraded
     down = run(None, "db", "downgrade", "--revision", "base", "--yes")
     assert "base (empty)" in down.stdout
     # The embedded database is brought up to date on first use by any other command.

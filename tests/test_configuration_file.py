@@ -68,6 +68,6 @@ def test_status_names_the_database_it_read(tmp_path: Path, monkeypatch: pytest.M
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     shown = runner.invoke(cli, ["status", "--no-workers"])
     assert shown.exit_code == 0, shown.output
-    assert f"database: sqlite:///{database}" in shown.output
+    assert f"database: {database.resolve()} (SQLite)" in shown.output
     as_json = runner.invoke(cli, ["status", "--no-workers", "--json"])
     assert json.loads(as_json.output)["database"] == f"sqlite:///{database}"

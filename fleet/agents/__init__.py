@@ -22,6 +22,7 @@ from fleet.agents.post_vectors import forget_post_vectors, keep_post_vectors, po
 from fleet.agents.queries import (
     AgentFilter,
     Deferrals,
+    active_next_ticks,
     active_since,
     active_without_account,
     activity_of,
@@ -53,6 +54,7 @@ __all__ = [
     "Selection",
     "Tick",
     "Transition",
+    "active_next_ticks",
     "active_since",
     "active_without_account",
     "activity_of",

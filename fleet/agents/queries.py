@@ -253,3 +253,18 @@ def agents_after(
         rows = list(session.scalars(statement))
         done = tallies(session, [row.id for row in rows])
         return [AgentView.of(row, done[row.id]) for row in rows]
+
+
+def active_next_ticks(sessions: sessionmaker[Session]) -> list[tuple[str, str, datetime]]:
+    """Every live active agent's persona, handle and next tick, soonest first."""
+    statement = (
+        select(Agent.persona, Agent.handle, Agent.next_tick_at)
+        .where(
+            Agent.status == "active",
+            Agent.deleted_at.is_(None),
+            Agent.next_tick_at.is_not(None),
+        )
+        .order_by(Agent.next_tick_at)
+    )
+    with sessions() as session:
+        return [(p, h, t) for p, h, t in session.execute(statement) if t is not None]

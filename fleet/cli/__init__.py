@@ -61,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Put agents under review mode (their posts, comments and replies wait as drafts for "
         "`fleet drafts approve`), or take them out of it.",
     ),
+    "run": (
+        "fleet.cli.run",
+        "Run your fleet on the embedded configuration: worker and beat in this process.",
+    ),
     "sandbox": (
         "fleet.cli.sandbox",
         "The sandbox gallery: the gallery API, pictures and a page, with fault injection.",

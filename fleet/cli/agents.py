@@ -9,6 +9,7 @@ from fleet.cli.output import OFFSET, echo, json_option, print_json, print_table,
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.service import agents as use
+from fleet.service import database
 from fleet.service.agents import AGENT_STATUSES, AgentFilter, Created, Selection
 from fleet.service.inputs import activity_level as _activity
 from fleet.service.inputs import interval as _interval
@@ -53,8 +54,9 @@ def create(
     as_json: bool,
 ) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
+    fleet = fleet_of(ctx)
     created, started = use.create(
-        fleet_of(ctx),
+        fleet,
         persona,
         count,
         interval=_interval(interval),
@@ -70,6 +72,7 @@ def create(
             f"created {created.count} {persona} agent(s), ids {created.first_id}-{created.last_id}"
             + (f", started {started}" if start_now else "")
             + (", under review" if review else "")
+            + f", in {database.describe_url(fleet.settings.database_url)}"
         )
 
 
@@ -344,7 +347,7 @@ def act(
             "--retry-on-workers goes with --here (without --here the workers do the action, "
             "with their retries)"
         )
-    fleet = fleet_of(ctx)
+    fleet = fleet_of(ctx, redis_optional=here)
     send = None
     if not here:
         send = fleet.sender(instead=", or use --here to act in this process")

@@ -19,8 +19,9 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    reached = database.upgrade(fleet_of(ctx, migrated=False), revision)
-    echo(f"database at revision {reached}")
+    fleet = fleet_of(ctx, migrated=False)
+    reached = database.upgrade(fleet, revision)
+    echo(f"database {database.describe_url(fleet.settings.database_url)} at revision {reached}")
 
 
 @db.command()

@@ -7,6 +7,7 @@ import click
 from fleet.cli.context import fleet_of
 from fleet.cli.output import BIGGEST_ROW, Finite, echo, json_option, print_json, print_table
 from fleet.service.audit import consent_line
+from fleet.service.database import describe_url
 from fleet.service.status import Thresholds, back_pressure_line, check, gather, live_workers
 
 
@@ -74,12 +75,16 @@ def status(
         print_json({**report.to_json(), "broken": broken})
     else:
         echo(f"status at {report.at:%Y-%m-%d %H:%M:%S} UTC")
-        echo(f"database: {report.database}")
+        echo(f"database: {describe_url(fleet.settings.database_url)}")
         if report.queues:
             echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
         if report.workers is not None:
             echo(f"workers: {', '.join(report.workers) or 'none answering'}")
         echo(f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s")
+        if report.outlook:
+            echo(f"outlook: {report.outlook['line']}")
+        for note in report.notes:
+            echo(f"note: {note}")
         llm = report.llm
         if llm.get("writer") == "offline":
             echo("llm: offline writer (templates; no ANTHROPIC_API_KEY nor FLEET_LLM__PROVIDER)")

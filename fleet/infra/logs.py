@@ -8,6 +8,7 @@ line a task writes carries them.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -43,15 +44,34 @@ def _mask(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
-def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any = None) -> None:
-    """Send every log line, ours and Celery's, to ``stream`` as JSON."""
+def human_wanted(stream: Any = None) -> bool:
+    """Readable lines rather than JSON: ``FLEET_LOG_FORMAT=console`` (``json`` says no),
+    else whether the stream is a terminal."""
+    chosen = os.environ.get("FLEET_LOG_FORMAT", "").strip().lower()
+    if chosen in ("console", "json"):
+        return chosen == "console"
+    isatty = getattr(stream or sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def configure(
+    level: str = "INFO",
+    *,
+    secrets: tuple[str, ...] = (),
+    stream: Any = None,
+    human: bool | None = None,
+) -> None:
+    """Send every log line, ours and Celery's, to ``stream``: as JSON for machines, or
+    one readable line each for a person (``human``; by default ``human_wanted``)."""
     global _secrets
     _secrets = secrets
+    readable = human_wanted(stream) if human is None else human
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # A person reads the time of day (UTC); a machine the whole instant.
+        structlog.processors.TimeStamper(fmt="%H:%M:%S" if readable else "iso", utc=True),
         structlog.processors.format_exc_info,
     ]
     structlog.configure(
@@ -70,7 +90,9 @@ def configure(level: str = "INFO", *, secrets: tuple[str, ...] = (), stream: Any
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             _mask,
-            structlog.processors.JSONRenderer(),
+            structlog.dev.ConsoleRenderer(colors=False)
+            if readable
+            else structlog.processors.JSONRenderer(),
         ],
     )
     handler = logging.StreamHandler(stream or sys.stderr)

@@ -9,7 +9,25 @@ from sqlalchemy.engine import make_url
 from fleet.db import versions
 from fleet.errors import InputError
 from fleet.service.root import Fleet
-from fleet.settings import default_database_url
+from fleet.settings import PROJECT_DIR, default_database_url
+
+
+def describe_url(url: str) -> str:
+    """Where a database URL points, as a person reads it: a SQLite file's absolute path
+    (and whose: this directory's ``.fleet/``, or the user's data directory), else the
+    URL with its password hidden."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database)).expanduser().resolve()
+        if url == default_database_url():
+            where = (
+                "this directory's .fleet/"
+                if path.parent == (Path.cwd() / PROJECT_DIR).resolve()
+                else "the user's data directory, shared by every directory without a .fleet/"
+            )
+            return f"{path} (SQLite, embedded default: {where})"
+        return f"{path} (SQLite)"
+    return parsed.render_as_string(hide_password=True)
 
 
 def revisions(fleet: Fleet) -> tuple[str | None, str | None]:

@@ -20,7 +20,8 @@ from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
-    from fleet.core.impact import Person, Report
+    from fleet.core.holdout import Person
+    from fleet.core.impact import Report
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).

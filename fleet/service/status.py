@@ -13,6 +13,7 @@ from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.errors import ConfigError
 from fleet.service import audit as honesty
+from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
 
@@ -53,6 +54,10 @@ class Report:
     # level and the seconds until a call's reservation fits again; empty: none in debt.
     llm_debt: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # What applies without being wrong (the embedded configuration, a Redis it lacks).
+    notes: list[str] = field(default_factory=list)
+    # When the next agent is due and how many sleep (fleet.service.outlook).
+    outlook: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)
     embeddings: dict[str, Any] = field(default_factory=dict)
     # The fleet's pace as people become active (``fleet.core.pace``); empty: not measured.
@@ -279,7 +284,25 @@ def gather(
                 ).state()
             report.llm_debt = llm_debt_of(fleet, len(llm))
         except Exception as exc:
-            report.problems.append(f"redis unreachable: {type(exc).__name__}")
+            if settings.broker_url.startswith("memory"):
+                # The embedded configuration needs no Redis: `fleet run` goes without.
+                report.notes.append(
+                    f"redis not running ({type(exc).__name__}): not needed on the embedded "
+                    "configuration (fleet run holds the gallery limit and breakers in its "
+                    "process)"
+                )
+            else:
+                report.problems.append(f"redis unreachable: {type(exc).__name__}")
+    if settings.broker_url.startswith("memory"):
+        report.notes.append(
+            "embedded configuration (in-memory broker): agents act only while `fleet run` "
+            "runs in a shell of this directory"
+        )
+    try:
+        seen = outlook(fleet, now)
+        report.outlook = seen.to_json() | {"line": seen.line()}
+    except Exception as exc:  # the outlook is a courtesy: status still answers
+        report.notes.append(f"next due agent not read: {type(exc).__name__}")
     if consent:  # last: a call to the gallery, after what Redis says of this moment
         report.consent = honesty.consent_of(fleet)
     return report

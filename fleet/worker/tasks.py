@@ -42,6 +42,7 @@ def dispatch(self: Task[Any, Any]) -> int:
         send_ticks(self.app, ticks, batch_size=batch_size, now=now)
 
     report = work.dispatch(fleet, publish)
+    _note_outlook(fleet, acted=bool(report.ticks))
     for agent_id, reason in report.set_aside:
         log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
     if report.ticks:
@@ -53,6 +54,33 @@ def dispatch(self: Task[Any, Any]) -> int:
             max_lag=round(report.max_lag, 3),
         )
     return report.ticks
+
+
+# Seconds between the dispatcher's notes of when the next agent is due, while none is.
+OUTLOOK_EVERY_SECONDS = 60.0
+_last: dict[str, float] = {}  # monotonic seconds of the last tick sent, the last note
+
+
+def _note_outlook(fleet: Fleet, *, acted: bool) -> None:
+    """At the first quiet cycle, then once a minute while no tick has been dispatched for
+    a minute, log when the next agent is due and why: a quiet fleet says it is quiet."""
+    import time
+
+    from fleet.service.outlook import outlook
+
+    now = time.monotonic()
+    if acted:
+        _last["tick"] = now
+        return
+    if now - _last.get("tick", -1e9) < OUTLOOK_EVERY_SECONDS:
+        return
+    if now - _last.get("note", -1e9) < OUTLOOK_EVERY_SECONDS:
+        return
+    _last["note"] = now
+    try:
+        log.info(outlook(fleet).line(), task="fleet.dispatch")
+    except Exception as error:  # a note must never stop the dispatcher
+        log.warning("outlook not read", task="fleet.dispatch", error=str(error)[:200])
 
 
 def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:

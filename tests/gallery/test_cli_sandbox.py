@@ -28,6 +28,15 @@ def test_the_database_option_takes_files_memory_and_urls(tmp_path: Path) -> None
     assert database_url(None).endswith("sandbox.db")
 
 
+def test_a_directory_with_dot_fleet_keeps_its_own_gallery_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert ".fleet" not in database_url(None)  # the user's data directory
+    (tmp_path / ".fleet").mkdir()
+    assert database_url(None) == f"sqlite:///{(tmp_path / '.fleet' / 'sandbox.db').resolve()}"
+
+
 def test_bad_fault_options_are_refused_with_exit_code_2() -> None:
     for args in (
         ["--error-rate", "nowhere=0.5"],

@@ -52,6 +52,10 @@ def token_from_environment() -> SecretStr:
 def database_url(value: str | None) -> str:
     """A SQLAlchemy URL from ``--database``: a URL, ``:memory:``, or a SQLite file path."""
     if value is None:
+        # Beside Fleet's own embedded database: this directory's .fleet/ when it has one.
+        project = Path.cwd() / ".fleet"
+        if project.is_dir():
+            return f"sqlite:///{project.resolve() / 'sandbox.db'}"
         data = Path(platformdirs.user_data_dir("fleet", appauthor=False))
         return f"sqlite:///{data / 'sandbox.db'}"
     if value == ":memory:":
