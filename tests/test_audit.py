@@ -50,7 +50,8 @@ def test_the_audit_finds_late_actions_toward_people_who_said_no_and_unlabelled_a
     clean = honesty.audit(fleet)
     assert clean.ok, clean.to_json()
     assert _finding(clean, "labelled").figures["share"] == 1.0
-    assert _finding(clean, "human_claims").status == "unavailable"
+    assert _finding(clean, "human_claims").status == "ok"
+    assert _finding(clean, "identity_answers").status == "ok"
 
     said = admin.http.put(
         f"/api/admin/users/{person}/agent-consent", json={"agentInteractions": "none"}
@@ -153,3 +154,21 @@ def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
     assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 1
     assert {gallery.disclosure_of(h).operator_name for h in handles} == {"Fleet demo operator"}  # type: ignore[union-attr]
     assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 0
+
+
+def test_the_impact_report_counts_apart_the_people_who_said_no_on_the_gallery(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    from fleet.core.holdout import Assignment, Person
+    from fleet.service.impact import turned_away
+
+    fleet.gallery = gallery
+    made = admin.http.post("/admin/people", json={"count": 3}).json()["made"]
+    at = datetime(2026, 11, 16, 12, 0)
+    people = [
+        Person(Assignment(f"id-{name}", name, "newcomers1", "treated", 0.1, at)) for name in made
+    ]
+    assert turned_away(fleet, people) == frozenset(), "nobody said no yet"
+    admin.http.put(f"/api/admin/users/{made[0]}/agent-consent", json={"agentInteractions": "none"})
+    admin.http.put(f"/api/admin/users/{made[1]}/agent-consent", json={"agentInteractions": "all"})
+    assert turned_away(fleet, people) == {f"id-{made[0]}"}
