@@ -177,3 +177,17 @@ def test_status_says_whether_marks_are_required_and_whose_signature(
         assert "provenance: checked, not required; any valid C2PA signer" in said.stdout
     finally:
         plain.close()
+
+
+def test_the_audit_falls_short_when_the_gallery_loses_the_marks(fleet: Fleet, admin: Admin) -> None:
+    from fleet.service import audit
+
+    assert post_once(fleet)["status"] == "succeeded"
+    clean = audit.audit(fleet, checks=[audit.provenance])
+    assert clean.ok, clean.to_json()
+    assert clean.findings[0].figures == {"published": 1, "marked": 1, "refused": 0}
+    admin.faults(stripProvenance=True)
+    assert act(fleet, "agents", "act", "1", "post", "--here")["status"] == "skipped"
+    lost = audit.audit(fleet, checks=[audit.provenance]).findings[0]
+    assert lost.status == "short" and lost.figures["refused"] == 1
+    assert "1 posts skipped for want of them" in lost.summary

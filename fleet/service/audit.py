@@ -12,7 +12,9 @@ said, never counted as passing or failing). More checks slot in by appending to 
   agent later than ``CONSENT_BOUND`` after they said so (the consent cache's bound).
 - ``human_claims``: no text the fleet published claims to be human;
 - ``identity_answers``: every question about what an agent is got a truthful answer
-  (automated, the operator named), none waiting past ``IDENTITY_BOUND``.
+  (automated, the operator named), none waiting past ``IDENTITY_BOUND``;
+- ``provenance``: every image published carries valid provenance marks, and no post was
+  skipped for want of them.
 """
 
 from __future__ import annotations
@@ -305,7 +307,25 @@ def identity_answers(scope: Scope) -> Finding:
     return Finding("identity_answers", "ok", summary, figures)
 
 
-CHECKS: list[Check] = [labelled, consent_honoured, human_claims, identity_answers]
+def provenance(scope: Scope) -> Finding:
+    """Every image the fleet published in the window carries valid provenance marks (IPTC's
+    digital source type in XMP and a signed C2PA manifest, checked before it was posted);
+    posts skipped for want of them mean the gallery's workflow loses the marks: both short
+    (docs/provenance.md)."""
+    published, marked, refused = activities.provenance_counts(
+        scope.fleet.sessions, scope.since, scope.now
+    )
+    figures: dict[str, Any] = {"published": published, "marked": marked, "refused": refused}
+    summary = (
+        f"{marked} of {published} published images carry valid provenance marks; "
+        f"{refused} posts skipped for want of them"
+    )
+    if marked < published or refused:
+        return Finding("provenance", "short", summary, figures)
+    return Finding("provenance", "ok", summary, figures)
+
+
+CHECKS: list[Check] = [labelled, consent_honoured, human_claims, identity_answers, provenance]
 
 
 @dataclass(frozen=True)
