@@ -1,4 +1,5 @@
-"""Fleet's errors, one small tree.
+"""Fleet's errors, one small tree: every error Fleet raises derives from FleetError, and
+each class is listed here with where it is defined when that is not this module.
 
 FleetError
 ├── InputError              bad input from a person or a file: exit code 2, nothing written
@@ -8,12 +9,36 @@ FleetError
 │   └── UnknownAgent        an agent id or handle that does not exist
 ├── ConflictError           the state does not allow the command (e.g. start a deleted agent)
 ├── TransientError          worth retrying later (timeouts, 5xx, plain 429)
-│   └── Deferred            wait until a known time without counting an attempt
-│       ├── RateLimited     the fleet's own shared limit refused the call: it was not made
-│       └── CircuitOpen     a breaker is open: the service behind it counts as down
+│   ├── Deferred            wait until a known time without counting an attempt
+│   │   ├── RateLimited     the fleet's own shared limit refused the call: it was not made
+│   │   └── CircuitOpen     a breaker is open: the service behind it counts as down
+│   └── EmbeddingUnavailable  the embedder could not answer: rank without vectors
+│                             (fleet.embeddings.port)
 ├── PermanentError          retrying cannot help: dead-letter it
+│   ├── ContentRefused      generated content refused (invalid after repair, or by the guard)
+│   │   └── ReplyRefused    the model's answer unusable after one repair; carries the usage
+│   │                       (fleet.content.anthropic_writer)
+│   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
+│   │                       (fleet.gallery.answers)
+│   └── MalformedAnswer     the gallery's answer is not what its API promises
+│                           (fleet.gallery.answers)
 ├── Skip                    nothing to do; acknowledge quietly
-└── UnderReview             written, not published: the action waits for an owner's review
+│   └── ContentSkipped      the guard refused both drafts; carries the usage
+│                           (fleet.content.guard)
+├── UnderReview             written, not published: the action waits for an owner's review
+│
+│   Signals caught inside the adapter that raises them, never seen past it:
+├── InvalidReply            a model's reply is not the JSON the task asked for: repair once
+│                           (fleet.content.prompts; also a ValueError)
+├── NoProvenance            an image lacks a provenance mark or a mark does not hold: the
+│                           check records why (fleet.gallery.provenance)
+└── AnswerRefused           an upstream's answer broke a bound; each adapter maps it to its
+    │                       port's error (fleet.infra.bounded)
+    ├── AnswerTooLarge      more bytes, raw or inflated, than the cap
+    ├── AnswerEncoding      a content encoding not asked for or not inflatable bounded
+    ├── AnswerCut           the body stalled past the deadline or broke off mid-way
+    │   └── AnswerStalled   the body stalled past the call's deadline
+    └── AnswerNotJson       not JSON, not finite (AnswerNotFinite) or too deep (AnswerTooDeep)
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from fleet.core.action_key import ActionKey
 from fleet.core.decisions import effective_weights
 from fleet.core.persona import Action
 from fleet.core.pressure import acts
+from fleet.core.statuses import ActivityStatus
 from fleet.core.ticks import idempotency_key
 from fleet.core.timeline import DayQuotaBook, Rhythm
 from fleet.db.models import Agent
@@ -181,15 +182,15 @@ def plan_ticks(
             zone = catalogue.zone(agent.persona)
             book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
         allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
-        status = "pending"
+        status = ActivityStatus.PENDING.value
         if reason is not None:
             notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
             notes["quota"] = reason
         if allowed is None:
-            status = "skipped"
+            status = ActivityStatus.SKIPPED.value
         else:
             action = allowed.value
-        if looks and status == "pending" and action == Action.REPLY.value:
+        if looks and status == ActivityStatus.PENDING and action == Action.REPLY.value:
             # Its look at its notifications stands (no budget or quota turned it): the
             # mark clears. Otherwise the mark stays, and its next tick looks again.
             plan.looked.add(agent_id)
@@ -250,10 +251,10 @@ def _activity_row(
         "idempotency_key": key,
         "status": status,
         "due_at": datetime.fromtimestamp(due_at, UTC),
-        "lease_expires_at": now + lease if status == "pending" else None,
+        "lease_expires_at": now + lease if status == ActivityStatus.PENDING else None,
         "content": notes or None,
-        "error": reason if status == "skipped" else None,
-        "finished_at": now if status == "skipped" else None,
+        "error": reason if status == ActivityStatus.SKIPPED else None,
+        "finished_at": now if status == ActivityStatus.SKIPPED else None,
         "created_at": now,
         "updated_at": now,
     }
@@ -339,7 +340,9 @@ def decide_ticks(
                 .where(_AGENTS.c.id.in_(sorted(plan.looked)))
                 .values(people_waiting_since=None)
             )
-        pending = {row["idempotency_key"] for row in rows if row["status"] == "pending"}
+        pending = {
+            row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
+        }
         fresh = [
             u
             for u, row in zip(plan.updates, rows, strict=True)

@@ -7,6 +7,7 @@ import click
 from fleet.cli.context import fleet_of
 from fleet.cli.output import OFFSET, echo, json_option, print_json, print_table, when
 from fleet.core.kinds import ACTION_NAMES
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import InputError
 from fleet.service import agents as use
 from fleet.service import database
@@ -371,7 +372,7 @@ def act(
             f"{head}: failed here ({acted.reason}); handed to the workers: attempt "
             f"{acted.attempts + 1} of {acted.max_attempts} in {acted.retry_in:.1f} s {where}"
         )
-    elif acted.status == "dead":
+    elif acted.status == ActivityStatus.DEAD:
         result |= {"reason": acted.reason, "dead_letter_id": acted.dead_letter_id}
         line = f"{head}: dead, dead letter {acted.dead_letter_id}: {acted.reason} {where}"
     elif acted.reason is not None:
@@ -386,5 +387,5 @@ def act(
         print_json(result)
     else:
         echo(line)
-    if acted.status == "dead":
+    if acted.status == ActivityStatus.DEAD:
         ctx.exit(1)

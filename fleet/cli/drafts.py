@@ -10,6 +10,7 @@ import click
 from fleet.cli.context import fleet_of
 from fleet.cli.output import OFFSET, ROW_ID, echo, json_option, print_json, print_table, when
 from fleet.core.review import REASON_MAX
+from fleet.core.statuses import DraftStatus
 from fleet.errors import ConflictError
 from fleet.service import drafts as use
 from fleet.service.agents import Selection
@@ -148,7 +149,7 @@ def list_(
                 d.action,
                 d.status,
                 _age(d, now),
-                when(d.expires_at) if d.status == "pending" else "",
+                when(d.expires_at) if d.status == DraftStatus.PENDING else "",
                 _clip(text_of(d)),
             )
             for d in found

@@ -35,6 +35,8 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
     """The console of ``fleet`` behind ``guard``."""
     web = Web.of(fleet, guard)
     feed = hub or Hub(fleet)
+    readings = overview.Readings.of(fleet)
+    web.polled.extend([readings.workers, readings.honesty])
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,17 +58,17 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
     # POSTs are async (they read the form) and hand their blocking work to the thread pool
     # themselves (run_in_threadpool).
     routes: list[BaseRoute] = [
-        *overview.routes(web),
-        *signin.routes(web),
-        *live.routes(web, feed),
-        *rhythm.routes(web),
-        *impact.routes(web),
-        *agents.routes(web),
-        *ledger.routes(web),
-        *reconciling.routes(web),
-        *letters.routes(web),
-        *drafts.routes(web),
-        *controls.routes(web),
+        *overview.ROUTES,
+        *signin.ROUTES,
+        *live.ROUTES,
+        *rhythm.ROUTES,
+        *impact.ROUTES,
+        *agents.ROUTES,
+        *ledger.ROUTES,
+        *reconciling.ROUTES,
+        *letters.ROUTES,
+        *drafts.ROUTES,
+        *controls.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
@@ -84,6 +86,9 @@ def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlett
         ],
         lifespan=lifespan,
     )
+    # What the endpoints reach through the request (``web_of``, ``hub_of``, ``readings_of``).
+    app.state.web = web
     app.state.hub = feed
+    app.state.overview = readings
     app.state.polled = web.polled
     return app

@@ -17,10 +17,13 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleet.service import activity
 from fleet.service.root import Fleet
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 RETRY_SECONDS = 1.0
 BACKLOG = 256  # events a viewer may fall behind before it is dropped
@@ -147,6 +150,12 @@ class Hub:
     @property
     def viewers(self) -> int:
         return len(self._viewers)
+
+
+def hub_of(request: Request) -> Hub:
+    """The live feed's hub of the app serving ``request`` (put on its state by ``build_app``)."""
+    found: Hub = request.app.state.hub
+    return found
 
 
 def _offer(viewer: Viewer, item: tuple[str, Any, int]) -> None:

@@ -101,33 +101,41 @@ class Web:
         query = urlencode({"said": self.guard.sign_said(said), **more})
         return RedirectResponse(f"{path}?{query}", status_code=303)
 
-    def reading(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
-        """A page that only reads: a refused value in its address (InputError) is a 400
-        page naming it, not a 500. A plain function, run on the thread pool."""
 
-        def run(request: Request) -> Response:
-            try:
-                return handler(request)
-            except InputError as error:
-                return self.error(request, 400, str(error))
+def web_of(request: Request) -> Web:
+    """The console serving ``request`` (put on the app's state by ``build_app``)."""
+    found: Web = request.app.state.web
+    return found
 
-        return run
 
-    def guarded(self, handler: Handler) -> Handler:
-        """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
-        handler's ``checked_form`` first)."""
+def reading(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """A page that only reads: a refused value in its address (InputError) is a 400
+    page naming it, not a 500. A plain function, run on the thread pool."""
 
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except PermissionError as error:
-                return self.error(request, 403, str(error))
-            except (InputError, ConflictError) as error:
-                return self.error(request, 400, str(error))
-            except FleetError as error:
-                return self.error(request, 500, str(error))
+    def run(request: Request) -> Response:
+        try:
+            return handler(request)
+        except InputError as error:
+            return web_of(request).error(request, 400, str(error))
 
-        return run
+    return run
+
+
+def guarded(handler: Handler) -> Handler:
+    """A POST: the fleet's refusals shown as pages (its CSRF token is checked by the
+    handler's ``checked_form`` first)."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except PermissionError as error:
+            return web_of(request).error(request, 403, str(error))
+        except (InputError, ConflictError) as error:
+            return web_of(request).error(request, 400, str(error))
+        except FleetError as error:
+            return web_of(request).error(request, 500, str(error))
+
+    return run
 
 
 class Kept:

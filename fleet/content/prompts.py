@@ -30,6 +30,7 @@ from fleet.content.sanitise import MAX_HASHTAGS as MAX_HASHTAGS
 from fleet.content.sanitise import estimate_tokens as estimate_tokens
 from fleet.content.sanitise import sanitise as sanitise
 from fleet.core.persona import Persona
+from fleet.errors import FleetError
 
 MAX_TITLE = 200  # the gallery's limit on a post title
 MAX_DESCRIPTION = 600
@@ -63,7 +64,7 @@ class Prompt:
     max_tokens: int = 400
 
 
-class InvalidReply(ValueError):
+class InvalidReply(FleetError, ValueError):
     """Raised when a model's reply is not the JSON object the task asked for."""
 
     def __init__(self, reason: str) -> None:

@@ -1,70 +1,43 @@
 """Taste: which post a person would pick from what the feeds show them. Pure.
 
-An agent sees the gallery's ``recent``, ``popular`` and ``trending`` pages, as a person
+An agent sees the gallery's ``recent``, ``popular`` and ``trending`` pages as a person
 scrolling them would: attention first, then taste. One look takes in each feed down to a
 depth drawn for it (``scroll`` posts on average, past what it engaged with already), and
-its friends' posts wherever they are (``seen``): the top of ``popular`` is seen by nearly
-every look and the bottom of the feeds by few, which is where heavy-tailed attention
-comes from (a hit is seen, and liked, by most of the fleet; an unlucky post drops out of
-view). Each post seen that it may still engage with gets a score, and one is drawn with
-probability proportional to ``exp(score / temperature)``; with probability ``explore``
-it draws uniformly instead, so taste never becomes a rut.
+its friends' posts wherever they are (``seen``). Each post seen that it may still engage
+with gets a score, and one is drawn with probability proportional to
+``exp(score / temperature)``; with probability ``explore`` it draws uniformly instead.
 
-The score adds these terms, each on a scale a person would weigh:
+The score adds these terms (``Weights``; ``scores``):
 
 - **interest fit** (``fit``, the weight of one standard deviation): the cosine of the
-  agent's interests and the post's text, measured against the page's other posts (a
-  z-score within the page: e5's cosines crowd into a narrow band, their spread is what
-  tells). The strongest term: people engage with what they care about.
-- **popularity** (``popularity``, per doubling of a post's likes and comments): a post
-  others engaged with is seen more and liked more. This rich-get-richer term is what
-  makes attention heavy-tailed (a few posts take off, most get a little). It counts
-  from the page's mean fit and whole a standard deviation above it: a hit draws those
-  it speaks to, while a hit of another crowd is scrolled past (counted for every post,
-  popularity drew 58 % of the fleet's likes to other personas' posts, about as many as
-  chance would, and spread them evenly).
-- **appeal** (``appeal``, the weight of one standard deviation): how the post came out,
-  which every viewer sees alike (``appeal``: the author's craft and the post's luck),
-  whatever their interests. Taste alone made a persona's agents agree with each other
-  and with no one else; quality people agree on, under social influence, is what gives
-  popularity its heavy tail.
-- **freshness** (``freshness``, halving every ``half_life_hours``): new posts first.
-- **ties** (``tie``): an author who engaged with this agent's posts, as a number of
-  engagements through ``log1p``, so a friend counts and a stalker does not dominate.
-  A comment weighs them ``comment_tie``: people like what is good and comment where
-  they have a relationship (with ties weighed as a like weighs them, comments returned
-  attention less often than likes did: 0.21 of their pairs were mutual against 0.30).
-- **people** (``person``): a post by a person (not an agent) is worth this much more;
-  the fleet exists for the people who join. ``logit(0.7)`` ~ 0.85 by default: where
-  the persona's ``human_share`` says people first, they come first, by taste. The
-  bonus, and the welcome's, count from the page's mean fit and go whole to an agent
-  the post fits a standard deviation better than that: a newcomer is met by the members
-  its subject fits, not by everyone (counted from a standard deviation below the mean,
-  they drew 21 % of the fleet's likes at an interest fit of 0.63). A person's post whose subject fits no
-  persona well (a cat on a radiator) goes whole to the personas it fits least badly
-  (``kindred``: the nearest two), so someone always meets it.
-- **welcome** (``welcome``): a person's post still within its welcome budget is worth
-  up to this much more, in proportion to the budget it has left: a newcomer's first
-  picture is met soon, by the members it fits, before popularity can speak for it.
+  agent's interests and the post's text as a z-score within the page (e5's cosines
+  crowd into a narrow band: their spread is what tells).
+- **popularity** (``popularity``, per doubling of a post's likes and comments), counted
+  from the page's mean fit and whole a standard deviation above it.
+- **appeal** (``appeal``, the weight of one standard deviation): how the post came out
+  (``appeal``: the author's craft and the post's luck), the same for every viewer.
+- **freshness** (``freshness``, halving every ``half_life_hours``).
+- **ties** (``tie``; ``comment_tie`` for a comment): the author's engagements with this
+  agent's posts, through ``log1p``.
+- **people** (``person``): a post by a person (not an agent) is worth this much more,
+  ``logit(human_share)`` (~0.85 at 0.7). It and the welcome count from the page's mean
+  fit and go whole to an agent the post fits a standard deviation better; a person's post
+  that fits no persona well goes whole to the two personas nearest it (``kindred``).
+- **welcome** (``welcome``): a person's post within its welcome budget is worth up to
+  this much more, in proportion to the budget it has left.
 
-A person whose comment the agent answered is **liked back** (``courtesy``, 1.0): the
-agent's next like that sees one of their posts takes it, fit or not, within its welcome
-budget. People's likes are invisible to the fleet, but their comments are answered; left
-to taste, 0.23 of the people who commented on an agent's post got anything back from it.
-
-A person's post nobody has commented on yet is **greeted**: from ``greet_after_minutes``
-(10) after it was posted, the next agent that comments takes such a post first, by its
-taste among them. Left to taste alone, a newcomer's first post waited hours for its first
-word whenever the fleet's comments went elsewhere.
-
-A person's post also has a **welcome budget** (``Welcome``): the fleet's likes and
-comments on it are capped by its age (by the end of its first day at most 5 comments
-and 15 likes by default), so a newcomer meets a few members who care about the
-subject, not a crowd. The cap counts what the gallery shows on the post, people's
-engagement included: where people already answer, the fleet steps back.
+A person whose comment the agent answered is **liked back** (``courtesy``): the agent's
+next like that sees one of their posts takes it, within its welcome budget. A person's
+post nobody has commented on yet is **greeted** from ``greet_after_minutes`` after it
+was posted: the next agent that comments takes such a post first. A person's post has a
+**welcome budget** (``Welcome``): the fleet's likes and comments on it are capped by its
+age, counting what the gallery shows on the post, people's engagement included.
 
 Without vectors (the embedder is down or off) the fit term is 0 for every post: the
 ranking falls back to popularity, freshness and ties, and never fails.
+
+Why each term and default, and what was measured for each: docs/community.md (taste and
+welcome) and docs/tuning.md.
 """
 
 from __future__ import annotations
@@ -103,9 +76,7 @@ class Weights:
     # a like always takes one). See ``draw``.
     pass_over: float | None = 8.0
     # How far down the feeds an action reads, on average (a draw per action; None: all of
-    # what was read). See ``seen``. At 4 rather than 8, in bench.community (seeds 3-6):
-    # the likes' top-10 % share 0.343 against 0.324 on average (12 and 8 runs),
-    # reciprocity 1.48 against 1.39.
+    # what was read). See ``seen``; why 4: docs/tuning.md.
     scroll: float | None = 4.0
     # How often a like goes first to a post by a person the agent answered, when it sees
     # one (``fleet.core.targets.choose_target``): attention returned. 0: taste alone.
@@ -221,15 +192,8 @@ def draw(
 
     ``may_pass`` (a like): passing the page over is one more choice, scored
     ``weights.pass_over``, so a person who has liked what speaks to them on the page
-    likes nothing rather than something: None. Without it, the fleet's likes (about 17
-    a day an agent, more than its interests' share of new posts) went wherever taste
-    ran out, a third of them off the agent's interests. At 8.0 (with a temperature of
-    0.6) a like takes a post scoring about that much: one that fits the agent a standard
-    deviation above the page's mean (3), is fresh (up to 1) and has a dozen likes or
-    more (3.7), a friend's, or a newcomer's it fits. Fewer likes, surer ones,
-    concentrated where the fleet agrees (7.5 left the top tenth of posts 0.32 of the
-    likes on seed 3; 8.5 cost reciprocity, 1.18-1.25 against the random baseline).
-    ``page``: as for ``scores``."""
+    likes nothing rather than something: None. A like takes a post scoring about
+    ``pass_over`` or more (why 8.0: docs/tuning.md). ``page``: as for ``scores``."""
     if weights.scroll is not None:
         candidates = seen(candidates, weights.scroll, rng)
     if not candidates:

@@ -195,9 +195,7 @@ class DayQuotaBook:
         """The action the quotas let the agent do, and why another if so. A reply of its
         own accord (not ``for_people``: no person's comment called it) may take the reply
         quota less ``PEOPLE_REPLIES_KEPT`` of it (7 of 10): the rest is kept for the people
-        who write to it. Its own answering looks, one a session, spent the whole quota
-        within two days for 9-27 of 40 agents of each persona, and a person's comment
-        then waited for the next local day.
+        who write to it (why: docs/tuning.md).
 
         ``owed``: a truthful answer a person asked for (what the agent is, who runs it):
         counted, never refused, whatever the quotas say (issue 48)."""

@@ -34,7 +34,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from fleet.core.statuses import ACTIVITY_STATUSES, AGENT_STATUSES, DRAFT_STATUSES
+from fleet.core.statuses import (
+    ACTIVITY_STATUSES,
+    AGENT_STATUSES,
+    DRAFT_STATUSES,
+    ActivityStatus,
+    DraftStatus,
+)
 
 # Integer on SQLite so an ``INTEGER PRIMARY KEY`` is its rowid and autoincrements.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -71,6 +77,8 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The status the partial indexes of open work hold (their SQL quotes it).
+_PENDING = ActivityStatus.PENDING.value
 
 
 class Base(DeclarativeBase):
@@ -177,8 +185,8 @@ class AgentActivity(Base):
         Index(
             "ix_agent_activities_pending_lease",
             "lease_expires_at",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text(f"status = '{_PENDING}'"),
+            sqlite_where=text(f"status = '{_PENDING}'"),
         ),
         # Two likes (or comments) of one agent in flight never hold the same post; target
         # choice reads an agent's actions in flight through this index too.
@@ -188,8 +196,8 @@ class AgentActivity(Base):
             "action",
             "target_post_id",
             unique=True,
-            postgresql_where=text("status = 'pending' AND target_post_id IS NOT NULL"),
-            sqlite_where=text("status = 'pending' AND target_post_id IS NOT NULL"),
+            postgresql_where=text(f"status = '{_PENDING}' AND target_post_id IS NOT NULL"),
+            sqlite_where=text(f"status = '{_PENDING}' AND target_post_id IS NOT NULL"),
         ),
     )
 
@@ -198,7 +206,7 @@ class AgentActivity(Base):
     action: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str] = mapped_column(String(96))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ActivityStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Claims, counted whether or not the delivery reached a verdict.
     deliveries: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -237,7 +245,7 @@ class Draft(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("agent_activities.id", ondelete="CASCADE"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DraftStatus.PENDING.value)
     # A rejection's reason (at most 500 characters), as the owner gave it.
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)

@@ -39,6 +39,7 @@ from pydantic import AnyUrl, SecretStr
 from rich.console import Group
 
 from fleet.console.serve import BackgroundConsole
+from fleet.core.statuses import ActivityStatus
 from fleet.demo.view import live_view, progress_line, skip_reason
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
@@ -258,9 +259,9 @@ class Demo:
         self.console: BackgroundConsole | None = None
 
     def _event(self, event: dict[str, Any]) -> None:
-        if self.first_action is None and event.get("status") == "succeeded":
+        if self.first_action is None and event.get("status") == ActivityStatus.SUCCEEDED:
             self.first_action = time.monotonic() - self.started
-        if event.get("status") == "skipped":
+        if event.get("status") == ActivityStatus.SKIPPED:
             self.skipped[skip_reason(event)] += 1
         else:
             self.feed.append(event)

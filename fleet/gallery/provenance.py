@@ -26,7 +26,7 @@ from xml.etree import ElementTree
 
 import httpx
 
-from fleet.errors import TransientError
+from fleet.errors import FleetError, TransientError
 from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import _tls as tls
 from fleet.infra import bounded
@@ -46,7 +46,7 @@ UNTRUSTED = {"signingCredential.untrusted"}
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>&\"'`\\{}]")
 
 
-class NoProvenance(Exception):
+class NoProvenance(FleetError):
     """The image lacks a mark, or a mark does not hold; the message says which and why."""
 
 

@@ -36,6 +36,8 @@ import httpx
 import httpx2
 import numpy as np
 
+from fleet.errors import FleetError
+
 # Deeper than any answer of the APIs Fleet calls (a chat completion nests 5 deep, an
 # embeddings answer 4, a gallery page 4), far below what the decoder recurses to.
 MAX_DEPTH = 32
@@ -52,7 +54,7 @@ class Bounds:
     max_depth: int = MAX_DEPTH
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(FleetError):
     """The answer broke a bound (too large, an encoding, a stall, not JSON, too deep);
     the message says which, never what the answer held."""
 

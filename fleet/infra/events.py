@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from fleet.core.kinds import kind_of
+from fleet.core.statuses import ActivityStatus
 
 CHANNEL = "fleet:activity"
 # How often a follower with a ``stop`` looks at it between messages: a wait on the socket
@@ -80,7 +81,7 @@ def gist(event: dict[str, Any]) -> str:
         verb = kind_of(action).verb
     except ValueError:
         verb = action
-    if status != "succeeded":
+    if status != ActivityStatus.SUCCEEDED:
         said = f"{action} {status}"
         if detail.get("reason"):
             said += f": {_clip(str(detail['reason']), 90)}"

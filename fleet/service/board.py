@@ -14,6 +14,7 @@ from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView, DeadLetterView
 from fleet.agents import AgentView
 from fleet.content.budget import SpendLedger
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import UnknownPersona
 from fleet.service import status
 from fleet.service.root import Fleet
@@ -172,11 +173,14 @@ def profile(fleet: Fleet, ref: str) -> Profile:
         fleet.sessions, ActivityFilter(agent.id, since=now - timedelta(days=1), limit=200)
     )
     posts = activities.list_activities(
-        fleet.sessions, ActivityFilter(agent.id, action="post", status="succeeded", limit=24)
+        fleet.sessions,
+        ActivityFilter(agent.id, action="post", status=ActivityStatus.SUCCEEDED.value, limit=24),
     )
     browses = activities.list_activities(
         fleet.sessions,
-        ActivityFilter(agent.id, action="browse", status="succeeded", limit=THOUGHTS),
+        ActivityFilter(
+            agent.id, action="browse", status=ActivityStatus.SUCCEEDED.value, limit=THOUGHTS
+        ),
     )
     return Profile(
         agent=agent,

@@ -21,7 +21,7 @@ from fleet.activities.drafts import Decided, DraftFilter, DraftStats, DraftView
 from fleet.agents import Selection, Transition
 from fleet.agents.review import set_review
 from fleet.core.review import CAPTION_MAX, TEXT_MAX, publish_times, reason_problem
-from fleet.core.statuses import DRAFT_STATUSES, DraftStatus
+from fleet.core.statuses import DRAFT_STATUSES, ActivityStatus, DraftStatus
 from fleet.errors import InputError, UnknownPersona
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet
@@ -190,7 +190,7 @@ def _announce_ends(fleet: Fleet, draft_ids: list[int]) -> None:
     try:
         for draft_id in draft_ids[:1000]:
             draft = store.draft_of(fleet.sessions, draft_id)
-            if draft is None or draft.activity_status != "skipped":
+            if draft is None or draft.activity_status != ActivityStatus.SKIPPED:
                 continue
             try:
                 local: str | None = now.astimezone(fleet.personas.zone(draft.persona)).strftime(
@@ -205,7 +205,7 @@ def _announce_ends(fleet: Fleet, draft_ids: list[int]) -> None:
                     "handle": draft.handle,
                     "persona": draft.persona,
                     "action": draft.action,
-                    "status": "skipped",
+                    "status": ActivityStatus.SKIPPED.value,
                     "key": draft.key,
                     "detail": {"reason": draft.ending, "draft_id": draft.id},
                     "at": now.isoformat(),

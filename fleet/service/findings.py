@@ -34,10 +34,11 @@ from typing import Any, Literal
 
 from fleet.activities import Entry
 from fleet.core.kinds import making
+from fleet.core.statuses import ActivityStatus
 from fleet.gallery.port import GalleryComment, GalleryPost
 
 Kind = Literal["unrecorded", "orphan", "missing", "stale", "like_shortfall", "like_excess"]
-UNFINISHED = ("dead", "skipped")
+UNFINISHED = (ActivityStatus.DEAD.value, ActivityStatus.SKIPPED.value)
 PAGE = 100
 # Activities this much older than the window are read too: an effect made inside the
 # window may belong to an activity decided (and retried) a little before it.
@@ -118,11 +119,11 @@ def compare_posts(
     to an unfinished activity by author, image and title (the image is its own per run).
     """
     ledger = [e for e in entries if e.action in making("post")]
-    recorded = {e.made for e in ledger if e.status == "succeeded" and e.made}
+    recorded = {e.made for e in ledger if e.status == ActivityStatus.SUCCEEDED and e.made}
     unfinished = {
         (e.handle, e.image_url, e.title): e
         for e in ledger
-        if e.status != "succeeded" and e.image_url is not None
+        if e.status != ActivityStatus.SUCCEEDED and e.image_url is not None
     }
     found: list[Finding] = []
     seen: set[str] = set()
@@ -145,7 +146,7 @@ def compare_posts(
         elif entry.status in UNFINISHED:
             found.append(_unrecorded(entry, post.id, post.id))
     for entry in ledger:
-        succeeded = entry.status == "succeeded" and entry.created_at >= since
+        succeeded = entry.status == ActivityStatus.SUCCEEDED and entry.created_at >= since
         if succeeded and entry.made and entry.made not in seen:
             found.append(_missing(entry, entry.made, entry.made))
     return found
@@ -163,11 +164,11 @@ def compare_comments(
     ``comments`` holds every comment of each post read (none for a post that is gone).
     """
     ledger = [e for e in entries if e.action in making("comment")]
-    recorded = {e.made for e in ledger if e.status == "succeeded" and e.made}
+    recorded = {e.made for e in ledger if e.status == ActivityStatus.SUCCEEDED and e.made}
     unfinished = {
         (e.handle, e.target, e.text): e
         for e in ledger
-        if e.status != "succeeded" and e.target is not None and e.text is not None
+        if e.status != ActivityStatus.SUCCEEDED and e.target is not None and e.text is not None
     }
     found: list[Finding] = []
     for post_id, listed in comments.items():
@@ -193,7 +194,7 @@ def compare_comments(
             elif entry.status in UNFINISHED:
                 found.append(_unrecorded(entry, post_id, comment.id))
     for entry in ledger:
-        if entry.status != "succeeded" or not entry.made or entry.created_at < since:
+        if entry.status != ActivityStatus.SUCCEEDED or not entry.made or entry.created_at < since:
             continue
         read = comments.get(entry.target or "")
         if read is not None and entry.made not in {c.id for c in read}:
@@ -206,7 +207,7 @@ def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> lis
     wanted = Counter(
         e.target
         for e in entries
-        if e.action in making("like") and e.status == "succeeded" and e.target
+        if e.action in making("like") and e.status == ActivityStatus.SUCCEEDED and e.target
     )
     return [
         Finding(

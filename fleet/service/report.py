@@ -14,6 +14,7 @@ from fleet import activities, agents
 from fleet.activities.drafts import DraftStats, draft_stats
 from fleet.content.offline import MODEL as OFFLINE_MODEL
 from fleet.core.pace import Pace
+from fleet.core.statuses import ActivityStatus
 from fleet.core.timeline import expected_actions
 from fleet.errors import FleetError, InputError
 from fleet.service.root import Fleet
@@ -61,7 +62,7 @@ class PersonaWeek:
     received: Received = field(default_factory=Received)
 
     def succeeded(self, kind: str) -> int:
-        return self.actions.get(kind, {}).get("succeeded", 0)
+        return self.actions.get(kind, {}).get(ActivityStatus.SUCCEEDED, 0)
 
     @property
     def total(self) -> int:

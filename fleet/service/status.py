@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from fleet import activities, agents
 from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
 from fleet.service import audit as honesty
 from fleet.service.outlook import outlook
@@ -357,7 +358,7 @@ def check(report: Report, limits: Thresholds) -> list[str]:
             f"{report.dead_letters['new']} new dead letters, above {limits.max_new_dead_letters}"
         )
     total = sum(sum(by.values()) for by in report.actions.values())
-    dead = sum(by.get("dead", 0) for by in report.actions.values())
+    dead = sum(by.get(ActivityStatus.DEAD, 0) for by in report.actions.values())
     if total and dead / total > limits.max_error_rate:
         broken.append(f"error rate {dead / total:.0%} is above {limits.max_error_rate:.0%}")
     if report.hold is not None:

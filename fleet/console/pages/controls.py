@@ -11,10 +11,10 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import Web, when, whole
+from fleet.console.web import guarded, web_of, when, whole
 from fleet.errors import InputError
 from fleet.service import agents as agent_use
 from fleet.service import holds, inputs
@@ -26,110 +26,121 @@ SHORTEST_HOURS = 0.1
 LONGEST_HOURS = holds.LONGEST.total_seconds() / 3600
 
 
-def routes(web: Web) -> list[Route]:
+def controls(request: Request, **more: Any) -> Response:
+    web = web_of(request)
     fleet = web.fleet
+    # A start's failed accounts, kept for this page by the POST that redirected here.
+    token = request.query_params.get("result")
+    kept = web.kept.get(request, token)
+    failed, total = kept if kept is not None else (None, 0)
+    return web.page(
+        request,
+        "controls.html",
+        personas=fleet.personas.slugs(),
+        counts=agent_use.counts(fleet),
+        hold=holds.in_force(fleet),
+        longest_reason=holds.LONGEST_REASON,
+        failed=failed,
+        more=total,
+        result_gone=bool(token) and kept is None,
+        **more,
+    )
 
-    def controls(request: Request, **more: Any) -> Response:
-        # A start's failed accounts, kept for this page by the POST that redirected here.
-        token = request.query_params.get("result")
-        kept = web.kept.get(request, token)
-        failed, total = kept if kept is not None else (None, 0)
-        return web.page(
-            request,
-            "controls.html",
-            personas=fleet.personas.slugs(),
-            counts=agent_use.counts(fleet),
-            hold=holds.in_force(fleet),
-            longest_reason=holds.LONGEST_REASON,
-            failed=failed,
-            more=total,
-            result_gone=bool(token) and kept is None,
-            **more,
+
+async def create(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    # The CLI's parsing of --interval, --weights and --activity, naming the form's field;
+    # the use case checks the values against the persona before writing anything.
+    made, started = await run_in_threadpool(
+        partial(
+            agent_use.create,
+            fleet,
+            form.get("persona", ""),
+            whole(form.get("count"), 0, strict=True),
+            interval=inputs.interval(_given(form, "interval"), field="interval"),
+            weights=inputs.weights(_given(form, "weights"), field="weights"),
+            activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
+            start=form.get("start") == "on",
+            review=form.get("review") == "on",
         )
+    )
+    said = f"created {made.count} {form.get('persona')} agent(s): {made.first_id}-{made.last_id}"
+    said += f", started {started}" if started else ""
+    return web.back("/controls", said + (", under review" if form.get("review") == "on" else ""))
 
-    async def create(request: Request) -> Response:
-        form = await checked_form(request)
-        # The CLI's parsing of --interval, --weights and --activity, naming the form's field;
-        # the use case checks the values against the persona before writing anything.
-        made, started = await run_in_threadpool(
-            partial(
-                agent_use.create,
-                fleet,
-                form.get("persona", ""),
-                whole(form.get("count"), 0, strict=True),
-                interval=inputs.interval(_given(form, "interval"), field="interval"),
-                weights=inputs.weights(_given(form, "weights"), field="weights"),
-                activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
-                start=form.get("start") == "on",
-                review=form.get("review") == "on",
-            )
-        )
-        said = (
-            f"created {made.count} {form.get('persona')} agent(s): {made.first_id}-{made.last_id}"
-        )
-        said += f", started {started}" if started else ""
-        return web.back(
-            "/controls", said + (", under review" if form.get("review") == "on" else "")
-        )
 
-    async def change(request: Request) -> Response:
-        form = await checked_form(request)
-        command = form.get("command", "")
-        selection = _selection(form)
-        if command != "start":
-            changed = (
-                await run_in_threadpool(agent_use.change_status, fleet, command, selection)
-            ).changed
-            return web.back("/controls", f"{command}: {changed} agent(s) changed")
-        provision = form.get("provision") == "on"
-        # Provisioning asks the gallery once per agent: off the event loop.
-        done = await run_in_threadpool(agent_use.start, fleet, selection, provision=provision)
-        said = f"start: {done.transition.changed} agent(s) changed"
-        accounts = done.accounts
-        if accounts is None:
-            return web.back("/controls", said)
-        said += (
-            f"; gallery accounts: {accounts.created} created, {accounts.existing} had one, "
-            f"{len(accounts.failed)} failed"
-        )
-        if not accounts.failed:
-            return web.back("/controls", said)
-        # Which accounts failed and why: too many for a redirect's URL, so kept for the
-        # page it leads to (a reload of that page shows them again, and starts nothing).
-        failed = sorted(accounts.failed.items())
-        token = web.kept.put(request, (failed[:FAILED_SHOWN], len(failed)))
-        return web.back("/controls", said, result=token)
+async def change(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    command = form.get("command", "")
+    selection = _selection(form)
+    if command != "start":
+        changed = (
+            await run_in_threadpool(agent_use.change_status, fleet, command, selection)
+        ).changed
+        return web.back("/controls", f"{command}: {changed} agent(s) changed")
+    provision = form.get("provision") == "on"
+    # Provisioning asks the gallery once per agent: off the event loop.
+    done = await run_in_threadpool(agent_use.start, fleet, selection, provision=provision)
+    said = f"start: {done.transition.changed} agent(s) changed"
+    accounts = done.accounts
+    if accounts is None:
+        return web.back("/controls", said)
+    said += (
+        f"; gallery accounts: {accounts.created} created, {accounts.existing} had one, "
+        f"{len(accounts.failed)} failed"
+    )
+    if not accounts.failed:
+        return web.back("/controls", said)
+    # Which accounts failed and why: too many for a redirect's URL, so kept for the
+    # page it leads to (a reload of that page shows them again, and starts nothing).
+    failed = sorted(accounts.failed.items())
+    token = web.kept.put(request, (failed[:FAILED_SHOWN], len(failed)))
+    return web.back("/controls", said, result=token)
 
-    async def delete(request: Request) -> Response:
-        form = await checked_form(request)
-        selection = _selection(form)
-        if form.get("confirm") != "yes":
-            # The confirmation: what would go, and a second form that says yes.
-            return web.page(request, "confirm_delete.html", form=form)
-        gone = (await run_in_threadpool(agent_use.delete, fleet, selection)).changed
-        return web.back("/controls", f"deleted {gone} agent(s)")
 
-    async def hold(request: Request) -> Response:
-        form = await checked_form(request)
-        hours = _hours(form.get("hours") or "1")
-        held = await run_in_threadpool(
-            holds.hold, fleet, form.get("reason", ""), timedelta(hours=hours)
-        )
-        return web.back("/controls", f"fleet held until {when(held.until)} UTC: {held.reason}")
+async def delete(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    selection = _selection(form)
+    if form.get("confirm") != "yes":
+        # The confirmation: what would go, and a second form that says yes.
+        return web.page(request, "confirm_delete.html", form=form)
+    gone = (await run_in_threadpool(agent_use.delete, fleet, selection)).changed
+    return web.back("/controls", f"deleted {gone} agent(s)")
 
-    async def lift(request: Request) -> Response:
-        await checked_form(request)
-        lifted = await run_in_threadpool(holds.lift, fleet)
-        return web.back("/controls", f"lifted {lifted} hold(s)")
 
-    return [
-        Route("/controls", controls),
-        Route("/controls/create", web.guarded(create), methods=["POST"]),
-        Route("/controls/status", web.guarded(change), methods=["POST"]),
-        Route("/controls/delete", web.guarded(delete), methods=["POST"]),
-        Route("/controls/hold", web.guarded(hold), methods=["POST"]),
-        Route("/controls/lift", web.guarded(lift), methods=["POST"]),
-    ]
+async def hold(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    hours = _hours(form.get("hours") or "1")
+    held = await run_in_threadpool(
+        holds.hold, fleet, form.get("reason", ""), timedelta(hours=hours)
+    )
+    return web.back("/controls", f"fleet held until {when(held.until)} UTC: {held.reason}")
+
+
+async def lift(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    await checked_form(request)
+    lifted = await run_in_threadpool(holds.lift, fleet)
+    return web.back("/controls", f"lifted {lifted} hold(s)")
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/controls", controls),
+    Route("/controls/create", guarded(create), methods=["POST"]),
+    Route("/controls/status", guarded(change), methods=["POST"]),
+    Route("/controls/delete", guarded(delete), methods=["POST"]),
+    Route("/controls/hold", guarded(hold), methods=["POST"]),
+    Route("/controls/lift", guarded(lift), methods=["POST"]),
+]
 
 
 def _hours(text: str) -> float:

@@ -12,10 +12,11 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import Web, row_id
+from fleet.console.web import guarded, reading, row_id, web_of
+from fleet.core.statuses import DraftStatus
 from fleet.errors import InputError
 from fleet.service import drafts as use
 from fleet.service.agents import Selection
@@ -25,99 +26,114 @@ from fleet.service.drafts import DRAFT_STATUSES, DraftView
 PAGE = 50
 
 
-def routes(web: Web) -> list[Route]:
+def listing(request: Request) -> Response:
+    web = web_of(request)
     fleet = web.fleet
+    query = request.query_params
+    status = query.get("status", DraftStatus.PENDING.value) or None
+    persona = query.get("persona") or None
+    agent = query.get("agent") or None
+    try:
+        found = use.find(fleet, status=status, agent=agent, persona=persona, limit=PAGE)
+    except InputError as error:
+        return web.error(request, 400, str(error))
+    now = fleet.clock.now()
+    return web.page(
+        request,
+        "drafts.html",
+        rows=[_row(draft, now) for draft in found],
+        statuses=DRAFT_STATUSES,
+        status=status or "",
+        persona=persona or "",
+        agent=agent or "",
+        personas=fleet.personas.slugs(),
+        waiting=use.waiting(fleet),
+        back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    )
 
-    def listing(request: Request) -> Response:
-        query = request.query_params
-        status = query.get("status", "pending") or None
-        persona = query.get("persona") or None
-        agent = query.get("agent") or None
-        try:
-            found = use.find(fleet, status=status, agent=agent, persona=persona, limit=PAGE)
-        except InputError as error:
-            return web.error(request, 400, str(error))
-        now = fleet.clock.now()
-        return web.page(
-            request,
-            "drafts.html",
-            rows=[_row(draft, now) for draft in found],
-            statuses=DRAFT_STATUSES,
-            status=status or "",
-            persona=persona or "",
-            agent=agent or "",
-            personas=fleet.personas.slugs(),
-            waiting=use.waiting(fleet),
-            back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-        )
 
-    def one(request: Request) -> Response:
-        draft_id = row_id(request.path_params["id"], field="draft id") or 0
-        try:
-            draft = use.show(fleet, draft_id)
-        except InputError as error:
-            return web.error(request, 404, str(error))
-        return web.page(request, "draft.html", d=_row(draft, fleet.clock.now()))
+def one(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    draft_id = row_id(request.path_params["id"], field="draft id") or 0
+    try:
+        draft = use.show(fleet, draft_id)
+    except InputError as error:
+        return web.error(request, 404, str(error))
+    return web.page(request, "draft.html", d=_row(draft, fleet.clock.now()))
 
-    async def approve(request: Request) -> Response:
-        await checked_form(request)
-        ids = await _ids(request)
-        # An approval --here would call the gallery: this one only schedules (no I/O but
-        # the database), still off the event loop.
-        done = await run_in_threadpool(use.approve, fleet, ids)
-        path, filters = await _back(request)
-        return web.back(path, _said(done_ids(done), "approved"), **filters)
 
-    async def reject(request: Request) -> Response:
-        form = await checked_form(request)
-        ids = await _ids(request)
-        done = await run_in_threadpool(use.reject, fleet, ids, reason=form.get("reason") or None)
-        path, filters = await _back(request)
-        return web.back(path, _said([(d.draft_id, d.done) for d in done], "rejected"), **filters)
+async def approve(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    await checked_form(request)
+    ids = await _ids(request)
+    # An approval --here would call the gallery: this one only schedules (no I/O but
+    # the database), still off the event loop.
+    done = await run_in_threadpool(use.approve, fleet, ids)
+    path, filters = await _back(request)
+    return web.back(path, _said(done_ids(done), "approved"), **filters)
 
-    async def edit(request: Request) -> Response:
-        form = await checked_form(request)
-        draft_id = row_id(request.path_params["id"], field="draft id") or 0
-        description = form.get("description")
-        edited = await run_in_threadpool(
-            use.edit,
-            fleet,
-            draft_id,
-            text=form.get("text", ""),
-            description=description if description else None,
-        )
-        if not edited.done:
-            raise InputError(f"draft {draft_id} is {edited.status}: only a pending one is edited")
-        said = f"draft {draft_id} edited"
-        if form.get("then") == "approve":
-            await run_in_threadpool(use.approve, fleet, [draft_id])
-            said += " and approved"
-        return web.back(f"/drafts/{draft_id}", said)
 
-    async def review(request: Request) -> Response:
-        form = await checked_form(request)
-        mode = form.get("mode", "")
-        if mode not in ("on", "off"):
-            raise InputError(f"review mode is on or off, not {mode[:20]!r}")
-        selection = Selection(
-            refs=tuple(form.get("refs", "").replace(",", " ").split()),
-            persona=form.get("persona") or None,
-            everyone=form.get("all") == "on",
-        )
-        done = await run_in_threadpool(use.review, fleet, selection, on=mode == "on")
-        said = f"review {mode} for {done.changed} agent(s)"
-        return web.back(
-            "/drafts", said + (f"; {done.unchanged} already {mode}" if done.unchanged else "")
-        )
+async def reject(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    ids = await _ids(request)
+    done = await run_in_threadpool(use.reject, fleet, ids, reason=form.get("reason") or None)
+    path, filters = await _back(request)
+    return web.back(path, _said([(d.draft_id, d.done) for d in done], "rejected"), **filters)
 
-    return [
-        Route("/drafts", listing),
-        Route("/drafts/review", web.guarded(review), methods=["POST"]),
-        Route("/drafts/approve", web.guarded(approve), methods=["POST"]),
-        Route("/drafts/reject", web.guarded(reject), methods=["POST"]),
-        Route("/drafts/{id}/edit", web.guarded(edit), methods=["POST"]),
-        Route("/drafts/{id}", web.reading(one)),
-    ]
+
+async def edit(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    draft_id = row_id(request.path_params["id"], field="draft id") or 0
+    description = form.get("description")
+    edited = await run_in_threadpool(
+        use.edit,
+        fleet,
+        draft_id,
+        text=form.get("text", ""),
+        description=description if description else None,
+    )
+    if not edited.done:
+        raise InputError(f"draft {draft_id} is {edited.status}: only a pending one is edited")
+    said = f"draft {draft_id} edited"
+    if form.get("then") == "approve":
+        await run_in_threadpool(use.approve, fleet, [draft_id])
+        said += " and approved"
+    return web.back(f"/drafts/{draft_id}", said)
+
+
+async def review(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    mode = form.get("mode", "")
+    if mode not in ("on", "off"):
+        raise InputError(f"review mode is on or off, not {mode[:20]!r}")
+    selection = Selection(
+        refs=tuple(form.get("refs", "").replace(",", " ").split()),
+        persona=form.get("persona") or None,
+        everyone=form.get("all") == "on",
+    )
+    done = await run_in_threadpool(use.review, fleet, selection, on=mode == "on")
+    said = f"review {mode} for {done.changed} agent(s)"
+    return web.back(
+        "/drafts", said + (f"; {done.unchanged} already {mode}" if done.unchanged else "")
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/drafts", listing),
+    Route("/drafts/review", guarded(review), methods=["POST"]),
+    Route("/drafts/approve", guarded(approve), methods=["POST"]),
+    Route("/drafts/reject", guarded(reject), methods=["POST"]),
+    Route("/drafts/{id}/edit", guarded(edit), methods=["POST"]),
+    Route("/drafts/{id}", reading(one)),
+]
 
 
 def done_ids(approvals: list[use.Approval]) -> list[tuple[int, bool]]:

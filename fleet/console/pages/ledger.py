@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from fleet.console.web import STATUSES, Web, row_id, short_text
+from fleet.console.web import STATUSES, reading, row_id, short_text, web_of
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
 from fleet.service import activity as activity_use
@@ -20,56 +20,56 @@ FILTERS = ("agent", "persona", "action", "status")
 WINDOWS = ("5m", "1h", "6h", "1d", "7d")
 
 
-def routes(web: Web) -> list[Route]:
+def ledger(request: Request) -> Response:
+    web = web_of(request)
     fleet = web.fleet
-
-    def ledger(request: Request) -> Response:
-        params = request.query_params
-        keep = {k: (short_text(params.get(k), field=k) or "").strip() for k in FILTERS}
-        since = short_text(params.get("since"), field="since") or "1h"
-        before = row_id(params.get("before"), field="before") or None
-        rows: list[activity_use.ActivityView] = []
-        next_before = None
-        refused = []
-        try:
-            rows, next_before = activity_use.ledger_page(
-                fleet,
-                agent_ref=keep["agent"] or None,
-                persona=keep["persona"] or None,
-                action=keep["action"] or None,
-                status=keep["status"] or None,
-                before=before,
-            )
-        except InputError as error:
-            refused.append(str(error))
-        try:
-            counted = activity_use.stats(fleet, inputs.window(since, field="since"))
-        except InputError as error:
-            refused.append(str(error))
-            counted = []
-        stats: dict[tuple[str, str], dict[str, int]] = {}
-        for persona, action, status, n in counted:
-            stats.setdefault((persona, action), {})[status] = n
-        shown = {k: v for k, v in keep.items() if v}
-        return web.page(
-            request,
-            "activity.html",
-            status_code=400 if refused else 200,
-            rows=rows,
-            refused=refused,
-            filters=keep,
-            since=since,
-            windows=WINDOWS,
-            stats=sorted(stats.items()),
-            next_url=(
-                "/activity?" + urlencode({**shown, "since": since, "before": next_before})
-                if next_before is not None
-                else None
-            ),
-            first_url="/activity?" + urlencode({**shown, "since": since}) if before else None,
-            personas=fleet.personas.slugs(),
-            kinds=ACTION_NAMES,
-            statuses=STATUSES,
+    params = request.query_params
+    keep = {k: (short_text(params.get(k), field=k) or "").strip() for k in FILTERS}
+    since = short_text(params.get("since"), field="since") or "1h"
+    before = row_id(params.get("before"), field="before") or None
+    rows: list[activity_use.ActivityView] = []
+    next_before = None
+    refused = []
+    try:
+        rows, next_before = activity_use.ledger_page(
+            fleet,
+            agent_ref=keep["agent"] or None,
+            persona=keep["persona"] or None,
+            action=keep["action"] or None,
+            status=keep["status"] or None,
+            before=before,
         )
+    except InputError as error:
+        refused.append(str(error))
+    try:
+        counted = activity_use.stats(fleet, inputs.window(since, field="since"))
+    except InputError as error:
+        refused.append(str(error))
+        counted = []
+    stats: dict[tuple[str, str], dict[str, int]] = {}
+    for persona, action, status, n in counted:
+        stats.setdefault((persona, action), {})[status] = n
+    shown = {k: v for k, v in keep.items() if v}
+    return web.page(
+        request,
+        "activity.html",
+        status_code=400 if refused else 200,
+        rows=rows,
+        refused=refused,
+        filters=keep,
+        since=since,
+        windows=WINDOWS,
+        stats=sorted(stats.items()),
+        next_url=(
+            "/activity?" + urlencode({**shown, "since": since, "before": next_before})
+            if next_before is not None
+            else None
+        ),
+        first_url="/activity?" + urlencode({**shown, "since": since}) if before else None,
+        personas=fleet.personas.slugs(),
+        kinds=ACTION_NAMES,
+        statuses=STATUSES,
+    )
 
-    return [Route("/activity", web.reading(ledger))]
+
+ROUTES: list[BaseRoute] = [Route("/activity", reading(ledger))]

@@ -9,49 +9,52 @@ from urllib.parse import urlencode
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from fleet.console.feed import Hub
-from fleet.console.web import STATUSES, Web
+from fleet.console.feed import hub_of
+from fleet.console.web import STATUSES, web_of
 from fleet.core.kinds import ACTION_NAMES
 from fleet.infra.events import gist
 
 
-def routes(web: Web, feed: Hub) -> list[Route]:
+def feed_page(request: Request) -> Response:
+    web = web_of(request)
     fleet = web.fleet
+    query = _feed_filter(request)
+    return web.page(
+        request,
+        "feed.html",
+        filters=query,
+        source="/feed/events?" + urlencode({k: v for k, v in query.items() if v}),
+        personas=fleet.personas.slugs(),
+        kinds=ACTION_NAMES,
+        statuses=STATUSES,
+    )
 
-    def feed_page(request: Request) -> Response:
-        query = _feed_filter(request)
-        return web.page(
-            request,
-            "feed.html",
-            filters=query,
-            source="/feed/events?" + urlencode({k: v for k, v in query.items() if v}),
-            personas=fleet.personas.slugs(),
-            kinds=ACTION_NAMES,
-            statuses=STATUSES,
-        )
 
-    async def feed_events(request: Request) -> Response:
-        query = _feed_filter(request)
-        item = web.env.get_template("_event.html")
+async def feed_events(request: Request) -> Response:
+    web = web_of(request)
+    feed = hub_of(request)
+    query = _feed_filter(request)
+    item = web.env.get_template("_event.html")
 
-        async def stream() -> AsyncIterator[dict[str, str]]:
-            async for kind, payload in feed.watch():
-                if kind == "status":
-                    yield {"event": "status", "data": f"{payload[0]}|{payload[1]}"}
-                elif _matches(payload, query):
-                    html = item.render(
-                        event=payload,
-                        said=headline(payload),
-                        gallery=web.gallery,
-                        gallery_post=web.post_url,
-                    )
-                    yield {"event": "activity", "data": html.replace("\n", " ")}
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        async for kind, payload in feed.watch():
+            if kind == "status":
+                yield {"event": "status", "data": f"{payload[0]}|{payload[1]}"}
+            elif _matches(payload, query):
+                html = item.render(
+                    event=payload,
+                    said=headline(payload),
+                    gallery=web.gallery,
+                    gallery_post=web.post_url,
+                )
+                yield {"event": "activity", "data": html.replace("\n", " ")}
 
-        return EventSourceResponse(stream(), ping=15)
+    return EventSourceResponse(stream(), ping=15)
 
-    return [Route("/feed", feed_page), Route("/feed/events", feed_events)]
+
+ROUTES: list[BaseRoute] = [Route("/feed", feed_page), Route("/feed/events", feed_events)]
 
 
 def headline(event: dict[str, Any]) -> str:

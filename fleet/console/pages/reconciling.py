@@ -7,10 +7,10 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fleet.console.security import checked_form
-from fleet.console.web import Web
+from fleet.console.web import guarded, web_of
 from fleet.errors import InputError
 from fleet.service import inputs
 from fleet.service.findings import Reconciliation
@@ -28,54 +28,55 @@ REPAIRS = {
 }
 
 
-def routes(web: Web) -> list[Route]:
+def page(request: Request) -> Response:
+    web = web_of(request)
     fleet = web.fleet
+    params = request.query_params
+    since = params.get("since") or "24h"
+    token = params.get("result")
+    found: Reconciliation | None = web.kept.get(request, token)
+    fixed = found is not None
+    refused = None
+    if found is None and params.get("run"):
+        # A check writes nothing: a GET, run on the thread pool (it reads the gallery).
+        try:
+            found = check(fleet, inputs.window(since, field="since"))
+        except InputError as error:
+            refused = str(error)
+    return web.page(
+        request,
+        "reconcile.html",
+        status_code=400 if refused else 200,
+        found=found,
+        rows=_rows(found),
+        after_fix=fixed,
+        result_gone=bool(token) and found is None,
+        refused=refused,
+        since=since,
+        windows=WINDOWS,
+        repairs=REPAIRS,
+    )
 
-    def page(request: Request) -> Response:
-        params = request.query_params
-        since = params.get("since") or "24h"
-        token = params.get("result")
-        found: Reconciliation | None = web.kept.get(request, token)
-        fixed = found is not None
-        refused = None
-        if found is None and params.get("run"):
-            # A check writes nothing: a GET, run on the thread pool (it reads the gallery).
-            try:
-                found = check(fleet, inputs.window(since, field="since"))
-            except InputError as error:
-                refused = str(error)
-        return web.page(
-            request,
-            "reconcile.html",
-            status_code=400 if refused else 200,
-            found=found,
-            rows=_rows(found),
-            after_fix=fixed,
-            result_gone=bool(token) and found is None,
-            refused=refused,
-            since=since,
-            windows=WINDOWS,
-            repairs=REPAIRS,
-        )
 
-    async def fix(request: Request) -> Response:
-        form = await checked_form(request)
-        since = form.get("since") or "24h"
-        window = inputs.window(since, field="since")
-        if form.get("confirm") != "yes":
-            return web.page(
-                request, "reconcile.html", confirming=True, since=since, repairs=REPAIRS
-            )
-        # It reads the gallery page by page: off the event loop.
-        found = await run_in_threadpool(check, fleet, window, fix=True)
-        token = web.kept.put(request, found)
-        said = f"reconcile --fix: {found.count} difference(s), {len(found.fixed)} repaired"
-        return web.back("/reconcile", said, since=since, result=token)
+async def fix(request: Request) -> Response:
+    web = web_of(request)
+    fleet = web.fleet
+    form = await checked_form(request)
+    since = form.get("since") or "24h"
+    window = inputs.window(since, field="since")
+    if form.get("confirm") != "yes":
+        return web.page(request, "reconcile.html", confirming=True, since=since, repairs=REPAIRS)
+    # It reads the gallery page by page: off the event loop.
+    found = await run_in_threadpool(check, fleet, window, fix=True)
+    token = web.kept.put(request, found)
+    said = f"reconcile --fix: {found.count} difference(s), {len(found.fixed)} repaired"
+    return web.back("/reconcile", said, since=since, result=token)
 
-    return [
-        Route("/reconcile", page),
-        Route("/reconcile/fix", web.guarded(fix), methods=["POST"]),
-    ]
+
+ROUTES: list[BaseRoute] = [
+    Route("/reconcile", page),
+    Route("/reconcile/fix", guarded(fix), methods=["POST"]),
+]
 
 
 def _rows(found: Reconciliation | None) -> list[tuple[object, bool]]:
