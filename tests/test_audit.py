@@ -172,3 +172,28 @@ def test_the_impact_report_counts_apart_the_people_who_said_no_on_the_gallery(
     admin.http.put(f"/api/admin/users/{made[0]}/agent-consent", json={"agentInteractions": "none"})
     admin.http.put(f"/api/admin/users/{made[1]}/agent-consent", json={"agentInteractions": "all"})
     assert turned_away(fleet, people) == {f"id-{made[0]}"}
+
+
+def test_the_console_overview_shows_the_audit_once_it_has_run(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    import time
+
+    from starlette.testclient import TestClient
+
+    from fleet.console.app import build_app
+    from fleet.console.security import Guard
+
+    fleet.gallery = gallery
+    ids = active_agents(fleet, 1)
+    assert not provision_accounts(fleet.sessions, gallery, ids).failed
+    with TestClient(build_app(fleet, Guard(None)), base_url="http://127.0.0.1") as http:
+        deadline = time.monotonic() + 60  # the audit runs on a background thread
+        page = http.get("/").text
+        while "The audit has not run yet" in page and time.monotonic() < deadline:
+            time.sleep(0.2)
+            page = http.get("/").text
+    section = page.split('id="honesty"', 1)[1].split("</section>", 1)[0]
+    assert "Every check holds" in section, section
+    for check in ("labelled", "consent", "human_claims", "identity_answers", "provenance"):
+        assert f"<b>{check}</b>" in section
