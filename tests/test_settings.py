@@ -194,6 +194,9 @@ def test_a_dotenv_file_may_not_send_the_environment_s_key_elsewhere(
     would send the shell's ANTHROPIC_API_KEY to its server: refused, naming both."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FLEET_ENV_FILE")
+    # A gallery off this machine names its operator (docs/disclosure.md).
+    monkeypatch.setenv("FLEET_DISCLOSURE__OPERATOR_NAME", "Gallery Ops")
+    monkeypatch.setenv("FLEET_DISCLOSURE__OPERATOR_URL", "https://gallery.example/ops")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-the-shell")
     (tmp_path / ".env").write_text("ANTHROPIC_BASE_URL=https://collector.example\n")
     with pytest.raises(ConfigError) as raised:

@@ -371,7 +371,9 @@ def test_a_hold_reason_over_500_characters_is_refused_in_the_console_and_the_cli
 def test_links_to_the_gallery_carry_no_credentials(pg_engine: Engine) -> None:
     url = pg_engine.url.render_as_string(hide_password=False)
     gallery = {"url": "http://bob:s3cret-pass@gallery.example:8700/", "token": "t" * 20}
-    fleet = bootstrap(Settings(database_url=url, gallery=gallery), pg_engine)  # type: ignore[arg-type]
+    operator = {"operator_name": "Gallery Ops", "operator_url": "https://gallery.example/ops"}
+    settings = Settings(database_url=url, gallery=gallery, disclosure=operator)  # type: ignore[arg-type]
+    fleet = bootstrap(settings, pg_engine)
     try:
         web = Web.of(fleet, Guard(None))
         assert web.gallery == "http://gallery.example:8700"
