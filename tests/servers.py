@@ -94,6 +94,14 @@ class PrivateRedis(_Server):
             )
         wait_for(self.up, 30, f"the test's Redis on port {self.port}")
 
+    def kill(self) -> None:
+        """SIGKILL, as when the server's host or container dies: clients' sockets are left
+        for the kernel to reset, and everything it held is gone (it keeps nothing on disk)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         """``shutdown nosave``: everything it held is gone, as when a server dies."""
         if self.process is None or self.process.poll() is not None:
