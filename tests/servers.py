@@ -8,12 +8,14 @@ is stopped (and its directory removed) when the ``with`` block ends.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -181,3 +183,66 @@ class PrivatePostgres(_Server):
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+class Blackhole:
+    """A TCP proxy to ``port`` on 127.0.0.1 that can stop forwarding without closing
+    anything: ``cut()`` and every byte either way is read and dropped, as when a host is
+    cut off by a firewall or a failed link (no reset, no refusal: only silence);
+    ``heal()`` forwards again on the connections made after it."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.forwarding = threading.Event()
+        self.forwarding.set()
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    def cut(self) -> None:
+        self.forwarding.clear()
+
+    def heal(self) -> None:
+        self.forwarding.set()
+
+    def close(self) -> None:
+        for each in self.sockets:
+            with contextlib.suppress(OSError):
+                each.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            self.sockets += [client, server]
+            # A connection made during the cut stays silent for good, as a half-open one.
+            live = self.forwarding.is_set()
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, live), daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, live: bool) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    target.shutdown(socket.SHUT_WR)
+                return
+            if not (live and self.forwarding.is_set()):
+                live = False  # once silent, this connection stays half-open
+                continue
+            try:
+                target.sendall(data)
+            except OSError:
+                return
