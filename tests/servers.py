@@ -186,10 +186,11 @@ class PrivatePostgres(_Server):
 
 
 class Blackhole:
-    """A TCP proxy to ``port`` on 127.0.0.1 that can stop forwarding without closing
-    anything: ``cut()`` and every byte either way is read and dropped, as when a host is
-    cut off by a firewall or a failed link (no reset, no refusal: only silence);
-    ``heal()`` forwards again on the connections made after it."""
+    """A TCP proxy to ``port`` on 127.0.0.1 that can go silent without closing anything:
+    after ``cut()`` no byte crosses either way (they wait in the sockets' buffers, as
+    packets do in TCP's retransmissions when a host is cut off by a firewall or a failed
+    link: no reset, no refusal, only silence) until ``heal()``, when everything held goes
+    through and the connections live on."""
 
     def __init__(self, port: int) -> None:
         self.upstream = port
@@ -197,6 +198,7 @@ class Blackhole:
         self.port = int(self.listener.getsockname()[1])
         self.forwarding = threading.Event()
         self.forwarding.set()
+        self.closed = False
         self.sockets: list[socket.socket] = [self.listener]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -210,27 +212,30 @@ class Blackhole:
         self.forwarding.set()
 
     def close(self) -> None:
+        self.closed = True
+        self.forwarding.set()
         for each in self.sockets:
             with contextlib.suppress(OSError):
                 each.close()
 
     def _accept(self) -> None:
-        while True:
+        while not self.closed:
             try:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            self.forwarding.wait()  # a connection made during the cut waits for the heal
+            if self.closed:
+                client.close()
+                return
             server = socket.create_connection(("127.0.0.1", self.upstream))
             self.sockets += [client, server]
-            # A connection made during the cut stays silent for good, as a half-open one.
-            live = self.forwarding.is_set()
             for source, target in ((client, server), (server, client)):
-                threading.Thread(
-                    target=self._pump, args=(source, target, live), daemon=True
-                ).start()
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket, live: bool) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
         while True:
+            self.forwarding.wait()
             try:
                 data = source.recv(65536)
             except OSError:
@@ -239,9 +244,7 @@ class Blackhole:
                 with contextlib.suppress(OSError):
                     target.shutdown(socket.SHUT_WR)
                 return
-            if not (live and self.forwarding.is_set()):
-                live = False  # once silent, this connection stays half-open
-                continue
+            self.forwarding.wait()
             try:
                 target.sendall(data)
             except OSError:

@@ -88,7 +88,9 @@ def test_a_publish_to_a_broker_gone_silent_fails_in_bounded_time_and_works_once_
             app.send_task("fleet.noop", queue="engage")  # retries on a new connection
             client = redis.Redis.from_url(server.url)
             try:
-                assert client.llen("engage") == 2, "the publish after the heal went through"
+                # The one before the cut, the one after the heal, and perhaps the one that
+                # failed: its bytes were held in the link, not lost (Fleet's tasks carry keys).
+                assert client.llen("engage") in (2, 3), "the publish after the heal went through"
             finally:
                 client.close()
             assert waited < 40, waited

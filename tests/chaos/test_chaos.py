@@ -23,6 +23,7 @@ from fleet.agents import Selection
 from fleet.db.models import Agent
 from tests.chaos.conftest import LEASE, RUN_SECONDS, Rig, Servers, _now, logs_of
 from tests.e2e.conftest import REDIS_URL, wait_for
+from tests.servers import Blackhole
 
 pytestmark = pytest.mark.slow
 
@@ -177,6 +178,43 @@ def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
     assert "worker_exits" not in books["evidence"], books["evidence"]
     assert books["evidence"]["worker_log_broker_losses"] == 2, books["evidence"]
     assert books["evidence"]["beat_exit_code"] is None, "beat exited at a Redis kill"
+
+
+@pytest.mark.private_redis
+def test_a_host_cut_off_from_redis_without_a_reset_resumes_once_healed(
+    rig: Rig, servers: Servers
+) -> None:
+    """The worker and beat reach Redis (the test's own) through a link that goes silent
+    for 20 s (``Blackhole``: no reset, no refusal, every byte dropped; connections made
+    before or during the cut stay dead), then heals. Redis keeps what it held. Neither
+    process may exit, and actions decided after the heal succeed before the drain."""
+    server = servers.redis
+    assert server is not None
+    link = Blackhole(server.port)
+    try:
+        rig.processes.env["FLEET_BROKER_URL"] = link.url()
+        rig.processes.env["FLEET_REDIS_URL"] = link.url()
+        rig.start()
+        rig.until(6)
+        rig.fault()
+        link.cut()
+        rig.until(6 + 20)
+        link.heal()
+        healed = _now()
+        rig.wait(
+            lambda: rig.succeeded_since(healed) > 0, 2 * IN_FLIGHT_SECONDS, "an action after it"
+        )
+        rig.evidence["succeeded_after_heal"] = rig.succeeded_since(healed)
+        rig.evidence["seconds_to_first_success_after_heal"] = round(
+            (_now() - healed).total_seconds(), 1
+        )
+        assert rig.beat is not None
+        rig.evidence["beat_exit_code"] = rig.beat.poll()
+        books = rig.record("redis_link_cut")
+    finally:
+        link.close()
+    assert "worker_exits" not in books["evidence"], books["evidence"]
+    assert books["evidence"]["beat_exit_code"] is None, books["evidence"]
 
 
 def test_two_beats_at_once_then_one_killed_leave_no_duplicate_and_no_gap(rig: Rig) -> None:
