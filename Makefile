@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python -m bench.create_agents
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.actions
+	$(BIN)/python -m bench.capacity
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.content_tokens
 	$(BIN)/python -m bench.cost

@@ -8,12 +8,14 @@ is stopped (and its directory removed) when the ``with`` block ends.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -94,6 +96,14 @@ class PrivateRedis(_Server):
             )
         wait_for(self.up, 30, f"the test's Redis on port {self.port}")
 
+    def kill(self) -> None:
+        """SIGKILL, as when the server's host or container dies: clients' sockets are left
+        for the kernel to reset, and everything it held is gone (it keeps nothing on disk)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         """``shutdown nosave``: everything it held is gone, as when a server dies."""
         if self.process is None or self.process.poll() is not None:
@@ -173,3 +183,69 @@ class PrivatePostgres(_Server):
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+class Blackhole:
+    """A TCP proxy to ``port`` on 127.0.0.1 that can go silent without closing anything:
+    after ``cut()`` no byte crosses either way (they wait in the sockets' buffers, as
+    packets do in TCP's retransmissions when a host is cut off by a firewall or a failed
+    link: no reset, no refusal, only silence) until ``heal()``, when everything held goes
+    through and the connections live on."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.forwarding = threading.Event()
+        self.forwarding.set()
+        self.closed = False
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    def cut(self) -> None:
+        self.forwarding.clear()
+
+    def heal(self) -> None:
+        self.forwarding.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.forwarding.set()
+        for each in self.sockets:
+            with contextlib.suppress(OSError):
+                each.close()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.forwarding.wait()  # a connection made during the cut waits for the heal
+            if self.closed:
+                client.close()
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            self.forwarding.wait()
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                with contextlib.suppress(OSError):
+                    target.shutdown(socket.SHUT_WR)
+                return
+            self.forwarding.wait()
+            try:
+                target.sendall(data)
+            except OSError:
+                return

@@ -33,6 +33,16 @@ CASES = {
         ],
         {"actions_per_second", "ratio_to_ceiling", "cores_for_half_ceiling", "outcomes"},
     ),
+    # bench.actions once at its tiny size above, and a day of two agents per persona.
+    "capacity": (
+        [
+            *("--runs", "1", "--count", "4", "--warmup", "0", "--noops", "40"),
+            *("--agents-per-persona", "2", "--days", "1", "--fleets", "100"),
+            *("--actions-args", "--agents", "4", "--posts", "2"),
+            *("--pool", "solo", "--concurrency", "1"),
+        ],
+        {"actions_per_agent_day", "queues"},
+    ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     # 20 captions for the distinct shares: at the default 1,000 they are most of a minute.
     "content_tokens": (

@@ -9,13 +9,17 @@ at a Redis restart (issue 52). ``fleet.infra.broker.RedisTransport`` closes them
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+import redis
 from kombu import Connection, Producer, Queue
 
 from fleet.infra.broker import REDIS_TRANSPORT, RedisTransport
-from fleet.infra.queue import create_app
+from fleet.infra.queue import BROKER_SOCKET_OPTIONS, create_app
 from fleet.settings import Settings
-from tests.servers import PrivateRedis
+from tests.servers import Blackhole, PrivateRedis
 
 pytestmark = pytest.mark.redis
 
@@ -51,3 +55,44 @@ def test_the_fleets_celery_app_uses_it_on_redis_only() -> None:
     assert on_redis.connection_for_write().transport_cls == REDIS_TRANSPORT
     in_memory = create_app(Settings(broker_url="memory://", redis_url="none"))
     assert in_memory.conf.broker_transport is None
+
+
+def test_a_publish_to_a_broker_gone_silent_fails_in_bounded_time_and_works_once_healed() -> None:
+    """A host cut off from Redis without a reset (``Blackhole``): kombu's Redis client
+    waits forever for the answer to a publish unless a socket timeout is set. Fleet's
+    Celery app sets one: the publish fails after it, and once the link is back a publish
+    goes through on a new connection."""
+    with PrivateRedis() as server:
+        link = Blackhole(server.port)
+        try:
+            app = create_app(Settings(broker_url=link.url(), redis_url="none"))
+            app.send_task("fleet.noop", queue="engage", retry=False)  # the pool's connection
+            link.cut()
+            ended: list[BaseException | None] = []
+
+            def publish() -> None:
+                try:
+                    app.send_task("fleet.noop", queue="engage", retry=False)
+                    ended.append(None)
+                except Exception as error:
+                    ended.append(error)
+
+            began = time.monotonic()
+            publisher = threading.Thread(target=publish, daemon=True)
+            publisher.start()
+            publisher.join(timeout=float(str(BROKER_SOCKET_OPTIONS["socket_timeout"])) + 30)
+            assert not publisher.is_alive(), "a publish to a silent broker never ended"
+            assert ended and ended[0] is not None, "a publish through a cut link succeeded"
+            waited = time.monotonic() - began
+            link.heal()
+            app.send_task("fleet.noop", queue="engage")  # retries on a new connection
+            client = redis.Redis.from_url(server.url)
+            try:
+                # The one before the cut, the one after the heal, and perhaps the one that
+                # failed: its bytes were held in the link, not lost (Fleet's tasks carry keys).
+                assert client.llen("engage") in (2, 3), "the publish after the heal went through"
+            finally:
+                client.close()
+            assert waited < 40, waited
+        finally:
+            link.close()

@@ -25,6 +25,14 @@ from fleet.settings import Settings
 
 QUEUES: tuple[str, ...] = ("ticks", *ACTION_QUEUES, "dead_letter")
 
+# Seconds: far above a Redis command's answer on a live link (the BRPOP's 1 s is read by
+# the event loop, which no socket timeout covers).
+BROKER_SOCKET_OPTIONS: dict[str, object] = {
+    "socket_timeout": 10.0,
+    "socket_connect_timeout": 10.0,
+    "socket_keepalive": True,
+}
+
 ROUTES: dict[str, dict[str, str]] = {
     "fleet.dispatch": {"queue": "ticks"},
     "fleet.tick": {"queue": "ticks"},
@@ -48,6 +56,11 @@ def create_app(settings: Settings) -> Celery:
         transport["polling_interval"] = 0.005
     if settings.broker_key_prefix:
         transport["global_keyprefix"] = settings.broker_key_prefix
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        # A broker that goes silent (a host cut off, a failover, a NAT's timeout) closes
+        # no connection: without a socket timeout a publish on it waits forever (kombu's
+        # own advice); the consumer's BRPOP has kombu's health check instead.
+        transport |= BROKER_SOCKET_OPTIONS
     if settings.broker_url.startswith("redis://"):
         # Kombu's Redis transport, closing every channel when Redis is gone, so that a
         # broker restart does not stop the worker (fleet.infra.broker). Not for rediss://,

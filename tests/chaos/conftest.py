@@ -279,6 +279,16 @@ class Rig:
             every=0.1,
         )
 
+    def wait(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+        """Wait for ``condition`` while the fleet runs (a worker that exits is restarted and
+        counted, as in ``until``)."""
+
+        def met() -> bool:
+            self._supervise()
+            return condition()
+
+        wait_for(met, seconds, what, every=0.1)
+
     def _quiet(self) -> bool:
         """No activity pending, no message queued, and no worker holding one."""
         self.state = {"pending": self.pending()}
@@ -338,6 +348,18 @@ class Rig:
                     select(func.count())
                     .select_from(AgentActivity)
                     .where(AgentActivity.status == "pending")
+                )
+                or 0
+            )
+
+    def succeeded_since(self, moment: datetime) -> int:
+        """Actions decided at or after ``moment`` that succeeded: the fleet works again."""
+        with self.fleet.sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(AgentActivity)
+                    .where(AgentActivity.status == "succeeded", AgentActivity.created_at >= moment)
                 )
                 or 0
             )

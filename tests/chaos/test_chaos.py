@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -22,6 +23,7 @@ from fleet.agents import Selection
 from fleet.db.models import Agent
 from tests.chaos.conftest import LEASE, RUN_SECONDS, Rig, Servers, _now, logs_of
 from tests.e2e.conftest import REDIS_URL, wait_for
+from tests.servers import Blackhole
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +118,149 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     assert _machine_redis_answers(), "the machine's Redis was left alone"
     books = rig.record("redis_restart")
     assert "worker_exits" not in books["evidence"], books["evidence"]
+
+
+@pytest.mark.private_redis
+def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
+    rig: Rig, servers: Servers
+) -> None:
+    """Redis (the test's own) is SIGKILLed twice mid-run, as when its container dies, each
+    time while the worker is connected and holds unacknowledged messages, and comes back
+    empty after a 3 s outage. Neither the worker nor beat may exit (measured from outside on
+    kombu 5.7's own transport, the worker died at 5 of 6 kills: ``'NoneType' object has no
+    attribute 'hostname'`` in ``Channel.close``; ``tests/test_broker.py`` reproduces that
+    close and fails without ``fleet.infra.broker``), and the fleet resumes: actions decided
+    after the second restart succeed before the drain, and the books balance."""
+    server = servers.redis
+    assert server is not None
+    rig.start()
+    rig.until(5)
+    rig.fault()
+
+    def connected() -> int:
+        return logs_of(rig.processes, "worker").count('"event": "Connected to ')
+
+    def held() -> int:
+        # Messages the worker took and has not acknowledged (kombu's unacked index).
+        client = redis.Redis.from_url(server.url, socket_connect_timeout=0.5)
+        try:
+            return int(client.hlen(f"{rig.prefix}unacked"))
+        except redis.ConnectionError:
+            return 0
+        finally:
+            client.close()
+
+    def ready(kill: int) -> Callable[[], bool]:
+        # The kill strikes a worker connected to Redis (not one still waiting to reconnect)
+        # and holding messages it has not acknowledged: the close that failed needs both.
+        return lambda: connected() >= kill and held() > 0
+
+    unacked: list[int] = []
+    for kill in (1, 2):
+        rig.wait(ready(kill), IN_FLIGHT_SECONDS, f"the worker connected and holding ({kill})")
+        unacked.append(held())
+        server.kill()
+        rig.until(time.monotonic() - rig.started + OUTAGE_SECONDS)
+        server.start()
+    back = _now()
+    rig.wait(lambda: connected() >= 3, IN_FLIGHT_SECONDS, "the worker connected again")
+    # Resumed: actions decided after the second restart succeed while beat still runs.
+    rig.wait(lambda: rig.succeeded_since(back) > 0, IN_FLIGHT_SECONDS, "an action after it")
+    rig.evidence["succeeded_after_second_restart"] = rig.succeeded_since(back)
+    rig.evidence["unacked_at_kills"] = unacked
+    rig.evidence["worker_log_broker_losses"] = logs_of(rig.processes, "worker").count(
+        "Connection to broker lost"
+    )
+    assert rig.beat is not None
+    rig.evidence["beat_exit_code"] = rig.beat.poll()
+    assert _machine_redis_answers(), "the machine's Redis was left alone"
+    books = rig.record("redis_sigkill_twice")
+    assert "worker_exits" not in books["evidence"], books["evidence"]
+    assert books["evidence"]["worker_log_broker_losses"] == 2, books["evidence"]
+    assert books["evidence"]["beat_exit_code"] is None, "beat exited at a Redis kill"
+
+
+@pytest.mark.private_redis
+def test_a_host_cut_off_from_redis_without_a_reset_resumes_once_healed(
+    rig: Rig, servers: Servers
+) -> None:
+    """The worker and beat reach Redis (the test's own) through a link that goes silent
+    for 20 s (``Blackhole``: no reset, no refusal, every byte dropped; connections made
+    before or during the cut stay dead), then heals. Redis keeps what it held. Neither
+    process may exit, and actions decided after the heal succeed before the drain."""
+    server = servers.redis
+    assert server is not None
+    link = Blackhole(server.port)
+    try:
+        rig.processes.env["FLEET_BROKER_URL"] = link.url()
+        rig.processes.env["FLEET_REDIS_URL"] = link.url()
+        rig.start()
+        rig.until(6)
+        rig.fault()
+        link.cut()
+        rig.until(6 + 20)
+        link.heal()
+        healed = _now()
+        rig.wait(
+            lambda: rig.succeeded_since(healed) > 0, 2 * IN_FLIGHT_SECONDS, "an action after it"
+        )
+        rig.evidence["succeeded_after_heal"] = rig.succeeded_since(healed)
+        rig.evidence["seconds_to_first_success_after_heal"] = round(
+            (_now() - healed).total_seconds(), 1
+        )
+        assert rig.beat is not None
+        rig.evidence["beat_exit_code"] = rig.beat.poll()
+        books = rig.record("redis_link_cut")
+    finally:
+        link.close()
+    assert "worker_exits" not in books["evidence"], books["evidence"]
+    assert books["evidence"]["beat_exit_code"] is None, books["evidence"]
+
+
+def test_two_beats_at_once_then_one_killed_leave_no_duplicate_and_no_gap(rig: Rig) -> None:
+    """A failover that overlaps: a second beat (its own schedule file, as on another host)
+    runs beside the first from the start, so every dispatch and sweep is sent twice; at
+    second 9 the first is SIGKILLed and the second carries on alone. The dispatcher's
+    claims (``FOR UPDATE SKIP LOCKED``, the clock advanced in the same transaction) give
+    each tick to one of them: the books must show no duplicate key, no duplicate effect on
+    the gallery and no agent left without a next tick."""
+    rig.start()
+    first = rig.beat
+    assert first is not None
+    second = rig.processes.start(
+        "beat-2",
+        "beat",
+        "--schedule",
+        str(rig.processes.logs / "beat-2-schedule"),
+        "--loglevel",
+        "INFO",
+    )
+    # Each beat's scheduler touches ``<schedule>.pulse`` when the broker took a message.
+    pulses = {name: rig.processes.logs / f"{name}-schedule.pulse" for name in ("beat", "beat-2")}
+
+    def pulse(name: str) -> float:
+        path = pulses[name]
+        return path.stat().st_mtime if path.exists() else 0.0
+
+    wait_for(
+        lambda: pulse("beat") > 0 and pulse("beat-2") > 0,
+        IN_FLIGHT_SECONDS,
+        "both beats to publish",
+    )
+    rig.fault()
+    rig.until(9)
+    rig.processes.kill(first)
+    rig.beat = second  # the drain stops the survivor
+    killed_at = time.time()
+    back = _now()
+    rig.until(RUN_SECONDS)
+    rig.wait(lambda: rig.succeeded_since(back) > 0, IN_FLIGHT_SECONDS, "an action after the kill")
+    rig.wait(lambda: pulse("beat-2") > killed_at, IN_FLIGHT_SECONDS, "the survivor to publish")
+    rig.evidence["first_beat_exit_code"] = first.returncode
+    rig.evidence["survivor_published_after_kill"] = pulse("beat-2") > killed_at
+    rig.evidence["survivor_exit_code"] = second.poll()
+    books = rig.record("two_beats")
+    assert books["evidence"]["survivor_exit_code"] is None, books["evidence"]
 
 
 @pytest.mark.private_postgres
