@@ -17,6 +17,10 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 
+# What Chromium answers an evaluation while the page navigates or its document is replaced.
+NAVIGATING = ("navigated or closed", "Execution context was destroyed", "Cannot find context")
+
+
 class Browser:
     """One headless Chromium with one tab."""
 
@@ -85,8 +89,14 @@ class Browser:
         """Seconds until ``expression`` is true in the page (AssertionError past timeout)."""
         start = time.monotonic()
         while time.monotonic() - start < timeout:
-            if self.evaluate(expression):
-                return time.monotonic() - start
+            try:
+                if self.evaluate(expression):
+                    return time.monotonic() - start
+            except RuntimeError as error:
+                # A click that submits a form navigates: a page mid-navigation answers no
+                # evaluation ("Inspected target navigated or closed"); the next one will.
+                if not any(said in str(error) for said in NAVIGATING):
+                    raise
             time.sleep(0.02)
         raise AssertionError(f"the page never showed: {expression}")
 
