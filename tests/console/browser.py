@@ -16,7 +16,6 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-
 # What Chromium answers an evaluation while the page navigates or its document is replaced.
 NAVIGATING = ("navigated or closed", "Execution context was destroyed", "Cannot find context")
 
