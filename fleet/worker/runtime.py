@@ -42,14 +42,14 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     # imports (the database driver, the content writers, the Anthropic SDK: about a
     # second), the persona files and the action kit are inherited by every child, whose
     # first action does not spend its time limit on them. Nothing here connects.
+    app = getattr(sender, "app", None)
+    if app is not None and not _acts(app):
+        # The ticks' worker (and the dead letters'): it carries out no action, so it
+        # loads no content writers, action kit, embedding model or persona vectors.
+        return
     import fleet.content.factory  # noqa: F401
 
-    app = getattr(sender, "app", None)
     if app is None or isinstance(app.conf.get("fleet"), Fleet):
-        return
-    if not _acts(app):
-        # The ticks' worker (and the dead letters'): it carries out no action, so it
-        # loads no action kit, embedding model or persona vectors it would never use.
         return
     try:
         kit = current_fleet(app).action_kit

@@ -5,6 +5,8 @@ pool's children share its pages instead of copying them."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -41,6 +43,22 @@ def _started(queues: list[str] | None) -> Any:
 def test_the_ticks_worker_loads_no_action_kit(built: list[Any]) -> None:
     _started(["ticks", "dead_letter"])
     assert built == []
+
+
+def test_the_ticks_worker_imports_no_content_writers() -> None:
+    # A process of its own: the suite has imported the writers long before.
+    probe = (
+        "import sys, types; from fleet.infra.queue import create_app; "
+        "from fleet.settings import Settings; from fleet.worker import runtime; "
+        "app = create_app(Settings(database_url='sqlite://', seed=7)); "
+        "app.amqp.queues.select(['ticks', 'dead_letter']); "
+        "runtime._load_before_forking(sender=types.SimpleNamespace(app=app)); "
+        "print('fleet.content.factory' in sys.modules)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ran.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("queues", [["engage"], ["content"], None])
