@@ -33,7 +33,15 @@ from celery import Celery
 from sqlalchemy import func, select, text
 
 from bench import cpu, scratch_database
-from bench.pipeline_util import _by_kind, _children, _free_port, _percentile, _rss_kib, _wait
+from bench.pipeline_util import (
+    _by_kind,
+    _children,
+    _free_port,
+    _memory_kib,
+    _percentile,
+    _rss_kib,
+    _wait,
+)
 from bench.sandbox import TOKEN, _listening, _spawn
 from fleet import agents
 from fleet.db import migrate
@@ -59,6 +67,32 @@ COMPOSE_GROUPS = (
     ("content", "content", "prefork", 8),
     ("engage", "engage", "prefork", 0),
 )
+
+
+def _pool_memory(
+    specs: list[tuple[str, str, int]], started: list[subprocess.Popen[bytes]]
+) -> dict[str, dict[str, float]]:
+    """Each worker's memory after a burst, its main process and its pool's children
+    together: the sums of RSS (shared pages counted once per process), PSS (each shared
+    page divided among its sharers) and USS (private pages), in MiB; and the totals."""
+    out: dict[str, dict[str, float]] = {}
+    total = {"rss": 0, "pss": 0, "uss": 0, "processes": 0}
+    for n, ((queues, pool, concurrency), process) in enumerate(zip(specs, started, strict=True)):
+        pids = [process.pid, *_children(process.pid)]
+        sums = {"rss": 0, "pss": 0, "uss": 0}
+        for pid in pids:
+            for name, kib in _memory_kib(pid).items():
+                sums[name] += kib
+        for name, kib in sums.items():
+            total[name] += kib
+        total["processes"] += len(pids)
+        label = f"{queues.split(',')[0]} {n} ({pool} -c {concurrency})"
+        out[label] = {name: round(kib / 1024, 1) for name, kib in sums.items()}
+        out[label]["processes"] = len(pids)
+    out["total"] = {
+        name: (round(v / 1024, 1) if name != "processes" else v) for name, v in total.items()
+    }
+    return out
 
 
 class Bench:
@@ -359,6 +393,7 @@ class Bench:
             self.burst(parties, self.warm_ids)
         figures = self.burst(parties)
         rss = sum(_rss_kib(p.pid) + sum(_rss_kib(c) for c in _children(p.pid)) for p in started)
+        memory = _pool_memory(specs, started)
         for process in started:
             process.terminate()
         for process in started:
@@ -367,6 +402,7 @@ class Bench:
             "layout": self.args.layout,
             "workers": [f"-Q {q} -P {p} -c {c}" for q, p, c in specs],
             "concurrency": concurrency,
+            "memory_mib": memory,
         }
         return figures, rss
 

@@ -36,6 +36,27 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _memory_kib(pid: int) -> dict[str, int]:
+    """RSS, PSS and USS of one process, in KiB (``/proc/<pid>/smaps_rollup``; zeros if it is
+    gone). RSS counts every page the process maps, so pages a prefork pool's children share
+    with their parent (copy-on-write) count once per child; PSS divides each shared page
+    among its sharers (the sum over processes is the memory they really take); USS is the
+    process's private pages only (what ending it would free)."""
+    fields = {"Rss:": 0, "Pss:": 0, "Private_Clean:": 0, "Private_Dirty:": 0}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, *rest = line.split()
+            if name in fields and rest:
+                fields[name] = int(rest[0])
+    except OSError:
+        pass
+    return {
+        "rss": fields["Rss:"],
+        "pss": fields["Pss:"],
+        "uss": fields["Private_Clean:"] + fields["Private_Dirty:"],
+    }
+
+
 def _children(pid: int) -> list[int]:
     try:
         found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()

@@ -1,7 +1,7 @@
-"""A like's post is chosen before its claim, from a young feed page, and kept by the claim
-when open: the like costs one statement fewer and still lands once, on a post that is
-neither the agent's own nor liked by it before. The sandbox over HTTP, on Postgres and
-SQLite."""
+"""A single like is a batch of one: its post is chosen before its claim (``first_choices``,
+from a young feed page and the ledger) and kept by the claim when open, so the like costs
+no statement of its own to choose, and still lands once, on a post that is neither the
+agent's own nor liked by it before. The sandbox over HTTP, on Postgres and SQLite."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import first_choice
+from fleet.actions.choosing import first_choices
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.content.offline import OfflineWriter
 from fleet.db.models import Engagement
@@ -70,18 +70,22 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
         )
         return perform(kit, key_of(agent_id, second))
 
-    outcomes = [like(fan, 1)]
-    liked = {outcomes[0].detail["post_id"]}
-    # The second like's moment is picked so that its first choice (drawn from its key)
-    # is still open: at least one like is sure to keep the choice made before its claim.
-    second = next(
-        s for s in range(2, 200) if first_choice(kit, key_of(fan, s)).post_id not in liked
-    )
-    refused = 0
-    for s in [second, *range(second + 1, second + 6)]:
-        chosen = first_choice(kit, key_of(fan, s))
-        assert chosen is not None  # the page the first like read is young
-        refused += chosen.post_id in liked
+    # Postgres keeps the choice in the claim's statement; SQLite's claims go one by one and
+    # choose after the claim (``activities.claim_many``).
+    before_claim = fleet.engine.dialect.name == "postgresql"
+    if before_claim:
+        # One claim path: a single like claims as a batch does (``claim_many``).
+        monkeypatch.setattr(activities, "claim", _claim_of_one)
+    outcomes = []
+    liked: set[str] = set()
+    for s in range(1, 8):
+        # The one chooser (``first_choices``, a single like being a batch of one) knows
+        # the ledger: it never offers a post the agent liked, nor one of its own.
+        chosen = first_choices(kit, [key_of(fan, s)]).get(key_of(fan, s))
+        if s == 1 or len(liked) == len(posts):
+            assert chosen is None  # no page read yet; then nothing is left open
+        else:
+            assert chosen is not None and chosen.post_id not in liked
         outcome = like(fan, s)
         outcomes.append(outcome)
         if outcome.status == "succeeded":
@@ -94,18 +98,21 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
         ledger = session.scalars(select(Engagement.post_id).where(Engagement.agent_id == fan))
         assert sorted(ledger) == sorted(posts)
     assert report_likes(admin, agents.get_agent(fleet.sessions, str(fan)).handle) == 6
-    # The first like found no page yet: it chose after the claim. Later likes chose before
-    # it; a choice went through keep_target exactly when the claim found the post closed
-    # (liked already), and then the ledger was read at once.
-    assert keeps[0]["first_tried"] is False
-    assert all(kwargs["first_tried"] for kwargs in keeps[1:])
-    assert len(keeps) == 1 + refused < len(outcomes)
+    # The first like found no page yet: it chose after its claim. The others chose before
+    # it and the claim kept the choice; the last, with nothing open, went through
+    # keep_target and found nothing. On SQLite every like chose after its claim.
+    assert [kwargs["first_tried"] for kwargs in keeps] == [False] * (2 if before_claim else 7)
 
-    # Every post is the author's own: its first choice is refused, and nothing is open.
+    # Every post is the author's own: nothing is chosen for it, and nothing is open.
     keeps.clear()
-    assert like(author, second + 10).status == "skipped"
-    assert [kwargs["first_tried"] for kwargs in keeps] == [True]
+    assert first_choices(kit, [key_of(author, 20)]) == {}
+    assert like(author, 20).status == "skipped"
+    assert [kwargs["first_tried"] for kwargs in keeps] == [False]
     assert report_likes(admin, author_handle) == 0
+
+
+def _claim_of_one(*_: Any, **__: Any) -> Any:
+    raise AssertionError("a like claimed by the claim of one action, not claim_many")
 
 
 def report_likes(admin: Admin, handle: str) -> int:

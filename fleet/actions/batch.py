@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from fleet import activities
@@ -28,7 +29,7 @@ from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
-from fleet.errors import UnderReview
+from fleet.errors import InputError, UnderReview
 from fleet.gallery.port import AdmitsBatches
 
 
@@ -83,6 +84,34 @@ def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, d
     return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
 
 
+def _carrying_out(
+    kit: ActionKit, claims: Sequence[Claim], threads: int
+) -> list[tuple[Claim, Callable[[], Ending]]]:
+    """Each claim's action started: on the process's threads, or in this thread for a
+    batch of one (a thread would only add its hand-over); its ending, or its error, when
+    called."""
+    if len(claims) == 1:
+        claim = claims[0]
+        return [(claim, partial(carry_out, kit, claim))]
+    pool = _pool(threads)
+    running: list[tuple[Claim, Future[Ending]]] = [
+        (claim, pool.submit(carry_out, kit, claim)) for claim in claims
+    ]
+    return [(claim, future.result) for claim, future in running]
+
+
+def perform_one(kit: ActionKit, key: str) -> Performed:
+    """One delivery of a batchable kind, a batch of one (``perform_batch``): its outcome;
+    its failure raised for the task to settle, as any action's; an unknown key an
+    ``InputError``, as the claim of one action says it."""
+    became = perform_batch(kit, [key], threads=1)[key]
+    if isinstance(became, Failed):
+        raise became.error
+    if isinstance(became, Unknown):
+        raise InputError(f"no activity with key {key!r}")
+    return became
+
+
 def perform_batch(
     kit: ActionKit, keys: Sequence[str], *, threads: int
 ) -> dict[str, Performed | Failed]:
@@ -103,7 +132,6 @@ def perform_batch(
     done: dict[str, Performed | Failed] = {
         key: _UNCLAIMED[why]() for key, why in claimed.unclaimed.items()
     }
-    pool = _pool(threads)
     endings: list[tuple[Claim, Ending]] = []
     # The batch's gallery calls admitted by the shared limits at once (one round trip to
     # Redis for all of them, when the gallery is behind limits that can do that).
@@ -112,12 +140,9 @@ def perform_batch(
     spent: list[tuple[int, int, Usage]] = []
     with _admitted(kit, len(claimed.claims)) as acting:
         acting = replace(acting, spent=spent.append)
-        running: list[tuple[Claim, Future[Ending]]] = [
-            (claim, pool.submit(carry_out, acting, claim)) for claim in claimed.claims
-        ]
-        for claim, future in running:
+        for claim, result in _carrying_out(acting, claimed.claims, threads):
             try:
-                endings.append((claim, future.result()))
+                endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
             except Exception as error:

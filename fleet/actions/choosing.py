@@ -190,45 +190,6 @@ def _person_of_comment(waiting: Unanswered) -> str | None:
     return None if waiting.author_is_agent else waiting.author
 
 
-def _persona_of(kit: ActionKit, agent_id: int) -> str | None:
-    """The persona of an agent, when a claim in this process showed it."""
-    return None if kit.interests is None else kit.interests.persona_of(agent_id)
-
-
-def first_choice(kit: ActionKit, key: str) -> activities.FirstChoice | None:
-    """For a like, with a young feed page at hand: a post chosen knowing nothing, not even
-    who likes, for the claim to keep if it is open to the agent and not its own.
-
-    Like the first choice ``activities.keep_target`` makes after a claim, made before it
-    instead: a like then costs one statement fewer. A draw kept only when it is open (a
-    refused one is followed by a choice that knows the ledger) is still a draw among the
-    open posts.
-    """
-    feed = kit.feed_snapshot.fresh()
-    if not key.endswith(":like") or not feed:
-        return None
-    try:
-        agent_id = ActionKey.parse(key).agent_id
-    except ValueError:
-        return None
-    persona = _persona_of(kit, agent_id)
-    if kit.taste is not None and persona is None:
-        return None  # a choice by taste needs the agent's persona: after the claim
-    post_id = chooser(kit, feed, random.Random(f"first:{key}"), persona=persona, agent_id=agent_id)(
-        set(), {}
-    )
-    post = next((p for p in feed if p.id == post_id), None)
-    if post is None:
-        return None
-    return activities.FirstChoice(
-        post.id,
-        post.username,
-        "like",
-        kit.settings.bot_engagements_per_post_per_hour,
-        since=kit.now() - timedelta(hours=1),
-    )
-
-
 def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
@@ -236,9 +197,9 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     persona, whose taste chooses), for the claim
     to keep if it is still open. Two likes of one agent in the batch choose two posts.
 
-    The single path's ``first_choice`` knows nothing and is refused when the agent liked
-    the post before, which costs that like a read and a choice of its own after the claim;
-    here one statement spares the batch most of them. A key's draw is seeded by the key.
+    One statement spares the likes a read and a choice of their own after the claim. A
+    single like is a batch of one (``fleet.actions.batch.perform_one``): this is the one
+    choice made before a claim. A key's draw is seeded by the key.
     """
     feed = kit.feed_snapshot.renewed(kit)
     if not feed:

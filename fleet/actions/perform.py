@@ -20,7 +20,6 @@ from typing import Any, Generic, TypeVar
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, needs, post, reply, review
-from fleet.actions.choosing import first_choice
 from fleet.actions.common import Handled
 from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import (
@@ -32,6 +31,7 @@ from fleet.actions.outcomes import (
     Succeeded,
 )
 from fleet.activities import Claim, Held
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 
@@ -65,10 +65,15 @@ if set(HANDLERS) != set(KINDS):
 
 
 def perform(kit: ActionKit, key: str) -> Performed:
-    """Carry out the action ``key`` names, or return at once if it already ended."""
-    claim = activities.claim(
-        kit.sessions, key, now=kit.now(), lease=kit.lease, first_choice=first_choice(kit, key)
-    )
+    """Carry out the action ``key`` names, or return at once if it already ended.
+
+    An action of a batchable kind (a like, a browse) is a batch of one
+    (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
+    if _batchable(key):
+        from fleet.actions.batch import perform_one  # the batch builds on this module
+
+        return perform_one(kit, key)
+    claim = activities.claim(kit.sessions, key, now=kit.now(), lease=kit.lease)
     if claim is None:
         return AlreadyFinished()
     if isinstance(claim, Held):
@@ -86,6 +91,16 @@ def perform(kit: ActionKit, key: str) -> Performed:
     if ended and kit.recall is not None:
         kit.recall.remember([(claim, ending)], now=kit.now())
     return ended_as(kit, claim, ending, ended)
+
+
+_BATCHABLE = frozenset(kind.action.value for kind in KINDS.values() if kind.batchable)
+
+
+def _batchable(key: str) -> bool:
+    try:
+        return ActionKey.parse(key).action in _BATCHABLE
+    except ValueError:  # not a key: the claim below says so
+        return False
 
 
 def drafted(kit: ActionKit, claim: Claim) -> Performed:

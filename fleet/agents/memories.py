@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.memory import PUBLISHED, Memory, MemoryKind, to_forget
@@ -35,6 +35,19 @@ class Remembered:
     memory: Memory
     post_id: str | None = None
     model: str | None = None
+
+
+# Built once: a single action remembers alone, and building the statements cost it more
+# than running them.
+_INSERTS = {
+    dialect: insert_ignoring(dialect, MEMORIES, "activity_id").returning(MEMORIES.c.id)
+    for dialect in ("postgresql", "sqlite")
+}
+_COUNTS = (
+    select(MEMORIES.c.agent_id, func.count())
+    .where(MEMORIES.c.agent_id.in_(bindparam("agents", expanding=True)))
+    .group_by(MEMORIES.c.agent_id)
+)
 
 
 def remember(
@@ -72,14 +85,8 @@ def remember(
     # list built per batch was compiled again for every batch.
     with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
-        inserted = session.execute(
-            insert_ignoring(dialect, MEMORIES, "activity_id").returning(MEMORIES.c.id), rows
-        ).all()
-        counts = session.execute(
-            select(MemoryRow.agent_id, func.count())
-            .where(MemoryRow.agent_id.in_(touched))
-            .group_by(MemoryRow.agent_id)
-        ).all()
+        inserted = session.execute(_INSERTS[dialect], rows).all()
+        counts = session.execute(_COUNTS, {"agents": touched}).all()
         for agent_id, count in counts:
             if count > keep:
                 _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)

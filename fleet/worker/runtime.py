@@ -6,12 +6,14 @@ the worker on the Celery app (``app.conf.fleet``): its tasks then use that one.
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
+from fleet.core.kinds import KINDS
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet, bootstrap
 
@@ -40,9 +42,13 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     # imports (the database driver, the content writers, the Anthropic SDK: about a
     # second), the persona files and the action kit are inherited by every child, whose
     # first action does not spend its time limit on them. Nothing here connects.
+    app = getattr(sender, "app", None)
+    if app is not None and not _acts(app):
+        # The ticks' worker (and the dead letters'): it carries out no action, so it
+        # loads no content writers, action kit, embedding model or persona vectors.
+        return
     import fleet.content.factory  # noqa: F401
 
-    app = getattr(sender, "app", None)
     if app is None or isinstance(app.conf.get("fleet"), Fleet):
         return
     try:
@@ -53,6 +59,21 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
             kit.interests.warm(kit.personas)
     except Exception as error:  # a broken setting fails the first task, as it always did
         log.warning("fleet not built before forking", error=str(error))
+    # What the main process built stays shared with the pool's children (copy-on-write):
+    # frozen, the collector of a child never walks those objects, so it does not write to
+    # (and copy) their pages. A child's own objects are collected as ever.
+    gc.collect()
+    gc.freeze()
+
+
+# The queues whose tasks carry out actions (a kind's, and its batches').
+_ACTION_QUEUES = frozenset(kind.queue for kind in KINDS.values())
+
+
+def _acts(app: Celery) -> bool:
+    """Whether this worker consumes a queue of actions (or every queue: none named)."""
+    consumed = set(app.amqp.queues.consume_from or ())
+    return not consumed or bool(consumed & _ACTION_QUEUES)
 
 
 @worker_process_init.connect
