@@ -116,6 +116,14 @@ def similarity(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+_ADDRESSED = re.compile(r"^\s*@[\w.-]{1,40}[\s,:]+")
+
+
+def unaddressed(text: str) -> str:
+    """A text without the @handle a reply opens with."""
+    return _ADDRESSED.sub("", text, count=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The guard's answer: publishable, or the reason it is not."""
@@ -173,9 +181,11 @@ class ContentGuard:
             return Verdict(False, f"contains a link ({domain!r})")
         if _HTML.search(seen):
             return Verdict(False, "contains HTML")
+        said = unaddressed(text)
         for scope, texts in (("own", own_recent), ("fleet's", fleet_recent)):
             for other in texts:
-                score = similarity(text, other)
+                # Two replies alike but for the handle they open with are alike.
+                score = similarity(said, unaddressed(other))
                 if score >= self.threshold:
                     return Verdict(
                         False,
