@@ -226,11 +226,12 @@ def reply_text(
         moves.insert(0, rng.choice(PRAISED).format(**fills))  # "Love the light. How...?"
     if _met_before(comment.author, memories) and rng.random() < 0.5:
         moves.append(rng.choice(AGAIN))
-    if rng.random() < me.talkative:  # a second sentence: its own making, or a question
-        if own_post and rng.random() < 0.5:
-            moves.append(rng.choice(ASIDES).format(**fills))
-        else:
-            moves.append(rng.choice(BACK).format(**fills))
+    # A second sentence, as most people's replies have: its own making, or a question
+    # back; a talkative agent says both.
+    if own_post and rng.random() < 0.5 + me.talkative / 2:
+        moves.append(rng.choice(ASIDES).format(**fills))
+    if rng.random() < me.talkative / (2 if own_post else 1):
+        moves.append(rng.choice(BACK).format(**fills))
     if not own_post and rng.random() < me.catchphrase_rate:
         moves.append(me.catchphrase)
     if rng.random() < me.opener_rate:
