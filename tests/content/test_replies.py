@@ -170,3 +170,16 @@ def test_the_guard_weighs_replies_without_the_handle_they_open_with() -> None:
         "@tom_r roughly two evenings.", fleet_recent=[earlier], allowed_mentions=["tom_r"]
     )
     assert not verdict.ok and "near-duplicate" in (verdict.reason or "")
+
+
+def test_a_models_reply_prompt_asks_it_to_take_up_what_was_said() -> None:
+    from fleet.content.prompts import comment_prompt
+
+    comment = CommentSeen("c1", "Lovely light. How long did it take?", "maya_b", False)
+    post = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=comment)
+    prompt = comment_prompt(
+        CATALOGUE.get("indie_game_dev"), Author("me_bot", "Me", 1), post, nonce=1
+    )
+    assert "answer to that question" in prompt.user
+    assert "names what was praised" in prompt.user
+    assert "beyond a word or two" in prompt.user
