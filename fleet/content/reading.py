@@ -417,6 +417,7 @@ _CRITIQUE_WORDS = word_set(
 )
 _QUESTION_KINDS = (
     ("how_long", re.compile(r"\bhow (?:long|much time|many hours|many days)\b")),
+    ("either", re.compile(r"^(?:is|are|was|did) .{2,60} or (?:a |an |the )?\w+\??$")),
     ("where", re.compile(r"\b(?:larger|bigger|full|high-res) version|\bprints?\b|\bwhere can\b")),
     ("next", re.compile(r"\b(?:series|part two|more of (?:these|this)|next|follow-up)\b")),
     (
@@ -436,7 +437,7 @@ class Said:
     word or two of the comment, only when it is fit to say back: ``sayable``)."""
 
     kind: str = "remark"  # question, suggestion, critique, compliment, remark
-    question: str | None = None  # how_long, where, next, how, other
+    question: str | None = None  # how_long, either, where, next, how, other
     about: str | None = None  # what was asked about, suggested, found wanting
     praised: str | None = None  # what was praised: "light", "colours"
 

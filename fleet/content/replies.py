@@ -86,7 +86,7 @@ OTHER_ABOUT = (
     "with the {about} I mostly followed my gut, and some {interest}.",
 )
 OTHER = (
-    "good question. I'd probably simplify the {part} and keep the {look}.",
+    "good question. I'd probably simplify the {part} and leave the rest.",
     "honestly, I'm still deciding; I keep looking at the {part}.",
     "I'd keep most of it and loosen the {part}.",
     "good one. Less fuss on the {part}, I think.",
@@ -116,7 +116,7 @@ SUGGESTED_ABOUT = (
     "hadn't thought of {about}, noted for the {project}.",
     "ooh, {about} could work. I'll test it this week.",
     "{about} might be exactly what it's missing, thanks.",
-    "I tried {about} once and gave up too soon, so maybe I will again.",
+    "{about}, hm. I tried that once and gave up too soon, so maybe again.",
 )
 SUGGESTED = (
     "good idea, I'll try that on the next {style} piece.",
@@ -142,6 +142,13 @@ REMARK = (
     "glad it found you; it's part of my {project}.",
     "thank you! The {palette} tones were the whole idea.",
     "that's the feeling I hoped for with {title}.",
+)
+# "Is it X or Y?"
+EITHER = (
+    "a bit of both, honestly: it started one way and ended the other.",
+    "the first, mostly, with a little of the second where it needed it.",
+    "good eye, it's both; the seam is hiding in the {part}.",
+    "mostly the simpler one. I kept it {mood} on purpose.",
 )
 # Someone answered the agent's comment under their own post.
 GOING_ON_THANKS = (
@@ -257,7 +264,7 @@ def _moves(said: Said, own_post: bool, rng: random.Random) -> tuple[str, ...]:
             return GOING_ON_THANKS
         return GOING_ON if rng.random() < 0.8 else GOING_ON_QUESTIONS
     if said.kind == "question":
-        by_kind = {"how_long": HOW_LONG, "where": WHERE, "next": NEXT}
+        by_kind = {"how_long": HOW_LONG, "where": WHERE, "next": NEXT, "either": EITHER}
         if said.question in by_kind:
             return by_kind[said.question]
         if said.question == "how":

@@ -32,7 +32,9 @@ CATALOGUE = PersonaCatalogue.from_directory()
          "palette", "colours"),
         ("Is there a larger version somewhere?", "question", "where", None, None),
         ("Any plans for a series?", "question", "next", None, None),
-        ("Is the fog painted or a filter?", "question", "other", "fog", None),
+        ("Is the fog painted or a filter?", "question", "either", None, None),
+        ("What lens is that?", "question", "how", "lens", None),
+        ("Is that the old harbour?", "question", "other", "harbour", None),
         ("Maybe try a warmer palette next time", "suggestion", None, "warmer palette", None),
         ("Have you tried adding some rim light?", "suggestion", None, "rim light", None),
         ("The sky feels a bit flat to me", "critique", None, "flat", None),
@@ -81,8 +83,8 @@ def test_a_question_gets_an_answer_to_that_question() -> None:
         assert any(d.lower() in took.lower() for d in replies.DURATIONS), took
         where = _reply("indie_game_dev", "Is there a larger version somewhere?", seed)
         assert re.search(r"bigger|prints|full-size|larger|want one", where), where
-        asked = _reply("ux_ui_designer", "Is the fog painted or a filter?", seed)
-        assert "fog" in asked, asked
+        asked = _reply("ux_ui_designer", "What lens did you pick for the fog shot?", seed)
+        assert "lens" in asked or "fog" in asked, asked
 
 
 def test_a_compliment_is_thanked_by_naming_what_was_praised() -> None:
