@@ -101,8 +101,8 @@ def write(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
                 nonce=nonce(claim),
                 fleet_recent=fleet_recent(writing),
                 # Replies too (issue 54): 95 % of them were near-duplicates unchecked.
-                # bench.reply_echo calibrates the threshold on people's replies.
-                echo=echo_check(writing, claim),
+                # Their threshold is calibrated on people's replies (bench.reply_echo).
+                echo=echo_check(writing, claim, reply=post.answering is not None),
             )
         else:
             draft = writing.writer.write_comment(persona, author, post, nonce=nonce(claim))
