@@ -403,3 +403,14 @@ def test_a_posts_echo_is_checked_on_the_text_its_vector_is_stored_for() -> None:
     assert len(checked) == 2, "the first draft refused, a second one written"
     assert checked[-1] == post_text(draft.title, draft.description)
     assert refused[0] != checked[-1]
+
+
+def test_a_reply_is_checked_at_the_replies_own_threshold(fleet: Fleet) -> None:
+    """Short replies sit closer in embedding space than comments: they have a threshold
+    of their own (``FLEET_MEMORY__REPLY_ECHO_SIMILARITY``); 1 turns their check off and
+    leaves the comments' as it is."""
+    settings = MemorySettings(reply_echo_similarity=1.0)
+    recall = Recall(fleet.sessions, settings, DegradingEmbedder(WordsEmbedder()))  # type: ignore[arg-type]
+    assert recall.echo_check(persona="indie_game_dev", now=NOW, reply=True) is None
+    assert recall.echo_check(persona="indie_game_dev", now=NOW) is not None
+    assert MemorySettings().reply_echo_similarity > MemorySettings().echo_similarity

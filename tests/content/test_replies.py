@@ -236,3 +236,23 @@ def test_a_reply_says_back_no_run_of_three_of_the_persons_words() -> None:
                 )
                 said_back = [run for run in runs if f" {run} " in f" {reply} "]
                 assert said_back == [], (text, reply)
+
+
+def test_a_reply_may_be_drafted_twice_as_often_as_a_comment_before_it_is_skipped() -> None:
+    persona, writer = CATALOGUE.get("indie_game_dev"), OfflineWriter()
+    comment = CommentSeen("c1", "Lovely light.", "maya_b", False)
+    checked: list[str] = []
+
+    def echo(text: str) -> str | None:
+        checked.append(text)
+        return "echoes a recent text (0.95)" if len(checked) < 9 else None
+
+    reply = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=comment)
+    author = Author("me_bot", "Me", 1)
+    draft = guarded_comment(writer, ContentGuard(), persona, author, reply, nonce=1, echo=echo)
+    assert len(checked) == 9 and draft.text == checked[-1]
+    checked.clear()
+    post = PostSeen("p2", "Night Grid", "", "someone", True)
+    with pytest.raises(ContentSkipped):
+        guarded_comment(writer, ContentGuard(), persona, author, post, nonce=1, echo=echo)
+    assert len(checked) == 6
