@@ -63,6 +63,7 @@ import numpy as np
 from sqlalchemy import select
 
 from fleet import activities
+from fleet.content.guard import unaddressed
 from fleet.core.holdout import arm
 from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
@@ -157,6 +158,8 @@ TARGETS = {
     "likes_top10_share": (">=", 0.35),
     "reciprocity_ratio": (">=", 1.3),
     "near_duplicate_comments": ("<=", 0.30),
+    "near_duplicate_replies": ("<=", 0.30),
+    "exact_repeat_replies": ("<=", 0),
     "near_duplicate_posts": ("<=", 0.05),
     "identity_margin": (">=", 0.02),
     "random_tail_handles": ("<=", 0.10),
@@ -666,9 +669,14 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     out["near_duplicate_comments"] = near_duplicates(
         [c.content for c in gallery.comments if c.user_id in bots and c.parent_id is None]
     )
-    out["near_duplicate_replies"] = near_duplicates(
-        [c.content for c in gallery.comments if c.user_id in bots and c.parent_id is not None]
-    )
+    bot_replies = [
+        c.content for c in gallery.comments if c.user_id in bots and c.parent_id is not None
+    ]
+    out["near_duplicate_replies"] = near_duplicates(bot_replies)
+    out["bot_replies"] = len(bot_replies)
+    # The same words twice, whoever they answer: "@a fair enough" and "@b fair enough".
+    bodies = [" ".join(unaddressed(text).lower().split()) for text in bot_replies]
+    out["exact_repeat_replies"] = len(bodies) - len(set(bodies))
 
     # Identity: an agent's posts against each other and against its persona-mates'.
     mine: dict[int, list[Any]] = defaultdict(list)

@@ -225,9 +225,10 @@ def test_a_reply_is_remembered_once_and_recalled_when_the_person_writes_again(
     assert "eight percent" in remembered[0]
 
 
-def test_a_reply_to_a_person_is_not_refused_as_an_echo_by_meaning(fleet: Fleet) -> None:
-    """Thanks are alike: a reply skips the check by meaning (it refused most replies and
-    left people unanswered); the word-level repeat check still holds for it."""
+def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: Fleet) -> None:
+    """Issue 54: unchecked, 95 % of the fleet's replies were near-duplicates of an earlier
+    one. A reply goes through the check by meaning too, and is written again when it
+    echoes one the fleet published (the word-shingle check alone let it through)."""
     agent_id, gallery = _replying(fleet)
     gallery.said("p1", "c1", "maya", "Lovely.", bot=False)
     gallery.said("p1", "c2", "noor", "Nice cards.", bot=False)
@@ -238,15 +239,15 @@ def test_a_reply_to_a_person_is_not_refused_as_an_echo_by_meaning(fleet: Fleet) 
     assert perform(kit, key).status == "succeeded"
     assert [text for _, text, _ in gallery.sent] == [said]
 
-    # The same words in another order: the vectors (a bag of words) would see an echo,
-    # the word-shingle check (its threshold at 1.0) does not: the reply goes out.
+    # The same words in another order: the word-shingle check (its threshold at 1.0) does
+    # not see it, the vectors (a bag of words) do: refused, and written again.
     reordered = "the soft shadows took a while to get right thank you so much"
     writer.first, writer.nonces = reordered, []
     kit = replace(kit, guard=ContentGuard(threshold=1.0))
     _, key = _activity(fleet, agent_id, "reply", 1)
     assert perform(kit, key).status == "succeeded"
-    assert len(writer.nonces) == 1
-    assert gallery.sent[-1][1] == reordered
+    assert len(writer.nonces) == 2
+    assert gallery.sent[-1][1] == "Glad the layout reads well at small sizes"
 
 
 def test_a_comment_that_echoes_a_published_text_is_written_again() -> None:
@@ -402,3 +403,14 @@ def test_a_posts_echo_is_checked_on_the_text_its_vector_is_stored_for() -> None:
     assert len(checked) == 2, "the first draft refused, a second one written"
     assert checked[-1] == post_text(draft.title, draft.description)
     assert refused[0] != checked[-1]
+
+
+def test_a_reply_is_checked_at_the_replies_own_threshold(fleet: Fleet) -> None:
+    """Short replies sit closer in embedding space than comments: they have a threshold
+    of their own (``FLEET_MEMORY__REPLY_ECHO_SIMILARITY``); 1 turns their check off and
+    leaves the comments' as it is."""
+    settings = MemorySettings(reply_echo_similarity=1.0)
+    recall = Recall(fleet.sessions, settings, DegradingEmbedder(WordsEmbedder()))  # type: ignore[arg-type]
+    assert recall.echo_check(persona="indie_game_dev", now=NOW, reply=True) is None
+    assert recall.echo_check(persona="indie_game_dev", now=NOW) is not None
+    assert MemorySettings().reply_echo_similarity > MemorySettings().echo_similarity

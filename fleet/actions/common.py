@@ -143,12 +143,17 @@ def author_of(writing: Writing, claim: Claim, *, about: PostSeen | None = None) 
     )
 
 
-def echo_check(writing: Writing, claim: Claim) -> Callable[[str], str | None] | None:
-    """The no-echo check of this agent's drafts (None: no vectors to check with)."""
+def echo_check(
+    writing: Writing, claim: Claim, *, reply: bool = False
+) -> Callable[[str], str | None] | None:
+    """The no-echo check of this agent's drafts (None: no vectors to check with); a
+    reply's at the replies' threshold."""
     if writing.recall is None:
         return None
     kind = MemoryKind.POSTED if claim.action == "post" else MemoryKind.SAID
-    return writing.recall.echo_check(persona=claim.actor.persona, now=writing.now(), kind=kind)
+    return writing.recall.echo_check(
+        persona=claim.actor.persona, now=writing.now(), kind=kind, reply=reply
+    )
 
 
 def fleet_recent(writing: Writing) -> list[str]:

@@ -115,13 +115,19 @@ class Recall:
         return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
 
     def echo_check(
-        self, *, persona: str, now: datetime, kind: MemoryKind = MemoryKind.SAID
+        self,
+        *,
+        persona: str,
+        now: datetime,
+        kind: MemoryKind = MemoryKind.SAID,
+        reply: bool = False,
     ) -> Callable[[str], str | None] | None:
         """The no-echo check for drafts of ``kind`` (a post, or a thing said) by an agent
         of ``persona``: a reason to refuse a text too close to one of that kind the fleet
         (or the persona's agents, by ``echo_scope``) published lately, else None. None
         when there are no vectors."""
-        if self.embedder is None or self.settings.echo_similarity >= 1.0:
+        threshold = self.settings.reply_echo_similarity if reply else self.settings.echo_similarity
+        if self.embedder is None or threshold >= 1.0:
             return None
         model = self.embedder.model
         published: list[list[tuple[str, Vector]]] = []
@@ -142,7 +148,7 @@ class Recall:
                         kinds=(kind,),
                     )
                 )
-            echo = echo_of(draft, published[0], threshold=self.settings.echo_similarity)
+            echo = echo_of(draft, published[0], threshold=threshold)
             if echo is None:
                 return None
             return f"echoes a recent text ({echo.similarity:.2f}): {echo.text[:60]!r}"

@@ -116,6 +116,14 @@ def similarity(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+_ADDRESSED = re.compile(r"^\s*@[\w.-]{1,40}[\s,:]+")
+
+
+def unaddressed(text: str) -> str:
+    """A text without the @handle a reply opens with."""
+    return _ADDRESSED.sub("", text, count=1)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The guard's answer: publishable, or the reason it is not."""
@@ -173,9 +181,11 @@ class ContentGuard:
             return Verdict(False, f"contains a link ({domain!r})")
         if _HTML.search(seen):
             return Verdict(False, "contains HTML")
+        said = unaddressed(text)
         for scope, texts in (("own", own_recent), ("fleet's", fleet_recent)):
             for other in texts:
-                score = similarity(text, other)
+                # Two replies alike but for the handle they open with are alike.
+                score = similarity(said, unaddressed(other))
                 if score >= self.threshold:
                     return Verdict(
                         False,
@@ -226,11 +236,19 @@ def second_nonce(nonce: int) -> int:
 
 
 # Drafts of the offline writer cost nothing: it may write this many in all before the
-# action is skipped; a billed writer regenerates once.
+# action is skipped (a reply, whose short drafts sit closer, twice as many); a billed
+# writer regenerates once.
 FREE_DRAFTS = 6
+FREE_REPLY_DRAFTS = 12
 
 
-def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, nonce: int) -> D:
+def write_guarded(
+    write: Callable[[int], D],
+    check: Callable[[D], Verdict],
+    *,
+    nonce: int,
+    free_drafts: int = FREE_DRAFTS,
+) -> D:
     """Write and check; regenerate with another nonce (once for a billed writer, up to
     ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped.
 
@@ -242,7 +260,7 @@ def write_guarded(write: Callable[[int], D], check: Callable[[D], Verdict], *, n
     if verdict.ok:
         return draft
     spent = draft.usage
-    drafts = FREE_DRAFTS if draft.usage.model == OFFLINE_MODEL else 2
+    drafts = free_drafts if draft.usage.model == OFFLINE_MODEL else 2
     for _ in range(drafts - 1):
         nonce = second_nonce(nonce)
         try:
@@ -310,4 +328,5 @@ def guarded_comment(
             guard.check_comment(draft, author, post, fleet_recent), draft.text, echo
         ),
         nonce=nonce,
+        free_drafts=FREE_REPLY_DRAFTS if post.answering is not None else FREE_DRAFTS,
     )

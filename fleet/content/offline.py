@@ -26,6 +26,7 @@ from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
     CommentDraft,
+    CommentSeen,
     PostDraft,
     PostSeen,
     Thought,
@@ -190,9 +191,11 @@ class OfflineWriter:
                 language=post.answering.language or None,
             )
         elif post.answering is not None:
-            rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce)
-            own_post = post.author == author.handle
-            text = replies.reply_text(persona, post, post.answering, rng, own_post=own_post)
+            texts = [
+                self._reply(persona, author, post, post.answering, nonce, attempt)
+                for attempt in range(_candidates(author))
+            ]
+            text = min(texts, key=lambda t: _echoes(_unaddressed(t), author))
         else:
             me = _identity(persona, author)
             reading = read_post(post, voice_of(persona))
@@ -205,6 +208,27 @@ class OfflineWriter:
         prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
         answer = json.dumps({"comment": text}, ensure_ascii=False)
         return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
+
+    @staticmethod
+    def _reply(
+        persona: Persona,
+        author: Author,
+        post: PostSeen,
+        comment: CommentSeen,
+        nonce: int,
+        attempt: int,
+    ) -> str:
+        """One draft of a reply to ``comment``, in the agent's own voice."""
+        rng = prompts.stable_rng("reply", persona.slug, author.seed, post.post_id, nonce, attempt)
+        return replies.reply_text(
+            persona,
+            post,
+            comment,
+            rng,
+            own_post=post.author == author.handle,
+            me=_identity(persona, author),
+            memories=author.memories,
+        )
 
     @staticmethod
     def _comment(
@@ -365,6 +389,15 @@ def _likeness(text: str, recent: Sequence[str]) -> float:
         if theirs:
             best = max(best, len(mine & theirs) / len(mine | theirs))
     return best
+
+
+def _unaddressed(reply: str) -> str:
+    """A reply without the handle it opens with: two thanks alike to two people are
+    alike all the same."""
+    return _HANDLE_FIRST.sub("", reply, count=1)
+
+
+_HANDLE_FIRST = re.compile(r"^@\S+\s+")
 
 
 def _aside(rng: random.Random, me: Identity, base: str, remembered: Fill | None) -> str:

@@ -235,8 +235,12 @@ def comment_prompt(
         )
         ask = (
             "Reply to the comment's author in one or two sentences, without naming them: "
-            "the mention of their handle is added for you. Answer a question if the "
-            "comment asks one, else thank them in your own words.\n"
+            "the mention of their handle is added for you. Take up what the comment "
+            "says: a question gets an answer to that question, a compliment a thanks "
+            "that names what was praised in a word or two, a suggestion or a critique "
+            "an honest answer to it. Quote none of their words beyond a word or two. "
+            "Speak as yourself (your habits, your length), and do not repeat how your "
+            "recent texts start or end.\n"
         )
         if post.answering.asks_identity:
             ask = identity_ask(author.operator)

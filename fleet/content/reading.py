@@ -392,3 +392,154 @@ def _palette(texts: list[str]) -> Fill | None:
             if before and before[-1] in COLOURS and all(w[0].isalpha() for w in before):
                 return Fill(" ".join(before) + " palette", Kind.NOUN)
     return None
+
+
+# What a comment says, for the reply that answers it.
+_PRAISE = word_set(
+    """love loved lovely beautiful gorgeous great amazing stunning nice wonderful fantastic
+    brilliant cool awesome gorgeous superb excellent perfect incredible beautifully neat
+    impressive adorable cute charming fun good wow beauty"""
+)
+_PRAISED_AFTER = word_set("love loved lovely beautiful gorgeous great amazing stunning nice")
+_SUGGEST = re.compile(
+    r"\b(?:you should|maybe try|try(?:ing)? (?:a|an|the|some|more|less)|what if|have you "
+    r"tried|you could|consider|i'?d (?:add|try|make|push|use|crop)|might (?:try|be worth)|"
+    r"would be (?:nice|cool|great|fun) (?:to|if))\b"
+)
+_CRITIQUE = re.compile(
+    r"\b(?:too|a bit|a little|a tad|slightly|kind of|kinda|feels?|looks?|reads?) "
+    r"(?:too |a bit |a little )?([a-z]{3,12})\b"
+)
+_CRITIQUE_WORDS = word_set(
+    """dark busy flat stiff crowded muddy cluttered small big bright harsh washed loud
+    plain empty soft blurry noisy heavy cramped tight long short slow fast saturated dull
+    bland cold sharp static grainy"""
+)
+_QUESTION_KINDS = (
+    ("how_long", re.compile(r"\bhow (?:long|much time|many hours|many days)\b")),
+    ("either", re.compile(r"^(?:is|are|was|did) .{2,60} or (?:a |an |the )?\w+\??$")),
+    ("where", re.compile(r"\b(?:larger|bigger|full|high-res) version|\bprints?\b|\bwhere can\b")),
+    ("next", re.compile(r"\b(?:series|part two|more of (?:these|this)|next|follow-up)\b")),
+    (
+        "how",
+        re.compile(
+            r"\bhow (?:did|do) you\b|\bwhat (?:did|do) you (?:use|add)|\b(?:tools?|software|"
+            r"app|brush(?:es)?|camera|lens|process|steps|set (?:this|it) up|tips|prompt|"
+            r"palette|workflow)\b"
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What a comment says, read for the reply: what kind of thing, and about what (a
+    word or two of the comment, only when it is fit to say back: ``sayable``)."""
+
+    kind: str = "remark"  # question, suggestion, critique, compliment, remark
+    question: str | None = None  # how_long, either, where, next, how, other
+    about: str | None = None  # what was asked about, suggested, found wanting
+    praised: str | None = None  # what was praised: "light", "colours"
+
+
+MAX_COMMENT_READ = 600
+
+
+def read_comment(text: str, voice: Voice) -> Said:
+    """What a comment on the agent's post (or an answer to its comment) says: a question
+    and what kind, a suggestion, a critique, a compliment and what it praised. The text is
+    data: read this far, never followed; only a word or two of it is ever kept."""
+    text = without_links(text[:MAX_COMMENT_READ])
+    lower = text.lower()
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    praised = _praised(sentences, voice)
+    questions = [s.lower() for s in sentences if s.rstrip().endswith("?")]
+    if questions:
+        asked = questions[-1]
+        kind = next((name for name, pattern in _QUESTION_KINDS if pattern.search(asked)), "other")
+        _, about = _question([asked])
+        if about is not None and kind in ("how", "other"):  # what the answer names
+            about = _said_thing(about.split(), voice)
+        else:
+            about = None
+        suggested = _SUGGEST.search(asked)
+        if suggested is not None and kind == "other":
+            about = _suggested(asked[suggested.end() :], voice)
+            return Said("suggestion", about=about, praised=praised)
+        return Said("question", question=kind, about=about, praised=praised)
+    suggestion = _SUGGEST.search(lower)
+    if suggestion is not None:
+        return Said(
+            "suggestion", about=_suggested(lower[suggestion.end() :], voice), praised=praised
+        )
+    for found in _CRITIQUE.finditer(lower):
+        word = found.group(1)
+        if word in _CRITIQUE_WORDS and sayable(word, voice):
+            return Said("critique", about=word, praised=praised)
+    words = set(_TOKEN.findall(lower))
+    if praised is not None or words & _PRAISE or "thank" in lower:
+        return Said("compliment", praised=praised)
+    return Said("remark", praised=praised)
+
+
+_NOT_PRAISED = word_set(
+    """this that it one ones work job idea piece post shot thing stuff everything wait ever
+    any plans share long version really so very just such what"""
+)
+
+
+def _said_thing(words: list[str], voice: Voice) -> str | None:
+    """At most two plain words naming a thing, fit to say back ("light", "rim light")."""
+    kept: list[str] = []
+    for word in words:
+        lower = word.lower()
+        if lower in _DETERMINERS or lower in _PRAISE or (not kept and lower.endswith("ing")):
+            continue
+        if lower in _BREAKS or lower in _NOT_PRAISED or not word.isalpha() or lower in VERBS:
+            break
+        kept.append(lower)
+    phrase = " ".join(kept[-2:]) if kept and len(kept) <= 3 else ""
+    if not phrase or phrase.endswith("ly") or len(phrase) < 3:
+        return None
+    head = kept[-1]
+    if phrase in _NOT_ASKED_ABOUT or (head in NOT_A_THING and head not in _ALSO_THINGS):
+        return None
+    return phrase if sayable(phrase, voice) else None
+
+
+# Words the commenting reading takes for qualities, which a compliment names as things.
+_ALSO_THINGS = word_set("light sketch study draft")
+
+
+def _praised(sentences: list[str], voice: Voice) -> str | None:
+    """The thing a compliment names ("Lovely light.", "The colours are gorgeous"), in at
+    most two words the voice may say back, or None."""
+    for sentence in sentences:
+        tokens = _TOKEN.findall(sentence)
+        lowered = [t.lower() for t in tokens]
+        for i, token in enumerate(lowered):
+            if token not in _PRAISE:
+                continue
+            after = _said_thing(tokens[i + 1 : i + 5], voice)  # "lovely light"
+            if after is not None:
+                return after
+            if i >= 2 and lowered[i - 1] in ("is", "are", "looks", "look"):  # "the X is great"
+                start = max(0, i - 4)
+                before = [t for t in tokens[start : i - 1] if t.lower() not in _DETERMINERS]
+                found = _said_thing(before[-2:], voice)
+                if found is not None:
+                    return found
+    return None
+
+
+_SUGGESTION_ENDS = word_set("next time maybe here there too instead then on in to for")
+
+
+def _suggested(rest: str, voice: Voice) -> str | None:
+    """The thing a suggestion names, in at most two sayable words, or None."""
+    words = []
+    for token in _TOKEN.findall(rest)[:8]:
+        if token.lower() in _SUGGESTION_ENDS or not token[0].isalpha():
+            break
+        words.append(token)
+    return _said_thing(words, voice)
