@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
 
+# Seconds a command to Fleet's own Redis (limits, breakers, ledger, feed) may wait for an
+# answer or a connection: far above a live link's milliseconds.
+REDIS_SOCKET_TIMEOUT = 5.0
+
 
 @dataclass
 class Fleet:
@@ -84,7 +88,16 @@ class Fleet:
 
         if self.settings.redis_url is None:
             raise InputError("this command needs Redis: set FLEET_REDIS_URL")
-        return redis.Redis.from_url(str(self.settings.redis_url))
+        # Bounded like the broker's link (fleet.infra.queue.BROKER_SOCKET_OPTIONS): a
+        # silent Redis raises within seconds instead of holding a worker's limiter call
+        # (or an admin's command) forever; a dead pooled connection is checked first.
+        return redis.Redis.from_url(
+            str(self.settings.redis_url),
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+            socket_keepalive=True,
+            health_check_interval=30,
+        )
 
     @cached_property
     def activity_channel(self) -> ActivityChannel:
