@@ -58,7 +58,7 @@ def test_the_overview_shows_agents_actions_dead_letters_workers_and_breakers(
     # And when the fleet acts next (``fleet status``'s outlook line): a quiet fleet is
     # not mistaken for a stopped one.
     outlook = health.split('id="outlook"', 1)[1].split("</p>", 1)[0]
-    assert "agent(s) due now" in outlook or "next agent due at" in outlook, outlook
+    assert "agent(s) due now" in outlook or "Next agent due at" in outlook, outlook
     # The test fleet's broker is in memory: no worker to ping, and the page says so.
     assert "workers answering" in page and "no broker to ping" in page
     gallery = page.split("gallery breaker", 1)[1]
