@@ -98,14 +98,14 @@ def _call_name(call: ast.Call) -> str:
 
 
 def _dialect_reads(tree: ast.AST) -> list[int]:
-    return [
+    return sorted(
         node.lineno
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute)
         and node.attr == "name"
         and isinstance(node.value, ast.Attribute)
         and node.value.attr == "dialect"
-    ]
+    )
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -158,7 +158,7 @@ def _key_parses(tree: ast.AST) -> list[int]:
         func = ast.unparse(node.func)
         if func in {"action_of", "ActionKey.parse"} or _splits_a_key(node):
             lines.append(node.lineno)
-    return lines
+    return sorted(lines)
 
 
 def _endpoint_name(expr: ast.expr) -> str | None:
