@@ -24,7 +24,7 @@ Also printed, per persona:
 - the dollar cost of one post and one comment at the configured model's price, uncached;
 - the offline writer's distinct share over 1,000 captions: one author over nonces 0-999,
   and 1,000 authors at one nonce (``--captions`` sets how many; the keys name the
-  default, and a smaller count is for a smoke run, tests/test_bench.py).
+  default, and a smaller count is for a smoke run, tests/bench/test_bench.py).
 
 Tokens are estimated offline, no network and no tokenizer download: a word counts one
 token per four letters (rounded up), a number one per three digits, any other visible

@@ -255,7 +255,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A SQLite database at head of the test's own: a copy of the run's migrated template
-    (the same schema ``migrate.upgrade`` makes; tests/test_migrations.py runs it)."""
+    (the same schema ``migrate.upgrade`` makes; tests/db/test_migrations.py runs it)."""
     path = tmp_path / "fleet.db"
     shutil.copyfile(sqlite_template, path)
     engine = build_engine(f"sqlite:///{path}")
@@ -340,7 +340,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     # Nor a .env in the working directory (one `make run` wrote, say).
     monkeypatch.setenv("FLEET_ENV_FILE", "")
-    # No no-echo refusals unless a test asks for them (tests/test_memories.py): the
+    # No no-echo refusals unless a test asks for them (tests/agents/test_memories.py): the
     # offline writer's near-duplicates would turn other tests' comments into skips.
     monkeypatch.setenv("FLEET_MEMORY__ECHO_SIMILARITY", "1")
     # Nor a like passing its page over unless a test asks for it (tests/core/test_taste.py):

@@ -54,7 +54,7 @@ def record_decided(
     new: set[str] = set()
     if rows:
         statement = (
-            insert_ignoring(session.get_bind().dialect.name, AgentActivity, "idempotency_key")
+            insert_ignoring(session, AgentActivity, "idempotency_key")
             .values(rows)
             .returning(AgentActivity.idempotency_key)
         )

@@ -134,9 +134,8 @@ def hold_for_review(
         ).first()
         if held is None:
             return None
-        dialect = session.get_bind().dialect.name
         session.execute(
-            insert_ignoring(dialect, DRAFTS, "activity_id").values(
+            insert_ignoring(session, DRAFTS, "activity_id").values(
                 activity_id=activity_id,
                 agent_id=held.agent_id,
                 status=DraftStatus.PENDING.value,

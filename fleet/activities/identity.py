@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.memory import post_text
-from fleet.db.engine import autocommit
+from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import Agent, AgentActivity, Engagement, IdentityQuestion
 
 _QUESTIONS = cast(Table, IdentityQuestion.__table__)
@@ -62,11 +61,7 @@ def note_questions(
         for q in questions
     ]
     with sessions.begin() as session:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            statement: Any = postgresql.insert(_QUESTIONS).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(_QUESTIONS).on_conflict_do_nothing()
+        statement = insert_ignoring(session, _QUESTIONS)
         # The rows inserted, counted from what they return (an executemany's rowcount
         # is not reliable across drivers).
         made = session.execute(statement.returning(_QUESTIONS.c.id), rows)

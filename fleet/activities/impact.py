@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
+from fleet.db.engine import insert_ignoring
 from fleet.db.models import Engagement, ImpactAssignment, ImpactSighting
 
 # Rows written in one statement at the most.
@@ -33,10 +33,9 @@ class Sighting:
 
 def _insert_ignoring(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows``, leaving any whose key is there already (a row is written once)."""
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_ignoring(session, model)
     for start in range(0, len(rows), _CHUNK):
-        session.execute(make(model).on_conflict_do_nothing(), rows[start : start + _CHUNK])
+        session.execute(statement, rows[start : start + _CHUNK])
 
 
 def record_sightings(sessions: sessionmaker[Session], seen: Sequence[Sighting]) -> None:

@@ -396,10 +396,8 @@ def hourly_counts(
 ) -> list[tuple[str, datetime, int]]:
     """Activities created since ``since`` counted by (persona, UTC hour they began in)."""
     with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            hour = func.date_trunc("hour", AgentActivity.created_at)
-        else:
-            hour = func.strftime("%Y-%m-%d %H:00:00", AgentActivity.created_at)
+        # Postgres's date_trunc; on SQLite the engine's own (``fleet.db.engine``).
+        hour = func.date_trunc("hour", AgentActivity.created_at)
         statement = (
             select(Agent.persona, hour, func.count())
             .join(Agent, Agent.id == AgentActivity.agent_id)

@@ -39,10 +39,6 @@ class Remembered:
 
 # Built once: a single action remembers alone, and building the statements cost it more
 # than running them.
-_INSERTS = {
-    dialect: insert_ignoring(dialect, MEMORIES, "activity_id").returning(MEMORIES.c.id)
-    for dialect in ("postgresql", "sqlite")
-}
 _COUNTS = (
     select(MEMORIES.c.agent_id, func.count())
     .where(MEMORIES.c.agent_id.in_(bindparam("agents", expanding=True)))
@@ -84,8 +80,9 @@ def remember(
     # multi-row INSERT): one compiled statement whatever their number, where a VALUES
     # list built per batch was compiled again for every batch.
     with sessions.begin() as session:
-        dialect = session.get_bind().dialect.name
-        inserted = session.execute(_INSERTS[dialect], rows).all()
+        inserted = session.execute(
+            insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.id), rows
+        ).all()
         counts = session.execute(_COUNTS, {"agents": touched}).all()
         for agent_id, count in counts:
             if count > keep:

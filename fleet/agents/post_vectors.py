@@ -65,7 +65,6 @@ def keep_post_vectors(
         return
     latest = {post_id: (digest, vector) for post_id, digest, vector in vectors}
     with sessions.begin() as session:
-        dialect = session.get_bind().dialect.name
         session.execute(
             delete(PostVector).where(
                 PostVector.model == model,
@@ -76,7 +75,7 @@ def keep_post_vectors(
             )
         )
         session.execute(
-            insert_ignoring(dialect, PostVector, "post_id", "model").values(
+            insert_ignoring(session, PostVector, "post_id", "model").values(
                 [
                     {
                         "post_id": post_id,

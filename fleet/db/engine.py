@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -9,7 +10,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -24,6 +25,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # Postgres's date_trunc at the hour, so a query groups by the hour in one spelling.
+    dbapi_connection.create_function("date_trunc", 2, _date_trunc, deterministic=True)
+
+
+def _date_trunc(unit: str, stamp: str | None) -> str | None:
+    """``date_trunc('hour', stamp)`` on SQLite's text timestamps ("2026-11-25 16:42:07.1"):
+    the hour's start, in the same spelling (an hour is the only unit asked for)."""
+    if unit != "hour":
+        raise ValueError(f"date_trunc: only 'hour' on SQLite, not {unit[:20]!r}")
+    return None if stamp is None else f"{stamp[:13]}:00:00"
 
 
 # What each engine built here was asked for (its pool's size and overflow), and its
@@ -131,11 +142,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def insert_ignoring(dialect: str, table: Any, *conflict: str) -> Any:
-    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` for ``table`` on this dialect.
+def insert_ignoring(on: str | Session | Connection, table: Any, *conflict: str) -> Any:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` for ``table`` on the database of
+    ``on`` (a session, a connection, or a dialect's name); no ``conflict`` columns: any
+    unique key's conflict.
 
     The one dialect branch of the fleet's inserts: SQLAlchemy spells ON CONFLICT with each
-    dialect's own insert construct (the SQL is the same on both).
+    dialect's own insert construct (the SQL is the same on both). Made once per table and
+    key: the construct is immutable (``.values``, ``.returning`` make new ones).
     """
+    if isinstance(on, str):
+        return _insert_ignoring(on, table, conflict)
+    bound = on.get_bind() if isinstance(on, Session) else on
+    return _insert_ignoring(bound.dialect.name, table, conflict)
+
+
+@functools.cache
+def _insert_ignoring(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any:
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return maker(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return maker(table).on_conflict_do_nothing(index_elements=list(conflict) or None)

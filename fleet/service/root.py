@@ -392,40 +392,12 @@ def _taste(settings: Settings) -> Weights:
     (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
     import math
 
-    from fleet.core.taste import Weights
-
-    t = settings.taste
     share = min(settings.actions.human_share, 0.999)
-    return Weights(
-        fit=t.fit,
-        popularity=t.popularity,
-        appeal=t.appeal,
-        freshness=t.freshness,
-        tie=t.tie,
-        comment_tie=t.comment_tie,
-        person=max(0.0, math.log(share / (1 - share))),
-        welcome=t.welcome,
-        half_life_hours=t.half_life_hours,
-        temperature=t.temperature,
-        explore=t.explore,
-        pass_over=t.pass_over,
-        scroll=t.scroll,
-        courtesy=t.courtesy,
-    )
+    return settings.taste.weights(person=max(0.0, math.log(share / (1 - share))))
 
 
 def _welcome(settings: Settings) -> Welcome:
-    from fleet.core.taste import Welcome
-
-    w = settings.welcome
-    return Welcome(
-        likes=w.likes,
-        comments=w.comments,
-        likes_per_day_after=w.likes_per_day_after,
-        comments_per_day_after=w.comments_per_day_after,
-        greet_after_minutes=w.greet_after_minutes,
-        first_like=w.first_like,
-    )
+    return settings.welcome.budget()
 
 
 def _nowhere(event: Event) -> None:

@@ -128,7 +128,7 @@ def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
     time while the worker is connected and holds unacknowledged messages, and comes back
     empty after a 3 s outage. Neither the worker nor beat may exit (measured from outside on
     kombu 5.7's own transport, the worker died at 5 of 6 kills: ``'NoneType' object has no
-    attribute 'hostname'`` in ``Channel.close``; ``tests/test_broker.py`` reproduces that
+    attribute 'hostname'`` in ``Channel.close``; ``tests/infra/test_broker.py`` reproduces that
     close and fails without ``fleet.infra.broker``), and the fleet resumes: actions decided
     after the second restart succeed before the drain, and the books balance."""
     server = servers.redis

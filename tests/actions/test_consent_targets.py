@@ -13,9 +13,9 @@ from fleet.actions.consent import ConsentBook
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings
+from tests.actions.test_batch import _decided, _kit, _posts
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin
-from tests.test_batches import _decided, _kit, _posts
 
 
 @pytest.mark.parametrize("honoured", [True, False])

@@ -19,8 +19,8 @@ from fleet.infra.clocks import SimulatedClock
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import MemorySettings
-from tests.test_interests import Counting, _post
-from tests.test_memories import WordsEmbedder, _activity, _agent
+from tests.actions.test_interests import Counting, _post
+from tests.agents.test_memories import WordsEmbedder, _activity, _agent
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 PERSONA = PersonaCatalogue.from_directory().get("indie_game_dev")

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from PIL import Image
 from pydantic import SecretStr
+from sandbox_testing import TOKEN, Admin
 
 from fleet_sandbox import images
 from fleet_sandbox.config import Budgets, SandboxConfig, Spent, budget_verdict
 from fleet_sandbox.server import BackgroundSandbox
 from fleet_sandbox.storage import Storage
-from tests.gallery.conftest import TOKEN, Admin
 
 STEPS = [
     {

@@ -245,7 +245,7 @@ def test_make_run_s_env_file_is_private_quoted_and_read_back_as_written(
         write_env_file(tmp_path / "other.env", {"FLEET_DATABASE_URL": "sqlite:///${HOME}/x"})
     assert not (tmp_path / "other.env").exists()
     # make run writes it from the environment through this function, not make's $(...).
-    recipe = (Path(__file__).parents[1] / "Makefile").read_text().split("\nrun:")[1]
+    recipe = (Path(__file__).parents[2] / "Makefile").read_text().split("\nrun:")[1]
     recipe = recipe.split("\n\n")[0]
     assert "write_run_env()" in recipe and "> .env" not in recipe
 

@@ -35,9 +35,9 @@ from fleet.gallery.port import Liked
 from fleet.infra.queue import create_app, send_actions
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
+from tests.actions.test_like_first_choice import report_likes
 from tests.conftest import active_agents, count_target_keeps
 from tests.gallery.conftest import Admin
-from tests.test_like_first_choice import report_likes
 
 LEASE = timedelta(minutes=5)
 

@@ -16,8 +16,8 @@ from fleet.db.models import AgentActivity
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
 from fleet.service.root import Fleet
-from tests import test_reconcile as on_the_sandbox
-from tests.test_reconcile import Acts, FixedFeed, activity
+from tests.service import test_reconcile as on_the_sandbox
+from tests.service.test_reconcile import Acts, FixedFeed, activity
 
 # The sandbox, the Postgres fleet and the actions' kit, as the reconciliation tests set
 # them up.

@@ -15,9 +15,9 @@ from fleet.service import audit as honesty
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
+from tests.cli.test_cli import run
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin, settings_for
-from tests.test_cli import run
 
 LEASE = timedelta(minutes=5)
 

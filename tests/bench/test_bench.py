@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import PG_ADMIN_URL, REDIS_URL
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CASES = {
     "create_agents": (["--count", "50"], {"create_agents_per_second", "start_agents_per_second"}),

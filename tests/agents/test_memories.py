@@ -28,7 +28,7 @@ from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.embeddings.local import LocalEmbedder
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings, MemorySettings
-from tests.test_reply import Gallery
+from tests.actions.test_reply import Gallery
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)

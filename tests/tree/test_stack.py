@@ -13,7 +13,7 @@ import yaml
 from fleet.settings import Settings
 from fleet.worker.app import QUEUES, app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -31,10 +31,10 @@ from fleet.content.port import Author, PostSeen, Usage
 from fleet.db.models import AgentActivity
 from fleet.service.honesty import human_claims, identity_answers, scan_identity_questions
 from fleet.service.root import Fleet
+from tests.actions.test_reply import LEASE, NOW, Gallery, _kit, _reply_key
 from tests.content.conftest import CATALOGUE
 from tests.content.test_guard_identity import CLAIMS
 from tests.openai_api import ChatCompletionsAPI
-from tests.test_reply import LEASE, NOW, Gallery, _kit, _reply_key
 
 QUESTION = "Lovely light. Wait, are you an actual person or one of those AI accounts?"
 
@@ -42,7 +42,7 @@ QUESTION = "Lovely light. Wait, are you an actual person or one of those AI acco
 @pytest.fixture
 def asked(fleet: Fleet) -> tuple[int, str]:
     """An active agent that posted once (its post is ``p1`` on the gallery), as in
-    ``tests.test_reply``."""
+    ``tests.actions.test_reply``."""
     created = agents.create_agents(
         fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
     )

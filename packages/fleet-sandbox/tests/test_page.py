@@ -6,11 +6,11 @@ import re
 
 import httpx
 import pytest
+from sandbox_testing import TLS
+from test_api import invite, post
 
 from fleet_sandbox.page import PAGE_SIZE
 from fleet_sandbox.server import BackgroundSandbox
-from tests.gallery.conftest import TLS
-from tests.gallery.test_sandbox import invite, post
 
 POSTS = 2 * PAGE_SIZE + 5
 

@@ -18,8 +18,8 @@ from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.pace import measure_pace
 from fleet.service.root import Fleet, bootstrap
+from tests.actions.test_interests import Counting
 from tests.conftest import active_agents
-from tests.test_interests import Counting
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 
