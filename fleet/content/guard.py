@@ -236,10 +236,11 @@ def second_nonce(nonce: int) -> int:
 
 
 # Drafts of the offline writer cost nothing: it may write this many in all before the
-# action is skipped (a reply, whose short drafts sit closer, twice as many); a billed
-# writer regenerates once.
+# action is skipped (a reply, whose short drafts sit closer, four times as many: each
+# redraw takes another shape, and a person's comment is answered rather than dropped);
+# a billed writer regenerates once.
 FREE_DRAFTS = 6
-FREE_REPLY_DRAFTS = 12
+FREE_REPLY_DRAFTS = 24
 
 
 def write_guarded(

@@ -247,7 +247,7 @@ def test_a_reply_says_back_no_run_of_three_of_the_persons_words() -> None:
                 assert said_back == [], (text, reply)
 
 
-def test_a_reply_may_be_drafted_twice_as_often_as_a_comment_before_it_is_skipped() -> None:
+def test_a_reply_may_be_drafted_four_times_as_often_as_a_comment_before_it_is_skipped() -> None:
     persona, writer = CATALOGUE.get("indie_game_dev"), OfflineWriter()
     comment = CommentSeen("c1", "Lovely light.", "maya_b", False)
     checked: list[str] = []
