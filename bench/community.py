@@ -1066,7 +1066,18 @@ def examples(gallery: Gallery, *, newcomer_posts: int = 2) -> dict[str, Any]:
             "post": f"{post.title} (by {users[post.user_id].username})",
             "messages": [said(c) for c in longest],
         }
-    return {"newcomer_posts": welcomed, "longest_thread": thread}
+    # One bot reply to each different thing people said (issue 54: each answers it).
+    answered: dict[str, str] = {}
+    for c in gallery.comments:
+        parent = by_id.get(c.parent_id) if c.parent_id is not None else None
+        if parent is None or c.user_id not in bots or parent.user_id in bots:
+            continue
+        answered.setdefault(parent.content, said(c))
+    return {
+        "newcomer_posts": welcomed,
+        "longest_thread": thread,
+        "replies_to_people": [{"said": k, "reply": v} for k, v in answered.items()],
+    }
 
 
 def _meets(value: float, sense: str, bound: float) -> bool:

@@ -544,7 +544,10 @@ def _suggested(rest: str, voice: Voice) -> str | None:
         if not words and token.lower() in _SUGGESTION_VERBS:
             continue  # "to see a night version": the thing, not the seeing
         words.append(token)
-    return _said_thing(words, voice)
+    found = _said_thing(words, voice)
+    if found is not None and f"{found} version" in rest.lower():
+        return f"{found} version"  # "a night version", not "a night"
+    return found
 
 
 _SUGGESTION_VERBS = word_set("see seeing add use using put get have show showing")

@@ -72,7 +72,7 @@ HOW_LONG = (
 )
 HOW_LONG_MORE = (
     "Most of that went into {thing}.",
-    "The {part} was the slow bit.",
+    "The slow bit was the {part}.",
     "The first hour was only finding the {palette} tones.",
     "Half of it was undoing things.",
     "I worked on it {time}, which helped.",
@@ -95,9 +95,9 @@ HOW = (
 HOW_ABOUT = (
     "the {about} came from {interest} references, then a lot of nudging.",
     "for the {about} I kept to {palette} tones and {look}.",
-    "the {about} was the fiddly bit: I redid it twice.",
+    "the fiddly bit was the {about}: I redid that twice.",
     "I did the {about} last, once the rest felt {mood}.",
-    "the {about} is mostly {look}, nothing more.",
+    "mostly {look} on the {about}, nothing more.",
     "on the {about}: {style} first, then I pushed it until it felt {mood}.",
     "I kept the {about} simple on purpose, just {palette} tones.",
     "the {about}? Trial and error, and {interest} as a guide.",
@@ -117,7 +117,7 @@ TOOLS = (
 HOW_MORE = (
     "I can write the steps up if you like.",
     "It's the way I do most of my {project}.",
-    "The {part} is where it usually goes wrong for me.",
+    "It usually goes wrong for me at the {part}.",
     "It sounds simpler than it was.",
     "Most of the work is deciding when to stop.",
 )
@@ -149,8 +149,8 @@ OTHER_ABOUT = (
     "I changed the {about} the most, so good question.",
     "I went back and forth on the {about}; this is the version I liked.",
     "with the {about} I mostly followed my gut, and some {interest}.",
-    "the {about} is the part I'd still change, to be fair.",
-    "the {about} was a late decision, after the {part} was done.",
+    "I'd still change the {about}, to be fair.",
+    "I decided on the {about} late, after I'd settled the {part}.",
 )
 OTHER = (
     "good question. I'd probably simplify the {part} and leave the rest.",
@@ -174,18 +174,18 @@ EITHER = (
 # A compliment that named what it liked: the reply names it back.
 PRAISED = (
     "the {praised} took the longest.",
-    "glad the {praised} landed, I fussed over it for ages.",
+    "glad the {praised} landed, I fussed over that for ages.",
     "I worried most about the {praised}, so that's good to hear.",
     "so glad you noticed the {praised}.",
     "the {praised} nearly got cut.",
     "I redid the {praised} twice.",
     "the {praised} happened by accident.",
-    "the {praised} was the whole reason I made {thing}.",
+    "I made {thing} for the {praised}, really.",
     "you've spotted my favourite bit, the {praised}.",
     "the {praised} came out of {interest}, so that's lovely to hear.",
     "I almost toned the {praised} down. Glad I didn't.",
-    "funny, the {praised} was the last thing I added.",
-    "the {praised} is where the {look} paid off.",
+    "funny, I added the {praised} last.",
+    "the {look} paid off in the {praised}.",
 )
 THANKED = (
     "glad {thing} worked for you.",
@@ -244,12 +244,12 @@ CRITIQUE_PLAIN = (
     "fair point, I'll look at it again with fresh eyes.",
     "that's useful, thanks for saying it plainly.",
     "I see what you mean; the next one will be better for it.",
-    "you might be right. The {part} is where I'd start.",
+    "you might be right. I'd start with the {part}.",
     "noted. I rushed the {part}, if I'm honest.",
 )
 CRITIQUE_MORE = (
     "Feedback like this is why I post.",
-    "The {part} was the part I was least sure of.",
+    "I was least sure of the {part}.",
     "I'll post the fix when it's done.",
     "It helps to hear it from someone outside my head.",
 )
@@ -301,7 +301,7 @@ GOING_ON_QUESTIONS = (
     "how long did the whole thing take?",
     "is there more of this coming?",
     "what would you do differently now?",
-    "was the {part} as hard as it looks?",
+    "did the {part} take as long as it looks?",
 )
 # A second sentence now and then, in the agent's own words: its making, its habits.
 ASIDES = (
