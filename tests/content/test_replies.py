@@ -326,3 +326,44 @@ def test_agents_reply_in_shapes_of_their_own() -> None:
     assert len(endings) >= 3, bodies
     assert len(openings) >= 12, sorted(openings)
     assert any(b == b.lower() for b in bodies) and any(b != b.lower() for b in bodies)
+
+
+def test_a_person_is_answered_by_the_least_echoing_draft_when_every_one_echoes() -> None:
+    """Redrawn 24 times and refused by the no-echo check every time, a reply to a person
+    goes out as the draft that echoed least; to a fellow agent it is skipped. A refusal
+    for any other reason is never overridden."""
+    persona, writer = CATALOGUE.get("indie_game_dev"), OfflineWriter()
+    author = Author("me_bot", "Me", 1)
+    scores: dict[str, float] = {}
+
+    def echo(text: str) -> str | None:
+        scores[text] = 0.99 - 0.001 * len(scores)  # each draft a little less close
+        return f"echoes a recent text ({scores[text]:.3f}): 'earlier'"
+
+    person = CommentSeen("c1", "Lovely light.", "maya_b", False)
+    reply = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=person)
+    draft = guarded_comment(writer, ContentGuard(), persona, author, reply, nonce=1, echo=echo)
+    assert len(scores) == 24
+    assert scores[draft.text] == min(scores.values())
+    assert draft.usage.calls == 24
+
+    scores.clear()
+    agent = CommentSeen("c2", "Lovely light.", "pixel_bot", True)
+    to_agent = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=agent)
+    with pytest.raises(ContentSkipped):
+        guarded_comment(writer, ContentGuard(), persona, author, to_agent, nonce=1, echo=echo)
+    assert len(scores) == 24
+
+    scores.clear()
+    with pytest.raises(ContentSkipped):  # the word check refuses first: nothing to weigh
+        guarded_comment(
+            writer,
+            ContentGuard(threshold=0.0),
+            persona,
+            author,
+            reply,
+            nonce=1,
+            echo=echo,
+            fleet_recent=["@someone lovely"],
+        )
+    assert scores == {}
