@@ -382,7 +382,10 @@ def reply_text(
     keep = extra[: max(0, room)]
     # An earlier exchange is said first (it is what a person notices), a question last.
     keep.sort(key=lambda t: 0 if t in AGAIN or t in AGAIN_ON else 2 if t.endswith("?") else 1)
-    moves += [t.format(**fills) for t in keep]
+    for template in keep:
+        line = template.format(**fills)
+        if not any(_opening(line) == _opening(m) for m in moves):  # not "The X..." twice
+            moves.append(line)
     if not own_post and rng.random() < me.catchphrase_rate:
         moves.append(me.catchphrase)
     if habits.signoff_rate and rng.random() < habits.signoff_rate:
@@ -457,7 +460,8 @@ def _fills(
     voice = voice_of(persona)
     parts = [w for w, _ in voice.all_words("aspect")] if "aspect" in voice.words else []
     times = [w for w, _ in voice.all_words("time")] if "time" in voice.words else []
-    others = [s for s, _ in me.subjects]
+    shown = f"{post.title} {post.description}".lower()
+    others = [s for s, _ in me.subjects if s.lower() not in shown]  # not the post's own
     said_text = comment.text[:MAX_READ].lower()
     return {
         "thing": _thing(post, persona, rng),
@@ -550,6 +554,10 @@ def _ended(text: str, me: Identity, habits: ReplyHabits, rng: random.Random) -> 
     if me.emoji and rng.random() < me.emoji_rate:
         text = f"{text} {rng.choice(me.emoji)}"
     return text.lower() if habits.lower else text
+
+
+def _opening(sentence: str) -> tuple[str, ...]:
+    return tuple(sentence.lower().split()[:3])
 
 
 def _capital(sentence: str) -> str:
