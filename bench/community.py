@@ -144,6 +144,9 @@ NEWCOMER_POSTS: tuple[tuple[str, str, str], ...] = (
 # these (even odds), as a visitor sees the gallery.
 PEOPLE_SORTS: tuple[Sort, ...] = ("recent", "popular")
 PEOPLE_PAGE = 20
+# What people say under agents' posts: questions of each kind, compliments that name
+# what they liked, suggestions, critiques and remarks (issue 54: a reply answers each
+# as what it is). The first six were the only ones before.
 PEOPLE_COMMENTS = (
     "Love this! How long did it take you?",
     "The colours are gorgeous. What did you use for the palette?",
@@ -151,6 +154,33 @@ PEOPLE_COMMENTS = (
     "Great idea. Would you ever share how you set this up?",
     "Really clean work. What would you change if you did it again?",
     "I keep coming back to this one. Any plans for a series?",
+    "How did you get the light so soft?",
+    "Is the texture painted or a filter?",
+    "Do you sell prints of these?",
+    "What tools do you use for this?",
+    "How many hours went into this one?",
+    "Lovely light.",
+    "The colours on this are stunning.",
+    "Wow, great composition!",
+    "Beautiful work, really.",
+    "Love the grainy texture.",
+    "This is so calming to look at.",
+    "Gorgeous details in the background.",
+    "Nice!",
+    "Maybe try a warmer palette next time",
+    "Have you tried adding some rim light?",
+    "You could crop it tighter, I think.",
+    "I'd try a darker background to make it pop.",
+    "Would be cool to see a night version.",
+    "The sky feels a bit flat to me",
+    "Honestly the left side looks a bit empty.",
+    "The text is a little small to read on my phone.",
+    "Feels a bit busy, hard to know where to look.",
+    "The colours feel slightly muddy here.",
+    "This reminds me of my grandmother's kitchen.",
+    "Saw this on the front page, had to stop.",
+    "My kid loved this one.",
+    "Following for more of these.",
 )
 TARGETS = {
     "interest_fit_p": (">=", 0.75),
@@ -1036,7 +1066,18 @@ def examples(gallery: Gallery, *, newcomer_posts: int = 2) -> dict[str, Any]:
             "post": f"{post.title} (by {users[post.user_id].username})",
             "messages": [said(c) for c in longest],
         }
-    return {"newcomer_posts": welcomed, "longest_thread": thread}
+    # One bot reply to each different thing people said (issue 54: each answers it).
+    answered: dict[str, str] = {}
+    for c in gallery.comments:
+        parent = by_id.get(c.parent_id) if c.parent_id is not None else None
+        if parent is None or c.user_id not in bots or parent.user_id in bots:
+            continue
+        answered.setdefault(parent.content, said(c))
+    return {
+        "newcomer_posts": welcomed,
+        "longest_thread": thread,
+        "replies_to_people": [{"said": k, "reply": v} for k, v in answered.items()],
+    }
 
 
 def _meets(value: float, sense: str, bound: float) -> bool:

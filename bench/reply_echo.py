@@ -19,6 +19,8 @@ import sys
 
 import numpy as np
 
+from bench.community import PEOPLE_COMMENTS as COMMENTS
+from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.embeddings.local import LocalEmbedder
@@ -67,19 +69,14 @@ PEOPLE_REPLIES = (
     "@gus honestly no idea, I just kept going until it felt done.",
     "@ada thank you! I'll keep that in mind for the next one.",
 )
-COMMENTS = (
-    "Love this! How long did it take you?",
-    "The colours are gorgeous. What did you use for the palette?",
-    "This made my morning. Is there a larger version somewhere?",
-    "Great idea. Would you ever share how you set this up?",
-    "Really clean work. What would you change if you did it again?",
-    "I keep coming back to this one. Any plans for a series?",
-    "Lovely light.",
-    "Maybe try a warmer palette next time",
-    "The sky feels a bit flat to me",
-    "Have you tried adding some rim light?",
-)
 THRESHOLDS = (0.88, 0.90, 0.92, 0.94, 0.96)
+# The threshold the bench judges by (``bench.community``: near-duplicate at >= 0.92).
+NEAR_DUPLICATE = 0.92
+
+
+# The fleet's replies written through the check, at these thresholds.
+CHECKED = 300
+CHECKED_AT = (0.92, 0.935)
 
 
 def nearest_earlier(matrix: np.ndarray) -> np.ndarray:
@@ -101,6 +98,69 @@ def fleet_replies(count: int) -> list[str]:
     return said
 
 
+def checked_replies(
+    embedder: LocalEmbedder, count: int, threshold: float
+) -> tuple[list[str], int, int]:
+    """The offline writer's replies through the guard and the no-echo check at
+    ``threshold`` against every reply checked before, as the fleet writes them: 72 agents
+    of every persona, each on posts of its own, answering people's comments (half),
+    fellow agents' comments (a third) and answers to their own comments (the rest).
+    The replies kept, how many were skipped, and how many drafts were checked."""
+    personas = list(PersonaCatalogue.from_directory())
+    writer, guard = OfflineWriter(), ContentGuard()
+    said: list[str] = []
+    kept: list[np.ndarray] = []
+    drafts = skipped = 0
+
+    def echo(text: str) -> str | None:
+        nonlocal drafts
+        drafts += 1
+        vector = embedder.embed([text])[0]
+        if kept and float(np.max(np.stack(kept) @ vector)) >= threshold:
+            return "echoes a recent text"
+        return None
+
+    for n in range(count):
+        agent = n % 72
+        persona = personas[agent % len(personas)]
+        handle = f"{persona.slug[:6]}_{agent}"
+        author = Author(handle, handle, agent, fleet_recent=tuple(said[::-1][:60]))
+        own = writer.write_post(persona, Author(handle, handle, agent), nonce=n // 72)
+        roll = n % 6
+        if roll < 3:
+            comment = CommentSeen(
+                f"c{n}", COMMENTS[(n * 7) % len(COMMENTS)], f"person_{n % 31}", False
+            )
+            post = PostSeen("p", own.title, own.description, handle, True, answering=comment)
+        elif roll < 5:
+            other = personas[(agent + 1) % len(personas)]
+            peer = Author(f"peer_{n % 72}", "Peer", (agent + 7) % 72)
+            seen = PostSeen("p", own.title, own.description, handle, True)
+            text = writer.write_comment(other, peer, seen, nonce=n).text
+            comment = CommentSeen(f"c{n}", text, peer.handle, True)
+            post = PostSeen("p", own.title, own.description, handle, True, answering=comment)
+        else:  # someone answered the agent's comment under their post
+            comment = CommentSeen(f"c{n}", PEOPLE_REPLIES[n % len(PEOPLE_REPLIES)], "owner", False)
+            post = PostSeen("p", "Harbour at dawn", "", "owner", False, answering=comment)
+        try:
+            draft = guarded_comment(
+                writer,
+                guard,
+                persona,
+                author,
+                post,
+                nonce=n,
+                fleet_recent=said[::-1][:200],
+                echo=echo,
+            )
+        except ContentSkipped:
+            skipped += 1
+            continue
+        said.append(draft.text)
+        kept.append(embedder.embed([draft.text])[0])
+    return said, skipped, drafts
+
+
 def main() -> int:
     embedder = LocalEmbedder()
     people = nearest_earlier(np.stack(embedder.embed(list(PEOPLE_REPLIES))))
@@ -120,6 +180,18 @@ def main() -> int:
             for t in THRESHOLDS
         },
     }
+    for threshold in CHECKED_AT:
+        said, skipped, drafts = checked_replies(embedder, CHECKED, threshold)
+        nearest = nearest_earlier(np.stack(embedder.embed(said)))
+        bodies = [" ".join(t.split(" ", 1)[-1].lower().split()) for t in said]
+        out[f"checked_at_{threshold:.3f}"] = {
+            "replies": CHECKED,
+            "skipped_share": round(skipped / CHECKED, 3),
+            "drafts_per_reply": round(drafts / CHECKED, 2),
+            "near_duplicate_share": round(float((nearest >= NEAR_DUPLICATE).mean()), 3),
+            "exact_repeats": len(bodies) - len(set(bodies)),
+            "sample": said[-6:],
+        }
     json.dump(out, sys.stdout, indent=2)
     print()
     return 0

@@ -146,6 +146,9 @@ class Recall:
                         dimensions=self.dimensions or draft.shape[0],
                         limit=self.settings.echo_scan,
                         kinds=(kind,),
+                        # A reply is weighed against replies: the newest comments,
+                        # many more, would push the older replies out of the scan.
+                        replies=reply,
                     )
                 )
             echo = echo_of(draft, published[0], threshold=threshold)

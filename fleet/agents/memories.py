@@ -142,9 +142,11 @@ def published_vectors(
     dimensions: int,
     limit: int,
     kinds: Sequence[MemoryKind] = PUBLISHED,
+    replies: bool = False,
 ) -> list[tuple[str, Vector]]:
     """(text, vector) of what the agents of ``persona`` (None: of the whole fleet)
-    published since ``since`` (of ``kinds``: posts, things said), newest first, at most
+    published since ``since`` (of ``kinds``: posts, things said; ``replies``: only the
+    replies said, which open with the @handle answered), newest first, at most
     ``limit``: the texts a draft must not echo."""
     with sessions() as session:
         query = select(MemoryRow.text, MemoryRow.vector)
@@ -152,6 +154,8 @@ def published_vectors(
             query = query.join(Agent, Agent.id == MemoryRow.agent_id).where(
                 Agent.persona == persona
             )
+        if replies:
+            query = query.where(MemoryRow.text.startswith("@", autoescape=True))
         rows = session.execute(
             query.where(
                 MemoryRow.kind.in_([kind.value for kind in kinds]),

@@ -130,6 +130,8 @@ class Verdict:
 
     ok: bool
     reason: str | None = None
+    # Refused by the no-echo check alone: the cosine of the published text it echoes.
+    echo: float | None = None
 
 
 ACCEPT = Verdict(True)
@@ -236,10 +238,11 @@ def second_nonce(nonce: int) -> int:
 
 
 # Drafts of the offline writer cost nothing: it may write this many in all before the
-# action is skipped (a reply, whose short drafts sit closer, twice as many); a billed
-# writer regenerates once.
+# action is skipped (a reply, whose short drafts sit closer, four times as many: each
+# redraw takes another shape, and a person's comment is answered rather than dropped);
+# a billed writer regenerates once.
 FREE_DRAFTS = 6
-FREE_REPLY_DRAFTS = 12
+FREE_REPLY_DRAFTS = 24
 
 
 def write_guarded(
@@ -248,9 +251,12 @@ def write_guarded(
     *,
     nonce: int,
     free_drafts: int = FREE_DRAFTS,
+    least_echo: bool = False,
 ) -> D:
     """Write and check; regenerate with another nonce (once for a billed writer, up to
-    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped.
+    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped,
+    or, ``least_echo``, return the draft that echoed least among those the no-echo check
+    alone refused (a person's comment answered rather than dropped).
 
     The draft returned carries the usage of every attempt, and so does an error that
     ends a later one (``spent_on``).
@@ -259,6 +265,9 @@ def write_guarded(
     verdict = check(draft)
     if verdict.ok:
         return draft
+    closest: list[tuple[float, D]] = []
+    if verdict.echo is not None:
+        closest.append((verdict.echo, draft))
     spent = draft.usage
     drafts = free_drafts if draft.usage.model == OFFLINE_MODEL else 2
     for _ in range(drafts - 1):
@@ -273,6 +282,10 @@ def write_guarded(
         verdict = check(draft)
         if verdict.ok:
             return replace(draft, usage=spent)
+        if verdict.echo is not None:
+            closest.append((verdict.echo, draft))
+    if least_echo and closest:
+        return replace(min(closest, key=lambda scored: scored[0])[1], usage=spent)
     raise ContentSkipped(verdict.reason or "refused", spent)
 
 
@@ -282,7 +295,14 @@ def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:
     if not verdict.ok or echo is None:
         return verdict
     reason = echo(text)
-    return verdict if reason is None else Verdict(False, reason)
+    if reason is None:
+        return verdict
+    found = _ECHO_SCORE.search(reason)
+    return Verdict(False, reason, echo=float(found.group(1)) if found else 1.0)
+
+
+# The cosine an echo check names in its reason: "echoes a recent text (0.95): ...".
+_ECHO_SCORE = re.compile(r"\(([01](?:\.\d+)?)\)")
 
 
 def guarded_post(
@@ -329,4 +349,7 @@ def guarded_comment(
         ),
         nonce=nonce,
         free_drafts=FREE_REPLY_DRAFTS if post.answering is not None else FREE_DRAFTS,
+        # A person's comment is answered: refused by the echo check every time, the
+        # reply that echoes least goes out (to a fellow agent, none does).
+        least_echo=post.answering is not None and not post.answering.author_is_agent,
     )

@@ -33,7 +33,7 @@ from fleet.content.port import (
     Usage,
 )
 from fleet.content.reading import Reading, find_phrase, read_post
-from fleet.core.identity import Identity, identity_of
+from fleet.core.identity import Identity, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
 from fleet.core.wording import PREPOSITIONS, SLOT, Kind
@@ -228,6 +228,7 @@ class OfflineWriter:
             own_post=post.author == author.handle,
             me=_identity(persona, author),
             memories=author.memories,
+            habits=reply_habits(author.seed),
         )
 
     @staticmethod

@@ -537,9 +537,17 @@ _SUGGESTION_ENDS = word_set("next time maybe here there too instead then on in t
 
 def _suggested(rest: str, voice: Voice) -> str | None:
     """The thing a suggestion names, in at most two sayable words, or None."""
-    words = []
+    words: list[str] = []
     for token in _TOKEN.findall(rest)[:8]:
         if token.lower() in _SUGGESTION_ENDS or not token[0].isalpha():
             break
+        if not words and token.lower() in _SUGGESTION_VERBS:
+            continue  # "to see a night version": the thing, not the seeing
         words.append(token)
-    return _said_thing(words, voice)
+    found = _said_thing(words, voice)
+    if found is not None and f"{found} version" in rest.lower():
+        return f"{found} version"  # "a night version", not "a night"
+    return found
+
+
+_SUGGESTION_VERBS = word_set("see seeing add use using put get have show showing")

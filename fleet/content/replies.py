@@ -5,13 +5,16 @@ A reply takes up what the comment said (``fleet.content.reading.read_comment``):
 question gets an answer to that question (how long it took, how it was made, where a
 bigger version is, what comes next), a compliment a thanks that names what was praised
 (a word or two, only when fit to say back), a suggestion a response to it, a critique an
-honest word on it. It speaks in the agent's own voice (``fleet.core.identity``): its
-styles, looks, moods, project, opener, catchphrase, "!" and emoji, and as many sentences
-as it is talkative; it remembers an earlier exchange with the same person. A reply opens
-with the commenter's handle, and speaks of the post as people do in a thread under it:
-"this one", "this piece", or its title when the title is a short name (three plain words
-at most). A long title is not quoted back in full. The comment itself is data: nothing in
-it is followed, and no more than two of its words are ever said back.
+honest word on it. The answer speaks of the post by what it shows (its subject, read
+from its title as a comment reads a post) and fills in the agent's own making: its
+styles, looks, moods, palette, project and the next subject it has in mind.
+
+Two agents' replies differ in shape, not only in words: each agent has reply habits of
+its own (``fleet.core.identity.reply_habits``): its way of saying thanks, how long its
+replies run, whether the thanks comes first, lower case, how it ends, a word it leans
+on, a sign-off. It remembers an earlier exchange with the same person. A reply opens
+with the commenter's handle. The comment itself is data: nothing in it is followed, and
+no more than two of its words are ever said back.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import random
 import re
 from collections.abc import Sequence
 
-from fleet.content.lexicon import LEADS, voice_of
+from fleet.content.lexicon import voice_of
 from fleet.content.phrasing import finish, lead_into, with_articles
 from fleet.content.port import CommentSeen, PostSeen
-from fleet.content.reading import Said, read_comment
-from fleet.core.identity import Identity, identity_of
+from fleet.content.reading import Said, read_comment, read_post
+from fleet.core.identity import Identity, ReplyHabits, identity_of, reply_habits
 from fleet.core.persona import Persona
+from fleet.core.wording import word_set
 
 # How long a piece took, as people say it.
 DURATIONS = (
@@ -41,29 +45,81 @@ DURATIONS = (
     "a couple of hours",
     "ninety minutes, then a day of second thoughts",
     "an evening, plus a morning of fixing what I broke",
+    "six or seven hours over two days",
+    "a whole Saturday",
+    "forty minutes for the first pass and ages for the rest",
+    "three weeks on and off",
+    "one long train ride",
+    "five evenings, a little each night",
+    "about a day, all told",
+    "two hours, which surprised me too",
 )
 HOW_LONG = (
     "{duration}, give or take.",
     "roughly {duration}.",
     "{duration}, most of it on the {part}.",
-    "honestly? {duration}, and I stopped counting after that.",
     "{duration} if you leave out the false starts.",
     "longer than I planned: {duration}.",
+    "about {duration}, and I'd happily have kept going.",
+    "{duration}. The {part} ate half of that.",
+    "start to finish, {duration}.",
+    "{duration}, though the idea sat in my notes for weeks.",
+    "embarrassingly, {duration}.",
+    "less than you'd think: {duration}.",
+    "{duration}, plus a lot of staring at it.",
+    "I lost count, but {duration} sounds right.",
+    "{duration}; {thing} kept asking for one more pass.",
+)
+HOW_LONG_MORE = (
+    "Most of that went into {thing}.",
+    "The slow bit was the {part}.",
+    "The first hour was only finding the {palette} tones.",
+    "Half of it was undoing things.",
+    "I worked on it {time}, which helped.",
+    "The {look} alone took a couple of tries.",
 )
 HOW = (
     "a rough {style} pass first, then {look} on top.",
     "it started as a quick {style} sketch; the {palette} came later.",
     "a {style} base, with a lot of {interest} as reference.",
-    "I blocked in a {style} piece first, then spent ages on the {part}.",
-    "nothing fancy: a {style} pass, and only a few {palette} tones.",
+    "I blocked in {thing} first, then spent ages on the {part}.",
+    "nothing fancy: a {style} pass and a handful of {palette} tones.",
     "I worked from {interest} references and kept it {mood}.",
-    "the trick was stopping early; one {style} pass and one of {look}.",
+    "the trick was stopping early: one {style} pass, one of {look}.",
+    "mostly {look}, and restraint with the {part}.",
+    "I built {thing} up in layers, {style} first, then {look}.",
+    "same setup as always: {style}, then a long fiddle with the {part}.",
+    "I started from the {part} and worked outwards.",
+    "lots of small passes. Nothing clever, just patience with the {part}.",
 )
 HOW_ABOUT = (
     "the {about} came from {interest} references, then a lot of nudging.",
     "for the {about} I kept to {palette} tones and {look}.",
-    "the fiddly bit was the {about}: I redid it twice.",
+    "the fiddly bit was the {about}: I redid that twice.",
     "I did the {about} last, once the rest felt {mood}.",
+    "mostly {look} on the {about}, nothing more.",
+    "on the {about}: {style} first, then I pushed it until it felt {mood}.",
+    "I kept the {about} simple on purpose, just {palette} tones.",
+    "the {about}? Trial and error, and {interest} as a guide.",
+)
+# "What tools / lens / app did you use?": the answer names the kit, plainly.
+TOOL_WORDS = word_set(
+    """tools tool software app apps lens camera brush brushes prompt prompts setup workflow
+    process steps font fonts plugin plugins"""
+)
+TOOLS = (
+    "nothing special on the {about} side: the same setup as all my {style} work.",
+    "for the {about}, whatever I use for most {style} work. Nothing fancy.",
+    "I'll list the {about} in my next {project} post; it's ordinary stuff.",
+    "the same {about} as always. The {part} did the heavy lifting.",
+    "on the {about} side it's ordinary kit; the {look} does the work.",
+)
+HOW_MORE = (
+    "I can write the steps up if you like.",
+    "It's the way I do most of my {project}.",
+    "It usually goes wrong for me at the {part}.",
+    "It sounds simpler than it was.",
+    "Most of the work is deciding when to stop.",
 )
 WHERE = (
     "not yet, but a bigger one is going up with my {project}.",
@@ -71,6 +127,11 @@ WHERE = (
     "I'll put the full-size one up this week, {palette} tones and all.",
     "only this one for now; I might post a larger crop later.",
     "not yet! If a few people want one I'll sort it out.",
+    "a larger version lives on my drive, I'll share it soon.",
+    "prints are on my list, and {thing} would be the first.",
+    "the full-size file is huge, but it'll come with the next {project} update.",
+    "no bigger version yet; I kept it small so I'd finish it.",
+    "if you really want one, I'll look into prints.",
 )
 NEXT = (
     "yes, it belongs to my {project}, with more on the way.",
@@ -78,51 +139,96 @@ NEXT = (
     "there's a next one half done already, {mood} again.",
     "I think so; I keep coming back to {interest}.",
     "probably! The {project} isn't finished with me yet.",
+    "yes: {other} is next, if it behaves.",
+    "a follow-up with {other} is sketched out already.",
+    "that's the plan. {other} comes next in the {project}.",
+    "maybe a small series: this, then {other}.",
 )
 OTHER_ABOUT = (
     "on the {about}: I went for something {mood} and kept it simple.",
     "I changed the {about} the most, so good question.",
     "I went back and forth on the {about}; this is the version I liked.",
     "with the {about} I mostly followed my gut, and some {interest}.",
+    "I'd still change the {about}, to be fair.",
+    "I decided on the {about} late, after I'd settled the {part}.",
 )
 OTHER = (
     "good question. I'd probably simplify the {part} and leave the rest.",
     "honestly, I'm still deciding; I keep looking at the {part}.",
     "I'd keep most of it and loosen the {part}.",
     "good one. Less fuss on the {part}, I think.",
+    "if I did it again I'd start with the {part}, not end with it.",
+    "I'd change the {part} and keep everything {mood} about it.",
+    "hard to say. Maybe more {look}, maybe less.",
 )
+# "Is it X or Y?"
+EITHER = (
+    "a bit of both: it started one way and ended the other.",
+    "the first, mostly, with a little of the second where it needed it.",
+    "good eye, it's both; the seam is hiding in the {part}.",
+    "mostly the simpler one. I kept it {mood} on purpose.",
+    "the first, though I cheated a little on the {part}.",
+    "neither, really: it's {style} work with {look} on top.",
+    "the second. The first never looked {mood} enough.",
+)
+# A compliment that named what it liked: the reply names it back.
 PRAISED = (
-    "thank you, the {praised} took the longest.",
-    "glad the {praised} landed, I fussed over it for ages.",
+    "the {praised} took the longest.",
+    "glad the {praised} landed, I fussed over that for ages.",
     "I worried most about the {praised}, so that's good to hear.",
     "so glad you noticed the {praised}.",
-    "thanks! The {praised} nearly got cut.",
-    "thank you, I redid the {praised} twice.",
-    "ah, the {praised} happened by accident, honestly.",
+    "the {praised} nearly got cut.",
+    "I redid the {praised} twice.",
+    "the {praised} happened by accident.",
+    "I made {thing} for the {praised}, really.",
+    "you've spotted my favourite bit, the {praised}.",
+    "the {praised} came out of {interest}, so that's lovely to hear.",
+    "I almost toned the {praised} down. Glad I didn't.",
+    "funny, I added the {praised} last.",
+    "the {look} paid off in the {praised}.",
 )
 THANKED = (
-    "thank you, glad {title} worked for you.",
-    "thanks for noticing, {title} took a few tries.",
-    "oh, thank you! I had fun making {title}.",
-    "appreciate it, {title} is one of my favourites too.",
-    "that's kind of you, I was unsure about {title} until the end.",
-    "ha, I nearly scrapped {title}, so thank you.",
-    "thank you, I was going for something {mood}.",
-    "thanks, I wanted it to feel {mood} and I'm glad it does.",
-    "cheers, the {look} was what I was after.",
+    "glad {thing} worked for you.",
+    "{thing} took a few tries, so that's nice to hear.",
+    "I had fun making {thing}.",
+    "{thing} is one of my favourites too.",
+    "I was unsure about {thing} until the end.",
+    "I nearly scrapped {thing}.",
+    "I was going for something {mood}.",
+    "I wanted it to feel {mood}, and I'm glad it does.",
+    "the {look} was what I was after.",
+    "that made my evening.",
+    "it's nice when a {style} one lands.",
+    "that's the reaction I hoped for.",
+    "{thing} was a {mood} one to make, so that's lovely to hear.",
+)
+PRAISE_MORE = (
+    "It's part of my {project}.",
+    "The {palette} tones were the whole idea.",
+    "I almost didn't post it.",
+    "It's my {nth} try at this kind of thing.",
+    "More like it soon.",
+    "I learned a lot about the {part} on this one.",
 )
 SUGGESTED_ABOUT = (
     "good call on {about}, I'll try it on the next one.",
-    "hadn't thought of {about}, noted for the {project}.",
+    "hadn't thought of {about}; noted for the {project}.",
     "ooh, {about} could work. I'll test it this week.",
-    "{about} might be exactly what it's missing, thanks.",
+    "{about} might be exactly what it's missing.",
     "{about}, hm. I tried that once and gave up too soon, so maybe again.",
+    "{about} is a good idea; the {part} would change a lot with it.",
+    "I did try {about} early on, but it fought with the {palette} tones.",
+    "I'll do a version with {about} and post both.",
+    "not sure {about} suits this one, but it fits what I'm planning next.",
 )
 SUGGESTED = (
     "good idea, I'll try that on the next {style} piece.",
-    "worth a try, thanks. I've been stuck in {look} for a while.",
+    "worth a try. I've been stuck in {look} for a while.",
     "noted! That could fix what's been bugging me.",
     "I like that idea, it fits the {project} too.",
+    "I'll try it, though I like how {mood} it is now.",
+    "fair idea; I'll see how it sits with the {part}.",
+    "maybe! I'll leave this one and try it on the next.",
 )
 CRITIQUE = (
     "fair, it is a bit {about}. I wanted it {mood}, but I see it.",
@@ -130,54 +236,72 @@ CRITIQUE = (
     "{about} was half on purpose, but I take the point.",
     "yeah, I noticed it came out {about} too. Good to hear it said.",
     "thanks for being straight. I'll look at why it reads {about}.",
+    "I see why it reads {about} now; it's the {part}, I think.",
+    "it is {about}, yes. I pushed it there, maybe too far.",
+    "hm, {about} wasn't the plan. I'll look at the {part} again.",
 )
 CRITIQUE_PLAIN = (
     "fair point, I'll look at it again with fresh eyes.",
     "that's useful, thanks for saying it plainly.",
     "I see what you mean; the next one will be better for it.",
+    "you might be right. I'd start with the {part}.",
+    "noted. I rushed the {part}, if I'm honest.",
+)
+CRITIQUE_MORE = (
+    "Feedback like this is why I post.",
+    "I was least sure of the {part}.",
+    "I'll post the fix when it's done.",
+    "It helps to hear it from someone outside my head.",
 )
 REMARK = (
     "thanks for stopping by, I wanted this one {mood}.",
     "ha, that made me smile. It was a {mood} one to make.",
     "glad it found you; it's part of my {project}.",
-    "thank you! The {palette} tones were the whole idea.",
-    "that's the feeling I hoped for with {title}.",
-)
-# "Is it X or Y?"
-EITHER = (
-    "a bit of both, honestly: it started one way and ended the other.",
-    "the first, mostly, with a little of the second where it needed it.",
-    "good eye, it's both; the seam is hiding in the {part}.",
-    "mostly the simpler one. I kept it {mood} on purpose.",
+    "the {palette} tones were the whole idea.",
+    "that's the feeling I hoped for with {thing}.",
+    "I like that reading of {thing}.",
+    "ha, yes. {thing} has that effect on me too.",
 )
 # Someone answered the agent's comment under their own post.
 GOING_ON_THANKS = (
-    "any time, it really stood out to me.",
+    "any time, {thing} really stood out to me.",
     "of course! Looking forward to the next one.",
     "you're welcome, keep them coming.",
     "no worries, I'll be watching for the next post.",
+    "happy to; {thing} deserved it.",
+    "my pleasure, the {part} stuck with me.",
+    "it was an easy comment to write.",
 )
 GOING_ON_ANSWER = (
     "for me it's mostly {style}, and {interest} on the side.",
     "I've been deep in my {project} lately.",
     "slowly! A bit of {style} work every evening.",
     "something {mood}, with {palette} tones, if it works out.",
+    "right now {other}, for my {project}.",
+    "a lot of {interest}, and trying to finish things.",
+    "some! Mostly {style} pieces, nothing this ambitious.",
 )
 GOING_ON = (
     "that makes sense, thanks for explaining.",
     "ha, I know that feeling well.",
     "good to know! I might borrow that for my {interest}.",
     "oh nice, I did not expect that answer.",
-    "so that's the trick behind the look. It really works.",
+    "so that's the trick behind {thing}.",
     "interesting, I usually go the other way with {interest}.",
     "same here, {interest} eats my evenings too.",
-    "fair enough, the patience shows.",
+    "that explains the {part}. It really works.",
+    "worth it: {thing} shows the care.",
+    "I'll remember that next time I try some {style} work.",
+    "the best things are half accidents.",
+    "that makes me want to try it on my {project}.",
 )
 GOING_ON_QUESTIONS = (
     "would you share the steps sometime?",
     "did you try it another way first?",
     "how long did the whole thing take?",
     "is there more of this coming?",
+    "what would you do differently now?",
+    "did the {part} take as long as it looks?",
 )
 # A second sentence now and then, in the agent's own words: its making, its habits.
 ASIDES = (
@@ -187,18 +311,27 @@ ASIDES = (
     "It's my {nth} try at this kind of thing.",
     "The {look} is becoming my thing, I think.",
     "I keep going back to {interest} for ideas.",
-    "Next up in my {project}: something {mood}.",
+    "Next up in my {project}: {other}.",
 )
 AGAIN = (
     "Good to see you here again.",
     "Always nice to hear from you.",
     "You always catch the details.",
+    "Nice to see you back.",
+    "You've been following along, I see.",
+)
+AGAIN_ON = (
+    "Good to see you again after {earlier}.",
+    "We talked about {earlier} too, didn't we?",
+    "You were there for {earlier} as well.",
 )
 BACK = (
     "What are you working on lately?",
     "Do you do any {interest} yourself?",
     "Have you ever done a {style} piece?",
     "Anything you'd want to see next?",
+    "What caught your eye first?",
+    "Would you try it yourself?",
 )
 PARTS = ("edges", "shadows", "background", "details", "light", "spacing", "colours")
 
@@ -215,91 +348,216 @@ def reply_text(
     own_post: bool = True,
     me: Identity | None = None,
     memories: Sequence[str] = (),
+    habits: ReplyHabits | None = None,
 ) -> str:
     """A reply to ``comment`` on the agent's own ``post`` (or, not ``own_post``, to an
     answer the post's author gave to the agent's comment) that takes up what it said, in
-    the agent's own voice (``me``: its identity; ``memories``: what it remembers, an
-    earlier exchange with the commenter among them). It opens with the commenter's handle
-    only if that is a plain handle (a name with a space or a line break in it is not said
-    back), never with a bare "@"."""
+    the agent's own voice (``me``: its identity; ``habits``: how it writes replies;
+    ``memories``: what it remembers, an earlier exchange with the commenter among them).
+    It opens with the commenter's handle only if that is a plain handle (a name with a
+    space or a line break in it is not said back), never with a bare "@"."""
     voice = voice_of(persona)
     if me is None:
         me = identity_of(0, voice, styles=persona.workflow_styles, interests=persona.interests)
+    habits = habits or reply_habits(0)
     said = read_comment(comment.text, voice)
-    fills = _fills(me, post, said, rng)
-    first = rng.choice(_moves(said, own_post, rng)).format(**fills)
-    moves = [first]
-    if said.kind == "question" and said.praised and rng.random() < 0.5:
-        moves.insert(0, rng.choice(PRAISED).format(**fills))  # "Love the light. How...?"
-    if _met_before(comment.author, memories) and rng.random() < 0.5:
-        moves.append(rng.choice(AGAIN))
-    # A second sentence, as most people's replies have: its own making, or a question
-    # back; a talkative agent says both.
-    if own_post and rng.random() < 0.5 + me.talkative / 2:
-        moves.append(rng.choice(ASIDES).format(**fills))
+    fills = _fills(me, persona, post, said, rng, memories, comment)
+    answer, more = _answer(said, own_post, habits, rng)
+    moves = [answer.format(**fills)]
+    if said.kind == "compliment" or (said.praised and rng.random() < 0.6):
+        moves = _thanked(moves, said, habits, fills, rng)
+    # Further sentences as far as the agent's replies usually run: what it says more
+    # about the answer, an earlier exchange, its own making, a question back.
+    room = habits.sentences - 1 + (rng.random() < 0.3) - (rng.random() < 0.2)
+    extra: list[str] = []
+    if more and rng.random() < 0.7:
+        extra.append(rng.choice(more))
+    if fills["earlier"] and rng.random() < 0.6:
+        extra.append(rng.choice(AGAIN_ON if fills["earlier"] != "it" else AGAIN))
+    if own_post and rng.random() < 0.3 + me.talkative / 2:
+        extra.append(rng.choice(ASIDES))
     if rng.random() < me.talkative / (2 if own_post else 1):
-        moves.append(rng.choice(BACK).format(**fills))
+        extra.append(rng.choice(BACK if own_post or rng.random() < 0.5 else GOING_ON_QUESTIONS))
+    rng.shuffle(extra)
+    keep = extra[: max(0, room)]
+    # An earlier exchange is said first (it is what a person notices), a question last.
+    keep.sort(key=lambda t: 0 if t in AGAIN or t in AGAIN_ON else 2 if t.endswith("?") else 1)
+    for template in keep:
+        line = template.format(**fills)
+        if not any(_opening(line) == _opening(m) for m in moves):  # not "The X..." twice
+            moves.append(line)
     if not own_post and rng.random() < me.catchphrase_rate:
         moves.append(me.catchphrase)
-    if rng.random() < me.opener_rate:
-        moves[0] = lead_into(me.opener + " ", moves[0])
-    elif rng.random() < 0.15 and not re.match(r"\w+, ", moves[0]):
-        moves[0] = lead_into(rng.choice(LEADS), moves[0])
-    text = finish(" ".join(_capital(with_articles(m)) for m in moves))
-    if me.exclaims and text.endswith("."):
-        text = text[:-1] + "!"
-    if me.emoji and rng.random() < me.emoji_rate:
-        text = f"{text} {rng.choice(me.emoji)}"
+    if habits.signoff_rate and rng.random() < habits.signoff_rate:
+        moves.append(habits.signoff)
+    moves[0] = _opened(moves[0], me, habits, rng, calm=said.kind in ("critique", "suggestion"))
+    text = _joined(moves, habits, rng)
+    text = _ended(text, me, habits, rng)
     if PLAIN_HANDLE.fullmatch(comment.author) is None:
         return text
     return f"@{comment.author} {text[:1].lower() + text[1:] if _lower_ok(text) else text}"
 
 
-def _moves(said: Said, own_post: bool, rng: random.Random) -> tuple[str, ...]:
-    """The templates of the reply's first sentence, by what the comment said."""
+def _answer(
+    said: Said, own_post: bool, habits: ReplyHabits, rng: random.Random
+) -> tuple[str, tuple[str, ...]]:
+    """The template of the reply's answer, by what the comment said, and the sentences
+    that may say more about it."""
     if not own_post:
         if said.kind == "question":
-            return GOING_ON_ANSWER
+            return rng.choice(GOING_ON_ANSWER), ASIDES
         if said.kind == "compliment" and rng.random() < 0.6:
-            return GOING_ON_THANKS
-        return GOING_ON if rng.random() < 0.8 else GOING_ON_QUESTIONS
+            return rng.choice(GOING_ON_THANKS), ()
+        return rng.choice(GOING_ON if rng.random() < 0.8 else GOING_ON_QUESTIONS), ()
     if said.kind == "question":
-        by_kind = {"how_long": HOW_LONG, "where": WHERE, "next": NEXT, "either": EITHER}
-        if said.question in by_kind:
-            return by_kind[said.question]
+        if said.question == "how_long":
+            return rng.choice(HOW_LONG), HOW_LONG_MORE
         if said.question == "how":
-            return HOW_ABOUT if said.about else HOW
-        return OTHER_ABOUT if said.about else OTHER
+            if said.about in TOOL_WORDS:
+                return rng.choice(TOOLS), HOW_MORE
+            return rng.choice(HOW_ABOUT if said.about else HOW), HOW_MORE
+        by_kind = {"where": WHERE, "next": NEXT, "either": EITHER}
+        if said.question in by_kind:
+            return rng.choice(by_kind[said.question]), ()
+        return rng.choice(OTHER_ABOUT if said.about else OTHER), HOW_MORE
     if said.kind == "suggestion":
-        return SUGGESTED_ABOUT if said.about else SUGGESTED
+        return rng.choice(SUGGESTED_ABOUT if said.about else SUGGESTED), ()
     if said.kind == "critique":
-        return CRITIQUE if said.about else CRITIQUE_PLAIN
+        return rng.choice(CRITIQUE if said.about else CRITIQUE_PLAIN), CRITIQUE_MORE
     if said.kind == "compliment":
-        return PRAISED if said.praised else THANKED
-    return REMARK
+        return rng.choice(PRAISED if said.praised else THANKED), PRAISE_MORE
+    return rng.choice(REMARK), ()
 
 
-def _fills(me: Identity, post: PostSeen, said: Said, rng: random.Random) -> dict[str, str]:
-    """The words a template may take: the agent's own, and a word or two of the comment."""
+def _thanked(
+    moves: list[str], said: Said, habits: ReplyHabits, fills: dict[str, str], rng: random.Random
+) -> list[str]:
+    """A thanks in the agent's own words, before or after the answer (a compliment asked
+    with a question: the praised thing named too)."""
+    thanks = rng.choice(habits.thanks)
+    if said.kind == "question" and said.praised:
+        named = rng.choice(PRAISED).format(**fills)
+        first = f"{thanks}, {named}"
+        return [first, *moves] if rng.random() < habits.thanks_first else [*moves, first]
+    if said.kind != "compliment" or rng.random() < 0.15:
+        return moves  # now and then the answer alone says it: "so glad you noticed"
+    if rng.random() < habits.thanks_first:
+        return [f"{thanks}, {moves[0]}", *moves[1:]]
+    return [*moves, f"{thanks}!" if rng.random() < 0.5 else f"{thanks}."]
+
+
+def _fills(
+    me: Identity,
+    persona: Persona,
+    post: PostSeen,
+    said: Said,
+    rng: random.Random,
+    memories: Sequence[str],
+    comment: CommentSeen,
+) -> dict[str, str]:
+    """The words a template may take: the agent's own, what the post shows, and a word
+    or two of the comment."""
+    voice = voice_of(persona)
+    parts = [w for w, _ in voice.all_words("aspect")] if "aspect" in voice.words else []
+    times = [w for w, _ in voice.all_words("time")] if "time" in voice.words else []
+    shown = f"{post.title} {post.description}".lower()
+    others = [s for s, _ in me.subjects if s.lower() not in shown]  # not the post's own
+    said_text = comment.text[:MAX_READ].lower()
     return {
-        "title": _named(post.title, rng),
+        "thing": _thing(post, persona, rng),
         "duration": rng.choice(DURATIONS),
-        "part": rng.choice(PARTS),
+        "part": rng.choice(parts + list(PARTS)),
         "style": rng.choice(me.styles).replace("-", " ") if me.styles else "sketching",
         "look": rng.choice(me.looks) if me.looks else "soft light",
         "palette": rng.choice(me.palette) if me.palette else "muted",
         "mood": rng.choice(me.moods) if me.moods else "quiet",
         "interest": rng.choice(me.interests) if me.interests else "this",
         "project": me.project,
+        "other": with_articles(f"a {rng.choice(others)}") if others else "something new",
+        "time": rng.choice(times) if times else "in the evenings",
         "nth": rng.choice(("second", "third", "fourth", "fifth")),
-        "about": said.about or "",
+        "about": _with_article(said.about, said_text) if said.about else "",
         "praised": said.praised or "",
+        "earlier": _earlier(comment.author, memories, post.title),
     }
 
 
-def _met_before(handle: str, memories: Sequence[str]) -> bool:
-    """Whether the agent remembers saying something to this person before."""
-    return any(line.startswith(f"I said to @{handle} ") for line in memories)
+MAX_READ = 600
+
+
+def _with_article(about: str, said: str) -> str:
+    """The suggested thing as the person put it: "a warmer palette" when they said "a"
+    before it (the article and at most two of their words)."""
+    found = re.search(rf"\b(an?) {re.escape(about)}\b", said)
+    return f"{found.group(1)} {about}" if found else about
+
+
+def _earlier(handle: str, memories: Sequence[str], title: str) -> str:
+    """What the agent remembers of an earlier exchange with ``handle``: the post it was
+    on (a short plain title, quoted; "it" when none fits), or "" when it remembers none."""
+    for line in memories:
+        if not line.startswith(f"I said to @{handle} "):
+            continue
+        found = _REMEMBERED_ON.match(line[len(f"I said to @{handle} ") :])
+        if found is not None:
+            named = found.group(1).strip().rstrip(".!?")
+            if named != title.strip().rstrip(".!?") and _short_title(named):
+                return f"'{named}'"
+        return "it"
+    return ""
+
+
+_REMEMBERED_ON = re.compile(r"on '([^'\n]{1,60})':")
+
+
+# The openers of ``fleet.core.identity`` that fit a reply ("Quick one:" does not).
+REPLY_OPENERS = frozenset(("ok so", "Honestly,", "Right,", "Hm,", "Oh man,", "Ha,", "Okay,"))
+
+
+def _opened(
+    first: str, me: Identity, habits: ReplyHabits, rng: random.Random, *, calm: bool = False
+) -> str:
+    """The first sentence with the agent's opener or the word it leans on, now and then."""
+    if me.opener in REPLY_OPENERS and rng.random() < me.opener_rate:
+        return lead_into(me.opener + " ", first)
+    if habits.hedge_rate and rng.random() < habits.hedge_rate and not re.match(r"\w+,", first):
+        return lead_into(habits.hedge + " ", first)
+    if rng.random() < 0.1 and not re.match(r"\w+, ", first):
+        return lead_into(rng.choice(CALM_LEADS if calm else LEADS), first)
+    return first
+
+
+# Interjections a reply may open with; to a critique or a suggestion, the calmer ones.
+LEADS = ("Oh, ", "Ah, ", "Okay, ", "Ha, ", "Hm, ", "Aw, ")
+CALM_LEADS = ("Ah, ", "Okay, ", "Hm, ")
+
+
+def _joined(moves: list[str], habits: ReplyHabits, rng: random.Random) -> str:
+    """The sentences as the agent strings them: capitalised, or its first two joined by
+    a dash."""
+    sentences = [_capital(with_articles(m)) for m in moves]
+    if habits.dash and len(sentences) > 1 and sentences[0].endswith("."):
+        second = sentences[1]
+        keep = second.split(" ", 1)[0] in ("I", "I'm", "I've", "I'll", "I'd")
+        sentences[:2] = [
+            f"{sentences[0][:-1]} - {second if keep else second[:1].lower() + second[1:]}"
+        ]
+    return finish(" ".join(sentences))
+
+
+def _ended(text: str, me: Identity, habits: ReplyHabits, rng: random.Random) -> str:
+    """The agent's way of closing a reply: its ending, "!" if it exclaims, an emoji, lower
+    case if it writes so."""
+    if text.endswith("."):
+        ending = "!" if me.exclaims and rng.random() < 0.7 else habits.ending
+        text = text[:-1] + ending
+    if me.emoji and rng.random() < me.emoji_rate:
+        text = f"{text} {rng.choice(me.emoji)}"
+    return text.lower() if habits.lower else text
+
+
+def _opening(sentence: str) -> tuple[str, ...]:
+    return tuple(sentence.lower().split()[:3])
 
 
 def _capital(sentence: str) -> str:
@@ -312,14 +570,23 @@ def _lower_ok(text: str) -> bool:
     return first not in ("I", "I'd", "I'll", "I've", "I'm") and not first[1:2].isupper()
 
 
-# How a reply under a post speaks of it when it does not name it.
+# How a reply under a post speaks of it when it does not name what it shows.
 THIS = ("this one", "this piece", "this", "it")
 SHORT_TITLE = re.compile(r"[A-Za-z][A-Za-z'-]*(?: [A-Za-z][A-Za-z'-]*){0,2}")
 
 
-def _named(title: str, rng: random.Random) -> str:
-    """The post as the reply names it: a short plain title quoted, else "this one"."""
-    plain = title.strip().rstrip(".!?")
-    if SHORT_TITLE.fullmatch(plain) and len(plain) <= 30 and rng.random() < 0.5:
+def _short_title(title: str) -> bool:
+    return SHORT_TITLE.fullmatch(title) is not None and len(title) <= 30
+
+
+def _thing(post: PostSeen, persona: Persona, rng: random.Random) -> str:
+    """The post as the reply names it: what it shows ("the fox made of smoke", read from
+    its title as a comment reads it), a short plain title quoted, else "this one"."""
+    shown = read_post(post, voice_of(persona)).subject
+    plain = post.title.strip().rstrip(".!?")
+    roll = rng.random()
+    if shown is not None and len(shown.text) <= 40 and roll < 0.55:
+        return f"the {shown.text}"
+    if _short_title(plain) and roll < 0.75:
         return f"'{plain}'"
     return rng.choice(THIS)

@@ -160,3 +160,71 @@ def identity_of(
         exclaims=rng.random() < 0.3,
         project=f"{rng.choice(PROJECT_FIRST)} {rng.choice(PROJECT_SECOND)}",
     )
+
+
+# How people answer under their own posts: each agent keeps a few of these habits, so
+# that two agents' replies differ in shape (length, order, case, ending), not only in
+# their words.
+THANKS = (
+    "thank you",
+    "thanks",
+    "thanks so much",
+    "cheers",
+    "much appreciated",
+    "appreciate it",
+    "aw, thank you",
+    "thank you kindly",
+    "many thanks",
+    "oh, thanks",
+    "thanks a lot",
+    "ta",
+    "thank you, really",
+    "that's kind, thanks",
+)
+HEDGES = ("honestly,", "tbh", "to be fair,", "if I'm honest,", "funnily enough,", "ngl", "oh,")
+SIGNOFFS = (
+    "Cheers.",
+    "Thanks again.",
+    "Happy making!",
+    "Talk soon.",
+    "Take care.",
+    "Glad you dropped by.",
+    "See you around.",
+    "Have a good one.",
+)
+# How a reply closes: a full stop, "!" or two, trailing dots, or nothing at all.
+ENDINGS = (".", ".", "!", "!!", "...", "")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyHabits:
+    """How one agent writes its replies, drawn from its seed (apart from ``Identity``,
+    whose draws it leaves as they were)."""
+
+    thanks: tuple[str, ...]  # its own one or two ways of saying thanks
+    sentences: int  # how far its replies usually run: 1 terse, 2, 3 chatty
+    thanks_first: float  # how often a thanks comes before the answer to a question
+    lower: bool  # writes all in lower case, as on a phone
+    ending: str  # how its replies close
+    hedge: str  # a word it leans on ("honestly", "tbh")
+    hedge_rate: float
+    signoff: str  # said now and then at the end
+    signoff_rate: float
+    dash: bool  # joins two thoughts with " - " rather than a full stop
+
+
+def reply_habits(seed: int) -> ReplyHabits:
+    """The reply habits of the agent with ``seed`` (the same in every process)."""
+    rng = random.Random(f"reply-habits:{seed}")
+    return ReplyHabits(
+        thanks=tuple(rng.sample(THANKS, rng.randint(1, 2))),
+        sentences=rng.choice((1, 2, 2, 3)),
+        thanks_first=rng.choice((0.2, 0.5, 0.8)),
+        lower=rng.random() < 0.2,
+        ending=rng.choice(ENDINGS),
+        hedge=rng.choice(HEDGES),
+        hedge_rate=rng.choice((0.0, 0.15, 0.3)),
+        signoff=rng.choice(SIGNOFFS),
+        signoff_rate=rng.choice((0.0, 0.1, 0.25)),
+        dash=rng.random() < 0.25,
+    )

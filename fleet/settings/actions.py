@@ -50,9 +50,10 @@ class MemorySettings(_Nested):
     # ``echo_days`` by any agent of the fleet (``echo_scope`` "fleet": a visitor reads
     # them all) or of the agent's persona ("persona"); 1 turns the check off.
     echo_similarity: float = Field(default=0.92, gt=0, le=1)
-    # A reply's threshold: short replies sit closer in embedding space (people's own
-    # replies: 28 % within 0.92 of an earlier one, 5 % within 0.94; bench.reply_echo).
-    reply_echo_similarity: float = Field(default=0.935, gt=0, le=1)
+    # A reply's threshold, against the replies of the window: short replies sit closer
+    # in embedding space (people's own: 28 % within 0.92 of an earlier one, 5 % within
+    # 0.94), which the offline writer's redrawn drafts meet (docs/community.md).
+    reply_echo_similarity: float = Field(default=0.92, gt=0, le=1)
     echo_days: float = Field(default=14.0, ge=0, le=365)
     echo_scope: Literal["fleet", "persona"] = "fleet"
     # The newest published vectors one check reads at the most (bounds its cost).

@@ -232,8 +232,10 @@ def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: F
     agent_id, gallery = _replying(fleet)
     gallery.said("p1", "c1", "maya", "Lovely.", bot=False)
     gallery.said("p1", "c2", "noor", "Nice cards.", bot=False)
-    said = "Thank you so much, the soft shadows took a while to get right"
-    writer = SameWords(said, "Glad the layout reads well at small sizes")
+    # Replies open with the handle they answer, as the fleet's do (a reply is weighed
+    # against the replies said).
+    said = "@maya thank you so much the soft shadows on these cards took a while to get right"
+    writer = SameWords(said, "@noor glad the layout reads well at small sizes")
     kit = _kit(fleet, gallery, writer, WordsEmbedder())
     _, key = _activity(fleet, agent_id, "reply", 0)
     assert perform(kit, key).status == "succeeded"
@@ -241,13 +243,13 @@ def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: F
 
     # The same words in another order: the word-shingle check (its threshold at 1.0) does
     # not see it, the vectors (a bag of words) do: refused, and written again.
-    reordered = "the soft shadows took a while to get right thank you so much"
+    reordered = "@noor the soft shadows on these cards took a while to get right thank you so much"
     writer.first, writer.nonces = reordered, []
     kit = replace(kit, guard=ContentGuard(threshold=1.0))
     _, key = _activity(fleet, agent_id, "reply", 1)
     assert perform(kit, key).status == "succeeded"
     assert len(writer.nonces) == 2
-    assert gallery.sent[-1][1] == "Glad the layout reads well at small sizes"
+    assert gallery.sent[-1][1] == "@noor glad the layout reads well at small sizes"
 
 
 def test_a_comment_that_echoes_a_published_text_is_written_again() -> None:
@@ -413,4 +415,34 @@ def test_a_reply_is_checked_at_the_replies_own_threshold(fleet: Fleet) -> None:
     recall = Recall(fleet.sessions, settings, DegradingEmbedder(WordsEmbedder()))  # type: ignore[arg-type]
     assert recall.echo_check(persona="indie_game_dev", now=NOW, reply=True) is None
     assert recall.echo_check(persona="indie_game_dev", now=NOW) is not None
-    assert MemorySettings().reply_echo_similarity > MemorySettings().echo_similarity
+
+
+def test_a_reply_is_weighed_against_the_replies_said_not_every_comment(fleet: Fleet) -> None:
+    """Replies are compared with replies (those that open with the @handle they answer):
+    the fleet's many newer comments would push its older replies out of the scan."""
+    (agent_id,) = _agent(fleet, "ux_ui_designer")
+    embedder = WordsEmbedder()
+    rows = []
+    for n, text in enumerate(["@maya thanks, the light", "Lovely tiles!", "@tom roughly two days"]):
+        activity, _ = _activity(fleet, agent_id, "reply", n)
+        memory = _memory(
+            text, NOW - timedelta(hours=n), MemoryKind.SAID, vector=embedder.embed([text])[0]
+        )
+        rows.append(agents.Remembered(agent_id, activity, memory, None, embedder.model))
+    agents.remember(fleet.sessions, rows, keep=100, now=NOW, half_life_days=7)
+
+    def scan(*, replies: bool, limit: int) -> list[str]:
+        found = agents.published_vectors(
+            fleet.sessions,
+            persona=None,
+            since=NOW - timedelta(days=14),
+            model=embedder.model,
+            dimensions=32,
+            limit=limit,
+            kinds=(MemoryKind.SAID,),
+            replies=replies,
+        )
+        return [text for text, _ in found]
+
+    assert scan(replies=True, limit=2) == ["@maya thanks, the light", "@tom roughly two days"]
+    assert scan(replies=False, limit=2) == ["@maya thanks, the light", "Lovely tiles!"]

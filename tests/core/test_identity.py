@@ -30,3 +30,20 @@ def test_an_identity_keeps_within_its_persona() -> None:
     assert set(me.interests) <= set(persona.interests)
     assert set(me.captions) <= set(voice.captions) and me.captions
     assert 0 < me.catchphrase_rate <= 0.15  # used sparingly
+
+
+def test_reply_habits_are_an_agents_own_and_leave_its_identity_as_it_was() -> None:
+    from fleet.core.identity import reply_habits
+
+    persona, voice = _voice()
+    kw = {"styles": persona.workflow_styles, "interests": persona.interests}
+    before = identity_of(7, voice, **kw)
+    assert reply_habits(7) == reply_habits(7)
+    assert identity_of(7, voice, **kw) == before  # drawn apart: the identity is unchanged
+    habits = [reply_habits(seed) for seed in range(72)]
+    # Agents differ in the shape of their replies, not only in their words.
+    assert len({h.sentences for h in habits}) == 3
+    assert len({h.ending for h in habits}) >= 4
+    assert len({h.thanks for h in habits}) >= 30
+    assert 0 < sum(h.lower for h in habits) < 36
+    assert all(1 <= len(h.thanks) <= 2 for h in habits)
