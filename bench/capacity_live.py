@@ -67,7 +67,7 @@ class LiveBench(Bench):
         self.placed: dict[str, list[str]] = {}  # worker name -> command prefix
 
     @contextmanager
-    def running(self) -> Iterator[LiveBench]:  # type: ignore[override]
+    def running(self) -> Iterator[LiveBench]:
         with server_address() as address, private_servers(address) as (admin, redis_url):
             self.admin, self.redis_url = admin, redis_url
             with psycopg.connect(admin, autocommit=True) as connection:

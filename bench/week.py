@@ -369,11 +369,12 @@ def _near_duplicates(embedder: LocalEmbedder, by_day: list[list[str]]) -> list[f
     return out
 
 
-def _identity(embedder: LocalEmbedder, posts: list[tuple[int, str, str]]) -> float | None:
-    """``bench.community``'s identity margin over ``posts`` (author, persona, text)."""
+def _identity(vector: dict[str, Any], posts: list[tuple[int, str, str]]) -> float | None:
+    """``bench.community``'s identity margin over ``posts`` (author, persona, text), their
+    texts' vectors in ``vector`` (each text embedded once for every day)."""
     if not posts:
         return None
-    vectors = np.stack(embedder.embed([text for _, _, text in posts]))
+    vectors = np.stack([vector[text] for _, _, text in posts])
     mine: dict[int, list[int]] = defaultdict(list)
     persona = {}
     for i, (uid, slug, _) in enumerate(posts):
@@ -420,10 +421,11 @@ def verdict(days: list[dict[str, Any]]) -> dict[str, Any]:
     change from one day to the next before the last day); growth fitted."""
     figures: dict[str, Any] = {}
     for name, worse in WORSE_WHEN.items():
-        series = [d.get(name) for d in days]
-        if len(series) < 3 or any(v is None for v in series):
-            figures[name] = {"first": series[0], "last": series[-1], "within": None}
+        given = [d.get(name) for d in days]
+        if len(given) < 3 or any(v is None for v in given):
+            figures[name] = {"first": given[0], "last": given[-1], "within": None}
             continue
+        series = [float(v) for v in given if v is not None]
         spread = max(abs(b - a) for a, b in itertools.pairwise(series[:-1]))
         change = series[-1] - series[0]
         worse_by = change if worse == "higher" else -change
@@ -556,16 +558,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     embedder = LocalEmbedder()
     comments, posts_upto = _texts_by_day(sandbox_db, START, args.days)
     near = _near_duplicates(embedder, comments)
-    for n, day in enumerate(days):
+    texts = sorted({text for _, _, text in posts_upto[-1]})
+    vector = dict(zip(texts, embedder.embed(texts), strict=True)) if texts else {}
+    for n, figures in enumerate(days):
         after, before = snapshots[n + 1], snapshots[n]
-        total = sum(day["actions"].values())
-        day.update(
+        total = sum(figures["actions"].values())
+        figures.update(
             {
                 "day": n + 1,
                 "actions_per_agent": round(total / args.agents, 2),
                 "bot_comments": len(comments[n]),
                 "near_duplicate_comments": near[n],
-                "identity_margin": _identity(embedder, posts_upto[n]),
+                "identity_margin": _identity(vector, posts_upto[n]),
                 "memory_rows_per_agent": after["memory_rows_per_agent"],
                 "database_bytes": after["database_bytes"],
                 "tables_bytes": after["tables_bytes"],

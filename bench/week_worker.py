@@ -21,7 +21,7 @@ def _scaled() -> Any:
     return _clock
 
 
-_root.SystemClock = _scaled  # type: ignore[assignment,misc]
+_root.SystemClock = _scaled  # type: ignore[attr-defined,assignment]
 
 from fleet.worker.app import app  # noqa: E402
 
