@@ -49,6 +49,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -557,6 +558,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     embedder = LocalEmbedder()
     comments, posts_upto = _texts_by_day(sandbox_db, START, args.days)
+    shutil.rmtree(workdir, ignore_errors=True)  # the gallery and the logs (kept on a failure)
     near = _near_duplicates(embedder, comments)
     texts = sorted({text for _, _, text in posts_upto[-1]})
     vector = dict(zip(texts, embedder.embed(texts), strict=True)) if texts else {}
