@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.actions
 	$(BIN)/python -m bench.capacity
+	$(BIN)/python -m bench.week
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.content_tokens
 	$(BIN)/python -m bench.cost

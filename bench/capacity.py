@@ -1,6 +1,22 @@
-"""Benchmark: how many worker cores a fleet of N agents needs, from two measurements.
+"""Benchmark: the largest fleet this machine keeps up with, and how many worker cores a
+fleet of N agents needs.
 
-Supply: ``bench.actions`` (a real Celery worker, the offline writer, the sandbox gallery in
+Live (the default): the persona's rhythm gives the busiest hour's actions a second per
+agent (demand, below); ``bench.capacity_live`` measures on the real stack (private Postgres
+and Redis, the sandbox gallery, the offline writer, beat, real Celery workers) the actions
+a second one and two worker processes carry, pinned one to a core, then one and two worker
+hosts made as network namespaces (``bench.capacity_hosts``), each pinned to a core of its
+own, and the queue latency p95 at a steady ``--steady-share`` of that rate. The largest
+fleet that keeps up is the steady rate over one agent's busiest-hour rate when that p95 is
+under ``--latency-target`` seconds; per worker core, over the configuration's cores; the
+scale is two hosts' actions a second over one host's (target 1.7). Without permission to
+make namespaces the host configurations are skipped with the reason.
+
+    python -m bench.capacity [--agents 300] [--window 60] [--concurrency 4]
+
+``--model`` instead sizes from CPU per action (below), as before.
+
+Supply (``--model``): ``bench.actions`` (a real Celery worker, the offline writer, the sandbox gallery in
 a process of its own, the local Postgres and Redis) is run ``--runs`` times; each run gives
 the CPU milliseconds one action of each kind costs the worker, and Postgres and Redis
 beside it (read from ``/proc``, so that a machine loaded by others slows the run but
@@ -20,7 +36,7 @@ still keep queues short), is the cores to provision. Printed per queue (``engage
 ``content``), for the worker alone and with Postgres and Redis, lowest and highest over
 the runs.
 
-    python -m bench.capacity [--runs 2] [--count 60] [--fleets 100,1000,10000,100000]
+    python -m bench.capacity --model [--runs 2] [--count 60] [--fleets 100,1000,10000,100000]
         [--agents-per-persona 20] [--days 7] [--utilisation 0.7]
 """
 
@@ -29,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -133,8 +150,115 @@ def cores_per_agent(
     )
 
 
+def live(args: argparse.Namespace) -> dict[str, Any]:
+    """The live measurement (the module's docstring)."""
+    from sqlalchemy import select
+
+    from bench.capacity_hosts import Hosts, unavailable
+    from bench.capacity_live import LiveBench, configuration
+    from bench.pipeline_util import _wait
+    from fleet.db.models import Agent
+
+    began = time.perf_counter()
+    demand = measure_demand(args)
+    peak_per_agent = max(sum(hour.values()) for hour in demand["hours"]) / 3600
+    mean_per_agent = sum(demand["per_agent_day"].values()) / 86_400
+    args.batch_size, args.tick_batch_size, args.layout, args.pool = 50, 100, "queues", None
+    args.content_nice, args.warm_up, args.workers = 0, True, 1
+    bench = LiveBench(args)
+    why_not = unavailable()
+    runs: list[dict[str, Any]] = []
+    loads = [round(os.getloadavg()[0], 2)]
+    with bench.running():
+        bench.seed()
+        bench.register(2 * args.agents + args.steady_agents)
+        with bench.fleet.sessions() as session:
+            steady_ids = list(
+                session.scalars(
+                    select(Agent.id)
+                    .order_by(Agent.id)
+                    .offset(2 * args.agents)
+                    .limit(args.steady_agents)
+                )
+            )
+        bench.provision(steady_ids)
+        bench.spawn(
+            "ticks",
+            *("-A", "fleet.worker", "worker", "-Q", "ticks,dead_letter", "-P", "solo"),
+            *("-n", "capacity-ticks@%h", "--without-mingle", "--without-gossip"),
+        )
+        node = f"capacity-ticks@{os.uname().nodename}"
+        _wait(lambda: bool(bench.app.control.ping(destination=[node], timeout=1.0)), 240, node)
+        beat = bench.spawn(
+            "beat", "-A", "fleet.worker", "beat", "--schedule", str(bench.logs / "beat-schedule")
+        )
+        # Rounds interleave the configurations: the machine's load drifts between them.
+        for round_ in range(args.rounds):
+            for count in (1, 2):
+                print(f"capacity: round {round_ + 1}, {count} worker(s)", file=sys.stderr)
+                runs.append(configuration(bench, None, count, steady_ids) | {"round": round_})
+                loads.append(runs[-1]["load_average_after"][0])
+            if why_not is None and bench.address != "127.0.0.1":
+                for count in (1, 2):
+                    print(f"capacity: round {round_ + 1}, {count} host(s)", file=sys.stderr)
+                    with Hosts(count) as hosts:
+                        runs.append(
+                            configuration(bench, hosts, count, steady_ids) | {"round": round_}
+                        )
+                    loads.append(runs[-1]["load_average_after"][0])
+        bench.stop(beat)
+        if why_not is None and bench.address == "127.0.0.1":
+            why_not = "no interface could be made for the servers' address"
+    for run in runs:
+        steady = run["steady"]
+        keeps_up = steady["latency_p95_s"] < args.latency_target
+        agents = math.floor(steady["rate_per_s"] / peak_per_agent) if keeps_up else None
+        run["keeps_up"] = keeps_up
+        run["agents_kept_up_at_peak"] = agents
+        run["agents_per_worker_core"] = None if agents is None else agents // run["workers"]
+        run["peak_actions_per_s"] = run["burst"]["actions_per_second"]
+
+    def ratio(namespaced: bool) -> list[float] | None:
+        """Two's peak actions/s over one's, per round: [lowest, highest]."""
+        ratios = []
+        for round_ in range(args.rounds):
+            pair = [r for r in runs if r["namespaced_hosts"] is namespaced and r["round"] == round_]
+            if len(pair) == 2 and pair[0]["peak_actions_per_s"]:
+                ratios.append(pair[1]["peak_actions_per_s"] / pair[0]["peak_actions_per_s"])
+        return [round(min(ratios), 2), round(max(ratios), 2)] if ratios else None
+
+    return {
+        "benchmark": "capacity",
+        "mode": "live",
+        "machine_cores": os.cpu_count(),
+        "latency_target_s": args.latency_target,
+        "peak_actions_per_s_per_agent": round(peak_per_agent, 6),
+        "mean_actions_per_s_per_agent": round(mean_per_agent, 6),
+        "actions_per_agent_day": {k: round(v, 2) for k, v in demand["per_agent_day"].items()},
+        "burst_agents": args.agents,
+        "steady_share": args.steady_share,
+        "concurrency": args.concurrency,
+        "runs": runs,
+        "scale_two_workers_over_one": ratio(False),
+        "scale_two_hosts_over_one": ratio(True),
+        "scale_target": 1.7,
+        "namespaces": "made" if why_not is None else f"skipped: {why_not}",
+        "load_average_1min": {"min": min(loads), "max": max(loads)},
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--model", action="store_true", help="size from CPU per action")
+    parser.add_argument("--agents", type=int, default=300, help="live: agents in a burst")
+    parser.add_argument("--steady-agents", type=int, default=1500, help="live: the steady pool")
+    parser.add_argument("--steady-share", type=float, default=0.8, help="live: of the burst rate")
+    parser.add_argument("--window", type=float, default=60.0, help="live: steady seconds")
+    parser.add_argument("--latency-target", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=2, help="live: each configuration's runs")
+    parser.add_argument("--concurrency", type=int, default=4, help="live: each worker's pool")
+    parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--runs", type=int, default=2, help="bench.actions runs (the spread)")
     parser.add_argument("--count", type=int, default=60, help="actions per kind per run")
     parser.add_argument("--warmup", type=int, default=10)
@@ -151,6 +275,9 @@ def main() -> None:
         "--actions-args", nargs=argparse.REMAINDER, default=[], help="passed to bench.actions"
     )
     args = parser.parse_args()
+    if not args.model:
+        print(json.dumps(live(args), indent=2))
+        return
     if not 0 < args.utilisation <= 1:
         raise SystemExit(f"capacity: --utilisation must be in (0, 1], not {args.utilisation}")
     fleets = [int(n) for n in args.fleets.split(",") if n.strip()]

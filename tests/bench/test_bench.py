@@ -36,6 +36,7 @@ CASES = {
     # bench.actions once at its tiny size above, and a day of two agents per persona.
     "capacity": (
         [
+            "--model",
             *("--runs", "1", "--count", "4", "--warmup", "0", "--noops", "40"),
             *("--agents-per-persona", "2", "--days", "1", "--fleets", "100"),
             *("--actions-args", "--agents", "4", "--posts", "2"),
@@ -129,4 +130,54 @@ def test_the_benchmark_runs_and_prints_its_figures(name: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout)
     assert keys <= figures.keys(), sorted(figures)
+    assert _bench_databases() <= before, "the benchmark left its database behind"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_the_week_prints_each_day_and_a_verdict() -> None:
+    """bench.week at its smallest: two simulated days of a few agents on real workers,
+    each day's figures present, the database dropped (figures mean nothing here)."""
+    before = _bench_databases()
+    env = {
+        **os.environ,
+        "FLEET_BENCH_POSTGRES": PG_ADMIN_URL,
+        "FLEET_BENCH_REDIS": REDIS_URL,
+        "FLEET_BENCH_TAG": TAG,
+    }
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.week", "--agents", "6", "--days", "2"),
+            *("--day-seconds", "20", "--warmup", "10", "--concurrency", "1"),
+            *("--drain-seconds", "60"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout)
+    assert figures["days"] == 2
+    assert [day["day"] for day in figures["per_day"]] == [1, 2]
+    for day in figures["per_day"]:
+        assert {
+            "actions",
+            "outcomes",
+            "near_duplicate_comments",
+            "identity_margin",
+            "memory_rows_per_agent",
+            "database_bytes",
+            "database_bytes_per_agent_day",
+            "worker_rss_mib",
+            "worker_pss_mib",
+            "queue_latency_p95_s",
+        } <= day.keys(), sorted(day)
+        assert sum(day["actions"].values()) > 0
+        assert day["worker_pss_mib"] > 0
+    assert figures["per_day"][1]["database_bytes"] >= figures["database_bytes_at_start"]
+    assert {"last_day_vs_first", "growth", "met"} <= figures["verdict"].keys()
     assert _bench_databases() <= before, "the benchmark left its database behind"
