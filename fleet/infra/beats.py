@@ -9,7 +9,6 @@ one of them), none once the only one is stopped, stuck or cut off from the broke
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import time
@@ -27,17 +26,31 @@ def _key(prefix: str, name: str = "*") -> str:
     return f"{prefix}fleet:beat:{name}"
 
 
+def key_of(prefix: str, host: str, pid: int) -> str:
+    """The heartbeat key of the beat process ``pid`` on ``host``."""
+    return _key(prefix, f"{host}:{pid}")
+
+
+def beat_once(client: redis.Redis, key: str, since_publish: float) -> bool:
+    """Write the heartbeat if beat published within ``FRESH`` seconds; whether written
+    (Redis gone: not, which is what status should see)."""
+    if since_publish >= FRESH:
+        return False
+    try:
+        client.set(key, f"{time.time():.0f}", ex=FRESH)
+    except (redis.RedisError, OSError):
+        return False
+    return True
+
+
 def heartbeat(settings: Settings, since_publish: Callable[[], float]) -> None:
-    """Write this beat's heartbeat for ever (a daemon thread's target)."""
+    """Write this beat's heartbeat every ``EVERY`` seconds, for ever (a daemon thread)."""
     client = redis.Redis.from_url(
         str(settings.redis_url), socket_timeout=2.0, socket_connect_timeout=2.0
     )
-    key = _key(settings.broker_key_prefix, f"{socket.gethostname()}:{os.getpid()}")
+    key = key_of(settings.broker_key_prefix, socket.gethostname(), os.getpid())
     while True:
-        if since_publish() < FRESH:
-            # Redis gone: no heartbeat, which is what status should see.
-            with contextlib.suppress(redis.RedisError):
-                client.set(key, f"{time.time():.0f}", ex=FRESH)
+        beat_once(client, key, since_publish())
         time.sleep(EVERY)
 
 

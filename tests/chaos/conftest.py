@@ -47,7 +47,6 @@ from fleet_sandbox.config import SandboxConfig
 from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
-from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.gallery.conftest import Admin, clean_admin
 from tests.servers import PrivatePostgres, PrivateRabbitMQ, PrivateRedis
@@ -107,7 +106,25 @@ def _at(url: str, host: str | None) -> str:
 
 
 @pytest.fixture
-def servers(request: pytest.FixtureRequest, postgres_database: str) -> Iterator[Servers]:
+def processes(tmp_path: Path, redis_prefix: str) -> Iterator[Processes]:
+    """The e2e suite's processes (``tests.e2e.conftest``) without the machine's Postgres:
+    ``env`` names the scenario's database, which may be a cluster of its own."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLEET_")},
+        "FLEET_BROKER_KEY_PREFIX": redis_prefix,
+        "FLEET_SEED": "7",
+        "FLEET_PERSONAS_DIR": str(PERSONAS),
+        # As the e2e suite: two agents' offline comments on one post are not echoes.
+        "FLEET_MEMORY__ECHO_SIMILARITY": "1",
+        "FLEET_ENV_FILE": "",
+    }
+    running = Processes(env, tmp_path)
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
     """Private servers as the scenario's markers ask; a scenario on namespaced hosts
     (``netns``, its module's ``hosts`` fixture) has them listen on the hosts' server address
     too, and every URL names that address."""
@@ -143,7 +160,13 @@ def servers(request: pytest.FixtureRequest, postgres_database: str) -> Iterator[
             return
         engine = request.getfixturevalue("pg_engine")
         yield Servers(
-            redis_url, postgres_database, engine, redis_server, None, rabbitmq, broker_url
+            redis_url,
+            request.getfixturevalue("postgres_database"),
+            engine,
+            redis_server,
+            None,
+            rabbitmq,
+            broker_url,
         )
 
 
@@ -177,7 +200,18 @@ def env(
             "FLEET_ACTIONS__BREAKER_OPEN_SECONDS": "1",
         }
     )
+    if "//127.0.0.1:" not in sandbox_server.url:
+        # A gallery off the loopback (namespaced hosts reach it at the servers' address)
+        # needs its operator named, as any gallery not on this machine does.
+        processes.env |= OPERATOR
     return processes.env
+
+
+# Who runs the agents, for a scenario whose sandbox is off the loopback.
+OPERATOR = {
+    "FLEET_DISCLOSURE__OPERATOR_NAME": "Fleet chaos tests",
+    "FLEET_DISCLOSURE__OPERATOR_URL": "http://chaos.invalid/about/agents",
+}
 
 
 @pytest.fixture
@@ -191,6 +225,16 @@ def fleet(env: dict[str, str], servers: Servers) -> Iterator[Fleet]:
         personas_dir=PERSONAS,
         gallery={"url": env["FLEET_GALLERY__URL"], "token": TOKEN},
         tasks={"lease_seconds": LEASE},
+        **(
+            {
+                "disclosure": {
+                    "operator_name": env["FLEET_DISCLOSURE__OPERATOR_NAME"],
+                    "operator_url": env["FLEET_DISCLOSURE__OPERATOR_URL"],
+                }
+            }
+            if "FLEET_DISCLOSURE__OPERATOR_NAME" in env
+            else {}
+        ),
     )
     instance = bootstrap(settings, servers.engine)
     yield instance
