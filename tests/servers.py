@@ -92,6 +92,9 @@ class PrivateRedis(_Server):
                 [
                     binary,
                     *("--port", str(self.port), "--bind", "127.0.0.1", *self.also),
+                    # Only the test's own addresses reach it (its namespaces' server
+                    # address): protected mode would refuse them as remote.
+                    *(("--protected-mode", "no") if self.also else ()),
                     *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
                 ],
                 stdout=log,
