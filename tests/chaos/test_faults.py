@@ -69,8 +69,11 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     (``worker_exits``): none may."""
     server = servers.redis
     assert server is not None
+    began = _now()
     rig.start()
     rig.until(7)
+    # The fleet works before the fault (a deadline, on a busy machine).
+    rig.wait(lambda: rig.succeeded_since(began) > 0, IN_FLIGHT_SECONDS, "an action before it")
     sentinel = f"{rig.prefix}chaos:sentinel"
     client = redis.Redis.from_url(server.url)
     held = len(list(client.scan_iter(match=f"{rig.prefix}*", count=1000)))
@@ -81,8 +84,9 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     server.stop()
     wait_for(lambda: not server.up(), 30, "Redis to stop")
     during = rig.status()
-    rig.until(7 + OUTAGE_SECONDS)  # the outage: the fleet keeps trying meanwhile
+    rig.until(time.monotonic() - rig.started + OUTAGE_SECONDS)  # the fleet keeps trying
     server.start()
+    back = _now()
     rig.evidence["status_during"] = during
     client = redis.Redis.from_url(server.url)
     rig.evidence["keys_before"] = held
@@ -90,6 +94,8 @@ def test_redis_restarted_with_everything_it_held_lost_leaves_the_books_balanced(
     client.close()
     rig.evidence["redis_down_seconds"] = round(time.monotonic() - stopped, 1)
     rig.until(RUN_SECONDS)
+    # Resumed: actions decided after the restart succeed while beat still runs.
+    rig.wait(lambda: rig.succeeded_since(back) > 0, IN_FLIGHT_SECONDS, "an action after it")
     rig.evidence["worker_log_broker_losses"] = logs_of(rig.processes, "worker").count(
         "Connection to broker lost"
     )
