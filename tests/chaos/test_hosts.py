@@ -34,6 +34,7 @@ pytestmark = [
     pytest.mark.netns,
     pytest.mark.private_redis,
     pytest.mark.private_postgres,
+    pytest.mark.timeout(1200),
 ]
 
 CUT_SECONDS = 60
@@ -67,6 +68,7 @@ def test_a_worker_host_cut_off_for_a_minute_resumes_once_healed(rig: Rig, hosts:
     one, two = rig.node_name("host1"), rig.node_name("host2")
     rig.fault()
     hosts.cut(1)
+    print(f"cut host 1 at second {time.monotonic() - rig.started:.0f}", flush=True)
     cut_at = time.monotonic()
     statuses: list[dict[str, Any]] = []
 
@@ -79,6 +81,7 @@ def test_a_worker_host_cut_off_for_a_minute_resumes_once_healed(rig: Rig, hosts:
     rig.evidence["status_during"] = statuses[-1]
     rig.until(cut_at - rig.started + CUT_SECONDS)
     hosts.heal(1)
+    print(f"healed host 1 at second {time.monotonic() - rig.started:.0f}", flush=True)
     rig.evidence["cut_seconds"] = round(time.monotonic() - cut_at, 1)
     healed, mark = _now(), len(logs_of(rig.processes, "host1"))
     rig.wait(
@@ -92,6 +95,7 @@ def test_a_worker_host_cut_off_for_a_minute_resumes_once_healed(rig: Rig, hosts:
         "host 1's worker to run a task again",
     )
     rig.evidence["seconds_to_host1_back"] = round((_now() - healed).total_seconds(), 1)
+    print(f"host 1 back after {rig.evidence['seconds_to_host1_back']} s", flush=True)
     rig.wait(lambda: rig.succeeded_since(healed) > 0, DEADLINE, "an action after the heal")
     rig.evidence["host1_exit_code"] = first.poll()
     assert rig.beat is not None
