@@ -37,7 +37,7 @@ test: install
 # beats lost mid-run, a worker host cut off for a minute), each on servers of its own:
 # about 20-30 minutes on two cores. CI runs them after make test (docs/testing.md).
 test-faults: install
-	$(BIN)/pytest -m faults
+	$(BIN)/pytest -m faults tests/chaos
 
 # The suite without the end-to-end and chaos tests (real worker processes): a few minutes.
 test-fast: install
