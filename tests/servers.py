@@ -12,6 +12,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -62,9 +63,11 @@ class _Server:
 
 
 class PrivateRedis(_Server):
-    """A redis-server on a free port that keeps nothing on disk."""
+    """A redis-server on a free port that keeps nothing on disk; on 127.0.0.1, and on
+    ``also`` (addresses of a test's own, as ``tests.netns.Hosts.server``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, also: tuple[str, ...] = ()) -> None:
+        self.also = also
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = Path(tempfile.mkdtemp(prefix="fleet-test-redis-"))
@@ -88,7 +91,10 @@ class PrivateRedis(_Server):
             self.process = subprocess.Popen(
                 [
                     binary,
-                    *("--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--port", str(self.port), "--bind", "127.0.0.1", *self.also),
+                    # Only the test's own addresses reach it (its namespaces' server
+                    # address): protected mode would refuse them as remote.
+                    *(("--protected-mode", "no") if self.also else ()),
                     *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
                 ],
                 stdout=log,
@@ -133,10 +139,11 @@ def _postgres_bin(name: str) -> str:
 
 class PrivatePostgres(_Server):
     """A Postgres cluster of its own: initdb in a temporary directory, a free port, trust
-    auth, its socket in that directory. As root, it runs as the ``postgres`` user
-    (initdb refuses root)."""
+    auth, its socket in that directory, listening on 127.0.0.1 and on ``also``. As root,
+    it runs as the ``postgres`` user (initdb refuses root)."""
 
-    def __init__(self) -> None:
+    def __init__(self, also: tuple[str, ...] = ()) -> None:
+        self.also = also
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="fleet-test-pg-"))
         self.data = self.directory / "data"
@@ -166,10 +173,14 @@ class PrivatePostgres(_Server):
                 _postgres_bin("initdb"),
                 *("-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync"),
             )
+            if self.also:  # trust from the test's own addresses too (its namespaces)
+                with (self.data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
+                    hba.write("host all all 10.0.0.0/8 trust\n")
+        listen = ",".join(("127.0.0.1", *self.also))
         self._run(
             _postgres_bin("pg_ctl"),
             *("-D", str(self.data), "-l", str(self.directory / "postgres.log")),
-            *("-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"),
+            *("-o", f"-p {self.port} -k {self.directory} -c listen_addresses={listen}"),
             *("-w", "-t", "60", "start"),
         )
         wait_for(self.up, 60, f"the test's Postgres on port {self.port}")
@@ -179,10 +190,122 @@ class PrivatePostgres(_Server):
         if (self.data / "postmaster.pid").exists():
             self._run(_postgres_bin("pg_ctl"), *("-D", str(self.data), "-m", "fast", "-w", "stop"))
 
+    def kill(self) -> None:
+        """SIGKILL the postmaster and every server process, as when its host or container
+        dies: no shutdown checkpoint, and the next start recovers from the WAL."""
+        pid_file = self.data / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        postmaster = int(pid_file.read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        for pid in (postmaster, *map(int, children)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not _alive(postmaster, *map(int, children)), 30, "Postgres to die")
+
     def create_database(self, name: str) -> str:
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+def _alive(*pids: int) -> bool:
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        # A zombie (killed, not yet reaped by its parent) is gone for this purpose.
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+        return True
+    return False
+
+
+class PrivateRabbitMQ(_Server):
+    """A rabbitmq-server of its own, never the machine's (5672): its node name, AMQP
+    port, distribution port and epmd port (``ERL_EPMD_PORT``: an epmd of its own, killed
+    at the end), its Mnesia, logs and Erlang cookie (``HOME``) in a temporary directory.
+    It listens on 127.0.0.1 and on ``also``. Starting takes 5-30 s (the Erlang VM)."""
+
+    SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+
+    def __init__(self, also: tuple[str, ...] = ()) -> None:
+        self.also = also
+        self.port = free_port()
+        self.epmd_port = free_port()
+        self.dist_port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="fleet-test-rabbitmq-"))
+        self.node = f"fleet-test-{self.port}@localhost"
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url_at(self, host: str) -> str:
+        return f"amqp://guest:guest@{host}:{self.port}//"
+
+    def _env(self) -> dict[str, str]:
+        base = self.directory
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
+            "HOME": str(base),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(base / "log"),
+            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+            "RABBITMQ_ENABLED_PLUGINS": "",
+            "RABBITMQ_PID_FILE": str(base / "rabbitmq.pid"),
+        }
+
+    def up(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        if not Path(self.SERVER).exists():
+            raise RuntimeError(f"{self.SERVER} is not installed (rabbitmq-server)")
+        listeners = [
+            f"listeners.tcp.{n} = {host}:{self.port}"
+            for n, host in enumerate(("127.0.0.1", *self.also), start=1)
+        ]
+        (self.directory / "rabbitmq.conf").write_text(
+            "\n".join([*listeners, "loopback_users = none"]) + "\n", encoding="utf-8"
+        )
+        with (self.directory / "rabbitmq.out").open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.SERVER],
+                env=self._env(),
+                cwd=self.directory,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(self.up, 120, f"the test's RabbitMQ on port {self.port}")
+
+    def stop(self) -> None:
+        """SIGKILL the node, then its epmd: nothing of it is kept."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        subprocess.run(
+            ["epmd", "-kill"],
+            env=self._env(),
+            check=False,
+            capture_output=True,
+            timeout=10,
+        )
 
 
 class Blackhole:

@@ -8,7 +8,14 @@ from fleet.cli.context import fleet_of
 from fleet.cli.output import BIGGEST_ROW, Finite, echo, json_option, print_json, print_table
 from fleet.service.audit import consent_line
 from fleet.service.database import describe_url
-from fleet.service.status import Thresholds, back_pressure_line, check, gather, live_workers
+from fleet.service.status import (
+    Thresholds,
+    back_pressure_line,
+    beats_line,
+    check,
+    gather,
+    live_workers,
+)
 
 
 @click.command()
@@ -80,6 +87,8 @@ def status(
             echo("queues: " + ", ".join(f"{q} {n}" for q, n in report.queues.items()))
         if report.workers is not None:
             echo(f"workers: {', '.join(report.workers) or 'none answering'}")
+        if report.beats:
+            echo(f"beats publishing: {beats_line(report.beats)}")
         echo(f"due agents {report.due_agents}, dispatch lag {report.dispatch_lag_seconds:.1f}s")
         if report.outlook:
             echo(f"outlook: {report.outlook['line']}")

@@ -9,9 +9,10 @@ live in ``fleet.worker.tasks``, which the app includes by name: the rest of
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from celery import Celery
 from kombu import Queue
@@ -198,3 +199,24 @@ def ping_workers(settings: Settings, timeout: float) -> list[str]:
     """The names of the workers that answer a broadcast ping within ``timeout``."""
     replies = create_app(settings).control.ping(timeout=timeout) or []
     return sorted(name for reply in replies for name in reply)
+
+
+def broker_queue_depths(settings: Settings) -> dict[str, int | None]:
+    """Messages waiting in each of Fleet's queues, read from the broker itself (on
+    RabbitMQ: a passive declare's count; a queue no worker has declared yet holds none).
+    Messages a worker took and has not acknowledged are not counted, as on Redis."""
+    from kombu.exceptions import ChannelError
+
+    depths: dict[str, int | None] = {}
+    with create_app(settings).connection_for_read() as connection:
+        connection.ensure_connection(max_retries=1)
+        for name in QUEUES:
+            channel: Any = connection.channel()
+            try:
+                depths[name] = int(channel.queue_declare(queue=name, passive=True).message_count)
+            except ChannelError:
+                depths[name] = 0  # not declared: the broker closed the channel
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+    return depths

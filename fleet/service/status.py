@@ -50,6 +50,9 @@ class Report:
     hold: dict[str, Any] | None
     queues: dict[str, int | None] = field(default_factory=dict)
     workers: list[str] | None = None
+    # The beats that published lately (``host:pid``, from their heartbeat in Redis): two
+    # after a failover that overlaps, none when dispatch has stopped; None: not read.
+    beats: list[str] | None = None
     breakers: dict[str, Any] = field(default_factory=dict)
     # The shared LLM token buckets in debt (a call used more than it reserved): each one's
     # level and the seconds until a call's reservation fits again; empty: none in debt.
@@ -210,6 +213,17 @@ def back_pressure_line(pressure: dict[str, Any]) -> str:
     )
 
 
+def beats_line(running: list[str]) -> str:
+    """The beats that publish, in one sentence (two or more: a failover that overlaps)."""
+    named = ", ".join(running[:4]) + (f" and {len(running) - 4} more" if len(running) > 4 else "")
+    if len(running) == 1:
+        return f"1 ({named})"
+    return (
+        f"{len(running)} at once ({named}): one is enough; each tick is still claimed "
+        "once (the dispatcher's exclusive claims), stop the extra ones"
+    )
+
+
 def deferred_of(fleet: Fleet, now: datetime, over_hours: float) -> dict[str, Any]:
     """The agents deferred more than ``over_hours`` from ``now``, and the longest."""
     found = agents.deferred_past(fleet.sessions, now + timedelta(hours=over_hours))
@@ -272,10 +286,14 @@ def gather(
 
         prefix = settings.broker_key_prefix
         try:
-            if not settings.broker_url.startswith("memory"):
+            if settings.broker_url.startswith(("redis://", "rediss://")):
                 from fleet.infra.queue import QUEUES  # Celery loads only with a broker
 
                 report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+            if not settings.broker_url.startswith("memory"):
+                from fleet.infra import beats
+
+                report.beats = beats.running(fleet.redis, prefix)
             report.back_pressure = back_pressure_of(fleet)
             # The breakers are shared in Redis whatever carries the tasks.
             llm = ["llm", *(f"llm:{n}" for n in range(1, len(report.llm.get("chain", []))))]
@@ -294,6 +312,13 @@ def gather(
                 )
             else:
                 report.problems.append(f"redis unreachable: {type(exc).__name__}")
+    if settings.broker_url.startswith(("amqp://", "pyamqp://")):
+        from fleet.infra.queue import broker_queue_depths
+
+        try:
+            report.queues = broker_queue_depths(settings)
+        except Exception as exc:
+            report.problems.append(f"broker unreachable: {type(exc).__name__}")
     if settings.broker_url.startswith("memory"):
         report.notes.append(
             "embedded configuration (in-memory broker): agents act only while `fleet run` "

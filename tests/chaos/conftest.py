@@ -14,9 +14,10 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
+from fleet.infra.queue import broker_queue_depths
 from fleet.service.reconcile import Reconciliation, reconcile, repair
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
@@ -45,10 +47,9 @@ from fleet_sandbox.config import SandboxConfig
 from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
 from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
-from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.gallery.conftest import Admin, clean_admin
-from tests.servers import PrivatePostgres, PrivateRedis
+from tests.servers import PrivatePostgres, PrivateRabbitMQ, PrivateRedis
 
 TOKEN = "svc-chaos-token-5d2e9b"
 PERSONAS = ROOT / "tests" / "e2e" / "personas"
@@ -78,34 +79,95 @@ def admin(sandbox_server: BackgroundSandbox) -> Iterator[Admin]:
 
 @dataclass
 class Servers:
-    """The Redis and Postgres a scenario runs on: the machine's, or (for a scenario that
-    stops one) a server of the test's own, never the machine's."""
+    """The Redis, Postgres and broker a scenario runs on: the machine's, or (for a scenario
+    that stops one) a server of the test's own, never the machine's. The broker is Redis
+    unless the scenario runs on a RabbitMQ of its own (``private_rabbitmq``)."""
 
     redis_url: str
     database_url: str
     engine: Engine
     redis: PrivateRedis | None = None
     postgres: PrivatePostgres | None = None
+    rabbitmq: PrivateRabbitMQ | None = None
+    broker_url: str = ""
+
+    def __post_init__(self) -> None:
+        self.broker_url = self.broker_url or self.redis_url
+
+
+def _at(url: str, host: str | None) -> str:
+    """``url`` with 127.0.0.1 replaced by ``host`` (the servers' address for namespaced
+    hosts, ``tests.netns``), or as it is."""
+    return (
+        url.replace("@127.0.0.1:", f"@{host}:").replace("//127.0.0.1:", f"//{host}:")
+        if host
+        else url
+    )
 
 
 @pytest.fixture
-def servers(request: pytest.FixtureRequest, postgres_database: str) -> Iterator[Servers]:
+def processes(tmp_path: Path, redis_prefix: str) -> Iterator[Processes]:
+    """The e2e suite's processes (``tests.e2e.conftest``) without the machine's Postgres:
+    ``env`` names the scenario's database, which may be a cluster of its own."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLEET_")},
+        "FLEET_BROKER_KEY_PREFIX": redis_prefix,
+        "FLEET_SEED": "7",
+        "FLEET_PERSONAS_DIR": str(PERSONAS),
+        # As the e2e suite: two agents' offline comments on one post are not echoes.
+        "FLEET_MEMORY__ECHO_SIMILARITY": "1",
+        "FLEET_ENV_FILE": "",
+    }
+    running = Processes(env, tmp_path)
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
+    """Private servers as the scenario's markers ask; a scenario on namespaced hosts
+    (``netns``, its module's ``hosts`` fixture) has them listen on the hosts' server address
+    too, and every URL names that address."""
+    host: str | None = None
+    also: tuple[str, ...] = ()
+    if request.node.get_closest_marker("netns"):
+        host = request.getfixturevalue("hosts").server
+        also = (host,)
     with ExitStack() as stack:
         redis_server = None
         redis_url = REDIS_URL
         if request.node.get_closest_marker("private_redis"):
-            redis_server = stack.enter_context(PrivateRedis())
-            redis_url = redis_server.url
+            redis_server = stack.enter_context(PrivateRedis(also))
+            redis_url = _at(redis_server.url, host)
+        rabbitmq = None
+        broker_url = redis_url
+        if request.node.get_closest_marker("private_rabbitmq"):
+            try:
+                rabbitmq = stack.enter_context(PrivateRabbitMQ(also))
+            except RuntimeError as error:
+                pytest.skip(f"no RabbitMQ of the test's own: {error}")
+            broker_url = _at(rabbitmq.url, host)
         if request.node.get_closest_marker("private_postgres"):
-            postgres_server = stack.enter_context(PrivatePostgres())
-            url = postgres_server.create_database("fleet_chaos")
-            engine = build_engine(url)
+            postgres_server = stack.enter_context(PrivatePostgres(also))
+            postgres_server.create_database("fleet_chaos")
+            url = _at(postgres_server.url("fleet_chaos"), host)
+            engine = build_engine(postgres_server.url("fleet_chaos"))
             stack.callback(engine.dispose)
             migrate.upgrade(engine)
-            yield Servers(redis_url, url, engine, redis_server, postgres_server)
+            yield Servers(
+                redis_url, url, engine, redis_server, postgres_server, rabbitmq, broker_url
+            )
             return
         engine = request.getfixturevalue("pg_engine")
-        yield Servers(redis_url, postgres_database, engine, redis_server)
+        yield Servers(
+            redis_url,
+            request.getfixturevalue("postgres_database"),
+            engine,
+            redis_server,
+            None,
+            rabbitmq,
+            broker_url,
+        )
 
 
 @pytest.fixture
@@ -116,7 +178,7 @@ def env(
     processes.env.update(
         {
             "FLEET_DATABASE_URL": servers.database_url,
-            "FLEET_BROKER_URL": servers.redis_url,
+            "FLEET_BROKER_URL": servers.broker_url,
             "FLEET_REDIS_URL": servers.redis_url,
             "FLEET_GALLERY__URL": sandbox_server.url,
             "FLEET_GALLERY__TOKEN": TOKEN,
@@ -138,20 +200,41 @@ def env(
             "FLEET_ACTIONS__BREAKER_OPEN_SECONDS": "1",
         }
     )
+    if "//127.0.0.1:" not in sandbox_server.url:
+        # A gallery off the loopback (namespaced hosts reach it at the servers' address)
+        # needs its operator named, as any gallery not on this machine does.
+        processes.env |= OPERATOR
     return processes.env
+
+
+# Who runs the agents, for a scenario whose sandbox is off the loopback.
+OPERATOR = {
+    "FLEET_DISCLOSURE__OPERATOR_NAME": "Fleet chaos tests",
+    "FLEET_DISCLOSURE__OPERATOR_URL": "http://chaos.invalid/about/agents",
+}
 
 
 @pytest.fixture
 def fleet(env: dict[str, str], servers: Servers) -> Iterator[Fleet]:
     settings = Settings(
         database_url=env["FLEET_DATABASE_URL"],
-        broker_url=servers.redis_url,
+        broker_url=servers.broker_url,
         redis_url=servers.redis_url,
         broker_key_prefix=env["FLEET_BROKER_KEY_PREFIX"],
         seed=7,
         personas_dir=PERSONAS,
         gallery={"url": env["FLEET_GALLERY__URL"], "token": TOKEN},
         tasks={"lease_seconds": LEASE},
+        **(
+            {
+                "disclosure": {
+                    "operator_name": env["FLEET_DISCLOSURE__OPERATOR_NAME"],
+                    "operator_url": env["FLEET_DISCLOSURE__OPERATOR_URL"],
+                }
+            }
+            if "FLEET_DISCLOSURE__OPERATOR_NAME" in env
+            else {}
+        ),
     )
     instance = bootstrap(settings, servers.engine)
     yield instance
@@ -175,11 +258,18 @@ class Rig:
         self.state: dict[str, Any] = {}
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_options: tuple[str, ...] = ()
+        # Every worker watched for an exit (``_supervise``): its process, options, wrap.
+        self.supervised: dict[
+            str, tuple[subprocess.Popen[bytes], tuple[str, ...], tuple[str, ...]]
+        ] = {}
         self.redis_url = str(fleet.settings.redis_url)
 
-    def start_worker(self, name: str, *extra: str, wait: bool = True) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, name: str, *extra: str, wait: bool = True, wrap: Sequence[str] = ()
+    ) -> subprocess.Popen[bytes]:
         """A worker on every queue (prefork, 4 processes, as compose runs the action
-        workers), answering pings before it returns.
+        workers), answering pings before it returns; on another host (a namespace,
+        ``tests.netns``) when ``wrap`` says so.
 
         ``wait=False`` (a restart mid-fault) returns at once: whether it works shows in
         the drain, which has its own deadline, and in the books.
@@ -201,10 +291,12 @@ class Rig:
             "-n",
             node,
             *extra,
+            wrap=wrap,
         )
         self.workers.append(name)
         self.worker, self.worker_options = worker, extra
-        full = node.replace("%h", os.uname().nodename)
+        self.supervised[name] = (worker, extra, tuple(wrap))
+        full = self.node_name(name)
         if not wait:
             return worker
         wait_for(
@@ -215,11 +307,17 @@ class Rig:
         )
         return worker
 
+    @staticmethod
+    def node_name(name: str) -> str:
+        """The Celery node name of the worker started as ``name``."""
+        return f"{name}-{os.getpid()}@{os.uname().nodename}"
+
     def kill_worker(self) -> int:
         """SIGKILL the worker and its pool's processes, as when its container is killed
         (the test restarts it, not the supervisor); its exit code."""
         worker, self.worker = self.worker, None
         assert worker is not None
+        self.supervised = {k: v for k, v in self.supervised.items() if v[0] is not worker}
         os.killpg(worker.pid, signal.SIGKILL)
         return worker.wait(timeout=10)
 
@@ -228,18 +326,37 @@ class Rig:
 
         Each exit is kept in the books' evidence with the worker's last critical line.
         """
-        if self.worker is None or self.worker.poll() is None:
-            return
-        name = self.workers[-1]
-        critical = [
-            line[:300]
-            for line in logs_of(self.processes, name).splitlines()
-            if '"level": "critical"' in line
-        ]
-        self.evidence.setdefault("worker_exits", []).append(
-            {"exit_code": self.worker.returncode, "critical": critical[-1:]}
+        for name, (worker, options, wrap) in list(self.supervised.items()):
+            if worker.poll() is None:
+                continue
+            del self.supervised[name]
+            critical = [
+                line[:300]
+                for line in logs_of(self.processes, name).splitlines()
+                if '"level": "critical"' in line
+            ]
+            self.evidence.setdefault("worker_exits", []).append(
+                {"worker": name, "exit_code": worker.returncode, "critical": critical[-1:]}
+            )
+            self.start_worker(f"{name}-restarted", *options, wait=False, wrap=wrap)
+
+    def status(self, env: dict[str, str] | None = None) -> dict[str, Any]:
+        """``fleet status`` as an operator runs it, from outside the fleet's processes (with
+        ``env`` over the fleet's settings): its exit code and what it printed (stdout and
+        stderr), and when."""
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "fleet"), "status"],
+            env={**self.processes.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
-        self.start_worker(f"worker-restarted-{len(self.workers)}", *self.worker_options, wait=False)
+        return {
+            "second": round(time.monotonic() - self.started, 1),
+            "exit_code": done.returncode,
+            "output": (done.stdout + done.stderr)[-3000:],
+        }
 
     def start(self, *worker_options: str) -> subprocess.Popen[bytes]:
         """Worker, agents, beat: the fleet runs from now on."""
@@ -335,6 +452,9 @@ class Rig:
         return found
 
     def queued(self, queue: str) -> int:
+        """Messages waiting in ``queue``, from the broker (Redis's list, RabbitMQ's count)."""
+        if not self.fleet.settings.broker_url.startswith("redis"):
+            return broker_queue_depths(self.fleet.settings)[queue] or 0
         client = redis.Redis.from_url(self.redis_url)
         try:
             return int(client.llen(f"{self.prefix}{queue}"))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -51,12 +51,16 @@ class Processes:
         self.logs = logs
         self.running: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, *args: str, wrap: Sequence[str] = (), env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``celery -A fleet.worker <args>``, after ``wrap``'s words when given (as
+        ``ip netns exec <namespace>``: another host), with ``env`` over the shared one."""
         with (self.logs / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "fleet.worker", *args],
+                [*wrap, sys.executable, "-m", "celery", "-A", "fleet.worker", *args],
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 # A process group of its own: a kill reaches a prefork worker's children.

@@ -123,6 +123,23 @@ def test_status_reads_queue_depths_and_breakers_and_pages_when_no_worker_answers
     assert "BROKEN: no worker answers" in alone.stderr
 
 
+def test_status_names_the_beats_publishing_and_says_two_are_an_overlap(
+    fleet_on_redis: Fleet,
+) -> None:
+    from fleet.infra import beats
+
+    prefix = fleet_on_redis.settings.broker_key_prefix
+    assert gather(fleet_on_redis).beats == []
+    assert "beats publishing" not in _status(fleet_on_redis, "--no-workers").stdout
+    beats.beat_once(fleet_on_redis.redis, beats.key_of(prefix, "host-a", 4242), 0.0)
+    one = _status(fleet_on_redis, "--no-workers")
+    assert "beats publishing: 1 (host-a:4242)" in one.stdout, one.output
+    beats.beat_once(fleet_on_redis.redis, beats.key_of(prefix, "host-b", 977), 0.0)
+    assert gather(fleet_on_redis).beats == ["host-a:4242", "host-b:977"]
+    two = _status(fleet_on_redis, "--no-workers")
+    assert "beats publishing: 2 at once (host-a:4242, host-b:977): one is enough" in two.stdout
+
+
 def test_status_shows_an_llm_token_bucket_in_debt(fleet_on_redis: Fleet) -> None:
     from fleet.infra.limits import TokenBucket
 

@@ -3,7 +3,10 @@ health checks and the pools."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import yaml
 
 from fleet.settings import Settings
 from fleet.worker.app import QUEUES, app
+from tests.e2e.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +81,10 @@ def _procfile() -> dict[str, list[str]]:
 
 
 def _unwrapped(command: list[str]) -> tuple[int, list[str]]:
-    """A command's niceness (``nice -n N`` before it) and the command itself."""
+    """A command's niceness (``nice -n N`` before it) and the command itself, without
+    ``bin/respawn`` before it."""
+    if command[:1] == ["bin/respawn"]:
+        command = command[1:]
     if command[:2] == ["nice", "-n"]:
         return int(command[2]), command[3:]
     return 0, command
@@ -173,3 +180,33 @@ def test_make_runs_web_faces_listen_on_loopback_only() -> None:
     assert "--address=127.0.0.1" in flower
     console = procfile["console"]
     assert console[console.index("--host") + 1] == "127.0.0.1"
+
+
+def test_every_procfile_process_is_respawned_so_one_exit_stops_nothing_else() -> None:
+    """honcho stops the whole of make run when one process exits: each runs under
+    bin/respawn, which runs it again."""
+    for name, command in _procfile().items():
+        assert command[0] == "bin/respawn", name
+
+
+def test_respawn_runs_a_command_again_when_it_exits_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    runs, said = tmp_path / "runs", tmp_path / "stderr"
+    with said.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(ROOT / "bin" / "respawn"), "sh", "-c", f"echo run >> {runs}; exit 3"],
+            stderr=stderr,
+            start_new_session=True,  # as honcho starts it: SIGTERM reaches the group
+        )
+    try:
+        wait_for(lambda: runs.exists() and len(runs.read_text().split()) >= 2, 30, "a second run")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=10) == 0  # stopped for good: the loop is gone
+    assert "respawn: sh exited with status 3" in said.read_text()
+
+
+def test_respawn_without_a_command_says_how_to_use_it() -> None:
+    done = subprocess.run([str(ROOT / "bin" / "respawn")], capture_output=True, check=False)
+    assert done.returncode == 2 and b"usage: respawn COMMAND" in done.stderr
