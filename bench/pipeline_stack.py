@@ -74,21 +74,29 @@ def _pool_memory(
 ) -> dict[str, dict[str, float]]:
     """Each worker's memory after a burst, its main process and its pool's children
     together: the sums of RSS (shared pages counted once per process), PSS (each shared
-    page divided among its sharers) and USS (private pages), in MiB; and the totals."""
+    page divided among its sharers) and USS (private pages), in MiB; its main process's
+    and its children's mean (``main_*``, ``child_*``); and the totals."""
     out: dict[str, dict[str, float]] = {}
     total = {"rss": 0, "pss": 0, "uss": 0, "processes": 0}
     for n, ((queues, pool, concurrency), process) in enumerate(zip(specs, started, strict=True)):
-        pids = [process.pid, *_children(process.pid)]
+        children = _children(process.pid)
         sums = {"rss": 0, "pss": 0, "uss": 0}
-        for pid in pids:
-            for name, kib in _memory_kib(pid).items():
+        each = [_memory_kib(pid) for pid in [process.pid, *children]]
+        for figures in each:
+            for name, kib in figures.items():
                 sums[name] += kib
         for name, kib in sums.items():
             total[name] += kib
-        total["processes"] += len(pids)
+        total["processes"] += len(each)
         label = f"{queues.split(',')[0]} {n} ({pool} -c {concurrency})"
         out[label] = {name: round(kib / 1024, 1) for name, kib in sums.items()}
-        out[label]["processes"] = len(pids)
+        out[label]["processes"] = len(each)
+        for name, kib in each[0].items():
+            out[label][f"main_{name}"] = round(kib / 1024, 1)
+        if children:
+            for name in sums:
+                mean = sum(figures[name] for figures in each[1:]) / len(children)
+                out[label][f"child_{name}"] = round(mean / 1024, 1)
     out["total"] = {
         name: (round(v / 1024, 1) if name != "processes" else v) for name, v in total.items()
     }

