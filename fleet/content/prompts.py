@@ -42,8 +42,8 @@ MAX_QUOTED = 500  # characters of one quoted field from another user
 RECENT_SHOWN = 5
 MEMORIES_SHOWN = 6
 
-Kind = Literal["post", "comment", "thought"]
-MAX_TOKENS: dict[Kind, int] = {"post": 500, "comment": 250, "thought": 80}
+Kind = Literal["post", "comment", "thought", "plan"]
+MAX_TOKENS: dict[Kind, int] = {"post": 500, "comment": 250, "thought": 80, "plan": 900}
 COMMENT_ANGLES = (
     "say what works for you in it, precisely",
     "ask the author one genuine question about how they made it",
