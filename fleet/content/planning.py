@@ -37,8 +37,10 @@ PLAN_TITLE = 100  # characters of a quoted title
 PLAN_DESCRIPTION = 140  # and of a description, a comment
 PLAN_RECENT = 3  # of the agent's own recent texts shown
 PLAN_MEMORIES = 3
-# The most of a plan's answer read (its texts' bounds together, with room for JSON).
-MAX_PLAN_CHARS = 8000
+# The most of a plan's answer read (a model's is cut by max_tokens far below it; a longer
+# one is refused whole), and of a list's items looked at (the rest counted as cut).
+MAX_PLAN_CHARS = 64_000
+ITEMS_READ = 50
 MAX_PLAN_TOKENS = 900
 
 PLAN_SYSTEM_TASK = """\
@@ -183,9 +185,7 @@ def _item(value: Any) -> PlanItem | None:
 def parse_plan(text: str, persona: Persona, ask: PlanAsk) -> SessionPlan:
     """The plan's valid items, sanitised; the rest cut and counted. ``InvalidReply`` only
     when the answer is not a JSON object."""
-    if len(text) > MAX_PLAN_CHARS:
-        raise prompts.InvalidReply(f"the answer is {len(text)} characters long")
-    body = prompts._json_object(text)
+    body = prompts._json_object(text, MAX_PLAN_CHARS)
     if not isinstance(body, dict):
         raise prompts.InvalidReply("the answer is not a JSON object")
     page, comments = refs(ask)
@@ -194,7 +194,9 @@ def parse_plan(text: str, persona: Persona, ask: PlanAsk) -> SessionPlan:
     written: dict[str, dict[str, str]] = {"comment": {}, "reply": {}}
     for kind, key, shown in (("comment", "comments", page), ("reply", "replies", comments)):
         mine = written[kind]
-        for raw in _items(body.get(key)):
+        listed = _items(body.get(key))
+        dropped += max(0, len(listed) - ITEMS_READ)
+        for raw in listed[:ITEMS_READ]:
             item = _item(raw)
             target = shown.get(item.to) if item is not None else None
             if item is None or target is None or len(mine) >= want.get(kind, 0):

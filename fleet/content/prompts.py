@@ -330,9 +330,9 @@ _R = TypeVar("_R", bound=_Reply)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 
-def _json_object(text: str) -> object:
-    if len(text) > MAX_REPLY_CHARS:
-        raise InvalidReply(f"the answer is {len(text)} characters long, over {MAX_REPLY_CHARS}")
+def _json_object(text: str, limit: int = MAX_REPLY_CHARS) -> object:
+    if len(text) > limit:
+        raise InvalidReply(f"the answer is {len(text)} characters long, over {limit}")
     body = _FENCE.sub("", text.strip())
     start = body.find("{")
     if start < 0:
