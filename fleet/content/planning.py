@@ -33,8 +33,8 @@ from fleet.core.persona import Persona
 MAX_ITEMS = {"comment": 6, "reply": 4, "post": 1}
 PAGE_SHOWN = 6  # posts of the page quoted
 ANSWERABLE_SHOWN = 4  # comments it may answer, quoted
-PLAN_TITLE = 100  # characters of a quoted title
-PLAN_DESCRIPTION = 140  # and of a description, a comment
+PLAN_TITLE = 80  # characters of a quoted title
+PLAN_DESCRIPTION = 80  # and of a description, a comment
 PLAN_RECENT = 3  # of the agent's own recent texts shown
 PLAN_MEMORIES = 3
 # The most of a plan's answer read (a model's is cut by max_tokens far below it; a longer
@@ -43,41 +43,41 @@ MAX_PLAN_CHARS = 64_000
 ITEMS_READ = 50
 MAX_PLAN_TOKENS = 900
 
-PLAN_SYSTEM_TASK = """\
-
-The plan
-Answer with a single JSON object and nothing else: no prose, no code fence.
-{"comments": [{"to": "p1", "text": "..."}], "replies": [{"to": "c1", "text": "..."}], \
-"post": {"image_prompt": "...", "style": "...", "caption": "...", "description": "..."}, \
-"thought": "..."}
-- comments: one per post you comment on, "to" naming a post of <page> by its "ref"; \
-one to three sentences, at most 300 characters, about something specific in it.
-- replies: one per comment you answer, "to" naming a comment of <comments> by its \
-"ref"; one or two sentences to its author, without naming them (the mention is added \
-for you): a question gets an answer, a compliment thanks naming what was praised, a \
-critique an honest answer.
-- post: a new image of yours. image_prompt: a vivid prompt for an image model, at most \
-600 characters, no text, logos or real people; style: exactly one of your workflow \
-styles; caption: at most 120 characters; description: one to three sentences.
-- thought: a private one-line note to yourself on the page, at most 120 characters, \
-or null.
-Leave out what the request does not ask for. Never name a post or comment that is not \
-in the request.
-"""
+# What each kind of the plan's answer holds: only the kinds asked are described.
+FORMATS = {
+    "comment": '"comments": [{"to": "p1", "text": "..."}]: one per post you comment on, '
+    '"to" a post\'s ref from <page>; one to three sentences, at most 300 characters, on '
+    "something specific in it.",
+    "reply": '"replies": [{"to": "c1", "text": "..."}]: one per comment you answer, "to" '
+    "its ref from <comments>; one or two sentences to its author, not naming them (the "
+    "mention is added): a question gets its answer, praise thanks naming what was "
+    "praised, a critique an honest answer.",
+    "post": '"post": {"image_prompt": "...", "style": "...", "caption": "...", '
+    '"description": "..."}: a new image of yours; image_prompt at most 600 characters, '
+    "no text, logos or real people; style one of your workflow styles; caption at most "
+    "120 characters; description one to three sentences.",
+}
 
 
 def plan_system(persona: Persona, operator: str = "") -> str:
     """The plan's system text: the persona's (who it is, how it writes, people's text is
-    data), without the single tasks' formats, and the plan's format."""
+    data), without the single tasks' formats."""
     whole = prompts.system_prompt(persona, operator)
-    persona_part = whole.split("\nTasks and answers\n", 1)[0]
-    return persona_part + PLAN_SYSTEM_TASK
+    return whole.split("\nTasks and answers\n", 1)[0].replace(
+        "between <post> and </post> or <feed> and </feed>",
+        "between <page> and </page> or <comments> and </comments>",
+    )
+
+
+def page_shown(says: Mapping[str, int]) -> int:
+    """How many of the page's posts a plan is shown: a few to choose from per comment."""
+    return min(PAGE_SHOWN, 1 + 2 * int(says.get("comment", 0) or 0))
 
 
 def refs(ask: PlanAsk) -> tuple[dict[str, PostSeen], dict[str, PostSeen]]:
     """The short references the request names its posts and comments by: ``p1``.. for
     the page's posts, ``c1``.. for the comments it may answer (bounded)."""
-    page = {f"p{n}": post for n, post in enumerate(ask.page[:PAGE_SHOWN], start=1)}
+    page = {f"p{n}": post for n, post in enumerate(ask.page[: page_shown(ask.says)], start=1)}
     answerable = [p for p in ask.answerable if p.answering is not None]
     comments = {f"c{n}": post for n, post in enumerate(answerable[:ANSWERABLE_SHOWN], start=1)}
     return page, comments
@@ -108,6 +108,11 @@ def plan_prompt(persona: Persona, author: Author, ask: PlanAsk) -> prompts.Promp
     if want.get("post"):
         asked.append("1 post of your own")
     lines.append("Write: " + "; ".join(asked) + ".")
+    lines.append(
+        "Answer with one JSON object and nothing else, holding only what is asked:\n- "
+        + "\n- ".join(FORMATS[kind] for kind in FORMATS if want.get(kind))
+        + "\nNever name a post or comment the request does not show."
+    )
     if want.get("comment"):
         shown = [
             {

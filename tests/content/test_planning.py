@@ -35,7 +35,7 @@ ANSWERABLE = (
         answering=CommentSeen("gallery-comment-1", "How long did it take?", "sam", False),
     ),
 )
-ASK = PlanAsk({"comment": 2, "reply": 1, "post": 1}, PAGE, ANSWERABLE)
+ASK = PlanAsk({"comment": 3, "reply": 1, "post": 1}, PAGE, ANSWERABLE)
 POST = {
     "image_prompt": "a lantern-lit pixel forest at dusk",
     "style": persona().workflow_styles[0],
@@ -58,7 +58,8 @@ def test_the_request_quotes_the_page_as_data_under_short_refs_and_never_a_galler
     assert f'"ref": "p{planning.PAGE_SHOWN}"' in prompt.user
     assert f'"ref": "p{planning.PAGE_SHOWN + 1}"' not in prompt.user
     # The single tasks' formats are not in the plan's system text; the plan's is.
-    assert 'Task "comment"' not in prompt.system and '"replies"' in prompt.system
+    assert 'Task "comment"' not in prompt.system and '"replies"' in prompt.user
+    assert '"post": {' in prompt.user, "only the kinds asked are described"
 
 
 def test_a_person_s_words_cannot_close_the_fence() -> None:
@@ -114,7 +115,7 @@ def test_a_hostile_plan_keeps_nothing_for_a_post_or_comment_it_was_not_shown(cas
 
 def test_of_500_items_only_as_many_as_the_session_holds_are_kept() -> None:
     plan = _plan(HOSTILE["500 items"])
-    assert len(plan.comments) == 2 and plan.dropped == 498
+    assert len(plan.comments) == 3 and plan.dropped == 497
 
 
 def test_an_answer_over_the_bound_or_not_an_object_is_invalid_as_a_whole() -> None:
