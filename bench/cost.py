@@ -34,9 +34,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +49,7 @@ from bench.realism import DEFAULT_START, agent_seed, measure
 from fleet.content.anthropic_writer import AnthropicWriter, price_for, prices_from_settings
 from fleet.content.offline import OfflineWriter
 from fleet.content.openai_writer import OpenAIWriter
-from fleet.content.port import Author, CommentSeen, ContentWriter, PostSeen, Usage
+from fleet.content.port import Author, CommentSeen, ContentWriter, PlanAsk, PostSeen, Usage
 from fleet.core.persona import Action, Persona
 from fleet.core.timeline import Rhythm, simulate
 from fleet.infra.persona_files import PersonaCatalogue
@@ -83,6 +86,8 @@ def responder(who: Persona) -> Callable[[dict[str, Any]], str]:
         if 'Task: "comment"' in text:
             written = offline.write_comment(who, author, seen, nonce=nonce).text
             return json.dumps({"comment": written})
+        if 'Task: "plan"' in text:
+            return plan_answer(offline, who, text, nonce)
         if 'Task: "thought"' in text:
             thought = offline.think(who, author, [seen], nonce=nonce).text
             return json.dumps({"thought": thought or "A quiet feed today."})
@@ -99,6 +104,48 @@ def responder(who: Persona) -> Callable[[dict[str, Any]], str]:
     return answer
 
 
+_WRITE = re.compile(r"Write: (.*)\.")
+
+
+def plan_answer(offline: OfflineWriter, who: Persona, text: str, nonce: int) -> str:
+    """A plan as the offline writer would fill it: as many comments, replies and posts as
+    the request's "Write:" line asks, on the references it shows."""
+    asked = _WRITE.search(text)
+    wants = {"comment": 0, "reply": 0, "post": 0}
+    for part in asked.group(1).split("; ") if asked else []:
+        count, _, what = part.partition(" ")
+        kind = "comment" if what.startswith("comment") else what.split("(")[0]
+        kind = "reply" if kind.startswith("repl") else kind
+        wants[kind if kind in wants else "post"] = int(count)
+    author = Author("upstream", "Upstream", seed=nonce)
+    seen = PostSeen("p", "A post", "", "someone", True)
+    answered = PostSeen(
+        "p", "A post", "", "upstream", True, answering=CommentSeen("c", "Nice!", "sam", False)
+    )
+    body: dict[str, Any] = {
+        "comments": [
+            {"to": f"p{n}", "text": offline.write_comment(who, author, seen, nonce=nonce + n).text}
+            for n in range(1, wants["comment"] + 1)
+        ],
+        "replies": [
+            {
+                "to": f"c{n}",
+                "text": offline.write_comment(who, author, answered, nonce=nonce + n).text,
+            }
+            for n in range(1, wants["reply"] + 1)
+        ],
+    }
+    if wants["post"]:
+        draft = offline.write_post(who, author, nonce=nonce)
+        body["post"] = {
+            "image_prompt": draft.image_prompt,
+            "style": draft.style,
+            "caption": draft.title,
+            "description": draft.description,
+        }
+    return json.dumps(body)
+
+
 def _feed(catalogue: PersonaCatalogue, who: Persona) -> list[PostSeen]:
     """Posts of the other personas, as a page of the feed shows them."""
     offline = OfflineWriter()
@@ -110,8 +157,15 @@ def _feed(catalogue: PersonaCatalogue, who: Persona) -> list[PostSeen]:
     return posts
 
 
-def per_call(writer: ContentWriter, catalogue: PersonaCatalogue, who: Persona, samples: int):  # type: ignore[no-untyped-def]
-    """Median input and output tokens, and dollars, of one call of each kind."""
+def per_call(  # type: ignore[no-untyped-def]
+    writer: ContentWriter,
+    catalogue: PersonaCatalogue,
+    who: Persona,
+    samples: int,
+    mixes: Counter[tuple[tuple[str, int], ...]],
+):
+    """Median input and output tokens, and dollars, of one call of each kind; a plan's,
+    the mean over the speaking sessions' mixes of words, each measured once."""
     author = Author("bench", "Bench Studio", seed=7, recent_texts=("An earlier caption.",))
     feed = _feed(catalogue, who)
     usages: dict[str, list[Usage]] = {kind: [] for kind in KINDS}
@@ -129,14 +183,37 @@ def per_call(writer: ContentWriter, catalogue: PersonaCatalogue, who: Persona, s
         usages["comment"].append(writer.write_comment(who, author, post, nonce=n).usage)
         usages["reply"].append(writer.write_comment(who, author, mine, nonce=n).usage)
         usages["post"].append(writer.write_post(who, author, nonce=n).usage)
-    return {
+    measured = {
         kind: {
             "input_tokens": round(statistics.median(u.input_tokens for u in got)),
             "output_tokens": round(statistics.median(u.output_tokens for u in got)),
             "usd": statistics.median(u.cost_usd for u in got),
         }
         for kind, got in usages.items()
+        if got
     }
+    asked = CommentSeen("c-1", "Love the colours, how long did it take?", "sam", False)
+    mine = PostSeen("own-1", "My latest piece", "", author.handle, True)
+    total = sum(mixes.values()) or 1
+    plan = {"input_tokens": 0.0, "output_tokens": 0.0, "usd": 0.0}
+    for n, (mix, count) in enumerate(mixes.items()):
+        says = dict(mix)
+        waiting = tuple(
+            replace(mine, answering=replace(asked, comment_id=f"c-{k}"))
+            for k in range(says.get("reply", 0))
+        )
+        ask = PlanAsk(says, tuple(feed[:8]), waiting)
+        used = writer.plan(who, author, ask, nonce=n).usage
+        plan["input_tokens"] += used.input_tokens * count / total
+        plan["output_tokens"] += used.output_tokens * count / total
+        plan["usd"] += used.cost_usd * count / total
+    measured["plan"] = {
+        "input_tokens": round(plan["input_tokens"]),
+        "output_tokens": round(plan["output_tokens"]),
+        "usd": plan["usd"],
+        "mixes_measured": len(mixes),
+    }
+    return measured
 
 
 WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
@@ -144,23 +221,26 @@ WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
 
 def session_figures(
     who: Persona, catalogue: PersonaCatalogue, agents: int, start: float, end: float
-) -> tuple[float, float]:
+) -> tuple[float, float, Counter[tuple[tuple[str, int], ...]]]:
     """Per agent-day, from the same simulation as ``bench.realism``: the looks that ask
     for a thought now (``Rhythm.thinks``: a session's opening look when the session says
-    something), and the sessions holding a comment, a reply or a post."""
+    something), the sessions holding a comment, a reply or a post, and how many speaking
+    sessions hold each mix of words (as the simulation carries them out)."""
     clock = catalogue.clock(who.slug)
     days = (end - start) / 86_400
     thoughts = speaking = 0
+    mixes: Counter[tuple[tuple[str, int], ...]] = Counter()
     for index in range(agents):
         rhythm = Rhythm.of(who, clock, agent_seed(who.slug, index))
-        said: set[int] = set()
+        said: dict[int, Counter[str]] = {}
         for tick in simulate(who, rhythm, start, end):
             if tick.action is Action.BROWSE and rhythm.thinks(tick.opened, tick.index):
                 thoughts += 1
             if tick.action in WORDS:
-                said.add(tick.opened)
+                said.setdefault(tick.opened, Counter())[tick.action.value] += 1
         speaking += len(said)
-    return thoughts / agents / days, speaking / agents / days
+        mixes.update(tuple(sorted(words.items())) for words in said.values())
+    return thoughts / agents / days, speaking / agents / days, mixes
 
 
 def day_of(
@@ -183,6 +263,29 @@ def day_of(
     }
 
 
+def plan_day_of(
+    volumes: dict[str, Any], calls: dict[str, dict[str, Any]], speaking: float, miss: float
+) -> dict[str, Any]:
+    """Calls, tokens and dollars of one agent-day with plans: one call per speaking
+    session (its words and its opening look's thought), and the share ``miss`` of the
+    comments, replies and posts whose planned text was missing or refused, each its own
+    call."""
+    per_day = volumes["actions_per_agent_per_day"]
+    counts = {
+        "plan": speaking,
+        "comment": miss * per_day["comment"]["mean"],
+        "reply": miss * per_day["reply"]["mean"],
+        "post": miss * per_day["post"]["mean"],
+    }
+    return {
+        "calls": round(sum(counts.values()), 2),
+        "calls_by_kind": {k: round(v, 2) for k, v in counts.items()},
+        "input_tokens": round(sum(n * calls[k]["input_tokens"] for k, n in counts.items())),
+        "output_tokens": round(sum(n * calls[k]["output_tokens"] for k, n in counts.items())),
+        "usd": round(sum(n * calls[k]["usd"] for k, n in counts.items()), 6),
+    }
+
+
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
@@ -192,6 +295,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--weeks", type=float, default=2.0)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument(
+        "--plan-miss",
+        type=float,
+        default=0.0,
+        help="the share of comments, replies and posts whose planned text is missing or "
+        "refused, each then its own call (measured: bench.plan_coverage)",
+    )
     args = parser.parse_args()
     began = time.perf_counter()
     catalogue = PersonaCatalogue.from_directory()
@@ -214,13 +324,15 @@ def main() -> None:
                 who = catalogue.get(slug)
                 messages.respond = chat.respond = responder(who)
                 volumes = measure(who, catalogue, args.agents, start, end)
-                anthropic_calls = per_call(hosted, catalogue, who, args.samples)
-                openai_calls = per_call(local, catalogue, who, args.samples)
                 looks = volumes["actions_per_agent_per_day"]["browse"]["mean"]
-                thoughts, speaking = session_figures(who, catalogue, args.agents, start, end)
+                thoughts, speaking, mixes = session_figures(who, catalogue, args.agents, start, end)
+                anthropic_calls = per_call(hosted, catalogue, who, args.samples, mixes)
+                openai_calls = per_call(local, catalogue, who, args.samples, mixes)
                 before_hosted = day_of(volumes, anthropic_calls, looks)
                 now_hosted = day_of(volumes, anthropic_calls, thoughts)
                 now_local = day_of(volumes, openai_calls, thoughts)
+                plan_hosted = plan_day_of(volumes, anthropic_calls, speaking, args.plan_miss)
+                plan_local = plan_day_of(volumes, openai_calls, speaking, args.plan_miss)
                 sessions = volumes["sessions_per_agent_per_day"]
                 personas[slug] = {
                     "volumes_per_agent_day": {
@@ -231,59 +343,42 @@ def main() -> None:
                         "anthropic_messages_api": anthropic_calls,
                         "openai_compatible_local": openai_calls,
                     },
-                    "before": {f"anthropic_{llm.model}": before_hosted},
-                    "now": {
+                    "speaking_session_mixes": len(mixes),
+                    "a_thought_per_look": {f"anthropic_{llm.model}": before_hosted},
+                    "before_plans": {
                         f"anthropic_{llm.model}": now_hosted,
                         "openai_compatible_local_at_0_usd": now_local,
                     },
-                    "cut": _ratio(before_hosted["calls"], now_hosted["calls"]),
-                    "one_call_per_session": {
-                        "built": False,
-                        "calls_one_per_session": sessions,
-                        "cut_one_per_session": _ratio(before_hosted["calls"], sessions),
-                        "calls_none_for_sessions_without_words": round(speaking, 2),
-                        "cut_none_for_sessions_without_words": _ratio(
-                            before_hosted["calls"], speaking
-                        ),
+                    "after_plans": {
+                        f"anthropic_{llm.model}": plan_hosted,
+                        "openai_compatible_local_at_0_usd": plan_local,
                     },
+                    "cut": _ratio(now_hosted["calls"], plan_hosted["calls"]),
                 }
         finally:
             hosted.close()
             local.close()
-    mean_before = statistics.fmean(
-        p["before"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
-    )
-    mean_before_usd = statistics.fmean(
-        p["before"][f"anthropic_{llm.model}"]["usd"] for p in personas.values()
-    )
-    mean_calls = statistics.fmean(
-        p["now"][f"anthropic_{llm.model}"]["calls"] for p in personas.values()
-    )
-    mean_usd = statistics.fmean(
-        p["now"][f"anthropic_{llm.model}"]["usd"] for p in personas.values()
-    )
-    mean_sessions = statistics.fmean(
-        p["volumes_per_agent_day"]["sessions"] for p in personas.values()
-    )
-    mean_speaking = statistics.fmean(
-        p["one_call_per_session"]["calls_none_for_sessions_without_words"]
-        for p in personas.values()
-    )
+
+    def mean(phase: str, what: str) -> float:
+        return statistics.fmean(p[phase][f"anthropic_{llm.model}"][what] for p in personas.values())
+
     report = {
         "agents_per_persona": args.agents,
         "weeks": args.weeks,
         "samples": args.samples,
+        "plan_miss": args.plan_miss,
         "model": llm.model,
         "price_per_million_tokens": {"input": price.input, "output": price.output},
         "personas": personas,
         "fleet_mean": {
-            "calls_per_agent_day_before": round(mean_before, 2),
-            "usd_per_100_agents_per_day_before": round(AGENTS_FOR_USD * mean_before_usd, 4),
-            "calls_per_agent_day_now": round(mean_calls, 2),
-            "usd_per_100_agents_per_day_now": round(AGENTS_FOR_USD * mean_usd, 4),
-            "usd_per_100_agents_per_day_local": 0.0,
-            "not_built_calls_per_agent_day_one_per_session": round(mean_sessions, 2),
-            "not_built_calls_per_agent_day_none_without_words": round(mean_speaking, 2),
+            phase: {
+                "calls_per_agent_day": round(mean(phase, "calls"), 2),
+                "input_tokens_per_agent_day": round(mean(phase, "input_tokens")),
+                "output_tokens_per_agent_day": round(mean(phase, "output_tokens")),
+                "usd_per_agent_day": round(mean(phase, "usd"), 5),
+                "usd_per_100_agents_per_day": round(AGENTS_FOR_USD * mean(phase, "usd"), 4),
+            }
+            for phase in ("a_thought_per_look", "before_plans", "after_plans")
         },
         "seconds": round(time.perf_counter() - began, 1),
     }

@@ -14,7 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fleet import activities
+from fleet.actions.common import seen as seen_post
 from fleet.activities import Claim, identity
+from fleet.content.port import CommentSeen, PostSeen
 from fleet.core.action_key import ActionKey
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
@@ -262,6 +264,27 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
 def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     """A post for this like or comment from the feed, kept on the activity as its target
     (so that a retry acts on the same one)."""
+    post = _choose_post(kit, claim, kind)
+    if post is None:
+        # In words a person accepts: nothing new it sees speaks to it, or those it has
+        # not engaged with have had enough from the fleet this hour (or their welcome).
+        raise Skip(
+            f"nothing to {kind}: nothing new it sees is to its taste, "
+            "or the rest have had enough from the fleet for now"
+        )
+    return post
+
+
+def choose_planned(kit: ActionKit, claim: Claim, among: Sequence[str]) -> GalleryPost | None:
+    """A post for this comment among ``among`` (those its session's plan wrote for) that
+    the feed's page still shows, chosen and kept by the same rules as any (consent, the
+    holdout, the hourly cap, its own engagements, taste); None when none of them may be."""
+    return _choose_post(kit, claim, "comment", among=frozenset(among))
+
+
+def _choose_post(
+    kit: ActionKit, claim: Claim, kind: str, *, among: frozenset[str] | None = None
+) -> GalleryPost | None:
     handle = claim.actor.handle
     if kit.interests is not None:
         kit.interests.learn(claim.actor.id, claim.actor.persona)
@@ -269,7 +292,11 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     now = kit.now()
     ties: dict[str, int] | None = None
     friends: list[GalleryPost] = []
-    if kind == "comment" and kit.taste is not None and kit.interests is not None:
+    if among is not None:
+        feed = [p for p in feed if p.id in among]
+        if not feed:
+            return None
+    if among is None and kind == "comment" and kit.taste is not None and kit.interests is not None:
         # A comment keeps up a relationship: its friends' newest posts are in view too.
         ties = kit.interests.ties(
             claim.actor.id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
@@ -302,12 +329,7 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     if kept.ended:
         raise Skip("the action ended while its target was being chosen")
     if kept.post_id is None:
-        # In words a person accepts: nothing new it sees speaks to it, or those it has
-        # not engaged with have had enough from the fleet this hour (or their welcome).
-        raise Skip(
-            f"nothing to {kind}: nothing new it sees is to its taste, "
-            "or the rest have had enough from the fleet for now"
-        )
+        return None
     found = next((p for p in feed if p.id == kept.post_id), None)
     return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
 
@@ -344,10 +366,11 @@ def _keep_people_comments(kit: ActionKit, comments: Iterable[GalleryComment]) ->
         activities.record_sightings(kit.sessions, seen)
 
 
-def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
-    """A comment waiting on the agent (``fleet.core.answering``): on its 10 newest posts, or
-    an answer to one of its newest comments on others' posts; people first. Kept on the
-    activity as its target. (comment, its post id)."""
+def _comments_around(
+    kit: ActionKit, claim: Claim
+) -> tuple[list[GalleryComment], list[GalleryComment], list[tuple[str, str]]]:
+    """The comments on the agent's newest posts, those on the posts it commented on, and
+    its own comments (post id, comment id)."""
     handle = claim.actor.handle
     mine: list[GalleryComment] = []
     # Its posts of the last two days at least (3 a day at most by the personas' quotas),
@@ -359,14 +382,16 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     my_comments = activities.own_comments(kit.sessions, claim.actor.id)
     for post_id in dict.fromkeys(post for post, _ in my_comments):
         theirs.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
-    everything = {c.id: c for c in [*mine, *theirs]}
-    _keep_people_comments(kit, everything.values())
-    if claim.target_post_id is not None:
-        # A retry that chose before: the same comment, found again.
-        found = everything.get(claim.target_post_id)
-        if found is None:
-            raise Skip(f"the comment {claim.target_post_id} to answer is gone")
-        return found, found.post_id
+    return mine, theirs, my_comments
+
+
+def _waiting(
+    kit: ActionKit,
+    handle: str,
+    mine: list[GalleryComment],
+    theirs: list[GalleryComment],
+    my_comments: list[tuple[str, str]],
+) -> list[Unanswered]:
     waiting = unanswered(
         handle,
         my_posts=[_seen(c) for c in mine],
@@ -375,6 +400,62 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     )
     if kit.consent is not None:  # a person who said no to agents is not answered
         waiting = list(kit.consent.admit(waiting, handle, "reply", _person_of_comment))
+    return waiting
+
+
+# The comments a session's plan is shown, at the most (``fleet.content.planning``).
+ANSWERABLE_READ = 4
+
+
+def answerable(kit: ActionKit, claim: Claim) -> list[PostSeen]:
+    """The comments waiting on the agent that a session's plan may write replies to, each
+    on its post as a writer reads it (people first, newest first; none that asks what the
+    agent is, which keeps its truthful path; at most ``ANSWERABLE_READ``, a post read for
+    each). A failure to read leaves the plan without them: the replies write their own."""
+    handle = claim.actor.handle
+    try:
+        mine, theirs, my_comments = _comments_around(kit, claim)
+        waiting = _waiting(kit, handle, mine, theirs, my_comments)
+        comments = {c.id: c for c in [*mine, *theirs]}
+        ordered = sorted(waiting, key=lambda w: (w.author_is_agent, -w.at.timestamp()))
+        shown: list[PostSeen] = []
+        posts: dict[str, PostSeen] = {}
+        for w in ordered:
+            comment = comments.get(w.comment_id)
+            if comment is None or (not w.author_is_agent and kit.identity.asks(comment.content)):
+                continue
+            post = posts.get(comment.post_id)
+            if post is None:
+                post = posts[comment.post_id] = seen_post(
+                    kit.gallery.get_post(agent=handle, post_id=comment.post_id)
+                )
+            said = CommentSeen(comment.id, comment.content, comment.username, w.author_is_agent)
+            shown.append(replace(post, answering=said))
+            if len(shown) >= ANSWERABLE_READ:
+                break
+        return shown
+    except Deferred:
+        raise
+    except (TransientError, PermanentError) as error:
+        log.info("the comments waiting were not read for the plan", reason=str(error)[:200])
+        return []
+
+
+def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
+    """A comment waiting on the agent (``fleet.core.answering``): on its 10 newest posts, or
+    an answer to one of its newest comments on others' posts; people first. Kept on the
+    activity as its target. (comment, its post id)."""
+    handle = claim.actor.handle
+    mine, theirs, my_comments = _comments_around(kit, claim)
+    everything = {c.id: c for c in [*mine, *theirs]}
+    _keep_people_comments(kit, everything.values())
+    if claim.target_post_id is not None:
+        # A retry that chose before: the same comment, found again.
+        found = everything.get(claim.target_post_id)
+        if found is None:
+            raise Skip(f"the comment {claim.target_post_id} to answer is gone")
+        return found, found.post_id
+    waiting = _waiting(kit, handle, mine, theirs, my_comments)
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0

@@ -21,6 +21,7 @@ from fleet.actions.common import (
     refuse_if_over_budget,
     seen,
 )
+from fleet.actions.planning import planned_comment, planned_targets
 from fleet.actions.review import answered_comment_kept, answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
@@ -41,6 +42,9 @@ class CommentNeeds:
     # The post it is for, by the action's kind: the one kept on the activity, or a fresh
     # choice from the feeds (``fleet.actions.choosing.target_of``).
     target: Callable[[Claim, str], GalleryPost]
+    # The same choice among the posts its session's plan wrote for, or None when none of
+    # them may be chosen (``fleet.actions.choosing.choose_planned``; None: no plans).
+    prefer: Callable[[Claim, list[str]], GalleryPost | None] | None = None
 
 
 class Publishing(Protocol):
@@ -64,10 +68,17 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Handled:
         # caption and author (what the live feed names) were kept with the text.
         result, engagement = publish(needs, claim, claim.target_post_id, content)
         return {**result, **_about(content)}, engagement
-    post = needs.target(claim, "comment")
+    post = None
+    if needs.prefer is not None and claim.target_post_id is None:
+        planned = planned_targets(needs.writing, claim)
+        post = needs.prefer(claim, planned) if planned else None
+    if post is None:
+        post = needs.target(claim, "comment")
     about = {"title": post.title, "author": post.username}
     if "text" not in content:
-        draft = write(needs.writing, claim, seen(post))
+        draft = planned_comment(needs.writing, claim, seen(post)) or write(
+            needs.writing, claim, seen(post)
+        )
         content["text"] = draft.text
         needs.ledger.save(
             claim,

@@ -11,6 +11,7 @@ from fleet.actions.common import (
     Accounts,
     Billing,
     Handled,
+    Writing,
     billed,
     ensure_user,
     keep_spent_at_end,
@@ -19,9 +20,10 @@ from fleet.actions.common import (
     seen,
 )
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.planning import make_plan
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
-from fleet.content.port import ContentWriter
+from fleet.content.port import ContentWriter, PostSeen
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -50,6 +52,10 @@ class BrowseNeeds:
     personas: PersonaCatalogue
     writer: ContentWriter  # the thought of a speaking session's opening look
     billing: Billing
+    # A speaking session's plan (``fleet.actions.planning``): the agent as a writer, and
+    # the comments it may answer (None: no plans, a thought as before).
+    writing: Writing | None = None
+    answerable: Callable[[Claim], list[PostSeen]] | None = None
 
 
 def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Handled:
@@ -79,6 +85,10 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if claim.content.get("thinks") is False:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
         return {"seen": [p.post_id for p in read], "thought": None}, None
+    if needs.writing is not None and needs.answerable is not None:
+        plan = make_plan(needs.writing, needs.billing, claim, read, needs.answerable)
+        if plan is not None:  # the session's words are written: its thought with them
+            return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = plain_author(claim)
     with billed(needs.billing, claim):

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from fleet.actions.choosing import choose_comment, choose_post, target_of
+from fleet.actions.choosing import (
+    answerable,
+    choose_comment,
+    choose_planned,
+    choose_post,
+    target_of,
+)
 from fleet.actions.comment import CommentNeeds
 from fleet.actions.common import Accounts, Billing, Ledger, Writing
 from fleet.actions.engage import BrowseNeeds, LikeNeeds
@@ -69,6 +75,7 @@ def for_comment(kit: ActionKit) -> CommentNeeds:
         kit.gallery,
         kit.review.kinds,
         target=partial(target_of, kit),
+        prefer=partial(choose_planned, kit),
     )
 
 
@@ -102,4 +109,6 @@ def for_browse(kit: ActionKit) -> BrowseNeeds:
         kit.personas,
         kit.writer,
         billing(kit),
+        writing=writing(kit),
+        answerable=partial(answerable, kit),
     )

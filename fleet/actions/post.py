@@ -20,10 +20,13 @@ from fleet.actions.common import (
     nonce,
     refuse_if_over_budget,
 )
+from fleet.actions.planning import planned_post
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
+from fleet.content.port import PostDraft
+from fleet.core.persona import Persona
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.gallery.provenance import ProvenanceCheck
@@ -51,22 +54,7 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
     persona = writing.personas.get(claim.actor.persona)
     content = dict(claim.content)
     if "title" not in content:
-        refuse_if_over_budget(writing.billing, claim)
-        author = author_of(writing, claim)
-        with billed(writing.billing, claim):
-            if writing.guard is not None:
-                draft = guarded_post(
-                    writing.writer,
-                    writing.guard,
-                    persona,
-                    author,
-                    nonce=nonce(claim),
-                    fleet_recent=fleet_recent(writing),
-                    echo=echo_check(writing, claim),
-                )
-            else:
-                draft = writing.writer.write_post(persona, author, nonce=nonce(claim))
-        charge(writing.billing, claim, draft.usage)
+        draft = planned_post(writing, claim) or _write(writing, claim, persona)
         content.update(
             image_prompt=draft.image_prompt,
             style=draft.style,
@@ -103,6 +91,28 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
     )
     made = {"post_id": post.id, "image_url": post.image_url, "title": content["title"]}
     return {**made, "description": content["description"]}, None
+
+
+def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
+    """The post's own call (no plan, or its plan's post refused), within the budget and
+    through the guard; what it cost is charged."""
+    refuse_if_over_budget(writing.billing, claim)
+    author = author_of(writing, claim)
+    with billed(writing.billing, claim):
+        if writing.guard is not None:
+            draft = guarded_post(
+                writing.writer,
+                writing.guard,
+                persona,
+                author,
+                nonce=nonce(claim),
+                fleet_recent=fleet_recent(writing),
+                echo=echo_check(writing, claim),
+            )
+        else:
+            draft = writing.writer.write_post(persona, author, nonce=nonce(claim))
+    charge(writing.billing, claim, draft.usage)
+    return draft
 
 
 def _image(needs: PostNeeds, claim: Claim, content: dict[str, Any], last_attempt: bool) -> str:

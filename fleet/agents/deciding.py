@@ -34,6 +34,7 @@ from fleet.infra.persona_files import PersonaCatalogue
 _AGENTS = cast(Table, Agent.__table__)
 # Whose sessions open by answering: agents that posted or commented in these last days.
 ANSWER_DAYS = timedelta(days=3)
+_WORDS = frozenset({Action.COMMENT.value, Action.REPLY.value, Action.POST.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,15 @@ def plan_ticks(
             # Only a session's opening look, when the session says something, asks
             # the writer for a thought: the other looks make no LLM call.
             notes = {**notes, "thinks": False}
+        elif opened is not None and action == Action.BROWSE.value and index == 0:
+            # A speaking session's opening look writes the session's words in one call
+            # (its plan, ``fleet.actions.planning``): what the session holds, as drawn.
+            says = rhythm.says(opened, answers=agent_id in answering)
+            if says:
+                notes = {**notes, "session": opened, "says": says}
+        elif opened is not None and action in _WORDS:
+            # A comment, reply or post of a session uses its opening look's plan.
+            notes = {**notes, "session": opened}
         key = idempotency_key(agent_id, due_at, action)
         plan.rows.append(
             _activity_row(agent_id, due_at, action, key, status, notes, reason, now, lease)

@@ -38,12 +38,14 @@ from typing import TYPE_CHECKING, Self, TypeVar
 import httpx2
 from pydantic import SecretStr, ValidationError
 
-from fleet.content import prompts
+from fleet.content import planning, prompts
 from fleet.content.port import (
     Author,
     CommentDraft,
+    PlanAsk,
     PostDraft,
     PostSeen,
+    SessionPlan,
     Thought,
     Usage,
     with_spent,
@@ -316,6 +318,15 @@ class AnthropicWriter:
         prompt = prompts.thought_prompt(persona, author, seen)
         text, usage = self._ask(prompt, prompts.parse_thought)
         return Thought(text, usage)
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        """A session's words in one call (``fleet.content.planning``); no call when the
+        session asks for nothing it can write."""
+        if not planning.wanted(ask):
+            return SessionPlan()
+        prompt = planning.plan_prompt(persona, author, ask)
+        plan, usage = self._ask(prompt, lambda text: planning.parse_plan(text, persona, ask))
+        return planning.with_usage(plan, usage)
 
     def close(self) -> None:
         """Close the SDK client and its HTTP connections."""

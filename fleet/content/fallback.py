@@ -28,8 +28,10 @@ from fleet.content.port import (
     Author,
     CommentDraft,
     ContentWriter,
+    PlanAsk,
     PostDraft,
     PostSeen,
+    SessionPlan,
     Thought,
     Usage,
     spent_on,
@@ -37,7 +39,7 @@ from fleet.content.port import (
 from fleet.core.persona import Persona
 from fleet.errors import CircuitOpen, Deferred, FleetError, TransientError
 
-T = TypeVar("T", PostDraft, CommentDraft, Thought)
+T = TypeVar("T", PostDraft, CommentDraft, Thought, SessionPlan)
 
 
 def is_down(error: BaseException) -> bool:
@@ -108,6 +110,9 @@ class ChainWriter:
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
     ) -> Thought:
         return self._first_up(lambda writer: writer.think(persona, author, seen, nonce=nonce))
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        return self._first_up(lambda writer: writer.plan(persona, author, ask, nonce=nonce))
 
     def close(self) -> None:
         for _, writer in self._chain:

@@ -18,8 +18,10 @@ from fleet.content.port import (
     Author,
     CommentDraft,
     ContentWriter,
+    PlanAsk,
     PostDraft,
     PostSeen,
+    SessionPlan,
     Thought,
     Usage,
     spent_on,
@@ -28,7 +30,7 @@ from fleet.core.persona import Persona
 from fleet.errors import Deferred, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 
-T = TypeVar("T", PostDraft, CommentDraft, Thought)
+T = TypeVar("T", PostDraft, CommentDraft, Thought, SessionPlan)
 
 
 class LimitedWriter:
@@ -85,6 +87,9 @@ class LimitedWriter:
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
     ) -> Thought:
         return self._call(lambda: self._inner.think(persona, author, seen, nonce=nonce))
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        return self._call(lambda: self._inner.plan(persona, author, ask, nonce=nonce))
 
     def close(self) -> None:
         self._inner.close()

@@ -27,8 +27,10 @@ from fleet.content.port import (
     Author,
     CommentDraft,
     CommentSeen,
+    PlanAsk,
     PostDraft,
     PostSeen,
+    SessionPlan,
     Thought,
     Usage,
 )
@@ -307,6 +309,10 @@ class OfflineWriter:
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
         return Thought(text, self._usage(prompt, answer, started))
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        """No plan: each action writes its own words, which cost nothing here."""
+        return SessionPlan()
 
     def close(self) -> None:
         """Nothing to release."""

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from fleet.content import prompts
+from fleet.content import planning, prompts
 from fleet.content.anthropic_writer import (
     MAX_BODY_BYTES,
     Price,
@@ -54,8 +54,10 @@ from fleet.content.anthropic_writer import (
 from fleet.content.port import (
     Author,
     CommentDraft,
+    PlanAsk,
     PostDraft,
     PostSeen,
+    SessionPlan,
     Thought,
     Usage,
     with_spent,
@@ -82,6 +84,7 @@ SCHEMAS: Mapping[prompts.Kind, type[BaseModel]] = {
     "post": prompts.PostReply,
     "comment": prompts.CommentReply,
     "thought": prompts.ThoughtReply,
+    "plan": planning.PlanReply,
 }
 
 
@@ -260,6 +263,18 @@ class OpenAIWriter:
         prompt = prompts.thought_prompt(persona, author, seen)
         text, usage = self._ask(prompt, prompts.parse_thought)
         return Thought(text, usage)
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        """A session's words in one call (``fleet.content.planning``), asked as JSON
+        fitting the plan's schema; no call when the session asks for nothing it can write."""
+        if not planning.wanted(ask):
+            return SessionPlan()
+        prompt = planning.plan_prompt(persona, author, ask)
+        schema = wire_schema("plan")
+        plan, usage = self._ask(
+            prompt, lambda text: planning.parse_plan(text, persona, ask), schema=schema
+        )
+        return planning.with_usage(plan, usage)
 
     def close(self) -> None:
         """Close the SDK client and its HTTP connections."""

@@ -9,6 +9,7 @@ repair call that failed) carries their usage: ``spent_on(error)``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -146,6 +147,47 @@ class Thought:
     usage: Usage = field(default_factory=lambda: Usage(model="none", calls=0))
 
 
+@dataclass(frozen=True, slots=True)
+class PlanAsk:
+    """What a session's plan is asked to write (``fleet.content.planning``): ``says``, how
+    many comments, replies and posts the session holds; ``page``, the posts the agent was
+    shown (a comment may answer one); ``answerable``, the comments it may answer (each as
+    a ``PostSeen`` whose ``answering`` is set). All of it is data, never instructions."""
+
+    says: Mapping[str, int]
+    page: tuple[PostSeen, ...] = ()
+    answerable: tuple[PostSeen, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPost:
+    """A post a plan wrote: as a ``PostDraft`` without the usage (the plan's)."""
+
+    image_prompt: str
+    style: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    """A session's words written in one call: a comment per post id, a reply per comment
+    id, at most one post, the opening look's thought; what the call cost, and how many of
+    the answer's items were cut (unknown ids, too many, over the bounds, wrong kinds)."""
+
+    comments: Mapping[str, str] = field(default_factory=dict)
+    replies: Mapping[str, str] = field(default_factory=dict)
+    post: PlannedPost | None = None
+    thought: str | None = None
+    usage: Usage = field(default_factory=lambda: Usage(model="none", calls=0))
+    dropped: int = 0
+
+    @property
+    def items(self) -> int:
+        """How many texts it holds for the session's actions."""
+        return len(self.comments) + len(self.replies) + (self.post is not None)
+
+
 class ContentWriter(Protocol):
     """Writes in a persona's voice. ``nonce`` varies output (e.g. the tick's due time)."""
 
@@ -158,6 +200,11 @@ class ContentWriter(Protocol):
     def think(
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
     ) -> Thought: ...
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        """A session's words in one call (an empty plan, no call: the writer has none to
+        make, as the offline writer, whose own writings cost nothing)."""
+        ...
 
     def close(self) -> None:
         """Release the writer's connections; it is not used afterwards."""

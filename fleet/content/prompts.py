@@ -42,8 +42,8 @@ MAX_QUOTED = 500  # characters of one quoted field from another user
 RECENT_SHOWN = 5
 MEMORIES_SHOWN = 6
 
-Kind = Literal["post", "comment", "thought"]
-MAX_TOKENS: dict[Kind, int] = {"post": 500, "comment": 250, "thought": 80}
+Kind = Literal["post", "comment", "thought", "plan"]
+MAX_TOKENS: dict[Kind, int] = {"post": 500, "comment": 250, "thought": 80, "plan": 900}
 COMMENT_ANGLES = (
     "say what works for you in it, precisely",
     "ask the author one genuine question about how they made it",
@@ -330,9 +330,9 @@ _R = TypeVar("_R", bound=_Reply)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 
-def _json_object(text: str) -> object:
-    if len(text) > MAX_REPLY_CHARS:
-        raise InvalidReply(f"the answer is {len(text)} characters long, over {MAX_REPLY_CHARS}")
+def _json_object(text: str, limit: int = MAX_REPLY_CHARS) -> object:
+    if len(text) > limit:
+        raise InvalidReply(f"the answer is {len(text)} characters long, over {limit}")
     body = _FENCE.sub("", text.strip())
     start = body.find("{")
     if start < 0:

@@ -382,6 +382,21 @@ def session_speaks(shape: Sessions, weights: ActionWeights, seed: int, opened: i
     return any(session_action(weights, seed, opened, index) in WORDS for index in range(1, length))
 
 
+def session_says(
+    shape: Sessions, weights: ActionWeights, seed: int, opened: int, *, answers: bool = False
+) -> dict[str, int]:
+    """How many comments, replies and posts the session opened at ``opened`` holds as
+    drawn (before quotas and budget; ``answers`` as ``session_action``): what its opening
+    look's plan writes (``fleet.content.planning``). Kinds it holds none of are left out."""
+    length = session_length(shape, seed, opened)
+    said: dict[str, int] = {}
+    for index in range(1, length):
+        action = session_action(weights, seed, opened, index, answers=answers)
+        if action in WORDS:
+            said[action.value] = said.get(action.value, 0) + 1
+    return said
+
+
 # -- daily quotas -----------------------------------------------------------------------
 
 
@@ -452,6 +467,7 @@ __all__ = [
     "session_gap",
     "session_length",
     "session_rest",
+    "session_says",
     "unit",
     "within_quota",
 ]

@@ -33,6 +33,7 @@ from fleet.core.sessions import (
     next_in_session,
     open_session,
     session_action,
+    session_says,
     session_speaks,
     within_quota,
 )
@@ -131,6 +132,13 @@ class Rhythm:
         if self.sessions is None or opened is None:
             return True
         return index == 0 and session_speaks(self._shape, self.weights, self.seed, opened)
+
+    def says(self, opened: int | None, *, answers: bool = False) -> dict[str, int]:
+        """The comments, replies and posts the session opened at ``opened`` holds as drawn
+        (``session_says``); none for a steady ticker, which has no sessions."""
+        if self.sessions is None or opened is None:
+            return {}
+        return session_says(self._shape, self.weights, self.seed, opened, answers=answers)
 
     def answers_at(self, opened: int | None, index: int, *, notified: bool = False) -> bool:
         """Whether this position is a session's look at its notifications (when it

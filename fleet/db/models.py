@@ -448,3 +448,24 @@ class IdentityQuestion(Base):
     post_id: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime]
     seen_at: Mapped[datetime]
+
+
+class SessionPlan(Base):
+    """A speaking session's words, written in one LLM call at its opening look
+    (``fleet.activities.plans``): kept once per (agent, session) before any of its
+    actions uses it, so a retried action reuses its text and nothing pays twice."""
+
+    __tablename__ = "session_plans"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "opened_at"),
+        Index("ix_session_plans_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    # The session's opening second (its opening look's due time).
+    opened_at: Mapped[datetime]
+    # The texts by target: {"comments": {post id: text}, "replies": {comment id: text},
+    # "post": {...}, "dropped": n}, each bounded as its action's own text is.
+    items: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime]

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from fleet.agents.deciding import Decided, plan_ticks
+from fleet.agents.heartbeat import rhythm_of
+from fleet.core.decisions import effective_weights
 from fleet.core.persona import Quotas
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -129,7 +131,8 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifi
         ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
     )
     assert [d.action for d in plan.decided] == ["reply", "browse"]
-    assert plan.rows[0]["content"] == {"notifications": True}
+    # The reply is of the session opened at DUE (whose plan it may use).
+    assert plan.rows[0]["content"] == {"notifications": True, "session": DUE}
     assert plan.rows[1]["content"] == {"thinks": False}
     assert plan.looked == {1}
 
@@ -230,7 +233,7 @@ def test_an_agent_a_person_asked_what_it_is_answers_at_its_next_tick_whatever_qu
     )
     assert [d.action for d in plan.decided] == ["reply", "browse"]
     assert [r["status"] for r in plan.rows] == ["pending", "pending"]
-    assert plan.rows[0]["content"] == {"notifications": True, "identity": True}
+    assert plan.rows[0]["content"] == {"notifications": True, "identity": True, "session": DUE}
     assert plan.answered == {1} and plan.looked == {1}
     assert plan.updates[0]["counts"]["2026-11-17"]["reply"] == 1, "counted, not refused"
 
@@ -285,3 +288,28 @@ def _session_action(row: Any, index: int) -> str:
         lease=LEASE,
     )
     return plan.decided[0].action
+
+
+def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> None:
+    """The opening look of a session holding words is told how many of each (its plan
+    writes them in one call), and each of its words is told its session; a session
+    that says nothing opens with a look that makes no call."""
+    talker = {"post": 0, "comment": 1, "like": 0, "browse": 0}
+    rows = {1: _poster(1, weights=talker)}
+    catalogue = _catalogue()
+    rhythm = rhythm_of(
+        catalogue, rows[1], effective_weights(catalogue.get("product_photographer"), talker)
+    )
+    # The first session opening from DUE on that holds more than its opening look.
+    opened = next(DUE + k for k in range(10_000) if rhythm.says(DUE + k))
+    said = rhythm.says(opened)
+    assert set(said) == {"comment"} and said["comment"] >= 1
+    ticks = [(1, opened, opened, 0), (1, opened + 5, opened, 1)]
+    plan = plan_ticks(ticks, rows, catalogue, before={}, answering=set(), now=NOW, lease=LEASE)
+    assert [d.action for d in plan.decided] == ["browse", "comment"]
+    assert plan.rows[0]["content"] == {"session": opened, "says": said}
+    assert plan.rows[1]["content"] == {"session": opened}
+    quiet = {1: _poster(1, weights={"post": 0, "comment": 0, "reply": 0, "like": 1, "browse": 0})}
+    plan = plan_ticks(ticks, quiet, catalogue, before={}, answering=set(), now=NOW, lease=LEASE)
+    assert plan.rows[0]["content"] == {"thinks": False}
+    assert plan.rows[1]["content"] is None

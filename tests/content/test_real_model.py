@@ -24,7 +24,7 @@ import pytest
 
 from fleet.content.anthropic_writer import ReplyRefused
 from fleet.content.openai_writer import OpenAIWriter
-from fleet.content.port import PostSeen, spent_on
+from fleet.content.port import PlanAsk, PostSeen, spent_on
 from tests.content.conftest import AUTHOR, persona
 
 pytestmark = pytest.mark.real_model
@@ -114,3 +114,34 @@ def test_a_real_small_model_writes_a_post_and_a_comment(llama_server: str) -> No
             if len(written) == 2:
                 break
     assert set(written) == {"post", "comment"}, written
+
+
+def test_a_real_small_model_s_plan_validates_or_its_refusal_is_the_fallback(
+    llama_server: str,
+) -> None:
+    """A session's plan (issue 53) from the real model: what comes back is Fleet's valid
+    plan, holding only texts for the posts and comment it was shown, or a refusal (after
+    one repair) with its usage, which the actions take as "write your own"."""
+    who = persona("indie_game_dev")
+    page = (
+        PostSeen("p-1", "Glass perfume bottle in candlelight", "Warm amber light.", "lena", False),
+        PostSeen("p-2", "Forest tileset, night two", "16x16, four colours.", "kit", True),
+    )
+    ask = PlanAsk({"comment": 1, "post": 1}, page)
+    with OpenAIWriter(
+        model="smollm2-135m",
+        api_key=None,
+        base_url=llama_server,
+        timeout_seconds=120,
+        prices={},
+    ) as writer:
+        try:
+            plan = writer.plan(who, AUTHOR, ask, nonce=1)
+        except ReplyRefused as refused:
+            usage = spent_on(refused)
+            assert usage is not None and usage.calls == 2 and usage.cost_usd == 0
+            return
+    assert set(plan.comments) <= {"p-1", "p-2"} and plan.replies == {}
+    assert all(0 < len(text) <= 400 for text in plan.comments.values())
+    assert plan.post is None or plan.post.style in who.workflow_styles
+    assert plan.usage.calls in (1, 2) and plan.usage.cost_usd == 0

@@ -1,0 +1,198 @@
+"""A speaking session's plan in the actions: written once at its opening look, used by
+its comments, replies and post.
+
+The opening look of a session that holds a comment, a reply or a post (the dispatcher
+marks it with ``session`` and ``says``, ``fleet.agents.deciding``) asks the writer for
+all of those words in one call (``fleet.content.planning``), shown the page it read and
+the comments it may answer, and keeps the plan with the session
+(``fleet.activities.plans``) before any action uses it; a retried look finds it kept
+and pays nothing, and a plan that failed is kept empty, so nothing pays for it twice.
+
+Each of the session's actions then chooses its target as always (a comment prefers the
+posts its plan wrote for, within the same rules: consent, the holdout, the hourly cap,
+its own engagements) and takes the plan's text for that target, when there is one, after
+the guard's check of it alone; a text the guard refuses, or a target the plan has no
+text for, falls back to the action's own call. A reply to a comment that asks what the
+agent is never takes a planned text: it keeps its truthful path (``actions.reply``).
+Under review, a planned text stops at its action's draft like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fleet.actions.common import (
+    Billing,
+    Writing,
+    author_of,
+    billed,
+    echo_check,
+    fleet_recent,
+    keep_spent_at_end,
+    nonce,
+)
+from fleet.activities import Claim
+from fleet.activities.plans import keep_plan, plan_of
+from fleet.content import planning
+from fleet.content.guard import no_echo
+from fleet.content.port import (
+    CommentDraft,
+    PlanAsk,
+    PostDraft,
+    PostSeen,
+    SessionPlan,
+    Usage,
+)
+from fleet.core.memory import post_text
+from fleet.infra.logs import get_logger
+
+log = get_logger(__name__)
+
+# The usage a planned text is recorded with: no call of its own (the plan's call is on
+# the opening look's activity), the plan's writer named.
+PLANNED = "plan"
+
+
+def session_of(claim: Claim) -> datetime | None:
+    """The opening second of the session this action belongs to (None: not in one)."""
+    opened = claim.content.get("session")
+    if isinstance(opened, bool) or not isinstance(opened, int):
+        return None
+    return datetime.fromtimestamp(opened, UTC)
+
+
+def says(claim: Claim) -> dict[str, int]:
+    """What the session holds as drawn, when this is its opening look (else nothing)."""
+    said = claim.content.get("says")
+    if not isinstance(said, dict):
+        return {}
+    return {str(k): int(v) for k, v in said.items() if isinstance(v, int) and v > 0}
+
+
+def make_plan(
+    writing: Writing,
+    billing: Billing,
+    claim: Claim,
+    page: list[PostSeen],
+    answerable: Callable[[Claim], list[PostSeen]],
+) -> SessionPlan | None:
+    """The session's plan, written once at its opening look and kept; None when this look
+    opens no speaking session (it thinks as before). A plan kept before is read, not
+    written again; one that cannot be written (the budget spent, the writer down or
+    refusing) is kept empty, logged once: each action then writes its own words."""
+    opened, said = session_of(claim), says(claim)
+    if opened is None or not said:
+        return None
+    kept = plan_of(writing.sessions, claim.actor.id, opened)
+    if kept is not None:
+        return planning.from_record(kept)
+    ask = PlanAsk(said, tuple(page), tuple(answerable(claim)) if said.get("reply") else ())
+    if not planning.wanted(ask) or billing.spending.refusal(claim.actor.id) is not None:
+        return None
+    persona = writing.personas.get(claim.actor.persona)
+    author = author_of(writing, claim)
+    try:
+        with billed(billing, claim):
+            plan = writing.writer.plan(persona, author, ask, nonce=nonce(claim))
+    except Exception as error:  # a plan is an economy: it never fails the look
+        log.warning(
+            "the session's plan was not written; its actions write their own",
+            agent=claim.actor.id,
+            reason=str(error)[:200],
+        )
+        plan = SessionPlan(usage=Usage(model="failed", calls=0))
+    else:
+        if plan.usage.calls == 0 and plan.items == 0:
+            return None  # a writer with no plans to make (offline): nothing to keep
+    if plan.dropped:
+        log.warning(
+            "the session's plan had items cut (unknown targets, too many, over the bounds)",
+            agent=claim.actor.id,
+            dropped=plan.dropped,
+            kept=plan.items,
+        )
+    record = planning.as_record(plan)
+    record["provider"] = plan.usage.provider or plan.usage.model
+    kept = keep_plan(writing.sessions, claim.actor.id, opened, record, now=writing.now())
+    if plan.usage.calls:
+        keep_spent_at_end(billing, claim, plan.usage)
+    return planning.from_record(kept)
+
+
+def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:
+    opened = session_of(claim)
+    if opened is None:
+        return None
+    kept = plan_of(writing.sessions, claim.actor.id, opened)
+    if kept is None:
+        return None
+    return planning.from_record(kept), str(kept.get("provider") or PLANNED)[:100]
+
+
+def planned_targets(writing: Writing, claim: Claim) -> list[str]:
+    """The posts this comment's session plan wrote a comment for."""
+    found = _kept(writing, claim)
+    return list(found[0].comments) if found is not None else []
+
+
+def _usage(provider: str) -> Usage:
+    return Usage(model=PLANNED, calls=0, provider=provider)
+
+
+def planned_comment(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft | None:
+    """The plan's comment on ``post`` (its reply to ``post.answering``), if the session's
+    plan wrote one and the guard accepts it; else None (the action writes its own)."""
+    if post.answering is not None and post.answering.asks_identity:
+        return None  # a truthful answer is never a planned one
+    found = _kept(writing, claim)
+    if found is None:
+        return None
+    plan, provider = found
+    if post.answering is not None:
+        text = plan.replies.get(post.answering.comment_id)
+    else:
+        text = plan.comments.get(post.post_id)
+    if not text:
+        return None
+    draft = CommentDraft(post.post_id, text, _usage(provider))
+    if writing.guard is not None:
+        author = author_of(writing, claim, about=post)
+        verdict = no_echo(
+            writing.guard.check_comment(draft, author, post, fleet_recent(writing)),
+            draft.text,
+            echo_check(writing, claim, reply=post.answering is not None),
+        )
+        if not verdict.ok:
+            log.info("a planned text was refused by the guard", reason=verdict.reason)
+            return None
+    return draft
+
+
+def planned_post(writing: Writing, claim: Claim) -> PostDraft | None:
+    """The plan's post, if the session's plan wrote one and the guard accepts it."""
+    found = _kept(writing, claim)
+    if found is None or found[0].post is None:
+        return None
+    made, provider = found[0].post, found[1]
+    persona = writing.personas.get(claim.actor.persona)
+    if made.style not in persona.workflow_styles or not made.title:
+        return None
+    draft = PostDraft(made.image_prompt, made.style, made.title, made.description, _usage(provider))
+    if writing.guard is not None:
+        author = author_of(writing, claim)
+        verdict = no_echo(
+            writing.guard.check_post(draft, author, fleet_recent(writing)),
+            post_text(draft.title, draft.description),
+            echo_check(writing, claim),
+        )
+        if not verdict.ok:
+            log.info("a planned post was refused by the guard", reason=verdict.reason)
+            return None
+    return draft
+
+
+def as_content(draft: PostDraft | CommentDraft) -> dict[str, Any]:
+    """What an activity keeps of a planned text: that it was planned."""
+    return {"planned": draft.usage.model == PLANNED}

@@ -1,0 +1,62 @@
+"""Sessions' plans: the words a speaking session's opening look had written in one call
+(``fleet.actions.planning``), kept once per (agent, session) before any action uses them.
+
+``keep_plan`` inserts the plan unless the session has one (a retried opening look finds
+it and pays nothing; the agent's plans of sessions over a day old are deleted with it);
+``plan_of`` reads it for the session's comments, replies and post.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.db.models import SessionPlan
+
+_PLANS = cast(Table, SessionPlan.__table__)
+# A session lasts minutes; a draft of it waits for review in the activity, not here.
+KEPT_FOR = timedelta(days=1)
+
+
+def plan_of(
+    sessions: sessionmaker[Session], agent_id: int, opened_at: datetime
+) -> dict[str, Any] | None:
+    """The plan kept for the agent's session opened at ``opened_at``, or None."""
+    with sessions() as session:
+        found = session.execute(
+            select(_PLANS.c["items"]).where(
+                _PLANS.c.agent_id == agent_id, _PLANS.c.opened_at == opened_at
+            )
+        ).scalar_one_or_none()
+    return dict(found) if isinstance(found, dict) else None
+
+
+def keep_plan(
+    sessions: sessionmaker[Session],
+    agent_id: int,
+    opened_at: datetime,
+    items: dict[str, Any],
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """Keep the session's plan, unless it has one already; the plan kept (the first)."""
+    row = {"agent_id": agent_id, "opened_at": opened_at, "items": items, "created_at": now}
+    with sessions.begin() as session:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = postgresql.insert(_PLANS).on_conflict_do_nothing()
+        else:
+            statement = sqlite.insert(_PLANS).on_conflict_do_nothing()
+        session.execute(statement, [row])
+        # The agent's plans of sessions long ended go: one row per agent, about, is kept.
+        session.execute(
+            delete(_PLANS).where(
+                _PLANS.c.agent_id == agent_id, _PLANS.c.opened_at < opened_at - KEPT_FOR
+            )
+        )
+    kept = plan_of(sessions, agent_id, opened_at)
+    return kept if kept is not None else items

@@ -1,0 +1,197 @@
+"""A speaking session's plan through the actions: a Fleet on Postgres and Redis whose
+writer is the real SDK on a local Messages API, the sandbox gallery.
+
+The opening look makes the session's one call and keeps the plan; the session's comment
+publishes the planned text with no call of its own; a look delivered again pays nothing;
+a hostile plan publishes nothing for a post the agent was not shown; under review, the
+planned text is the comment's draft."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pydantic import SecretStr
+from sqlalchemy import Engine, select, update
+
+from fleet import activities
+from fleet.actions.perform import perform
+from fleet.cli import cli
+from fleet.db.models import Agent, AgentActivity, SessionPlan
+from fleet.service.root import Fleet, bootstrap
+from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
+from tests.conftest import REDIS_URL
+from tests.content.conftest import post_json
+from tests.gallery.conftest import TOKEN
+from tests.messages_api import MessagesAPI
+
+PLANNED = "The lantern glow on that tileset reads well even at thumbnail size."
+
+
+@pytest.fixture
+def local_api() -> Iterator[MessagesAPI]:
+    with MessagesAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def fleet(
+    pg_engine: Engine, sandbox: BackgroundSandbox, redis_keys: str, local_api: MessagesAPI
+) -> Iterator[Fleet]:
+    """Two started indie game devs; the second has posted (the first's page shows it)."""
+    settings = Settings(
+        database_url=pg_engine.url.render_as_string(hide_password=False),
+        seed=7,
+        anthropic_api_key=SecretStr("gw-key-test"),
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
+        broker_key_prefix=f"{redis_keys}:",
+        gallery={"url": sandbox.url, "token": TOKEN},
+        llm={"model": "claude-haiku-4-5", "base_url": local_api.url, "timeout_seconds": 2.0},
+    )
+    made = bootstrap(settings, pg_engine)
+    runner = CliRunner()
+    created = runner.invoke(
+        cli,
+        ["agents", "create", "--persona", "indie_game_dev", "--count", "2", "--start"],
+        obj=made,
+    )
+    assert created.exit_code == 0, created.output
+    local_api.queue(local_api.text(post_json()))
+    posted = runner.invoke(cli, ["agents", "act", "2", "post", "--here", "--json"], obj=made)
+    assert json.loads(posted.stdout)["status"] == "succeeded", posted.output
+    yield made
+    made.close()
+
+
+def _session(fleet: Fleet, says: dict[str, int], *actions: str) -> tuple[str, list[str]]:
+    """A session of agent 1 as the dispatcher decides it: its opening look's key, and
+    its other actions' keys."""
+    opened = int(datetime.now(UTC).timestamp()) - 60
+    now = datetime.now(UTC)
+    lease = timedelta(minutes=5)
+    look = f"1:{opened}:browse"
+    activities.create_activity(
+        fleet.sessions,
+        1,
+        "browse",
+        datetime.fromtimestamp(opened, UTC),
+        look,
+        now=now,
+        lease=lease,
+        content={"session": opened, "says": says},
+    )
+    keys = []
+    for n, action in enumerate(actions, start=1):
+        key = f"1:{opened + 5 * n}:{action}"
+        activities.create_activity(
+            fleet.sessions,
+            1,
+            action,
+            datetime.fromtimestamp(opened + 5 * n, UTC),
+            key,
+            now=now,
+            lease=lease,
+            content={"session": opened},
+        )
+        keys.append(key)
+    return look, keys
+
+
+def _row(fleet: Fleet, key: str) -> AgentActivity:
+    with fleet.sessions() as session:
+        return session.scalars(
+            select(AgentActivity).where(AgentActivity.idempotency_key == key)
+        ).one()
+
+
+def _plan(text: str, **more: Any) -> str:
+    return json.dumps({"comments": [{"to": "p1", "text": text}], **more})
+
+
+def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment")
+    calls = len(local_api.requests)
+    local_api.queue(local_api.text(_plan(PLANNED, thought="Warm feed today.")))
+    kit = fleet.action_kit
+    assert perform(kit, look).status == "succeeded"
+    assert len(local_api.requests) == calls + 1
+    sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
+    assert 'Task: "plan"' in sent and "<page>" in sent
+    looked = _row(fleet, look)
+    assert looked.usage is not None and looked.usage["calls"] == 1
+    # Delivered again (its finish lost): the plan is found, nothing is paid twice.
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == look)
+            .values(status="pending", finished_at=None)
+        )
+    assert perform(kit, look).status == "succeeded"
+    assert len(local_api.requests) == calls + 1
+    with fleet.sessions() as session:
+        assert len(session.scalars(select(SessionPlan)).all()) == 1
+    done = perform(kit, comment)
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 1, "the comment made no call of its own"
+    row = _row(fleet, comment)
+    assert row.content is not None and row.content["text"] == PLANNED
+    assert row.usage is not None and row.usage["calls"] == 0
+
+
+HOSTILE = {
+    "other ids": _plan("Planted on a post it never saw.").replace('"p1"', '"p9"'),
+    "a gallery id": _plan("Planted by id.").replace('"p1"', '"1"'),
+    "500 items": json.dumps(
+        {"comments": [{"to": f"p{n % 7}", "text": f"Planted {n}."} for n in range(500)]}
+    ),
+    "nested": json.dumps({"comments": [{"to": {"to": "p1"}, "text": {"t": "Planted."}}]}),
+    "1 MB": _plan("Planted " + "x" * 2**20),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_plan_publishes_nothing_for_a_post_the_agent_was_not_shown(
+    fleet: Fleet, local_api: MessagesAPI, case: str
+) -> None:
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment")
+    local_api.queue(local_api.text(HOSTILE[case]))
+    kit = fleet.action_kit
+    assert perform(kit, look).status == "succeeded", "nothing fails the session"
+    own = json.dumps({"comment": "Those tiles have a lovely rhythm to them."})
+    local_api.queue(local_api.text(own))
+    done = perform(kit, comment)
+    assert done.status == "succeeded", done
+    row = _row(fleet, comment)
+    assert row.content is not None
+    published = str(row.content["text"])
+    with fleet.sessions() as session:
+        handle = session.scalars(select(Agent.handle).where(Agent.id == 1)).one()
+    shown = {p.id for p in kit.gallery.feed(agent=handle, limit=50, sort="recent")}
+    assert row.target_post_id in shown
+    if case != "500 items":  # of those, p1 names the post it was shown: a fair item
+        assert "Planted" not in published
+
+
+def test_under_review_the_planned_comment_is_the_session_s_draft(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id == 1).values(review=True))
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment")
+    local_api.queue(local_api.text(_plan(PLANNED)))
+    kit = fleet.action_kit
+    calls = len(local_api.requests)
+    perform(kit, look)
+    assert perform(kit, comment).status == "drafted"
+    assert len(local_api.requests) == calls + 1
+    row = _row(fleet, comment)
+    assert row.status == "awaiting_review"
+    assert row.content is not None and row.content["text"] == PLANNED
