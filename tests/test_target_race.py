@@ -9,13 +9,17 @@ goes on with the ledger read before the wait: the post is kept a second time. Th
 action then engages the post again (a second like toggles the first off; a second comment
 is made), and its ledger row is dropped by the ledger's unique constraint.
 
-Known and not fixed here (issue 52's second finding): the test is a strict expected
-failure, so that the fix shows as an unexpected pass.
+Fixed: the open check reads the agent's other actions on the post locked for share, so it
+waits for that action's end and sees it ended (``kept_targets.open_to``). Each way a post
+is kept is raced: the choice after the claim, the claim of one action with its first
+choice, and the batch's claim.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -23,7 +27,7 @@ from sqlalchemy import text
 from fleet import activities
 from fleet.service.root import Fleet
 from tests.e2e.conftest import wait_for
-from tests.test_activities import NOW, _activity, _keep, _second_like
+from tests.test_activities import LEASE, NOW, _activity, _keep, _second_like
 
 pytestmark = pytest.mark.postgres
 
@@ -32,8 +36,46 @@ def _first_open(done: set[str], recent: dict[str, int]) -> str | None:
     return next((p for p in ("p1", "p2", "p3") if p not in done), None)
 
 
-@pytest.mark.xfail(strict=True, reason="the kept target's open check reads a stale ledger")
-def test_a_post_engaged_while_the_choice_waited_is_not_kept(pg_fleet: Fleet) -> None:
+def _choice_after_the_claim(fleet: Fleet, agent_id: int, second: int) -> str | None:
+    # A choice of p1 whatever the read says: as one made from a read before the first
+    # like's pending row was there.
+    return _keep(fleet, second, agent_id, lambda done, recent: "p1").post_id
+
+
+# A first choice of the post the first like holds, by a person ("ann").
+P1 = activities.FirstChoice("p1", "ann", "like", 10, since=NOW - timedelta(hours=1))
+
+
+def _claim_of_one(fleet: Fleet, agent_id: int, second: int) -> str | None:
+    key = _key_of(fleet, second)
+    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE, first_choice=P1)
+    assert isinstance(claim, activities.Claim)
+    return claim.target_post_id
+
+
+def _batch_claim(fleet: Fleet, agent_id: int, second: int) -> str | None:
+    key = _key_of(fleet, second)
+    claimed = activities.claim_many(
+        fleet.sessions, [key], now=NOW, lease=LEASE, first_choices={key: P1}
+    )
+    [claim] = claimed.claims
+    return claim.target_post_id
+
+
+def _key_of(fleet: Fleet, activity_id: int) -> str:
+    with fleet.engine.connect() as connection:
+        return str(
+            connection.scalar(
+                text("SELECT idempotency_key FROM agent_activities WHERE id = :id"),
+                {"id": activity_id},
+            )
+        )
+
+
+@pytest.mark.parametrize("keeping", [_choice_after_the_claim, _claim_of_one, _batch_claim])
+def test_a_post_engaged_while_the_choice_waited_is_not_kept(
+    pg_fleet: Fleet, keeping: Callable[[Fleet, int, int], str | None]
+) -> None:
     fleet = pg_fleet
     agent_id, first, _ = _activity(fleet)
     second = _second_like(fleet, agent_id)
@@ -51,10 +93,8 @@ def test_a_post_engaged_while_the_choice_waited_is_not_kept(pg_fleet: Fleet) -> 
         ),
         {"agent": agent_id, "id": first, "at": NOW},
     )
-    kept: list[activities.TargetKept] = []
-    choosing = threading.Thread(
-        target=lambda: kept.append(_keep(fleet, second, agent_id, _first_open))
-    )
+    kept: list[str | None] = []
+    choosing = threading.Thread(target=lambda: kept.append(keeping(fleet, agent_id, second)))
     choosing.start()
 
     def waiting() -> bool:
@@ -75,4 +115,4 @@ def test_a_post_engaged_while_the_choice_waited_is_not_kept(pg_fleet: Fleet) -> 
         transaction.commit()
         holder.close()
         choosing.join(timeout=30)
-    assert kept and kept[0].post_id != "p1", kept
+    assert kept and kept[0] != "p1", kept

@@ -297,7 +297,6 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
         cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,
-        first_tried=claim.first_choice_refused,
     )
     if kept.ended:
         raise Skip("the action ended while its target was being chosen")
