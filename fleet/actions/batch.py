@@ -17,16 +17,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from fleet import activities
 from fleet.actions.choosing import first_choices
-from fleet.actions.kit import ActionKit, Event
+from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
-from fleet.actions.perform import carry_out, drafted, ended_as
+from fleet.actions.perform import Spent, carry_out, drafted, end, keep_failed_spending
 from fleet.activities import Claim, Ending
-from fleet.content.budget import usage_record
-from fleet.content.port import Usage
 from fleet.core.action_key import action_of
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import InputError, UnderReview
@@ -75,27 +72,18 @@ def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
         yield replace(kit, gallery=gallery)
 
 
-def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, dict[str, Any]]:
-    """Charge the budgets what the batch's calls billed (at once, when the budget can);
-    each activity's usage to record."""
-    if not spent:
-        return {}
-    kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
-    return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
-
-
 def _carrying_out(
-    kit: ActionKit, claims: Sequence[Claim], threads: int
+    kit: ActionKit, claims: Sequence[Claim], threads: int, spent: Callable[[Spent], None]
 ) -> list[tuple[Claim, Callable[[], Ending]]]:
     """Each claim's action started: on the process's threads, or in this thread for a
     batch of one (a thread would only add its hand-over); its ending, or its error, when
-    called."""
+    called. What their LLM calls bill goes to ``spent``."""
     if len(claims) == 1:
         claim = claims[0]
-        return [(claim, partial(carry_out, kit, claim))]
+        return [(claim, partial(carry_out, kit, claim, spent))]
     pool = _pool(threads)
     running: list[tuple[Claim, Future[Ending]]] = [
-        (claim, pool.submit(carry_out, kit, claim)) for claim in claims
+        (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
     ]
     return [(claim, future.result) for claim, future in running]
 
@@ -137,34 +125,17 @@ def perform_batch(
     # Redis for all of them, when the gallery is behind limits that can do that).
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
-    spent: list[tuple[int, int, Usage]] = []
+    spent: list[Spent] = []
     with _admitted(kit, len(claimed.claims)) as acting:
-        acting = replace(acting, spent=spent.append)
-        for claim, result in _carrying_out(acting, claimed.claims, threads):
+        for claim, result in _carrying_out(acting, claimed.claims, threads, spent.append):
             try:
                 endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
             except Exception as error:
                 done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
-    usages = _charged(kit, spent)
-    endings = [
-        (claim, replace(ending, usage=usages.pop(claim.id)) if claim.id in usages else ending)
-        for claim, ending in endings
-    ]
-    for activity_id, usage in usages.items():  # of an action that failed after all
-        activities.save_progress(kit.sessions, activity_id, now=kit.now(), usage=usage)
-    ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
-    if kit.recall is not None:
-        kit.recall.remember([(c, e) for c, e in endings if c.id in ended], now=kit.now())
-    # The live feed's events of the batch go out together (one round trip to Redis).
-    events: list[Event] = []
-    collecting = replace(kit, publish=events.append)
-    for claim, ending in endings:
-        done[claim.key] = ended_as(collecting, claim, ending, claim.id in ended)
-    if kit.publish_many is not None:
-        kit.publish_many(events)
-    else:
-        for event in events:
-            kit.publish(event)
+    ending_ids = {claim.id for claim, _ in endings}
+    # Of an action that failed after all: charged, and kept on its activity.
+    keep_failed_spending(kit, [s for s in spent if s[0] not in ending_ids])
+    done |= end(kit, endings, [s for s in spent if s[0] in ending_ids])
     return done
