@@ -9,7 +9,7 @@ traced under ``sys.setprofile``, every Python call of a module of ``fleet`` coun
 Prints JSON: the modules crossed in the order first entered, their count, the functions
 (module and name) count, and the like's outcome.
 
-    python -m bench.trace_like
+    python -m bench.trace_like [--functions]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from fleet.agents import Selection
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import AgentActivity
+from fleet.infra import logs
 from fleet.service.root import bootstrap
 from fleet.settings import Settings
 from fleet_sandbox.config import SandboxConfig
@@ -84,6 +85,7 @@ def _decide_a_like(app: Any, engine: Any, fans: list[int], start: datetime) -> t
 
 
 def main() -> None:
+    logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
     with (
         tempfile.TemporaryDirectory() as scratch,
         BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=7)) as sandbox,
@@ -142,6 +144,11 @@ def main() -> None:
                 "tick_modules_count": len(ticked.modules),
                 "like_modules_count": len(liked.modules),
                 "modules": list(modules),
+                **(
+                    {"functions": [f"{m}.{f}" for m, f in functions]}
+                    if "--functions" in sys.argv
+                    else {}
+                ),
             },
             indent=1,
         )
