@@ -24,7 +24,7 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
 from fleet.actions.perform import Spent, carry_out, drafted, end, keep_failed_spending
 from fleet.activities import Claim, Ending
-from fleet.core.action_key import action_of
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import InputError, UnderReview
 from fleet.gallery.port import AdmitsBatches
@@ -88,34 +88,39 @@ def _carrying_out(
     return [(claim, future.result) for claim, future in running]
 
 
-def perform_one(kit: ActionKit, key: str) -> Performed:
+def perform_one(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     """One delivery of a batchable kind, a batch of one (``perform_batch``): its outcome;
     its failure raised for the task to settle, as any action's; an unknown key an
     ``InputError``, as the claim of one action says it."""
-    became = perform_batch(kit, [key], threads=1)[key]
+    became = perform_batch(kit, [key], threads=1)[str(key)]
     if isinstance(became, Failed):
         raise became.error
     if isinstance(became, Unknown):
-        raise InputError(f"no activity with key {key!r}")
+        raise InputError(f"no activity with key {str(key)!r}")
     return became
 
 
 def perform_batch(
-    kit: ActionKit, keys: Sequence[str], *, threads: int
+    kit: ActionKit, keys: Sequence[ActionKey[Action] | str], *, threads: int
 ) -> dict[str, Performed | Failed]:
-    """Carry out the actions ``keys`` name, each exactly once in effect: what became of
-    each key (an outcome, or a failure for the caller to settle)."""
-    for key in keys:
-        action = action_of(key)
-        if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
-            raise ValueError(f"{key!r} is not of a batchable kind")
-    unique = list(dict.fromkeys(keys))
+    """Carry out the actions ``keys`` name (a string parsed here, once), each exactly once
+    in effect: what became of each key (an outcome, or a failure for the caller to
+    settle)."""
+    parsed = [key if isinstance(key, ActionKey) else ActionKey.parse(key) for key in keys]
+    for key in parsed:
+        if not KINDS[key.action].batchable:
+            raise ValueError(f"{str(key)!r} is not of a batchable kind")
+    unique = list(dict.fromkeys(parsed))
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
     # (``targets.first_choices``): no statement of its own after.
     choices = first_choices(kit, unique)
     claimed = activities.claim_many(
-        kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
+        kit.sessions,
+        [str(key) for key in unique],
+        now=kit.now(),
+        lease=kit.lease,
+        first_choices=choices,
     )
     done: dict[str, Performed | Failed] = {
         key: _UNCLAIMED[why]() for key, why in claimed.unclaimed.items()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.activities import Claim, identity
-from fleet.core.action_key import ActionKey
+from fleet.core.action_key import ActionKey, LikeKey, is_like
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
@@ -190,7 +190,9 @@ def _person_of_comment(waiting: Unanswered) -> str | None:
     return None if waiting.author_is_agent else waiting.author
 
 
-def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
+def first_choices(
+    kit: ActionKit, keys: Sequence[ActionKey[Action]]
+) -> dict[str, activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
     each agent is done with or holds, its own, the bot engagements per post, and its
@@ -204,14 +206,8 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     feed = kit.feed_snapshot.renewed(kit)
     if not feed:
         return {}
-    agent_of: dict[str, int] = {}
-    for key in keys:
-        try:
-            parsed = ActionKey.parse(key)
-        except ValueError:
-            continue
-        if parsed.action == "like":
-            agent_of[key] = parsed.agent_id
+    likes: list[LikeKey] = [key for key in keys if is_like(key)]
+    agent_of = {str(key): key.agent_id for key in likes}
     if not agent_of:
         return {}
     since = kit.now() - timedelta(hours=1)

@@ -71,16 +71,17 @@ if set(HANDLERS) != set(KINDS):
     )
 
 
-def perform(kit: ActionKit, key: str) -> Performed:
+def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
     """Carry out the action ``key`` names, or return at once if it already ended.
 
     An action of a batchable kind (a like, a browse) is a batch of one
     (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
-    if _batchable(key):
+    batchable = _batchable(key)
+    if batchable is not None:
         from fleet.actions.batch import perform_one  # the batch builds on this module
 
-        return perform_one(kit, key)
-    claim = activities.claim(kit.sessions, key, now=kit.now(), lease=kit.lease)
+        return perform_one(kit, batchable)
+    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.lease)
     if claim is None:
         return AlreadyFinished()
     if isinstance(claim, Held):
@@ -180,14 +181,14 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
         )
 
 
-_BATCHABLE = frozenset(kind.action.value for kind in KINDS.values() if kind.batchable)
-
-
-def _batchable(key: str) -> bool:
-    try:
-        return ActionKey.parse(key).action in _BATCHABLE
-    except ValueError:  # not a key: the claim below says so
-        return False
+def _batchable(key: ActionKey[Action] | str) -> ActionKey[Action] | None:
+    """The key, if it is one of a batchable kind."""
+    if isinstance(key, str):
+        try:
+            key = ActionKey.parse(key)
+        except ValueError:  # not a key: the claim says so
+            return None
+    return key if KINDS[key.action].batchable else None
 
 
 def drafted(kit: ActionKit, claim: Claim) -> Performed:
