@@ -17,17 +17,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from fleet import activities
 from fleet.actions.choosing import first_choices
-from fleet.actions.kit import ActionKit, Event
+from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
-from fleet.actions.perform import carry_out, drafted, ended_as
+from fleet.actions.perform import Spent, carry_out, drafted, end, keep_failed_spending
 from fleet.activities import Claim, Ending
-from fleet.content.budget import usage_record
-from fleet.content.port import Usage
-from fleet.core.action_key import action_of
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import InputError, UnderReview
 from fleet.gallery.port import AdmitsBatches
@@ -75,59 +72,55 @@ def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
         yield replace(kit, gallery=gallery)
 
 
-def _charged(kit: ActionKit, spent: list[tuple[int, int, Usage]]) -> dict[int, dict[str, Any]]:
-    """Charge the budgets what the batch's calls billed (at once, when the budget can);
-    each activity's usage to record."""
-    if not spent:
-        return {}
-    kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
-    return {activity_id: usage_record(usage) for activity_id, _, usage in spent}
-
-
 def _carrying_out(
-    kit: ActionKit, claims: Sequence[Claim], threads: int
+    kit: ActionKit, claims: Sequence[Claim], threads: int, spent: Callable[[Spent], None]
 ) -> list[tuple[Claim, Callable[[], Ending]]]:
     """Each claim's action started: on the process's threads, or in this thread for a
     batch of one (a thread would only add its hand-over); its ending, or its error, when
-    called."""
+    called. What their LLM calls bill goes to ``spent``."""
     if len(claims) == 1:
         claim = claims[0]
-        return [(claim, partial(carry_out, kit, claim))]
+        return [(claim, partial(carry_out, kit, claim, spent))]
     pool = _pool(threads)
     running: list[tuple[Claim, Future[Ending]]] = [
-        (claim, pool.submit(carry_out, kit, claim)) for claim in claims
+        (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
     ]
     return [(claim, future.result) for claim, future in running]
 
 
-def perform_one(kit: ActionKit, key: str) -> Performed:
+def perform_one(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     """One delivery of a batchable kind, a batch of one (``perform_batch``): its outcome;
     its failure raised for the task to settle, as any action's; an unknown key an
     ``InputError``, as the claim of one action says it."""
-    became = perform_batch(kit, [key], threads=1)[key]
+    became = perform_batch(kit, [key], threads=1)[str(key)]
     if isinstance(became, Failed):
         raise became.error
     if isinstance(became, Unknown):
-        raise InputError(f"no activity with key {key!r}")
+        raise InputError(f"no activity with key {str(key)!r}")
     return became
 
 
 def perform_batch(
-    kit: ActionKit, keys: Sequence[str], *, threads: int
+    kit: ActionKit, keys: Sequence[ActionKey[Action] | str], *, threads: int
 ) -> dict[str, Performed | Failed]:
-    """Carry out the actions ``keys`` name, each exactly once in effect: what became of
-    each key (an outcome, or a failure for the caller to settle)."""
-    for key in keys:
-        action = action_of(key)
-        if action not in {kind.action.value for kind in KINDS.values() if kind.batchable}:
-            raise ValueError(f"{key!r} is not of a batchable kind")
-    unique = list(dict.fromkeys(keys))
+    """Carry out the actions ``keys`` name (a string parsed here, once), each exactly once
+    in effect: what became of each key (an outcome, or a failure for the caller to
+    settle)."""
+    parsed = [key if isinstance(key, ActionKey) else ActionKey.parse(key) for key in keys]
+    for key in parsed:
+        if not KINDS[key.action].batchable:
+            raise ValueError(f"{str(key)!r} is not of a batchable kind")
+    unique = list(dict.fromkeys(parsed))
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
     # (``targets.first_choices``): no statement of its own after.
     choices = first_choices(kit, unique)
     claimed = activities.claim_many(
-        kit.sessions, unique, now=kit.now(), lease=kit.lease, first_choices=choices
+        kit.sessions,
+        [str(key) for key in unique],
+        now=kit.now(),
+        lease=kit.lease,
+        first_choices=choices,
     )
     done: dict[str, Performed | Failed] = {
         key: _UNCLAIMED[why]() for key, why in claimed.unclaimed.items()
@@ -137,34 +130,17 @@ def perform_batch(
     # Redis for all of them, when the gallery is behind limits that can do that).
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
-    spent: list[tuple[int, int, Usage]] = []
+    spent: list[Spent] = []
     with _admitted(kit, len(claimed.claims)) as acting:
-        acting = replace(acting, spent=spent.append)
-        for claim, result in _carrying_out(acting, claimed.claims, threads):
+        for claim, result in _carrying_out(acting, claimed.claims, threads, spent.append):
             try:
                 endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
             except Exception as error:
                 done[claim.key] = Failed(claim.key, Action(claim.action).value, error)
-    usages = _charged(kit, spent)
-    endings = [
-        (claim, replace(ending, usage=usages.pop(claim.id)) if claim.id in usages else ending)
-        for claim, ending in endings
-    ]
-    for activity_id, usage in usages.items():  # of an action that failed after all
-        activities.save_progress(kit.sessions, activity_id, now=kit.now(), usage=usage)
-    ended = activities.finish_many(kit.sessions, [e for _, e in endings], now=kit.now())
-    if kit.recall is not None:
-        kit.recall.remember([(c, e) for c, e in endings if c.id in ended], now=kit.now())
-    # The live feed's events of the batch go out together (one round trip to Redis).
-    events: list[Event] = []
-    collecting = replace(kit, publish=events.append)
-    for claim, ending in endings:
-        done[claim.key] = ended_as(collecting, claim, ending, claim.id in ended)
-    if kit.publish_many is not None:
-        kit.publish_many(events)
-    else:
-        for event in events:
-            kit.publish(event)
+    ending_ids = {claim.id for claim, _ in endings}
+    # Of an action that failed after all: charged, and kept on its activity.
+    keep_failed_spending(kit, [s for s in spent if s[0] not in ending_ids])
+    done |= end(kit, endings, [s for s in spent if s[0] in ending_ids])
     return done

@@ -17,7 +17,7 @@ from fleet import activities
 from fleet.actions.common import seen as seen_post
 from fleet.activities import Claim, identity
 from fleet.content.port import CommentSeen, PostSeen
-from fleet.core.action_key import ActionKey
+from fleet.core.action_key import ActionKey, LikeKey, is_like
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
 from fleet.core.kinds import KINDS, Action
 from fleet.core.targets import Candidate, choose_target
@@ -192,7 +192,9 @@ def _person_of_comment(waiting: Unanswered) -> str | None:
     return None if waiting.author_is_agent else waiting.author
 
 
-def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.FirstChoice]:
+def first_choices(
+    kit: ActionKit, keys: Sequence[ActionKey[Action]]
+) -> dict[str, activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
     each agent is done with or holds, its own, the bot engagements per post, and its
@@ -206,14 +208,8 @@ def first_choices(kit: ActionKit, keys: Sequence[str]) -> dict[str, activities.F
     feed = kit.feed_snapshot.renewed(kit)
     if not feed:
         return {}
-    agent_of: dict[str, int] = {}
-    for key in keys:
-        try:
-            parsed = ActionKey.parse(key)
-        except ValueError:
-            continue
-        if parsed.action == "like":
-            agent_of[key] = parsed.agent_id
+    likes: list[LikeKey] = [key for key in keys if is_like(key)]
+    agent_of = {str(key): key.agent_id for key in likes}
     if not agent_of:
         return {}
     since = kit.now() - timedelta(hours=1)
@@ -324,7 +320,6 @@ def _choose_post(
         cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,
-        first_tried=claim.first_choice_refused,
     )
     if kept.ended:
         raise Skip("the action ended while its target was being chosen")

@@ -97,7 +97,7 @@ class Billing:
     spending: Spending
     ledger: Ledger
     # In a batch: what a succeeding action billed, handed over to be charged and recorded
-    # with the batch's end (``ActionKit.spent``); None: charged and recorded at once.
+    # with the delivery's end (``perform.end``); None: charged and recorded at once.
     spent: Callable[[tuple[int, int, Usage]], None] | None = None
 
 

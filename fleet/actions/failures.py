@@ -21,7 +21,7 @@
   (``fleet.actions.perform``), so it ends here, dead.
 
 Without retries (``retry=False``: an admin's action run in the CLI, ``fleet.service.agents.
-act_now``), the first failure is the last: a transient one is counted and ends dead with its dead
+act_here``), the first failure is the last: a transient one is counted and ends dead with its dead
 letter, a wait ends as a wait too long would. Nothing is left pending for the sweeper.
 """
 

@@ -17,7 +17,7 @@ from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
 from fleet.content.identity_intent import IdentityIntent
-from fleet.content.port import ContentWriter, Usage
+from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
@@ -64,10 +64,6 @@ class ActionKit:
     # Many events at once (a batch's), when the feed can take them in one round trip.
     publish_many: Callable[[list[Event]], None] | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    # In a batch: what a succeeding action's LLM call billed, (activity id, agent id,
-    # usage), handed over to be charged and recorded with the batch's other actions (one
-    # round trip to Redis, the finish statement) instead of on its own.
-    spent: Callable[[tuple[int, int, Usage]], None] | None = None
     # Review mode: which kinds stop at a draft for an agent under review, and for how long.
     review: ReviewSettings = field(default_factory=ReviewSettings)
     # Who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``): named in every truthful

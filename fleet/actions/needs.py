@@ -3,7 +3,8 @@
 The composition root builds one ``ActionKit`` per process; a handler is handed only what
 its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
 ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them per
-delivery from the kit it was given (a batch's kit has its own gallery and ``spent``).
+delivery from the kit it was given (a batch's kit has its own gallery) and the delivery's
+collector of what its LLM calls billed (``spent``).
 
 The choice of a target (``fleet.actions.choosing``) still reads the whole kit (the feeds,
 taste, interests, the welcome): a handler gets it as one bound function.
@@ -11,6 +12,7 @@ taste, interests, the welcome): a handler gets it as one bound function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from fleet.actions.choosing import (
@@ -26,6 +28,11 @@ from fleet.actions.engage import BrowseNeeds, LikeNeeds
 from fleet.actions.kit import ActionKit
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
+from fleet.content.port import Usage
+
+# A delivery's collector of what its succeeding actions' LLM calls billed, charged and
+# recorded with its end (``perform.end``); None: charged and recorded at once.
+Spent = Callable[[tuple[int, int, Usage]], None] | None
 
 
 def accounts(kit: ActionKit) -> Accounts:
@@ -36,11 +43,11 @@ def ledger(kit: ActionKit) -> Ledger:
     return Ledger(kit.sessions, kit.now)
 
 
-def billing(kit: ActionKit) -> Billing:
-    return Billing(kit.spending, ledger(kit), kit.spent)
+def billing(kit: ActionKit, spent: Spent = None) -> Billing:
+    return Billing(kit.spending, ledger(kit), spent)
 
 
-def writing(kit: ActionKit) -> Writing:
+def writing(kit: ActionKit, spent: Spent = None) -> Writing:
     return Writing(
         kit.personas,
         kit.writer,
@@ -48,15 +55,15 @@ def writing(kit: ActionKit) -> Writing:
         kit.recall,
         kit.sessions,
         kit.now,
-        billing(kit),
+        billing(kit, spent),
         operator=kit.operator,
     )
 
 
-def for_post(kit: ActionKit) -> PostNeeds:
+def for_post(kit: ActionKit, spent: Spent = None) -> PostNeeds:
     return PostNeeds(
         accounts(kit),
-        writing(kit),
+        writing(kit, spent),
         ledger(kit),
         kit.gallery,
         kit.review.kinds,
@@ -67,10 +74,10 @@ def for_post(kit: ActionKit) -> PostNeeds:
     )
 
 
-def for_comment(kit: ActionKit) -> CommentNeeds:
+def for_comment(kit: ActionKit, spent: Spent = None) -> CommentNeeds:
     return CommentNeeds(
         accounts(kit),
-        writing(kit),
+        writing(kit, spent),
         ledger(kit),
         kit.gallery,
         kit.review.kinds,
@@ -79,10 +86,10 @@ def for_comment(kit: ActionKit) -> CommentNeeds:
     )
 
 
-def for_reply(kit: ActionKit) -> ReplyNeeds:
+def for_reply(kit: ActionKit, spent: Spent = None) -> ReplyNeeds:
     return ReplyNeeds(
         accounts(kit),
-        writing(kit),
+        writing(kit, spent),
         ledger(kit),
         kit.gallery,
         kit.review.kinds,
@@ -91,7 +98,7 @@ def for_reply(kit: ActionKit) -> ReplyNeeds:
     )
 
 
-def for_like(kit: ActionKit) -> LikeNeeds:
+def for_like(kit: ActionKit, spent: Spent = None) -> LikeNeeds:
     return LikeNeeds(
         accounts(kit),
         kit.gallery,
@@ -101,14 +108,14 @@ def for_like(kit: ActionKit) -> LikeNeeds:
     )
 
 
-def for_browse(kit: ActionKit) -> BrowseNeeds:
+def for_browse(kit: ActionKit, spent: Spent = None) -> BrowseNeeds:
     return BrowseNeeds(
         accounts(kit),
         kit.gallery,
         kit.settings.feed_page_size,
         kit.personas,
         kit.writer,
-        billing(kit),
-        writing=writing(kit),
+        billing(kit, spent),
+        writing=writing(kit, spent),
         answerable=partial(answerable, kit),
     )

@@ -13,15 +13,16 @@ Errors are left to the task layer, which owns retries: ``TransientError`` retrie
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, needs, post, reply, review
 from fleet.actions.common import Handled
-from fleet.actions.kit import ActionKit
+from fleet.actions.kit import ActionKit, Event
 from fleet.actions.outcomes import (
     AlreadyFinished,
     Drafted,
@@ -31,26 +32,32 @@ from fleet.actions.outcomes import (
     Succeeded,
 )
 from fleet.activities import Claim, Held
+from fleet.content.budget import usage_record
+from fleet.content.port import Usage
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 
 Needs = TypeVar("Needs")
+# What one succeeding action's LLM calls billed: (activity id, agent id, usage).
+Spent = tuple[int, int, Usage]
 
 
 @dataclass(frozen=True, slots=True)
 class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
 
-    narrow: Callable[[ActionKit], Needs]
+    narrow: Callable[[ActionKit, needs.Spent], Needs]
     handle: Callable[[Needs, Claim, bool], Handled]
 
-    def __call__(self, kit: ActionKit, claim: Claim, last_attempt: bool) -> Handled:
-        return self.handle(self.narrow(kit), claim, last_attempt)
+    def __call__(
+        self, kit: ActionKit, claim: Claim, last_attempt: bool, spent: needs.Spent
+    ) -> Handled:
+        return self.handle(self.narrow(kit, spent), claim, last_attempt)
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
-HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool], Handled]] = {
+HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool, needs.Spent], Handled]] = {
     Action.POST: Handler(needs.for_post, post.handle),
     Action.COMMENT: Handler(needs.for_comment, commenting.handle),
     Action.REPLY: Handler(needs.for_reply, reply.handle),
@@ -64,16 +71,17 @@ if set(HANDLERS) != set(KINDS):
     )
 
 
-def perform(kit: ActionKit, key: str) -> Performed:
+def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
     """Carry out the action ``key`` names, or return at once if it already ended.
 
     An action of a batchable kind (a like, a browse) is a batch of one
     (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
-    if _batchable(key):
+    batchable = _batchable(key)
+    if batchable is not None:
         from fleet.actions.batch import perform_one  # the batch builds on this module
 
-        return perform_one(kit, key)
-    claim = activities.claim(kit.sessions, key, now=kit.now(), lease=kit.lease)
+        return perform_one(kit, batchable)
+    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.lease)
     if claim is None:
         return AlreadyFinished()
     if isinstance(claim, Held):
@@ -81,26 +89,106 @@ def perform(kit: ActionKit, key: str) -> Performed:
         # no second LLM call, no second effect. Should the holder die, its lease runs out
         # and the sweeper sends the action again.
         return HeldElsewhere()
+    spent: list[Spent] = []
     try:
-        ending = carry_out(kit, claim)
+        ending = carry_out(kit, claim, spent.append)
     except UnderReview:
         return drafted(kit, claim)
-    # The batch's finish for a batch of one: on Postgres one statement (the terminal
-    # update and the ledger's row), not a transaction of two.
-    ended = claim.id in activities.finish_many(kit.sessions, [ending], now=kit.now())
-    if ended and kit.recall is not None:
-        kit.recall.remember([(claim, ending)], now=kit.now())
-    return ended_as(kit, claim, ending, ended)
+    except Exception:
+        keep_failed_spending(kit, spent)
+        raise
+    # The batch's end for a batch of one: on Postgres one statement (the terminal update
+    # and the ledger's row), not a transaction of two; then the listeners.
+    return end(kit, [(claim, ending)], spent)[claim.key]
 
 
-_BATCHABLE = frozenset(kind.action.value for kind in KINDS.values() if kind.batchable)
+@dataclass(frozen=True, slots=True)
+class ActionEnded:
+    """A delivery's (or a batch's) actions, ended: each claim with its ending and whether
+    this delivery wrote it (False: another delivery's end came first), and what their LLM
+    calls billed. The one event after the finish statement: its listeners
+    (``LISTENERS``) charge the budgets, keep the memories and the posts' vectors, and tell
+    the live feed."""
+
+    endings: list[tuple[Claim, activities.Ending, bool]]
+    spent: list[Spent]
+    now: datetime
 
 
-def _batchable(key: str) -> bool:
-    try:
-        return ActionKey.parse(key).action in _BATCHABLE
-    except ValueError:  # not a key: the claim below says so
-        return False
+def _charge(kit: ActionKit, ended: ActionEnded) -> None:
+    """The LLM budgets charged what the actions billed (at once, when the budget can)."""
+    if ended.spent:
+        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in ended.spent])
+
+
+def _remember(kit: ActionKit, ended: ActionEnded) -> None:
+    """What the actions this delivery ended did, in their agents' memories (and the
+    vectors of the posts they published, for the feeds' readers)."""
+    if kit.recall is not None:
+        kit.recall.remember([(c, e) for c, e, wrote in ended.endings if wrote], now=ended.now)
+
+
+def _announce_all(kit: ActionKit, ended: ActionEnded) -> None:
+    """The live feed's events of the ends this delivery wrote, together (one round trip
+    to Redis when the channel can)."""
+    events = [
+        event(kit, subject(claim), *verdict(claim, ending))
+        for claim, ending, wrote in ended.endings
+        if wrote
+    ]
+    if kit.publish_many is not None:
+        if events:
+            kit.publish_many(events)
+    else:
+        for one in events:
+            kit.publish(one)
+
+
+LISTENERS: tuple[Callable[[ActionKit, ActionEnded], None], ...] = (
+    _charge,
+    _remember,
+    _announce_all,
+)
+
+
+def end(
+    kit: ActionKit, endings: Sequence[tuple[Claim, activities.Ending]], spent: list[Spent]
+) -> dict[str, Succeeded | Skipped | AlreadyFinished]:
+    """End these claimed actions as their endings say, in one statement (what the
+    succeeding ones billed recorded on them), fire ``ActionEnded``: each key's outcome."""
+    usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
+    written = [
+        (claim, replace(ending, usage=usages[claim.id]) if claim.id in usages else ending)
+        for claim, ending in endings
+    ]
+    now = kit.now()
+    ended = activities.finish_many(kit.sessions, [e for _, e in written], now=now)
+    fired = ActionEnded([(c, e, c.id in ended) for c, e in written], spent, now)
+    for listener in LISTENERS:
+        listener(kit, fired)
+    return {claim.key: outcome_of(claim, ending, wrote) for claim, ending, wrote in fired.endings}
+
+
+def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
+    """What actions that failed after their LLM calls billed: charged, and kept on their
+    activities (their retry does not pay again for what they saved)."""
+    if not spent:
+        return
+    kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
+    for activity_id, _, usage in spent:
+        activities.save_progress(
+            kit.sessions, activity_id, now=kit.now(), usage=usage_record(usage)
+        )
+
+
+def _batchable(key: ActionKey[Action] | str) -> ActionKey[Action] | None:
+    """The key, if it is one of a batchable kind."""
+    if isinstance(key, str):
+        try:
+            key = ActionKey.parse(key)
+        except ValueError:  # not a key: the claim says so
+            return None
+    return key if KINDS[key.action].batchable else None
 
 
 def drafted(kit: ActionKit, claim: Claim) -> Performed:
@@ -109,9 +197,9 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
     rival = review.rival(kit, claim)
     if rival is not None:
         reason = f"draft {rival} of this agent already answers the same post"
-        ending = activities.Ending(claim.id, "skipped", reason=reason)
-        ended = claim.id in activities.finish_many(kit.sessions, [ending], now=kit.now())
-        return ended_as(kit, claim, ending, ended)
+        return end(kit, [(claim, activities.Ending(claim.id, "skipped", reason=reason))], [])[
+            claim.key
+        ]
     draft_id = review.hold(kit, claim)
     if draft_id is None:
         return AlreadyFinished(claim.id)
@@ -120,7 +208,9 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
     return outcome
 
 
-def carry_out(kit: ActionKit, claim: Claim) -> activities.Ending:
+def carry_out(
+    kit: ActionKit, claim: Claim, spent: Callable[[Spent], None] | None = None
+) -> activities.Ending:
     """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
 
     Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
@@ -141,25 +231,30 @@ def carry_out(kit: ActionKit, claim: Claim) -> activities.Ending:
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[Action(claim.action)]
-        result, engagement = handler(kit, claim, last_attempt)
+        result, engagement = handler(kit, claim, last_attempt, spent)
     except Skip as skip:
         return activities.Ending(claim.id, "skipped", reason=str(skip))
     return activities.Ending(claim.id, "succeeded", result=result, engagement=engagement)
 
 
-def ended_as(
-    kit: ActionKit, claim: Claim, ending: activities.Ending, ended: bool
+def verdict(claim: Claim, ending: activities.Ending) -> tuple[str, dict[str, Any] | None]:
+    """The status and detail an ending says."""
+    outcome = outcome_of(claim, ending, True)
+    return outcome.status, outcome.detail
+
+
+def outcome_of(
+    claim: Claim, ending: activities.Ending, wrote: bool
 ) -> Succeeded | Skipped | AlreadyFinished:
-    """The outcome of a delivery whose ``ending`` was written (``ended``) or found another
-    delivery's first; the end is announced on the live feed by the one that wrote it."""
+    """The outcome of a delivery whose ``ending`` was written (``wrote``) or found another
+    delivery's first."""
     outcome: Succeeded | Skipped
     if ending.status == "skipped":
         outcome = Skipped(claim.id, ending.reason or "")
     else:
         outcome = Succeeded(claim.id, ending.result)
-    if not ended:
+    if not wrote:
         return AlreadyFinished(claim.id, outcome.detail)
-    _announce(kit, claim, outcome.status, outcome.detail)
     return outcome
 
 
@@ -175,33 +270,40 @@ class FeedSubject:
     key: str
 
 
-def announce(
-    kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
-) -> None:
-    """Publish the event of an activity's end on the live feed (``fleet:activity``), with
-    the agent's local time (what a person reads: "09:31 local")."""
+def event(kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None) -> Event:
+    """The live feed's event of an activity's end (``fleet:activity``), with the agent's
+    local time (what a person reads: "09:31 local")."""
     now = kit.now()
     try:
         local = now.astimezone(kit.personas.zone(ended.persona)).strftime("%H:%M")
     except UnknownPersona:
         local = None
-    kit.publish(
-        {
-            "activity_id": ended.activity_id,
-            "agent_id": ended.agent_id,
-            "handle": ended.handle,
-            "persona": ended.persona,
-            "action": ended.action,
-            "status": status,
-            "key": ended.key,
-            "detail": detail or {},
-            "at": now.isoformat(),
-            "local_time": local,
-        }
-    )
+    return {
+        "activity_id": ended.activity_id,
+        "agent_id": ended.agent_id,
+        "handle": ended.handle,
+        "persona": ended.persona,
+        "action": ended.action,
+        "status": status,
+        "key": ended.key,
+        "detail": detail or {},
+        "at": now.isoformat(),
+        "local_time": local,
+    }
+
+
+def announce(
+    kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
+) -> None:
+    """Publish the event of an activity's end on the live feed."""
+    kit.publish(event(kit, ended, status, detail))
+
+
+def subject(claim: Claim) -> FeedSubject:
+    """The live feed's subject of a claimed activity."""
+    actor = claim.actor
+    return FeedSubject(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
 
 
 def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
-    actor = claim.actor
-    ended = FeedSubject(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
-    announce(kit, ended, status, detail)
+    announce(kit, subject(claim), status, detail)

@@ -180,16 +180,20 @@ class Recall:
     def _share_posts(self, ended: Sequence[tuple[Claim, Ending]], *, now: datetime) -> None:
         """The vectors of the posts these actions published, stored for every reader of
         the feeds (``agents.post_vectors``): the writer embedded them already."""
-        model = self.model
+        posts = [
+            ending.result
+            for claim, ending in ended
+            if ending.status == "succeeded"
+            and Action(claim.action) is Action.POST
+            and ending.result
+            and ending.result.get("post_id")
+            and ending.result.get("title")
+        ]
+        model = self.model if posts else None  # a like's end asks no embedder anything
         if model is None:
             return
         shared = []
-        for claim, ending in ended:
-            result = ending.result or {}
-            if ending.status != "succeeded" or Action(claim.action) is not Action.POST:
-                continue
-            if not (result.get("post_id") and result.get("title")):
-                continue
+        for result in posts:
             text = post_text(result["title"], result.get("description", ""))
             vector = self.vector(text)
             if vector is not None:

@@ -5,7 +5,7 @@ finishes all that reached a verdict with one statement, the engagement ledger in
 Each activity keeps its own state: the claim is the same conditional update as one
 action's (``commands.claim``: exclusive, a lease, a delivery counted) and the finish the
 same ``WHERE status = 'pending'`` (of two deliveries, one wins and only it writes the
-ledger). SQLite (the demo) takes them one by one.
+ledger). SQLite (the demo) takes them one by one, first choices included.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def claim_many(
     each chosen post as its like's target if open (``Claim.first_choice_refused``)."""
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
-            return _one_by_one(sessions, keys, now=now, lease=lease)
+            return _one_by_one(sessions, keys, now=now, lease=lease, first_choices=first_choices)
         params: dict[str, Any] = {
             "keys": list(keys),
             "lease_until": now + lease,
@@ -156,13 +156,20 @@ def _claim_of(row: Sequence[Any]) -> Claim:
 
 
 def _one_by_one(
-    sessions: sessionmaker[Session], keys: Sequence[str], *, now: datetime, lease: timedelta
+    sessions: sessionmaker[Session],
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choices: dict[str, FirstChoice] | None,
 ) -> Claimed:
+    """SQLite's ``claim_many``: each key's claim (and its first choice) on its own."""
     claims: list[Claim] = []
     unclaimed: dict[str, str] = {}
     for key in keys:
+        first = None if first_choices is None else first_choices.get(key)
         try:
-            claim = commands.claim(sessions, key, now=now, lease=lease)
+            claim = commands.claim(sessions, key, now=now, lease=lease, first_choice=first)
         except Exception:  # an unknown key: the batch goes on
             unclaimed[key] = "unknown"
             continue

@@ -33,31 +33,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import Chooser, TargetKept
-from fleet.core.statuses import DraftStatus
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit
-from fleet.db.models import Agent, AgentActivity, Draft, Engagement
+from fleet.db.models import Agent, AgentActivity, Engagement
 
 ACTIVITIES = cast(Table, AgentActivity.__table__)
 AGENTS = cast(Table, Agent.__table__)
-DRAFTS = cast(Table, Draft.__table__)
 ENGAGEMENTS = cast(Table, Engagement.__table__)
-_DRAFTED = DRAFTS.join(ACTIVITIES, ACTIVITIES.c.id == DRAFTS.c.activity_id)
 
 
-def _drafted_targets(columns: tuple[Any, ...], agent_is: Any) -> Any:
-    """``columns`` of the posts an agent's drafts awaiting review answer (``agent_is``
-    picks the agents' drafts): a draft holds its post as an action in flight does, so a
-    second comment of the agent never goes to the post its draft answers (the draft's
-    approval would then end it, and the rival check the second one)."""
-    return (
-        select(*columns)
-        .select_from(_DRAFTED)
-        .where(
-            agent_is,
-            DRAFTS.c.status == DraftStatus.PENDING.value,
-            ACTIVITIES.c.action == bindparam("kind"),
-            ACTIVITIES.c.target_post_id.is_not(None),
-        )
+def _held(columns: tuple[Any, ...], agent_is: Any, post_is: Any) -> Any:
+    """``columns`` of the posts among ``post_is`` an agent's (``agent_is``) actions of
+    ``:kind`` hold: every one but a skipped one. One in flight (pending), a draft awaiting
+    review, one that succeeded (the ledger has it too), and one that died (its effect may
+    have reached the gallery; reconciliation may find it there and count it): a second
+    like of a post would toggle the first off, a second comment is one too many."""
+    return select(*columns).where(
+        agent_is,
+        ACTIVITIES.c.action == bindparam("kind"),
+        post_is(ACTIVITIES.c.target_post_id),
+        ACTIVITIES.c.status != ActivityStatus.SKIPPED.value,
     )
 
 
@@ -69,25 +64,22 @@ _TARGET_OF = select(ACTIVITIES.c.status, ACTIVITIES.c.target_post_id).where(
 # One read for the choice: the agent's other likes (or comments) in flight have taken
 # their posts (a second like of one post would toggle the first off), and per feed post
 # the bot engagements since the cap's window began and whether this agent is among them.
-def _taken(feed_post: Any) -> Any:
+def _taken(post_in: Any) -> Any:
     return union_all(
-        select(ACTIVITIES.c.target_post_id, literal(0), literal(1)).where(
-            ACTIVITIES.c.agent_id == bindparam("agent"),
-            ACTIVITIES.c.action == bindparam("kind"),
-            ACTIVITIES.c.status == "pending",
-            ACTIVITIES.c.target_post_id.is_not(None),
-            ACTIVITIES.c.id != bindparam("activity"),
-        ),
-        _drafted_targets(
+        _held(
             (ACTIVITIES.c.target_post_id, literal(0), literal(1)),
-            DRAFTS.c.agent_id == bindparam("agent"),
+            and_(
+                ACTIVITIES.c.agent_id == bindparam("agent"),
+                ACTIVITIES.c.id != bindparam("activity"),
+            ),
+            post_in,
         ),
         select(
             ENGAGEMENTS.c.post_id,
             func.sum(case((ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
             func.max(case((ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
         )
-        .where(feed_post, ENGAGEMENTS.c.kind == bindparam("kind"))
+        .where(post_in(ENGAGEMENTS.c.post_id), ENGAGEMENTS.c.kind == bindparam("kind"))
         .group_by(ENGAGEMENTS.c.post_id),
     )
 
@@ -96,10 +88,8 @@ def _taken(feed_post: Any) -> Any:
 _TAKEN = {
     # One array parameter: the statement's text is the same whatever the page's length,
     # so Postgres keeps one prepared plan for it.
-    "postgresql": _taken(
-        ENGAGEMENTS.c.post_id == any_(bindparam("posts", type_=postgresql.ARRAY(String)))
-    ),
-    "sqlite": _taken(ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True))),
+    "postgresql": _taken(lambda c: c == any_(bindparam("posts", type_=postgresql.ARRAY(String)))),
+    "sqlite": _taken(lambda c: c.in_(bindparam("posts", expanding=True))),
 }
 
 
@@ -111,15 +101,10 @@ def _taken_by(agent_in: Any, post_in: Any) -> Any:
     return union_all(
         select(AGENTS.c.id, AGENTS.c.handle, literal(1)).where(agent_in(AGENTS.c.id)),
         select(AGENTS.c.id, AGENTS.c.persona, literal(2)).where(agent_in(AGENTS.c.id)),
-        select(ACTIVITIES.c.agent_id, ACTIVITIES.c.target_post_id, literal(0)).where(
-            agent_in(ACTIVITIES.c.agent_id),
-            ACTIVITIES.c.action == bindparam("kind"),
-            ACTIVITIES.c.status == "pending",
-            ACTIVITIES.c.target_post_id.is_not(None),
-        ),
-        _drafted_targets(
+        _held(
             (ACTIVITIES.c.agent_id, ACTIVITIES.c.target_post_id, literal(0)),
-            agent_in(DRAFTS.c.agent_id),
+            agent_in(ACTIVITIES.c.agent_id),
+            post_in,
         ),
         select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
             agent_in(ENGAGEMENTS.c.agent_id),
@@ -211,27 +196,39 @@ _KEEP = (
 )
 
 
-# A draft's activity, beside the activity an open_to statement updates.
-_HELD = ACTIVITIES.alias("drafted")
+# Another action of the agent, beside the activity an open_to statement updates.
+_OTHER = ACTIVITIES.alias("other")
 
 
 def open_to(agent: Any, post: Any = None) -> Any:
-    """The post ``post`` (default ``:post``) is open to ``agent``: not engaged with by it
-    before (as ``:kind``), not answered by a draft of its awaiting review, and with fewer
-    than ``:cap`` bot engagements of that kind since ``:since``."""
+    """The post ``post`` (default ``:post``) is open to ``agent``'s activity the statement
+    updates: held by no other action of the agent of
+    ``:kind`` but a skipped one (``_held``), not engaged with by it before, and with fewer
+    than ``:cap`` bot engagements of that kind since ``:since``.
+
+    The other actions' rows are locked for share as they are read (Postgres; SQLite runs
+    one writer at a time): of an action of the agent on the post ending at this moment
+    (pending, then succeeded and its ledger row, in one transaction), the check waits for
+    the end and reads the row as it ended, never the pending one it read before the wait
+    while the ledger it read says nothing yet. Without the lock the unique index of pending
+    targets waited on that transaction and then let the post be held a second time.
+    """
     post = bindparam("post") if post is None else post
     return and_(
+        ~select(literal(1))
+        .where(
+            _OTHER.c.agent_id == agent,
+            _OTHER.c.action == bindparam("kind"),
+            _OTHER.c.target_post_id == post,
+            _OTHER.c.status != ActivityStatus.SKIPPED.value,
+            _OTHER.c.id != ACTIVITIES.c.id,
+        )
+        .with_for_update(read=True)
+        .exists(),
         ~exists().where(
             ENGAGEMENTS.c.agent_id == agent,
             ENGAGEMENTS.c.post_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
-        ),
-        ~exists().where(
-            DRAFTS.c.agent_id == agent,
-            DRAFTS.c.status == DraftStatus.PENDING.value,
-            _HELD.c.id == DRAFTS.c.activity_id,
-            _HELD.c.action == bindparam("kind"),
-            _HELD.c.target_post_id == post,
         ),
         select(func.count())
         .where(
@@ -244,8 +241,7 @@ def open_to(agent: Any, post: Any = None) -> Any:
     )
 
 
-# A choice made before reading anything is kept only if the post is still open to the
-# agent: not engaged with by it before, and under the cap of bot engagements.
+# A choice is kept only if the post is still open to the agent as the row is written.
 _KEEP_IF_OPEN = _KEEP.where(open_to(bindparam("agent")))
 CHOICE_ATTEMPTS = 3
 
@@ -261,23 +257,17 @@ def keep_target(
     cap_per_hour: int,
     since: datetime,
     now: datetime,
-    first_tried: bool = False,
 ) -> TargetKept:
-    """Choose and record the post a pending like or comment is for, once.
+    """Choose and record the post a pending like or comment is for, once: the choice
+    made when no first choice came with the claim, or the claim refused it.
 
     ``choose(done, recent)`` picks among ``post_ids`` given the posts this agent already
-    engaged with or has another action in flight on (``done``) and how many bot
-    engagements each post got since ``since`` (``recent``); a post with ``cap_per_hour``
-    of them or more is not open. The first recorded choice holds: a second delivery of the
-    same action gets it back instead of choosing again. Two actions of one agent never
-    hold the same post: the database refuses the second, which then chooses again among
-    what is left. No lock is held.
-
-    Most posts of a feed page are open to an agent, so the first choice is made knowing
-    nothing and kept by one statement that checks the post is open. Only when it is not
-    (or another action holds it) is the ledger read and the choice made again, knowing
-    all: a draw kept only when it is open is a draw among the open posts. ``first_tried``:
-    the claim already tried that first choice (``FirstChoice``), so it is not tried again.
+    engaged with or another action of its holds (``done``) and how many bot engagements
+    each post got since ``since`` (``recent``); a post with ``cap_per_hour`` of them or
+    more is not open. The first recorded choice holds: a second delivery of the same
+    action gets it back instead of choosing again. The choice is kept only if the post is
+    still open as the row is written (``open_to``): two actions of one agent never hold
+    the same post, and one that lost the post between the read and the write reads again.
     """
     keep = {
         "activity": activity_id,
@@ -288,14 +278,6 @@ def keep_target(
         "at": now,
     }
     with autocommit(sessions).connect() as connection:
-        guess = None if first_tried else choose(set(), {})
-        if guess is not None:
-            try:
-                kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": guess}).first()
-            except IntegrityError:
-                kept = None  # another action of this agent holds the post
-            if kept is not None:
-                return TargetKept(guess, ended=False)
         taken = _TAKEN[connection.dialect.name]
         for _ in range(CHOICE_ATTEMPTS):
             done: set[str] = set()
@@ -311,16 +293,15 @@ def keep_target(
             chosen = choose(done, recent)
             if chosen is not None:
                 try:
-                    kept = connection.execute(
-                        _KEEP, {"activity": activity_id, "post": chosen, "at": now}
-                    ).first()
+                    kept = connection.execute(_KEEP_IF_OPEN, {**keep, "post": chosen}).first()
                 except IntegrityError:
-                    continue  # another action of this agent took the post just now
+                    kept = None  # another action of this agent took the post just now
                 if kept is not None:
                     return TargetKept(chosen, ended=False)
-            # Nothing left to choose, or no longer free to choose: what does the row say?
+            # Not kept: what does the row say? Ended, or chosen by another delivery.
             state = connection.execute(_TARGET_OF, {"activity": activity_id}).one()
             if state.status != "pending":
                 return TargetKept(None, ended=True)
-            return TargetKept(state.target_post_id, ended=False)
+            if state.target_post_id is not None or chosen is None:
+                return TargetKept(state.target_post_id, ended=False)
     return TargetKept(None, ended=False)

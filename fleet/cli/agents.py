@@ -349,12 +349,14 @@ def act(
             "with their retries)"
         )
     fleet = fleet_of(ctx, redis_optional=here)
-    send = None
-    if not here:
+    if here:
+        retry_on = None
+        if retry_on_workers:
+            retry_on = fleet.sender(instead=", or leave out --retry-on-workers")
+        acted = use.act_here(fleet, ref, action, retry_on=retry_on)
+    else:
         send = fleet.sender(instead=", or use --here to act in this process")
-    elif retry_on_workers:
-        send = fleet.sender(instead=", or leave out --retry-on-workers")
-    acted = use.act_now(fleet, ref, action, send=send, here=here)
+        acted = use.send_now(fleet, ref, action, send)
     where = f"(activity {acted.activity_id}, key {acted.key})"
     result: dict[str, object] = {
         "activity_id": acted.activity_id,

@@ -199,6 +199,16 @@ class AgentActivity(Base):
             postgresql_where=text(f"status = '{_PENDING}' AND target_post_id IS NOT NULL"),
             sqlite_where=text(f"status = '{_PENDING}' AND target_post_id IS NOT NULL"),
         ),
+        # Every action of an agent but a skipped one holds its post: target choice reads
+        # (and locks) an agent's actions on a post through this index.
+        Index(
+            "ix_agent_activities_held_target",
+            "agent_id",
+            "action",
+            "target_post_id",
+            postgresql_where=text("target_post_id IS NOT NULL"),
+            sqlite_where=text("target_post_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

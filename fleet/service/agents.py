@@ -23,7 +23,7 @@ from fleet.agents import (
     Transition,
     manual_key,
 )
-from fleet.core.kinds import kind_of
+from fleet.core.kinds import ActionKind, kind_of
 from fleet.errors import ConflictError, InputError
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
 from fleet.service.root import Fleet
@@ -44,7 +44,7 @@ __all__ = [
     "Selection",
     "Started",
     "Transition",
-    "act_now",
+    "act_here",
     "change_status",
     "counts",
     "create",
@@ -52,6 +52,7 @@ __all__ = [
     "describe",
     "find",
     "get",
+    "send_now",
     "start",
     "tick_now",
 ]
@@ -190,22 +191,10 @@ class Acted:
     retry_in: float = 0.0
 
 
-def act_now(
-    fleet: Fleet,
-    ref: str,
-    action: str,
-    *,
-    send: Sender | None = None,
-    here: bool = False,
-) -> Acted:
-    """Make an agent do ``action`` now: sent to the workers through ``send``; or with
-    ``here`` carried out in this process, where it ends whatever happens (a failure is
-    settled as a worker's is: skipped, or dead with a dead letter), unless ``send`` is
-    given too: then a failure worth retrying is handed to the workers with the attempts
-    it has left."""
+def _decided_now(fleet: Fleet, ref: str, action: str) -> tuple[ActionKind, str, partial[Acted]]:
+    """The activity of ``action`` for the agent ``ref``, now, under a key of its own (an
+    admin's act): the kind, the key, and its ``Acted`` to complete."""
     kind = kind_of(action)
-    if not here and send is None:
-        raise InputError("act_now needs a sender, or here=True")
     agent = _active(fleet, ref)
     now = fleet.clock.now()
     due = int(now.timestamp())
@@ -219,28 +208,45 @@ def act_now(
         now=now,
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
     )
-    acted = partial(Acted, agent.handle, activity_id, key)
-    if not here:
-        assert send is not None
-        send(kind.action.value, key)
-        return acted("sent")
+    return kind, key, partial(Acted, agent.handle, activity_id, key)
+
+
+def send_now(fleet: Fleet, ref: str, action: str, send: Sender) -> Acted:
+    """Make an agent do ``action`` now, sent to the workers through ``send``."""
+    kind, key, acted = _decided_now(fleet, ref, action)
+    send(kind.action.value, key)
+    return acted("sent")
+
+
+def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = None) -> Acted:
+    """Make an agent do ``action`` now, carried out in this process, where it ends
+    whatever happens (a failure is settled as a worker's is: skipped, or dead with a dead
+    letter), unless ``retry_on`` is given: then a failure worth retrying is handed to the
+    workers through it with the attempts it has left."""
     from fleet.actions import perform
     from fleet.actions.failures import settle
     from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Skipped
 
+    kind, key, acted = _decided_now(fleet, ref, action)
     kit = fleet.action_kit
     try:
         outcome = perform(kit, key)
     except Exception as error:
         settled = settle(
-            kit, key, kind.task, error, deferrals=0, secrets=fleet.secrets, retry=send is not None
+            kit,
+            key,
+            kind.task,
+            error,
+            deferrals=0,
+            secrets=fleet.secrets,
+            retry=retry_on is not None,
         )
     else:
         return acted(outcome.status, outcome.detail)
     match settled:
         case Retry(countdown=countdown, reason=reason, attempts=attempts):
-            assert send is not None  # settle retries only when asked to (retry=True)
-            send(kind.action.value, key, countdown)
+            assert retry_on is not None  # settle retries only when asked to (retry=True)
+            retry_on(kind.action.value, key, countdown)
             return acted(
                 "handed-to-workers",
                 reason=reason,

@@ -14,6 +14,7 @@ from fleet.actions.batch import Failed, perform_batch
 from fleet.actions.failures import settle
 from fleet.actions.outcomes import Dead, Retry, Skipped
 from fleet.agents import DispatchReport, Tick
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 
 __all__ = [
@@ -68,15 +69,16 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
 
-def act(fleet: Fleet, key: str, task: str, *, deferrals: int) -> Outcome:
-    """Carry out the action ``key``; a failure is settled (retry, wait, dead letter)."""
+def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
+    """Carry out the action ``key`` (as the task parsed it; a string that is no key as it
+    came); a failure is settled (retry, wait, dead letter)."""
     kit = fleet.action_kit
     try:
         return perform(kit, key)
     except Exception as error:
         return settle(
             kit,
-            key,
+            str(key),
             task,
             error,
             deferrals=deferrals,

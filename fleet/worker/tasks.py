@@ -119,17 +119,19 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
+        # The key parsed once, here: what follows takes it as a value.
+        parsed: ActionKey[Action] | str
         try:
             parsed = ActionKey.parse(key)
-            agent, action = str(parsed.agent_id), parsed.action
+            agent, action = str(parsed.agent_id), parsed.action.value
         except ValueError:  # logged as given; the work names what is wrong
-            agent, action = "", ""
+            parsed, agent, action = key, "", ""
         with bind_task(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
-            return self._act(key)
+            return self._act(parsed)
 
-    def _act(self, key: str) -> str:
+    def _act(self, key: ActionKey[Action] | str) -> str:
         outcome = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
         match outcome:
             case work.Retry(countdown=countdown, reason=reason):
@@ -181,7 +183,7 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
             tally[outcome.status] = tally.get(outcome.status, 0) + 1
             match outcome:
                 case work.Retry(countdown=countdown, reason=reason):
-                    kind = KINDS[Action(action_of(key))]
+                    kind = KINDS[action_of(key)]
                     log.info(
                         "retrying alone", key=key, countdown=round(countdown, 2), reason=reason
                     )

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
 from fleet.actions.failures import backoff_seconds, settle
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
+from fleet.db.models import AgentActivity
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
@@ -384,8 +386,8 @@ def test_a_post_held_by_another_like_in_flight_is_not_chosen(fleet: Fleet) -> No
         return _first_open(done, recent)
 
     assert _keep(fleet, second, agent_id, choose).post_id == "p2"
-    # The first choice knew nothing and was refused; the second knew p1 was taken.
-    assert seen == [set(), {"p1"}]
+    # The choice (after a claim without one) reads the ledger first: p1 is taken.
+    assert seen == [{"p1"}]
 
 
 def test_two_likes_choosing_one_post_at_once_end_on_two_posts(fleet: Fleet) -> None:
@@ -395,8 +397,8 @@ def test_two_likes_choosing_one_post_at_once_end_on_two_posts(fleet: Fleet) -> N
     calls: list[set[str]] = []
 
     def stale(done: set[str], recent: dict[str, int]) -> str | None:
-        # The first choice knows nothing; the second acts on a read from before the
-        # other like kept p1 (the race).
+        # The first two choices act on a read from before the other like kept p1 (the
+        # race).
         calls.append(set(done))
         return "p1" if len(calls) <= 2 else _first_open(done, recent)
 
@@ -410,10 +412,10 @@ def test_a_post_already_engaged_with_is_done_and_counted(fleet: Fleet) -> None:
     second = _second_like(fleet, agent_id)
     seen: list[tuple[set[str], dict[str, int]]] = []
     assert _keep(fleet, second, agent_id, _recording(seen)).post_id == "p2"
-    assert seen == [(set(), {}), ({"p1"}, {"p1": 1})]
+    assert seen == [({"p1"}, {"p1": 1})]
 
 
-def test_an_open_first_choice_is_kept_without_reading_the_ledger(fleet: Fleet) -> None:
+def test_an_open_choice_is_kept_at_the_first_try(fleet: Fleet) -> None:
     agent_id, activity_id, _ = _activity(fleet)
     seen: list[tuple[set[str], dict[str, int]]] = []
     assert _keep(fleet, activity_id, agent_id, _recording(seen)).post_id == "p1"
@@ -455,7 +457,14 @@ def test_a_replay_onto_a_post_another_like_holds_is_refused_and_changes_nothing(
     )
     assert letter is not None
     second = _second_like(fleet, agent_id)
-    assert _keep(fleet, second, agent_id, _first_open).post_id == "p1"
+    # A dead like holds its post (its effect may have reached the gallery): the second
+    # like chooses another.
+    assert _keep(fleet, second, agent_id, _first_open).post_id == "p2"
+    # As a fleet before that rule may have left it: the second holds the dead one's post.
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity).where(AgentActivity.id == second).values(target_post_id="p1")
+        )
     with pytest.raises(InputError, match="taken by another action"):
         activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
     assert activities.get_dead_letter(fleet.sessions, letter).replayed_at is None
@@ -528,7 +537,7 @@ def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(
     assert _keep(fleet, second, agent_id, lambda done, recent: "p1").post_id == "p1"
     claim = _claim_choosing(fleet, first_key, "p1")
     assert (claim.id, claim.target_post_id, claim.first_choice_refused) == (first, None, True)
-    # Told the first choice was tried, the choice reads the ledger at once.
+    # The choice after a refused claim reads the ledger at once: no guess of its own.
     seen: list[tuple[set[str], dict[str, int]]] = []
     kept = activities.keep_target(
         fleet.sessions,
@@ -540,7 +549,6 @@ def test_a_first_choice_another_like_in_flight_holds_leaves_the_claim_standing(
         cap_per_hour=10,
         since=NOW - timedelta(hours=1),
         now=NOW,
-        first_tried=True,
     )
     assert kept.post_id == "p2"
     assert seen == [({"p1"}, {})]

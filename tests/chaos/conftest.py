@@ -741,8 +741,10 @@ class Rig:
             # with the first one's actions of that kind, to tell what happened.
             "unequal": unequal[:5],
             "unequal_actions": self._actions_of(*unequal[0][:2]) if unequal else [],
-            # Every success of a kind that engages has its row in the engagement ledger.
-            "ledger_matches": succeeded_engaging == ledger,
+            # Every success of a kind that engages has its row in the engagement ledger, and
+            # every row its success: the counts, and no row or success of the one without
+            # the other (equal counts could hide one of each).
+            "ledger_matches": succeeded_engaging == ledger and not unledgered and not stray_rows,
             "ledger": {"succeeded": dict(succeeded_engaging), "rows": dict(ledger)},
             "ledger_unmatched": {"successes": unledgered, "rows": stray_rows},
             "active_agents_without_tick": without_tick,

@@ -60,9 +60,9 @@ def worked(
             ("3", "like"),
             ("6", "browse"),
         ]:
-            agents.act_now(fleet, ref, action, here=True)
+            agents.act_here(fleet, ref, action)
         admin.faults(errorRates={"like": 1.0})
-        agents.act_now(fleet, "2", "like", here=True)  # dead, with its dead letter
+        agents.act_here(fleet, "2", "like")  # dead, with its dead letter
         admin.faults(errorRates={})
         yield fleet
     finally:

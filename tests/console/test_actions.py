@@ -170,7 +170,7 @@ def test_reconcile_checks_then_fixes_after_confirming(
     clean = http.get("/reconcile?since=1h&run=1").text
     assert "0 difference(s)" in clean and "would exit 0" in clean
     admin.faults(loseAnswerRates={"create_post": 1.0})  # posted, but the answer is lost
-    lost = agents.act_now(worked, "1", "post", here=True)
+    lost = agents.act_here(worked, "1", "post")
     admin.faults()
     assert lost.status == "dead"
     found = http.get("/reconcile?since=1h&run=1").text

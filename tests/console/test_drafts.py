@@ -33,9 +33,9 @@ def drafted(
     try:
         agents.create(fleet, "ux_ui_designer", 1, start=True)
         agents.create(fleet, "data_visualization", 2, start=True, review=True)
-        agents.act_now(fleet, "1", "post", here=True)
+        agents.act_here(fleet, "1", "post")
         for ref, action in [("2", "post"), ("3", "post"), ("2", "comment")]:
-            assert agents.act_now(fleet, ref, action, here=True).status == "drafted"
+            assert agents.act_here(fleet, ref, action).status == "drafted"
         yield fleet
     finally:
         fleet.close()

@@ -122,7 +122,7 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     deadline = time.monotonic() + 60
     while len(thoughts := _thoughts(worked, "6")) < 2:
         assert time.monotonic() < deadline, "no second thought"
-        agents.act_now(worked, "6", "browse", here=True)
+        agents.act_here(worked, "6", "browse")
     thinker = f"{console.url}/agents/{agents.get(worked, '6').handle}"
     page = browse(tmp_path, thinker)
     assert "Its thoughts" in page
@@ -353,7 +353,7 @@ def test_the_activity_and_reconcile_pages_show_the_ledger_and_repair_after_confi
     assert "ux_ui_designer" in browser.text("#stats")
     browser.screenshot(ARTIFACTS / "console-activity.png")
     admin.faults(loseAnswerRates={"create_post": 1.0})  # posted, but the answer is lost
-    agents.act_now(worked, "4", "post", here=True)
+    agents.act_here(worked, "4", "post")
     admin.faults()
     browser.open(console.url + "/reconcile?since=1h")
     browser.evaluate("document.getElementById('check').click()")

@@ -616,15 +616,6 @@ def test_a_like_the_fleet_never_recorded_is_reported_as_an_excess(
     assert json.loads(shown.stdout)["counts"] == {"like_excess": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a dead comment does not hold its post: the agent's next comment takes the same "
-        "post, and the dead one, recovered by reconciliation, then has no ledger row of "
-        "its own (the chaos books' ledger_matches failure; a fix is for the targets' "
-        "choice, issue 52)"
-    ),
-)
 def test_a_dead_comment_recovered_after_the_next_comment_took_its_post_keeps_the_ledger(
     fleet: Fleet, gallery: HttpGallery, admin: Admin, acts: Acts, crew: list[int]
 ) -> None:

@@ -361,7 +361,7 @@ def test_likes_wait_for_review_when_the_setting_names_them_in_a_batch_too(
         assert ok_json(fleet, "agents", "act", "1", "post", "--here")["status"] == "succeeded"  # type: ignore[index]
         clock.advance(5)
         sent: list[str] = []
-        agents.act_now(fleet, "2", "like", send=lambda action, key, countdown=0.0: sent.append(key))
+        agents.send_now(fleet, "2", "like", lambda action, key, countdown=0.0: sent.append(key))
         [done] = work.act_batch(fleet, sent).values()
         assert done.status == "drafted", done
         assert admin.report()["totals"]["likes"] == 0

@@ -98,8 +98,9 @@ async def act(request: Request) -> Response:
     def work() -> agent_use.Acted:
         # Run here, the action may call the LLM and the gallery; sent, the broker is
         # reached: either way off the event loop.
-        send = None if here else fleet.sender(instead=", or tick “run it here”")
-        return agent_use.act_now(fleet, ref, kind, send=send, here=here)
+        if here:
+            return agent_use.act_here(fleet, ref, kind)
+        return agent_use.send_now(fleet, ref, kind, fleet.sender(instead=", or tick “run it here”"))
 
     acted = await run_in_threadpool(work)
     return web.back(_page_of(acted.handle), f"act now: {kind} " + _outcome(acted))
