@@ -8,7 +8,7 @@ import pytest
 
 from fleet import activities
 from fleet.service.root import Fleet
-from tests.test_activities import NOW, _activity, _first_open, _keep, _second_like
+from tests.activities.test_activities import NOW, _activity, _first_open, _keep, _second_like
 
 
 @pytest.mark.parametrize(("ended", "held"), [("dead", True), ("skipped", False)])

@@ -26,8 +26,8 @@ from sqlalchemy import text
 
 from fleet import activities
 from fleet.service.root import Fleet
+from tests.activities.test_activities import LEASE, NOW, _activity, _keep, _second_like
 from tests.e2e.conftest import wait_for
-from tests.test_activities import LEASE, NOW, _activity, _keep, _second_like
 
 pytestmark = pytest.mark.postgres
 
