@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
+from fleet.core.leases import resend_lease
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
@@ -407,20 +408,47 @@ def record_engagement(
 def expired_leases(
     sessions: sessionmaker[Session], *, now: datetime, lease: timedelta, limit: int = 1000
 ) -> list[tuple[int, str, str]]:
-    """Pending activities whose lease ran out, leased anew: (id, key, action) to re-send."""
+    """Pending activities whose lease ran out, leased anew: (id, key, action) to re-send.
+
+    One a delivery held (claimed, its worker gone) gets one ``lease``; one nobody took
+    may still wait in a long queue, and gets a lease as long as its wait since it was
+    due (``fleet.core.leases``): a backlog longer than the lease piles a few copies of
+    each action, not one a lease."""
     with sessions.begin() as session:
         statement = (
-            select(AgentActivity.id, AgentActivity.idempotency_key, AgentActivity.action)
+            select(
+                AgentActivity.id,
+                AgentActivity.idempotency_key,
+                AgentActivity.action,
+                AgentActivity.due_at,
+                AgentActivity.claimed_by,
+            )
             .where(AgentActivity.status == "pending", AgentActivity.lease_expires_at < now)
             .order_by(AgentActivity.lease_expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        rows = [(r.id, r.idempotency_key, r.action) for r in session.execute(statement)]
-        if rows:
+        found = session.execute(statement).all()
+        if found:
             session.execute(
-                update(AgentActivity)
-                .where(AgentActivity.id.in_([r[0] for r in rows]))
-                .values(lease_expires_at=now + lease, claimed_by=None)
+                update(AgentActivity),
+                [
+                    {
+                        "id": r.id,
+                        "lease_expires_at": now
+                        + (
+                            lease
+                            if r.claimed_by is not None
+                            else resend_lease(lease, now - _utc(r.due_at))
+                        ),
+                        "claimed_by": None,
+                    }
+                    for r in found
+                ],
             )
-        return rows
+        return [(r.id, r.idempotency_key, r.action) for r in found]
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time the fleet stores is UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -153,6 +153,36 @@ def test_pending_activities_past_their_lease_are_handed_back_once(fleet: Fleet) 
     assert activities.expired_leases(fleet.sessions, now=later, lease=LEASE) == [], "leased anew"
 
 
+def test_an_action_nobody_took_is_sent_again_less_often_the_longer_it_waits(
+    fleet: Fleet,
+) -> None:
+    """A message still waiting in a long queue looks to the sweeper like a lost one: each
+    re-send's lease is as long as the action's wait (at most 8 leases), so a backlog of an
+    hour sends it 4 times, where a fixed lease sent it 12 times (2,513 copies piled in one
+    queue of a fault scenario). One a worker held and lost gets one lease."""
+    _, _, key = _activity(fleet, "browse")
+    now, sends = NOW, []
+    while now < NOW + timedelta(hours=1):
+        now += timedelta(seconds=10)
+        if activities.expired_leases(fleet.sessions, now=now, lease=LEASE):
+            sends.append(now - NOW)
+    # Swept every 10 s: at about 5, 10, 20 and 40 minutes.
+    minutes = [s.total_seconds() / 60 for s in sends]
+    assert len(minutes) == 4 and 5 <= minutes[0] < 5.2, minutes
+    assert all(2 * a <= b <= 2 * a + 1 for a, b in zip(minutes, minutes[1:])), minutes
+
+    held_key = _activity(fleet, "like")[2]
+    assert activities.claim(fleet.sessions, held_key, now=now, lease=LEASE) is not None
+    gone = now + LEASE + timedelta(seconds=1)  # its worker died holding it
+    assert [k for _, k, _ in activities.expired_leases(fleet.sessions, now=gone, lease=LEASE)] == [
+        held_key
+    ]
+    again = gone + LEASE + timedelta(seconds=1)
+    assert held_key in [
+        k for _, k, _ in activities.expired_leases(fleet.sessions, now=again, lease=LEASE)
+    ], "the one a worker held gets a plain lease, whatever its wait"
+
+
 def test_a_fleet_hold_is_in_force_until_it_ends(fleet: Fleet) -> None:
     activities.hold_fleet(
         fleet.sessions, "FLEET_PAUSED", "paused", NOW + timedelta(seconds=30), now=NOW
