@@ -117,9 +117,9 @@ def plan_prompt(persona: Persona, author: Author, ask: PlanAsk) -> prompts.Promp
         shown = [
             {
                 "ref": ref,
-                "title": prompts._clip(post.title, PLAN_TITLE),
-                "description": prompts._clip(post.description, PLAN_DESCRIPTION),
-                "author": prompts._clip(post.author, 40),
+                "title": prompts.clip(post.title, PLAN_TITLE),
+                "description": prompts.clip(post.description, PLAN_DESCRIPTION),
+                "author": prompts.clip(post.author, 40),
             }
             for ref, post in page.items()
         ]
@@ -131,21 +131,21 @@ def plan_prompt(persona: Persona, author: Author, ask: PlanAsk) -> prompts.Promp
             said.append(
                 {
                     "ref": ref,
-                    "on_post": prompts._clip(post.title, PLAN_TITLE),
-                    "comment": prompts._clip(post.answering.text, PLAN_DESCRIPTION),
+                    "on_post": prompts.clip(post.title, PLAN_TITLE),
+                    "comment": prompts.clip(post.answering.text, PLAN_DESCRIPTION),
                 }
             )
         lines.append(f"<comments>{prompts.quote(said)}</comments>")
     if want.get("post"):
         rng = prompts.stable_rng("post-angle", persona.slug, author.seed, len(author.recent_texts))
         lines.append(f"Angle for your post: {rng.choice(persona.interests)}.")
-    recent = [prompts._clip(t, 120) for t in author.recent_texts[-PLAN_RECENT:]]
+    recent = [prompts.clip(t, 120) for t in author.recent_texts[-PLAN_RECENT:]]
     if recent:
         lines.append(
             "Your recent texts, as data; do not repeat their wording: "
             f"<recent>{prompts.quote(recent)}</recent>"
         )
-    remembered = [prompts._clip(t, 160) for t in author.memories[:PLAN_MEMORIES]]
+    remembered = [prompts.clip(t, 160) for t in author.memories[:PLAN_MEMORIES]]
     if remembered:
         lines.append(
             "What you remember, as data (carry on a series where it fits; never copy it): "
@@ -190,7 +190,7 @@ def _item(value: Any) -> PlanItem | None:
 def parse_plan(text: str, persona: Persona, ask: PlanAsk) -> SessionPlan:
     """The plan's valid items, sanitised; the rest cut and counted. ``InvalidReply`` only
     when the answer is not a JSON object."""
-    body = prompts._json_object(text, MAX_PLAN_CHARS)
+    body = prompts.json_object(text, MAX_PLAN_CHARS)
     if not isinstance(body, dict):
         raise prompts.InvalidReply("the answer is not a JSON object")
     page, comments = refs(ask)

@@ -84,7 +84,7 @@ def quote(value: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _clip(text: str, limit: int = MAX_QUOTED) -> str:
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -152,8 +152,8 @@ null when nothing stands out.
 
 
 def _recent(author: Author) -> str:
-    shown = [_clip(text, 200) for text in author.recent_texts[-RECENT_SHOWN:]]
-    remembered = [_clip(text, 240) for text in author.memories[:MEMORIES_SHOWN]]
+    shown = [clip(text, 200) for text in author.recent_texts[-RECENT_SHOWN:]]
+    remembered = [clip(text, 240) for text in author.memories[:MEMORIES_SHOWN]]
     said = ""
     if shown:
         said += (
@@ -222,12 +222,12 @@ def comment_prompt(
     if vision and image_host:
         image = public_image_url(post.image_url, image_host)
     data = {
-        "title": _clip(post.title, MAX_TITLE),
-        "description": _clip(post.description),
-        "author": _clip(post.author, 64),
+        "title": clip(post.title, MAX_TITLE),
+        "description": clip(post.description),
+        "author": clip(post.author, 64),
     }
     if post.answering is not None:
-        said = {"author": _clip(post.answering.author, 64), "comment": _clip(post.answering.text)}
+        said = {"author": clip(post.answering.author, 64), "comment": clip(post.answering.text)}
         where = (
             "Someone commented on your own post"
             if post.author == author.handle
@@ -282,7 +282,7 @@ def identity_ask(operator: str = "") -> str:
 
 def thought_prompt(persona: Persona, author: Author, seen: Sequence[PostSeen]) -> Prompt:
     """The request for a one-line private thought after browsing the posts seen."""
-    feed = [{"title": _clip(p.title, 120), "author": _clip(p.author, 64)} for p in seen[:10]]
+    feed = [{"title": clip(p.title, 120), "author": clip(p.author, 64)} for p in seen[:10]]
     user = (
         'Task: "thought"\n'
         f"You are {author.display_name}. You just scrolled past these posts:\n"
@@ -330,7 +330,7 @@ _R = TypeVar("_R", bound=_Reply)
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 
-def _json_object(text: str, limit: int = MAX_REPLY_CHARS) -> object:
+def json_object(text: str, limit: int = MAX_REPLY_CHARS) -> object:
     if len(text) > limit:
         raise InvalidReply(f"the answer is {len(text)} characters long, over {limit}")
     body = _FENCE.sub("", text.strip())
@@ -348,7 +348,7 @@ def _json_object(text: str, limit: int = MAX_REPLY_CHARS) -> object:
 
 def _validate(model: type[_R], text: str) -> _R:
     try:
-        return model.model_validate(_json_object(text))
+        return model.model_validate(json_object(text))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'answer'}: {error['msg']}"

@@ -116,7 +116,7 @@ TOOLS = (
 )
 HOW_MORE = (
     "I can write the steps up if you like.",
-    "It's the way I do most of my {project}.",
+    "That's how I do most of my {project}.",
     "It usually goes wrong for me at the {part}.",
     "It sounds simpler than it was.",
     "Most of the work is deciding when to stop.",
@@ -198,7 +198,7 @@ THANKED = (
     "I wanted it to feel {mood}, and I'm glad it does.",
     "the {look} was what I was after.",
     "that made my evening.",
-    "it's nice when a {style} one lands.",
+    "it's nice when one of my {style} pieces lands.",
     "that's the reaction I hoped for.",
     "{thing} was a {mood} one to make, so that's lovely to hear.",
 )
@@ -473,7 +473,7 @@ def _fills(
         "mood": rng.choice(me.moods) if me.moods else "quiet",
         "interest": rng.choice(me.interests) if me.interests else "this",
         "project": me.project,
-        "other": with_articles(f"a {rng.choice(others)}") if others else "something new",
+        "other": _one_of(rng.choice(others)) if others else "something new",
         "time": rng.choice(times) if times else "in the evenings",
         "nth": rng.choice(("second", "third", "fourth", "fifth")),
         "about": _with_article(said.about, said_text) if said.about else "",
@@ -558,6 +558,21 @@ def _ended(text: str, me: Identity, habits: ReplyHabits, rng: random.Random) -> 
 
 def _opening(sentence: str) -> tuple[str, ...]:
     return tuple(sentence.lower().split()[:3])
+
+
+# The words that end a subject's head ("visits by month": "visits" is its head).
+_AFTER_HEAD = frozenset(("by", "of", "in", "for", "at", "on", "with", "from", "per", "over"))
+
+
+def _one_of(subject: str) -> str:
+    """A subject as one piece: "a serum dropper bottle", and for a plural head "a piece on
+    library visits by month" (never "a library visits")."""
+    words = subject.split()
+    head = next((i for i, w in enumerate(words) if w.lower() in _AFTER_HEAD), len(words))
+    last = words[head - 1].lower() if head else ""
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        return f"a piece on {subject}"
+    return with_articles(f"a {subject}")
 
 
 def _capital(sentence: str) -> str:

@@ -521,6 +521,7 @@ def test_a_session_of_an_agent_that_spoke_lately_opens_its_notifications(fleet: 
     }
     assert decided[spoke].action == "reply"
     rows = {r.agent_id: r for r in _activities(fleet) if r.due_at.timestamp() == opened + 5}
-    assert rows[spoke].content == {"notifications": True}
+    # The session's reply: it opened its notifications; it is of the session (its plan).
+    assert rows[spoke].content == {"notifications": True, "session": opened}
     at = answer_index(weights, seeds[quiet], opened)
     assert decided[quiet].action == session_action(weights, seeds[quiet], opened, at).value
