@@ -300,7 +300,7 @@ def main() -> None:
         type=float,
         default=0.0,
         help="the share of comments, replies and posts whose planned text is missing or "
-        "refused, each then its own call (measured: bench.plan_coverage)",
+        "refused, each then its own call (a guess: no run has measured that share yet)",
     )
     args = parser.parse_args()
     began = time.perf_counter()
