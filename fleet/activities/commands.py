@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -439,7 +439,7 @@ def expired_leases(
                         + (
                             lease
                             if r.claimed_by is not None
-                            else resend_lease(lease, now - _utc(r.due_at))
+                            else resend_lease(lease, now - r.due_at)
                         ),
                         "claimed_by": None,
                     }
@@ -447,8 +447,3 @@ def expired_leases(
                 ],
             )
         return [(r.id, r.idempotency_key, r.action) for r in found]
-
-
-def _utc(at: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every time the fleet stores is UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
