@@ -1131,7 +1131,7 @@ def _seed_run(
         people_like=people_like,
     )
     figures = measure(gallery, LocalEmbedder(), random.Random(seed))
-    return {"figures": figures, "run_seconds": round(wall, 1)}
+    return {"figures": figures, "run_seconds": round(wall, 1), "examples": examples(gallery)}
 
 
 def _seeds(text: str) -> list[int]:
@@ -1175,14 +1175,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="a few simulated hours, 12 agents")
     parser.add_argument(
-        "--examples", action="store_true", help="also quote newcomer posts' comments, a thread"
+        "--examples",
+        action="store_true",
+        help="also quote newcomer posts' comments, a thread, replies to people (each seed's)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.agents, args.days = 12, 0.25
     if args.seeds is not None:
-        if args.ramp or args.examples:
-            parser.error("--seeds measures the plain run: no --ramp or --examples with it")
+        if args.ramp:
+            parser.error("--seeds measures the plain run: no --ramp with it")
         if args.jobs < 1:
             parser.error(f"--jobs is at least 1, not {args.jobs}")
         json.dump(several(args), sys.stdout, indent=2, default=str)
@@ -1264,6 +1266,9 @@ def several(args: argparse.Namespace) -> dict[str, Any]:
             }
             for seed, f in figures.items()
         },
+        **(
+            {"examples": {seed: r["examples"] for seed, r in runs.items()}} if args.examples else {}
+        ),
     }
 
 
