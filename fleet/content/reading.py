@@ -398,7 +398,8 @@ def _palette(texts: list[str]) -> Fill | None:
 _PRAISE = word_set(
     """love loved lovely beautiful gorgeous great amazing stunning nice wonderful fantastic
     brilliant cool awesome gorgeous superb excellent perfect incredible beautifully neat
-    impressive adorable cute charming fun good wow beauty"""
+    impressive adorable cute charming fun good wow beauty calming soothing peaceful relaxing
+    dreamy cosy cozy striking"""
 )
 _PRAISED_AFTER = word_set("love loved lovely beautiful gorgeous great amazing stunning nice")
 _SUGGEST = re.compile(
@@ -406,9 +407,15 @@ _SUGGEST = re.compile(
     r"tried|you could|consider|i'?d (?:add|try|make|push|use|crop)|might (?:try|be worth)|"
     r"would be (?:nice|cool|great|fun) (?:to|if))\b"
 )
+# "a bit flat", "feels slightly muddy": the word after a softener is what was found wanting.
 _CRITIQUE = re.compile(
     r"\b(?:too|a bit|a little|a tad|slightly|kind of|kinda|feels?|looks?|reads?) "
-    r"(?:too |a bit |a little )?([a-z]{3,12})\b"
+    r"(?:(?:too|a bit|a little|a tad|slightly|kind of|kinda|somewhat|quite) )?([a-z]{3,12})\b"
+)
+# "This reminds me of my grandmother's kitchen": what the post called up for the person,
+# answered as a reading of it, not thanked as praise.
+_ASSOCIATION = re.compile(
+    r"\breminds? me\b|\bmakes? me think\b|\btakes? me back\b|\b(?:feels?|looks?) like (?:a|an|my|the)\b"
 )
 _CRITIQUE_WORDS = word_set(
     """dark busy flat stiff crowded muddy cluttered small big bright harsh washed loud
@@ -418,7 +425,8 @@ _CRITIQUE_WORDS = word_set(
 _QUESTION_KINDS = (
     ("how_long", re.compile(r"\bhow (?:long|much time|many hours|many days)\b")),
     ("either", re.compile(r"^(?:is|are|was|did) .{2,60} or (?:a |an |the )?\w+\??$")),
-    ("where", re.compile(r"\b(?:larger|bigger|full|high-res) version|\bprints?\b|\bwhere can\b")),
+    ("prints", re.compile(r"\bprints?\b|\b(?:sell|buy|shop)\b")),
+    ("where", re.compile(r"\b(?:larger|bigger|full|high-res) version|\bwhere can\b")),
     ("next", re.compile(r"\b(?:series|part two|more of (?:these|this)|next|follow-up)\b")),
     (
         "how",
@@ -436,8 +444,8 @@ class Said:
     """What a comment says, read for the reply: what kind of thing, and about what (a
     word or two of the comment, only when it is fit to say back: ``sayable``)."""
 
-    kind: str = "remark"  # question, suggestion, critique, compliment, remark
-    question: str | None = None  # how_long, either, where, next, how, other
+    kind: str = "remark"  # question, suggestion, critique, compliment, association, remark
+    question: str | None = None  # how_long, either, prints, where, next, how, other
     about: str | None = None  # what was asked about, suggested, found wanting
     praised: str | None = None  # what was praised: "light", "colours"
 
@@ -476,6 +484,8 @@ def read_comment(text: str, voice: Voice) -> Said:
         word = found.group(1)
         if word in _CRITIQUE_WORDS and sayable(word, voice):
             return Said("critique", about=word, praised=praised)
+    if _ASSOCIATION.search(lower):
+        return Said("association", praised=praised)
     words = set(_TOKEN.findall(lower))
     if praised is not None or words & _PRAISE or "thank" in lower:
         return Said("compliment", praised=praised)

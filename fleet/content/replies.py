@@ -108,11 +108,11 @@ TOOL_WORDS = word_set(
     process steps font fonts plugin plugins"""
 )
 TOOLS = (
-    "nothing special on the {about} side: the same setup as all my {style} work.",
-    "for the {about}, whatever I use for most {style} work. Nothing fancy.",
-    "I'll list the {about} in my next {project} post; it's ordinary stuff.",
-    "the same {about} as always. The {part} did the heavy lifting.",
-    "on the {about} side it's ordinary kit; the {look} does the work.",
+    "nothing special on the {about} side: my usual {style} setup, then {look} by hand.",
+    "for the {about}, whatever I use for most {style} work, and a long fiddle with the {part}.",
+    "I'll list the {about} in my next {project} post; it's ordinary {style} stuff.",
+    "plain {style} {about}, honestly. The {look} does the heavy lifting, not the kit.",
+    "on the {about} side it's ordinary {style} kit; the {part} is where the time goes.",
 )
 HOW_MORE = (
     "I can write the steps up if you like.",
@@ -121,17 +121,24 @@ HOW_MORE = (
     "It sounds simpler than it was.",
     "Most of the work is deciding when to stop.",
 )
+# "Is there a larger version?"
 WHERE = (
     "not yet, but a bigger one is going up with my {project}.",
-    "no prints so far; you're the first to ask, so maybe for the {project}.",
     "I'll put the full-size one up this week, {palette} tones and all.",
-    "only this one for now; I might post a larger crop later.",
-    "not yet! If a few people want one I'll sort it out.",
-    "a larger version lives on my drive, I'll share it soon.",
-    "prints are on my list, and {thing} would be the first.",
+    "only this size for now; I might post a larger crop of the {part} later.",
+    "a larger version of {thing} lives on my drive, I'll share it soon.",
     "the full-size file is huge, but it'll come with the next {project} update.",
-    "no bigger version yet; I kept it small so I'd finish it.",
-    "if you really want one, I'll look into prints.",
+    "no bigger version yet; I kept it small so I'd finish it, {mood} as it is.",
+    "not a bigger one of {thing} yet. If a few people want it I'll export one.",
+)
+# "Do you sell prints?"
+PRINTS = (
+    "no prints so far; you're the first to ask, so maybe for the {project}.",
+    "prints are on my list, and {thing} would be the first.",
+    "if you really want one, I'll look into prints of {thing}.",
+    "not yet! If a few people want prints of my {style} work I'll sort it out.",
+    "I haven't sold any yet. A small print run of the {project} is tempting though.",
+    "not at the moment, but asking is how prints happen: {thing} first, maybe.",
 )
 NEXT = (
     "yes, it belongs to my {project}, with more on the way.",
@@ -218,7 +225,7 @@ SUGGESTED_ABOUT = (
     "{about}, hm. I tried that once and gave up too soon, so maybe again.",
     "{about} is a good idea; the {part} would change a lot with it.",
     "I did try {about} early on, but it fought with the {palette} tones.",
-    "I'll do a version with {about} and post both.",
+    "I'll try {about} and post both side by side.",
     "not sure {about} suits this one, but it fits what I'm planning next.",
 )
 SUGGESTED = (
@@ -253,14 +260,23 @@ CRITIQUE_MORE = (
     "I'll post the fix when it's done.",
     "It helps to hear it from someone outside my head.",
 )
+# Said in passing ("Saw this on the front page", "Following for more"): a word back.
 REMARK = (
     "thanks for stopping by, I wanted this one {mood}.",
     "ha, that made me smile. It was a {mood} one to make.",
     "glad it found you; it's part of my {project}.",
-    "the {palette} tones were the whole idea.",
+    "thanks for stopping, there's more {interest} coming.",
+    "that's kind of you. {thing} was a {mood} one to make.",
+    "happy it caught your eye; the {palette} tones were the whole idea.",
+)
+# What the post called up for the person ("This reminds me of my grandmother's kitchen").
+ASSOCIATION = (
     "that's the feeling I hoped for with {thing}.",
     "I like that reading of {thing}.",
     "ha, yes. {thing} has that effect on me too.",
+    "I love that it takes you somewhere of your own.",
+    "that's a lovely thing for {thing} to call up.",
+    "funny, I was thinking of something {mood} like that while making it.",
 )
 # Someone answered the agent's comment under their own post.
 GOING_ON_THANKS = (
@@ -416,7 +432,7 @@ def _answer(
             if said.about in TOOL_WORDS:
                 return rng.choice(TOOLS), HOW_MORE
             return rng.choice(HOW_ABOUT if said.about else HOW), HOW_MORE
-        by_kind = {"where": WHERE, "next": NEXT, "either": EITHER}
+        by_kind = {"prints": PRINTS, "where": WHERE, "next": NEXT, "either": EITHER}
         if said.question in by_kind:
             return rng.choice(by_kind[said.question]), ()
         return rng.choice(OTHER_ABOUT if said.about else OTHER), HOW_MORE
@@ -426,6 +442,8 @@ def _answer(
         return rng.choice(CRITIQUE if said.about else CRITIQUE_PLAIN), CRITIQUE_MORE
     if said.kind == "compliment":
         return rng.choice(PRAISED if said.praised else THANKED), PRAISE_MORE
+    if said.kind == "association":
+        return rng.choice(ASSOCIATION), ()
     return rng.choice(REMARK), ()
 
 

@@ -41,6 +41,11 @@ CATALOGUE = PersonaCatalogue.from_directory()
         ("Lovely light.", "compliment", None, None, "light"),
         ("Love the grainy texture on the hills", "compliment", None, None, "grainy texture"),
         ("Nice!", "compliment", None, None, None),
+        ("The colours feel slightly muddy here.", "critique", None, "muddy", None),
+        ("Do you sell prints of these?", "question", "prints", None, None),
+        ("This is so calming to look at.", "compliment", None, None, None),
+        ("This reminds me of my grandmother's kitchen.", "association", None, None, None),
+        ("Saw this on the front page, had to stop.", "remark", None, None, None),
     ],
 )  # fmt: skip
 def test_a_comment_is_read_for_what_it_says(
@@ -287,7 +292,10 @@ def _answer(persona: str, said: str, seed: int, title: str = "Night Grid") -> st
     ("said", "answered"),
     [
         ("What tools do you use for this?", r"\btools\b"),
-        ("Do you sell prints of these?", r"bigger|prints|full-size|larger|want one"),
+        ("Do you sell prints of these?", r"\bprints?\b|\bsold\b"),
+        ("Is there a larger version somewhere?", r"bigger|full-size|larger"),
+        ("The colours feel slightly muddy here.", r"\bmuddy\b"),
+        ("What tools do you use for this?", r"\btools\b.*\b(?:setup|stuff|kit|lifting|fiddle)\b"),
         (
             "Any plans for a series?",
             r"next|more|series|continues|coming|plan|follow-up|again|finished|yes",
