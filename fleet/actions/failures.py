@@ -36,6 +36,7 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.actions.perform import FeedSubject, announce
 from fleet.activities.views import Standing
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import Deferred, PermanentError, RateLimited
 from fleet.infra.redaction import redact
 
@@ -71,7 +72,7 @@ def settle(
     rng = rng or random.Random()
     now = kit.now()
     row = activities.standing_of(kit.sessions, key)
-    if row is None or row.status != "pending":
+    if row is None or row.status != ActivityStatus.PENDING:
         return AlreadyFinished()
     activity_id, agent_id = row.id, row.agent_id
     ended = FeedSubject(activity_id, agent_id, row.handle, row.persona, row.action, key)

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from fleet.core.statuses import ActivityStatus
+
 
 @dataclass(frozen=True, slots=True)
 class Succeeded:
     """The action's effect is made and its activity ended succeeded, with its result."""
 
-    status: ClassVar[Literal["succeeded"]] = "succeeded"
+    status: ClassVar[Literal[ActivityStatus.SUCCEEDED]] = ActivityStatus.SUCCEEDED
     activity_id: int
     result: dict[str, Any] | None = None
 
@@ -31,7 +33,7 @@ class Succeeded:
 class Skipped:
     """The activity ended skipped (nothing to do, a refusal, a wait too long), with why."""
 
-    status: ClassVar[Literal["skipped"]] = "skipped"
+    status: ClassVar[Literal[ActivityStatus.SKIPPED]] = ActivityStatus.SKIPPED
     activity_id: int
     reason: str
 
@@ -104,7 +106,7 @@ class Retry:
 class Dead:
     """The activity ended dead: its dead letter keeps the error for a replay."""
 
-    status: ClassVar[Literal["dead"]] = "dead"
+    status: ClassVar[Literal[ActivityStatus.DEAD]] = ActivityStatus.DEAD
     dead_letter_id: int
     reason: str
 

@@ -36,6 +36,7 @@ from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 
 Needs = TypeVar("Needs")
@@ -234,7 +235,9 @@ def carry_out(
         result, engagement = handler(kit, claim, last_attempt, spent)
     except Skip as skip:
         return activities.Ending(claim.id, "skipped", reason=str(skip))
-    return activities.Ending(claim.id, "succeeded", result=result, engagement=engagement)
+    return activities.Ending(
+        claim.id, ActivityStatus.SUCCEEDED, result=result, engagement=engagement
+    )
 
 
 def verdict(claim: Claim, ending: activities.Ending) -> tuple[str, dict[str, Any] | None]:

@@ -30,6 +30,7 @@ from fleet.core.memory import (
     recall,
     text_digest,
 )
+from fleet.core.statuses import ActivityStatus
 from fleet.core.vectors import Vector
 from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.settings import MemorySettings
@@ -164,7 +165,7 @@ class Recall:
         entries = [
             entry
             for claim, ending in ended
-            if ending.status == "succeeded"
+            if ending.status == ActivityStatus.SUCCEEDED
             for entry in [self._entry(claim, ending.result or {}, now)]
             if entry is not None
         ]
@@ -183,7 +184,7 @@ class Recall:
         posts = [
             ending.result
             for claim, ending in ended
-            if ending.status == "succeeded"
+            if ending.status == ActivityStatus.SUCCEEDED
             and Action(claim.action) is Action.POST
             and ending.result
             and ending.result.get("post_id")

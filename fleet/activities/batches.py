@@ -25,6 +25,7 @@ from fleet.activities import commands
 from fleet.activities.commands import _ACTOR, _CLAIMED
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, open_to
 from fleet.activities.views import Claim, FirstChoice
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit
 
 # The claim of one action (``commands._CLAIM``) for all of a batch's keys at once.
@@ -32,7 +33,7 @@ _CLAIM_MANY = (
     update(ACTIVITIES)
     .where(
         ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True)),
-        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.status == ActivityStatus.PENDING,
         or_(
             ACTIVITIES.c.claimed_by.is_(None),
             ACTIVITIES.c.lease_expires_at.is_(None),
@@ -143,7 +144,7 @@ def claim_many(
                     "unknown"
                     if state is None
                     else "held-elsewhere"
-                    if state == "pending"
+                    if state == ActivityStatus.PENDING
                     else "already-finished"
                 )
     return Claimed(claims, unclaimed)
@@ -246,7 +247,7 @@ def finish_many(
     if not endings:
         return set()
     for ending in endings:
-        if ending.status not in ("succeeded", "skipped"):
+        if ending.status not in (ActivityStatus.SUCCEEDED, ActivityStatus.SKIPPED):
             raise ValueError(f"finish_many() takes succeeded or skipped, not {ending.status!r}")
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
@@ -266,7 +267,7 @@ def finish_many(
                     engagement=v.engagement,
                 )
             }
-        engaged = [v.engagement if v.status == "succeeded" else None for v in endings]
+        engaged = [v.engagement if v.status == ActivityStatus.SUCCEEDED else None for v in endings]
         params = {
             "ids": [v.activity_id for v in endings],
             "statuses": [v.status for v in endings],

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.core.leases import resend_lease
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
@@ -65,7 +66,7 @@ _CLAIM = (
     update(ACTIVITIES)
     .where(
         ACTIVITIES.c.idempotency_key == bindparam("key"),
-        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.status == ActivityStatus.PENDING,
         or_(
             ACTIVITIES.c.claimed_by.is_(None),
             ACTIVITIES.c.lease_expires_at.is_(None),
@@ -161,7 +162,7 @@ def claim(
             state = connection.execute(_KEY_STATE, {"key": key}).first()
             if state is None:
                 raise InputError(f"no activity with key {key!r}")
-            if state.status == "pending":
+            if state.status == ActivityStatus.PENDING:
                 return Held(key, state.lease_expires_at)
             return None
     columns, actor = claimed
@@ -219,7 +220,7 @@ def create_activity(
                 agent_id=agent_id,
                 action=action,
                 idempotency_key=key,
-                status="pending",
+                status=ActivityStatus.PENDING,
                 due_at=due_at,
                 lease_expires_at=now + lease,
                 content=content,
@@ -236,7 +237,7 @@ _FIRST_USAGE = (
     update(ACTIVITIES)
     .where(
         ACTIVITIES.c.id == bindparam("activity"),
-        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.status == ActivityStatus.PENDING,
         ACTIVITIES.c.usage.is_(None),
     )
     .values(usage=bindparam("usage"), provider=bindparam("provider"), updated_at=bindparam("at"))
@@ -271,7 +272,7 @@ def save_progress(
                 return
     with sessions.begin() as session:
         activity = session.get_one(AgentActivity, activity_id, with_for_update=True)
-        if activity.status != "pending":
+        if activity.status != ActivityStatus.PENDING:
             return
         if content:
             activity.content = {**(activity.content or {}), **content}
@@ -317,7 +318,7 @@ def release(
     with sessions.begin() as session:
         session.execute(
             update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
+            .where(AgentActivity.id == activity_id, AgentActivity.status == ActivityStatus.PENDING)
             .values(**values)
         )
 
@@ -336,7 +337,7 @@ def record_failure(
 
 _FINISH = (
     update(ACTIVITIES)
-    .where(ACTIVITIES.c.id == bindparam("activity"), ACTIVITIES.c.status == "pending")
+    .where(ACTIVITIES.c.id == bindparam("activity"), ACTIVITIES.c.status == ActivityStatus.PENDING)
     .values(
         status=bindparam("new_status"),
         result=bindparam("outcome"),
@@ -365,9 +366,9 @@ def finish(
     The winner writes the engagement ledger (for a kind that engages), in the same
     transaction. What the agent did is read from its activities, not counted on it.
     """
-    if status not in ("succeeded", "skipped"):
+    if status not in (ActivityStatus.SUCCEEDED, ActivityStatus.SKIPPED):
         raise ValueError(f"finish() takes succeeded or skipped, not {status!r}")
-    succeeded = status == "succeeded"
+    succeeded = status == ActivityStatus.SUCCEEDED
     post_id, kind = engagement if succeeded and engagement is not None else (None, None)
     params = {
         "activity": activity_id,
@@ -423,7 +424,9 @@ def expired_leases(
                 AgentActivity.due_at,
                 AgentActivity.claimed_by,
             )
-            .where(AgentActivity.status == "pending", AgentActivity.lease_expires_at < now)
+            .where(
+                AgentActivity.status == ActivityStatus.PENDING, AgentActivity.lease_expires_at < now
+            )
             .order_by(AgentActivity.lease_expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

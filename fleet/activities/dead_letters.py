@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.commands import record_engagement
 from fleet.core.kinds import KINDS, Action
+from fleet.core.statuses import ActivityStatus
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
 
@@ -57,7 +58,7 @@ def bury(
     with sessions.begin() as session:
         row = session.execute(
             update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
+            .where(AgentActivity.id == activity_id, AgentActivity.status == ActivityStatus.PENDING)
             .values(
                 status="dead", error=error, finished_at=now, updated_at=now, lease_expires_at=None
             )
@@ -91,7 +92,7 @@ def replay(
                         AgentActivity.status == "dead",
                     )
                     .values(
-                        status="pending",
+                        status=ActivityStatus.PENDING,
                         attempts=0,
                         deliveries=0,
                         error=None,
@@ -154,7 +155,7 @@ def recover(
                 AgentActivity.status.in_(("dead", "skipped")),
             )
             .values(
-                status="succeeded",
+                status=ActivityStatus.SUCCEEDED,
                 result=result,
                 error=None,
                 updated_at=now,
@@ -191,7 +192,9 @@ def bury_missing(
     with sessions.begin() as session:
         row = session.execute(
             update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "succeeded")
+            .where(
+                AgentActivity.id == activity_id, AgentActivity.status == ActivityStatus.SUCCEEDED
+            )
             .values(status="dead", error=error, updated_at=now, lease_expires_at=None)
             .returning(AgentActivity.agent_id, AgentActivity.action, AgentActivity.attempts)
         ).first()

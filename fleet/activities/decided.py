@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleet.core.statuses import ActivityStatus
 from fleet.core.ticks import idempotency_key
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import AgentActivity
@@ -80,7 +81,7 @@ def spoke_since(session: Session, agent_ids: Iterable[int], *, since: datetime) 
             AgentActivity.agent_id.in_(wanted),
             AgentActivity.created_at >= since,
             AgentActivity.action.in_(("post", "comment")),
-            AgentActivity.status == "succeeded",
+            AgentActivity.status == ActivityStatus.SUCCEEDED,
         )
         .distinct()
     )

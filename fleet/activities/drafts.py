@@ -123,7 +123,7 @@ def hold_for_review(
     with sessions.begin() as session:
         held = session.execute(
             update(AgentActivity)
-            .where(AgentActivity.id == activity_id, AgentActivity.status == "pending")
+            .where(AgentActivity.id == activity_id, AgentActivity.status == ActivityStatus.PENDING)
             .values(
                 status=ActivityStatus.AWAITING_REVIEW.value,
                 claimed_by=None,
@@ -235,7 +235,7 @@ def approve(
             return Decided(draft_id, DraftStatus.APPROVED.value, done=True)
         try:
             with session.begin_nested():
-                activity.status = ActivityStatus.PENDING.value
+                activity.status = ActivityStatus.PENDING
                 activity.content = {**(activity.content or {}), APPROVED: True}
                 # Nothing of it reached the gallery (it stopped before): its publication
                 # starts afresh, so an agent paused or deleted meanwhile publishes nothing.

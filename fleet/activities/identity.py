@@ -20,6 +20,7 @@ from sqlalchemy import Table, and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.memory import post_text
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import Agent, AgentActivity, Engagement, IdentityQuestion
 
@@ -28,7 +29,7 @@ _ENGAGEMENTS = cast(Table, Engagement.__table__)
 _ACTIVITIES = cast(Table, AgentActivity.__table__)
 _AGENTS = cast(Table, Agent.__table__)
 # A reply still under way (or a draft awaiting review) for a question: nothing more owed.
-_UNDER_WAY = ("pending", "awaiting_review")
+_UNDER_WAY = (ActivityStatus.PENDING, ActivityStatus.AWAITING_REVIEW)
 # A question stays owed this long (a comment deleted since, or never found again, does
 # not hold its agent's sessions for ever).
 OWED_DAYS = timedelta(days=3)
@@ -150,7 +151,7 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
     found = []
     with autocommit(sessions).connect() as connection:
         for handle, comment_id, asked_at, finished_at, content, status in connection.execute(query):
-            done = status == "succeeded" and finished_at is not None
+            done = status == ActivityStatus.SUCCEEDED and finished_at is not None
             written = content or {}
             found.append(
                 Answer(
@@ -186,7 +187,7 @@ def published_texts(
             select(_ACTIVITIES.c.id, _ACTIVITIES.c.action, _ACTIVITIES.c.content, _AGENTS.c.handle)
             .join(_AGENTS, _AGENTS.c.id == _ACTIVITIES.c.agent_id)
             .where(
-                _ACTIVITIES.c.status == "succeeded",
+                _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
                 _ACTIVITIES.c.action.in_(("post", "comment", "reply")),
                 _ACTIVITIES.c.finished_at >= since,
                 _ACTIVITIES.c.id > after,

@@ -188,7 +188,7 @@ _KEEP = (
     update(ACTIVITIES)
     .where(
         ACTIVITIES.c.id == bindparam("activity"),
-        ACTIVITIES.c.status == "pending",
+        ACTIVITIES.c.status == ActivityStatus.PENDING,
         ACTIVITIES.c.target_post_id.is_(None),
     )
     .values(target_post_id=bindparam("post"), updated_at=bindparam("at"))
@@ -300,7 +300,7 @@ def keep_target(
                     return TargetKept(chosen, ended=False)
             # Not kept: what does the row say? Ended, or chosen by another delivery.
             state = connection.execute(_TARGET_OF, {"activity": activity_id}).one()
-            if state.status != "pending":
+            if state.status != ActivityStatus.PENDING:
                 return TargetKept(None, ended=True)
             if state.target_post_id is not None or chosen is None:
                 return TargetKept(state.target_post_id, ended=False)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
+from fleet.core.statuses import ActivityStatus
 from fleet.db.models import AgentActivity, Engagement, FleetPace, PaceReading, PostCounts
 
 # What counts as the fleet's activity on the gallery (browsing leaves nothing there).
@@ -60,7 +61,7 @@ def fleet_actions_since(sessions: sessionmaker[Session], since: datetime) -> int
         return (
             session.scalar(
                 select(func.count()).where(
-                    AgentActivity.status == "succeeded",
+                    AgentActivity.status == ActivityStatus.SUCCEEDED,
                     AgentActivity.action.in_(_VISIBLE),
                     AgentActivity.created_at >= since,
                 )
@@ -117,7 +118,7 @@ def fleet_replies_on(
         replies = session.scalars(
             select(AgentActivity.result).where(
                 AgentActivity.action == "reply",
-                AgentActivity.status == "succeeded",
+                AgentActivity.status == ActivityStatus.SUCCEEDED,
                 AgentActivity.created_at >= since,
             )
         )
@@ -227,7 +228,7 @@ def fleet_engagement_counts(
         replies = session.scalars(
             select(AgentActivity.result).where(
                 AgentActivity.action == "reply",
-                AgentActivity.status == "succeeded",
+                AgentActivity.status == ActivityStatus.SUCCEEDED,
                 AgentActivity.finished_at > replies_since,
             )
         )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.views import DeadLetterView, Standing, Tally
 from fleet.core.kinds import KINDS
 from fleet.core.memory import post_text
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
@@ -64,7 +65,7 @@ _ENGAGEMENTS = cast(Table, Engagement.__table__)
 # What the LLM writes is published text: captions, comments, replies.
 _WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
 _PUBLISHED = select(_ACTIVITIES.c.content, _ACTIVITIES.c.action).where(
-    _ACTIVITIES.c.status == "succeeded", _ACTIVITIES.c.action.in_(_WRITTEN)
+    _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED, _ACTIVITIES.c.action.in_(_WRITTEN)
 )
 _RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
 _RECENT_TEXTS_OF_AGENT = (
@@ -107,7 +108,7 @@ def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:
     counts: dict[int, dict[str, int]] = {agent: {} for agent in agent_ids}
     for agent, action, count in session.execute(
         select(table.c.agent_id, table.c.action, func.count())
-        .where(of_agents, table.c.status == "succeeded")
+        .where(of_agents, table.c.status == ActivityStatus.SUCCEEDED)
         .group_by(table.c.agent_id, table.c.action)
     ):
         counts[agent][action] = count
@@ -125,7 +126,7 @@ def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:
             )
             .label("rank"),
         )
-        .where(of_agents, table.c.status.in_(("succeeded", "pending")))
+        .where(of_agents, table.c.status.in_((ActivityStatus.SUCCEEDED, ActivityStatus.PENDING)))
         .subquery()
     )
     last: dict[int, dict[str, object]] = {agent: {} for agent in agent_ids}
@@ -133,7 +134,7 @@ def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:
         select(newest).where(newest.c.rank == 1).order_by(newest.c.agent_id)
     ):
         seen = last[agent]
-        if status == "pending":
+        if status == ActivityStatus.PENDING:
             seen["current_action"] = action
             continue
         if action == "browse" and (result or {}).get("thought"):
@@ -162,7 +163,7 @@ def _newest_results(action: str) -> Any:
         .where(
             _ACTIVITIES.c.agent_id == bindparam("agent"),
             _ACTIVITIES.c.action == action,
-            _ACTIVITIES.c.status == "succeeded",
+            _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
         )
         .order_by(_ACTIVITIES.c.id.desc())
         .limit(bindparam("limit"))
@@ -213,7 +214,7 @@ _NUMBERED = (
     .where(
         _ACTIVITIES.c.agent_id.in_(bindparam("agents", expanding=True)),
         _ACTIVITIES.c.action.in_(("post", "reply")),
-        _ACTIVITIES.c.status == "succeeded",
+        _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
     )
     .subquery()
 )
@@ -279,7 +280,7 @@ _NEWEST_POSTS_BY = (
     .where(
         Agent.handle.in_(bindparam("handles", expanding=True)),
         _ACTIVITIES.c.action == "post",
-        _ACTIVITIES.c.status == "succeeded",
+        _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
         # (agent, due time) is indexed: a post is finished within minutes of its due time.
         _ACTIVITIES.c.due_at >= bindparam("since"),
     )
@@ -450,7 +451,7 @@ def provenance_counts(
             AgentActivity.action == "post",
             AgentActivity.created_at >= start,
             AgentActivity.created_at < end,
-            AgentActivity.status.in_(("succeeded", "skipped")),
+            AgentActivity.status.in_((ActivityStatus.SUCCEEDED, ActivityStatus.SKIPPED)),
         )
         .order_by(AgentActivity.created_at.desc())
         .limit(last)
@@ -475,7 +476,7 @@ def week_posts(
     were in all."""
     window = (
         AgentActivity.action == "post",
-        AgentActivity.status == "succeeded",
+        AgentActivity.status == ActivityStatus.SUCCEEDED,
         AgentActivity.created_at >= start,
         AgentActivity.created_at < end,
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.views import Entry
 from fleet.core.kinds import KINDS, Action, making
+from fleet.core.statuses import ActivityStatus
 from fleet.db.models import Agent, AgentActivity, Engagement
 
 
@@ -75,7 +76,9 @@ def stale_entries(sessions: sessionmaker[Session], now: datetime) -> list[tuple[
         rows = session.execute(
             select(AgentActivity, Agent.handle)
             .join(Agent, Agent.id == AgentActivity.agent_id)
-            .where(AgentActivity.status == "pending", AgentActivity.lease_expires_at < now)
+            .where(
+                AgentActivity.status == ActivityStatus.PENDING, AgentActivity.lease_expires_at < now
+            )
             .order_by(AgentActivity.lease_expires_at)
         )
         return [(activity, handle) for activity, handle in rows]

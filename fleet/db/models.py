@@ -9,7 +9,8 @@ what is due, not the size of the fleet.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -39,6 +40,7 @@ from fleet.core.statuses import (
     AGENT_STATUSES,
     DRAFT_STATUSES,
     ActivityStatus,
+    AgentStatus,
     DraftStatus,
 )
 
@@ -64,6 +66,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class Status(TypeDecorator[S]):
+    """A status column: ``VARCHAR(16)`` holding the member's value (the check constraint
+    lists them), read back as the member of ``statuses`` (``Mapped[ActivityStatus]``)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, statuses: type[S]) -> None:
+        super().__init__()
+        self.statuses = statuses
+
+    def process_bind_param(self, value: S | str | None, dialect: Dialect) -> str | None:
+        # A plain string is checked here, not by the database only: "pendng" is an error.
+        return None if value is None else self.statuses(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> S | None:
+        return None if value is None else self.statuses(value)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -133,7 +157,7 @@ class Agent(Base):
     persona: Mapped[str] = mapped_column(String(48))
     persona_index: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="created")
+    status: Mapped[AgentStatus] = mapped_column(Status(AgentStatus), default=AgentStatus.CREATED)
     # Per-agent overrides of the persona; NULL means "as the persona says".
     weights: Mapped[dict[str, float] | None] = mapped_column(Json, nullable=True)
     interval_min: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -216,7 +240,9 @@ class AgentActivity(Base):
     action: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str] = mapped_column(String(96))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default=ActivityStatus.PENDING.value)
+    status: Mapped[ActivityStatus] = mapped_column(
+        Status(ActivityStatus), default=ActivityStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Claims, counted whether or not the delivery reached a verdict.
     deliveries: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -255,7 +281,7 @@ class Draft(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("agent_activities.id", ondelete="CASCADE"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default=DraftStatus.PENDING.value)
+    status: Mapped[DraftStatus] = mapped_column(Status(DraftStatus), default=DraftStatus.PENDING)
     # A rejection's reason (at most 500 characters), as the owner gave it.
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView
 from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
+from fleet.core.statuses import ActivityStatus
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.consent import LABEL, ConsentRead, ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment
@@ -95,7 +96,9 @@ class Scope:
         for kind in kinds:
             before: int | None = None
             while seen < MAX_ACTIONS:
-                where = ActivityFilter(None, kind, "succeeded", self.since, PAGE, None, before)
+                where = ActivityFilter(
+                    None, kind, ActivityStatus.SUCCEEDED, self.since, PAGE, None, before
+                )
                 page = activities.list_activities(self.fleet.sessions, where)
                 yield from page
                 seen += len(page)
