@@ -142,7 +142,7 @@ PRINTS = (
 )
 NEXT = (
     "yes, it belongs to my {project}, with more on the way.",
-    "the {project} continues, so there's more coming.",
+    "yes, there's more coming for the {project}.",
     "there's a next one half done already, {mood} again.",
     "I think so; I keep coming back to {interest}.",
     "probably! The {project} isn't finished with me yet.",
