@@ -101,16 +101,15 @@ def perform_one(kit: ActionKit, key: ActionKey[Action]) -> Performed:
 
 
 def perform_batch(
-    kit: ActionKit, keys: Sequence[ActionKey[Action] | str], *, threads: int
+    kit: ActionKit, keys: Sequence[ActionKey[Action]], *, threads: int
 ) -> dict[str, Performed | Failed]:
-    """Carry out the actions ``keys`` name (a string parsed here, once), each exactly once
+    """Carry out the actions ``keys`` name (parsed at the task's entry), each exactly once
     in effect: what became of each key (an outcome, or a failure for the caller to
-    settle)."""
-    parsed = [key if isinstance(key, ActionKey) else ActionKey.parse(key) for key in keys]
-    for key in parsed:
+    settle), by the key's string."""
+    for key in keys:
         if not KINDS[key.action].batchable:
             raise ValueError(f"{str(key)!r} is not of a batchable kind")
-    unique = list(dict.fromkeys(parsed))
+    unique = list(dict.fromkeys(keys))
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
     # (``targets.first_choices``): no statement of its own after.

@@ -183,11 +183,13 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
 
 
 def _batchable(key: ActionKey[Action] | str) -> ActionKey[Action] | None:
-    """The key, if it is one of a batchable kind."""
+    """The key, if it is one of a batchable kind. A string comes from a caller that is no
+    task (the CLI's run, an approved draft, a test): parsed here; one the task's entry
+    could not parse fails again, and the claim says so."""
     if isinstance(key, str):
         try:
             key = ActionKey.parse(key)
-        except ValueError:  # not a key: the claim says so
+        except ValueError:
             return None
     return key if KINDS[key.action].batchable else None
 

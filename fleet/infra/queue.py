@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from celery import Celery
 from kombu import Queue
 
-from fleet.core.action_key import action_of
 from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
 from fleet.infra.broker import REDIS_TRANSPORT
@@ -136,23 +135,23 @@ def send_actions(
     if not pairs:
         return
     single: list[tuple[str, str]] = []
-    batches: dict[str, list[str]] = {}
+    batches: dict[str, list[tuple[str, str]]] = {}
     for action, key in pairs:
         kind = KINDS[Action(action)]
         if batch_size > 1 and kind.batchable:
-            batches.setdefault(kind.queue, []).append(key)
+            batches.setdefault(kind.queue, []).append((action, key))
         else:
             single.append((action, key))
     with app.producer_or_acquire() as producer:
-        for queue, keys in batches.items():
-            for start in range(0, len(keys), batch_size):
-                chunk = keys[start : start + batch_size]
+        for queue, queued in batches.items():
+            for start in range(0, len(queued), batch_size):
+                chunk = queued[start : start + batch_size]
                 if len(chunk) == 1:
-                    single.append((action_of(chunk[0]), chunk[0]))
+                    single.append(chunk[0])
                     continue
                 app.send_task(
                     BATCH_TASKS[queue],
-                    args=(chunk,),
+                    args=([key for _, key in chunk],),
                     queue=queue,
                     producer=producer,
                     countdown=countdown or None,

@@ -5,7 +5,7 @@ nothing deeper; each returns what the task needs to send next."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from fleet import activities, agents
@@ -87,7 +87,7 @@ def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int
         )
 
 
-def act_batch(fleet: Fleet, keys: list[str]) -> dict[str, Outcome]:
+def act_batch(fleet: Fleet, keys: Sequence[ActionKey[Action]]) -> dict[str, Outcome]:
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
     kit = fleet.action_kit

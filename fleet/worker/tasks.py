@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from fleet.core.action_key import ActionKey, action_of
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
 from fleet.core.kinds import KINDS, Action, ActionKind
 from fleet.errors import TransientError
@@ -111,6 +111,16 @@ def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
     return _decide(self, ticks)
 
 
+def parsed_key(key: str) -> ActionKey[Action] | str:
+    """An action's key as it arrives in a task's message, parsed once, here (the single
+    and the batch tasks' entry): what follows takes it as a value. A string that is not
+    a key comes back as it is, for the work to name what is wrong."""
+    try:
+        return ActionKey.parse(key)
+    except ValueError:
+        return key
+
+
 class ActionTask(Task[Any, Any]):
     """The cross-cutting part of every action: run it, and settle any failure."""
 
@@ -119,13 +129,11 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
-        # The key parsed once, here: what follows takes it as a value.
-        parsed: ActionKey[Action] | str
-        try:
-            parsed = ActionKey.parse(key)
+        parsed = parsed_key(key)
+        if isinstance(parsed, ActionKey):
             agent, action = str(parsed.agent_id), parsed.action.value
-        except ValueError:  # logged as given; the work names what is wrong
-            parsed, agent, action = key, "", ""
+        else:  # logged as given; the work names what is wrong
+            agent, action = "", ""
         with bind_task(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
@@ -176,14 +184,22 @@ def _batch_task(queue: str, name: str) -> Any:
 
 
 def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
-    done = work.act_batch(_fleet(task), keys)
+    parsed: dict[str, ActionKey[Action]] = {}
     tally: dict[str, int] = {}
+    for key in keys:
+        found = parsed_key(key)
+        if isinstance(found, ActionKey):
+            parsed[key] = found
+        else:  # no activity can have it: nothing to do, as the single task would say
+            log.warning("not an action key", key=key[:96])
+            tally["unknown"] = tally.get("unknown", 0) + 1
+    done = work.act_batch(_fleet(task), list(parsed.values()))
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
             tally[outcome.status] = tally.get(outcome.status, 0) + 1
             match outcome:
                 case work.Retry(countdown=countdown, reason=reason):
-                    kind = KINDS[action_of(key)]
+                    kind = KINDS[parsed[key].action]
                     log.info(
                         "retrying alone", key=key, countdown=round(countdown, 2), reason=reason
                     )

@@ -25,6 +25,7 @@ from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action
 from fleet.core.taste import Weights
 from fleet.db.engine import autocommit
@@ -74,6 +75,11 @@ def _kit(fleet: Fleet, gallery: Any) -> ActionKit:
     )
 
 
+def parsed(keys: list[str]) -> list[ActionKey[Action]]:
+    """Keys as a task's entry hands them on: parsed."""
+    return [ActionKey.parse(key) for key in keys]
+
+
 def _decided(fleet: Fleet, agent_ids: list[int], action: str, now: datetime) -> list[str]:
     keys = []
     for second, agent_id in enumerate(agent_ids, start=1):
@@ -112,7 +118,7 @@ def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
     kit = _kit(fleet, gallery)
 
     statements.clear()
-    done = perform_batch(kit, likes + browses, threads=4)
+    done = perform_batch(kit, parsed(likes + browses), threads=4)
 
     assert {key: getattr(o, "status", o) for key, o in done.items()} == {
         key: "succeeded" for key in likes + browses
@@ -136,7 +142,7 @@ def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
     assert sum(report_likes(admin, h) for h in handles) == len(likes)
 
     # The same batch delivered again: nothing is done twice.
-    again = perform_batch(kit, likes + browses, threads=4)
+    again = perform_batch(kit, parsed(likes + browses), threads=4)
     assert {getattr(o, "status", o) for o in again.values()} == {"already-finished"}
     assert sum(report_likes(admin, h) for h in handles) == len(likes)
 
@@ -153,7 +159,7 @@ def test_an_action_another_delivery_holds_is_left_to_it(
     held = activities.claim(fleet.sessions, likes[0], now=now, lease=LEASE)
     assert isinstance(held, activities.Claim)
 
-    done = perform_batch(kit, likes, threads=2)
+    done = perform_batch(kit, parsed(likes), threads=2)
 
     assert getattr(done[likes[0]], "status", None) == "held-elsewhere"
     assert [getattr(done[k], "status", None) for k in likes[1:]] == ["succeeded"] * 2
@@ -199,9 +205,10 @@ def test_a_failing_action_leaves_the_batch_as_a_message_of_its_own_with_its_back
     app.conf.fleet = fleet
     from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
 
-    tally = app.tasks["fleet.engage_batch"].apply(args=(likes,)).get()
+    # A string that is no key (parsed at the task's entry) is told apart, not the batch's end.
+    tally = app.tasks["fleet.engage_batch"].apply(args=([*likes, "not-a-key"],)).get()
 
-    assert tally == {"succeeded": 3, "retry": 1}
+    assert tally == {"succeeded": 3, "retry": 1, "unknown": 1}
     assert failing.calls == 1
     with fleet.sessions() as session:
         failed = session.scalars(
@@ -247,7 +254,7 @@ def test_the_tick_sends_cheap_actions_in_batches_of_the_setting_and_others_alone
 
 def test_a_batch_refuses_a_kind_that_is_not_batchable(fleet: Fleet, gallery: HttpGallery) -> None:
     with pytest.raises(ValueError, match="not of a batchable kind"):
-        perform_batch(_kit(fleet, gallery), ["1:2:post"], threads=1)
+        perform_batch(_kit(fleet, gallery), parsed(["1:2:post"]), threads=1)
 
 
 def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_itself(
@@ -263,7 +270,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
-    done = perform_batch(kit, likes, threads=3)
+    done = perform_batch(kit, parsed(likes), threads=3)
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * 6
     if fleet.engine.dialect.name == "postgresql":
@@ -285,13 +292,13 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     kit = _kit(fleet, gallery)
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
     assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
-    first = perform_batch(kit, _decided(fleet, fans, "like", now), threads=2)
+    first = perform_batch(kit, parsed(_decided(fleet, fans, "like", now)), threads=2)
     assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
     keeps = count_target_keeps(monkeypatch)
     # Two more likes of every fan in one batch: each one a post that fan has not liked.
     likes = _decided(fleet, fans + fans, "like", now + timedelta(minutes=1))
 
-    done = perform_batch(kit, likes, threads=3)
+    done = perform_batch(kit, parsed(likes), threads=3)
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
     if fleet.engine.dialect.name == "postgresql":
@@ -320,7 +327,7 @@ def test_a_process_new_to_the_agents_chooses_their_likes_by_taste_before_the_cla
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
-    done = perform_batch(kit, likes, threads=2)
+    done = perform_batch(kit, parsed(likes), threads=2)
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
     if fleet.engine.dialect.name == "postgresql":
@@ -362,7 +369,7 @@ def test_a_batch_charges_its_browses_thoughts_at_once_and_keeps_each_ones_usage(
     charges = _Charges()
     kit = replace(_kit(fleet, gallery), spending=charges)
 
-    done = perform_batch(kit, browses, threads=4)
+    done = perform_batch(kit, parsed(browses), threads=4)
 
     assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
     assert len(charges.rounds) == 1  # one round trip for the batch
@@ -416,7 +423,7 @@ def test_a_look_the_dispatcher_marked_thinks_false_asks_the_writer_nothing(
         ):
             row.content = {"thinks": False}
     writer = _CountingWriter()
-    done = perform_batch(replace(_kit(fleet, gallery), writer=writer), browses, threads=2)
+    done = perform_batch(replace(_kit(fleet, gallery), writer=writer), parsed(browses), threads=2)
     assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
     handles = {key: agents.get_agent(fleet.sessions, key.split(":")[0]).handle for key in browses}
     assert sorted(writer.asked) == sorted(handles[k] for k in browses if k not in quiet)

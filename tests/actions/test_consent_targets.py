@@ -13,7 +13,7 @@ from fleet.actions.consent import ConsentBook
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings
-from tests.actions.test_batch import _decided, _kit, _posts
+from tests.actions.test_batch import _decided, _kit, _posts, parsed
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin
 
@@ -39,7 +39,7 @@ def test_batched_likes_never_reach_people_who_said_no(
 
     for round_ in range(4):
         perform_batch(
-            kit, _decided(fleet, fans, "like", now + timedelta(minutes=round_)), threads=2
+            kit, parsed(_decided(fleet, fans, "like", now + timedelta(minutes=round_))), threads=2
         )
 
     liked = {p.username: p.like_count for p in gallery.feed(agent=handles[0], limit=50)}

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from fleet.cli import cli
+from fleet.core.action_key import ActionKey
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
@@ -362,7 +363,7 @@ def test_likes_wait_for_review_when_the_setting_names_them_in_a_batch_too(
         clock.advance(5)
         sent: list[str] = []
         agents.send_now(fleet, "2", "like", lambda action, key, countdown=0.0: sent.append(key))
-        [done] = work.act_batch(fleet, sent).values()
+        [done] = work.act_batch(fleet, [ActionKey.parse(key) for key in sent]).values()
         assert done.status == "drafted", done
         assert admin.report()["totals"]["likes"] == 0
         [draft] = ok_json(fleet, "drafts", "list", "--status", "pending")  # type: ignore[misc]
