@@ -214,9 +214,8 @@ def create_activity(
 ) -> int:
     """Record a decided action (or find the one already recorded under ``key``)."""
     with sessions.begin() as session:
-        dialect = session.get_bind().dialect.name
         session.execute(
-            insert_ignoring(dialect, AgentActivity, "idempotency_key").values(
+            insert_ignoring(session, AgentActivity, "idempotency_key").values(
                 agent_id=agent_id,
                 action=action,
                 idempotency_key=key,
@@ -393,9 +392,7 @@ def record_engagement(
     """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
     post_id, kind = engagement
     session.execute(
-        insert_ignoring(
-            session.get_bind().dialect.name, ENGAGEMENTS, "agent_id", "post_id", "kind"
-        ),
+        insert_ignoring(session, ENGAGEMENTS, "agent_id", "post_id", "kind"),
         {
             "agent_id": agent_id,
             "post_id": post_id,

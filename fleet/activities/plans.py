@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.db.engine import insert_ignoring
 from fleet.db.models import SessionPlan
 
 _PLANS = cast(Table, SessionPlan.__table__)
@@ -46,12 +46,7 @@ def keep_plan(
     """Keep the session's plan, unless it has one already; the plan kept (the first)."""
     row = {"agent_id": agent_id, "opened_at": opened_at, "items": items, "created_at": now}
     with sessions.begin() as session:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            statement: Any = postgresql.insert(_PLANS).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(_PLANS).on_conflict_do_nothing()
-        session.execute(statement, [row])
+        session.execute(insert_ignoring(session, _PLANS), [row])
         # The agent's plans of sessions long ended go: one row per agent, about, is kept.
         session.execute(
             delete(_PLANS).where(
