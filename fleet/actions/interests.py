@@ -4,10 +4,12 @@ before its claim knows only the agent id).
 
 A post's text is embedded once for the whole fleet and stored (``agents.post_vectors``):
 by its own writer when an agent posts it, else by the first content action (a comment)
-whose feeds show it. The engage path (likes, browsing) only reads stored vectors, never
-embeds: a post not embedded yet ranks there without its fit term (the page's mean) until
-a content action has read it. Each process keeps what it read, and asks the store again
-for a post it found missing at most every ``RECHECK_SECONDS``.
+whose feeds show it. Content actions in many processes reading the same new page embed
+each post once between them: each claims the posts it would embed, and embeds only those
+it won; a post another process is embedding ranks without its fit term (the page's mean)
+until its vector is stored. The engage path (likes, browsing) only reads stored vectors,
+never embeds or claims. Each process keeps what it read, and asks the store again for a
+post it found missing at most every ``RECHECK_SECONDS``.
 
 When the embedder fails (down, garbage, the wrong size), taste ranks without vectors and
 ``degraded`` says why: no action fails over it.
@@ -69,6 +71,15 @@ class PostVectorStore(Protocol):
 
     def keep(self, vectors: Sequence[tuple[str, str, Vector]], *, model: str) -> None:
         """Store (post id, digest, vector)."""
+        ...
+
+    def claim(self, digests: Mapping[str, str], *, model: str) -> set[str]:
+        """Of these posts (id -> digest), those this caller is to embed: no one has
+        stored them or is embedding them. Of two callers at once, one gets each post."""
+        ...
+
+    def release(self, post_ids: Sequence[str], *, model: str) -> None:
+        """Give back claims whose posts were not embedded after all."""
         ...
 
 
@@ -249,15 +260,18 @@ class Interests:
             known.update(stored)
             unread = {i: d for i, d in unread.items() if i not in stored}
         if unread and embed:
-            texts = {p.id: post_text(p) for p in posts if p.id in unread}
+            mine = self._claim(unread)
+            texts = {p.id: post_text(p) for p in posts if p.id in mine}
             ids = list(texts)
-            made = self._embed([texts[i] for i in ids], purpose="passage")
+            made = self._embed([texts[i] for i in ids], purpose="passage") if ids else []
             if made:
                 fresh = {i: (unread[i], v) for i, v in zip(ids, made, strict=True)}
                 self._keep_here(fresh)
                 known.update({i: v for i, (_, v) in fresh.items()})
                 self._share([(i, d, v) for i, (d, v) in fresh.items()])
-                unread = {}
+                unread = {i: d for i, d in unread.items() if i not in fresh}
+            elif ids:
+                self._release(ids)
         if unread:
             with self._lock:
                 for post_id in unread:
@@ -284,6 +298,27 @@ class Interests:
         except Exception as error:  # the store is a saving: rank as if it had none
             log.warning("post vectors not read", reason=f"{type(error).__name__}: {error}"[:200])
             return {}
+
+    def _claim(self, digests: Mapping[str, str]) -> set[str]:
+        """The posts of ``digests`` this process is to embed: those it claimed (all of
+        them without a store, or when the store fails: embedding twice does no harm)."""
+        if self._store is None or self._embedder is None:
+            return set(digests)
+        try:
+            return self._store.claim(digests, model=self._embedder.model)
+        except Exception as error:  # the store is a saving: embed as if it had none
+            log.warning("post vectors not claimed", reason=f"{type(error).__name__}: {error}"[:200])
+            return set(digests)
+
+    def _release(self, post_ids: Sequence[str]) -> None:
+        if self._store is None or self._embedder is None:
+            return
+        try:
+            self._store.release(post_ids, model=self._embedder.model)
+        except Exception as error:  # a claim lapses (agents.post_vectors.CLAIM_SECONDS)
+            log.warning(
+                "post vectors not released", reason=f"{type(error).__name__}: {error}"[:200]
+            )
 
     def _share(self, vectors: Sequence[tuple[str, str, Vector]]) -> None:
         if self._store is None or self._embedder is None or not vectors:
@@ -326,3 +361,9 @@ class StoredPostVectors:
 
     def keep(self, vectors: Sequence[tuple[str, str, Vector]], *, model: str) -> None:
         agents.keep_post_vectors(self._sessions, vectors, model=model, now=self._now())
+
+    def claim(self, digests: Mapping[str, str], *, model: str) -> set[str]:
+        return agents.claim_post_vectors(self._sessions, digests, model=model, now=self._now())
+
+    def release(self, post_ids: Sequence[str], *, model: str) -> None:
+        agents.release_post_vectors(self._sessions, post_ids, model=model)
