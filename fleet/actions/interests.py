@@ -102,6 +102,9 @@ class Interests:
         self._clock = clock
         self._posts: OrderedDict[str, tuple[str, Vector]] = OrderedDict()
         self._missing: dict[str, float] = {}
+        # Posts another process claimed to embed: not asked for again, even to embed,
+        # for RECHECK_SECONDS (its vector is stored meanwhile).
+        self._elsewhere: dict[str, float] = {}
         self._personas: dict[str, Vector] = {}
         self._agents: dict[int, str] = {}
         self._ties: dict[int, tuple[float, dict[str, int]]] = {}
@@ -252,6 +255,8 @@ class Interests:
                 kept = self._posts.get(post_id)
                 if kept is not None and kept[0] == digest:
                     known[post_id] = kept[1]
+                elif now - self._elsewhere.get(post_id, -RECHECK_SECONDS) < RECHECK_SECONDS:
+                    continue
                 elif embed or now - self._missing.get(post_id, -RECHECK_SECONDS) >= RECHECK_SECONDS:
                     unread[post_id] = digest
         if unread and self._store is not None and self._embedder is not None:
@@ -272,6 +277,11 @@ class Interests:
                 unread = {i: d for i, d in unread.items() if i not in fresh}
             elif ids:
                 self._release(ids)
+            with self._lock:
+                for post_id in unread.keys() - mine:
+                    self._elsewhere[post_id] = now
+                while len(self._elsewhere) > self._max_posts:
+                    self._elsewhere.pop(next(iter(self._elsewhere)))
         if unread:
             with self._lock:
                 for post_id in unread:
@@ -286,6 +296,7 @@ class Interests:
                 self._posts[post_id] = kept
                 self._posts.move_to_end(post_id)
                 self._missing.pop(post_id, None)
+                self._elsewhere.pop(post_id, None)
             while len(self._posts) > self._max_posts:
                 self._posts.popitem(last=False)
 

@@ -5,7 +5,7 @@ engage path never embeds."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -169,17 +169,32 @@ class Holding(Counting):
         return super().embed(texts, purpose=purpose)
 
 
+class CountingStore(StoredPostVectors):
+    """The fleet's store, counting the reads asked of it."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        super().__init__(fleet.sessions, lambda: NOW)
+        self.reads = 0
+
+    def load(self, digests: Mapping[str, str], *, model: str, dimensions: int) -> dict[str, Vector]:
+        self.reads += 1
+        return super().load(digests, model=model, dimensions=dimensions)
+
+
 def test_two_processes_reading_a_new_page_at_once_embed_each_post_once(fleet: Fleet) -> None:
     page = [_post("1", "pixel slime"), _post("2", "tiles"), _post("3", "a boss")]
     first, second = Holding(), Counting()
     clock = Clock()
     one = Interests(first, store=StoredPostVectors(fleet.sessions, lambda: NOW))
-    other = Interests(second, store=StoredPostVectors(fleet.sessions, lambda: NOW), clock=clock)
+    store = CountingStore(fleet)
+    other = Interests(second, store=store, clock=clock)
     with ThreadPoolExecutor(1) as pool:
         made = pool.submit(one.similarities, PERSONA, page, embed=True)
         assert first.embedding.wait(timeout=30), "the first reader never embedded"
         # The first holds its claims, embedding: the other embeds none of the page.
         assert other.similarities(PERSONA, page, embed=True) == {}
+        assert other.similarities(PERSONA, page, embed=True) == {}
+        assert store.reads == 1, "posts another process is embedding: not asked for again at once"
         first.go.set()
         assert set(made.result(timeout=30)) == {"1", "2", "3"}
     assert _posts_asked(second) == [] and sorted(_posts_asked(first)) == [
