@@ -81,7 +81,7 @@ def _give_back_large_buffers() -> None:
     the children it forks. By default glibc raises that size to the largest buffer freed
     so far (up to 32 MiB), and from then on keeps such buffers in the process's heap,
     which it seldom returns: the embedding engine's scratch for a text (a few MiB a
-    call), a large query's rows. Each pool child kept 5 to 7 MiB of them (docs/operations.md)."""
+    call), a large query's rows: 1 to 3 MiB more in each content child (docs/operations.md)."""
     if not sys.platform.startswith("linux"):
         return
     try:
