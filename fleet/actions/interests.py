@@ -4,10 +4,12 @@ before its claim knows only the agent id).
 
 A post's text is embedded once for the whole fleet and stored (``agents.post_vectors``):
 by its own writer when an agent posts it, else by the first content action (a comment)
-whose feeds show it. The engage path (likes, browsing) only reads stored vectors, never
-embeds: a post not embedded yet ranks there without its fit term (the page's mean) until
-a content action has read it. Each process keeps what it read, and asks the store again
-for a post it found missing at most every ``RECHECK_SECONDS``.
+whose feeds show it. Content actions in many processes reading the same new page embed
+each post once between them: each claims the posts it would embed, and embeds only those
+it won; a post another process is embedding ranks without its fit term (the page's mean)
+until its vector is stored. The engage path (likes, browsing) only reads stored vectors,
+never embeds or claims. Each process keeps what it read, and asks the store again for a
+post it found missing at most every ``RECHECK_SECONDS``.
 
 When the embedder fails (down, garbage, the wrong size), taste ranks without vectors and
 ``degraded`` says why: no action fails over it.
@@ -71,6 +73,15 @@ class PostVectorStore(Protocol):
         """Store (post id, digest, vector)."""
         ...
 
+    def claim(self, digests: Mapping[str, str], *, model: str) -> set[str]:
+        """Of these posts (id -> digest), those this caller is to embed: no one has
+        stored them or is embedding them. Of two callers at once, one gets each post."""
+        ...
+
+    def release(self, post_ids: Sequence[str], *, model: str) -> None:
+        """Give back claims whose posts were not embedded after all."""
+        ...
+
 
 class Interests:
     """Vectors for taste: per persona (its interests, as a query) and per post (its
@@ -91,6 +102,9 @@ class Interests:
         self._clock = clock
         self._posts: OrderedDict[str, tuple[str, Vector]] = OrderedDict()
         self._missing: dict[str, float] = {}
+        # Posts another process claimed to embed: not asked for again, even to embed,
+        # for RECHECK_SECONDS (its vector is stored meanwhile).
+        self._elsewhere: dict[str, float] = {}
         self._personas: dict[str, Vector] = {}
         self._agents: dict[int, str] = {}
         self._ties: dict[int, tuple[float, dict[str, int]]] = {}
@@ -241,6 +255,8 @@ class Interests:
                 kept = self._posts.get(post_id)
                 if kept is not None and kept[0] == digest:
                     known[post_id] = kept[1]
+                elif now - self._elsewhere.get(post_id, -RECHECK_SECONDS) < RECHECK_SECONDS:
+                    continue
                 elif embed or now - self._missing.get(post_id, -RECHECK_SECONDS) >= RECHECK_SECONDS:
                     unread[post_id] = digest
         if unread and self._store is not None and self._embedder is not None:
@@ -249,15 +265,23 @@ class Interests:
             known.update(stored)
             unread = {i: d for i, d in unread.items() if i not in stored}
         if unread and embed:
-            texts = {p.id: post_text(p) for p in posts if p.id in unread}
+            mine = self._claim(unread)
+            texts = {p.id: post_text(p) for p in posts if p.id in mine}
             ids = list(texts)
-            made = self._embed([texts[i] for i in ids], purpose="passage")
+            made = self._embed([texts[i] for i in ids], purpose="passage") if ids else []
             if made:
                 fresh = {i: (unread[i], v) for i, v in zip(ids, made, strict=True)}
                 self._keep_here(fresh)
                 known.update({i: v for i, (_, v) in fresh.items()})
                 self._share([(i, d, v) for i, (d, v) in fresh.items()])
-                unread = {}
+                unread = {i: d for i, d in unread.items() if i not in fresh}
+            elif ids:
+                self._release(ids)
+            with self._lock:
+                for post_id in unread.keys() - mine:
+                    self._elsewhere[post_id] = now
+                while len(self._elsewhere) > self._max_posts:
+                    self._elsewhere.pop(next(iter(self._elsewhere)))
         if unread:
             with self._lock:
                 for post_id in unread:
@@ -272,6 +296,7 @@ class Interests:
                 self._posts[post_id] = kept
                 self._posts.move_to_end(post_id)
                 self._missing.pop(post_id, None)
+                self._elsewhere.pop(post_id, None)
             while len(self._posts) > self._max_posts:
                 self._posts.popitem(last=False)
 
@@ -284,6 +309,27 @@ class Interests:
         except Exception as error:  # the store is a saving: rank as if it had none
             log.warning("post vectors not read", reason=f"{type(error).__name__}: {error}"[:200])
             return {}
+
+    def _claim(self, digests: Mapping[str, str]) -> set[str]:
+        """The posts of ``digests`` this process is to embed: those it claimed (all of
+        them without a store, or when the store fails: embedding twice does no harm)."""
+        if self._store is None or self._embedder is None:
+            return set(digests)
+        try:
+            return self._store.claim(digests, model=self._embedder.model)
+        except Exception as error:  # the store is a saving: embed as if it had none
+            log.warning("post vectors not claimed", reason=f"{type(error).__name__}: {error}"[:200])
+            return set(digests)
+
+    def _release(self, post_ids: Sequence[str]) -> None:
+        if self._store is None or self._embedder is None:
+            return
+        try:
+            self._store.release(post_ids, model=self._embedder.model)
+        except Exception as error:  # a claim lapses (agents.post_vectors.CLAIM_SECONDS)
+            log.warning(
+                "post vectors not released", reason=f"{type(error).__name__}: {error}"[:200]
+            )
 
     def _share(self, vectors: Sequence[tuple[str, str, Vector]]) -> None:
         if self._store is None or self._embedder is None or not vectors:
@@ -326,3 +372,9 @@ class StoredPostVectors:
 
     def keep(self, vectors: Sequence[tuple[str, str, Vector]], *, model: str) -> None:
         agents.keep_post_vectors(self._sessions, vectors, model=model, now=self._now())
+
+    def claim(self, digests: Mapping[str, str], *, model: str) -> set[str]:
+        return agents.claim_post_vectors(self._sessions, digests, model=model, now=self._now())
+
+    def release(self, post_ids: Sequence[str], *, model: str) -> None:
+        agents.release_post_vectors(self._sessions, post_ids, model=model)

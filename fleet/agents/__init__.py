@@ -18,7 +18,13 @@ from fleet.agents.memories import (
     published_vectors,
     remember,
 )
-from fleet.agents.post_vectors import forget_post_vectors, keep_post_vectors, post_vectors
+from fleet.agents.post_vectors import (
+    claim_post_vectors,
+    forget_post_vectors,
+    keep_post_vectors,
+    post_vectors,
+    release_post_vectors,
+)
 from fleet.agents.queries import (
     AgentFilter,
     Deferrals,
@@ -61,6 +67,7 @@ __all__ = [
     "agent_counts",
     "agents_after",
     "change_status",
+    "claim_post_vectors",
     "create_agents",
     "decide_ticks",
     "defer_agent",
@@ -82,6 +89,7 @@ __all__ = [
     "persona_totals",
     "post_vectors",
     "published_vectors",
+    "release_post_vectors",
     "remember",
     "set_platform_user",
     "without_account",

@@ -7,8 +7,10 @@ the worker on the Celery app (``app.conf.fleet``): its tasks then use that one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
+import sys
 from typing import Any
 
 from celery import Celery
@@ -43,6 +45,7 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     # imports (the database driver, the content writers, the Anthropic SDK: about a
     # second), the persona files and the action kit are inherited by every child, whose
     # first action does not spend its time limit on them. Nothing here connects.
+    _give_back_large_buffers()
     app = getattr(sender, "app", None)
     if app is not None and not _acts(app):
         # The ticks' worker (and the dead letters'): it carries out no action, so it
@@ -66,6 +69,27 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     # (and copy) their pages. A child's own objects are collected as ever.
     gc.collect()
     gc.freeze()
+
+
+# glibc's mallopt parameter for the size from which a buffer is mapped on its own.
+_M_MMAP_THRESHOLD = -3
+_LARGE_BUFFER = 128 * 1024
+
+
+def _give_back_large_buffers() -> None:
+    """Large buffers mapped for each use and unmapped when freed, in this process and
+    the children it forks. By default glibc raises that size to the largest buffer freed
+    so far (up to 32 MiB), and from then on keeps such buffers in the process's heap,
+    which it seldom returns: the embedding engine's scratch for a text (a few MiB a
+    call), a large query's rows: 1 to 3 MiB more in each content child (docs/operations.md)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without it: nothing to tune
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt(_M_MMAP_THRESHOLD, _LARGE_BUFFER)
 
 
 def _load_for_children(sender: Any, app: Celery | None) -> None:

@@ -4,6 +4,9 @@ engage path never embeds."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -12,9 +15,12 @@ from fleet import activities, agents
 from fleet.actions.interests import RECHECK_SECONDS, Interests, StoredPostVectors
 from fleet.actions.remembering import Recall
 from fleet.activities import Ending
+from fleet.agents.post_vectors import CLAIM_SECONDS
 from fleet.core.memory import post_text, text_digest
+from fleet.core.vectors import Vector
 from fleet.db.models import PostVector
 from fleet.embeddings.degrading import DegradingEmbedder
+from fleet.embeddings.port import Purpose
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.service.root import Fleet, bootstrap
@@ -145,3 +151,113 @@ def test_the_fleets_interests_ask_again_on_the_fleets_clock_not_the_process_s(
     assert set(interests.similarities(PERSONA, page, embed=False)) == {"1"}, (
         "the fleet's clock moved on: the stored vector is read, with no wall time passing"
     )
+
+
+class Holding(Counting):
+    """A fake embedder that, asked for posts, says so and holds its answer until let go:
+    another process's reader runs while this one is embedding."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = threading.Event()
+        self.go = threading.Event()
+
+    def embed(self, texts: Sequence[str], *, purpose: Purpose = "passage") -> list[Vector]:
+        if purpose == "passage":
+            self.embedding.set()
+            assert self.go.wait(timeout=30), "never let go"
+        return super().embed(texts, purpose=purpose)
+
+
+class CountingStore(StoredPostVectors):
+    """The fleet's store, counting the reads asked of it."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        super().__init__(fleet.sessions, lambda: NOW)
+        self.reads = 0
+
+    def load(self, digests: Mapping[str, str], *, model: str, dimensions: int) -> dict[str, Vector]:
+        self.reads += 1
+        return super().load(digests, model=model, dimensions=dimensions)
+
+
+def test_two_processes_reading_a_new_page_at_once_embed_each_post_once(fleet: Fleet) -> None:
+    page = [_post("1", "pixel slime"), _post("2", "tiles"), _post("3", "a boss")]
+    first, second = Holding(), Counting()
+    clock = Clock()
+    one = Interests(first, store=StoredPostVectors(fleet.sessions, lambda: NOW))
+    store = CountingStore(fleet)
+    other = Interests(second, store=store, clock=clock)
+    with ThreadPoolExecutor(1) as pool:
+        made = pool.submit(one.similarities, PERSONA, page, embed=True)
+        assert first.embedding.wait(timeout=30), "the first reader never embedded"
+        # The first holds its claims, embedding: the other embeds none of the page.
+        assert other.similarities(PERSONA, page, embed=True) == {}
+        assert other.similarities(PERSONA, page, embed=True) == {}
+        assert store.reads == 1, "posts another process is embedding: not asked for again at once"
+        first.go.set()
+        assert set(made.result(timeout=30)) == {"1", "2", "3"}
+    assert _posts_asked(second) == [] and sorted(_posts_asked(first)) == [
+        "a boss",
+        "pixel slime",
+        "tiles",
+    ]
+    clock.now += RECHECK_SECONDS
+    assert other.similarities(PERSONA, page, embed=True) == made.result()
+    assert _posts_asked(second) == [], "read from the store, not embedded"
+    assert _rows(fleet) == 3
+
+
+def test_readers_racing_for_a_new_page_embed_each_post_once_between_them(fleet: Fleet) -> None:
+    page = [_post(str(n), f"post {n} " + "ab" * n) for n in range(12)]
+    embedders = [Counting() for _ in range(4)]
+    readers = [
+        Interests(e, store=StoredPostVectors(fleet.sessions, lambda: NOW)) for e in embedders
+    ]
+    start = threading.Barrier(len(readers))
+
+    def read(interests: Interests) -> dict[str, float]:
+        start.wait(timeout=30)
+        return interests.similarities(PERSONA, page, embed=True)
+
+    with ThreadPoolExecutor(len(readers)) as pool:
+        list(pool.map(read, readers))
+    asked = [text for e in embedders for text in _posts_asked(e)]
+    assert sorted(asked) == sorted(post_text(p.title, p.description) for p in page), (
+        "every post embedded, and once"
+    )
+    assert _rows(fleet) == len(page)
+    latecomer = Counting()
+    found = Interests(latecomer, store=StoredPostVectors(fleet.sessions, lambda: NOW))
+    assert set(found.similarities(PERSONA, page, embed=True)) == {p.id for p in page}
+    assert _posts_asked(latecomer) == []
+
+
+def test_a_claim_is_given_back_when_embedding_fails_and_taken_over_when_left(
+    fleet: Fleet,
+) -> None:
+    page = [_post("1", "pixel slime")]
+    failing = Interests(Counting(fail=True), store=StoredPostVectors(fleet.sessions, lambda: NOW))
+    assert failing.similarities(PERSONA, page, embed=True) == {}
+    assert _rows(fleet) == 0, "the failed reader gave its claim back"
+    digests = {"1": text_digest(post_text("pixel slime", ""))}
+    # A reader that claimed and died: its claim stands for CLAIM_SECONDS, then lapses.
+    assert agents.claim_post_vectors(fleet.sessions, digests, model="counting", now=NOW) == {"1"}
+    soon = NOW + timedelta(seconds=CLAIM_SECONDS - 1)
+    assert agents.claim_post_vectors(fleet.sessions, digests, model="counting", now=soon) == set()
+    later = NOW + timedelta(seconds=CLAIM_SECONDS + 1)
+    assert agents.claim_post_vectors(fleet.sessions, digests, model="counting", now=later) == {"1"}
+    assert agents.post_vectors(fleet.sessions, digests, model="counting", dimensions=8) == {}, (
+        "a claim is no vector"
+    )
+    edited = {"1": text_digest(post_text("pixel slime, v2", ""))}
+    assert agents.claim_post_vectors(fleet.sessions, edited, model="counting", now=later) == {
+        "1"
+    }, "a claim on the text before an edit is taken over at once"
+    # The post's writer publishes meanwhile: its vector replaces the claim.
+    vector = Counting().embed(["pixel slime, v2"])[0]
+    agents.keep_post_vectors(
+        fleet.sessions, [("1", edited["1"], vector)], model="counting", now=later
+    )
+    assert set(agents.post_vectors(fleet.sessions, edited, model="counting", dimensions=8)) == {"1"}
+    assert _rows(fleet) == 1

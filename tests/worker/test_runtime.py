@@ -5,6 +5,7 @@ pool's children share its pages instead of copying them."""
 from __future__ import annotations
 
 import gc
+import platform
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -126,3 +127,44 @@ def test_the_task_modules_import_no_heavy_library_a_worker_may_never_use() -> No
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert ran.stdout.split() == []
+
+
+# A 4 MiB buffer freed, then another asked for: is it mapped on its own (mallinfo2's
+# hblks), or taken from the heap, where glibc keeps it after it is freed?
+_LARGE_BUFFER_PROBE = """
+import ctypes, sys
+from fleet.worker import runtime
+if sys.argv[1] == "tuned":
+    runtime._give_back_large_buffers()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+        ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+         "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Info
+libc.free(libc.malloc(4 << 20))
+before = libc.mallinfo2().hblks
+second = libc.malloc(4 << 20)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or "glibc" not in platform.libc_ver()[0],
+    reason="glibc's malloc",
+)
+def test_a_worker_maps_large_buffers_for_each_use_and_gives_them_back() -> None:
+    def mapped(mode: str) -> int:
+        ran = subprocess.run(
+            [sys.executable, "-c", _LARGE_BUFFER_PROBE, mode],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return int(ran.stdout)
+
+    assert mapped("default") == 0, "glibc's default keeps the second buffer in the heap"
+    assert mapped("tuned") == 1, "a worker maps it, and unmaps it when freed"
