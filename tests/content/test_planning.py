@@ -51,12 +51,12 @@ def _plan(body: Any) -> Any:
 def test_the_request_quotes_the_page_as_data_under_short_refs_and_never_a_gallery_id() -> None:
     prompt = planning.plan_prompt(persona(), AUTHOR, ASK)
     assert prompt.kind == "plan" and prompt.max_tokens == planning.MAX_PLAN_TOKENS
-    assert '"ref": "p1"' in prompt.user and '"ref": "c1"' in prompt.user
+    assert '["p1", ' in prompt.user and '["c1", ' in prompt.user
     assert "<page>" in prompt.user and "<comments>" in prompt.user
     assert "gallery-post" not in prompt.user and "gallery-comment" not in prompt.user
     # At most PAGE_SHOWN posts are shown.
-    assert f'"ref": "p{planning.PAGE_SHOWN}"' in prompt.user
-    assert f'"ref": "p{planning.PAGE_SHOWN + 1}"' not in prompt.user
+    assert f'["p{planning.PAGE_SHOWN}", ' in prompt.user
+    assert f'["p{planning.PAGE_SHOWN + 1}", ' not in prompt.user
     # The single tasks' formats are not in the plan's system text; the plan's is.
     assert 'Task "comment"' not in prompt.system and '"replies"' in prompt.user
     assert '"post": {' in prompt.user, "only the kinds asked are described"
