@@ -297,7 +297,9 @@ class FakeMessagesAPI:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.responder = Responder(catalogue or PersonaCatalogue.from_directory())
         self._server.lock = threading.Lock()
-        self._server.calls = dict.fromkeys(("plan", "comment", "reply", "thought", "post", "other"), 0)
+        self._server.calls = dict.fromkeys(
+            ("plan", "comment", "reply", "thought", "post", "other"), 0
+        )
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
