@@ -107,3 +107,20 @@ def test_newcomers_join_at_times_drawn_once_from_the_seed() -> None:
     # One an hour on average: 48 in two days, over twenty seeds.
     mean = sum(len(draw(seed)) for seed in range(20)) / 20
     assert 42 < mean < 54
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--plans", "off"], "--plans off is for --writer fake-llm"),
+        (["--writer", "fake-llm", "--seeds", "3,4"], "no --seeds or --ramp"),
+        (["--writer", "fake-llm", "--ramp"], "no --seeds or --ramp"),
+    ],
+)
+def test_the_fake_llm_writer_takes_one_plain_run(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        community.main(argv)
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err
