@@ -37,6 +37,13 @@ and prints as JSON, beside the targets of issues 28 and 29:
 own) and judges each target on the seeds' mean, with the lowest and highest beside it and
 how many seeds met it: one run varies from the next by about as much as a setting moves
 a figure. ``python -m bench.community --smoke`` runs a few simulated hours for the suite.
+
+``--writer fake-llm`` writes through the Anthropic writer against a fake LLM in-process
+(``bench.fake_llm``: the offline writer's texts from what each prompt shows), with
+``--plans on`` (a speaking session's words in one call) or ``off`` (a call per comment,
+reply and post); the report adds the fake's calls by task. ``takes_up_the_post``
+(``bench.taking_up``) is the share of the fleet's comments on newcomers' posts that say
+back what the post said.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,6 +70,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from bench import fake_llm, taking_up
 from fleet import activities
 from fleet.content.guard import unaddressed
 from fleet.core.holdout import arm
@@ -437,15 +446,27 @@ def run(
     newcomer_every: float,
     ramp_to: float | None,
     people_like: str = "random",
+    writer: str = "offline",
+    plans: bool = True,
+    calls: dict[str, int] | None = None,
 ) -> tuple[Gallery, float]:
-    """Run the fleet with people beside it; the gallery read back, and the wall time."""
+    """Run the fleet with people beside it; the gallery read back, and the wall time.
+    ``writer`` "fake-llm": through ``bench.fake_llm`` (its calls by task into ``calls``)."""
     simulated = days * 86_400
     speed = 1440.0
     options = DemoOptions(
-        agents=agents, speed=speed, duration=simulated / speed, seed=seed, start=START
+        agents=agents,
+        speed=speed,
+        duration=simulated / speed,
+        seed=seed,
+        start=START,
+        llm=writer == "fake-llm",
     )
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="fleet-community-") as tmp:
+    with (
+        fake_llm.serving(plans=plans) if writer == "fake-llm" else nullcontext() as api,
+        tempfile.TemporaryDirectory(prefix="fleet-community-") as tmp,
+    ):
         demo = Demo(options, Path(tmp))
         try:
             demo.prepare()
@@ -488,6 +509,8 @@ def run(
         finally:
             demo.close()
             demo.sandbox.stop()
+        if api is not None and calls is not None:
+            calls.update(api.calls)
     authors = {p.id: p.user_id for p in posts}
     held = {
         pid
@@ -1179,7 +1202,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also quote newcomer posts' comments, a thread, replies to people (each seed's)",
     )
+    parser.add_argument(
+        "--writer",
+        choices=("offline", "fake-llm"),
+        default="offline",
+        help="the offline writer, or the Anthropic writer on a fake LLM (bench.fake_llm)",
+    )
+    parser.add_argument(
+        "--plans",
+        choices=("on", "off"),
+        default="on",
+        help="with --writer fake-llm: a speaking session's words in one call, or a call each",
+    )
     args = parser.parse_args(argv)
+    if args.writer != "fake-llm" and args.plans == "off":
+        parser.error("--plans off is for --writer fake-llm (the offline writer makes no plans)")
+    if args.writer != "offline" and (args.seeds is not None or args.ramp):
+        parser.error("--writer fake-llm runs one plain run: no --seeds or --ramp with it")
     if args.smoke:
         args.agents, args.days = 12, 0.25
     if args.seeds is not None:
@@ -1203,6 +1242,7 @@ def main(argv: list[str] | None = None) -> int:
             ramp_to=0.0 if args.ramp_baseline == "none" else None,
             people_like=args.people_like,
         )
+    calls: dict[str, int] = {}
     gallery, wall = run(
         agents=args.agents,
         seed=args.seed,
@@ -1210,11 +1250,17 @@ def main(argv: list[str] | None = None) -> int:
         newcomer_every=args.newcomer_every,
         ramp_to=args.ramp_to if args.ramp else None,
         people_like=args.people_like,
+        writer=args.writer,
+        plans=args.plans == "on",
+        calls=calls,
     )
     if args.ramp:
         stepping_back = step_back(baseline, gallery, kind=args.ramp_baseline)
     began = time.monotonic()
     figures = measure(gallery, LocalEmbedder(), random.Random(args.seed))
+    figures.update(
+        taking_up.figures(gallery.posts, gallery.comments, gallery.newcomer_posts, gallery.users)
+    )
     report = {
         "bench": "community",
         "agents": args.agents,
@@ -1222,6 +1268,8 @@ def main(argv: list[str] | None = None) -> int:
         "days": args.days,
         "people_like": args.people_like,
         "ramp": args.ramp_to if args.ramp else None,
+        "writer": args.writer if args.writer == "offline" else f"{args.writer}, plans {args.plans}",
+        "llm_calls_by_task": calls or None,
         "run_seconds": round(wall, 1),
         "measure_seconds": round(time.monotonic() - began, 1),
         "figures": figures,

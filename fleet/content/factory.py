@@ -6,6 +6,8 @@ fallbacks, tried in order while the one before is down (``fleet.content.fallback
 An offline writer alone is returned as it is; any other chain as a ``ChainWriter``,
 which labels each result with the writer that wrote it. ``limit`` wraps each provider's
 writer (the service's shared rate limits and circuit breaker, one set per provider).
+With ``FLEET_LLM__PLANS=false`` the chain makes no plans (``PerAction``): each comment,
+reply and post of a session calls for its own words.
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from fleet.content.fallback import ChainWriter
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
 from fleet.content.openai_writer import OpenAIWriter
-from fleet.content.port import ContentWriter
+from fleet.content.port import (
+    Author,
+    CommentDraft,
+    ContentWriter,
+    PlanAsk,
+    PostDraft,
+    PostSeen,
+    SessionPlan,
+    Thought,
+)
+from fleet.core.persona import Persona
 from fleet.errors import ConfigError
 from fleet.settings import LLMEndpoint, Settings
 
@@ -64,7 +76,36 @@ def build_writer(
         for _, built in writers:
             built.close()
         raise
-    return ChainWriter(writers)
+    chained = ChainWriter(writers)
+    return chained if llm.plans else PerAction(chained)
+
+
+class PerAction:
+    """A writer that makes no plans (``FLEET_LLM__PLANS=false``): a session's comments,
+    replies and post each call for their own words, as the offline writer's do."""
+
+    def __init__(self, writer: ContentWriter) -> None:
+        self.writer = writer
+
+    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
+        return self.writer.write_post(persona, author, nonce=nonce)
+
+    def write_comment(
+        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
+    ) -> CommentDraft:
+        return self.writer.write_comment(persona, author, post, nonce=nonce)
+
+    def think(
+        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
+    ) -> Thought:
+        return self.writer.think(persona, author, seen, nonce=nonce)
+
+    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
+        """No plan and no call: the session's actions write their own."""
+        return SessionPlan()
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def build_one(

@@ -107,3 +107,39 @@ def test_newcomers_join_at_times_drawn_once_from_the_seed() -> None:
     # One an hour on average: 48 in two days, over twenty seeds.
     mean = sum(len(draw(seed)) for seed in range(20)) / 20
     assert 42 < mean < 54
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--plans", "off"], "--plans off is for --writer fake-llm"),
+        (["--writer", "fake-llm", "--seeds", "3,4"], "no --seeds or --ramp"),
+        (["--writer", "fake-llm", "--ramp"], "no --seeds or --ramp"),
+    ],
+)
+def test_the_fake_llm_writer_takes_one_plain_run(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        community.main(argv)
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_the_smoke_run_writes_through_the_fake_llm_with_plans(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A few simulated hours through the Anthropic writer on bench.fake_llm: plans made,
+    texts published, and the environment left as it was."""
+    import json
+    import os
+
+    before = os.environ.get("FLEET_LLM__BASE_URL")
+    assert community.main(["--smoke", "--writer", "fake-llm"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["writer"] == "fake-llm, plans on"
+    assert report["llm_calls_by_task"]["plan"] > 0
+    assert report["figures"]["comments"] > 0 and "takes_up_the_post" in report["figures"]
+    assert os.environ.get("FLEET_LLM__BASE_URL") == before

@@ -63,3 +63,25 @@ def test_the_guard_and_the_ledger_follow_the_settings() -> None:
     keys = [key.decode() if isinstance(key, bytes) else key for key in client.keys("*")]
     assert keys and all(key.startswith("staging:fleet:llm:spend:") for key in keys)
     client.close()
+
+
+def test_with_plans_off_the_chain_plans_nothing_and_calls_nothing_for_it(
+    monkeypatch: pytest.MonkeyPatch, api: FakeAnthropic
+) -> None:
+    from fleet.content.factory import PerAction
+    from fleet.content.port import PlanAsk, PostSeen
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-env")
+    monkeypatch.setenv("FLEET_LLM__PLANS", "false")
+    api.queue(message(post_json()))
+    writer = build_writer(
+        load_settings(), http_client=httpx2.Client(transport=httpx2.MockTransport(api))
+    )
+    try:
+        assert isinstance(writer, PerAction)
+        page = (PostSeen("p-1", "A lantern forest", "", "ana", False),)
+        plan = writer.plan(persona(), AUTHOR, PlanAsk({"comment": 1}, page), nonce=1)
+        assert plan.items == 0 and plan.usage.calls == 0 and api.requests == []
+        assert writer.write_post(persona(), AUTHOR, nonce=1).title, "the actions still write"
+    finally:
+        writer.close()
