@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.actions.common import seen as seen_post
+from fleet.actions.planning import planned_replies
 from fleet.activities import Claim, identity
 from fleet.content.port import CommentSeen, PostSeen
 from fleet.core.action_key import ActionKey, LikeKey, is_like
@@ -412,7 +413,9 @@ def answerable(kit: ActionKit, claim: Claim) -> list[PostSeen]:
         mine, theirs, my_comments = _comments_around(kit, claim)
         waiting = _waiting(kit, handle, mine, theirs, my_comments)
         comments = {c.id: c for c in [*mine, *theirs]}
-        ordered = sorted(waiting, key=lambda w: (w.author_is_agent, -w.at.timestamp()))
+        # In the order the replies choose them (``core.answering.pick_answer``): people
+        # first, the oldest first; else the plan writes for comments nobody answers.
+        ordered = sorted(waiting, key=lambda w: (w.author_is_agent, w.at.timestamp()))
         shown: list[PostSeen] = []
         posts: dict[str, PostSeen] = {}
         for w in ordered:
@@ -456,9 +459,12 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
     spared = None if kit.holdout is None else kit.holdout.spared()
     asked = asking(kit, claim, waiting, everything)
+    planned = planned_replies(kit.sessions, claim)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
-        chosen = pick_answer(waiting, rng, done=done, others=others, spared=spared, asked=asked)
+        chosen = pick_answer(
+            waiting, rng, done=done, others=others, spared=spared, asked=asked, planned=planned
+        )
         return None if chosen is None else chosen.comment_id
 
     now = kit.now()

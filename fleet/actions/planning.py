@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from fleet.actions.common import (
     Billing,
     Writing,
@@ -129,6 +131,13 @@ def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:
     if kept is None:
         return None
     return planning.from_record(kept), str(kept.get("provider") or PLANNED)[:100]
+
+
+def planned_replies(sessions: sessionmaker[Session], claim: Claim) -> frozenset[str]:
+    """The comments this reply's session plan wrote replies to (none: no plan)."""
+    opened = session_of(claim)
+    kept = None if opened is None else plan_of(sessions, claim.actor.id, opened)
+    return frozenset(planning.from_record(kept).replies) if kept is not None else frozenset()
 
 
 def planned_targets(writing: Writing, claim: Claim) -> list[str]:

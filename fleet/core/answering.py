@@ -102,6 +102,7 @@ def pick_answer(
     others: float = 1.0,
     spared: Spared | None = None,
     asked: Collection[str] = (),
+    planned: Collection[str] = (),
 ) -> Unanswered | None:
     """The comment to answer now (see the module's docstring), or None; ``done``: ids
     the agent answered already by the ledger's account; ``go_on`` and ``others``: how
@@ -109,7 +110,9 @@ def pick_answer(
     up when no person waits. A person ``spared`` spares (held out of the impact
     experiment, or opted out) is never answered, not even a question about what the agent
     is; ``asked``: people's comments that ask what the agent is, answered before any other
-    (the oldest first)."""
+    (the oldest first); ``planned``: the comments its session's plan wrote replies to,
+    taken first among the fellow agents' it would draw from (people are answered in
+    their order whatever the plan says: the plan was shown them in that order)."""
     open_ = [
         w
         for w in waiting
@@ -123,8 +126,8 @@ def pick_answer(
         return people[0]
     going_on = [w for w in open_ if w.why is Waiting.TO_MY_COMMENT]
     if going_on and rng.random() < go_on:
-        return rng.choice(going_on)
+        return rng.choice([w for w in going_on if w.comment_id in planned] or going_on)
     rest = [w for w in open_ if w.why is Waiting.ON_MY_POST]
     if rest and rng.random() < others:
-        return rng.choice(rest)
+        return rng.choice([w for w in rest if w.comment_id in planned] or rest)
     return None

@@ -89,3 +89,19 @@ def test_a_persons_question_about_what_the_agent_is_is_answered_before_older_com
     assert chosen is not None and chosen.comment_id == "ask1"
     plain = pick_answer(waiting, rng)
     assert plain is not None and plain.comment_id == "old"
+
+
+def test_a_fellow_agents_comment_the_plan_wrote_for_is_taken_first_people_stay_first() -> None:
+    my_posts = [Seen(str(n), f"bot_{n}", True, _at(n), None) for n in range(1, 6)]
+    waiting = unanswered("me", my_posts=my_posts, their_posts=[], my_comments=set())
+    for seed in range(40):
+        chosen = pick_answer(waiting, random.Random(seed), planned={"4"})
+        assert chosen is None or chosen.comment_id == "4"
+    unplanned = {pick_answer(waiting, random.Random(n)) for n in range(200)} - {None}
+    assert len(unplanned) > 1, "without a plan, any of them"
+    # A person waiting is answered first, whatever the plan wrote for.
+    with_person = unanswered(
+        "me", my_posts=[*my_posts, Seen("9", "maya", False, _at(9), None)], their_posts=[],
+        my_comments=set(),
+    )  # fmt: skip
+    assert pick_answer(with_person, random.Random(1), planned={"4"}).author == "maya"  # type: ignore[union-attr]
