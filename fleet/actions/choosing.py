@@ -272,6 +272,52 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     return post
 
 
+def likely_comments(kit: ActionKit, claim: Claim, count: int) -> list[GalleryPost]:
+    """The posts this agent's comments would most likely choose now, in the order drawn
+    (the comment's chooser: its feeds, taste, consent, the holdout, the hourly cap, what it
+    engaged already), at most ``count``: the page its session's plan writes comments for,
+    so that the comments, choosing among what the plan wrote for, find them open. Nothing
+    is kept; a failure to read leaves the plan the look's own page."""
+    try:
+        feed = kit.feed_snapshot.page(kit, claim.actor.handle)
+        if not feed or count < 1:
+            return []
+        now = kit.now()
+        taken = activities.taken_by(
+            kit.sessions,
+            [claim.actor.id],
+            "comment",
+            [p.id for p in feed],
+            since=now - timedelta(hours=1),
+        )
+        if kit.interests is not None:
+            kit.interests.learn(claim.actor.id, claim.actor.persona)
+        choose = chooser(
+            kit,
+            feed,
+            random.Random(f"{claim.actor.seed}:{claim.key}:plan"),
+            me=claim.actor.handle,
+            persona=claim.actor.persona,
+            agent_id=claim.actor.id,
+            kind="comment",
+        )
+    except Deferred:
+        raise
+    except (TransientError, PermanentError) as error:
+        log.info("the plan's page was not ranked", reason=str(error)[:200])
+        return []
+    done = set(taken.done.get(claim.actor.id, set()))
+    posts = {p.id: p for p in feed}
+    drawn: list[GalleryPost] = []
+    while len(drawn) < count:
+        post_id = choose(done, dict(taken.recent))
+        if post_id is None or post_id not in posts:
+            break
+        done.add(post_id)
+        drawn.append(posts[post_id])
+    return drawn
+
+
 def choose_planned(kit: ActionKit, claim: Claim, among: Sequence[str]) -> GalleryPost | None:
     """A post for this comment among ``among`` (those its session's plan wrote for) that
     the feed's page still shows, chosen and kept by the same rules as any (consent, the

@@ -20,9 +20,10 @@ from fleet.actions.common import (
     seen,
 )
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.planning import make_plan
+from fleet.actions.planning import make_plan, says
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
+from fleet.content.planning import page_shown
 from fleet.content.port import ContentWriter, PostSeen
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.infra.persona_files import PersonaCatalogue
@@ -52,10 +53,12 @@ class BrowseNeeds:
     personas: PersonaCatalogue
     writer: ContentWriter  # the thought of a speaking session's opening look
     billing: Billing
-    # A speaking session's plan (``fleet.actions.planning``): the agent as a writer, and
-    # the comments it may answer (None: no plans, a thought as before).
+    # A speaking session's plan (``fleet.actions.planning``): the agent as a writer, the
+    # comments it may answer, and the posts its comments would choose (None: no plans, a
+    # thought as before).
     writing: Writing | None = None
     answerable: Callable[[Claim], list[PostSeen]] | None = None
+    likely: Callable[[Claim, int], list[GalleryPost]] | None = None
 
 
 def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Handled:
@@ -86,7 +89,13 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
         return {"seen": [p.post_id for p in read], "thought": None}, None
     if needs.writing is not None and needs.answerable is not None:
-        plan = make_plan(needs.writing, needs.billing, claim, read, needs.answerable)
+        page = read
+        if needs.likely is not None and says(claim).get("comment"):
+            # The plan writes for the posts the comments will choose, not the newest.
+            likely = [seen(p) for p in needs.likely(claim, page_shown(says(claim)))]
+            chosen = {p.post_id for p in likely}
+            page = [*likely, *(p for p in read if p.post_id not in chosen)]
+        plan = make_plan(needs.writing, needs.billing, claim, page, needs.answerable)
         if plan is not None:  # the session's words are written: its thought with them
             return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.

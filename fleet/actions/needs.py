@@ -20,6 +20,7 @@ from fleet.actions.choosing import (
     choose_comment,
     choose_planned,
     choose_post,
+    likely_comments,
     target_of,
 )
 from fleet.actions.comment import CommentNeeds
@@ -118,4 +119,5 @@ def for_browse(kit: ActionKit, spent: Spent = None) -> BrowseNeeds:
         billing(kit, spent),
         writing=writing(kit, spent),
         answerable=partial(answerable, kit),
+        likely=partial(likely_comments, kit),
     )

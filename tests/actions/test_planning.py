@@ -69,10 +69,12 @@ def fleet(
     made.close()
 
 
-def _session(fleet: Fleet, says: dict[str, int], *actions: str) -> tuple[str, list[str]]:
-    """A session of agent 1 as the dispatcher decides it: its opening look's key, and
-    its other actions' keys."""
-    opened = int(datetime.now(UTC).timestamp()) - 60
+def _session(
+    fleet: Fleet, says: dict[str, int], *actions: str, ago: int = 60
+) -> tuple[str, list[str]]:
+    """A session of agent 1 as the dispatcher decides it (opened ``ago`` seconds ago):
+    its opening look's key, and its other actions' keys."""
+    opened = int(datetime.now(UTC).timestamp()) - ago
     now = datetime.now(UTC)
     lease = timedelta(minutes=5)
     look = f"1:{opened}:browse"
@@ -144,6 +146,39 @@ def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
     row = _row(fleet, comment)
     assert row.content is not None and row.content["text"] == PLANNED
     assert row.usage is not None and row.usage["calls"] == 0
+
+
+def test_the_plan_writes_for_the_post_the_comment_chooses_not_one_it_engaged_already(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    runner = CliRunner()
+    local_api.queue(local_api.text(post_json(caption="Moss lantern, lit at last")))
+    posted = runner.invoke(cli, ["agents", "act", "2", "post", "--here", "--json"], obj=fleet)
+    assert posted.exit_code == 0 and '"succeeded"' in posted.stdout, (posted.stdout, posted.output)
+    kit = fleet.action_kit
+    calls = len(local_api.requests)
+    first_look, (first,) = _session(fleet, {"comment": 1}, "comment", ago=600)
+    local_api.queue(local_api.text(_plan(PLANNED)))
+    assert perform(kit, first_look).status == "succeeded"
+    assert perform(kit, first).status == "succeeded"
+    commented = _row(fleet, first).content
+    assert commented is not None and commented["text"] == PLANNED
+    # The next session: its plan is shown first the post its comment would choose, which
+    # is not the one the agent commented on already; the comment takes the planned text.
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=60)
+    again = "That lantern's warm pixels against the moss read beautifully."
+    local_api.queue(local_api.text(_plan(again)))
+    assert perform(kit, look).status == "succeeded"
+    sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
+    # The page's rows, as quoted after "<page>" (the format above names the tag too).
+    page = json.loads("[" + sent.split("<page>[", 1)[1].split("</page>", 1)[0])
+    assert page[0][1] != commented["title"], page
+    done = perform(kit, comment)
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 2, "each comment took its session's plan"
+    row = _row(fleet, comment)
+    assert row.content is not None and row.content["text"] == again
+    assert row.content["title"] == page[0][1]
 
 
 HOSTILE = {
