@@ -212,7 +212,16 @@ TARGETS = {
     "threads_reaching_3": (">=", 0.10),
 }
 # Printed per seed beside the targets with ``--seeds``.
-DIAGNOSTICS = ("posts", "likes", "people_likes", "bot_likes_gini", "bot_likes_top10_share")
+DIAGNOSTICS = (
+    "posts",
+    "likes",
+    "people_likes",
+    "bot_likes_gini",
+    "bot_likes_top10_share",
+    "bot_replies",
+    "people_comments_unanswered_why",
+    "planned_share",
+)
 
 
 @dataclass
@@ -546,6 +555,7 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
                 AgentActivity.due_at,
                 AgentActivity.error,
                 AgentActivity.content,
+                AgentActivity.usage,
             ).join(Agent, Agent.id == AgentActivity.agent_id)
         ).all()
     return [
@@ -556,8 +566,10 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             due_at=due,
             error=(error or "")[:60],
             turned=_turned(content or {}),
+            # Its words taken from its session's plan (no call of its own).
+            planned=(usage or {}).get("model") == "plan",
         )
-        for handle, action, status, due, error, content in rows
+        for handle, action, status, due, error, content, usage in rows
     ]
 
 
@@ -773,6 +785,14 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     out.update(held_out(gallery, bots))
     out.update(_conversations(gallery, bots, by_post))
     out["fleet_share_by_6h"] = _shares(gallery, bots)
+    # Of the comments, replies and posts made, the share whose words came from their
+    # session's plan (issue 53; 0 with the offline writer, which makes no plans).
+    made = [a for a in gallery.actions if a.status == "succeeded"]
+    out["planned_share"] = {
+        kind: round(sum(a.planned for a in done) / len(done), 3) if done else None
+        for kind in ("comment", "reply", "post")
+        for done in [[a for a in made if a.action == kind]]
+    }
     return out
 
 
