@@ -10,9 +10,14 @@ own, and the queue latency p95 at a steady ``--steady-share`` of that rate. The 
 fleet that keeps up is the steady rate over one agent's busiest-hour rate when that p95 is
 under ``--latency-target`` seconds; per worker core, over the configuration's cores; the
 scale is two hosts' actions a second over one host's (target 1.7). Without permission to
-make namespaces the host configurations are skipped with the reason.
+make namespaces the host configurations are skipped with the reason. Each burst also says
+where its CPU went (``burst_cpu``: per process, the machine's busy share, other work's
+cores), and two ceilings bound the scale from it: with the cores other work left
+(``scale_two_hosts_cpu_ceiling``), and with the machine's cores all the run's
+(``scale_two_hosts_idle_ceiling``: the workers share them with the servers).
 
     python -m bench.capacity [--agents 300] [--window 60] [--concurrency 4]
+                             [--configurations workers,hosts]
 
 ``--model`` instead sizes from CPU per action (below), as before.
 
@@ -182,7 +187,7 @@ def live(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
         bench.provision(steady_ids)
-        bench.spawn(
+        ticks = bench.spawn(
             "ticks",
             *("-A", "fleet.worker", "worker", "-Q", "ticks,dead_letter", "-P", "solo"),
             *("-n", "capacity-ticks@%h", "--without-mingle", "--without-gossip"),
@@ -192,14 +197,18 @@ def live(args: argparse.Namespace) -> dict[str, Any]:
         beat = bench.spawn(
             "beat", "-A", "fleet.worker", "beat", "--schedule", str(bench.logs / "beat-schedule")
         )
-        # Rounds interleave the configurations: the machine's load drifts between them.
+        bench.shared = {"ticks worker": ticks.pid, "beat": beat.pid}
+        # Rounds interleave the configurations: the machine's load drifts between them, and
+        # an action's CPU grows as the gallery fills (a burst leaves posts and comments the
+        # next one reads): every other round runs two before one, lest two always come last.
         for round_ in range(args.rounds):
-            for count in (1, 2):
+            counts = (1, 2) if round_ % 2 == 0 else (2, 1)
+            for count in counts if "workers" in args.configurations else ():
                 print(f"capacity: round {round_ + 1}, {count} worker(s)", file=sys.stderr)
                 runs.append(configuration(bench, None, count, steady_ids) | {"round": round_})
                 loads.append(runs[-1]["load_average_after"][0])
-            if why_not is None and bench.address != "127.0.0.1":
-                for count in (1, 2):
+            if why_not is None and bench.address != "127.0.0.1" and "hosts" in args.configurations:
+                for count in counts:
                     print(f"capacity: round {round_ + 1}, {count} host(s)", file=sys.stderr)
                     with Hosts(count) as hosts:
                         runs.append(
@@ -222,10 +231,51 @@ def live(args: argparse.Namespace) -> dict[str, Any]:
         """Two's peak actions/s over one's, per round: [lowest, highest]."""
         ratios = []
         for round_ in range(args.rounds):
-            pair = [r for r in runs if r["namespaced_hosts"] is namespaced and r["round"] == round_]
+            pair = sorted(
+                (r for r in runs if r["namespaced_hosts"] is namespaced and r["round"] == round_),
+                key=lambda r: r["workers"],
+            )
             if len(pair) == 2 and pair[0]["peak_actions_per_s"]:
                 ratios.append(pair[1]["peak_actions_per_s"] / pair[0]["peak_actions_per_s"])
         return [round(min(ratios), 2), round(max(ratios), 2)] if ratios else None
+
+    def ceiling() -> list[float] | None:
+        """Per round, the most two hosts could carry over what one did, were the cores
+        theirs: the machine's cores, less what other work took during the two-host burst,
+        over the CPU one action cost the whole run (workers, beat and ticks, the sandbox,
+        Postgres, Redis) in that burst, divided by one host's measured actions/s."""
+        found = []
+        for round_ in range(args.rounds):
+            pair = sorted(
+                (r for r in runs if r["namespaced_hosts"] and r["round"] == round_),
+                key=lambda r: r["workers"],
+            )
+            if len(pair) != 2 or not pair[0]["peak_actions_per_s"]:
+                continue
+            two = pair[1]["burst_cpu"]
+            free = (os.cpu_count() or 1) - (two["others_cores_busy"] or 0.0)
+            found.append(free * 1000 / two["cpu_ms_per_action"] / pair[0]["peak_actions_per_s"])
+        return [round(min(found), 2), round(max(found), 2)] if found else None
+
+    def idle_ceiling() -> list[float] | None:
+        """The most two hosts could carry over one on this machine's cores were nothing
+        else running, from what one action cost in each namespaced run: W, its worker's
+        CPU (on the host's pinned core), S, the rest of the run's (beat and the ticks'
+        worker, the sandbox, Postgres, Redis: unpinned, on any core). One host carries at
+        most min(1/W, cores/(W+S)) actions a second, two min(2/W, cores/(W+S)): on two
+        cores the ratio is 2W/(W+S), under 1.7 once S is over 0.18 W."""
+        cores = os.cpu_count() or 1
+        found = []
+        for run in runs:
+            if not run["namespaced_hosts"]:
+                continue
+            w = run["burst_cpu"]["worker_cpu_ms_per_action"]
+            rest = run["burst_cpu"]["rest_cpu_ms_per_action"]
+            if w <= 0:
+                continue
+            one, two = min(1 / w, cores / (w + rest)), min(2 / w, cores / (w + rest))
+            found.append(two / one)
+        return [round(min(found), 2), round(max(found), 2)] if found else None
 
     return {
         "benchmark": "capacity",
@@ -242,6 +292,8 @@ def live(args: argparse.Namespace) -> dict[str, Any]:
         "scale_two_workers_over_one": ratio(False),
         "scale_two_hosts_over_one": ratio(True),
         "scale_target": 1.7,
+        "scale_two_hosts_cpu_ceiling": ceiling(),
+        "scale_two_hosts_idle_ceiling": idle_ceiling(),
         "namespaces": "made" if why_not is None else f"skipped: {why_not}",
         "load_average_1min": {"min": min(loads), "max": max(loads)},
         "seconds": round(time.perf_counter() - began, 1),
@@ -258,6 +310,11 @@ def main() -> None:
     parser.add_argument("--latency-target", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=2, help="live: each configuration's runs")
     parser.add_argument("--concurrency", type=int, default=4, help="live: each worker's pool")
+    parser.add_argument(
+        "--configurations",
+        default="workers,hosts",
+        help="live: workers (one network), hosts (namespaces), or both",
+    )
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--runs", type=int, default=2, help="bench.actions runs (the spread)")
     parser.add_argument("--count", type=int, default=60, help="actions per kind per run")

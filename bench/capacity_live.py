@@ -44,6 +44,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import and_, func, select, text
 
+from bench import cpu
 from bench.capacity_hosts import Hosts, private_servers, server_address
 from bench.pipeline_stack import ROOT, Bench
 from bench.pipeline_util import _free_port, _percentile, _wait
@@ -65,6 +66,8 @@ class LiveBench(Bench):
         self.prefix = f"fleet-capacity-{uuid.uuid4().hex[:6]}:"
         self.logs = Path(tempfile.mkdtemp(prefix="fleet-bench-capacity-"))
         self.placed: dict[str, list[str]] = {}  # worker name -> command prefix
+        # The fleet's processes every configuration shares (the ticks' worker, beat): pids.
+        self.shared: dict[str, int] = {}
 
     @contextmanager
     def running(self) -> Iterator[LiveBench]:
@@ -245,10 +248,12 @@ def configuration(
             f"worker {full}",
         )
     workers = [process for process, _ in started]
-    parties = {"sandbox": bench.sandbox_pid, "bench": os.getpid()}
+    parties = {"sandbox": bench.sandbox_pid, "bench": os.getpid(), **bench.shared}
     parties |= {f"worker {n}": p.pid for n, p in enumerate(workers)}
     bench.burst(parties, bench.warm_ids)
+    busy, total = cpu.machine()
     burst = bench.burst(parties)
+    busy, total = cpu.machine()[0] - busy, cpu.machine()[1] - total
     rate = burst["actions_per_second"] * bench.args.steady_share
     wanted = min(len(steady_ids), max(10, math.ceil(rate * bench.args.window)))
     steady = bench.steady(steady_ids[:wanted], rate)
@@ -259,8 +264,44 @@ def configuration(
         "workers": count,
         "namespaced_hosts": hosts is not None,
         "placement": {name: " ".join(p) for name, p in bench.placed.items()},
-        "burst": {k: burst[k] for k in ("actions", "seconds", "actions_per_second", "outcomes")}
+        "burst": {
+            k: burst[k]
+            for k in ("actions", "seconds", "actions_per_second", "outcomes", "dispatch_lag_p99_s")
+        }
         | {"by_kind_per_second": burst["by_kind_per_second"]},
+        "burst_cpu": burst_cpu(burst, busy, total),
         "steady": steady,
         "load_average_after": [round(v, 2) for v in load],
+    }
+
+
+def burst_cpu(burst: dict[str, Any], busy: float, total: float) -> dict[str, Any]:
+    """Where the burst's CPU went: seconds per party (each worker; the ticks' worker; beat;
+    the sandbox gallery; Postgres's backends of the run; every redis-server; ``bench``,
+    this process measuring, which no fleet has), the machine's busy share of its cores
+    over the burst, and what the rest of the machine (other work than this run's) took
+    meanwhile. ``rest_cpu_ms_per_action`` is what one action cost outside its worker,
+    the measuring left out.
+
+    ``fleet_cores_busy`` is the run's CPU seconds over the burst's seconds: how many
+    cores the run used at once. ``others_cores_busy``, the cores other work on the machine
+    used meanwhile. When ``machine_busy_share`` is near 1 the burst was CPU-bound: two
+    workers can only carry more than one if the servers leave them the cores.
+    """
+    parties = {k: v for k, v in burst["cpu_s_by_party"].items() if k != "postgres_all"}
+    spent = sum(v for k, v in parties.items() if k != "bench")
+    cores = os.cpu_count() or 1
+    workers = sum(v for k, v in parties.items() if k.startswith("worker"))
+    return {
+        "cpu_s_by_party": parties,
+        "cpu_ms_per_action": round(1000 * spent / burst["actions"], 1),
+        "worker_cpu_ms_per_action": round(1000 * workers / burst["actions"], 1),
+        "rest_cpu_ms_per_action": round(1000 * (spent - workers) / burst["actions"], 1),
+        "fleet_cores_busy": round(spent / (total / cores), 2) if total else None,
+        "machine_busy_share": round(busy / total, 2) if total else None,
+        "others_cores_busy": (
+            round(max(0.0, busy - spent - parties.get("bench", 0.0)) / total * cores, 2)
+            if total
+            else None
+        ),
     }

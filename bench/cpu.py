@@ -79,3 +79,16 @@ def snapshot(parties: dict[str, int], database: str | None = None) -> dict[str, 
 def per_item_ms(before: dict[str, float], after: dict[str, float], items: int) -> dict[str, float]:
     """Milliseconds of CPU per item spent by each party between two snapshots."""
     return {name: round((after[name] - before.get(name, 0.0)) * 1000 / items, 2) for name in after}
+
+
+def machine() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core summed
+    (``/proc/stat``): over a phase, busy / total is how loaded the cores were, whoever
+    loaded them."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0, 0.0
+    ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
