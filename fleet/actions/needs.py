@@ -119,5 +119,7 @@ def for_browse(kit: ActionKit, spent: Spent = None) -> BrowseNeeds:
         billing(kit, spent),
         writing=writing(kit, spent),
         answerable=partial(answerable, kit),
-        likely=partial(likely_comments, kit),
+        # Ranked only for a writer that makes plans (the offline writer and
+        # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
+        likely=partial(likely_comments, kit) if getattr(kit.writer, "makes_plans", True) else None,
     )

@@ -84,6 +84,8 @@ class PerAction:
     """A writer that makes no plans (``FLEET_LLM__PLANS=false``): a session's comments,
     replies and post each call for their own words, as the offline writer's do."""
 
+    makes_plans = False
+
     def __init__(self, writer: ContentWriter) -> None:
         self.writer = writer
 
