@@ -309,7 +309,8 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.0,
         help="the share of comments, replies and posts whose planned text is missing or "
-        "refused, each then its own call (a guess: no run has measured that share yet)",
+        "refused, each then its own call (1 minus bench.community's planned_share with "
+        "--writer fake-llm)",
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()
