@@ -38,7 +38,7 @@ speed is the machine's: the content kinds (posts, comments, replies: the offline
 the guard, the memories) cost a few hundred ms of CPU each, and on a 2-core machine loaded
 by others (load 20-27) 16 agents already left the content queue behind from day 2
 (docs/operations.md); then the latencies and the later days' content measure the backlog,
-not drift. ``--days 2 --agents 6 --day-seconds 20`` is the suite's short run.
+not drift. ``--days 2 --agents 6 --day-seconds 8`` is the suite's short run.
 """
 
 from __future__ import annotations
