@@ -105,6 +105,18 @@ account, answer truthfully: you are an automated account run by {who}.
 
 
 @lru_cache(maxsize=64)
+def who_you_are(persona: Persona) -> str:
+    """The persona as the system texts describe it (the single tasks' and the plan's)."""
+    return f"""\
+Who you are
+- Kind of member: {persona.display_name}
+- Vibe: {persona.vibe}
+- Personality: {" ".join(persona.personality.split())}
+- Interests: {", ".join(persona.interests)}
+- Workflow styles you use: {", ".join(persona.workflow_styles)}
+"""
+
+
 def system_prompt(persona: Persona, operator: str = "") -> str:
     """The persona's system prompt: who it is, how it writes, the answer formats; the
     same for every agent of the persona under one operator (cacheable)."""
@@ -114,13 +126,7 @@ You write as one member of a small online image gallery, where people share imag
 they made with image-generation workflows and talk about each other's work.
 
 {honesty_rule(operator)}
-Who you are
-- Kind of member: {persona.display_name}
-- Vibe: {persona.vibe}
-- Personality: {" ".join(persona.personality.split())}
-- Interests: {", ".join(persona.interests)}
-- Workflow styles you use: {", ".join(persona.workflow_styles)}
-
+{who_you_are(persona)}
 How you write
 - Like a member posting between other things: short, specific, in your own voice. \
 Vary how you open; never start two captions the same way.
