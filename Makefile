@@ -33,8 +33,8 @@ $(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 test: install
 	$(BIN)/pytest -m "not faults"
 
-# The long fault scenarios (tests/chaos/test_faults.py, test_hosts.py: Redis, Postgres and
-# beats lost mid-run, a worker host cut off for a minute), each on servers of its own:
+# The long fault scenarios (tests/chaos/: workers SIGKILLed, Redis, Postgres and beats lost
+# mid-run, a worker host cut off for a minute), each on servers of its own:
 # about 20-30 minutes on two cores. CI runs them after make test (docs/testing.md).
 test-faults: install
 	$(BIN)/pytest -m faults tests/chaos

@@ -21,7 +21,8 @@ from fleet.db.models import Agent
 from tests.chaos.conftest import LEASE, RUN_SECONDS, Rig, _now, logs_of
 from tests.e2e.conftest import wait_for
 
-pytestmark = pytest.mark.slow
+# A fault scenario: make test-faults runs it, make test leaves it out (docs/testing.md).
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 OUTAGE_SECONDS = 3.0
 # A deadline, not a pause: work in flight shows within a second or two on a quiet machine,

@@ -18,7 +18,8 @@ from fleet.settings import ReviewSettings
 from tests.chaos.conftest import ARTIFACTS, RUN_SECONDS, Rig, Servers, check
 from tests.e2e.conftest import wait_for
 
-pytestmark = pytest.mark.slow
+# A fault scenario: make test-faults runs it, make test leaves it out (docs/testing.md).
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 
 def _decide(owner: Fleet, *, approve: str, reject: bool) -> tuple[int, int]:
