@@ -20,11 +20,12 @@ from fleet.actions.common import (
     seen,
 )
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.planning import make_plan, says
+from fleet.actions.planning import make_plan, says, session_of
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
+from fleet.activities.plans import plan_of
 from fleet.content.planning import page_shown
-from fleet.content.port import ContentWriter, PostSeen
+from fleet.content.port import ContentWriter, PostSeen, SessionPlan
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -88,16 +89,9 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if claim.content.get("thinks") is False:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
         return {"seen": [p.post_id for p in read], "thought": None}, None
-    if needs.writing is not None and needs.answerable is not None:
-        page = read
-        if needs.likely is not None and says(claim).get("comment"):
-            # The plan writes for the posts the comments will choose, not the newest.
-            likely = [seen(p) for p in needs.likely(claim, page_shown(says(claim)))]
-            chosen = {p.post_id for p in likely}
-            page = [*likely, *(p for p in read if p.post_id not in chosen)]
-        plan = make_plan(needs.writing, needs.billing, claim, page, needs.answerable)
-        if plan is not None:  # the session's words are written: its thought with them
-            return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
+    plan = _plan_on(needs, claim, read)
+    if plan is not None:  # the session's words are written: its thought with them
+        return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = plain_author(claim)
     with billed(needs.billing, claim):
@@ -105,3 +99,32 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if thought.usage.calls:
         keep_spent_at_end(needs.billing, claim, thought.usage)
     return {"seen": [p.post_id for p in read], "thought": thought.text}, None
+
+
+def plan_session(needs: BrowseNeeds, claim: Claim) -> SessionPlan | None:
+    """The plan of a session that a reply opens (a person's comment called the agent, and
+    it answered before any look): the reply reads the page the look would have read and
+    writes the session's plan, its own words among them, once (``make_plan``); None when
+    the agent makes no plans or the plan was kept before (the reply reads that one)."""
+    opened = session_of(claim)
+    if needs.writing is None or needs.answerable is None or opened is None or not says(claim):
+        return None
+    if plan_of(needs.writing.sessions, claim.actor.id, opened) is not None:
+        return None  # kept before this delivery: the reply reads it, no page needed
+    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
+    return _plan_on(needs, claim, [seen(p) for p in feed if p.username != claim.actor.handle])
+
+
+def _plan_on(needs: BrowseNeeds, claim: Claim, read: list[PostSeen]) -> SessionPlan | None:
+    """The session's plan on the page ``read`` (None: no plans, or not a speaking
+    session's opening): first the posts its comments will choose, then the newest."""
+    if needs.writing is None or needs.answerable is None:
+        return None
+    page = read
+    said = says(claim)
+    if needs.likely is not None and said.get("comment"):
+        # The plan writes for the posts the comments will choose, not the newest.
+        likely = [seen(p) for p in needs.likely(claim, page_shown(said))]
+        chosen = {p.post_id for p in likely}
+        page = [*likely, *(p for p in read if p.post_id not in chosen)]
+    return make_plan(needs.writing, needs.billing, claim, page, needs.answerable)

@@ -25,7 +25,7 @@ from fleet.actions.choosing import (
 )
 from fleet.actions.comment import CommentNeeds
 from fleet.actions.common import Accounts, Billing, Ledger, Writing
-from fleet.actions.engage import BrowseNeeds, LikeNeeds
+from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
 from fleet.actions.kit import ActionKit
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
@@ -96,6 +96,7 @@ def for_reply(kit: ActionKit, spent: Spent = None) -> ReplyNeeds:
         kit.review.kinds,
         choose_comment=partial(choose_comment, kit),
         identity=kit.identity,
+        plan_session=partial(plan_session, for_browse(kit, spent)) if _plans(kit) else None,
     )
 
 
@@ -121,5 +122,11 @@ def for_browse(kit: ActionKit, spent: Spent = None) -> BrowseNeeds:
         answerable=partial(answerable, kit),
         # Ranked only for a writer that makes plans (the offline writer and
         # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
-        likely=partial(likely_comments, kit) if getattr(kit.writer, "makes_plans", True) else None,
+        likely=partial(likely_comments, kit) if _plans(kit) else None,
     )
+
+
+def _plans(kit: ActionKit) -> bool:
+    """Whether the kit's writer makes plans (the offline writer and FLEET_LLM__PLANS=false
+    make none: no page to rank or read for one)."""
+    return bool(getattr(kit.writer, "makes_plans", True))

@@ -51,6 +51,9 @@ class ReplyNeeds:
     choose_comment: Callable[[Claim], tuple[GalleryComment, str]]
     # Whether a person's comment asks what the agent is (keywords, then the embedder).
     identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))
+    # A reply that opens a speaking session writes the session's plan first
+    # (``fleet.actions.engage.plan_session``); None: the agent makes no plans.
+    plan_session: Callable[[Claim], object] | None = None
 
 
 def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
@@ -59,6 +62,8 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if claim.target_post_id is not None and "text" in content:
         # A retry with its reply already written needs no read of the comments.
         return _send(needs, claim, content, claim.target_post_id)
+    if needs.plan_session is not None:
+        needs.plan_session(claim)  # kept before the comment is chosen: it prefers its plan's
     comment, post_id = needs.choose_comment(claim)
     post = seen(needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
     asked = None if comment.user_is_agent else needs.identity.check(comment.content)

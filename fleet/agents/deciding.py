@@ -205,6 +205,12 @@ def plan_ticks(
             says = rhythm.says(opened, answers=agent_id in answering)
             if says:
                 notes = {**notes, "session": opened, "says": says}
+        elif opened is not None and index == 0 and action == Action.REPLY.value and not owes:
+            # A person's comment called the agent: the session opens with its reply, not
+            # a look, and the reply writes the session's plan (``engage.plan_session``).
+            says = rhythm.says(opened, answers=agent_id in answering)
+            says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
+            notes = {**notes, "session": opened, "says": says}
         elif opened is not None and action in _WORDS:
             # A comment, reply or post of a session uses its opening look's plan.
             notes = {**notes, "session": opened}

@@ -24,6 +24,7 @@ from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, SessionPlan
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox import storage
 from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import REDIS_URL
 from tests.content.conftest import post_json
@@ -230,3 +231,73 @@ def test_under_review_the_planned_comment_is_the_session_s_draft(
     row = _row(fleet, comment)
     assert row.status == "awaiting_review"
     assert row.content is not None and row.content["text"] == PLANNED
+
+
+def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_text(
+    fleet: Fleet, local_api: MessagesAPI, sandbox: BackgroundSandbox
+) -> None:
+    """A person's comment called agent 2 back: its session opens with the reply, not a look (the
+    dispatcher marks the reply with what the session says). The reply makes the session's
+    one call, answers with the planned text, and a delivery again pays nothing."""
+    kit = fleet.action_kit
+    with fleet.sessions() as session:
+        handle = session.scalars(select(Agent.handle).where(Agent.id == 2)).one()
+    (post,) = (p for p in kit.gallery.feed(agent=handle, limit=50) if p.username == handle)
+    with sandbox.app.state.sandbox.storage.begin() as conn:  # a person, not an agent
+        now = datetime.now(UTC)
+        person, _ = storage.invite(
+            conn,
+            agent_id=None,
+            name="Rosa",
+            username="rosa_reads",
+            persona=None,
+            is_agent=False,
+            now=now,
+        )
+        storage.create_comment(
+            conn,
+            post_id=int(post.id),
+            user=person,
+            content="How long did the lantern glow take you?",
+            key=None,
+            now=now,
+        )
+    opened = int(datetime.now(UTC).timestamp()) - 60
+    key = f"2:{opened}:reply"
+    activities.create_activity(
+        fleet.sessions,
+        2,
+        "reply",
+        datetime.fromtimestamp(opened, UTC),
+        key,
+        now=datetime.now(UTC),
+        lease=timedelta(minutes=5),
+        content={"notifications": True, "session": opened, "says": {"reply": 1}},
+    )
+    answer = "Thanks! The glow took three passes to get right."
+    local_api.queue(local_api.text(json.dumps({"replies": [{"to": "c1", "text": answer}]})))
+    calls = len(local_api.requests)
+    done = perform(kit, key)
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 1, "the plan, and no call of the reply's own"
+    sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
+    assert 'Task: "plan"' in sent and "<comments>" in sent
+    row = _row(fleet, key)
+    assert row.content is not None and row.content["text"].endswith(answer)
+    assert row.usage is not None and row.usage["calls"] == 1  # the plan's call, on the reply
+    with fleet.sessions() as session:
+        assert len(session.scalars(select(SessionPlan)).all()) == 1
+    # Delivered again before its text was kept: the plan is found, nothing is paid twice.
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == key)
+            .values(
+                status="pending",
+                finished_at=None,
+                content={"notifications": True, "session": opened, "says": {"reply": 1}},
+                target_post_id=None,
+            )
+        )
+    perform(kit, key)
+    assert len(local_api.requests) == calls + 1

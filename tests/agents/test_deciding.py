@@ -131,10 +131,40 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifi
         ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
     )
     assert [d.action for d in plan.decided] == ["reply", "browse"]
-    # The reply is of the session opened at DUE (whose plan it may use).
-    assert plan.rows[0]["content"] == {"notifications": True, "session": DUE}
+    # The reply opens the session opened at DUE: it writes the session's plan, told what
+    # the session says (its own reply, and nothing more for a mere browser).
+    assert plan.rows[0]["content"] == {
+        "notifications": True,
+        "session": DUE,
+        "says": {"reply": 1},
+    }
     assert plan.rows[1]["content"] == {"thinks": False}
     assert plan.looked == {1}
+
+
+def test_a_reply_that_opens_a_speaking_session_carries_its_words_with_its_own() -> None:
+    """A notified agent whose session also comments: the opening reply is told the
+    session's comments and its own reply (its plan writes them all); the comment that
+    follows is told its session."""
+    talker = {"post": 0, "comment": 1, "like": 0, "browse": 0}
+    rows = {1: _poster(1, weights=talker)}
+    catalogue = _catalogue()
+    rhythm = rhythm_of(
+        catalogue, rows[1], effective_weights(catalogue.get("product_photographer"), talker)
+    )
+    opened = next(DUE + k for k in range(10_000) if rhythm.says(DUE + k))
+    said = rhythm.says(opened)
+    ticks = [(1, opened, opened, 0), (1, opened + 5, opened, 1)]
+    plan = plan_ticks(
+        ticks, rows, catalogue, before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
+    )
+    assert [d.action for d in plan.decided] == ["reply", "comment"]
+    assert plan.rows[0]["content"] == {
+        "notifications": True,
+        "session": opened,
+        "says": {**said, "reply": said.get("reply", 0) + 1},
+    }
+    assert plan.rows[1]["content"] == {"session": opened}
 
 
 def test_a_notified_agent_answers_at_its_next_tick_mid_session_once() -> None:
