@@ -74,7 +74,7 @@ from bench import fake_llm, taking_up
 from fleet import activities
 from fleet.content.guard import unaddressed
 from fleet.core.holdout import arm
-from fleet.db.models import Agent, AgentActivity
+from fleet.db.models import Agent, AgentActivity, SessionPlan
 from fleet.demo import Demo, DemoOptions
 from fleet.embeddings.local import LocalEmbedder
 from fleet_sandbox import images, storage, tables
@@ -221,6 +221,7 @@ DIAGNOSTICS = (
     "bot_replies",
     "people_comments_unanswered_why",
     "planned_share",
+    "planned_missed_why",
 )
 
 
@@ -550,14 +551,25 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
         rows = session.execute(
             select(
                 Agent.handle,
+                AgentActivity.agent_id,
                 AgentActivity.action,
                 AgentActivity.status,
                 AgentActivity.due_at,
                 AgentActivity.error,
                 AgentActivity.content,
                 AgentActivity.usage,
+                AgentActivity.target_post_id,
             ).join(Agent, Agent.id == AgentActivity.agent_id)
         ).all()
+        plans = {
+            (agent_id, _epoch(opened)): items
+            for agent_id, opened, items in session.execute(
+                select(SessionPlan.agent_id, SessionPlan.opened_at, SessionPlan.items)
+            )
+        }
+    openers = {
+        (agent_id, _epoch(due)): (action, status) for _, agent_id, action, status, due, *_ in rows
+    }
     return [
         SimpleNamespace(
             handle=handle,
@@ -568,9 +580,49 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             turned=_turned(content or {}),
             # Its words taken from its session's plan (no call of its own).
             planned=(usage or {}).get("model") == "plan",
+            missed=_plan_missed(
+                agent_id, action, content or {}, target, usage or {}, plans, openers
+            ),
         )
-        for handle, action, status, due, error, content, usage in rows
+        for handle, agent_id, action, status, due, error, content, usage, target in rows
     ]
+
+
+def _epoch(at: datetime) -> int:
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+
+
+def _plan_missed(
+    agent_id: int,
+    action: str,
+    content: Mapping[str, Any],
+    target: str | None,
+    usage: Mapping[str, Any],
+    plans: Mapping[tuple[int, int], Any],
+    openers: Mapping[tuple[int, int], tuple[str, str]],
+) -> str | None:
+    """Why a comment, reply or post wrote its own words rather than its plan's (None:
+    it took the plan's, or it is not a kind with words)."""
+    if action not in ("comment", "reply", "post") or usage.get("model") == "plan":
+        return None
+    opened = content.get("session")
+    if not isinstance(opened, int):
+        return "not in a session"
+    plan = plans.get((agent_id, opened))
+    if plan is None:
+        kind, status = openers.get((agent_id, opened), ("none", "-"))
+        return f"no plan: the session opened with a {kind} ({status})"
+    if content.get("identity"):
+        return "a truthful answer (never planned)"
+    field_of = {"comment": "comments", "reply": "replies"}
+    if action == "post":
+        return "the plan's post refused" if plan.get("post") else "the plan wrote no post"
+    written = plan.get(field_of[action]) or {}
+    if not written:
+        return f"the plan wrote no {action}"
+    if str(target) not in written:  # a reply's target is the comment it answers
+        return f"its {action} chose a target the plan did not write for"
+    return "the planned text was refused (guard, echo)"
 
 
 def _turned(notes: dict[str, Any]) -> str | None:
@@ -792,6 +844,11 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         kind: round(sum(a.planned for a in done) / len(done), 3) if done else None
         for kind in ("comment", "reply", "post")
         for done in [[a for a in made if a.action == kind]]
+    }
+    # Why the others wrote their own words, counted by reason.
+    out["planned_missed_why"] = {
+        kind: dict(Counter(a.missed for a in made if a.action == kind and a.missed).most_common())
+        for kind in ("comment", "reply", "post")
     }
     return out
 

@@ -272,20 +272,42 @@ def day_of(
     }
 
 
+WORDS = ("comment", "reply", "post")
+
+
+def plan_misses(text: str) -> dict[str, float]:
+    """``--plan-miss``: one share for every kind (``0.3``), or a share per kind
+    (``comment=0.2,reply=0.5,post=0.1``; a kind left out misses nothing)."""
+    try:
+        if "=" not in text:
+            share = float(text)
+            misses = dict.fromkeys(WORDS, share)
+        else:
+            misses = dict.fromkeys(WORDS, 0.0)
+            for part in text.split(","):
+                kind, _, value = part.partition("=")
+                if kind.strip() not in misses:
+                    raise ValueError(f"unknown kind {kind.strip()!r} (comment, reply, post)")
+                misses[kind.strip()] = float(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--plan-miss {text!r}: {error}") from None
+    if any(not 0.0 <= share <= 1.0 for share in misses.values()):
+        raise argparse.ArgumentTypeError(f"--plan-miss {text!r}: each share is in [0, 1]")
+    return misses
+
+
 def plan_day_of(
-    volumes: dict[str, Any], calls: dict[str, dict[str, Any]], speaking: float, miss: float
+    volumes: dict[str, Any],
+    calls: dict[str, dict[str, Any]],
+    speaking: float,
+    miss: dict[str, float],
 ) -> dict[str, Any]:
     """Calls, tokens and dollars of one agent-day with plans: one call per speaking
-    session (its words and its opening look's thought), and the share ``miss`` of the
-    comments, replies and posts whose planned text was missing or refused, each its own
-    call."""
+    session (its words and its opening look's thought), and the share ``miss[kind]`` of
+    the comments, replies and posts whose planned text was missing or refused, each its
+    own call."""
     per_day = volumes["actions_per_agent_per_day"]
-    counts = {
-        "plan": speaking,
-        "comment": miss * per_day["comment"]["mean"],
-        "reply": miss * per_day["reply"]["mean"],
-        "post": miss * per_day["post"]["mean"],
-    }
+    counts = {"plan": speaking} | {k: miss[k] * per_day[k]["mean"] for k in WORDS}
     return {
         "calls": round(sum(counts.values()), 2),
         "calls_by_kind": {k: round(v, 2) for k, v in counts.items()},
@@ -306,11 +328,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument(
         "--plan-miss",
-        type=float,
-        default=0.0,
+        type=plan_misses,
+        default="0",
         help="the share of comments, replies and posts whose planned text is missing or "
-        "refused, each then its own call (1 minus bench.community's planned_share with "
-        "--writer fake-llm)",
+        "refused, each then its own call: one share (0.3) or one per kind "
+        "(comment=0.2,reply=0.5,post=0.1): 1 minus bench.community's planned_share with "
+        "--writer fake-llm",
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 
 import pytest
 
@@ -35,3 +37,15 @@ def test_the_fakes_bill_what_the_bench_s_tokenizer_counts(
         # A thought is a system text and a user text: 100 each, as counted.
         assert calls["thought"]["input_tokens"] == 200
         assert calls["comment"]["input_tokens"] == 200
+
+
+def test_the_plan_miss_is_one_share_or_one_per_kind_and_a_bad_one_names_itself() -> None:
+    assert cost.plan_misses("0.25") == {"comment": 0.25, "reply": 0.25, "post": 0.25}
+    assert cost.plan_misses("reply=0.5, comment=0.1") == {
+        "comment": 0.1,
+        "reply": 0.5,
+        "post": 0.0,
+    }
+    for bad, named in (("like=0.2", "'like'"), ("1.5", "[0, 1]"), ("reply=x", "reply=x")):
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(named)):
+            cost.plan_misses(bad)
