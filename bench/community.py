@@ -622,7 +622,13 @@ def _plan_missed(
         return f"the plan wrote no {action}"
     if str(target) not in written:  # a reply's target is the comment it answers
         return f"its {action} chose a target the plan did not write for"
-    return "the planned text was refused (guard, echo)"
+    reason = str(content.get("plan_refused") or "")
+    return f"the guard refused the planned text: {_reason_kind(reason)}"
+
+
+def _reason_kind(reason: str) -> str:
+    """A guard's reason without the text it quotes (counted by kind)."""
+    return re.split(r"[:(\"']", reason, maxsplit=1)[0].strip()[:60] or "unsaid"
 
 
 def _turned(notes: dict[str, Any]) -> str | None:

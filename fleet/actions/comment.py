@@ -25,7 +25,7 @@ from fleet.actions.planning import planned_comment, planned_targets
 from fleet.actions.review import answered_comment_kept, answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
-from fleet.content.guard import guarded_comment
+from fleet.content.guard import Verdict, guarded_comment
 from fleet.content.port import CommentDraft, PostSeen
 from fleet.gallery.port import Gallery, GalleryPost
 
@@ -76,9 +76,7 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Handled:
         post = needs.target(claim, "comment")
     about = {"title": post.title, "author": post.username}
     if "text" not in content:
-        draft = planned_comment(needs.writing, claim, seen(post)) or write(
-            needs.writing, claim, seen(post)
-        )
+        draft = written(needs.writing, claim, seen(post))
         content["text"] = draft.text
         needs.ledger.save(
             claim,
@@ -95,9 +93,26 @@ def _about(content: dict[str, Any]) -> dict[str, Any]:
     return {key: content[key] for key in ("title", "author") if content.get(key)}
 
 
-def write(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
+def written(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
+    """The comment on ``post`` (a reply when ``post.answering`` is set): its session plan's
+    text when the guard accepts it, else the agent's own (the refused planned text its
+    first draft)."""
+    planned = planned_comment(writing, claim, post)
+    if planned is not None and planned[1].ok:
+        return planned[0]
+    return write(writing, claim, post, first=planned)
+
+
+def write(
+    writing: Writing,
+    claim: Claim,
+    post: PostSeen,
+    *,
+    first: tuple[CommentDraft, Verdict] | None = None,
+) -> CommentDraft:
     """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
-    LLM budget, through the guard when there is one; what it cost is charged."""
+    LLM budget, through the guard when there is one; what it cost is charged. ``first``:
+    a planned text the guard refused, the first of its drafts (``write_guarded``)."""
     refuse_if_over_budget(writing.billing, claim)
     persona = writing.personas.get(claim.actor.persona)
     author = author_of(writing, claim, about=post)
@@ -114,6 +129,7 @@ def write(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
                 # Replies too (issue 54): 95 % of them were near-duplicates unchecked.
                 # Their threshold is calibrated on people's replies (bench.reply_echo).
                 echo=echo_check(writing, claim, reply=post.answering is not None),
+                first=first,
             )
         else:
             draft = writing.writer.write_comment(persona, author, post, nonce=nonce(claim))

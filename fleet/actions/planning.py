@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet import activities
 from fleet.actions.common import (
     Billing,
     Writing,
@@ -38,7 +39,7 @@ from fleet.actions.common import (
 from fleet.activities import Claim
 from fleet.activities.plans import keep_plan, plan_of
 from fleet.content import planning
-from fleet.content.guard import no_echo
+from fleet.content.guard import ACCEPT, Verdict, no_echo
 from fleet.content.port import (
     CommentDraft,
     PlanAsk,
@@ -150,9 +151,13 @@ def _usage(provider: str) -> Usage:
     return Usage(model=PLANNED, calls=0, provider=provider)
 
 
-def planned_comment(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft | None:
+def planned_comment(
+    writing: Writing, claim: Claim, post: PostSeen
+) -> tuple[CommentDraft, Verdict] | None:
     """The plan's comment on ``post`` (its reply to ``post.answering``), if the session's
-    plan wrote one and the guard accepts it; else None (the action writes its own)."""
+    plan wrote one, with the guard's verdict on it alone (None: no planned text; the
+    action writes its own). A refused one is the action's first draft
+    (``guard.write_guarded``'s ``first``): one call of its own follows, not two."""
     if post.answering is not None and post.answering.asks_identity:
         return None  # a truthful answer is never a planned one
     found = _kept(writing, claim)
@@ -166,17 +171,17 @@ def planned_comment(writing: Writing, claim: Claim, post: PostSeen) -> CommentDr
     if not text:
         return None
     draft = CommentDraft(post.post_id, text, _usage(provider))
-    if writing.guard is not None:
-        author = author_of(writing, claim, about=post)
-        verdict = no_echo(
-            writing.guard.check_comment(draft, author, post, fleet_recent(writing)),
-            draft.text,
-            echo_check(writing, claim, reply=post.answering is not None),
-        )
-        if not verdict.ok:
-            log.info("a planned text was refused by the guard", reason=verdict.reason)
-            return None
-    return draft
+    if writing.guard is None:
+        return draft, ACCEPT
+    author = author_of(writing, claim, about=post)
+    verdict = no_echo(
+        writing.guard.check_comment(draft, author, post, fleet_recent(writing)),
+        draft.text,
+        echo_check(writing, claim, reply=post.answering is not None),
+    )
+    if not verdict.ok:
+        _refused(writing, claim, verdict.reason)
+    return draft, verdict
 
 
 def planned_post(writing: Writing, claim: Claim) -> PostDraft | None:
@@ -197,9 +202,19 @@ def planned_post(writing: Writing, claim: Claim) -> PostDraft | None:
             echo_check(writing, claim),
         )
         if not verdict.ok:
-            log.info("a planned post was refused by the guard", reason=verdict.reason)
+            _refused(writing, claim, verdict.reason)
             return None
     return draft
+
+
+def _refused(writing: Writing, claim: Claim, reason: str | None) -> None:
+    """A planned text the guard refused: the action writes its own, and says why on its
+    activity (``plan_refused``), so a session that paid twice can be read."""
+    said = (reason or "refused")[:120]
+    log.info("a planned text was refused by the guard", agent=claim.actor.id, reason=said)
+    activities.save_progress(
+        writing.sessions, claim.id, now=writing.now(), content={"plan_refused": said}
+    )
 
 
 def as_content(draft: PostDraft | CommentDraft) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
-from fleet.actions.planning import planned_comment
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard_identity import discloses
@@ -79,9 +78,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
     if answering.asks_identity:
         draft = truthful(needs.writing, claim, on_post)
     else:
-        draft = planned_comment(needs.writing, claim, on_post) or commenting.write(
-            needs.writing, claim, on_post
-        )
+        draft = commenting.written(needs.writing, claim, on_post)
     written: dict[str, Any] = {
         "text": draft.text,
         "post_id": post_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar
@@ -252,41 +252,59 @@ def write_guarded(
     nonce: int,
     free_drafts: int = FREE_DRAFTS,
     least_echo: bool = False,
+    first: tuple[D, Verdict] | None = None,
 ) -> D:
     """Write and check; regenerate with another nonce (once for a billed writer, up to
     ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped,
     or, ``least_echo``, return the draft that echoed least among those the no-echo check
     alone refused (a person's comment answered rather than dropped).
 
+    ``first``: a draft written and checked before, with its verdict (a session plan's
+    text, ``fleet.actions.planning``): it is the first of the drafts, so a refused one
+    is followed by one call of the action's own, not two, and it joins the least-echo
+    choice. Its cost was paid with the plan: only the later drafts' is added.
+
     The draft returned carries the usage of every attempt, and so does an error that
     ends a later one (``spent_on``).
     """
-    draft = write(nonce)
-    verdict = check(draft)
+    tries = _nonces(nonce)
+    spent: Usage | None = None
+    if first is None:
+        draft = write(next(tries))
+        spent, verdict = draft.usage, check(draft)
+    else:
+        draft, verdict = first
     if verdict.ok:
         return draft
     closest: list[tuple[float, D]] = []
     if verdict.echo is not None:
         closest.append((verdict.echo, draft))
-    spent = draft.usage
     drafts = free_drafts if draft.usage.model == OFFLINE_MODEL else 2
     for _ in range(drafts - 1):
-        nonce = second_nonce(nonce)
         try:
-            draft = write(nonce)
+            draft = write(next(tries))
         except Exception as error:
             # Whatever stops a later writing, the earlier were billed: they go on with it.
-            with_spent(error, spent)
+            if spent is not None:
+                with_spent(error, spent)
             raise
-        spent = spent + draft.usage
+        spent = draft.usage if spent is None else spent + draft.usage
         verdict = check(draft)
         if verdict.ok:
             return replace(draft, usage=spent)
         if verdict.echo is not None:
             closest.append((verdict.echo, draft))
     if least_echo and closest:
-        return replace(min(closest, key=lambda scored: scored[0])[1], usage=spent)
-    raise ContentSkipped(verdict.reason or "refused", spent)
+        chosen = min(closest, key=lambda scored: scored[0])[1]
+        return replace(chosen, usage=spent or chosen.usage)
+    raise ContentSkipped(verdict.reason or "refused", spent or draft.usage)
+
+
+def _nonces(nonce: int) -> Iterator[int]:
+    """The nonces of an action's drafts: its own, then each regeneration's."""
+    while True:
+        yield nonce
+        nonce = second_nonce(nonce)
 
 
 def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:
@@ -340,8 +358,10 @@ def guarded_comment(
     nonce: int,
     fleet_recent: Sequence[str] = (),
     echo: Echoes | None = None,
+    first: tuple[CommentDraft, Verdict] | None = None,
 ) -> CommentDraft:
-    """A comment the guard accepts, or ContentSkipped."""
+    """A comment the guard accepts, or ContentSkipped (``first``: a planned text and its
+    verdict, the first draft: ``write_guarded``)."""
     return write_guarded(
         lambda n: writer.write_comment(persona, author, post, nonce=n),
         lambda draft: no_echo(
@@ -352,4 +372,5 @@ def guarded_comment(
         # A person's comment is answered: refused by the echo check every time, the
         # reply that echoes least goes out (to a fellow agent, none does).
         least_echo=post.answering is not None and not post.answering.author_is_agent,
+        first=first,
     )

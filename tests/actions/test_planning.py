@@ -301,3 +301,25 @@ def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_
         )
     perform(kit, key)
     assert len(local_api.requests) == calls + 1
+
+
+def test_a_planned_text_the_guard_refuses_is_followed_by_one_call_and_says_why(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    """The guard refuses the plan's comment (it claims to be human): the comment writes
+    its own in one call, not two (the planned text was its first draft), and its activity says why."""
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment")
+    local_api.queue(local_api.text(_plan("I am a real human and this lantern made my day.")))
+    kit = fleet.action_kit
+    assert perform(kit, look).status == "succeeded"
+    calls = len(local_api.requests)
+    own = "The lantern's warm edge against the moss is lovely."
+    local_api.queue(local_api.text(json.dumps({"comment": own})))
+    local_api.queue(local_api.text(json.dumps({"comment": "A second draft, never asked."})))
+    done = perform(kit, comment)
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 1
+    row = _row(fleet, comment)
+    assert row.content is not None and row.content["text"] == own
+    assert "human" in row.content["plan_refused"]
+    assert row.usage is not None and row.usage["calls"] == 1

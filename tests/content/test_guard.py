@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.content.guard import (
+    ACCEPT,
     ContentGuard,
     ContentSkipped,
     Verdict,
@@ -179,6 +180,43 @@ def test_write_guarded_works_with_any_draft_and_check() -> None:
     with pytest.raises(ContentSkipped, match="nope"):
         write_guarded(write, lambda draft: Verdict(False, "nope"), nonce=1)
     assert seen == [1, second_nonce(1)]
+
+
+def test_a_planned_text_the_guard_refused_is_the_first_draft_one_call_follows() -> None:
+    """A session plan's text, refused: the action's own call is the second draft, with
+    the action's own nonce, and what it cost is all the draft carries; a person's reply
+    that echoes either way goes out as the one that echoes least, planned or not."""
+    seen: list[int] = []
+
+    def write(nonce: int) -> CommentDraft:
+        seen.append(nonce)
+        return CommentDraft("p", f"own {nonce}", Usage("claude", calls=1, cost_usd=0.001))
+
+    planned = CommentDraft("p", "planned", Usage("plan", calls=0))
+    own = write_guarded(
+        write, lambda d: ACCEPT, nonce=7, first=(planned, Verdict(False, "echoes", echo=0.97))
+    )
+    assert seen == [7] and own.text == "own 7"
+    assert own.usage.calls == 1 and own.usage.model == "claude"
+    seen.clear()
+    taken = write_guarded(write, lambda d: Verdict(False, "no"), nonce=7, first=(planned, ACCEPT))
+    assert seen == [] and taken is planned
+    least = write_guarded(
+        write,
+        lambda d: Verdict(False, "echoes", echo=0.99),
+        nonce=7,
+        least_echo=True,
+        first=(planned, Verdict(False, "echoes", echo=0.95)),
+    )
+    assert least.text == "planned" and least.usage.calls == 1, "its own call was paid"
+    with pytest.raises(ContentSkipped) as skipped:
+        write_guarded(
+            write,
+            lambda d: Verdict(False, "no"),
+            nonce=7,
+            first=(planned, Verdict(False, "no")),
+        )
+    assert skipped.value.usage.calls == 1
 
 
 def test_an_error_that_ends_the_second_writing_carries_the_first_draft_s_usage() -> None:
