@@ -222,6 +222,7 @@ DIAGNOSTICS = (
     "people_comments_unanswered_why",
     "planned_share",
     "planned_missed_why",
+    "first_drafts_refused",
 )
 
 
@@ -583,6 +584,14 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             missed=_plan_missed(
                 agent_id, action, content or {}, target, usage or {}, plans, openers
             ),
+            plan_refused=bool((content or {}).get("plan_refused")),
+            calls=int((usage or {}).get("calls") or 0),
+            # Its words its own from the start: no planned text offered, and no plan's
+            # call on its activity (a reply that opened its session carries one).
+            own_from_start=not (content or {}).get("plan_refused")
+            and "says" not in (content or {})
+            and (usage or {}).get("model") != "plan",
+            guard_skipped=status == "skipped" and (error or "").startswith("content guard"),
         )
         for handle, agent_id, action, status, due, error, content, usage, target in rows
     ]
@@ -856,7 +865,34 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         kind: dict(Counter(a.missed for a in made if a.action == kind and a.missed).most_common())
         for kind in ("comment", "reply", "post")
     }
+    out["first_drafts_refused"] = first_drafts_refused(gallery.actions)
     return out
+
+
+def first_drafts_refused(actions: Sequence[SimpleNamespace]) -> dict[str, Any]:
+    """How often the guard refuses a first draft, planned or the action's own: of the
+    planned texts a comment or reply was offered, the share refused (``plan_refused``);
+    of the comments and replies that wrote their own from the start (no planned text, no
+    plan's call on their activity), the share whose first draft was refused (a second
+    call, or skipped by the guard). A plan is not worse than the own call when the first
+    is not above the second: a refusal costs one more call either way."""
+    out: dict[str, Any] = {}
+    for kind in ("comment", "reply"):
+        mine = [a for a in actions if a.action == kind]
+        offered = [a for a in mine if a.planned or a.plan_refused]
+        own = [a for a in mine if a.own_from_start and a.status in ("succeeded", "skipped")]
+        refused_own = [a for a in own if a.calls >= 2 or a.guard_skipped]
+        out[kind] = {
+            "planned_offered": len(offered),
+            "planned_refused": _share(sum(bool(a.plan_refused) for a in offered), len(offered)),
+            "own_first_drafts": len(own),
+            "own_first_refused": _share(len(refused_own), len(own)),
+        }
+    return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
 
 
 def held_out(gallery: Gallery, bots: set[int]) -> dict[str, Any]:
