@@ -630,7 +630,9 @@ def _plan_missed(
     if not written:
         return f"the plan wrote no {action}"
     if str(target) not in written:  # a reply's target is the comment it answers
-        return f"its {action} chose a target the plan did not write for"
+        passed = content.get("plan_passed")
+        why = f" (the plan's: {passed})" if passed else ""
+        return f"its {action} chose a target the plan did not write for{why}"
     reason = str(content.get("plan_refused") or "")
     return f"the guard refused the planned text: {_reason_kind(reason)}"
 

@@ -321,8 +321,16 @@ def likely_comments(kit: ActionKit, claim: Claim, count: int) -> list[GalleryPos
 def choose_planned(kit: ActionKit, claim: Claim, among: Sequence[str]) -> GalleryPost | None:
     """A post for this comment among ``among`` (those its session's plan wrote for) that
     the feed's page still shows, chosen and kept by the same rules as any (consent, the
-    holdout, the hourly cap, its own engagements, taste); None when none of them may be."""
-    return _choose_post(kit, claim, "comment", among=frozenset(among))
+    holdout, the hourly cap, its own engagements, taste); None when none of them may be,
+    and the activity says why (``plan_passed``: off the page, or none chosen)."""
+    post = _choose_post(kit, claim, "comment", among=frozenset(among))
+    if post is None:
+        shown = {p.id for p in kit.feed_snapshot.page(kit, claim.actor.handle)}
+        why = "none chosen" if shown.intersection(among) else "off the page"
+        activities.save_progress(
+            kit.sessions, claim.id, now=kit.now(), content={"plan_passed": why}
+        )
+    return post
 
 
 def _choose_post(
