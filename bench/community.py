@@ -580,7 +580,7 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             error=(error or "")[:60],
             turned=_turned(content or {}),
             # Its words taken from its session's plan (no call of its own).
-            planned=(usage or {}).get("model") == "plan",
+            planned=_planned(content or {}, usage or {}),
             missed=_plan_missed(
                 agent_id, action, content or {}, target, usage or {}, plans, openers
             ),
@@ -590,11 +590,17 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
             # call on its activity (a reply that opened its session carries one).
             own_from_start=not (content or {}).get("plan_refused")
             and "says" not in (content or {})
-            and (usage or {}).get("model") != "plan",
+            and not _planned(content or {}, usage or {}),
             guard_skipped=status == "skipped" and (error or "").startswith("content guard"),
         )
         for handle, agent_id, action, status, due, error, content, usage, target in rows
     ]
+
+
+def _planned(content: Mapping[str, Any], usage: Mapping[str, Any]) -> bool:
+    """Whether its words were its session plan's (the activity says so; a reply that
+    opened its session carries the plan's call in its usage too)."""
+    return content.get("planned") is True or usage.get("model") == "plan"
 
 
 def _epoch(at: datetime) -> int:
@@ -612,7 +618,7 @@ def _plan_missed(
 ) -> str | None:
     """Why a comment, reply or post wrote its own words rather than its plan's (None:
     it took the plan's, or it is not a kind with words)."""
-    if action not in ("comment", "reply", "post") or usage.get("model") == "plan":
+    if action not in ("comment", "reply", "post") or _planned(content, usage):
         return None
     opened = content.get("session")
     if not isinstance(opened, int):
@@ -882,7 +888,8 @@ def first_drafts_refused(actions: Sequence[SimpleNamespace]) -> dict[str, Any]:
     for kind in ("comment", "reply"):
         mine = [a for a in actions if a.action == kind]
         offered = [a for a in mine if a.planned or a.plan_refused]
-        own = [a for a in mine if a.own_from_start and a.status in ("succeeded", "skipped")]
+        # Those that wrote: a call paid (succeeded or skipped after), or the guard's skip.
+        own = [a for a in mine if a.own_from_start and (a.calls >= 1 or a.guard_skipped)]
         refused_own = [a for a in own if a.calls >= 2 or a.guard_skipped]
         out[kind] = {
             "planned_offered": len(offered),

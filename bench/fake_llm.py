@@ -179,7 +179,11 @@ class Responder:
                     "someone",
                     False,
                 )
-                text = self._offline.write_comment(persona, author, seen, nonce=nonce).text
+                # Each item its own draw, as a model writing several texts in one answer
+                # varies them (one nonce for all would repeat a template across them).
+                text = self._offline.write_comment(
+                    persona, author, seen, nonce=_seed(f"{nonce}:{ref}")
+                ).text
                 body["comments"].append({"to": str(ref), "text": text})
         said = [r for r in _tag(user, "comments") or [] if isinstance(r, list) and len(r) >= 3]
         if want["reply"]:
@@ -195,7 +199,9 @@ class Responder:
                         f"c{_seed(str(comment))}", str(comment), "someone", False
                     ),
                 )
-                text = self._offline.write_comment(persona, author, seen, nonce=nonce).text
+                text = self._offline.write_comment(
+                    persona, author, seen, nonce=_seed(f"{nonce}:{ref}")
+                ).text
                 body["replies"].append({"to": str(ref), "text": text})
         if want["post"]:
             body["post"] = self._post(persona, author, nonce)

@@ -21,7 +21,7 @@ from fleet.actions.common import (
     refuse_if_over_budget,
     seen,
 )
-from fleet.actions.planning import planned_comment, planned_targets
+from fleet.actions.planning import as_content, planned_comment, planned_targets
 from fleet.actions.review import answered_comment_kept, answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
@@ -81,7 +81,12 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Handled:
         needs.ledger.save(
             claim,
             # The post's image too: an owner reviewing the draft sees what it answers.
-            content={"text": draft.text, **about, "post_image": post.image_url},
+            content={
+                "text": draft.text,
+                **about,
+                "post_image": post.image_url,
+                **as_content(draft),
+            },
             usage=usage_record(draft.usage),
         )
     result, engagement = publish(needs, claim, post.id, content)

@@ -218,5 +218,6 @@ def _refused(writing: Writing, claim: Claim, reason: str | None) -> None:
 
 
 def as_content(draft: PostDraft | CommentDraft) -> dict[str, Any]:
-    """What an activity keeps of a planned text: that it was planned."""
-    return {"planned": draft.usage.model == PLANNED}
+    """What an activity keeps of a planned text: that it was planned (nothing for a text
+    the action wrote itself)."""
+    return {"planned": True} if draft.usage.model == PLANNED else {}

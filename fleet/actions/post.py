@@ -20,7 +20,7 @@ from fleet.actions.common import (
     nonce,
     refuse_if_over_budget,
 )
-from fleet.actions.planning import planned_post
+from fleet.actions.planning import as_content, planned_post
 from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
@@ -60,6 +60,7 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
             style=draft.style,
             title=draft.title,
             description=draft.description,
+            **as_content(draft),
         )
         needs.ledger.save(claim, content=content, usage=usage_record(draft.usage))
     handle = claim.actor.handle

@@ -23,6 +23,7 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
+from fleet.actions.planning import as_content
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard_identity import discloses
@@ -88,6 +89,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
         "comment": comment.content[:ANSWERED_SHOWN],
         "title": post.title,
         "post_image": post.image_url,  # what an owner reviewing the draft sees it answers
+        **as_content(draft),
     }
     if answering.asks_identity and asked is not None:
         # The ledger's mark of a truthful answer: the audit counts them, and how soon.

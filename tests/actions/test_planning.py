@@ -146,6 +146,7 @@ def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
     assert len(local_api.requests) == calls + 1, "the comment made no call of its own"
     row = _row(fleet, comment)
     assert row.content is not None and row.content["text"] == PLANNED
+    assert row.content["planned"] is True
     assert row.usage is not None and row.usage["calls"] == 0
 
 
@@ -284,6 +285,7 @@ def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_
     assert 'Task: "plan"' in sent and "<comments>" in sent
     row = _row(fleet, key)
     assert row.content is not None and row.content["text"].endswith(answer)
+    assert row.content["planned"] is True
     assert row.usage is not None and row.usage["calls"] == 1  # the plan's call, on the reply
     with fleet.sessions() as session:
         assert len(session.scalars(select(SessionPlan)).all()) == 1
@@ -321,5 +323,6 @@ def test_a_planned_text_the_guard_refuses_is_followed_by_one_call_and_says_why(
     assert len(local_api.requests) == calls + 1
     row = _row(fleet, comment)
     assert row.content is not None and row.content["text"] == own
+    assert "planned" not in row.content
     assert "human" in row.content["plan_refused"]
     assert row.usage is not None and row.usage["calls"] == 1
