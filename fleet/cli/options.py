@@ -1,6 +1,6 @@
 """Options several commands share, and the values they are gathered into.
 
-A command's related options reach it as one frozen value (``gathered``): ``--persona``,
+A command's related options reach it as one value (``gathered``): ``--persona``,
 ``--all`` and the refs as a ``Selection``, the thresholds of ``fleet status`` as its
 ``Thresholds``. Flags that only steer how a command talks (``--yes``) are kept in the
 click context and read where they matter (``confirm``).
@@ -15,8 +15,6 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import click
-
-from fleet.service.agents import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +46,8 @@ def gathered(
 
 def selection_options(function: F) -> F:
     """REFS, ``--persona`` and ``--all``: which agents, as one ``selection: Selection``."""
+    from fleet.service.agents import Selection  # the agents' commands load it anyway
+
     for decorate in (
         gathered(Selection, "selection"),
         click.option("--all", "everyone", is_flag=True, help="Every agent."),
