@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_as_is, fleet_of
 from fleet.cli.options import confirm, yes_option
 from fleet.cli.output import (
     ROW_ID,
@@ -144,7 +144,7 @@ def stats(ctx: click.Context, since: str) -> None:
 @click.pass_context
 def tail(ctx: click.Context, timeout: float | None) -> None:
     """Follow the live activity feed (Redis channel fleet:activity) until Ctrl-C."""
-    fleet = fleet_of(ctx, migrated=False)
+    fleet = fleet_as_is(ctx)
     use.feed_reachable(fleet)  # Redis out of reach: one line that names it, not "waiting"
     # At once, on stderr (a pipe of --json stays clean): a quiet fleet is not a dead tail.
     echo(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import click
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_acting_here, fleet_of
 from fleet.cli.options import confirm, gathered, selection_options, yes_option
 from fleet.cli.output import OFFSET, as_json, echo, json_option, print_json, print_table, when
 from fleet.core.kinds import ACTION_NAMES
@@ -338,7 +338,7 @@ class ActRequest:
 @gathered(ActRequest, "asked")
 def act(ctx: click.Context, asked: ActRequest) -> None:
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
-    fleet = fleet_of(ctx, redis_optional=asked.here)
+    fleet = fleet_acting_here(ctx) if asked.here else fleet_of(ctx)
     if asked.here:
         retry_on = None
         if asked.retry_on_workers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_as_is
 from fleet.cli.options import confirm, yes_option
 from fleet.cli.output import as_json, echo, json_option, print_json
 from fleet.service import database
@@ -20,7 +20,7 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    fleet = fleet_of(ctx, migrated=False)
+    fleet = fleet_as_is(ctx)
     reached = database.upgrade(fleet, revision)
     echo(f"database {database.describe_url(fleet.settings.database_url)} at revision {reached}")
 
@@ -31,7 +31,7 @@ def upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def downgrade(ctx: click.Context, revision: str) -> None:
     """Revert migrations down to REVISION; data in dropped tables is lost."""
-    fleet = fleet_of(ctx, migrated=False)
+    fleet = fleet_as_is(ctx)
     confirm(ctx, f"Downgrade the database to {revision}? Dropped tables lose their data")
     reached = database.downgrade(fleet, revision)
     echo(f"database at revision {reached or 'base (empty)'}")
@@ -42,7 +42,7 @@ def downgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def current(ctx: click.Context) -> None:
     """Show the database's revision and the newest one."""
-    now, head = database.revisions(fleet_of(ctx, migrated=False))
+    now, head = database.revisions(fleet_as_is(ctx))
     if as_json(ctx):
         print_json({"current": now, "head": head, "up_to_date": now == head})
     else:

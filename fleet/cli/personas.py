@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_as_is
 from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 from fleet.core.names import handle_of
 from fleet.errors import PersonaFileError
@@ -25,7 +25,7 @@ def personas() -> None:
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """The loaded personas."""
-    catalogue = fleet_of(ctx, migrated=False).personas
+    catalogue = fleet_as_is(ctx).personas
     if as_json(ctx):
         print_json(
             [
@@ -68,7 +68,7 @@ def list_(ctx: click.Context) -> None:
 @click.pass_context
 def show(ctx: click.Context, slug: str) -> None:
     """One persona in full."""
-    persona = fleet_of(ctx, migrated=False).personas.get(slug)
+    persona = fleet_as_is(ctx).personas.get(slug)
     data = persona.model_dump(mode="json")
     data["normalised_weights"] = {k.value: v for k, v in persona.weights.normalised().items()}
     if as_json(ctx):

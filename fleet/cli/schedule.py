@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_as_is, fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.persona import Action, Persona
@@ -116,7 +116,7 @@ def preview(
 
 def _persona_days(ctx: click.Context, slug: str, days: int, start: str | None) -> None:
     """A persona's expected sessions and actions per local hour (a heatmap) and per day."""
-    catalogue = fleet_of(ctx, migrated=False).personas
+    catalogue = fleet_as_is(ctx).personas
     persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
     first = first_day(zone, start, monday=True)
