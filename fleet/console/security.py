@@ -157,9 +157,13 @@ class Guard:
         # Keyed, and cut short: the cookie is readable, and must not help guess the password.
         return self._mac(f"password:{self.password or ''}".encode())[:22]
 
-    def new_session(self, *, user: bool = False) -> Session:
-        bound = self._password_tag() if user else ""
-        return Session(secrets.token_urlsafe(18), user, int(time.time()), bound)
+    def new_session(self) -> Session:
+        """A browser's session, not signed in."""
+        return Session(secrets.token_urlsafe(18), False, int(time.time()))
+
+    def signed_in_session(self) -> Session:
+        """A session signed in with the password in force (it ends when that changes)."""
+        return Session(secrets.token_urlsafe(18), True, int(time.time()), self._password_tag())
 
     def revoke(self, session: Session) -> None:
         """Log ``session`` out for good: its cookie is no longer a session."""
