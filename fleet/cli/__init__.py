@@ -117,11 +117,15 @@ class FleetGroup(click.Group):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         with redacted_output(_secrets(kwargs.get("obj"))):
-            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+            result = self._main(*args, **kwargs)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
 
-    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def _main(self, *args: Any, **kwargs: Any) -> Any:
+        """The command's result; a failure is one line on stderr and an exit."""
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.exceptions.Abort:
             _echo("fleet: aborted", err=True)
             sys.exit(1)
@@ -144,9 +148,6 @@ class FleetGroup(click.Group):
             # A SQLite URL that names some other file ("file is not a database").
             _echo(f"fleet: database error: {_first_line(exc)}", err=True)
             sys.exit(1)
-        if not standalone_mode:
-            return result
-        sys.exit(result if isinstance(result, int) else 0)
 
 
 def _secrets(obj: object) -> tuple[str, ...]:

@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
-from fleet.cli.context import fleet_of
+from fleet.cli.context import fleet_as_is, fleet_of
+from fleet.cli.options import confirm, yes_option
 from fleet.cli.output import (
     ROW_ID,
     Finite,
+    as_json,
     echo,
     json_option,
     print_json,
@@ -52,7 +54,6 @@ def list_(
     status: str | None,
     since: str | None,
     limit: int,
-    as_json: bool,
 ) -> None:
     """The newest activities first."""
     rows = use.find(
@@ -63,7 +64,7 @@ def list_(
         within=_window(since) if since else None,
         limit=limit,
     )
-    if as_json:
+    if as_json(ctx):
         print_json([row.to_json() for row in rows])
         return
     print_table(
@@ -124,10 +125,10 @@ def export_(ctx: click.Context, form: str, since: str | None, output: Any) -> No
 @click.option("--since", default="5m", show_default=True, help="Window: 30s, 5m, 2h, 1d.")
 @json_option
 @click.pass_context
-def stats(ctx: click.Context, since: str, as_json: bool) -> None:
+def stats(ctx: click.Context, since: str) -> None:
     """Activities counted by persona, action and status over a window."""
     rows = use.stats(fleet_of(ctx), _window(since))
-    if as_json:
+    if as_json(ctx):
         print_json([{"persona": p, "action": a, "status": s, "count": n} for p, a, s, n in rows])
         return
     print_table(f"activities in the last {since}", ["persona", "action", "status", "count"], rows)
@@ -141,9 +142,9 @@ def stats(ctx: click.Context, since: str, as_json: bool) -> None:
 )
 @json_option
 @click.pass_context
-def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
+def tail(ctx: click.Context, timeout: float | None) -> None:
     """Follow the live activity feed (Redis channel fleet:activity) until Ctrl-C."""
-    fleet = fleet_of(ctx, migrated=False)
+    fleet = fleet_as_is(ctx)
     use.feed_reachable(fleet)  # Redis out of reach: one line that names it, not "waiting"
     # At once, on stderr (a pipe of --json stays clean): a quiet fleet is not a dead tail.
     echo(
@@ -152,7 +153,7 @@ def tail(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
     )
     try:
         for event in use.follow(fleet, timeout=timeout):
-            if as_json:
+            if as_json(ctx):
                 print_json_line(event)
                 continue
             echo(f"{str(event.get('at', ''))[11:19]} UTC  {describe(event)}")
@@ -170,10 +171,10 @@ def dlq() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @json_option
 @click.pass_context
-def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bool) -> None:
+def dlq_list(ctx: click.Context, include_replayed: bool, limit: int) -> None:
     """The newest dead letters first."""
     letters = dead_letters.find(fleet_of(ctx), include_replayed=include_replayed, limit=limit)
-    if as_json:
+    if as_json(ctx):
         print_json([letter.to_json() for letter in letters])
         return
     print_table(
@@ -198,10 +199,10 @@ def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bo
 @click.argument("letter_id", type=ROW_ID)
 @json_option
 @click.pass_context
-def show(ctx: click.Context, letter_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, letter_id: int) -> None:
     """One dead letter in full."""
     letter = dead_letters.get(fleet_of(ctx), letter_id)
-    if as_json:
+    if as_json(ctx):
         print_json(letter.to_json())
         return
     for key, value in letter.to_json().items():
@@ -221,19 +222,18 @@ def replay(ctx: click.Context, letter_ids: tuple[int, ...]) -> None:
 @dlq.command()
 @click.argument("letter_ids", type=ROW_ID, nargs=-1)
 @click.option("--all", "everything", is_flag=True, help="Every dead letter.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @click.pass_context
-def purge(ctx: click.Context, letter_ids: tuple[int, ...], everything: bool, yes: bool) -> None:
+def purge(ctx: click.Context, letter_ids: tuple[int, ...], everything: bool) -> None:
     """Delete dead letters (their activities stay dead)."""
     if bool(letter_ids) == everything:
         raise InputError("name dead letters by id, or give --all")
     fleet = fleet_of(ctx)
-    if not yes:
-        click.confirm(
-            "Delete every dead letter?"
-            if everything
-            else f"Delete dead letters {', '.join(map(str, letter_ids))}?",
-            abort=True,
-        )
+    confirm(
+        ctx,
+        "Delete every dead letter?"
+        if everything
+        else f"Delete dead letters {', '.join(map(str, letter_ids))}?",
+    )
     gone = dead_letters.purge(fleet, None if everything else letter_ids)
     echo(f"purged {gone} dead letter(s)")

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import click
 
-from fleet.cli.context import fleet_of
-from fleet.cli.output import OFFSET, echo, json_option, print_json, print_table, when
+from fleet.cli.context import fleet_acting_here, fleet_of
+from fleet.cli.options import confirm, gathered, selection_options, yes_option
+from fleet.cli.output import OFFSET, as_json, echo, json_option, print_json, print_table, when
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import InputError
 from fleet.service import agents as use
 from fleet.service import database
-from fleet.service.agents import AGENT_STATUSES, AgentFilter, Created, Selection
+from fleet.service.agents import AGENT_STATUSES, Acted, AgentFilter, Created, Selection
 from fleet.service.inputs import activity_level as _activity
 from fleet.service.inputs import interval as _interval
 from fleet.service.inputs import weights as _weights
+
+
+@dataclass(frozen=True)
+class NewAgents:
+    """What ``fleet agents create`` was asked for."""
+
+    persona: str
+    count: int
+    interval: str | None
+    weights: str | None
+    activity: str | None
+    start_now: bool
+    review: bool
 
 
 @click.group()
@@ -43,36 +59,28 @@ def agents() -> None:
 )
 @json_option
 @click.pass_context
-def create(
-    ctx: click.Context,
-    persona: str,
-    count: int,
-    interval: str | None,
-    weights: str | None,
-    activity: str | None,
-    start_now: bool,
-    review: bool,
-    as_json: bool,
-) -> None:
+@gathered(NewAgents, "new")
+def create(ctx: click.Context, new: NewAgents) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
     fleet = fleet_of(ctx)
     created, started = use.create(
         fleet,
-        persona,
-        count,
-        interval=_interval(interval),
-        weights=_weights(weights),
-        activity=_activity(activity),
-        start=start_now,
-        review=review,
+        new.persona,
+        new.count,
+        interval=_interval(new.interval),
+        weights=_weights(new.weights),
+        activity=_activity(new.activity),
+        start=new.start_now,
+        review=new.review,
     )
-    if as_json:
-        print_json({**_created(created), "started": started, "review": review})
+    if as_json(ctx):
+        print_json({**_created(created), "started": started, "review": new.review})
     else:
         echo(
-            f"created {created.count} {persona} agent(s), ids {created.first_id}-{created.last_id}"
-            + (f", started {started}" if start_now else "")
-            + (", under review" if review else "")
+            f"created {created.count} {new.persona} agent(s), "
+            f"ids {created.first_id}-{created.last_id}"
+            + (f", started {started}" if new.start_now else "")
+            + (", under review" if new.review else "")
             + f", in {database.describe_url(fleet.settings.database_url)}"
         )
 
@@ -96,22 +104,14 @@ def _created(created: Created) -> dict[str, object]:
 @click.option("--offset", type=OFFSET, default=0, show_default=True)
 @json_option
 @click.pass_context
-def list_(
-    ctx: click.Context,
-    persona: str | None,
-    status: str | None,
-    include_deleted: bool,
-    limit: int,
-    offset: int,
-    as_json: bool,
-) -> None:
+@gathered(AgentFilter, "where")
+def list_(ctx: click.Context, where: AgentFilter) -> None:
     """A page of agents, in id order."""
     fleet = fleet_of(ctx)
-    if persona is not None:
-        fleet.personas.get(persona)
-    where = AgentFilter(persona, status, include_deleted, limit, offset)
+    if where.persona is not None:
+        fleet.personas.get(where.persona)
     found = use.find(fleet, where)
-    if as_json:
+    if as_json(ctx):
         print_json([agent.to_json() for agent in found])
         return
     print_table(
@@ -137,12 +137,12 @@ def list_(
 @click.argument("ref")
 @json_option
 @click.pass_context
-def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+def show(ctx: click.Context, ref: str) -> None:
     """One agent by id or handle."""
     fleet = fleet_of(ctx)
     agent = use.get(fleet, ref)
     data = {**agent.to_json(), **use.describe(fleet, agent)}
-    if as_json:
+    if as_json(ctx):
         print_json(data)
         return
     for key, value in data.items():
@@ -152,10 +152,10 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @agents.command()
 @json_option
 @click.pass_context
-def counts(ctx: click.Context, as_json: bool) -> None:
+def counts(ctx: click.Context) -> None:
     """Live agents by persona and status."""
     table = use.counts(fleet_of(ctx))
-    if as_json:
+    if as_json(ctx):
         print_json(table)
         return
     statuses = list(AGENT_STATUSES)
@@ -170,25 +170,13 @@ def counts(ctx: click.Context, as_json: bool) -> None:
     print_table(None, ["persona", *statuses, "total"], rows)
 
 
-def _selection(refs: tuple[str, ...], persona: str | None, everyone: bool) -> Selection:
-    return Selection(refs=refs, persona=persona, everyone=everyone)
-
-
 def _status_command(name: str, doc: str) -> click.Command:
-    @click.argument("refs", nargs=-1)
-    @click.option("--persona", help="Every agent of this persona.")
-    @click.option("--all", "everyone", is_flag=True, help="Every agent.")
+    @selection_options
     @json_option
     @click.pass_context
-    def command(
-        ctx: click.Context,
-        refs: tuple[str, ...],
-        persona: str | None,
-        everyone: bool,
-        as_json: bool,
-    ) -> None:
-        result = use.change_status(fleet_of(ctx), name, _selection(refs, persona, everyone))
-        if as_json:
+    def command(ctx: click.Context, selection: Selection) -> None:
+        result = use.change_status(fleet_of(ctx), name, selection)
+        if as_json(ctx):
             print_json({"command": name, "changed": result.changed, "unchanged": result.unchanged})
         else:
             verb = {"start": "started", "pause": "paused", "resume": "resumed", "stop": "stopped"}[
@@ -204,9 +192,7 @@ def _status_command(name: str, doc: str) -> click.Command:
 
 
 @agents.command()
-@click.argument("refs", nargs=-1)
-@click.option("--persona", help="Every agent of this persona.")
-@click.option("--all", "everyone", is_flag=True, help="Every agent.")
+@selection_options
 @click.option(
     "--provision/--no-provision",
     default=True,
@@ -215,16 +201,9 @@ def _status_command(name: str, doc: str) -> click.Command:
 )
 @json_option
 @click.pass_context
-def start(
-    ctx: click.Context,
-    refs: tuple[str, ...],
-    persona: str | None,
-    everyone: bool,
-    provision: bool,
-    as_json: bool,
-) -> None:
+def start(ctx: click.Context, selection: Selection, provision: bool) -> None:
     """Start agents: each gets its first tick from its clock, and its gallery account."""
-    started = use.start(fleet_of(ctx), _selection(refs, persona, everyone), provision=provision)
+    started = use.start(fleet_of(ctx), selection, provision=provision)
     result = started.transition
     report: dict[str, object] = {
         "command": "start",
@@ -248,7 +227,7 @@ def start(
                 f"{reason}); each gets one at its first action",
                 err=True,
             )
-    if as_json:
+    if as_json(ctx):
         print_json(report)
         ctx.exit(1 if result.errors else 0)
     echo(
@@ -271,31 +250,31 @@ agents.add_command(_status_command("stop", "Stop agents (they can be started aga
 
 
 @agents.command()
-@click.argument("refs", nargs=-1)
-@click.option("--persona", help="Every agent of this persona.")
-@click.option("--all", "everyone", is_flag=True, help="Every agent.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@selection_options
+@yes_option
 @click.pass_context
-def delete(
-    ctx: click.Context, refs: tuple[str, ...], persona: str | None, everyone: bool, yes: bool
-) -> None:
+def delete(ctx: click.Context, selection: Selection) -> None:
     """Soft-delete agents: they stop for good; history and handles are kept."""
-    selection = _selection(refs, persona, everyone)
     fleet = fleet_of(ctx)
-    if not yes:
-        what = (
-            "every agent" if everyone else f"every {persona} agent" if persona else ", ".join(refs)
-        )
-        click.confirm(f"Delete {what}?", abort=True)
+    confirm(ctx, f"Delete {_named(selection)}?")
     result = use.delete(fleet, selection)
     echo(f"deleted {result.changed} agent(s)")
+
+
+def _named(selection: Selection) -> str:
+    """The agents of ``selection`` as a question names them."""
+    if selection.everyone:
+        return "every agent"
+    if selection.persona:
+        return f"every {selection.persona} agent"
+    return ", ".join(selection.refs)
 
 
 @agents.command()
 @click.argument("ref")
 @json_option
 @click.pass_context
-def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
+def tick(ctx: click.Context, ref: str) -> None:
     """Force a tick now: decide the agent's action, record it and send it to the workers."""
     fleet = fleet_of(ctx)
     # Refused before anything is written when no worker would see it (memory://): a
@@ -304,7 +283,7 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
     decision = use.tick_now(fleet, ref)
     send(decision.action, decision.idempotency_key)
     handle = use.get(fleet, str(decision.agent_id)).handle
-    if as_json:
+    if as_json(ctx):
         print_json(
             {
                 "agent_id": decision.agent_id,
@@ -320,6 +299,23 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
             f"{handle} decided to {decision.action}, sent to the workers "
             f"(activity {decision.activity_id}, key {decision.idempotency_key})"
         )
+
+
+@dataclass(frozen=True)
+class ActRequest:
+    """What ``fleet agents act`` was asked for: which agent does what, and where."""
+
+    ref: str
+    action: str
+    here: bool
+    retry_on_workers: bool
+
+    def __post_init__(self) -> None:
+        if self.retry_on_workers and not self.here:
+            raise InputError(
+                "--retry-on-workers goes with --here (without --here the workers do the "
+                "action, with their retries)"
+            )
 
 
 @agents.command()
@@ -339,31 +335,36 @@ def tick(ctx: click.Context, ref: str, as_json: bool) -> None:
 )
 @json_option
 @click.pass_context
-def act(
-    ctx: click.Context, ref: str, action: str, here: bool, retry_on_workers: bool, as_json: bool
-) -> None:
+@gathered(ActRequest, "asked")
+def act(ctx: click.Context, asked: ActRequest) -> None:
     """Make an agent do ACTION now (sent to the workers, or run --here)."""
-    if retry_on_workers and not here:
-        raise InputError(
-            "--retry-on-workers goes with --here (without --here the workers do the action, "
-            "with their retries)"
-        )
-    fleet = fleet_of(ctx, redis_optional=here)
-    if here:
+    fleet = fleet_acting_here(ctx) if asked.here else fleet_of(ctx)
+    if asked.here:
         retry_on = None
-        if retry_on_workers:
+        if asked.retry_on_workers:
             retry_on = fleet.sender(instead=", or leave out --retry-on-workers")
-        acted = use.act_here(fleet, ref, action, retry_on=retry_on)
+        acted = use.act_here(fleet, asked.ref, asked.action, retry_on=retry_on)
     else:
         send = fleet.sender(instead=", or use --here to act in this process")
-        acted = use.send_now(fleet, ref, action, send)
+        acted = use.send_now(fleet, asked.ref, asked.action, send)
+    result, line = _acted_report(acted, asked)
+    if as_json(ctx):
+        print_json(result)
+    else:
+        echo(line)
+    if acted.status == ActivityStatus.DEAD:
+        ctx.exit(1)
+
+
+def _acted_report(acted: Acted, asked: ActRequest) -> tuple[dict[str, object], str]:
+    """How an act went: for scripts, and as one line for people."""
     where = f"(activity {acted.activity_id}, key {acted.key})"
     result: dict[str, object] = {
         "activity_id": acted.activity_id,
         "key": acted.key,
         "status": acted.status,
     }
-    head = f"{acted.handle} {action}"
+    head = f"{acted.handle} {asked.action}"
     if acted.status == "handed-to-workers":
         result |= {
             "reason": acted.reason,
@@ -381,13 +382,8 @@ def act(
         result["reason"] = acted.reason
         line = f"{head}: {acted.status}: {acted.reason} {where}"
     else:
-        if here:
+        if asked.here:
             result["detail"] = acted.detail
         reason = acted.detail.get("reason") if acted.detail else None
         line = f"{head}: {acted.status}{f': {reason}' if reason else ''} {where}"
-    if as_json:
-        print_json(result)
-    else:
-        echo(line)
-    if acted.status == ActivityStatus.DEAD:
-        ctx.exit(1)
+    return result, line

@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json
+from fleet.cli.output import as_json, echo, json_option, print_json
 from fleet.service.audit import audit as run_audit
 
 MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
@@ -17,7 +17,7 @@ MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
 @click.option("--fix", is_flag=True, help="First sync the operator's label where it differs.")
 @json_option
 @click.pass_context
-def audit(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
+def audit(ctx: click.Context, since: str, fix: bool) -> int:
     """Check the honesty rules against the gallery and the ledger; exit 1 when any falls short.
 
     Agent accounts labelled automated with the operator's name and link; actions toward
@@ -26,7 +26,7 @@ def audit(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
     A check that cannot run says n/a and does not count (docs/disclosure.md).
     """
     found = run_audit(fleet_of(ctx), window=_window(since), fix=fix)
-    if as_json:
+    if as_json(ctx):
         print_json(found.to_json())
     else:
         echo(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json
+from fleet.cli.context import fleet_as_is
+from fleet.cli.options import confirm, yes_option
+from fleet.cli.output import as_json, echo, json_option, print_json
 from fleet.service import database
 
 
@@ -19,22 +20,19 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    fleet = fleet_of(ctx, migrated=False)
+    fleet = fleet_as_is(ctx)
     reached = database.upgrade(fleet, revision)
     echo(f"database {database.describe_url(fleet.settings.database_url)} at revision {reached}")
 
 
 @db.command()
 @click.option("--revision", default="-1", show_default=True, help="Target revision (base = empty).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @click.pass_context
-def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
+def downgrade(ctx: click.Context, revision: str) -> None:
     """Revert migrations down to REVISION; data in dropped tables is lost."""
-    fleet = fleet_of(ctx, migrated=False)
-    if not yes:
-        click.confirm(
-            f"Downgrade the database to {revision}? Dropped tables lose their data", abort=True
-        )
+    fleet = fleet_as_is(ctx)
+    confirm(ctx, f"Downgrade the database to {revision}? Dropped tables lose their data")
     reached = database.downgrade(fleet, revision)
     echo(f"database at revision {reached or 'base (empty)'}")
 
@@ -42,10 +40,10 @@ def downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
 @db.command()
 @json_option
 @click.pass_context
-def current(ctx: click.Context, as_json: bool) -> None:
+def current(ctx: click.Context) -> None:
     """Show the database's revision and the newest one."""
-    now, head = database.revisions(fleet_of(ctx, migrated=False))
-    if as_json:
+    now, head = database.revisions(fleet_as_is(ctx))
+    if as_json(ctx):
         print_json({"current": now, "head": head, "up_to_date": now == head})
     else:
         echo(

@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from fleet.cli.output import Finite, echo, print_json, print_table
+from fleet.cli.options import gathered
+from fleet.cli.output import Finite, as_json, echo, json_flag, print_json, print_table
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import FleetError, InputError
 
+if TYPE_CHECKING:
+    from fleet.demo import DemoOptions, Summary
+
+
+# The options that make the run's ``DemoOptions``.
+_ASKED = ("agents", "speed", "duration", "seed", "start", "keep_gallery", "llm")
+
+
+def _demo_options(**asked: Any) -> DemoOptions:
+    """The run asked for, once the sandbox gallery is known to be there."""
+    if importlib.util.find_spec("fleet_sandbox") is None:
+        raise FleetError(
+            "the demo runs the sandbox gallery, the fleet-sandbox package, not installed "
+            "here: pip install 'fleet[demo]' (or -e packages/fleet-sandbox in the checkout)"
+        )
+    from fleet.demo import DemoOptions
+
+    return DemoOptions(**{**asked, "start": _simulated_start(asked["start"])})
+
+
+def _simulated_start(start: str | None) -> datetime | None:
+    """``--start`` as an aware time (UTC when it names no zone)."""
+    if start is None:
+        return None
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError:
+        raise InputError(
+            f"--start {start!r}: expected an ISO 8601 time, e.g. 2026-11-16T12:00"
+        ) from None
+    return begin if begin.tzinfo else begin.replace(tzinfo=UTC)
+
 
 @click.command()
-@click.option("--agents", "count", type=click.IntRange(1, 600), default=12, show_default=True)
+@click.option("--agents", "agents", type=click.IntRange(1, 600), default=12, show_default=True)
 @click.option(
     "--speed",
     type=Finite(1, 100_000),
@@ -39,73 +75,46 @@ from fleet.errors import FleetError, InputError
     help="Write with Anthropic's API when ANTHROPIC_API_KEY is set (it costs money); "
     "by default the demo writes offline.",
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="No live view, no pacing (as fast as the work allows); print the summary as JSON.",
-)
-def demo(
-    count: int,
-    speed: float,
-    duration: float,
-    seed: int,
-    start: str | None,
-    keep_gallery: bool,
-    llm: bool,
-    as_json: bool,
-) -> None:
+@json_flag(help="No live view, no pacing (as fast as the work allows); print the summary as JSON.")
+@click.pass_context
+@gathered(_demo_options, "options", _ASKED)
+def demo(ctx: click.Context, options: DemoOptions) -> None:
     """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
-    if importlib.util.find_spec("fleet_sandbox") is None:
-        raise FleetError(
-            "the demo runs the sandbox gallery, the fleet-sandbox package, not installed "
-            "here: pip install 'fleet[demo]' (or -e packages/fleet-sandbox in the checkout)"
-        )
-    from fleet.demo import DemoOptions, Summary, run
+    from fleet.demo import run
 
-    begin = None
-    if start is not None:
-        try:
-            begin = datetime.fromisoformat(start)
-        except ValueError:
-            raise InputError(
-                f"--start {start!r}: expected an ISO 8601 time, e.g. 2026-11-16T12:00"
-            ) from None
-        begin = begin if begin.tzinfo else begin.replace(tzinfo=UTC)
-    options = DemoOptions(count, speed, duration, seed, begin, keep_gallery, llm)
+    summary = run(
+        options,
+        live=not as_json(ctx),
+        wait_for_exit=functools.partial(_wait, ctx, options),
+        progress=echo,
+    )
+    if not options.keep_gallery:
+        _show(ctx, summary, options)
 
-    def show(summary: Summary) -> None:
-        if as_json:
-            print_json(summary.__dict__)
-            return
-        echo(
-            f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
-            f"in {summary.wall_seconds:.0f} s; first action after "
-            f"{summary.first_action_wall_seconds} s"
-        )
-        rows = [
-            (p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())
-        ]
-        print_table("decided actions", ["persona", *ACTION_NAMES], rows)
-        echo(
-            "outcomes: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
-            + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
-        )
-        if not keep_gallery:
-            echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")
 
-    def wait(summary: Summary, url: str) -> None:
-        # The summary as soon as the run ends, then the gallery until Ctrl-C.
-        show(summary)
-        echo(f"the gallery stays up at {url} — Ctrl-C to stop")
-        import threading
+def _show(ctx: click.Context, summary: Summary, options: DemoOptions) -> None:
+    """The run's summary: JSON, or a few lines and a table."""
+    if as_json(ctx):
+        print_json(summary.__dict__)
+        return
+    echo(
+        f"\n{summary.steps} steps, {summary.simulated_seconds / 3600:.1f} simulated hours "
+        f"in {summary.wall_seconds:.0f} s; first action after "
+        f"{summary.first_action_wall_seconds} s"
+    )
+    rows = [(p, *(by.get(a, 0) for a in ACTION_NAMES)) for p, by in sorted(summary.decided.items())]
+    print_table("decided actions", ["persona", *ACTION_NAMES], rows)
+    echo(
+        "outcomes: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+        + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
+    )
+    if not options.keep_gallery:
+        echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")
 
-        threading.Event().wait()
 
-    def progress(line: str) -> None:
-        echo(line)
-
-    summary = run(options, live=not as_json, wait_for_exit=wait, progress=progress)
-    if not keep_gallery:
-        show(summary)
+def _wait(ctx: click.Context, options: DemoOptions, summary: Summary, url: str) -> None:
+    """The summary as soon as the run ends, then the gallery until Ctrl-C."""
+    _show(ctx, summary, options)
+    echo(f"the gallery stays up at {url} — Ctrl-C to stop")
+    threading.Event().wait()

@@ -8,7 +8,17 @@ from typing import Any
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import OFFSET, ROW_ID, echo, json_option, print_json, print_table, when
+from fleet.cli.options import selection_options
+from fleet.cli.output import (
+    OFFSET,
+    ROW_ID,
+    as_json,
+    echo,
+    json_option,
+    print_json,
+    print_table,
+    when,
+)
 from fleet.core.review import REASON_MAX
 from fleet.core.statuses import DraftStatus
 from fleet.errors import ConflictError
@@ -27,24 +37,14 @@ def _clip(text: object, limit: int = _CLIP) -> str:
 
 @click.command()
 @click.argument("mode", type=click.Choice(["on", "off"]))
-@click.argument("refs", nargs=-1)
-@click.option("--persona", help="Every agent of this persona.")
-@click.option("--all", "everyone", is_flag=True, help="Every agent.")
+@selection_options
 @json_option
 @click.pass_context
-def review(
-    ctx: click.Context,
-    mode: str,
-    refs: tuple[str, ...],
-    persona: str | None,
-    everyone: bool,
-    as_json: bool,
-) -> None:
+def review(ctx: click.Context, mode: str, selection: Selection) -> None:
     """Put agents under review mode (their posts, comments and replies wait as drafts for
     `fleet drafts approve`), or take them out of it."""
-    selection = Selection(refs=refs, persona=persona, everyone=everyone)
     done = use.review(fleet_of(ctx), selection, on=mode == "on")
-    if as_json:
+    if as_json(ctx):
         print_json({"review": mode, "changed": done.changed, "unchanged": done.unchanged})
         return
     echo(
@@ -127,14 +127,13 @@ def list_(
     persona: str | None,
     limit: int,
     offset: int,
-    as_json: bool,
 ) -> None:
     """A page of drafts, newest first."""
     fleet = fleet_of(ctx)
     found = use.find(
         fleet, status=status, agent=agent_ref, persona=persona, limit=limit, offset=offset
     )
-    if as_json:
+    if as_json(ctx):
         print_json([draft_json(draft) for draft in found])
         return
     now = fleet.clock.now()
@@ -161,10 +160,10 @@ def list_(
 @click.argument("draft_id", type=ROW_ID)
 @json_option
 @click.pass_context
-def show(ctx: click.Context, draft_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, draft_id: int) -> None:
     """One draft: what it says, whose it is, where it stands."""
     data = draft_json(use.show(fleet_of(ctx), draft_id))
-    if as_json:
+    if as_json(ctx):
         print_json(data)
         return
     for key, value in data.items():
@@ -204,13 +203,11 @@ def _conflicts(decided: list[Decided], wanted: str) -> list[Decided]:
 @click.option("--here", is_flag=True, help="Publish in this process, now, and say how each ended.")
 @json_option
 @click.pass_context
-def approve(
-    ctx: click.Context, draft_ids: tuple[int, ...], soon: bool, here: bool, as_json: bool
-) -> None:
+def approve(ctx: click.Context, draft_ids: tuple[int, ...], soon: bool, here: bool) -> None:
     """Approve drafts: each is published once, at its agent's next session (an approval
     made twice publishes once)."""
     approvals = use.approve(fleet_of(ctx), draft_ids, now=soon, here=here)
-    if as_json:
+    if as_json(ctx):
         print_json([_approval_json(a) for a in approvals])
     else:
         for approval in approvals:
@@ -257,12 +254,10 @@ def _exit_on_conflicts(decided: list[Decided], wanted: str) -> None:
 @click.option("--reason", help=f"Why (at most {REASON_MAX} characters); kept and shown.")
 @json_option
 @click.pass_context
-def reject(
-    ctx: click.Context, draft_ids: tuple[int, ...], reason: str | None, as_json: bool
-) -> None:
+def reject(ctx: click.Context, draft_ids: tuple[int, ...], reason: str | None) -> None:
     """Reject drafts: nothing is published; each action ends skipped, "rejected: REASON"."""
     decided = use.reject(fleet_of(ctx), draft_ids, reason=reason)
-    if as_json:
+    if as_json(ctx):
         print_json(
             [
                 {"id": d.draft_id, "status": d.status, "done": d.done, "reason": d.reason}
@@ -292,10 +287,10 @@ def edit(ctx: click.Context, draft_id: int, text: str, description: str | None) 
 @drafts.command()
 @json_option
 @click.pass_context
-def expire(ctx: click.Context, as_json: bool) -> None:
+def expire(ctx: click.Context) -> None:
     """End the drafts past FLEET_REVIEW__EXPIRES_HOURS (the sweeper does it too)."""
     expired = use.expire(fleet_of(ctx))
-    if as_json:
+    if as_json(ctx):
         print_json({"expired": expired})
     else:
         echo(f"expired {len(expired)} draft(s)")

@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json, when
+from fleet.cli.output import as_json, echo, json_option, print_json, when
 from fleet.service import holds
 
 
@@ -20,10 +20,10 @@ def hold() -> None:
 @click.option("--reason", required=True, help="Why, as the status shows it.")
 @json_option
 @click.pass_context
-def set_(ctx: click.Context, duration: str, reason: str, as_json: bool) -> None:
+def set_(ctx: click.Context, duration: str, reason: str) -> None:
     """Hold the whole fleet for a while."""
     held = holds.hold(fleet_of(ctx), reason, _window(duration))
-    if as_json:
+    if as_json(ctx):
         print_json({"kind": held.kind, "reason": held.reason, "until": held.until.isoformat()})
     else:
         echo(f"fleet held until {when(held.until)} UTC: {held.reason}")
@@ -39,10 +39,10 @@ def lift(ctx: click.Context) -> None:
 @hold.command()
 @json_option
 @click.pass_context
-def show(ctx: click.Context, as_json: bool) -> None:
+def show(ctx: click.Context) -> None:
     """The hold in force, if any."""
     held = holds.in_force(fleet_of(ctx))
-    if as_json:
+    if as_json(ctx):
         print_json(
             None
             if held is None

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json, print_table
+from fleet.cli.output import as_json, echo, json_option, print_json, print_table
+
+if TYPE_CHECKING:
+    from fleet.core.impact import Outcome
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -28,14 +34,14 @@ def _points(value: float | None, kind: str) -> str:
 @click.option("--list", "listing", is_flag=True, help="List the experiments recorded.")
 @json_option
 @click.pass_context
-def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: bool) -> None:
+def impact(ctx: click.Context, experiment: str | None, listing: bool) -> None:
     """Per experiment: people per arm, each outcome per arm, the difference with its 95 % CI."""
     from fleet.service import impact as use
 
     fleet = fleet_of(ctx)
     if listing:
         found = use.experiment_names(fleet)
-        if as_json:
+        if as_json(ctx):
             print_json(found)
             return
         print_table(
@@ -45,7 +51,7 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
         )
         return
     report = use.impact_report(fleet, experiment)
-    if as_json:
+    if as_json(ctx):
         print_json(report.as_dict())
         return
     echo(
@@ -53,8 +59,28 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
         f"{report.people['holdout']} held out, {report.opted_out} opted out (counted apart); "
         f"holdout {report.days} days."
     )
+    _print_outcomes(report.outcomes)
+    r = report.response
+    if r["answered"]:
+        echo(
+            f"Treated people's first agent response: {r['answered']} of {r['people']}, "
+            f"median {r['median']:.0f} minutes after their first post."
+        )
+    if report.touched_holdout is not None:
+        echo(
+            "Agents' likes, comments and replies toward held-out people during their "
+            f"holdout, by the fleet's ledger: {report.touched_holdout}"
+            + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
+            + "."
+        )
+    for note in report.notes:
+        echo(note)
+
+
+def _print_outcomes(outcomes: Sequence[Outcome]) -> None:
+    """Each outcome per arm, the difference with its CI, then each one's verdict."""
     rows = []
-    for o in report.outcomes:
+    for o in outcomes:
         d = o.difference
         rows.append(
             [
@@ -82,20 +108,5 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool, as_json: b
         ],
         rows,
     )
-    for o in report.outcomes:
+    for o in outcomes:
         echo(f"{o.name}: {o.verdict}.")
-    r = report.response
-    if r["answered"]:
-        echo(
-            f"Treated people's first agent response: {r['answered']} of {r['people']}, "
-            f"median {r['median']:.0f} minutes after their first post."
-        )
-    if report.touched_holdout is not None:
-        echo(
-            "Agents' likes, comments and replies toward held-out people during their "
-            f"holdout, by the fleet's ledger: {report.touched_holdout}"
-            + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
-            + "."
-        )
-    for note in report.notes:
-        echo(note)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,7 +16,43 @@ from rich.text import Text
 
 from fleet.core.terminal import clean
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(Enum):
+    """How a command prints: for people, or (``--json``) for scripts."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+_FORMAT = "fleet.cli.format"
+
+
+def _keep_format(ctx: click.Context, param: click.Parameter, value: Format) -> Format:
+    ctx.meta[_FORMAT] = value
+    return value
+
+
+def json_flag(help: str = "Print JSON for scripts.") -> Callable[[F], F]:
+    """``--json``: the command's output format, kept in its context (``as_json``)."""
+    return click.option(
+        "--json",
+        "output_format",
+        flag_value=Format.JSON,
+        default=Format.TEXT,
+        expose_value=False,
+        callback=_keep_format,
+        help=help,
+    )
+
+
+json_option = json_flag()
+
+
+def as_json(ctx: click.Context) -> bool:
+    """Whether the command was asked for JSON (``--json``)."""
+    return ctx.meta.get(_FORMAT, Format.TEXT) is Format.JSON
 
 
 def echo(message: object = None, **options: Any) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json, print_table
+from fleet.cli.context import fleet_as_is
+from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 from fleet.core.names import handle_of
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import load_persona
@@ -23,10 +23,10 @@ def personas() -> None:
 @personas.command("list")
 @json_option
 @click.pass_context
-def list_(ctx: click.Context, as_json: bool) -> None:
+def list_(ctx: click.Context) -> None:
     """The loaded personas."""
-    catalogue = fleet_of(ctx, migrated=False).personas
-    if as_json:
+    catalogue = fleet_as_is(ctx).personas
+    if as_json(ctx):
         print_json(
             [
                 {
@@ -66,12 +66,12 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.argument("slug")
 @json_option
 @click.pass_context
-def show(ctx: click.Context, slug: str, as_json: bool) -> None:
+def show(ctx: click.Context, slug: str) -> None:
     """One persona in full."""
-    persona = fleet_of(ctx, migrated=False).personas.get(slug)
+    persona = fleet_as_is(ctx).personas.get(slug)
     data = persona.model_dump(mode="json")
     data["normalised_weights"] = {k.value: v for k, v in persona.weights.normalised().items()}
-    if as_json:
+    if as_json(ctx):
         print_json(data)
         return
     s = persona.schedule
@@ -100,7 +100,8 @@ def show(ctx: click.Context, slug: str, as_json: bool) -> None:
 @personas.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
-def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Check persona files; exit code 2 if any is refused."""
     results: list[dict[str, Any]] = []
     for path in paths:
@@ -120,7 +121,7 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
                         "problems": [{"field": f, "reason": r} for f, r in exc.problems],
                     }
                 )
-    if as_json:
+    if as_json(ctx):
         print_json(results)
     else:
         for result in results:

@@ -6,7 +6,7 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json, print_table
+from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 from fleet.service.reconcile import check
 
 
@@ -15,7 +15,7 @@ from fleet.service.reconcile import check
 @click.option("--fix", is_flag=True, help="Repair what can be repaired.")
 @json_option
 @click.pass_context
-def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
+def reconcile(ctx: click.Context, since: str, fix: bool) -> int:
     """Compare the ledger with the gallery; exit 1 while differences remain (a like_excess,
     perhaps a person's like, is reported but does not count).
 
@@ -25,7 +25,7 @@ def reconcile(ctx: click.Context, since: str, fix: bool, as_json: bool) -> int:
     and posts with fewer likes than the ledger's likes on them (reported only).
     """
     found = check(fleet_of(ctx), _window(since), fix=fix)
-    if as_json:
+    if as_json(ctx):
         print_json(found.to_json())
     else:
         scanned = ", ".join(f"{n} {what}" for what, n in found.scanned.items())

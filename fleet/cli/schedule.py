@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from fleet.cli.context import fleet_of
-from fleet.cli.output import echo, json_option, print_json, print_table
+from fleet.cli.context import fleet_as_is, fleet_of
+from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.persona import Action, Persona
 from fleet.core.sessions import mean_daily_rates
@@ -102,37 +102,32 @@ def preview(
     agent_ref: str | None,
     days: int,
     start: str | None,
-    as_json: bool,
 ) -> None:
     """Expected sessions and actions of a persona per local hour and day, or (--agent) one
     agent's simulated timeline for a day (its sessions, actions and gaps)."""
     if (slug is None) == (agent_ref is None):
         raise InputError("give --persona SLUG or --agent ID (one of the two)")
     if agent_ref is not None:
-        _agent_day(ctx, agent_ref, start, as_json)
+        _agent_day(ctx, agent_ref, start)
         return
     assert slug is not None
-    catalogue = fleet_of(ctx, migrated=False).personas
+    _persona_days(ctx, slug, days, start)
+
+
+def _persona_days(ctx: click.Context, slug: str, days: int, start: str | None) -> None:
+    """A persona's expected sessions and actions per local hour (a heatmap) and per day."""
+    catalogue = fleet_as_is(ctx).personas
     persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
     first = first_day(zone, start, monday=True)
     clock = catalogue.clock(slug)
     sessions_rate, actions_rate, unit = _rate_per_active_second(persona, clock)
-    hours: list[dict[str, Any]] = []
-    for day, hour, lo, hi in _local_hours(zone, first, days):
-        active = clock.active_seconds(lo, hi)
-        hours.append(
-            {
-                "local_date": day.isoformat(),
-                "local_hour": hour,
-                "utc_start": lo.astimezone(ZoneInfo("UTC")).isoformat(),
-                "multiplier": clock.multiplier(lo) if hi > lo else 0.0,
-                "expected_sessions": round(active * sessions_rate, 3),
-                "expected_actions": round(active * actions_rate, 3),
-            }
-        )
+    hours = [
+        _expected_hour(clock, day, hour, (lo, hi), (sessions_rate, actions_rate))
+        for day, hour, lo, hi in _local_hours(zone, first, days)
+    ]
     by_day = _expected_days(catalogue, persona, first, days)
-    if as_json:
+    if as_json(ctx):
         print_json(
             {
                 "persona": slug,
@@ -160,6 +155,28 @@ def preview(
             for row in by_day
         ],
     )
+
+
+def _expected_hour(
+    clock: ActivityClock,
+    day: date,
+    hour: int,
+    span: tuple[datetime, datetime],
+    rates: tuple[float, float],
+) -> dict[str, Any]:
+    """One local hour: its multiplier and the mean agent's expected sessions and actions
+    (``rates``: per active second)."""
+    lo, hi = span
+    active = clock.active_seconds(lo, hi)
+    sessions_rate, actions_rate = rates
+    return {
+        "local_date": day.isoformat(),
+        "local_hour": hour,
+        "utc_start": lo.astimezone(ZoneInfo("UTC")).isoformat(),
+        "multiplier": clock.multiplier(lo) if hi > lo else 0.0,
+        "expected_sessions": round(active * sessions_rate, 3),
+        "expected_actions": round(active * actions_rate, 3),
+    }
 
 
 def _heatmap(persona: Persona, hours: list[dict[str, Any]], days: int, unit: str) -> None:
@@ -193,10 +210,10 @@ def _heatmap(persona: Persona, hours: list[dict[str, Any]], days: int, unit: str
     console.print("· means under half of one; sessions per hour are in --json")
 
 
-def _agent_day(ctx: click.Context, ref: str, start: str | None, as_json: bool) -> None:
+def _agent_day(ctx: click.Context, ref: str, start: str | None) -> None:
     seen = agent_day(fleet_of(ctx), ref, start)
     events = [{k: v for k, v in e.items() if k not in ("opens", "opened")} for e in seen.ticks]
-    if as_json:
+    if as_json(ctx):
         print_json({**seen.summary(), "ticks": events})
         return
     agent, day = seen.agent, seen.local_date

@@ -157,9 +157,13 @@ class Guard:
         # Keyed, and cut short: the cookie is readable, and must not help guess the password.
         return self._mac(f"password:{self.password or ''}".encode())[:22]
 
-    def new_session(self, *, user: bool = False) -> Session:
-        bound = self._password_tag() if user else ""
-        return Session(secrets.token_urlsafe(18), user, int(time.time()), bound)
+    def new_session(self) -> Session:
+        """A browser's session, not signed in."""
+        return Session(secrets.token_urlsafe(18), False, int(time.time()))
+
+    def signed_in_session(self) -> Session:
+        """A session signed in with the password in force (it ends when that changes)."""
+        return Session(secrets.token_urlsafe(18), True, int(time.time()), self._password_tag())
 
     def revoke(self, session: Session) -> None:
         """Log ``session`` out for good: its cookie is no longer a session."""
@@ -313,37 +317,19 @@ class GuardMiddleware:
             return
         guard = self.guard
         headers = Headers(scope=scope)
-        if guard.open:
-            host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
-            if not is_loopback(host):
-                await PlainTextResponse("loopback only", status_code=400)(scope, receive, send)
-                return
-        nul = _nul_in(scope)
-        if nul is not None:
-            await PlainTextResponse(f"{nul}: contains a NUL character", status_code=400)(
-                scope, receive, send
-            )
+        refused = self._malformed(scope, headers)
+        if refused is not None:
+            await refused(scope, receive, send)
             return
         cookie = _cookie(headers.get("cookie", ""), COOKIE)
         session = guard.load(cookie, None if guard.open else client_of(scope))
         fresh = session is None
         if session is None:
             session = guard.new_session()
-        basic = guard.basic_ok(headers.get("authorization")) if guard.open else None
-        credentials = basic_credentials(headers.get("authorization"))
-        if credentials is not None and not guard.open:
-            user, given = credentials
-            heard = await guard.attempt(
-                client_of(scope),
-                given,
-                via="HTTP Basic",
-                right_user=hmac.compare_digest(user.encode(), USER.encode()),
-                trusted=session.user,
-            )
-            if not isinstance(heard, bool):
-                await too_many(heard)(scope, receive, send)
-                return
-            basic = heard
+        basic = await self._basic(scope, headers, session)
+        if basic is not None and not isinstance(basic, bool):
+            await too_many(basic)(scope, receive, send)
+            return
         path: str = scope["path"]
         allowed = guard.open or session.user or basic is True
         state = scope.setdefault("state", {})
@@ -351,39 +337,80 @@ class GuardMiddleware:
         state["via_basic"] = basic is True
         state["guard"] = guard
         if not allowed and not path.startswith(OPEN_PATHS):
-            response: Response
-            if (
-                basic is None
-                and scope["method"] == "GET"
-                and "text/html" in headers.get("accept", "text/html")
-            ):
-                target = path + (
-                    f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
-                )
-                response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-            else:
-                response = PlainTextResponse(
-                    "login required",
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Basic realm="fleet console"'},
-                )
+            # A Basic header refused is answered as Basic, never sent to the form.
+            response = (_to_login(scope, headers) if basic is None else None) or _login_required()
             if fresh:
                 _set_cookie(response, guard, session, scope.get("scheme", "http"))
             await response(scope, receive, send)
             return
+        if fresh and basic is None:
+            send = _sending_cookie(send, guard, session, scope.get("scheme", "http"))
+        await self.app(scope, receive, send)
 
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and fresh and basic is None:
-                extra = Response()
-                _set_cookie(extra, guard, session, scope.get("scheme", "http"))
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    *[(k, v) for k, v in extra.raw_headers if k == b"set-cookie"],
-                ]
-            await send(message)
+    def _malformed(self, scope: Scope, headers: Headers) -> Response | None:
+        """The 400 for a request no page answers: to an open console from off loopback,
+        or with a NUL character in its path or query."""
+        if self.guard.open:
+            host = urlsplit(f"//{headers.get('host', '')}").hostname or ""
+            if not is_loopback(host):
+                return PlainTextResponse("loopback only", status_code=400)
+        nul = _nul_in(scope)
+        if nul is not None:
+            return PlainTextResponse(f"{nul}: contains a NUL character", status_code=400)
+        return None
 
-        await self.app(scope, receive, send_with_cookie)
+    async def _basic(self, scope: Scope, headers: Headers, session: Session) -> bool | float | None:
+        """What an HTTP Basic header says: None without one, whether it names admin and
+        the password, or (the client failed too often) the seconds until it is heard."""
+        guard = self.guard
+        if guard.open:
+            return guard.basic_ok(headers.get("authorization"))
+        credentials = basic_credentials(headers.get("authorization"))
+        if credentials is None:
+            return None
+        user, given = credentials
+        return await guard.attempt(
+            client_of(scope),
+            given,
+            via="HTTP Basic",
+            right_user=hmac.compare_digest(user.encode(), USER.encode()),
+            trusted=session.user,
+        )
+
+
+def _to_login(scope: Scope, headers: Headers) -> Response | None:
+    """A browser's GET goes to the login form, to come back here after it."""
+    if scope["method"] != "GET" or "text/html" not in headers.get("accept", "text/html"):
+        return None
+    path: str = scope["path"]
+    target = path + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _login_required() -> Response:
+    """The 401 that asks for HTTP Basic."""
+    return PlainTextResponse(
+        "login required",
+        status_code=401,
+        headers={"WWW-Authenticate": 'Basic realm="fleet console"'},
+    )
+
+
+def _sending_cookie(send: Send, guard: Guard, session: Session, scheme: str) -> Send:
+    """``send`` that gives the answer's start ``session``'s cookie."""
+
+    async def send_with_cookie(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            extra = Response()
+            _set_cookie(extra, guard, session, scheme)
+            message.setdefault("headers", [])
+            message["headers"] = [
+                *message["headers"],
+                *[(k, v) for k, v in extra.raw_headers if k == b"set-cookie"],
+            ]
+        await send(message)
+
+    return send_with_cookie
 
 
 class HeadersMiddleware:

@@ -278,11 +278,9 @@ def short_text(text: str | None, *, field: str, longest: int = LONGEST_TEXT) -> 
     return text
 
 
-def whole(text: Any, default: int, *, strict: bool = False) -> int:
-    """A whole number from a form or query value (InputError if ``strict``)."""
+def whole(text: Any) -> int:
+    """A whole number from a form or query value (InputError for anything else)."""
     try:
         return int(str(text).strip())
     except (TypeError, ValueError):
-        if strict:
-            raise InputError(f"not a whole number: {text!r}") from None
-        return default
+        raise InputError(f"not a whole number: {text!r}") from None

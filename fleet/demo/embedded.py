@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from fleet.errors import InputError
@@ -25,7 +26,7 @@ from fleet.infra.queue import create_app
 from fleet.infra.schedule import beat_schedule
 from fleet.service import database
 from fleet.service.outlook import outlook
-from fleet.service.root import bootstrap
+from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 
 # How often a quiet fleet says when it acts next (real seconds).
@@ -65,6 +66,31 @@ def _stamp(at: datetime) -> str:
     return f"{at:%H:%M:%S}"
 
 
+class _Feed:
+    """The fleet's events as they come: each one a line in this shell, counted, and (with
+    a Redis) published on its channel too, so `fleet console serve` and `fleet activity
+    tail` in another shell see this fleet's feed."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.seen = 0
+        self.last_action = 0.0
+        self.channel: list[Callable[[dict[str, Any]], None]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self.seen += 1
+            self.last_action = time.monotonic()
+        self.say(f"{_stamp(datetime.now(UTC))} @{describe(event)}")
+        for publish in self.channel:
+            try:
+                publish(event)
+            except Exception:  # the feed is a courtesy: the action is done and recorded
+                self.channel.clear()
+                self.say("the Redis channel stopped answering: the feed stays in this shell")
+
+
 def serve(
     settings: Settings,
     say: Callable[[str], None],
@@ -77,37 +103,14 @@ def serve(
     if settings.broker_url.rstrip("/") == "memory:":
         # A host, as the demo's: kombu warns on every connection without one.
         settings = settings.model_copy(update={"broker_url": "memory://localhost/"})
-    seen = 0
-    lock = threading.Lock()
-    last_action = [0.0]
-    # With a Redis, the events go on its channel too: `fleet console serve` and
-    # `fleet activity tail` in another shell see this fleet's feed.
-    channel: list[Callable[[dict[str, Any]], None]] = []
-
-    def on_event(event: dict[str, Any]) -> None:
-        nonlocal seen
-        with lock:
-            seen += 1
-            last_action[0] = time.monotonic()
-        say(f"{_stamp(datetime.now(UTC))} @{describe(event)}")
-        for publish in channel:
-            try:
-                publish(event)
-            except Exception:  # the feed is a courtesy: the action is done and recorded
-                channel.clear()
-                say("the Redis channel stopped answering: the feed stays in this shell")
-
-    fleet = bootstrap(settings, publish=on_event)
+    feed = _Feed(say)
+    fleet = bootstrap(settings, publish=feed)
     if settings.redis_url is not None:
-        channel.append(fleet.activity_channel.publish)
+        feed.channel.append(fleet.activity_channel.publish)
     try:
         database.ensure_current(fleet)
         app = create_app(fleet.settings)
         app.conf.fleet = fleet  # the in-process worker's tasks use this Fleet
-        schedule = [
-            (entry["task"], float(entry["schedule"]), entry["options"]["queue"])
-            for entry in beat_schedule(fleet.settings).values()
-        ]
         with start_worker(
             app,
             pool="solo",
@@ -116,20 +119,30 @@ def serve(
             queues=["ticks", "content", "engage", "dead_letter"],
             shutdown_timeout=30,
         ):
-            began = time.monotonic()
-            due = dict.fromkeys((task for task, _, _ in schedule), began)
-            noted = began - note_every
-            while not stop.is_set():
-                now = time.monotonic()
-                for task, every, queue in schedule:
-                    if now >= due[task]:
-                        app.send_task(task, queue=queue)
-                        due[task] = now + every
-                quiet = now - max(last_action[0], noted) >= note_every
-                if quiet:
-                    say(f"{_stamp(datetime.now(UTC))} {outlook(fleet).line()}")
-                    noted = now
-                stop.wait(max(0.0, min(due.values()) - time.monotonic()))
+            _beat(app, fleet, feed, stop, note_every)
     finally:
         fleet.close()
-    return seen
+    return feed.seen
+
+
+def _beat(app: Celery, fleet: Fleet, feed: _Feed, stop: threading.Event, note_every: float) -> None:
+    """Beat's schedule, sent from here until ``stop`` is set; while the fleet is quiet,
+    a line every ``note_every`` seconds saying when it acts next."""
+    schedule = [
+        (entry["task"], float(entry["schedule"]), entry["options"]["queue"])
+        for entry in beat_schedule(fleet.settings).values()
+    ]
+    began = time.monotonic()
+    due = dict.fromkeys((task for task, _, _ in schedule), began)
+    noted = began - note_every
+    while not stop.is_set():
+        now = time.monotonic()
+        for task, every, queue in schedule:
+            if now >= due[task]:
+                app.send_task(task, queue=queue)
+                due[task] = now + every
+        quiet = now - max(feed.last_action, noted) >= note_every
+        if quiet:
+            feed.say(f"{_stamp(datetime.now(UTC))} {outlook(fleet).line()}")
+            noted = now
+        stop.wait(max(0.0, min(due.values()) - time.monotonic()))

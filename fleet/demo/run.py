@@ -434,45 +434,58 @@ def run(
     plain line every twentieth of the run instead. With ``keep_gallery``,
     ``wait_for_exit`` gets the summary and the gallery's URL while the gallery is up.
     """
-    from rich.console import Console
-    from rich.live import Live
-
-    console = Console()
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="fleet-demo-") as tmp:
         demo = Demo(options, Path(tmp))
         try:
             demo.prepare()
-            if live and console.is_terminal:
-
-                def draw() -> Group:
-                    size = console.size
-                    return demo.view(width=size.width, height=size.height)
-
-                with Live(draw(), console=console, refresh_per_second=4) as screen:
-                    demo.run(lambda d: screen.update(draw()), stop, paced=True)
-            elif live:
-                every = max(1, options.steps // 20)
-                say = progress or print
-
-                def step(d: Demo) -> None:
-                    if d.step % every == 0 or d.step == 1:
-                        say(progress_line(d))
-
-                demo.run(step, stop, paced=True)
+            if live:
+                _watch(demo, stop, progress or print)
             else:
                 demo.run(lambda d: None, stop)
         except KeyboardInterrupt:
             stop.set()
         finally:
-            summary = demo.summary() if demo.fleet is not None else None
-            demo.close()
-            try:
-                if summary is not None and options.keep_gallery and wait_for_exit is not None:
-                    wait_for_exit(summary, demo.sandbox.url)
-            except KeyboardInterrupt:
-                pass
-            finally:
-                demo.sandbox.stop()
+            summary = _finish(demo, wait_for_exit)
     assert summary is not None
+    return summary
+
+
+def _watch(demo: Demo, stop: threading.Event, say: Callable[[str], None]) -> None:
+    """Run ``demo`` paced for a person: the live view on a terminal, else a plain line
+    every twentieth of the run."""
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console()
+    if console.is_terminal:
+
+        def draw() -> Group:
+            size = console.size
+            return demo.view(width=size.width, height=size.height)
+
+        with Live(draw(), console=console, refresh_per_second=4) as screen:
+            demo.run(lambda d: screen.update(draw()), stop, paced=True)
+        return
+    every = max(1, demo.options.steps // 20)
+
+    def step(d: Demo) -> None:
+        if d.step % every == 0 or d.step == 1:
+            say(progress_line(d))
+
+    demo.run(step, stop, paced=True)
+
+
+def _finish(demo: Demo, wait_for_exit: Callable[[Summary, str], None] | None) -> Summary | None:
+    """The run's summary (None if it never started); the demo closed, and the gallery
+    stopped, after ``wait_for_exit`` with ``keep_gallery``."""
+    summary = demo.summary() if demo.fleet is not None else None
+    demo.close()
+    try:
+        if summary is not None and demo.options.keep_gallery and wait_for_exit is not None:
+            wait_for_exit(summary, demo.sandbox.url)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.sandbox.stop()
     return summary

@@ -110,7 +110,7 @@ def test_a_forged_session_cookie_counts_as_a_wrong_password(
     key = secrets.token_bytes(32)
     guard = Guard(PASSWORD, key, throttle=Throttle(per_client=3, first_delay=0.0))
     caplog.set_level(logging.WARNING, logger="fleet.console")
-    real = guard.dump(guard.new_session(user=True))
+    real = guard.dump(guard.signed_in_session())
     for guess in ("hunter2hunter2", "password1234", "letmeinletmein"):
         tag = Guard(guess, key)._password_tag()
         forged = guard.dump(Session(secrets.token_urlsafe(18), True, int(time.time()), tag))
@@ -213,7 +213,7 @@ def test_a_session_cookie_no_longer_works_after_logout(pg_fleet: Fleet) -> None:
 def test_a_password_change_logs_every_session_out() -> None:
     key = secrets.token_bytes(32)
     before = Guard("the old password", key)
-    cookie = before.dump(before.new_session(user=True))
+    cookie = before.dump(before.signed_in_session())
     assert Guard("the old password", key).load(cookie) is not None, "a restart keeps it"
     assert Guard("the new password", key).load(cookie) is None
     assert "the old password" not in cookie

@@ -58,7 +58,7 @@ async def create(request: Request) -> Response:
             agent_use.create,
             fleet,
             form.get("persona", ""),
-            whole(form.get("count"), 0, strict=True),
+            whole(form.get("count")),
             interval=inputs.interval(_given(form, "interval"), field="interval"),
             weights=inputs.weights(_given(form, "weights"), field="weights"),
             activity=inputs.activity_level(_given(form, "activity"), field="activity level"),

@@ -41,7 +41,7 @@ async def login(request: Request) -> Response:
     if not heard:
         return web.page(request, "login.html", 401, next=target, wrong=True)
     response = RedirectResponse(target, status_code=303)
-    set_session(response, request, guard.new_session(user=True))
+    set_session(response, request, guard.signed_in_session())
     return response
 
 
