@@ -88,8 +88,10 @@ and react as a member would.
 
 
 def page_shown(says: Mapping[str, int]) -> int:
-    """How many of the page's posts a plan is shown: a few to choose from per comment."""
-    return min(PAGE_SHOWN, 1 + 2 * int(says.get("comment", 0) or 0))
+    """How many of the page's posts a plan is shown: one per comment and one to spare.
+    The page comes ranked by the comments' own chooser (``choosing.likely_comments``),
+    so more rows would cost tokens for posts the comments seldom choose."""
+    return min(PAGE_SHOWN, 1 + int(says.get("comment", 0) or 0))
 
 
 def refs(ask: PlanAsk) -> tuple[dict[str, PostSeen], dict[str, PostSeen]]:

@@ -54,9 +54,11 @@ def test_the_request_quotes_the_page_as_data_under_short_refs_and_never_a_galler
     assert '["p1", ' in prompt.user and '["c1", ' in prompt.user
     assert "<page>" in prompt.user and "<comments>" in prompt.user
     assert "gallery-post" not in prompt.user and "gallery-comment" not in prompt.user
-    # At most PAGE_SHOWN posts are shown.
-    assert f'["p{planning.PAGE_SHOWN}", ' in prompt.user
-    assert f'["p{planning.PAGE_SHOWN + 1}", ' not in prompt.user
+    # One post per comment and one to spare (3 comments: 4 posts), PAGE_SHOWN at most.
+    shown = planning.page_shown(ASK.says)
+    assert shown == 4 and planning.page_shown({"comment": 50}) == planning.PAGE_SHOWN
+    assert f'["p{shown}", ' in prompt.user
+    assert f'["p{shown + 1}", ' not in prompt.user
     # The single tasks' formats are not in the plan's system text; the plan's is.
     assert 'Task "comment"' not in prompt.system and '"replies"' in prompt.user
     assert '"post": {' in prompt.user, "only the kinds asked are described"
