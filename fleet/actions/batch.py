@@ -15,10 +15,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 from fleet import activities
+from fleet.actions import needs
 from fleet.actions.choosing import first_choices
 from fleet.actions.kit import ActionKit
 from fleet.actions.outcomes import AlreadyFinished, HeldElsewhere, Performed, Unknown
@@ -27,7 +28,7 @@ from fleet.activities import Claim, Ending
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.errors import InputError, UnderReview
-from fleet.gallery.port import AdmitsBatches
+from fleet.gallery.port import AdmitsBatches, Gallery
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,28 +63,33 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 @contextmanager
-def _admitted(kit: ActionKit, calls: int) -> Iterator[ActionKit]:
-    """The kit whose gallery has ``calls`` calls admitted at once, if its gallery can
-    (``LimitedGallery.admitted``); else the kit as it is."""
-    if not isinstance(kit.gallery, AdmitsBatches) or calls < 1:
-        yield kit
+def _admitted(gallery: Gallery, calls: int) -> Iterator[Gallery]:
+    """The gallery with ``calls`` calls admitted at once, if it can
+    (``LimitedGallery.admitted``); else the gallery as it is."""
+    if not isinstance(gallery, AdmitsBatches) or calls < 1:
+        yield gallery
         return
-    with kit.gallery.admitted(calls) as gallery:
-        yield replace(kit, gallery=gallery)
+    with gallery.admitted(calls) as admitted:
+        yield admitted
 
 
 def _carrying_out(
-    kit: ActionKit, claims: Sequence[Claim], threads: int, spent: Callable[[Spent], None]
+    kit: ActionKit,
+    claims: Sequence[Claim],
+    threads: int,
+    spent: Callable[[Spent], None],
+    gallery: Gallery,
 ) -> list[tuple[Claim, Callable[[], Ending]]]:
-    """Each claim's action started: on the process's threads, or in this thread for a
-    batch of one (a thread would only add its hand-over); its ending, or its error, when
-    called. What their LLM calls bill goes to ``spent``."""
+    """Each claim's action started, its calls through ``gallery``: on the process's
+    threads, or in this thread for a batch of one (a thread would only add its
+    hand-over); its ending, or its error, when called. What their LLM calls bill goes to
+    ``spent``."""
     if len(claims) == 1:
         claim = claims[0]
-        return [(claim, partial(carry_out, kit, claim, spent))]
+        return [(claim, partial(carry_out, kit, claim, spent, gallery))]
     pool = _pool(threads)
     running: list[tuple[Claim, Future[Ending]]] = [
-        (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
+        (claim, pool.submit(carry_out, kit, claim, spent, gallery)) for claim in claims
     ]
     return [(claim, future.result) for claim, future in running]
 
@@ -113,12 +119,12 @@ def perform_batch(
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
     # (``targets.first_choices``): no statement of its own after.
-    choices = first_choices(kit, unique)
+    choices = first_choices(needs.choosing(kit), unique)
     claimed = activities.claim_many(
         kit.sessions,
         [str(key) for key in unique],
         now=kit.now(),
-        lease=kit.lease,
+        lease=kit.limits.lease,
         first_choices=choices,
     )
     done: dict[str, Performed | Failed] = {
@@ -130,8 +136,9 @@ def perform_batch(
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
-    with _admitted(kit, len(claimed.claims)) as acting:
-        for claim, result in _carrying_out(acting, claimed.claims, threads, spent.append):
+    with _admitted(kit.gallery, len(claimed.claims)) as gallery:
+        running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
+        for claim, result in running:
             try:
                 endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft

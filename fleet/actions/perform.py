@@ -38,6 +38,7 @@ from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
+from fleet.gallery.port import Gallery
 
 Needs = TypeVar("Needs")
 # What one succeeding action's LLM calls billed: (activity id, agent id, usage).
@@ -48,17 +49,22 @@ Spent = tuple[int, int, Usage]
 class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
 
-    narrow: Callable[[ActionKit, needs.Spent], Needs]
+    narrow: Callable[[ActionKit, needs.Spent, Gallery | None], Needs]
     handle: Callable[[Needs, Claim, bool], Handled]
 
     def __call__(
-        self, kit: ActionKit, claim: Claim, last_attempt: bool, spent: needs.Spent
+        self,
+        kit: ActionKit,
+        claim: Claim,
+        last_attempt: bool,
+        spent: needs.Spent,
+        gallery: Gallery | None = None,
     ) -> Handled:
-        return self.handle(self.narrow(kit, spent), claim, last_attempt)
+        return self.handle(self.narrow(kit, spent, gallery), claim, last_attempt)
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
-HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool, needs.Spent], Handled]] = {
+HANDLERS: dict[Action, Handler[Any]] = {
     Action.POST: Handler(needs.for_post, post.handle),
     Action.COMMENT: Handler(needs.for_comment, commenting.handle),
     Action.REPLY: Handler(needs.for_reply, reply.handle),
@@ -82,7 +88,7 @@ def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
         from fleet.actions.batch import perform_one  # the batch builds on this module
 
         return perform_one(kit, batchable)
-    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.lease)
+    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.limits.lease)
     if claim is None:
         return AlreadyFinished()
     if isinstance(claim, Held):
@@ -125,8 +131,8 @@ def _charge(kit: ActionKit, ended: ActionEnded) -> None:
 def _remember(kit: ActionKit, ended: ActionEnded) -> None:
     """What the actions this delivery ended did, in their agents' memories (and the
     vectors of the posts they published, for the feeds' readers)."""
-    if kit.recall is not None:
-        kit.recall.remember([(c, e) for c, e, wrote in ended.endings if wrote], now=ended.now)
+    if kit.voice.recall is not None:
+        kit.voice.recall.remember([(c, e) for c, e, wrote in ended.endings if wrote], now=ended.now)
 
 
 def _announce_all(kit: ActionKit, ended: ActionEnded) -> None:
@@ -137,12 +143,7 @@ def _announce_all(kit: ActionKit, ended: ActionEnded) -> None:
         for claim, ending, wrote in ended.endings
         if wrote
     ]
-    if kit.publish_many is not None:
-        if events:
-            kit.publish_many(events)
-    else:
-        for one in events:
-            kit.publish(one)
+    kit.feed.all(events)
 
 
 LISTENERS: tuple[Callable[[ActionKit, ActionEnded], None], ...] = (
@@ -212,21 +213,27 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
 
 
 def carry_out(
-    kit: ActionKit, claim: Claim, spent: Callable[[Spent], None] | None = None
+    kit: ActionKit,
+    claim: Claim,
+    spent: Callable[[Spent], None] | None = None,
+    gallery: Gallery | None = None,
 ) -> activities.Ending:
     """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
+    ``gallery``: the one its calls go through (a batch's, admitted at once; None: the
+    kit's).
 
     Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
     """
-    if claim.deliveries > kit.max_deliveries:
+    limits = kit.limits
+    if claim.deliveries > limits.max_deliveries:
         # Deliveries that never reached a verdict (a worker killed, a message lost) would
         # otherwise come back for ever: this one ends the action.
         raise PermanentError(
-            f"delivered {claim.deliveries} times, more than the {kit.max_deliveries} its "
+            f"delivered {claim.deliveries} times, more than the {limits.max_deliveries} its "
             "attempts, deferrals and lost deliveries allow: its workers died or its "
             "messages were lost before it ended"
         )
-    last_attempt = claim.attempts + 1 >= kit.max_attempts
+    last_attempt = claim.attempts + 1 >= limits.max_attempts
     try:
         if not claim.actor.active and claim.attempts == 0 and claim.deliveries <= 1:
             # Pausing stops new actions. One an earlier delivery began may have reached
@@ -234,7 +241,7 @@ def carry_out(
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[Action(claim.action)]
-        result, engagement = handler(kit, claim, last_attempt, spent)
+        result, engagement = handler(kit, claim, last_attempt, spent, gallery)
     except Skip as skip:
         return activities.Ending(claim.id, "skipped", reason=str(skip))
     return activities.Ending(
@@ -301,7 +308,7 @@ def announce(
     kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
 ) -> None:
     """Publish the event of an activity's end on the live feed."""
-    kit.publish(event(kit, ended, status, detail))
+    kit.feed.publish(event(kit, ended, status, detail))
 
 
 def subject(claim: Claim) -> FeedSubject:

@@ -251,7 +251,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
                 "handed-to-workers",
                 reason=reason,
                 attempts=attempts,
-                max_attempts=kit.max_attempts,
+                max_attempts=kit.limits.max_attempts,
                 retry_in=countdown,
             )
         case Dead(dead_letter_id=letter, reason=reason):

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import NoBudget, perform
+from fleet.actions.kit import Voice
 from fleet.activities import identity
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard_identity import discloses, human_claim
@@ -62,9 +63,16 @@ def _operator(fleet: Fleet) -> str:
     return fleet.settings.disclosure.operator_name
 
 
-def _honest_kit(fleet: Fleet, gallery: Gallery, **changes: Any) -> Any:
-    given: dict[str, Any] = {"operator": _operator(fleet), "identity": IdentityIntent(None)}
-    return _kit(fleet, gallery, **(given | changes))
+def _honest_kit(
+    fleet: Fleet,
+    gallery: Gallery,
+    *,
+    guard: ContentGuard | None = None,
+    identity: IdentityIntent | None = None,
+    **changes: Any,
+) -> Any:
+    voice = Voice(guard=guard, operator=_operator(fleet), identity=identity or IdentityIntent(None))
+    return _kit(fleet, gallery, voice=voice, **changes)
 
 
 def _content(fleet: Fleet, key: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
+from fleet.actions.kit import Limits
 from fleet.content import replies
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
@@ -129,8 +130,7 @@ def _kit(fleet: Fleet, gallery: Gallery, **changes: object) -> ActionKit:
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
     )
     return replace(kit, **changes)  # type: ignore[arg-type]

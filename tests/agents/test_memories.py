@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
+from fleet.actions.kit import Limits, Voice
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
@@ -181,11 +182,11 @@ def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None
         gallery=gallery,
         writer=writer,  # type: ignore[arg-type]
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
-        guard=ContentGuard(),
-        recall=Recall(fleet.sessions, MemorySettings(), degrading),
+        voice=Voice(
+            guard=ContentGuard(), recall=Recall(fleet.sessions, MemorySettings(), degrading)
+        ),
     )
 
 
@@ -245,7 +246,7 @@ def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: F
     # not see it, the vectors (a bag of words) do: refused, and written again.
     reordered = "@noor the soft shadows on these cards took a while to get right thank you so much"
     writer.first, writer.nonces = reordered, []
-    kit = replace(kit, guard=ContentGuard(threshold=1.0))
+    kit = replace(kit, voice=replace(kit.voice, guard=ContentGuard(threshold=1.0)))
     _, key = _activity(fleet, agent_id, "reply", 1)
     assert perform(kit, key).status == "succeeded"
     assert len(writer.nonces) == 2
@@ -288,8 +289,8 @@ def test_an_embedder_that_is_down_costs_the_action_nothing_but_its_vectors(
     with fleet.sessions() as session:
         row = session.scalars(select(MemoryRow)).one()
     assert row.vector is None and row.model is None
-    assert kit.recall is not None and kit.recall.embedder is not None
-    assert not kit.recall.embedder.state().ok
+    assert kit.voice.recall is not None and kit.voice.recall.embedder is not None
+    assert not kit.voice.recall.embedder.state().ok
     assert embedder.calls >= 1
 
 

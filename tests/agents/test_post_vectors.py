@@ -139,7 +139,7 @@ def test_the_fleets_interests_ask_again_on_the_fleets_clock_not_the_process_s(
     RECHECK_SECONDS of the fleet's time, however fast or slow the machine runs."""
     clock = SimulatedClock(NOW)
     simulated = bootstrap(fleet.settings, fleet.engine, clock=clock, embedder=Counting())
-    interests = simulated.action_kit.interests
+    interests = simulated.action_kit.targeting.interests
     assert interests is not None
     page = [_post("1", "pixel slime")]
     assert interests.similarities(PERSONA, page, embed=False) == {}

@@ -21,10 +21,11 @@ from pydantic import AnyUrl, SecretStr
 from sqlalchemy import func, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import choose_post
+from fleet.actions import ActionKit, needs, perform
+from fleet.actions.choosing import Choosing, choose_post
 from fleet.actions.failures import settle
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.kit import Limits
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
@@ -81,8 +82,7 @@ def kit(fleet: Fleet, gallery: HttpGallery) -> ActionKit:
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=1,
+        limits=Limits(LEASE, max_attempts=1),
     )
 
 
@@ -366,7 +366,7 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
 ) -> None:
     """Two likes of one agent in flight at once must not both take the same post: the
     second would toggle the first off and on again, and both would count as succeeded."""
-    patient = Acts(replace(kit, max_attempts=5))
+    patient = Acts(replace(kit, limits=replace(kit.limits, max_attempts=5)))
     author, fan, _ = crew
     patient.do(author, "post")
     admin.faults(errorRates={"like": 1.0})
@@ -384,6 +384,11 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
         )
     assert report["totals"]["likes"] == liked
     assert report["duplicates"]["likes"] == []
+
+
+def _choosing(kit: ActionKit, feed: FeedSnapshot) -> Choosing:
+    """What choosing reads, from this kit with ``feed`` as its page."""
+    return needs.choosing(replace(kit, targeting=replace(kit.targeting, feed_snapshot=feed)))
 
 
 class FixedFeed(FeedSnapshot):
@@ -416,8 +421,8 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     )
     assert isinstance(first, activities.Claim) and isinstance(second, activities.Claim)
     assert first.target_post_id is None and second.target_post_id is None
-    chosen = choose_post(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
-    followed = choose_post(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
+    chosen = choose_post(_choosing(kit, FixedFeed([newer])), first, "like")
+    followed = choose_post(_choosing(kit, FixedFeed([older])), second, "like")
     assert chosen.id == newer.id
     assert followed.id == newer.id, "the second delivery follows the first choice"
     assert activity(fleet, key).target_post_id == newer.id
@@ -518,7 +523,7 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
         activities.Held,
     )
     retried = settle(
-        replace(kit, max_attempts=3),
+        replace(kit, limits=replace(kit.limits, max_attempts=3)),
         key,
         "fleet.browse",
         TimeoutError("the gallery was slow"),
@@ -558,7 +563,7 @@ def test_pausing_an_agent_finishes_an_action_an_earlier_attempt_began_instead_of
         agents.Selection(refs=(str(fan),)),
         now=datetime.now(UTC),
     )
-    outcome = perform(replace(kit, max_attempts=3), key)
+    outcome = perform(replace(kit, limits=replace(kit.limits, max_attempts=3)), key)
     assert outcome.status == "succeeded", outcome.detail
     assert activity(fleet, key).status == "succeeded"
     # A new action of the paused agent is still skipped.
