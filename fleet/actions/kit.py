@@ -5,8 +5,9 @@ the clock, the LLM budget) and a few small frozen groups of what belongs togethe
 limits of a claim, an agent's voice, the rules of publishing, what target choice weighs,
 and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
 calls admitted at once) is handed to the handlers beside it (``fleet.actions.needs``),
-and a delivery's end fires one ``ActionEnded`` event to its listeners
-(``fleet.actions.perform``).
+and a delivery's end fires one action-ended event to its listeners
+(``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
+this live feed).
 """
 
 from __future__ import annotations

@@ -21,22 +21,22 @@ from typing import Any, Generic, TypeVar
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, needs, post, reply, review
-from fleet.actions.common import Handled
+from fleet.actions.common import Effect
 from fleet.actions.kit import ActionKit, Event
-from fleet.actions.outcomes import (
+from fleet.activities import Claim, Held
+from fleet.activities.outcomes import (
     AlreadyFinished,
+    CarriedOut,
     Drafted,
     HeldElsewhere,
     Performed,
     Skipped,
     Succeeded,
 )
-from fleet.activities import Claim, Held
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
-from fleet.core.statuses import ActivityStatus
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 from fleet.gallery.port import Gallery
 
@@ -50,7 +50,7 @@ class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
 
     narrow: Callable[[ActionKit, needs.Spent, Gallery | None], Needs]
-    handle: Callable[[Needs, Claim, bool], Handled]
+    handle: Callable[[Needs, Claim, bool], Effect]
 
     def __call__(
         self,
@@ -59,7 +59,7 @@ class Handler(Generic[Needs]):
         last_attempt: bool,
         spent: needs.Spent,
         gallery: Gallery | None = None,
-    ) -> Handled:
+    ) -> Effect:
         return self.handle(self.narrow(kit, spent, gallery), claim, last_attempt)
 
 
@@ -109,66 +109,65 @@ def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
     return end(kit, [(claim, ending)], spent)[claim.key]
 
 
-@dataclass(frozen=True, slots=True)
-class ActionEnded:
-    """A delivery's (or a batch's) actions, ended: each claim with its ending and whether
-    this delivery wrote it (False: another delivery's end came first), and what their LLM
-    calls billed. The one event after the finish statement: its listeners
-    (``LISTENERS``) charge the budgets, keep the memories and the posts' vectors, and tell
-    the live feed."""
-
-    endings: list[tuple[Claim, activities.Ending, bool]]
-    spent: list[Spent]
-    now: datetime
+# A listener of the action-ended event (Locust's ``events``), fired once per delivery after
+# its finish statement: the kit, each action this delivery ended with its outcome (not
+# those another delivery's end came first to), what the delivery's LLM calls billed, and
+# when.
+Listener = Callable[
+    [ActionKit, Sequence[tuple[Claim, CarriedOut]], Sequence[Spent], datetime], None
+]
 
 
-def _charge(kit: ActionKit, ended: ActionEnded) -> None:
+def _charge(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """The LLM budgets charged what the actions billed (at once, when the budget can)."""
-    if ended.spent:
-        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in ended.spent])
+    if spent:
+        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
 
 
-def _remember(kit: ActionKit, ended: ActionEnded) -> None:
+def _remember(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """What the actions this delivery ended did, in their agents' memories (and the
     vectors of the posts they published, for the feeds' readers)."""
     if kit.voice.recall is not None:
-        kit.voice.recall.remember([(c, e) for c, e, wrote in ended.endings if wrote], now=ended.now)
+        kit.voice.recall.remember(ended, now=now)
 
 
-def _announce_all(kit: ActionKit, ended: ActionEnded) -> None:
+def _announce_all(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """The live feed's events of the ends this delivery wrote, together (one round trip
     to Redis when the channel can)."""
-    events = [
-        event(kit, subject(claim), *verdict(claim, ending))
-        for claim, ending, wrote in ended.endings
-        if wrote
-    ]
-    kit.feed.all(events)
+    kit.feed.all([event(kit, subject(claim), o.status, o.detail) for claim, o in ended])
 
 
-LISTENERS: tuple[Callable[[ActionKit, ActionEnded], None], ...] = (
-    _charge,
-    _remember,
-    _announce_all,
-)
+# The action-ended event's listeners: the LLM charges, the memories and the posts'
+# vectors, the live feed.
+LISTENERS: tuple[Listener, ...] = (_charge, _remember, _announce_all)
 
 
 def end(
-    kit: ActionKit, endings: Sequence[tuple[Claim, activities.Ending]], spent: list[Spent]
+    kit: ActionKit, endings: Sequence[tuple[Claim, CarriedOut]], spent: list[Spent]
 ) -> dict[str, Succeeded | Skipped | AlreadyFinished]:
-    """End these claimed actions as their endings say, in one statement (what the
-    succeeding ones billed recorded on them), fire ``ActionEnded``: each key's outcome."""
+    """End these claimed actions as their outcomes say, in one statement (what the
+    succeeding ones billed recorded on them), then fire the action-ended event to its
+    ``LISTENERS`` with the ones this delivery ended: each key's outcome."""
     usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
     written = [
-        (claim, replace(ending, usage=usages[claim.id]) if claim.id in usages else ending)
-        for claim, ending in endings
+        (claim, replace(outcome, usage=usages[claim.id]) if claim.id in usages else outcome)
+        for claim, outcome in endings
     ]
     now = kit.now()
-    ended = activities.finish_many(kit.sessions, [e for _, e in written], now=now)
-    fired = ActionEnded([(c, e, c.id in ended) for c, e in written], spent, now)
+    ended = activities.finish_many(kit.sessions, [o for _, o in written], now=now)
+    wrote = [(claim, outcome) for claim, outcome in written if claim.id in ended]
     for listener in LISTENERS:
-        listener(kit, fired)
-    return {claim.key: outcome_of(claim, ending, wrote) for claim, ending, wrote in fired.endings}
+        listener(kit, wrote, spent, now)
+    return {
+        claim.key: outcome if claim.id in ended else AlreadyFinished(claim.id, outcome.detail)
+        for claim, outcome in written
+    }
 
 
 def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
@@ -201,9 +200,7 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
     rival = review.rival(kit, claim)
     if rival is not None:
         reason = f"draft {rival} of this agent already answers the same post"
-        return end(kit, [(claim, activities.Ending(claim.id, "skipped", reason=reason))], [])[
-            claim.key
-        ]
+        return end(kit, [(claim, Skipped(claim.id, reason))], [])[claim.key]
     draft_id = review.hold(kit, claim)
     if draft_id is None:
         return AlreadyFinished(claim.id)
@@ -217,7 +214,7 @@ def carry_out(
     claim: Claim,
     spent: Callable[[Spent], None] | None = None,
     gallery: Gallery | None = None,
-) -> activities.Ending:
+) -> CarriedOut:
     """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
     ``gallery``: the one its calls go through (a batch's, admitted at once; None: the
     kit's).
@@ -243,31 +240,8 @@ def carry_out(
         handler = HANDLERS[Action(claim.action)]
         result, engagement = handler(kit, claim, last_attempt, spent, gallery)
     except Skip as skip:
-        return activities.Ending(claim.id, "skipped", reason=str(skip))
-    return activities.Ending(
-        claim.id, ActivityStatus.SUCCEEDED, result=result, engagement=engagement
-    )
-
-
-def verdict(claim: Claim, ending: activities.Ending) -> tuple[str, dict[str, Any] | None]:
-    """The status and detail an ending says."""
-    outcome = outcome_of(claim, ending, True)
-    return outcome.status, outcome.detail
-
-
-def outcome_of(
-    claim: Claim, ending: activities.Ending, wrote: bool
-) -> Succeeded | Skipped | AlreadyFinished:
-    """The outcome of a delivery whose ``ending`` was written (``wrote``) or found another
-    delivery's first."""
-    outcome: Succeeded | Skipped
-    if ending.status == "skipped":
-        outcome = Skipped(claim.id, ending.reason or "")
-    else:
-        outcome = Succeeded(claim.id, ending.result)
-    if not wrote:
-        return AlreadyFinished(claim.id, outcome.detail)
-    return outcome
+        return Skipped(claim.id, str(skip))
+    return Succeeded(claim.id, result, engagement)
 
 
 @dataclass(frozen=True, slots=True)

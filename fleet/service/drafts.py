@@ -134,7 +134,7 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
         return approval
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.actions.outcomes import AlreadyFinished
+    from fleet.activities.outcomes import AlreadyFinished
     from fleet.core.kinds import kind_of
 
     view = show(fleet, approval.decided.draft_id)

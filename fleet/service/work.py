@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from fleet import activities, agents
 from fleet.actions import Outcome, perform
-from fleet.actions.batch import Failed, perform_batch
+from fleet.actions.batch import perform_batch
 from fleet.actions.failures import settle
-from fleet.actions.outcomes import Dead, Retry, Skipped
+from fleet.activities.outcomes import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
@@ -91,22 +91,21 @@ def act_batch(fleet: Fleet, keys: Sequence[ActionKey[Action]]) -> dict[str, Outc
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
     kit = fleet.action_kit
-    threads = fleet.settings.tasks.action_batch_threads
-    done: dict[str, Outcome] = {}
-    for key, became in perform_batch(kit, keys, threads=threads).items():
-        if isinstance(became, Failed):
-            done[key] = settle(
-                kit,
-                key,
-                KINDS[Action(became.action)].task,
-                became.error,
-                deferrals=0,
-                secrets=fleet.secrets,
-                rng=random.Random(),
-            )
-        else:
-            done[key] = became
-    return done
+
+    def settled(key: str, action: Action, error: BaseException) -> Settled:
+        return settle(
+            kit,
+            key,
+            KINDS[action].task,
+            error,
+            deferrals=0,
+            secrets=fleet.secrets,
+            rng=random.Random(),
+        )
+
+    return perform_batch(
+        kit, keys, threads=fleet.settings.tasks.action_batch_threads, settle=settled
+    )
 
 
 def sweep(fleet: Fleet) -> list[tuple[str, str]]:
