@@ -78,16 +78,16 @@ if set(HANDLERS) != set(KINDS):
     )
 
 
-def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
-    """Carry out the action ``key`` names, or return at once if it already ended.
+def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
+    """Carry out the action ``key`` names (a value: parsed once, where a task or an
+    approval took it), or return at once if it already ended.
 
     An action of a batchable kind (a like, a browse) is a batch of one
     (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
-    batchable = _batchable(key)
-    if batchable is not None:
+    if KINDS[key.action].batchable:
         from fleet.actions.batch import perform_one  # the batch builds on this module
 
-        return perform_one(kit, batchable)
+        return perform_one(kit, key)
     claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.limits.lease)
     if claim is None:
         return AlreadyFinished()
@@ -180,18 +180,6 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
         activities.save_progress(
             kit.sessions, activity_id, now=kit.now(), usage=usage_record(usage)
         )
-
-
-def _batchable(key: ActionKey[Action] | str) -> ActionKey[Action] | None:
-    """The key, if it is one of a batchable kind. A string comes from a caller that is no
-    task (the CLI's run, an approved draft, a test): parsed here; one the task's entry
-    could not parse fails again, and the claim says so."""
-    if isinstance(key, str):
-        try:
-            key = ActionKey.parse(key)
-        except ValueError:
-            return None
-    return key if KINDS[key.action].batchable else None
 
 
 def drafted(kit: ActionKit, claim: Claim) -> Performed:

@@ -16,6 +16,7 @@ from fleet.activities.outcomes import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
+from fleet.errors import InputError
 
 __all__ = [
     "Dead",
@@ -69,11 +70,24 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
 
+def parsed_key(key: str) -> ActionKey[Action] | str:
+    """An action's key as a delivery takes it, parsed once, here: at a task's entry (the
+    single and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in
+    this process (``fleet.service.drafts``); what follows takes it as a value. A string
+    that is not a key comes back as it is, for the work to name what is wrong."""
+    try:
+        return ActionKey.parse(key)
+    except ValueError:
+        return key
+
+
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
     """Carry out the action ``key`` (as the task parsed it; a string that is no key as it
-    came); a failure is settled (retry, wait, dead letter)."""
+    came, which no activity has); a failure is settled (retry, wait, dead letter)."""
     kit = fleet.action_kit
     try:
+        if isinstance(key, str):
+            raise InputError(f"no activity with key {key!r}")
         return perform(kit, key)
     except Exception as error:
         return settle(

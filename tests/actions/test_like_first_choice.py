@@ -70,7 +70,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
             now=now,
             lease=LEASE,
         )
-        return perform(kit, key_of(agent_id, second))
+        return perform(kit, ActionKey.parse(key_of(agent_id, second)))
 
     # One claim path: a single like claims as a batch does (``claim_many``; on SQLite its
     # claims go one by one, each keeping its first choice).

@@ -18,6 +18,7 @@ from fleet.actions.failures import backoff_seconds, settle
 from fleet.actions.kit import Limits, LiveFeed
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
+from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
 from fleet.service.root import Fleet
@@ -344,7 +345,7 @@ def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
         claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
         assert isinstance(claimed, activities.Claim) and claimed.deliveries == delivery
     with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
-        perform(kit, key)
+        perform(kit, ActionKey.parse(key))
     verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
     assert verdict.status == "dead" and verdict.dead_letter_id is not None
     activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)

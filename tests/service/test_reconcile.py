@@ -29,6 +29,7 @@ from fleet.actions.kit import Limits
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
+from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
@@ -117,7 +118,7 @@ class Acts:
         """(key, how it ended): succeeded, skipped or dead."""
         key = self.decide(agent_id, action)
         try:
-            return key, perform(self.kit, key).status
+            return key, perform(self.kit, ActionKey.parse(key)).status
         except Exception as error:
             verdict = settle(
                 self.kit, key, f"fleet.{action}", error, deferrals=0, rng=random.Random(7)
@@ -374,7 +375,7 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
     assert ended == "retry", "the first like waits for its retry, its target chosen"
     admin.faults()
     patient.do(fan, "like")
-    assert perform(patient.kit, first).status == "succeeded"
+    assert perform(patient.kit, ActionKey.parse(first)).status == "succeeded"
     report = admin.report()
     with fleet.sessions() as session:
         liked = session.scalar(
@@ -495,8 +496,8 @@ def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gal
     # Both copies are delivered at once, on two workers: the second arrives while the
     # first is writing (the LLM call), finds the claim held, and does no work.
     second: list[Any] = []
-    writer.meanwhile = lambda: second.append(perform(kit, key))
-    first = perform(kit, key)
+    writer.meanwhile = lambda: second.append(perform(kit, ActionKey.parse(key)))
+    first = perform(kit, ActionKey.parse(key))
     assert first.status == "succeeded"
     assert [outcome.status for outcome in second] == ["held-elsewhere"]
     assert writer.posts_written == 1, "one LLM call per action"
@@ -505,7 +506,7 @@ def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gal
     assert [p.username for p in feed].count(handle) == 1, "one post on the gallery"
     assert feed[0].id == first.detail["post_id"]
     # A late third copy finds it finished.
-    assert perform(kit, key).status == "already-finished"
+    assert perform(kit, ActionKey.parse(key)).status == "already-finished"
     assert activity(fleet, key).claimed_by is not None and activity(fleet, key).status == (
         "succeeded"
     )
@@ -563,12 +564,14 @@ def test_pausing_an_agent_finishes_an_action_an_earlier_attempt_began_instead_of
         agents.Selection(refs=(str(fan),)),
         now=datetime.now(UTC),
     )
-    outcome = perform(replace(kit, limits=replace(kit.limits, max_attempts=3)), key)
+    outcome = perform(
+        replace(kit, limits=replace(kit.limits, max_attempts=3)), ActionKey.parse(key)
+    )
     assert outcome.status == "succeeded", outcome.detail
     assert activity(fleet, key).status == "succeeded"
     # A new action of the paused agent is still skipped.
     fresh = acts.decide(fan, "browse")
-    assert perform(kit, fresh).status == "skipped"
+    assert perform(kit, ActionKey.parse(fresh)).status == "skipped"
 
 
 def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(
