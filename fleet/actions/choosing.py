@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,6 +66,10 @@ class Choosing:
     holdout: HoldoutView | None = None
     consent: ConsentBook | None = None
 
+    def ranking(self) -> Interests | None:
+        """The interests taste ranks by (None: no taste, or no vectors to rank by)."""
+        return self.interests if self.taste is not None else None
+
 
 def target_of(choosing: Choosing, claim: Claim, kind: str) -> GalleryPost:
     """The post this like or comment is for: the stored one, or a fresh choice from the feed."""
@@ -91,24 +96,19 @@ def page_candidates(
     known = persona if persona is not None and persona in choosing.personas else None
     now = choosing.now()
     places = choosing.feed_snapshot.places(feed)
-    if choosing.taste is not None and choosing.interests is not None and known is not None:
+    interests = choosing.ranking()
+    if interests is not None and known is not None:
         # Content actions (which wait on the LLM anyway) embed posts no one has yet;
         # the engage path only reads what they stored.
         embed = KINDS[Action(kind)].queue == "content"
-        similarity = choosing.interests.similarities(
-            choosing.personas.get(known), feed, embed=embed
-        )
+        mine = choosing.personas.get(known)
+        similarity = interests.similarities(mine, feed, embed=embed)
         if friends:
-            similarity = similarity | choosing.interests.similarities(
-                choosing.personas.get(known), friends, embed=embed, keep=False
-            )
+            similarity = similarity | interests.similarities(mine, friends, embed=embed, keep=False)
         people = {p.id for p in feed if not p.user_is_agent}
         if people and choosing.welcome is not None:
             # On the whole page, as every persona's agents rank it: no second product.
-            found = choosing.interests.kindred(
-                choosing.personas.get(known), list(choosing.personas), feed
-            )
-            kindred = found & people
+            kindred = interests.kindred(mine, list(choosing.personas), feed) & people
     return [
         Candidate(
             p.id,
@@ -184,12 +184,10 @@ def chooser(
         if page is not None
         else page_candidates(choosing, feed, persona, kind=kind, friends=friends)
     )
-    if ties is None and choosing.taste is not None and choosing.interests and agent_id is not None:
-        ties = choosing.interests.ties(
-            agent_id,
-            choosing.now().timestamp(),
-            lambda agent: activities.admirers(choosing.sessions, agent),
-        )
+    interests = choosing.ranking()
+    if ties is None and interests and agent_id is not None:
+        admirers = partial(activities.admirers, choosing.sessions)
+        ties = interests.ties(agent_id, choosing.now().timestamp(), admirers)
     if ties:
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
@@ -388,18 +386,11 @@ def _choose_post(
         feed = [p for p in feed if p.id in among]
         if not feed:
             return None
-    if (
-        among is None
-        and kind == "comment"
-        and choosing.taste is not None
-        and choosing.interests is not None
-    ):
+    interests = choosing.ranking()
+    if among is None and kind == "comment" and interests is not None:
         # A comment keeps up a relationship: its friends' newest posts are in view too.
-        ties = choosing.interests.ties(
-            claim.actor.id,
-            now.timestamp(),
-            lambda agent: activities.admirers(choosing.sessions, agent),
-        )
+        admirers = partial(activities.admirers, choosing.sessions)
+        ties = interests.ties(claim.actor.id, now.timestamp(), admirers)
         friends = friends_posts(choosing, handle, ties, feed)
     choose = chooser(
         choosing,
