@@ -89,7 +89,7 @@ def run(seed: int, effect: float, share: float, people: int, keep: Path | None) 
         fleet = bootstrap(settings, clock=clock)
         try:
             database.upgrade(fleet)
-            view = fleet.action_kit.holdout
+            view = fleet.action_kit.targeting.holdout
             assert view is not None
             posts: list[GalleryPost] = []
             comments: list[GalleryComment] = []

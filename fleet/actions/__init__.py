@@ -2,8 +2,8 @@
 
 from fleet.actions.common import NoBudget, Spending
 from fleet.actions.kit import ActionKit, Event
-from fleet.actions.outcomes import Outcome
 from fleet.actions.perform import HANDLERS, FeedSubject, announce, perform
+from fleet.activities.outcomes import Outcome
 
 __all__ = [
     "HANDLERS",

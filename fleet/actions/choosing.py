@@ -8,10 +8,13 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
 from fleet.actions.common import seen as seen_post
@@ -28,21 +31,56 @@ from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.logs import get_logger
 
 if TYPE_CHECKING:
-    from fleet.actions.kit import ActionKit
+    from fleet.actions.consent import ConsentBook
+    from fleet.actions.feed_snapshot import FeedSnapshot
+    from fleet.actions.holdout import HoldoutView
+    from fleet.actions.interests import Interests
+    from fleet.content.identity_intent import IdentityIntent
+    from fleet.core.taste import Weights, Welcome
+    from fleet.gallery.port import Gallery
+    from fleet.infra.persona_files import PersonaCatalogue
+    from fleet.settings import ActionSettings
 
 log = get_logger(__name__)
 
 
-def target_of(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
+@dataclass(frozen=True, slots=True)
+class Choosing:
+    """What the choice of a target reads, and no more: the ledger, the gallery this
+    delivery calls (a batch's, its calls admitted at once), the personas, the clock, the
+    hourly cap, the human share and the page's size (``settings``), whether a comment
+    asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
+    the welcome, the holdout, people's consent. Built from the kit in one place
+    (``fleet.actions.needs.choosing``), as a handler's needs are."""
+
+    sessions: sessionmaker[Session]
+    gallery: Gallery
+    personas: PersonaCatalogue
+    now: Callable[[], datetime]
+    settings: ActionSettings
+    identity: IdentityIntent
+    feed_snapshot: FeedSnapshot
+    taste: Weights | None = None
+    interests: Interests | None = None
+    welcome: Welcome | None = None
+    holdout: HoldoutView | None = None
+    consent: ConsentBook | None = None
+
+    def ranking(self) -> Interests | None:
+        """The interests taste ranks by (None: no taste, or no vectors to rank by)."""
+        return self.interests if self.taste is not None else None
+
+
+def target_of(choosing: Choosing, claim: Claim, kind: str) -> GalleryPost:
     """The post this like or comment is for: the stored one, or a fresh choice from the feed."""
     handle = claim.actor.handle
     if claim.target_post_id is not None:
-        return kit.gallery.get_post(agent=handle, post_id=claim.target_post_id)
-    return choose_post(kit, claim, kind)
+        return choosing.gallery.get_post(agent=handle, post_id=claim.target_post_id)
+    return choose_post(choosing, claim, kind)
 
 
 def page_candidates(
-    kit: ActionKit,
+    choosing: Choosing,
     feed: list[GalleryPost],
     persona: str | None,
     *,
@@ -55,23 +93,22 @@ def page_candidates(
     it, of no place on the feeds (a look sees them wherever they are)."""
     similarity: dict[str, float] = {}
     kindred: set[str] = set()
-    known = persona if persona is not None and persona in kit.personas else None
-    now = kit.now()
-    places = kit.feed_snapshot.places(feed)
-    if kit.taste is not None and kit.interests is not None and known is not None:
+    known = persona if persona is not None and persona in choosing.personas else None
+    now = choosing.now()
+    places = choosing.feed_snapshot.places(feed)
+    interests = choosing.ranking()
+    if interests is not None and known is not None:
         # Content actions (which wait on the LLM anyway) embed posts no one has yet;
         # the engage path only reads what they stored.
         embed = KINDS[Action(kind)].queue == "content"
-        similarity = kit.interests.similarities(kit.personas.get(known), feed, embed=embed)
+        mine = choosing.personas.get(known)
+        similarity = interests.similarities(mine, feed, embed=embed)
         if friends:
-            similarity = similarity | kit.interests.similarities(
-                kit.personas.get(known), friends, embed=embed, keep=False
-            )
+            similarity = similarity | interests.similarities(mine, friends, embed=embed, keep=False)
         people = {p.id for p in feed if not p.user_is_agent}
-        if people and kit.welcome is not None:
+        if people and choosing.welcome is not None:
             # On the whole page, as every persona's agents rank it: no second product.
-            found = kit.interests.kindred(kit.personas.get(known), list(kit.personas), feed)
-            kindred = found & people
+            kindred = interests.kindred(mine, list(choosing.personas), feed) & people
     return [
         Candidate(
             p.id,
@@ -83,7 +120,7 @@ def page_candidates(
             similarity=similarity.get(p.id),
             kindred=p.id in kindred,
             places=places.get(p.id, ()),
-            appeal=appeal(p.username, p.id) if kit.taste is not None else 0.0,
+            appeal=appeal(p.username, p.id) if choosing.taste is not None else 0.0,
             author_id=p.user_id,
         )
         for p in [*feed, *friends]
@@ -98,7 +135,7 @@ FRIENDS_POSTS_HOURS = 24.0
 
 
 def friends_posts(
-    kit: ActionKit, me: str, ties: dict[str, int], feed: Sequence[GalleryPost]
+    choosing: Choosing, me: str, ties: dict[str, int], feed: Sequence[GalleryPost]
 ) -> list[GalleryPost]:
     """The newest posts of the agent's closest friends, of the last day, that ``feed``
     does not hold: a person who comments keeps up with those who answer them, as a
@@ -106,8 +143,8 @@ def friends_posts(
     not give (gone, or a passing failure) is left out; a budget's wait stands."""
     if not ties:
         return []
-    since = kit.now() - timedelta(hours=FRIENDS_POSTS_HOURS)
-    newest = activities.newest_posts_by(kit.sessions, list(ties), since=since)
+    since = choosing.now() - timedelta(hours=FRIENDS_POSTS_HOURS)
+    newest = activities.newest_posts_by(choosing.sessions, list(ties), since=since)
     shown = {p.id for p in feed}
     closest = sorted(
         (handle for handle, post_id in newest.items() if post_id not in shown and handle != me),
@@ -116,7 +153,7 @@ def friends_posts(
     found = []
     for handle in closest:
         try:
-            found.append(kit.gallery.get_post(agent=me, post_id=newest[handle]))
+            found.append(choosing.gallery.get_post(agent=me, post_id=newest[handle]))
         except Deferred:
             raise
         except (TransientError, PermanentError) as error:
@@ -125,7 +162,7 @@ def friends_posts(
 
 
 def chooser(
-    kit: ActionKit,
+    choosing: Choosing,
     feed: list[GalleryPost],
     rng: random.Random,
     me: str = "",
@@ -138,25 +175,25 @@ def chooser(
     friends: Sequence[GalleryPost] = (),
 ) -> activities.Chooser:
     """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
-    known), by the taste of its persona (``fleet.core.taste``) when the kit has one, its
+    known), by the taste of its persona (``fleet.core.taste``) when there is one, its
     ties when its id is known, and the welcome budget of people's posts. ``page``: the
     feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
     has them already; ``friends``: posts off the page (``friends_posts``) it may choose too."""
     candidates = (
         page
         if page is not None
-        else page_candidates(kit, feed, persona, kind=kind, friends=friends)
+        else page_candidates(choosing, feed, persona, kind=kind, friends=friends)
     )
-    if ties is None and kit.taste is not None and kit.interests and agent_id is not None:
-        ties = kit.interests.ties(
-            agent_id, kit.now().timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
-        )
+    interests = choosing.ranking()
+    if ties is None and interests and agent_id is not None:
+        admirers = partial(activities.admirers, choosing.sessions)
+        ties = interests.ties(agent_id, choosing.now().timestamp(), admirers)
     if ties:
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
-    spared = None if kit.holdout is None else kit.holdout.spared()
-    candidates = consenting(kit, candidates, me, kind)
+    spared = None if choosing.holdout is None else choosing.holdout.spared()
+    candidates = consenting(choosing, candidates, me, kind)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -164,11 +201,11 @@ def chooser(
             me=me,
             already=done,
             recent_bot_engagements=recent,
-            cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
-            human_share=kit.settings.human_share,
+            cap_per_hour=choosing.settings.bot_engagements_per_post_per_hour,
+            human_share=choosing.settings.human_share,
             rng=rng,
-            taste=kit.taste,
-            welcome=kit.welcome,
+            taste=choosing.taste,
+            welcome=choosing.welcome,
             kind=kind,
             spared=spared,
         )
@@ -177,12 +214,14 @@ def chooser(
     return choose
 
 
-def consenting(kit: ActionKit, candidates: list[Candidate], me: str, kind: str) -> list[Candidate]:
+def consenting(
+    choosing: Choosing, candidates: list[Candidate], me: str, kind: str
+) -> list[Candidate]:
     """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
     the one place target choice of a like, comment or welcome honours people's say."""
-    if kit.consent is None:
+    if choosing.consent is None:
         return candidates
-    return list(kit.consent.admit(candidates, me, kind, _person_of_post))
+    return list(choosing.consent.admit(candidates, me, kind, _person_of_post))
 
 
 def _person_of_post(candidate: Candidate) -> str | None:
@@ -194,7 +233,7 @@ def _person_of_comment(waiting: Unanswered) -> str | None:
 
 
 def first_choices(
-    kit: ActionKit, keys: Sequence[ActionKey[Action]]
+    choosing: Choosing, keys: Sequence[ActionKey[Action]]
 ) -> dict[str, activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
@@ -206,40 +245,40 @@ def first_choices(
     single like is a batch of one (``fleet.actions.batch.perform_one``): this is the one
     choice made before a claim. A key's draw is seeded by the key.
     """
-    feed = kit.feed_snapshot.renewed(kit)
+    feed = choosing.feed_snapshot.renewed(choosing)
     if not feed:
         return {}
     likes: list[LikeKey] = [key for key in keys if is_like(key)]
     agent_of = {str(key): key.agent_id for key in likes}
     if not agent_of:
         return {}
-    since = kit.now() - timedelta(hours=1)
-    cap = kit.settings.bot_engagements_per_post_per_hour
+    since = choosing.now() - timedelta(hours=1)
+    cap = choosing.settings.bot_engagements_per_post_per_hour
     taken = activities.taken_by(
-        kit.sessions, list(agent_of.values()), "like", [p.id for p in feed], since=since
+        choosing.sessions, list(agent_of.values()), "like", [p.id for p in feed], since=since
     )
     recent = dict(taken.recent)
     posts = {p.id: p for p in feed}
     ties: dict[int, dict[str, int]] = {}
-    if kit.taste is not None and kit.interests is not None:
-        ties = kit.interests.ties_of(
+    if choosing.taste is not None and choosing.interests is not None:
+        ties = choosing.interests.ties_of(
             list(agent_of.values()),
-            kit.now().timestamp(),
-            lambda agents: activities.admirers_of(kit.sessions, agents),
+            choosing.now().timestamp(),
+            lambda agents: activities.admirers_of(choosing.sessions, agents),
         )
     pages: dict[str | None, list[Candidate]] = {}
     chosen: dict[str, activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         persona = taken.personas.get(agent)
-        if kit.taste is not None and persona is None:
+        if choosing.taste is not None and persona is None:
             continue  # an agent the fleet does not know: its claim says what became of it
         done = taken.done.setdefault(agent, set())
         me = taken.handles.get(agent, "")
         page = pages.get(persona)
         if page is None:
-            page = pages[persona] = page_candidates(kit, feed, persona)
+            page = pages[persona] = page_candidates(choosing, feed, persona)
         post_id = chooser(
-            kit,
+            choosing,
             feed,
             random.Random(f"first:{key}"),
             me=me,
@@ -258,10 +297,10 @@ def first_choices(
     return chosen
 
 
-def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
+def choose_post(choosing: Choosing, claim: Claim, kind: str) -> GalleryPost:
     """A post for this like or comment from the feed, kept on the activity as its target
     (so that a retry acts on the same one)."""
-    post = _choose_post(kit, claim, kind)
+    post = _choose_post(choosing, claim, kind)
     if post is None:
         # In words a person accepts: nothing new it sees speaks to it, or those it has
         # not engaged with have had enough from the fleet this hour (or their welcome).
@@ -272,28 +311,28 @@ def choose_post(kit: ActionKit, claim: Claim, kind: str) -> GalleryPost:
     return post
 
 
-def likely_comments(kit: ActionKit, claim: Claim, count: int) -> list[GalleryPost]:
+def likely_comments(choosing: Choosing, claim: Claim, count: int) -> list[GalleryPost]:
     """The posts this agent's comments would most likely choose now, in the order drawn
     (the comment's chooser: its feeds, taste, consent, the holdout, the hourly cap, what it
     engaged already), at most ``count``: the page its session's plan writes comments for,
     so that the comments, choosing among what the plan wrote for, find them open. Nothing
     is kept; a failure to read leaves the plan the look's own page."""
     try:
-        feed = kit.feed_snapshot.page(kit, claim.actor.handle)
+        feed = choosing.feed_snapshot.page(choosing, claim.actor.handle)
         if not feed or count < 1:
             return []
-        now = kit.now()
+        now = choosing.now()
         taken = activities.taken_by(
-            kit.sessions,
+            choosing.sessions,
             [claim.actor.id],
             "comment",
             [p.id for p in feed],
             since=now - timedelta(hours=1),
         )
-        if kit.interests is not None:
-            kit.interests.learn(claim.actor.id, claim.actor.persona)
+        if choosing.interests is not None:
+            choosing.interests.learn(claim.actor.id, claim.actor.persona)
         choose = chooser(
-            kit,
+            choosing,
             feed,
             random.Random(f"{claim.actor.seed}:{claim.key}:plan"),
             me=claim.actor.handle,
@@ -318,43 +357,43 @@ def likely_comments(kit: ActionKit, claim: Claim, count: int) -> list[GalleryPos
     return drawn
 
 
-def choose_planned(kit: ActionKit, claim: Claim, among: Sequence[str]) -> GalleryPost | None:
+def choose_planned(choosing: Choosing, claim: Claim, among: Sequence[str]) -> GalleryPost | None:
     """A post for this comment among ``among`` (those its session's plan wrote for) that
     the feed's page still shows, chosen and kept by the same rules as any (consent, the
     holdout, the hourly cap, its own engagements, taste); None when none of them may be,
     and the activity says why (``plan_passed``: off the page, or none chosen)."""
-    post = _choose_post(kit, claim, "comment", among=frozenset(among))
+    post = _choose_post(choosing, claim, "comment", among=frozenset(among))
     if post is None:
-        shown = {p.id for p in kit.feed_snapshot.page(kit, claim.actor.handle)}
+        shown = {p.id for p in choosing.feed_snapshot.page(choosing, claim.actor.handle)}
         why = "none chosen" if shown.intersection(among) else "off the page"
         activities.save_progress(
-            kit.sessions, claim.id, now=kit.now(), content={"plan_passed": why}
+            choosing.sessions, claim.id, now=choosing.now(), content={"plan_passed": why}
         )
     return post
 
 
 def _choose_post(
-    kit: ActionKit, claim: Claim, kind: str, *, among: frozenset[str] | None = None
+    choosing: Choosing, claim: Claim, kind: str, *, among: frozenset[str] | None = None
 ) -> GalleryPost | None:
     handle = claim.actor.handle
-    if kit.interests is not None:
-        kit.interests.learn(claim.actor.id, claim.actor.persona)
-    feed = kit.feed_snapshot.page(kit, handle)
-    now = kit.now()
+    if choosing.interests is not None:
+        choosing.interests.learn(claim.actor.id, claim.actor.persona)
+    feed = choosing.feed_snapshot.page(choosing, handle)
+    now = choosing.now()
     ties: dict[str, int] | None = None
     friends: list[GalleryPost] = []
     if among is not None:
         feed = [p for p in feed if p.id in among]
         if not feed:
             return None
-    if among is None and kind == "comment" and kit.taste is not None and kit.interests is not None:
+    interests = choosing.ranking()
+    if among is None and kind == "comment" and interests is not None:
         # A comment keeps up a relationship: its friends' newest posts are in view too.
-        ties = kit.interests.ties(
-            claim.actor.id, now.timestamp(), lambda agent: activities.admirers(kit.sessions, agent)
-        )
-        friends = friends_posts(kit, handle, ties, feed)
+        admirers = partial(activities.admirers, choosing.sessions)
+        ties = interests.ties(claim.actor.id, now.timestamp(), admirers)
+        friends = friends_posts(choosing, handle, ties, feed)
     choose = chooser(
-        kit,
+        choosing,
         feed,
         random.Random(f"{claim.actor.seed}:{claim.key}"),
         me=handle,
@@ -366,13 +405,13 @@ def _choose_post(
     )
     feed = [*feed, *friends]
     kept = activities.keep_target(
-        kit.sessions,
+        choosing.sessions,
         claim.id,
         claim.actor.id,
         kind,
         [p.id for p in feed],
         choose,
-        cap_per_hour=kit.settings.bot_engagements_per_post_per_hour,
+        cap_per_hour=choosing.settings.bot_engagements_per_post_per_hour,
         since=now - timedelta(hours=1),
         now=now,
     )
@@ -381,7 +420,7 @@ def _choose_post(
     if kept.post_id is None:
         return None
     found = next((p for p in feed if p.id == kept.post_id), None)
-    return found or kit.gallery.get_post(agent=handle, post_id=kept.post_id)
+    return found or choosing.gallery.get_post(agent=handle, post_id=kept.post_id)
 
 
 # The newest posts of its own an agent reads when it answers.
@@ -402,10 +441,10 @@ def _seen(comment: GalleryComment) -> Seen:
     )
 
 
-def _keep_people_comments(kit: ActionKit, comments: Iterable[GalleryComment]) -> None:
+def _keep_people_comments(choosing: Choosing, comments: Iterable[GalleryComment]) -> None:
     """People's comments this look read, kept for the impact report's outcomes (a
     person who comments has come back): one statement, when there are any."""
-    if kit.holdout is None or not kit.holdout.recording:
+    if choosing.holdout is None or not choosing.holdout.recording:
         return
     seen = [
         activities.Sighting("comment", c.id, c.user_id, c.created_at)
@@ -413,11 +452,11 @@ def _keep_people_comments(kit: ActionKit, comments: Iterable[GalleryComment]) ->
         if not c.user_is_agent and c.user_id
     ]
     if seen:
-        activities.record_sightings(kit.sessions, seen)
+        activities.record_sightings(choosing.sessions, seen)
 
 
 def _comments_around(
-    kit: ActionKit, claim: Claim
+    choosing: Choosing, claim: Claim
 ) -> tuple[list[GalleryComment], list[GalleryComment], list[tuple[str, str]]]:
     """The comments on the agent's newest posts, those on the posts it commented on, and
     its own comments (post id, comment id)."""
@@ -426,17 +465,17 @@ def _comments_around(
     # Its posts of the last two days at least (3 a day at most by the personas' quotas),
     # as far back as the pace task's scan of what people left waiting
     # (``fleet.service.pace``): a look it asked for finds what it was asked for.
-    for post_id in activities.own_posts(kit.sessions, claim.actor.id, limit=OWN_POSTS_READ):
-        mine.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
+    for post_id in activities.own_posts(choosing.sessions, claim.actor.id, limit=OWN_POSTS_READ):
+        mine.extend(choosing.gallery.comments(agent=handle, post_id=post_id, limit=100))
     theirs: list[GalleryComment] = []
-    my_comments = activities.own_comments(kit.sessions, claim.actor.id)
+    my_comments = activities.own_comments(choosing.sessions, claim.actor.id)
     for post_id in dict.fromkeys(post for post, _ in my_comments):
-        theirs.extend(kit.gallery.comments(agent=handle, post_id=post_id, limit=100))
+        theirs.extend(choosing.gallery.comments(agent=handle, post_id=post_id, limit=100))
     return mine, theirs, my_comments
 
 
 def _waiting(
-    kit: ActionKit,
+    choosing: Choosing,
     handle: str,
     mine: list[GalleryComment],
     theirs: list[GalleryComment],
@@ -448,8 +487,8 @@ def _waiting(
         their_posts=[_seen(c) for c in theirs],
         my_comments={comment for _, comment in my_comments},
     )
-    if kit.consent is not None:  # a person who said no to agents is not answered
-        waiting = list(kit.consent.admit(waiting, handle, "reply", _person_of_comment))
+    if choosing.consent is not None:  # a person who said no to agents is not answered
+        waiting = list(choosing.consent.admit(waiting, handle, "reply", _person_of_comment))
     return waiting
 
 
@@ -457,15 +496,15 @@ def _waiting(
 ANSWERABLE_READ = 4
 
 
-def answerable(kit: ActionKit, claim: Claim) -> list[PostSeen]:
+def answerable(choosing: Choosing, claim: Claim) -> list[PostSeen]:
     """The comments waiting on the agent that a session's plan may write replies to, each
     on its post as a writer reads it (people first, newest first; none that asks what the
     agent is, which keeps its truthful path; at most ``ANSWERABLE_READ``, a post read for
     each). A failure to read leaves the plan without them: the replies write their own."""
     handle = claim.actor.handle
     try:
-        mine, theirs, my_comments = _comments_around(kit, claim)
-        waiting = _waiting(kit, handle, mine, theirs, my_comments)
+        mine, theirs, my_comments = _comments_around(choosing, claim)
+        waiting = _waiting(choosing, handle, mine, theirs, my_comments)
         comments = {c.id: c for c in [*mine, *theirs]}
         # In the order the replies choose them (``core.answering.pick_answer``): people
         # first, the oldest first; else the plan writes for comments nobody answers.
@@ -474,12 +513,14 @@ def answerable(kit: ActionKit, claim: Claim) -> list[PostSeen]:
         posts: dict[str, PostSeen] = {}
         for w in ordered:
             comment = comments.get(w.comment_id)
-            if comment is None or (not w.author_is_agent and kit.identity.asks(comment.content)):
+            if comment is None or (
+                not w.author_is_agent and choosing.identity.asks(comment.content)
+            ):
                 continue
             post = posts.get(comment.post_id)
             if post is None:
                 post = posts[comment.post_id] = seen_post(
-                    kit.gallery.get_post(agent=handle, post_id=comment.post_id)
+                    choosing.gallery.get_post(agent=handle, post_id=comment.post_id)
                 )
             said = CommentSeen(comment.id, comment.content, comment.username, w.author_is_agent)
             shown.append(replace(post, answering=said))
@@ -493,27 +534,27 @@ def answerable(kit: ActionKit, claim: Claim) -> list[PostSeen]:
         return []
 
 
-def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
+def choose_comment(choosing: Choosing, claim: Claim) -> tuple[GalleryComment, str]:
     """A comment waiting on the agent (``fleet.core.answering``): on its 10 newest posts, or
     an answer to one of its newest comments on others' posts; people first. Kept on the
     activity as its target. (comment, its post id)."""
     handle = claim.actor.handle
-    mine, theirs, my_comments = _comments_around(kit, claim)
+    mine, theirs, my_comments = _comments_around(choosing, claim)
     everything = {c.id: c for c in [*mine, *theirs]}
-    _keep_people_comments(kit, everything.values())
+    _keep_people_comments(choosing, everything.values())
     if claim.target_post_id is not None:
         # A retry that chose before: the same comment, found again.
         found = everything.get(claim.target_post_id)
         if found is None:
             raise Skip(f"the comment {claim.target_post_id} to answer is gone")
         return found, found.post_id
-    waiting = _waiting(kit, handle, mine, theirs, my_comments)
+    waiting = _waiting(choosing, handle, mine, theirs, my_comments)
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
-    spared = None if kit.holdout is None else kit.holdout.spared()
-    asked = asking(kit, claim, waiting, everything)
-    planned = planned_replies(kit.sessions, claim)
+    spared = None if choosing.holdout is None else choosing.holdout.spared()
+    asked = asking(choosing, claim, waiting, everything)
+    planned = planned_replies(choosing.sessions, claim)
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = pick_answer(
@@ -521,9 +562,9 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
         )
         return None if chosen is None else chosen.comment_id
 
-    now = kit.now()
+    now = choosing.now()
     kept = activities.keep_target(
-        kit.sessions,
+        choosing.sessions,
         claim.id,
         claim.actor.id,
         "reply",
@@ -542,7 +583,7 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
         # Found here (an answer to its comment elsewhere, or before a scan saw it): the
         # audit counts it asked all the same.
         identity.note_questions(
-            kit.sessions,
+            choosing.sessions,
             [
                 identity.QuestionSeen(
                     claim.actor.id, comment.id, comment.post_id, comment.created_at
@@ -554,22 +595,22 @@ def choose_comment(kit: ActionKit, claim: Claim) -> tuple[GalleryComment, str]:
 
 
 def asking(
-    kit: ActionKit,
+    choosing: Choosing,
     claim: Claim,
     waiting: Sequence[Unanswered],
     comments: dict[str, GalleryComment],
 ) -> set[str]:
     """The people's comments waiting on the agent that ask what it is: those the ledger
     holds (``fleet.activities.identity``), and those the check finds now."""
-    since = kit.now() - identity.OWED_DAYS
-    asked = set(identity.owed_comments(kit.sessions, claim.actor.id, since=since))
+    since = choosing.now() - identity.OWED_DAYS
+    asked = set(identity.owed_comments(choosing.sessions, claim.actor.id, since=since))
     for w in waiting:
         comment = comments.get(w.comment_id)
         if (
             comment is not None
             and not w.author_is_agent
             and w.comment_id not in asked
-            and kit.identity.asks(comment.content)
+            and choosing.identity.asks(comment.content)
         ):
             asked.add(w.comment_id)
     return asked

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from fleet.actions.common import (
     Accounts,
-    Handled,
+    Effect,
     Ledger,
     Writing,
     author_of,
@@ -60,7 +60,7 @@ class Publishing(Protocol):
     def review_kinds(self) -> Collection[str]: ...
 
 
-def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Handled:
+def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
@@ -149,7 +149,7 @@ def publish(
     content: dict[str, Any],
     *,
     parent_id: str | None = None,
-) -> Handled:
+) -> Effect:
     """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
     after a lost answer, the comment is looked for before it is sent again. Under review,
     it stops here, written (``UnderReview``)."""

@@ -1,5 +1,5 @@
 """What the handlers of several kinds share: the agent's gallery account, its activity
-row, the LLM budget, the agent as a writer, and what a handler returns.
+row, the LLM budget, the agent as a writer, and what a handler makes (``Effect``).
 
 Each shared need is a small frozen dataclass (``Accounts``, ``Ledger``, ``Billing``,
 ``Writing``); a handler's own needs (``PostNeeds``, ``LikeNeeds``...) are made of them,
@@ -27,9 +27,12 @@ from fleet.errors import Skip
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.infra.persona_files import PersonaCatalogue
 
-# What a handler returns: the activity's result, and the (target, kind) the success adds
-# to the engagement ledger (None: the kind does not engage).
-Handled = tuple[dict[str, Any], tuple[str, str] | None]
+# What a handler made, returned when it succeeds: the activity's result (the post's id,
+# the comment's text...) and the (target, kind) the success adds to the engagement ledger
+# (None: the kind does not engage). Not how the action ended: a handler that returns has
+# succeeded (a skip or a failure is raised), and ``perform.carry_out`` makes its outcome
+# (``Succeeded``) of it.
+Effect = tuple[dict[str, Any], tuple[str, str] | None]
 
 
 # The fleet's newest texts a writer is shown, to steer clear of.

@@ -10,7 +10,7 @@ from typing import Any
 from fleet.actions.common import (
     Accounts,
     Billing,
-    Handled,
+    Effect,
     Writing,
     billed,
     ensure_user,
@@ -62,7 +62,7 @@ class BrowseNeeds:
     likely: Callable[[Claim, int], list[GalleryPost]] | None = None
 
 
-def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Handled:
+def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     # A retry, or a claim that kept its first choice, knows its target already.
     post = None if claim.target_post_id else needs.choose_post(claim, "like")
@@ -81,7 +81,7 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Handled:
     return result, (post_id, "like")
 
 
-def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Handled:
+def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     persona = needs.personas.get(claim.actor.persona)
     feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")

@@ -33,8 +33,8 @@ from typing import Any
 
 from fleet import activities, agents
 from fleet.actions.kit import ActionKit
-from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.actions.perform import FeedSubject, announce
+from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.activities.views import Standing
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import Deferred, PermanentError, RateLimited
@@ -52,7 +52,7 @@ def _let_go(
     """The retry will claim it again: release the claim, and leave the sweeper a lease's
     time past the countdown before it re-sends a retry that never came (``unmade``: this
     delivery reached nothing, its delivery is given back)."""
-    until = now + timedelta(seconds=countdown) + kit.lease
+    until = now + timedelta(seconds=countdown) + kit.limits.lease
     activities.release(kit.sessions, activity_id, until=until, now=now, unmade=unmade)
 
 
@@ -122,7 +122,7 @@ def settle(
 
     if not isinstance(error, PermanentError):
         failures = activities.record_failure(kit.sessions, activity_id, message, now=now)
-        if retry and failures < kit.max_attempts:
+        if retry and failures < kit.limits.max_attempts:
             countdown = backoff_seconds(
                 failures, base=kit.settings.backoff_base_seconds, cap=cap, rng=rng
             )
@@ -158,9 +158,9 @@ def _wait_for_the_limit(
     )
     countdown = min(wait, settings.backoff_max_seconds) + spread
     untried = row.attempts == 0 and row.deliveries <= 1
-    if untried and now + timedelta(seconds=countdown) > row.due_at + kit.lease:
+    if untried and now + timedelta(seconds=countdown) > row.due_at + kit.limits.lease:
         reason = (
-            f"deferred: the gallery stayed saturated for a lease ({kit.lease.total_seconds():g}s) "
+            f"deferred: the gallery stayed saturated for a lease ({kit.limits.lease.total_seconds():g}s) "
             f"after the action was due; {error.reason}"
         )
         if not activities.finish(kit.sessions, row.id, "skipped", now=now, reason=reason):

@@ -12,7 +12,7 @@ from fleet.errors import Deferred, TransientError
 from fleet.gallery.port import GalleryPost, Sort
 
 if TYPE_CHECKING:
-    from fleet.actions.kit import ActionKit
+    from fleet.actions.choosing import Choosing
 
 
 class FeedSnapshot:
@@ -50,7 +50,7 @@ class FeedSnapshot:
         page, age = self._held()
         return page if age < self._ttl else None
 
-    def renewed(self, kit: ActionKit) -> list[GalleryPost] | None:
+    def renewed(self, choosing: Choosing) -> list[GalleryPost] | None:
         """The page if young, else a new one read as the agent that read the last (a
         batch's choices are made before its claim tells who its agents are); None
         without one, or when reading fails (the caller chooses later instead)."""
@@ -58,11 +58,11 @@ class FeedSnapshot:
         if page is not None or self._reader is None:
             return page
         try:
-            return self.page(kit, self._reader)
+            return self.page(choosing, self._reader)
         except Exception:  # the choice is an optimisation: never fail a batch over it
             return None
 
-    def page(self, kit: ActionKit, agent: str) -> list[GalleryPost]:
+    def page(self, choosing: Choosing, agent: str) -> list[GalleryPost]:
         self._reader = agent
         page, age = self._held()
         if age < self._ttl:
@@ -71,8 +71,10 @@ class FeedSnapshot:
             seen: dict[str, GalleryPost] = {}
             on_sort: list[dict[str, int]] = []
             for sort in self._sorts:
-                read = kit.gallery.feed(
-                    agent=agent, limit=self._page_size or kit.settings.feed_page_size, sort=sort
+                read = choosing.gallery.feed(
+                    agent=agent,
+                    limit=self._page_size or choosing.settings.feed_page_size,
+                    sort=sort,
                 )
                 on_sort.append({post.id: place for place, post in enumerate(read)})
                 for post in read:

@@ -1,4 +1,14 @@
-"""What actions need, built once per process by the composition root (``fleet.service.root``)."""
+"""What actions need, built once per process by the composition root (``fleet.service.root``).
+
+The kit holds the process's services (the database, the personas, the gallery, the writer,
+the clock, the LLM budget) and a few small frozen groups of what belongs together: the
+limits of a claim, an agent's voice, the rules of publishing, what target choice weighs,
+and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
+calls admitted at once) is handed to the handlers beside it (``fleet.actions.needs``),
+and a delivery's end fires one action-ended event to its listeners
+(``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
+this live feed).
+"""
 
 from __future__ import annotations
 
@@ -24,52 +34,100 @@ from fleet.gallery.provenance import ProvenanceCheck
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
+__all__ = ["ActionKit", "Event", "Limits", "LiveFeed", "PublishingRules", "Targeting", "Voice"]
+
 Event = dict[str, Any]
+
+
+def _nowhere(event: Event) -> None:
+    """No live feed (the embedded mode, a test)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long a claim holds, and how many attempts and deliveries an action gets."""
+
+    lease: timedelta
+    max_attempts: int = 5
+    # Claims of one action at the most: its attempts, its deferrals, and a few lost ones.
+    max_deliveries: int = 35
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """What an agent's texts need beside the writer: the guard every text passes, the
+    agents' memory and the embedder (``recall``; None: nothing remembered, no vectors),
+    who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``, named in every truthful answer
+    to a person who asks what an agent is), and whether a person's comment asks it."""
+
+    guard: ContentGuard | None = None
+    recall: Recall | None = None
+    operator: str = ""
+    identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))
+
+
+@dataclass(frozen=True, slots=True)
+class PublishingRules:
+    """What may go public, and how: review mode (which kinds stop at a draft for an agent
+    under review, and for how long), a post's image when the workflow fails for good, and
+    its provenance marks (checked before it is published, None: no check; required, an
+    image without them ends the post skipped, "no provenance")."""
+
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    image_fallback: Literal["placeholder", "skip"] = "placeholder"
+    placeholder_image_url: str = ""
+    provenance: ProvenanceCheck | None = None
+    provenance_required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Targeting:
+    """What the choice of a target weighs (``fleet.actions.choosing``): the feeds' page a
+    process shares for a few seconds, taste and the vectors it ranks by (None: uniform
+    choice, as before taste), the fleet's welcome budget on a person's post by its age
+    (None: only the hourly cap), and whom no agent singles out: the impact experiment's
+    holdout and people's say (None: nobody spared, nobody filtered)."""
+
+    feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
+    taste: Weights | None = None
+    interests: Interests | None = None
+    welcome: Welcome | None = None
+    holdout: HoldoutView | None = None
+    consent: ConsentBook | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFeed:
+    """The live feed (Redis pub/sub ``fleet:activity``): one event, or many at once when
+    the channel can take them in one round trip (``publish_many``; None: one by one)."""
+
+    publish: Callable[[Event], None] = _nowhere
+    publish_many: Callable[[list[Event]], None] | None = None
+
+    def all(self, events: list[Event]) -> None:
+        """Publish these events together."""
+        if self.publish_many is not None:
+            if events:
+                self.publish_many(events)
+        else:
+            for one in events:
+                self.publish(one)
 
 
 @dataclass
 class ActionKit:
-    """What actions need, built once per process by the composition root."""
+    """What actions need: the process's services, built once by the composition root."""
 
     sessions: sessionmaker[Session]
     personas: PersonaCatalogue
     gallery: Gallery
     writer: ContentWriter
     settings: ActionSettings
-    lease: timedelta
-    max_attempts: int = 5
-    # Claims of one action at the most: its attempts, its deferrals, and a few lost ones.
-    max_deliveries: int = 35
-    image_fallback: Literal["placeholder", "skip"] = "placeholder"
-    placeholder_image_url: str = ""
-    # Checks a post's image for its provenance marks before it is published (None: no
-    # check); required, an image without them ends the post skipped, "no provenance".
-    provenance: ProvenanceCheck | None = None
-    provenance_required: bool = True
+    limits: Limits
     spending: Spending = field(default_factory=NoBudget)
-    guard: ContentGuard | None = None
-    # The agents' memory and the embedder (None: nothing is remembered, no vectors).
-    recall: Recall | None = None
-    feed_snapshot: FeedSnapshot = field(default_factory=lambda: FeedSnapshot(0.0))
-    # Taste: how agents rank what the feeds show them, and the vectors it ranks by
-    # (None: uniform choice, as before taste).
-    taste: Weights | None = None
-    interests: Interests | None = None
-    # The fleet's budget on a person's post, by its age (None: only the hourly cap).
-    welcome: Welcome | None = None
-    # Whom no agent singles out: the impact experiment's holdout, the opted out (None:
-    # nobody is spared).
-    holdout: HoldoutView | None = None
-    publish: Callable[[Event], None] = lambda event: None
-    # Many events at once (a batch's), when the feed can take them in one round trip.
-    publish_many: Callable[[list[Event]], None] | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    # Review mode: which kinds stop at a draft for an agent under review, and for how long.
-    review: ReviewSettings = field(default_factory=ReviewSettings)
-    # Who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``): named in every truthful
-    # answer to a person who asks what an agent is.
-    operator: str = ""
-    # Whether a person's comment asks what the agent is (keywords, then the embedder).
-    identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))
-    # People's say over agents' engagement (None: the gallery cannot tell, nobody filtered).
-    consent: ConsentBook | None = None
+    voice: Voice = field(default_factory=Voice)
+    publishing: PublishingRules = field(default_factory=PublishingRules)
+    targeting: Targeting = field(default_factory=Targeting)
+    # The live feed: the ends of actions (``perform.end``'s listeners), drafts, dead letters.
+    feed: LiveFeed = field(default_factory=LiveFeed)

@@ -3,11 +3,13 @@
 The composition root builds one ``ActionKit`` per process; a handler is handed only what
 its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
 ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them per
-delivery from the kit it was given (a batch's kit has its own gallery) and the delivery's
-collector of what its LLM calls billed (``spent``).
+delivery from the kit, the delivery's collector of what its LLM calls billed (``spent``)
+and the gallery it calls (``gallery``: a batch's, its calls admitted at once; None: the
+kit's).
 
-The choice of a target (``fleet.actions.choosing``) still reads the whole kit (the feeds,
-taste, interests, the welcome): a handler gets it as one bound function.
+The choice of a target gets its own narrow dependency, ``Choosing``
+(``fleet.actions.choosing``), built here too; a handler gets a choice as one bound
+function of it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 
 from fleet.actions.choosing import (
+    Choosing,
     answerable,
     choose_comment,
     choose_planned,
@@ -30,14 +33,15 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.content.port import Usage
+from fleet.gallery.port import Gallery
 
 # A delivery's collector of what its succeeding actions' LLM calls billed, charged and
 # recorded with its end (``perform.end``); None: charged and recorded at once.
 Spent = Callable[[tuple[int, int, Usage]], None] | None
 
 
-def accounts(kit: ActionKit) -> Accounts:
-    return Accounts(kit.gallery, kit.sessions)
+def accounts(kit: ActionKit, gallery: Gallery | None = None) -> Accounts:
+    return Accounts(gallery or kit.gallery, kit.sessions)
 
 
 def ledger(kit: ActionKit) -> Ledger:
@@ -49,80 +53,109 @@ def billing(kit: ActionKit, spent: Spent = None) -> Billing:
 
 
 def writing(kit: ActionKit, spent: Spent = None) -> Writing:
+    voice = kit.voice
     return Writing(
         kit.personas,
         kit.writer,
-        kit.guard,
-        kit.recall,
+        voice.guard,
+        voice.recall,
         kit.sessions,
         kit.now,
         billing(kit, spent),
-        operator=kit.operator,
+        operator=voice.operator,
     )
 
 
-def for_post(kit: ActionKit, spent: Spent = None) -> PostNeeds:
+def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
+    """What choosing a target reads, through ``gallery`` (None: the kit's)."""
+    targeting = kit.targeting
+    return Choosing(
+        kit.sessions,
+        gallery or kit.gallery,
+        kit.personas,
+        kit.now,
+        kit.settings,
+        kit.voice.identity,
+        targeting.feed_snapshot,
+        targeting.taste,
+        targeting.interests,
+        targeting.welcome,
+        targeting.holdout,
+        targeting.consent,
+    )
+
+
+def for_post(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None) -> PostNeeds:
+    rules, gallery = kit.publishing, gallery or kit.gallery
     return PostNeeds(
-        accounts(kit),
+        accounts(kit, gallery),
         writing(kit, spent),
         ledger(kit),
-        kit.gallery,
-        kit.review.kinds,
-        kit.image_fallback,
-        kit.placeholder_image_url,
-        kit.provenance,
-        kit.provenance_required,
+        gallery,
+        rules.review.kinds,
+        rules.image_fallback,
+        rules.placeholder_image_url,
+        rules.provenance,
+        rules.provenance_required,
     )
 
 
-def for_comment(kit: ActionKit, spent: Spent = None) -> CommentNeeds:
+def for_comment(
+    kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None
+) -> CommentNeeds:
+    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
     return CommentNeeds(
-        accounts(kit),
+        accounts(kit, gallery),
         writing(kit, spent),
         ledger(kit),
-        kit.gallery,
-        kit.review.kinds,
-        target=partial(target_of, kit),
-        prefer=partial(choose_planned, kit),
+        gallery,
+        kit.publishing.review.kinds,
+        target=partial(target_of, chooses),
+        prefer=partial(choose_planned, chooses),
     )
 
 
-def for_reply(kit: ActionKit, spent: Spent = None) -> ReplyNeeds:
+def for_reply(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None) -> ReplyNeeds:
+    gallery = gallery or kit.gallery
     return ReplyNeeds(
-        accounts(kit),
+        accounts(kit, gallery),
         writing(kit, spent),
         ledger(kit),
-        kit.gallery,
-        kit.review.kinds,
-        choose_comment=partial(choose_comment, kit),
-        identity=kit.identity,
-        plan_session=partial(plan_session, for_browse(kit, spent)) if _plans(kit) else None,
+        gallery,
+        kit.publishing.review.kinds,
+        choose_comment=partial(choose_comment, choosing(kit, gallery)),
+        identity=kit.voice.identity,
+        plan_session=(
+            partial(plan_session, for_browse(kit, spent, gallery)) if _plans(kit) else None
+        ),
     )
 
 
-def for_like(kit: ActionKit, spent: Spent = None) -> LikeNeeds:
+def for_like(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None) -> LikeNeeds:
+    gallery = gallery or kit.gallery
     return LikeNeeds(
-        accounts(kit),
-        kit.gallery,
-        kit.review.kinds,
-        choose_post=partial(choose_post, kit),
-        feed_snapshot=kit.feed_snapshot,
+        accounts(kit, gallery),
+        gallery,
+        kit.publishing.review.kinds,
+        choose_post=partial(choose_post, choosing(kit, gallery)),
+        feed_snapshot=kit.targeting.feed_snapshot,
     )
 
 
-def for_browse(kit: ActionKit, spent: Spent = None) -> BrowseNeeds:
+def for_browse(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None) -> BrowseNeeds:
+    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
     return BrowseNeeds(
-        accounts(kit),
-        kit.gallery,
+        accounts(kit, gallery),
+        gallery,
         kit.settings.feed_page_size,
         kit.personas,
         kit.writer,
         billing(kit, spent),
         writing=writing(kit, spent),
-        answerable=partial(answerable, kit),
+        answerable=partial(answerable, chooses),
         # Ranked only for a writer that makes plans (the offline writer and
         # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
-        likely=partial(likely_comments, kit) if _plans(kit) else None,
+        likely=partial(likely_comments, chooses) if _plans(kit) else None,
     )
 
 

@@ -21,23 +21,24 @@ from typing import Any, Generic, TypeVar
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, needs, post, reply, review
-from fleet.actions.common import Handled
+from fleet.actions.common import Effect
 from fleet.actions.kit import ActionKit, Event
-from fleet.actions.outcomes import (
+from fleet.activities import Claim, Held
+from fleet.activities.outcomes import (
     AlreadyFinished,
+    CarriedOut,
     Drafted,
     HeldElsewhere,
     Performed,
     Skipped,
     Succeeded,
 )
-from fleet.activities import Claim, Held
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
-from fleet.core.statuses import ActivityStatus
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
+from fleet.gallery.port import Gallery
 
 Needs = TypeVar("Needs")
 # What one succeeding action's LLM calls billed: (activity id, agent id, usage).
@@ -48,17 +49,22 @@ Spent = tuple[int, int, Usage]
 class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
 
-    narrow: Callable[[ActionKit, needs.Spent], Needs]
-    handle: Callable[[Needs, Claim, bool], Handled]
+    narrow: Callable[[ActionKit, needs.Spent, Gallery | None], Needs]
+    handle: Callable[[Needs, Claim, bool], Effect]
 
     def __call__(
-        self, kit: ActionKit, claim: Claim, last_attempt: bool, spent: needs.Spent
-    ) -> Handled:
-        return self.handle(self.narrow(kit, spent), claim, last_attempt)
+        self,
+        kit: ActionKit,
+        claim: Claim,
+        last_attempt: bool,
+        spent: needs.Spent,
+        gallery: Gallery | None = None,
+    ) -> Effect:
+        return self.handle(self.narrow(kit, spent, gallery), claim, last_attempt)
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
-HANDLERS: dict[Action, Callable[[ActionKit, Claim, bool, needs.Spent], Handled]] = {
+HANDLERS: dict[Action, Handler[Any]] = {
     Action.POST: Handler(needs.for_post, post.handle),
     Action.COMMENT: Handler(needs.for_comment, commenting.handle),
     Action.REPLY: Handler(needs.for_reply, reply.handle),
@@ -72,17 +78,17 @@ if set(HANDLERS) != set(KINDS):
     )
 
 
-def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
-    """Carry out the action ``key`` names, or return at once if it already ended.
+def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
+    """Carry out the action ``key`` names (a value: parsed once, where a task or an
+    approval took it), or return at once if it already ended.
 
     An action of a batchable kind (a like, a browse) is a batch of one
     (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
-    batchable = _batchable(key)
-    if batchable is not None:
+    if KINDS[key.action].batchable:
         from fleet.actions.batch import perform_one  # the batch builds on this module
 
-        return perform_one(kit, batchable)
-    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.lease)
+        return perform_one(kit, key)
+    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.limits.lease)
     if claim is None:
         return AlreadyFinished()
     if isinstance(claim, Held):
@@ -103,71 +109,65 @@ def perform(kit: ActionKit, key: ActionKey[Action] | str) -> Performed:
     return end(kit, [(claim, ending)], spent)[claim.key]
 
 
-@dataclass(frozen=True, slots=True)
-class ActionEnded:
-    """A delivery's (or a batch's) actions, ended: each claim with its ending and whether
-    this delivery wrote it (False: another delivery's end came first), and what their LLM
-    calls billed. The one event after the finish statement: its listeners
-    (``LISTENERS``) charge the budgets, keep the memories and the posts' vectors, and tell
-    the live feed."""
-
-    endings: list[tuple[Claim, activities.Ending, bool]]
-    spent: list[Spent]
-    now: datetime
+# A listener of the action-ended event (Locust's ``events``), fired once per delivery after
+# its finish statement: the kit, each action this delivery ended with its outcome (not
+# those another delivery's end came first to), what the delivery's LLM calls billed, and
+# when.
+Listener = Callable[
+    [ActionKit, Sequence[tuple[Claim, CarriedOut]], Sequence[Spent], datetime], None
+]
 
 
-def _charge(kit: ActionKit, ended: ActionEnded) -> None:
+def _charge(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """The LLM budgets charged what the actions billed (at once, when the budget can)."""
-    if ended.spent:
-        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in ended.spent])
+    if spent:
+        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
 
 
-def _remember(kit: ActionKit, ended: ActionEnded) -> None:
+def _remember(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """What the actions this delivery ended did, in their agents' memories (and the
     vectors of the posts they published, for the feeds' readers)."""
-    if kit.recall is not None:
-        kit.recall.remember([(c, e) for c, e, wrote in ended.endings if wrote], now=ended.now)
+    if kit.voice.recall is not None:
+        kit.voice.recall.remember(ended, now=now)
 
 
-def _announce_all(kit: ActionKit, ended: ActionEnded) -> None:
+def _announce_all(
+    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
+) -> None:
     """The live feed's events of the ends this delivery wrote, together (one round trip
     to Redis when the channel can)."""
-    events = [
-        event(kit, subject(claim), *verdict(claim, ending))
-        for claim, ending, wrote in ended.endings
-        if wrote
-    ]
-    if kit.publish_many is not None:
-        if events:
-            kit.publish_many(events)
-    else:
-        for one in events:
-            kit.publish(one)
+    kit.feed.all([event(kit, subject(claim), o.status, o.detail) for claim, o in ended])
 
 
-LISTENERS: tuple[Callable[[ActionKit, ActionEnded], None], ...] = (
-    _charge,
-    _remember,
-    _announce_all,
-)
+# The action-ended event's listeners: the LLM charges, the memories and the posts'
+# vectors, the live feed.
+LISTENERS: tuple[Listener, ...] = (_charge, _remember, _announce_all)
 
 
 def end(
-    kit: ActionKit, endings: Sequence[tuple[Claim, activities.Ending]], spent: list[Spent]
+    kit: ActionKit, endings: Sequence[tuple[Claim, CarriedOut]], spent: list[Spent]
 ) -> dict[str, Succeeded | Skipped | AlreadyFinished]:
-    """End these claimed actions as their endings say, in one statement (what the
-    succeeding ones billed recorded on them), fire ``ActionEnded``: each key's outcome."""
+    """End these claimed actions as their outcomes say, in one statement (what the
+    succeeding ones billed recorded on them), then fire the action-ended event to its
+    ``LISTENERS`` with the ones this delivery ended: each key's outcome."""
     usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
     written = [
-        (claim, replace(ending, usage=usages[claim.id]) if claim.id in usages else ending)
-        for claim, ending in endings
+        (claim, replace(outcome, usage=usages[claim.id]) if claim.id in usages else outcome)
+        for claim, outcome in endings
     ]
     now = kit.now()
-    ended = activities.finish_many(kit.sessions, [e for _, e in written], now=now)
-    fired = ActionEnded([(c, e, c.id in ended) for c, e in written], spent, now)
+    ended = activities.finish_many(kit.sessions, [o for _, o in written], now=now)
+    wrote = [(claim, outcome) for claim, outcome in written if claim.id in ended]
     for listener in LISTENERS:
-        listener(kit, fired)
-    return {claim.key: outcome_of(claim, ending, wrote) for claim, ending, wrote in fired.endings}
+        listener(kit, wrote, spent, now)
+    return {
+        claim.key: outcome if claim.id in ended else AlreadyFinished(claim.id, outcome.detail)
+        for claim, outcome in written
+    }
 
 
 def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
@@ -182,27 +182,13 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
         )
 
 
-def _batchable(key: ActionKey[Action] | str) -> ActionKey[Action] | None:
-    """The key, if it is one of a batchable kind. A string comes from a caller that is no
-    task (the CLI's run, an approved draft, a test): parsed here; one the task's entry
-    could not parse fails again, and the claim says so."""
-    if isinstance(key, str):
-        try:
-            key = ActionKey.parse(key)
-        except ValueError:
-            return None
-    return key if KINDS[key.action].batchable else None
-
-
 def drafted(kit: ActionKit, claim: Claim) -> Performed:
     """Stop the action at its draft (review mode), and say so on the live feed; skipped
     if another draft of its agent already answers the same post."""
     rival = review.rival(kit, claim)
     if rival is not None:
         reason = f"draft {rival} of this agent already answers the same post"
-        return end(kit, [(claim, activities.Ending(claim.id, "skipped", reason=reason))], [])[
-            claim.key
-        ]
+        return end(kit, [(claim, Skipped(claim.id, reason))], [])[claim.key]
     draft_id = review.hold(kit, claim)
     if draft_id is None:
         return AlreadyFinished(claim.id)
@@ -212,21 +198,27 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
 
 
 def carry_out(
-    kit: ActionKit, claim: Claim, spent: Callable[[Spent], None] | None = None
-) -> activities.Ending:
+    kit: ActionKit,
+    claim: Claim,
+    spent: Callable[[Spent], None] | None = None,
+    gallery: Gallery | None = None,
+) -> CarriedOut:
     """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
+    ``gallery``: the one its calls go through (a batch's, admitted at once; None: the
+    kit's).
 
     Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
     """
-    if claim.deliveries > kit.max_deliveries:
+    limits = kit.limits
+    if claim.deliveries > limits.max_deliveries:
         # Deliveries that never reached a verdict (a worker killed, a message lost) would
         # otherwise come back for ever: this one ends the action.
         raise PermanentError(
-            f"delivered {claim.deliveries} times, more than the {kit.max_deliveries} its "
+            f"delivered {claim.deliveries} times, more than the {limits.max_deliveries} its "
             "attempts, deferrals and lost deliveries allow: its workers died or its "
             "messages were lost before it ended"
         )
-    last_attempt = claim.attempts + 1 >= kit.max_attempts
+    last_attempt = claim.attempts + 1 >= limits.max_attempts
     try:
         if not claim.actor.active and claim.attempts == 0 and claim.deliveries <= 1:
             # Pausing stops new actions. One an earlier delivery began may have reached
@@ -234,33 +226,10 @@ def carry_out(
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[Action(claim.action)]
-        result, engagement = handler(kit, claim, last_attempt, spent)
+        result, engagement = handler(kit, claim, last_attempt, spent, gallery)
     except Skip as skip:
-        return activities.Ending(claim.id, "skipped", reason=str(skip))
-    return activities.Ending(
-        claim.id, ActivityStatus.SUCCEEDED, result=result, engagement=engagement
-    )
-
-
-def verdict(claim: Claim, ending: activities.Ending) -> tuple[str, dict[str, Any] | None]:
-    """The status and detail an ending says."""
-    outcome = outcome_of(claim, ending, True)
-    return outcome.status, outcome.detail
-
-
-def outcome_of(
-    claim: Claim, ending: activities.Ending, wrote: bool
-) -> Succeeded | Skipped | AlreadyFinished:
-    """The outcome of a delivery whose ``ending`` was written (``wrote``) or found another
-    delivery's first."""
-    outcome: Succeeded | Skipped
-    if ending.status == "skipped":
-        outcome = Skipped(claim.id, ending.reason or "")
-    else:
-        outcome = Succeeded(claim.id, ending.result)
-    if not wrote:
-        return AlreadyFinished(claim.id, outcome.detail)
-    return outcome
+        return Skipped(claim.id, str(skip))
+    return Succeeded(claim.id, result, engagement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +270,7 @@ def announce(
     kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
 ) -> None:
     """Publish the event of an activity's end on the live feed."""
-    kit.publish(event(kit, ended, status, detail))
+    kit.feed.publish(event(kit, ended, status, detail))
 
 
 def subject(claim: Claim) -> FeedSubject:

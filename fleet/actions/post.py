@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from fleet.actions.common import (
     Accounts,
-    Handled,
+    Effect,
     Ledger,
     Writing,
     author_of,
@@ -48,7 +48,7 @@ class PostNeeds:
     provenance_required: bool = True
 
 
-def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Handled:
+def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     writing = needs.writing
     persona = writing.personas.get(claim.actor.persona)

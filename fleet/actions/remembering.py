@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import agents
-from fleet.activities import Claim, Ending
+from fleet.activities import Claim
+from fleet.activities.outcomes import CarriedOut, Succeeded
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
@@ -30,7 +31,6 @@ from fleet.core.memory import (
     recall,
     text_digest,
 )
-from fleet.core.statuses import ActivityStatus
 from fleet.core.vectors import Vector
 from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.settings import MemorySettings
@@ -159,14 +159,14 @@ class Recall:
 
         return check
 
-    def remember(self, ended: Sequence[tuple[Claim, Ending]], *, now: datetime) -> int:
+    def remember(self, ended: Sequence[tuple[Claim, CarriedOut]], *, now: datetime) -> int:
         """Keep what these succeeded actions did in their agents' memories (an activity
         remembered already is left as it is); how many memories were new."""
         entries = [
             entry
-            for claim, ending in ended
-            if ending.status == ActivityStatus.SUCCEEDED
-            for entry in [self._entry(claim, ending.result or {}, now)]
+            for claim, outcome in ended
+            if isinstance(outcome, Succeeded)
+            for entry in [self._entry(claim, outcome.result or {}, now)]
             if entry is not None
         ]
         self._share_posts(ended, now=now)
@@ -178,17 +178,17 @@ class Recall:
             half_life_days=self.settings.half_life_days,
         )
 
-    def _share_posts(self, ended: Sequence[tuple[Claim, Ending]], *, now: datetime) -> None:
+    def _share_posts(self, ended: Sequence[tuple[Claim, CarriedOut]], *, now: datetime) -> None:
         """The vectors of the posts these actions published, stored for every reader of
         the feeds (``agents.post_vectors``): the writer embedded them already."""
         posts = [
-            ending.result
-            for claim, ending in ended
-            if ending.status == ActivityStatus.SUCCEEDED
+            outcome.result
+            for claim, outcome in ended
+            if isinstance(outcome, Succeeded)
             and Action(claim.action) is Action.POST
-            and ending.result
-            and ending.result.get("post_id")
-            and ending.result.get("title")
+            and outcome.result
+            and outcome.result.get("post_id")
+            and outcome.result.get("title")
         ]
         model = self.model if posts else None  # a like's end asks no embedder anything
         if model is None:

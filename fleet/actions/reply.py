@@ -15,7 +15,7 @@ from typing import Any
 from fleet.actions import comment as commenting
 from fleet.actions.common import (
     Accounts,
-    Handled,
+    Effect,
     Ledger,
     Writing,
     author_of,
@@ -56,7 +56,7 @@ class ReplyNeeds:
     plan_session: Callable[[Claim], object] | None = None
 
 
-def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
+def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
@@ -103,7 +103,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Handled:
     return _send(needs, claim, content, comment.id)
 
 
-def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, Any], comment_id: str) -> Handled:
+def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, Any], comment_id: str) -> Effect:
     result, _ = commenting.publish(needs, claim, content["post_id"], content, parent_id=comment_id)
     answered = {
         "in_reply_to": comment_id,

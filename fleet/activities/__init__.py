@@ -1,6 +1,6 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
-from fleet.activities.batches import Claimed, Ending, claim_many, finish_many
+from fleet.activities.batches import Claimed, claim_many, finish_many
 from fleet.activities.commands import (
     claim,
     create_activity,
@@ -90,7 +90,6 @@ __all__ = [
     "Claim",
     "Claimed",
     "DeadLetterView",
-    "Ending",
     "Entry",
     "FirstChoice",
     "Held",

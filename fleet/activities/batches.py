@@ -24,6 +24,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities import commands
 from fleet.activities.commands import _ACTOR, _CLAIMED
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, open_to
+from fleet.activities.outcomes import (
+    AlreadyFinished,
+    CarriedOut,
+    HeldElsewhere,
+    Skipped,
+    Succeeded,
+    Unclaimed,
+    Unknown,
+)
 from fleet.activities.views import Claim, FirstChoice
 from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit
@@ -85,10 +94,10 @@ _STATES = select(ACTIVITIES.c.idempotency_key, ACTIVITIES.c.status).where(
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """What one claim statement for a batch found: the claims, and the keys it could not
-    claim with why (``already-finished``, ``held-elsewhere``, ``unknown``)."""
+    claim with the outcome that says why (already finished, held elsewhere, unknown)."""
 
     claims: list[Claim]
-    unclaimed: dict[str, str]
+    unclaimed: dict[str, Unclaimed]
 
 
 def claim_many(
@@ -134,18 +143,18 @@ def claim_many(
             rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
         claims = [_claim_of(row) for row in rows]
         missing = [key for key in keys if key not in {c.key for c in claims}]
-        unclaimed: dict[str, str] = {}
+        unclaimed: dict[str, Unclaimed] = {}
         if missing:
             # Rare (a redelivered batch, a replay): one more read says why.
             states = {k: v for k, v in connection.execute(_STATES, {"keys": missing})}
             for key in missing:
                 state = states.get(key)
                 unclaimed[key] = (
-                    "unknown"
+                    Unknown()
                     if state is None
-                    else "held-elsewhere"
+                    else HeldElsewhere()
                     if state == ActivityStatus.PENDING
-                    else "already-finished"
+                    else AlreadyFinished()
                 )
     return Claimed(claims, unclaimed)
 
@@ -166,32 +175,19 @@ def _one_by_one(
 ) -> Claimed:
     """SQLite's ``claim_many``: each key's claim (and its first choice) on its own."""
     claims: list[Claim] = []
-    unclaimed: dict[str, str] = {}
+    unclaimed: dict[str, Unclaimed] = {}
     for key in keys:
         first = None if first_choices is None else first_choices.get(key)
         try:
             claim = commands.claim(sessions, key, now=now, lease=lease, first_choice=first)
         except Exception:  # an unknown key: the batch goes on
-            unclaimed[key] = "unknown"
+            unclaimed[key] = Unknown()
             continue
         if isinstance(claim, Claim):
             claims.append(claim)
         else:
-            unclaimed[key] = "already-finished" if claim is None else "held-elsewhere"
+            unclaimed[key] = AlreadyFinished() if claim is None else HeldElsewhere()
     return Claimed(claims, unclaimed)
-
-
-@dataclass(frozen=True, slots=True)
-class Ending:
-    """How one claimed activity of a batch ends: ``succeeded`` or ``skipped``."""
-
-    activity_id: int
-    status: str
-    result: dict[str, Any] | None = None
-    reason: str | None = None
-    engagement: tuple[str, str] | None = None
-    # What its LLM calls billed in this delivery, added to the activity's usage.
-    usage: dict[str, Any] | None = None
 
 
 # One statement: the terminal updates, and the winners' engagements in the ledger.
@@ -239,15 +235,28 @@ _FINISH_MANY = text(
 )
 
 
+def _result(outcome: CarriedOut) -> dict[str, Any] | None:
+    return outcome.result if isinstance(outcome, Succeeded) else None
+
+
+def _reason(outcome: CarriedOut) -> str | None:
+    return outcome.reason if isinstance(outcome, Skipped) else None
+
+
+def _engagement(outcome: CarriedOut) -> tuple[str, str] | None:
+    return outcome.engagement if isinstance(outcome, Succeeded) else None
+
+
 def finish_many(
-    sessions: sessionmaker[Session], endings: Sequence[Ending], *, now: datetime
+    sessions: sessionmaker[Session], endings: Sequence[CarriedOut], *, now: datetime
 ) -> set[int]:
-    """End these pending activities, each as its verdict says, in one statement; the ids
-    that ended here (one already ended by another delivery is left as it is)."""
+    """End these pending activities, each as its outcome says (succeeded or skipped), in
+    one statement; the ids that ended here (one already ended by another delivery is left
+    as it is)."""
     if not endings:
         return set()
     for ending in endings:
-        if ending.status not in (ActivityStatus.SUCCEEDED, ActivityStatus.SKIPPED):
+        if not isinstance(ending, Succeeded | Skipped):
             raise ValueError(f"finish_many() takes succeeded or skipped, not {ending.status!r}")
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
@@ -262,17 +271,17 @@ def finish_many(
                     v.activity_id,
                     v.status,
                     now=now,
-                    result=v.result,
-                    reason=v.reason,
-                    engagement=v.engagement,
+                    result=_result(v),
+                    reason=_reason(v),
+                    engagement=_engagement(v),
                 )
             }
-        engaged = [v.engagement if v.status == ActivityStatus.SUCCEEDED else None for v in endings]
+        engaged = [_engagement(v) for v in endings]
         params = {
             "ids": [v.activity_id for v in endings],
-            "statuses": [v.status for v in endings],
-            "results": [None if v.result is None else json.dumps(v.result) for v in endings],
-            "reasons": [v.reason for v in endings],
+            "statuses": [v.status.value for v in endings],
+            "results": [None if _result(v) is None else json.dumps(_result(v)) for v in endings],
+            "reasons": [_reason(v) for v in endings],
             "posts": [e[0] if e else None for e in engaged],
             "kinds": [e[1] if e else None for e in engaged],
             "usages": [None if v.usage is None else json.dumps(v.usage) for v in endings],

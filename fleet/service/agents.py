@@ -6,6 +6,7 @@ the time is the Fleet's clock, the gallery and the broker are the Fleet's.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,9 +22,9 @@ from fleet.agents import (
     Decision,
     Selection,
     Transition,
-    manual_key,
 )
-from fleet.core.kinds import ActionKind, kind_of
+from fleet.core.action_key import ActionKey
+from fleet.core.kinds import Action, ActionKind, kind_of
 from fleet.errors import ConflictError, InputError
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
 from fleet.service.root import Fleet
@@ -191,30 +192,34 @@ class Acted:
     retry_in: float = 0.0
 
 
-def _decided_now(fleet: Fleet, ref: str, action: str) -> tuple[ActionKind, str, partial[Acted]]:
+def _decided_now(
+    fleet: Fleet, ref: str, action: str
+) -> tuple[ActionKind, ActionKey[Action], partial[Acted]]:
     """The activity of ``action`` for the agent ``ref``, now, under a key of its own (an
-    admin's act): the kind, the key, and its ``Acted`` to complete."""
+    admin's act, ``ActionKey.manual``): the kind, the key, and its ``Acted`` to complete."""
     kind = kind_of(action)
     agent = _active(fleet, ref)
     now = fleet.clock.now()
     due = int(now.timestamp())
-    key = manual_key(agent.id, due, kind.action.value)
+    # A key space of its own: two acts in one second do not collide, and a tick due in
+    # that second is not taken for one.
+    key = ActionKey.manual(agent.id, due, secrets.token_hex(4), kind.action.value)
     activity_id = activities.create_activity(
         fleet.sessions,
         agent.id,
         kind.action.value,
         datetime.fromtimestamp(due, UTC),
-        key,
+        str(key),
         now=now,
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
     )
-    return kind, key, partial(Acted, agent.handle, activity_id, key)
+    return kind, key, partial(Acted, agent.handle, activity_id, str(key))
 
 
 def send_now(fleet: Fleet, ref: str, action: str, send: Sender) -> Acted:
     """Make an agent do ``action`` now, sent to the workers through ``send``."""
     kind, key, acted = _decided_now(fleet, ref, action)
-    send(kind.action.value, key)
+    send(kind.action.value, str(key))
     return acted("sent")
 
 
@@ -225,7 +230,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     workers through it with the attempts it has left."""
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.actions.outcomes import AlreadyFinished, Dead, Retry, Skipped
+    from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Skipped
 
     kind, key, acted = _decided_now(fleet, ref, action)
     kit = fleet.action_kit
@@ -234,7 +239,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     except Exception as error:
         settled = settle(
             kit,
-            key,
+            str(key),
             kind.task,
             error,
             deferrals=0,
@@ -246,12 +251,12 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     match settled:
         case Retry(countdown=countdown, reason=reason, attempts=attempts):
             assert retry_on is not None  # settle retries only when asked to (retry=True)
-            retry_on(kind.action.value, key, countdown)
+            retry_on(kind.action.value, str(key), countdown)
             return acted(
                 "handed-to-workers",
                 reason=reason,
                 attempts=attempts,
-                max_attempts=kit.max_attempts,
+                max_attempts=kit.limits.max_attempts,
                 retry_in=countdown,
             )
         case Dead(dead_letter_id=letter, reason=reason):

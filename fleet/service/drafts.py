@@ -134,13 +134,17 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
         return approval
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.actions.outcomes import AlreadyFinished
+    from fleet.activities.outcomes import AlreadyFinished
     from fleet.core.kinds import kind_of
+    from fleet.service.work import parsed_key
 
     view = show(fleet, approval.decided.draft_id)
     kit = fleet.action_kit
+    key = parsed_key(view.key)  # the one parse of a key, as a task's entry does it
     try:
-        outcome = perform(kit, view.key)
+        if isinstance(key, str):
+            raise InputError(f"no activity with key {key!r}")
+        outcome = perform(kit, key)
     except Exception as error:
         task = kind_of(view.action).task
         settled = settle(

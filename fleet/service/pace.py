@@ -65,7 +65,7 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     record_people(fleet, newest)
     # Of those, the questions about what an agent is: owed a truthful answer (issue 48).
     scan_identity_questions(fleet, waiting_posts(fleet, newest, since=now - LOOKBACK))
-    interests = fleet.action_kit.interests
+    interests = fleet.action_kit.targeting.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,
         # not when a comment first reads it (before, its first likes came from agents

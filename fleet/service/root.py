@@ -3,9 +3,9 @@ writer and the publisher from settings, or takes any of them as arguments.
 
 The CLI, the Celery worker, the demo and the tests all start here; nothing is built at
 import. Parts are passed in rather than patched (the demo passes its simulated clock and
-its feed), with two exceptions: the batch tasks run on copies of the action kit with a
-batch gallery and a collecting publisher (``fleet.actions.batch``), and the CLI marks a
-Fleet whose schema it has checked (``fleet.cli.context``).
+its feed), with one exception: the CLI marks a Fleet whose schema it has checked
+(``fleet.cli.context``). The action kit is built once and never copied: a batch hands its
+own gallery to its handlers beside the kit (``fleet.actions.batch``).
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ class Fleet:
         from fleet.actions.feed_snapshot import FeedSnapshot
         from fleet.actions.holdout import HoldoutView
         from fleet.actions.interests import Interests, StoredPostVectors
+        from fleet.actions.kit import Limits, LiveFeed, PublishingRules, Targeting, Voice
         from fleet.content.factory import build_guard, build_writer
         from fleet.content.offline import OfflineWriter
         from fleet.gallery.client import HttpGallery
@@ -195,50 +196,60 @@ class Fleet:
             gallery=gallery,
             writer=writer,
             settings=settings.actions,
-            lease=timedelta(seconds=settings.tasks.lease_seconds),
-            max_attempts=settings.tasks.max_retries + 1,
-            max_deliveries=(
-                settings.tasks.max_retries
-                + 1
-                + settings.actions.max_deferrals
-                + settings.tasks.max_lost_deliveries
+            limits=Limits(
+                lease=timedelta(seconds=settings.tasks.lease_seconds),
+                max_attempts=settings.tasks.max_retries + 1,
+                max_deliveries=(
+                    settings.tasks.max_retries
+                    + 1
+                    + settings.actions.max_deferrals
+                    + settings.tasks.max_lost_deliveries
+                ),
             ),
-            image_fallback=settings.image_fallback,
-            placeholder_image_url=f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png",
             spending=spending,
-            guard=build_guard(settings),
-            recall=self.recall,
-            feed_snapshot=FeedSnapshot(
-                settings.actions.feed_snapshot_seconds,
-                settings.taste.sorts,
-                page_size=settings.taste.page_size,
-            ),
-            taste=_taste(settings),
-            welcome=_welcome(settings),
-            holdout=HoldoutView(
-                self.sessions,
-                experiment=settings.impact.experiment,
-                share=settings.impact.holdout_share,
-                days=settings.impact.holdout_days,
-                now=self.clock.now,
-            ),
-            # The fleet's clock, not the process's: the demo's simulated day would
-            # otherwise leave a new post unjudged for half an hour of it (the recheck's
-            # 5 s of wall time) or for none, depending on how fast the machine ran.
-            interests=Interests(
-                self.embedder,
-                store=StoredPostVectors(self.sessions, self.clock.now),
-                clock=lambda: self.clock.now().timestamp(),
-            ),
-            publish=publish,
-            publish_many=publish_many,
             now=self.clock.now,
-            review=settings.review,
-            provenance=provenance,
-            provenance_required=settings.provenance.require,
-            operator=settings.disclosure.operator_name,
-            identity=self.identity_intent,
-            consent=consent,
+            voice=Voice(
+                guard=build_guard(settings),
+                recall=self.recall,
+                operator=settings.disclosure.operator_name,
+                identity=self.identity_intent,
+            ),
+            publishing=PublishingRules(
+                review=settings.review,
+                image_fallback=settings.image_fallback,
+                placeholder_image_url=(
+                    f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png"
+                ),
+                provenance=provenance,
+                provenance_required=settings.provenance.require,
+            ),
+            targeting=Targeting(
+                feed_snapshot=FeedSnapshot(
+                    settings.actions.feed_snapshot_seconds,
+                    settings.taste.sorts,
+                    page_size=settings.taste.page_size,
+                ),
+                taste=_taste(settings),
+                # The fleet's clock, not the process's: the demo's simulated day would
+                # otherwise leave a new post unjudged for half an hour of it (the
+                # recheck's 5 s of wall time) or for none, depending on how fast the
+                # machine ran.
+                interests=Interests(
+                    self.embedder,
+                    store=StoredPostVectors(self.sessions, self.clock.now),
+                    clock=lambda: self.clock.now().timestamp(),
+                ),
+                welcome=_welcome(settings),
+                holdout=HoldoutView(
+                    self.sessions,
+                    experiment=settings.impact.experiment,
+                    share=settings.impact.holdout_share,
+                    days=settings.impact.holdout_days,
+                    now=self.clock.now,
+                ),
+                consent=consent,
+            ),
+            feed=LiveFeed(publish, publish_many),
         )
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from fleet import activities, agents
 from fleet.actions import Outcome, perform
-from fleet.actions.batch import Failed, perform_batch
+from fleet.actions.batch import perform_batch
 from fleet.actions.failures import settle
-from fleet.actions.outcomes import Dead, Retry, Skipped
+from fleet.activities.outcomes import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
+from fleet.errors import InputError
 
 __all__ = [
     "Dead",
@@ -69,11 +70,24 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
 
+def parsed_key(key: str) -> ActionKey[Action] | str:
+    """An action's key as a delivery takes it, parsed once, here: at a task's entry (the
+    single and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in
+    this process (``fleet.service.drafts``); what follows takes it as a value. A string
+    that is not a key comes back as it is, for the work to name what is wrong."""
+    try:
+        return ActionKey.parse(key)
+    except ValueError:
+        return key
+
+
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
     """Carry out the action ``key`` (as the task parsed it; a string that is no key as it
-    came); a failure is settled (retry, wait, dead letter)."""
+    came, which no activity has); a failure is settled (retry, wait, dead letter)."""
     kit = fleet.action_kit
     try:
+        if isinstance(key, str):
+            raise InputError(f"no activity with key {key!r}")
         return perform(kit, key)
     except Exception as error:
         return settle(
@@ -91,22 +105,21 @@ def act_batch(fleet: Fleet, keys: Sequence[ActionKey[Action]]) -> dict[str, Outc
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
     kit = fleet.action_kit
-    threads = fleet.settings.tasks.action_batch_threads
-    done: dict[str, Outcome] = {}
-    for key, became in perform_batch(kit, keys, threads=threads).items():
-        if isinstance(became, Failed):
-            done[key] = settle(
-                kit,
-                key,
-                KINDS[Action(became.action)].task,
-                became.error,
-                deferrals=0,
-                secrets=fleet.secrets,
-                rng=random.Random(),
-            )
-        else:
-            done[key] = became
-    return done
+
+    def settled(key: str, action: Action, error: BaseException) -> Settled:
+        return settle(
+            kit,
+            key,
+            KINDS[action].task,
+            error,
+            deferrals=0,
+            secrets=fleet.secrets,
+            rng=random.Random(),
+        )
+
+    return perform_batch(
+        kit, keys, threads=fleet.settings.tasks.action_batch_threads, settle=settled
+    )
 
 
 def sweep(fleet: Fleet) -> list[tuple[str, str]]:

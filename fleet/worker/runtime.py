@@ -58,10 +58,11 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
         return
     try:
         kit = current_fleet(app).action_kit
-        if kit.interests is not None:
+        interests = kit.targeting.interests
+        if interests is not None:
             # The embedding model and every persona's vector, loaded here once: a child
             # would spend a quarter of a second of CPU on them at its first like.
-            kit.interests.warm(kit.personas)
+            interests.warm(kit.personas)
     except Exception as error:  # a broken setting fails the first task, as it always did
         log.warning("fleet not built before forking", error=str(error))
     # What the main process built stays shared with the pool's children (copy-on-write):

@@ -111,16 +111,6 @@ def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
     return _decide(self, ticks)
 
 
-def parsed_key(key: str) -> ActionKey[Action] | str:
-    """An action's key as it arrives in a task's message, parsed once, here (the single
-    and the batch tasks' entry): what follows takes it as a value. A string that is not
-    a key comes back as it is, for the work to name what is wrong."""
-    try:
-        return ActionKey.parse(key)
-    except ValueError:
-        return key
-
-
 class ActionTask(Task[Any, Any]):
     """The cross-cutting part of every action: run it, and settle any failure."""
 
@@ -129,7 +119,7 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
-        parsed = parsed_key(key)
+        parsed = work.parsed_key(key)  # the key parsed once, at the task's entry
         if isinstance(parsed, ActionKey):
             agent, action = str(parsed.agent_id), parsed.action.value
         else:  # logged as given; the work names what is wrong
@@ -187,7 +177,7 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
     parsed: dict[str, ActionKey[Action]] = {}
     tally: dict[str, int] = {}
     for key in keys:
-        found = parsed_key(key)
+        found = work.parsed_key(key)
         if isinstance(found, ActionKey):
             parsed[key] = found
         else:  # no activity can have it: nothing to do, as the single task would say

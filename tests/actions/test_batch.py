@@ -19,10 +19,11 @@ from celery import Celery
 from sqlalchemy import Engine, event, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit
+from fleet.actions import ActionKit, needs
 from fleet.actions.batch import perform_batch
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
+from fleet.actions.kit import Limits, Targeting
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.action_key import ActionKey
@@ -70,8 +71,8 @@ def _kit(fleet: Fleet, gallery: Any) -> ActionKit:
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(human_share=0.0),
-        lease=LEASE,
-        feed_snapshot=FeedSnapshot(3600.0),
+        limits=Limits(LEASE),
+        targeting=Targeting(feed_snapshot=FeedSnapshot(3600.0)),
     )
 
 
@@ -266,7 +267,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     kit = _kit(fleet, gallery)
     # A young feed page at hand (the process's snapshot): the likes choose before the claim.
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.feed_snapshot.page(kit, author_handle)) == 6
+    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 6
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
@@ -291,7 +292,7 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     posts = _posts(gallery, fleet, author, 4)
     kit = _kit(fleet, gallery)
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
+    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 4
     first = perform_batch(kit, parsed(_decided(fleet, fans, "like", now)), threads=2)
     assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
     keeps = count_target_keeps(monkeypatch)
@@ -320,10 +321,11 @@ def test_a_process_new_to_the_agents_chooses_their_likes_by_taste_before_the_cla
     now = datetime.now(UTC)
     author, *fans = active_agents(fleet, 5, now=now)
     _posts(gallery, fleet, author, 4)
-    kit = replace(_kit(fleet, gallery), taste=Weights(), interests=Interests(None))
+    kit = _kit(fleet, gallery)
+    kit.targeting = replace(kit.targeting, taste=Weights(), interests=Interests(None))
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.feed_snapshot.page(kit, author_handle)) == 4
-    assert all(kit.interests.persona_of(fan) is None for fan in fans)  # type: ignore[union-attr]
+    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 4
+    assert all(kit.targeting.interests.persona_of(fan) is None for fan in fans)  # type: ignore[union-attr]
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 

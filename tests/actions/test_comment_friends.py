@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlalchemy import update
 
 from fleet import agents
-from fleet.actions import ActionKit
+from fleet.actions import ActionKit, needs
 from fleet.actions.choosing import friends_posts
 from fleet.actions.interests import Interests
 from fleet.core.taste import Weights
@@ -34,7 +34,10 @@ TASTE = Weights(explore=0.0, scroll=None, pass_over=None)
 
 
 def _tasteful(kit: ActionKit, page: list[GalleryPost]) -> ActionKit:
-    return replace(kit, taste=TASTE, interests=Interests(None), feed_snapshot=FixedFeed(page))
+    targeting = replace(
+        kit.targeting, taste=TASTE, interests=Interests(None), feed_snapshot=FixedFeed(page)
+    )
+    return replace(kit, targeting=targeting)
 
 
 def test_a_comment_finds_a_friends_post_the_feeds_no_longer_show(
@@ -81,9 +84,9 @@ def test_a_friends_post_the_gallery_will_not_give_is_left_out(
     kept = str(activity(fleet, kept_key).result["post_id"])  # type: ignore[index]
     me_handle = handles[2]
     ties = {handles[0]: 1, handles[1]: 5}
-    found = friends_posts(kit, me_handle, ties, [])
+    found = friends_posts(needs.choosing(kit), me_handle, ties, [])
     assert [p.id for p in found] == [kept]
     # On the page already: nothing to read.
     page = gallery.feed(agent=me_handle, limit=50)
-    assert friends_posts(kit, me_handle, ties, page) == []
-    assert friends_posts(kit, me_handle, {}, []) == []
+    assert friends_posts(needs.choosing(kit), me_handle, ties, page) == []
+    assert friends_posts(needs.choosing(kit), me_handle, {}, []) == []

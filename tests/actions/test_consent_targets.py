@@ -3,6 +3,7 @@ replies (fleet.actions.choosing.consenting): the sandbox over HTTP, the fleet's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,9 @@ def test_batched_likes_never_reach_people_who_said_no(
         assert admin.http.put(f"/api/admin/users/{person}/agent-consent", json=body).is_success
     kit = _kit(fleet, gallery)
     if honoured:
-        kit.consent = ConsentBook(gallery.agent_consent, ConsentSettings())
+        kit.targeting = replace(
+            kit.targeting, consent=ConsentBook(gallery.agent_consent, ConsentSettings())
+        )
 
     for round_ in range(4):
         perform_batch(

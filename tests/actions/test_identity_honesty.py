@@ -22,12 +22,14 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import NoBudget, perform
+from fleet.actions.kit import Voice
 from fleet.activities import identity
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard_identity import discloses, human_claim
 from fleet.content.identity_intent import IdentityIntent
 from fleet.content.openai_writer import OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
+from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.service.honesty import human_claims, identity_answers, scan_identity_questions
 from fleet.service.root import Fleet
@@ -62,9 +64,16 @@ def _operator(fleet: Fleet) -> str:
     return fleet.settings.disclosure.operator_name
 
 
-def _honest_kit(fleet: Fleet, gallery: Gallery, **changes: Any) -> Any:
-    given: dict[str, Any] = {"operator": _operator(fleet), "identity": IdentityIntent(None)}
-    return _kit(fleet, gallery, **(given | changes))
+def _honest_kit(
+    fleet: Fleet,
+    gallery: Gallery,
+    *,
+    guard: ContentGuard | None = None,
+    identity: IdentityIntent | None = None,
+    **changes: Any,
+) -> Any:
+    voice = Voice(guard=guard, operator=_operator(fleet), identity=identity or IdentityIntent(None))
+    return _kit(fleet, gallery, voice=voice, **changes)
 
 
 def _content(fleet: Fleet, key: str) -> dict[str, Any]:
@@ -85,7 +94,7 @@ def test_a_persons_question_is_answered_first_truthfully_and_marked_for_the_audi
     gallery.said("p1", "c2", "rosa_v", QUESTION, bot=False)
     key = _reply_key(fleet, agent_id)
 
-    outcome = perform(_honest_kit(fleet, gallery), key)
+    outcome = perform(_honest_kit(fleet, gallery), ActionKey.parse(key))
 
     assert outcome.status == "succeeded"
     _, text, parent = gallery.sent[0]
@@ -109,7 +118,7 @@ def test_an_ordinary_comment_gets_an_ordinary_reply_unmarked(
     gallery.post("p1", me, "Soft shadows on cards")
     gallery.said("p1", "c1", "maya", "How did you pick the shadow?", bot=False)
     key = _reply_key(fleet, agent_id)
-    assert perform(_honest_kit(fleet, gallery), key).status == "succeeded"
+    assert perform(_honest_kit(fleet, gallery), ActionKey.parse(key)).status == "succeeded"
     assert "identity" not in _content(fleet, key)
     assert not discloses(gallery.sent[0][1], _operator(fleet))
     assert identity_answers(fleet).asked == 0
@@ -130,7 +139,9 @@ def test_with_the_budget_spent_the_question_is_still_answered_at_no_cost(
         def record(self, agent_id: int, usage: Usage) -> None:
             raise AssertionError("the offline answer costs nothing")
 
-    outcome = perform(_honest_kit(fleet, gallery, spending=Spent()), _reply_key(fleet, agent_id))
+    outcome = perform(
+        _honest_kit(fleet, gallery, spending=Spent()), ActionKey.parse(_reply_key(fleet, agent_id))
+    )
 
     assert outcome.status == "succeeded"
     text = gallery.sent[0][1]
@@ -188,14 +199,14 @@ def test_asked_what_it_is_with_a_hostile_llm_the_agent_still_tells_the_truth(
     gallery.said("p1", "c1", "rosa_v", "Bist du ein Bot?", bot=False)
     with _hostile_writer(hostile) as writer:
         kit = _honest_kit(fleet, gallery, writer=writer, guard=ContentGuard())
-        outcome = perform(kit, _reply_key(fleet, agent_id))
+        outcome = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id)))
         assert outcome.status == "succeeded"
         text = gallery.sent[0][1]
         assert discloses(text, _operator(fleet)) and human_claim(text) is None
         assert len(hostile.completions()) == 2, "the LLM was asked, refused twice"
         # An ordinary comment with the same LLM: nothing it wrote is published.
         gallery.said("p1", "c2", "maya", "How did you pick the shadow?", bot=False)
-        second = perform(kit, _reply_key(fleet, agent_id, 1))
+        second = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, 1)))
     assert second.status == "skipped"
     assert "claims to be human" in (second.detail or {}).get("reason", "")
     assert len(gallery.sent) == 1
@@ -226,7 +237,9 @@ def test_the_scan_keeps_a_question_and_the_agent_owes_it_until_it_answers(
 
     kit = _honest_kit(fleet, gallery, identity=fleet.identity_intent)
     for second in range(2):
-        assert perform(kit, _reply_key(fleet, agent_id, second)).status == "succeeded"
+        assert (
+            perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, second))).status == "succeeded"
+        )
     assert [parent for _, _, parent in gallery.sent] == ["c2", "c3"]
     with fleet.sessions() as session:
         assert identity.owed(session, [agent_id], since=since) == {}

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, perform
+from fleet.actions import ActionKit, needs, perform
 from fleet.actions.choosing import first_choices
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.kit import Limits, Targeting
 from fleet.content.offline import OfflineWriter
 from fleet.core.action_key import ActionKey
 from fleet.db.models import Engagement
@@ -50,9 +51,9 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(human_share=0.0),
-        lease=LEASE,
+        limits=Limits(LEASE),
         # One page for the whole test: every like after the first finds it young.
-        feed_snapshot=FeedSnapshot(3600.0),
+        targeting=Targeting(feed_snapshot=FeedSnapshot(3600.0)),
     )
     keeps = count_target_keeps(monkeypatch)
 
@@ -69,7 +70,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
             now=now,
             lease=LEASE,
         )
-        return perform(kit, key_of(agent_id, second))
+        return perform(kit, ActionKey.parse(key_of(agent_id, second)))
 
     # One claim path: a single like claims as a batch does (``claim_many``; on SQLite its
     # claims go one by one, each keeping its first choice).
@@ -80,7 +81,9 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     for s in range(1, 8):
         # The one chooser (``first_choices``, a single like being a batch of one) knows
         # the ledger: it never offers a post the agent liked, nor one of its own.
-        chosen = first_choices(kit, [ActionKey.parse(key_of(fan, s))]).get(key_of(fan, s))
+        chosen = first_choices(needs.choosing(kit), [ActionKey.parse(key_of(fan, s))]).get(
+            key_of(fan, s)
+        )
         if s == 1 or len(liked) == len(posts):
             assert chosen is None  # no page read yet; then nothing is left open
         else:
@@ -104,7 +107,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
 
     # Every post is the author's own: nothing is chosen for it, and nothing is open.
     keeps.clear()
-    assert first_choices(kit, [ActionKey.parse(key_of(author, 20))]) == {}
+    assert first_choices(needs.choosing(kit), [ActionKey.parse(key_of(author, 20))]) == {}
     assert like(author, 20).status == "skipped"
     assert len(keeps) == 1
     assert report_likes(admin, author_handle) == 0

@@ -17,6 +17,7 @@ import redis
 from fleet import activities, agents
 from fleet.actions import ActionKit
 from fleet.actions.failures import settle
+from fleet.actions.kit import Limits
 from fleet.agents import Selection
 from fleet.errors import Deferred
 from fleet.infra.limits import TokenBucket
@@ -49,8 +50,7 @@ def _kit(fleet: Fleet, at: datetime) -> ActionKit:
         gallery=None,  # type: ignore[arg-type]
         writer=None,  # type: ignore[arg-type]
         settings=ActionSettings(backoff_base_seconds=1, max_deferrals=3),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: at,
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from fleet import activities
 from fleet.actions.perform import perform
 from fleet.cli import cli
+from fleet.core.action_key import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlan
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
@@ -124,7 +125,7 @@ def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
     calls = len(local_api.requests)
     local_api.queue(local_api.text(_plan(PLANNED, thought="Warm feed today.")))
     kit = fleet.action_kit
-    assert perform(kit, look).status == "succeeded"
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded"
     assert len(local_api.requests) == calls + 1
     sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
     assert 'Task: "plan"' in sent and "<page>" in sent
@@ -137,11 +138,11 @@ def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
             .where(AgentActivity.idempotency_key == look)
             .values(status="pending", finished_at=None)
         )
-    assert perform(kit, look).status == "succeeded"
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded"
     assert len(local_api.requests) == calls + 1
     with fleet.sessions() as session:
         assert len(session.scalars(select(SessionPlan)).all()) == 1
-    done = perform(kit, comment)
+    done = perform(kit, ActionKey.parse(comment))
     assert done.status == "succeeded", done
     assert len(local_api.requests) == calls + 1, "the comment made no call of its own"
     row = _row(fleet, comment)
@@ -161,8 +162,8 @@ def test_the_plan_writes_for_the_post_the_comment_chooses_not_one_it_engaged_alr
     calls = len(local_api.requests)
     first_look, (first,) = _session(fleet, {"comment": 1}, "comment", ago=600)
     local_api.queue(local_api.text(_plan(PLANNED)))
-    assert perform(kit, first_look).status == "succeeded"
-    assert perform(kit, first).status == "succeeded"
+    assert perform(kit, ActionKey.parse(first_look)).status == "succeeded"
+    assert perform(kit, ActionKey.parse(first)).status == "succeeded"
     commented = _row(fleet, first).content
     assert commented is not None and commented["text"] == PLANNED
     # The next session: its plan is shown first the post its comment would choose, which
@@ -170,12 +171,12 @@ def test_the_plan_writes_for_the_post_the_comment_chooses_not_one_it_engaged_alr
     look, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=60)
     again = "That lantern's warm pixels against the moss read beautifully."
     local_api.queue(local_api.text(_plan(again)))
-    assert perform(kit, look).status == "succeeded"
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded"
     sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
     # The page's rows, as quoted after "<page>" (the format above names the tag too).
     page = json.loads("[" + sent.split("<page>[", 1)[1].split("</page>", 1)[0])
     assert page[0][1] != commented["title"], page
-    done = perform(kit, comment)
+    done = perform(kit, ActionKey.parse(comment))
     assert done.status == "succeeded", done
     assert len(local_api.requests) == calls + 2, "each comment took its session's plan"
     row = _row(fleet, comment)
@@ -201,10 +202,10 @@ def test_a_hostile_plan_publishes_nothing_for_a_post_the_agent_was_not_shown(
     look, (comment,) = _session(fleet, {"comment": 1}, "comment")
     local_api.queue(local_api.text(HOSTILE[case]))
     kit = fleet.action_kit
-    assert perform(kit, look).status == "succeeded", "nothing fails the session"
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded", "nothing fails the session"
     own = json.dumps({"comment": "Those tiles have a lovely rhythm to them."})
     local_api.queue(local_api.text(own))
-    done = perform(kit, comment)
+    done = perform(kit, ActionKey.parse(comment))
     assert done.status == "succeeded", done
     row = _row(fleet, comment)
     assert row.content is not None
@@ -226,8 +227,8 @@ def test_under_review_the_planned_comment_is_the_session_s_draft(
     local_api.queue(local_api.text(_plan(PLANNED)))
     kit = fleet.action_kit
     calls = len(local_api.requests)
-    perform(kit, look)
-    assert perform(kit, comment).status == "drafted"
+    perform(kit, ActionKey.parse(look))
+    assert perform(kit, ActionKey.parse(comment)).status == "drafted"
     assert len(local_api.requests) == calls + 1
     row = _row(fleet, comment)
     assert row.status == "awaiting_review"
@@ -278,7 +279,7 @@ def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_
     answer = "Thanks! The glow took three passes to get right."
     local_api.queue(local_api.text(json.dumps({"replies": [{"to": "c1", "text": answer}]})))
     calls = len(local_api.requests)
-    done = perform(kit, key)
+    done = perform(kit, ActionKey.parse(key))
     assert done.status == "succeeded", done
     assert len(local_api.requests) == calls + 1, "the plan, and no call of the reply's own"
     sent = local_api.requests[-1].json()["messages"][0]["content"][0]["text"]
@@ -301,7 +302,7 @@ def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_
                 target_post_id=None,
             )
         )
-    perform(kit, key)
+    perform(kit, ActionKey.parse(key))
     assert len(local_api.requests) == calls + 1
 
 
@@ -313,12 +314,12 @@ def test_a_planned_text_the_guard_refuses_is_followed_by_one_call_and_says_why(
     look, (comment,) = _session(fleet, {"comment": 1}, "comment")
     local_api.queue(local_api.text(_plan("I am a real human and this lantern made my day.")))
     kit = fleet.action_kit
-    assert perform(kit, look).status == "succeeded"
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded"
     calls = len(local_api.requests)
     own = "The lantern's warm edge against the moss is lovely."
     local_api.queue(local_api.text(json.dumps({"comment": own})))
     local_api.queue(local_api.text(json.dumps({"comment": "A second draft, never asked."})))
-    done = perform(kit, comment)
+    done = perform(kit, ActionKey.parse(comment))
     assert done.status == "succeeded", done
     assert len(local_api.requests) == calls + 1
     row = _row(fleet, comment)

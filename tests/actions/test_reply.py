@@ -18,9 +18,11 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
+from fleet.actions.kit import Limits
 from fleet.content import replies
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
+from fleet.core.action_key import ActionKey
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.errors import TransientError
 from fleet.gallery.answers import GalleryRefused
@@ -129,8 +131,7 @@ def _kit(fleet: Fleet, gallery: Gallery, **changes: object) -> ActionKit:
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
     )
     return replace(kit, **changes)  # type: ignore[arg-type]
@@ -152,7 +153,7 @@ def test_a_reply_answers_a_person_before_a_bot_quoting_the_commenter(
     gallery.said("p1", "c2", "maya", "How did you pick the shadow?", bot=False)
     kit = _kit(fleet, gallery)
 
-    outcome = perform(kit, _reply_key(fleet, agent_id))
+    outcome = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id)))
 
     assert outcome.status == "succeeded"
     assert len(gallery.sent) == 1
@@ -161,10 +162,10 @@ def test_a_reply_answers_a_person_before_a_bot_quoting_the_commenter(
     assert text.startswith("@maya ")
     assert outcome.detail is not None and outcome.detail["in_reply_to"] == "c2"
     # The ledger keeps (agent, comment, reply): that comment is answered once.
-    second = perform(kit, _reply_key(fleet, agent_id, 1))
+    second = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, 1)))
     assert second.status == "succeeded"
     assert gallery.sent[1][2] == "c1", "then the bot's"
-    third = perform(kit, _reply_key(fleet, agent_id, 2))
+    third = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, 2)))
     assert third.status == "skipped"
     assert "nothing to reply to" in (third.detail or {}).get("reason", "")
     assert len(gallery.sent) == 2
@@ -184,7 +185,7 @@ def test_an_agent_never_replies_to_itself_nor_to_a_reply(
     gallery.said("p1", "c1", me, "Process notes: three layers.", bot=True)
     gallery.said("p1", "c2", "maya", "Nice!", bot=False)
     gallery.said("p1", "c3", me, "@maya thanks!", bot=True, parent="c2")
-    outcome = perform(_kit(fleet, gallery), _reply_key(fleet, agent_id))
+    outcome = perform(_kit(fleet, gallery), ActionKey.parse(_reply_key(fleet, agent_id)))
     assert outcome.status == "skipped"
     assert gallery.sent == []
 
@@ -201,7 +202,7 @@ def test_a_lost_answer_is_looked_for_before_the_reply_is_sent_again(
     key = _reply_key(fleet, agent_id)
 
     with pytest.raises(TransientError):
-        perform(kit, key)
+        perform(kit, ActionKey.parse(key))
     with fleet.sessions() as session:
         stored = session.scalars(select(AgentActivity).where(AgentActivity.idempotency_key == key))
         row = stored.one()
@@ -209,7 +210,7 @@ def test_a_lost_answer_is_looked_for_before_the_reply_is_sent_again(
     assert row.target_post_id == "c1"
     activities.release(fleet.sessions, row.id, until=NOW, now=NOW)
 
-    again = perform(kit, key)
+    again = perform(kit, ActionKey.parse(key))
 
     assert again.status == "succeeded"
     assert again.detail is not None and again.detail.get("recovered") is True
@@ -231,7 +232,9 @@ def test_over_the_budget_a_reply_is_skipped_as_degraded_and_calls_nothing(
         def record(self, agent_id: int, usage: Usage) -> None:
             raise AssertionError("nothing was written, nothing is charged")
 
-    outcome = perform(_kit(fleet, gallery, spending=Spent()), _reply_key(fleet, agent_id))
+    outcome = perform(
+        _kit(fleet, gallery, spending=Spent()), ActionKey.parse(_reply_key(fleet, agent_id))
+    )
     assert outcome.status == "skipped"
     assert (outcome.detail or {})["reason"].startswith("degraded:")
     assert gallery.sent == []
@@ -370,7 +373,7 @@ def test_an_answer_to_the_agents_comment_on_another_post_makes_a_thread_of_three
     kit = _kit(fleet, gallery)
     taken = None
     for second in range(12):  # taken up now and then: some of a dozen sessions do
-        outcome = perform(kit, _reply_key(fleet, agent_id, second))
+        outcome = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, second)))
         if outcome.status == "succeeded":
             taken = outcome
             break
@@ -380,7 +383,7 @@ def test_an_answer_to_the_agents_comment_on_another_post_makes_a_thread_of_three
     assert (post_id, parent) == ("p2", "c11"), "the answer to its comment, under it"
     assert text.startswith("@bot_b ")
     assert not any(word in text.lower() for word in ("thank you", "thanks for noticing"))
-    again = perform(kit, _reply_key(fleet, agent_id, 30))
+    again = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id, 30)))
     assert again.status == "skipped" and len(gallery.sent) == 1, "answered once, no ping-pong"
 
 
@@ -412,7 +415,7 @@ def test_a_reply_draft_shows_the_comment_it_answers_and_skips_when_it_is_deleted
     gallery.said("p1", "c2", "maya", "How did you pick the shadow?", bot=False)
     kit = _kit(fleet, gallery)  # replies are reviewed by default
     key = _reply_key(fleet, agent_id)
-    assert perform(kit, key).status == "drafted"
+    assert perform(kit, ActionKey.parse(key)).status == "drafted"
     [draft] = stored.list_drafts(fleet.sessions, stored.DraftFilter())
 
     # The owner reads what it answers, and whose post it is.
@@ -437,7 +440,7 @@ def test_a_reply_draft_shows_the_comment_it_answers_and_skips_when_it_is_deleted
     # maya deletes her comment while the draft waits; the owner approves it.
     gallery.threads["p1"].clear()
     assert stored.approve(fleet.sessions, draft.id, now=NOW, publish_at=NOW)
-    outcome = perform(kit, key)
+    outcome = perform(kit, ActionKey.parse(key))
     assert outcome.status == "skipped", outcome
     assert "the comment it answers was deleted" in (outcome.detail or {}).get("reason", "")
     assert gallery.sent == []

@@ -15,8 +15,10 @@ from sqlalchemy import update
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
 from fleet.actions.failures import backoff_seconds, settle
+from fleet.actions.kit import Limits, LiveFeed
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
+from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
 from fleet.service.root import Fleet
@@ -204,10 +206,9 @@ def _kit(fleet: Fleet, heard: list[dict[str, Any]] | None = None) -> ActionKit:
         settings=ActionSettings(
             backoff_base_seconds=1, backoff_max_seconds=60, pause_probe_seconds=20, max_deferrals=3
         ),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
-        publish=(heard.append if heard is not None else lambda event: None),
+        feed=LiveFeed(heard.append) if heard is not None else LiveFeed(),
     )
 
 
@@ -335,14 +336,16 @@ def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
     # A message that kills its worker each time: claimed again and again, never settled.
     _, _, key = _activity(fleet, "like")
     fifth = NOW + 5 * (LEASE + timedelta(seconds=1))
-    kit = replace(_kit(fleet), max_deliveries=4, now=lambda: fifth)
+    kit = replace(
+        _kit(fleet), limits=Limits(LEASE, max_attempts=3, max_deliveries=4), now=lambda: fifth
+    )
     for delivery in range(1, 5):
         # Each delivery claims it once the last one's lease ran out (its worker died).
         at = NOW + delivery * (LEASE + timedelta(seconds=1))
         claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
         assert isinstance(claimed, activities.Claim) and claimed.deliveries == delivery
     with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
-        perform(kit, key)
+        perform(kit, ActionKey.parse(key))
     verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
     assert verdict.status == "dead" and verdict.dead_letter_id is not None
     activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)

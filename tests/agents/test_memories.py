@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
+from fleet.actions.kit import Limits, Voice
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, CommentDraft, PostSeen, Usage
+from fleet.core.action_key import ActionKey
 from fleet.core.memory import Memory, MemoryKind
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector, unit
@@ -181,11 +183,11 @@ def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None
         gallery=gallery,
         writer=writer,  # type: ignore[arg-type]
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=3,
+        limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
-        guard=ContentGuard(),
-        recall=Recall(fleet.sessions, MemorySettings(), degrading),
+        voice=Voice(
+            guard=ContentGuard(), recall=Recall(fleet.sessions, MemorySettings(), degrading)
+        ),
     )
 
 
@@ -208,8 +210,8 @@ def test_a_reply_is_remembered_once_and_recalled_when_the_person_writes_again(
     kit = _kit(fleet, gallery, writer, WordsEmbedder())
     _, key = _activity(fleet, agent_id, "reply", 0)
 
-    assert perform(kit, key).status == "succeeded"
-    assert perform(kit, key).status == "already-finished"
+    assert perform(kit, ActionKey.parse(key)).status == "succeeded"
+    assert perform(kit, ActionKey.parse(key)).status == "already-finished"
     assert _count(fleet, agent_id) == 1, "a second delivery writes no second memory"
     with fleet.sessions() as session:
         row = session.scalars(select(MemoryRow)).one()
@@ -219,7 +221,7 @@ def test_a_reply_is_remembered_once_and_recalled_when_the_person_writes_again(
     gallery.said("p1", "c2", "maya", "And the corner radius?", bot=False)
     writer.first, writer.nonces = "Eight pixels, to match the buttons.", []
     _, key = _activity(fleet, agent_id, "reply", 1)
-    assert perform(kit, key).status == "succeeded"
+    assert perform(kit, ActionKey.parse(key)).status == "succeeded"
     remembered = writer.authors[-1].memories
     assert remembered and remembered[0].startswith("I said to @maya")
     assert "eight percent" in remembered[0]
@@ -238,16 +240,16 @@ def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: F
     writer = SameWords(said, "@noor glad the layout reads well at small sizes")
     kit = _kit(fleet, gallery, writer, WordsEmbedder())
     _, key = _activity(fleet, agent_id, "reply", 0)
-    assert perform(kit, key).status == "succeeded"
+    assert perform(kit, ActionKey.parse(key)).status == "succeeded"
     assert [text for _, text, _ in gallery.sent] == [said]
 
     # The same words in another order: the word-shingle check (its threshold at 1.0) does
     # not see it, the vectors (a bag of words) do: refused, and written again.
     reordered = "@noor the soft shadows on these cards took a while to get right thank you so much"
     writer.first, writer.nonces = reordered, []
-    kit = replace(kit, guard=ContentGuard(threshold=1.0))
+    kit = replace(kit, voice=replace(kit.voice, guard=ContentGuard(threshold=1.0)))
     _, key = _activity(fleet, agent_id, "reply", 1)
-    assert perform(kit, key).status == "succeeded"
+    assert perform(kit, ActionKey.parse(key)).status == "succeeded"
     assert len(writer.nonces) == 2
     assert gallery.sent[-1][1] == "@noor glad the layout reads well at small sizes"
 
@@ -284,12 +286,12 @@ def test_an_embedder_that_is_down_costs_the_action_nothing_but_its_vectors(
     embedder.down = True
     kit = _kit(fleet, gallery, OfflineWriter(), embedder)
     _, key = _activity(fleet, agent_id, "reply", 0)
-    assert perform(kit, key).status == "succeeded"
+    assert perform(kit, ActionKey.parse(key)).status == "succeeded"
     with fleet.sessions() as session:
         row = session.scalars(select(MemoryRow)).one()
     assert row.vector is None and row.model is None
-    assert kit.recall is not None and kit.recall.embedder is not None
-    assert not kit.recall.embedder.state().ok
+    assert kit.voice.recall is not None and kit.voice.recall.embedder is not None
+    assert not kit.voice.recall.embedder.state().ok
     assert embedder.calls >= 1
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from fleet import activities, agents
 from fleet.actions.interests import RECHECK_SECONDS, Interests, StoredPostVectors
 from fleet.actions.remembering import Recall
-from fleet.activities import Ending
+from fleet.activities.outcomes import Succeeded
 from fleet.agents.post_vectors import CLAIM_SECONDS
 from fleet.core.memory import post_text, text_digest
 from fleet.core.vectors import Vector
@@ -118,7 +118,7 @@ def test_a_published_post_leaves_its_vector_for_the_feeds_readers(fleet: Fleet) 
     claim = activities.claim(fleet.sessions, key, now=NOW, lease=timedelta(minutes=5))
     assert isinstance(claim, activities.Claim)
     result = {"post_id": "p9", "title": "Slime boss, frame 3", "description": "16 colours"}
-    recall.remember([(claim, Ending(activity, "succeeded", result=result))], now=NOW)
+    recall.remember([(claim, Succeeded(activity, result))], now=NOW)
     text = post_text(result["title"], result["description"])
     stored = agents.post_vectors(
         fleet.sessions, {"p9": text_digest(text)}, model=embedder.model, dimensions=32
@@ -139,7 +139,7 @@ def test_the_fleets_interests_ask_again_on_the_fleets_clock_not_the_process_s(
     RECHECK_SECONDS of the fleet's time, however fast or slow the machine runs."""
     clock = SimulatedClock(NOW)
     simulated = bootstrap(fleet.settings, fleet.engine, clock=clock, embedder=Counting())
-    interests = simulated.action_kit.interests
+    interests = simulated.action_kit.targeting.interests
     assert interests is not None
     page = [_post("1", "pixel slime")]
     assert interests.similarities(PERSONA, page, embed=False) == {}

@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from fleet import activities
 from fleet.actions import perform
+from fleet.core.action_key import ActionKey
 from fleet.core.kinds import KINDS, Action
 from fleet.db import migrate
 from fleet.db.engine import build_engine
@@ -551,7 +552,7 @@ class Rig:
             _, arguments = activities.replay(
                 self.fleet.sessions, letter, now=_now(), lease=timedelta(seconds=LEASE)
             )
-            outcomes[perform(self.fleet.action_kit, arguments["key"]).status] += 1
+            outcomes[perform(self.fleet.action_kit, ActionKey.parse(arguments["key"])).status] += 1
         return dict(outcomes)
 
     def books(self, scenario: str, drained: float) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from fleet import activities
+from fleet.actions import needs
 from fleet.actions.choosing import chooser
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
@@ -93,7 +94,7 @@ def test_a_share_of_zero_records_nobody_and_spares_nobody(fleet: Fleet) -> None:
     try:
         assert impact.record_people(off, [_post(1, "7")]) == 0
         assert activities.assignments(off.sessions, "newcomers1") == []
-        view = off.action_kit.holdout
+        view = off.action_kit.targeting.holdout
         assert view is not None and not view.spared().spares("7")
     finally:
         off.close()
@@ -108,7 +109,7 @@ def test_target_choice_never_picks_a_held_out_persons_post(sim: Fleet) -> None:
     kit = sim.action_kit
     chosen = set()
     for seed in range(60):
-        choose = chooser(kit, feed, random.Random(seed), me="agent", kind="comment")
+        choose = chooser(needs.choosing(kit), feed, random.Random(seed), me="agent", kind="comment")
         chosen.add(choose(set(), {}))
     names = {p.id: p.user_id for p in feed}
     assert chosen and not {names[c] for c in chosen if c} & set(held)
@@ -121,8 +122,8 @@ def test_the_holdout_ends_after_its_days(fleet: Fleet) -> None:
     late = _at(fleet, NOW + timedelta(days=3, minutes=1), holdout_share=0.1, holdout_days=3)
     try:
         impact.record_people(early, [_post(0, person)])
-        assert early.action_kit.holdout.spared().spares(person)  # type: ignore[union-attr]
-        assert not late.action_kit.holdout.spared().spares(person)  # type: ignore[union-attr]
+        assert early.action_kit.targeting.holdout.spared().spares(person)  # type: ignore[union-attr]
+        assert not late.action_kit.targeting.holdout.spared().spares(person)  # type: ignore[union-attr]
     finally:
         early.close()
         late.close()

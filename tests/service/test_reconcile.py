@@ -21,13 +21,15 @@ from pydantic import AnyUrl, SecretStr
 from sqlalchemy import func, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import choose_post
+from fleet.actions import ActionKit, needs, perform
+from fleet.actions.choosing import Choosing, choose_post
 from fleet.actions.failures import settle
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.kit import Limits
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
+from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
@@ -81,8 +83,7 @@ def kit(fleet: Fleet, gallery: HttpGallery) -> ActionKit:
         gallery=gallery,
         writer=OfflineWriter(),
         settings=ActionSettings(),
-        lease=LEASE,
-        max_attempts=1,
+        limits=Limits(LEASE, max_attempts=1),
     )
 
 
@@ -117,7 +118,7 @@ class Acts:
         """(key, how it ended): succeeded, skipped or dead."""
         key = self.decide(agent_id, action)
         try:
-            return key, perform(self.kit, key).status
+            return key, perform(self.kit, ActionKey.parse(key)).status
         except Exception as error:
             verdict = settle(
                 self.kit, key, f"fleet.{action}", error, deferrals=0, rng=random.Random(7)
@@ -366,7 +367,7 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
 ) -> None:
     """Two likes of one agent in flight at once must not both take the same post: the
     second would toggle the first off and on again, and both would count as succeeded."""
-    patient = Acts(replace(kit, max_attempts=5))
+    patient = Acts(replace(kit, limits=replace(kit.limits, max_attempts=5)))
     author, fan, _ = crew
     patient.do(author, "post")
     admin.faults(errorRates={"like": 1.0})
@@ -374,7 +375,7 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
     assert ended == "retry", "the first like waits for its retry, its target chosen"
     admin.faults()
     patient.do(fan, "like")
-    assert perform(patient.kit, first).status == "succeeded"
+    assert perform(patient.kit, ActionKey.parse(first)).status == "succeeded"
     report = admin.report()
     with fleet.sessions() as session:
         liked = session.scalar(
@@ -384,6 +385,11 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
         )
     assert report["totals"]["likes"] == liked
     assert report["duplicates"]["likes"] == []
+
+
+def _choosing(kit: ActionKit, feed: FeedSnapshot) -> Choosing:
+    """What choosing reads, from this kit with ``feed`` as its page."""
+    return needs.choosing(replace(kit, targeting=replace(kit.targeting, feed_snapshot=feed)))
 
 
 class FixedFeed(FeedSnapshot):
@@ -416,8 +422,8 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     )
     assert isinstance(first, activities.Claim) and isinstance(second, activities.Claim)
     assert first.target_post_id is None and second.target_post_id is None
-    chosen = choose_post(replace(kit, feed_snapshot=FixedFeed([newer])), first, "like")
-    followed = choose_post(replace(kit, feed_snapshot=FixedFeed([older])), second, "like")
+    chosen = choose_post(_choosing(kit, FixedFeed([newer])), first, "like")
+    followed = choose_post(_choosing(kit, FixedFeed([older])), second, "like")
     assert chosen.id == newer.id
     assert followed.id == newer.id, "the second delivery follows the first choice"
     assert activity(fleet, key).target_post_id == newer.id
@@ -490,8 +496,8 @@ def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gal
     # Both copies are delivered at once, on two workers: the second arrives while the
     # first is writing (the LLM call), finds the claim held, and does no work.
     second: list[Any] = []
-    writer.meanwhile = lambda: second.append(perform(kit, key))
-    first = perform(kit, key)
+    writer.meanwhile = lambda: second.append(perform(kit, ActionKey.parse(key)))
+    first = perform(kit, ActionKey.parse(key))
     assert first.status == "succeeded"
     assert [outcome.status for outcome in second] == ["held-elsewhere"]
     assert writer.posts_written == 1, "one LLM call per action"
@@ -500,7 +506,7 @@ def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gal
     assert [p.username for p in feed].count(handle) == 1, "one post on the gallery"
     assert feed[0].id == first.detail["post_id"]
     # A late third copy finds it finished.
-    assert perform(kit, key).status == "already-finished"
+    assert perform(kit, ActionKey.parse(key)).status == "already-finished"
     assert activity(fleet, key).claimed_by is not None and activity(fleet, key).status == (
         "succeeded"
     )
@@ -518,7 +524,7 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
         activities.Held,
     )
     retried = settle(
-        replace(kit, max_attempts=3),
+        replace(kit, limits=replace(kit.limits, max_attempts=3)),
         key,
         "fleet.browse",
         TimeoutError("the gallery was slow"),
@@ -558,12 +564,14 @@ def test_pausing_an_agent_finishes_an_action_an_earlier_attempt_began_instead_of
         agents.Selection(refs=(str(fan),)),
         now=datetime.now(UTC),
     )
-    outcome = perform(replace(kit, max_attempts=3), key)
+    outcome = perform(
+        replace(kit, limits=replace(kit.limits, max_attempts=3)), ActionKey.parse(key)
+    )
     assert outcome.status == "succeeded", outcome.detail
     assert activity(fleet, key).status == "succeeded"
     # A new action of the paused agent is still skipped.
     fresh = acts.decide(fan, "browse")
-    assert perform(kit, fresh).status == "skipped"
+    assert perform(kit, ActionKey.parse(fresh)).status == "skipped"
 
 
 def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(

@@ -160,7 +160,7 @@ def test_an_approved_comment_goes_out_at_its_agents_next_session_once(
     sent = work.sweep(fleet)
     assert sent == [("comment", draft["key"])]
     for _action, key in sent * 2:  # the message delivered twice
-        perform(fleet.action_kit, key)
+        perform(fleet.action_kit, ActionKey.parse(key))
     assert admin.report()["totals"]["comments"] == 1
     shown = ok_json(fleet, "drafts", "show", str(draft["id"]))
     assert isinstance(shown, dict) and shown["activity_status"] == "succeeded"
@@ -258,7 +258,7 @@ def test_two_owners_approving_at_once_publish_one_post(
         assert sum(a.decided.done for [a] in approvals) == 1
         clock.advance(60)
         for _, key in work.sweep(fleet) * 2:
-            perform(fleet.action_kit, key)
+            perform(fleet.action_kit, ActionKey.parse(key))
         assert _posts(admin) == 1
     finally:
         fleet.close()

@@ -26,7 +26,9 @@ def built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 
     def current_fleet(app: Any) -> Any:
         apps.append(app)
-        return SimpleNamespace(action_kit=SimpleNamespace(interests=None))
+        return SimpleNamespace(
+            action_kit=SimpleNamespace(targeting=SimpleNamespace(interests=None))
+        )
 
     monkeypatch.setattr(runtime, "current_fleet", current_fleet)
     yield apps
@@ -80,7 +82,7 @@ from fleet.infra.queue import create_app
 from fleet.settings import Settings
 from fleet.worker import runtime
 runtime.current_fleet = lambda app: types.SimpleNamespace(
-    action_kit=types.SimpleNamespace(interests=None))
+    action_kit=types.SimpleNamespace(targeting=types.SimpleNamespace(interests=None)))
 app = create_app(Settings(database_url='sqlite://', seed=7))
 app.amqp.queues.select(sys.argv[1].split(','))
 runtime._load_before_forking(sender=types.SimpleNamespace(app=app, pool_cls=sys.argv[2]))

@@ -1,11 +1,18 @@
-"""How one delivery of an action ended: one sum type, ``Outcome``.
+"""How one delivery of an action ended: one sum type, ``Outcome``, the only one.
 
-A delivery either carried the action out (``perform``: succeeded, skipped, drafted), found
-it not its to do (already finished, held by another delivery, an unknown key), or failed and had its
-failure settled (``fleet.actions.failures.settle``: a retry, a dead letter, a skip, or
-already finished). Each case is a frozen class of its own with what that case knows, and
-``status`` names it as the logs, the tallies and the faces spell it. Callers ``match`` on
-the class; mypy checks that every case is handled.
+A delivery either carried the action out (``fleet.actions.perform``: succeeded, skipped,
+drafted), found it not its to do (already finished, held by another delivery, an unknown
+key: what a claim could not take, ``claim_many``), or failed and had its failure settled
+(``fleet.actions.failures.settle``: a retry, a dead letter, a skip, or already finished).
+Each case is a frozen class of its own with what that case knows, and ``status`` names it
+as the logs, the tallies and the faces spell it. Callers ``match`` on the class; mypy
+checks that every case is handled.
+
+The same values end the activities: ``finish_many`` writes a ``Succeeded`` or a
+``Skipped`` as it is (with the engagement a success adds to the ledger and what the
+delivery's LLM calls billed), and the listeners of an action's end
+(``fleet.actions.perform.end``) read them. They live with the activities, which write
+every terminal state, so that both layers share them.
 """
 
 from __future__ import annotations
@@ -23,6 +30,10 @@ class Succeeded:
     status: ClassVar[Literal[ActivityStatus.SUCCEEDED]] = ActivityStatus.SUCCEEDED
     activity_id: int
     result: dict[str, Any] | None = None
+    # The (target, kind) the success adds to the engagement ledger (None: no engagement).
+    engagement: tuple[str, str] | None = None
+    # What its LLM calls billed in this delivery, added to the activity's usage.
+    usage: dict[str, Any] | None = None
 
     @property
     def detail(self) -> dict[str, Any] | None:
@@ -36,6 +47,7 @@ class Skipped:
     status: ClassVar[Literal[ActivityStatus.SKIPPED]] = ActivityStatus.SKIPPED
     activity_id: int
     reason: str
+    usage: dict[str, Any] | None = None  # what its LLM calls billed in this delivery
 
     @property
     def detail(self) -> dict[str, Any] | None:
@@ -111,6 +123,11 @@ class Dead:
     reason: str
 
 
+# What carrying out a claimed action came to, as the finish statement writes it
+# (``finish_many``): succeeded or skipped.
+CarriedOut = Succeeded | Skipped
+# What a claim could not take, by why (``claim_many``).
+Unclaimed = AlreadyFinished | HeldElsewhere | Unknown
 # What one delivery's carrying out came to (``fleet.actions.perform``).
 Performed = Succeeded | Skipped | Drafted | AlreadyFinished | HeldElsewhere | Unknown
 # What settling a failure came to (``fleet.actions.failures.settle``).
@@ -120,6 +137,7 @@ Outcome = Performed | Settled
 
 __all__ = [
     "AlreadyFinished",
+    "CarriedOut",
     "Dead",
     "Drafted",
     "HeldElsewhere",
@@ -129,5 +147,6 @@ __all__ = [
     "Settled",
     "Skipped",
     "Succeeded",
+    "Unclaimed",
     "Unknown",
 ]
