@@ -92,6 +92,11 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
     plan = _plan_on(needs, claim, read)
     if plan is not None:  # the session's words are written: its thought with them
         return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
+    if needs.likely is not None and says(claim):
+        # The writer makes plans, but this one had nothing to write on (no comment waits,
+        # nothing on the page) or no budget: the look thinks nothing, as a look of a
+        # session that says nothing does; each action writes its own if it comes to it.
+        return {"seen": [p.post_id for p in read], "thought": None}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = plain_author(claim)
     with billed(needs.billing, claim):

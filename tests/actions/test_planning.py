@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select, update
 
 from fleet import activities
 from fleet.actions.perform import perform
+from fleet.activities.outcomes import Succeeded
 from fleet.cli import cli
 from fleet.core.action_key import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlan
@@ -327,3 +328,16 @@ def test_a_planned_text_the_guard_refuses_is_followed_by_one_call_and_says_why(
     assert "planned" not in row.content
     assert "human" in row.content["plan_refused"]
     assert row.usage is not None and row.usage["calls"] == 1
+
+
+def test_a_speaking_session_s_look_with_nothing_to_plan_makes_no_call(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    """The session says a reply, but no comment waits on the agent: no plan is asked, and
+    no thought either (a plan's look thinks only with its plan)."""
+    look, _ = _session(fleet, {"reply": 1})
+    calls = len(local_api.requests)
+    done = perform(fleet.action_kit, ActionKey.parse(look))
+    assert isinstance(done, Succeeded) and done.result is not None
+    assert done.result["thought"] is None and done.result["seen"]
+    assert len(local_api.requests) == calls
