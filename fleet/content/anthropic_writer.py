@@ -275,8 +275,7 @@ class AnthropicWriter:
         self._price = price_for(settings.model, prices or prices_from_settings(settings))
         # Images are shown to the model only from the gallery's own host (else the
         # provider would fetch any address a person put in a post).
-        self._image_host = image_host
-        self._vision = settings.vision
+        self._image_host = image_host if settings.vision else None
         self._now = now
         self._timeout = settings.timeout_seconds
         self._secrets = (api_key.get_secret_value(),)
@@ -304,7 +303,7 @@ class AnthropicWriter:
     ) -> CommentDraft:
         """A reply to the post, which is quoted to the model as data."""
         prompt = prompts.comment_prompt(
-            persona, author, post, nonce=nonce, vision=self._vision, image_host=self._image_host
+            persona, author, post, nonce=nonce, image_host=self._image_host
         )
         text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
         return CommentDraft(post.post_id, text, usage)

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from fleet.content.blocklist import never_say
 from fleet.content.contact import contact_problem
@@ -251,20 +251,58 @@ def write_guarded(
     *,
     nonce: int,
     free_drafts: int = FREE_DRAFTS,
-    least_echo: bool = False,
 ) -> D:
     """Write and check; regenerate with another nonce (once for a billed writer, up to
-    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped,
-    or, ``least_echo``, return the draft that echoed least among those the no-echo check
-    alone refused (a person's comment answered rather than dropped).
+    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped.
 
     The draft returned carries the usage of every attempt, and so does an error that
     ends a later one (``spent_on``).
     """
+    return _drafted(write, check, nonce, free_drafts).accepted()
+
+
+def write_guarded_or_least_echo(
+    write: Callable[[int], D],
+    check: Callable[[D], Verdict],
+    *,
+    nonce: int,
+    free_drafts: int = FREE_DRAFTS,
+) -> D:
+    """As ``write_guarded``, but when every draft is refused, the draft that echoed least
+    among those the no-echo check alone refused (a person's comment answered rather than
+    dropped); ContentSkipped when there is none."""
+    return _drafted(write, check, nonce, free_drafts).least_echoing()
+
+
+@dataclass(frozen=True, slots=True)
+class _Drafted(Generic[D]):
+    """What the drafts of one text came to: the draft accepted (None: every one was
+    refused), the echoing ones scored, the usage of all, the last verdict."""
+
+    accepted_draft: D | None
+    closest: tuple[tuple[float, D], ...]
+    spent: Usage
+    verdict: Verdict
+
+    def accepted(self) -> D:
+        if self.accepted_draft is not None:
+            return self.accepted_draft
+        raise ContentSkipped(self.verdict.reason or "refused", self.spent)
+
+    def least_echoing(self) -> D:
+        if self.accepted_draft is None and self.closest:
+            least = min(self.closest, key=lambda scored: scored[0])[1]
+            return replace(least, usage=self.spent)
+        return self.accepted()
+
+
+def _drafted(
+    write: Callable[[int], D], check: Callable[[D], Verdict], nonce: int, free_drafts: int
+) -> _Drafted[D]:
     draft = write(nonce)
     verdict = check(draft)
     if verdict.ok:
-        return draft
+        return _Drafted(draft, (), draft.usage, verdict)
     closest: list[tuple[float, D]] = []
     if verdict.echo is not None:
         closest.append((verdict.echo, draft))
@@ -281,12 +319,10 @@ def write_guarded(
         spent = spent + draft.usage
         verdict = check(draft)
         if verdict.ok:
-            return replace(draft, usage=spent)
+            return _Drafted(replace(draft, usage=spent), (), spent, verdict)
         if verdict.echo is not None:
             closest.append((verdict.echo, draft))
-    if least_echo and closest:
-        return replace(min(closest, key=lambda scored: scored[0])[1], usage=spent)
-    raise ContentSkipped(verdict.reason or "refused", spent)
+    return _Drafted(None, tuple(closest), spent, verdict)
 
 
 def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:
@@ -341,15 +377,16 @@ def guarded_comment(
     fleet_recent: Sequence[str] = (),
     echo: Echoes | None = None,
 ) -> CommentDraft:
-    """A comment the guard accepts, or ContentSkipped."""
-    return write_guarded(
+    """A comment the guard accepts, or ContentSkipped. A person's comment is answered:
+    refused by the echo check every time, the reply that echoes least goes out (to a
+    fellow agent, none does)."""
+    answers_a_person = post.answering is not None and not post.answering.author_is_agent
+    write = write_guarded_or_least_echo if answers_a_person else write_guarded
+    return write(
         lambda n: writer.write_comment(persona, author, post, nonce=n),
         lambda draft: no_echo(
             guard.check_comment(draft, author, post, fleet_recent), draft.text, echo
         ),
         nonce=nonce,
         free_drafts=FREE_REPLY_DRAFTS if post.answering is not None else FREE_DRAFTS,
-        # A person's comment is answered: refused by the echo check every time, the
-        # reply that echoes least goes out (to a fellow agent, none does).
-        least_echo=post.answering is not None and not post.answering.author_is_agent,
     )

@@ -38,7 +38,7 @@ from fleet.content.reading import Reading, find_phrase, read_post
 from fleet.core.identity import Identity, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
-from fleet.core.wording import PREPOSITIONS, SLOT, Kind
+from fleet.core.wording import PREPOSITIONS, SLOT, Form, Kind
 
 MODEL = OFFLINE_MODEL
 __all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
@@ -140,7 +140,7 @@ class OfflineWriter:
             given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
         captions = me.captions if rng.random() < 0.3 else voice.captions
         template = rng.choice(captions)
-        caption = render(template, draw(rng, voice, [template], given, prefer), headline=True)
+        caption = render(template, draw(rng, voice, [template], given, prefer), form=Form.HEADLINE)
         if rng.random() < PROJECT_SHARE / 3:
             caption = f"{me.project}: {caption[:1].lower() + caption[1:]}"
         if me.emoji and rng.random() < me.emoji_rate:
@@ -154,7 +154,7 @@ class OfflineWriter:
             parts.insert(rng.randint(0, len(parts)), _aside(rng, me, base, remembered))
         if rng.random() < PROJECT_SHARE:
             parts.append(uptake.project(rng, me))
-        description = _habits(" ".join(parts), me, rng, emoji=False)
+        description = _exclaimed(" ".join(parts), me)
         if voice.hashtags and rng.random() < 0.4:
             tags = me.interests or tuple(persona.interests)
             description += " #" + re.sub(r"\W", "", rng.choice(tags).title())
@@ -171,7 +171,7 @@ class OfflineWriter:
         return prompts.PostReply(
             image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
             style=style,
-            caption=prompts.sanitise(caption, limit=prompts.MAX_TITLE, single_line=True),
+            caption=prompts.sanitise_line(caption, limit=prompts.MAX_TITLE),
             description=prompts.sanitise(description, limit=prompts.MAX_DESCRIPTION),
         )
 
@@ -288,7 +288,7 @@ class OfflineWriter:
         elif rng.random() < 0.3 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
             first = lead_into(rng.choice(LEADS), first)
         sentences = [first, *moves[1:]]
-        return _habits(finish(" ".join(sentences)), me, rng, emoji=True)
+        return _with_emoji(_exclaimed(finish(" ".join(sentences)), me), me, rng)
 
     def think(
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
@@ -305,7 +305,7 @@ class OfflineWriter:
         base, kind = rng.choice(voice.all_words("subject"))
         given = {**known, "subject": Fill(base, kind), "noun": Fill(base, kind)}
         text = render(template, draw(rng, voice, [template], given))
-        text = prompts.sanitise(text, limit=prompts.MAX_THOUGHT, single_line=True)
+        text = prompts.sanitise_line(text, limit=prompts.MAX_THOUGHT)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
         return Thought(text, self._usage(prompt, answer, started))
@@ -417,12 +417,17 @@ def _aside(rng: random.Random, me: Identity, base: str, remembered: Fill | None)
     return with_articles(uptake.aside(rng, me))
 
 
-def _habits(text: str, me: Identity, rng: random.Random, *, emoji: bool) -> str:
-    """The agent's habits on a finished text: punctuation and emoji."""
+def _exclaimed(text: str, me: Identity) -> str:
+    """The agent's punctuation on a finished text: "!" for a final full stop, if it exclaims."""
     if me.exclaims and text.endswith("."):
-        text = text[:-1] + "!"
-    if emoji and me.emoji and rng.random() < me.emoji_rate:
-        text = f"{text} {rng.choice(me.emoji)}"
+        return text[:-1] + "!"
+    return text
+
+
+def _with_emoji(text: str, me: Identity, rng: random.Random) -> str:
+    """The agent's emoji after a finished text, at its rate."""
+    if me.emoji and rng.random() < me.emoji_rate:
+        return f"{text} {rng.choice(me.emoji)}"
     return text
 
 

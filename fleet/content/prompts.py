@@ -29,6 +29,7 @@ from fleet.content.port import Author, PostSeen
 from fleet.content.sanitise import MAX_HASHTAGS as MAX_HASHTAGS
 from fleet.content.sanitise import estimate_tokens as estimate_tokens
 from fleet.content.sanitise import sanitise as sanitise
+from fleet.content.sanitise import sanitise_line as sanitise_line
 from fleet.core.persona import Persona
 from fleet.errors import FleetError
 
@@ -218,14 +219,13 @@ def comment_prompt(
     post: PostSeen,
     *,
     nonce: int,
-    vision: bool = True,
     image_host: str | None = None,
 ) -> Prompt:
     """The request for a reply to one post, quoted as data, with its image when it is on
     the gallery's own image host (``image_host``; None: no image is shown)."""
     angle = stable_rng("comment-angle", persona.slug, author.seed, nonce).choice(COMMENT_ANGLES)
     image = None
-    if vision and image_host:
+    if image_host:
         image = public_image_url(post.image_url, image_host)
     data = {
         "title": clip(post.title, MAX_TITLE),
@@ -376,12 +376,11 @@ def parse_post(text: str, persona: Persona) -> PostReply:
         raise InvalidReply(
             f"style {reply.style[:40]!r} is not one of {', '.join(persona.workflow_styles)}"
         )
-    caption = sanitise(reply.caption, limit=MAX_TITLE, single_line=True)
+    caption = sanitise_line(reply.caption, limit=MAX_TITLE)
     if not caption:
         raise InvalidReply("the caption is empty once cleaned")
     return PostReply(
-        image_prompt=sanitise(reply.image_prompt, limit=MAX_IMAGE_PROMPT, single_line=True)
-        or caption,
+        image_prompt=sanitise_line(reply.image_prompt, limit=MAX_IMAGE_PROMPT) or caption,
         style=style,
         caption=caption,
         description=sanitise(reply.description, limit=MAX_DESCRIPTION),
@@ -420,7 +419,7 @@ def parse_thought(text: str) -> str | None:
     reply = _validate(ThoughtReply, text)
     if reply.thought is None:
         return None
-    return sanitise(reply.thought, limit=MAX_THOUGHT, single_line=True) or None
+    return sanitise_line(reply.thought, limit=MAX_THOUGHT) or None
 
 
 def prompt_tokens(prompt: Prompt) -> int:

@@ -26,7 +26,7 @@ from fleet.activities import identity
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard_identity import discloses, human_claim
 from fleet.content.identity_intent import IdentityIntent
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.db.models import AgentActivity
 from fleet.service.honesty import human_claims, identity_answers, scan_identity_questions
@@ -155,10 +155,12 @@ def hostile() -> Iterator[ChatCompletionsAPI]:
 
 def _hostile_writer(server: ChatCompletionsAPI) -> OpenAIWriter:
     return OpenAIWriter(
-        model="hostile",
-        api_key=SecretStr("sk-local-0123456789"),
-        base_url=f"{server.url}/v1",
-        timeout_seconds=5.0,
+        ChatServer(
+            model="hostile",
+            api_key=SecretStr("sk-local-0123456789"),
+            base_url=f"{server.url}/v1",
+            timeout_seconds=5.0,
+        ),
         prices={},
     )
 
