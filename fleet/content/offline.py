@@ -227,10 +227,12 @@ class OfflineWriter:
             post,
             comment,
             rng,
-            own_post=post.author == author.handle,
-            me=_identity(persona, author),
-            memories=author.memories,
-            habits=reply_habits(author.seed),
+            thread=replies.Thread.OWN_POST
+            if post.author == author.handle
+            else replies.Thread.GOING_ON,
+            replier=replies.Replier(
+                _identity(persona, author), reply_habits(author.seed), author.memories
+            ),
         )
 
     @staticmethod
