@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,16 +15,24 @@ from fleet.db.models import Agent
 from fleet.infra.persona_files import PersonaCatalogue
 
 
+class ReviewMode(StrEnum):
+    """Whether an agent's posts, comments and replies wait as drafts for an owner."""
+
+    ON = "on"
+    OFF = "off"
+
+
 def set_review(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
     selection: Selection,
+    mode: ReviewMode,
     *,
-    on: bool,
     now: datetime,
 ) -> Transition:
-    """Put the selected live agents under review (``on``) or take them out of it. An
-    action already waiting as a draft waits for its decision either way."""
+    """Put the selected live agents under review (``ReviewMode.ON``) or take them out of
+    it. An action already waiting as a draft waits for its decision either way."""
+    on = mode is ReviewMode.ON
     with sessions.begin() as session:
         found = _selected(session, catalogue, selection)
         ids = [agent.id for agent in found]
@@ -37,4 +46,4 @@ def set_review(
                     .returning(Agent.id)
                 ).all()
             )
-    return Transition("review on" if on else "review off", changed, len(ids) - changed)
+    return Transition(f"review {mode}", changed, len(ids) - changed)

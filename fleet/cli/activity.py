@@ -172,7 +172,8 @@ def dlq() -> None:
 @click.pass_context
 def dlq_list(ctx: click.Context, include_replayed: bool, limit: int, as_json: bool) -> None:
     """The newest dead letters first."""
-    letters = dead_letters.find(fleet_of(ctx), include_replayed=include_replayed, limit=limit)
+    find = dead_letters.find_all if include_replayed else dead_letters.find
+    letters = find(fleet_of(ctx), limit=limit)
     if as_json:
         print_json([letter.to_json() for letter in letters])
         return

@@ -224,7 +224,8 @@ def start(
     as_json: bool,
 ) -> None:
     """Start agents: each gets its first tick from its clock, and its gallery account."""
-    started = use.start(fleet_of(ctx), _selection(refs, persona, everyone), provision=provision)
+    start_agents = use.start if provision else use.start_without_accounts
+    started = start_agents(fleet_of(ctx), _selection(refs, persona, everyone))
     result = started.transition
     report: dict[str, object] = {
         "command": "start",

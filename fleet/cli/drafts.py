@@ -43,7 +43,7 @@ def review(
     """Put agents under review mode (their posts, comments and replies wait as drafts for
     `fleet drafts approve`), or take them out of it."""
     selection = Selection(refs=refs, persona=persona, everyone=everyone)
-    done = use.review(fleet_of(ctx), selection, on=mode == "on")
+    done = use.review(fleet_of(ctx), selection, use.ReviewMode(mode))
     if as_json:
         print_json({"review": mode, "changed": done.changed, "unchanged": done.unchanged})
         return
@@ -209,7 +209,11 @@ def approve(
 ) -> None:
     """Approve drafts: each is published once, at its agent's next session (an approval
     made twice publishes once)."""
-    approvals = use.approve(fleet_of(ctx), draft_ids, now=soon, here=here)
+    approvals = use.approve(
+        fleet_of(ctx),
+        draft_ids,
+        when=use.Publish.HERE if here else use.Publish.NOW if soon else use.Publish.AT_NEXT_SESSION,
+    )
     if as_json:
         print_json([_approval_json(a) for a in approvals])
     else:

@@ -20,7 +20,7 @@ from fleet.core.sessions import mean_daily_rates
 from fleet.core.timeline import simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.service.schedule import agent_day, day_bounds, first_day
+from fleet.service.schedule import agent_day, day_bounds, first_monday
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
 # Agents simulated for the expected actions per local day by kind (quotas included).
@@ -115,7 +115,7 @@ def preview(
     catalogue = fleet_of(ctx, migrated=False).personas
     persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
-    first = first_day(zone, start, monday=True)
+    first = first_monday(zone, start)
     clock = catalogue.clock(slug)
     sessions_rate, actions_rate, unit = _rate_per_active_second(persona, clock)
     hours: list[dict[str, Any]] = []

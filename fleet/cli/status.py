@@ -10,6 +10,7 @@ from fleet.service.audit import consent_line
 from fleet.service.database import describe_url
 from fleet.service.status import (
     Thresholds,
+    audit_of,
     back_pressure_line,
     beats_line,
     check,
@@ -74,7 +75,9 @@ def status(
     limits = Thresholds(
         max_lag, max_dead_letters, max_error_rate, max_hold_hours, max_deferral_hours
     )
-    report = gather(fleet, limits=limits, audit=checking)
+    report = gather(fleet, limits=limits)
+    if checking:
+        report.audit = audit_of(fleet)
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
     broken = check(report, limits)

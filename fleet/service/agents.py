@@ -54,6 +54,7 @@ __all__ = [
     "get",
     "send_now",
     "start",
+    "start_without_accounts",
     "tick_now",
 ]
 
@@ -108,21 +109,24 @@ class Started:
     accounts: Provisioned | None
 
 
-def start(fleet: Fleet, selection: Selection, *, provision: bool = True) -> Started:
+def start(fleet: Fleet, selection: Selection) -> Started:
     """Start agents (each gets its first tick from its clock) and create their gallery
-    accounts now, when ``provision`` (else each gets one at its first action)."""
+    accounts now."""
     transition = change_status(fleet, "start", selection)
-    accounts = None
-    if provision:
-        gallery = fleet.open_gallery()
-        try:
-            accounts = provision_accounts(
-                fleet.sessions, gallery, without_account(fleet.sessions, selection)
-            )
-        finally:
-            if fleet.gallery is None:
-                gallery.close()
+    gallery = fleet.open_gallery()
+    try:
+        accounts = provision_accounts(
+            fleet.sessions, gallery, without_account(fleet.sessions, selection)
+        )
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
     return Started(transition, accounts)
+
+
+def start_without_accounts(fleet: Fleet, selection: Selection) -> Started:
+    """Start agents; each gets its gallery account at its first action."""
+    return Started(change_status(fleet, "start", selection), None)
 
 
 def delete(fleet: Fleet, selection: Selection) -> Transition:

@@ -367,17 +367,31 @@ def audit(
     *,
     window: timedelta = timedelta(days=7),
     checks: list[Check] | None = None,
-    fix: bool = False,
 ) -> Audit:
-    """Run the checks over the last ``window`` of the ledger and the gallery as it is now
-    (``fix``: first sync the label of every live agent account whose label differs)."""
+    """Run the checks over the last ``window`` of the ledger and the gallery as it is now."""
     now = fleet.clock.now()
     with gallery_of(fleet) as gallery:
-        if fix and isinstance(gallery, ReadsConsent):
+        return _audited(Scope(fleet, gallery, since=now - window, now=now), checks)
+
+
+def fix_and_audit(
+    fleet: Fleet,
+    *,
+    window: timedelta = timedelta(days=7),
+    checks: list[Check] | None = None,
+) -> Audit:
+    """First sync the label of every live agent account whose label differs, then run
+    the checks as ``audit`` does."""
+    now = fleet.clock.now()
+    with gallery_of(fleet) as gallery:
+        if isinstance(gallery, ReadsConsent):
             sync_labels(fleet, gallery)
-        scope = Scope(fleet, gallery, since=now - window, now=now)
-        findings = [check(scope) for check in (CHECKS if checks is None else checks)]
-    return Audit(now, now - window, findings)
+        return _audited(Scope(fleet, gallery, since=now - window, now=now), checks)
+
+
+def _audited(scope: Scope, checks: list[Check] | None) -> Audit:
+    findings = [check(scope) for check in (CHECKS if checks is None else checks)]
+    return Audit(scope.now, scope.since, findings)
 
 
 def sync_labels(fleet: Fleet, gallery: ReadsConsent) -> int:

@@ -83,8 +83,9 @@ async def change(request: Request) -> Response:
         ).changed
         return web.back("/controls", f"{command}: {changed} agent(s) changed")
     provision = form.get("provision") == "on"
+    start = agent_use.start if provision else agent_use.start_without_accounts
     # Provisioning asks the gallery once per agent: off the event loop.
-    done = await run_in_threadpool(agent_use.start, fleet, selection, provision=provision)
+    done = await run_in_threadpool(start, fleet, selection)
     said = f"start: {done.transition.changed} agent(s) changed"
     accounts = done.accounts
     if accounts is None:
