@@ -47,8 +47,7 @@ def _grow(fleet: Fleet, total: int, have: int) -> None:
         created = agents.create_agents(
             fleet.sessions,
             fleet.personas,
-            persona="social_media_marketer",
-            count=count,
+            agents.NewAgents("social_media_marketer", count),
             fleet_seed=1,
             now=now,
         )

@@ -44,7 +44,7 @@ from fleet.agents.queries import (
     without_account,
 )
 from fleet.agents.selection import Selection, parse_ref
-from fleet.agents.views import AgentView, Created, Transition
+from fleet.agents.views import AgentView, Created, NewAgents, Transition
 from fleet.core.statuses import AGENT_STATUSES
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "Decision",
     "Deferrals",
     "DispatchReport",
+    "NewAgents",
     "Remembered",
     "Selection",
     "Tick",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,15 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.agents.commands import _selected
 from fleet.agents.selection import Selection
 from fleet.agents.views import Transition
+from fleet.core.review import ReviewMode
 from fleet.db.models import Agent
 from fleet.infra.persona_files import PersonaCatalogue
-
-
-class ReviewMode(StrEnum):
-    """Whether an agent's posts, comments and replies wait as drafts for an owner."""
-
-    ON = "on"
-    OFF = "off"
 
 
 def set_review(

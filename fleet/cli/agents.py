@@ -56,16 +56,18 @@ def create(
 ) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
     fleet = fleet_of(ctx)
-    created, started = use.create(
-        fleet,
+    new = use.NewAgents(
         persona,
         count,
         interval=_interval(interval),
         weights=_weights(weights),
         activity=_activity(activity),
-        start=start_now,
-        review=review,
+        review=use.ReviewMode.ON if review else use.ReviewMode.OFF,
     )
+    if start_now:
+        created, started = use.create_and_start(fleet, new)
+    else:
+        created, started = use.create(fleet, new), 0
     if as_json:
         print_json({**_created(created), "started": started, "review": review})
     else:

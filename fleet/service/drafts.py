@@ -20,8 +20,8 @@ from fleet.activities import drafts as store
 from fleet.activities import recent_texts_of
 from fleet.activities.drafts import Decided, DraftFilter, DraftStats, DraftView
 from fleet.agents import Selection, Transition
-from fleet.agents.review import ReviewMode, set_review
-from fleet.core.review import CAPTION_MAX, TEXT_MAX, publish_times, reason_problem
+from fleet.agents.review import set_review
+from fleet.core.review import CAPTION_MAX, TEXT_MAX, ReviewMode, publish_times, reason_problem
 from fleet.core.statuses import DRAFT_STATUSES, ActivityStatus, DraftStatus
 from fleet.errors import InputError, UnknownPersona
 from fleet.infra.logs import get_logger

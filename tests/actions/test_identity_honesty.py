@@ -44,7 +44,7 @@ def asked(fleet: Fleet) -> tuple[int, str]:
     """An active agent that posted once (its post is ``p1`` on the gallery), as in
     ``tests.actions.test_reply``."""
     created = agents.create_agents(
-        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
+        fleet.sessions, fleet.personas, agents.NewAgents("ux_ui_designer", 1), fleet_seed=7, now=NOW
     )
     agents.change_status(
         fleet.sessions, fleet.personas, "start", agents.Selection(everyone=True), now=NOW

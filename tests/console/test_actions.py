@@ -212,7 +212,9 @@ def test_the_personas_page_shows_each_persona_in_full_and_the_agent_page_its_ove
     assert "fleet personas show ux_ui_designer" in page
     assert persona.personality.replace("'", "&#39;") in page
     assert ", ".join(persona.interests) in page
-    made, _ = agents.create(worked, "indie_game_dev", 1, interval=(60, 90), activity=0.5)
+    made = agents.create(
+        worked, agents.NewAgents("indie_game_dev", 1, interval=(60, 90), activity=0.5)
+    )
     agent = agents.get(worked, str(made.first_id))
     shown = console.http.get(f"/agents/{agent.handle}").text
     assert "overrides: interval 60.0-90.0 s activity 0.5" in shown

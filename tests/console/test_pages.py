@@ -376,7 +376,7 @@ def test_the_agent_page_shows_the_longest_persona_whole(
     worked: Fleet, console: BackgroundConsole, browser: Browser
 ) -> None:
     """social_media_marketer was clipped in its tile."""
-    agents.create(worked, "social_media_marketer", 1)
+    agents.create(worked, agents.NewAgents("social_media_marketer", 1))
     handle = agents.get(worked, "7").handle
     browser.open(f"{console.url}/agents/{handle}")
     browser.wait_for("document.querySelector('.tile.wide b') !== null")
