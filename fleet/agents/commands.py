@@ -148,53 +148,40 @@ def _insert_agents(
 ) -> None:
     """The agents' rows, created: by COPY on Postgres (100,000 agents in a second), by
     one insert on SQLite."""
-    connection = session.connection()
-    weights = new.weights
+    weights = dict(new.weights) if new.weights else None
     lo, hi = new.interval if new.interval is not None else (None, None)
+    rows = [
+        {
+            "handle": i.handle,
+            "display_name": i.display_name,
+            "persona": new.persona,
+            "persona_index": i.index,
+            "seed": i.seed,
+            "status": "created",
+            "weights": weights,
+            "interval_min": lo,
+            "interval_max": hi,
+            "activity": new.activity,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in identities
+    ]
+    connection = session.connection()
     # Dialect branch: COPY is Postgres's; SQLite inserts.
     if connection.dialect.name == "postgresql":
-        weights_json = json.dumps(dict(weights)) if weights else None
+        weights_json = json.dumps(weights) if weights else None
         _copy_rows(
             connection,
             [
-                (
-                    i.handle,
-                    i.display_name,
-                    new.persona,
-                    i.index,
-                    i.seed,
-                    "created",
-                    weights_json,
-                    lo,
-                    hi,
-                    new.activity,
-                    now,
-                    now,
+                tuple(
+                    weights_json if column == "weights" else row[column] for column in _COPY_COLUMNS
                 )
-                for i in identities
+                for row in rows
             ],
         )
-        return
-    session.execute(
-        insert(Agent),
-        [
-            {
-                "handle": i.handle,
-                "display_name": i.display_name,
-                "persona": new.persona,
-                "persona_index": i.index,
-                "seed": i.seed,
-                "status": "created",
-                "weights": dict(weights) if weights else None,
-                "interval_min": lo,
-                "interval_max": hi,
-                "activity": new.activity,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i in identities
-        ],
-    )
+    else:
+        session.execute(insert(Agent), rows)
 
 
 def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selection) -> list[Any]:
