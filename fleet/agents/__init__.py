@@ -40,6 +40,7 @@ from fleet.agents.queries import (
     get_agent,
     handles_with_accounts,
     list_agents,
+    live_handles_with_accounts,
     persona_totals,
     without_account,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "handles_with_accounts",
     "keep_post_vectors",
     "list_agents",
+    "live_handles_with_accounts",
     "manual_key",
     "mark_people_waiting",
     "memories_of",

@@ -115,7 +115,7 @@ def labelled(scope: Scope) -> Finding:
     if not isinstance(scope.gallery, ReadsConsent):
         return Finding("labelled", "unavailable", "the gallery client cannot read profiles")
     wanted = scope.fleet.settings.disclosure
-    handles = agents.handles_with_accounts(scope.fleet.sessions, live=True, limit=MAX_READS)
+    handles = agents.live_handles_with_accounts(scope.fleet.sessions, limit=MAX_READS)
     missing: list[str] = []
     for handle in handles:
         try:
@@ -398,7 +398,7 @@ def sync_labels(fleet: Fleet, gallery: ReadsConsent) -> int:
     """Set the operator's label on every live agent account that shows another; how many."""
     wanted = fleet.settings.disclosure
     synced = 0
-    for handle in agents.handles_with_accounts(fleet.sessions, live=True, limit=MAX_READS):
+    for handle in agents.live_handles_with_accounts(fleet.sessions, limit=MAX_READS):
         shown = gallery.disclosure_of(handle)
         if (
             shown is None

@@ -47,7 +47,7 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     it; mark the agents people wait on (``scan_notifications``). None when there is no
     agent to read as, or the fleet is too young to measure."""
     now = fleet.clock.now()
-    readers = agents.handles_with_accounts(fleet.sessions, live=True, limit=1)
+    readers = agents.live_handles_with_accounts(fleet.sessions, limit=1)
     if not readers:
         return None
     # People and the fleet over the same window: the last 12 hours, or the fleet's life

@@ -39,7 +39,7 @@ def reconcile(
     since = now - window
     entries = activities.ledger_entries(sessions, since - MARGIN)
     handles = set(agents.handles_with_accounts(sessions))
-    readers = agents.handles_with_accounts(sessions, live=True, limit=5)
+    readers = agents.live_handles_with_accounts(sessions, limit=5)
     stale = [
         Finding(
             "stale",
