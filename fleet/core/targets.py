@@ -47,24 +47,37 @@ def choose_target(
     ]
     if not open_posts:
         return None
-    if taste is not None and kind == "like":
-        # A person whose comment the agent answered (a person's tie) is liked back first:
-        # they came to the agent, it returns the attention, whatever its taste.
-        owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
-        if owed and rng.random() < taste.courtesy:
-            return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
+    owed = _liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
+    if owed is not None:
+        return owed
     newcomers = [] if welcome is None else _newcomers(open_posts, welcome, kind)
     open_posts = newcomers or open_posts
     if taste is not None:
         if welcome is not None:
             open_posts = _welcomed(open_posts, welcome, kind)
-        if kind == "comment":
-            # A comment keeps up a relationship: ties weigh more than in a like.
+        if kind == "comment":  # a comment keeps up a relationship: ties weigh more
             taste = replace(taste, tie=taste.comment_tie)
-        # A like may pass the page over: nothing on it speaks to the agent
-        # (``draw_or_pass``); not a like given to a newcomer.
+        # A like may pass the page over (``draw_or_pass``), but not a newcomer's post.
         pick = draw_or_pass if kind == "like" and not newcomers else draw
         return pick(open_posts, taste, rng, page=candidates)
+    return _people_first(open_posts, human_share, rng)
+
+
+def _liked_back(
+    open_posts: list[Candidate], taste: Weights, rng: random.Random
+) -> Candidate | None:
+    """A person whose comment the agent answered (a person's tie), liked back first at
+    the ``courtesy`` of the time: they came to the agent, it returns the attention,
+    whatever its taste. None: no one this time."""
+    owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
+    if owed and rng.random() < taste.courtesy:
+        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
+    return None
+
+
+def _people_first(open_posts: list[Candidate], human_share: float, rng: random.Random) -> Candidate:
+    """Without taste: a person's post with probability ``human_share`` (when there is
+    one), else an agent's, uniformly."""
     humans = [c for c in open_posts if not c.author_is_agent]
     bots = [c for c in open_posts if c.author_is_agent]
     pool = humans if humans and (not bots or rng.random() < human_share) else bots
