@@ -57,11 +57,13 @@ def list_(
     """The newest activities first."""
     rows = use.find(
         fleet_of(ctx),
-        agent_ref=agent_ref,
-        action=action,
-        status=status,
-        within=_window(since) if since else None,
-        limit=limit,
+        use.LedgerQuery(
+            agent_ref=agent_ref,
+            action=action,
+            status=status,
+            within=_window(since) if since else None,
+            limit=limit,
+        ),
     )
     if as_json:
         print_json([row.to_json() for row in rows])

@@ -47,7 +47,9 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
     sandbox: BackgroundSandbox,
 ) -> None:
     # A person likes and comments on the ux designer's post, beside the fleet's agents.
-    posted = activity.find(worked, agent_ref="1", action="post")[0].result or {}
+    posted = (
+        activity.find(worked, activity.LedgerQuery(agent_ref="1", action="post"))[0].result or {}
+    )
     box, now = sandbox.app.state.sandbox, datetime.now(UTC)
     with box.storage.begin() as conn:
         pat, _ = gallery_storage.invite(

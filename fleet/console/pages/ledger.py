@@ -33,11 +33,13 @@ def ledger(request: Request) -> Response:
     try:
         rows, next_before = activity_use.ledger_page(
             fleet,
-            agent_ref=keep["agent"] or None,
-            persona=keep["persona"] or None,
-            action=keep["action"] or None,
-            status=keep["status"] or None,
-            before=before,
+            activity_use.LedgerQuery(
+                agent_ref=keep["agent"] or None,
+                persona=keep["persona"] or None,
+                action=keep["action"] or None,
+                status=keep["status"] or None,
+                before=before,
+            ),
         )
     except InputError as error:
         refused.append(str(error))
