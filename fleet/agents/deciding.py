@@ -305,25 +305,7 @@ def decide_ticks(
     wanted = {agent_id for agent_id, _, _, _ in parsed}
     decisions: list[Decision] = []
     with sessions.begin() as session:
-        query = (
-            select(
-                Agent.id,
-                Agent.persona,
-                Agent.seed,
-                Agent.status,
-                Agent.deleted_at,
-                Agent.weights,
-                Agent.interval_min,
-                Agent.interval_max,
-                Agent.activity,
-                Agent.day_counts,
-                Agent.people_waiting_since,
-            )
-            .where(Agent.id.in_(wanted))
-            .order_by(Agent.id)
-        )
-        # FOR UPDATE in id order (two batches never deadlock); SQLite renders nothing.
-        agents = {row.id: row for row in session.execute(query.with_for_update())}
+        agents = _locked_agents(session, wanted)
         before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
         # Only a session's first actions may answer: ask only for the agents at one.
         answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
@@ -342,38 +324,67 @@ def decide_ticks(
         )
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
-        if plan.looked:
-            # They looked at their notifications: the next scan marks them again if a
-            # person's comment still waits.
-            session.execute(
-                update(_AGENTS)
-                .where(_AGENTS.c.id.in_(sorted(plan.looked)))
-                .values(people_waiting_since=None)
-            )
+        _update_ticked(session, plan, new_keys, now)
         pending = {
             row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
         }
-        fresh = [
-            u
-            for u, row in zip(plan.updates, rows, strict=True)
-            if row["idempotency_key"] in new_keys
-        ]
-        if fresh:
-            table = _AGENTS
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("agent_id"))
-                .values(
-                    ticks_count=table.c.ticks_count + 1,
-                    last_tick_at=bindparam("due"),
-                    day_counts=bindparam("counts"),
-                    updated_at=now,
-                ),
-                fresh,
-            )
         to_send = new_keys & pending  # once: per decision it made the batch quadratic
         decisions = [
             Decision(agent_id, due_at, action, key, ids.get(key), key in to_send)
             for agent_id, due_at, action, key in plan.decided
         ]
     return decisions
+
+
+def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
+    """The agents' rows a tick needs, by id, locked FOR UPDATE in id order (two batches
+    never deadlock; SQLite renders nothing)."""
+    query = (
+        select(
+            Agent.id,
+            Agent.persona,
+            Agent.seed,
+            Agent.status,
+            Agent.deleted_at,
+            Agent.weights,
+            Agent.interval_min,
+            Agent.interval_max,
+            Agent.activity,
+            Agent.day_counts,
+            Agent.people_waiting_since,
+        )
+        .where(Agent.id.in_(wanted))
+        .order_by(Agent.id)
+    )
+    return {row.id: row for row in session.execute(query.with_for_update())}
+
+
+def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:
+    """The agents' runtime state after the decisions newly recorded (``new_keys``): a tick
+    more, its time and the day's counts; and the notifications looked at."""
+    if plan.looked:
+        # They looked at their notifications: the next scan marks them again if a
+        # person's comment still waits.
+        session.execute(
+            update(_AGENTS)
+            .where(_AGENTS.c.id.in_(sorted(plan.looked)))
+            .values(people_waiting_since=None)
+        )
+    fresh = [
+        u
+        for u, row in zip(plan.updates, plan.rows, strict=True)
+        if row["idempotency_key"] in new_keys
+    ]
+    if fresh:
+        table = _AGENTS
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("agent_id"))
+            .values(
+                ticks_count=table.c.ticks_count + 1,
+                last_tick_at=bindparam("due"),
+                day_counts=bindparam("counts"),
+                updated_at=now,
+            ),
+            fresh,
+        )
