@@ -10,7 +10,7 @@ from fleet.agents.commands import (
     set_platform_user,
 )
 from fleet.agents.deciding import Decision, decide_ticks, manual_key
-from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
 from fleet.agents.memories import (
     Remembered,
     memories_of,
@@ -56,6 +56,7 @@ __all__ = [
     "Created",
     "Decision",
     "Deferrals",
+    "DispatchLimits",
     "DispatchReport",
     "NewAgents",
     "Remembered",

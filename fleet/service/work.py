@@ -45,10 +45,12 @@ def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchRep
         fleet.personas,
         publish,
         now=fleet.clock.now().timestamp(),
-        batch_size=settings.batch_size,
-        max_batches=settings.max_batches_per_cycle,
-        catch_up=settings.catch_up_seconds,
-        lead=settings.lead_seconds,
+        limits=agents.DispatchLimits(
+            batch_size=settings.batch_size,
+            max_batches=settings.max_batches_per_cycle,
+            catch_up=settings.catch_up_seconds,
+            lead=settings.lead_seconds,
+        ),
     )
 
 
