@@ -148,6 +148,32 @@ def labelled(scope: Scope) -> Finding:
     return Finding("labelled", "ok", line, figures)
 
 
+def _actions_toward(
+    scope: Scope, read: ConsentRead, consent: Consent, closed: set[str], authors: _Authors
+) -> tuple[int, int, list[str]]:
+    """Of the window's likes, comments and replies, those toward the people ``closed``
+    that their say does not allow, after they said it: how many, how many of them later
+    than the bound, and up to five of those."""
+    toward = late = 0
+    examples: list[str] = []
+    for action in scope.actions(("like", "comment", "reply")):
+        person = authors.of(action)
+        if person is None or person not in closed:
+            continue
+        if allows(consent, action.handle, action.action, person):
+            continue
+        said = read.said_at.get(person)
+        ended = action.finished_at or action.created_at
+        if said is not None and ended <= said:
+            continue  # before they said it
+        toward += 1
+        if said is None or ended > said + CONSENT_BOUND:
+            late += 1
+            if len(examples) < 5:
+                examples.append(f"{action.action} by @{action.handle} toward @{person}")
+    return toward, late, examples
+
+
 def consent_honoured(scope: Scope) -> Finding:
     """No action toward a person who said no, later than the bound after they said it."""
     try:
@@ -171,23 +197,7 @@ def consent_honoured(scope: Scope) -> Finding:
     if not closed:
         return Finding("consent", "ok", "no person has opted out or blocked an agent", {})
     authors = _Authors(scope.gallery)
-    toward = late = 0
-    examples: list[str] = []
-    for action in scope.actions(("like", "comment", "reply")):
-        person = authors.of(action)
-        if person is None or person not in closed:
-            continue
-        if allows(consent, action.handle, action.action, person):
-            continue
-        said = read.said_at.get(person)
-        ended = action.finished_at or action.created_at
-        if said is not None and ended <= said:
-            continue  # before they said it
-        toward += 1
-        if said is None or ended > said + CONSENT_BOUND:
-            late += 1
-            if len(examples) < 5:
-                examples.append(f"{action.action} by @{action.handle} toward @{person}")
+    toward, late, examples = _actions_toward(scope, read, consent, closed, authors)
     figures: dict[str, Any] = {
         "people_said_no": len(closed),
         "actions_toward_them": toward,
