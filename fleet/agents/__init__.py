@@ -9,7 +9,7 @@ from fleet.agents.commands import (
     mark_people_waiting,
     set_platform_user,
 )
-from fleet.agents.deciding import Decision, decide_ticks, manual_key
+from fleet.agents.deciding import Decision, Strain, decide_ticks, manual_key
 from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
 from fleet.agents.memories import (
     Remembered,
@@ -61,6 +61,7 @@ __all__ = [
     "NewAgents",
     "Remembered",
     "Selection",
+    "Strain",
     "Tick",
     "Transition",
     "active_next_ticks",

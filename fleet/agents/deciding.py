@@ -277,6 +277,17 @@ def _may_answer(ticks: Sequence[ParsedTick]) -> set[int]:
     }
 
 
+@dataclass(frozen=True)
+class Strain:
+    """What the fleet's limits ask of a decision now: ``adjust`` (the LLM budget's
+    degrade: an agent over its budget likes or browses instead of posting; None: no
+    change), and the ``share`` of ticks that act while the gallery is saturated
+    (``fleet.core.pressure``; 1.0: every tick)."""
+
+    adjust: Adjust | None = None
+    share: float = 1.0
+
+
 def decide_ticks(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
@@ -284,16 +295,15 @@ def decide_ticks(
     *,
     now: datetime,
     lease: timedelta,
-    adjust: Adjust | None = None,
-    share: float = 1.0,
+    strain: Strain = Strain(),
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
-    While the gallery is saturated only ``share`` of the ticks act (``fleet.core.
-    pressure``); the others rest and record nothing.
+    While the gallery is saturated only ``strain.share`` of the ticks act; the others
+    rest and record nothing.
 
     The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
-    draw; ``adjust`` may replace it (an agent over its LLM budget likes or browses instead
+    draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses instead
     of posting); then the agent's daily quotas may turn it to the next kind still allowed
     today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
     first and why it changed (``plan_ticks``). The agents are locked while they are
@@ -317,9 +327,9 @@ def decide_ticks(
             answering=answering,
             now=now,
             lease=lease,
-            adjust=adjust,
+            adjust=strain.adjust,
             notified={i for i, row in agents.items() if row.people_waiting_since is not None},
-            share=share,
+            share=strain.share,
             owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
         )
         rows = plan.rows

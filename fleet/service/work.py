@@ -65,8 +65,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
         [[int(part) for part in tick] for tick in ticks],
         now=fleet.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
-        adjust=fleet.degrade(),
-        share=fleet.back_pressure().decide_share,
+        strain=agents.Strain(fleet.degrade(), fleet.back_pressure().decide_share),
     )
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
