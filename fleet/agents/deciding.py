@@ -303,35 +303,18 @@ def decide_ticks(
     rest and record nothing.
 
     The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
-    draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses instead
-    of posting); then the agent's daily quotas may turn it to the next kind still allowed
-    today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
+    draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses
+    instead of posting); then the agent's daily quotas may turn it to the next kind still
+    allowed today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
     first and why it changed (``plan_ticks``). The agents are locked while they are
     decided, so two ticks of one agent decided at once count against its quotas one after
     the other; a tick decided before (a redelivered message) records nothing and returns
     the same decision. A tick for an agent that is no longer active decides nothing.
     """
     parsed = [_as_tick(tick) for tick in ticks]
-    wanted = {agent_id for agent_id, _, _, _ in parsed}
     decisions: list[Decision] = []
     with sessions.begin() as session:
-        agents = _locked_agents(session, wanted)
-        before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
-        # Only a session's first actions may answer: ask only for the agents at one.
-        answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
-        plan = plan_ticks(
-            parsed,
-            agents,
-            catalogue,
-            before=before,
-            answering=answering,
-            now=now,
-            lease=lease,
-            adjust=strain.adjust,
-            notified={i for i, row in agents.items() if row.people_waiting_since is not None},
-            share=strain.share,
-            owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
-        )
+        plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
         _update_ticked(session, plan, new_keys, now)
@@ -344,6 +327,37 @@ def decide_ticks(
             for agent_id, due_at, action, key in plan.decided
         ]
     return decisions
+
+
+def _planned(
+    session: Session,
+    catalogue: PersonaCatalogue,
+    parsed: list[ParsedTick],
+    *,
+    now: datetime,
+    lease: timedelta,
+    strain: Strain,
+) -> TickPlan:
+    """The plan of the ticks (``plan_ticks``) from what the database says of their
+    agents, locked: their rows, the ticks decided before, who may answer, who is
+    notified, who owes an answer about what it is."""
+    agents = _locked_agents(session, {agent_id for agent_id, _, _, _ in parsed})
+    before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
+    # Only a session's first actions may answer: ask only for the agents at one.
+    answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
+    return plan_ticks(
+        parsed,
+        agents,
+        catalogue,
+        before=before,
+        answering=answering,
+        now=now,
+        lease=lease,
+        adjust=strain.adjust,
+        notified={i for i, row in agents.items() if row.people_waiting_since is not None},
+        share=strain.share,
+        owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+    )
 
 
 def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
