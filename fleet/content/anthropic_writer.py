@@ -260,7 +260,6 @@ class AnthropicWriter:
         self,
         api_key: SecretStr,
         settings: LLMSettings,
-        prices: Mapping[str, Price] | None = None,
         http_client: httpx2.Client | None = None,
         *,
         base_url: str | None = None,
@@ -272,7 +271,7 @@ class AnthropicWriter:
         import anthropic
 
         self.model = settings.model
-        self._price = price_for(settings.model, prices or prices_from_settings(settings))
+        self._price = price_for(settings.model, prices_from_settings(settings))
         # Images are shown to the model only from the gallery's own host (else the
         # provider would fetch any address a person put in a post).
         self._image_host = image_host if settings.vision else None

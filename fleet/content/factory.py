@@ -123,7 +123,6 @@ def build_one(
         return AnthropicWriter(
             endpoint.api_key,
             llm.model_copy(update={"model": endpoint.model}),
-            prices,
             http_client=http_client,
             base_url=endpoint.base_url,
             image_host=settings.gallery.url.host,
