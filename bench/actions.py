@@ -259,8 +259,7 @@ def main() -> None:
         created = agents.create_agents(
             fleet.sessions,
             fleet.personas,
-            persona="social_media_marketer",
-            count=args.agents,
+            agents.NewAgents("social_media_marketer", args.agents),
             fleet_seed=1,
             now=now,
         )

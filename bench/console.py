@@ -53,7 +53,7 @@ def _populate(fleet: Fleet, count: int, activities: int) -> None:
         want = share if persona != PERSONAS[-1] else count - made
         while want > 0:
             step = min(50_000, want)
-            agents.create(fleet, persona, step)
+            agents.create(fleet, agents.NewAgents(persona, step))
             made, want = made + step, want - step
     with fleet.engine.begin() as connection:
         connection.execute(text("UPDATE agents SET status = 'active' WHERE id % 3 <> 0"))

@@ -55,7 +55,7 @@ from bench.realism import DEFAULT_START, agent_seed, measure
 from bench.tokens import E5Tokens
 from fleet.content.anthropic_writer import AnthropicWriter, price_for, prices_from_settings
 from fleet.content.offline import OfflineWriter
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import Author, CommentSeen, ContentWriter, PlanAsk, PostSeen, Usage
 from fleet.core.persona import Action, Persona
 from fleet.core.timeline import Rhythm, simulate
@@ -347,10 +347,12 @@ def main(argv: list[str] | None = None) -> None:
     with MessagesAPI(tokens=count) as messages, ChatCompletionsAPI(tokens=count) as chat:
         hosted = AnthropicWriter(SecretStr("bench-local-key"), llm, base_url=messages.url)
         local = OpenAIWriter(
-            model="local-model",
-            api_key=None,
-            base_url=f"{chat.url}/v1",
-            timeout_seconds=llm.timeout_seconds,
+            ChatServer(
+                model="local-model",
+                api_key=None,
+                base_url=f"{chat.url}/v1",
+                timeout_seconds=llm.timeout_seconds,
+            ),
             prices={},
         )
         try:

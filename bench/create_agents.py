@@ -44,8 +44,7 @@ def main() -> None:
         created = agents.create_agents(
             fleet.sessions,
             fleet.personas,
-            persona=args.persona,
-            count=args.count,
+            agents.NewAgents(args.persona, args.count),
             fleet_seed=1,
             now=now,
         )

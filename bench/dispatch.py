@@ -29,7 +29,7 @@ from sqlalchemy import text
 from bench import scratch_database
 from fleet import agents
 from fleet.agents import Selection
-from fleet.agents.heartbeat import Tick, dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, Tick, dispatch_due
 from fleet.db import migrate
 from fleet.infra.queue import send_ticks
 from fleet.service.root import Fleet, bootstrap
@@ -47,8 +47,7 @@ def _grow(fleet: Fleet, total: int, have: int) -> None:
         created = agents.create_agents(
             fleet.sessions,
             fleet.personas,
-            persona="social_media_marketer",
-            count=count,
+            agents.NewAgents("social_media_marketer", count),
             fleet_seed=1,
             now=now,
         )
@@ -79,8 +78,7 @@ def _idle_cycles(fleet: Fleet, cycles: int) -> dict[str, float]:
             fleet.personas,
             lambda _ticks: None,
             now=time.time(),
-            batch_size=1000,
-            max_batches=20,
+            limits=DispatchLimits(batch_size=1000, max_batches=20),
         )
         timings.append((time.perf_counter() - began) * 1000)
         assert report.ticks == 0
@@ -134,8 +132,7 @@ def main() -> None:
                 fleet.personas,
                 publish,
                 now=backlog_at,
-                batch_size=settings.dispatch.batch_size,
-                max_batches=1000,
+                limits=DispatchLimits(batch_size=settings.dispatch.batch_size, max_batches=1000),
             )
             sent += report.ticks
             if report.ticks == 0:

@@ -48,8 +48,13 @@ STEP = 10_000
 def _populate(fleet: Fleet, count: int) -> None:
     """``count`` drafts of ``AGENTS`` agents under review: half pending, a quarter
     approved, the rest rejected or expired, decided over the last seven days."""
-    agents.create(fleet, "ux_ui_designer", AGENTS // 2, review=True)
-    agents.create(fleet, "data_visualization", AGENTS - AGENTS // 2, review=True)
+    agents.create(
+        fleet, agents.NewAgents("ux_ui_designer", AGENTS // 2, review=agents.ReviewMode.ON)
+    )
+    agents.create(
+        fleet,
+        agents.NewAgents("data_visualization", AGENTS - AGENTS // 2, review=agents.ReviewMode.ON),
+    )
     rng = random.Random(1)
     now = fleet.clock.now()
     week = 7 * 86_400

@@ -106,7 +106,7 @@ def main() -> None:
         sessions = session_factory(engine)
         personas = PersonaCatalogue.from_directory(BUNDLED_DIR)
         made = agents.create_agents(
-            sessions, personas, persona=PERSONA, count=args.agents, fleet_seed=1, now=NOW
+            sessions, personas, agents.NewAgents(PERSONA, args.agents), fleet_seed=1, now=NOW
         )
         ids = list(range(made.first_id, made.last_id + 1))
         vectors = embedder.vectors(texts)

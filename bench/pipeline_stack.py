@@ -290,11 +290,9 @@ class Bench:
                     agents.create_agents(
                         self.fleet.sessions,
                         self.fleet.personas,
-                        persona=slug,
-                        count=n,
+                        agents.NewAgents(slug, n, interval=ONCE),
                         fleet_seed=1,
                         now=now,
-                        interval=ONCE,
                     )
             self.registered += count
         with self.fleet.engine.begin() as connection:

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from fleet.content import planning
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import Author, CommentSeen, PlanAsk, PostSeen
 from fleet.errors import FleetError
 from fleet.infra.persona_files import PersonaCatalogue
@@ -80,7 +80,8 @@ def main() -> None:
     cases: dict[str, Any] = {}
     with ChatCompletionsAPI() as api:
         writer = OpenAIWriter(
-            model="local", api_key=None, base_url=f"{api.url}/v1", timeout_seconds=10, prices={}
+            ChatServer(model="local", api_key=None, base_url=f"{api.url}/v1", timeout_seconds=10),
+            prices={},
         )
         with writer:
             for name, answer in hostile(who.workflow_styles[0]).items():

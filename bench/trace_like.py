@@ -108,7 +108,7 @@ def main() -> None:
 
         now = datetime.now(UTC)
         made = agents.create_agents(
-            fleet.sessions, fleet.personas, persona=PERSONA, count=6, fleet_seed=7, now=now
+            fleet.sessions, fleet.personas, agents.NewAgents(PERSONA, 6), fleet_seed=7, now=now
         )
         agents.change_status(
             fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now

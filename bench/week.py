@@ -489,7 +489,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n, slug in enumerate(slugs):
             count = args.agents // len(slugs) + (1 if n < args.agents % len(slugs) else 0)
             if count:
-                use.create(fleet, slug, count)
+                use.create(fleet, use.NewAgents(slug, count))
         use.change_status(fleet, "start", use.Selection(everyone=True))
         # The clock starts once the workers had time to load (they read it from the start).
         clock.t0 = time.time() + args.warmup

@@ -300,11 +300,9 @@ def active_agents(
     made = agents.create_agents(
         fleet.sessions,
         fleet.personas,
-        persona=persona,
-        count=count,
+        agents.NewAgents(persona, count, interval=interval),
         fleet_seed=7,
         now=now,
-        interval=interval,
     )
     agents.change_status(
         fleet.sessions,

@@ -340,7 +340,7 @@ def _writer(
     from fleet.content.anthropic_writer import AnthropicWriter, Price
     from fleet.content.fallback import ChainWriter
     from fleet.content.offline import OfflineWriter
-    from fleet.content.openai_writer import OpenAIWriter
+    from fleet.content.openai_writer import ChatServer, OpenAIWriter
     from fleet.content.port import Author, ContentWriter, PostSeen
     from fleet.infra.persona_files import PersonaCatalogue
     from fleet.settings import LLMSettings
@@ -352,10 +352,12 @@ def _writer(
     else:
         price = {"smollm2": Price(input=1.0, output=5.0, cache_read=0.1, cache_write=1.25)}
         primary = OpenAIWriter(
-            model="smollm2",
-            api_key=SecretStr("sk-hostile"),
-            base_url=f"{url}/v1",
-            timeout_seconds=seconds,
+            ChatServer(
+                model="smollm2",
+                api_key=SecretStr("sk-hostile"),
+                base_url=f"{url}/v1",
+                timeout_seconds=seconds,
+            ),
             prices=price,
         )
     chain = ChainWriter([(client, primary), ("offline", OfflineWriter())])

@@ -9,8 +9,8 @@ from fleet.agents.commands import (
     mark_people_waiting,
     set_platform_user,
 )
-from fleet.agents.deciding import Decision, decide_ticks, manual_key
-from fleet.agents.heartbeat import DispatchReport, Tick, dispatch_due
+from fleet.agents.deciding import Decision, Strain, decide_ticks, manual_key
+from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
 from fleet.agents.memories import (
     Remembered,
     memories_of,
@@ -40,11 +40,12 @@ from fleet.agents.queries import (
     get_agent,
     handles_with_accounts,
     list_agents,
+    live_handles_with_accounts,
     persona_totals,
     without_account,
 )
 from fleet.agents.selection import Selection, parse_ref
-from fleet.agents.views import AgentView, Created, Transition
+from fleet.agents.views import AgentView, Created, NewAgents, Transition
 from fleet.core.statuses import AGENT_STATUSES
 
 __all__ = [
@@ -55,9 +56,12 @@ __all__ = [
     "Created",
     "Decision",
     "Deferrals",
+    "DispatchLimits",
     "DispatchReport",
+    "NewAgents",
     "Remembered",
     "Selection",
+    "Strain",
     "Tick",
     "Transition",
     "active_next_ticks",
@@ -81,6 +85,7 @@ __all__ = [
     "handles_with_accounts",
     "keep_post_vectors",
     "list_agents",
+    "live_handles_with_accounts",
     "manual_key",
     "mark_people_waiting",
     "memories_of",

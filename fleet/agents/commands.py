@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
-from fleet.agents.views import Created, Transition
+from fleet.agents.views import Created, NewAgents, Transition
 from fleet.core.decisions import effective_interval, effective_weights
-from fleet.core.names import capacity, identity
+from fleet.core.names import Identity, capacity, identity
 from fleet.core.persona import Action
+from fleet.core.review import ReviewMode
 from fleet.core.sessions import SET_ACTIVITY_BOUNDS
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
@@ -96,26 +97,16 @@ def _copy_rows(connection: Connection, rows: list[tuple[object, ...]]) -> None:
 def create_agents(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
+    new: NewAgents,
     *,
-    persona: str,
-    count: int,
     fleet_seed: int,
     now: datetime,
-    interval: tuple[float, float] | None = None,
-    weights: Mapping[str, float] | None = None,
-    activity: float | None = None,
-    review: bool = False,
 ) -> Created:
-    """Create ``count`` agents of a persona in one bulk write, after any made before;
-    with ``review``, under review mode (their content actions wait as drafts)."""
-    if not 1 <= count <= MAX_CREATE:
-        raise InputError(f"count must be between 1 and {MAX_CREATE:,} (got {count})")
-    _validate_overrides(catalogue, persona, interval, weights)
-    low, high = SET_ACTIVITY_BOUNDS
-    if activity is not None and not (math.isfinite(activity) and low <= activity <= high):
-        raise InputError(f"activity must be a number from {low:g} to {high:g} (got {activity!r})")
+    """Create ``new.count`` agents of a persona in one bulk write, after any made before;
+    under review mode when asked (their content actions wait as drafts)."""
+    _check_new(catalogue, new)
+    persona, count = new.persona, new.count
     spec = catalogue.get(persona)
-    weights_json = json.dumps(dict(weights)) if weights else None
     with sessions.begin() as session:
         connection = session.connection()
         _lock_persona(connection, persona)
@@ -126,62 +117,71 @@ def create_agents(
         if first + count > capacity(spec):
             raise InputError(f"persona {persona} cannot hold {count} more agents")
         identities = [identity(spec, fleet_seed, index) for index in range(first, first + count)]
-        lo, hi = interval if interval is not None else (None, None)
-        # Dialect branch: COPY is Postgres's (100,000 agents in a second); SQLite inserts.
-        if connection.dialect.name == "postgresql":
-            _copy_rows(
-                connection,
-                [
-                    (
-                        i.handle,
-                        i.display_name,
-                        persona,
-                        i.index,
-                        i.seed,
-                        "created",
-                        weights_json,
-                        lo,
-                        hi,
-                        activity,
-                        now,
-                        now,
-                    )
-                    for i in identities
-                ],
-            )
-        else:
-            session.execute(
-                insert(Agent),
-                [
-                    {
-                        "handle": i.handle,
-                        "display_name": i.display_name,
-                        "persona": persona,
-                        "persona_index": i.index,
-                        "seed": i.seed,
-                        "status": "created",
-                        "weights": dict(weights) if weights else None,
-                        "interval_min": lo,
-                        "interval_max": hi,
-                        "activity": activity,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in identities
-                ],
-            )
+        _insert_agents(session, new, identities, now)
         first_id, last_id = session.execute(
             select(func.min(Agent.id), func.max(Agent.id)).where(
                 Agent.persona == persona, Agent.persona_index >= first
             )
         ).one()
-        if review:
+        if new.review is ReviewMode.ON:
             session.execute(
                 update(Agent)
                 .where(Agent.persona == persona, Agent.persona_index >= first)
                 .values(review=True)
             )
     return Created(persona, count, first, first + count - 1, first_id, last_id)
+
+
+def _check_new(catalogue: PersonaCatalogue, new: NewAgents) -> None:
+    """InputError for a count out of bounds, or overrides the persona cannot take."""
+    if not 1 <= new.count <= MAX_CREATE:
+        raise InputError(f"count must be between 1 and {MAX_CREATE:,} (got {new.count})")
+    _validate_overrides(catalogue, new.persona, new.interval, new.weights)
+    low, high = SET_ACTIVITY_BOUNDS
+    activity = new.activity
+    if activity is not None and not (math.isfinite(activity) and low <= activity <= high):
+        raise InputError(f"activity must be a number from {low:g} to {high:g} (got {activity!r})")
+
+
+def _insert_agents(
+    session: Session, new: NewAgents, identities: Sequence[Identity], now: datetime
+) -> None:
+    """The agents' rows, created: by COPY on Postgres (100,000 agents in a second), by
+    one insert on SQLite."""
+    weights = dict(new.weights) if new.weights else None
+    lo, hi = new.interval if new.interval is not None else (None, None)
+    rows = [
+        {
+            "handle": i.handle,
+            "display_name": i.display_name,
+            "persona": new.persona,
+            "persona_index": i.index,
+            "seed": i.seed,
+            "status": "created",
+            "weights": weights,
+            "interval_min": lo,
+            "interval_max": hi,
+            "activity": new.activity,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in identities
+    ]
+    connection = session.connection()
+    # Dialect branch: COPY is Postgres's; SQLite inserts.
+    if connection.dialect.name == "postgresql":
+        weights_json = json.dumps(weights) if weights else None
+        _copy_rows(
+            connection,
+            [
+                tuple(
+                    weights_json if column == "weights" else row[column] for column in _COPY_COLUMNS
+                )
+                for row in rows
+            ],
+        )
+    else:
+        session.execute(insert(Agent), rows)
 
 
 def _selected(session: Session, catalogue: PersonaCatalogue, selection: Selection) -> list[Any]:

@@ -283,6 +283,17 @@ def _may_answer(ticks: Sequence[ParsedTick]) -> set[int]:
     }
 
 
+@dataclass(frozen=True)
+class Strain:
+    """What the fleet's limits ask of a decision now: ``adjust`` (the LLM budget's
+    degrade: an agent over its budget likes or browses instead of posting; None: no
+    change), and the ``share`` of ticks that act while the gallery is saturated
+    (``fleet.core.pressure``; 1.0: every tick)."""
+
+    adjust: Adjust | None = None
+    share: float = 1.0
+
+
 def decide_ticks(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
@@ -290,96 +301,120 @@ def decide_ticks(
     *,
     now: datetime,
     lease: timedelta,
-    adjust: Adjust | None = None,
-    share: float = 1.0,
+    strain: Strain = Strain(),
 ) -> list[Decision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
-    While the gallery is saturated only ``share`` of the ticks act (``fleet.core.
-    pressure``); the others rest and record nothing.
+    While the gallery is saturated only ``strain.share`` of the ticks act; the others
+    rest and record nothing.
 
     The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
-    draw; ``adjust`` may replace it (an agent over its LLM budget likes or browses instead
-    of posting); then the agent's daily quotas may turn it to the next kind still allowed
-    today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
+    draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses
+    instead of posting); then the agent's daily quotas may turn it to the next kind still
+    allowed today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
     first and why it changed (``plan_ticks``). The agents are locked while they are
     decided, so two ticks of one agent decided at once count against its quotas one after
     the other; a tick decided before (a redelivered message) records nothing and returns
     the same decision. A tick for an agent that is no longer active decides nothing.
     """
     parsed = [_as_tick(tick) for tick in ticks]
-    wanted = {agent_id for agent_id, _, _, _ in parsed}
     decisions: list[Decision] = []
     with sessions.begin() as session:
-        query = (
-            select(
-                Agent.id,
-                Agent.persona,
-                Agent.seed,
-                Agent.status,
-                Agent.deleted_at,
-                Agent.weights,
-                Agent.interval_min,
-                Agent.interval_max,
-                Agent.activity,
-                Agent.day_counts,
-                Agent.people_waiting_since,
-            )
-            .where(Agent.id.in_(wanted))
-            .order_by(Agent.id)
-        )
-        # FOR UPDATE in id order (two batches never deadlock); SQLite renders nothing.
-        agents = {row.id: row for row in session.execute(query.with_for_update())}
-        before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
-        # Only a session's first actions may answer: ask only for the agents at one.
-        answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
-        plan = plan_ticks(
-            parsed,
-            agents,
-            catalogue,
-            before=before,
-            answering=answering,
-            now=now,
-            lease=lease,
-            adjust=adjust,
-            notified={i for i, row in agents.items() if row.people_waiting_since is not None},
-            share=share,
-            owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
-        )
+        plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
         rows = plan.rows
         new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
-        if plan.looked:
-            # They looked at their notifications: the next scan marks them again if a
-            # person's comment still waits.
-            session.execute(
-                update(_AGENTS)
-                .where(_AGENTS.c.id.in_(sorted(plan.looked)))
-                .values(people_waiting_since=None)
-            )
+        _update_ticked(session, plan, new_keys, now)
         pending = {
             row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
         }
-        fresh = [
-            u
-            for u, row in zip(plan.updates, rows, strict=True)
-            if row["idempotency_key"] in new_keys
-        ]
-        if fresh:
-            table = _AGENTS
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("agent_id"))
-                .values(
-                    ticks_count=table.c.ticks_count + 1,
-                    last_tick_at=bindparam("due"),
-                    day_counts=bindparam("counts"),
-                    updated_at=now,
-                ),
-                fresh,
-            )
         to_send = new_keys & pending  # once: per decision it made the batch quadratic
         decisions = [
             Decision(agent_id, due_at, action, key, ids.get(key), key in to_send)
             for agent_id, due_at, action, key in plan.decided
         ]
     return decisions
+
+
+def _planned(
+    session: Session,
+    catalogue: PersonaCatalogue,
+    parsed: list[ParsedTick],
+    *,
+    now: datetime,
+    lease: timedelta,
+    strain: Strain,
+) -> TickPlan:
+    """The plan of the ticks (``plan_ticks``) from what the database says of their
+    agents, locked: their rows, the ticks decided before, who may answer, who is
+    notified, who owes an answer about what it is."""
+    agents = _locked_agents(session, {agent_id for agent_id, _, _, _ in parsed})
+    before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
+    # Only a session's first actions may answer: ask only for the agents at one.
+    answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
+    return plan_ticks(
+        parsed,
+        agents,
+        catalogue,
+        before=before,
+        answering=answering,
+        now=now,
+        lease=lease,
+        adjust=strain.adjust,
+        notified={i for i, row in agents.items() if row.people_waiting_since is not None},
+        share=strain.share,
+        owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+    )
+
+
+def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
+    """The agents' rows a tick needs, by id, locked FOR UPDATE in id order (two batches
+    never deadlock; SQLite renders nothing)."""
+    query = (
+        select(
+            Agent.id,
+            Agent.persona,
+            Agent.seed,
+            Agent.status,
+            Agent.deleted_at,
+            Agent.weights,
+            Agent.interval_min,
+            Agent.interval_max,
+            Agent.activity,
+            Agent.day_counts,
+            Agent.people_waiting_since,
+        )
+        .where(Agent.id.in_(wanted))
+        .order_by(Agent.id)
+    )
+    return {row.id: row for row in session.execute(query.with_for_update())}
+
+
+def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:
+    """The agents' runtime state after the decisions newly recorded (``new_keys``): a tick
+    more, its time and the day's counts; and the notifications looked at."""
+    if plan.looked:
+        # They looked at their notifications: the next scan marks them again if a
+        # person's comment still waits.
+        session.execute(
+            update(_AGENTS)
+            .where(_AGENTS.c.id.in_(sorted(plan.looked)))
+            .values(people_waiting_since=None)
+        )
+    fresh = [
+        u
+        for u, row in zip(plan.updates, plan.rows, strict=True)
+        if row["idempotency_key"] in new_keys
+    ]
+    if fresh:
+        table = _AGENTS
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("agent_id"))
+            .values(
+                ticks_count=table.c.ticks_count + 1,
+                last_tick_at=bindparam("due"),
+                day_counts=bindparam("counts"),
+                updated_at=now,
+            ),
+            fresh,
+        )

@@ -195,21 +195,30 @@ def ticks_due(
         current = following
 
 
+@dataclass(frozen=True)
+class DispatchLimits:
+    """How one dispatch cycle claims: agents per batch (one transaction), batches at most,
+    how far behind (seconds) a clock catches up before it starts afresh, and how far
+    ahead of now agents are claimed (their ticks published for the workers to hold)."""
+
+    batch_size: int
+    max_batches: int
+    catch_up: float = 60.0
+    lead: float = 0.0
+
+
 def dispatch_due(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
     publish: Callable[[list[Tick]], None],
     *,
     now: float,
-    batch_size: int,
-    max_batches: int,
-    catch_up: float = 60.0,
-    lead: float = 0.0,
+    limits: DispatchLimits,
 ) -> DispatchReport:
     """Claim due agents batch by batch, advance their clocks, commit, then publish.
 
-    Agents due within ``lead`` seconds after ``now`` are claimed too: their ticks are
-    published ahead, for the workers to hold until due (``Tick``'s due second).
+    Agents due within ``limits.lead`` seconds after ``now`` are claimed too: their ticks
+    are published ahead, for the workers to hold until due (``Tick``'s due second).
 
     While a fleet-wide hold is in force (the fleet's budget, the platform's pause),
     nothing is claimed: the agents' ticks wait in Postgres, not in the broker.
@@ -221,38 +230,60 @@ def dispatch_due(
         pace = current_pace(session)
     if report.held is not None:
         return report
-    for _ in range(max_batches):
+    for _ in range(limits.max_batches):
         with sessions.begin() as session:
             connection = session.connection()
-            rows = _claim(connection, now + lead, batch_size)
+            rows = _claim(connection, now + limits.lead, limits.batch_size)
             if not rows:
                 break
-            ids: list[int] = []
-            nexts: list[Position] = []
-            ticks: list[Tick] = []
-            bad: list[tuple[int, str]] = []
-            for row in rows:
-                try:
-                    given, dues, following = ticks_due(
-                        catalogue, row, now + lead, catch_up, pace=pace
-                    )
-                except AGENT_FAULTS as error:
-                    # One agent the clock cannot advance must not hold back the others.
-                    bad.append((row.id, f"cannot be dispatched: {error}"))
-                    continue
-                ids.append(row.id)
-                nexts.append(following)
-                ticks.extend(given)
-                report.lags.extend(max(0.0, now - due) for due in dues)
-            _advance(connection, ids, nexts)
-            if bad:
-                set_aside(connection, bad, now=datetime.fromtimestamp(now, UTC))
-                report.set_aside.extend(bad)
+            batch = _batch_of(catalogue, rows, now, limits, pace)
+            report.lags.extend(batch.lags)
+            _advance(connection, batch.ids, batch.nexts)
+            if batch.bad:
+                set_aside(connection, batch.bad, now=datetime.fromtimestamp(now, UTC))
+                report.set_aside.extend(batch.bad)
         # Published only after commit: a crash between the two loses a tick, never
         # duplicates one, and the agent's next tick is already on its way.
-        publish(ticks)
-        report.ticks += len(ticks)
+        publish(batch.ticks)
+        report.ticks += len(batch.ticks)
         report.batches += 1
-        if len(rows) < batch_size:
+        if len(rows) < limits.batch_size:
             break
     return report
+
+
+@dataclass
+class _Batch:
+    """One claimed batch: the agents advanced and their next positions, their ticks and
+    the seconds each was late, and the agents set aside (id, why)."""
+
+    ids: list[int] = field(default_factory=list)
+    nexts: list[Position] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _batch_of(
+    catalogue: PersonaCatalogue,
+    rows: Sequence[Any],
+    now: float,
+    limits: DispatchLimits,
+    pace: float,
+) -> _Batch:
+    """The ticks due of each claimed agent and its clock's next position."""
+    batch = _Batch()
+    for row in rows:
+        try:
+            given, dues, following = ticks_due(
+                catalogue, row, now + limits.lead, limits.catch_up, pace=pace
+            )
+        except AGENT_FAULTS as error:
+            # One agent the clock cannot advance must not hold back the others.
+            batch.bad.append((row.id, f"cannot be dispatched: {error}"))
+            continue
+        batch.ids.append(row.id)
+        batch.nexts.append(following)
+        batch.ticks.extend(given)
+        batch.lags.extend(max(0.0, now - due) for due in dues)
+    return batch

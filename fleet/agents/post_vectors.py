@@ -122,21 +122,7 @@ def claim_post_vectors(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         with sessions.begin() as session:
-            session.execute(
-                delete(PostVector).where(
-                    PostVector.model == model,
-                    PostVector.post_id.in_(chunk),
-                    or_(
-                        and_(
-                            PostVector.vector == _CLAIMED,
-                            PostVector.created_at < now - timedelta(seconds=CLAIM_SECONDS),
-                        ),
-                        tuple_(PostVector.post_id, PostVector.digest).not_in(
-                            [(post_id, digests[post_id]) for post_id in chunk]
-                        ),
-                    ),
-                )
-            )
+            _drop_stale(session, {post_id: digests[post_id] for post_id in chunk}, model, now)
             claimed = session.scalars(
                 insert_ignoring(session, PostVector, "post_id", "model")
                 .values(
@@ -155,6 +141,27 @@ def claim_post_vectors(
             )
             won.update(claimed)
     return won
+
+
+def _drop_stale(session: Session, digests: Mapping[str, str], model: str, now: datetime) -> None:
+    """Delete the rows of these posts that may be taken over: a claim older than
+    ``CLAIM_SECONDS``, or a claim or vector of another text than the digest's now."""
+    chunk = list(digests)
+    session.execute(
+        delete(PostVector).where(
+            PostVector.model == model,
+            PostVector.post_id.in_(chunk),
+            or_(
+                and_(
+                    PostVector.vector == _CLAIMED,
+                    PostVector.created_at < now - timedelta(seconds=CLAIM_SECONDS),
+                ),
+                tuple_(PostVector.post_id, PostVector.digest).not_in(
+                    [(post_id, digests[post_id]) for post_id in chunk]
+                ),
+            ),
+        )
+    )
 
 
 def release_post_vectors(

@@ -124,18 +124,22 @@ def persona_totals(sessions: sessionmaker[Session]) -> dict[str, tuple[int, int]
         return {p: (int(n), int(t or 0)) for p, n, t in session.execute(statement)}
 
 
-def handles_with_accounts(
-    sessions: sessionmaker[Session], *, live: bool = False, limit: int | None = None
-) -> list[str]:
-    """Handles of agents with a gallery account (``live``: not deleted, the most recently
-    ticking first), up to ``limit``."""
+def handles_with_accounts(sessions: sessionmaker[Session]) -> list[str]:
+    """Handles of agents with a gallery account, deleted ones included."""
     statement = select(Agent.handle).where(Agent.platform_user_id.is_not(None))
-    if live:
-        statement = statement.where(Agent.deleted_at.is_(None)).order_by(
-            Agent.last_tick_at.desc().nulls_last(), Agent.id
-        )
-    if limit is not None:
-        statement = statement.limit(limit)
+    with sessions() as session:
+        return list(session.scalars(statement))
+
+
+def live_handles_with_accounts(sessions: sessionmaker[Session], *, limit: int) -> list[str]:
+    """Handles of live (not deleted) agents with a gallery account, the most recently
+    ticking first, up to ``limit``."""
+    statement = (
+        select(Agent.handle)
+        .where(Agent.platform_user_id.is_not(None), Agent.deleted_at.is_(None))
+        .order_by(Agent.last_tick_at.desc().nulls_last(), Agent.id)
+        .limit(limit)
+    )
     with sessions() as session:
         return list(session.scalars(statement))
 

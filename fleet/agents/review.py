@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.agents.commands import _selected
 from fleet.agents.selection import Selection
 from fleet.agents.views import Transition
+from fleet.core.review import ReviewMode
 from fleet.db.models import Agent
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -18,12 +19,13 @@ def set_review(
     sessions: sessionmaker[Session],
     catalogue: PersonaCatalogue,
     selection: Selection,
+    mode: ReviewMode,
     *,
-    on: bool,
     now: datetime,
 ) -> Transition:
-    """Put the selected live agents under review (``on``) or take them out of it. An
-    action already waiting as a draft waits for its decision either way."""
+    """Put the selected live agents under review (``ReviewMode.ON``) or take them out of
+    it. An action already waiting as a draft waits for its decision either way."""
+    on = mode is ReviewMode.ON
     with sessions.begin() as session:
         found = _selected(session, catalogue, selection)
         ids = [agent.id for agent in found]
@@ -37,4 +39,4 @@ def set_review(
                     .returning(Agent.id)
                 ).all()
             )
-    return Transition("review on" if on else "review off", changed, len(ids) - changed)
+    return Transition(f"review {mode}", changed, len(ids) - changed)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fleet.activities.views import Tally, view_json
+from fleet.core.review import ReviewMode
 from fleet.db.models import Agent
+
+
+@dataclass(frozen=True)
+class NewAgents:
+    """Agents to create: ``count`` of a persona, what each changes of it (its interval
+    between ticks, its action weights, its activity level; None: the persona's), and
+    whether their posts, comments and replies wait for review."""
+
+    persona: str
+    count: int
+    interval: tuple[float, float] | None = None
+    weights: Mapping[str, float] | None = None
+    activity: float | None = None
+    review: ReviewMode = ReviewMode.OFF
 
 
 @dataclass(frozen=True, slots=True)

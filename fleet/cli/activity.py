@@ -58,11 +58,13 @@ def list_(
     """The newest activities first."""
     rows = use.find(
         fleet_of(ctx),
-        agent_ref=agent_ref,
-        action=action,
-        status=status,
-        within=_window(since) if since else None,
-        limit=limit,
+        use.LedgerQuery(
+            agent_ref=agent_ref,
+            action=action,
+            status=status,
+            within=_window(since) if since else None,
+            limit=limit,
+        ),
     )
     if as_json(ctx):
         print_json([row.to_json() for row in rows])
@@ -173,7 +175,8 @@ def dlq() -> None:
 @click.pass_context
 def dlq_list(ctx: click.Context, include_replayed: bool, limit: int) -> None:
     """The newest dead letters first."""
-    letters = dead_letters.find(fleet_of(ctx), include_replayed=include_replayed, limit=limit)
+    find = dead_letters.find_all if include_replayed else dead_letters.find
+    letters = find(fleet_of(ctx), limit=limit)
     if as_json(ctx):
         print_json([letter.to_json() for letter in letters])
         return

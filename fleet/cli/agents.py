@@ -63,16 +63,18 @@ def agents() -> None:
 def create(ctx: click.Context, new: NewAgents) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
     fleet = fleet_of(ctx)
-    created, started = use.create(
-        fleet,
+    spec = use.NewAgents(
         new.persona,
         new.count,
         interval=_interval(new.interval),
         weights=_weights(new.weights),
         activity=_activity(new.activity),
-        start=new.start_now,
-        review=new.review,
+        review=use.ReviewMode.ON if new.review else use.ReviewMode.OFF,
     )
+    if new.start_now:
+        created, started = use.create_and_start(fleet, spec)
+    else:
+        created, started = use.create(fleet, spec), 0
     if as_json(ctx):
         print_json({**_created(created), "started": started, "review": new.review})
     else:
@@ -203,7 +205,8 @@ def _status_command(name: str, doc: str) -> click.Command:
 @click.pass_context
 def start(ctx: click.Context, selection: Selection, provision: bool) -> None:
     """Start agents: each gets its first tick from its clock, and its gallery account."""
-    started = use.start(fleet_of(ctx), selection, provision=provision)
+    start_agents = use.start if provision else use.start_without_accounts
+    started = start_agents(fleet_of(ctx), selection)
     result = started.transition
     report: dict[str, object] = {
         "command": "start",

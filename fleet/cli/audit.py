@@ -8,6 +8,7 @@ from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json
 from fleet.service.audit import audit as run_audit
+from fleet.service.audit import fix_and_audit
 
 MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
 
@@ -25,7 +26,7 @@ def audit(ctx: click.Context, since: str, fix: bool) -> int:
     minutes) after they said so; texts claiming to be human; identity questions answered.
     A check that cannot run says n/a and does not count (docs/disclosure.md).
     """
-    found = run_audit(fleet_of(ctx), window=_window(since), fix=fix)
+    found = (fix_and_audit if fix else run_audit)(fleet_of(ctx), window=_window(since))
     if as_json(ctx):
         print_json(found.to_json())
     else:

@@ -43,7 +43,7 @@ def _clip(text: object, limit: int = _CLIP) -> str:
 def review(ctx: click.Context, mode: str, selection: Selection) -> None:
     """Put agents under review mode (their posts, comments and replies wait as drafts for
     `fleet drafts approve`), or take them out of it."""
-    done = use.review(fleet_of(ctx), selection, on=mode == "on")
+    done = use.review(fleet_of(ctx), selection, use.ReviewMode(mode))
     if as_json(ctx):
         print_json({"review": mode, "changed": done.changed, "unchanged": done.unchanged})
         return
@@ -206,7 +206,11 @@ def _conflicts(decided: list[Decided], wanted: str) -> list[Decided]:
 def approve(ctx: click.Context, draft_ids: tuple[int, ...], soon: bool, here: bool) -> None:
     """Approve drafts: each is published once, at its agent's next session (an approval
     made twice publishes once)."""
-    approvals = use.approve(fleet_of(ctx), draft_ids, now=soon, here=here)
+    approvals = use.approve(
+        fleet_of(ctx),
+        draft_ids,
+        when=use.Publish.HERE if here else use.Publish.NOW if soon else use.Publish.AT_NEXT_SESSION,
+    )
     if as_json(ctx):
         print_json([_approval_json(a) for a in approvals])
     else:

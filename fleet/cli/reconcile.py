@@ -7,7 +7,7 @@ import click
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json, print_table
-from fleet.service.reconcile import check
+from fleet.service.reconcile import check, check_and_fix
 
 
 @click.command()
@@ -24,7 +24,7 @@ def reconcile(ctx: click.Context, since: str, fix: bool) -> int:
     dead, with a dead letter), pending activities past their lease (--fix: re-send),
     and posts with fewer likes than the ledger's likes on them (reported only).
     """
-    found = check(fleet_of(ctx), _window(since), fix=fix)
+    found = (check_and_fix if fix else check)(fleet_of(ctx), _window(since))
     if as_json(ctx):
         print_json(found.to_json())
     else:

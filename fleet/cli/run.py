@@ -27,7 +27,7 @@ def run(note_every: float) -> None:
     settings = load_settings()
     embedded_only(settings)
     settings, note = without_dead_redis(settings)
-    logs.configure("WARNING", secrets=settings.secrets(), human=True)
+    logs.configure("WARNING", secrets=settings.secrets(), log_format=logs.LogFormat.CONSOLE)
     echo(f"database: {describe_url(settings.database_url)}")
     if note:
         echo(note)

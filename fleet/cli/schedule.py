@@ -20,7 +20,7 @@ from fleet.core.sessions import mean_daily_rates
 from fleet.core.timeline import simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
-from fleet.service.schedule import agent_day, day_bounds, first_day
+from fleet.service.schedule import agent_day, day_bounds, first_monday
 
 _SHADES = ["grey23", "dark_green", "green4", "green3", "yellow3", "orange3", "red3"]
 # Agents simulated for the expected actions per local day by kind (quotas included).
@@ -119,7 +119,7 @@ def _persona_days(ctx: click.Context, slug: str, days: int, start: str | None) -
     catalogue = fleet_as_is(ctx).personas
     persona = catalogue.get(slug)
     zone = ZoneInfo(persona.schedule.timezone)
-    first = first_day(zone, start, monday=True)
+    first = first_monday(zone, start)
     clock = catalogue.clock(slug)
     sessions_rate, actions_rate, unit = _rate_per_active_second(persona, clock)
     hours = [

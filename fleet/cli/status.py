@@ -20,6 +20,7 @@ from fleet.service.database import describe_url
 from fleet.service.status import (
     Report,
     Thresholds,
+    audit_of,
     back_pressure_line,
     beats_line,
     check,
@@ -74,7 +75,9 @@ from fleet.service.status import (
 def status(ctx: click.Context, checking: bool, limits: Thresholds, workers: bool) -> None:
     """The fleet's health at a glance; with --check, an exit code for alerts."""
     fleet = fleet_of(ctx)
-    report = gather(fleet, limits=limits, audit=checking)
+    report = gather(fleet, limits=limits)
+    if checking:
+        report.audit = audit_of(fleet)
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
     broken = check(report, limits)

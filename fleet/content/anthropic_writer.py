@@ -260,7 +260,6 @@ class AnthropicWriter:
         self,
         api_key: SecretStr,
         settings: LLMSettings,
-        prices: Mapping[str, Price] | None = None,
         http_client: httpx2.Client | None = None,
         *,
         base_url: str | None = None,
@@ -272,11 +271,10 @@ class AnthropicWriter:
         import anthropic
 
         self.model = settings.model
-        self._price = price_for(settings.model, prices or prices_from_settings(settings))
+        self._price = price_for(settings.model, prices_from_settings(settings))
         # Images are shown to the model only from the gallery's own host (else the
         # provider would fetch any address a person put in a post).
-        self._image_host = image_host
-        self._vision = settings.vision
+        self._image_host = image_host if settings.vision else None
         self._now = now
         self._timeout = settings.timeout_seconds
         self._secrets = (api_key.get_secret_value(),)
@@ -304,7 +302,7 @@ class AnthropicWriter:
     ) -> CommentDraft:
         """A reply to the post, which is quoted to the model as data."""
         prompt = prompts.comment_prompt(
-            persona, author, post, nonce=nonce, vision=self._vision, image_host=self._image_host
+            persona, author, post, nonce=nonce, image_host=self._image_host
         )
         text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
         return CommentDraft(post.post_id, text, usage)

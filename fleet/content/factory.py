@@ -22,7 +22,7 @@ from fleet.content.budget import SpendLedger
 from fleet.content.fallback import ChainWriter
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import (
     Author,
     CommentDraft,
@@ -123,20 +123,20 @@ def build_one(
         return AnthropicWriter(
             endpoint.api_key,
             llm.model_copy(update={"model": endpoint.model}),
-            prices,
             http_client=http_client,
             base_url=endpoint.base_url,
             image_host=settings.gallery.url.host,
         )
     return OpenAIWriter(
-        model=endpoint.model,
-        api_key=endpoint.api_key,
-        base_url=endpoint.base_url,
-        timeout_seconds=llm.timeout_seconds,
+        ChatServer(
+            model=endpoint.model,
+            api_key=endpoint.api_key,
+            base_url=endpoint.base_url,
+            timeout_seconds=llm.timeout_seconds,
+        ),
         prices=prices,
-        vision=llm.vision,
         http_client=http_client,
-        image_host=settings.gallery.url.host,
+        image_host=settings.gallery.url.host if llm.vision else None,
     )
 
 

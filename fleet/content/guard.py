@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from fleet.content.blocklist import never_say
 from fleet.content.contact import contact_problem
@@ -251,22 +251,65 @@ def write_guarded(
     *,
     nonce: int,
     free_drafts: int = FREE_DRAFTS,
-    least_echo: bool = False,
     first: tuple[D, Verdict] | None = None,
 ) -> D:
     """Write and check; regenerate with another nonce (once for a billed writer, up to
-    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped,
-    or, ``least_echo``, return the draft that echoed least among those the no-echo check
-    alone refused (a person's comment answered rather than dropped).
+    ``FREE_DRAFTS`` drafts in all for the offline writer); then raise ContentSkipped.
 
     ``first``: a draft written and checked before, with its verdict (a session plan's
     text, ``fleet.actions.planning``): it is the first of the drafts, so a refused one
-    is followed by one call of the action's own, not two, and it joins the least-echo
-    choice. Its cost was paid with the plan: only the later drafts' is added.
+    is followed by one call of the action's own, not two. Its cost was paid with the
+    plan: only the later drafts' is added.
 
     The draft returned carries the usage of every attempt, and so does an error that
     ends a later one (``spent_on``).
     """
+    return _drafted(write, check, nonce, free_drafts, first).accepted()
+
+
+def write_guarded_or_least_echo(
+    write: Callable[[int], D],
+    check: Callable[[D], Verdict],
+    *,
+    nonce: int,
+    free_drafts: int = FREE_DRAFTS,
+    first: tuple[D, Verdict] | None = None,
+) -> D:
+    """As ``write_guarded``, but when every draft is refused, the draft that echoed least
+    among those the no-echo check alone refused (a person's comment answered rather than
+    dropped; a refused ``first`` among them); ContentSkipped when there is none."""
+    return _drafted(write, check, nonce, free_drafts, first).least_echoing()
+
+
+@dataclass(frozen=True, slots=True)
+class _Drafted(Generic[D]):
+    """What the drafts of one text came to: the draft accepted (None: every one was
+    refused), the echoing ones scored, the usage of all, the last verdict."""
+
+    accepted_draft: D | None
+    closest: tuple[tuple[float, D], ...]
+    spent: Usage
+    verdict: Verdict
+
+    def accepted(self) -> D:
+        if self.accepted_draft is not None:
+            return self.accepted_draft
+        raise ContentSkipped(self.verdict.reason or "refused", self.spent)
+
+    def least_echoing(self) -> D:
+        if self.accepted_draft is None and self.closest:
+            least = min(self.closest, key=lambda scored: scored[0])[1]
+            return replace(least, usage=self.spent)
+        return self.accepted()
+
+
+def _drafted(
+    write: Callable[[int], D],
+    check: Callable[[D], Verdict],
+    nonce: int,
+    free_drafts: int,
+    first: tuple[D, Verdict] | None = None,
+) -> _Drafted[D]:
     tries = _nonces(nonce)
     spent: Usage | None = None
     if first is None:
@@ -275,7 +318,7 @@ def write_guarded(
     else:
         draft, verdict = first
     if verdict.ok:
-        return draft
+        return _Drafted(draft, (), spent or draft.usage, verdict)
     closest: list[tuple[float, D]] = []
     if verdict.echo is not None:
         closest.append((verdict.echo, draft))
@@ -291,13 +334,10 @@ def write_guarded(
         spent = draft.usage if spent is None else spent + draft.usage
         verdict = check(draft)
         if verdict.ok:
-            return replace(draft, usage=spent)
+            return _Drafted(replace(draft, usage=spent), (), spent, verdict)
         if verdict.echo is not None:
             closest.append((verdict.echo, draft))
-    if least_echo and closest:
-        chosen = min(closest, key=lambda scored: scored[0])[1]
-        return replace(chosen, usage=spent or chosen.usage)
-    raise ContentSkipped(verdict.reason or "refused", spent or draft.usage)
+    return _Drafted(None, tuple(closest), spent or draft.usage, verdict)
 
 
 def _nonces(nonce: int) -> Iterator[int]:
@@ -360,17 +400,18 @@ def guarded_comment(
     echo: Echoes | None = None,
     first: tuple[CommentDraft, Verdict] | None = None,
 ) -> CommentDraft:
-    """A comment the guard accepts, or ContentSkipped (``first``: a planned text and its
-    verdict, the first draft: ``write_guarded``)."""
-    return write_guarded(
+    """A comment the guard accepts, or ContentSkipped. A person's comment is answered:
+    refused by the echo check every time, the reply that echoes least goes out (to a
+    fellow agent, none does). ``first``: a planned text and its verdict, the first draft
+    (``write_guarded``)."""
+    answers_a_person = post.answering is not None and not post.answering.author_is_agent
+    write = write_guarded_or_least_echo if answers_a_person else write_guarded
+    return write(
         lambda n: writer.write_comment(persona, author, post, nonce=n),
         lambda draft: no_echo(
             guard.check_comment(draft, author, post, fleet_recent), draft.text, echo
         ),
         nonce=nonce,
         free_drafts=FREE_REPLY_DRAFTS if post.answering is not None else FREE_DRAFTS,
-        # A person's comment is answered: refused by the echo check every time, the
-        # reply that echoes least goes out (to a fellow agent, none does).
-        least_echo=post.answering is not None and not post.answering.author_is_agent,
         first=first,
     )

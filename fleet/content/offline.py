@@ -38,7 +38,7 @@ from fleet.content.reading import Reading, find_phrase, read_post
 from fleet.core.identity import Identity, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
-from fleet.core.wording import PREPOSITIONS, SLOT, Kind
+from fleet.core.wording import PREPOSITIONS, SLOT, Form, Kind
 
 MODEL = OFFLINE_MODEL
 __all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
@@ -138,13 +138,7 @@ class OfflineWriter:
         style = rng.choice(styles)
         if "style" in voice.words and any(w == style for w, _ in voice.all_words("style")):
             given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
-        captions = me.captions if rng.random() < 0.3 else voice.captions
-        template = rng.choice(captions)
-        caption = render(template, draw(rng, voice, [template], given, prefer), headline=True)
-        if rng.random() < PROJECT_SHARE / 3:
-            caption = f"{me.project}: {caption[:1].lower() + caption[1:]}"
-        if me.emoji and rng.random() < me.emoji_rate:
-            caption = f"{caption} {rng.choice(me.emoji)}"
+        caption = _caption(rng, voice, me, given)
         notes = list(me.notes) if rng.random() < FAVOURITE else list(voice.notes)
         sentences = rng.sample(notes, k=min(len(notes), rng.randint(1, 2)))
         if voice.questions and rng.random() < 0.5:
@@ -154,14 +148,11 @@ class OfflineWriter:
             parts.insert(rng.randint(0, len(parts)), _aside(rng, me, base, remembered))
         if rng.random() < PROJECT_SHARE:
             parts.append(uptake.project(rng, me))
-        description = _habits(" ".join(parts), me, rng, emoji=False)
+        description = _exclaimed(" ".join(parts), me)
         if voice.hashtags and rng.random() < 0.4:
             tags = me.interests or tuple(persona.interests)
             description += " #" + re.sub(r"\W", "", rng.choice(tags).title())
-        look, palette, composition, mood = (
-            _word(rng, voice, slot, prefer=prefer).text
-            for slot in ("look", "palette", "composition", "mood")
-        )
+        look, palette, composition, mood = _looks(rng, voice, prefer)
         thing = with_articles(f"a {subject}") if kind is Kind.NOUN else subject
         image_prompt = (
             f"{style.replace('-', ' ')} image of {thing}, "
@@ -171,7 +162,7 @@ class OfflineWriter:
         return prompts.PostReply(
             image_prompt=prompts.sanitise(image_prompt, limit=prompts.MAX_IMAGE_PROMPT),
             style=style,
-            caption=prompts.sanitise(caption, limit=prompts.MAX_TITLE, single_line=True),
+            caption=prompts.sanitise_line(caption, limit=prompts.MAX_TITLE),
             description=prompts.sanitise(description, limit=prompts.MAX_DESCRIPTION),
         )
 
@@ -202,7 +193,16 @@ class OfflineWriter:
             me = _identity(persona, author)
             reading = read_post(post, voice_of(persona))
             texts = [
-                self._comment(persona, author, me, post, reading, nonce, attempt)
+                self._comment(
+                    persona,
+                    author,
+                    me,
+                    post,
+                    reading,
+                    prompts.stable_rng(
+                        "comment", persona.slug, author.seed, post.post_id, nonce, attempt
+                    ),
+                )
                 for attempt in range(_candidates(author))
             ]
             text = min(texts, key=lambda t: _echoes(t, author))
@@ -227,10 +227,12 @@ class OfflineWriter:
             post,
             comment,
             rng,
-            own_post=post.author == author.handle,
-            me=_identity(persona, author),
-            memories=author.memories,
-            habits=reply_habits(author.seed),
+            thread=replies.Thread.OWN_POST
+            if post.author == author.handle
+            else replies.Thread.GOING_ON,
+            replier=replies.Replier(
+                _identity(persona, author), reply_habits(author.seed), author.memories
+            ),
         )
 
     @staticmethod
@@ -240,28 +242,13 @@ class OfflineWriter:
         me: Identity,
         post: PostSeen,
         reading: Reading,
-        nonce: int,
-        attempt: int,
+        rng: random.Random,
     ) -> str:
-        rng = prompts.stable_rng("comment", persona.slug, author.seed, post.post_id, nonce, attempt)
+        """One draft of a comment on ``post`` (``reading``: what it says), in the agent's
+        voice: one to three moves, as people's are (take up what was said, name a thing of
+        the post, link it to one's own work, add a word, ask back)."""
         voice = voice_of(persona)
-        prefer = _preferences(me)
-        known = reading.fills()
-        if "post_subject" in known and rng.random() < 0.35:
-            known["post_subject"] = _shorter(rng, known["post_subject"])
-        # The agent's favourite replies, the voice's others, its shop talk on a post of
-        # its field (likelier), and the general voice's plain ones, each from its voice.
-        pool = [(voice, t) for t in me.replies * 2]
-        pool += [(voice, t) for t in voice.replies]
-        pool += [(voice, t) for t in voice.shop_talk * 4 if reading.in_field]  # likelier
-        pool += [(GENERAL, t) for t in GENERAL.replies if voice is not GENERAL]
-        fitting = [(v, t) for v, t in pool if _names_only(t, known)]
-        if not fitting:  # nothing in the post to name: a plain word, in the voice
-            fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
-        owner, template = rng.choice(fitting)
-        named = render(template, draw(rng, owner, [template], known, prefer))
-        # A comment makes one to three moves, as people's do: take up what was said,
-        # name a thing of the post, link it to one's own work, add a word, ask back.
+        named = _naming(voice, me, reading, rng)
         moves: list[str] = []
         taken_up = uptake.sentence(reading, rng)
         if taken_up is not None and rng.random() < 0.85:
@@ -269,26 +256,9 @@ class OfflineWriter:
         # A person's post may be answered on what they said alone; a post is named too.
         if not moves or post.author_is_agent or rng.random() < 0.6:
             moves.insert(rng.randint(0, len(moves)), named)
-        if rng.random() < me.talkative:
-            if rng.random() < 0.55:
-                own = _remembered_subject(author, voice) or Fill(*rng.choice(me.subjects))
-                moves.append(uptake.personal(own.text, rng))
-            else:
-                mine = [(voice, t) for t in me.follow_ups]
-                choices = mine if mine and rng.random() < 0.6 else _follow_ups(voice)
-                owner, second = rng.choice(choices)
-                moves.append(render(second, draw(rng, owner, [second], {}, prefer)))
-        if rng.random() < me.talkative / 3:
-            moves.append(uptake.question_back(rng))
-        if rng.random() < me.catchphrase_rate:
-            moves.append(me.catchphrase)
-        first = moves[0]
-        if rng.random() < me.opener_rate:
-            first = lead_into(me.opener + " ", first)
-        elif rng.random() < 0.3 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
-            first = lead_into(rng.choice(LEADS), first)
-        sentences = [first, *moves[1:]]
-        return _habits(finish(" ".join(sentences)), me, rng, emoji=True)
+        moves += _more_moves(voice, author, me, rng)
+        sentences = [_led(moves[0], me, rng), *moves[1:]]
+        return _with_emoji(_exclaimed(finish(" ".join(sentences)), me), me, rng)
 
     def think(
         self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
@@ -305,7 +275,7 @@ class OfflineWriter:
         base, kind = rng.choice(voice.all_words("subject"))
         given = {**known, "subject": Fill(base, kind), "noun": Fill(base, kind)}
         text = render(template, draw(rng, voice, [template], given))
-        text = prompts.sanitise(text, limit=prompts.MAX_THOUGHT, single_line=True)
+        text = prompts.sanitise_line(text, limit=prompts.MAX_THOUGHT)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
         return Thought(text, self._usage(prompt, answer, started))
@@ -347,6 +317,77 @@ def _inspiration(rng: random.Random, me: Identity, persona: Persona) -> str:
     if me.interests and rng.random() < 0.8:
         return rng.choice(me.interests)
     return rng.choice(tuple(persona.interests))
+
+
+def _caption(rng: random.Random, voice: Voice, me: Identity, given: dict[str, Fill]) -> str:
+    """A post's caption in the agent's voice (now and then its project's name first, an
+    emoji after)."""
+    captions = me.captions if rng.random() < 0.3 else voice.captions
+    template = rng.choice(captions)
+    fills = draw(rng, voice, [template], given, _preferences(me))
+    caption = render(template, fills, form=Form.HEADLINE)
+    if rng.random() < PROJECT_SHARE / 3:
+        caption = f"{me.project}: {caption[:1].lower() + caption[1:]}"
+    if me.emoji and rng.random() < me.emoji_rate:
+        caption = f"{caption} {rng.choice(me.emoji)}"
+    return caption
+
+
+def _looks(rng: random.Random, voice: Voice, prefer: Prefer) -> tuple[str, str, str, str]:
+    """An image's look, palette, composition and mood, preferred as the agent prefers."""
+    look, palette, composition, mood = (
+        _word(rng, voice, slot, prefer=prefer).text
+        for slot in ("look", "palette", "composition", "mood")
+    )
+    return look, palette, composition, mood
+
+
+def _naming(voice: Voice, me: Identity, reading: Reading, rng: random.Random) -> str:
+    """A sentence of a comment that names a thing of the post: the agent's favourite
+    replies, the voice's others, its shop talk on a post of its field (likelier), and
+    the general voice's plain ones, each from its voice; a plain word when the post
+    names nothing."""
+    known = reading.fills()
+    if "post_subject" in known and rng.random() < 0.35:
+        known["post_subject"] = _shorter(rng, known["post_subject"])
+    pool = [(voice, t) for t in me.replies * 2]
+    pool += [(voice, t) for t in voice.replies]
+    pool += [(voice, t) for t in voice.shop_talk * 4 if reading.in_field]  # likelier
+    pool += [(GENERAL, t) for t in GENERAL.replies if voice is not GENERAL]
+    fitting = [(v, t) for v, t in pool if _names_only(t, known)]
+    if not fitting:  # nothing in the post to name: a plain word, in the voice
+        fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
+    owner, template = rng.choice(fitting)
+    return render(template, draw(rng, owner, [template], known, _preferences(me)))
+
+
+def _more_moves(voice: Voice, author: Author, me: Identity, rng: random.Random) -> list[str]:
+    """A comment's further moves, as talkative as the agent is: its own work or a word
+    more, a question back, its catchphrase."""
+    moves: list[str] = []
+    if rng.random() < me.talkative:
+        if rng.random() < 0.55:
+            own = _remembered_subject(author, voice) or Fill(*rng.choice(me.subjects))
+            moves.append(uptake.personal(own.text, rng))
+        else:
+            mine = [(voice, t) for t in me.follow_ups]
+            choices = mine if mine and rng.random() < 0.6 else _follow_ups(voice)
+            owner, second = rng.choice(choices)
+            moves.append(render(second, draw(rng, owner, [second], {}, _preferences(me))))
+    if rng.random() < me.talkative / 3:
+        moves.append(uptake.question_back(rng))
+    if rng.random() < me.catchphrase_rate:
+        moves.append(me.catchphrase)
+    return moves
+
+
+def _led(first: str, me: Identity, rng: random.Random) -> str:
+    """A comment's first sentence with the agent's opener, or now and then a lead."""
+    if rng.random() < me.opener_rate:
+        return lead_into(me.opener + " ", first)
+    if rng.random() < 0.3 and not re.match(r"\w+, ", first):  # not "Oh, whoa, ..."
+        return lead_into(rng.choice(LEADS), first)
+    return first
 
 
 def _preferences(me: Identity) -> Prefer:
@@ -417,12 +458,17 @@ def _aside(rng: random.Random, me: Identity, base: str, remembered: Fill | None)
     return with_articles(uptake.aside(rng, me))
 
 
-def _habits(text: str, me: Identity, rng: random.Random, *, emoji: bool) -> str:
-    """The agent's habits on a finished text: punctuation and emoji."""
+def _exclaimed(text: str, me: Identity) -> str:
+    """The agent's punctuation on a finished text: "!" for a final full stop, if it exclaims."""
     if me.exclaims and text.endswith("."):
-        text = text[:-1] + "!"
-    if emoji and me.emoji and rng.random() < me.emoji_rate:
-        text = f"{text} {rng.choice(me.emoji)}"
+        return text[:-1] + "!"
+    return text
+
+
+def _with_emoji(text: str, me: Identity, rng: random.Random) -> str:
+    """The agent's emoji after a finished text, at its rate."""
+    if me.emoji and rng.random() < me.emoji_rate:
+        return f"{text} {rng.choice(me.emoji)}"
     return text
 
 

@@ -32,6 +32,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -189,30 +190,39 @@ def _lacks_response_format(error: openai.APIStatusError) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ChatServer:
+    """An OpenAI-compatible server, the model asked there, and how long an answer may take."""
+
+    model: str
+    api_key: SecretStr | None
+    base_url: str | None
+    timeout_seconds: float
+
+
 class OpenAIWriter:
     """A ContentWriter on an OpenAI-compatible Chat Completions server."""
 
     def __init__(
         self,
+        server: ChatServer,
         *,
-        model: str,
-        api_key: SecretStr | None,
-        base_url: str | None,
-        timeout_seconds: float,
         prices: Mapping[str, Price],
-        vision: bool = True,
         http_client: httpx2.Client | None = None,
         now: Callable[[], datetime] = _utcnow,
         image_host: str | None = None,
     ) -> None:
+        """``image_host``: the gallery's own image host, whose images the model is shown
+        (None: the model is shown no image)."""
         import openai
 
+        model, api_key, base_url = server.model, server.api_key, server.base_url
+        timeout_seconds = server.timeout_seconds
         self.model = model
         self._price = openai_price(model, prices, base_url)
         # Images are shown to the model only from the gallery's own host (else the
         # provider would fetch any address a person put in a post).
         self._image_host = image_host
-        self._vision = vision
         self._now = now
         self._timeout = timeout_seconds
         key = api_key.get_secret_value() if api_key is not None else NO_KEY
@@ -249,7 +259,7 @@ class OpenAIWriter:
     ) -> CommentDraft:
         """A reply to the post, which is quoted to the model as data."""
         prompt = prompts.comment_prompt(
-            persona, author, post, nonce=nonce, vision=self._vision, image_host=self._image_host
+            persona, author, post, nonce=nonce, image_host=self._image_host
         )
         text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
         return CommentDraft(post.post_id, text, usage)

@@ -18,6 +18,7 @@ from fleet.core.wording import (
     DET_A,
     DET_THESE,
     DET_THIS,
+    Form,
     Kind,
     Use,
     plural_of,
@@ -34,17 +35,17 @@ class Fill:
     kind: Kind
 
 
-def render(template: str, fills: Mapping[str, Fill], *, headline: bool = False) -> str:
+def render(template: str, fills: Mapping[str, Fill], *, form: Form = Form.PROSE) -> str:
     """The template with its slots filled, agreeing and capitalised.
 
-    ``headline``: a caption, whose lines may open on a bare noun ("Pixel cat in 16
-    colours"). Raises ``KeyError`` for a slot with no fill.
+    ``form``: prose, or a caption's headline, whose lines may open on a bare noun ("Pixel
+    cat in 16 colours"). Raises ``KeyError`` for a slot with no fill.
     """
     tokens = tokenise(template)
     kinds = tuple(sorted((name, fill.kind) for name, fill in fills.items()))
     texts = [token.text for token in tokens]
     dropped: set[int] = set()
-    for use in _uses(template, kinds, headline):
+    for use in _uses(template, kinds, form):
         fill = fills[use.slot]
         texts[use.index] = fill.text
         if not use.head:
@@ -72,9 +73,9 @@ def render(template: str, fills: Mapping[str, Fill], *, headline: bool = False) 
 
 
 @lru_cache(maxsize=8192)
-def _uses(template: str, kinds: tuple[tuple[str, Kind], ...], headline: bool) -> list[Use]:
+def _uses(template: str, kinds: tuple[tuple[str, Kind], ...], form: Form) -> list[Use]:
     by_slot = {name: frozenset({kind}) for name, kind in kinds}
-    return uses(tokenise(template), by_slot, headline=headline)
+    return uses(tokenise(template), by_slot, form=form)
 
 
 def finish(text: str) -> str:

@@ -246,7 +246,7 @@ def parse_plan(text: str, persona: Persona, ask: PlanAsk) -> SessionPlan:
     thought = None
     said = body.get("thought")
     if isinstance(said, str) and len(said) <= 2 * prompts.MAX_THOUGHT:
-        thought = prompts.sanitise(said, limit=prompts.MAX_THOUGHT, single_line=True) or None
+        thought = prompts.sanitise_line(said, limit=prompts.MAX_THOUGHT) or None
     elif said is not None:
         dropped += 1
     extra = set(body) - {"comments", "replies", "post", "thought"}

@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fleet.content.port import Author, PostSeen
+from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.content.sanitise import MAX_HASHTAGS as MAX_HASHTAGS
 from fleet.content.sanitise import estimate_tokens as estimate_tokens
 from fleet.content.sanitise import sanitise as sanitise
+from fleet.content.sanitise import sanitise_line as sanitise_line
 from fleet.core.persona import Persona
 from fleet.errors import FleetError
 
@@ -218,58 +219,63 @@ def comment_prompt(
     post: PostSeen,
     *,
     nonce: int,
-    vision: bool = True,
     image_host: str | None = None,
 ) -> Prompt:
     """The request for a reply to one post, quoted as data, with its image when it is on
     the gallery's own image host (``image_host``; None: no image is shown)."""
-    angle = stable_rng("comment-angle", persona.slug, author.seed, nonce).choice(COMMENT_ANGLES)
-    image = None
-    if vision and image_host:
-        image = public_image_url(post.image_url, image_host)
+    image = public_image_url(post.image_url, image_host) if image_host else None
     data = {
         "title": clip(post.title, MAX_TITLE),
         "description": clip(post.description),
         "author": clip(post.author, 64),
     }
     if post.answering is not None:
-        said = {"author": clip(post.answering.author, 64), "comment": clip(post.answering.text)}
-        where = (
-            "Someone commented on your own post"
-            if post.author == author.handle
-            else "Someone answered your comment on this post"
-        )
-        ask = (
-            "Reply to the comment's author in one or two sentences, without naming them: "
-            "the mention of their handle is added for you. Take up what the comment "
-            "says: a question gets an answer to that question, a compliment a thanks "
-            "that names what was praised in a word or two, a suggestion or a critique "
-            "an honest answer to it. Quote none of their words beyond a word or two. "
-            "Speak as yourself (your habits, your length), and do not repeat how your "
-            "recent texts start or end.\n"
-        )
-        if post.answering.asks_identity:
-            ask = identity_ask(author.operator)
+        user = _answer_task(author, post, post.answering, data, image)
+    else:
+        rng = stable_rng("comment-angle", persona.slug, author.seed, nonce)
         user = (
             'Task: "comment"\n'
-            f"You are {author.display_name}. {where}"
+            f"You are {author.display_name}. Reply to this post"
             f"{' (its image is attached)' if image else ''}:\n"
-            f"<post>{quote(data)}</post>\n<comment>{quote(said)}</comment>\n"
-            + ask
-            + _recent(author)
+            f"<post>{quote(data)}</post>\n"
+            f"Angle: {rng.choice(COMMENT_ANGLES)}.\n" + _recent(author)
         )
-        return Prompt(
-            "comment", system_prompt(persona, author.operator), user, image, MAX_TOKENS["comment"]
-        )
-    user = (
-        'Task: "comment"\n'
-        f"You are {author.display_name}. Reply to this post"
-        f"{' (its image is attached)' if image else ''}:\n"
-        f"<post>{quote(data)}</post>\n"
-        f"Angle: {angle}.\n" + _recent(author)
-    )
     return Prompt(
         "comment", system_prompt(persona, author.operator), user, image, MAX_TOKENS["comment"]
+    )
+
+
+def _answer_task(
+    author: Author,
+    post: PostSeen,
+    answering: CommentSeen,
+    data: dict[str, str],
+    image: str | None,
+) -> str:
+    """The user text of a reply to the comment ``answering`` under the post (``data``):
+    on the agent's own post, or an answer to its comment on another's."""
+    said = {"author": clip(answering.author, 64), "comment": clip(answering.text)}
+    where = (
+        "Someone commented on your own post"
+        if post.author == author.handle
+        else "Someone answered your comment on this post"
+    )
+    ask = (
+        "Reply to the comment's author in one or two sentences, without naming them: "
+        "the mention of their handle is added for you. Take up what the comment "
+        "says: a question gets an answer to that question, a compliment a thanks "
+        "that names what was praised in a word or two, a suggestion or a critique "
+        "an honest answer to it. Quote none of their words beyond a word or two. "
+        "Speak as yourself (your habits, your length), and do not repeat how your "
+        "recent texts start or end.\n"
+    )
+    if answering.asks_identity:
+        ask = identity_ask(author.operator)
+    return (
+        'Task: "comment"\n'
+        f"You are {author.display_name}. {where}"
+        f"{' (its image is attached)' if image else ''}:\n"
+        f"<post>{quote(data)}</post>\n<comment>{quote(said)}</comment>\n" + ask + _recent(author)
     )
 
 
@@ -376,12 +382,11 @@ def parse_post(text: str, persona: Persona) -> PostReply:
         raise InvalidReply(
             f"style {reply.style[:40]!r} is not one of {', '.join(persona.workflow_styles)}"
         )
-    caption = sanitise(reply.caption, limit=MAX_TITLE, single_line=True)
+    caption = sanitise_line(reply.caption, limit=MAX_TITLE)
     if not caption:
         raise InvalidReply("the caption is empty once cleaned")
     return PostReply(
-        image_prompt=sanitise(reply.image_prompt, limit=MAX_IMAGE_PROMPT, single_line=True)
-        or caption,
+        image_prompt=sanitise_line(reply.image_prompt, limit=MAX_IMAGE_PROMPT) or caption,
         style=style,
         caption=caption,
         description=sanitise(reply.description, limit=MAX_DESCRIPTION),
@@ -420,7 +425,7 @@ def parse_thought(text: str) -> str | None:
     reply = _validate(ThoughtReply, text)
     if reply.thought is None:
         return None
-    return sanitise(reply.thought, limit=MAX_THOUGHT, single_line=True) or None
+    return sanitise_line(reply.thought, limit=MAX_THOUGHT) or None
 
 
 def prompt_tokens(prompt: Prompt) -> int:

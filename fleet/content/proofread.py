@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from fleet.content.lexicon import GENERAL, MEDIUMS, voice_of
 from fleet.core.persona import Persona
-from fleet.core.wording import NOMINAL, Kind, word_set
+from fleet.core.wording import NOMINAL, Form, Kind, word_set
 
 
 class Lexicon(dict[str, frozenset[Kind]]):
@@ -180,8 +180,9 @@ class _Text:
         self.flags.append(f"{rule}: {' '.join(self.raw[max(0, at - 1) : at + span])!r}")
 
 
-def problems(text: str, lex: Lexicon, *, prose: bool = True) -> list[str]:
-    """What the proofreader flags in ``text``, as "rule: excerpt" lines."""
+def problems(text: str, lex: Lexicon, *, form: Form = Form.PROSE) -> list[str]:
+    """What the proofreader flags in ``text``, as "rule: excerpt" lines (a headline needs
+    no closing stop)."""
     t = _Text(_tokens(text), lex)
     if not text.strip() or "{" in text or "}" in text or re.search(r"\s\s|\s[,.:;!?]", text):
         t.flags.append(f"empty: {text!r}")
@@ -194,7 +195,7 @@ def problems(text: str, lex: Lexicon, *, prose: bool = True) -> list[str]:
         if found.group(2) != right:
             t.flags.append(f"ordinal: {found.group(0)!r}")
     bare = re.sub(r"(?:\s+(?:#\w+|[^\w\s.!?,;:'\"()-]+))+$", "", text.strip())
-    if prose and bare and bare[-1] not in ".!?":
+    if form is Form.PROSE and bare and bare[-1] not in ".!?":
         t.flags.append(f"punctuation: {text[-20:]!r}")
     return t.flags
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
 
 from fleet.content.lexicon import voice_of
 from fleet.content.phrasing import finish, lead_into, with_articles
@@ -355,58 +357,62 @@ PARTS = ("edges", "shadows", "background", "details", "light", "spacing", "colou
 PLAIN_HANDLE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,38}[A-Za-z0-9_])?")
 
 
+class Thread(Enum):
+    """Where a reply is written: under the agent's own post, or in a thread going on
+    under another's post (an answer the post's author gave to the agent's comment)."""
+
+    OWN_POST = "own post"
+    GOING_ON = "going on"
+
+
+@dataclass(frozen=True)
+class Replier:
+    """The agent who replies, as its replies show it: its identity (None: one of the
+    persona's), how it writes replies (None: the first habits), and what it remembers
+    (an earlier exchange with the commenter among them)."""
+
+    me: Identity | None = None
+    habits: ReplyHabits | None = None
+    memories: Sequence[str] = ()
+
+
 def reply_text(
     persona: Persona,
     post: PostSeen,
     comment: CommentSeen,
     rng: random.Random,
     *,
-    own_post: bool = True,
-    me: Identity | None = None,
-    memories: Sequence[str] = (),
-    habits: ReplyHabits | None = None,
+    thread: Thread = Thread.OWN_POST,
+    replier: Replier = Replier(),
 ) -> str:
-    """A reply to ``comment`` on the agent's own ``post`` (or, not ``own_post``, to an
-    answer the post's author gave to the agent's comment) that takes up what it said, in
-    the agent's own voice (``me``: its identity; ``habits``: how it writes replies;
-    ``memories``: what it remembers, an earlier exchange with the commenter among them).
+    """A reply to ``comment`` in ``thread`` (on the agent's own ``post``, or going on
+    under another's) that takes up what it said, in the ``replier``'s own voice.
     It opens with the commenter's handle only if that is a plain handle (a name with a
     space or a line break in it is not said back), never with a bare "@"."""
     voice = voice_of(persona)
+    me = replier.me
     if me is None:
         me = identity_of(0, voice, styles=persona.workflow_styles, interests=persona.interests)
-    habits = habits or reply_habits(0)
+    habits = replier.habits or reply_habits(0)
     said = read_comment(comment.text, voice)
-    fills = _fills(me, persona, post, said, rng, memories, comment)
-    answer, more = _answer(said, own_post, habits, rng)
+    fills = {
+        **_fills(me, persona, post, said, rng, comment.text),
+        "earlier": _earlier(comment.author, replier.memories, post.title),
+    }
+    answer, more = _answer(said, thread, rng)
     moves = [answer.format(**fills)]
     if said.kind == "compliment" or (said.praised and rng.random() < 0.6):
         moves = _thanked(moves, said, habits, fills, rng)
-    # Further sentences as far as the agent's replies usually run: what it says more
-    # about the answer, an earlier exchange, its own making, a question back.
-    room = habits.sentences - 1 + (rng.random() < 0.3) - (rng.random() < 0.2)
-    extra: list[str] = []
-    if more and rng.random() < 0.7:
-        extra.append(rng.choice(more))
-    if fills["earlier"] and rng.random() < 0.6:
-        extra.append(rng.choice(AGAIN_ON if fills["earlier"] != "it" else AGAIN))
-    if own_post and rng.random() < 0.3 + me.talkative / 2:
-        extra.append(rng.choice(ASIDES))
-    if rng.random() < me.talkative / (2 if own_post else 1):
-        extra.append(rng.choice(BACK if own_post or rng.random() < 0.5 else GOING_ON_QUESTIONS))
-    rng.shuffle(extra)
-    keep = extra[: max(0, room)]
-    # An earlier exchange is said first (it is what a person notices), a question last.
-    keep.sort(key=lambda t: 0 if t in AGAIN or t in AGAIN_ON else 2 if t.endswith("?") else 1)
-    for template in keep:
+    for template in _further(more, fills["earlier"], thread, me, habits, rng):
         line = template.format(**fills)
         if not any(_opening(line) == _opening(m) for m in moves):  # not "The X..." twice
             moves.append(line)
-    if not own_post and rng.random() < me.catchphrase_rate:
+    if thread is Thread.GOING_ON and rng.random() < me.catchphrase_rate:
         moves.append(me.catchphrase)
     if habits.signoff_rate and rng.random() < habits.signoff_rate:
         moves.append(habits.signoff)
-    moves[0] = _opened(moves[0], me, habits, rng, calm=said.kind in ("critique", "suggestion"))
+    leads = CALM_LEADS if said.kind in ("critique", "suggestion") else LEADS
+    moves[0] = _opened(moves[0], me, habits, rng, leads=leads)
     text = _joined(moves, habits, rng)
     text = _ended(text, me, habits, rng)
     if PLAIN_HANDLE.fullmatch(comment.author) is None:
@@ -414,12 +420,38 @@ def reply_text(
     return f"@{comment.author} {text[:1].lower() + text[1:] if _lower_ok(text) else text}"
 
 
-def _answer(
-    said: Said, own_post: bool, habits: ReplyHabits, rng: random.Random
-) -> tuple[str, tuple[str, ...]]:
+def _further(
+    more: tuple[str, ...],
+    earlier: str,
+    thread: Thread,
+    me: Identity,
+    habits: ReplyHabits,
+    rng: random.Random,
+) -> list[str]:
+    """The templates of further sentences, as far as the agent's replies usually run:
+    what it says more about the answer, an earlier exchange, its own making, a question
+    back; an earlier exchange first (it is what a person notices), a question last."""
+    own_post = thread is Thread.OWN_POST
+    room = habits.sentences - 1 + (rng.random() < 0.3) - (rng.random() < 0.2)
+    extra: list[str] = []
+    if more and rng.random() < 0.7:
+        extra.append(rng.choice(more))
+    if earlier and rng.random() < 0.6:
+        extra.append(rng.choice(AGAIN_ON if earlier != "it" else AGAIN))
+    if own_post and rng.random() < 0.3 + me.talkative / 2:
+        extra.append(rng.choice(ASIDES))
+    if rng.random() < me.talkative / (2 if own_post else 1):
+        extra.append(rng.choice(BACK if own_post or rng.random() < 0.5 else GOING_ON_QUESTIONS))
+    rng.shuffle(extra)
+    keep = extra[: max(0, room)]
+    keep.sort(key=lambda t: 0 if t in AGAIN or t in AGAIN_ON else 2 if t.endswith("?") else 1)
+    return keep
+
+
+def _answer(said: Said, thread: Thread, rng: random.Random) -> tuple[str, tuple[str, ...]]:
     """The template of the reply's answer, by what the comment said, and the sentences
     that may say more about it."""
-    if not own_post:
+    if thread is Thread.GOING_ON:
         if said.kind == "question":
             return rng.choice(GOING_ON_ANSWER), ASIDES
         if said.kind == "compliment" and rng.random() < 0.6:
@@ -465,22 +497,16 @@ def _thanked(
 
 
 def _fills(
-    me: Identity,
-    persona: Persona,
-    post: PostSeen,
-    said: Said,
-    rng: random.Random,
-    memories: Sequence[str],
-    comment: CommentSeen,
+    me: Identity, persona: Persona, post: PostSeen, said: Said, rng: random.Random, text: str
 ) -> dict[str, str]:
     """The words a template may take: the agent's own, what the post shows, and a word
-    or two of the comment."""
+    or two of the comment (its ``text``)."""
     voice = voice_of(persona)
     parts = [w for w, _ in voice.all_words("aspect")] if "aspect" in voice.words else []
     times = [w for w, _ in voice.all_words("time")] if "time" in voice.words else []
     shown = f"{post.title} {post.description}".lower()
     others = [s for s, _ in me.subjects if s.lower() not in shown]  # not the post's own
-    said_text = comment.text[:MAX_READ].lower()
+    said_text = text[:MAX_READ].lower()
     return {
         "thing": _thing(post, persona, rng),
         "duration": rng.choice(DURATIONS),
@@ -496,7 +522,6 @@ def _fills(
         "nth": rng.choice(("second", "third", "fourth", "fifth")),
         "about": _with_article(said.about, said_text) if said.about else "",
         "praised": said.praised or "",
-        "earlier": _earlier(comment.author, memories, post.title),
     }
 
 
@@ -533,15 +558,21 @@ REPLY_OPENERS = frozenset(("ok so", "Honestly,", "Right,", "Hm,", "Oh man,", "Ha
 
 
 def _opened(
-    first: str, me: Identity, habits: ReplyHabits, rng: random.Random, *, calm: bool = False
+    first: str,
+    me: Identity,
+    habits: ReplyHabits,
+    rng: random.Random,
+    *,
+    leads: tuple[str, ...],
 ) -> str:
-    """The first sentence with the agent's opener or the word it leans on, now and then."""
+    """The first sentence with the agent's opener or the word it leans on, now and then
+    (else, rarely, one of ``leads``)."""
     if me.opener in REPLY_OPENERS and rng.random() < me.opener_rate:
         return lead_into(me.opener + " ", first)
     if habits.hedge_rate and rng.random() < habits.hedge_rate and not re.match(r"\w+,", first):
         return lead_into(habits.hedge + " ", first)
     if rng.random() < 0.1 and not re.match(r"\w+, ", first):
-        return lead_into(rng.choice(CALM_LEADS if calm else LEADS), first)
+        return lead_into(rng.choice(leads), first)
     return first
 
 

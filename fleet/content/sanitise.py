@@ -44,10 +44,22 @@ def without_links(text: str) -> str:
     return strip_domains(_URL.sub("", _EMAIL.sub("", text)))
 
 
-def sanitise(
-    text: str, *, limit: int, allowed_mentions: Iterable[str] = (), single_line: bool = False
-) -> str:
-    """Text fit to publish: no HTML, links, e-mail addresses, other mentions; capped."""
+def sanitise(text: str, *, limit: int, allowed_mentions: Iterable[str] = ()) -> str:
+    """Text fit to publish: no HTML, links, e-mail addresses, other mentions; its lines
+    kept (at most one blank line between two), capped."""
+    lines = [" ".join(line.split()) for line in _cleaned(text, allowed_mentions).splitlines()]
+    return _finished(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), limit)
+
+
+def sanitise_line(text: str, *, limit: int, allowed_mentions: Iterable[str] = ()) -> str:
+    """Text fit to publish as one line (a title, an image prompt, a thought): as
+    ``sanitise``, its white space made single spaces."""
+    return _finished(" ".join(_cleaned(text, allowed_mentions).split()), limit)
+
+
+def _cleaned(text: str, allowed_mentions: Iterable[str]) -> str:
+    """``text`` without HTML, invisible characters, links, other mentions, hashtags past
+    the few kept, and markdown's leftovers."""
     text = unicodedata.normalize("NFC", text)
     text = html.unescape(_TAG.sub(" ", text))
     text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
@@ -63,12 +75,11 @@ def sanitise(
         return match.group(0) if kept <= MAX_HASHTAGS else ""
 
     text = _HASHTAG.sub(_hashtag, text)
-    text = text.replace("**", "").replace("()", "").replace("[]", "")
-    if single_line:
-        text = " ".join(text.split())
-    else:
-        lines = [" ".join(line.split()) for line in text.splitlines()]
-        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text.replace("**", "").replace("()", "").replace("[]", "")
+
+
+def _finished(text: str, limit: int) -> str:
+    """Laid-out text without a space before punctuation or wrapping quotes, capped."""
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text).strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
         text = text[1:-1].strip()

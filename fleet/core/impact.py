@@ -298,10 +298,10 @@ def report(
     days: int,
     opted_out: Collection[str] = (),
     seed: int = 0,
-    touched_holdout: int | None = None,
 ) -> Report:
-    """The experiment's report at ``now``. People in ``opted_out`` (gallery user ids) are
-    never treated: counted apart, in neither arm."""
+    """The experiment's report at ``now``, read from its people alone (the agents' actions
+    toward the holdout are the ledger's: ``Report.touched_holdout``, None here). People
+    in ``opted_out`` (gallery user ids) are never treated: counted apart, in neither arm."""
     opted = set(opted_out)
     apart = [p for p in people if p.assignment.user_id in opted]
     by_arm: dict[Arm, list[Person]] = {a: [] for a in ARMS}
@@ -336,6 +336,6 @@ def report(
         shares,
         outcomes,
         response_minutes(by_arm["treated"]),
-        touched_holdout,
+        None,
         notes,
     )

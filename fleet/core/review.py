@@ -10,6 +10,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class ReviewMode(StrEnum):
+    """Whether an agent's posts, comments and replies wait as drafts for an owner."""
+
+    ON = "on"
+    OFF = "off"
+
 
 # An owner's reason for a rejection, as kept and shown.
 REASON_MAX = 500

@@ -185,28 +185,52 @@ def draw(
     weights: Weights,
     rng: random.Random,
     *,
-    may_pass: bool = False,
     page: Sequence[Candidate] = (),
 ) -> Candidate | None:
-    """One candidate: uniform with probability ``explore``, else by its score.
-
-    ``may_pass`` (a like): passing the page over is one more choice, scored
-    ``weights.pass_over``, so a person who has liked what speaks to them on the page
-    likes nothing rather than something: None. A like takes a post scoring about
-    ``pass_over`` or more (why 8.0: docs/tuning.md). ``page``: as for ``scores``."""
+    """One candidate: uniform with probability ``explore``, else by its score (``page``:
+    as for ``scores``); None when there is none."""
     if weights.scroll is not None:
         candidates = seen(candidates, weights.scroll, rng)
     if not candidates:
         return None
-    if len(candidates) == 1 and not may_pass:
+    if len(candidates) == 1:
         return candidates[0]
-    if rng.random() < weights.explore:
-        return rng.choice(list(candidates))
-    values = scores(candidates, weights, page)
+    return _by_score(candidates, weights, rng, page, None)
+
+
+def draw_or_pass(
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    rng: random.Random,
+    *,
+    page: Sequence[Candidate] = (),
+) -> Candidate | None:
+    """As ``draw``, for a like: passing the page over is one more choice, scored
+    ``weights.pass_over``, so a person who has liked what speaks to them on the page
+    likes nothing rather than something: None. A like takes a post scoring about
+    ``pass_over`` or more (why 8.0: docs/tuning.md)."""
+    if weights.scroll is not None:
+        candidates = seen(candidates, weights.scroll, rng)
+    if not candidates:
+        return None
     # Passing over needs taste to judge by: without vectors, or on a page too short to
     # tell what fits (a young gallery's few posts), a like takes a post.
     judged = sum(c.similarity is not None for c in (page or candidates)) >= JUDGED_PAGE
-    passing = weights.pass_over if may_pass and judged else None
+    return _by_score(candidates, weights, rng, page, weights.pass_over if judged else None)
+
+
+def _by_score(
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    rng: random.Random,
+    page: Sequence[Candidate],
+    passing: float | None,
+) -> Candidate | None:
+    """Uniform with probability ``explore``, else by score, against passing over scored
+    ``passing`` (None: no passing over)."""
+    if rng.random() < weights.explore:
+        return rng.choice(list(candidates))
+    values = scores(candidates, weights, page)
     top = max(values) if passing is None else max(*values, passing)
     odds = [math.exp((v - top) / weights.temperature) for v in values]
     if passing is not None:

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from fleet.core.wording import NOMINAL, PHRASAL, Kind, slot_problems
+from fleet.core.wording import NOMINAL, PHRASAL, Form, Kind, slot_problems
 
 SlotName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
 Item = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^{}]+$")]
@@ -106,7 +106,7 @@ class Voice(BaseModel):
         for index, template in enumerate(value):
             found = _format_problems(template)
             if not found:
-                found = slot_problems(template, kinds, words, headline=field == "captions")
+                found = slot_problems(template, kinds, words, form=Form.of_field(field))
             names_post = any("{" + name + "}" in template for name in POST_READING)
             if not found and field in ("replies", "shop_talk") and not names_post:
                 found = [

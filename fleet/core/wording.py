@@ -35,6 +35,19 @@ class Kind(StrEnum):
     ORDINAL = "ordinal"  # filled by the writer: {nth}
 
 
+class Form(StrEnum):
+    """What a template's text is: running prose, or a caption's headline, whose lines may
+    open on a bare noun ("Pixel cat in 16 colours") and need no closing stop."""
+
+    PROSE = "prose"
+    HEADLINE = "headline"
+
+    @classmethod
+    def of_field(cls, field: str) -> Form:
+        """The form of a voice's field: its captions are headlines, the rest prose."""
+        return cls.HEADLINE if field == "captions" else cls.PROSE
+
+
 def word_set(text: str) -> frozenset[str]:
     """A set of words written as one string, separated by white space."""
     return frozenset(text.split())
@@ -154,7 +167,7 @@ def _open(token: Token, kinds: Mapping[str, frozenset[Kind]]) -> bool:
 
 
 def uses(
-    tokens: Sequence[Token], kinds: Mapping[str, frozenset[Kind]], *, headline: bool = False
+    tokens: Sequence[Token], kinds: Mapping[str, frozenset[Kind]], *, form: Form = Form.PROSE
 ) -> list[Use]:
     """How each slot of a tokenised template is used (``kinds``: each slot's kinds)."""
     out: list[Use] = []
@@ -172,44 +185,51 @@ def uses(
             i += 1
             if asked and tokens[i - 1].slot is not None:
                 break
-        end = i  # the phrase is tokens[start:end]
-        det = start - 1 if start > 0 and tokens[start - 1].lower in DETERMINERS else None
-        if (
-            det is None
-            and start > 1
-            and [t.lower for t in tokens[start - 2 : start]]
-            == [
-                "one",
-                "more",
-            ]
-        ):
-            det = start - 2  # "one more {x}" counts as "one"
-        before = (det if det is not None else start) - 1
-        prev = tokens[before].lower if before >= 0 else ""
-        at_line_start = before < 0 or prev in {".", "?", "!", ":"}
-        verb = None if prev in PREPOSITIONS else _verb_after(tokens, end)
-        opens = before == 0 or (before > 0 and tokens[before - 1].text in ".!?,:")
-        aux = before if prev in AGREEING and opens else None
-        subject = prev not in PREPOSITIONS and _says_something(tokens, end)
-        back = subject and _refers_back(tokens, end)
-        for j in range(start, end):
-            name = tokens[j].slot
-            if name is None:
-                continue
-            head = j == end - 1
-            out.append(
-                Use(
-                    j,
-                    name,
-                    head,
-                    det,
-                    prev,
-                    verb if head else None,
-                    aux if head else None,
-                    headline and det is None and at_line_start,
-                    back and head,
-                )
+        out.extend(_phrase_uses(tokens, start, i, form))
+    return out
+
+
+def _phrase_uses(tokens: Sequence[Token], start: int, end: int, form: Form) -> list[Use]:
+    """How each slot of the phrase ``tokens[start:end]`` is used: its determiner, the
+    word before it, the verb agreeing with its head."""
+    det = start - 1 if start > 0 and tokens[start - 1].lower in DETERMINERS else None
+    if (
+        det is None
+        and start > 1
+        and [t.lower for t in tokens[start - 2 : start]]
+        == [
+            "one",
+            "more",
+        ]
+    ):
+        det = start - 2  # "one more {x}" counts as "one"
+    before = (det if det is not None else start) - 1
+    prev = tokens[before].lower if before >= 0 else ""
+    at_line_start = before < 0 or prev in {".", "?", "!", ":"}
+    verb = None if prev in PREPOSITIONS else _verb_after(tokens, end)
+    opens = before == 0 or (before > 0 and tokens[before - 1].text in ".!?,:")
+    aux = before if prev in AGREEING and opens else None
+    subject = prev not in PREPOSITIONS and _says_something(tokens, end)
+    back = subject and _refers_back(tokens, end)
+    out: list[Use] = []
+    for j in range(start, end):
+        name = tokens[j].slot
+        if name is None:
+            continue
+        head = j == end - 1
+        out.append(
+            Use(
+                j,
+                name,
+                head,
+                det,
+                prev,
+                verb if head else None,
+                aux if head else None,
+                form is Form.HEADLINE and det is None and at_line_start,
+                back and head,
             )
+        )
     return out
 
 
@@ -286,12 +306,12 @@ def slot_problems(
     kinds: Mapping[str, frozenset[Kind]],
     words: Mapping[str, Mapping[Kind, Iterable[str]]] | None = None,
     *,
-    headline: bool = False,
+    form: Form = Form.PROSE,
 ) -> list[str]:
     """What is wrong with the slots of one template, as sentences; empty when it is fine.
 
     ``kinds`` gives the kinds each slot may receive, ``words`` (optional) the words, to
-    quote one in a message. ``headline``: a caption, whose lines may open on a bare noun.
+    quote one in a message; ``form``, whether the template is prose or a headline.
     """
     tokens = tokenise(template)
     problems: list[str] = []
@@ -302,7 +322,7 @@ def slot_problems(
             problems.append(f"{{{name}}} is not a slot here (slots: {known})")
     if problems:
         return problems
-    for use in uses(tokens, kinds, headline=headline):
+    for use in uses(tokens, kinds, form=form):
         problems.extend(_use_problems(use, tokens, kinds[use.slot], words))
     return problems
 

@@ -296,7 +296,7 @@ class Demo:
         )
         database.upgrade(fleet)
         for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
-            use.create(fleet, slug, count)
+            use.create(fleet, use.NewAgents(slug, count))
         use.change_status(fleet, "start", use.Selection(everyone=True))
         self.fleet = fleet
         # The console on a loopback port, fed by the demo's events (no Redis here).

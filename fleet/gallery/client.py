@@ -234,16 +234,7 @@ class HttpGallery:
         except httpx.TransportError as exc:
             # The error names its request, as httpx's client does.
             exc.request = request or httpx.Request(method, self._base + path, params=params)
-            if isinstance(exc, httpx.TimeoutException):
-                log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
-                raise TransientError(
-                    f"gallery {what}: timed out ({type(exc).__name__}; its deadline is "
-                    f"{self._settings.timeout_seconds:g} s, FLEET_GALLERY__TIMEOUT_SECONDS)"
-                ) from exc
-            log.info("gallery %s: %s", what, type(exc).__name__)
-            raise TransientError(
-                f"gallery {what}: connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"
-            ) from exc
+            raise self._unreachable(what, exc) from exc
         log.debug(
             "gallery %s -> %s in %.0f ms",
             what,
@@ -251,14 +242,22 @@ class HttpGallery:
             (time.perf_counter() - started) * 1000,
         )
         if response.is_success:
-            try:
-                data = json_of(response.content, what)
-            except ValueError:
-                raise TransientError(f"gallery {what}: the answer is not JSON") from None
-            if not isinstance(data, dict):
-                raise TransientError(f"gallery {what}: the answer is not a JSON object")
-            return data
+            return _json_object(response.content, what)
         self._fail(what, response)
+
+    def _unreachable(self, what: str, exc: httpx.TransportError) -> TransientError:
+        """The error of a call that got no answer: timed out (past its deadline), or its
+        connection failed (the message scrubbed of the token)."""
+        if isinstance(exc, httpx.TimeoutException):
+            log.info("gallery %s: timed out (%s)", what, type(exc).__name__)
+            return TransientError(
+                f"gallery {what}: timed out ({type(exc).__name__}; its deadline is "
+                f"{self._settings.timeout_seconds:g} s, FLEET_GALLERY__TIMEOUT_SECONDS)"
+            )
+        log.info("gallery %s: %s", what, type(exc).__name__)
+        return TransientError(
+            f"gallery {what}: connection failed ({type(exc).__name__}: {self._scrub(str(exc))})"
+        )
 
     def _bounded(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
         """A transport's answer read whole within ``max_answer_bytes``, never inflated
@@ -538,3 +537,14 @@ class HttpGallery:
             f"comments of {post_id}",
             lambda: [_comment(post_id, c) for c in _items(data, "comments", limit)],
         )
+
+
+def _json_object(content: bytes, what: str) -> dict[str, Any]:
+    """A 2xx answer's JSON object; TransientError when it is not JSON or not an object."""
+    try:
+        data = json_of(content, what)
+    except ValueError:
+        raise TransientError(f"gallery {what}: the answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise TransientError(f"gallery {what}: the answer is not a JSON object")
+    return data

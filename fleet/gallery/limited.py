@@ -47,8 +47,8 @@ class LimitedGallery:
             return
         try:
             # A refusal does not count in the bucket's load: its calls ask one by one.
-            failures = self._breaker.admit(
-                (self._bucket, float(calls)), what="gallery requests per second", counted=False
+            failures = self._breaker.admit_in_advance(
+                (self._bucket, float(calls)), what="gallery requests per second"
             )
         except Deferred:
             yield self

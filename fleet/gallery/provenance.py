@@ -317,7 +317,7 @@ class ProvenanceCheck:
                 if not response.is_success:
                     raise NoProvenance(f"the image could not be read ({response.status_code})")
                 try:  # nothing was asked for but the image as stored
-                    bounded.encoding_of(response.headers.get("content-encoding"), inflate=False)
+                    bounded.as_sent(response.headers.get("content-encoding"))
                 except bounded.AnswerEncoding as exc:
                     raise MalformedAnswer(str(exc)) from None
                 declared = response.headers.get("content-length", "")

@@ -297,7 +297,7 @@ def gallery_body(
     ``cap`` bytes, no content encoding (none is asked for); a refusal is MalformedAnswer
     naming the setting."""
     try:
-        return bounded.read_body(chunks, cap=cap, encoding=encoding, length=length, inflate=False)
+        return bounded.read_plain_body(chunks, cap=cap, encoding=encoding, length=length)
     except bounded.AnswerEncoding as error:
         raise MalformedAnswer(f"the gallery: {error}") from None
     except bounded.AnswerTooLarge as error:

@@ -95,16 +95,27 @@ def too_large(cap: int, size: str) -> str:
 _INFLATABLE = {"gzip": 47, "x-gzip": 47, "deflate": 47}  # 47: a zlib or gzip header
 
 
-def encoding_of(value: str | None, *, inflate: bool) -> str | None:
+def encoding_of(value: str | None) -> str | None:
     """The body's one content encoding to inflate (None: as sent); ``AnswerEncoding`` for
-    a chain, an unknown one, or any when ``inflate`` is False (nothing was asked)."""
+    a chain or an unknown one."""
     name = (value or "").strip().lower()
     if name in ("", "identity"):
         return None
-    if inflate and name in _INFLATABLE:
+    if name in _INFLATABLE:
         return name
+    raise _unasked(value)
+
+
+def as_sent(value: str | None) -> None:
+    """Nothing when the body comes as sent (no content encoding); ``AnswerEncoding`` for
+    any encoding, where none was asked."""
+    if (value or "").strip().lower() not in ("", "identity"):
+        raise _unasked(value)
+
+
+def _unasked(value: str | None) -> AnswerEncoding:
     said = (value or "").strip()[:20]
-    raise AnswerEncoding(f"the answer came in {said!r}, an encoding Fleet did not ask for")
+    return AnswerEncoding(f"the answer came in {said!r}, an encoding Fleet did not ask for")
 
 
 class Inflater:
@@ -166,16 +177,34 @@ def read_body(
     cap: int,
     encoding: str | None = None,
     length: str | None = None,
-    inflate: bool = True,
 ) -> bytes:
     """A body from its raw ``chunks`` (as sent, not inflated by the HTTP library), at most
     ``cap`` bytes raw and ``cap`` inflated. ``encoding`` and ``length`` are its
-    Content-Encoding and Content-Length headers; ``inflate`` False refuses any encoding."""
-    name = encoding_of(encoding, inflate=inflate)
+    Content-Encoding and Content-Length headers."""
+    name = encoding_of(encoding)
+    return _capped(chunks, cap, length, None if name is None else Inflater(name, cap))
+
+
+def read_plain_body(
+    chunks: Iterable[bytes],
+    *,
+    cap: int,
+    encoding: str | None = None,
+    length: str | None = None,
+) -> bytes:
+    """As ``read_body``, for a body asked as sent: any content encoding is refused."""
+    as_sent(encoding)
+    return _capped(chunks, cap, length, None)
+
+
+def _capped(
+    chunks: Iterable[bytes], cap: int, length: str | None, inflater: Inflater | None
+) -> bytes:
+    """The chunks joined (inflated by ``inflater``, if any), refused past ``cap`` bytes or
+    when ``length`` announces more."""
     announced = announced_length(length)
     if announced is not None and announced > cap:
         raise AnswerTooLarge(too_large(cap, f"{announced:,} bytes announced"))
-    inflater = None if name is None else Inflater(name, cap)
     pieces: list[bytes] = []
     raw = 0
     with _reading():
@@ -187,9 +216,7 @@ def read_body(
     return b"".join(pieces)
 
 
-def read_response(
-    response: httpx.Response | httpx2.Response, *, cap: int, inflate: bool = True
-) -> bytes:
+def read_response(response: httpx.Response | httpx2.Response, *, cap: int) -> bytes:
     """``read_body`` of a streamed httpx (or httpx2) answer, its headers read for the
     encoding and the length; the answer is closed."""
     try:
@@ -204,7 +231,6 @@ def read_response(
             cap=cap,
             encoding=headers.get("content-encoding"),
             length=headers.get("content-length"),
-            inflate=inflate,
         )
     finally:
         with _reading():

@@ -251,7 +251,7 @@ def _capped(
         announced = bounded.announced_length(length)
         if announced is not None and announced > cap:
             raise bounded.AnswerTooLarge(bounded.too_large(cap, f"{announced:,} bytes announced"))
-        encoding = bounded.encoding_of(_header(headers, b"content-encoding"), inflate=True)
+        encoding = bounded.encoding_of(_header(headers, b"content-encoding"))
     except bounded.AnswerRefused:
         stream.close()
         raise

@@ -140,13 +140,20 @@ class TokenBucket:
         self._settle: Any = client.register_script(_SETTLE)
         self._load: Any = client.register_script(_LOAD)
 
-    def wanted(self, tokens: float, *, counted: bool = True) -> list[float]:
-        """The script arguments for taking ``tokens`` from this bucket; ``counted`` False:
-        a refusal does not count in the bucket's load (a batch's advance, whose calls then
-        ask one by one)."""
+    def wanted(self, tokens: float) -> list[float]:
+        """The script arguments for taking ``tokens`` from this bucket, a refusal counted
+        in the bucket's load."""
+        return self._arguments(tokens, refusal_counts=1.0)
+
+    def wanted_in_advance(self, tokens: float) -> list[float]:
+        """As ``wanted``, for a batch's advance, whose calls then ask one by one: a refusal
+        does not count in the bucket's load."""
+        return self._arguments(tokens, refusal_counts=0.0)
+
+    def _arguments(self, tokens: float, *, refusal_counts: float) -> list[float]:
         if tokens > self.burst:
             raise ValueError(f"cannot take {tokens} tokens from a bucket of {self.burst}")
-        return [self.rate, self.burst, tokens, self.window, 1.0 if counted else 0.0]
+        return [self.rate, self.burst, tokens, self.window, refusal_counts]
 
     def try_take(self, tokens: float = 1.0) -> float:
         """Take ``tokens`` now and return 0, or take none and return the seconds to wait."""
@@ -194,19 +201,25 @@ class CircuitBreaker:
         """Raise CircuitOpen while the circuit is open."""
         self.admit()
 
-    def admit(
-        self, *takes: tuple[TokenBucket, float], what: str = "rate limit", counted: bool = True
-    ) -> int:
+    def admit(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
         """Let one call through, in one round trip to Redis; returns the failures counted.
 
         Raises CircuitOpen while the circuit is open, or RateLimited when one of the
         buckets lacks what the call takes from it (then nothing is taken from any).
-        ``counted`` False: a refusal does not count in the buckets' load (``wanted``).
         """
+        args = [value for bucket, tokens in takes for value in bucket.wanted(tokens)]
+        return self._admitted(takes, args, what)
+
+    def admit_in_advance(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
+        """As ``admit``, for a batch's calls taken in advance: a refusal does not count in
+        the buckets' load (its calls then ask one by one)."""
+        args = [value for bucket, tokens in takes for value in bucket.wanted_in_advance(tokens)]
+        return self._admitted(takes, args, what)
+
+    def _admitted(
+        self, takes: tuple[tuple[TokenBucket, float], ...], args: list[float], what: str
+    ) -> int:
         keys = [self._open, self._failures, *(bucket.key for bucket, _ in takes)]
-        args = [
-            value for bucket, tokens in takes for value in bucket.wanted(tokens, counted=counted)
-        ]
         left, wait, failures = self._script(keys=keys, args=args)
         if int(left) > 0:
             until = datetime.now(UTC) + timedelta(milliseconds=int(left))

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -44,14 +45,21 @@ def _mask(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
-def human_wanted(stream: Any = None) -> bool:
-    """Readable lines rather than JSON: ``FLEET_LOG_FORMAT=console`` (``json`` says no),
-    else whether the stream is a terminal."""
+class LogFormat(StrEnum):
+    """How log lines are written: one readable line each for a person, or JSON."""
+
+    CONSOLE = "console"
+    JSON = "json"
+
+
+def format_wanted(stream: Any = None) -> LogFormat:
+    """``FLEET_LOG_FORMAT`` (``console`` or ``json``), else readable lines when the stream
+    is a terminal and JSON when it is not."""
     chosen = os.environ.get("FLEET_LOG_FORMAT", "").strip().lower()
     if chosen in ("console", "json"):
-        return chosen == "console"
+        return LogFormat(chosen)
     isatty = getattr(stream or sys.stderr, "isatty", None)
-    return bool(isatty and isatty())
+    return LogFormat.CONSOLE if isatty and isatty() else LogFormat.JSON
 
 
 def configure(
@@ -59,13 +67,13 @@ def configure(
     *,
     secrets: tuple[str, ...] = (),
     stream: Any = None,
-    human: bool | None = None,
+    log_format: LogFormat | None = None,
 ) -> None:
     """Send every log line, ours and Celery's, to ``stream``: as JSON for machines, or
-    one readable line each for a person (``human``; by default ``human_wanted``)."""
+    one readable line each for a person (``log_format``; by default ``format_wanted``)."""
     global _secrets
     _secrets = secrets
-    readable = human_wanted(stream) if human is None else human
+    readable = (log_format or format_wanted(stream)) is LogFormat.CONSOLE
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

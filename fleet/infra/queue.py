@@ -48,19 +48,6 @@ ROUTES: dict[str, dict[str, str]] = {
 def create_app(settings: Settings) -> Celery:
     """A Celery app for these settings; nothing connects until a task is sent or run."""
     app = Celery("fleet", broker=settings.broker_url, include=["fleet.worker.tasks"])
-    transport: dict[str, object] = {
-        "visibility_timeout": settings.tasks.visibility_timeout_seconds,
-    }
-    if settings.broker_url.startswith("memory"):
-        # The in-process broker is polled: poll often, or every hop waits a second.
-        transport["polling_interval"] = 0.005
-    if settings.broker_key_prefix:
-        transport["global_keyprefix"] = settings.broker_key_prefix
-    if settings.broker_url.startswith(("redis://", "rediss://")):
-        # A broker that goes silent (a host cut off, a failover, a NAT's timeout) closes
-        # no connection: without a socket timeout a publish on it waits forever (kombu's
-        # own advice); the consumer's BRPOP has kombu's health check instead.
-        transport |= BROKER_SOCKET_OPTIONS
     if settings.broker_url.startswith("redis://"):
         # Kombu's Redis transport, closing every channel when Redis is gone, so that a
         # broker restart does not stop the worker (fleet.infra.broker). Not for rediss://,
@@ -83,7 +70,7 @@ def create_app(settings: Settings) -> Celery:
         worker_prefetch_multiplier=4,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options=transport,
+        broker_transport_options=_transport_options(settings),
         timezone="UTC",
         enable_utc=True,
         beat_schedule=beat_schedule(settings),
@@ -96,6 +83,24 @@ def create_app(settings: Settings) -> Celery:
     )
     app.conf.fleet_settings = settings
     return app
+
+
+def _transport_options(settings: Settings) -> dict[str, object]:
+    """The broker transport's options for these settings."""
+    transport: dict[str, object] = {
+        "visibility_timeout": settings.tasks.visibility_timeout_seconds,
+    }
+    if settings.broker_url.startswith("memory"):
+        # The in-process broker is polled: poll often, or every hop waits a second.
+        transport["polling_interval"] = 0.005
+    if settings.broker_key_prefix:
+        transport["global_keyprefix"] = settings.broker_key_prefix
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        # A broker that goes silent (a host cut off, a failover, a NAT's timeout) closes
+        # no connection: without a socket timeout a publish on it waits forever (kombu's
+        # own advice); the consumer's BRPOP has kombu's health check instead.
+        transport |= BROKER_SOCKET_OPTIONS
+    return transport
 
 
 def send_ticks(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ __all__ = [
     "EXPORT_FIELDS",
     "ActivityFilter",
     "ActivityView",
+    "LedgerQuery",
     "export",
     "find",
     "follow",
@@ -43,48 +45,39 @@ EXPORT_PAGE = 1_000
 PAGE = 50
 
 
-def find(
-    fleet: Fleet,
-    *,
-    agent_ref: str | None = None,
-    action: str | None = None,
-    status: str | None = None,
-    within: timedelta | None = None,
-    limit: int = 50,
-    persona: str | None = None,
-    before: int | None = None,
-) -> list[ActivityView]:
-    """The newest activities first (of one agent, one persona, one kind, one status, a
-    recent window; with ``before``, those older than activity ``before``)."""
-    agent_id = agents.get_agent(fleet.sessions, agent_ref).id if agent_ref else None
+@dataclass(frozen=True)
+class LedgerQuery:
+    """Which activities to read, as a person names them: of one agent (its id or handle),
+    one persona, one kind, one status, a recent window, older than activity ``before``;
+    at most ``limit``. None: any."""
+
+    agent_ref: str | None = None
+    persona: str | None = None
+    action: str | None = None
+    status: str | None = None
+    within: timedelta | None = None
+    before: int | None = None
+    limit: int = PAGE
+
+
+def find(fleet: Fleet, query: LedgerQuery = LedgerQuery()) -> list[ActivityView]:
+    """The newest activities first, as ``query`` names them."""
+    agent_id = agents.get_agent(fleet.sessions, query.agent_ref).id if query.agent_ref else None
+    persona = query.persona
     if persona is not None:
         fleet.personas.get(persona)  # an unknown slug is an InputError naming the known ones
-    start = fleet.clock.now() - within if within is not None else None
-    where = ActivityFilter(agent_id, action, status, start, limit, persona, before)
+    start = fleet.clock.now() - query.within if query.within is not None else None
+    where = ActivityFilter(
+        agent_id, query.action, query.status, start, query.limit, persona, query.before
+    )
     return activities.list_activities(fleet.sessions, where)
 
 
-def ledger_page(
-    fleet: Fleet,
-    *,
-    agent_ref: str | None = None,
-    persona: str | None = None,
-    action: str | None = None,
-    status: str | None = None,
-    before: int | None = None,
-    limit: int = PAGE,
-) -> tuple[list[ActivityView], int | None]:
+def ledger_page(fleet: Fleet, query: LedgerQuery) -> tuple[list[ActivityView], int | None]:
     """A page of the ledger, newest first, and the id the next (older) page starts
     before (None on the last page): keyset pages, as fast on the thousandth as the first."""
-    rows = find(
-        fleet,
-        agent_ref=agent_ref,
-        persona=persona,
-        action=action,
-        status=status,
-        before=before,
-        limit=limit + 1,
-    )
+    limit = query.limit
+    rows = find(fleet, replace(query, limit=limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
@@ -116,7 +109,7 @@ def export(fleet: Fleet, *, within: timedelta | None = None) -> Iterator[dict[st
     operator = fleet.settings.disclosure
     before: int | None = None
     while True:
-        page = find(fleet, within=within, before=before, limit=EXPORT_PAGE)
+        page = find(fleet, LedgerQuery(within=within, before=before, limit=EXPORT_PAGE))
         for row in page:
             result = row.result or {}
             yield {

@@ -7,8 +7,7 @@ the time is the Fleet's clock, the gallery and the broker are the Fleet's.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -20,11 +19,13 @@ from fleet.agents import (
     AgentView,
     Created,
     Decision,
+    NewAgents,
     Selection,
     Transition,
 )
 from fleet.core.action_key import ActionKey
 from fleet.core.kinds import Action, ActionKind, kind_of
+from fleet.core.review import ReviewMode
 from fleet.errors import ConflictError, InputError
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
 from fleet.service.root import Fleet
@@ -42,6 +43,8 @@ __all__ = [
     "AgentView",
     "Created",
     "Decision",
+    "NewAgents",
+    "ReviewMode",
     "Selection",
     "Started",
     "Transition",
@@ -49,47 +52,36 @@ __all__ = [
     "change_status",
     "counts",
     "create",
+    "create_and_start",
     "delete",
     "describe",
     "find",
     "get",
     "send_now",
     "start",
+    "start_without_accounts",
     "tick_now",
 ]
 
 
-def create(
-    fleet: Fleet,
-    persona: str,
-    count: int,
-    *,
-    interval: tuple[float, float] | None = None,
-    weights: Mapping[str, float] | None = None,
-    activity: float | None = None,
-    start: bool = False,
-    review: bool = False,
-) -> tuple[Created, int]:
-    """Create ``count`` agents of ``persona``; with ``start``, start them; with ``review``,
-    under review mode. (created, started)"""
-    fleet.personas.get(persona)
-    created = agents.create_agents(
+def create(fleet: Fleet, new: NewAgents) -> Created:
+    """Create the ``new`` agents (under review mode when it says so)."""
+    fleet.personas.get(new.persona)
+    weights = dict(new.weights) if new.weights is not None else None
+    return agents.create_agents(
         fleet.sessions,
         fleet.personas,
-        persona=persona,
-        count=count,
+        replace(new, weights=weights),
         fleet_seed=fleet.settings.seed,
         now=fleet.clock.now(),
-        interval=interval,
-        weights=dict(weights) if weights is not None else None,
-        activity=activity,
-        review=review,
     )
-    started = 0
-    if start:
-        new = Selection(id_range=(created.first_id, created.last_id))
-        started = change_status(fleet, "start", new).changed
-    return created, started
+
+
+def create_and_start(fleet: Fleet, new: NewAgents) -> tuple[Created, int]:
+    """Create the ``new`` agents, then start them. (created, started)"""
+    created = create(fleet, new)
+    made = Selection(id_range=(created.first_id, created.last_id))
+    return created, change_status(fleet, "start", made).changed
 
 
 def change_status(fleet: Fleet, command: str, selection: Selection) -> Transition:
@@ -109,21 +101,24 @@ class Started:
     accounts: Provisioned | None
 
 
-def start(fleet: Fleet, selection: Selection, *, provision: bool = True) -> Started:
+def start(fleet: Fleet, selection: Selection) -> Started:
     """Start agents (each gets its first tick from its clock) and create their gallery
-    accounts now, when ``provision`` (else each gets one at its first action)."""
+    accounts now."""
     transition = change_status(fleet, "start", selection)
-    accounts = None
-    if provision:
-        gallery = fleet.open_gallery()
-        try:
-            accounts = provision_accounts(
-                fleet.sessions, gallery, without_account(fleet.sessions, selection)
-            )
-        finally:
-            if fleet.gallery is None:
-                gallery.close()
+    gallery = fleet.open_gallery()
+    try:
+        accounts = provision_accounts(
+            fleet.sessions, gallery, without_account(fleet.sessions, selection)
+        )
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
     return Started(transition, accounts)
+
+
+def start_without_accounts(fleet: Fleet, selection: Selection) -> Started:
+    """Start agents; each gets its gallery account at its first action."""
+    return Started(change_status(fleet, "start", selection), None)
 
 
 def delete(fleet: Fleet, selection: Selection) -> Transition:

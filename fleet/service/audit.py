@@ -115,7 +115,7 @@ def labelled(scope: Scope) -> Finding:
     if not isinstance(scope.gallery, ReadsConsent):
         return Finding("labelled", "unavailable", "the gallery client cannot read profiles")
     wanted = scope.fleet.settings.disclosure
-    handles = agents.handles_with_accounts(scope.fleet.sessions, live=True, limit=MAX_READS)
+    handles = agents.live_handles_with_accounts(scope.fleet.sessions, limit=MAX_READS)
     missing: list[str] = []
     for handle in handles:
         try:
@@ -148,6 +148,32 @@ def labelled(scope: Scope) -> Finding:
     return Finding("labelled", "ok", line, figures)
 
 
+def _actions_toward(
+    scope: Scope, read: ConsentRead, consent: Consent, closed: set[str], authors: _Authors
+) -> tuple[int, int, list[str]]:
+    """Of the window's likes, comments and replies, those toward the people ``closed``
+    that their say does not allow, after they said it: how many, how many of them later
+    than the bound, and up to five of those."""
+    toward = late = 0
+    examples: list[str] = []
+    for action in scope.actions(("like", "comment", "reply")):
+        person = authors.of(action)
+        if person is None or person not in closed:
+            continue
+        if allows(consent, action.handle, action.action, person):
+            continue
+        said = read.said_at.get(person)
+        ended = action.finished_at or action.created_at
+        if said is not None and ended <= said:
+            continue  # before they said it
+        toward += 1
+        if said is None or ended > said + CONSENT_BOUND:
+            late += 1
+            if len(examples) < 5:
+                examples.append(f"{action.action} by @{action.handle} toward @{person}")
+    return toward, late, examples
+
+
 def consent_honoured(scope: Scope) -> Finding:
     """No action toward a person who said no, later than the bound after they said it."""
     try:
@@ -171,23 +197,7 @@ def consent_honoured(scope: Scope) -> Finding:
     if not closed:
         return Finding("consent", "ok", "no person has opted out or blocked an agent", {})
     authors = _Authors(scope.gallery)
-    toward = late = 0
-    examples: list[str] = []
-    for action in scope.actions(("like", "comment", "reply")):
-        person = authors.of(action)
-        if person is None or person not in closed:
-            continue
-        if allows(consent, action.handle, action.action, person):
-            continue
-        said = read.said_at.get(person)
-        ended = action.finished_at or action.created_at
-        if said is not None and ended <= said:
-            continue  # before they said it
-        toward += 1
-        if said is None or ended > said + CONSENT_BOUND:
-            late += 1
-            if len(examples) < 5:
-                examples.append(f"{action.action} by @{action.handle} toward @{person}")
+    toward, late, examples = _actions_toward(scope, read, consent, closed, authors)
     figures: dict[str, Any] = {
         "people_said_no": len(closed),
         "actions_toward_them": toward,
@@ -367,24 +377,38 @@ def audit(
     *,
     window: timedelta = timedelta(days=7),
     checks: list[Check] | None = None,
-    fix: bool = False,
 ) -> Audit:
-    """Run the checks over the last ``window`` of the ledger and the gallery as it is now
-    (``fix``: first sync the label of every live agent account whose label differs)."""
+    """Run the checks over the last ``window`` of the ledger and the gallery as it is now."""
     now = fleet.clock.now()
     with gallery_of(fleet) as gallery:
-        if fix and isinstance(gallery, ReadsConsent):
+        return _audited(Scope(fleet, gallery, since=now - window, now=now), checks)
+
+
+def fix_and_audit(
+    fleet: Fleet,
+    *,
+    window: timedelta = timedelta(days=7),
+    checks: list[Check] | None = None,
+) -> Audit:
+    """First sync the label of every live agent account whose label differs, then run
+    the checks as ``audit`` does."""
+    now = fleet.clock.now()
+    with gallery_of(fleet) as gallery:
+        if isinstance(gallery, ReadsConsent):
             sync_labels(fleet, gallery)
-        scope = Scope(fleet, gallery, since=now - window, now=now)
-        findings = [check(scope) for check in (CHECKS if checks is None else checks)]
-    return Audit(now, now - window, findings)
+        return _audited(Scope(fleet, gallery, since=now - window, now=now), checks)
+
+
+def _audited(scope: Scope, checks: list[Check] | None) -> Audit:
+    findings = [check(scope) for check in (CHECKS if checks is None else checks)]
+    return Audit(scope.now, scope.since, findings)
 
 
 def sync_labels(fleet: Fleet, gallery: ReadsConsent) -> int:
     """Set the operator's label on every live agent account that shows another; how many."""
     wanted = fleet.settings.disclosure
     synced = 0
-    for handle in agents.handles_with_accounts(fleet.sessions, live=True, limit=MAX_READS):
+    for handle in agents.live_handles_with_accounts(fleet.sessions, limit=MAX_READS):
         shown = gallery.disclosure_of(handle)
         if (
             shown is None

@@ -54,9 +54,7 @@ def board(fleet: Fleet) -> Board:
     now = fleet.clock.now()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="board") as pool:
         # People's consent is read apart (``honesty``, every few minutes): not every 3 s.
-        gathered = pool.submit(
-            status.gather, fleet, window=timedelta(hours=1), now=now, consent=False
-        )
+        gathered = pool.submit(status.glance, fleet, window=timedelta(hours=1), now=now)
         day = pool.submit(activities.action_counts, fleet.sessions, now - timedelta(days=1))
         report, last_day = gathered.result(), day.result()
     spend = None

@@ -11,11 +11,14 @@ from fleet.errors import InputError
 from fleet.service.root import Fleet
 
 
-def find(fleet: Fleet, *, include_replayed: bool = False, limit: int = 50) -> list[DeadLetterView]:
-    """The newest dead letters first."""
-    return activities.list_dead_letters(
-        fleet.sessions, include_replayed=include_replayed, limit=limit
-    )
+def find(fleet: Fleet, *, limit: int = 50) -> list[DeadLetterView]:
+    """The dead letters not replayed yet, the newest first."""
+    return activities.list_dead_letters(fleet.sessions, include_replayed=False, limit=limit)
+
+
+def find_all(fleet: Fleet, *, limit: int = 50) -> list[DeadLetterView]:
+    """The dead letters, replayed ones too, the newest first."""
+    return activities.list_dead_letters(fleet.sessions, include_replayed=True, limit=limit)
 
 
 def get(fleet: Fleet, letter_id: int) -> DeadLetterView:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from fleet import agents
 from fleet.activities import drafts as store
@@ -20,7 +21,7 @@ from fleet.activities import recent_texts_of
 from fleet.activities.drafts import Decided, DraftFilter, DraftStats, DraftView
 from fleet.agents import Selection, Transition
 from fleet.agents.review import set_review
-from fleet.core.review import CAPTION_MAX, TEXT_MAX, publish_times, reason_problem
+from fleet.core.review import CAPTION_MAX, TEXT_MAX, ReviewMode, publish_times, reason_problem
 from fleet.core.statuses import DRAFT_STATUSES, ActivityStatus, DraftStatus
 from fleet.errors import InputError, UnknownPersona
 from fleet.infra.logs import get_logger
@@ -34,6 +35,8 @@ __all__ = [
     "Decided",
     "DraftStats",
     "DraftView",
+    "Publish",
+    "ReviewMode",
     "approve",
     "edit",
     "expire",
@@ -44,9 +47,9 @@ __all__ = [
 ]
 
 
-def review(fleet: Fleet, selection: Selection, *, on: bool) -> Transition:
+def review(fleet: Fleet, selection: Selection, mode: ReviewMode) -> Transition:
     """Put the selected agents under review mode, or take them out of it."""
-    return set_review(fleet.sessions, fleet.personas, selection, on=on, now=fleet.clock.now())
+    return set_review(fleet.sessions, fleet.personas, selection, mode, now=fleet.clock.now())
 
 
 def find(
@@ -99,17 +102,27 @@ class Approval:
     detail: dict[str, object] | None = None
 
 
+class Publish(StrEnum):
+    """When an approved draft is published: at its agent's next session, as soon as the
+    sweeper sends it (``NOW``), or carried out in this process at once (``HERE``)."""
+
+    AT_NEXT_SESSION = "at-next-session"
+    NOW = "now"
+    HERE = "here"
+
+
 def approve(
-    fleet: Fleet, draft_ids: Sequence[int], *, now: bool = False, here: bool = False
+    fleet: Fleet, draft_ids: Sequence[int], *, when: Publish = Publish.AT_NEXT_SESSION
 ) -> list[Approval]:
-    """Approve drafts. Each publishes at its agent's next session (``now``, or the
-    setting ``FLEET_REVIEW__PUBLISH_NOW``: as soon as the sweeper sends it), approvals
-    spaced apart; with ``here``, carried out in this process at once. A draft decided
-    already is left as it was (``Decided.done`` False)."""
+    """Approve drafts. Each publishes ``when`` asked (at its agent's next session unless
+    the setting ``FLEET_REVIEW__PUBLISH_NOW`` says as soon as the sweeper sends it),
+    approvals spaced apart but those published here. A draft decided already is left as
+    it was (``Decided.done`` False)."""
     ids = _known(fleet, draft_ids)
     settings = fleet.settings.review
     at = fleet.clock.now()
-    soon = now or here or settings.publish_now
+    here = when is Publish.HERE
+    soon = when is not Publish.AT_NEXT_SESSION or settings.publish_now
     moments = store.next_moments(fleet.sessions, ids)
     times = publish_times(
         at,

@@ -10,6 +10,7 @@ assigned an arm (``fleet.core.holdout``) and recorded once.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -97,15 +98,16 @@ def impact_report(
         raise InputError(str(error)) from None
     people = activities.people_of(fleet.sessions, name)
     apart = frozenset(opted_out()) if opted_out is not None else turned_away(fleet, people)
-    return report(
+    read = report(
         name,
         people,
         now=fleet.clock.now(),
         days=impact.holdout_days,
         opted_out=apart,
         seed=fleet.settings.seed,
-        touched_holdout=activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days),
     )
+    touched = activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days)
+    return replace(read, touched_holdout=touched)
 
 
 def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:

@@ -47,7 +47,7 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     it; mark the agents people wait on (``scan_notifications``). None when there is no
     agent to read as, or the fleet is too young to measure."""
     now = fleet.clock.now()
-    readers = agents.handles_with_accounts(fleet.sessions, live=True, limit=1)
+    readers = agents.live_handles_with_accounts(fleet.sessions, limit=1)
     if not readers:
         return None
     # People and the fleet over the same window: the last 12 hours, or the fleet's life
@@ -56,6 +56,31 @@ def measure_pace(fleet: Fleet) -> Pace | None:
     if since is None:
         return None
     newest, read = _read(fleet, readers[0], now - LOOKBACK)
+    _take_in(fleet, newest, now=now, since=since)
+    _keep_reading(fleet, read, now=now, since=since)
+    window = over_window(
+        activities.readings_since(fleet.sessions, now - WINDOW), now=now, window=WINDOW
+    )
+    if window is None or now - window.start < YOUNGEST:
+        return None
+    per_day = DAY / (now - window.start)
+    welcome = fleet.settings.welcome
+    pace = measure(
+        window.people_per_day,
+        round(per_day * activities.fleet_actions_since(fleet.sessions, window.start)),
+        pace_ran=window.pace_ran,
+        share=welcome.target_bot_share,
+        floor=welcome.min_pace,
+    )
+    activities.keep_pace(fleet.sessions, pace, now=now)
+    return pace
+
+
+def _take_in(
+    fleet: Fleet, newest: Sequence[GalleryPost], *, now: datetime, since: datetime
+) -> None:
+    """What the newest posts tell the fleet: the agents people wait on, people first
+    seen, questions about what an agent is; and newcomers' posts' vectors."""
     # Every post of the last two days, not the window's: a person who comments on an
     # agent's post of yesterday waits on its author all the same (scanned within the
     # window only, 6 of 8 comments left unanswered had gone unseen). Replies counted
@@ -71,6 +96,13 @@ def measure_pace(fleet: Fleet) -> Pace | None:
         # not when a comment first reads it (before, its first likes came from agents
         # of any taste, the post unranked by fit).
         interests.embed_new([p for p in newest if p.created_at >= since])
+
+
+def _keep_reading(
+    fleet: Fleet, read: Sequence[GalleryPost], *, now: datetime, since: datetime
+) -> None:
+    """Keep the reading of the posts ``read``: people's activity since the last reading
+    (or ``since``), from the counts the gallery shows less the fleet's own."""
     posts = [
         PostRead(p.id, p.created_at, not p.user_is_agent, p.like_count, p.comment_count)
         for p in read
@@ -89,22 +121,6 @@ def measure_pace(fleet: Fleet) -> Pace | None:
         ours,
         forget_before=now - KEEP,
     )
-    window = over_window(
-        activities.readings_since(fleet.sessions, now - WINDOW), now=now, window=WINDOW
-    )
-    if window is None or now - window.start < YOUNGEST:
-        return None
-    per_day = DAY / (now - window.start)
-    welcome = fleet.settings.welcome
-    pace = measure(
-        window.people_per_day,
-        round(per_day * activities.fleet_actions_since(fleet.sessions, window.start)),
-        pace_ran=window.pace_ran,
-        share=welcome.target_bot_share,
-        floor=welcome.min_pace,
-    )
-    activities.keep_pace(fleet.sessions, pace, now=now)
-    return pace
 
 
 def _read(

@@ -14,7 +14,7 @@ from fleet.core.kinds import KINDS, Action
 from fleet.gallery.client import GalleryRefused
 from fleet.gallery.consent import ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
-from fleet.service.audit import sync_labels
+from fleet.service.audit import gallery_of, sync_labels
 from fleet.service.findings import (
     MARGIN,
     PAGE,
@@ -39,7 +39,7 @@ def reconcile(
     since = now - window
     entries = activities.ledger_entries(sessions, since - MARGIN)
     handles = set(agents.handles_with_accounts(sessions))
-    readers = agents.handles_with_accounts(sessions, live=True, limit=5)
+    readers = agents.live_handles_with_accounts(sessions, limit=5)
     stale = [
         Finding(
             "stale",
@@ -181,20 +181,21 @@ def _gone(gallery: Gallery, reader: str, finding: Finding) -> bool:
     return False
 
 
-def check(fleet: Fleet, window: timedelta, *, fix: bool = False) -> Reconciliation:
-    """``fleet reconcile``: compare the last ``window`` of the ledger with the gallery, and
-    with ``fix`` repair what can be (stale actions are re-sent through the broker, which
-    is checked before any repair)."""
-    gallery = fleet.open_gallery()
-    try:
+def check(fleet: Fleet, window: timedelta) -> Reconciliation:
+    """``fleet reconcile``: compare the last ``window`` of the ledger with the gallery."""
+    with gallery_of(fleet) as gallery:
+        return reconcile(fleet.sessions, gallery, now=fleet.clock.now(), window=window)
+
+
+def check_and_fix(fleet: Fleet, window: timedelta) -> Reconciliation:
+    """``fleet reconcile --fix``: compare as ``check`` does, then repair what can be (stale
+    actions are re-sent through the broker, which is checked before any repair)."""
+    with gallery_of(fleet) as gallery:
         found = reconcile(fleet.sessions, gallery, now=fleet.clock.now(), window=window)
-        if fix and isinstance(gallery, ReadsConsent):
+        if isinstance(gallery, ReadsConsent):
             # Every agent account shows the operator of now (after a change of operator).
             found.scanned["labels synced"] = sync_labels(fleet, gallery)
-    finally:
-        if fleet.gallery is None:
-            gallery.close()
-    if fix and found.findings:
+    if found.findings:
         stale = any(finding.kind == "stale" for finding in found.findings)
         repair(
             fleet.sessions,

@@ -35,12 +35,15 @@ if TYPE_CHECKING:
 
     from fleet.actions import ActionKit, Event
     from fleet.actions.consent import ConsentBook
+    from fleet.actions.holdout import HoldoutView
+    from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
     from fleet.content.identity_intent import IdentityIntent
     from fleet.core.pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
     from fleet.embeddings.degrading import DegradingEmbedder
+    from fleet.gallery.provenance import ProvenanceCheck
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
@@ -134,77 +137,27 @@ class Fleet:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
         from fleet.actions.feed_snapshot import FeedSnapshot
-        from fleet.actions.holdout import HoldoutView
-        from fleet.actions.interests import Interests, StoredPostVectors
         from fleet.actions.kit import Limits, LiveFeed, PublishingRules, Targeting, Voice
-        from fleet.content.factory import build_guard, build_writer
-        from fleet.content.offline import OfflineWriter
-        from fleet.gallery.client import HttpGallery
-        from fleet.gallery.limited import LimitedGallery
-        from fleet.gallery.provenance import ProvenanceCheck
-        from fleet.infra.limits import CircuitBreaker
+        from fleet.content.factory import build_guard
 
         settings = self.settings
-        gallery: Gallery = self.gallery or HttpGallery(
-            settings.gallery,
-            pause_seconds=settings.actions.pause_probe_seconds,
-            provenance=_provenance_asked(settings),
-            disclosure=settings.disclosure,
-        )
-        # The marks are checked on the images of the configured gallery (one given here,
-        # a test's, has no images to fetch).
-        provenance = (
-            None
-            if self.gallery is not None
-            else ProvenanceCheck(
-                settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
-            )
-        )
+        gallery = self._own_gallery()
         consent = self.consent_book(gallery)
-
-        def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
-            return self._limited(writer, number)
-
-        writer = self.writer or build_writer(
-            settings, limit=None if settings.redis_url is None else limit
-        )
         spending: Spending = NoBudget()
-        publish: Callable[[Event], None] = self.publish or _nowhere
-        publish_many: Callable[[list[Event]], None] | None = None
         if settings.redis_url is not None:
-            prefix = settings.broker_key_prefix
-            actions = settings.actions
-            gallery = LimitedGallery(
-                gallery,
-                self.gallery_limit,
-                CircuitBreaker(
-                    self.redis,
-                    f"{prefix}fleet:breaker:gallery",
-                    threshold=actions.breaker_threshold,
-                    open_seconds=actions.breaker_open_seconds,
-                ),
-            )
+            gallery = self._limited_gallery(gallery)
             spending = self.spend_ledger
-            publish = self.publish or self.activity_channel.publish
-            if self.publish is None:
-                publish_many = self.activity_channel.publish_many
-            if self.writer is not None and not isinstance(writer, OfflineWriter):
-                writer = self._limited(writer, 0)
+        publish, publish_many = self._live_feed()
         return ActionKit(
             sessions=self.sessions,
             personas=self.personas,
             gallery=gallery,
-            writer=writer,
+            writer=self._kit_writer(),
             settings=settings.actions,
             limits=Limits(
                 lease=timedelta(seconds=settings.tasks.lease_seconds),
                 max_attempts=settings.tasks.max_retries + 1,
-                max_deliveries=(
-                    settings.tasks.max_retries
-                    + 1
-                    + settings.actions.max_deferrals
-                    + settings.tasks.max_lost_deliveries
-                ),
+                max_deliveries=_max_deliveries(settings),
             ),
             spending=spending,
             now=self.clock.now,
@@ -220,7 +173,7 @@ class Fleet:
                 placeholder_image_url=(
                     f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png"
                 ),
-                provenance=provenance,
+                provenance=self._provenance_check(),
                 provenance_required=settings.provenance.require,
             ),
             targeting=Targeting(
@@ -230,26 +183,113 @@ class Fleet:
                     page_size=settings.taste.page_size,
                 ),
                 taste=_taste(settings),
-                # The fleet's clock, not the process's: the demo's simulated day would
-                # otherwise leave a new post unjudged for half an hour of it (the
-                # recheck's 5 s of wall time) or for none, depending on how fast the
-                # machine ran.
-                interests=Interests(
-                    self.embedder,
-                    store=StoredPostVectors(self.sessions, self.clock.now),
-                    clock=lambda: self.clock.now().timestamp(),
-                ),
+                interests=self._interests(),
                 welcome=_welcome(settings),
-                holdout=HoldoutView(
-                    self.sessions,
-                    experiment=settings.impact.experiment,
-                    share=settings.impact.holdout_share,
-                    days=settings.impact.holdout_days,
-                    now=self.clock.now,
-                ),
+                holdout=self._holdout_view(),
                 consent=consent,
             ),
             feed=LiveFeed(publish, publish_many),
+        )
+
+    def _own_gallery(self) -> Gallery:
+        """The gallery given, else the configured one's client."""
+        from fleet.gallery.client import HttpGallery
+
+        settings = self.settings
+        return self.gallery or HttpGallery(
+            settings.gallery,
+            pause_seconds=settings.actions.pause_probe_seconds,
+            provenance=_provenance_asked(settings),
+            disclosure=settings.disclosure,
+        )
+
+    def _limited_gallery(self, gallery: Gallery) -> Gallery:
+        """The gallery behind the fleet's shared request limit and breaker (in Redis)."""
+        from fleet.gallery.limited import LimitedGallery
+        from fleet.infra.limits import CircuitBreaker
+
+        actions = self.settings.actions
+        return LimitedGallery(
+            gallery,
+            self.gallery_limit,
+            CircuitBreaker(
+                self.redis,
+                f"{self.settings.broker_key_prefix}fleet:breaker:gallery",
+                threshold=actions.breaker_threshold,
+                open_seconds=actions.breaker_open_seconds,
+            ),
+        )
+
+    def _provenance_check(self) -> ProvenanceCheck | None:
+        """The check of the images' marks, on the configured gallery's images (one given
+        here, a test's, has no images to fetch: None)."""
+        from fleet.gallery.provenance import ProvenanceCheck
+
+        if self.gallery is not None:
+            return None
+        settings = self.settings
+        return ProvenanceCheck(
+            settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
+        )
+
+    def _kit_writer(self) -> ContentWriter:
+        """The writer given, else the configured chain; behind its provider's shared
+        limits when there is Redis (an offline writer given has none)."""
+        from fleet.content.factory import build_writer
+        from fleet.content.offline import OfflineWriter
+
+        settings = self.settings
+
+        def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
+            return self._limited(writer, number)
+
+        writer = self.writer or build_writer(
+            settings, limit=None if settings.redis_url is None else limit
+        )
+        if (
+            settings.redis_url is not None
+            and self.writer is not None
+            and not isinstance(writer, OfflineWriter)
+        ):
+            writer = self._limited(writer, 0)
+        return writer
+
+    def _live_feed(
+        self,
+    ) -> tuple[Callable[[Event], None], Callable[[list[Event]], None] | None]:
+        """Where the actions' events go one at a time, and many at once (None: one at a
+        time): the publisher given, else the Redis channel, else nowhere."""
+        if self.settings.redis_url is None:
+            return self.publish or _nowhere, None
+        if self.publish is not None:
+            return self.publish, None
+        return self.activity_channel.publish, self.activity_channel.publish_many
+
+    def _holdout_view(self) -> HoldoutView:
+        """Who the impact experiment holds out, as the actions read it."""
+        from fleet.actions.holdout import HoldoutView
+
+        impact = self.settings.impact
+        return HoldoutView(
+            self.sessions,
+            experiment=impact.experiment,
+            share=impact.holdout_share,
+            days=impact.holdout_days,
+            now=self.clock.now,
+        )
+
+    def _interests(self) -> Interests:
+        """What a post is about for the agents' taste: its vector, stored once.
+
+        The fleet's clock, not the process's: the demo's simulated day would otherwise
+        leave a new post unjudged for half an hour of it (the recheck's 5 s of wall time)
+        or for none, depending on how fast the machine ran."""
+        from fleet.actions.interests import Interests, StoredPostVectors
+
+        return Interests(
+            self.embedder,
+            store=StoredPostVectors(self.sessions, self.clock.now),
+            clock=lambda: self.clock.now().timestamp(),
         )
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:
@@ -409,6 +449,13 @@ def _taste(settings: Settings) -> Weights:
 
 def _welcome(settings: Settings) -> Welcome:
     return settings.welcome.budget()
+
+
+def _max_deliveries(settings: Settings) -> int:
+    """How many times an action's message may be delivered: its attempts, its deferrals
+    and the deliveries that may be lost."""
+    tasks = settings.tasks
+    return tasks.max_retries + 1 + settings.actions.max_deferrals + tasks.max_lost_deliveries
 
 
 def _nowhere(event: Event) -> None:

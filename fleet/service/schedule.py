@@ -22,12 +22,24 @@ from fleet.service.root import Fleet
 FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 
 
-def first_day(zone: ZoneInfo, start: str | None, *, monday: bool, field: str = "--start") -> date:
-    """The local day ``start`` (YYYY-MM-DD) names; by default today, or (``monday``) this
-    week's Monday, in ``zone``."""
+def first_day(zone: ZoneInfo, start: str | None, *, field: str = "--start") -> date:
+    """The local day ``start`` (YYYY-MM-DD) names; by default today, in ``zone``."""
+    if start is None:
+        return datetime.now(zone).date()
+    return _named_day(start, field)
+
+
+def first_monday(zone: ZoneInfo, start: str | None, *, field: str = "--start") -> date:
+    """The local day ``start`` (YYYY-MM-DD) names; by default this week's Monday, in
+    ``zone``."""
     if start is None:
         today = datetime.now(zone).date()
-        return today - timedelta(days=today.weekday()) if monday else today
+        return today - timedelta(days=today.weekday())
+    return _named_day(start, field)
+
+
+def _named_day(start: str, field: str) -> date:
+    """The day ``start`` names, checked; InputError naming ``field`` when it is none."""
     try:
         day = date.fromisoformat(start)
     except ValueError:
@@ -82,7 +94,7 @@ def agent_day(
     catalogue = fleet.personas
     persona = catalogue.get(agent.persona)
     zone = ZoneInfo(persona.schedule.timezone)
-    day = first_day(zone, start, monday=False, field=field)
+    day = first_day(zone, start, field=field)
     lo, hi = day_bounds(zone, day)
     rhythm = catalogue.rhythm(
         agent.persona, agent.seed, interval=agent.interval, activity=agent.activity

@@ -242,39 +242,26 @@ def gather(
     window: timedelta = WINDOW,
     now: datetime | None = None,
     limits: Thresholds | None = None,
-    audit: bool = False,
-    consent: bool = True,
 ) -> Report:
-    """Read the fleet's state from Postgres (and Redis and the workers when there are any);
-    ``limits`` say which agents' deferrals count as long (``check`` flags them)."""
+    """Read the fleet's state (``glance``), then people's consent from the gallery."""
+    report = glance(fleet, window=window, now=now, limits=limits)
+    # Last: a call to the gallery, after what Redis says of this moment.
+    report.consent = honesty.consent_of(fleet)
+    return report
+
+
+def glance(
+    fleet: Fleet,
+    *,
+    window: timedelta = WINDOW,
+    now: datetime | None = None,
+    limits: Thresholds | None = None,
+) -> Report:
+    """Read the fleet's state from Postgres (and Redis and the workers when there are any),
+    without a call to the gallery; ``limits`` say which agents' deferrals count as long
+    (``check`` flags them)."""
     now = now or datetime.now(UTC)
-    limits = limits or Thresholds()
-    since = now - window
-    due, oldest = agents.due_now(fleet.sessions, now)
-    actions = activities.action_counts(fleet.sessions, since)
-    letters = activities.dead_letters_open(fleet.sessions, since)
-    hold = activities.hold_in_force(fleet.sessions, now)
-    report = Report(
-        at=now,
-        database=make_url(fleet.settings.database_url).render_as_string(hide_password=True),
-        agents=agent_counts(fleet.sessions),
-        due_agents=due,
-        dispatch_lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else 0.0,
-        actions=actions,
-        dead_letters=letters,
-        hold=None
-        if hold is None
-        else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
-        llm=llm_of(fleet.settings),
-        embeddings=embeddings_of(fleet),
-        pace=pace_of(fleet),
-        drafts=drafts_of(fleet, now),
-        deferred=deferred_of(fleet, now, limits.max_deferral_hours),
-    )
-    if audit:
-        report.audit = [
-            f.to_json() for f in honesty.audit(fleet, window=timedelta(days=1)).findings
-        ]
+    report = _stored_state(fleet, now, window, limits or Thresholds())
     settings = fleet.settings
     report.provenance = provenance_of(settings.provenance)
     published, marked, refused = activities.provenance_counts(
@@ -282,36 +269,7 @@ def gather(
     )
     report.provenance.update(published=published, marked=marked, refused=refused)
     if settings.redis_url is not None:
-        from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
-
-        prefix = settings.broker_key_prefix
-        try:
-            if settings.broker_url.startswith(("redis://", "rediss://")):
-                from fleet.infra.queue import QUEUES  # Celery loads only with a broker
-
-                report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
-            if not settings.broker_url.startswith("memory"):
-                from fleet.infra import beats
-
-                report.beats = beats.running(fleet.redis, prefix)
-            report.back_pressure = back_pressure_of(fleet)
-            # The breakers are shared in Redis whatever carries the tasks.
-            llm = ["llm", *(f"llm:{n}" for n in range(1, len(report.llm.get("chain", []))))]
-            for name in ("gallery", *llm):
-                report.breakers[name] = CircuitBreaker(
-                    fleet.redis, f"{prefix}fleet:breaker:{name}"
-                ).state()
-            report.llm_debt = llm_debt_of(fleet, len(llm))
-        except Exception as exc:
-            if settings.broker_url.startswith("memory"):
-                # The embedded configuration needs no Redis: `fleet run` goes without.
-                report.notes.append(
-                    f"redis not running ({type(exc).__name__}): not needed on the embedded "
-                    "configuration (fleet run holds the gallery limit and breakers in its "
-                    "process)"
-                )
-            else:
-                report.problems.append(f"redis unreachable: {type(exc).__name__}")
+        _read_redis(fleet, report)
     if settings.broker_url.startswith(("amqp://", "pyamqp://")):
         from fleet.infra.queue import broker_queue_depths
 
@@ -329,9 +287,74 @@ def gather(
         report.outlook = seen.to_json() | {"line": seen.line()}
     except Exception as exc:  # the outlook is a courtesy: status still answers
         report.notes.append(f"next due agent not read: {type(exc).__name__}")
-    if consent:  # last: a call to the gallery, after what Redis says of this moment
-        report.consent = honesty.consent_of(fleet)
     return report
+
+
+def audit_of(fleet: Fleet) -> list[dict[str, Any]]:
+    """The honesty audit's findings of the last day, as ``Report.audit`` holds them."""
+    return [f.to_json() for f in honesty.audit(fleet, window=timedelta(days=1)).findings]
+
+
+def _stored_state(fleet: Fleet, now: datetime, window: timedelta, limits: Thresholds) -> Report:
+    """The report of what the database holds at ``now``: agents, actions and dead
+    letters of the ``window``, the hold, drafts, deferrals; the settings' LLM and pace."""
+    since = now - window
+    due, oldest = agents.due_now(fleet.sessions, now)
+    hold = activities.hold_in_force(fleet.sessions, now)
+    return Report(
+        at=now,
+        database=make_url(fleet.settings.database_url).render_as_string(hide_password=True),
+        agents=agent_counts(fleet.sessions),
+        due_agents=due,
+        dispatch_lag_seconds=round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+        actions=activities.action_counts(fleet.sessions, since),
+        dead_letters=activities.dead_letters_open(fleet.sessions, since),
+        hold=None
+        if hold is None
+        else {"kind": hold.kind, "reason": hold.reason, "until": hold.until.isoformat()},
+        llm=llm_of(fleet.settings),
+        embeddings=embeddings_of(fleet),
+        pace=pace_of(fleet),
+        drafts=drafts_of(fleet, now),
+        deferred=deferred_of(fleet, now, limits.max_deferral_hours),
+    )
+
+
+def _read_redis(fleet: Fleet, report: Report) -> None:
+    """Queue depths, beats, back-pressure, breakers and LLM debt from Redis into the
+    report; a Redis that does not answer is a problem (a note on the embedded
+    configuration, which needs none)."""
+    from fleet.infra.limits import CircuitBreaker  # Redis loads only when there is one
+
+    settings = fleet.settings
+    prefix = settings.broker_key_prefix
+    try:
+        if settings.broker_url.startswith(("redis://", "rediss://")):
+            from fleet.infra.queue import QUEUES  # Celery loads only with a broker
+
+            report.queues = {name: int(fleet.redis.llen(f"{prefix}{name}")) for name in QUEUES}
+        if not settings.broker_url.startswith("memory"):
+            from fleet.infra import beats
+
+            report.beats = beats.running(fleet.redis, prefix)
+        report.back_pressure = back_pressure_of(fleet)
+        # The breakers are shared in Redis whatever carries the tasks.
+        llm = ["llm", *(f"llm:{n}" for n in range(1, len(report.llm.get("chain", []))))]
+        for name in ("gallery", *llm):
+            report.breakers[name] = CircuitBreaker(
+                fleet.redis, f"{prefix}fleet:breaker:{name}"
+            ).state()
+        report.llm_debt = llm_debt_of(fleet, len(llm))
+    except Exception as exc:
+        if settings.broker_url.startswith("memory"):
+            # The embedded configuration needs no Redis: `fleet run` goes without.
+            report.notes.append(
+                f"redis not running ({type(exc).__name__}): not needed on the embedded "
+                "configuration (fleet run holds the gallery limit and breakers in its "
+                "process)"
+            )
+        else:
+            report.problems.append(f"redis unreachable: {type(exc).__name__}")
 
 
 def llm_debt_of(fleet: Fleet, writers: int) -> dict[str, Any]:

@@ -46,10 +46,12 @@ def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchRep
         fleet.personas,
         publish,
         now=fleet.clock.now().timestamp(),
-        batch_size=settings.batch_size,
-        max_batches=settings.max_batches_per_cycle,
-        catch_up=settings.catch_up_seconds,
-        lead=settings.lead_seconds,
+        limits=agents.DispatchLimits(
+            batch_size=settings.batch_size,
+            max_batches=settings.max_batches_per_cycle,
+            catch_up=settings.catch_up_seconds,
+            lead=settings.lead_seconds,
+        ),
     )
 
 
@@ -64,8 +66,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
         [[int(part) for part in tick] for tick in ticks],
         now=fleet.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
-        adjust=fleet.degrade(),
-        share=fleet.back_pressure().decide_share,
+        strain=agents.Strain(fleet.degrade(), fleet.back_pressure().decide_share),
     )
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 

@@ -27,7 +27,7 @@ from fleet.activities import identity
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard_identity import discloses, human_claim
 from fleet.content.identity_intent import IdentityIntent
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.action_key import ActionKey
 from fleet.db.models import AgentActivity
@@ -46,7 +46,7 @@ def asked(fleet: Fleet) -> tuple[int, str]:
     """An active agent that posted once (its post is ``p1`` on the gallery), as in
     ``tests.actions.test_reply``."""
     created = agents.create_agents(
-        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
+        fleet.sessions, fleet.personas, agents.NewAgents("ux_ui_designer", 1), fleet_seed=7, now=NOW
     )
     agents.change_status(
         fleet.sessions, fleet.personas, "start", agents.Selection(everyone=True), now=NOW
@@ -166,10 +166,12 @@ def hostile() -> Iterator[ChatCompletionsAPI]:
 
 def _hostile_writer(server: ChatCompletionsAPI) -> OpenAIWriter:
     return OpenAIWriter(
-        model="hostile",
-        api_key=SecretStr("sk-local-0123456789"),
-        base_url=f"{server.url}/v1",
-        timeout_seconds=5.0,
+        ChatServer(
+            model="hostile",
+            api_key=SecretStr("sk-local-0123456789"),
+            base_url=f"{server.url}/v1",
+            timeout_seconds=5.0,
+        ),
         prices={},
     )
 

@@ -109,7 +109,7 @@ class Gallery:
 def author(fleet: Fleet) -> tuple[int, str]:
     """An active agent that posted once (its post is ``p1`` on the gallery)."""
     created = agents.create_agents(
-        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
+        fleet.sessions, fleet.personas, agents.NewAgents("ux_ui_designer", 1), fleet_seed=7, now=NOW
     )
     everyone = agents.Selection(everyone=True)
     agents.change_status(fleet.sessions, fleet.personas, "start", everyone, now=NOW)

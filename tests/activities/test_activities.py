@@ -32,7 +32,7 @@ LATER = NOW + LEASE + timedelta(seconds=1)
 
 def _activity(fleet: Fleet, action: str = "like") -> tuple[int, int, str]:
     created = agents.create_agents(
-        fleet.sessions, fleet.personas, persona="ux_ui_designer", count=1, fleet_seed=7, now=NOW
+        fleet.sessions, fleet.personas, agents.NewAgents("ux_ui_designer", 1), fleet_seed=7, now=NOW
     )
     agents.change_status(fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=NOW)
     key = f"{created.first_id}:{int(NOW.timestamp())}:{action}"

@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def _drafts(fleet: Fleet) -> None:
     """Agent 1's drafts: two pending, three approved, two rejected (0.25 $ and 0.5 $),
     one expired; one approved long before the window."""
-    agents.create(fleet, "ux_ui_designer", 1, review=True)
+    agents.create(fleet, agents.NewAgents("ux_ui_designer", 1, review=agents.ReviewMode.ON))
     rows = [
         ("pending", None, 0.1),
         ("pending", None, None),
@@ -131,7 +131,7 @@ def test_the_statistics_are_exact_and_read_the_drafts_index_alone(
 
 
 def test_a_draft_keeps_what_writing_it_cost(fleet: Fleet) -> None:
-    agents.create(fleet, "ux_ui_designer", 1, review=True)
+    agents.create(fleet, agents.NewAgents("ux_ui_designer", 1, review=agents.ReviewMode.ON))
     with fleet.sessions.begin() as session:
         session.execute(
             insert(AgentActivity).values(

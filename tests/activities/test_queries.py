@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 25, 16, 42, 7, 123456, tzinfo=UTC)
 def test_activities_are_counted_by_persona_and_the_hour_they_began_in(fleet: Fleet) -> None:
     made = {
         persona: agents.create_agents(
-            fleet.sessions, fleet.personas, persona=persona, count=1, fleet_seed=7, now=NOW
+            fleet.sessions, fleet.personas, agents.NewAgents(persona, 1), fleet_seed=7, now=NOW
         ).first_id
         for persona in ("ux_ui_designer", "indie_game_dev")
     }

@@ -23,11 +23,9 @@ def _create(
     return agents.create_agents(
         fleet.sessions,
         fleet.personas,
-        persona=persona,
-        count=count,
+        agents.NewAgents(persona, count, **extra),  # type: ignore[arg-type]
         fleet_seed=fleet.settings.seed,
         now=NOW,
-        **extra,  # type: ignore[arg-type]
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.deciding import decide_ticks
-from fleet.agents.heartbeat import Tick, dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, Tick, dispatch_due
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity
@@ -55,8 +55,7 @@ def _dispatch(fleet: Fleet, now: datetime, batch: int = 100) -> list[Tick]:
         fleet.personas,
         sent.extend,
         now=now.timestamp(),
-        batch_size=batch,
-        max_batches=1000,
+        limits=DispatchLimits(batch_size=batch, max_batches=1000),
     )
     return sent
 
@@ -89,9 +88,7 @@ def test_a_lead_claims_the_agents_due_within_it_with_their_own_due_second(
         fleet.personas,
         sent.extend,
         now=NOW.timestamp(),
-        batch_size=100,
-        max_batches=10,
-        lead=2.0,
+        limits=DispatchLimits(batch_size=100, max_batches=10, lead=2.0),
     )
     second = int(NOW.timestamp()) + 1
     # The tick carries its due second (the worker holds it until then); not yet due, it
@@ -177,8 +174,7 @@ def test_two_dispatchers_at_once_never_emit_the_same_tick_twice(pg_fleet: Fleet)
             fleet.personas,
             results[slot].extend,
             now=NOW.timestamp(),
-            batch_size=250,
-            max_batches=1000,
+            limits=DispatchLimits(batch_size=250, max_batches=1000),
         )
 
     threads = [threading.Thread(target=run, args=(slot,)) for slot in (0, 1)]
@@ -257,8 +253,7 @@ def test_a_fleet_hold_stops_dispatch_until_it_ends(fleet: Fleet) -> None:
         fleet.personas,
         held.extend,
         now=(NOW + timedelta(seconds=30)).timestamp(),
-        batch_size=100,
-        max_batches=10,
+        limits=DispatchLimits(batch_size=100, max_batches=10),
     )
     assert held == [] and report.held is not None and report.held.kind == "paused"
     # After the hold every agent opens its session (and acts on in it, what is due by now).
@@ -280,9 +275,7 @@ def _dispatch_until(fleet: Fleet, end: datetime, step: timedelta, catch_up: floa
             fleet.personas,
             sent.extend,
             now=at.timestamp(),
-            batch_size=100,
-            max_batches=1000,
-            catch_up=catch_up,
+            limits=DispatchLimits(batch_size=100, max_batches=1000, catch_up=catch_up),
         )
     return sent
 
@@ -428,8 +421,7 @@ def test_an_agent_the_clock_cannot_advance_is_set_aside_and_the_rest_dispatched(
         fleet.personas,
         sent.extend,
         now=(NOW + timedelta(seconds=1)).timestamp(),
-        batch_size=100,
-        max_batches=10,
+        limits=DispatchLimits(batch_size=100, max_batches=10),
     )
     # The healthy agent ticks; the bad ones are kept out with their reason.
     assert {tick[0] for tick in sent} == {ids[3]}
@@ -447,8 +439,7 @@ def test_an_agent_the_clock_cannot_advance_is_set_aside_and_the_rest_dispatched(
         fleet.personas,
         later.extend,
         now=(NOW + timedelta(days=2)).timestamp(),
-        batch_size=100,
-        max_batches=10,
+        limits=DispatchLimits(batch_size=100, max_batches=10),
     )
     assert {tick[0] for tick in later} == {ids[3]}
 

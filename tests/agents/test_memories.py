@@ -84,7 +84,7 @@ class SameWords:
 
 def _agent(fleet: Fleet, persona: str = "ux_ui_designer", count: int = 1) -> list[int]:
     made = agents.create_agents(
-        fleet.sessions, fleet.personas, persona=persona, count=count, fleet_seed=7, now=NOW
+        fleet.sessions, fleet.personas, agents.NewAgents(persona, count), fleet_seed=7, now=NOW
     )
     agents.change_status(
         fleet.sessions, fleet.personas, "start", agents.Selection(everyone=True), now=NOW

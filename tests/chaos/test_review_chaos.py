@@ -29,7 +29,7 @@ def _decide(owner: Fleet, *, approve: str, reject: bool) -> tuple[int, int]:
     yes = {"every other": pending[::2], "all": pending, "none": []}[approve]
     no = [draft_id for draft_id in pending if draft_id not in yes] if reject else []
     if yes:
-        drafts.approve(owner, yes, now=True)
+        drafts.approve(owner, yes, when=drafts.Publish.NOW)
     if no:
         drafts.reject(owner, no, reason="not on brand")
     return len(yes), len(no)
@@ -58,7 +58,7 @@ def test_approvals_while_a_worker_is_killed_and_answers_are_lost_publish_once(
     settings = rig.fleet.settings.model_copy(update={"review": ReviewSettings(spacing_seconds=0.2)})
     owner = bootstrap(settings, servers.engine)
     try:
-        drafts.review(owner, Selection(everyone=True), on=True)
+        drafts.review(owner, Selection(everyone=True), drafts.ReviewMode.ON)
         wait_for(lambda: len(drafts.find(owner, status="pending")) >= 6, 90, "drafts to decide")
         first = _decide(owner, approve="every other", reject=False)
         # Killed while an approved draft is being published (the gallery is slow).

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, update
 from fleet import activities
 from fleet.activities import ActivityFilter
 from fleet.agents.deciding import decide_ticks
-from fleet.agents.heartbeat import dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, dispatch_due
 from fleet.cli import cli
 from fleet.cli import schedule as schedule_cli
 from fleet.core.kinds import ACTION_NAMES, kind_of
@@ -724,8 +724,7 @@ def test_an_admin_holds_the_fleet_and_lifts_the_hold(fleet: Fleet) -> None:
         fleet.personas,
         ticks.extend,
         now=datetime.now(UTC).timestamp() + 3600,
-        batch_size=100,
-        max_batches=5,
+        limits=DispatchLimits(batch_size=100, max_batches=5),
     )
     assert report.ticks == 0 and ticks == []
     assert run(fleet, "hold", "lift").stdout.strip() == "lifted 1 hold(s)"

@@ -49,8 +49,8 @@ def worked(
     browse, one of them with a caption that tries to be a script."""
     fleet = bootstrap(settings_of(pg_engine, redis_keys, sandbox.url), pg_engine)
     try:
-        agents.create(fleet, "ux_ui_designer", 3)
-        agents.create(fleet, "data_visualization", 3)
+        agents.create(fleet, agents.NewAgents("ux_ui_designer", 3))
+        agents.create(fleet, agents.NewAgents("data_visualization", 3))
         agents.start(fleet, agents.Selection(everyone=True))
         for ref, action in [
             ("1", "post"),

@@ -77,13 +77,13 @@ def test_tick_now_and_act_now_from_the_agent_page(worked: Fleet, console: Consol
     ticked = console.post(f"/agents/{handle}/tick")
     assert ticked.status_code == 303
     shown = console.http.get(ticked.headers["location"]).text
-    decided = activity.find(worked, agent_ref="4", limit=1)[0]
+    decided = activity.find(worked, activity.LedgerQuery(agent_ref="4", limit=1))[0]
     assert f"tick now: {handle} decided to {decided.action}" in shown
     assert f"activity {decided.id}" in shown
     # Acted here, in the console's process: the like ends before the page comes back.
     acted = console.post(f"/agents/{handle}/act", kind="like", here="on")
     shown = console.http.get(acted.headers["location"]).text
-    liked = activity.find(worked, agent_ref="4", action="like", limit=1)[0]
+    liked = activity.find(worked, activity.LedgerQuery(agent_ref="4", action="like", limit=1))[0]
     assert liked.status == "succeeded"
     assert f"act now: like succeeded (activity {liked.id}" in shown
     # Sent to the workers: this fleet's broker is in memory, where no worker would see it.
@@ -138,7 +138,7 @@ def test_the_overview_states_the_verdict_of_status_check(worked: Fleet, console:
 
 def test_the_activity_page_filters_pages_and_counts(worked: Fleet, console: Console) -> None:
     http = console.http
-    everything = activity.find(worked, limit=100)
+    everything = activity.find(worked, activity.LedgerQuery(limit=100))
     assert len(everything) == 7
     page = http.get("/activity").text
     assert all(f'<td class="num">{a.id}</td>' in page for a in everything)
@@ -150,9 +150,9 @@ def test_the_activity_page_filters_pages_and_counts(worked: Fleet, console: Cons
     one = everything[0].handle
     assert f">{one}</a>" in http.get(f"/activity?agent={one}").text
     # Keyset pages of three: 7 rows come as 3, 3, 1, each page after the last one's id.
-    first, before = activity.ledger_page(worked, limit=3)
-    second, again = activity.ledger_page(worked, before=before, limit=3)
-    third, last = activity.ledger_page(worked, before=again, limit=3)
+    first, before = activity.ledger_page(worked, activity.LedgerQuery(limit=3))
+    second, again = activity.ledger_page(worked, activity.LedgerQuery(before=before, limit=3))
+    third, last = activity.ledger_page(worked, activity.LedgerQuery(before=again, limit=3))
     assert [len(first), len(second), len(third), last] == [3, 3, 1, None]
     assert [a.id for a in first + second + third] == [a.id for a in everything]
     # The counts of ``fleet activity stats``; a bad filter is said, not a crash.
@@ -178,10 +178,16 @@ def test_reconcile_checks_then_fixes_after_confirming(
     assert "would exit 1" in found and 'id="fix"' in found
     asked = console.post("/reconcile/fix", since="1h")
     assert asked.status_code == 200 and "Yes, repair" in asked.text
-    assert activity.find(worked, agent_ref="1", action="post")[0].status == "dead", "not yet"
+    assert (
+        activity.find(worked, activity.LedgerQuery(agent_ref="1", action="post"))[0].status
+        == "dead"
+    ), "not yet"
     done = console.post("/reconcile/fix", since="1h", confirm="yes")
     assert done.status_code == 303
-    assert activity.find(worked, agent_ref="1", action="post")[0].status == "succeeded"
+    assert (
+        activity.find(worked, activity.LedgerQuery(agent_ref="1", action="post"))[0].status
+        == "succeeded"
+    )
     shown = http.get(done.headers["location"]).text
     assert "1 repaired" in shown and "Repaired: 1 difference(s), 0 remaining" in shown
     assert "<td>yes</td>" in shown
@@ -212,7 +218,9 @@ def test_the_personas_page_shows_each_persona_in_full_and_the_agent_page_its_ove
     assert "fleet personas show ux_ui_designer" in page
     assert persona.personality.replace("'", "&#39;") in page
     assert ", ".join(persona.interests) in page
-    made, _ = agents.create(worked, "indie_game_dev", 1, interval=(60, 90), activity=0.5)
+    made = agents.create(
+        worked, agents.NewAgents("indie_game_dev", 1, interval=(60, 90), activity=0.5)
+    )
     agent = agents.get(worked, str(made.first_id))
     shown = console.http.get(f"/agents/{agent.handle}").text
     assert "overrides: interval 60.0-90.0 s activity 0.5" in shown

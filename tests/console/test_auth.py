@@ -110,7 +110,7 @@ def test_every_post_without_its_csrf_token_is_403_and_changes_nothing(
     guarded: tuple[Fleet, BackgroundConsole],
 ) -> None:
     fleet, console = guarded
-    agents.create(fleet, "ux_ui_designer", 2)
+    agents.create(fleet, agents.NewAgents("ux_ui_designer", 2))
     before = agents.counts(fleet)
     posts = [
         route.path
@@ -141,7 +141,7 @@ def test_every_post_without_its_csrf_token_is_403_and_changes_nothing(
 def test_what_agents_wrote_is_shown_as_text(pg_fleet: Fleet) -> None:
     from starlette.testclient import TestClient
 
-    agents.create(pg_fleet, "ux_ui_designer", 1)
+    agents.create(pg_fleet, agents.NewAgents("ux_ui_designer", 1))
     app = build_app(pg_fleet, Guard(None))
     with TestClient(app, base_url="http://127.0.0.1") as http:
         token = http.get("/csrf").json()["csrf"]

@@ -31,8 +31,10 @@ def drafted(
     on agent 1's post."""
     fleet = bootstrap(settings_of(pg_engine, redis_keys, sandbox.url), pg_engine)
     try:
-        agents.create(fleet, "ux_ui_designer", 1, start=True)
-        agents.create(fleet, "data_visualization", 2, start=True, review=True)
+        agents.create_and_start(fleet, agents.NewAgents("ux_ui_designer", 1))
+        agents.create_and_start(
+            fleet, agents.NewAgents("data_visualization", 2, review=agents.ReviewMode.ON)
+        )
         agents.act_here(fleet, "1", "post")
         for ref, action in [("2", "post"), ("3", "post"), ("2", "comment")]:
             assert agents.act_here(fleet, ref, action).status == "drafted"

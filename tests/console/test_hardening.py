@@ -398,7 +398,7 @@ SLOW_POSTS: list[tuple[str, Any, str, dict[str, str]]] = [
 
 @pytest.fixture
 def open_console(pg_fleet: Fleet) -> Iterator[BackgroundConsole]:
-    agents.create(pg_fleet, "ux_ui_designer", 1)
+    agents.create(pg_fleet, agents.NewAgents("ux_ui_designer", 1))
     with BackgroundConsole(pg_fleet) as running:
         yield running
 
@@ -489,7 +489,7 @@ def _wait_for_a_lock_wait(engine: Engine) -> None:
 
 def test_the_overview_flags_an_agent_deferred_far_ahead(pg_fleet: Fleet) -> None:
     now = datetime.now(UTC)
-    agents.create(pg_fleet, "ux_ui_designer", 1)
+    agents.create(pg_fleet, agents.NewAgents("ux_ui_designer", 1))
     agents.change_status(pg_fleet, "start", Selection(everyone=True))
     (parked,) = agents.find(pg_fleet, AgentFilter())
     defer_agent(pg_fleet.sessions, parked.id, now + timedelta(days=31))

@@ -101,7 +101,7 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
     worked: Fleet, console: BackgroundConsole, tmp_path: Path
 ) -> None:
     agent = agents.get(worked, "1")
-    posted = activity.find(worked, agent_ref="1", action="post")[0]
+    posted = activity.find(worked, activity.LedgerQuery(agent_ref="1", action="post"))[0]
     page = browse(tmp_path, f"{console.url}/agents/{agent.handle}")
     assert agent.display_name in page and "ux_ui_designer" in page
     assert "multiplier now" in page and "local time" in page
@@ -141,7 +141,7 @@ def test_an_agent_page_shows_its_persona_rhythm_posts_and_day(
 
 
 def _thoughts(fleet: Fleet, ref: str) -> list[str]:
-    found = activity.find(fleet, agent_ref=ref, action="browse")
+    found = activity.find(fleet, activity.LedgerQuery(agent_ref=ref, action="browse"))
     return [str(a.result["thought"]) for a in found if a.result and a.result.get("thought")]
 
 
@@ -241,7 +241,7 @@ def test_the_live_feed_shows_an_event_published_through_redis_within_a_second(
         "local_time": "09:31",
     }
     # A real like, made on the sandbox: its event carries the liked post's picture.
-    liked = activity.find(worked, agent_ref="5", action="like")[0]
+    liked = activity.find(worked, activity.LedgerQuery(agent_ref="5", action="like"))[0]
     assert liked.result is not None and liked.result["image_url"].startswith("http")
     like = {
         "agent_id": 5,
@@ -347,7 +347,7 @@ def test_the_activity_and_reconcile_pages_show_the_ledger_and_repair_after_confi
 ) -> None:
     browser.open(console.url + "/activity?since=1d")
     ledger = browser.text("#ledger")
-    for one in activity.find(worked, limit=10):
+    for one in activity.find(worked, activity.LedgerQuery(limit=10)):
         assert one.handle in ledger
     assert "injected fault" in ledger  # the dead like says why
     assert "ux_ui_designer" in browser.text("#stats")
@@ -367,7 +367,10 @@ def test_the_activity_and_reconcile_pages_show_the_ledger_and_repair_after_confi
     browser.wait_for("document.querySelector('.said') !== null")
     assert "1 repaired" in browser.text(".said")
     assert "Repaired: 1 difference(s), 0 remaining" in browser.text("#findings")
-    assert activity.find(worked, agent_ref="4", action="post")[0].status == "succeeded"
+    assert (
+        activity.find(worked, activity.LedgerQuery(agent_ref="4", action="post"))[0].status
+        == "succeeded"
+    )
     browser.screenshot(ARTIFACTS / "console-reconcile-fixed.png")
 
 
@@ -376,7 +379,7 @@ def test_the_agent_page_shows_the_longest_persona_whole(
     worked: Fleet, console: BackgroundConsole, browser: Browser
 ) -> None:
     """social_media_marketer was clipped in its tile."""
-    agents.create(worked, "social_media_marketer", 1)
+    agents.create(worked, agents.NewAgents("social_media_marketer", 1))
     handle = agents.get(worked, "7").handle
     browser.open(f"{console.url}/agents/{handle}")
     browser.wait_for("document.querySelector('.tile.wide b') !== null")

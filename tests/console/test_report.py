@@ -47,7 +47,9 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
     sandbox: BackgroundSandbox,
 ) -> None:
     # A person likes and comments on the ux designer's post, beside the fleet's agents.
-    posted = activity.find(worked, agent_ref="1", action="post")[0].result or {}
+    posted = (
+        activity.find(worked, activity.LedgerQuery(agent_ref="1", action="post"))[0].result or {}
+    )
     box, now = sandbox.app.state.sandbox, datetime.now(UTC)
     with box.storage.begin() as conn:
         pat, _ = gallery_storage.invite(
@@ -151,11 +153,11 @@ def test_the_offline_writers_token_estimates_are_not_shown_as_billed(pg_fleet: F
     """The offline writer records what a model would have cost, at $0: the report
     counts it apart from what a model billed."""
     from fleet import activities
-    from fleet.service.agents import create
+    from fleet.service.agents import NewAgents, create
 
     fleet = pg_fleet
     now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-    create(fleet, persona="ux_ui_designer", count=2)
+    create(fleet, NewAgents("ux_ui_designer", 2))
     lease = timedelta(minutes=5)
     for agent_id, usage in (
         (1, {"model": "offline", "input_tokens": 400, "output_tokens": 60, "cost_usd": 0.0}),
@@ -184,11 +186,11 @@ def test_the_report_says_which_writer_of_the_chain_wrote_each_text(pg_fleet: Fle
     from fleet import activities
     from fleet.console.report import render
     from fleet.db.models import AgentActivity
-    from fleet.service.agents import create
+    from fleet.service.agents import NewAgents, create
 
     fleet = pg_fleet
     now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-    create(fleet, persona="ux_ui_designer", count=3)
+    create(fleet, NewAgents("ux_ui_designer", 3))
     lease = timedelta(minutes=5)
     for agent_id, provider in ((1, "anthropic:claude-haiku-4-5"), (2, "openai:llama3.2"), (3, "")):
         key = f"{agent_id}:{int(now.timestamp())}:comment"

@@ -17,7 +17,7 @@ from fleet.content.lexicon import GENERAL, MEDIUMS, voice_of
 from fleet.content.phrasing import Fill, render
 from fleet.content.proofread import lexicon, problems
 from fleet.core.voice import COMMENTS, POSTS, Voice, slot_kinds
-from fleet.core.wording import SLOT, Kind
+from fleet.core.wording import SLOT, Form, Kind
 from tests.content.conftest import CATALOGUE
 
 VOICES: dict[str, Voice] = {slug: voice_of(CATALOGUE.get(slug)) for slug in CATALOGUE.slugs()}
@@ -72,7 +72,7 @@ def renders(voice: Voice, field: str) -> list[tuple[str, dict[str, Fill], str]]:
                 for s in slots:  # {mood} and {mood2} are two different words
                     if s.endswith("2") and fills[s].text == fills[s[:-1]].text:
                         fills[s] = words[s][(turn + 1) % len(words[s])]
-                out.append((template, fills, render(template, fills, headline=field == "captions")))
+                out.append((template, fills, render(template, fills, form=Form.of_field(field))))
     return out
 
 
@@ -85,7 +85,7 @@ def _covered() -> int:
 def test_every_template_reads_well_with_every_word_of_each_slot(voice: str, field: str) -> None:
     wrong = []
     for template, fills, text in renders(VOICES[voice], field):
-        found = problems(text, LEXICON, prose=field != "captions")
+        found = problems(text, LEXICON, form=Form.of_field(field))
         lost = [f.text for f in fills.values() if f.text.lower() not in text.lower()]
         if found or lost or "{" in text:
             wrong.append((template, text, found, lost))

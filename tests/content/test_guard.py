@@ -17,6 +17,7 @@ from fleet.content.guard import (
     second_nonce,
     similarity,
     write_guarded,
+    write_guarded_or_least_echo,
 )
 from fleet.content.port import (
     Author,
@@ -201,11 +202,10 @@ def test_a_planned_text_the_guard_refused_is_the_first_draft_one_call_follows() 
     seen.clear()
     taken = write_guarded(write, lambda d: Verdict(False, "no"), nonce=7, first=(planned, ACCEPT))
     assert seen == [] and taken is planned
-    least = write_guarded(
+    least = write_guarded_or_least_echo(
         write,
         lambda d: Verdict(False, "echoes", echo=0.99),
         nonce=7,
-        least_echo=True,
         first=(planned, Verdict(False, "echoes", echo=0.95)),
     )
     assert least.text == "planned" and least.usage.calls == 1, "its own call was paid"

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from fleet.content.anthropic_writer import Price, ReplyRefused
-from fleet.content.openai_writer import MAX_BODY_BYTES, OpenAIWriter, is_local
+from fleet.content.openai_writer import MAX_BODY_BYTES, ChatServer, OpenAIWriter, is_local
 from fleet.content.port import spent_on
 from fleet.errors import ConfigError, Deferred, PermanentError, TransientError
 from tests.content.conftest import AUTHOR, IMAGE_HOST, POST, persona, post_json
@@ -36,10 +36,12 @@ def make(
     key: str | None = KEY,
 ) -> OpenAIWriter:
     return OpenAIWriter(
-        model="smollm2",
-        api_key=None if key is None else SecretStr(key),
-        base_url=f"{server.url}/v1",
-        timeout_seconds=timeout,
+        ChatServer(
+            model="smollm2",
+            api_key=None if key is None else SecretStr(key),
+            base_url=f"{server.url}/v1",
+            timeout_seconds=timeout,
+        ),
         prices=prices or {},
         image_host=IMAGE_HOST,
     )
@@ -89,10 +91,12 @@ def test_a_priced_model_costs_its_price_and_a_hosted_unpriced_one_is_refused(
     assert draft.usage.cost_usd == pytest.approx(expected)
     with pytest.raises(ConfigError, match="no price for LLM model 'gpt-x'"):
         OpenAIWriter(
-            model="gpt-x",
-            api_key=SecretStr(KEY),
-            base_url="https://llm.example.com/v1",
-            timeout_seconds=5,
+            ChatServer(
+                model="gpt-x",
+                api_key=SecretStr(KEY),
+                base_url="https://llm.example.com/v1",
+                timeout_seconds=5,
+            ),
             prices={},
         )
     assert is_local("http://127.0.0.1:8080/v1") and is_local("http://localhost:11434/v1")
@@ -218,7 +222,7 @@ def test_a_refused_connection_is_transient() -> None:
     with ChatCompletionsAPI() as api:
         url = api.url
     writer = OpenAIWriter(
-        model="m", api_key=None, base_url=f"{url}/v1", timeout_seconds=2, prices={}
+        ChatServer(model="m", api_key=None, base_url=f"{url}/v1", timeout_seconds=2), prices={}
     )
     with writer, pytest.raises(TransientError, match="cannot reach"):
         writer.think(GAME_DEV, AUTHOR, [POST], nonce=1)

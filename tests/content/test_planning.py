@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from fleet.content import planning, prompts
 from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import CommentSeen, PlanAsk, PostSeen, spent_on
 from fleet.errors import TransientError
 from fleet.settings import LLMSettings
@@ -155,7 +155,8 @@ def test_nothing_is_asked_of_a_kind_with_nothing_to_write_it_on() -> None:
 
 def _openai(api: ChatCompletionsAPI) -> OpenAIWriter:
     return OpenAIWriter(
-        model="local-model", api_key=None, base_url=f"{api.url}/v1", timeout_seconds=5, prices={}
+        ChatServer(model="local-model", api_key=None, base_url=f"{api.url}/v1", timeout_seconds=5),
+        prices={},
     )
 
 

@@ -166,7 +166,7 @@ def test_a_post_style_is_matched_loosely_to_the_persona_s_styles() -> None:
     ],
 )
 def test_sanitising_removes_html_links_strangers_and_hashtag_walls(raw: str, clean: str) -> None:
-    assert prompts.sanitise(raw, limit=200, allowed_mentions=("friend",), single_line=True) == clean
+    assert prompts.sanitise_line(raw, limit=200, allowed_mentions=("friend",)) == clean
 
 
 # Issue 31, item 14: the same public-suffix check as the guard's, no list of our own.
@@ -187,7 +187,7 @@ def test_sanitising_removes_html_links_strangers_and_hashtag_walls(raw: str, cle
 def test_sanitising_strips_a_domain_of_any_real_top_level_domain_or_spelled_out(
     raw: str, clean: str
 ) -> None:
-    assert prompts.sanitise(raw, limit=200, single_line=True) == clean
+    assert prompts.sanitise_line(raw, limit=200) == clean
 
 
 @pytest.mark.parametrize(
@@ -201,7 +201,7 @@ def test_sanitising_strips_a_domain_of_any_real_top_level_domain_or_spelled_out(
     ],
 )
 def test_sanitising_keeps_ordinary_text_with_dots(text: str) -> None:
-    assert prompts.sanitise(text, limit=200, single_line=True) == text
+    assert prompts.sanitise_line(text, limit=200) == text
 
 
 @pytest.mark.timeout(30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fleet.content.proofread import lexicon, problems
+from fleet.core.wording import Form
 from tests.content.conftest import CATALOGUE
 
 LEXICON = lexicon(CATALOGUE)
@@ -58,4 +59,4 @@ def test_the_proofreader_passes_good_english(text: str) -> None:
 
 
 def test_a_caption_may_end_without_a_full_stop() -> None:
-    assert problems("Pixel cat in a night palette", LEXICON, prose=False) == []
+    assert problems("Pixel cat in a night palette", LEXICON, form=Form.HEADLINE) == []

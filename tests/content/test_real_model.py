@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from fleet.content.anthropic_writer import ReplyRefused
-from fleet.content.openai_writer import OpenAIWriter
+from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import PlanAsk, PostSeen, spent_on
 from tests.content.conftest import AUTHOR, persona
 
@@ -92,10 +92,7 @@ def test_a_real_small_model_writes_a_post_and_a_comment(llama_server: str) -> No
     post = PostSeen("p1", "Glass perfume bottle in candlelight", "Warm amber light.", "lena", False)
     written: dict[str, str] = {}
     with OpenAIWriter(
-        model="smollm2-135m",
-        api_key=None,
-        base_url=llama_server,
-        timeout_seconds=120,
+        ChatServer(model="smollm2-135m", api_key=None, base_url=llama_server, timeout_seconds=120),
         prices={},
     ) as writer:
         for nonce in range(6):
@@ -129,10 +126,7 @@ def test_a_real_small_model_s_plan_validates_or_its_refusal_is_the_fallback(
     )
     ask = PlanAsk({"comment": 1, "post": 1}, page)
     with OpenAIWriter(
-        model="smollm2-135m",
-        api_key=None,
-        base_url=llama_server,
-        timeout_seconds=120,
+        ChatServer(model="smollm2-135m", api_key=None, base_url=llama_server, timeout_seconds=120),
         prices={},
     ) as writer:
         try:

@@ -19,6 +19,7 @@ from fleet.content.lexicon import GENERAL
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.content.reading import read_comment
+from fleet.content.replies import Replier, Thread
 from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
@@ -78,7 +79,11 @@ def _reply(persona: str, said: str, seed: int, *, own: bool = True) -> str:
     post = PostSeen("p1", "Night Grid", "", "me_bot" if own else "them", True)
     comment = CommentSeen("c1", said, "maya_b", False)
     return replies.reply_text(
-        CATALOGUE.get(persona), post, comment, random.Random(seed), own_post=own
+        CATALOGUE.get(persona),
+        post,
+        comment,
+        random.Random(seed),
+        thread=Thread.OWN_POST if own else Thread.GOING_ON,
     )
 
 
@@ -115,7 +120,11 @@ def test_an_earlier_exchange_with_the_person_is_remembered() -> None:
         return any(line[:-1].lower() in text.lower() for line in lines)
 
     again = sum(
-        remembered(replies.reply_text(persona, post, comment, random.Random(s), memories=memory))
+        remembered(
+            replies.reply_text(
+                persona, post, comment, random.Random(s), replier=Replier(memories=memory)
+            )
+        )
         for s in range(60)
     )
     never = sum(
@@ -126,9 +135,13 @@ def test_an_earlier_exchange_with_the_person_is_remembered() -> None:
     same = ("I said to @maya_b on 'Night Grid': thanks, the light took the longest.",)
     assert not any(
         "'Night Grid'"
-        in replies.reply_text(persona, post, comment, random.Random(s), memories=same)
+        in replies.reply_text(
+            persona, post, comment, random.Random(s), replier=Replier(memories=same)
+        )
         and "again after"
-        in replies.reply_text(persona, post, comment, random.Random(s), memories=same)
+        in replies.reply_text(
+            persona, post, comment, random.Random(s), replier=Replier(memories=same)
+        )
         for s in range(60)
     )
 
@@ -284,7 +297,7 @@ def _answer(persona: str, said: str, seed: int, title: str = "Night Grid") -> st
         me_seed, voice_of(found), styles=found.workflow_styles, interests=found.interests
     )
     return replies.reply_text(
-        found, post, comment, random.Random(seed), me=me, habits=reply_habits(me_seed)
+        found, post, comment, random.Random(seed), replier=Replier(me, reply_habits(me_seed))
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fleet.content.phrasing import Fill, lead_into, render
-from fleet.core.wording import Kind, slot_problems
+from fleet.core.wording import Form, Kind, slot_problems
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import BUNDLED_DIR, load_persona
 
@@ -142,7 +142,7 @@ CAT, PRICES = Fill("pixel cat", Kind.NOUN), Fill("coffee prices", Kind.PLURAL)
 def test_a_word_of_the_right_kind_agrees_with_its_neighbours(
     template: str, fill: Fill, text: str
 ) -> None:
-    assert render(template, {"x": fill}, headline=True) == text
+    assert render(template, {"x": fill}, form=Form.HEADLINE) == text
 
 
 def test_a_lead_lowers_the_sentence_it_opens_but_not_i() -> None:

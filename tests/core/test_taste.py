@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.core.targets import choose_target
-from fleet.core.taste import Candidate, Weights, Welcome, appeal, draw, scores, seen
+from fleet.core.taste import Candidate, Weights, Welcome, appeal, draw, draw_or_pass, scores, seen
 
 HOUR = 3600.0
 
@@ -428,7 +428,7 @@ def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> N
     page = [near, *others]
 
     def passed(open_posts: list[Candidate], w: Weights = weights) -> float:
-        picks = [draw(open_posts, w, rng, may_pass=True, page=page) for _ in range(500)]
+        picks = [draw_or_pass(open_posts, w, rng, page=page) for _ in range(500)]
         return sum(p is None for p in picks) / 500
 
     assert passed(page) < 0.35
@@ -439,9 +439,9 @@ def test_a_like_passes_a_page_over_when_nothing_on_it_speaks_to_the_agent() -> N
     # Without vectors there is no taste to judge by, nor on a young gallery's few posts:
     # a like takes a post.
     blind = [replace(c, similarity=None) for c in page]
-    assert all(draw(blind[1:], weights, rng, may_pass=True, page=blind) for _ in range(200))
+    assert all(draw_or_pass(blind[1:], weights, rng, page=blind) for _ in range(200))
     few = page[:3]
-    assert all(draw(few[1:], weights, rng, may_pass=True, page=few) for _ in range(200))
+    assert all(draw_or_pass(few[1:], weights, rng, page=few) for _ in range(200))
 
 
 def test_a_look_sees_the_top_of_the_feeds_often_and_their_bottom_rarely() -> None:

@@ -57,11 +57,9 @@ def test_200_agents_tick_as_their_schedules_predict(
         agents.create_agents(
             fleet.sessions,
             fleet.personas,
-            persona=slug,
-            count=100,
+            agents.NewAgents(slug, 100, interval=INTERVAL),
             fleet_seed=7,
             now=now,
-            interval=INTERVAL,
         )
     processes.start(
         "worker",

@@ -206,9 +206,9 @@ def test_a_batch_refused_whole_is_not_counted_its_calls_are(
     breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker")
     assert bucket.try_take() == 0.0
     with pytest.raises(RateLimited):
-        breaker.admit((bucket, 3.0), counted=False)
+        breaker.admit_in_advance((bucket, 3.0))
     assert bucket.load().asked == pytest.approx(1, rel=0.01)
-    breaker.admit((bucket, 2.0), counted=False)
+    breaker.admit_in_advance((bucket, 2.0))
     load = bucket.load()
     assert load.asked == pytest.approx(3, rel=0.01), "an admitted batch counts"
     assert load.refused == 0.0

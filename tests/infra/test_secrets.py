@@ -83,7 +83,11 @@ def test_no_secret_reaches_a_log_line_a_dead_letter_or_the_cli(
     try:
         now = datetime.now(UTC)
         created = agents.create_agents(
-            fleet.sessions, fleet.personas, persona="indie_game_dev", count=2, fleet_seed=3, now=now
+            fleet.sessions,
+            fleet.personas,
+            agents.NewAgents("indie_game_dev", 2),
+            fleet_seed=3,
+            now=now,
         )
         agents.change_status(
             fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now

@@ -77,7 +77,7 @@ def test_the_audit_finds_late_actions_toward_people_who_said_no_and_unlabelled_a
     other.close()
     labels = _finding(honesty.audit(fleet), "labelled")
     assert labels.status == "short" and labels.figures["unlabelled"] == [first]
-    assert _finding(honesty.audit(fleet, fix=True), "labelled").status == "ok"
+    assert _finding(honesty.fix_and_audit(fleet), "labelled").status == "ok"
 
 
 def test_status_says_what_the_gallery_tells_of_consent(
@@ -137,7 +137,7 @@ def test_the_cli_audit_exits_1_when_short_and_export_writes_every_action_with_it
 def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
     fleet: Fleet, gallery: HttpGallery
 ) -> None:
-    from fleet.service.reconcile import check
+    from fleet.service.reconcile import check_and_fix
 
     fleet.gallery = gallery
     ids = active_agents(fleet, 2)
@@ -151,9 +151,9 @@ def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
     )
     other.sync_disclosure(handles[1])
     other.close()
-    assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 1
+    assert check_and_fix(fleet, timedelta(hours=1)).scanned["labels synced"] == 1
     assert {gallery.disclosure_of(h).operator_name for h in handles} == {"Fleet demo operator"}  # type: ignore[union-attr]
-    assert check(fleet, timedelta(hours=1), fix=True).scanned["labels synced"] == 0
+    assert check_and_fix(fleet, timedelta(hours=1)).scanned["labels synced"] == 0
 
 
 def test_the_impact_report_counts_apart_the_people_who_said_no_on_the_gallery(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.activities import identity
-from fleet.agents.heartbeat import dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, dispatch_due
 from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
 from fleet.gallery.port import GalleryComment, GalleryPost
@@ -223,9 +223,7 @@ def test_at_a_lower_pace_the_dispatcher_opens_fewer_sessions(fleet: Fleet) -> No
                 fleet.personas,
                 ticks.extend,
                 now=start + 600 * (step + 1),
-                batch_size=500,
-                max_batches=10,
-                catch_up=900,
+                limits=DispatchLimits(batch_size=500, max_batches=10, catch_up=900),
             )
         counts[pace] = len(ticks)
     assert len(ids) == 40

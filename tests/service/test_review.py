@@ -253,7 +253,9 @@ def test_two_owners_approving_at_once_publish_one_post(
         [draft] = drafts.find(fleet)
         with ThreadPoolExecutor(8) as pool:
             approvals = list(
-                pool.map(lambda _: drafts.approve(fleet, [draft.id], now=True), range(8))
+                pool.map(
+                    lambda _: drafts.approve(fleet, [draft.id], when=drafts.Publish.NOW), range(8)
+                )
             )
         assert sum(a.decided.done for [a] in approvals) == 1
         clock.advance(60)

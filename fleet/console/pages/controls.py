@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -53,19 +52,18 @@ async def create(request: Request) -> Response:
     form = await checked_form(request)
     # The CLI's parsing of --interval, --weights and --activity, naming the form's field;
     # the use case checks the values against the persona before writing anything.
-    made, started = await run_in_threadpool(
-        partial(
-            agent_use.create,
-            fleet,
-            form.get("persona", ""),
-            whole(form.get("count")),
-            interval=inputs.interval(_given(form, "interval"), field="interval"),
-            weights=inputs.weights(_given(form, "weights"), field="weights"),
-            activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
-            start=form.get("start") == "on",
-            review=form.get("review") == "on",
-        )
+    new = agent_use.NewAgents(
+        form.get("persona", ""),
+        whole(form.get("count")),
+        interval=inputs.interval(_given(form, "interval"), field="interval"),
+        weights=inputs.weights(_given(form, "weights"), field="weights"),
+        activity=inputs.activity_level(_given(form, "activity"), field="activity level"),
+        review=agent_use.ReviewMode.ON if form.get("review") == "on" else agent_use.ReviewMode.OFF,
     )
+    if form.get("start") == "on":
+        made, started = await run_in_threadpool(agent_use.create_and_start, fleet, new)
+    else:
+        made, started = await run_in_threadpool(agent_use.create, fleet, new), 0
     said = f"created {made.count} {form.get('persona')} agent(s): {made.first_id}-{made.last_id}"
     said += f", started {started}" if started else ""
     return web.back("/controls", said + (", under review" if form.get("review") == "on" else ""))
@@ -83,8 +81,9 @@ async def change(request: Request) -> Response:
         ).changed
         return web.back("/controls", f"{command}: {changed} agent(s) changed")
     provision = form.get("provision") == "on"
+    start = agent_use.start if provision else agent_use.start_without_accounts
     # Provisioning asks the gallery once per agent: off the event loop.
-    done = await run_in_threadpool(agent_use.start, fleet, selection, provision=provision)
+    done = await run_in_threadpool(start, fleet, selection)
     said = f"start: {done.transition.changed} agent(s) changed"
     accounts = done.accounts
     if accounts is None:

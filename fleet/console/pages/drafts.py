@@ -119,7 +119,7 @@ async def review(request: Request) -> Response:
         persona=form.get("persona") or None,
         everyone=form.get("all") == "on",
     )
-    done = await run_in_threadpool(use.review, fleet, selection, on=mode == "on")
+    done = await run_in_threadpool(use.review, fleet, selection, use.ReviewMode(mode))
     said = f"review {mode} for {done.changed} agent(s)"
     return web.back(
         "/drafts", said + (f"; {done.unchanged} already {mode}" if done.unchanged else "")

@@ -30,15 +30,12 @@ def ledger(request: Request) -> Response:
     rows: list[activity_use.ActivityView] = []
     next_before = None
     refused = []
+    given = {k: v or None for k, v in keep.items()}
+    query = activity_use.LedgerQuery(
+        given["agent"], given["persona"], given["action"], given["status"], before=before
+    )
     try:
-        rows, next_before = activity_use.ledger_page(
-            fleet,
-            agent_ref=keep["agent"] or None,
-            persona=keep["persona"] or None,
-            action=keep["action"] or None,
-            status=keep["status"] or None,
-            before=before,
-        )
+        rows, next_before = activity_use.ledger_page(fleet, query)
     except InputError as error:
         refused.append(str(error))
     try:

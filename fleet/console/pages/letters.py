@@ -19,7 +19,7 @@ def letter_list(request: Request) -> Response:
     web = web_of(request)
     fleet = web.fleet
     every = request.query_params.get("all") == "1"
-    rows = dead_letters.find(fleet, include_replayed=every, limit=200)
+    rows = (dead_letters.find_all if every else dead_letters.find)(fleet, limit=200)
     return web.page(request, "dead_letters.html", rows=rows, every=every)
 
 

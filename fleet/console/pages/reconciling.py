@@ -14,7 +14,7 @@ from fleet.console.web import guarded, web_of
 from fleet.errors import InputError
 from fleet.service import inputs
 from fleet.service.findings import Reconciliation
-from fleet.service.reconcile import check
+from fleet.service.reconcile import check, check_and_fix
 
 WINDOWS = ("1h", "6h", "24h", "3d", "7d")
 # What a fix does to each kind of difference (as ``fleet reconcile --help`` says).
@@ -67,7 +67,7 @@ async def fix(request: Request) -> Response:
     if form.get("confirm") != "yes":
         return web.page(request, "reconcile.html", confirming=True, since=since, repairs=REPAIRS)
     # It reads the gallery page by page: off the event loop.
-    found = await run_in_threadpool(check, fleet, window, fix=True)
+    found = await run_in_threadpool(check_and_fix, fleet, window)
     token = web.kept.put(request, found)
     said = f"reconcile --fix: {found.count} difference(s), {len(found.fixed)} repaired"
     return web.back("/reconcile", said, since=since, result=token)
