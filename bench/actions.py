@@ -52,8 +52,7 @@ from sqlalchemy import func, select, update
 from bench import cpu, scratch_database
 from fleet import activities, agents
 from fleet.agents import Selection
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import kind_of
+from fleet.core.kinds import ActionKey, kind_of
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
 from fleet.gallery.client import HttpGallery

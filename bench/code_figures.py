@@ -19,7 +19,7 @@ How each figure is counted (the scope is the ``fleet`` package unless said other
   counted (``*args`` and ``**kwargs`` not counted either).
 - ``bool_parameters``: parameters annotated ``bool`` (``bool | None`` too).
 - ``action_key_parses``: places a key is read back from its string, heuristically: calls
-  of ``ActionKey.parse`` and ``action_of`` outside ``fleet/core/action_key.py``, and
+  of ``ActionKey.parse`` and ``action_of`` outside ``fleet/core/kinds.py``, and
   ``.endswith``/``.startswith``/``.split``/``.partition``/``.rpartition`` calls whose
   argument is ``":"`` or starts with ``":"`` followed by an action's name, on a name
   containing ``key``.
@@ -300,7 +300,7 @@ def figures(root: Path) -> dict[str, Any]:
             if len(parameters) > 6:
                 many_parameters.append(where)
             bool_parameters += sum(_is_bool(arg.annotation) for arg in parameters)
-        if path != "fleet/core/action_key.py" and (parses := _key_parses(tree)):
+        if path != "fleet/core/kinds.py" and (parses := _key_parses(tree)):
             key_parses[path] = parses
         if path.startswith("fleet/console/"):
             closures.extend(f"{path}:{name}" for name in _closure_endpoints(tree))

@@ -13,7 +13,7 @@ import fleet.service.root as _root
 from bench.week_clock import ScaledClock
 
 # ``bootstrap`` builds ``SystemClock()`` when given no clock: the worker's Fleet is built
-# that way (fleet.worker.runtime), so this is where the sped-up clock goes in.
+# that way (fleet.worker.tasks), so this is where the sped-up clock goes in.
 _clock = ScaledClock.from_env()
 
 

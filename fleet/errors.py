@@ -19,9 +19,9 @@ FleetError
 │   │   └── ReplyRefused    the model's answer unusable after one repair; carries the usage
 │   │                       (fleet.content.anthropic_writer)
 │   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
-│   │                       (fleet.gallery.answers)
+│   │                       (fleet.gallery.wire)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises
-│                           (fleet.gallery.answers)
+│                           (fleet.gallery.wire)
 ├── Skip                    nothing to do; acknowledge quietly
 │   └── ContentSkipped      the guard refused both drafts; carries the usage
 │                           (fleet.content.guard)

@@ -1,7 +1,7 @@
 """The post a like or a comment goes to, chosen from the feed's page
 (``fleet.actions.feed_snapshot``).
 
-The choice itself is pure (``fleet.core.targets``); keeping it, against the engagement
+The choice itself is pure (``fleet.core.taste``); keeping it, against the engagement
 ledger, is the activities' (``fleet.activities.kept_targets``). Here the two meet the gallery.
 """
 
@@ -21,11 +21,9 @@ from fleet.actions.common import seen as seen_post
 from fleet.actions.planning import planned_replies
 from fleet.activities import Claim, identity
 from fleet.content.port import CommentSeen, PostSeen
-from fleet.core.action_key import ActionKey, LikeKey, is_like
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
-from fleet.core.kinds import KINDS, Action
-from fleet.core.targets import Candidate, choose_target
-from fleet.core.taste import appeal
+from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
+from fleet.core.taste import Candidate, appeal, choose_target
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.logs import get_logger

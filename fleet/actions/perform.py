@@ -35,8 +35,7 @@ from fleet.activities.outcomes import (
 )
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import KINDS, Action
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
 from fleet.gallery.port import Gallery
 

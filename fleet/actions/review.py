@@ -19,8 +19,8 @@ from fleet.actions.kit import ActionKit
 from fleet.activities import Claim
 from fleet.activities.drafts import APPROVED, hold_for_review, rival_draft
 from fleet.errors import Skip, UnderReview
-from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.port import Gallery
+from fleet.gallery.wire import GalleryRefused
 
 # Marks of a delivery that may have reached the gallery (its answer lost): such an action
 # is finished, looking before it acts, never held back as a draft.

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleet.core.statuses import ActivityStatus
-from fleet.core.ticks import idempotency_key
+from fleet.core.timeline import idempotency_key
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import AgentActivity
 

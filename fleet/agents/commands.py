@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, NewAgents, Transition
-from fleet.core.decisions import effective_interval, effective_weights
 from fleet.core.names import Identity, capacity, identity
-from fleet.core.persona import Action
+from fleet.core.persona import Action, effective_interval, effective_weights
 from fleet.core.review import ReviewMode
-from fleet.core.sessions import SET_ACTIVITY_BOUNDS
+from fleet.core.timeline import SET_ACTIVITY_BOUNDS
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
 from fleet.infra.persona_files import PersonaCatalogue

@@ -20,13 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities import identity
 from fleet.activities.decided import decided_before, record_decided, spoke_since
 from fleet.agents.heartbeat import rhythm_of
-from fleet.core.action_key import ActionKey
-from fleet.core.decisions import effective_weights
-from fleet.core.persona import Action
-from fleet.core.pressure import acts
+from fleet.core.kinds import ActionKey
+from fleet.core.persona import Action, effective_weights
 from fleet.core.statuses import ActivityStatus
-from fleet.core.ticks import idempotency_key
-from fleet.core.timeline import DayQuotaBook, Rhythm
+from fleet.core.timeline import DayQuotaBook, Rhythm, acts, idempotency_key
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
@@ -118,7 +115,7 @@ def plan_ticks(
     """Decide each tick's action from what was read: no database, the same answer for the
     same rows (``adjust``, the budget's check, is the one call out).
 
-    ``share``: the back-pressure's share of ticks that act (``fleet.core.pressure``);
+    ``share``: the back-pressure's share of ticks that act (``fleet.core.timeline``);
     the others rest, deciding nothing (a tick decided before keeps its decision).
 
     ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
@@ -288,7 +285,7 @@ class Strain:
     """What the fleet's limits ask of a decision now: ``adjust`` (the LLM budget's
     degrade: an agent over its budget likes or browses instead of posting; None: no
     change), and the ``share`` of ticks that act while the gallery is saturated
-    (``fleet.core.pressure``; 1.0: every tick)."""
+    (``fleet.core.timeline``; 1.0: every tick)."""
 
     adjust: Adjust | None = None
     share: float = 1.0
@@ -308,7 +305,7 @@ def decide_ticks(
     While the gallery is saturated only ``strain.share`` of the ticks act; the others
     rest and record nothing.
 
-    The action is the session's (``fleet.core.sessions``) or a steady tick's weighted
+    The action is the session's (``fleet.core.timeline``) or a steady tick's weighted
     draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses
     instead of posting); then the agent's daily quotas may turn it to the next kind still
     allowed today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen

@@ -22,8 +22,7 @@ from fleet.activities.holds import active_hold
 from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
 from fleet.core.persona import ActionWeights
-from fleet.core.sessions import MIN_GAP_SECONDS, Position
-from fleet.core.timeline import Rhythm
+from fleet.core.timeline import MIN_GAP_SECONDS, Position, Rhythm
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue

@@ -2,7 +2,7 @@
 
 One retry layer: the SDK gets ``max_retries=0`` and an explicit timeout; Celery owns the
 backoff. The timeout is the whole call's deadline, not only each read's: the HTTP
-client's sockets keep to ``fleet.infra.deadline``, so an answer trickling in is cut at it.
+client's sockets keep to ``fleet.infra.bounded``, so an answer trickling in is cut at it.
 Every answer keeps the bounded-answer policy (``fleet.infra.bounded``): read at most
 ``MAX_BODY_BYTES`` raw and inflated (by the transport, for an error's body too, and
 again here), its JSON nested at most ``bounded.MAX_DEPTH``; an answer that breaks it, is
@@ -59,7 +59,7 @@ from fleet.errors import (
     PermanentError,
     TransientError,
 )
-from fleet.infra import bounded, deadline
+from fleet.infra import bounded
 from fleet.infra.redaction import redact
 from fleet.settings import LLMSettings
 
@@ -238,15 +238,15 @@ def unusable(
 
 def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     """The SDK's default HTTP client (its limits, timeouts and redirects) on a transport
-    held to the deadline of ``fleet.infra.deadline.within`` and to ``MAX_BODY_BYTES`` a
+    held to the deadline of ``fleet.infra.bounded.within`` and to ``MAX_BODY_BYTES`` a
     body, through the proxy the environment names for the API's address (``base_url``,
     else ``ANTHROPIC_BASE_URL``, else the SDK's default)."""
     import anthropic
 
     url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
-    transport = deadline.Transport2(
+    transport = bounded.Transport2(
         verify=None,
-        proxy=deadline.proxy_for(url),
+        proxy=bounded.proxy_for(url),
         limits=anthropic.DEFAULT_CONNECTION_LIMITS,
         max_bytes=MAX_BODY_BYTES,
     )
@@ -384,7 +384,7 @@ class AnthropicWriter:
         started = time.perf_counter()
         try:
             with (
-                deadline.within(self._timeout),
+                bounded.within(self._timeout),
                 self._client.messages.with_streaming_response.create(
                     model=self.model,
                     max_tokens=prompt.max_tokens,

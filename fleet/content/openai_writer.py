@@ -4,7 +4,7 @@ It speaks Chat Completions to any server that does: OpenAI, OpenRouter, Ollama, 
 llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
 
 - one retry layer: ``max_retries=0``, and the call's whole deadline is kept by the HTTP
-  client's sockets (``fleet.infra.deadline``), so an answer trickling in is cut at it;
+  client's sockets (``fleet.infra.bounded``), so an answer trickling in is cut at it;
 - SDK errors become Fleet's (``translate``): timeouts, connection errors, 408, 429, 5xx
   are ``TransientError`` (a 429 with ``Retry-After`` is ``Deferred``), other 4xx are
   ``PermanentError``; no message holds the key, even when the upstream echoes it;
@@ -65,7 +65,7 @@ from fleet.content.port import (
 )
 from fleet.core.persona import Persona
 from fleet.errors import ConfigError, Deferred, FleetError, PermanentError, TransientError
-from fleet.infra import bounded, deadline
+from fleet.infra import bounded
 from fleet.infra.redaction import redact
 
 # The SDK is imported where a writer is built or a call made (as in anthropic_writer):
@@ -146,15 +146,15 @@ def translate(
 
 def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     """The SDK's default HTTP client (its limits, timeouts and redirects) on a transport
-    held to the deadline of ``fleet.infra.deadline.within``, through the proxy the
+    held to the deadline of ``fleet.infra.bounded.within``, through the proxy the
     environment names for the API's address (``base_url``, else ``OPENAI_BASE_URL``, else
     the SDK's default)."""
     import openai
 
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-    transport = deadline.Transport2(
+    transport = bounded.Transport2(
         verify=None,
-        proxy=deadline.proxy_for(url),
+        proxy=bounded.proxy_for(url),
         limits=openai.DEFAULT_CONNECTION_LIMITS,
         max_bytes=MAX_BODY_BYTES,
     )
@@ -384,7 +384,7 @@ class OpenAIWriter:
         started = time.perf_counter()
         try:
             with (
-                deadline.within(self._timeout),
+                bounded.within(self._timeout),
                 self._client.chat.completions.with_streaming_response.create(
                     model=self.model,
                     max_tokens=prompt.max_tokens,

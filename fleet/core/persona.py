@@ -9,6 +9,7 @@ a schedule with no active time, overlapping windows.
 from __future__ import annotations
 
 import math
+import random
 import string
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -32,6 +33,25 @@ from fleet.core.schedule import (
     Window,
 )
 from fleet.core.voice import Voice
+
+__all__ = [
+    "DAYS",
+    "MINUTES_PER_DAY",
+    "MINUTES_PER_WEEK",
+    "Action",
+    "ActionWeights",
+    "Interval",
+    "NameTemplates",
+    "PeakWindow",
+    "Persona",
+    "Quotas",
+    "Schedule",
+    "Sessions",
+    "Window",
+    "choose_action",
+    "effective_interval",
+    "effective_weights",
+]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 
@@ -279,18 +299,37 @@ class Persona(_Strict):
         return self
 
 
-__all__ = [
-    "DAYS",
-    "MINUTES_PER_DAY",
-    "MINUTES_PER_WEEK",
-    "Action",
-    "ActionWeights",
-    "Interval",
-    "NameTemplates",
-    "PeakWindow",
-    "Persona",
-    "Quotas",
-    "Schedule",
-    "Sessions",
-    "Window",
-]
+# What an agent does on a tick, and the persona values an agent may override.
+
+
+def effective_weights(persona: Persona, override: Mapping[str, float] | None) -> ActionWeights:
+    """The persona's action weights with the agent's overrides applied."""
+    if not override:
+        return persona.weights
+    return ActionWeights.model_validate({**persona.weights.as_dict(), **override})
+
+
+def effective_interval(
+    persona: Persona, min_seconds: float | None, max_seconds: float | None
+) -> Interval | None:
+    """The agent's own steady interval, else the persona's (None: the persona has sessions)."""
+    if min_seconds is None or max_seconds is None:
+        return persona.interval
+    return Interval(min_seconds=min_seconds, max_seconds=max_seconds)
+
+
+def choose_action(weights: ActionWeights, rng: random.Random) -> Action:
+    """One action drawn with the normalised weights (browse included)."""
+    probabilities = weights.normalised()
+    draw = rng.random()
+    cumulative = 0.0
+    chosen = Action.BROWSE
+    for action, probability in probabilities.items():
+        if probability <= 0:
+            continue
+        chosen = action
+        cumulative += probability
+        if draw < cumulative:
+            return action
+    # Rounding can leave the cumulative sum a hair below 1: the last positive action wins.
+    return chosen

@@ -21,7 +21,7 @@ import httpx
 
 from fleet.core.vectors import Vector, unit
 from fleet.embeddings.port import EmbeddingUnavailable, Purpose
-from fleet.infra import bounded, deadline
+from fleet.infra import bounded
 
 # A bound on what one text may cost the endpoint (a hostile caption stays cheap).
 MAX_CHARS = 2000
@@ -54,9 +54,9 @@ class OpenAIEmbedder:
 
     def _open(self) -> httpx.Client:
         """A client on a transport held to the call's deadline and the answer's cap."""
-        transport = deadline.Transport(
+        transport = bounded.Transport(
             verify=None,  # httpcore's default: verified against the system's CAs
-            proxy=deadline.proxy_for(self._url),
+            proxy=bounded.proxy_for(self._url),
             max_bytes=MAX_ANSWER_BYTES,
         )
         return httpx.Client(timeout=self._timeout, transport=transport)
@@ -85,7 +85,7 @@ class OpenAIEmbedder:
         body = {"model": self._model, "input": [text[:MAX_CHARS] for text in texts]}
         try:
             with (
-                deadline.within(self._timeout),
+                bounded.within(self._timeout),
                 self._http().stream("POST", self._url, json=body, headers=self._headers) as answer,
             ):
                 if answer.status_code != 200:

@@ -6,7 +6,7 @@ proxy or a test injects a transport. One pool of connections per process: it is 
 on first use and opened again after a fork, so a worker never shares sockets with its
 parent. Timeouts
 are explicit, and ``timeout_seconds`` is each call's deadline, connect to last byte
-(``fleet.infra.deadline``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
+(``fleet.infra.bounded``): an answer trickling in is cut at it. The client does not retry: Celery owns retries. Answers become Fleet's
 error tree:
 
     timeout, connection error, broken answer   TransientError
@@ -23,7 +23,7 @@ budget, 31 days for a monthly one, the probe interval (``pause_seconds``) for a 
 further ``resetAt`` or ``Retry-After`` is logged as a problem and said in the wait's
 reason (so in the fleet hold's). Answers are bounded: ``max_answer_bytes`` per call, no
 content encoding (none is asked for), at most ``limit`` items of a page, strings clipped
-to the API's limits (``fleet.gallery.answers``).
+to the API's limits (``fleet.gallery.wire``).
 
 Every effectful call carries the action's key as ``Idempotency-Key``. A like means "make
 sure it is liked": the like endpoint is a toggle, so when its answer says ``liked: false``
@@ -52,8 +52,18 @@ import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child w
 import httpx
 
 from fleet.errors import Deferred, TransientError
-from fleet.gallery.answers import (
+from fleet.gallery.consent import (
+    LABEL,
+    PAGE,
+    ConsentRead,
+    Disclosure,
+    disclosure_of,
+    read_page,
+)
+from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.gallery.wire import (
     MAX_URL,
+    Wire,
     _comment,
     _count,
     _detail,
@@ -66,25 +76,16 @@ from fleet.gallery.answers import (
     bounded_wait,
     clip,
     error_code,
+    gallery_body,
     json_of,
 )
-from fleet.gallery.answers import (
+from fleet.gallery.wire import (
     GalleryRefused as GalleryRefused,
 )
-from fleet.gallery.answers import (
+from fleet.gallery.wire import (
     MalformedAnswer as MalformedAnswer,
 )
-from fleet.gallery.consent import (
-    LABEL,
-    PAGE,
-    ConsentRead,
-    Disclosure,
-    disclosure_of,
-    read_page,
-)
-from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.gallery.wire import Wire, gallery_body
-from fleet.infra import deadline
+from fleet.infra import bounded
 from fleet.infra.redaction import redact
 from fleet.settings import DisclosureSettings, GallerySettings
 
@@ -173,10 +174,10 @@ class HttpGallery:
 
     def _open(self) -> httpx.BaseTransport | Wire:
         """The lean wire; httpx's transport through a proxy the environment names."""
-        proxy = deadline.proxy_for(self._base)
+        proxy = bounded.proxy_for(self._base)
         if proxy is not None:
             tls = self._verify if isinstance(self._verify, ssl.SSLContext) else None
-            return deadline.Transport(verify=tls, proxy=proxy)
+            return bounded.Transport(verify=tls, proxy=proxy)
         timeout = self._timeout
         return Wire(
             self._origin,
@@ -217,7 +218,7 @@ class HttpGallery:
         link = self._http()
         request: httpx.Request | None = None
         try:
-            with deadline.within(self._settings.timeout_seconds):
+            with bounded.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
                     sent = headers.multi_items()
                     response = link.call_json(method, self._prefix + path, sent, params, body)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from fleet.core.consent import INTERACTIONS, Interactions, PersonConsent
-from fleet.gallery.answers import MalformedAnswer, _parse_time
+from fleet.gallery.wire import MalformedAnswer, _parse_time
 
 MAX_PEOPLE = 100_000
 MAX_BLOCKS = 1_000

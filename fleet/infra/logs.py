@@ -1,8 +1,8 @@
 """Structured JSON logs: one object per line, secrets masked, task context in every line.
 
 Celery's own loggers and ours go through the standard library into structlog's JSON
-renderer; ``bind_task`` puts the task, action, key and agent into the context so every
-line a task writes carries them.
+renderer, whose context (structlog's ``bound_contextvars``: the tasks bind the task,
+action, key and agent) is in every line written inside it.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
+from collections.abc import MutableMapping
 from enum import StrEnum
 from typing import Any
 
@@ -110,16 +109,6 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-@contextmanager
-def bind_task(**context: Any) -> Iterator[None]:
-    """Put ``context`` (task, action, key, agent) into every log line inside the block."""
-    tokens = structlog.contextvars.bind_contextvars(**context)
-    try:
-        yield
-    finally:
-        structlog.contextvars.reset_contextvars(**tokens)
 
 
 def get_logger(name: str) -> Any:

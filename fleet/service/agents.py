@@ -23,8 +23,7 @@ from fleet.agents import (
     Selection,
     Transition,
 )
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import Action, ActionKind, kind_of
+from fleet.core.kinds import Action, ActionKey, ActionKind, kind_of
 from fleet.core.review import ReviewMode
 from fleet.errors import ConflictError, InputError
 from fleet.service.accounts import Provisioned, provision_accounts, without_account

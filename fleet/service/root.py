@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
     from fleet.content.identity_intent import IdentityIntent
-    from fleet.core.pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
+    from fleet.core.timeline import BackPressure
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.provenance import ProvenanceCheck
     from fleet.infra.events import ActivityChannel
@@ -400,7 +400,7 @@ class Fleet:
         as if nothing pushed back; the limit itself still holds)."""
         import redis
 
-        from fleet.core.pressure import NO_PRESSURE, back_pressure
+        from fleet.core.timeline import NO_PRESSURE, back_pressure
 
         if self.settings.redis_url is None:
             return NO_PRESSURE

@@ -14,8 +14,7 @@ from fleet.actions.batch import perform_batch
 from fleet.actions.failures import settle
 from fleet.activities.outcomes import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import KINDS, Action
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import InputError
 
 __all__ = [
@@ -59,7 +58,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send.
 
     While the gallery's shared limit refuses requests, fewer ticks act (the back-pressure,
-    ``fleet.core.pressure``, read once for the batch)."""
+    ``fleet.core.timeline``, read once for the batch)."""
     decisions = agents.decide_ticks(
         fleet.sessions,
         fleet.personas,

@@ -8,33 +8,176 @@ dead letter sent on, or the end.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
+import os
+import sys
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Celery, Task, shared_task
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from structlog.contextvars import bound_contextvars
 
-from fleet.core.action_key import ActionKey
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
-from fleet.core.kinds import KINDS, Action, ActionKind
+from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
 from fleet.errors import TransientError
-from fleet.infra.logs import bind_task, get_logger
+from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
 from fleet.service import work
 from fleet.service.pace import measure_pace as measure_fleet_pace
-from fleet.service.root import Fleet
+from fleet.service.root import Fleet, bootstrap
 from fleet.service.work import Tick
-from fleet.worker.runtime import current_fleet
+
+# One Fleet per worker process, built on first use, never at import.
+#
+# A process that runs a worker in itself (the demo) builds its own Fleet and hands it to
+# the worker on the Celery app (``app.conf.fleet``): its tasks then use that one.
+
+_process_log = get_logger("fleet.worker")
+
+_fleet: Fleet | None = None
+_pid = os.getpid()
+
+
+def current_fleet(app: Celery) -> Fleet:
+    """The Fleet handed to the app (``app.conf.fleet``), else the process's own, built from
+    the app's settings the first time it is needed."""
+    given = app.conf.get("fleet")
+    if isinstance(given, Fleet):
+        return given
+    global _fleet, _pid
+    if _fleet is None:
+        _fleet = bootstrap(app.conf.fleet_settings)
+        _pid = os.getpid()
+    return _fleet
+
+
+@worker_init.connect
+def _load_before_forking(sender: Any = None, **_: Any) -> None:
+    # The worker's Fleet is built in its main process, before a prefork pool forks: its
+    # imports (the database driver, the content writers, the Anthropic SDK: about a
+    # second), the persona files and the action kit are inherited by every child, whose
+    # first action does not spend its time limit on them. Nothing here connects.
+    _give_back_large_buffers()
+    app = getattr(sender, "app", None)
+    if app is not None and not _acts(app):
+        # The ticks' worker (and the dead letters'): it carries out no action, so it
+        # loads no content writers, action kit, embedding model or persona vectors.
+        return
+    import fleet.content.factory  # noqa: F401
+
+    _load_for_children(sender, app)
+    if app is None or isinstance(app.conf.get("fleet"), Fleet):
+        return
+    try:
+        kit = current_fleet(app).action_kit
+        interests = kit.targeting.interests
+        if interests is not None:
+            # The embedding model and every persona's vector, loaded here once: a child
+            # would spend a quarter of a second of CPU on them at its first like.
+            interests.warm(kit.personas)
+    except Exception as error:  # a broken setting fails the first task, as it always did
+        _process_log.warning("fleet not built before forking", error=str(error))
+    # What the main process built stays shared with the pool's children (copy-on-write):
+    # frozen, the collector of a child never walks those objects, so it does not write to
+    # (and copy) their pages. A child's own objects are collected as ever.
+    gc.collect()
+    gc.freeze()
+
+
+# glibc's mallopt parameter for the size from which a buffer is mapped on its own.
+_M_MMAP_THRESHOLD = -3
+_LARGE_BUFFER = 128 * 1024
+
+
+def _give_back_large_buffers() -> None:
+    """Large buffers mapped for each use and unmapped when freed, in this process and
+    the children it forks. By default glibc raises that size to the largest buffer freed
+    so far (up to 32 MiB), and from then on keeps such buffers in the process's heap,
+    which it seldom returns: the embedding engine's scratch for a text (a few MiB a
+    call), a large query's rows: 1 to 3 MiB more in each content child (docs/operations.md)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without it: nothing to tune
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt(_M_MMAP_THRESHOLD, _LARGE_BUFFER)
+
+
+def _load_for_children(sender: Any, app: Celery | None) -> None:
+    """What each child of the pool would otherwise load for itself on first use, loaded
+    once here (figures: a child's private memory and CPU, docs/tuning.md)."""
+    if _forks(sender):
+        # billiard sets each child's parent-death signal through cffi, whose first
+        # declaration imports and builds a C parser: 3.9 MiB and 40 ms in every child.
+        # Reading the parent's (it sets nothing) builds that parser here.
+        from billiard.util import get_pdeathsig  # type: ignore[attr-defined]
+
+        with contextlib.suppress(OSError):  # not Linux: billiard sets none there either
+            get_pdeathsig()
+    # The maintained word list of what the fleet never says (the guard reads it).
+    from fleet.content.blocklist import maintained
+
+    maintained()
+    if app is None or _consumes(app, KINDS[Action.POST].queue):
+        # The reader of a post's image provenance (the CAI's C2PA library and its
+        # bindings): 7 MiB and 140 ms in every child that posts.
+        import c2pa  # noqa: F401
+
+
+def _forks(sender: Any) -> bool:
+    """Whether the worker's pool forks children (prefork)."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool
+
+    pool = getattr(sender, "pool_cls", None)
+    try:
+        found = get_implementation(pool) if isinstance(pool, str) else pool
+    except (KeyError, ImportError):
+        return False
+    return isinstance(found, type) and issubclass(found, TaskPool)
+
+
+# The queues whose tasks carry out actions (a kind's, and its batches').
+_ACTION_QUEUES = frozenset(kind.queue for kind in KINDS.values())
+
+
+def _consumes(app: Celery, queue: str) -> bool:
+    """Whether this worker consumes ``queue`` (or every queue: none named)."""
+    consumed = set(app.amqp.queues.consume_from or ())
+    return not consumed or queue in consumed
+
+
+def _acts(app: Celery) -> bool:
+    """Whether this worker consumes a queue of actions (or every queue: none named)."""
+    return any(_consumes(app, queue) for queue in _ACTION_QUEUES)
+
+
+@worker_process_init.connect
+def _fresh_after_fork(**_: Any) -> None:
+    # A forked pool child keeps the Fleet it inherited but none of the parent's database
+    # connections (its pool starts empty; the parent's sockets stay the parent's). Redis
+    # clients and the gallery's HTTP pool notice the new process and open their own.
+    if _fleet is not None and os.getpid() != _pid:
+        _fleet.engine.dispose(close=False)
+
+
+@worker_process_shutdown.connect
+def _close(**_: Any) -> None:
+    if _fleet is not None:
+        _fleet.close()
+
 
 log = get_logger("fleet.tasks")
-
-
-def _fleet(task: Task[Any, Any]) -> Fleet:
-    return current_fleet(task.app)
 
 
 @shared_task(name="fleet.dispatch", bind=True, acks_late=False, ignore_result=True)
 def dispatch(self: Task[Any, Any]) -> int:
     """Claim due agents, advance their clocks, publish their ticks; returns ticks sent."""
-    fleet = _fleet(self)
+    fleet = current_fleet(self.app)
     batch_size = fleet.settings.tasks.tick_batch_size
 
     def publish(ticks: list[Tick]) -> None:
@@ -84,7 +227,7 @@ def _note_outlook(fleet: Fleet, *, acted: bool) -> None:
 
 
 def _decide(task: Task[Any, Any], ticks: list[list[int]]) -> int:
-    fleet = _fleet(task)
+    fleet = current_fleet(task.app)
     fresh = work.decide(fleet, ticks)
     send_actions(task.app, fresh, batch_size=fleet.settings.tasks.action_batch_size)
     return len(fresh)
@@ -124,13 +267,13 @@ class ActionTask(Task[Any, Any]):
             agent, action = str(parsed.agent_id), parsed.action.value
         else:  # logged as given; the work names what is wrong
             agent, action = "", ""
-        with bind_task(
+        with bound_contextvars(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
             return self._act(parsed)
 
     def _act(self, key: ActionKey[Action] | str) -> str:
-        outcome = work.act(_fleet(self), key, self.name, deferrals=self.request.retries)
+        outcome = work.act(current_fleet(self.app), key, self.name, deferrals=self.request.retries)
         match outcome:
             case work.Retry(countdown=countdown, reason=reason):
                 log.info("retrying", countdown=round(countdown, 2), reason=reason)
@@ -165,7 +308,7 @@ def _batch_task(queue: str, name: str) -> Any:
     leaves the batch as a message of its own to its kind's task, with its backoff."""
 
     def run(self: Task[Any, Any], keys: list[str]) -> dict[str, int]:
-        with bind_task(task=self.name, task_id=self.request.id, keys=len(keys)):
+        with bound_contextvars(task=self.name, task_id=self.request.id, keys=len(keys)):
             return _act_batch(self, keys)
 
     run.__name__ = run.__qualname__ = f"{queue}_batch"
@@ -183,7 +326,7 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
         else:  # no activity can have it: nothing to do, as the single task would say
             log.warning("not an action key", key=key[:96])
             tally["unknown"] = tally.get("unknown", 0) + 1
-    done = work.act_batch(_fleet(task), list(parsed.values()))
+    done = work.act_batch(current_fleet(task.app), list(parsed.values()))
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
             tally[outcome.status] = tally.get(outcome.status, 0) + 1
@@ -227,7 +370,7 @@ def dead_letter(self: Task[Any, Any], letter_id: int) -> int:
 @shared_task(name="fleet.sweep_leases", bind=True, acks_late=False)
 def sweep_leases(self: Task[Any, Any]) -> int:
     """Re-send activities left pending past their lease (a lost message, a killed worker)."""
-    fleet = _fleet(self)
+    fleet = current_fleet(self.app)
     expired = work.sweep(fleet)
     send_actions(self.app, expired, batch_size=fleet.settings.tasks.action_batch_size)
     if expired:
@@ -240,7 +383,7 @@ def sweep_leases(self: Task[Any, Any]) -> int:
 @shared_task(name="fleet.measure_pace", bind=True, acks_late=False)
 def measure_pace(self: Task[Any, Any]) -> float | None:
     """Measure people's activity on the gallery and set the fleet's pace from it."""
-    fleet = _fleet(self)
+    fleet = current_fleet(self.app)
     try:
         pace = measure_fleet_pace(fleet)
     except TransientError as error:  # the gallery is busy or down: the pace stands

@@ -26,8 +26,7 @@ from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import BATCH_TASKS, KINDS, Action
+from fleet.core.kinds import BATCH_TASKS, KINDS, Action, ActionKey
 from fleet.core.taste import Weights
 from fleet.db.engine import autocommit
 from fleet.db.models import AgentActivity, Engagement

@@ -29,7 +29,7 @@ from fleet.content.guard_identity import discloses, human_claim
 from fleet.content.identity_intent import IdentityIntent
 from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.service.honesty import human_claims, identity_answers, scan_identity_questions
 from fleet.service.root import Fleet

@@ -17,7 +17,7 @@ from fleet.actions.choosing import first_choices
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.kit import Limits, Targeting
 from fleet.content.offline import OfflineWriter
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet

@@ -22,7 +22,7 @@ from fleet import activities
 from fleet.actions.perform import perform
 from fleet.activities.outcomes import Succeeded
 from fleet.cli import cli
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlan
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings

@@ -16,7 +16,7 @@ from fleet.actions.perform import perform
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.gallery.provenance import ProvenanceCheck
 from fleet.service import dead_letters

@@ -22,12 +22,12 @@ from fleet.actions.kit import Limits
 from fleet.content import replies
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.errors import TransientError
-from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked
+from fleet.gallery.wire import GalleryRefused
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 from fleet_sandbox.server import BackgroundSandbox

@@ -18,7 +18,7 @@ from fleet.actions.failures import backoff_seconds, settle
 from fleet.actions.kit import Limits, LiveFeed
 from fleet.activities import ActivityFilter
 from fleet.agents import Selection
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.errors import Deferred, InputError, PermanentError, TransientError
 from fleet.service.root import Fleet

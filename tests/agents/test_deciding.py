@@ -9,8 +9,7 @@ from typing import Any
 
 from fleet.agents.deciding import Decided, plan_ticks
 from fleet.agents.heartbeat import rhythm_of
-from fleet.core.decisions import effective_weights
-from fleet.core.persona import Quotas
+from fleet.core.persona import Quotas, effective_weights
 from fleet.infra.persona_files import PersonaCatalogue
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York

@@ -20,7 +20,7 @@ from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Author, CommentDraft, PostSeen, Usage
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.core.memory import Memory, MemoryKind
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector, unit

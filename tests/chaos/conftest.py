@@ -33,8 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from fleet import activities
 from fleet.actions import perform
-from fleet.core.action_key import ActionKey
-from fleet.core.kinds import KINDS, Action
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.db import migrate
 from fleet.db.engine import build_engine
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.core.action_key import ActionKey, action_of
-from fleet.core.kinds import Action
-from fleet.core.ticks import idempotency_key
+from fleet.core.kinds import Action, ActionKey, action_of
+from fleet.core.timeline import idempotency_key
 
 actions = st.sampled_from([action.value for action in Action])
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from fleet.core.activity_clock import (
+from fleet.core.persona import DAYS, MINUTES_PER_WEEK, Interval, Persona, Schedule
+from fleet.core.timeline import (
     WEEK_SECONDS,
     ActivityClock,
     clock_for,
@@ -25,7 +26,6 @@ from fleet.core.activity_clock import (
     tick_rng,
     to_epoch,
 )
-from fleet.core.persona import DAYS, MINUTES_PER_WEEK, Interval, Persona, Schedule
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 

@@ -6,8 +6,13 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from fleet.core.decisions import choose_action, effective_interval, effective_weights
-from fleet.core.persona import Action, ActionWeights
+from fleet.core.persona import (
+    Action,
+    ActionWeights,
+    choose_action,
+    effective_interval,
+    effective_weights,
+)
 from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()

@@ -20,8 +20,7 @@ from fleet.core.holdout import (
     held_now,
     newly_assigned,
 )
-from fleet.core.targets import Candidate, choose_target
-from fleet.core.taste import Weights, Welcome
+from fleet.core.taste import Candidate, Weights, Welcome, choose_target
 
 T = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -22,16 +22,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.core.sessions import (
+from fleet.core.timeline import (
     ACTIVITY_BOUNDS,
     HUMAN_SESSIONS_PER_DAY,
     SESSION_REST_SECONDS,
     SET_ACTIVITY_BOUNDS,
     agent_sessions,
     human_level,
+    local_day,
     session_rest,
+    simulate,
 )
-from fleet.core.timeline import local_day, simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 

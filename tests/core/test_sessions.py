@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from bench.realism import gini, kim_jo_burstiness, measure
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
-from fleet.core.sessions import (
+from fleet.core.timeline import (
+    DayQuotaBook,
     Position,
     activity_level,
     agent_sessions,
@@ -24,12 +25,13 @@ from fleet.core.sessions import (
     day_counts,
     first_post_index,
     length_table,
+    local_day,
     mean_session_length,
     session_action,
     session_length,
+    simulate,
     within_quota,
 )
-from fleet.core.timeline import DayQuotaBook, local_day, simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from fleet.core.targets import Candidate, choose_target
+from fleet.core.taste import Candidate, choose_target
 
 
 def _feed() -> list[Candidate]:

@@ -10,8 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.core.targets import choose_target
-from fleet.core.taste import Candidate, Weights, Welcome, appeal, draw, draw_or_pass, scores, seen
+from fleet.core.taste import (
+    Candidate,
+    Weights,
+    Welcome,
+    appeal,
+    choose_target,
+    draw,
+    draw_or_pass,
+    scores,
+    seen,
+)
 
 HOUR = 3600.0
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fleet.gallery.answers import MalformedAnswer
-from fleet.gallery.wire import Wire
-from fleet.infra import deadline
+from fleet.gallery.wire import MalformedAnswer, Wire
+from fleet.infra import bounded
 from tests.gallery.raw_server import RawServer, sends
 
 OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
@@ -100,7 +99,7 @@ def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
 
     with RawServer(silent).running() as server:
         wire = _wire(server.origin, read_timeout=30.0)
-        with deadline.within(0.3), pytest.raises(httpx.ReadTimeout):
+        with bounded.within(0.3), pytest.raises(httpx.ReadTimeout):
             wire.call("GET", "/slow", [], None)
         answered.set()
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from structlog.contextvars import bound_contextvars
 
 from fleet.infra import logs
 
@@ -27,7 +28,7 @@ def test_lines_below_the_level_are_dropped_and_others_carry_the_context(
 ) -> None:
     logs.configure("WARNING", stream=stream)
     log = logs.get_logger("fleet.test")
-    with logs.bind_task(task="fleet.like", key="7:1:like"):
+    with bound_contextvars(task="fleet.like", key="7:1:like"):
         log.info("done", outcome="succeeded")
         log.warning("dead letter", dead_letter=3)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]

@@ -29,7 +29,7 @@ from fleet.actions.kit import Limits
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from fleet.cli import cli
-from fleet.core.action_key import ActionKey
+from fleet.core.kinds import ActionKey
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings

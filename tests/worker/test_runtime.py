@@ -16,7 +16,7 @@ import pytest
 
 from fleet.infra.queue import create_app
 from fleet.settings import Settings
-from fleet.worker import runtime
+from fleet.worker import tasks
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
             action_kit=SimpleNamespace(targeting=SimpleNamespace(interests=None))
         )
 
-    monkeypatch.setattr(runtime, "current_fleet", current_fleet)
+    monkeypatch.setattr(tasks, "current_fleet", current_fleet)
     yield apps
     gc.unfreeze()
 
@@ -39,7 +39,7 @@ def _started(queues: list[str] | None) -> Any:
     app = create_app(Settings(database_url="sqlite://", seed=7))
     if queues is not None:
         app.amqp.queues.select(queues)  # as ``celery worker -Q`` does
-    runtime._load_before_forking(sender=SimpleNamespace(app=app))
+    tasks._load_before_forking(sender=SimpleNamespace(app=app))
     return app
 
 
@@ -52,10 +52,10 @@ def test_the_ticks_worker_imports_no_content_writers() -> None:
     # A process of its own: the suite has imported the writers long before.
     probe = (
         "import sys, types; from fleet.infra.queue import create_app; "
-        "from fleet.settings import Settings; from fleet.worker import runtime; "
+        "from fleet.settings import Settings; from fleet.worker import tasks; "
         "app = create_app(Settings(database_url='sqlite://', seed=7)); "
         "app.amqp.queues.select(['ticks', 'dead_letter']); "
-        "runtime._load_before_forking(sender=types.SimpleNamespace(app=app)); "
+        "tasks._load_before_forking(sender=types.SimpleNamespace(app=app)); "
         "print('fleet.content.factory' in sys.modules)"
     )
     ran = subprocess.run(
@@ -80,12 +80,12 @@ _PROBE = """
 import sys, types
 from fleet.infra.queue import create_app
 from fleet.settings import Settings
-from fleet.worker import runtime
-runtime.current_fleet = lambda app: types.SimpleNamespace(
+from fleet.worker import tasks
+tasks.current_fleet = lambda app: types.SimpleNamespace(
     action_kit=types.SimpleNamespace(targeting=types.SimpleNamespace(interests=None)))
 app = create_app(Settings(database_url='sqlite://', seed=7))
 app.amqp.queues.select(sys.argv[1].split(','))
-runtime._load_before_forking(sender=types.SimpleNamespace(app=app, pool_cls=sys.argv[2]))
+tasks._load_before_forking(sender=types.SimpleNamespace(app=app, pool_cls=sys.argv[2]))
 parser = sys.modules.get('cffi.cparser')
 print(' '.join(sorted(
     {'c2pa', 'better_profanity', 'pycparser'} & set(sys.modules)
@@ -135,9 +135,9 @@ def test_the_task_modules_import_no_heavy_library_a_worker_may_never_use() -> No
 # hblks), or taken from the heap, where glibc keeps it after it is freed?
 _LARGE_BUFFER_PROBE = """
 import ctypes, sys
-from fleet.worker import runtime
+from fleet.worker import tasks
 if sys.argv[1] == "tuned":
-    runtime._give_back_large_buffers()
+    tasks._give_back_large_buffers()
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
