@@ -25,7 +25,7 @@ from fleet.actions.choosing import first_choices
 from fleet.actions.kit import ActionKit
 from fleet.actions.perform import Spent, carry_out, drafted, end, keep_failed_spending
 from fleet.activities import Claim
-from fleet.activities.outcomes import CarriedOut, Outcome, Performed, Unknown
+from fleet.activities.commands import CarriedOut, Outcome, Performed, Unknown
 from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import InputError, UnderReview
 from fleet.gallery.port import AdmitsBatches, Gallery

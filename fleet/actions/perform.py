@@ -24,7 +24,7 @@ from fleet.actions import engage, needs, post, reply, review
 from fleet.actions.common import Effect
 from fleet.actions.kit import ActionKit, Event
 from fleet.activities import Claim, Held
-from fleet.activities.outcomes import (
+from fleet.activities.commands import (
     AlreadyFinished,
     CarriedOut,
     Drafted,

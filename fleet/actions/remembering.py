@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import agents
 from fleet.activities import Claim
-from fleet.activities.outcomes import CarriedOut, Succeeded
+from fleet.activities.commands import CarriedOut, Succeeded
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (

@@ -1,11 +1,13 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
-from fleet.activities.batches import Claimed, claim_many, finish_many
 from fleet.activities.commands import (
+    Claimed,
     claim,
+    claim_many,
     create_activity,
     expired_leases,
     finish,
+    finish_many,
     record_failure,
     release,
     save_progress,
@@ -43,7 +45,19 @@ from fleet.activities.pace import (
     readings_since,
     stored_pace,
 )
-from fleet.activities.queries import (
+from fleet.activities.reconciling import ledger_entries, recorded_likes, stale_entries
+from fleet.activities.views import (
+    ActivityView,
+    Actor,
+    Chooser,
+    Claim,
+    DeadLetterView,
+    Entry,
+    FirstChoice,
+    Held,
+    Hold,
+    Tally,
+    TargetKept,
     action_counts,
     admirers,
     admirers_of,
@@ -66,20 +80,6 @@ from fleet.activities.queries import (
     tallies,
     week_outcomes,
     week_posts,
-)
-from fleet.activities.reconciling import ledger_entries, recorded_likes, stale_entries
-from fleet.activities.views import (
-    ActivityView,
-    Actor,
-    Chooser,
-    Claim,
-    DeadLetterView,
-    Entry,
-    FirstChoice,
-    Held,
-    Hold,
-    Tally,
-    TargetKept,
 )
 
 __all__ = [

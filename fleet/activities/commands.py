@@ -1,7 +1,9 @@
-"""Commands of an activity's life: record, claim, finish exactly once.
+"""Commands of an activity's life: record, claim, finish exactly once, one or many.
 
-Dead letters are in ``dead_letters``, waits and fleet holds in ``holds``, the choice of a
-like's or comment's post in ``ledger``.
+Here: the decided rows a batch of ticks records (``record_decided``), the claim and the
+finish of one action and of a batch (``claim_many``, ``finish_many``), and ``Outcome``,
+how one delivery of an action ended. Dead letters are in ``dead_letters``, waits and
+fleet holds in ``holds``, the choice of a like's or comment's post in ``kept_targets``.
 
 Every terminal transition is a conditional update ``WHERE status = 'pending'``: of two
 workers finishing the same activity (a redelivered message), exactly one wins, and only
@@ -10,18 +12,24 @@ the winner writes the engagement ledger.
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import (
+    ARRAY,
     String,
     and_,
     bindparam,
     case,
+    func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -32,9 +40,245 @@ from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.core.leases import resend_lease
 from fleet.core.statuses import ActivityStatus
+from fleet.core.timeline import idempotency_key
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
+
+__all__ = [
+    "AlreadyFinished",
+    "CarriedOut",
+    "Claimed",
+    "Dead",
+    "Drafted",
+    "HeldElsewhere",
+    "Outcome",
+    "Performed",
+    "Retry",
+    "Settled",
+    "Skipped",
+    "Succeeded",
+    "Unclaimed",
+    "Unknown",
+    "claim",
+    "claim_many",
+    "claim_of",
+    "create_activity",
+    "decided_before",
+    "expired_leases",
+    "finish",
+    "finish_many",
+    "record_decided",
+    "record_engagement",
+    "record_failure",
+    "release",
+    "save_progress",
+    "spoke_since",
+]
+
+# How one delivery of an action ended: one sum type, ``Outcome``, the only one.
+#
+# A delivery either carried the action out (``fleet.actions.perform``: succeeded, skipped,
+# drafted), found it not its to do (already finished, held by another delivery, an unknown
+# key: what a claim could not take, ``claim_many``), or failed and had its failure settled
+# (``fleet.actions.failures.settle``: a retry, a dead letter, a skip, or already finished).
+# Each case is a frozen class of its own with what that case knows, and ``status`` names it
+# as the logs, the tallies and the faces spell it. Callers ``match`` on the class; mypy
+# checks that every case is handled.
+#
+# The same values end the activities: ``finish_many`` writes a ``Succeeded`` or a
+# ``Skipped`` as it is (with the engagement a success adds to the ledger and what the
+# delivery's LLM calls billed), and the listeners of an action's end
+# (``fleet.actions.perform.end``) read them. They live with the activities, which write
+# every terminal state, so that both layers share them.
+
+
+@dataclass(frozen=True, slots=True)
+class Succeeded:
+    """The action's effect is made and its activity ended succeeded, with its result."""
+
+    status: ClassVar[Literal[ActivityStatus.SUCCEEDED]] = ActivityStatus.SUCCEEDED
+    activity_id: int
+    result: dict[str, Any] | None = None
+    # The (target, kind) the success adds to the engagement ledger (None: no engagement).
+    engagement: tuple[str, str] | None = None
+    # What its LLM calls billed in this delivery, added to the activity's usage.
+    usage: dict[str, Any] | None = None
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return self.result
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """The activity ended skipped (nothing to do, a refusal, a wait too long), with why."""
+
+    status: ClassVar[Literal[ActivityStatus.SKIPPED]] = ActivityStatus.SKIPPED
+    activity_id: int
+    reason: str
+    usage: dict[str, Any] | None = None  # what its LLM calls billed in this delivery
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return {"reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """Under review: the action stopped at its draft, which waits for an owner."""
+
+    status: ClassVar[Literal["drafted"]] = "drafted"
+    activity_id: int
+    draft_id: int
+
+    @property
+    def reason(self) -> str:
+        return f"draft {self.draft_id} waits for review"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return {"draft_id": self.draft_id, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyFinished:
+    """Another delivery ended the activity first (or it was unknown): nothing done here.
+
+    ``detail`` is what this delivery's own attempt came to, when it got that far."""
+
+    status: ClassVar[Literal["already-finished"]] = "already-finished"
+    activity_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldElsewhere:
+    """Another delivery holds the activity's claim: it carries the action out."""
+
+    status: ClassVar[Literal["held-elsewhere"]] = "held-elsewhere"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """No activity has the key (a batch's; one action's delivery raises instead)."""
+
+    status: ClassVar[Literal["unknown"]] = "unknown"
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """The failure is worth another attempt, after ``countdown`` seconds."""
+
+    status: ClassVar[Literal["retry"]] = "retry"
+    countdown: float
+    reason: str
+    attempts: int = 0  # failed attempts so far (this one included; 0 for a wait)
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """The activity ended dead: its dead letter keeps the error for a replay."""
+
+    status: ClassVar[Literal[ActivityStatus.DEAD]] = ActivityStatus.DEAD
+    dead_letter_id: int
+    reason: str
+
+
+# What carrying out a claimed action came to, as the finish statement writes it
+# (``finish_many``): succeeded or skipped.
+CarriedOut = Succeeded | Skipped
+# What a claim could not take, by why (``claim_many``).
+Unclaimed = AlreadyFinished | HeldElsewhere | Unknown
+# What one delivery's carrying out came to (``fleet.actions.perform``).
+Performed = Succeeded | Skipped | Drafted | AlreadyFinished | HeldElsewhere | Unknown
+# What settling a failure came to (``fleet.actions.failures.settle``).
+Settled = Retry | Dead | Skipped | AlreadyFinished
+# How one delivery of an action ended, whichever way.
+Outcome = Performed | Settled
+
+
+# Decided actions recorded once: the rows a batch of ticks adds to the activities.
+#
+# A tick delivered twice finds the decision it made before by (agent, due time) and adds
+# nothing: the activities' unique key refuses the second row.
+
+
+def decided_before(
+    session: Session, ticks: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, str, int]]:
+    """Activities already recorded for these (agent, due second) ticks: (action, key, id)."""
+    wanted = set(ticks)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            AgentActivity.agent_id,
+            AgentActivity.due_at,
+            AgentActivity.action,
+            AgentActivity.idempotency_key,
+            AgentActivity.id,
+        ).where(
+            AgentActivity.agent_id.in_({agent_id for agent_id, _ in wanted}),
+            AgentActivity.due_at.in_({datetime.fromtimestamp(due, UTC) for _, due in wanted}),
+        )
+    )
+    found: dict[tuple[int, int], tuple[str, str, int]] = {}
+    for agent_id, due_at, action, key, activity_id in rows:
+        pair = (agent_id, math.floor(due_at.timestamp()))
+        if pair in wanted and key == idempotency_key(pair[0], pair[1], action):
+            found[pair] = (action, key, activity_id)
+    return found
+
+
+def record_decided(
+    session: Session, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> tuple[set[str], dict[str, int]]:
+    """Insert the decided activities ``rows`` (a key already recorded adds nothing), in the
+    caller's transaction; returns the keys that were new and the ids of all ``keys``."""
+    new: set[str] = set()
+    if rows:
+        statement = (
+            insert_ignoring(session, AgentActivity, "idempotency_key")
+            .values(rows)
+            .returning(AgentActivity.idempotency_key)
+        )
+        new = set(session.scalars(statement))
+    ids: dict[str, int] = {}
+    if keys:
+        found = select(AgentActivity.idempotency_key, AgentActivity.id).where(
+            AgentActivity.idempotency_key.in_(keys)
+        )
+        ids = {key: activity_id for key, activity_id in session.execute(found)}
+    return new, ids
+
+
+def spoke_since(session: Session, agent_ids: Iterable[int], *, since: datetime) -> set[int]:
+    """Those of these agents with a post or comment published since ``since``: others may
+    have answered them, so their sessions open by answering (``fleet.core.answering``)."""
+    wanted = set(agent_ids)
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(AgentActivity.agent_id)
+        .where(
+            AgentActivity.agent_id.in_(wanted),
+            AgentActivity.created_at >= since,
+            AgentActivity.action.in_(("post", "comment")),
+            AgentActivity.status == ActivityStatus.SUCCEEDED,
+        )
+        .distinct()
+    )
+    return {agent_id for (agent_id,) in rows}
+
 
 # The hot path of every action (claim, target, finish) runs statements built once:
 # building and keying a statement per call cost more than the database round trips.
@@ -447,3 +691,265 @@ def expired_leases(
                 ],
             )
         return [(r.id, r.idempotency_key, r.action) for r in found]
+
+
+# Claiming and finishing many activities at once: the batch path of the cheap kinds.
+#
+# A batch message carries many keys; its worker claims all of them with one statement and
+# finishes all that reached a verdict with one statement, the engagement ledger included.
+# Each activity keeps its own state: the claim is the same conditional update as one
+# action's (``claim``: exclusive, a lease, a delivery counted) and the finish the
+# same ``WHERE status = 'pending'`` (of two deliveries, one wins and only it writes the
+# ledger). SQLite (the demo) takes them one by one, first choices included.
+
+# The claim of one action (``_CLAIM``) for all of a batch's keys at once.
+_CLAIM_MANY = (
+    update(ACTIVITIES)
+    .where(
+        ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+        ACTIVITIES.c.status == ActivityStatus.PENDING,
+        or_(
+            ACTIVITIES.c.claimed_by.is_(None),
+            ACTIVITIES.c.lease_expires_at.is_(None),
+            ACTIVITIES.c.lease_expires_at <= bindparam("at"),
+        ),
+        AGENTS.c.id == ACTIVITIES.c.agent_id,
+    )
+    .values(
+        lease_expires_at=bindparam("lease_until"),
+        claimed_by=bindparam("token"),
+        updated_at=bindparam("at"),
+        deliveries=ACTIVITIES.c.deliveries + 1,
+    )
+    .returning(ACTIVITIES.c.idempotency_key, *_CLAIMED, *_ACTOR)
+)
+# The same claim keeping, for each like without a target yet, the post chosen for it before
+# the claim (``FirstChoice``: ``claim`` keeps one the same way), if that post is not
+# the agent's own and is open to it. The choices come as arrays: key, post, its author.
+_FIRST = (
+    func.unnest(
+        bindparam("choice_keys", type_=ARRAY(String())),
+        bindparam("posts", type_=ARRAY(String())),
+        bindparam("authors", type_=ARRAY(String())),
+    )
+    .table_valued("key", "post", "author")
+    .render_derived(name="chosen")
+)
+_CLAIM_CHOOSING = _CLAIM_MANY.where(ACTIVITIES.c.idempotency_key == _FIRST.c.key).values(
+    target_post_id=case(
+        (
+            and_(
+                ACTIVITIES.c.target_post_id.is_(None),
+                _FIRST.c.post.is_not(None),
+                ACTIVITIES.c.action == bindparam("kind"),
+                AGENTS.c.handle != _FIRST.c.author,
+                open_to(ACTIVITIES.c.agent_id, _FIRST.c.post),
+            ),
+            _FIRST.c.post,
+        ),
+        else_=ACTIVITIES.c.target_post_id,
+    )
+)
+_CLAIM_CHOOSING = _CLAIM_CHOOSING.returning(_FIRST.c.post.is_not(None))
+_STATES = select(ACTIVITIES.c.idempotency_key, ACTIVITIES.c.status).where(
+    ACTIVITIES.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What one claim statement for a batch found: the claims, and the keys it could not
+    claim with the outcome that says why (already finished, held elsewhere, unknown)."""
+
+    claims: list[Claim]
+    unclaimed: dict[str, Unclaimed]
+
+
+def claim_many(
+    sessions: sessionmaker[Session],
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choices: dict[str, FirstChoice] | None = None,
+) -> Claimed:
+    """Hold every pending, unheld activity of ``keys`` under one lease, in one statement;
+    with ``first_choices`` (by key, all of one kind, cap and hour) the statement also keeps
+    each chosen post as its like's target if open (``Claim.first_choice_refused``)."""
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name != "postgresql":
+            return _one_by_one(sessions, keys, now=now, lease=lease, first_choices=first_choices)
+        params: dict[str, Any] = {
+            "keys": list(keys),
+            "lease_until": now + lease,
+            "at": now,
+            "token": secrets.token_hex(8),
+        }
+        rows: Sequence[Any] = []
+        choosing = bool(first_choices)
+        if first_choices:
+            some = next(iter(first_choices.values()))
+            chosen = [first_choices.get(key) for key in keys]
+            params |= {
+                "choice_keys": list(keys),
+                "posts": [c.post_id if c else None for c in chosen],
+                "authors": [c.author if c else None for c in chosen],
+                "kind": some.kind,
+                "cap": some.cap_per_hour,
+                "since": some.since,
+            }
+            try:
+                rows = connection.execute(_CLAIM_CHOOSING, params).all()
+            except IntegrityError:
+                # Another action of one of these agents in flight holds its post (or two
+                # of the batch chose the same): claim without the choices.
+                choosing = False
+        if not choosing:
+            rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
+        claims = [_claim_of(row) for row in rows]
+        missing = [key for key in keys if key not in {c.key for c in claims}]
+        unclaimed: dict[str, Unclaimed] = {}
+        if missing:
+            # Rare (a redelivered batch, a replay): one more read says why.
+            states = {k: v for k, v in connection.execute(_STATES, {"keys": missing})}
+            for key in missing:
+                state = states.get(key)
+                unclaimed[key] = (
+                    Unknown()
+                    if state is None
+                    else HeldElsewhere()
+                    if state == ActivityStatus.PENDING
+                    else AlreadyFinished()
+                )
+    return Claimed(claims, unclaimed)
+
+
+def _claim_of(row: Sequence[Any]) -> Claim:
+    """A claim from (key, the activity's columns, the agent's, whether a choice came)."""
+    width = len(_CLAIMED)
+    return claim_of(row[0], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
+
+
+def _one_by_one(
+    sessions: sessionmaker[Session],
+    keys: Sequence[str],
+    *,
+    now: datetime,
+    lease: timedelta,
+    first_choices: dict[str, FirstChoice] | None,
+) -> Claimed:
+    """SQLite's ``claim_many``: each key's claim (and its first choice) on its own."""
+    claims: list[Claim] = []
+    unclaimed: dict[str, Unclaimed] = {}
+    for key in keys:
+        first = None if first_choices is None else first_choices.get(key)
+        try:
+            taken = claim(sessions, key, now=now, lease=lease, first_choice=first)
+        except Exception:  # an unknown key: the batch goes on
+            unclaimed[key] = Unknown()
+            continue
+        if isinstance(taken, Claim):
+            claims.append(taken)
+        else:
+            unclaimed[key] = AlreadyFinished() if taken is None else HeldElsewhere()
+    return Claimed(claims, unclaimed)
+
+
+# One statement: the terminal updates, and the winners' engagements in the ledger.
+_FINISH_MANY = text(
+    """
+    WITH v AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:results AS text[]),
+            CAST(:reasons AS text[]), CAST(:posts AS text[]), CAST(:kinds AS text[]),
+            CAST(:usages AS text[])
+        ) AS v(id, status, result, reason, post_id, kind, usage)
+    ), done AS (
+        UPDATE agent_activities AS a
+        SET status = v.status, result = CAST(v.result AS jsonb), error = v.reason,
+            finished_at = :at, updated_at = :at, lease_expires_at = NULL,
+            -- This delivery's usage added to what earlier ones kept, number by number.
+            usage = CASE
+                WHEN v.usage IS NULL THEN a.usage
+                WHEN a.usage IS NULL OR a.usage = 'null' THEN CAST(v.usage AS jsonb)
+                ELSE (
+                    SELECT jsonb_object_agg(
+                        k,
+                        CASE WHEN jsonb_typeof(a.usage -> k) = 'number'
+                              AND jsonb_typeof(CAST(v.usage AS jsonb) -> k) = 'number'
+                        THEN to_jsonb(CAST(a.usage ->> k AS numeric)
+                                      + CAST(CAST(v.usage AS jsonb) ->> k AS numeric))
+                        ELSE COALESCE(CAST(v.usage AS jsonb) -> k, a.usage -> k) END
+                    )
+                    FROM jsonb_object_keys(a.usage || CAST(v.usage AS jsonb)) AS k
+                )
+            END,
+            provider = COALESCE(CAST(v.usage AS jsonb) ->> 'provider', a.provider)
+        FROM v
+        WHERE a.id = v.id AND a.status = 'pending'
+        RETURNING a.id, a.agent_id
+    ), ledger AS (
+        INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
+        SELECT done.agent_id, v.post_id, v.kind, done.id, :at
+        FROM done JOIN v ON v.id = done.id
+        WHERE v.status = 'succeeded' AND v.post_id IS NOT NULL
+        ON CONFLICT (agent_id, post_id, kind) DO NOTHING
+    )
+    SELECT id FROM done
+    """
+)
+
+
+def _result(outcome: CarriedOut) -> dict[str, Any] | None:
+    return outcome.result if isinstance(outcome, Succeeded) else None
+
+
+def _reason(outcome: CarriedOut) -> str | None:
+    return outcome.reason if isinstance(outcome, Skipped) else None
+
+
+def _engagement(outcome: CarriedOut) -> tuple[str, str] | None:
+    return outcome.engagement if isinstance(outcome, Succeeded) else None
+
+
+def finish_many(
+    sessions: sessionmaker[Session], endings: Sequence[CarriedOut], *, now: datetime
+) -> set[int]:
+    """End these pending activities, each as its outcome says (succeeded or skipped), in
+    one statement; the ids that ended here (one already ended by another delivery is left
+    as it is)."""
+    if not endings:
+        return set()
+    for ending in endings:
+        if not isinstance(ending, Succeeded | Skipped):
+            raise ValueError(f"finish_many() takes succeeded or skipped, not {ending.status!r}")
+    with autocommit(sessions).connect() as connection:
+        if connection.dialect.name != "postgresql":
+            for v in endings:
+                if v.usage:
+                    save_progress(sessions, v.activity_id, now=now, usage=v.usage)
+            return {
+                v.activity_id
+                for v in endings
+                if finish(
+                    sessions,
+                    v.activity_id,
+                    v.status,
+                    now=now,
+                    result=_result(v),
+                    reason=_reason(v),
+                    engagement=_engagement(v),
+                )
+            }
+        engaged = [_engagement(v) for v in endings]
+        params = {
+            "ids": [v.activity_id for v in endings],
+            "statuses": [v.status.value for v in endings],
+            "results": [None if _result(v) is None else json.dumps(_result(v)) for v in endings],
+            "reasons": [_reason(v) for v in endings],
+            "posts": [e[0] if e else None for e in engaged],
+            "kinds": [e[1] if e else None for e in engaged],
+            "usages": [None if v.usage is None else json.dumps(v.usage) for v in endings],
+            "at": now,
+        }
+        return set(connection.execute(_FINISH_MANY, params).scalars())

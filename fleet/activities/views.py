@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.core.kinds import KINDS
+from fleet.core.memory import post_text
+from fleet.core.statuses import ActivityStatus
+from fleet.db.engine import autocommit
+from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
+from fleet.errors import InputError
 
 
 def view_json(view: Any) -> dict[str, Any]:
@@ -183,3 +193,499 @@ class Entry:
     image_url: str | None = None
     title: str | None = None
     text: str | None = None
+
+
+# Queries of the activities context: they read and never write.
+
+
+def list_dead_letters(
+    sessions: sessionmaker[Session], *, limit: int = 50, include_replayed: bool = False
+) -> list[DeadLetterView]:
+    """The newest dead letters first."""
+    statement = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+    if not include_replayed:
+        statement = statement.where(DeadLetter.replayed_at.is_(None))
+    with sessions() as session:
+        return [_letter(row) for row in session.scalars(statement)]
+
+
+def get_dead_letter(sessions: sessionmaker[Session], letter_id: int) -> DeadLetterView:
+    """One dead letter, or InputError."""
+    with sessions() as session:
+        row = session.get(DeadLetter, letter_id)
+        if row is None:
+            raise InputError(f"no dead letter {letter_id}")
+        return _letter(row)
+
+
+def _letter(row: DeadLetter) -> DeadLetterView:
+    return DeadLetterView(
+        row.id,
+        row.activity_id,
+        row.task,
+        dict(row.arguments),
+        row.error_type,
+        row.error,
+        row.attempts,
+        row.created_at,
+        row.replayed_at,
+    )
+
+
+def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
+    """Posts the agent already liked (or commented on), from the engagement ledger."""
+    rows = session.scalars(
+        select(Engagement.post_id).where(Engagement.agent_id == agent_id, Engagement.kind == kind)
+    )
+    return set(rows)
+
+
+_ACTIVITIES = cast(Table, AgentActivity.__table__)
+_ENGAGEMENTS = cast(Table, Engagement.__table__)
+# What the LLM writes is published text: captions, comments, replies.
+_WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
+_PUBLISHED = select(_ACTIVITIES.c.content, _ACTIVITIES.c.action).where(
+    _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED, _ACTIVITIES.c.action.in_(_WRITTEN)
+)
+_RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
+_RECENT_TEXTS_OF_AGENT = (
+    _PUBLISHED.where(_ACTIVITIES.c.agent_id == bindparam("agent"))
+    .order_by(_ACTIVITIES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def recent_texts(
+    session: Session | Connection, *, agent_id: int | None = None, limit: int = 50
+) -> list[str]:
+    """Posts' texts and comments recently published (by one agent, or by the whole
+    fleet), newest first."""
+    if agent_id is None:
+        rows = session.execute(_RECENT_TEXTS, {"limit": limit})
+    else:
+        rows = session.execute(_RECENT_TEXTS_OF_AGENT, {"agent": agent_id, "limit": limit})
+    texts = []
+    for content, action in rows:
+        written = content or {}
+        # A comment keeps the title of the post it answers beside its own text: its text
+        # is what it said. A post is its caption and description.
+        if action == "post":
+            text = post_text(str(written.get("title") or ""), str(written.get("description") or ""))
+        else:
+            text = str(written.get("text") or "")
+        if text:
+            texts.append(text)
+    return texts
+
+
+def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:
+    """What each of these agents did, read from their activities (a page of agents at a
+    time: three reads through the index on (agent_id, created_at))."""
+    if not agent_ids:
+        return {}
+    table = _ACTIVITIES
+    of_agents = table.c.agent_id.in_(agent_ids)
+    counts: dict[int, dict[str, int]] = {agent: {} for agent in agent_ids}
+    for agent, action, count in session.execute(
+        select(table.c.agent_id, table.c.action, func.count())
+        .where(of_agents, table.c.status == ActivityStatus.SUCCEEDED)
+        .group_by(table.c.agent_id, table.c.action)
+    ):
+        counts[agent][action] = count
+    newest = (
+        select(
+            table.c.agent_id,
+            table.c.action,
+            table.c.status,
+            table.c.finished_at,
+            table.c.result,
+            func.row_number()
+            .over(
+                partition_by=(table.c.agent_id, table.c.status, table.c.action == "browse"),
+                order_by=table.c.id.desc(),
+            )
+            .label("rank"),
+        )
+        .where(of_agents, table.c.status.in_((ActivityStatus.SUCCEEDED, ActivityStatus.PENDING)))
+        .subquery()
+    )
+    last: dict[int, dict[str, object]] = {agent: {} for agent in agent_ids}
+    for agent, action, status, finished_at, result, _ in session.execute(
+        select(newest).where(newest.c.rank == 1).order_by(newest.c.agent_id)
+    ):
+        seen = last[agent]
+        if status == ActivityStatus.PENDING:
+            seen["current_action"] = action
+            continue
+        if action == "browse" and (result or {}).get("thought"):
+            seen["last_thought"] = str(result["thought"])
+        at = seen.get("last_action_at")
+        if at is None or (finished_at is not None and finished_at > at):
+            seen["last_action"], seen["last_action_at"] = action, finished_at
+    return {
+        agent: Tally(counts[agent], **last[agent])  # type: ignore[arg-type]
+        for agent in agent_ids
+    }
+
+
+def recent_texts_of(
+    sessions: sessionmaker[Session], *, agent_id: int | None = None, limit: int = 50
+) -> list[str]:
+    """``recent_texts`` on a connection of its own, outside any transaction."""
+    with autocommit(sessions).connect() as connection:
+        return recent_texts(connection, agent_id=agent_id, limit=limit)
+
+
+def _newest_results(action: str) -> Any:
+    """The results of an agent's newest succeeded activities of ``action``."""
+    return (
+        select(_ACTIVITIES.c.result)
+        .where(
+            _ACTIVITIES.c.agent_id == bindparam("agent"),
+            _ACTIVITIES.c.action == action,
+            _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
+        )
+        .order_by(_ACTIVITIES.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_OWN_POSTS = _newest_results("post")
+
+
+def own_posts(sessions: sessionmaker[Session], agent_id: int, *, limit: int = 5) -> list[str]:
+    """The gallery ids of the agent's newest posts, newest first."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_OWN_POSTS, {"agent": agent_id, "limit": limit})
+        return [str(result["post_id"]) for (result,) in rows if result and result.get("post_id")]
+
+
+_OWN_COMMENTS = _newest_results("comment")
+
+
+def own_comments(
+    sessions: sessionmaker[Session], agent_id: int, *, limit: int = 3
+) -> list[tuple[str, str]]:
+    """(post id, comment id) of the agent's newest comments on others' posts, newest
+    first: where someone may have answered it."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_OWN_COMMENTS, {"agent": agent_id, "limit": limit})
+        return [
+            (str(result["post_id"]), str(result["comment_id"]))
+            for (result,) in rows
+            if result and result.get("post_id") and result.get("comment_id")
+        ]
+
+
+# Each agent's newest succeeded posts and replies, numbered per agent and action (newest
+# 1): many agents at once.
+_NUMBERED = (
+    select(
+        _ACTIVITIES.c.agent_id,
+        _ACTIVITIES.c.action,
+        _ACTIVITIES.c.result,
+        func.row_number()
+        .over(
+            partition_by=(_ACTIVITIES.c.agent_id, _ACTIVITIES.c.action),
+            order_by=_ACTIVITIES.c.id.desc(),
+        )
+        .label("newest"),
+    )
+    .where(
+        _ACTIVITIES.c.agent_id.in_(bindparam("agents", expanding=True)),
+        _ACTIVITIES.c.action.in_(("post", "reply")),
+        _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
+    )
+    .subquery()
+)
+_OWN_POSTS_AND_REPLIES_OF = select(
+    _NUMBERED.c.agent_id, _NUMBERED.c.action, _NUMBERED.c.result
+).where(_NUMBERED.c.newest <= bindparam("limit"))
+_ADMIRERS = (
+    select(_ENGAGEMENTS.c.post_id, Agent.handle, func.count())
+    .select_from(_ENGAGEMENTS)
+    .join(Agent, Agent.id == _ENGAGEMENTS.c.agent_id)
+    .where(
+        _ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)),
+        # A reply's row holds the comment answered, whose id may equal a post's.
+        _ENGAGEMENTS.c.kind.in_(("like", "comment")),
+    )
+    .group_by(_ENGAGEMENTS.c.post_id, Agent.handle)
+)
+
+
+def admirers(sessions: sessionmaker[Session], agent_id: int, *, posts: int = 20) -> dict[str, int]:
+    """Who engaged with the agent's newest ``posts`` posts, and how often (the agents'
+    handles), and the people whose comments its newest ``posts`` replies answered (their
+    gallery usernames): the ties taste weighs."""
+    return admirers_of(sessions, [agent_id], posts=posts)[agent_id]
+
+
+def admirers_of(
+    sessions: sessionmaker[Session], agent_ids: Sequence[int], *, posts: int = 20
+) -> dict[int, dict[str, int]]:
+    """``admirers`` of many agents in two statements (a batch's likes): per agent, who
+    engaged with its newest ``posts`` posts, and how often.
+
+    A person's like is not in the fleet's ledger (the gallery does not say who liked a
+    post), but a person's comment is answered: each person an agent's reply answered
+    counts once per reply, as a notification brings the commenter back to mind. Another
+    agent's comment counts already, through the engagement ledger."""
+    found: dict[int, dict[str, int]] = {agent_id: {} for agent_id in agent_ids}
+    if not agent_ids:
+        return found
+    with autocommit(sessions).connect() as connection:
+        owner: dict[str, int] = {}
+        for agent_id, action, result in connection.execute(
+            _OWN_POSTS_AND_REPLIES_OF, {"agents": list(found), "limit": posts}
+        ):
+            if not result:
+                continue
+            if action == "post" and result.get("post_id"):
+                owner[str(result["post_id"])] = int(agent_id)
+            elif action == "reply" and result.get("to_person") and result.get("to"):
+                mine = found[int(agent_id)]
+                mine[str(result["to"])] = mine.get(str(result["to"]), 0) + 1
+        if not owner:
+            return found
+        for post_id, handle, count in connection.execute(_ADMIRERS, {"posts": list(owner)}):
+            mine = found[owner[post_id]]
+            mine[handle] = mine.get(handle, 0) + int(count)
+    return found
+
+
+_NEWEST_POSTS_BY = (
+    select(Agent.handle, _ACTIVITIES.c.result, _ACTIVITIES.c.id)
+    .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+    .where(
+        Agent.handle.in_(bindparam("handles", expanding=True)),
+        _ACTIVITIES.c.action == "post",
+        _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED,
+        # (agent, due time) is indexed: a post is finished within minutes of its due time.
+        _ACTIVITIES.c.due_at >= bindparam("since"),
+    )
+    .order_by(_ACTIVITIES.c.id.desc())
+)
+
+
+def newest_posts_by(
+    sessions: sessionmaker[Session], handles: Sequence[str], *, since: datetime
+) -> dict[str, str]:
+    """The gallery id of each of these agents' newest post due since ``since`` (handle ->
+    post id; an agent with none is left out): a friend's post the feeds may no longer
+    show."""
+    if not handles:
+        return {}
+    found: dict[str, str] = {}
+    with autocommit(sessions).connect() as connection:
+        for handle, result, _ in connection.execute(
+            _NEWEST_POSTS_BY, {"handles": list(dict.fromkeys(handles)), "since": since}
+        ):
+            if handle not in found and result and result.get("post_id"):
+                found[str(handle)] = str(result["post_id"])
+    return found
+
+
+_STANDING = (
+    select(
+        _ACTIVITIES.c.id,
+        _ACTIVITIES.c.agent_id,
+        _ACTIVITIES.c.status,
+        _ACTIVITIES.c.action,
+        _ACTIVITIES.c.attempts,
+        _ACTIVITIES.c.deliveries,
+        Agent.handle,
+        Agent.persona,
+        _ACTIVITIES.c.due_at,
+    )
+    .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+    .where(_ACTIVITIES.c.idempotency_key == bindparam("key"))
+)
+
+
+def standing_of(sessions: sessionmaker[Session], key: str) -> Standing | None:
+    """Where the activity ``key`` stands, with its agent's handle and persona (a failed
+    delivery's verdict needs them); None if there is no such activity."""
+    with sessions() as session:
+        row = session.execute(_STANDING, {"key": key}).first()
+    return None if row is None else Standing(*row)
+
+
+def outcome_totals(sessions: sessionmaker[Session]) -> dict[str, dict[str, dict[str, int]]]:
+    """Activities counted by persona, then kind of action, then status."""
+    statement = (
+        select(Agent.persona, _ACTIVITIES.c.action, _ACTIVITIES.c.status, func.count())
+        .join(Agent, Agent.id == _ACTIVITIES.c.agent_id)
+        .group_by(Agent.persona, _ACTIVITIES.c.action, _ACTIVITIES.c.status)
+    )
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    with sessions() as session:
+        for persona, action, status, count in session.execute(statement):
+            out.setdefault(persona, {}).setdefault(action, {})[status] = int(count)
+    return out
+
+
+def dead_letter_count(sessions: sessionmaker[Session]) -> int:
+    """Dead letters kept, replayed ones included."""
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(DeadLetter)) or 0)
+
+
+def action_counts(sessions: sessionmaker[Session], since: datetime) -> dict[str, dict[str, int]]:
+    """Activities created since ``since`` counted by kind, then status."""
+    statement = (
+        select(AgentActivity.action, AgentActivity.status, func.count())
+        .where(AgentActivity.created_at >= since)
+        .group_by(AgentActivity.action, AgentActivity.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with sessions() as session:
+        for action, status, count in session.execute(statement):
+            out.setdefault(action, {})[status] = int(count)
+    return out
+
+
+def dead_letters_open(sessions: sessionmaker[Session], since: datetime) -> dict[str, int]:
+    """Dead letters not replayed (``total``) and those written since ``since`` (``new``)."""
+    with sessions() as session:
+        total = session.scalar(
+            select(func.count()).select_from(DeadLetter).where(DeadLetter.replayed_at.is_(None))
+        )
+        new = session.scalar(
+            select(func.count()).select_from(DeadLetter).where(DeadLetter.created_at >= since)
+        )
+    return {"total": int(total or 0), "new": int(new or 0)}
+
+
+def dead_letters_of(
+    sessions: sessionmaker[Session], agent_id: int, *, limit: int = 20
+) -> list[DeadLetterView]:
+    """The newest dead letters of one agent's activities."""
+    statement = (
+        select(DeadLetter)
+        .join(AgentActivity, AgentActivity.id == DeadLetter.activity_id)
+        .where(AgentActivity.agent_id == agent_id)
+        .order_by(DeadLetter.id.desc())
+        .limit(limit)
+    )
+    with sessions() as session:
+        return [_letter(row) for row in session.scalars(statement)]
+
+
+def hourly_counts(
+    sessions: sessionmaker[Session], since: datetime
+) -> list[tuple[str, datetime, int]]:
+    """Activities created since ``since`` counted by (persona, UTC hour they began in)."""
+    with sessions() as session:
+        # Postgres's date_trunc; on SQLite the engine's own (``fleet.db.engine``).
+        hour = func.date_trunc("hour", AgentActivity.created_at)
+        statement = (
+            select(Agent.persona, hour, func.count())
+            .join(Agent, Agent.id == AgentActivity.agent_id)
+            .where(AgentActivity.created_at >= since)
+            .group_by(Agent.persona, hour)
+        )
+        out = []
+        for persona, start, count in session.execute(statement):
+            if isinstance(start, str):
+                start = datetime.fromisoformat(start)
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=UTC)
+            out.append((persona, start, int(count)))
+        return out
+
+
+def week_outcomes(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> tuple[list[tuple[str, str, str, int]], list[tuple[str, dict[str, object]]]]:
+    """Between ``start`` and ``end``: activities by (persona, action, status), and the
+    LLM usage recorded on each (persona, usage)."""
+    window = (AgentActivity.created_at >= start, AgentActivity.created_at < end)
+    counts = (
+        select(Agent.persona, AgentActivity.action, AgentActivity.status, func.count())
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window)
+        .group_by(Agent.persona, AgentActivity.action, AgentActivity.status)
+    )
+    usage = (
+        select(Agent.persona, AgentActivity.usage)
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window, AgentActivity.usage.is_not(None))
+    )
+    with sessions() as session:
+        return (
+            [(p, a, s, int(n)) for p, a, s, n in session.execute(counts)],
+            [(p, dict(u)) for p, u in session.execute(usage) if u],
+        )
+
+
+def provenance_counts(
+    sessions: sessionmaker[Session], start: datetime, end: datetime, *, last: int = 1000
+) -> tuple[int, int, int]:
+    """Of the newest ``last`` posts decided between ``start`` and ``end``: those published,
+    those published with valid provenance marks (the check's record on the activity), and
+    those skipped for want of them ("no provenance")."""
+    newest = (
+        select(AgentActivity.status, AgentActivity.error, AgentActivity.content)
+        .where(
+            AgentActivity.action == "post",
+            AgentActivity.created_at >= start,
+            AgentActivity.created_at < end,
+            AgentActivity.status.in_((ActivityStatus.SUCCEEDED, ActivityStatus.SKIPPED)),
+        )
+        .order_by(AgentActivity.created_at.desc())
+        .limit(last)
+    )
+    published = marked = refused = 0
+    with sessions() as session:
+        for status, error, content in session.execute(newest):
+            if status == "skipped":
+                refused += bool(error and error.startswith("no provenance"))
+                continue
+            published += 1
+            checked = (content or {}).get("provenance")
+            marked += bool(isinstance(checked, dict) and checked.get("ok") is True)
+    return published, marked, refused
+
+
+def week_posts(
+    sessions: sessionmaker[Session], start: datetime, end: datetime, *, limit: int
+) -> tuple[list[tuple[str, str, str]], int]:
+    """The fleet's posts published between ``start`` and ``end``, newest first, up to
+    ``limit``: (persona, the poster's handle, the gallery's post id); and how many there
+    were in all."""
+    window = (
+        AgentActivity.action == "post",
+        AgentActivity.status == ActivityStatus.SUCCEEDED,
+        AgentActivity.created_at >= start,
+        AgentActivity.created_at < end,
+    )
+    rows = (
+        select(Agent.persona, Agent.handle, AgentActivity.result)
+        .join(Agent, Agent.id == AgentActivity.agent_id)
+        .where(*window)
+        .order_by(AgentActivity.created_at.desc(), AgentActivity.id.desc())
+        .limit(limit)
+    )
+    total = select(func.count()).select_from(AgentActivity).where(*window)
+    with sessions() as session:
+        posts = [
+            (persona, handle, str(result["post_id"]))
+            for persona, handle, result in session.execute(rows)
+            if result and result.get("post_id")
+        ]
+        return posts, int(session.scalar(total) or 0)
+
+
+def dead_letter_reasons(
+    sessions: sessionmaker[Session], start: datetime, end: datetime
+) -> list[tuple[str, str, int]]:
+    """Dead letters written between ``start`` and ``end`` by (task, error type)."""
+    statement = (
+        select(DeadLetter.task, DeadLetter.error_type, func.count())
+        .where(DeadLetter.created_at >= start, DeadLetter.created_at < end)
+        .group_by(DeadLetter.task, DeadLetter.error_type)
+        .order_by(func.count().desc())
+    )
+    with sessions() as session:
+        return [(t, e, int(n)) for t, e, n in session.execute(statement)]

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities import identity
-from fleet.activities.decided import decided_before, record_decided, spoke_since
+from fleet.activities.commands import decided_before, record_decided, spoke_since
 from fleet.agents.heartbeat import rhythm_of
 from fleet.core.kinds import ActionKey
 from fleet.core.persona import Action, effective_weights

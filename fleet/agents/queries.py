@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.queries import tallies
+from fleet.activities.views import tallies
 from fleet.agents.selection import Selection, parse_ref
 from fleet.agents.views import AgentView
 from fleet.core.statuses import AGENT_STATUSES

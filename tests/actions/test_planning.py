@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, update
 
 from fleet import activities
 from fleet.actions.perform import perform
-from fleet.activities.outcomes import Succeeded
+from fleet.activities.commands import Succeeded
 from fleet.cli import cli
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlan
