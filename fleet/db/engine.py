@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, Numeric, Table, bindparam, create_engine, event
+from sqlalchemy import Connection, Engine, Float, Integer, Table, bindparam, create_engine, event
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -228,7 +228,7 @@ def _unnest_update(
         column_type = table.c[name].type
         assignments.append(f"{name} = v.{name}")
         arrays.append(f"CAST(:v_{name} AS {column_type.compile(dialect=dialect)}[])")
-        numbers = isinstance(column_type, Integer | Numeric)
+        numbers = isinstance(column_type, Integer | Float)
         parameters[f"v_{name}"] = _array(values) if numbers else list(values)
     statement = (
         f"UPDATE {table.name} SET {', '.join(assignments)} FROM unnest({', '.join(arrays)}) "
