@@ -1,9 +1,9 @@
 """What actions need, built once per process by the composition root (``fleet.service.root``).
 
 The kit holds the process's services (the database, the personas, the gallery, the writer,
-the clock, the LLM budget) and a few small frozen groups of what belongs together: the
-limits of a claim, an agent's voice, the rules of publishing, what target choice weighs,
-and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
+the clock) and a few small frozen groups of what belongs together: what bounds an action
+(its claim's limits and the LLM budget), an agent's authorship (its voice and the rules of
+publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
 calls admitted at once) is handed to the handlers beside it (``fleet.actions.needs``),
 and a delivery's end fires one action-ended event to its listeners
 (``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
@@ -34,7 +34,16 @@ from fleet.gallery.provenance import ProvenanceCheck
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
-__all__ = ["ActionKit", "Event", "Limits", "LiveFeed", "PublishingRules", "Targeting", "Voice"]
+__all__ = [
+    "ActionKit",
+    "Authorship",
+    "Event",
+    "Limits",
+    "LiveFeed",
+    "PublishingRules",
+    "Targeting",
+    "Voice",
+]
 
 Event = dict[str, Any]
 
@@ -45,12 +54,15 @@ def _nowhere(event: Event) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How long a claim holds, and how many attempts and deliveries an action gets."""
+    """What bounds an action: how long its claim holds, how many attempts and deliveries
+    it gets, and the LLM budget its agent's calls are checked against and charged to
+    (``spending``; ``NoBudget``: no caps)."""
 
     lease: timedelta
     max_attempts: int = 5
     # Claims of one action at the most: its attempts, its deferrals, and a few lost ones.
     max_deliveries: int = 35
+    spending: Spending = field(default_factory=NoBudget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +90,15 @@ class PublishingRules:
     placeholder_image_url: str = ""
     provenance: ProvenanceCheck | None = None
     provenance_required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Authorship:
+    """An agent as the author of what it publishes: its voice (what its texts need beside
+    the writer) and the rules of publishing (what may go public, and how)."""
+
+    voice: Voice = field(default_factory=Voice)
+    publishing: PublishingRules = field(default_factory=PublishingRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +145,8 @@ class ActionKit:
     writer: ContentWriter
     settings: ActionSettings
     limits: Limits
-    spending: Spending = field(default_factory=NoBudget)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    voice: Voice = field(default_factory=Voice)
-    publishing: PublishingRules = field(default_factory=PublishingRules)
+    authorship: Authorship = field(default_factory=Authorship)
     targeting: Targeting = field(default_factory=Targeting)
     # The live feed: the ends of actions (``perform.end``'s listeners), drafts, dead letters.
     feed: LiveFeed = field(default_factory=LiveFeed)

@@ -49,11 +49,11 @@ def ledger(kit: ActionKit) -> Ledger:
 
 
 def billing(kit: ActionKit, spent: Spent = None) -> Billing:
-    return Billing(kit.spending, ledger(kit), spent)
+    return Billing(kit.limits.spending, ledger(kit), spent)
 
 
 def writing(kit: ActionKit, spent: Spent = None) -> Writing:
-    voice = kit.voice
+    voice = kit.authorship.voice
     return Writing(
         kit.personas,
         kit.writer,
@@ -75,7 +75,7 @@ def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
         kit.personas,
         kit.now,
         kit.settings,
-        kit.voice.identity,
+        kit.authorship.voice.identity,
         targeting.feed_snapshot,
         targeting.taste,
         targeting.interests,
@@ -86,7 +86,7 @@ def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
 
 
 def for_post(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None) -> PostNeeds:
-    rules, gallery = kit.publishing, gallery or kit.gallery
+    rules, gallery = kit.authorship.publishing, gallery or kit.gallery
     return PostNeeds(
         accounts(kit, gallery),
         writing(kit, spent),
@@ -109,7 +109,7 @@ def for_comment(
         writing(kit, spent),
         ledger(kit),
         gallery,
-        kit.publishing.review.kinds,
+        kit.authorship.publishing.review.kinds,
         target=partial(target_of, chooses),
         prefer=partial(choose_planned, chooses),
     )
@@ -122,9 +122,9 @@ def for_reply(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = Non
         writing(kit, spent),
         ledger(kit),
         gallery,
-        kit.publishing.review.kinds,
+        kit.authorship.publishing.review.kinds,
         choose_comment=partial(choose_comment, choosing(kit, gallery)),
-        identity=kit.voice.identity,
+        identity=kit.authorship.voice.identity,
         plan_session=(
             partial(plan_session, for_browse(kit, spent, gallery)) if _plans(kit) else None
         ),
@@ -136,7 +136,7 @@ def for_like(kit: ActionKit, spent: Spent = None, gallery: Gallery | None = None
     return LikeNeeds(
         accounts(kit, gallery),
         gallery,
-        kit.publishing.review.kinds,
+        kit.authorship.publishing.review.kinds,
         choose_post=partial(choose_post, choosing(kit, gallery)),
         feed_snapshot=kit.targeting.feed_snapshot,
     )

@@ -122,7 +122,7 @@ def _charge(
 ) -> None:
     """The LLM budgets charged what the actions billed (at once, when the budget can)."""
     if spent:
-        kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
+        kit.limits.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
 
 
 def _remember(
@@ -130,8 +130,8 @@ def _remember(
 ) -> None:
     """What the actions this delivery ended did, in their agents' memories (and the
     vectors of the posts they published, for the feeds' readers)."""
-    if kit.voice.recall is not None:
-        kit.voice.recall.remember(ended, now=now)
+    if kit.authorship.voice.recall is not None:
+        kit.authorship.voice.recall.remember(ended, now=now)
 
 
 def _announce_all(
@@ -174,7 +174,7 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
     activities (their retry does not pay again for what they saved)."""
     if not spent:
         return
-    kit.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
+    kit.limits.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
     for activity_id, _, usage in spent:
         activities.save_progress(
             kit.sessions, activity_id, now=kit.now(), usage=usage_record(usage)

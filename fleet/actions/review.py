@@ -48,7 +48,7 @@ def rival(kit: ActionKit, claim: Claim) -> int | None:
 def hold(kit: ActionKit, claim: Claim) -> int | None:
     """Stop the claimed activity at its draft; the draft's id (None: it had ended)."""
     now = kit.now()
-    expires = now + timedelta(hours=kit.publishing.review.expires_hours)
+    expires = now + timedelta(hours=kit.authorship.publishing.review.expires_hours)
     return hold_for_review(kit.sessions, claim.id, now=now, expires_at=expires)
 
 

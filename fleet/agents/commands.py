@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, CursorResult, Row, func, insert, select, text, update
+from sqlalchemy import Connection, CursorResult, Row, Table, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
@@ -19,11 +19,14 @@ from fleet.core.names import Identity, capacity, identity
 from fleet.core.persona import Action, effective_interval, effective_weights
 from fleet.core.review import ReviewMode
 from fleet.core.timeline import SET_ACTIVITY_BOUNDS
+from fleet.db.engine import update_rows
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent
 from fleet.infra.persona_files import PersonaCatalogue
 
 MAX_CREATE = 1_000_000
+
+_AGENTS = cast(Table, Agent.__table__)
 
 # Which statuses each command moves agents from, and to.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -212,29 +215,8 @@ def _apply(
     ticks: Sequence[datetime | None] | None,
 ) -> None:
     """Write ``values`` (and each agent's own next tick) to the agents ``ids``, in bulk."""
-    if not ids:
-        return
-    # Dialect branch: UPDATE ... FROM unnest(arrays) is Postgres's; SQLite runs executemany.
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement over arrays: 100,000 agents in one round trip, not 100,000.
-        assignments = ", ".join(f"{name} = :{name}" for name in values)
-        if ticks is not None:
-            assignments += ", next_tick_at = v.tick"
-        session.execute(
-            text(
-                f"UPDATE agents SET {assignments} FROM unnest(CAST(:ids AS bigint[]), "
-                "CAST(:ticks AS timestamptz[])) AS v(id, tick) WHERE agents.id = v.id"
-            ),
-            {**values, "ids": ids, "ticks": ticks or [None] * len(ids)},
-        )
-        return
-    session.execute(
-        update(Agent),
-        [
-            {"id": agent_id, **values, **({"next_tick_at": ticks[i]} if ticks is not None else {})}
-            for i, agent_id in enumerate(ids)
-        ],
-    )
+    columns = {"next_tick_at": ticks} if ticks is not None else {}
+    update_rows(session, _AGENTS, ids, columns, values)
 
 
 def change_status(

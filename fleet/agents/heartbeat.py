@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select, text, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.holds import active_hold
@@ -23,6 +23,7 @@ from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
 from fleet.core.persona import ActionWeights
 from fleet.core.timeline import MIN_GAP_SECONDS, Position, Rhythm
+from fleet.db.engine import Epochs, update_rows
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
@@ -82,49 +83,17 @@ def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     return connection.execute(statement).all()
 
 
-def _array(values: Sequence[float]) -> str:
-    """A Postgres array literal of numbers: built in one join, it costs a fraction of
-    what binding a list does (the driver inspects every element)."""
-    return "{" + ",".join(map(repr, values)) + "}"
-
-
 def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> None:
-    # Dialect branch: UPDATE ... FROM unnest(arrays) is Postgres's; SQLite runs executemany.
-    if connection.dialect.name == "postgresql":
-        # Epoch doubles, turned into timestamps by the server: cheaper to send than datetimes.
-        connection.execute(
-            text(
-                "UPDATE agents SET next_tick_at = to_timestamp(v.tick), "
-                "session_opened_at = to_timestamp(v.opened), session_index = v.idx FROM unnest("
-                "CAST(:ids AS bigint[]), CAST(:ticks AS double precision[]), "
-                "CAST(:opened AS double precision[]), CAST(:idx AS integer[])) "
-                "AS v(id, tick, opened, idx) WHERE agents.id = v.id"
-            ),
-            {
-                "ids": _array(ids),
-                "ticks": _array([p.due for p in nexts]),
-                "opened": _array([p.opened for p in nexts]),
-                "idx": _array([p.index for p in nexts]),
-            },
-        )
-        return
-    connection.execute(
-        update(_AGENTS)
-        .where(_AGENTS.c.id == bindparam("agent_id"))
-        .values(
-            next_tick_at=bindparam("tick"),
-            session_opened_at=bindparam("opened"),
-            session_index=bindparam("idx"),
-        ),
-        [
-            {
-                "agent_id": agent_id,
-                "tick": datetime.fromtimestamp(p.due, UTC),
-                "opened": datetime.fromtimestamp(p.opened, UTC),
-                "idx": p.index,
-            }
-            for agent_id, p in zip(ids, nexts, strict=True)
-        ],
+    # Epoch seconds: on Postgres the server turns them into timestamps.
+    update_rows(
+        connection,
+        _AGENTS,
+        ids,
+        {
+            "next_tick_at": Epochs([p.due for p in nexts]),
+            "session_opened_at": Epochs([p.opened for p in nexts]),
+            "session_index": [p.index for p in nexts],
+        },
     )
 
 

@@ -7,10 +7,14 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Float, Integer, Table, bindparam, create_engine, event
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -151,13 +155,89 @@ def insert_ignoring(on: str | Session | Connection, table: Any, *conflict: str) 
     dialect's own insert construct (the SQL is the same on both). Made once per table and
     key: the construct is immutable (``.values``, ``.returning`` make new ones).
     """
-    if isinstance(on, str):
-        return _insert_ignoring(on, table, conflict)
+    return _insert_ignoring(on if isinstance(on, str) else _dialect(on), table, conflict)
+
+
+def _dialect(on: Session | Connection) -> str:
+    """The name of the database behind ``on``: "postgresql" or "sqlite"."""
     bound = on.get_bind() if isinstance(on, Session) else on
-    return _insert_ignoring(bound.dialect.name, table, conflict)
+    return bound.dialect.name
 
 
 @functools.cache
 def _insert_ignoring(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any:
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return maker(table).on_conflict_do_nothing(index_elements=list(conflict) or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Epochs:
+    """A column of timestamps given as seconds since the epoch (``update_rows``): Postgres
+    gets doubles and turns them into timestamps itself, cheaper to send than datetimes."""
+
+    seconds: Sequence[float]
+
+
+def update_rows(
+    on: Session | Connection,
+    table: Table,
+    ids: Sequence[int],
+    columns: Mapping[str, Sequence[Any] | Epochs],
+    same: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the rows ``ids`` of ``table`` (by its ``id``): to row ``ids[i]``, each
+    column's ``columns[name][i]``, and ``same`` to every row.
+
+    The one dialect branch of the fleet's bulk updates: on Postgres one ``UPDATE ... FROM
+    unnest(arrays)`` (100,000 rows in one round trip, not 100,000), numbers sent as array
+    literals built in one join; elsewhere an executemany.
+    """
+    if not ids:
+        return
+    same = same or {}
+    if _dialect(on) == "postgresql":
+        on.execute(*_unnest_update(on, table, ids, columns, same))
+        return
+    rows: list[dict[str, Any]] = [{"row_id": row_id, **same} for row_id in ids]
+    for name, values in columns.items():
+        if isinstance(values, Epochs):
+            values = [datetime.fromtimestamp(seconds, UTC) for seconds in values.seconds]
+        for row, value in zip(rows, values, strict=True):
+            row[name] = value
+    on.execute(table.update().where(table.c.id == bindparam("row_id")), rows)
+
+
+def _unnest_update(
+    on: Session | Connection,
+    table: Table,
+    ids: Sequence[int],
+    columns: Mapping[str, Sequence[Any] | Epochs],
+    same: Mapping[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """``UPDATE table SET ... FROM unnest(arrays) AS v(id, ...)`` and its parameters."""
+    dialect = (on.get_bind() if isinstance(on, Session) else on).dialect
+    assignments = [f"{name} = :{name}" for name in same]
+    arrays = [f"CAST(:v_id AS {table.c.id.type.compile(dialect=dialect)}[])"]
+    parameters: dict[str, Any] = {**same, "v_id": _array(ids)}
+    for name, values in columns.items():
+        if isinstance(values, Epochs):
+            assignments.append(f"{name} = to_timestamp(v.{name})")
+            arrays.append(f"CAST(:v_{name} AS double precision[])")
+            parameters[f"v_{name}"] = _array(values.seconds)
+            continue
+        column_type = table.c[name].type
+        assignments.append(f"{name} = v.{name}")
+        arrays.append(f"CAST(:v_{name} AS {column_type.compile(dialect=dialect)}[])")
+        numbers = isinstance(column_type, Integer | Float)
+        parameters[f"v_{name}"] = _array(values) if numbers else list(values)
+    statement = (
+        f"UPDATE {table.name} SET {', '.join(assignments)} FROM unnest({', '.join(arrays)}) "
+        f"AS v({', '.join(['id', *columns])}) WHERE {table.name}.id = v.id"
+    )
+    return sql_text(statement), parameters
+
+
+def _array(values: Sequence[float | None]) -> str:
+    """A Postgres array literal of numbers (None: NULL): built in one join, it costs a
+    fraction of what binding a list does (the driver inspects every element)."""
+    return "{" + ",".join(map(repr, values)).replace("None", "NULL") + "}"

@@ -137,7 +137,14 @@ class Fleet:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
         from fleet.actions.feed_snapshot import FeedSnapshot
-        from fleet.actions.kit import Limits, LiveFeed, PublishingRules, Targeting, Voice
+        from fleet.actions.kit import (
+            Authorship,
+            Limits,
+            LiveFeed,
+            PublishingRules,
+            Targeting,
+            Voice,
+        )
         from fleet.content.factory import build_guard
 
         settings = self.settings
@@ -158,23 +165,25 @@ class Fleet:
                 lease=timedelta(seconds=settings.tasks.lease_seconds),
                 max_attempts=settings.tasks.max_retries + 1,
                 max_deliveries=_max_deliveries(settings),
+                spending=spending,
             ),
-            spending=spending,
             now=self.clock.now,
-            voice=Voice(
-                guard=build_guard(settings),
-                recall=self.recall,
-                operator=settings.disclosure.operator_name,
-                identity=self.identity_intent,
-            ),
-            publishing=PublishingRules(
-                review=settings.review,
-                image_fallback=settings.image_fallback,
-                placeholder_image_url=(
-                    f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png"
+            authorship=Authorship(
+                voice=Voice(
+                    guard=build_guard(settings),
+                    recall=self.recall,
+                    operator=settings.disclosure.operator_name,
+                    identity=self.identity_intent,
                 ),
-                provenance=self._provenance_check(),
-                provenance_required=settings.provenance.require,
+                publishing=PublishingRules(
+                    review=settings.review,
+                    image_fallback=settings.image_fallback,
+                    placeholder_image_url=(
+                        f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png"
+                    ),
+                    provenance=self._provenance_check(),
+                    provenance_required=settings.provenance.require,
+                ),
             ),
             targeting=Targeting(
                 feed_snapshot=FeedSnapshot(

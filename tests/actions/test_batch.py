@@ -368,7 +368,7 @@ def test_a_batch_charges_its_browses_thoughts_at_once_and_keeps_each_ones_usage(
         ).one()
         earlier.usage = {"model": "offline", "calls": 2, "input_tokens": 5, "cost_usd": 0.0}
     charges = _Charges()
-    kit = replace(_kit(fleet, gallery), spending=charges)
+    kit = replace(_kit(fleet, gallery), limits=Limits(LEASE, spending=charges))
 
     done = perform_batch(kit, parsed(browses), threads=4)
 

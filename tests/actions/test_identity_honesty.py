@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import NoBudget, perform
-from fleet.actions.kit import Voice
+from fleet.actions.kit import Authorship, Limits, Voice
 from fleet.activities import identity
 from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard_identity import discloses, human_claim
@@ -73,7 +73,7 @@ def _honest_kit(
     **changes: Any,
 ) -> Any:
     voice = Voice(guard=guard, operator=_operator(fleet), identity=identity or IdentityIntent(None))
-    return _kit(fleet, gallery, voice=voice, **changes)
+    return _kit(fleet, gallery, authorship=Authorship(voice=voice), **changes)
 
 
 def _content(fleet: Fleet, key: str) -> dict[str, Any]:
@@ -140,7 +140,8 @@ def test_with_the_budget_spent_the_question_is_still_answered_at_no_cost(
             raise AssertionError("the offline answer costs nothing")
 
     outcome = perform(
-        _honest_kit(fleet, gallery, spending=Spent()), ActionKey.parse(_reply_key(fleet, agent_id))
+        _honest_kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Spent())),
+        ActionKey.parse(_reply_key(fleet, agent_id)),
     )
 
     assert outcome.status == "succeeded"

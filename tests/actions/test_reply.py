@@ -233,7 +233,8 @@ def test_over_the_budget_a_reply_is_skipped_as_degraded_and_calls_nothing(
             raise AssertionError("nothing was written, nothing is charged")
 
     outcome = perform(
-        _kit(fleet, gallery, spending=Spent()), ActionKey.parse(_reply_key(fleet, agent_id))
+        _kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Spent())),
+        ActionKey.parse(_reply_key(fleet, agent_id)),
     )
     assert outcome.status == "skipped"
     assert (outcome.detail or {})["reason"].startswith("degraded:")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.kit import Limits, Voice
+from fleet.actions.kit import Authorship, Limits, Voice
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard
 from fleet.content.offline import OfflineWriter
@@ -185,8 +185,10 @@ def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None
         settings=ActionSettings(),
         limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
-        voice=Voice(
-            guard=ContentGuard(), recall=Recall(fleet.sessions, MemorySettings(), degrading)
+        authorship=Authorship(
+            voice=Voice(
+                guard=ContentGuard(), recall=Recall(fleet.sessions, MemorySettings(), degrading)
+            )
         ),
     )
 
@@ -247,7 +249,8 @@ def test_a_reply_that_echoes_an_earlier_one_by_meaning_is_written_again(fleet: F
     # not see it, the vectors (a bag of words) do: refused, and written again.
     reordered = "@noor the soft shadows on these cards took a while to get right thank you so much"
     writer.first, writer.nonces = reordered, []
-    kit = replace(kit, voice=replace(kit.voice, guard=ContentGuard(threshold=1.0)))
+    voice = replace(kit.authorship.voice, guard=ContentGuard(threshold=1.0))
+    kit = replace(kit, authorship=replace(kit.authorship, voice=voice))
     _, key = _activity(fleet, agent_id, "reply", 1)
     assert perform(kit, ActionKey.parse(key)).status == "succeeded"
     assert len(writer.nonces) == 2
@@ -290,8 +293,10 @@ def test_an_embedder_that_is_down_costs_the_action_nothing_but_its_vectors(
     with fleet.sessions() as session:
         row = session.scalars(select(MemoryRow)).one()
     assert row.vector is None and row.model is None
-    assert kit.voice.recall is not None and kit.voice.recall.embedder is not None
-    assert not kit.voice.recall.embedder.state().ok
+    assert (
+        kit.authorship.voice.recall is not None and kit.authorship.voice.recall.embedder is not None
+    )
+    assert not kit.authorship.voice.recall.embedder.state().ok
     assert embedder.calls >= 1
 
 

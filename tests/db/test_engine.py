@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from fleet.db import engine as engine_module
-from fleet.db.engine import autocommit, build_engine, session_factory
+from fleet.db.engine import Epochs, autocommit, build_engine, session_factory, update_rows
+from fleet.db.models import Agent
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -129,3 +131,50 @@ def test_the_pool_holds_as_many_connections_as_configured(postgres_database: str
         assert fleet.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         fleet.close()
+
+
+def test_update_rows_writes_each_row_its_own_values_and_every_row_the_same(
+    engine: Engine,
+) -> None:
+    agents = Agent.__table__
+    assert isinstance(agents, Table)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(agents),
+            [
+                {"handle": f"a{i}", "display_name": "A", "persona": "p", "persona_index": i}
+                | {"seed": i, "status": "active", "created_at": at, "updated_at": at}
+                for i in range(3)
+            ],
+        )
+        ids = list(connection.scalars(select(agents.c.id).order_by(agents.c.id)))
+        update_rows(connection, agents, [], {"session_index": []})
+        update_rows(
+            connection,
+            agents,
+            ids[:2],
+            {
+                "next_tick_at": Epochs([at.timestamp() + 1, at.timestamp() + 2.5]),
+                "session_index": [7, 3],
+                "interval_min": [1.5, None],
+                "error": ["late", None],
+            },
+            {"status": "stopped", "updated_at": at},
+        )
+        rows = connection.execute(
+            select(agents.c.next_tick_at, agents.c.session_index, agents.c.interval_min)
+            .add_columns(agents.c.error, agents.c.status)
+            .order_by(agents.c.id)
+        ).all()
+
+    assert [(row.session_index, row.interval_min, row.error, str(row.status)) for row in rows] == [
+        (7, 1.5, "late", "stopped"),
+        (3, None, None, "stopped"),
+        (0, None, None, "active"),
+    ]
+    assert [row.next_tick_at and row.next_tick_at.timestamp() for row in rows] == [
+        at.timestamp() + 1,
+        at.timestamp() + 2.5,
+        None,
+    ]
