@@ -1,5 +1,5 @@
 """The post a like or a comment goes to, chosen from the feed's page
-(``fleet.actions.feed_snapshot``).
+(``fleet.actions.choosing``).
 
 The choice itself is pure (``fleet.core.taste``); keeping it, against the engagement
 ledger, is the activities' (``fleet.activities.kept_targets``). Here the two meet the gallery.
@@ -8,11 +8,13 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,24 +24,293 @@ from fleet.actions.planning import planned_replies
 from fleet.activities import Claim, identity
 from fleet.content.port import CommentSeen, PostSeen
 from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
+from fleet.core.consent import MAX_STALE_SECONDS, OPEN, Consent, closed_to, open_to_unnamed
+from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.taste import Candidate, appeal, choose_target
-from fleet.errors import Deferred, PermanentError, Skip, TransientError
-from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.errors import Deferred, FleetError, PermanentError, Skip, TransientError
+from fleet.gallery.consent import ConsentRead
+from fleet.gallery.port import GalleryComment, GalleryPost, Sort
 from fleet.infra.logs import get_logger
+from fleet.settings import ConsentSettings
+
+__all__ = [
+    "ANSWERABLE_READ",
+    "FRIENDS_POSTS_HOURS",
+    "FRIENDS_READ",
+    "MAX_STALE_SECONDS",
+    "OWN_POSTS_READ",
+    "Choosing",
+    "ConsentBook",
+    "FeedSnapshot",
+    "HoldoutView",
+    "answerable",
+    "asking",
+    "choose_comment",
+    "choose_planned",
+    "choose_post",
+    "chooser",
+    "consenting",
+    "first_choices",
+    "friends_posts",
+    "likely_comments",
+    "page_candidates",
+    "target_of",
+]
+
+# People's consent as a process knows it: read from the gallery, kept at most a bound old.
+#
+# ``ConsentBook.current()`` is the ``Consent`` (``fleet.core.consent``) target choice filters
+# by. It reads the gallery's consent list (``fleet.gallery.consent``) when its copy is older
+# than ``refresh_seconds``; a read that fails keeps the last good copy until it is
+# ``MAX_STALE_SECONDS`` old, and then no person is engaged until a read succeeds (fail safe).
+# A gallery that offers no consent calls gives ``Consent(offered=False)``: people are then
+# engaged as ``FLEET_CONSENT__WHEN_UNOFFERED`` says.
+#
+# ``admit`` filters a target choice's candidates: agents' posts always pass; a person's
+# passes when ``allows`` says so. When nobody said anything it costs one comparison.
+
+log = get_logger(__name__)
+
+
+T = TypeVar("T")
+
+
+class ConsentBook:
+    """A process's copy of people's consent, read again every ``refresh_seconds``."""
+
+    def __init__(
+        self,
+        read: Callable[[], ConsentRead],
+        settings: ConsentSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._consent: Consent | None = None
+        self._read_at = -float("inf")
+        self._good_at = -float("inf")
+        self.problem: str | None = None
+        # (consent, agent, action) -> the people closed to it: a batch asks many times.
+        self._closed: dict[tuple[str, str], tuple[frozenset[str], bool]] = {}
+
+    def current(self) -> Consent:
+        """The consent to choose by now (read again when the copy is due)."""
+        now = self._clock()
+        consent = self._consent
+        if consent is not None and now - self._read_at < self._settings.refresh_seconds:
+            return consent
+        with self._lock:
+            if self._consent is not None and now - self._read_at < self._settings.refresh_seconds:
+                return self._consent
+            self._read_at = now
+            try:
+                got = self._read()
+            except FleetError as error:
+                self.problem = f"people's consent could not be read: {str(error)[:200]}"
+                log.warning("consent unreadable", reason=str(error)[:200])
+                if self._consent is None or now - self._good_at >= MAX_STALE_SECONDS:
+                    self._consent = Consent(known=False, cool_fleet=self._settings.cool_fleet)
+            else:
+                self.problem = None
+                self._good_at = now
+                self._consent = Consent(
+                    people=got.people,
+                    unreadable=got.unreadable,
+                    offered=got.offered,
+                    unoffered=self._settings.when_unoffered,
+                    cool_fleet=self._settings.cool_fleet,
+                )
+            self._closed = {}
+            return self._consent
+
+    def closed(self, agent: str, action: str) -> tuple[frozenset[str], bool]:
+        """(the people ``agent`` must leave alone for ``action``, whether a person who said
+        nothing is open to it)."""
+        consent = self.current()
+        found = self._closed.get((agent, action))
+        if found is None:
+            found = (closed_to(consent, agent, action), open_to_unnamed(consent, action))
+            self._closed[(agent, action)] = found
+        return found
+
+    def admit(
+        self,
+        items: Sequence[T],
+        agent: str,
+        action: str,
+        person_of: Callable[[T], str | None],
+    ) -> Sequence[T]:
+        """The items whose person (``person_of``: their handle, None for an agent's) the
+        agent may do ``action`` toward."""
+        consent = self.current()
+        if consent is OPEN or (
+            consent.known and consent.offered and not consent.people and not consent.unreadable
+        ):
+            return items
+        closed, unnamed = self.closed(agent, action)
+        admitted = []
+        for item in items:
+            person = person_of(item)
+            if person is None or (person not in closed and (unnamed or person in consent.people)):
+                admitted.append(item)
+        return admitted
+
+
+# Whom agents leave alone (``fleet.core.holdout.Spared``), as a process's target choices
+# see it: the experiment's recorded arms, read at most every ``ttl_seconds`` and shared.
+#
+# Between two reads nothing is lost: a person not yet recorded is spared by the same hash
+# that will record them, and a holdout's end is days away, not seconds.
+
+
+class HoldoutView:
+    """The experiment's ``Spared`` now, for target choice; ``opted_out``: the gallery user
+    ids of people who opted out of agent engagement (the consent's reader, when there is
+    one), spared whatever their arm."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        experiment: str,
+        share: float,
+        days: int,
+        now: Callable[[], datetime],
+        ttl_seconds: float = 30.0,
+        opted_out: Callable[[], frozenset[str]] = frozenset,
+    ) -> None:
+        self._sessions = sessions
+        self._experiment = experiment
+        self._share = share
+        self._days = days
+        self._now = now
+        self._ttl = ttl_seconds
+        self._opted_out = opted_out
+        self._spared: Spared | None = None
+        self._taken = -1e18
+        self._lock = threading.Lock()
+
+    @property
+    def recording(self) -> bool:
+        """Whether an experiment runs (a share above 0): people's actions are kept."""
+        return self._share > 0
+
+    def spared(self) -> Spared:
+        """Whom no agent may single out now (read afresh when the last read is old)."""
+        with self._lock:
+            if self._spared is not None and time.monotonic() - self._taken < self._ttl:
+                return self._spared
+        rows = activities.arms_of(self._sessions, self._experiment)
+        since = self._now() - timedelta(days=self._days)
+        spared = Spared(
+            self._experiment,
+            self._share,
+            held=frozenset(u for u, arm, seen in rows if arm == "holdout" and seen > since),
+            known=frozenset(u for u, _, _ in rows),
+            opted_out=self._opted_out(),
+        )
+        with self._lock:
+            self._spared, self._taken = spared, time.monotonic()
+        return spared
+
+
+# The feed as actions see it: the feeds' pages, shared by a process's choices for a
+# few seconds (``fleet.actions.choosing`` chooses from them).
+
+
+class FeedSnapshot:
+    """The feeds' pages (``sorts``: recent, popular, trending, as a person scrolls them),
+    one list without repeats, shared by this process's target choices for a few seconds.
+
+    Choosing whom to like or answer does not need a feed read per action: the ledger
+    (who engaged with what) is read fresh each time, the page of candidates may be a
+    moment old. When reading a new page fails for a passing reason, a page up to
+    ``STALE_ON_ERROR_SECONDS`` old serves instead: the action then depends on one
+    gallery call, its own. Browsing always reads the feed itself.
+    """
+
+    STALE_ON_ERROR_SECONDS = 60.0
+
+    def __init__(
+        self, ttl_seconds: float, sorts: Sequence[Sort] = ("recent",), page_size: int | None = None
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._sorts = tuple(sorts) or ("recent",)
+        self._page_size = page_size
+        self._page: list[GalleryPost] = []
+        # Each post's place on each sort read (0: the top; None: not on that one).
+        self._places: dict[str, tuple[int | None, ...]] = {}
+        self._taken = -1e18
+        self._reader: str | None = None
+        self._lock = threading.Lock()
+
+    def _held(self) -> tuple[list[GalleryPost], float]:
+        with self._lock:
+            return self._page, time.monotonic() - self._taken
+
+    def fresh(self) -> list[GalleryPost] | None:
+        """The page, if it is young enough to use without reading the feed."""
+        page, age = self._held()
+        return page if age < self._ttl else None
+
+    def renewed(self, choosing: Choosing) -> list[GalleryPost] | None:
+        """The page if young, else a new one read as the agent that read the last (a
+        batch's choices are made before its claim tells who its agents are); None
+        without one, or when reading fails (the caller chooses later instead)."""
+        page = self.fresh()
+        if page is not None or self._reader is None:
+            return page
+        try:
+            return self.page(choosing, self._reader)
+        except Exception:  # the choice is an optimisation: never fail a batch over it
+            return None
+
+    def page(self, choosing: Choosing, agent: str) -> list[GalleryPost]:
+        self._reader = agent
+        page, age = self._held()
+        if age < self._ttl:
+            return page
+        try:
+            seen: dict[str, GalleryPost] = {}
+            on_sort: list[dict[str, int]] = []
+            for sort in self._sorts:
+                read = choosing.gallery.feed(
+                    agent=agent,
+                    limit=self._page_size or choosing.settings.feed_page_size,
+                    sort=sort,
+                )
+                on_sort.append({post.id: place for place, post in enumerate(read)})
+                for post in read:
+                    seen.setdefault(post.id, post)
+            page = list(seen.values())
+            places = {post_id: tuple(sort.get(post_id) for sort in on_sort) for post_id in seen}
+        except TransientError as error:
+            # A budget or pause answer is the gallery speaking: it stands.
+            if isinstance(error, Deferred) or age >= self.STALE_ON_ERROR_SECONDS:
+                raise
+            return page
+        with self._lock:
+            self._page, self._places, self._taken = page, places, time.monotonic()
+        return page
+
+    def places(self, page: Sequence[GalleryPost]) -> dict[str, tuple[int | None, ...]]:
+        """Each post's place on each sort read (None: not on it), for the page this
+        snapshot last gave (empty for any other: places unknown)."""
+        with self._lock:
+            return self._places if page is self._page else {}
+
 
 if TYPE_CHECKING:
-    from fleet.actions.consent import ConsentBook
-    from fleet.actions.feed_snapshot import FeedSnapshot
-    from fleet.actions.holdout import HoldoutView
     from fleet.actions.interests import Interests
     from fleet.content.identity_intent import IdentityIntent
     from fleet.core.taste import Weights, Welcome
     from fleet.gallery.port import Gallery
     from fleet.infra.persona_files import PersonaCatalogue
     from fleet.settings import ActionSettings
-
-log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +320,7 @@ class Choosing:
     hourly cap, the human share and the page's size (``settings``), whether a comment
     asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
     the welcome, the holdout, people's consent. Built from the kit in one place
-    (``fleet.actions.needs.choosing``), as a handler's needs are."""
+    (``fleet.actions.perform.choosing``), as a handler's needs are."""
 
     sessions: sessionmaker[Session]
     gallery: Gallery
@@ -240,7 +511,7 @@ def first_choices(
     to keep if it is still open. Two likes of one agent in the batch choose two posts.
 
     One statement spares the likes a read and a choice of their own after the claim. A
-    single like is a batch of one (``fleet.actions.batch.perform_one``): this is the one
+    single like is a batch of one (``fleet.actions.perform.perform_one``): this is the one
     choice made before a claim. A key's draw is seeded by the key.
     """
     feed = choosing.feed_snapshot.renewed(choosing)

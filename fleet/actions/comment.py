@@ -11,6 +11,8 @@ from fleet.actions.common import (
     Effect,
     Ledger,
     Writing,
+    answered_comment_kept,
+    answered_post_kept,
     author_of,
     billed,
     charge,
@@ -20,9 +22,9 @@ from fleet.actions.common import (
     nonce,
     refuse_if_over_budget,
     seen,
+    stop_for_review,
 )
 from fleet.actions.planning import as_content, planned_comment, planned_targets
-from fleet.actions.review import answered_comment_kept, answered_post_kept, stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import Verdict, guarded_comment
@@ -32,7 +34,7 @@ from fleet.gallery.port import Gallery, GalleryPost
 
 @dataclass(frozen=True, slots=True)
 class CommentNeeds:
-    """What a comment needs (built from the kit by ``fleet.actions.needs.for_comment``)."""
+    """What a comment needs (built from the kit by ``fleet.actions.perform.for_comment``)."""
 
     accounts: Accounts
     writing: Writing

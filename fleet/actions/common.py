@@ -3,12 +3,12 @@ row, the LLM budget, the agent as a writer, and what a handler makes (``Effect``
 
 Each shared need is a small frozen dataclass (``Accounts``, ``Ledger``, ``Billing``,
 ``Writing``); a handler's own needs (``PostNeeds``, ``LikeNeeds``...) are made of them,
-built from the kit in one place (``fleet.actions.needs``).
+built from the kit in one place (``fleet.actions.perform``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import activities, agents
 from fleet.actions.remembering import Recall
 from fleet.activities import Claim
+from fleet.activities.drafts import APPROVED
 from fleet.content.budget import usage_record
 from fleet.content.guard import ContentGuard, ContentSkipped
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.core.memory import MemoryKind
-from fleet.errors import Skip
+from fleet.errors import Skip, UnderReview
 from fleet.gallery.port import Gallery, GalleryPost
+from fleet.gallery.wire import GalleryRefused
 from fleet.infra.persona_files import PersonaCatalogue
 
 # What a handler made, returned when it succeeds: the activity's result (the post's id,
@@ -228,3 +230,67 @@ def seen(post: GalleryPost) -> PostSeen:
     return PostSeen(
         post.id, post.title, post.description, post.username, post.user_is_agent, post.image_url
     )
+
+
+# Review mode in the actions: a content action of an agent under review stops at its draft.
+#
+# The handler writes its text and image and keeps them on the activity as always, then
+# asks ``stop_for_review`` before its gallery call. Under review, that raises
+# ``UnderReview``; ``perform`` turns the activity ``awaiting_review`` and records the draft
+# (``fleet.activities.drafts``). An approval sends the same activity again, marked
+# approved: the same handler finds its text kept, passes this check and publishes, with the
+# same key, as a retry would.
+
+# Marks of a delivery that may have reached the gallery (its answer lost): such an action
+# is finished, looking before it acts, never held back as a draft.
+_UNDER_WAY = ("posting", "commenting")
+
+
+def stop_for_review(kinds: Collection[str], claim: Claim, content: dict[str, Any]) -> None:
+    """Raise ``UnderReview`` if this action is to wait for an owner: its agent is under
+    review, its kind is among the reviewed ``kinds`` (``ReviewSettings.kinds``), and it
+    was neither approved nor begun on the gallery."""
+    if not claim.actor.review or claim.action not in kinds:
+        return
+    if content.get(APPROVED) or any(content.get(mark) for mark in _UNDER_WAY):
+        return
+    raise UnderReview(f"{claim.action} of {claim.actor.handle} waits for review")
+
+
+class _Comments(Protocol):
+    @property
+    def gallery(self) -> Gallery: ...
+
+
+@contextmanager
+def answered_comment_kept(
+    needs: _Comments, handle: str, post_id: str, parent_id: str | None
+) -> Iterator[None]:
+    """Around a reply's gallery call: the comment it answers may have been deleted
+    meanwhile (while its draft waited for review, say), and the gallery then refuses the
+    reply (422: no such parent). If the comment is no longer on the post, the reply ends
+    skipped, saying so, not dead."""
+    try:
+        yield
+    except GalleryRefused as refused:
+        if parent_id is None or refused.status not in (404, 422):
+            raise
+        try:
+            there = needs.gallery.comments(agent=handle, post_id=post_id, limit=100)
+        except GalleryRefused:
+            raise refused from None
+        if any(comment.id == parent_id for comment in there):
+            raise
+        raise Skip("the comment it answers was deleted") from None
+
+
+@contextmanager
+def answered_post_kept(content: dict[str, Any]) -> Iterator[None]:
+    """Around an approved comment's gallery call: the post it answers may have been
+    deleted while it waited for review; it then ends skipped, saying so."""
+    try:
+        yield
+    except GalleryRefused as refused:
+        if refused.status == 404 and content.get(APPROVED):
+            raise Skip("the post it answers was deleted while it waited for review") from None
+        raise

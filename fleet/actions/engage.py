@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.common import (
     Accounts,
     Billing,
@@ -18,10 +19,9 @@ from fleet.actions.common import (
     nonce,
     plain_author,
     seen,
+    stop_for_review,
 )
-from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.planning import make_plan, says, session_of
-from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of
 from fleet.content.planning import page_shown
@@ -32,7 +32,7 @@ from fleet.infra.persona_files import PersonaCatalogue
 
 @dataclass(frozen=True, slots=True)
 class LikeNeeds:
-    """What a like needs (built from the kit by ``fleet.actions.needs.for_like``)."""
+    """What a like needs (built from the kit by ``fleet.actions.perform.for_like``)."""
 
     accounts: Accounts
     gallery: Gallery  # the like
@@ -46,7 +46,7 @@ class LikeNeeds:
 
 @dataclass(frozen=True, slots=True)
 class BrowseNeeds:
-    """What a look at the feed needs (built from the kit by ``fleet.actions.needs.for_browse``)."""
+    """What a look at the feed needs (built from the kit by ``fleet.actions.perform.for_browse``)."""
 
     accounts: Accounts
     gallery: Gallery  # the feed

@@ -4,7 +4,7 @@ The kit holds the process's services (the database, the personas, the gallery, t
 the clock) and a few small frozen groups of what belongs together: what bounds an action
 (its claim's limits and the LLM budget), an agent's authorship (its voice and the rules of
 publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
-calls admitted at once) is handed to the handlers beside it (``fleet.actions.needs``),
+calls admitted at once) is handed to the handlers beside it (``fleet.actions.perform``),
 and a delivery's end fires one action-ended event to its listeners
 (``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
 this live feed).
@@ -19,10 +19,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.actions.choosing import ConsentBook, FeedSnapshot, HoldoutView
 from fleet.actions.common import NoBudget, Spending
-from fleet.actions.consent import ConsentBook
-from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard import ContentGuard

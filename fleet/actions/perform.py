@@ -13,31 +13,198 @@ Errors are left to the task layer, which owns retries: ``TransientError`` retrie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Generic, NoReturn, TypeVar
 
 from fleet import activities
 from fleet.actions import comment as commenting
-from fleet.actions import engage, needs, post, reply, review
-from fleet.actions.common import Effect
+from fleet.actions import engage, post, reply
+from fleet.actions.choosing import (
+    Choosing,
+    answerable,
+    choose_comment,
+    choose_planned,
+    choose_post,
+    first_choices,
+    likely_comments,
+    target_of,
+)
+from fleet.actions.comment import CommentNeeds
+from fleet.actions.common import Accounts, Billing, Effect, Ledger, Writing
+from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
 from fleet.actions.kit import ActionKit, Event
+from fleet.actions.post import PostNeeds
+from fleet.actions.reply import ReplyNeeds
 from fleet.activities import Claim, Held
 from fleet.activities.commands import (
     AlreadyFinished,
     CarriedOut,
     Drafted,
     HeldElsewhere,
+    Outcome,
     Performed,
     Skipped,
     Succeeded,
+    Unknown,
 )
+from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.kinds import KINDS, Action, ActionKey
-from fleet.errors import PermanentError, Skip, UnderReview, UnknownPersona
-from fleet.gallery.port import Gallery
+from fleet.errors import InputError, PermanentError, Skip, UnderReview, UnknownPersona
+from fleet.gallery.port import AdmitsBatches, Gallery
+
+# Each handler's dependencies, and no more, built from the kit in this one place.
+#
+# The composition root builds one ``ActionKit`` per process; a handler is handed only what
+# its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
+# ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them per
+# delivery from the kit, the delivery's collector of what its LLM calls billed (``spent``)
+# and the gallery it calls (``gallery``: a batch's, its calls admitted at once; None: the
+# kit's).
+#
+# The choice of a target gets its own narrow dependency, ``Choosing``
+# (``fleet.actions.choosing``), built here too; a handler gets a choice as one bound
+# function of it.
+
+# A delivery's collector of what its succeeding actions' LLM calls billed, charged and
+# recorded with its end (``perform.end``); None: charged and recorded at once.
+OnSpent = Callable[[tuple[int, int, Usage]], None] | None
+
+
+def accounts(kit: ActionKit, gallery: Gallery | None = None) -> Accounts:
+    return Accounts(gallery or kit.gallery, kit.sessions)
+
+
+def ledger(kit: ActionKit) -> Ledger:
+    return Ledger(kit.sessions, kit.now)
+
+
+def billing(kit: ActionKit, spent: OnSpent = None) -> Billing:
+    return Billing(kit.limits.spending, ledger(kit), spent)
+
+
+def writing(kit: ActionKit, spent: OnSpent = None) -> Writing:
+    voice = kit.authorship.voice
+    return Writing(
+        kit.personas,
+        kit.writer,
+        voice.guard,
+        voice.recall,
+        kit.sessions,
+        kit.now,
+        billing(kit, spent),
+        operator=voice.operator,
+    )
+
+
+def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
+    """What choosing a target reads, through ``gallery`` (None: the kit's)."""
+    targeting = kit.targeting
+    return Choosing(
+        kit.sessions,
+        gallery or kit.gallery,
+        kit.personas,
+        kit.now,
+        kit.settings,
+        kit.authorship.voice.identity,
+        targeting.feed_snapshot,
+        targeting.taste,
+        targeting.interests,
+        targeting.welcome,
+        targeting.holdout,
+        targeting.consent,
+    )
+
+
+def for_post(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> PostNeeds:
+    rules, gallery = kit.authorship.publishing, gallery or kit.gallery
+    return PostNeeds(
+        accounts(kit, gallery),
+        writing(kit, spent),
+        ledger(kit),
+        gallery,
+        rules.review.kinds,
+        rules.image_fallback,
+        rules.placeholder_image_url,
+        rules.provenance,
+        rules.provenance_required,
+    )
+
+
+def for_comment(
+    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
+) -> CommentNeeds:
+    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
+    return CommentNeeds(
+        accounts(kit, gallery),
+        writing(kit, spent),
+        ledger(kit),
+        gallery,
+        kit.authorship.publishing.review.kinds,
+        target=partial(target_of, chooses),
+        prefer=partial(choose_planned, chooses),
+    )
+
+
+def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> ReplyNeeds:
+    gallery = gallery or kit.gallery
+    return ReplyNeeds(
+        accounts(kit, gallery),
+        writing(kit, spent),
+        ledger(kit),
+        gallery,
+        kit.authorship.publishing.review.kinds,
+        choose_comment=partial(choose_comment, choosing(kit, gallery)),
+        identity=kit.authorship.voice.identity,
+        plan_session=(
+            partial(plan_session, for_browse(kit, spent, gallery)) if _plans(kit) else None
+        ),
+    )
+
+
+def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> LikeNeeds:
+    gallery = gallery or kit.gallery
+    return LikeNeeds(
+        accounts(kit, gallery),
+        gallery,
+        kit.authorship.publishing.review.kinds,
+        choose_post=partial(choose_post, choosing(kit, gallery)),
+        feed_snapshot=kit.targeting.feed_snapshot,
+    )
+
+
+def for_browse(
+    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
+) -> BrowseNeeds:
+    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
+    return BrowseNeeds(
+        accounts(kit, gallery),
+        gallery,
+        kit.settings.feed_page_size,
+        kit.personas,
+        kit.writer,
+        billing(kit, spent),
+        writing=writing(kit, spent),
+        answerable=partial(answerable, chooses),
+        # Ranked only for a writer that makes plans (the offline writer and
+        # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
+        likely=partial(likely_comments, chooses) if _plans(kit) else None,
+    )
+
+
+def _plans(kit: ActionKit) -> bool:
+    """Whether the kit's writer makes plans (the offline writer and FLEET_LLM__PLANS=false
+    make none: no page to rank or read for one)."""
+    return bool(getattr(kit.writer, "makes_plans", True))
+
 
 Needs = TypeVar("Needs")
 # What one succeeding action's LLM calls billed: (activity id, agent id, usage).
@@ -46,9 +213,9 @@ Spent = tuple[int, int, Usage]
 
 @dataclass(frozen=True, slots=True)
 class Handler(Generic[Needs]):
-    """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.needs``)."""
+    """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.perform``)."""
 
-    narrow: Callable[[ActionKit, needs.Spent, Gallery | None], Needs]
+    narrow: Callable[[ActionKit, OnSpent, Gallery | None], Needs]
     handle: Callable[[Needs, Claim, bool], Effect]
 
     def __call__(
@@ -56,7 +223,7 @@ class Handler(Generic[Needs]):
         kit: ActionKit,
         claim: Claim,
         last_attempt: bool,
-        spent: needs.Spent,
+        spent: OnSpent,
         gallery: Gallery | None = None,
     ) -> Effect:
         return self.handle(self.narrow(kit, spent, gallery), claim, last_attempt)
@@ -64,11 +231,11 @@ class Handler(Generic[Needs]):
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
 HANDLERS: dict[Action, Handler[Any]] = {
-    Action.POST: Handler(needs.for_post, post.handle),
-    Action.COMMENT: Handler(needs.for_comment, commenting.handle),
-    Action.REPLY: Handler(needs.for_reply, reply.handle),
-    Action.LIKE: Handler(needs.for_like, engage.like),
-    Action.BROWSE: Handler(needs.for_browse, engage.browse),
+    Action.POST: Handler(for_post, post.handle),
+    Action.COMMENT: Handler(for_comment, commenting.handle),
+    Action.REPLY: Handler(for_reply, reply.handle),
+    Action.LIKE: Handler(for_like, engage.like),
+    Action.BROWSE: Handler(for_browse, engage.browse),
 }
 if set(HANDLERS) != set(KINDS):
     raise RuntimeError(
@@ -82,10 +249,8 @@ def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     approval took it), or return at once if it already ended.
 
     An action of a batchable kind (a like, a browse) is a batch of one
-    (``fleet.actions.batch.perform_one``): one claim path and one chooser for both."""
+    (``fleet.actions.perform.perform_one``): one claim path and one chooser for both."""
     if KINDS[key.action].batchable:
-        from fleet.actions.batch import perform_one  # the batch builds on this module
-
         return perform_one(kit, key)
     claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.limits.lease)
     if claim is None:
@@ -184,11 +349,11 @@ def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
 def drafted(kit: ActionKit, claim: Claim) -> Performed:
     """Stop the action at its draft (review mode), and say so on the live feed; skipped
     if another draft of its agent already answers the same post."""
-    rival = review.rival(kit, claim)
+    rival = _rival_draft(kit, claim)
     if rival is not None:
         reason = f"draft {rival} of this agent already answers the same post"
         return end(kit, [(claim, Skipped(claim.id, reason))], [])[claim.key]
-    draft_id = review.hold(kit, claim)
+    draft_id = _hold_as_draft(kit, claim)
     if draft_id is None:
         return AlreadyFinished(claim.id)
     outcome = Drafted(claim.id, draft_id)
@@ -280,3 +445,146 @@ def subject(claim: Claim) -> FeedSubject:
 
 def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
     announce(kit, subject(claim), status, detail)
+
+
+def _rival_draft(kit: ActionKit, claim: Claim) -> int | None:
+    """Another open draft of this agent answering the same post (its id), or None."""
+    if claim.action == "post":
+        return None
+    return rival_draft(kit.sessions, claim.id)
+
+
+def _hold_as_draft(kit: ActionKit, claim: Claim) -> int | None:
+    """Stop the claimed activity at its draft; the draft's id (None: it had ended)."""
+    now = kit.now()
+    expires = now + timedelta(hours=kit.authorship.publishing.review.expires_hours)
+    return hold_for_review(kit.sessions, claim.id, now=now, expires_at=expires)
+
+
+# Carrying out a batch of cheap actions (the registry's ``batchable`` kinds) in one delivery.
+#
+# One claim statement for all the batch's keys, the gallery calls made concurrently (a pool
+# of threads per process over the gallery client's one connection pool, keep-alive), one
+# finish statement for every action that succeeded or was skipped. Each action keeps its own
+# key, state, attempts and dead letter: an action that fails is settled on its own by the
+# caller's ``settle`` (``fleet.actions.failures.settle``, for the task) once the batch has
+# ended the others, and, if it is to retry, sent again as a message of its own. A batch
+# never retries as a whole.
+
+# What the caller makes of an action of the batch that failed, its error settled on its
+# own (the task's: ``fleet.actions.failures.settle``): the action's outcome.
+Settle = Callable[[str, Action, BaseException], Outcome]
+
+
+def _raise(key: str, action: Action, error: BaseException) -> NoReturn:
+    """The single path's way with a failure: raised, for its task to settle."""
+    raise error
+
+
+_lock = threading.Lock()
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """This process's threads for batches (made on first use, again after a fork)."""
+    with _lock:
+        pool = _pools.get((os.getpid(), threads))
+        if pool is None:
+            pool = ThreadPoolExecutor(threads, thread_name_prefix="fleet-batch")
+            _pools[os.getpid(), threads] = pool
+        return pool
+
+
+@contextmanager
+def _admitted(gallery: Gallery, calls: int) -> Iterator[Gallery]:
+    """The gallery with ``calls`` calls admitted at once, if it can
+    (``LimitedGallery.admitted``); else the gallery as it is."""
+    if not isinstance(gallery, AdmitsBatches) or calls < 1:
+        yield gallery
+        return
+    with gallery.admitted(calls) as admitted:
+        yield admitted
+
+
+def _carrying_out(
+    kit: ActionKit,
+    claims: Sequence[Claim],
+    threads: int,
+    spent: Callable[[Spent], None],
+    gallery: Gallery,
+) -> list[tuple[Claim, Callable[[], CarriedOut]]]:
+    """Each claim's action started, its calls through ``gallery``: on the process's
+    threads, or in this thread for a batch of one (a thread would only add its
+    hand-over); its ending, or its error, when called. What their LLM calls bill goes to
+    ``spent``."""
+    if len(claims) == 1:
+        claim = claims[0]
+        return [(claim, partial(carry_out, kit, claim, spent, gallery))]
+    pool = _pool(threads)
+    running: list[tuple[Claim, Future[CarriedOut]]] = [
+        (claim, pool.submit(carry_out, kit, claim, spent, gallery)) for claim in claims
+    ]
+    return [(claim, future.result) for claim, future in running]
+
+
+def perform_one(kit: ActionKit, key: ActionKey[Action]) -> Performed:
+    """One delivery of a batchable kind, a batch of one (``perform_batch``): its outcome;
+    its failure raised for the task to settle, as any action's; an unknown key an
+    ``InputError``, as the claim of one action says it."""
+    became = perform_batch(kit, [key], threads=1, settle=_raise)[str(key)]
+    if isinstance(became, Unknown):
+        raise InputError(f"no activity with key {str(key)!r}")
+    assert isinstance(became, Performed)  # a failure was raised (``_raise``)
+    return became
+
+
+def perform_batch(
+    kit: ActionKit,
+    keys: Sequence[ActionKey[Action]],
+    *,
+    threads: int,
+    settle: Settle = _raise,
+) -> dict[str, Outcome]:
+    """Carry out the actions ``keys`` name (parsed at the task's entry), each exactly once
+    in effect: the outcome of each key, by the key's string. An action that failed is
+    settled by ``settle`` after the batch's end (by default its error is raised then, as
+    a single action's is)."""
+    for key in keys:
+        if not KINDS[key.action].batchable:
+            raise ValueError(f"{str(key)!r} is not of a batchable kind")
+    unique = list(dict.fromkeys(keys))
+    # A like's post chosen before the claim, from a young feed page and one read of the
+    # ledger for the whole batch, kept by the claim when still open to the agent
+    # (``targets.first_choices``): no statement of its own after.
+    choices = first_choices(choosing(kit), unique)
+    claimed = activities.claim_many(
+        kit.sessions,
+        [str(key) for key in unique],
+        now=kit.now(),
+        lease=kit.limits.lease,
+        first_choices=choices,
+    )
+    done: dict[str, Outcome] = dict(claimed.unclaimed)
+    endings: list[tuple[Claim, CarriedOut]] = []
+    failed: list[tuple[Claim, BaseException]] = []
+    # The batch's gallery calls admitted by the shared limits at once (one round trip to
+    # Redis for all of them, when the gallery is behind limits that can do that).
+    # What succeeding actions' LLM calls billed: charged in one round trip and recorded
+    # by the finish statement, not a transaction and a statement each.
+    spent: list[Spent] = []
+    with _admitted(kit.gallery, len(claimed.claims)) as gallery:
+        running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
+        for claim, result in running:
+            try:
+                endings.append((claim, result()))
+            except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
+                done[claim.key] = drafted(kit, claim)
+            except Exception as error:
+                failed.append((claim, error))
+    ending_ids = {claim.id for claim, _ in endings}
+    # Of an action that failed after all: charged, and kept on its activity.
+    keep_failed_spending(kit, [s for s in spent if s[0] not in ending_ids])
+    done |= end(kit, endings, [s for s in spent if s[0] in ending_ids])
+    for claim, raised in failed:
+        done[claim.key] = settle(claim.key, Action(claim.action), raised)
+    return done

@@ -2,7 +2,7 @@
 its comments, replies and post.
 
 The opening look of a session that holds a comment, a reply or a post (the dispatcher
-marks it with ``session`` and ``says``, ``fleet.agents.deciding``) asks the writer for
+marks it with ``session`` and ``says``, ``fleet.agents.heartbeat``) asks the writer for
 all of those words in one call (``fleet.content.planning``), shown the page it read and
 the comments it may answer, and keeps the plan with the session
 (``fleet.activities.plans``) before any action uses it; a retried look finds it kept

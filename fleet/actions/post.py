@@ -19,9 +19,9 @@ from fleet.actions.common import (
     fleet_recent,
     nonce,
     refuse_if_over_budget,
+    stop_for_review,
 )
 from fleet.actions.planning import as_content, planned_post
-from fleet.actions.review import stop_for_review
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
@@ -34,7 +34,7 @@ from fleet.gallery.provenance import ProvenanceCheck
 
 @dataclass(frozen=True, slots=True)
 class PostNeeds:
-    """What a post needs (built from the kit by ``fleet.actions.needs.for_post``)."""
+    """What a post needs (built from the kit by ``fleet.actions.perform.for_post``)."""
 
     accounts: Accounts
     writing: Writing  # the caption and the image prompt

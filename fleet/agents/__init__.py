@@ -2,21 +2,26 @@
 
 from fleet.agents.commands import (
     TRANSITIONS,
+    Remembered,
     change_status,
     create_agents,
     defer_agent,
     delete_agents,
     mark_people_waiting,
-    set_platform_user,
-)
-from fleet.agents.deciding import Decision, Strain, decide_ticks, manual_key
-from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
-from fleet.agents.memories import (
-    Remembered,
     memories_of,
     memory_count,
     published_vectors,
     remember,
+    set_platform_user,
+)
+from fleet.agents.heartbeat import (
+    Decision,
+    DispatchLimits,
+    DispatchReport,
+    Strain,
+    Tick,
+    decide_ticks,
+    dispatch_due,
 )
 from fleet.agents.post_vectors import (
     claim_post_vectors,
@@ -86,7 +91,6 @@ __all__ = [
     "keep_post_vectors",
     "list_agents",
     "live_handles_with_accounts",
-    "manual_key",
     "mark_people_waiting",
     "memories_of",
     "memory_count",

@@ -280,7 +280,7 @@ class OfflineWriter:
         answer = json.dumps({"thought": text}, ensure_ascii=False)
         return Thought(text, self._usage(prompt, answer, started))
 
-    # A writer that makes no plans says so (``fleet.actions.needs.for_browse``).
+    # A writer that makes no plans says so (``fleet.actions.perform.for_browse``).
     makes_plans = False
 
     def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:

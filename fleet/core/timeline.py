@@ -945,8 +945,6 @@ def within_quota(
 # straight from blake2b rather than through ``random.Random``: the dispatcher does this
 # ten thousand times a second, and seeding a Random costs more than the whole walk.
 
-_UNIT = float(1 << 53)
-
 
 def tick_unit(agent_seed: int, epoch_second: int) -> float:
     """A uniform number in [0, 1) from (agent seed, whole UTC second)."""

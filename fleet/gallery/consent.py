@@ -4,7 +4,7 @@ Bounded like every answer: at most ``MAX_PEOPLE`` people in all, at most ``MAX_B
 blocked agents each, handles of at most 64 characters. An entry that names a person but
 says something unreadable about them makes that person unreadable (never engaged); an
 entry that names no one, or a list past the bound, fails the whole read (no person is
-engaged until a read succeeds: ``fleet.actions.consent``).
+engaged until a read succeeds: ``fleet.actions.choosing``).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from fleet.service.root import Fleet
 Status = Literal["ok", "short", "unavailable"]
 
 # An action is counted against a person's say when it ended this long after they said it:
-# the most a process's copy of people's consent may be stale (fleet.actions.consent).
+# the most a process's copy of people's consent may be stale (fleet.actions.choosing).
 CONSENT_BOUND = timedelta(seconds=MAX_STALE_SECONDS)
 # The most ledger rows and gallery reads one audit makes (a bounded audit, said if cut).
 MAX_ACTIONS = 200_000

@@ -3,7 +3,7 @@ and the audit's two counts.
 
 ``scan_identity_questions`` reads the comments where people wait on an agent (the pace
 task's scan) and keeps those that ask what it is: the agent then owes a truthful answer,
-which its next tick gives whatever its quotas and budget say (``fleet.agents.deciding``).
+which its next tick gives whatever its quotas and budget say (``fleet.agents.heartbeat``).
 ``human_claims`` runs the guard's check of a claim to be human over every text the fleet
 published; ``identity_answers`` counts the questions asked, those answered truthfully
 (the answer says the account is automated and names the operator) and how soon.

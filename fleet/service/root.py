@@ -5,7 +5,7 @@ The CLI, the Celery worker, the demo and the tests all start here; nothing is bu
 import. Parts are passed in rather than patched (the demo passes its simulated clock and
 its feed), with one exception: the CLI marks a Fleet whose schema it has checked
 (``fleet.cli.context``). The action kit is built once and never copied: a batch hands its
-own gallery to its handlers beside the kit (``fleet.actions.batch``).
+own gallery to its handlers beside the kit (``fleet.actions.perform``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
-    from fleet.actions.consent import ConsentBook
-    from fleet.actions.holdout import HoldoutView
+    from fleet.actions.choosing import ConsentBook, HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.content.budget import SpendLedger
@@ -136,7 +135,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
-        from fleet.actions.feed_snapshot import FeedSnapshot
+        from fleet.actions.choosing import FeedSnapshot
         from fleet.actions.kit import (
             Authorship,
             Limits,
@@ -276,7 +275,7 @@ class Fleet:
 
     def _holdout_view(self) -> HoldoutView:
         """Who the impact experiment holds out, as the actions read it."""
-        from fleet.actions.holdout import HoldoutView
+        from fleet.actions.choosing import HoldoutView
 
         impact = self.settings.impact
         return HoldoutView(
@@ -303,7 +302,7 @@ class Fleet:
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:
         """People's consent as this process reads it (None: the gallery cannot say)."""
-        from fleet.actions.consent import ConsentBook
+        from fleet.actions.choosing import ConsentBook
         from fleet.gallery.consent import ReadsConsent
 
         if not isinstance(gallery, ReadsConsent):

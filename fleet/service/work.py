@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from fleet import activities, agents
 from fleet.actions import Outcome, perform
-from fleet.actions.batch import perform_batch
 from fleet.actions.failures import settle
+from fleet.actions.perform import perform_batch
 from fleet.activities.commands import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.kinds import KINDS, Action, ActionKey

@@ -19,11 +19,11 @@ from celery import Celery
 from sqlalchemy import Engine, event, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, needs
-from fleet.actions.batch import perform_batch
-from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions import ActionKit
+from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
+from fleet.actions.perform import choosing, perform_batch
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action, ActionKey
@@ -266,7 +266,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     kit = _kit(fleet, gallery)
     # A young feed page at hand (the process's snapshot): the likes choose before the claim.
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 6
+    assert len(kit.targeting.feed_snapshot.page(choosing(kit), author_handle)) == 6
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
@@ -291,7 +291,7 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     posts = _posts(gallery, fleet, author, 4)
     kit = _kit(fleet, gallery)
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 4
+    assert len(kit.targeting.feed_snapshot.page(choosing(kit), author_handle)) == 4
     first = perform_batch(kit, parsed(_decided(fleet, fans, "like", now)), threads=2)
     assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
     keeps = count_target_keeps(monkeypatch)
@@ -323,7 +323,7 @@ def test_a_process_new_to_the_agents_chooses_their_likes_by_taste_before_the_cla
     kit = _kit(fleet, gallery)
     kit.targeting = replace(kit.targeting, taste=Weights(), interests=Interests(None))
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
-    assert len(kit.targeting.feed_snapshot.page(needs.choosing(kit), author_handle)) == 4
+    assert len(kit.targeting.feed_snapshot.page(choosing(kit), author_handle)) == 4
     assert all(kit.targeting.interests.persona_of(fan) is None for fan in fans)  # type: ignore[union-attr]
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)

@@ -8,9 +8,10 @@ from dataclasses import replace
 from sqlalchemy import update
 
 from fleet import agents
-from fleet.actions import ActionKit, needs
+from fleet.actions import ActionKit
 from fleet.actions.choosing import friends_posts
 from fleet.actions.interests import Interests
+from fleet.actions.perform import choosing
 from fleet.core.taste import Weights
 from fleet.db.models import AgentActivity
 from fleet.gallery.client import HttpGallery
@@ -84,9 +85,9 @@ def test_a_friends_post_the_gallery_will_not_give_is_left_out(
     kept = str(activity(fleet, kept_key).result["post_id"])  # type: ignore[index]
     me_handle = handles[2]
     ties = {handles[0]: 1, handles[1]: 5}
-    found = friends_posts(needs.choosing(kit), me_handle, ties, [])
+    found = friends_posts(choosing(kit), me_handle, ties, [])
     assert [p.id for p in found] == [kept]
     # On the page already: nothing to read.
     page = gallery.feed(agent=me_handle, limit=50)
-    assert friends_posts(needs.choosing(kit), me_handle, ties, page) == []
-    assert friends_posts(needs.choosing(kit), me_handle, {}, []) == []
+    assert friends_posts(choosing(kit), me_handle, ties, page) == []
+    assert friends_posts(choosing(kit), me_handle, {}, []) == []

@@ -1,8 +1,8 @@
-"""A process's copy of people's consent (fleet.actions.consent): bounded staleness, fail safe."""
+"""A process's copy of people's consent (fleet.actions.choosing): bounded staleness, fail safe."""
 
 from __future__ import annotations
 
-from fleet.actions.consent import MAX_STALE_SECONDS, ConsentBook
+from fleet.actions.choosing import MAX_STALE_SECONDS, ConsentBook
 from fleet.core.consent import PersonConsent
 from fleet.core.taste import Candidate
 from fleet.errors import TransientError

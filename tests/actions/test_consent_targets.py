@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleet import agents
-from fleet.actions.batch import perform_batch
-from fleet.actions.consent import ConsentBook
+from fleet.actions.choosing import ConsentBook
+from fleet.actions.perform import perform_batch
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings

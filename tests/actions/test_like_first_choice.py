@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, needs, perform
-from fleet.actions.choosing import first_choices
-from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions import ActionKit, perform
+from fleet.actions.choosing import FeedSnapshot, first_choices
 from fleet.actions.kit import Limits, Targeting
+from fleet.actions.perform import choosing
 from fleet.content.offline import OfflineWriter
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Engagement
@@ -81,9 +81,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     for s in range(1, 8):
         # The one chooser (``first_choices``, a single like being a batch of one) knows
         # the ledger: it never offers a post the agent liked, nor one of its own.
-        chosen = first_choices(needs.choosing(kit), [ActionKey.parse(key_of(fan, s))]).get(
-            key_of(fan, s)
-        )
+        chosen = first_choices(choosing(kit), [ActionKey.parse(key_of(fan, s))]).get(key_of(fan, s))
         if s == 1 or len(liked) == len(posts):
             assert chosen is None  # no page read yet; then nothing is left open
         else:
@@ -107,7 +105,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
 
     # Every post is the author's own: nothing is chosen for it, and nothing is open.
     keeps.clear()
-    assert first_choices(needs.choosing(kit), [ActionKey.parse(key_of(author, 20))]) == {}
+    assert first_choices(choosing(kit), [ActionKey.parse(key_of(author, 20))]) == {}
     assert like(author, 20).status == "skipped"
     assert len(keeps) == 1
     assert report_likes(admin, author_handle) == 0

@@ -14,8 +14,7 @@ from sqlalchemy import func, select, update
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.agents.deciding import decide_ticks
-from fleet.agents.heartbeat import DispatchLimits, Tick, dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, Tick, decide_ticks, dispatch_due
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity

@@ -13,8 +13,7 @@ from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
-from fleet.agents.deciding import decide_ticks
-from fleet.agents.heartbeat import DispatchLimits, dispatch_due
+from fleet.agents.heartbeat import DispatchLimits, decide_ticks, dispatch_due
 from fleet.cli import cli
 from fleet.cli import schedule as schedule_cli
 from fleet.core.kinds import ACTION_NAMES, kind_of

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from fleet import activities
-from fleet.actions import needs
 from fleet.actions.choosing import chooser
+from fleet.actions.perform import choosing
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
 from fleet.core.holdout import arm
@@ -109,7 +109,7 @@ def test_target_choice_never_picks_a_held_out_persons_post(sim: Fleet) -> None:
     kit = sim.action_kit
     chosen = set()
     for seed in range(60):
-        choose = chooser(needs.choosing(kit), feed, random.Random(seed), me="agent", kind="comment")
+        choose = chooser(choosing(kit), feed, random.Random(seed), me="agent", kind="comment")
         chosen.add(choose(set(), {}))
     names = {p.id: p.user_id for p in feed}
     assert chosen and not {names[c] for c in chosen if c} & set(held)

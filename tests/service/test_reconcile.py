@@ -21,11 +21,11 @@ from pydantic import AnyUrl, SecretStr
 from sqlalchemy import func, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit, needs, perform
-from fleet.actions.choosing import Choosing, choose_post
+from fleet.actions import ActionKit, perform
+from fleet.actions.choosing import Choosing, FeedSnapshot, choose_post
 from fleet.actions.failures import settle
-from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.kit import Limits
+from fleet.actions.perform import choosing
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline import OfflineWriter
@@ -389,7 +389,7 @@ def test_an_agent_does_not_like_a_post_that_its_own_like_in_flight_is_for(
 
 def _choosing(kit: ActionKit, feed: FeedSnapshot) -> Choosing:
     """What choosing reads, from this kit with ``feed`` as its page."""
-    return needs.choosing(replace(kit, targeting=replace(kit.targeting, feed_snapshot=feed)))
+    return choosing(replace(kit, targeting=replace(kit.targeting, feed_snapshot=feed)))
 
 
 class FixedFeed(FeedSnapshot):
