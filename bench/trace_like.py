@@ -84,8 +84,9 @@ def _decide_a_like(app: Any, engine: Any, fans: list[int], start: datetime) -> t
     raise SystemExit("trace: no tick decided a like")
 
 
-def main() -> None:
-    logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
+def trace() -> dict[str, Any]:
+    """The trace of one like, tick to row: the modules (in order first entered), the
+    functions, and the like's outcome."""
     with (
         tempfile.TemporaryDirectory() as scratch,
         BackgroundSandbox(SandboxConfig(service_token=SecretStr(TOKEN), seed=7)) as sandbox,
@@ -135,24 +136,24 @@ def main() -> None:
         modules = dict.fromkeys([*ticked.modules, *liked.modules])
         functions = {**ticked.functions, **liked.functions}
         fleet.close()
-    print(
-        json.dumps(
-            {
-                "outcome": outcome,
-                "modules_count": len(modules),
-                "functions_count": len(functions),
-                "tick_modules_count": len(ticked.modules),
-                "like_modules_count": len(liked.modules),
-                "modules": list(modules),
-                **(
-                    {"functions": [f"{m}.{f}" for m, f in functions]}
-                    if "--functions" in sys.argv
-                    else {}
-                ),
-            },
-            indent=1,
-        )
-    )
+        engine.dispose()
+    return {
+        "outcome": outcome,
+        "modules_count": len(modules),
+        "functions_count": len(functions),
+        "tick_modules_count": len(ticked.modules),
+        "like_modules_count": len(liked.modules),
+        "modules": list(modules),
+        "functions": [f"{m}.{f}" for m, f in functions],
+    }
+
+
+def main() -> None:
+    logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
+    traced = trace()
+    if "--functions" not in sys.argv:
+        del traced["functions"]
+    print(json.dumps(traced, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""ARCHITECTURE.md's life of a like is the trace of a like (``bench.trace_like``), line by
+line: the same modules in the order the like first enters them, and at most 30 of them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bench.trace_like import trace
+
+ROOT = Path(__file__).resolve().parents[2]
+MOST_MODULES = 30  # issue 55's bound: a like readable in a page
+
+
+def _life_of_a_like() -> list[str]:
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    section = text.split("## The life of a like", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    numbered = [re.match(r"\s*(\d+) ([a-z_.]+)\s", line) for line in block.splitlines()]
+    found = [m for m in numbered if m]
+    assert [int(m.group(1)) for m in found] == list(range(1, len(found) + 1)), (
+        "the life of a like numbers its modules 1, 2, 3 ... in order"
+    )
+    return [f"fleet.{m.group(2)}" for m in found]
+
+
+def test_the_life_of_a_like_is_the_traced_like_module_by_module() -> None:
+    traced = trace()
+
+    assert traced["outcome"] == "succeeded"
+    assert _life_of_a_like() == traced["modules"]
+    assert traced["modules_count"] <= MOST_MODULES
