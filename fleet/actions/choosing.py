@@ -511,15 +511,15 @@ def first_choices(
     to keep if it is still open. Two likes of one agent in the batch choose two posts.
 
     One statement spares the likes a read and a choice of their own after the claim. A
-    single like is a batch of one (``fleet.actions.perform.perform_one``): this is the one
+    single like is a batch of one (``fleet.actions.perform.perform``): this is the one
     choice made before a claim. A key's draw is seeded by the key.
     """
-    feed = choosing.feed_snapshot.renewed(choosing)
-    if not feed:
-        return {}
     likes: list[LikeKey] = [key for key in keys if is_like(key)]
     agent_of = {str(key): key.agent_id for key in likes}
     if not agent_of:
+        return {}
+    feed = choosing.feed_snapshot.renewed(choosing)
+    if not feed:
         return {}
     since = choosing.now() - timedelta(hours=1)
     cap = choosing.settings.bot_engagements_per_post_per_hour

@@ -42,12 +42,11 @@ from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
-from fleet.activities import Claim, Held
+from fleet.activities import Claim
 from fleet.activities.commands import (
     AlreadyFinished,
     CarriedOut,
     Drafted,
-    HeldElsewhere,
     Outcome,
     Performed,
     Skipped,
@@ -246,31 +245,19 @@ if set(HANDLERS) != set(KINDS):
 
 def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     """Carry out the action ``key`` names (a value: parsed once, where a task or an
-    approval took it), or return at once if it already ended.
+    approval took it), or return at once if it already ended: its outcome; its failure
+    raised for the task to settle; an unknown key an ``InputError``.
 
-    An action of a batchable kind (a like, a browse) is a batch of one
-    (``fleet.actions.perform.perform_one``): one claim path and one chooser for both."""
-    if KINDS[key.action].batchable:
-        return perform_one(kit, key)
-    claim = activities.claim(kit.sessions, str(key), now=kit.now(), lease=kit.limits.lease)
-    if claim is None:
-        return AlreadyFinished()
-    if isinstance(claim, Held):
-        # Another delivery holds it (a copy re-sent while the first was queued or running):
-        # no second LLM call, no second effect. Should the holder die, its lease runs out
-        # and the sweeper sends the action again.
-        return HeldElsewhere()
-    spent: list[Spent] = []
-    try:
-        ending = carry_out(kit, claim, spent.append)
-    except UnderReview:
-        return drafted(kit, claim)
-    except Exception:
-        keep_failed_spending(kit, spent)
-        raise
-    # The batch's end for a batch of one: on Postgres one statement (the terminal update
-    # and the ledger's row), not a transaction of two; then the listeners.
-    return end(kit, [(claim, ending)], spent)[claim.key]
+    Every action is a batch of one (``_perform``, as ``perform_batch``): one claim path
+    (``activities.claim_many``) and one ending (``end``) for every kind. Another delivery
+    that holds it (a copy re-sent while the first was queued or running) makes no second
+    LLM call and no second effect; should the holder die, its lease runs out and the
+    sweeper sends the action again."""
+    became = _perform(kit, [key], threads=1, settle=_raise)[str(key)]
+    if isinstance(became, Unknown):
+        raise InputError(f"no activity with key {str(key)!r}")
+    assert isinstance(became, Performed)  # a failure was raised (``_raise``)
+    return became
 
 
 # A listener of the action-ended event (Locust's ``events``), fired once per delivery after
@@ -318,6 +305,8 @@ def end(
     """End these claimed actions as their outcomes say, in one statement (what the
     succeeding ones billed recorded on them), then fire the action-ended event to its
     ``LISTENERS`` with the ones this delivery ended: each key's outcome."""
+    if not endings:  # every action of the delivery failed, was drafted or not claimed
+        return {}
     usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
     written = [
         (claim, replace(outcome, usage=usages[claim.id]) if claim.id in usages else outcome)
@@ -527,17 +516,6 @@ def _carrying_out(
     return [(claim, future.result) for claim, future in running]
 
 
-def perform_one(kit: ActionKit, key: ActionKey[Action]) -> Performed:
-    """One delivery of a batchable kind, a batch of one (``perform_batch``): its outcome;
-    its failure raised for the task to settle, as any action's; an unknown key an
-    ``InputError``, as the claim of one action says it."""
-    became = perform_batch(kit, [key], threads=1, settle=_raise)[str(key)]
-    if isinstance(became, Unknown):
-        raise InputError(f"no activity with key {str(key)!r}")
-    assert isinstance(became, Performed)  # a failure was raised (``_raise``)
-    return became
-
-
 def perform_batch(
     kit: ActionKit,
     keys: Sequence[ActionKey[Action]],
@@ -552,6 +530,13 @@ def perform_batch(
     for key in keys:
         if not KINDS[key.action].batchable:
             raise ValueError(f"{str(key)!r} is not of a batchable kind")
+    return _perform(kit, keys, threads=threads, settle=settle)
+
+
+def _perform(
+    kit: ActionKit, keys: Sequence[ActionKey[Action]], *, threads: int, settle: Settle
+) -> dict[str, Outcome]:
+    """``perform_batch`` for keys of any kind: one action (``perform``) or many."""
     unique = list(dict.fromkeys(keys))
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
@@ -572,7 +557,8 @@ def perform_batch(
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
-    with _admitted(kit.gallery, len(claimed.claims)) as gallery:
+    batched = sum(KINDS[Action(claim.action)].batchable for claim in claimed.claims)
+    with _admitted(kit.gallery, batched) as gallery:
         running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
         for claim, result in running:
             try:

@@ -324,8 +324,6 @@ _CLAIM = (
         deliveries=ACTIVITIES.c.deliveries + 1,
     )
 )
-# Postgres returns the agent with the claim (UPDATE ... FROM agents).
-_CLAIM_WITH_ACTOR = _CLAIM.where(AGENTS.c.id == ACTIVITIES.c.agent_id).returning(*_CLAIMED, *_ACTOR)
 _CLAIM_ALONE = _CLAIM.returning(*_CLAIMED, ACTIVITIES.c.agent_id)
 _ACTOR_OF = select(*_ACTOR).where(AGENTS.c.id == bindparam("agent"))
 _KEY_STATE = select(ACTIVITIES.c.status, ACTIVITIES.c.lease_expires_at).where(
@@ -355,14 +353,9 @@ def _choosing(claim_statement: Any) -> Any:
     )
 
 
-# By (database, whether a first choice comes with the claim). Dialect branch: SQLite's
-# RETURNING cannot return another table's columns, so the agent is read after the claim.
-_CLAIMS = {
-    ("postgresql", False): _CLAIM_WITH_ACTOR,
-    ("postgresql", True): _choosing(_CLAIM_WITH_ACTOR),
-    ("sqlite", False): _CLAIM_ALONE,
-    ("sqlite", True): _choosing(_CLAIM_ALONE),
-}
+# By whether a first choice comes with the claim. The claim returns the activity's own
+# columns (SQLite's RETURNING cannot return another table's), and the agent is read next.
+_CLAIMS = {False: _CLAIM_ALONE, True: _choosing(_CLAIM_ALONE)}
 
 
 def claim(
@@ -374,7 +367,9 @@ def claim(
     first_choice: FirstChoice | None = None,
 ) -> Claim | Held | None:
     """Hold the pending activity ``key`` under a lease; None if it is already terminal,
-    Held if another delivery holds it (this one does no work).
+    Held if another delivery holds it (this one does no work). The actions claim through
+    ``claim_many`` (one action is a batch of one), which claims with this, key by key, on
+    SQLite, and with one statement for every key on Postgres.
 
     One conditional update: of a delivery finishing the activity and one claiming it, the
     claim waits for the finish and then finds nothing pending. With a ``first_choice``
@@ -435,13 +430,9 @@ def _claim_row(
     connection: Connection, params: dict[str, Any], *, choosing: bool
 ) -> tuple[Sequence[Any], Sequence[Any]] | None:
     """(the activity's columns, the agent's) of the claimed activity, or None."""
-    dialect = connection.dialect.name
-    row = connection.execute(_CLAIMS[dialect, choosing], params).first()
+    row = connection.execute(_CLAIMS[choosing], params).first()
     if row is None:
         return None
-    if dialect == "postgresql":
-        return row[: len(_CLAIMED)], row[len(_CLAIMED) :]
-    # SQLite cannot return columns of another table: the agent is read next.
     return row[: len(_CLAIMED)], tuple(connection.execute(_ACTOR_OF, {"agent": row[-1]}).one())
 
 
