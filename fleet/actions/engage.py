@@ -84,26 +84,32 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
 def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     persona = needs.personas.get(claim.actor.persona)
-    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
-    read = [seen(p) for p in feed if p.username != claim.actor.handle]
+    read = _page_read(needs, claim)
+    looked = [p.post_id for p in read]
     if claim.content.get("thinks") is False:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
-        return {"seen": [p.post_id for p in read], "thought": None}, None
+        return {"seen": looked, "thought": None}, None
     plan = _plan_on(needs, claim, read)
     if plan is not None:  # the session's words are written: its thought with them
-        return {"seen": [p.post_id for p in read], "thought": plan.thought}, None
+        return {"seen": looked, "thought": plan.thought}, None
     if needs.likely is not None and says(claim):
         # The writer makes plans, but this one had nothing to write on (no comment waits,
         # nothing on the page) or no budget: the look thinks nothing, as a look of a
         # session that says nothing does; each action writes its own if it comes to it.
-        return {"seen": [p.post_id for p in read], "thought": None}, None
+        return {"seen": looked, "thought": None}, None
     # A thought repeats nothing the agent wrote: its prompt does not show the recent texts.
     author = plain_author(claim)
     with billed(needs.billing, claim):
         thought = needs.writer.think(persona, author, read, nonce=nonce(claim))
     if thought.usage.calls:
         keep_spent_at_end(needs.billing, claim, thought.usage)
-    return {"seen": [p.post_id for p in read], "thought": thought.text}, None
+    return {"seen": looked, "thought": thought.text}, None
+
+
+def _page_read(needs: BrowseNeeds, claim: Claim) -> list[PostSeen]:
+    """The feed's newest page as the agent reads it, its own posts left out."""
+    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
+    return [seen(p) for p in feed if p.username != claim.actor.handle]
 
 
 def plan_session(needs: BrowseNeeds, claim: Claim) -> SessionPlan | None:
@@ -116,8 +122,7 @@ def plan_session(needs: BrowseNeeds, claim: Claim) -> SessionPlan | None:
         return None
     if plan_of(needs.writing.sessions, claim.actor.id, opened) is not None:
         return None  # kept before this delivery: the reply reads it, no page needed
-    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
-    return _plan_on(needs, claim, [seen(p) for p in feed if p.username != claim.actor.handle])
+    return _plan_on(needs, claim, _page_read(needs, claim))
 
 
 def _plan_on(needs: BrowseNeeds, claim: Claim, read: list[PostSeen]) -> SessionPlan | None:

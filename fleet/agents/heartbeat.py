@@ -435,18 +435,20 @@ def plan_ticks(
             # Only a session's opening look, when the session says something, asks
             # the writer for a thought: the other looks make no LLM call.
             notes = {**notes, "thinks": False}
-        elif opened is not None and action == Action.BROWSE.value and index == 0:
-            # A speaking session's opening look writes the session's words in one call
-            # (its plan, ``fleet.actions.planning``): what the session holds, as drawn.
+        elif (
+            opened is not None
+            and index == 0
+            and (action == Action.BROWSE.value or (action == Action.REPLY.value and not owes))
+        ):
+            # A speaking session's opening writes the session's words in one call (its
+            # plan, ``fleet.actions.planning``): what the session holds, as drawn. It opens
+            # with a look, or with a reply when a person's comment called the agent (the
+            # reply writes the plan, ``engage.plan_session``, and counts in it).
             says = rhythm.says(opened, answers=agent_id in answering)
+            if action == Action.REPLY.value:
+                says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
             if says:
                 notes = {**notes, "session": opened, "says": says}
-        elif opened is not None and index == 0 and action == Action.REPLY.value and not owes:
-            # A person's comment called the agent: the session opens with its reply, not
-            # a look, and the reply writes the session's plan (``engage.plan_session``).
-            says = rhythm.says(opened, answers=agent_id in answering)
-            says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
-            notes = {**notes, "session": opened, "says": says}
         elif opened is not None and action in _WORDS:
             # A comment, reply or post of a session uses its opening look's plan.
             notes = {**notes, "session": opened}
