@@ -877,13 +877,13 @@ _FINISH_MANY = text(
             END,
             provider = COALESCE(CAST(v.usage AS jsonb) ->> 'provider', a.provider)
         FROM v
-        WHERE a.id = v.id AND a.status = 'pending'
+        WHERE a.id = v.id AND a.status = :pending_status
         RETURNING a.id, a.agent_id
     ), ledger AS (
         INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
         SELECT done.agent_id, v.post_id, v.kind, done.id, :at
         FROM done JOIN v ON v.id = done.id
-        WHERE v.status = 'succeeded' AND v.post_id IS NOT NULL
+        WHERE v.status = :succeeded_status AND v.post_id IS NOT NULL
         ON CONFLICT (agent_id, post_id, kind) DO NOTHING
     )
     SELECT id FROM done
@@ -942,5 +942,7 @@ def finish_many(
             "kinds": [e[1] if e else None for e in engaged],
             "usages": [None if v.usage is None else json.dumps(v.usage) for v in endings],
             "at": now,
+            "pending_status": ActivityStatus.PENDING.value,
+            "succeeded_status": ActivityStatus.SUCCEEDED.value,
         }
         return set(connection.execute(_FINISH_MANY, params).scalars())
