@@ -75,6 +75,7 @@ from bench.pipeline_util import _children, _memory_kib, _percentile
 from bench.week_clock import VARIABLE, ScaledClock
 from fleet.db.models import AgentActivity, Memory
 from fleet.embeddings.local import LocalEmbedder
+from fleet.infra.queue import ping_workers
 from fleet.service import agents as use
 from fleet.service import database
 from fleet.service.root import Fleet, bootstrap
@@ -452,12 +453,26 @@ def verdict(days: list[dict[str, Any]]) -> dict[str, Any]:
     return {"last_day_vs_first": figures, "growth": growth, "met": met}
 
 
+def _await_workers(stack: Stack, settings: Settings, seconds: float) -> None:
+    """Until the run's ticks and actions workers both answer a ping; at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answered = ping_workers(settings, timeout=1.0)
+        if {"ticks", "actions"} <= {name.split("-")[1] for name in answered if "-" in name}:
+            return
+        dead = stack.alive()
+        if dead:
+            raise SystemExit(f"week: {', '.join(dead)} exited before answering")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"week: the workers did not answer within {seconds:.0f} s")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     began = time.monotonic()
     name = scratch_database()
     prefix = f"fleet-bench-week-{uuid.uuid4().hex[:8]}:"
     workdir = Path(tempfile.mkdtemp(prefix="fleet-bench-week-"))
-    clock = ScaledClock(START, args.speed)
+    clock = ScaledClock(START, args.speed, started_by=workdir / "clock-t0")
     sandbox_db = workdir / "gallery.db"
     sandbox = BackgroundSandbox(
         SandboxConfig(
@@ -491,10 +506,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if count:
                 use.create(fleet, use.NewAgents(slug, count))
         use.change_status(fleet, "start", use.Selection(everyone=True))
-        # The clock starts once the workers had time to load (they read it from the start).
-        clock.t0 = time.time() + args.warmup
         stack = Stack(args, _env(args, settings, clock), workdir)
         stack.start()
+        # The clock starts once both workers answer: however slow their start, day 1 is
+        # a whole day of theirs (until then every process's time stands at START).
+        _await_workers(stack, settings, args.warmup)
+        clock.begin(time.time())
         shim = SimpleNamespace(clock=clock, sandbox=sandbox)
         span = args.days * DAY
         people = People(
@@ -611,7 +628,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="the actions worker's pool")
     parser.add_argument("--newcomer-every", type=float, default=60.0, help="simulated minutes")
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--warmup", type=float, default=20.0, help="wall seconds before day 1")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=180.0,
+        help="wall seconds the workers may take to answer before day 1 (then the clock starts)",
+    )
     parser.add_argument("--step-seconds", type=float, default=1.0, help="people's wall step")
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     args = parser.parse_args(argv)

@@ -149,7 +149,7 @@ def test_the_week_prints_each_day_and_a_verdict() -> None:
     done = subprocess.run(
         [
             *(sys.executable, "-m", "bench.week", "--agents", "6", "--days", "2"),
-            *("--day-seconds", "8", "--warmup", "4", "--concurrency", "1"),
+            *("--day-seconds", "8", "--concurrency", "1"),
             *("--drain-seconds", "60"),
         ],
         cwd=ROOT,
