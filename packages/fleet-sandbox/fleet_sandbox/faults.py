@@ -18,7 +18,10 @@ The admin API (service token required, camelCase JSON):
 - ``POST /admin/people`` ``{"count": 4}``: people already on the gallery, each with a post
   (``fleet_sandbox.people``), made once;
 - ``POST /admin/people/post`` ``{"username": "mara_lens"}``: that person posts their next
-  picture now (the demo has people post through its day).
+  picture now (the demo has people post through its day);
+- ``/admin/people/join``, ``/admin/people/like``, ``/admin/people/comment``,
+  ``/admin/people/view`` and ``/admin/fleet/activity``: people beside the fleet joining,
+  liking and commenting, and what they see (``fleet_sandbox.visitors``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from fleet_sandbox.people import PEOPLE, post_next, seed_people
 from fleet_sandbox.report import report
 from fleet_sandbox.schemas import BadRequest, parse
 from fleet_sandbox.state import Sandbox, authorize, sandbox_of
+from fleet_sandbox.visitors import visitor_routes
 
 
 class FaultInjector:
@@ -230,4 +234,5 @@ def admin_routes() -> list[Route]:
         Route("/admin/reset", reset, methods=["POST"]),
         Route("/admin/people", post_people, methods=["POST"]),
         Route("/admin/people/post", post_person_next, methods=["POST"]),
+        *visitor_routes(),
     ]
