@@ -62,8 +62,11 @@ log = get_logger(__name__)
 PLANNED = "plan"
 # A comment, reply or post whose session's opening look is still pending (queued behind
 # it on another queue, or writing the plan now) waits for the plan: it looks again after
-# PLAN_WAIT_STEP, for at most PLAN_WAIT past its due time, then writes its own words.
-PLAN_WAIT = timedelta(seconds=30)
+# PLAN_WAIT_STEP, delivered at most PLAN_WAITS times (about 20 s; under the deferrals a
+# task may take, ``max_deferrals``), then writes its own words. Counted in deliveries,
+# not from its due time: a backlog (or the demo's 10-minute dispatch slices) delays the
+# look as much as the word.
+PLAN_WAITS = 10
 PLAN_WAIT_STEP = timedelta(seconds=2)
 
 
@@ -138,19 +141,16 @@ def await_plan(writing: Writing, claim: Claim) -> None:
     or post's session has no plan kept and the session's opening look, which writes it,
     is still pending: the look goes to the ``engage`` queue and the words to ``content``,
     so a worker may take a word first, which then chose and wrote without its plan (5-8 %
-    of comments in ``bench.community``). Past ``PLAN_WAIT`` after its due time it waits
-    no more. The opening action itself (``says``), and one outside a session, never wait."""
+    of comments in ``bench.community``). Delivered ``PLAN_WAITS`` times, it waits no
+    more. The opening action itself (``says``), and one outside a session, never wait."""
     opened = session_of(claim)
-    if opened is None or says(claim):
-        return
-    now, due = writing.now(), claim.due_at
-    if now - (due if due.tzinfo else due.replace(tzinfo=UTC)) > PLAN_WAIT:
+    if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
         return
     if plan_of(writing.sessions, claim.actor.id, opened) is not None:
         return
     if not _opening_pending(writing.sessions, claim.actor.id, opened):
         return
-    raise Deferred("its session's plan is being written", until=now + PLAN_WAIT_STEP)
+    raise Deferred("its session's plan is being written", until=writing.now() + PLAN_WAIT_STEP)
 
 
 def _opening_pending(sessions: sessionmaker[Session], agent_id: int, opened: datetime) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select, update
 
 from fleet import activities
 from fleet.actions.perform import perform
+from fleet.actions.planning import PLAN_WAITS
 from fleet.activities.outcomes import Succeeded
 from fleet.cli import cli
 from fleet.core.action_key import ActionKey
@@ -349,8 +350,8 @@ def test_a_comment_taken_before_its_session_s_look_waits_for_the_plan(
 ) -> None:
     """The look goes to the ``engage`` queue and the comment to ``content``: a worker may
     take the comment first. It waits (a deferral, no call) while the look is pending, then
-    takes the plan's text; past ``PLAN_WAIT`` after its due time it writes its own."""
-    look, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=5)
+    takes the plan's text; delivered ``PLAN_WAITS`` times, it writes its own."""
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=600)
     calls = len(local_api.requests)
     kit = fleet.action_kit
     with pytest.raises(Deferred, match="plan") as waited:
@@ -372,10 +373,16 @@ def test_a_comment_taken_before_its_session_s_look_waits_for_the_plan(
     assert _row(fleet, comment).content["planned"] is True
 
 
-def test_a_comment_long_past_due_does_not_wait_for_a_pending_look(
+def test_a_comment_delivered_often_does_not_wait_for_a_pending_look_any_more(
     fleet: Fleet, local_api: MessagesAPI
 ) -> None:
-    _, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=5 + 31)
+    _, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=5)
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == comment)
+            .values(deliveries=PLAN_WAITS)
+        )
     calls = len(local_api.requests)
     local_api.queue(local_api.text(json.dumps({"comment": "Solid tile work, the moss reads."})))
     done = perform(fleet.action_kit, ActionKey.parse(comment))
