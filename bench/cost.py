@@ -28,12 +28,29 @@ looks are marked ``thinks: false`` and call nothing); the visible output (posts,
 replies) is the same. Dollars at the configured model's price (Claude Haiku 4.5 by
 default) and at $0 for a local model (an unpriced model on a loopback host costs $0).
 
-``one_call_per_session``: the design of issue 34 step 3 (one call per session for all
-its words), which is NOT built: only its call counts are given, from the same simulated
-sessions (one per session; or none for a session with nothing to say), beside ``now``.
-No tokens or dollars are claimed for it.
+``after_plans``: one plan per speaking session (measured over every mix of words the
+simulated sessions hold), and a call of its own for the share ``--plan-miss`` of texts
+whose plan had none for them (a structural miss: ``bench.community``'s
+``planned_missed_why`` without the guard's refusals).
 
-    python -m bench.cost [--agents 20] [--weeks 2] [--samples 5]
+Two views, both printed, each side counted the same way:
+
+- **structural misses only** (``before_plans`` / ``after_plans``): no guard refusal is
+  charged to either side: before plans one call per text, after plans the plan and
+  the structural misses.
+- **all misses** (``before_plans_redrafts`` / ``after_plans_all_misses``): the guard's
+  refusals charged on both sides. Before plans an own first draft refused
+  (``--own-refused``: ``first_drafts_refused``' ``own_first_refused`` of a plans-off
+  run) is a second call. After plans a planned text refused (``--plan-refused``:
+  ``planned_refused``, of the planned texts offered) is one own call (the refused
+  planned text is that call's first draft: no third), and a structural miss's own
+  draft is refused as often as before plans (a second call).
+
+With the fake LLM the guard's echo check refuses templated texts far more often than a
+model's (``bench.community``): the all-misses view is the fake's, an upper bound.
+
+    python -m bench.cost [--agents 20] [--weeks 2] [--samples 5] \
+        [--plan-miss comment=..,reply=..,post=..] [--plan-refused ...] [--own-refused ...]
 """
 
 from __future__ import annotations
@@ -253,15 +270,19 @@ def session_figures(
 
 
 def day_of(
-    volumes: dict[str, Any], calls: dict[str, dict[str, Any]], thoughts: float
+    volumes: dict[str, Any],
+    calls: dict[str, dict[str, Any]],
+    thoughts: float,
+    redrafts: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Calls, tokens and dollars of one agent-day with ``thoughts`` thoughts."""
+    """Calls, tokens and dollars of one agent-day with ``thoughts`` thoughts; with
+    ``redrafts`` the share of each kind's first drafts the guard refused, each a
+    second call."""
     per_day = volumes["actions_per_agent_per_day"]
+    again = redrafts or {}
     counts = {
         "thought": thoughts,
-        "comment": per_day["comment"]["mean"],
-        "reply": per_day["reply"]["mean"],
-        "post": per_day["post"]["mean"],
+        **{k: per_day[k]["mean"] * (1 + again.get(k, 0.0)) for k in ("comment", "reply", "post")},
     }
     return {
         "calls": round(sum(counts.values()), 2),
@@ -275,9 +296,10 @@ def day_of(
 WORDS = ("comment", "reply", "post")
 
 
-def plan_misses(text: str) -> dict[str, float]:
-    """``--plan-miss``: one share for every kind (``0.3``), or a share per kind
-    (``comment=0.2,reply=0.5,post=0.1``; a kind left out misses nothing)."""
+def plan_misses(text: str, flag: str = "--plan-miss") -> dict[str, float]:
+    """``--plan-miss`` (``--plan-refused``, ``--own-refused``): one share for every kind
+    (``0.3``), or a share per kind (``comment=0.2,reply=0.5,post=0.1``; a kind left out
+    is 0)."""
     try:
         if "=" not in text:
             share = float(text)
@@ -290,10 +312,14 @@ def plan_misses(text: str) -> dict[str, float]:
                     raise ValueError(f"unknown kind {kind.strip()!r} (comment, reply, post)")
                 misses[kind.strip()] = float(value)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"--plan-miss {text!r}: {error}") from None
+        raise argparse.ArgumentTypeError(f"{flag} {text!r}: {error}") from None
     if any(not 0.0 <= share <= 1.0 for share in misses.values()):
-        raise argparse.ArgumentTypeError(f"--plan-miss {text!r}: each share is in [0, 1]")
+        raise argparse.ArgumentTypeError(f"{flag} {text!r}: each share is in [0, 1]")
     return misses
+
+
+def _shares_of(flag: str) -> Callable[[str], dict[str, float]]:
+    return lambda text: plan_misses(text, flag)
 
 
 def plan_day_of(
@@ -301,13 +327,21 @@ def plan_day_of(
     calls: dict[str, dict[str, Any]],
     speaking: float,
     miss: dict[str, float],
+    refused: dict[str, float] | None = None,
+    redrafts: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Calls, tokens and dollars of one agent-day with plans: one call per speaking
     session (its words and its opening look's thought), and the share ``miss[kind]`` of
-    the comments, replies and posts whose planned text was missing or refused, each its
-    own call."""
+    the comments, replies and posts whose plan had no text for them, each its own call.
+    With ``refused`` (the share of the planned texts offered that the guard refused) each
+    such text is one own call; with ``redrafts`` a structural miss's own first draft is
+    refused that often, each a second call (as before plans)."""
     per_day = volumes["actions_per_agent_per_day"]
-    counts = {"plan": speaking} | {k: miss[k] * per_day[k]["mean"] for k in WORDS}
+    no, again = refused or {}, redrafts or {}
+    counts = {"plan": speaking} | {
+        k: per_day[k]["mean"] * (miss[k] * (1 + again.get(k, 0.0)) + (1 - miss[k]) * no.get(k, 0.0))
+        for k in WORDS
+    }
     return {
         "calls": round(sum(counts.values()), 2),
         "calls_by_kind": {k: round(v, 2) for k, v in counts.items()},
@@ -330,10 +364,25 @@ def main(argv: list[str] | None = None) -> None:
         "--plan-miss",
         type=plan_misses,
         default="0",
-        help="the share of comments, replies and posts whose planned text is missing or "
-        "refused, each then its own call: one share (0.3) or one per kind "
-        "(comment=0.2,reply=0.5,post=0.1): 1 minus bench.community's planned_share with "
-        "--writer fake-llm",
+        help="the share of comments, replies and posts whose plan had no text for them (a "
+        "structural miss), each then its own call: one share (0.3) or one per kind "
+        "(comment=0.2,reply=0.5,post=0.1), from bench.community's planned_missed_why "
+        "with --writer fake-llm, the guard's refusals left out",
+    )
+    parser.add_argument(
+        "--plan-refused",
+        type=_shares_of("--plan-refused"),
+        default="0",
+        help="the share of planned texts offered that the guard refused (each one own call), "
+        "for the all-misses view: bench.community's first_drafts_refused planned_refused",
+    )
+    parser.add_argument(
+        "--own-refused",
+        type=_shares_of("--own-refused"),
+        default="0",
+        help="the share of an action's own first drafts the guard refused (a second call), "
+        "both sides of the all-misses view: first_drafts_refused own_first_refused of a "
+        "--plans off run",
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()
@@ -369,6 +418,15 @@ def main(argv: list[str] | None = None) -> None:
                 now_local = day_of(volumes, openai_calls, thoughts)
                 plan_hosted = plan_day_of(volumes, anthropic_calls, speaking, args.plan_miss)
                 plan_local = plan_day_of(volumes, openai_calls, speaking, args.plan_miss)
+                redrafted = day_of(volumes, anthropic_calls, thoughts, args.own_refused)
+                plan_all = plan_day_of(
+                    volumes,
+                    anthropic_calls,
+                    speaking,
+                    args.plan_miss,
+                    args.plan_refused,
+                    args.own_refused,
+                )
                 sessions = volumes["sessions_per_agent_per_day"]
                 personas[slug] = {
                     "volumes_per_agent_day": {
@@ -389,7 +447,10 @@ def main(argv: list[str] | None = None) -> None:
                         f"anthropic_{llm.model}": plan_hosted,
                         "openai_compatible_local_at_0_usd": plan_local,
                     },
+                    "before_plans_redrafts": {f"anthropic_{llm.model}": redrafted},
+                    "after_plans_all_misses": {f"anthropic_{llm.model}": plan_all},
                     "cut": _ratio(now_hosted["calls"], plan_hosted["calls"]),
+                    "cut_all_misses": _ratio(redrafted["calls"], plan_all["calls"]),
                 }
         finally:
             hosted.close()
@@ -403,6 +464,12 @@ def main(argv: list[str] | None = None) -> None:
         "weeks": args.weeks,
         "samples": args.samples,
         "plan_miss": args.plan_miss,
+        "plan_refused": args.plan_refused,
+        "own_refused": args.own_refused,
+        "views": {
+            "structural_misses_only": ["before_plans", "after_plans"],
+            "all_misses": ["before_plans_redrafts", "after_plans_all_misses"],
+        },
         "model": llm.model,
         "tokenizer": getattr(count, "name", getattr(count, "__name__", repr(count))),
         "price_per_million_tokens": {"input": price.input, "output": price.output},
@@ -415,7 +482,13 @@ def main(argv: list[str] | None = None) -> None:
                 "usd_per_agent_day": round(mean(phase, "usd"), 5),
                 "usd_per_100_agents_per_day": round(AGENTS_FOR_USD * mean(phase, "usd"), 4),
             }
-            for phase in ("a_thought_per_look", "before_plans", "after_plans")
+            for phase in (
+                "a_thought_per_look",
+                "before_plans",
+                "after_plans",
+                "before_plans_redrafts",
+                "after_plans_all_misses",
+            )
         },
         "seconds": round(time.perf_counter() - began, 1),
     }

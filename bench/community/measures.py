@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -231,7 +231,34 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
         for kind in ("comment", "reply", "post")
     }
     out["first_drafts_refused"] = first_drafts_refused(gallery.actions)
+    out["cost_flags"] = cost_flags(made, out["first_drafts_refused"])
     return out
+
+
+# A miss that is the guard's refusal of a planned text, not the plan's structure.
+_REFUSALS = ("the guard refused the planned text", "the plan's post refused")
+
+
+def cost_flags(made: Sequence[SimpleNamespace], refused: Mapping[str, Any]) -> dict[str, str]:
+    """This run's shares as ``bench.cost`` takes them: ``--plan-miss``, the texts whose
+    plan had no text for them (the structural misses: every miss but the guard's
+    refusals); ``--plan-refused``, the planned texts offered that the guard refused (a
+    post's: its refused share of the posts the plan wrote for); ``--own-refused``, the
+    own first drafts refused (of a ``--plans off`` run, for the before-plans side)."""
+    miss, no, own = [], [], []
+    for kind in ("comment", "reply", "post"):
+        done = [a for a in made if a.action == kind]
+        structural = [a for a in done if a.missed and not a.missed.startswith(_REFUSALS)]
+        miss.append(f"{kind}={_share(len(structural), len(done)) or 0}")
+        if kind == "post":
+            offered = [a for a in done if a.planned or a.missed == _REFUSALS[1]]
+            share = _share(sum(a.missed == _REFUSALS[1] for a in offered), len(offered))
+        else:
+            share = refused[kind]["planned_refused"]
+        no.append(f"{kind}={share or 0}")
+        if kind != "post":
+            own.append(f"{kind}={refused[kind]['own_first_refused'] or 0}")
+    return {"plan_miss": ",".join(miss), "plan_refused": ",".join(no), "own_refused": ",".join(own)}
 
 
 def first_drafts_refused(actions: Sequence[SimpleNamespace]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ DIAGNOSTICS = (
     "planned_share",
     "planned_missed_why",
     "first_drafts_refused",
+    "cost_flags",
 )
 
 

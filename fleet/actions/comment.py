@@ -24,7 +24,7 @@ from fleet.actions.common import (
     seen,
     stop_for_review,
 )
-from fleet.actions.planning import as_content, planned_comment, planned_targets
+from fleet.actions.planning import as_content, await_plan, planned_comment, planned_targets
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import Verdict, guarded_comment
@@ -72,6 +72,7 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
         return {**result, **_about(content)}, engagement
     post = None
     if needs.prefer is not None and claim.target_post_id is None:
+        await_plan(needs.writing, claim)  # its session's look may not have written it yet
         planned = planned_targets(needs.writing, claim)
         post = needs.prefer(claim, planned) if planned else None
     if post is None:

@@ -20,9 +20,10 @@ Under review, a planned text stops at its action's draft like any other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
@@ -49,6 +50,9 @@ from fleet.content.port import (
     Usage,
 )
 from fleet.core.memory import post_text
+from fleet.core.statuses import ActivityStatus
+from fleet.db.models import AgentActivity
+from fleet.errors import Deferred
 from fleet.infra.logs import get_logger
 
 log = get_logger(__name__)
@@ -56,6 +60,14 @@ log = get_logger(__name__)
 # The usage a planned text is recorded with: no call of its own (the plan's call is on
 # the opening look's activity), the plan's writer named.
 PLANNED = "plan"
+# A comment, reply or post whose session's opening look is still pending (queued behind
+# it on another queue, or writing the plan now) waits for the plan: it looks again after
+# PLAN_WAIT_STEP, delivered at most PLAN_WAITS times (about 20 s; under the deferrals a
+# task may take, ``max_deferrals``), then writes its own words. Counted in deliveries,
+# not from its due time: a backlog (or the demo's 10-minute dispatch slices) delays the
+# look as much as the word.
+PLAN_WAITS = 10
+PLAN_WAIT_STEP = timedelta(seconds=2)
 
 
 def session_of(claim: Claim) -> datetime | None:
@@ -122,6 +134,40 @@ def make_plan(
     if plan.usage.calls:
         keep_spent_at_end(billing, claim, plan.usage)
     return planning.from_record(kept)
+
+
+def await_plan(writing: Writing, claim: Claim) -> None:
+    """Raise ``Deferred`` (a little later, no failure counted) while this comment, reply
+    or post's session has no plan kept and the session's opening look, which writes it,
+    is still pending: the look goes to the ``engage`` queue and the words to ``content``,
+    so a worker may take a word first, which then chose and wrote without its plan (5-8 %
+    of comments in ``bench.community``). Delivered ``PLAN_WAITS`` times, it waits no
+    more. The opening action itself (``says``), and one outside a session, never wait."""
+    opened = session_of(claim)
+    if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
+        return
+    if plan_of(writing.sessions, claim.actor.id, opened) is not None:
+        return
+    if not _opening_pending(writing.sessions, claim.actor.id, opened):
+        return
+    raise Deferred("its session's plan is being written", until=writing.now() + PLAN_WAIT_STEP)
+
+
+def _opening_pending(sessions: sessionmaker[Session], agent_id: int, opened: datetime) -> bool:
+    """Whether the agent's session opened at ``opened`` has its opening action (the one
+    marked with ``says``: a look, or a reply) still pending (an agent has few pending)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(AgentActivity.content).where(
+                AgentActivity.agent_id == agent_id,
+                AgentActivity.status == ActivityStatus.PENDING.value,
+                AgentActivity.action.in_(("browse", "reply")),
+            )
+        ).scalars()
+        stamp = int(opened.timestamp())
+        return any(
+            isinstance(c, dict) and c.get("session") == stamp and c.get("says") for c in rows
+        )
 
 
 def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:

@@ -21,7 +21,7 @@ from fleet.actions.common import (
     refuse_if_over_budget,
     stop_for_review,
 )
-from fleet.actions.planning import as_content, planned_post
+from fleet.actions.planning import as_content, await_plan, planned_post
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard import guarded_post
@@ -54,6 +54,7 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
     persona = writing.personas.get(claim.actor.persona)
     content = dict(claim.content)
     if "title" not in content:
+        await_plan(writing, claim)  # its session's look may not have written the plan yet
         draft = planned_post(writing, claim) or _write(writing, claim, persona)
         content.update(
             image_prompt=draft.image_prompt,

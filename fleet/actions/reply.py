@@ -23,7 +23,7 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
-from fleet.actions.planning import as_content
+from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
 from fleet.content.budget import usage_record
 from fleet.content.guard_identity import discloses
@@ -64,6 +64,7 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
         return _send(needs, claim, content, claim.target_post_id)
     if needs.plan_session is not None:
         needs.plan_session(claim)  # kept before the comment is chosen: it prefers its plan's
+        await_plan(needs.writing, claim)  # a look opened its session: its plan may be coming
     comment, post_id = needs.choose_comment(claim)
     post = seen(needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id))
     asked = None if comment.user_is_agent else needs.identity.check(comment.content)

@@ -20,10 +20,12 @@ from sqlalchemy import Engine, select, update
 
 from fleet import activities
 from fleet.actions.perform import perform
+from fleet.actions.planning import PLAN_WAITS
 from fleet.activities.commands import Succeeded
 from fleet.cli import cli
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlan
+from fleet.errors import Deferred
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
 from fleet_sandbox import storage
@@ -341,3 +343,48 @@ def test_a_speaking_session_s_look_with_nothing_to_plan_makes_no_call(
     assert isinstance(done, Succeeded) and done.result is not None
     assert done.result["thought"] is None and done.result["seen"]
     assert len(local_api.requests) == calls
+
+
+def test_a_comment_taken_before_its_session_s_look_waits_for_the_plan(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    """The look goes to the ``engage`` queue and the comment to ``content``: a worker may
+    take the comment first. It waits (a deferral, no call) while the look is pending, then
+    takes the plan's text; delivered ``PLAN_WAITS`` times, it writes its own."""
+    look, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=600)
+    calls = len(local_api.requests)
+    kit = fleet.action_kit
+    with pytest.raises(Deferred, match="plan") as waited:
+        perform(kit, ActionKey.parse(comment))
+    assert waited.value.scope == "call" and waited.value.until is not None
+    assert waited.value.until - datetime.now(UTC) <= timedelta(seconds=2)
+    assert len(local_api.requests) == calls, "no call while the plan is being written"
+    local_api.queue(local_api.text(_plan(PLANNED)))
+    assert perform(kit, ActionKey.parse(look)).status == "succeeded"
+    with fleet.sessions.begin() as session:  # its lease let go, as the task's settling does
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == comment)
+            .values(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    done = perform(kit, ActionKey.parse(comment))
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 1, "the plan's call, and no other"
+    assert _row(fleet, comment).content["planned"] is True
+
+
+def test_a_comment_delivered_often_does_not_wait_for_a_pending_look_any_more(
+    fleet: Fleet, local_api: MessagesAPI
+) -> None:
+    _, (comment,) = _session(fleet, {"comment": 1}, "comment", ago=5)
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity)
+            .where(AgentActivity.idempotency_key == comment)
+            .values(deliveries=PLAN_WAITS)
+        )
+    calls = len(local_api.requests)
+    local_api.queue(local_api.text(json.dumps({"comment": "Solid tile work, the moss reads."})))
+    done = perform(fleet.action_kit, ActionKey.parse(comment))
+    assert done.status == "succeeded", done
+    assert len(local_api.requests) == calls + 1

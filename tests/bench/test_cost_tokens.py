@@ -49,3 +49,28 @@ def test_the_plan_miss_is_one_share_or_one_per_kind_and_a_bad_one_names_itself()
     for bad, named in (("like=0.2", "'like'"), ("1.5", "[0, 1]"), ("reply=x", "reply=x")):
         with pytest.raises(argparse.ArgumentTypeError, match=re.escape(named)):
             cost.plan_misses(bad)
+
+
+def test_both_views_charge_the_guard_s_refusals_alike_on_both_sides() -> None:
+    """Structural misses only: no refusal charged to either side. All misses: before
+    plans an own first draft refused is a second call; after plans a refused planned
+    text is one own call, and a structural miss's own draft is refused as often."""
+    volumes = {
+        "actions_per_agent_per_day": {
+            k: {"mean": n} for k, n in (("comment", 10.0), ("reply", 2.0), ("post", 1.0))
+        }
+    }
+    calls = {k: {"input_tokens": 100, "output_tokens": 10, "usd": 0.001} for k in cost.KINDS}
+    calls["plan"] = {"input_tokens": 500, "output_tokens": 100, "usd": 0.002}
+    none = dict.fromkeys(cost.WORDS, 0.0)
+    miss = {"comment": 0.1, "reply": 0.5, "post": 0.0}
+    refused = {"comment": 0.4, "reply": 0.0, "post": 0.2}
+    own = {"comment": 0.5, "reply": 0.2, "post": 0.0}
+    assert cost.day_of(volumes, calls, 3.0)["calls"] == 16.0
+    assert cost.day_of(volumes, calls, 3.0, own)["calls"] == 3 + 15 + 2.4 + 1
+    structural = cost.plan_day_of(volumes, calls, 4.0, miss)
+    assert structural["calls"] == 4 + 1 + 1
+    assert cost.plan_day_of(volumes, calls, 4.0, miss, none, none) == structural
+    every = cost.plan_day_of(volumes, calls, 4.0, miss, refused, own)
+    # comments 10 * (0.1 * 1.5 + 0.9 * 0.4), replies 2 * (0.5 * 1.2), posts 1 * 0.2
+    assert every["calls_by_kind"] == {"plan": 4.0, "comment": 5.1, "reply": 1.2, "post": 0.2}
