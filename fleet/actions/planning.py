@@ -142,9 +142,13 @@ def await_plan(writing: Writing, claim: Claim) -> None:
     is still pending: the look goes to the ``engage`` queue and the words to ``content``,
     so a worker may take a word first, which then chose and wrote without its plan (5-8 %
     of comments in ``bench.community``). Delivered ``PLAN_WAITS`` times, it waits no
-    more. The opening action itself (``says``), and one outside a session, never wait."""
+    more. The opening action itself (``says``), one outside a session, and any action of
+    a writer that makes no plans (the offline writer, ``FLEET_LLM__PLANS=false``) never
+    wait."""
     opened = session_of(claim)
     if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
+        return
+    if not getattr(writing.writer, "makes_plans", True):
         return
     if plan_of(writing.sessions, claim.actor.id, opened) is not None:
         return
