@@ -128,11 +128,22 @@ def plain_author(claim: Claim) -> Author:
     return Author(actor.handle, actor.display_name, actor.seed)
 
 
-def author_of(writing: Writing, claim: Claim, *, about: PostSeen | None = None) -> Author:
+def author_of(
+    writing: Writing,
+    claim: Claim,
+    *,
+    about: PostSeen | None = None,
+    fleet: Sequence[str] | None = None,
+) -> Author:
     """The agent as a writer, with its own recent texts (not to be repeated) and what it
-    remembers that bears on a text about ``about`` (None: a post of its own)."""
+    remembers that bears on a text about ``about`` (None: a post of its own). ``fleet``:
+    the fleet's newest texts when the caller read them for its guard (``fleet_recent``),
+    so that one read serves both; else the writer's share of them is read here."""
     own = activities.recent_texts_of(writing.sessions, agent_id=claim.actor.id, limit=20)
-    others = activities.recent_texts_of(writing.sessions, limit=FLEET_RECENT)
+    if fleet is None:
+        others = activities.recent_texts_of(writing.sessions, limit=FLEET_RECENT)
+    else:
+        others = list(fleet[:FLEET_RECENT])
     remembered: tuple[str, ...] = ()
     if writing.recall is not None:
         remembered = writing.recall.memories_for(claim.actor.id, now=writing.now(), about=about)

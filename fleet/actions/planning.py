@@ -223,9 +223,10 @@ def planned_comment(
     draft = CommentDraft(post.post_id, text, _usage(provider))
     if writing.guard is None:
         return draft, ACCEPT
-    author = author_of(writing, claim, about=post)
+    fleet = fleet_recent(writing)  # one read of the fleet's texts: the guard's and the author's
+    author = author_of(writing, claim, about=post, fleet=fleet)
     verdict = no_echo(
-        writing.guard.check_comment(draft, author, post, fleet_recent(writing)),
+        writing.guard.check_comment(draft, author, post, fleet),
         draft.text,
         echo_check(writing, claim, reply=post.answering is not None),
     )
@@ -245,9 +246,10 @@ def planned_post(writing: Writing, claim: Claim) -> PostDraft | None:
         return None
     draft = PostDraft(made.image_prompt, made.style, made.title, made.description, _usage(provider))
     if writing.guard is not None:
-        author = author_of(writing, claim)
+        fleet = fleet_recent(writing)
+        author = author_of(writing, claim, fleet=fleet)
         verdict = no_echo(
-            writing.guard.check_post(draft, author, fleet_recent(writing)),
+            writing.guard.check_post(draft, author, fleet),
             post_text(draft.title, draft.description),
             echo_check(writing, claim),
         )

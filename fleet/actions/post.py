@@ -99,7 +99,8 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
     """The post's own call (no plan, or its plan's post refused), within the budget and
     through the guard; what it cost is charged."""
     refuse_if_over_budget(writing.billing, claim)
-    author = author_of(writing, claim)
+    fleet = fleet_recent(writing)  # one read of the fleet's texts: the guard's and the writer's
+    author = author_of(writing, claim, fleet=fleet)
     with billed(writing.billing, claim):
         if writing.guard is not None:
             draft = guarded_post(
@@ -108,7 +109,7 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
                 persona,
                 author,
                 nonce=nonce(claim),
-                fleet_recent=fleet_recent(writing),
+                fleet_recent=fleet,
                 echo=echo_check(writing, claim),
             )
         else:
