@@ -48,7 +48,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from fleet.content import prompts
-from fleet.content.anthropic_writer import AnthropicWriter, price_for, prices_from_settings
+from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.llm_writer import price_for, prices_from_settings
 from fleet.content.offline import OfflineWriter, captions, distinct_share
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Usage
 from fleet.core.persona import Persona

@@ -17,7 +17,7 @@ FleetError
 ├── PermanentError          retrying cannot help: dead-letter it
 │   ├── ContentRefused      generated content refused (invalid after repair, or by the guard)
 │   │   └── ReplyRefused    the model's answer unusable after one repair; carries the usage
-│   │                       (fleet.content.anthropic_writer)
+│   │                       (fleet.content.llm_writer)
 │   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
 │   │                       (fleet.gallery.wire)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises

@@ -337,8 +337,9 @@ def _writer(
 ) -> tuple[Callable[[], Outcome], Callable[[], None]]:
     from pydantic import SecretStr
 
-    from fleet.content.anthropic_writer import AnthropicWriter, Price
+    from fleet.content.anthropic_writer import AnthropicWriter
     from fleet.content.fallback import ChainWriter
+    from fleet.content.llm_writer import Price
     from fleet.content.offline import OfflineWriter
     from fleet.content.openai_writer import ChatServer, OpenAIWriter
     from fleet.content.port import Author, ContentWriter, PostSeen

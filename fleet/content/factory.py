@@ -17,10 +17,11 @@ from collections.abc import Callable
 import httpx2
 import redis
 
-from fleet.content.anthropic_writer import AnthropicWriter, prices_from_settings
+from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.budget import SpendLedger
 from fleet.content.fallback import ChainWriter
 from fleet.content.guard import ContentGuard
+from fleet.content.llm_writer import prices_from_settings
 from fleet.content.offline import OfflineWriter
 from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import (

@@ -20,7 +20,7 @@ llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
   fallback is asked), its usage taken as the most the call could cost (the prompt's
   estimate with a margin, and ``max_tokens``); a stall mid-body is the call's time-out;
 - token counts are not trusted: a usage larger than the call could cost is clamped to
-  it and logged (``anthropic_writer.clamped``);
+  it and logged (``llm_writer.clamped``);
 - usage and cost are measured on every call; an error raised after a billed call
   carries that usage (``spent_on``). A model with no price costs $0 on a loopback or
   private host (a local server) and is refused at start-up anywhere else.
@@ -30,42 +30,31 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx2
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
 from fleet.content import planning, prompts
-from fleet.content.anthropic_writer import (
-    MAX_BODY_BYTES,
+from fleet.content.llm_writer import (
+    LLMWriter,
     Price,
     ReplyRefused,
-    _retry_after,
+    SdkErrors,
     clamped,
-    most_input,
+    deadline_transport,
     price_for,
-    unusable,
+    status_error,
+    utcnow,
 )
-from fleet.content.port import (
-    Author,
-    CommentDraft,
-    PlanAsk,
-    PostDraft,
-    PostSeen,
-    SessionPlan,
-    Thought,
-    Usage,
-    with_spent,
-)
+from fleet.content.port import Usage
 from fleet.core.persona import Persona
-from fleet.errors import ConfigError, Deferred, FleetError, PermanentError, TransientError
-from fleet.infra import bounded
+from fleet.errors import ConfigError, PermanentError, TransientError
 from fleet.infra.redaction import redact
 
 # The SDK is imported where a writer is built or a call made (as in anthropic_writer):
@@ -74,8 +63,6 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
-T = TypeVar("T")
-TRANSIENT_STATUS = frozenset({408, 429})
 # The longest length cap sent in a schema (a style's 80 is; a caption's 400 is not).
 WIRE_MAX_LENGTH = 100
 FREE = Price(input=0.0, output=0.0, cache_read=0.0, cache_write=0.0)
@@ -87,10 +74,6 @@ SCHEMAS: Mapping[prompts.Kind, type[BaseModel]] = {
     "thought": prompts.ThoughtReply,
     "plan": planning.PlanReply,
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def is_local(base_url: str | None) -> bool:
@@ -117,9 +100,7 @@ def openai_price(model: str, prices: Mapping[str, Price], base_url: str | None) 
         raise
 
 
-def translate(
-    error: openai.OpenAIError, now: datetime, *, secrets: tuple[str, ...] = ()
-) -> Exception:
+def translate(error: Exception, now: datetime, *, secrets: tuple[str, ...] = ()) -> Exception:
     """The Fleet error for an SDK error, the key masked in its message."""
     import openai
 
@@ -133,14 +114,7 @@ def translate(
         detail = f"LLM API answered {status}: {said}"
         if error.request_id:
             detail += f" (request {redact(error.request_id, secrets)[:80]})"
-        if status == 429:
-            until = _retry_after(error.response, now)
-            if until is not None:
-                return Deferred(detail, until, scope="call")
-            return TransientError(detail)
-        if status >= 500 or status in TRANSIENT_STATUS:
-            return TransientError(detail)
-        return PermanentError(detail)
+        return status_error(status, detail, error.response, now)
     return PermanentError(f"LLM client error: {type(error).__name__}")
 
 
@@ -152,12 +126,7 @@ def deadline_http_client(base_url: str | None = None) -> httpx2.Client:
     import openai
 
     url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-    transport = bounded.Transport2(
-        verify=None,
-        proxy=bounded.proxy_for(url),
-        limits=openai.DEFAULT_CONNECTION_LIMITS,
-        max_bytes=MAX_BODY_BYTES,
-    )
+    transport = deadline_transport(url, openai.DEFAULT_CONNECTION_LIMITS)
     return openai.DefaultHttpxClient(transport=transport)
 
 
@@ -200,8 +169,11 @@ class ChatServer:
     timeout_seconds: float
 
 
-class OpenAIWriter:
+class OpenAIWriter(LLMWriter["ChatCompletionMessageParam", "ChatCompletion", "openai.OpenAI"]):
     """A ContentWriter on an OpenAI-compatible Chat Completions server."""
+
+    OPENING = 2  # the system prompt and the user's
+    ANSWER = "a chat completion"
 
     def __init__(
         self,
@@ -209,7 +181,7 @@ class OpenAIWriter:
         *,
         prices: Mapping[str, Price],
         http_client: httpx2.Client | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         image_host: str | None = None,
     ) -> None:
         """``image_host``: the gallery's own image host, whose images the model is shown
@@ -218,96 +190,43 @@ class OpenAIWriter:
 
         model, api_key, base_url = server.model, server.api_key, server.base_url
         timeout_seconds = server.timeout_seconds
-        self.model = model
-        self._price = openai_price(model, prices, base_url)
-        # Images are shown to the model only from the gallery's own host (else the
-        # provider would fetch any address a person put in a post).
-        self._image_host = image_host
-        self._now = now
-        self._timeout = timeout_seconds
         key = api_key.get_secret_value() if api_key is not None else NO_KEY
-        self._secrets = (key,) if api_key is not None else ()
-        # How the answer's JSON is asked: a json_schema, else the json_object + schema
-        # some servers take instead (llama.cpp's), else not at all (plain text).
-        self._format = 0
-        self._client = openai.OpenAI(
+        price = openai_price(model, prices, base_url)  # first: an unpriced model opens no client
+        client = openai.OpenAI(
             api_key=key,
             base_url=base_url,
             max_retries=0,
             timeout=timeout_seconds,
             http_client=http_client if http_client is not None else deadline_http_client(base_url),
         )
-
-    @property
-    def base_url(self) -> str:
-        """The URL the SDK sends requests to."""
-        return str(self._client.base_url)
-
-    def write_post(self, persona: Persona, author: Author, *, nonce: int) -> PostDraft:
-        """A post in the persona's voice: image prompt, style, caption, description."""
-        prompt = prompts.post_prompt(persona, author, nonce=nonce)
-        # The style is one of the persona's: a server that decodes by the schema keeps to it.
-        schema = wire_schema("post")
-        schema["properties"]["style"] = {"type": "string", "enum": list(persona.workflow_styles)}
-        reply, usage = self._ask(
-            prompt, lambda text: prompts.parse_post(text, persona), schema=schema
+        super().__init__(
+            model=model,
+            price=price,
+            image_host=image_host,
+            now=now,
+            timeout=timeout_seconds,
+            client=client,
+            secrets=(key,) if api_key is not None else (),
         )
-        return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
+        # How the answer's JSON is asked: a json_schema, else the json_object + schema
+        # some servers take instead (llama.cpp's), else not at all (plain text).
+        self._format = 0
 
-    def write_comment(
-        self, persona: Persona, author: Author, post: PostSeen, *, nonce: int
-    ) -> CommentDraft:
-        """A reply to the post, which is quoted to the model as data."""
-        prompt = prompts.comment_prompt(
-            persona, author, post, nonce=nonce, image_host=self._image_host
-        )
-        text, usage = self._ask(prompt, lambda answer: prompts.parse_comment(answer, post))
-        return CommentDraft(post.post_id, text, usage)
+    def _schema(self, kind: prompts.Kind, persona: Persona) -> dict[str, Any] | None:
+        """A post's and a plan's schema (a comment's and a thought's: their kind's); a
+        post's style is one of the persona's: a server that decodes by it keeps to it."""
+        if kind == "post":
+            schema = wire_schema("post")
+            schema["properties"]["style"] = {
+                "type": "string",
+                "enum": list(persona.workflow_styles),
+            }
+            return schema
+        if kind == "plan":
+            return wire_schema("plan")
+        return None
 
-    def think(
-        self, persona: Persona, author: Author, seen: list[PostSeen], *, nonce: int
-    ) -> Thought:
-        """A one-line thought about the posts seen; no call when nothing was seen."""
-        if not seen:
-            return Thought(None)
-        prompt = prompts.thought_prompt(persona, author, seen)
-        text, usage = self._ask(prompt, prompts.parse_thought)
-        return Thought(text, usage)
-
-    def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
-        """A session's words in one call (``fleet.content.planning``), asked as JSON
-        fitting the plan's schema; no call when the session asks for nothing it can write."""
-        if not planning.wanted(ask):
-            return SessionPlan()
-        prompt = planning.plan_prompt(persona, author, ask)
-        schema = wire_schema("plan")
-        plan, usage = self._ask(
-            prompt, lambda text: planning.parse_plan(text, persona, ask), schema=schema
-        )
-        return planning.with_usage(plan, usage)
-
-    def close(self) -> None:
-        """Close the SDK client and its HTTP connections."""
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _ask(
-        self,
-        prompt: prompts.Prompt,
-        parse: Callable[[str], T],
-        *,
-        schema: dict[str, Any] | None = None,
-    ) -> tuple[T, Usage]:
+    def _messages(self, prompt: prompts.Prompt) -> list[ChatCompletionMessageParam]:
         user: Any
         if prompt.image_url:
             user = [
@@ -316,32 +235,19 @@ class OpenAIWriter:
             ]
         else:
             user = prompt.user
-        messages: list[ChatCompletionMessageParam] = [
+        return [
             {"role": "system", "content": prompt.system},
             {"role": "user", "content": user},
         ]
-        text, usage = self._call(prompt, messages, schema)
-        try:
-            return parse(text), usage
-        except prompts.InvalidReply as invalid:
-            note = prompts.repair_note(invalid.reason)
-        # One repair: the model's answer (trimmed) and what was wrong with it.
+
+    def _repair(
+        self, messages: list[ChatCompletionMessageParam], text: str, note: str
+    ) -> list[ChatCompletionMessageParam]:
         repair: list[ChatCompletionMessageParam] = [*messages]
         if text.strip():
             repair.append({"role": "assistant", "content": text.strip()[:2000]})
         repair.append({"role": "user", "content": note})
-        try:
-            text, more = self._call(prompt, repair, schema)
-        except FleetError as error:
-            with_spent(error, usage)
-            raise
-        usage = usage + more
-        try:
-            return parse(text), usage
-        except prompts.InvalidReply as invalid:
-            raise ReplyRefused(
-                f"the LLM answer was unusable after one repair: {invalid.reason}", usage
-            ) from None
+        return repair
 
     def _response_format(self, prompt: prompts.Prompt, schema: dict[str, Any] | None) -> Any:
         import openai
@@ -363,7 +269,7 @@ class OpenAIWriter:
 
         while True:
             try:
-                return self._create(prompt, messages, schema)
+                return super()._call(prompt, messages, schema)
             except openai.APIStatusError as error:
                 if self._format < 2 and _lacks_response_format(error):
                     # The server has not this form: ask the next one, now and from now on.
@@ -371,66 +277,44 @@ class OpenAIWriter:
                     continue
                 raise translate(error, self._now(), secrets=self._secrets) from error
 
-    def _create(
+    def _sdk_errors(self) -> SdkErrors:
+        import openai
+
+        return SdkErrors(
+            base=openai.OpenAIError,
+            timeout=openai.APITimeoutError,
+            translate=translate,
+            passed=(openai.APIStatusError,),
+        )
+
+    def _send(
         self,
         prompt: prompts.Prompt,
         messages: list[ChatCompletionMessageParam],
         schema: dict[str, Any] | None,
-    ) -> tuple[str, Usage]:
-        import openai
+    ) -> AbstractContextManager[Any]:
+        return self._client.chat.completions.with_streaming_response.create(
+            model=self.model,
+            max_tokens=prompt.max_tokens,
+            messages=messages,
+            response_format=self._response_format(prompt, schema),
+        )
+
+    def _validate(self, data: object) -> ChatCompletion:
         from openai.types.chat import ChatCompletion
 
-        most = most_input(prompt, messages if len(messages) > 2 else None)
-        started = time.perf_counter()
-        try:
-            with (
-                bounded.within(self._timeout),
-                self._client.chat.completions.with_streaming_response.create(
-                    model=self.model,
-                    max_tokens=prompt.max_tokens,
-                    messages=messages,
-                    response_format=self._response_format(prompt, schema),
-                ) as response,
-            ):
-                body = bounded.read_response(response.http_response, cap=MAX_BODY_BYTES)
-            completion = ChatCompletion.model_validate(bounded.loads(body))
-        except openai.APITimeoutError as error:
-            raise TransientError(
-                f"the LLM call timed out (its deadline is {self._timeout:g} s, "
-                "FLEET_LLM__TIMEOUT_SECONDS)"
-            ) from error
-        except openai.APIStatusError:
-            raise
-        except openai.OpenAIError as error:
-            refused = error.__cause__
-            if isinstance(refused, bounded.AnswerRefused):
-                raise self._unusable(refused, prompt, most) from error
-            raise translate(error, self._now(), secrets=self._secrets) from error
-        except bounded.AnswerRefused as error:
-            raise self._unusable(error, prompt, most) from error
-        except ValidationError as error:
-            refused = bounded.AnswerNotJson("the answer is not a chat completion")
-            raise self._unusable(refused, prompt, most) from error
-        latency_ms = (time.perf_counter() - started) * 1000
-        usage = self._usage(completion, latency_ms, prompt, most)
-        choice = completion.choices[0] if completion.choices else None
+        return ChatCompletion.model_validate(data)
+
+    def _read(
+        self, answer: ChatCompletion, latency_ms: float, prompt: prompts.Prompt, most: int
+    ) -> tuple[str, Usage]:
+        usage = self._usage(answer, latency_ms, prompt, most)
+        choice = answer.choices[0] if answer.choices else None
         if choice is None:
             raise ReplyRefused("the LLM server answered no choice", usage)
         if choice.message.refusal or choice.finish_reason == "content_filter":
             raise ReplyRefused("the LLM declined to write this", usage)
         return choice.message.content or "", usage
-
-    def _unusable(
-        self, error: bounded.AnswerRefused, prompt: prompts.Prompt, most: int
-    ) -> TransientError:
-        return unusable(
-            error,
-            price=self._price,
-            model=self.model,
-            prompt=prompt,
-            most=most,
-            timeout=self._timeout,
-        )
 
     def _usage(
         self, completion: ChatCompletion, latency_ms: float, prompt: prompts.Prompt, most: int

@@ -6,9 +6,10 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
+from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.fallback import ChainWriter
 from fleet.content.limited import LimitedWriter
+from fleet.content.llm_writer import ReplyRefused
 from fleet.content.offline import OfflineWriter
 from fleet.errors import Deferred, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket

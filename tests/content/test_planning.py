@@ -12,7 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from fleet.content import planning, prompts
-from fleet.content.anthropic_writer import AnthropicWriter, ReplyRefused
+from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.llm_writer import ReplyRefused
 from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import CommentSeen, PlanAsk, PostSeen, spent_on
 from fleet.errors import TransientError

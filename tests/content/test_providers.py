@@ -10,10 +10,10 @@ from contextlib import closing
 import pytest
 from redis import Redis
 
-from fleet.content.anthropic_writer import ReplyRefused
 from fleet.content.factory import build_writer
 from fleet.content.fallback import ChainWriter
 from fleet.content.limited import LimitedWriter
+from fleet.content.llm_writer import ReplyRefused
 from fleet.content.offline import OfflineWriter
 from fleet.content.port import ContentWriter, spent_on
 from fleet.errors import ConfigError, Deferred, PermanentError, TransientError

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fleet.content.anthropic_writer import ReplyRefused
+from fleet.content.llm_writer import ReplyRefused
 from fleet.content.openai_writer import ChatServer, OpenAIWriter
 from fleet.content.port import PlanAsk, PostSeen, spent_on
 from tests.content.conftest import AUTHOR, persona
