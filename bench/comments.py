@@ -9,7 +9,7 @@ by default). Printed as JSON:
   a stop word and not one of the commenter's habits (a word found in more than a tenth
   of its comments, whatever the post: "palette", "spot", "colours" said by the template,
   not read from the post). Target: at least 0.9.
-- ``flagged_share``: the share the rule-based proofreader (``fleet.content.proofread``)
+- ``flagged_share``: the share the rule-based proofreader (``fleet.content.offline.proofread``)
   flags, with examples. Target: 0.
 - the same two figures by commenter and by poster.
 
@@ -25,9 +25,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.proofread import Lexicon, lexicon, problems
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, PostSeen
-from fleet.content.proofread import Lexicon, lexicon, problems
 from fleet.infra.persona_files import PersonaCatalogue
 
 STOP = frozenset(
@@ -205,7 +205,7 @@ def main() -> None:
     result = {
         "method": "offline posts of every persona, a comment of every persona on each; "
         "named: shares a content word (not a stop word, not a commenter's habit) with the "
-        "post's title or description; flagged: fleet.content.proofread finds a problem",
+        "post's title or description; flagged: fleet.content.offline.proofread finds a problem",
         "posts": args.posts * len(catalogue),
         "seed": args.seed,
         "targets": {"naming_share": ">= 0.9", "flagged_share": "0"},

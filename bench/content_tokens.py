@@ -28,7 +28,7 @@ Also printed, per persona:
 
 Tokens are estimated offline, no network and no tokenizer download: a word counts one
 token per four letters (rounded up), a number one per three digits, any other visible
-character one (``fleet.content.prompts.estimate_tokens``). The plain characters / 4 rule
+character one (``fleet.content.llm.prompts.estimate_tokens``). The plain characters / 4 rule
 is printed beside it. Output tokens are the offline writer's answers rendered as the JSON
 the model is asked for. An attached image is not counted (Claude bills about
 width x height / 750 tokens for it, some 1,400 for a 1024 x 1024 image).
@@ -47,10 +47,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from fleet.content import prompts
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.llm_writer import price_for, prices_from_settings
-from fleet.content.offline import OfflineWriter, captions, distinct_share
+from fleet.content.llm import prompts
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import price_for, prices_from_settings
+from fleet.content.offline.writer import OfflineWriter, captions, distinct_share
 from fleet.content.port import Author, CommentDraft, PostDraft, PostSeen, Usage
 from fleet.core.persona import Persona
 from fleet.infra.persona_files import PersonaCatalogue

@@ -70,10 +70,10 @@ from pydantic import SecretStr
 
 from bench.realism import DEFAULT_START, agent_seed, measure
 from bench.tokens import E5Tokens
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.llm_writer import price_for, prices_from_settings
-from fleet.content.offline import OfflineWriter
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import price_for, prices_from_settings
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, ContentWriter, PlanAsk, PostSeen, Usage
 from fleet.core.persona import Action, Persona
 from fleet.core.timeline import Rhythm, simulate

@@ -34,7 +34,7 @@ from typing import Any
 
 from fleet import activities, agents
 from fleet.actions.remembering import Recall
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, PostSeen
 from fleet.core.memory import Memory, MemoryKind
 from fleet.db import migrate

@@ -11,7 +11,7 @@ each task as the JSON it asks for (``answer``):
   quotes; a reply asked to say what the agent is answers truthfully;
 - a thought on the ``<feed>``, and a post.
 
-Each text is the offline writer's (``fleet.content.offline``) for the persona the system
+Each text is the offline writer's (``fleet.content.offline.writer``) for the persona the system
 text names (``Kind of member: ...``), as the agent the request names (``You are ...``,
 its seed a hash of that name: one voice per agent, whichever request it writes), shown
 only the request's data: the titles, descriptions and comments as quoted (clipped as
@@ -38,9 +38,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from fleet.content.offline import OfflineWriter
+from fleet.content.llm.prompts import estimate_tokens
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
-from fleet.content.prompts import estimate_tokens
 from fleet.core.persona import Persona
 from fleet.infra.persona_files import PersonaCatalogue
 

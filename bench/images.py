@@ -40,7 +40,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet_sandbox import images

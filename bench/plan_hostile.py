@@ -1,7 +1,7 @@
 """Benchmark: plans a hostile upstream answers, and what of them would be published.
 
 The OpenAI-compatible writer (the real SDK) against the Chat Completions fake
-(``tests.openai_api``), asked for a session's plan (``fleet.content.planning``) over a
+(``tests.openai_api``), asked for a session's plan (``fleet.content.llm.planning``) over a
 page of posts and a comment to answer, answered with hostile plans: other ids, a gallery
 id it was never told, 500 items, 1 MB texts, nested JSON, wrong kinds, unknown keys, not
 JSON. For each it prints the items kept, those kept for a post or comment the request
@@ -17,8 +17,8 @@ import json
 import time
 from typing import Any
 
-from fleet.content import planning
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.llm import planning
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, CommentSeen, PlanAsk, PostSeen
 from fleet.errors import FleetError
 from fleet.infra.persona_files import PersonaCatalogue

@@ -20,8 +20,8 @@ import sys
 import numpy as np
 
 from bench.community import PEOPLE_COMMENTS as COMMENTS
-from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
-from fleet.content.offline import OfflineWriter
+from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.persona_files import PersonaCatalogue

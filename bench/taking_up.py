@@ -3,7 +3,7 @@ that say back what the post said.
 
 A newcomer's post says something specific (``bench.community.NEWCOMER_POSTS``): a
 question and what it asks about, a problem, a name, a figure with its unit. What a post
-says is read as the writer reads it (``fleet.content.reading.read_post``: the parts that
+says is read as the writer reads it (``fleet.content.offline.reading.read_post``: the parts that
 depend on no commenter's voice); a comment takes the post up when it holds one of those
 words (case aside). Posts that say nothing readable are left out.
 """
@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from fleet.content.lexicon import voice_of
+from fleet.content.offline.lexicon import voice_of
+from fleet.content.offline.reading import read_post
 from fleet.content.port import PostSeen
-from fleet.content.reading import read_post
 from fleet.core.voice import Voice
 from fleet.infra.persona_files import PersonaCatalogue
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import fleet
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, PostSeen
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.persona_files import load_persona

@@ -17,19 +17,19 @@ FleetError
 ├── PermanentError          retrying cannot help: dead-letter it
 │   ├── ContentRefused      generated content refused (invalid after repair, or by the guard)
 │   │   └── ReplyRefused    the model's answer unusable after one repair; carries the usage
-│   │                       (fleet.content.llm_writer)
+│   │                       (fleet.content.llm.base)
 │   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
 │   │                       (fleet.gallery.wire)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises
 │                           (fleet.gallery.wire)
 ├── Skip                    nothing to do; acknowledge quietly
 │   └── ContentSkipped      the guard refused both drafts; carries the usage
-│                           (fleet.content.guard)
+│                           (fleet.content.guard.guard)
 ├── UnderReview             written, not published: the action waits for an owner's review
 │
 │   Signals caught inside the adapter that raises them, never seen past it:
 ├── InvalidReply            a model's reply is not the JSON the task asked for: repair once
-│                           (fleet.content.prompts; also a ValueError)
+│                           (fleet.content.llm.prompts; also a ValueError)
 ├── NoProvenance            an image lacks a provenance mark or a mark does not hold: the
 │                           check records why (fleet.gallery.provenance)
 └── AnswerRefused           an upstream's answer broke a bound; each adapter maps it to its

@@ -337,11 +337,11 @@ def _writer(
 ) -> tuple[Callable[[], Outcome], Callable[[], None]]:
     from pydantic import SecretStr
 
-    from fleet.content.anthropic_writer import AnthropicWriter
-    from fleet.content.fallback import ChainWriter
-    from fleet.content.llm_writer import Price
-    from fleet.content.offline import OfflineWriter
-    from fleet.content.openai_writer import ChatServer, OpenAIWriter
+    from fleet.content.llm.anthropic import AnthropicWriter
+    from fleet.content.llm.base import Price
+    from fleet.content.llm.fallback import ChainWriter
+    from fleet.content.llm.openai import ChatServer, OpenAIWriter
+    from fleet.content.offline.writer import OfflineWriter
     from fleet.content.port import Author, ContentWriter, PostSeen
     from fleet.infra.persona_files import PersonaCatalogue
     from fleet.settings import LLMSettings

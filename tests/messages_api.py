@@ -9,7 +9,7 @@ kept as unexpected, which the tests' fixture fails on).
 
 Usage is a fake upstream's, counted deterministically (``count``):
 
-- input tokens: ``tokens``, a text's count (``fleet.content.prompts.estimate_tokens``
+- input tokens: ``tokens``, a text's count (``fleet.content.llm.prompts.estimate_tokens``
   unless given: a word one token per four letters, a number one per three digits, any
   other visible character one; ``bench.tokens`` has a real tokenizer's) over every
   text block of ``system`` and ``messages``, an image block 1,600 (the API's
@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from fleet.content.prompts import estimate_tokens
+from fleet.content.llm.prompts import estimate_tokens
 
 IMAGE_TOKENS = 1_600
 CACHE_TTL_SECONDS = 300.0

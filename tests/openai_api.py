@@ -3,7 +3,7 @@ on a free loopback port, on ``tests.messages_api.LocalHTTP``: the ``openai`` SDK
 real socket.
 
 An answer queued as ``text(...)`` comes back as a chat completion whose usage the server
-counts deterministically (``tokens``, ``fleet.content.prompts.estimate_tokens`` unless
+counts deterministically (``tokens``, ``fleet.content.llm.prompts.estimate_tokens`` unless
 given, over every message's text, an image 1,600 tokens; the same count over the
 answer); with nothing queued,
 ``respond(request body)`` writes the answer. ``formats`` are the ``response_format``
@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fleet.content.prompts import estimate_tokens
+from fleet.content.llm.prompts import estimate_tokens
 from tests.messages_api import IMAGE_TOKENS, Answer, LocalHTTP, Seen, Tokens, _Handler
 
 PATH = "/v1/chat/completions"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.community.gallery import Gallery
-from fleet.content.guard import unaddressed
+from fleet.content.guard.guard import unaddressed
 from fleet.embeddings.local import LocalEmbedder
 
 NEAR_DUPLICATE = 0.92

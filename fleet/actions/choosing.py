@@ -306,7 +306,7 @@ class FeedSnapshot:
 
 if TYPE_CHECKING:
     from fleet.actions.interests import Interests
-    from fleet.content.identity_intent import IdentityIntent
+    from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.core.taste import Weights, Welcome
     from fleet.gallery.port import Gallery
     from fleet.infra.persona_files import PersonaCatalogue
@@ -761,7 +761,7 @@ def _waiting(
     return waiting
 
 
-# The comments a session's plan is shown, at the most (``fleet.content.planning``).
+# The comments a session's plan is shown, at the most (``fleet.content.llm.planning``).
 ANSWERABLE_READ = 4
 
 

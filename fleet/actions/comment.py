@@ -26,8 +26,8 @@ from fleet.actions.common import (
 )
 from fleet.actions.planning import as_content, await_plan, planned_comment, planned_targets
 from fleet.activities import Claim
-from fleet.content.budget import usage_record
-from fleet.content.guard import Verdict, guarded_comment
+from fleet.content.guard.guard import Verdict, guarded_comment
+from fleet.content.llm.budget import usage_record
 from fleet.content.port import CommentDraft, PostSeen
 from fleet.gallery.port import Gallery, GalleryPost
 

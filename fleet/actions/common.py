@@ -20,8 +20,8 @@ from fleet import activities, agents
 from fleet.actions.remembering import Recall
 from fleet.activities import Claim
 from fleet.activities.drafts import APPROVED
-from fleet.content.budget import usage_record
-from fleet.content.guard import ContentGuard, ContentSkipped
+from fleet.content.guard.guard import ContentGuard, ContentSkipped
+from fleet.content.llm.budget import usage_record
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.core.memory import MemoryKind
 from fleet.errors import Skip, UnderReview

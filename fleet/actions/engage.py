@@ -24,7 +24,7 @@ from fleet.actions.common import (
 from fleet.actions.planning import make_plan, says, session_of
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of
-from fleet.content.planning import page_shown
+from fleet.content.llm.planning import page_shown
 from fleet.content.port import ContentWriter, PostSeen, SessionPlan
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.infra.persona_files import PersonaCatalogue

@@ -23,8 +23,8 @@ from fleet.actions.choosing import ConsentBook, FeedSnapshot, HoldoutView
 from fleet.actions.common import NoBudget, Spending
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
-from fleet.content.guard import ContentGuard
-from fleet.content.identity_intent import IdentityIntent
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.guard.identity_intent import IdentityIntent
 from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery

@@ -54,7 +54,7 @@ from fleet.activities.commands import (
     Unknown,
 )
 from fleet.activities.drafts import hold_for_review, rival_draft
-from fleet.content.budget import usage_record
+from fleet.content.llm.budget import usage_record
 from fleet.content.port import Usage
 from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import InputError, PermanentError, Skip, UnderReview, UnknownPersona

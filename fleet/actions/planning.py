@@ -3,7 +3,7 @@ its comments, replies and post.
 
 The opening look of a session that holds a comment, a reply or a post (the dispatcher
 marks it with ``session`` and ``says``, ``fleet.agents.heartbeat``) asks the writer for
-all of those words in one call (``fleet.content.planning``), shown the page it read and
+all of those words in one call (``fleet.content.llm.planning``), shown the page it read and
 the comments it may answer, and keeps the plan with the session
 (``fleet.activities.plans``) before any action uses it; a retried look finds it kept
 and pays nothing, and a plan that failed is kept empty, so nothing pays for it twice.
@@ -39,8 +39,8 @@ from fleet.actions.common import (
 )
 from fleet.activities import Claim
 from fleet.activities.plans import keep_plan, plan_of
-from fleet.content import planning
-from fleet.content.guard import ACCEPT, Verdict, no_echo
+from fleet.content.guard.guard import ACCEPT, Verdict, no_echo
+from fleet.content.llm import planning
 from fleet.content.port import (
     CommentDraft,
     PlanAsk,

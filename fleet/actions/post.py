@@ -23,8 +23,8 @@ from fleet.actions.common import (
 )
 from fleet.actions.planning import as_content, await_plan, planned_post
 from fleet.activities import Claim
-from fleet.content.budget import usage_record
-from fleet.content.guard import guarded_post
+from fleet.content.guard.guard import guarded_post
+from fleet.content.llm.budget import usage_record
 from fleet.content.port import PostDraft
 from fleet.core.persona import Persona
 from fleet.errors import Deferred, PermanentError, Skip, TransientError

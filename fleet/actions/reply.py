@@ -25,10 +25,10 @@ from fleet.actions.common import (
 )
 from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
-from fleet.content.budget import usage_record
-from fleet.content.guard_identity import discloses
-from fleet.content.identity_intent import IdentityIntent
-from fleet.content.offline import OfflineWriter
+from fleet.content.guard.identity import discloses
+from fleet.content.guard.identity_intent import IdentityIntent
+from fleet.content.llm.budget import usage_record
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import CommentDraft, CommentSeen, PostSeen
 from fleet.errors import PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryComment

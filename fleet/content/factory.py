@@ -2,7 +2,7 @@
 
 The writer is the chain of ``Settings.llm_chain()``: the primary provider (anthropic,
 openai or offline; unset: anthropic with ``ANTHROPIC_API_KEY``, else offline), then the
-fallbacks, tried in order while the one before is down (``fleet.content.fallback``).
+fallbacks, tried in order while the one before is down (``fleet.content.llm.fallback``).
 An offline writer alone is returned as it is; any other chain as a ``ChainWriter``,
 which labels each result with the writer that wrote it. ``limit`` wraps each provider's
 writer (the service's shared rate limits and circuit breaker, one set per provider).
@@ -17,13 +17,13 @@ from collections.abc import Callable
 import httpx2
 import redis
 
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.budget import SpendLedger
-from fleet.content.fallback import ChainWriter
-from fleet.content.guard import ContentGuard
-from fleet.content.llm_writer import prices_from_settings
-from fleet.content.offline import OfflineWriter
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import prices_from_settings
+from fleet.content.llm.budget import SpendLedger
+from fleet.content.llm.fallback import ChainWriter
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import (
     Author,
     CommentDraft,

@@ -93,7 +93,7 @@ class CommentSeen:
     text: str
     author: str
     author_is_agent: bool
-    # The comment asks what the agent is or who runs it (``fleet.content.identity_intent``):
+    # The comment asks what the agent is or who runs it (``fleet.content.guard.identity_intent``):
     # the reply answers truthfully, naming the operator. ``language``: the question's, when
     # the keyword check knew it ("": unknown, the answer is in English).
     asks_identity: bool = False
@@ -149,7 +149,7 @@ class Thought:
 
 @dataclass(frozen=True, slots=True)
 class PlanAsk:
-    """What a session's plan is asked to write (``fleet.content.planning``): ``says``, how
+    """What a session's plan is asked to write (``fleet.content.llm.planning``): ``says``, how
     many comments, replies and posts the session holds; ``page``, the posts the agent was
     shown (a comment may answer one); ``answerable``, the comments it may answer (each as
     a ``PostSeen`` whose ``answering`` is set). All of it is data, never instructions."""

@@ -887,7 +887,7 @@ def session_says(
 ) -> dict[str, int]:
     """How many comments, replies and posts the session opened at ``opened`` holds as
     drawn (before quotas and budget; ``answers`` as ``session_action``): what its opening
-    look's plan writes (``fleet.content.planning``). Kinds it holds none of are left out."""
+    look's plan writes (``fleet.content.llm.planning``). Kinds it holds none of are left out."""
     length = session_length(shape, seed, opened)
     said: dict[str, int] = {}
     for index in range(1, length):

@@ -35,7 +35,7 @@ POST_SLOTS: dict[str, frozenset[Kind]] = {
     "n": frozenset({Kind.NUMBER}),
     "nth": frozenset({Kind.ORDINAL}),
 }
-# What a comment reads from the post it answers (``fleet.content.reading``).
+# What a comment reads from the post it answers (``fleet.content.offline.reading``).
 POST_READING: dict[str, frozenset[Kind]] = {
     "post_subject": NOMINAL,
     "post_medium": NOMINAL,

@@ -13,7 +13,7 @@ from typing import Any
 from fleet import activities, agents
 from fleet.activities import ActivityFilter, ActivityView, DeadLetterView
 from fleet.agents import AgentView
-from fleet.content.budget import SpendLedger
+from fleet.content.llm.budget import SpendLedger
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import UnknownPersona
 from fleet.service import status

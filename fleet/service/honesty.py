@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from fleet.activities import identity
 from fleet.agents.queries import ids_of
-from fleet.content.guard import readable
-from fleet.content.guard_identity import discloses, human_claim
+from fleet.content.guard.guard import readable
+from fleet.content.guard.identity import discloses, human_claim
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.logs import get_logger
@@ -102,7 +102,7 @@ class HumanClaims:
 
 def human_claims(fleet: Fleet, *, since: datetime = EPOCH) -> HumanClaims:
     """Every text the fleet published since ``since``, read by the guard's check of a
-    claim to be human (``fleet.content.guard_identity.human_claim``)."""
+    claim to be human (``fleet.content.guard.identity.human_claim``)."""
     checked = 0
     claims = []
     for text in identity.published_texts(fleet.sessions, since=since):

@@ -12,7 +12,7 @@ from typing import Any
 
 from fleet import activities, agents
 from fleet.activities.drafts import DraftStats, draft_stats
-from fleet.content.offline import MODEL as OFFLINE_MODEL
+from fleet.content.offline.writer import MODEL as OFFLINE_MODEL
 from fleet.core.pace import Pace
 from fleet.core.statuses import ActivityStatus
 from fleet.core.timeline import expected_actions

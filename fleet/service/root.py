@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from fleet.actions.choosing import ConsentBook, HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
-    from fleet.content.budget import SpendLedger
-    from fleet.content.identity_intent import IdentityIntent
+    from fleet.content.guard.identity_intent import IdentityIntent
+    from fleet.content.llm.budget import SpendLedger
     from fleet.core.taste import Weights, Welcome
     from fleet.core.timeline import BackPressure
     from fleet.embeddings.degrading import DegradingEmbedder
@@ -244,7 +244,7 @@ class Fleet:
         """The writer given, else the configured chain; behind its provider's shared
         limits when there is Redis (an offline writer given has none)."""
         from fleet.content.factory import build_writer
-        from fleet.content.offline import OfflineWriter
+        from fleet.content.offline.writer import OfflineWriter
 
         settings = self.settings
 
@@ -317,7 +317,7 @@ class Fleet:
         """The writer behind its provider's shared limits and breaker (the chain's
         ``number``: the primary keeps the keys it always had, a fallback has its own)."""
         from fleet.content.factory import breaker_key
-        from fleet.content.limited import LimitedWriter
+        from fleet.content.llm.limited import LimitedWriter
         from fleet.infra.limits import CircuitBreaker, TokenBucket
 
         prefix, actions, suffix = (
@@ -352,7 +352,7 @@ class Fleet:
     def identity_intent(self) -> IdentityIntent:
         """Whether a person's comment asks what an agent is: keywords, then the embedder
         (its banks embedded once a process)."""
-        from fleet.content.identity_intent import IdentityIntent
+        from fleet.content.guard.identity_intent import IdentityIntent
 
         return IdentityIntent(self.embedder)
 

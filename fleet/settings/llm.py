@@ -65,7 +65,7 @@ class LLMSettings(_Nested):
     # Send the image of a post to the model when it has a public https URL.
     vision: bool = True
     # A speaking session's words in one call at its opening look (its plan,
-    # ``fleet.content.planning``); off: each comment, reply and post makes its own call.
+    # ``fleet.content.llm.planning``); off: each comment, reply and post makes its own call.
     plans: bool = True
     # Near-duplicate threshold of the content guard (word-shingle Jaccard, 0-1).
     guard_similarity: float = Field(default=0.6, gt=0, le=1)

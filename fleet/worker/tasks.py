@@ -119,7 +119,7 @@ def _load_for_children(sender: Any, app: Celery | None) -> None:
         with contextlib.suppress(OSError):  # not Linux: billiard sets none there either
             get_pdeathsig()
     # The maintained word list of what the fleet never says (the guard reads it).
-    from fleet.content.blocklist import maintained
+    from fleet.content.guard.blocklist import maintained
 
     maintained()
     if app is None or _consumes(app, KINDS[Action.POST].queue):

@@ -24,7 +24,7 @@ from fleet.actions.choosing import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
 from fleet.actions.perform import choosing, perform_batch
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action, ActionKey
 from fleet.core.taste import Weights

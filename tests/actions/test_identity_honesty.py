@@ -24,10 +24,10 @@ from fleet import activities, agents
 from fleet.actions import NoBudget, perform
 from fleet.actions.kit import Authorship, Limits, Voice
 from fleet.activities import identity
-from fleet.content.guard import ContentGuard, ContentSkipped, guarded_comment
-from fleet.content.guard_identity import discloses, human_claim
-from fleet.content.identity_intent import IdentityIntent
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
+from fleet.content.guard.identity import discloses, human_claim
+from fleet.content.guard.identity_intent import IdentityIntent
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity

@@ -16,7 +16,7 @@ from fleet.actions import ActionKit, perform
 from fleet.actions.choosing import FeedSnapshot, first_choices
 from fleet.actions.kit import Limits, Targeting
 from fleet.actions.perform import choosing
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery

@@ -19,8 +19,8 @@ from sqlalchemy import func, select, update
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
 from fleet.actions.kit import Limits
-from fleet.content import replies
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline import replies
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, DeadLetter
@@ -332,7 +332,7 @@ def test_reply_is_a_kind_of_the_registry_with_its_queue_task_and_degradation() -
 def test_offline_replies_pass_the_proofreader_for_every_persona(fleet: Fleet) -> None:
     import random
 
-    from fleet.content import proofread
+    from fleet.content.offline import proofread
     from fleet.content.port import CommentSeen, PostSeen
 
     catalogue = list(fleet.personas)

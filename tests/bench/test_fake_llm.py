@@ -10,9 +10,9 @@ from pydantic import SecretStr
 
 from bench import fake_llm, taking_up
 from bench.tokens import E5Tokens
-from fleet.content import planning, prompts
-from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.factory import PerAction, build_writer
+from fleet.content.llm import planning, prompts
+from fleet.content.llm.anthropic import AnthropicWriter
 from fleet.content.port import Author, CommentSeen, PlanAsk, PostSeen
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings, load_settings

@@ -23,7 +23,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.llm.anthropic import AnthropicWriter
 from fleet.content.port import Author, PostSeen
 from fleet.core.persona import Persona
 from fleet.infra.persona_files import PersonaCatalogue

@@ -9,8 +9,8 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.llm_writer import Price, ReplyRefused, price_for
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import Price, ReplyRefused, price_for
 from fleet.content.port import PostSeen
 from fleet.errors import ConfigError, ContentRefused, Deferred, PermanentError, TransientError
 from fleet.settings import LLMSettings

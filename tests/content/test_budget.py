@@ -10,7 +10,7 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.content.budget import (
+from fleet.content.llm.budget import (
     TTL_SECONDS,
     BudgetState,
     Degradation,

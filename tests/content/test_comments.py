@@ -8,11 +8,11 @@ import re
 import pytest
 
 from bench.comments import Sample, measure, sample
-from fleet.content.lexicon import GENERAL, voice_of
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.lexicon import GENERAL, voice_of
+from fleet.content.offline.proofread import lexicon
+from fleet.content.offline.reading import read_post
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import PostSeen
-from fleet.content.proofread import lexicon
-from fleet.content.reading import read_post
 from fleet.core.wording import Kind
 from tests.content.conftest import AUTHOR, CATALOGUE, persona
 

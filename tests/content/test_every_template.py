@@ -1,5 +1,5 @@
 """Every template of every voice, with every word that can fill each of its slots, reads as
-English to the rule-based proofreader (``fleet.content.proofread``).
+English to the rule-based proofreader (``fleet.content.offline.proofread``).
 
 The cover is systematic: for each template and each of its slots, every word that slot
 can get is rendered once, the template's other slots taking words in turn. A comment's
@@ -13,9 +13,9 @@ from itertools import cycle
 
 import pytest
 
-from fleet.content.lexicon import GENERAL, MEDIUMS, voice_of
-from fleet.content.phrasing import Fill, render
-from fleet.content.proofread import lexicon, problems
+from fleet.content.offline.lexicon import GENERAL, MEDIUMS, voice_of
+from fleet.content.offline.phrasing import Fill, render
+from fleet.content.offline.proofread import lexicon, problems
 from fleet.core.voice import COMMENTS, POSTS, Voice, slot_kinds
 from fleet.core.wording import SLOT, Form, Kind
 from tests.content.conftest import CATALOGUE

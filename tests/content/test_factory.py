@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from fleet.content.factory import build_guard, build_ledger, build_writer
-from fleet.content.fallback import ChainWriter
-from fleet.content.offline import OfflineWriter
+from fleet.content.llm.fallback import ChainWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Usage
 from fleet.errors import ConfigError
 from fleet.settings import LLMSettings, Settings, TaskSettings, load_settings

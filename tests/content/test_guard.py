@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.content.guard import (
+from fleet.content.guard.guard import (
     ACCEPT,
     ContentGuard,
     ContentSkipped,

@@ -8,12 +8,12 @@ import random
 
 import pytest
 
-from fleet.content.guard import ContentGuard
-from fleet.content.guard_identity import asks_by_words, discloses, human_claim
-from fleet.content.identity_answer import ANSWERS, truthful_answer
-from fleet.content.offline import OfflineWriter
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.guard.identity import asks_by_words, discloses, human_claim
+from fleet.content.llm.prompts import comment_prompt, identity_ask, system_prompt
+from fleet.content.offline.identity_answer import ANSWERS, truthful_answer
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
-from fleet.content.prompts import comment_prompt, identity_ask, system_prompt
 from tests.content.conftest import CATALOGUE
 
 OPERATOR = "Harbour Lab"

@@ -6,11 +6,11 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.fallback import ChainWriter
-from fleet.content.limited import LimitedWriter
-from fleet.content.llm_writer import ReplyRefused
-from fleet.content.offline import OfflineWriter
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import ReplyRefused
+from fleet.content.llm.fallback import ChainWriter
+from fleet.content.llm.limited import LimitedWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.errors import Deferred, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 from fleet.service.root import bootstrap

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import pytest
 from pydantic import SecretStr
 
-from fleet.content.anthropic_writer import AnthropicWriter
 from fleet.content.factory import build_writer
-from fleet.content.llm_writer import ReplyRefused
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import ReplyRefused
 from fleet.content.port import ContentWriter, spent_on
 from fleet.errors import ConfigError, PermanentError, TransientError
 from fleet.settings import LLMSettings, load_settings

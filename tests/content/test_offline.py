@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.content import prompts
-from fleet.content.guard import ContentGuard, ContentSkipped, guarded_post
-from fleet.content.lexicon import GENERAL, voice_of
-from fleet.content.offline import OfflineWriter, captions, distinct_share, with_articles
+from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_post
+from fleet.content.llm import prompts
+from fleet.content.offline.lexicon import GENERAL, voice_of
+from fleet.content.offline.reading import read_post
+from fleet.content.offline.writer import OfflineWriter, captions, distinct_share, with_articles
 from fleet.content.port import Author, PostDraft, PostSeen
-from fleet.content.reading import read_post
 from fleet.core.persona import Persona
 from tests.conftest import examples
 from tests.content.conftest import AUTHOR, CATALOGUE, POST, persona
@@ -212,8 +212,8 @@ def test_a_reply_does_not_quote_a_long_title_back() -> None:
     as a bot: a reply names a post by a short title at most, else 'this one'."""
     import random as _random
 
+    from fleet.content.offline.replies import reply_text
     from fleet.content.port import CommentSeen, PostSeen
-    from fleet.content.replies import reply_text
     from fleet.infra.persona_files import PersonaCatalogue
 
     persona = PersonaCatalogue.from_directory().get("ux_ui_designer")

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from fleet.content.llm_writer import MAX_BODY_BYTES, Price, ReplyRefused
-from fleet.content.openai_writer import ChatServer, OpenAIWriter, is_local
+from fleet.content.llm.base import MAX_BODY_BYTES, Price, ReplyRefused
+from fleet.content.llm.openai import ChatServer, OpenAIWriter, is_local
 from fleet.content.port import spent_on
 from fleet.errors import ConfigError, Deferred, PermanentError, TransientError
 from tests.content.conftest import AUTHOR, IMAGE_HOST, POST, persona, post_json

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from fleet.content.blocklist import maintained, never_say
-from fleet.content.guard import ContentGuard
-from fleet.content.lexicon import voice_of
-from fleet.content.offline import OfflineWriter
+from fleet.content.guard.blocklist import maintained, never_say
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.offline.lexicon import voice_of
+from fleet.content.offline.reading import read_post
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import PostSeen
-from fleet.content.reading import read_post
 from tests.content.conftest import AUTHOR, persona
 
 GAME_DEV = persona("indie_game_dev")
@@ -92,7 +92,7 @@ def test_the_maintained_word_list_is_read_without_running_its_package() -> None:
     # better_profanity's import builds a censor of its own (3 MiB, 140 ms a process): the
     # guard only reads the package's word list.
     probe = (
-        "import sys; from fleet.content.blocklist import maintained; "
+        "import sys; from fleet.content.guard.blocklist import maintained; "
         "words, phrases = maintained(); "
         "print(len(words), len(phrases), 'better_profanity' in sys.modules)"
     )

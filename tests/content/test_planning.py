@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from fleet.content import planning, prompts
-from fleet.content.anthropic_writer import AnthropicWriter
-from fleet.content.llm_writer import ReplyRefused
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.llm import planning, prompts
+from fleet.content.llm.anthropic import AnthropicWriter
+from fleet.content.llm.base import ReplyRefused
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import CommentSeen, PlanAsk, PostSeen, spent_on
 from fleet.errors import TransientError
 from fleet.settings import LLMSettings

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.content import prompts
-from fleet.content.guard import ContentGuard
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.llm import prompts
+from fleet.content.llm.prompts import InvalidReply
 from fleet.content.port import Author, CommentSeen, PostSeen
-from fleet.content.prompts import InvalidReply
 from tests.content.conftest import AUTHOR, CATALOGUE, IMAGE_HOST, POST, persona
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.content.proofread import lexicon, problems
+from fleet.content.offline.proofread import lexicon, problems
 from fleet.core.wording import Form
 from tests.content.conftest import CATALOGUE
 

@@ -11,10 +11,10 @@ import pytest
 from redis import Redis
 
 from fleet.content.factory import build_writer
-from fleet.content.fallback import ChainWriter
-from fleet.content.limited import LimitedWriter
-from fleet.content.llm_writer import ReplyRefused
-from fleet.content.offline import OfflineWriter
+from fleet.content.llm.base import ReplyRefused
+from fleet.content.llm.fallback import ChainWriter
+from fleet.content.llm.limited import LimitedWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import ContentWriter, spent_on
 from fleet.errors import ConfigError, Deferred, PermanentError, TransientError
 from fleet.infra.limits import CircuitBreaker, TokenBucket

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fleet.content.llm_writer import ReplyRefused
-from fleet.content.openai_writer import ChatServer, OpenAIWriter
+from fleet.content.llm.base import ReplyRefused
+from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import PlanAsk, PostSeen, spent_on
 from tests.content.conftest import AUTHOR, persona
 

@@ -7,19 +7,19 @@ import re
 
 import pytest
 
-from fleet.content import replies
-from fleet.content.guard import (
+from fleet.content.guard.guard import (
     ContentGuard,
     ContentSkipped,
     guarded_comment,
     similarity,
     unaddressed,
 )
-from fleet.content.lexicon import GENERAL
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline import replies
+from fleet.content.offline.lexicon import GENERAL
+from fleet.content.offline.reading import read_comment
+from fleet.content.offline.replies import Replier, Thread
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
-from fleet.content.reading import read_comment
-from fleet.content.replies import Replier, Thread
 from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
@@ -202,7 +202,7 @@ def test_the_guard_weighs_replies_without_the_handle_they_open_with() -> None:
 
 
 def test_a_models_reply_prompt_asks_it_to_take_up_what_was_said() -> None:
-    from fleet.content.prompts import comment_prompt
+    from fleet.content.llm.prompts import comment_prompt
 
     comment = CommentSeen("c1", "Lovely light. How long did it take?", "maya_b", False)
     post = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=comment)
@@ -289,7 +289,7 @@ def _answer(persona: str, said: str, seed: int, title: str = "Night Grid") -> st
     post = PostSeen("p1", title, "", "me_bot", True)
     comment = CommentSeen("c1", said, "maya_b", False)
     me_seed = seed * 7 + 1
-    from fleet.content.lexicon import voice_of
+    from fleet.content.offline.lexicon import voice_of
     from fleet.core.identity import identity_of, reply_habits
 
     found = CATALOGUE.get(persona)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 import time
 
-from fleet.content import replies
-from fleet.content.blocklist import never_say
-from fleet.content.guard import ContentGuard
-from fleet.content.lexicon import GENERAL
-from fleet.content.offline import OfflineWriter
+from fleet.content.guard.blocklist import never_say
+from fleet.content.guard.guard import ContentGuard
+from fleet.content.offline import replies
+from fleet.content.offline.lexicon import GENERAL
+from fleet.content.offline.reading import read_post
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
-from fleet.content.reading import read_post
 from tests.content.conftest import persona
 
 AUTHOR = Author(handle="mira_slime", display_name="Mira", seed=11)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.content.phrasing import Fill, lead_into, render
+from fleet.content.offline.phrasing import Fill, lead_into, render
 from fleet.core.wording import Form, Kind, slot_problems
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import BUNDLED_DIR, load_persona

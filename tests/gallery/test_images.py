@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bench.images import dhash, looks_like_heatmap, palette_match
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet_sandbox import images

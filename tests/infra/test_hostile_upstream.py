@@ -15,8 +15,8 @@ import httpx
 import httpx2
 import pytest
 
-from fleet.content.fallback import is_down
-from fleet.content.llm_writer import INPUT_MARGIN, INPUT_SLACK
+from fleet.content.llm.base import INPUT_MARGIN, INPUT_SLACK
+from fleet.content.llm.fallback import is_down
 from fleet.errors import CircuitOpen, ContentRefused, PermanentError, RateLimited
 from fleet.infra import bounded
 from tests.hostile import CLIENTS, MODES, HostileServer, one_call, prepare

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.cli import cli
-from fleet.content.anthropic_writer import AnthropicWriter
+from fleet.content.llm.anthropic import AnthropicWriter
 from fleet.core.kinds import KINDS, Action
 from fleet.db.models import DeadLetter
 from fleet.infra import logs

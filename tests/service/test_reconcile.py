@@ -28,7 +28,7 @@ from fleet.actions.kit import Limits
 from fleet.actions.perform import choosing
 from fleet.activities import Entry
 from fleet.cli import cli
-from fleet.content.offline import OfflineWriter
+from fleet.content.offline.writer import OfflineWriter
 from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity, DeadLetter, Engagement
 from fleet.gallery.client import HttpGallery

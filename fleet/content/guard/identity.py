@@ -5,13 +5,13 @@ Every agent is an automated account run by an operator (``FLEET_DISCLOSURE__*``)
 text it publishes may claim or imply that it is human ("I'm not a bot", "as a real
 person", "real human here", "soy humano", "je ne suis pas un robot", "ich bin ein
 Mensch"...): ``human_claim`` finds such a claim, and the guard refuses the text
-(``fleet.content.guard``). The personas write English; people on the gallery may write
+(``fleet.content.guard.guard``). The personas write English; people on the gallery may write
 in any language, and an LLM answers in theirs: the claims are read in English, Spanish,
 French, German, Portuguese and Italian.
 
 ``asks_by_words`` is the keyword pre-check of a comment that asks whether the agent is
 a bot, an AI, a real person, or who runs it; the embedder's match against a bank of
-examples (``fleet.content.identity_intent``) finds the indirect phrasings.
+examples (``fleet.content.guard.identity_intent``) finds the indirect phrasings.
 ``discloses`` says whether an answer tells the truth: it says the account is automated,
 names the operator, and claims nothing human.
 """

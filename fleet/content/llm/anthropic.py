@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 from pydantic import SecretStr
 
-from fleet.content import prompts
-from fleet.content.llm_writer import (
+from fleet.content.llm import prompts
+from fleet.content.llm.base import (
     LLMWriter,
     ReplyRefused,
     SdkErrors,

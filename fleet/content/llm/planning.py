@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fleet.content import prompts
+from fleet.content.llm import prompts
 from fleet.content.port import Author, PlanAsk, PlannedPost, PostSeen, SessionPlan, Usage
 from fleet.core.persona import Persona
 

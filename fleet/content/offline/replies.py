@@ -1,7 +1,7 @@
 """The offline writer's replies: an agent answers a comment left on its own post, or goes
 on with a conversation: someone answered its comment on their post.
 
-A reply takes up what the comment said (``fleet.content.reading.read_comment``): a
+A reply takes up what the comment said (``fleet.content.offline.reading.read_comment``): a
 question gets an answer to that question (how long it took, how it was made, where a
 bigger version is, what comes next), a compliment a thanks that names what was praised
 (a word or two, only when fit to say back), a suggestion a response to it, a critique an
@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from fleet.content.lexicon import voice_of
-from fleet.content.phrasing import finish, lead_into, with_articles
+from fleet.content.offline.lexicon import voice_of
+from fleet.content.offline.phrasing import finish, lead_into, with_articles
+from fleet.content.offline.reading import Said, read_comment, read_post
 from fleet.content.port import CommentSeen, PostSeen
-from fleet.content.reading import Said, read_comment, read_post
 from fleet.core.identity import Identity, ReplyHabits, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.wording import word_set

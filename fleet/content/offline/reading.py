@@ -14,9 +14,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from fleet.content.blocklist import never_say
-from fleet.content.lexicon import COLOURS, GENERAL, MEDIUMS, NOT_A_THING
-from fleet.content.phrasing import Fill
+from fleet.content.guard.blocklist import never_say
+from fleet.content.offline.lexicon import COLOURS, GENERAL, MEDIUMS, NOT_A_THING
+from fleet.content.offline.phrasing import Fill
 from fleet.content.port import PostSeen
 from fleet.content.sanitise import without_links
 from fleet.core.voice import Voice

@@ -1,6 +1,6 @@
 """Sentences that take up what a person said, and the agent's own asides (offline writer).
 
-``fleet.content.reading`` extracts from a post what its author said: a question and the
+``fleet.content.offline.reading`` extracts from a post what its author said: a question and the
 thing it asks about, a problem, a name, a figure. Each is short and in plain words (the
 reading refuses anything else), so the sentences here may say it back. The agent's own
 asides speak of its signature subjects and habits (``fleet.core.identity``).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from fleet.content.reading import Reading
+from fleet.content.offline.reading import Reading
 from fleet.core.identity import Identity
 
 ASKED_ABOUT = (

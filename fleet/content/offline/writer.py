@@ -3,8 +3,8 @@
 Everything is drawn from a generator seeded by (persona, author seed, nonce), so the same
 tick writes the same post in every process. The persona's voice (its file's ``[voice]``,
 or the general one) gives word lists tagged by part of speech and templates checked at
-load to take them; ``fleet.content.phrasing`` fills them, agreeing. A comment reads the
-post it answers first (``fleet.content.reading``) and names its subject, medium or
+load to take them; ``fleet.content.offline.phrasing`` fills them, agreeing. A comment reads the
+post it answers first (``fleet.content.offline.reading``) and names its subject, medium or
 palette; shop talk is kept for posts in the commenter's own field. Usage reports the
 tokens the same request would cost a model (estimated), at no cost.
 """
@@ -18,10 +18,12 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 
-from fleet.content import prompts, replies, uptake
-from fleet.content.identity_answer import truthful_answer
-from fleet.content.lexicon import GENERAL, LEADS, voice_of
-from fleet.content.phrasing import Fill, finish, lead_into, render, with_articles
+from fleet.content.llm import prompts
+from fleet.content.offline import replies, uptake
+from fleet.content.offline.identity_answer import truthful_answer
+from fleet.content.offline.lexicon import GENERAL, LEADS, voice_of
+from fleet.content.offline.phrasing import Fill, finish, lead_into, render, with_articles
+from fleet.content.offline.reading import Reading, find_phrase, read_post
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -34,14 +36,14 @@ from fleet.content.port import (
     Thought,
     Usage,
 )
-from fleet.content.reading import Reading, find_phrase, read_post
 from fleet.core.identity import Identity, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
 from fleet.core.wording import PREPOSITIONS, SLOT, Form, Kind
 
-MODEL = OFFLINE_MODEL
 __all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
+
+MODEL = OFFLINE_MODEL
 
 
 def _ordinal(n: int) -> str:

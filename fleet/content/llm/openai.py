@@ -20,7 +20,7 @@ llama.cpp's server, LM Studio, TGI. The guarantees are the Anthropic writer's:
   fallback is asked), its usage taken as the most the call could cost (the prompt's
   estimate with a margin, and ``max_tokens``); a stall mid-body is the call's time-out;
 - token counts are not trusted: a usage larger than the call could cost is clamped to
-  it and logged (``llm_writer.clamped``);
+  it and logged (``base.clamped``);
 - usage and cost are measured on every call; an error raised after a billed call
   carries that usage (``spent_on``). A model with no price costs $0 on a loopback or
   private host (a local server) and is refused at start-up anywhere else.
@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 import httpx2
 from pydantic import BaseModel, SecretStr
 
-from fleet.content import planning, prompts
-from fleet.content.llm_writer import (
+from fleet.content.llm import planning, prompts
+from fleet.content.llm.base import (
     LLMWriter,
     Price,
     ReplyRefused,
@@ -57,7 +57,7 @@ from fleet.core.persona import Persona
 from fleet.errors import ConfigError, PermanentError, TransientError
 from fleet.infra.redaction import redact
 
-# The SDK is imported where a writer is built or a call made (as in anthropic_writer):
+# The SDK is imported where a writer is built or a call made (as in fleet.content.llm.anthropic):
 # a process that writes offline never pays for it.
 if TYPE_CHECKING:
     import openai

@@ -1,6 +1,6 @@
 """The LLM writers' one base: what the Anthropic and OpenAI-compatible writers share.
 
-``LLMWriter`` owns the prompts' building (``fleet.content.prompts``, ``planning``), the
+``LLMWriter`` owns the prompts' building (``fleet.content.llm.prompts``, ``planning``), the
 one repair of an answer that is not the JSON asked for (then ``ReplyRefused``), the
 bounded-answer policy of every call (``fleet.infra.bounded``: a body read at most
 ``MAX_BODY_BYTES``, an answer that breaks it, is not JSON or not the provider's answer
@@ -27,7 +27,7 @@ from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 import httpx2
 from pydantic import ValidationError
 
-from fleet.content import planning, prompts
+from fleet.content.llm import planning, prompts
 from fleet.content.port import (
     Author,
     CommentDraft,
@@ -316,7 +316,7 @@ class LLMWriter(ABC, Generic[M, A, C]):
         return Thought(text, usage)
 
     def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
-        """A session's words in one call (``fleet.content.planning``); no call when the
+        """A session's words in one call (``fleet.content.llm.planning``); no call when the
         session asks for nothing it can write."""
         if not planning.wanted(ask):
             return SessionPlan()

@@ -3,7 +3,7 @@
 It refuses near-duplicates of the agent's own recent posts and comments and of the
 fleet's recent content (word-shingle Jaccard similarity), phrases no person writes ("as
 an AI", "here is your caption"), a claim to be human ("I'm not a bot", "real human here":
-``fleet.content.guard_identity``), hashtag walls, invented @mentions, links and HTML.
+``fleet.content.guard.identity``), hashtag walls, invented @mentions, links and HTML.
 
 ``write_guarded`` asks a writer, checks, asks once more with another nonce, and then
 gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage spent.
@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
-from fleet.content.blocklist import never_say
-from fleet.content.contact import contact_problem
 from fleet.content.domains import find_domain
-from fleet.content.guard_identity import human_claim
+from fleet.content.guard.blocklist import never_say
+from fleet.content.guard.contact import contact_problem
+from fleet.content.guard.identity import human_claim
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -173,7 +173,7 @@ class ContentGuard:
         for name in mentioned:
             if name.lower() not in allowed:
                 return Verdict(False, f"mentions @{name}, who is not in the conversation")
-        contact = contact_problem(seen, mentioned)  # fleet.content.contact
+        contact = contact_problem(seen, mentioned)  # fleet.content.guard.contact
         if contact is not None:
             return Verdict(False, contact)
         if _LINK.search(seen) or _IP.search(seen):

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from fleet.content.lexicon import GENERAL, MEDIUMS, voice_of
+from fleet.content.offline.lexicon import GENERAL, MEDIUMS, voice_of
 from fleet.core.persona import Persona
 from fleet.core.wording import NOMINAL, Form, Kind, word_set
 

@@ -1,0 +1,1 @@
+"""The offline writer: words from templates, with its wording, voice and identity."""
