@@ -1,7 +1,7 @@
 """identity questions: a person asked an agent what it is, or who runs it
 
-One row per (agent, comment) a scan or a reply found asking (``fleet.content.
-identity_intent``): when it was asked and first seen. Whether and when it was answered
+One row per (agent, comment) a scan or a reply found asking
+(``fleet.content.guard.identity_intent``): when it was asked and first seen. Whether and when it was answered
 is the engagement ledger's (the agent's reply to that comment); the audit counts both.
 The question's text is not kept: it is the gallery's, and a person's.
 
