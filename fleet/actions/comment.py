@@ -123,7 +123,9 @@ def write(
     a planned text the guard refused, the first of its drafts (``write_guarded``)."""
     refuse_if_over_budget(writing.billing, claim)
     persona = writing.personas.get(claim.actor.persona)
-    fleet = fleet_recent(writing)  # one read of the fleet's texts: the guard's and the writer's
+    # One read of the fleet's texts serves the guard (its 200) and the writer (its share);
+    # without a guard, the writer's share alone is read.
+    fleet = fleet_recent(writing) if writing.guard is not None else None
     author = author_of(writing, claim, about=post, fleet=fleet)
     with billed(writing.billing, claim):
         if writing.guard is not None:
@@ -134,7 +136,7 @@ def write(
                 author,
                 post,
                 nonce=nonce(claim),
-                fleet_recent=fleet,
+                fleet_recent=fleet or [],
                 # Replies too (issue 54): 95 % of them were near-duplicates unchecked.
                 # Their threshold is calibrated on people's replies (bench.reply_echo).
                 echo=echo_check(writing, claim, reply=post.answering is not None),

@@ -55,7 +55,7 @@ from fleet.activities.commands import (
 )
 from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.llm.budget import usage_record
-from fleet.content.port import Usage
+from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import InputError, PermanentError, Skip, UnderReview, UnknownPersona
 from fleet.gallery.port import AdmitsBatches, Gallery
@@ -164,7 +164,9 @@ def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = N
         choose_comment=partial(choose_comment, choosing(kit, gallery)),
         identity=kit.authorship.voice.identity,
         plan_session=(
-            partial(plan_session, for_browse(kit, spent, gallery)) if _plans(kit) else None
+            partial(plan_session, for_browse(kit, spent, gallery))
+            if makes_plans(kit.writer)
+            else None
         ),
     )
 
@@ -195,14 +197,8 @@ def for_browse(
         answerable=partial(answerable, chooses),
         # Ranked only for a writer that makes plans (the offline writer and
         # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
-        likely=partial(likely_comments, chooses) if _plans(kit) else None,
+        likely=partial(likely_comments, chooses) if makes_plans(kit.writer) else None,
     )
-
-
-def _plans(kit: ActionKit) -> bool:
-    """Whether the kit's writer makes plans (the offline writer and FLEET_LLM__PLANS=false
-    make none: no page to rank or read for one)."""
-    return bool(getattr(kit.writer, "makes_plans", True))
 
 
 Needs = TypeVar("Needs")

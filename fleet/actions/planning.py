@@ -48,6 +48,7 @@ from fleet.content.port import (
     PostSeen,
     SessionPlan,
     Usage,
+    makes_plans,
 )
 from fleet.core.memory import post_text
 from fleet.core.statuses import ActivityStatus
@@ -148,7 +149,7 @@ def await_plan(writing: Writing, claim: Claim) -> None:
     opened = session_of(claim)
     if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
         return
-    if not getattr(writing.writer, "makes_plans", True):
+    if not makes_plans(writing.writer):
         return
     if plan_of(writing.sessions, claim.actor.id, opened) is not None:
         return

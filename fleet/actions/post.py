@@ -99,7 +99,9 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
     """The post's own call (no plan, or its plan's post refused), within the budget and
     through the guard; what it cost is charged."""
     refuse_if_over_budget(writing.billing, claim)
-    fleet = fleet_recent(writing)  # one read of the fleet's texts: the guard's and the writer's
+    # One read of the fleet's texts serves the guard (its 200) and the writer (its share);
+    # without a guard, the writer's share alone is read.
+    fleet = fleet_recent(writing) if writing.guard is not None else None
     author = author_of(writing, claim, fleet=fleet)
     with billed(writing.billing, claim):
         if writing.guard is not None:
@@ -109,7 +111,7 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
                 persona,
                 author,
                 nonce=nonce(claim),
-                fleet_recent=fleet,
+                fleet_recent=fleet or [],
                 echo=echo_check(writing, claim),
             )
         else:

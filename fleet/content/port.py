@@ -208,3 +208,10 @@ class ContentWriter(Protocol):
 
     def close(self) -> None:
         """Release the writer's connections; it is not used afterwards."""
+
+
+def makes_plans(writer: ContentWriter) -> bool:
+    """Whether ``writer`` writes a session's words in one plan: a writer that makes none (the
+    offline writer, ``FLEET_LLM__PLANS=false``) says so with ``makes_plans = False``, and a
+    session's actions then neither rank the page for a plan nor wait for one."""
+    return bool(getattr(writer, "makes_plans", True))

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -34,6 +33,7 @@ import httpx
 from fleet.errors import PermanentError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra import bounded
+from fleet.infra.clocks import retry_after, utcnow
 
 T = TypeVar("T")
 
@@ -63,8 +63,6 @@ MAX_USERNAME = 64
 MAX_ID = 200
 MAX_URL = 2000
 MAX_COUNT = 2**53  # a count beyond this is not a count
-# The longest Retry-After that is a time at all (a century): longer is malformed.
-MAX_RETRY_AFTER_SECONDS = 100 * 366 * 86400
 # The longest wait each code can mean; a longer one is clamped and reported.
 DAY = timedelta(days=1)
 MONTH = timedelta(days=31)
@@ -236,18 +234,10 @@ def _parse_time(value: object) -> datetime | None:
 def _retry_after(response: httpx.Response, now: datetime | None = None) -> datetime | None:
     """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or garbled;
     MalformedAnswer for a number of seconds too large to be a time."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        if len(value) > 12 or int(value) > MAX_RETRY_AFTER_SECONDS:
-            raise MalformedAnswer(f"Retry-After {value[:20]} seconds cannot be a time")
-        return (now or datetime.now(UTC)) + timedelta(seconds=int(value))
     try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
+        return retry_after(response.headers.get("retry-after"), now or utcnow())
+    except ValueError as error:
+        raise MalformedAnswer(str(error)) from None
 
 
 # The gallery's wire: HTTP/1.1 calls over kept-alive connections of this process.

@@ -58,6 +58,10 @@ AGENTS = 24
 INTERVAL = (2.0, 4.0)
 LEASE = 5
 RUN_SECONDS = 18.0
+# What a run must have decided for its books to say anything (two actions an agent), and how
+# long past its scheduled end a run may go on to get there while beat still publishes.
+ENOUGH_DECIDED = 2 * AGENTS
+ENOUGH_SECONDS = 60.0
 # The drain's deadline only bounds a stuck run: it ends as soon as the fleet is quiet
 # (under 10 s on a quiet machine; 30-40 s measured on two cores at load 8-12).
 DRAIN_SECONDS = 180.0
@@ -472,6 +476,11 @@ class Rig:
                 or 0
             )
 
+    def decided(self) -> int:
+        """Every action decided so far, whatever became of it."""
+        with self.fleet.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(AgentActivity)) or 0)
+
     def succeeded_since(self, moment: datetime) -> int:
         """Actions decided at or after ``moment`` that succeeded: the fleet works again."""
         with self.fleet.sessions() as session:
@@ -781,7 +790,19 @@ class Rig:
             ]
 
     def record(self, scenario: str) -> dict[str, Any]:
-        """Drain, read the books, write them to artifacts/chaos, print them, and check them."""
+        """Let the fleet run on until it has decided what ``check`` asks of a run (a slow
+        machine or a long fault leaves little of the scheduled run; a fleet that never gets
+        there fails the check with its books), then drain, read the books, write them to
+        artifacts/chaos, print them, and check them."""
+        deadline = time.monotonic() + ENOUGH_SECONDS
+        while (
+            self.beat is not None
+            and self.beat.poll() is None
+            and self.decided() < ENOUGH_DECIDED
+            and time.monotonic() < deadline
+        ):
+            self._supervise()
+            time.sleep(0.2)
         drained = self.drain()
         books = self.books(scenario, drained)
         line = json.dumps(books, sort_keys=True)
@@ -800,7 +821,7 @@ def _liked_once(like: dict[str, Any]) -> bool:
 
 def check(books: dict[str, Any]) -> None:
     """Every decided action terminal once, the gallery equal to the successes, ticks ahead."""
-    assert books["decided"] >= 2 * AGENTS, f"the fleet hardly ran: {books}"
+    assert books["decided"] >= ENOUGH_DECIDED, f"the fleet hardly ran: {books}"
     assert books["pending"] == 0, books
     assert set(books["dead_likes_replayed"]) <= {"succeeded"}, books
     assert books["unique_keys"] == books["decided"] and books["key_constraint"], books

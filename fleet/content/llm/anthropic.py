@@ -43,10 +43,10 @@ from fleet.content.llm.base import (
     price_for,
     prices_from_settings,
     status_error,
-    utcnow,
 )
 from fleet.content.port import Usage
 from fleet.errors import PermanentError, TransientError
+from fleet.infra.clocks import utcnow
 from fleet.infra.redaction import redact
 from fleet.settings import LLMSettings
 

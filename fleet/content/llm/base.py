@@ -19,8 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
@@ -49,6 +48,7 @@ from fleet.errors import (
     TransientError,
 )
 from fleet.infra import bounded
+from fleet.infra.clocks import retry_after
 from fleet.settings import LLMSettings
 
 T = TypeVar("T")
@@ -110,32 +110,15 @@ class ReplyRefused(ContentRefused):
         super().__init__(reason)
 
 
-def utcnow() -> datetime:
-    """The time now, in UTC (a writer's clock unless one is given)."""
-    return datetime.now(UTC)
-
-
-def retry_after(response: httpx2.Response, now: datetime) -> datetime | None:
-    """When an answer's ``Retry-After`` (seconds or a date) says to ask again, if it does."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return now + timedelta(seconds=max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
-        return None
-
-
 def status_error(status: int, detail: str, response: httpx2.Response, now: datetime) -> Exception:
     """The Fleet error for an API's answer of ``status`` (``detail``: what it said, the
     key masked): a 429 with ``Retry-After`` is ``Deferred`` for that call; 408, 429 and
     5xx are ``TransientError``; any other is ``PermanentError``."""
     if status == 429:
-        until = retry_after(response, now)
+        try:
+            until = retry_after(response.headers.get("retry-after"), now)
+        except ValueError:  # a wait no server means: retried as any 429
+            until = None
         if until is not None:
             return Deferred(detail, until, scope="call")
         return TransientError(detail)

@@ -22,6 +22,7 @@ import redis
 
 from fleet.content.port import Usage
 from fleet.core.kinds import KINDS, Action
+from fleet.infra.clocks import utcnow
 from fleet.settings import LLMSettings
 
 MICRO = 1_000_000
@@ -29,10 +30,6 @@ TTL_SECONDS = 2 * 24 * 3600
 FALLBACK: Mapping[Action, Action] = {
     kind.action: kind.degrades_to for kind in KINDS.values() if kind.degrades_to is not None
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def usage_record(usage: Usage) -> dict[str, str | int | float]:
@@ -126,7 +123,7 @@ class SpendLedger:
         agent_cap_usd: float,
         fleet_cap_usd: float,
         prefix: str = "fleet:llm",
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._redis = client
         self.agent_cap_usd = agent_cap_usd

@@ -50,11 +50,11 @@ from fleet.content.llm.base import (
     deadline_transport,
     price_for,
     status_error,
-    utcnow,
 )
 from fleet.content.port import Usage
 from fleet.core.persona import Persona
 from fleet.errors import ConfigError, PermanentError, TransientError
+from fleet.infra.clocks import utcnow
 from fleet.infra.redaction import redact
 
 # The SDK is imported where a writer is built or a call made (as in fleet.content.llm.anthropic):

@@ -282,7 +282,7 @@ class OfflineWriter:
         answer = json.dumps({"thought": text}, ensure_ascii=False)
         return Thought(text, self._usage(prompt, answer, started))
 
-    # A writer that makes no plans says so (``fleet.actions.perform.for_browse``).
+    # A writer that makes no plans says so (``fleet.content.port.makes_plans``).
     makes_plans = False
 
     def plan(self, persona: Persona, author: Author, ask: PlanAsk, *, nonce: int) -> SessionPlan:
