@@ -29,9 +29,17 @@ $(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 	$(BIN)/pip install --quiet -e packages/fleet-sandbox -e '.[dev]'
 	touch $@
 
-# Every test but the long fault scenarios (the faults marker): under 15 minutes.
+# Every test but the long fault scenarios (the faults marker), in two runs: the tests
+# that start no worker processes on TEST_JOBS pytest-xdist workers (one per core, at most
+# 4: each holds its own databases and connections), then the end-to-end ones (slow: real
+# workers, beat and servers counted in real time) one at a time, as they must not slow
+# each other past their deadlines. Both run; either failing fails. About 8 min on two
+# quiet cores (docs/testing.md).
+TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(4, os.cpu_count() or 1)))')
 test: install
-	$(BIN)/pytest -m "not faults"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "not faults and not slow" -n $(TEST_JOBS) --dist worksteal; \
+	parallel=$$?; \
+	$(BIN)/pytest -m "slow and not faults" && exit $$parallel
 
 # The long fault scenarios (tests/chaos/: workers SIGKILLed, Redis, Postgres and beats lost
 # mid-run, a worker host cut off for a minute), each on servers of its own:
