@@ -309,7 +309,15 @@ def main() -> None:
                     keys.append(key)
                 return keys
 
+            def alive() -> None:
+                """Stop at once, with its last words, when the worker died: a wait for
+                work it will never do would only end at its deadline."""
+                if worker.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"bench: the worker died:\n{log.read().decode()[-2000:]}")
+
             def finished() -> bool:
+                alive()
                 with fleet.sessions() as session:
                     left = session.scalar(
                         select(func.count())
@@ -416,6 +424,7 @@ def main() -> None:
             def drained() -> bool:
                 # Acknowledged late: a message is done when it left the queue and the
                 # hash of unacknowledged deliveries.
+                alive()
                 return client.llen(f"{prefix}engage") == 0 and client.hlen(f"{prefix}unacked") == 0
 
             # The best of three runs: a ceiling is what the worker can do, and this
@@ -460,9 +469,7 @@ def main() -> None:
             out["cores_for_half_ceiling"] = {
                 kind: round(ceiling / 2 * machine[kind] / 1000, 2) for kind in rates
             }
-            if worker.poll() is not None:
-                log.seek(0)
-                raise SystemExit(f"bench: the worker died:\n{log.read().decode()[-2000:]}")
+            alive()  # a death after the last wait spoils its figures too
     finally:
         # Both stop at once: their shutdowns overlap.
         for process in (worker, sandbox):
