@@ -13,12 +13,11 @@ from fleet.actions.common import (
     Writing,
     answered_comment_kept,
     answered_post_kept,
-    author_of,
     billed,
     charge,
     echo_check,
     ensure_user,
-    fleet_recent,
+    guarded_author,
     nonce,
     refuse_if_over_budget,
     seen,
@@ -123,10 +122,7 @@ def write(
     a planned text the guard refused, the first of its drafts (``write_guarded``)."""
     refuse_if_over_budget(writing.billing, claim)
     persona = writing.personas.get(claim.actor.persona)
-    # One read of the fleet's texts serves the guard (its 200) and the writer (its share);
-    # without a guard, the writer's share alone is read.
-    fleet = fleet_recent(writing) if writing.guard is not None else None
-    author = author_of(writing, claim, about=post, fleet=fleet)
+    author, fleet = guarded_author(writing, claim, about=post)
     with billed(writing.billing, claim):
         if writing.guard is not None:
             draft = guarded_comment(
@@ -136,7 +132,7 @@ def write(
                 author,
                 post,
                 nonce=nonce(claim),
-                fleet_recent=fleet or [],
+                fleet_recent=fleet,
                 # Replies too (issue 54): 95 % of them were near-duplicates unchecked.
                 # Their threshold is calibrated on people's replies (bench.reply_echo).
                 echo=echo_check(writing, claim, reply=post.answering is not None),

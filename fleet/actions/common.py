@@ -177,6 +177,18 @@ def fleet_recent(writing: Writing) -> list[str]:
     return activities.recent_texts_of(writing.sessions, limit=200)
 
 
+def guarded_author(
+    writing: Writing, claim: Claim, *, about: PostSeen | None = None
+) -> tuple[Author, list[str]]:
+    """The agent as a writer (``author_of``), and the fleet's newest texts its guard checks
+    a draft against: one read of those serves both; without a guard, none are read but
+    the writer's share."""
+    if writing.guard is None:
+        return author_of(writing, claim, about=about), []
+    fleet = fleet_recent(writing)
+    return author_of(writing, claim, about=about, fleet=fleet), fleet
+
+
 def keep_spent(billing: Billing, claim: Claim, usage: Usage) -> None:
     """Charge the budgets and record on the activity what LLM calls were billed."""
     charge(billing, claim, usage)

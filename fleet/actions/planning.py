@@ -33,7 +33,7 @@ from fleet.actions.common import (
     author_of,
     billed,
     echo_check,
-    fleet_recent,
+    guarded_author,
     keep_spent_at_end,
     nonce,
 )
@@ -224,8 +224,7 @@ def planned_comment(
     draft = CommentDraft(post.post_id, text, _usage(provider))
     if writing.guard is None:
         return draft, ACCEPT
-    fleet = fleet_recent(writing)  # one read of the fleet's texts: the guard's and the author's
-    author = author_of(writing, claim, about=post, fleet=fleet)
+    author, fleet = guarded_author(writing, claim, about=post)
     verdict = no_echo(
         writing.guard.check_comment(draft, author, post, fleet),
         draft.text,
@@ -247,8 +246,7 @@ def planned_post(writing: Writing, claim: Claim) -> PostDraft | None:
         return None
     draft = PostDraft(made.image_prompt, made.style, made.title, made.description, _usage(provider))
     if writing.guard is not None:
-        fleet = fleet_recent(writing)
-        author = author_of(writing, claim, fleet=fleet)
+        author, fleet = guarded_author(writing, claim)
         verdict = no_echo(
             writing.guard.check_post(draft, author, fleet),
             post_text(draft.title, draft.description),

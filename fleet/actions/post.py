@@ -11,12 +11,11 @@ from fleet.actions.common import (
     Effect,
     Ledger,
     Writing,
-    author_of,
     billed,
     charge,
     echo_check,
     ensure_user,
-    fleet_recent,
+    guarded_author,
     nonce,
     refuse_if_over_budget,
     stop_for_review,
@@ -99,10 +98,7 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
     """The post's own call (no plan, or its plan's post refused), within the budget and
     through the guard; what it cost is charged."""
     refuse_if_over_budget(writing.billing, claim)
-    # One read of the fleet's texts serves the guard (its 200) and the writer (its share);
-    # without a guard, the writer's share alone is read.
-    fleet = fleet_recent(writing) if writing.guard is not None else None
-    author = author_of(writing, claim, fleet=fleet)
+    author, fleet = guarded_author(writing, claim)
     with billed(writing.billing, claim):
         if writing.guard is not None:
             draft = guarded_post(
@@ -111,7 +107,7 @@ def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
                 persona,
                 author,
                 nonce=nonce(claim),
-                fleet_recent=fleet or [],
+                fleet_recent=fleet,
                 echo=echo_check(writing, claim),
             )
         else:
