@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import agents
@@ -23,10 +24,10 @@ from fleet.activities.commands import CarriedOut, Succeeded
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
+    Echo,
     Memory,
     MemoryKind,
     bounded,
-    echo_of,
     post_text,
     recall,
     text_digest,
@@ -40,6 +41,101 @@ from fleet.settings import MemorySettings
 _CACHED = 256
 
 
+# Ids are handed out before their rows commit, so a text may become visible after a newer
+# one was read: each refresh looks this many ids back for rows it has not seen yet.
+_LATE_IDS = 2000
+
+
+class PublishedWindow:
+    """What one scope of the fleet (its persona or all of it, one kind, one model)
+    published in the echo window, kept in this process: each refresh reads from the
+    database only what it has not seen, so the check covers the whole window (the newest
+    ``limit`` texts, a quarter more between compactions) at the cost of what is new. A text that ages out of the
+    window is no longer compared; one whose memory was forgotten since stays until it
+    ages out: it was published all the same."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._known: set[int] = set()
+        self._ids: list[int] = []
+        self._texts: list[str] = []
+        self._at = np.empty(0, dtype=np.float64)
+        self._vectors: np.ndarray[Any, np.dtype[np.float32]] | None = None
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def refresh(
+        self,
+        read: Callable[[int, Callable[[int], bool]], Sequence[agents.Published]],
+        *,
+        since: datetime,
+    ) -> int:
+        """Read what is new (``read(after_id, known)``) into the window; how many texts."""
+        with self._lock:
+            after = max(0, max(self._ids, default=0) - _LATE_IDS) if self._ids else 0
+            rows = read(after, self._known.__contains__)
+            self._add([row for row in rows if row.id not in self._known], since=since)
+            return len(rows)
+
+    def _add(self, rows: Sequence[agents.Published], *, since: datetime) -> None:
+        if not rows:
+            return
+        dimensions = rows[0].vector.shape[0]
+        if self._vectors is not None and self._vectors.shape[1] != dimensions:
+            self._reset()
+        if self._vectors is None or self._count + len(rows) > self._vectors.shape[0]:
+            self._compact(since=since, room=len(rows), dimensions=dimensions)
+        assert self._vectors is not None
+        end = self._count + len(rows)
+        self._vectors[self._count : end] = np.stack([row.vector for row in rows])
+        self._at = np.concatenate([self._at[: self._count], [r.at.timestamp() for r in rows]])
+        self._ids += [row.id for row in rows]
+        self._texts += [row.text for row in rows]
+        self._known.update(row.id for row in rows)
+        self._count = end
+
+    def _reset(self) -> None:
+        self._known.clear()
+        self._ids, self._texts = [], []
+        self._at = np.empty(0, dtype=np.float64)
+        self._vectors, self._count = None, 0
+
+    def _compact(self, *, since: datetime, room: int, dimensions: int) -> None:
+        """Drop what aged out and all but the newest ``limit``; make room for ``room``."""
+        keep = np.flatnonzero(self._at[: self._count] >= since.timestamp())
+        if len(keep) + room > self.limit:
+            newest = np.argsort(np.asarray(self._ids, dtype=np.int64)[keep], kind="stable")
+            keep = np.sort(keep[newest[max(0, len(keep) + room - self.limit) :]])
+        # Room to grow by half again (at most a quarter over ``limit``) before the next
+        # compaction, so that a full window is not copied at every refresh.
+        wanted = len(keep) + room
+        capacity = max(wanted, min(self.limit + self.limit // 4, max(64, 2 * wanted)))
+        vectors = np.empty((capacity, dimensions), dtype=np.float32)
+        if self._vectors is not None and len(keep):
+            vectors[: len(keep)] = self._vectors[keep]
+        self._ids = [self._ids[i] for i in keep]
+        self._texts = [self._texts[i] for i in keep]
+        self._known = set(self._ids)
+        self._at = self._at[keep]
+        self._vectors, self._count = vectors, len(keep)
+
+    def closest(self, draft: Vector, *, since: datetime, threshold: float) -> Echo | None:
+        """The text of the window closest to ``draft`` if its cosine reaches ``threshold``."""
+        with self._lock:
+            if self._vectors is None or not self._count or threshold > 1.0:
+                return None
+            if draft.shape[0] != self._vectors.shape[1]:
+                return None
+            scores = self._vectors[: self._count] @ draft.astype(np.float32, copy=False)
+            scores[self._at[: self._count] < since.timestamp()] = -np.inf
+            best = int(np.argmax(scores))
+            score = float(scores[best])
+            return Echo(score, self._texts[best]) if score >= threshold else None
+
+
 @dataclass
 class Recall:
     """The agents' memory behind an embedder (None: no vectors at all)."""
@@ -49,6 +145,9 @@ class Recall:
     embedder: DegradingEmbedder | None = None
     _cache: OrderedDict[str, Vector] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _windows: dict[tuple[str | None, MemoryKind, bool, str], PublishedWindow] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def model(self) -> str | None:
@@ -74,6 +173,13 @@ class Recall:
                 while len(self._cache) > _CACHED:
                     self._cache.popitem(last=False)
         return found
+
+    def _window(self, scope: tuple[str | None, MemoryKind, bool, str]) -> PublishedWindow:
+        with self._lock:
+            window = self._windows.get(scope)
+            if window is None:
+                window = self._windows[scope] = PublishedWindow(self.settings.echo_scan)
+            return window
 
     def memories_for(
         self, agent_id: int, *, now: datetime, about: PostSeen | None = None
@@ -131,28 +237,35 @@ class Recall:
         if self.embedder is None or threshold >= 1.0:
             return None
         model = self.embedder.model
-        published: list[list[tuple[str, Vector]]] = []
+        persona_scope = persona if self.settings.echo_scope == "persona" else None
+        window = self._window((persona_scope, kind, reply, model))
+        read: list[bool] = []
 
         def check(text: str) -> str | None:
             draft = self.vector(text)
             if draft is None:
                 return None  # degraded: the word-shingle check stands alone
-            if not published:
-                published.append(
-                    agents.published_vectors(
+            since = now - timedelta(days=self.settings.echo_days)
+            if not read:  # once per action: its redrawn drafts are checked alike
+                window.refresh(
+                    lambda after_id, known: agents.published_since(
                         self.sessions,
-                        persona=persona if self.settings.echo_scope == "persona" else None,
-                        since=now - timedelta(days=self.settings.echo_days),
+                        persona=persona_scope,
+                        since=since,
                         model=model,
                         dimensions=self.dimensions or draft.shape[0],
                         limit=self.settings.echo_scan,
+                        after_id=after_id,
                         kinds=(kind,),
                         # A reply is weighed against replies: the newest comments,
                         # many more, would push the older replies out of the scan.
                         replies=reply,
-                    )
+                        known=known,
+                    ),
+                    since=since,
                 )
-            echo = echo_of(draft, published[0], threshold=threshold)
+                read.append(True)
+            echo = window.closest(draft, since=since, threshold=threshold)
             if echo is None:
                 return None
             return f"echoes a recent text ({echo.similarity:.2f}): {echo.text[:60]!r}"

@@ -2,6 +2,7 @@
 
 from fleet.agents.commands import (
     TRANSITIONS,
+    Published,
     Remembered,
     change_status,
     create_agents,
@@ -10,7 +11,7 @@ from fleet.agents.commands import (
     mark_people_waiting,
     memories_of,
     memory_count,
-    published_vectors,
+    published_since,
     remember,
     set_platform_user,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "DispatchLimits",
     "DispatchReport",
     "NewAgents",
+    "Published",
     "Remembered",
     "Selection",
     "Strain",
@@ -97,7 +99,7 @@ __all__ = [
     "parse_ref",
     "persona_totals",
     "post_vectors",
-    "published_vectors",
+    "published_since",
     "release_post_vectors",
     "remember",
     "set_platform_user",

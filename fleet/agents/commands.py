@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -487,7 +487,17 @@ def memories_of(
         return [_memory(row, model=model, dimensions=dimensions) for row in rows]
 
 
-def published_vectors(
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One text the fleet published (a post, a thing said), with its vector."""
+
+    id: int
+    at: datetime
+    text: str
+    vector: Vector
+
+
+def published_since(
     sessions: sessionmaker[Session],
     *,
     persona: str | None,
@@ -495,37 +505,47 @@ def published_vectors(
     model: str,
     dimensions: int,
     limit: int,
+    after_id: int = 0,
     kinds: Sequence[MemoryKind] = PUBLISHED,
     replies: bool = False,
-) -> list[tuple[str, Vector]]:
-    """(text, vector) of what the agents of ``persona`` (None: of the whole fleet)
-    published since ``since`` (of ``kinds``: posts, things said; ``replies``: only the
-    replies said, which open with the @handle answered), newest first, at most
-    ``limit``: the texts a draft must not echo."""
+    known: Callable[[int], bool] = lambda _id: False,
+) -> list[Published]:
+    """What the agents of ``persona`` (None: of the whole fleet) published since
+    ``since`` (of ``kinds``: posts, things said; ``replies``: only the replies said,
+    which open with the @handle answered) in memories newer than ``after_id``: the
+    newest ``limit`` at the most, in id order. Rows for which ``known`` says yes are
+    not read again (their vectors are not fetched): a reader that keeps what it read
+    asks only for the new."""
+    wanted = [
+        MemoryRow.kind.in_([kind.value for kind in kinds]),
+        MemoryRow.created_at >= since,
+        MemoryRow.model == model,
+        MemoryRow.vector.is_not(None),
+        MemoryRow.id > after_id,
+    ]
+    if replies:
+        wanted.append(MemoryRow.text.startswith("@", autoescape=True))
     with sessions() as session:
-        query = select(MemoryRow.text, MemoryRow.vector)
+        query = select(MemoryRow.id)
         if persona is not None:
             query = query.join(Agent, Agent.id == MemoryRow.agent_id).where(
                 Agent.persona == persona
             )
-        if replies:
-            query = query.where(MemoryRow.text.startswith("@", autoescape=True))
-        rows = session.execute(
-            query.where(
-                MemoryRow.kind.in_([kind.value for kind in kinds]),
-                MemoryRow.created_at >= since,
-                MemoryRow.model == model,
-                MemoryRow.vector.is_not(None),
-            )
-            .order_by(MemoryRow.created_at.desc())
-            .limit(limit)
-        ).all()
-    found: list[tuple[str, Vector]] = []
-    for said, data in rows:
+        ids = session.scalars(query.where(*wanted).order_by(MemoryRow.id.desc()).limit(limit))
+        new = [id_ for id_ in ids if not known(id_)]
+        rows: list[Row[int, datetime, str, bytes | None]] = []
+        for chunk in range(0, len(new), 1000):
+            rows += session.execute(
+                select(MemoryRow.id, MemoryRow.created_at, MemoryRow.text, MemoryRow.vector).where(
+                    MemoryRow.id.in_(new[chunk : chunk + 1000])
+                )
+            ).all()
+    found: list[Published] = []
+    for id_, at, said, data in sorted(rows, key=lambda row: row[0]):
         if data is None:
             continue
         try:
-            found.append((said, from_bytes(data, dimensions=dimensions)))
+            found.append(Published(id_, at, said, from_bytes(data, dimensions=dimensions)))
         except ValueError:
             continue
     return found

@@ -56,8 +56,10 @@ class MemorySettings(_Nested):
     reply_echo_similarity: float = Field(default=0.92, gt=0, le=1)
     echo_days: float = Field(default=14.0, ge=0, le=365)
     echo_scope: Literal["fleet", "persona"] = "fleet"
-    # The newest published vectors one check reads at the most (bounds its cost).
-    echo_scan: int = Field(default=1000, ge=1, le=20_000)
+    # The newest published vectors of the window the check compares a draft with at the
+    # most. Each writing process keeps them (1.5 KiB each at 384 dimensions: 29 MiB at
+    # 20,000) and reads only the new ones at each check.
+    echo_scan: int = Field(default=20_000, ge=1, le=200_000)
 
 
 ReviewedKind = Literal["post", "comment", "reply", "like"]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
 from fleet.actions.kit import Authorship, Limits, Voice
-from fleet.actions.remembering import Recall
+from fleet.actions.remembering import PublishedWindow, Recall
 from fleet.content.guard.guard import ContentGuard
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentDraft, PostSeen, Usage
@@ -155,7 +155,7 @@ def test_published_vectors_are_the_personas_recent_posts_and_comments(fleet: Fle
         memory = _memory(text, NOW - timedelta(days=age), kind, vector=embedder.embed([text])[0])
         rows.append(agents.Remembered(agent_id, activity, memory, None, embedder.model))
     agents.remember(fleet.sessions, rows, keep=100, now=NOW, half_life_days=7)
-    found = agents.published_vectors(
+    found = agents.published_since(
         fleet.sessions,
         persona="ux_ui_designer",
         since=NOW - timedelta(days=14),
@@ -163,8 +163,8 @@ def test_published_vectors_are_the_personas_recent_posts_and_comments(fleet: Fle
         dimensions=32,
         limit=10,
     )
-    assert [text for text, _ in found] == ["said 0", "posted 1"]
-    fleet_wide = agents.published_vectors(
+    assert [p.text for p in found] == ["said 0", "posted 1"]
+    fleet_wide = agents.published_since(
         fleet.sessions,
         persona=None,
         since=NOW - timedelta(days=14),
@@ -172,7 +172,7 @@ def test_published_vectors_are_the_personas_recent_posts_and_comments(fleet: Fle
         dimensions=32,
         limit=10,
     )
-    assert sorted(text for text, _ in fleet_wide) == ["posted 1", "said 0", "said 3"]
+    assert sorted(p.text for p in fleet_wide) == ["posted 1", "said 0", "said 3"]
 
 
 def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None) -> ActionKit:
@@ -439,7 +439,7 @@ def test_a_reply_is_weighed_against_the_replies_said_not_every_comment(fleet: Fl
     agents.remember(fleet.sessions, rows, keep=100, now=NOW, half_life_days=7)
 
     def scan(*, replies: bool, limit: int) -> list[str]:
-        found = agents.published_vectors(
+        found = agents.published_since(
             fleet.sessions,
             persona=None,
             since=NOW - timedelta(days=14),
@@ -449,7 +449,74 @@ def test_a_reply_is_weighed_against_the_replies_said_not_every_comment(fleet: Fl
             kinds=(MemoryKind.SAID,),
             replies=replies,
         )
-        return [text for text, _ in found]
+        return [p.text for p in found]
 
     assert scan(replies=True, limit=2) == ["@maya thanks, the light", "@tom roughly two days"]
-    assert scan(replies=False, limit=2) == ["@maya thanks, the light", "Lovely tiles!"]
+    assert scan(replies=False, limit=2) == ["Lovely tiles!", "@tom roughly two days"]
+
+
+def _published(fleet: Fleet, agent_id: int, texts: Sequence[str], embedder: WordsEmbedder) -> None:
+    """``texts`` kept as things the agent said, a minute apart, oldest first, in one write."""
+    start = NOW - timedelta(minutes=len(texts))
+    with fleet.sessions.begin() as session:
+        session.add_all(
+            MemoryRow(
+                agent_id=agent_id,
+                kind=MemoryKind.SAID.value,
+                text=text,
+                vector=embedder.embed([text])[0].astype(np.float32).tobytes(),
+                model=embedder.model,
+                created_at=start + timedelta(minutes=n),
+            )
+            for n, text in enumerate(texts)
+        )
+
+
+def test_the_echo_check_covers_more_than_the_newest_thousand_texts(fleet: Fleet) -> None:
+    """The week's drift: a check that read only the newest 1,000 texts let a fleet that
+    says more than that in its window repeat what it said a few days before."""
+    (agent_id,) = _agent(fleet, "indie_game_dev")
+    embedder = WordsEmbedder()
+    oldest = "the dithering on the lighthouse beam is gorgeous"
+    _published(
+        fleet, agent_id, [oldest] + [f"note number {n} kiwi{n}" for n in range(1_200)], embedder
+    )
+    recall = Recall(fleet.sessions, MemorySettings(), DegradingEmbedder(embedder))  # type: ignore[arg-type]
+    check = recall.echo_check(persona="indie_game_dev", now=NOW)
+    assert check is not None
+    assert check(oldest) is not None
+    assert check("a tram line through fog at dawn") is None
+
+
+def test_the_published_window_reads_only_what_is_new_and_forgets_what_aged_out(
+    fleet: Fleet,
+) -> None:
+    (agent_id,) = _agent(fleet, "indie_game_dev")
+    embedder = WordsEmbedder()
+    _published(fleet, agent_id, [f"first batch {n} plum{n}" for n in range(30)], embedder)
+    window = PublishedWindow(limit=1_000)
+
+    def refresh(now: datetime) -> int:
+        since = now - timedelta(days=14)
+        return window.refresh(
+            lambda after_id, known: agents.published_since(
+                fleet.sessions,
+                persona=None,
+                since=since,
+                model=embedder.model,
+                dimensions=32,
+                limit=1_000,
+                after_id=after_id,
+                known=known,
+            ),
+            since=since,
+        )
+
+    assert refresh(NOW) == 30 and len(window) == 30
+    assert refresh(NOW) == 0, "nothing new: no vector is read again"
+    _published(fleet, agent_id, ["a late thought about tram lines"], embedder)
+    assert refresh(NOW) == 1 and len(window) == 31
+    draft = embedder.embed(["first batch 3 plum3"])[0]
+    assert window.closest(draft, since=NOW - timedelta(days=14), threshold=0.92) is not None
+    later = NOW + timedelta(days=14)
+    assert window.closest(draft, since=later - timedelta(days=14), threshold=0.92) is None
