@@ -5,7 +5,7 @@ nothing deeper; each returns what the task needs to send next."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from fleet import activities, agents
@@ -101,10 +101,17 @@ def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int
         )
 
 
-def act_batch(fleet: Fleet, keys: Sequence[ActionKey[Action]]) -> dict[str, Outcome]:
+def act_batch(
+    fleet: Fleet,
+    keys: Sequence[ActionKey[Action]],
+    *,
+    deferrals: Mapping[ActionKey[Action], int] | None = None,
+) -> dict[str, Outcome]:
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
-    failure of its kind's single task (``fleet.like``...), so a retry is sent as one."""
+    failure of its kind's single task (``fleet.like``...), so a retry is sent as one.
+    ``deferrals``: the waits each key's message has had already (none: none)."""
     kit = fleet.action_kit
+    waited = {str(key): count for key, count in (deferrals or {}).items()}
 
     def settled(key: str, action: Action, error: BaseException) -> Settled:
         return settle(
@@ -112,7 +119,7 @@ def act_batch(fleet: Fleet, keys: Sequence[ActionKey[Action]]) -> dict[str, Outc
             key,
             KINDS[action].task,
             error,
-            deferrals=0,
+            deferrals=waited.get(key, 0),
             secrets=fleet.secrets,
             rng=random.Random(),
         )

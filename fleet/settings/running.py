@@ -43,6 +43,10 @@ class TaskSettings(_Nested):
     # batch's gallery calls on this many threads.
     action_batch_size: int = Field(default=50, ge=1, le=1000)
     action_batch_threads: int = Field(default=8, ge=1, le=64)
+    # A message of one cheap action (a retry, a sweep's re-send, an approval, a tick sent
+    # alone) waits in the worker's main process at most this long for others of its task,
+    # then they go to one pool process as one batch (0: each goes alone).
+    coalesce_seconds: float = Field(default=0.05, ge=0, le=5)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")

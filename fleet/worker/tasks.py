@@ -13,6 +13,8 @@ import ctypes
 import gc
 import os
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, Task, shared_task
@@ -28,6 +30,7 @@ from fleet.service import work
 from fleet.service.pace import measure_pace as measure_fleet_pace
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.work import Tick
+from fleet.worker.coalescing import coalescing_strategy
 
 # One Fleet per worker process, built on first use, never at import.
 #
@@ -288,6 +291,25 @@ class ActionTask(Task[Any, Any]):
         return outcome.status
 
 
+class CoalescedActionTask(ActionTask):
+    """The task of a batchable kind (``fleet.like``, ``fleet.browse``): a message carries
+    one key, as ever, but where the worker holds several the main process sends them to
+    one pool process together (``fleet.worker.coalescing``), each settled on its own as
+    in a batch message: a like sent alone costs about what a like of a batch does."""
+
+    def start_strategy(self, app: Celery, consumer: Any, **kwargs: Any) -> Any:
+        tasks = app.conf.fleet_settings.tasks
+        prefetch = int(getattr(consumer, "initial_prefetch_count", 0) or 0)
+        # Half the prefetch: while one batch runs, the next fills.
+        every = min(tasks.action_batch_size, prefetch // 2)
+        return coalescing_strategy(self, app, consumer, every=every, seconds=tasks.coalesce_seconds)
+
+    def run_many(self, keys: list[str], retries: dict[str, int]) -> dict[str, str]:
+        """Carry out the keys of several messages as one batch: each key's status."""
+        with bound_contextvars(task=self.name, keys=len(keys), coalesced=True):
+            return _act_batch(self, keys, retries=retries)
+
+
 def _action_task(kind: ActionKind) -> Any:
     """The task of one kind of the registry: ``fleet.<kind>`` on the kind's queue."""
 
@@ -296,7 +318,8 @@ def _action_task(kind: ActionKind) -> Any:
 
     run.__name__ = run.__qualname__ = kind.action.value
     run.__doc__ = f"Carry out one {kind.action.value} by its idempotency key."
-    return shared_task(name=kind.task, bind=True, base=ActionTask)(run)
+    base = CoalescedActionTask if kind.batchable else ActionTask
+    return shared_task(name=kind.task, bind=True, base=base)(run)
 
 
 ACTION_TASKS = {kind.action: _action_task(kind) for kind in KINDS.values()}
@@ -309,41 +332,51 @@ def _batch_task(queue: str, name: str) -> Any:
 
     def run(self: Task[Any, Any], keys: list[str]) -> dict[str, int]:
         with bound_contextvars(task=self.name, task_id=self.request.id, keys=len(keys)):
-            return _act_batch(self, keys)
+            return dict(Counter(_act_batch(self, keys).values()))
 
     run.__name__ = run.__qualname__ = f"{queue}_batch"
     run.__doc__ = f"Carry out a batch of cheap actions of queue {queue} by their keys."
     return shared_task(name=name, bind=True)(run)
 
 
-def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
+def _act_batch(
+    task: Task[Any, Any], keys: list[str], *, retries: Mapping[str, int] | None = None
+) -> dict[str, str]:
+    """Carry out these keys as one batch, each settled on its own (a retry sent as a
+    message of its kind's task, counting ``retries``, the message's own, on): each key's
+    status."""
+    retries = retries or {}
     parsed: dict[str, ActionKey[Action]] = {}
-    tally: dict[str, int] = {}
+    statuses: dict[str, str] = {}
     for key in keys:
         found = work.parsed_key(key)
         if isinstance(found, ActionKey):
             parsed[key] = found
         else:  # no activity can have it: nothing to do, as the single task would say
             log.warning("not an action key", key=key[:96])
-            tally["unknown"] = tally.get("unknown", 0) + 1
-    done = work.act_batch(current_fleet(task.app), list(parsed.values()))
+            statuses[key] = "unknown"
+    done = work.act_batch(
+        current_fleet(task.app),
+        list(parsed.values()),
+        deferrals={parsed[key]: retries.get(key, 0) for key in parsed},
+    )
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
-            tally[outcome.status] = tally.get(outcome.status, 0) + 1
+            statuses[key] = outcome.status
             match outcome:
                 case work.Retry(countdown=countdown, reason=reason):
                     kind = KINDS[parsed[key].action]
                     log.info(
                         "retrying alone", key=key, countdown=round(countdown, 2), reason=reason
                     )
-                    # Its first retry: its kind's task counts from here (``request.retries``).
+                    # Its kind's task counts its retries from here (``request.retries``).
                     task.app.send_task(
                         kind.task,
                         args=(key,),
                         queue=kind.queue,
                         producer=producer,
                         countdown=countdown or None,
-                        retries=1,
+                        retries=retries.get(key, 0) + 1,
                     )
                 case work.Dead(dead_letter_id=letter, reason=reason):
                     log.warning("dead letter", key=key, dead_letter=letter, reason=reason)
@@ -353,8 +386,8 @@ def _act_batch(task: Task[Any, Any], keys: list[str]) -> dict[str, int]:
                         queue="dead_letter",
                         producer=producer,
                     )
-    log.info("batch done", **tally)
-    return tally
+    log.info("batch done", **Counter(statuses.values()))
+    return statuses
 
 
 BATCH_TASKS = {queue: _batch_task(queue, name) for queue, name in KINDS_BATCH_TASKS.items()}

@@ -255,6 +255,37 @@ def test_each_action_reaches_the_gallery_once(
     )
 
 
+def test_likes_sent_one_message_each_are_carried_out_together_and_once(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    """A like or a browse alone is a message of its own; the worker hands those it holds
+    at once to one pool process together (``fleet.worker.coalescing``), each settled and
+    acknowledged on its own, a copy delivered twice in the same batch done once."""
+    members = crew(fleet, 13)
+    orders = Orders(fleet)
+    orders.send(members[0][0], "post")
+    start_worker(processes)
+    orders.wait_all_terminal()
+    for agent_id, _ in members[1:]:
+        orders.send(agent_id, "like", times=2 if agent_id == members[1][0] else 1)
+        orders.send(agent_id, "browse")
+    statuses = orders.wait_all_terminal()
+    assert Counter(statuses.values()) == Counter({"succeeded": 25})
+    _succeeded, effects, _ = books(fleet, admin)
+    assert effects["like"] == 12
+    assert_books_balance(fleet, admin)
+    log = (processes.logs / "acts.log").read_text(encoding="utf-8", errors="replace")
+    coalesced = [line for line in log.splitlines() if "batch done" in line and "coalesced" in line]
+    assert coalesced, "no like or browse was carried out in a coalesced batch"
+    # Every message was acknowledged: nothing is left unacknowledged for a redelivery.
+    prefix = fleet.settings.broker_key_prefix
+    wait_for(
+        lambda: not fleet.redis.hlen(f"{prefix}unacked"),
+        30,
+        "every message to be acknowledged",
+    )
+
+
 def test_the_same_message_delivered_twice_gives_one_effect(
     processes: Processes, fleet: Fleet, admin: Admin
 ) -> None:
