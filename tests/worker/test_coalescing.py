@@ -132,7 +132,7 @@ def test_one_request_held_alone_goes_as_celery_sends_it_when_its_time_is_up() ->
 
 
 def test_a_lost_call_ends_every_request_it_carried_as_failed() -> None:
-    coalescer, consumer, task = _coalescer(every=2, fails=True)
+    coalescer, _consumer, _task = _coalescer(every=2, fails=True)
     held = [Request(("1:1:like",)), Request(("1:3:like",))]
     for request in held:
         coalescer.hold(request)  # type: ignore[arg-type]
@@ -140,7 +140,7 @@ def test_a_lost_call_ends_every_request_it_carried_as_failed() -> None:
 
 
 def test_a_message_that_is_not_one_key_is_named_by_its_arguments() -> None:
-    coalescer, consumer, task = _coalescer(every=2)
+    coalescer, _consumer, task = _coalescer(every=2)
     coalescer.hold(Request((1, 2)))  # type: ignore[arg-type]
     coalescer.hold(Request(("1:1:like",)))  # type: ignore[arg-type]
     assert task.batches[0][0] == ["(1, 2)", "1:1:like"]
