@@ -300,8 +300,9 @@ class CoalescedActionTask(ActionTask):
     def start_strategy(self, app: Celery, consumer: Any, **kwargs: Any) -> Any:
         tasks = app.conf.fleet_settings.tasks
         prefetch = int(getattr(consumer, "initial_prefetch_count", 0) or 0)
-        # Half the prefetch: while one batch runs, the next fills.
-        every = min(tasks.action_batch_size, prefetch // 2)
+        # Half the prefetch (while one batch runs, the next fills); a batch with no
+        # prefetch limit (a multiplier of 0).
+        every = min(tasks.action_batch_size, prefetch // 2) if prefetch else tasks.action_batch_size
         return coalescing_strategy(self, app, consumer, every=every, seconds=tasks.coalesce_seconds)
 
     def run_many(self, keys: list[str], retries: dict[str, int]) -> dict[str, str]:
