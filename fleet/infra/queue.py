@@ -103,6 +103,18 @@ def _transport_options(settings: Settings) -> dict[str, object]:
     return transport
 
 
+def batch_repr(items: Sequence[object], what: str) -> str:
+    """A batch message's arguments as Flower and the logs show them: how many ``what``
+    (singular), the first and the last. Celery would write a ``repr`` of the whole list
+    (up to 1,024 characters) into each message: 8 % of the dispatcher's time at 100 ticks
+    a message."""
+    if len(items) == 1:
+        return f"(1 {what}: {items[0]!r})"
+    if not items:
+        return f"(0 {what}s)"
+    return f"({len(items)} {what}s: {items[0]!r} ... {items[-1]!r})"
+
+
 def send_ticks(
     app: Celery, ticks: Sequence[tuple[int, int, int, int]], *, batch_size: int, now: float
 ) -> None:
@@ -116,9 +128,11 @@ def send_ticks(
         for second, group in sorted(by_second.items()):
             countdown = second - now
             for start in range(0, len(group), batch_size):
+                batch = group[start : start + batch_size]
                 app.send_task(
                     "fleet.tick_batch",
-                    args=(group[start : start + batch_size],),
+                    args=(batch,),
+                    argsrepr=batch_repr(batch, "tick"),
                     queue="ticks",
                     producer=producer,
                     countdown=countdown if countdown > 0 else None,
@@ -154,9 +168,11 @@ def send_actions(
                 if len(chunk) == 1:
                     single.append(chunk[0])
                     continue
+                keys = [key for _, key in chunk]
                 app.send_task(
                     BATCH_TASKS[queue],
-                    args=([key for _, key in chunk],),
+                    args=(keys,),
+                    argsrepr=batch_repr(keys, "key"),
                     queue=queue,
                     producer=producer,
                     countdown=countdown or None,
