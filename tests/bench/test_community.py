@@ -55,6 +55,7 @@ def test_bad_seeds_are_refused_with_exit_code_2(
 
 
 # Two smoke runs take about 20 s; a hung pool fails in two minutes, not the suite's five.
+@pytest.mark.long
 @pytest.mark.timeout(120)
 def test_two_seeds_run_in_processes_of_their_own(capsys: pytest.CaptureFixture[str]) -> None:
     """The smoke run on two seeds at once: each measured, the targets over both."""

@@ -84,6 +84,7 @@ def _acts_within_a_deadline(
     return lines
 
 
+@pytest.mark.long
 def test_fleet_run_acts_on_the_real_clock_within_a_deadline(
     sqlite_fleet: Fleet, sandbox: BackgroundSandbox
 ) -> None:
@@ -217,6 +218,7 @@ def _fleet_cli(cwd: Path, *args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+@pytest.mark.long
 def test_a_project_directory_with_dot_fleet_has_its_own_fleet_and_run_says_when(
     tmp_path: Path,
 ) -> None:

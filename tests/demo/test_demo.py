@@ -55,6 +55,7 @@ def test_another_seed_makes_another_day() -> None:
     assert one.decided != other.decided
 
 
+@pytest.mark.long
 def test_the_demo_command_prints_a_json_summary() -> None:
     result = CliRunner().invoke(
         cli, ["demo", "--agents", "3", "--duration", "2", "--json", "--start", "2026-11-20T23:00"]

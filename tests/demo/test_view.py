@@ -61,6 +61,7 @@ def test_through_a_pipe_the_demo_prints_plain_progress_and_its_summary() -> None
     assert any(line.startswith("outcomes: ") for line in lines)
 
 
+@pytest.mark.long
 def test_with_keep_gallery_the_summary_comes_while_the_gallery_is_up() -> None:
     """The summary is not held back until Ctrl-C: the waiting hook gets it, with the
     gallery still answering."""

@@ -55,6 +55,7 @@ FLEET_SANDBOX = ("from fleet.cli import main; main()", "sandbox")
 OWN_SCRIPT = ("from fleet_sandbox.cli import main; main()",)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("entry", [FLEET_SANDBOX, OWN_SCRIPT], ids=["fleet", "fleet-sandbox"])
 def test_serve_prints_its_url_applies_its_options_and_stops_on_interrupt(
     tmp_path: Path, entry: tuple[str, ...]
