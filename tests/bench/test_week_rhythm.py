@@ -3,10 +3,12 @@ yardstick its verdict judges the day's actions by."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bench.community import START
-from bench.week import designed_actions, verdict
+from bench.week import designed_actions, paces_by_day, verdict
 from fleet.infra.persona_files import PersonaCatalogue
 
 
@@ -57,3 +59,14 @@ def test_the_verdict_judges_actions_by_the_rhythm_not_their_raw_count() -> None:
         d | {"actions_per_designed": r} for d, r in zip(steady, [1.5, 1.48, 1.52, 1.2], strict=True)
     ]
     assert verdict(falling)["last_day_vs_first"]["actions_per_designed"]["within"] is False
+
+
+def test_a_day_s_pace_is_weighted_by_time_and_full_before_the_first_reading() -> None:
+    hour = timedelta(hours=1)
+    readings = [
+        (START + 12 * hour, START + 18 * hour, 0.5),  # day 1: 12 h at 1, then 6 h at 0.5
+        (START + 18 * hour, START + 30 * hour, 0.25),  # across midnight: 6 h of day 1, 6 of day 2
+    ]
+    day1, day2 = paces_by_day(readings, START, 2)
+    assert day1 == pytest.approx((12 * 1 + 6 * 0.5 + 6 * 0.25) / 24)
+    assert day2 == pytest.approx((6 * 0.25 + 18 * 1) / 24)
