@@ -57,8 +57,8 @@ class MemorySettings(_Nested):
     echo_days: float = Field(default=14.0, ge=0, le=365)
     echo_scope: Literal["fleet", "persona"] = "fleet"
     # The newest published vectors of the window the check compares a draft with at the
-    # most. Each writing process keeps them (1.5 KiB each at 384 dimensions: 29 MiB at
-    # 20,000) and reads only the new ones at each check.
+    # most. Each writing process keeps them (768 bytes each at 384 dimensions, as float16:
+    # 15 MiB at 20,000) and reads only the new ones at each check.
     echo_scan: int = Field(default=20_000, ge=1, le=200_000)
 
 

@@ -81,3 +81,20 @@ def test_vectors_of_another_size_start_the_window_afresh() -> None:
     assert len(window) == 1
     assert window.closest(unit(np.ones(32)), since=SINCE, threshold=0.99) is not None
     assert window.closest(_text(1).vector, since=SINCE, threshold=0.5) is None
+
+
+def test_a_window_of_several_blocks_finds_its_oldest_text_at_half_precision() -> None:
+    """Kept as float16 and compared block by block: the cosine within 2e-3 of the
+    float32 one, the first text found behind more than one block."""
+    table = Table(limit=10_000)
+    table.rows = [_text(n) for n in range(1, 5_001)]
+    window = PublishedWindow(limit=10_000)
+    window.refresh(table.read, since=SINCE)
+    echo = window.closest(_text(1).vector, since=SINCE, threshold=0.9)
+    assert echo is not None and echo.text == "text 1"
+    assert abs(echo.similarity - 1.0) < 2e-3
+    near = unit(_text(1).vector + 0.3 * _text(2).vector)
+    found = window.closest(near, since=SINCE, threshold=0.5)
+    exact = float(near @ _text(1).vector)
+    assert found is not None and found.text == "text 1"
+    assert abs(found.similarity - exact) < 2e-3
