@@ -510,12 +510,10 @@ def published_since(
     replies: bool = False,
     known: Callable[[int], bool] = lambda _id: False,
 ) -> list[Published]:
-    """What the agents of ``persona`` (None: of the whole fleet) published since
-    ``since`` (of ``kinds``: posts, things said; ``replies``: only the replies said,
-    which open with the @handle answered) in memories newer than ``after_id``: the
-    newest ``limit`` at the most, in id order. Rows for which ``known`` says yes are
-    not read again (their vectors are not fetched): a reader that keeps what it read
-    asks only for the new."""
+    """What the agents of ``persona`` (None: the whole fleet) published since ``since``
+    (``kinds``: posts, things said; ``replies``: only replies, which open with an
+    @handle) in memories after ``after_id``: the newest ``limit``, in id order, the
+    vectors of those ``known`` says are held not fetched again."""
     wanted = [
         MemoryRow.kind.in_([kind.value for kind in kinds]),
         MemoryRow.created_at >= since,

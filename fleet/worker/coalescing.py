@@ -30,7 +30,7 @@ from celery.worker import strategy
 
 # What one coalesced call returns for each of its requests: (failed, result, runtime),
 # as Celery's tracer hands ``Request.on_success``.
-Ended = tuple[bool, Any, float]
+Traced = tuple[bool, Any, float]
 
 
 class Coalescible(Protocol):
@@ -42,7 +42,7 @@ class Coalescible(Protocol):
         ...
 
 
-def run_coalesced(task: Coalescible, keys: list[str], retries: dict[str, int]) -> list[Ended]:
+def run_coalesced(task: Coalescible, keys: list[str], retries: dict[str, int]) -> list[Traced]:
     """In a pool process: the keys carried out as one batch by the task's own runner
     (``task.run_many``), each request's (failed, status, runtime)."""
     started = time.monotonic()
@@ -96,7 +96,7 @@ class Coalescer:
             for request in held:
                 request.on_accepted(pid, time_accepted)
 
-        def ran(results: list[Ended]) -> None:
+        def ran(results: list[Traced]) -> None:
             for request, ended in zip(held, results, strict=True):
                 request.on_success(ended)
 
@@ -104,9 +104,9 @@ class Coalescer:
             for request in held:
                 request.on_failure(exc_info)
 
-        def timed_out(soft: bool, timeout: float) -> None:
+        def timed_out(*limit: Any) -> None:  # (soft, seconds), as Celery's pool says
             for request in held:
-                request.on_timeout(soft, timeout)
+                request.on_timeout(*limit)
 
         conf = self.task.app.conf
         self.consumer.pool.apply_async(
