@@ -261,6 +261,7 @@ def test_likes_sent_one_message_each_are_carried_out_together_and_once(
     """A like or a browse alone is a message of its own; the worker hands those it holds
     at once to one pool process together (``fleet.worker.coalescing``), each settled and
     acknowledged on its own, a copy delivered twice in the same batch done once."""
+    processes.env["FLEET_TASKS__COALESCE_SECONDS"] = "0.05"
     members = crew(fleet, 13)
     orders = Orders(fleet)
     orders.send(members[0][0], "post")
