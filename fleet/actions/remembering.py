@@ -80,7 +80,7 @@ class PublishedWindow:
     ) -> int:
         """Read what is new (``read(after_id, known)``) into the window; how many texts."""
         with self._lock:
-            after = max(0, max(self._ids, default=0) - _LATE_IDS) if self._ids else 0
+            after = max(0, max(self._ids, default=0) - _LATE_IDS)
             rows = read(after, self._known.__contains__)
             self._add([row for row in rows if row.id not in self._known], since=since)
             return len(rows)

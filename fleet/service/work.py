@@ -105,13 +105,14 @@ def act_batch(
     fleet: Fleet,
     keys: Sequence[ActionKey[Action]],
     *,
-    deferrals: Mapping[ActionKey[Action], int] | None = None,
+    deferrals: Mapping[str, int] | None = None,
 ) -> dict[str, Outcome]:
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one.
-    ``deferrals``: the waits each key's message has had already (none: none)."""
+    ``deferrals``: the waits each key's message has had already, by the key as sent
+    (none: none)."""
     kit = fleet.action_kit
-    waited = {str(key): count for key, count in (deferrals or {}).items()}
+    waited = deferrals or {}
 
     def settled(key: str, action: Action, error: BaseException) -> Settled:
         return settle(

@@ -359,7 +359,7 @@ def _act_batch(
     done = work.act_batch(
         current_fleet(task.app),
         list(parsed.values()),
-        deferrals={parsed[key]: retries.get(key, 0) for key in parsed},
+        deferrals={str(found): retries.get(key, 0) for key, found in parsed.items()},
     )
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
