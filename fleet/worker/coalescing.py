@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from celery import Celery, Task
+from celery.worker import state as worker_state
 from celery.worker import strategy
 
 # What one coalesced call returns for each of its requests: (failed, result, runtime),
@@ -60,26 +61,35 @@ class Coalescer:
         self.every = every
         self.seconds = seconds
         self._held: list[Any] = []
+        self._since = 0.0  # when the oldest held request came (monotonic)
         self._timer: Any = None
         self._lock = threading.Lock()
 
     def hold(self, request: Any) -> None:
-        """Hold a request that would run now; send the held ones when there are enough."""
+        """Hold a request that would run now; send the held ones when there are enough, or
+        when the oldest has waited its time (should its timer have been lost)."""
+        now = time.monotonic()
         with self._lock:
+            if not self._held:
+                self._since = now
             self._held.append(request)
-            full = len(self._held) >= self.every
-            if not full and self._timer is None:
+            due = len(self._held) >= self.every or now - self._since >= self.seconds
+            if not due and self._timer is None:
                 self._timer = self.consumer.timer.call_after(self.seconds, self.flush)
-        if full:
+        if due:
             self.flush()
 
     def flush(self) -> None:
-        """Send what is held: one request as Celery sends it, several as one call."""
+        """Send what is held: one request as Celery sends it, several as one call. A
+        request the consumer let go meanwhile is not run: at a lost connection Celery
+        forgets its reserved requests (their deliveries belong to the closed channel and
+        come again), and so does this."""
         with self._lock:
             held, self._held = self._held, []
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        held = [request for request in held if request in worker_state.reserved_requests]
         if len(held) == 1:
             self.consumer.on_task_request(held[0])
         elif held:

@@ -9,17 +9,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from celery.worker import state as worker_state
 
+from fleet.worker import coalescing
 from fleet.worker.coalescing import Coalescer, run_coalesced
 
 
-@dataclass
+@dataclass(eq=False)
 class Request:
-    """What the coalescer asks of Celery's request."""
+    """What the coalescer asks of Celery's request; reserved by the worker (as Celery's
+    strategy reserves a request before it hands it on) unless told otherwise."""
 
     args: tuple[Any, ...]
     retries: int = 0
     ended: list[tuple[str, Any]] = field(default_factory=list)
+    reserved: bool = True
+
+    def __post_init__(self) -> None:
+        if self.reserved:
+            worker_state.reserved_requests.add(self)
 
     @property
     def request_dict(self) -> dict[str, Any]:
@@ -99,6 +107,12 @@ class Task:
         return {key: "succeeded" for key in keys if key != "1:2:like"}
 
 
+@pytest.fixture(autouse=True)
+def _no_reserved_left() -> Any:
+    yield
+    worker_state.reserved_requests.clear()
+
+
 def _coalescer(every: int = 3, fails: bool = False) -> tuple[Coalescer, Consumer, Task]:
     task = Task()
     consumer = Consumer(Pool(fails))
@@ -154,3 +168,36 @@ def test_run_coalesced_answers_each_request_in_its_order(every: int) -> None:
     assert [status for _, status, _ in ended] == [
         "succeeded" if key != "1:2:like" else "unknown" for key in keys
     ]
+
+
+def test_requests_the_consumer_let_go_at_a_lost_connection_are_not_run() -> None:
+    """Celery forgets its reserved requests when the broker connection is lost (their
+    deliveries belong to the closed channel and come again); held ones are not run then."""
+    coalescer, consumer, task = _coalescer()
+    held = [Request((f"1:{n}:like",)) for n in range(2)]
+    for request in held:
+        coalescer.hold(request)  # type: ignore[arg-type]
+    worker_state.reserved_requests.discard(held[0])  # the consumer's on_close
+    consumer.timer.fire()
+    assert consumer.alone == [held[1]] and not task.batches
+    worker_state.reserved_requests.clear()
+    coalescer.hold(Request(("1:5:like",), reserved=False))  # type: ignore[arg-type]
+    consumer.timer.fire()
+    assert consumer.alone == [held[1]] and not task.batches, "a request let go never runs"
+
+
+def test_held_requests_go_on_the_next_one_once_their_time_is_up_if_the_timer_is_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(coalescing.time, "monotonic", lambda: now[0])
+    coalescer, consumer, task = _coalescer(every=10)
+    first = Request(("1:1:like",))
+    coalescer.hold(first)  # type: ignore[arg-type]
+    consumer.timer.due.clear()  # the timer entry lost (a timer cleared under it)
+    now[0] += 0.01
+    coalescer.hold(Request(("1:3:like",)))  # type: ignore[arg-type]
+    assert not task.batches, "not yet: the first has waited 10 ms of its 50"
+    now[0] += 0.05
+    coalescer.hold(Request(("1:4:like",)))  # type: ignore[arg-type]
+    assert task.batches and task.batches[0][0] == ["1:1:like", "1:3:like", "1:4:like"]
