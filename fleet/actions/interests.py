@@ -45,6 +45,12 @@ TIES_SECONDS = 600.0
 KINDRED = 2
 # How long a post found without a stored vector is not asked for again.
 RECHECK_SECONDS = 5.0
+# Posts' vectors a process keeps, the least lately used dropped first: the feed pages'
+# posts of the last minutes many times over (a page is 20), at about 2 KB each. Every
+# pool process keeps its own; the rest stay in the store, a read away.
+KEPT_POSTS = 2048
+# Agents whose ties a process keeps (a few handles each).
+KEPT_TIES = 50_000
 
 
 def post_text(post: GalleryPost) -> str:
@@ -85,15 +91,15 @@ class PostVectorStore(Protocol):
 
 class Interests:
     """Vectors for taste: per persona (its interests, as a query) and per post (its
-    text, as a passage), at most ``max_posts`` posts kept in the process, the oldest seen
-    dropped; posts' vectors shared through ``store`` when there is one."""
+    text, as a passage), at most ``max_posts`` posts kept in the process, the least
+    lately used dropped; posts' vectors shared through ``store`` when there is one."""
 
     def __init__(
         self,
         embedder: Embedder | None,
         *,
         store: PostVectorStore | None = None,
-        max_posts: int = 50_000,
+        max_posts: int = KEPT_POSTS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._embedder = embedder
@@ -145,7 +151,7 @@ class Interests:
             for agent_id in stale:
                 found[agent_id] = fresh.get(agent_id, {})
                 self._ties[agent_id] = (now, found[agent_id])
-            while len(self._ties) > self._max_posts:
+            while len(self._ties) > KEPT_TIES:
                 self._ties.pop(next(iter(self._ties)))
         return found
 
@@ -255,6 +261,7 @@ class Interests:
                 kept = self._posts.get(post_id)
                 if kept is not None and kept[0] == digest:
                     known[post_id] = kept[1]
+                    self._posts.move_to_end(post_id)
                 elif now - self._elsewhere.get(post_id, -RECHECK_SECONDS) < RECHECK_SECONDS:
                     continue
                 elif embed or now - self._missing.get(post_id, -RECHECK_SECONDS) >= RECHECK_SECONDS:

@@ -41,23 +41,35 @@ from fleet.settings import MemorySettings
 _CACHED = 256
 
 
-# The window's vectors are kept as float16 (768 bytes at 384 dimensions, half of float32;
-# a cosine off by about 1e-3 at most) and compared in blocks of this many rows widened to
-# float32 for the matrix product.
+# The window's vectors are kept as int8 with a scale per row (388 bytes at 384
+# dimensions, a quarter of float32; a cosine off by about 2e-3 at most, against
+# thresholds of 0.9 and more) and compared in blocks of this many rows widened to float32
+# for the matrix product.
 _BLOCK = 4096
+# Of each text only what a refusal quotes is kept.
+QUOTED = 60
 
 # Ids are handed out before their rows commit, so a text may become visible after a newer
 # one was read: each refresh looks this many ids back for rows it has not seen yet.
 _LATE_IDS = 2000
 
 
+def _quantised(vectors: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Rows of ``vectors`` as int8 and the float32 scale of each (row = int8 * scale)."""
+    scales = np.abs(vectors).max(axis=1).astype(np.float32) / 127
+    scales[scales == 0] = 1.0
+    return np.rint(vectors / scales[:, None]).astype(np.int8), scales
+
+
 class PublishedWindow:
     """What one scope of the fleet (its persona or all of it, one kind, one model)
     published in the echo window, kept in this process: each refresh reads from the
     database only what it has not seen, so the check covers the whole window (the newest
-    ``limit`` texts, a quarter more between compactions) at the cost of what is new. A text that ages out of the
-    window is no longer compared; one whose memory was forgotten since stays until it
-    ages out: it was published all the same."""
+    ``limit`` texts, an eighth more between compactions) at the cost of what is new. A
+    text that ages out of the window is no longer compared; one whose memory was forgotten
+    since stays until it ages out: it was published all the same. Every content process
+    keeps its own windows, so a row is kept small: its vector in int8, its id, its time
+    and the start of its text (about 600 bytes at 384 dimensions)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -66,7 +78,8 @@ class PublishedWindow:
         self._ids: list[int] = []
         self._texts: list[str] = []
         self._at = np.empty(0, dtype=np.float64)
-        self._vectors: np.ndarray[Any, np.dtype[np.float16]] | None = None
+        self._vectors: np.ndarray[Any, np.dtype[np.int8]] | None = None
+        self._scales = np.empty(0, dtype=np.float32)
         self._count = 0
 
     def __len__(self) -> int:
@@ -95,10 +108,12 @@ class PublishedWindow:
             self._compact(since=since, room=len(rows), dimensions=dimensions)
         assert self._vectors is not None
         end = self._count + len(rows)
-        self._vectors[self._count : end] = np.stack([row.vector for row in rows])
+        vectors, scales = _quantised(np.stack([row.vector for row in rows]))
+        self._vectors[self._count : end] = vectors
+        self._scales[self._count : end] = scales
         self._at = np.concatenate([self._at[: self._count], [r.at.timestamp() for r in rows]])
         self._ids += [row.id for row in rows]
-        self._texts += [row.text for row in rows]
+        self._texts += [row.text[:QUOTED] for row in rows]
         self._known.update(row.id for row in rows)
         self._count = end
 
@@ -107,6 +122,7 @@ class PublishedWindow:
         self._ids, self._texts = [], []
         self._at = np.empty(0, dtype=np.float64)
         self._vectors, self._count = None, 0
+        self._scales = np.empty(0, dtype=np.float32)
 
     def _compact(self, *, since: datetime, room: int, dimensions: int) -> None:
         """Drop what aged out and all but the newest ``limit``; make room for ``room``."""
@@ -114,21 +130,24 @@ class PublishedWindow:
         if len(keep) + room > self.limit:
             newest = np.argsort(np.asarray(self._ids, dtype=np.int64)[keep], kind="stable")
             keep = np.sort(keep[newest[max(0, len(keep) + room - self.limit) :]])
-        # Room to grow by half again (at most a quarter over ``limit``) before the next
-        # compaction, so that a full window is not copied at every refresh.
+        # Room to grow by an eighth (at most an eighth over ``limit``) before the next
+        # compaction: a full window is not copied at every refresh, nor kept twice over.
         wanted = len(keep) + room
-        capacity = max(wanted, min(self.limit + self.limit // 4, max(64, 2 * wanted)))
-        vectors = np.empty((capacity, dimensions), dtype=np.float16)
+        capacity = max(wanted, min(self.limit + self.limit // 8, max(64, wanted + wanted // 8)))
+        vectors = np.empty((capacity, dimensions), dtype=np.int8)
+        scales = np.empty(capacity, dtype=np.float32)
         if self._vectors is not None and len(keep):
             vectors[: len(keep)] = self._vectors[keep]
+            scales[: len(keep)] = self._scales[keep]
         self._ids = [self._ids[i] for i in keep]
         self._texts = [self._texts[i] for i in keep]
         self._known = set(self._ids)
         self._at = self._at[keep]
-        self._vectors, self._count = vectors, len(keep)
+        self._vectors, self._scales, self._count = vectors, scales, len(keep)
 
     def closest(self, draft: Vector, *, since: datetime, threshold: float) -> Echo | None:
-        """The text of the window closest to ``draft`` if its cosine reaches ``threshold``."""
+        """The text of the window closest to ``draft`` if its cosine reaches ``threshold``
+        (the text cut to ``QUOTED`` characters)."""
         with self._lock:
             if self._vectors is None or not self._count or threshold > 1.0:
                 return None
@@ -138,7 +157,8 @@ class PublishedWindow:
             scores = np.empty(self._count, dtype=np.float32)
             for start in range(0, self._count, _BLOCK):
                 stop = min(self._count, start + _BLOCK)
-                scores[start:stop] = self._vectors[start:stop].astype(np.float32) @ query
+                block = self._vectors[start:stop].astype(np.float32) @ query
+                scores[start:stop] = block * self._scales[start:stop]
             scores[self._at[: self._count] < since.timestamp()] = -np.inf
             best = int(np.argmax(scores))
             score = float(scores[best])
@@ -277,7 +297,7 @@ class Recall:
             echo = window.closest(draft, since=since, threshold=threshold)
             if echo is None:
                 return None
-            return f"echoes a recent text ({echo.similarity:.2f}): {echo.text[:60]!r}"
+            return f"echoes a recent text ({echo.similarity:.2f}): {echo.text[:QUOTED]!r}"
 
         return check
 

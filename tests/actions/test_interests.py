@@ -57,6 +57,23 @@ def test_a_posts_vector_is_embedded_once_and_reused() -> None:
     assert interests.degraded is None
 
 
+def test_the_posts_kept_are_those_used_lately_and_no_more_than_the_bound() -> None:
+    # Every pool process keeps its own: the bound, not the gallery's size, caps them.
+    embedder = Counting()
+    interests = Interests(embedder, max_posts=2)
+    persona = CATALOGUE.get("indie_game_dev")
+    one, two, three = _post("1", "pixel slime"), _post("2", "tiles"), _post("3", "a boss")
+    interests.similarities(persona, [one])
+    interests.similarities(persona, [two])
+    interests.similarities(persona, [one], keep=False)  # used again: kept over "2"
+    interests.similarities(persona, [three], keep=False)
+    embedder.asked.clear()
+    interests.similarities(persona, [one, three], keep=False)
+    assert embedder.asked == [], "the two used lately are kept"
+    interests.similarities(persona, [two], keep=False)
+    assert embedder.asked == ["tiles"], "the least lately used was dropped"
+
+
 def test_warming_embeds_every_personas_interests_at_once_and_never_again() -> None:
     # A worker's main process warms before it forks: a child's first like embeds nothing.
     embedder = Counting()

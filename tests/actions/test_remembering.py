@@ -98,3 +98,26 @@ def test_a_window_of_several_blocks_finds_its_oldest_text_at_half_precision() ->
     exact = float(near @ _text(1).vector)
     assert found is not None and found.text == "text 1"
     assert abs(found.similarity - exact) < 2e-3
+
+
+def test_a_window_of_full_size_vectors_scores_within_two_thousandths_of_the_cosine() -> None:
+    """Its vectors are kept in int8 with a scale per row: near-duplicates are still told
+    apart at the guard's thresholds (0.92 by default)."""
+    rng = np.random.default_rng(5)
+    rows = [Published(n, NOW, f"text {n}", unit(rng.normal(size=384))) for n in range(1, 200)]
+    window = PublishedWindow(limit=1000)
+    window.refresh(lambda _after, _known: rows, since=SINCE)
+    for row in rows[::20]:
+        for mix in (0.3, 0.5, 0.9):
+            draft = unit(row.vector + mix * unit(rng.normal(size=384)))
+            exact = max(float(np.dot(draft, r.vector)) for r in rows)
+            echo = window.closest(draft, since=SINCE, threshold=-1.0)
+            assert echo is not None and abs(echo.similarity - exact) <= 2e-3, (mix, exact)
+
+
+def test_a_window_keeps_only_what_a_refusal_quotes_of_each_text() -> None:
+    window = PublishedWindow(limit=10)
+    long = Published(1, NOW, "a" * 500, unit(np.ones(16)))
+    window.refresh(lambda _after, _known: [long], since=SINCE)
+    echo = window.closest(unit(np.ones(16)), since=SINCE, threshold=0.99)
+    assert echo is not None and echo.text == "a" * 60

@@ -85,6 +85,10 @@ CASES = {
         ["--agents", "6", "--hours", "1"],
         {"published_by_agents", "share_with_both_marks"},
     ),
+    "kept_memory": (
+        ["--rows", "50", "--scan", "100"],
+        {"echo_window_bytes_per_text", "posts_bytes_per_post"},
+    ),
     "identity": (
         ["--agents", "4", "--days", "0.4", "--ask-hours", "8", "--questions", "2"],
         {"answered_truthfully_share", "published_human_claims", "examples"},
