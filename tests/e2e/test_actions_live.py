@@ -277,6 +277,7 @@ def test_likes_sent_one_message_each_are_carried_out_together_and_once(
     """A like or a browse alone is a message of its own; the worker hands those it holds
     at once to one pool process together (``fleet.worker.coalescing``), each settled and
     acknowledged on its own, a copy delivered twice in the same batch done once."""
+    processes.env["FLEET_TASKS__COALESCE_SECONDS"] = "0.05"
     # Twelve likes of one post: above the default cap of bot likes per post an hour (10),
     # the eleventh would be refused ("had enough from the fleet"), which is not this test's.
     processes.env["FLEET_ACTIONS__BOT_ENGAGEMENTS_PER_POST_PER_HOUR"] = "20"
