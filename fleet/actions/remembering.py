@@ -69,7 +69,7 @@ class PublishedWindow:
     text that ages out of the window is no longer compared; one whose memory was forgotten
     since stays until it ages out: it was published all the same. Every content process
     keeps its own windows, so a row is kept small: its vector in int8, its id, its time
-    and the start of its text (about 600 bytes at 384 dimensions)."""
+    and the start of its text (about 700 bytes at 384 dimensions)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
