@@ -151,29 +151,21 @@ class Orders:
         return key
 
     def statuses(self) -> dict[str, str]:
-        with self.fleet.sessions() as session:
-            rows = session.execute(
-                select(AgentActivity.idempotency_key, AgentActivity.status).where(
-                    AgentActivity.idempotency_key.in_(self.keys)
-                )
-            )
-            return {key: status for key, status in rows}
+        return {key: status for key, status, _ in self._ended()}
 
-    def unsucceeded(self) -> list[tuple[str, str, str | None, Any]]:
-        """(key, status, error, result) of each order that did not succeed: why it did not."""
+    def unsucceeded(self) -> list[tuple[str, str, str | None]]:
+        """(key, status, error) of each order that did not succeed: why it did not."""
+        return [row for row in self._ended() if row[1] != "succeeded"]
+
+    def _ended(self) -> list[tuple[str, str, str | None]]:
+        """(key, status, error) of each order the database holds."""
         with self.fleet.sessions() as session:
             rows = session.execute(
                 select(
-                    AgentActivity.idempotency_key,
-                    AgentActivity.status,
-                    AgentActivity.error,
-                    AgentActivity.result,
-                ).where(
-                    AgentActivity.idempotency_key.in_(self.keys),
-                    AgentActivity.status != "succeeded",
-                )
+                    AgentActivity.idempotency_key, AgentActivity.status, AgentActivity.error
+                ).where(AgentActivity.idempotency_key.in_(self.keys))
             )
-            return [tuple(row) for row in rows]
+            return [(key, status, error) for key, status, error in rows]
 
     def wait_all_terminal(self, timeout: float = 90) -> dict[str, str]:
         wait_for(
