@@ -22,15 +22,18 @@ from fleet.errors import InputError
 from fleet.infra.broker import REDIS_TRANSPORT
 from fleet.infra.schedule import beat_schedule
 from fleet.settings import Settings
+from fleet.settings.running import PUBLISH_RETRIES, PUBLISH_RETRY_INTERVAL
 
 QUEUES: tuple[str, ...] = ("ticks", *ACTION_QUEUES, "dead_letter")
 
-# Seconds: far above a Redis command's answer on a live link (the BRPOP's 1 s is read by
-# the event loop, which no socket timeout covers).
-BROKER_SOCKET_OPTIONS: dict[str, object] = {
-    "socket_timeout": 10.0,
-    "socket_connect_timeout": 10.0,
-    "socket_keepalive": True,
+# Celery's publish retry policy, bounded (``TaskSettings.publish_bound_seconds``): a
+# publish gives up within seconds of the broker going silent instead of running into the
+# task's soft time limit inside Celery's own retry handling.
+PUBLISH_RETRY_POLICY: dict[str, object] = {
+    "max_retries": PUBLISH_RETRIES,
+    "interval_start": PUBLISH_RETRY_INTERVAL,
+    "interval_step": 0,
+    "interval_max": PUBLISH_RETRY_INTERVAL,
 }
 
 ROUTES: dict[str, dict[str, str]] = {
@@ -70,6 +73,7 @@ def create_app(settings: Settings) -> Celery:
         worker_prefetch_multiplier=4,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_connection_retry_on_startup=True,
+        task_publish_retry_policy=PUBLISH_RETRY_POLICY,
         broker_transport_options=_transport_options(settings),
         timezone="UTC",
         enable_utc=True,
@@ -98,8 +102,14 @@ def _transport_options(settings: Settings) -> dict[str, object]:
     if settings.broker_url.startswith(("redis://", "rediss://")):
         # A broker that goes silent (a host cut off, a failover, a NAT's timeout) closes
         # no connection: without a socket timeout a publish on it waits forever (kombu's
-        # own advice); the consumer's BRPOP has kombu's health check instead.
-        transport |= BROKER_SOCKET_OPTIONS
+        # own advice); the consumer's BRPOP has kombu's health check instead (the event
+        # loop reads it, which no socket timeout covers).
+        timeout = settings.tasks.redis_timeout_seconds
+        transport |= {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "socket_keepalive": True,
+        }
     return transport
 
 

@@ -27,6 +27,7 @@ from fleet.gallery.port import Gallery
 from fleet.infra.clocks import Clock, SystemClock
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 from fleet.settings import Settings, load_settings
+from fleet.settings.running import PUBLISH_RETRIES, PUBLISH_RETRY_INTERVAL
 
 if TYPE_CHECKING:
     # The action stack, Celery and Redis load when a part needs them: an admin's read
@@ -46,10 +47,6 @@ if TYPE_CHECKING:
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
-
-# Seconds a command to Fleet's own Redis (limits, breakers, ledger, feed) may wait for an
-# answer or a connection: far above a live link's milliseconds.
-REDIS_SOCKET_TIMEOUT = 5.0
 
 
 @dataclass
@@ -90,15 +87,21 @@ class Fleet:
 
         if self.settings.redis_url is None:
             raise InputError("this command needs Redis: set FLEET_REDIS_URL")
-        # Bounded like the broker's link (fleet.infra.queue.BROKER_SOCKET_OPTIONS): a
-        # silent Redis raises within seconds instead of holding a worker's limiter call
-        # (or an admin's command) forever; a dead pooled connection is checked first.
+        from redis.backoff import ConstantBackoff
+        from redis.retry import Retry
+
+        # Bounded like the broker's link (FLEET_TASKS__REDIS_TIMEOUT_SECONDS): a silent
+        # Redis raises within seconds instead of holding a worker's limiter call (or an
+        # admin's command) forever, tried once more, not redis-py's three times with
+        # backoff (over 12 s a call); a dead pooled connection is checked first.
+        timeout = self.settings.tasks.redis_timeout_seconds
         return redis.Redis.from_url(
             str(self.settings.redis_url),
-            socket_timeout=REDIS_SOCKET_TIMEOUT,
-            socket_connect_timeout=REDIS_SOCKET_TIMEOUT,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             socket_keepalive=True,
             health_check_interval=30,
+            retry=Retry(ConstantBackoff(PUBLISH_RETRY_INTERVAL), PUBLISH_RETRIES),
         )
 
     @cached_property

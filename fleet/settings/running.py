@@ -22,6 +22,14 @@ class DispatchSettings(_Nested):
     lead_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
+# A publish from a task to a broker that fails to answer is tried again this many times,
+# on a new connection, this many seconds after (Celery's default is 3 times: 50 s on a
+# silent Redis with a 10 s timeout). A publish that still fails is left to the lease
+# sweeper, which re-sends an action whose retry never came.
+PUBLISH_RETRIES = 1
+PUBLISH_RETRY_INTERVAL = 0.25
+
+
 class TaskSettings(_Nested):
     """Celery task limits; all well below the broker's visibility timeout."""
 
@@ -45,10 +53,35 @@ class TaskSettings(_Nested):
     action_batch_threads: int = Field(default=8, ge=1, le=64)
     # A message of one cheap action (a retry, a sweep's re-send, an approval, a tick sent
     # alone) waits in the worker's main process at most this long for others of its task,
-    # then they go to one pool process as one batch (0, the default: each goes alone; a
-    # Redis link cut without a reset failed to resume with it on, 2 runs of about 8).
-    coalesce_seconds: float = Field(default=0.0, ge=0, le=5)
+    # then they go to one pool process as one batch (0: each goes alone).
+    coalesce_seconds: float = Field(default=0.05, ge=0, le=5)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
+    # Seconds a call to Redis (the broker's and Fleet's own) waits for its answer or its
+    # connection: far above a live link's milliseconds, and small enough that a task's
+    # publish to a silent broker gives up well inside the soft time limit
+    # (``publish_bound_seconds``).
+    redis_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @property
+    def publish_bound_seconds(self) -> float:
+        """The longest a task's publish waits on a broker gone silent: its first try, a new
+        connection, and each retry on it (``PUBLISH_RETRIES``), each up to the timeout.
+        A soft time limit that fires inside Celery's own retry or result handling can
+        leave a pool process's result half-written and stop the worker (seen at a Redis
+        link cut), so the bound must leave the task room within its limit."""
+        waits = 1 + 2 * PUBLISH_RETRIES
+        return waits * self.redis_timeout_seconds + PUBLISH_RETRIES * PUBLISH_RETRY_INTERVAL
+
+    @model_validator(mode="after")
+    def _publish_within_the_limit(self) -> TaskSettings:
+        if self.publish_bound_seconds >= self.soft_time_limit_seconds:
+            raise ValueError(
+                f"FLEET_TASKS__REDIS_TIMEOUT_SECONDS ({self.redis_timeout_seconds:g}) lets a "
+                f"publish to a silent broker wait {self.publish_bound_seconds:g} s: it must "
+                "be under FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS "
+                f"({self.soft_time_limit_seconds:g})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> TaskSettings:

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, Task, shared_task
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
@@ -30,6 +36,7 @@ from fleet.service import work
 from fleet.service.pace import measure_pace as measure_fleet_pace
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.work import Tick
+from fleet.worker import soft_limit
 from fleet.worker.coalescing import coalescing_strategy
 
 # One Fleet per worker process, built on first use, never at import.
@@ -166,6 +173,18 @@ def _fresh_after_fork(**_: Any) -> None:
     # clients and the gallery's HTTP pool notice the new process and open their own.
     if _fleet is not None and os.getpid() != _pid:
         _fleet.engine.dispose(close=False)
+
+
+@task_prerun.connect
+def _started(**_: Any) -> None:
+    soft_limit.task_started()
+
+
+@task_postrun.connect
+def _ended(**_: Any) -> None:
+    # From here the result is on its way to the main process: a soft limit signal now
+    # would cut it mid-write and stop the worker (fleet.worker.soft_limit).
+    soft_limit.task_ended()
 
 
 @worker_process_shutdown.connect

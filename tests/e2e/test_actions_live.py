@@ -398,6 +398,8 @@ def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_la
         {
             "FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS": "1.5",
             "FLEET_TASKS__TIME_LIMIT_SECONDS": "10",
+            # A publish to a silent broker must give up within the soft limit.
+            "FLEET_TASKS__REDIS_TIMEOUT_SECONDS": "0.3",
             "FLEET_GALLERY__TIMEOUT_SECONDS": "1",
         }
     )

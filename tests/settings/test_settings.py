@@ -113,6 +113,23 @@ def test_a_gallery_call_must_end_before_the_task_s_soft_time_limit(
     assert load_settings().gallery.timeout_seconds == 60
 
 
+def test_a_publish_to_a_silent_broker_must_give_up_before_the_soft_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Three waits of the timeout (a try, a new connection, a retry) and the quarter second
+    # between: 6.25 s by default.
+    assert load_settings().tasks.publish_bound_seconds == 6.25
+    monkeypatch.setenv("FLEET_TASKS__REDIS_TIMEOUT_SECONDS", "20")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "bad configuration: FLEET_TASKS__REDIS_TIMEOUT_SECONDS (20) lets a publish to a "
+        "silent broker wait 60.25 s: it must be under FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS (60)"
+    )
+    monkeypatch.setenv("FLEET_TASKS__SOFT_TIME_LIMIT_SECONDS", "61")
+    assert load_settings().tasks.redis_timeout_seconds == 20
+
+
 def test_the_llm_endpoint_and_the_secrets_of_the_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().llm_endpoint() == ("https://api.anthropic.com", "default")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://proxy.example/anthropic")
