@@ -71,6 +71,7 @@ def create_app(settings: Settings) -> Celery:
         task_soft_time_limit=settings.tasks.soft_time_limit_seconds,
         task_time_limit=settings.tasks.time_limit_seconds,
         worker_prefetch_multiplier=4,
+        worker_max_tasks_per_child=settings.tasks.max_tasks_per_child or None,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_connection_retry_on_startup=True,
         task_publish_retry_policy=PUBLISH_RETRY_POLICY,

@@ -61,6 +61,11 @@ class TaskSettings(_Nested):
     # publish to a silent broker gives up well inside the soft time limit
     # (``publish_bound_seconds``).
     redis_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # A prefork pool process is replaced by a fresh fork after this many tasks (0: never).
+    # Over days a child comes to write (and so copy) ever more of the pages it shares with
+    # the worker's main process, and fills what it keeps for itself (the echo window, the
+    # posts' vectors): a fresh fork shares them again (docs/operations.md, "A week").
+    max_tasks_per_child: int = Field(default=250, ge=0, le=1_000_000)
 
     @property
     def publish_bound_seconds(self) -> float:

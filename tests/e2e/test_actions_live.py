@@ -7,6 +7,7 @@ the gallery's posts, likes and comments are exactly the succeeded activities.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -424,6 +425,36 @@ def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_la
     admin.faults()
     assert "SoftTimeLimitExceeded" in cut()[1]
     assert orders.wait_all_terminal() == {key: "succeeded"} | {orders.keys[0]: "succeeded"}
+    assert_books_balance(fleet, admin)
+
+
+def pool_children(worker: subprocess.Popen[bytes]) -> set[int]:
+    """The pool processes of a prefork worker now (its main process's children)."""
+    path = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+    return {int(pid) for pid in path.read_text().split()}
+
+
+def test_a_pool_process_is_replaced_by_a_fresh_fork_after_its_tasks_and_nothing_is_lost(
+    processes: Processes, fleet: Fleet, admin: Admin
+) -> None:
+    """``FLEET_TASKS__MAX_TASKS_PER_CHILD``: the one pool process runs two tasks, then a
+    fresh fork takes its place (what a child copied of its parent's pages and kept for
+    itself goes with it), and every action still lands once."""
+    processes.env["FLEET_TASKS__MAX_TASKS_PER_CHILD"] = "2"
+    worker = start_worker(processes, pool="prefork", concurrency=1)
+    (author, _), *fans = crew(fleet, 4)
+    orders = Orders(fleet)
+    orders.send(author, "post")
+    orders.wait_all_terminal()
+    wait_for(lambda: len(pool_children(worker)) == 1, 30, "the pool's one process")
+    first = pool_children(worker)
+    for fan, _ in fans:
+        orders.send(fan, "like")
+        orders.wait_all_terminal()
+    statuses = orders.wait_all_terminal()
+    assert set(statuses.values()) == {"succeeded"}, orders.unsucceeded()
+    wait_for(lambda: len(pool_children(worker)) == 1, 30, "the pool's one process")
+    assert pool_children(worker).isdisjoint(first), "the pool process was never replaced"
     assert_books_balance(fleet, admin)
 
 
