@@ -24,7 +24,9 @@ actions back and prints, per simulated day, as JSON:
 - ``identity_margin``: as ``bench.community``: an agent's posts' mean cosine to its own
   other posts minus to its persona-mates' posts, over the posts up to that day;
 - ``memory_rows_per_agent``, ``database_bytes`` and ``database_bytes_per_agent_day`` (the
-  day's growth over the agents), ``worker_memory_mib`` (RSS, PSS);
+  day's growth over the agents), ``worker_rss_mib``, ``worker_pss_mib`` and
+  ``worker_pss_mib_by_process`` (each worker's main process, and its pool's children
+  together);
 - ``queue_latency_p95_s``: from an action's decision to its end, in wall seconds (its
   simulated seconds over the speed), p50/p95; and ``tick_to_effect_p95_s`` (from the due
   second).
@@ -211,13 +213,27 @@ class Stack:
             "beat", "beat", "-s", str(self.logs / "beat-schedule"), "--loglevel", "WARNING"
         )
 
-    def memory(self) -> dict[str, float]:
-        """RSS and PSS of every worker process and pool child, in MiB."""
+    def memory(self) -> dict[str, Any]:
+        """RSS and PSS of every worker process and pool child, in MiB, and the PSS of each
+        worker's main process and of its pool's children together (``pss_by_process``:
+        ``ticks``, ``actions``, ``actions_children``), to say where a change is."""
         total = Counter[str]()
-        for worker in self.workers:
-            for pid in (worker.pid, *_children(worker.pid)):
-                total.update(_memory_kib(pid))
-        return {"rss": round(total["rss"] / 1024, 1), "pss": round(total["pss"] / 1024, 1)}
+        by_process: dict[str, float] = {}
+        for name, worker in zip(("ticks", "actions"), self.workers, strict=False):
+            main = _memory_kib(worker.pid)
+            children = Counter[str]()
+            for pid in _children(worker.pid):
+                children.update(_memory_kib(pid))
+            total.update(main)
+            total.update(children)
+            by_process[name] = round(main["pss"] / 1024, 1)
+            if children:
+                by_process[f"{name}_children"] = round(children["pss"] / 1024, 1)
+        return {
+            "rss": round(total["rss"] / 1024, 1),
+            "pss": round(total["pss"] / 1024, 1),
+            "pss_by_process": by_process,
+        }
 
     def alive(self) -> list[str]:
         return [
@@ -671,6 +687,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ),
                 "worker_rss_mib": memory_at[n + 1]["rss"],
                 "worker_pss_mib": memory_at[n + 1]["pss"],
+                "worker_pss_mib_by_process": memory_at[n + 1]["pss_by_process"],
                 "load_average_1min_at_end": after["load"],
             }
         )

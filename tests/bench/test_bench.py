@@ -181,8 +181,14 @@ def test_the_week_prints_each_day_and_a_verdict() -> None:
             "queue_latency_p95_s",
             "designed_actions_per_agent",
             "actions_per_designed",
+            "worker_pss_mib_by_process",
         } <= day.keys(), sorted(day)
         assert sum(day["actions"].values()) > 0
+        # Where the workers' memory is: each main process and its pool's children, which
+        # add up to the total (each figure rounded to 0.1 MiB).
+        by_process = day["worker_pss_mib_by_process"]
+        assert set(by_process) == {"ticks", "actions", "actions_children"}, by_process
+        assert abs(sum(by_process.values()) - day["worker_pss_mib"]) <= 0.3, by_process
         assert day["worker_pss_mib"] > 0
     assert figures["per_day"][1]["database_bytes"] >= figures["database_bytes_at_start"]
     assert {"last_day_vs_first", "growth", "met"} <= figures["verdict"].keys()
