@@ -29,8 +29,6 @@ from celery import Celery, Task
 from celery.worker import state as worker_state
 from celery.worker import strategy
 
-from fleet.worker import soft_limit
-
 # What one coalesced call returns for each of its requests: (failed, result, runtime),
 # as Celery's tracer hands ``Request.on_success``.
 Traced = tuple[bool, Any, float]
@@ -49,11 +47,7 @@ def run_coalesced(task: Coalescible, keys: list[str], retries: dict[str, int]) -
     """In a pool process: the keys carried out as one batch by the task's own runner
     (``task.run_many``), each request's (failed, status, runtime)."""
     started = time.monotonic()
-    soft_limit.task_started()  # Celery's tracer, which would say so, is not in this call
-    try:
-        statuses = task.run_many(keys, retries)
-    finally:
-        soft_limit.task_ended()
+    statuses = task.run_many(keys, retries)
     runtime = time.monotonic() - started
     return [(False, statuses.get(key, "unknown"), runtime) for key in keys]
 

@@ -12,11 +12,15 @@ import contextlib
 import ctypes
 import gc
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Mapping
+from types import FrameType
 from typing import Any
 
+from billiard import pool as billiard_pool
+from billiard.exceptions import SoftTimeLimitExceeded
 from celery import Celery, Task, shared_task
 from celery.signals import (
     task_postrun,
@@ -36,7 +40,6 @@ from fleet.service import work
 from fleet.service.pace import measure_pace as measure_fleet_pace
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.work import Tick
-from fleet.worker import soft_limit
 from fleet.worker.coalescing import coalescing_strategy
 
 # One Fleet per worker process, built on first use, never at import.
@@ -175,16 +178,43 @@ def _fresh_after_fork(**_: Any) -> None:
         _fleet.engine.dispose(close=False)
 
 
+# A task's soft time limit, raised only while the task runs. A prefork pool process gets
+# the limit as a signal (SIGUSR1) from the worker's main process, sent once a task has run
+# its time unless its result has reached the main process, and billiard's handler raises
+# ``SoftTimeLimitExceeded`` wherever the process is. A task that ends just before its
+# limit is then writing its result: the exception cuts that message mid-write, billiard
+# writes an error message after the partial one, and the main process reads garbage
+# (``UnicodeDecodeError`` in ``asynpool._recv_message``), an unrecoverable error that stops
+# the worker and every task it held (seen at a Redis link cut, where tasks blocked on the
+# silent broker ended near their limit). Here the handler raises only between a task's
+# start and its end; a signal after the end is late, and dropped. In the solo and threads
+# pools SIGUSR1 is Celery's own, and stays so.
+_SOFT_LIMIT_SIGNAL = getattr(signal, "SIGUSR1", None)
+_running = False
+
+
+def _soft_limit(signum: int, frame: FrameType | None) -> None:
+    if _running:
+        raise SoftTimeLimitExceeded()
+
+
 @task_prerun.connect
-def _started(**_: Any) -> None:
-    soft_limit.task_started()
+def task_started(**_: Any) -> None:
+    """A task begins in this process: its soft limit raises from here. In a prefork pool
+    process, billiard's handler (installed after Fleet's process hooks run) is replaced
+    the first time."""
+    global _running
+    sig = _SOFT_LIMIT_SIGNAL
+    if sig is not None and signal.getsignal(sig) is billiard_pool.soft_timeout_sighandler:
+        signal.signal(sig, _soft_limit)
+    _running = True
 
 
 @task_postrun.connect
-def _ended(**_: Any) -> None:
-    # From here the result is on its way to the main process: a soft limit signal now
-    # would cut it mid-write and stop the worker (fleet.worker.soft_limit).
-    soft_limit.task_ended()
+def task_ended(**_: Any) -> None:
+    """The task is over, its result not yet sent: a soft limit from now on is late."""
+    global _running
+    _running = False
 
 
 @worker_process_shutdown.connect
@@ -325,9 +355,14 @@ class CoalescedActionTask(ActionTask):
         return coalescing_strategy(self, app, consumer, every=every, seconds=tasks.coalesce_seconds)
 
     def run_many(self, keys: list[str], retries: dict[str, int]) -> dict[str, str]:
-        """Carry out the keys of several messages as one batch: each key's status."""
-        with bound_contextvars(task=self.name, keys=len(keys), coalesced=True):
-            return _act_batch(self, keys, retries=retries)
+        """Carry out the keys of several messages as one batch: each key's status. Called
+        in a pool process outside Celery's tracer, so it says itself when it runs."""
+        task_started()
+        try:
+            with bound_contextvars(task=self.name, keys=len(keys), coalesced=True):
+                return _act_batch(self, keys, retries=retries)
+        finally:
+            task_ended()
 
 
 def _action_task(kind: ActionKind) -> Any:

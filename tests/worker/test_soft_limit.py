@@ -1,6 +1,6 @@
 """The soft time limit raises while a task runs and is dropped once it has ended: the signal
 billiard's main process sends is delivered to this process here, as it is to a pool
-process (``fleet.worker.soft_limit``)."""
+process (``fleet.worker.tasks``: ``task_started``, ``task_ended``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from billiard import pool as billiard_pool
 from billiard.exceptions import SoftTimeLimitExceeded
 
-from fleet.worker import soft_limit
+from fleet.worker.tasks import task_ended, task_started
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def pool_process() -> Iterator[None]:
     try:
         yield
     finally:
-        soft_limit.task_ended()
+        task_ended()
         signal.signal(signal.SIGUSR1, before)
 
 
@@ -34,13 +34,13 @@ def send_soft_limit() -> None:
 
 @pytest.mark.usefixtures("pool_process")
 def test_a_soft_limit_raises_in_a_running_task_and_is_dropped_once_it_has_ended() -> None:
-    soft_limit.task_started()
+    task_started()
     assert signal.getsignal(signal.SIGUSR1) is not billiard_pool.soft_timeout_sighandler
     with pytest.raises(SoftTimeLimitExceeded):
         send_soft_limit()
-    soft_limit.task_ended()
+    task_ended()
     send_soft_limit()  # late: the result is on its way, nothing raises into its write
-    soft_limit.task_started()  # the next task has its limit again
+    task_started()  # the next task has its limit again
     with pytest.raises(SoftTimeLimitExceeded):
         send_soft_limit()
 
@@ -49,7 +49,7 @@ def test_a_soft_limit_raises_in_a_running_task_and_is_dropped_once_it_has_ended(
 def test_without_the_guard_billiard_raises_wherever_the_process_is() -> None:
     """What the guard is for: billiard's own handler raises between tasks too, where a
     pool process writes its result."""
-    soft_limit.task_ended()
+    task_ended()
     with pytest.raises(SoftTimeLimitExceeded):
         send_soft_limit()
 
@@ -59,11 +59,11 @@ def test_a_process_whose_sigusr1_is_not_billiard_s_keeps_its_own_handler() -> No
     received: list[int] = []
     before = signal.signal(signal.SIGUSR1, lambda signum, _frame: received.append(signum))
     try:
-        soft_limit.task_started()
+        task_started()
         send_soft_limit()
-        soft_limit.task_ended()
+        task_ended()
         send_soft_limit()
         assert received == [signal.SIGUSR1, signal.SIGUSR1]
     finally:
-        soft_limit.task_ended()
+        task_ended()
         signal.signal(signal.SIGUSR1, before)
