@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
+from bench.pipeline_util import _children
 from fleet import activities, agents
 from fleet.cli import cli
 from fleet.db.models import Agent, AgentActivity, DeadLetter
@@ -430,8 +431,7 @@ def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_la
 
 def pool_children(worker: subprocess.Popen[bytes]) -> set[int]:
     """The pool processes of a prefork worker now (its main process's children)."""
-    path = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
-    return {int(pid) for pid in path.read_text().split()}
+    return set(_children(worker.pid))
 
 
 def test_a_pool_process_is_replaced_by_a_fresh_fork_after_its_tasks_and_nothing_is_lost(
