@@ -10,7 +10,7 @@ action. Measured from the activities in Postgres:
 - tick-to-effect latency, p50 and p99, all and by kind: due time -> the activity finished.
 
 Workers run as ``docker-compose.yml`` runs them (``--layout queues``, the default): one
-worker per queue group (ticks solo; content prefork -c 8 at nice 9, as compose's
+worker per queue group (ticks solo; content threads -c 8 at nice 9, as compose's
 cpu_shares 128 weighs it; engage at ``--pool`` and
 ``--concurrency``, prefork -c 4 as compose). ``--layout single`` puts every queue on
 ``--workers`` workers of ``--pool`` (threads) at ``--concurrency``.
@@ -88,6 +88,12 @@ def main() -> None:
         "--pool",
         choices=["threads", "prefork", "solo"],
         help="the engage worker's pool (default: compose's prefork; single layout: threads)",
+    )
+    parser.add_argument(
+        "--content-pool",
+        choices=["threads", "prefork"],
+        default="threads",
+        help="the content worker's pool, -c 8 (default: compose's threads)",
     )
     parser.add_argument(
         "--registered", type=int, default=1000, help="agents registered (at least --agents)"

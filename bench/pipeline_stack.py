@@ -2,8 +2,8 @@
 beat and worker processes, the agents, and the measurement of one burst.
 
 Workers are laid out as ``docker-compose.yml`` runs them (``layout="queues"``): one worker
-per queue group, each with compose's pool and concurrency (ticks: solo; content: prefork
--c 8; engage: prefork at ``--concurrency``), so a like never waits behind a post in the
+per queue group, each with compose's pool and concurrency (ticks: solo; content: threads
+-c 8, or ``--content-pool``; engage: prefork at ``--concurrency``), so a like never waits behind a post in the
 same worker. ``layout="single"`` runs every queue on one worker (``--workers``,
 ``--pool``, ``--concurrency``), as the benchmark did before.
 """
@@ -64,7 +64,7 @@ BURST_TIMEOUT = 150.0
 # the benchmark's --concurrency (compose: 4), the others are compose's.
 COMPOSE_GROUPS = (
     ("ticks", "ticks,dead_letter", "solo", 1),
-    ("content", "content", "prefork", 8),
+    ("content", "content", "threads", 8),
     ("engage", "engage", "prefork", 0),
 )
 
@@ -250,8 +250,10 @@ class Bench:
             every = "ticks,content,engage,dead_letter"
             return [(every, self.args.pool or "threads", concurrency)] * count
         specs = []
-        for _, queues, pool, fixed in COMPOSE_GROUPS:
-            if fixed:
+        for name, queues, pool, fixed in COMPOSE_GROUPS:
+            if name == "content":
+                specs.append((queues, getattr(self.args, "content_pool", None) or pool, fixed))
+            elif fixed:
                 specs.append((queues, pool, fixed))
             else:
                 specs += [(queues, self.args.pool or pool, concurrency)] * count

@@ -73,6 +73,7 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
     # second), the persona files and the action kit are inherited by every child, whose
     # first action does not spend its time limit on them. Nothing here connects.
     _give_back_large_buffers()
+    _limit_threads(sender)
     app = getattr(sender, "app", None)
     if app is not None and not _acts(app):
         # The ticks' worker (and the dead letters'): it carries out no action, so it
@@ -141,17 +142,38 @@ def _load_for_children(sender: Any, app: Celery | None) -> None:
         import c2pa  # noqa: F401
 
 
-def _forks(sender: Any) -> bool:
-    """Whether the worker's pool forks children (prefork)."""
+def _pool_is(sender: Any, pool_cls: type) -> bool:
+    """Whether the worker's pool is ``pool_cls`` (or a subclass of it)."""
     from celery.concurrency import get_implementation
-    from celery.concurrency.prefork import TaskPool
 
     pool = getattr(sender, "pool_cls", None)
     try:
         found = get_implementation(pool) if isinstance(pool, str) else pool
     except (KeyError, ImportError):
         return False
-    return isinstance(found, type) and issubclass(found, TaskPool)
+    return isinstance(found, type) and issubclass(found, pool_cls)
+
+
+def _forks(sender: Any) -> bool:
+    """Whether the worker's pool forks children (prefork)."""
+    from celery.concurrency.prefork import TaskPool
+
+    return _pool_is(sender, TaskPool)
+
+
+# The time limits of a worker whose tasks run on threads, which Celery does not enforce
+# there (``fleet.worker.limits``); None in every other pool.
+_thread_limits: Any = None
+
+
+def _limit_threads(sender: Any) -> None:
+    from celery.concurrency.thread import TaskPool
+
+    global _thread_limits
+    if _pool_is(sender, TaskPool):
+        from fleet.worker.limits import ThreadLimits
+
+        _thread_limits = ThreadLimits()
 
 
 # The queues whose tasks carry out actions (a kind's, and its batches').
@@ -188,7 +210,8 @@ def _fresh_after_fork(**_: Any) -> None:
 # the worker and every task it held (seen at a Redis link cut, where tasks blocked on the
 # silent broker ended near their limit). Here the handler raises only between a task's
 # start and its end; a signal after the end is late, and dropped. In the solo and threads
-# pools SIGUSR1 is Celery's own, and stays so.
+# pools SIGUSR1 is Celery's own, and stays so; on threads Fleet's watchdog raises the
+# limit instead (``fleet.worker.limits``), between the same two points.
 _SOFT_LIMIT_SIGNAL = getattr(signal, "SIGUSR1", None)
 _running = False
 
@@ -199,11 +222,15 @@ def _soft_limit(signum: int, frame: FrameType | None) -> None:
 
 
 @task_prerun.connect
-def task_started(**_: Any) -> None:
+def task_started(task: Task[Any, Any] | None = None, **_: Any) -> None:
     """A task begins in this process: its soft limit raises from here. In a prefork pool
     process, billiard's handler (installed after Fleet's process hooks run) is replaced
-    the first time."""
+    the first time; on threads, the task's limits start on its thread."""
     global _running
+    if _thread_limits is not None:
+        if task is not None:
+            _thread_limits.started(task.name, *_limits_of(task))
+        return
     sig = _SOFT_LIMIT_SIGNAL
     if sig is not None and signal.getsignal(sig) is billiard_pool.soft_timeout_sighandler:
         signal.signal(sig, _soft_limit)
@@ -214,7 +241,21 @@ def task_started(**_: Any) -> None:
 def task_ended(**_: Any) -> None:
     """The task is over, its result not yet sent: a soft limit from now on is late."""
     global _running
+    if _thread_limits is not None:
+        _thread_limits.ended()
+        return
     _running = False
+
+
+def _limits_of(task: Task[Any, Any]) -> tuple[float | None, float | None]:
+    """A task's soft and hard time limits in seconds, as Celery reads them: the
+    message's, else the task's, else the app's."""
+    hard, soft = task.request.timelimit or (None, None)
+    conf = task.app.conf
+    return (
+        soft or task.soft_time_limit or conf.task_soft_time_limit,
+        hard or task.time_limit or conf.task_time_limit,
+    )
 
 
 @worker_process_shutdown.connect
@@ -357,7 +398,7 @@ class CoalescedActionTask(ActionTask):
     def run_many(self, keys: list[str], retries: dict[str, int]) -> dict[str, str]:
         """Carry out the keys of several messages as one batch: each key's status. Called
         in a pool process outside Celery's tracer, so it says itself when it runs."""
-        task_started()
+        task_started(self)
         try:
             with bound_contextvars(task=self.name, keys=len(keys), coalesced=True):
                 return _act_batch(self, keys, retries=retries)

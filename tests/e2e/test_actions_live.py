@@ -387,12 +387,14 @@ def test_a_worker_killed_mid_run_leaves_every_action_terminal_once(
     assert_books_balance(fleet, admin)
 
 
-def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_lands_once(
-    processes: Processes, fleet: Fleet, admin: Admin
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
+def test_a_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_lands_once(
+    processes: Processes, fleet: Fleet, admin: Admin, pool: str
 ) -> None:
-    """The pool production runs actions in enforces the time limits (the threads pool
-    silently does not): a like stuck past the soft limit is cut, counted as a failed
-    attempt and retried, and lands once. Each gallery call has its own deadline under the
+    """Both pools production runs actions in enforce the soft time limit (prefork by
+    billiard's signal, threads by Fleet's watchdog: Celery's threads pool alone does not):
+    a like stuck past the soft limit is cut, counted as a failed attempt and retried, and
+    lands once. Each gallery call has its own deadline under the
     soft limit (a setting checked at start), so the like is slowed call by call: three
     calls of 0.7 s (its account, the feed, the like), each within its 1 s deadline, add up
     past the 1.5 s soft limit."""
@@ -405,7 +407,7 @@ def test_a_prefork_worker_cuts_an_action_at_its_soft_time_limit_and_the_retry_la
             "FLEET_GALLERY__TIMEOUT_SECONDS": "1",
         }
     )
-    start_worker(processes, pool="prefork", concurrency=2)
+    start_worker(processes, pool=pool, concurrency=2)
     (author, _), (fan, _) = crew(fleet, 2)
     orders = Orders(fleet)
     orders.send(author, "post")

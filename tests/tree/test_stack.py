@@ -99,20 +99,21 @@ def test_the_procfile_runs_a_worker_for_every_queue() -> None:
     assert served == set(QUEUES)
 
 
-def test_action_workers_run_the_pool_that_enforces_task_time_limits(
+def test_action_workers_run_pools_whose_time_limits_are_enforced(
     compose: dict[str, Any],
 ) -> None:
-    # The threads pool silently ignores time limits; test_actions_live shows prefork
-    # cutting an action at its soft limit.
+    """Content waits on the network: threads in one process, whose soft limit Fleet's
+    watchdog enforces (Celery's threads pool alone does not). Likes are CPU: processes.
+    test_actions_live shows each pool cutting an action at its soft limit."""
     procfile = _procfile()
     commands = {
-        "compose worker-content": compose["services"]["worker-content"]["command"],
-        "compose worker-engage": compose["services"]["worker-engage"]["command"],
-        "Procfile content": _unwrapped(procfile["content"])[1],
-        "Procfile engage": _unwrapped(procfile["engage"])[1],
+        ("compose worker-content", "threads"): compose["services"]["worker-content"]["command"],
+        ("compose worker-engage", "prefork"): compose["services"]["worker-engage"]["command"],
+        ("Procfile content", "threads"): _unwrapped(procfile["content"])[1],
+        ("Procfile engage", "prefork"): _unwrapped(procfile["engage"])[1],
     }
-    for where, command in commands.items():
-        assert command[command.index("-P") + 1] == "prefork", where
+    for (where, pool), command in commands.items():
+        assert command[command.index("-P") + 1] == pool, where
 
 
 def test_the_content_worker_yields_the_cpu_to_ticks_and_likes(compose: dict[str, Any]) -> None:

@@ -1,0 +1,168 @@
+"""Time limits on a worker's threads (``fleet.worker.limits``): the soft limit raises in
+the task's own thread while it runs, never after it has ended, and the hard limit, which
+cannot stop a thread, is logged."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from billiard.exceptions import SoftTimeLimitExceeded
+from structlog.testing import capture_logs
+
+from fleet.worker.limits import ThreadLimits, raise_in
+
+DEADLINE = 10.0
+
+
+def run_in_thread(body: Any) -> dict[str, Any]:
+    """Run ``body`` on a thread of its own; what it returned or raised."""
+    out: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: out.update(run_in_thread_here(body)))
+    thread.start()
+    thread.join(DEADLINE)
+    assert not thread.is_alive(), "the thread did not end within its deadline"
+    return out
+
+
+def run_in_thread_here(body: Any) -> dict[str, Any]:
+    """Run ``body`` on this thread; what it returned or raised."""
+    try:
+        return {"returned": body()}
+    except BaseException as error:  # what the test looks at
+        return {"raised": error}
+
+
+def test_the_hard_limit_is_logged_since_a_thread_cannot_be_stopped() -> None:
+    raised: list[tuple[int, Any]] = []
+    limits = ThreadLimits(raising=recording(raised))
+    with capture_logs() as logs:
+        limits.started("fleet.post", soft=0.1, hard=0.2)
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline and not any(
+            entry["event"].startswith("hard time limit") for entry in logs
+        ):
+            time.sleep(0.01)
+        limits.ended()
+    events = [(entry["event"].split(":")[0], entry["task"]) for entry in logs]
+    assert events == [
+        ("soft time limit exceeded", "fleet.post"),
+        ("hard time limit exceeded", "fleet.post"),
+    ]
+    me = threading.get_ident()
+    assert raised == [(me, SoftTimeLimitExceeded), (me, None)]  # raised, then taken back
+
+
+def recording(calls: list[tuple[int, Any]]) -> Any:
+    """A stand-in for ``raise_in`` that records what it was asked to raise where."""
+
+    def raising(ident: int, error: type[BaseException] | None) -> int:
+        calls.append((ident, error))
+        return 1
+
+    return raising
+
+
+def busy_until(stop: threading.Event) -> str:
+    """A task that runs Python instructions until told to stop, as a task's code does."""
+    deadline = time.monotonic() + DEADLINE
+    while not stop.is_set() and time.monotonic() < deadline:
+        sum(range(100))
+    return "ran to its end"
+
+
+def test_a_task_past_its_soft_limit_is_cut_in_its_own_thread_and_no_other() -> None:
+    limits = ThreadLimits()
+    stop = threading.Event()
+    bystander: dict[str, Any] = {}
+
+    def other() -> None:  # a task of another thread, with a limit far away
+        limits.started("fleet.post", soft=60, hard=90)
+        bystander.update(run_in_thread(lambda: busy_until(stop)))
+        limits.ended()
+
+    neighbour = threading.Thread(target=other)
+    neighbour.start()
+
+    def slow() -> str:
+        limits.started("fleet.like", soft=0.2, hard=5)
+        try:
+            return busy_until(threading.Event())
+        finally:
+            limits.ended()
+
+    started = time.monotonic()
+    out = run_in_thread(slow)
+    assert isinstance(out.get("raised"), SoftTimeLimitExceeded), out
+    assert 0.2 <= time.monotonic() - started < 2.0
+    stop.set()
+    neighbour.join(DEADLINE)
+    assert bystander == {"returned": "ran to its end"}
+
+
+def test_a_task_that_ends_in_time_is_never_cut_and_its_thread_runs_on() -> None:
+    limits = ThreadLimits()
+
+    def quick_then_idle() -> str:
+        limits.started("fleet.like", soft=0.3, hard=5)
+        limits.ended()
+        stop = threading.Event()
+        threading.Timer(0.6, stop.set).start()
+        return busy_until(stop)  # past where the limit would have been
+
+    assert run_in_thread(quick_then_idle) == {"returned": "ran to its end"}
+
+
+def test_ending_takes_back_a_limit_raised_just_before_the_end() -> None:
+    """The watchdog raised at the limit just as the task ended: ending takes it back, so
+    the thread's next work (Celery's result, its next task) never sees it."""
+    calls: list[tuple[int, Any]] = []
+    limits = ThreadLimits(raising=recording(calls))
+    limits.started("fleet.like", soft=0.05, hard=90)
+    deadline = time.monotonic() + DEADLINE
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    limits.ended()
+    me = threading.get_ident()
+    assert calls == [(me, SoftTimeLimitExceeded), (me, None)]
+
+
+@pytest.mark.parametrize("taken_back", [True, False])
+def test_an_exception_raised_in_a_thread_waits_for_its_next_instruction(
+    taken_back: bool,
+) -> None:
+    """What the watchdog relies on (CPython): raised in a thread blocked in C, the
+    exception comes at its next Python instruction, unless taken back before."""
+    blocked, release = threading.Event(), threading.Event()
+
+    def task() -> str:
+        blocked.set()
+        release.wait(DEADLINE)  # blocked in C, as in a socket read
+        return busy_until(threading.Event() if not taken_back else _set_after(0.2))
+
+    out: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: out.update(run_in_thread_here(task)))
+    thread.start()
+    assert blocked.wait(DEADLINE)
+    assert raise_in(_ident_of(thread), SoftTimeLimitExceeded) == 1
+    if taken_back:
+        raise_in(_ident_of(thread), None)
+    release.set()
+    thread.join(DEADLINE)
+    if taken_back:
+        assert out == {"returned": "ran to its end"}
+    else:
+        assert isinstance(out.get("raised"), SoftTimeLimitExceeded), out
+
+
+def _set_after(seconds: float) -> threading.Event:
+    event = threading.Event()
+    threading.Timer(seconds, event.set).start()
+    return event
+
+
+def _ident_of(thread: threading.Thread) -> int:
+    assert thread.ident is not None
+    return thread.ident
