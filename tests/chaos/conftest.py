@@ -262,17 +262,23 @@ class Rig:
         self.state: dict[str, Any] = {}
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_options: tuple[str, ...] = ()
-        # Every worker watched for an exit (``_supervise``): its process, options, wrap.
-        self.supervised: dict[
-            str, tuple[subprocess.Popen[bytes], tuple[str, ...], tuple[str, ...]]
-        ] = {}
+        # Every worker watched for an exit (``_supervise``): its process, and how to
+        # start it again (its options, wrap, queues and pool).
+        self.supervised: dict[str, tuple[subprocess.Popen[bytes], dict[str, Any]]] = {}
         self.redis_url = str(fleet.settings.redis_url)
 
     def start_worker(
-        self, name: str, *extra: str, wait: bool = True, wrap: Sequence[str] = ()
+        self,
+        name: str,
+        *extra: str,
+        wait: bool = True,
+        wrap: Sequence[str] = (),
+        queues: str = "ticks,content,engage,dead_letter",
+        pool: str = "prefork",
+        concurrency: int = 4,
     ) -> subprocess.Popen[bytes]:
-        """A worker on every queue (prefork, 4 processes, as compose runs the action
-        workers), answering pings before it returns; on another host (a namespace,
+        """A worker on ``queues`` (every queue, prefork, 4 processes, as compose runs the
+        engage worker), answering pings before it returns; on another host (a namespace,
         ``tests.netns``) when ``wrap`` says so.
 
         ``wait=False`` (a restart mid-fault) returns at once: whether it works shows in
@@ -283,11 +289,11 @@ class Rig:
             name,
             "worker",
             "-Q",
-            "ticks,content,engage,dead_letter",
+            queues,
             "-P",
-            "prefork",
+            pool,
             "-c",
-            "4",
+            str(concurrency),
             "--without-mingle",
             "--without-gossip",
             "--loglevel",
@@ -299,7 +305,11 @@ class Rig:
         )
         self.workers.append(name)
         self.worker, self.worker_options = worker, extra
-        self.supervised[name] = (worker, extra, tuple(wrap))
+        self.supervised[name] = (
+            worker,
+            {"extra": extra, "wrap": tuple(wrap), "queues": queues, "pool": pool}
+            | {"concurrency": concurrency},
+        )
         full = self.node_name(name)
         if not wait:
             return worker
@@ -330,7 +340,7 @@ class Rig:
 
         Each exit is kept in the books' evidence with the worker's last critical line.
         """
-        for name, (worker, options, wrap) in list(self.supervised.items()):
+        for name, (worker, how) in list(self.supervised.items()):
             if worker.poll() is None:
                 continue
             del self.supervised[name]
@@ -342,7 +352,15 @@ class Rig:
             self.evidence.setdefault("worker_exits", []).append(
                 {"worker": name, "exit_code": worker.returncode, "critical": critical[-1:]}
             )
-            self.start_worker(f"{name}-restarted", *options, wait=False, wrap=wrap)
+            self.start_worker(
+                f"{name}-restarted",
+                *how["extra"],
+                wait=False,
+                wrap=how["wrap"],
+                queues=how["queues"],
+                pool=how["pool"],
+                concurrency=how["concurrency"],
+            )
 
     def status(self, env: dict[str, str] | None = None) -> dict[str, Any]:
         """``fleet status`` as an operator runs it, from outside the fleet's processes (with
@@ -367,6 +385,13 @@ class Rig:
         worker = self.start_worker("worker", *worker_options)
         self.start_agents_and_beat()
         return worker
+
+    def start_as_compose(self) -> None:
+        """The workers as compose runs them (content on threads in a process of its own;
+        ticks, likes and browses on a prefork pool), agents, beat."""
+        self.start_worker("content", queues="content", pool="threads", concurrency=8)
+        self.start_worker("worker", queues="ticks,engage,dead_letter")
+        self.start_agents_and_beat()
 
     def start_agents_and_beat(self) -> None:
         """The agents and beat, with whatever workers are running (perhaps none for the

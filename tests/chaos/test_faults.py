@@ -112,7 +112,7 @@ def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
     rig: Rig, servers: Servers
 ) -> None:
     """Redis (the test's own) is SIGKILLed twice mid-run, as when its container dies, each
-    time while the worker is connected and holds unacknowledged messages, and comes back
+    time while the workers (compose's: content on threads, the rest prefork) are connected and holds unacknowledged messages, and comes back
     empty after a 3 s outage. Neither the worker nor beat may exit (measured from outside on
     kombu 5.7's own transport, the worker died at 5 of 6 kills: ``'NoneType' object has no
     attribute 'hostname'`` in ``Channel.close``; ``tests/infra/test_broker.py`` reproduces that
@@ -120,7 +120,7 @@ def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
     after the second restart succeed before the drain, and the books balance."""
     server = servers.redis
     assert server is not None
-    rig.start()
+    rig.start_as_compose()
     rig.until(5)
     rig.fault()
 
@@ -176,7 +176,8 @@ def test_redis_sigkilled_twice_and_restarted_empty_stops_no_worker_nor_beat(
 def test_a_host_cut_off_from_redis_without_a_reset_resumes_once_healed(
     rig: Rig, servers: Servers
 ) -> None:
-    """The worker and beat reach Redis (the test's own) through a link that goes silent
+    """The workers (compose's: content on threads, the rest prefork) and beat reach Redis
+    (the test's own) through a link that goes silent
     for 20 s (``Blackhole``: no reset, no refusal, every byte dropped; connections made
     before or during the cut stay dead), then heals. Redis keeps what it held. Neither
     process may exit, and actions decided after the heal succeed before the drain."""
@@ -186,7 +187,7 @@ def test_a_host_cut_off_from_redis_without_a_reset_resumes_once_healed(
     try:
         rig.processes.env["FLEET_BROKER_URL"] = link.url()
         rig.processes.env["FLEET_REDIS_URL"] = link.url()
-        rig.start()
+        rig.start_as_compose()
         rig.until(6)
         rig.fault()
         link.cut()
