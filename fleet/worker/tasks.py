@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from billiard import pool as billiard_pool
 from billiard.exceptions import SoftTimeLimitExceeded
@@ -41,6 +41,9 @@ from fleet.service.pace import measure_pace as measure_fleet_pace
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.work import Tick
 from fleet.worker.coalescing import coalescing_strategy
+
+if TYPE_CHECKING:
+    from fleet.worker.limits import ThreadLimits
 
 # One Fleet per worker process, built on first use, never at import.
 #
@@ -163,7 +166,7 @@ def _forks(sender: Any) -> bool:
 
 # The time limits of a worker whose tasks run on threads, which Celery does not enforce
 # there (``fleet.worker.limits``); None in every other pool.
-_thread_limits: Any = None
+_thread_limits: ThreadLimits | None = None
 
 
 def _limit_threads(sender: Any) -> None:
