@@ -21,8 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from billiard.exceptions import SoftTimeLimitExceeded
+from celery import Task
 
 from fleet.infra.logs import get_logger
 
@@ -79,6 +81,17 @@ class ThreadLimits:
                 )
                 self._watchdog.start()
             self._changed.notify()
+
+    def task_started(self, task: Task[Any, Any]) -> None:
+        """A Celery task begins on this thread, with its limits as Celery reads them: the
+        message's, else the task's, else the app's."""
+        hard, soft = task.request.timelimit or (None, None)
+        conf = task.app.conf
+        self.started(
+            task.name,
+            soft or task.soft_time_limit or conf.task_soft_time_limit,
+            hard or task.time_limit or conf.task_time_limit,
+        )
 
     def ended(self) -> None:
         """The task on this thread is over: a limit from now on is late."""

@@ -232,7 +232,7 @@ def task_started(task: Task[Any, Any] | None = None, **_: Any) -> None:
     global _running
     if _thread_limits is not None:
         if task is not None:
-            _thread_limits.started(task.name, *_limits_of(task))
+            _thread_limits.task_started(task)
         return
     sig = _SOFT_LIMIT_SIGNAL
     if sig is not None and signal.getsignal(sig) is billiard_pool.soft_timeout_sighandler:
@@ -248,17 +248,6 @@ def task_ended(**_: Any) -> None:
         _thread_limits.ended()
         return
     _running = False
-
-
-def _limits_of(task: Task[Any, Any]) -> tuple[float | None, float | None]:
-    """A task's soft and hard time limits in seconds, as Celery reads them: the
-    message's, else the task's, else the app's."""
-    hard, soft = task.request.timelimit or (None, None)
-    conf = task.app.conf
-    return (
-        soft or task.soft_time_limit or conf.task_soft_time_limit,
-        hard or task.time_limit or conf.task_time_limit,
-    )
 
 
 @worker_process_shutdown.connect

@@ -262,9 +262,11 @@ class Rig:
         self.state: dict[str, Any] = {}
         self.worker: subprocess.Popen[bytes] | None = None
         self.worker_options: tuple[str, ...] = ()
-        # Every worker watched for an exit (``_supervise``): its process, and how to
-        # start it again (its options, wrap, queues and pool).
-        self.supervised: dict[str, tuple[subprocess.Popen[bytes], dict[str, Any]]] = {}
+        # Every worker watched for an exit (``_supervise``): its process, its options, and
+        # start_worker's keywords that started it (wrap, queues, pool, concurrency).
+        self.supervised: dict[
+            str, tuple[subprocess.Popen[bytes], tuple[str, ...], dict[str, Any]]
+        ] = {}
         self.redis_url = str(fleet.settings.redis_url)
 
     def start_worker(
@@ -305,11 +307,8 @@ class Rig:
         )
         self.workers.append(name)
         self.worker, self.worker_options = worker, extra
-        self.supervised[name] = (
-            worker,
-            {"extra": extra, "wrap": tuple(wrap), "queues": queues, "pool": pool}
-            | {"concurrency": concurrency},
-        )
+        how = {"wrap": tuple(wrap), "queues": queues, "pool": pool, "concurrency": concurrency}
+        self.supervised[name] = (worker, extra, how)
         full = self.node_name(name)
         if not wait:
             return worker
@@ -340,7 +339,7 @@ class Rig:
 
         Each exit is kept in the books' evidence with the worker's last critical line.
         """
-        for name, (worker, how) in list(self.supervised.items()):
+        for name, (worker, options, how) in list(self.supervised.items()):
             if worker.poll() is None:
                 continue
             del self.supervised[name]
@@ -352,15 +351,7 @@ class Rig:
             self.evidence.setdefault("worker_exits", []).append(
                 {"worker": name, "exit_code": worker.returncode, "critical": critical[-1:]}
             )
-            self.start_worker(
-                f"{name}-restarted",
-                *how["extra"],
-                wait=False,
-                wrap=how["wrap"],
-                queues=how["queues"],
-                pool=how["pool"],
-                concurrency=how["concurrency"],
-            )
+            self.start_worker(f"{name}-restarted", *options, wait=False, **how)
 
     def status(self, env: dict[str, str] | None = None) -> dict[str, Any]:
         """``fleet status`` as an operator runs it, from outside the fleet's processes (with

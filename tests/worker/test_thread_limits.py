@@ -13,6 +13,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from structlog.testing import capture_logs
 
 from fleet.worker.limits import ThreadLimits, raise_in
+from tests.e2e.conftest import wait_for
 
 DEADLINE = 10.0
 
@@ -33,26 +34,6 @@ def run_in_thread_here(body: Any) -> dict[str, Any]:
         return {"returned": body()}
     except BaseException as error:  # what the test looks at
         return {"raised": error}
-
-
-def test_the_hard_limit_is_logged_since_a_thread_cannot_be_stopped() -> None:
-    raised: list[tuple[int, Any]] = []
-    limits = ThreadLimits(raising=recording(raised))
-    with capture_logs() as logs:
-        limits.started("fleet.post", soft=0.1, hard=0.2)
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline and not any(
-            entry["event"].startswith("hard time limit") for entry in logs
-        ):
-            time.sleep(0.01)
-        limits.ended()
-    events = [(entry["event"].split(":")[0], entry["task"]) for entry in logs]
-    assert events == [
-        ("soft time limit exceeded", "fleet.post"),
-        ("hard time limit exceeded", "fleet.post"),
-    ]
-    me = threading.get_ident()
-    assert raised == [(me, SoftTimeLimitExceeded), (me, None)]  # raised, then taken back
 
 
 def recording(calls: list[tuple[int, Any]]) -> Any:
@@ -121,9 +102,7 @@ def test_ending_takes_back_a_limit_raised_just_before_the_end() -> None:
     calls: list[tuple[int, Any]] = []
     limits = ThreadLimits(raising=recording(calls))
     limits.started("fleet.like", soft=0.05, hard=90)
-    deadline = time.monotonic() + DEADLINE
-    while not calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: bool(calls), DEADLINE, "the watchdog to raise the limit", every=0.01)
     limits.ended()
     me = threading.get_ident()
     assert calls == [(me, SoftTimeLimitExceeded), (me, None)]
@@ -166,3 +145,24 @@ def _set_after(seconds: float) -> threading.Event:
 def _ident_of(thread: threading.Thread) -> int:
     assert thread.ident is not None
     return thread.ident
+
+
+def test_the_hard_limit_is_logged_since_a_thread_cannot_be_stopped() -> None:
+    raised: list[tuple[int, Any]] = []
+    limits = ThreadLimits(raising=recording(raised))
+    with capture_logs() as logs:
+        limits.started("fleet.post", soft=0.1, hard=0.2)
+        wait_for(
+            lambda: any(entry["event"].startswith("hard time limit") for entry in logs),
+            DEADLINE,
+            "the hard limit to be logged",
+            every=0.01,
+        )
+        limits.ended()
+    events = [(entry["event"].split(":")[0], entry["task"]) for entry in logs]
+    assert events == [
+        ("soft time limit exceeded", "fleet.post"),
+        ("hard time limit exceeded", "fleet.post"),
+    ]
+    me = threading.get_ident()
+    assert raised == [(me, SoftTimeLimitExceeded), (me, None)]  # raised, then taken back
