@@ -114,3 +114,33 @@ class AdmitsBatches(Protocol):
     gallery has it, and otherwise admits each call on its own."""
 
     def admitted(self, calls: int) -> AbstractContextManager[Gallery]: ...
+
+
+class Credentials(Protocol):
+    """Where a per-agent platform (the Mastodon client API) finds an agent's access token.
+
+    ``token_for`` names the agent by its gallery username and returns its token in clear,
+    for one call's header only (never logged, never stored in clear). An agent with no
+    token, or a revoked one, raises ``fleet.errors.PermanentError`` naming the agent (not
+    the token), so that its actions end with that reason instead of retrying.
+    """
+
+    def token_for(self, agent: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MadeImage:
+    """An image Fleet made itself for a platform that does not generate images: its bytes
+    as they will be uploaded, already carrying Fleet's provenance marks (IPTC digital
+    source type in XMP, a C2PA manifest signed with the operator's certificate)."""
+
+    data: bytes
+    media_type: str  # "image/png", "image/jpeg", ...
+
+
+class ImageSource(Protocol):
+    """Makes an agent's image where the gallery does not (the sandbox's painters as a
+    library, an OpenAI-compatible ``/v1/images/generations`` endpoint), marked and signed.
+    The same idempotency key gives the same image, so a retry never pays twice."""
+
+    def make(self, *, prompt: str, style: str, persona: str, idempotency_key: str) -> MadeImage: ...
