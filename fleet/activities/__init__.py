@@ -19,6 +19,7 @@ from fleet.activities.holds import (
     hold_in_force,
     release_holds,
 )
+from fleet.activities.image_marks import ImageMarksBook, MarksKept, marks_kept
 from fleet.activities.impact import (
     Sighting,
     arms_of,
@@ -94,6 +95,8 @@ __all__ = [
     "FirstChoice",
     "Held",
     "Hold",
+    "ImageMarksBook",
+    "MarksKept",
     "Sighting",
     "Taken",
     "Tally",
@@ -138,6 +141,7 @@ __all__ = [
     "ledger_entries",
     "list_activities",
     "list_dead_letters",
+    "marks_kept",
     "newest_posts_by",
     "outcome_totals",
     "own_comments",

@@ -505,3 +505,49 @@ class SessionPlan(Base):
     # "post": {...}, "dropped": n}, each bounded as its action's own text is.
     items: Mapped[dict[str, Any]] = mapped_column(Json)
     created_at: Mapped[datetime]
+
+
+class AgentCredential(Base):
+    """An agent's access token on a per-agent platform (the Mastodon client API), sealed
+    at rest with Fernet under FLEET_CREDENTIALS__KEYS (``fleet.agents.credentials``): the
+    column holds the ciphertext only, never the token. Written by the agents context."""
+
+    __tablename__ = "agent_credentials"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The Fernet token of the access token; NULL once revoked.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    set_at: Mapped[datetime]
+    # The platform's verify_credentials: when, and the account it named (or why not).
+    checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    checked: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The platform refused the token (a 401): token_for refuses it until it is set again.
+    failed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ImageMarks(Base):
+    """Whether a platform kept the provenance marks of an image Fleet uploaded
+    (``fleet.activities.image_marks``): one row per uploaded image, read by ``fleet
+    audit`` and ``fleet status`` ("platform X did not keep provenance marks: N of M")."""
+
+    __tablename__ = "image_marks"
+    __table_args__ = (
+        UniqueConstraint("platform", "media_id"),
+        Index("ix_image_marks_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(120))
+    agent: Mapped[str] = mapped_column(String(64))
+    # The platform's id of the uploaded media (or the post when it has no media id).
+    media_id: Mapped[str] = mapped_column(String(120))
+    kept: Mapped[bool] = mapped_column(Boolean)
+    # Why not (the verifier's reason), or what the platform kept.
+    reason: Mapped[str] = mapped_column(String(300))
+    # A text disclosure went with the post (alt text and caption line).
+    disclosed: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime]

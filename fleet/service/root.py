@@ -38,11 +38,14 @@ if TYPE_CHECKING:
     from fleet.actions.choosing import ConsentBook, HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
+    from fleet.activities.image_marks import ImageMarksBook
+    from fleet.agents.credentials import StoredCredentials, TokenSeal
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
     from fleet.core.taste import Weights, Welcome
     from fleet.core.timeline import BackPressure
     from fleet.embeddings.degrading import DegradingEmbedder
+    from fleet.gallery.port import ImageSource
     from fleet.gallery.provenance import ProvenanceCheck
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
@@ -109,6 +112,48 @@ class Fleet:
         from fleet.infra.events import ActivityChannel
 
         return ActivityChannel(self.redis, self.settings.broker_key_prefix)
+
+    def token_seal(self) -> TokenSeal:
+        """The seal of agents' platform tokens (ConfigError when FLEET_CREDENTIALS__KEYS
+        is not set)."""
+        from fleet.agents.credentials import TokenSeal
+
+        return TokenSeal(self.settings.credentials.key_list())
+
+    @cached_property
+    def credentials(self) -> StoredCredentials:
+        """Each agent's platform token for a per-agent gallery (the Mastodon client API):
+        the port's ``Credentials``, and where a refused token is recorded."""
+        from fleet.agents.credentials import StoredCredentials
+
+        found = self.settings.credentials
+        return StoredCredentials(
+            self.sessions,
+            self.token_seal,  # the keys checked at the first token read
+            now=self.clock.now,
+            cache_seconds=found.cache_seconds,
+            cache_size=found.cache_size,
+        )
+
+    @cached_property
+    def image_source(self) -> ImageSource:
+        """Where an agent's image is made when the gallery does not generate images
+        (FLEET_IMAGES__SOURCE), marked and signed with the operator's pair."""
+        from fleet import agents
+        from fleet.content.images import build_image_source
+
+        def handle_of(agent_id: int) -> str:
+            return agents.get_agent(self.sessions, str(agent_id)).handle
+
+        return build_image_source(self.settings, handle_of=handle_of)
+
+    @cached_property
+    def image_marks(self) -> ImageMarksBook:
+        """Where an adapter records whether the platform kept an image's marks (the
+        ``RecordsImageMarks`` of ``fleet.content.images.disclosure``)."""
+        from fleet.activities.image_marks import ImageMarksBook
+
+        return ImageMarksBook(self.sessions, now=self.clock.now)
 
     @property
     def secrets(self) -> tuple[str, ...]:

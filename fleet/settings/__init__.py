@@ -14,6 +14,8 @@ One module per area, each setting's default and bounds written once, in its area
   ``FLEET_WELCOME__*``);
 - ``actions``: how actions behave, memory, review mode, the holdout (``FLEET_ACTIONS__*``,
   ``FLEET_MEMORY__*``, ``FLEET_REVIEW__*``, ``FLEET_IMPACT__*``);
+- ``platform``: per-agent platform tokens and the images Fleet makes itself
+  (``FLEET_CREDENTIALS__*``, ``FLEET_IMAGES__*``);
 - ``root``: ``Settings``, every area as a field and the checks across them;
 - ``loading``: ``load_settings``, the dotenv file, and errors that name the variable.
 
@@ -72,6 +74,11 @@ from fleet.settings.loading import (
     write_env_file,
     write_run_env,
 )
+from fleet.settings.platform import (
+    CredentialSettings,
+    ImageSettings,
+    ImageSourceKind,
+)
 from fleet.settings.root import (
     Settings,
 )
@@ -101,10 +108,13 @@ __all__ = [
     "ActionSettings",
     "ConsentSettings",
     "ConsoleSettings",
+    "CredentialSettings",
     "DisclosureSettings",
     "DispatchSettings",
     "EmbeddingSettings",
     "GallerySettings",
+    "ImageSettings",
+    "ImageSourceKind",
     "ImpactSettings",
     "LLMEndpoint",
     "LLMSettings",

@@ -24,6 +24,7 @@ from fleet.settings.gallery import (
     ProvenanceSettings,
 )
 from fleet.settings.llm import EmbeddingSettings, LLMEndpoint, LLMSettings, ProviderSettings
+from fleet.settings.platform import CredentialSettings, ImageSettings
 from fleet.settings.running import DispatchSettings, TaskSettings
 from fleet.settings.taste import TasteSettings, WelcomeSettings
 
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     provenance: ProvenanceSettings = ProvenanceSettings()
 
     consent: ConsentSettings = ConsentSettings()
+    credentials: CredentialSettings = CredentialSettings()
+    images: ImageSettings = ImageSettings()
     image_fallback: Literal["placeholder", "skip"] = "placeholder"
 
     @field_validator("anthropic_base_url", mode="before")
@@ -190,7 +193,13 @@ class Settings(BaseSettings):
                 found.append(fallback.api_key.get_secret_value())
             if fallback.base_url is not None and fallback.base_url.password:
                 found.append(fallback.base_url.password)
-        for secret in (self.console.password, self.console.secret_key, self.embeddings.api_key):
+        found += self.credentials.key_list()
+        for secret in (
+            self.console.password,
+            self.console.secret_key,
+            self.embeddings.api_key,
+            self.images.api_key,
+        ):
             if secret is not None:
                 found.append(secret.get_secret_value())
         for url in (
@@ -198,6 +207,7 @@ class Settings(BaseSettings):
             self.anthropic_base_url,
             self.gallery.url,
             self.embeddings.base_url,
+            self.images.base_url,
         ):
             if url is not None and url.password:
                 found.append(url.password)
