@@ -30,6 +30,7 @@ from fleet.agents.heartbeat import set_aside
 from fleet.agents.selection import parse_ref
 from fleet.db.models import Agent, AgentCredential
 from fleet.errors import ConfigError, InputError, PermanentError, UnknownAgent
+from fleet.infra.redaction import remember
 
 KEYS_VARIABLE = "FLEET_CREDENTIALS__KEYS"
 # What an agent set aside for a refused token says first (``fleet status`` shows it).
@@ -122,6 +123,7 @@ def set_token(
     """Seal and keep ``token`` as the agent's (replacing any, clearing a refusal); the
     agent's handle."""
     token = checked_token(token)
+    remember(token)
     sealed = seal.seal(token)
     with sessions.begin() as session:
         agent_id, handle = _agent_id(session, ref)
@@ -326,12 +328,14 @@ class StoredCredentials:
                 f"({row.failure}): fleet agents credentials set {agent}"
             )
         try:
-            return self._sealer().open(row.sealed)
+            token = self._sealer().open(row.sealed)
         except InvalidToken:
             raise PermanentError(
                 f"@{agent}'s platform token opens with no key of {KEYS_VARIABLE} "
                 "(a key dropped before `fleet agents credentials rotate`?)"
             ) from None
+        remember(token)  # masked in every log line and error of this process from now on
+        return token
 
     def forget(self, agent: str) -> None:
         """Drop the agent's opened token from this process's cache."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import click
 
 from fleet.cli.context import fleet_acting_here, fleet_of
+from fleet.cli.credentials import credentials
 from fleet.cli.options import confirm, gathered, selection_options, yes_option
 from fleet.cli.output import OFFSET, as_json, echo, json_option, print_json, print_table, when
 from fleet.core.kinds import ACTION_NAMES
@@ -390,3 +391,6 @@ def _acted_report(acted: Acted, asked: ActRequest) -> tuple[dict[str, object], s
         reason = acted.detail.get("reason") if acted.detail else None
         line = f"{head}: {acted.status}{f': {reason}' if reason else ''} {where}"
     return result, line
+
+
+agents.add_command(credentials)

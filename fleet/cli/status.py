@@ -110,6 +110,12 @@ def _print_health(report: Report, database: str) -> None:
         echo(f"note: {note}")
     _print_writers(report)
     _print_provenance(report)
+    seen = report.credentials
+    if seen.get("set") or seen.get("refused_count") or seen.get("revoked"):
+        echo(
+            f"platform tokens: {seen['set']} set, {seen['refused_count']} refused, "
+            f"{seen['revoked']} revoked (fleet agents credentials list)"
+        )
     _print_pace(report)
 
 

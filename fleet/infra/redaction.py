@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -12,15 +14,51 @@ from typing import Any, TextIO
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"),
     re.compile(r"sk-ant-[A-Za-z0-9_-]{6,}"),
+    # An OAuth access token in a form, a query or JSON (the Mastodon API's token answer).
+    re.compile(r"(?i)(access_token[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._~+/=-]{6,}"),
 )
 MASK = "[redacted]"
+# Secrets learnt at run time (each agent's platform token, when it is opened): masked
+# everywhere ``redact`` runs in this process, as the settings' are. The newest kept.
+MAX_REMEMBERED = 4096
+_remembered: OrderedDict[str, None] = OrderedDict()
+_remembered_pattern: re.Pattern[str] | None = None
+_lock = threading.Lock()
+
+
+def remember(secret: str) -> None:
+    """Mask ``secret`` in everything this process redacts from now on (at least 8
+    characters: a shorter one would mask ordinary words)."""
+    global _remembered_pattern
+    if len(secret) < 8:
+        return
+    with _lock:
+        if secret in _remembered:
+            _remembered.move_to_end(secret)
+            return
+        _remembered[secret] = None
+        while len(_remembered) > MAX_REMEMBERED:
+            _remembered.popitem(last=False)
+        _remembered_pattern = None
+
+
+def _remembered_secrets() -> re.Pattern[str] | None:
+    global _remembered_pattern
+    with _lock:
+        if _remembered_pattern is None and _remembered:
+            longest_first = sorted(_remembered, key=len, reverse=True)
+            _remembered_pattern = re.compile("|".join(map(re.escape, longest_first)))
+        return _remembered_pattern
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with the given secrets and anything token-shaped masked."""
+    """``text`` with the given secrets, those remembered and anything token-shaped masked."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
+    learnt = _remembered_secrets()
+    if learnt is not None:
+        text = learnt.sub(MASK, text)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
     return text

@@ -12,6 +12,7 @@ from fleet import agents
 from fleet.agents import CredentialView
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.credentials import TokenRefused, Verified, verifier_for
+from fleet.infra.redaction import remember
 from fleet.service.root import Fleet
 
 
@@ -83,6 +84,7 @@ def check(fleet: Fleet, ref: str) -> Checked:
         )
     try:
         token = fleet.token_seal().open(sealed)
+        remember(token)
     except InvalidToken:
         return Checked(
             handle, None, "no key of FLEET_CREDENTIALS__KEYS opens its token: set it again"

@@ -14,6 +14,7 @@ from fleet.agents import agent_counts
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
 from fleet.service import audit as honesty
+from fleet.service import credentials
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
@@ -80,6 +81,11 @@ class Report:
     # honesty audit's findings.
     consent: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    # Agents' platform tokens (fleet.service.credentials): how many set, those refused.
+    credentials: dict[str, Any] = field(default_factory=dict)
+    # Each platform's images of the last 7 days and how many kept their provenance marks
+    # (fleet.service.audit.platform_marks_of); empty: no image Fleet made was uploaded.
+    platform_marks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -268,6 +274,9 @@ def glance(
         fleet.sessions, now - timedelta(days=7), now + timedelta(seconds=1), last=1000
     )
     report.provenance.update(published=published, marked=marked, refused=refused)
+    report.credentials = credentials.credentials_of(fleet)
+    report.platform_marks = honesty.platform_marks_of(fleet, now - timedelta(days=7), now)
+    report.notes += [m["line"] for m in report.platform_marks if m["stripped"]]
     if settings.redis_url is not None:
         _read_redis(fleet, report)
     if settings.broker_url.startswith(("amqp://", "pyamqp://")):
@@ -397,6 +406,9 @@ def check(report: Report, limits: Thresholds) -> list[str]:
     if report.consent.get("problem"):
         broken.append(str(report.consent["problem"]))
     broken += [f"audit {f['name']}: {f['summary']}" for f in report.audit if f["status"] == "short"]
+    refused = credentials.credentials_line(report.credentials)
+    if refused is not None:
+        broken.append(refused)
     if report.dispatch_lag_seconds > limits.max_lag_seconds:
         broken.append(
             f"dispatch lag {report.dispatch_lag_seconds:.1f}s is above {limits.max_lag_seconds:g}s"
