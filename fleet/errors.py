@@ -20,6 +20,8 @@ FleetError
 │   │                       (fleet.content.llm.base)
 │   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
 │   │                       (fleet.gallery.wire)
+│   ├── TokenRefused        the platform refused an agent's token (401): the agent is set
+│   │                       aside until a new one is set (fleet.gallery.credentials)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises
 │                           (fleet.gallery.wire)
 ├── Skip                    nothing to do; acknowledge quietly

@@ -1,5 +1,6 @@
 """Each context is the only writer of its tables (ARCHITECTURE.md, "Layers"): no module of
-Fleet outside ``fleet/agents`` writes the agents table.
+Fleet outside ``fleet/agents`` writes the agents table, nor ``agent_credentials`` (each
+agent's sealed platform token).
 
 import-linter cannot say it: the activities context reads the agents table (joins for a
 handle, a persona), so it imports the model. This reads the source instead: a statement
@@ -22,39 +23,51 @@ WRITES = frozenset({"update", "insert", "delete"})
 SQL_WRITE = re.compile(r"\b(update|insert\s+into|delete\s+from)\s+\"?agents\b", re.IGNORECASE)
 
 
-def _names_the_table(node: ast.expr) -> bool:
+# Each agent's platform token (fleet/agents/credentials.py): the agents context's too.
+CREDENTIALS_WRITE = re.compile(
+    r"\b(update|insert\s+into|delete\s+from)\s+\"?agent_credentials\b", re.IGNORECASE
+)
+
+
+def _names_the_table(node: ast.expr, model: str = "Agent", alias: str = "AGENTS") -> bool:
     """``Agent``, ``Agent.__table__`` or a module's alias of it (``AGENTS``)."""
     if isinstance(node, ast.Name):
-        return node.id in {"Agent", "AGENTS"}
+        return node.id in {model, alias}
     return (
         isinstance(node, ast.Attribute)
         and node.attr == "__table__"
         and isinstance(node.value, ast.Name)
-        and node.value.id == "Agent"
+        and node.value.id == model
     )
 
 
-def writes_of_the_agents_table(source: str) -> list[int]:
-    """The lines of ``source`` that write the agents table."""
+def writes_of_the_agents_table(
+    source: str,
+    model: str = "Agent",
+    alias: str = "AGENTS",
+    sql: re.Pattern[str] = SQL_WRITE,
+) -> list[int]:
+    """The lines of ``source`` that write the agents table (or another of the context's:
+    its ``model``, the ``alias`` modules give its table, the ``sql`` that writes it)."""
     lines = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else None
-            if name in WRITES and node.args and _names_the_table(node.args[0]):
+            if name in WRITES and node.args and _names_the_table(node.args[0], model, alias):
                 lines.append(node.lineno)  # update(Agent), insert(AGENTS), ...
-            elif name == "Agent":
+            elif name == model:
                 lines.append(node.lineno)  # a new row: session.add(Agent(...))
             elif (
                 isinstance(func, ast.Attribute)
                 and func.attr in WRITES
-                and _names_the_table(func.value)
+                and _names_the_table(func.value, model, alias)
             ):
                 lines.append(node.lineno)  # AGENTS.update(), Agent.__table__.insert()
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
-            and SQL_WRITE.search(node.value)
+            and sql.search(node.value)
         ):
             lines.append(node.lineno)
     return sorted(lines)
@@ -88,3 +101,30 @@ def test_only_the_agents_context_writes_the_agents_table() -> None:
             f"fleet/{relative}:{line}" for line in writes_of_the_agents_table(path.read_text())
         ]
     assert not found, f"written outside fleet/agents (call a command of fleet.agents): {found}"
+
+
+def test_only_the_agents_context_writes_the_agents_credentials() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in OWNERS:
+            continue
+        lines = writes_of_the_agents_table(
+            path.read_text(), "AgentCredential", "CREDENTIALS", CREDENTIALS_WRITE
+        )
+        found += [f"fleet/{relative}:{line}" for line in lines]
+    assert not found, f"written outside fleet/agents (fleet.agents.credentials): {found}"
+
+
+def test_the_check_finds_writes_of_the_credentials_table() -> None:
+    source = "\n".join(
+        [
+            "update(AgentCredential).values(sealed=None)",
+            "session.add(AgentCredential(agent_id=1))",
+            "text('DELETE FROM agent_credentials')",
+            "select(AgentCredential)",
+        ]
+    )
+    assert writes_of_the_agents_table(
+        source, "AgentCredential", "CREDENTIALS", CREDENTIALS_WRITE
+    ) == [1, 2, 3]
