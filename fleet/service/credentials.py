@@ -11,7 +11,7 @@ from cryptography.fernet import InvalidToken
 from fleet import agents
 from fleet.agents import CredentialView
 from fleet.errors import FleetError, TransientError
-from fleet.gallery.credentials import TokenRefused, Verified, verifier_for
+from fleet.gallery.credentials import TokenRefused, Verified, VerifiesTokens, verifier_for
 from fleet.infra.redaction import remember
 from fleet.service.root import Fleet
 
@@ -64,12 +64,12 @@ class Checked:
         return {"agent": self.handle, "ok": self.ok, "said": self.said}
 
 
-def check(fleet: Fleet, ref: str) -> Checked:
+def check(fleet: Fleet, ref: str, *, verifier: VerifiesTokens | None = None) -> Checked:
     """Ask the platform whom the agent's token acts as (verify_credentials), and keep
     the answer; a 401 marks the token refused and sets the agent aside, as a refusal
-    met by an action does."""
+    met by an action does. ``verifier``: the configured gallery kind's, unless given."""
     settings = fleet.settings
-    verifier = verifier_for(
+    verifier = verifier or verifier_for(
         gallery_kind(fleet),
         str(settings.gallery.url),
         timeout_seconds=settings.credentials.verify_timeout_seconds,
