@@ -106,7 +106,7 @@ def test_a_refused_token_sets_the_agent_aside_once_until_a_new_one_is_set(
     credentials = StoredCredentials(fleet.sessions, seal, now=lambda: NOW)
     assert credentials.token_for(handle) == TOKEN  # cached now
     credentials.refused(handle, "HTTP 401: The access token was revoked")
-    with pytest.raises(PermanentError, match="was refused at .*401"):
+    with pytest.raises(PermanentError, match=r"was refused at .*401"):
         credentials.token_for(handle)  # the cache was dropped: no stale token used
     agent = agents.get_agent(fleet.sessions, handle)
     assert agent.status == "error" and agent.next_tick_at is None
