@@ -488,6 +488,10 @@ class Fleet:
         close = getattr(started.embedder, "close", None) if started is not None else None
         if close is not None:
             close()  # an endpoint's HTTP client
+        if "image_source" in self.__dict__:
+            close_images = getattr(self.image_source, "close", None)
+            if close_images is not None:
+                close_images()
         if "redis" in self.__dict__:
             self.redis.close()
         if "engine" in self.__dict__:

@@ -74,6 +74,13 @@ class MarkedImages:
         signed = self._marker.mark(png, marks, title=f"{style} by {agent}")
         return self._store.keep(idempotency_key, MadeImage(signed, "image/png"))
 
+    def close(self) -> None:
+        """Close the painter's HTTP client, if it has one."""
+        close = getattr(self._painter, "close", None)
+        if close is not None:
+            close()
+        self._painter = None
+
 
 def painter_of(settings: Settings) -> Paints:
     """The painter FLEET_IMAGES__SOURCE names."""
