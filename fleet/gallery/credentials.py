@@ -1,8 +1,8 @@
 """What a per-agent platform does with an agent's token, beyond the port's ``Credentials``.
 
 - ``TokenRefused``: the platform answered 401 for this token (revoked, expired, the
-  account suspended). Never retried: the adapter tells ``RefusedTokens.refused`` and
-  raises it, the agent is set aside with the reason ``fleet status`` shows, and
+  account suspended). Never retried: the adapter raises ``refused(credentials, agent,
+  401, said)``, which tells ``RefusedTokens.refused`` first, the agent is set aside with the reason ``fleet status`` shows, and
   ``token_for`` refuses the agent until an operator sets a new token.
 - ``verify_credentials``: the Mastodon client API's ``GET /api/v1/accounts/verify_credentials``,
   one bounded call (``fleet.infra.bounded``: a deadline, a byte cap, JSON depth) answering
@@ -46,6 +46,17 @@ class RefusedTokens(Protocol):
     record failures: ``fleet.agents.credentials.StoredCredentials``)."""
 
     def refused(self, agent: str, reason: str) -> None: ...
+
+
+def refused(credentials: object, agent: str, status: int, said: str = "") -> TokenRefused:
+    """The error an adapter raises when the platform answers 401 to ``agent``'s call,
+    after telling ``credentials`` (when they record refusals: ``RefusedTokens``), so the
+    agent is set aside once instead of retrying. ``said``: the platform's reason (data:
+    bounded, never echoing a token already remembered by the redaction)."""
+    reason = f"HTTP {status}" + (f": {redact(' '.join(said.split()))[:120]}" if said else "")
+    if isinstance(credentials, RefusedTokens):
+        credentials.refused(agent, reason)
+    return TokenRefused(agent, reason)
 
 
 @dataclass(frozen=True, slots=True)

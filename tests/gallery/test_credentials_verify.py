@@ -84,3 +84,22 @@ def test_the_floimg_gallery_has_no_per_agent_token_check() -> None:
     assert isinstance(
         verifier_for("mastodon", "http://127.0.0.1:8000", timeout_seconds=1), MastodonVerifier
     )
+
+
+def test_refused_tells_credentials_that_record_refusals_once() -> None:
+    from fleet.gallery.credentials import refused
+
+    told: list[tuple[str, str]] = []
+
+    class Recording:
+        def token_for(self, agent: str) -> str:
+            return TOKEN
+
+        def refused(self, agent: str, reason: str) -> None:
+            told.append((agent, reason))
+
+    error = refused(Recording(), "ada_lee", 401, "The access token is  revoked\n")
+    assert isinstance(error, TokenRefused) and error.agent == "ada_lee"
+    assert told == [("ada_lee", "HTTP 401: The access token is revoked")]
+    # Credentials that keep no record are not told; the error is the same.
+    assert "HTTP 401" in str(refused(object(), "ada_lee", 401))
