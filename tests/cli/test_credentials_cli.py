@@ -12,12 +12,17 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from fleet import agents
+from fleet.agents.credentials import StoredCredentials
 from fleet.cli import cli
-from fleet.gallery.credentials import MastodonVerifier
+from fleet.gallery.client import HttpGallery
+from fleet.gallery.credentials import MastodonVerifier, refused
+from fleet.gallery.port import GalleryPost, Liked
 from fleet.service import credentials as use
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
+from fleet_sandbox.server import BackgroundSandbox
 from tests.conftest import active_agents
+from tests.gallery.conftest import TOKEN as GALLERY_TOKEN
 from tests.gallery.raw_server import RawServer, sends
 
 TOKEN = "Mv3Q8sLp2Rt6Wy0Zb4Nc7Xd1Fg5Hj9Kk2La6Se0Ud4Io8"
@@ -151,3 +156,84 @@ def test_a_401_ends_the_agents_actions_with_a_reason_fleet_status_shows(keyed: F
     assert listed[0]["state"] == "refused" and "401" in listed[0]["failure"]
     checked = run(keyed, "agents", "credentials", "list")
     assert TOKEN not in checked.output
+
+
+class TokenGallery:
+    """The sandbox's gallery as a per-agent platform would act: a like first asks the
+    credentials for the agent's token, and the platform answers 401 for a revoked one."""
+
+    def __init__(self, inner: HttpGallery, credentials: StoredCredentials) -> None:
+        self._inner = inner
+        self._credentials = credentials
+        self.revoked: set[str] = set()
+        self.calls = 0
+
+    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
+        token = self._credentials.token_for(agent)
+        self.calls += 1  # the call reached the platform
+        if token in self.revoked:
+            raise refused(self._credentials, agent, 401, "The access token was revoked")
+        return self._inner.like(agent=agent, post_id=post_id, idempotency_key=idempotency_key)
+
+    def create_post(self, *, agent: str, **asked: str) -> GalleryPost:
+        token = self._credentials.token_for(agent)
+        self.calls += 1
+        if token in self.revoked:
+            raise refused(self._credentials, agent, 401, "The access token was revoked")
+        return self._inner.create_post(agent=agent, **asked)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_a_401_met_by_an_action_ends_it_dead_once_and_the_agent_is_set_aside(
+    pg_engine: Engine, sandbox: BackgroundSandbox
+) -> None:
+    url = pg_engine.url.render_as_string(hide_password=False)
+    settings = Settings(
+        database_url=url,
+        gallery={"url": sandbox.url, "token": GALLERY_TOKEN},  # type: ignore[arg-type]
+        credentials={"keys": KEY},  # type: ignore[arg-type]
+        seed=7,
+    )
+    platform = HttpGallery(settings.gallery)
+    with_keys = bootstrap(settings, pg_engine)
+    gallery = TokenGallery(platform, with_keys.credentials)
+    fleet = bootstrap(settings, pg_engine, gallery=gallery)  # type: ignore[arg-type]
+    fleet.__dict__["credentials"] = with_keys.credentials
+    try:
+        run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
+        for agent in ("1", "2"):
+            use.set_token(fleet, agent, f"{TOKEN}{agent}")
+        posting = run(fleet, "agents", "act", "1", "post", "--here", "--json")
+        assert posting.exit_code == 0, posting.output
+        posted = json.loads(posting.stdout)
+        assert posted["status"] == "succeeded"
+        gallery.revoked.add(f"{TOKEN}2")
+        before = gallery.calls
+        liked = run(fleet, "agents", "act", "2", "like", "--here", "--json")
+        outcome = json.loads(liked.stdout)
+        assert outcome["status"] == "dead", outcome
+        assert "refused" in json.dumps(outcome) and TOKEN not in liked.output
+        assert gallery.calls == before + 1
+        handle = agents.get_agent(fleet.sessions, "2").handle
+        assert agents.get_agent(fleet.sessions, "2").status == "error"
+        # Set aside: it acts no more until started.
+        again = run(fleet, "agents", "act", "2", "like", "--here", "--json")
+        assert again.exit_code == 2 and "not active: start it first" in again.stderr
+        # Started without a new token: its actions end at once on the recorded refusal,
+        # the platform not called again.
+        assert run(fleet, "agents", "start", "2").exit_code == 0
+        calls = gallery.calls
+        again = run(fleet, "agents", "act", "2", "post", "--here", "--json")
+        ended = json.loads(again.stdout)
+        assert ended["status"] == "dead" and "was refused at" in json.dumps(ended), ended
+        assert gallery.calls == calls
+        report = json.loads(run(fleet, "status", "--json", "--no-workers").stdout)
+        assert report["credentials"]["refused"][0]["agent"] == handle
+        assert report["credentials"]["refused"][0]["reason"] == (
+            "HTTP 401: The access token was revoked"
+        )
+    finally:
+        platform.close()
+        fleet.close()
