@@ -162,24 +162,26 @@ class TokenGallery:
     """The sandbox's gallery as a per-agent platform would act: a like first asks the
     credentials for the agent's token, and the platform answers 401 for a revoked one."""
 
-    def __init__(self, inner: HttpGallery, credentials: StoredCredentials) -> None:
+    def __init__(self, inner: HttpGallery) -> None:
         self._inner = inner
-        self._credentials = credentials
+        self.credentials: StoredCredentials | None = None
         self.revoked: set[str] = set()
         self.calls = 0
 
     def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
-        token = self._credentials.token_for(agent)
+        assert self.credentials is not None
+        token = self.credentials.token_for(agent)
         self.calls += 1  # the call reached the platform
         if token in self.revoked:
-            raise refused(self._credentials, agent, 401, "The access token was revoked")
+            raise refused(self.credentials, agent, 401, "The access token was revoked")
         return self._inner.like(agent=agent, post_id=post_id, idempotency_key=idempotency_key)
 
     def create_post(self, *, agent: str, **asked: str) -> GalleryPost:
-        token = self._credentials.token_for(agent)
+        assert self.credentials is not None
+        token = self.credentials.token_for(agent)
         self.calls += 1
         if token in self.revoked:
-            raise refused(self._credentials, agent, 401, "The access token was revoked")
+            raise refused(self.credentials, agent, 401, "The access token was revoked")
         return self._inner.create_post(agent=agent, **asked)
 
     def __getattr__(self, name: str) -> object:
@@ -197,10 +199,9 @@ def test_a_401_met_by_an_action_ends_it_dead_once_and_the_agent_is_set_aside(
         seed=7,
     )
     platform = HttpGallery(settings.gallery)
-    with_keys = bootstrap(settings, pg_engine)
-    gallery = TokenGallery(platform, with_keys.credentials)
+    gallery = TokenGallery(platform)
     fleet = bootstrap(settings, pg_engine, gallery=gallery)  # type: ignore[arg-type]
-    fleet.__dict__["credentials"] = with_keys.credentials
+    gallery.credentials = fleet.credentials  # the fleet's own, as the root hands an adapter
     try:
         run(fleet, "agents", "create", "--persona", "ux_ui_designer", "--count", "2", "--start")
         for agent in ("1", "2"):
