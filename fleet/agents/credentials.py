@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.heartbeat import set_aside
@@ -215,6 +215,36 @@ def credential_views(
             .limit(limit)
         ).all()
         return [_view(credential, handle) for credential, handle in rows]
+
+
+def credential_counts(
+    sessions: sessionmaker[Session], *, shown: int = 20
+) -> tuple[dict[str, int], list[CredentialView]]:
+    """Live agents' credentials counted by state (set, refused, revoked), and the first
+    ``shown`` refused ones, latest first: what ``fleet status`` reads, in two statements
+    whatever the fleet's size."""
+    revoked = AgentCredential.sealed.is_(None)
+    refused = AgentCredential.sealed.is_not(None) & AgentCredential.failed_at.is_not(None)
+    state = case((revoked, "revoked"), (refused, "refused"), else_="set")
+    live = Agent.deleted_at.is_(None)
+    with sessions() as session:
+        counts = {
+            str(name): int(count)
+            for name, count in session.execute(
+                select(state, func.count())
+                .join(Agent, Agent.id == AgentCredential.agent_id)
+                .where(live)
+                .group_by(state)
+            )
+        }
+        rows = session.execute(
+            select(AgentCredential, Agent.handle)
+            .join(Agent, Agent.id == AgentCredential.agent_id)
+            .where(live, refused)
+            .order_by(AgentCredential.failed_at.desc())
+            .limit(shown)
+        ).all()
+        return counts, [_view(credential, handle) for credential, handle in rows]
 
 
 def _view(row: AgentCredential, handle: str) -> CredentialView:

@@ -107,20 +107,19 @@ def check(fleet: Fleet, ref: str, *, verifier: VerifiesTokens | None = None) -> 
 
 def credentials_of(fleet: Fleet) -> dict[str, Any]:
     """For ``fleet status``: how many agents have a token, and those refused, with why."""
-    views = agents.credential_views(fleet.sessions)
-    refused = [v for v in views if v.state == "refused"]
+    counts, refused = agents.credential_counts(fleet.sessions)
     return {
-        "set": sum(v.state == "set" for v in views),
+        "set": counts.get("set", 0),
         "refused": [
             {
                 "agent": v.handle,
                 "at": None if v.failed_at is None else v.failed_at.isoformat(),
                 "reason": v.failure,
             }
-            for v in refused[:20]
+            for v in refused
         ],
-        "refused_count": len(refused),
-        "revoked": sum(v.state == "revoked" for v in views),
+        "refused_count": counts.get("refused", 0),
+        "revoked": counts.get("revoked", 0),
     }
 
 

@@ -64,6 +64,8 @@ def test_set_list_check_revoke_without_the_token_ever_printed(keyed: Fleet) -> N
         json.loads(run(keyed, "agents", "credentials", "list", "--json").stdout)[0]["state"]
         == "revoked"
     )
+    status = json.loads(run(keyed, "status", "--json", "--no-workers").stdout)["credentials"]
+    assert (status["set"], status["refused_count"], status["revoked"]) == (0, 0, 1)
     for result in (done, listed, table, checked, revoked):
         assert TOKEN not in result.output and TOKEN not in (result.stderr or "")
 
@@ -149,6 +151,7 @@ def test_a_401_ends_the_agents_actions_with_a_reason_fleet_status_shows(keyed: F
     status = run(keyed, "status", "--json", "--no-workers")
     report = json.loads(status.stdout)
     assert report["credentials"]["refused"][0]["agent"] == handle
+    assert (report["credentials"]["set"], report["credentials"]["refused_count"]) == (0, 1)
     assert any(
         "the platform refused their token" in line and handle in line for line in report["broken"]
     )

@@ -7,6 +7,7 @@ in words what a platform that strips the marks loses."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
@@ -45,15 +46,17 @@ class MarkedImages:
     ) -> None:
         self._make_painter = painter
         self._painter: Paints | None = None
+        self._lock = threading.Lock()
         self._marker = marker
         self._store = store
         self._settings = settings
         self._handle_of = functools.lru_cache(maxsize=4096)(handle_of)
 
     def _paints(self) -> Paints:
-        if self._painter is None:
-            self._painter = self._make_painter()  # ConfigError when it cannot be had
-        return self._painter
+        with self._lock:
+            if self._painter is None:
+                self._painter = self._make_painter()  # ConfigError when it cannot be had
+            return self._painter
 
     def make(self, *, prompt: str, style: str, persona: str, idempotency_key: str) -> MadeImage:
         kept = self._store.get(idempotency_key)
