@@ -177,3 +177,11 @@ def test_an_opened_token_is_masked_in_every_log_line(fleet: Fleet, seal: TokenSe
     assert lines[0]["event"] == "the platform echoed [redacted] back"
     assert lines[1]["event"] == "form access_token=[redacted]"
     assert TOKEN not in stream.getvalue()
+
+
+def test_the_keys_and_the_image_endpoints_key_are_secrets_masked_everywhere() -> None:
+    from fleet.settings import Settings
+
+    key, image_key = Fernet.generate_key().decode(), "sk-images-0123456789abcdef"
+    settings = Settings(credentials={"keys": key}, images={"api_key": image_key})  # type: ignore[arg-type]
+    assert {key, image_key} <= set(settings.secrets())
