@@ -103,3 +103,12 @@ def test_refused_tells_credentials_that_record_refusals_once() -> None:
     assert told == [("ada_lee", "HTTP 401: The access token is revoked")]
     # Credentials that keep no record are not told; the error is the same.
     assert "HTTP 401" in str(refused(object(), "ada_lee", 401))
+
+
+def test_a_refusal_echoing_an_opened_token_is_masked() -> None:
+    from fleet.gallery.credentials import refused
+    from fleet.infra.redaction import remember
+
+    remember(TOKEN)  # as StoredCredentials.token_for does when it opens one
+    error = refused(object(), "ada_lee", 401, f"token {TOKEN} is revoked")
+    assert TOKEN not in str(error) and "[redacted]" in str(error)
