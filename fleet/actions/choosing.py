@@ -64,6 +64,7 @@ __all__ = [
 # by. It reads the gallery's consent list (``fleet.gallery.consent``) when its copy is older
 # than ``refresh_seconds``; a read that fails keeps the last good copy until it is
 # ``MAX_STALE_SECONDS`` old, and then no person is engaged until a read succeeds (fail safe).
+# A copy's age counts from the start of its read, and a failed read is judged at its end.
 # A gallery that offers no consent calls gives ``Consent(offered=False)``: people are then
 # engaged as ``FLEET_CONSENT__WHEN_UNOFFERED`` says.
 #
@@ -106,15 +107,20 @@ class ConsentBook:
         with self._lock:
             if self._consent is not None and now - self._read_at < self._settings.refresh_seconds:
                 return self._consent
-            self._read_at = now
             try:
                 got = self._read()
             except FleetError as error:
+                # Judged when the read gave up, not when it began: a read that failed
+                # after minutes must not pass the last good copy off as young.
+                self._read_at = ended = self._clock()
                 self.problem = f"people's consent could not be read: {str(error)[:200]}"
                 log.warning("consent unreadable", reason=str(error)[:200])
-                if self._consent is None or now - self._good_at >= MAX_STALE_SECONDS:
+                if self._consent is None or ended - self._good_at >= MAX_STALE_SECONDS:
                     self._consent = Consent(known=False, cool_fleet=self._settings.cool_fleet)
             else:
+                # The copy is as old as its first page (the read's start); the next read
+                # is due a refresh after this one ended.
+                self._read_at = self._clock()
                 self.problem = None
                 self._good_at = now
                 self._consent = Consent(

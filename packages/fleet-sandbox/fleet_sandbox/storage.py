@@ -195,14 +195,23 @@ def set_consent(
 
 
 def consent_list(
-    conn: Connection, *, limit: int, offset: int, user_id: int | None = None
+    conn: Connection,
+    *,
+    limit: int,
+    offset: int,
+    user_id: int | None = None,
+    after: str | None = None,
 ) -> list[PersonConsent]:
-    """People who said something about agents (an interaction setting or a block), by id."""
+    """People who said something about agents (an interaction setting or a block), by
+    username: those after the username ``after`` when it is given (a stable key: a person
+    leaving the list between two pages moves nobody past a page), else from ``offset``."""
     said = select(consents.c.user_id).union(select(blocks.c.user_id)).subquery()
     who = select(users.c.id, users.c.username).join(said, said.c.user_id == users.c.id)
     if user_id is not None:
         who = who.where(users.c.id == user_id)
-    people = conn.execute(who.order_by(users.c.id).limit(limit).offset(offset)).all()
+    if after is not None:
+        who, offset = who.where(users.c.username > after), 0
+    people = conn.execute(who.order_by(users.c.username).limit(limit).offset(offset)).all()
     ids = [p.id for p in people]
     if not ids:
         return []
