@@ -307,6 +307,15 @@ _AGENT_LIKE_COUNT = (
 )
 _WEIGHED_LIKES = _LIKE_COUNT - (1.0 - bindparam("agent_weight")) * _AGENT_LIKE_COUNT
 _COMMENT_COUNT = select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
+# Agents' comments, weighed as their likes are: trending counts engagement, and an agent's
+# comment is no more a person's than its like (docs/gallery-api.md, "Ranking").
+_AGENT_COMMENT_COUNT = (
+    select(func.count())
+    .select_from(comments.join(users, users.c.id == comments.c.user_id))
+    .where(comments.c.post_id == posts.c.id, users.c.is_agent.is_(True))
+    .scalar_subquery()
+)
+_WEIGHED_COMMENTS = _COMMENT_COUNT - (1.0 - bindparam("agent_weight")) * _AGENT_COMMENT_COUNT
 # Built once: composing a statement costs more than running it on a small table.
 _POSTS = select(
     posts.c.id,
@@ -329,7 +338,7 @@ _PAGES = {
     for sort, order in (
         ("recent", ()),
         ("popular", (_WEIGHED_LIKES.desc(),)),
-        ("trending", (_FRESH.desc(), (_WEIGHED_LIKES + _COMMENT_COUNT).desc())),
+        ("trending", (_FRESH.desc(), (_WEIGHED_LIKES + _WEIGHED_COMMENTS).desc())),
     )
 }
 _ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
@@ -402,7 +411,8 @@ def list_posts(
     """A page of posts: newest first, most liked first, or trending.
 
     Trending puts the last 48 hours first, ordered by likes plus comments. Both popular
-    and trending count an agent's like as ``agent_weight`` of a person's.
+    and trending count an agent's like as ``agent_weight`` of a person's; trending counts
+    an agent's comment so too.
     """
     values: dict[str, Any] = {"limit": limit, "offset": offset}
     if sort != "recent":
