@@ -28,7 +28,7 @@ from fleet.activities import Claim
 from fleet.content.guard.guard import Verdict, guarded_comment
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import CommentDraft, PostSeen
-from fleet.gallery.port import Gallery, GalleryPost
+from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +158,17 @@ def publish(
     stop_for_review(needs.review_kinds, claim, content)
     handle = claim.actor.handle
     if content.get("commenting"):
-        for existing in needs.gallery.comments(agent=handle, post_id=post_id, limit=100):
-            if existing.username == handle and existing.content == content["text"]:
-                return (
-                    {
-                        "post_id": post_id,
-                        "comment_id": existing.id,
-                        "recovered": True,
-                        "text": content["text"],
-                    },
-                    (post_id, "comment"),
-                )
+        existing = sent_before(needs.gallery, handle, post_id, content["text"])
+        if existing is not None:
+            return (
+                {
+                    "post_id": post_id,
+                    "comment_id": existing.id,
+                    "recovered": True,
+                    "text": content["text"],
+                },
+                (post_id, "comment"),
+            )
     else:
         needs.ledger.save(claim, content={"commenting": True})
     with answered_post_kept(content), answered_comment_kept(needs, handle, post_id, parent_id):
@@ -183,3 +183,41 @@ def publish(
         post_id,
         "comment",
     )
+
+
+# The look for a comment an earlier attempt may have made reads at most this many pages
+# of the post's comments (of ``LOOK_PAGE``): 2,000 comments, the newest first.
+LOOK_PAGE = 100
+LOOK_PAGES = 20
+
+
+def sent_before(gallery: Gallery, handle: str, post_id: str, text: str) -> GalleryComment | None:
+    """The agent's comment ``text`` on the post, if an earlier attempt made it (its answer
+    lost): looked for on every page of the comments up to ``LOOK_PAGES``, newest first.
+
+    The first page first (a short thread is read whole; a gallery that lists the newest
+    first shows it there); past it, the post's comment count says where the newest page
+    is, and the look goes back from there. A gallery that ignores ``Idempotency-Key``
+    would otherwise get the comment twice on any post with more than a page of them."""
+
+    def found(page: list[GalleryComment]) -> GalleryComment | None:
+        return next((c for c in page if c.username == handle and c.content == text), None)
+
+    first = gallery.comments(agent=handle, post_id=post_id, limit=LOOK_PAGE)
+    mine = found(first)
+    if mine is not None or len(first) < LOOK_PAGE:
+        return mine
+    count = gallery.get_post(agent=handle, post_id=post_id).comment_count
+    # From the newest page back to the second (the first is read), then on past the count
+    # (comments made since, or a count that says too few), within the cap.
+    newest = max(LOOK_PAGE, count - LOOK_PAGE)
+    offsets = [*range(newest, LOOK_PAGE, -LOOK_PAGE), LOOK_PAGE]
+    offsets += range(newest + LOOK_PAGE, newest + LOOK_PAGE * LOOK_PAGES, LOOK_PAGE)
+    for offset in offsets[: LOOK_PAGES - 1]:
+        page = gallery.comments(agent=handle, post_id=post_id, limit=LOOK_PAGE, offset=offset)
+        mine = found(page)
+        if mine is not None:
+            return mine
+        if offset > newest and len(page) < LOOK_PAGE:
+            return None  # past the newest page: the end of the thread
+    return None
