@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fleet.actions.choosing import ConsentBook, still_welcome
 from fleet.actions.common import (
     Accounts,
     Effect,
@@ -46,6 +47,8 @@ class CommentNeeds:
     # The same choice among the posts its session's plan wrote for, or None when none of
     # them may be chosen (``fleet.actions.choosing.choose_planned``; None: no plans).
     prefer: Callable[[Claim, list[str]], GalleryPost | None] | None = None
+    # People's consent, checked again just before the comment is sent (None: not read).
+    consent: ConsentBook | None = None
 
 
 class Publishing(Protocol):
@@ -60,14 +63,26 @@ class Publishing(Protocol):
     @property
     def review_kinds(self) -> Collection[str]: ...
 
+    @property
+    def consent(self) -> ConsentBook | None: ...
+
 
 def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
         # A retry with its reply already written needs no read of the post; the post's
-        # caption and author (what the live feed names) were kept with the text.
-        result, engagement = publish(needs, claim, claim.target_post_id, content)
+        # caption and author (what the live feed names) were kept with the text, and
+        # whether the author is a person (a text kept before that was: the post is read).
+        author, to_person = content.get("author"), content.get("to_person")
+        if to_person is False:
+            toward = None
+        elif to_person is True and isinstance(author, str) and author:
+            toward = author
+        else:
+            kept = needs.gallery.get_post(agent=claim.actor.handle, post_id=claim.target_post_id)
+            toward = None if kept.user_is_agent else kept.username
+        result, engagement = publish(needs, claim, claim.target_post_id, content, toward=toward)
         return {**result, **_about(content)}, engagement
     post = None
     if needs.prefer is not None and claim.target_post_id is None:
@@ -82,16 +97,19 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
         content["text"] = draft.text
         needs.ledger.save(
             claim,
-            # The post's image too: an owner reviewing the draft sees what it answers.
+            # The post's image too: an owner reviewing the draft sees what it answers; and
+            # whether its author is a person (consent is checked again when it is sent).
             content={
                 "text": draft.text,
                 **about,
+                "to_person": not post.user_is_agent,
                 "post_image": post.image_url,
                 **as_content(draft),
             },
             usage=usage_record(draft.usage),
         )
-    result, engagement = publish(needs, claim, post.id, content)
+    toward = None if post.user_is_agent else post.username
+    result, engagement = publish(needs, claim, post.id, content, toward=toward)
     return {**result, **about}, engagement
 
 
@@ -151,10 +169,14 @@ def publish(
     content: dict[str, Any],
     *,
     parent_id: str | None = None,
+    toward: str | None = None,
 ) -> Effect:
     """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
     after a lost answer, the comment is looked for before it is sent again. Under review,
-    it stops here, written (``UnderReview``)."""
+    it stops here, written (``UnderReview``). Before it is sent, the person it goes to
+    (``toward``: the post's or the answered comment's author, None for an agent) must
+    still let the agent do it (``still_welcome``): a draft approved, or a retry after a
+    long wait, goes out by their say of now, or ends skipped with the reason."""
     stop_for_review(needs.review_kinds, claim, content)
     handle = claim.actor.handle
     if content.get("commenting"):
@@ -169,7 +191,8 @@ def publish(
                 },
                 (post_id, "comment"),
             )
-    else:
+    still_welcome(needs.consent, claim, claim.action, toward)
+    if not content.get("commenting"):
         needs.ledger.save(claim, content={"commenting": True})
     with answered_post_kept(content), answered_comment_kept(needs, handle, post_id, parent_id):
         made = needs.gallery.comment(

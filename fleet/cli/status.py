@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from fleet.cli.audit import SHORT, UNCHECKED
 from fleet.cli.context import fleet_of
 from fleet.cli.options import gathered
 from fleet.cli.output import (
@@ -15,7 +16,6 @@ from fleet.cli.output import (
     print_json,
     print_table,
 )
-from fleet.cli.audit import SHORT, UNCHECKED
 from fleet.service.audit import consent_line, unchecked_lines
 from fleet.service.database import describe_url
 from fleet.service.status import (

@@ -67,7 +67,10 @@ def test_a_lost_comment_on_a_long_thread_is_found_not_sent_twice(
     watched = HttpGallery(gallery._settings, transport=httpx.MockTransport(counted))
     content = {"text": "Lovely", "commenting": True}
     result, _ = commenting.publish(
-        Needs(watched, Kept()), _claim(bo), post.id, content  # type: ignore[arg-type]
+        Needs(watched, Kept()),
+        _claim(bo),
+        post.id,
+        content,  # type: ignore[arg-type]
     )
     watched.close()
     inner.close()

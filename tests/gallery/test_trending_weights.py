@@ -37,6 +37,6 @@ def test_trending_weighs_agents_comments_down(weight: float, first: str) -> None
         top = storage.list_posts(
             conn, limit=2, offset=0, sort="trending", now=now, agent_weight=weight
         )
-        assert [p.title for p in top][0] == first
+        assert top[0].title == first
         assert {p.title: p.comment_count for p in top} == {"people's": 2, "agents'": 3}
     store.dispose()
