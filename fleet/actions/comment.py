@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fleet.actions.choosing import ConsentBook, still_welcome
 from fleet.actions.common import (
     Accounts,
     Effect,
@@ -28,7 +29,7 @@ from fleet.activities import Claim
 from fleet.content.guard.guard import Verdict, guarded_comment
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import CommentDraft, PostSeen
-from fleet.gallery.port import Gallery, GalleryPost
+from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class CommentNeeds:
     # The same choice among the posts its session's plan wrote for, or None when none of
     # them may be chosen (``fleet.actions.choosing.choose_planned``; None: no plans).
     prefer: Callable[[Claim, list[str]], GalleryPost | None] | None = None
+    # People's consent, checked again just before the comment is sent (None: not read).
+    consent: ConsentBook | None = None
 
 
 class Publishing(Protocol):
@@ -60,14 +63,26 @@ class Publishing(Protocol):
     @property
     def review_kinds(self) -> Collection[str]: ...
 
+    @property
+    def consent(self) -> ConsentBook | None: ...
+
 
 def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
     ensure_user(needs.accounts, claim)
     content = dict(claim.content)
     if claim.target_post_id is not None and "text" in content:
         # A retry with its reply already written needs no read of the post; the post's
-        # caption and author (what the live feed names) were kept with the text.
-        result, engagement = publish(needs, claim, claim.target_post_id, content)
+        # caption and author (what the live feed names) were kept with the text, and
+        # whether the author is a person (a text kept before that was: the post is read).
+        author, to_person = content.get("author"), content.get("to_person")
+        if to_person is False:
+            toward = None
+        elif to_person is True and isinstance(author, str) and author:
+            toward = author
+        else:
+            kept = needs.gallery.get_post(agent=claim.actor.handle, post_id=claim.target_post_id)
+            toward = None if kept.user_is_agent else kept.username
+        result, engagement = publish(needs, claim, claim.target_post_id, content, toward=toward)
         return {**result, **_about(content)}, engagement
     post = None
     if needs.prefer is not None and claim.target_post_id is None:
@@ -82,16 +97,19 @@ def handle(needs: CommentNeeds, claim: Claim, last_attempt: bool) -> Effect:
         content["text"] = draft.text
         needs.ledger.save(
             claim,
-            # The post's image too: an owner reviewing the draft sees what it answers.
+            # The post's image too: an owner reviewing the draft sees what it answers; and
+            # whether its author is a person (consent is checked again when it is sent).
             content={
                 "text": draft.text,
                 **about,
+                "to_person": not post.user_is_agent,
                 "post_image": post.image_url,
                 **as_content(draft),
             },
             usage=usage_record(draft.usage),
         )
-    result, engagement = publish(needs, claim, post.id, content)
+    toward = None if post.user_is_agent else post.username
+    result, engagement = publish(needs, claim, post.id, content, toward=toward)
     return {**result, **about}, engagement
 
 
@@ -151,25 +169,30 @@ def publish(
     content: dict[str, Any],
     *,
     parent_id: str | None = None,
+    toward: str | None = None,
 ) -> Effect:
     """Send the stored text as a comment on ``post_id`` (a reply to ``parent_id``), once:
     after a lost answer, the comment is looked for before it is sent again. Under review,
-    it stops here, written (``UnderReview``)."""
+    it stops here, written (``UnderReview``). Before it is sent, the person it goes to
+    (``toward``: the post's or the answered comment's author, None for an agent) must
+    still let the agent do it (``still_welcome``): a draft approved, or a retry after a
+    long wait, goes out by their say of now, or ends skipped with the reason."""
     stop_for_review(needs.review_kinds, claim, content)
     handle = claim.actor.handle
     if content.get("commenting"):
-        for existing in needs.gallery.comments(agent=handle, post_id=post_id, limit=100):
-            if existing.username == handle and existing.content == content["text"]:
-                return (
-                    {
-                        "post_id": post_id,
-                        "comment_id": existing.id,
-                        "recovered": True,
-                        "text": content["text"],
-                    },
-                    (post_id, "comment"),
-                )
-    else:
+        existing = sent_before(needs.gallery, handle, post_id, content["text"])
+        if existing is not None:
+            return (
+                {
+                    "post_id": post_id,
+                    "comment_id": existing.id,
+                    "recovered": True,
+                    "text": content["text"],
+                },
+                (post_id, "comment"),
+            )
+    still_welcome(needs.consent, claim, claim.action, toward)
+    if not content.get("commenting"):
         needs.ledger.save(claim, content={"commenting": True})
     with answered_post_kept(content), answered_comment_kept(needs, handle, post_id, parent_id):
         made = needs.gallery.comment(
@@ -183,3 +206,41 @@ def publish(
         post_id,
         "comment",
     )
+
+
+# The look for a comment an earlier attempt may have made reads at most this many pages
+# of the post's comments (of ``LOOK_PAGE``): 2,000 comments, the newest first.
+LOOK_PAGE = 100
+LOOK_PAGES = 20
+
+
+def sent_before(gallery: Gallery, handle: str, post_id: str, text: str) -> GalleryComment | None:
+    """The agent's comment ``text`` on the post, if an earlier attempt made it (its answer
+    lost): looked for on every page of the comments up to ``LOOK_PAGES``, newest first.
+
+    The first page first (a short thread is read whole; a gallery that lists the newest
+    first shows it there); past it, the post's comment count says where the newest page
+    is, and the look goes back from there. A gallery that ignores ``Idempotency-Key``
+    would otherwise get the comment twice on any post with more than a page of them."""
+
+    def found(page: list[GalleryComment]) -> GalleryComment | None:
+        return next((c for c in page if c.username == handle and c.content == text), None)
+
+    first = gallery.comments(agent=handle, post_id=post_id, limit=LOOK_PAGE)
+    mine = found(first)
+    if mine is not None or len(first) < LOOK_PAGE:
+        return mine
+    count = gallery.get_post(agent=handle, post_id=post_id).comment_count
+    # From the newest page back to the second (the first is read), then on past the count
+    # (comments made since, or a count that says too few), within the cap.
+    newest = max(LOOK_PAGE, count - LOOK_PAGE)
+    offsets = [*range(newest, LOOK_PAGE, -LOOK_PAGE), LOOK_PAGE]
+    offsets += range(newest + LOOK_PAGE, newest + LOOK_PAGE * LOOK_PAGES, LOOK_PAGE)
+    for offset in offsets[: LOOK_PAGES - 1]:
+        page = gallery.comments(agent=handle, post_id=post_id, limit=LOOK_PAGE, offset=offset)
+        mine = found(page)
+        if mine is not None:
+            return mine
+        if offset > newest and len(page) < LOOK_PAGE:
+            return None  # past the newest page: the end of the thread
+    return None

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.choosing import ConsentBook, FeedSnapshot, still_welcome
 from fleet.actions.common import (
     Accounts,
     Billing,
@@ -42,6 +42,8 @@ class LikeNeeds:
     choose_post: Callable[[Claim, str], GalleryPost]
     # The shared page: what the live feed says of a post chosen before the claim.
     feed_snapshot: FeedSnapshot
+    # People's consent, checked again before a kept target is liked (None: not read).
+    consent: ConsentBook | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,18 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
     post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
     # Under review for likes too (FLEET_REVIEW__KINDS): its post chosen and kept, it waits.
     stop_for_review(needs.review_kinds, claim, claim.content)
-    liked = needs.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
-    result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
     # What the live feed shows: the post's caption, author and picture, when the page at
     # hand has it.
     known = post or next((p for p in needs.feed_snapshot.fresh() or [] if p.id == post_id), None)
+    if post is None and needs.consent is not None:
+        # A kept target (a first choice, a like approved, a retry after a wait): its author
+        # must still let the agent like it. The page at hand names them, else the post.
+        if known is None:
+            known = needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id)
+        person = None if known.user_is_agent else known.username
+        still_welcome(needs.consent, claim, "like", person)
+    liked = needs.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
+    result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
     if known is not None:
         result |= {"title": known.title, "author": known.username}
         if known.image_url:

@@ -150,6 +150,7 @@ def for_comment(
         kit.authorship.publishing.review.kinds,
         target=partial(target_of, chooses),
         prefer=partial(choose_planned, chooses),
+        consent=kit.targeting.consent,
     )
 
 
@@ -168,6 +169,7 @@ def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = N
             if makes_plans(kit.writer)
             else None
         ),
+        consent=kit.targeting.consent,
     )
 
 
@@ -179,6 +181,7 @@ def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = No
         kit.authorship.publishing.review.kinds,
         choose_post=partial(choose_post, choosing(kit, gallery)),
         feed_snapshot=kit.targeting.feed_snapshot,
+        consent=kit.targeting.consent,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleet.actions import comment as commenting
+from fleet.actions.choosing import ConsentBook
 from fleet.actions.common import (
     Accounts,
     Effect,
@@ -54,6 +55,8 @@ class ReplyNeeds:
     # A reply that opens a speaking session writes the session's plan first
     # (``fleet.actions.engage.plan_session``); None: the agent makes no plans.
     plan_session: Callable[[Claim], object] | None = None
+    # People's consent, checked again just before the reply is sent (None: not read).
+    consent: ConsentBook | None = None
 
 
 def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
@@ -105,7 +108,12 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
 
 
 def _send(needs: ReplyNeeds, claim: Claim, content: dict[str, Any], comment_id: str) -> Effect:
-    result, _ = commenting.publish(needs, claim, content["post_id"], content, parent_id=comment_id)
+    to = content.get("to")
+    # The person answered (consent is checked again before it is sent); an agent: None.
+    toward = to if content.get("to_person") and isinstance(to, str) and to else None
+    result, _ = commenting.publish(
+        needs, claim, content["post_id"], content, parent_id=comment_id, toward=toward
+    )
     answered = {
         "in_reply_to": comment_id,
         "to": content.get("to"),

@@ -7,10 +7,13 @@ import click
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json
+from fleet.service.audit import Audit, fix_and_audit
 from fleet.service.audit import audit as run_audit
-from fleet.service.audit import fix_and_audit
 
 MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
+# The exit codes of a check (``fleet audit``, ``fleet status --check``): 2 is bad input.
+SHORT = 1
+UNCHECKED = 3
 
 
 @click.command()
@@ -19,12 +22,13 @@ MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
 @json_option
 @click.pass_context
 def audit(ctx: click.Context, since: str, fix: bool) -> int:
-    """Check the honesty rules against the gallery and the ledger; exit 1 when any falls short.
+    """Check the honesty rules against the gallery and the ledger; exit 1 when any falls
+    short, 3 when none does but one could not run (the gallery down or unreadable).
 
     Agent accounts labelled automated with the operator's name and link; actions toward
     people who opted out or blocked the agent, later than the consent cache's bound (10
     minutes) after they said so; texts claiming to be human; identity questions answered.
-    A check that cannot run says n/a and does not count (docs/disclosure.md).
+    A check that cannot run says n/a: then not all checks hold (docs/disclosure.md).
     """
     found = (fix_and_audit if fix else run_audit)(fleet_of(ctx), window=_window(since))
     if as_json(ctx):
@@ -35,5 +39,27 @@ def audit(ctx: click.Context, since: str, fix: bool) -> int:
         )
         for finding in found.findings:
             echo(f"{MARKS[finding.status]} {finding.name}: {finding.summary}")
-        echo("all checks hold" if found.ok else "the fleet falls short: see SHORT above")
-    return 0 if found.ok else 1
+        echo(verdict(found))
+    return exit_code(found)
+
+
+def verdict(found: Audit) -> str:
+    """The audit's last line: all hold, the fleet falls short, or some checks could not run."""
+    if not found.ok:
+        return "the fleet falls short: see SHORT above"
+    if found.unchecked:
+        names = ", ".join(found.unchecked)
+        count = len(found.unchecked)
+        return (
+            f"{count} check{'s' if count > 1 else ''} could not run ({names}): nothing is "
+            "known of them; the rest hold"
+        )
+    return "all checks hold"
+
+
+def exit_code(found: Audit) -> int:
+    """0: every check ran and holds; 1: one falls short; 3: none falls short, but one
+    could not run (docs/cli.md)."""
+    if not found.ok:
+        return SHORT
+    return UNCHECKED if found.unchecked else 0

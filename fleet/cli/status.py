@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from fleet.cli.audit import SHORT, UNCHECKED
 from fleet.cli.context import fleet_of
 from fleet.cli.options import gathered
 from fleet.cli.output import (
@@ -15,7 +16,7 @@ from fleet.cli.output import (
     print_json,
     print_table,
 )
-from fleet.service.audit import consent_line
+from fleet.service.audit import consent_line, unchecked_lines
 from fleet.service.database import describe_url
 from fleet.service.status import (
     Report,
@@ -31,7 +32,12 @@ from fleet.service.status import (
 
 @click.command()
 @json_option
-@click.option("--check", "checking", is_flag=True, help="Exit 1 when a threshold is broken.")
+@click.option(
+    "--check",
+    "checking",
+    is_flag=True,
+    help="Exit 1 when a threshold is broken, 3 when a check could not run.",
+)
 @click.option(
     "--max-lag",
     "max_lag_seconds",
@@ -73,7 +79,8 @@ from fleet.service.status import (
 @click.pass_context
 @gathered(Thresholds, "limits")
 def status(ctx: click.Context, checking: bool, limits: Thresholds, workers: bool) -> None:
-    """The fleet's health at a glance; with --check, an exit code for alerts."""
+    """The fleet's health at a glance; with --check, an exit code for alerts (0 well, 1 a
+    threshold broken, 3 a check could not run: docs/cli.md)."""
     fleet = fleet_of(ctx)
     report = gather(fleet, limits=limits)
     if checking:
@@ -81,16 +88,22 @@ def status(ctx: click.Context, checking: bool, limits: Thresholds, workers: bool
     if workers and not fleet.settings.broker_url.startswith("memory"):
         report.workers = live_workers(fleet)
     broken = check(report, limits)
+    # Under --check, what could not be checked (the gallery down): never "all is well".
+    unchecked = unchecked_lines(report.audit, report.consent) if checking else []
     if as_json(ctx):
-        print_json({**report.to_json(), "broken": broken})
+        print_json({**report.to_json(), "broken": broken, "unchecked": unchecked})
     else:
         _print_health(report, describe_url(fleet.settings.database_url))
         _print_tables(report)
         _print_alarms(report)
         for line in broken:
             echo(f"BROKEN: {line}", err=True)
+        for line in unchecked:
+            echo(f"UNCHECKED: {line}", err=True)
     if checking and broken:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(SHORT)
+    if unchecked:
+        raise click.exceptions.Exit(UNCHECKED)
 
 
 def _print_health(report: Report, database: str) -> None:

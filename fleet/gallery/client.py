@@ -54,10 +54,13 @@ import httpx
 from fleet.errors import Deferred, TransientError
 from fleet.gallery.consent import (
     LABEL,
+    MAX_PAGES,
+    MAX_READ_SECONDS,
     PAGE,
     ConsentRead,
     Disclosure,
     disclosure_of,
+    named,
     read_page,
 )
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
@@ -380,24 +383,39 @@ class HttpGallery:
     def agent_consent(self) -> ConsentRead:
         """Every person who said something about agents: their ``agentInteractions`` and
         blocked agents (docs/gallery-api.md), page by page, bounded
-        (``fleet.gallery.consent``). A gallery without the call (404): ``offered`` False."""
+        (``fleet.gallery.consent``). A gallery without the call (404): ``offered`` False.
+
+        Paged by the last username read (``after``), ``offset`` beside it for a gallery
+        that pages by offset only. At most ``MAX_PAGES`` pages in ``MAX_READ_SECONDS``, and
+        a page that names a person already read fails the read (MalformedAnswer): a gallery
+        that ignores the paging is refused, never read for ever under the book's lock."""
         people: dict[str, Any] = {}
         unreadable: set[str] = set()
         said_at: dict[str, datetime] = {}
-        offset = 0
-        while True:
+        seen: set[str] = set()
+        offset, after = 0, None
+        deadline = time.monotonic() + MAX_READ_SECONDS
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE, "offset": offset}
+            if after is not None:
+                params["after"] = after
             try:
-                data = self._call(
-                    "GET", "/api/admin/agent-consent", params={"limit": PAGE, "offset": offset}
-                )
+                data = self._call("GET", "/api/admin/agent-consent", params=params)
             except GalleryRefused as exc:
                 if exc.status == 404 and offset == 0:
                     return ConsentRead({}, frozenset(), offered=False)
                 raise
-            held = read_page(data, people, unreadable, said_at)
+            held = read_page(data, people, unreadable, said_at, seen)
             if held < PAGE:
                 return ConsentRead(people, frozenset(unreadable), said_at=said_at)
             offset += held
+            after = named(data["people"][-1])
+            if time.monotonic() > deadline:
+                raise TransientError(
+                    f"gallery consent list: not read whole in {MAX_READ_SECONDS:g} s "
+                    f"({offset:,} people in {offset // PAGE} pages)"
+                )
+        raise MalformedAnswer(f"the gallery's consent list runs past {MAX_PAGES} pages")
 
     def delete_user(self, user_id: str) -> bool:
         """Delete an account; False when it was already gone."""

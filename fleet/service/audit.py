@@ -3,8 +3,9 @@
 ``audit(fleet)`` reads the gallery and the ledger and runs ``CHECKS``, a list of small
 functions, each returning one named ``Finding``: ``ok``, ``short`` (the fleet falls short:
 ``fleet audit`` exits 1) or ``unavailable`` (the check could not run or is not wired yet:
-said, never counted as passing or failing). More checks slot in by appending to the list
-(docs/disclosure.md).
+said, never counted as passing or failing, and never "all checks hold": ``fleet audit``
+exits 3 when no check falls short but one could not run). More checks slot in by
+appending to the list (docs/disclosure.md).
 
 - ``labelled``: every live agent account carries the automated label and the operator's
   name and link the settings give (``FLEET_DISCLOSURE__*``), as the gallery's API says.
@@ -407,15 +408,43 @@ class Audit:
 
     @property
     def ok(self) -> bool:
+        """No check falls short (those that could not run say nothing either way)."""
         return all(f.status != "short" for f in self.findings)
+
+    @property
+    def unchecked(self) -> list[str]:
+        """The checks that could not run (the gallery down, an answer unreadable): the
+        audit cannot say they hold."""
+        return [f.name for f in self.findings if f.status == "unavailable"]
+
+    @property
+    def holds(self) -> bool:
+        """Every check ran and none falls short: only then do all checks hold."""
+        return self.ok and not self.unchecked
 
     def to_json(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(),
             "since": self.since.isoformat(),
             "ok": self.ok,
+            "holds": self.holds,
+            "unchecked": self.unchecked,
             "findings": [f.to_json() for f in self.findings],
         }
+
+
+def unchecked_lines(findings: list[dict[str, Any]], consent: dict[str, Any]) -> list[str]:
+    """What ``fleet status --check`` could not check, as sentences: the audit's checks
+    that could not run (``findings`` as ``Audit.to_json`` gives them) and people's consent
+    when the gallery could not be read (``consent_of``)."""
+    lines = [
+        f"audit {f['name']} could not run: {str(f['summary'])[:200]}"
+        for f in findings
+        if f["status"] == "unavailable"
+    ]
+    if consent.get("unreachable"):
+        lines.append(f"people's consent could not be read: {str(consent['unreachable'])[:200]}")
+    return lines
 
 
 @contextmanager

@@ -201,6 +201,7 @@ def honesty(fleet: Fleet) -> dict[str, Any]:
     found = audit.audit(fleet, window=timedelta(days=1))
     return {
         "ok": found.ok,
+        "unchecked": found.unchecked,
         "consent": audit.consent_line(audit.consent_of(fleet)),
         "findings": [f.to_json() for f in found.findings],
     }

@@ -15,6 +15,7 @@ from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.cli import cli
 from fleet.db.models import Agent
+from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet, bootstrap
 from fleet.service.status import Report, Thresholds, check, gather
 from fleet.settings import LLMSettings
@@ -95,7 +96,10 @@ def _overdue(fleet: Fleet, seconds: float) -> None:
         session.execute(update(Agent).values(next_tick_at=now - timedelta(seconds=seconds)))
 
 
-def test_status_check_exits_1_and_says_why_when_the_dispatcher_lags(fleet: Fleet) -> None:
+def test_status_check_exits_1_and_says_why_when_the_dispatcher_lags(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    fleet.gallery = gallery  # the audit under --check reads it: a gallery down exits 3
     _overdue(fleet, 120)
     lagging = _status(fleet, "--check", "--no-workers")
     assert lagging.exit_code == 1, lagging.output
@@ -180,7 +184,10 @@ def test_a_fleet_hold_is_shown(fleet: Fleet) -> None:
     assert "FLEET_DAILY_BUDGET_EXCEEDED" in shown.stdout
 
 
-def test_status_check_pages_on_a_hold_longer_than_its_threshold(fleet: Fleet) -> None:
+def test_status_check_pages_on_a_hold_longer_than_its_threshold(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    fleet.gallery = gallery  # the audit under --check reads it: a gallery down exits 3
     now = datetime.now(UTC)
     activities.hold_fleet(
         fleet.sessions, "FLEET_PAUSED", "gallery: 503 paused", now + timedelta(days=3), now=now
@@ -191,7 +198,10 @@ def test_status_check_pages_on_a_hold_longer_than_its_threshold(fleet: Fleet) ->
     assert _status(fleet, "--check", "--no-workers", "--max-hold-hours", "100").exit_code == 0
 
 
-def test_status_check_pages_on_agents_deferred_longer_than_its_threshold(fleet: Fleet) -> None:
+def test_status_check_pages_on_agents_deferred_longer_than_its_threshold(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    fleet.gallery = gallery  # the audit under --check reads it: a gallery down exits 3
     # Issue 31, item 16: a gallery's 429 with a far resetAt parks one agent (clamped to 31
     # days for a monthly budget); the fleet is not held, and --check stayed green.
     now = datetime.now(UTC)

@@ -70,6 +70,8 @@ from fleet_sandbox.state import (
 from fleet_sandbox.storage import Storage
 
 SORTS: dict[str, storage.Sort] = {"recent": "recent", "popular": "popular", "trending": "trending"}
+# The longest ``after`` of the consent list's paging (a username; Fleet sends at most 256).
+MAX_AFTER = 256
 
 
 async def invite(request: Request) -> Response:
@@ -189,11 +191,15 @@ async def put_consent(request: Request) -> Response:
 
 
 async def consent_list(request: Request) -> Response:
-    """GET /api/admin/agent-consent: every person who said something about agents."""
+    """GET /api/admin/agent-consent: every person who said something about agents, by
+    username; ``after`` (a username) pages by that key, ``offset`` for older clients."""
     authorize(request)
     limit, offset = page_query(request, max_limit=500)
+    after = request.query_params.get("after")
+    if after is not None and not 0 < len(after) <= MAX_AFTER:
+        raise ApiError(422, f"after must be a username of 1-{MAX_AFTER} characters")
     with sandbox_of(request).storage.begin() as conn:
-        found = storage.consent_list(conn, limit=limit, offset=offset)
+        found = storage.consent_list(conn, limit=limit, offset=offset, after=after)
     return JSONResponse({"people": [_consent_json(p) for p in found]})
 
 

@@ -123,8 +123,9 @@ class SandboxConfig(BaseModel):
     # key); without them, a self-signed pair made when the sandbox starts.
     signing_certificate: Path | None = None
     signing_key: Path | None = None
-    # What an agent's like counts for in the popular and trending feeds, a person's being 1
-    # (docs/gallery-api.md, "Ranking": agent engagement is counted apart and weighed down).
+    # What an agent's like counts for in the popular and trending feeds, and its comment in
+    # the trending feed, a person's being 1 (docs/gallery-api.md, "Ranking": agent
+    # engagement is counted apart and weighed down).
     agent_like_weight: float = Field(default=0.5, ge=0, le=1)
 
 

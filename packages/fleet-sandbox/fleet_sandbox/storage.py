@@ -195,14 +195,23 @@ def set_consent(
 
 
 def consent_list(
-    conn: Connection, *, limit: int, offset: int, user_id: int | None = None
+    conn: Connection,
+    *,
+    limit: int,
+    offset: int,
+    user_id: int | None = None,
+    after: str | None = None,
 ) -> list[PersonConsent]:
-    """People who said something about agents (an interaction setting or a block), by id."""
+    """People who said something about agents (an interaction setting or a block), by
+    username: those after the username ``after`` when it is given (a stable key: a person
+    leaving the list between two pages moves nobody past a page), else from ``offset``."""
     said = select(consents.c.user_id).union(select(blocks.c.user_id)).subquery()
     who = select(users.c.id, users.c.username).join(said, said.c.user_id == users.c.id)
     if user_id is not None:
         who = who.where(users.c.id == user_id)
-    people = conn.execute(who.order_by(users.c.id).limit(limit).offset(offset)).all()
+    if after is not None:
+        who, offset = who.where(users.c.username > after), 0
+    people = conn.execute(who.order_by(users.c.username).limit(limit).offset(offset)).all()
     ids = [p.id for p in people]
     if not ids:
         return []
@@ -298,6 +307,15 @@ _AGENT_LIKE_COUNT = (
 )
 _WEIGHED_LIKES = _LIKE_COUNT - (1.0 - bindparam("agent_weight")) * _AGENT_LIKE_COUNT
 _COMMENT_COUNT = select(func.count()).where(comments.c.post_id == posts.c.id).scalar_subquery()
+# Agents' comments, weighed as their likes are: trending counts engagement, and an agent's
+# comment is no more a person's than its like (docs/gallery-api.md, "Ranking").
+_AGENT_COMMENT_COUNT = (
+    select(func.count())
+    .select_from(comments.join(users, users.c.id == comments.c.user_id))
+    .where(comments.c.post_id == posts.c.id, users.c.is_agent.is_(True))
+    .scalar_subquery()
+)
+_WEIGHED_COMMENTS = _COMMENT_COUNT - (1.0 - bindparam("agent_weight")) * _AGENT_COMMENT_COUNT
 # Built once: composing a statement costs more than running it on a small table.
 _POSTS = select(
     posts.c.id,
@@ -320,7 +338,7 @@ _PAGES = {
     for sort, order in (
         ("recent", ()),
         ("popular", (_WEIGHED_LIKES.desc(),)),
-        ("trending", (_FRESH.desc(), (_WEIGHED_LIKES + _COMMENT_COUNT).desc())),
+        ("trending", (_FRESH.desc(), (_WEIGHED_LIKES + _WEIGHED_COMMENTS).desc())),
     )
 }
 _ONE_POST = _POSTS.where(posts.c.id == bindparam("post_id"))
@@ -393,7 +411,8 @@ def list_posts(
     """A page of posts: newest first, most liked first, or trending.
 
     Trending puts the last 48 hours first, ordered by likes plus comments. Both popular
-    and trending count an agent's like as ``agent_weight`` of a person's.
+    and trending count an agent's like as ``agent_weight`` of a person's; trending counts
+    an agent's comment so too.
     """
     values: dict[str, Any] = {"limit": limit, "offset": offset}
     if sort != "recent":
