@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -55,7 +56,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(what: str, ready: Callable[[], bool], seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for(
+    what: str,
+    ready: Callable[[], bool],
+    seconds: float,
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -106,7 +112,14 @@ def takahe_venv() -> Path:
         reqs = venv / "requirements.txt"
         reqs.write_text("\n".join(wanted) + "\n")
         subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "-r", str(reqs)],
+            [
+                str(venv / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(reqs),
+            ],
             check=True,
         )
         (venv / ".ready").write_text(digest)
@@ -124,6 +137,7 @@ class Takahe:
     env: dict[str, str]
     database: str
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Any] = field(default_factory=list)
 
     def shell(self, code: str) -> str:
         """Run Python in Takahē's Django shell; its standard output."""
@@ -163,7 +177,9 @@ for handle in {handles!r}:
 """
         out = self.shell(code)
         return {
-            line.split()[1]: line.split()[2] for line in out.splitlines() if line.startswith("TOKEN ")
+            line.split()[1]: line.split()[2]
+            for line in out.splitlines()
+            if line.startswith("TOKEN ")
         }
 
     def count_statuses(self, handle: str) -> int:
@@ -177,8 +193,16 @@ for handle in {handles!r}:
     def stop(self) -> None:
         for proc in self.procs:
             _stop(proc)
+        for log in self.logs:
+            log.close()
         subprocess.run(
-            ["psql", PG + "/postgres", "-q", "-c", f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'],
+            [
+                "psql",
+                PG + "/postgres",
+                "-q",
+                "-c",
+                f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
+            ],
             check=False,
             capture_output=True,
         )
@@ -192,9 +216,17 @@ def running_takahe() -> Iterator[Takahe]:
     shutil.copytree(SHARED / "takahe", home, dirs_exist_ok=True)
     port = free_port()
     database = f"fleet_takahe_{uuid.uuid4().hex[:10]}"
-    subprocess.run(["psql", PG + "/postgres", "-q", "-c", f'CREATE DATABASE "{database}"'], check=True, capture_output=True)
+    subprocess.run(
+        ["psql", PG + "/postgres", "-q", "-c", f'CREATE DATABASE "{database}"'],
+        check=True,
+        capture_output=True,
+    )
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FLEET_", "TAKAHE_", "VIRTUAL_ENV"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("FLEET_", "TAKAHE_", "VIRTUAL_ENV"))
+        },
         "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}",
         "TAKAHE_DATABASE_SERVER": f"{PG}/{database}",
         "TAKAHE_SECRET_KEY": uuid.uuid4().hex,
@@ -209,28 +241,59 @@ def running_takahe() -> Iterator[Takahe]:
     server = Takahe(f"http://127.0.0.1:{port}", HOST, home, venv, env, database)
     try:
         python = str(venv / "bin" / "python")
-        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=home, env=env, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [python, "manage.py", "migrate", "-v", "0"],
+            cwd=home,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         server.shell(
             "from users.models import Domain\n"
             f"Domain.objects.get_or_create(domain={HOST!r}, defaults=dict(local=True, public=True))"
         )
-        log = open(home / "server.log", "wb")  # noqa: SIM115 (closed with the directory)
+        log = open(home / "server.log", "wb")  # noqa: SIM115 (closed by stop)
+        server.logs.append(log)
         server.procs.append(
             subprocess.Popen(
-                [str(venv / "bin" / "gunicorn"), "takahe.asgi:application", "-k", "uvicorn.workers.UvicornWorker",
-                 "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "60"],
-                cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    str(venv / "bin" / "gunicorn"),
+                    "takahe.asgi:application",
+                    "-k",
+                    "uvicorn.workers.UvicornWorker",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-w",
+                    "1",
+                    "--timeout",
+                    "60",
+                ],
+                cwd=home,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         )
         server.procs.append(
             subprocess.Popen(
                 [python, "manage.py", "runstator"],
-                cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=home,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         )
         wait_for(
             "takahe",
-            lambda: httpx.get(f"{server.url}/api/v1/instance", headers={"Host": HOST}, timeout=2).status_code == 200,
+            lambda: (
+                httpx.get(
+                    f"{server.url}/api/v1/instance", headers={"Host": HOST}, timeout=2
+                ).status_code
+                == 200
+            ),
             60,
             server.procs[0],
         )
