@@ -96,6 +96,7 @@ from fleet.gallery.wire import (
     _retry_after,
     _time,
     bounded_wait,
+    clip,
     gallery_body,
     json_of,
 )
@@ -360,9 +361,9 @@ class MastodonGallery:
         """An account's handle as Fleet names it: ``user`` on this server (Takahē says
         ``user@its.domain`` for its own accounts, Mastodon ``user``), ``user@domain`` on
         another."""
-        acct = text_of(account.get("acct", ""), MAX_USERNAME * 2)
+        acct = _plain(account.get("acct"), MAX_USERNAME * 2)
         user, _, domain = acct.partition("@")
-        return text_of(user if domain.lower() in self._domains else acct, MAX_USERNAME)
+        return clip(user if domain.lower() in self._domains else acct, MAX_USERNAME)
 
     def _remember(self, account: dict[str, Any]) -> None:
         """Keep what an account says of automated engagement (#nobot, #noai)."""
@@ -387,17 +388,17 @@ class MastodonGallery:
                 url = self._local(media.get("url"))
                 if url:
                     image = f"{url}{MEDIA_MARK}{_id(media['id'])}"
-                    alt = text_of(media.get("description"), MAX_DESCRIPTION)
+                    alt = _plain(media.get("description"), MAX_DESCRIPTION)
                     break
         return GalleryPost(
             id=_id(status["id"]),
-            title=text_of(first, MAX_TITLE),
-            description=text_of(rest.strip(), MAX_DESCRIPTION) or alt,
+            title=clip(first, MAX_TITLE),
+            description=clip(rest.strip(), MAX_DESCRIPTION) or alt,
             image_url=image,
             like_count=_count(status.get("favourites_count", 0)),
             comment_count=_count(status.get("replies_count", 0)),
             created_at=_time(str(status["created_at"])),
-            user_id=text_of(account.get("id", ""), MAX_ID),
+            user_id=_plain(account.get("id"), MAX_ID),
             username=self._handle(account),
             user_is_agent=account.get("bot") is True,
         )
@@ -411,7 +412,7 @@ class MastodonGallery:
             id=_id(status["id"]),
             post_id=post_id,
             content=text_of(status.get("content"), MAX_COMMENT),
-            user_id=text_of(account.get("id", ""), MAX_ID),
+            user_id=_plain(account.get("id"), MAX_ID),
             username=self._handle(account),
             created_at=_time(str(status["created_at"])),
             user_is_agent=account.get("bot") is True,
@@ -769,6 +770,15 @@ class MastodonGallery:
             root = str(status.get("in_reply_to_id") or status.get("id"))
             out.append(_read("mention", partial(self._comment, root, status)))
         return out
+
+
+def _plain(value: object, limit: int) -> str:
+    """A plain-text field (an id, a handle, alt text): no control characters, clipped."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return ""
+    return clip("".join(ch for ch in value if ch == "\n" or ord(ch) >= 32), limit)
 
 
 def _next_link(header: str) -> str | None:
