@@ -24,7 +24,7 @@ from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import Gallery, MadeImage
 from fleet.settings import GallerySettings
 from tests.gallery.conftest import Admin, settings_for
-from tests.platforms.servers import Takahe, absent, running_takahe
+from tests.platforms.servers import GoToSocial, Takahe, absent, running_gotosocial, running_takahe
 
 AGENTS = ("fleet_ada", "fleet_bob")
 PERSON = "person_cy"
@@ -104,6 +104,31 @@ def takahe_server() -> Iterator[Takahe]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def gotosocial_server() -> Iterator[GoToSocial]:
+    why = absent("gotosocial")
+    if why:
+        pytest.skip(why)
+    with running_gotosocial() as server:
+        server.tokens = server.accounts([*AGENTS, PERSON])  # type: ignore[attr-defined]
+        yield server
+
+
+def _count_by_api(url: str, tokens: dict[str, str]) -> Callable[[str], int]:
+    """An account's statuses as the server counts them (``statuses_count``)."""
+
+    def count(handle: str) -> int:
+        answer = httpx.get(
+            f"{url}/api/v1/accounts/verify_credentials",
+            headers={"Authorization": f"Bearer {tokens[handle]}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return int(answer.json()["statuses_count"])
+
+    return count
+
+
 def _mastodon(url: str, tokens: dict[str, str]) -> Callable[[httpx.BaseTransport | None], Gallery]:
     settings = GallerySettings(kind="mastodon", url=AnyUrl(url), timeout_seconds=30)
 
@@ -113,7 +138,7 @@ def _mastodon(url: str, tokens: dict[str, str]) -> Callable[[httpx.BaseTransport
     return make
 
 
-@pytest.fixture(params=["sandbox", "takahe"])
+@pytest.fixture(params=["sandbox", "takahe", "gotosocial"])
 def platform(request: pytest.FixtureRequest) -> Platform:
     if request.param == "sandbox":
         server = request.getfixturevalue("sandbox_server")
@@ -134,6 +159,16 @@ def platform(request: pytest.FixtureRequest) -> Platform:
             return 0
 
         return Platform("sandbox", make_sandbox, AGENTS, None, count_sandbox, {"admin": admin})
+    if request.param == "gotosocial":
+        gts = request.getfixturevalue("gotosocial_server")
+        return Platform(
+            "gotosocial",
+            _mastodon(gts.url, gts.tokens),
+            AGENTS,
+            PERSON,
+            _count_by_api(gts.url, gts.tokens),
+            {"server": gts},
+        )
     server = request.getfixturevalue("takahe_server")
     return Platform(
         "takahe",
