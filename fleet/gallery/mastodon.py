@@ -114,6 +114,8 @@ MAX_ALT = 1500  # Mastodon's limit for a media description
 MEDIA_WAIT = 20.0  # seconds an upload may take to be processed (202 until then)
 REST = timedelta(seconds=60)  # a 429 that says no time: wait a minute
 OPERATED_BY = "Operated by"
+BLOCK_SECONDS = 120.0  # as long as people's consent is kept (ConsentSettings.refresh_seconds)
+MAX_KEPT = 50_000  # statuses whose author is remembered
 MEDIA_MARK = "#media="  # an image address's fragment naming its uploaded attachment
 _MEDIA = re.compile(r"#media=([A-Za-z0-9_-]{1,64})$")
 _LINK = re.compile(r'<([^>]{1,2000})>\s*;\s*rel="?([a-z ]{1,40})"?')
@@ -158,6 +160,10 @@ class MastodonGallery:
         self._resting: dict[str, datetime] = {}
         self._seen: OrderedDict[str, PersonConsent] = OrderedDict()
         self._max_status: int | None = None
+        # Who wrote each status seen (status id -> account id), and which authors block
+        # which agent (read from the server's relationships, kept BLOCK_SECONDS).
+        self._authors: OrderedDict[str, str] = OrderedDict()
+        self._blocks: dict[tuple[str, str], tuple[bool, float]] = {}
         # The server's own domains (an account there is named without one, as Mastodon does).
         self._domains: set[str] = {parts.hostname or ""}
 
@@ -376,10 +382,19 @@ class MastodonGallery:
         while len(self._seen) > MAX_PEOPLE:
             self._seen.popitem(last=False)
 
+    def _author_of(self, status: dict[str, Any], account: dict[str, Any]) -> None:
+        status_id, author = _plain(status.get("id"), MAX_ID), _plain(account.get("id"), MAX_ID)
+        if status_id and author:
+            self._authors[status_id] = author
+            self._authors.move_to_end(status_id)
+            while len(self._authors) > MAX_KEPT:
+                self._authors.popitem(last=False)
+
     def _post(self, status: dict[str, Any]) -> GalleryPost:
         account = status.get("account") or {}
         if isinstance(account, dict):
             self._remember(account)
+            self._author_of(status, account)
         text = text_of(status.get("content"), MAX_TITLE + MAX_DESCRIPTION + 2)
         first, _, rest = text.partition("\n")
         image, alt = "", ""
@@ -407,6 +422,7 @@ class MastodonGallery:
         account = status.get("account") or {}
         if isinstance(account, dict):
             self._remember(account)
+            self._author_of(status, account)
         parent = status.get("in_reply_to_id")
         return GalleryComment(
             id=_id(status["id"]),
@@ -681,9 +697,37 @@ class MastodonGallery:
         data, _ = self._call("GET", f"/api/v1/statuses/{quote(post_id, safe='')}", agent=agent)
         return _read(f"post {post_id}", lambda: self._post(data))
 
+    def _refuse_if_blocked(self, agent: str, status_id: str) -> None:
+        """GalleryRefused (403) when the author of ``status_id`` blocks the agent: a server
+        that does not enforce a person's block itself (Takahē) is not worked around."""
+        me = self._account_id(agent)
+        author = self._authors.get(status_id)
+        if author is None:
+            self.get_post(agent=agent, post_id=status_id)  # a 404 here: gone, or blocked
+            author = self._authors.get(status_id)
+        if author is None or author == me:
+            return
+        known = self._blocks.get((agent, author))
+        if known is None or time.monotonic() - known[1] > BLOCK_SECONDS:
+            data, _ = self._call(
+                "GET", "/api/v1/accounts/relationships", agent=agent, params=[("id[]", author)]
+            )
+            said = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+            if len(self._blocks) > MAX_KEPT:
+                self._blocks.clear()
+            known = (said.get("blocked_by") is True, time.monotonic())
+            self._blocks[(agent, author)] = known
+        if known[0]:
+            raise GalleryRefused(
+                f"mastodon: the author of {status_id[:40]} blocks {agent}: no action toward them",
+                403,
+            )
+
     def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
         """Favourite the post: the server sets a state, so a retry never undoes it nor
-        counts it twice. Whether it was liked before is not said (``toggled`` is True)."""
+        counts it twice. Whether it was liked before is not said (``toggled`` is True).
+        Refused (403) when its author blocks the agent."""
+        self._refuse_if_blocked(agent, post_id)
         data, _ = self._call(
             "POST",
             f"/api/v1/statuses/{quote(post_id, safe='')}/favourite",
@@ -722,6 +766,9 @@ class MastodonGallery:
         if len(text) > limit:
             text = text[: limit - 1] + "…"
         me = self._account_id(agent)
+        self._refuse_if_blocked(agent, post_id)
+        if parent != post_id:
+            self._refuse_if_blocked(agent, parent)
         for status in self._context(agent, post_id):
             account = status.get("account") or {}
             if (

@@ -120,13 +120,33 @@ def test_429_that_says_no_time_waits_a_minute_and_a_far_one_is_held_to_a_day() -
 def test_a_spent_rate_limit_makes_the_agents_next_call_wait_without_calling() -> None:
     reset = (datetime.now(UTC) + timedelta(seconds=90)).isoformat()
     headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
-    answer = status("5")
-    answer["favourited"] = True
-    gallery, seen = gallery_with(lambda r: httpx.Response(200, json=answer, headers=headers))
-    assert gallery.like(agent="ada", post_id="5", idempotency_key="k").like_count == 2
-    with pytest.raises(Deferred):
-        gallery.like(agent="ada", post_id="5", idempotency_key="k2")
+    gallery, seen = gallery_with(lambda r: httpx.Response(200, json=status("5"), headers=headers))
+    assert gallery.get_post(agent="ada", post_id="5").like_count == 2
+    with pytest.raises(Deferred) as deferred:
+        gallery.get_post(agent="ada", post_id="5")
     assert len(seen) == 1  # the second call was never sent
+    assert deferred.value.until is not None and deferred.value.until > datetime.now(UTC)
+
+
+def test_an_author_who_blocks_the_agent_is_never_engaged() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/accounts/relationships":
+            assert request.url.params.get_list("id[]") == ["9"]
+            return httpx.Response(200, json=[{"id": "9", "blocked_by": True}])
+        if request.method == "GET":
+            return httpx.Response(200, json=status("5"))
+        raise AssertionError(f"sent {request.method} {request.url.path} toward a blocker")
+
+    gallery, seen = gallery_with(answer)
+    for act in (
+        lambda: gallery.like(agent="ada", post_id="5", idempotency_key="k"),
+        lambda: gallery.comment(agent="ada", post_id="5", content="hi", idempotency_key="k2"),
+    ):
+        with pytest.raises(GalleryRefused) as refused:
+            act()
+        assert refused.value.status == 403 and "blocks ada" in str(refused.value)
+    # The relationship was read once and kept (BLOCK_SECONDS).
+    assert [r.url.path for r in seen].count("/api/v1/accounts/relationships") == 1
 
 
 def test_5xx_is_transient_and_4xx_permanent_with_the_servers_reason_as_text() -> None:

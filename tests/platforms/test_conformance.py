@@ -267,7 +267,7 @@ def test_nobot_in_a_persons_note_is_read_as_no_engagement(platform: Platform) ->
         assert person not in gallery.agent_consent().people
 
 
-def test_a_persons_block_is_a_refusal_or_said_here(platform: Platform) -> None:
+def test_a_persons_block_is_a_permanent_refusal(platform: Platform) -> None:
     person = _person(platform)
     ada, _ = platform.agents
     with client(platform) as gallery:
@@ -276,13 +276,31 @@ def test_a_persons_block_is_a_refusal_or_said_here(platform: Platform) -> None:
         agent_id = gallery._account_id(ada)
         gallery._call("POST", f"/api/v1/accounts/{agent_id}/block", agent=person)
         try:
-            outcome = "acted"
+            # The server's own answer to the blocked agent's favourite: GoToSocial hides
+            # the post (404); Takahē 0.11 does not enforce the block and favourites it.
             try:
-                gallery.like(agent=ada, post_id=post.id, idempotency_key=platform.unique("b"))
+                gallery._call("POST", f"/api/v1/statuses/{post.id}/favourite", agent=ada)
+                server = "acted"
+                gallery._call("POST", f"/api/v1/statuses/{post.id}/unfavourite", agent=ada)
             except GalleryRefused as refused:
-                outcome = f"refused {refused.status}"
-            # Takahē 0.11 does not enforce a local block on favourites: the like goes
-            # through (docs/platforms.md); GoToSocial answers 404.
-            assert outcome == {"takahe": "acted"}.get(platform.name, "refused 404")
+                server = f"refused {refused.status}"
+            assert server == {"takahe": "acted"}.get(platform.name, "refused 404")
+            # The adapter reads the relationship's blocked_by and refuses itself on both
+            # (403, permanent, never retried); neither like nor comment reaches the person.
+            fresh = platform.make(None)
+            try:
+                for act in (
+                    lambda: fresh.like(agent=ada, post_id=post.id, idempotency_key="b1"),
+                    lambda: fresh.comment(
+                        agent=ada, post_id=post.id, content="hi", idempotency_key="b2"
+                    ),
+                ):
+                    with pytest.raises(GalleryRefused) as refused_by_adapter:
+                        act()
+                    assert refused_by_adapter.value.status in (403, 404)
+            finally:
+                fresh.close()
+            assert gallery.get_post(agent=person, post_id=post.id).like_count == 0
+            assert gallery.comments(agent=person, post_id=post.id) == []
         finally:
             gallery._call("POST", f"/api/v1/accounts/{agent_id}/unblock", agent=person)
