@@ -8,6 +8,7 @@ test says how, and docs/platforms.md has the same line.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -304,3 +305,46 @@ def test_a_persons_block_is_a_permanent_refusal(platform: Platform) -> None:
             assert gallery.comments(agent=person, post_id=post.id) == []
         finally:
             gallery._call("POST", f"/api/v1/accounts/{agent_id}/unblock", agent=person)
+
+
+def test_a_persons_question_reaches_the_agent_as_a_mention(platform: Platform) -> None:
+    person = _person(platform)
+    ada, _ = platform.agents
+    with client(platform) as gallery:
+        assert isinstance(gallery, MastodonGallery)
+        post = posted(platform, gallery, ada, platform.unique("asked"))
+        question = platform.unique(f"@{ada} are you a bot?")
+        asked = gallery.comment(
+            agent=person, post_id=post.id, content=question, idempotency_key=platform.unique("q")
+        )
+        # Takahē fans out in its background runner (stator): wait for it, with a deadline.
+        deadline = time.monotonic() + 60
+        while True:
+            mentions = gallery.notifications(agent=ada)
+            if any(m.id == asked.id for m in mentions) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        found = next(m for m in mentions if m.id == asked.id)
+        assert found.username == person and found.post_id == post.id
+        assert found.content.endswith("are you a bot?" + question.rpartition("?")[2])
+        # It is a comment of the post too: how the sandbox's agents meet questions.
+        assert asked.id in {c.id for c in gallery.comments(agent=ada, post_id=post.id)}
+
+
+def test_the_uploaded_image_as_the_platform_keeps_it(platform: Platform) -> None:
+    if platform.name == "sandbox":
+        pytest.skip("the sandbox paints the image itself (its workflow): nothing is uploaded")
+    ada, _ = platform.agents
+    made = PaintedImages().make(prompt="p", style="s", persona="p", idempotency_key="kept:image")
+    with client(platform) as gallery:
+        url = gallery.generate_image(
+            agent=ada, prompt="p", style="s", persona="p", idempotency_key="kept:image"
+        )
+    served = httpx.get(url.partition("#")[0], timeout=30)
+    assert served.status_code == 200
+    if platform.name == "takahe":
+        # Takahē stores every upload as WebP: the file Fleet marked does not survive.
+        assert served.content[:4] == b"RIFF" and served.content[8:12] == b"WEBP"
+        assert served.content != made.data
+    else:
+        assert served.content == made.data  # GoToSocial keeps the bytes (and their marks)
