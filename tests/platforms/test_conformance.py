@@ -286,6 +286,10 @@ def test_a_persons_block_is_a_permanent_refusal(platform: Platform) -> None:
             except GalleryRefused as refused:
                 server = f"refused {refused.status}"
             assert server == {"takahe": "acted"}.get(platform.name, "refused 404")
+            if platform.name == "gotosocial":  # the post is hidden from the blocked agent
+                with pytest.raises(GalleryRefused) as hidden:
+                    gallery.get_post(agent=ada, post_id=post.id)
+                assert hidden.value.status == 404
             # The adapter reads the relationship's blocked_by and refuses itself on both
             # (403, permanent, never retried); neither like nor comment reaches the person.
             fresh = platform.make(None)
@@ -348,3 +352,27 @@ def test_the_uploaded_image_as_the_platform_keeps_it(platform: Platform) -> None
         assert served.content != made.data
     else:
         assert served.content == made.data  # GoToSocial keeps the bytes (and their marks)
+
+
+def test_an_idempotency_key_is_kept_by_the_sandbox_and_forgotten_by_the_servers(
+    platform: Platform,
+) -> None:
+    ada, _ = platform.agents
+    key = platform.unique("same-key")
+    before = platform.count_statuses(ada)
+    with client(platform) as gallery:
+        if isinstance(gallery, MastodonGallery):  # the raw call, without the adapter's look
+            for _ in range(2):
+                gallery._call("POST", "/api/v1/statuses", agent=ada, json={"status": key}, key=key)
+        else:
+            image = gallery.generate_image(
+                agent=ada, prompt="p", style="s", persona="p", idempotency_key=f"{key}:i"
+            )
+            for _ in range(2):
+                gallery.create_post(
+                    agent=ada, image_url=image, title=key, description="d", idempotency_key=key
+                )
+    made = platform.count_statuses(ada) - before
+    # The sandbox answers the second call with the first post; Takahē and GoToSocial make
+    # two: the adapter's look before each effect is what keeps them exactly once.
+    assert made == (1 if platform.name == "sandbox" else 2)
