@@ -550,9 +550,12 @@ class MastodonGallery:
         or fields means no engagement. Read from the local public timeline's authors
         (bounded pages) and every account seen in this process's answers."""
         self._status_limit()
+        # As an agent this process knows (servers may close the timeline to anonymous
+        # readers), else anonymously.
+        reader = next(reversed(self._accounts), None)
         for page in self._pages(
             "/api/v1/timelines/public",
-            agent=None,
+            agent=reader,
             params={"local": "true", "limit": PAGE},
             pages=MAX_PAGES,
         ):

@@ -266,3 +266,24 @@ def test_a_post_found_under_its_media_is_not_sent_again() -> None:
         gallery.create_post(
             agent="ada", image_url="http://x/p.png", title="T", description="D", idempotency_key="k"
         )
+
+
+def test_the_kind_setting_builds_the_mastodon_adapter_with_the_agents_tokens() -> None:
+    from fleet.errors import ConfigError
+    from fleet.service.root import Fleet
+    from fleet.settings import DisclosureSettings, Settings
+
+    settings = Settings(
+        gallery=GallerySettings(kind="mastodon", url=AnyUrl(BASE)),
+        disclosure=DisclosureSettings(
+            operator_name="Test operator", operator_url=AnyUrl("https://operator.test/agents")
+        ),
+    )
+    built = Fleet(settings, platform_credentials=Tokens(), image_source=OneImage()).open_gallery()
+    assert isinstance(built, MastodonGallery)
+    built.close()
+    with pytest.raises(ConfigError, match="access tokens"):
+        Fleet(settings).open_gallery()
+    plain = Fleet(Settings()).open_gallery()
+    assert not isinstance(plain, MastodonGallery)
+    plain.close()
