@@ -152,6 +152,7 @@ class MastodonGallery:
         self._given = transport
         self._link: httpx.BaseTransport | Wire | None = None
         self._opening = threading.Lock()
+        self._keeping = threading.Lock()
         seconds = settings.timeout_seconds
         self._timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0)).as_dict()
         # Per-process memory, bounded: agents' account ids, the agents a server told to
@@ -377,18 +378,20 @@ class MastodonGallery:
         if not 0 < len(handle) <= MAX_HANDLE:
             return
         said = PersonConsent("none") if opted_out(account) else PersonConsent("all")
-        self._seen[handle] = said
-        self._seen.move_to_end(handle)
-        while len(self._seen) > MAX_PEOPLE:
-            self._seen.popitem(last=False)
+        with self._keeping:  # a batch's threads share this client
+            self._seen[handle] = said
+            self._seen.move_to_end(handle)
+            while len(self._seen) > MAX_PEOPLE:
+                self._seen.popitem(last=False)
 
     def _author_of(self, status: dict[str, Any], account: dict[str, Any]) -> None:
         status_id, author = _plain(status.get("id"), MAX_ID), _plain(account.get("id"), MAX_ID)
         if status_id and author:
-            self._authors[status_id] = author
-            self._authors.move_to_end(status_id)
-            while len(self._authors) > MAX_KEPT:
-                self._authors.popitem(last=False)
+            with self._keeping:
+                self._authors[status_id] = author
+                self._authors.move_to_end(status_id)
+                while len(self._authors) > MAX_KEPT:
+                    self._authors.popitem(last=False)
 
     def _post(self, status: dict[str, Any]) -> GalleryPost:
         account = status.get("account") or {}
@@ -447,9 +450,10 @@ class MastodonGallery:
             acct = public.get("acct") if isinstance(public, dict) else None
             if isinstance(acct, str) and "@" in acct:
                 self._domains.add(acct.partition("@")[2].lower()[:253])
-        self._accounts[agent] = found
-        while len(self._accounts) > 10_000:
-            self._accounts.popitem(last=False)
+        with self._keeping:
+            self._accounts[agent] = found
+            while len(self._accounts) > 10_000:
+                self._accounts.popitem(last=False)
         return found
 
     def _status_limit(self) -> int:
@@ -552,7 +556,8 @@ class MastodonGallery:
         self._status_limit()
         # As an agent this process knows (servers may close the timeline to anonymous
         # readers), else anonymously.
-        reader = next(reversed(self._accounts), None)
+        with self._keeping:
+            reader = next(reversed(self._accounts), None)
         for page in self._pages(
             "/api/v1/timelines/public",
             agent=reader,
@@ -562,7 +567,8 @@ class MastodonGallery:
             for status in page[:PAGE]:
                 if isinstance(status, dict) and isinstance(status.get("account"), dict):
                     self._remember(status["account"])
-        people = {h: c for h, c in self._seen.items() if c.interactions != "all"}
+        with self._keeping:
+            people = {h: c for h, c in self._seen.items() if c.interactions != "all"}
         return ConsentRead(people, frozenset())
 
     # --- images and posts ------------------------------------------------------------
