@@ -1,0 +1,94 @@
+"""Fleet's own actions (the CLI's ``agents act --here``, the same path a worker takes) on a
+real server of the Mastodon client API: an agent posts, another likes and comments, the
+post's author replies, each once, counted from the server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pydantic import AnyUrl
+from sqlalchemy import Engine
+
+from fleet.cli import cli
+from fleet.errors import PermanentError
+from fleet.gallery.mastodon import MastodonGallery
+from fleet.service.root import Fleet, bootstrap
+from fleet.settings import DisclosureSettings, GallerySettings, Settings
+from tests.platforms.conftest import PaintedImages
+
+pytestmark = pytest.mark.platform
+
+
+class ProvisionedTokens:
+    """The tests' path of provisioning: an agent's account and token are made on the
+    server the first time Fleet asks for its token (an operator makes them beforehand)."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self._tokens: dict[str, str] = {}
+
+    def token_for(self, agent: str) -> str:
+        if agent not in self._tokens:
+            made = self._server.accounts([agent])
+            if agent not in made:
+                raise PermanentError(f"agent {agent!r} has no access token")
+            self._tokens[agent] = made[agent]
+        return self._tokens[agent]
+
+
+@pytest.fixture(params=["takahe", "gotosocial"])
+def server(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture
+def fleet(server: Any, sqlite_engine: Engine) -> Iterator[Fleet]:
+    settings = Settings(
+        database_url=sqlite_engine.url.render_as_string(hide_password=False),
+        gallery=GallerySettings(kind="mastodon", url=AnyUrl(server.url), timeout_seconds=30),
+        disclosure=DisclosureSettings(
+            operator_name="Fleet test operator", operator_url=AnyUrl("https://operator.test/")
+        ),
+        # The marks Fleet's image source embeds are credimg's; this painter embeds none.
+        provenance={"require": False},  # type: ignore[arg-type]
+        redis_url=None,
+        seed=11,
+    )
+    made = bootstrap(settings, sqlite_engine)
+    made.platform_credentials = ProvisionedTokens(server)
+    made.image_source = PaintedImages()
+    yield made
+    made.close()
+
+
+def act(fleet: Fleet, *args: str) -> Any:
+    result = CliRunner().invoke(cli, [*args, "--json"], obj=fleet)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_agents_post_like_and_comment_once_on_a_real_server(fleet: Fleet, server: Any) -> None:
+    act(fleet, "agents", "create", "--persona", "indie_game_dev", "--count", "2", "--start")
+    first, second = act(fleet, "agents", "list")[:2]
+    posted = act(fleet, "agents", "act", first["handle"], "post", "--here")
+    assert posted["status"] == "succeeded", posted
+    liked = act(fleet, "agents", "act", second["handle"], "like", "--here")
+    assert liked["status"] == "succeeded", liked
+    commented = act(fleet, "agents", "act", second["handle"], "comment", "--here")
+    assert commented["status"] == "succeeded", commented
+    gallery = fleet.open_gallery()
+    assert isinstance(gallery, MastodonGallery)
+    try:
+        mine = gallery.feed(agent=first["handle"], limit=40)
+        post = next(p for p in mine if p.username == first["handle"])
+        assert post.like_count == 1
+        thread = gallery.comments(agent=first["handle"], post_id=post.id)
+        assert [c.username for c in thread] == [second["handle"]]
+        shown = gallery.disclosure_of(first["handle"])
+        assert shown is not None and shown.operator_url == "https://operator.test/"
+    finally:
+        gallery.close()
