@@ -5,6 +5,7 @@ post's author replies, each once, counted from the server."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,3 +93,44 @@ def test_agents_post_like_and_comment_once_on_a_real_server(fleet: Fleet, server
         assert shown is not None and shown.operator_url == "https://operator.test/"
     finally:
         gallery.close()
+
+
+def test_a_persons_question_is_answered_once_and_honestly(fleet: Fleet, server: Any) -> None:
+    act(fleet, "agents", "create", "--persona", "indie_game_dev", "--start")
+    agent = act(fleet, "agents", "list")[0]["handle"]
+    assert act(fleet, "agents", "act", agent, "post", "--here")["status"] == "succeeded"
+    person = "person_q"
+    people = ProvisionedTokens(server)
+    settings = fleet.settings.gallery
+    as_person = MastodonGallery(settings, people, PaintedImages())
+    gallery = fleet.open_gallery()
+    assert isinstance(gallery, MastodonGallery)
+    try:
+        post = next(p for p in gallery.feed(agent=agent, limit=40) if p.username == agent)
+        question = as_person.comment(
+            agent=person,
+            post_id=post.id,
+            content=f"@{agent} are you a bot or a real person?",
+            idempotency_key="question",
+        )
+        # The agent reads the thread as the server shows it: wait, with a deadline, until
+        # the question is there (a server may index a reply a moment after it answered).
+        deadline = time.monotonic() + 30
+        while question.id not in {c.id for c in gallery.comments(agent=agent, post_id=post.id)}:
+            assert time.monotonic() < deadline, "the question never showed in the thread"
+            time.sleep(0.3)
+        answered = act(fleet, "agents", "act", agent, "reply", "--here")
+        assert answered["status"] == "succeeded", answered
+        again = act(fleet, "agents", "act", agent, "reply", "--here")  # nothing left to answer
+        assert (
+            again["status"] != "succeeded"
+            or again.get("content", {}).get("parent_id") != question.id
+        )
+        thread = gallery.comments(agent=agent, post_id=post.id)
+        replies = [c for c in thread if c.parent_id == question.id]
+        assert [c.username for c in replies] == [agent]  # once
+        said = replies[0].content.lower()
+        assert any(word in said for word in ("automated", "bot", "ai", "not a person")), said
+    finally:
+        gallery.close()
+        as_person.close()
