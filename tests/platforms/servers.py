@@ -328,6 +328,7 @@ class GoToSocial:
     home: Path
     binary: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    made: dict[str, str] = field(default_factory=dict)  # handle -> token
     logs: list[Any] = field(default_factory=list)
 
     def admin(self, *args: str) -> None:
@@ -354,12 +355,15 @@ class GoToSocial:
             ).json()
         tokens = {}
         for handle in handles:
+            if handle in self.made:  # made before in this run: its token again
+                tokens[handle] = self.made[handle]
+                continue
             password = f"Pw-{uuid.uuid4().hex}!"
             email = f"{handle}@fleet.test"
             self.admin(
                 "account", "create", "--username", handle, "--email", email, "--password", password
             )
-            tokens[handle] = self._sign_in(app, email, password)
+            tokens[handle] = self.made[handle] = self._sign_in(app, email, password)
         return tokens
 
     def _sign_in(self, app: dict[str, Any], email: str, password: str) -> str:

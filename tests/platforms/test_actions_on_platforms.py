@@ -56,6 +56,9 @@ def fleet(server: Any, sqlite_engine: Engine) -> Iterator[Fleet]:
         ),
         # The marks Fleet's image source embeds are credimg's; this painter embeds none.
         provenance={"require": False},  # type: ignore[arg-type]
+        # No newcomer holdout: the person who asks here must not be drawn into it (10 % of
+        # people, by their server-made id) and left unanswered by design.
+        impact={"holdout_share": 0},  # type: ignore[arg-type]
         redis_url=None,
         seed=11,
     )
