@@ -114,21 +114,6 @@ def gotosocial_server() -> Iterator[GoToSocial]:
         yield server
 
 
-def _count_by_api(url: str, tokens: dict[str, str]) -> Callable[[str], int]:
-    """An account's statuses as the server counts them (``statuses_count``)."""
-
-    def count(handle: str) -> int:
-        answer = httpx.get(
-            f"{url}/api/v1/accounts/verify_credentials",
-            headers={"Authorization": f"Bearer {tokens[handle]}"},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        return int(answer.json()["statuses_count"])
-
-    return count
-
-
 def _mastodon(url: str, tokens: dict[str, str]) -> Callable[[httpx.BaseTransport | None], Gallery]:
     settings = GallerySettings(kind="mastodon", url=AnyUrl(url), timeout_seconds=30)
 
@@ -166,7 +151,7 @@ def platform(request: pytest.FixtureRequest) -> Platform:
             _mastodon(gts.url, gts.tokens),
             AGENTS,
             PERSON,
-            _count_by_api(gts.url, gts.tokens),
+            gts.count_statuses,
             {"server": gts},
         )
     server = request.getfixturevalue("takahe_server")

@@ -397,6 +397,19 @@ class GoToSocial:
             ).json()
         return str(token["access_token"])
 
+    def count_statuses(self, handle: str) -> int:
+        """How many statuses ``handle`` has, read from GoToSocial's own database."""
+        import sqlite3
+
+        uri = f"file:{self.home / 'sqlite.db'}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            row = db.execute(
+                "SELECT count(*) FROM statuses WHERE account_id = "
+                "(SELECT id FROM accounts WHERE username = ? AND domain IS NULL)",
+                (handle,),
+            ).fetchone()
+        return int(row[0])
+
     def stop(self) -> None:
         for proc in self.procs:
             _stop(proc)
