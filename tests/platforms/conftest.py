@@ -114,6 +114,17 @@ def gotosocial_server() -> Iterator[GoToSocial]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def gotosocial_limited() -> Iterator[GoToSocial]:
+    """A second GoToSocial with a small per-IP budget (30 calls per 5 minutes)."""
+    why = absent("gotosocial")
+    if why:
+        pytest.skip(why)
+    with running_gotosocial(rate_limit=30) as server:
+        server.tokens = server.accounts([AGENTS[0]])  # type: ignore[attr-defined]
+        yield server
+
+
 def _mastodon(url: str, tokens: dict[str, str]) -> Callable[[httpx.BaseTransport | None], Gallery]:
     settings = GallerySettings(kind="mastodon", url=AnyUrl(url), timeout_seconds=30)
 

@@ -419,7 +419,8 @@ class GoToSocial:
 
 
 @contextlib.contextmanager
-def running_gotosocial() -> Iterator[GoToSocial]:
+def running_gotosocial(rate_limit: int = 0) -> Iterator[GoToSocial]:
+    """A GoToSocial; ``rate_limit``: its per-IP budget of calls per 5 minutes (0: none)."""
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         raise RuntimeError(
             "GoToSocial's build needs Debian's ffmpeg and ffprobe (apt-get install ffmpeg)"
@@ -446,7 +447,7 @@ def running_gotosocial() -> Iterator[GoToSocial]:
                 "letsencrypt-enabled: false",
                 'log-level: "warn"',
                 # The suite's calls come from one address: a per-IP budget of its own size.
-                "advanced-rate-limit-requests: 0",
+                f"advanced-rate-limit-requests: {rate_limit}",
                 "",
             ]
         )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import AnyUrl, SecretStr
 
-from fleet.errors import PermanentError, TransientError
+from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import Gallery, GalleryPost
@@ -376,3 +377,52 @@ def test_an_idempotency_key_is_kept_by_the_sandbox_and_forgotten_by_the_servers(
     # The sandbox answers the second call with the first post; Takahē and GoToSocial make
     # two: the adapter's look before each effect is what keeps them exactly once.
     assert made == (1 if platform.name == "sandbox" else 2)
+
+
+def test_a_servers_rate_limit_defers_the_agent_without_a_storm(
+    platform: Platform, request: pytest.FixtureRequest
+) -> None:
+    if platform.name != "gotosocial":
+        pytest.skip(
+            {
+                "sandbox": "the sandbox's budgets (429 with codes) are tests/gallery's",
+                "takahe": "Takahē 0.11 has no rate limit: nothing to meet",
+            }[platform.name]
+        )
+    server = request.getfixturevalue("gotosocial_limited")
+    ada = platform.agents[0]
+    settings = GallerySettings(kind="mastodon", url=AnyUrl(server.url), timeout_seconds=30)
+    counted: list[httpx.Request] = []
+
+    class Counting(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            counted.append(request)
+            return super().handle_request(request)
+
+    gallery = MastodonGallery(settings, Tokens(server.tokens), PaintedImages(), Counting())
+    try:
+        with pytest.raises(Deferred) as deferred:
+            for _ in range(100):
+                gallery.feed(agent=ada, limit=1)
+        sent = len(counted)
+        # Deferred again, at once, without a call: the agent rests until the reset.
+        with pytest.raises(Deferred):
+            gallery.feed(agent=ada, limit=1)
+        assert len(counted) == sent
+    finally:
+        gallery.close()
+    # Another process (no rest in its memory) meets the server's own 429: Deferred too,
+    # until its X-Ratelimit-Reset (GoToSocial sends no Retry-After).
+    other = MastodonGallery(settings, Tokens(server.tokens), PaintedImages())
+    try:
+        with pytest.raises(Deferred) as refused:
+            other.feed(agent=ada, limit=1)
+    finally:
+        other.close()
+    assert ": 429" in str(refused.value) and refused.value.until is not None
+    assert abs((refused.value.until - deferred.value.until).total_seconds()) <= 2
+    until = deferred.value.until
+    assert until is not None and deferred.value.scope == "call"
+    assert timedelta(0) < until - datetime.now(UTC) <= timedelta(minutes=5, seconds=5)
+    # GoToSocial's budget of 30, and not one call past the server's "0 remaining".
+    assert sent <= 30
