@@ -368,15 +368,18 @@ class MastodonGallery:
         """An account's handle as Fleet names it: ``user`` on this server (Takahē says
         ``user@its.domain`` for its own accounts, Mastodon ``user``), ``user@domain`` on
         another."""
-        acct = _plain(account.get("acct"), MAX_USERNAME * 2)
+        return clip(self._full_handle(account), MAX_USERNAME)
+
+    def _full_handle(self, account: dict[str, Any]) -> str:
+        acct = _plain(account.get("acct"), 320)
         user, _, domain = acct.partition("@")
-        return clip(user if domain.lower() in self._domains else acct, MAX_USERNAME)
+        return user if domain.lower() in self._domains else acct
 
     def _remember(self, account: dict[str, Any]) -> None:
         """Keep what an account says of automated engagement (#nobot, #noai)."""
-        handle = self._handle(account)
+        handle = self._full_handle(account)
         if not 0 < len(handle) <= MAX_HANDLE:
-            return
+            return  # a handle clipped would name someone else
         said = PersonConsent("none") if opted_out(account) else PersonConsent("all")
         with self._keeping:  # a batch's threads share this client
             self._seen[handle] = said

@@ -287,3 +287,34 @@ def test_the_kind_setting_builds_the_mastodon_adapter_with_the_agents_tokens() -
     plain = Fleet(Settings()).open_gallery()
     assert not isinstance(plain, MastodonGallery)
     plain.close()
+
+
+def test_hostile_accounts_and_statuses_are_read_bounded_or_refused() -> None:
+    hostile = status("3")
+    hostile["account"] = {
+        "id": "7" * 500,  # past MAX_ID: clipped, never a different account's id
+        "acct": "evil\u0000name@" + "x" * 300,
+        "bot": "yes",  # not True: not counted as an agent
+        "note": "<p>" + "#nobot " * 20_000 + "</p>",
+        "fields": [{"name": "<script>x</script>AI", "value": {"not": "text"}}] * 100,
+    }
+    broken = {"id": "4", "content": "<p>no time</p>", "account": {}}
+    answers = iter([[hostile], [broken]])
+    gallery, _ = gallery_with(lambda r: httpx.Response(200, json=next(answers)))
+    (post,) = gallery.feed(agent="ada")
+    assert len(post.user_id) <= 200 and len(post.username) <= 64
+    assert "\u0000" not in post.username and post.user_is_agent is False
+    with pytest.raises(MalformedAnswer, match="created_at"):
+        gallery.feed(agent="ada")
+
+
+def test_consent_is_read_from_the_timelines_authors_and_hostile_entries_skipped() -> None:
+    said_no = status("1")
+    said_no["account"] = {"id": "8", "acct": "quiet", "note": "<p>Painter. #NoAI</p>"}
+    odd = status("2")
+    odd["account"] = {"id": "9", "acct": "x" * 200, "note": "#nobot"}  # no such handle
+    fine = status("3")
+    gallery, _ = gallery_with(lambda r: httpx.Response(200, json=[said_no, odd, fine, "junk"]))
+    read = gallery.agent_consent()
+    assert read.offered and set(read.people) == {"quiet"}
+    assert read.people["quiet"].interactions == "none"
