@@ -54,6 +54,7 @@ fetch elsewhere). Tokens go in a header per call and appear in no log line or me
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -151,6 +152,7 @@ class MastodonGallery:
         self._host = parts.netloc.lower()
         self._given = transport
         self._link: httpx.BaseTransport | Wire | None = None
+        self._pid = 0
         self._opening = threading.Lock()
         self._keeping = threading.Lock()
         seconds = settings.timeout_seconds
@@ -174,8 +176,14 @@ class MastodonGallery:
     # --- the wire --------------------------------------------------------------------
 
     def _http(self) -> httpx.BaseTransport | Wire:
+        link = self._link
+        if link is not None and self._pid == os.getpid():
+            return link
         with self._opening:
-            if self._link is None:
+            # After a fork the parent's sockets are not ours: a pool of this process's own
+            # (the inherited one is left alone: closing it would close the parent's).
+            if self._link is None or self._pid != os.getpid():
+                self._pid = os.getpid()
                 if self._given is not None:
                     self._link = self._given
                 elif (proxy := bounded.proxy_for(self._base)) is not None:
@@ -195,7 +203,7 @@ class MastodonGallery:
             return self._link
 
     def close(self) -> None:
-        if self._link is not None:
+        if self._link is not None and self._pid == os.getpid():
             self._link.close()
         self._link = None
 

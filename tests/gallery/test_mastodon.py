@@ -318,3 +318,14 @@ def test_consent_is_read_from_the_timelines_authors_and_hostile_entries_skipped(
     read = gallery.agent_consent()
     assert read.offered and set(read.people) == {"quiet"}
     assert read.people["quiet"].interactions == "none"
+
+
+def test_a_forked_process_opens_a_pool_of_its_own() -> None:
+    settings = GallerySettings(kind="mastodon", url=AnyUrl(BASE))
+    gallery = MastodonGallery(settings, Tokens(), OneImage())
+    parents = gallery._http()
+    assert gallery._http() is parents
+    gallery._pid = -1  # as a child after fork sees it: the pool is its parent's
+    assert gallery._http() is not parents
+    gallery.close()
+    parents.close()
