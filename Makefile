@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-faults test-fast test-quick test-thorough lint demo bench run clean wheel-check
+.PHONY: install test test-faults test-platform test-fast test-quick test-thorough lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -37,9 +37,9 @@ $(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 # quiet cores (docs/testing.md).
 TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(4, os.cpu_count() or 1)))')
 test: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "not faults and not slow" -n $(TEST_JOBS) --dist worksteal; \
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "not faults and not slow and not platform" -n $(TEST_JOBS) --dist worksteal; \
 	parallel=$$?; \
-	$(BIN)/pytest -m "slow and not faults" && exit $$parallel
+	$(BIN)/pytest -m "slow and not faults and not platform" && exit $$parallel
 
 # The long fault scenarios (tests/chaos/: workers SIGKILLed, Redis, Postgres and beats lost
 # mid-run, a worker host cut off for a minute), each on servers of its own:
@@ -47,9 +47,16 @@ test: install
 test-faults: install
 	$(BIN)/pytest -m faults tests/chaos
 
+# The conformance suite (tests/platforms/): one set of contract tests on the sandbox and on
+# real servers of the Mastodon client API (Takahē, GoToSocial) run from ../shared/platforms
+# (skipped, with the reason, where it is absent): about a minute once Takahē's environment
+# is cached (docs/platforms.md). CI runs it after make test.
+test-platform: install
+	$(BIN)/pytest -m platform tests/platforms
+
 # The suite without the end-to-end and chaos tests (real worker processes): a few minutes.
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow and not platform"
 
 # Every test that needs no server (SQLite, the in-memory broker, fakeredis), aimed at
 # under a minute on two quiet cores. Skipped, each with why (docs/testing.md): the tests

@@ -92,6 +92,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif item.get_closest_marker("long"):
             reason = "long: an in-process run of many seconds (make test runs it)"
             item.add_marker(pytest.mark.skip(reason=reason))
+        elif item.get_closest_marker("platform"):
+            reason = "platform: real servers of the Mastodon client API (make test-platform)"
+            item.add_marker(pytest.mark.skip(reason=reason))
         elif item.get_closest_marker("browser"):
             reason = "browser: starts headless Chromium, seconds of CPU (make test-fast runs it)"
             item.add_marker(pytest.mark.skip(reason=reason))

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.content.port import ContentWriter
 from fleet.db.engine import build_engine, session_factory
 from fleet.embeddings.port import Embedder
-from fleet.errors import InputError
-from fleet.gallery.port import Gallery
+from fleet.errors import ConfigError, InputError
+from fleet.gallery.port import Credentials, Gallery, ImageSource
 from fleet.infra.clocks import Clock, SystemClock
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 from fleet.settings import Settings, load_settings
@@ -68,6 +68,9 @@ class Fleet:
     publish: Callable[[Event], None] | None = field(default=None, repr=False)
     # Replaces the embedder FLEET_EMBEDDINGS__* would build (tests give a fake one).
     given_embedder: Embedder | None = field(default=None, repr=False)
+    # A per-agent platform's (FLEET_GALLERY__KIND=mastodon) tokens and image maker.
+    platform_credentials: Credentials | None = field(default=None, repr=False)
+    image_source: ImageSource | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -252,10 +255,31 @@ class Fleet:
         from fleet.gallery.client import HttpGallery
 
         settings = self.settings
+        if self.gallery is None and settings.gallery.kind == "mastodon":
+            return self._mastodon_gallery()
         return self.gallery or HttpGallery(
             settings.gallery,
             pause_seconds=settings.actions.pause_probe_seconds,
             provenance=_provenance_asked(settings),
+            disclosure=settings.disclosure,
+        )
+
+    def _mastodon_gallery(self) -> Gallery:
+        """The gallery on a server of the Mastodon client API (FLEET_GALLERY__KIND=mastodon):
+        each agent's token from ``platform_credentials``, images from ``image_source``."""
+        from fleet.gallery.mastodon import MastodonGallery
+
+        settings = self.settings
+        if self.platform_credentials is None:
+            raise ConfigError(
+                "FLEET_GALLERY__KIND=mastodon needs the agents' access tokens: no credential "
+                "store is configured (docs/platforms.md)"
+            )
+        return MastodonGallery(
+            settings.gallery,
+            self.platform_credentials,
+            self.image_source,
+            pause_seconds=settings.actions.pause_probe_seconds,
             disclosure=settings.disclosure,
         )
 
@@ -415,6 +439,8 @@ class Fleet:
         else a plain client of the configured gallery, without the workers' limits."""
         from fleet.gallery.client import HttpGallery
 
+        if self.gallery is None and self.settings.gallery.kind == "mastodon":
+            return self._mastodon_gallery()
         return self.gallery or HttpGallery(
             self.settings.gallery,
             pause_seconds=self.settings.actions.pause_probe_seconds,

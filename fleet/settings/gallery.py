@@ -14,6 +14,10 @@ from fleet.settings.base import WebUrl, _Nested
 class GallerySettings(_Nested):
     """The gallery (FloImg Studio API or the sandbox) Fleet acts on."""
 
+    # Which API the gallery speaks: "floimg" (FloImg Studio, the sandbox) or "mastodon"
+    # (any server of the Mastodon client API: Takahē, GoToSocial, Mastodon, Pixelfed...;
+    # one access token per agent, docs/platforms.md).
+    kind: Literal["floimg", "mastodon"] = "floimg"
     url: AnyUrl = AnyUrl("http://127.0.0.1:8700")
     token: SecretStr = SecretStr("sandbox-service-token")  # the sandbox's DEFAULT_TOKEN
     # The whole of one call, connect to last byte (each read too: a trickle is cut).
