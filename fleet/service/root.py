@@ -68,9 +68,10 @@ class Fleet:
     publish: Callable[[Event], None] | None = field(default=None, repr=False)
     # Replaces the embedder FLEET_EMBEDDINGS__* would build (tests give a fake one).
     given_embedder: Embedder | None = field(default=None, repr=False)
-    # A per-agent platform's (FLEET_GALLERY__KIND=mastodon) tokens and image maker.
-    platform_credentials: Credentials | None = field(default=None, repr=False)
-    image_source: ImageSource | None = field(default=None, repr=False)
+    # Replace a per-agent platform's (FLEET_GALLERY__KIND=mastodon) tokens and image
+    # maker, which the settings would build (``credentials``, ``image_source``).
+    given_credentials: Credentials | None = field(default=None, repr=False)
+    given_images: ImageSource | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -266,19 +267,20 @@ class Fleet:
 
     def _mastodon_gallery(self) -> Gallery:
         """The gallery on a server of the Mastodon client API (FLEET_GALLERY__KIND=mastodon):
-        each agent's token from ``platform_credentials``, images from ``image_source``."""
+        each agent's token from ``credentials`` (FLEET_CREDENTIALS__KEYS), images from
+        ``image_source`` (FLEET_IMAGES__*)."""
         from fleet.gallery.mastodon import MastodonGallery
 
         settings = self.settings
-        if self.platform_credentials is None:
+        if self.given_credentials is None and not settings.credentials.key_list():
             raise ConfigError(
-                "FLEET_GALLERY__KIND=mastodon needs the agents' access tokens: no credential "
-                "store is configured (docs/platforms.md)"
+                "FLEET_GALLERY__KIND=mastodon needs the agents' access tokens, sealed with "
+                "FLEET_CREDENTIALS__KEYS, which is not set (docs/credentials.md)"
             )
         return MastodonGallery(
             settings.gallery,
-            self.platform_credentials,
-            self.image_source,
+            self.given_credentials or self.credentials,
+            self.given_images or self.image_source,
             pause_seconds=settings.actions.pause_probe_seconds,
             disclosure=settings.disclosure,
         )

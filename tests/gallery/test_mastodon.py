@@ -279,7 +279,7 @@ def test_the_kind_setting_builds_the_mastodon_adapter_with_the_agents_tokens() -
             operator_name="Test operator", operator_url=AnyUrl("https://operator.test/agents")
         ),
     )
-    built = Fleet(settings, platform_credentials=Tokens(), image_source=OneImage()).open_gallery()
+    built = Fleet(settings, given_credentials=Tokens(), given_images=OneImage()).open_gallery()
     assert isinstance(built, MastodonGallery)
     built.close()
     with pytest.raises(ConfigError, match="access tokens"):

@@ -63,7 +63,7 @@ def fleet(server: Any, sqlite_engine: Engine) -> Iterator[Fleet]:
         seed=11,
     )
     made = bootstrap(settings, sqlite_engine)
-    made.platform_credentials = ProvisionedTokens(server)
+    made.given_credentials = ProvisionedTokens(server)
     made.image_source = PaintedImages()
     yield made
     made.close()
