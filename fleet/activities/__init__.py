@@ -25,6 +25,7 @@ from fleet.activities.impact import (
     assign_people,
     assignments,
     experiments,
+    identity_answered,
     people_of,
     record_sightings,
     touches_of_the_held,
@@ -162,6 +163,7 @@ __all__ = [
     "taken_by",
     "tallies",
     "touches_of_the_held",
+    "identity_answered",
     "week_outcomes",
     "week_posts",
 ]

@@ -72,7 +72,8 @@ def note_questions(
 def _answered(question: Any = _QUESTIONS) -> Any:
     return exists().where(
         _ENGAGEMENTS.c.agent_id == question.c.agent_id,
-        _ENGAGEMENTS.c.post_id == question.c.comment_id,
+        _ENGAGEMENTS.c.target_kind == "comment",
+        _ENGAGEMENTS.c.target_id == question.c.comment_id,
         _ENGAGEMENTS.c.kind == "reply",
     )
 
@@ -140,7 +141,8 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
             _ENGAGEMENTS,
             and_(
                 _ENGAGEMENTS.c.agent_id == _QUESTIONS.c.agent_id,
-                _ENGAGEMENTS.c.post_id == _QUESTIONS.c.comment_id,
+                _ENGAGEMENTS.c.target_kind == "comment",
+                _ENGAGEMENTS.c.target_id == _QUESTIONS.c.comment_id,
                 _ENGAGEMENTS.c.kind == "reply",
             ),
         )

@@ -106,8 +106,23 @@ def impact_report(
         opted_out=apart,
         seed=fleet.settings.seed,
     )
-    touched = activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days)
-    return replace(read, touched_holdout=touched)
+    touches = activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days)
+    answered = activities.identity_answered(fleet.sessions, name)
+    notes = list(read.notes)
+    if answered.get("holdout"):
+        notes.append(
+            f"{answered['holdout']} held-out "
+            + ("person was" if answered["holdout"] == 1 else "people were")
+            + " answered an identity question: honesty outranks the holdout; they stay in "
+            "the holdout arm (intention-to-treat)."
+        )
+    return replace(
+        read,
+        touched_holdout=len(touches),
+        touches=touches,
+        identity_answered=answered,
+        notes=notes,
+    )
 
 
 def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:

@@ -86,7 +86,7 @@ def test_the_schema_carries_the_design_constraints(empty_engine: Engine) -> None
     }
     assert ("handle",) in unique["agents"]
     assert ("idempotency_key",) in unique["agent_activities"]
-    assert ("agent_id", "post_id", "kind") in unique["engagements"]
+    assert ("agent_id", "target_id", "kind") in unique["engagements"]
     due = next(ix for ix in inspector.get_indexes("agents") if ix["name"] == "ix_agents_due")
     assert due["column_names"] == ["next_tick_at"]
     where = due.get("dialect_options") or {}

@@ -225,3 +225,43 @@ def test_the_report_counts_the_fleets_touches_of_held_out_people(sim: Fleet) -> 
     assert report.touched_holdout == 1  # the like on the held-out person's post, not p2
     done = CliRunner().invoke(cli, ["impact"], obj=sim)
     assert "by the fleet's ledger: 1 (the holdout was broken" in done.stdout
+
+
+def _engage(sim: Fleet, agent_id: int, action: str, target: str, at: datetime) -> None:
+    made = activities.create_activity(
+        sim.sessions,
+        agent_id,
+        action,
+        at,
+        f"{agent_id}:{int(at.timestamp())}:{action}",
+        now=at,
+        lease=timedelta(minutes=5),
+    )
+    activities.finish(
+        sim.sessions, made, "succeeded", now=at, result={}, engagement=(target, action)
+    )
+
+
+def test_a_reply_to_a_comment_whose_id_is_a_held_out_posts_is_no_touch(sim: Fleet) -> None:
+    """Issue 67's false alarm: a gallery numbers posts and comments apart, so comment 7
+    and post 7 both exist; an agent's reply to comment 7 (a treated person's) is not a
+    touch of the held-out person who made post 7."""
+    (person,) = _held("newcomers1", 0.1, 1)
+    treated = next(str(u) for u in range(50) if arm(str(u), "newcomers1", 0.1) == "treated")
+    impact.record_people(sim, [GalleryPost("7", "t", "", "", 0, 0, NOW, person, "held", False)])
+    impact.record_comments(sim, [GalleryComment("7", "99", "hi", treated, "them", NOW)])
+    (agent_id,) = active_agents(sim, 1, now=NOW)
+    _engage(sim, agent_id, "reply", "7", NOW + timedelta(minutes=1))
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 0
+    assert report.touches == []
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "holdout was broken" not in done.stdout
+    # A like on post 7 is a touch, shown with its target.
+    _engage(sim, agent_id, "like", "7", NOW + timedelta(minutes=2))
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 1
+    (touch,) = report.touches
+    assert (touch.action, touch.target_kind, touch.target_id) == ("like", "post", "7")
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "like of post 7" in done.stdout
