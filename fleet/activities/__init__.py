@@ -131,6 +131,7 @@ __all__ = [
     "hold_fleet",
     "hold_in_force",
     "hourly_counts",
+    "identity_answered",
     "keep_pace",
     "keep_reading",
     "keep_target",
@@ -163,7 +164,6 @@ __all__ = [
     "taken_by",
     "tallies",
     "touches_of_the_held",
-    "identity_answered",
     "week_outcomes",
     "week_posts",
 ]

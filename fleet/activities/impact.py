@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
@@ -187,7 +187,8 @@ def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: 
     held-out people within their holdout: of their posts (a target of kind ``post``),
     their comments (``comment``) or their account (``person``), each compared with its own
     kind, never a comment's id with a post's. None is right; each is shown with its target
-    so that an operator can open it."""
+    so that an operator can open it. An answer honesty owed (a question about what the
+    agent is) is no touch: it is counted apart, per arm (``identity_answered``)."""
     held = {
         a.user_id: (a.first_seen, a.username)
         for a in assignments(sessions, experiment)
@@ -224,6 +225,7 @@ def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: 
                         .where(
                             Engagement.target_kind == target_kind,
                             Engagement.target_id.in_(wanted[part : part + _CHUNK]),
+                            ~_owed_answer(),
                         )
                     )
                     for handle, action, target_id, at in rows:
@@ -242,6 +244,19 @@ def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: 
                                 )
                             )
     return sorted(touches, key=lambda t: (t.at, t.agent, t.target_id))
+
+
+def _owed_answer() -> Any:
+    """An engagement that is the truthful answer honesty owed a person's question about
+    what the agent is: an exposure (``identity_answered``), not a touch the holdout
+    forbids."""
+    return exists().where(
+        Engagement.kind == "reply",
+        Engagement.target_kind == "comment",
+        IdentityQuestion.agent_id == Engagement.agent_id,
+        IdentityQuestion.comment_id == Engagement.target_id,
+        IdentityQuestion.closed_reason.is_(None),
+    )
 
 
 def identity_answered(sessions: sessionmaker[Session], experiment: str) -> dict[str, int]:

@@ -304,6 +304,7 @@ def identity_answers(scope: Scope) -> Finding:
         "max_minutes": found.max_minutes,
         "waiting": len(found.waiting),
         "waiting_past_bound": len(late),
+        "closed": found.closed,
     }
     soon = (
         ""
@@ -313,6 +314,11 @@ def identity_answers(scope: Scope) -> Finding:
     summary = (
         f"{found.truthful} of {found.answered} answers to {found.asked} identity questions "
         f"truthful{soon}; {len(found.waiting)} waiting"
+        + (
+            "; closed unowed: " + ", ".join(f"{n} {why}" for why, n in sorted(found.closed.items()))
+            if found.closed
+            else ""
+        )
     )
     if found.truthful < found.answered or late:
         past = f", {len(late)} past {IDENTITY_BOUND.total_seconds() / 3600:g} h" if late else ""

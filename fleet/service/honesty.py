@@ -12,6 +12,7 @@ published; ``identity_answers`` counts the questions asked, those answered truth
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from fleet.activities import identity
 from fleet.agents.queries import ids_of
 from fleet.content.guard.guard import readable
 from fleet.content.guard.identity import discloses, human_claim
+from fleet.core.answering import turned_away
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.logs import get_logger
@@ -46,6 +48,8 @@ def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int
     found: list[identity.QuestionSeen] = []
     gallery = fleet.open_gallery()
     try:
+        book = fleet.consent_book(gallery)
+        consent = None if book is None else book.current()
         for post in posts:
             agent_id = ids.get(post.username)
             if agent_id is None:
@@ -61,8 +65,19 @@ def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int
                 continue
             for comment in _unanswered_people(comments, post.username):
                 if intent.asks(comment.content):
+                    # A person who said no to this agent is owed nothing: kept, closed.
+                    said_no = consent is not None and turned_away(
+                        consent, post.username, comment.username
+                    )
                     found.append(
-                        identity.QuestionSeen(agent_id, comment.id, post.id, comment.created_at)
+                        identity.QuestionSeen(
+                            agent_id,
+                            comment.id,
+                            post.id,
+                            comment.created_at,
+                            asker=comment.username,
+                            said_no=said_no,
+                        )
                     )
     finally:
         if fleet.gallery is None:
@@ -124,8 +139,11 @@ class IdentityAnswers:
     truthful: int
     median_minutes: float | None
     max_minutes: float | None
-    # Questions still unanswered, the oldest first: (agent, asked at).
+    # Questions owed and still unanswered, the oldest first: (agent, asked at).
     waiting: list[tuple[str, datetime]] = field(default_factory=list)
+    # Questions closed without an answer owed, per reason (``fleet.core.answering.Closed``:
+    # the asker said no, asked the agent before, or the agent's day's cap was reached).
+    closed: dict[str, int] = field(default_factory=dict)
 
 
 def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswers:
@@ -145,5 +163,6 @@ def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswer
         truthful=truthful,
         median_minutes=statistics.median(minutes) if minutes else None,
         max_minutes=max(minutes) if minutes else None,
-        waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None],
+        waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None and not r.closed],
+        closed=dict(Counter(r.closed for r in rows if r.closed and r.answered_at is None)),
     )
