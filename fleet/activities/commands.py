@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
+from fleet.core.kinds import target_kind
 from fleet.core.leases import resend_lease
-from fleet.core.ledger import target_kind
 from fleet.core.statuses import ActivityStatus
 from fleet.core.timeline import idempotency_key
 from fleet.db.engine import autocommit, insert_ignoring
@@ -626,7 +626,7 @@ def record_engagement(
     session: Session, agent_id: int, activity_id: int, engagement: tuple[str, str], now: datetime
 ) -> None:
     """Add (agent, target, kind) to the engagement ledger (the target's kind follows the
-    action's: ``fleet.core.ledger.target_kind``); an existing row stays as it is."""
+    action's: ``fleet.core.kinds.target_kind``); an existing row stays as it is."""
     target_id, kind = engagement
     session.execute(
         insert_ignoring(session, ENGAGEMENTS, "agent_id", "target_id", "kind"),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
 from fleet.core.impact import Touch
-from fleet.core.ledger import TARGET_KINDS
+from fleet.core.kinds import TARGET_KINDS
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import (
     Agent,

@@ -316,7 +316,7 @@ class DeadLetter(Base):
 
 class Engagement(Base):
     """The engagement ledger: an agent engaged with a target once per kind of action at
-    most. The target is typed (``fleet.core.ledger``): ``target_kind`` says whether
+    most. The target is typed (``fleet.core.kinds.target_kind``): ``target_kind`` says whether
     ``target_id`` is a post's id (a like, a comment), a comment's (a reply: the comment
     answered) or a person's."""
 
