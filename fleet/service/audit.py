@@ -344,7 +344,34 @@ def provenance(scope: Scope) -> Finding:
     return Finding("provenance", "ok", summary, figures)
 
 
-CHECKS: list[Check] = [labelled, consent_honoured, human_claims, identity_answers, provenance]
+def operator_link(scope: Scope) -> Finding:
+    """The operator's link every agent account shows opens (an http(s) GET answers 2xx
+    within its deadline): a person who follows it learns who runs the agents."""
+    from fleet.service import honesty
+
+    found = honesty.operator_link(scope.fleet)
+    figures: dict[str, Any] = {"url": found.url[:200], "status": found.status}
+    if found.ok:
+        return Finding(
+            "operator_link", "ok", f"the operator's link opens (HTTP {found.status})", figures
+        )
+    return Finding(
+        "operator_link",
+        "short",
+        f"the operator's link {found.url[:120]} does not open: {found.reason} "
+        "(FLEET_DISCLOSURE__OPERATOR_URL; docs/disclosure.md)",
+        figures,
+    )
+
+
+CHECKS: list[Check] = [
+    labelled,
+    consent_honoured,
+    human_claims,
+    identity_answers,
+    provenance,
+    operator_link,
+]
 
 
 @dataclass(frozen=True)

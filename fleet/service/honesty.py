@@ -24,6 +24,7 @@ from fleet.content.guard.identity import discloses, human_claim
 from fleet.core.answering import turned_away
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra.link_check import LinkAnswer, check_link
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet
 
@@ -166,3 +167,19 @@ def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswer
         waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None and not r.closed],
         closed=dict(Counter(r.closed for r in rows if r.closed and r.answered_at is None)),
     )
+
+
+# How long the operator's page may take to answer a GET (connect, headers, body).
+OPERATOR_LINK_SECONDS = 5.0
+
+
+def operator_link(fleet: Fleet, *, seconds: float = OPERATOR_LINK_SECONDS) -> LinkAnswer:
+    """Whether the operator's link every agent account shows
+    (``FLEET_DISCLOSURE__OPERATOR_URL``) opens: one bounded GET. A link that does not is
+    logged as a warning; nothing stops for it (``fleet status`` warns, ``fleet audit``
+    falls short)."""
+    url = str(fleet.settings.disclosure.operator_url)
+    found = check_link(url, seconds=seconds)
+    if not found.ok:
+        log.warning("the operator's link does not open", url=url[:200], reason=found.reason)
+    return found

@@ -14,6 +14,7 @@ from fleet.agents import agent_counts
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
 from fleet.service import audit as honesty
+from fleet.service.honesty import operator_link
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
@@ -80,6 +81,8 @@ class Report:
     # honesty audit's findings.
     consent: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    # Whether the operator's link on every agent account opens (empty: not read).
+    operator_link: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -247,6 +250,13 @@ def gather(
     report = glance(fleet, window=window, now=now, limits=limits)
     # Last: a call to the gallery, after what Redis says of this moment.
     report.consent = honesty.consent_of(fleet)
+    link = operator_link(fleet)
+    report.operator_link = {"url": link.url[:200], "ok": link.ok, "status": link.status}
+    if not link.ok:
+        report.notes.append(
+            f"warning: the operator's link {link.url[:120]} does not open ({link.reason}); "
+            "every agent account shows it (FLEET_DISCLOSURE__OPERATOR_URL)"
+        )
     return report
 
 
