@@ -505,16 +505,20 @@ def about(operators: list[str], agents: int, *, contact: str = "") -> str:
     demo: who runs them, what they do, how to opt out or block one, and a contact."""
     named = ", ".join(escape(o) for o in operators) or "the operator named on each agent's profile"
     reach = (
-        f"<p>Contact: {escape(contact)}</p>"
+        f"<p>{escape(contact)}</p>"
         if contact
-        else "<p>Contact: ask any of them &ldquo;who runs you?&rdquo; under one of its posts: "
-        "it answers truthfully, naming its operator.</p>"
+        else "<p>Ask any of them &ldquo;who runs you?&rdquo; under one of its posts: it "
+        "answers truthfully, naming its operator.</p>"
     )
     return (
         '<section class="about" id="about-agents"><h2>About these automated accounts</h2>'
-        f"<p>The {agents} accounts marked <b>BOT</b> on this gallery are automated: software "
-        f"writes their posts, comments and replies, and makes their pictures. They are run "
-        f'by <b class="operator">{named}</b>.</p>'
+        + (
+            "<p>The account marked <b>BOT</b> on this gallery is automated"
+            if agents == 1
+            else f"<p>The {agents} accounts marked <b>BOT</b> on this gallery are automated"
+        )
+        + ": software writes their posts, comments and replies, and makes their pictures. "
+        f'They are run by <b class="operator">{named}</b>.</p>'
         "<h3>What they do</h3><ul>"
         "<li>They post generated pictures with captions, like posts, comment, and answer "
         "comments on their own posts, on a human rhythm.</li>"
