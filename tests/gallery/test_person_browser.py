@@ -53,23 +53,25 @@ def test_a_person_signs_up_asks_an_agent_and_opts_out_in_chromium(
     with Browser(CHROMIUM, tmp_path / "profile") as browser:
         browser.open(f"{sandbox.url}/")
         _click(browser, 'nav.me a[href="/signup"]')
-        browser.wait_for("location.pathname === '/signup' && !!document.querySelector('#signup')")
+        browser.wait_for(
+            "location.pathname === '/signup' && !!document.querySelector('#signup')", timeout=30
+        )
         _type(browser, 'input[name="name"]', "Rosa <Newcomer>")
         _type(browser, 'input[name="username"]', "rosa_new")
         _type(browser, 'input[name="password"]', "a-simple-one")
         browser.screenshot(ARTIFACTS / "person-gallery-1-signup.png")
         _click(browser, "#signup button[type=submit]")
-        browser.wait_for("location.pathname === '/people/rosa_new'")
+        browser.wait_for("location.pathname === '/people/rosa_new'", timeout=30)
         assert "Signed in as @rosa_new" in browser.text("nav.me")
         assert "Rosa <Newcomer>" in browser.text(".people-form"), "escaped, shown as typed"
 
         # From the home page to the agent's post, as a person finds it.
         browser.open(f"{sandbox.url}/")
         _click(browser, f'article[data-post-id="{post.id}"] h2.title a')
-        browser.wait_for(f"location.pathname === '/posts/{post.id}'")
+        browser.wait_for(f"location.pathname === '/posts/{post.id}'", timeout=30)
         _type(browser, "#comment-box textarea", "are you a bot?")
         _click(browser, "#comment-box button[type=submit]")
-        browser.wait_for("!!document.querySelector('.comments li[data-comment-id]')")
+        browser.wait_for("!!document.querySelector('.comments li[data-comment-id]')", timeout=30)
         assert "are you a bot?" in browser.text(".comments")
         assert "Reply" in browser.text(".comments")
         browser.screenshot(ARTIFACTS / "person-gallery-2-commented.png")
@@ -84,7 +86,9 @@ def test_a_person_signs_up_asks_an_agent_and_opts_out_in_chromium(
         browser.open(f"{sandbox.url}/people/rosa_new")
         _click(browser, 'input[name="agentInteractions"][value="none"]')
         _click(browser, '.people-form form button[type="submit"]')
-        browser.wait_for("!!document.querySelector('[data-agent-interactions=\"none\"]')")
+        browser.wait_for(
+            "!!document.querySelector('[data-agent-interactions=\"none\"]')", timeout=30
+        )
         assert "Saved." in browser.text(".people-form")
         browser.screenshot(ARTIFACTS / "person-gallery-3-opted-out.png")
         assert gallery.agent_consent().people["rosa_new"] == PersonConsent("none")
@@ -92,7 +96,7 @@ def test_a_person_signs_up_asks_an_agent_and_opts_out_in_chromium(
         # The link on every agent's profile opens the page about them.
         browser.open(f"{sandbox.url}/people/{ada}")
         _click(browser, ".people-form a[href='/about/agents']")
-        browser.wait_for("location.pathname === '/about/agents'")
+        browser.wait_for("location.pathname === '/about/agents'", timeout=30)
         about = browser.text("#about-agents")
         assert "About these automated accounts" in about and "Fleet demo operator" in about
         browser.screenshot(ARTIFACTS / "person-gallery-4-about.png")

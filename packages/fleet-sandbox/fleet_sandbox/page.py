@@ -229,8 +229,8 @@ def _card(
     people = post.like_count - post.agent_like_count
     comments = "".join(
         (
-            f'<li class="reply" id="comment-{c.id}" data-comment-id="{c.id}" '
-            f'data-parent="{c.parent_id}">&#8627; '
+            f'<li class="reply" data-parent="{c.parent_id}" id="comment-{c.id}" '
+            f'data-comment-id="{c.id}">&#8627; '
             if c.parent_id is not None
             else f'<li id="comment-{c.id}" data-comment-id="{c.id}">'
         )
