@@ -246,6 +246,33 @@ def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: 
     return sorted(touches, key=lambda t: (t.at, t.agent, t.target_id))
 
 
+def held_posts(
+    sessions: sessionmaker[Session], experiment: str, days: int, *, now: datetime, limit: int
+) -> list[tuple[str, str, str, datetime]]:
+    """The posts of held-out people seen within their holdout, newest first, at most
+    ``limit``: (post id, user id, username, the holdout's start)."""
+    held = {
+        a.user_id: (a.username, a.first_seen)
+        for a in assignments(sessions, experiment)
+        if a.arm == "holdout" and now - a.first_seen < timedelta(days=days)
+    }
+    if not held:
+        return []
+    found: list[tuple[str, str, str, datetime]] = []
+    ids = list(held)
+    with sessions() as session:
+        for start in range(0, len(ids), _CHUNK):
+            for item, user_id, at in session.execute(
+                select(ImpactSighting.item_id, ImpactSighting.user_id, ImpactSighting.at).where(
+                    ImpactSighting.kind == "post",
+                    ImpactSighting.user_id.in_(ids[start : start + _CHUNK]),
+                )
+            ):
+                found.append((str(item), str(user_id), held[user_id][0], at))
+    found.sort(key=lambda f: f[3], reverse=True)
+    return [(item, user, name, held[user][1]) for item, user, name, _ in found[:limit]]
+
+
 def _owed_answer() -> Any:
     """An engagement that is the truthful answer honesty owed a person's question about
     what the agent is: an exposure (``identity_answered``), not a touch the holdout
