@@ -73,7 +73,7 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool) -> None:
     if report.touched_holdout is not None:
         echo(
             "Agents' likes, comments and replies toward held-out people during their "
-            f"holdout, by the fleet's ledger: {report.touched_holdout}"
+            f"holdout, by the fleet's ledger and the gallery: {report.touched_holdout}"
             + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
             + "."
         )

@@ -227,7 +227,7 @@ def test_the_report_counts_the_fleets_touches_of_held_out_people(sim: Fleet) -> 
     report = impact.impact_report(sim)
     assert report.touched_holdout == 1  # the like on the held-out person's post, not p2
     done = CliRunner().invoke(cli, ["impact"], obj=sim)
-    assert "by the fleet's ledger: 1 (the holdout was broken" in done.stdout
+    assert "by the fleet's ledger and the gallery: 1 (the holdout was broken" in done.stdout
 
 
 def _engage(sim: Fleet, agent_id: int, action: str, target: str, at: datetime) -> None:
