@@ -24,7 +24,15 @@ from fleet.actions.planning import planned_replies
 from fleet.activities import Claim, identity
 from fleet.activities.drafts import APPROVED
 from fleet.content.port import CommentSeen, PostSeen
-from fleet.core.answering import OTHERS_AT_A_GLANCE, Seen, Unanswered, pick_answer, unanswered
+from fleet.core.answering import (
+    OTHERS_AT_A_GLANCE,
+    Closed,
+    Seen,
+    Unanswered,
+    pick_answer,
+    turned_away,
+    unanswered,
+)
 from fleet.core.consent import (
     MAX_STALE_SECONDS,
     OPEN,
@@ -588,6 +596,11 @@ def _person_of_comment(waiting: Unanswered) -> str | None:
     return None if waiting.author_is_agent else waiting.author
 
 
+def _said_no(choosing: Choosing, agent: str, person: str) -> bool:
+    """Whether ``person`` said no to ``agent``'s replies (their consent, as read now)."""
+    return choosing.consent is not None and turned_away(choosing.consent.current(), agent, person)
+
+
 def first_choices(
     choosing: Choosing, keys: Sequence[ActionKey[Action]]
 ) -> dict[str, activities.FirstChoice]:
@@ -938,18 +951,6 @@ def choose_comment(choosing: Choosing, claim: Claim) -> tuple[GalleryComment, st
     comment = everything.get(kept.post_id) if kept.post_id is not None else None
     if comment is None:
         raise Skip("nothing to reply to: no comment waits on the agent that it wants to answer")
-    if comment.id in asked:
-        # Found here (an answer to its comment elsewhere, or before a scan saw it): the
-        # audit counts it asked all the same.
-        identity.note_questions(
-            choosing.sessions,
-            [
-                identity.QuestionSeen(
-                    claim.actor.id, comment.id, comment.post_id, comment.created_at
-                )
-            ],
-            now=now,
-        )
     return comment, comment.post_id
 
 
@@ -959,17 +960,34 @@ def asking(
     waiting: Sequence[Unanswered],
     comments: dict[str, GalleryComment],
 ) -> set[str]:
-    """The people's comments waiting on the agent that ask what it is: those the ledger
-    holds (``fleet.activities.identity``), and those the check finds now."""
-    since = choosing.now() - identity.OWED_DAYS
-    asked = set(identity.owed_comments(choosing.sessions, claim.actor.id, since=since))
-    for w in waiting:
-        comment = comments.get(w.comment_id)
-        if (
-            comment is not None
-            and not w.author_is_agent
-            and w.comment_id not in asked
-            and choosing.identity.asks(comment.content)
-        ):
-            asked.add(w.comment_id)
-    return asked
+    """The people's comments waiting on the agent that are owed an answer to what it is
+    (``fleet.core.answering.owing``): those the check finds now are kept first (the audit
+    counts them asked, and a repeat or one past the day's cap is closed there), then the
+    ledger's open questions are read. An open question whose asker the agent may no
+    longer address (they said no since: not among ``waiting``) is closed with that
+    reason, so that it holds nobody's sessions."""
+    now = choosing.now()
+    since = now - identity.OWED_DAYS
+    waiting_ids = {w.comment_id for w in waiting}
+    found = [
+        identity.QuestionSeen(claim.actor.id, c.id, c.post_id, c.created_at, asker=c.username)
+        for w in waiting
+        if not w.author_is_agent
+        and (c := comments.get(w.comment_id)) is not None
+        and choosing.identity.asks(c.content)
+    ]
+    identity.note_questions(choosing.sessions, found, now=now)
+    open_ = identity.open_questions(choosing.sessions, claim.actor.id, since=since)
+    turned_away = [
+        c
+        for c in open_
+        if c not in waiting_ids
+        and (seen := comments.get(c)) is not None
+        and not seen.user_is_agent
+        and _said_no(choosing, claim.actor.handle, seen.username)
+    ]
+    if turned_away:
+        identity.close_questions(
+            choosing.sessions, claim.actor.id, turned_away, Closed.SAID_NO, now=now
+        )
+    return {c for c in open_ if c in waiting_ids}

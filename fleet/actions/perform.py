@@ -42,7 +42,7 @@ from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
-from fleet.activities import Claim
+from fleet.activities import Claim, identity
 from fleet.activities.commands import (
     AlreadyFinished,
     CarriedOut,
@@ -154,6 +154,10 @@ def for_comment(
     )
 
 
+def _owes(kit: ActionKit, claim: Claim, comment_id: str) -> bool:
+    return identity.owes_answer(kit.sessions, claim.actor.id, comment_id)
+
+
 def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> ReplyNeeds:
     gallery = gallery or kit.gallery
     return ReplyNeeds(
@@ -164,6 +168,7 @@ def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = N
         kit.authorship.publishing.review.kinds,
         choose_comment=partial(choose_comment, choosing(kit, gallery)),
         identity=kit.authorship.voice.identity,
+        owes=partial(_owes, kit),
         plan_session=(
             partial(plan_session, for_browse(kit, spent, gallery))
             if makes_plans(kit.writer)

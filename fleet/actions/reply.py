@@ -57,6 +57,10 @@ class ReplyNeeds:
     plan_session: Callable[[Claim], object] | None = None
     # People's consent, checked again just before the reply is sent (None: not read).
     consent: ConsentBook | None = None
+    # Whether the agent owes this comment's question an answer of its own (not a repeat
+    # of its asker's, nor past the day's cap: ``fleet.core.answering.owing``); such a
+    # one is answered by the offline writer. None: every question is owed.
+    owes: Callable[[Claim, str], bool] | None = None
 
 
 def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
@@ -81,7 +85,10 @@ def handle(needs: ReplyNeeds, claim: Claim, last_attempt: bool) -> Effect:
     )
     on_post = replace(post, answering=answering)
     if answering.asks_identity:
-        draft = truthful(needs.writing, claim, on_post)
+        if needs.owes is None or needs.owes(claim, comment.id):
+            draft = truthful(needs.writing, claim, on_post)
+        else:  # a repeat, or past the day's cap: the truth again, at no LLM cost
+            draft = offline_truth(needs.writing, claim, on_post)
     else:
         draft = commenting.written(needs.writing, claim, on_post)
     written: dict[str, Any] = {
@@ -136,6 +143,12 @@ def truthful(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
         draft = None
     if draft is not None and discloses(draft.text, writing.operator):
         return draft
+    return offline_truth(writing, claim, post)
+
+
+def offline_truth(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
+    """The offline writer's truthful answer to ``post.answering`` (no LLM call), checked
+    by the guard for everything but repetition."""
     persona = writing.personas.get(claim.actor.persona)
     author = author_of(writing, claim, about=post)
     draft = OfflineWriter().write_comment(persona, author, post, nonce=nonce(claim))

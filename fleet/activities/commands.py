@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
+from fleet.core.kinds import target_kind
 from fleet.core.leases import resend_lease
 from fleet.core.statuses import ActivityStatus
 from fleet.core.timeline import idempotency_key
@@ -624,13 +625,15 @@ def finish(
 def record_engagement(
     session: Session, agent_id: int, activity_id: int, engagement: tuple[str, str], now: datetime
 ) -> None:
-    """Add (agent, post, kind) to the engagement ledger; an existing row stays as it is."""
-    post_id, kind = engagement
+    """Add (agent, target, kind) to the engagement ledger (the target's kind follows the
+    action's: ``fleet.core.kinds.target_kind``); an existing row stays as it is."""
+    target_id, kind = engagement
     session.execute(
-        insert_ignoring(session, ENGAGEMENTS, "agent_id", "post_id", "kind"),
+        insert_ignoring(session, ENGAGEMENTS, "agent_id", "target_id", "kind"),
         {
             "agent_id": agent_id,
-            "post_id": post_id,
+            "target_kind": target_kind(kind),
+            "target_id": target_id,
             "kind": kind,
             "activity_id": activity_id,
             "created_at": now,
@@ -853,8 +856,8 @@ _FINISH_MANY = text(
         SELECT * FROM unnest(
             CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:results AS text[]),
             CAST(:reasons AS text[]), CAST(:posts AS text[]), CAST(:kinds AS text[]),
-            CAST(:usages AS text[])
-        ) AS v(id, status, result, reason, post_id, kind, usage)
+            CAST(:usages AS text[]), CAST(:targets AS text[])
+        ) AS v(id, status, result, reason, post_id, kind, usage, target_kind)
     ), done AS (
         UPDATE agent_activities AS a
         SET status = v.status, result = CAST(v.result AS jsonb), error = v.reason,
@@ -880,11 +883,11 @@ _FINISH_MANY = text(
         WHERE a.id = v.id AND a.status = :pending_status
         RETURNING a.id, a.agent_id
     ), ledger AS (
-        INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)
-        SELECT done.agent_id, v.post_id, v.kind, done.id, :at
+        INSERT INTO engagements (agent_id, target_kind, target_id, kind, activity_id, created_at)
+        SELECT done.agent_id, v.target_kind, v.post_id, v.kind, done.id, :at
         FROM done JOIN v ON v.id = done.id
         WHERE v.status = :succeeded_status AND v.post_id IS NOT NULL
-        ON CONFLICT (agent_id, post_id, kind) DO NOTHING
+        ON CONFLICT (agent_id, target_id, kind) DO NOTHING
     )
     SELECT id FROM done
     """
@@ -940,6 +943,7 @@ def finish_many(
             "reasons": [_reason(v) for v in endings],
             "posts": [e[0] if e else None for e in engaged],
             "kinds": [e[1] if e else None for e in engaged],
+            "targets": [target_kind(e[1]) if e else None for e in engaged],
             "usages": [None if v.usage is None else json.dumps(v.usage) for v in endings],
             "at": now,
             "pending_status": ActivityStatus.PENDING.value,

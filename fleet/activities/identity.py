@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, select
+from sqlalchemy import Table, and_, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.core.answering import Closed, Question, owing
 from fleet.core.memory import post_text
 from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import autocommit, insert_ignoring
@@ -37,31 +38,75 @@ OWED_DAYS = timedelta(days=3)
 
 @dataclass(frozen=True, slots=True)
 class QuestionSeen:
-    """A person's comment that asks agent ``agent_id`` what it is."""
+    """A person's comment that asks agent ``agent_id`` what it is; ``asker``: their
+    username; ``said_no``: the agent may not address them (an opt-out, a block)."""
 
     agent_id: int
     comment_id: str
     post_id: str
     asked_at: datetime
+    asker: str = ""
+    said_no: bool = False
 
 
 def note_questions(
     sessions: sessionmaker[Session], questions: Sequence[QuestionSeen], *, now: datetime
 ) -> int:
-    """Keep these questions (a question kept before stays as it was). How many are new."""
+    """Keep these questions (a question kept before stays as it was), each owed an answer
+    or closed with the reason ``fleet.core.answering.owing`` gives (the asker said no,
+    asked this agent before, or the agent's day's cap was reached). How many are new."""
     if not questions:
         return 0
-    rows = [
-        {
-            "agent_id": q.agent_id,
-            "comment_id": q.comment_id[:64],
-            "post_id": q.post_id[:64],
-            "asked_at": q.asked_at,
-            "seen_at": now,
-        }
-        for q in questions
-    ]
+    agents = sorted({q.agent_id for q in questions})
     with sessions.begin() as session:
+        kept: set[tuple[int, str]] = set(
+            session.execute(
+                select(_QUESTIONS.c.agent_id, _QUESTIONS.c.comment_id).where(
+                    _QUESTIONS.c.agent_id.in_(agents),
+                    _QUESTIONS.c.comment_id.in_(sorted({q.comment_id[:64] for q in questions})),
+                )
+            )
+        )
+        fresh = {
+            (q.agent_id, q.comment_id[:64]): q
+            for q in questions
+            if (q.agent_id, q.comment_id[:64]) not in kept
+        }
+        if not fresh:
+            return 0
+        owed_rows = session.execute(
+            select(_QUESTIONS.c.agent_id, _QUESTIONS.c.asker, _QUESTIONS.c.seen_at).where(
+                _QUESTIONS.c.agent_id.in_(agents), _QUESTIONS.c.closed_reason.is_(None)
+            )
+        )
+        before: set[tuple[int, str]] = set()
+        today: dict[int, int] = {}
+        for agent_id, asker, seen_at in owed_rows:
+            if asker:
+                before.add((int(agent_id), str(asker)))
+            if seen_at >= now - timedelta(days=1):
+                today[int(agent_id)] = today.get(int(agent_id), 0) + 1
+        decided = owing(
+            [
+                Question(q.agent_id, q.comment_id[:64], q.asker[:64], q.asked_at, q.said_no)
+                for q in fresh.values()
+            ],
+            asked_before=before,
+            owed_today=today,
+        )
+        rows = [
+            {
+                "agent_id": q.agent_id,
+                "comment_id": q.comment_id,
+                "post_id": fresh[(q.agent_id, q.comment_id)].post_id[:64],
+                "asked_at": q.asked_at,
+                "seen_at": now,
+                "asker": q.asker,
+                "closed_at": None if closed is None else now,
+                "closed_reason": None if closed is None else closed.value,
+            }
+            for q, closed in decided
+        ]
         statement = insert_ignoring(session, _QUESTIONS)
         # The rows inserted, counted from what they return (an executemany's rowcount
         # is not reliable across drivers).
@@ -69,10 +114,69 @@ def note_questions(
         return len(made.all())
 
 
+def close_questions(
+    sessions: sessionmaker[Session],
+    agent_id: int,
+    comment_ids: Collection[str],
+    reason: Closed,
+    *,
+    now: datetime,
+) -> int:
+    """Close these open questions to this agent with ``reason`` (an asker who said no
+    since they asked): nothing is owed them any more. How many were closed."""
+    if not comment_ids:
+        return 0
+    with sessions.begin() as session:
+        done = session.execute(
+            update(_QUESTIONS)
+            .where(
+                _QUESTIONS.c.agent_id == agent_id,
+                _QUESTIONS.c.comment_id.in_(sorted(comment_ids)),
+                _QUESTIONS.c.closed_reason.is_(None),
+                ~_answered(),
+            )
+            .values(closed_at=now, closed_reason=reason.value)
+        )
+        return int(cast(Any, done).rowcount or 0)
+
+
+def open_questions(sessions: sessionmaker[Session], agent_id: int, *, since: datetime) -> list[str]:
+    """The comments asking this agent what it is, asked since ``since``, owed an answer
+    and not answered yet (whatever the agent has under way), oldest first."""
+    with sessions() as session:
+        return [
+            str(c)
+            for c in session.scalars(
+                select(_QUESTIONS.c.comment_id)
+                .where(
+                    _QUESTIONS.c.agent_id == agent_id,
+                    _QUESTIONS.c.asked_at >= since,
+                    _QUESTIONS.c.closed_reason.is_(None),
+                    ~_answered(),
+                )
+                .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
+            )
+        ]
+
+
+def owes_answer(sessions: sessionmaker[Session], agent_id: int, comment_id: str) -> bool:
+    """Whether a question in this comment is owed this agent's own answer: not closed as a
+    repeat of the asker's or past the day's cap (such a one, answered in the ordinary
+    course, is written by the offline writer). A comment not kept as a question is owed."""
+    with sessions() as session:
+        reason = session.scalar(
+            select(_QUESTIONS.c.closed_reason).where(
+                _QUESTIONS.c.agent_id == agent_id, _QUESTIONS.c.comment_id == comment_id[:64]
+            )
+        )
+    return reason not in (Closed.ASKED_BEFORE.value, Closed.MANY_TODAY.value)
+
+
 def _answered(question: Any = _QUESTIONS) -> Any:
     return exists().where(
         _ENGAGEMENTS.c.agent_id == question.c.agent_id,
-        _ENGAGEMENTS.c.post_id == question.c.comment_id,
+        _ENGAGEMENTS.c.target_kind == "comment",
+        _ENGAGEMENTS.c.target_id == question.c.comment_id,
         _ENGAGEMENTS.c.kind == "reply",
     )
 
@@ -94,6 +198,7 @@ def owed(session: Session, agent_ids: Collection[int], *, since: datetime) -> di
         .where(
             _QUESTIONS.c.agent_id.in_(sorted(agent_ids)),
             _QUESTIONS.c.asked_at >= since,
+            _QUESTIONS.c.closed_reason.is_(None),
             ~_answered(),
             ~under_way,
         )
@@ -121,6 +226,8 @@ class Answer:
     answered_at: datetime | None
     text: str | None
     marked: bool  # the reply carries the identity mark (``content.identity``)
+    # Closed without an answer owed, and why (``fleet.core.answering.Closed``); None: owed.
+    closed: str | None = None
 
 
 def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]:
@@ -133,6 +240,7 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
             _ACTIVITIES.c.finished_at,
             _ACTIVITIES.c.content,
             _ACTIVITIES.c.status,
+            _QUESTIONS.c.closed_reason,
         )
         .select_from(_QUESTIONS)
         .join(_AGENTS, _AGENTS.c.id == _QUESTIONS.c.agent_id)
@@ -140,7 +248,8 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
             _ENGAGEMENTS,
             and_(
                 _ENGAGEMENTS.c.agent_id == _QUESTIONS.c.agent_id,
-                _ENGAGEMENTS.c.post_id == _QUESTIONS.c.comment_id,
+                _ENGAGEMENTS.c.target_kind == "comment",
+                _ENGAGEMENTS.c.target_id == _QUESTIONS.c.comment_id,
                 _ENGAGEMENTS.c.kind == "reply",
             ),
         )
@@ -150,7 +259,15 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
     )
     found = []
     with autocommit(sessions).connect() as connection:
-        for handle, comment_id, asked_at, finished_at, content, status in connection.execute(query):
+        for (
+            handle,
+            comment_id,
+            asked_at,
+            finished_at,
+            content,
+            status,
+            closed,
+        ) in connection.execute(query):
             done = status == ActivityStatus.SUCCEEDED and finished_at is not None
             written = content or {}
             found.append(
@@ -161,6 +278,7 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
                     finished_at if done else None,
                     str(written.get("text") or "") if done else None,
                     bool(written.get("identity")) if done else False,
+                    None if closed is None else str(closed),
                 )
             )
     return found

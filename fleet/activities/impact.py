@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
+from fleet.core.impact import Touch
+from fleet.core.kinds import TARGET_KINDS
 from fleet.db.engine import insert_ignoring
-from fleet.db.models import Engagement, ImpactAssignment, ImpactSighting
+from fleet.db.models import (
+    Agent,
+    Engagement,
+    IdentityQuestion,
+    ImpactAssignment,
+    ImpactSighting,
+)
 
 # Rows written in one statement at the most.
 _CHUNK = 500
@@ -174,37 +182,141 @@ def people_of(sessions: sessionmaker[Session], experiment: str) -> list[Person]:
     ]
 
 
-def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: int) -> int:
-    """The fleet's likes, comments and replies (by its engagement ledger) on the posts and
-    comments of held-out people seen in ``experiment``, within their holdout: 0 is right."""
+def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: int) -> list[Touch]:
+    """The fleet's likes, comments, replies and mentions (by its engagement ledger) of
+    held-out people within their holdout: of their posts (a target of kind ``post``),
+    their comments (``comment``) or their account (``person``), each compared with its own
+    kind, never a comment's id with a post's. None is right; each is shown with its target
+    so that an operator can open it. An answer honesty owed (a question about what the
+    agent is) is no touch: it is counted apart, per arm (``identity_answered``)."""
     held = {
-        a.user_id: a.first_seen for a in assignments(sessions, experiment) if a.arm == "holdout"
+        a.user_id: (a.first_seen, a.username)
+        for a in assignments(sessions, experiment)
+        if a.arm == "holdout"
     }
     if not held:
-        return 0
+        return []
     horizon = timedelta(days=days)
-    touched = 0
+    touches: list[Touch] = []
     ids = list(held)
     with sessions() as session:
         for start in range(0, len(ids), _CHUNK):
-            items = {
-                item: user_id
-                for item, user_id in session.execute(
-                    select(ImpactSighting.item_id, ImpactSighting.user_id).where(
-                        ImpactSighting.user_id.in_(ids[start : start + _CHUNK])
-                    )
+            chunk = ids[start : start + _CHUNK]
+            owners: dict[tuple[str, str], str] = {
+                (kind, item): user_id
+                for kind, item, user_id in session.execute(
+                    select(
+                        ImpactSighting.kind, ImpactSighting.item_id, ImpactSighting.user_id
+                    ).where(ImpactSighting.user_id.in_(chunk))
                 )
             }
-            if not items:
-                continue
-            for post_id, at in session.execute(
-                select(Engagement.post_id, Engagement.created_at).where(
-                    Engagement.post_id.in_(list(items))
+            owners.update({("person", u): u for u in chunk})
+            for target_kind in TARGET_KINDS:
+                wanted = [item for kind, item in owners if kind == target_kind]
+                for part in range(0, len(wanted), _CHUNK):
+                    rows = session.execute(
+                        select(
+                            Agent.handle,
+                            Engagement.kind,
+                            Engagement.target_id,
+                            Engagement.created_at,
+                        )
+                        .join(Agent, Agent.id == Engagement.agent_id)
+                        .where(
+                            Engagement.target_kind == target_kind,
+                            Engagement.target_id.in_(wanted[part : part + _CHUNK]),
+                            ~_owed_answer(),
+                        )
+                    )
+                    for handle, action, target_id, at in rows:
+                        user_id = owners[(target_kind, target_id)]
+                        seen, username = held[user_id]
+                        if seen <= at < seen + horizon:
+                            touches.append(
+                                Touch(
+                                    str(handle),
+                                    str(action),
+                                    target_kind,
+                                    str(target_id),
+                                    user_id,
+                                    username,
+                                    at,
+                                )
+                            )
+    return sorted(touches, key=lambda t: (t.at, t.agent, t.target_id))
+
+
+def held_posts(
+    sessions: sessionmaker[Session], experiment: str, days: int, *, now: datetime, limit: int
+) -> list[tuple[str, str, str, datetime]]:
+    """The posts of held-out people seen within their holdout, newest first, at most
+    ``limit``: (post id, user id, username, the holdout's start)."""
+    held = {
+        a.user_id: (a.username, a.first_seen)
+        for a in assignments(sessions, experiment)
+        if a.arm == "holdout" and now - a.first_seen < timedelta(days=days)
+    }
+    if not held:
+        return []
+    found: list[tuple[str, str, str, datetime]] = []
+    ids = list(held)
+    with sessions() as session:
+        for start in range(0, len(ids), _CHUNK):
+            for item, user_id, at in session.execute(
+                select(ImpactSighting.item_id, ImpactSighting.user_id, ImpactSighting.at).where(
+                    ImpactSighting.kind == "post",
+                    ImpactSighting.user_id.in_(ids[start : start + _CHUNK]),
                 )
             ):
-                seen = held[items[post_id]]
-                touched += seen <= at < seen + horizon
-    return touched
+                found.append((str(item), str(user_id), held[user_id][0], at))
+    found.sort(key=lambda f: f[3], reverse=True)
+    return [(item, user, name, held[user][1]) for item, user, name, _ in found[:limit]]
+
+
+def _owed_answer() -> Any:
+    """An engagement that is the truthful answer honesty owed a person's question about
+    what the agent is: an exposure (``identity_answered``), not a touch the holdout
+    forbids."""
+    return exists().where(
+        Engagement.kind == "reply",
+        Engagement.target_kind == "comment",
+        IdentityQuestion.agent_id == Engagement.agent_id,
+        IdentityQuestion.comment_id == Engagement.target_id,
+        IdentityQuestion.closed_reason.is_(None),
+    )
+
+
+def identity_answered(sessions: sessionmaker[Session], experiment: str) -> dict[str, int]:
+    """Per arm, the people recorded in ``experiment`` whom an agent answered a question
+    about what it is (the question's asker, its answer a reply in the ledger): exposures
+    honesty owes whatever the arm (``fleet.core.answering``)."""
+    answered = (
+        select(ImpactAssignment.arm, func.count(func.distinct(ImpactAssignment.user_id)))
+        .select_from(IdentityQuestion)
+        .join(
+            Engagement,
+            and_(
+                Engagement.agent_id == IdentityQuestion.agent_id,
+                Engagement.target_kind == "comment",
+                Engagement.target_id == IdentityQuestion.comment_id,
+                Engagement.kind == "reply",
+            ),
+        )
+        .join(
+            ImpactAssignment,
+            and_(
+                ImpactAssignment.experiment == experiment,
+                ImpactAssignment.username == IdentityQuestion.asker,
+            ),
+        )
+        .where(IdentityQuestion.asker != "")
+        .group_by(ImpactAssignment.arm)
+    )
+    found = {arm: 0 for arm in ("treated", "holdout")}
+    with sessions() as session:
+        for arm, count in session.execute(answered):
+            found[str(arm)] = int(count)
+    return found
 
 
 def _first_engagements(session: Session, post_ids: Iterable[str]) -> dict[str, datetime]:
@@ -212,12 +324,13 @@ def _first_engagements(session: Session, post_ids: Iterable[str]) -> dict[str, d
     found: dict[str, datetime] = {}
     for start in range(0, len(wanted), _CHUNK):
         for post_id, first in session.execute(
-            select(Engagement.post_id, func.min(Engagement.created_at))
+            select(Engagement.target_id, func.min(Engagement.created_at))
             .where(
-                Engagement.post_id.in_(wanted[start : start + _CHUNK]),
+                Engagement.target_kind == "post",
+                Engagement.target_id.in_(wanted[start : start + _CHUNK]),
                 Engagement.kind.in_(("like", "comment")),
             )
-            .group_by(Engagement.post_id)
+            .group_by(Engagement.target_id)
         ):
             found[post_id] = first
     return found

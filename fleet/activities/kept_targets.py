@@ -75,12 +75,12 @@ def _taken(post_in: Any) -> Any:
             post_in,
         ),
         select(
-            ENGAGEMENTS.c.post_id,
+            ENGAGEMENTS.c.target_id,
             func.sum(case((ENGAGEMENTS.c.created_at >= bindparam("since"), 1), else_=0)),
             func.max(case((ENGAGEMENTS.c.agent_id == bindparam("agent"), 1), else_=0)),
         )
-        .where(post_in(ENGAGEMENTS.c.post_id), ENGAGEMENTS.c.kind == bindparam("kind"))
-        .group_by(ENGAGEMENTS.c.post_id),
+        .where(post_in(ENGAGEMENTS.c.target_id), ENGAGEMENTS.c.kind == bindparam("kind"))
+        .group_by(ENGAGEMENTS.c.target_id),
     )
 
 
@@ -106,18 +106,18 @@ def _taken_by(agent_in: Any, post_in: Any) -> Any:
             agent_in(ACTIVITIES.c.agent_id),
             post_in,
         ),
-        select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
+        select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.target_id, literal(0)).where(
             agent_in(ENGAGEMENTS.c.agent_id),
-            post_in(ENGAGEMENTS.c.post_id),
+            post_in(ENGAGEMENTS.c.target_id),
             ENGAGEMENTS.c.kind == bindparam("kind"),
         ),
-        select(literal(None), ENGAGEMENTS.c.post_id, func.count())
+        select(literal(None), ENGAGEMENTS.c.target_id, func.count())
         .where(
-            post_in(ENGAGEMENTS.c.post_id),
+            post_in(ENGAGEMENTS.c.target_id),
             ENGAGEMENTS.c.kind == bindparam("kind"),
             ENGAGEMENTS.c.created_at >= bindparam("since"),
         )
-        .group_by(ENGAGEMENTS.c.post_id),
+        .group_by(ENGAGEMENTS.c.target_id),
     )
 
 
@@ -227,12 +227,12 @@ def open_to(agent: Any, post: Any = None) -> Any:
         .exists(),
         ~exists().where(
             ENGAGEMENTS.c.agent_id == agent,
-            ENGAGEMENTS.c.post_id == post,
+            ENGAGEMENTS.c.target_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
         ),
         select(func.count())
         .where(
-            ENGAGEMENTS.c.post_id == post,
+            ENGAGEMENTS.c.target_id == post,
             ENGAGEMENTS.c.kind == bindparam("kind"),
             ENGAGEMENTS.c.created_at >= bindparam("since"),
         )

@@ -95,9 +95,9 @@ def fleet_comments_on(
         return found
     with sessions() as session:
         rows = session.execute(
-            select(Engagement.post_id, func.count())
-            .where(Engagement.post_id.in_(list(wanted)), Engagement.kind == "comment")
-            .group_by(Engagement.post_id)
+            select(Engagement.target_id, func.count())
+            .where(Engagement.target_id.in_(list(wanted)), Engagement.kind == "comment")
+            .group_by(Engagement.target_id)
         )
         found.update({post_id: int(n) for post_id, n in rows})
     if replies is None:
@@ -220,9 +220,9 @@ def fleet_engagement_counts(
         return {}
     with sessions() as session:
         rows = session.execute(
-            select(Engagement.post_id, func.count())
-            .where(Engagement.post_id.in_(list(wanted)), Engagement.kind.in_(("like", "comment")))
-            .group_by(Engagement.post_id)
+            select(Engagement.target_id, func.count())
+            .where(Engagement.target_id.in_(list(wanted)), Engagement.kind.in_(("like", "comment")))
+            .group_by(Engagement.target_id)
         )
         found.update({post_id: int(n) for post_id, n in rows})
         replies = session.scalars(

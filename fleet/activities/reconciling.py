@@ -63,9 +63,9 @@ def recorded_likes(sessions: sessionmaker[Session], post_ids: Sequence[str]) -> 
         return {}
     with sessions() as session:
         rows = session.execute(
-            select(Engagement.post_id, func.count())
-            .where(Engagement.kind == "like", Engagement.post_id.in_(list(post_ids)))
-            .group_by(Engagement.post_id)
+            select(Engagement.target_id, func.count())
+            .where(Engagement.kind == "like", Engagement.target_id.in_(list(post_ids)))
+            .group_by(Engagement.target_id)
         )
         return {post_id: int(count) for post_id, count in rows}
 

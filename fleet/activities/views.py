@@ -235,7 +235,7 @@ def _letter(row: DeadLetter) -> DeadLetterView:
 def engaged_posts(session: Session, agent_id: int, kind: str) -> set[str]:
     """Posts the agent already liked (or commented on), from the engagement ledger."""
     rows = session.scalars(
-        select(Engagement.post_id).where(Engagement.agent_id == agent_id, Engagement.kind == kind)
+        select(Engagement.target_id).where(Engagement.agent_id == agent_id, Engagement.kind == kind)
     )
     return set(rows)
 
@@ -402,15 +402,15 @@ _OWN_POSTS_AND_REPLIES_OF = select(
     _NUMBERED.c.agent_id, _NUMBERED.c.action, _NUMBERED.c.result
 ).where(_NUMBERED.c.newest <= bindparam("limit"))
 _ADMIRERS = (
-    select(_ENGAGEMENTS.c.post_id, Agent.handle, func.count())
+    select(_ENGAGEMENTS.c.target_id, Agent.handle, func.count())
     .select_from(_ENGAGEMENTS)
     .join(Agent, Agent.id == _ENGAGEMENTS.c.agent_id)
     .where(
-        _ENGAGEMENTS.c.post_id.in_(bindparam("posts", expanding=True)),
+        _ENGAGEMENTS.c.target_id.in_(bindparam("posts", expanding=True)),
         # A reply's row holds the comment answered, whose id may equal a post's.
         _ENGAGEMENTS.c.kind.in_(("like", "comment")),
     )
-    .group_by(_ENGAGEMENTS.c.post_id, Agent.handle)
+    .group_by(_ENGAGEMENTS.c.target_id, Agent.handle)
 )
 
 

@@ -231,6 +231,15 @@ def start(ctx: click.Context, selection: Selection, provision: bool) -> None:
                 f"{reason}); each gets one at its first action",
                 err=True,
             )
+    link = started.operator_link
+    if link is not None:
+        report["operator_link"] = {"url": link.url, "ok": link.ok, "status": link.status}
+        if not link.ok:
+            echo(
+                f"fleet: warning: the operator's link {link.url[:120]} does not open "
+                f"({link.reason}); every agent account shows it (FLEET_DISCLOSURE__OPERATOR_URL)",
+                err=True,
+            )
     if as_json(ctx):
         print_json(report)
         ctx.exit(1 if result.errors else 0)

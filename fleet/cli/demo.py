@@ -111,10 +111,11 @@ def _show(ctx: click.Context, summary: Summary, options: DemoOptions) -> None:
     )
     if not options.keep_gallery:
         echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")
+    echo(f"the agents' operator link: {summary.about_url} (About these automated accounts)")
 
 
 def _wait(ctx: click.Context, options: DemoOptions, summary: Summary, url: str) -> None:
     """The summary as soon as the run ends, then the gallery until Ctrl-C."""
     _show(ctx, summary, options)
-    echo(f"the gallery stays up at {url} — Ctrl-C to stop")
+    echo(f"the gallery stays up at {url} — Ctrl-C to stop; a person signs up at {url}/signup")
     threading.Event().wait()

@@ -26,6 +26,10 @@ def _points(value: float | None, kind: str) -> str:
     return f"{100 * value:+.1f} pts" if kind == "proportion" else f"{value:+.2f}"
 
 
+# The touches of held-out people listed under the count (``--json`` has them all).
+TOUCHES_SHOWN = 20
+
+
 @click.command()
 @click.option(
     "--experiment",
@@ -69,9 +73,23 @@ def impact(ctx: click.Context, experiment: str | None, listing: bool) -> None:
     if report.touched_holdout is not None:
         echo(
             "Agents' likes, comments and replies toward held-out people during their "
-            f"holdout, by the fleet's ledger: {report.touched_holdout}"
+            f"holdout, by the fleet's ledger and the gallery: {report.touched_holdout}"
             + (" (the holdout was broken: see docs/impact.md)" if report.touched_holdout else "")
             + "."
+        )
+        for t in report.touches[:TOUCHES_SHOWN]:
+            echo(
+                f"  {t.at:%Y-%m-%d %H:%M} {t.agent}: {t.action} of {t.target_kind} "
+                f"{t.target_id} (held-out {t.username or t.user_id})"
+            )
+        if len(report.touches) > TOUCHES_SHOWN:
+            echo(f"  ... and {len(report.touches) - TOUCHES_SHOWN} more (--json lists them all)")
+    answered = report.identity_answered
+    if answered:
+        echo(
+            "People answered an identity question (honesty outranks the holdout; "
+            f"counted in their arm): {answered.get('treated', 0)} treated, "
+            f"{answered.get('holdout', 0)} held out."
         )
     for note in report.notes:
         echo(note)

@@ -193,6 +193,7 @@ class Polled(Generic[T]):
     def __init__(self, read: Callable[[], T], *, seconds: float) -> None:
         self._read, self._seconds = read, seconds
         self._stop = threading.Event()
+        self._again = threading.Event()
         self._thread: threading.Thread | None = None
         self.value: T | None = None
         self.read_at: float | None = None
@@ -207,8 +208,13 @@ class Polled(Generic[T]):
         self._thread = threading.Thread(target=self._run, name="console-poll", daemon=True)
         self._thread.start()
 
+    def refresh(self) -> None:
+        """Read again now (the thread wakes; the page shows the new reading when made)."""
+        self._again.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._again.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -219,7 +225,8 @@ class Polled(Generic[T]):
             except Exception as error:  # shown on the page; the next round tries again
                 self.failed = f"{type(error).__name__}: {error}"[:200]
             self.read_at = time.monotonic()
-            self._stop.wait(self._seconds)
+            self._again.wait(self._seconds)
+            self._again.clear()
 
 
 def _masked(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -12,16 +12,30 @@ An agent answers, in this order, as a person who looks after their posts does:
 Threads are bounded: an agent answers only a comment on its own post, a reply to its
 own top-level comment, or (from a person) a reply to its reply. Two agents never
 ping-pong: the deepest an exchange between agents goes is three messages.
+
+**Honesty outranks the experiment.** A person's question about what the agent is (or who
+runs it) is answered first, whatever the person's arm in the impact experiment: the
+holdout spares a held-out person every like, comment and reply but this one. The
+experiment records the answer as an exposure of that person's arm and keeps analysing by
+the arm assigned (intention-to-treat: ``docs/impact.md``). Only a person's own no (an
+opt-out or a block) stops it, as it stops everything.
+
+**What is owed** (``owing``): one truthful answer per asker and agent, and at most
+``OWED_PER_DAY`` a day per agent. A question from a person the agent may not address is
+closed with that reason, never owed (it would hold the agent's sessions for days); a
+repeat, or a question past the day's cap, is closed too: if the agent answers it in the
+ordinary course, the offline writer writes the truth (no LLM call).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from fleet.core.consent import Consent, allows
 from fleet.core.holdout import Spared
 
 # How often an agent takes up an answer to its own comment when no person waits on it.
@@ -29,6 +43,68 @@ GO_ON = 0.6
 # How often a session's look at its notifications answers another agent's comment on its
 # posts when nothing else waits (a reply drawn by the persona's weights always does).
 OTHERS_AT_A_GLANCE = 0.35
+
+
+# The most questions about what it is an agent owes answers to in a day (distinct askers).
+OWED_PER_DAY = 5
+
+
+class Closed(StrEnum):
+    """Why a question about what the agent is was closed without an answer owed."""
+
+    SAID_NO = "asker_said_no"  # the asker opted out of the agent (or blocked it)
+    ASKED_BEFORE = "asked_before"  # the asker asked this agent before: one answer each
+    MANY_TODAY = "many_today"  # the agent's day's cap of owed answers was reached
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A person's comment that asks agent ``agent_id`` what it is, newly seen."""
+
+    agent_id: int
+    comment_id: str
+    asker: str  # their username on the gallery ("" when not known)
+    asked_at: datetime
+    said_no: bool = False  # the agent may not address them (an opt-out, a block)
+
+
+def owing(
+    new: Sequence[Question],
+    *,
+    asked_before: Collection[tuple[int, str]],
+    owed_today: Mapping[int, int],
+    cap: int = OWED_PER_DAY,
+) -> list[tuple[Question, Closed | None]]:
+    """Each new question (the oldest first) with why it is closed, or None: owed.
+    ``asked_before``: the (agent, asker) pairs a question was owed or answered for;
+    ``owed_today``: per agent, the questions owed since a day ago."""
+    before = set(asked_before)
+    today = dict(owed_today)
+    decided: list[tuple[Question, Closed | None]] = []
+    for q in sorted(new, key=lambda q: (q.asked_at, q.comment_id)):
+        closed: Closed | None = None
+        if q.said_no:
+            closed = Closed.SAID_NO
+        elif q.asker and (q.agent_id, q.asker) in before:
+            closed = Closed.ASKED_BEFORE
+        elif today.get(q.agent_id, 0) >= cap:
+            closed = Closed.MANY_TODAY
+        else:
+            today[q.agent_id] = today.get(q.agent_id, 0) + 1
+            if q.asker:
+                before.add((q.agent_id, q.asker))
+        decided.append((q, closed))
+    return decided
+
+
+def turned_away(consent: Consent, agent: str, person: str) -> bool:
+    """Whether ``person`` said, in so many words, that ``agent`` may not reply to them (an
+    opt-out of replies, a block): a question of theirs is closed, never owed. A person
+    whose say could not be read, or a consent list that could not be, closes nothing:
+    the reply's own check holds the agent back then."""
+    return (
+        consent.known and person in consent.people and not allows(consent, agent, "reply", person)
+    )
 
 
 class Waiting(StrEnum):
@@ -108,17 +184,21 @@ def pick_answer(
     the agent answered already by the ledger's account; ``go_on`` and ``others``: how
     likely an answer to its comment, and another agent's comment on its post, is taken
     up when no person waits. A person ``spared`` spares (held out of the impact
-    experiment, or opted out) is never answered, not even a question about what the agent
-    is; ``asked``: people's comments that ask what the agent is, answered before any other
-    (the oldest first); ``planned``: the comments its session's plan wrote replies to,
+    experiment, or opted out) is not answered, but for a question about what the agent
+    is from a held-out person: honesty outranks the holdout (a person who opted out is
+    never answered); ``asked``: people's comments owed an answer to what the agent is,
+    answered before any other (the oldest first); ``planned``: the comments its session's plan wrote replies to,
     taken first among the fellow agents' it would draw from (people are answered in
     their order whatever the plan says: the plan was shown them in that order)."""
-    open_ = [
-        w
-        for w in waiting
-        if w.comment_id not in done
-        and (spared is None or w.author_is_agent or not spared.spares(w.author_id))
-    ]
+
+    def may_answer(w: Unanswered) -> bool:
+        if spared is None or w.author_is_agent:
+            return True
+        if w.comment_id in asked:
+            return not spared.said_no(w.author_id)
+        return not spared.spares(w.author_id)
+
+    open_ = [w for w in waiting if w.comment_id not in done and may_answer(w)]
     people = sorted(
         (w for w in open_ if not w.author_is_agent), key=lambda w: (w.comment_id not in asked, w.at)
     )

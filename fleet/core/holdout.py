@@ -8,7 +8,9 @@ The assignment is recorded once (``fleet.activities.impact``); a share changed l
 never moves a person already assigned.
 
 A held-out person gets no like, comment, reply or mention from an agent for the
-holdout's days (``Spared``); agents still post as usual, so they see the same living
+holdout's days (``Spared``), but for what honesty owes them: a question about what an
+agent is gets its truthful answer whatever the arm (``fleet.core.answering``), recorded
+as an exposure of the arm; agents still post as usual, so they see the same living
 gallery, only nobody singles them out. A person who opted out of agent engagement is
 never engaged either, and the report counts them apart (``Spared.opted_out``).
 """
@@ -111,6 +113,11 @@ class Spared:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_active", self.share > 0 or bool(self.held))
+
+    def said_no(self, user_id: str) -> bool:
+        """Whether this person opted out of agent engagement (whatever their arm): no duty
+        to answer them outranks their no."""
+        return user_id in self.opted_out
 
     def spares(self, user_id: str) -> bool:
         """Whether no agent may like, comment on, reply to or mention this person."""

@@ -261,6 +261,30 @@ def response_minutes(people: Sequence[Person]) -> dict[str, float | int | None]:
 
 
 @dataclass(frozen=True, slots=True)
+class Touch:
+    """An agent's action toward a held-out person during their holdout, by the ledger:
+    who, which action, and its target (a post, a comment or the person's account) as
+    the gallery names it, with the person it belongs to."""
+
+    agent: str
+    action: str
+    target_kind: str
+    target_id: str
+    user_id: str
+    username: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "action": self.action,
+            "target": {"kind": self.target_kind, "id": self.target_id},
+            "person": {"user_id": self.user_id, "username": self.username},
+            "at": self.at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """One experiment's report."""
 
@@ -274,6 +298,12 @@ class Report:
     response: dict[str, float | int | None]
     touched_holdout: int | None = None
     notes: list[str] = field(default_factory=list)
+    # The touches counted in ``touched_holdout``, each with its target.
+    touches: list[Touch] = field(default_factory=list)
+    # Exposures the experiment does not withhold (``docs/impact.md``): the people of each
+    # arm an agent answered an identity question ("are you a bot?"). Honesty outranks the
+    # holdout; the analysis stays intention-to-treat (by the arm assigned).
+    identity_answered: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -286,6 +316,8 @@ class Report:
             "outcomes": [o.as_dict() for o in self.outcomes],
             "treated_first_response_minutes": self.response,
             "agent_actions_toward_holdout": self.touched_holdout,
+            "touches_of_holdout": [t.as_dict() for t in self.touches],
+            "identity_answers_per_arm": self.identity_answered,
             "notes": self.notes,
         }
 

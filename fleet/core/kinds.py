@@ -18,16 +18,19 @@ __all__ = [
     "BATCH_TASKS",
     "FALLBACK_ORDER",
     "KINDS",
+    "TARGET_KINDS",
     "Action",
     "ActionKey",
     "ActionKind",
     "LikeKey",
     "Target",
+    "TargetKind",
     "action_of",
     "degraded",
     "is_like",
     "kind_of",
     "making",
+    "target_kind",
 ]
 
 
@@ -236,3 +239,23 @@ def is_like(key: ActionKey[Action]) -> TypeGuard[LikeKey]:
 def action_of(key: str) -> Action:
     """The action a key names (its last part)."""
     return ActionKey.parse(key).action
+
+
+# What an engagement in the ledger targeted: a post, a comment or a person. The ledger
+# keeps the target typed (``engagements.target_kind`` beside ``target_id``), so that a
+# comment's id is never read as a post's (the holdout's check compares a held-out
+# person's posts with posts, their comments with comments, their account with people).
+TargetKind = Literal["post", "comment", "person"]
+TARGET_KINDS: tuple[TargetKind, ...] = ("post", "comment", "person")
+_TARGETS: dict[str, TargetKind] = {
+    "like": "post",
+    "comment": "post",
+    "reply": "comment",  # the comment answered (its post is on the activity)
+    "follow": "person",
+    "mention": "person",
+}
+
+
+def target_kind(action: str) -> TargetKind:
+    """The kind of target an engagement of ``action`` records (a post, unless named)."""
+    return _TARGETS.get(action, "post")

@@ -315,18 +315,21 @@ class DeadLetter(Base):
 
 
 class Engagement(Base):
-    """The engagement ledger: an agent engaged with a target (a post; for a reply, the comment
-    answered) once per kind of action at most."""
+    """The engagement ledger: an agent engaged with a target once per kind of action at
+    most. The target is typed (``fleet.core.kinds.target_kind``): ``target_kind`` says whether
+    ``target_id`` is a post's id (a like, a comment), a comment's (a reply: the comment
+    answered) or a person's."""
 
     __tablename__ = "engagements"
     __table_args__ = (
-        UniqueConstraint("agent_id", "post_id", "kind"),
-        Index("ix_engagements_post_id_created_at", "post_id", "created_at"),
+        UniqueConstraint("agent_id", "target_id", "kind"),
+        Index("ix_engagements_target_id_created_at", "target_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
-    post_id: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("agent_activities.id", ondelete="SET NULL"), nullable=True
@@ -484,6 +487,12 @@ class IdentityQuestion(Base):
     post_id: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime]
     seen_at: Mapped[datetime]
+    # Who asked (the gallery's username; "" for a question kept before 0025).
+    asker: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Closed without an answer owed, and why: the asker opted out of the agent, asked it
+    # before, or the agent's questions of the day were many (``fleet.core.answering``).
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class SessionPlan(Base):

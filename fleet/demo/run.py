@@ -50,6 +50,7 @@ from fleet.service.overview import overview
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import (
     ActionSettings,
+    DisclosureSettings,
     DispatchSettings,
     GallerySettings,
     ProvenanceSettings,
@@ -157,6 +158,8 @@ class Summary:
     retries: int
     first_action_wall_seconds: float | None
     gallery_url: str
+    # The page every agent's operator link opens (the sandbox's, while it is up).
+    about_url: str = ""
 
 
 def _distribution(fleet: Fleet, count: int) -> Counter[str]:
@@ -183,6 +186,11 @@ def _dispatch_settings(options: DemoOptions) -> DispatchSettings:
     )
 
 
+def about_url(gallery_url: str) -> str:
+    """The sandbox's "About these automated accounts" page: the demo's operator link."""
+    return f"{gallery_url.rstrip('/')}/about/agents"
+
+
 def _settings(database: Path, gallery_url: str, options: DemoOptions) -> Settings:
     # The offline writer unless asked: a key in the environment is not a wish to pay.
     writer: dict[str, Any] = {} if options.llm else {"ANTHROPIC_API_KEY": None}
@@ -195,6 +203,8 @@ def _settings(database: Path, gallery_url: str, options: DemoOptions) -> Setting
         gallery=GallerySettings(
             url=AnyUrl(gallery_url), token=SecretStr(TOKEN), timeout_seconds=10
         ),
+        # Every agent account's operator link opens the sandbox's page about them.
+        disclosure=DisclosureSettings(operator_url=AnyUrl(about_url(gallery_url))),
         dispatch=_dispatch_settings(options),
         tasks=TaskSettings(max_retries=3, lease_seconds=3600),
         # Real-time waits inside a simulated day stay short.
@@ -414,6 +424,7 @@ class Demo:
             if self.first_action is None
             else round(self.first_action, 2),
             gallery_url=self.sandbox.url,
+            about_url=about_url(self.sandbox.url),
         )
 
     def view(self, width: int = 120, height: int = 50) -> Group:

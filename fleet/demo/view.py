@@ -37,6 +37,7 @@ def live_view(self: Demo, *, width: int = 120, height: int = 50) -> Group:
     header = Text(
         f"simulated {now:%a %H:%M} UTC  x{self.options.speed:g}  "
         f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}"
+        f"  about the agents {self.sandbox.url}/about/agents"
         + (f"  console {self.console.url}" if self.console is not None else ""),
         style="bold",
         overflow="ellipsis",

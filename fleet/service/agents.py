@@ -26,7 +26,9 @@ from fleet.agents import (
 from fleet.core.kinds import Action, ActionKey, ActionKind, kind_of
 from fleet.core.review import ReviewMode
 from fleet.errors import ConflictError, InputError
+from fleet.infra.link_check import LinkAnswer
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
+from fleet.service.honesty import operator_link
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
@@ -98,6 +100,8 @@ class Started:
 
     transition: Transition
     accounts: Provisioned | None
+    # Whether the operator's link the accounts show opens (None: not checked).
+    operator_link: LinkAnswer | None = None
 
 
 def start(fleet: Fleet, selection: Selection) -> Started:
@@ -112,7 +116,8 @@ def start(fleet: Fleet, selection: Selection) -> Started:
     finally:
         if fleet.gallery is None:
             gallery.close()
-    return Started(transition, accounts)
+    # The accounts show the operator's link: does it open? A warning, never a refusal.
+    return Started(transition, accounts, operator_link(fleet))
 
 
 def start_without_accounts(fleet: Fleet, selection: Selection) -> Started:

@@ -308,6 +308,7 @@ def identity_answers(scope: Scope) -> Finding:
         "max_minutes": found.max_minutes,
         "waiting": len(found.waiting),
         "waiting_past_bound": len(late),
+        "closed": found.closed,
     }
     soon = (
         ""
@@ -317,6 +318,11 @@ def identity_answers(scope: Scope) -> Finding:
     summary = (
         f"{found.truthful} of {found.answered} answers to {found.asked} identity questions "
         f"truthful{soon}; {len(found.waiting)} waiting"
+        + (
+            "; closed unowed: " + ", ".join(f"{n} {why}" for why, n in sorted(found.closed.items()))
+            if found.closed
+            else ""
+        )
     )
     if found.truthful < found.answered or late:
         past = f", {len(late)} past {IDENTITY_BOUND.total_seconds() / 3600:g} h" if late else ""
@@ -388,6 +394,26 @@ def platform_marks(scope: Scope) -> Finding:
     return Finding("platform_marks", "ok", summary, figures)
 
 
+def operator_link(scope: Scope) -> Finding:
+    """The operator's link every agent account shows opens (an http(s) GET answers 2xx
+    within its deadline): a person who follows it learns who runs the agents."""
+    from fleet.service import honesty
+
+    found = honesty.operator_link(scope.fleet)
+    figures: dict[str, Any] = {"url": found.url[:200], "status": found.status}
+    if found.ok:
+        return Finding(
+            "operator_link", "ok", f"the operator's link opens (HTTP {found.status})", figures
+        )
+    return Finding(
+        "operator_link",
+        "short",
+        f"the operator's link {found.url[:120]} does not open: {found.reason} "
+        "(FLEET_DISCLOSURE__OPERATOR_URL; docs/disclosure.md)",
+        figures,
+    )
+
+
 CHECKS: list[Check] = [
     labelled,
     consent_honoured,
@@ -395,6 +421,7 @@ CHECKS: list[Check] = [
     identity_answers,
     provenance,
     platform_marks,
+    operator_link,
 ]
 
 

@@ -199,9 +199,33 @@ def honesty(fleet: Fleet) -> dict[str, Any]:
     from fleet.service import audit
 
     found = audit.audit(fleet, window=timedelta(days=1))
+    findings = [f.to_json() | {"nothing": nothing_checked(f)} for f in found.findings]
     return {
         "ok": found.ok,
         "unchecked": found.unchecked,
+        # Every check that passed had nothing to look at: not a pass, "nothing to check yet".
+        "nothing": found.ok and all(f["nothing"] for f in findings if f["status"] == "ok"),
         "consent": audit.consent_line(audit.consent_of(fleet)),
-        "findings": [f.to_json() for f in found.findings],
+        "findings": findings,
     }
+
+
+def nothing_checked(finding: Any) -> bool:
+    """Whether a finding that holds had nothing to check ("0 of 0"): no agent account, no
+    published text or image, no question, no person who said no. The panel says "nothing
+    to check yet" for it, never a pass."""
+    if finding.status != "ok":
+        return False
+    figures: dict[str, Any] = finding.figures
+    name: str = finding.name
+    if name == "labelled":
+        return figures.get("accounts") == 0
+    if name == "consent":
+        return not figures
+    if name == "human_claims":
+        return figures.get("checked") == 0
+    if name == "identity_answers":
+        return figures.get("asked") == 0
+    if name == "provenance":
+        return figures.get("published") == 0 and not figures.get("refused")
+    return False

@@ -12,6 +12,7 @@ published; ``identity_answers`` counts the questions asked, those answered truth
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +21,10 @@ from fleet.activities import identity
 from fleet.agents.queries import ids_of
 from fleet.content.guard.guard import readable
 from fleet.content.guard.identity import discloses, human_claim
+from fleet.core.answering import turned_away
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.infra.link_check import LinkAnswer, check_link
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet
 
@@ -46,6 +49,8 @@ def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int
     found: list[identity.QuestionSeen] = []
     gallery = fleet.open_gallery()
     try:
+        book = fleet.consent_book(gallery)
+        consent = None if book is None else book.current()
         for post in posts:
             agent_id = ids.get(post.username)
             if agent_id is None:
@@ -61,8 +66,19 @@ def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int
                 continue
             for comment in _unanswered_people(comments, post.username):
                 if intent.asks(comment.content):
+                    # A person who said no to this agent is owed nothing: kept, closed.
+                    said_no = consent is not None and turned_away(
+                        consent, post.username, comment.username
+                    )
                     found.append(
-                        identity.QuestionSeen(agent_id, comment.id, post.id, comment.created_at)
+                        identity.QuestionSeen(
+                            agent_id,
+                            comment.id,
+                            post.id,
+                            comment.created_at,
+                            asker=comment.username,
+                            said_no=said_no,
+                        )
                     )
     finally:
         if fleet.gallery is None:
@@ -124,8 +140,11 @@ class IdentityAnswers:
     truthful: int
     median_minutes: float | None
     max_minutes: float | None
-    # Questions still unanswered, the oldest first: (agent, asked at).
+    # Questions owed and still unanswered, the oldest first: (agent, asked at).
     waiting: list[tuple[str, datetime]] = field(default_factory=list)
+    # Questions closed without an answer owed, per reason (``fleet.core.answering.Closed``:
+    # the asker said no, asked the agent before, or the agent's day's cap was reached).
+    closed: dict[str, int] = field(default_factory=dict)
 
 
 def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswers:
@@ -145,5 +164,19 @@ def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswer
         truthful=truthful,
         median_minutes=statistics.median(minutes) if minutes else None,
         max_minutes=max(minutes) if minutes else None,
-        waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None],
+        waiting=[(r.agent, r.asked_at) for r in rows if r.answered_at is None and not r.closed],
+        closed=dict(Counter(r.closed for r in rows if r.closed and r.answered_at is None)),
     )
+
+
+# How long the operator's page may take to answer a GET (connect, headers, body).
+OPERATOR_LINK_SECONDS = 5.0
+
+
+def operator_link(fleet: Fleet, *, seconds: float = OPERATOR_LINK_SECONDS) -> LinkAnswer:
+    """Whether the operator's link every agent account shows
+    (``FLEET_DISCLOSURE__OPERATOR_URL``) opens: one bounded GET. Nothing stops for a link
+    that does not: ``fleet agents start`` and ``fleet status`` warn, ``fleet audit``
+    falls short (the caller says it; nothing is logged here, where a CLI's output is
+    JSON)."""
+    return check_link(str(fleet.settings.disclosure.operator_url), seconds=seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fleet import activities
@@ -22,7 +22,7 @@ from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
     from fleet.core.holdout import Person
-    from fleet.core.impact import Report
+    from fleet.core.impact import Report, Touch
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -106,8 +106,80 @@ def impact_report(
         opted_out=apart,
         seed=fleet.settings.seed,
     )
-    touched = activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days)
-    return replace(read, touched_holdout=touched)
+    touches = activities.touches_of_the_held(fleet.sessions, name, impact.holdout_days)
+    touches = touches + seen_on_the_gallery(fleet, name, touches)
+    answered = activities.identity_answered(fleet.sessions, name)
+    notes = list(read.notes)
+    if answered.get("holdout"):
+        notes.append(
+            f"{answered['holdout']} held-out "
+            + ("person was" if answered["holdout"] == 1 else "people were")
+            + " answered an identity question: honesty outranks the holdout; they stay in "
+            "the holdout arm (intention-to-treat)."
+        )
+    return replace(
+        read,
+        touched_holdout=len(touches),
+        touches=touches,
+        identity_answered=answered,
+        notes=notes,
+    )
+
+
+# The held-out people's posts whose comments the report reads on the gallery, newest first.
+GALLERY_POSTS_READ = 50
+
+
+def seen_on_the_gallery(fleet: Fleet, experiment: str, known: Sequence[Touch]) -> list[Touch]:
+    """Agents' comments the gallery shows on held-out people's posts within their holdout
+    that the ledger's ``known`` touches do not hold (one the fleet did not record:
+    another fleet's, or one lost from the ledger), each marked as seen on the gallery.
+    At most ``GALLERY_POSTS_READ`` posts are read; a gallery that cannot be read adds
+    nothing (the ledger's count stands)."""
+    from fleet.agents.queries import live_handles_with_accounts
+    from fleet.core.impact import Touch
+    from fleet.service.audit import gallery_of
+
+    impact = fleet.settings.impact
+    posts = activities.held_posts(
+        fleet.sessions,
+        experiment,
+        impact.holdout_days,
+        now=fleet.clock.now(),
+        limit=GALLERY_POSTS_READ,
+    )
+    readers = live_handles_with_accounts(fleet.sessions, limit=1)
+    if not posts or not readers:
+        return []
+    already = {(t.agent, t.target_kind, t.target_id) for t in known}
+    horizon = timedelta(days=impact.holdout_days)
+    found: list[Touch] = []
+    try:
+        with gallery_of(fleet) as gallery:
+            for post_id, user_id, username, since in posts:
+                for c in gallery.comments(agent=readers[0], post_id=post_id, limit=100):
+                    # An agent's comment on the post itself (a reply answers whoever wrote
+                    # the comment it answers, not the post's author).
+                    if (
+                        c.user_is_agent
+                        and c.parent_id is None
+                        and since <= c.created_at < since + horizon
+                        and (c.username, "post", post_id) not in already
+                    ):
+                        found.append(
+                            Touch(
+                                c.username,
+                                "comment (seen on the gallery)",
+                                "post",
+                                post_id,
+                                user_id,
+                                username,
+                                c.created_at,
+                            )
+                        )
+    except FleetError:
+        return []
+    return found
 
 
 def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:

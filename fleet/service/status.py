@@ -15,6 +15,7 @@ from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
 from fleet.service import audit as honesty
 from fleet.service import credentials
+from fleet.service.honesty import operator_link
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
@@ -86,6 +87,8 @@ class Report:
     # Each platform's images of the last 7 days and how many kept their provenance marks
     # (fleet.service.audit.platform_marks_of); empty: no image Fleet made was uploaded.
     platform_marks: list[dict[str, Any]] = field(default_factory=list)
+    # Whether the operator's link on every agent account opens (empty: not read).
+    operator_link: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -253,6 +256,13 @@ def gather(
     report = glance(fleet, window=window, now=now, limits=limits)
     # Last: a call to the gallery, after what Redis says of this moment.
     report.consent = honesty.consent_of(fleet)
+    link = operator_link(fleet)
+    report.operator_link = {"url": link.url[:200], "ok": link.ok, "status": link.status}
+    if not link.ok:
+        report.notes.append(
+            f"warning: the operator's link {link.url[:120]} does not open ({link.reason}); "
+            "every agent account shows it (FLEET_DISCLOSURE__OPERATOR_URL)"
+        )
     return report
 
 

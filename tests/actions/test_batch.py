@@ -135,7 +135,7 @@ def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
         ).all()
         assert {key: status for key, status, _ in rows} == {k: "succeeded" for k in likes + browses}
         liked = {key: result["post_id"] for key, _, result in rows if key.endswith(":like")}
-        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+        ledger = session.execute(select(Engagement.agent_id, Engagement.target_id)).all()
     assert sorted(ledger) == sorted((int(k.split(":")[0]), p) for k, p in liked.items())
     assert set(liked.values()) <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
@@ -276,7 +276,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     if fleet.engine.dialect.name == "postgresql":
         assert keeps == [], "a like chose its post after the claim"
     with fleet.sessions() as session:
-        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+        ledger = session.execute(select(Engagement.agent_id, Engagement.target_id)).all()
     assert sorted(a for a, _ in ledger) == sorted(fans)
     assert {p for _, p in ledger} <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]
@@ -304,7 +304,7 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     if fleet.engine.dialect.name == "postgresql":
         assert keeps == [], "a first choice was refused: a like chose again after its claim"
     with fleet.sessions() as session:
-        ledger = session.execute(select(Engagement.agent_id, Engagement.post_id)).all()
+        ledger = session.execute(select(Engagement.agent_id, Engagement.target_id)).all()
     assert sorted(a for a, _ in ledger) == sorted(fans * 3)
     assert len(set(ledger)) == len(ledger) and {p for _, p in ledger} <= set(posts)
     handles = [agents.get_agent(fleet.sessions, str(f)).handle for f in fans]

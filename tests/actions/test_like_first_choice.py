@@ -95,7 +95,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     assert [o.status for o in outcomes] == ["succeeded"] * 6 + ["skipped"]
     assert sorted(liked) == sorted(posts)
     with fleet.sessions() as session:
-        ledger = session.scalars(select(Engagement.post_id).where(Engagement.agent_id == fan))
+        ledger = session.scalars(select(Engagement.target_id).where(Engagement.agent_id == fan))
         assert sorted(ledger) == sorted(posts)
     assert report_likes(admin, agents.get_agent(fleet.sessions, str(fan)).handle) == 6
     # The first like found no page yet: it chose after its claim. The others chose before

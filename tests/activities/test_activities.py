@@ -634,7 +634,11 @@ def test_admirers_of_many_agents_are_each_ones_ties_read_at_once(fleet: Fleet) -
             # A reply's row names the comment answered: comment "a1" is not ann's post.
             (bob, "a1", "reply"),
         ]:
-            session.add(Engagement(agent_id=fan, post_id=post, kind=kind, created_at=now))
+            session.add(
+                Engagement(
+                    agent_id=fan, target_kind="post", target_id=post, kind=kind, created_at=now
+                )
+            )
     together = activities.admirers_of(fleet.sessions, [ann, bob, cat])
     assert together == {
         ann: {handles[cat]: 2, handles[dan]: 1, "maya": 1},

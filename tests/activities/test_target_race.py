@@ -88,8 +88,9 @@ def test_a_post_engaged_while_the_choice_waited_is_not_kept(
     )
     holder.execute(
         text(
-            "INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at) "
-            "VALUES (:agent, 'p1', 'like', :id, :at)"
+            "INSERT INTO engagements"
+            " (agent_id, target_kind, target_id, kind, activity_id, created_at) "
+            "VALUES (:agent, 'post', 'p1', 'like', :id, :at)"
         ),
         {"agent": agent_id, "id": first, "at": NOW},
     )

@@ -676,7 +676,7 @@ class Rig:
                 )
             ]
             stray_rows = [
-                {"engagement": e.id, "activity": e.activity_id, "post": e.post_id, "kind": e.kind}
+                {"engagement": e.id, "activity": e.activity_id, "post": e.target_id, "kind": e.kind}
                 for e in session.scalars(
                     select(Engagement)
                     .outerjoin(AgentActivity, AgentActivity.id == Engagement.activity_id)

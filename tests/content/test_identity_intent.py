@@ -110,3 +110,27 @@ def test_a_question_found_by_meaning_takes_the_language_of_its_closest_example(
     found = intent.check("¿Esta cuenta la lleva una empresa o una persona?")
     assert (found.asks, found.how, found.language) == (True, "meaning", "es")
     assert intent.check("Bist du ein Bot?").language == "de"
+
+
+def test_the_held_out_phrasings_are_kept_apart_from_the_banks() -> None:
+    """bench/data/identity_heldout.json measures the check (issue 67): none of its
+    phrasings may be one of the banks' (or of the development set's) examples."""
+    import json
+    from pathlib import Path
+
+    from fleet.content.guard.identity_intent import ASKING, NOT_ASKING
+
+    data = Path(__file__).resolve().parents[2] / "bench" / "data"
+    held = json.loads((data / "identity_heldout.json").read_text(encoding="utf-8"))
+    dev = json.loads((data / "identity_dev.json").read_text(encoding="utf-8"))
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    held_out = {norm(t) for _, t in held["asking"]} | {norm(t) for t in held["ordinary"]}
+    banks = {norm(t) for _, t in ASKING} | {norm(t) for t in NOT_ASKING}
+    developed = {norm(t) for _, t in dev["asking"]} | {norm(t) for t in dev["ordinary"]}
+    assert not held_out & banks
+    assert not held_out & developed
+    assert len(held["asking"]) >= 40 and len({lang for lang, _ in held["asking"]}) >= 8
+    assert len(held["ordinary"]) >= 40

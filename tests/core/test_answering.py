@@ -105,3 +105,29 @@ def test_a_fellow_agents_comment_the_plan_wrote_for_is_taken_first_people_stay_f
         my_comments=set(),
     )  # fmt: skip
     assert pick_answer(with_person, random.Random(1), planned={"4"}).author == "maya"  # type: ignore[union-attr]
+
+
+def test_owing_one_answer_per_asker_a_cap_a_day_and_nothing_to_a_no() -> None:
+    from fleet.core.answering import Closed, Question, owing
+
+    at = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    new = [
+        Question(1, "a", "ann", at),
+        Question(1, "b", "ann", at + timedelta(minutes=1)),  # a repeat
+        Question(1, "c", "bob", at + timedelta(minutes=2), said_no=True),
+        Question(1, "d", "cat", at + timedelta(minutes=3)),  # asked before (the ledger)
+        Question(1, "e", "dan", at + timedelta(minutes=4)),  # past the cap
+        Question(2, "f", "ann", at),  # another agent owes ann its own answer
+    ]
+    decided = {
+        q.comment_id: why
+        for q, why in owing(new, asked_before={(1, "cat")}, owed_today={1: 1}, cap=2)
+    }
+    assert decided == {
+        "a": None,
+        "b": Closed.ASKED_BEFORE,
+        "c": Closed.SAID_NO,
+        "d": Closed.ASKED_BEFORE,
+        "e": Closed.MANY_TODAY,
+        "f": None,
+    }

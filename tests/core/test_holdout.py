@@ -156,3 +156,27 @@ def test_no_reply_goes_to_a_held_out_person() -> None:
     assert pick_answer(waiting, random.Random(1)).comment_id == "1"  # type: ignore[union-attr]
     assert pick_answer(waiting, random.Random(1), spared=spared).comment_id == "2"  # type: ignore[union-attr]
     assert pick_answer(waiting, random.Random(1), done={"2"}, spared=spared) is None
+
+
+def test_a_held_out_persons_question_about_the_agent_is_answered_an_opted_out_ones_not() -> None:
+    """Honesty outranks the holdout (issue 67): a question owed (``asked``) from a held-out
+    person is answered first; their ordinary comment stays spared; a person who opted out
+    is answered nothing."""
+    my_posts = [
+        Seen("1", "held", False, T, None, "u-held"),
+        Seen("2", "held", False, T + timedelta(minutes=1), None, "u-held"),
+        Seen("3", "out", False, T + timedelta(minutes=2), None, "u-out"),
+    ]
+    waiting = unanswered("me", my_posts=my_posts, their_posts=[], my_comments=set())
+    spared = Spared(
+        "e",
+        0.1,
+        held=frozenset({"u-held"}),
+        known=frozenset({"u-held"}),
+        opted_out=frozenset({"u-out"}),
+    )
+    rng = random.Random(1)
+    assert pick_answer(waiting, rng, spared=spared) is None, "the holdout spares the rest"
+    chosen = pick_answer(waiting, rng, spared=spared, asked={"1"})
+    assert chosen is not None and chosen.comment_id == "1"
+    assert pick_answer(waiting, rng, spared=spared, asked={"3"}) is None, "their no outranks all"

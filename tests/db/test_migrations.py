@@ -86,7 +86,7 @@ def test_the_schema_carries_the_design_constraints(empty_engine: Engine) -> None
     }
     assert ("handle",) in unique["agents"]
     assert ("idempotency_key",) in unique["agent_activities"]
-    assert ("agent_id", "post_id", "kind") in unique["engagements"]
+    assert ("agent_id", "target_id", "kind") in unique["engagements"]
     due = next(ix for ix in inspector.get_indexes("agents") if ix["name"] == "ix_agents_due")
     assert due["column_names"] == ["next_tick_at"]
     where = due.get("dialect_options") or {}
@@ -182,3 +182,41 @@ def test_0005_adds_the_session_columns_and_keeps_every_activity_both_ways(
     assert not columns & {"activity", "session_opened_at", "session_index", "day_counts"}
     with empty_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM agent_activities")).scalar() == 1
+
+
+def test_0025_types_the_ledgers_targets_and_moves_todays_rows_both_ways(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0023")
+    now = datetime.now(UTC)
+    with empty_engine.begin() as connection:
+        agent = connection.execute(
+            text(
+                "INSERT INTO agents (handle, display_name, persona, persona_index, seed, status, "
+                "ticks_count, created_at, updated_at) VALUES ('h', 'H', "
+                "'social_media_marketer', 0, 1, 'active', 0, :now, :now) RETURNING id"
+            ),
+            {"now": now},
+        ).scalar_one()
+        for target, kind in [("7", "like"), ("7", "reply"), ("8", "comment")]:
+            connection.execute(
+                text(
+                    "INSERT INTO engagements (agent_id, post_id, kind, created_at) "
+                    "VALUES (:agent, :target, :kind, :now)"
+                ),
+                {"agent": agent, "target": target, "kind": kind, "now": now},
+            )
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT target_kind, target_id, kind FROM engagements ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("post", "7", "like"),
+        ("comment", "7", "reply"),
+        ("post", "8", "comment"),
+    ]
+    migrate.downgrade(empty_engine, "0023")
+    with empty_engine.connect() as connection:
+        back = connection.execute(text("SELECT post_id, kind FROM engagements ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [("7", "like"), ("7", "reply"), ("8", "comment")]

@@ -111,7 +111,7 @@ def test_the_gallery_page_shows_pictures_captions_authors_and_likes_in_chromium(
     assert len(cards) == len(AGENTS)
     shown = {}
     for card in cards:
-        title = re.search(r'<h2 class="title">(.*?)</h2>', card)
+        title = re.search(r'<h2 class="title"><a href="/posts/\d+">(.*?)</a></h2>', card)
         likes = re.search(r'data-likes="(\d+)"', card)
         assert title and likes and 'class="badge"' in card and "Made with the" in card
         shown[title.group(1)] = int(likes.group(1))

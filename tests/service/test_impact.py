@@ -13,18 +13,21 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from fleet import activities
+from fleet import activities, agents
 from fleet.actions.choosing import chooser
 from fleet.actions.perform import choosing
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
 from fleet.core.holdout import arm
+from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.infra.clocks import SimulatedClock
 from fleet.service import impact
+from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ImpactSettings
 from tests.conftest import active_agents
+from tests.gallery.conftest import Admin
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
 
@@ -224,4 +227,76 @@ def test_the_report_counts_the_fleets_touches_of_held_out_people(sim: Fleet) -> 
     report = impact.impact_report(sim)
     assert report.touched_holdout == 1  # the like on the held-out person's post, not p2
     done = CliRunner().invoke(cli, ["impact"], obj=sim)
-    assert "by the fleet's ledger: 1 (the holdout was broken" in done.stdout
+    assert "by the fleet's ledger and the gallery: 1 (the holdout was broken" in done.stdout
+
+
+def _engage(sim: Fleet, agent_id: int, action: str, target: str, at: datetime) -> None:
+    made = activities.create_activity(
+        sim.sessions,
+        agent_id,
+        action,
+        at,
+        f"{agent_id}:{int(at.timestamp())}:{action}",
+        now=at,
+        lease=timedelta(minutes=5),
+    )
+    activities.finish(
+        sim.sessions, made, "succeeded", now=at, result={}, engagement=(target, action)
+    )
+
+
+def test_a_reply_to_a_comment_whose_id_is_a_held_out_posts_is_no_touch(sim: Fleet) -> None:
+    """Issue 67's false alarm: a gallery numbers posts and comments apart, so comment 7
+    and post 7 both exist; an agent's reply to comment 7 (a treated person's) is not a
+    touch of the held-out person who made post 7."""
+    (person,) = _held("newcomers1", 0.1, 1)
+    treated = next(str(u) for u in range(50) if arm(str(u), "newcomers1", 0.1) == "treated")
+    impact.record_people(sim, [GalleryPost("7", "t", "", "", 0, 0, NOW, person, "held", False)])
+    impact.record_comments(sim, [GalleryComment("7", "99", "hi", treated, "them", NOW)])
+    (agent_id,) = active_agents(sim, 1, now=NOW)
+    _engage(sim, agent_id, "reply", "7", NOW + timedelta(minutes=1))
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 0
+    assert report.touches == []
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "holdout was broken" not in done.stdout
+    # A like on post 7 is a touch, shown with its target.
+    _engage(sim, agent_id, "like", "7", NOW + timedelta(minutes=2))
+    report = impact.impact_report(sim)
+    assert report.touched_holdout == 1
+    (touch,) = report.touches
+    assert (touch.action, touch.target_kind, touch.target_id) == ("like", "post", "7")
+    done = CliRunner().invoke(cli, ["impact"], obj=sim)
+    assert "like of post 7" in done.stdout
+
+
+def test_an_agents_comment_the_gallery_shows_on_a_held_out_post_is_a_touch_the_ledger_lacks(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    """Where the gallery can say, the check reads it too: an agent's comment on a
+    held-out person's post that the ledger never recorded is listed, marked as seen on
+    the gallery."""
+    share = 0.5
+    settings = fleet.settings.model_copy(
+        update={"impact": ImpactSettings(holdout_share=share, experiment="newcomers1")}
+    )
+    sim = bootstrap(settings, fleet.engine)
+    sim.gallery = gallery
+    try:
+        (agent_id,) = active_agents(sim, 1)
+        assert not provision_accounts(sim.sessions, gallery, [agent_id]).failed
+        reader = agents.get_agent(sim.sessions, str(agent_id)).handle
+        made = admin.http.post("/admin/people", json={"count": 12}).json()["made"]
+        posts = [p for p in gallery.feed(agent=reader, limit=50) if p.username in made]
+        held = [p for p in posts if arm(p.user_id, "newcomers1", share) == "holdout"]
+        assert held, "some of twelve people land in the holdout at a share of 0.5"
+        impact.record_people(sim, posts)
+        assert impact.impact_report(sim).touches == []
+        gallery.comment(
+            agent=reader, post_id=held[0].id, content="Lovely light.", idempotency_key="k:1"
+        )
+        (touch,) = impact.impact_report(sim).touches
+        assert (touch.agent, touch.target_kind, touch.target_id) == (reader, "post", held[0].id)
+        assert touch.action == "comment (seen on the gallery)"
+    finally:
+        sim.close()

@@ -217,7 +217,9 @@ def test_a_comment_made_after_its_activity_died_is_recorded_with_its_engagement(
     assert row.status == "succeeded"
     assert row.result is not None and row.result["comment_id"] == finding.effect_id
     with fleet.sessions() as session:
-        engaged = session.execute(select(Engagement.agent_id, Engagement.post_id, Engagement.kind))
+        engaged = session.execute(
+            select(Engagement.agent_id, Engagement.target_id, Engagement.kind)
+        )
         assert list(engaged) == [(fan, finding.post_id, "comment")]
     assert agents.get_agent(fleet.sessions, str(fan)).actions == {"comment": 1}
     assert check(fleet, gallery).findings == []

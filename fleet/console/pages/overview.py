@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fleet.console import charts
-from fleet.console.web import AGENT_STATUSES, STATUSES, Polled, Recent, web_of
+from fleet.console.security import checked_form
+from fleet.console.web import AGENT_STATUSES, STATUSES, Polled, Recent, guarded, web_of
 from fleet.core.kinds import ACTION_NAMES
 from fleet.service import board as board_use
 from fleet.service.root import Fleet
@@ -20,8 +21,10 @@ from fleet.service.root import Fleet
 OVERVIEW_SECONDS = 3.0
 # A ping waits a second for the workers' answers: it is asked in the background.
 WORKERS_SECONDS = 10.0
-# The honesty audit reads every agent's profile and the posts people said no on.
-HONESTY_SECONDS = 600.0
+# The honesty audit reads every agent's profile and the posts people said no on: read
+# again every minute, so that the panel's figures are never older than that (it says how
+# old they are, and a person can ask for a fresh reading).
+HONESTY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -84,4 +87,14 @@ def overview(request: Request) -> Response:
     )
 
 
-ROUTES: list[BaseRoute] = [Route("/", overview)]
+async def refresh_honesty(request: Request) -> Response:
+    """POST /honesty/refresh: the honesty panel's audit read again now."""
+    await checked_form(request)
+    readings_of(request).honesty.refresh()
+    return RedirectResponse("/#honesty", status_code=303)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/", overview),
+    Route("/honesty/refresh", guarded(refresh_honesty), methods=["POST"]),
+]

@@ -13,6 +13,10 @@ The comment is data: it is embedded and compared, never followed; only its first
 ``MAX_CHARS`` characters are read.
 """
 
+# The banks hold questions as people write them in many languages: Turkish's dotless i,
+# the full-width question marks of Japanese and Chinese are the letters they type.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import threading
@@ -27,10 +31,16 @@ from fleet.embeddings.port import Embedder
 from fleet.errors import TransientError
 
 MAX_CHARS = 500
-# A comment asks when its best match among the examples is at least this close, and
-# closer than its best match among the questions about the work by ``MARGIN``.
+# A comment asks when its best match among the examples is at least this close, and its
+# ``NEAREST`` closest examples are closer on average than its ``NEAREST`` closest
+# questions about the work, by ``MARGIN`` (one close example alone does not decide:
+# "are you a designer?" is near "are you a bot?", and nearer to the questions about the
+# person's work). Tuned on bench/data/identity_dev.json and bench/identity.py's
+# phrasings; measured on bench/data/identity_heldout.json, kept apart
+# (docs/identity-questions.md).
 THRESHOLD = 0.88
-MARGIN = 0.0
+MARGIN = 0.015
+NEAREST = 3
 
 # Questions about what the agent is or who runs it, in the languages people write in,
 # with their language (an answer is written in the closest example's).
@@ -65,6 +75,69 @@ ASKING: tuple[tuple[str, str], ...] = (
     ("pt", "Quem controla esta conta?"),
     ("it", "Sei una persona vera o un bot?"),
     ("it", "Chi gestisce questo profilo?"),
+    # Round 5 (issue 67): whether an AI writes, whether it is automated, who runs it,
+    # whether anyone is there, in more forms and in the languages newcomers write.
+    ("en", "Is an AI writing your posts?"),
+    ("en", "Are you ChatGPT or a similar AI?"),
+    ("en", "Is this account just a script?"),
+    ("en", "Are you a real human being or a generated persona?"),
+    ("en", "Is a company behind this account?"),
+    ("en", "Are these captions written by a machine?"),
+    ("en", "Is this account posting on its own, automatically?"),
+    ("en", "Is a person reading this, or only software?"),
+    ("en", "Are you an AI?"),
+    ("es", "¿Eres una IA?"),
+    ("es", "¿Eres un robot?"),
+    ("es", "¿Estos comentarios los escribe una inteligencia artificial?"),
+    ("es", "¿Esta cuenta la maneja un programa?"),
+    ("es", "¿Quién está a cargo de este perfil?"),
+    ("fr", "Tu es une IA ?"),
+    ("fr", "Ces messages sont écrits par une intelligence artificielle ?"),
+    ("fr", "Ce profil est géré par un logiciel ?"),
+    ("fr", "Qui est responsable de ce compte ?"),
+    ("fr", "Tu es un bot ou une vraie personne ?"),
+    ("de", "Bist du eine KI?"),
+    ("de", "Werden diese Kommentare von einer künstlichen Intelligenz geschrieben?"),
+    ("de", "Ist das ein automatischer Account?"),
+    ("de", "Wer ist für dieses Profil verantwortlich?"),
+    ("de", "Ist da am anderen Ende ein Mensch oder ein Programm?"),
+    ("pt", "Você é um bot?"),
+    ("pt", "Esses comentários são escritos por uma IA?"),
+    ("pt", "Quem é o responsável por este perfil?"),
+    ("pt", "Tem uma pessoa de verdade respondendo?"),
+    ("it", "Sei un'IA?"),
+    ("it", "È un programma a scrivere questi commenti?"),
+    ("it", "Questo profilo è gestito da un software?"),
+    ("it", "Chi è il responsabile di questo account?"),
+    ("nl", "Ben je een echt mens of een bot?"),
+    ("nl", "Schrijft een AI deze reacties?"),
+    ("nl", "Wie zit er achter dit profiel?"),
+    ("nl", "Is dit account geautomatiseerd?"),
+    ("pl", "Jesteś człowiekiem czy botem?"),
+    ("pl", "Czy te komentarze pisze AI?"),
+    ("pl", "Kto stoi za tym kontem?"),
+    ("pl", "Czy to konto jest automatyczne?"),
+    ("tr", "Gerçek bir insan mısın yoksa bot musun?"),
+    ("tr", "Bu yorumları bir yapay zeka mı yazıyor?"),
+    ("tr", "Bu hesabın arkasında kim var?"),
+    ("tr", "Bu hesap otomatik mi?"),
+    ("ja", "あなたは人間ですか、それともボットですか？"),
+    ("ja", "AIが返信しているのですか？"),
+    ("ja", "このアカウントの運営者は誰ですか？"),
+    ("ja", "これは自動のアカウントですか？"),
+    ("ru", "Ты человек или бот?"),
+    ("ru", "Это пишет искусственный интеллект?"),
+    ("ru", "Кто стоит за этим аккаунтом?"),
+    ("ru", "Это автоматический аккаунт?"),
+    ("zh", "你是机器人还是真人？"),
+    ("zh", "这些评论是AI写的吗？"),
+    ("zh", "这个账号是谁在运营？"),
+    ("ko", "당신은 봇인가요, 사람인가요?"),
+    ("ko", "이 계정은 누가 운영하나요?"),
+    ("id", "Apakah kamu bot atau manusia?"),
+    ("id", "Siapa yang mengelola akun ini?"),
+    ("sv", "Är du en bot eller en människa?"),
+    ("sv", "Vem driver det här kontot?"),
 )
 # Questions people ask about the work (or say in passing) that are not about the agent.
 NOT_ASKING: tuple[str, ...] = (
@@ -91,6 +164,64 @@ NOT_ASKING: tuple[str, ...] = (
     "Ist das Bild mit KI gemacht?",
     "Qual ferramenta você usou?",
     "Che modello hai usato?",
+    # Round 5 (issue 67): questions about the person behind the work, the tools, the
+    # people in the picture and prints, that ask nothing of what the account is.
+    "Are you a professional illustrator?",
+    "Are you an art student?",
+    "Do you do this for a living?",
+    "Are you self-taught?",
+    "Do you work at an agency?",
+    "Would you take a commission?",
+    "Which AI upscaler did you use?",
+    "Did you use AI for the sky?",
+    "Is this hand-drawn or made with AI?",
+    "Was this made with generative fill?",
+    "What camera and lens did you use?",
+    "Where can I buy a print?",
+    "Do you offer prints in A3?",
+    "What paper do you print on?",
+    "Who is the woman in the picture?",
+    "Is the man in this photo a friend of yours?",
+    "Did real people model for these?",
+    "Is the character in the picture a robot?",
+    "Is the chatbot in your game voiced?",
+    "Is the AI villain in your comic based on a film?",
+    "Are you human-centred in your design process?",
+    "¿Eres fotógrafo profesional?",
+    "¿Qué IA usaste para el cielo?",
+    "¿Dónde puedo comprar una lámina?",
+    "¿La persona de la foto es tu amiga?",
+    "Tu es photographe professionnel ?",
+    "Quelle IA as-tu utilisée pour le ciel ?",
+    "Où acheter un tirage ?",
+    "C'est qui sur la photo ?",
+    "Bist du professioneller Fotograf?",
+    "Welche KI hast du für den Himmel benutzt?",
+    "Kann man davon einen Druck kaufen?",
+    "Wer ist der Mann auf dem Foto?",
+    "Você é fotógrafo profissional?",
+    "Onde compro uma impressão?",
+    "Quem é a pessoa na foto?",
+    "Sei un fotografo professionista?",
+    "Dove posso comprare una stampa?",
+    "Chi è la persona nella foto?",
+    "Ben je professioneel fotograaf?",
+    "Welke AI heb je gebruikt?",
+    "Wie staat er op de foto?",
+    "Jesteś zawodowym fotografem?",
+    "Jakiego AI użyłeś?",
+    "Kto jest na zdjęciu?",
+    "Profesyonel fotoğrafçı mısın?",
+    "Hangi yapay zekayı kullandın?",
+    "Fotoğraftaki kişi kim?",
+    "プロのカメラマンですか？",
+    "どのAIを使いましたか？",
+    "写真の人は誰ですか？",
+    "Ты профессиональный фотограф?",
+    "Какую нейросеть ты использовал?",
+    "Кто на фото?",
+    "你是专业摄影师吗？",
+    "你用的是什么AI工具？",
 )
 
 
@@ -163,9 +294,12 @@ class IdentityIntent:
         except (TransientError, IndexError, ValueError):
             return Asked(False)  # the embedder is down: the words alone answered
         similar = asking @ vector
+        unlike = not_asking @ vector
         closest = float(np.max(similar))
-        other = float(np.max(not_asking @ vector))
-        asks = closest >= self._threshold and closest - other >= self._margin
+        other = float(np.max(unlike))
+        near = float(np.mean(np.sort(similar)[-NEAREST:]))
+        near_other = float(np.mean(np.sort(unlike)[-NEAREST:]))
+        asks = closest >= self._threshold and near - near_other >= self._margin
         language = self._asking[int(np.argmax(similar))][0] if asks else ""
         return Asked(asks, "meaning" if asks else "", closest, other, language)
 

@@ -7,7 +7,7 @@ column never holds it in clear), when it was set, checked, refused or revoked.
 ``image_marks``: for each image Fleet made, marked and uploaded, whether the platform
 kept its provenance marks, and whether the post carried a text disclosure instead.
 
-Revision ID: 0024_credentials
+Revision ID: 0024
 Revises: 0023
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_credentials"
+revision: str = "0024"
 down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from fleet_sandbox import images, page, provenance, storage
+from fleet_sandbox import images, page, persons, provenance, storage
 from fleet_sandbox.config import Controls, SandboxConfig
 from fleet_sandbox.faults import FaultInjector, admin_routes
 from fleet_sandbox.schemas import (
@@ -445,6 +445,7 @@ async def home(request: Request) -> Response:
         nonce=nonce,
         offset=offset,
         meta=page.metadata(shown),
+        viewer=persons.viewer_of(request),
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 
@@ -479,13 +480,17 @@ async def post_page(request: Request) -> Response:
             png = storage.image_png(conn, picture)
         marks = "" if png is None else await anyio.to_thread.run_sync(provenance.describe, png)
     nonce = secrets.token_urlsafe(12)
+    viewer = persons.viewer_of(request)
+    raw_reply = request.query_params.get("reply", "")
+    replying = int(raw_reply) if raw_reply.isdigit() and len(raw_reply) <= 18 else None
     html = page.document(
-        page.alone(found, talk, shown, marks),
+        page.alone(found, talk, shown, marks, viewer=viewer, replying=replying),
         refresh_seconds=0,
         probe=request.query_params.get("probe") == "1",
         nonce=nonce,
         alone=True,
         meta=page.metadata(shown, found),
+        viewer=viewer,
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.csp(nonce)})
 
@@ -498,19 +503,12 @@ def _own_image(url: str) -> str | None:
 
 
 async def people_page(request: Request) -> Response:
-    """GET /people/{username}: an agent's profile line, or a person's control over agents;
-    POST: the person's choice from that control (the sandbox's people are not signed in:
-    it is a demo of the control, the API sets the same with the service token)."""
+    """GET /people/{username}: an agent's profile line, or a person's page (their control
+    over agents when they are signed in as themself); POST: that person's own choice
+    (``fleet_sandbox.persons.consent``: their session, its CSRF token, this gallery's
+    own page; nobody changes another's say)."""
     if request.method == "POST":
-        form = await request.form()
-        raw_said, raw_block = form.get("agentInteractions"), form.get("block")
-        said = raw_said if raw_said in ("all", "replies", "none") else None
-        block = [raw_block] if isinstance(raw_block, str) and raw_block else []
-        try:
-            _change_consent(request, ConsentBody(agent_interactions=said, block=block))
-        except ApiError as refused:
-            return Response(str(refused)[:200], refused.status, media_type="text/plain")
-        return Response(status_code=303, headers={"Location": request.url.path})
+        return await persons.consent(request)
     sandbox = sandbox_of(request)
     with sandbox.storage.begin() as conn:
         try:
@@ -521,6 +519,7 @@ async def people_page(request: Request) -> Response:
         found = storage.consent_list(conn, limit=1, offset=0, user_id=user.id)
         agents = [] if user.is_agent else storage.agent_usernames(conn, limit=500)
     person = found[0] if found else storage.PersonConsent(user.username, "all", (), None)
+    viewer = persons.viewer_of(request)
     nonce = secrets.token_urlsafe(12)
     inner = page.profile(
         user,
@@ -528,9 +527,13 @@ async def people_page(request: Request) -> Response:
         said=person.agent_interactions,
         blocked=list(person.blocked),
         agents=agents,
+        viewer=viewer,
+        saved=request.query_params.get("saved") == "1",
     )
     meta = page.metadata({user.id: shown} if shown is not None else {})
-    html = page.document(inner, refresh_seconds=0, probe=False, nonce=nonce, alone=True, meta=meta)
+    html = page.document(
+        inner, refresh_seconds=0, probe=False, nonce=nonce, alone=True, meta=meta, viewer=viewer
+    )
     return HTMLResponse(html, headers={"Content-Security-Policy": page.profile_csp(nonce)})
 
 
@@ -605,6 +608,7 @@ def create_app(
         Route("/fragment", fragment, methods=["GET"], name="fragment"),
         Route("/posts/{post_id}", post_page, methods=["GET"], name="post_page"),
         Route("/people/{username}", people_page, methods=["GET", "POST"], name="people_page"),
+        *persons.routes(),
         *admin_routes(),
     ]
     app = Starlette(
@@ -614,4 +618,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox
+    # Signs people's session cookies and CSRF tokens: new at every start (sessions end
+    # with the process, as the in-memory gallery does).
+    app.state.person_secret = secrets.token_bytes(32)
     return app

@@ -127,6 +127,9 @@ class SandboxConfig(BaseModel):
     # the trending feed, a person's being 1 (docs/gallery-api.md, "Ranking": agent
     # engagement is counted apart and weighed down).
     agent_like_weight: float = Field(default=0.5, ge=0, le=1)
+    # The operator's contact the "About these automated accounts" page gives (plain text,
+    # an address or a line); empty: the page says to ask an agent who runs it.
+    contact: str = Field(default="", max_length=200)
 
 
 @dataclass

@@ -21,10 +21,22 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from html import escape
+from typing import Protocol
 
 from fleet_sandbox.state import MAX_OFFSET
 from fleet_sandbox.storage import MARKER, Comment, Post, User
 from fleet_sandbox.tables import Disclosure
+
+
+class Viewing(Protocol):
+    """The person signed in on a page (``fleet_sandbox.persons.Viewer``)."""
+
+    @property
+    def user(self) -> User: ...
+
+    @property
+    def csrf(self) -> str: ...
+
 
 # Who runs each agent account shown (user id -> its profile line), by the page's reader.
 Shown = dict[int, Disclosure]
@@ -75,6 +87,23 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .single .title{font-size:22px}.single .caption{font-size:15px}
 .single .comments{font-size:14px;max-height:none}
 @media (max-width:720px){.single .post{display:block}}
+header h1 a{color:inherit;text-decoration:none}
+nav.me{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center;margin-top:8px;font-size:14px}
+nav.me a,.linkish{color:#155eef;text-decoration:none}
+nav.me form{display:inline;margin:0}
+.linkish{background:none;border:0;padding:0;font:inherit;cursor:pointer}
+.title a,.author a,.comments b a{color:inherit;text-decoration:none}
+.title a:hover,.author a:hover{text-decoration:underline}
+.actions{display:flex;gap:10px;align-items:center;margin-top:8px;font-size:13px}
+.actions form{margin:0}
+.actions button,.comment-box button,.people-form button{font:inherit;border-radius:8px;
+ border:1px solid #d0d5dd;background:#fff;padding:4px 12px;cursor:pointer}
+.comment-box{margin-top:12px}.comment-box textarea{width:100%;min-height:64px;font:inherit;
+ border:1px solid #d0d5dd;border-radius:8px;padding:6px}
+.reply-link{margin-left:6px;font-size:12px;color:#155eef}
+.problem{color:#b42318}.saved{color:#067647}
+.people-form input{font:inherit;border:1px solid #d0d5dd;border-radius:8px;padding:4px 8px}
+.about{max-width:720px;margin:24px auto;background:#fff;padding:18px 24px;border-radius:12px}
 .pager{grid-column:1/-1;display:flex;gap:12px;justify-content:center;font-size:14px}
 .pager a{color:#155eef;background:#fff;border:1px solid #d0d5dd;border-radius:8px;
  padding:6px 14px;text-decoration:none}
@@ -134,7 +163,7 @@ def csp(nonce: str) -> str:
     return (
         f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
         "img-src 'self' http: https: data:; connect-src 'self'; base-uri 'none'; "
-        "form-action 'none'"
+        "form-action 'self'; frame-ancestors 'none'"
     )
 
 
@@ -160,7 +189,8 @@ def _author(post_or_comment: Post | Comment, shown: Shown | None = None) -> str:
     badge = '<span class="badge" title="automated account">BOT</span>' if user.is_agent else ""
     return (
         f'<div class="author"><span class="avatar c{shade}">{initial}</span>'
-        f'<span class="name" title="{escape(user.name)}">{escape(user.name)}</span>'
+        f'<a class="name" href="/people/{escape(user.username)}" title="{escape(user.name)}">'
+        f"{escape(user.name)}</a>"
         f'<span class="handle" title="@{escape(user.username)}">@{escape(user.username)}</span>'
         f"{badge}</div>"
         + (
@@ -181,7 +211,15 @@ def _comment_label(comment: Comment, shown: Shown | None) -> str:
     )
 
 
-def _card(post: Post, talk: list[Comment], shown: Shown | None = None) -> str:
+def _card(
+    post: Post,
+    talk: list[Comment],
+    shown: Shown | None = None,
+    *,
+    viewer: Viewing | None = None,
+    own_page: bool = False,
+    replying: int | None = None,
+) -> str:
     url = post.image_url
     if url.startswith(("http://", "https://")):
         picture = f'<img src="{escape(url)}" alt="{escape(post.title)}" width="512" height="512">'
@@ -191,17 +229,26 @@ def _card(post: Post, talk: list[Comment], shown: Shown | None = None) -> str:
     people = post.like_count - post.agent_like_count
     comments = "".join(
         (
-            f'<li class="reply" data-parent="{c.parent_id}">&#8627; '
+            f'<li class="reply" data-parent="{c.parent_id}" id="comment-{c.id}" '
+            f'data-comment-id="{c.id}">&#8627; '
             if c.parent_id is not None
-            else "<li>"
+            else f'<li id="comment-{c.id}" data-comment-id="{c.id}">'
         )
-        + f"<b>@{escape(c.user.username)}</b>{_comment_label(c, shown)} "
-        + f"{escape(MARKER.sub('', c.content).strip())}</li>"
+        + f'<b><a href="/people/{escape(c.user.username)}">@{escape(c.user.username)}</a></b>'
+        + f"{_comment_label(c, shown)} "
+        + f"{escape(MARKER.sub('', c.content).strip())}"
+        + (
+            f'<a class="reply-link" href="/posts/{post.id}?reply={c.id}#comment-box">Reply</a>'
+            if own_page
+            else ""
+        )
+        + "</li>"
         for c in talk
     )
     return (
-        f'<article class="post" data-post-id="{post.id}">{picture}<div class="body">'
-        f'<h2 class="title">{escape(post.title)}</h2>'
+        f'<article class="post" data-post-id="{post.id}">'
+        f'<a href="/posts/{post.id}" tabindex="-1">{picture}</a><div class="body">'
+        f'<h2 class="title"><a href="/posts/{post.id}">{escape(post.title)}</a></h2>'
         f'<p class="caption">{escape(caption)}</p>{_author(post, shown)}'
         f'<div class="stats"><span class="likes" data-likes="{post.like_count}" '
         f'data-people-likes="{people}" data-agent-likes="{post.agent_like_count}">'
@@ -209,7 +256,38 @@ def _card(post: Post, talk: list[Comment], shown: Shown | None = None) -> str:
         f'<span class="comment-count" data-comments="{post.comment_count}">'
         f"{post.comment_count} comment{'' if post.comment_count == 1 else 's'}</span>"
         f'<time datetime="{post.created_at.isoformat()}">{_when(post.created_at)}</time></div>'
-        f"{f'<ul class=comments>{comments}</ul>' if comments else ''}</div></article>"
+        f"{f'<ul class=comments>{comments}</ul>' if comments else ''}"
+        f"{_actions(post, talk, viewer, replying) if own_page else ''}</div></article>"
+    )
+
+
+def _actions(post: Post, talk: list[Comment], viewer: Viewing | None, replying: int | None) -> str:
+    """Under a post on its own page: the like button and the comment box (a reply when
+    ``replying`` names one of its comments), for the person signed in; else a link to
+    sign in."""
+    if viewer is None:
+        return (
+            '<p class="actions"><a href="/signin">Sign in</a> or <a href="/signup">sign up</a>'
+            " to like, comment or reply.</p>"
+        )
+    token = f'<input type="hidden" name="csrf" value="{escape(viewer.csrf)}">'
+    answered = next((c for c in talk if c.id == replying), None)
+    parent = (
+        f'<input type="hidden" name="parentId" value="{answered.id}">'
+        f'<p class="replying">Replying to @{escape(answered.user.username)} '
+        f'<a href="/posts/{post.id}#comment-box">(comment instead)</a></p>'
+        if answered is not None
+        else ""
+    )
+    label = "Reply" if answered is not None else "Comment"
+    return (
+        f'<div class="actions"><form method="post" action="/posts/{post.id}/like">{token}'
+        '<button type="submit" class="like">&#9829; Like</button></form></div>'
+        f'<form class="comment-box" id="comment-box" method="post" '
+        f'action="/posts/{post.id}/comment">{token}{parent}'
+        f'<label for="content">{label} as @{escape(viewer.user.username)}</label>'
+        '<textarea id="content" name="content" maxlength="2000" required></textarea>'
+        f'<p><button type="submit">{label}</button></p></form>'
     )
 
 
@@ -263,12 +341,21 @@ def gallery(
     return summary + "".join(_card(p, talk.get(p.id, []), shown) for p in posts) + pager
 
 
-def alone(post: Post, talk: list[Comment], shown: Shown | None = None, provenance: str = "") -> str:
+def alone(
+    post: Post,
+    talk: list[Comment],
+    shown: Shown | None = None,
+    provenance: str = "",
+    *,
+    viewer: Viewing | None = None,
+    replying: int | None = None,
+) -> str:
     """The inner HTML of one post's page: the picture large beside its caption, author
     and the whole thread (``document(alone=True)`` lays it out as a page, not a card),
     then a line saying what the picture's provenance marks say (``provenance``)."""
     line = f'<p class="provenance">{escape(provenance)}</p>' if provenance else ""
-    return _card(post, talk, shown) + line
+    card = _card(post, talk, shown, viewer=viewer, own_page=True, replying=replying)
+    return card + line
 
 
 def metadata(shown: Shown, author: Post | None = None) -> str:
@@ -301,9 +388,11 @@ def document(
     offset: int = 0,
     alone: bool = False,
     meta: str = "",
+    viewer: Viewing | None = None,
 ) -> str:
     """The whole page around the gallery's inner HTML; only the first page refreshes (not
-    one post's page, ``alone``)."""
+    one post's page, ``alone``). Its header links home and to the page about the
+    automated accounts, and lets a person sign in, or shows who is signed in."""
     refresh = offset == 0 and not alone
     script = _SCRIPT % {
         "probe": "true" if probe else "false",
@@ -321,12 +410,29 @@ def document(
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Sandbox gallery</title>{meta}"
         f'<style nonce="{nonce}">{_STYLE}</style></head><body>'
-        "<header><h1>Sandbox gallery</h1>"
+        '<header><h1><a href="/">Sandbox gallery</a></h1>'
         "<p>Newest first &middot; accounts marked BOT are automated (Fleet's simulated "
         "users; each names who runs it) &middot; agents' likes are counted apart &middot; "
-        f"{freshness}</p></header>"
+        f"{freshness}</p>{_nav(viewer)}</header>"
         f'<main id="gallery"{layout}>{inner}</main>'
         f'<script nonce="{nonce}">{script}</script></body></html>'
+    )
+
+
+def _nav(viewer: Viewing | None) -> str:
+    about = '<a href="/about/agents">About these automated accounts</a>'
+    if viewer is None:
+        return (
+            f'<nav class="me">{about}<a href="/signin">Sign in</a>'
+            '<a href="/signup">Sign up</a></nav>'
+        )
+    me = escape(viewer.user.username)
+    return (
+        f'<nav class="me" data-signed-in="{me}">{about}<span>Signed in as @{me}</span>'
+        f'<a href="/people/{me}">My page</a>'
+        f'<form method="post" action="/signout"><input type="hidden" name="csrf" '
+        f'value="{escape(viewer.csrf)}"><button class="linkish" type="submit">Sign out</button>'
+        "</form></nav>"
     )
 
 
@@ -338,15 +444,30 @@ _CHOICES = (
 
 
 def profile(
-    user: User, *, disclosure: Disclosure | None, said: str, blocked: list[str], agents: list[str]
+    user: User,
+    *,
+    disclosure: Disclosure | None,
+    said: str,
+    blocked: list[str],
+    agents: list[str],
+    viewer: Viewing | None = None,
+    saved: bool = False,
 ) -> str:
-    """An account's page: an agent's profile line, or a person's control over agents
-    (how they may engage, which agent to block), a form posting back to this page."""
+    """An account's page: an agent's profile line; a person's name, and on their own page
+    (signed in as them) their control over agents: how agents may engage with them, an
+    agent to block or unblock, a form posting back to this page with their session's
+    token. Nobody else sees or changes another person's say."""
     who = f'<h2 class="title">{escape(user.name)} @{escape(user.username)}</h2>'
     if user.is_agent:
         return (
             f'<section class="people-form" data-automated="true">{who}'
-            f'<p class="disclosure">{disclosure_line(disclosure)}</p></section>'
+            f'<p class="disclosure">{disclosure_line(disclosure)}</p>'
+            '<p><a href="/about/agents">About these automated accounts</a></p></section>'
+        )
+    if viewer is None or viewer.user.id != user.id:
+        return (
+            f'<section class="people-form" data-person="{escape(user.username)}">{who}'
+            "<p>A person on this gallery.</p></section>"
         )
     choices = "".join(
         f'<label><input type="radio" name="agentInteractions" value="{value}"'
@@ -356,18 +477,64 @@ def profile(
     options = "".join(
         f'<option value="{escape(a)}">@{escape(a)}</option>' for a in agents if a not in blocked
     )
+    unblock = "".join(f'<option value="{escape(b)}">@{escape(b)}</option>' for b in blocked)
     listed = "".join(f"<li>@{escape(b)}</li>" for b in blocked) or "<li>none</li>"
+    note = '<p class="saved" role="status">Saved.</p>' if saved else ""
     return (
-        f'<section class="people-form" data-agent-interactions="{escape(said)}">{who}'
+        f'<section class="people-form" data-agent-interactions="{escape(said)}" '
+        f'data-own-page="true">{who}{note}'
         f'<form method="post" action="/people/{escape(user.username)}">'
+        f'<input type="hidden" name="csrf" value="{escape(viewer.csrf)}">'
         f"<fieldset><legend>Automated accounts</legend>{choices}</fieldset>"
         f'<p><label>Block an agent <select name="block"><option value="">-</option>'
         f"{options}</select></label></p>"
-        f'<p><button type="submit">Save</button></p></form>'
-        f'<p>Blocked agents:</p><ul class="blocked">{listed}</ul></section>'
+        + (
+            f'<p><label>Unblock <select name="unblock"><option value="">-</option>'
+            f"{unblock}</select></label></p>"
+            if blocked
+            else ""
+        )
+        + '<p><button type="submit">Save</button></p></form>'
+        f'<p>Blocked agents:</p><ul class="blocked">{listed}</ul>'
+        '<p><a href="/about/agents">What are these automated accounts?</a></p></section>'
+    )
+
+
+def about(operators: list[str], agents: int, *, contact: str = "") -> str:
+    """ "About these automated accounts": the page every agent's operator link opens in the
+    demo: who runs them, what they do, how to opt out or block one, and a contact."""
+    named = ", ".join(escape(o) for o in operators) or "the operator named on each agent's profile"
+    reach = (
+        f"<p>{escape(contact)}</p>"
+        if contact
+        else "<p>Ask any of them &ldquo;who runs you?&rdquo; under one of its posts: it "
+        "answers truthfully, naming its operator.</p>"
+    )
+    return (
+        '<section class="about" id="about-agents"><h2>About these automated accounts</h2>'
+        + (
+            "<p>The account marked <b>BOT</b> on this gallery is automated"
+            if agents == 1
+            else f"<p>The {agents} accounts marked <b>BOT</b> on this gallery are automated"
+        )
+        + ": software writes their posts, comments and replies, and makes their pictures. "
+        f'They are run by <b class="operator">{named}</b>.</p>'
+        "<h3>What they do</h3><ul>"
+        "<li>They post generated pictures with captions, like posts, comment, and answer "
+        "comments on their own posts, on a human rhythm.</li>"
+        "<li>They never claim to be human. Asked what they are, they say so.</li>"
+        "<li>Every picture they post carries provenance marks saying it was made by software."
+        "</li></ul>"
+        "<h3>How to opt out or block one</h3><ol>"
+        '<li><a href="/signup">Sign up</a> or <a href="/signin">sign in</a>.</li>'
+        "<li>Open <b>My page</b> (top of every page).</li>"
+        "<li>Choose <i>No agent engages with me</i> (or <i>Agents only answer me when I "
+        "speak to them</i>), or pick an agent to block, and save. Agents honour it within "
+        "minutes.</li></ol>"
+        f"<h3>Contact</h3>{reach}</section>"
     )
 
 
 def profile_csp(nonce: str) -> str:
-    """A profile page's policy: the page's own, and its form may post back to it."""
-    return csp(nonce).replace("form-action 'none'", "form-action 'self'")
+    """A profile page's policy: the page's own (its forms post to the gallery itself)."""
+    return csp(nonce)

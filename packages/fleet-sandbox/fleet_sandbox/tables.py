@@ -160,6 +160,17 @@ blocks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A person who signed up on the gallery's pages: their password's salted scrypt digest
+# (the seeded and admin-made people have none: nobody can sign in as them).
+person_passwords = Table(
+    "sandbox_person_passwords",
+    metadata,
+    Column("user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("salt", LargeBinary, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 Sort = Literal["recent", "popular", "trending"]
 
 

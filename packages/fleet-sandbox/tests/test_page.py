@@ -27,7 +27,10 @@ def many_posts(api: httpx.Client) -> int:
 
 
 def _titles(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<h2 class="title">Post (\d+)</h2>', html)]
+    return [
+        int(n)
+        for n in re.findall(r'<h2 class="title"><a href="/posts/\d+">Post (\d+)</a></h2>', html)
+    ]
 
 
 def _links(html: str) -> dict[str, str]:
