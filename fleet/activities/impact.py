@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.core.holdout import Arm, Assignment, Person, newly_assigned
-from fleet.core.impact import Touch
+from fleet.core.holdout import Arm, Assignment, Person, Touch, newly_assigned
 from fleet.core.kinds import TARGET_KINDS
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import (

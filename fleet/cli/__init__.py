@@ -25,7 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agents": ("fleet.cli.agents", "Create, list and drive agents."),
     "audit": (
         "fleet.cli.audit",
-        "Check the honesty rules against the gallery and the ledger; exit 1 when any falls short.",
+        "Check the honesty rules against the gallery and the ledger; exit 1 when any falls "
+        "short, 3 when none does but one could not run (the gallery down or unreadable).",
     ),
     "console": ("fleet.cli.console", "The web console: the fleet seen and steered in a browser."),
     "db": ("fleet.cli.db", "Create, upgrade and downgrade the database schema."),
@@ -75,7 +76,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": (
         "fleet.cli.status",
-        "The fleet's health at a glance; with --check, an exit code for alerts.",
+        "The fleet's health at a glance; with --check, an exit code for alerts (0 well, 1 a "
+        "threshold broken, 3 a check could not run: docs/cli.md).",
     ),
 }
 

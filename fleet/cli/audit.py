@@ -6,14 +6,11 @@ import click
 
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
-from fleet.cli.output import as_json, echo, json_option, print_json
+from fleet.cli.output import SHORT, UNCHECKED, as_json, echo, json_option, print_json
 from fleet.service.audit import Audit, fix_and_audit
 from fleet.service.audit import audit as run_audit
 
 MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
-# The exit codes of a check (``fleet audit``, ``fleet status --check``): 2 is bad input.
-SHORT = 1
-UNCHECKED = 3
 
 
 @click.command()

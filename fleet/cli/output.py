@@ -16,6 +16,10 @@ from rich.text import Text
 
 from fleet.core.terminal import clean
 
+# The exit codes of a check (``fleet audit``, ``fleet status --check``): 2 is bad input.
+SHORT = 1
+UNCHECKED = 3
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli.audit import SHORT, UNCHECKED
 from fleet.cli.context import fleet_of
 from fleet.cli.options import gathered
 from fleet.cli.output import (
     BIGGEST_ROW,
+    SHORT,
+    UNCHECKED,
     Finite,
     as_json,
     echo,

@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 Arm = Literal["treated", "holdout"]
 ARMS: tuple[Arm, ...] = ("treated", "holdout")
@@ -156,3 +156,27 @@ class Person:
     def first_action(self) -> datetime:
         times = [*self.posts, *self.comments]
         return min(times) if times else self.assignment.first_seen
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """An agent's action toward a held-out person during their holdout, by the ledger:
+    who, which action, and its target (a post, a comment or the person's account) as
+    the gallery names it, with the person it belongs to."""
+
+    agent: str
+    action: str
+    target_kind: str
+    target_id: str
+    user_id: str
+    username: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "action": self.action,
+            "target": {"kind": self.target_kind, "id": self.target_id},
+            "person": {"user_id": self.user_id, "username": self.username},
+            "at": self.at.isoformat(),
+        }

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from fleet.core.holdout import ARMS, Arm, Person
+from fleet.core.holdout import ARMS, Arm, Person, Touch
 
 LEVEL = 0.95
 POWER = 0.8
@@ -258,30 +258,6 @@ def response_minutes(people: Sequence[Person]) -> dict[str, float | int | None]:
         "answered": len(minutes),
         "median": float(np.median(minutes)) if minutes else None,
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Touch:
-    """An agent's action toward a held-out person during their holdout, by the ledger:
-    who, which action, and its target (a post, a comment or the person's account) as
-    the gallery names it, with the person it belongs to."""
-
-    agent: str
-    action: str
-    target_kind: str
-    target_id: str
-    user_id: str
-    username: str
-    at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "agent": self.agent,
-            "action": self.action,
-            "target": {"kind": self.target_kind, "id": self.target_id},
-            "person": {"user_id": self.user_id, "username": self.username},
-            "at": self.at.isoformat(),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
-    from fleet.core.holdout import Person
-    from fleet.core.impact import Report, Touch
+    from fleet.core.holdout import Person, Touch
+    from fleet.core.impact import Report
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -137,7 +137,7 @@ def seen_on_the_gallery(fleet: Fleet, experiment: str, known: Sequence[Touch]) -
     At most ``GALLERY_POSTS_READ`` posts are read; a gallery that cannot be read adds
     nothing (the ledger's count stands)."""
     from fleet.agents.queries import live_handles_with_accounts
-    from fleet.core.impact import Touch
+    from fleet.core.holdout import Touch
     from fleet.service.audit import gallery_of
 
     impact = fleet.settings.impact
