@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
 from fleet.content.domains import find_domain
 from fleet.content.guard.blocklist import never_say
+from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.contact import contact_problem
 from fleet.content.guard.identity import human_claim
 from fleet.content.port import (
@@ -143,6 +144,9 @@ class ContentGuard:
 
     threshold: float = 0.6
     max_hashtags: int = 3
+    # A claim to be human: the words (always), and the meaning when an embedder is given
+    # (``fleet.content.guard.claims``).
+    claims: HumanClaimCheck = field(default_factory=HumanClaimCheck)
 
     def check(
         self,
@@ -151,8 +155,11 @@ class ContentGuard:
         own_recent: Iterable[str] = (),
         fleet_recent: Iterable[str] = (),
         allowed_mentions: Iterable[str] = (),
+        identity_answer: bool = False,
     ) -> Verdict:
-        """Accept the text, or refuse it with the first reason found."""
+        """Accept the text, or refuse it with the first reason found. ``identity_answer``:
+        the text answers a question about what the agent is (held to the stricter check
+        of a claim to be human)."""
         if not text.strip():
             return Verdict(False, "empty text")
         seen = readable(text)
@@ -160,8 +167,9 @@ class ContentGuard:
             found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
-        claimed = human_claim(seen)
+        claimed = human_claim(seen) or self.claims.claim(text, strict=identity_answer)
         if claimed is not None:
+            claimed = claimed[:80]
             return Verdict(False, f"claims to be human: {claimed!r}")
         forbidden = never_say(seen)
         if forbidden is not None:
@@ -215,6 +223,7 @@ class ContentGuard:
             own_recent=author.recent_texts,
             fleet_recent=fleet_recent,
             allowed_mentions=post.mentionable,
+            identity_answer=post.answering is not None and post.answering.asks_identity,
         )
 
 
