@@ -57,6 +57,10 @@ class Expected:
     agent: str  # the handle the image was made for (cleaned as the marks clean it)
     # The operator's certificate's serial number, when Fleet is told which signer to expect.
     signer_serial: str | None = None
+    # The certificates above the operator's signing certificate (PEM: its issuer up to its
+    # root). Given, the signer must chain to them (the manifest's state "Trusted", read
+    # with them as the only trust anchors), not merely carry the same serial number.
+    signer_anchors: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ def verify(image: bytes, expected: Expected, *, max_pixels: int) -> Verdict:
     """Both marks of ``image``, or NoProvenance naming the first that fails and why."""
     xmp = _png_xmp(image, max_pixels)
     xmp_type = _source_type(xmp)
-    manifest, results, state = _c2pa(image)
+    manifest, results, state = _c2pa(image, expected.signer_anchors)
     return _judge(manifest, results, state, xmp_type, expected)
 
 
@@ -176,12 +180,17 @@ def _source_type(xmp: bytes) -> str:
     raise NoProvenance("XMP has no Iptc4xmpExt:DigitalSourceType")
 
 
-def _c2pa(image: bytes) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """The active manifest, the validation results and state, read by the CAI's reader."""
+def _c2pa(image: bytes, anchors: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The active manifest, the validation results and state, read by the CAI's reader
+    (with ``anchors``, PEM, as its only trust anchors when given)."""
     import c2pa
 
+    context = None
+    if anchors is not None:
+        trust = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors}}
+        context = c2pa.Context(c2pa.Settings.from_dict(trust))
     try:
-        with c2pa.Reader("image/png", io.BytesIO(image)) as reader:
+        with c2pa.Reader("image/png", io.BytesIO(image), context=context) as reader:
             manifest = reader.get_active_manifest()
             results = reader.get_validation_results() or {}
             state = reader.get_validation_state() or ""
@@ -233,6 +242,9 @@ def _judge(
     serial = str(signature.get("cert_serial_number") or "")
     if expected.signer_serial is not None and serial != expected.signer_serial:
         raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
+    if expected.signer_anchors is not None and state != "Trusted":
+        # The same serial number on a certificate the operator's root did not issue.
+        raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
     software = created.get("softwareAgent")
     model = software.get("name") if isinstance(software, dict) else software
     return Verdict(
@@ -274,11 +286,18 @@ class ProvenanceCheck:
         self._timeout = timeout_seconds
         self._transport = transport
         self._serial: str | None = None
+        self._anchors: str | None = None
         if settings.certificate is not None:
             from cryptography import x509
+            from cryptography.hazmat.primitives.serialization import Encoding
 
             chain = x509.load_pem_x509_certificates(settings.certificate.read_bytes())
             self._serial = str(chain[0].serial_number)
+            # The signer is compared by its issuer chain, not its serial alone: a file
+            # with the signing certificate only is compared by serial (docs/provenance.md).
+            above = chain[1:]
+            if above:
+                self._anchors = "".join(c.public_bytes(Encoding.PEM).decode() for c in above)
 
     def check(self, image_url: str, agent: str) -> dict[str, Any]:
         """The check's record for the image at ``image_url`` made for ``agent``."""
@@ -286,7 +305,7 @@ class ProvenanceCheck:
             image = self.fetch(image_url)
             verdict = verify(
                 image,
-                Expected(agent=agent, signer_serial=self._serial),
+                Expected(agent=agent, signer_serial=self._serial, signer_anchors=self._anchors),
                 max_pixels=self.settings.max_pixels,
             )
         except NoProvenance as exc:
