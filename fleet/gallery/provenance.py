@@ -16,15 +16,20 @@ first check, in the process that checks: engage workers never load it.
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
+import socket
 import struct
 import time
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+import defusedxml.ElementTree as SafeElementTree
 import httpx
+from defusedxml import DefusedXmlException
 
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.client import _tls as tls
@@ -159,14 +164,29 @@ def _itxt_text(rest: bytes) -> bytes:
     return text
 
 
+# An XML declaration's encoding: only UTF-8 is read (XMP in PNG is UTF-8 by its spec).
+_DECLARED = re.compile(r"""^\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
 def _source_type(xmp: bytes) -> str:
-    """IPTC's digital source type in an XMP packet (attribute or element form)."""
-    if b"<!DOCTYPE" in xmp or b"<!ENTITY" in xmp:
+    """IPTC's digital source type in an XMP packet (attribute or element form). The
+    packet is read as UTF-8 or not at all, and a DTD or entity is refused after decoding
+    (by defusedxml too, whatever the bytes looked like)."""
+    try:
+        text = xmp.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoProvenance("XMP is not UTF-8: refused unread") from None
+    declared = _DECLARED.match(text)
+    if declared is not None and declared.group(1).strip().lower() not in ("utf-8", "utf8"):
+        raise NoProvenance("XMP declares an encoding other than UTF-8: refused unread")
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise NoProvenance("XMP declares a DTD or entities: refused unread")
     try:
-        root = ElementTree.fromstring(xmp)
-    except ElementTree.ParseError as exc:
-        raise NoProvenance(f"XMP is not well-formed ({str(exc)[:80]})") from None
+        root = SafeElementTree.fromstring(text.encode("utf-8"))
+    except DefusedXmlException:
+        raise NoProvenance("XMP declares a DTD or entities: refused unread") from None
+    except (ElementTree.ParseError, ValueError, LookupError) as exc:
+        raise NoProvenance(f"XMP is not well-formed ({clean(str(exc), 80)})") from None
     for description in root.iter(f"{RDF}Description"):
         value = description.get(f"{IPTC_EXT}DigitalSourceType")
         if value is None:
@@ -267,12 +287,50 @@ def _created(manifest: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+class RefusedAddress(NoProvenance):
+    """The image's address is not the gallery's, or resolves inside the network."""
+
+
+# The reason recorded: the same whatever the address was (nothing said of what answered).
+NOT_THE_GALLERYS = "the image address is not the gallery's image host"
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """Scheme, host (lower case) and port of ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise RefusedAddress(NOT_THE_GALLERYS) from None
+    return scheme, (parts.hostname or "").lower().rstrip("."), port
+
+
+def _public(address: str) -> bool:
+    """Whether an address is on the public internet (not loopback, link-local, private,
+    shared, reserved, multicast or unspecified; an IPv4 address mapped in IPv6 as itself)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            ip = mapped
+    return ip.is_global and not ip.is_multicast
+
+
 class ProvenanceCheck:
-    """Fetches a saved image (bounded: size, time, never inflated) and verifies its marks.
+    """Fetches a saved image (bounded: size, one deadline, never inflated) and verifies
+    its marks.
 
     ``check`` answers the record kept on the activity: ``{"ok": True, ...}`` or
     ``{"ok": False, "reason": ...}``; a fetch that fails for a while raises TransientError
     (the post is retried, the check not yet recorded).
+
+    The image is fetched only from the gallery's host and port (``gallery_url``), and
+    only from an address on the public internet once the name is resolved (the address
+    connected to is the one checked): loopback, link-local (169.254.169.254), private
+    (10.0.0.5, fd00::) and the like are refused, but for the configured gallery itself
+    when it is on one (the sandbox on 127.0.0.1). A ``transport`` given (a test's) stands
+    in for the network, and for these checks of the address.
     """
 
     def __init__(
@@ -281,10 +339,12 @@ class ProvenanceCheck:
         *,
         timeout_seconds: float,
         transport: httpx.BaseTransport | None = None,
+        gallery_url: str | None = None,
     ) -> None:
         self.settings = settings
         self._timeout = timeout_seconds
         self._transport = transport
+        self._gallery = None if gallery_url is None else _origin(gallery_url)
         self._serial: str | None = None
         self._anchors: str | None = None
         if settings.certificate is not None:
@@ -316,13 +376,22 @@ class ProvenanceCheck:
         """The image's bytes, within ``max_image_bytes`` and the gallery's timeout."""
         if not url.startswith(("http://", "https://")):
             raise NoProvenance("the image address is not http(s)")
+        origin = _origin(url)
+        if self._gallery is not None and origin != self._gallery:
+            raise RefusedAddress(NOT_THE_GALLERYS)
         cap = self.settings.max_image_bytes
+        https = url.startswith("https:")
+        transport = self._transport or bounded.Transport(
+            verify=tls() if https else None, address=self._address
+        )
         try:
             with (
+                # One deadline for the whole fetch: connecting, the headers, every piece.
+                bounded.within(self._timeout),
                 httpx.Client(
-                    transport=self._transport,
+                    transport=transport,
                     # The CA bundle read once per process (24 ms a client otherwise).
-                    verify=tls() if url.startswith("https:") else False,
+                    verify=tls() if https else False,
                     timeout=self._timeout,
                     follow_redirects=False,
                     headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
@@ -358,6 +427,24 @@ class ProvenanceCheck:
         except MalformedAnswer as exc:
             raise NoProvenance(f"the image could not be read ({exc})") from None
         return b"".join(pieces)
+
+    def _address(self, host: str, port: int) -> str:
+        """The address to connect to for ``host``: resolved here, and refused unless it
+        is public or the configured gallery is this host and port."""
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise RefusedAddress("the image host could not be resolved") from None
+        addresses = [str(info[4][0]) for info in found]
+        if not addresses:
+            raise RefusedAddress("the image host could not be resolved")
+        gallery = self._gallery is not None and (host.lower().rstrip("."), port) == (
+            self._gallery[1],
+            self._gallery[2],
+        )
+        if not gallery and not all(_public(address) for address in addresses):
+            raise RefusedAddress(NOT_THE_GALLERYS)
+        return addresses[0]
 
 
 def _too_big(cap: int) -> str:

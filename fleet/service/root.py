@@ -241,7 +241,9 @@ class Fleet:
             return None
         settings = self.settings
         return ProvenanceCheck(
-            settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
+            settings.provenance,
+            timeout_seconds=settings.gallery.timeout_seconds,
+            gallery_url=str(settings.gallery.url),
         )
 
     def _kit_writer(self) -> ContentWriter:
