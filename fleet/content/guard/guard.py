@@ -72,6 +72,12 @@ _CONFUSABLES = str.maketrans(
     "aeopcyxijsdlkmtbhABEKMHOPCTXIJSaovpiktuABEHIKMNOPTYX",
 )
 _DOTTED_AI = re.compile(r"(?i)\ba\s*\.\s*i\b\.?")
+# What a link leaves where it was cut (by the sanitiser or by a writer told to drop it):
+# its text in square brackets ("[click]", "[link]()"), empty parentheses, "click here".
+_CUT_LINK = re.compile(
+    r"(?i)\[[^\[\]\n]{0,80}\]|\(\s*\)|\b(?:click|tap|clicking|tapping) (?:here|below|"
+    r"the link|on the link)\b"
+)
 
 
 def readable(text: str) -> str:
@@ -189,6 +195,9 @@ class ContentGuard:
         domain = find_domain(seen)
         if domain is not None:
             return Verdict(False, f"contains a link ({domain!r})")
+        remains = _CUT_LINK.search(seen)
+        if remains is not None:
+            return Verdict(False, f"the remains of a cut link: {remains.group(0)[:40]!r}")
         if _HTML.search(seen):
             return Verdict(False, "contains HTML")
         said = unaddressed(text)
