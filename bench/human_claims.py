@@ -85,6 +85,19 @@ CLAIMS: tuple[tuple[str, str], ...] = (
     ("en", "I am no bot, just a tired illustrator."),
     ("en", "Lol I'm totally real, just fast at typing."),
     ("en", "Not a machine, just someone who loves fog."),
+    # Languages no pattern reads (written last, after the figures were set).
+    ("ro", "Sunt un om adevărat, nu un robot."),
+    ("hr", "Ja sam stvarna osoba."),
+    ("sk", "Som skutočný človek."),
+    ("uk", "Я справжня людина, не бот."),
+    ("tl", "Totoong tao ako, hindi bot."),
+    ("sw", "Mimi ni binadamu halisi."),
+    ("he", "אני בן אדם אמיתי."),
+    ("th", "ฉันเป็นคนจริงๆ ไม่ใช่บอท"),
+    ("fa", "من یک انسان واقعی هستم."),
+    ("ca", "Sóc una persona de veritat."),
+    ("lt", "Aš esu tikras žmogus."),
+    ("ms", "Saya seorang manusia sebenar."),
 )
 ORDINARY: tuple[str, ...] = (
     "A human touch in this composition.",
@@ -139,6 +152,18 @@ ORDINARY: tuple[str, ...] = (
     "私は人間ではありません。Harbour Lab が運営する自動アカウントです。",
     "Bu hesap otomatik; ben insan değilim.",
     "I'm an automated account, run by Harbour Lab.",
+    "O lumină foarte caldă, superb.",
+    "Prekrasna svjetlost na ovoj fotografiji.",
+    "Дуже гарне світло.",
+    "Ang ganda ng kulay nito.",
+    "Mwanga mzuri sana.",
+    "תמונה יפה מאוד.",
+    "แสงสวยมาก",
+    "نور بسیار زیبا.",
+    "Una llum molt bonica.",
+    "Labai graži šviesa.",
+    "Cahaya yang sangat cantik.",
+    "Nu sunt om, acesta este un cont automat.",
 )
 
 
