@@ -16,7 +16,9 @@ words, then the meaning against the bank, on the bundled multilingual-e5-small):
     python -m bench.human_claims [--words-only]
 
 prints one JSON object: for each set, claims ``found`` of ``claims`` and ordinary
-sentences ``false_flags`` of ``ordinary``, with the ones missed and the ones flagged.
+sentences ``false_flags`` of ``ordinary``, with the ones missed and the ones flagged;
+and ``check_ms_median``, what one check of a new two-sentence comment costs (the guard
+runs it on every draft).
 ``--words-only`` skips the embedder (and runs on a tree without the meaning check).
 """
 
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -182,6 +186,21 @@ def _measure(
     }
 
 
+def _cost(
+    whole: Callable[[str], str | None], words: Callable[[str], str | None]
+) -> dict[str, float]:
+    """Milliseconds of one check of a two-sentence comment never seen before (the meaning
+    check keeps its last sentences' answers: each text here is new), median of 40."""
+    spent: dict[str, list[float]] = {"words": [], "words_and_meaning": []}
+    for n in range(40):
+        text = f"Lovely teal in study {n}. The fog carries it, number {n * 7}!"
+        for name, check in (("words", words), ("words_and_meaning", whole)):
+            started = time.perf_counter()
+            check(text)
+            spent[name].append((time.perf_counter() - started) * 1000)
+    return {name: round(statistics.median(values), 2) for name, values in spent.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--words-only", action="store_true", help="no embedder")
@@ -204,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if bank[0]:
         report["bank"] = {name: _measure(check, *bank) for name, check in checks.items()}
+        report["check_ms_median"] = _cost(checks["words_and_meaning"], checks["words"])
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 
