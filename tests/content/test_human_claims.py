@@ -13,7 +13,7 @@ import pytest
 from fleet.content.guard.claim_meaning import ClaimMeaning, calibrated
 from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.folding import disguises_undone
-from fleet.content.guard.guard import ContentGuard
+from fleet.content.guard.guard import ContentGuard, ContentSkipped
 from fleet.content.guard.identity import human_claim
 from fleet.content.offline.identity_answer import ANSWERS
 from fleet.embeddings.local import LocalEmbedder
@@ -136,3 +136,38 @@ def test_a_disguise_is_undone_only_for_reading() -> None:
     assert "i am human" in disguises_undone("I am \u0570uman")
     assert "evil. com" in disguises_undone("e v i l. c o m")
     assert "100% agree" in disguises_undone("100% agree")[0]  # numbers stay numbers
+
+
+def test_the_offline_writers_drafts_are_read_by_the_words_and_a_models_by_the_meaning(
+    check: HumanClaimCheck,
+) -> None:
+    """The offline writer's templates cost no embedding; a model's text, whatever model
+    its usage names ("offline" included), is read by the meaning."""
+    from fleet.content.guard.guard import guarded_comment
+    from fleet.content.offline.writer import OfflineWriter
+    from fleet.content.port import Author, CommentDraft, PostSeen, Usage
+    from tests.content.conftest import CATALOGUE
+
+    class Posing:
+        """A writer that says its drafts cost nothing, as the offline writer's do."""
+
+        def write_comment(self, *args: object, **kwargs: object) -> CommentDraft:
+            return CommentDraft("p1", "Jsem opravdový člověk.", Usage(model="offline"))
+
+    asked: list[str] = []
+
+    class Counting(HumanClaimCheck):
+        def claim(self, text: str, *, strict: bool = False, meaning: bool = True) -> str | None:
+            if meaning:
+                asked.append(text)
+            return HumanClaimCheck.claim(self, text, strict=strict, meaning=meaning)
+
+    guard = ContentGuard(claims=Counting(check.meaning))
+    persona = CATALOGUE.get("ai_art_enthusiast")
+    author = Author("me", "Me", 3, operator=OPERATOR)
+    post = PostSeen("p1", "Fog study", "", "someone", False)
+    guarded_comment(OfflineWriter(), guard, persona, author, post, nonce=1)
+    assert asked == []
+    with pytest.raises(ContentSkipped, match="claims to be human"):
+        guarded_comment(Posing(), guard, persona, author, post, nonce=1)  # type: ignore[arg-type]
+    assert asked

@@ -31,11 +31,11 @@ class HumanClaimCheck:
         meaning = ClaimMeaning(embedder)
         return cls(meaning if meaning.active else None)
 
-    def claim(self, text: str, *, strict: bool = False) -> str | None:
+    def claim(self, text: str, *, strict: bool = False, meaning: bool = True) -> str | None:
         """The words of ``text`` that claim or imply the writer is human, or None.
-        ``strict``: an identity answer's margin."""
+        ``strict``: an identity answer's margin; ``meaning``: False for the words alone."""
         words = human_claim(text)
-        if words is not None or self.meaning is None:
+        if words is not None or self.meaning is None or not meaning:
             return words
         return self.meaning.claim(text, strict=strict)
 
