@@ -381,8 +381,14 @@ class ProvenanceCheck:
             raise RefusedAddress(NOT_THE_GALLERYS)
         cap = self.settings.max_image_bytes
         https = url.startswith("https:")
+        # Through the proxy the environment names, as the gallery's client goes: the proxy
+        # (the operator's) is connected to, and the address check is its to keep.
+        proxy = bounded.proxy_for(url)
+        through = None if proxy is None else _origin(proxy)[1:]
         transport = self._transport or bounded.Transport(
-            verify=tls() if https else None, address=self._address
+            verify=tls() if https else None,
+            proxy=proxy,
+            address=lambda host, port: self._address(host, port, proxy=through),
         )
         try:
             with (
@@ -428,9 +434,9 @@ class ProvenanceCheck:
             raise NoProvenance(f"the image could not be read ({exc})") from None
         return b"".join(pieces)
 
-    def _address(self, host: str, port: int) -> str:
+    def _address(self, host: str, port: int, *, proxy: tuple[str, int] | None = None) -> str:
         """The address to connect to for ``host``: resolved here, and refused unless it
-        is public or the configured gallery is this host and port."""
+        is public, or the configured gallery (or the proxy) is this host and port."""
         try:
             found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
@@ -438,11 +444,9 @@ class ProvenanceCheck:
         addresses = [str(info[4][0]) for info in found]
         if not addresses:
             raise RefusedAddress("the image host could not be resolved")
-        gallery = self._gallery is not None and (host.lower().rstrip("."), port) == (
-            self._gallery[1],
-            self._gallery[2],
-        )
-        if not gallery and not all(_public(address) for address in addresses):
+        named = (host.lower().rstrip("."), port)
+        gallery = self._gallery is not None and named == self._gallery[1:]
+        if not gallery and named != proxy and not all(map(_public, addresses)):
             raise RefusedAddress(NOT_THE_GALLERYS)
         return addresses[0]
 
