@@ -61,7 +61,7 @@ def _fetch_and_check(count: int) -> list[float]:
             for n in range(count)
         ]
         gallery.close()
-        check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=10)
+        check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=10, gallery_url=sandbox.url)
         spent = []
         for url in urls:
             started = time.thread_time()

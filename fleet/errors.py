@@ -33,7 +33,9 @@ FleetError
 ├── InvalidReply            a model's reply is not the JSON the task asked for: repair once
 │                           (fleet.content.llm.prompts; also a ValueError)
 ├── NoProvenance            an image lacks a provenance mark or a mark does not hold: the
-│                           check records why (fleet.gallery.provenance)
+│   │                       check records why (fleet.gallery.provenance)
+│   └── RefusedAddress      the image's address is not the gallery's, or resolves inside
+│                           the network (loopback, link-local, private): never fetched
 └── AnswerRefused           an upstream's answer broke a bound; each adapter maps it to its
     │                       port's error (fleet.infra.bounded)
     ├── AnswerTooLarge      more bytes, raw or inflated, than the cap

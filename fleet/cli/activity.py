@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -120,7 +121,23 @@ def export_(ctx: click.Context, form: str, since: str | None, output: Any) -> No
     writer = csv.DictWriter(output, fieldnames=use.EXPORT_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({field: spreadsheet_cell(value) for field, value in row.items()})
+
+
+# A cell a spreadsheet would run as a formula opens with one of these (OWASP, CSV
+# injection): such a cell is written with a leading apostrophe.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A value as a CSV cell a spreadsheet shows and never runs: control characters
+    dropped (a tab or a line break kept only inside), a leading formula sign quoted."""
+    cell = "" if value is None else str(value)
+    cell = _CONTROL.sub("", cell)
+    if cell.startswith(_FORMULA_SIGNS):
+        cell = "'" + cell
+    return cell.replace("\r", "").replace("\t", " ").replace("\n", " ")
 
 
 @activity.command()

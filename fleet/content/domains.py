@@ -1,6 +1,7 @@
 """Links written without a scheme, as the guard refuses them and ``sanitise`` strips them:
-a bare domain ("prize.icu"), one whose dot is bracketed ("evil[.]com", "evil (dot) com")
-or spelled out ("evil dot com").
+a bare domain ("prize.icu"), one whose dot is bracketed ("evil[.]com", "evil (dot) com"),
+spelled out ("evil dot com") or a sign for a dot ("evil•com"); and, for the guard, one
+written letter by letter ("e v i l. c o m", "e-v-i-l.c-o-m").
 
 What a top-level domain is comes from the public suffix list (ICANN's part), shipped in
 the ``publicsuffixlist`` package: nothing is fetched, and no list of our own goes stale.
@@ -19,13 +20,21 @@ from publicsuffixlist import PublicSuffixList
 _NOT_TLDS = frozenset(
     {"js", "ts", "py", "rb", "md", "sh", "db", "go", "rs", "cs", "mm", "pm", "am"}
 )
-# A dot as such, or bracketed to slip past a filter: "[.]", "(dot)", "{.}", "<dot>".
-_DOT = r"(?:\.|\s*+[\[({<]\s*+(?:\.|dot)\s*+[\])}>]\s*+)"
-_BRACKETED_DOT = re.compile(r"(?i)\s*[\[({<]\s*(?:\.|dot)\s*[\])}>]\s*")
+# Signs written for a dot to slip past a filter: a bullet, a middle dot, a katakana middle
+# dot, an ideographic full stop ("evil•com").
+_DOT_LIKE = "•·∙‧・。"
+# A dot as such, a sign for one, or one bracketed: "[.]", "(dot)", "{.}", "<dot>".
+_DOT = rf"(?:[.{_DOT_LIKE}]|\s*+[\[({{<]\s*+(?:\.|dot)\s*+[\])}}>]\s*+)"
+_BRACKETED_DOT = re.compile(rf"(?i)\s*[\[({{<]\s*(?:\.|dot)\s*[\])}}>]\s*|[{_DOT_LIKE}]")
+# Single letters or digits apart by spaces, hyphens or dots: "e v i l. c o m", "e-v-i-l".
+_SPACED = re.compile(
+    rf"(?i)(?<![^\W_])[a-z0-9](?:(?:\s++|\s*+[-.{_DOT_LIKE}]\s*+)[a-z0-9](?![^\W_])){{2,}}"
+)
+_SPACED_APART = re.compile(rf"\s+|-|[{_DOT_LIKE}]")
 # A run of names joined by dots; where it may start, no name character comes before it,
 # so a run is read once. Its path, if any, goes with it when it is stripped.
 _RUN = re.compile(
-    rf"(?i)(?<![\w@.\-\])}}>])(?P<host>[a-z0-9-]++(?:{_DOT}[a-z0-9-]++)++)(?P<path>/[^\s<>\"]*+)?"
+    rf"(?i)(?<![\w@.{_DOT_LIKE}\-\])}}>])(?P<host>[a-z0-9-]++(?:{_DOT}[a-z0-9-]++)++)(?P<path>/[^\s<>\"]*+)?"
 )
 _LABEL_SPLIT = re.compile(rf"(?i){_DOT}")
 # "evil dot com": the dot spelled out as a word. Only before the top-level domains such
@@ -118,6 +127,14 @@ def find_domain(text: str) -> str | None:
         end = _domain_end(host)
         if end is not None:
             return _BRACKETED_DOT.sub(".", host[:end])
+    for spaced in _SPACED.finditer(text):
+        joined = _SPACED_APART.sub(
+            lambda sign: "." if sign.group(0) in _DOT_LIKE else "", spaced.group(0)
+        )
+        for run in _RUN.finditer(joined):
+            end = _domain_end(run.group("host"))
+            if end is not None:
+                return run.group("host")[:end]
     return None
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import httpx2
 import redis
 
+from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.guard import ContentGuard
 from fleet.content.llm.anthropic import AnthropicWriter
 from fleet.content.llm.base import prices_from_settings
@@ -141,9 +142,10 @@ def build_one(
     )
 
 
-def build_guard(settings: Settings) -> ContentGuard:
-    """The content guard with the configured near-duplicate threshold."""
-    return ContentGuard(threshold=settings.llm.guard_similarity)
+def build_guard(settings: Settings, claims: HumanClaimCheck | None = None) -> ContentGuard:
+    """The content guard with the configured near-duplicate threshold, and the check of a
+    claim to be human (by default, the words alone)."""
+    return ContentGuard(threshold=settings.llm.guard_similarity, claims=claims or HumanClaimCheck())
 
 
 def build_ledger(settings: Settings, client: redis.Redis) -> SpendLedger:

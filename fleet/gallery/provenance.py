@@ -16,15 +16,20 @@ first check, in the process that checks: engage workers never load it.
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
+import socket
 import struct
 import time
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+import defusedxml.ElementTree as SafeElementTree
 import httpx
+from defusedxml import DefusedXmlException
 
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.client import _tls as tls
@@ -57,6 +62,10 @@ class Expected:
     agent: str  # the handle the image was made for (cleaned as the marks clean it)
     # The operator's certificate's serial number, when Fleet is told which signer to expect.
     signer_serial: str | None = None
+    # The certificates above the operator's signing certificate (PEM: its issuer up to its
+    # root). Given, the signer must chain to them (the manifest's state "Trusted", read
+    # with them as the only trust anchors), not merely carry the same serial number.
+    signer_anchors: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,7 @@ def verify(image: bytes, expected: Expected, *, max_pixels: int) -> Verdict:
     """Both marks of ``image``, or NoProvenance naming the first that fails and why."""
     xmp = _png_xmp(image, max_pixels)
     xmp_type = _source_type(xmp)
-    manifest, results, state = _c2pa(image)
+    manifest, results, state = _c2pa(image, expected.signer_anchors)
     return _judge(manifest, results, state, xmp_type, expected)
 
 
@@ -155,14 +164,29 @@ def _itxt_text(rest: bytes) -> bytes:
     return text
 
 
+# An XML declaration's encoding: only UTF-8 is read (XMP in PNG is UTF-8 by its spec).
+_DECLARED = re.compile(r"""^\ufeff?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
 def _source_type(xmp: bytes) -> str:
-    """IPTC's digital source type in an XMP packet (attribute or element form)."""
-    if b"<!DOCTYPE" in xmp or b"<!ENTITY" in xmp:
+    """IPTC's digital source type in an XMP packet (attribute or element form). The
+    packet is read as UTF-8 or not at all, and a DTD or entity is refused after decoding
+    (by defusedxml too, whatever the bytes looked like)."""
+    try:
+        text = xmp.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoProvenance("XMP is not UTF-8: refused unread") from None
+    declared = _DECLARED.match(text)
+    if declared is not None and declared.group(1).strip().lower() not in ("utf-8", "utf8"):
+        raise NoProvenance("XMP declares an encoding other than UTF-8: refused unread")
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise NoProvenance("XMP declares a DTD or entities: refused unread")
     try:
-        root = ElementTree.fromstring(xmp)
-    except ElementTree.ParseError as exc:
-        raise NoProvenance(f"XMP is not well-formed ({str(exc)[:80]})") from None
+        root = SafeElementTree.fromstring(text.encode("utf-8"))
+    except DefusedXmlException:
+        raise NoProvenance("XMP declares a DTD or entities: refused unread") from None
+    except (ElementTree.ParseError, ValueError, LookupError) as exc:
+        raise NoProvenance(f"XMP is not well-formed ({clean(str(exc), 80)})") from None
     for description in root.iter(f"{RDF}Description"):
         value = description.get(f"{IPTC_EXT}DigitalSourceType")
         if value is None:
@@ -176,12 +200,17 @@ def _source_type(xmp: bytes) -> str:
     raise NoProvenance("XMP has no Iptc4xmpExt:DigitalSourceType")
 
 
-def _c2pa(image: bytes) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """The active manifest, the validation results and state, read by the CAI's reader."""
+def _c2pa(image: bytes, anchors: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The active manifest, the validation results and state, read by the CAI's reader
+    (with ``anchors``, PEM, as its only trust anchors when given)."""
     import c2pa
 
+    context = None
+    if anchors is not None:
+        trust = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors}}
+        context = c2pa.Context(c2pa.Settings.from_dict(trust))
     try:
-        with c2pa.Reader("image/png", io.BytesIO(image)) as reader:
+        with c2pa.Reader("image/png", io.BytesIO(image), context=context) as reader:
             manifest = reader.get_active_manifest()
             results = reader.get_validation_results() or {}
             state = reader.get_validation_state() or ""
@@ -233,6 +262,9 @@ def _judge(
     serial = str(signature.get("cert_serial_number") or "")
     if expected.signer_serial is not None and serial != expected.signer_serial:
         raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
+    if expected.signer_anchors is not None and state != "Trusted":
+        # The same serial number on a certificate the operator's root did not issue.
+        raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
     software = created.get("softwareAgent")
     model = software.get("name") if isinstance(software, dict) else software
     return Verdict(
@@ -255,12 +287,50 @@ def _created(manifest: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+class RefusedAddress(NoProvenance):
+    """The image's address is not the gallery's, or resolves inside the network."""
+
+
+# The reason recorded: the same whatever the address was (nothing said of what answered).
+NOT_THE_GALLERYS = "the image address is not the gallery's image host"
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """Scheme, host (lower case) and port of ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise RefusedAddress(NOT_THE_GALLERYS) from None
+    return scheme, (parts.hostname or "").lower().rstrip("."), port
+
+
+def _public(address: str) -> bool:
+    """Whether an address is on the public internet (not loopback, link-local, private,
+    shared, reserved, multicast or unspecified; an IPv4 address mapped in IPv6 as itself)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour
+        if mapped is not None:
+            ip = mapped
+    return ip.is_global and not ip.is_multicast
+
+
 class ProvenanceCheck:
-    """Fetches a saved image (bounded: size, time, never inflated) and verifies its marks.
+    """Fetches a saved image (bounded: size, one deadline, never inflated) and verifies
+    its marks.
 
     ``check`` answers the record kept on the activity: ``{"ok": True, ...}`` or
     ``{"ok": False, "reason": ...}``; a fetch that fails for a while raises TransientError
     (the post is retried, the check not yet recorded).
+
+    The image is fetched only from the gallery's host and port (``gallery_url``), and
+    only from an address on the public internet once the name is resolved (the address
+    connected to is the one checked): loopback, link-local (169.254.169.254), private
+    (10.0.0.5, fd00::) and the like are refused, but for the configured gallery itself
+    when it is on one (the sandbox on 127.0.0.1). A ``transport`` given (a test's) stands
+    in for the network, and for these checks of the address.
     """
 
     def __init__(
@@ -269,16 +339,25 @@ class ProvenanceCheck:
         *,
         timeout_seconds: float,
         transport: httpx.BaseTransport | None = None,
+        gallery_url: str | None = None,
     ) -> None:
         self.settings = settings
         self._timeout = timeout_seconds
         self._transport = transport
+        self._gallery = None if gallery_url is None else _origin(gallery_url)
         self._serial: str | None = None
+        self._anchors: str | None = None
         if settings.certificate is not None:
             from cryptography import x509
+            from cryptography.hazmat.primitives.serialization import Encoding
 
             chain = x509.load_pem_x509_certificates(settings.certificate.read_bytes())
             self._serial = str(chain[0].serial_number)
+            # The signer is compared by its issuer chain, not its serial alone: a file
+            # with the signing certificate only is compared by serial (docs/provenance.md).
+            above = chain[1:]
+            if above:
+                self._anchors = "".join(c.public_bytes(Encoding.PEM).decode() for c in above)
 
     def check(self, image_url: str, agent: str) -> dict[str, Any]:
         """The check's record for the image at ``image_url`` made for ``agent``."""
@@ -286,7 +365,7 @@ class ProvenanceCheck:
             image = self.fetch(image_url)
             verdict = verify(
                 image,
-                Expected(agent=agent, signer_serial=self._serial),
+                Expected(agent=agent, signer_serial=self._serial, signer_anchors=self._anchors),
                 max_pixels=self.settings.max_pixels,
             )
         except NoProvenance as exc:
@@ -297,13 +376,28 @@ class ProvenanceCheck:
         """The image's bytes, within ``max_image_bytes`` and the gallery's timeout."""
         if not url.startswith(("http://", "https://")):
             raise NoProvenance("the image address is not http(s)")
+        origin = _origin(url)
+        if self._gallery is not None and origin != self._gallery:
+            raise RefusedAddress(NOT_THE_GALLERYS)
         cap = self.settings.max_image_bytes
+        https = url.startswith("https:")
+        # Through the proxy the environment names, as the gallery's client goes: the proxy
+        # (the operator's) is connected to, and the address check is its to keep.
+        proxy = bounded.proxy_for(url)
+        through = None if proxy is None else _origin(proxy)[1:]
+        transport = self._transport or bounded.Transport(
+            verify=tls() if https else None,
+            proxy=proxy,
+            address=lambda host, port: self._address(host, port, proxy=through),
+        )
         try:
             with (
+                # One deadline for the whole fetch: connecting, the headers, every piece.
+                bounded.within(self._timeout),
                 httpx.Client(
-                    transport=self._transport,
+                    transport=transport,
                     # The CA bundle read once per process (24 ms a client otherwise).
-                    verify=tls() if url.startswith("https:") else False,
+                    verify=tls() if https else False,
                     timeout=self._timeout,
                     follow_redirects=False,
                     headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
@@ -339,6 +433,22 @@ class ProvenanceCheck:
         except MalformedAnswer as exc:
             raise NoProvenance(f"the image could not be read ({exc})") from None
         return b"".join(pieces)
+
+    def _address(self, host: str, port: int, *, proxy: tuple[str, int] | None = None) -> str:
+        """The address to connect to for ``host``: resolved here, and refused unless it
+        is public, or the configured gallery (or the proxy) is this host and port."""
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise RefusedAddress("the image host could not be resolved") from None
+        addresses = [str(info[4][0]) for info in found]
+        if not addresses:
+            raise RefusedAddress("the image host could not be resolved")
+        named = (host.lower().rstrip("."), port)
+        gallery = self._gallery is not None and named == self._gallery[1:]
+        if not gallery and named != proxy and not all(map(_public, addresses)):
+            raise RefusedAddress(NOT_THE_GALLERYS)
+        return addresses[0]
 
 
 def _too_big(cap: int) -> str:

@@ -30,7 +30,7 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -418,11 +418,13 @@ class _Stream:
 
 
 class _Backend:
-    """A network backend (httpcore's interface) whose connections keep to the deadline."""
+    """A network backend (httpcore's interface) whose connections keep to the deadline,
+    to the address ``address`` gives for a host and port when given (which may refuse)."""
 
-    def __init__(self, core: ModuleType) -> None:
+    def __init__(self, core: ModuleType, address: Callable[[str, int], str] | None = None) -> None:
         self._inner = core.SyncBackend()
         self._core = core
+        self._address = address
 
     def connect_tcp(
         self,
@@ -432,6 +434,8 @@ class _Backend:
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> _Stream:
+        if self._address is not None:
+            host = self._address(host, port)
         stream = self._inner.connect_tcp(
             host,
             port,
@@ -477,7 +481,10 @@ class _Flavour:
         limits: Any = None,
         socket_options: Iterable[Any] | None = None,
         max_bytes: int | None = None,
+        address: Callable[[str, int], str] | None = None,
     ) -> None:
+        """``address``: the address to connect to for a host and port (it resolves the
+        name, and may refuse it by raising), instead of the name itself."""
         self._max_bytes = max_bytes
         limits = limits or self.http.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = self.core.ConnectionPool(
@@ -486,7 +493,7 @@ class _Flavour:
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_Backend(self.core),
+            network_backend=_Backend(self.core, address),
             socket_options=socket_options,
         )
 

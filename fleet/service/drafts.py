@@ -243,7 +243,7 @@ def edit(fleet: Fleet, draft_id: int, *, text: str, description: str | None = No
     changes = _changes(draft, text.strip(), None if description is None else description.strip())
     from fleet.content.factory import build_guard
 
-    guard = build_guard(fleet.settings)
+    guard = build_guard(fleet.settings, fleet.claim_check)
     own = recent_texts_of(fleet.sessions, agent_id=draft.agent_id, limit=20)
     everyone = recent_texts_of(fleet.sessions, limit=200)
     mentionable = [str(draft.content[k]) for k in ("author", "to") if draft.content.get(k)]

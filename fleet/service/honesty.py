@@ -4,9 +4,10 @@ and the audit's two counts.
 ``scan_identity_questions`` reads the comments where people wait on an agent (the pace
 task's scan) and keeps those that ask what it is: the agent then owes a truthful answer,
 which its next tick gives whatever its quotas and budget say (``fleet.agents.heartbeat``).
-``human_claims`` runs the guard's check of a claim to be human over every text the fleet
-published; ``identity_answers`` counts the questions asked, those answered truthfully
-(the answer says the account is automated and names the operator) and how soon.
+``human_claims`` runs the guard's check of a claim to be human (words, then meaning:
+``Fleet.claim_check``) over every text the fleet published; ``identity_answers`` counts
+the questions asked, those answered truthfully (the answer says the account is automated,
+names the operator, and claims nothing human by the stricter check) and how soon.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from fleet.activities import identity
 from fleet.agents.queries import ids_of
 from fleet.content.guard.guard import readable
-from fleet.content.guard.identity import discloses, human_claim
+from fleet.content.guard.identity import human_claim
 from fleet.core.answering import turned_away
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import GalleryComment, GalleryPost
@@ -118,12 +119,14 @@ class HumanClaims:
 
 def human_claims(fleet: Fleet, *, since: datetime = EPOCH) -> HumanClaims:
     """Every text the fleet published since ``since``, read by the guard's check of a
-    claim to be human (``fleet.content.guard.identity.human_claim``)."""
+    claim to be human (``fleet.content.guard.claims``: the words in many languages with
+    disguises undone, then the meaning)."""
+    check = fleet.claim_check
     checked = 0
     claims = []
     for text in identity.published_texts(fleet.sessions, since=since):
         checked += 1
-        words = human_claim(readable(text.text))
+        words = human_claim(readable(text.text)) or check.claim(text.text)
         if words is not None:
             claims.append(Claim(text.agent, text.action, text.activity_id, words))
     return HumanClaims(checked, claims)
@@ -157,7 +160,8 @@ def identity_answers(fleet: Fleet, *, since: datetime = EPOCH) -> IdentityAnswer
         for r in done
         if r.answered_at is not None
     ]
-    truthful = sum(1 for r in done if r.text is not None and discloses(r.text, operator))
+    check = fleet.claim_check
+    truthful = sum(1 for r in done if r.text is not None and check.discloses(r.text, operator))
     return IdentityAnswers(
         asked=len(rows),
         answered=len(done),

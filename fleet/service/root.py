@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from fleet.actions.remembering import Recall
     from fleet.activities.image_marks import ImageMarksBook
     from fleet.agents.credentials import StoredCredentials, TokenSeal
+    from fleet.content.guard.claims import HumanClaimCheck
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
     from fleet.core.taste import Weights, Welcome
@@ -221,7 +222,7 @@ class Fleet:
             now=self.clock.now,
             authorship=Authorship(
                 voice=Voice(
-                    guard=build_guard(settings),
+                    guard=build_guard(settings, self.claim_check),
                     recall=self.recall,
                     operator=settings.disclosure.operator_name,
                     identity=self.identity_intent,
@@ -311,7 +312,9 @@ class Fleet:
             return None
         settings = self.settings
         return ProvenanceCheck(
-            settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
+            settings.provenance,
+            timeout_seconds=settings.gallery.timeout_seconds,
+            gallery_url=str(settings.gallery.url),
         )
 
     def _kit_writer(self) -> ContentWriter:
@@ -429,6 +432,14 @@ class Fleet:
         from fleet.content.guard.identity_intent import IdentityIntent
 
         return IdentityIntent(self.embedder)
+
+    @cached_property
+    def claim_check(self) -> HumanClaimCheck:
+        """The check of a claim to be human the guard and the audit share: the words,
+        then the meaning when the embedder is the one its bank was set for."""
+        from fleet.content.guard.claims import HumanClaimCheck
+
+        return HumanClaimCheck.with_embedder(self.embedder)
 
     @cached_property
     def embedder(self) -> Embedder | None:

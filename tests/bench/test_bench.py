@@ -89,6 +89,7 @@ CASES = {
         ["--rows", "50", "--scan", "100"],
         {"echo_window_bytes_per_text", "posts_bytes_per_post"},
     ),
+    "human_claims": ([], {"held_out", "bank", "held_out_languages"}),
     "identity": (
         ["--agents", "4", "--days", "0.4", "--ask-hours", "8", "--questions", "2"],
         {"answered_truthfully_share", "published_human_claims", "examples"},

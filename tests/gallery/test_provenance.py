@@ -302,7 +302,9 @@ def test_the_save_step_marks_on_request_and_the_post_page_says_so(
             "persona": "indie_game_dev",
         }
         url = gallery.generate_image(**made, idempotency_key="k1")
-        check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=5)
+        check = ProvenanceCheck(
+            ProvenanceSettings(), timeout_seconds=5, gallery_url=str(sandbox.url)
+        )
         assert check.check(url, "ada_lee")["ok"] is True
         post = gallery.create_post(
             agent="ada_lee", image_url=url, title="t", description="", idempotency_key="p1"

@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
 from fleet.content.domains import find_domain
 from fleet.content.guard.blocklist import never_say
+from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.contact import contact_problem
 from fleet.content.guard.identity import human_claim
+from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -71,6 +73,12 @@ _CONFUSABLES = str.maketrans(
     "aeopcyxijsdlkmtbhABEKMHOPCTXIJSaovpiktuABEHIKMNOPTYX",
 )
 _DOTTED_AI = re.compile(r"(?i)\ba\s*\.\s*i\b\.?")
+# What a link leaves where it was cut (by the sanitiser or by a writer told to drop it):
+# its text in square brackets ("[click]", "[link]()"), empty parentheses, "click here".
+_CUT_LINK = re.compile(
+    r"(?i)\[[^\[\]\n]{0,80}\]|\(\s*\)|\b(?:click|tap|clicking|tapping) (?:here|below|"
+    r"the link|on the link)\b"
+)
 
 
 def readable(text: str) -> str:
@@ -143,6 +151,9 @@ class ContentGuard:
 
     threshold: float = 0.6
     max_hashtags: int = 3
+    # A claim to be human: the words (always), and the meaning when an embedder is given
+    # (``fleet.content.guard.claims``).
+    claims: HumanClaimCheck = field(default_factory=HumanClaimCheck)
 
     def check(
         self,
@@ -151,8 +162,15 @@ class ContentGuard:
         own_recent: Iterable[str] = (),
         fleet_recent: Iterable[str] = (),
         allowed_mentions: Iterable[str] = (),
+        identity_answer: bool = False,
+        written_offline: bool = False,
     ) -> Verdict:
-        """Accept the text, or refuse it with the first reason found."""
+        """Accept the text, or refuse it with the first reason found. ``identity_answer``:
+        the text answers a question about what the agent is (held to the stricter check
+        of a claim to be human). ``written_offline``: written by the offline writer (the
+        instance, not what a draft's usage says), whose sentences are templates of ours:
+        read for a claim by the words alone (the meaning costs an embedding a sentence,
+        and its drafts are many)."""
         if not text.strip():
             return Verdict(False, "empty text")
         seen = readable(text)
@@ -160,8 +178,11 @@ class ContentGuard:
             found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
-        claimed = human_claim(seen)
+        claimed = human_claim(seen) or self.claims.claim(
+            text, strict=identity_answer, meaning=not written_offline
+        )
         if claimed is not None:
+            claimed = claimed[:80]
             return Verdict(False, f"claims to be human: {claimed!r}")
         forbidden = never_say(seen)
         if forbidden is not None:
@@ -181,6 +202,9 @@ class ContentGuard:
         domain = find_domain(seen)
         if domain is not None:
             return Verdict(False, f"contains a link ({domain!r})")
+        remains = _CUT_LINK.search(seen)
+        if remains is not None:
+            return Verdict(False, f"the remains of a cut link: {remains.group(0)[:40]!r}")
         if _HTML.search(seen):
             return Verdict(False, "contains HTML")
         said = unaddressed(text)
@@ -195,19 +219,38 @@ class ContentGuard:
                     )
         return ACCEPT
 
-    def check_post(self, draft: PostDraft, author: Author, fleet_recent: Sequence[str]) -> Verdict:
+    def check_post(
+        self,
+        draft: PostDraft,
+        author: Author,
+        fleet_recent: Sequence[str],
+        *,
+        written_offline: bool = False,
+    ) -> Verdict:
         """Check a post's caption and description, apart and together."""
-        verdict = self.check(draft.title, own_recent=author.recent_texts, fleet_recent=fleet_recent)
+        verdict = self.check(
+            draft.title,
+            own_recent=author.recent_texts,
+            fleet_recent=fleet_recent,
+            written_offline=written_offline,
+        )
         if verdict.ok and draft.description:
             verdict = self.check(
                 f"{draft.title} {draft.description}",
                 own_recent=author.recent_texts,
                 fleet_recent=fleet_recent,
+                written_offline=written_offline,
             )
         return verdict
 
     def check_comment(
-        self, draft: CommentDraft, author: Author, post: PostSeen, fleet_recent: Sequence[str]
+        self,
+        draft: CommentDraft,
+        author: Author,
+        post: PostSeen,
+        fleet_recent: Sequence[str],
+        *,
+        written_offline: bool = False,
     ) -> Verdict:
         """Check a comment; only the post's author (a reply: the commenter) may be mentioned."""
         return self.check(
@@ -215,6 +258,8 @@ class ContentGuard:
             own_recent=author.recent_texts,
             fleet_recent=fleet_recent,
             allowed_mentions=post.mentionable,
+            identity_answer=post.answering is not None and post.answering.asks_identity,
+            written_offline=written_offline,
         )
 
 
@@ -374,10 +419,11 @@ def guarded_post(
     echo: Echoes | None = None,
 ) -> PostDraft:
     """A post the guard accepts, or ContentSkipped."""
+    offline = isinstance(writer, OfflineWriter)
     return write_guarded(
         lambda n: writer.write_post(persona, author, nonce=n),
         lambda draft: no_echo(
-            guard.check_post(draft, author, fleet_recent),
+            guard.check_post(draft, author, fleet_recent, written_offline=offline),
             # Spelled as the fleet stores a post's vector (memory, post_vectors). Spelled
             # without the full stop after the title, six posts of one bench run at
             # 0.920-0.927 of an earlier post were checked at 0.916-0.920 and passed 0.92.
@@ -406,10 +452,13 @@ def guarded_comment(
     (``write_guarded``)."""
     answers_a_person = post.answering is not None and not post.answering.author_is_agent
     write = write_guarded_or_least_echo if answers_a_person else write_guarded
+    offline = isinstance(writer, OfflineWriter)
     return write(
         lambda n: writer.write_comment(persona, author, post, nonce=n),
         lambda draft: no_echo(
-            guard.check_comment(draft, author, post, fleet_recent), draft.text, echo
+            guard.check_comment(draft, author, post, fleet_recent, written_offline=offline),
+            draft.text,
+            echo,
         ),
         nonce=nonce,
         free_drafts=FREE_REPLY_DRAFTS if post.answering is not None else FREE_DRAFTS,
