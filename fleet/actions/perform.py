@@ -57,7 +57,14 @@ from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action, ActionKey
-from fleet.errors import InputError, PermanentError, Skip, UnderReview, UnknownPersona
+from fleet.errors import (
+    InputError,
+    PermanentError,
+    Skip,
+    TimeLimitExceeded,
+    UnderReview,
+    UnknownPersona,
+)
 from fleet.gallery.port import AdmitsBatches, Gallery
 
 # Each handler's dependencies, and no more, built from the kit in this one place.
@@ -561,7 +568,7 @@ def _perform(
                 endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
-            except Exception as error:
+            except (Exception, TimeLimitExceeded) as error:  # the limit: this one's failure
                 failed.append((claim, error))
     ending_ids = {claim.id for claim, _ in endings}
     # Of an action that failed after all: charged, and kept on its activity.
