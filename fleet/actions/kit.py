@@ -5,9 +5,9 @@ the clock) and a few small frozen groups of what belongs together: what bounds a
 (its claim's limits and the LLM budget), an agent's authorship (its voice and the rules of
 publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
 calls admitted at once) is handed to the handlers beside it (``fleet.actions.perform``),
-and a delivery's end fires one action-ended event to its listeners
-(``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
-this live feed).
+and every way a delivery ends actions fires one action-ended event (``action_ended``, an
+``EventHook`` whose listeners run isolated: the LLM charges, the memories and posts'
+vectors, this live feed; ``fleet.actions.perform``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.infra.hooks import EventHook
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
@@ -146,5 +147,8 @@ class ActionKit:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     authorship: Authorship = field(default_factory=Authorship)
     targeting: Targeting = field(default_factory=Targeting)
-    # The live feed: the ends of actions (``perform.end``'s listeners), drafts, dead letters.
+    # The live feed: the ends of actions (a listener of the action-ended event).
     feed: LiveFeed = field(default_factory=LiveFeed)
+    # The action-ended event, its listeners added by the composition root
+    # (``fleet.actions.perform``; None: ``perform.LISTENERS``).
+    action_ended: EventHook | None = None

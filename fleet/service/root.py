@@ -147,6 +147,7 @@ class Fleet:
             Targeting,
             Voice,
         )
+        from fleet.actions.perform import action_ended_hook
         from fleet.content.factory import build_guard
 
         settings = self.settings
@@ -200,6 +201,7 @@ class Fleet:
                 consent=consent,
             ),
             feed=LiveFeed(publish, publish_many),
+            action_ended=action_ended_hook(),
         )
 
     def _own_gallery(self) -> Gallery:
