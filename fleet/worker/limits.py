@@ -49,6 +49,12 @@ RaiseIn = Callable[[int, type[BaseException] | None], int]
 # limit (EX_SOFTWARE): not 0, so that a supervisor restarting on failure only restarts it.
 EXIT_STUCK = 70
 
+# The seconds Celery's warm shutdown has, once the worker stops taking work, to stop its
+# consumer (its queues cancelled, the messages it had prefetched handed back to the
+# broker) before a worker whose only tasks left are stuck exits: Celery signals no end of
+# that step, and its next (the pool's stop) waits on the stuck thread for ever.
+LEAVE_GRACE_SECONDS = 2.0
+
 
 def raise_in(ident: int, error: type[BaseException] | None) -> int:
     """CPython's ``PyThreadState_SetAsyncExc``: ``error`` is raised in the thread
@@ -99,21 +105,23 @@ class ThreadLimits:
         clock: Callable[[], float] = time.monotonic,
         stop_taking_work: Callable[[], None] = warm_shutdown,
         leave: Callable[[], None] = exit_for_restart,
+        grace: float = LEAVE_GRACE_SECONDS,
     ) -> None:
         self._raise = raising
         self._clock = clock
         self._stop_taking_work = stop_taking_work
         self._leave = leave
+        self._grace = grace
         self._changed = threading.Condition()
         self._running: dict[int, _Running] = {}
         self._watchdog: threading.Thread | None = None
-        self._leaving = False
+        self._leaving_at: float | None = None
         self._left = False
 
     @property
     def leaving(self) -> bool:
         """Whether a task has passed its hard limit: the worker takes no more work."""
-        return self._leaving
+        return self._leaving_at is not None
 
     def started(self, task: str, soft: float | None, hard: float | None) -> None:
         """A task begins on this thread, with its limits in seconds (None: none)."""
@@ -177,30 +185,32 @@ class ThreadLimits:
             if running.hard_at is not None and not running.stuck:
                 if now >= running.hard_at:
                     running.stuck = True
-                    self._stuck(running)
+                    self._stuck(running, now)
                 else:
                     nearest = _sooner(nearest, running.hard_at)
-        if self._leaving and all(running.stuck for running in self._running.values()):
-            # Every task left has passed its hard limit (none left: all ended).
-            log.error(
-                "worker leaving for its supervisor to restart it",
-                stuck=sorted(r.task for r in self._running.values()),
-                exit_status=EXIT_STUCK,
-            )
-            self._left = True
-            self._leave()
-            return None
-        return None if nearest is None else max(nearest - now, 0.0)
+        if self._leaving_at is None or not all(r.stuck for r in self._running.values()):
+            return None if nearest is None else max(nearest - now, 0.0)
+        # Every task left has passed its hard limit (none left: all ended).
+        if now < self._leaving_at + self._grace:  # Celery's consumer stopping meanwhile
+            return self._leaving_at + self._grace - now
+        log.error(
+            "worker leaving for its supervisor to restart it",
+            stuck=sorted(r.task for r in self._running.values()),
+            exit_status=EXIT_STUCK,
+        )
+        self._left = True
+        self._leave()
+        return None
 
-    def _stuck(self, running: _Running) -> None:
+    def _stuck(self, running: _Running, now: float) -> None:
         log.error(
             "hard time limit exceeded: a thread cannot be stopped; the worker takes no more "
             "work and leaves once its other tasks end, its action re-sent once its lease "
             "expires",
             task=running.task,
         )
-        if not self._leaving:
-            self._leaving = True
+        if self._leaving_at is None:
+            self._leaving_at = now
             self._stop_taking_work()
 
 

@@ -187,7 +187,9 @@ def test_at_the_hard_limit_the_worker_stops_taking_work_and_leaves_once_the_othe
 
 def test_a_worker_leaving_waits_for_another_task_only_until_its_own_hard_limit() -> None:
     stopped, left = threading.Event(), threading.Event()
-    limits = ThreadLimits(raising=recording([]), stop_taking_work=stopped.set, leave=left.set)
+    limits = ThreadLimits(
+        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0
+    )
     other_started = threading.Event()
 
     def other() -> None:  # stuck too, its hard limit a little later: it never ends
@@ -209,3 +211,17 @@ def test_a_task_ended_in_time_makes_no_worker_leave() -> None:
     limits.started("fleet.comment", soft=0.1, hard=0.2)
     limits.ended()
     assert not stopped.wait(0.4) and not left.is_set()
+
+
+def test_a_worker_whose_tasks_are_all_stuck_leaves_after_the_grace_its_consumer_stops_in() -> None:
+    """Celery's warm shutdown stops the consumer first (its prefetched messages handed
+    back): the worker leaves no sooner than the grace after it stopped taking work."""
+    stopped, left = threading.Event(), threading.Event()
+    limits = ThreadLimits(
+        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0.5
+    )
+    limits.started("fleet.comment", soft=0.05, hard=0.1)  # stuck: it never ends
+    assert stopped.wait(DEADLINE)
+    stopped_at = time.monotonic()
+    assert left.wait(DEADLINE)
+    assert time.monotonic() - stopped_at >= 0.45
