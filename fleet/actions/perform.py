@@ -39,7 +39,7 @@ from fleet.actions.choosing import (
 from fleet.actions.comment import CommentNeeds
 from fleet.actions.common import Accounts, Billing, Effect, Ledger, Writing
 from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
-from fleet.actions.kit import ActionKit, Event
+from fleet.actions.kit import ActionKit, Event, EventHook
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.activities import Claim
@@ -66,7 +66,6 @@ from fleet.errors import (
     UnknownPersona,
 )
 from fleet.gallery.port import AdmitsBatches, Gallery
-from fleet.infra.hooks import EventHook
 
 # Each handler's dependencies, and no more, built from the kit in this one place.
 #
@@ -264,7 +263,7 @@ def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     return became
 
 
-# The action-ended event (Locust's ``EventHook``, ``fleet.infra.hooks``): fired once for
+# The action-ended event (Locust's ``EventHook``, ``fleet.actions.kit``): fired once for
 # each way a delivery ends actions, after the statement that ended them commits: a
 # handler's end (succeeded, skipped: ``end``), a draft held for review (``drafted``), a
 # failure settled into its end (skipped, dead: ``fleet.actions.failures``). Its keyword

@@ -1,5 +1,5 @@
 """The action-ended event (``fleet.actions.perform``, an ``EventHook`` of
-``fleet.infra.hooks``): its listeners run isolated, after the ends commit, so one that
+``fleet.actions.kit``): its listeners run isolated, after the ends commit, so one that
 raises loses no ending, skips no other listener and leaves the batch's settling to
 happen; and every way an action ends fires it (succeeded, skipped, drafted, dead)."""
 
@@ -16,14 +16,13 @@ from structlog.testing import capture_logs
 from fleet import activities
 from fleet.actions import ActionKit
 from fleet.actions.failures import settle
-from fleet.actions.kit import Authorship, LiveFeed, PublishingRules
+from fleet.actions.kit import Authorship, EventHook, LiveFeed, PublishingRules
 from fleet.actions.perform import LISTENERS, Ending, perform_batch
 from fleet.activities.commands import Outcome
 from fleet.core.kinds import Action
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError, TimeLimitExceeded
 from fleet.gallery.client import HttpGallery
-from fleet.infra.hooks import EventHook
 from fleet.service.root import Fleet
 from fleet.settings import ReviewSettings
 from tests.actions.test_batch import FailingFor, _decided, _kit, _posts, parsed
