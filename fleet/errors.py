@@ -43,6 +43,14 @@ FleetError
     ├── AnswerCut           the body stalled past the deadline or broke off mid-way
     │   └── AnswerStalled   the body stalled past the call's deadline
     └── AnswerNotJson       not JSON, not finite (AnswerNotFinite) or too deep (AnswerTooDeep)
+
+Interrupts are no errors: they derive from BaseException, not Exception, so that no
+``except Exception`` on their way takes them for a failure of what it guards (Dramatiq's
+``Interrupt``). Only where a task settles are they caught.
+
+Interrupt
+└── TimeLimitExceeded       a task ran past its soft time limit: raised into its thread
+                            (or process), settled as a failed attempt that retries
 """
 
 from __future__ import annotations
@@ -149,3 +157,17 @@ class Skip(FleetError):
 class UnderReview(FleetError):
     """Raised when an action of an agent under review has written its draft: it stops
     there, unpublished, until an owner approves or rejects it (or it expires)."""
+
+
+class Interrupt(BaseException):
+    """Raised into a running task from outside it (a watchdog, a signal): not an
+    ``Exception``, so that a handler written for a failure of its own call (``except
+    Exception``: a provider down, an embedder broken) lets it pass. Caught only where a
+    task settles (``fleet.service.work``)."""
+
+
+class TimeLimitExceeded(Interrupt):
+    """Raised in a task that has run past its soft time limit: at its thread's next
+    Python instruction on the threads pool (``fleet.worker.limits``), from the signal
+    handler in a prefork pool process (``fleet.worker.tasks``). The action settles it as
+    a failed attempt and retries (``fleet.actions.failures.settle``)."""

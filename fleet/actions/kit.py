@@ -5,9 +5,9 @@ the clock) and a few small frozen groups of what belongs together: what bounds a
 (its claim's limits and the LLM budget), an agent's authorship (its voice and the rules of
 publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
 calls admitted at once) is handed to the handlers beside it (``fleet.actions.perform``),
-and a delivery's end fires one action-ended event to its listeners
-(``fleet.actions.perform.LISTENERS``: the LLM charges, the memories and posts' vectors,
-this live feed).
+and every way a delivery ends actions fires one action-ended event (``action_ended``, an
+``EventHook`` whose listeners run isolated: the LLM charges, the memories and posts'
+vectors, this live feed; ``fleet.actions.perform``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.infra.logs import get_logger
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
@@ -36,6 +37,7 @@ __all__ = [
     "ActionKit",
     "Authorship",
     "Event",
+    "EventHook",
     "Limits",
     "LiveFeed",
     "PublishingRules",
@@ -44,6 +46,57 @@ __all__ = [
 ]
 
 Event = dict[str, Any]
+
+log = get_logger("fleet.events")
+
+# An event and its listeners, each isolated from the others (Locust's ``EventHook``).
+#
+# A listener is added where the process is put together (``add_listener``, at the
+# composition root) and called by ``fire`` with the event's documented keyword arguments,
+# in the order added. One that raises is logged and the next is called: a listener's
+# failure never skips the others, nor what the code that fired the event does after.
+# (An ``Interrupt``, such as a task's time limit, is no failure of a listener: it passes,
+# as Locust lets its own control-flow exceptions pass.)
+
+Listener = Callable[..., None]
+
+
+class EventHook:
+    """An event's listeners: ``add_listener``, ``remove_listener``, ``fire(**kwargs)``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> Listener:
+        """Call ``listener`` (with the event's keyword arguments) each time it fires; the
+        listener returned, so that this serves as a decorator."""
+        self._listeners.append(listener)
+        return listener
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    @property
+    def listeners(self) -> tuple[Listener, ...]:
+        return tuple(self._listeners)
+
+    def fire(self, **kwargs: Any) -> int:
+        """Call every listener with ``kwargs``, in the order added; one that raises is
+        logged and the next called. How many raised."""
+        failed = 0
+        for listener in tuple(self._listeners):
+            try:
+                listener(**kwargs)
+            except Exception as error:  # isolated: the others and the caller go on
+                failed += 1
+                log.error(
+                    "event listener failed",
+                    event_name=self.name,
+                    listener=getattr(listener, "__qualname__", repr(listener))[:120],
+                    error=f"{type(error).__name__}: {error}"[:300],
+                )
+        return failed
 
 
 def _nowhere(event: Event) -> None:
@@ -146,5 +199,8 @@ class ActionKit:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     authorship: Authorship = field(default_factory=Authorship)
     targeting: Targeting = field(default_factory=Targeting)
-    # The live feed: the ends of actions (``perform.end``'s listeners), drafts, dead letters.
+    # The live feed: the ends of actions (a listener of the action-ended event).
     feed: LiveFeed = field(default_factory=LiveFeed)
+    # The action-ended event, its listeners added by the composition root
+    # (``fleet.actions.perform``; None: ``perform.LISTENERS``).
+    action_ended: EventHook | None = None

@@ -39,7 +39,7 @@ from fleet.actions.choosing import (
 from fleet.actions.comment import CommentNeeds
 from fleet.actions.common import Accounts, Billing, Effect, Ledger, Writing
 from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
-from fleet.actions.kit import ActionKit, Event
+from fleet.actions.kit import ActionKit, Event, EventHook
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.activities import Claim, identity
@@ -57,7 +57,14 @@ from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action, ActionKey
-from fleet.errors import InputError, PermanentError, Skip, UnderReview, UnknownPersona
+from fleet.errors import (
+    InputError,
+    PermanentError,
+    Skip,
+    TimeLimitExceeded,
+    UnderReview,
+    UnknownPersona,
+)
 from fleet.gallery.port import AdmitsBatches, Gallery
 
 # Each handler's dependencies, and no more, built from the kit in this one place.
@@ -264,51 +271,90 @@ def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     return became
 
 
-# A listener of the action-ended event (Locust's ``events``), fired once per delivery after
-# its finish statement: the kit, each action this delivery ended with its outcome (not
-# those another delivery's end came first to), what the delivery's LLM calls billed, and
-# when.
-Listener = Callable[
-    [ActionKit, Sequence[tuple[Claim, CarriedOut]], Sequence[Spent], datetime], None
-]
+# The action-ended event (Locust's ``EventHook``, ``fleet.actions.kit``): fired once for
+# each way a delivery ends actions, after the statement that ended them commits: a
+# handler's end (succeeded, skipped: ``end``), a draft held for review (``drafted``), a
+# failure settled into its end (skipped, dead: ``fleet.actions.failures``). Its keyword
+# arguments:
+#
+#   kit    the ActionKit;
+#   ended  the ``Ending`` of each action this delivery ended (not those another
+#          delivery's end came first to), in one firing for a batch;
+#   spent  what the ending actions' LLM calls billed (activity id, agent id, usage);
+#   now    when they ended.
+#
+# A listener takes them by name (``**_`` for the rest). Each runs isolated: one that
+# raises is logged, the others and the delivery's settling go on. The composition root
+# adds the listeners (``fleet.service.root``: ``LISTENERS``); a kit built without a hook
+# (a test's) fires ``LISTENERS`` too.
 
 
-def _charge(
-    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """One action's end as the action-ended event carries it: who did what under which
+    key (``subject``), how it ended (``status``: succeeded, skipped, drafted, dead) and
+    why or what (``detail``); the delivery's claim, where it held one, and its handler's
+    outcome, where a handler ended it (``end``), None otherwise."""
+
+    subject: FeedSubject
+    status: str
+    detail: dict[str, Any]
+    claim: Claim | None = None
+    outcome: CarriedOut | None = None
+
+
+def _charge(*, kit: ActionKit, spent: Sequence[Spent], **_: Any) -> None:
     """The LLM budgets charged what the actions billed (at once, when the budget can)."""
     if spent:
         kit.limits.spending.record_many([(agent_id, usage) for _, agent_id, usage in spent])
 
 
-def _remember(
-    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
-) -> None:
+def _remember(*, kit: ActionKit, ended: Sequence[Ending], now: datetime, **_: Any) -> None:
     """What the actions this delivery ended did, in their agents' memories (and the
     vectors of the posts they published, for the feeds' readers)."""
-    if kit.authorship.voice.recall is not None:
-        kit.authorship.voice.recall.remember(ended, now=now)
+    carried = [(e.claim, e.outcome) for e in ended if e.claim is not None and e.outcome]
+    if kit.authorship.voice.recall is not None and carried:
+        kit.authorship.voice.recall.remember(carried, now=now)
 
 
-def _announce_all(
-    kit: ActionKit, ended: Sequence[tuple[Claim, CarriedOut]], spent: Sequence[Spent], now: datetime
-) -> None:
+def _announce_all(*, kit: ActionKit, ended: Sequence[Ending], **_: Any) -> None:
     """The live feed's events of the ends this delivery wrote, together (one round trip
     to Redis when the channel can)."""
-    kit.feed.all([event(kit, subject(claim), o.status, o.detail) for claim, o in ended])
+    kit.feed.all([event(kit, e.subject, e.status, e.detail) for e in ended])
 
 
 # The action-ended event's listeners: the LLM charges, the memories and the posts'
 # vectors, the live feed.
-LISTENERS: tuple[Listener, ...] = (_charge, _remember, _announce_all)
+LISTENERS: tuple[Callable[..., None], ...] = (_charge, _remember, _announce_all)
+
+
+def action_ended_hook() -> EventHook:
+    """The action-ended event with its ``LISTENERS`` added (the composition root's)."""
+    hook = EventHook("action_ended")
+    for listener in LISTENERS:
+        hook.add_listener(listener)
+    return hook
+
+
+_STANDARD_HOOK = action_ended_hook()
+
+
+def fire_ended(
+    kit: ActionKit, ended: Sequence[Ending], spent: Sequence[Spent], now: datetime
+) -> None:
+    """Fire the action-ended event for these ends (none: nothing fired)."""
+    if not ended:
+        return
+    hook = kit.action_ended if kit.action_ended is not None else _STANDARD_HOOK
+    hook.fire(kit=kit, ended=ended, spent=spent, now=now)
 
 
 def end(
     kit: ActionKit, endings: Sequence[tuple[Claim, CarriedOut]], spent: list[Spent]
 ) -> dict[str, Succeeded | Skipped | AlreadyFinished]:
     """End these claimed actions as their outcomes say, in one statement (what the
-    succeeding ones billed recorded on them), then fire the action-ended event to its
-    ``LISTENERS`` with the ones this delivery ended: each key's outcome."""
+    succeeding ones billed recorded on them), then fire the action-ended event with the
+    ones this delivery ended: each key's outcome."""
     if not endings:  # every action of the delivery failed, was drafted or not claimed
         return {}
     usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
@@ -318,9 +364,16 @@ def end(
     ]
     now = kit.now()
     ended = activities.finish_many(kit.sessions, [o for _, o in written], now=now)
-    wrote = [(claim, outcome) for claim, outcome in written if claim.id in ended]
-    for listener in LISTENERS:
-        listener(kit, wrote, spent, now)
+    fire_ended(
+        kit,
+        [
+            Ending(subject(claim), outcome.status, outcome.detail or {}, claim, outcome)
+            for claim, outcome in written
+            if claim.id in ended
+        ],
+        spent,
+        now,
+    )
     return {
         claim.key: outcome if claim.id in ended else AlreadyFinished(claim.id, outcome.detail)
         for claim, outcome in written
@@ -350,7 +403,9 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
     if draft_id is None:
         return AlreadyFinished(claim.id)
     outcome = Drafted(claim.id, draft_id)
-    _announce(kit, claim, outcome.status, outcome.detail)
+    fire_ended(
+        kit, [Ending(subject(claim), outcome.status, outcome.detail or {}, claim)], [], kit.now()
+    )
     return outcome
 
 
@@ -426,18 +481,15 @@ def event(kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any
 def announce(
     kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None
 ) -> None:
-    """Publish the event of an activity's end on the live feed."""
-    kit.feed.publish(event(kit, ended, status, detail))
+    """Fire the action-ended event for one activity's end that no handler wrote (a
+    failure settled: skipped or dead)."""
+    fire_ended(kit, [Ending(ended, status, detail or {})], [], kit.now())
 
 
 def subject(claim: Claim) -> FeedSubject:
     """The live feed's subject of a claimed activity."""
     actor = claim.actor
     return FeedSubject(claim.id, actor.id, actor.handle, actor.persona, claim.action, claim.key)
-
-
-def _announce(kit: ActionKit, claim: Claim, status: str, detail: dict[str, Any] | None) -> None:
-    announce(kit, subject(claim), status, detail)
 
 
 def _rival_draft(kit: ActionKit, claim: Claim) -> int | None:
@@ -569,7 +621,7 @@ def _perform(
                 endings.append((claim, result()))
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
-            except Exception as error:
+            except (Exception, TimeLimitExceeded) as error:  # the limit: this one's failure
                 failed.append((claim, error))
     ending_ids = {claim.id for claim, _ in endings}
     # Of an action that failed after all: charged, and kept on its activity.

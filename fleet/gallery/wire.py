@@ -374,8 +374,12 @@ class Wire:
                 connection = self._idle.pop() if self._idle else None
             if connection is None:
                 return self._connect()
-            if connection.reusable():
-                return connection
+            try:
+                if connection.reusable():
+                    return connection
+            except BaseException:  # an interrupt (a time limit): closed, not leaked
+                connection.close()
+                raise
             connection.close()
 
     def _give_back(self, connection: _Connection) -> None:
@@ -404,6 +408,9 @@ class Wire:
         except OSError as exc:  # ssl.SSLError included
             sock.close()
             raise httpx.ConnectError(str(exc)) from exc
+        except BaseException:  # an interrupt (a time limit): closed, not leaked
+            sock.close()
+            raise
         return _Connection(sock)
 
     def call(
@@ -421,13 +428,13 @@ class Wire:
         connection = self._take()
         try:
             answer = self._exchange(connection, method, message)
-        except BaseException:
+            if answer.will_close:
+                connection.close()
+            else:
+                self._give_back(connection)
+        except BaseException:  # an interrupt included: closed (an idle one closed is dropped)
             connection.close()
             raise
-        if answer.will_close:
-            connection.close()
-        else:
-            self._give_back(connection)
         return httpx.Response(
             answer.status,
             headers=answer.getheaders(),

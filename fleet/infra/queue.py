@@ -19,7 +19,7 @@ from kombu import Queue
 
 from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
 from fleet.errors import InputError
-from fleet.infra.broker import REDIS_TRANSPORT
+from fleet.infra.broker import REDIS_TRANSPORT, tls_defaults
 from fleet.infra.schedule import beat_schedule
 from fleet.settings import Settings
 from fleet.settings.running import PUBLISH_RETRIES, PUBLISH_RETRY_INTERVAL
@@ -51,11 +51,16 @@ ROUTES: dict[str, dict[str, str]] = {
 def create_app(settings: Settings) -> Celery:
     """A Celery app for these settings; nothing connects until a task is sent or run."""
     app = Celery("fleet", broker=settings.broker_url, include=["fleet.worker.tasks"])
-    if settings.broker_url.startswith("redis://"):
+    if settings.broker_url.startswith(("redis://", "rediss://")):
         # Kombu's Redis transport, closing every channel when Redis is gone, so that a
-        # broker restart does not stop the worker (fleet.infra.broker). Not for rediss://,
-        # whose scheme also sets kombu's TLS defaults.
+        # broker restart does not stop the worker (fleet.infra.broker), on TLS too.
         app.conf.broker_transport = REDIS_TRANSPORT
+        if settings.broker_url.startswith("rediss://"):
+            # Kombu gives a rediss:// URL its TLS only when the transport is named by the
+            # scheme; named by its class, the TLS is said here: kombu's own default (the
+            # URL's ssl_* parameters, such as ?ssl_cert_reqs=required&ssl_ca_certs=...,
+            # still take precedence over it).
+            app.conf.broker_use_ssl = tls_defaults()
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="ticks",

@@ -91,19 +91,21 @@ class Fleet:
     @cached_property
     def redis(self) -> redis.Redis:
         """The shared Redis (limits, breakers, the activity feed)."""
-        import redis
 
         if self.settings.redis_url is None:
             raise InputError("this command needs Redis: set FLEET_REDIS_URL")
         from redis.backoff import ConstantBackoff
         from redis.retry import Retry
 
+        from fleet.infra.redis_pool import interrupt_safe_client
+
         # Bounded like the broker's link (FLEET_TASKS__REDIS_TIMEOUT_SECONDS): a silent
         # Redis raises within seconds instead of holding a worker's limiter call (or an
         # admin's command) forever, tried once more, not redis-py's three times with
         # backoff (over 12 s a call); a dead pooled connection is checked first.
         timeout = self.settings.tasks.redis_timeout_seconds
-        return redis.Redis.from_url(
+        # A connection an interrupt (a time limit) cut mid-command is dropped, not pooled.
+        return interrupt_safe_client(
             str(self.settings.redis_url),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
@@ -197,6 +199,7 @@ class Fleet:
             Targeting,
             Voice,
         )
+        from fleet.actions.perform import action_ended_hook
         from fleet.content.factory import build_guard
 
         settings = self.settings
@@ -250,6 +253,7 @@ class Fleet:
                 consent=consent,
             ),
             feed=LiveFeed(publish, publish_many),
+            action_ended=action_ended_hook(),
         )
 
     def _own_gallery(self) -> Gallery:

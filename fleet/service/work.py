@@ -15,7 +15,7 @@ from fleet.actions.perform import perform_batch
 from fleet.activities.commands import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.kinds import KINDS, Action, ActionKey
-from fleet.errors import InputError
+from fleet.errors import InputError, TimeLimitExceeded
 
 __all__ = [
     "Dead",
@@ -83,13 +83,14 @@ def parsed_key(key: str) -> ActionKey[Action] | str:
 
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
     """Carry out the action ``key`` (as the task parsed it; a string that is no key as it
-    came, which no activity has); a failure is settled (retry, wait, dead letter)."""
+    came, which no activity has); a failure is settled (retry, wait, dead letter), and so
+    is the task's soft time limit (``TimeLimitExceeded``): a failed attempt that retries."""
     kit = fleet.action_kit
     try:
         if isinstance(key, str):
             raise InputError(f"no activity with key {key!r}")
         return perform(kit, key)
-    except Exception as error:
+    except (Exception, TimeLimitExceeded) as error:  # the time limit is no Exception
         return settle(
             kit,
             str(key),

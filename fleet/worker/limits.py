@@ -3,29 +3,40 @@
 Celery's threads pool enforces no time limit: a prefork pool process gets its soft limit
 as a signal from the worker's main process, a thread gets nothing. Here one watchdog
 thread per worker process does what that signal does: once a task has run its soft limit
-it raises ``SoftTimeLimitExceeded`` in the task's thread (CPython's asynchronous
-exception, raised at the thread's next Python instruction: a call blocked in C, such as
-a socket read, first ends at its own deadline). The action settles it as a failed
-attempt and retries, as in a prefork pool.
+it raises ``TimeLimitExceeded`` in the task's thread (CPython's asynchronous exception,
+raised at the thread's next Python instruction: a call blocked in C, such as a socket
+read, first ends at its own deadline). It is an ``Interrupt`` (``fleet.errors``), not an
+``Exception``: no ``except Exception`` on the task's way takes it for a failure of its
+own call (a provider down, an embedder broken); the action settles it as a failed attempt
+and retries, as in a prefork pool (Dramatiq's ``TimeLimitExceeded(Interrupt)`` likewise).
 
-A thread cannot be killed: at the hard limit the watchdog logs the task instead, and the
-lease sweeper re-sends its action once the lease has expired. A limit that comes after
-the task ended is dropped, and one raised but not yet delivered when the task ends is
-taken back, so it never reaches Celery's own code or the next task of that thread.
+A thread cannot be killed: a task still running at its hard limit (stuck in C, or in
+Python that swallowed its interrupt) holds its thread for good. The worker then stops
+taking work (a warm shutdown of itself: Celery's own, as on SIGTERM) and, once its other
+tasks have ended or passed their own hard limits, exits with ``EXIT_STUCK`` for its
+supervisor (compose's restart policy, ``bin/respawn``, systemd) to start a fresh one; the
+lease sweeper re-sends the stuck action once its lease has expired. A limit that comes
+after the task ended is dropped, and one raised but not yet delivered when the task ends
+is taken back, so it never reaches Celery's own code or the next task of that thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import logging
+import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from billiard.exceptions import SoftTimeLimitExceeded
 from celery import Task
 
+from fleet.errors import TimeLimitExceeded
 from fleet.infra.logs import get_logger
 
 log = get_logger("fleet.worker")
@@ -33,6 +44,16 @@ log = get_logger("fleet.worker")
 # Raise an exception in a thread by its ident (None takes back a pending one): the number
 # of threads it was set for.
 RaiseIn = Callable[[int, type[BaseException] | None], int]
+
+# The exit status of a worker that left because a thread of its was stuck past its hard
+# limit (EX_SOFTWARE): not 0, so that a supervisor restarting on failure only restarts it.
+EXIT_STUCK = 70
+
+# The seconds Celery's warm shutdown has, once the worker stops taking work, to stop its
+# consumer (its queues cancelled, the messages it had prefetched handed back to the
+# broker) before a worker whose only tasks left are stuck exits: Celery signals no end of
+# that step, and its next (the pool's stop) waits on the stuck thread for ever.
+LEAVE_GRACE_SECONDS = 2.0
 
 
 def raise_in(ident: int, error: type[BaseException] | None) -> int:
@@ -44,26 +65,63 @@ def raise_in(ident: int, error: type[BaseException] | None) -> int:
     return int(found)
 
 
+def warm_shutdown() -> None:
+    """Stop taking work as a worker does on SIGTERM (Celery's warm shutdown: its consumer
+    stops, the tasks running go on), from any thread: the signal is handled by the main
+    thread."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def exit_for_restart() -> None:
+    """Leave the process now with ``EXIT_STUCK``: a stuck thread would keep Celery's
+    warm shutdown waiting for ever. What the logs hold is written first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed: nothing more to write
+            stream.flush()
+    os._exit(EXIT_STUCK)
+
+
 @dataclass
 class _Running:
     task: str
     soft_at: float | None
     hard_at: float | None
     soft_raised: bool = False
-    hard_logged: bool = False
+    stuck: bool = False  # past its hard limit
 
 
 class ThreadLimits:
-    """The soft and hard limits of the tasks running on this process's threads."""
+    """The soft and hard limits of the tasks running on this process's threads.
+
+    ``stop_taking_work`` is called once, when the first task passes its hard limit;
+    ``leave`` once every task still running has passed its own (by default: a warm
+    shutdown, then the process's exit for its supervisor to restart it)."""
 
     def __init__(
-        self, *, raising: RaiseIn = raise_in, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        raising: RaiseIn = raise_in,
+        clock: Callable[[], float] = time.monotonic,
+        stop_taking_work: Callable[[], None] = warm_shutdown,
+        leave: Callable[[], None] = exit_for_restart,
+        grace: float = LEAVE_GRACE_SECONDS,
     ) -> None:
         self._raise = raising
         self._clock = clock
+        self._stop_taking_work = stop_taking_work
+        self._leave = leave
+        self._grace = grace
         self._changed = threading.Condition()
         self._running: dict[int, _Running] = {}
         self._watchdog: threading.Thread | None = None
+        self._leaving_at: float | None = None
+        self._left = False
+
+    @property
+    def leaving(self) -> bool:
+        """Whether a task has passed its hard limit: the worker takes no more work."""
+        return self._leaving_at is not None
 
     def started(self, task: str, soft: float | None, hard: float | None) -> None:
         """A task begins on this thread, with its limits in seconds (None: none)."""
@@ -101,17 +159,19 @@ class ThreadLimits:
                 running = self._running.pop(ident, None)
                 if running is not None and running.soft_raised:
                     self._raise(ident, None)  # not yet raised: it never will be
-        except SoftTimeLimitExceeded:  # raised just as the task ended: late, dropped
+                self._changed.notify()  # a worker leaving may wait for this one
+        except TimeLimitExceeded:  # raised just as the task ended: late, dropped
             with self._changed:
                 self._running.pop(ident, None)
+                self._changed.notify()
 
     def _watch(self) -> None:
         with self._changed:
-            while True:
+            while not self._left:
                 self._changed.wait(timeout=self._due())
 
     def _due(self) -> float | None:
-        """Raise or log what is due (the lock held); seconds until the next is due."""
+        """Raise or act on what is due (the lock held); seconds until the next is due."""
         now = self._clock()
         nearest: float | None = None
         for ident, running in self._running.items():
@@ -119,20 +179,39 @@ class ThreadLimits:
                 if now >= running.soft_at:
                     running.soft_raised = True
                     log.warning("soft time limit exceeded", task=running.task)
-                    self._raise(ident, SoftTimeLimitExceeded)
+                    self._raise(ident, TimeLimitExceeded)
                 else:
                     nearest = _sooner(nearest, running.soft_at)
-            if running.hard_at is not None and not running.hard_logged:
+            if running.hard_at is not None and not running.stuck:
                 if now >= running.hard_at:
-                    running.hard_logged = True
-                    log.error(
-                        "hard time limit exceeded: a thread cannot be stopped; its action "
-                        "is re-sent once its lease expires",
-                        task=running.task,
-                    )
+                    running.stuck = True
+                    self._stuck(running, now)
                 else:
                     nearest = _sooner(nearest, running.hard_at)
-        return None if nearest is None else max(nearest - now, 0.0)
+        if self._leaving_at is None or not all(r.stuck for r in self._running.values()):
+            return None if nearest is None else max(nearest - now, 0.0)
+        # Every task left has passed its hard limit (none left: all ended).
+        if now < self._leaving_at + self._grace:  # Celery's consumer stopping meanwhile
+            return self._leaving_at + self._grace - now
+        log.error(
+            "worker leaving for its supervisor to restart it",
+            stuck=sorted(r.task for r in self._running.values()),
+            exit_status=EXIT_STUCK,
+        )
+        self._left = True
+        self._leave()
+        return None
+
+    def _stuck(self, running: _Running, now: float) -> None:
+        log.error(
+            "hard time limit exceeded: a thread cannot be stopped; the worker takes no more "
+            "work and leaves once its other tasks end, its action re-sent once its lease "
+            "expires",
+            task=running.task,
+        )
+        if self._leaving_at is None:
+            self._leaving_at = now
+            self._stop_taking_work()
 
 
 def _sooner(one: float | None, other: float) -> float:

@@ -20,7 +20,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from billiard import pool as billiard_pool
-from billiard.exceptions import SoftTimeLimitExceeded
 from celery import Celery, Task, shared_task
 from celery.signals import (
     task_postrun,
@@ -33,7 +32,7 @@ from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
 from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
-from fleet.errors import TransientError
+from fleet.errors import TimeLimitExceeded, TransientError
 from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
 from fleet.service import work
@@ -214,14 +213,17 @@ def _fresh_after_fork(**_: Any) -> None:
 # silent broker ended near their limit). Here the handler raises only between a task's
 # start and its end; a signal after the end is late, and dropped. In the solo and threads
 # pools SIGUSR1 is Celery's own, and stays so; on threads Fleet's watchdog raises the
-# limit instead (``fleet.worker.limits``), between the same two points.
+# limit instead (``fleet.worker.limits``), between the same two points. Both raise
+# ``TimeLimitExceeded``, an ``Interrupt`` that no ``except Exception`` takes for a failure
+# of its own (billiard's ``SoftTimeLimitExceeded`` is an ``Exception``): the action settles
+# it (``fleet.service.work``), as a failed attempt that retries.
 _SOFT_LIMIT_SIGNAL = getattr(signal, "SIGUSR1", None)
 _running = False
 
 
 def _soft_limit(signum: int, frame: FrameType | None) -> None:
     if _running:
-        raise SoftTimeLimitExceeded()
+        raise TimeLimitExceeded()
 
 
 @task_prerun.connect
@@ -355,7 +357,10 @@ class ActionTask(Task[Any, Any]):
         with bound_contextvars(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
-            return self._act(parsed)
+            try:
+                return self._act(parsed)
+            except TimeLimitExceeded:
+                return _late_limit()
 
     def _act(self, key: ActionKey[Action] | str) -> str:
         outcome = work.act(current_fleet(self.app), key, self.name, deferrals=self.request.retries)
@@ -394,8 +399,18 @@ class CoalescedActionTask(ActionTask):
         try:
             with bound_contextvars(task=self.name, keys=len(keys), coalesced=True):
                 return _act_batch(self, keys, retries=retries)
+        except TimeLimitExceeded:
+            return dict.fromkeys(keys, _late_limit())
         finally:
             task_ended()
+
+
+def _late_limit() -> str:
+    """A time limit that came where no action settles it (while a failure was being
+    settled, a retry sent, a batch ended): what the task had not settled stays pending
+    under its lease, and the lease sweeper sends it again, as after a lost worker."""
+    log.warning("time limit past the settling: left to the lease sweeper")
+    return "interrupted"
 
 
 def _action_task(kind: ActionKind) -> Any:
@@ -420,7 +435,10 @@ def _batch_task(queue: str, name: str) -> Any:
 
     def run(self: Task[Any, Any], keys: list[str]) -> dict[str, int]:
         with bound_contextvars(task=self.name, task_id=self.request.id, keys=len(keys)):
-            return dict(Counter(_act_batch(self, keys).values()))
+            try:
+                return dict(Counter(_act_batch(self, keys).values()))
+            except TimeLimitExceeded:
+                return {_late_limit(): len(keys)}
 
     run.__name__ = run.__qualname__ = f"{queue}_batch"
     run.__doc__ = f"Carry out a batch of cheap actions of queue {queue} by their keys."

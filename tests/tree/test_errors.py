@@ -1,5 +1,6 @@
 """Fleet's errors are one tree (fleet/errors.py): every exception class Fleet defines
-derives from FleetError and is named, with its meaning, in the tree of errors' docstring."""
+derives from FleetError, or is one of the interrupts (``Interrupt``: no ``Exception``), and
+is named, with its meaning, in the tree of errors' docstring."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def test_every_exception_class_of_fleet_is_a_fleet_error_named_in_the_tree() -> 
     outside = sorted(
         where
         for where, cls in found.items()
-        if not issubclass(cls, fleet.errors.FleetError) or cls.__name__ not in tree
+        if not issubclass(cls, (fleet.errors.FleetError, fleet.errors.Interrupt))
+        or cls.__name__ not in tree
     )
     assert outside == []
+
+
+def test_an_interrupt_is_no_exception_so_no_except_exception_takes_it() -> None:
+    assert not issubclass(fleet.errors.Interrupt, Exception)
+    assert issubclass(fleet.errors.TimeLimitExceeded, fleet.errors.Interrupt)

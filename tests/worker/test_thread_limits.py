@@ -1,6 +1,6 @@
 """Time limits on a worker's threads (``fleet.worker.limits``): the soft limit raises in
-the task's own thread while it runs, never after it has ended, and the hard limit, which
-cannot stop a thread, is logged."""
+the task's own thread while it runs, never after it has ended; at the hard limit, which
+cannot stop a thread, the worker stops taking work and leaves once its other tasks end."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import pytest
-from billiard.exceptions import SoftTimeLimitExceeded
 from structlog.testing import capture_logs
 
+from fleet.errors import TimeLimitExceeded
 from fleet.worker.limits import ThreadLimits, raise_in
 from tests.e2e.conftest import wait_for
 
@@ -55,7 +55,7 @@ def busy_until(stop: threading.Event) -> str:
 
 
 def test_a_task_past_its_soft_limit_is_cut_in_its_own_thread_and_no_other() -> None:
-    limits = ThreadLimits()
+    limits = ThreadLimits(stop_taking_work=lambda: None, leave=lambda: None)
     stop = threading.Event()
     bystander: dict[str, Any] = {}
 
@@ -76,7 +76,7 @@ def test_a_task_past_its_soft_limit_is_cut_in_its_own_thread_and_no_other() -> N
 
     started = time.monotonic()
     out = run_in_thread(slow)
-    assert isinstance(out.get("raised"), SoftTimeLimitExceeded), out
+    assert isinstance(out.get("raised"), TimeLimitExceeded), out
     assert 0.2 <= time.monotonic() - started < 2.0
     stop.set()
     neighbour.join(DEADLINE)
@@ -84,7 +84,7 @@ def test_a_task_past_its_soft_limit_is_cut_in_its_own_thread_and_no_other() -> N
 
 
 def test_a_task_that_ends_in_time_is_never_cut_and_its_thread_runs_on() -> None:
-    limits = ThreadLimits()
+    limits = ThreadLimits(stop_taking_work=lambda: None, leave=lambda: None)
 
     def quick_then_idle() -> str:
         limits.started("fleet.like", soft=0.3, hard=5)
@@ -100,12 +100,14 @@ def test_ending_takes_back_a_limit_raised_just_before_the_end() -> None:
     """The watchdog raised at the limit just as the task ended: ending takes it back, so
     the thread's next work (Celery's result, its next task) never sees it."""
     calls: list[tuple[int, Any]] = []
-    limits = ThreadLimits(raising=recording(calls))
+    limits = ThreadLimits(
+        raising=recording(calls), stop_taking_work=lambda: None, leave=lambda: None
+    )
     limits.started("fleet.like", soft=0.05, hard=90)
     wait_for(lambda: bool(calls), DEADLINE, "the watchdog to raise the limit", every=0.01)
     limits.ended()
     me = threading.get_ident()
-    assert calls == [(me, SoftTimeLimitExceeded), (me, None)]
+    assert calls == [(me, TimeLimitExceeded), (me, None)]
 
 
 @pytest.mark.parametrize("taken_back", [True, False])
@@ -125,7 +127,7 @@ def test_an_exception_raised_in_a_thread_waits_for_its_next_instruction(
     thread = threading.Thread(target=lambda: out.update(run_in_thread_here(task)))
     thread.start()
     assert blocked.wait(DEADLINE)
-    assert raise_in(_ident_of(thread), SoftTimeLimitExceeded) == 1
+    assert raise_in(_ident_of(thread), TimeLimitExceeded) == 1
     if taken_back:
         raise_in(_ident_of(thread), None)
     release.set()
@@ -133,7 +135,7 @@ def test_an_exception_raised_in_a_thread_waits_for_its_next_instruction(
     if taken_back:
         assert out == {"returned": "ran to its end"}
     else:
-        assert isinstance(out.get("raised"), SoftTimeLimitExceeded), out
+        assert isinstance(out.get("raised"), TimeLimitExceeded), out
 
 
 def _set_after(seconds: float) -> threading.Event:
@@ -147,22 +149,79 @@ def _ident_of(thread: threading.Thread) -> int:
     return thread.ident
 
 
-def test_the_hard_limit_is_logged_since_a_thread_cannot_be_stopped() -> None:
+def test_at_the_hard_limit_the_worker_stops_taking_work_and_leaves_once_the_others_end() -> None:
+    """A thread cannot be stopped: the first task past its hard limit stops the worker
+    taking work at once; it leaves (for its supervisor to restart it) only once its other
+    tasks have ended."""
     raised: list[tuple[int, Any]] = []
-    limits = ThreadLimits(raising=recording(raised))
-    with capture_logs() as logs:
-        limits.started("fleet.post", soft=0.1, hard=0.2)
-        wait_for(
-            lambda: any(entry["event"].startswith("hard time limit") for entry in logs),
-            DEADLINE,
-            "the hard limit to be logged",
-            every=0.01,
-        )
+    stopped, left = threading.Event(), threading.Event()
+    limits = ThreadLimits(raising=recording(raised), stop_taking_work=stopped.set, leave=left.set)
+    other_started, other_may_end = threading.Event(), threading.Event()
+
+    def other() -> None:  # a task of another thread, with its limits far away
+        limits.started("fleet.post", soft=60, hard=90)
+        other_started.set()
+        other_may_end.wait(DEADLINE)
         limits.ended()
-    events = [(entry["event"].split(":")[0], entry["task"]) for entry in logs]
+
+    neighbour = threading.Thread(target=other)
+    neighbour.start()
+    assert other_started.wait(DEADLINE)
+    with capture_logs() as logs:
+        limits.started("fleet.comment", soft=0.1, hard=0.2)  # stuck: it never ends
+        assert stopped.wait(DEADLINE), "the worker went on taking work"
+        assert limits.leaving
+        assert not left.wait(0.3), "the worker left while another task still ran"
+        other_may_end.set()
+        neighbour.join(DEADLINE)
+        assert left.wait(DEADLINE), "the worker did not leave once the other task ended"
+    events = [entry["event"].split(":")[0] for entry in logs]
     assert events == [
-        ("soft time limit exceeded", "fleet.post"),
-        ("hard time limit exceeded", "fleet.post"),
+        "soft time limit exceeded",
+        "hard time limit exceeded",
+        "worker leaving for its supervisor to restart it",
     ]
     me = threading.get_ident()
-    assert raised == [(me, SoftTimeLimitExceeded), (me, None)]  # raised, then taken back
+    assert raised == [(me, TimeLimitExceeded)]
+
+
+def test_a_worker_leaving_waits_for_another_task_only_until_its_own_hard_limit() -> None:
+    stopped, left = threading.Event(), threading.Event()
+    limits = ThreadLimits(
+        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0
+    )
+    other_started = threading.Event()
+
+    def other() -> None:  # stuck too, its hard limit a little later: it never ends
+        limits.started("fleet.post", soft=0.3, hard=0.6)
+        other_started.set()
+
+    threading.Thread(target=other).start()
+    assert other_started.wait(DEADLINE)
+    started = time.monotonic()
+    limits.started("fleet.comment", soft=0.1, hard=0.2)
+    assert stopped.wait(DEADLINE)
+    assert left.wait(DEADLINE)
+    assert time.monotonic() - started >= 0.5  # not before the other's hard limit
+
+
+def test_a_task_ended_in_time_makes_no_worker_leave() -> None:
+    stopped, left = threading.Event(), threading.Event()
+    limits = ThreadLimits(stop_taking_work=stopped.set, leave=left.set)
+    limits.started("fleet.comment", soft=0.1, hard=0.2)
+    limits.ended()
+    assert not stopped.wait(0.4) and not left.is_set()
+
+
+def test_a_worker_whose_tasks_are_all_stuck_leaves_after_the_grace_its_consumer_stops_in() -> None:
+    """Celery's warm shutdown stops the consumer first (its prefetched messages handed
+    back): the worker leaves no sooner than the grace after it stopped taking work."""
+    stopped, left = threading.Event(), threading.Event()
+    limits = ThreadLimits(
+        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0.5
+    )
+    limits.started("fleet.comment", soft=0.05, hard=0.1)  # stuck: it never ends
+    assert stopped.wait(DEADLINE)
+    stopped_at = time.monotonic()
+    assert left.wait(DEADLINE)
+    assert time.monotonic() - stopped_at >= 0.45
