@@ -247,6 +247,7 @@ def main() -> None:
         "--history", type=int, default=0, help="earlier likes per agent, of posts off the feed"
     )
     parser.add_argument("--top", type=int, default=25, help="functions listed by own time")
+    parser.add_argument("--dump", help="write the profile here too (pstats, for snakeviz)")
     parser.add_argument(
         "--callgrind", action="store_true", help="instrument the measured batches only"
     )
@@ -420,6 +421,8 @@ def main() -> None:
         for profiler in profilers[1:]:
             stats.add(profiler)
         out["profile"] = _profile(stats, likes, args.top)
+        if args.dump:
+            stats.dump_stats(args.dump)
     finally:
         fleet.close()
         sandbox.terminate()
