@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -228,7 +228,50 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
-def _retry_after(response: httpx.Response, now: datetime | None = None) -> datetime | None:
+class Answered(Protocol):
+    """What ``HttpGallery`` reads of an answer: an ``httpx.Response`` (httpx's transport),
+    or the wire's own ``Answer``."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
+
+    @property
+    def headers(self) -> httpx.Headers: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def is_success(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer the wire read whole, by httpx's names (``Answered``). Not an
+    ``httpx.Response``: building one ran the body through httpx's decoders again, as
+    much CPU as reading the answer off the socket."""
+
+    status_code: int
+    reason_phrase: str
+    raw_headers: list[tuple[bytes, bytes]]
+    content: bytes
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return httpx.Headers(self.raw_headers)
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _retry_after(response: Answered, now: datetime | None = None) -> datetime | None:
     """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or garbled;
     MalformedAnswer for a number of seconds too large to be a time."""
     try:
@@ -248,9 +291,10 @@ def _retry_after(response: httpx.Response, now: datetime | None = None) -> datet
 # failure here as it maps one from httpx: ``ConnectError``/``ConnectTimeout``,
 # ``WriteError``/``WriteTimeout``, ``ReadError``/``ReadTimeout``, and
 # ``RemoteProtocolError`` for an answer cut short or malformed. Answers come back as
-# ``httpx.Response``. An answer larger than ``max_answer_bytes``, or in a content encoding
-# (gzip...) the wire never asks for, is refused as ``MalformedAnswer`` and its connection
-# closed: nothing is read past the cap, nothing inflated.
+# ``Answer`` (httpx's names, not its ``Response``). An answer larger than
+# ``max_answer_bytes``, or in a content encoding (gzip...) the wire never asks for, is
+# refused as ``MalformedAnswer`` and its connection closed: nothing is read past the cap,
+# nothing inflated.
 #
 # httpx's transport stays for what this does not do: a proxy, and a transport a test
 # injects. Connections are shared by the threads of one process (a batch's calls), never
@@ -560,7 +604,7 @@ class Wire:
 
     def call(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
-    ) -> httpx.Response:
+    ) -> Answer:
         """One call: ``target`` is the path and query; the answer read whole."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
         lines += [f"{name}: {value}" for name, value in headers]
@@ -580,12 +624,7 @@ class Wire:
             connection.close()
         else:
             self._give_back(connection)
-        return httpx.Response(
-            answer.status,
-            headers=answer.headers,
-            content=content,
-            extensions={"reason_phrase": answer.reason.encode("latin-1")},
-        )
+        return Answer(answer.status, answer.reason, answer.headers, content)
 
     def call_json(
         self,
@@ -594,7 +633,7 @@ class Wire:
         headers: list[tuple[str, str]],
         params: dict[str, Any] | None,
         body: dict[str, Any] | None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """``call``, with the query and the JSON body encoded as httpx encodes them."""
         target = path
         if params:
