@@ -84,8 +84,8 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
 def _rows_read(url: str) -> dict[str, int]:
     """Tuples read so far from the tables target choice reads, by the index that read
     them (or ``seq``: a table's sequential scans), as the statistics collector has them
-    (each backend flushes its counts within a second of going idle: wait before
-    reading)."""
+    (each backend flushes its counts some seconds after going idle: wait before
+    reading, ``_settled_rows_read``)."""
     with psycopg.connect(url, autocommit=True) as connection:
         rows = connection.execute(
             "SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes"
@@ -107,8 +107,8 @@ def _delta(before: dict[str, int], after: dict[str, int], per: int) -> dict[str,
     }
 
 
-def _settled_rows_read(url: str) -> dict[str, int]:
-    time.sleep(1.2)  # each backend flushes its counts at most once a second
+def _settled_rows_read(url: str, settle: float) -> dict[str, int]:
+    time.sleep(settle)
     return _rows_read(url)
 
 
@@ -247,6 +247,13 @@ def main() -> None:
         "--history", type=int, default=0, help="earlier likes per agent, of posts off the feed"
     )
     parser.add_argument("--top", type=int, default=25, help="functions listed by own time")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=11.0,
+        help="seconds to wait for Postgres's counts (an idle backend flushes them within"
+        " PGSTAT_IDLE_INTERVAL, 10 s in Postgres 15)",
+    )
     parser.add_argument("--dump", help="write the profile here too (pstats, for snakeviz)")
     parser.add_argument(
         "--callgrind", action="store_true", help="instrument the measured batches only"
@@ -355,7 +362,7 @@ def main() -> None:
 
         # CPU, and the rows read (settled before and after).
         parties = {"sandbox": sandbox.pid}
-        rows_before = _settled_rows_read(plain)
+        rows_before = _settled_rows_read(plain, args.settle)
         spent_before = cpu.snapshot(parties, name)
         began = time.process_time()
         if args.callgrind:
@@ -365,7 +372,7 @@ def main() -> None:
             _callgrind("off")
         worker_s = time.process_time() - began
         spent = cpu.per_item_ms(spent_before, cpu.snapshot(parties, name), likes)
-        rows_after = _settled_rows_read(plain)
+        rows_after = _settled_rows_read(plain, args.settle)
         with fleet.sessions() as session:
             outcomes = dict(
                 session.execute(
@@ -387,10 +394,10 @@ def main() -> None:
 
         # The choice's one read of the ledger alone, for a batch's agents and the feed.
         feed = setup_feed(settings, handle)
-        before = _settled_rows_read(plain)
+        before = _settled_rows_read(plain, args.settle)
         for _ in range(args.batches):
             activities.taken_by(fleet.sessions, fans, "like", feed, since=now - timedelta(hours=1))
-        read = _delta(before, _settled_rows_read(plain), args.batches)
+        read = _delta(before, _settled_rows_read(plain, args.settle), args.batches)
         out["taken_by_rows_read_per_batch"] = round(sum(read.values()), 1)
         out["taken_by_rows_read_per_batch_by_index"] = read
 
