@@ -409,6 +409,8 @@ class _Answer:
         scanned = 0
         while True:
             end = self._buffer.find(b"\r\n\r\n", max(scanned - 3, 0))
+            if end > MAX_HEAD:
+                raise _Broken(f"a head longer than {MAX_HEAD:,} bytes")
             if end >= 0:
                 head, self._buffer = self._buffer[:end], self._buffer[end + 4 :]
                 lines = head.split(b"\r\n")
