@@ -13,9 +13,11 @@ Per like it prints:
   functions with the most own time, and the share of the areas a like crosses);
 - ``rows_read``: the rows Postgres read from the two tables target choice reads
   (``pg_stat_user_tables``: index and sequential tuples of ``agent_activities`` and
-  ``engagements``), and ``taken_by_rows_read``: those of the choice's one read of the
-  ledger alone (``activities.taken_by``), with each agent's history of ``--history``
-  likes of posts no longer on the feed beforehand (a history that must not weigh on it);
+  ``engagements``, after ``--settle`` seconds for the counts to reach the collector),
+  and ``taken_by``: those the choice's one read of the ledger (``activities.taken_by``)
+  read as its plan says (``EXPLAIN ANALYZE``), with its median execution time; each
+  agent has a history of ``--history`` likes of posts no longer on the feed beforehand
+  (a history that must not weigh on it);
 - ``cpu_ms``: CPU milliseconds of this process, the sandbox and the database's Postgres
   backends per like (noisy: a figure to read beside the counts, not instead of them).
 
@@ -35,6 +37,7 @@ import importlib
 import json
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import threading
@@ -50,6 +53,7 @@ from sqlalchemy import func, insert, select, text, update
 from bench import cpu, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
 from fleet import activities, agents
+from fleet.activities import kept_targets
 from fleet.agents import Selection
 from fleet.core.kinds import ActionKey
 from fleet.db import migrate
@@ -398,14 +402,10 @@ def main() -> None:
             print(json.dumps(out, indent=1))
             return
 
-        # The choice's one read of the ledger alone, for a batch's agents and the feed.
+        # The choice's one read of the ledger alone, for a batch's agents and the feed:
+        # the rows its plan read (EXPLAIN ANALYZE, exact), and the time Postgres took.
         feed = setup_feed(settings, handle)
-        before = _settled_rows_read(plain, args.settle)
-        for _ in range(args.batches):
-            activities.taken_by(fleet.sessions, fans, "like", feed, since=now - timedelta(hours=1))
-        read = _delta(before, _settled_rows_read(plain, args.settle), args.batches)
-        out["taken_by_rows_read_per_batch"] = round(sum(read.values()), 1)
-        out["taken_by_rows_read_per_batch_by_index"] = read
+        out["taken_by"] = _taken_by_plan(fleet.engine, fans, feed, now - timedelta(hours=1))
 
         # Counted: the Python calls and where the CPU went, on batches of their own, in
         # this thread and in the batch's threads (made anew, each with its profiler).
@@ -443,6 +443,48 @@ def main() -> None:
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(out, indent=1))
+
+
+def _plan_reads(plan: dict[str, Any], into: dict[str, float]) -> None:
+    """Rows each scan of the two tables read (kept and filtered out, over its loops),
+    by the index that read them (or ``<table> seq``), added to ``into``."""
+    table = plan.get("Relation Name")
+    if table in TABLES:
+        per_loop = plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)
+        per_loop += plan.get("Rows Removed by Index Recheck", 0)
+        name = plan.get("Index Name") or f"{table} {plan['Node Type'].lower()}"
+        into[name] = into.get(name, 0) + per_loop * plan["Actual Loops"]
+    for child in plan.get("Plans", []):
+        _plan_reads(child, into)
+
+
+def _taken_by_plan(
+    engine: Any, agent_ids: list[int], post_ids: list[str], since: datetime
+) -> dict[str, Any]:
+    """``activities.taken_by``'s statement as Postgres ran it for these agents and posts:
+    rows read by index (its bitmap scans by the table: ``<table> bitmap heap scan``),
+    and the median execution and planning milliseconds of ten runs."""
+    statement = kept_targets._TAKEN_BY["postgresql"]
+    runs: list[tuple[float, float]] = []
+    reads: dict[str, float] = {}
+    with engine.connect() as connection:
+        compiled = statement.compile(dialect=connection.dialect)
+        parameters = compiled.construct_params(
+            kept_targets.taken_by_parameters(agent_ids, "like", post_ids, since=since)
+        )
+        for _ in range(10):
+            reads = {}
+            (explained,) = connection.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}", parameters
+            ).scalar_one()
+            _plan_reads(explained["Plan"], reads)
+            runs.append((explained["Execution Time"], explained["Planning Time"]))
+    return {
+        "rows_read_per_batch": round(sum(reads.values()), 1),
+        "rows_read_per_batch_by_index": {k: round(v, 1) for k, v in reads.items()},
+        "execution_ms_median": round(statistics.median(r[0] for r in runs), 3),
+        "planning_ms_median": round(statistics.median(r[1] for r in runs), 3),
+    }
 
 
 def _end_batch_threads() -> None:
