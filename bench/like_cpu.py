@@ -469,9 +469,8 @@ def _taken_by_plan(
     reads: dict[str, float] = {}
     with engine.connect() as connection:
         compiled = statement.compile(dialect=connection.dialect)
-        parameters = compiled.construct_params(
-            kept_targets.taken_by_parameters(agent_ids, "like", post_ids, since=since)
-        )
+        given = {"agents": agent_ids, "posts": post_ids, "kind": "like", "since": since}
+        parameters = compiled.construct_params(given)  # taken_by's own (taken_by_parameters)
         for _ in range(10):
             reads = {}
             (explained,) = connection.exec_driver_sql(

@@ -122,37 +122,37 @@ def _taken_by(agent_in: Any, post_in: Any) -> Any:
     )
 
 
-def _taken_by_pairs() -> Any:
-    """Postgres's ``_taken_by``: the same rows, the actions holding a candidate found by
-    (agent, post) pair of the batch and the candidates, each pair a probe of the index
-    that holds both (``ix_agent_activities_held_target``): the rows read are the
-    candidates' rows only, whatever an agent's history. With ``= ANY`` over agents and
-    posts, the planner read each agent's whole history through an index of agent alone,
-    or the table whole, once histories grew: rows that grew with every like an agent made
-    (5,200 for a batch of 50 likes with a hundred earlier likes each, ``bench.like_cpu``).
-    The ledger is read by its candidate posts (``ix_engagements_post_id_created_at``)."""
+def _taken_by_probes() -> Any:
+    """Postgres's ``_taken_by``: the same rows, each agent's actions holding a candidate
+    read by a lateral probe per agent of the index that holds agent, action and post
+    (``ix_agent_activities_held_target``, the candidates as an array): the rows read are
+    the candidates' rows only, whatever an agent's history. With ``= ANY`` over agents
+    and posts, the planner read each agent's whole history through an index of agent
+    alone, or the table whole: rows that grew with every like an agent made (5,200 for
+    a batch of 50 likes with a hundred earlier likes each, ``bench.like_cpu``). The
+    ledger is read by its candidate posts (``ix_engagements_post_id_created_at``)."""
     agents = bindparam("agents", type_=postgresql.ARRAY(BigInteger))
-    agent = func.unnest(agents).table_valued("agent").render_derived(name="batch_agent")
     posts = bindparam("posts", type_=postgresql.ARRAY(String))
-    post = func.unnest(posts).table_valued("post").render_derived(name="candidate")
+    agent = func.unnest(agents).table_valued("agent").render_derived(name="batch_agent")
     held = (
-        select(literal(1))
+        select(ACTIVITIES.c.target_post_id)
         .where(
             ACTIVITIES.c.agent_id == agent.c.agent,
             ACTIVITIES.c.action == bindparam("kind"),
-            ACTIVITIES.c.target_post_id == post.c.post,
+            ACTIVITIES.c.target_post_id == any_(posts),
             ACTIVITIES.c.target_post_id.is_not(None),  # the held-target index's condition
             ACTIVITIES.c.status != ActivityStatus.SKIPPED.value,
         )
-        .limit(1)
+        .offset(0)  # kept a probe per agent: Postgres flattens a lateral without one
         .lateral("held")
     )
-    pairs = agent.join(post, true())
     return union_all(
         select(AGENTS.c.id, AGENTS.c.handle, literal(1)).where(AGENTS.c.id == any_(agents)),
         select(AGENTS.c.id, AGENTS.c.persona, literal(2)).where(AGENTS.c.id == any_(agents)),
-        # A lateral probe per pair: never hashed, never a table read whole.
-        select(agent.c.agent, post.c.post, literal(0)).select_from(pairs.join(held, true())),
+        # A lateral probe per agent: never hashed, never a table read whole.
+        select(agent.c.agent, held.c.target_post_id, literal(0)).select_from(
+            agent.join(held, true())
+        ),
         select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
             ENGAGEMENTS.c.agent_id == any_(agents),
             ENGAGEMENTS.c.post_id == any_(posts),
@@ -169,7 +169,7 @@ def _taken_by_pairs() -> Any:
 
 
 _TAKEN_BY = {
-    "postgresql": _taken_by_pairs(),
+    "postgresql": _taken_by_probes(),
     "sqlite": _taken_by(
         lambda c: c.in_(bindparam("agents", expanding=True)),
         lambda c: c.in_(bindparam("posts", expanding=True)),
