@@ -290,20 +290,20 @@ def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> 
     and every post by an author with ties to the agent (a friend's post is noticed
     wherever it is). A post of unknown place is seen."""
     depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
-    rank: dict[int, int] = {}
+    if len(candidates) < depth:  # the look goes past the last of them: every one is seen
+        return list(candidates)
+    # A place is above the depth when fewer than ``depth`` candidates precede it on that
+    # feed: the ``ceil(depth)`` first of each feed (ties by order).
+    above = math.ceil(depth)
+    noticed: set[int] = set()
     for feed in range(max((len(c.places) for c in candidates), default=0)):
         placed = sorted(
             (c.places[feed], i)
             for i, c in enumerate(candidates)
             if feed < len(c.places) and c.places[feed] is not None
         )
-        for order, (_, i) in enumerate(placed):
-            rank[i] = min(order, rank.get(i, order))
-    return [
-        c
-        for i, c in enumerate(candidates)
-        if not c.places or rank.get(i, len(candidates)) < depth or c.ties > 0
-    ]
+        noticed.update(i for _, i in placed[:above])
+    return [c for i, c in enumerate(candidates) if not c.places or i in noticed or c.ties > 0]
 
 
 @dataclass(frozen=True, slots=True)

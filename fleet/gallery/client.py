@@ -66,6 +66,7 @@ from fleet.gallery.consent import (
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
 from fleet.gallery.wire import (
     MAX_URL,
+    Answered,
     Wire,
     _comment,
     _count,
@@ -220,6 +221,7 @@ class HttpGallery:
         started = time.perf_counter()
         link = self._http()
         request: httpx.Request | None = None
+        response: Answered
         try:
             with bounded.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
@@ -289,7 +291,7 @@ class HttpGallery:
             extensions=response.extensions,
         )
 
-    def _fail(self, what: str, response: httpx.Response) -> NoReturn:
+    def _fail(self, what: str, response: Answered) -> NoReturn:
         status = response.status_code
         try:
             data = json_of(response.content, what)

@@ -11,9 +11,6 @@ number that is not finite, and a wait is held to what its code can mean (``bound
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.client
-import io
 import json
 import math
 import re
@@ -22,10 +19,10 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -231,7 +228,50 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
-def _retry_after(response: httpx.Response, now: datetime | None = None) -> datetime | None:
+class Answered(Protocol):
+    """What ``HttpGallery`` reads of an answer: an ``httpx.Response`` (httpx's transport),
+    or the wire's own ``Answer``."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
+
+    @property
+    def headers(self) -> httpx.Headers: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def is_success(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer the wire read whole, by httpx's names (``Answered``). Not an
+    ``httpx.Response``: building one ran the body through httpx's decoders again, as
+    much CPU as reading the answer off the socket."""
+
+    status_code: int
+    reason_phrase: str
+    raw_headers: list[tuple[bytes, bytes]]
+    content: bytes
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return httpx.Headers(self.raw_headers)
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _retry_after(response: Answered, now: datetime | None = None) -> datetime | None:
     """``Retry-After`` (seconds, or an HTTP date) as a time; None when absent or garbled;
     MalformedAnswer for a number of seconds too large to be a time."""
     try:
@@ -242,14 +282,16 @@ def _retry_after(response: httpx.Response, now: datetime | None = None) -> datet
 
 # The gallery's wire: HTTP/1.1 calls over kept-alive connections of this process.
 #
-# Built on the standard library (``socket`` and ``http.client``'s answer parser), it spends
-# a third of the CPU of httpx's transport and request model per call, and a worker's cheap
-# actions are mostly that call. It keeps the client's contract to the letter: the same
-# timeouts (connect, write, each read) and the call's total deadline (``bounded.within``),
-# and httpx's own error classes, so that ``HttpGallery`` maps a failure here as it maps
-# one from httpx: ``ConnectError``/``ConnectTimeout``, ``WriteError``/``WriteTimeout``,
-# ``ReadError``/``ReadTimeout``, and ``RemoteProtocolError`` for an answer cut short or
-# malformed. Answers come back as ``httpx.Response``. An answer larger than
+# Built on the standard library's ``socket``, with the answer's head and framing read here
+# (``_Answer``), it spends a fraction of the CPU of httpx's transport and request model per
+# call (and of ``http.client``'s reader, whose headers go through ``email.parser``), and a
+# worker's cheap actions are mostly that call. It keeps the client's contract to the
+# letter: the same timeouts (connect, write, each read) and the call's total deadline
+# (``bounded.within``), and httpx's own error classes, so that ``HttpGallery`` maps a
+# failure here as it maps one from httpx: ``ConnectError``/``ConnectTimeout``,
+# ``WriteError``/``WriteTimeout``, ``ReadError``/``ReadTimeout``, and
+# ``RemoteProtocolError`` for an answer cut short or malformed. Answers come back as
+# ``Answer`` (httpx's names, not its ``Response``). An answer larger than
 # ``max_answer_bytes``, or in a content encoding (gzip...) the wire never asks for, is
 # refused as ``MalformedAnswer`` and its connection closed: nothing is read past the cap,
 # nothing inflated.
@@ -265,6 +307,11 @@ KEEP_ALIVE_SECONDS = 4.0
 MAX_IDLE = 32
 MAX_ANSWER_BYTES = 2_000_000
 READ_SIZE = 65_536
+# The longest head (status line and headers) and the most header lines read: those of
+# ``http.client``, whose reader the wire's replaces. A longer head is malformed.
+MAX_HEAD = 65_536
+MAX_HEADERS = 100
+MAX_CHUNK_LINE = 1_024  # a chunk's size line, its extensions included
 
 
 def _query_value(value: Any) -> str:
@@ -284,38 +331,189 @@ def _budget(timeout: float | None, error: type[httpx.TimeoutException]) -> float
     return left if timeout is None else min(timeout, left)
 
 
-class _Reader(io.RawIOBase):
-    """The socket's bytes, each read held to the read timeout and the call's deadline."""
+class _Broken(ValueError):
+    """An answer cut short or malformed (the call maps it to ``RemoteProtocolError``)."""
+
+
+# RFC 9112's status line (HTTP/1.0 or 1.1, a three-digit code, any reason) and RFC 9110's
+# field name (a token); a field value holds no control character but a tab.
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_FIELD_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class _Answer:
+    """One answer read off a connection: its status line and headers parsed here (RFC
+    9112, strictly: anything else is ``_Broken``), its body read by its framing (a
+    length, chunks, or until the connection closes), each read held to the read timeout
+    and the call's deadline."""
+
+    __slots__ = (
+        "_buffer",
+        "_ended",
+        "_sock",
+        "_timeout",
+        "headers",
+        "method",
+        "reason",
+        "status",
+        "version",
+        "will_close",
+    )
 
     def __init__(self, sock: socket.socket, timeout: float | None) -> None:
-        super().__init__()
         self._sock = sock
         self._timeout = timeout
-        self.ended = False  # the server closed its side
+        self._buffer = b""
+        self._ended = False  # the server closed its side
+        self.status = 0
+        self.version = 1
+        self.reason = ""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.will_close = False
+        self.method = "GET"
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
+    def _recv(self) -> bytes:
         self._sock.settimeout(_budget(self._timeout, httpx.ReadTimeout))
         try:
-            read = self._sock.recv_into(buffer)
-            self.ended = self.ended or read == 0
-            return read
+            read = self._sock.recv(READ_SIZE)
         except TimeoutError as exc:
             raise httpx.ReadTimeout(f"timed out reading the answer: {exc}") from exc
         except OSError as exc:
             raise httpx.ReadError(f"reading the answer failed: {exc}") from exc
+        self._ended = self._ended or not read
+        return read
+
+    def read_head(self, method: str) -> None:
+        """The status line and headers of the final answer (an interim 1xx one is read
+        past), and whether the connection closes after it."""
+        while True:
+            lines = self._head_lines()
+            matched = _STATUS_LINE.fullmatch(lines[0])
+            if matched is None:
+                raise _Broken(f"not an HTTP/1.1 status line: {lines[0][:40]!r}")
+            self.version = int(matched[1])
+            self.status = int(matched[2])
+            self.reason = (matched[3] or b"").decode("latin-1")
+            self.headers = [self._field(line) for line in lines[1:]]
+            if self.status >= 200:
+                break
+            if self.status == 101:
+                raise _Broken("the server switched protocols, unasked")
+        connection = self.header(b"connection")
+        tokens = {t.strip().lower() for t in connection.split(",")} if connection else set()
+        self.will_close = "close" in tokens or (self.version == 0 and "keep-alive" not in tokens)
+        self.method = method
+
+    def _head_lines(self) -> list[bytes]:
+        scanned = 0
+        while True:
+            end = self._buffer.find(b"\r\n\r\n", max(scanned - 3, 0))
+            if end > MAX_HEAD:
+                raise _Broken(f"a head longer than {MAX_HEAD:,} bytes")
+            if end >= 0:
+                head, self._buffer = self._buffer[:end], self._buffer[end + 4 :]
+                lines = head.split(b"\r\n")
+                if len(lines) > MAX_HEADERS + 1:
+                    raise _Broken(f"more than {MAX_HEADERS} header lines")
+                return lines
+            scanned = len(self._buffer)
+            if scanned > MAX_HEAD:
+                raise _Broken(f"a head longer than {MAX_HEAD:,} bytes")
+            read = self._recv()
+            if not read:
+                said = "no answer" if not self._buffer else "the head broke off"
+                raise _Broken(f"{said}: the server closed the connection")
+            self._buffer += read
+
+    @staticmethod
+    def _field(line: bytes) -> tuple[bytes, bytes]:
+        name, colon, value = line.partition(b":")
+        if not colon or _FIELD_NAME.fullmatch(name) is None:
+            raise _Broken(f"not a header line: {line[:40]!r}")
+        value = value.strip(b" \t")
+        if _CONTROL.search(value) is not None:
+            raise _Broken(f"a control character in header {name[:40]!r}")
+        return name, value
+
+    def header(self, name: bytes) -> str | None:
+        """The values of header ``name`` (lower case), comma-joined; None when absent."""
+        values = [v for n, v in self.headers if n.lower() == name]
+        return b", ".join(values).decode("latin-1") if values else None
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes as they come, by the answer's framing."""
+        if self.method == "HEAD" or self.status in (204, 304):
+            return iter(())
+        coding = self.header(b"transfer-encoding")
+        if coding is not None:
+            if coding.strip().lower() != "chunked":
+                raise _Broken(f"a transfer coding the wire does not read: {coding[:40]!r}")
+            self.will_close = self.will_close or self.header(b"content-length") is not None
+            return self._chunked()
+        length = self.header(b"content-length")
+        if length is None:
+            self.will_close = True
+            return self._until_closed()
+        values = {v.strip() for v in length.split(",")}
+        if len(values) != 1 or not (size := values.pop()).isdigit() or len(size) > 20:
+            raise _Broken(f"a Content-Length that is not one: {length[:40]!r}")
+        return self._sized(int(size))
+
+    def _sized(self, size: int) -> Iterator[bytes]:
+        left = size
+        while left:
+            if not self._buffer:
+                self._buffer = self._recv()
+                if not self._buffer:
+                    raise _Broken(f"the body broke off {left:,} bytes short")
+            piece, self._buffer = self._buffer[:left], self._buffer[left:]
+            left -= len(piece)
+            yield piece
+
+    def _until_closed(self) -> Iterator[bytes]:
+        if self._buffer:
+            yield self._buffer
+            self._buffer = b""
+        while read := self._recv():
+            yield read
+
+    def _line(self, what: str) -> bytes:
+        while (end := self._buffer.find(b"\r\n")) < 0:
+            if len(self._buffer) > MAX_CHUNK_LINE:
+                raise _Broken(f"a {what} longer than {MAX_CHUNK_LINE:,} bytes")
+            read = self._recv()
+            if not read:
+                raise _Broken(f"the body broke off in a {what}")
+            self._buffer += read
+        line, self._buffer = self._buffer[:end], self._buffer[end + 2 :]
+        if len(line) > MAX_CHUNK_LINE:
+            raise _Broken(f"a {what} longer than {MAX_CHUNK_LINE:,} bytes")
+        return line
+
+    def _chunked(self) -> Iterator[bytes]:
+        while True:
+            size_text = self._line("chunk's size").split(b";", 1)[0].strip(b" \t")
+            if not size_text or len(size_text) > 16 or size_text.strip(_HEX):
+                raise _Broken(f"a chunk's size that is not one: {size_text[:20]!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            yield from self._sized(size)
+            if self._line("chunk's end"):
+                raise _Broken("a chunk longer than its size")
+        trailers = 0
+        while self._line("trailer"):  # read past, never used
+            trailers += 1
+            if trailers > MAX_HEADERS:
+                raise _Broken(f"more than {MAX_HEADERS} trailer lines")
+
+    def leftover(self) -> bool:
+        """Bytes past the answer's end, or the server's close: not a connection to reuse."""
+        return bool(self._buffer) or self._ended
 
 
-class _Answering:
-    """What ``http.client.HTTPResponse`` reads an answer from (it asks for ``makefile``)."""
-
-    def __init__(self, sock: socket.socket, timeout: float | None) -> None:
-        self.reader = _Reader(sock, timeout)
-
-    def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(self.reader)
+_HEX = b"0123456789abcdefABCDEF"
 
 
 @dataclass(slots=True)
@@ -415,7 +613,7 @@ class Wire:
 
     def call(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
-    ) -> httpx.Response:
+    ) -> Answer:
         """One call: ``target`` is the path and query; the answer read whole."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
         lines += [f"{name}: {value}" for name, value in headers]
@@ -427,20 +625,15 @@ class Wire:
             raise httpx.LocalProtocolError(f"a header cannot be sent: {exc}") from exc
         connection = self._take()
         try:
-            answer = self._exchange(connection, method, message)
-            if answer.will_close:
+            answer, content = self._exchange(connection, method, message)
+            if answer.will_close or answer.leftover():
                 connection.close()
             else:
                 self._give_back(connection)
         except BaseException:  # an interrupt included: closed (an idle one closed is dropped)
             connection.close()
             raise
-        return httpx.Response(
-            answer.status,
-            headers=answer.getheaders(),
-            content=answer.content,
-            extensions={"reason_phrase": answer.reason.encode("latin-1", "replace")},
-        )
+        return Answer(answer.status, answer.reason, answer.headers, content)
 
     def call_json(
         self,
@@ -449,7 +642,7 @@ class Wire:
         headers: list[tuple[str, str]],
         params: dict[str, Any] | None,
         body: dict[str, Any] | None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """``call``, with the query and the JSON body encoded as httpx encodes them."""
         target = path
         if params:
@@ -462,7 +655,9 @@ class Wire:
             headers = [*headers, ("Content-Type", "application/json")]
         return self.call(method, target, headers, content)
 
-    def _exchange(self, connection: _Connection, method: str, message: bytes) -> _Answer:
+    def _exchange(
+        self, connection: _Connection, method: str, message: bytes
+    ) -> tuple[_Answer, bytes]:
         sock = connection.sock
         sock.settimeout(_budget(self._write_timeout, httpx.WriteTimeout))
         try:
@@ -471,42 +666,22 @@ class Wire:
             raise httpx.WriteTimeout(f"timed out sending the call: {exc}") from exc
         except OSError as exc:
             raise httpx.WriteError(f"sending the call failed: {exc}") from exc
-        answering = _Answering(sock, self._read_timeout)
-        response = http.client.HTTPResponse(answering, method=method)  # type: ignore[arg-type]
+        answer = _Answer(sock, self._read_timeout)
         try:
-            response.begin()
-            if answering.reader.ended:
-                # The head ended with the connection, not with its blank line.
-                raise http.client.IncompleteRead(b"", None)
-            content = self._body(response)
-        except (http.client.HTTPException, ValueError) as exc:
-            # No status line (RemoteDisconnected), a malformed one, too long a line, a body
-            # shorter than its length (IncompleteRead), a broken chunk: the answer is lost.
+            answer.read_head(method)
+            content = gallery_body(
+                answer.chunks(),
+                cap=self._max_answer_bytes,
+                encoding=answer.header(b"content-encoding"),
+                length=answer.header(b"content-length"),
+            )
+        except _Broken as exc:
+            # No status line, a malformed one or header, too long a head, a body shorter
+            # than its length, a broken chunk: the answer is lost.
             raise httpx.RemoteProtocolError(
-                f"the answer was cut short or malformed ({type(exc).__name__}: {exc})"
+                f"the answer was cut short or malformed ({exc})"
             ) from exc
-        finally:
-            response.close()
-        return _Answer(
-            response.status,
-            response.reason,
-            response.getheaders(),
-            content,
-            bool(response.will_close),
-        )
-
-    def _body(self, response: http.client.HTTPResponse) -> bytes:
-        """The answer's body, refused unread past the cap or in an encoding not asked for
-        (``fleet.infra.bounded``, nothing inflated)."""
-        content = gallery_body(
-            iter(functools.partial(response.read, READ_SIZE), b""),
-            cap=self._max_answer_bytes,
-            encoding=response.getheader("content-encoding"),
-            length=response.getheader("content-length"),
-        )
-        if response.length:  # read(amt) takes an early close for the end: it is not
-            raise http.client.IncompleteRead(content, response.length)
-        return content
+        return answer, content
 
     def close(self) -> None:
         """Close the idle connections (those in use close when their call ends)."""
@@ -532,15 +707,3 @@ def gallery_body(
         raise httpx.ReadTimeout(str(error)) from error
     except bounded.AnswerCut as error:
         raise httpx.ReadError(str(error)) from error
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    reason: str
-    headers: list[tuple[str, str]]
-    content: bytes
-    will_close: bool
-
-    def getheaders(self) -> list[tuple[str, str]]:
-        return self.headers

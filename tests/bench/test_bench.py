@@ -44,6 +44,10 @@ CASES = {
         ],
         {"actions_per_agent_day", "queues"},
     ),
+    "like_cpu": (
+        ["--agents", "3", "--posts", "4", "--batches", "1", "--top", "3", "--settle", "0"],
+        {"profile", "rows_read_per_like", "taken_by", "cpu_ms_per_like"},
+    ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     # 20 captions for the distinct shares: at the default 1,000 they are most of a minute.
     "content_tokens": (

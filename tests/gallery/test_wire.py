@@ -76,6 +76,21 @@ def test_an_answer_that_asks_to_close_closes_its_connection() -> None:
         b"HTTP/1.1 200 OK\r\n",  # the status line, then nothing (a lost answer)
         b'HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"items"',  # a body cut short
         b"garbage\r\n\r\n",  # not HTTP
+        # The wire's own reading of the head and framing (RFC 9112, strictly):
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\n folded: x\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 101 + b"Content-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}xx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n",  # no last chunk
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+        b"HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\nContent-Length: 2\n\n{}",  # bare line feeds
     ],
 )
 def test_an_answer_cut_short_or_malformed_is_a_protocol_error(sent: bytes) -> None:
@@ -88,6 +103,38 @@ def test_an_answer_cut_short_or_malformed_is_a_protocol_error(sent: bytes) -> No
         with pytest.raises(httpx.RemoteProtocolError, match="cut short or malformed"):
             wire.call("POST", "/api/like", [], b"{}")
         assert wire._idle == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        # An interim answer, then the answer.
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + OK, True),
+        # Chunks, an extension, a trailer.
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b'5;x=y\r\n{"ok"\r\n7\r\n:true}\n\r\n0\r\nX-Trailer: 1\r\n\r\n',
+            True,
+        ),
+        # HTTP/1.0 without a length: the body ends with the connection, not kept.
+        (b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"ok":true}', False),
+        # Bytes past the answer's end: read as far as the answer goes, the connection
+        # not kept (what follows is nobody's answer).
+        (OK + b"HTTP/1.1 200 OK\r\n", False),
+    ],
+)
+def test_an_answer_is_read_by_its_framing(sent: bytes, kept: bool) -> None:
+    def answer(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(sent)
+        return kept  # kept: the server waits for the next call
+
+    with RawServer(answer).running() as server:
+        wire = _wire(server.origin)
+        answered = wire.call("GET", "/api/x", [], None)
+        assert answered.json() == {"ok": True}
+        assert answered.status_code == 200 and answered.reason_phrase == "OK"
+        assert len(wire._idle) == (1 if kept else 0)
+        wire.close()
 
 
 def test_a_silent_server_times_out_at_the_call_s_deadline() -> None:
