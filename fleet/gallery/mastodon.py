@@ -88,6 +88,7 @@ from fleet.gallery.wire import (
     MAX_URL,
     MAX_USERNAME,
     GalleryRefused,
+    Answered,
     MalformedAnswer,
     Wire,
     _count,
@@ -231,6 +232,7 @@ class MastodonGallery:
         request = httpx.Request(method, url, params=params, json=json, files=files, headers=headers)
         what = f"{method} {urlsplit(url).path[:120]}"
         link = self._http()
+        response: Answered
         try:
             with bounded.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
@@ -305,7 +307,7 @@ class MastodonGallery:
                     self._resting.clear()
                 self._resting[agent or ""] = held
 
-    def _fail(self, what: str, response: httpx.Response, token: str) -> NoReturn:
+    def _fail(self, what: str, response: Answered, token: str) -> NoReturn:
         status = response.status_code
         try:
             data = json_of(response.content, what)
