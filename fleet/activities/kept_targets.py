@@ -130,7 +130,7 @@ def _taken_by_probes() -> Any:
     and posts, the planner read each agent's whole history through an index of agent
     alone, or the table whole: rows that grew with every like an agent made (5,200 for
     a batch of 50 likes with a hundred earlier likes each, ``bench.like_cpu``). The
-    ledger is read by its candidate posts (``ix_engagements_post_id_created_at``)."""
+    ledger is read by its candidate posts (``ix_engagements_target_id_created_at``)."""
     agents = bindparam("agents", type_=postgresql.ARRAY(BigInteger))
     posts = bindparam("posts", type_=postgresql.ARRAY(String))
     agent = func.unnest(agents).table_valued("agent").render_derived(name="batch_agent")
@@ -153,18 +153,18 @@ def _taken_by_probes() -> Any:
         select(agent.c.agent, held.c.target_post_id, literal(0)).select_from(
             agent.join(held, true())
         ),
-        select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.post_id, literal(0)).where(
+        select(ENGAGEMENTS.c.agent_id, ENGAGEMENTS.c.target_id, literal(0)).where(
             ENGAGEMENTS.c.agent_id == any_(agents),
-            ENGAGEMENTS.c.post_id == any_(posts),
+            ENGAGEMENTS.c.target_id == any_(posts),
             ENGAGEMENTS.c.kind == bindparam("kind"),
         ),
-        select(literal(None), ENGAGEMENTS.c.post_id, func.count())
+        select(literal(None), ENGAGEMENTS.c.target_id, func.count())
         .where(
-            ENGAGEMENTS.c.post_id == any_(posts),
+            ENGAGEMENTS.c.target_id == any_(posts),
             ENGAGEMENTS.c.kind == bindparam("kind"),
             ENGAGEMENTS.c.created_at >= bindparam("since"),
         )
-        .group_by(ENGAGEMENTS.c.post_id),
+        .group_by(ENGAGEMENTS.c.target_id),
     )
 
 

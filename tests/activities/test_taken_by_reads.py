@@ -35,10 +35,11 @@ def _history(fleet: Fleet, agents: list[int], first: int, last: int) -> None:
         )
         connection.execute(
             text(
-                "INSERT INTO engagements (agent_id, post_id, kind, activity_id, created_at)"
-                " SELECT agent_id, target_post_id, 'like', id, created_at FROM agent_activities"
-                " WHERE idempotency_key LIKE '%:history:%'"
-                " ON CONFLICT (agent_id, post_id, kind) DO NOTHING"
+                "INSERT INTO engagements (agent_id, target_kind, target_id, kind, activity_id,"
+                " created_at)"
+                " SELECT agent_id, 'post', target_post_id, 'like', id, created_at"
+                " FROM agent_activities WHERE idempotency_key LIKE '%:history:%'"
+                " ON CONFLICT (agent_id, target_id, kind) DO NOTHING"
             )
         )
         connection.execute(text("ANALYZE agent_activities"))
@@ -60,8 +61,8 @@ def _liked_now(fleet: Fleet, agents: list[int]) -> None:
                 ).scalar_one()
                 connection.execute(
                     text(
-                        "INSERT INTO engagements (agent_id, post_id, kind, activity_id,"
-                        " created_at) VALUES (:a, :p, 'like', :id, now())"
+                        "INSERT INTO engagements (agent_id, target_kind, target_id, kind,"
+                        " activity_id, created_at) VALUES (:a, 'post', :p, 'like', :id, now())"
                     ),
                     {"a": agent, "p": post, "id": activity},
                 )
