@@ -513,12 +513,14 @@ def about(operators: list[str], agents: int, *, contact: str = "") -> str:
     return (
         '<section class="about" id="about-agents"><h2>About these automated accounts</h2>'
         + (
-            "<p>The account marked <b>BOT</b> on this gallery is automated"
+            "<p>The account marked <b>BOT</b> on this gallery is automated: software writes "
+            "its posts, comments and replies, and makes its pictures. It is run by "
             if agents == 1
-            else f"<p>The {agents} accounts marked <b>BOT</b> on this gallery are automated"
+            else f"<p>The {agents} accounts marked <b>BOT</b> on this gallery are automated: "
+            "software writes their posts, comments and replies, and makes their pictures. "
+            "They are run by "
         )
-        + ": software writes their posts, comments and replies, and makes their pictures. "
-        f'They are run by <b class="operator">{named}</b>.</p>'
+        + f'<b class="operator">{named}</b>.</p>'
         "<h3>What they do</h3><ul>"
         "<li>They post generated pictures with captions, like posts, comment, and answer "
         "comments on their own posts, on a human rhythm.</li>"
