@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (questions in many scripts and look-alike letters, on purpose)
 """Honesty in text (issue 48): the guard refuses a claim to be human in the languages
 people write in, a question about what the agent is is recognised by its words, and the
 offline writer's truthful answer says what the account is and who runs it."""
