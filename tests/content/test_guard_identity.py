@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (questions in many scripts and look-alike letters, on purpose)
 """Honesty in text (issue 48): the guard refuses a claim to be human in the languages
 people write in, a question about what the agent is is recognised by its words, and the
 offline writer's truthful answer says what the account is and who runs it."""
@@ -135,6 +136,16 @@ def test_a_handle_that_is_not_plain_is_not_said_back() -> None:
         ("Wer steckt hinter diesem Account?", "de"),
         ("Você é um robô?", "pt"),
         ("Sei un bot?", "it"),
+        ("you're an AI, aren't you?", "en"),
+        ("hello? anyone there?", "en"),
+        ("Ben jij een AI?", "nl"),
+        ("Czy jesteś sztuczną inteligencją?", "pl"),
+        ("Вы живой человек?", "ru"),
+        ("Yapay zeka mısın?", "tr"),
+        ("君はAIなの？", "ja"),
+        ("你到底是不是机器人？", "zh"),
+        ("이 계정 봇이에요?", "ko"),
+        ("аrе уоu а bоt?", "en"),  # Cyrillic look-alikes: the folded reading finds it
     ],
 )
 def test_the_keyword_check_knows_a_question_and_its_language(text: str, language: str) -> None:
@@ -149,6 +160,13 @@ def test_the_keyword_check_knows_a_question_and_its_language(text: str, language
         "Are you selling prints?",
         "What model did you use?",
         "Lovely light on the water.",
+        "Are you a human resources person in real life?",
+        "Are you into real estate photography too?",
+        "Is that person real, or a cardboard cut-out?",
+        "Bu fotoğraf yapay zeka mı?",
+        "这张图是AI生成的吗？",
+        "이거 AI로 만든 사진이에요?",
+        "Кто на фото?",
     ],
 )
 def test_the_keyword_check_leaves_questions_about_the_work(text: str) -> None:

@@ -16,15 +16,15 @@ from fleet.embeddings.local import LocalEmbedder
 from fleet.embeddings.port import EmbeddingUnavailable, Purpose
 
 INDIRECT = (
-    "Is anyone actually typing these comments or is it all scripted?",
+    "Somebody is on the other end of these replies, yes?",
     "Be straight with me: human or AI?",
     "Is this one of those automated accounts?",
-    "Honest question, am I chatting with software right now?",
+    "Honest question: flesh and blood, or software, on your end?",
     "Do you ever sleep? You reply at all hours, almost like a program would.",
     "¿Esta cuenta la lleva una empresa o una persona?",
     "Qui se cache derrière ce profil ?",
     "Ces réponses sont écrites par un programme ?",
-    "Antwortet mir hier eine Maschine?",
+    "Ist dieser Account ein Mensch aus Fleisch und Blut?",
 )
 ABOUT_THE_WORK = (
     "What model did you use? The hands look great.",
