@@ -261,7 +261,7 @@ def response_minutes(people: Sequence[Person]) -> dict[str, float | int | None]:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class ImpactReport:
     """One experiment's report."""
 
     experiment: str
@@ -306,9 +306,9 @@ def report(
     days: int,
     opted_out: Collection[str] = (),
     seed: int = 0,
-) -> Report:
+) -> ImpactReport:
     """The experiment's report at ``now``, read from its people alone (the agents' actions
-    toward the holdout are the ledger's: ``Report.touched_holdout``, None here). People
+    toward the holdout are the ledger's: ``ImpactReport.touched_holdout``, None here). People
     in ``opted_out`` (gallery user ids) are never treated: counted apart, in neither arm."""
     opted = set(opted_out)
     apart = [p for p in people if p.assignment.user_id in opted]
@@ -335,7 +335,7 @@ def report(
         proportion_outcome("second_post_7d", by_arm, second_post, now, SECOND_POST_WITHIN),
         count_outcome(f"actions_{days}d", by_arm, days, now, seed),
     ]
-    return Report(
+    return ImpactReport(
         experiment,
         now,
         days,

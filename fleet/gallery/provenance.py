@@ -69,7 +69,7 @@ class Expected:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class ReadBack:
     """Both marks, read back."""
 
     source_type: str
@@ -93,7 +93,7 @@ def clean(text: str, limit: int = 100) -> str:
     return " ".join(_UNSAFE.sub(" ", text).split())[:limit]
 
 
-def verify(image: bytes, expected: Expected, *, max_pixels: int) -> Verdict:
+def verify(image: bytes, expected: Expected, *, max_pixels: int) -> ReadBack:
     """Both marks of ``image``, or NoProvenance naming the first that fails and why."""
     xmp = _png_xmp(image, max_pixels)
     xmp_type = _source_type(xmp)
@@ -235,7 +235,7 @@ def _judge(
     state: str,
     xmp_type: str,
     expected: Expected,
-) -> Verdict:
+) -> ReadBack:
     failures = _codes(results, "failure") - UNTRUSTED
     if failures:
         raise NoProvenance("C2PA manifest invalid: " + ", ".join(sorted(failures))[:200])
@@ -267,7 +267,7 @@ def _judge(
         raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
     software = created.get("softwareAgent")
     model = software.get("name") if isinstance(software, dict) else software
-    return Verdict(
+    return ReadBack(
         source_type=source,
         model=clean(str(model or "")),
         signer=clean(str(signature.get("common_name") or signature.get("issuer") or "")),

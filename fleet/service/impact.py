@@ -22,7 +22,7 @@ from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
     from fleet.core.holdout import Person, Touch
-    from fleet.core.impact import Report
+    from fleet.core.impact import ImpactReport
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -85,7 +85,7 @@ def impact_report(
     experiment: str | None = None,
     *,
     opted_out: OptedOut | None = None,
-) -> Report:
+) -> ImpactReport:
     """The impact report of ``experiment`` (default: the one running) at the fleet's now.
     InputError for a name that is not a short identifier."""
     from fleet.core.impact import report
