@@ -148,8 +148,7 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
     from fleet.actions import perform
     from fleet.actions.failures import settle
     from fleet.activities.commands import AlreadyFinished
-    from fleet.core.kinds import kind_of
-    from fleet.service.work import parsed_key
+    from fleet.core.kinds import kind_of, parsed_key
 
     view = show(fleet, approval.decided.draft_id)
     kit = fleet.action_kit

@@ -31,7 +31,7 @@ from celery.signals import (
 from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
-from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
+from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind, parsed_key
 from fleet.errors import TimeLimitExceeded, TransientError
 from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
@@ -349,7 +349,7 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
-        parsed = work.parsed_key(key)  # the key parsed once, at the task's entry
+        parsed = parsed_key(key)  # the key parsed once, at the task's entry
         if isinstance(parsed, ActionKey):
             agent, action = str(parsed.agent_id), parsed.action.value
         else:  # logged as given; the work names what is wrong
@@ -455,7 +455,7 @@ def _act_batch(
     parsed: dict[str, ActionKey[Action]] = {}
     statuses: dict[str, str] = {}
     for key in keys:
-        found = work.parsed_key(key)
+        found = parsed_key(key)
         if isinstance(found, ActionKey):
             parsed[key] = found
         else:  # no activity can have it: nothing to do, as the single task would say
