@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.core.holdout import check_experiment
-from fleet.errors import FleetError, InputError
+from fleet.errors import FleetError, InputError, from_extra
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
@@ -87,8 +87,11 @@ def impact_report(
     opted_out: OptedOut | None = None,
 ) -> ImpactReport:
     """The impact report of ``experiment`` (default: the one running) at the fleet's now.
-    InputError for a name that is not a short identifier."""
+    InputError for a name that is not a short identifier; MissingExtra without scipy
+    (the ``stats`` extra)."""
     from fleet.core.impact import report
+
+    from_extra("scipy.stats", "stats", "the impact report's statistics")
 
     impact = fleet.settings.impact
     name = impact.experiment if experiment is None else experiment

@@ -140,8 +140,11 @@ def _load_for_children(sender: Any, app: Celery | None) -> None:
     maintained()
     if app is None or _consumes(app, KINDS[Action.POST].queue):
         # The reader of a post's image provenance (the CAI's C2PA library and its
-        # bindings): 7 MiB and 140 ms in every child that posts.
-        import c2pa  # noqa: F401
+        # bindings): 7 MiB and 140 ms in every child that posts. Warmed when the
+        # provenance extra is installed; without it, a post whose image is checked fails
+        # naming the extra (fleet.gallery.provenance), and no other action needs it.
+        with contextlib.suppress(ModuleNotFoundError):
+            import c2pa  # noqa: F401
 
 
 def _pool_is(sender: Any, pool_cls: type) -> bool:
