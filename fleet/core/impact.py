@@ -31,12 +31,12 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from fleet.core.holdout import ARMS, Arm, Person, Touch
+
 LEVEL = 0.95
 POWER = 0.8
 # Fewer matured people than this in an arm: too few to say anything.
@@ -114,7 +114,7 @@ class Outcome:
         }
 
 
-def _stats() -> ModuleType:
+def _stats() -> Any:
     """scipy's statistics (the ``stats`` extra; ``fleet.service.impact`` names it when it
     is missing), imported when a report is computed, never with the module."""
     from scipy import stats

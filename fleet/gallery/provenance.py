@@ -182,7 +182,7 @@ def _source_type(xmp: bytes) -> str:
     defused = from_extra("defusedxml", "provenance", "reading an image's XMP")
     safe_xml = from_extra("defusedxml.ElementTree", "provenance", "reading an image's XMP")
     try:
-        root = safe_xml.fromstring(text.encode("utf-8"))
+        root: ElementTree.Element = safe_xml.fromstring(text.encode("utf-8"))
     except defused.DefusedXmlException:
         raise NoProvenance("XMP declares a DTD or entities: refused unread") from None
     except (ElementTree.ParseError, ValueError, LookupError) as exc:
