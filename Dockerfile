@@ -7,7 +7,13 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY fleet ./fleet
 COPY packages ./packages
-RUN pip install ./packages/fleet-sandbox '.[ops,demo]' && useradd --create-home fleet
+# FLEET_EXTRAS: the extras installed (pyproject.toml). The default image runs every process
+# (console, provenance, statistics, the sandbox, Flower); the ticks and engage workers'
+# image is built with FLEET_EXTRAS empty, fleet alone (docker-compose.yml's fleet-workers
+# image; docs/operations.md, "Images").
+ARG FLEET_EXTRAS=ops,demo
+RUN case ",${FLEET_EXTRAS}," in *,demo,*) sandbox=./packages/fleet-sandbox ;; *) sandbox= ;; esac \
+    && pip install $sandbox ".${FLEET_EXTRAS:+[$FLEET_EXTRAS]}" && useradd --create-home fleet
 USER fleet
 
 CMD ["fleet", "--help"]

@@ -82,7 +82,7 @@ from bench.pipeline_util import _children, _memory_kib, _percentile
 from bench.week_clock import VARIABLE, ScaledClock
 from fleet.core.persona import Persona
 from fleet.core.timeline import ActivityClock
-from fleet.db.models import AgentActivity, Memory, PaceReading
+from fleet.db.models import AgentActivity, MemoryRow, PaceReading
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.queue import ping_workers
 from fleet.service import agents as use
@@ -273,7 +273,7 @@ def _database_figures(fleet: Fleet, name: str, agents: int) -> dict[str, Any]:
             "WHERE n.nspname = 'public' AND c.relkind = 'r'"
         ).scalar_one()
     with fleet.sessions() as session:
-        memories = session.scalar(select(func.count()).select_from(Memory)) or 0
+        memories = session.scalar(select(func.count()).select_from(MemoryRow)) or 0
     return {
         "database_bytes": int(size),
         "tables_bytes": int(tables_bytes),

@@ -4,6 +4,7 @@ each class is listed here with where it is defined when that is not this module.
 FleetError
 ├── InputError              bad input from a person or a file: exit code 2, nothing written
 │   ├── ConfigError         a bad FLEET_* setting
+│   │   └── MissingExtra    an optional part's library not installed: names the extra
 │   ├── PersonaFileError    a persona file that does not validate
 │   ├── UnknownPersona      a persona slug that is not loaded
 │   └── UnknownAgent        an agent id or handle that does not exist
@@ -55,7 +56,9 @@ Interrupt
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
+from types import ModuleType
 from typing import Literal
 
 
@@ -69,6 +72,23 @@ class InputError(FleetError):
 
 class ConfigError(InputError):
     """Raised when a FLEET_* setting has a bad value."""
+
+
+class MissingExtra(ConfigError):
+    """Raised when a part of Fleet runs without its extra's libraries installed (the
+    console, provenance, statistics: pyproject.toml's optional dependencies)."""
+
+
+def from_extra(module: str, extra: str, part: str) -> ModuleType:
+    """``module`` imported, or MissingExtra saying that ``part`` needs ``fleet[extra]``
+    (the ticks and engage workers install none of the extras)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        raise MissingExtra(
+            f"{part} needs {error.name or module}, which is not installed: "
+            f"install fleet[{extra}] (pip install 'fleet[{extra}]')"
+        ) from None
 
 
 class PersonaFileError(InputError):

@@ -24,7 +24,7 @@ from bench import fake_llm
 from bench.community.people import START, People, newcomer_arrivals
 from fleet import activities
 from fleet.core.holdout import arm
-from fleet.db.models import Agent, AgentActivity, SessionPlan
+from fleet.db.models import Agent, AgentActivity, SessionPlanRow
 from fleet.demo import Demo, DemoOptions
 from fleet_sandbox import tables
 
@@ -167,7 +167,7 @@ def _actions(demo: Demo) -> list[SimpleNamespace]:
         plans = {
             (agent_id, _epoch(opened)): items
             for agent_id, opened, items in session.execute(
-                select(SessionPlan.agent_id, SessionPlan.opened_at, SessionPlan.items)
+                select(SessionPlanRow.agent_id, SessionPlanRow.opened_at, SessionPlanRow.items)
             )
         }
     openers = {

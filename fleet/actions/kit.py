@@ -42,7 +42,7 @@ __all__ = [
     "LiveFeed",
     "PublishingRules",
     "Targeting",
-    "Voice",
+    "WritingAids",
 ]
 
 Event = dict[str, Any]
@@ -117,7 +117,7 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class Voice:
+class WritingAids:
     """What an agent's texts need beside the writer: the guard every text passes, the
     agents' memory and the embedder (``recall``; None: nothing remembered, no vectors),
     who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``, named in every truthful answer
@@ -148,7 +148,7 @@ class Authorship:
     """An agent as the author of what it publishes: its voice (what its texts need beside
     the writer) and the rules of publishing (what may go public, and how)."""
 
-    voice: Voice = field(default_factory=Voice)
+    voice: WritingAids = field(default_factory=WritingAids)
     publishing: PublishingRules = field(default_factory=PublishingRules)
 
 

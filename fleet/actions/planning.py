@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
@@ -38,7 +37,7 @@ from fleet.actions.common import (
     nonce,
 )
 from fleet.activities import Claim
-from fleet.activities.plans import keep_plan, plan_of
+from fleet.activities.plans import keep_plan, opening_pending, plan_of
 from fleet.content.guard.guard import ACCEPT, Verdict, no_echo
 from fleet.content.llm import planning
 from fleet.content.port import (
@@ -51,8 +50,6 @@ from fleet.content.port import (
     makes_plans,
 )
 from fleet.core.memory import post_text
-from fleet.core.statuses import ActivityStatus
-from fleet.db.models import AgentActivity
 from fleet.errors import Deferred
 from fleet.infra.logs import get_logger
 
@@ -153,26 +150,9 @@ def await_plan(writing: Writing, claim: Claim) -> None:
         return
     if plan_of(writing.sessions, claim.actor.id, opened) is not None:
         return
-    if not _opening_pending(writing.sessions, claim.actor.id, opened):
+    if not opening_pending(writing.sessions, claim.actor.id, opened):
         return
     raise Deferred("its session's plan is being written", until=writing.now() + PLAN_WAIT_STEP)
-
-
-def _opening_pending(sessions: sessionmaker[Session], agent_id: int, opened: datetime) -> bool:
-    """Whether the agent's session opened at ``opened`` has its opening action (the one
-    marked with ``says``: a look, or a reply) still pending (an agent has few pending)."""
-    with sessions() as session:
-        rows = session.execute(
-            select(AgentActivity.content).where(
-                AgentActivity.agent_id == agent_id,
-                AgentActivity.status == ActivityStatus.PENDING.value,
-                AgentActivity.action.in_(("browse", "reply")),
-            )
-        ).scalars()
-        stamp = int(opened.timestamp())
-        return any(
-            isinstance(c, dict) and c.get("session") == stamp and c.get("says") for c in rows
-        )
 
 
 def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:

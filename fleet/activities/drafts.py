@@ -72,7 +72,7 @@ class DraftFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class Decided:
+class DraftDecision:
     """What a decision on one draft did: ``done`` (this call decided it) or found it
     decided already as ``status``."""
 
@@ -211,14 +211,14 @@ def next_moments(
         }
 
 
-def _decided_already(session: Session, draft_id: int) -> Decided | None:
+def _decided_already(session: Session, draft_id: int) -> DraftDecision | None:
     status = session.scalar(select(Draft.status).where(Draft.id == draft_id))
-    return None if status is None else Decided(draft_id, status, done=False)
+    return None if status is None else DraftDecision(draft_id, status, done=False)
 
 
 def approve(
     sessions: sessionmaker[Session], draft_id: int, *, now: datetime, publish_at: datetime
-) -> Decided | None:
+) -> DraftDecision | None:
     """Approve a pending draft: its action is pending again, marked approved, to be sent
     at ``publish_at`` (its lease). None if there is no such draft."""
     with sessions.begin() as session:
@@ -232,7 +232,7 @@ def approve(
             return _decided_already(session, draft_id)
         activity = session.get_one(AgentActivity, won.activity_id, with_for_update=True)
         if activity.status != ActivityStatus.AWAITING_REVIEW.value:
-            return Decided(draft_id, DraftStatus.APPROVED.value, done=True)
+            return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True)
         try:
             with session.begin_nested():
                 activity.status = ActivityStatus.PENDING
@@ -250,8 +250,8 @@ def approve(
             reason = "approved, but another action of this agent holds the same post"
             session.refresh(activity)
             _end(session, activity.id, reason, now)
-            return Decided(draft_id, DraftStatus.APPROVED.value, done=True, reason=reason)
-        return Decided(draft_id, DraftStatus.APPROVED.value, done=True)
+            return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True, reason=reason)
+        return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True)
 
 
 def _end(session: Session, activity_id: int, reason: str, now: datetime) -> None:
@@ -274,7 +274,7 @@ def _end(session: Session, activity_id: int, reason: str, now: datetime) -> None
 
 def reject(
     sessions: sessionmaker[Session], draft_id: int, *, now: datetime, reason: str | None
-) -> Decided | None:
+) -> DraftDecision | None:
     """Reject a pending draft: its action ends skipped, "rejected: REASON". None if there
     is no such draft."""
     with sessions.begin() as session:
@@ -287,7 +287,9 @@ def reject(
         if won is None:
             return _decided_already(session, draft_id)
         _end(session, won.activity_id, rejected_as(reason), now)
-        return Decided(draft_id, DraftStatus.REJECTED.value, done=True, reason=rejected_as(reason))
+        return DraftDecision(
+            draft_id, DraftStatus.REJECTED.value, done=True, reason=rejected_as(reason)
+        )
 
 
 def expire_due(sessions: sessionmaker[Session], *, now: datetime, limit: int = 1000) -> list[int]:
@@ -318,7 +320,7 @@ def expire_due(sessions: sessionmaker[Session], *, now: datetime, limit: int = 1
 
 def edit(
     sessions: sessionmaker[Session], draft_id: int, changes: dict[str, str], *, now: datetime
-) -> Decided | None:
+) -> DraftDecision | None:
     """Change a pending draft's text (keys of its activity's content); a decided draft is
     left as it is. None if there is no such draft."""
     with sessions.begin() as session:
@@ -333,7 +335,7 @@ def edit(
         activity = session.get_one(AgentActivity, won.activity_id, with_for_update=True)
         activity.content = {**(activity.content or {}), **changes, "edited": True}
         activity.updated_at = now
-        return Decided(draft_id, DraftStatus.PENDING.value, done=True)
+        return DraftDecision(draft_id, DraftStatus.PENDING.value, done=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,7 @@ def owed_comments(sessions: sessionmaker[Session], agent_id: int, *, since: date
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class KeptQuestion:
     """A question and its answer, as the ledger knows them (None: not answered)."""
 
     agent: str
@@ -230,7 +230,7 @@ class Answer:
     closed: str | None = None
 
 
-def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]:
+def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[KeptQuestion]:
     """Every question asked since ``since``, with the reply that answered it."""
     query = (
         select(
@@ -271,7 +271,7 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
             done = status == ActivityStatus.SUCCEEDED and finished_at is not None
             written = content or {}
             found.append(
-                Answer(
+                KeptQuestion(
                     str(handle),
                     str(comment_id),
                     asked_at,
@@ -285,7 +285,7 @@ def answers(sessions: sessionmaker[Session], *, since: datetime) -> list[Answer]
 
 
 @dataclass(frozen=True, slots=True)
-class Published:
+class AgentText:
     """A text the fleet published: who, which action, the activity, the text."""
 
     agent: str
@@ -296,7 +296,7 @@ class Published:
 
 def published_texts(
     sessions: sessionmaker[Session], *, since: datetime, page: int = 1000
-) -> Iterator[Published]:
+) -> Iterator[AgentText]:
     """Every text the fleet published since ``since`` (a post's caption and
     description, a comment's or a reply's text), oldest first, read a page at a time."""
     after = 0
@@ -324,7 +324,7 @@ def published_texts(
             else:
                 text = str(written.get("text") or "")
             if text:
-                yield Published(str(handle), str(action), int(activity_id), text)
+                yield AgentText(str(handle), str(action), int(activity_id), text)
         if len(rows) < page:
             return
         after = int(rows[-1][0])

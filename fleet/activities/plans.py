@@ -3,7 +3,8 @@
 
 ``keep_plan`` inserts the plan unless the session has one (a retried opening look finds
 it and pays nothing; the agent's plans of sessions over a day old are deleted with it);
-``plan_of`` reads it for the session's comments, replies and post.
+``plan_of`` reads it for the session's comments, replies and post; ``opening_pending``
+tells whether the session's opening action is still to be delivered (its plan may come).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleet.core.statuses import ActivityStatus
 from fleet.db.engine import insert_ignoring
-from fleet.db.models import SessionPlan
+from fleet.db.models import AgentActivity, SessionPlanRow
 
-_PLANS = cast(Table, SessionPlan.__table__)
+_PLANS = cast(Table, SessionPlanRow.__table__)
 # A session lasts minutes; a draft of it waits for review in the activity, not here.
 KEPT_FOR = timedelta(days=1)
 
@@ -55,3 +57,20 @@ def keep_plan(
         )
     kept = plan_of(sessions, agent_id, opened_at)
     return kept if kept is not None else items
+
+
+def opening_pending(sessions: sessionmaker[Session], agent_id: int, opened: datetime) -> bool:
+    """Whether the agent's session opened at ``opened`` has its opening action (the one
+    marked with ``says``: a look, or a reply) still pending (an agent has few pending)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(AgentActivity.content).where(
+                AgentActivity.agent_id == agent_id,
+                AgentActivity.status == ActivityStatus.PENDING.value,
+                AgentActivity.action.in_(("browse", "reply")),
+            )
+        ).scalars()
+        stamp = int(opened.timestamp())
+        return any(
+            isinstance(c, dict) and c.get("session") == stamp and c.get("says") for c in rows
+        )

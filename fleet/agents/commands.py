@@ -29,14 +29,13 @@ from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, NewAgents, Transition
 from fleet.core.memory import PUBLISHED, Memory, MemoryKind, to_forget
-from fleet.core.names import Identity, capacity, identity
+from fleet.core.names import Birth, capacity, identity
 from fleet.core.persona import Action, effective_interval, effective_weights
 from fleet.core.review import ReviewMode
 from fleet.core.timeline import SET_ACTIVITY_BOUNDS
 from fleet.core.vectors import Vector, from_bytes, to_bytes
 from fleet.db.engine import insert_ignoring, update_rows
-from fleet.db.models import Agent
-from fleet.db.models import Memory as MemoryRow
+from fleet.db.models import Agent, MemoryRow
 from fleet.errors import InputError, UnknownAgent
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -162,7 +161,7 @@ def _check_new(catalogue: PersonaCatalogue, new: NewAgents) -> None:
 
 
 def _insert_agents(
-    session: Session, new: NewAgents, identities: Sequence[Identity], now: datetime
+    session: Session, new: NewAgents, identities: Sequence[Birth], now: datetime
 ) -> None:
     """The agents' rows, created: by COPY on Postgres (100,000 agents in a second), by
     one insert on SQLite."""

@@ -22,7 +22,7 @@ from fleet.service.inputs import weights as _weights
 
 
 @dataclass(frozen=True)
-class NewAgents:
+class CreateOptions:
     """What ``fleet agents create`` was asked for."""
 
     persona: str
@@ -60,8 +60,8 @@ def agents() -> None:
 )
 @json_option
 @click.pass_context
-@gathered(NewAgents, "new")
-def create(ctx: click.Context, new: NewAgents) -> None:
+@gathered(CreateOptions, "new")
+def create(ctx: click.Context, new: CreateOptions) -> None:
     """Create COUNT agents of a persona (names continue after existing ones)."""
     fleet = fleet_of(ctx)
     spec = use.NewAgents(

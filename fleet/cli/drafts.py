@@ -24,7 +24,7 @@ from fleet.core.statuses import DraftStatus
 from fleet.errors import ConflictError
 from fleet.service import drafts as use
 from fleet.service.agents import Selection
-from fleet.service.drafts import DRAFT_STATUSES, Approval, Decided, DraftView
+from fleet.service.drafts import DRAFT_STATUSES, Approval, DraftDecision, DraftView
 
 # What a table shows of a text an LLM or a person wrote: data, bounded.
 _CLIP = 60
@@ -176,7 +176,7 @@ def show(ctx: click.Context, draft_id: int) -> None:
         echo(f"{key:>15}  {'' if value is None else value}")
 
 
-def _settled(decided: Decided, wanted: str) -> str:
+def _settled(decided: DraftDecision, wanted: str) -> str:
     """One line for a decision on a draft."""
     if decided.done:
         # A reason is the action's ending, which names the decision itself ("rejected:
@@ -187,7 +187,7 @@ def _settled(decided: Decided, wanted: str) -> str:
     return f"draft {decided.draft_id} was {decided.status} before: not {wanted}"
 
 
-def _conflicts(decided: list[Decided], wanted: str) -> list[Decided]:
+def _conflicts(decided: list[DraftDecision], wanted: str) -> list[DraftDecision]:
     return [d for d in decided if not d.done and d.status != wanted]
 
 
@@ -244,7 +244,7 @@ def _approval_line(approval: Approval) -> str:
     return f"{line}; publishes at {when(at)} UTC"
 
 
-def _exit_on_conflicts(decided: list[Decided], wanted: str) -> None:
+def _exit_on_conflicts(decided: list[DraftDecision], wanted: str) -> None:
     conflicts = _conflicts(decided, wanted)
     if conflicts:
         raise ConflictError(

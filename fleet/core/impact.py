@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from fleet.core.holdout import ARMS, Arm, Person, Touch
 
@@ -115,9 +114,17 @@ class Outcome:
         }
 
 
+def _stats() -> Any:
+    """scipy's statistics (the ``stats`` extra; ``fleet.service.impact`` names it when it
+    is missing), imported when a report is computed, never with the module."""
+    from scipy import stats
+
+    return stats
+
+
 def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
     """The Wilson score interval of a proportion (SciPy's)."""
-    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
+    ci = _stats().binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
 
@@ -132,7 +139,7 @@ def newcombe(a: int, n1: int, b: int, n2: int, level: float = LEVEL) -> Differen
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    _, p_value = stats.fisher_exact([[a, n1 - a], [b, n2 - b]])
+    _, p_value = _stats().fisher_exact([[a, n1 - a], [b, n2 - b]])
     return Difference(d, low, high, float(p_value), "Newcombe hybrid score; Fisher exact")
 
 
@@ -146,7 +153,7 @@ def mean_difference(
     d = float(xs.mean() - ys.mean())
     if np.ptp(np.concatenate([xs, ys])) == 0:
         return Difference(d, d, d, 1.0, "bootstrap percentile; Mann-Whitney U")
-    result = stats.bootstrap(
+    result = _stats().bootstrap(
         (xs, ys),
         lambda a, b, axis: np.mean(a, axis=axis) - np.mean(b, axis=axis),
         n_resamples=RESAMPLES,
@@ -155,7 +162,7 @@ def mean_difference(
         vectorized=True,
         rng=np.random.default_rng(seed),
     )
-    p_value = stats.mannwhitneyu(xs, ys, alternative="two-sided").pvalue
+    p_value = _stats().mannwhitneyu(xs, ys, alternative="two-sided").pvalue
     ci = result.confidence_interval
     return Difference(
         d, float(ci.low), float(ci.high), float(p_value), "bootstrap percentile; Mann-Whitney U"
@@ -168,7 +175,7 @@ def mde(variance: float, n1: int, n2: int, *, level: float = LEVEL, power: float
     approximation)."""
     if n1 <= 0 or n2 <= 0:
         return math.inf
-    z = stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)
+    z = _stats().norm.ppf(1 - (1 - level) / 2) + _stats().norm.ppf(power)
     return float(z * math.sqrt(max(variance, 0.0) * (1 / n1 + 1 / n2)))
 
 
@@ -261,7 +268,7 @@ def response_minutes(people: Sequence[Person]) -> dict[str, float | int | None]:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class ImpactReport:
     """One experiment's report."""
 
     experiment: str
@@ -306,9 +313,9 @@ def report(
     days: int,
     opted_out: Collection[str] = (),
     seed: int = 0,
-) -> Report:
+) -> ImpactReport:
     """The experiment's report at ``now``, read from its people alone (the agents' actions
-    toward the holdout are the ledger's: ``Report.touched_holdout``, None here). People
+    toward the holdout are the ledger's: ``ImpactReport.touched_holdout``, None here). People
     in ``opted_out`` (gallery user ids) are never treated: counted apart, in neither arm."""
     opted = set(opted_out)
     apart = [p for p in people if p.assignment.user_id in opted]
@@ -335,7 +342,7 @@ def report(
         proportion_outcome("second_post_7d", by_arm, second_post, now, SECOND_POST_WITHIN),
         count_outcome(f"actions_{days}d", by_arm, days, now, seed),
     ]
-    return Report(
+    return ImpactReport(
         experiment,
         now,
         days,

@@ -30,6 +30,7 @@ __all__ = [
     "is_like",
     "kind_of",
     "making",
+    "parsed_key",
     "target_kind",
 ]
 
@@ -239,6 +240,17 @@ def is_like(key: ActionKey[Action]) -> TypeGuard[LikeKey]:
 def action_of(key: str) -> Action:
     """The action a key names (its last part)."""
     return ActionKey.parse(key).action
+
+
+def parsed_key(key: str) -> ActionKey[Action] | str:
+    """An action's key as a delivery takes it, parsed once: at a task's entry (the single
+    and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in this
+    process (``fleet.service.drafts``); what follows takes it as a value. A string that is
+    not a key comes back as it is, for the work to name what is wrong."""
+    try:
+        return ActionKey.parse(key)
+    except ValueError:
+        return key
 
 
 # What an engagement in the ledger targeted: a post, a comment or a person. The ledger

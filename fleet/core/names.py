@@ -92,7 +92,7 @@ TIERS: tuple[range | None, ...] = (None, range(10, 100), range(100, 1000), range
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class Birth:
     """Who one agent is, before it is stored."""
 
     index: int
@@ -191,7 +191,7 @@ def handle_clashes(personas: Iterable[Persona]) -> list[str]:
     return problems
 
 
-def identity(persona: Persona, fleet_seed: int, index: int) -> Identity:
+def identity(persona: Persona, fleet_seed: int, index: int) -> Birth:
     """The seed, handle and display name of a persona's ``index``-th agent."""
     digest = _agent_digest(fleet_seed, persona.slug, index)
     seed = int.from_bytes(digest[:8], "big") >> 1
@@ -201,4 +201,4 @@ def identity(persona: Persona, fleet_seed: int, index: int) -> Identity:
     noun = names.nouns[int.from_bytes(digest[11:14], "big") % len(names.nouns)]
     template = names.templates[int.from_bytes(digest[14:16], "big") % len(names.templates)]
     display_name = template.format(adjective=adjective, noun=noun)
-    return Identity(index, seed, handle_of(persona, fleet_seed, index), display_name)
+    return Birth(index, seed, handle_of(persona, fleet_seed, index), display_name)

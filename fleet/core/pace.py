@@ -128,7 +128,7 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class PaceWindow:
     """People's actions a day over the readings of a window, from when it starts, and
     the pace the fleet ran at over it (weighted by time)."""
 
@@ -137,7 +137,9 @@ class Window:
     pace_ran: float
 
 
-def over_window(readings: Sequence[Reading], *, now: datetime, window: timedelta) -> Window | None:
+def over_window(
+    readings: Sequence[Reading], *, now: datetime, window: timedelta
+) -> PaceWindow | None:
     """The readings that end within ``window`` of ``now``, as a rate a day from the start
     of the first (None: no reading, or none that spans any time)."""
     inside = [r for r in readings if r.end > now - window and r.end > r.start]
@@ -150,7 +152,7 @@ def over_window(readings: Sequence[Reading], *, now: datetime, window: timedelta
     per_day = DAY / span
     spans = [(r.end - r.start).total_seconds() for r in inside]
     pace_ran = sum(r.pace * s for r, s in zip(inside, spans, strict=True)) / sum(spans)
-    return Window(
+    return PaceWindow(
         start,
         PeopleSeen(
             round(per_day * sum(r.people.posts for r in inside)),

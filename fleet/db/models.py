@@ -351,7 +351,7 @@ class FleetHold(Base):
 MEMORY_KINDS = ("posted", "said", "liked", "thought")
 
 
-class Memory(Base):
+class MemoryRow(Base):
     """One thing an agent remembers: what it posted, said to whom, liked or thought, with
     the vector of its text (the no-echo guard compares drafts with published ones).
 
@@ -495,7 +495,7 @@ class IdentityQuestion(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
-class SessionPlan(Base):
+class SessionPlanRow(Base):
     """A speaking session's words, written in one LLM call at its opening look
     (``fleet.activities.plans``): kept once per (agent, session) before any of its
     actions uses it, so a retried action reuses its text and nothing pays twice."""

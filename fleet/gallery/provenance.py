@@ -27,11 +27,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-import defusedxml.ElementTree as SafeElementTree
 import httpx
-from defusedxml import DefusedXmlException
 
-from fleet.errors import FleetError, TransientError
+from fleet.errors import FleetError, TransientError, from_extra
 from fleet.gallery.client import _tls as tls
 from fleet.gallery.wire import MalformedAnswer
 from fleet.infra import bounded
@@ -69,7 +67,7 @@ class Expected:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class ReadBack:
     """Both marks, read back."""
 
     source_type: str
@@ -93,7 +91,7 @@ def clean(text: str, limit: int = 100) -> str:
     return " ".join(_UNSAFE.sub(" ", text).split())[:limit]
 
 
-def verify(image: bytes, expected: Expected, *, max_pixels: int) -> Verdict:
+def verify(image: bytes, expected: Expected, *, max_pixels: int) -> ReadBack:
     """Both marks of ``image``, or NoProvenance naming the first that fails and why."""
     xmp = _png_xmp(image, max_pixels)
     xmp_type = _source_type(xmp)
@@ -181,9 +179,11 @@ def _source_type(xmp: bytes) -> str:
         raise NoProvenance("XMP declares an encoding other than UTF-8: refused unread")
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise NoProvenance("XMP declares a DTD or entities: refused unread")
+    defused = from_extra("defusedxml", "provenance", "reading an image's XMP")
+    safe_xml = from_extra("defusedxml.ElementTree", "provenance", "reading an image's XMP")
     try:
-        root = SafeElementTree.fromstring(text.encode("utf-8"))
-    except DefusedXmlException:
+        root: ElementTree.Element = safe_xml.fromstring(text.encode("utf-8"))
+    except defused.DefusedXmlException:
         raise NoProvenance("XMP declares a DTD or entities: refused unread") from None
     except (ElementTree.ParseError, ValueError, LookupError) as exc:
         raise NoProvenance(f"XMP is not well-formed ({clean(str(exc), 80)})") from None
@@ -203,6 +203,7 @@ def _source_type(xmp: bytes) -> str:
 def _c2pa(image: bytes, anchors: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The active manifest, the validation results and state, read by the CAI's reader
     (with ``anchors``, PEM, as its only trust anchors when given)."""
+    from_extra("c2pa", "provenance", "reading an image's C2PA manifest")
     import c2pa
 
     context = None
@@ -235,7 +236,7 @@ def _judge(
     state: str,
     xmp_type: str,
     expected: Expected,
-) -> Verdict:
+) -> ReadBack:
     failures = _codes(results, "failure") - UNTRUSTED
     if failures:
         raise NoProvenance("C2PA manifest invalid: " + ", ".join(sorted(failures))[:200])
@@ -267,7 +268,7 @@ def _judge(
         raise NoProvenance("C2PA manifest signed by another certificate than the operator's")
     software = created.get("softwareAgent")
     model = software.get("name") if isinstance(software, dict) else software
-    return Verdict(
+    return ReadBack(
         source_type=source,
         model=clean(str(model or "")),
         signer=clean(str(signature.get("common_name") or signature.get("issuer") or "")),

@@ -18,7 +18,7 @@ from enum import StrEnum
 from fleet import agents
 from fleet.activities import drafts as store
 from fleet.activities import recent_texts_of
-from fleet.activities.drafts import Decided, DraftFilter, DraftStats, DraftView
+from fleet.activities.drafts import DraftDecision, DraftFilter, DraftStats, DraftView
 from fleet.agents import Selection, Transition
 from fleet.agents.review import set_review
 from fleet.core.review import CAPTION_MAX, TEXT_MAX, ReviewMode, publish_times, reason_problem
@@ -32,7 +32,7 @@ log = get_logger("fleet.drafts")
 __all__ = [
     "DRAFT_STATUSES",
     "Approval",
-    "Decided",
+    "DraftDecision",
     "DraftStats",
     "DraftView",
     "Publish",
@@ -96,7 +96,7 @@ def _known(fleet: Fleet, draft_ids: Sequence[int]) -> list[int]:
 class Approval:
     """What approving one draft did, and (``here``) how its publication ended."""
 
-    decided: Decided
+    decided: DraftDecision
     publish_at: str | None = None
     outcome: str | None = None
     detail: dict[str, object] | None = None
@@ -117,7 +117,7 @@ def approve(
     """Approve drafts. Each publishes ``when`` asked (at its agent's next session unless
     the setting ``FLEET_REVIEW__PUBLISH_NOW`` says as soon as the sweeper sends it),
     approvals spaced apart but those published here. A draft decided already is left as
-    it was (``Decided.done`` False)."""
+    it was (``DraftDecision.done`` False)."""
     ids = _known(fleet, draft_ids)
     settings = fleet.settings.review
     at = fleet.clock.now()
@@ -148,8 +148,7 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
     from fleet.actions import perform
     from fleet.actions.failures import settle
     from fleet.activities.commands import AlreadyFinished
-    from fleet.core.kinds import kind_of
-    from fleet.service.work import parsed_key
+    from fleet.core.kinds import kind_of, parsed_key
 
     view = show(fleet, approval.decided.draft_id)
     kit = fleet.action_kit
@@ -169,7 +168,9 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
     return Approval(approval.decided, approval.publish_at, outcome.status, outcome.detail)
 
 
-def reject(fleet: Fleet, draft_ids: Sequence[int], *, reason: str | None = None) -> list[Decided]:
+def reject(
+    fleet: Fleet, draft_ids: Sequence[int], *, reason: str | None = None
+) -> list[DraftDecision]:
     """Reject drafts: each action ends skipped, "rejected: REASON"."""
     if reason is not None:
         problem = reason_problem(reason)
@@ -233,13 +234,15 @@ def _announce_ends(fleet: Fleet, draft_ids: list[int]) -> None:
         log.warning("draft endings not announced", error=f"{type(error).__name__}: {error}")
 
 
-def edit(fleet: Fleet, draft_id: int, *, text: str, description: str | None = None) -> Decided:
+def edit(
+    fleet: Fleet, draft_id: int, *, text: str, description: str | None = None
+) -> DraftDecision:
     """Change a pending draft's text (a post's caption, and its description if given; a
     comment's or reply's text) once the guard accepts it; InputError with the guard's
     reason otherwise, the draft unchanged."""
     draft = show(fleet, draft_id)
     if draft.status != DraftStatus.PENDING:
-        return Decided(draft_id, draft.status, done=False)
+        return DraftDecision(draft_id, draft.status, done=False)
     changes = _changes(draft, text.strip(), None if description is None else description.strip())
     from fleet.content.factory import build_guard
 

@@ -1,7 +1,7 @@
 """Reconciliation's findings: the activity ledger against the gallery, compared purely.
 
 Pure comparisons take what the ledger says (``Entry``) and what the gallery shows (its
-posts and comments, read through the Gallery port) and return ``Finding``s; a thin
+posts and comments, read through the Gallery port) and return ``Discrepancy``s; a thin
 service reads both sides over a window and, when asked, repairs:
 
     finding         what it means                                   repair (--fix)
@@ -46,7 +46,7 @@ MARGIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Discrepancy:
     """One difference between the ledger and the gallery."""
 
     kind: Kind
@@ -77,22 +77,22 @@ class Reconciliation:
     """What a reconciliation read, found and repaired."""
 
     since: datetime
-    findings: list[Finding]
+    findings: list[Discrepancy]
     scanned: dict[str, int]
-    fixed: list[Finding] = field(default_factory=list)
+    fixed: list[Discrepancy] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.findings)
 
     @property
-    def remaining(self) -> list[Finding]:
+    def remaining(self) -> list[Discrepancy]:
         """Findings not repaired (all of them before ``repair``)."""
         done = {id(f) for f in self.fixed}
         return [f for f in self.findings if id(f) not in done]
 
     @property
-    def unresolved(self) -> list[Finding]:
+    def unresolved(self) -> list[Discrepancy]:
         """The remaining findings the fleet must answer for (``fleet reconcile`` exits 1)."""
         return [f for f in self.remaining if f.certain]
 
@@ -112,7 +112,7 @@ class Reconciliation:
 
 def compare_posts(
     entries: Sequence[Entry], posts: Iterable[GalleryPost], *, agents: set[str], since: datetime
-) -> list[Finding]:
+) -> list[Discrepancy]:
     """Posts on the gallery the ledger lacks, and succeeded posts the gallery lacks.
 
     Only gallery posts made since ``since`` by ``agents`` are weighed; a post is matched
@@ -125,7 +125,7 @@ def compare_posts(
         for e in ledger
         if e.status != ActivityStatus.SUCCEEDED and e.image_url is not None
     }
-    found: list[Finding] = []
+    found: list[Discrepancy] = []
     seen: set[str] = set()
     for post in posts:
         seen.add(post.id)
@@ -134,7 +134,7 @@ def compare_posts(
         entry = unfinished.get((post.username, post.image_url, post.title))
         if entry is None:
             found.append(
-                Finding(
+                Discrepancy(
                     "orphan",
                     "post",
                     "a post by an agent that no activity explains",
@@ -158,7 +158,7 @@ def compare_comments(
     *,
     agents: set[str],
     since: datetime,
-) -> list[Finding]:
+) -> list[Discrepancy]:
     """Comments the ledger lacks, and succeeded comments missing from their post.
 
     ``comments`` holds every comment of each post read (none for a post that is gone).
@@ -170,7 +170,7 @@ def compare_comments(
         for e in ledger
         if e.status != ActivityStatus.SUCCEEDED and e.target is not None and e.text is not None
     }
-    found: list[Finding] = []
+    found: list[Discrepancy] = []
     for post_id, listed in comments.items():
         for comment in listed:
             if (
@@ -182,7 +182,7 @@ def compare_comments(
             entry = unfinished.get((comment.username, post_id, comment.content))
             if entry is None:
                 found.append(
-                    Finding(
+                    Discrepancy(
                         "orphan",
                         "comment",
                         "a comment by an agent that no activity explains",
@@ -202,7 +202,7 @@ def compare_comments(
     return found
 
 
-def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> list[Finding]:
+def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> list[Discrepancy]:
     """Posts showing fewer likes than the ledger's succeeded likes on them."""
     wanted = Counter(
         e.target
@@ -210,7 +210,7 @@ def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> lis
         if e.action in making("like") and e.status == ActivityStatus.SUCCEEDED and e.target
     )
     return [
-        Finding(
+        Discrepancy(
             "like_shortfall",
             "like",
             f"the ledger has {wanted[post.id]} agent likes on this post, the gallery shows "
@@ -222,12 +222,14 @@ def compare_likes(entries: Sequence[Entry], posts: Iterable[GalleryPost]) -> lis
     ]
 
 
-def compare_like_excess(recorded: Mapping[str, int], posts: Iterable[GalleryPost]) -> list[Finding]:
+def compare_like_excess(
+    recorded: Mapping[str, int], posts: Iterable[GalleryPost]
+) -> list[Discrepancy]:
     """Posts showing more likes than the fleet's engagement ledger holds on them, all
     time: a like made by an attempt whose answer was lost, or a person's. Only posts the
     ledger knows are compared (``recorded``), so a post no agent liked is no finding."""
     return [
-        Finding(
+        Discrepancy(
             "like_excess",
             "like",
             f"the gallery shows {post.like_count} likes, the fleet recorded "
@@ -240,8 +242,8 @@ def compare_like_excess(recorded: Mapping[str, int], posts: Iterable[GalleryPost
     ]
 
 
-def _unrecorded(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
-    return Finding(
+def _unrecorded(entry: Entry, post_id: str | None, effect_id: str) -> Discrepancy:
+    return Discrepancy(
         "unrecorded",
         entry.action,
         f"on the gallery, but the activity is {entry.status}",
@@ -253,8 +255,8 @@ def _unrecorded(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
     )
 
 
-def _missing(entry: Entry, post_id: str | None, effect_id: str) -> Finding:
-    return Finding(
+def _missing(entry: Entry, post_id: str | None, effect_id: str) -> Discrepancy:
+    return Discrepancy(
         "missing",
         entry.action,
         f"succeeded in the ledger, missing on the gallery ({entry.action} {effect_id})",

@@ -96,7 +96,7 @@ def _unanswered_people(comments: Sequence[GalleryComment], author: str) -> list[
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class HumanClaim:
     """A published text that claims to be human: who, which action, the words."""
 
     agent: str
@@ -110,7 +110,7 @@ class HumanClaims:
     """The fleet's published texts read for a claim to be human."""
 
     checked: int
-    claims: list[Claim] = field(default_factory=list)
+    claims: list[HumanClaim] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -128,7 +128,7 @@ def human_claims(fleet: Fleet, *, since: datetime = EPOCH) -> HumanClaims:
         checked += 1
         words = human_claim(readable(text.text)) or check.claim(text.text)
         if words is not None:
-            claims.append(Claim(text.agent, text.action, text.activity_id, words))
+            claims.append(HumanClaim(text.agent, text.action, text.activity_id, words))
     return HumanClaims(checked, claims)
 
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.core.holdout import check_experiment
-from fleet.errors import FleetError, InputError
+from fleet.errors import FleetError, InputError, from_extra
 from fleet.gallery.port import GalleryComment, GalleryPost
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
     from fleet.core.holdout import Person, Touch
-    from fleet.core.impact import Report
+    from fleet.core.impact import ImpactReport
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -85,10 +85,13 @@ def impact_report(
     experiment: str | None = None,
     *,
     opted_out: OptedOut | None = None,
-) -> Report:
+) -> ImpactReport:
     """The impact report of ``experiment`` (default: the one running) at the fleet's now.
-    InputError for a name that is not a short identifier."""
+    InputError for a name that is not a short identifier; MissingExtra without scipy
+    (the ``stats`` extra)."""
     from fleet.core.impact import report
+
+    from_extra("scipy.stats", "stats", "the impact report's statistics")
 
     impact = fleet.settings.impact
     name = impact.experiment if experiment is None else experiment

@@ -18,7 +18,7 @@ from fleet.service.audit import gallery_of, sync_labels
 from fleet.service.findings import (
     MARGIN,
     PAGE,
-    Finding,
+    Discrepancy,
     Reconciliation,
     compare_comments,
     compare_like_excess,
@@ -41,7 +41,7 @@ def reconcile(
     handles = set(agents.handles_with_accounts(sessions))
     readers = agents.live_handles_with_accounts(sessions, limit=5)
     stale = [
-        Finding(
+        Discrepancy(
             "stale",
             activity.action,
             f"pending, its lease ran out at {activity.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC",
@@ -85,10 +85,10 @@ def repair(
     now: datetime,
     lease: timedelta,
     send: Callable[[str, str], None],
-) -> list[Finding]:
+) -> list[Discrepancy]:
     """Repair what can be repaired (see the module docstring); returns what was."""
-    fixed: list[Finding] = []
-    stale: dict[str, Finding] = {}
+    fixed: list[Discrepancy] = []
+    stale: dict[str, Discrepancy] = {}
     for finding in reconciliation.findings:
         if finding.activity_id is None:
             continue
@@ -108,7 +108,7 @@ def repair(
     return fixed
 
 
-def _recover(sessions: sessionmaker[Session], finding: Finding, now: datetime) -> bool:
+def _recover(sessions: sessionmaker[Session], finding: Discrepancy, now: datetime) -> bool:
     assert finding.activity_id is not None and finding.effect_id is not None
     result: dict[str, Any] = {"post_id": finding.post_id, "recovered": "reconcile"}
     if KINDS[Action(finding.action)].makes == "comment":
@@ -117,7 +117,7 @@ def _recover(sessions: sessionmaker[Session], finding: Finding, now: datetime) -
     return activities.recover(sessions, finding.activity_id, result=result, now=now)
 
 
-def _bury(sessions: sessionmaker[Session], finding: Finding, now: datetime) -> bool:
+def _bury(sessions: sessionmaker[Session], finding: Discrepancy, now: datetime) -> bool:
     assert finding.activity_id is not None
     letter = activities.bury_missing(
         sessions,
@@ -170,7 +170,7 @@ def _read_comments(gallery: Gallery, reader: str, post_id: str) -> list[GalleryC
         raise
 
 
-def _gone(gallery: Gallery, reader: str, finding: Finding) -> bool:
+def _gone(gallery: Gallery, reader: str, finding: Discrepancy) -> bool:
     """A post the feed did not show is missing only if reading it says 404."""
     try:
         gallery.get_post(agent=reader, post_id=str(finding.effect_id))

@@ -197,7 +197,7 @@ class Fleet:
             LiveFeed,
             PublishingRules,
             Targeting,
-            Voice,
+            WritingAids,
         )
         from fleet.actions.perform import action_ended_hook
         from fleet.content.factory import build_guard
@@ -224,7 +224,7 @@ class Fleet:
             ),
             now=self.clock.now,
             authorship=Authorship(
-                voice=Voice(
+                voice=WritingAids(
                     guard=build_guard(settings, self.claim_check),
                     recall=self.recall,
                     operator=settings.disclosure.operator_name,

@@ -70,17 +70,6 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     return [(d.action, d.idempotency_key) for d in decisions if d.new]
 
 
-def parsed_key(key: str) -> ActionKey[Action] | str:
-    """An action's key as a delivery takes it, parsed once, here: at a task's entry (the
-    single and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in
-    this process (``fleet.service.drafts``); what follows takes it as a value. A string
-    that is not a key comes back as it is, for the work to name what is wrong."""
-    try:
-        return ActionKey.parse(key)
-    except ValueError:
-        return key
-
-
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
     """Carry out the action ``key`` (as the task parsed it; a string that is no key as it
     came, which no activity has); a failure is settled (retry, wait, dead letter), and so

@@ -49,10 +49,15 @@ def key_strength(key: str) -> float:
     ``key_bits`` (repetition, few symbols) and zxcvbn's estimate (dictionary words,
     keyboard walks, sequences, dates: the patterns people choose), summed over 72
     characters at a time (zxcvbn's limit); 0 for a key with whitespace, which is a
-    phrase, never a generated key."""
+    phrase, never a generated key. Without zxcvbn (the console extra: a worker that serves
+    no console signs nothing) the estimate is ``key_bits`` alone; settings load everywhere,
+    so zxcvbn is imported here, never at the module's top."""
     if not key or any(char.isspace() for char in key):
         return 0.0
-    from zxcvbn import zxcvbn
+    try:
+        from zxcvbn import zxcvbn
+    except ModuleNotFoundError:
+        return key_bits(key)
 
     chunks = [key[i : i + _ZXCVBN_CHUNK] for i in range(0, len(key), _ZXCVBN_CHUNK)]
     guessed = sum(float(zxcvbn(chunk)["guesses_log10"]) for chunk in chunks) * math.log2(10)

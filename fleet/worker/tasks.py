@@ -31,7 +31,7 @@ from celery.signals import (
 from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
-from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
+from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind, parsed_key
 from fleet.errors import TimeLimitExceeded, TransientError
 from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
@@ -140,8 +140,11 @@ def _load_for_children(sender: Any, app: Celery | None) -> None:
     maintained()
     if app is None or _consumes(app, KINDS[Action.POST].queue):
         # The reader of a post's image provenance (the CAI's C2PA library and its
-        # bindings): 7 MiB and 140 ms in every child that posts.
-        import c2pa  # noqa: F401
+        # bindings): 7 MiB and 140 ms in every child that posts. Warmed when the
+        # provenance extra is installed; without it, a post whose image is checked fails
+        # naming the extra (fleet.gallery.provenance), and no other action needs it.
+        with contextlib.suppress(ModuleNotFoundError):
+            import c2pa  # noqa: F401
 
 
 def _pool_is(sender: Any, pool_cls: type) -> bool:
@@ -349,7 +352,7 @@ class ActionTask(Task[Any, Any]):
     max_retries = None
 
     def act(self, key: str) -> str:
-        parsed = work.parsed_key(key)  # the key parsed once, at the task's entry
+        parsed = parsed_key(key)  # the key parsed once, at the task's entry
         if isinstance(parsed, ActionKey):
             agent, action = str(parsed.agent_id), parsed.action.value
         else:  # logged as given; the work names what is wrong
@@ -455,7 +458,7 @@ def _act_batch(
     parsed: dict[str, ActionKey[Action]] = {}
     statuses: dict[str, str] = {}
     for key in keys:
-        found = work.parsed_key(key)
+        found = parsed_key(key)
         if isinstance(found, ActionKey):
             parsed[key] = found
         else:  # no activity can have it: nothing to do, as the single task would say

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import NoBudget, perform
-from fleet.actions.kit import Authorship, Limits, Voice
+from fleet.actions.kit import Authorship, Limits, WritingAids
 from fleet.activities import identity
 from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.guard.identity import discloses, human_claim
@@ -72,7 +72,9 @@ def _honest_kit(
     identity: IdentityIntent | None = None,
     **changes: Any,
 ) -> Any:
-    voice = Voice(guard=guard, operator=_operator(fleet), identity=identity or IdentityIntent(None))
+    voice = WritingAids(
+        guard=guard, operator=_operator(fleet), identity=identity or IdentityIntent(None)
+    )
     return _kit(fleet, gallery, authorship=Authorship(voice=voice), **changes)
 
 

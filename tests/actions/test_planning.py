@@ -24,7 +24,7 @@ from fleet.actions.planning import PLAN_WAITS
 from fleet.activities.commands import Succeeded
 from fleet.cli import cli
 from fleet.core.kinds import ActionKey
-from fleet.db.models import Agent, AgentActivity, SessionPlan
+from fleet.db.models import Agent, AgentActivity, SessionPlanRow
 from fleet.errors import Deferred
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
@@ -144,7 +144,7 @@ def test_the_opening_look_makes_the_session_s_one_call_and_its_comment_none(
     assert perform(kit, ActionKey.parse(look)).status == "succeeded"
     assert len(local_api.requests) == calls + 1
     with fleet.sessions() as session:
-        assert len(session.scalars(select(SessionPlan)).all()) == 1
+        assert len(session.scalars(select(SessionPlanRow)).all()) == 1
     done = perform(kit, ActionKey.parse(comment))
     assert done.status == "succeeded", done
     assert len(local_api.requests) == calls + 1, "the comment made no call of its own"
@@ -292,7 +292,7 @@ def test_a_reply_that_opens_its_session_writes_the_session_s_plan_and_takes_its_
     assert row.content["planned"] is True
     assert row.usage is not None and row.usage["calls"] == 1  # the plan's call, on the reply
     with fleet.sessions() as session:
-        assert len(session.scalars(select(SessionPlan)).all()) == 1
+        assert len(session.scalars(select(SessionPlanRow)).all()) == 1
     # Delivered again before its text was kept: the plan is found, nothing is paid twice.
     with fleet.sessions.begin() as session:
         session.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.kit import Authorship, Limits, Voice
+from fleet.actions.kit import Authorship, Limits, WritingAids
 from fleet.actions.remembering import PublishedWindow, Recall
 from fleet.content.guard.guard import ContentGuard
 from fleet.content.offline.writer import OfflineWriter
@@ -24,7 +24,7 @@ from fleet.core.kinds import ActionKey
 from fleet.core.memory import Memory, MemoryKind
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector, unit
-from fleet.db.models import Memory as MemoryRow
+from fleet.db.models import MemoryRow
 from fleet.embeddings import EmbeddingUnavailable, Purpose
 from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.embeddings.local import LocalEmbedder
@@ -186,7 +186,7 @@ def _kit(fleet: Fleet, gallery: Gallery, writer: object, embedder: object | None
         limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
         authorship=Authorship(
-            voice=Voice(
+            voice=WritingAids(
                 guard=ContentGuard(), recall=Recall(fleet.sessions, MemorySettings(), degrading)
             )
         ),

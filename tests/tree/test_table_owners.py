@@ -128,3 +128,72 @@ def test_the_check_finds_writes_of_the_credentials_table() -> None:
     assert writes_of_the_agents_table(
         source, "AgentCredential", "CREDENTIALS", CREDENTIALS_WRITE
     ) == [1, 2, 3]
+
+
+# Every table's writer (ARCHITECTURE.md, "Layers"): the agents context writes the agents
+# table, their sealed tokens, their memories and the post vectors; the activities context
+# every other table of fleet/db/models.py. The storage layer defines them, migrations shape
+# them.
+AGENTS_TABLES = frozenset({"agents", "agent_credentials", "memories", "post_vectors"})
+SHARED = ("db", "migrations")
+
+
+def _models() -> dict[str, str]:
+    """Each model class of ``fleet.db.models`` by name, with its table's name."""
+    from fleet.db.models import Base
+
+    return {m.class_.__name__: m.local_table.name for m in Base.registry.mappers}
+
+
+def _sql_write(table: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(update|insert\s+into|delete\s+from)\s+\"?{table}\b", re.IGNORECASE)
+
+
+def _owner(table: str) -> str:
+    return "agents" if table in AGENTS_TABLES else "activities"
+
+
+def writers_outside_owners() -> list[str]:
+    """Each line of ``fleet/`` that writes a table outside the context that owns it."""
+    models = _models()
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in SHARED:
+            continue
+        source = path.read_text()
+        for model, table in models.items():
+            if relative.parts[0] == _owner(table):
+                continue
+            lines = writes_of_the_agents_table(source, model, model, _sql_write(table))
+            found += [f"fleet/{relative}:{line} ({table})" for line in lines]
+    return found
+
+
+def test_every_table_of_the_models_has_its_owner() -> None:
+    tables = set(_models().values())
+    assert tables >= AGENTS_TABLES
+    assert {"agent_activities", "engagements", "image_marks", "drafts"} <= tables
+
+
+def test_each_table_is_written_only_by_its_context() -> None:
+    found = writers_outside_owners()
+    assert not found, f"written outside its context (call a command of it): {found}"
+
+
+# The activities table is read by its context alone: others ask it (fleet.activities).
+ACTIVITY_READS = re.compile(r"\bAgentActivity\b|\bagent_activities\b")
+
+
+def test_only_the_activities_context_reads_the_activities_table() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in (*SHARED, "activities"):
+            continue
+        found += [
+            f"fleet/{relative}:{number}"
+            for number, line in enumerate(path.read_text().splitlines(), 1)
+            if ACTIVITY_READS.search(line)
+        ]
+    assert not found, f"the activities table read outside fleet/activities: {found}"

@@ -40,7 +40,7 @@ class MarksSeen:
 
 
 @dataclass(frozen=True, slots=True)
-class Disclosure:
+class DisclosedText:
     """The post's alt text and caption, and whether the text disclosure was added."""
 
     alt_text: str
@@ -88,7 +88,7 @@ def disclosed(
     caption: str,
     alt_limit: int = ALT_LIMIT,
     caption_limit: int = CAPTION_LIMIT,
-) -> Disclosure:
+) -> DisclosedText:
     """The alt text and caption to post. Marks kept: as given (within the limits).
     Marks lost: the alt text opens with ``ALT_PREFIX`` and the caption ends with
     ``CAPTION_LINE``, the caption's own text cut (at a word, with an ellipsis) so that
@@ -96,11 +96,11 @@ def disclosed(
     alt = " ".join(alt_text.split())
     text = caption.strip()
     if kept:
-        return Disclosure(_cut(alt, alt_limit), _cut(text, caption_limit), added=False)
+        return DisclosedText(_cut(alt, alt_limit), _cut(text, caption_limit), added=False)
     alt = f"{ALT_PREFIX}: {alt}" if alt else f"{ALT_PREFIX}."
     room = caption_limit - len(CAPTION_LINE) - 2
     body = _cut(text, max(room, 0))
-    return Disclosure(
+    return DisclosedText(
         _cut(alt, alt_limit),
         (f"{body}\n\n{CAPTION_LINE}" if body else CAPTION_LINE)[:caption_limit],
         added=True,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
-from fleet.errors import ConfigError, PermanentError
+from fleet.errors import ConfigError, PermanentError, from_extra
 from fleet.gallery.provenance import IPTC_SOURCE, PNG_MAGIC, XMP_KEYWORD, clean
 
 if TYPE_CHECKING:
@@ -236,6 +236,7 @@ class Marker:
         pair = self.pair
         with self._lock:
             if self._context is None:
+                from_extra("c2pa", "provenance", "signing a made image (C2PA)")
                 import c2pa
 
                 info = c2pa.C2paSignerInfo(
@@ -253,6 +254,7 @@ class Marker:
 
     def mark(self, png: bytes, marks: Marks, title: str) -> bytes:
         """``png`` with both marks: XMP, then a signed C2PA manifest over all of it."""
+        from_extra("c2pa", "provenance", "signing a made image (C2PA)")
         import c2pa
 
         source = with_xmp(png, xmp_packet(marks))

@@ -36,7 +36,7 @@ _IN_FIELD = ("subject", "style", "interest")
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class Impression:
     """What a commenter makes of a post."""
 
     subject: Fill | None = None
@@ -57,7 +57,7 @@ class Reading:
         return {name: fill for name, fill in found.items() if fill is not None}
 
 
-def read_post(post: PostSeen, voice: Voice) -> Reading:
+def read_post(post: PostSeen, voice: Voice) -> Impression:
     """The post's subject, medium and palette as this voice reads them."""
     own = {
         slot: sorted(voice.all_words(slot), key=lambda wk: -len(wk[0]))
@@ -84,7 +84,7 @@ def read_post(post: PostSeen, voice: Voice) -> Reading:
         medium = None
     in_field = any(find_phrase(texts, own[slot]) for slot in own)
     asked, asked_about = _question(texts)
-    return Reading(
+    return Impression(
         subject,
         medium,
         _palette(texts),

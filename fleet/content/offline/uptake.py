@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from fleet.content.offline.reading import Reading
+from fleet.content.offline.reading import Impression
 from fleet.core.identity import Identity
 
 ASKED_ABOUT = (
@@ -124,7 +124,7 @@ ASIDES = (
 )
 
 
-def sentence(reading: Reading, rng: random.Random) -> str | None:
+def sentence(reading: Impression, rng: random.Random) -> str | None:
     """A sentence taking up what the post says, or None if it says nothing to take up."""
     options: list[str] = []
     if reading.asked_about:

@@ -23,7 +23,7 @@ from fleet.content.offline import replies, uptake
 from fleet.content.offline.identity_answer import truthful_answer
 from fleet.content.offline.lexicon import GENERAL, LEADS, voice_of
 from fleet.content.offline.phrasing import Fill, finish, lead_into, render, with_articles
-from fleet.content.offline.reading import Reading, find_phrase, read_post
+from fleet.content.offline.reading import Impression, find_phrase, read_post
 from fleet.content.port import (
     OFFLINE_MODEL,
     Author,
@@ -243,7 +243,7 @@ class OfflineWriter:
         author: Author,
         me: Identity,
         post: PostSeen,
-        reading: Reading,
+        reading: Impression,
         rng: random.Random,
     ) -> str:
         """One draft of a comment on ``post`` (``reading``: what it says), in the agent's
@@ -344,7 +344,7 @@ def _looks(rng: random.Random, voice: Voice, prefer: Prefer) -> tuple[str, str, 
     return look, palette, composition, mood
 
 
-def _naming(voice: Voice, me: Identity, reading: Reading, rng: random.Random) -> str:
+def _naming(voice: Voice, me: Identity, reading: Impression, rng: random.Random) -> str:
     """A sentence of a comment that names a thing of the post: the agent's favourite
     replies, the voice's others, its shop talk on a post of its field (likelier), and
     the general voice's plain ones, each from its voice; a plain word when the post
