@@ -37,6 +37,7 @@ from PIL import Image
 from pydantic import AnyUrl
 from sqlalchemy import select
 
+from fleet.agents import live_handles_with_accounts as agents_with_accounts
 from fleet.content.images.store import ImageStore
 from fleet.db.models import Agent, AgentActivity, ImageMarks
 from fleet.demo.run import (
@@ -50,6 +51,7 @@ from fleet.demo.run import (
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import MadeImage
 from fleet.gallery.provenance import Expected, NoProvenance, verify
+from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
 from fleet.service import agents as use
@@ -170,6 +172,10 @@ def _images(fleet: Fleet) -> dict[str, Any]:
 
 
 def _disclosure(fleet: Fleet, handles: list[str]) -> dict[str, Any]:
+    """Each account Fleet set up (at an agent's first action; an agent asleep for the whole
+    run has none yet) as Takahē shows it: the note and field, and the bot flag."""
+    provisioned = agents_with_accounts(fleet.sessions, limit=10_000)
+    handles = [h for h in handles if h in provisioned]
     gallery = fleet.open_gallery()
     assert isinstance(gallery, MastodonGallery)
     try:
@@ -186,7 +192,8 @@ def _disclosure(fleet: Fleet, handles: list[str]) -> dict[str, Any]:
         and d.operator_url == str(wanted.operator_url)
     ]
     return {
-        "accounts": len(handles),
+        "agents": len(handles),
+        "accounts_provisioned": len(provisioned),
         "note_and_operated_by_field": len(carried),
         "bot_flag_kept": sum(1 for d in shown.values() if d is not None and d.automated),
     }
@@ -214,6 +221,9 @@ def run(args: argparse.Namespace, server: Takahe, workdir: Path) -> dict[str, An
     )
     assert settings.provenance.require
     fleet = bootstrap(settings, clock=clock)
+    # The worker's log goes to a file: standard output is the JSON.
+    log = (workdir / "worker.log").open("a", encoding="utf-8")
+    logs.configure("INFO", stream=log)
     try:
         database.upgrade(fleet)
         for slug, count in sorted(_distribution(fleet, options.agents).items()):
@@ -304,6 +314,7 @@ def run(args: argparse.Namespace, server: Takahe, workdir: Path) -> dict[str, An
         }
     finally:
         fleet.close()
+        log.close()
 
 
 def main() -> None:

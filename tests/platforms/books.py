@@ -69,12 +69,12 @@ def compare(fleet: Fleet, books: Books) -> dict[str, Any]:
     recorded_likes: set[tuple[str, str]] = set()
     with fleet.sessions() as session:
         rows = session.execute(
-            select(AgentActivity.action, AgentActivity.content, Agent.handle)
+            select(AgentActivity.action, AgentActivity.result, Agent.handle)
             .join(Agent, Agent.id == AgentActivity.agent_id)
             .where(AgentActivity.status == "succeeded")
         ).all()
-    for action, content, handle in rows:
-        content = content or {}
+    for action, result, handle in rows:
+        content = result or {}
         if action == "post" and content.get("post_id"):
             recorded_statuses[str(content["post_id"])] += 1
         elif action in ("comment", "reply") and content.get("comment_id"):

@@ -48,8 +48,8 @@ def _settings(server: Any, engine: Engine, tmp_path: Path, **extra: Any) -> Sett
         database_url=engine.url.render_as_string(hide_password=False),
         gallery=GallerySettings(kind="mastodon", url=AnyUrl(server.url), timeout_seconds=30),
         disclosure=OPERATOR,
-        images={"directory": tmp_path / "images", "width": 128, "height": 128},  # type: ignore[arg-type]
-        impact={"holdout_share": 0},  # type: ignore[arg-type]
+        images={"directory": tmp_path / "images", "width": 128, "height": 128},
+        impact={"holdout_share": 0},
         redis_url=None,
         seed=23,
         **extra,
@@ -104,7 +104,9 @@ def test_a_post_whose_marks_the_server_strips_is_disclosed_in_words_and_recorded
         assert not alt.startswith(ALT_PREFIX) and CAPTION_LINE not in content
     # The post's own provenance record: Fleet's image, checked before upload.
     with fleet.sessions() as session:
-        checked = session.get(AgentActivity, posted["activity_id"]).content["provenance"]
+        activity = session.get(AgentActivity, posted["activity_id"])
+        assert activity is not None and activity.content is not None
+        checked = activity.content["provenance"]
     assert checked["ok"] is True and checked["checked"] == "before upload", checked
     assert checked["platform_kept"] is (not isinstance(server, Takahe))
     audit = CliRunner().invoke(cli, ["audit", "--json"], obj=fleet)
