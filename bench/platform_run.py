@@ -175,6 +175,7 @@ def _disclosure(fleet: Fleet, handles: list[str]) -> dict[str, Any]:
     """Each account Fleet set up (at an agent's first action; an agent asleep for the whole
     run has none yet) as Takahē shows it: the note and field, and the bot flag."""
     provisioned = agents_with_accounts(fleet.sessions, limit=10_000)
+    total = len(handles)
     handles = [h for h in handles if h in provisioned]
     gallery = fleet.open_gallery()
     assert isinstance(gallery, MastodonGallery)
@@ -192,8 +193,8 @@ def _disclosure(fleet: Fleet, handles: list[str]) -> dict[str, Any]:
         and d.operator_url == str(wanted.operator_url)
     ]
     return {
-        "agents": len(handles),
-        "accounts_provisioned": len(provisioned),
+        "agents": total,
+        "accounts_provisioned": len(handles),
         "note_and_operated_by_field": len(carried),
         "bot_flag_kept": sum(1 for d in shown.values() if d is not None and d.automated),
     }
