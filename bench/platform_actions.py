@@ -219,6 +219,8 @@ def main() -> None:
                     )
                 return left == 0
 
+            skipped: dict[str, int] = {}
+
             def burst(count: int, size: int) -> list[float]:
                 keys = decided(count)
                 sent = datetime.now(UTC)
@@ -226,13 +228,17 @@ def main() -> None:
                 _wait(finished, 600, every=0.05)
                 with fleet.sessions() as session:
                     ends = session.execute(
-                        select(AgentActivity.finished_at, AgentActivity.status).where(
-                            AgentActivity.idempotency_key.in_(keys),
-                        )
+                        select(
+                            AgentActivity.finished_at, AgentActivity.status, AgentActivity.error
+                        ).where(AgentActivity.idempotency_key.in_(keys))
                     ).all()
+                for _, status, error in ends:
+                    if status != "succeeded":
+                        reason = f"{status}: {str(error or '')[:80]}"
+                        skipped[reason] = skipped.get(reason, 0) + 1
                 return sorted(
                     (end - sent).total_seconds()
-                    for end, status in ends
+                    for end, status, _ in ends
                     if end is not None and status == "succeeded"
                 )
 
@@ -269,6 +275,7 @@ def main() -> None:
                         "burst": args.burst,
                         "like_send_to_effect": latency,
                         "outcomes": {str(k): int(v) for k, v in outcomes.items()},
+                        "not_succeeded": skipped,
                         "cpu_ms_per_like": {
                             "fleet_worker": per["fleet_worker"],
                             "bench_sender": per["bench"],
