@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=120)
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--worker-log", default="", help="keep the worker's log (INFO) here")
     args = parser.parse_args()
     why = absent("takahe")
     if why:
@@ -102,7 +103,12 @@ def main() -> None:
     url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
     key = Fernet.generate_key().decode()
     worker: subprocess.Popen[bytes] | None = None
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    # Closed in the finally below.
+    log = (
+        open(args.worker_log, "w+b")  # noqa: SIM115
+        if args.worker_log
+        else tempfile.TemporaryFile()  # noqa: SIM115
+    )
     try:
         with running_takahe() as server, tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
@@ -136,7 +142,7 @@ def main() -> None:
                 [
                     *(sys.executable, "-m", "celery", "-A", "fleet.worker", "worker"),
                     *("-Q", "content,engage", "-P", "prefork", "-c", str(args.concurrency)),
-                    *("--loglevel", "WARNING", "-n", worker_name),
+                    *("--loglevel", "INFO" if args.worker_log else "WARNING", "-n", worker_name),
                 ],
                 cwd=ROOT,
                 env=env,
