@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-faults test-platform test-fast test-quick test-thorough lint demo bench run clean wheel-check
+.PHONY: install test test-faults test-platform demo-platform test-fast test-quick test-thorough lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -86,6 +86,12 @@ wheel-check: install
 
 demo: install
 	$(BIN)/fleet demo
+
+# The fleet on a real Takahē (../shared/platforms/takahe, or FLEET_PLATFORMS_DIR): 24
+# agents for two simulated hours, its books counted from Takahē's database, as JSON
+# (bench/platform_run.py; no live view yet). Says what is missing where Takahē is absent.
+demo-platform: install
+	$(BIN)/python -m bench.platform_run
 
 bench: install
 	$(BIN)/python -m bench.create_agents

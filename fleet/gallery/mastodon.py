@@ -67,9 +67,16 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
+from fleet.content.images.disclosure import (
+    MarksSeen,
+    RecordsImageMarks,
+    disclosed,
+    marks_survived,
+)
 from fleet.core.consent import PersonConsent
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.consent import LABEL, MAX_HANDLE, MAX_PEOPLE, ConsentRead, Disclosure
+from fleet.gallery.credentials import refused
 from fleet.gallery.mastodon_text import opted_out, same_words, text_of
 from fleet.gallery.port import (
     Credentials,
@@ -80,6 +87,7 @@ from fleet.gallery.port import (
     Liked,
     Sort,
 )
+from fleet.gallery.provenance import ProvenanceCheck
 from fleet.gallery.wire import (
     MAX_COMMENT,
     MAX_DESCRIPTION,
@@ -104,7 +112,7 @@ from fleet.gallery.wire import (
 )
 from fleet.infra import bounded
 from fleet.infra.redaction import redact
-from fleet.settings import DisclosureSettings, GallerySettings
+from fleet.settings import DisclosureSettings, GallerySettings, ProvenanceSettings
 
 log = logging.getLogger("fleet.gallery.mastodon")
 
@@ -119,7 +127,11 @@ OPERATED_BY = "Operated by"
 BLOCK_SECONDS = 120.0  # as long as people's consent is kept (ConsentSettings.refresh_seconds)
 MAX_KEPT = 50_000  # statuses whose author is remembered
 MEDIA_MARK = "#media="  # an image address's fragment naming its uploaded attachment
-_MEDIA = re.compile(r"#media=([A-Za-z0-9_-]{1,64})$")
+# ...and what became of the provenance marks of the image Fleet made: "kept" by the
+# platform, "lost" (stripped: the post carries the text disclosure), "none" (Fleet's own
+# image carried none; unchecked when the adapter has no provenance settings).
+MARKS = "&marks="
+_MEDIA = re.compile(r"#media=([A-Za-z0-9_-]{1,64})(?:&marks=(kept|lost|none))?$")
 _LINK = re.compile(r'<([^>]{1,2000})>\s*;\s*rel="?([a-z ]{1,40})"?')
 
 
@@ -127,6 +139,39 @@ def media_of(image_url: str) -> str | None:
     """The attachment id an image address from ``generate_image`` carries."""
     found = _MEDIA.search(image_url)
     return found.group(1) if found else None
+
+
+def marks_of(image_url: str) -> str | None:
+    """What the address says of the image's marks: "kept", "lost", "none", or None."""
+    found = _MEDIA.search(image_url)
+    return found.group(2) if found else None
+
+
+def token_refused(status: int, content: bytes) -> bool:
+    """The server does not accept the token: 401 (Mastodon, GoToSocial), or Takahē's
+    400 "Invalid Bearer token" (plain text) for a token it does not know."""
+    if status == 401:
+        return True
+    return status == 400 and b"invalid bearer token" in content[:200].lower()
+
+
+class UploadedImageCheck(ProvenanceCheck):
+    """The post's provenance check on a Mastodon-API server: the adapter verified Fleet's
+    own image before it uploaded it (``generate_image``; the address says the verdict),
+    so the platform's copy, which it may transcode (Takahē stores WebP), is not what is
+    judged here: a stripped copy is disclosed in words and audited (``platform_marks``)."""
+
+    def check(self, image_url: str, agent: str) -> dict[str, Any]:
+        marks = marks_of(image_url)
+        if marks in ("kept", "lost"):
+            return {
+                "ok": True,
+                "checked": "before upload",
+                "platform_kept": marks == "kept",
+            }
+        if marks == "none":
+            return {"ok": False, "reason": "Fleet's own image carried no provenance marks"}
+        return super().check(image_url, agent)
 
 
 class MastodonGallery:
@@ -141,10 +186,22 @@ class MastodonGallery:
         *,
         pause_seconds: float = 30.0,
         disclosure: DisclosureSettings | None = None,
+        provenance: ProvenanceSettings | None = None,
+        marks: RecordsImageMarks | None = None,
     ) -> None:
         self._settings = settings
         self._credentials = credentials
         self._images = images
+        # Fleet's own image is verified before upload, the platform's copy read back after
+        # (``marks_survived``), and the verdict recorded (``marks``); None: unchecked.
+        self._provenance = provenance
+        self._marks = marks
+        self._serial: str | None = None
+        if provenance is not None and provenance.certificate is not None:
+            from cryptography import x509
+
+            chain = x509.load_pem_x509_certificates(provenance.certificate.read_bytes())
+            self._serial = str(chain[0].serial_number)
         self._disclosure = disclosure or DisclosureSettings()
         self._pause = timedelta(seconds=pause_seconds)
         self._base = str(settings.url).rstrip("/")
@@ -254,7 +311,7 @@ class MastodonGallery:
             ) from exc
         self._note_rest(agent, response.headers)
         if not response.is_success:
-            self._fail(what, response, token)
+            self._fail(what, response, token, agent)
         try:
             data = json_of(response.content, what)
         except ValueError:
@@ -307,7 +364,7 @@ class MastodonGallery:
                     self._resting.clear()
                 self._resting[agent or ""] = held
 
-    def _fail(self, what: str, response: Answered, token: str) -> NoReturn:
+    def _fail(self, what: str, response: Answered, token: str, agent: str | None) -> NoReturn:
         status = response.status_code
         try:
             data = json_of(response.content, what)
@@ -316,6 +373,8 @@ class MastodonGallery:
         said = _detail(data) if isinstance(data, dict) else ""
         if isinstance(data, dict) and not said:
             said = str(data.get("error_description") or "")
+        if not data and not said:  # a plain-text answer (Takahē's "Invalid Bearer token")
+            said = response.content[:200].decode("utf-8", "replace")
         reason = redact(text_of(said, 300) or response.reason_phrase, (token,))[:300]
         message = f"mastodon {what}: {status} {reason}".rstrip()
         now = datetime.now(UTC)
@@ -328,8 +387,12 @@ class MastodonGallery:
             raise Deferred(message, held, scope="call")
         if status >= 500 or status == 408:
             raise TransientError(message)
+        if agent is not None and token and token_refused(status, response.content):
+            # Never retried: the agent is set aside (``fleet status`` says why) until an
+            # operator sets a new token.
+            raise refused(self._credentials, agent, status, reason)
         if status == 401:
-            message = f"{message} (the agent's access token is not accepted: set it again)"
+            message = f"{message} (the access token is not accepted: set it again)"
         raise GalleryRefused(message, status)
 
     def _pages(
@@ -596,6 +659,7 @@ class MastodonGallery:
         made = self._images.make(
             prompt=prompt, style=style, persona=persona, idempotency_key=idempotency_key
         )
+        own = self._own_marks(agent, made.data)
         suffix = made.media_type.rpartition("/")[2][:8] or "png"
         data, _ = self._call(
             "POST",
@@ -613,7 +677,79 @@ class MastodonGallery:
             url = self._local(data.get("url") if isinstance(data, dict) else None)
         if not url:
             raise TransientError(f"mastodon media of {agent}: not processed in {MEDIA_WAIT:g} s")
-        return f"{url}{MEDIA_MARK}{media_id}"
+        if own is None:
+            return f"{url}{MEDIA_MARK}{media_id}"
+        if not own.kept:
+            return f"{url}{MEDIA_MARK}{media_id}{MARKS}none"
+        seen = marks_survived(
+            self._stored(url),
+            agent=agent,
+            signer_serial=self._serial,
+            max_pixels=self._provenance.max_pixels if self._provenance else 0,
+        )
+        if self._marks is not None:
+            self._marks.record(
+                platform=self._host,
+                agent=agent,
+                media_id=media_id,
+                kept=seen.kept,
+                reason=seen.reason,
+                disclosed=not seen.kept,  # create_post adds the text (the address says so)
+            )
+        if not seen.kept:
+            log.info(
+                "mastodon: %s did not keep the marks of %s's image %s: the post says it in words",
+                self._host,
+                agent,
+                media_id,
+            )
+        return f"{url}{MEDIA_MARK}{media_id}{MARKS}{'kept' if seen.kept else 'lost'}"
+
+    def _own_marks(self, agent: str, image: bytes) -> MarksSeen | None:
+        """Fleet's own image checked before it is uploaded: both marks, made for ``agent``
+        (None: no provenance settings, unchecked). Required (FLEET_PROVENANCE__REQUIRE) and
+        missing: refused here, nothing uploaded; what the platform does to it afterwards is
+        disclosed and audited, never a reason to skip the post."""
+        if self._provenance is None:
+            return None
+        own = marks_survived(
+            image, agent=agent, signer_serial=self._serial, max_pixels=self._provenance.max_pixels
+        )
+        if not own.kept and self._provenance.require:
+            raise PermanentError(
+                f"no provenance: Fleet's own image for {agent} lacks its marks ({own.reason})"[:300]
+            )
+        return own
+
+    def _stored(self, url: str) -> bytes | None:
+        """The platform's copy of an image: only on the server's own host, within
+        ``max_image_bytes`` and the call's deadline, no redirect; None when it cannot be read."""
+        if not self._local(url) or self._provenance is None:
+            return None
+        cap = self._provenance.max_image_bytes
+        try:
+            with (
+                httpx.Client(
+                    transport=bounded.Transport(
+                        verify=httpx.create_ssl_context() if url.startswith("https:") else None,
+                        proxy=bounded.proxy_for(url),
+                        max_bytes=cap,
+                    ),
+                    timeout=self._settings.timeout_seconds,
+                    follow_redirects=False,
+                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
+                ) as client,
+                bounded.within(self._settings.timeout_seconds),
+                client.stream("GET", url) as answer,
+            ):
+                if answer.status_code != 200:
+                    return None
+                return bounded.read_response(answer, cap=cap)
+        except (httpx.HTTPError, bounded.AnswerRefused) as error:
+            log.info(
+                "mastodon: the stored copy of an image was not read (%s)", type(error).__name__
+            )
+            return None
 
     def _own_status_with(self, agent: str, media_id: str) -> dict[str, Any] | None:
         """The agent's status carrying the attachment ``media_id``, newest first, looked for
@@ -651,16 +787,24 @@ class MastodonGallery:
                 media_id,
             )
             return _read("post", lambda: self._post(found))
+        text = f"{title.strip()}\n\n{description.strip()}".strip()
+        limit = self._status_limit()
+        # The platform stripped the marks of Fleet's image: the alt text and a line of the
+        # caption say in words that it is AI-generated.
+        said = disclosed(
+            marks_of(image_url) not in ("lost", "none"),
+            alt_text=description,
+            caption=text,
+            alt_limit=MAX_ALT,
+            caption_limit=limit,
+        )
+        text = said.caption
         self._call(
             "PUT",
             f"/api/v1/media/{quote(media_id, safe='')}",
             agent=agent,
-            json={"description": description[:MAX_ALT]},
+            json={"description": said.alt_text},
         )
-        text = f"{title.strip()}\n\n{description.strip()}".strip()
-        limit = self._status_limit()
-        if len(text) > limit:
-            text = text[: limit - 1] + "…"
         data, _ = self._call(
             "POST",
             "/api/v1/statuses",

@@ -9,6 +9,8 @@ appending to the list (docs/disclosure.md).
 
 - ``labelled``: every live agent account carries the automated label and the operator's
   name and link the settings give (``FLEET_DISCLOSURE__*``), as the gallery's API says.
+- ``bot_flag``: accounts whose note and "Operated by" field carry that disclosure but
+  whose bot flag the server did not keep (Takahē): said apart, not counted unlabelled.
 - ``consent``: no like, comment or reply toward a person who opted out or blocked that
   agent later than ``CONSENT_BOUND`` after they said so (the consent cache's bound).
 - ``human_claims``: no text the fleet published claims to be human;
@@ -34,9 +36,10 @@ from fleet.activities import ActivityFilter, ActivityView
 from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import FleetError, TransientError
-from fleet.gallery.consent import LABEL, ConsentRead, ReadsConsent
+from fleet.gallery.consent import LABEL, ConsentRead, Disclosure, ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment
 from fleet.service.root import Fleet
+from fleet.settings import DisclosureSettings
 
 Status = Literal["ok", "short", "unavailable"]
 
@@ -79,6 +82,8 @@ class Scope:
     since: datetime
     now: datetime
     _consent: ConsentRead | FleetError | None = None
+    # What one check found for a later one (``labelled`` -> ``bot_flag``).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def consent(self) -> ConsentRead:
         """The gallery's consent list, read once for every check (raises FleetError)."""
@@ -121,6 +126,7 @@ def labelled(scope: Scope) -> Finding:
     wanted = scope.fleet.settings.disclosure
     handles = agents.live_handles_with_accounts(scope.fleet.sessions, limit=MAX_READS)
     missing: list[str] = []
+    dropped: list[str] = []
     for handle in handles:
         try:
             shown = scope.gallery.disclosure_of(handle)
@@ -128,18 +134,15 @@ def labelled(scope: Scope) -> Finding:
             return Finding("labelled", "unavailable", f"the gallery could not be read: {error}")
         except FleetError:
             shown = None
-        if (
-            shown is None
-            or not shown.automated
-            or shown.label != LABEL
-            or shown.operator_name != wanted.operator_name
-            or shown.operator_url != str(wanted.operator_url)
-        ):
+        if shown is None or not _names_operator(shown, wanted):
             missing.append(handle)
+        elif not shown.automated:
+            dropped.append(handle)
     done = len(handles) - len(missing)
     share = 1.0 if not handles else done / len(handles)
     figures: dict[str, Any] = {"accounts": len(handles), "labelled": done}
     figures |= {"share": round(share, 4), "unlabelled": missing[:20]}
+    scope.notes["bot_flag_dropped"] = dropped
     line = (
         f"{done} of {len(handles)} agent accounts ({share:.0%}) say they are automated and "
         f"name {wanted.operator_name} with a link"
@@ -150,6 +153,37 @@ def labelled(scope: Scope) -> Finding:
             "labelled", "short", f"{line}; not: {more} (`fleet audit --fix` syncs them)", figures
         )
     return Finding("labelled", "ok", line, figures)
+
+
+def _names_operator(shown: Disclosure, wanted: DisclosureSettings) -> bool:
+    """The account's note and field say what Fleet set: the label, the operator, the link."""
+    return (
+        shown.label == LABEL
+        and shown.operator_name == wanted.operator_name
+        and shown.operator_url == str(wanted.operator_url)
+    )
+
+
+def bot_flag(scope: Scope) -> Finding:
+    """Accounts whose note and "Operated by" field carry Fleet's disclosure but whose bot
+    flag the server did not keep (Takahē: Fleet sets it in the same call that set the
+    note, and the server answers ``bot: false``). Not unlabelled: the text carries it;
+    said apart, as the platform's doing. Read from ``labelled``'s pass (run it first)."""
+    if "bot_flag_dropped" not in scope.notes:
+        return Finding("bot_flag", "unavailable", "the accounts' disclosure was not read")
+    dropped: list[str] = scope.notes["bot_flag_dropped"]
+    figures: dict[str, Any] = {"dropped": len(dropped), "accounts": dropped[:20]}
+    if not dropped:
+        return Finding(
+            "bot_flag", "ok", "the server kept the bot flag of every agent account", figures
+        )
+    return Finding(
+        "bot_flag",
+        "ok",
+        f"server did not keep the bot flag of {len(dropped)} agent accounts; note and "
+        "'Operated by' field carry the disclosure",
+        figures,
+    )
 
 
 def _actions_toward(
@@ -416,6 +450,7 @@ def operator_link(scope: Scope) -> Finding:
 
 CHECKS: list[Check] = [
     labelled,
+    bot_flag,
     consent_honoured,
     human_claims,
     identity_answers,
@@ -522,12 +557,9 @@ def sync_labels(fleet: Fleet, gallery: ReadsConsent) -> int:
     synced = 0
     for handle in agents.live_handles_with_accounts(fleet.sessions, limit=MAX_READS):
         shown = gallery.disclosure_of(handle)
-        if (
-            shown is None
-            or shown.operator_name != wanted.operator_name
-            or shown.operator_url != str(wanted.operator_url)
-            or not shown.automated
-        ):
+        # Note and field as Fleet set them but no bot flag: the server dropped it in the
+        # same call that kept them; PATCHing again on every run would change nothing.
+        if shown is None or not _names_operator(shown, wanted):
             gallery.sync_disclosure(handle)
             synced += 1
     return synced

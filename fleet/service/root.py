@@ -288,6 +288,8 @@ class Fleet:
             self.given_images or self.image_source,
             pause_seconds=settings.actions.pause_probe_seconds,
             disclosure=settings.disclosure,
+            provenance=settings.provenance,
+            marks=self.image_marks,
         )
 
     def _limited_gallery(self, gallery: Gallery) -> Gallery:
@@ -315,6 +317,13 @@ class Fleet:
         if self.gallery is not None:
             return None
         settings = self.settings
+        if settings.gallery.kind == "mastodon":
+            # Fleet's own image, verified by the adapter before it uploads it.
+            from fleet.gallery.mastodon import UploadedImageCheck
+
+            return UploadedImageCheck(
+                settings.provenance, timeout_seconds=settings.gallery.timeout_seconds
+            )
         return ProvenanceCheck(
             settings.provenance,
             timeout_seconds=settings.gallery.timeout_seconds,

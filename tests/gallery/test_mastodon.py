@@ -13,6 +13,7 @@ import pytest
 from pydantic import AnyUrl
 
 from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.credentials import TokenRefused
 from fleet.gallery.mastodon import MAX_PAGES, MastodonGallery, media_of
 from fleet.gallery.mastodon_text import opted_out, same_words, text_of
 from fleet.gallery.port import MadeImage
@@ -165,12 +166,44 @@ def test_a_refused_token_is_permanent_and_never_in_the_message() -> None:
     gallery, seen = gallery_with(
         lambda r: httpx.Response(401, json={"error": f"The access token {TOKEN} is invalid"})
     )
-    with pytest.raises(GalleryRefused) as refused:
+    with pytest.raises(TokenRefused) as refused:
         gallery.feed(agent="ada")
-    assert refused.value.status == 401 and TOKEN not in str(refused.value)
+    assert refused.value.agent == "ada" and "HTTP 401" in refused.value.reason
+    assert TOKEN not in str(refused.value)
     assert seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
     with pytest.raises(PermanentError, match="no access token"):
         gallery.feed(agent="bob")
+
+
+def test_takahes_400_for_an_unknown_token_is_a_refused_token_told_to_the_credentials() -> None:
+    told: list[tuple[str, str]] = []
+
+    class Recording:
+        def token_for(self, agent: str) -> str:
+            return TOKEN
+
+        def refused(self, agent: str, reason: str) -> None:
+            told.append((agent, reason))
+
+    gallery = MastodonGallery(
+        GallerySettings(kind="mastodon", url=AnyUrl(BASE)),
+        Recording(),
+        None,
+        httpx.MockTransport(lambda r: httpx.Response(400, text="Invalid Bearer token")),
+    )
+    with pytest.raises(TokenRefused, match="refused @ada's token: HTTP 400: Invalid Bearer token"):
+        gallery.feed(agent="ada")
+    assert told == [("ada", "HTTP 400: Invalid Bearer token")]
+    # Another 400 (a bad request) is the server's refusal of the call, not of the token.
+    other = MastodonGallery(
+        GallerySettings(kind="mastodon", url=AnyUrl(BASE)),
+        Recording(),
+        None,
+        httpx.MockTransport(lambda r: httpx.Response(400, json={"error": "bad limit"})),
+    )
+    with pytest.raises(GalleryRefused, match="bad limit"):
+        other.feed(agent="ada")
+    assert len(told) == 1
 
 
 def test_every_effect_carries_the_idempotency_key() -> None:

@@ -30,10 +30,13 @@ def test_the_audit_exits_3_and_says_which_checks_could_not_run_when_the_gallery_
     assert down.exit_code == 3, down.output
     assert "all checks hold" not in down.output
     assert "n/a   labelled" in down.output and "n/a   consent" in down.output
-    assert "2 checks could not run (labelled, consent): nothing is known of them" in down.output
+    assert (
+        "3 checks could not run (labelled, bot_flag, consent): nothing is known of them"
+        in down.output
+    )
     shown = run(fleet, "audit", "--json")
     assert shown.exit_code == 3
-    assert '"unchecked": [\n    "labelled",\n    "consent"\n  ]' in shown.output
+    assert '"unchecked": [\n    "labelled",\n    "bot_flag",\n    "consent"\n  ]' in shown.output
 
 
 def test_a_consent_list_of_garbage_is_a_check_that_could_not_run(fleet: Fleet) -> None:

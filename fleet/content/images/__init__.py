@@ -63,7 +63,9 @@ class MarkedImages:
         if kept is not None:
             return kept
         try:
-            agent_id = ActionKey.parse(idempotency_key).agent_id
+            # The post's image call carries its action's key with ":image" (one key per
+            # kind of call, ``fleet.actions.post``).
+            agent_id = ActionKey.parse(idempotency_key.removesuffix(":image")).agent_id
         except ValueError as error:
             raise PermanentError(str(error)) from None
         agent = self._handle_of(agent_id)
