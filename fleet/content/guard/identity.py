@@ -289,7 +289,8 @@ IDENTITY_QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "en",
             r"\b(?:a |any |an actual |someone |somebody )?(?:real |actual |live )?(?:human|person|"
             r"people|somebody|someone|anyone|anybody) (?:actually |really |even )?(?:behind|"
-            r"running|typing|writing|answering|replying|reading|on the other (?:side|end))"
+            r"running|typing|writing|answering|replying|reading|on the other (?:side|end)|"
+            r"posting (?:this|these|here)\s*(?:[?!.]|$))"
             r"(?! (?:the|this) (?:camera|photo|picture|lens|shot|image)\b)",
         ),
         ("en", r"\b(?:bot|ai|automated|fake|npc) account\b"),
