@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import signal
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,11 +22,22 @@ if TYPE_CHECKING:
 
 
 # The options that make the run's ``DemoOptions``.
-_ASKED = ("agents", "speed", "duration", "seed", "start", "keep_gallery", "llm")
+_ASKED = (
+    "agents",
+    "speed",
+    "duration",
+    "seed",
+    "start",
+    "keep_gallery",
+    "llm",
+    "platform",
+    "takahe_dir",
+)
 
 
 def _demo_options(**asked: Any) -> DemoOptions:
-    """The run asked for, once the sandbox gallery is known to be there."""
+    """The run asked for, once the sandbox gallery (or the Takahē snapshot and the
+    Postgres it needs) is known to be there."""
     if importlib.util.find_spec("fleet_sandbox") is None:
         raise FleetError(
             "the demo runs the sandbox gallery, the fleet-sandbox package, not installed "
@@ -32,6 +45,13 @@ def _demo_options(**asked: Any) -> DemoOptions:
         )
     from fleet.demo import DemoOptions
 
+    if asked["platform"] == "takahe":
+        from fleet.demo.takahe import check_postgres, postgres_url, snapshot_dir
+
+        asked["takahe_dir"] = snapshot_dir(asked["takahe_dir"])
+        check_postgres(postgres_url())
+    elif asked["takahe_dir"] is not None:
+        raise InputError("--takahe-dir is for --platform takahe")
     return DemoOptions(**{**asked, "start": _simulated_start(asked["start"])})
 
 
@@ -75,12 +95,34 @@ def _simulated_start(start: str | None) -> datetime | None:
     help="Write with Anthropic's API when ANTHROPIC_API_KEY is set (it costs money); "
     "by default the demo writes offline.",
 )
+@click.option(
+    "--platform",
+    type=click.Choice(["sandbox", "takahe"]),
+    default="sandbox",
+    show_default=True,
+    help="Where the fleet acts: the sandbox gallery in this process, or a local Takahē "
+    "(a server of the Mastodon client API) started from --takahe-dir.",
+)
+@click.option(
+    "--takahe-dir",
+    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
+    default=None,
+    help="Takahē 0.11's source directory, for --platform takahe (default: "
+    "FLEET_TAKAHE_DIR). It is copied, never written to.",
+)
 @json_flag(help="No live view, no pacing (as fast as the work allows); print the summary as JSON.")
 @click.pass_context
 @gathered(_demo_options, "options", _ASKED)
 def demo(ctx: click.Context, options: DemoOptions) -> None:
-    """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery."""
+    """Run a small fleet on SQLite, an in-memory broker and the sandbox gallery (or a
+    local Takahē, --platform takahe)."""
     from fleet.demo import run
+
+    if options.platform == "takahe":
+        # A terminal closed or `kill` stops the run as Ctrl-C does: Takahē stopped, its
+        # database dropped.
+        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGHUP, _interrupt)
 
     summary = run(
         options,
@@ -109,13 +151,22 @@ def _show(ctx: click.Context, summary: Summary, options: DemoOptions) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
         + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
     )
+    for note in summary.notes:
+        echo(note)
     if not options.keep_gallery:
         echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")
     echo(f"the agents' operator link: {summary.about_url} (About these automated accounts)")
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait(ctx: click.Context, options: DemoOptions, summary: Summary, url: str) -> None:
     """The summary as soon as the run ends, then the gallery until Ctrl-C."""
     _show(ctx, summary, options)
-    echo(f"the gallery stays up at {url} — Ctrl-C to stop; a person signs up at {url}/signup")
+    if options.platform == "takahe":
+        echo(f"Takahē stays up at {url} — Ctrl-C to stop it and drop its database")
+    else:
+        echo(f"the gallery stays up at {url} — Ctrl-C to stop; a person signs up at {url}/signup")
     threading.Event().wait()

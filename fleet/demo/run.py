@@ -95,6 +95,10 @@ class DemoOptions:
     # People post through the run, one every this many simulated seconds (None: only
     # the post each was seeded with; the fleet's pace then stays 1).
     people_post_seconds: float | None = PEOPLE_POST_SECONDS
+    # Where the fleet acts: "sandbox" (the sandbox gallery in this process) or "takahe"
+    # (a local Takahē started from the snapshot ``takahe_dir``: ``fleet.demo.on_takahe``).
+    platform: str = "sandbox"
+    takahe_dir: Path | None = None
 
     @property
     def steps(self) -> int:
@@ -160,6 +164,10 @@ class Summary:
     gallery_url: str
     # The page every agent's operator link opens (the sandbox's, while it is up).
     about_url: str = ""
+    # Where the fleet ran: "sandbox", or "takahe" (``fleet.demo.on_takahe``).
+    platform: str = "sandbox"
+    # What happened on the platform, a line each (the person's question and its answer).
+    notes: list[str] = field(default_factory=list)
 
 
 def _distribution(fleet: Fleet, count: int) -> Counter[str]:
@@ -249,16 +257,8 @@ class Demo:
         # The operator's signing pair, self-signed for the demo: the sandbox's save step
         # signs every picture's provenance with it, and Fleet expects that certificate.
         self.signing = write_pair(self_signed_pair("Fleet demo"), workdir / "provenance")
-        self.sandbox = BackgroundSandbox(
-            SandboxConfig(
-                service_token=SecretStr(TOKEN),
-                seed=options.seed,
-                database_url=f"sqlite:///{workdir / 'gallery.db'}",
-                signing_certificate=self.signing[0],
-                signing_key=self.signing[1],
-            ),
-            clock=self.clock.now,
-        )
+        # The sandbox gallery; None where the demo runs on another platform.
+        self.sandbox: BackgroundSandbox | None = self._sandbox()
         self.fleet: Fleet | None = None
         self.app: Celery | None = None
         # Whose turn it is to post next, and when (``PEOPLE_POST_SECONDS``).
@@ -267,6 +267,40 @@ class Demo:
         self.people_post_at = self.start + timedelta(seconds=self.people_every or 0)
         self.people_done: set[str] = set()
         self.console: BackgroundConsole | None = None
+
+    def _sandbox(self) -> BackgroundSandbox | None:
+        return BackgroundSandbox(
+            SandboxConfig(
+                service_token=SecretStr(TOKEN),
+                seed=self.options.seed,
+                database_url=f"sqlite:///{self.workdir / 'gallery.db'}",
+                signing_certificate=self.signing[0],
+                signing_key=self.signing[1],
+            ),
+            clock=self.clock.now,
+        )
+
+    @property
+    def gallery_url(self) -> str:
+        """Where a person sees the gallery the fleet acts on."""
+        assert self.sandbox is not None
+        return self.sandbox.url
+
+    @property
+    def about_url(self) -> str:
+        """The page every agent's operator link opens."""
+        return about_url(self.gallery_url)
+
+    def notes(self) -> list[str]:
+        """Lines the live view shows under its header (none on the sandbox)."""
+        return []
+
+    def stop_gallery(self) -> list[str]:
+        """Stop the gallery (at the very end, after ``keep_gallery``'s wait); lines
+        saying what was undone beyond that (none for the sandbox)."""
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        return []
 
     def _event(self, event: dict[str, Any]) -> None:
         if self.first_action is None and event.get("status") == ActivityStatus.SUCCEEDED:
@@ -282,6 +316,28 @@ class Demo:
         # Logs go to a file: the terminal belongs to the live view.
         self._log = (self.workdir / "worker.log").open("a", encoding="utf-8")
         logs.configure("INFO", secrets=(TOKEN,), stream=self._log)
+        settings = self._start_gallery()
+        fleet = bootstrap(
+            settings,
+            clock=self.clock,
+            publish=self._event,
+        )
+        database.upgrade(fleet)
+        for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
+            use.create(fleet, use.NewAgents(slug, count))
+        self._give_accounts(fleet)
+        use.change_status(fleet, "start", use.Selection(everyone=True))
+        self.fleet = fleet
+        # The console on a loopback port, fed by the demo's events (no Redis here).
+        self.console = BackgroundConsole(fleet).__enter__()
+        self.app = create_app(fleet.settings)
+        # The in-process worker's tasks use this Fleet (its clock, its live view).
+        self.app.conf.fleet = fleet
+        return fleet
+
+    def _start_gallery(self) -> Settings:
+        """Start the sandbox with its people, each with a post; the fleet's settings."""
+        assert self.sandbox is not None
         self.sandbox.__enter__()
         # People already on the gallery, each with a post: the fleet's first likes and
         # comments have someone to meet, as on a young platform.
@@ -292,29 +348,17 @@ class Demo:
             timeout=60,
         ).raise_for_status()
         settings = _settings(self.workdir / "fleet.db", self.sandbox.url, self.options)
-        settings = settings.model_copy(
+        return settings.model_copy(
             update={
                 "provenance": ProvenanceSettings(
                     certificate=self.signing[0], private_key=self.signing[1]
                 )
             }
         )
-        fleet = bootstrap(
-            settings,
-            clock=self.clock,
-            publish=self._event,
-        )
-        database.upgrade(fleet)
-        for slug, count in sorted(_distribution(fleet, self.options.agents).items()):
-            use.create(fleet, use.NewAgents(slug, count))
-        use.change_status(fleet, "start", use.Selection(everyone=True))
-        self.fleet = fleet
-        # The console on a loopback port, fed by the demo's events (no Redis here).
-        self.console = BackgroundConsole(fleet).__enter__()
-        self.app = create_app(fleet.settings)
-        # The in-process worker's tasks use this Fleet (its clock, its live view).
-        self.app.conf.fleet = fleet
-        return fleet
+
+    def _give_accounts(self, fleet: Fleet) -> None:
+        """Before the agents start: nothing on the sandbox (each agent's account is made
+        at its first action, with the service token)."""
 
     def _people_post(self, until: datetime) -> None:
         """The people whose turn comes by ``until`` post their next picture, in turn (the
@@ -330,7 +374,7 @@ class Demo:
             if username in self.people_done:
                 continue
             answer = httpx.post(
-                f"{self.sandbox.url}/admin/people/post",
+                f"{self.gallery_url}/admin/people/post",
                 json={"username": username},
                 headers={"Authorization": f"Bearer {TOKEN}"},
                 timeout=60,
@@ -423,8 +467,8 @@ class Demo:
             first_action_wall_seconds=None
             if self.first_action is None
             else round(self.first_action, 2),
-            gallery_url=self.sandbox.url,
-            about_url=about_url(self.sandbox.url),
+            gallery_url=self.gallery_url,
+            about_url=self.about_url,
         )
 
     def view(self, width: int = 120, height: int = 50) -> Group:
@@ -447,7 +491,7 @@ def run(
     """
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="fleet-demo-") as tmp:
-        demo = Demo(options, Path(tmp))
+        demo = _demo_for(options, Path(tmp))
         try:
             demo.prepare()
             if live:
@@ -460,6 +504,15 @@ def run(
             summary = _finish(demo, wait_for_exit)
     assert summary is not None
     return summary
+
+
+def _demo_for(options: DemoOptions, workdir: Path) -> Demo:
+    """The run on the platform ``options`` name."""
+    if options.platform == "takahe":
+        from fleet.demo.on_takahe import TakaheDemo
+
+        return TakaheDemo(options, workdir)
+    return Demo(options, workdir)
 
 
 def _watch(demo: Demo, stop: threading.Event, say: Callable[[str], None]) -> None:
@@ -494,9 +547,11 @@ def _finish(demo: Demo, wait_for_exit: Callable[[Summary, str], None] | None) ->
     demo.close()
     try:
         if summary is not None and demo.options.keep_gallery and wait_for_exit is not None:
-            wait_for_exit(summary, demo.sandbox.url)
+            wait_for_exit(summary, demo.gallery_url)
     except KeyboardInterrupt:
         pass
     finally:
-        demo.sandbox.stop()
+        stopped = demo.stop_gallery()
+        if summary is not None:
+            summary.notes.extend(stopped)
     return summary

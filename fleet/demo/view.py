@@ -36,8 +36,8 @@ def live_view(self: Demo, *, width: int = 120, height: int = 50) -> Group:
     seen = overview(self.fleet)
     header = Text(
         f"simulated {now:%a %H:%M} UTC  x{self.options.speed:g}  "
-        f"step {self.step}/{self.options.steps}  gallery {self.sandbox.url}"
-        f"  about the agents {self.sandbox.url}/about/agents"
+        f"step {self.step}/{self.options.steps}  gallery {self.gallery_url}"
+        f"  about the agents {self.about_url}"
         + (f"  console {self.console.url}" if self.console is not None else ""),
         style="bold",
         overflow="ellipsis",
@@ -56,9 +56,12 @@ def live_view(self: Demo, *, width: int = 120, height: int = 50) -> Group:
         overflow="ellipsis",
         no_wrap=True,
     )
-    # Lines used besides the feed: header, the counts (title, rules, header, rows), footer.
-    fixed = 1 + (len(ACTION_NAMES) + 4) + 1
-    parts: list[Any] = [header]
+    # The platform's lines under the header (on Takahē: an agent's page, the question).
+    notes = [Text(clean(line), overflow="ellipsis", no_wrap=True) for line in self.notes()]
+    # Lines used besides the feed: header, notes, the counts (title, rules, header, rows),
+    # footer.
+    fixed = 1 + len(notes) + (len(ACTION_NAMES) + 4) + 1
+    parts: list[Any] = [header, *notes]
     personas = _personas(self, now, seen.personas)
     personas_lines = personas.row_count + 4
     if height - fixed - personas_lines - 1 >= FEED_LINES:

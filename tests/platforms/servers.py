@@ -6,40 +6,36 @@ and dropped here on the machine's server; GoToSocial: SQLite in its directory), 
 stopped and removed at the end. Nothing else of the machine's servers is touched.
 Where ``../shared/platforms`` is absent the fixtures skip with the reason.
 
-Takahē's Python environment is built once and cached under the temporary directory,
-keyed by a hash of its requirements, so a second run starts in seconds.
+Takahē is started by Fleet's own launcher (``fleet.demo.takahe``, which ``fleet demo
+--platform takahe`` uses too); its Python environment is built once and cached under the
+temporary directory, keyed by a hash of its requirements, so a second run starts in
+seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from fleet.demo import takahe
+from fleet.demo.takahe import CACHE, HOST, Takahe, free_port, stop_process, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 # The worktree's ../shared (a developer's checkout) or the repository's ../shared (CI).
 SHARED = Path(os.environ.get("FLEET_PLATFORMS_DIR", ROOT.parent / "shared" / "platforms"))
-CACHE = Path(tempfile.gettempdir()) / "fleet-platforms-cache"
 PG = "postgres://postgres@127.0.0.1:5432"
-# Left out of Takahē's requirements: pylibmc needs libmemcached headers, sphinx is docs,
-# python-memcached is for Windows only (../shared/platforms/README.md).
-LEFT_OUT = re.compile(r"^(pylibmc|sphinx|python-memcached)\b")
-HOST = "takahe.test"
+__all__ = ["HOST", "Takahe", "absent", "free_port", "running_gotosocial", "running_takahe"]
 
 
 def absent(name: str) -> str | None:
@@ -50,256 +46,11 @@ def absent(name: str) -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(
-    what: str,
-    ready: Callable[[], bool],
-    seconds: float,
-    proc: subprocess.Popen[bytes] | None = None,
-) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
-        with contextlib.suppress(Exception):
-            if ready():
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} was not ready within {seconds:g} s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-# --- Takahē ----------------------------------------------------------------------------
-
-
-def takahe_venv() -> Path:
-    """Takahē's virtual environment, built once per requirements (cached, locked)."""
-    wanted = [
-        line
-        for line in (SHARED / "takahe" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not LEFT_OUT.match(line.strip())
-    ]
-    digest = hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:16]
-    venv = CACHE / f"takahe-venv-{digest}"
-    if (venv / ".ready").exists():
-        return venv
-    CACHE.mkdir(parents=True, exist_ok=True)
-    import fcntl
-
-    with open(CACHE / f"takahe-venv-{digest}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (venv / ".ready").exists():
-            return venv
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        reqs = venv / "requirements.txt"
-        reqs.write_text("\n".join(wanted) + "\n")
-        subprocess.run(
-            [
-                str(venv / "bin" / "pip"),
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "-r",
-                str(reqs),
-            ],
-            check=True,
-        )
-        (venv / ".ready").write_text(digest)
-    return venv
-
-
-@dataclass
-class Takahe:
-    """A running Takahē: its base URL, Host header, directory and Django shell."""
-
-    url: str
-    host: str
-    home: Path
-    venv: Path
-    env: dict[str, str]
-    database: str
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: list[Any] = field(default_factory=list)
-
-    def shell(self, code: str) -> str:
-        """Run Python in Takahē's Django shell; its standard output."""
-        done = subprocess.run(
-            [str(self.venv / "bin" / "python"), "manage.py", "shell", "-c", code],
-            cwd=self.home,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"takahe shell failed: {done.stderr[-2000:]}")
-        return done.stdout
-
-    def accounts(self, handles: list[str]) -> dict[str, str]:
-        """Local accounts (created if missing), each with an access token: handle -> token."""
-        code = f"""
-import secrets
-from users.models import Domain, User, Identity
-from users.services.identity import IdentityService
-from api.models import Application, Token
-domain = Domain.objects.get(domain={self.host!r})
-app, _ = Application.objects.get_or_create(
-    name="fleet-tests", defaults=dict(client_id="fleet-tests", client_secret=secrets.token_hex(16),
-    redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push"))
-for handle in {handles!r}:
-    user, _ = User.objects.get_or_create(email=handle + "@fleet.test")
-    identity = Identity.objects.filter(username=handle, domain=domain).first()
-    if identity is None:
-        identity = IdentityService.create(user=user, username=handle, domain=domain, name=handle)
-    token = Token.objects.filter(identity=identity, application=app).first()
-    if token is None:
-        token = Token.objects.create(application=app, user=user, identity=identity,
-            token=secrets.token_urlsafe(32), scopes=["read", "write", "follow", "push"])
-    print("TOKEN", handle, token.token)
-"""
-        out = self.shell(code)
-        return {
-            line.split()[1]: line.split()[2]
-            for line in out.splitlines()
-            if line.startswith("TOKEN ")
-        }
-
-    def count_statuses(self, handle: str) -> int:
-        """How many statuses ``handle`` has, read from Takahē's own database."""
-        out = self.shell(
-            "from activities.models import Post\n"
-            f"print('COUNT', Post.objects.filter(author__username={handle!r}).count())"
-        )
-        return int(next(line for line in out.splitlines() if line.startswith("COUNT")).split()[1])
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            _stop(proc)
-        for log in self.logs:
-            log.close()
-        subprocess.run(
-            [
-                "psql",
-                PG + "/postgres",
-                "-q",
-                "-c",
-                f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
-            ],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(self.home, ignore_errors=True)
-
-
 @contextlib.contextmanager
 def running_takahe() -> Iterator[Takahe]:
-    venv = takahe_venv()
-    home = Path(tempfile.mkdtemp(prefix="fleet-takahe-"))
-    shutil.copytree(SHARED / "takahe", home, dirs_exist_ok=True)
-    port = free_port()
-    database = f"fleet_takahe_{uuid.uuid4().hex[:10]}"
-    subprocess.run(
-        ["psql", PG + "/postgres", "-q", "-c", f'CREATE DATABASE "{database}"'],
-        check=True,
-        capture_output=True,
-    )
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("FLEET_", "TAKAHE_", "VIRTUAL_ENV"))
-        },
-        "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}",
-        "TAKAHE_DATABASE_SERVER": f"{PG}/{database}",
-        "TAKAHE_SECRET_KEY": uuid.uuid4().hex,
-        "TAKAHE_MAIN_DOMAIN": HOST,
-        "TAKAHE_EMAIL_SERVER": "console://console",
-        "TAKAHE_MEDIA_URL": f"http://127.0.0.1:{port}/media/",
-        "TAKAHE_MEDIA_ROOT": str(home / "media"),
-        "TAKAHE_DEBUG": "true",
-        "TAKAHE_USE_PROXY_HEADERS": "false",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    server = Takahe(f"http://127.0.0.1:{port}", HOST, home, venv, env, database)
-    try:
-        python = str(venv / "bin" / "python")
-        subprocess.run(
-            [python, "manage.py", "migrate", "-v", "0"],
-            cwd=home,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        server.shell(
-            "from users.models import Domain\n"
-            f"Domain.objects.get_or_create(domain={HOST!r}, defaults=dict(local=True, public=True))"
-        )
-        log = open(home / "server.log", "wb")  # noqa: SIM115 (closed by stop)
-        server.logs.append(log)
-        server.procs.append(
-            subprocess.Popen(
-                [
-                    str(venv / "bin" / "gunicorn"),
-                    "takahe.asgi:application",
-                    "-k",
-                    "uvicorn.workers.UvicornWorker",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "-w",
-                    "1",
-                    "--timeout",
-                    "60",
-                ],
-                cwd=home,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        server.procs.append(
-            subprocess.Popen(
-                [python, "manage.py", "runstator"],
-                cwd=home,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        wait_for(
-            "takahe",
-            lambda: (
-                httpx.get(
-                    f"{server.url}/api/v1/instance", headers={"Host": HOST}, timeout=2
-                ).status_code
-                == 200
-            ),
-            60,
-            server.procs[0],
-        )
+    """Takahē from ``../shared/platforms/takahe`` (Fleet's own launcher, the demo's)."""
+    with takahe.running_takahe(SHARED / "takahe", PG) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # --- GoToSocial ------------------------------------------------------------------------
@@ -412,7 +163,7 @@ class GoToSocial:
 
     def stop(self) -> None:
         for proc in self.procs:
-            _stop(proc)
+            stop_process(proc)
         for log in self.logs:
             log.close()
         shutil.rmtree(self.home, ignore_errors=True)
