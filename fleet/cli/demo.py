@@ -132,6 +132,9 @@ def demo(ctx: click.Context, options: DemoOptions) -> None:
     )
     if not options.keep_gallery:
         _show(ctx, summary, options)
+    elif not as_json(ctx):
+        for line in summary.stopped:  # said after Ctrl-C, once the gallery is down
+            echo(line)
 
 
 def _show(ctx: click.Context, summary: Summary, options: DemoOptions) -> None:
@@ -151,7 +154,7 @@ def _show(ctx: click.Context, summary: Summary, options: DemoOptions) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
         + f"; retries {summary.retries}; dead letters {summary.dead_letters}"
     )
-    for note in summary.notes:
+    for note in [*summary.notes, *summary.stopped]:
         echo(note)
     if not options.keep_gallery:
         echo(f"gallery: {summary.gallery_url} (gone now; use --keep-gallery to browse it)")

@@ -53,12 +53,14 @@ APPLICATION = "fleet-demo"
 LOOK_EVERY_STEPS = 4
 # A platform's text shown in the view or the summary is clipped to this many characters.
 SHOWN_CHARS = 160
+_BREAK = re.compile(r"<(?:br|/p|/li)[^>]{0,2000}>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,2000}>")
 
 
 def _text(content: object) -> str:
     """A status's HTML as one bounded line of text (data: never followed)."""
-    plain = html.unescape(_TAG.sub(" ", str(content or "")[:20_000]))
+    spaced = _BREAK.sub(" ", str(content or "")[:20_000])
+    plain = html.unescape(_TAG.sub("", spaced))
     return " ".join(plain.split())[:SHOWN_CHARS]
 
 
@@ -69,6 +71,8 @@ class Question:
     person: str
     agent: str
     status: str
+    # The agent's post the question was asked under: its page shows the thread.
+    page: str
     answer: str | None = None
 
 
@@ -84,6 +88,9 @@ class TakaheDemo(Demo):
         self.handles: list[str] = []
         self.question: Question | None = None
         self._looked = 0
+        # People's calls Takahē failed (a busy database), and what the last one said.
+        self.failed = 0
+        self.failure = ""
         super().__init__(options, workdir)
         self._people = [p[0] for p in PEOPLE[:PEOPLE_ON_TAKAHE]]
         self._next: dict[str, int] = dict.fromkeys(self._people, 0)
@@ -110,6 +117,8 @@ class TakaheDemo(Demo):
     def notes(self) -> list[str]:
         lines = [f"on Takahē: an agent's page {self.agent_page()}"]
         asked = self.question
+        if asked is not None:
+            lines.append(f"the question's thread: {asked.page}")
         if asked is None:
             lines.append(f"@{self._people[-1]} will ask an agent {QUESTION!r} under its first post")
         elif asked.answer is None:
@@ -118,6 +127,8 @@ class TakaheDemo(Demo):
             lines.append(
                 f"@{asked.person} asked @{asked.agent}: {QUESTION!r}  answered: {asked.answer}"
             )
+        if self.failed:
+            lines.append(f"people's calls Takahē failed: {self.failed} ({self.failure})")
         return lines
 
     def _call(self, method: str, path: str, token: str, **extra: Any) -> Any:
@@ -207,6 +218,13 @@ class TakaheDemo(Demo):
         """People post their next pictures in turn, one every ``PEOPLE_POST_SECONDS``;
         every second, the question is asked (once an agent has posted) or its answer
         looked for."""
+        try:
+            self._people_act(until)
+        except httpx.HTTPError as error:  # a person's call failed: the fleet goes on
+            self.failed += 1
+            self.failure = _text(str(error))
+
+    def _people_act(self, until: datetime) -> None:
         if self.options.people_post_seconds is not None:
             every = timedelta(seconds=self.options.people_post_seconds or PEOPLE_POST_SECONDS)
             left = [p for p in self._people if self._next[p] < len(NEXT_POSTS.get(p, ()))]
@@ -247,7 +265,9 @@ class TakaheDemo(Demo):
                         "visibility": "public",
                     },
                 )
-                self.question = Question(asker, agent, str(made["id"]))
+                assert self.server is not None
+                page = self.server.post_url(agent, str(status["id"]))
+                self.question = Question(asker, agent, str(made["id"]), page)
                 return
 
     def _look_for_answer(self) -> None:
@@ -270,6 +290,7 @@ class TakaheDemo(Demo):
         else:
             said = f"answered: {asked.answer}" if asked.answer else "no answer within the run"
             found.notes.append(f"@{asked.person} asked @{asked.agent} {QUESTION!r}; {said}")
+            found.notes.append(f"the question's thread (while Takahē runs): {asked.page}")
         return found
 
     def stop_gallery(self) -> list[str]:

@@ -168,6 +168,8 @@ class Summary:
     platform: str = "sandbox"
     # What happened on the platform, a line each (the person's question and its answer).
     notes: list[str] = field(default_factory=list)
+    # What stopping the gallery undid beyond the gallery itself (Takahē's database).
+    stopped: list[str] = field(default_factory=list)
 
 
 def _distribution(fleet: Fleet, count: int) -> Counter[str]:
@@ -553,5 +555,5 @@ def _finish(demo: Demo, wait_for_exit: Callable[[Summary, str], None] | None) ->
     finally:
         stopped = demo.stop_gallery()
         if summary is not None:
-            summary.notes.extend(stopped)
+            summary.stopped.extend(stopped)
     return summary

@@ -47,6 +47,7 @@ HOST = "takahe.test"
 SNAPSHOT_FILES = ("manage.py", "requirements.txt")
 SNAPSHOT_FOLDERS = ("takahe", "users", "activities", "api")
 READY_SECONDS = 90.0
+STATOR_THREADS = 6
 
 
 def snapshot_dir(given: Path | None) -> Path:
@@ -280,6 +281,10 @@ def _environment(venv: Path, home: Path, port: int, database: str, server: str) 
         "TAKAHE_MEDIA_ROOT": str(home / "media"),
         "TAKAHE_DEBUG": "true",
         "TAKAHE_USE_PROXY_HEADERS": "false",
+        # Each stator thread keeps a database connection: 20 by default, a fifth of a
+        # shared Postgres's 100. A few threads keep up with a demo's fleet.
+        "TAKAHE_STATOR_CONCURRENCY": str(STATOR_THREADS),
+        "TAKAHE_STATOR_CONCURRENCY_PER_MODEL": str(max(1, STATOR_THREADS // 2)),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
