@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-faults test-platform demo-platform test-fast test-quick test-thorough lint demo bench run clean wheel-check
+.PHONY: install test test-faults test-platform demo-platform bench-platform-run test-fast test-quick test-thorough lint demo bench run clean wheel-check
 
 # `make run`: the production processes on this machine's Postgres and Redis.
 RUN_DB ?= fleet
@@ -87,10 +87,17 @@ wheel-check: install
 demo: install
 	$(BIN)/fleet demo
 
-# The fleet on a real Takahē (../shared/platforms/takahe, or FLEET_PLATFORMS_DIR): 24
-# agents for two simulated hours, its books counted from Takahē's database, as JSON
-# (bench/platform_run.py; no live view yet). Says what is missing where Takahē is absent.
+# The demo on a real Takahē: `fleet demo --platform takahe`, the same fleet and live view,
+# Takahē started from FLEET_TAKAHE_DIR (in this checkout's CI layout,
+# ../shared/platforms/takahe). Exit 2, saying what is missing, where it is absent.
+FLEET_PLATFORMS_DIR ?= ../shared/platforms
+FLEET_TAKAHE_DIR ?= $(FLEET_PLATFORMS_DIR)/takahe
 demo-platform: install
+	FLEET_TAKAHE_DIR=$(FLEET_TAKAHE_DIR) $(BIN)/fleet demo --platform takahe
+
+# 24 agents for two simulated hours on Takahē, its books counted from Takahē's database,
+# as JSON (bench/platform_run.py, no live view).
+bench-platform-run: install
 	$(BIN)/python -m bench.platform_run
 
 bench: install

@@ -65,7 +65,7 @@ def _text(content: object) -> str:
 
 
 @dataclass
-class Question:
+class AskedAgent:
     """The person's question to an agent, and the agent's answer once Takahē has it."""
 
     person: str
@@ -86,7 +86,7 @@ class TakaheDemo(Demo):
         self._stack = contextlib.ExitStack()
         self.people: dict[str, str] = {}  # username -> token
         self.handles: list[str] = []
-        self.question: Question | None = None
+        self.question: AskedAgent | None = None
         self._looked = 0
         # People's calls Takahē failed (a busy database), and what the last one said.
         self.failed = 0
@@ -267,7 +267,7 @@ class TakaheDemo(Demo):
                 )
                 assert self.server is not None
                 page = self.server.post_url(agent, str(status["id"]))
-                self.question = Question(asker, agent, str(made["id"]), page)
+                self.question = AskedAgent(asker, agent, str(made["id"]), page)
                 return
 
     def _look_for_answer(self) -> None:

@@ -66,8 +66,9 @@ def _wait_screen(session: str, wanted: str, seconds: float) -> str:
 def _succeeded(screen: str) -> dict[str, int]:
     """The live view's last actions table: succeeded by action (the column after the
     action's name is the first status, ``pending``; then ``succeeded``)."""
-    header = screen.rfind("action ")
-    table = screen[header:]
+    header = re.findall(r"^\W*action\W+pending\W+succeeded\W.*$", screen, re.MULTILINE)
+    assert header, "no actions table on the screen"
+    table = screen[screen.rfind(header[-1]) :]
     return {m.group(1): int(m.group(3)) for m in ACTIONS_ROW.finditer(table)}
 
 
@@ -83,7 +84,8 @@ def test_the_demo_on_takahe_shows_agents_acting_and_the_question_answered(
     session = f"fleet-demo-{uuid.uuid4().hex[:8]}"
     command = " ".join(
         [
-            f"cd {ROOT} &&",
+            # The pane's own size, not the one this process inherited.
+            f"unset COLUMNS LINES; cd {ROOT} &&",
             f"FLEET_TAKAHE_DIR={SHARED / 'takahe'}",
             FLEET,
             "demo",
