@@ -90,10 +90,13 @@ demo: install
 # The demo on a real Takahē: `fleet demo --platform takahe`, the same fleet and live view,
 # Takahē started from FLEET_TAKAHE_DIR (in this checkout's CI layout,
 # ../shared/platforms/takahe). Exit 2, saying what is missing, where it is absent.
+# Every call meets a real server: 8 agents, 12 simulated hours in 80 steps (a step takes
+# seconds on two busy cores, docs/platforms.md); DEMO_PLATFORM_ARGS to change it.
 FLEET_PLATFORMS_DIR ?= ../shared/platforms
 FLEET_TAKAHE_DIR ?= $(FLEET_PLATFORMS_DIR)/takahe
+DEMO_PLATFORM_ARGS ?= --agents 8 --speed 2160 --duration 20
 demo-platform: install
-	FLEET_TAKAHE_DIR=$(FLEET_TAKAHE_DIR) $(BIN)/fleet demo --platform takahe
+	FLEET_TAKAHE_DIR=$(FLEET_TAKAHE_DIR) $(BIN)/fleet demo --platform takahe $(DEMO_PLATFORM_ARGS)
 
 # 24 agents for two simulated hours on Takahē, its books counted from Takahē's database,
 # as JSON (bench/platform_run.py, no live view).
