@@ -10,8 +10,8 @@ from fleet.demo.run import (
     Traffic,
     _dispatch_settings,
     _settings,
-    run,
 )
+from fleet.demo.watch import run
 
 __all__ = [
     "PEOPLE_POST_SECONDS",

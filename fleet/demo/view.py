@@ -107,18 +107,6 @@ def _feed(events: list[dict[str, Any]], width: int) -> Table:
     return feed
 
 
-# A skip's reason in the counts: the words before its first colon, at most this long.
-REASON_CHARS = 40
-
-
-def skip_reason(event: dict[str, Any]) -> str:
-    """What a skip counts under: its action and the gist of its reason ("like: nothing
-    to like", "browse: daily quota"), bounded (a reason is data, never echoed at length)."""
-    detail = event.get("detail") or {}
-    reason = str(detail.get("reason") or "no reason given").split(":", 1)[0].strip()
-    return f"{event.get('action', '?')}: {reason[:REASON_CHARS]}"
-
-
 def skipped_text(counts: dict[str, int]) -> str:
     """The skips by reason, most first: "12 (like: nothing to like 9, reply: ... 3)"."""
     total = sum(counts.values())

@@ -13,14 +13,14 @@ from rich.console import Console
 
 from fleet.cli import cli
 from fleet.demo import Demo, DemoOptions
-from fleet.demo.view import progress_line
+from fleet.demo.view import live_view, progress_line
 
 AFTERNOON = datetime(2026, 11, 16, 16, 0, tzinfo=UTC)
 
 
 def _screen(demo: Demo, width: int, height: int) -> list[str]:
     console = Console(width=width, height=height, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(demo.view(width=width, height=height))
+    console.print(live_view(demo, width=width, height=height))
     console.file.close()
     return console.export_text().rstrip("\n").splitlines()
 
