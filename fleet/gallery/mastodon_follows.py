@@ -3,7 +3,9 @@ as the calls ``MastodonGallery`` mixes in.
 
     follow      GET /api/v1/accounts/lookup?acct=, GET /api/v1/accounts/relationships,
                 then POST /api/v1/accounts/:id/follow unless the relationship already
-                says following or requested (a locked account answers requested: true)
+                says following or requested (a locked account answers requested: true;
+                a follow sent that the answer says is neither, as Takahē's before its
+                background runner accepts it, is reported requested)
     unfollow    the same look, then POST /api/v1/accounts/:id/unfollow
     followers   GET /api/v1/accounts/:id/followers|following, Link-paged, at most
     following   MAX_FOLLOW_LIST accounts; an account named twice is a loop (refused)
@@ -57,6 +59,9 @@ MAX_HANDLE_ASKED = 320  # the longest acct looked up (user@domain)
 class _Server(Protocol):
     """What the mixin needs of the Mastodon adapter."""
 
+    _domains: set[str]
+    _host: str
+
     def _call(
         self,
         method: str,
@@ -85,17 +90,32 @@ class _Server(Protocol):
 
 
 def _account(server: _Server, agent: str, handle: str) -> dict[str, Any]:
-    """The account ``handle`` names (GalleryRefused 404 when there is none)."""
+    """The account ``handle`` names (GalleryRefused 404 when there is none). A short
+    handle is looked up as the server names its own accounts too (Takahē resolves a short
+    one by the request's host, which is not its domain: ``user@its.domain``)."""
     if not 0 < len(handle) <= MAX_HANDLE_ASKED:
         raise GalleryRefused(f"mastodon: no account can be named {handle[:64]!r}", 404)
-    data, _ = server._call(
-        "GET", "/api/v1/accounts/lookup", agent=agent, params={"acct": handle.lstrip("@")}
-    )
-    if not isinstance(data, dict):
-        raise MalformedAnswer(f"mastodon lookup of {handle[:64]}: not an account")
-    _read(f"account {handle[:64]}", lambda: _id(data["id"]))
-    server._remember(data)
-    return data
+    server._account_id(agent)  # the server's own domain, learnt once
+    asked = handle.lstrip("@")
+    tried = [asked]
+    if "@" not in asked:
+        host = server._host.partition(":")[0]
+        tried += [f"{asked}@{d}" for d in sorted(server._domains)[:3] if d and d != host]
+    for k, acct in enumerate(tried):
+        try:
+            data, _ = server._call(
+                "GET", "/api/v1/accounts/lookup", agent=agent, params={"acct": acct}
+            )
+        except GalleryRefused as exc:
+            if exc.status != 404 or k == len(tried) - 1:
+                raise
+            continue
+        if not isinstance(data, dict):
+            raise MalformedAnswer(f"mastodon lookup of {handle[:64]}: not an account")
+        _read(f"account {handle[:64]}", partial(_id, data.get("id", "")))
+        server._remember(data)
+        return data
+    raise GalleryRefused(f"mastodon: no account {handle[:64]!r}", 404)
 
 
 def _relationship(server: _Server, agent: str, account_id: str) -> dict[str, Any]:
@@ -152,8 +172,12 @@ class MastodonFollows:
         )
         if not isinstance(data, dict):
             raise MalformedAnswer(f"mastodon follow of {handle[:64]}: not a relationship")
-        following = data.get("following") is True
-        return _state(handle, data, None if count is None else count + following, changed=True)
+        if data.get("following") is not True and data.get("requested") is not True:
+            # Sent, not in effect yet: Takahē accepts a follow in its background runner
+            # (its relationship says neither until then): a follow that waits.
+            data = {**data, "requested": True}
+        # The count read before may be stale by now (a follow in flight): not said.
+        return _state(handle, data, None, changed=True)
 
     def unfollow(self: _Server, *, agent: str, handle: str, idempotency_key: str) -> Followed:
         """Make sure the agent does not follow ``handle`` (a request is withdrawn)."""
@@ -163,9 +187,8 @@ class MastodonFollows:
         if target == me:
             raise GalleryRefused(f"mastodon: {agent} cannot unfollow itself", 422)
         said = _relationship(self, agent, target)
-        count = _followers_count(account)
         if said.get("following") is not True and said.get("requested") is not True:
-            return _state(handle, said, count, changed=False)
+            return _state(handle, said, _followers_count(account), changed=False)
         data, _ = self._call(
             "POST",
             f"/api/v1/accounts/{quote(target, safe='')}/unfollow",
@@ -174,8 +197,7 @@ class MastodonFollows:
         )
         if not isinstance(data, dict):
             raise MalformedAnswer(f"mastodon unfollow of {handle[:64]}: not a relationship")
-        was = said.get("following") is True
-        return _state(handle, data, None if count is None else max(count - was, 0), changed=True)
+        return _state(handle, data, None, changed=True)
 
     def followers(self: _Server, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
         """Who follows ``handle``, newest first, at most ``MAX_FOLLOW_LIST``."""
@@ -226,7 +248,6 @@ def _listed(server: _Server, agent: str, handle: str, which: str, limit: int) ->
     wanted = max(0, min(limit, MAX_FOLLOW_LIST))
     if wanted == 0:
         return []
-    server._account_id(agent)
     target = _id(_account(server, agent, handle)["id"])
     found: list[GalleryUser] = []
     seen: set[str] = set()
