@@ -34,10 +34,12 @@ def _person_with_a_post(api: httpx.Client, username: str) -> str:
     return str(joined.json()["postId"])
 
 
-def _posted(gallery: HttpGallery, agent: str, title: str) -> str:
+def _posted(
+    gallery: HttpGallery, agent: str, title: str, image: str = "http://127.0.0.1/p.png"
+) -> str:
     return gallery.create_post(
         agent=agent,
-        image_url="http://127.0.0.1/images/placeholder.png",
+        image_url=image,
         title=title,
         description="d",
         idempotency_key=f"{agent}:{title}",
@@ -171,7 +173,7 @@ def test_the_people_page_shows_followers_following_and_reactions_in_chromium(
     gallery.follow(agent=ada, handle="mira", idempotency_key="p1")
     gallery.follow(agent=bo, handle=ada, idempotency_key="p2")
     gallery.follow(agent=ada, handle=bo, idempotency_key="p3")
-    post_id = _posted(gallery, ada, "Amber tiles")
+    post_id = _posted(gallery, ada, "Amber tiles", f"{sandbox.url}/images/placeholder.png")
     gallery.react(agent=bo, post_id=post_id, reaction="fire", idempotency_key="p4")
     assert CHROMIUM is not None
     with Browser(CHROMIUM, tmp_path / "profile") as browser:

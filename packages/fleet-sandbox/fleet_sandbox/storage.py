@@ -97,6 +97,12 @@ def user_by_username(conn: Connection, username: str) -> User | None:
     return None if row is None else _user(row)
 
 
+def user_by_id(conn: Connection, user_id: int) -> User | None:
+    """The user with this id, if any."""
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
 def invite(
     conn: Connection,
     *,
