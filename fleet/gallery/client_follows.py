@@ -1,5 +1,5 @@
-"""The gallery API's follows, home feed and reactions (docs/gallery-api.md), as the calls
-``HttpGallery`` mixes in.
+"""The gallery API's social calls (follows, the home feed, reactions: docs/gallery-api.md),
+as ``HttpGallery`` mixes them in.
 
 A follow is a state ("make sure I follow"), set by ``POST /api/users/{username}/follow``
 and cleared by ``DELETE``: a retry after a lost answer finds it set and changes nothing.

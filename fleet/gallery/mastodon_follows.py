@@ -1,5 +1,5 @@
-"""Follows, the home timeline and the favourite-as-reaction over the Mastodon client API,
-as the calls ``MastodonGallery`` mixes in.
+"""The Mastodon client API's social calls (follows, the home timeline, the favourite as a
+reaction), as ``MastodonGallery`` mixes them in.
 
     follow      GET /api/v1/accounts/lookup?acct=, GET /api/v1/accounts/relationships,
                 then POST /api/v1/accounts/:id/follow unless the relationship already

@@ -1,4 +1,5 @@
-"""The sandbox's follow graph and reactions as stored: set, cleared, counted and listed.
+"""The sandbox's follow graph with its reactions to posts, as stored: set, cleared, counted,
+listed.
 
 A follow and a reaction are states: setting one that is set already changes nothing
 (``changed`` False) and records no event. Functions take a connection inside the

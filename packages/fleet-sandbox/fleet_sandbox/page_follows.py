@@ -1,5 +1,5 @@
-"""The sandbox pages' pieces for the follow graph: an account's followers and following
-(counts, then the newest ``SHOWN`` of each), and a post's reactions as words."""
+"""The sandbox pages' pieces for the social graph: an account's followers with whom it
+follows (counts, then the newest ``SHOWN`` of each), a post's reactions as words."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def test_a_simulated_community_lands_in_the_human_band() -> None:
     for _hour in range(hours):
         new: list[tuple[int, int]] = []
         for person in range(people):
-            for _like in range(2):
+            for _like in range(1):
                 author = rng.choices(range(people), weight)[0]
                 pair = (person, author)
                 fresh = author != person and pair not in edges | dropped
