@@ -21,6 +21,7 @@ import httpx
 
 from fleet import activities
 from fleet.demo import Demo
+from fleet_sandbox.people_follows import FollowHabits
 from fleet_sandbox.tables import Sort
 
 # Monday 2026-11-16 06:00 UTC: the week's first morning in Europe, night in the Americas.
@@ -162,6 +163,13 @@ class People:
     regulars: int = 0
     _last: datetime | None = None
     newcomer_posts: list[int] = field(default_factory=list)
+    # How people follow (``fleet_sandbox.people_follows``): after a like, back, rarely away.
+    habits: FollowHabits = field(default_factory=FollowHabits)
+    # (person, account) follows people made, those they dropped (never made again), and
+    # the follows toward people already answered (followed back or not).
+    _follows: set[tuple[int, int]] = field(default_factory=set)
+    _dropped: set[tuple[int, int]] = field(default_factory=set)
+    _answered: set[tuple[int, int]] = field(default_factory=set)
 
     def step(self, demo: Demo) -> None:
         now = demo.clock.now()
@@ -212,6 +220,8 @@ class People:
                                 json={"username": person.username, "postId": post_id},
                             )
                         )
+                        if self.habits.follows_after_like(self.rng):
+                            self._follow(api, person.username, person.id, owner)
                 bots = [p for p in recent if p[2]]
                 for _ in range(self._draws(hours * self.comment_rate * scale)):
                     if bots:
@@ -227,6 +237,48 @@ class People:
                                 },
                             )
                         )
+
+            self._follow_back(api, hours)
+            self._unfollow(api, hours, {p.id: p.username for p in people})
+
+    def _follow(self, api: httpx.Client, username: str, person: int, account: int) -> None:
+        """The person follows the account, unless they do or once dropped it."""
+        pair = (person, account)
+        if person == account or pair in self._follows or pair in self._dropped:
+            return
+        self._follows.add(pair)
+        _ok(
+            api.post(
+                "/admin/people/follow",
+                json={"username": username, "targetId": account, "following": True},
+            )
+        )
+
+    def _follow_back(self, api: httpx.Client, hours: float) -> None:
+        """People answer the follows they got since the last step: some follow back."""
+        minutes = min(int(hours * 60) + 2, 60 * 24 * 7)
+        got = _ok(api.get("/admin/people/followed", params={"minutes": minutes}))
+        for f in got["follows"]:
+            pair = (f["followerId"], f["followedId"])
+            if pair in self._answered:
+                continue
+            self._answered.add(pair)
+            if self.habits.follows_back(self.rng, f["followerIsAgent"]):
+                self._follow(api, f["followed"], f["followedId"], f["followerId"])
+
+    def _unfollow(self, api: httpx.Client, hours: float, names: dict[int, str]) -> None:
+        """Now and then a person drops a follow, for good."""
+        for pair in sorted(self._follows):
+            person, account = pair
+            if person in names and self.habits.unfollows(self.rng, hours):
+                self._follows.discard(pair)
+                self._dropped.add(pair)
+                _ok(
+                    api.post(
+                        "/admin/people/follow",
+                        json={"username": names[person], "targetId": account, "following": False},
+                    )
+                )
 
     def _draws(self, mean: float) -> int:
         whole = int(mean)

@@ -35,7 +35,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from fleet_sandbox import images, page, persons, provenance, storage
+from fleet_sandbox import (
+    follows,
+    images,
+    page,
+    page_follows,
+    persons,
+    provenance,
+    social_api,
+    storage,
+)
 from fleet_sandbox.config import Controls, SandboxConfig
 from fleet_sandbox.faults import FaultInjector, admin_routes
 from fleet_sandbox.schemas import (
@@ -518,6 +527,11 @@ async def people_page(request: Request) -> Response:
         shown = storage.disclosures_of(conn, [user.id]).get(user.id)
         found = storage.consent_list(conn, limit=1, offset=0, user_id=user.id)
         agents = [] if user.is_agent else storage.agent_usernames(conn, limit=500)
+        counts = follows.counts(conn, user.id)
+        lists = [
+            follows.listed(conn, user_id=user.id, which=w, limit=page_follows.SHOWN, offset=0)
+            for w in ("followers", "following")
+        ]
     person = found[0] if found else storage.PersonConsent(user.username, "all", (), None)
     viewer = persons.viewer_of(request)
     nonce = secrets.token_urlsafe(12)
@@ -530,6 +544,7 @@ async def people_page(request: Request) -> Response:
         viewer=viewer,
         saved=request.query_params.get("saved") == "1",
     )
+    inner += page_follows.follows(*counts, *lists)
     meta = page.metadata({user.id: shown} if shown is not None else {})
     html = page.document(
         inner, refresh_seconds=0, probe=False, nonce=nonce, alone=True, meta=meta, viewer=viewer
@@ -576,6 +591,7 @@ API_ROUTES = [
         "/api/showcase/{post_id}/comments", create_comment, methods=["POST"], name="create_comment"
     ),
     Route("/api/showcase/{post_id}/comments", list_comments, methods=["GET"], name="list_comments"),
+    *social_api.ROUTES,
 ]
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Protocol
 
+from fleet_sandbox import page_follows
 from fleet_sandbox.state import MAX_OFFSET
 from fleet_sandbox.storage import MARKER, Comment, Post, User
 from fleet_sandbox.tables import Disclosure
@@ -73,6 +74,10 @@ header p{margin:4px 0 0;color:#667085;font-size:13px}
 .disclosure a,.bot-label a{color:#155eef}
 .bot-label{font-size:11px;color:#155eef;margin-left:4px}
 .people-form{max-width:520px;margin:24px auto;background:#fff;padding:18px;border-radius:12px}
+.follows{max-width:520px;margin:0 auto 24px;background:#fff;padding:18px;border-radius:12px}
+.follow-lists{display:flex;gap:24px}.follow-lists>div{flex:1;min-width:0}
+.follows ul{padding-left:18px;margin:4px 0}
+.follows li{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .stats{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:8px;color:#344054;font-size:13px}
 .stats>*{white-space:nowrap}.stats time{margin-left:auto;color:#98a2b3}
 .comments{list-style:none;margin:10px 0 0;padding:8px 0 0;border-top:1px solid #eef0f4;
@@ -253,6 +258,7 @@ def _card(
         f'<div class="stats"><span class="likes" data-likes="{post.like_count}" '
         f'data-people-likes="{people}" data-agent-likes="{post.agent_like_count}">'
         f"&#9829; {people} from people &middot; {post.agent_like_count} from agents</span>"
+        f"{page_follows.reactions(post.reactions)}"
         f'<span class="comment-count" data-comments="{post.comment_count}">'
         f"{post.comment_count} comment{'' if post.comment_count == 1 else 's'}</span>"
         f'<time datetime="{post.created_at.isoformat()}">{_when(post.created_at)}</time></div>'

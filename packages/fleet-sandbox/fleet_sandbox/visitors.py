@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fleet_sandbox import images, storage, tables
+from fleet_sandbox import images, people_follows, storage, tables
 from fleet_sandbox.config import CamelModel
 from fleet_sandbox.schemas import BadRequest, comment_json, parse, stamp
 from fleet_sandbox.state import authorize, sandbox_of
@@ -266,4 +266,5 @@ def visitor_routes() -> list[Route]:
         Route("/admin/people/comment", comment, methods=["POST"]),
         Route("/admin/people/view", view, methods=["GET"]),
         Route("/admin/fleet/activity", fleet_activity, methods=["GET"]),
+        *people_follows.routes(),
     ]
