@@ -40,6 +40,15 @@ PG = "postgres://postgres@127.0.0.1:5432"
 # python-memcached is for Windows only (../shared/platforms/README.md).
 LEFT_OUT = re.compile(r"^(pylibmc|sphinx|python-memcached)\b")
 HOST = "takahe.test"
+# Takahē served as its own image serves it (docker/run.sh: gunicorn takahe.wsgi, sync
+# workers): a worker keeps one Postgres connection and reuses it. Under ASGI (uvicorn)
+# each request's Django code runs on a thread of its own, and with Takahē's
+# conn_max_age=600 each such thread left an idle connection open for ten minutes: 27
+# after a setup of 8 accounts and 32 posts, and the machine's max_connections (100,
+# shared) ran out ("too many clients"), which Fleet met as 500s and its breaker.
+WEB_WORKERS = 2
+# The access log's line: method, path, status and the server's own time (microseconds).
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 
 
 def absent(name: str) -> str | None:
@@ -139,6 +148,22 @@ class Takahe:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Any] = field(default_factory=list)
 
+    @property
+    def access_log(self) -> Path:
+        """Gunicorn's access log: ``METHOD PATH STATUS MICROSECONDS`` a line."""
+        return self.home / "access.log"
+
+    def served(self) -> list[tuple[str, str, int, float]]:
+        """The calls served so far: (method, path, status, the server's seconds)."""
+        out = []
+        if not self.access_log.exists():
+            return out
+        for line in self.access_log.read_text(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+                out.append((parts[0], parts[1], int(parts[2]), int(parts[3]) / 1e6))
+        return out
+
     def shell(self, code: str) -> str:
         """Run Python in Takahē's Django shell; its standard output."""
         done = subprocess.run(
@@ -236,6 +261,10 @@ def running_takahe() -> Iterator[Takahe]:
         "TAKAHE_MEDIA_ROOT": str(home / "media"),
         "TAKAHE_DEBUG": "true",
         "TAKAHE_USE_PROXY_HEADERS": "false",
+        # The runner's threads each keep a Postgres connection (Django's conn_max_age=600):
+        # a few, on a server whose max_connections other tests share.
+        "TAKAHE_STATOR_CONCURRENCY": "4",
+        "TAKAHE_STATOR_CONCURRENCY_PER_MODEL": "2",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     server = Takahe(f"http://127.0.0.1:{port}", HOST, home, venv, env, database)
@@ -259,15 +288,17 @@ def running_takahe() -> Iterator[Takahe]:
             subprocess.Popen(
                 [
                     str(venv / "bin" / "gunicorn"),
-                    "takahe.asgi:application",
-                    "-k",
-                    "uvicorn.workers.UvicornWorker",
+                    "takahe.wsgi:application",
                     "-b",
                     f"127.0.0.1:{port}",
                     "-w",
-                    "1",
+                    str(WEB_WORKERS),
                     "--timeout",
                     "60",
+                    "--access-logfile",
+                    str(server.access_log),
+                    "--access-logformat",
+                    ACCESS_FORMAT,
                 ],
                 cwd=home,
                 env=env,
