@@ -6,7 +6,8 @@ status with ``in_reply_to_id``; a like: a favourite), the worker's whole process
 (its main process and its pool) is SIGKILLed before the answer reaches the action, as a
 killed container dies: Takahē has made it, Fleet has recorded nothing. Which kinds have
 died is kept in ``FLEET_TEST_DIE_DIR`` (a file per kind, made exclusively, so a restarted
-worker does not die again for the same kind). Nothing else in the worker changes.
+worker does not die again for the same kind), each with the action's key first. Nothing
+else in the worker changes.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _dying(self: MastodonGallery, method: str, path: str, **kwargs: Any) -> Any:
             fd = os.open(Path(_DIR) / kind, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             return answer  # this kind has died once already
-        os.write(fd, f"{os.getpid()} {method} {path[-60:]}\n".encode())
+        said = f"{kwargs.get('key') or '-'} {os.getpid()} {method} {path[-60:]}\n"
+        os.write(fd, said.encode())
         os.fsync(fd)
         os.close(fd)
         os.killpg(os.getpgid(0), signal.SIGKILL)
