@@ -61,6 +61,7 @@ class ImagePosts(StatusReader):
     _provenance: ProvenanceSettings | None
     _marks: RecordsImageMarks | None
     _serial: str | None
+    _timeline_read: tuple[float, int, list[GalleryPost]]  # the feeds' last read
 
     def generate_image(
         self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
@@ -225,4 +226,6 @@ class ImagePosts(StatusReader):
             json={"status": text, "media_ids": [media_id], "visibility": "public"},
             key=idempotency_key,
         )
+        with self._keeping:  # a timeline read before this post no longer serves
+            self._timeline_read = (-1e18, 0, [])
         return _read("new post", lambda: self._post(data))
