@@ -2,9 +2,9 @@
 
 ``MastodonGallery``'s effects reach the server and act; then, the first time each kind of
 effect succeeds in the whole run (a post: a status with media; a comment or reply: a
-status with ``in_reply_to_id``; a like: a favourite), the worker's whole process group
-(its main process and its pool) is SIGKILLed before the answer reaches the action, as a
-killed container dies: Takahē has made it, Fleet has recorded nothing. Which kinds have
+status with ``in_reply_to_id``; a like: a favourite), the pool process carrying it out is
+SIGKILLed before the answer reaches the action (the worker's main process starts
+another): Takahē has made it, Fleet has recorded nothing. Which kinds have
 died is kept in ``FLEET_TEST_DIE_DIR`` (a file per kind, made exclusively, so a restarted
 worker does not die again for the same kind), each with the action's key first. Nothing
 else in the worker changes.
@@ -50,7 +50,7 @@ def _dying(self: MastodonGallery, method: str, path: str, **kwargs: Any) -> Any:
         os.write(fd, said.encode())
         os.fsync(fd)
         os.close(fd)
-        os.killpg(os.getpgid(0), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
     return answer
 
 

@@ -237,6 +237,7 @@ def _drain(fleet: Fleet, redis_prefix: str) -> None:
     wait_for(drained, 240, "the drain (no activity pending, no message queued)", every=0.25)
 
 
+@pytest.mark.timeout(480)  # about 2 minutes on idle cores; busy ones take longer
 def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_takahe(
     processes: Processes,
     fleet: Fleet,
@@ -245,9 +246,9 @@ def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_
     redis_prefix: str,
     tmp_path: Path,
 ) -> None:
-    """The worker dies (SIGKILL, its pool with it) once for each kind of effect, just
-    after Takahē made the post, the comment or the like and before Fleet wrote it down;
-    the re-delivery looks before it sends again and records what it finds."""
+    """The worker's pool process dies (SIGKILL) once for each kind of effect, just after
+    Takahē made the post, the comment or the like and before Fleet wrote it down; the
+    re-delivery looks before it sends again and records what it finds."""
     died = tmp_path / "died"
     died.mkdir()
     dying = {"FLEET_TEST_DIE_DIR": str(died), "FLEET_TEST_LOSE_SHARE": "0"}
@@ -263,13 +264,11 @@ def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_
     workers = [_worker(processes, "worker-0", "tests.platforms.die", dying)]
 
     def all_died() -> bool:
-        # Each kind kills one worker once; a worker killed is started again.
-        if workers[-1].poll() is not None:
+        if workers[-1].poll() is not None:  # not expected: only pool processes die
             workers.append(
                 _worker(processes, f"worker-{len(workers)}", "tests.platforms.die", dying)
             )
-        dead = sum(w.poll() is not None for w in workers)
-        return dead == len(KINDS) and all((died / kind).exists() for kind in KINDS)
+        return all((died / kind).exists() for kind in KINDS)
 
     wait_for(all_died, 180, "a death after each kind of effect (post, comment, like)", every=0.1)
     processes.stop(beat)
@@ -295,7 +294,7 @@ def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_
         "killed": {
             kind: [key, *ends.get(key, ("never claimed",))[:1]] for kind, key in killed.items()
         },
-        "workers_started": len(workers),
+        "pool_processes_killed": len({(died / k).read_text().split()[1] for k in KINDS}),
         # The re-delivery looked before it sent again, and found it: the post by its
         # media (the adapter's log), the comment under its post (``recovered``).
         "post_found_again": logs.count("post with media"),
@@ -306,7 +305,7 @@ def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "takahe_kill_points.json").write_text(json.dumps(found) + "\n")
     print(json.dumps(found))
-    assert len(workers) > len(KINDS), found  # each kind killed a worker
+    assert found["pool_processes_killed"] == len(KINDS), found  # one death per kind
     assert all(ends.get(key, ("",))[0] == "succeeded" for key in killed.values()), found
     assert found["post_found_again"] >= 1, found
     assert found["comment_found_again"] >= 1, found
