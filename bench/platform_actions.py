@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -82,6 +83,25 @@ def _wait(condition: Callable[[], bool], timeout: float, every: float = 0.02) ->
         if time.monotonic() > deadline:
             raise SystemExit("bench: timed out")
         time.sleep(every)
+
+
+def _calls(served: list[tuple[str, str, int, float]], likes: int) -> dict[str, Any]:
+    """What the server was asked per like (by method and path, ids as ``N``) and its own
+    seconds answering, from its access log."""
+    count: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for method, path, status, took in served:
+        what = method + " " + "/".join("N" if p.isdigit() else p for p in path.split("/"))
+        if status >= 400:
+            what += f" {status}"
+        count[what] = count.get(what, 0) + 1
+        seconds[what] = seconds.get(what, 0.0) + took
+    out: dict[str, Any] = {
+        what: {"per_like": round(n / likes, 2), "server_ms_each": round(1000 * seconds[what] / n)}
+        for what, n in sorted(count.items(), key=lambda kv: -seconds[kv[0]])
+    }
+    out["server_s_per_like"] = round(sum(seconds.values()) / likes, 3)
+    return out
 
 
 def main() -> None:
@@ -251,6 +271,7 @@ def main() -> None:
             burst(2 * args.concurrency, 1)  # warm-up: imports, connections
             parties = {"fleet_worker": worker.pid, "bench": os.getpid()}
             parties |= {f"takahe_{i}": p.pid for i, p in enumerate(server.procs)}
+            served_before = len(server.served())
             before = cpu.snapshot(parties)
             latency: dict[str, dict[str, float]] = {}
             liked = 0
@@ -264,6 +285,7 @@ def main() -> None:
                         "p99_s": round(waits[min(len(waits) - 1, int(0.99 * len(waits)))], 3),
                     }
             after = cpu.snapshot(parties)
+            calls = _calls(server.served()[served_before:], max(liked, 1))
             per = cpu.per_item_ms(before, after, max(liked, 1))
             with fleet.sessions() as session:
                 outcomes = dict(
@@ -289,7 +311,9 @@ def main() -> None:
                             "postgres_all": per["postgres"],
                             "redis": per["redis"],
                         },
+                        "server_calls_per_like": calls,
                         "cores": os.cpu_count(),
+                        "load_average": [round(x, 2) for x in os.getloadavg()],
                     },
                     indent=2,
                 )

@@ -47,7 +47,16 @@ HOST = "takahe.test"
 SNAPSHOT_FILES = ("manage.py", "requirements.txt")
 SNAPSHOT_FOLDERS = ("takahe", "users", "activities", "api")
 READY_SECONDS = 90.0
-STATOR_THREADS = 6
+STATOR_THREADS = 4
+# Takahē served as its own image serves it (docker/run.sh: gunicorn takahe.wsgi, sync
+# workers): a worker keeps one Postgres connection and reuses it. Under ASGI (uvicorn)
+# each request's Django code ran on a thread of its own, and with Takahē's
+# conn_max_age=600 each such thread left an idle connection open for ten minutes: 27
+# after a setup of 8 accounts and 32 posts, until a shared max_connections (100) ran
+# out ("too many clients"), which Fleet met as 500s and its breaker.
+WEB_WORKERS = 2
+# The access log's line: method, path, status and the server's own time (microseconds).
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 
 
 def snapshot_dir(given: Path | None) -> Path:
@@ -183,6 +192,22 @@ class Takahe:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
 
+    @property
+    def access_log(self) -> Path:
+        """Gunicorn's access log: ``METHOD PATH STATUS MICROSECONDS`` a line."""
+        return self.home / "access.log"
+
+    def served(self) -> list[tuple[str, str, int, float]]:
+        """The calls served so far: (method, path, status, the server's seconds)."""
+        out: list[tuple[str, str, int, float]] = []
+        if not self.access_log.exists():
+            return out
+        for line in self.access_log.read_text(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+                out.append((parts[0], parts[1], int(parts[2]), int(parts[3]) / 1e6))
+        return out
+
     def shell(self, code: str) -> str:
         """Run Python in Takahē's Django shell; its standard output."""
         done = subprocess.run(
@@ -281,8 +306,8 @@ def _environment(venv: Path, home: Path, port: int, database: str, server: str) 
         "TAKAHE_MEDIA_ROOT": str(home / "media"),
         "TAKAHE_DEBUG": "true",
         "TAKAHE_USE_PROXY_HEADERS": "false",
-        # Each stator thread keeps a database connection: 20 by default, a fifth of a
-        # shared Postgres's 100. A few threads keep up with a demo's fleet.
+        # Each stator thread keeps a database connection (Django's conn_max_age=600): 20
+        # by default, a fifth of a shared Postgres's 100. A few keep up with a demo's fleet.
         "TAKAHE_STATOR_CONCURRENCY": str(STATOR_THREADS),
         "TAKAHE_STATOR_CONCURRENCY_PER_MODEL": str(max(1, STATOR_THREADS // 2)),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -298,15 +323,17 @@ def _serve(server: Takahe, port: int) -> None:
     commands = [
         [
             str(server.venv / "bin" / "gunicorn"),
-            "takahe.asgi:application",
-            "-k",
-            "uvicorn.workers.UvicornWorker",
+            "takahe.wsgi:application",
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "1",
+            str(WEB_WORKERS),
             "--timeout",
             "60",
+            "--access-logfile",
+            str(server.access_log),
+            "--access-logformat",
+            ACCESS_FORMAT,
         ],
         [python, "manage.py", "runstator"],
     ]

@@ -2,8 +2,10 @@
 real worker and beat processes (``tests.e2e.conftest.Processes``), answers to posts,
 comments, replies and likes lost after Takahē acted (``tests.platforms.lose``, a share
 of 0.3), and the worker SIGKILLed mid-run with its pool (as ``tests.chaos`` does) and
-started again. After the drain: 0 duplicates and 0 missing, counted from Takahē's own
-database (``tests.platforms.books``) against the fleet's ledger.
+started again; and the worker SIGKILLed at the worst point, after Takahē made a post, a
+comment and a like but before Fleet recorded it (``tests.platforms.die``). After the
+drain: 0 duplicates and 0 missing, counted from Takahē's own database
+(``tests.platforms.books``) against the fleet's ledger.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.e2e.conftest import REDIS_URL, ROOT, Processes, wait_for
 from tests.e2e.conftest import processes as processes
 from tests.e2e.conftest import redis_prefix as redis_prefix
 from tests.platforms.books import compare, takahe_books
+from tests.platforms.die import KINDS
 from tests.platforms.servers import Takahe
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
@@ -113,7 +116,12 @@ def _queued(prefix: str) -> int:
         client.close()
 
 
-def _worker(processes: Processes, name: str) -> Any:
+def _worker(
+    processes: Processes,
+    name: str,
+    load: str = "tests.platforms.lose",
+    env: dict[str, str] | None = None,
+) -> Any:
     return processes.start(
         name,
         "worker",
@@ -130,7 +138,8 @@ def _worker(processes: Processes, name: str) -> Any:
         "-n",
         f"{name}-{os.getpid()}@%h",
         "-I",
-        "tests.platforms.lose",
+        load,
+        env=env,
     )
 
 
@@ -204,5 +213,101 @@ def test_lost_answers_and_a_killed_worker_leave_each_effect_once_on_takahe(
     print(json.dumps(found))
     assert lost > 0, found  # the fault struck
     assert books["statuses_recorded"] + books["likes_recorded"] >= AGENTS, found
+    assert books["duplicates"] == 0, found
+    assert books["missing"] == 0, found
+
+
+def _drain(fleet: Fleet, redis_prefix: str) -> None:
+    """Sweep until no activity is pending and no message is queued for 3 s (bounded)."""
+    app = create_app(fleet.settings)
+    last = 0.0
+    quiet_since: float | None = None
+
+    def drained() -> bool:
+        nonlocal last, quiet_since
+        if time.monotonic() - last >= 1.0:
+            app.send_task("fleet.sweep_leases", queue="ticks")
+            last = time.monotonic()
+        if _count(fleet, "pending") or _queued(redis_prefix):
+            quiet_since = None
+            return False
+        quiet_since = quiet_since or time.monotonic()
+        return time.monotonic() - quiet_since >= 3.0
+
+    wait_for(drained, 240, "the drain (no activity pending, no message queued)", every=0.25)
+
+
+@pytest.mark.timeout(480)  # about 2 minutes on idle cores; busy ones take longer
+def test_a_worker_killed_after_the_effect_before_the_ledger_leaves_each_once_on_takahe(
+    processes: Processes,
+    fleet: Fleet,
+    takahe_server: Takahe,
+    env: dict[str, str],
+    redis_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """The worker's pool process dies (SIGKILL) once for each kind of effect, just after
+    Takahē made the post, the comment or the like and before Fleet wrote it down; the
+    re-delivery looks before it sends again and records what it finds."""
+    died = tmp_path / "died"
+    died.mkdir()
+    dying = {"FLEET_TEST_DIE_DIR": str(died), "FLEET_TEST_LOSE_SHARE": "0"}
+    ids = active_agents(fleet, AGENTS, PERSONA, interval=INTERVAL)
+    handles = [agents.get_agent(fleet.sessions, str(i)).handle for i in ids]
+    tokens = takahe_server.accounts(handles)
+    seal = fleet.token_seal()
+    for handle in handles:
+        agents.set_token(fleet.sessions, seal, handle, tokens[handle], now=fleet.clock.now())
+    beat = processes.start(
+        "beat", "beat", "--schedule", str(processes.logs / "beat-schedule"), "--loglevel", "INFO"
+    )
+    workers = [_worker(processes, "worker-0", "tests.platforms.die", dying)]
+
+    def all_died() -> bool:
+        if workers[-1].poll() is not None:  # not expected: only pool processes die
+            workers.append(
+                _worker(processes, f"worker-{len(workers)}", "tests.platforms.die", dying)
+            )
+        return all((died / kind).exists() for kind in KINDS)
+
+    wait_for(all_died, 180, "a death after each kind of effect (post, comment, like)", every=0.1)
+    processes.stop(beat)
+    _drain(fleet, redis_prefix)
+    books = compare(fleet, takahe_books(takahe_server, handles))
+    logs = "".join(
+        (processes.logs / f"worker-{n}.log").read_text(errors="replace")
+        for n in range(len(workers))
+    )
+    killed = {kind: (died / kind).read_text().split()[0] for kind in KINDS}
+    with fleet.sessions() as session:
+        ends = {
+            key: (status, result or {})
+            for key, status, result in session.execute(
+                select(
+                    AgentActivity.idempotency_key, AgentActivity.status, AgentActivity.result
+                ).where(AgentActivity.idempotency_key.in_(killed.values()))
+            ).all()
+        }
+    found = {
+        "scenario": "takahe_killed_between_effect_and_ledger",
+        "agents": AGENTS,
+        "killed": {
+            kind: [key, *ends.get(key, ("never claimed",))[:1]] for kind, key in killed.items()
+        },
+        "pool_processes_killed": len({(died / k).read_text().split()[1] for k in KINDS}),
+        # The re-delivery looked before it sent again, and found it: the post by its
+        # media (the adapter's log), the comment under its post (``recovered``).
+        "post_found_again": logs.count("post with media"),
+        "comment_found_again": logs.count("reply under")
+        + sum(1 for _, r in ends.values() if r.get("recovered")),
+        **books,
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "takahe_kill_points.json").write_text(json.dumps(found) + "\n")
+    print(json.dumps(found))
+    assert found["pool_processes_killed"] == len(KINDS), found  # one death per kind
+    assert all(ends.get(key, ("",))[0] == "succeeded" for key in killed.values()), found
+    assert found["post_found_again"] >= 1, found
+    assert found["comment_found_again"] >= 1, found
     assert books["duplicates"] == 0, found
     assert books["missing"] == 0, found
