@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import agents
 from fleet.activities import Claim
 from fleet.activities.commands import CarriedOut, Succeeded
+from fleet.content.guard.identity_intent import asked_text
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
@@ -235,20 +236,35 @@ class Recall:
             chosen = recall(posted, now=now, limit=limit, half_life_days=half_life)
             chosen += recall(thoughts, now=now, limit=limit - len(chosen), half_life_days=half_life)
         else:
-            asked = about.answering.text if about.answering is not None else about.title
-            query: Vector | None = None
-            if self.embedder is not None:
-                query = self.embedder.vector(f"{asked} {about.description}"[:500], purpose="query")
             chosen = recall(
                 kept,
                 now=now,
-                query=query,
+                query=self._query(about),
                 person=about.mentionable[0],
                 limit=limit,
                 half_life_days=half_life,
             )
         lines = (bounded(memory.line(), self.settings.max_chars) for memory in chosen)
         return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
+
+    def _query(self, about: PostSeen) -> Vector | None:
+        """What the memories bearing on a text about ``about`` are looked up by, from a
+        vector the action has or will have anyway (one embedding, not two): a reply's,
+        the answered comment as the identity check embeds it (``asked_text``); a
+        comment's, the post's own vector, as the feed's readers rank it (stored once for
+        the fleet, ``agents.post_vectors``; else embedded here, as it would be stored)."""
+        if self.embedder is None:
+            return None
+        if about.answering is not None:
+            return self.embedder.vector(asked_text(about.answering.text), purpose="query")
+        text = post_text(about.title, about.description)
+        stored = agents.post_vectors(
+            self.sessions,
+            {about.post_id: text_digest(text)},
+            model=self.embedder.model,
+            dimensions=self.dimensions,
+        )
+        return stored.get(about.post_id) if about.post_id in stored else self.vector(text)
 
     def echo_check(
         self,
