@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -312,7 +312,9 @@ class Stage:
         with fleet.sessions.begin() as session:
             session.execute(update(Agent).values(next_tick_at=now + timedelta(days=30)))
             self.ids = list(session.scalars(select(Agent.id).order_by(Agent.id)))
-            self.handles = {row.id: row.handle for row in session.execute(select(Agent.id, Agent.handle))}
+            self.handles = {
+                row.id: row.handle for row in session.execute(select(Agent.id, Agent.handle))
+            }
         setup = HttpGallery(self.settings.gallery)
         provision_accounts(fleet.sessions, setup, self.ids)
         setup.close()

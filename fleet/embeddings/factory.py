@@ -25,7 +25,7 @@ def build_embedder(
                 f"FLEET_EMBEDDINGS__DIMENSIONS is {settings.dimensions}, but the local model "
                 f"multilingual-e5-small answers {DIMENSIONS}"
             )
-        return LocalEmbedder()
+        return LocalEmbedder(parallel=settings.local_parallel)
     assert settings.base_url is not None  # the settings refuse openai without it
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     return OpenAIEmbedder(
