@@ -280,7 +280,7 @@ class Bench:
         for _, full in started:
             _wait(
                 lambda f=full: bool(celery.control.ping(destination=[f], timeout=0.5)),  # type: ignore[misc]
-                60,
+                180,  # a loaded machine starts a worker slowly
                 f"worker {full}",
             )
         return [process for process, _ in started]

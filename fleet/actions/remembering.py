@@ -248,23 +248,15 @@ class Recall:
         return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
 
     def _query(self, about: PostSeen) -> Vector | None:
-        """What the memories bearing on a text about ``about`` are looked up by, from a
-        vector the action has or will have anyway (one embedding, not two): a reply's,
-        the answered comment as the identity check embeds it (``asked_text``); a
-        comment's, the post's own vector, as the feed's readers rank it (stored once for
-        the fleet, ``agents.post_vectors``; else embedded here, as it would be stored)."""
+        """What the memories bearing on a text about ``about`` are looked up by. A reply's:
+        the answered comment as the identity check embeds it (``asked_text``), one
+        embedding for both. A comment's: the post's caption and description, which every
+        agent commenting on the post asks for alike (the embedder's cache embeds it once)."""
         if self.embedder is None:
             return None
         if about.answering is not None:
             return self.embedder.vector(asked_text(about.answering.text), purpose="query")
-        text = post_text(about.title, about.description)
-        stored = agents.post_vectors(
-            self.sessions,
-            {about.post_id: text_digest(text)},
-            model=self.embedder.model,
-            dimensions=self.dimensions,
-        )
-        return stored.get(about.post_id) if about.post_id in stored else self.vector(text)
+        return self.embedder.vector(f"{about.title} {about.description}"[:500], purpose="query")
 
     def echo_check(
         self,
