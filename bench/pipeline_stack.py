@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ONCE = (3600.0, 7200.0)  # agents tick once in a run
 SEED_POSTS = 40
 NOOPS = 3000
-BURST_TIMEOUT = 150.0
+BURST_TIMEOUT = float(os.environ.get("FLEET_BENCH_BURST_TIMEOUT", "150"))
 
 # docker-compose.yml's workers: (name, queues, pool, concurrency); engage's concurrency is
 # the benchmark's --concurrency (compose: 4), the others are compose's.
