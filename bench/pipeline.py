@@ -35,6 +35,12 @@ on stdout, a short table on stderr.
     python -m bench.pipeline --gallery-latency-ms 100
     python -m bench.pipeline --scale
     python -m bench.pipeline --batches [--batch-size 50]   # one message per action vs batches
+    python -m bench.pipeline --content-layouts threads-1x8-p1,threads-1x8,threads-2x4 --rounds 2
+
+``--content-layouts`` runs a burst on each layout of the content workers in turn (fresh
+workers each), ``--rounds`` times: their pace, the content workers' CPU per second of the
+burst (``content_cores_used``: above 1.0, more than one core), and every worker's RSS and
+PSS after it (``memory_mib``), with the load average at the end of each.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from typing import Any
 
 import httpx
 
-from bench.pipeline_stack import Bench
+from bench.pipeline_stack import Bench, ContentLayout
 from bench.sandbox import TOKEN
 
 
@@ -58,6 +64,12 @@ def _table(out: dict[str, Any]) -> None:
             f"{run['label']:<26} {run['actions_per_second']:>7.1f} actions/s  "
             f"lag p50/p99 {run['dispatch_lag_p50_s']:.2f}/{run['dispatch_lag_p99_s']:.2f} s  "
             f"effect p50/p99 {run['tick_to_effect_p50_s']:.2f}/{run['tick_to_effect_p99_s']:.2f} s"
+        )
+        total = run.get("memory_mib", {}).get("total", {})
+        lines.append(
+            f"{'':<26} content {run.get('content_layout')}: "
+            f"{run.get('content_cores_used')} cores, workers RSS {total.get('rss')} MiB "
+            f"PSS {total.get('pss')} MiB, load {run.get('load_average')}"
         )
         like = run.get("tick_to_effect_by_kind", {}).get("like")
         if like:
@@ -119,6 +131,13 @@ def main() -> None:
         default="burst,ceiling,memory",
         help="default mode's phases: burst, ceiling, memory (a burst with 100,000 agents)",
     )
+    parser.add_argument(
+        "--content-layouts",
+        help="content workers to compare, alternately, one burst each: a comma list of "
+        "POOL-NxC[-pN] (threads-1x8: compose's; threads-2x4: two processes of 4 threads; "
+        "prefork-1x4; -p1: the local model one call at a time in each process)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of --content-layouts")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--gallery-latency-ms", type=float, default=0.0, dest="latency")
     parser.add_argument("--scale", action="store_true", help="one, then two worker processes")
@@ -135,6 +154,11 @@ def main() -> None:
         parser.error("--gallery-latency-ms compares concurrencies: use --pool threads or prefork")
 
     bench = Bench(args)
+    layouts = [
+        ContentLayout.parse(spec) for spec in (args.content_layouts or "").split(",") if spec
+    ]
+    if layouts:
+        bench.content = layouts[0]  # the first run's workers start with the sandbox
     if args.batches:
         bench.batch_size = 1  # its first run's (the workers start with the sandbox)
     out: dict[str, Any] = {
@@ -176,6 +200,12 @@ def main() -> None:
                 )
                 for run in out["runs"]
             }
+        elif layouts:
+            for round_ in range(args.rounds):
+                for layout in layouts:
+                    bench.content = layout
+                    figures, _ = bench.pipeline(args.workers, args.concurrency)
+                    out["runs"].append({"label": f"{layout.label} #{round_ + 1}"} | figures)
         elif args.scale:
             for count in (1, 2):
                 figures, _ = bench.pipeline(count, args.concurrency)

@@ -22,6 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ONCE = (3600.0, 7200.0)  # agents tick once in a run
 SEED_POSTS = 40
 NOOPS = 3000
-BURST_TIMEOUT = 150.0
+BURST_TIMEOUT = float(os.environ.get("FLEET_BENCH_BURST_TIMEOUT", "150"))
 
 # docker-compose.yml's workers: (name, queues, pool, concurrency); engage's concurrency is
 # the benchmark's --concurrency (compose: 4), the others are compose's.
@@ -103,6 +104,41 @@ def _pool_memory(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ContentLayout:
+    """The content workers of a run: ``workers`` processes of ``pool`` at ``concurrency``,
+    the local model running ``parallel`` calls at once in each (None: its default)."""
+
+    pool: str
+    workers: int = 1
+    concurrency: int = 8
+    parallel: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> ContentLayout:
+        """``threads-1x8``, ``threads-2x4-p1``, ``prefork-1x4``: pool, processes x
+        concurrency, and ``-pN`` for the model's calls at once."""
+        try:
+            pool, shape, *rest = spec.split("-")
+            workers, concurrency = (int(n) for n in shape.split("x"))
+            parallel = int(rest[0].removeprefix("p")) if rest else None
+        except ValueError:
+            raise SystemExit(f"bench: a content layout {spec!r} is not POOL-NxC[-pN]") from None
+        if pool not in ("threads", "prefork", "solo") or workers < 1 or concurrency < 1:
+            raise SystemExit(f"bench: a content layout {spec!r} is not POOL-NxC[-pN]")
+        return cls(pool, workers, concurrency, parallel)
+
+    @property
+    def label(self) -> str:
+        shape = f"{self.pool}-{self.workers}x{self.concurrency}"
+        return shape if self.parallel is None else f"{shape}-p{self.parallel}"
+
+    def env(self) -> dict[str, str]:
+        if self.parallel is None:
+            return {}
+        return {"FLEET_EMBEDDINGS__LOCAL_PARALLEL": str(self.parallel)}
+
+
 class Bench:
     """The database, Redis prefix, sandbox and processes of one benchmark run."""
 
@@ -118,6 +154,9 @@ class Bench:
         self.batch_size: int = args.batch_size
         # The first run's workers, started with the sandbox (their imports take seconds).
         self.early: list[tuple[subprocess.Popen[bytes], str]] = []
+        # The content workers: their pool, how many, each one's concurrency, and the
+        # local model's calls at once in each (None: the setting's default).
+        self.content = ContentLayout(getattr(args, "content_pool", None) or "threads")
 
     @contextmanager
     def running(self) -> Iterator[Bench]:
@@ -182,12 +221,14 @@ class Bench:
             "BENCH_NOOP_PREFIX": f"{self.prefix}noop:",
         }
 
-    def spawn(self, name: str, *args: str, nice: int = 0) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, *args: str, nice: int = 0, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         with (self.logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", *args],
                 cwd=ROOT,
-                env=self.env,
+                env=self.env | (env or {}),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=(lambda: os.nice(nice) and None) if nice else None,
@@ -221,6 +262,7 @@ class Bench:
                 *("-n", node, "--without-mingle", "--without-gossip"),
                 *("--loglevel", "WARNING"),
                 nice=self.args.content_nice if group == "content" else 0,
+                env=self.content.env() if group == "content" else None,
             )
             started.append((process, node.replace("%h", os.uname().nodename)))
         return started
@@ -238,7 +280,7 @@ class Bench:
         for _, full in started:
             _wait(
                 lambda f=full: bool(celery.control.ping(destination=[f], timeout=0.5)),  # type: ignore[misc]
-                60,
+                180,  # a loaded machine starts a worker slowly
                 f"worker {full}",
             )
         return [process for process, _ in started]
@@ -252,7 +294,8 @@ class Bench:
         specs = []
         for name, queues, pool, fixed in COMPOSE_GROUPS:
             if name == "content":
-                specs.append((queues, getattr(self.args, "content_pool", None) or pool, fixed))
+                content = self.content
+                specs += [(queues, content.pool, content.concurrency)] * content.workers
             elif fixed:
                 specs.append((queues, pool, fixed))
             else:
@@ -406,7 +449,16 @@ class Bench:
             process.terminate()
         for process in started:
             self.stop(process)
+        content_s = sum(
+            spent for party, spent in figures["cpu_s_by_party"].items() if " content " in party
+        )
         figures |= {
+            "content_layout": self.content.label,
+            # The content workers' CPU seconds per second of the burst: more than 1.0 is
+            # more than one core's worth (their CPU spread over cores).
+            "content_cpu_s": round(content_s, 2),
+            "content_cores_used": round(content_s / max(figures["seconds"], 1e-9), 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "layout": self.args.layout,
             "workers": [f"-Q {q} -P {p} -c {c}" for q, p, c in specs],
             "concurrency": concurrency,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import agents
 from fleet.activities import Claim
 from fleet.activities.commands import CarriedOut, Succeeded
+from fleet.content.guard.identity_intent import asked_text
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
@@ -235,20 +236,27 @@ class Recall:
             chosen = recall(posted, now=now, limit=limit, half_life_days=half_life)
             chosen += recall(thoughts, now=now, limit=limit - len(chosen), half_life_days=half_life)
         else:
-            asked = about.answering.text if about.answering is not None else about.title
-            query: Vector | None = None
-            if self.embedder is not None:
-                query = self.embedder.vector(f"{asked} {about.description}"[:500], purpose="query")
             chosen = recall(
                 kept,
                 now=now,
-                query=query,
+                query=self._query(about),
                 person=about.mentionable[0],
                 limit=limit,
                 half_life_days=half_life,
             )
         lines = (bounded(memory.line(), self.settings.max_chars) for memory in chosen)
         return tuple(dict.fromkeys(lines))  # a thought had twice is remembered once
+
+    def _query(self, about: PostSeen) -> Vector | None:
+        """What the memories bearing on a text about ``about`` are looked up by. A reply's:
+        the answered comment as the identity check embeds it (``asked_text``), one
+        embedding for both. A comment's: the post's caption and description, which every
+        agent commenting on the post asks for alike (the embedder's cache embeds it once)."""
+        if self.embedder is None:
+            return None
+        if about.answering is not None:
+            return self.embedder.vector(asked_text(about.answering.text), purpose="query")
+        return self.embedder.vector(f"{about.title} {about.description}"[:500], purpose="query")
 
     def echo_check(
         self,

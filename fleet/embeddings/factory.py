@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from fleet.embeddings.cached import CachedEmbedder
 from fleet.embeddings.degrading import DegradingEmbedder, checked_at_start
 from fleet.embeddings.local import DIMENSIONS, LocalEmbedder
 from fleet.embeddings.openai import OpenAIEmbedder
@@ -24,7 +25,7 @@ def build_embedder(
                 f"FLEET_EMBEDDINGS__DIMENSIONS is {settings.dimensions}, but the local model "
                 f"multilingual-e5-small answers {DIMENSIONS}"
             )
-        return LocalEmbedder()
+        return LocalEmbedder(parallel=settings.local_parallel)
     assert settings.base_url is not None  # the settings refuse openai without it
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
     return OpenAIEmbedder(
@@ -42,10 +43,12 @@ def start_embedder(
 ) -> DegradingEmbedder | None:
     """The embedder, probed once: a wrong vector size is refused here (ConfigError naming
     the model); one that does not answer starts degraded. The local model is loaded
-    lazily (its size is known), so a process that never embeds never loads it."""
+    lazily (its size is known), so a process that never embeds never loads it. Behind
+    a bounded cache (``CachedEmbedder``): a text the process embedded lately is not
+    embedded again."""
     embedder = build_embedder(settings, client=client)
     if embedder is None:
         return None
     if isinstance(embedder, LocalEmbedder):
-        return DegradingEmbedder(embedder)
-    return checked_at_start(embedder, expected=settings.dimensions)
+        return DegradingEmbedder(CachedEmbedder(embedder))
+    return checked_at_start(CachedEmbedder(embedder), expected=settings.dimensions)

