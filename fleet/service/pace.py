@@ -150,7 +150,7 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     """Mark the agents a person's comment waits on, from the counts the gallery shows:
     on an agent's post, the comments beyond the fleet's own are people's, and those
     beyond the fleet's replies to people wait. Their next session opens by answering
-    (``fleet.core.timeline``), as a person's phone calls them back to the app. How many
+    (``fleet.core.sessions``), as a person's phone calls them back to the app. How many
     agents people wait on.
 
     From counts, without reading a comment: a person's answer to another agent's

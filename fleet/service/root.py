@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from fleet.content.guard.claims import HumanClaimCheck
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
+    from fleet.core.back_pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
-    from fleet.core.timeline import BackPressure
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.port import ImageSource
     from fleet.gallery.provenance import ProvenanceCheck
@@ -504,11 +504,11 @@ class Fleet:
 
     def back_pressure(self) -> BackPressure:
         """The gallery limit's load as back-pressure on the decider (``fleet.core.
-        pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
+        back_pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
         as if nothing pushed back; the limit itself still holds)."""
         import redis
 
-        from fleet.core.timeline import NO_PRESSURE, back_pressure
+        from fleet.core.back_pressure import NO_PRESSURE, back_pressure
 
         if self.settings.redis_url is None:
             return NO_PRESSURE
