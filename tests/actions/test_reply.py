@@ -133,6 +133,9 @@ def _kit(fleet: Fleet, gallery: Gallery, **changes: object) -> ActionKit:
         settings=ActionSettings(),
         limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
+        # What the reply's choice saw reaches the root's listeners: the impact
+        # experiment's sightings, the honesty ledger's questions.
+        events=fleet.events,
     )
     return replace(kit, **changes)  # type: ignore[arg-type]
 
