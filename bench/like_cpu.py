@@ -70,7 +70,10 @@ TABLES = ("agent_activities", "engagements")
 
 # Where a like's time goes, by the module its functions live in (first match wins).
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("answer parsing", ("http/client", "email/", "httpx/", "h11/", "fleet/gallery/wire")),
+    (
+        "answer parsing",
+        ("http/client", "email/", "httpx/", "h11/", "fleet/gallery/wire", "fleet/gallery/answers"),
+    ),
     ("gallery client", ("fleet/gallery/",)),
     (
         "target choice",
