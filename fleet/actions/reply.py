@@ -26,8 +26,8 @@ from fleet.actions.common import (
 from fleet.actions.consent_book import ConsentBook
 from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
-from fleet.content.guard.identity import discloses
 from fleet.content.guard.identity_intent import IdentityIntent
+from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.budget import usage_record
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import CommentDraft, CommentSeen, PostSeen

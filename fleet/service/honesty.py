@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from fleet.activities import identity
 from fleet.content.guard.guard import readable
-from fleet.content.guard.identity import human_claim
+from fleet.content.guard.human_claim import human_claim
 from fleet.gallery.port import GalleryPost
 from fleet.infra.link_check import LinkAnswer, check_link
 from fleet.infra.logs import get_logger

@@ -16,7 +16,7 @@ from fleet.actions.consent_book import ConsentBook
 from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.kit import Targeting
 from fleet.activities import identity
-from fleet.content.guard.identity import discloses
+from fleet.content.guard.truthful_answer import discloses
 from fleet.core.consent import PersonConsent
 from fleet.core.holdout import arm
 from fleet.core.kinds import ActionKey
