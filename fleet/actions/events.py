@@ -1,9 +1,9 @@
 """The facts one part of a process tells the others, each an event of isolated listeners.
 
-Locust's contract (``locust/event.py``): an ``EventHook`` per event, its listeners added
-where the process is put together (``add_listener``, at the composition root,
-``fleet.service.root``) and called by ``fire`` with the event's keyword arguments, in the
-order added. One that raises is logged and the next is called: a listener's failure never
+Locust's contract (its ``EventHook`` and ``Events``): an ``EventHook`` per event, its
+listeners added where the process is put together (``add_listener``, at the composition
+root, ``fleet.service.root``) and called by ``fire`` with the event's keyword arguments,
+in the order added. One that raises is logged and the next is called: a listener's failure never
 skips the others, nor what the code that fired the event does after. (An ``Interrupt``,
 such as a task's time limit, is no failure of a listener: it passes, as Locust lets its own
 control-flow exceptions pass.) ``Events`` names the events and documents the keyword
