@@ -7,24 +7,23 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING
-
-from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
-from fleet.actions.consent_book import ConsentBook, still_welcome
-from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout_view import HoldoutView
+from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.taste import Candidate, appeal, choose_target
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
+
+# Where ``fleet/actions/perform.py`` imports it from (issue 69: its home is now
+# ``fleet.actions.choice_needs``); the merger moves that import.
+from fleet.actions.choice_needs import Choosing as Choosing  # isort: skip
 
 # The reply's choice, where ``fleet/actions/perform.py`` still imports it from: that module
 # is changed in parallel (issue 69, the key typed end to end). Once it imports
@@ -33,46 +32,6 @@ from fleet.actions.reply_choice import answerable as answerable  # isort: skip
 from fleet.actions.reply_choice import choose_comment as choose_comment  # isort: skip
 
 log = get_logger(__name__)
-
-
-if TYPE_CHECKING:
-    from fleet.actions.events import Events
-    from fleet.actions.interests import Interests
-    from fleet.content.guard.identity_intent import IdentityIntent
-    from fleet.core.taste import Weights, Welcome
-    from fleet.gallery.port import Gallery
-    from fleet.infra.persona_files import PersonaCatalogue
-    from fleet.settings import ActionSettings
-
-
-@dataclass(frozen=True, slots=True)
-class Choosing:
-    """What the choice of a target reads, and no more: the ledger, the gallery this
-    delivery calls (a batch's, its calls admitted at once), the personas, the clock, the
-    hourly cap, the human share and the page's size (``settings``), whether a comment
-    asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
-    the welcome, the holdout, people's consent; the events it tells what it saw. Built
-    from the kit in one place (``fleet.actions.perform.choosing``), as a handler's needs
-    are."""
-
-    sessions: sessionmaker[Session]
-    gallery: Gallery
-    personas: PersonaCatalogue
-    now: Callable[[], datetime]
-    settings: ActionSettings
-    identity: IdentityIntent
-    feed_snapshot: FeedSnapshot
-    taste: Weights | None = None
-    interests: Interests | None = None
-    welcome: Welcome | None = None
-    holdout: HoldoutView | None = None
-    consent: ConsentBook | None = None
-    # What target choice saw is told here (None: to nobody).
-    events: Events | None = None
-
-    def ranking(self) -> Interests | None:
-        """The interests taste ranks by (None: no taste, or no vectors to rank by)."""
-        return self.interests if self.taste is not None else None
 
 
 def target_of(choosing: Choosing, claim: Claim, kind: str) -> GalleryPost:

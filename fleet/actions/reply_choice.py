@@ -26,7 +26,7 @@ from fleet.gallery.port import GalleryComment
 from fleet.infra.logs import get_logger
 
 if TYPE_CHECKING:
-    from fleet.actions.choosing import Choosing
+    from fleet.actions.choice_needs import Choosing
 
 log = get_logger(__name__)
 
