@@ -61,7 +61,8 @@ from typing import Any
 
 from bench.realism import DEFAULT_START, agent_seed
 from fleet.core.kinds import KINDS, Action
-from fleet.core.timeline import Rhythm, expected_actions
+from fleet.core.rhythm import Rhythm
+from fleet.core.timeline import expected_actions
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
 ROOT = Path(__file__).resolve().parents[1]

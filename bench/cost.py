@@ -76,7 +76,8 @@ from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, ContentWriter, PlanAsk, PostSeen, Usage
 from fleet.core.persona import Action, Persona
-from fleet.core.timeline import Rhythm, simulate
+from fleet.core.rhythm import Rhythm
+from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings
 from tests.messages_api import MessagesAPI

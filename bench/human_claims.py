@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--words-only", action="store_true", help="no embedder")
     options = parser.parse_args(argv)
-    from fleet.content.guard.identity import human_claim
+    from fleet.content.guard.human_claim import human_claim
 
     checks: dict[str, Callable[[str], str | None]] = {"words": human_claim}
     bank: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fleet.content.guard.identity import discloses
+from fleet.content.guard.truthful_answer import discloses
 from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
 from fleet.service.honesty import human_claims, identity_answers

@@ -7,7 +7,7 @@ over the weeks) and post a first picture. Fleet sees them as the pace's reading 
 records it in its own database (SQLite, migrated to head). The fleet's welcome is
 simulated: a first comment 10 minutes plus an exponential delay (mean 50 minutes) after a
 newcomer's first post, for every newcomer target choice does not spare
-(``fleet.actions.choosing.HoldoutView``, the filter agents use); none for the others.
+(``fleet.actions.holdout_view.HoldoutView``, the filter agents use); none for the others.
 Then each newcomer behaves by the sandbox's model (``fleet_sandbox.behaviour``), whose
 planted effect (``--effect``, points of return after a first comment within a day) is
 what the report must recover; their posts and comments are seen as the readings and the

@@ -70,9 +70,21 @@ TABLES = ("agent_activities", "engagements")
 
 # Where a like's time goes, by the module its functions live in (first match wins).
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("answer parsing", ("http/client", "email/", "httpx/", "h11/", "fleet/gallery/wire")),
+    (
+        "answer parsing",
+        ("http/client", "email/", "httpx/", "h11/", "fleet/gallery/wire", "fleet/gallery/answers"),
+    ),
     ("gallery client", ("fleet/gallery/",)),
-    ("target choice", ("fleet/actions/choosing", "fleet/activities/kept_targets")),
+    (
+        "target choice",
+        (
+            "fleet/actions/choosing",
+            "fleet/actions/feed_snapshot",
+            "fleet/actions/holdout_view",
+            "fleet/actions/consent_book",
+            "fleet/activities/kept_targets",
+        ),
+    ),
     ("taste", ("fleet/core/taste", "fleet/core/interests", "fleet/actions/interests")),
     ("sqlalchemy", ("sqlalchemy/",)),
     ("psycopg", ("psycopg/", "psycopg_")),

@@ -42,8 +42,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fleet.core.activity_level import ACTIVITY_BOUNDS, SET_ACTIVITY_BOUNDS
 from fleet.core.persona import Action, Persona
-from fleet.core.timeline import ACTIVITY_BOUNDS, SET_ACTIVITY_BOUNDS, Rhythm, local_day, simulate
+from fleet.core.quotas import local_day
+from fleet.core.rhythm import Rhythm
+from fleet.core.timeline import simulate
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
 DEFAULT_START = "2026-10-19T00:00:00+00:00"  # Europe leaves summer time on 10-25, the US on 11-01

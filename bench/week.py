@@ -80,8 +80,8 @@ from bench.community import NEAR_DUPLICATE, START, People, newcomer_arrivals
 from bench.pipeline_stack import ADMIN, REDIS
 from bench.pipeline_util import _children, _memory_kib, _percentile
 from bench.week_clock import VARIABLE, ScaledClock
+from fleet.core.activity_clock import ActivityClock
 from fleet.core.persona import Persona
-from fleet.core.timeline import ActivityClock
 from fleet.db.models import AgentActivity, MemoryRow, PaceReading
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.queue import ping_workers

@@ -20,11 +20,11 @@ FleetError
 │   │   └── ReplyRefused    the model's answer unusable after one repair; carries the usage
 │   │                       (fleet.content.llm.base)
 │   ├── GalleryRefused      the gallery refused a call a retry cannot change (a 4xx)
-│   │                       (fleet.gallery.wire)
+│   │                       (fleet.gallery.answers)
 │   ├── TokenRefused        the platform refused an agent's token (401): the agent is set
 │   │                       aside until a new one is set (fleet.gallery.credentials)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises
-│                           (fleet.gallery.wire)
+│                           (fleet.gallery.answers)
 ├── Skip                    nothing to do; acknowledge quietly
 │   └── ContentSkipped      the guard refused both drafts; carries the usage
 │                           (fleet.content.guard.guard)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fleet.actions.choosing import ConsentBook, still_welcome
 from fleet.actions.common import (
     Accounts,
     Effect,
@@ -24,6 +23,7 @@ from fleet.actions.common import (
     seen,
     stop_for_review,
 )
+from fleet.actions.consent_book import ConsentBook, still_welcome
 from fleet.actions.planning import as_content, await_plan, planned_comment, planned_targets
 from fleet.activities import Claim
 from fleet.content.guard.guard import Verdict, guarded_comment

@@ -25,8 +25,8 @@ from fleet.content.llm.budget import usage_record
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.core.memory import MemoryKind
 from fleet.errors import Skip, UnderReview
+from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.port import Gallery, GalleryPost
-from fleet.gallery.wire import GalleryRefused
 from fleet.infra.persona_files import PersonaCatalogue
 
 # What a handler made, returned when it succeeds: the activity's result (the post's id,

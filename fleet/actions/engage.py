@@ -7,7 +7,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.actions.choosing import ConsentBook, FeedSnapshot, still_welcome
 from fleet.actions.common import (
     Accounts,
     Billing,
@@ -21,6 +20,8 @@ from fleet.actions.common import (
     seen,
     stop_for_review,
 )
+from fleet.actions.consent_book import ConsentBook, still_welcome
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.planning import make_plan, says, session_of
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of

@@ -6,8 +6,8 @@ the clock) and a few small frozen groups of what belongs together: what bounds a
 publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
 calls admitted at once) is handed to the handlers beside it (``fleet.actions.perform``),
 and every way a delivery ends actions fires one action-ended event (``action_ended``, an
-``EventHook`` whose listeners run isolated: the LLM charges, the memories and posts'
-vectors, this live feed; ``fleet.actions.perform``).
+``EventHook`` of ``fleet.actions.events`` whose listeners run isolated: the LLM charges,
+the memories and posts' vectors, this live feed; ``fleet.actions.perform``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions.choosing import ConsentBook, FeedSnapshot, HoldoutView
 from fleet.actions.common import NoBudget, Spending
+from fleet.actions.consent_book import ConsentBook
+from fleet.actions.events import EventHook, Events
+from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.content.guard.guard import ContentGuard
@@ -29,7 +32,6 @@ from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
-from fleet.infra.logs import get_logger
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 
@@ -46,57 +48,6 @@ __all__ = [
 ]
 
 Event = dict[str, Any]
-
-log = get_logger("fleet.events")
-
-# An event and its listeners, each isolated from the others (Locust's ``EventHook``).
-#
-# A listener is added where the process is put together (``add_listener``, at the
-# composition root) and called by ``fire`` with the event's documented keyword arguments,
-# in the order added. One that raises is logged and the next is called: a listener's
-# failure never skips the others, nor what the code that fired the event does after.
-# (An ``Interrupt``, such as a task's time limit, is no failure of a listener: it passes,
-# as Locust lets its own control-flow exceptions pass.)
-
-Listener = Callable[..., None]
-
-
-class EventHook:
-    """An event's listeners: ``add_listener``, ``remove_listener``, ``fire(**kwargs)``."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._listeners: list[Listener] = []
-
-    def add_listener(self, listener: Listener) -> Listener:
-        """Call ``listener`` (with the event's keyword arguments) each time it fires; the
-        listener returned, so that this serves as a decorator."""
-        self._listeners.append(listener)
-        return listener
-
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
-    @property
-    def listeners(self) -> tuple[Listener, ...]:
-        return tuple(self._listeners)
-
-    def fire(self, **kwargs: Any) -> int:
-        """Call every listener with ``kwargs``, in the order added; one that raises is
-        logged and the next called. How many raised."""
-        failed = 0
-        for listener in tuple(self._listeners):
-            try:
-                listener(**kwargs)
-            except Exception as error:  # isolated: the others and the caller go on
-                failed += 1
-                log.error(
-                    "event listener failed",
-                    event_name=self.name,
-                    listener=getattr(listener, "__qualname__", repr(listener))[:120],
-                    error=f"{type(error).__name__}: {error}"[:300],
-                )
-        return failed
 
 
 def _nowhere(event: Event) -> None:
@@ -154,7 +105,7 @@ class Authorship:
 
 @dataclass(frozen=True, slots=True)
 class Targeting:
-    """What the choice of a target weighs (``fleet.actions.choosing``): the feeds' page a
+    """What the choice of a target weighs (``fleet.actions.choosing``, ``reply_choice``): the feeds' page a
     process shares for a few seconds, taste and the vectors it ranks by (None: uniform
     choice, as before taste), the fleet's welcome budget on a person's post by its age
     (None: only the hourly cap), and whom no agent singles out: the impact experiment's
@@ -204,3 +155,6 @@ class ActionKit:
     # The action-ended event, its listeners added by the composition root
     # (``fleet.actions.perform``; None: ``perform.LISTENERS``).
     action_ended: EventHook | None = None
+    # The process's events (``fleet.actions.events``): what target choice saw, fired to
+    # the listeners the composition root added (None: nobody listens).
+    events: Events | None = None

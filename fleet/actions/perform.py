@@ -127,6 +127,7 @@ def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
         targeting.welcome,
         targeting.holdout,
         targeting.consent,
+        kit.events,
     )
 
 

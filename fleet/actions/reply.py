@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleet.actions import comment as commenting
-from fleet.actions.choosing import ConsentBook
 from fleet.actions.common import (
     Accounts,
     Effect,
@@ -24,10 +23,11 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
+from fleet.actions.consent_book import ConsentBook
 from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
-from fleet.content.guard.identity import discloses
 from fleet.content.guard.identity_intent import IdentityIntent
+from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.budget import usage_record
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import CommentDraft, CommentSeen, PostSeen
@@ -48,7 +48,7 @@ class ReplyNeeds:
     gallery: Gallery  # the answered post, the reply, and its comments (an answer lost)
     review_kinds: Collection[str]
     # The comment to answer and its post's id: the one kept on the activity, or a fresh
-    # choice among those waiting on the agent (``fleet.actions.choosing.choose_comment``).
+    # choice among those waiting on the agent (``fleet.actions.reply_choice.choose_comment``).
     choose_comment: Callable[[Claim], tuple[GalleryComment, str]]
     # Whether a person's comment asks what the agent is (keywords, then the embedder).
     identity: IdentityIntent = field(default_factory=lambda: IdentityIntent(None))

@@ -12,6 +12,17 @@ from fleet.activities.commands import (
     release,
     save_progress,
 )
+from fleet.activities.counts import (
+    action_counts,
+    dead_letter_count,
+    dead_letter_reasons,
+    dead_letters_open,
+    hourly_counts,
+    outcome_totals,
+    provenance_counts,
+    week_outcomes,
+    week_posts,
+)
 from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
 from fleet.activities.holds import (
     active_hold,
@@ -61,28 +72,19 @@ from fleet.activities.views import (
     Hold,
     Tally,
     TargetKept,
-    action_counts,
     admirers,
     admirers_of,
-    dead_letter_count,
-    dead_letter_reasons,
     dead_letters_of,
-    dead_letters_open,
     engaged_posts,
     get_dead_letter,
-    hourly_counts,
     list_dead_letters,
     newest_posts_by,
-    outcome_totals,
     own_comments,
     own_posts,
-    provenance_counts,
     recent_texts,
     recent_texts_of,
     standing_of,
     tallies,
-    week_outcomes,
-    week_posts,
 )
 
 __all__ = [

@@ -187,7 +187,7 @@ def owed(session: Session, agent_ids: Collection[int], *, since: datetime) -> di
     if not agent_ids:
         return {}
     # Any reply of the agent's under way: decided, it has no target until its task
-    # chooses one (the question first, ``fleet.actions.choosing.choose_comment``).
+    # chooses one (the question first, ``fleet.actions.reply_choice.choose_comment``).
     under_way = exists().where(
         _ACTIVITIES.c.agent_id == _QUESTIONS.c.agent_id,
         _ACTIVITIES.c.action == "reply",

@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, NewAgents, Transition
+from fleet.core.activity_level import SET_ACTIVITY_BOUNDS
 from fleet.core.memory import PUBLISHED, Memory, MemoryKind, to_forget
 from fleet.core.names import Birth, capacity, identity
 from fleet.core.persona import Action, effective_interval, effective_weights
 from fleet.core.review import ReviewMode
-from fleet.core.timeline import SET_ACTIVITY_BOUNDS
 from fleet.core.vectors import Vector, from_bytes, to_bytes
 from fleet.db.engine import insert_ignoring, update_rows
 from fleet.db.models import Agent, MemoryRow

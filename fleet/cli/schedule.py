@@ -14,8 +14,10 @@ from rich.text import Text
 
 from fleet.cli.context import fleet_as_is, fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json, print_table
+from fleet.core.activity_clock import ActivityClock
+from fleet.core.activity_level import mean_daily_rates
 from fleet.core.persona import Action, Persona
-from fleet.core.timeline import ActivityClock, mean_daily_rates, simulate
+from fleet.core.timeline import simulate
 from fleet.errors import InputError
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.service.schedule import agent_day, day_bounds, first_monday

@@ -23,7 +23,7 @@ budget, 31 days for a monthly one, the probe interval (``pause_seconds``) for a 
 further ``resetAt`` or ``Retry-After`` is logged as a problem and said in the wait's
 reason (so in the fleet hold's). Answers are bounded: ``max_answer_bytes`` per call, no
 content encoding (none is asked for), at most ``limit`` items of a page, strings clipped
-to the API's limits (``fleet.gallery.wire``).
+to the API's limits (``fleet.gallery.answers``).
 
 Every effectful call carries the action's key as ``Idempotency-Key``. A like means "make
 sure it is liked": the like endpoint is a toggle, so when its answer says ``liked: false``
@@ -52,23 +52,9 @@ import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child w
 import httpx
 
 from fleet.errors import Deferred, TransientError
-from fleet.gallery.client_follows import FollowCalls
-from fleet.gallery.consent import (
-    LABEL,
-    MAX_PAGES,
-    MAX_READ_SECONDS,
-    PAGE,
-    ConsentRead,
-    Disclosure,
-    disclosure_of,
-    named,
-    read_page,
-)
-from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
-from fleet.gallery.wire import (
+from fleet.gallery.answers import (
     MAX_URL,
     Answered,
-    Wire,
     _comment,
     _count,
     _detail,
@@ -84,12 +70,22 @@ from fleet.gallery.wire import (
     gallery_body,
     json_of,
 )
-from fleet.gallery.wire import (
-    GalleryRefused as GalleryRefused,
+from fleet.gallery.answers import GalleryRefused as GalleryRefused
+from fleet.gallery.answers import MalformedAnswer as MalformedAnswer
+from fleet.gallery.client_follows import FollowCalls
+from fleet.gallery.consent import (
+    LABEL,
+    MAX_PAGES,
+    MAX_READ_SECONDS,
+    PAGE,
+    ConsentRead,
+    Disclosure,
+    disclosure_of,
+    named,
+    read_page,
 )
-from fleet.gallery.wire import (
-    MalformedAnswer as MalformedAnswer,
-)
+from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.gallery.wire import Wire
 from fleet.infra import bounded
 from fleet.infra.redaction import redact
 from fleet.settings import DisclosureSettings, GallerySettings

@@ -17,8 +17,7 @@ from functools import partial
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from fleet.gallery.port import MAX_FOLLOW_LIST, Followed, GalleryPost, GalleryUser, Reacted
-from fleet.gallery.wire import (
+from fleet.gallery.answers import (
     MAX_ID,
     MAX_REACTIONS,
     MAX_USERNAME,
@@ -33,6 +32,7 @@ from fleet.gallery.wire import (
     clip,
     reaction_counts,
 )
+from fleet.gallery.port import MAX_FOLLOW_LIST, Followed, GalleryPost, GalleryUser, Reacted
 
 log = logging.getLogger("fleet.gallery")
 

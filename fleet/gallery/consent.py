@@ -6,7 +6,7 @@ in at most ``MAX_READ_SECONDS``. An entry that names a person but says something
 unreadable about them (or a username longer than a handle may be) makes that person
 unreadable (never engaged); an entry that names no one, a page that repeats a person
 already read (a gallery that ignores the paging), or a list past a bound fails the whole
-read (no person is engaged until a read succeeds: ``fleet.actions.choosing``).
+read (no person is engaged until a read succeeds: ``fleet.actions.consent_book``).
 
 The list is paged by a stable key, the last username read (``after``, docs/gallery-api.md),
 with ``offset`` beside it for a gallery that only pages by offset: a person who leaves the
@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from fleet.core.consent import INTERACTIONS, Interactions, PersonConsent
-from fleet.gallery.wire import MAX_USERNAME, MalformedAnswer, _parse_time, clip
+from fleet.gallery.answers import MAX_USERNAME, MalformedAnswer, _parse_time, clip
 
 MAX_PEOPLE = 100_000
 MAX_BLOCKS = 1_000
@@ -93,7 +93,7 @@ def named(entry: object) -> str:
 def person_of(entry: object) -> tuple[str, PersonConsent | None]:
     """(handle, consent) of one entry of the list; consent None when it cannot be read.
     A username longer than a handle makes the person unreadable under the name a post of
-    theirs shows (clipped as ``fleet.gallery.wire`` clips it): never engaged.
+    theirs shows (clipped as ``fleet.gallery.answers`` clips it): never engaged.
 
     Raises MalformedAnswer when the entry names no one."""
     name = named(entry)

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 import httpx
 
 from fleet.errors import PermanentError, TransientError
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.infra import bounded
 from fleet.infra.redaction import redact
 

@@ -15,12 +15,12 @@ import time
 from typing import Any
 
 from fleet.errors import PermanentError
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.consent import LABEL, ConsentRead, Disclosure
 from fleet.gallery.mastodon_reading import MAX_KEPT, StatusReader
 from fleet.gallery.mastodon_text import text_of
 from fleet.gallery.mastodon_wire import MAX_PAGES, PAGE
 from fleet.gallery.port import GalleryUser
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
 from fleet.settings import DisclosureSettings
 
 log = logging.getLogger("fleet.gallery.mastodon")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fleet.errors import TransientError
+from fleet.gallery.answers import _count, _read
 from fleet.gallery.mastodon_accounts import AgentAccounts
 from fleet.gallery.port import Liked
-from fleet.gallery.wire import _count, _read
 
 
 class Favourites(AgentAccounts):

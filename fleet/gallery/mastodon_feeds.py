@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.mastodon_reading import StatusReader
 from fleet.gallery.mastodon_wire import MAX_PAGES, PAGE
 from fleet.gallery.port import GalleryPost, Sort
-from fleet.gallery.wire import GalleryRefused
 
 log = logging.getLogger("fleet.gallery.mastodon")
 

@@ -29,6 +29,14 @@ from urllib.parse import quote
 
 import httpx
 
+from fleet.gallery.answers import (
+    MAX_ID,
+    GalleryRefused,
+    MalformedAnswer,
+    _count,
+    _id,
+    _read,
+)
 from fleet.gallery.mastodon_text import opted_out
 from fleet.gallery.port import (
     FAVOURITE,
@@ -38,14 +46,6 @@ from fleet.gallery.port import (
     GalleryUser,
     Liked,
     Reacted,
-)
-from fleet.gallery.wire import (
-    MAX_ID,
-    GalleryRefused,
-    MalformedAnswer,
-    _count,
-    _id,
-    _read,
 )
 
 log = logging.getLogger("fleet.gallery.mastodon")

@@ -19,11 +19,7 @@ import httpx
 
 from fleet.core.consent import PersonConsent
 from fleet.errors import PermanentError, TransientError
-from fleet.gallery.consent import MAX_HANDLE, MAX_PEOPLE
-from fleet.gallery.mastodon_text import opted_out, text_of
-from fleet.gallery.mastodon_wire import MastodonSession
-from fleet.gallery.port import Credentials, GalleryComment, GalleryPost
-from fleet.gallery.wire import (
+from fleet.gallery.answers import (
     MAX_COMMENT,
     MAX_DESCRIPTION,
     MAX_ID,
@@ -36,6 +32,10 @@ from fleet.gallery.wire import (
     _time,
     clip,
 )
+from fleet.gallery.consent import MAX_HANDLE, MAX_PEOPLE
+from fleet.gallery.mastodon_text import opted_out, text_of
+from fleet.gallery.mastodon_wire import MastodonSession
+from fleet.gallery.port import Credentials, GalleryComment, GalleryPost
 from fleet.settings import GallerySettings
 
 log = logging.getLogger("fleet.gallery.mastodon")

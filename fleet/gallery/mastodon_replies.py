@@ -11,11 +11,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+from fleet.gallery.answers import MAX_COMMENT, MalformedAnswer, _read
 from fleet.gallery.mastodon_accounts import AgentAccounts
 from fleet.gallery.mastodon_text import same_words, text_of
 from fleet.gallery.mastodon_wire import PAGE
 from fleet.gallery.port import GalleryComment
-from fleet.gallery.wire import MAX_COMMENT, MalformedAnswer, _read
 
 log = logging.getLogger("fleet.gallery.mastodon")
 

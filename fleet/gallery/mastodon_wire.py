@@ -35,15 +35,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from fleet.errors import Deferred, TransientError
-from fleet.gallery.credentials import refused
-from fleet.gallery.mastodon_text import text_of
-from fleet.gallery.port import Credentials
-from fleet.gallery.wire import (
+from fleet.gallery.answers import (
     MAX_URL,
     Answered,
     GalleryRefused,
     MalformedAnswer,
-    Wire,
     _detail,
     _retry_after,
     _time,
@@ -51,6 +47,10 @@ from fleet.gallery.wire import (
     gallery_body,
     json_of,
 )
+from fleet.gallery.credentials import refused
+from fleet.gallery.mastodon_text import text_of
+from fleet.gallery.port import Credentials
+from fleet.gallery.wire import Wire
 from fleet.infra import bounded
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings

@@ -30,8 +30,8 @@ from xml.etree import ElementTree
 import httpx
 
 from fleet.errors import FleetError, TransientError, from_extra
+from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import _tls as tls
-from fleet.gallery.wire import MalformedAnswer
 from fleet.infra import bounded
 
 if TYPE_CHECKING:

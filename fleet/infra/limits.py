@@ -3,7 +3,7 @@
 Waiting on a limit is deferral, not failure: an empty bucket raises ``RateLimited``, an
 open breaker ``CircuitOpen`` (both ``Deferred(scope="call")``), with the time at which
 trying again makes sense. A bucket also keeps its load (what it was asked for and what it
-refused, lately): the back-pressure the decider reads (``fleet.core.timeline``).
+refused, lately): the back-pressure the decider reads (``fleet.core.back_pressure``).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 
 import redis
 
-from fleet.core.timeline import LimiterLoad
+from fleet.core.back_pressure import LimiterLoad
 from fleet.errors import CircuitOpen, RateLimited
 
 # One atomic step on Redis's own clock (workers' clocks may differ): unless the breaker
 # (KEYS[1] open flag, KEYS[2] failure count; '' for none) is open, refill each bucket
 # (KEYS[3..]) and take what is wanted from all of them, or from none when one is short.
 # ARGV: per bucket rate, burst, wanted, window, counted. The bucket's load is counted too
-# (``fleet.core.timeline``): the tokens asked for and those refused, two sums decaying
+# (``fleet.core.back_pressure``): the tokens asked for and those refused, two sums decaying
 # with the window as time constant; a refusal is not counted when ``counted`` is 0 (a
 # batch's advance, whose calls then ask one by one). Returns {open ms left, seconds to
 # wait, failures}.

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from fleet.core.activity_clock import ActivityClock
 from fleet.core.names import handle_clashes
 from fleet.core.persona import ActionWeights, Persona
-from fleet.core.timeline import ActivityClock, Rhythm
+from fleet.core.rhythm import Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
 # The personas that ship inside the package (``fleet/personas/*.toml``); FLEET_PERSONAS_DIR

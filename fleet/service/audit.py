@@ -299,7 +299,7 @@ class _Authors:
 
 def human_claims(scope: Scope) -> Finding:
     """Published texts claiming to be human: short at any (the guard's own check,
-    ``fleet.content.guard.identity.human_claim``, over every text the fleet published in
+    ``fleet.content.guard.human_claim.human_claim``, over every text the fleet published in
     the window)."""
     from fleet.service import honesty
 

@@ -1,9 +1,9 @@
 """Honesty's use cases (issue 48): questions about what an agent is, found and answered,
 and the audit's two counts.
 
-``scan_identity_questions`` reads the comments where people wait on an agent (the pace
-task's scan) and keeps those that ask what it is: the agent then owes a truthful answer,
-which its next tick gives whatever its quotas and budget say (``fleet.agents.heartbeat``).
+``scan_identity_questions`` reads the comments where people wait on an agent and keeps
+those that ask what it is (``fleet.service.identity_questions``, which listens to the pace
+task's reading): the agent then owes a truthful answer.
 ``human_claims`` runs the guard's check of a claim to be human (words, then meaning:
 ``Fleet.claim_check``) over every text the fleet published; ``identity_answers`` counts
 the questions asked, those answered truthfully (the answer says the account is automated,
@@ -19,80 +19,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fleet.activities import identity
-from fleet.agents.queries import ids_of
 from fleet.content.guard.guard import readable
-from fleet.content.guard.identity import human_claim
-from fleet.core.answering import turned_away
-from fleet.errors import Deferred, PermanentError, TransientError
-from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.content.guard.human_claim import human_claim
+from fleet.gallery.port import GalleryPost
 from fleet.infra.link_check import LinkAnswer, check_link
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet
 
 log = get_logger(__name__)
 
-# The posts read in one scan, newest first: each is one read of its comments.
-POSTS_READ = 30
-COMMENTS_READ = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int:
     """Read the comments on these agents' posts (where people wait: ``fleet.service.pace.
     waiting_posts``), keep people's unanswered comments that ask the post's author what
-    it is. How many questions were new. A post the gallery will not give is left for the
-    next scan."""
-    posts = sorted(waiting, key=lambda p: p.created_at, reverse=True)[:POSTS_READ]
-    if not posts:
-        return 0
-    ids = ids_of(fleet.sessions, {p.username for p in posts})
-    intent = fleet.identity_intent
-    found: list[identity.QuestionSeen] = []
-    gallery = fleet.open_gallery()
-    try:
-        book = fleet.consent_book(gallery)
-        consent = None if book is None else book.current()
-        for post in posts:
-            agent_id = ids.get(post.username)
-            if agent_id is None:
-                continue
-            try:
-                comments = gallery.comments(
-                    agent=post.username, post_id=post.id, limit=COMMENTS_READ
-                )
-            except Deferred:
-                break  # the gallery's limit: the next scan goes on
-            except (TransientError, PermanentError) as error:
-                log.info("identity scan: a post left out", post=post.id, reason=str(error)[:200])
-                continue
-            for comment in _unanswered_people(comments, post.username):
-                if intent.asks(comment.content):
-                    # A person who said no to this agent is owed nothing: kept, closed.
-                    said_no = consent is not None and turned_away(
-                        consent, post.username, comment.username
-                    )
-                    found.append(
-                        identity.QuestionSeen(
-                            agent_id,
-                            comment.id,
-                            post.id,
-                            comment.created_at,
-                            asker=comment.username,
-                            said_no=said_no,
-                        )
-                    )
-    finally:
-        if fleet.gallery is None:
-            gallery.close()
-    return identity.note_questions(fleet.sessions, found, now=fleet.clock.now())
-
-
-def _unanswered_people(comments: Sequence[GalleryComment], author: str) -> list[GalleryComment]:
-    """People's comments on ``author``'s post that ``author`` has not answered."""
-    answered = {c.parent_id for c in comments if c.username == author}
-    return [
-        c for c in comments if not c.user_is_agent and c.username != author and c.id not in answered
-    ]
+    it is (``fleet.service.identity_questions``, the pace's listener). How many questions
+    were new."""
+    return fleet.identity_questions.scan(waiting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,16 @@
 """Does engagement help? The newcomer holdout's use cases (docs/impact.md): recording the
 people the pace's reading of the gallery finds, and the impact report.
 
-People are seen where the fleet's pace is measured (``fleet.service.pace``): the newest
-posts of the last two days, read as an agent, through the gallery's public API. Each
-person's posts are kept as seen; a person seen for the first time in the experiment is
-assigned an arm (``fleet.core.holdout``) and recorded once.
+People are seen where the fleet's pace is measured (``fleet.service.pace``) and where a
+reply reads the comments around its agent: both fire what they saw, and the experiment's
+listener keeps it (``fleet.service.sightings``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fleet import activities
@@ -31,45 +30,16 @@ OptedOut = Callable[[], Collection[str]]
 
 def record_people(fleet: Fleet, posts: Sequence[GalleryPost]) -> int:
     """Keep people's posts among ``posts`` and assign those the experiment does not hold
-    yet; how many were newly assigned. Nothing is recorded while the holdout is off
-    (a share of 0): assignments begin when an experiment does."""
-    impact = fleet.settings.impact
-    if impact.holdout_share <= 0:
-        return 0
-    theirs = [p for p in posts if not p.user_is_agent and p.user_id]
-    if not theirs:
-        return 0
-    activities.record_sightings(
-        fleet.sessions,
-        [activities.Sighting("post", p.id, p.user_id, p.created_at) for p in theirs],
-    )
-    people: dict[str, tuple[str, datetime]] = {}
-    for p in sorted(theirs, key=lambda p: p.created_at):
-        people.setdefault(p.user_id, (p.username, p.created_at))
-    new = activities.assign_people(
-        fleet.sessions,
-        people,
-        experiment=impact.experiment,
-        share=impact.holdout_share,
-        now=fleet.clock.now(),
-    )
-    return len(new)
+    yet; how many were newly assigned (``fleet.service.sightings``, the listener of the
+    pace task's reading)."""
+    return fleet.sightings.posts_seen(posts=posts)
 
 
 def record_comments(fleet: Fleet, comments: Sequence[GalleryComment]) -> None:
     """Keep people's comments among ``comments`` (each once): a person who comments
-    returns as surely as one who posts. (An agent's reply reads the comments on its
-    posts and keeps people's the same way: ``fleet.actions.choosing``.)"""
-    if fleet.settings.impact.holdout_share <= 0:
-        return
-    activities.record_sightings(
-        fleet.sessions,
-        [
-            activities.Sighting("comment", c.id, c.user_id, c.created_at)
-            for c in comments
-            if not c.user_is_agent and c.user_id
-        ],
-    )
+    returns as surely as one who posts (``fleet.service.sightings``, the listener of a
+    reply's choice)."""
+    fleet.sightings.comments_seen(comments=comments)
 
 
 def experiment_names(fleet: Fleet) -> list[dict[str, object]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from fleet.core.timeline import SET_ACTIVITY_BOUNDS
+from fleet.core.activity_level import SET_ACTIVITY_BOUNDS
 from fleet.errors import InputError
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -20,8 +20,6 @@ from datetime import datetime, timedelta
 from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
-from fleet.service.honesty import scan_identity_questions
-from fleet.service.impact import record_people
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
@@ -79,17 +77,16 @@ def measure_pace(fleet: Fleet) -> Pace | None:
 def _take_in(
     fleet: Fleet, newest: Sequence[GalleryPost], *, now: datetime, since: datetime
 ) -> None:
-    """What the newest posts tell the fleet: the agents people wait on, people first
-    seen, questions about what an agent is; and newcomers' posts' vectors."""
+    """What the newest posts tell the fleet: the agents people wait on, marked; the posts
+    seen, told to whoever listens (``posts_seen``: people first seen join the impact
+    experiment, questions about what an agent is are noted); newcomers' posts' vectors."""
     # Every post of the last two days, not the window's: a person who comments on an
     # agent's post of yesterday waits on its author all the same (scanned within the
     # window only, 6 of 8 comments left unanswered had gone unseen). Replies counted
     # from as far back: all of those on these posts.
-    scan_notifications(fleet, newest, since=now - LOOKBACK)
-    # People first seen join the impact experiment (``fleet.service.impact``).
-    record_people(fleet, newest)
-    # Of those, the questions about what an agent is: owed a truthful answer (issue 48).
-    scan_identity_questions(fleet, waiting_posts(fleet, newest, since=now - LOOKBACK))
+    waiting = waiting_posts(fleet, newest, since=now - LOOKBACK)
+    agents.mark_people_waiting(fleet.sessions, [p.username for p in waiting], now=now)
+    fleet.events.posts_seen.fire(posts=newest, waiting=waiting, at=now)
     interests = fleet.action_kit.targeting.interests
     if interests is not None:
         # Likes never embed: a newcomer's post gets its vector here, within minutes,
@@ -150,7 +147,7 @@ def scan_notifications(fleet: Fleet, posts: Sequence[GalleryPost], *, since: dat
     """Mark the agents a person's comment waits on, from the counts the gallery shows:
     on an agent's post, the comments beyond the fleet's own are people's, and those
     beyond the fleet's replies to people wait. Their next session opens by answering
-    (``fleet.core.timeline``), as a person's phone calls them back to the app. How many
+    (``fleet.core.sessions``), as a person's phone calls them back to the app. How many
     agents people wait on.
 
     From counts, without reading a comment: a person's answer to another agent's

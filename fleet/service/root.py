@@ -1,5 +1,8 @@
-"""The composition root: builds engine, sessions, the persona catalogue, the gallery, the
-writer and the publisher from settings, or takes any of them as arguments.
+"""The composition root: a process's parts built from its settings, or taken as arguments.
+
+It builds the engine, the sessions, the persona catalogue, the gallery, the writer, the
+publisher, and the process's events with their listeners (``events``: the action-ended
+event's, the impact experiment's sightings, the honesty ledger's questions).
 
 The CLI, the Celery worker, the demo and the tests all start here; nothing is built at
 import. Parts are passed in rather than patched (the demo passes its simulated clock and
@@ -35,7 +38,9 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
-    from fleet.actions.choosing import ConsentBook, HoldoutView
+    from fleet.actions.consent_book import ConsentBook
+    from fleet.actions.events import Events
+    from fleet.actions.holdout_view import HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.activities.image_marks import ImageMarksBook
@@ -43,14 +48,16 @@ if TYPE_CHECKING:
     from fleet.content.guard.claims import HumanClaimCheck
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
+    from fleet.core.back_pressure import BackPressure
     from fleet.core.taste import Weights, Welcome
-    from fleet.core.timeline import BackPressure
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.port import ImageSource
     from fleet.gallery.provenance import ProvenanceCheck
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
+    from fleet.service.identity_questions import IdentityQuestions
+    from fleet.service.sightings import Sightings
 
 
 @dataclass
@@ -190,7 +197,7 @@ class Fleet:
     def action_kit(self) -> ActionKit:
         """What actions need: the gallery behind shared limits, the writer, the budget."""
         from fleet.actions import ActionKit, NoBudget, Spending
-        from fleet.actions.choosing import FeedSnapshot
+        from fleet.actions.feed_snapshot import FeedSnapshot
         from fleet.actions.kit import (
             Authorship,
             Limits,
@@ -199,15 +206,15 @@ class Fleet:
             Targeting,
             WritingAids,
         )
-        from fleet.actions.perform import action_ended_hook
         from fleet.content.factory import build_guard
+        from fleet.service.shared_limits import limited_gallery
 
         settings = self.settings
         gallery = self._own_gallery()
         consent = self.consent_book(gallery)
         spending: Spending = NoBudget()
         if settings.redis_url is not None:
-            gallery = self._limited_gallery(gallery)
+            gallery = limited_gallery(self.redis, settings, gallery, self.gallery_limit)
             spending = self.spend_ledger
         publish, publish_many = self._live_feed()
         return ActionKit(
@@ -253,7 +260,46 @@ class Fleet:
                 consent=consent,
             ),
             feed=LiveFeed(publish, publish_many),
-            action_ended=action_ended_hook(),
+            action_ended=self.events.action_ended,
+            events=self.events,
+        )
+
+    @cached_property
+    def events(self) -> Events:
+        """The process's events with their listeners (``fleet.actions.events``): an
+        action's end charges the LLM budgets, keeps the memories and tells the live feed
+        (``fleet.actions.perform``); posts and comments seen reach the impact experiment's
+        sightings and the honesty ledger's questions."""
+        from fleet.actions.events import Events
+        from fleet.actions.perform import LISTENERS
+
+        events = Events()
+        for listener in LISTENERS:
+            events.action_ended.add_listener(listener)
+        for seen in (self.sightings, self.identity_questions):
+            events.posts_seen.add_listener(seen.posts_seen)
+            events.comments_seen.add_listener(seen.comments_seen)
+        return events
+
+    @cached_property
+    def sightings(self) -> Sightings:
+        """The impact experiment's listener: people's posts and comments seen."""
+        from fleet.service.sightings import Sightings
+
+        return Sightings(self.sessions, self.settings.impact, self.clock.now)
+
+    @cached_property
+    def identity_questions(self) -> IdentityQuestions:
+        """The honesty ledger's listener: questions about what an agent is."""
+        from fleet.service.identity_questions import IdentityQuestions
+
+        return IdentityQuestions(
+            self.sessions,
+            self.identity_intent,
+            self.clock.now,
+            open_gallery=self.open_gallery,
+            consent_book=self.consent_book,
+            closes=self.gallery is None,
         )
 
     def _own_gallery(self) -> Gallery:
@@ -292,23 +338,6 @@ class Fleet:
             marks=self.image_marks,
         )
 
-    def _limited_gallery(self, gallery: Gallery) -> Gallery:
-        """The gallery behind the fleet's shared request limit and breaker (in Redis)."""
-        from fleet.gallery.limited import LimitedGallery
-        from fleet.infra.limits import CircuitBreaker
-
-        actions = self.settings.actions
-        return LimitedGallery(
-            gallery,
-            self.gallery_limit,
-            CircuitBreaker(
-                self.redis,
-                f"{self.settings.broker_key_prefix}fleet:breaker:gallery",
-                threshold=actions.breaker_threshold,
-                open_seconds=actions.breaker_open_seconds,
-            ),
-        )
-
     def _provenance_check(self) -> ProvenanceCheck | None:
         """The check of the images' marks, on the configured gallery's images (one given
         here, a test's, has no images to fetch: None)."""
@@ -335,11 +364,12 @@ class Fleet:
         limits when there is Redis (an offline writer given has none)."""
         from fleet.content.factory import build_writer
         from fleet.content.offline.writer import OfflineWriter
+        from fleet.service.shared_limits import limited_writer
 
         settings = self.settings
 
         def limit(_endpoint: object, number: int, writer: ContentWriter) -> ContentWriter:
-            return self._limited(writer, number)
+            return limited_writer(self.redis, settings, writer, number)
 
         writer = self.writer or build_writer(
             settings, limit=None if settings.redis_url is None else limit
@@ -349,7 +379,7 @@ class Fleet:
             and self.writer is not None
             and not isinstance(writer, OfflineWriter)
         ):
-            writer = self._limited(writer, 0)
+            writer = limited_writer(self.redis, settings, writer, 0)
         return writer
 
     def _live_feed(
@@ -365,7 +395,7 @@ class Fleet:
 
     def _holdout_view(self) -> HoldoutView:
         """Who the impact experiment holds out, as the actions read it."""
-        from fleet.actions.choosing import HoldoutView
+        from fleet.actions.holdout_view import HoldoutView
 
         impact = self.settings.impact
         return HoldoutView(
@@ -392,7 +422,7 @@ class Fleet:
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:
         """People's consent as this process reads it (None: the gallery cannot say)."""
-        from fleet.actions.choosing import ConsentBook
+        from fleet.actions.consent_book import ConsentBook
         from fleet.gallery.consent import ReadsConsent
 
         if not isinstance(gallery, ReadsConsent):
@@ -401,41 +431,6 @@ class Fleet:
             gallery.agent_consent,
             self.settings.consent,
             clock=lambda: self.clock.now().timestamp(),
-        )
-
-    def _limited(self, writer: ContentWriter, number: int) -> ContentWriter:
-        """The writer behind its provider's shared limits and breaker (the chain's
-        ``number``: the primary keeps the keys it always had, a fallback has its own)."""
-        from fleet.content.factory import breaker_key
-        from fleet.content.llm.limited import LimitedWriter
-        from fleet.infra.limits import CircuitBreaker, TokenBucket
-
-        prefix, actions, suffix = (
-            self.settings.broker_key_prefix,
-            self.settings.actions,
-            breaker_key(number),
-        )
-        return LimitedWriter(
-            writer,
-            requests=TokenBucket(
-                self.redis,
-                f"{prefix}fleet:limits:llm-requests{suffix}",
-                rate=actions.llm_requests_per_minute / 60,
-                burst=actions.llm_requests_per_minute,
-            ),
-            tokens=TokenBucket(
-                self.redis,
-                f"{prefix}fleet:limits:llm-tokens{suffix}",
-                rate=actions.llm_tokens_per_minute / 60,
-                burst=actions.llm_tokens_per_minute,
-            ),
-            breaker=CircuitBreaker(
-                self.redis,
-                f"{prefix}fleet:breaker:llm{suffix}",
-                threshold=actions.breaker_threshold,
-                open_seconds=actions.breaker_open_seconds,
-            ),
-            reserve_tokens=actions.llm_tokens_reserved_per_call,
         )
 
     @cached_property
@@ -491,24 +486,17 @@ class Fleet:
     @cached_property
     def gallery_limit(self) -> TokenBucket:
         """The gallery's requests a second, shared by every worker in Redis."""
-        from fleet.infra.limits import TokenBucket
+        from fleet.service.shared_limits import gallery_limit
 
-        actions = self.settings.actions
-        return TokenBucket(
-            self.redis,
-            f"{self.settings.broker_key_prefix}fleet:limits:gallery",
-            rate=actions.gallery_requests_per_second,
-            burst=max(1.0, actions.gallery_requests_per_second),
-            window=actions.back_pressure_window_seconds,
-        )
+        return gallery_limit(self.redis, self.settings)
 
     def back_pressure(self) -> BackPressure:
         """The gallery limit's load as back-pressure on the decider (``fleet.core.
-        pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
+        back_pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
         as if nothing pushed back; the limit itself still holds)."""
         import redis
 
-        from fleet.core.timeline import NO_PRESSURE, back_pressure
+        from fleet.core.back_pressure import NO_PRESSURE, back_pressure
 
         if self.settings.redis_url is None:
             return NO_PRESSURE

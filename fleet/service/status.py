@@ -70,7 +70,7 @@ class Report:
     pace: dict[str, Any] = field(default_factory=dict)
     # Review mode: drafts waiting, and the decisions of the last 7 days.
     drafts: dict[str, Any] = field(default_factory=dict)
-    # The gallery limit's load and what it does to the decider (``fleet.core.timeline``);
+    # The gallery limit's load and what it does to the decider (``fleet.core.back_pressure``);
     # empty: no Redis, no shared limit.
     back_pressure: dict[str, Any] = field(default_factory=dict)
     # Provenance: whether a post needs marked images, and whose signature is expected.
@@ -190,8 +190,8 @@ def pace_of(fleet: Fleet) -> dict[str, Any]:
 
 def back_pressure_of(fleet: Fleet) -> dict[str, Any]:
     """The gallery limit's load lately (what it was asked for and refused) and the share
-    of ticks the decider lets act under it (``fleet.core.timeline``)."""
-    from fleet.core.timeline import back_pressure
+    of ticks the decider lets act under it (``fleet.core.back_pressure``)."""
+    from fleet.core.back_pressure import back_pressure
 
     limit = fleet.gallery_limit
     load = limit.load()

@@ -28,7 +28,7 @@ class ActionSettings(_Nested):
     llm_tokens_reserved_per_call: int = Field(default=1_500, ge=1)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
-    # Back-pressure (``fleet.core.timeline``): the gallery limit's load is what it was
+    # Back-pressure (``fleet.core.back_pressure``): the gallery limit's load is what it was
     # asked for and refused over about this many seconds; while it refuses, ticks act at
     # 1 - the refused share of the time, never below the floor.
     back_pressure_window_seconds: float = Field(default=10.0, gt=0, le=3600)

@@ -1,5 +1,5 @@
 """The action-ended event (``fleet.actions.perform``, an ``EventHook`` of
-``fleet.actions.kit``): its listeners run isolated, after the ends commit, so one that
+``fleet.actions.events``): its listeners run isolated, after the ends commit, so one that
 raises loses no ending, skips no other listener and leaves the batch's settling to
 happen; and every way an action ends fires it (succeeded, skipped, drafted, dead)."""
 
@@ -15,8 +15,9 @@ from structlog.testing import capture_logs
 
 from fleet import activities
 from fleet.actions import ActionKit
+from fleet.actions.events import EventHook
 from fleet.actions.failures import settle
-from fleet.actions.kit import Authorship, EventHook, LiveFeed, PublishingRules
+from fleet.actions.kit import Authorship, LiveFeed, PublishingRules
 from fleet.actions.perform import LISTENERS, Ending, perform_batch
 from fleet.activities.commands import Outcome
 from fleet.core.kinds import Action

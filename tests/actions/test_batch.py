@@ -20,7 +20,7 @@ from sqlalchemy import Engine, event, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit
-from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
 from fleet.actions.perform import choosing, perform_batch

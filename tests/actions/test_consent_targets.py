@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleet import agents
-from fleet.actions.choosing import ConsentBook
+from fleet.actions.consent_book import ConsentBook
 from fleet.actions.perform import perform_batch
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet

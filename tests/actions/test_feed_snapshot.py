@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleet.actions.choosing import FeedSnapshot
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.errors import Deferred, TransientError
 from fleet.gallery.port import GalleryPost
 from fleet.settings import ActionSettings
@@ -50,7 +50,7 @@ def _kit(feed: Feed) -> Any:
 
 def test_a_fresh_page_is_shared_and_an_old_one_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr("fleet.actions.choosing.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("fleet.actions.feed_snapshot.time.monotonic", lambda: clock[0])
     feed = Feed([_post("1")], [_post("2")])
     snapshot = FeedSnapshot(2.0)
     assert [p.id for p in snapshot.page(_kit(feed), "a")] == ["1"]
@@ -65,7 +65,7 @@ def test_a_failed_read_serves_the_last_page_while_it_is_not_too_old(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("fleet.actions.choosing.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("fleet.actions.feed_snapshot.time.monotonic", lambda: clock[0])
     feed = Feed([_post("1")], TransientError("503"), TransientError("503"))
     snapshot = FeedSnapshot(2.0)
     snapshot.page(_kit(feed), "a")
@@ -80,7 +80,7 @@ def test_a_budget_or_pause_answer_is_never_hidden_by_an_old_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("fleet.actions.choosing.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("fleet.actions.feed_snapshot.time.monotonic", lambda: clock[0])
     feed = Feed([_post("1")], Deferred("FLEET_PAUSED", None, scope="fleet"))
     snapshot = FeedSnapshot(2.0)
     snapshot.page(_kit(feed), "a")

@@ -18,7 +18,8 @@ import pytest
 from fleet import activities
 from fleet.actions import perform
 from fleet.content.guard.guard import ContentGuard
-from fleet.content.guard.identity import discloses, human_claim
+from fleet.content.guard.human_claim import human_claim
+from fleet.content.guard.truthful_answer import discloses
 from fleet.core.kinds import ActionKey
 from fleet.service.honesty import human_claims, identity_answers
 from fleet.service.root import Fleet

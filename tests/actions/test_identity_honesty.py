@@ -25,8 +25,9 @@ from fleet.actions import NoBudget, perform
 from fleet.actions.kit import Authorship, Limits, WritingAids
 from fleet.activities import identity
 from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
-from fleet.content.guard.identity import discloses, human_claim
+from fleet.content.guard.human_claim import human_claim
 from fleet.content.guard.identity_intent import IdentityIntent
+from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.kinds import ActionKey

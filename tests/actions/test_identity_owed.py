@@ -12,10 +12,11 @@ import pytest
 
 from fleet import activities, agents
 from fleet.actions import perform
-from fleet.actions.choosing import ConsentBook, HoldoutView
+from fleet.actions.consent_book import ConsentBook
+from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.kit import Targeting
 from fleet.activities import identity
-from fleet.content.guard.identity import discloses
+from fleet.content.guard.truthful_answer import discloses
 from fleet.core.consent import PersonConsent
 from fleet.core.holdout import arm
 from fleet.core.kinds import ActionKey

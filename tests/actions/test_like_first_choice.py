@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import FeedSnapshot, first_choices
+from fleet.actions.choosing import first_choices
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.kit import Limits, Targeting
 from fleet.actions.perform import choosing
 from fleet.content.offline.writer import OfflineWriter

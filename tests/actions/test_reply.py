@@ -25,9 +25,9 @@ from fleet.content.port import Usage
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.errors import TransientError
+from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked
-from fleet.gallery.wire import GalleryRefused
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 from fleet_sandbox.server import BackgroundSandbox
@@ -133,6 +133,9 @@ def _kit(fleet: Fleet, gallery: Gallery, **changes: object) -> ActionKit:
         settings=ActionSettings(),
         limits=Limits(LEASE, max_attempts=3),
         now=lambda: NOW,
+        # What the reply's choice saw reaches the root's listeners: the impact
+        # experiment's sightings, the honesty ledger's questions.
+        events=fleet.events,
     )
     return replace(kit, **changes)  # type: ignore[arg-type]
 

@@ -498,7 +498,7 @@ def test_only_a_speaking_session_s_opening_look_is_decided_to_think(fleet: Fleet
 
 def test_a_session_of_an_agent_that_spoke_lately_opens_its_notifications(fleet: Fleet) -> None:
     from fleet import activities
-    from fleet.core.timeline import answer_index, session_action
+    from fleet.core.sessions import answer_index, session_action
 
     spoke, quiet = _fleet_of(fleet, "indie_game_dev", 2)
     key = f"{spoke}:{int(NOW.timestamp()) - 3600}:comment"

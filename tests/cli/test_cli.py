@@ -16,8 +16,8 @@ from fleet.activities import ActivityFilter
 from fleet.agents.heartbeat import DispatchLimits, decide_ticks, dispatch_due
 from fleet.cli import cli
 from fleet.cli import schedule as schedule_cli
+from fleet.core.activity_level import mean_activity_level, mean_daily_rates
 from fleet.core.kinds import ACTION_NAMES, kind_of
-from fleet.core.timeline import mean_activity_level, mean_daily_rates
 from fleet.db.models import Agent, AgentActivity
 from fleet.infra.persona_files import BUNDLED_DIR
 from fleet.service.root import Fleet, bootstrap

@@ -14,7 +14,7 @@ from fleet.content.guard.claim_meaning import ClaimMeaning, calibrated
 from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.folding import disguises_undone
 from fleet.content.guard.guard import ContentGuard, ContentSkipped
-from fleet.content.guard.identity import human_claim
+from fleet.content.guard.human_claim import human_claim
 from fleet.content.offline.identity_answer import ANSWERS
 from fleet.embeddings.local import LocalEmbedder
 

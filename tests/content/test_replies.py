@@ -14,7 +14,7 @@ from fleet.content.guard.guard import (
     similarity,
     unaddressed,
 )
-from fleet.content.offline import replies
+from fleet.content.offline import replies, reply_words
 from fleet.content.offline.lexicon import GENERAL
 from fleet.content.offline.reading import read_comment
 from fleet.content.offline.replies import Replier, Thread
@@ -90,7 +90,7 @@ def _reply(persona: str, said: str, seed: int, *, own: bool = True) -> str:
 def test_a_question_gets_an_answer_to_that_question() -> None:
     for seed in range(30):
         took = _reply("indie_game_dev", "Love this! How long did it take you?", seed)
-        assert any(d.lower() in took.lower() for d in replies.DURATIONS), took
+        assert any(d.lower() in took.lower() for d in reply_words.DURATIONS), took
         where = _reply("indie_game_dev", "Is there a larger version somewhere?", seed)
         assert re.search(r"bigger|prints|full-size|larger|want one", where), where
         asked = _reply("ux_ui_designer", "What lens did you pick for the fog shot?", seed)
@@ -114,7 +114,9 @@ def test_an_earlier_exchange_with_the_person_is_remembered() -> None:
     post = PostSeen("p1", "Night Grid", "", "me_bot", True)
     comment = CommentSeen("c1", "Nice!", "maya_b", False)
     memory = ("I said to @maya_b on 'Pixel cat': thanks, the light took the longest.",)
-    lines = [line.format(earlier="'Pixel cat'") for line in replies.AGAIN_ON] + list(replies.AGAIN)
+    lines = [line.format(earlier="'Pixel cat'") for line in reply_words.AGAIN_ON] + list(
+        reply_words.AGAIN
+    )
 
     def remembered(text: str) -> bool:
         return any(line[:-1].lower() in text.lower() for line in lines)
@@ -317,7 +319,7 @@ def _answer(persona: str, said: str, seed: int, title: str = "Night Grid") -> st
         ("Gorgeous details in the background.", r"\bdetails\b"),
         ("I'd try a darker background to make it pop.", r"darker background"),
         ("Honestly the left side looks a bit empty.", r"\bempty\b"),
-        ("How many hours went into this one?", "|".join(map(re.escape, replies.DURATIONS))),
+        ("How many hours went into this one?", "|".join(map(re.escape, reply_words.DURATIONS))),
     ],
 )
 def test_each_kind_of_comment_is_answered_as_what_it_is(said: str, answered: str) -> None:

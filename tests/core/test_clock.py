@@ -16,16 +16,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from fleet.core.activity_clock import WEEK_SECONDS, ActivityClock, clock_for, from_epoch, to_epoch
 from fleet.core.persona import DAYS, MINUTES_PER_WEEK, Interval, Persona, Schedule
-from fleet.core.timeline import (
-    WEEK_SECONDS,
-    ActivityClock,
-    clock_for,
-    draw_interval,
-    from_epoch,
-    tick_rng,
-    to_epoch,
-)
+from fleet.core.steady import draw_interval, tick_rng
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 

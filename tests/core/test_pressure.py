@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.core.timeline import (
+from fleet.core.back_pressure import (
     FLOOR,
     NO_PRESSURE,
     LimiterLoad,

@@ -22,17 +22,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.core.timeline import (
+from fleet.core.activity_level import (
     ACTIVITY_BOUNDS,
     HUMAN_SESSIONS_PER_DAY,
-    SESSION_REST_SECONDS,
     SET_ACTIVITY_BOUNDS,
     agent_sessions,
     human_level,
-    local_day,
-    session_rest,
-    simulate,
 )
+from fleet.core.quotas import local_day
+from fleet.core.sessions import SESSION_REST_SECONDS, session_rest
+from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 

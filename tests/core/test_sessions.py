@@ -14,24 +14,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.realism import gini, kim_jo_burstiness, measure
+from fleet.core.activity_level import activity_level, agent_sessions
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
-from fleet.core.timeline import (
-    DayQuotaBook,
+from fleet.core.quotas import DayQuotaBook, counted, day_counts, local_day, within_quota
+from fleet.core.sessions import (
     Position,
-    activity_level,
-    agent_sessions,
     answer_index,
-    counted,
-    day_counts,
     first_post_index,
     length_table,
-    local_day,
     mean_session_length,
     session_action,
     session_length,
-    simulate,
-    within_quota,
 )
+from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from tests.conftest import examples
 
@@ -260,7 +255,7 @@ def test_the_local_day_turns_at_local_midnight_across_a_dst_change() -> None:
 def test_only_a_speaking_session_s_opening_look_asks_for_a_thought() -> None:
     """Over a simulated fortnight: a look thinks exactly when it opens a session whose
     drawn actions hold a comment, a reply or a post; thoughts fall far below looks."""
-    from fleet.core.timeline import Rhythm
+    from fleet.core.rhythm import Rhythm
 
     catalogue = PersonaCatalogue.from_directory()
     persona = catalogue.get("ai_art_enthusiast")
@@ -287,7 +282,7 @@ WORDS_OF_A_SESSION = {Action.COMMENT, Action.REPLY, Action.POST}
 
 
 def test_a_steady_ticker_thinks_at_every_look() -> None:
-    from fleet.core.timeline import Rhythm
+    from fleet.core.rhythm import Rhythm
 
     catalogue = PersonaCatalogue.from_directory()
     persona = catalogue.get("ux_ui_designer")

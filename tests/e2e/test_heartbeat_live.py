@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import MIN_TICK_GAP_SECONDS
-from fleet.core.timeline import next_tick_epoch
+from fleet.core.steady import next_tick_epoch
 from fleet.db.models import Agent, AgentActivity
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings

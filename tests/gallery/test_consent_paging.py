@@ -14,8 +14,8 @@ import pytest
 from fleet.core.consent import PersonConsent
 from fleet.errors import FleetError, TransientError
 from fleet.gallery import consent as consent_list
+from fleet.gallery.answers import clip
 from fleet.gallery.client import HttpGallery, MalformedAnswer
-from fleet.gallery.wire import clip
 from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import Admin, settings_for
 

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from fleet.errors import TransientError
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.credentials import (
     MAX_ANSWER_BYTES,
     MastodonVerifier,
     TokenRefused,
     verifier_for,
 )
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
 from tests.gallery.raw_server import RawServer, sends
 
 TOKEN = "Qw7ErT9yU1iO3pAs5dF7gH9jK1lZ3xC5vB7nM9q"

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import MAX_FOLLOW_LIST
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
 from fleet_sandbox.server import BackgroundSandbox
 from tests.console.browser import Browser
 from tests.console.conftest import needs_chromium

@@ -13,11 +13,11 @@ import pytest
 from pydantic import AnyUrl
 
 from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.credentials import TokenRefused
 from fleet.gallery.mastodon import MAX_PAGES, MastodonGallery, media_of
 from fleet.gallery.mastodon_text import opted_out, same_words, text_of
 from fleet.gallery.port import MadeImage
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
 from fleet.settings import GallerySettings
 
 BASE = "http://social.test"

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from fleet.errors import TransientError
+from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import HttpGallery
-from fleet.gallery.wire import MalformedAnswer
 from fleet.infra import bounded
 from tests.gallery.conftest import settings_for
 from tests.gallery.raw_server import RawServer, sends

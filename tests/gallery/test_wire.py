@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fleet.gallery.wire import MalformedAnswer, Wire
+from fleet.gallery.answers import MalformedAnswer
+from fleet.gallery.wire import Wire
 from fleet.infra import bounded
 from tests.gallery.raw_server import RawServer, sends
 

@@ -17,11 +17,11 @@ import pytest
 from pydantic import AnyUrl, SecretStr
 
 from fleet.errors import Deferred, PermanentError, TransientError
+from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.credentials import TokenRefused
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import Gallery, GalleryPost
-from fleet.gallery.wire import GalleryRefused
 from fleet.settings import GallerySettings
 from tests.gallery.conftest import settings_for
 from tests.platforms.conftest import LosingAnswers, PaintedImages, Platform, Tokens

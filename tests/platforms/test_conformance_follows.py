@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from fleet.errors import PermanentError, TransientError
+from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import FAVOURITE, MAX_FOLLOW_LIST, Followed, Gallery
-from fleet.gallery.wire import GalleryRefused, MalformedAnswer
 from tests.platforms.conftest import LosingAnswers, Platform
 from tests.platforms.test_conformance import client, posted
 

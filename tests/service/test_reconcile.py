@@ -22,8 +22,10 @@ from sqlalchemy import func, select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import Choosing, FeedSnapshot, choose_post
+from fleet.actions.choice_needs import Choosing
+from fleet.actions.choosing import choose_post
 from fleet.actions.failures import settle
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.kit import Limits
 from fleet.actions.perform import choosing
 from fleet.activities import Entry

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fleet.actions.choosing import ConsentBook, FeedSnapshot
 from fleet.actions.common import Accounts
+from fleet.actions.consent_book import ConsentBook
 from fleet.actions.engage import LikeNeeds, like
+from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.activities import Claim
 from fleet.activities.views import Actor
 from fleet.errors import Skip

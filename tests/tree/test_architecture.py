@@ -1,8 +1,15 @@
 """ARCHITECTURE.md's life of a like is the trace of a like (``bench.trace_like``), line by
-line: the same modules, each once, and at most 30 of them. (The order they are first
-entered in depends a little on the liking agent: one without its gallery account yet
-enters ``agents.commands`` to keep it, one with it only to remember the like; the trace's
-ticks fall on the wall clock's seconds, which seed the agents' draws.)"""
+line: the same modules, each once, and at most 40 of them.
+
+The bound was 30 (issue 55: a like readable in a page), and it was met by folding modules
+together. Issue 69 gives each concept its own module (the old ``core/timeline.py`` is the
+activity clock, sessions, the activity level, a steady ticker, the rhythm, quotas and
+back-pressure now), so a like crosses more, shorter modules: 30 at 95037f2, 40 after the
+splits of the timeline, the choice, the events and the wire. What a like costs is counted in
+functions called, not modules. (The order they are first entered in depends a little on
+the liking agent: one without its gallery account yet enters ``agents.commands`` to keep
+it, one with it only to remember the like; the trace's ticks fall on the wall clock's
+seconds, which seed the agents' draws.)"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from pathlib import Path
 from bench.trace_like import trace
 
 ROOT = Path(__file__).resolve().parents[2]
-MOST_MODULES = 30  # issue 55's bound: a like readable in a page
+MOST_MODULES = 40  # issue 55's 30, raised by issue 69's rooms of one concept
 
 
 def _life_of_a_like() -> list[str]:

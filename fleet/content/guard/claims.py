@@ -1,7 +1,7 @@
 """The check of a claim to be human that the guard and the audit share: the words, then
 the meaning.
 
-``HumanClaimCheck.claim`` is the word check (``fleet.content.guard.identity.
+``HumanClaimCheck.claim`` is the word check (``fleet.content.guard.
 human_claim``: patterns in many languages, read with disguises undone) and, when an
 embedder its figures were set for is there, the check by meaning
 (``fleet.content.guard.claim_meaning``). ``discloses`` holds an identity answer to
@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleet.content.guard.claim_meaning import ClaimMeaning
-from fleet.content.guard.identity import discloses, human_claim
+from fleet.content.guard.human_claim import human_claim
+from fleet.content.guard.truthful_answer import discloses
 from fleet.embeddings.port import Embedder
 
 

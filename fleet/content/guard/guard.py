@@ -3,7 +3,7 @@
 It refuses near-duplicates of the agent's own recent posts and comments and of the
 fleet's recent content (word-shingle Jaccard similarity), phrases no person writes ("as
 an AI", "here is your caption"), a claim to be human ("I'm not a bot", "real human here":
-``fleet.content.guard.identity``), hashtag walls, invented @mentions, links and HTML.
+``fleet.content.guard.human_claim``), hashtag walls, invented @mentions, links and HTML.
 
 ``write_guarded`` asks a writer, checks, asks once more with another nonce, and then
 gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage spent.
@@ -22,7 +22,7 @@ from fleet.content.domains import find_domain
 from fleet.content.guard.blocklist import never_say
 from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.contact import contact_problem
-from fleet.content.guard.identity import human_claim
+from fleet.content.guard.human_claim import human_claim
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import (
     OFFLINE_MODEL,
