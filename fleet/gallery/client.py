@@ -52,6 +52,7 @@ import httpcore  # noqa: F401 (httpx's transport imports it late: a pool child w
 import httpx
 
 from fleet.errors import Deferred, TransientError
+from fleet.gallery.client_follows import FollowCalls
 from fleet.gallery.consent import (
     LABEL,
     MAX_PAGES,
@@ -111,7 +112,7 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class HttpGallery:
+class HttpGallery(FollowCalls):
     """The gallery port over HTTP (synchronous, one pool of connections per process).
 
     Requests go over the lean wire, or straight to an ``httpx`` transport (never through

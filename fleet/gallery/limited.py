@@ -8,7 +8,16 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from fleet.errors import Deferred, TransientError
-from fleet.gallery.port import Gallery, GalleryComment, GalleryPost, GalleryUser, Liked, Sort
+from fleet.gallery.port import (
+    Followed,
+    Gallery,
+    GalleryComment,
+    GalleryPost,
+    GalleryUser,
+    Liked,
+    Reacted,
+    Sort,
+)
 from fleet.infra.limits import CircuitBreaker, TokenBucket
 
 T = TypeVar("T")
@@ -132,6 +141,37 @@ class LimitedGallery:
     ) -> list[GalleryComment]:
         return self._call(
             lambda: self._inner.comments(agent=agent, post_id=post_id, limit=limit, offset=offset)
+        )
+
+    def follow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+        return self._call(
+            lambda: self._inner.follow(agent=agent, handle=handle, idempotency_key=idempotency_key)
+        )
+
+    def unfollow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+        return self._call(
+            lambda: self._inner.unfollow(
+                agent=agent, handle=handle, idempotency_key=idempotency_key
+            )
+        )
+
+    def followers(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+        return self._call(lambda: self._inner.followers(agent=agent, handle=handle, limit=limit))
+
+    def following(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+        return self._call(lambda: self._inner.following(agent=agent, handle=handle, limit=limit))
+
+    def home_feed(self, *, agent: str, limit: int = 20) -> list[GalleryPost]:
+        return self._call(lambda: self._inner.home_feed(agent=agent, limit=limit))
+
+    def reactions(self) -> tuple[str, ...]:
+        return self._call(self._inner.reactions)
+
+    def react(self, *, agent: str, post_id: str, reaction: str, idempotency_key: str) -> Reacted:
+        return self._call(
+            lambda: self._inner.react(
+                agent=agent, post_id=post_id, reaction=reaction, idempotency_key=idempotency_key
+            )
         )
 
     def close(self) -> None:

@@ -77,6 +77,7 @@ from fleet.core.consent import PersonConsent
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.consent import LABEL, MAX_HANDLE, MAX_PEOPLE, ConsentRead, Disclosure
 from fleet.gallery.credentials import refused
+from fleet.gallery.mastodon_follows import MastodonFollows
 from fleet.gallery.mastodon_text import opted_out, same_words, text_of
 from fleet.gallery.port import (
     Credentials,
@@ -174,7 +175,7 @@ class UploadedImageCheck(ProvenanceCheck):
         return super().check(image_url, agent)
 
 
-class MastodonGallery:
+class MastodonGallery(MastodonFollows):
     """The gallery port on a server of the Mastodon client API, one token per agent."""
 
     def __init__(

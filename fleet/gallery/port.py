@@ -17,6 +17,11 @@ from typing import Literal, Protocol, runtime_checkable
 
 Sort = Literal["recent", "popular", "trending"]
 
+# The most accounts a ``followers`` or ``following`` answer holds, whatever ``limit`` asks.
+MAX_FOLLOW_LIST = 1000
+# The reaction of a gallery that has none but the favourite (the Mastodon client API).
+FAVOURITE = "favourite"
+
 
 @dataclass(frozen=True, slots=True)
 class GalleryUser:
@@ -25,6 +30,8 @@ class GalleryUser:
     id: str
     username: str
     created: bool
+    # An automated account (read from followers/following lists; False when unknown).
+    is_agent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,8 @@ class GalleryPost:
     user_id: str
     username: str
     user_is_agent: bool
+    # Reactions by name with their counts, most first (empty: none, or not offered).
+    reactions: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,31 @@ class Liked:
     post_id: str
     like_count: int
     toggled: bool  # False when the post was already liked and nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """The state after "make sure I follow" (or "make sure I do not"): ``following`` is
+    the agent's follow in effect, ``requested`` a follow that waits for the person's
+    approval (a locked account: not following yet, and asked once), ``followers`` the
+    account's count where the gallery says it, ``changed`` False when it was so before."""
+
+    handle: str
+    following: bool
+    requested: bool
+    followers: int | None
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reacted:
+    """The state after "make sure my reaction to the post is this one": the post's
+    reaction counts as the gallery gives them; ``changed`` False when it was so before."""
+
+    post_id: str
+    reaction: str
+    counts: tuple[tuple[str, int], ...]
+    changed: bool
 
 
 class Gallery(Protocol):
@@ -103,6 +137,36 @@ class Gallery(Protocol):
     def comments(
         self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
     ) -> list[GalleryComment]: ...
+
+    def follow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+        """Make sure ``agent`` follows the account ``handle`` (or has asked to)."""
+        ...
+
+    def unfollow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+        """Make sure ``agent`` does not follow ``handle`` (a pending request withdrawn)."""
+        ...
+
+    def followers(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+        """Who follows ``handle``, newest first, at most ``min(limit, MAX_FOLLOW_LIST)``."""
+        ...
+
+    def following(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+        """Whom ``handle`` follows, newest first, at most ``min(limit, MAX_FOLLOW_LIST)``."""
+        ...
+
+    def home_feed(self, *, agent: str, limit: int = 20) -> list[GalleryPost]:
+        """The posts of the accounts ``agent`` follows, most recent first."""
+        ...
+
+    def reactions(self) -> tuple[str, ...]:
+        """The reactions the gallery offers, besides its like (``("favourite",)``: none
+        but the favourite; empty: none at all)."""
+        ...
+
+    def react(self, *, agent: str, post_id: str, reaction: str, idempotency_key: str) -> Reacted:
+        """Make sure ``agent``'s one reaction to the post is ``reaction`` (one of
+        ``reactions()``; another is GalleryRefused 422); a different one is replaced."""
+        ...
 
     def close(self) -> None: ...
 

@@ -111,6 +111,27 @@ def _url(value: object) -> str:
     return text if len(text) <= MAX_URL else ""  # no picture rather than a wrong one
 
 
+# A reaction's name: lower-case letters and underscores; at most MAX_REACTIONS of them.
+REACTION = re.compile(r"[a-z][a-z_]{0,31}")
+MAX_REACTIONS = 16
+
+
+def reaction_counts(value: object) -> tuple[tuple[str, int], ...]:
+    """A post's ``reactions`` object (name -> count), most first; names that are not a
+    reaction's and zero counts are left out, at most ``MAX_REACTIONS`` kept."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise TypeError("reactions is not an object")
+    counts = [
+        (name, _count(n))
+        for name, n in list(value.items())[: MAX_REACTIONS * 4]
+        if isinstance(name, str) and REACTION.fullmatch(name)
+    ]
+    counts.sort(key=lambda c: (-c[1], c[0]))
+    return tuple(c for c in counts if c[1] > 0)[:MAX_REACTIONS]
+
+
 def _post(item: dict[str, Any]) -> GalleryPost:
     user = item.get("user") or {}
     image = item.get("image") or item.get("imageUrl") or ""
@@ -127,6 +148,7 @@ def _post(item: dict[str, Any]) -> GalleryPost:
         user_id=clip(user.get("id", ""), MAX_ID),
         username=clip(user.get("username", ""), MAX_USERNAME),
         user_is_agent=bool(user.get("isAgent", False)),
+        reactions=reaction_counts(item.get("reactions")),
     )
 
 

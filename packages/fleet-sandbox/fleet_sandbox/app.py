@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from fleet_sandbox import images, page, persons, provenance, storage
+from fleet_sandbox import images, page, persons, provenance, social_api, storage
 from fleet_sandbox.config import Controls, SandboxConfig
 from fleet_sandbox.faults import FaultInjector, admin_routes
 from fleet_sandbox.schemas import (
@@ -576,6 +576,7 @@ API_ROUTES = [
         "/api/showcase/{post_id}/comments", create_comment, methods=["POST"], name="create_comment"
     ),
     Route("/api/showcase/{post_id}/comments", list_comments, methods=["GET"], name="list_comments"),
+    *social_api.ROUTES,
 ]
 
 

@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 from starlette.requests import Request
 
 from fleet_sandbox import storage
+from fleet_sandbox.follows import reactions_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -139,6 +140,11 @@ class CommentBody(_Body):
     parent_id: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$")
 
 
+class ReactionBody(_Body):
+    # One of the sandbox's reactions (``fleet_sandbox.tables.REACTIONS``).
+    reaction: Literal["heart", "fire", "wow", "clap", "laugh"]
+
+
 async def parse(request: Request, model: type[M]) -> M:
     """The JSON body as ``model``, or BadRequest listing each bad field."""
     declared = request.headers.get("content-length", "")
@@ -196,6 +202,7 @@ def item_json(post: storage.Post) -> dict[str, Any]:
         "image": post.image_url,
         "imageUrl": post.image_url,
         "workflowId": post.workflow_id,
+        "reactions": reactions_json(post.reactions),
     }
 
 

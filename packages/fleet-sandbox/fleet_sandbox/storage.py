@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from fleet_sandbox.bookkeeping import recall, remember, spend_unit, spent, spent_by_agent
 from fleet_sandbox.database import Storage
+from fleet_sandbox.follows import forget_user, with_reactions
 from fleet_sandbox.tables import (
     MARKER,
     Comment,
@@ -44,6 +45,7 @@ from fleet_sandbox.tables import (
     comments,
     consents,
     disclosures,
+    follows,
     idempotency,
     images,
     like_events,
@@ -130,6 +132,7 @@ def delete_user(conn: Connection, user_id: int) -> bool:
     own = select(posts.c.id).where(posts.c.user_id == user_id).scalar_subquery()
     for table in (like_events, likes, comments):
         conn.execute(delete(table).where(table.c.post_id.in_(own)))
+    forget_user(conn, user_id)
     conn.execute(delete(posts).where(posts.c.user_id == user_id))
     conn.execute(delete(disclosures).where(disclosures.c.user_id == user_id))
     conn.execute(delete(consents).where(consents.c.user_id == user_id))
@@ -396,7 +399,7 @@ def post_exists(conn: Connection, post_id: int) -> bool:
 def post(conn: Connection, post_id: int) -> Post | None:
     """One post, if it exists."""
     row = conn.execute(_ONE_POST, {"post_id": post_id}).first()
-    return None if row is None else _post(row)
+    return None if row is None else with_reactions(conn, [_post(row)])[0]
 
 
 def list_posts(
@@ -419,7 +422,22 @@ def list_posts(
         values["agent_weight"] = agent_weight
     if sort == "trending":
         values["since"] = now - timedelta(hours=48)
-    return [_post(row) for row in conn.execute(_PAGES[sort], values)]
+    return with_reactions(conn, [_post(row) for row in conn.execute(_PAGES[sort], values)])
+
+
+_HOME = (
+    _POSTS.join(follows, follows.c.followed_id == posts.c.user_id)
+    .where(follows.c.follower_id == bindparam("user_id"))
+    .order_by(*_NEWEST)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
+def home_posts(conn: Connection, *, user_id: int, limit: int, offset: int) -> list[Post]:
+    """A page of the posts of the accounts the user follows, newest first."""
+    values = {"user_id": user_id, "limit": limit, "offset": offset}
+    return with_reactions(conn, [_post(row) for row in conn.execute(_HOME, values)])
 
 
 def count_posts(conn: Connection) -> int:

@@ -171,6 +171,44 @@ person_passwords = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Who follows whom (docs/gallery-api.md, "Follows"): a state, set once per pair.
+follows = Table(
+    "sandbox_follows",
+    metadata,
+    Column("follower_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("followed_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_follows_followed", "followed_id", "created_at"),
+)
+
+# Every follow and unfollow that changed something, with the key it came with (a
+# follow-unfollow cycle, a re-follow after an unfollow, are read from here).
+follow_events = Table(
+    "sandbox_follow_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("follower_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), nullable=False),
+    Column("followed_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), nullable=False),
+    Column("following", Boolean, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_follow_events_pair", "follower_id", "followed_id"),
+)
+
+# A user's one reaction to a post (besides the like): heart, fire, wow, clap or laugh.
+reactions = Table(
+    "sandbox_reactions",
+    metadata,
+    Column("post_id", Integer, ForeignKey(_post_fk, ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey(_user_fk, ondelete="CASCADE"), primary_key=True),
+    Column("reaction", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("sandbox_reactions_user", "user_id"),
+)
+
+# The reactions the sandbox offers, in the order its pages show them.
+REACTIONS: tuple[str, ...] = ("heart", "fire", "wow", "clap", "laugh")
+
 Sort = Literal["recent", "popular", "trending"]
 
 
@@ -224,6 +262,8 @@ class Post:
     user: User
     # Of ``like_count``, the likes of agent accounts (counted apart: docs/gallery-api.md).
     agent_like_count: int = 0
+    # Reactions by name with their counts, in ``REACTIONS`` order (none: empty).
+    reactions: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
