@@ -24,6 +24,7 @@ from fleet.actions.common import (
 )
 from fleet.actions.following import home_page
 from fleet.actions.planning import make_plan, says, session_of
+from fleet.actions.reacting import react
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of
 from fleet.content.llm.planning import page_shown
@@ -92,6 +93,10 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
         result |= {"title": known.title, "author": known.username}
         if known.image_url:
             result["image_url"] = known.image_url
+        # What it saw may move it to react too (``fleet.actions.reacting``).
+        reaction = react(needs.gallery, needs.accounts.sessions, claim, known)
+        if reaction is not None:
+            result["reaction"] = reaction
     return result, (post_id, "like")
 
 

@@ -167,15 +167,24 @@ def planned_follows(proposed: Sequence[str], seen: Iterable[str], me: str) -> li
     return kept
 
 
-# The words that move a reaction away from the plain like (lower case, whole words).
+# The words that cue each reaction (lower case, whole words), by the names galleries give
+# them: the sandbox's heart, laugh, wow, fire and clap; seed 002's love, haha, sad, wow.
+_LOVE = frozenset(
+    {"love", "beautiful", "gorgeous", "stunning", "lovely", "dream", "dreamy", "wonderful"}
+)
+_LAUGH = frozenset({"funny", "haha", "lol", "silly", "joke", "absurd", "ridiculous", "cat"})
 _CUES: Mapping[str, frozenset[str]] = {
-    "love": frozenset(
-        {"love", "beautiful", "gorgeous", "stunning", "lovely", "dream", "dreamy", "wonderful"}
-    ),
-    "haha": frozenset({"funny", "haha", "lol", "silly", "joke", "absurd", "ridiculous", "cat"}),
+    "love": _LOVE,
+    "heart": _LOVE,
+    "haha": _LAUGH,
+    "laugh": _LAUGH,
     "sad": frozenset({"sad", "lost", "miss", "missing", "goodbye", "rip", "grief", "lonely"}),
-    "wow": frozenset({"wow", "incredible", "amazing", "huge", "unreal", "epic", "insane"}),
+    "wow": frozenset({"wow", "incredible", "amazing", "huge", "unreal", "insane"}),
+    "fire": frozenset({"fire", "hot", "epic", "launch", "bold", "neon"}),
+    "clap": frozenset({"first", "finished", "finally", "congrats", "done", "jam", "months"}),
 }
+# Words of grief: never met with a laugh, whatever else the post says.
+_GRIEF = _CUES["sad"]
 _WORD = re.compile(r"[a-z']+")
 # A post that fits the agent's taste this well and more may be loved without a cue.
 _LOVED_FIT = 0.86
@@ -185,21 +194,22 @@ def choose_reaction(
     words: str, fit: float | None, offered: Sequence[str], rng: random.Random
 ) -> str | None:
     """The reaction to a post whose title and description are ``words`` (bounded here),
-    by an agent whose taste it fits ``fit``: one of ``offered`` that its words cue (a
-    word of sadness is never met with a laugh), "love" for a post that fits its taste
+    by an agent whose taste it fits ``fit``: one of ``offered`` that its words cue (grief
+    is met in kind or with nothing, never a laugh), a heart for a post that fits its taste
     very well, else None: a plain like. On a gallery with no reactions but the favourite
     (or none) it is always None: a like, which is a favourite there."""
     choices = [r for r in offered if r in _CUES]
     if not choices:
         return None
     said = set(_WORD.findall(words[:600].lower()))
+    if said & _GRIEF:
+        return "sad" if "sad" in choices else None
     cued = [r for r in choices if said & _CUES[r]]
-    if "sad" in cued:
-        return "sad"  # grief is answered in kind, whatever else the words say
     if cued:
         return rng.choice(sorted(cued))
-    if fit is not None and fit >= _LOVED_FIT and "love" in choices and rng.random() < 0.5:
-        return "love"
+    loving = [r for r in choices if r in ("love", "heart")]
+    if fit is not None and fit >= _LOVED_FIT and loving and rng.random() < 0.5:
+        return loving[0]
     return None
 
 

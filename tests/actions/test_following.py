@@ -8,6 +8,7 @@ through the same path in ``test_following_sandbox``)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from sqlalchemy import select, update
 
 from fleet import agents
 from fleet.actions.choosing import ConsentBook, HoldoutView
+from fleet.actions.following import home_page
 from fleet.actions.perform import perform
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, Engagement
@@ -200,3 +202,50 @@ def test_under_review_a_follow_waits_as_a_draft(
     outcome = _follow(fleet, kit, fan, now)
     assert outcome.status == "drafted"
     assert graph.calls == []
+
+
+def test_on_the_sandbox_a_follow_lands_and_the_look_reads_whom_it_follows(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    now = datetime.now(UTC)
+    (fan,) = active_agents(fleet, 1, now=now)
+    handle = agents.get_agent(fleet.sessions, str(fan)).handle
+    people = _people(admin, 2)
+    kit = _kit(fleet, gallery)
+    outcome = _follow(fleet, kit, fan, now)
+    assert outcome.status == "succeeded"
+    person = outcome.detail["person"]
+    assert person in people and outcome.detail["following"] is True
+    assert [u.username for u in gallery.followers(agent=handle, handle=person)] == [handle]
+    # The home feed holds the followed person's post, the public feed both: a look with
+    # the home feed's whole share reads the followed person alone.
+    home = gallery.home_feed(agent=handle, limit=20)
+    assert {p.username for p in home} == {person}
+    page = home_page(gallery, handle, 1, 1.0, random.Random(0))
+    assert [p.author for p in page] == [person]
+    # The ledger keeps the follow: a second follow of the same agent takes the other one.
+    again = _follow(fleet, kit, fan, now + timedelta(minutes=1))
+    assert again.status == "succeeded" and again.detail["person"] != person
+
+
+def test_a_like_of_a_post_whose_words_cue_a_reaction_reacts_once_beside_it(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    now = datetime.now(UTC)
+    author, fan = active_agents(fleet, 2, now=now)
+    author_handle = agents.get_agent(fleet.sessions, str(author)).handle
+    gallery.provision_user(handle=author_handle, name="Author", persona="indie_game_dev")
+    post = gallery.create_post(
+        agent=author_handle,
+        image_url="http://example.test/i.png",
+        title="Title screen for my first game jam entry",
+        description="48 hours, a frog who delivers mail.",
+        idempotency_key="jam",
+    )
+    kit = _kit(fleet, gallery)
+    (key,) = _decided(fleet, [fan], "like", now)
+    outcome = perform(kit, ActionKey.parse(key))
+    assert outcome.status == "succeeded" and outcome.detail["post_id"] == post.id
+    assert outcome.detail["reaction"] == "clap"
+    seen = gallery.get_post(agent=author_handle, post_id=post.id)
+    assert dict(seen.reactions) == {"clap": 1}

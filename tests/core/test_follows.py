@@ -108,6 +108,7 @@ def test_planned_follows_are_bounded_and_only_of_accounts_seen() -> None:
     ("words", "expected"),
     [
         ("Goodbye to my old studio, I will miss it. So funny how time flies", "sad"),
+        ("Goodbye, old friend. Lol, he was so silly", "sad"),
         ("lol my cat did this", "haha"),
         ("wow, an incredible sky", "wow"),
         ("A dull grey wall", None),
@@ -116,6 +117,15 @@ def test_planned_follows_are_bounded_and_only_of_accounts_seen() -> None:
 def test_reactions_follow_the_posts_words(words: str, expected: str | None) -> None:
     offered = ("love", "haha", "sad", "wow")
     assert choose_reaction(words, 0.5, offered, random.Random(1)) == expected
+
+
+def test_the_sandboxs_reactions_by_their_names() -> None:
+    offered = ("heart", "fire", "wow", "clap", "laugh")
+    rng = random.Random(0)
+    assert choose_reaction("Portrait of my cat as a forest spirit", None, offered, rng) == "laugh"
+    assert choose_reaction("48 hours, my first game jam", None, offered, rng) == "clap"
+    # Grief is never laughed at where the gallery has no sad face: a plain like.
+    assert choose_reaction("RIP my old cat, so silly and lost", None, offered, rng) is None
 
 
 def test_no_reactions_offered_means_a_like() -> None:
