@@ -129,6 +129,18 @@ KINDS: dict[Action, ActionKind] = {
             makes="like",
             batchable=True,
         ),
+        # Before browse: a follow past its quota falls to a look; only a like past its
+        # quota falls to a follow, itself bounded by its own (``fleet.actions.following``).
+        ActionKind(
+            Action.FOLLOW,
+            queue="engage",
+            targets="person",
+            spends_llm=False,
+            degrades_to=None,
+            engages=True,
+            verb="followed",
+            makes="follow",
+        ),
         ActionKind(
             Action.BROWSE,
             queue="engage",
@@ -139,17 +151,6 @@ KINDS: dict[Action, ActionKind] = {
             verb="browsed",
             makes="nothing",
             batchable=True,
-        ),
-        # Last: no other kind falls to a follow past its quota (``fleet.actions.following``).
-        ActionKind(
-            Action.FOLLOW,
-            queue="engage",
-            targets="person",
-            spends_llm=False,
-            degrades_to=None,
-            engages=True,
-            verb="followed",
-            makes="follow",
         ),
     )
 }
