@@ -47,6 +47,8 @@ class LikeNeeds:
     feed_snapshot: FeedSnapshot
     # People's consent, checked again before a kept target is liked (None: not read).
     consent: ConsentBook | None = None
+    # Whether a like may carry a reaction its post's words cue (FLEET_ACTIONS__REACTIONS).
+    reactions: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,9 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
         if known.image_url:
             result["image_url"] = known.image_url
         # What it saw may move it to react too (``fleet.actions.reacting``).
-        reaction = react(needs.gallery, needs.accounts.sessions, claim, known)
+        reaction = (
+            react(needs.gallery, needs.accounts.sessions, claim, known) if needs.reactions else None
+        )
         if reaction is not None:
             result["reaction"] = reaction
     return result, (post_id, "like")

@@ -26,7 +26,7 @@ from fleet.content.port import PostSeen
 from fleet.core.follows import (
     UNFOLLOW_AFTER_DAYS,
     Account,
-    Followed,
+    FollowKept,
     FollowPolicy,
     blend_feeds,
     choose_followee,
@@ -109,7 +109,7 @@ def _stale_follow(needs: FollowNeeds, claim: Claim, rng: random.Random) -> str |
         return None
     back = {u.username for u in _followers(needs, claim.actor.handle)}
     followed = [
-        Followed(h, (now - at).total_seconds() / 86_400, h in back) for h, at in old.items()
+        FollowKept(h, (now - at).total_seconds() / 86_400, h in back) for h, at in old.items()
     ]
     return choose_unfollow(followed, rng=rng)
 

@@ -194,6 +194,7 @@ def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = No
         choose_post=partial(choose_post, choosing(kit, gallery)),
         feed_snapshot=kit.targeting.feed_snapshot,
         consent=kit.targeting.consent,
+        reactions=kit.settings.reactions,
     )
 
 

@@ -28,8 +28,8 @@ __all__ = [
     "REACTIONS_PER_SESSION",
     "UNFOLLOW_AFTER_DAYS",
     "Account",
+    "FollowKept",
     "FollowPolicy",
-    "Followed",
     "blend_feeds",
     "choose_followee",
     "choose_reaction",
@@ -132,7 +132,7 @@ def choose_followee(
 
 
 @dataclass(frozen=True, slots=True)
-class Followed:
+class FollowKept:
     """An account the agent follows: since how many days, and whether it follows back."""
 
     handle: str
@@ -141,7 +141,7 @@ class Followed:
 
 
 def choose_unfollow(
-    followed: Sequence[Followed], *, rng: random.Random, chance: float = 0.02
+    followed: Sequence[FollowKept], *, rng: random.Random, chance: float = 0.02
 ) -> str | None:
     """Rarely, an account to unfollow: one followed for ``UNFOLLOW_AFTER_DAYS`` or more
     that never followed back, with ``chance``; None almost always."""

@@ -36,6 +36,9 @@ class ActionSettings(_Nested):
     # The share of a look's page read from the home feed (whom the agent follows), the
     # rest from the public feed's newest (``fleet.core.follows.blend_feeds``); 0: public.
     home_feed_share: float = Field(default=0.5, ge=0, le=1)
+    # Whether a like may carry a reaction its post's words cue (``fleet.actions.reacting``).
+    # Off by default: on, a like's life enters three more modules (docs/community.md).
+    reactions: bool = False
 
 
 class MemorySettings(_Nested):

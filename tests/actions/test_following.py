@@ -243,6 +243,7 @@ def test_a_like_of_a_post_whose_words_cue_a_reaction_reacts_once_beside_it(
         idempotency_key="jam",
     )
     kit = _kit(fleet, gallery)
+    kit.settings = kit.settings.model_copy(update={"reactions": True})
     (key,) = _decided(fleet, [fan], "like", now)
     outcome = perform(kit, ActionKey.parse(key))
     assert outcome.status == "succeeded" and outcome.detail["post_id"] == post.id

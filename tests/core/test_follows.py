@@ -12,7 +12,7 @@ from fleet.core.follows import (
     PLANNED_FOLLOWS_PER_SCAN,
     UNFOLLOW_AFTER_DAYS,
     Account,
-    Followed,
+    FollowKept,
     FollowPolicy,
     blend_feeds,
     choose_followee,
@@ -87,9 +87,9 @@ def test_policy_refuses_nonsense() -> None:
 
 def test_unfollows_are_rare_and_only_of_old_unreturned_follows() -> None:
     followed = [
-        Followed("young", UNFOLLOW_AFTER_DAYS - 1, follows_back=False),
-        Followed("friend", UNFOLLOW_AFTER_DAYS + 30, follows_back=True),
-        Followed("stale", UNFOLLOW_AFTER_DAYS + 1, follows_back=False),
+        FollowKept("young", UNFOLLOW_AFTER_DAYS - 1, follows_back=False),
+        FollowKept("friend", UNFOLLOW_AFTER_DAYS + 30, follows_back=True),
+        FollowKept("stale", UNFOLLOW_AFTER_DAYS + 1, follows_back=False),
     ]
     got = Counter(choose_unfollow(followed, rng=random.Random(i)) for i in range(5000))
     assert set(got) == {None, "stale"}
