@@ -49,6 +49,10 @@ class Gallery:
     # Newcomers' posts whose authors the impact holdout keeps from the fleet (docs/impact.md):
     # left out of the newcomers' figures, which are the treated's.
     held_out_posts: list[int] = field(default_factory=list)
+    # The follow graph's every change (follower, followed, following, when), in order,
+    # and the newcomers' user ids with when they joined (``bench.follows``).
+    follow_events: list[Any] = field(default_factory=list)
+    newcomers: dict[int, datetime] = field(default_factory=dict)
 
 
 def run(
@@ -62,6 +66,7 @@ def run(
     writer: str = "offline",
     plans: bool = True,
     calls: dict[str, int] | None = None,
+    people_class: type[People] = People,
 ) -> tuple[Gallery, float]:
     """Run the fleet with people beside it; the gallery read back, and the wall time.
     ``writer`` "fake-llm": through ``bench.fake_llm`` (its calls by task into ``calls``)."""
@@ -83,7 +88,7 @@ def run(
         demo = Demo(options, Path(tmp))
         try:
             demo.prepare()
-            people = People(
+            people = people_class(
                 demo,
                 random.Random(seed),
                 newcomer_arrivals(
@@ -106,6 +111,12 @@ def run(
                 comments = [
                     _row(row)
                     for row in conn.execute(select(tables.comments).order_by(tables.comments.c.id))
+                ]
+                follow_events = [
+                    _row(row)
+                    for row in conn.execute(
+                        select(tables.follow_events).order_by(tables.follow_events.c.id)
+                    )
                 ]
             catalogue = demo.fleet.personas
             interests = {
@@ -143,6 +154,12 @@ def run(
         paces,
         actions,
         sorted(held),
+        follow_events,
+        {
+            u.id: u.created_at
+            for u in users.values()
+            if str(u.username).startswith("newcomer") and not u.is_agent
+        },
     )
     return gallery, time.monotonic() - began
 

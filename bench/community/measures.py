@@ -57,7 +57,9 @@ def random_tail(handle: str) -> bool:
     return bool(NOISE.search(last)) or (len(last) >= 5 and vowels <= 1)
 
 
-def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> dict[str, Any]:
+def engagement(gallery: Gallery, rng: random.Random) -> dict[str, Any]:
+    """The figures of likes and comments per post, and the reciprocity of engagement
+    against the same engagements sent to random posts of their moment (no vectors)."""
     users = gallery.users
     bots = {uid for uid, u in users.items() if u.is_agent}
     posts = gallery.posts
@@ -111,6 +113,23 @@ def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> di
     out["reciprocity"] = round(reciprocity(actual), 3)
     out["reciprocity_random_baseline"] = round(base, 3)
     out["reciprocity_ratio"] = round(out["reciprocity"] / base, 2) if base else None
+    return out
+
+
+def measure(gallery: Gallery, embedder: LocalEmbedder, rng: random.Random) -> dict[str, Any]:
+    users = gallery.users
+    bots = {uid for uid, u in users.items() if u.is_agent}
+    posts = gallery.posts
+    by_post = {p.id: p for p in posts}
+    engagements = [(like.user_id, like.post_id, like.created_at) for like in gallery.likes] + [
+        (c.user_id, c.post_id, c.created_at) for c in gallery.comments if c.parent_id is None
+    ]
+    created = sorted((p.created_at, p.id) for p in posts)
+
+    def open_at(when: datetime, me: int) -> list[int]:
+        return [pid for at, pid in created if at <= when and by_post[pid].user_id != me]
+
+    out = engagement(gallery, rng)
 
     # Vectors: every post's text; each persona's interests as a query.
     post_vectors = dict(

@@ -3,6 +3,7 @@ it opens a session that says something)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,9 @@ from fleet.actions.common import (
 )
 from fleet.actions.consent_book import ConsentBook, still_welcome
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.following import home_page
 from fleet.actions.planning import make_plan, says, session_of
+from fleet.actions.reacting import react
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of
 from fleet.content.llm.planning import page_shown
@@ -45,6 +48,8 @@ class LikeNeeds:
     feed_snapshot: FeedSnapshot
     # People's consent, checked again before a kept target is liked (None: not read).
     consent: ConsentBook | None = None
+    # Whether a like may carry a reaction its post's words cue (FLEET_ACTIONS__REACTIONS).
+    reactions: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,9 @@ class BrowseNeeds:
     writing: Writing | None = None
     answerable: Callable[[Claim], list[PostSeen]] | None = None
     likely: Callable[[Claim, int], list[GalleryPost]] | None = None
+    # The share of the page read from the home feed, whom the agent follows
+    # (``FLEET_ACTIONS__HOME_FEED_SHARE``; ``fleet.actions.following.home_page``).
+    home_share: float = 0.0
 
 
 def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
@@ -88,6 +96,12 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
         result |= {"title": known.title, "author": known.username}
         if known.image_url:
             result["image_url"] = known.image_url
+        # What it saw may move it to react too (``fleet.actions.reacting``).
+        reaction = (
+            react(needs.gallery, needs.accounts.sessions, claim, known) if needs.reactions else None
+        )
+        if reaction is not None:
+            result["reaction"] = reaction
     return result, (post_id, "like")
 
 
@@ -117,9 +131,10 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
 
 
 def _page_read(needs: BrowseNeeds, claim: Claim) -> list[PostSeen]:
-    """The feed's newest page as the agent reads it, its own posts left out."""
-    feed = needs.gallery.feed(agent=claim.actor.handle, limit=needs.page_size, sort="recent")
-    return [seen(p) for p in feed if p.username != claim.actor.handle]
+    """The feed's newest page as the agent reads it (the public feed's and whom it
+    follows', ``home_page``), its own posts left out."""
+    rng = random.Random(f"{claim.actor.seed}:{claim.key}:page")
+    return home_page(needs.gallery, claim.actor.handle, needs.page_size, needs.home_share, rng)
 
 
 def plan_session(needs: BrowseNeeds, claim: Claim) -> SessionPlan | None:

@@ -25,7 +25,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 
 from fleet import activities
 from fleet.actions import comment as commenting
-from fleet.actions import engage, post, reply
+from fleet.actions import engage, following, post, reply
 from fleet.actions.choosing import (
     Choosing,
     answerable,
@@ -195,7 +195,16 @@ def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = No
         choose_post=partial(choose_post, choosing(kit, gallery)),
         feed_snapshot=kit.targeting.feed_snapshot,
         consent=kit.targeting.consent,
+        reactions=kit.settings.reactions,
     )
+
+
+def for_follow(
+    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
+) -> following.FollowNeeds:
+    gallery = gallery or kit.gallery
+    review = kit.authorship.publishing.review.kinds
+    return following.FollowNeeds(accounts(kit, gallery), gallery, review, choosing(kit, gallery))
 
 
 def for_browse(
@@ -214,6 +223,7 @@ def for_browse(
         # Ranked only for a writer that makes plans (the offline writer and
         # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
         likely=partial(likely_comments, chooses) if makes_plans(kit.writer) else None,
+        home_share=kit.settings.home_feed_share,
     )
 
 
@@ -247,6 +257,7 @@ HANDLERS: dict[Action, Handler[Any]] = {
     Action.REPLY: Handler(for_reply, reply.handle),
     Action.LIKE: Handler(for_like, engage.like),
     Action.BROWSE: Handler(for_browse, engage.browse),
+    Action.FOLLOW: Handler(for_follow, following.follow),
 }
 if set(HANDLERS) != set(KINDS):
     raise RuntimeError(

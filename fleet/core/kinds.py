@@ -43,9 +43,10 @@ class Action(StrEnum):
     REPLY = "reply"
     LIKE = "like"
     BROWSE = "browse"
+    FOLLOW = "follow"
 
 
-Target = Literal["nothing", "post", "comment"]
+Target = Literal["nothing", "post", "comment", "person"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class ActionKind:
     verb: str
     # What it leaves on the gallery: a post, a comment (a reply is one too), a like, or
     # nothing; reconciliation compares the ledger with the gallery by it.
-    makes: Literal["post", "comment", "like", "nothing"]
+    makes: Literal["post", "comment", "like", "follow", "nothing"]
     # Whether the tick sends it in batch messages of many keys (its queue's batch task):
     # cheap kinds that wait on neither the LLM nor images.
     batchable: bool = False
@@ -127,6 +128,18 @@ KINDS: dict[Action, ActionKind] = {
             verb="liked",
             makes="like",
             batchable=True,
+        ),
+        # Before browse: a follow past its quota falls to a look; only a like past its
+        # quota falls to a follow, itself bounded by its own (``fleet.actions.following``).
+        ActionKind(
+            Action.FOLLOW,
+            queue="engage",
+            targets="person",
+            spends_llm=False,
+            degrades_to=None,
+            engages=True,
+            verb="followed",
+            makes="follow",
         ),
         ActionKind(
             Action.BROWSE,
@@ -264,6 +277,7 @@ _TARGETS: dict[str, TargetKind] = {
     "comment": "post",
     "reply": "comment",  # the comment answered (its post is on the activity)
     "follow": "person",
+    "unfollow": "person",
     "mention": "person",
 }
 

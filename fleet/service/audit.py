@@ -11,7 +11,7 @@ appending to the list (docs/disclosure.md).
   name and link the settings give (``FLEET_DISCLOSURE__*``), as the gallery's API says.
 - ``bot_flag``: accounts whose note and "Operated by" field carry that disclosure but
   whose bot flag the server did not keep (Takahē): said apart, not counted unlabelled.
-- ``consent``: no like, comment or reply toward a person who opted out or blocked that
+- ``consent``: no like, comment, reply or follow toward a person who opted out or blocked that
   agent later than ``CONSENT_BOUND`` after they said so (the consent cache's bound).
 - ``human_claims``: no text the fleet published claims to be human;
 - ``identity_answers``: every question about what an agent is got a truthful answer
@@ -189,12 +189,12 @@ def bot_flag(scope: Scope) -> Finding:
 def _actions_toward(
     scope: Scope, read: ConsentRead, consent: Consent, closed: set[str], authors: _Authors
 ) -> tuple[int, int, list[str]]:
-    """Of the window's likes, comments and replies, those toward the people ``closed``
+    """Of the window's likes, comments, replies and follows, those toward the people ``closed``
     that their say does not allow, after they said it: how many, how many of them later
     than the bound, and up to five of those."""
     toward = late = 0
     examples: list[str] = []
-    for action in scope.actions(("like", "comment", "reply")):
+    for action in scope.actions(("like", "comment", "reply", "follow")):
         person = authors.of(action)
         if person is None or person not in closed:
             continue
@@ -276,6 +276,10 @@ class _Authors:
     def of(self, action: ActivityView) -> str | None:
         """The person (handle) the action was toward; None for an agent or unknown."""
         result = action.result or {}
+        if action.action == "follow":
+            # A follow's target is the account itself (its handle); an agent's is nobody's.
+            handle = str(result.get("person") or action.target_post_id or "")
+            return None if not handle or result.get("person_is_agent") else handle
         post_id = str(result.get("post_id") or action.target_post_id or "")
         if not post_id:
             return None

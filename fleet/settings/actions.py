@@ -33,6 +33,12 @@ class ActionSettings(_Nested):
     # 1 - the refused share of the time, never below the floor.
     back_pressure_window_seconds: float = Field(default=10.0, gt=0, le=3600)
     back_pressure_floor: float = Field(default=0.1, gt=0, le=1)
+    # The share of a look's page read from the home feed (whom the agent follows), the
+    # rest from the public feed's newest (``fleet.core.follows.blend_feeds``); 0: public.
+    home_feed_share: float = Field(default=0.5, ge=0, le=1)
+    # Whether a like may carry a reaction its post's words cue (``fleet.actions.reacting``).
+    # Off by default: on, a like's life enters three more modules (docs/community.md).
+    reactions: bool = False
 
 
 class MemorySettings(_Nested):
@@ -62,12 +68,13 @@ class MemorySettings(_Nested):
     echo_scan: int = Field(default=20_000, ge=1, le=200_000)
 
 
-ReviewedKind = Literal["post", "comment", "reply", "like"]
+ReviewedKind = Literal["post", "comment", "reply", "like", "follow"]
 
 
-# Under review by default: what an agent writes. A like is reviewed when named in
+# Under review by default: what an agent writes, and whom it follows (seed 002's
+# connection requests are drafts an owner approves). A like is reviewed when named in
 # FLEET_REVIEW__KINDS; a browse has no public effect and is never reviewed.
-REVIEWED_KINDS: tuple[ReviewedKind, ...] = ("post", "comment", "reply")
+REVIEWED_KINDS: tuple[ReviewedKind, ...] = ("post", "comment", "reply", "follow")
 
 
 class ReviewSettings(_Nested):

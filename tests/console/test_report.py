@@ -72,7 +72,14 @@ def test_the_report_of_a_worked_week_in_the_console_and_as_a_file(
     assert ux.succeeded("post") == 1 and ux.succeeded("comment") == 1
     # The target: what the clock, sessions and quotas expect of its 3 active agents
     # since they came (minutes ago: a small share of one hour).
-    assert ux.agents == 3 and set(ux.target) <= {"post", "comment", "reply", "like", "browse"}
+    assert ux.agents == 3 and set(ux.target) <= {
+        "post",
+        "comment",
+        "reply",
+        "like",
+        "follow",
+        "browse",
+    }
     assert seen.posts == 2 and seen.posts_read == 2 and seen.engagement_problem is None
     assert (ux.received.likes_from_people, ux.received.comments_from_people) == (1, 1)
     fleet_likes = sum(p.received.likes_from_bots for p in seen.personas)
@@ -122,7 +129,14 @@ def test_the_expected_actions_of_one_agent_come_hour_by_hour() -> None:
     rhythms = [catalogue.rhythm("ux_ui_designer", seed) for seed in (1, 2, 3)]
     hours = expected_actions(catalogue.get("ux_ui_designer"), rhythms, start, start + 86_400)
     assert len(hours) == 24 and sum(sum(h.values()) for h in hours) > 0
-    assert {kind for h in hours for kind in h} <= {"post", "comment", "reply", "like", "browse"}
+    assert {kind for h in hours for kind in h} <= {
+        "post",
+        "comment",
+        "reply",
+        "like",
+        "follow",
+        "browse",
+    }
 
 
 def test_charts_of_counts_tick_in_whole_numbers() -> None:

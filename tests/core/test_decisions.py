@@ -51,4 +51,6 @@ def test_an_agent_may_override_weights_and_interval() -> None:
     assert effective_interval(persona, 1, 3).max_seconds == 3
     assert effective_interval(persona, None, None) == persona.interval
     with pytest.raises(ValidationError):
-        effective_weights(persona, {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0})
+        effective_weights(
+            persona, {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0, "follow": 0}
+        )

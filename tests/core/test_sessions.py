@@ -159,11 +159,15 @@ def test_quotas_fall_to_the_next_kind_and_then_to_nothing() -> None:
     assert within_quota(Action.POST, {}, quotas) == (Action.POST, None)
     turned = within_quota(Action.POST, {"post": 1}, quotas)
     assert turned == (Action.COMMENT, "daily quota: 1 post(s) already today")
-    # The registry's order: post, comment, reply, like, browse.
+    # The registry's order: post, comment, reply, like, follow, browse.
     assert within_quota(Action.POST, {"post": 1, "comment": 2}, quotas)[0] is Action.REPLY
-    no_replies = Quotas(post=1, comment=2, reply=0, like=0)
+    no_replies = Quotas(post=1, comment=2, reply=0, like=0, follow=0)
     assert within_quota(Action.POST, {"post": 1, "comment": 2}, no_replies)[0] is Action.BROWSE
-    assert within_quota(Action.LIKE, {}, quotas)[0] is Action.BROWSE
+    # A like past its quota falls to a follow while the follow's own quota lasts.
+    assert within_quota(Action.LIKE, {}, quotas)[0] is Action.FOLLOW
+    with_follows = Quotas(like=0, follow=2)
+    assert within_quota(Action.LIKE, {"follow": 2}, with_follows)[0] is Action.BROWSE
+    assert within_quota(Action.FOLLOW, {"follow": 2}, with_follows)[0] is Action.BROWSE
     spent = within_quota(Action.BROWSE, {"browse": 3}, Quotas(browse=3))
     assert spent == (None, "daily quota: 3 browse(s) already today")
 
