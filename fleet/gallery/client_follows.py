@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -107,11 +108,11 @@ class FollowCalls:
 
     def followers(self: _Calls, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
         """Who follows ``handle``, newest first, bounded."""
-        return _listed(self, agent, handle, "followers", limit)
+        return _listed(self._call, agent, handle, "followers", limit)
 
     def following(self: _Calls, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
         """Whom ``handle`` follows, newest first, bounded."""
-        return _listed(self, agent, handle, "following", limit)
+        return _listed(self._call, agent, handle, "following", limit)
 
     def home_feed(self: _Calls, *, agent: str, limit: int = 20) -> list[GalleryPost]:
         """The posts of the accounts the agent follows, most recent first (one page)."""
@@ -170,7 +171,9 @@ def _users(data: dict[str, Any], size: int) -> list[GalleryUser]:
     return [_user(u) for u in _items(data, "users", size)]
 
 
-def _listed(calls: _Calls, agent: str, handle: str, which: str, limit: int) -> list[GalleryUser]:
+def _listed(
+    call: Callable[..., Any], agent: str, handle: str, which: str, limit: int
+) -> list[GalleryUser]:
     """A followers or following list read page by page, at most ``MAX_FOLLOW_LIST``."""
     wanted = max(0, min(limit, MAX_FOLLOW_LIST))
     path = f"/api/users/{quote(handle, safe='')}/{which}"
@@ -178,7 +181,7 @@ def _listed(calls: _Calls, agent: str, handle: str, which: str, limit: int) -> l
     seen: set[str] = set()
     while len(found) < wanted:
         size = min(PAGE, wanted - len(found))
-        data = calls._call("GET", path, agent=agent, params={"limit": size, "offset": len(found)})
+        data = call("GET", path, agent=agent, params={"limit": size, "offset": len(found)})
         page = _read(f"{which} of {handle[:64]}", partial(_users, data, size))
         for user in page:
             if user.id in seen:

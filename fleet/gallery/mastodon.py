@@ -46,7 +46,6 @@ from __future__ import annotations
 import httpx
 
 from fleet.content.images.disclosure import RecordsImageMarks
-from fleet.gallery.mastodon_favourites import Favourites
 from fleet.gallery.mastodon_feeds import TimelineFeeds
 from fleet.gallery.mastodon_follows import MastodonFollows
 from fleet.gallery.mastodon_posts import ImagePosts, UploadedImageCheck
@@ -69,7 +68,7 @@ __all__ = [
 ]
 
 
-class MastodonGallery(ImagePosts, TimelineFeeds, Favourites, Replies, MastodonFollows):
+class MastodonGallery(ImagePosts, TimelineFeeds, MastodonFollows, Replies):
     """The gallery port on a server of the Mastodon client API, one token per agent."""
 
     def __init__(

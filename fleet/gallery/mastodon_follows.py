@@ -22,12 +22,9 @@ before anything is sent, as a like to them is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from fleet.gallery.answers import (
     MAX_ID,
@@ -37,6 +34,7 @@ from fleet.gallery.answers import (
     _id,
     _read,
 )
+from fleet.gallery.mastodon_favourites import Favourites
 from fleet.gallery.mastodon_text import opted_out
 from fleet.gallery.port import (
     FAVOURITE,
@@ -44,7 +42,6 @@ from fleet.gallery.port import (
     Followed,
     GalleryPost,
     GalleryUser,
-    Liked,
     Reacted,
 )
 
@@ -54,78 +51,6 @@ ACCOUNTS_PAGE = 80  # the API's largest page of accounts
 HOME_PAGE = 40  # the API's largest page of statuses
 HOME_PAGES = 3  # pages of the home timeline read at most for one feed
 MAX_HANDLE_ASKED = 320  # the longest acct looked up (user@domain)
-
-
-class _Server(Protocol):
-    """What the mixin needs of the Mastodon adapter."""
-
-    _domains: set[str]
-    _host: str
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        agent: str | None,
-        json: dict[str, Any] | None = None,
-        params: Any = None,
-        files: dict[str, tuple[str, bytes, str]] | None = None,
-        key: str | None = None,
-    ) -> tuple[Any, httpx.Headers]: ...
-
-    def _pages(
-        self, path: str, *, agent: str | None, params: dict[str, Any], pages: int
-    ) -> Iterator[list[Any]]: ...
-
-    def _account_id(self, agent: str) -> str: ...
-
-    def _posts(self, statuses: list[Any]) -> list[GalleryPost]: ...
-
-    def _handle(self, account: dict[str, Any]) -> str: ...
-
-    def _remember(self, account: dict[str, Any]) -> None: ...
-
-    def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked: ...
-
-
-def _account(server: _Server, agent: str, handle: str) -> dict[str, Any]:
-    """The account ``handle`` names (GalleryRefused 404 when there is none). A short
-    handle is looked up as the server names its own accounts too (Takahē resolves a short
-    one by the request's host, which is not its domain: ``user@its.domain``)."""
-    if not 0 < len(handle) <= MAX_HANDLE_ASKED:
-        raise GalleryRefused(f"mastodon: no account can be named {handle[:64]!r}", 404)
-    server._account_id(agent)  # the server's own domain, learnt once
-    asked = handle.lstrip("@")
-    tried = [asked]
-    if "@" not in asked:
-        host = server._host.partition(":")[0]
-        tried += [f"{asked}@{d}" for d in sorted(server._domains)[:3] if d and d != host]
-    for k, acct in enumerate(tried):
-        try:
-            data, _ = server._call(
-                "GET", "/api/v1/accounts/lookup", agent=agent, params={"acct": acct}
-            )
-        except GalleryRefused as exc:
-            if exc.status != 404 or k == len(tried) - 1:
-                raise
-            continue
-        if not isinstance(data, dict):
-            raise MalformedAnswer(f"mastodon lookup of {handle[:64]}: not an account")
-        _read(f"account {handle[:64]}", partial(_id, data.get("id", "")))
-        server._remember(data)
-        return data
-    raise GalleryRefused(f"mastodon: no account {handle[:64]!r}", 404)
-
-
-def _relationship(server: _Server, agent: str, account_id: str) -> dict[str, Any]:
-    data, _ = server._call(
-        "GET", "/api/v1/accounts/relationships", agent=agent, params=[("id[]", account_id)]
-    )
-    said = data[0] if isinstance(data, list) and data else None
-    if not isinstance(said, dict) or str(said.get("id", account_id)) != account_id:
-        raise MalformedAnswer(f"mastodon relationship with {account_id[:40]}: none given")
-    return said
 
 
 def _state(handle: str, said: dict[str, Any], followers: int | None, changed: bool) -> Followed:
@@ -145,19 +70,19 @@ def _followers_count(account: dict[str, Any]) -> int | None:
         return None
 
 
-class MastodonFollows:
+class MastodonFollows(Favourites):
     """Follows, the home timeline and reactions (mixed into MastodonGallery)."""
 
-    def follow(self: _Server, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+    def follow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
         """Make sure the agent follows ``handle`` (or has asked to: a locked account)."""
         me = self._account_id(agent)
-        account = _account(self, agent, handle)
+        account = self._account(agent, handle)
         target = _id(account["id"])
         if target == me:
             raise GalleryRefused(f"mastodon: {agent} cannot follow itself", 422)
         if opted_out(account):
             raise GalleryRefused(f"mastodon: {handle[:64]} says no to automated accounts", 403)
-        said = _relationship(self, agent, target)
+        said = self._relationship(agent, target)
         if said.get("blocked_by") is True:
             raise GalleryRefused(f"mastodon: {handle[:64]} blocks {agent}: no follow", 403)
         count = _followers_count(account)
@@ -179,14 +104,14 @@ class MastodonFollows:
         # The count read before may be stale by now (a follow in flight): not said.
         return _state(handle, data, None, changed=True)
 
-    def unfollow(self: _Server, *, agent: str, handle: str, idempotency_key: str) -> Followed:
+    def unfollow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
         """Make sure the agent does not follow ``handle`` (a request is withdrawn)."""
         me = self._account_id(agent)
-        account = _account(self, agent, handle)
+        account = self._account(agent, handle)
         target = _id(account["id"])
         if target == me:
             raise GalleryRefused(f"mastodon: {agent} cannot unfollow itself", 422)
-        said = _relationship(self, agent, target)
+        said = self._relationship(agent, target)
         if said.get("following") is not True and said.get("requested") is not True:
             return _state(handle, said, _followers_count(account), changed=False)
         data, _ = self._call(
@@ -199,15 +124,15 @@ class MastodonFollows:
             raise MalformedAnswer(f"mastodon unfollow of {handle[:64]}: not a relationship")
         return _state(handle, data, None, changed=True)
 
-    def followers(self: _Server, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+    def followers(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
         """Who follows ``handle``, newest first, at most ``MAX_FOLLOW_LIST``."""
-        return _listed(self, agent, handle, "followers", limit)
+        return self._listed(agent, handle, "followers", limit)
 
-    def following(self: _Server, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
+    def following(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
         """Whom ``handle`` follows, newest first, at most ``MAX_FOLLOW_LIST``."""
-        return _listed(self, agent, handle, "following", limit)
+        return self._listed(agent, handle, "following", limit)
 
-    def home_feed(self: _Server, *, agent: str, limit: int = 20) -> list[GalleryPost]:
+    def home_feed(self, *, agent: str, limit: int = 20) -> list[GalleryPost]:
         """Image posts of the accounts the agent follows (and its own), newest first."""
         limit = max(0, min(limit, HOME_PAGE * HOME_PAGES))
         self._account_id(agent)
@@ -222,13 +147,11 @@ class MastodonFollows:
                 break
         return found[:limit]
 
-    def reactions(self: _Server) -> tuple[str, ...]:
+    def reactions(self) -> tuple[str, ...]:
         """Only the favourite: a reaction on this server is a favourite."""
         return (FAVOURITE,)
 
-    def react(
-        self: _Server, *, agent: str, post_id: str, reaction: str, idempotency_key: str
-    ) -> Reacted:
+    def react(self, *, agent: str, post_id: str, reaction: str, idempotency_key: str) -> Reacted:
         """The favourite (``like``: refused 403 when the author blocks the agent)."""
         if reaction != FAVOURITE:
             raise GalleryRefused(
@@ -242,43 +165,78 @@ class MastodonFollows:
             changed=liked.toggled,
         )
 
-
-def _listed(server: _Server, agent: str, handle: str, which: str, limit: int) -> list[GalleryUser]:
-    """An account's followers or following, Link-paged, bounded; a loop is refused."""
-    wanted = max(0, min(limit, MAX_FOLLOW_LIST))
-    if wanted == 0:
-        return []
-    target = _id(_account(server, agent, handle)["id"])
-    found: list[GalleryUser] = []
-    seen: set[str] = set()
-    pages = -(-MAX_FOLLOW_LIST // ACCOUNTS_PAGE)
-    for page in server._pages(
-        f"/api/v1/accounts/{quote(target, safe='')}/{which}",
-        agent=agent,
-        params={"limit": min(ACCOUNTS_PAGE, wanted)},
-        pages=pages,
-    ):
-        for account in page[:ACCOUNTS_PAGE]:
-            if not isinstance(account, dict):
-                raise MalformedAnswer(f"mastodon {which} of {handle[:64]}: not an account")
-            user = _read(f"{which} of {handle[:64]}", partial(_user, server, account))
-            if user.id in seen:
-                raise MalformedAnswer(
-                    f"mastodon {which} of {handle[:64]}: {user.id[:MAX_ID]} named twice "
-                    "(the pages loop)"
+    def _account(self, agent: str, handle: str) -> dict[str, Any]:
+        """The account ``handle`` names (GalleryRefused 404 when there is none). A short
+        handle is looked up as the server names its own accounts too (Takahē resolves a short
+        one by the request's host, which is not its domain: ``user@its.domain``)."""
+        if not 0 < len(handle) <= MAX_HANDLE_ASKED:
+            raise GalleryRefused(f"mastodon: no account can be named {handle[:64]!r}", 404)
+        self._account_id(agent)  # the server's own domain, learnt once
+        asked = handle.lstrip("@")
+        tried = [asked]
+        if "@" not in asked:
+            host = self._host.partition(":")[0]
+            tried += [f"{asked}@{d}" for d in sorted(self._domains)[:3] if d and d != host]
+        for k, acct in enumerate(tried):
+            try:
+                data, _ = self._call(
+                    "GET", "/api/v1/accounts/lookup", agent=agent, params={"acct": acct}
                 )
-            seen.add(user.id)
-            found.append(user)
-            if len(found) >= wanted:
-                return found
-    return found
+            except GalleryRefused as exc:
+                if exc.status != 404 or k == len(tried) - 1:
+                    raise
+                continue
+            if not isinstance(data, dict):
+                raise MalformedAnswer(f"mastodon lookup of {handle[:64]}: not an account")
+            _read(f"account {handle[:64]}", partial(_id, data.get("id", "")))
+            self._remember(data)
+            return data
+        raise GalleryRefused(f"mastodon: no account {handle[:64]!r}", 404)
 
+    def _relationship(self, agent: str, account_id: str) -> dict[str, Any]:
+        data, _ = self._call(
+            "GET", "/api/v1/accounts/relationships", agent=agent, params=[("id[]", account_id)]
+        )
+        said = data[0] if isinstance(data, list) and data else None
+        if not isinstance(said, dict) or str(said.get("id", account_id)) != account_id:
+            raise MalformedAnswer(f"mastodon relationship with {account_id[:40]}: none given")
+        return said
 
-def _user(server: _Server, account: dict[str, Any]) -> GalleryUser:
-    server._remember(account)
-    return GalleryUser(
-        id=_id(account["id"]),
-        username=server._handle(account),
-        created=False,
-        is_agent=account.get("bot") is True,
-    )
+    def _listed(self, agent: str, handle: str, which: str, limit: int) -> list[GalleryUser]:
+        """An account's followers or following, Link-paged, bounded; a loop is refused."""
+        wanted = max(0, min(limit, MAX_FOLLOW_LIST))
+        if wanted == 0:
+            return []
+        target = _id(self._account(agent, handle)["id"])
+        found: list[GalleryUser] = []
+        seen: set[str] = set()
+        pages = -(-MAX_FOLLOW_LIST // ACCOUNTS_PAGE)
+        for page in self._pages(
+            f"/api/v1/accounts/{quote(target, safe='')}/{which}",
+            agent=agent,
+            params={"limit": min(ACCOUNTS_PAGE, wanted)},
+            pages=pages,
+        ):
+            for account in page[:ACCOUNTS_PAGE]:
+                if not isinstance(account, dict):
+                    raise MalformedAnswer(f"mastodon {which} of {handle[:64]}: not an account")
+                user = _read(f"{which} of {handle[:64]}", partial(self._user, account))
+                if user.id in seen:
+                    raise MalformedAnswer(
+                        f"mastodon {which} of {handle[:64]}: {user.id[:MAX_ID]} named twice "
+                        "(the pages loop)"
+                    )
+                seen.add(user.id)
+                found.append(user)
+                if len(found) >= wanted:
+                    return found
+        return found
+
+    def _user(self, account: dict[str, Any]) -> GalleryUser:
+        self._remember(account)
+        return GalleryUser(
+            id=_id(account["id"]),
+            username=self._handle(account),
+            created=False,
+            is_agent=account.get("bot") is True,
+        )
