@@ -32,7 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("fleet.cli.db", "Create, upgrade and downgrade the database schema."),
     "demo": (
         "fleet.cli.demo",
-        "Run a small fleet on SQLite, an in-memory broker and the sandbox gallery.",
+        "Run a small fleet on SQLite, an in-memory broker and the sandbox gallery (or a "
+        "local Takahē, --platform takahe).",
     ),
     "drafts": (
         "fleet.cli.drafts",

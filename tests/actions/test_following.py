@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import select, update
 
 from fleet import agents
-from fleet.actions.choosing import ConsentBook, HoldoutView
+from fleet.actions.consent_book import ConsentBook
 from fleet.actions.following import home_page
+from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.perform import perform
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, Engagement

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from fleet import agents
 from fleet.agents import AgentFilter, Selection
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.names import identity
 from fleet.db.models import Agent
 from fleet.errors import InputError, UnknownAgent, UnknownPersona
@@ -70,7 +71,7 @@ def test_overrides_are_validated_before_anything_is_written(fleet: Fleet) -> Non
     with pytest.raises(InputError, match="unknown action"):
         _create(fleet, weights={"dance": 1.0})
     with pytest.raises(InputError, match="weights: weights sum to zero"):
-        _create(fleet, weights={"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0})
+        _create(fleet, weights={name: 0 for name in ACTION_NAMES})
     assert _total(fleet) == 0
 
 

@@ -8,13 +8,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from fleet.agents.heartbeat import Decided, plan_ticks, rhythm_of
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Quotas, effective_weights
 from fleet.infra.persona_files import PersonaCatalogue
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York
 LEASE = timedelta(minutes=5)
 DUE = int(NOW.timestamp())
-ONLY_POSTS = {"post": 1, "comment": 0, "like": 0, "browse": 0}
+ONLY_POSTS = {name: 0 for name in ACTION_NAMES} | {"post": 1}
 
 
 def _catalogue(quotas: Quotas | None = None) -> PersonaCatalogue:
@@ -47,7 +48,7 @@ def _poster(agent_id: int = 1, **changes: Any) -> SimpleNamespace:
 
 
 def test_a_plan_past_the_quota_falls_to_the_next_kind_then_records_a_skip() -> None:
-    catalogue = _catalogue(Quotas(post=2, comment=1, reply=0, like=0, browse=1))
+    catalogue = _catalogue(Quotas(post=2, comment=1, reply=0, like=0, follow=0, browse=1))
     ticks = [(1, DUE + k, None, 0) for k in range(6)]
     plan = plan_ticks(
         ticks, {1: _poster()}, catalogue, before={}, answering=set(), now=NOW, lease=LEASE

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import DispatchLimits, Tick, decide_ticks, dispatch_due
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
 from fleet.db.models import Agent, AgentActivity
@@ -25,7 +26,7 @@ from tests.conftest import active_agents
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York, 07:00 in LA
 LEASE = timedelta(minutes=5)
-ONLY_POSTS = {"post": 1, "comment": 0, "like": 0, "browse": 0}
+ONLY_POSTS = {name: 0 for name in ACTION_NAMES} | {"post": 1}
 
 
 def _fleet_of(
@@ -214,7 +215,7 @@ def test_a_tick_decides_an_action_and_records_it_once(fleet: Fleet) -> None:
         shown = agents.get_agent(fleet.sessions, str(agent_id))
         assert shown.ticks == 1
         assert shown.last_tick_at == datetime.fromtimestamp(due, UTC)
-        assert shown.current_action in {"post", "comment", "like", "browse"}
+        assert shown.current_action in {"post", "comment", "like", "follow", "browse"}
 
 
 def test_a_tick_for_an_agent_that_is_no_longer_active_decides_nothing(fleet: Fleet) -> None:
@@ -340,7 +341,7 @@ def _strict(fleet: Fleet, quotas: Quotas) -> PersonaCatalogue:
 
 def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fleet) -> None:
     agent_id = _poster(fleet)
-    catalogue = _strict(fleet, Quotas(post=2, comment=1, reply=0, like=0, browse=1))
+    catalogue = _strict(fleet, Quotas(post=2, comment=1, reply=0, like=0, follow=0, browse=1))
     due = int(NOW.timestamp())
     ticks = [(agent_id, due + k) for k in range(6)]  # steady ticks: each draws a post
     decided = decide_ticks(fleet.sessions, catalogue, ticks, now=NOW, lease=LEASE)

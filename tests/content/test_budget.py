@@ -19,6 +19,7 @@ from fleet.content.llm.budget import (
     usage_record,
 )
 from fleet.content.port import Usage
+from fleet.core.kinds import KINDS
 from fleet.core.persona import Action
 from fleet.settings import LLMSettings
 
@@ -143,8 +144,8 @@ def test_degrading_never_leads_to_an_llm_action_over_budget(
     if state.allowed:
         assert outcome == Degradation(action)
     else:
-        assert outcome.action in {Action.LIKE, Action.BROWSE}
-        assert outcome.degraded == (action in {Action.POST, Action.COMMENT, Action.REPLY})
+        assert not KINDS[outcome.action].spends_llm
+        assert outcome.degraded == KINDS[action].spends_llm
 
 
 def test_usage_is_kept_on_the_activity_as_plain_json() -> None:
