@@ -1,0 +1,251 @@
+"""Trace: the Fleet functions a like and a post enter, from the dispatch to the row.
+
+The path as production runs it: the local Postgres (a database of this run's own,
+dropped at its end), the broker on Redis under a key prefix of this run's own, the
+sandbox gallery in a process of its own. The beat's ``fleet.dispatch`` claims the due
+agents and publishes their ``fleet.tick_batch`` messages to the broker; each message is
+taken off its queue and run by the task it names (``Task.apply``, the task's own code);
+the tick batch publishes the actions' messages (``fleet.engage_batch`` for many likes,
+``fleet.like`` for a lone one, ``fleet.post`` for a post), which are taken and run the
+same way. Every thread is profiled (``sys.setprofile`` and ``threading.setprofile``):
+a batch's pool threads are counted with the task's.
+
+Three paths, each after an untraced warm-up of its own (imports, connections, the feed's
+first page): a batch of ``--likes`` likes (one per agent due at once), a lone like and a
+post. For each it prints the modules of ``fleet`` crossed, their count, and the distinct
+functions of ``fleet`` entered (module and qualified name) over the whole path, the
+decisions and outcomes. ``--functions`` lists the functions too.
+
+    python -m bench.trace_path [--likes 50] [--functions]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import psycopg
+from sqlalchemy import func, select, update
+
+from bench import scratch_database
+from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
+from fleet import agents
+from fleet.agents import Selection
+from fleet.core.kinds import ACTION_NAMES
+from fleet.db import migrate
+from fleet.db.models import Agent, AgentActivity
+from fleet.gallery.client import HttpGallery
+from fleet.infra import logs
+from fleet.service.accounts import provision_accounts
+from fleet.service.root import bootstrap
+from fleet.settings import Settings
+from fleet.worker.app import create_app
+
+PERSONA = "social_media_marketer"
+QUEUES = ("ticks", "engage", "content")
+# A steady interval of its own (no sessions): each agent's tick draws from its weights alone.
+STEADY = (3600.0, 7200.0)
+
+
+def only(action: str) -> dict[str, float]:
+    """Weights that draw ``action`` alone."""
+    return {name: float(name == action) for name in ACTION_NAMES}
+
+
+class Tracer:
+    """The ``fleet`` modules and functions entered, on any thread, while active."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, None] = {}
+        self.functions: dict[tuple[str, str], None] = {}
+
+    def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        module = frame.f_globals.get("__name__", "")
+        if module == "fleet" or module.startswith("fleet."):
+            self.modules.setdefault(module)
+            self.functions.setdefault((module, frame.f_code.co_qualname))
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        threading.setprofile(self)
+        sys.setprofile(self)
+        try:
+            yield
+        finally:
+            sys.setprofile(None)
+            threading.setprofile(None)  # type: ignore[arg-type]
+
+
+def _drain(app: Any, queue: str) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """The messages waiting on ``queue``, taken off it: each one's task, args, kwargs."""
+    taken = []
+    with app.connection_for_read() as connection:
+        waiting = connection.SimpleQueue(queue, no_ack=True)
+        try:
+            while True:
+                try:
+                    message = waiting.get(block=False)
+                except waiting.Empty:
+                    break
+                args, kwargs, _ = message.decode()
+                taken.append((message.headers["task"], tuple(args), dict(kwargs)))
+        finally:
+            waiting.close()
+    return taken
+
+
+def _run(app: Any, queue: str) -> list[Any]:
+    """Run each message waiting on ``queue`` by the task it names: their results."""
+    return [
+        app.tasks[name].apply(args=args, kwargs=kwargs).get()
+        for name, args, kwargs in _drain(app, queue)
+    ]
+
+
+def _path(app: Any, fleet: Any, due: list[int], second: datetime, queue: str) -> dict[str, Any]:
+    """Make ``due`` due at ``second``, then dispatch, decide and carry out: the results."""
+    with fleet.sessions.begin() as session:
+        session.execute(update(Agent).where(Agent.id.in_(due)).values(next_tick_at=second))
+    dispatched = app.tasks["fleet.dispatch"].apply().get()
+    decided = _run(app, "ticks")
+    acted = _run(app, queue)
+    return {"dispatched": dispatched, "decided": decided, "acted": acted}
+
+
+def _traced(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    tracer = Tracer()
+    with tracer.active():
+        done = work()
+    return {
+        **done,
+        "modules_count": len(tracer.modules),
+        "functions_count": len(tracer.functions),
+        "modules": list(tracer.modules),
+        "functions": sorted(f"{m}.{f}" for m, f in tracer.functions),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--likes", type=int, default=50, help="likes in the batched path")
+    parser.add_argument("--functions", action="store_true", help="list the functions too")
+    args = parser.parse_args()
+    logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
+
+    name = scratch_database()
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    plain = ADMIN.rsplit("/", 1)[0] + "/" + name
+    url = plain.replace("postgresql://", "postgresql+psycopg://", 1)
+    port = _free_port()
+    gallery_url = f"http://127.0.0.1:{port}"
+    sandbox = _sandbox(port)
+    settings = Settings(
+        database_url=url,
+        broker_url=REDIS,
+        redis_url=REDIS,
+        broker_key_prefix=f"fleet-trace-{uuid.uuid4().hex[:8]}:",
+        seed=1,
+        gallery={"url": gallery_url, "token": TOKEN},  # type: ignore[arg-type]
+        actions={  # type: ignore[arg-type]
+            "gallery_requests_per_second": 100000,
+            "bot_engagements_per_post_per_hour": 1000000,
+        },
+    )
+    fleet = bootstrap(settings)
+    out: dict[str, Any] = {
+        "benchmark": "trace_path",
+        "likes_in_batch": args.likes,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    try:
+        migrate.upgrade(fleet.engine)
+        app = create_app(settings)
+        app.conf.fleet = fleet
+        from fleet.worker import tasks  # noqa: F401 - registers the tasks on the app
+
+        for queue in QUEUES:  # a queue bound before the first publish: none is dropped
+            _drain(app, queue)
+        now = datetime.now(UTC)
+        fans = 2 * args.likes + 2
+        made = agents.create_agents(
+            fleet.sessions,
+            fleet.personas,
+            agents.NewAgents(PERSONA, 1 + fans, interval=STEADY, weights=only("like")),
+            fleet_seed=1,
+            now=now,
+        )
+        posters = agents.create_agents(
+            fleet.sessions,
+            fleet.personas,
+            agents.NewAgents(PERSONA, 2, interval=STEADY, weights=only("post")),
+            fleet_seed=1,
+            now=now,
+        )
+        agents.change_status(
+            fleet.sessions, fleet.personas, "start", Selection(everyone=True), now=now
+        )
+        with fleet.sessions.begin() as session:
+            session.execute(update(Agent).values(next_tick_at=now + timedelta(days=1)))
+        ids = list(range(made.first_id, made.last_id + 1))
+        author, likers = ids[0], ids[1:]
+        _until_listening(sandbox, port)
+        setup = HttpGallery(settings.gallery)
+        provision_accounts(fleet.sessions, setup, [*ids, posters.first_id, posters.last_id])
+        handle = agents.get_agent(fleet.sessions, str(author)).handle
+        for i in range(2 * args.likes):
+            setup.create_post(
+                agent=handle,
+                image_url=f"{gallery_url}/images/placeholder.png",
+                title=f"Seed post {i}",
+                description="A post that was there before the trace.",
+                idempotency_key=f"trace-seed-{i}",
+            )
+        setup.close()
+        half = len(likers) // 2
+        warm, batch = likers[:half], likers[half:]
+        at = now - timedelta(seconds=5)
+
+        def path(due: list[int], queue: str, after: int) -> Callable[[], dict[str, Any]]:
+            return lambda: _path(app, fleet, due, at + timedelta(seconds=after), queue)
+
+        _path(app, fleet, warm[:-1], at, "engage")  # warm-up: a batch, untraced
+        out["batched_like"] = _traced(path(batch[:-1], "engage", 1))
+        _path(app, fleet, warm[-1:], at + timedelta(seconds=2), "engage")  # warm-up: a lone one
+        out["lone_like"] = _traced(path(batch[-1:], "engage", 3))
+        _path(app, fleet, [posters.first_id], at + timedelta(seconds=4), "content")  # warm-up
+        out["post"] = _traced(path([posters.last_id], "content", 5))
+        with fleet.sessions() as session:
+            out["outcomes"] = {
+                f"{action}:{status}": count
+                for action, status, count in session.execute(
+                    select(AgentActivity.action, AgentActivity.status, func.count()).group_by(
+                        AgentActivity.action, AgentActivity.status
+                    )
+                )
+            }
+    finally:
+        fleet.close()
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for traced in ("batched_like", "lone_like", "post"):
+        if not args.functions:
+            del out[traced]["functions"]
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
