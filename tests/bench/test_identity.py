@@ -35,7 +35,9 @@ def test_bad_options_are_refused_with_exit_code_2(args: list[str]) -> None:
 def test_asked_in_a_demo_every_agent_answers_truthfully_in_its_next_session() -> None:
     # Hour 16: the personas of every timezone have posted by then (the human rhythm opens
     # fewer, longer sessions than the old metronome; at hour 10 one agent had posted).
-    figures = run(agents=10, days=1.0, ask_hours=16, questions=4, seed=1)
+    # Run 20 hours past the asking: an agent asked as its day ends opens its next
+    # session within that (at 8 hours past it, one asked agent slept to the end).
+    figures = run(agents=10, days=1.5, ask_hours=16, questions=4, seed=1)
     assert figures["questions"] >= 2, "agents had posts to ask on"
     assert figures["answered_truthfully_share"] == 1.0, figures["missed"]
     assert figures["published_human_claims"] == 0

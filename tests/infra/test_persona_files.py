@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Action
 from fleet.errors import PersonaFileError
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue, load_persona
@@ -181,7 +182,7 @@ def _refusal(tmp_path: Path, change: Any) -> PersonaFileError:
 def test_an_unknown_field_is_refused_with_its_name(tmp_path: Path) -> None:
     error = _refusal(tmp_path, lambda d: d["weights"].update(dance=1.0))
     assert error.problems == [
-        ("weights", "unknown action 'dance': the actions are post, comment, reply, like, browse")
+        ("weights", f"unknown action 'dance': the actions are {', '.join(ACTION_NAMES)}")
     ]
 
 
@@ -251,7 +252,7 @@ def test_bad_sessions_are_refused_with_field_and_reason(
 
 def test_quotas_that_make_every_action_impossible_are_refused(tmp_path: Path) -> None:
     def spend_all(d: dict[str, Any]) -> None:
-        d["quotas"] = {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0}
+        d["quotas"] = {name: 0 for name in ACTION_NAMES}
 
     error = _refusal(tmp_path, spend_all)
     assert error.problems == [
