@@ -63,6 +63,18 @@ print("BOOKS", json.dumps(out))
     return Books(data["statuses"], [tuple(x) for x in data["likes"]], data["accounts"])
 
 
+def since(after: Books, before: Books) -> Books:
+    """What ``after`` holds that ``before`` did not: a run's own statuses and likes on a
+    server earlier tests of the session wrote to with the same handles."""
+    old_statuses = {s["id"] for s in before.statuses}
+    old_likes = {tuple(like) for like in before.likes}
+    return Books(
+        statuses=[s for s in after.statuses if s["id"] not in old_statuses],
+        likes=[like for like in after.likes if tuple(like) not in old_likes],
+        accounts=after.accounts,
+    )
+
+
 def compare(fleet: Fleet, books: Books) -> dict[str, Any]:
     """Fleet's succeeded posts, comments, replies and likes against Takahē's books."""
     recorded_statuses: Counter[str] = Counter()
