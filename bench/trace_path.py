@@ -30,7 +30,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import Any
 
 import psycopg
@@ -38,6 +37,7 @@ from sqlalchemy import func, select, update
 
 from bench import scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
+from bench.trace_like import Tracer as OneThreadTracer
 from fleet import agents
 from fleet.agents import Selection
 from fleet.core.kinds import ACTION_NAMES
@@ -61,20 +61,8 @@ def only(action: str) -> dict[str, float]:
     return {name: float(name == action) for name in ACTION_NAMES}
 
 
-class Tracer:
+class Tracer(OneThreadTracer):
     """The ``fleet`` modules and functions entered, on any thread, while active."""
-
-    def __init__(self) -> None:
-        self.modules: dict[str, None] = {}
-        self.functions: dict[tuple[str, str], None] = {}
-
-    def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        module = frame.f_globals.get("__name__", "")
-        if module == "fleet" or module.startswith("fleet."):
-            self.modules.setdefault(module)
-            self.functions.setdefault((module, frame.f_code.co_qualname))
 
     @contextmanager
     def active(self) -> Iterator[None]:

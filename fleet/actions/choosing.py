@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 
 from fleet import activities
+from fleet.actions.choice_needs import Choosing
 from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
@@ -20,16 +21,6 @@ from fleet.core.taste import Candidate, appeal, choose_target
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
-
-# Where ``fleet/actions/perform.py`` imports it from (issue 69: its home is now
-# ``fleet.actions.choice_needs``); the merger moves that import.
-from fleet.actions.choice_needs import Choosing as Choosing  # isort: skip
-
-# The reply's choice, where ``fleet/actions/perform.py`` still imports it from: that module
-# is changed in parallel (issue 69, the key typed end to end). Once it imports
-# ``fleet.actions.reply_choice``, this line goes.
-from fleet.actions.reply_choice import answerable as answerable  # isort: skip
-from fleet.actions.reply_choice import choose_comment as choose_comment  # isort: skip
 
 log = get_logger(__name__)
 

@@ -26,10 +26,8 @@ from typing import Any, Generic, NoReturn, TypeVar
 from fleet import activities
 from fleet.actions import comment as commenting
 from fleet.actions import engage, following, post, reply
+from fleet.actions.choice_needs import Choosing
 from fleet.actions.choosing import (
-    Choosing,
-    answerable,
-    choose_comment,
     choose_planned,
     choose_post,
     first_choices,
@@ -42,6 +40,7 @@ from fleet.actions.engage import BrowseNeeds, LikeNeeds, plan_session
 from fleet.actions.kit import ActionKit, Event, EventHook
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
+from fleet.actions.reply_choice import answerable, choose_comment
 from fleet.activities import Claim, identity
 from fleet.activities.commands import (
     AlreadyFinished,

@@ -38,10 +38,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, ENGAGEMENTS, open_to
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
-from fleet.core.kinds import target_kind
+from fleet.core.kinds import idempotency_key, target_kind
 from fleet.core.leases import resend_lease
 from fleet.core.statuses import ActivityStatus
-from fleet.core.timeline import idempotency_key
 from fleet.db.engine import autocommit, insert_ignoring
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError

@@ -24,16 +24,13 @@ from fleet.activities.commands import decided_before, record_decided, spoke_sinc
 from fleet.activities.holds import active_hold
 from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
+from fleet.core.back_pressure import acts
+from fleet.core.kinds import idempotency_key
 from fleet.core.persona import Action, ActionWeights, effective_weights
+from fleet.core.quotas import DayQuotaBook
+from fleet.core.rhythm import Rhythm
+from fleet.core.sessions import MIN_GAP_SECONDS, Position
 from fleet.core.statuses import ActivityStatus
-from fleet.core.timeline import (
-    MIN_GAP_SECONDS,
-    DayQuotaBook,
-    Position,
-    Rhythm,
-    acts,
-    idempotency_key,
-)
 from fleet.db.engine import Epochs, update_rows
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona

@@ -8,30 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from fleet.core.kinds import ActionKey
 from fleet.core.persona import Action, Persona
 from fleet.core.quotas import DayQuotaBook
 from fleet.core.rhythm import Rhythm
 
-# The dispatcher's names, where two modules still import them from (``fleet/agents/
-# heartbeat.py``, ``fleet/activities/commands.py``), changed in parallel for issue 69 (the
-# key typed end to end). Once they import from these homes, this block and
-# ``idempotency_key`` below go.
-from fleet.core.back_pressure import acts as acts  # isort: skip
-from fleet.core.sessions import MIN_GAP_SECONDS as MIN_GAP_SECONDS  # isort: skip
-from fleet.core.sessions import Position as Position  # isort: skip
-
-__all__ = [
-    "MIN_GAP_SECONDS",
-    "DayQuotaBook",
-    "Position",
-    "Rhythm",
-    "SimulatedTick",
-    "acts",
-    "expected_actions",
-    "idempotency_key",
-    "simulate",
-]
+__all__ = ["SimulatedTick", "expected_actions", "simulate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +53,3 @@ def expected_actions(
                 hour = hours[max(0, int((tick.due - start) // 3600))]
                 hour[tick.action.value] = hour.get(tick.action.value, 0.0) + 1 / len(rhythms)
     return hours
-
-
-def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
-    """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
-    return str(ActionKey.tick(agent_id, due_at, action))

@@ -58,7 +58,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
     """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send.
 
     While the gallery's shared limit refuses requests, fewer ticks act (the back-pressure,
-    ``fleet.core.timeline``, read once for the batch)."""
+    ``fleet.core.back_pressure``, read once for the batch)."""
     decisions = agents.decide_ticks(
         fleet.sessions,
         fleet.personas,

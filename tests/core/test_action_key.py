@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.core.kinds import Action, ActionKey, action_of
-from fleet.core.timeline import idempotency_key
+from fleet.core.kinds import Action, ActionKey, action_of, idempotency_key
 
 actions = st.sampled_from([action.value for action in Action])
 

@@ -175,22 +175,7 @@ def test_lost_answers_and_a_killed_worker_leave_each_effect_once_on_takahe(
     _worker(processes, "worker-restarted")
     wait_for(lambda: time.monotonic() - started >= RUN_SECONDS, RUN_SECONDS + 60, "the run's end")
     processes.stop(beat)
-    app = create_app(fleet.settings)
-    last = 0.0
-    quiet_since: float | None = None
-
-    def drained() -> bool:
-        nonlocal last, quiet_since
-        if time.monotonic() - last >= 1.0:
-            app.send_task("fleet.sweep_leases", queue="ticks")
-            last = time.monotonic()
-        if _count(fleet, "pending") or _queued(redis_prefix):
-            quiet_since = None
-            return False
-        quiet_since = quiet_since or time.monotonic()
-        return time.monotonic() - quiet_since >= 3.0
-
-    wait_for(drained, 240, "the drain (no activity pending, no message queued)", every=0.25)
+    _drain(fleet, redis_prefix)
     books = compare(fleet, takahe_books(takahe_server, handles))
     lost_log = tmp_path / "lost.log"
     lost = len(lost_log.read_text().splitlines()) if lost_log.exists() else 0
