@@ -1,8 +1,8 @@
 """A speaking session's plan in the actions: written once at its opening look, used by
 its comments, replies and post.
 
-The opening look of a session that holds a comment, a reply or a post (the dispatcher
-marks it with ``session`` and ``says``, ``fleet.agents.heartbeat``) asks the writer for
+The opening look of a session that holds a comment, a reply or a post (the tick's decision
+marks it with ``session`` and ``says``, ``fleet.agents.deciding``) asks the writer for
 all of those words in one call (``fleet.content.llm.planning``), shown the page it read and
 the comments it may answer, and keeps the plan with the session
 (``fleet.activities.plans``) before any action uses it; a retried look finds it kept

@@ -31,15 +31,8 @@ from fleet.agents.credentials import (
     sealed_token,
     set_token,
 )
-from fleet.agents.heartbeat import (
-    Decision,
-    DispatchLimits,
-    DispatchReport,
-    Strain,
-    Tick,
-    decide_ticks,
-    dispatch_due,
-)
+from fleet.agents.deciding import Decision, Strain, decide_ticks
+from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
 from fleet.agents.post_vectors import (
     claim_post_vectors,
     forget_post_vectors,

@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.agents.heartbeat import AGENT_FAULTS, rhythm_of, set_aside
+from fleet.agents.deciding import rhythm_of
+from fleet.agents.heartbeat import AGENT_FAULTS, set_aside
 from fleet.agents.selection import Selection
 from fleet.agents.views import Created, NewAgents, Transition
 from fleet.core.activity_level import SET_ACTIVITY_BOUNDS

@@ -21,7 +21,7 @@ import httpx
 
 from fleet.core.vectors import Vector, unit
 from fleet.embeddings.port import EmbeddingUnavailable, Purpose
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 
 # A bound on what one text may cost the endpoint (a hostile caption stays cheap).
 MAX_CHARS = 2000
@@ -54,9 +54,9 @@ class OpenAIEmbedder:
 
     def _open(self) -> httpx.Client:
         """A client on a transport held to the call's deadline and the answer's cap."""
-        transport = bounded.Transport(
+        transport = transports.Transport(
             verify=None,  # httpcore's default: verified against the system's CAs
-            proxy=bounded.proxy_for(self._url),
+            proxy=transports.proxy_for(self._url),
             max_bytes=MAX_ANSWER_BYTES,
         )
         return httpx.Client(timeout=self._timeout, transport=transport)

@@ -86,7 +86,7 @@ from fleet.gallery.consent import (
 )
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked, Sort
 from fleet.gallery.wire import Wire
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.infra.redaction import redact
 from fleet.settings import DisclosureSettings, GallerySettings
 
@@ -175,10 +175,10 @@ class HttpGallery(FollowCalls):
 
     def _open(self) -> httpx.BaseTransport | Wire:
         """The lean wire; httpx's transport through a proxy the environment names."""
-        proxy = bounded.proxy_for(self._base)
+        proxy = transports.proxy_for(self._base)
         if proxy is not None:
             tls = self._verify if isinstance(self._verify, ssl.SSLContext) else None
-            return bounded.Transport(verify=tls, proxy=proxy)
+            return transports.Transport(verify=tls, proxy=proxy)
         timeout = self._timeout
         return Wire(
             self._origin,

@@ -22,7 +22,7 @@ import httpx
 
 from fleet.errors import PermanentError, TransientError
 from fleet.gallery.answers import GalleryRefused, MalformedAnswer
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.infra.redaction import redact
 
 # A verify_credentials answer is one account (a few kB, its note and fields bounded by
@@ -86,8 +86,8 @@ class MastodonVerifier:
     def verify(self, token: str) -> Verified:
         """The account the token acts as; TokenRefused (as agent "?") on 401/403,
         TransientError when the platform cannot answer now, GalleryRefused otherwise."""
-        transport = self._transport or bounded.Transport(
-            verify=None, proxy=bounded.proxy_for(self._url), max_bytes=MAX_ANSWER_BYTES
+        transport = self._transport or transports.Transport(
+            verify=None, proxy=transports.proxy_for(self._url), max_bytes=MAX_ANSWER_BYTES
         )
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:

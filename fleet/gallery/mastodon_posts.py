@@ -22,7 +22,7 @@ from fleet.gallery.mastodon_reading import MARKS, MEDIA_MARK, StatusReader, mark
 from fleet.gallery.mastodon_wire import PAGE
 from fleet.gallery.port import GalleryPost, ImageSource
 from fleet.gallery.provenance import ProvenanceCheck
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.settings import ProvenanceSettings
 
 log = logging.getLogger("fleet.gallery.mastodon")
@@ -144,9 +144,9 @@ class ImagePosts(StatusReader):
         try:
             with (
                 httpx.Client(
-                    transport=bounded.Transport(
+                    transport=transports.Transport(
                         verify=httpx.create_ssl_context() if url.startswith("https:") else None,
-                        proxy=bounded.proxy_for(url),
+                        proxy=transports.proxy_for(url),
                         max_bytes=cap,
                     ),
                     timeout=self._settings.timeout_seconds,

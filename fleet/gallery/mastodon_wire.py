@@ -51,7 +51,7 @@ from fleet.gallery.credentials import refused
 from fleet.gallery.mastodon_text import text_of
 from fleet.gallery.port import Credentials
 from fleet.gallery.wire import Wire
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.infra.redaction import redact
 from fleet.settings import GallerySettings
 
@@ -112,10 +112,10 @@ class MastodonSession:
                 self._pid = os.getpid()
                 if self._given is not None:
                     self._link = self._given
-                elif (proxy := bounded.proxy_for(self._base)) is not None:
-                    self._link = bounded.Transport(verify=None, proxy=proxy)
+                elif (proxy := transports.proxy_for(self._base)) is not None:
+                    self._link = transports.Transport(verify=None, proxy=proxy)
                 elif self._base.startswith("https:"):
-                    self._link = bounded.Transport(verify=httpx.create_ssl_context())
+                    self._link = transports.Transport(verify=httpx.create_ssl_context())
                 else:
                     t = self._timeout
                     self._link = Wire(

@@ -32,7 +32,7 @@ import httpx
 from fleet.errors import FleetError, TransientError, from_extra
 from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import _tls as tls
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 
 if TYPE_CHECKING:
     from fleet.settings import ProvenanceSettings
@@ -384,9 +384,9 @@ class ProvenanceCheck:
         https = url.startswith("https:")
         # Through the proxy the environment names, as the gallery's client goes: the proxy
         # (the operator's) is connected to, and the address check is its to keep.
-        proxy = bounded.proxy_for(url)
+        proxy = transports.proxy_for(url)
         through = None if proxy is None else _origin(proxy)[1:]
-        transport = self._transport or bounded.Transport(
+        transport = self._transport or transports.Transport(
             verify=tls() if https else None,
             proxy=proxy,
             address=lambda host, port: self._address(host, port, proxy=through),

@@ -1,7 +1,7 @@
 """Does a link open? One bounded GET (the operator's page every agent account links to).
 
 The answer is someone else's: the call ends within its deadline on the bounded transport
-(``fleet.infra.bounded``), at most ``MAX_BYTES`` of the body are read, redirects are
+(``fleet.infra.transports``), at most ``MAX_BYTES`` of the body are read, redirects are
 followed a few times at the most, and every way it fails is one line of reason, never
 the page's own text.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 
 MAX_BYTES = 64 * 1024
 MAX_REDIRECTS = 3
@@ -39,7 +39,7 @@ def check_link(url: str, *, seconds: float = 5.0) -> LinkAnswer:
         with (
             bounded.within(seconds),
             httpx.Client(
-                transport=bounded.Transport(verify=None, proxy=bounded.proxy_for(url)),
+                transport=transports.Transport(verify=None, proxy=transports.proxy_for(url)),
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
                 timeout=seconds,

@@ -196,7 +196,7 @@ def profile(fleet: Fleet, ref: str) -> Profile:
 def honesty(fleet: Fleet) -> dict[str, Any]:
     """The honesty audit of the last day and people's consent, for the overview (a slow
     reading of the gallery: the console keeps it in the background)."""
-    from fleet.service import audit
+    from fleet.service import audit, consent_status
 
     found = audit.audit(fleet, window=timedelta(days=1))
     findings = [f.to_json() | {"nothing": nothing_checked(f)} for f in found.findings]
@@ -205,7 +205,7 @@ def honesty(fleet: Fleet) -> dict[str, Any]:
         "unchecked": found.unchecked,
         # Every check that passed had nothing to look at: not a pass, "nothing to check yet".
         "nothing": found.ok and all(f["nothing"] for f in findings if f["status"] == "ok"),
-        "consent": audit.consent_line(audit.consent_of(fleet)),
+        "consent": consent_status.consent_line(consent_status.consent_of(fleet)),
         "findings": findings,
     }
 

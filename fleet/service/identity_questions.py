@@ -2,7 +2,7 @@
 comments are seen.
 
 A question noted is owed a truthful answer, which the agent's next tick gives whatever
-its quotas and budget say (``fleet.agents.heartbeat``). Two events bring comments
+its quotas and budget say (``fleet.agents.deciding``). Two events bring comments
 (``fleet.actions.events``): the pace task's ``posts_seen`` names the agents' posts where
 people wait, whose comments this reads (``scan``); a reply's ``comments_seen`` hands the
 comments it read. The composition root adds both listeners.

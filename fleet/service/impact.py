@@ -111,7 +111,7 @@ def seen_on_the_gallery(fleet: Fleet, experiment: str, known: Sequence[Touch]) -
     nothing (the ledger's count stands)."""
     from fleet.agents.queries import live_handles_with_accounts
     from fleet.core.holdout import Touch
-    from fleet.service.audit import gallery_of
+    from fleet.service.admin_gallery import gallery_of
 
     impact = fleet.settings.impact
     posts = activities.held_posts(
@@ -162,7 +162,7 @@ def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:
     read now (nobody could say no, or nobody is known to have)."""
     from fleet.core.consent import Consent, said_no
     from fleet.gallery.consent import ReadsConsent
-    from fleet.service.audit import gallery_of
+    from fleet.service.admin_gallery import gallery_of
 
     if not people:
         return frozenset()

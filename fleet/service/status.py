@@ -13,8 +13,10 @@ from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
-from fleet.service import audit as honesty
 from fleet.service import credentials
+from fleet.service.audit import audit as honesty_audit
+from fleet.service.audit_images import platform_marks_of
+from fleet.service.consent_status import consent_of
 from fleet.service.honesty import operator_link
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
@@ -78,14 +80,14 @@ class Report:
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
-    # People's say over agents (fleet.service.audit.consent_of), and, under --check, the
+    # People's say over agents (fleet.service.consent_status.consent_of), and, under --check, the
     # honesty audit's findings.
     consent: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
     # Agents' platform tokens (fleet.service.credentials): how many set, those refused.
     credentials: dict[str, Any] = field(default_factory=dict)
     # Each platform's images of the last 7 days and how many kept their provenance marks
-    # (fleet.service.audit.platform_marks_of); empty: no image Fleet made was uploaded.
+    # (fleet.service.audit_images.platform_marks_of); empty: no image Fleet made was uploaded.
     platform_marks: list[dict[str, Any]] = field(default_factory=list)
     # Whether the operator's link on every agent account opens (empty: not read).
     operator_link: dict[str, Any] = field(default_factory=dict)
@@ -255,7 +257,7 @@ def gather(
     """Read the fleet's state (``glance``), then people's consent from the gallery."""
     report = glance(fleet, window=window, now=now, limits=limits)
     # Last: a call to the gallery, after what Redis says of this moment.
-    report.consent = honesty.consent_of(fleet)
+    report.consent = consent_of(fleet)
     link = operator_link(fleet)
     report.operator_link = {"url": link.url[:200], "ok": link.ok, "status": link.status}
     if not link.ok:
@@ -285,7 +287,7 @@ def glance(
     )
     report.provenance.update(published=published, marked=marked, refused=refused)
     report.credentials = credentials.credentials_of(fleet)
-    report.platform_marks = honesty.platform_marks_of(fleet, now - timedelta(days=7), now)
+    report.platform_marks = platform_marks_of(fleet, now - timedelta(days=7), now)
     report.notes += [m["line"] for m in report.platform_marks if m["stripped"]]
     if settings.redis_url is not None:
         _read_redis(fleet, report)
@@ -311,7 +313,7 @@ def glance(
 
 def audit_of(fleet: Fleet) -> list[dict[str, Any]]:
     """The honesty audit's findings of the last day, as ``Report.audit`` holds them."""
-    return [f.to_json() for f in honesty.audit(fleet, window=timedelta(days=1)).findings]
+    return [f.to_json() for f in honesty_audit(fleet, window=timedelta(days=1)).findings]
 
 
 def _stored_state(fleet: Fleet, now: datetime, window: timedelta, limits: Thresholds) -> Report:

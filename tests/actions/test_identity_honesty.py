@@ -292,25 +292,26 @@ def test_the_audit_counts_a_published_text_that_claims_to_be_human(
 def test_the_audit_falls_short_on_a_claim_and_on_a_question_left_past_its_bound(
     fleet: Fleet, asked: tuple[int, str]
 ) -> None:
-    from fleet.service import audit
+    from fleet.service.audit_scope import Scope
+    from fleet.service.audit_texts import IDENTITY_BOUND, human_claims, identity_answers
 
     agent_id, _ = asked
     week = NOW - timedelta(days=7)
-    scope = audit.Scope(fleet, None, since=week, now=NOW)  # type: ignore[arg-type]
-    assert audit.human_claims(scope).status == "ok"
+    scope = Scope(fleet, None, since=week, now=NOW)  # type: ignore[arg-type]
+    assert human_claims(scope).status == "ok"
     key = f"{agent_id}:{int(NOW.timestamp())}:comment"
     activity = activities.create_activity(
         fleet.sessions, agent_id, "comment", NOW, key, now=NOW, lease=timedelta(minutes=5)
     )
     activities.save_progress(fleet.sessions, activity, content={"text": "I'm human!"}, now=NOW)
     activities.finish(fleet.sessions, activity, "succeeded", now=NOW, result={})
-    claimed = audit.human_claims(scope)
+    claimed = human_claims(scope)
     assert claimed.status == "short" and claimed.figures["claims"] == 1
 
     question = identity.QuestionSeen(agent_id, "c9", "p1", NOW - timedelta(hours=1))
     identity.note_questions(fleet.sessions, [question], now=NOW)
-    waiting = audit.identity_answers(scope)
+    waiting = identity_answers(scope)
     assert waiting.status == "ok" and waiting.figures["waiting"] == 1, "within its bound"
-    later = NOW + audit.IDENTITY_BOUND
-    late = audit.identity_answers(audit.Scope(fleet, None, since=week, now=later))  # type: ignore[arg-type]
+    later = NOW + IDENTITY_BOUND
+    late = identity_answers(Scope(fleet, None, since=week, now=later))  # type: ignore[arg-type]
     assert late.status == "short" and late.figures["waiting_past_bound"] == 1

@@ -184,13 +184,14 @@ def test_status_says_whether_marks_are_required_and_whose_signature(
 
 def test_the_audit_falls_short_when_the_gallery_loses_the_marks(fleet: Fleet, admin: Admin) -> None:
     from fleet.service import audit
+    from fleet.service.audit_images import provenance
 
     assert post_once(fleet)["status"] == "succeeded"
-    clean = audit.audit(fleet, checks=[audit.provenance])
+    clean = audit.audit(fleet, checks=[provenance])
     assert clean.ok, clean.to_json()
     assert clean.findings[0].figures == {"published": 1, "marked": 1, "refused": 0}
     admin.faults(stripProvenance=True)
     assert act(fleet, "agents", "act", "1", "post", "--here")["status"] == "skipped"
-    lost = audit.audit(fleet, checks=[audit.provenance]).findings[0]
+    lost = audit.audit(fleet, checks=[provenance]).findings[0]
     assert lost.status == "short" and lost.figures["refused"] == 1
     assert "1 posts skipped for want of them" in lost.summary

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from fleet.agents.heartbeat import Decided, plan_ticks, rhythm_of
+from fleet.agents.deciding import Decided, plan_ticks, rhythm_of
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Quotas, effective_weights
 from fleet.infra.persona_files import PersonaCatalogue

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 
 from fleet import agents
 from fleet.agents import Selection
-from fleet.agents.heartbeat import DispatchLimits, Tick, decide_ticks, dispatch_due
+from fleet.agents.deciding import decide_ticks
+from fleet.agents.heartbeat import DispatchLimits, Tick, dispatch_due
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Quotas
 from fleet.core.timeline import simulate
@@ -476,7 +477,7 @@ def test_starting_sets_aside_an_agent_it_cannot_start_and_starts_the_others(
 def test_only_a_speaking_session_s_opening_look_is_decided_to_think(fleet: Fleet) -> None:
     """Each opening look (index 0) is a browse; the dispatcher marks those whose session
     says nothing, and every later look, ``thinks: false``: their browse asks no LLM."""
-    from fleet.agents.heartbeat import rhythm_of
+    from fleet.agents.deciding import rhythm_of
 
     ids = _fleet_of(fleet, "ai_art_enthusiast", 30)
     opened = int(NOW.timestamp())

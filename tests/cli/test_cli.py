@@ -13,7 +13,8 @@ from sqlalchemy import Engine, update
 
 from fleet import activities
 from fleet.activities import ActivityFilter
-from fleet.agents.heartbeat import DispatchLimits, decide_ticks, dispatch_due
+from fleet.agents.deciding import decide_ticks
+from fleet.agents.heartbeat import DispatchLimits, dispatch_due
 from fleet.cli import cli
 from fleet.cli import schedule as schedule_cli
 from fleet.core.activity_level import mean_activity_level, mean_daily_rates

@@ -28,7 +28,9 @@ from fleet.content.images.marking import Marker, throwaway_pair
 from fleet.content.images.store import ImageStore
 from fleet.errors import ConfigError, PermanentError
 from fleet.gallery.provenance import Expected, verify
-from fleet.service import audit, status
+from fleet.service import status
+from fleet.service.audit_images import platform_marks
+from fleet.service.audit_scope import Scope
 from fleet.service.root import Fleet
 from fleet.settings import Settings
 from tests.conftest import active_agents
@@ -244,8 +246,8 @@ def test_audit_and_status_say_which_platform_stripped_the_marks(fleet: Fleet) ->
         platform="takahe.local", agent=handle, media_id="m0",
         kept=False, reason="again", disclosed=True,
     )  # fmt: skip
-    found = audit.platform_marks(
-        audit.Scope(
+    found = platform_marks(
+        Scope(
             fleet, gallery=None, since=datetime.now(UTC) - timedelta(days=1), now=datetime.now(UTC)
         )  # type: ignore[arg-type]
     )
@@ -256,8 +258,8 @@ def test_audit_and_status_say_which_platform_stripped_the_marks(fleet: Fleet) ->
         platform="takahe.local", agent=handle, media_id="m9",
         kept=False, reason="stripped", disclosed=False,
     )  # fmt: skip
-    short = audit.platform_marks(
-        audit.Scope(
+    short = platform_marks(
+        Scope(
             fleet, gallery=None, since=datetime.now(UTC) - timedelta(days=1), now=datetime.now(UTC)
         )  # type: ignore[arg-type]
     )

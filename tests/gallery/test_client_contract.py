@@ -15,7 +15,7 @@ import pytest
 import fleet.gallery.client as client_module
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.client import GalleryRefused, HttpGallery, MalformedAnswer
-from fleet.infra import bounded
+from fleet.infra import transports
 from tests.gallery.conftest import TOKEN, settings_for
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -198,12 +198,12 @@ def test_the_environment_names_the_proxy_and_what_bypasses_it(
     for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
-    assert bounded.proxy_for("https://gallery.example") is None
+    assert transports.proxy_for("https://gallery.example") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "gallery.local")
-    assert bounded.proxy_for("https://gallery.example/api") == "http://proxy.internal:3128"
-    assert bounded.proxy_for("http://gallery.example") is None
-    assert bounded.proxy_for("https://gallery.local") is None
+    assert transports.proxy_for("https://gallery.example/api") == "http://proxy.internal:3128"
+    assert transports.proxy_for("http://gallery.example") is None
+    assert transports.proxy_for("https://gallery.local") is None
 
 
 def test_the_repr_names_the_url_and_not_the_token() -> None:

@@ -1,5 +1,5 @@
 """The gallery's HTTP client (``HttpGallery``: the lean wire, and httpx's client on
-``fleet.infra.bounded.Transport``, the transport a proxy is reached through) against a
+``fleet.infra.transports.Transport``, the transport a proxy is reached through) against a
 raw socket server that answers as told: connections kept alive, answers cut
 short, silent or trickling held to the call's deadline, answers too large or compressed
 refused unread, TLS verified. The transport is built on public interfaces only."""
@@ -20,7 +20,7 @@ import pytest
 from fleet.errors import TransientError
 from fleet.gallery.answers import MalformedAnswer
 from fleet.gallery.client import HttpGallery
-from fleet.infra import bounded
+from fleet.infra import transports
 from tests.gallery.conftest import settings_for
 from tests.gallery.raw_server import RawServer, sends
 
@@ -135,10 +135,10 @@ def test_https_is_verified_against_the_given_context(certificate: tuple[Path, Pa
     with server.running():
         origin = server.origin.replace("http:", "https:")
         trusting = ssl.create_default_context(cafile=str(cert))
-        with httpx.Client(transport=bounded.Transport(verify=trusting)) as client:
+        with httpx.Client(transport=transports.Transport(verify=trusting)) as client:
             assert client.get(origin + "/a").json() == {"items": []}
         # The machine's CA bundle does not know this certificate: refused at the handshake.
-        stranger = bounded.Transport(verify=ssl.create_default_context())
+        stranger = transports.Transport(verify=ssl.create_default_context())
         with (
             httpx.Client(transport=stranger) as client,
             pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),

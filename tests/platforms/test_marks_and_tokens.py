@@ -24,7 +24,7 @@ from fleet.content.images.disclosure import ALT_PREFIX, CAPTION_LINE
 from fleet.db.models import AgentActivity, ImageMarks
 from fleet.gallery.credentials import TokenRefused
 from fleet.gallery.mastodon import MastodonGallery
-from fleet.service.audit import sync_labels
+from fleet.service.audit_disclosure import sync_labels
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import DisclosureSettings, GallerySettings, Settings
 from tests.platforms.conftest import PaintedImages

@@ -13,6 +13,8 @@ from fleet import activities, agents
 from fleet.gallery.client import HttpGallery
 from fleet.service import audit as honesty
 from fleet.service.accounts import provision_accounts
+from fleet.service.audit_scope import Finding
+from fleet.service.consent_status import consent_line, consent_of
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 from tests.cli.test_cli import run
@@ -33,7 +35,7 @@ def _liked(fleet: Fleet, agent_id: int, post_id: str, at: datetime) -> None:
     )
 
 
-def _finding(found: honesty.Audit, name: str) -> honesty.Finding:
+def _finding(found: honesty.Audit, name: str) -> Finding:
     return next(f for f in found.findings if f.name == name)
 
 
@@ -88,16 +90,16 @@ def test_status_says_what_the_gallery_tells_of_consent(
     admin.http.put(
         f"/api/admin/users/{person}/agent-consent", json={"agentInteractions": "replies"}
     )
-    found = honesty.consent_of(fleet)
+    found = consent_of(fleet)
     assert (found["offered"], found["replies"], found["none"], found["problem"]) == (
         True,
         1,
         0,
         None,
     )
-    assert "1 take replies only" in honesty.consent_line(found)
+    assert "1 take replies only" in consent_line(found)
     fleet.gallery = HttpGallery(settings_for("http://127.0.0.1:9"))  # nothing listens there
-    assert "could not be read" in honesty.consent_line(honesty.consent_of(fleet))
+    assert "could not be read" in consent_line(consent_of(fleet))
 
 
 def test_the_cli_audit_exits_1_when_short_and_export_writes_every_action_with_its_origin(

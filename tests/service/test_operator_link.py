@@ -14,7 +14,9 @@ import pytest
 from pydantic import AnyUrl, ValidationError
 
 from fleet.infra.link_check import check_link
-from fleet.service import audit, honesty
+from fleet.service import honesty
+from fleet.service.audit_disclosure import operator_link
+from fleet.service.audit_scope import Scope
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import DisclosureSettings
 
@@ -76,18 +78,14 @@ def test_status_warns_and_the_audit_falls_short_when_the_link_is_dead(
 ) -> None:
     dead = _with_link(fleet, f"http://127.0.0.1:{_closed_port()}/about/agents")
     try:
-        found = audit.operator_link(
-            audit.Scope(dead, None, since=dead.clock.now(), now=dead.clock.now())
-        )  # type: ignore[arg-type]
+        found = operator_link(Scope(dead, None, since=dead.clock.now(), now=dead.clock.now()))  # type: ignore[arg-type]
         assert found.status == "short" and "does not open" in found.summary
         assert honesty.operator_link(dead, seconds=2).ok is False
     finally:
         dead.close()
     alive = _with_link(fleet, f"{site}/about/agents")
     try:
-        found = audit.operator_link(
-            audit.Scope(alive, None, since=alive.clock.now(), now=alive.clock.now())
-        )  # type: ignore[arg-type]
+        found = operator_link(Scope(alive, None, since=alive.clock.now(), now=alive.clock.now()))  # type: ignore[arg-type]
         assert found.status == "ok"
     finally:
         alive.close()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleet.errors import PermanentError, TransientError
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.settings import ImageSettings
 
 
@@ -24,9 +24,9 @@ class ImageEndpoint:
         self._settings = settings
         url = base or "https://api.openai.com/v1"
         # The answer holds the image in base64: 4/3 of its bytes, and the JSON around it.
-        transport = bounded.Transport2(
+        transport = transports.Transport2(
             verify=None,
-            proxy=bounded.proxy_for(url),
+            proxy=transports.proxy_for(url),
             limits=openai.DEFAULT_CONNECTION_LIMITS,
             max_bytes=settings.max_image_bytes * 4 // 3 + 65_536,
         )

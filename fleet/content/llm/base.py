@@ -47,7 +47,7 @@ from fleet.errors import (
     PermanentError,
     TransientError,
 )
-from fleet.infra import bounded
+from fleet.infra import bounded, transports
 from fleet.infra.clocks import retry_after
 from fleet.settings import LLMSettings
 
@@ -127,13 +127,13 @@ def status_error(status: int, detail: str, response: httpx2.Response, now: datet
     return PermanentError(detail)
 
 
-def deadline_transport(url: str, limits: object) -> bounded.Transport2:
+def deadline_transport(url: str, limits: object) -> transports.Transport2:
     """An SDK's transport (its connection ``limits``) held to the deadline of
     ``fleet.infra.bounded.within`` and to ``MAX_BODY_BYTES`` a body, through the proxy the
     environment names for the API's address ``url``."""
-    return bounded.Transport2(
+    return transports.Transport2(
         verify=None,
-        proxy=bounded.proxy_for(url),
+        proxy=transports.proxy_for(url),
         limits=limits,
         max_bytes=MAX_BODY_BYTES,
     )

@@ -1,0 +1,430 @@
+"""What a tick does, decided once per (agent, due second) with the agent locked.
+
+The session's action (or a steady draw), the LLM budget and the daily quotas applied,
+recorded as one activity row. Two parts: ``plan_ticks`` decides (values in, the rows to
+write out: no database), and ``decide_ticks`` is the transaction around it (lock and read
+the agents, plan, write). The ticks come from the heartbeat (``fleet.agents.heartbeat``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, cast
+
+from pydantic import ValidationError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleet.activities import identity
+from fleet.activities.commands import decided_before, record_decided, spoke_since
+from fleet.core.back_pressure import acts
+from fleet.core.kinds import idempotency_key
+from fleet.core.persona import Action, ActionWeights, effective_weights
+from fleet.core.quotas import DayQuotaBook
+from fleet.core.rhythm import Rhythm
+from fleet.core.statuses import ActivityStatus
+from fleet.db.models import Agent
+from fleet.errors import UnknownPersona
+from fleet.infra.persona_files import PersonaCatalogue
+
+_AGENTS = cast(Table, Agent.__table__)
+# Whose sessions open by answering: agents that posted or commented in these last days.
+ANSWER_DAYS = timedelta(days=3)
+_WORDS = frozenset({Action.COMMENT.value, Action.REPLY.value, Action.POST.value})
+
+
+def rhythm_of(
+    catalogue: PersonaCatalogue,
+    row: Any,
+    weights: ActionWeights | None = None,
+    *,
+    pace: float = 1.0,
+) -> Rhythm:
+    """The rhythm of an agent row (persona, seed, interval_min/max, activity), at the
+    fleet's ``pace``."""
+    interval = None
+    if row.interval_min is not None and row.interval_max is not None:
+        interval = (row.interval_min, row.interval_max)
+    return catalogue.rhythm(
+        row.persona, row.seed, interval=interval, activity=row.activity, weights=weights, pace=pace
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one tick decided: the action and the activity that will carry it out.
+
+    ``new`` is true when this call recorded it and it waits for its task (pending); a
+    tick past every daily quota records a ``skipped`` activity that no task carries out.
+    """
+
+    agent_id: int
+    due_at: int
+    action: str
+    idempotency_key: str
+    activity_id: int | None
+    new: bool
+
+
+# A tick as the dispatcher sends it: (agent, due second, its session's opening, its index).
+ParsedTick = tuple[int, int, int | None, int]
+# The tick's budget check: (agent, action) -> (the action to do, why it changed).
+Adjust = Callable[[int, str], tuple[str, str | None]]
+
+
+def _as_tick(tick: Sequence[int]) -> ParsedTick:
+    if len(tick) >= 4:
+        return int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])
+    return int(tick[0]), int(tick[1]), None, 0
+
+
+class Decided(NamedTuple):
+    """One tick's decision as planned: its agent, due second, action and activity key."""
+
+    agent_id: int
+    due_at: int
+    action: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TickPlan:
+    """What deciding a batch of ticks writes, before any of it is written.
+
+    ``rows`` are the activity rows to insert (pending, or skipped past every quota);
+    ``updates`` the agents' new tick counts and day counts, one per row in the same order;
+    ``decided`` every tick that decides something, those decided before included;
+    ``rested`` the ticks the back-pressure let rest.
+    """
+
+    rows: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    decided: list[Decided]
+    rested: int = 0
+    # The notified agents whose look at their notifications this plan decides.
+    looked: set[int] = field(default_factory=set)
+    # The agents whose truthful answer (a person asked what they are) this plan decides.
+    answered: set[int] = field(default_factory=set)
+
+
+def plan_ticks(
+    ticks: Sequence[ParsedTick],
+    agents: Mapping[int, Any],
+    catalogue: PersonaCatalogue,
+    *,
+    before: Mapping[tuple[int, int], tuple[str, str, int]],
+    answering: Collection[int],
+    now: datetime,
+    lease: timedelta,
+    adjust: Adjust | None = None,
+    notified: Collection[int] = (),
+    share: float = 1.0,
+    owed: Collection[int] = (),
+) -> TickPlan:
+    """Decide each tick's action from what was read: no database, the same answer for the
+    same rows (``adjust``, the budget's check, is the one call out).
+
+    ``share``: the back-pressure's share of ticks that act (``fleet.core.timeline``);
+    the others rest, deciding nothing (a tick decided before keeps its decision).
+
+    ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
+    interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
+    (action, key, activity id); ``answering`` the agents whose sessions open by answering
+    their notifications; ``notified`` those a person's comment was seen waiting on: the
+    first of their ticks here answers it (``TickPlan.looked`` lists them, for the mark
+    to be cleared). A tick of an agent missing, not active, deleted, or of a persona
+    the catalogue cannot give plans nothing.
+
+    ``owed``: the agents a person asked what they are (``fleet.activities.identity``):
+    the first of their ticks here (but a session's one post) answers, and neither the
+    budget nor the quotas turn it: the truthful answer costs nothing when the LLM
+    budget is spent (the offline writer writes it).
+    """
+    books: dict[int, DayQuotaBook] = {}
+    plan = TickPlan([], [], [])
+    rested = 0
+    for agent_id, due_at, opened, index in ticks:
+        agent = agents.get(agent_id)
+        if agent is None or agent.status != "active" or agent.deleted_at is not None:
+            continue
+        earlier = before.get((agent_id, due_at))
+        if earlier is not None:
+            plan.decided.append(Decided(agent_id, due_at, earlier[0], earlier[1]))
+            continue
+        if not acts(agent.seed, due_at, share):
+            rested += 1  # the gallery is saturated: this tick rests
+            continue
+        try:
+            persona = catalogue.get(agent.persona)
+            weights = effective_weights(persona, agent.weights) if agent.weights else None
+            rhythm = rhythm_of(catalogue, agent, weights)
+        except (UnknownPersona, ValidationError):
+            continue  # the dispatcher sets it aside at its next claim
+        action, notes = _chosen(
+            rhythm,
+            due_at,
+            opened,
+            index,
+            answers=agent_id in answering,
+            notified=agent_id in notified and agent_id not in plan.looked,
+        )
+        looks = bool(notes.get("notifications")) and agent_id in notified
+        owes = (
+            agent_id in owed
+            and agent_id not in plan.answered
+            and not (opened is not None and action == Action.POST.value)
+        )
+        if owes:
+            # A person asked what it is: it answers now, truthfully (``actions.reply``).
+            action, notes = Action.REPLY.value, {"notifications": True, "identity": True}
+            plan.answered.add(agent_id)
+            looks = agent_id in notified
+        elif adjust is not None:
+            adjusted, reason = adjust(agent_id, action)
+            if adjusted != action:
+                notes = {"degraded_from": action, "degraded": reason or ""}
+                action = adjusted
+        book = books.get(agent_id)
+        if book is None:
+            zone = catalogue.zone(agent.persona)
+            book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
+        allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
+        status = ActivityStatus.PENDING.value
+        if reason is not None:
+            notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
+            notes["quota"] = reason
+        if allowed is None:
+            status = ActivityStatus.SKIPPED.value
+        else:
+            action = allowed.value
+        if looks and status == ActivityStatus.PENDING and action == Action.REPLY.value:
+            # Its look at its notifications stands (no budget or quota turned it): the
+            # mark clears. Otherwise the mark stays, and its next tick looks again.
+            plan.looked.add(agent_id)
+        if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
+            # Only a session's opening look, when the session says something, asks
+            # the writer for a thought: the other looks make no LLM call.
+            notes = {**notes, "thinks": False}
+        elif (
+            opened is not None
+            and index == 0
+            and (action == Action.BROWSE.value or (action == Action.REPLY.value and not owes))
+        ):
+            # A speaking session's opening writes the session's words in one call (its
+            # plan, ``fleet.actions.planning``): what the session holds, as drawn. It opens
+            # with a look, or with a reply when a person's comment called the agent (the
+            # reply writes the plan, ``engage.plan_session``, and counts in it).
+            says = rhythm.says(opened, answers=agent_id in answering)
+            if action == Action.REPLY.value:
+                says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
+            if says:
+                notes = {**notes, "session": opened, "says": says}
+        elif opened is not None and action in _WORDS:
+            # A comment, reply or post of a session uses its opening look's plan.
+            notes = {**notes, "session": opened}
+        key = idempotency_key(agent_id, due_at, action)
+        plan.rows.append(
+            _activity_row(agent_id, due_at, action, key, status, notes, reason, now, lease)
+        )
+        plan.updates.append(
+            {
+                "agent_id": agent_id,
+                "due": datetime.fromtimestamp(due_at, UTC),
+                "action": action,
+                "counts": book.stored,
+            }
+        )
+        plan.decided.append(Decided(agent_id, due_at, action, key))
+    return replace(plan, rested=rested)
+
+
+def _chosen(
+    rhythm: Rhythm,
+    due_at: int,
+    opened: int | None,
+    index: int,
+    *,
+    answers: bool,
+    notified: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """The rhythm's action for this position, and its notes (whether it answers)."""
+    chosen = rhythm.action(due_at, opened, index, answers=answers, notified=notified).value
+    looks = (answers or notified) and rhythm.answers_at(opened, index, notified=notified)
+    if looks and chosen == Action.REPLY.value:
+        # The session's look at its notifications: people first, the rest now
+        # and then (``fleet.core.answering``).
+        return chosen, {"notifications": True}
+    return chosen, {}
+
+
+def _activity_row(
+    agent_id: int,
+    due_at: int,
+    action: str,
+    key: str,
+    status: str,
+    notes: dict[str, Any],
+    reason: str | None,
+    now: datetime,
+    lease: timedelta,
+) -> dict[str, Any]:
+    """The activity row of a decision: pending under a lease, or skipped with why."""
+    return {
+        "agent_id": agent_id,
+        "action": action,
+        "idempotency_key": key,
+        "status": status,
+        "due_at": datetime.fromtimestamp(due_at, UTC),
+        "lease_expires_at": now + lease if status == ActivityStatus.PENDING else None,
+        "content": notes or None,
+        "error": reason if status == ActivityStatus.SKIPPED else None,
+        "finished_at": now if status == ActivityStatus.SKIPPED else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _may_answer(ticks: Sequence[ParsedTick]) -> set[int]:
+    """The agents at a session's first actions: only those may open by answering."""
+    return {
+        agent_id for agent_id, _, opened, index in ticks if opened is not None and index in (1, 2)
+    }
+
+
+@dataclass(frozen=True)
+class Strain:
+    """What the fleet's limits ask of a decision now: ``adjust`` (the LLM budget's
+    degrade: an agent over its budget likes or browses instead of posting; None: no
+    change), and the ``share`` of ticks that act while the gallery is saturated
+    (``fleet.core.timeline``; 1.0: every tick)."""
+
+    adjust: Adjust | None = None
+    share: float = 1.0
+
+
+def decide_ticks(
+    sessions: sessionmaker[Session],
+    catalogue: PersonaCatalogue,
+    ticks: Sequence[Sequence[int]],
+    *,
+    now: datetime,
+    lease: timedelta,
+    strain: Strain = Strain(),
+) -> list[Decision]:
+    """Decide each tick's action and record it once, with the agents' runtime state.
+
+    While the gallery is saturated only ``strain.share`` of the ticks act; the others
+    rest and record nothing.
+
+    The action is the session's (``fleet.core.timeline``) or a steady tick's weighted
+    draw; ``strain.adjust`` may replace it (an agent over its LLM budget likes or browses
+    instead of posting); then the agent's daily quotas may turn it to the next kind still
+    allowed today, or, every kind spent, record it ``skipped``. The activity keeps what was chosen
+    first and why it changed (``plan_ticks``). The agents are locked while they are
+    decided, so two ticks of one agent decided at once count against its quotas one after
+    the other; a tick decided before (a redelivered message) records nothing and returns
+    the same decision. A tick for an agent that is no longer active decides nothing.
+    """
+    parsed = [_as_tick(tick) for tick in ticks]
+    decisions: list[Decision] = []
+    with sessions.begin() as session:
+        plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
+        rows = plan.rows
+        new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
+        _update_ticked(session, plan, new_keys, now)
+        pending = {
+            row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
+        }
+        to_send = new_keys & pending  # once: per decision it made the batch quadratic
+        decisions = [
+            Decision(agent_id, due_at, action, key, ids.get(key), key in to_send)
+            for agent_id, due_at, action, key in plan.decided
+        ]
+    return decisions
+
+
+def _planned(
+    session: Session,
+    catalogue: PersonaCatalogue,
+    parsed: list[ParsedTick],
+    *,
+    now: datetime,
+    lease: timedelta,
+    strain: Strain,
+) -> TickPlan:
+    """The plan of the ticks (``plan_ticks``) from what the database says of their
+    agents, locked: their rows, the ticks decided before, who may answer, who is
+    notified, who owes an answer about what it is."""
+    agents = _locked_agents(session, {agent_id for agent_id, _, _, _ in parsed})
+    before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
+    # Only a session's first actions may answer: ask only for the agents at one.
+    answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
+    return plan_ticks(
+        parsed,
+        agents,
+        catalogue,
+        before=before,
+        answering=answering,
+        now=now,
+        lease=lease,
+        adjust=strain.adjust,
+        notified={i for i, row in agents.items() if row.people_waiting_since is not None},
+        share=strain.share,
+        owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+    )
+
+
+def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
+    """The agents' rows a tick needs, by id, locked FOR UPDATE in id order (two batches
+    never deadlock; SQLite renders nothing)."""
+    query = (
+        select(
+            Agent.id,
+            Agent.persona,
+            Agent.seed,
+            Agent.status,
+            Agent.deleted_at,
+            Agent.weights,
+            Agent.interval_min,
+            Agent.interval_max,
+            Agent.activity,
+            Agent.day_counts,
+            Agent.people_waiting_since,
+        )
+        .where(Agent.id.in_(wanted))
+        .order_by(Agent.id)
+    )
+    return {row.id: row for row in session.execute(query.with_for_update())}
+
+
+def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:
+    """The agents' runtime state after the decisions newly recorded (``new_keys``): a tick
+    more, its time and the day's counts; and the notifications looked at."""
+    if plan.looked:
+        # They looked at their notifications: the next scan marks them again if a
+        # person's comment still waits.
+        session.execute(
+            update(_AGENTS)
+            .where(_AGENTS.c.id.in_(sorted(plan.looked)))
+            .values(people_waiting_since=None)
+        )
+    fresh = [
+        u
+        for u, row in zip(plan.updates, plan.rows, strict=True)
+        if row["idempotency_key"] in new_keys
+    ]
+    if fresh:
+        table = _AGENTS
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("agent_id"))
+            .values(
+                ticks_count=table.c.ticks_count + 1,
+                last_tick_at=bindparam("due"),
+                day_counts=bindparam("counts"),
+                updated_at=now,
+            ),
+            fresh,
+        )
