@@ -510,12 +510,18 @@ class Fleet:
         """The tick's budget check: over budget, posts become browses, comments likes."""
         if self.settings.redis_url is None:
             return None
-        from fleet.core.persona import Action
+        from fleet.content.llm.budget import FALLBACK
 
         ledger = self.spend_ledger
+        # The kinds that call the LLM, by name, made once for the batch: a like or a browse
+        # has nothing to degrade to and asks the budget nothing.
+        costly = {action.value: action for action in FALLBACK}
 
         def adjust(agent_id: int, action: str) -> tuple[str, str | None]:
-            outcome = ledger.decide(agent_id, Action(action))
+            kind = costly.get(action)
+            if kind is None:
+                return action, None
+            outcome = ledger.decide(agent_id, kind)
             return outcome.action.value, outcome.reason
 
         return adjust
