@@ -510,15 +510,14 @@ class Fleet:
         """The tick's budget check: over budget, posts become browses, comments likes."""
         if self.settings.redis_url is None:
             return None
-        from fleet.content.llm.budget import FALLBACK
+        from fleet.content.llm.budget import COSTLY
 
         ledger = self.spend_ledger
-        # The kinds that call the LLM, by name, made once for the batch: a like or a browse
-        # has nothing to degrade to and asks the budget nothing.
-        costly = {action.value: action for action in FALLBACK}
 
         def adjust(agent_id: int, action: str) -> tuple[str, str | None]:
-            kind = costly.get(action)
+            # Only a kind that calls the LLM has anything to degrade to: a like or a
+            # browse asks the budget nothing.
+            kind = COSTLY.get(action)
             if kind is None:
                 return action, None
             outcome = ledger.decide(agent_id, kind)
