@@ -318,7 +318,8 @@ def effective_weights(persona: Persona, override: Mapping[str, float] | None) ->
     if not override:
         return persona.weights
     # Each value's type in the key: True (refused) and 1 (a weight) are equal and hash alike.
-    given = tuple(sorted((name, type(value), value) for name, value in override.items()))
+    values = override.values()
+    given = tuple(sorted(zip(override, map(type, values), values, strict=True)))
     try:
         hash(given)
     except TypeError:  # a value no number (refused below): validated as it is
