@@ -8,7 +8,8 @@ taken off its queue and run by the task it names (``Task.apply``, the task's own
 the tick batch publishes the actions' messages (``fleet.engage_batch`` for many likes,
 ``fleet.like`` for a lone one, ``fleet.post`` for a post), which are taken and run the
 same way. Every thread is profiled (``sys.setprofile`` and ``threading.setprofile``):
-a batch's pool threads are counted with the task's.
+a batch's pool threads are counted with the task's (the warm-up's are ended first, so
+that the traced batch starts its own, which ``threading.setprofile`` reaches).
 
 Three paths, each after an untraced warm-up of its own (imports, connections, the feed's
 first page): a batch of ``--likes`` likes (one per agent due at once), a lone like and a
@@ -111,7 +112,17 @@ def _path(app: Any, fleet: Any, due: list[int], second: datetime, queue: str) ->
     return {"dispatched": dispatched, "decided": decided, "acted": acted}
 
 
+def _end_batch_threads() -> None:
+    """End this process's batch threads (``fleet.actions.perform``'s pool): the traced
+    batch starts threads of its own. ``threading.setprofile`` reaches only threads started
+    after it: the warm-up's threads, left running, would carry out the likes untraced."""
+    from bench.like_cpu import _end_batch_threads as end
+
+    end()
+
+
 def _traced(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    _end_batch_threads()
     tracer = Tracer()
     with tracer.active():
         done = work()

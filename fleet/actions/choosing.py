@@ -6,6 +6,7 @@ ledger, is the activities' (``fleet.activities.kept_targets``). Here the two mee
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,8 +18,9 @@ from fleet.actions.choice_needs import Choosing
 from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
+from fleet.core.persona import Persona
 from fleet.core.taste import Candidate, appeal, choose_target
-from fleet.errors import Deferred, PermanentError, Skip, TransientError
+from fleet.errors import Deferred, PermanentError, Skip, TransientError, UnknownPersona
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
 
@@ -50,15 +52,17 @@ def page_candidates(
     it, of no place on the feeds (a look sees them wherever they are)."""
     similarity: dict[str, float] = {}
     kindred: set[str] = set()
-    known = persona if persona is not None and persona in choosing.personas else None
     now = choosing.now()
     places = choosing.feed_snapshot.places(feed)
     interests = choosing.ranking()
-    if interests is not None and known is not None:
+    mine: Persona | None = None  # looked up once, and only where the page is ranked by it
+    if interests is not None and persona is not None:
+        with contextlib.suppress(UnknownPersona):  # one the fleet does not know: unranked
+            mine = choosing.personas.get(persona)
+    if interests is not None and mine is not None:
         # Content actions (which wait on the LLM anyway) embed posts no one has yet;
         # the engage path only reads what they stored.
         embed = KINDS[Action(kind)].queue == "content"
-        mine = choosing.personas.get(known)
         similarity = interests.similarities(mine, feed, embed=embed)
         if friends:
             similarity = similarity | interests.similarities(mine, friends, embed=embed, keep=False)

@@ -80,9 +80,9 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
     post_id = claim.target_post_id or post.id  # type: ignore[union-attr]
     # Under review for likes too (FLEET_REVIEW__KINDS): its post chosen and kept, it waits.
     stop_for_review(needs.review_kinds, claim, claim.content)
-    # What the live feed shows: the post's caption, author and picture, when the page at
-    # hand has it.
-    known = post or next((p for p in needs.feed_snapshot.fresh() or [] if p.id == post_id), None)
+    # What the live feed shows: the post's caption, author and picture, when the page it
+    # was chosen from has it.
+    known = post or needs.feed_snapshot.shown(post_id)
     if post is None and needs.consent is not None:
         # A kept target (a first choice, a like approved, a retry after a wait): its author
         # must still let the agent like it. The page at hand names them, else the post.

@@ -46,6 +46,8 @@ class FeedSnapshot:
         self._sorts = tuple(sorts) or ("recent",)
         self._page_size = page_size
         self._page: list[GalleryPost] = []
+        # The page's posts by id (``shown``), made once with each page.
+        self._by_id: dict[str, GalleryPost] = {}
         # Each post's place on each sort read (0: the top; None: not on that one).
         self._places: dict[str, tuple[int | None, ...]] = {}
         self._taken = -1e18
@@ -60,6 +62,14 @@ class FeedSnapshot:
         """The page, if it is young enough to use without reading the feed."""
         page, age = self._held()
         return page if age < self._ttl else None
+
+    def shown(self, post_id: str) -> GalleryPost | None:
+        """The post ``post_id`` as the page last read showed it, however old the page
+        (None: not on it): what a like chosen from that page knows of its post (its
+        author, caption, picture) without a look-up of its own, nor a gallery read when
+        the page aged while the batch ran."""
+        with self._lock:
+            return self._by_id.get(post_id)
 
     def renewed(self, choosing: FeedReader) -> list[GalleryPost] | None:
         """The page if young, else a new one read as the agent that read the last (a
@@ -99,6 +109,7 @@ class FeedSnapshot:
             return page
         with self._lock:
             self._page, self._places, self._taken = page, places, time.monotonic()
+            self._by_id = seen
         return page
 
     def places(self, page: Sequence[GalleryPost]) -> dict[str, tuple[int | None, ...]]:

@@ -554,8 +554,10 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 @contextmanager
 def _admitted(gallery: Gallery, calls: int) -> Iterator[Gallery]:
     """The gallery with ``calls`` calls admitted at once, if it can
-    (``LimitedGallery.admitted``); else the gallery as it is."""
-    if not isinstance(gallery, AdmitsBatches) or calls < 1:
+    (``LimitedGallery.admitted``); else the gallery as it is. A batch of one (a lone
+    like) has its call admitted as any call is, in the one round trip a prepaid token
+    would have cost, and no batch's view of the gallery built for it."""
+    if not isinstance(gallery, AdmitsBatches) or calls < 2:
         yield gallery
         return
     with gallery.admitted(calls) as admitted:

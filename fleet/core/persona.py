@@ -8,6 +8,7 @@ a schedule with no active time, overlapping windows.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import string
@@ -117,8 +118,17 @@ class ActionWeights(_Strict):
 
     def normalised(self) -> dict[Action, float]:
         """Probabilities of each action, summing to 1."""
-        total = self.total()
-        return {Action(name): share / total for name, share in self.as_dict().items()}
+        return dict(_probabilities(self.shares))
+
+
+@functools.lru_cache(maxsize=256)
+def _probabilities(shares: tuple[float, ...]) -> tuple[tuple[Action, float], ...]:
+    """Each action's probability, in the registry's order, for these (validated) shares:
+    worked out once per set of weights in a process, not at every tick that draws."""
+    total = sum(shares)
+    return tuple(
+        (Action(name), share / total) for name, share in zip(ACTION_NAMES, shares, strict=True)
+    )
 
 
 class Interval(_Strict):
@@ -303,10 +313,31 @@ class Persona(_Strict):
 
 
 def effective_weights(persona: Persona, override: Mapping[str, float] | None) -> ActionWeights:
-    """The persona's action weights with the agent's overrides applied."""
+    """The persona's action weights with the agent's overrides applied: validated once per
+    (persona's weights, override) in a process, not at each of the agent's ticks."""
     if not override:
         return persona.weights
-    return ActionWeights.model_validate({**persona.weights.as_dict(), **override})
+    # Each value's type in the key: True (refused) and 1 (a weight) are equal and hash alike.
+    values = override.values()
+    given = tuple(sorted(zip(override, map(type, values), values, strict=True)))
+    try:
+        hash(given)
+    except TypeError:  # a value no number (refused below): validated as it is
+        return _overridden_now(persona.weights.shares, dict(override))
+    return _overridden(persona.weights.shares, given)
+
+
+@functools.lru_cache(maxsize=1024)
+def _overridden(
+    shares: tuple[float, ...], override: tuple[tuple[str, type, Any], ...]
+) -> ActionWeights:
+    return _overridden_now(shares, {name: value for name, _, value in override})
+
+
+def _overridden_now(shares: tuple[float, ...], override: Mapping[str, Any]) -> ActionWeights:
+    return ActionWeights.model_validate(
+        {**dict(zip(ACTION_NAMES, shares, strict=True)), **override}
+    )
 
 
 def effective_interval(
@@ -320,11 +351,10 @@ def effective_interval(
 
 def choose_action(weights: ActionWeights, rng: random.Random) -> Action:
     """One action drawn with the normalised weights (browse included)."""
-    probabilities = weights.normalised()
     draw = rng.random()
     cumulative = 0.0
     chosen = Action.BROWSE
-    for action, probability in probabilities.items():
+    for action, probability in _probabilities(weights.shares):
         if probability <= 0:
             continue
         chosen = action

@@ -114,6 +114,7 @@ class _Answer:
 
     __slots__ = (
         "_buffer",
+        "_by_name",
         "_ended",
         "_sock",
         "_timeout",
@@ -134,6 +135,8 @@ class _Answer:
         self.version = 1
         self.reason = ""
         self.headers: list[tuple[bytes, bytes]] = []
+        # Each header's values by its name in lower case, made once with the head.
+        self._by_name: dict[bytes, list[bytes]] = {}
         self.will_close = False
         self.method = "GET"
 
@@ -164,6 +167,8 @@ class _Answer:
                 break
             if self.status == 101:
                 raise _Broken("the server switched protocols, unasked")
+        for name, value in self.headers:
+            self._by_name.setdefault(name.lower(), []).append(value)
         connection = self.header(b"connection")
         tokens = {t.strip().lower() for t in connection.split(",")} if connection else set()
         self.will_close = "close" in tokens or (self.version == 0 and "keep-alive" not in tokens)
@@ -202,7 +207,7 @@ class _Answer:
 
     def header(self, name: bytes) -> str | None:
         """The values of header ``name`` (lower case), comma-joined; None when absent."""
-        values = [v for n, v in self.headers if n.lower() == name]
+        values = self._by_name.get(name)
         return b", ".join(values).decode("latin-1") if values else None
 
     def chunks(self) -> Iterator[bytes]:

@@ -510,12 +510,17 @@ class Fleet:
         """The tick's budget check: over budget, posts become browses, comments likes."""
         if self.settings.redis_url is None:
             return None
-        from fleet.core.persona import Action
+        from fleet.content.llm.budget import COSTLY
 
         ledger = self.spend_ledger
 
         def adjust(agent_id: int, action: str) -> tuple[str, str | None]:
-            outcome = ledger.decide(agent_id, Action(action))
+            # Only a kind that calls the LLM has anything to degrade to: a like or a
+            # browse asks the budget nothing.
+            kind = COSTLY.get(action)
+            if kind is None:
+                return action, None
+            outcome = ledger.decide(agent_id, kind)
             return outcome.action.value, outcome.reason
 
         return adjust

@@ -107,3 +107,22 @@ def test_a_page_knows_each_posts_place_on_each_sort_read() -> None:
     }
     # Another list than the snapshot's page: places unknown.
     assert snapshot.places(list(page)) == {}
+
+
+def test_a_post_of_the_last_page_is_known_by_its_id_however_old_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("fleet.actions.feed_snapshot.time.monotonic", lambda: clock[0])
+    feed = Feed([_post("1"), _post("2")], [_post("3")])
+    snapshot = FeedSnapshot(2.0)
+    assert snapshot.shown("1") is None  # no page yet
+    snapshot.page(_kit(feed), "a")
+    clock[0] += 10  # the page is too old to choose from, not to say what a post was
+    assert snapshot.fresh() is None
+    assert [p.id for p in (snapshot.shown("1"), snapshot.shown("2"))] == ["1", "2"]
+    assert snapshot.shown("3") is None
+    snapshot.page(_kit(feed), "a")  # a new page: the old one's posts are no longer shown
+    assert snapshot.shown("1") is None
+    assert snapshot.shown("3") is not None
+    assert feed.calls == 2

@@ -54,3 +54,18 @@ def test_an_agent_may_override_weights_and_interval() -> None:
         effective_weights(
             persona, {"post": 0, "comment": 0, "reply": 0, "like": 0, "browse": 0, "follow": 0}
         )
+
+
+def test_an_override_is_validated_once_and_each_override_on_its_own() -> None:
+    persona = CATALOGUE.get("product_photographer")
+    first = effective_weights(persona, {"like": 5, "post": 0})
+    # The same override again (in any order) is the weights validated the first time.
+    assert effective_weights(persona, {"post": 0, "like": 5}) is first
+    assert effective_weights(persona, {"like": 1}).weight(Action.LIKE) == 1
+    # True equals 1 and hashes alike, but is no weight: refused, whatever came before.
+    with pytest.raises(ValidationError):
+        effective_weights(persona, {"like": True})
+    with pytest.raises(ValidationError):  # a refusal is not kept: refused again
+        effective_weights(persona, {"like": True})
+    with pytest.raises(ValidationError):  # an unhashable value is refused as ever
+        effective_weights(persona, {"like": [1]})  # type: ignore[dict-item]
