@@ -34,7 +34,7 @@ from typing import Any
 from fleet import activities, agents
 from fleet.actions.kit import ActionKit
 from fleet.actions.perform import FeedSubject, announce
-from fleet.activities.commands import AlreadyFinished, Dead, Retry, Settled, Skipped
+from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.activities.views import Standing
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import Deferred, PermanentError, RateLimited

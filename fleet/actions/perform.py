@@ -42,7 +42,8 @@ from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.actions.reply_choice import answerable, choose_comment
 from fleet.activities import Claim, identity
-from fleet.activities.commands import (
+from fleet.activities.drafts import hold_for_review, rival_draft
+from fleet.activities.outcomes import (
     AlreadyFinished,
     CarriedOut,
     Drafted,
@@ -52,7 +53,6 @@ from fleet.activities.commands import (
     Succeeded,
     Unknown,
 )
-from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action, ActionKey

@@ -229,7 +229,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     workers through it with the attempts it has left."""
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.activities.commands import AlreadyFinished, Dead, Retry, Skipped
+    from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Skipped
 
     kind, key, acted = _decided_now(fleet, ref, action)
     kit = fleet.action_kit

@@ -147,7 +147,7 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
         return approval
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.activities.commands import AlreadyFinished
+    from fleet.activities.outcomes import AlreadyFinished
     from fleet.core.kinds import kind_of, parsed_key
 
     view = show(fleet, approval.decided.draft_id)

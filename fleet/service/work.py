@@ -12,7 +12,7 @@ from fleet import activities, agents
 from fleet.actions import Outcome, perform
 from fleet.actions.failures import settle
 from fleet.actions.perform import perform_batch
-from fleet.activities.commands import Dead, Retry, Settled, Skipped
+from fleet.activities.outcomes import Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.errors import InputError, TimeLimitExceeded

@@ -19,7 +19,7 @@ from fleet.actions.events import EventHook
 from fleet.actions.failures import settle
 from fleet.actions.kit import Authorship, LiveFeed, PublishingRules
 from fleet.actions.perform import LISTENERS, Ending, perform_batch
-from fleet.activities.commands import Outcome
+from fleet.activities.outcomes import Outcome
 from fleet.core.kinds import Action
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError, TimeLimitExceeded

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from fleet import activities, agents
 from fleet.actions.interests import RECHECK_SECONDS, Interests, StoredPostVectors
 from fleet.actions.remembering import Recall
-from fleet.activities.commands import Succeeded
+from fleet.activities.outcomes import Succeeded
 from fleet.agents.post_vectors import CLAIM_SECONDS
 from fleet.core.memory import post_text, text_digest
 from fleet.core.vectors import Vector
