@@ -33,8 +33,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.kept_targets import ACTIVITIES, AGENTS, open_to
 from fleet.activities.outcomes import AlreadyFinished, HeldElsewhere, Unclaimed, Unknown
 from fleet.activities.views import Actor, Claim, FirstChoice, Held
+from fleet.core.kinds import Action, ActionKey
 from fleet.core.leases import resend_lease
 from fleet.core.statuses import ActivityStatus
+from fleet.core.tick_notes import TickNotes
 from fleet.db.engine import autocommit
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
@@ -46,7 +48,6 @@ __all__ = ["Claimed", "claim", "claim_many", "claim_of", "expired_leases", "rele
 
 _CLAIMED = (
     ACTIVITIES.c.id,
-    ACTIVITIES.c.action,
     ACTIVITIES.c.due_at,
     ACTIVITIES.c.attempts,
     ACTIVITIES.c.deliveries,
@@ -121,7 +122,7 @@ _CLAIMS = {False: _CLAIM_ALONE, True: _choosing(_CLAIM_ALONE)}
 
 def claim(
     sessions: sessionmaker[Session],
-    key: str,
+    key: ActionKey[Action],
     *,
     now: datetime,
     lease: timedelta,
@@ -139,7 +140,7 @@ def claim(
     says when it was not kept).
     """
     params: dict[str, Any] = {
-        "key": key,
+        "key": key.text,
         "lease_until": now + lease,
         "at": now,
         "token": secrets.token_hex(8),
@@ -159,9 +160,9 @@ def claim(
             # Another action of this agent in flight holds the post: claim without it.
             claimed = _claim_row(connection, params, choosing=False)
         if claimed is None:
-            state = connection.execute(_KEY_STATE, {"key": key}).first()
+            state = connection.execute(_KEY_STATE, {"key": key.text}).first()
             if state is None:
-                raise InputError(f"no activity with key {key!r}")
+                raise InputError(f"no activity with key {key.text!r}")
             if state.status == ActivityStatus.PENDING:
                 return Held(key, state.lease_expires_at)
             return None
@@ -169,21 +170,25 @@ def claim(
     return claim_of(key, columns, actor, chose=first_choice is not None)
 
 
-def claim_of(key: str, columns: Sequence[Any], actor: Sequence[Any], *, chose: bool) -> Claim:
+def claim_of(
+    key: ActionKey[Action], columns: Sequence[Any], actor: Sequence[Any], *, chose: bool
+) -> Claim:
     """A claim from the activity's claimed columns (``_CLAIMED``) and its agent's
-    (``_ACTOR``); ``chose``: a first choice came with the claim (refused if no target)."""
-    activity_id, action, due_at, attempts, deliveries, content, target_post_id = columns
+    (``_ACTOR``); ``chose``: a first choice came with the claim (refused if no target).
+    The tick's notes are read here, once, from the content the tick wrote."""
+    activity_id, due_at, attempts, deliveries, content, target_post_id = columns
+    written = dict(content or {})
     return Claim(
         activity_id,
         key,
-        action,
         due_at,
         attempts,
         deliveries,
-        dict(content or {}),
+        written,
         target_post_id,
         Actor(*actor),
         first_choice_refused=chose and target_post_id is None,
+        notes=TickNotes.of(written),
     )
 
 
@@ -226,8 +231,9 @@ def release(
 
 def expired_leases(
     sessions: sessionmaker[Session], *, now: datetime, lease: timedelta, limit: int = 1000
-) -> list[tuple[int, str, str]]:
-    """Pending activities whose lease ran out, leased anew: (id, key, action) to re-send.
+) -> list[ActionKey[Action]]:
+    """Pending activities whose lease ran out, leased anew: their keys, to re-send (read
+    from the ledger's column once, here).
 
     One a delivery held (claimed, its worker gone) gets one ``lease``; one nobody took
     may still wait in a long queue, and gets a lease as long as its wait since it was
@@ -238,7 +244,6 @@ def expired_leases(
             select(
                 AgentActivity.id,
                 AgentActivity.idempotency_key,
-                AgentActivity.action,
                 AgentActivity.due_at,
                 AgentActivity.claimed_by,
             )
@@ -267,7 +272,7 @@ def expired_leases(
                     for r in found
                 ],
             )
-        return [(r.id, r.idempotency_key, r.action) for r in found]
+        return [ActionKey.parse(r.idempotency_key) for r in found]
 
 
 # Claiming many activities at once: the batch path of the cheap kinds.
@@ -338,16 +343,16 @@ class Claimed:
     claim with the outcome that says why (already finished, held elsewhere, unknown)."""
 
     claims: list[Claim]
-    unclaimed: dict[str, Unclaimed]
+    unclaimed: dict[ActionKey[Action], Unclaimed]
 
 
 def claim_many(
     sessions: sessionmaker[Session],
-    keys: Sequence[str],
+    keys: Sequence[ActionKey[Action]],
     *,
     now: datetime,
     lease: timedelta,
-    first_choices: dict[str, FirstChoice] | None = None,
+    first_choices: dict[ActionKey[Action], FirstChoice] | None = None,
 ) -> Claimed:
     """Hold every pending, unheld activity of ``keys`` under one lease, in one statement;
     with ``first_choices`` (by key, all of one kind, cap and hour) the statement also keeps
@@ -355,8 +360,10 @@ def claim_many(
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
             return _one_by_one(sessions, keys, now=now, lease=lease, first_choices=first_choices)
+        # The keys as the ledger holds them, and back: the statement returns the column.
+        by_text = {key.text: key for key in keys}
         params: dict[str, Any] = {
-            "keys": list(keys),
+            "keys": list(by_text),
             "lease_until": now + lease,
             "at": now,
             "token": secrets.token_hex(8),
@@ -367,7 +374,7 @@ def claim_many(
             some = next(iter(first_choices.values()))
             chosen = [first_choices.get(key) for key in keys]
             params |= {
-                "choice_keys": list(keys),
+                "choice_keys": list(by_text),
                 "posts": [c.post_id if c else None for c in chosen],
                 "authors": [c.author if c else None for c in chosen],
                 "kind": some.kind,
@@ -382,12 +389,14 @@ def claim_many(
                 choosing = False
         if not choosing:
             rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
-        claims = [_claim_of(row) for row in rows]
-        missing = [key for key in keys if key not in {c.key for c in claims}]
-        unclaimed: dict[str, Unclaimed] = {}
+        claims = [_claim_of(by_text, row) for row in rows]
+        claimed = {c.key for c in claims}
+        missing = [key for key in keys if key not in claimed]
+        unclaimed: dict[ActionKey[Action], Unclaimed] = {}
         if missing:
             # Rare (a redelivered batch, a replay): one more read says why.
-            states = {k: v for k, v in connection.execute(_STATES, {"keys": missing})}
+            found = connection.execute(_STATES, {"keys": [key.text for key in missing]})
+            states = {by_text[k]: v for k, v in found}
             for key in missing:
                 state = states.get(key)
                 unclaimed[key] = (
@@ -400,23 +409,24 @@ def claim_many(
     return Claimed(claims, unclaimed)
 
 
-def _claim_of(row: Sequence[Any]) -> Claim:
-    """A claim from (key, the activity's columns, the agent's, whether a choice came)."""
+def _claim_of(keys: dict[str, ActionKey[Action]], row: Sequence[Any]) -> Claim:
+    """A claim from (key, the activity's columns, the agent's, whether a choice came),
+    its key the batch's value that the ledger's text names."""
     width = len(_CLAIMED)
-    return claim_of(row[0], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
+    return claim_of(keys[row[0]], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
 
 
 def _one_by_one(
     sessions: sessionmaker[Session],
-    keys: Sequence[str],
+    keys: Sequence[ActionKey[Action]],
     *,
     now: datetime,
     lease: timedelta,
-    first_choices: dict[str, FirstChoice] | None,
+    first_choices: dict[ActionKey[Action], FirstChoice] | None,
 ) -> Claimed:
     """SQLite's ``claim_many``: each key's claim (and its first choice) on its own."""
     claims: list[Claim] = []
-    unclaimed: dict[str, Unclaimed] = {}
+    unclaimed: dict[ActionKey[Action], Unclaimed] = {}
     for key in keys:
         first = None if first_choices is None else first_choices.get(key)
         try:

@@ -14,6 +14,7 @@ import pytest
 from fleet.actions import comment as commenting
 from fleet.activities import Claim
 from fleet.activities.views import Actor
+from fleet.core.kinds import ActionKey
 from fleet.gallery.client import HttpGallery
 from tests.gallery.conftest import Admin
 from tests.gallery.test_client import make_post
@@ -39,7 +40,7 @@ class Needs:
 
 def _claim(handle: str) -> Claim:
     actor = Actor(2, handle, handle, "indie_game_dev", 7, "active", "2", False)
-    return Claim(1, "2:500:comment", "comment", datetime.now(UTC), 1, 2, {}, "p", actor)
+    return Claim(1, ActionKey.parse("2:500:comment"), datetime.now(UTC), 1, 2, {}, "p", actor)
 
 
 @pytest.mark.parametrize(("before", "after"), [(230, 0), (110, 120), (5, 0)])
