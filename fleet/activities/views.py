@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.core.memory import post_text
-from fleet.core.statuses import ActivityStatus
+from fleet.core.statuses import ActivityStatus, AgentStatus
 from fleet.core.tick_notes import TickNotes
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
@@ -37,7 +37,7 @@ class Actor:
     display_name: str
     persona: str
     seed: int
-    status: str
+    status: AgentStatus
     platform_user_id: str | None
     deleted: bool
     # Review mode: its content actions stop at a draft for an owner's decision.
@@ -45,7 +45,7 @@ class Actor:
 
     @property
     def active(self) -> bool:
-        return self.status == "active" and not self.deleted
+        return self.status == AgentStatus.ACTIVE and not self.deleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -536,7 +536,7 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
     )
     retried = settle(
         replace(kit, limits=replace(kit.limits, max_attempts=3)),
-        key,
+        ActionKey.parse(key),
         "fleet.browse",
         TimeoutError("the gallery was slow"),
         deferrals=0,
