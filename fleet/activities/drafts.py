@@ -287,9 +287,7 @@ def reject(
         if won is None:
             return _decided_already(session, draft_id)
         _end(session, won.activity_id, rejected_as(reason), now)
-        return DraftDecision(
-            draft_id, DraftStatus.REJECTED, done=True, reason=rejected_as(reason)
-        )
+        return DraftDecision(draft_id, DraftStatus.REJECTED, done=True, reason=rejected_as(reason))
 
 
 def expire_due(sessions: sessionmaker[Session], *, now: datetime, limit: int = 1000) -> list[int]:
