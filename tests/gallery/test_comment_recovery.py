@@ -15,6 +15,7 @@ from fleet.actions import comment as commenting
 from fleet.activities import Claim
 from fleet.activities.views import Actor
 from fleet.core.kinds import ActionKey
+from fleet.core.statuses import AgentStatus
 from fleet.gallery.client import HttpGallery
 from tests.gallery.conftest import Admin
 from tests.gallery.test_client import make_post
@@ -39,7 +40,7 @@ class Needs:
 
 
 def _claim(handle: str) -> Claim:
-    actor = Actor(2, handle, handle, "indie_game_dev", 7, "active", "2", False)
+    actor = Actor(2, handle, handle, "indie_game_dev", 7, AgentStatus.ACTIVE, "2", False)
     return Claim(1, ActionKey.parse("2:500:comment"), datetime.now(UTC), 1, 2, {}, "p", actor)
 
 
