@@ -334,7 +334,7 @@ def main() -> None:
                 kind = kind_of(action)
 
                 def send() -> None:
-                    send_actions(app, [(action, key) for key in keys], batch_size=batch)
+                    send_actions(app, [ActionKey.parse(key) for key in keys], batch_size=batch)
 
                 def last_end() -> float:
                     with fleet.sessions() as session:
@@ -389,7 +389,7 @@ def main() -> None:
             for mode, size in bursts if args.burst else ():
                 keys = decided("like", args.burst)
                 sent = datetime.now(UTC)
-                send_actions(app, [("like", key) for key in keys], batch_size=size)
+                send_actions(app, [ActionKey.parse(key) for key in keys], batch_size=size)
                 _wait(finished, 600, every=0.05)
                 with fleet.sessions() as session:
                     ends = session.scalars(

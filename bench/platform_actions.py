@@ -250,7 +250,7 @@ def main() -> None:
             def burst(count: int, size: int) -> list[float]:
                 keys = decided(count)
                 sent = datetime.now(UTC)
-                send_actions(app, [("like", k) for k in keys], batch_size=size)
+                send_actions(app, [ActionKey.parse(k) for k in keys], batch_size=size)
                 _wait(finished, 600, every=0.05)
                 with fleet.sessions() as session:
                     ends = session.execute(

@@ -3,7 +3,7 @@
 from fleet.actions.common import NoBudget, Spending
 from fleet.actions.kit import ActionKit, Event
 from fleet.actions.perform import HANDLERS, FeedSubject, announce, perform
-from fleet.activities.commands import Outcome
+from fleet.activities.outcomes import Outcome
 
 __all__ = [
     "HANDLERS",

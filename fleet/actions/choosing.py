@@ -191,7 +191,7 @@ def _person_of_post(candidate: Candidate) -> str | None:
 
 def first_choices(
     choosing: Choosing, keys: Sequence[ActionKey[Action]]
-) -> dict[str, activities.FirstChoice]:
+) -> dict[ActionKey[Action], activities.FirstChoice]:
     """For a batch's likes, with a young feed page at hand: a post for each, chosen knowing
     what one read of the ledger tells for all of them (``activities.taken_by``: the posts
     each agent is done with or holds, its own, the bot engagements per post, and its
@@ -203,7 +203,7 @@ def first_choices(
     choice made before a claim. A key's draw is seeded by the key.
     """
     likes: list[LikeKey] = [key for key in keys if is_like(key)]
-    agent_of = {str(key): key.agent_id for key in likes}
+    agent_of = {key: key.agent_id for key in likes}
     if not agent_of:
         return {}
     feed = choosing.feed_snapshot.renewed(choosing)
@@ -224,7 +224,7 @@ def first_choices(
             lambda agents: activities.admirers_of(choosing.sessions, agents),
         )
     pages: dict[str | None, list[Candidate]] = {}
-    chosen: dict[str, activities.FirstChoice] = {}
+    chosen: dict[ActionKey[Action], activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         persona = taken.personas.get(agent)
         if choosing.taste is not None and persona is None:

@@ -199,7 +199,7 @@ def publish(
             agent=handle,
             post_id=post_id,
             content=content["text"],
-            idempotency_key=claim.key,
+            idempotency_key=claim.key.text,
             parent_id=parent_id,
         )
     return {"post_id": post_id, "comment_id": made.id, "text": content["text"]}, (

@@ -90,7 +90,9 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
             known = needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id)
         person = None if known.user_is_agent else known.username
         still_welcome(needs.consent, claim, "like", person)
-    liked = needs.gallery.like(agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key)
+    liked = needs.gallery.like(
+        agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key.text
+    )
     result: dict[str, Any] = {"post_id": post_id, "like_count": liked.like_count}
     if known is not None:
         result |= {"title": known.title, "author": known.username}
@@ -110,7 +112,7 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
     persona = needs.personas.get(claim.actor.persona)
     read = _page_read(needs, claim)
     looked = [p.post_id for p in read]
-    if claim.content.get("thinks") is False:
+    if not claim.notes.thinks:
         # Not a speaking session's opening look (the dispatcher said so): no LLM call.
         return {"seen": looked, "thought": None}, None
     plan = _plan_on(needs, claim, read)

@@ -34,8 +34,9 @@ from typing import Any
 from fleet import activities, agents
 from fleet.actions.kit import ActionKit
 from fleet.actions.perform import FeedSubject, announce
-from fleet.activities.commands import AlreadyFinished, Dead, Retry, Settled, Skipped
+from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.activities.views import Standing
+from fleet.core.kinds import Action, ActionKey
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import Deferred, PermanentError, RateLimited
 from fleet.infra.redaction import redact
@@ -58,7 +59,7 @@ def _let_go(
 
 def settle(
     kit: ActionKit,
-    key: str,
+    key: ActionKey[Action],
     task: str,
     error: BaseException,
     *,
@@ -75,7 +76,7 @@ def settle(
     if row is None or row.status != ActivityStatus.PENDING:
         return AlreadyFinished()
     activity_id, agent_id = row.id, row.agent_id
-    ended = FeedSubject(activity_id, agent_id, row.handle, row.persona, row.action, key)
+    ended = FeedSubject(activity_id, agent_id, row.handle, row.persona, key.action, key)
     message = redact(f"{type(error).__name__}: {error}", secrets)
     cap = kit.settings.backoff_max_seconds
 
@@ -176,7 +177,7 @@ def _bury(
     kit: ActionKit, ended: FeedSubject, task: str, error_type: str, message: str, now: datetime
 ) -> Dead | AlreadyFinished:
     """End the activity dead with a dead letter, and say so on the activity feed."""
-    arguments: dict[str, Any] = {"key": ended.key}
+    arguments: dict[str, Any] = {"key": ended.key.text}
     letter = activities.bury(
         kit.sessions,
         ended.activity_id,

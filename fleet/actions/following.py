@@ -77,7 +77,7 @@ def follow(needs: FollowNeeds, claim: Claim, last_attempt: bool) -> Effect:
     if claim.target_post_id is not None:
         still_welcome(needs.choosing.consent, claim, "follow", None if is_agent else handle)
     stop_for_review(needs.review_kinds, claim, claim.content)
-    done = needs.gallery.follow(agent=me, handle=handle, idempotency_key=claim.key)
+    done = needs.gallery.follow(agent=me, handle=handle, idempotency_key=claim.key.text)
     result: dict[str, Any] = {
         "person": handle,
         "person_is_agent": is_agent,

@@ -42,7 +42,8 @@ from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.actions.reply_choice import answerable, choose_comment
 from fleet.activities import Claim, identity
-from fleet.activities.commands import (
+from fleet.activities.drafts import hold_for_review, rival_draft
+from fleet.activities.outcomes import (
     AlreadyFinished,
     CarriedOut,
     Drafted,
@@ -52,7 +53,6 @@ from fleet.activities.commands import (
     Succeeded,
     Unknown,
 )
-from fleet.activities.drafts import hold_for_review, rival_draft
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action, ActionKey
@@ -275,9 +275,9 @@ def perform(kit: ActionKit, key: ActionKey[Action]) -> Performed:
     that holds it (a copy re-sent while the first was queued or running) makes no second
     LLM call and no second effect; should the holder die, its lease runs out and the
     sweeper sends the action again."""
-    became = _perform(kit, [key], threads=1, settle=_raise)[str(key)]
+    became = _perform(kit, [key], threads=1, settle=_raise)[key]
     if isinstance(became, Unknown):
-        raise InputError(f"no activity with key {str(key)!r}")
+        raise InputError(f"no activity with key {key.text!r}")
     assert isinstance(became, Performed)  # a failure was raised (``_raise``)
     return became
 
@@ -362,7 +362,7 @@ def fire_ended(
 
 def end(
     kit: ActionKit, endings: Sequence[tuple[Claim, CarriedOut]], spent: list[Spent]
-) -> dict[str, Succeeded | Skipped | AlreadyFinished]:
+) -> dict[ActionKey[Action], Succeeded | Skipped | AlreadyFinished]:
     """End these claimed actions as their outcomes say, in one statement (what the
     succeeding ones billed recorded on them), then fire the action-ended event with the
     ones this delivery ended: each key's outcome."""
@@ -448,7 +448,7 @@ def carry_out(
             # the gallery (its answer lost): it is finished, looking before it acts, not
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
-        handler = HANDLERS[Action(claim.action)]
+        handler = HANDLERS[claim.action]
         result, engagement = handler(kit, claim, last_attempt, spent, gallery)
     except Skip as skip:
         return Skipped(claim.id, str(skip))
@@ -463,8 +463,8 @@ class FeedSubject:
     agent_id: int
     handle: str
     persona: str
-    action: str
-    key: str
+    action: Action
+    key: ActionKey[Action]
 
 
 def event(kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None) -> Event:
@@ -480,9 +480,9 @@ def event(kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any
         "agent_id": ended.agent_id,
         "handle": ended.handle,
         "persona": ended.persona,
-        "action": ended.action,
+        "action": ended.action.value,
         "status": status,
-        "key": ended.key,
+        "key": ended.key.text,
         "detail": detail or {},
         "at": now.isoformat(),
         "local_time": local,
@@ -529,10 +529,10 @@ def _hold_as_draft(kit: ActionKit, claim: Claim) -> int | None:
 
 # What the caller makes of an action of the batch that failed, its error settled on its
 # own (the task's: ``fleet.actions.failures.settle``): the action's outcome.
-Settle = Callable[[str, Action, BaseException], Outcome]
+Settle = Callable[[ActionKey[Action], BaseException], Outcome]
 
 
-def _raise(key: str, action: Action, error: BaseException) -> NoReturn:
+def _raise(key: ActionKey[Action], error: BaseException) -> NoReturn:
     """The single path's way with a failure: raised, for its task to settle."""
     raise error
 
@@ -591,20 +591,20 @@ def perform_batch(
     *,
     threads: int,
     settle: Settle = _raise,
-) -> dict[str, Outcome]:
+) -> dict[ActionKey[Action], Outcome]:
     """Carry out the actions ``keys`` name (parsed at the task's entry), each exactly once
-    in effect: the outcome of each key, by the key's string. An action that failed is
+    in effect: the outcome of each key. An action that failed is
     settled by ``settle`` after the batch's end (by default its error is raised then, as
     a single action's is)."""
     for key in keys:
         if not KINDS[key.action].batchable:
-            raise ValueError(f"{str(key)!r} is not of a batchable kind")
+            raise ValueError(f"{key.text!r} is not of a batchable kind")
     return _perform(kit, keys, threads=threads, settle=settle)
 
 
 def _perform(
     kit: ActionKit, keys: Sequence[ActionKey[Action]], *, threads: int, settle: Settle
-) -> dict[str, Outcome]:
+) -> dict[ActionKey[Action], Outcome]:
     """``perform_batch`` for keys of any kind: one action (``perform``) or many."""
     unique = list(dict.fromkeys(keys))
     # A like's post chosen before the claim, from a young feed page and one read of the
@@ -613,12 +613,12 @@ def _perform(
     choices = first_choices(choosing(kit), unique)
     claimed = activities.claim_many(
         kit.sessions,
-        [str(key) for key in unique],
+        unique,
         now=kit.now(),
         lease=kit.limits.lease,
         first_choices=choices,
     )
-    done: dict[str, Outcome] = dict(claimed.unclaimed)
+    done: dict[ActionKey[Action], Outcome] = dict(claimed.unclaimed)
     endings: list[tuple[Claim, CarriedOut]] = []
     failed: list[tuple[Claim, BaseException]] = []
     # The batch's gallery calls admitted by the shared limits at once (one round trip to
@@ -626,7 +626,7 @@ def _perform(
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
-    batched = sum(KINDS[Action(claim.action)].batchable for claim in claimed.claims)
+    batched = sum(KINDS[claim.action].batchable for claim in claimed.claims)
     with _admitted(kit.gallery, batched) as gallery:
         running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
         for claim, result in running:
@@ -641,5 +641,5 @@ def _perform(
     keep_failed_spending(kit, [s for s in spent if s[0] not in ending_ids])
     done |= end(kit, endings, [s for s in spent if s[0] in ending_ids])
     for claim, raised in failed:
-        done[claim.key] = settle(claim.key, Action(claim.action), raised)
+        done[claim.key] = settle(claim.key, raised)
     return done

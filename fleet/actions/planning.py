@@ -70,18 +70,13 @@ PLAN_WAIT_STEP = timedelta(seconds=2)
 
 def session_of(claim: Claim) -> datetime | None:
     """The opening second of the session this action belongs to (None: not in one)."""
-    opened = claim.content.get("session")
-    if isinstance(opened, bool) or not isinstance(opened, int):
-        return None
-    return datetime.fromtimestamp(opened, UTC)
+    opened = claim.notes.session
+    return None if opened is None else datetime.fromtimestamp(opened, UTC)
 
 
 def says(claim: Claim) -> dict[str, int]:
     """What the session holds as drawn, when this is its opening look (else nothing)."""
-    said = claim.content.get("says")
-    if not isinstance(said, dict):
-        return {}
-    return {str(k): int(v) for k, v in said.items() if isinstance(v, int) and v > 0}
+    return dict(claim.notes.says)
 
 
 def make_plan(

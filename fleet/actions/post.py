@@ -88,7 +88,7 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
         image_url=content["image_url"],
         title=content["title"],
         description=content["description"],
-        idempotency_key=claim.key,
+        idempotency_key=claim.key.text,
     )
     made = {"post_id": post.id, "image_url": post.image_url, "title": content["title"]}
     return {**made, "description": content["description"]}, None

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import agents
 from fleet.activities import Claim
-from fleet.activities.commands import CarriedOut, Succeeded
+from fleet.activities.outcomes import CarriedOut, Succeeded
 from fleet.content.guard.identity_intent import asked_text
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action

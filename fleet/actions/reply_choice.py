@@ -175,7 +175,7 @@ def choose_comment(choosing: Choosing, claim: Claim) -> tuple[GalleryComment, st
     _tell_seen(choosing, claim, everything, waiting)
     rng = random.Random(f"{claim.actor.seed}:{claim.key}")
     # A session's look at its notifications answers people always, the rest now and then.
-    others = OTHERS_AT_A_GLANCE if claim.content.get("notifications") else 1.0
+    others = OTHERS_AT_A_GLANCE if claim.notes.notifications else 1.0
     spared = None if choosing.holdout is None else choosing.holdout.spared()
     asked = asking(choosing, claim, waiting)
     planned = planned_replies(choosing.sessions, claim)

@@ -1,17 +1,7 @@
 """The activities context: the ledger of decided actions, dead letters and fleet holds."""
 
-from fleet.activities.commands import (
-    Claimed,
-    claim,
-    claim_many,
-    create_activity,
-    expired_leases,
-    finish,
-    finish_many,
-    record_failure,
-    release,
-    save_progress,
-)
+from fleet.activities.claims import Claimed, claim, claim_many, expired_leases, release
+from fleet.activities.commands import create_activity
 from fleet.activities.counts import (
     action_counts,
     dead_letter_count,
@@ -24,6 +14,7 @@ from fleet.activities.counts import (
     week_posts,
 )
 from fleet.activities.dead_letters import bury, bury_missing, purge, recover, replay
+from fleet.activities.finishes import finish, finish_many, record_failure, save_progress
 from fleet.activities.holds import (
     active_hold,
     hold_fleet,

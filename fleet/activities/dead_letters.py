@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities.commands import record_engagement
+from fleet.activities.finishes import record_engagement
 from fleet.core.kinds import KINDS, Action
 from fleet.core.statuses import ActivityStatus
 from fleet.db.models import AgentActivity, DeadLetter, Engagement

@@ -45,7 +45,7 @@ class DraftView:
     persona: str
     action: str
     key: str
-    status: str
+    status: DraftStatus
     content: dict[str, Any]
     target_post_id: str | None
     reason: str | None
@@ -54,7 +54,7 @@ class DraftView:
     decided_at: datetime | None
     publish_at: datetime | None
     edited_at: datetime | None
-    activity_status: str
+    activity_status: ActivityStatus
     # How the activity ended (its skip reason), or its result once published.
     ending: str | None
     result: dict[str, Any] | None
@@ -77,7 +77,7 @@ class DraftDecision:
     decided already as ``status``."""
 
     draft_id: int
-    status: str
+    status: DraftStatus
     done: bool
     reason: str | None = None
 
@@ -232,7 +232,7 @@ def approve(
             return _decided_already(session, draft_id)
         activity = session.get_one(AgentActivity, won.activity_id, with_for_update=True)
         if activity.status != ActivityStatus.AWAITING_REVIEW.value:
-            return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True)
+            return DraftDecision(draft_id, DraftStatus.APPROVED, done=True)
         try:
             with session.begin_nested():
                 activity.status = ActivityStatus.PENDING
@@ -250,8 +250,8 @@ def approve(
             reason = "approved, but another action of this agent holds the same post"
             session.refresh(activity)
             _end(session, activity.id, reason, now)
-            return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True, reason=reason)
-        return DraftDecision(draft_id, DraftStatus.APPROVED.value, done=True)
+            return DraftDecision(draft_id, DraftStatus.APPROVED, done=True, reason=reason)
+        return DraftDecision(draft_id, DraftStatus.APPROVED, done=True)
 
 
 def _end(session: Session, activity_id: int, reason: str, now: datetime) -> None:
@@ -287,9 +287,7 @@ def reject(
         if won is None:
             return _decided_already(session, draft_id)
         _end(session, won.activity_id, rejected_as(reason), now)
-        return DraftDecision(
-            draft_id, DraftStatus.REJECTED.value, done=True, reason=rejected_as(reason)
-        )
+        return DraftDecision(draft_id, DraftStatus.REJECTED, done=True, reason=rejected_as(reason))
 
 
 def expire_due(sessions: sessionmaker[Session], *, now: datetime, limit: int = 1000) -> list[int]:
@@ -335,7 +333,7 @@ def edit(
         activity = session.get_one(AgentActivity, won.activity_id, with_for_update=True)
         activity.content = {**(activity.content or {}), **changes, "edited": True}
         activity.updated_at = now
-        return DraftDecision(draft_id, DraftStatus.PENDING.value, done=True)
+        return DraftDecision(draft_id, DraftStatus.PENDING, done=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.core.kinds import KINDS
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.core.memory import post_text
-from fleet.core.statuses import ActivityStatus
+from fleet.core.statuses import ActivityStatus, AgentStatus
+from fleet.core.tick_notes import TickNotes
 from fleet.db.engine import autocommit
 from fleet.db.models import Agent, AgentActivity, DeadLetter, Engagement
 from fleet.errors import InputError
@@ -36,7 +37,7 @@ class Actor:
     display_name: str
     persona: str
     seed: int
-    status: str
+    status: AgentStatus
     platform_user_id: str | None
     deleted: bool
     # Review mode: its content actions stop at a draft for an owner's decision.
@@ -44,7 +45,7 @@ class Actor:
 
     @property
     def active(self) -> bool:
-        return self.status == "active" and not self.deleted
+        return self.status == AgentStatus.ACTIVE and not self.deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,7 @@ class Claim:
     """A pending activity an action task holds under a lease."""
 
     id: int
-    key: str
-    action: str
+    key: ActionKey[Action]
     due_at: datetime
     attempts: int
     deliveries: int  # this one included
@@ -62,13 +62,20 @@ class Claim:
     actor: Actor
     # A first choice came with the claim and was not kept (the post was not open).
     first_choice_refused: bool = False
+    # What the tick told the action (read once from ``content``, where the tick wrote it).
+    notes: TickNotes = field(default_factory=TickNotes)
+
+    @property
+    def action(self) -> Action:
+        """The action the key names."""
+        return self.key.action
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
     """A pending activity another delivery holds: this delivery does no work."""
 
-    key: str
+    key: ActionKey[Action]
     until: datetime | None
 
 
@@ -503,11 +510,11 @@ _STANDING = (
 )
 
 
-def standing_of(sessions: sessionmaker[Session], key: str) -> Standing | None:
+def standing_of(sessions: sessionmaker[Session], key: ActionKey[Action]) -> Standing | None:
     """Where the activity ``key`` stands, with its agent's handle and persona (a failed
     delivery's verdict needs them); None if there is no such activity."""
     with sessions() as session:
-        row = session.execute(_STANDING, {"key": key}).first()
+        row = session.execute(_STANDING, {"key": key.text}).first()
     return None if row is None else Standing(*row)
 
 

@@ -10,7 +10,7 @@ from fleet.cli.context import fleet_acting_here, fleet_of
 from fleet.cli.credentials import credentials
 from fleet.cli.options import confirm, gathered, selection_options, yes_option
 from fleet.cli.output import OFFSET, as_json, echo, json_option, print_json, print_table, when
-from fleet.core.kinds import ACTION_NAMES
+from fleet.core.kinds import ACTION_NAMES, ActionKey
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import InputError
 from fleet.service import agents as use
@@ -294,7 +294,7 @@ def tick(ctx: click.Context, ref: str) -> None:
     # decided action that nobody carries out would stay pending for good.
     send = fleet.sender(instead=f", or use `fleet agents act {ref} ACTION --here`")
     decision = use.tick_now(fleet, ref)
-    send(decision.action, decision.idempotency_key)
+    send(ActionKey.tick(decision.agent_id, decision.due_at, decision.action))
     handle = use.get(fleet, str(decision.agent_id)).handle
     if as_json(ctx):
         print_json(
@@ -374,7 +374,7 @@ def _acted_report(acted: Acted, asked: ActRequest) -> tuple[dict[str, object], s
     where = f"(activity {acted.activity_id}, key {acted.key})"
     result: dict[str, object] = {
         "activity_id": acted.activity_id,
-        "key": acted.key,
+        "key": acted.key.text,
         "status": acted.status,
     }
     head = f"{acted.handle} {asked.action}"

@@ -235,8 +235,18 @@ class ActionKey(Generic[A]):
         """The tick's due time in UTC seconds; None for an admin's act."""
         return int(self.when) if self.when.isdigit() else None
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The key serialised: what the ledger's column, the gallery's Idempotency-Key and
+        the broker's messages hold (``parse`` reads it back). Taken only where the key
+        leaves Fleet's values for one of those."""
         return f"{self.agent_id}:{self.when}:{self.action.value}"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"ActionKey({self.text!r})"
 
 
 _ACTIONS = frozenset(action.value for action in Action)
@@ -257,7 +267,7 @@ def action_of(key: str) -> Action:
 
 def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
     """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
-    return str(ActionKey.tick(agent_id, due_at, action))
+    return ActionKey.tick(agent_id, due_at, action).text
 
 
 def parsed_key(key: str) -> ActionKey[Action] | str:

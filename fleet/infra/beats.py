@@ -59,6 +59,6 @@ def running(client: redis.Redis, prefix: str) -> list[str]:
     pattern = _key(prefix)
     start = len(pattern) - 1
     return sorted(
-        (key.decode() if isinstance(key, bytes) else str(key))[start:]
-        for key in client.scan_iter(match=pattern, count=1000)
+        (name.decode() if isinstance(name, bytes) else str(name))[start:]
+        for name in client.scan_iter(match=pattern, count=1000)
     )

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from celery import Celery
 from kombu import Queue
 
-from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action
+from fleet.core.kinds import ACTION_QUEUES, BATCH_TASKS, KINDS, Action, ActionKey
 from fleet.errors import InputError
 from fleet.infra.broker import REDIS_TRANSPORT, tls_defaults
 from fleet.infra.schedule import beat_schedule
@@ -157,26 +157,27 @@ def send_ticks(
 
 def send_actions(
     app: Celery,
-    actions: Iterable[tuple[str, str]],
+    keys: Iterable[ActionKey[Action]],
     countdown: float = 0.0,
     *,
     batch_size: int = 1,
 ) -> None:
-    """Send (action, key) pairs to their kinds' tasks and queues, over one connection
+    """Send actions by their keys to their kinds' tasks and queues, over one connection
     (after ``countdown`` seconds, when given). With ``batch_size`` over 1 the keys of the
     registry's batchable kinds go in messages of up to that many keys to their queue's
-    batch task; a lone one goes to its kind's task."""
-    pairs = list(actions)
-    if not pairs:
+    batch task; a lone one goes to its kind's task. A message holds a key's text
+    (``ActionKey.text``); the task parses it once (``fleet.core.kinds.parsed_key``)."""
+    sent = list(keys)
+    if not sent:
         return
-    single: list[tuple[str, str]] = []
-    batches: dict[str, list[tuple[str, str]]] = {}
-    for action, key in pairs:
-        kind = KINDS[Action(action)]
+    single: list[ActionKey[Action]] = []
+    batches: dict[str, list[ActionKey[Action]]] = {}
+    for key in sent:
+        kind = KINDS[key.action]
         if batch_size > 1 and kind.batchable:
-            batches.setdefault(kind.queue, []).append((action, key))
+            batches.setdefault(kind.queue, []).append(key)
         else:
-            single.append((action, key))
+            single.append(key)
     with app.producer_or_acquire() as producer:
         for queue, queued in batches.items():
             for start in range(0, len(queued), batch_size):
@@ -184,20 +185,20 @@ def send_actions(
                 if len(chunk) == 1:
                     single.append(chunk[0])
                     continue
-                keys = [key for _, key in chunk]
+                texts = [key.text for key in chunk]
                 app.send_task(
                     BATCH_TASKS[queue],
-                    args=(keys,),
-                    argsrepr=batch_repr(keys, "key"),
+                    args=(texts,),
+                    argsrepr=batch_repr(texts, "key"),
                     queue=queue,
                     producer=producer,
                     countdown=countdown or None,
                 )
-        for action, key in single:
-            kind = KINDS[Action(action)]
+        for key in single:
+            kind = KINDS[key.action]
             app.send_task(
                 kind.task,
-                args=(key,),
+                args=(key.text,),
                 queue=kind.queue,
                 producer=producer,
                 countdown=countdown or None,
@@ -205,9 +206,10 @@ def send_actions(
 
 
 class Sender(Protocol):
-    """Sends an action (its kind's name and key) to the workers, now or after ``countdown``."""
+    """Sends an action (by its key, which names its kind) to the workers, now or after
+    ``countdown``."""
 
-    def __call__(self, action: str, key: str, countdown: float = 0.0) -> None: ...
+    def __call__(self, key: ActionKey[Action], countdown: float = 0.0) -> None: ...
 
 
 class ActionSender:
@@ -227,8 +229,8 @@ class ActionSender:
         with self.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)
 
-    def __call__(self, action: str, key: str, countdown: float = 0.0) -> None:
-        send_actions(self.app, [(action, key)], countdown)
+    def __call__(self, key: ActionKey[Action], countdown: float = 0.0) -> None:
+        send_actions(self.app, [key], countdown)
 
 
 def ping_workers(settings: Settings, timeout: float) -> list[str]:

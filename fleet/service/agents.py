@@ -181,7 +181,7 @@ class Acted:
 
     handle: str
     activity_id: int
-    key: str
+    key: ActionKey[Action]
     status: str
     detail: dict[str, Any] | None = None
     reason: str | None = None
@@ -208,17 +208,17 @@ def _decided_now(
         agent.id,
         kind.action.value,
         datetime.fromtimestamp(due, UTC),
-        str(key),
+        key.text,  # the ledger's column
         now=now,
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
     )
-    return kind, key, partial(Acted, agent.handle, activity_id, str(key))
+    return kind, key, partial(Acted, agent.handle, activity_id, key)
 
 
 def send_now(fleet: Fleet, ref: str, action: str, send: Sender) -> Acted:
     """Make an agent do ``action`` now, sent to the workers through ``send``."""
-    kind, key, acted = _decided_now(fleet, ref, action)
-    send(kind.action.value, str(key))
+    _, key, acted = _decided_now(fleet, ref, action)
+    send(key)
     return acted("sent")
 
 
@@ -229,7 +229,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     workers through it with the attempts it has left."""
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.activities.commands import AlreadyFinished, Dead, Retry, Skipped
+    from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Skipped
 
     kind, key, acted = _decided_now(fleet, ref, action)
     kit = fleet.action_kit
@@ -238,7 +238,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     except Exception as error:
         settled = settle(
             kit,
-            str(key),
+            key,
             kind.task,
             error,
             deferrals=0,
@@ -250,7 +250,7 @@ def act_here(fleet: Fleet, ref: str, action: str, *, retry_on: Sender | None = N
     match settled:
         case Retry(countdown=countdown, reason=reason, attempts=attempts):
             assert retry_on is not None  # settle retries only when asked to (retry=True)
-            retry_on(kind.action.value, str(key), countdown)
+            retry_on(key, countdown)
             return acted(
                 "handed-to-workers",
                 reason=reason,

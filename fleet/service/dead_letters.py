@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from fleet import activities
 from fleet.activities import DeadLetterView
+from fleet.core.kinds import Action, ActionKey
 from fleet.errors import InputError
 from fleet.service.root import Fleet
 
@@ -27,7 +28,7 @@ def get(fleet: Fleet, letter_id: int) -> DeadLetterView:
 
 
 def replay(
-    fleet: Fleet, letter_ids: Sequence[int], send: Callable[[str, str], None]
+    fleet: Fleet, letter_ids: Sequence[int], send: Callable[[ActionKey[Action]], None]
 ) -> list[tuple[int, str, str]]:
     """Send the dead letters' actions again under their keys; (letter, task, key) each.
 
@@ -46,8 +47,12 @@ def replay(
         task, arguments = activities.replay(
             fleet.sessions, letter_id, now=fleet.clock.now(), lease=lease
         )
-        send(task.removeprefix("fleet."), arguments["key"])
-        done.append((letter_id, task, arguments["key"]))
+        try:
+            key = ActionKey.parse(arguments["key"])  # the letter keeps the key's text
+        except ValueError as error:
+            raise InputError(f"dead letter {letter_id}: {error}") from error
+        send(key)
+        done.append((letter_id, task, key.text))
     return done
 
 

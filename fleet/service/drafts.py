@@ -147,21 +147,21 @@ def _publish_here(fleet: Fleet, approval: Approval) -> Approval:
         return approval
     from fleet.actions import perform
     from fleet.actions.failures import settle
-    from fleet.activities.commands import AlreadyFinished
+    from fleet.activities.outcomes import AlreadyFinished
     from fleet.core.kinds import kind_of, parsed_key
 
     view = show(fleet, approval.decided.draft_id)
     kit = fleet.action_kit
     key = parsed_key(view.key)  # the one parse of a key, as a task's entry does it
+    if isinstance(key, str):  # no activity can have it: nothing left to publish
+        return Approval(
+            approval.decided, approval.publish_at, AlreadyFinished.status, {"reason": ""}
+        )
     try:
-        if isinstance(key, str):
-            raise InputError(f"no activity with key {key!r}")
         outcome = perform(kit, key)
     except Exception as error:
         task = kind_of(view.action).task
-        settled = settle(
-            kit, view.key, task, error, deferrals=0, secrets=fleet.secrets, retry=False
-        )
+        settled = settle(kit, key, task, error, deferrals=0, secrets=fleet.secrets, retry=False)
         # Without retries, settling ends it: skipped or dead, with why.
         reason = "" if isinstance(settled, AlreadyFinished) else settled.reason
         return Approval(approval.decided, approval.publish_at, settled.status, {"reason": reason})

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities, agents
-from fleet.core.kinds import KINDS, Action
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.gallery.client import GalleryRefused
 from fleet.gallery.consent import ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
@@ -85,7 +85,7 @@ def repair(
     *,
     now: datetime,
     lease: timedelta,
-    send: Callable[[str, str], None],
+    send: Callable[[ActionKey[Action]], None],
 ) -> list[Discrepancy]:
     """Repair what can be repaired (see the module docstring); returns what was."""
     fixed: list[Discrepancy] = []
@@ -101,10 +101,10 @@ def repair(
             fixed.append(finding)
     if stale:
         # The sweeper's own path: lease the expired activities anew, then send them.
-        for _, key, action in activities.expired_leases(sessions, now=now, lease=lease):
-            send(action, key)
-            if key in stale:
-                fixed.append(stale[key])
+        for key in activities.expired_leases(sessions, now=now, lease=lease):
+            send(key)
+            if key.text in stale:  # a finding names the key as the ledger holds it
+                fixed.append(stale[key.text])
     reconciliation.fixed = fixed
     return fixed
 
@@ -208,5 +208,5 @@ def check_and_fix(fleet: Fleet, window: timedelta) -> Reconciliation:
     return found
 
 
-def _nothing_to_send(action: str, key: str) -> None:
-    raise AssertionError(f"repair sent {action} {key} with no stale finding")
+def _nothing_to_send(key: ActionKey[Action]) -> None:
+    raise AssertionError(f"repair sent {key.text} with no stale finding")

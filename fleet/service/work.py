@@ -12,10 +12,10 @@ from fleet import activities, agents
 from fleet.actions import Outcome, perform
 from fleet.actions.failures import settle
 from fleet.actions.perform import perform_batch
-from fleet.activities.commands import Dead, Retry, Settled, Skipped
+from fleet.activities.outcomes import AlreadyFinished, Dead, Retry, Settled, Skipped
 from fleet.agents import DispatchReport, Tick
 from fleet.core.kinds import KINDS, Action, ActionKey
-from fleet.errors import InputError, TimeLimitExceeded
+from fleet.errors import TimeLimitExceeded
 
 __all__ = [
     "Dead",
@@ -54,8 +54,9 @@ def dispatch(fleet: Fleet, publish: Callable[[list[Tick]], None]) -> DispatchRep
     )
 
 
-def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
-    """Decide the actions of these ticks; the (action, key) pairs newly recorded, to send.
+def decide(fleet: Fleet, ticks: list[list[int]]) -> list[ActionKey[Action]]:
+    """Decide the actions of these ticks; the keys newly recorded, to send (a key names
+    its action).
 
     While the gallery's shared limit refuses requests, fewer ticks act (the back-pressure,
     ``fleet.core.back_pressure``, read once for the batch)."""
@@ -67,7 +68,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[tuple[str, str]]:
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
         strain=agents.Strain(fleet.degrade(), fleet.back_pressure().decide_share),
     )
-    return [(d.action, d.idempotency_key) for d in decisions if d.new]
+    return [ActionKey.tick(d.agent_id, d.due_at, d.action) for d in decisions if d.new]
 
 
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:
@@ -75,14 +76,14 @@ def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int
     came, which no activity has); a failure is settled (retry, wait, dead letter), and so
     is the task's soft time limit (``TimeLimitExceeded``): a failed attempt that retries."""
     kit = fleet.action_kit
+    if isinstance(key, str):  # no activity can have it: nothing to do
+        return AlreadyFinished()
     try:
-        if isinstance(key, str):
-            raise InputError(f"no activity with key {key!r}")
         return perform(kit, key)
     except (Exception, TimeLimitExceeded) as error:  # the time limit is no Exception
         return settle(
             kit,
-            str(key),
+            key,
             task,
             error,
             deferrals=deferrals,
@@ -95,20 +96,19 @@ def act_batch(
     fleet: Fleet,
     keys: Sequence[ActionKey[Action]],
     *,
-    deferrals: Mapping[str, int] | None = None,
-) -> dict[str, Outcome]:
+    deferrals: Mapping[ActionKey[Action], int] | None = None,
+) -> dict[ActionKey[Action], Outcome]:
     """Carry out a batch of cheap actions; each failure is settled on its own, as the
     failure of its kind's single task (``fleet.like``...), so a retry is sent as one.
-    ``deferrals``: the waits each key's message has had already, by the key as sent
-    (none: none)."""
+    ``deferrals``: the waits each key's message has had already (none: none)."""
     kit = fleet.action_kit
     waited = deferrals or {}
 
-    def settled(key: str, action: Action, error: BaseException) -> Settled:
+    def settled(key: ActionKey[Action], error: BaseException) -> Settled:
         return settle(
             kit,
             key,
-            KINDS[action].task,
+            KINDS[key.action].task,
             error,
             deferrals=waited.get(key, 0),
             secrets=fleet.secrets,
@@ -120,8 +120,8 @@ def act_batch(
     )
 
 
-def sweep(fleet: Fleet) -> list[tuple[str, str]]:
-    """Pending activities whose lease ran out, leased anew: the (action, key) to re-send
+def sweep(fleet: Fleet) -> list[ActionKey[Action]]:
+    """Pending activities whose lease ran out, leased anew: their keys, to re-send
     (approved drafts among them, at their publication time); posts' vectors past their
     keeping forgotten. Drafts past their expiry end skipped first."""
     drafts.expire(fleet)
@@ -130,4 +130,4 @@ def sweep(fleet: Fleet) -> list[tuple[str, str]]:
     expired = activities.expired_leases(fleet.sessions, now=now, lease=lease)
     # Posts' vectors are kept for a month: the feeds seldom show older posts.
     agents.forget_post_vectors(fleet.sessions, before=now - POST_VECTORS_KEPT)
-    return [(action, key) for _, key, action in expired]
+    return expired

@@ -457,42 +457,43 @@ def _act_batch(
 ) -> dict[str, str]:
     """Carry out these keys as one batch, each settled on its own (a retry sent as a
     message of its kind's task, counting ``retries``, the message's own, on): each key's
-    status."""
+    status, by the key as the message held it."""
     retries = retries or {}
-    parsed: dict[str, ActionKey[Action]] = {}
+    parsed: dict[ActionKey[Action], str] = {}  # each key, parsed once: its message's text
     statuses: dict[str, str] = {}
-    for key in keys:
-        found = parsed_key(key)
+    for text in keys:
+        found = parsed_key(text)
         if isinstance(found, ActionKey):
-            parsed[key] = found
+            parsed[found] = text
         else:  # no activity can have it: nothing to do, as the single task would say
-            log.warning("not an action key", key=key[:96])
-            statuses[key] = "unknown"
+            log.warning("not an action key", key=text[:96])
+            statuses[text] = "unknown"
     done = work.act_batch(
         current_fleet(task.app),
-        list(parsed.values()),
-        deferrals={str(found): retries.get(key, 0) for key, found in parsed.items()},
+        list(parsed),
+        deferrals={found: retries.get(text, 0) for found, text in parsed.items()},
     )
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
-            statuses[key] = outcome.status
+            text = parsed[key]
+            statuses[text] = outcome.status
             match outcome:
                 case work.Retry(countdown=countdown, reason=reason):
-                    kind = KINDS[parsed[key].action]
+                    kind = KINDS[key.action]
                     log.info(
-                        "retrying alone", key=key, countdown=round(countdown, 2), reason=reason
+                        "retrying alone", key=text, countdown=round(countdown, 2), reason=reason
                     )
                     # Its kind's task counts its retries from here (``request.retries``).
                     task.app.send_task(
                         kind.task,
-                        args=(key,),
+                        args=(text,),
                         queue=kind.queue,
                         producer=producer,
                         countdown=countdown or None,
-                        retries=retries.get(key, 0) + 1,
+                        retries=retries.get(text, 0) + 1,
                     )
                 case work.Dead(dead_letter_id=letter, reason=reason):
-                    log.warning("dead letter", key=key, dead_letter=letter, reason=reason)
+                    log.warning("dead letter", key=text, dead_letter=letter, reason=reason)
                     task.app.send_task(
                         "fleet.dead_letter",
                         args=(letter,),

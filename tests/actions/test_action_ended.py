@@ -19,8 +19,8 @@ from fleet.actions.events import EventHook
 from fleet.actions.failures import settle
 from fleet.actions.kit import Authorship, LiveFeed, PublishingRules
 from fleet.actions.perform import LISTENERS, Ending, perform_batch
-from fleet.activities.commands import Outcome
-from fleet.core.kinds import Action
+from fleet.activities.outcomes import Outcome
+from fleet.core.kinds import Action, ActionKey
 from fleet.db.models import Agent, AgentActivity
 from fleet.errors import Deferred, PermanentError, TimeLimitExceeded
 from fleet.gallery.client import HttpGallery
@@ -69,8 +69,8 @@ class _Settled:
         self.kit = kit
         self.keys: list[str] = []
 
-    def __call__(self, key: str, action: Action, error: BaseException) -> Outcome:
-        self.keys.append(key)
+    def __call__(self, key: ActionKey[Action], error: BaseException) -> Outcome:
+        self.keys.append(key.text)
         return settle(self.kit, key, "fleet.like", error, deferrals=0)
 
 
@@ -85,7 +85,7 @@ def _batch_with_one_failing(
     kit.feed, kit.action_ended = feed, hook
     settled = _Settled(kit)
     done = perform_batch(kit, parsed(likes), threads=2, settle=settled)
-    return likes, done, settled
+    return likes, {key.text: outcome for key, outcome in done.items()}, settled
 
 
 def test_a_live_feed_down_loses_no_ending_nor_the_batch_s_settling(
@@ -144,17 +144,17 @@ def test_every_way_an_action_ends_fires_the_same_event(
 
     @hook.add_listener
     def record(*, ended: Sequence[Ending], **_: Any) -> None:
-        ends.extend((e.subject.key, e.status) for e in ended)
+        ends.extend((e.subject.key.text, e.status) for e in ended)
 
     kit = _kit(fleet, gallery)
     kit.action_ended = hook
     kit.authorship = Authorship(publishing=PublishingRules(review=ReviewSettings(kinds=["like"])))
     perform_batch(kit, parsed([liked, drafted]), threads=2)
-    settle(kit, dead, "fleet.like", PermanentError("refused"), deferrals=0)
+    settle(kit, ActionKey.parse(dead), "fleet.like", PermanentError("refused"), deferrals=0)
     too_long = Deferred("the agent's budget is spent", now + timedelta(days=2), scope="agent")
-    settle(kit, skipped, "fleet.like", too_long, deferrals=0)
+    settle(kit, ActionKey.parse(skipped), "fleet.like", too_long, deferrals=0)
     claimed = activities.claim_many(
-        fleet.sessions, [dead], now=now, lease=kit.limits.lease, first_choices={}
+        fleet.sessions, parsed([dead]), now=now, lease=kit.limits.lease, first_choices={}
     )
     assert not claimed.claims  # it ended once: dead
 

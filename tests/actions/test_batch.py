@@ -19,7 +19,7 @@ from celery import Celery
 from sqlalchemy import Engine, event, select
 
 from fleet import activities, agents
-from fleet.actions import ActionKit
+from fleet.actions import ActionKit, Outcome
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
@@ -80,6 +80,11 @@ def parsed(keys: list[str]) -> list[ActionKey[Action]]:
     return [ActionKey.parse(key) for key in keys]
 
 
+def texts(done: dict[ActionKey[Action], Outcome]) -> dict[str, Outcome]:
+    """A batch's outcomes by the keys' text (as the ledger and these tests name them)."""
+    return {key.text: outcome for key, outcome in done.items()}
+
+
 def _decided(fleet: Fleet, agent_ids: list[int], action: str, now: datetime) -> list[str]:
     keys = []
     for second, agent_id in enumerate(agent_ids, start=1):
@@ -118,7 +123,7 @@ def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
     kit = _kit(fleet, gallery)
 
     statements.clear()
-    done = perform_batch(kit, parsed(likes + browses), threads=4)
+    done = texts(perform_batch(kit, parsed(likes + browses), threads=4))
 
     assert {key: getattr(o, "status", o) for key, o in done.items()} == {
         key: "succeeded" for key in likes + browses
@@ -142,7 +147,7 @@ def test_a_batch_claims_once_finishes_once_and_each_action_lands_once(
     assert sum(report_likes(admin, h) for h in handles) == len(likes)
 
     # The same batch delivered again: nothing is done twice.
-    again = perform_batch(kit, parsed(likes + browses), threads=4)
+    again = texts(perform_batch(kit, parsed(likes + browses), threads=4))
     assert {getattr(o, "status", o) for o in again.values()} == {"already-finished"}
     assert sum(report_likes(admin, h) for h in handles) == len(likes)
 
@@ -156,10 +161,10 @@ def test_an_action_another_delivery_holds_is_left_to_it(
     likes = _decided(fleet, fans, "like", now)
     kit = _kit(fleet, gallery)
     # A copy of the batch (or a single message of one of its likes) is running.
-    held = activities.claim(fleet.sessions, likes[0], now=now, lease=LEASE)
+    held = activities.claim(fleet.sessions, ActionKey.parse(likes[0]), now=now, lease=LEASE)
     assert isinstance(held, activities.Claim)
 
-    done = perform_batch(kit, parsed(likes), threads=2)
+    done = texts(perform_batch(kit, parsed(likes), threads=2))
 
     assert getattr(done[likes[0]], "status", None) == "held-elsewhere"
     assert [getattr(done[k], "status", None) for k in likes[1:]] == ["succeeded"] * 2
@@ -227,9 +232,9 @@ def test_the_tick_sends_cheap_actions_in_batches_of_the_setting_and_others_alone
     fleet_on_redis: Fleet, redis_keys: str
 ) -> None:
     app = create_app(fleet_on_redis.settings)
-    likes = [("like", f"1:{n}:like") for n in range(7)]
-    browses = [("browse", f"2:{n}:browse") for n in range(2)]
-    send_actions(app, [*likes, ("post", "3:1:post"), *browses], batch_size=4)
+    likes = [f"1:{n}:like" for n in range(7)]
+    browses = [f"2:{n}:browse" for n in range(2)]
+    send_actions(app, parsed([*likes, "3:1:post", *browses]), batch_size=4)
 
     def messages(queue: str) -> list[tuple[str, Any]]:
         raw = fleet_on_redis.redis.lrange(f"{redis_keys}:{queue}", 0, -1)
@@ -242,13 +247,11 @@ def test_the_tick_sends_cheap_actions_in_batches_of_the_setting_and_others_alone
     assert [len(b) for b in batches] == [4, 4]
     alone = [(task, args[0]) for task, args in engage if task != "fleet.engage_batch"]
     assert alone == [("fleet.browse", "2:1:browse")]
-    assert sorted([k for b in batches for k in b] + ["2:1:browse"]) == sorted(
-        k for _, k in likes + browses
-    )
+    assert sorted([k for b in batches for k in b] + ["2:1:browse"]) == sorted(likes + browses)
     assert [task for task, _ in messages("content")] == ["fleet.post"]
     # Batches of one (the setting at 1): every action alone, as before.
     fleet_on_redis.redis.delete(f"{redis_keys}:engage")
-    send_actions(app, likes[:2], batch_size=1)
+    send_actions(app, parsed(likes[:2]), batch_size=1)
     assert [task for task, _ in messages("engage")] == ["fleet.like", "fleet.like"]
 
 
@@ -270,7 +273,7 @@ def test_the_likes_of_a_batch_keep_posts_chosen_before_the_claim_in_the_claim_it
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
-    done = perform_batch(kit, parsed(likes), threads=3)
+    done = texts(perform_batch(kit, parsed(likes), threads=3))
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * 6
     if fleet.engine.dialect.name == "postgresql":
@@ -292,13 +295,13 @@ def test_a_batch_chooses_knowing_the_ledger_posts_its_agents_have_not_liked_yet(
     kit = _kit(fleet, gallery)
     author_handle = agents.get_agent(fleet.sessions, str(author)).handle
     assert len(kit.targeting.feed_snapshot.page(choosing(kit), author_handle)) == 4
-    first = perform_batch(kit, parsed(_decided(fleet, fans, "like", now)), threads=2)
+    first = texts(perform_batch(kit, parsed(_decided(fleet, fans, "like", now)), threads=2))
     assert {getattr(o, "status", o) for o in first.values()} == {"succeeded"}
     keeps = count_target_keeps(monkeypatch)
     # Two more likes of every fan in one batch: each one a post that fan has not liked.
     likes = _decided(fleet, fans + fans, "like", now + timedelta(minutes=1))
 
-    done = perform_batch(kit, parsed(likes), threads=3)
+    done = texts(perform_batch(kit, parsed(likes), threads=3))
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
     if fleet.engine.dialect.name == "postgresql":
@@ -328,7 +331,7 @@ def test_a_process_new_to_the_agents_chooses_their_likes_by_taste_before_the_cla
     keeps = count_target_keeps(monkeypatch)
     likes = _decided(fleet, fans, "like", now)
 
-    done = perform_batch(kit, parsed(likes), threads=2)
+    done = texts(perform_batch(kit, parsed(likes), threads=2))
 
     assert [getattr(done[k], "status", None) for k in likes] == ["succeeded"] * len(likes)
     if fleet.engine.dialect.name == "postgresql":
@@ -370,7 +373,7 @@ def test_a_batch_charges_its_browses_thoughts_at_once_and_keeps_each_ones_usage(
     charges = _Charges()
     kit = replace(_kit(fleet, gallery), limits=Limits(LEASE, spending=charges))
 
-    done = perform_batch(kit, parsed(browses), threads=4)
+    done = texts(perform_batch(kit, parsed(browses), threads=4))
 
     assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
     assert len(charges.rounds) == 1  # one round trip for the batch
@@ -424,7 +427,9 @@ def test_a_look_the_dispatcher_marked_thinks_false_asks_the_writer_nothing(
         ):
             row.content = {"thinks": False}
     writer = _CountingWriter()
-    done = perform_batch(replace(_kit(fleet, gallery), writer=writer), parsed(browses), threads=2)
+    done = texts(
+        perform_batch(replace(_kit(fleet, gallery), writer=writer), parsed(browses), threads=2)
+    )
     assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
     handles = {key: agents.get_agent(fleet.sessions, key.split(":")[0]).handle for key in browses}
     assert sorted(writer.asked) == sorted(handles[k] for k in browses if k not in quiet)

@@ -82,7 +82,8 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     for s in range(1, 8):
         # The one chooser (``first_choices``, a single like being a batch of one) knows
         # the ledger: it never offers a post the agent liked, nor one of its own.
-        chosen = first_choices(choosing(kit), [ActionKey.parse(key_of(fan, s))]).get(key_of(fan, s))
+        key = ActionKey.parse(key_of(fan, s))
+        chosen = first_choices(choosing(kit), [key]).get(key)
         if s == 1 or len(liked) == len(posts):
             assert chosen is None  # no page read yet; then nothing is left open
         else:

@@ -19,6 +19,7 @@ from fleet.actions import ActionKit
 from fleet.actions.failures import settle
 from fleet.actions.kit import Limits
 from fleet.agents import Selection
+from fleet.core.kinds import ActionKey
 from fleet.errors import Deferred
 from fleet.infra.limits import TokenBucket
 from fleet.service import work
@@ -72,15 +73,15 @@ def test_an_action_that_may_have_reached_the_gallery_waits_out_overload_and_is_n
     keeps waiting, pending, with no dead letter and no count of its waits."""
     _, key = _activity(fleet)
     refusal = _refusal(real_redis, redis_keys)
-    lost = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    lost = activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE)
     assert isinstance(lost, activities.Claim)  # ... and its worker died: no verdict
     at = NOW + LEASE + timedelta(seconds=1)
     for deferral in range(30):
-        claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
+        claimed = activities.claim(fleet.sessions, ActionKey.parse(key), now=at, lease=LEASE)
         assert isinstance(claimed, activities.Claim)
         verdict = settle(
             _kit(fleet, at),
-            key,
+            ActionKey.parse(key),
             "fleet.like",
             refusal,
             deferrals=deferral,
@@ -94,7 +95,7 @@ def test_an_action_that_may_have_reached_the_gallery_waits_out_overload_and_is_n
         assert verdict.countdown <= 2 * cap, "the limit's wait, and a backoff, each capped"
         at += timedelta(seconds=30)  # a backlog's time between two deliveries
     assert at > NOW + 2 * LEASE, "it waited past a lease after its due time"
-    row = activities.standing_of(fleet.sessions, key)
+    row = activities.standing_of(fleet.sessions, ActionKey.parse(key))
     assert row is not None and (row.status, row.attempts, row.deliveries) == ("pending", 0, 1)
     assert activities.dead_letter_count(fleet.sessions) == 0
 
@@ -106,11 +107,13 @@ def test_an_action_that_never_reached_the_gallery_waits_a_lease_past_its_due_tim
     refusal = _refusal(real_redis, redis_keys)
     at, verdicts = NOW, []
     while at < NOW + 2 * LEASE:
-        claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
+        claimed = activities.claim(fleet.sessions, ActionKey.parse(key), now=at, lease=LEASE)
         if not isinstance(claimed, activities.Claim):
             break
         assert claimed.deliveries == 1
-        verdict = settle(_kit(fleet, at), key, "fleet.like", refusal, deferrals=len(verdicts))
+        verdict = settle(
+            _kit(fleet, at), ActionKey.parse(key), "fleet.like", refusal, deferrals=len(verdicts)
+        )
         verdicts.append(verdict.status)
         if verdict.status != "retry":
             break

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, update
 from fleet import activities
 from fleet.actions.perform import perform
 from fleet.actions.planning import PLAN_WAITS
-from fleet.activities.commands import Succeeded
+from fleet.activities.outcomes import Succeeded
 from fleet.cli import cli
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, AgentActivity, SessionPlanRow

@@ -16,7 +16,6 @@ from fleet.actions.perform import perform
 from fleet.cli import cli
 from fleet.console.app import build_app
 from fleet.console.security import Guard
-from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity
 from fleet.gallery.provenance import ProvenanceCheck
 from fleet.service import dead_letters
@@ -128,9 +127,7 @@ def test_a_replayed_post_does_not_check_its_image_twice(
     # Replayed under its key, in this process: published, with no second check.
     admin.faults()
     [letter] = dead_letters.find(fleet)
-    dead_letters.replay(
-        fleet, [letter.id], lambda _task, key: perform(fleet.action_kit, ActionKey.parse(key))
-    )
+    dead_letters.replay(fleet, [letter.id], lambda key: perform(fleet.action_kit, key))
     assert row_of(fleet, posted["key"]).status == "succeeded"
     assert len(checks) == 1, "the replay found the check's record"
     assert admin.report()["totals"]["posts"] == 1

@@ -52,7 +52,7 @@ def test_an_activity_is_recorded_once_per_key(fleet: Fleet) -> None:
 
 def test_a_finished_activity_cannot_be_claimed_or_finished_again(fleet: Fleet) -> None:
     agent_id, activity_id, key = _activity(fleet, "like")
-    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    claim = activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE)
     assert claim is not None and claim.actor.id == agent_id and claim.actor.active
     assert activities.finish(
         fleet.sessions,
@@ -77,7 +77,7 @@ def test_a_finished_activity_cannot_be_claimed_or_finished_again(fleet: Fleet) -
         )
         is None
     )
-    assert activities.claim(fleet.sessions, key, now=NOW, lease=LEASE) is None
+    assert activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE) is None
     shown = agents.get_agent(fleet.sessions, str(agent_id))
     assert (shown.actions, shown.last_action) == ({"like": 1}, "like")
     with fleet.sessions() as session:
@@ -118,7 +118,7 @@ def test_progress_is_kept_for_the_retry(fleet: Fleet) -> None:
         content={"image_url": "http://x/1.png"},
         usage={"input_tokens": 5, "cost_usd": 0.02},
     )
-    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    claim = activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE)
     assert claim is not None
     assert claim.content == {"title": "Soft light", "image_url": "http://x/1.png"}
     row = activities.list_activities(fleet.sessions, ActivityFilter())[0]
@@ -140,7 +140,7 @@ def test_a_dead_letter_is_replayed_with_the_same_key_once(fleet: Fleet) -> None:
     assert [x.id for x in activities.list_dead_letters(fleet.sessions)] == [letter]
     task, arguments = activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
     assert (task, arguments) == ("fleet.comment", {"key": key})
-    assert activities.claim(fleet.sessions, key, now=NOW, lease=LEASE) is not None
+    assert activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE) is not None
     with pytest.raises(InputError, match="already replayed"):
         activities.replay(fleet.sessions, letter, now=NOW, lease=LEASE)
     assert activities.list_dead_letters(fleet.sessions) == []
@@ -152,7 +152,7 @@ def test_pending_activities_past_their_lease_are_handed_back_once(fleet: Fleet) 
     assert activities.expired_leases(fleet.sessions, now=NOW, lease=LEASE) == []
     later = NOW + LEASE + timedelta(seconds=1)
     expired = activities.expired_leases(fleet.sessions, now=later, lease=LEASE)
-    assert [(k, a) for _, k, a in expired] == [(key, "browse")]
+    assert [(k.text, k.action) for k in expired] == [(key, "browse")]
     assert activities.expired_leases(fleet.sessions, now=later, lease=LEASE) == [], "leased anew"
 
 
@@ -175,14 +175,17 @@ def test_an_action_nobody_took_is_sent_again_less_often_the_longer_it_waits(
     assert all(2 * a <= b <= 2 * a + 1 for a, b in itertools.pairwise(minutes)), minutes
 
     held_key = _activity(fleet, "like")[2]
-    assert activities.claim(fleet.sessions, held_key, now=now, lease=LEASE) is not None
+    assert (
+        activities.claim(fleet.sessions, ActionKey.parse(held_key), now=now, lease=LEASE)
+        is not None
+    )
     gone = now + LEASE + timedelta(seconds=1)  # its worker died holding it
-    assert [k for _, k, _ in activities.expired_leases(fleet.sessions, now=gone, lease=LEASE)] == [
+    assert [k.text for k in activities.expired_leases(fleet.sessions, now=gone, lease=LEASE)] == [
         held_key
     ]
     again = gone + LEASE + timedelta(seconds=1)
     assert held_key in [
-        k for _, k, _ in activities.expired_leases(fleet.sessions, now=again, lease=LEASE)
+        k.text for k in activities.expired_leases(fleet.sessions, now=again, lease=LEASE)
     ], "the one a worker held gets a plain lease, whatever its wait"
 
 
@@ -217,7 +220,7 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
     kit = _kit(fleet)
     first = settle(
         kit,
-        key,
+        ActionKey.parse(key),
         "fleet.like",
         TransientError("502 from the gallery"),
         deferrals=0,
@@ -225,7 +228,7 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
     )
     second = settle(
         kit,
-        key,
+        ActionKey.parse(key),
         "fleet.like",
         TransientError("502 from the gallery"),
         deferrals=1,
@@ -235,7 +238,7 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
     assert 0 <= first.countdown <= 1 and 0 <= second.countdown <= 2
     third = settle(
         kit,
-        key,
+        ActionKey.parse(key),
         "fleet.like",
         TransientError("502 from the gallery Bearer abcdefghij"),
         deferrals=2,
@@ -245,7 +248,7 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
     letter = activities.get_dead_letter(fleet.sessions, third.dead_letter_id)
     assert letter.attempts == 3 and "abcdefghij" not in letter.error
     assert (
-        settle(kit, key, "fleet.like", TransientError("again"), deferrals=3).status
+        settle(kit, ActionKey.parse(key), "fleet.like", TransientError("again"), deferrals=3).status
         == "already-finished"
     )
 
@@ -253,7 +256,11 @@ def test_transient_failures_retry_with_jittered_backoff_then_die(fleet: Fleet) -
 def test_a_permanent_failure_dies_at_once(fleet: Fleet) -> None:
     _, _, key = _activity(fleet, "comment")
     verdict = settle(
-        _kit(fleet), key, "fleet.comment", PermanentError("422: content too long"), deferrals=0
+        _kit(fleet),
+        ActionKey.parse(key),
+        "fleet.comment",
+        PermanentError("422: content too long"),
+        deferrals=0,
     )
     assert verdict.status == "dead"
 
@@ -265,7 +272,7 @@ def test_an_agent_budget_moves_the_agents_next_tick_without_burning_an_attempt(
     reset = NOW + timedelta(hours=6)
     verdict = settle(
         _kit(fleet),
-        key,
+        ActionKey.parse(key),
         "fleet.post",
         Deferred("agent budget", reset, scope="agent", code="AGENT_DAILY_LIMIT_EXCEEDED"),
         deferrals=0,
@@ -281,7 +288,7 @@ def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: F
     kit = _kit(fleet)
     verdict = settle(
         kit,
-        key,
+        ActionKey.parse(key),
         "fleet.like",
         Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
         deferrals=0,
@@ -293,7 +300,7 @@ def test_the_pause_holds_the_fleet_and_retries_after_the_probe_interval(fleet: F
     assert (
         settle(
             kit,
-            key,
+            ActionKey.parse(key),
             "fleet.like",
             Deferred("paused", None, scope="fleet", code="FLEET_PAUSED"),
             deferrals=3,
@@ -311,12 +318,19 @@ def test_the_ends_a_failure_makes_are_heard_on_the_live_feed(fleet: Fleet) -> No
     poster, _, deferred = _activity(fleet, "post")
     later = Deferred("agent budget", NOW + timedelta(hours=6), scope="agent", code="AGENT_X")
     assert (
-        settle(kit, doomed, "fleet.comment", TransientError("502"), deferrals=0).status == "retry"
+        settle(
+            kit, ActionKey.parse(doomed), "fleet.comment", TransientError("502"), deferrals=0
+        ).status
+        == "retry"
     )
     assert heard == [], "a retry is not an end"
-    dead = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=1)
-    skipped = settle(kit, deferred, "fleet.post", later, deferrals=0)
-    again = settle(kit, doomed, "fleet.comment", PermanentError("422 too long"), deferrals=2)
+    dead = settle(
+        kit, ActionKey.parse(doomed), "fleet.comment", PermanentError("422 too long"), deferrals=1
+    )
+    skipped = settle(kit, ActionKey.parse(deferred), "fleet.post", later, deferrals=0)
+    again = settle(
+        kit, ActionKey.parse(doomed), "fleet.comment", PermanentError("422 too long"), deferrals=2
+    )
     assert (dead.status, skipped.status, again.status) == ("dead", "skipped", "already-finished")
     assert [(e["key"], e["action"], e["status"], e["agent_id"]) for e in heard] == [
         (doomed, "comment", "dead", commenter),
@@ -342,14 +356,14 @@ def test_an_action_whose_deliveries_never_end_is_dead_and_a_replay_counts_anew(
     for delivery in range(1, 5):
         # Each delivery claims it once the last one's lease ran out (its worker died).
         at = NOW + delivery * (LEASE + timedelta(seconds=1))
-        claimed = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
+        claimed = activities.claim(fleet.sessions, ActionKey.parse(key), now=at, lease=LEASE)
         assert isinstance(claimed, activities.Claim) and claimed.deliveries == delivery
     with pytest.raises(PermanentError, match="delivered 5 times, more than the 4") as refused:
         perform(kit, ActionKey.parse(key))
-    verdict = settle(kit, key, "fleet.like", refused.value, deferrals=0)
+    verdict = settle(kit, ActionKey.parse(key), "fleet.like", refused.value, deferrals=0)
     assert verdict.status == "dead" and verdict.dead_letter_id is not None
     activities.replay(fleet.sessions, verdict.dead_letter_id, now=NOW, lease=LEASE)
-    again = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE)
+    again = activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE)
     assert isinstance(again, activities.Claim) and again.deliveries == 1
 
 
@@ -517,7 +531,9 @@ def _claim_choosing(
     at: datetime = NOW,
 ) -> activities.Claim:
     first = activities.FirstChoice(post, author, kind, cap, since=NOW - timedelta(hours=1))
-    claim = activities.claim(fleet.sessions, key, now=at, lease=LEASE, first_choice=first)
+    claim = activities.claim(
+        fleet.sessions, ActionKey.parse(key), now=at, lease=LEASE, first_choice=first
+    )
     assert isinstance(claim, activities.Claim)
     return claim
 
@@ -529,7 +545,7 @@ def test_a_claim_keeps_an_open_first_choice_and_a_redelivery_keeps_it_too(fleet:
     # Redelivered once the first holder went silent past its lease.
     again = _claim_choosing(fleet, key, "p2", at=LATER)
     assert (again.target_post_id, again.first_choice_refused) == ("p1", False)
-    plain = activities.claim(fleet.sessions, key, now=LATER + LEASE, lease=LEASE)
+    plain = activities.claim(fleet.sessions, ActionKey.parse(key), now=LATER + LEASE, lease=LEASE)
     assert isinstance(plain, activities.Claim) and plain.target_post_id == "p1"
 
 

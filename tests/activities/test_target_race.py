@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import text
 
 from fleet import activities
+from fleet.core.kinds import Action, ActionKey
 from fleet.service.root import Fleet
 from tests.activities.test_activities import LEASE, NOW, _activity, _keep, _second_like
 from tests.e2e.conftest import wait_for
@@ -47,8 +48,9 @@ P1 = activities.FirstChoice("p1", "ann", "like", 10, since=NOW - timedelta(hours
 
 
 def _claim_of_one(fleet: Fleet, agent_id: int, second: int) -> str | None:
-    key = _key_of(fleet, second)
-    claim = activities.claim(fleet.sessions, key, now=NOW, lease=LEASE, first_choice=P1)
+    claim = activities.claim(
+        fleet.sessions, _key_of(fleet, second), now=NOW, lease=LEASE, first_choice=P1
+    )
     assert isinstance(claim, activities.Claim)
     return claim.target_post_id
 
@@ -62,9 +64,9 @@ def _batch_claim(fleet: Fleet, agent_id: int, second: int) -> str | None:
     return claim.target_post_id
 
 
-def _key_of(fleet: Fleet, activity_id: int) -> str:
+def _key_of(fleet: Fleet, activity_id: int) -> ActionKey[Action]:
     with fleet.engine.connect() as connection:
-        return str(
+        return ActionKey.parse(
             connection.scalar(
                 text("SELECT idempotency_key FROM agent_activities WHERE id = :id"),
                 {"id": activity_id},

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from fleet import activities, agents
 from fleet.actions.interests import RECHECK_SECONDS, Interests, StoredPostVectors
 from fleet.actions.remembering import Recall
-from fleet.activities.commands import Succeeded
+from fleet.activities.outcomes import Succeeded
 from fleet.agents.post_vectors import CLAIM_SECONDS
+from fleet.core.kinds import ActionKey
 from fleet.core.memory import post_text, text_digest
 from fleet.core.vectors import Vector
 from fleet.db.models import PostVector
@@ -115,7 +116,9 @@ def test_a_published_post_leaves_its_vector_for_the_feeds_readers(fleet: Fleet) 
     embedder = WordsEmbedder()
     recall = Recall(fleet.sessions, MemorySettings(), DegradingEmbedder(embedder))
     activity, key = _activity(fleet, agent_id, "post", 0)
-    claim = activities.claim(fleet.sessions, key, now=NOW, lease=timedelta(minutes=5))
+    claim = activities.claim(
+        fleet.sessions, ActionKey.parse(key), now=NOW, lease=timedelta(minutes=5)
+    )
     assert isinstance(claim, activities.Claim)
     result = {"post_id": "p9", "title": "Slime boss, frame 3", "description": "16 colours"}
     recall.remember([(claim, Succeeded(activity, result))], now=NOW)

@@ -849,8 +849,8 @@ def check(books: dict[str, Any]) -> None:
     assert books["reconcile_unexplained"] == [], books
 
 
-def _no_send(action: str, key: str) -> None:
-    raise AssertionError(f"nothing is stale after the drain, yet {action} {key} was re-sent")
+def _no_send(key: ActionKey[Action]) -> None:
+    raise AssertionError(f"nothing is stale after the drain, yet {key.text} was re-sent")
 
 
 def _now() -> datetime:

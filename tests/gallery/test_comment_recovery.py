@@ -14,6 +14,8 @@ import pytest
 from fleet.actions import comment as commenting
 from fleet.activities import Claim
 from fleet.activities.views import Actor
+from fleet.core.kinds import ActionKey
+from fleet.core.statuses import AgentStatus
 from fleet.gallery.client import HttpGallery
 from tests.gallery.conftest import Admin
 from tests.gallery.test_client import make_post
@@ -38,8 +40,8 @@ class Needs:
 
 
 def _claim(handle: str) -> Claim:
-    actor = Actor(2, handle, handle, "indie_game_dev", 7, "active", "2", False)
-    return Claim(1, "2:500:comment", "comment", datetime.now(UTC), 1, 2, {}, "p", actor)
+    actor = Actor(2, handle, handle, "indie_game_dev", 7, AgentStatus.ACTIVE, "2", False)
+    return Claim(1, ActionKey.parse("2:500:comment"), datetime.now(UTC), 1, 2, {}, "p", actor)
 
 
 @pytest.mark.parametrize(("before", "after"), [(230, 0), (110, 120), (5, 0)])

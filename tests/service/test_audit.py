@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pydantic import AnyUrl
 
 from fleet import activities, agents
+from fleet.core.kinds import ActionKey
 from fleet.gallery.client import HttpGallery
 from fleet.service import audit as honesty
 from fleet.service.accounts import provision_accounts
@@ -28,7 +29,7 @@ def _liked(fleet: Fleet, agent_id: int, post_id: str, at: datetime) -> None:
     """A like of the agent on ``post_id`` that succeeded at ``at``."""
     key = f"{agent_id}:{int(at.timestamp())}:like"
     activities.create_activity(fleet.sessions, agent_id, "like", at, key, now=at, lease=LEASE)
-    claim = activities.claim(fleet.sessions, key, now=at, lease=LEASE)
+    claim = activities.claim(fleet.sessions, ActionKey.parse(key), now=at, lease=LEASE)
     assert claim is not None and not isinstance(claim, activities.Held)
     assert activities.finish(
         fleet.sessions, claim.id, "succeeded", now=at, result={"post_id": post_id}

@@ -123,7 +123,12 @@ class Acts:
             return key, perform(self.kit, ActionKey.parse(key)).status
         except Exception as error:
             verdict = settle(
-                self.kit, key, f"fleet.{action}", error, deferrals=0, rng=random.Random(7)
+                self.kit,
+                ActionKey.parse(key),
+                f"fleet.{action}",
+                error,
+                deferrals=0,
+                rng=random.Random(7),
             )
             return key, verdict.status
 
@@ -160,7 +165,7 @@ def fix(fleet: Fleet, found: Any, sent: list[tuple[str, str]] | None = None) -> 
         found,
         now=datetime.now(UTC),
         lease=LEASE,
-        send=lambda action, key: (sent if sent is not None else []).append((action, key)),
+        send=lambda key: (sent if sent is not None else []).append((key.action, key.text)),
     )
 
 
@@ -420,9 +425,9 @@ def test_two_deliveries_of_one_like_choosing_at_once_act_on_the_first_choice(
     newer, older = gallery.feed(agent=reader)
     key = acts.decide(fan, "like")
     now = datetime.now(UTC)
-    first = activities.claim(fleet.sessions, key, now=now, lease=LEASE)
+    first = activities.claim(fleet.sessions, ActionKey.parse(key), now=now, lease=LEASE)
     second = activities.claim(
-        fleet.sessions, key, now=now + LEASE + timedelta(seconds=1), lease=LEASE
+        fleet.sessions, ActionKey.parse(key), now=now + LEASE + timedelta(seconds=1), lease=LEASE
     )
     assert isinstance(first, activities.Claim) and isinstance(second, activities.Claim)
     assert first.target_post_id is None and second.target_post_id is None
@@ -493,7 +498,7 @@ def test_a_backlog_older_than_the_lease_posts_once_with_one_llm_call_without_gal
     assert activities.expired_leases(fleet.sessions, now=later, lease=LEASE) == []
     # Much older than any backlog explains: re-sent; now two messages carry the key.
     lost = decided_at + unclaimed + timedelta(seconds=1)
-    assert [k for _, k, _ in activities.expired_leases(fleet.sessions, now=lost, lease=LEASE)] == [
+    assert [k.text for k in activities.expired_leases(fleet.sessions, now=lost, lease=LEASE)] == [
         key
     ]
 
@@ -520,16 +525,18 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
     fleet: Fleet, kit: ActionKit, acts: Acts, crew: list[int]
 ) -> None:
     key = acts.decide(crew[0], "browse")
-    claim = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    claim = activities.claim(
+        fleet.sessions, ActionKey.parse(key), now=datetime.now(UTC), lease=LEASE
+    )
     assert isinstance(claim, activities.Claim)
     # A second delivery while the first holds it does nothing.
     assert isinstance(
-        activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE),
+        activities.claim(fleet.sessions, ActionKey.parse(key), now=datetime.now(UTC), lease=LEASE),
         activities.Held,
     )
     retried = settle(
         replace(kit, limits=replace(kit.limits, max_attempts=3)),
-        key,
+        ActionKey.parse(key),
         "fleet.browse",
         TimeoutError("the gallery was slow"),
         deferrals=0,
@@ -541,7 +548,9 @@ def test_a_retry_lets_go_of_its_claim_so_its_own_next_delivery_can_claim(
     assert held.lease_expires_at is not None
     # The sweeper leaves a released retry alone until a lease past its countdown.
     assert held.lease_expires_at >= datetime.now(UTC) + LEASE - timedelta(seconds=5)
-    again = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    again = activities.claim(
+        fleet.sessions, ActionKey.parse(key), now=datetime.now(UTC), lease=LEASE
+    )
     assert isinstance(again, activities.Claim) and again.deliveries == 2
 
 
@@ -553,7 +562,9 @@ def test_pausing_an_agent_finishes_an_action_an_earlier_attempt_began_instead_of
     acts.do(fan, "browse")  # its gallery account
     key = acts.decide(fan, "like")
     # An attempt that may have reached the gallery (its answer lost), then a pause.
-    first = activities.claim(fleet.sessions, key, now=datetime.now(UTC), lease=LEASE)
+    first = activities.claim(
+        fleet.sessions, ActionKey.parse(key), now=datetime.now(UTC), lease=LEASE
+    )
     assert isinstance(first, activities.Claim)
     activities.record_failure(
         fleet.sessions, first.id, "ReadTimeout: answer lost", now=datetime.now(UTC)
@@ -587,13 +598,18 @@ def test_a_deferral_past_its_bound_after_an_attempt_is_a_dead_letter_not_a_skip(
     bound = replace(kit, settings=ActionSettings(max_deferrals=0))
     # Never attempted: skipped, as before (nothing can have reached the gallery).
     untried = acts.decide(crew[0], "comment")
-    assert settle(bound, untried, "fleet.comment", open_breaker, deferrals=0).status == "skipped"
+    assert (
+        settle(bound, ActionKey.parse(untried), "fleet.comment", open_breaker, deferrals=0).status
+        == "skipped"
+    )
     # An attempt whose answer was lost, then the breaker: a dead letter reconcile checks.
     tried = acts.decide(crew[0], "comment")
-    claim = activities.claim(fleet.sessions, tried, now=datetime.now(UTC), lease=LEASE)
+    claim = activities.claim(
+        fleet.sessions, ActionKey.parse(tried), now=datetime.now(UTC), lease=LEASE
+    )
     assert isinstance(claim, activities.Claim)
     activities.record_failure(fleet.sessions, claim.id, "ReadTimeout", now=datetime.now(UTC))
-    verdict = settle(bound, tried, "fleet.comment", open_breaker, deferrals=0)
+    verdict = settle(bound, ActionKey.parse(tried), "fleet.comment", open_breaker, deferrals=0)
     assert verdict.status == "dead" and verdict.dead_letter_id is not None
     assert "an earlier attempt may have reached the gallery" in verdict.reason
     assert activity(fleet, tried).status == "dead"

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from fleet.cli import cli
-from fleet.core.kinds import ActionKey
+from fleet.core.kinds import Action, ActionKey
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import Settings
@@ -158,9 +158,9 @@ def test_an_approved_comment_goes_out_at_its_agents_next_session_once(
 
     clock.advance((publish_at - clock.now()).total_seconds() + 1)
     sent = work.sweep(fleet)
-    assert sent == [("comment", draft["key"])]
-    for _action, key in sent * 2:  # the message delivered twice
-        perform(fleet.action_kit, ActionKey.parse(key))
+    assert [key.text for key in sent] == [draft["key"]]
+    for key in sent * 2:  # the message delivered twice
+        perform(fleet.action_kit, key)
     assert admin.report()["totals"]["comments"] == 1
     shown = ok_json(fleet, "drafts", "show", str(draft["id"]))
     assert isinstance(shown, dict) and shown["activity_status"] == "succeeded"
@@ -259,8 +259,8 @@ def test_two_owners_approving_at_once_publish_one_post(
             )
         assert sum(a.decided.done for [a] in approvals) == 1
         clock.advance(60)
-        for _, key in work.sweep(fleet) * 2:
-            perform(fleet.action_kit, ActionKey.parse(key))
+        for key in work.sweep(fleet) * 2:
+            perform(fleet.action_kit, key)
         assert _posts(admin) == 1
     finally:
         fleet.close()
@@ -363,9 +363,9 @@ def test_likes_wait_for_review_when_the_setting_names_them_in_a_batch_too(
         assert made.exit_code == 0
         assert ok_json(fleet, "agents", "act", "1", "post", "--here")["status"] == "succeeded"  # type: ignore[index]
         clock.advance(5)
-        sent: list[str] = []
-        agents.send_now(fleet, "2", "like", lambda action, key, countdown=0.0: sent.append(key))
-        [done] = work.act_batch(fleet, [ActionKey.parse(key) for key in sent]).values()
+        sent: list[ActionKey[Action]] = []
+        agents.send_now(fleet, "2", "like", lambda key, countdown=0.0: sent.append(key))
+        [done] = work.act_batch(fleet, sent).values()
         assert done.status == "drafted", done
         assert admin.report()["totals"]["likes"] == 0
         [draft] = ok_json(fleet, "drafts", "list", "--status", "pending")  # type: ignore[misc]

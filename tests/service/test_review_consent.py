@@ -14,6 +14,8 @@ from fleet.actions.engage import LikeNeeds, like
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.activities import Claim
 from fleet.activities.views import Actor
+from fleet.core.kinds import ActionKey
+from fleet.core.statuses import AgentStatus
 from fleet.errors import Skip
 from fleet.gallery.client import HttpGallery
 from fleet.infra.clocks import SimulatedClock
@@ -74,9 +76,9 @@ def test_a_kept_like_is_not_sent_to_a_person_who_blocked_the_agent_since(
         feed_snapshot=FeedSnapshot(5.0),
         consent=book,
     )
-    actor = Actor(1, ada, "Ada", "product_photographer", 7, "active", "1", False)
+    actor = Actor(1, ada, "Ada", "product_photographer", 7, AgentStatus.ACTIVE, "1", False)
     # A retry after a long wait: its second delivery.
-    claim = Claim(1, "1:5:like", "like", datetime.now(UTC), 0, 2, {}, post.id, actor)
+    claim = Claim(1, ActionKey.parse("1:5:like"), datetime.now(UTC), 0, 2, {}, post.id, actor)
     with pytest.raises(Skip, match=f"@{person} blocked @{ada} since its target was chosen"):
         like(needs, claim, False)
     assert gallery.get_post(agent=ada, post_id=post.id).like_count == 0
