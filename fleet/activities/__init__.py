@@ -32,10 +32,13 @@ from fleet.activities.holds import (
 )
 from fleet.activities.image_marks import ImageMarksBook, MarksKept, marks_kept
 from fleet.activities.impact import (
+    FOLLOWER,
     Sighting,
     arms_of,
     assign_people,
     assignments,
+    awaiting_first_follower,
+    follower_item,
     experiments,
     held_posts,
     identity_answered,
@@ -101,6 +104,7 @@ __all__ = [
     "Hold",
     "ImageMarksBook",
     "MarksKept",
+    "FOLLOWER",
     "Sighting",
     "Taken",
     "Tally",
@@ -113,6 +117,7 @@ __all__ = [
     "arms_of",
     "assign_people",
     "assignments",
+    "awaiting_first_follower",
     "bury",
     "bury_missing",
     "claim",
@@ -125,6 +130,7 @@ __all__ = [
     "dead_letters_open",
     "engaged_posts",
     "experiments",
+    "follower_item",
     "expired_leases",
     "finish",
     "finish_many",

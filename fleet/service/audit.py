@@ -13,6 +13,8 @@ appending to the list (docs/disclosure.md).
   whose bot flag the server did not keep (Takahē): said apart, not counted unlabelled.
 - ``consent``: no like, comment, reply or follow toward a person who opted out or blocked that
   agent later than ``CONSENT_BOUND`` after they said so (the consent cache's bound).
+- ``follows``: no follow toward a person who opted out, blocked the agent or is held out
+  (``fleet.service.follows_audit``);
 - ``human_claims``: no text the fleet published claims to be human;
 - ``identity_answers``: every question about what an agent is got a truthful answer
   (automated, the operator named), none waiting past ``IDENTITY_BOUND``;
@@ -452,10 +454,18 @@ def operator_link(scope: Scope) -> Finding:
     )
 
 
+def follows_said_no(scope: Scope) -> Finding:
+    """No follow toward a person who said no or is held out (``service.follows_audit``)."""
+    from fleet.service.follows_audit import follows_toward_said_no
+
+    return follows_toward_said_no(scope)
+
+
 CHECKS: list[Check] = [
     labelled,
     bot_flag,
     consent_honoured,
+    follows_said_no,
     human_claims,
     identity_answers,
     provenance,
