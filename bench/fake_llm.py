@@ -218,9 +218,9 @@ class Responder:
             # Whom to follow: the authors of the rows whose words meet the persona's
             # interests, in order, at most as many as asked (often none).
             liked = {w for i in persona.interests for w in _word_set(i) if len(w) > 3}
-            body["follows"] = [
-                str(r[0]) for r in rows if _word_set(f"{r[1]} {r[2]}") & liked
-            ][: int(asked.group(1))]
+            body["follows"] = [str(r[0]) for r in rows if _word_set(f"{r[1]} {r[2]}") & liked][
+                : int(asked.group(1))
+            ]
         return body
 
 

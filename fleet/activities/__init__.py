@@ -38,8 +38,8 @@ from fleet.activities.impact import (
     assign_people,
     assignments,
     awaiting_first_follower,
-    follower_item,
     experiments,
+    follower_item,
     held_posts,
     identity_answered,
     people_of,
@@ -91,6 +91,7 @@ from fleet.activities.views import (
 )
 
 __all__ = [
+    "FOLLOWER",
     "ActivityFilter",
     "ActivityView",
     "Actor",
@@ -104,7 +105,6 @@ __all__ = [
     "Hold",
     "ImageMarksBook",
     "MarksKept",
-    "FOLLOWER",
     "Sighting",
     "Taken",
     "Tally",
@@ -130,7 +130,6 @@ __all__ = [
     "dead_letters_open",
     "engaged_posts",
     "experiments",
-    "follower_item",
     "expired_leases",
     "finish",
     "finish_many",
@@ -139,6 +138,7 @@ __all__ = [
     "fleet_comments_on",
     "fleet_engagement_counts",
     "fleet_replies_on",
+    "follower_item",
     "get_dead_letter",
     "held_posts",
     "hold_fleet",

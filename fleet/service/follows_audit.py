@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fleet import activities
 from fleet.core.consent import Consent, allows
 from fleet.errors import FleetError
+from fleet.gallery.consent import ConsentRead
 
 if TYPE_CHECKING:
     from fleet.service.audit import Finding, Scope
@@ -40,11 +41,11 @@ def follows_toward_said_no(scope: Scope) -> Finding:
     ]
     figures: dict[str, Any] = {"toward_held_out": len(held)}
     examples = [f"follow by @{t.agent} toward held-out @{t.username}" for t in held[:5]]
+    read: ConsentRead | None
     try:
         read = scope.consent()
     except FleetError as error:
-        read = None
-        unread = f"people's consent could not be read: {error}"
+        read, unread = None, f"people's consent could not be read: {error}"
     else:
         unread = "" if read.offered else "the gallery offers no consent calls"
     toward = late = 0

@@ -26,7 +26,9 @@ LEASE = timedelta(minutes=5)
 def _followed(fleet: Fleet, agent_id: int, handle: str, at: datetime) -> None:
     """A follow of the agent toward ``handle`` that succeeded at ``at``."""
     key = f"{agent_id}:{int(at.timestamp())}:follow"
-    made = activities.create_activity(fleet.sessions, agent_id, "follow", at, key, now=at, lease=LEASE)
+    made = activities.create_activity(
+        fleet.sessions, agent_id, "follow", at, key, now=at, lease=LEASE
+    )
     assert activities.finish(
         fleet.sessions,
         made,
@@ -49,7 +51,9 @@ def test_follows_toward_people_who_opted_out_or_blocked_are_counted(
     assert not provision_accounts(fleet.sessions, gallery, ids).failed
     first, second = (agents.get_agent(fleet.sessions, str(i)).handle for i in ids)
     out, blocking, fine = admin.http.post("/admin/people", json={"count": 3}).json()["made"]
-    said = admin.http.put(f"/api/admin/users/{out}/agent-consent", json={"agentInteractions": "none"})
+    said = admin.http.put(
+        f"/api/admin/users/{out}/agent-consent", json={"agentInteractions": "none"}
+    )
     blocked = admin.http.put(f"/api/admin/users/{blocking}/agent-consent", json={"block": [first]})
     out_at = datetime.fromisoformat(said.json()["updatedAt"])
     block_at = datetime.fromisoformat(blocked.json()["updatedAt"])

@@ -314,7 +314,12 @@ def _follow_engagement(sim: Fleet, agent_id: int, handle: str, at: datetime) -> 
         lease=timedelta(minutes=5),
     )
     activities.finish(
-        sim.sessions, made, "succeeded", now=at, result={"person": handle}, engagement=(handle, "follow")
+        sim.sessions,
+        made,
+        "succeeded",
+        now=at,
+        result={"person": handle},
+        engagement=(handle, "follow"),
     )
 
 
@@ -378,11 +383,15 @@ def test_the_pace_reading_keeps_a_newcomer_s_first_follower_seen_on_the_gallery(
     sim.gallery = gallery
     try:
         posts = [_post(n, ids[name], at=now) for n, name in enumerate((followed, alone))]
-        posts = [replace(p, username=name) for p, name in zip(posts, (followed, alone), strict=True)]
+        posts = [
+            replace(p, username=name) for p, name in zip(posts, (followed, alone), strict=True)
+        ]
         impact.record_people(sim, posts)
         assert impact.record_first_followers(sim, reader) == 1
         assert impact.record_first_followers(sim, reader) == 0  # read once; the other has none
-        people = {p.assignment.username: p for p in activities.people_of(sim.sessions, "newcomers1")}
+        people = {
+            p.assignment.username: p for p in activities.people_of(sim.sessions, "newcomers1")
+        }
         assert people[followed].first_follower == now
         assert people[alone].first_follower is None
     finally:
