@@ -458,7 +458,7 @@ def follows_said_no(scope: Scope) -> Finding:
     """No follow toward a person who said no or is held out (``service.follows_audit``)."""
     from fleet.service.follows_audit import follows_toward_said_no
 
-    return follows_toward_said_no(scope)
+    return Finding("follows", *follows_toward_said_no(scope))
 
 
 CHECKS: list[Check] = [

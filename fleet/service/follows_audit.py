@@ -14,23 +14,38 @@ The clean figure is 0 of each. An account of the fleet's own is nobody's say.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from fleet import activities
-from fleet.core.consent import Consent, allows
+from fleet.activities import ActivityView
+from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
+from fleet.service.root import Fleet
 
-if TYPE_CHECKING:
-    from fleet.service.audit import Finding, Scope
-
-NAME = "follows"
+# As the consent check's bound (``fleet.service.audit.CONSENT_BOUND``).
+CONSENT_BOUND = timedelta(seconds=MAX_STALE_SECONDS)
 
 
-def follows_toward_said_no(scope: Scope) -> Finding:
+class Audited(Protocol):
+    """What the check reads of the audit's scope (``fleet.service.audit.Scope``)."""
+
+    fleet: Fleet
+    since: datetime
+
+    def consent(self) -> ConsentRead: ...
+
+    def actions(self, kinds: tuple[str, ...]) -> Iterable[ActivityView]: ...
+
+
+# A finding's parts: its status, the line a person reads, its figures.
+Found = tuple[Literal["ok", "short", "unavailable"], str, dict[str, Any]]
+
+
+def follows_toward_said_no(scope: Audited) -> Found:
     """Follows toward people who opted out, blocked the agent, or are held out: 0."""
-    from fleet.service.audit import CONSENT_BOUND, Finding
-
     impact = scope.fleet.settings.impact
     held = [
         t
@@ -78,7 +93,7 @@ def follows_toward_said_no(scope: Scope) -> Finding:
         f"{len(held)} toward held-out newcomers"
     )
     if late or held:
-        return Finding(NAME, "short", f"{line}: {'; '.join(examples)}", figures)
+        return "short", f"{line}: {'; '.join(examples)}", figures
     if unread:
-        return Finding(NAME, "unavailable", f"{line}; {unread}", figures)
-    return Finding(NAME, "ok", line, figures)
+        return "unavailable", f"{line}; {unread}", figures
+    return "ok", line, figures
