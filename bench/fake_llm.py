@@ -6,7 +6,8 @@ each task as the JSON it asks for (``answer``):
 
 - a plan (``Task: "plan"``): the comments, replies and post its "Write:" line asks, on
   the refs its ``<page>`` and ``<comments>`` rows show (the first ones: a model chooses,
-  this one takes them in order);
+  this one takes them in order), and when it asks for follows the refs of the rows whose
+  words meet the persona's interests;
 - a comment or a reply (``Task: "comment"``), on the ``<post>`` and ``<comment>`` it
   quotes; a reply asked to say what the agent is answers truthfully;
 - a thought on the ``<feed>``, and a post.
@@ -70,6 +71,13 @@ def _seed(name: str) -> int:
 
 def _texts(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+_FOLLOWS = re.compile(r'"follows": \[[^\]]*\]:[^\n]*?at most (\d+)')
+
+
+def _word_set(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
 
 
 def wants(user: str) -> dict[str, int]:
@@ -205,6 +213,14 @@ class Responder:
                 body["replies"].append({"to": str(ref), "text": text})
         if want["post"]:
             body["post"] = self._post(persona, author, nonce)
+        asked = _FOLLOWS.search(user)
+        if asked:
+            # Whom to follow: the authors of the rows whose words meet the persona's
+            # interests, in order, at most as many as asked (often none).
+            liked = {w for i in persona.interests for w in _word_set(i) if len(w) > 3}
+            body["follows"] = [str(r[0]) for r in rows if _word_set(f"{r[1]} {r[2]}") & liked][
+                : int(asked.group(1))
+            ]
         return body
 
 

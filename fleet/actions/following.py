@@ -4,7 +4,8 @@ The choice reads the accounts the agent saw (the feed's page, as its likes see i
 the fit of their posts to its interests) and its followers; people's say
 (``ConsentBook``, the action "follow"), the newcomer holdout (``HoldoutView``) and the
 ledger (whom it ever followed: never again) leave accounts out before the policy
-(``fleet.core.follows``) draws one. The account is kept on the activity as its target
+(``fleet.core.follows``) draws one; an account its session's plan proposed from the page
+it saw (``actions.planning.planned_follows_of``) is taken first. The account is kept on the activity as its target
 (``activities.keep_target``), so a retry or an approved draft follows the same one, after
 its person's say is read again.
 """
@@ -22,6 +23,7 @@ from fleet.actions.choice_needs import Choosing
 from fleet.actions.choosing import page_candidates
 from fleet.actions.common import Accounts, Effect, ensure_user, seen, stop_for_review
 from fleet.actions.consent_book import still_welcome
+from fleet.actions.planning import planned_follows_of
 from fleet.activities import Claim
 from fleet.activities.follows import follows_of
 from fleet.content.port import PostSeen
@@ -33,6 +35,7 @@ from fleet.core.follows import (
     blend_feeds,
     choose_followee,
     choose_unfollow,
+    planned_follows,
 )
 from fleet.errors import Skip
 from fleet.gallery.port import Gallery, GalleryPost, GalleryUser
@@ -174,7 +177,9 @@ def _choose(needs: FollowNeeds, claim: Claim, rng: random.Random) -> str:
     page = choosing.feed_snapshot.page(choosing, me)
     accounts = seen_accounts(needs, claim, page, _followers(needs, me))
     by_handle = {a.handle: a for a in accounts}
-    planned = [str(h) for h in claim.content.get("planned_follows") or () if str(h) in by_handle]
+    # The follows its session's plan proposed from the page it saw (at most two a scan),
+    # of the accounts still open to it.
+    planned = planned_follows(planned_follows_of(choosing.sessions, claim), by_handle, me)
     now = choosing.now()
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:

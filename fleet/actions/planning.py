@@ -15,6 +15,11 @@ the guard's check of it alone; a text the guard refuses, or a target the plan ha
 text for, falls back to the action's own call. A reply to a comment that asks what the
 agent is never takes a planned text: it keeps its truthful path (``actions.reply``).
 Under review, a planned text stops at its action's draft like any other.
+
+The plan may also propose follows from the page it was shown (at most two a scan, seed
+002); a follow of the session takes them first (``planned_follows_of``,
+``actions.following``), after people's say, the holdout and the ledger, as any follow. A
+follow does not wait for its plan: one that comes before the plan is kept chooses alone.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from fleet.actions.common import (
     nonce,
 )
 from fleet.activities import Claim
-from fleet.activities.plans import keep_plan, opening_pending, plan_of
+from fleet.activities.plans import keep_plan, opening_pending, plan_before, plan_of
 from fleet.content.guard.guard import ACCEPT, Verdict, no_echo
 from fleet.content.llm import planning
 from fleet.content.port import (
@@ -66,6 +71,10 @@ PLANNED = "plan"
 # look as much as the word.
 PLAN_WAITS = 10
 PLAN_WAIT_STEP = timedelta(seconds=2)
+# A follow carries no mark of its session (the dispatcher marks only the words'): it takes
+# the follows proposed by the plan of the agent's latest session opened at most this long
+# before it is due (a session lasts minutes).
+FOLLOW_REACH = timedelta(hours=1)
 
 
 def session_of(claim: Claim) -> datetime | None:
@@ -165,6 +174,14 @@ def planned_replies(sessions: sessionmaker[Session], claim: Claim) -> frozenset[
     opened = session_of(claim)
     kept = None if opened is None else plan_of(sessions, claim.actor.id, opened)
     return frozenset(planning.from_record(kept).replies) if kept is not None else frozenset()
+
+
+def planned_follows_of(sessions: sessionmaker[Session], claim: Claim) -> tuple[str, ...]:
+    """The handles the plan of this follow's session proposed to follow, from the page its
+    opening look saw (none: no plan kept yet, or the writer makes none). Each is a
+    proposal: the follow still leaves out whom it may not follow."""
+    kept = plan_before(sessions, claim.actor.id, claim.due_at, FOLLOW_REACH)
+    return planning.from_record(kept).follows if kept is not None else ()
 
 
 def planned_targets(writing: Writing, claim: Claim) -> list[str]:

@@ -23,11 +23,14 @@ from fleet.activities.holds import (
 )
 from fleet.activities.image_marks import ImageMarksBook, MarksKept, marks_kept
 from fleet.activities.impact import (
+    FOLLOWER,
     Sighting,
     arms_of,
     assign_people,
     assignments,
+    awaiting_first_follower,
     experiments,
+    follower_item,
     held_posts,
     identity_answered,
     people_of,
@@ -79,6 +82,7 @@ from fleet.activities.views import (
 )
 
 __all__ = [
+    "FOLLOWER",
     "ActivityFilter",
     "ActivityView",
     "Actor",
@@ -104,6 +108,7 @@ __all__ = [
     "arms_of",
     "assign_people",
     "assignments",
+    "awaiting_first_follower",
     "bury",
     "bury_missing",
     "claim",
@@ -124,6 +129,7 @@ __all__ = [
     "fleet_comments_on",
     "fleet_engagement_counts",
     "fleet_replies_on",
+    "follower_item",
     "get_dead_letter",
     "held_posts",
     "hold_fleet",

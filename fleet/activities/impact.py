@@ -30,12 +30,21 @@ _CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """A person's post or comment as Fleet saw it on the gallery."""
+    """A person's post or comment as Fleet saw it on the gallery, or a follower of theirs
+    (``kind`` "follower", ``item_id`` ``follower_item``: first seen at ``at``)."""
 
-    kind: str  # "post" or "comment"
+    kind: str  # "post", "comment" or "follower"
     item_id: str
     user_id: str
     at: datetime
+
+
+FOLLOWER = "follower"
+
+
+def follower_item(user_id: str, follower_id: str) -> str:
+    """The item id of a person's follower's sighting: one per (person, follower)."""
+    return f"{user_id}<{follower_id}"[:64]
 
 
 def _insert_ignoring(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -146,13 +155,15 @@ def experiments(sessions: sessionmaker[Session]) -> list[tuple[str, int, datetim
 
 def people_of(sessions: sessionmaker[Session], experiment: str) -> list[Person]:
     """The people recorded in ``experiment`` with what Fleet saw of them: their posts and
-    comments, and the first like or comment of an agent on their first post (from the
-    engagement ledger)."""
+    comments, the first like or comment of an agent on their first post (from the
+    engagement ledger), and their first follower: an agent's follow (the ledger) or a
+    person's seen among their followers, whichever came first."""
     recorded = assignments(sessions, experiment)
     if not recorded:
         return []
     posts: dict[str, list[tuple[datetime, str]]] = {}
     comments: dict[str, list[datetime]] = {}
+    followed: dict[str, datetime] = {}
     ids = [a.user_id for a in recorded]
     with sessions() as session:
         for start in range(0, len(ids), _CHUNK):
@@ -166,19 +177,82 @@ def people_of(sessions: sessionmaker[Session], experiment: str) -> list[Person]:
             ):
                 if kind == "post":
                     posts.setdefault(user_id, []).append((at, item))
+                elif kind == FOLLOWER:
+                    followed[user_id] = min(at, followed.get(user_id, at))
                 else:
                     comments.setdefault(user_id, []).append(at)
         first_posts = {user_id: min(made)[1] for user_id, made in posts.items() if made}
         responses = _first_engagements(session, list(first_posts.values()))
+        by_agents = _first_follows(session, recorded)
+    for user_id, at in by_agents.items():
+        followed[user_id] = min(at, followed.get(user_id, at))
     return [
         Person(
             a,
             tuple(sorted(at for at, _ in posts.get(a.user_id, []))),
             tuple(sorted(comments.get(a.user_id, []))),
             responses.get(first_posts.get(a.user_id, "")),
+            followed.get(a.user_id),
         )
         for a in recorded
     ]
+
+
+def _first_follows(session: Session, people: Sequence[Assignment]) -> dict[str, datetime]:
+    """By user id, the first follow of an agent toward each person (the ledger names the
+    account by its handle, or its id)."""
+    owner: dict[str, str] = {}
+    for a in people:
+        owner[a.username] = a.user_id
+        owner[a.user_id] = a.user_id
+    wanted = list(owner)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for target, first in session.execute(
+            select(Engagement.target_id, func.min(Engagement.created_at))
+            .where(
+                Engagement.target_kind == "person",
+                Engagement.kind == "follow",
+                Engagement.target_id.in_(wanted[start : start + _CHUNK]),
+            )
+            .group_by(Engagement.target_id)
+        ):
+            user_id = owner[str(target)]
+            found[user_id] = min(first, found.get(user_id, first))
+    return found
+
+
+def awaiting_first_follower(
+    sessions: sessionmaker[Session],
+    experiment: str,
+    *,
+    now: datetime,
+    within: timedelta,
+    limit: int,
+) -> list[tuple[str, str]]:
+    """(user id, username) of people recorded in ``experiment``, first seen within
+    ``within`` of ``now``, with no follower seen yet, newest first, at most ``limit``:
+    whose followers the pace task reads."""
+    with sessions() as session:
+        fresh = session.execute(
+            select(ImpactAssignment.user_id, ImpactAssignment.username)
+            .where(
+                ImpactAssignment.experiment == experiment,
+                ImpactAssignment.first_seen >= now - within,
+            )
+            .order_by(ImpactAssignment.first_seen.desc())
+        ).all()
+        if not fresh:
+            return []
+        seen = set(
+            session.scalars(
+                select(ImpactSighting.user_id).where(
+                    ImpactSighting.kind == FOLLOWER,
+                    ImpactSighting.user_id.in_([u for u, _ in fresh]),
+                )
+            )
+        )
+    return [(str(u), str(n)) for u, n in fresh if u not in seen][:limit]
 
 
 def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: int) -> list[Touch]:
@@ -209,7 +283,9 @@ def touches_of_the_held(sessions: sessionmaker[Session], experiment: str, days: 
                     ).where(ImpactSighting.user_id.in_(chunk))
                 )
             }
+            # An account is named by its id or, as a follow and a mention name it, its handle.
             owners.update({("person", u): u for u in chunk})
+            owners.update({("person", held[u][1]): u for u in chunk})
             for target_kind in TARGET_KINDS:
                 wanted = [item for kind, item in owners if kind == target_kind]
                 for part in range(0, len(wanted), _CHUNK):

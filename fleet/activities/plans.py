@@ -3,7 +3,8 @@
 
 ``keep_plan`` inserts the plan unless the session has one (a retried opening look finds
 it and pays nothing; the agent's plans of sessions over a day old are deleted with it);
-``plan_of`` reads it for the session's comments, replies and post; ``opening_pending``
+``plan_of`` reads it for the session's comments, replies and post (``plan_before`` for
+its follows, which carry no mark of their session); ``opening_pending``
 tells whether the session's opening action is still to be delivered (its plan may come).
 """
 
@@ -33,6 +34,26 @@ def plan_of(
             select(_PLANS.c["items"]).where(
                 _PLANS.c.agent_id == agent_id, _PLANS.c.opened_at == opened_at
             )
+        ).scalar_one_or_none()
+    return dict(found) if isinstance(found, dict) else None
+
+
+def plan_before(
+    sessions: sessionmaker[Session], agent_id: int, at: datetime, reach: timedelta
+) -> dict[str, Any] | None:
+    """The plan of the agent's latest session opened at or before ``at`` and no more than
+    ``reach`` before it (the session an action due at ``at`` belongs to, for an action
+    the dispatcher does not mark with its session), or None."""
+    with sessions() as session:
+        found = session.execute(
+            select(_PLANS.c["items"])
+            .where(
+                _PLANS.c.agent_id == agent_id,
+                _PLANS.c.opened_at <= at,
+                _PLANS.c.opened_at >= at - reach,
+            )
+            .order_by(_PLANS.c.opened_at.desc())
+            .limit(1)
         ).scalar_one_or_none()
     return dict(found) if isinstance(found, dict) else None
 

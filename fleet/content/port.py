@@ -173,7 +173,9 @@ class PlannedPost:
 class SessionPlan:
     """A session's words written in one call: a comment per post id, a reply per comment
     id, at most one post, the opening look's thought; what the call cost, and how many of
-    the answer's items were cut (unknown ids, too many, over the bounds, wrong kinds)."""
+    the answer's items were cut (unknown ids, too many, over the bounds, wrong kinds).
+    ``follows``: the handles of the page's authors it proposed to follow (seed 002's
+    connection requests, at most two a scan), for the session's follows; no text."""
 
     comments: Mapping[str, str] = field(default_factory=dict)
     replies: Mapping[str, str] = field(default_factory=dict)
@@ -181,6 +183,7 @@ class SessionPlan:
     thought: str | None = None
     usage: Usage = field(default_factory=lambda: Usage(model="none", calls=0))
     dropped: int = 0
+    follows: tuple[str, ...] = ()
 
     @property
     def items(self) -> int:

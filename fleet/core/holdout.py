@@ -151,6 +151,9 @@ class Person:
     comments: tuple[datetime, ...] = ()
     # The first like or comment of an agent on their first post (None: none seen).
     first_response: datetime | None = None
+    # When their first follower was seen: an agent's follow (the ledger's time) or a
+    # person's (first seen by the pace task's reading of their followers); None: none.
+    first_follower: datetime | None = None
 
     @property
     def first_action(self) -> datetime:

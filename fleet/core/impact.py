@@ -9,6 +9,8 @@ stops, it fills in as people mature.
   (from 24 h to 7 x 24 h after it);
 - ``second_post``: a second post within 7 days of their first action;
 - ``actions``: the count of their posts and comments in their first ``days`` (14) days;
+- ``first_follower``: a first follower (an agent or a person) within a day of their first
+  action (issue 70: a newcomer who gains a first follower has a reason to come back);
 - ``response_minutes`` (the treated): minutes from their first action to the first agent's
   like or comment on it.
 
@@ -45,6 +47,7 @@ RESAMPLES = 4000
 RETURN_FROM = timedelta(days=1)
 RETURN_UNTIL = timedelta(days=7)
 SECOND_POST_WITHIN = timedelta(days=7)
+FIRST_FOLLOWER_WITHIN = timedelta(days=1)
 
 
 def returned(p: Person) -> bool:
@@ -57,6 +60,14 @@ def returned(p: Person) -> bool:
 def second_post(p: Person) -> bool:
     start = p.first_action
     return sum(1 for t in p.posts if timedelta(0) <= t - start < SECOND_POST_WITHIN) >= 2
+
+
+def first_follower(p: Person) -> bool:
+    """A follower within ``FIRST_FOLLOWER_WITHIN`` of their first action (one who followed
+    them before it counts too: they had one by then)."""
+    return p.first_follower is not None and p.first_follower - p.first_action <= (
+        FIRST_FOLLOWER_WITHIN
+    )
 
 
 def actions(p: Person, days: int) -> int:
@@ -341,6 +352,7 @@ def report(
         proportion_outcome("returned_days_2_7", by_arm, returned, now, RETURN_UNTIL),
         proportion_outcome("second_post_7d", by_arm, second_post, now, SECOND_POST_WITHIN),
         count_outcome(f"actions_{days}d", by_arm, days, now, seed),
+        proportion_outcome("first_follower_1d", by_arm, first_follower, now, FIRST_FOLLOWER_WITHIN),
     ]
     return ImpactReport(
         experiment,

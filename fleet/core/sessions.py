@@ -265,6 +265,9 @@ def session_action(
 
 # What a session says: the actions whose text a writer writes.
 WORDS = frozenset({Action.COMMENT, Action.REPLY, Action.POST})
+# What a speaking session's plan may also propose (seed 002's connection requests, from
+# the feed it saw): no text, and never a reason alone for a plan.
+PLANNED = WORDS | {Action.FOLLOW}
 
 
 def session_speaks(shape: Sessions, weights: ActionWeights, seed: int, opened: int) -> bool:
@@ -277,13 +280,14 @@ def session_speaks(shape: Sessions, weights: ActionWeights, seed: int, opened: i
 def session_says(
     shape: Sessions, weights: ActionWeights, seed: int, opened: int, *, answers: bool = False
 ) -> dict[str, int]:
-    """How many comments, replies and posts the session opened at ``opened`` holds as
-    drawn (before quotas and budget; ``answers`` as ``session_action``): what its opening
-    look's plan writes (``fleet.content.llm.planning``). Kinds it holds none of are left out."""
+    """How many comments, replies, posts and follows the session opened at ``opened``
+    holds as drawn (before quotas and budget; ``answers`` as ``session_action``): what its
+    opening look's plan writes, and the follows it may propose
+    (``fleet.content.llm.planning``). Kinds it holds none of are left out."""
     length = session_length(shape, seed, opened)
     said: dict[str, int] = {}
     for index in range(1, length):
         action = session_action(weights, seed, opened, index, answers=answers)
-        if action in WORDS:
+        if action in PLANNED:
             said[action.value] = said.get(action.value, 0) + 1
     return said

@@ -10,7 +10,8 @@ slot in by appending to the list (docs/disclosure.md). The checks, one module a 
 
 - what every agent account discloses (``fleet.service.audit_disclosure``): ``labelled``,
   ``bot_flag``, ``operator_link``;
-- people's "no" kept (``fleet.service.audit_consent``): ``consent``;
+- people's "no" kept (``fleet.service.audit_consent``): ``consent``; no follow toward a
+  person who said no or is held out (``fleet.service.audit_follows``): ``follows``;
 - what the published words say an agent is (``fleet.service.audit_texts``):
   ``human_claims``, ``identity_answers``;
 - the images' provenance marks (``fleet.service.audit_images``): ``provenance``,
@@ -27,6 +28,7 @@ from fleet.gallery.consent import ReadsConsent
 from fleet.service.admin_gallery import gallery_of
 from fleet.service.audit_consent import consent_honoured
 from fleet.service.audit_disclosure import bot_flag, labelled, operator_link, sync_labels
+from fleet.service.audit_follows import follows_said_no
 from fleet.service.audit_images import platform_marks, provenance
 from fleet.service.audit_scope import Check, Finding, Scope
 from fleet.service.audit_texts import human_claims, identity_answers
@@ -36,6 +38,7 @@ CHECKS: list[Check] = [
     labelled,
     bot_flag,
     consent_honoured,
+    follows_said_no,
     human_claims,
     identity_answers,
     provenance,

@@ -155,6 +155,53 @@ def seen_on_the_gallery(fleet: Fleet, experiment: str, known: Sequence[Touch]) -
     return found
 
 
+# The newcomers whose followers one pace reading reads at the most (the newest first),
+# and for how long after Fleet first saw them: the first-follower outcome's horizon.
+FOLLOWERS_READ_PER_READING = 30
+FOLLOWERS_WATCHED_FOR = timedelta(days=1)
+
+
+def record_first_followers(fleet: Fleet, reader: str) -> int:
+    """Read the followers of the experiment's people of the last day who have none seen
+    yet (at most ``FOLLOWERS_READ_PER_READING``, as ``reader``) and keep each follower
+    first seen, at this reading's time: a person's follow is seen within a reading's
+    interval, an agent's is the ledger's own (``activities.people_of``). How many were
+    kept; nothing while the holdout is off, and nothing from a gallery that cannot be
+    read now."""
+    impact = fleet.settings.impact
+    if impact.holdout_share <= 0:
+        return 0
+    now = fleet.clock.now()
+    people = activities.awaiting_first_follower(
+        fleet.sessions,
+        impact.experiment,
+        now=now,
+        within=FOLLOWERS_WATCHED_FOR,
+        limit=FOLLOWERS_READ_PER_READING,
+    )
+    if not people:
+        return 0
+    seen: list[activities.Sighting] = []
+    gallery = fleet.open_gallery()
+    try:
+        for user_id, username in people:
+            try:
+                followers = gallery.followers(agent=reader, handle=username, limit=5)
+            except FleetError:
+                continue  # unreadable now (gone, or the call refused): the next reading
+            seen.extend(
+                activities.Sighting(
+                    activities.FOLLOWER, activities.follower_item(user_id, f.id), user_id, now
+                )
+                for f in followers
+            )
+    finally:
+        if fleet.gallery is None:
+            gallery.close()
+    activities.record_sightings(fleet.sessions, seen)
+    return len(seen)
+
+
 def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:
     """The user ids of recorded people who turned agents away on the gallery (opted out
     of all or of all but replies, blocked an agent, or whose say could not be read): never

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
+from fleet.service.impact import record_first_followers
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)
@@ -55,6 +56,8 @@ def measure_pace(fleet: Fleet) -> Pace | None:
         return None
     newest, read = _read(fleet, readers[0], now - LOOKBACK)
     _take_in(fleet, newest, now=now, since=since)
+    # The impact experiment's newcomers of the last day: a first follower seen?
+    record_first_followers(fleet, readers[0])
     _keep_reading(fleet, read, now=now, since=since)
     window = over_window(
         activities.readings_since(fleet.sessions, now - WINDOW), now=now, window=WINDOW

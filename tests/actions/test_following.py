@@ -22,6 +22,8 @@ from fleet.actions.consent_book import ConsentBook
 from fleet.actions.following import home_page
 from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.perform import perform
+from fleet.actions.planning import FOLLOW_REACH
+from fleet.activities.plans import keep_plan, plan_before
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, Engagement
 from fleet.gallery.client import HttpGallery
@@ -116,6 +118,30 @@ def test_an_agent_follows_whom_it_saw_once_each_and_then_has_nobody_left(
             )
         ).all()
     assert sorted(ledger) == sorted(("person", p) for p in people)
+
+
+def test_a_follow_takes_first_whom_its_session_s_plan_proposed_from_the_page(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    now = datetime.now(UTC)
+    (fan,) = active_agents(fleet, 1, now=now)
+    people = _people(admin, 6)
+    kit = _kit(fleet, Graph(gallery))
+    opened = now - timedelta(minutes=1)
+    # The opening look's plan proposed four; one it never saw names nobody, and seed
+    # 002's bound keeps the first two it saw.
+    proposed = [people[4], "somebody-unseen", people[1], people[2]]
+    keep_plan(fleet.sessions, fan, opened, {"comments": {}, "follows": proposed}, now=opened)
+
+    outcomes = [_follow(fleet, kit, fan, now + timedelta(minutes=m)) for m in range(3)]
+
+    followed = [o.detail["person"] for o in outcomes]
+    assert followed[:2] == [people[4], people[1]]  # by chance alone: 1 in 30
+    assert followed[2] not in followed[:2]
+    # The plan of the session a follow belongs to: opened before it, within the reach.
+    assert plan_before(fleet.sessions, fan, now, FOLLOW_REACH) is not None
+    assert plan_before(fleet.sessions, fan, opened - timedelta(seconds=1), FOLLOW_REACH) is None
+    assert plan_before(fleet.sessions, fan, opened + 2 * FOLLOW_REACH, FOLLOW_REACH) is None
 
 
 def test_a_follow_delivered_again_follows_the_same_account_once(

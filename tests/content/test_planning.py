@@ -222,3 +222,40 @@ def test_a_plan_s_request_stays_small() -> None:
     cost of a plan is mostly its input: bench.cost)."""
     prompt = planning.plan_prompt(persona(), AUTHOR, ASK)
     assert prompts.prompt_tokens(prompt) < 1_100
+
+
+FOLLOWING = PlanAsk({"comment": 2, "follow": 1}, PAGE)
+
+
+def test_a_session_holding_a_follow_is_asked_whom_of_the_page_s_authors_to_follow() -> None:
+    prompt = planning.plan_prompt(persona(), AUTHOR, FOLLOWING)
+    assert '"follows": [' in prompt.user and "at most 1," in prompt.user
+    # One more post shown per follow, the authors still unnamed (refs only).
+    assert planning.page_shown(FOLLOWING.says) == 4
+    assert '["p4", ' in prompt.user and "artist_" not in prompt.user
+    assert '"follows"' not in planning.plan_prompt(persona(), AUTHOR, ASK).user
+    # Seed 002: at most two a scan, whatever the session holds.
+    assert planning.wanted(PlanAsk({"comment": 1, "follow": 5}, PAGE))["follow"] == 2
+
+
+def test_follows_are_never_the_reason_for_a_call() -> None:
+    assert planning.wanted(PlanAsk({"follow": 2}, PAGE)) == {}
+    # A reply with nothing to answer and a follow: nothing worth a call.
+    assert planning.wanted(PlanAsk({"reply": 1, "follow": 1}, PAGE, ())) == {}
+
+
+def test_proposed_follows_are_read_back_to_the_authors_shown_at_most_as_many_as_asked() -> None:
+    ask = PlanAsk({"comment": 1, "follow": 2}, PAGE)
+    body = {
+        "comments": [{"to": "p1", "text": "The rim light on the lantern is lovely."}],
+        "follows": ["p2", "p2", "p9", "c1", 7, "p1", "p3"],
+    }
+    plan = planning.parse_plan(json.dumps(body), persona(), ask)
+    assert plan.follows == ("artist_2", "artist_1")  # p2 once; p9, c1 and 7 name nobody
+    assert plan.dropped == 5  # the repeat, three names of nobody, one too many
+    kept = planning.from_record(planning.as_record(plan))
+    assert kept.follows == plan.follows and kept.comments == plan.comments
+    # Follows the session was not asked for are cut, as any kind not asked.
+    unasked = planning.parse_plan(json.dumps(body), persona(), PlanAsk({"comment": 1}, PAGE))
+    assert unasked.follows == ()
+    assert planning.parse_plan('{"follows": "p1"}', persona(), ask).dropped == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from fleet.core.holdout import Assignment, Person
 from fleet.core.impact import (
     FEWEST,
     actions,
+    first_follower,
     mde,
     mean_difference,
     newcombe,
@@ -63,6 +65,14 @@ def test_the_outcomes_count_days_two_to_seven_and_a_second_post_within_seven() -
     assert actions(_person(1, "treated", T, 1, 13, 15, comments=(2,)), 14) == 4
 
 
+def test_a_first_follower_counts_within_a_day_of_the_first_action() -> None:
+    someone = _person(1, "treated", T)
+    assert not first_follower(someone)  # nobody followed
+    assert first_follower(replace(someone, first_follower=T + DAY - timedelta(minutes=1)))
+    assert first_follower(replace(someone, first_follower=T - DAY))  # followed before posting
+    assert not first_follower(replace(someone, first_follower=T + DAY + timedelta(minutes=1)))
+
+
 def _population(effect: float, n: int, seed: int) -> list[Person]:
     rng = random.Random(seed)
     people = []
@@ -99,7 +109,10 @@ def test_people_count_only_once_their_horizon_has_passed() -> None:
     young = [_person(u, "treated" if u % 2 else "holdout", T - 3 * DAY) for u in range(100)]
     r = report("e", young, now=T, days=14)
     assert r.people == {"treated": 50, "holdout": 50}
-    assert all(o.n == {"treated": 0, "holdout": 0} for o in r.outcomes)
+    assert all(o.n == {"treated": 0, "holdout": 0} for o in r.outcomes if o.horizon_days > 3)
+    # A day's outcome (the first follower) has matured for all of them.
+    (day,) = [o for o in r.outcomes if o.horizon_days == 1]
+    assert day.name == "first_follower_1d" and day.n == {"treated": 50, "holdout": 50}
 
 
 def test_the_opted_out_are_counted_apart_in_neither_arm() -> None:

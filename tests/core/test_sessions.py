@@ -25,6 +25,8 @@ from fleet.core.sessions import (
     mean_session_length,
     session_action,
     session_length,
+    session_says,
+    session_speaks,
 )
 from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
@@ -101,6 +103,27 @@ def test_a_sessions_actions_after_the_opening_follow_the_weights() -> None:
     rest = counts[Action.COMMENT] + counts[Action.LIKE] + counts[Action.BROWSE]
     assert counts[Action.LIKE] / rest == pytest.approx(0.5 / 0.95, abs=0.02)
     assert counts[Action.COMMENT] / rest == pytest.approx(0.2 / 0.95, abs=0.02)
+
+
+def test_what_a_session_says_counts_its_follows_beside_its_words() -> None:
+    """The plan's ask: comments, replies, posts and follows as drawn; follows alone never
+    make a session speak (no plan is written for them)."""
+    shape = CATALOGUE.get(SLUGS[0]).sessions
+    assert shape is not None
+    weights = ActionWeights(post=0.05, comment=0.2, like=0.3, browse=0.25, follow=0.2)
+    found = {"with_words": 0, "alone": 0}
+    for opened in range(1_800_000_000, 1_800_000_000 + 3000):
+        said = session_says(shape, weights, 11, opened)
+        drawn = Counter(
+            session_action(weights, 11, opened, i).value
+            for i in range(1, session_length(shape, 11, opened))
+        )
+        assert said == {k: n for k, n in drawn.items() if k in ("comment", "post", "follow")}
+        if said.get("follow"):
+            speaks = session_speaks(shape, weights, 11, opened)
+            found["with_words" if speaks else "alone"] += 1
+            assert speaks == bool(set(said) - {"follow"})
+    assert found["with_words"] and found["alone"]
 
 
 def test_a_persona_without_post_weight_never_posts() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -298,5 +299,100 @@ def test_an_agents_comment_the_gallery_shows_on_a_held_out_post_is_a_touch_the_l
         (touch,) = impact.impact_report(sim).touches
         assert (touch.agent, touch.target_kind, touch.target_id) == (reader, "post", held[0].id)
         assert touch.action == "comment (seen on the gallery)"
+    finally:
+        sim.close()
+
+
+def _follow_engagement(sim: Fleet, agent_id: int, handle: str, at: datetime) -> None:
+    made = activities.create_activity(
+        sim.sessions,
+        agent_id,
+        "follow",
+        at,
+        f"{agent_id}:{int(at.timestamp())}:follow",
+        now=at,
+        lease=timedelta(minutes=5),
+    )
+    activities.finish(
+        sim.sessions,
+        made,
+        "succeeded",
+        now=at,
+        result={"person": handle},
+        engagement=(handle, "follow"),
+    )
+
+
+def test_a_newcomer_s_first_follower_within_a_day_is_an_outcome_per_arm(fleet: Fleet) -> None:
+    """Treated newcomers followed by an agent (the ledger) or a person (a follower seen),
+    held-out ones by people only; the report counts a first follower within a day of the
+    first action, per arm, from what was planted."""
+    start = NOW - timedelta(days=3)
+    at = _at(fleet, start, holdout_share=0.3)
+    rng = random.Random(7)
+    (agent_id,) = active_agents(fleet, 1, now=start)
+    hits = {"treated": [0, 0], "holdout": [0, 0]}
+    try:
+        for u in range(120):
+            user, first = str(u), start + timedelta(minutes=u)
+            impact.record_people(at, [_post(u, user, at=first)])
+            side = arm(user, "newcomers1", 0.3)
+            hits[side][1] += 1
+            draw = rng.random()
+            if side == "treated" and draw < 0.5:  # an agent follows: within hours
+                _follow_engagement(at, agent_id, f"name{user}", first + timedelta(hours=2))
+                hits[side][0] += 1
+            elif draw < 0.7:  # a person follows: within the day, or too late
+                late = rng.random() < 0.5
+                seen = first + timedelta(hours=30 if late else 5)
+                item = activities.follower_item(user, "someone")
+                activities.record_sightings(
+                    at.sessions, [activities.Sighting(activities.FOLLOWER, item, user, seen)]
+                )
+                hits[side][0] += not late
+    finally:
+        at.close()
+    now = _at(fleet, NOW, holdout_share=0.3)
+    try:
+        report = impact.impact_report(now)
+        (outcome,) = [o for o in report.outcomes if o.name == "first_follower_1d"]
+        for side, (followed, people) in hits.items():
+            assert outcome.n[side] == people
+            assert outcome.value[side] == pytest.approx(followed / people)
+        assert outcome.value["treated"] > outcome.value["holdout"]  # as planted
+        done = CliRunner().invoke(cli, ["impact"], obj=now)
+        assert done.exit_code == 0 and "first_follower_1d" in done.stdout
+    finally:
+        now.close()
+
+
+def test_the_pace_reading_keeps_a_newcomer_s_first_follower_seen_on_the_gallery(
+    fleet: Fleet, gallery: HttpGallery, admin: Admin
+) -> None:
+    now = datetime.now(UTC)
+    (agent_id,) = active_agents(fleet, 1, now=now)
+    assert not provision_accounts(fleet.sessions, gallery, [agent_id]).failed
+    reader = agents.get_agent(fleet.sessions, str(agent_id)).handle
+    followed, alone, fan = admin.http.post("/admin/people", json={"count": 3}).json()["made"]
+    ids = {u["username"]: str(u["id"]) for u in admin.report()["users"]}
+    answer = admin.http.post(
+        "/admin/people/follow", json={"username": fan, "target": followed, "following": True}
+    )
+    assert answer.is_success, answer.text
+    sim = _at(fleet, now, holdout_share=0.5)
+    sim.gallery = gallery
+    try:
+        posts = [_post(n, ids[name], at=now) for n, name in enumerate((followed, alone))]
+        posts = [
+            replace(p, username=name) for p, name in zip(posts, (followed, alone), strict=True)
+        ]
+        impact.record_people(sim, posts)
+        assert impact.record_first_followers(sim, reader) == 1
+        assert impact.record_first_followers(sim, reader) == 0  # read once; the other has none
+        people = {
+            p.assignment.username: p for p in activities.people_of(sim.sessions, "newcomers1")
+        }
+        assert people[followed].first_follower == now
+        assert people[alone].first_follower is None
     finally:
         sim.close()

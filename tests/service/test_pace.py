@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -45,6 +46,9 @@ class Newest:
     ) -> list[GalleryPost]:
         self.reads += 1
         return self.posts[offset : offset + limit]
+
+    def followers(self, *, agent: str, handle: str, limit: int = 100) -> list[Any]:
+        return []  # nobody follows the newcomers here
 
     def close(self) -> None:
         return None

@@ -5,7 +5,10 @@ once for the comments, replies and post the session holds as drawn (``PlanAsk.sa
 shown the page the agent sees and the comments it may answer. Those are quoted as data
 inside ``<page>`` and ``<comments>`` tags and named by short references (``p1``,
 ``c1``) the model answers with: it never sees, and so can never name, a gallery id; a
-reference it was not shown names nothing and its item is dropped.
+reference it was not shown names nothing and its item is dropped. When the session holds
+follows, the same call may propose some of the page's authors to follow (seed 002's
+connection requests: at most ``PLANNED_FOLLOWS_PER_SCAN``, by their posts' refs, read
+back to the authors' handles); a plan is never asked for follows alone.
 
 The answer is one JSON object, read item by item (``parse_plan``): an item that does not
 fit (an unknown or repeated reference, a wrong kind, a text over its bound, beyond the
@@ -26,11 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleet.content.llm import prompts
 from fleet.content.port import Author, PlanAsk, PlannedPost, PostSeen, SessionPlan, Usage
+from fleet.core.follows import PLANNED_FOLLOWS_PER_SCAN
 from fleet.core.persona import Persona
 
 # What one plan may hold and show, at the most (a session holds a few words: its drawn
 # length is capped by the persona, and a plan writes for one session only).
-MAX_ITEMS = {"comment": 6, "reply": 4, "post": 1}
+MAX_ITEMS = {"comment": 6, "reply": 4, "post": 1, "follow": PLANNED_FOLLOWS_PER_SCAN}
+# Kinds a plan proposes but writes no text for: asked only beside words, never alone.
+PROPOSED = frozenset({"follow"})
 PAGE_SHOWN = 6  # posts of the page quoted
 ANSWERABLE_SHOWN = 4  # comments it may answer, quoted
 PLAN_TITLE = 80  # characters of a quoted title
@@ -56,6 +62,8 @@ FORMATS = {
     '"description": "..."}: a new image of yours; image_prompt max 600 characters, no '
     "text, logos or real people; style one of your workflow styles; caption max 120 "
     "characters; description one to three sentences.",
+    "follow": '"follows": ["p2"]: refs in <page> of posts whose authors you would follow, '
+    "their work close to your own interests; at most {most}, often none (an empty list).",
 }
 
 
@@ -88,10 +96,12 @@ and react as a member would.
 
 
 def page_shown(says: Mapping[str, int]) -> int:
-    """How many of the page's posts a plan is shown: one per comment and one to spare.
-    The page comes ranked by the comments' own chooser (``choosing.likely_comments``),
-    so more rows would cost tokens for posts the comments seldom choose."""
-    return min(PAGE_SHOWN, 1 + int(says.get("comment", 0) or 0))
+    """How many of the page's posts a plan is shown: one per comment and one to spare,
+    and one per follow the session holds (its authors are whom it may propose). The page
+    comes ranked by the comments' own chooser (``choosing.likely_comments``), so more
+    rows would cost tokens for posts the comments seldom choose."""
+    follows = min(int(says.get("follow", 0) or 0), MAX_ITEMS["follow"])
+    return min(PAGE_SHOWN, 1 + int(says.get("comment", 0) or 0) + follows)
 
 
 def refs(ask: PlanAsk) -> tuple[dict[str, PostSeen], dict[str, PostSeen]]:
@@ -105,14 +115,16 @@ def refs(ask: PlanAsk) -> tuple[dict[str, PostSeen], dict[str, PostSeen]]:
 
 def wanted(ask: PlanAsk) -> dict[str, int]:
     """How many of each kind the plan asks for: what the session holds, bounded, and
-    none of a kind with nothing to write it on."""
+    none of a kind with nothing to write it on. Follows are proposed only beside words
+    (the one call of a speaking session): a plan is never asked for follows alone."""
     page, comments = refs(ask)
-    room = {"comment": len(page), "reply": len(comments), "post": 1}
-    return {
+    room = {"comment": len(page), "reply": len(comments), "post": 1, "follow": len(page)}
+    want = {
         kind: min(int(ask.says.get(kind, 0) or 0), most, room[kind])
         for kind, most in MAX_ITEMS.items()
         if min(int(ask.says.get(kind, 0) or 0), most, room[kind]) > 0
     }
+    return want if set(want) - PROPOSED else {}
 
 
 def plan_prompt(persona: Persona, author: Author, ask: PlanAsk) -> prompts.Prompt:
@@ -130,11 +142,15 @@ def plan_prompt(persona: Persona, author: Author, ask: PlanAsk) -> prompts.Promp
     if want.get("post"):
         asked.append("1 post of your own")
     lines.append("Write: " + "; ".join(asked) + ".")
+    if want.get("follow"):
+        lines.append("Also propose whom of the page's authors to follow, if anyone.")
     lines.append(
         "Answer with one JSON object holding only what is asked, naming only refs shown:\n- "
-        + "\n- ".join(FORMATS[kind] for kind in FORMATS if want.get(kind))
+        + "\n- ".join(
+            FORMATS[kind].replace("{most}", str(want[kind])) for kind in FORMATS if want.get(kind)
+        )
     )
-    if want.get("comment"):
+    if want.get("comment") or want.get("follow"):
         shown = [
             [
                 ref,
@@ -195,6 +211,7 @@ class PlanReply(BaseModel):
     replies: list[PlanItem] = Field(default_factory=list, max_length=MAX_ITEMS["reply"])
     post: prompts.PostReply | None = None
     thought: str | None = Field(default=None, max_length=2 * prompts.MAX_THOUGHT)
+    follows: list[str] = Field(default_factory=list, max_length=MAX_ITEMS["follow"])
 
 
 def _items(value: Any) -> list[Any]:
@@ -249,9 +266,32 @@ def parse_plan(text: str, persona: Persona, ask: PlanAsk) -> SessionPlan:
         thought = prompts.sanitise_line(said, limit=prompts.MAX_THOUGHT) or None
     elif said is not None:
         dropped += 1
-    extra = set(body) - {"comments", "replies", "post", "thought"}
+    follows, cut = _follows(body.get("follows"), page, want.get("follow", 0))
+    dropped += cut
+    extra = set(body) - {"comments", "replies", "post", "thought", "follows"}
     dropped += len(extra)
-    return SessionPlan(written["comment"], written["reply"], post, thought, dropped=dropped)
+    return SessionPlan(
+        written["comment"], written["reply"], post, thought, dropped=dropped, follows=follows
+    )
+
+
+def _follows(value: Any, page: Mapping[str, PostSeen], most: int) -> tuple[tuple[str, ...], int]:
+    """The handles of the authors of the page's posts the answer proposed to follow (by
+    their refs), without repeats, at most ``most``; and how many it named that were cut
+    (not a ref shown, a repeat, one too many, or not a list)."""
+    if value is None:
+        return (), 0
+    if not isinstance(value, list):
+        return (), 1
+    kept: list[str] = []
+    cut = max(0, len(value) - ITEMS_READ)
+    for ref in value[:ITEMS_READ]:
+        post = page.get(ref) if isinstance(ref, str) else None
+        if post is None or not post.author or post.author in kept or len(kept) >= most:
+            cut += 1
+            continue
+        kept.append(post.author)
+    return tuple(kept), cut
 
 
 def _post(value: Any, persona: Persona) -> PlannedPost | None:
@@ -266,7 +306,9 @@ def _post(value: Any, persona: Persona) -> PlannedPost | None:
 
 def with_usage(plan: SessionPlan, usage: Usage) -> SessionPlan:
     """The plan, carrying what its call cost."""
-    return SessionPlan(plan.comments, plan.replies, plan.post, plan.thought, usage, plan.dropped)
+    return SessionPlan(
+        plan.comments, plan.replies, plan.post, plan.thought, usage, plan.dropped, plan.follows
+    )
 
 
 def as_record(plan: SessionPlan) -> dict[str, Any]:
@@ -282,6 +324,8 @@ def as_record(plan: SessionPlan) -> dict[str, Any]:
     record["dropped"] = plan.dropped
     if plan.thought:
         record["thought"] = plan.thought
+    if plan.follows:
+        record["follows"] = list(plan.follows)
     return record
 
 
@@ -298,10 +342,12 @@ def from_record(record: Mapping[str, Any]) -> SessionPlan:
         )
     comments = record.get("comments")
     replies = record.get("replies")
+    follows = record.get("follows")
     return SessionPlan(
         {str(k): str(v) for k, v in comments.items()} if isinstance(comments, dict) else {},
         {str(k): str(v) for k, v in replies.items()} if isinstance(replies, dict) else {},
         planned,
         str(record["thought"]) if record.get("thought") else None,
         dropped=int(record.get("dropped", 0) or 0),
+        follows=tuple(str(h) for h in follows) if isinstance(follows, list) else (),
     )
