@@ -30,13 +30,17 @@ def test_the_audit_exits_3_and_says_which_checks_could_not_run_when_the_gallery_
     assert down.exit_code == 3, down.output
     assert "all checks hold" not in down.output
     assert "n/a   labelled" in down.output and "n/a   consent" in down.output
+    assert "n/a   follows" in down.output
     assert (
-        "3 checks could not run (labelled, bot_flag, consent): nothing is known of them"
+        "4 checks could not run (labelled, bot_flag, consent, follows): nothing is known of them"
         in down.output
     )
     shown = run(fleet, "audit", "--json")
     assert shown.exit_code == 3
-    assert '"unchecked": [\n    "labelled",\n    "bot_flag",\n    "consent"\n  ]' in shown.output
+    assert (
+        '"unchecked": [\n    "labelled",\n    "bot_flag",\n    "consent",\n    "follows"\n  ]'
+        in shown.output
+    )
 
 
 def test_a_consent_list_of_garbage_is_a_check_that_could_not_run(fleet: Fleet) -> None:
