@@ -284,7 +284,10 @@ class Stage:
         self.args = args
         self.name = scratch_database()
         self.prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
-        self.second = int(datetime.now(UTC).timestamp()) - 7 * 86400
+        # The ticks' seconds (a draft's nonce) from the start of the week before: runs of
+        # one week (before and after a change, ``--baseline``) write the same drafts.
+        week = 7 * 86400
+        self.second = int(datetime.now(UTC).timestamp()) // week * week - week
         self.said = 0
 
     @contextmanager
@@ -521,6 +524,18 @@ def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             },
             "embedded_texts_per_text": round(
                 statistics.median(f["embedded"]["texts_per_text"] for f in figures), 2
+            ),
+            "embedded_tokens_per_text": round(
+                statistics.median(f["embedded"]["tokens_per_text"] for f in figures), 1
+            ),
+            # What the drafts' number does not move: the text's CPU but the embedder's.
+            "cpu_ms_per_text_but_embedding": round(
+                statistics.median(
+                    f["cpu_ms_per_text"]
+                    - sum(ms for p, ms in f["phases_ms"].items() if p.startswith("embedding"))
+                    for f in figures
+                ),
+                2,
             ),
         }
     return merged
