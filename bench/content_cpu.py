@@ -8,16 +8,23 @@ first (``--history`` rounds of a post and a comment each, which also warm the pr
 the model loaded, statements compiled): recent texts to steer clear of, memories,
 published vectors for the no-echo check, and people's comments waiting on their posts.
 
-Per kind it prints ``cpu_ms_per_text`` (this process's CPU, the worker's share: the
-sandbox's and Postgres's are printed apart), and where it went:
+Per kind it prints ``cpu_ms_per_text``: this process's CPU, every thread of it (the
+embedding engine's OpenMP threads too, which a thread's own clock does not see), the
+worker's share: the sandbox's and Postgres's are printed apart (the sandbox paints a
+post's image: a post's text is counted without it); ``thread_cpu_ms_per_text`` is the
+task's thread alone; ``load_average`` the machine's load when the kind was measured. And
+where it went:
 
-- ``phases_ms``: CPU milliseconds a text spends in each phase, each counted once, in
-  the innermost phase it is in (the writer's drafts, the guard's rules, the no-echo
-  check, the embedder under each of them, recall, remembering, the identity check);
-  ``rest`` is the task around them (the database, the gallery, Celery);
-- ``embedded``: the embedder's calls and texts per text;
-- ``areas_share``: a second pass under cProfile, its time by library (the database's
-  share is ``sqlalchemy`` and ``psycopg``).
+- ``phases_ms``: CPU milliseconds (the process's) a text spends in each phase, each
+  counted once, in the innermost phase it is in (the writer's drafts, the guard's rules,
+  the no-echo check, the embedder under each of them, recall, remembering, the identity
+  check, the image's request to the gallery and the reading of its provenance marks:
+  a post's image, not its text); ``rest`` is the task around them (the database, the
+  gallery, Celery);
+- ``embedded``: the embedder's calls, texts and tokens per text (what the model read),
+  and ``asked_texts_per_text``: the texts asked of the vector cache in front of it;
+- ``areas_share``: a second pass under cProfile (timed by the process's CPU), its time
+  by library (the database's share is ``sqlalchemy`` and ``psycopg``).
 
     python -m bench.content_cpu [--agents 12] [--texts 24] [--history 3]
     python -m bench.content_cpu --baseline DIR [--rounds 2]   # DIR: a checkout to compare
@@ -94,7 +101,11 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("fleet.actions.remembering", "Recall.remember", "remembering"),
     ("fleet.content.guard.identity_intent", "IdentityIntent.check", "identity check"),
     ("fleet.embeddings.local", "LocalEmbedder.embed", "embedding"),
+    ("fleet.gallery.client", "HttpGallery.generate_image", "image request"),
+    ("fleet.gallery.provenance", "ProvenanceCheck.check", "image provenance"),
 )
+# Where the texts asked of the embedder (before its cache) are counted.
+ASKED = ("fleet.embeddings.cached", "CachedEmbedder.embed")
 
 # Where the profiled pass's time goes, by the file its functions live in (first match).
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -121,19 +132,26 @@ DETAILS = (
 )
 
 
+def _cpu() -> float:
+    """This process's CPU seconds, every thread (the engine's OpenMP threads included)."""
+    return time.process_time()
+
+
 class Phases:
-    """CPU time of this thread by phase (innermost), and the embedder's calls and texts."""
+    """The process's CPU time by phase (innermost) of the task's thread, and the
+    embedder's calls and texts (and the texts asked of its cache)."""
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
         self.calls = 0
         self.texts = 0
         self.tokens = 0
+        self.asked = 0
         self._stack: list[tuple[str, float]] = []
         self._patched: list[tuple[Any, str, Any]] = []
 
     def _enter(self, phase: str) -> None:
-        now = time.thread_time()
+        now = _cpu()
         if phase == "embedding" and self._stack:
             phase = f"embedding in {self._stack[-1][0]}"
         if self._stack:
@@ -142,7 +160,7 @@ class Phases:
         self._stack.append((phase, now))
 
     def _leave(self) -> None:
-        now = time.thread_time()
+        now = _cpu()
         phase, since = self._stack.pop()
         self.spent[phase] = self.spent.get(phase, 0.0) + now - since
         if self._stack:
@@ -152,8 +170,21 @@ class Phases:
     @contextmanager
     def installed(self) -> Iterator[Phases]:
         main = threading.get_ident()
+        module_name, path = ASKED
+        owner: Any = getattr(importlib.import_module(module_name), path.split(".")[0], None)
+        asking = getattr(owner, "embed", None) if owner is not None else None
+        if asking is not None:
+
+            def asked(*args: Any, __original: Any = asking, **kwargs: Any) -> Any:
+                if threading.get_ident() == main:
+                    self.asked += len(args[1])
+                return __original(*args, **kwargs)
+
+            functools.update_wrapper(asked, asking)
+            owner.embed = asked
+            self._patched.append((owner, "embed", asking))
         for module_name, path, phase in PHASES:
-            owner: Any = importlib.import_module(module_name)
+            owner = importlib.import_module(module_name)
             *parents, name = path.split(".")
             for parent in parents:
                 owner = getattr(owner, parent, None)
@@ -253,7 +284,10 @@ class Stage:
         self.args = args
         self.name = scratch_database()
         self.prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
-        self.second = int(datetime.now(UTC).timestamp()) - 7 * 86400
+        # The ticks' seconds (a draft's nonce) from the start of the week before: runs of
+        # one week (before and after a change, ``--baseline``) write the same drafts.
+        week = 7 * 86400
+        self.second = int(datetime.now(UTC).timestamp()) // week * week - week
         self.said = 0
 
     @contextmanager
@@ -415,9 +449,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         # A reply each: the process's first (the identity check's banks embedded) is not
         # what a text costs a worker that runs for days.
         stage.person_comments()
-        first = time.thread_time()
+        first = _cpu()
         stage.run("reply", stage.keys("reply", 1))
-        out["first_reply_cpu_ms"] = round((time.thread_time() - first) * 1000, 1)
+        out["first_reply_cpu_ms"] = round((_cpu() - first) * 1000, 1)
         stage.run("reply", stage.keys("reply", len(stage.ids) - 1))
         stage.person_comments()
         for kind in KINDS:
@@ -427,10 +461,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             parties = {"sandbox": stage.sandbox.pid}
             spent_before = cpu.snapshot(parties, stage.name)
             phases = Phases()
+            load = [round(x, 2) for x in os.getloadavg()]
             with phases.installed():
-                began = time.thread_time()
+                began, began_thread = _cpu(), time.thread_time()
                 stage.run(kind, keys)
-                worker_s = time.thread_time() - began
+                worker_s = _cpu() - began
+                thread_s = time.thread_time() - began_thread
             spent = cpu.per_item_ms(spent_before, cpu.snapshot(parties, stage.name), len(keys))
             texts = len(keys)
             counted = sum(phases.spent.values())
@@ -441,15 +477,20 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             phase_ms["rest"] = round((worker_s - counted) * 1000 / texts, 2)
             # The profiled pass: as many texts again, under cProfile (slower: shares only).
             profiled_keys = stage.keys(kind, max(1, args.texts // 2))
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(_cpu)  # CPU, not wall: waits are not costs
             profile.enable()
             stage.run(kind, profiled_keys)
             profile.disable()
             stats = pstats.Stats(profile)
+            if args.profile_dir:
+                Path(args.profile_dir).mkdir(parents=True, exist_ok=True)
+                stats.dump_stats(str(Path(args.profile_dir) / f"{kind}.pstats"))
             out["kinds"][kind] = {
                 "texts": texts,
                 "outcomes": stage.outcomes(keys),
                 "cpu_ms_per_text": round(worker_s * 1000 / texts, 2),
+                "thread_cpu_ms_per_text": round(thread_s * 1000 / texts, 2),
+                "load_average": load,
                 "sandbox_cpu_ms_per_text": round(spent["sandbox"], 2),
                 "postgres_cpu_ms_per_text": round(spent["postgres"], 2),
                 "phases_ms": phase_ms,
@@ -457,6 +498,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "calls_per_text": round(phases.calls / texts, 2),
                     "texts_per_text": round(phases.texts / texts, 2),
                     "tokens_per_text": round(phases.tokens / texts, 1),
+                    "asked_texts_per_text": round(phases.asked / texts, 2),
                 },
                 "areas_share": _areas(stats),
                 "fleet_cumulative": _top(stats, len(profiled_keys), args.top),
@@ -475,12 +517,25 @@ def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         phases = sorted({p for f in figures for p in f["phases_ms"]})
         merged[kind] = {
             "cpu_ms_per_text": round(statistics.median(f["cpu_ms_per_text"] for f in figures), 2),
+            "load_average": [f.get("load_average", [None])[0] for f in figures],
             "phases_ms": {
                 p: round(statistics.median(f["phases_ms"].get(p, 0.0) for f in figures), 2)
                 for p in phases
             },
             "embedded_texts_per_text": round(
                 statistics.median(f["embedded"]["texts_per_text"] for f in figures), 2
+            ),
+            "embedded_tokens_per_text": round(
+                statistics.median(f["embedded"]["tokens_per_text"] for f in figures), 1
+            ),
+            # What the drafts' number does not move: the text's CPU but the embedder's.
+            "cpu_ms_per_text_but_embedding": round(
+                statistics.median(
+                    f["cpu_ms_per_text"]
+                    - sum(ms for p, ms in f["phases_ms"].items() if p.startswith("embedding"))
+                    for f in figures
+                ),
+                2,
             ),
         }
     return merged
@@ -499,11 +554,14 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         *("--agents", str(args.agents), "--texts", str(args.texts)),
         *("--history", str(args.history), "--top", str(args.top)),
     ]
-    for _ in range(args.rounds):
+    for round_ in range(args.rounds):
         for label, root in (("baseline", there), ("this", here)):
             env = {**os.environ, "PYTHONPATH": str(root)}
+            kept = []
+            if args.profile_dir:
+                kept = ["--profile-dir", str(Path(args.profile_dir) / f"{label}-{round_}")]
             done = subprocess.run(
-                [sys.executable, "-m", "bench.content_cpu", *own],
+                [sys.executable, "-m", "bench.content_cpu", *own, *kept],
                 cwd=root,
                 env=env,
                 capture_output=True,
@@ -532,6 +590,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=24, help="texts measured per kind")
     parser.add_argument("--history", type=int, default=3, help="rounds of a post and a comment")
     parser.add_argument("--top", type=int, default=15, help="fleet functions by cumulative time")
+    parser.add_argument("--profile-dir", help="where to keep each kind's profile (pstats)")
     parser.add_argument("--baseline", help="another checkout of Fleet to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")
     args = parser.parse_args()

@@ -236,10 +236,13 @@ class Recall:
             chosen = recall(posted, now=now, limit=limit, half_life_days=half_life)
             chosen += recall(thoughts, now=now, limit=limit - len(chosen), half_life_days=half_life)
         else:
+            # Without a vector among them, the query weighs nothing (recency alone orders
+            # them): it is not embedded.
+            weighed = any(memory.vector is not None for memory in kept)
             chosen = recall(
                 kept,
                 now=now,
-                query=self._query(about),
+                query=self._query(about) if weighed else None,
                 person=about.mentionable[0],
                 limit=limit,
                 half_life_days=half_life,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from fleet.core.wording import word_set
@@ -102,13 +103,35 @@ def never_say(text: str) -> str | None:
     """The first word or phrase of ``text`` the fleet must never say, or None."""
     words: list[str] = _WORD.findall(text.lower())
     plain: list[str] = [_plain(w) for w in words]
-    listed, listed_phrases = maintained()
+    listed, _ = maintained()
     for word in plain:
         if word in WORDS or word in listed:
             return word
-    for phrase in (*PHRASES, *listed_phrases):
+    present = set(plain)
+    for phrase in _phrases_by_first().get_many(present):
         size = len(phrase)
         for i in range(len(plain) - size + 1):
             if tuple(plain[i : i + size]) == phrase:
                 return " ".join(phrase)
     return None
+
+
+class _ByFirst:
+    """Phrases indexed by their first word, so that a text is weighed only against the
+    phrases whose first word it has, in the phrases' own order (the first found is the
+    one named, as when every phrase is tried)."""
+
+    def __init__(self, phrases: Sequence[tuple[str, ...]]) -> None:
+        self._at: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for order, phrase in enumerate(phrases):
+            if phrase:
+                self._at.setdefault(phrase[0], []).append((order, phrase))
+
+    def get_many(self, words: set[str]) -> list[tuple[str, ...]]:
+        found = [entry for word in words for entry in self._at.get(word, ())]
+        return [phrase for _, phrase in sorted(found)]
+
+
+@functools.cache
+def _phrases_by_first() -> _ByFirst:
+    return _ByFirst((*PHRASES, *maintained()[1]))

@@ -121,7 +121,8 @@ def similarity(a: str, b: str) -> float:
         return 1.0 if wa == wb and a.strip() == b.strip() else 0.0
     size = 2 if min(len(wa), len(wb)) >= 4 else 1
     sa, sb = _shingles_of(a, size), _shingles_of(b, size)
-    return len(sa & sb) / len(sa | sb)
+    shared = len(sa & sb)
+    return shared / (len(sa) + len(sb) - shared)  # the union's size, not built
 
 
 _ADDRESSED = re.compile(r"^\s*@[\w.-]{1,40}[\s,:]+")
@@ -130,6 +131,10 @@ _ADDRESSED = re.compile(r"^\s*@[\w.-]{1,40}[\s,:]+")
 def unaddressed(text: str) -> str:
     """A text without the @handle a reply opens with."""
     return _ADDRESSED.sub("", text, count=1)
+
+
+# Each check reads the same recent texts (up to some 220) as the one before it.
+_unaddressed_kept = lru_cache(maxsize=4096)(unaddressed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +216,7 @@ class ContentGuard:
         for scope, texts in (("own", own_recent), ("fleet's", fleet_recent)):
             for other in texts:
                 # Two replies alike but for the handle they open with are alike.
-                score = similarity(said, unaddressed(other))
+                score = similarity(said, _unaddressed_kept(other))
                 if score >= self.threshold:
                     return Verdict(
                         False,

@@ -12,6 +12,7 @@ French, German, Portuguese and Italian.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -209,6 +210,9 @@ HUMAN_CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+# The guard reads a text as it is and as the filters read it (most often the same), and
+# a post's caption again with its description: a text's answer is kept.
+@functools.lru_cache(maxsize=4096)
 def human_claim(text: str) -> str | None:
     """The words of ``text`` that claim or imply the writer is human, or None."""
     for seen in (plain(text), *disguises_undone(text[:MAX_READ])):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from fleet.content.guard.blocklist import never_say
@@ -57,8 +59,31 @@ class Impression:
         return {name: fill for name, fill in found.items() if fill is not None}
 
 
+# A reply's drafts (eight candidates each, and its redraws) read the same post again and
+# again: each (voice, post) is read once while it stays among the newest this many.
+_READ_KEPT = 512
+_read: OrderedDict[tuple[int, str, str, bool], tuple[Voice, Impression]] = OrderedDict()
+_read_lock = threading.Lock()
+
+
 def read_post(post: PostSeen, voice: Voice) -> Impression:
-    """The post's subject, medium and palette as this voice reads them."""
+    """The post's subject, medium and palette as this voice reads them (what it reads
+    is the title, the description and whether an agent wrote it: a reading is kept)."""
+    key = (id(voice), post.title, post.description, post.author_is_agent)
+    with _read_lock:
+        kept = _read.get(key)
+        if kept is not None and kept[0] is voice:
+            _read.move_to_end(key)
+            return kept[1]
+    found = _read_post(post, voice)
+    with _read_lock:
+        _read[key] = (voice, found)
+        while len(_read) > _READ_KEPT:
+            _read.popitem(last=False)
+    return found
+
+
+def _read_post(post: PostSeen, voice: Voice) -> Impression:
     own = {
         slot: sorted(voice.all_words(slot), key=lambda wk: -len(wk[0]))
         for slot in _IN_FIELD

@@ -16,7 +16,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from fleet.content.llm import prompts
 from fleet.content.offline import replies, uptake
@@ -113,7 +113,8 @@ class OfflineWriter:
         started = time.perf_counter()
         me = _identity(persona, author)
         drafts = [self._post(persona, author, me, nonce, n) for n in range(_candidates(author))]
-        reply = min(drafts, key=lambda r: _echoes(f"{r.caption} {r.description}", author))
+        echoes = _echoes(author)
+        reply = min(drafts, key=lambda r: echoes(f"{r.caption} {r.description}"))
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
         usage = self._usage(prompt, prompts.post_json(reply), started)
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
@@ -190,7 +191,8 @@ class OfflineWriter:
                 self._reply(persona, author, post, post.answering, nonce, attempt)
                 for attempt in range(_candidates(author))
             ]
-            text = min(texts, key=lambda t: _echoes(_unaddressed(t), author))
+            echoes = _echoes(author)
+            text = min(texts, key=lambda t: echoes(_unaddressed(t)))
         else:
             me = _identity(persona, author)
             reading = read_post(post, voice_of(persona))
@@ -207,7 +209,7 @@ class OfflineWriter:
                 )
                 for attempt in range(_candidates(author))
             ]
-            text = min(texts, key=lambda t: _echoes(t, author))
+            text = min(texts, key=_echoes(author))
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
         prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
         answer = json.dumps({"comment": text}, ensure_ascii=False)
@@ -416,12 +418,18 @@ def _candidates(author: Author) -> int:
     return CANDIDATES if author.recent_texts or author.fleet_recent else 1
 
 
-def _echoes(text: str, author: Author) -> float:
-    """How much ``text`` says again of the agent's own recent texts, and (a little less)
-    of the rest of the fleet's: a visitor reads them all."""
-    return _likeness(text, author.recent_texts[:20]) + 0.8 * _likeness(
-        text, author.fleet_recent[:60]
-    )
+def _echoes(author: Author) -> Callable[[str], float]:
+    """How much a text says again of the agent's own recent texts, and (a little less)
+    of the rest of the fleet's: a visitor reads them all. The recent texts are read into
+    words once for all the candidates weighed."""
+    own = _word_sets(author.recent_texts[:20])
+    fleet = _word_sets(author.fleet_recent[:60])
+
+    def echoes(text: str) -> float:
+        mine = _words_of(text)
+        return _likeness(mine, own) + 0.8 * _likeness(mine, fleet)
+
+    return echoes
 
 
 # A post weighs each of its candidates against the same recent texts (the agent's and the
@@ -431,16 +439,22 @@ def _words_of(text: str) -> frozenset[str]:
     return frozenset(_WORDS.findall(text.lower()))
 
 
-def _likeness(text: str, recent: Sequence[str]) -> float:
-    """How much ``text`` says again of one of ``recent`` (word overlap, 0-1)."""
-    mine = _words_of(text)
+def _word_sets(recent: Sequence[str]) -> list[frozenset[str]]:
+    """The words of each of ``recent`` (its first 500 characters) that has any."""
+    return [words for other in recent if (words := _words_of(other[:500]))]
+
+
+def _likeness(mine: frozenset[str], recent: Sequence[frozenset[str]]) -> float:
+    """How much a text of words ``mine`` says again of one of ``recent`` (word overlap,
+    0-1)."""
     if not mine:
         return 0.0
     best = 0.0
-    for other in recent:
-        theirs = _words_of(other[:500])
-        if theirs:
-            best = max(best, len(mine & theirs) / len(mine | theirs))
+    size = len(mine)
+    for theirs in recent:
+        shared = len(mine & theirs)
+        if shared:
+            best = max(best, shared / (size + len(theirs) - shared))
     return best
 
 
