@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.core.kinds import idempotency_key
+from fleet.core.decisions import Decision
+from fleet.core.kinds import ActionKey
 from fleet.core.statuses import ActivityStatus
+from fleet.core.tick_notes import TickNotes
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import AgentActivity
 
@@ -27,8 +29,9 @@ __all__ = ["create_activity", "decided_before", "record_decided", "spoke_since"]
 
 def decided_before(
     session: Session, ticks: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[str, str, int]]:
-    """Activities already recorded for these (agent, due second) ticks: (action, key, id)."""
+) -> dict[tuple[int, int], Decision]:
+    """The decisions already recorded for these (agent, due second) ticks: each one's key
+    (an ``ActionKey``) and its notes as its activity keeps them."""
     wanted = set(ticks)
     if not wanted:
         return {}
@@ -38,17 +41,20 @@ def decided_before(
             AgentActivity.due_at,
             AgentActivity.action,
             AgentActivity.idempotency_key,
-            AgentActivity.id,
+            AgentActivity.content,
         ).where(
             AgentActivity.agent_id.in_({agent_id for agent_id, _ in wanted}),
             AgentActivity.due_at.in_({datetime.fromtimestamp(due, UTC) for _, due in wanted}),
         )
     )
-    found: dict[tuple[int, int], tuple[str, str, int]] = {}
-    for agent_id, due_at, action, key, activity_id in rows:
-        pair = (agent_id, math.floor(due_at.timestamp()))
-        if pair in wanted and key == idempotency_key(pair[0], pair[1], action):
-            found[pair] = (action, key, activity_id)
+    found: dict[tuple[int, int], Decision] = {}
+    for row in rows:
+        tick = (row.agent_id, math.floor(row.due_at.timestamp()))
+        if tick not in wanted:
+            continue
+        decided = ActionKey.tick(tick[0], tick[1], row.action)
+        if row.idempotency_key == decided.text:  # a tick's, not an act asked for then
+            found[tick] = Decision(decided, TickNotes.of(row.content or {}))
     return found
 
 

@@ -31,7 +31,7 @@ from fleet.agents.credentials import (
     sealed_token,
     set_token,
 )
-from fleet.agents.deciding import Decision, Strain, decide_ticks
+from fleet.agents.deciding import RecordedDecision, Strain, decide_ticks
 from fleet.agents.heartbeat import DispatchLimits, DispatchReport, Tick, dispatch_due
 from fleet.agents.post_vectors import (
     claim_post_vectors,
@@ -71,12 +71,12 @@ __all__ = [
     "AgentView",
     "Created",
     "CredentialView",
-    "Decision",
     "Deferrals",
     "DispatchLimits",
     "DispatchReport",
     "NewAgents",
     "Published",
+    "RecordedDecision",
     "Remembered",
     "Selection",
     "StoredCredentials",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, cast
+from types import MappingProxyType
+from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
@@ -20,11 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities import identity
 from fleet.activities.commands import decided_before, record_decided, spoke_since
 from fleet.core.back_pressure import acts
-from fleet.core.kinds import idempotency_key
+from fleet.core.decisions import Decision
+from fleet.core.kinds import ActionKey
 from fleet.core.persona import Action, ActionWeights, effective_weights
 from fleet.core.quotas import DayQuotaBook
 from fleet.core.rhythm import Rhythm
 from fleet.core.statuses import ActivityStatus
+from fleet.core.tick_notes import TickNotes
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
@@ -53,19 +56,22 @@ def rhythm_of(
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """What one tick decided: the action and the activity that will carry it out.
+class RecordedDecision:
+    """One tick's decision as recorded: the decision (its key and notes) and the activity
+    that will carry it out.
 
     ``new`` is true when this call recorded it and it waits for its task (pending); a
     tick past every daily quota records a ``skipped`` activity that no task carries out.
     """
 
-    agent_id: int
-    due_at: int
-    action: str
-    idempotency_key: str
+    decision: Decision
     activity_id: int | None
     new: bool
+
+    @property
+    def key(self) -> ActionKey[Action]:
+        """The decided action's key."""
+        return self.decision.key
 
 
 # A tick as the dispatcher sends it: (agent, due second, its session's opening, its index).
@@ -80,15 +86,6 @@ def _as_tick(tick: Sequence[int]) -> ParsedTick:
     return int(tick[0]), int(tick[1]), None, 0
 
 
-class Decided(NamedTuple):
-    """One tick's decision as planned: its agent, due second, action and activity key."""
-
-    agent_id: int
-    due_at: int
-    action: str
-    key: str
-
-
 @dataclass(frozen=True, slots=True)
 class TickPlan:
     """What deciding a batch of ticks writes, before any of it is written.
@@ -101,7 +98,7 @@ class TickPlan:
 
     rows: list[dict[str, Any]]
     updates: list[dict[str, Any]]
-    decided: list[Decided]
+    decided: list[Decision]
     rested: int = 0
     # The notified agents whose look at their notifications this plan decides.
     looked: set[int] = field(default_factory=set)
@@ -114,7 +111,7 @@ def plan_ticks(
     agents: Mapping[int, Any],
     catalogue: PersonaCatalogue,
     *,
-    before: Mapping[tuple[int, int], tuple[str, str, int]],
+    before: Mapping[tuple[int, int], Decision],
     answering: Collection[int],
     now: datetime,
     lease: timedelta,
@@ -130,8 +127,8 @@ def plan_ticks(
     the others rest, deciding nothing (a tick decided before keeps its decision).
 
     ``agents`` are the agents' rows by id (persona, seed, status, deleted_at, weights,
-    interval_min/max, activity, day_counts); ``before`` the ticks already recorded, as
-    (action, key, activity id); ``answering`` the agents whose sessions open by answering
+    interval_min/max, activity, day_counts); ``before`` the ticks already recorded, their
+    decisions; ``answering`` the agents whose sessions open by answering
     their notifications; ``notified`` those a person's comment was seen waiting on: the
     first of their ticks here answers it (``TickPlan.looked`` lists them, for the mark
     to be cleared). A tick of an agent missing, not active, deleted, or of a persona
@@ -151,7 +148,7 @@ def plan_ticks(
             continue
         earlier = before.get((agent_id, due_at))
         if earlier is not None:
-            plan.decided.append(Decided(agent_id, due_at, earlier[0], earlier[1]))
+            plan.decided.append(earlier)
             continue
         if not acts(agent.seed, due_at, share):
             rested += 1  # the gallery is saturated: this tick rests
@@ -170,7 +167,7 @@ def plan_ticks(
             answers=agent_id in answering,
             notified=agent_id in notified and agent_id not in plan.looked,
         )
-        looks = bool(notes.get("notifications")) and agent_id in notified
+        looks = notes.notifications and agent_id in notified
         owes = (
             agent_id in owed
             and agent_id not in plan.answered
@@ -178,13 +175,13 @@ def plan_ticks(
         )
         if owes:
             # A person asked what it is: it answers now, truthfully (``actions.reply``).
-            action, notes = Action.REPLY.value, {"notifications": True, "identity": True}
+            action, notes = Action.REPLY.value, TickNotes(notifications=True, identity=True)
             plan.answered.add(agent_id)
             looks = agent_id in notified
         elif adjust is not None:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
-                notes = {"degraded_from": action, "degraded": reason or ""}
+                notes = TickNotes(degraded_from=Action(action), degraded=reason or "")
                 action = adjusted
         book = books.get(agent_id)
         if book is None:
@@ -193,8 +190,8 @@ def plan_ticks(
         allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
         status = ActivityStatus.PENDING.value
         if reason is not None:
-            notes = {**notes, "degraded_from": notes.get("degraded_from", action)}
-            notes["quota"] = reason
+            drawn = notes.degraded_from or Action(action)
+            notes = replace(notes, degraded_from=drawn, quota=reason)
         if allowed is None:
             status = ActivityStatus.SKIPPED.value
         else:
@@ -206,7 +203,7 @@ def plan_ticks(
         if action == Action.BROWSE.value and not rhythm.thinks(opened, index):
             # Only a session's opening look, when the session says something, asks
             # the writer for a thought: the other looks make no LLM call.
-            notes = {**notes, "thinks": False}
+            notes = replace(notes, thinks=False)
         elif (
             opened is not None
             and index == 0
@@ -220,14 +217,12 @@ def plan_ticks(
             if action == Action.REPLY.value:
                 says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
             if says:
-                notes = {**notes, "session": opened, "says": says}
+                notes = replace(notes, session=opened, says=MappingProxyType(says))
         elif opened is not None and action in _WORDS:
             # A comment, reply or post of a session uses its opening look's plan.
-            notes = {**notes, "session": opened}
-        key = idempotency_key(agent_id, due_at, action)
-        plan.rows.append(
-            _activity_row(agent_id, due_at, action, key, status, notes, reason, now, lease)
-        )
+            notes = replace(notes, session=opened)
+        decision = Decision(ActionKey.tick(agent_id, due_at, action), notes)
+        plan.rows.append(_activity_row(decision, due_at, status, reason, now, lease))
         plan.updates.append(
             {
                 "agent_id": agent_id,
@@ -236,7 +231,7 @@ def plan_ticks(
                 "counts": book.stored,
             }
         )
-        plan.decided.append(Decided(agent_id, due_at, action, key))
+        plan.decided.append(decision)
     return replace(plan, rested=rested)
 
 
@@ -248,37 +243,36 @@ def _chosen(
     *,
     answers: bool,
     notified: bool = False,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, TickNotes]:
     """The rhythm's action for this position, and its notes (whether it answers)."""
     chosen = rhythm.action(due_at, opened, index, answers=answers, notified=notified).value
     looks = (answers or notified) and rhythm.answers_at(opened, index, notified=notified)
     if looks and chosen == Action.REPLY.value:
         # The session's look at its notifications: people first, the rest now
         # and then (``fleet.core.answering``).
-        return chosen, {"notifications": True}
-    return chosen, {}
+        return chosen, TickNotes(notifications=True)
+    return chosen, TickNotes()
 
 
 def _activity_row(
-    agent_id: int,
+    decision: Decision,
     due_at: int,
-    action: str,
-    key: str,
     status: str,
-    notes: dict[str, Any],
     reason: str | None,
     now: datetime,
     lease: timedelta,
 ) -> dict[str, Any]:
-    """The activity row of a decision: pending under a lease, or skipped with why."""
+    """The activity row of a decision: pending under a lease, or skipped with why. The
+    key is serialised here, once, for the ledger's column."""
+    key = decision.key
     return {
-        "agent_id": agent_id,
-        "action": action,
-        "idempotency_key": key,
+        "agent_id": key.agent_id,
+        "action": key.action.value,
+        "idempotency_key": key.text,
         "status": status,
         "due_at": datetime.fromtimestamp(due_at, UTC),
         "lease_expires_at": now + lease if status == ActivityStatus.PENDING else None,
-        "content": notes or None,
+        "content": decision.notes.content() or None,
         "error": reason if status == ActivityStatus.SKIPPED else None,
         "finished_at": now if status == ActivityStatus.SKIPPED else None,
         "created_at": now,
@@ -312,7 +306,7 @@ def decide_ticks(
     now: datetime,
     lease: timedelta,
     strain: Strain = Strain(),
-) -> list[Decision]:
+) -> list[RecordedDecision]:
     """Decide each tick's action and record it once, with the agents' runtime state.
 
     While the gallery is saturated only ``strain.share`` of the ticks act; the others
@@ -328,19 +322,18 @@ def decide_ticks(
     the same decision. A tick for an agent that is no longer active decides nothing.
     """
     parsed = [_as_tick(tick) for tick in ticks]
-    decisions: list[Decision] = []
+    decisions: list[RecordedDecision] = []
     with sessions.begin() as session:
         plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
         rows = plan.rows
-        new_keys, ids = record_decided(session, rows, [d.key for d in plan.decided])
+        new_keys, ids = record_decided(session, rows, [d.key.text for d in plan.decided])
         _update_ticked(session, plan, new_keys, now)
         pending = {
             row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
         }
         to_send = new_keys & pending  # once: per decision it made the batch quadratic
         decisions = [
-            Decision(agent_id, due_at, action, key, ids.get(key), key in to_send)
-            for agent_id, due_at, action, key in plan.decided
+            RecordedDecision(d, ids.get(d.key.text), d.key.text in to_send) for d in plan.decided
         ]
     return decisions
 

@@ -10,7 +10,7 @@ from fleet.cli.context import fleet_acting_here, fleet_of
 from fleet.cli.credentials import credentials
 from fleet.cli.options import confirm, gathered, selection_options, yes_option
 from fleet.cli.output import OFFSET, as_json, echo, json_option, print_json, print_table, when
-from fleet.core.kinds import ACTION_NAMES, ActionKey
+from fleet.core.kinds import ACTION_NAMES
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import InputError
 from fleet.service import agents as use
@@ -294,23 +294,24 @@ def tick(ctx: click.Context, ref: str) -> None:
     # decided action that nobody carries out would stay pending for good.
     send = fleet.sender(instead=f", or use `fleet agents act {ref} ACTION --here`")
     decision = use.tick_now(fleet, ref)
-    send(ActionKey.tick(decision.agent_id, decision.due_at, decision.action))
-    handle = use.get(fleet, str(decision.agent_id)).handle
+    key = decision.key
+    send(key)
+    handle = use.get(fleet, str(key.agent_id)).handle
     if as_json(ctx):
         print_json(
             {
-                "agent_id": decision.agent_id,
-                "due_at": decision.due_at,
-                "action": decision.action,
-                "idempotency_key": decision.idempotency_key,
+                "agent_id": key.agent_id,
+                "due_at": key.due_at,
+                "action": key.action.value,
+                "idempotency_key": key.text,
                 "activity_id": decision.activity_id,
                 "new": decision.new,
             }
         )
     else:
         echo(
-            f"{handle} decided to {decision.action}, sent to the workers "
-            f"(activity {decision.activity_id}, key {decision.idempotency_key})"
+            f"{handle} decided to {key.action.value}, sent to the workers "
+            f"(activity {decision.activity_id}, key {key.text})"
         )
 
 

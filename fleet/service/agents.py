@@ -18,8 +18,8 @@ from fleet.agents import (
     AgentFilter,
     AgentView,
     Created,
-    Decision,
     NewAgents,
+    RecordedDecision,
     Selection,
     Transition,
 )
@@ -43,8 +43,8 @@ __all__ = [
     "AgentFilter",
     "AgentView",
     "Created",
-    "Decision",
     "NewAgents",
+    "RecordedDecision",
     "ReviewMode",
     "Selection",
     "Started",
@@ -157,7 +157,7 @@ def _active(fleet: Fleet, ref: str) -> AgentView:
     return agent
 
 
-def tick_now(fleet: Fleet, ref: str) -> Decision:
+def tick_now(fleet: Fleet, ref: str) -> RecordedDecision:
     """Decide the agent's action now, as a tick would, and record it (not sent)."""
     agent = _active(fleet, ref)
     now = fleet.clock.now()

@@ -68,7 +68,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[ActionKey[Action]]:
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
         strain=agents.Strain(fleet.degrade(), fleet.back_pressure().decide_share),
     )
-    return [ActionKey.tick(d.agent_id, d.due_at, d.action) for d in decisions if d.new]
+    return [d.key for d in decisions if d.new]
 
 
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:

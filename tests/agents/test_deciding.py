@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from fleet.agents.deciding import Decided, plan_ticks, rhythm_of
-from fleet.core.kinds import ACTION_NAMES
+from fleet.agents.deciding import plan_ticks, rhythm_of
+from fleet.core.decisions import Decision
+from fleet.core.kinds import ACTION_NAMES, ActionKey
 from fleet.core.persona import Quotas, effective_weights
+from fleet.core.tick_notes import TickNotes
 from fleet.infra.persona_files import PersonaCatalogue
 
 NOW = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)  # Tuesday: 10:00 in New York
@@ -53,7 +55,14 @@ def test_a_plan_past_the_quota_falls_to_the_next_kind_then_records_a_skip() -> N
     plan = plan_ticks(
         ticks, {1: _poster()}, catalogue, before={}, answering=set(), now=NOW, lease=LEASE
     )
-    assert [d.action for d in plan.decided] == ["post", "post", "comment", "browse", "post", "post"]
+    assert [d.key.action for d in plan.decided] == [
+        "post",
+        "post",
+        "comment",
+        "browse",
+        "post",
+        "post",
+    ]
     assert [r["status"] for r in plan.rows] == ["pending"] * 4 + ["skipped"] * 2
     assert plan.rows[2]["content"] == {
         "degraded_from": "post",
@@ -63,11 +72,11 @@ def test_a_plan_past_the_quota_falls_to_the_next_kind_then_records_a_skip() -> N
     assert skipped["error"] == "daily quota: 2 post(s) already today"
     assert (skipped["finished_at"], skipped["lease_expires_at"]) == (NOW, None)
     assert plan.rows[0]["lease_expires_at"] == NOW + LEASE
-    assert [u["action"] for u in plan.updates] == [d.action for d in plan.decided]
+    assert [u["action"] for u in plan.updates] == [d.key.action for d in plan.decided]
 
 
 def test_a_tick_decided_before_plans_no_row_and_keeps_its_decision() -> None:
-    before = {(1, DUE): ("comment", f"1:{DUE}:comment", 41)}
+    before = {(1, DUE): Decision(ActionKey.tick(1, DUE, "comment"), TickNotes(quota="q"))}
     plan = plan_ticks(
         [(1, DUE, None, 0), (1, DUE + 1, None, 0)],
         {1: _poster()},
@@ -77,10 +86,11 @@ def test_a_tick_decided_before_plans_no_row_and_keeps_its_decision() -> None:
         now=NOW,
         lease=LEASE,
     )
-    assert plan.decided == [
-        Decided(1, DUE, "comment", f"1:{DUE}:comment"),
-        Decided(1, DUE + 1, "post", f"1:{DUE + 1}:post"),
+    assert [d.key for d in plan.decided] == [
+        ActionKey.tick(1, DUE, "comment"),
+        ActionKey.tick(1, DUE + 1, "post"),
     ]
+    assert plan.decided[0] == before[(1, DUE)], "the decision made before, its notes kept"
     assert [r["idempotency_key"] for r in plan.rows] == [f"1:{DUE + 1}:post"]
 
 
@@ -113,7 +123,7 @@ def test_the_budget_check_turns_the_action_and_the_row_says_from_what() -> None:
         adjust=over_budget,
     )
     assert asked == [(1, "post")]
-    assert [d.action for d in plan.decided] == ["browse"]
+    assert [d.key.action for d in plan.decided] == ["browse"]
     assert plan.rows[0]["content"] == {
         "degraded_from": "post",
         "degraded": "post degraded to browse: agent budget spent",
@@ -129,7 +139,7 @@ def test_a_session_of_an_agent_a_person_waits_on_opens_with_a_look_at_its_notifi
     plan = plan_ticks(
         ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
     )
-    assert [d.action for d in plan.decided] == ["reply", "browse"]
+    assert [d.key.action for d in plan.decided] == ["reply", "browse"]
     # The reply opens the session opened at DUE: it writes the session's plan, told what
     # the session says (its own reply, and nothing more for a mere browser).
     assert plan.rows[0]["content"] == {
@@ -157,7 +167,7 @@ def test_a_reply_that_opens_a_speaking_session_carries_its_words_with_its_own() 
     plan = plan_ticks(
         ticks, rows, catalogue, before={}, answering=set(), now=NOW, lease=LEASE, notified={1}
     )
-    assert [d.action for d in plan.decided] == ["reply", "comment"]
+    assert [d.key.action for d in plan.decided] == ["reply", "comment"]
     assert plan.rows[0]["content"] == {
         "notifications": True,
         "session": opened,
@@ -180,7 +190,7 @@ def test_a_notified_agent_answers_at_its_next_tick_mid_session_once() -> None:
         lease=LEASE,
         notified={1},
     )
-    assert [d.action for d in plan.decided] == ["reply", "browse", "browse"]
+    assert [d.key.action for d in plan.decided] == ["reply", "browse", "browse"]
     assert plan.looked == {1}
 
 
@@ -203,7 +213,7 @@ def test_under_back_pressure_only_the_share_of_ticks_act_the_rest_rest() -> None
 
 
 def test_a_tick_decided_before_keeps_its_decision_under_back_pressure() -> None:
-    before = {(1, DUE): ("comment", f"1:{DUE}:comment", 41)}
+    before = {(1, DUE): Decision(ActionKey.tick(1, DUE, "comment"), TickNotes(quota="q"))}
     plan = plan_ticks(
         [(1, DUE, None, 0)],
         {1: _poster()},
@@ -214,7 +224,7 @@ def test_a_tick_decided_before_keeps_its_decision_under_back_pressure() -> None:
         lease=LEASE,
         share=0.0,
     )
-    assert plan.decided == [Decided(1, DUE, "comment", f"1:{DUE}:comment")]
+    assert plan.decided == [before[(1, DUE)]]
 
 
 def test_a_look_a_quota_turns_leaves_the_mark_for_the_next_tick() -> None:
@@ -231,7 +241,7 @@ def test_a_look_a_quota_turns_leaves_the_mark_for_the_next_tick() -> None:
         lease=LEASE,
         notified={1},
     )
-    assert plan.decided[0].action != "reply" and plan.looked == set()
+    assert plan.decided[0].key.action != "reply" and plan.looked == set()
 
 
 # -- a truthful answer owed (issue 48) -------------------------------------------------
@@ -260,7 +270,7 @@ def test_an_agent_a_person_asked_what_it_is_answers_at_its_next_tick_whatever_qu
         notified={1},
         owed={1},
     )
-    assert [d.action for d in plan.decided] == ["reply", "browse"]
+    assert [d.key.action for d in plan.decided] == ["reply", "browse"]
     assert [r["status"] for r in plan.rows] == ["pending", "pending"]
     assert plan.rows[0]["content"] == {"notifications": True, "identity": True, "session": DUE}
     assert plan.answered == {1} and plan.looked == {1}
@@ -280,7 +290,7 @@ def test_without_an_owed_answer_the_same_tick_is_turned_by_quota_and_budget() ->
         lease=LEASE,
         notified={1},
     )
-    assert plan.decided[0].action != "reply" and plan.answered == set()
+    assert plan.decided[0].key.action != "reply" and plan.answered == set()
 
 
 def test_an_owed_answer_leaves_a_sessions_post_in_its_place() -> None:
@@ -292,7 +302,7 @@ def test_an_owed_answer_leaves_a_sessions_post_in_its_place() -> None:
     plan = plan_ticks(
         ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE, owed={1}
     )
-    assert [d.action for d in plan.decided] == ["post", "reply"]
+    assert [d.key.action for d in plan.decided] == ["post", "reply"]
     steady = plan_ticks(
         [(1, DUE, None, 0), (1, DUE + 60, None, 0)],
         rows,
@@ -303,7 +313,7 @@ def test_an_owed_answer_leaves_a_sessions_post_in_its_place() -> None:
         lease=LEASE,
         owed={1},
     )
-    assert [d.action for d in steady.decided] == ["reply", "post"]
+    assert [d.key.action for d in steady.decided] == ["reply", "post"]
 
 
 def _session_action(row: Any, index: int) -> str:
@@ -316,7 +326,7 @@ def _session_action(row: Any, index: int) -> str:
         now=NOW,
         lease=LEASE,
     )
-    return plan.decided[0].action
+    return plan.decided[0].key.action
 
 
 def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> None:
@@ -335,7 +345,7 @@ def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> No
     assert set(said) == {"comment"} and said["comment"] >= 1
     ticks = [(1, opened, opened, 0), (1, opened + 5, opened, 1)]
     plan = plan_ticks(ticks, rows, catalogue, before={}, answering=set(), now=NOW, lease=LEASE)
-    assert [d.action for d in plan.decided] == ["browse", "comment"]
+    assert [d.key.action for d in plan.decided] == ["browse", "comment"]
     assert plan.rows[0]["content"] == {"session": opened, "says": said}
     assert plan.rows[1]["content"] == {"session": opened}
     quiet = {1: _poster(1, weights={"post": 0, "comment": 0, "reply": 0, "like": 1, "browse": 0})}

@@ -205,10 +205,10 @@ def test_a_tick_decides_an_action_and_records_it_once(fleet: Fleet) -> None:
     ticks = [(agent_id, due) for agent_id in ids]
     first = decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
     assert [d.new for d in first] == [True] * 5
-    assert all(d.idempotency_key == f"{d.agent_id}:{due}:{d.action}" for d in first)
+    assert all(d.key.text == f"{d.key.agent_id}:{due}:{d.key.action}" for d in first)
     again = decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
-    assert [(d.action, d.activity_id, d.new) for d in again] == [
-        (d.action, d.activity_id, False) for d in first
+    assert [(d.key.action, d.activity_id, d.new) for d in again] == [
+        (d.key.action, d.activity_id, False) for d in first
     ]
     rows = _activities(fleet)
     assert len(rows) == 5 and {r.status for r in rows} == {"pending"}
@@ -237,7 +237,7 @@ def test_decisions_follow_the_normalised_weights(fleet: Fleet) -> None:
     ids = _fleet_of(fleet, "product_photographer", 200)
     ticks = [(agent_id, int(NOW.timestamp()) + k) for agent_id in ids for k in range(10)]
     decisions = decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
-    counts = Counter(d.action for d in decisions)
+    counts = Counter(d.key.action for d in decisions)
     expected = fleet.personas.get("product_photographer").weights.normalised()
     for action, share in expected.items():
         assert abs(counts[action.value] / len(decisions) - share) < 0.04
@@ -313,7 +313,7 @@ def test_a_session_opens_with_a_look_at_the_feed_and_posts_at_most_once(fleet: F
     sent = _dispatch_until(fleet, NOW + timedelta(hours=12), timedelta(minutes=10), 3600)
     decisions = decide_ticks(fleet.sessions, fleet.personas, sent, now=NOW, lease=LEASE)
     assert len(decisions) == len(sent) > len(ids)
-    by_tick = {(d.agent_id, d.due_at): d.action for d in decisions}
+    by_tick = {(d.key.agent_id, d.key.due_at): d.key.action for d in decisions}
     posts: Counter[tuple[int, int]] = Counter()
     for agent_id, due, opened, index in sent:
         if index == 0:
@@ -346,7 +346,7 @@ def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fl
     due = int(NOW.timestamp())
     ticks = [(agent_id, due + k) for k in range(6)]  # steady ticks: each draws a post
     decided = decide_ticks(fleet.sessions, catalogue, ticks, now=NOW, lease=LEASE)
-    assert [d.action for d in decided] == ["post", "post", "comment", "browse", "post", "post"]
+    assert [d.key.action for d in decided] == ["post", "post", "comment", "browse", "post", "post"]
     assert [d.new for d in decided] == [True, True, True, True, False, False]
     rows = _activities(fleet)
     assert [r.status for r in rows] == ["pending"] * 4 + ["skipped"] * 2
@@ -358,7 +358,7 @@ def test_a_decision_past_its_quota_falls_to_the_next_kind_and_says_why(fleet: Fl
     # Counted per local day: the next day in New York starts afresh.
     tomorrow = int((NOW + timedelta(days=1)).timestamp())
     again = decide_ticks(fleet.sessions, catalogue, [(agent_id, tomorrow)], now=NOW, lease=LEASE)
-    assert [d.action for d in again] == ["post"]
+    assert [d.key.action for d in again] == ["post"]
 
 
 def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: Fleet) -> None:
@@ -367,9 +367,9 @@ def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: F
     tick = [(agent_id, int(NOW.timestamp()))]
     first = decide_ticks(fleet.sessions, catalogue, tick, now=NOW, lease=LEASE)
     again = decide_ticks(fleet.sessions, catalogue, tick, now=NOW, lease=LEASE)
-    assert [d.action for d in first] == ["post"] and first[0].new
-    assert [(d.action, d.idempotency_key, d.new) for d in again] == [
-        ("post", first[0].idempotency_key, False)
+    assert [d.key.action for d in first] == ["post"] and first[0].new
+    assert [(d.key.action, d.key.text, d.new) for d in again] == [
+        ("post", first[0].key.text, False)
     ]
     assert len(_activities(fleet)) == 1
     assert agents.get_agent(fleet.sessions, str(agent_id)).ticks == 1
@@ -513,12 +513,12 @@ def test_a_session_of_an_agent_that_spoke_lately_opens_its_notifications(fleet: 
     opened = int(NOW.timestamp()) + 60
     ticks = [(a, opened + 5, opened, answer_index(weights, seeds[a], opened)) for a in seeds]
     decided = {
-        d.agent_id: d
+        d.key.agent_id: d
         for d in decide_ticks(fleet.sessions, fleet.personas, ticks, now=NOW, lease=LEASE)
     }
-    assert decided[spoke].action == "reply"
+    assert decided[spoke].key.action == "reply"
     rows = {r.agent_id: r for r in _activities(fleet) if r.due_at.timestamp() == opened + 5}
     # The session's reply: it opened its notifications; it is of the session (its plan).
     assert rows[spoke].content == {"notifications": True, "session": opened}
     at = answer_index(weights, seeds[quiet], opened)
-    assert decided[quiet].action == session_action(weights, seeds[quiet], opened, at).value
+    assert decided[quiet].key.action == session_action(weights, seeds[quiet], opened, at).value

@@ -575,7 +575,7 @@ def test_agents_act_sends_the_action_to_its_queue(fleet_on_redis: Fleet) -> None
         now=datetime.now(UTC),
         lease=timedelta(minutes=5),
     )
-    assert tick.new and tick.idempotency_key == f"1:{due}:{tick.action}"
+    assert tick.new and tick.key.text == f"1:{due}:{tick.key.action}"
     assert len(activities.list_activities(fleet_on_redis.sessions, ActivityFilter())) == 3
 
 

@@ -20,10 +20,6 @@ from pathlib import Path
 import fleet
 
 PACKAGE = Path(fleet.__file__).parent
-# The one pair left, and why: ``decided_before`` hands the tick's planning
-# (``plan_ticks``, ``fleet.agents``) the (action, key, id) of a tick decided before, as
-# strings. It goes when ``plan_ticks`` makes an ``ActionKey`` (issue 69, item 2).
-LEFT = {"fleet/activities/commands.py": ["an (action, key) pair"]}
 KEY = re.compile(r"(^|_)key$")
 ACTION = re.compile(r"(^|_)action$")
 
@@ -87,7 +83,7 @@ def test_no_key_is_stringified_nor_paired_with_its_action_in_fleet() -> None:
         for path in sorted(PACKAGE.rglob("*.py"))
         if (where := offences(path.read_text()))
     }
-    assert found == LEFT, (
+    assert not found, (
         "an action key goes as an ActionKey (its text only where it leaves: ActionKey.text), "
         f"and a key names its action: {found}"
     )

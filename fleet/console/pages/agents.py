@@ -81,10 +81,11 @@ async def tick(request: Request) -> Response:
     fleet = web.fleet
     await checked_form(request)
     decision = await run_in_threadpool(agent_use.tick_now, fleet, request.path_params["ref"])
-    handle = (await run_in_threadpool(agent_use.get, fleet, str(decision.agent_id))).handle
+    key = decision.key
+    handle = (await run_in_threadpool(agent_use.get, fleet, str(key.agent_id))).handle
     said = (
-        f"tick now: {handle} decided to {decision.action} "
-        f"(activity {decision.activity_id}, key {decision.idempotency_key})"
+        f"tick now: {handle} decided to {key.action.value} "
+        f"(activity {decision.activity_id}, key {key.text})"
     )
     return web.back(_page_of(handle), said)
 
