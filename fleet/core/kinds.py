@@ -265,11 +265,6 @@ def action_of(key: str) -> Action:
     return ActionKey.parse(key).action
 
 
-def idempotency_key(agent_id: int, due_at: int, action: str) -> str:
-    """``{agent_id}:{due_at as UTC seconds}:{action}``, the key of one action's effect."""
-    return ActionKey.tick(agent_id, due_at, action).text
-
-
 def parsed_key(key: str) -> ActionKey[Action] | str:
     """An action's key as a delivery takes it, parsed once: at a task's entry (the single
     and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in this
