@@ -30,7 +30,7 @@ class Choosing:
     hourly cap, the human share and the page's size (``settings``), whether a comment
     asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
     the welcome, the holdout, people's consent; the events it tells what it saw. Built
-    from the kit in one place (``fleet.actions.perform.choosing``), as a handler's needs
+    from the kit in one place (``fleet.actions.handlers.choosing``), as a handler's needs
     are."""
 
     sessions: sessionmaker[Session]

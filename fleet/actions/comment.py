@@ -34,7 +34,7 @@ from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
 
 @dataclass(frozen=True, slots=True)
 class CommentNeeds:
-    """What a comment needs (built from the kit by ``fleet.actions.perform.for_comment``)."""
+    """What a comment needs (built from the kit by ``fleet.actions.handlers.for_comment``)."""
 
     accounts: Accounts
     writing: Writing

@@ -36,7 +36,7 @@ from fleet.infra.persona_files import PersonaCatalogue
 
 @dataclass(frozen=True, slots=True)
 class LikeNeeds:
-    """What a like needs (built from the kit by ``fleet.actions.perform.for_like``)."""
+    """What a like needs (built from the kit by ``fleet.actions.handlers.for_like``)."""
 
     accounts: Accounts
     gallery: Gallery  # the like
@@ -54,7 +54,7 @@ class LikeNeeds:
 
 @dataclass(frozen=True, slots=True)
 class BrowseNeeds:
-    """What a look at the feed needs (built from the kit by ``fleet.actions.perform.for_browse``)."""
+    """What a look at the feed needs (built from the kit by ``fleet.actions.handlers.for_browse``)."""
 
     accounts: Accounts
     gallery: Gallery  # the feed

@@ -46,7 +46,7 @@ FOLLOWERS_READ = 100
 
 @dataclass(frozen=True, slots=True)
 class FollowNeeds:
-    """What a follow needs (built from the kit by ``fleet.actions.perform.for_follow``)."""
+    """What a follow needs (built from the kit by ``fleet.actions.handlers.for_follow``)."""
 
     accounts: Accounts
     gallery: Gallery  # the follow, the followers

@@ -33,7 +33,7 @@ from fleet.gallery.provenance import ProvenanceCheck
 
 @dataclass(frozen=True, slots=True)
 class PostNeeds:
-    """What a post needs (built from the kit by ``fleet.actions.perform.for_post``)."""
+    """What a post needs (built from the kit by ``fleet.actions.handlers.for_post``)."""
 
     accounts: Accounts
     writing: Writing  # the caption and the image prompt

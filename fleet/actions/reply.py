@@ -40,7 +40,7 @@ ANSWERED_SHOWN = 300
 
 @dataclass(frozen=True, slots=True)
 class ReplyNeeds:
-    """What a reply needs (built from the kit by ``fleet.actions.perform.for_reply``)."""
+    """What a reply needs (built from the kit by ``fleet.actions.handlers.for_reply``)."""
 
     accounts: Accounts
     writing: Writing

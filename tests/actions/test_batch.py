@@ -21,9 +21,10 @@ from sqlalchemy import Engine, event, select
 from fleet import activities, agents
 from fleet.actions import ActionKit, Outcome
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.handlers import choosing
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
-from fleet.actions.perform import choosing, perform_batch
+from fleet.actions.perform import perform_batch
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Usage
 from fleet.core.kinds import BATCH_TASKS, KINDS, Action, ActionKey

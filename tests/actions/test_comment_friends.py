@@ -10,8 +10,8 @@ from sqlalchemy import update
 from fleet import agents
 from fleet.actions import ActionKit
 from fleet.actions.choosing import friends_posts
+from fleet.actions.handlers import choosing
 from fleet.actions.interests import Interests
-from fleet.actions.perform import choosing
 from fleet.core.taste import Weights
 from fleet.db.models import AgentActivity
 from fleet.gallery.client import HttpGallery

@@ -15,8 +15,8 @@ from fleet import activities, agents
 from fleet.actions import ActionKit, perform
 from fleet.actions.choosing import first_choices
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.handlers import choosing
 from fleet.actions.kit import Limits, Targeting
-from fleet.actions.perform import choosing
 from fleet.content.offline.writer import OfflineWriter
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Engagement

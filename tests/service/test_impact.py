@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from fleet import activities, agents
 from fleet.actions.choosing import chooser
-from fleet.actions.perform import choosing
+from fleet.actions.handlers import choosing
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
 from fleet.core.holdout import arm

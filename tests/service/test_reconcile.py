@@ -26,8 +26,8 @@ from fleet.actions.choice_needs import Choosing
 from fleet.actions.choosing import choose_post
 from fleet.actions.failures import settle
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.handlers import choosing
 from fleet.actions.kit import Limits
-from fleet.actions.perform import choosing
 from fleet.activities import Entry
 from fleet.cli import cli
 from fleet.content.offline.writer import OfflineWriter
