@@ -507,7 +507,8 @@ class Fleet:
         return back_pressure(load, floor=self.settings.actions.back_pressure_floor)
 
     def degrade(self) -> Callable[[int, str], tuple[str, str | None]] | None:
-        """The tick's budget check: over budget, posts become browses, comments likes."""
+        """The tick's budget check: over budget, posts become browses, comments likes; a
+        kind that calls no LLM (a like, a browse) asks the budget nothing."""
         if self.settings.redis_url is None:
             return None
         from fleet.content.llm.budget import COSTLY
@@ -515,8 +516,6 @@ class Fleet:
         ledger = self.spend_ledger
 
         def adjust(agent_id: int, action: str) -> tuple[str, str | None]:
-            # Only a kind that calls the LLM has anything to degrade to: a like or a
-            # browse asks the budget nothing.
             kind = COSTLY.get(action)
             if kind is None:
                 return action, None
