@@ -8,7 +8,7 @@ The CLI, the Celery worker, the demo and the tests all start here; nothing is bu
 import. Parts are passed in rather than patched (the demo passes its simulated clock and
 its feed), with one exception: the CLI marks a Fleet whose schema it has checked
 (``fleet.cli.context``). The action kit is built once and never copied: a batch hands its
-own gallery to its handlers beside the kit (``fleet.actions.perform``).
+own gallery to its handlers beside the kit (``fleet.actions.handlers``).
 """
 
 from __future__ import annotations
@@ -49,9 +49,8 @@ if TYPE_CHECKING:
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
     from fleet.core.back_pressure import BackPressure
-    from fleet.core.taste import Weights, Welcome
+    from fleet.core.taste import Weights
     from fleet.embeddings.degrading import DegradingEmbedder
-    from fleet.gallery.port import ImageSource
     from fleet.gallery.provenance import ProvenanceCheck
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
@@ -255,7 +254,7 @@ class Fleet:
                 ),
                 taste=_taste(settings),
                 interests=self._interests(),
-                welcome=_welcome(settings),
+                welcome=settings.welcome.budget(),
                 holdout=self._holdout_view(),
                 consent=consent,
             ),
@@ -549,10 +548,6 @@ def _taste(settings: Settings) -> Weights:
 
     share = min(settings.actions.human_share, 0.999)
     return settings.taste.weights(person=max(0.0, math.log(share / (1 - share))))
-
-
-def _welcome(settings: Settings) -> Welcome:
-    return settings.welcome.budget()
 
 
 def _max_deliveries(settings: Settings) -> int:
