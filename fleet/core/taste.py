@@ -227,11 +227,13 @@ def draw(
     *,
     page: Sequence[Candidate] = (),
     page_fit: PageFit | None = None,
+    feeds: Sequence[Sequence[str]] | None = None,
 ) -> Candidate | None:
     """One candidate: uniform with probability ``explore``, else by its score (``page``
-    and ``page_fit``: as for ``scores``); None when there is none."""
+    and ``page_fit``: as for ``scores``; ``feeds``: as for ``seen``); None when there is
+    none."""
     if weights.scroll is not None:
-        candidates = seen(candidates, weights.scroll, rng)
+        candidates = seen(candidates, weights.scroll, rng, feeds)
     if not candidates:
         return None
     if len(candidates) == 1:
@@ -246,13 +248,14 @@ def draw_or_pass(
     *,
     page: Sequence[Candidate] = (),
     page_fit: PageFit | None = None,
+    feeds: Sequence[Sequence[str]] | None = None,
 ) -> Candidate | None:
     """As ``draw``, for a like: passing the page over is one more choice, scored
     ``weights.pass_over``, so a person who has liked what speaks to them on the page
     likes nothing rather than something: None. A like takes a post scoring about
     ``pass_over`` or more (why 8.0: docs/tuning.md)."""
     if weights.scroll is not None:
-        candidates = seen(candidates, weights.scroll, rng)
+        candidates = seen(candidates, weights.scroll, rng, feeds)
     if not candidates:
         return None
     # Passing over needs taste to judge by: without vectors, or on a page too short to
@@ -315,18 +318,31 @@ def appeal(author: str, post_id: str) -> float:
     return math.sqrt(_CRAFT_SHARE) * craft + math.sqrt(1 - _CRAFT_SHARE) * luck
 
 
-def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> list[Candidate]:
+def seen(
+    candidates: Sequence[Candidate],
+    scroll: float,
+    rng: random.Random,
+    feeds: Sequence[Sequence[str]] | None = None,
+) -> list[Candidate]:
     """What one look at the feeds takes in: on each feed, the candidates placed above a
     depth drawn for the look (exponential, ``scroll`` posts down on average), counted
     among the candidates only (a person scrolls past what they already engaged with);
     and every post by an author with ties to the agent (a friend's post is noticed
-    wherever it is). A post of unknown place is seen."""
+    wherever it is). A post of unknown place is seen. ``feeds``: the page's post ids on
+    each feed in order of place (``PageTaste.feeds``; the candidates among them), when
+    the caller has them: the same look, without sorting the candidates again."""
     depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
     if len(candidates) < depth:  # the look goes past the last of them: every one is seen
         return list(candidates)
     # A place is above the depth when fewer than ``depth`` candidates precede it on that
     # feed: the ``ceil(depth)`` first of each feed (ties by order).
     above = math.ceil(depth)
+    if feeds is not None:
+        ids = {c.post_id for c in candidates}
+        shown: set[str] = set()
+        for feed_ids in feeds:
+            shown.update([post_id for post_id in feed_ids if post_id in ids][:above])
+        return [c for c in candidates if not c.places or c.post_id in shown or c.ties > 0]
     noticed: set[int] = set()
     for feed in range(max((len(c.places) for c in candidates), default=0)):
         placed = sorted(
@@ -444,10 +460,11 @@ class PageTaste:
     - ``waiting``: those of them a newcomer's welcome puts first (``_newcomers``);
     - ``candidates``: the page, a person's post with what its welcome leaves for ``kind``
       when taste ranks (``_welcomed``): what an agent's ties are set on;
-    - ``fit``: the page's ``PageFit``, made when first asked.
+    - ``fit``: the page's ``PageFit``, and ``feeds``, its posts on each feed in order
+      (for ``seen``), made when first asked.
     """
 
-    __slots__ = ("_fit", "candidates", "kind", "open", "page", "spared", "waiting")
+    __slots__ = ("_feeds", "_fit", "candidates", "kind", "open", "page", "spared", "waiting")
 
     def __init__(
         self,
@@ -476,6 +493,25 @@ class PageTaste:
             welcomed = {c.post_id: c for c in _welcomed(shown, welcome, kind)}
             self.candidates = [welcomed.get(c.post_id, c) for c in page]
         self._fit: PageFit | None = None
+        self._feeds: tuple[tuple[str, ...], ...] | None = None
+
+    def feeds(self) -> tuple[tuple[str, ...], ...]:
+        """The page's post ids on each feed read, in order of place (for ``seen``): made
+        once, when first asked."""
+        if self._feeds is None:
+            count = max((len(c.places) for c in self.page), default=0)
+            self._feeds = tuple(
+                tuple(
+                    self.page[i].post_id
+                    for _, i in sorted(  # ties by order, as in ``seen``
+                        (c.places[feed], i)
+                        for i, c in enumerate(self.page)
+                        if feed < len(c.places) and c.places[feed] is not None
+                    )
+                )
+                for feed in range(count)
+            )
+        return self._feeds
 
     def fit(self) -> PageFit:
         """The page's ``PageFit``: made once, when first asked."""
@@ -590,7 +626,8 @@ def _chosen_on(
     # The page's fit is every agent's when no candidate was left out (consent).
     fit = page.fit() if len(candidates) == len(page.page) else None
     pick = draw_or_pass if kind == "like" and not newcomers else draw
-    return pick(open_posts, taste, rng, page=candidates, page_fit=fit)
+    feeds = page.feeds() if taste.scroll is not None else None
+    return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=feeds)
 
 
 def _liked_back(

@@ -9,7 +9,15 @@ import pytest
 
 from fleet.core import taste as taste_module
 from fleet.core.holdout import Spared
-from fleet.core.taste import Candidate, PageFit, PageTaste, Weights, Welcome, choose_target
+from fleet.core.taste import (
+    Candidate,
+    PageFit,
+    PageTaste,
+    Weights,
+    Welcome,
+    choose_target,
+    seen,
+)
 
 
 def _page(rng: random.Random, size: int = 40) -> list[Candidate]:
@@ -129,3 +137,14 @@ def test_the_page_values_are_made_once_a_page_not_at_each_choice(
     assert _CountingWelcome.calls == after_page  # no welcome asked again by a choice
     assert made == [len(page)]  # the page's fit, made once for the twenty
     assert chosen != {None}  # choices were made on the page
+
+
+def test_a_look_on_the_page_feeds_sees_what_a_look_without_them_sees() -> None:
+    for seed in range(300):
+        rng = random.Random(seed)
+        page = _page(rng)  # places drawn with repeats: ties go by the page's order
+        shared = PageTaste(page, kind="like", taste=Weights(), welcome=None, spared=None)
+        some = [c for c in _tied(page, _ties(rng, page)) if rng.random() < 0.6]
+        scroll = rng.choice([1.0, 2.0, 4.0, 12.0])
+        without = seen(some, scroll, random.Random(seed))
+        assert seen(some, scroll, random.Random(seed), shared.feeds()) == without, seed
