@@ -45,7 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from statistics import NormalDist
@@ -227,7 +227,7 @@ def draw(
     *,
     page: Sequence[Candidate] = (),
     page_fit: PageFit | None = None,
-    feeds: Sequence[Sequence[str]] | None = None,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
 ) -> Candidate | None:
     """One candidate: uniform with probability ``explore``, else by its score (``page``
     and ``page_fit``: as for ``scores``; ``feeds``: as for ``seen``); None when there is
@@ -248,7 +248,7 @@ def draw_or_pass(
     *,
     page: Sequence[Candidate] = (),
     page_fit: PageFit | None = None,
-    feeds: Sequence[Sequence[str]] | None = None,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
 ) -> Candidate | None:
     """As ``draw``, for a like: passing the page over is one more choice, scored
     ``weights.pass_over``, so a person who has liked what speaks to them on the page
@@ -322,15 +322,16 @@ def seen(
     candidates: Sequence[Candidate],
     scroll: float,
     rng: random.Random,
-    feeds: Sequence[Sequence[str]] | None = None,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
 ) -> list[Candidate]:
     """What one look at the feeds takes in: on each feed, the candidates placed above a
     depth drawn for the look (exponential, ``scroll`` posts down on average), counted
     among the candidates only (a person scrolls past what they already engaged with);
     and every post by an author with ties to the agent (a friend's post is noticed
     wherever it is). A post of unknown place is seen. ``feeds``: the page's post ids on
-    each feed in order of place (``PageTaste.feeds``; the candidates among them), when
-    the caller has them: the same look, without sorting the candidates again."""
+    each feed in order of place (``PageTaste.feeds``; the candidates among them), asked
+    only when the look does not take in every candidate: the same look, without sorting
+    the candidates again."""
     depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
     if len(candidates) < depth:  # the look goes past the last of them: every one is seen
         return list(candidates)
@@ -340,7 +341,7 @@ def seen(
     if feeds is not None:
         ids = {c.post_id for c in candidates}
         shown: set[str] = set()
-        for feed_ids in feeds:
+        for feed_ids in feeds():
             shown.update([post_id for post_id in feed_ids if post_id in ids][:above])
         return [c for c in candidates if not c.places or c.post_id in shown or c.ties > 0]
     noticed: set[int] = set()
@@ -626,8 +627,7 @@ def _chosen_on(
     # The page's fit is every agent's when no candidate was left out (consent).
     fit = page.fit() if len(candidates) == len(page.page) else None
     pick = draw_or_pass if kind == "like" and not newcomers else draw
-    feeds = page.feeds() if taste.scroll is not None else None
-    return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=feeds)
+    return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)
 
 
 def _liked_back(

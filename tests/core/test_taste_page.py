@@ -147,4 +147,4 @@ def test_a_look_on_the_page_feeds_sees_what_a_look_without_them_sees() -> None:
         some = [c for c in _tied(page, _ties(rng, page)) if rng.random() < 0.6]
         scroll = rng.choice([1.0, 2.0, 4.0, 12.0])
         without = seen(some, scroll, random.Random(seed))
-        assert seen(some, scroll, random.Random(seed), shared.feeds()) == without, seed
+        assert seen(some, scroll, random.Random(seed), shared.feeds) == without, seed
