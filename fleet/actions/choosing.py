@@ -17,9 +17,10 @@ from fleet import activities
 from fleet.actions.choice_needs import Choosing
 from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
+from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
-from fleet.core.taste import Candidate, appeal, choose_target
+from fleet.core.taste import Candidate, PageTaste, appeal, choose_target
 from fleet.errors import Deferred, PermanentError, Skip, TransientError, UnknownPersona
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
@@ -134,17 +135,21 @@ def chooser(
     page: list[Candidate] | None = None,
     ties: dict[str, int] | None = None,
     friends: Sequence[GalleryPost] = (),
+    shared: PageTaste | None = None,
 ) -> activities.Chooser:
     """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
     known), by the taste of its persona (``fleet.core.taste``) when there is one, its
     ties when its id is known, and the welcome budget of people's posts. ``page``: the
     feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
-    has them already; ``friends``: posts off the page (``friends_posts``) it may choose too."""
-    candidates = (
-        page
-        if page is not None
-        else page_candidates(choosing, feed, persona, kind=kind, friends=friends)
-    )
+    has them already; ``friends``: posts off the page (``friends_posts``) it may choose too.
+    ``shared``: what the page's choices share (``page_taste`` of ``page``, with whom the
+    holdout spares now), when the caller keeps it for the page's other choices."""
+    if page is None:
+        page = page_candidates(choosing, feed, persona, kind=kind, friends=friends)
+    if shared is None or shared.page is not page or shared.kind != kind:
+        spared = None if choosing.holdout is None else choosing.holdout.spared()
+        shared = page_taste(choosing, page, kind, spared)
+    candidates = shared.candidates
     interests = choosing.ranking()
     if ties is None and interests and agent_id is not None:
         admirers = partial(activities.admirers, choosing.sessions)
@@ -153,8 +158,8 @@ def chooser(
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
-    spared = None if choosing.holdout is None else choosing.holdout.spared()
     candidates = consenting(choosing, candidates, me, kind)
+    on_page = shared
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
         chosen = choose_target(
@@ -168,11 +173,20 @@ def chooser(
             taste=choosing.taste,
             welcome=choosing.welcome,
             kind=kind,
-            spared=spared,
+            spared=on_page.spared,
+            page=on_page,
         )
         return None if chosen is None else chosen.post_id
 
     return choose
+
+
+def page_taste(
+    choosing: Choosing, page: list[Candidate], kind: str, spared: Spared | None
+) -> PageTaste:
+    """What choices of ``kind`` from ``page`` share (``fleet.core.taste.PageTaste``), by
+    this process's taste and welcome, sparing whom ``spared`` spares."""
+    return PageTaste(page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared)
 
 
 def consenting(
@@ -224,6 +238,8 @@ def first_choices(
             lambda agents: activities.admirers_of(choosing.sessions, agents),
         )
     pages: dict[str | None, list[Candidate]] = {}
+    # What the likes of a persona share of its page, made by the first of them.
+    shared: dict[str | None, PageTaste] = {}
     chosen: dict[ActionKey[Action], activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         persona = taken.personas.get(agent)
@@ -234,6 +250,10 @@ def first_choices(
         page = pages.get(persona)
         if page is None:
             page = pages[persona] = page_candidates(choosing, feed, persona)
+        spared = None if choosing.holdout is None else choosing.holdout.spared()
+        kept = shared.get(persona)
+        if kept is None or kept.spared is not spared:
+            kept = shared[persona] = page_taste(choosing, page, "like", spared)
         post_id = chooser(
             choosing,
             feed,
@@ -243,6 +263,7 @@ def first_choices(
             agent_id=agent,
             page=page,
             ties=ties.get(agent, {}),
+            shared=kept,
         )(done, recent)
         if post_id is None:
             continue

@@ -45,16 +45,19 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from statistics import NormalDist
+from typing import NamedTuple
 
 from fleet.core.holdout import Spared
 
 __all__ = [
     "JUDGED_PAGE",
     "Candidate",
+    "PageFit",
+    "PageTaste",
     "Weights",
     "Welcome",
     "appeal",
@@ -154,20 +157,42 @@ class Candidate:
     author_id: str = ""
 
 
+class PageFit(NamedTuple):
+    """How the fit of a page's posts spreads (``scores``): their cosines' mean and
+    population deviation (at least 0.01; 1.0 with fewer than two), and whether enough of
+    them have vectors to judge the page by (``JUDGED_PAGE``, ``draw_or_pass``). The same
+    for every agent of a persona choosing from the page: made once a page
+    (``PageTaste``), not at each choice."""
+
+    mean: float
+    spread: float
+    judged: bool
+
+    @classmethod
+    def of(cls, page: Sequence[Candidate]) -> PageFit:
+        known = [c.similarity for c in page if c.similarity is not None]
+        mean = math.fsum(known) / len(known) if known else 0.0
+        spread = 1.0
+        if len(known) > 1:
+            # The population deviation by fsum: statistics.pstdev's exact fractions took
+            # 150 µs a page of 150, the better part of a like's CPU on the engage path.
+            spread = max(math.sqrt(math.fsum((v - mean) ** 2 for v in known) / len(known)), 0.01)
+        return cls(mean, spread, len(known) >= JUDGED_PAGE)
+
+
 def scores(
-    candidates: Sequence[Candidate], weights: Weights, page: Sequence[Candidate] = ()
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    page: Sequence[Candidate] = (),
+    *,
+    page_fit: PageFit | None = None,
 ) -> list[float]:
     """Each candidate's score (see the module's docstring), in order. Fit is measured
     against ``page``, everything the feeds showed (the candidates alone if empty): the
     posts an agent has already liked still tell what its page holds, so what is left
-    after them is not taken for the best of the page."""
-    known = [c.similarity for c in (page or candidates) if c.similarity is not None]
-    mean = math.fsum(known) / len(known) if known else 0.0
-    spread = 1.0
-    if len(known) > 1:
-        # The population deviation by fsum: statistics.pstdev's exact fractions took
-        # 150 µs a page of 150, the better part of a like's CPU on the engage path.
-        spread = max(math.sqrt(math.fsum((v - mean) ** 2 for v in known) / len(known)), 0.01)
+    after them is not taken for the best of the page. ``page_fit``: the page's
+    ``PageFit``, when the caller has it already."""
+    mean, spread, _ = page_fit or PageFit.of(page or candidates)
     half_life = weights.half_life_hours * 3600
     out = []
     for c in candidates:
@@ -201,16 +226,19 @@ def draw(
     rng: random.Random,
     *,
     page: Sequence[Candidate] = (),
+    page_fit: PageFit | None = None,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
 ) -> Candidate | None:
-    """One candidate: uniform with probability ``explore``, else by its score (``page``:
-    as for ``scores``); None when there is none."""
+    """One candidate: uniform with probability ``explore``, else by its score (``page``
+    and ``page_fit``: as for ``scores``; ``feeds``: as for ``seen``); None when there is
+    none."""
     if weights.scroll is not None:
-        candidates = seen(candidates, weights.scroll, rng)
+        candidates = seen(candidates, weights.scroll, rng, feeds)
     if not candidates:
         return None
     if len(candidates) == 1:
         return candidates[0]
-    return _by_score(candidates, weights, rng, page, None)
+    return _by_score(candidates, weights, rng, page, None, page_fit)
 
 
 def draw_or_pass(
@@ -219,19 +247,25 @@ def draw_or_pass(
     rng: random.Random,
     *,
     page: Sequence[Candidate] = (),
+    page_fit: PageFit | None = None,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
 ) -> Candidate | None:
     """As ``draw``, for a like: passing the page over is one more choice, scored
     ``weights.pass_over``, so a person who has liked what speaks to them on the page
     likes nothing rather than something: None. A like takes a post scoring about
     ``pass_over`` or more (why 8.0: docs/tuning.md)."""
     if weights.scroll is not None:
-        candidates = seen(candidates, weights.scroll, rng)
+        candidates = seen(candidates, weights.scroll, rng, feeds)
     if not candidates:
         return None
     # Passing over needs taste to judge by: without vectors, or on a page too short to
     # tell what fits (a young gallery's few posts), a like takes a post.
-    judged = sum(c.similarity is not None for c in (page or candidates)) >= JUDGED_PAGE
-    return _by_score(candidates, weights, rng, page, weights.pass_over if judged else None)
+    if page_fit is None:
+        judged = sum(c.similarity is not None for c in (page or candidates)) >= JUDGED_PAGE
+    else:
+        judged = page_fit.judged
+    passing = weights.pass_over if judged else None
+    return _by_score(candidates, weights, rng, page, passing, page_fit)
 
 
 def _by_score(
@@ -240,12 +274,13 @@ def _by_score(
     rng: random.Random,
     page: Sequence[Candidate],
     passing: float | None,
+    page_fit: PageFit | None = None,
 ) -> Candidate | None:
     """Uniform with probability ``explore``, else by score, against passing over scored
     ``passing`` (None: no passing over)."""
     if rng.random() < weights.explore:
         return rng.choice(list(candidates))
-    values = scores(candidates, weights, page)
+    values = scores(candidates, weights, page, page_fit=page_fit)
     top = max(values) if passing is None else max(*values, passing)
     odds = [math.exp((v - top) / weights.temperature) for v in values]
     if passing is not None:
@@ -283,18 +318,32 @@ def appeal(author: str, post_id: str) -> float:
     return math.sqrt(_CRAFT_SHARE) * craft + math.sqrt(1 - _CRAFT_SHARE) * luck
 
 
-def seen(candidates: Sequence[Candidate], scroll: float, rng: random.Random) -> list[Candidate]:
+def seen(
+    candidates: Sequence[Candidate],
+    scroll: float,
+    rng: random.Random,
+    feeds: Callable[[], Sequence[Sequence[str]]] | None = None,
+) -> list[Candidate]:
     """What one look at the feeds takes in: on each feed, the candidates placed above a
     depth drawn for the look (exponential, ``scroll`` posts down on average), counted
     among the candidates only (a person scrolls past what they already engaged with);
     and every post by an author with ties to the agent (a friend's post is noticed
-    wherever it is). A post of unknown place is seen."""
+    wherever it is). A post of unknown place is seen. ``feeds``: the page's post ids on
+    each feed in order of place (``PageTaste.feeds``; the candidates among them), asked
+    only when the look does not take in every candidate: the same look, without sorting
+    the candidates again."""
     depth = 1 + rng.expovariate(1 / (scroll - 1)) if scroll > 1 else 1.0
     if len(candidates) < depth:  # the look goes past the last of them: every one is seen
         return list(candidates)
     # A place is above the depth when fewer than ``depth`` candidates precede it on that
     # feed: the ``ceil(depth)`` first of each feed (ties by order).
     above = math.ceil(depth)
+    if feeds is not None:
+        ids = {c.post_id for c in candidates}
+        shown: set[str] = set()
+        for feed_ids in feeds():
+            shown.update([post_id for post_id in feed_ids if post_id in ids][:above])
+        return [c for c in candidates if not c.places or c.post_id in shown or c.ties > 0]
     noticed: set[int] = set()
     for feed in range(max((len(c.places) for c in candidates), default=0)):
         placed = sorted(
@@ -401,6 +450,77 @@ class Welcome:
 # Which post an agent engages with: pure choice over what the feeds show it.
 
 
+class PageTaste:
+    """What choosing ``kind`` makes of a page, the same for every agent choosing from it
+    (a batch's likes of one persona): made once a page, not at each choice. ``page``: the
+    page's candidates, ties aside (they are the agent's); ``spared``: whom the holdout
+    spares when it was made (a choice with another ``Spared`` makes its own).
+
+    - ``open``: the posts of the page the fleet may engage with in this way (the welcome
+      budget, the holdout), whoever chooses;
+    - ``waiting``: those of them a newcomer's welcome puts first (``_newcomers``);
+    - ``candidates``: the page, a person's post with what its welcome leaves for ``kind``
+      when taste ranks (``_welcomed``): what an agent's ties are set on;
+    - ``fit``: the page's ``PageFit``, and ``feeds``, its posts on each feed in order
+      (for ``seen``), made when first asked.
+    """
+
+    __slots__ = ("_feeds", "_fit", "candidates", "kind", "open", "page", "spared", "waiting")
+
+    def __init__(
+        self,
+        page: Sequence[Candidate],
+        *,
+        kind: str,
+        taste: Weights | None,
+        welcome: Welcome | None,
+        spared: Spared | None,
+    ) -> None:
+        self.page = page
+        self.kind = kind
+        self.spared = spared
+        self.open = frozenset(
+            c.post_id
+            for c in page
+            if (welcome is None or welcome.open(c, kind))
+            and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
+        )
+        shown = [c for c in page if c.post_id in self.open]
+        self.waiting = frozenset(
+            () if welcome is None else (c.post_id for c in _newcomers(shown, welcome, kind))
+        )
+        self.candidates = list(page)
+        if taste is not None and welcome is not None:
+            welcomed = {c.post_id: c for c in _welcomed(shown, welcome, kind)}
+            self.candidates = [welcomed.get(c.post_id, c) for c in page]
+        self._fit: PageFit | None = None
+        self._feeds: tuple[tuple[str, ...], ...] | None = None
+
+    def feeds(self) -> tuple[tuple[str, ...], ...]:
+        """The page's post ids on each feed read, in order of place (for ``seen``): made
+        once, when first asked."""
+        if self._feeds is None:
+            count = max((len(c.places) for c in self.page), default=0)
+            self._feeds = tuple(
+                tuple(
+                    self.page[i].post_id
+                    for _, i in sorted(  # ties by order, as in ``seen``
+                        (c.places[feed], i)
+                        for i, c in enumerate(self.page)
+                        if feed < len(c.places) and c.places[feed] is not None
+                    )
+                )
+                for feed in range(count)
+            )
+        return self._feeds
+
+    def fit(self) -> PageFit:
+        """The page's ``PageFit``: made once, when first asked."""
+        if self._fit is None:
+            self._fit = PageFit.of(self.page)
+        return self._fit
+
+
 def choose_target(
     candidates: list[Candidate],
     *,
@@ -414,6 +534,7 @@ def choose_target(
     welcome: Welcome | None = None,
     kind: str = "like",
     spared: Spared | None = None,
+    page: PageTaste | None = None,
 ) -> Candidate | None:
     """A post that is not the agent's own, not engaged with before, and not over the cap.
 
@@ -425,7 +546,24 @@ def choose_target(
     post by a person the agent answered, then to a person's post nobody has liked yet
     that the agent's persona fits (``Welcome.first_like``). A person ``spared`` spares
     (held out of the impact experiment, or opted out) is never a target.
+
+    ``page``: what the page's choices of ``kind`` share (``PageTaste``, made with these
+    ``taste``, ``welcome`` and ``spared``), when the caller has it: ``candidates`` are
+    then its ``candidates`` (ties set, some left out), and the choice is the same as
+    without it, for less work.
     """
+    if page is not None:
+        return _chosen_on(
+            page,
+            candidates,
+            me,
+            already,
+            recent_bot_engagements,
+            cap_per_hour,
+            human_share,
+            rng,
+            taste,
+        )
     open_posts = [
         c
         for c in candidates
@@ -451,6 +589,45 @@ def choose_target(
         pick = draw_or_pass if kind == "like" and not newcomers else draw
         return pick(open_posts, taste, rng, page=candidates)
     return _people_first(open_posts, human_share, rng)
+
+
+def _chosen_on(
+    page: PageTaste,
+    candidates: list[Candidate],
+    me: str,
+    already: set[str],
+    recent_bot_engagements: dict[str, int],
+    cap_per_hour: int,
+    human_share: float,
+    rng: random.Random,
+    taste: Weights | None,
+) -> Candidate | None:
+    """``choose_target`` with what the page's choices share made already (``page``):
+    the same steps, on the page's welcome, holdout, newcomers and fit."""
+    kind = page.kind
+    open_posts = [
+        c
+        for c in candidates
+        if c.author != me
+        and c.post_id not in already
+        and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
+        and c.post_id in page.open
+    ]
+    if not open_posts:
+        return None
+    owed = _liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
+    if owed is not None:
+        return owed
+    newcomers = [c for c in open_posts if c.post_id in page.waiting] if page.waiting else []
+    open_posts = newcomers or open_posts
+    if taste is None:
+        return _people_first(open_posts, human_share, rng)
+    if kind == "comment":  # a comment keeps up a relationship: ties weigh more
+        taste = replace(taste, tie=taste.comment_tie)
+    # The page's fit is every agent's when no candidate was left out (consent).
+    fit = page.fit() if len(candidates) == len(page.page) else None
+    pick = draw_or_pass if kind == "like" and not newcomers else draw
+    return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)
 
 
 def _liked_back(
