@@ -136,7 +136,7 @@ def test_bad_taste_and_welcome_settings_stop_start_up_naming_the_variable(
 def test_taste_and_welcome_settings_reach_what_the_fleet_ranks_by(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from fleet.service.root import _taste, _welcome
+    from fleet.service.root import _taste
 
     monkeypatch.setenv("FLEET_TASTE__WELCOME", "3.5")
     monkeypatch.setenv("FLEET_TASTE__COMMENT_TIE", "6")
@@ -147,7 +147,7 @@ def test_taste_and_welcome_settings_reach_what_the_fleet_ranks_by(
     weights = _taste(settings)
     assert (weights.welcome, weights.comment_tie, weights.courtesy) == (3.5, 6.0, 0.5)
     assert weights.appeal == 1.5
-    assert _welcome(settings).first_like is False
+    assert settings.welcome.budget().first_like is False
 
 
 def test_a_post_is_kindred_to_the_personas_nearest_its_text() -> None:
