@@ -548,47 +548,24 @@ def choose_target(
     (held out of the impact experiment, or opted out) is never a target.
 
     ``page``: what the page's choices of ``kind`` share (``PageTaste``, made with these
-    ``taste``, ``welcome`` and ``spared``), when the caller has it: ``candidates`` are
-    then its ``candidates`` (ties set, some left out), and the choice is the same as
-    without it, for less work.
+    ``taste``, ``welcome`` and ``spared``), when the caller keeps it for the page's other
+    choices: ``candidates`` are then its ``candidates`` (ties set, some left out).
+    Without it, one is made of ``candidates`` for this choice: one path either way.
     """
-    if page is not None:
-        return _chosen_on(
-            page,
-            candidates,
-            me,
-            already,
-            recent_bot_engagements,
-            cap_per_hour,
-            human_share,
-            rng,
-            taste,
-        )
-    open_posts = [
-        c
-        for c in candidates
-        if c.author != me
-        and c.post_id not in already
-        and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
-        and (welcome is None or welcome.open(c, kind))
-        and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
-    ]
-    if not open_posts:
-        return None
-    owed = _liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
-    if owed is not None:
-        return owed
-    newcomers = [] if welcome is None else _newcomers(open_posts, welcome, kind)
-    open_posts = newcomers or open_posts
-    if taste is not None:
-        if welcome is not None:
-            open_posts = _welcomed(open_posts, welcome, kind)
-        if kind == "comment":  # a comment keeps up a relationship: ties weigh more
-            taste = replace(taste, tie=taste.comment_tie)
-        # A like may pass the page over (``draw_or_pass``), but not a newcomer's post.
-        pick = draw_or_pass if kind == "like" and not newcomers else draw
-        return pick(open_posts, taste, rng, page=candidates)
-    return _people_first(open_posts, human_share, rng)
+    if page is None:
+        page = PageTaste(candidates, kind=kind, taste=taste, welcome=welcome, spared=spared)
+        candidates = page.candidates
+    return _chosen_on(
+        page,
+        candidates,
+        me,
+        already,
+        recent_bot_engagements,
+        cap_per_hour,
+        human_share,
+        rng,
+        taste,
+    )
 
 
 def _chosen_on(
@@ -626,6 +603,7 @@ def _chosen_on(
         taste = replace(taste, tie=taste.comment_tie)
     # The page's fit is every agent's when no candidate was left out (consent).
     fit = page.fit() if len(candidates) == len(page.page) else None
+    # A like may pass the page over (``draw_or_pass``), but not a newcomer's post.
     pick = draw_or_pass if kind == "like" and not newcomers else draw
     return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)
 

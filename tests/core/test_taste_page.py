@@ -1,4 +1,8 @@
-"""PageTaste: what a page's choices share is made once a page, and chooses the same."""
+"""PageTaste: what a page's choices share is made once a page, and chooses the same.
+
+``choose_target`` has one path: a caller's ``PageTaste`` or one made for the choice. The
+oracle below is the per-choice path it had before the page's values were shared (at
+159e4ea), kept here to say that sharing them changed no choice."""
 
 from __future__ import annotations
 
@@ -16,8 +20,52 @@ from fleet.core.taste import (
     Weights,
     Welcome,
     choose_target,
+    draw,
+    draw_or_pass,
     seen,
 )
+
+
+def _oracle(
+    candidates: list[Candidate],
+    *,
+    me: str,
+    already: set[str],
+    recent_bot_engagements: dict[str, int],
+    cap_per_hour: int,
+    human_share: float,
+    rng: random.Random,
+    taste: Weights | None,
+    welcome: Welcome | None,
+    kind: str,
+    spared: Spared | None,
+) -> Candidate | None:
+    """The choice made post by post, nothing shared (``choose_target`` before PageTaste)."""
+    open_posts = [
+        c
+        for c in candidates
+        if c.author != me
+        and c.post_id not in already
+        and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
+        and (welcome is None or welcome.open(c, kind))
+        and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
+    ]
+    if not open_posts:
+        return None
+    liked_back = taste_module._liked_back
+    owed = liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
+    if owed is not None:
+        return owed
+    newcomers = [] if welcome is None else taste_module._newcomers(open_posts, welcome, kind)
+    open_posts = newcomers or open_posts
+    if taste is not None:
+        if welcome is not None:
+            open_posts = taste_module._welcomed(open_posts, welcome, kind)
+        if kind == "comment":
+            taste = replace(taste, tie=taste.comment_tie)
+        pick = draw_or_pass if kind == "like" and not newcomers else draw
+        return pick(open_posts, taste, rng, page=candidates)
+    return taste_module._people_first(open_posts, human_share, rng)
 
 
 def _page(rng: random.Random, size: int = 40) -> list[Candidate]:
@@ -79,7 +127,9 @@ def test_a_choice_on_the_page_taste_is_the_choice_without_it(kind: str, ranked: 
             "kind": kind,
             "spared": spared,
         }
-        without = choose_target(kept, rng=random.Random(seed), **args)  # type: ignore[arg-type]
+        without = _oracle(kept, rng=random.Random(seed), **args)  # type: ignore[arg-type]
+        made_here = choose_target(kept, rng=random.Random(seed), **args)  # type: ignore[arg-type]
+        assert (without and without.post_id) == (made_here and made_here.post_id), seed
         with_page = choose_target(
             on_page,
             rng=random.Random(seed),
