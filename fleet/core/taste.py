@@ -555,32 +555,6 @@ def choose_target(
     if page is None:
         page = PageTaste(candidates, kind=kind, taste=taste, welcome=welcome, spared=spared)
         candidates = page.candidates
-    return _chosen_on(
-        page,
-        candidates,
-        me,
-        already,
-        recent_bot_engagements,
-        cap_per_hour,
-        human_share,
-        rng,
-        taste,
-    )
-
-
-def _chosen_on(
-    page: PageTaste,
-    candidates: list[Candidate],
-    me: str,
-    already: set[str],
-    recent_bot_engagements: dict[str, int],
-    cap_per_hour: int,
-    human_share: float,
-    rng: random.Random,
-    taste: Weights | None,
-) -> Candidate | None:
-    """``choose_target`` with what the page's choices share made already (``page``):
-    the same steps, on the page's welcome, holdout, newcomers and fit."""
     kind = page.kind
     open_posts = [
         c
