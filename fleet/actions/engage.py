@@ -54,7 +54,7 @@ class LikeNeeds:
 
 @dataclass(frozen=True, slots=True)
 class BrowseNeeds:
-    """What a look at the feed needs (built from the kit by ``fleet.actions.handlers.for_browse``)."""
+    """What a look at the feed needs (built from the kit by ``actions.handlers.for_browse``)."""
 
     accounts: Accounts
     gallery: Gallery  # the feed

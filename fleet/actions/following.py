@@ -5,9 +5,9 @@ the fit of their posts to its interests) and its followers; people's say
 (``ConsentBook``, the action "follow"), the newcomer holdout (``HoldoutView``) and the
 ledger (whom it ever followed: never again) leave accounts out before the policy
 (``fleet.core.follows``) draws one; an account its session's plan proposed from the page
-it saw (``actions.planning.planned_follows_of``) is taken first. The account is kept on the activity as its target
-(``activities.keep_target``), so a retry or an approved draft follows the same one, after
-its person's say is read again.
+it saw (``actions.planning.planned_follows_of``) is taken first. The account is kept on
+the activity as its target (``activities.keep_target``), so a retry or an approved draft
+follows the same one, after its person's say is read again.
 """
 
 from __future__ import annotations
