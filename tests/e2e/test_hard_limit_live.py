@@ -105,7 +105,7 @@ def test_a_content_task_stuck_past_both_limits_replaces_its_worker_and_ends_once
     def swept() -> bool:
         expired = work.sweep(fleet)
         send_actions(orders.app, expired)
-        return any(k == key for _, k in expired)
+        return any(k.text == key for k in expired)
 
     wait_for(swept, LEASE + 30, "the lease sweeper to send the stuck comment again", every=0.5)
     assert orders.wait_all_terminal(60)[key] == "succeeded", orders.unsucceeded()
