@@ -33,7 +33,7 @@ $(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 # that start no worker processes on TEST_JOBS pytest-xdist workers (one per core, at most
 # 4: each holds its own databases and connections), then the end-to-end ones (slow: real
 # workers, beat and servers counted in real time) one at a time, as they must not slow
-# each other past their deadlines. Both run; either failing fails. About 10 min on two
+# each other past their deadlines. Both run; either failing fails. About 15 min on two
 # quiet cores (docs/testing.md).
 TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(4, os.cpu_count() or 1)))')
 test: install
