@@ -19,6 +19,7 @@ from fleet.settings import ImpactSettings
 from tests.cli.test_cli import run
 from tests.conftest import active_agents
 from tests.gallery.conftest import Admin
+from tests.service.test_audit import _finding
 
 LEASE = timedelta(minutes=5)
 
@@ -39,10 +40,6 @@ def _followed(fleet: Fleet, agent_id: int, handle: str, at: datetime) -> None:
     )
 
 
-def _follows(found: honesty.Audit) -> honesty.Finding:
-    return next(f for f in found.findings if f.name == "follows")
-
-
 def test_follows_toward_people_who_opted_out_or_blocked_are_counted(
     fleet: Fleet, gallery: HttpGallery, admin: Admin
 ) -> None:
@@ -60,7 +57,7 @@ def test_follows_toward_people_who_opted_out_or_blocked_are_counted(
     _followed(fleet, ids[0], out, out_at - timedelta(minutes=30))  # before they said no
     _followed(fleet, ids[1], fine, out_at + timedelta(hours=1))  # nobody said no
 
-    clean = _follows(honesty.audit(fleet))
+    clean = _finding(honesty.audit(fleet), "follows")
     assert clean.status == "ok", clean.summary
     assert clean.figures["toward_said_no"] == 0 and clean.figures["toward_held_out"] == 0
     assert clean.summary.startswith("0 follows toward people who opted out")
@@ -68,7 +65,7 @@ def test_follows_toward_people_who_opted_out_or_blocked_are_counted(
     _followed(fleet, ids[1], out, out_at + timedelta(minutes=11))
     _followed(fleet, ids[0], blocking, block_at + timedelta(hours=2))
     planted = honesty.audit(fleet)
-    found = _follows(planted)
+    found = _finding(planted, "follows")
     assert not planted.ok and found.status == "short"
     assert found.figures["later"] == 2
     assert f"@{second} toward @{out}" in found.summary
@@ -94,11 +91,11 @@ def test_follows_toward_held_out_newcomers_are_counted(
         ]
         impact.record_people(sim, posts)
         _followed(sim, agent_id, f"name{treated}", now + timedelta(minutes=1))
-        clean = _follows(honesty.audit(sim))
+        clean = _finding(honesty.audit(sim), "follows")
         assert clean.status == "ok" and clean.figures["toward_held_out"] == 0, clean.summary
 
         _followed(sim, agent_id, f"name{held}", now + timedelta(minutes=2))
-        found = _follows(honesty.audit(sim))
+        found = _finding(honesty.audit(sim), "follows")
         assert found.status == "short" and found.figures["toward_held_out"] == 1
         assert f"toward held-out @name{held}" in found.summary
         # The impact report counts it as a touch of the holdout too, by the handle.
