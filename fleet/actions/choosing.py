@@ -20,7 +20,8 @@ from fleet.activities import Claim
 from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
-from fleet.core.taste import Candidate, PageTaste, appeal, choose_target
+from fleet.core.target_choice import PageTaste, choose_target
+from fleet.core.taste import Candidate, appeal
 from fleet.errors import Deferred, PermanentError, Skip, TransientError, UnknownPersona
 from fleet.gallery.port import GalleryPost
 from fleet.infra.logs import get_logger
@@ -184,7 +185,7 @@ def chooser(
 def page_taste(
     choosing: Choosing, page: list[Candidate], kind: str, spared: Spared | None
 ) -> PageTaste:
-    """What choices of ``kind`` from ``page`` share (``fleet.core.taste.PageTaste``), by
+    """What choices of ``kind`` from ``page`` share (``fleet.core.target_choice.PageTaste``), by
     this process's taste and welcome, sparing whom ``spared`` spares."""
     return PageTaste(page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared)
 

@@ -20,7 +20,8 @@ from fleet.core.holdout import (
     held_now,
     newly_assigned,
 )
-from fleet.core.taste import Candidate, Weights, Welcome, choose_target
+from fleet.core.target_choice import choose_target
+from fleet.core.taste import Candidate, Weights, Welcome
 
 T = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from fleet.core.taste import Candidate, choose_target
+from fleet.core.target_choice import choose_target
+from fleet.core.taste import Candidate
 
 
 def _feed() -> list[Candidate]:

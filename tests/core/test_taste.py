@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fleet.core.target_choice import choose_target
 from fleet.core.taste import (
     Candidate,
     Weights,
     Welcome,
     appeal,
-    choose_target,
     draw,
     draw_or_pass,
     scores,

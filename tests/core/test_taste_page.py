@@ -11,15 +11,15 @@ from dataclasses import replace
 
 import pytest
 
+from fleet.core import target_choice as choice_module
 from fleet.core import taste as taste_module
 from fleet.core.holdout import Spared
+from fleet.core.target_choice import PageTaste, choose_target
 from fleet.core.taste import (
     Candidate,
     PageFit,
-    PageTaste,
     Weights,
     Welcome,
-    choose_target,
     draw,
     draw_or_pass,
     seen,
@@ -52,20 +52,20 @@ def _oracle(
     ]
     if not open_posts:
         return None
-    liked_back = taste_module._liked_back
+    liked_back = choice_module._liked_back
     owed = liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
     if owed is not None:
         return owed
-    newcomers = [] if welcome is None else taste_module._newcomers(open_posts, welcome, kind)
+    newcomers = [] if welcome is None else choice_module._newcomers(open_posts, welcome, kind)
     open_posts = newcomers or open_posts
     if taste is not None:
         if welcome is not None:
-            open_posts = taste_module._welcomed(open_posts, welcome, kind)
+            open_posts = choice_module._welcomed(open_posts, welcome, kind)
         if kind == "comment":
             taste = replace(taste, tie=taste.comment_tie)
         pick = draw_or_pass if kind == "like" and not newcomers else draw
         return pick(open_posts, taste, rng, page=candidates)
-    return taste_module._people_first(open_posts, human_share, rng)
+    return choice_module._people_first(open_posts, human_share, rng)
 
 
 def _page(rng: random.Random, size: int = 40) -> list[Candidate]:
