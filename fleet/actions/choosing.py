@@ -236,7 +236,7 @@ def first_choices(
         ties = choosing.interests.ties_of(
             list(agent_of.values()),
             choosing.now().timestamp(),
-            lambda agents: activities.admirers_of(choosing.sessions, agents),
+            partial(activities.admirers_of, choosing.sessions),
         )
     pages: dict[str | None, list[Candidate]] = {}
     # What the likes of a persona share of its page, made by the first of them.

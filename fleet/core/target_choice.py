@@ -27,9 +27,9 @@ class PageTaste:
 
     - ``open``: the posts of the page the fleet may engage with in this way (the welcome
       budget, the holdout), whoever chooses;
-    - ``waiting``: those of them a newcomer's welcome puts first (``_newcomers``);
+    - ``waiting``: those of them a newcomer's welcome puts first;
     - ``candidates``: the page, a person's post with what its welcome leaves for ``kind``
-      when taste ranks (``_welcomed``): what an agent's ties are set on;
+      when taste ranks: what an agent's ties are set on;
     - ``fit``: the page's ``PageFit``, and ``feeds``, its posts on each feed in order
       (for ``seen``), made when first asked.
     """
@@ -48,20 +48,40 @@ class PageTaste:
         self.page = page
         self.kind = kind
         self.spared = spared
-        self.open = frozenset(
-            c.post_id
-            for c in page
-            if (welcome is None or welcome.open(c, kind))
-            and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
-        )
-        shown = [c for c in page if c.post_id in self.open]
-        self.waiting = frozenset(
-            () if welcome is None else (c.post_id for c in _newcomers(shown, welcome, kind))
-        )
-        self.candidates = list(page)
-        if taste is not None and welcome is not None:
-            welcomed = {c.post_id: c for c in _welcomed(shown, welcome, kind)}
-            self.candidates = [welcomed.get(c.post_id, c) for c in page]
+        # One pass over the page makes all three: a made page is every choice's.
+        open_posts: set[str] = set()
+        waiting: set[str] = set()
+        self.candidates: list[Candidate] = []
+        for c in page:
+            if (welcome is None or welcome.open(c, kind)) and (
+                spared is None or c.author_is_agent or not spared.spares(c.author_id)
+            ):
+                open_posts.add(c.post_id)
+                if welcome is None:
+                    self.candidates.append(c)
+                    continue
+                # A newcomer's welcome puts first, for a comment, a person's post nobody
+                # has answered yet (a newcomer is never left without a word); for a like,
+                # a person's post nobody has liked yet that the agent's persona fits (the
+                # nearest personas to its subject: a newcomer waits for no hit).
+                if (
+                    welcome.awaits_first_like(c)
+                    if kind == "like"
+                    else kind == "comment" and welcome.awaits_greeting(c)
+                ):
+                    waiting.add(c.post_id)
+                if taste is not None and not c.author_is_agent:
+                    # A comment on a person's post is a welcome more than a matter of
+                    # taste: any agent may give it whole (its budget keeps it to a few); a
+                    # like goes by fit. (Only people's posts have a welcome.)
+                    c = replace(
+                        c,
+                        welcome_left=welcome.left(c, kind),
+                        kindred=c.kindred or kind == "comment",
+                    )
+            self.candidates.append(c)
+        self.open = frozenset(open_posts)
+        self.waiting = frozenset(waiting)
         self._fit: PageFit | None = None
         self._feeds: tuple[tuple[str, ...], ...] | None = None
 
@@ -170,28 +190,3 @@ def _people_first(open_posts: list[Candidate], human_share: float, rng: random.R
     bots = [c for c in open_posts if c.author_is_agent]
     pool = humans if humans and (not bots or rng.random() < human_share) else bots
     return rng.choice(pool)
-
-
-def _newcomers(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
-    """The posts of newcomers the ``welcome`` puts first for ``kind``: for a comment, a
-    person's post nobody has answered yet (a newcomer is never left without a word); for a
-    like, a person's post nobody has liked yet that the agent's persona fits (the nearest
-    personas to its subject: a newcomer waits for no hit). Empty: none waits."""
-    if kind == "comment":
-        return [c for c in open_posts if welcome.awaits_greeting(c)]
-    if kind == "like":
-        return [c for c in open_posts if welcome.awaits_first_like(c)]
-    return []
-
-
-def _welcomed(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
-    """People's posts with what their welcome leaves for ``kind``. A comment on a person's
-    post is a welcome more than a matter of taste: any agent may give it whole (its budget
-    keeps it to a few); a like goes by fit. (Only people's posts have a welcome: an
-    agent's is left as it is.)"""
-    return [
-        c
-        if c.author_is_agent
-        else replace(c, welcome_left=welcome.left(c, kind), kindred=c.kindred or kind == "comment")
-        for c in open_posts
-    ]
