@@ -254,12 +254,12 @@ class Interests:
     def _post_vectors(self, posts: Sequence[GalleryPost], *, embed: bool) -> dict[str, Vector]:
         """Vectors of these posts' texts now: kept in the process, else stored, else (with
         ``embed``) made and stored."""
-        digests = {p.id: _digest(p.title, p.description) for p in posts}
         now = self._clock()
         known: dict[str, Vector] = {}
         unread: dict[str, str] = {}
         with self._lock:
-            for post_id, digest in digests.items():
+            for post in posts:
+                post_id, digest = post.id, _digest(post.title, post.description)
                 kept = self._posts.get(post_id)
                 if kept is not None and kept[0] == digest:
                     known[post_id] = kept[1]

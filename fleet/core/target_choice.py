@@ -145,20 +145,30 @@ def choose_target(
         page = PageTaste(candidates, kind=kind, taste=taste, welcome=welcome, spared=spared)
         candidates = page.candidates
     kind = page.kind
-    open_posts = [
-        c
-        for c in candidates
-        if c.author != me
-        and c.post_id not in already
-        and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
-        and c.post_id in page.open
-    ]
+    # One pass over the candidates: the posts open to the agent, of them those by a person
+    # it answered (a person's tie), and those a newcomer's welcome puts first.
+    open_posts: list[Candidate] = []
+    owed: list[Candidate] = []
+    newcomers: list[Candidate] = []
+    for c in candidates:
+        if (
+            c.author == me
+            or c.post_id in already
+            or recent_bot_engagements.get(c.post_id, 0) >= cap_per_hour
+            or c.post_id not in page.open
+        ):
+            continue
+        open_posts.append(c)
+        if not c.author_is_agent and c.ties > 0:
+            owed.append(c)
+        if c.post_id in page.waiting:
+            newcomers.append(c)
     if not open_posts:
         return None
-    owed = _liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
-    if owed is not None:
-        return owed
-    newcomers = [c for c in open_posts if c.post_id in page.waiting] if page.waiting else []
+    if owed and taste is not None and kind == "like" and rng.random() < taste.courtesy:
+        # Liked back first at the ``courtesy`` of the time: they came to the agent, it
+        # returns the attention, whatever its taste.
+        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
     open_posts = newcomers or open_posts
     if taste is None:
         return _people_first(open_posts, human_share, rng)
@@ -169,18 +179,6 @@ def choose_target(
     # A like may pass the page over (``draw_or_pass``), but not a newcomer's post.
     pick = draw_or_pass if kind == "like" and not newcomers else draw
     return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)
-
-
-def _liked_back(
-    open_posts: list[Candidate], taste: Weights, rng: random.Random
-) -> Candidate | None:
-    """A person whose comment the agent answered (a person's tie), liked back first at
-    the ``courtesy`` of the time: they came to the agent, it returns the attention,
-    whatever its taste. None: no one this time."""
-    owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
-    if owed and rng.random() < taste.courtesy:
-        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
-    return None
 
 
 def _people_first(open_posts: list[Candidate], human_share: float, rng: random.Random) -> Candidate:

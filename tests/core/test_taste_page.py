@@ -52,7 +52,7 @@ def _oracle(
     ]
     if not open_posts:
         return None
-    liked_back = choice_module._liked_back
+    liked_back = _liked_back
     owed = liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
     if owed is not None:
         return owed
@@ -66,6 +66,16 @@ def _oracle(
         pick = draw_or_pass if kind == "like" and not newcomers else draw
         return pick(open_posts, taste, rng, page=candidates)
     return choice_module._people_first(open_posts, human_share, rng)
+
+
+def _liked_back(
+    open_posts: list[Candidate], taste: Weights, rng: random.Random
+) -> Candidate | None:
+    """A person the agent answered, liked back first at the ``courtesy`` of the time."""
+    owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
+    if owed and rng.random() < taste.courtesy:
+        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
+    return None
 
 
 def _newcomers(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
