@@ -17,7 +17,6 @@ from fleet import activities
 from fleet.actions.choice_needs import Choosing
 from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
-from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
 from fleet.core.target_choice import PageTaste, choose_target
@@ -143,13 +142,15 @@ def chooser(
     ties when its id is known, and the welcome budget of people's posts. ``page``: the
     feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
     has them already; ``friends``: posts off the page (``friends_posts``) it may choose too.
-    ``shared``: what the page's choices share (``page_taste`` of ``page``, with whom the
-    holdout spares now), when the caller keeps it for the page's other choices."""
+    ``shared``: what the page's choices share (the ``PageTaste`` of ``page``, with whom
+    the holdout spares now), when the caller keeps it for the page's other choices."""
     if page is None:
         page = page_candidates(choosing, feed, persona, kind=kind, friends=friends)
     if shared is None or shared.page is not page or shared.kind != kind:
         spared = None if choosing.holdout is None else choosing.holdout.spared()
-        shared = page_taste(choosing, page, kind, spared)
+        shared = PageTaste(
+            page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared
+        )
     candidates = shared.candidates
     interests = choosing.ranking()
     if ties is None and interests and agent_id is not None:
@@ -159,7 +160,10 @@ def chooser(
         candidates = [
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
-    candidates = consenting(choosing, candidates, me, kind)
+    if choosing.consent is not None:
+        # The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
+        # the one place target choice of a like, comment or welcome honours people's say.
+        candidates = list(choosing.consent.admit(candidates, me, kind, _person_of_post))
     on_page = shared
 
     def choose(done: set[str], recent: dict[str, int]) -> str | None:
@@ -180,24 +184,6 @@ def chooser(
         return None if chosen is None else chosen.post_id
 
     return choose
-
-
-def page_taste(
-    choosing: Choosing, page: list[Candidate], kind: str, spared: Spared | None
-) -> PageTaste:
-    """What choices of ``kind`` from ``page`` share (``fleet.core.target_choice.PageTaste``), by
-    this process's taste and welcome, sparing whom ``spared`` spares."""
-    return PageTaste(page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared)
-
-
-def consenting(
-    choosing: Choosing, candidates: list[Candidate], me: str, kind: str
-) -> list[Candidate]:
-    """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
-    the one place target choice of a like, comment or welcome honours people's say."""
-    if choosing.consent is None:
-        return candidates
-    return list(choosing.consent.admit(candidates, me, kind, _person_of_post))
 
 
 def _person_of_post(candidate: Candidate) -> str | None:
@@ -236,7 +222,7 @@ def first_choices(
         ties = choosing.interests.ties_of(
             list(agent_of.values()),
             choosing.now().timestamp(),
-            lambda agents: activities.admirers_of(choosing.sessions, agents),
+            partial(activities.admirers_of, choosing.sessions),
         )
     pages: dict[str | None, list[Candidate]] = {}
     # What the likes of a persona share of its page, made by the first of them.
@@ -254,7 +240,9 @@ def first_choices(
         spared = None if choosing.holdout is None else choosing.holdout.spared()
         kept = shared.get(persona)
         if kept is None or kept.spared is not spared:
-            kept = shared[persona] = page_taste(choosing, page, "like", spared)
+            kept = shared[persona] = PageTaste(
+                page, kind="like", taste=choosing.taste, welcome=choosing.welcome, spared=spared
+            )
         post_id = chooser(
             choosing,
             feed,

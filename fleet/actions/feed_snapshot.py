@@ -75,9 +75,12 @@ class FeedSnapshot:
         """The page if young, else a new one read as the agent that read the last (a
         batch's choices are made before its claim tells who its agents are); None
         without one, or when reading fails (the caller chooses later instead)."""
-        page = self.fresh()
-        if page is not None or self._reader is None:
+        with self._lock:
+            page, age = self._page, time.monotonic() - self._taken
+        if age < self._ttl:
             return page
+        if self._reader is None:
+            return None
         try:
             return self.page(choosing, self._reader)
         except Exception:  # the choice is an optimisation: never fail a batch over it

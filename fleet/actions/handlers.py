@@ -52,10 +52,6 @@ from fleet.gallery.port import Gallery
 OnSpent = Callable[[tuple[int, int, Usage]], None] | None
 
 
-def accounts(kit: ActionKit, gallery: Gallery | None = None) -> Accounts:
-    return Accounts(gallery or kit.gallery, kit.sessions)
-
-
 def ledger(kit: ActionKit) -> Ledger:
     return Ledger(kit.sessions, kit.now)
 
@@ -101,7 +97,7 @@ def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
 def for_post(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> PostNeeds:
     rules, gallery = kit.authorship.publishing, gallery or kit.gallery
     return PostNeeds(
-        accounts(kit, gallery),
+        Accounts(gallery, kit.sessions),
         writing(kit, spent),
         ledger(kit),
         gallery,
@@ -118,7 +114,7 @@ def for_comment(
 ) -> CommentNeeds:
     chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
     return CommentNeeds(
-        accounts(kit, gallery),
+        Accounts(gallery, kit.sessions),
         writing(kit, spent),
         ledger(kit),
         gallery,
@@ -136,7 +132,7 @@ def _owes(kit: ActionKit, claim: Claim, comment_id: str) -> bool:
 def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> ReplyNeeds:
     gallery = gallery or kit.gallery
     return ReplyNeeds(
-        accounts(kit, gallery),
+        Accounts(gallery, kit.sessions),
         writing(kit, spent),
         ledger(kit),
         gallery,
@@ -156,7 +152,7 @@ def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = N
 def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> LikeNeeds:
     gallery = gallery or kit.gallery
     return LikeNeeds(
-        accounts(kit, gallery),
+        Accounts(gallery, kit.sessions),
         gallery,
         kit.authorship.publishing.review.kinds,
         choose_post=partial(choose_post, choosing(kit, gallery)),
@@ -171,7 +167,9 @@ def for_follow(
 ) -> following.FollowNeeds:
     gallery = gallery or kit.gallery
     review = kit.authorship.publishing.review.kinds
-    return following.FollowNeeds(accounts(kit, gallery), gallery, review, choosing(kit, gallery))
+    return following.FollowNeeds(
+        Accounts(gallery, kit.sessions), gallery, review, choosing(kit, gallery)
+    )
 
 
 def for_browse(
@@ -179,7 +177,7 @@ def for_browse(
 ) -> BrowseNeeds:
     chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
     return BrowseNeeds(
-        accounts(kit, gallery),
+        Accounts(gallery, kit.sessions),
         gallery,
         kit.settings.feed_page_size,
         kit.personas,
@@ -201,18 +199,11 @@ Needs = TypeVar("Needs")
 class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.perform``)."""
 
+    # What the kind needs, narrowed from the kit, the delivery's collector of what its LLM
+    # calls billed and the gallery it calls (None: the kit's).
     narrow: Callable[[ActionKit, OnSpent, Gallery | None], Needs]
+    # The action carried out with its needs: (needs, claim, last attempt) -> its effect.
     handle: Callable[[Needs, Claim, bool], Effect]
-
-    def __call__(
-        self,
-        kit: ActionKit,
-        claim: Claim,
-        last_attempt: bool,
-        spent: OnSpent,
-        gallery: Gallery | None = None,
-    ) -> Effect:
-        return self.handle(self.narrow(kit, spent, gallery), claim, last_attempt)
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).

@@ -134,16 +134,18 @@ class Interests:
         """``ties`` of many agents (a batch's likes): those not read in the last
         ``TIES_SECONDS`` read in one call of ``read``."""
         found: dict[int, dict[str, int]] = {}
+        stale: dict[int, None] = {}  # in order, once each
         with self._lock:
             for agent_id in agent_ids:
                 known = self._ties.get(agent_id)
                 if known is not None and now - known[0] < TIES_SECONDS:
                     found[agent_id] = known[1]
-        stale = [agent_id for agent_id in dict.fromkeys(agent_ids) if agent_id not in found]
+                else:
+                    stale[agent_id] = None
         if not stale:
             return found
         try:
-            fresh = dict(read(stale))
+            fresh = dict(read(list(stale)))
         except Exception as error:  # ties are a nicety: rank without them
             log.warning("taste ranks without ties", agents=len(stale), reason=str(error)[:200])
             fresh = {}
@@ -252,12 +254,12 @@ class Interests:
     def _post_vectors(self, posts: Sequence[GalleryPost], *, embed: bool) -> dict[str, Vector]:
         """Vectors of these posts' texts now: kept in the process, else stored, else (with
         ``embed``) made and stored."""
-        digests = {p.id: _digest(p.title, p.description) for p in posts}
         now = self._clock()
         known: dict[str, Vector] = {}
         unread: dict[str, str] = {}
         with self._lock:
-            for post_id, digest in digests.items():
+            for post in posts:
+                post_id, digest = post.id, _digest(post.title, post.description)
                 kept = self._posts.get(post_id)
                 if kept is not None and kept[0] == digest:
                     known[post_id] = kept[1]

@@ -161,27 +161,27 @@ def end(
     ones this delivery ended: each key's outcome."""
     if not endings:  # every action of the delivery failed, was drafted or not claimed
         return {}
-    usages = {activity_id: usage_record(usage) for activity_id, _, usage in spent}
-    written = [
-        (claim, replace(outcome, usage=usages[claim.id]) if claim.id in usages else outcome)
-        for claim, outcome in endings
-    ]
+    usages: dict[int, dict[str, str | int | float]] = {}
+    for activity_id, _, usage in spent:
+        usages[activity_id] = usage_record(usage)
+    written: list[CarriedOut] = []
+    for claim, outcome in endings:
+        written.append(replace(outcome, usage=usages[claim.id]) if claim.id in usages else outcome)
     now = kit.now()
-    ended = activities.finish_many(kit.sessions, [o for _, o in written], now=now)
-    fire_ended(
-        kit,
-        [
-            Ending(subject(claim), outcome.status, outcome.detail or {}, claim, outcome)
-            for claim, outcome in written
-            if claim.id in ended
-        ],
-        spent,
-        now,
-    )
-    return {
-        claim.key: outcome if claim.id in ended else AlreadyFinished(claim.id, outcome.detail)
-        for claim, outcome in written
-    }
+    ended = activities.finish_many(kit.sessions, written, now=now)
+    # Each key's outcome; the event carries those this delivery ended.
+    done: dict[ActionKey[Action], Succeeded | Skipped | AlreadyFinished] = {}
+    endings_fired: list[Ending] = []
+    for (claim, _), outcome in zip(endings, written, strict=True):
+        if claim.id in ended:
+            done[claim.key] = outcome
+            endings_fired.append(
+                Ending(subject(claim), outcome.status, outcome.detail or {}, claim, outcome)
+            )
+        else:
+            done[claim.key] = AlreadyFinished(claim.id, outcome.detail)
+    fire_ended(kit, endings_fired, spent, now)
+    return done
 
 
 def keep_failed_spending(kit: ActionKit, spent: Sequence[Spent]) -> None:
@@ -242,7 +242,8 @@ def carry_out(
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[claim.action]
-        result, engagement = handler(kit, claim, last_attempt, spent, gallery)
+        needs = handler.narrow(kit, spent, gallery)
+        result, engagement = handler.handle(needs, claim, last_attempt)
     except Skip as skip:
         return Skipped(claim.id, str(skip))
     return Succeeded(claim.id, result, engagement)
@@ -413,6 +414,7 @@ def _perform(
     )
     done: dict[ActionKey[Action], Outcome] = dict(claimed.unclaimed)
     endings: list[tuple[Claim, CarriedOut]] = []
+    ending_ids: set[int] = set()
     failed: list[tuple[Claim, BaseException]] = []
     # The batch's gallery calls admitted by the shared limits at once (one round trip to
     # Redis for all of them, when the gallery is behind limits that can do that).
@@ -424,15 +426,22 @@ def _perform(
         running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
         for claim, result in running:
             try:
-                endings.append((claim, result()))
+                carried = result()
             except UnderReview:  # a like under review (FLEET_REVIEW__KINDS): its draft
                 done[claim.key] = drafted(kit, claim)
             except (Exception, TimeLimitExceeded) as error:  # the limit: this one's failure
                 failed.append((claim, error))
-    ending_ids = {claim.id for claim, _ in endings}
-    # Of an action that failed after all: charged, and kept on its activity.
-    keep_failed_spending(kit, [s for s in spent if s[0] not in ending_ids])
-    done |= end(kit, endings, [s for s in spent if s[0] in ending_ids])
+            else:
+                endings.append((claim, carried))
+                ending_ids.add(claim.id)
+    # What the ending actions billed is recorded with their end; that of an action that
+    # failed after all, charged and kept on its activity.
+    ending_spent: list[Spent] = []
+    failed_spent: list[Spent] = []
+    for billed in spent:
+        (ending_spent if billed[0] in ending_ids else failed_spent).append(billed)
+    keep_failed_spending(kit, failed_spent)
+    done |= end(kit, endings, ending_spent)
     for claim, raised in failed:
         done[claim.key] = settle(claim.key, raised)
     return done

@@ -315,14 +315,24 @@ class Recall:
     def remember(self, ended: Sequence[tuple[Claim, CarriedOut]], *, now: datetime) -> int:
         """Keep what these succeeded actions did in their agents' memories (an activity
         remembered already is left as it is); how many memories were new."""
-        entries = [
-            entry
-            for claim, outcome in ended
-            if isinstance(outcome, Succeeded)
-            for entry in [self._entry(claim, outcome.result or {}, now)]
-            if entry is not None
-        ]
-        self._share_posts(ended, now=now)
+        entries: list[agents.Remembered] = []
+        published: list[dict[str, Any]] = []  # the posts' results, their vectors to share
+        for claim, outcome in ended:
+            if not isinstance(outcome, Succeeded):
+                continue
+            entry = self._entry(claim, outcome.result or {}, now)
+            if entry is not None:
+                entries.append(entry)
+            result = outcome.result
+            if (
+                Action(claim.action) is Action.POST
+                and result
+                and result.get("post_id")
+                and result.get("title")
+            ):
+                published.append(result)
+        if published:  # a like's end asks no embedder anything
+            self._share_posts(published, now=now)
         return agents.remember(
             self.sessions,
             entries,
@@ -331,19 +341,10 @@ class Recall:
             half_life_days=self.settings.half_life_days,
         )
 
-    def _share_posts(self, ended: Sequence[tuple[Claim, CarriedOut]], *, now: datetime) -> None:
-        """The vectors of the posts these actions published, stored for every reader of
-        the feeds (``agents.post_vectors``): the writer embedded them already."""
-        posts = [
-            outcome.result
-            for claim, outcome in ended
-            if isinstance(outcome, Succeeded)
-            and Action(claim.action) is Action.POST
-            and outcome.result
-            and outcome.result.get("post_id")
-            and outcome.result.get("title")
-        ]
-        model = self.model if posts else None  # a like's end asks no embedder anything
+    def _share_posts(self, posts: Sequence[dict[str, Any]], *, now: datetime) -> None:
+        """The vectors of these published posts (their results), stored for every reader
+        of the feeds (``agents.post_vectors``): the writer embedded them already."""
+        model = self.model
         if model is None:
             return
         shared = []

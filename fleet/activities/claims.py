@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -389,8 +390,14 @@ def claim_many(
                 choosing = False
         if not choosing:
             rows = [(*row, False) for row in connection.execute(_CLAIM_MANY, params).all()]
-        claims = [_claim_of(by_text, row) for row in rows]
-        claimed = {c.key for c in claims}
+        # Each row: (key, the activity's columns, the agent's, whether a choice came); its
+        # key the batch's value that the ledger's text names.
+        width = len(_CLAIMED)
+        claims = [
+            claim_of(by_text[row[0]], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
+            for row in rows
+        ]
+        claimed = set(map(attrgetter("key"), claims))
         missing = [key for key in keys if key not in claimed]
         unclaimed: dict[ActionKey[Action], Unclaimed] = {}
         if missing:
@@ -407,13 +414,6 @@ def claim_many(
                     else AlreadyFinished()
                 )
     return Claimed(claims, unclaimed)
-
-
-def _claim_of(keys: dict[str, ActionKey[Action]], row: Sequence[Any]) -> Claim:
-    """A claim from (key, the activity's columns, the agent's, whether a choice came),
-    its key the batch's value that the ledger's text names."""
-    width = len(_CLAIMED)
-    return claim_of(keys[row[0]], row[1 : 1 + width], row[1 + width : -1], chose=bool(row[-1]))
 
 
 def _one_by_one(

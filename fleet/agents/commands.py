@@ -412,22 +412,25 @@ def remember(
     it is) and forget each agent's least relevant beyond ``keep``; how many were new."""
     if not entries:
         return 0
-    rows = [
-        {
-            "agent_id": entry.agent_id,
-            "activity_id": entry.activity_id,
-            "kind": entry.memory.kind.value,
-            "text": entry.memory.text,
-            "other": entry.memory.other,
-            "about": entry.memory.about,
-            "post_id": entry.post_id,
-            "vector": None if entry.memory.vector is None else to_bytes(entry.memory.vector),
-            "model": entry.model if entry.memory.vector is not None else None,
-            "created_at": entry.memory.at,
-        }
-        for entry in entries
-    ]
-    touched = sorted({entry.agent_id for entry in entries})
+    rows: list[dict[str, Any]] = []
+    touched: set[int] = set()  # the agents the rows are of
+    for entry in entries:
+        memory = entry.memory
+        rows.append(
+            {
+                "agent_id": entry.agent_id,
+                "activity_id": entry.activity_id,
+                "kind": memory.kind.value,
+                "text": memory.text,
+                "other": memory.other,
+                "about": memory.about,
+                "post_id": entry.post_id,
+                "vector": None if memory.vector is None else to_bytes(memory.vector),
+                "model": entry.model if memory.vector is not None else None,
+                "created_at": memory.at,
+            }
+        )
+        touched.add(entry.agent_id)
     # Two statements for a whole batch (the engage path's likes): one insert of many rows,
     # one count of the agents it touched; forgetting only for an agent over its bound.
     # The rows go as parameter sets (SQLAlchemy's "insertmanyvalues" sends them as one
@@ -437,7 +440,7 @@ def remember(
         inserted = session.execute(
             insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.id), rows
         ).all()
-        counts = session.execute(_COUNTS, {"agents": touched}).all()
+        counts = session.execute(_COUNTS, {"agents": sorted(touched)}).all()
         for agent_id, count in counts:
             if count > keep:
                 _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)

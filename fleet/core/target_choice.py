@@ -27,9 +27,9 @@ class PageTaste:
 
     - ``open``: the posts of the page the fleet may engage with in this way (the welcome
       budget, the holdout), whoever chooses;
-    - ``waiting``: those of them a newcomer's welcome puts first (``_newcomers``);
+    - ``waiting``: those of them a newcomer's welcome puts first;
     - ``candidates``: the page, a person's post with what its welcome leaves for ``kind``
-      when taste ranks (``_welcomed``): what an agent's ties are set on;
+      when taste ranks: what an agent's ties are set on;
     - ``fit``: the page's ``PageFit``, and ``feeds``, its posts on each feed in order
       (for ``seen``), made when first asked.
     """
@@ -48,20 +48,40 @@ class PageTaste:
         self.page = page
         self.kind = kind
         self.spared = spared
-        self.open = frozenset(
-            c.post_id
-            for c in page
-            if (welcome is None or welcome.open(c, kind))
-            and (spared is None or c.author_is_agent or not spared.spares(c.author_id))
-        )
-        shown = [c for c in page if c.post_id in self.open]
-        self.waiting = frozenset(
-            () if welcome is None else (c.post_id for c in _newcomers(shown, welcome, kind))
-        )
-        self.candidates = list(page)
-        if taste is not None and welcome is not None:
-            welcomed = {c.post_id: c for c in _welcomed(shown, welcome, kind)}
-            self.candidates = [welcomed.get(c.post_id, c) for c in page]
+        # One pass over the page makes all three: a made page is every choice's.
+        open_posts: set[str] = set()
+        waiting: set[str] = set()
+        self.candidates: list[Candidate] = []
+        for c in page:
+            if (welcome is None or welcome.open(c, kind)) and (
+                spared is None or c.author_is_agent or not spared.spares(c.author_id)
+            ):
+                open_posts.add(c.post_id)
+                if welcome is None:
+                    self.candidates.append(c)
+                    continue
+                # A newcomer's welcome puts first, for a comment, a person's post nobody
+                # has answered yet (a newcomer is never left without a word); for a like,
+                # a person's post nobody has liked yet that the agent's persona fits (the
+                # nearest personas to its subject: a newcomer waits for no hit).
+                if (
+                    welcome.awaits_first_like(c)
+                    if kind == "like"
+                    else kind == "comment" and welcome.awaits_greeting(c)
+                ):
+                    waiting.add(c.post_id)
+                if taste is not None and not c.author_is_agent:
+                    # A comment on a person's post is a welcome more than a matter of
+                    # taste: any agent may give it whole (its budget keeps it to a few); a
+                    # like goes by fit. (Only people's posts have a welcome.)
+                    c = replace(
+                        c,
+                        welcome_left=welcome.left(c, kind),
+                        kindred=c.kindred or kind == "comment",
+                    )
+            self.candidates.append(c)
+        self.open = frozenset(open_posts)
+        self.waiting = frozenset(waiting)
         self._fit: PageFit | None = None
         self._feeds: tuple[tuple[str, ...], ...] | None = None
 
@@ -125,20 +145,30 @@ def choose_target(
         page = PageTaste(candidates, kind=kind, taste=taste, welcome=welcome, spared=spared)
         candidates = page.candidates
     kind = page.kind
-    open_posts = [
-        c
-        for c in candidates
-        if c.author != me
-        and c.post_id not in already
-        and recent_bot_engagements.get(c.post_id, 0) < cap_per_hour
-        and c.post_id in page.open
-    ]
+    # One pass over the candidates: the posts open to the agent, of them those by a person
+    # it answered (a person's tie), and those a newcomer's welcome puts first.
+    open_posts: list[Candidate] = []
+    owed: list[Candidate] = []
+    newcomers: list[Candidate] = []
+    for c in candidates:
+        if (
+            c.author == me
+            or c.post_id in already
+            or recent_bot_engagements.get(c.post_id, 0) >= cap_per_hour
+            or c.post_id not in page.open
+        ):
+            continue
+        open_posts.append(c)
+        if not c.author_is_agent and c.ties > 0:
+            owed.append(c)
+        if c.post_id in page.waiting:
+            newcomers.append(c)
     if not open_posts:
         return None
-    owed = _liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
-    if owed is not None:
-        return owed
-    newcomers = [c for c in open_posts if c.post_id in page.waiting] if page.waiting else []
+    if owed and taste is not None and kind == "like" and rng.random() < taste.courtesy:
+        # Liked back first at the ``courtesy`` of the time: they came to the agent, it
+        # returns the attention, whatever its taste.
+        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
     open_posts = newcomers or open_posts
     if taste is None:
         return _people_first(open_posts, human_share, rng)
@@ -151,18 +181,6 @@ def choose_target(
     return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)
 
 
-def _liked_back(
-    open_posts: list[Candidate], taste: Weights, rng: random.Random
-) -> Candidate | None:
-    """A person whose comment the agent answered (a person's tie), liked back first at
-    the ``courtesy`` of the time: they came to the agent, it returns the attention,
-    whatever its taste. None: no one this time."""
-    owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
-    if owed and rng.random() < taste.courtesy:
-        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
-    return None
-
-
 def _people_first(open_posts: list[Candidate], human_share: float, rng: random.Random) -> Candidate:
     """Without taste: a person's post with probability ``human_share`` (when there is
     one), else an agent's, uniformly."""
@@ -170,28 +188,3 @@ def _people_first(open_posts: list[Candidate], human_share: float, rng: random.R
     bots = [c for c in open_posts if c.author_is_agent]
     pool = humans if humans and (not bots or rng.random() < human_share) else bots
     return rng.choice(pool)
-
-
-def _newcomers(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
-    """The posts of newcomers the ``welcome`` puts first for ``kind``: for a comment, a
-    person's post nobody has answered yet (a newcomer is never left without a word); for a
-    like, a person's post nobody has liked yet that the agent's persona fits (the nearest
-    personas to its subject: a newcomer waits for no hit). Empty: none waits."""
-    if kind == "comment":
-        return [c for c in open_posts if welcome.awaits_greeting(c)]
-    if kind == "like":
-        return [c for c in open_posts if welcome.awaits_first_like(c)]
-    return []
-
-
-def _welcomed(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
-    """People's posts with what their welcome leaves for ``kind``. A comment on a person's
-    post is a welcome more than a matter of taste: any agent may give it whole (its budget
-    keeps it to a few); a like goes by fit. (Only people's posts have a welcome: an
-    agent's is left as it is.)"""
-    return [
-        c
-        if c.author_is_agent
-        else replace(c, welcome_left=welcome.left(c, kind), kindred=c.kindred or kind == "comment")
-        for c in open_posts
-    ]

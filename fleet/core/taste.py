@@ -48,6 +48,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -335,7 +336,7 @@ def seen(
     # feed: the ``ceil(depth)`` first of each feed (ties by order).
     above = math.ceil(depth)
     if feeds is not None:
-        ids = {c.post_id for c in candidates}
+        ids = set(map(attrgetter("post_id"), candidates))
         shown: set[str] = set()
         for feed_ids in feeds():
             shown.update([post_id for post_id in feed_ids if post_id in ids][:above])

@@ -508,7 +508,7 @@ class HttpGallery(FollowCalls):
         if not isinstance(data.get("liked"), bool):
             raise TransientError(f"gallery like of {post_id}: the answer does not say liked")
         if data["liked"]:
-            count = _read(f"like of {post_id}", lambda: _count(data.get("likeCount", 0)))
+            count = _read(f"like of {post_id}", functools.partial(_count, data.get("likeCount", 0)))
             return Liked(post_id=post_id, like_count=count, toggled=True)
         # The toggle unliked it: it was liked already. Like it again, under a key of its own
         # (the first key's answer, "unliked", may be remembered by the gallery).
@@ -516,7 +516,7 @@ class HttpGallery(FollowCalls):
         again = self._call("POST", path, agent=agent, key=f"{idempotency_key}:again")
         if again.get("liked") is not True:
             raise TransientError(f"gallery like of {post_id} by {agent} did not stick")
-        count = _read(f"like of {post_id}", lambda: _count(again.get("likeCount", 0)))
+        count = _read(f"like of {post_id}", functools.partial(_count, again.get("likeCount", 0)))
         return Liked(post_id=post_id, like_count=count, toggled=False)
 
     def comment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TypeVar
 
 from fleet.errors import Deferred, TransientError
@@ -70,17 +71,18 @@ class LimitedGallery:
 
     def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
         return self._call(
-            lambda: self._inner.provision_user(handle=handle, name=name, persona=persona)
+            partial(self._inner.provision_user, handle=handle, name=name, persona=persona)
         )
 
     def delete_user(self, user_id: str) -> bool:
-        return self._call(lambda: self._inner.delete_user(user_id))
+        return self._call(partial(self._inner.delete_user, user_id))
 
     def generate_image(
         self, *, agent: str, prompt: str, style: str, persona: str, idempotency_key: str
     ) -> str:
         return self._call(
-            lambda: self._inner.generate_image(
+            partial(
+                self._inner.generate_image,
                 agent=agent,
                 prompt=prompt,
                 style=style,
@@ -93,7 +95,8 @@ class LimitedGallery:
         self, *, agent: str, image_url: str, title: str, description: str, idempotency_key: str
     ) -> GalleryPost:
         return self._call(
-            lambda: self._inner.create_post(
+            partial(
+                self._inner.create_post,
                 agent=agent,
                 image_url=image_url,
                 title=title,
@@ -106,15 +109,15 @@ class LimitedGallery:
         self, *, agent: str, limit: int = 20, offset: int = 0, sort: Sort = "recent"
     ) -> list[GalleryPost]:
         return self._call(
-            lambda: self._inner.feed(agent=agent, limit=limit, offset=offset, sort=sort)
+            partial(self._inner.feed, agent=agent, limit=limit, offset=offset, sort=sort)
         )
 
     def get_post(self, *, agent: str, post_id: str) -> GalleryPost:
-        return self._call(lambda: self._inner.get_post(agent=agent, post_id=post_id))
+        return self._call(partial(self._inner.get_post, agent=agent, post_id=post_id))
 
     def like(self, *, agent: str, post_id: str, idempotency_key: str) -> Liked:
         return self._call(
-            lambda: self._inner.like(agent=agent, post_id=post_id, idempotency_key=idempotency_key)
+            partial(self._inner.like, agent=agent, post_id=post_id, idempotency_key=idempotency_key)
         )
 
     def comment(
@@ -127,7 +130,8 @@ class LimitedGallery:
         parent_id: str | None = None,
     ) -> GalleryComment:
         return self._call(
-            lambda: self._inner.comment(
+            partial(
+                self._inner.comment,
                 agent=agent,
                 post_id=post_id,
                 content=content,
@@ -140,37 +144,41 @@ class LimitedGallery:
         self, *, agent: str, post_id: str, limit: int = 50, offset: int = 0
     ) -> list[GalleryComment]:
         return self._call(
-            lambda: self._inner.comments(agent=agent, post_id=post_id, limit=limit, offset=offset)
+            partial(self._inner.comments, agent=agent, post_id=post_id, limit=limit, offset=offset)
         )
 
     def follow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
         return self._call(
-            lambda: self._inner.follow(agent=agent, handle=handle, idempotency_key=idempotency_key)
+            partial(self._inner.follow, agent=agent, handle=handle, idempotency_key=idempotency_key)
         )
 
     def unfollow(self, *, agent: str, handle: str, idempotency_key: str) -> Followed:
         return self._call(
-            lambda: self._inner.unfollow(
-                agent=agent, handle=handle, idempotency_key=idempotency_key
+            partial(
+                self._inner.unfollow, agent=agent, handle=handle, idempotency_key=idempotency_key
             )
         )
 
     def followers(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
-        return self._call(lambda: self._inner.followers(agent=agent, handle=handle, limit=limit))
+        return self._call(partial(self._inner.followers, agent=agent, handle=handle, limit=limit))
 
     def following(self, *, agent: str, handle: str, limit: int = 100) -> list[GalleryUser]:
-        return self._call(lambda: self._inner.following(agent=agent, handle=handle, limit=limit))
+        return self._call(partial(self._inner.following, agent=agent, handle=handle, limit=limit))
 
     def home_feed(self, *, agent: str, limit: int = 20) -> list[GalleryPost]:
-        return self._call(lambda: self._inner.home_feed(agent=agent, limit=limit))
+        return self._call(partial(self._inner.home_feed, agent=agent, limit=limit))
 
     def reactions(self) -> tuple[str, ...]:
         return self._call(self._inner.reactions)
 
     def react(self, *, agent: str, post_id: str, reaction: str, idempotency_key: str) -> Reacted:
         return self._call(
-            lambda: self._inner.react(
-                agent=agent, post_id=post_id, reaction=reaction, idempotency_key=idempotency_key
+            partial(
+                self._inner.react,
+                agent=agent,
+                post_id=post_id,
+                reaction=reaction,
+                idempotency_key=idempotency_key,
             )
         )
 

@@ -162,7 +162,15 @@ class _Answer:
             self.version = int(matched[1])
             self.status = int(matched[2])
             self.reason = (matched[3] or b"").decode("latin-1")
-            self.headers = [self._field(line) for line in lines[1:]]
+            self.headers = []
+            for line in lines[1:]:
+                name, colon, value = line.partition(b":")
+                if not colon or _FIELD_NAME.fullmatch(name) is None:
+                    raise _Broken(f"not a header line: {line[:40]!r}")
+                value = value.strip(b" \t")
+                if _CONTROL.search(value) is not None:
+                    raise _Broken(f"a control character in header {name[:40]!r}")
+                self.headers.append((name, value))
             if self.status >= 200:
                 break
             if self.status == 101:
@@ -195,16 +203,6 @@ class _Answer:
                 raise _Broken(f"{said}: the server closed the connection")
             self._buffer += read
 
-    @staticmethod
-    def _field(line: bytes) -> tuple[bytes, bytes]:
-        name, colon, value = line.partition(b":")
-        if not colon or _FIELD_NAME.fullmatch(name) is None:
-            raise _Broken(f"not a header line: {line[:40]!r}")
-        value = value.strip(b" \t")
-        if _CONTROL.search(value) is not None:
-            raise _Broken(f"a control character in header {name[:40]!r}")
-        return name, value
-
     def header(self, name: bytes) -> str | None:
         """The values of header ``name`` (lower case), comma-joined; None when absent."""
         values = self._by_name.get(name)
@@ -224,7 +222,7 @@ class _Answer:
         if length is None:
             self.will_close = True
             return self._until_closed()
-        values = {v.strip() for v in length.split(",")}
+        values = set(map(str.strip, length.split(",")))
         if len(values) != 1 or not (size := values.pop()).isdigit() or len(size) > 20:
             raise _Broken(f"a Content-Length that is not one: {length[:40]!r}")
         return self._sized(int(size))
@@ -385,7 +383,7 @@ class Wire:
     ) -> Answer:
         """One call: ``target`` is the path and query; the answer read whole."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
-        lines += [f"{name}: {value}" for name, value in headers]
+        lines += map(": ".join, headers)
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")
         try:

@@ -140,17 +140,10 @@ class TokenBucket:
         self._settle: Any = client.register_script(_SETTLE)
         self._load: Any = client.register_script(_LOAD)
 
-    def wanted(self, tokens: float) -> list[float]:
+    def wanted(self, tokens: float, *, refusal_counts: float = 1.0) -> list[float]:
         """The script arguments for taking ``tokens`` from this bucket, a refusal counted
-        in the bucket's load."""
-        return self._arguments(tokens, refusal_counts=1.0)
-
-    def wanted_in_advance(self, tokens: float) -> list[float]:
-        """As ``wanted``, for a batch's advance, whose calls then ask one by one: a refusal
-        does not count in the bucket's load."""
-        return self._arguments(tokens, refusal_counts=0.0)
-
-    def _arguments(self, tokens: float, *, refusal_counts: float) -> list[float]:
+        ``refusal_counts`` times in the bucket's load (0.0 for a batch's advance, whose
+        calls then ask one by one)."""
         if tokens > self.burst:
             raise ValueError(f"cannot take {tokens} tokens from a bucket of {self.burst}")
         return [self.rate, self.burst, tokens, self.window, refusal_counts]
@@ -207,19 +200,21 @@ class CircuitBreaker:
         Raises CircuitOpen while the circuit is open, or RateLimited when one of the
         buckets lacks what the call takes from it (then nothing is taken from any).
         """
-        args = [value for bucket, tokens in takes for value in bucket.wanted(tokens)]
-        return self._admitted(takes, args, what)
+        return self._admitted(takes, 1.0, what)
 
     def admit_in_advance(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
         """As ``admit``, for a batch's calls taken in advance: a refusal does not count in
         the buckets' load (its calls then ask one by one)."""
-        args = [value for bucket, tokens in takes for value in bucket.wanted_in_advance(tokens)]
-        return self._admitted(takes, args, what)
+        return self._admitted(takes, 0.0, what)
 
     def _admitted(
-        self, takes: tuple[tuple[TokenBucket, float], ...], args: list[float], what: str
+        self, takes: tuple[tuple[TokenBucket, float], ...], refusal_counts: float, what: str
     ) -> int:
-        keys = [self._open, self._failures, *(bucket.key for bucket, _ in takes)]
+        keys = [self._open, self._failures]
+        args: list[float] = []
+        for bucket, tokens in takes:
+            keys.append(bucket.key)
+            args += bucket.wanted(tokens, refusal_counts=refusal_counts)
         left, wait, failures = self._script(keys=keys, args=args)
         if int(left) > 0:
             until = datetime.now(UTC) + timedelta(milliseconds=int(left))
@@ -228,7 +223,7 @@ class CircuitBreaker:
             )
         if float(wait) > 0:
             until = datetime.now(UTC) + timedelta(seconds=float(wait))
-            empty = ", ".join(bucket.key for bucket, _ in takes)
+            empty = ", ".join(keys[2:])
             raise RateLimited(f"{what}: {empty} cannot give what the call takes", until)
         return int(failures)
 

@@ -365,24 +365,23 @@ class ActionTask(Task[Any, Any]):
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
             try:
-                return self._act(parsed)
+                outcome = work.act(
+                    current_fleet(self.app), parsed, self.name, deferrals=self.request.retries
+                )
+                match outcome:
+                    case work.Retry(countdown=countdown, reason=reason):
+                        log.info("retrying", countdown=round(countdown, 2), reason=reason)
+                        raise self.retry(countdown=countdown, max_retries=None) from None
+                    case work.Dead(dead_letter_id=letter, reason=reason):
+                        log.warning("dead letter", dead_letter=letter, reason=reason)
+                        self.app.send_task("fleet.dead_letter", args=(letter,), queue="dead_letter")
+                    case work.Skipped(reason=reason):
+                        log.info("done", outcome=outcome.status, reason=reason)
+                    case _:
+                        log.info("done", outcome=outcome.status)
+                return outcome.status
             except TimeLimitExceeded:
                 return _late_limit()
-
-    def _act(self, key: ActionKey[Action] | str) -> str:
-        outcome = work.act(current_fleet(self.app), key, self.name, deferrals=self.request.retries)
-        match outcome:
-            case work.Retry(countdown=countdown, reason=reason):
-                log.info("retrying", countdown=round(countdown, 2), reason=reason)
-                raise self.retry(countdown=countdown, max_retries=None) from None
-            case work.Dead(dead_letter_id=letter, reason=reason):
-                log.warning("dead letter", dead_letter=letter, reason=reason)
-                self.app.send_task("fleet.dead_letter", args=(letter,), queue="dead_letter")
-            case work.Skipped(reason=reason):
-                log.info("done", outcome=outcome.status, reason=reason)
-            case _:
-                log.info("done", outcome=outcome.status)
-        return outcome.status
 
 
 class CoalescedActionTask(ActionTask):
@@ -460,19 +459,17 @@ def _act_batch(
     status, by the key as the message held it."""
     retries = retries or {}
     parsed: dict[ActionKey[Action], str] = {}  # each key, parsed once: its message's text
+    deferrals: dict[ActionKey[Action], int] = {}
     statuses: dict[str, str] = {}
     for text in keys:
         found = parsed_key(text)
         if isinstance(found, ActionKey):
             parsed[found] = text
+            deferrals[found] = retries.get(text, 0)
         else:  # no activity can have it: nothing to do, as the single task would say
             log.warning("not an action key", key=text[:96])
             statuses[text] = "unknown"
-    done = work.act_batch(
-        current_fleet(task.app),
-        list(parsed),
-        deferrals={found: retries.get(text, 0) for found, text in parsed.items()},
-    )
+    done = work.act_batch(current_fleet(task.app), list(parsed), deferrals=deferrals)
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():
             text = parsed[key]

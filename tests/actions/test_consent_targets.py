@@ -1,5 +1,5 @@
 """Target choice honours people's consent on the batched like path, for comments and for
-replies (fleet.actions.choosing.consenting): the sandbox over HTTP, the fleet's ledger."""
+replies (fleet.actions.choosing.chooser): the sandbox over HTTP, the fleet's ledger."""
 
 from __future__ import annotations
 

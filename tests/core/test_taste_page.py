@@ -52,20 +52,49 @@ def _oracle(
     ]
     if not open_posts:
         return None
-    liked_back = choice_module._liked_back
+    liked_back = _liked_back
     owed = liked_back(open_posts, taste, rng) if taste is not None and kind == "like" else None
     if owed is not None:
         return owed
-    newcomers = [] if welcome is None else choice_module._newcomers(open_posts, welcome, kind)
+    newcomers = [] if welcome is None else _newcomers(open_posts, welcome, kind)
     open_posts = newcomers or open_posts
     if taste is not None:
         if welcome is not None:
-            open_posts = choice_module._welcomed(open_posts, welcome, kind)
+            open_posts = _welcomed(open_posts, welcome, kind)
         if kind == "comment":
             taste = replace(taste, tie=taste.comment_tie)
         pick = draw_or_pass if kind == "like" and not newcomers else draw
         return pick(open_posts, taste, rng, page=candidates)
     return choice_module._people_first(open_posts, human_share, rng)
+
+
+def _liked_back(
+    open_posts: list[Candidate], taste: Weights, rng: random.Random
+) -> Candidate | None:
+    """A person the agent answered, liked back first at the ``courtesy`` of the time."""
+    owed = [c for c in open_posts if not c.author_is_agent and c.ties > 0]
+    if owed and rng.random() < taste.courtesy:
+        return max(owed, key=lambda c: (c.ties, -c.age_seconds, c.post_id))
+    return None
+
+
+def _newcomers(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
+    """The posts a newcomer's welcome puts first, post by post (before PageTaste)."""
+    if kind == "comment":
+        return [c for c in open_posts if welcome.awaits_greeting(c)]
+    if kind == "like":
+        return [c for c in open_posts if welcome.awaits_first_like(c)]
+    return []
+
+
+def _welcomed(open_posts: list[Candidate], welcome: Welcome, kind: str) -> list[Candidate]:
+    """People's posts with what their welcome leaves for ``kind``, post by post."""
+    return [
+        c
+        if c.author_is_agent
+        else replace(c, welcome_left=welcome.left(c, kind), kindred=c.kindred or kind == "comment")
+        for c in open_posts
+    ]
 
 
 def _page(rng: random.Random, size: int = 40) -> list[Candidate]:
