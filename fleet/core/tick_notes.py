@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,9 @@ NOTE_NAMES = (
     "session",
     "says",
 )
+
+
+_NOTHING: dict[str, int] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,8 @@ class TickNotes:
     quota: str | None = None
     thinks: bool = True
     session: int | None = None
-    says: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # Every note that says nothing shares one read-only empty mapping.
+    says: Mapping[str, int] = field(default_factory=partial(MappingProxyType, _NOTHING))
 
     def content(self) -> dict[str, Any]:
         """The notes as the activity's ``content`` holds them: only those that say
@@ -93,11 +98,14 @@ class TickNotes:
         if session is not None and (isinstance(session, bool) or not isinstance(session, int)):
             raise _wrong("session", session, "the session's opening second (an integer)")
         says = content.get("says") or {}
-        if not isinstance(says, dict) or not all(
-            isinstance(kind, str) and isinstance(count, int) and not isinstance(count, bool)
-            for kind, count in says.items()
-        ):
+        if not isinstance(says, dict):
             raise _wrong("says", says, "counts of actions by kind")
+        counts: dict[str, int] = {}
+        for kind, count in says.items():
+            if not isinstance(kind, str) or not isinstance(count, int) or isinstance(count, bool):
+                raise _wrong("says", says, "counts of actions by kind")
+            if count > 0:
+                counts[kind] = count
         return TickNotes(
             notifications=notifications,
             identity=bool(identity),
@@ -106,7 +114,7 @@ class TickNotes:
             quota=_text(content, "quota"),
             thinks=thinks,
             session=session,
-            says=MappingProxyType({kind: count for kind, count in says.items() if count > 0}),
+            says=MappingProxyType(counts),
         )
 
 
