@@ -83,7 +83,9 @@ class TickNotes:
         """The notes in an activity's ``content`` (its other keys are the action's own);
         a ValueError naming the note and what it holds when one is not what a tick
         writes."""
-        notifications = _flag(content, "notifications")
+        notifications = content.get("notifications", False)
+        if not isinstance(notifications, bool):
+            raise _wrong("notifications", notifications, "a boolean")
         # A truthful reply keeps its answer under the same name once written (a mapping).
         identity = content.get("identity")
         if identity is not None and not isinstance(identity, bool | dict):
@@ -97,6 +99,10 @@ class TickNotes:
         session = content.get("session")
         if session is not None and (isinstance(session, bool) or not isinstance(session, int)):
             raise _wrong("session", session, "the session's opening second (an integer)")
+        degraded, quota = content.get("degraded"), content.get("quota")
+        for name, text in (("degraded", degraded), ("quota", quota)):
+            if text is not None and not isinstance(text, str):
+                raise _wrong(name, text, "a text")
         says = content.get("says") or {}
         if not isinstance(says, dict):
             raise _wrong("says", says, "counts of actions by kind")
@@ -110,26 +116,12 @@ class TickNotes:
             notifications=notifications,
             identity=bool(identity),
             degraded_from=None if drawn is None else Action(drawn),
-            degraded=_text(content, "degraded"),
-            quota=_text(content, "quota"),
+            degraded=degraded,
+            quota=quota,
             thinks=thinks,
             session=session,
             says=MappingProxyType(counts),
         )
-
-
-def _flag(content: Mapping[str, Any], name: str) -> bool:
-    value = content.get(name, False)
-    if not isinstance(value, bool):
-        raise _wrong(name, value, "a boolean")
-    return value
-
-
-def _text(content: Mapping[str, Any], name: str) -> str | None:
-    value = content.get(name)
-    if value is not None and not isinstance(value, str):
-        raise _wrong(name, value, "a text")
-    return value
 
 
 def _wrong(name: str, value: object, wanted: str) -> ValueError:
