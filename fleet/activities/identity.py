@@ -184,7 +184,7 @@ def _answered(question: Any = _QUESTIONS) -> Any:
 # A question neither answered nor met by a reply of the agent's under way: decided, a
 # reply has no target until its task chooses one (the question first,
 # ``fleet.actions.reply_choice.choose_comment``). Built once: every tick asks it.
-_NOT_UNDER_WAY = (
+_STILL_OWED = (
     ~_answered(),
     ~exists().where(
         _ACTIVITIES.c.agent_id == _QUESTIONS.c.agent_id,
@@ -205,7 +205,7 @@ def owed(session: Session, agent_ids: Collection[int], *, since: datetime) -> di
             _QUESTIONS.c.agent_id.in_(sorted(agent_ids)),
             _QUESTIONS.c.asked_at >= since,
             _QUESTIONS.c.closed_reason.is_(None),
-            *_NOT_UNDER_WAY,
+            *_STILL_OWED,
         )
         .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
     )

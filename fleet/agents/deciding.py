@@ -146,6 +146,7 @@ def plan_ticks(
         if earlier is not None:
             plan.decided.append(earlier)
             continue
+        # Every tick acts (no draw) unless the gallery is saturated.
         if share < 1.0 and not acts(agent.seed, due_at, share):
             rested += 1  # the gallery is saturated: this tick rests
             continue

@@ -54,10 +54,6 @@ class DispatchReport:
     # Agents set aside (status "error"): (agent id, why).
     set_aside: list[tuple[int, str]] = field(default_factory=list)
 
-    @property
-    def max_lag(self) -> float:
-        return max(self.lags, default=0.0)
-
 
 def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     statement = (

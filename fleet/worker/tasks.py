@@ -292,7 +292,7 @@ def dispatch(self: Task[Any, Any]) -> int:
             task="fleet.dispatch",
             ticks=report.ticks,
             batches=report.batches,
-            max_lag=round(report.max_lag, 3),
+            max_lag=round(max(report.lags, default=0.0), 3),
         )
     return report.ticks
 
