@@ -35,6 +35,11 @@ def decided_before(
     wanted = set(ticks)
     if not wanted:
         return {}
+    agent_ids: set[int] = set()
+    dues: set[datetime] = set()
+    for agent_id, due in wanted:
+        agent_ids.add(agent_id)
+        dues.add(datetime.fromtimestamp(due, UTC))
     rows = session.execute(
         select(
             AgentActivity.agent_id,
@@ -43,8 +48,8 @@ def decided_before(
             AgentActivity.idempotency_key,
             AgentActivity.content,
         ).where(
-            AgentActivity.agent_id.in_({agent_id for agent_id, _ in wanted}),
-            AgentActivity.due_at.in_({datetime.fromtimestamp(due, UTC) for _, due in wanted}),
+            AgentActivity.agent_id.in_(agent_ids),
+            AgentActivity.due_at.in_(dues),
         )
     )
     found: dict[tuple[int, int], Decision] = {}
@@ -76,7 +81,7 @@ def record_decided(
         found = select(AgentActivity.idempotency_key, AgentActivity.id).where(
             AgentActivity.idempotency_key.in_(keys)
         )
-        ids = {key: activity_id for key, activity_id in session.execute(found)}
+        ids = dict(session.execute(found).all())
     return new, ids
 
 

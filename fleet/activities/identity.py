@@ -181,26 +181,31 @@ def _answered(question: Any = _QUESTIONS) -> Any:
     )
 
 
+# A question neither answered nor met by a reply of the agent's under way: decided, a
+# reply has no target until its task chooses one (the question first,
+# ``fleet.actions.reply_choice.choose_comment``). Built once: every tick asks it.
+_STILL_OWED = (
+    ~_answered(),
+    ~exists().where(
+        _ACTIVITIES.c.agent_id == _QUESTIONS.c.agent_id,
+        _ACTIVITIES.c.action == "reply",
+        _ACTIVITIES.c.status.in_(_UNDER_WAY),
+    ),
+)
+
+
 def owed(session: Session, agent_ids: Collection[int], *, since: datetime) -> dict[int, list[str]]:
     """Of these agents, those a question asked since ``since`` waits on (no reply to it in
     the ledger, no reply of theirs under way), with the comments waiting, oldest first."""
     if not agent_ids:
         return {}
-    # Any reply of the agent's under way: decided, it has no target until its task
-    # chooses one (the question first, ``fleet.actions.reply_choice.choose_comment``).
-    under_way = exists().where(
-        _ACTIVITIES.c.agent_id == _QUESTIONS.c.agent_id,
-        _ACTIVITIES.c.action == "reply",
-        _ACTIVITIES.c.status.in_(_UNDER_WAY),
-    )
     rows = session.execute(
         select(_QUESTIONS.c.agent_id, _QUESTIONS.c.comment_id)
         .where(
             _QUESTIONS.c.agent_id.in_(sorted(agent_ids)),
             _QUESTIONS.c.asked_at >= since,
             _QUESTIONS.c.closed_reason.is_(None),
-            ~_answered(),
-            ~under_way,
+            *_STILL_OWED,
         )
         .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
     )

@@ -80,12 +80,6 @@ ParsedTick = tuple[int, int, int | None, int]
 Adjust = Callable[[int, str], tuple[str, str | None]]
 
 
-def _as_tick(tick: Sequence[int]) -> ParsedTick:
-    if len(tick) >= 4:
-        return int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])
-    return int(tick[0]), int(tick[1]), None, 0
-
-
 @dataclass(frozen=True, slots=True)
 class TickPlan:
     """What deciding a batch of ticks writes, before any of it is written.
@@ -93,13 +87,15 @@ class TickPlan:
     ``rows`` are the activity rows to insert (pending, or skipped past every quota);
     ``updates`` the agents' new tick counts and day counts, one per row in the same order;
     ``decided`` every tick that decides something, those decided before included;
-    ``rested`` the ticks the back-pressure let rest.
+    ``rested`` the ticks the back-pressure let rest; ``pending`` the keys (as text) of
+    the rows that wait for their task.
     """
 
     rows: list[dict[str, Any]]
     updates: list[dict[str, Any]]
     decided: list[Decision]
     rested: int = 0
+    pending: set[str] = field(default_factory=set)
     # The notified agents whose look at their notifications this plan decides.
     looked: set[int] = field(default_factory=set)
     # The agents whose truthful answer (a person asked what they are) this plan decides.
@@ -150,7 +146,8 @@ def plan_ticks(
         if earlier is not None:
             plan.decided.append(earlier)
             continue
-        if not acts(agent.seed, due_at, share):
+        # Every tick acts (no draw) unless the gallery is saturated.
+        if share < 1.0 and not acts(agent.seed, due_at, share):
             rested += 1  # the gallery is saturated: this tick rests
             continue
         try:
@@ -222,7 +219,10 @@ def plan_ticks(
             # A comment, reply or post of a session uses its opening look's plan.
             notes = replace(notes, session=opened)
         decision = Decision(ActionKey.tick(agent_id, due_at, action), notes)
-        plan.rows.append(_activity_row(decision, due_at, status, reason, now, lease))
+        row = _activity_row(decision, due_at, status, reason, now, lease)
+        plan.rows.append(row)
+        if status == ActivityStatus.PENDING:
+            plan.pending.add(row["idempotency_key"])
         plan.updates.append(
             {
                 "agent_id": agent_id,
@@ -280,13 +280,6 @@ def _activity_row(
     }
 
 
-def _may_answer(ticks: Sequence[ParsedTick]) -> set[int]:
-    """The agents at a session's first actions: only those may open by answering."""
-    return {
-        agent_id for agent_id, _, opened, index in ticks if opened is not None and index in (1, 2)
-    }
-
-
 @dataclass(frozen=True)
 class Strain:
     """What the fleet's limits ask of a decision now: ``adjust`` (the LLM budget's
@@ -321,21 +314,20 @@ def decide_ticks(
     the other; a tick decided before (a redelivered message) records nothing and returns
     the same decision. A tick for an agent that is no longer active decides nothing.
     """
-    parsed = [_as_tick(tick) for tick in ticks]
-    decisions: list[RecordedDecision] = []
+    parsed: list[ParsedTick] = []
+    for tick in ticks:  # a tick of two fields (an older dispatcher's) is a steady tick
+        if len(tick) >= 4:
+            parsed.append((int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])))
+        else:
+            parsed.append((int(tick[0]), int(tick[1]), None, 0))
     with sessions.begin() as session:
         plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
-        rows = plan.rows
-        new_keys, ids = record_decided(session, rows, [d.key.text for d in plan.decided])
+        new_keys, ids = record_decided(session, plan.rows, [d.key.text for d in plan.decided])
         _update_ticked(session, plan, new_keys, now)
-        pending = {
-            row["idempotency_key"] for row in rows if row["status"] == ActivityStatus.PENDING
-        }
-        to_send = new_keys & pending  # once: per decision it made the batch quadratic
-        decisions = [
+        to_send = new_keys & plan.pending  # once: per decision it made the batch quadratic
+        return [
             RecordedDecision(d, ids.get(d.key.text), d.key.text in to_send) for d in plan.decided
         ]
-    return decisions
 
 
 def _planned(
@@ -350,10 +342,20 @@ def _planned(
     """The plan of the ticks (``plan_ticks``) from what the database says of their
     agents, locked: their rows, the ticks decided before, who may answer, who is
     notified, who owes an answer about what it is."""
-    agents = _locked_agents(session, {agent_id for agent_id, _, _, _ in parsed})
-    before = decided_before(session, [(agent_id, due) for agent_id, due, _, _ in parsed])
-    # Only a session's first actions may answer: ask only for the agents at one.
-    answering = spoke_since(session, _may_answer(parsed), since=now - ANSWER_DAYS)
+    wanted: set[int] = set()
+    ticks: set[tuple[int, int]] = set()
+    # Only a session's first actions may open by answering: ask only for the agents at one.
+    may_answer: set[int] = set()
+    for agent_id, due, opened, index in parsed:
+        wanted.add(agent_id)
+        ticks.add((agent_id, due))
+        if opened is not None and index in (1, 2):
+            may_answer.add(agent_id)
+    agents, notified = _locked_agents(session, wanted)
+    before = decided_before(session, ticks)
+    answering: set[int] = set()
+    if may_answer:  # a steady tick, or a session's later one, opens nothing
+        answering = spoke_since(session, may_answer, since=now - ANSWER_DAYS)
     return plan_ticks(
         parsed,
         agents,
@@ -363,15 +365,16 @@ def _planned(
         now=now,
         lease=lease,
         adjust=strain.adjust,
-        notified={i for i, row in agents.items() if row.people_waiting_since is not None},
+        notified=notified,
         share=strain.share,
         owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
     )
 
 
-def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
+def _locked_agents(session: Session, wanted: set[int]) -> tuple[dict[int, Any], set[int]]:
     """The agents' rows a tick needs, by id, locked FOR UPDATE in id order (two batches
-    never deadlock; SQLite renders nothing)."""
+    never deadlock; SQLite renders nothing), with the ids of those a person's comment
+    was seen waiting on."""
     query = (
         select(
             Agent.id,
@@ -389,7 +392,13 @@ def _locked_agents(session: Session, wanted: set[int]) -> dict[int, Any]:
         .where(Agent.id.in_(wanted))
         .order_by(Agent.id)
     )
-    return {row.id: row for row in session.execute(query.with_for_update())}
+    agents: dict[int, Any] = {}
+    notified: set[int] = set()
+    for row in session.execute(query.with_for_update()):
+        agents[row.id] = row
+        if row.people_waiting_since is not None:
+            notified.add(row.id)
+    return agents, notified
 
 
 def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:

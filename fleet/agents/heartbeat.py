@@ -54,10 +54,6 @@ class DispatchReport:
     # Agents set aside (status "error"): (agent id, why).
     set_aside: list[tuple[int, str]] = field(default_factory=list)
 
-    @property
-    def max_lag(self) -> float:
-        return max(self.lags, default=0.0)
-
 
 def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     statement = (
@@ -84,16 +80,16 @@ def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
     return connection.execute(statement).all()
 
 
-def _advance(connection: Connection, ids: list[int], nexts: list[Position]) -> None:
+def _advance(connection: Connection, batch: _Batch) -> None:
     # Epoch seconds: on Postgres the server turns them into timestamps.
     update_rows(
         connection,
         _AGENTS,
-        ids,
+        batch.ids,
         {
-            "next_tick_at": Epochs([p.due for p in nexts]),
-            "session_opened_at": Epochs([p.opened for p in nexts]),
-            "session_index": [p.index for p in nexts],
+            "next_tick_at": Epochs(batch.dues),
+            "session_opened_at": Epochs(batch.opened),
+            "session_index": batch.indexes,
         },
     )
 
@@ -190,7 +186,7 @@ def dispatch_due(
                 break
             batch = _batch_of(catalogue, rows, now, limits, pace)
             report.lags.extend(batch.lags)
-            _advance(connection, batch.ids, batch.nexts)
+            _advance(connection, batch)
             if batch.bad:
                 set_aside(connection, batch.bad, now=datetime.fromtimestamp(now, UTC))
                 report.set_aside.extend(batch.bad)
@@ -206,11 +202,14 @@ def dispatch_due(
 
 @dataclass
 class _Batch:
-    """One claimed batch: the agents advanced and their next positions, their ticks and
-    the seconds each was late, and the agents set aside (id, why)."""
+    """One claimed batch: the agents advanced and their next positions (due, opening and
+    index, column by column as they are written), their ticks and the seconds each was
+    late, and the agents set aside (id, why)."""
 
     ids: list[int] = field(default_factory=list)
-    nexts: list[Position] = field(default_factory=list)
+    dues: list[float] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
@@ -235,7 +234,10 @@ def _batch_of(
             batch.bad.append((row.id, f"cannot be dispatched: {error}"))
             continue
         batch.ids.append(row.id)
-        batch.nexts.append(following)
+        batch.dues.append(following.due)
+        batch.opened.append(following.opened)
+        batch.indexes.append(following.index)
         batch.ticks.extend(given)
-        batch.lags.extend(max(0.0, now - due) for due in dues)
+        for due in dues:
+            batch.lags.append(max(0.0, now - due))
     return batch

@@ -168,7 +168,11 @@ class ActivityClock:
 
     def _locate(self, epoch: float) -> tuple[_Week, int]:
         """The compiled week holding ``epoch`` and the index of its piece there."""
-        week = self._week(math.floor((epoch - _MONDAY_EPOCH) / WEEK_SECONDS))
+        index = math.floor((epoch - _MONDAY_EPOCH) / WEEK_SECONDS)
+        # The week at hand is nearly always compiled already: read without a call.
+        week = self._weeks.get(index)
+        if week is None:
+            week = self._week(index)
         i = bisect_right(week.starts, epoch) - 1
         # The float division can round an instant a hair before a week's edge into the
         # next week (or the reverse): the bisect tells, so step to the neighbour.

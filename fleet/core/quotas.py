@@ -27,10 +27,13 @@ def day_counts(stored: Mapping[str, Any] | None, day: str) -> dict[str, int]:
 
 def counted(stored: Mapping[str, Any] | None, day: str, action: Action) -> dict[str, Any]:
     """What the row keeps after one more ``action`` on ``day``: the newest days only."""
-    days = {d: dict(c) for d, c in (stored or {}).items() if isinstance(c, dict)}
+    days: dict[str, Any] = {}
+    for kept, counts in (stored or {}).items():
+        if isinstance(counts, dict):
+            days[kept] = dict(counts)
     today = days.setdefault(day, {})
     today[action.value] = int(today.get(action.value, 0)) + 1
-    return {d: days[d] for d in sorted(days)[-KEPT_DAYS:]}
+    return dict(sorted(days.items())[-KEPT_DAYS:])
 
 
 def within_quota(

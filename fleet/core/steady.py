@@ -39,15 +39,11 @@ def tick_rng(agent_seed: int, due_at: datetime) -> random.Random:
 # ten thousand times a second, and seeding a Random costs more than the whole walk.
 
 
-def tick_unit(agent_seed: int, epoch_second: int) -> float:
-    """A uniform number in [0, 1) from (agent seed, whole UTC second)."""
-    digest = hashlib.blake2b(f"{agent_seed}:{epoch_second}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") >> 11) / _UNIT
-
-
 def next_tick_epoch(
     clock: ActivityClock, agent_seed: int, min_seconds: float, max_seconds: float, after: float
 ) -> float:
     """The agent's next tick after epoch ``after``: same inputs, same answer."""
-    unit = tick_unit(agent_seed, math.floor(after))
+    # A uniform number in [0, 1) from (agent seed, whole UTC second).
+    digest = hashlib.blake2b(f"{agent_seed}:{math.floor(after)}".encode(), digest_size=8).digest()
+    unit = (int.from_bytes(digest, "big") >> 11) / _UNIT
     return clock.next_tick_epoch(after, min_seconds + (max_seconds - min_seconds) * unit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,9 @@ NOTE_NAMES = (
     "session",
     "says",
 )
+
+
+_NOTHING: dict[str, int] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,8 @@ class TickNotes:
     quota: str | None = None
     thinks: bool = True
     session: int | None = None
-    says: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # Every note that says nothing shares one read-only empty mapping.
+    says: Mapping[str, int] = field(default_factory=partial(MappingProxyType, _NOTHING))
 
     def content(self) -> dict[str, Any]:
         """The notes as the activity's ``content`` holds them: only those that say
@@ -78,7 +83,9 @@ class TickNotes:
         """The notes in an activity's ``content`` (its other keys are the action's own);
         a ValueError naming the note and what it holds when one is not what a tick
         writes."""
-        notifications = _flag(content, "notifications")
+        notifications = content.get("notifications", False)
+        if not isinstance(notifications, bool):
+            raise _wrong("notifications", notifications, "a boolean")
         # A truthful reply keeps its answer under the same name once written (a mapping).
         identity = content.get("identity")
         if identity is not None and not isinstance(identity, bool | dict):
@@ -92,36 +99,29 @@ class TickNotes:
         session = content.get("session")
         if session is not None and (isinstance(session, bool) or not isinstance(session, int)):
             raise _wrong("session", session, "the session's opening second (an integer)")
+        degraded, quota = content.get("degraded"), content.get("quota")
+        for name, text in (("degraded", degraded), ("quota", quota)):
+            if text is not None and not isinstance(text, str):
+                raise _wrong(name, text, "a text")
         says = content.get("says") or {}
-        if not isinstance(says, dict) or not all(
-            isinstance(kind, str) and isinstance(count, int) and not isinstance(count, bool)
-            for kind, count in says.items()
-        ):
+        if not isinstance(says, dict):
             raise _wrong("says", says, "counts of actions by kind")
+        counts: dict[str, int] = {}
+        for kind, count in says.items():
+            if not isinstance(kind, str) or not isinstance(count, int) or isinstance(count, bool):
+                raise _wrong("says", says, "counts of actions by kind")
+            if count > 0:
+                counts[kind] = count
         return TickNotes(
             notifications=notifications,
             identity=bool(identity),
             degraded_from=None if drawn is None else Action(drawn),
-            degraded=_text(content, "degraded"),
-            quota=_text(content, "quota"),
+            degraded=degraded,
+            quota=quota,
             thinks=thinks,
             session=session,
-            says=MappingProxyType({kind: count for kind, count in says.items() if count > 0}),
+            says=MappingProxyType(counts),
         )
-
-
-def _flag(content: Mapping[str, Any], name: str) -> bool:
-    value = content.get(name, False)
-    if not isinstance(value, bool):
-        raise _wrong(name, value, "a boolean")
-    return value
-
-
-def _text(content: Mapping[str, Any], name: str) -> str | None:
-    value = content.get(name)
-    if value is not None and not isinstance(value, str):
-        raise _wrong(name, value, "a text")
-    return value
 
 
 def _wrong(name: str, value: object, wanted: str) -> ValueError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any, Protocol
 
 from celery import Celery
@@ -25,6 +26,8 @@ from fleet.settings import Settings
 from fleet.settings.running import PUBLISH_RETRIES, PUBLISH_RETRY_INTERVAL
 
 QUEUES: tuple[str, ...] = ("ticks", *ACTION_QUEUES, "dead_letter")
+# A key as its message holds it (``ActionKey.text``).
+_TEXT = attrgetter("text")
 
 # Celery's publish retry policy, bounded (``TaskSettings.publish_bound_seconds``): a
 # publish gives up within seconds of the broker going silent instead of running into the
@@ -185,7 +188,7 @@ def send_actions(
                 if len(chunk) == 1:
                     single.append(chunk[0])
                     continue
-                texts = [key.text for key in chunk]
+                texts = list(map(_TEXT, chunk))
                 app.send_task(
                     BATCH_TASKS[queue],
                     args=(texts,),

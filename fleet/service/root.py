@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from fleet.content.guard.claims import HumanClaimCheck
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
-    from fleet.core.back_pressure import BackPressure
+    from fleet.core.back_pressure import BackPressure, LimiterLoad
     from fleet.core.taste import Weights
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.provenance import ProvenanceCheck
@@ -493,17 +493,34 @@ class Fleet:
         """The gallery limit's load as back-pressure on the decider (``fleet.core.
         back_pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
         as if nothing pushed back; the limit itself still holds)."""
-        import redis
-
         from fleet.core.back_pressure import NO_PRESSURE, back_pressure
 
-        if self.settings.redis_url is None:
-            return NO_PRESSURE
-        try:
-            load = self.gallery_limit.load()
-        except redis.RedisError:
+        load = self._limiter_load()
+        if load is None:
             return NO_PRESSURE
         return back_pressure(load, floor=self.settings.actions.back_pressure_floor)
+
+    def decide_share(self) -> float:
+        """The share of ticks the decider lets act now: ``back_pressure().decide_share``,
+        read alone (each tick batch asks it, and needs nothing else of the load)."""
+        from fleet.core.back_pressure import decide_share
+
+        load = self._limiter_load()
+        if load is None:
+            return 1.0
+        share = decide_share(load.refused_share, floor=self.settings.actions.back_pressure_floor)
+        return round(share, 4)
+
+    def _limiter_load(self) -> LimiterLoad | None:
+        """The gallery limit's load; None without Redis, or when Redis cannot say."""
+        import redis
+
+        if self.settings.redis_url is None:
+            return None
+        try:
+            return self.gallery_limit.load()
+        except redis.RedisError:
+            return None
 
     def degrade(self) -> Callable[[int, str], tuple[str, str | None]] | None:
         """The tick's budget check: over budget, posts become browses, comments likes; a

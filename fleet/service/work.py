@@ -63,12 +63,12 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[ActionKey[Action]]:
     decisions = agents.decide_ticks(
         fleet.sessions,
         fleet.personas,
-        [[int(part) for part in tick] for tick in ticks],
+        ticks,  # each part read as a number there
         now=fleet.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
-        strain=agents.Strain(fleet.degrade(), fleet.back_pressure().decide_share),
+        strain=agents.Strain(fleet.degrade(), fleet.decide_share()),
     )
-    return [d.key for d in decisions if d.new]
+    return [d.decision.key for d in decisions if d.new]
 
 
 def act(fleet: Fleet, key: ActionKey[Action] | str, task: str, *, deferrals: int) -> Outcome:

@@ -14,6 +14,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import Mapping
 from types import FrameType
@@ -279,7 +280,10 @@ def dispatch(self: Task[Any, Any]) -> int:
         send_ticks(self.app, ticks, batch_size=batch_size, now=now)
 
     report = work.dispatch(fleet, publish)
-    _note_outlook(fleet, acted=bool(report.ticks))
+    if report.ticks:
+        _last["tick"] = time.monotonic()
+    else:
+        _note_outlook(fleet)
     for agent_id, reason in report.set_aside:
         log.error("agent set aside", task="fleet.dispatch", agent=agent_id, reason=reason)
     if report.ticks:
@@ -288,7 +292,7 @@ def dispatch(self: Task[Any, Any]) -> int:
             task="fleet.dispatch",
             ticks=report.ticks,
             batches=report.batches,
-            max_lag=round(report.max_lag, 3),
+            max_lag=round(max(report.lags, default=0.0), 3),
         )
     return report.ticks
 
@@ -298,17 +302,12 @@ OUTLOOK_EVERY_SECONDS = 60.0
 _last: dict[str, float] = {}  # monotonic seconds of the last tick sent, the last note
 
 
-def _note_outlook(fleet: Fleet, *, acted: bool) -> None:
+def _note_outlook(fleet: Fleet) -> None:
     """At the first quiet cycle, then once a minute while no tick has been dispatched for
     a minute, log when the next agent is due and why: a quiet fleet says it is quiet."""
-    import time
-
     from fleet.service.outlook import outlook
 
     now = time.monotonic()
-    if acted:
-        _last["tick"] = now
-        return
     if now - _last.get("tick", -1e9) < OUTLOOK_EVERY_SECONDS:
         return
     if now - _last.get("note", -1e9) < OUTLOOK_EVERY_SECONDS:

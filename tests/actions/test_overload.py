@@ -134,7 +134,7 @@ def test_a_saturated_gallery_limit_lowers_the_actions_decided(fleet_on_redis: Fl
     def ticks(first: int) -> list[list[int]]:
         return [[agent_id, first + 10 * k] for agent_id in ids for k in range(5)]
 
-    assert fleet.back_pressure().decide_share == 1.0
+    assert fleet.back_pressure().decide_share == fleet.decide_share() == 1.0
     free = work.decide(fleet, ticks(start))
     # Workers ask the gallery's shared limit for 4 times what it gives.
     limit = fleet.gallery_limit
@@ -143,6 +143,8 @@ def test_a_saturated_gallery_limit_lowers_the_actions_decided(fleet_on_redis: Fl
     pressure = fleet.back_pressure()
     assert pressure.saturated and 0.6 <= pressure.refused_share <= 0.8
     assert pressure.decide_share == pytest.approx(1 - pressure.refused_share, abs=0.01)
+    # The decider reads the share alone: the same as the whole back-pressure's.
+    assert fleet.decide_share() == pytest.approx(pressure.decide_share, abs=0.01)
     pressed = work.decide(fleet, ticks(start + 1))
     assert len(free) >= 150
     assert 0.1 * len(free) <= len(pressed) <= 0.45 * len(free), (len(free), len(pressed))

@@ -172,8 +172,8 @@ def test_the_dispatcher_says_when_the_next_agent_is_due_while_none_is(
     tasks._last.clear()
     try:
         logs.configure("INFO", stream=out, log_format=logs.LogFormat.CONSOLE)
-        tasks._note_outlook(sqlite_fleet, acted=False)
-        tasks._note_outlook(sqlite_fleet, acted=False)  # within the minute: no second note
+        tasks._note_outlook(sqlite_fleet)
+        tasks._note_outlook(sqlite_fleet)  # within the minute: no second note
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
