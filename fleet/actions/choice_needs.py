@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.holdout_view import HoldoutView
+from fleet.consent.book import ConsentBook
 
 if TYPE_CHECKING:
     from fleet.actions.events import Events

@@ -15,8 +15,8 @@ from functools import partial
 
 from fleet import activities
 from fleet.actions.choice_needs import Choosing
-from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
+from fleet.consent.book import still_welcome
 from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
@@ -193,7 +193,7 @@ def page_taste(
 def consenting(
     choosing: Choosing, candidates: list[Candidate], me: str, kind: str
 ) -> list[Candidate]:
-    """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
+    """The candidates whose author lets agent ``me`` do ``kind`` (``fleet.consent.core``):
     the one place target choice of a like, comment or welcome honours people's say."""
     if choosing.consent is None:
         return candidates

@@ -23,9 +23,9 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
+from fleet.consent.book import ConsentBook
 from fleet.content.guard.identity_intent import IdentityIntent
 from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.budget import usage_record

@@ -10,8 +10,8 @@ slot in by appending to the list (docs/disclosure.md). The checks, one module a 
 
 - what every agent account discloses (``fleet.service.audit_disclosure``): ``labelled``,
   ``bot_flag``, ``operator_link``;
-- people's "no" kept (``fleet.service.audit_consent``): ``consent``; no follow toward a
-  person who said no or is held out (``fleet.service.audit_follows``): ``follows``;
+- people's "no" kept (``fleet.consent.audit``): ``consent``; no follow toward a
+  person who said no or is held out (``fleet.consent.audit_follows``): ``follows``;
 - what the published words say an agent is (``fleet.service.audit_texts``):
   ``human_claims``, ``identity_answers``;
 - the images' provenance marks (``fleet.service.audit_images``): ``provenance``,
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fleet.consent.audit import consent_honoured
+from fleet.consent.audit_follows import follows_said_no
 from fleet.gallery.consent import ReadsConsent
 from fleet.service.admin_gallery import gallery_of
-from fleet.service.audit_consent import consent_honoured
 from fleet.service.audit_disclosure import bot_flag, labelled, operator_link, sync_labels
-from fleet.service.audit_follows import follows_said_no
 from fleet.service.audit_images import platform_marks, provenance
 from fleet.service.audit_scope import Check, Finding, Scope
 from fleet.service.audit_texts import human_claims, identity_answers

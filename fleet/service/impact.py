@@ -207,7 +207,7 @@ def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:
     of all or of all but replies, blocked an agent, or whose say could not be read): never
     treated, so counted apart. Empty when the gallery offers no consent calls or cannot be
     read now (nobody could say no, or nobody is known to have)."""
-    from fleet.core.consent import Consent, said_no
+    from fleet.consent.core import Consent, said_no
     from fleet.gallery.consent import ReadsConsent
     from fleet.service.admin_gallery import gallery_of
 

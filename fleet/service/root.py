@@ -38,13 +38,13 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
-    from fleet.actions.consent_book import ConsentBook
     from fleet.actions.events import Events
     from fleet.actions.holdout_view import HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.activities.image_marks import ImageMarksBook
     from fleet.agents.credentials import StoredCredentials, TokenSeal
+    from fleet.consent.book import ConsentBook
     from fleet.content.guard.claims import HumanClaimCheck
     from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.content.llm.budget import SpendLedger
@@ -421,7 +421,7 @@ class Fleet:
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:
         """People's consent as this process reads it (None: the gallery cannot say)."""
-        from fleet.actions.consent_book import ConsentBook
+        from fleet.consent.book import ConsentBook
         from fleet.gallery.consent import ReadsConsent
 
         if not isinstance(gallery, ReadsConsent):

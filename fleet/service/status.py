@@ -11,12 +11,12 @@ from sqlalchemy.engine import make_url
 from fleet import activities, agents
 from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
+from fleet.consent.status import consent_of
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
 from fleet.service import credentials
 from fleet.service.audit import audit as honesty_audit
 from fleet.service.audit_images import platform_marks_of
-from fleet.service.consent_status import consent_of
 from fleet.service.honesty import operator_link
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
@@ -80,7 +80,7 @@ class Report:
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
-    # People's say over agents (fleet.service.consent_status.consent_of), and, under --check, the
+    # People's say over agents (fleet.consent.status.consent_of), and, under --check, the
     # honesty audit's findings.
     consent: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 from fleet.actions.events import EventHook, Events
 from fleet.activities import identity
-from fleet.core.consent import Consent
+from fleet.consent.core import Consent
 from fleet.db.models import ImpactSighting
 from fleet.gallery.port import GalleryComment
 from fleet.service.root import Fleet

@@ -12,12 +12,12 @@ import pytest
 
 from fleet import activities, agents
 from fleet.actions import perform
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.kit import Targeting
 from fleet.activities import identity
+from fleet.consent.book import ConsentBook
+from fleet.consent.core import PersonConsent
 from fleet.content.guard.truthful_answer import discloses
-from fleet.core.consent import PersonConsent
 from fleet.core.holdout import arm
 from fleet.core.kinds import ActionKey
 from fleet.gallery.consent import ConsentRead

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from pydantic import AnyUrl
 
 from fleet import activities, agents
+from fleet.consent.status import consent_line, consent_of
 from fleet.core.kinds import ActionKey
 from fleet.gallery.client import HttpGallery
 from fleet.service import audit as honesty
 from fleet.service.accounts import provision_accounts
 from fleet.service.audit_scope import Finding
-from fleet.service.consent_status import consent_line, consent_of
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 from tests.cli.test_cli import run

@@ -1,4 +1,4 @@
-"""``fleet audit``'s follows check (``fleet.service.audit_follows``): 0 follows toward
+"""``fleet audit``'s follows check (``fleet.consent.audit_follows``): 0 follows toward
 people who opted out, blocked the agent or are held out on a clean ledger; each planted
 one counted, and the audit falls short."""
 

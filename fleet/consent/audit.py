@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from fleet.activities import ActivityView
-from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
+from fleet.consent.core import MAX_STALE_SECONDS, Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
 from fleet.gallery.port import Gallery, GalleryComment

@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from fleet import activities
-from fleet.core.consent import Consent, allows
+from fleet.consent.audit import CONSENT_BOUND
+from fleet.consent.core import Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
-from fleet.service.audit_consent import CONSENT_BOUND
 from fleet.service.audit_scope import Finding, Scope
 
 
