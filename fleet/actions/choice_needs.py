@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout_view import HoldoutView
 from fleet.consent.book import ConsentBook
+from fleet.impact.holdout_view import HoldoutView
 
 if TYPE_CHECKING:
     from fleet.actions.events import Events

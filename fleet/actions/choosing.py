@@ -17,13 +17,13 @@ from fleet import activities
 from fleet.actions.choice_needs import Choosing
 from fleet.activities import Claim
 from fleet.consent.book import still_welcome
-from fleet.core.holdout import Spared
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
 from fleet.core.target_choice import PageTaste, choose_target
 from fleet.core.taste import Candidate, appeal
 from fleet.errors import Deferred, PermanentError, Skip, TransientError, UnknownPersona
 from fleet.gallery.port import GalleryPost
+from fleet.impact.holdout import Spared
 from fleet.infra.logs import get_logger
 
 log = get_logger(__name__)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.actions.common import NoBudget, Spending
 from fleet.actions.events import EventHook, Events
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
 from fleet.consent.book import ConsentBook
@@ -32,6 +31,7 @@ from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.impact.holdout_view import HoldoutView
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 

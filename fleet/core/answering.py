@@ -36,7 +36,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from fleet.consent.core import Consent, allows
-from fleet.core.holdout import Spared
+from fleet.impact.holdout import Spared
 
 # How often an agent takes up an answer to its own comment when no person waits on it.
 GO_ON = 0.6

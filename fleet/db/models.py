@@ -444,7 +444,7 @@ class PaceReading(Base):
 
 class ImpactAssignment(Base):
     """A person's arm in an experiment of the newcomer holdout, recorded once when Fleet
-    first saw them (``fleet.core.holdout``), with the share in force then."""
+    first saw them (``fleet.impact.holdout``), with the share in force then."""
 
     __tablename__ = "impact_assignments"
 

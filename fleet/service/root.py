@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     from fleet.actions import ActionKit, Event
     from fleet.actions.events import Events
-    from fleet.actions.holdout_view import HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.activities.image_marks import ImageMarksBook
@@ -52,11 +51,12 @@ if TYPE_CHECKING:
     from fleet.core.taste import Weights
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.provenance import ProvenanceCheck
+    from fleet.impact.holdout_view import HoldoutView
+    from fleet.impact.sightings import Sightings
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
     from fleet.service.identity_questions import IdentityQuestions
-    from fleet.service.sightings import Sightings
 
 
 @dataclass
@@ -283,7 +283,7 @@ class Fleet:
     @cached_property
     def sightings(self) -> Sightings:
         """The impact experiment's listener: people's posts and comments seen."""
-        from fleet.service.sightings import Sightings
+        from fleet.impact.sightings import Sightings
 
         return Sightings(self.sessions, self.settings.impact, self.clock.now)
 
@@ -394,7 +394,7 @@ class Fleet:
 
     def _holdout_view(self) -> HoldoutView:
         """Who the impact experiment holds out, as the actions read it."""
-        from fleet.actions.holdout_view import HoldoutView
+        from fleet.impact.holdout_view import HoldoutView
 
         impact = self.settings.impact
         return HoldoutView(

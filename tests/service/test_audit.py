@@ -162,8 +162,8 @@ def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
 def test_the_impact_report_counts_apart_the_people_who_said_no_on_the_gallery(
     fleet: Fleet, gallery: HttpGallery, admin: Admin
 ) -> None:
-    from fleet.core.holdout import Assignment, Person
-    from fleet.service.impact import turned_away
+    from fleet.impact.holdout import Assignment, Person
+    from fleet.impact.use_cases import turned_away
 
     fleet.gallery = gallery
     made = admin.http.post("/admin/people", json={"count": 3}).json()["made"]
