@@ -18,7 +18,7 @@ from fleet.cli.output import (
     print_table,
 )
 from fleet.consent.status import consent_line
-from fleet.service.audit import unchecked_lines
+from fleet.honesty.audit import unchecked_lines
 from fleet.service.database import describe_url
 from fleet.service.status import (
     Report,

@@ -21,7 +21,7 @@ from fleet.consent.audit import CONSENT_BOUND
 from fleet.consent.core import Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
-from fleet.service.audit_scope import Finding, Scope
+from fleet.honesty.audit_scope import Finding, Scope
 
 
 def follows_said_no(scope: Scope) -> Finding:

@@ -471,7 +471,7 @@ class ImpactSighting(Base):
 
 
 class IdentityQuestion(Base):
-    """A person asked an agent what it is, or who runs it (``fleet.activities.identity``):
+    """A person asked an agent what it is, or who runs it (``fleet.honesty.ledger``):
     when it was asked and first seen. Its answer is the agent's reply to the comment, in
     the engagement ledger."""
 

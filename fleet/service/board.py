@@ -197,7 +197,7 @@ def honesty(fleet: Fleet) -> dict[str, Any]:
     """The honesty audit of the last day and people's consent, for the overview (a slow
     reading of the gallery: the console keeps it in the background)."""
     from fleet.consent import status as consent_status
-    from fleet.service import audit
+    from fleet.honesty import audit
 
     found = audit.audit(fleet, window=timedelta(days=1))
     findings = [f.to_json() | {"nothing": nothing_checked(f)} for f in found.findings]

@@ -1,4 +1,4 @@
-"""The honesty audit (fleet.service.audit) against the sandbox and the ledger."""
+"""The honesty audit (fleet.honesty.audit) against the sandbox and the ledger."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from fleet import activities, agents
 from fleet.consent.status import consent_line, consent_of
 from fleet.core.kinds import ActionKey
 from fleet.gallery.client import HttpGallery
-from fleet.service import audit as honesty
+from fleet.honesty import audit as honesty
+from fleet.honesty.audit_scope import Finding
 from fleet.service.accounts import provision_accounts
-from fleet.service.audit_scope import Finding
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 from tests.cli.test_cli import run

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from fleet import activities, agents
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
+from fleet.honesty import audit as honesty
 from fleet.impact import use_cases as impact
 from fleet.impact.holdout import arm
 from fleet.infra.clocks import SimulatedClock
-from fleet.service import audit as honesty
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ImpactSettings

@@ -54,10 +54,10 @@ OWNERS: dict[str, tuple[str, str]] = {
 }
 SHARED = ("db", "migrations")
 # Each context's modules: its package, and the ledger modules of the concept packages
-# (fleet/impact: the holdout's records), which sit in the activities layer.
+# (the holdout's records, the honesty ledger), which sit in the activities layer.
 CONTEXTS: dict[str, tuple[str, ...]] = {
     "agents": ("agents",),
-    "activities": ("activities", "impact/records.py"),
+    "activities": ("activities", "impact/records.py", "honesty/ledger.py"),
 }
 
 
