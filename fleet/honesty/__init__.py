@@ -1,5 +1,8 @@
-"""Honesty: every person can tell what an agent is, since no agent says it is human and
-each answers who runs it (docs/disclosure.md, docs/identity-questions.md).
+"""Honesty: every person can tell what an agent is (docs/disclosure.md,
+docs/identity-questions.md).
+
+No agent says it is human; each says it is automated and who runs it, on its profile, in
+its images and when asked.
 
 Its modules, by layer (import-linter places each in its layer, ``pyproject.toml``):
 
