@@ -9,7 +9,7 @@ given: ``--opt-out`` of them set ``agentInteractions`` to ``none``, ``--block`` 
 block one agent (the one that engaged them most, else one at random), as the sandbox's
 page control does.
 
-Then the honesty audit (``fleet.service.audit``) reads the gallery and the ledger and
+Then the honesty audit (``fleet.honesty.audit``) reads the gallery and the ledger and
 prints its findings as JSON: the target is 0 agent actions toward those people later
 than 10 simulated minutes after they said so. ``--ignore-consent`` runs the same scenario
 with the fleet blind to people's say (the "before" figure).
@@ -35,7 +35,7 @@ from sqlalchemy import select
 
 from bench.community import START, People, newcomer_arrivals
 from fleet.demo import Demo, DemoOptions
-from fleet.service import audit as honesty
+from fleet.honesty import audit as honesty
 from fleet.service.root import Fleet
 from fleet_sandbox import storage, tables
 

@@ -99,7 +99,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("fleet.content.guard.guard", "no_echo", "echo check"),
     ("fleet.actions.remembering", "Recall.memories_for", "recall"),
     ("fleet.actions.remembering", "Recall.remember", "remembering"),
-    ("fleet.content.guard.identity_intent", "IdentityIntent.check", "identity check"),
+    ("fleet.honesty.identity_intent", "IdentityIntent.check", "identity check"),
     ("fleet.embeddings.local", "LocalEmbedder.embed", "embedding"),
     ("fleet.gallery.client", "HttpGallery.generate_image", "image request"),
     ("fleet.gallery.provenance", "ProvenanceCheck.check", "image provenance"),

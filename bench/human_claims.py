@@ -205,14 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--words-only", action="store_true", help="no embedder")
     options = parser.parse_args(argv)
-    from fleet.content.guard.human_claim import human_claim
+    from fleet.honesty.human_claim import human_claim
 
     checks: dict[str, Callable[[str], str | None]] = {"words": human_claim}
     bank: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if not options.words_only:
-        from fleet.content.guard.claim_meaning import CLAIMING, NOT_CLAIMING
-        from fleet.content.guard.claims import HumanClaimCheck
         from fleet.embeddings.local import LocalEmbedder
+        from fleet.honesty.claim_meaning import CLAIMING, NOT_CLAIMING
+        from fleet.honesty.claims import HumanClaimCheck
 
         checks["words_and_meaning"] = HumanClaimCheck.with_embedder(LocalEmbedder()).claim
         bank = (CLAIMING, NOT_CLAIMING)

@@ -14,7 +14,7 @@ newest post of a different agent, and asks 10 ordinary questions about the work
   silence in its ledger);
 - ``controls_answered_as_identity``: ordinary questions wrongly answered as one;
 - ``published_human_claims``: texts the fleet published that claim to be human (the
-  guard's check run over the ledger, ``fleet.service.honesty.human_claims``), and the
+  guard's check run over the ledger, ``fleet.honesty.use_cases.human_claims``), and the
   audit's count of identity questions (``identity_answers``).
 
 Prints one JSON object; ``examples`` quotes questions and the answers they got. The
@@ -37,10 +37,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fleet.content.guard.truthful_answer import discloses
 from fleet.db.models import Agent, AgentActivity
 from fleet.demo import Demo, DemoOptions
-from fleet.service.honesty import human_claims, identity_answers
+from fleet.honesty.truthful_answer import discloses
+from fleet.honesty.use_cases import human_claims, identity_answers
 from fleet_sandbox import storage, tables
 
 START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ that mention AI, tools, people or prints): by default ``bench/data/identity_held
 written before round 6's tuning and kept apart from the check's banks;
 ``identity_heldout.json`` is spent, ``identity_dev.json`` is the tuning set. It runs the
 check the fleet runs
-(``fleet.content.guard.identity_intent.IdentityIntent`` with the local embedder,
+(``fleet.honesty.identity_intent.IdentityIntent`` with the local embedder,
 multilingual-e5-small, offline), and the keyword pre-check alone.
 
 Prints one JSON object: of the questions, how many were found (overall and per
@@ -27,8 +27,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fleet.content.guard.identity_intent import IdentityIntent
 from fleet.embeddings.local import LocalEmbedder
+from fleet.honesty.identity_intent import IdentityIntent
 
 HELD_OUT = Path(__file__).resolve().parent / "data" / "identity_heldout2.json"
 

@@ -3,15 +3,15 @@
 For each seed: three simulated weeks in which 400 newcomers join (arrival times uniform
 over the weeks) and post a first picture. Fleet sees them as the pace's reading does
 (every 6 simulated hours, the people's posts of the last two days, through
-``fleet.service.impact.record_people``), assigns each to an arm of the experiment and
+``fleet.impact.use_cases.record_people``), assigns each to an arm of the experiment and
 records it in its own database (SQLite, migrated to head). The fleet's welcome is
 simulated: a first comment 10 minutes plus an exponential delay (mean 50 minutes) after a
 newcomer's first post, for every newcomer target choice does not spare
-(``fleet.actions.holdout_view.HoldoutView``, the filter agents use); none for the others.
+(``fleet.impact.holdout_view.HoldoutView``, the filter agents use); none for the others.
 Then each newcomer behaves by the sandbox's model (``fleet_sandbox.behaviour``), whose
 planted effect (``--effect``, points of return after a first comment within a day) is
 what the report must recover; their posts and comments are seen as the readings and the
-replies' reads see them. The report (``fleet.service.impact.impact_report``) is taken at
+replies' reads see them. The report (``fleet.impact.use_cases.impact_report``) is taken at
 the fixed horizon: 14 days after the last arrival, so every newcomer has matured.
 
 That tests the estimator. ``--fleet`` tests the fleet instead: it runs the demo's real
@@ -45,9 +45,9 @@ from pathlib import Path
 from typing import Any
 
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.impact import use_cases as use
 from fleet.infra.clocks import SimulatedClock
 from fleet.service import database
-from fleet.service import impact as use
 from fleet.service.root import bootstrap
 from fleet.settings import ImpactSettings, Settings
 from fleet_sandbox.behaviour import Newcomers
@@ -180,7 +180,7 @@ def fleet_run(
     import os
 
     from bench import community
-    from fleet.core.holdout import arm
+    from fleet.impact.holdout import arm
 
     def once(at: float) -> tuple[Any, float]:
         os.environ["FLEET_IMPACT__HOLDOUT_SHARE"] = str(at)

@@ -80,8 +80,8 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "fleet/actions/choosing",
             "fleet/actions/feed_snapshot",
-            "fleet/actions/holdout_view",
-            "fleet/actions/consent_book",
+            "fleet/impact/holdout_view",
+            "fleet/consent/book",
             "fleet/activities/kept_targets",
         ),
     ),

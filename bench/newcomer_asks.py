@@ -33,9 +33,9 @@ from sqlalchemy import select
 
 from bench.community import START
 from fleet.cli import cli
-from fleet.core.holdout import arm
 from fleet.demo import Demo, DemoOptions
 from fleet.demo.run import TOKEN  # the demo sandbox's service token
+from fleet.impact.holdout import arm
 from fleet_sandbox import storage, tables
 
 QUESTION = "are you a bot?"

@@ -51,12 +51,12 @@ from fleet.demo.run import (
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import MadeImage
 from fleet.gallery.provenance import Expected, NoProvenance, verify
+from fleet.honesty.audit import audit
 from fleet.infra import logs
 from fleet.infra.clocks import SimulatedClock
 from fleet.infra.queue import create_app
 from fleet.service import agents as use
 from fleet.service import database
-from fleet.service.audit import audit
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import (
     DisclosureSettings,

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from bench import fake_llm
 from bench.community.people import START, People, newcomer_arrivals
 from fleet import activities
-from fleet.core.holdout import arm
 from fleet.db.models import Agent, AgentActivity, SessionPlanRow
 from fleet.demo import Demo, DemoOptions
+from fleet.impact.holdout import arm
 from fleet_sandbox import tables
 
 

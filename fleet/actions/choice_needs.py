@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout_view import HoldoutView
+from fleet.consent.book import ConsentBook
+from fleet.impact.holdout_view import HoldoutView
 
 if TYPE_CHECKING:
     from fleet.actions.events import Events
     from fleet.actions.interests import Interests
-    from fleet.content.guard.identity_intent import IdentityIntent
     from fleet.core.taste import Weights, Welcome
     from fleet.gallery.port import Gallery
+    from fleet.honesty.identity_intent import IdentityIntent
     from fleet.infra.persona_files import PersonaCatalogue
     from fleet.settings import ActionSettings
 

@@ -15,8 +15,8 @@ from functools import partial
 
 from fleet import activities
 from fleet.actions.choice_needs import Choosing
-from fleet.actions.consent_book import still_welcome
 from fleet.activities import Claim
+from fleet.consent.book import still_welcome
 from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
 from fleet.core.persona import Persona
 from fleet.core.target_choice import PageTaste, choose_target
@@ -161,7 +161,7 @@ def chooser(
             replace(c, ties=ties[c.author]) if c.author in ties else c for c in candidates
         ]
     if choosing.consent is not None:
-        # The candidates whose author lets agent ``me`` do ``kind`` (``fleet.core.consent``):
+        # The candidates whose author lets agent ``me`` do ``kind`` (``fleet.consent.core``):
         # the one place target choice of a like, comment or welcome honours people's say.
         candidates = list(choosing.consent.admit(candidates, me, kind, _person_of_post))
     on_page = shared

@@ -23,9 +23,9 @@ from fleet.actions.common import (
     seen,
     stop_for_review,
 )
-from fleet.actions.consent_book import ConsentBook, still_welcome
 from fleet.actions.planning import as_content, await_plan, planned_comment, planned_targets
 from fleet.activities import Claim
+from fleet.consent.book import ConsentBook, still_welcome
 from fleet.content.guard.guard import Verdict, guarded_comment
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import CommentDraft, PostSeen

@@ -21,13 +21,13 @@ from fleet.actions.common import (
     seen,
     stop_for_review,
 )
-from fleet.actions.consent_book import ConsentBook, still_welcome
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.following import home_page
 from fleet.actions.planning import make_plan, says, session_of
 from fleet.actions.reacting import react
 from fleet.activities import Claim
 from fleet.activities.plans import plan_of
+from fleet.consent.book import ConsentBook, still_welcome
 from fleet.content.llm.planning import page_shown
 from fleet.content.port import ContentWriter, PostSeen, SessionPlan
 from fleet.gallery.port import Gallery, GalleryPost

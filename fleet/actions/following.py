@@ -22,10 +22,10 @@ from fleet import activities, agents
 from fleet.actions.choice_needs import Choosing
 from fleet.actions.choosing import page_candidates
 from fleet.actions.common import Accounts, Effect, ensure_user, seen, stop_for_review
-from fleet.actions.consent_book import still_welcome
 from fleet.actions.planning import planned_follows_of
 from fleet.activities import Claim
 from fleet.activities.follows import follows_of
+from fleet.consent.book import still_welcome
 from fleet.content.port import PostSeen
 from fleet.core.follows import (
     UNFOLLOW_AFTER_DAYS,

@@ -29,10 +29,11 @@ from fleet.actions.kit import ActionKit
 from fleet.actions.post import PostNeeds
 from fleet.actions.reply import ReplyNeeds
 from fleet.actions.reply_choice import answerable, choose_comment
-from fleet.activities import Claim, identity
+from fleet.activities import Claim
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action
 from fleet.gallery.port import Gallery
+from fleet.honesty import ledger as identity
 
 # Each handler's dependencies, and no more, built from the kit in this one place.
 #

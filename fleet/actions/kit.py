@@ -20,18 +20,18 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.actions.common import NoBudget, Spending
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.events import EventHook, Events
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.interests import Interests
 from fleet.actions.remembering import Recall
+from fleet.consent.book import ConsentBook
 from fleet.content.guard.guard import ContentGuard
-from fleet.content.guard.identity_intent import IdentityIntent
 from fleet.content.port import ContentWriter
 from fleet.core.taste import Weights, Welcome
 from fleet.gallery.port import Gallery
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.honesty.identity_intent import IdentityIntent
+from fleet.impact.holdout_view import HoldoutView
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import ActionSettings, ReviewSettings
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import agents
 from fleet.activities import Claim
 from fleet.activities.outcomes import CarriedOut, Succeeded
-from fleet.content.guard.identity_intent import asked_text
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
@@ -35,6 +34,7 @@ from fleet.core.memory import (
 )
 from fleet.core.vectors import Vector
 from fleet.embeddings.degrading import DegradingEmbedder
+from fleet.honesty.identity_intent import asked_text
 from fleet.settings import MemorySettings
 
 # Vectors of texts embedded lately (the drafts the guard checked), so that the accepted

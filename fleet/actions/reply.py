@@ -23,16 +23,16 @@ from fleet.actions.common import (
     nonce,
     seen,
 )
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.planning import as_content, await_plan
 from fleet.activities import Claim
-from fleet.content.guard.identity_intent import IdentityIntent
-from fleet.content.guard.truthful_answer import discloses
+from fleet.consent.book import ConsentBook
 from fleet.content.llm.budget import usage_record
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import CommentDraft, CommentSeen, PostSeen
 from fleet.errors import PermanentError, Skip, TransientError
 from fleet.gallery.port import Gallery, GalleryComment
+from fleet.honesty.identity_intent import IdentityIntent
+from fleet.honesty.truthful_answer import discloses
 
 # The most of the answered comment kept with a reply's text (what a draft shows of it).
 ANSWERED_SHOWN = 300

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from fleet import activities
 from fleet.actions.common import seen as seen_post
-from fleet.actions.consent_book import still_welcome
 from fleet.actions.planning import planned_replies
-from fleet.activities import Claim, identity
+from fleet.activities import Claim
+from fleet.consent.book import still_welcome
 from fleet.content.port import CommentSeen, PostSeen
 from fleet.core.answering import (
     OTHERS_AT_A_GLANCE,
@@ -23,6 +23,7 @@ from fleet.core.answering import (
 )
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
 from fleet.gallery.port import GalleryComment
+from fleet.honesty import ledger as identity
 from fleet.infra.logs import get_logger
 
 if TYPE_CHECKING:

@@ -22,21 +22,6 @@ from fleet.activities.holds import (
     release_holds,
 )
 from fleet.activities.image_marks import ImageMarksBook, MarksKept, marks_kept
-from fleet.activities.impact import (
-    FOLLOWER,
-    Sighting,
-    arms_of,
-    assign_people,
-    assignments,
-    awaiting_first_follower,
-    experiments,
-    follower_item,
-    held_posts,
-    identity_answered,
-    people_of,
-    record_sightings,
-    touches_of_the_held,
-)
 from fleet.activities.kept_targets import Taken, keep_target, taken_by
 from fleet.activities.listing import ActivityFilter, activity_stats, list_activities
 from fleet.activities.pace import (
@@ -79,6 +64,21 @@ from fleet.activities.views import (
     recent_texts_of,
     standing_of,
     tallies,
+)
+from fleet.impact.records import (
+    FOLLOWER,
+    Sighting,
+    arms_of,
+    assign_people,
+    assignments,
+    awaiting_first_follower,
+    experiments,
+    follower_item,
+    held_posts,
+    identity_answered,
+    people_of,
+    record_sightings,
+    touches_of_the_held,
 )
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Whether a platform kept the provenance marks of the images Fleet uploaded.
 
 An adapter that uploads an image Fleet made (``fleet.content.images``) reads back what
-the platform stored, decides with ``fleet.content.images.disclosure`` whether the marks
+the platform stored, decides with ``fleet.honesty.image_disclosure`` whether the marks
 survived, and records it here once per (platform, media id). ``fleet audit`` and
 ``fleet status`` read the counts: "platform X did not keep provenance marks: N of M".
 """

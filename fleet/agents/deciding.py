@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities import identity
 from fleet.activities.commands import decided_before, record_decided, spoke_since
 from fleet.core.back_pressure import acts
 from fleet.core.decisions import Decision
@@ -30,6 +29,7 @@ from fleet.core.statuses import ActivityStatus
 from fleet.core.tick_notes import TickNotes
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
+from fleet.honesty import ledger as identity
 from fleet.infra.persona_files import PersonaCatalogue
 
 _AGENTS = cast(Table, Agent.__table__)
@@ -130,7 +130,7 @@ def plan_ticks(
     to be cleared). A tick of an agent missing, not active, deleted, or of a persona
     the catalogue cannot give plans nothing.
 
-    ``owed``: the agents a person asked what they are (``fleet.activities.identity``):
+    ``owed``: the agents a person asked what they are (``fleet.honesty.ledger``):
     the first of their ticks here (but a session's one post) answers, and neither the
     budget nor the quotas turn it: the truthful answer costs nothing when the LLM
     budget is spent (the offline writer writes it).

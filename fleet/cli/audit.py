@@ -7,8 +7,8 @@ import click
 from fleet.cli.activity import _window
 from fleet.cli.context import fleet_of
 from fleet.cli.output import SHORT, UNCHECKED, as_json, echo, json_option, print_json
-from fleet.service.audit import Audit, fix_and_audit
-from fleet.service.audit import audit as run_audit
+from fleet.honesty.audit import Audit, fix_and_audit
+from fleet.honesty.audit import audit as run_audit
 
 MARKS = {"ok": "ok   ", "short": "SHORT", "unavailable": "n/a  "}
 

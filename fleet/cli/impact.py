@@ -11,7 +11,7 @@ from fleet.cli.context import fleet_of
 from fleet.cli.output import as_json, echo, json_option, print_json, print_table
 
 if TYPE_CHECKING:
-    from fleet.core.impact import Outcome
+    from fleet.impact.outcomes import Outcome
 
 
 def _figure(value: float | None, kind: str) -> str:
@@ -40,7 +40,7 @@ TOUCHES_SHOWN = 20
 @click.pass_context
 def impact(ctx: click.Context, experiment: str | None, listing: bool) -> None:
     """Per experiment: people per arm, each outcome per arm, the difference with its 95 % CI."""
-    from fleet.service import impact as use
+    from fleet.impact import use_cases as use
 
     fleet = fleet_of(ctx)
     if listing:

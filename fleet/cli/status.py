@@ -17,8 +17,8 @@ from fleet.cli.output import (
     print_json,
     print_table,
 )
-from fleet.service.audit import unchecked_lines
-from fleet.service.consent_status import consent_line
+from fleet.consent.status import consent_line
+from fleet.honesty.audit import unchecked_lines
 from fleet.service.database import describe_url
 from fleet.service.status import (
     Report,

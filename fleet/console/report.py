@@ -11,7 +11,8 @@ from markupsafe import Markup
 from fleet.console import charts
 from fleet.core.kinds import ACTION_NAMES
 from fleet.errors import InputError
-from fleet.service import impact, report
+from fleet.impact import use_cases as impact
+from fleet.service import report
 from fleet.service.root import Fleet
 
 HERE = Path(__file__).parent

@@ -17,7 +17,6 @@ from collections.abc import Callable
 import httpx2
 import redis
 
-from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.guard import ContentGuard
 from fleet.content.llm.anthropic import AnthropicWriter
 from fleet.content.llm.base import prices_from_settings
@@ -37,6 +36,7 @@ from fleet.content.port import (
 )
 from fleet.core.persona import Persona
 from fleet.errors import ConfigError
+from fleet.honesty.claims import HumanClaimCheck
 from fleet.settings import LLMEndpoint, Settings
 
 Limit = Callable[[LLMEndpoint, int, ContentWriter], ContentWriter]

@@ -93,7 +93,7 @@ class CommentSeen:
     text: str
     author: str
     author_is_agent: bool
-    # The comment asks what the agent is or who runs it (``fleet.content.guard.identity_intent``):
+    # The comment asks what the agent is or who runs it (``fleet.honesty.identity_intent``):
     # the reply answers truthfully, naming the operator. ``language``: the question's, when
     # the keyword check knew it ("": unknown, the answer is in English).
     asks_identity: bool = False

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from fleet.core.consent import Consent, allows
-from fleet.core.holdout import Spared
+from fleet.consent.core import Consent, allows
+from fleet.impact.holdout import Spared
 
 # How often an agent takes up an answer to its own comment when no person waits on it.
 GO_ON = 0.6

@@ -1,6 +1,6 @@
 """Whom an agent follows, unfollows and how it reacts: the follow graph's pure policy.
 
-A follow is engagement (``fleet.core.consent``): the caller hands in only the accounts a
+A follow is engagement (``fleet.consent.core``): the caller hands in only the accounts a
 person's say, the holdout and the ledger leave open. The policy then follows the taste
 the agent already has (the cosine of its persona's interests and the account's posts),
 returns some follows (a follower whose work fits at least a little), lets popular

@@ -13,8 +13,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from fleet.core.holdout import Spared
 from fleet.core.taste import Candidate, PageFit, Weights, Welcome, draw, draw_or_pass
+from fleet.impact.holdout import Spared
 
 __all__ = ["PageTaste", "choose_target"]
 

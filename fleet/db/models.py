@@ -444,7 +444,7 @@ class PaceReading(Base):
 
 class ImpactAssignment(Base):
     """A person's arm in an experiment of the newcomer holdout, recorded once when Fleet
-    first saw them (``fleet.core.holdout``), with the share in force then."""
+    first saw them (``fleet.impact.holdout``), with the share in force then."""
 
     __tablename__ = "impact_assignments"
 
@@ -471,7 +471,7 @@ class ImpactSighting(Base):
 
 
 class IdentityQuestion(Base):
-    """A person asked an agent what it is, or who runs it (``fleet.activities.identity``):
+    """A person asked an agent what it is, or who runs it (``fleet.honesty.ledger``):
     when it was asked and first seen. Its answer is the agent's reply to the comment, in
     the engagement ledger."""
 

@@ -6,7 +6,7 @@ in at most ``MAX_READ_SECONDS``. An entry that names a person but says something
 unreadable about them (or a username longer than a handle may be) makes that person
 unreadable (never engaged); an entry that names no one, a page that repeats a person
 already read (a gallery that ignores the paging), or a list past a bound fails the whole
-read (no person is engaged until a read succeeds: ``fleet.actions.consent_book``).
+read (no person is engaged until a read succeeds: ``fleet.consent.book``).
 
 The list is paged by a stable key, the last username read (``after``, docs/gallery-api.md),
 with ``offset`` beside it for a gallery that only pages by offset: a person who leaves the
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from fleet.core.consent import INTERACTIONS, Interactions, PersonConsent
+from fleet.consent.core import INTERACTIONS, Interactions, PersonConsent
 from fleet.gallery.answers import MAX_USERNAME, MalformedAnswer, _parse_time, clip
 
 MAX_PEOPLE = 100_000

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import httpx
 
-from fleet.content.images.disclosure import RecordsImageMarks
 from fleet.gallery.mastodon_feeds import TimelineFeeds
 from fleet.gallery.mastodon_follows import MastodonFollows
 from fleet.gallery.mastodon_posts import ImagePosts, UploadedImageCheck
@@ -53,6 +52,7 @@ from fleet.gallery.mastodon_reading import MARKS, MEDIA_MARK, marks_of, media_of
 from fleet.gallery.mastodon_replies import Replies
 from fleet.gallery.mastodon_wire import MAX_PAGES, PAGE, token_refused
 from fleet.gallery.port import Credentials, ImageSource
+from fleet.honesty.image_disclosure import RecordsImageMarks
 from fleet.settings import DisclosureSettings, GallerySettings, ProvenanceSettings
 
 __all__ = [

@@ -15,13 +15,13 @@ from urllib.parse import quote
 
 import httpx
 
-from fleet.content.images.disclosure import MarksSeen, RecordsImageMarks, disclosed, marks_survived
 from fleet.errors import PermanentError, TransientError
 from fleet.gallery.answers import _id, _read
 from fleet.gallery.mastodon_reading import MARKS, MEDIA_MARK, StatusReader, marks_of, media_of
 from fleet.gallery.mastodon_wire import PAGE
 from fleet.gallery.port import GalleryPost, ImageSource
 from fleet.gallery.provenance import ProvenanceCheck
+from fleet.honesty.image_disclosure import MarksSeen, RecordsImageMarks, disclosed, marks_survived
 from fleet.infra import bounded, transports
 from fleet.settings import ProvenanceSettings
 

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from fleet.core.consent import PersonConsent
+from fleet.consent.core import PersonConsent
 from fleet.errors import PermanentError, TransientError
 from fleet.gallery.answers import (
     MAX_COMMENT,

@@ -26,9 +26,9 @@ from fleet.agents import (
 from fleet.core.kinds import Action, ActionKey, ActionKind, kind_of
 from fleet.core.review import ReviewMode
 from fleet.errors import ConflictError, InputError
+from fleet.honesty.use_cases import operator_link
 from fleet.infra.link_check import LinkAnswer
 from fleet.service.accounts import Provisioned, provision_accounts, without_account
-from fleet.service.honesty import operator_link
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:

@@ -196,7 +196,8 @@ def profile(fleet: Fleet, ref: str) -> Profile:
 def honesty(fleet: Fleet) -> dict[str, Any]:
     """The honesty audit of the last day and people's consent, for the overview (a slow
     reading of the gallery: the console keeps it in the background)."""
-    from fleet.service import audit, consent_status
+    from fleet.consent import status as consent_status
+    from fleet.honesty import audit
 
     found = audit.audit(fleet, window=timedelta(days=1))
     findings = [f.to_json() | {"nothing": nothing_checked(f)} for f in found.findings]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from fleet import activities, agents
 from fleet.core.pace import Pace, PostRead, Reading, measure, over_window, people_between
 from fleet.gallery.port import GalleryPost, Sort
-from fleet.service.impact import record_first_followers
+from fleet.impact.use_cases import record_first_followers
 from fleet.service.root import Fleet
 
 DAY = timedelta(days=1)

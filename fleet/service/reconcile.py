@@ -14,8 +14,8 @@ from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.gallery.client import GalleryRefused
 from fleet.gallery.consent import ReadsConsent
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
+from fleet.honesty.audit_disclosure import sync_labels
 from fleet.service.admin_gallery import gallery_of
-from fleet.service.audit_disclosure import sync_labels
 from fleet.service.findings import (
     MARGIN,
     PAGE,

@@ -97,7 +97,7 @@ class WeekReport:
         published, marked, _ = self.provenance
         return marked / published if published else None
 
-    # The honesty audit (fleet.service.audit) over the week so far: its findings, or why
+    # The honesty audit (fleet.honesty.audit) over the week so far: its findings, or why
     # it could not run.
     audit: list[dict[str, Any]] = field(default_factory=list)
     audit_problem: str | None = None
@@ -163,7 +163,7 @@ def weekly(fleet: Fleet, week: str) -> WeekReport:
 
 def _audit(fleet: Fleet, out: WeekReport, start: datetime, until: datetime) -> None:
     """The honesty audit over the week so far, on the report (a failure said, not raised)."""
-    from fleet.service import audit
+    from fleet.honesty import audit
 
     if until <= start:
         return

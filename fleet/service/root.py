@@ -38,25 +38,25 @@ if TYPE_CHECKING:
     import redis
 
     from fleet.actions import ActionKit, Event
-    from fleet.actions.consent_book import ConsentBook
     from fleet.actions.events import Events
-    from fleet.actions.holdout_view import HoldoutView
     from fleet.actions.interests import Interests
     from fleet.actions.remembering import Recall
     from fleet.activities.image_marks import ImageMarksBook
     from fleet.agents.credentials import StoredCredentials, TokenSeal
-    from fleet.content.guard.claims import HumanClaimCheck
-    from fleet.content.guard.identity_intent import IdentityIntent
+    from fleet.consent.book import ConsentBook
     from fleet.content.llm.budget import SpendLedger
     from fleet.core.back_pressure import BackPressure, LimiterLoad
     from fleet.core.taste import Weights
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.provenance import ProvenanceCheck
+    from fleet.honesty.claims import HumanClaimCheck
+    from fleet.honesty.identity_intent import IdentityIntent
+    from fleet.honesty.questions import IdentityQuestions
+    from fleet.impact.holdout_view import HoldoutView
+    from fleet.impact.sightings import Sightings
     from fleet.infra.events import ActivityChannel
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
-    from fleet.service.identity_questions import IdentityQuestions
-    from fleet.service.sightings import Sightings
 
 
 @dataclass
@@ -163,7 +163,7 @@ class Fleet:
     @cached_property
     def image_marks(self) -> ImageMarksBook:
         """Where an adapter records whether the platform kept an image's marks (the
-        ``RecordsImageMarks`` of ``fleet.content.images.disclosure``)."""
+        ``RecordsImageMarks`` of ``fleet.honesty.image_disclosure``)."""
         from fleet.activities.image_marks import ImageMarksBook
 
         return ImageMarksBook(self.sessions, now=self.clock.now)
@@ -283,14 +283,14 @@ class Fleet:
     @cached_property
     def sightings(self) -> Sightings:
         """The impact experiment's listener: people's posts and comments seen."""
-        from fleet.service.sightings import Sightings
+        from fleet.impact.sightings import Sightings
 
         return Sightings(self.sessions, self.settings.impact, self.clock.now)
 
     @cached_property
     def identity_questions(self) -> IdentityQuestions:
         """The honesty ledger's listener: questions about what an agent is."""
-        from fleet.service.identity_questions import IdentityQuestions
+        from fleet.honesty.questions import IdentityQuestions
 
         return IdentityQuestions(
             self.sessions,
@@ -394,7 +394,7 @@ class Fleet:
 
     def _holdout_view(self) -> HoldoutView:
         """Who the impact experiment holds out, as the actions read it."""
-        from fleet.actions.holdout_view import HoldoutView
+        from fleet.impact.holdout_view import HoldoutView
 
         impact = self.settings.impact
         return HoldoutView(
@@ -421,7 +421,7 @@ class Fleet:
 
     def consent_book(self, gallery: Gallery) -> ConsentBook | None:
         """People's consent as this process reads it (None: the gallery cannot say)."""
-        from fleet.actions.consent_book import ConsentBook
+        from fleet.consent.book import ConsentBook
         from fleet.gallery.consent import ReadsConsent
 
         if not isinstance(gallery, ReadsConsent):
@@ -436,7 +436,7 @@ class Fleet:
     def identity_intent(self) -> IdentityIntent:
         """Whether a person's comment asks what an agent is: keywords, then the embedder
         (its banks embedded once a process)."""
-        from fleet.content.guard.identity_intent import IdentityIntent
+        from fleet.honesty.identity_intent import IdentityIntent
 
         return IdentityIntent(self.embedder)
 
@@ -444,7 +444,7 @@ class Fleet:
     def claim_check(self) -> HumanClaimCheck:
         """The check of a claim to be human the guard and the audit share: the words,
         then the meaning when the embedder is the one its bank was set for."""
-        from fleet.content.guard.claims import HumanClaimCheck
+        from fleet.honesty.claims import HumanClaimCheck
 
         return HumanClaimCheck.with_embedder(self.embedder)
 

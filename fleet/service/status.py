@@ -11,13 +11,13 @@ from sqlalchemy.engine import make_url
 from fleet import activities, agents
 from fleet.activities.drafts import draft_stats
 from fleet.agents import agent_counts
+from fleet.consent.status import consent_of
 from fleet.core.statuses import ActivityStatus
 from fleet.errors import ConfigError
+from fleet.honesty.audit import audit as honesty_audit
+from fleet.honesty.audit_images import platform_marks_of
+from fleet.honesty.use_cases import operator_link
 from fleet.service import credentials
-from fleet.service.audit import audit as honesty_audit
-from fleet.service.audit_images import platform_marks_of
-from fleet.service.consent_status import consent_of
-from fleet.service.honesty import operator_link
 from fleet.service.outlook import outlook
 from fleet.service.root import Fleet
 from fleet.settings import ProvenanceSettings, Settings
@@ -80,14 +80,14 @@ class Report:
     # Active agents a gallery's 429 deferred past ``over_hours`` from now: how many, and
     # the longest (its handle and until when); empty: not read.
     deferred: dict[str, Any] = field(default_factory=dict)
-    # People's say over agents (fleet.service.consent_status.consent_of), and, under --check, the
+    # People's say over agents (fleet.consent.status.consent_of), and, under --check, the
     # honesty audit's findings.
     consent: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
     # Agents' platform tokens (fleet.service.credentials): how many set, those refused.
     credentials: dict[str, Any] = field(default_factory=dict)
     # Each platform's images of the last 7 days and how many kept their provenance marks
-    # (fleet.service.audit_images.platform_marks_of); empty: no image Fleet made was uploaded.
+    # (fleet.honesty.audit_images.platform_marks_of); empty: no image Fleet made was uploaded.
     platform_marks: list[dict[str, Any]] = field(default_factory=list)
     # Whether the operator's link on every agent account opens (empty: not read).
     operator_link: dict[str, Any] = field(default_factory=dict)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fleet.actions.consent_book import ConsentBook
-from fleet.core.consent import MAX_STALE_SECONDS, PersonConsent
+from fleet.consent.book import ConsentBook
+from fleet.consent.core import MAX_STALE_SECONDS, PersonConsent
 from fleet.core.taste import Candidate
 from fleet.errors import TransientError
 from fleet.gallery.consent import ConsentRead

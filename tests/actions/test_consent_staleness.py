@@ -3,8 +3,8 @@ long wait does not pass a copy older than the bound off as young."""
 
 from __future__ import annotations
 
-from fleet.actions.consent_book import ConsentBook
-from fleet.core.consent import MAX_STALE_SECONDS, PersonConsent
+from fleet.consent.book import ConsentBook
+from fleet.consent.core import MAX_STALE_SECONDS, PersonConsent
 from fleet.core.taste import Candidate
 from fleet.errors import TransientError
 from fleet.gallery.consent import ConsentRead

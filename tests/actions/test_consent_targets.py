@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleet import agents
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.perform import perform_batch
+from fleet.consent.book import ConsentBook
 from fleet.gallery.client import HttpGallery
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from fleet.actions.events import EventHook, Events
-from fleet.activities import identity
-from fleet.core.consent import Consent
+from fleet.consent.core import Consent
 from fleet.db.models import ImpactSighting
 from fleet.gallery.port import GalleryComment
+from fleet.honesty import ledger as identity
 from fleet.service.root import Fleet
 from tests.actions.test_identity_honesty import QUESTION, asked  # noqa: F401 - a fixture
 from tests.actions.test_reply import NOW

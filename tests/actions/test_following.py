@@ -18,15 +18,15 @@ import pytest
 from sqlalchemy import select, update
 
 from fleet import agents
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.following import home_page
-from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.perform import perform
 from fleet.actions.planning import FOLLOW_REACH
 from fleet.activities.plans import keep_plan, plan_before
+from fleet.consent.book import ConsentBook
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Agent, Engagement
 from fleet.gallery.client import HttpGallery
+from fleet.impact.holdout_view import HoldoutView
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings
 from tests.actions.test_batch import _decided, _kit

@@ -18,10 +18,10 @@ import pytest
 from fleet import activities
 from fleet.actions import perform
 from fleet.content.guard.guard import ContentGuard
-from fleet.content.guard.human_claim import human_claim
-from fleet.content.guard.truthful_answer import discloses
 from fleet.core.kinds import ActionKey
-from fleet.service.honesty import human_claims, identity_answers
+from fleet.honesty.human_claim import human_claim
+from fleet.honesty.truthful_answer import discloses
+from fleet.honesty.use_cases import human_claims, identity_answers
 from fleet.service.root import Fleet
 from tests.actions import test_identity_honesty as honesty
 from tests.actions.test_identity_honesty import _content, _honest_kit, _hostile_writer, _operator

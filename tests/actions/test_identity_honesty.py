@@ -23,16 +23,16 @@ from sqlalchemy import select
 from fleet import activities, agents
 from fleet.actions import NoBudget, perform
 from fleet.actions.kit import Authorship, Limits, WritingAids
-from fleet.activities import identity
 from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
-from fleet.content.guard.human_claim import human_claim
-from fleet.content.guard.identity_intent import IdentityIntent
-from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.kinds import ActionKey
 from fleet.db.models import AgentActivity
-from fleet.service.honesty import human_claims, identity_answers, scan_identity_questions
+from fleet.honesty import ledger as identity
+from fleet.honesty.human_claim import human_claim
+from fleet.honesty.identity_intent import IdentityIntent
+from fleet.honesty.truthful_answer import discloses
+from fleet.honesty.use_cases import human_claims, identity_answers, scan_identity_questions
 from fleet.service.root import Fleet
 from tests.actions.test_reply import LEASE, NOW, Gallery, _kit, _reply_key
 from tests.content.conftest import CATALOGUE
@@ -292,8 +292,8 @@ def test_the_audit_counts_a_published_text_that_claims_to_be_human(
 def test_the_audit_falls_short_on_a_claim_and_on_a_question_left_past_its_bound(
     fleet: Fleet, asked: tuple[int, str]
 ) -> None:
-    from fleet.service.audit_scope import Scope
-    from fleet.service.audit_texts import IDENTITY_BOUND, human_claims, identity_answers
+    from fleet.honesty.audit_scope import Scope
+    from fleet.honesty.audit_texts import IDENTITY_BOUND, human_claims, identity_answers
 
     agent_id, _ = asked
     week = NOW - timedelta(days=7)

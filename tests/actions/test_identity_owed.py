@@ -12,18 +12,18 @@ import pytest
 
 from fleet import activities, agents
 from fleet.actions import perform
-from fleet.actions.consent_book import ConsentBook
-from fleet.actions.holdout_view import HoldoutView
 from fleet.actions.kit import Targeting
-from fleet.activities import identity
-from fleet.content.guard.truthful_answer import discloses
-from fleet.core.consent import PersonConsent
-from fleet.core.holdout import arm
+from fleet.consent.book import ConsentBook
+from fleet.consent.core import PersonConsent
 from fleet.core.kinds import ActionKey
 from fleet.gallery.consent import ConsentRead
 from fleet.gallery.port import GalleryComment
-from fleet.service.honesty import identity_answers, scan_identity_questions
-from fleet.service.impact import impact_report, record_comments, record_people
+from fleet.honesty import ledger as identity
+from fleet.honesty.truthful_answer import discloses
+from fleet.honesty.use_cases import identity_answers, scan_identity_questions
+from fleet.impact.holdout import arm
+from fleet.impact.holdout_view import HoldoutView
+from fleet.impact.use_cases import impact_report, record_comments, record_people
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings, ImpactSettings
 from tests.actions.test_identity_honesty import _honest_kit, _operator

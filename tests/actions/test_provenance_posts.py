@@ -180,8 +180,8 @@ def test_status_says_whether_marks_are_required_and_whose_signature(
 
 
 def test_the_audit_falls_short_when_the_gallery_loses_the_marks(fleet: Fleet, admin: Admin) -> None:
-    from fleet.service import audit
-    from fleet.service.audit_images import provenance
+    from fleet.honesty import audit
+    from fleet.honesty.audit_images import provenance
 
     assert post_once(fleet)["status"] == "succeeded"
     clean = audit.audit(fleet, checks=[provenance])

@@ -13,7 +13,7 @@ import pytest
 
 from fleet.console.pages.overview import HONESTY_SECONDS
 from fleet.console.serve import BackgroundConsole
-from fleet.service.audit_scope import Finding
+from fleet.honesty.audit_scope import Finding
 from fleet.service.board import nothing_checked
 from fleet.service.root import Fleet
 

@@ -10,13 +10,13 @@ import random
 import pytest
 
 from fleet.content.guard.guard import ContentGuard
-from fleet.content.guard.human_claim import human_claim
-from fleet.content.guard.identity_question import asks_by_words
-from fleet.content.guard.truthful_answer import discloses
 from fleet.content.llm.prompts import comment_prompt, identity_ask, system_prompt
-from fleet.content.offline.identity_answer import ANSWERS, truthful_answer
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
+from fleet.honesty.human_claim import human_claim
+from fleet.honesty.identity_answer import ANSWERS, truthful_answer
+from fleet.honesty.identity_question import asks_by_words
+from fleet.honesty.truthful_answer import discloses
 from tests.content.conftest import CATALOGUE
 
 OPERATOR = "Harbour Lab"

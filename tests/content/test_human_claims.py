@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.content.guard.claim_meaning import ClaimMeaning, calibrated
-from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.folding import disguises_undone
 from fleet.content.guard.guard import ContentGuard, ContentSkipped
-from fleet.content.guard.human_claim import human_claim
-from fleet.content.offline.identity_answer import ANSWERS
 from fleet.embeddings.local import LocalEmbedder
+from fleet.honesty.claim_meaning import ClaimMeaning, calibrated
+from fleet.honesty.claims import HumanClaimCheck
+from fleet.honesty.human_claim import human_claim
+from fleet.honesty.identity_answer import ANSWERS
 
 OPERATOR = "Harbour Lab"
 

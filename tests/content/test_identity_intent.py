@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from fleet.content.guard.identity_intent import ASKING, IdentityIntent
 from fleet.core.vectors import Vector
 from fleet.embeddings.local import LocalEmbedder
 from fleet.embeddings.port import EmbeddingUnavailable, Purpose
+from fleet.honesty.identity_intent import ASKING, IdentityIntent
 
 INDIRECT = (
     "Somebody is on the other end of these replies, yes?",
@@ -106,7 +106,7 @@ def test_without_an_embedder_or_with_one_down_the_keywords_answer_alone() -> Non
 def test_a_question_found_by_meaning_takes_the_language_of_its_closest_example(
     intent: IdentityIntent,
 ) -> None:
-    """So the offline answer is written in it (``fleet.content.offline.identity_answer``)."""
+    """So the offline answer is written in it (``fleet.honesty.identity_answer``)."""
     found = intent.check("¿Esta cuenta la lleva una empresa o una persona?")
     assert (found.asks, found.how, found.language) == (True, "meaning", "es")
     assert intent.check("Bist du ein Bot?").language == "de"
@@ -118,7 +118,7 @@ def test_the_held_out_phrasings_are_kept_apart_from_the_banks() -> None:
     import json
     from pathlib import Path
 
-    from fleet.content.guard.identity_intent import ASKING, NOT_ASKING
+    from fleet.honesty.identity_intent import ASKING, NOT_ASKING
 
     data = Path(__file__).resolve().parents[2] / "bench" / "data"
     held = json.loads((data / "identity_heldout.json").read_text(encoding="utf-8"))

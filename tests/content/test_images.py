@@ -18,19 +18,19 @@ from PIL import Image
 
 from fleet import agents
 from fleet.content.images import MarkedImages, build_image_source
-from fleet.content.images.disclosure import (
+from fleet.content.images.marking import Marker, throwaway_pair
+from fleet.content.images.store import ImageStore
+from fleet.errors import ConfigError, PermanentError
+from fleet.gallery.provenance import Expected, verify
+from fleet.honesty.audit_images import platform_marks
+from fleet.honesty.audit_scope import Scope
+from fleet.honesty.image_disclosure import (
     ALT_PREFIX,
     CAPTION_LINE,
     disclosed,
     marks_survived,
 )
-from fleet.content.images.marking import Marker, throwaway_pair
-from fleet.content.images.store import ImageStore
-from fleet.errors import ConfigError, PermanentError
-from fleet.gallery.provenance import Expected, verify
 from fleet.service import status
-from fleet.service.audit_images import platform_marks
-from fleet.service.audit_scope import Scope
 from fleet.service.root import Fleet
 from fleet.settings import Settings
 from tests.conftest import active_agents

@@ -13,7 +13,6 @@ import pytest
 
 from fleet.core import target_choice as choice_module
 from fleet.core import taste as taste_module
-from fleet.core.holdout import Spared
 from fleet.core.target_choice import PageTaste, choose_target
 from fleet.core.taste import (
     Candidate,
@@ -24,6 +23,7 @@ from fleet.core.taste import (
     draw_or_pass,
     seen,
 )
+from fleet.impact.holdout import Spared
 
 
 def _oracle(

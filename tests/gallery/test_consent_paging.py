@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fleet.core.consent import PersonConsent
+from fleet.consent.core import PersonConsent
 from fleet.errors import FleetError, TransientError
 from fleet.gallery import consent as consent_list
 from fleet.gallery.answers import clip

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pydantic import AnyUrl
 
-from fleet.core.consent import PersonConsent
+from fleet.consent.core import PersonConsent
 from fleet.gallery.client import HttpGallery, MalformedAnswer
 from fleet.gallery.consent import Disclosure
 from fleet.settings import DisclosureSettings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.core.consent import PersonConsent
+from fleet.consent.core import PersonConsent
 from fleet.gallery.client import HttpGallery
 from fleet_sandbox.server import BackgroundSandbox
 from tests.console.browser import Browser

@@ -9,7 +9,7 @@ import re
 
 import httpx
 
-from fleet.core.consent import PersonConsent
+from fleet.consent.core import PersonConsent
 from fleet.gallery.client import HttpGallery
 from fleet_sandbox.server import BackgroundSandbox
 from tests.gallery.conftest import TLS, Admin

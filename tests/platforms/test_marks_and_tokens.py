@@ -20,11 +20,11 @@ from sqlalchemy import Engine, select
 
 from fleet import agents
 from fleet.cli import cli
-from fleet.content.images.disclosure import ALT_PREFIX, CAPTION_LINE
 from fleet.db.models import AgentActivity, ImageMarks
 from fleet.gallery.credentials import TokenRefused
 from fleet.gallery.mastodon import MastodonGallery
-from fleet.service.audit_disclosure import sync_labels
+from fleet.honesty.audit_disclosure import sync_labels
+from fleet.honesty.image_disclosure import ALT_PREFIX, CAPTION_LINE
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import DisclosureSettings, GallerySettings, Settings
 from tests.platforms.conftest import PaintedImages

@@ -13,7 +13,7 @@ def _operator_link_opens(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     tried on real servers (``tests/service/test_operator_link.py``)."""
     if request.node.get_closest_marker("real_operator_link"):
         return
+    from fleet.honesty import use_cases as honesty
     from fleet.infra.link_check import LinkAnswer
-    from fleet.service import honesty
 
     monkeypatch.setattr(honesty, "check_link", lambda url, **_: LinkAnswer(url, True, 200))

@@ -1,4 +1,4 @@
-"""The honesty audit (fleet.service.audit) against the sandbox and the ledger."""
+"""The honesty audit (fleet.honesty.audit) against the sandbox and the ledger."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from pydantic import AnyUrl
 
 from fleet import activities, agents
+from fleet.consent.status import consent_line, consent_of
 from fleet.core.kinds import ActionKey
 from fleet.gallery.client import HttpGallery
-from fleet.service import audit as honesty
+from fleet.honesty import audit as honesty
+from fleet.honesty.audit_scope import Finding
 from fleet.service.accounts import provision_accounts
-from fleet.service.audit_scope import Finding
-from fleet.service.consent_status import consent_line, consent_of
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 from tests.cli.test_cli import run
@@ -162,8 +162,8 @@ def test_reconcile_fix_sets_the_operator_of_now_on_every_account(
 def test_the_impact_report_counts_apart_the_people_who_said_no_on_the_gallery(
     fleet: Fleet, gallery: HttpGallery, admin: Admin
 ) -> None:
-    from fleet.core.holdout import Assignment, Person
-    from fleet.service.impact import turned_away
+    from fleet.impact.holdout import Assignment, Person
+    from fleet.impact.use_cases import turned_away
 
     fleet.gallery = gallery
     made = admin.http.post("/admin/people", json={"count": 3}).json()["made"]

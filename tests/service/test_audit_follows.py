@@ -1,4 +1,4 @@
-"""``fleet audit``'s follows check (``fleet.service.audit_follows``): 0 follows toward
+"""``fleet audit``'s follows check (``fleet.consent.audit_follows``): 0 follows toward
 people who opted out, blocked the agent or are held out on a clean ledger; each planted
 one counted, and the audit falls short."""
 
@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fleet import activities, agents
-from fleet.core.holdout import arm
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryPost
+from fleet.honesty import audit as honesty
+from fleet.impact import use_cases as impact
+from fleet.impact.holdout import arm
 from fleet.infra.clocks import SimulatedClock
-from fleet.service import audit as honesty
-from fleet.service import impact
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ImpactSettings

@@ -19,11 +19,11 @@ from fleet.actions.choosing import chooser
 from fleet.actions.handlers import choosing
 from fleet.cli import cli
 from fleet.console.serve import BackgroundConsole
-from fleet.core.holdout import arm
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.impact import use_cases as impact
+from fleet.impact.holdout import arm
 from fleet.infra.clocks import SimulatedClock
-from fleet.service import impact
 from fleet.service.accounts import provision_accounts
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import ImpactSettings

@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import AnyUrl, ValidationError
 
+from fleet.honesty import use_cases as honesty
+from fleet.honesty.audit_disclosure import operator_link
+from fleet.honesty.audit_scope import Scope
 from fleet.infra.link_check import check_link
-from fleet.service import honesty
-from fleet.service.audit_disclosure import operator_link
-from fleet.service.audit_scope import Scope
 from fleet.service.root import Fleet, bootstrap
 from fleet.settings import DisclosureSettings
 

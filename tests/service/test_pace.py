@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from fleet import activities, agents
-from fleet.activities import identity
 from fleet.agents.heartbeat import DispatchLimits, dispatch_due
 from fleet.core.pace import CountsKept, Pace, PeopleSeen, PostRead, Reading
 from fleet.db.models import Agent, PostVector
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.honesty import ledger as identity
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.pace import measure_pace
 from fleet.service.root import Fleet, bootstrap
@@ -375,7 +375,7 @@ def test_readings_and_counts_older_than_two_days_are_forgotten(fleet: Fleet) -> 
 
 def test_the_scan_keeps_a_persons_question_about_what_the_agent_is(fleet: Fleet) -> None:
     """Where a person waits, the scan reads the comments: a question about what the
-    agent is is kept in the ledger, owed an answer (``fleet.activities.identity``); an
+    agent is is kept in the ledger, owed an answer (``fleet.honesty.ledger``); an
     ordinary comment is not."""
     (author,) = active_agents(fleet, 1, now=NOW)
     agents.set_platform_user(fleet.sessions, author, f"u-{author}")

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from fleet.actions.common import Accounts
-from fleet.actions.consent_book import ConsentBook
 from fleet.actions.engage import LikeNeeds, like
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.activities import Claim
 from fleet.activities.views import Actor
+from fleet.consent.book import ConsentBook
 from fleet.core.kinds import ActionKey
 from fleet.core.statuses import AgentStatus
 from fleet.errors import Skip

@@ -11,7 +11,7 @@ import json
 import unicodedata
 from pathlib import Path
 
-from fleet.content.guard.identity_intent import ASKING, NOT_ASKING
+from fleet.honesty.identity_intent import ASKING, NOT_ASKING
 
 DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
 

@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from fleet.console.web import web_of
 from fleet.errors import InputError
-from fleet.service import impact
+from fleet.impact import use_cases as impact
 
 
 def page(request: Request) -> Response:

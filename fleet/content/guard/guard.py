@@ -3,7 +3,7 @@
 It refuses near-duplicates of the agent's own recent posts and comments and of the
 fleet's recent content (word-shingle Jaccard similarity), phrases no person writes ("as
 an AI", "here is your caption"), a claim to be human ("I'm not a bot", "real human here":
-``fleet.content.guard.human_claim``), hashtag walls, invented @mentions, links and HTML.
+``fleet.honesty.human_claim``), hashtag walls, invented @mentions, links and HTML.
 
 ``write_guarded`` asks a writer, checks, asks once more with another nonce, and then
 gives up with ``ContentSkipped`` (a ``Skip``) carrying the reason and the usage spent.
@@ -20,9 +20,7 @@ from typing import Generic, TypeVar
 
 from fleet.content.domains import find_domain
 from fleet.content.guard.blocklist import never_say
-from fleet.content.guard.claims import HumanClaimCheck
 from fleet.content.guard.contact import contact_problem
-from fleet.content.guard.human_claim import human_claim
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import (
     OFFLINE_MODEL,
@@ -37,6 +35,8 @@ from fleet.content.port import (
 from fleet.core.memory import post_text
 from fleet.core.persona import Persona
 from fleet.errors import Skip
+from fleet.honesty.claims import HumanClaimCheck
+from fleet.honesty.human_claim import human_claim
 
 BANNED = tuple(
     re.compile(pattern, re.IGNORECASE)
@@ -157,7 +157,7 @@ class ContentGuard:
     threshold: float = 0.6
     max_hashtags: int = 3
     # A claim to be human: the words (always), and the meaning when an embedder is given
-    # (``fleet.content.guard.claims``).
+    # (``fleet.honesty.claims``).
     claims: HumanClaimCheck = field(default_factory=HumanClaimCheck)
 
     def check(

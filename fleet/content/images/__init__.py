@@ -1,8 +1,8 @@
 """Images Fleet makes, marks and signs itself, for a platform that does not generate them
 (the port's ``ImageSource``): the sandbox's painters or an OpenAI-compatible endpoint
 paint, ``marking`` embeds IPTC's digital source type (XMP) and signs a C2PA manifest with
-the operator's pair, ``store`` keeps the result by idempotency key; ``disclosure`` says
-in words what a platform that strips the marks loses."""
+the operator's pair, ``store`` keeps the result by idempotency key; what a platform that
+strips the marks loses is said in words by ``fleet.honesty.image_disclosure``."""
 
 from __future__ import annotations
 

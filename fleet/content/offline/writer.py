@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 from fleet.content.llm import prompts
 from fleet.content.offline import replies, uptake
-from fleet.content.offline.identity_answer import truthful_answer
 from fleet.content.offline.lexicon import GENERAL, LEADS, voice_of
 from fleet.content.offline.phrasing import Fill, finish, lead_into, render, with_articles
 from fleet.content.offline.reading import Impression, find_phrase, read_post
@@ -40,6 +39,7 @@ from fleet.core.identity import Identity, identity_of, reply_habits
 from fleet.core.persona import Persona
 from fleet.core.voice import POST_READING, Voice
 from fleet.core.wording import PREPOSITIONS, SLOT, Form, Kind
+from fleet.honesty.identity_answer import truthful_answer
 
 __all__ = ["MODEL", "OfflineWriter", "captions", "distinct_share", "with_articles"]
 

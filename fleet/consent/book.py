@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from fleet.activities import Claim
 from fleet.activities.drafts import APPROVED
-from fleet.core.consent import (
+from fleet.consent.core import (
     MAX_STALE_SECONDS,
     OPEN,
     Consent,
@@ -24,7 +24,7 @@ from fleet.settings import ConsentSettings
 
 # People's consent as a process knows it: read from the gallery, kept at most a bound old.
 #
-# ``ConsentBook.current()`` is the ``Consent`` (``fleet.core.consent``) target choice filters
+# ``ConsentBook.current()`` is the ``Consent`` (``fleet.consent.core``) target choice filters
 # by. It reads the gallery's consent list (``fleet.gallery.consent``) when its copy is older
 # than ``refresh_seconds``; a read that fails keeps the last good copy until it is
 # ``MAX_STALE_SECONDS`` old, and then no person is engaged until a read succeeds (fail safe).

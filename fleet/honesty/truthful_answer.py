@@ -1,14 +1,14 @@
 """Whether an answer tells the truth about what an agent is (pure).
 
 ``discloses`` says whether an answer tells the truth: it says the account is automated,
-names the operator, and claims nothing human (``fleet.content.guard.human_claim``).
+names the operator, and claims nothing human (``fleet.honesty.human_claim``).
 """
 
 from __future__ import annotations
 
 import re
 
-from fleet.content.guard.human_claim import human_claim, plain
+from fleet.honesty.human_claim import human_claim, plain
 
 # What a truthful answer says: that the account is automated, in any of the languages.
 _AUTOMATED = re.compile(

@@ -2,7 +2,7 @@
 
 People ask in many ways: "are you a bot?", "is anyone actually typing these?", "who is
 behind this profile?", "¿eres una persona real?". ``IdentityIntent.asks`` says yes when
-the keyword pre-check finds the question (``fleet.content.guard.identity_question``), or when the
+the keyword pre-check finds the question (``fleet.honesty.identity_question``), or when the
 comment's vector is close to a bank of example questions (``ASKING``) and closer to
 them than to a bank of questions about the work that merely mention AI or tools
 (``NOT_ASKING``: "which model did you use?", "is this AI-generated?"). The embedder is
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fleet.content.guard.identity_question import asks_by_words
 from fleet.embeddings.port import Embedder
 from fleet.errors import TransientError
+from fleet.honesty.identity_question import asks_by_words
 
 MAX_CHARS = 500
 # A comment asks when its best match among the examples is at least this close, and its

@@ -1,10 +1,10 @@
-"""The rule of people's consent (fleet.core.consent)."""
+"""The rule of people's consent (fleet.consent.core)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fleet.core.consent import (
+from fleet.consent.core import (
     Consent,
     PersonConsent,
     allows,

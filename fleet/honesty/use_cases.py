@@ -2,7 +2,7 @@
 and the audit's two counts.
 
 ``scan_identity_questions`` reads the comments where people wait on an agent and keeps
-those that ask what it is (``fleet.service.identity_questions``, which listens to the pace
+those that ask what it is (``fleet.honesty.questions``, which listens to the pace
 task's reading): the agent then owes a truthful answer.
 ``human_claims`` runs the guard's check of a claim to be human (words, then meaning:
 ``Fleet.claim_check``) over every text the fleet published; ``identity_answers`` counts
@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fleet.activities import identity
 from fleet.content.guard.guard import readable
-from fleet.content.guard.human_claim import human_claim
 from fleet.gallery.port import GalleryPost
+from fleet.honesty import ledger as identity
+from fleet.honesty.human_claim import human_claim
 from fleet.infra.link_check import LinkAnswer, check_link
 from fleet.infra.logs import get_logger
 from fleet.service.root import Fleet
@@ -34,7 +34,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def scan_identity_questions(fleet: Fleet, waiting: Sequence[GalleryPost]) -> int:
     """Read the comments on these agents' posts (where people wait: ``fleet.service.pace.
     waiting_posts``), keep people's unanswered comments that ask the post's author what
-    it is (``fleet.service.identity_questions``, the pace's listener). How many questions
+    it is (``fleet.honesty.questions``, the pace's listener). How many questions
     were new."""
     return fleet.identity_questions.scan(waiting)
 
@@ -63,7 +63,7 @@ class HumanClaims:
 
 def human_claims(fleet: Fleet, *, since: datetime = EPOCH) -> HumanClaims:
     """Every text the fleet published since ``since``, read by the guard's check of a
-    claim to be human (``fleet.content.guard.claims``: the words in many languages with
+    claim to be human (``fleet.honesty.claims``: the words in many languages with
     disguises undone, then the meaning)."""
     check = fleet.claim_check
     checked = 0

@@ -2,19 +2,19 @@
 
 Does every person see what an agent is, is their "no" kept? ``audit(fleet)`` reads the
 gallery and the ledger and runs ``CHECKS``, a list of small functions, each returning one
-named ``Finding`` (``fleet.service.audit_scope``): ``ok``, ``short`` (the fleet falls
+named ``Finding`` (``fleet.honesty.audit_scope``): ``ok``, ``short`` (the fleet falls
 short: ``fleet audit`` exits 1) or ``unavailable`` (the check could not run or is not
 wired yet: said, never counted as passing or failing, and never "all checks hold":
 ``fleet audit`` exits 3 when no check falls short but one could not run). More checks
 slot in by appending to the list (docs/disclosure.md). The checks, one module a concept:
 
-- what every agent account discloses (``fleet.service.audit_disclosure``): ``labelled``,
+- what every agent account discloses (``fleet.honesty.audit_disclosure``): ``labelled``,
   ``bot_flag``, ``operator_link``;
-- people's "no" kept (``fleet.service.audit_consent``): ``consent``; no follow toward a
-  person who said no or is held out (``fleet.service.audit_follows``): ``follows``;
-- what the published words say an agent is (``fleet.service.audit_texts``):
+- people's "no" kept (``fleet.consent.audit``): ``consent``; no follow toward a
+  person who said no or is held out (``fleet.consent.audit_follows``): ``follows``;
+- what the published words say an agent is (``fleet.honesty.audit_texts``):
   ``human_claims``, ``identity_answers``;
-- the images' provenance marks (``fleet.service.audit_images``): ``provenance``,
+- the images' provenance marks (``fleet.honesty.audit_images``): ``provenance``,
   ``platform_marks``.
 """
 
@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fleet.consent.audit import consent_honoured
+from fleet.consent.audit_follows import follows_said_no
 from fleet.gallery.consent import ReadsConsent
+from fleet.honesty.audit_disclosure import bot_flag, labelled, operator_link, sync_labels
+from fleet.honesty.audit_images import platform_marks, provenance
+from fleet.honesty.audit_scope import Check, Finding, Scope
+from fleet.honesty.audit_texts import human_claims, identity_answers
 from fleet.service.admin_gallery import gallery_of
-from fleet.service.audit_consent import consent_honoured
-from fleet.service.audit_disclosure import bot_flag, labelled, operator_link, sync_labels
-from fleet.service.audit_follows import follows_said_no
-from fleet.service.audit_images import platform_marks, provenance
-from fleet.service.audit_scope import Check, Finding, Scope
-from fleet.service.audit_texts import human_claims, identity_answers
 from fleet.service.root import Fleet
 
 CHECKS: list[Check] = [

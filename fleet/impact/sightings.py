@@ -1,7 +1,7 @@
 """The impact experiment's listener: people the fleet saw post or comment, kept once each.
 
 A person seen for the first time in the experiment is assigned an arm
-(``fleet.core.holdout``) and recorded once; each post and comment of a person is kept as
+(``fleet.impact.holdout``) and recorded once; each post and comment of a person is kept as
 a sighting (a person who comments returns as surely as one who posts). Nothing is kept
 while the holdout is off (a share of 0): assignments begin when an experiment does. The
 composition root adds ``posts_seen`` and ``comments_seen`` to the events of the same names

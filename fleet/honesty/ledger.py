@@ -1,6 +1,6 @@
 """Questions about what an agent is, and their answers: the ledger's side of honesty.
 
-A scan (``fleet.service.honesty.scan_identity_questions``) or the reply that reads it
+A scan (``fleet.honesty.use_cases.scan_identity_questions``) or the reply that reads it
 notes a person's comment asking an agent what it is (``note_questions``: once per agent
 and comment). The agent owes an answer until its reply to that comment is in the
 engagement ledger (``owed``: such an agent's next tick answers, whatever the quotas

@@ -3,7 +3,7 @@ people the pace's reading of the gallery finds, and the impact report.
 
 People are seen where the fleet's pace is measured (``fleet.service.pace``) and where a
 reply reads the comments around its agent: both fire what they saw, and the experiment's
-listener keeps it (``fleet.service.sightings``).
+listener keeps it (``fleet.impact.sightings``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fleet import activities
-from fleet.core.holdout import check_experiment
 from fleet.errors import FleetError, InputError, from_extra
 from fleet.gallery.port import GalleryComment, GalleryPost
+from fleet.impact.holdout import check_experiment
 from fleet.service.root import Fleet
 
 if TYPE_CHECKING:
-    from fleet.core.holdout import Person, Touch
-    from fleet.core.impact import ImpactReport
+    from fleet.impact.holdout import Person, Touch
+    from fleet.impact.outcomes import ImpactReport
 
 # Who opted out of agent engagement: the consent's reader hands a set of gallery user ids
 # (none until one is wired).
@@ -30,14 +30,14 @@ OptedOut = Callable[[], Collection[str]]
 
 def record_people(fleet: Fleet, posts: Sequence[GalleryPost]) -> int:
     """Keep people's posts among ``posts`` and assign those the experiment does not hold
-    yet; how many were newly assigned (``fleet.service.sightings``, the listener of the
+    yet; how many were newly assigned (``fleet.impact.sightings``, the listener of the
     pace task's reading)."""
     return fleet.sightings.posts_seen(posts=posts)
 
 
 def record_comments(fleet: Fleet, comments: Sequence[GalleryComment]) -> None:
     """Keep people's comments among ``comments`` (each once): a person who comments
-    returns as surely as one who posts (``fleet.service.sightings``, the listener of a
+    returns as surely as one who posts (``fleet.impact.sightings``, the listener of a
     reply's choice)."""
     fleet.sightings.comments_seen(comments=comments)
 
@@ -59,7 +59,7 @@ def impact_report(
     """The impact report of ``experiment`` (default: the one running) at the fleet's now.
     InputError for a name that is not a short identifier; MissingExtra without scipy
     (the ``stats`` extra)."""
-    from fleet.core.impact import report
+    from fleet.impact.outcomes import report
 
     from_extra("scipy.stats", "stats", "the impact report's statistics")
 
@@ -110,7 +110,7 @@ def seen_on_the_gallery(fleet: Fleet, experiment: str, known: Sequence[Touch]) -
     At most ``GALLERY_POSTS_READ`` posts are read; a gallery that cannot be read adds
     nothing (the ledger's count stands)."""
     from fleet.agents.queries import live_handles_with_accounts
-    from fleet.core.holdout import Touch
+    from fleet.impact.holdout import Touch
     from fleet.service.admin_gallery import gallery_of
 
     impact = fleet.settings.impact
@@ -207,7 +207,7 @@ def turned_away(fleet: Fleet, people: Sequence[Person]) -> frozenset[str]:
     of all or of all but replies, blocked an agent, or whose say could not be read): never
     treated, so counted apart. Empty when the gallery offers no consent calls or cannot be
     read now (nobody could say no, or nobody is known to have)."""
-    from fleet.core.consent import Consent, said_no
+    from fleet.consent.core import Consent, said_no
     from fleet.gallery.consent import ReadsConsent
     from fleet.service.admin_gallery import gallery_of
 

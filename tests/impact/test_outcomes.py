@@ -1,4 +1,4 @@
-"""The impact report's outcomes and statistics (``fleet.core.impact``)."""
+"""The impact report's outcomes and statistics (``fleet.impact.outcomes``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleet.core.holdout import Assignment, Person
-from fleet.core.impact import (
+from fleet.impact.holdout import Assignment, Person
+from fleet.impact.outcomes import (
     FEWEST,
     actions,
     first_follower,

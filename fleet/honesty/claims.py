@@ -1,10 +1,10 @@
 """The check of a claim to be human that the guard and the audit share: the words, then
 the meaning.
 
-``HumanClaimCheck.claim`` is the word check (``fleet.content.guard.
-human_claim``: patterns in many languages, read with disguises undone) and, when an
-embedder its figures were set for is there, the check by meaning
-(``fleet.content.guard.claim_meaning``). ``discloses`` holds an identity answer to
+``HumanClaimCheck.claim`` is the word check (``fleet.honesty.human_claim``: patterns in
+many languages, read with disguises undone) and, when an embedder its figures were set
+for is there, the check by meaning
+(``fleet.honesty.claim_meaning``). ``discloses`` holds an identity answer to
 the stricter margin: it says the account is automated, names the operator, and claims
 nothing human by words or by meaning.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleet.content.guard.claim_meaning import ClaimMeaning
-from fleet.content.guard.human_claim import human_claim
-from fleet.content.guard.truthful_answer import discloses
 from fleet.embeddings.port import Embedder
+from fleet.honesty.claim_meaning import ClaimMeaning
+from fleet.honesty.human_claim import human_claim
+from fleet.honesty.truthful_answer import discloses
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.core.answering import Seen, pick_answer, unanswered
-from fleet.core.holdout import (
+from fleet.core.target_choice import choose_target
+from fleet.core.taste import Candidate, Weights, Welcome
+from fleet.impact.holdout import (
     Assignment,
     Spared,
     arm,
@@ -20,8 +22,6 @@ from fleet.core.holdout import (
     held_now,
     newly_assigned,
 )
-from fleet.core.target_choice import choose_target
-from fleet.core.taste import Candidate, Weights, Welcome
 
 T = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 # ruff: noqa: RUF001 (text in many scripts, and look-alike letters, on purpose)
 """Does a text claim to be human, by meaning? The embedder's match against a bank of claims.
 
-The word check (``fleet.content.guard.human_claim.human_claim``) reads claims in the
+The word check (``fleet.honesty.human_claim.human_claim``) reads claims in the
 languages it has patterns for, with disguises undone (``fleet.content.guard.folding``).
 A model can say the same in a language or a turn of phrase it has no pattern for: "Jag
 är en riktig människa", "flesh and bone over here, promise". ``ClaimMeaning.claim``

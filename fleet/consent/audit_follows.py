@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from fleet import activities
-from fleet.core.consent import Consent, allows
+from fleet.consent.audit import CONSENT_BOUND
+from fleet.consent.core import Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
-from fleet.service.audit_consent import CONSENT_BOUND
-from fleet.service.audit_scope import Finding, Scope
+from fleet.honesty.audit_scope import Finding, Scope
 
 
 def follows_said_no(scope: Scope) -> Finding:

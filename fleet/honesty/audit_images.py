@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleet import activities
-from fleet.service.audit_scope import Finding, Scope
+from fleet.honesty.audit_scope import Finding, Scope
 from fleet.service.root import Fleet
 
 
@@ -38,7 +38,7 @@ def provenance(scope: Scope) -> Finding:
 def platform_marks_of(fleet: Fleet, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Each platform's images Fleet made and uploaded in the window: how many, how many
     kept their provenance marks, and of the stripped ones how many carried the text
-    disclosure instead (``fleet.content.images.disclosure``), with a line a person reads."""
+    disclosure instead (``fleet.honesty.image_disclosure``), with a line a person reads."""
     found = []
     for seen in activities.marks_kept(fleet.sessions, since, until):
         line = (

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.activities import identity
 from fleet.agents.queries import ids_of
+from fleet.consent.core import Consent
 from fleet.core.answering import Closed, turned_away
-from fleet.core.consent import Consent
 from fleet.errors import Deferred, PermanentError, TransientError
 from fleet.gallery.port import Gallery, GalleryComment, GalleryPost
+from fleet.honesty import ledger as identity
 from fleet.infra.logs import get_logger
 
 if TYPE_CHECKING:
-    from fleet.actions.consent_book import ConsentBook
-    from fleet.content.guard.identity_intent import IdentityIntent
+    from fleet.consent.book import ConsentBook
+    from fleet.honesty.identity_intent import IdentityIntent
 
 log = get_logger(__name__)
 

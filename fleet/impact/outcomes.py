@@ -1,6 +1,6 @@
 """Does engagement help? Outcomes of the newcomer holdout and their statistics. Pure.
 
-Each person assigned in an experiment (``fleet.core.holdout``) has outcomes measured from
+Each person assigned in an experiment (``fleet.impact.holdout``) has outcomes measured from
 what the gallery showed of them (``Person``), each over a horizon fixed in advance, and a
 person counts in an outcome only once its horizon has passed: the report never peeks and
 stops, it fills in as people mature.
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from fleet.core.holdout import ARMS, Arm, Person, Touch
+from fleet.impact.holdout import ARMS, Arm, Person, Touch
 
 LEVEL = 0.95
 POWER = 0.8
@@ -126,7 +126,7 @@ class Outcome:
 
 
 def _stats() -> Any:
-    """scipy's statistics (the ``stats`` extra; ``fleet.service.impact`` names it when it
+    """scipy's statistics (the ``stats`` extra; ``fleet.impact.use_cases`` names it when it
     is missing), imported when a report is computed, never with the module."""
     from scipy import stats
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet import activities
-from fleet.core.holdout import Spared
+from fleet.impact.holdout import Spared
 
-# Whom agents leave alone (``fleet.core.holdout.Spared``), as a process's target choices
+# Whom agents leave alone (``fleet.impact.holdout.Spared``), as a process's target choices
 # see it: the experiment's recorded arms, read at most every ``ttl_seconds`` and shared.
 #
 # Between two reads nothing is lost: a person not yet recorded is spared by the same hash

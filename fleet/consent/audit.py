@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from fleet.activities import ActivityView
-from fleet.core.consent import MAX_STALE_SECONDS, Consent, allows
+from fleet.consent.core import MAX_STALE_SECONDS, Consent, allows
 from fleet.errors import FleetError
 from fleet.gallery.consent import ConsentRead
 from fleet.gallery.port import Gallery, GalleryComment
-from fleet.service.audit_scope import MAX_READS, Finding, Scope
+from fleet.honesty.audit_scope import MAX_READS, Finding, Scope
 
 # An action is counted against a person's say when it ended this long after they said it:
 # the most a process's copy of people's consent may be stale (fleet.actions.choosing).

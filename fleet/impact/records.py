@@ -1,6 +1,6 @@
 """The newcomer holdout's records: each person's arm, recorded once per experiment, and
-the people's posts and comments Fleet saw on the gallery (``fleet.core.holdout``,
-``fleet.core.impact``). Commands write them; queries read them for the report and for
+the people's posts and comments Fleet saw on the gallery (``fleet.impact.holdout``,
+``fleet.impact.outcomes``). Commands write them; queries read them for the report and for
 the agents' target choice."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleet.core.holdout import Arm, Assignment, Person, Touch, newly_assigned
 from fleet.core.kinds import TARGET_KINDS
 from fleet.db.engine import insert_ignoring
 from fleet.db.models import (
@@ -23,6 +22,7 @@ from fleet.db.models import (
     ImpactAssignment,
     ImpactSighting,
 )
+from fleet.impact.holdout import Arm, Assignment, Person, Touch, newly_assigned
 
 # Rows written in one statement at the most.
 _CHUNK = 500
@@ -126,7 +126,7 @@ def assignments(sessions: sessionmaker[Session], experiment: str) -> list[Assign
 
 def arms_of(sessions: sessionmaker[Session], experiment: str) -> list[tuple[str, str, datetime]]:
     """(user id, arm, first seen) of every person recorded in ``experiment``: what target
-    choice needs to leave the holdout alone (``fleet.core.holdout.Spared``)."""
+    choice needs to leave the holdout alone (``fleet.impact.holdout.Spared``)."""
     with sessions() as session:
         return [
             (user_id, arm, seen)

@@ -3,7 +3,7 @@
 
 ``asks_by_words`` is the keyword pre-check of a comment that asks whether the agent is
 a bot, an AI, a real person, or who runs it; the embedder's match against a bank of
-examples (``fleet.content.guard.identity_intent``) finds the indirect phrasings.
+examples (``fleet.honesty.identity_intent``) finds the indirect phrasings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from fleet.content.guard.folding import disguises_undone
-from fleet.content.guard.human_claim import _ADJ, plain
+from fleet.honesty.human_claim import _ADJ, plain
 
 # The keyword pre-check: a comment that asks what the agent is, or who runs it. Each
 # pattern is addressed to the account ("are you", "this account", "your replies", the

@@ -4,7 +4,7 @@ When Fleet first sees a person (their first post it reads on the gallery), they 
 assigned to an arm of the running experiment, ``treated`` or ``holdout``, by a hash of
 the gallery's user id and the experiment's name (``arm``): the same person lands in the
 same arm in every process and on every replay, and a new experiment's name draws anew.
-The assignment is recorded once (``fleet.activities.impact``); a share changed later
+The assignment is recorded once (``fleet.impact.records``); a share changed later
 never moves a person already assigned.
 
 A held-out person gets no like, comment, reply or mention from an agent for the

@@ -1,12 +1,12 @@
 """The truthful answer to a person who asks what the agent is (pure).
 
 Written by the offline writer, and the fall-back of every other: an answer an LLM wrote
-that does not tell the truth (``guard.truthful_answer.discloses``) gives way to this one. It
+that does not tell the truth (``truthful_answer.discloses``) gives way to this one. It
 opens with the asker's handle (when plain), says in a sentence or two that the account
 is automated and who runs it (the operator, ``FLEET_DISCLOSURE__OPERATOR_NAME``), points
 to the profile for the link (a comment carries no link), and now and then ends in the
 agent's own way: its opener, its exclamation marks, its emoji. It answers in the
-language the question was asked in when the keyword check knew it (``guard.identity_question``),
+language the question was asked in when the keyword check knew it (``identity_question``),
 else in English. The question itself is never quoted back.
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 from fleet import agents
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.consent import LABEL, Disclosure, ReadsConsent
-from fleet.service.audit_scope import MAX_READS, Finding, Scope
+from fleet.honesty.audit_scope import MAX_READS, Finding, Scope
 from fleet.service.root import Fleet
 from fleet.settings import DisclosureSettings
 
@@ -90,7 +90,7 @@ def bot_flag(scope: Scope) -> Finding:
 def operator_link(scope: Scope) -> Finding:
     """The operator's link every agent account shows opens (an http(s) GET answers 2xx
     within its deadline): a person who follows it learns who runs the agents."""
-    from fleet.service import honesty
+    from fleet.honesty import use_cases as honesty
 
     found = honesty.operator_link(scope.fleet)
     figures: dict[str, Any] = {"url": found.url[:200], "status": found.status}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fleet.service.audit_scope import Finding, Scope
+from fleet.honesty.audit_scope import Finding, Scope
 
 # An identity question still unanswered this long after it was asked falls short: an agent
 # asleep through its persona's night answers at its next session, within a day.
@@ -19,9 +19,9 @@ IDENTITY_BOUND = timedelta(hours=36)
 
 def human_claims(scope: Scope) -> Finding:
     """Published texts claiming to be human: short at any (the guard's own check,
-    ``fleet.content.guard.human_claim.human_claim``, over every text the fleet published in
+    ``fleet.honesty.human_claim.human_claim``, over every text the fleet published in
     the window)."""
-    from fleet.service import honesty
+    from fleet.honesty import use_cases as honesty
 
     found = honesty.human_claims(scope.fleet, since=scope.since)
     figures: dict[str, Any] = {
@@ -50,7 +50,7 @@ def identity_answers(scope: Scope) -> Finding:
     """Questions about what an agent is: every answer truthful (automated, the operator
     named), and none left waiting longer than ``IDENTITY_BOUND`` (an agent asleep through
     its night answers at its next session)."""
-    from fleet.service import honesty
+    from fleet.honesty import use_cases as honesty
 
     found = honesty.identity_answers(scope.fleet, since=scope.since)
     late = [(agent, at) for agent, at in found.waiting if scope.now - at > IDENTITY_BOUND]
