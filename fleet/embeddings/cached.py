@@ -73,9 +73,13 @@ class CachedEmbedder:
                 raise EmbeddingUnavailable(
                     f"{self.model}: {len(made)} vectors for {len(missing)} texts"
                 )
-            fresh = {text: _frozen(vector) for text, vector in zip(missing, made, strict=True)}
+            fresh: dict[str, Vector] = {}
+            sound = True  # kept only if every vector is whole and finite
+            for text, vector in zip(missing, made, strict=True):
+                fresh[text] = shared = _frozen(vector)
+                sound = sound and _sound(shared, self.dimensions)
             found.update(fresh)
-            if all(_sound(vector, self.dimensions) for vector in fresh.values()):
+            if sound:
                 self._keep(purpose, fresh)
         return [found[text] for text in texts]
 

@@ -15,6 +15,7 @@ first check, in the process that checks: engage workers never load it.
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
 import re
@@ -23,6 +24,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -179,8 +181,7 @@ def _source_type(xmp: bytes) -> str:
         raise NoProvenance("XMP declares an encoding other than UTF-8: refused unread")
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise NoProvenance("XMP declares a DTD or entities: refused unread")
-    defused = from_extra("defusedxml", "provenance", "reading an image's XMP")
-    safe_xml = from_extra("defusedxml.ElementTree", "provenance", "reading an image's XMP")
+    defused, safe_xml = _xml_readers()
     try:
         root: ElementTree.Element = safe_xml.fromstring(text.encode("utf-8"))
     except defused.DefusedXmlException:
@@ -200,12 +201,27 @@ def _source_type(xmp: bytes) -> str:
     raise NoProvenance("XMP has no Iptc4xmpExt:DigitalSourceType")
 
 
+# The readers are imported once per process (``fleet[provenance]``), not looked up per image.
+@functools.cache
+def _xml_readers() -> tuple[ModuleType, ModuleType]:
+    """``defusedxml`` and its ElementTree, or MissingExtra."""
+    part = "reading an image's XMP"
+    return (
+        from_extra("defusedxml", "provenance", part),
+        from_extra("defusedxml.ElementTree", "provenance", part),
+    )
+
+
+@functools.cache
+def _c2pa_reader() -> ModuleType:
+    """The CAI's ``c2pa`` library, or MissingExtra."""
+    return from_extra("c2pa", "provenance", "reading an image's C2PA manifest")
+
+
 def _c2pa(image: bytes, anchors: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The active manifest, the validation results and state, read by the CAI's reader
     (with ``anchors``, PEM, as its only trust anchors when given)."""
-    from_extra("c2pa", "provenance", "reading an image's C2PA manifest")
-    import c2pa
-
+    c2pa = _c2pa_reader()
     context = None
     if anchors is not None:
         trust = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors}}

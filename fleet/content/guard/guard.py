@@ -194,11 +194,12 @@ class ContentGuard:
             return Verdict(False, f"something the fleet never says: {forbidden!r}")
         if len(_HASHTAG.findall(seen)) > self.max_hashtags:
             return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
-        allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
         mentioned = _MENTION.findall(seen)
-        for name in mentioned:
-            if name.lower() not in allowed:
-                return Verdict(False, f"mentions @{name}, who is not in the conversation")
+        if mentioned:  # the names allowed, read only for a text that mentions someone
+            allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
+            for name in mentioned:
+                if name.lower() not in allowed:
+                    return Verdict(False, f"mentions @{name}, who is not in the conversation")
         contact = contact_problem(seen, mentioned)  # fleet.content.guard.contact
         if contact is not None:
             return Verdict(False, contact)

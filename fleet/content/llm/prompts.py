@@ -118,6 +118,8 @@ Who you are
 """
 
 
+# Made once per persona and operator in a process, not once per text written.
+@lru_cache(maxsize=64)
 def system_prompt(persona: Persona, operator: str = "") -> str:
     """The persona's system prompt: who it is, how it writes, the answer formats; the
     same for every agent of the persona under one operator (cacheable)."""
