@@ -58,13 +58,16 @@ class CachedEmbedder:
         if not texts:
             return []
         found: dict[str, Vector] = {}
+        unseen: dict[str, None] = {}  # each text once, in order
         with self._lock:
             for text in texts:
                 kept = self._kept.get((purpose, text))
                 if kept is not None:
                     self._kept.move_to_end((purpose, text))
                     found[text] = kept
-            missing = [text for text in dict.fromkeys(texts) if text not in found]
+                else:
+                    unseen[text] = None
+            missing = list(unseen)
             self.hits += len(texts) - len(missing)
             self.misses += len(missing)
         if missing:
@@ -81,7 +84,7 @@ class CachedEmbedder:
             found.update(fresh)
             if sound:
                 self._keep(purpose, fresh)
-        return [found[text] for text in texts]
+        return list(map(found.__getitem__, texts))
 
     def _keep(self, purpose: Purpose, fresh: dict[str, Vector]) -> None:
         with self._lock:

@@ -362,6 +362,9 @@ class ProvenanceCheck:
         self._timeout = timeout_seconds
         self._transport = transport
         self._gallery = None if gallery_url is None else _origin(gallery_url)
+        # The proxy for the gallery's images, read from the environment once: only its
+        # host and port are fetched from (each other address is refused before).
+        self._gallery_proxy = None if gallery_url is None else transports.proxy_for(gallery_url)
         self._serial: str | None = None
         self._anchors: str | None = None
         if settings.certificate is not None:
@@ -400,12 +403,12 @@ class ProvenanceCheck:
         https = url.startswith("https:")
         # Through the proxy the environment names, as the gallery's client goes: the proxy
         # (the operator's) is connected to, and the address check is its to keep.
-        proxy = transports.proxy_for(url)
+        proxy = self._gallery_proxy if self._gallery is not None else transports.proxy_for(url)
         through = None if proxy is None else _origin(proxy)[1:]
         transport = self._transport or transports.Transport(
             verify=tls() if https else None,
             proxy=proxy,
-            address=lambda host, port: self._address(host, port, proxy=through),
+            address=functools.partial(self._address, proxy=through),
         )
         try:
             with (

@@ -91,27 +91,21 @@ def readable(text: str) -> str:
     return _DOTTED_AI.sub("AI", plain)
 
 
-def words(text: str) -> list[str]:
-    """The lower-case words of a text, punctuation and emoji dropped."""
-    return _WORD.findall(text.lower())
-
-
-def _shingles(tokens: Sequence[str], size: int) -> set[tuple[str, ...]]:
-    if len(tokens) < size:
-        return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-
-
 # A check weighs one text against each of up to 80 recent ones, and the same recent
 # texts again at the next check: each text is read into words and shingles once.
 @lru_cache(maxsize=4096)
 def _words_of(text: str) -> tuple[str, ...]:
-    return tuple(words(text))
+    """The lower-case words of a text, punctuation and emoji dropped."""
+    return tuple(_WORD.findall(text.lower()))
 
 
 @lru_cache(maxsize=4096)
 def _shingles_of(text: str, size: int) -> frozenset[tuple[str, ...]]:
-    return frozenset(_shingles(_words_of(text), size))
+    """The runs of ``size`` words of a text (all its words, when it has fewer)."""
+    tokens = _words_of(text)
+    if len(tokens) < size:
+        return frozenset({tokens} if tokens else ())
+    return frozenset({tokens[i : i + size] for i in range(len(tokens) - size + 1)})
 
 
 def similarity(a: str, b: str) -> float:

@@ -433,8 +433,3 @@ def parse_thought(text: str) -> str | None:
 def prompt_tokens(prompt: Prompt) -> int:
     """Estimated input tokens of a prompt (an attached image is not counted)."""
     return estimate_tokens(prompt.system) + estimate_tokens(prompt.user)
-
-
-def post_json(reply: PostReply) -> str:
-    """A post as the model would answer it, for output-token estimates."""
-    return reply.model_dump_json()

@@ -117,7 +117,7 @@ class OfflineWriter:
             if echoed < least:
                 reply, least = draft, echoed
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
-        usage = self._usage(prompt, prompts.post_json(reply), started)
+        usage = self._usage(prompt, reply.model_dump_json(), started)  # as a model answers
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
 
     @staticmethod
