@@ -86,7 +86,8 @@ def readable(text: str) -> str:
     ones), look-alike letters mapped to Latin, zero-width characters dropped, "A.I." as
     "AI". Only for checking; what is published is the text as written."""
     plain = unicodedata.normalize("NFKC", text)
-    plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
+    if not plain.isascii():  # no format character is ASCII
+        plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
     plain = plain.translate(_CONFUSABLES)
     return _DOTTED_AI.sub("AI", plain)
 
