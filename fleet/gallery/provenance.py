@@ -18,9 +18,11 @@ from __future__ import annotations
 import functools
 import io
 import ipaddress
+import os
 import re
 import socket
 import struct
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -348,6 +350,9 @@ class ProvenanceCheck:
     (10.0.0.5, fd00::) and the like are refused, but for the configured gallery itself
     when it is on one (the sandbox on 127.0.0.1). A ``transport`` given (a test's) stands
     in for the network, and for these checks of the address.
+
+    The fetches of one process share a keep-alive client (made by the first, made again
+    in a forked child); ``close`` closes it.
     """
 
     def __init__(
@@ -367,6 +372,11 @@ class ProvenanceCheck:
         self._gallery_proxy = None if gallery_url is None else transports.proxy_for(gallery_url)
         self._serial: str | None = None
         self._anchors: str | None = None
+        # One keep-alive client per process and kind of address (the gallery's: one),
+        # made by the first fetch; a forked child makes its own (see ``_client``).
+        self._clients: dict[tuple[bool, str | None], httpx.Client] = {}
+        self._pid = 0
+        self._opening = threading.Lock()
         if settings.certificate is not None:
             from cryptography import x509
             from cryptography.hazmat.primitives.serialization import Encoding
@@ -404,24 +414,11 @@ class ProvenanceCheck:
         # Through the proxy the environment names, as the gallery's client goes: the proxy
         # (the operator's) is connected to, and the address check is its to keep.
         proxy = self._gallery_proxy if self._gallery is not None else transports.proxy_for(url)
-        through = None if proxy is None else _origin(proxy)[1:]
-        transport = self._transport or transports.Transport(
-            verify=tls() if https else None,
-            proxy=proxy,
-            address=functools.partial(self._address, proxy=through),
-        )
+        client = self._client(https, proxy)
         try:
             with (
                 # One deadline for the whole fetch: connecting, the headers, every piece.
                 bounded.within(self._timeout),
-                httpx.Client(
-                    transport=transport,
-                    # The CA bundle read once per process (24 ms a client otherwise).
-                    verify=tls() if https else False,
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
-                ) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code in (404, 410):
@@ -453,6 +450,45 @@ class ProvenanceCheck:
         except MalformedAnswer as exc:
             raise NoProvenance(f"the image could not be read ({exc})") from None
         return b"".join(pieces)
+
+    def _client(self, https: bool, proxy: str | None) -> httpx.Client:
+        """This process's keep-alive client for an https (or http) address through
+        ``proxy``: a connection the gallery closed is dropped and opened again."""
+        key = (https, proxy)
+        client = self._clients.get(key)
+        if client is not None and self._pid == os.getpid():
+            return client
+        # Threads of one process (a batch's posts) share one client: the first makes it.
+        with self._opening:
+            if self._pid != os.getpid():
+                # After a fork the parent's sockets are not ours: leave them alone
+                # (closing them would close the parent's) and open our own.
+                self._clients, self._pid = {}, os.getpid()
+            client = self._clients.get(key)
+            if client is None:
+                through = None if proxy is None else _origin(proxy)[1:]
+                client = self._clients[key] = httpx.Client(
+                    transport=self._transport
+                    or transports.Transport(
+                        verify=tls() if https else None,
+                        proxy=proxy,
+                        address=functools.partial(self._address, proxy=through),
+                    ),
+                    # The CA bundle read once per process (24 ms a client otherwise).
+                    verify=tls() if https else False,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
+                )
+            return client
+
+    def close(self) -> None:
+        """Close this process's clients (their kept-alive connections)."""
+        with self._opening:
+            if self._pid == os.getpid():
+                for client in self._clients.values():
+                    client.close()
+            self._clients = {}
 
     def _address(self, host: str, port: int, *, proxy: tuple[str, int] | None = None) -> str:
         """The address to connect to for ``host``: resolved here, and refused unless it

@@ -246,6 +246,7 @@ def test_a_good_pair_loads_and_the_check_expects_its_certificate(
     check._transport = httpx.MockTransport(
         lambda request: httpx.Response(200, content=stranger.mark(png(), MARKS, "t"))
     )
+    check.close()  # the next fetch makes its client on the new transport
     assert "another certificate" in check.check("http://g/i.png", "ada_lee")["reason"]
 
 
