@@ -67,6 +67,7 @@ def _fetch_and_check(count: int) -> list[float]:
             started = time.thread_time()
             assert check.check(url, "ada")["ok"]
             spent.append((time.thread_time() - started) * 1000)
+        check.close()
     return spent
 
 

@@ -147,10 +147,10 @@ def await_plan(writing: Writing, claim: Claim) -> None:
     more. The opening action itself (``says``), one outside a session, and any action of
     a writer that makes no plans (the offline writer, ``FLEET_LLM__PLANS=false``) never
     wait."""
+    if not makes_plans(writing.writer):
+        return
     opened = session_of(claim)
     if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
-        return
-    if not makes_plans(writing.writer):
         return
     if plan_of(writing.sessions, claim.actor.id, opened) is not None:
         return

@@ -65,7 +65,8 @@ def _cleaned(text: str, allowed_mentions: Iterable[str]) -> str:
     text = _TAG.sub(" ", text)  # tags that were escaped before unescaping
     text = _INVISIBLE.sub("", text)
     text = without_links(text)
-    allowed = {name.lower().lstrip("@") for name in allowed_mentions}
+    # Most texts may mention nobody (a post, a title): no set of names to build.
+    allowed = {name.lower().lstrip("@") for name in allowed_mentions} if allowed_mentions else ()
     text = _MENTION.sub(lambda m: m.group(0) if m.group(1).lower() in allowed else "", text)
     kept = 0
 

@@ -63,10 +63,17 @@ class Voice(BaseModel):
     emoji: tuple[Annotated[str, StringConstraints(min_length=1, max_length=8)], ...] = ()
     hashtags: bool = False
     _hash: int = PrivateAttr(default=0)
+    # Each list's words with their kinds, flattened once (the writer asks dozens of times
+    # a text).
+    _listed: dict[str, tuple[tuple[str, Kind], ...]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
         # A persona is hashed (prompts are cached by it); the word lists are dicts.
         self._hash = hash(self.model_dump_json())
+        self._listed = {
+            slot: tuple((word, kind) for kind, words in listed.items() for word in words)
+            for slot, listed in self.words.items()
+        }
 
     def __hash__(self) -> int:
         return self._hash
@@ -121,9 +128,9 @@ class Voice(BaseModel):
         """The kinds of the words a slot may receive."""
         return frozenset(self.words[slot])
 
-    def all_words(self, slot: str) -> list[tuple[str, Kind]]:
+    def all_words(self, slot: str) -> tuple[tuple[str, Kind], ...]:
         """Every word of a list with its kind, in the file's order."""
-        return [(word, kind) for kind, words in self.words[slot].items() for word in words]
+        return self._listed[slot]
 
 
 def slot_kinds(words: dict[str, Words], field: str) -> dict[str, frozenset[Kind]]:

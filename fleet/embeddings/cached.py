@@ -58,13 +58,16 @@ class CachedEmbedder:
         if not texts:
             return []
         found: dict[str, Vector] = {}
+        unseen: dict[str, None] = {}  # each text once, in order
         with self._lock:
             for text in texts:
                 kept = self._kept.get((purpose, text))
                 if kept is not None:
                     self._kept.move_to_end((purpose, text))
                     found[text] = kept
-            missing = [text for text in dict.fromkeys(texts) if text not in found]
+                else:
+                    unseen[text] = None
+            missing = list(unseen)
             self.hits += len(texts) - len(missing)
             self.misses += len(missing)
         if missing:
@@ -73,11 +76,15 @@ class CachedEmbedder:
                 raise EmbeddingUnavailable(
                     f"{self.model}: {len(made)} vectors for {len(missing)} texts"
                 )
-            fresh = {text: _frozen(vector) for text, vector in zip(missing, made, strict=True)}
+            fresh: dict[str, Vector] = {}
+            sound = True  # kept only if every vector is whole and finite
+            for text, vector in zip(missing, made, strict=True):
+                fresh[text] = shared = _frozen(vector)
+                sound = sound and _sound(shared, self.dimensions)
             found.update(fresh)
-            if all(_sound(vector, self.dimensions) for vector in fresh.values()):
+            if sound:
                 self._keep(purpose, fresh)
-        return [found[text] for text in texts]
+        return list(map(found.__getitem__, texts))
 
     def _keep(self, purpose: Purpose, fresh: dict[str, Vector]) -> None:
         with self._lock:

@@ -54,7 +54,7 @@ class DegradingEmbedder:
             return []
         try:
             found = self.embedder.embed(texts, purpose=purpose)
-            _check(found, len(texts), self.embedder.dimensions, self.embedder.model)
+            _check(found, len(texts), self.embedder)
         except (EmbeddingUnavailable, ValueError) as error:
             self.failed(str(error))
             return None
@@ -84,14 +84,17 @@ class DegradingEmbedder:
         return EmbedderState(self.model, self.embedder.dimensions, False, *failure)
 
 
-def _check(found: Sequence[Vector], count: int, dimensions: int, model: str) -> None:
+def _check(found: Sequence[Vector], count: int, embedder: Embedder) -> None:
+    """Raise ``EmbeddingUnavailable`` unless ``found`` holds ``count`` whole, finite
+    vectors of the embedder's size (its model named only in the error)."""
     if len(found) != count:
-        raise EmbeddingUnavailable(f"{model}: {len(found)} vectors for {count} texts")
+        raise EmbeddingUnavailable(f"{embedder.model}: {len(found)} vectors for {count} texts")
+    dimensions = embedder.dimensions
     for vector in found:
         if dimensions and vector.shape != (dimensions,):
-            raise EmbeddingUnavailable(f"{model}: a vector of shape {vector.shape}")
+            raise EmbeddingUnavailable(f"{embedder.model}: a vector of shape {vector.shape}")
         if not np.all(np.isfinite(vector)):
-            raise EmbeddingUnavailable(f"{model}: a vector that is not finite")
+            raise EmbeddingUnavailable(f"{embedder.model}: a vector that is not finite")
 
 
 def checked_at_start(embedder: Embedder, *, expected: int | None) -> DegradingEmbedder:

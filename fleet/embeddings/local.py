@@ -28,19 +28,15 @@ MAX_CHARS = 2000
 class LocalEmbedder:
     """``Embedder`` on the bundled e5 model; loaded once per process, on first use."""
 
+    # Constants of the bundled model, read as plain attributes.
+    model = MODEL
+    dimensions = DIMENSIONS
+
     def __init__(self, *, parallel: int | None = None) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
         self.parallel = parallel or os.cpu_count() or 1
         self._calls = threading.BoundedSemaphore(self.parallel)
-
-    @property
-    def model(self) -> str:
-        return MODEL
-
-    @property
-    def dimensions(self) -> int:
-        return DIMENSIONS
 
     def _loaded(self) -> Any:
         with self._lock:
@@ -55,7 +51,8 @@ class LocalEmbedder:
     def embed(self, texts: Sequence[str], *, purpose: Purpose = "passage") -> list[Vector]:
         if not texts:
             return []
-        model = self._loaded()
+        # Loaded once: later calls read it without the loading lock.
+        model = self._model if self._model is not None else self._loaded()
         clipped = [text[:MAX_CHARS] for text in texts]
         with self._calls:
             if purpose == "query":

@@ -15,14 +15,18 @@ first check, in the process that checks: engage workers never load it.
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
+import os
 import re
 import socket
 import struct
+import threading
 import time
 import zlib
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -179,8 +183,7 @@ def _source_type(xmp: bytes) -> str:
         raise NoProvenance("XMP declares an encoding other than UTF-8: refused unread")
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise NoProvenance("XMP declares a DTD or entities: refused unread")
-    defused = from_extra("defusedxml", "provenance", "reading an image's XMP")
-    safe_xml = from_extra("defusedxml.ElementTree", "provenance", "reading an image's XMP")
+    defused, safe_xml = _xml_readers()
     try:
         root: ElementTree.Element = safe_xml.fromstring(text.encode("utf-8"))
     except defused.DefusedXmlException:
@@ -200,12 +203,27 @@ def _source_type(xmp: bytes) -> str:
     raise NoProvenance("XMP has no Iptc4xmpExt:DigitalSourceType")
 
 
+# The readers are imported once per process (``fleet[provenance]``), not looked up per image.
+@functools.cache
+def _xml_readers() -> tuple[ModuleType, ModuleType]:
+    """``defusedxml`` and its ElementTree, or MissingExtra."""
+    part = "reading an image's XMP"
+    return (
+        from_extra("defusedxml", "provenance", part),
+        from_extra("defusedxml.ElementTree", "provenance", part),
+    )
+
+
+@functools.cache
+def _c2pa_reader() -> ModuleType:
+    """The CAI's ``c2pa`` library, or MissingExtra."""
+    return from_extra("c2pa", "provenance", "reading an image's C2PA manifest")
+
+
 def _c2pa(image: bytes, anchors: str | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The active manifest, the validation results and state, read by the CAI's reader
     (with ``anchors``, PEM, as its only trust anchors when given)."""
-    from_extra("c2pa", "provenance", "reading an image's C2PA manifest")
-    import c2pa
-
+    c2pa = _c2pa_reader()
     context = None
     if anchors is not None:
         trust = {"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors}}
@@ -332,6 +350,9 @@ class ProvenanceCheck:
     (10.0.0.5, fd00::) and the like are refused, but for the configured gallery itself
     when it is on one (the sandbox on 127.0.0.1). A ``transport`` given (a test's) stands
     in for the network, and for these checks of the address.
+
+    The fetches of one process share a keep-alive client (made by the first, made again
+    in a forked child); ``close`` closes it.
     """
 
     def __init__(
@@ -346,8 +367,16 @@ class ProvenanceCheck:
         self._timeout = timeout_seconds
         self._transport = transport
         self._gallery = None if gallery_url is None else _origin(gallery_url)
+        # The proxy for the gallery's images, read from the environment once: only its
+        # host and port are fetched from (each other address is refused before).
+        self._gallery_proxy = None if gallery_url is None else transports.proxy_for(gallery_url)
         self._serial: str | None = None
         self._anchors: str | None = None
+        # One keep-alive client per process and kind of address (the gallery's: one),
+        # made by the first fetch; a forked child makes its own (see ``_client``).
+        self._clients: dict[tuple[bool, str | None], httpx.Client] = {}
+        self._pid = 0
+        self._opening = threading.Lock()
         if settings.certificate is not None:
             from cryptography import x509
             from cryptography.hazmat.primitives.serialization import Encoding
@@ -384,25 +413,12 @@ class ProvenanceCheck:
         https = url.startswith("https:")
         # Through the proxy the environment names, as the gallery's client goes: the proxy
         # (the operator's) is connected to, and the address check is its to keep.
-        proxy = transports.proxy_for(url)
-        through = None if proxy is None else _origin(proxy)[1:]
-        transport = self._transport or transports.Transport(
-            verify=tls() if https else None,
-            proxy=proxy,
-            address=lambda host, port: self._address(host, port, proxy=through),
-        )
+        proxy = self._gallery_proxy if self._gallery is not None else transports.proxy_for(url)
+        client = self._client(https, proxy)
         try:
             with (
                 # One deadline for the whole fetch: connecting, the headers, every piece.
                 bounded.within(self._timeout),
-                httpx.Client(
-                    transport=transport,
-                    # The CA bundle read once per process (24 ms a client otherwise).
-                    verify=tls() if https else False,
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
-                ) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code in (404, 410):
@@ -434,6 +450,45 @@ class ProvenanceCheck:
         except MalformedAnswer as exc:
             raise NoProvenance(f"the image could not be read ({exc})") from None
         return b"".join(pieces)
+
+    def _client(self, https: bool, proxy: str | None) -> httpx.Client:
+        """This process's keep-alive client for an https (or http) address through
+        ``proxy``: a connection the gallery closed is dropped and opened again."""
+        key = (https, proxy)
+        client = self._clients.get(key)
+        if client is not None and self._pid == os.getpid():
+            return client
+        # Threads of one process (a batch's posts) share one client: the first makes it.
+        with self._opening:
+            if self._pid != os.getpid():
+                # After a fork the parent's sockets are not ours: leave them alone
+                # (closing them would close the parent's) and open our own.
+                self._clients, self._pid = {}, os.getpid()
+            client = self._clients.get(key)
+            if client is None:
+                through = None if proxy is None else _origin(proxy)[1:]
+                client = self._clients[key] = httpx.Client(
+                    transport=self._transport
+                    or transports.Transport(
+                        verify=tls() if https else None,
+                        proxy=proxy,
+                        address=functools.partial(self._address, proxy=through),
+                    ),
+                    # The CA bundle read once per process (24 ms a client otherwise).
+                    verify=tls() if https else False,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
+                )
+            return client
+
+    def close(self) -> None:
+        """Close this process's clients (their kept-alive connections)."""
+        with self._opening:
+            if self._pid == os.getpid():
+                for client in self._clients.values():
+                    client.close()
+            self._clients = {}
 
     def _address(self, host: str, port: int, *, proxy: tuple[str, int] | None = None) -> str:
         """The address to connect to for ``host``: resolved here, and refused unless it

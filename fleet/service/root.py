@@ -544,6 +544,9 @@ class Fleet:
         if "action_kit" in self.__dict__:
             self.action_kit.gallery.close()
             self.action_kit.writer.close()
+            checking = self.action_kit.authorship.publishing.provenance
+            if checking is not None:
+                checking.close()  # its keep-alive client
         started = self.__dict__.get("embeddings")
         close = getattr(started.embedder, "close", None) if started is not None else None
         if close is not None:

@@ -246,6 +246,7 @@ def test_a_good_pair_loads_and_the_check_expects_its_certificate(
     check._transport = httpx.MockTransport(
         lambda request: httpx.Response(200, content=stranger.mark(png(), MARKS, "t"))
     )
+    check.close()  # the next fetch makes its client on the new transport
     assert "another certificate" in check.check("http://g/i.png", "ada_lee")["reason"]
 
 
@@ -313,6 +314,7 @@ def test_the_save_step_marks_on_request_and_the_post_page_says_so(
         bare = gallery.generate_image(**made, idempotency_key="k2")
         assert bare != url, "a stripped picture is stored apart from the marked one"
         assert check.check(bare, "ada_lee")["reason"].startswith("no XMP")
+        check.close()
         other = gallery.create_post(
             agent="ada_lee", image_url=bare, title="t2", description="", idempotency_key="p2"
         )

@@ -5,6 +5,7 @@ XMP packet in another encoding, a DTD in UTF-16, a slow image."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -110,7 +111,16 @@ class _Slow(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def finish(self) -> None:
+        super().finish()
+        ended = getattr(self, "ended", None)
+        if ended is not None:  # the connection closed (by the client, or after HTTP/1.0)
+            ended.set()
+
     def do_GET(self) -> None:
+        seen = getattr(self, "seen", None)
+        if seen is not None:  # the peer of each request: which connection served it
+            seen.append(self.client_address)
         time.sleep(self.delay)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
@@ -175,6 +185,7 @@ def test_only_the_gallerys_host_and_port_are_fetched(
     assert check.check(url, "ada_lee") == {"ok": False, "reason": NOT_THE_GALLERYS}
     # The configured gallery itself, on loopback as the sandbox is: fetched and read.
     read = check.check(f"{gallery}/images/i.png", "ada_lee")
+    check.close()
     assert read["ok"] is False and "not a PNG" in read["reason"]
 
 
@@ -229,3 +240,68 @@ def test_a_slow_image_ends_by_one_deadline(image_server: tuple[str, type[_Slow]]
     with pytest.raises(TransientError, match="image fetch"):
         check.check(f"{gallery}/images/i.png", "ada_lee")
     assert time.monotonic() - started < 1.4
+    check.close()
+
+
+# -- one keep-alive client per process ---------------------------------------------------
+
+
+def test_one_connection_serves_two_checks_and_close_ends_it(
+    image_server: tuple[str, type[_Slow]],
+) -> None:
+    """Two checks on a gallery that keeps the connection alive: one connection; closed
+    by ``close``; the next check after it opens another."""
+    gallery, handler = image_server
+    handler.body, handler.protocol_version = b"not a png", "HTTP/1.1"
+    peers: list[tuple[str, int]] = []
+    handler.seen = peers  # type: ignore[attr-defined]
+    check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=2, gallery_url=gallery)
+    for _ in range(2):
+        assert "not a PNG" in check.check(f"{gallery}/images/i.png", "ada_lee")["reason"]
+    assert len(peers) == 2 and peers[0] == peers[1]
+    check.close()
+    assert "not a PNG" in check.check(f"{gallery}/images/i.png", "ada_lee")["reason"]
+    check.close()
+    assert len(peers) == 3 and peers[2] != peers[0]
+
+
+def test_a_connection_the_gallery_closed_is_opened_again(
+    image_server: tuple[str, type[_Slow]],
+) -> None:
+    """HTTP/1.0: the gallery closes each connection after its answer; the next check
+    connects again instead of failing."""
+    gallery, handler = image_server
+    handler.body = b"not a png"
+    peers: list[tuple[str, int]] = []
+    handler.seen = peers  # type: ignore[attr-defined]
+    check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=2, gallery_url=gallery)
+    try:
+        for _ in range(2):
+            assert "not a PNG" in check.check(f"{gallery}/images/i.png", "ada_lee")["reason"]
+    finally:
+        check.close()
+    assert len(peers) == 2 and peers[0] != peers[1]
+
+
+def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents(
+    image_server: tuple[str, type[_Slow]],
+) -> None:
+    """A worker forked after the check's first fetch: the child connects on its own,
+    and the parent's kept-alive connection still serves the parent."""
+    gallery, handler = image_server
+    handler.body, handler.protocol_version = b"not a png", "HTTP/1.1"
+    peers: list[tuple[str, int]] = []
+    handler.seen = peers  # type: ignore[attr-defined]
+    check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=2, gallery_url=gallery)
+    image = f"{gallery}/images/i.png"
+    try:
+        assert "not a PNG" in check.check(image, "ada_lee")["reason"]
+        child = os.fork()
+        if child == 0:  # the child: a check, then out without closing anything
+            read = check.check(image, "ada_lee")
+            os._exit(0 if "not a PNG" in read["reason"] else 1)
+        assert os.waitpid(child, 0)[1] == 0
+        assert "not a PNG" in check.check(image, "ada_lee")["reason"]
+    finally:
+        check.close()
+    assert len(peers) == 3 and peers[1] != peers[0] and peers[2] == peers[0]

@@ -72,7 +72,8 @@ INNOCENT = word_set(
 
 
 def _plain(word: str) -> str:
-    return word.translate(_LEET) if any(c.isdigit() for c in word) else word
+    # A word of ``_WORD`` that is not all letters has a digit.
+    return word if word.isalpha() else word.translate(_LEET)
 
 
 @functools.cache
@@ -102,7 +103,7 @@ def maintained() -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
 def never_say(text: str) -> str | None:
     """The first word or phrase of ``text`` the fleet must never say, or None."""
     words: list[str] = _WORD.findall(text.lower())
-    plain: list[str] = [_plain(w) for w in words]
+    plain: list[str] = list(map(_plain, words))
     listed, _ = maintained()
     for word in plain:
         if word in WORDS or word in listed:

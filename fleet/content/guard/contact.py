@@ -10,7 +10,7 @@ the reason to refuse, or None. Kept apart from ``guard.ContentGuard.check``, whi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from fleet.content.domains import find_domain
 
@@ -67,11 +67,11 @@ def handle_problem(seen: str, mentioned: Iterable[str]) -> str | None:
     return None
 
 
-def contact_problem(seen: str, mentioned: Iterable[str]) -> str | None:
+def contact_problem(seen: str, mentioned: Collection[str]) -> str | None:
     """Why ``seen`` (the text as the guard reads it) may not be published: a link past
     the link check, a handle that is a domain, a phone number, or the leftovers of a
     cut link; None when it has none. ``mentioned``: the handles the text mentions."""
-    problem = link_problem(seen) or handle_problem(seen, mentioned)
+    problem = link_problem(seen) or (handle_problem(seen, mentioned) if mentioned else None)
     if problem is not None:
         return problem
     phone = _phone(seen)

@@ -86,32 +86,27 @@ def readable(text: str) -> str:
     ones), look-alike letters mapped to Latin, zero-width characters dropped, "A.I." as
     "AI". Only for checking; what is published is the text as written."""
     plain = unicodedata.normalize("NFKC", text)
-    plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
+    if not plain.isascii():  # no format character is ASCII
+        plain = "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
     plain = plain.translate(_CONFUSABLES)
     return _DOTTED_AI.sub("AI", plain)
-
-
-def words(text: str) -> list[str]:
-    """The lower-case words of a text, punctuation and emoji dropped."""
-    return _WORD.findall(text.lower())
-
-
-def _shingles(tokens: Sequence[str], size: int) -> set[tuple[str, ...]]:
-    if len(tokens) < size:
-        return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
 # A check weighs one text against each of up to 80 recent ones, and the same recent
 # texts again at the next check: each text is read into words and shingles once.
 @lru_cache(maxsize=4096)
 def _words_of(text: str) -> tuple[str, ...]:
-    return tuple(words(text))
+    """The lower-case words of a text, punctuation and emoji dropped."""
+    return tuple(_WORD.findall(text.lower()))
 
 
 @lru_cache(maxsize=4096)
 def _shingles_of(text: str, size: int) -> frozenset[tuple[str, ...]]:
-    return frozenset(_shingles(_words_of(text), size))
+    """The runs of ``size`` words of a text (all its words, when it has fewer)."""
+    tokens = _words_of(text)
+    if len(tokens) < size:
+        return frozenset({tokens} if tokens else ())
+    return frozenset({tokens[i : i + size] for i in range(len(tokens) - size + 1)})
 
 
 def similarity(a: str, b: str) -> float:
@@ -194,11 +189,12 @@ class ContentGuard:
             return Verdict(False, f"something the fleet never says: {forbidden!r}")
         if len(_HASHTAG.findall(seen)) > self.max_hashtags:
             return Verdict(False, f"hashtag wall (more than {self.max_hashtags} hashtags)")
-        allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
         mentioned = _MENTION.findall(seen)
-        for name in mentioned:
-            if name.lower() not in allowed:
-                return Verdict(False, f"mentions @{name}, who is not in the conversation")
+        if mentioned:  # the names allowed, read only for a text that mentions someone
+            allowed = {readable(name).lower().lstrip("@") for name in allowed_mentions}
+            for name in mentioned:
+                if name.lower() not in allowed:
+                    return Verdict(False, f"mentions @{name}, who is not in the conversation")
         contact = contact_problem(seen, mentioned)  # fleet.content.guard.contact
         if contact is not None:
             return Verdict(False, contact)

@@ -13,6 +13,7 @@ comment into a like (no LLM), and the ledger counts each degradation so it is vi
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -93,10 +94,11 @@ class Degradation:
 def degrade(action: Action, state: BudgetState) -> Degradation:
     """Over budget, a post becomes a browse and a comment a like; others are unchanged."""
     fallback = FALLBACK.get(action)
-    if fallback is None or state.allowed:
+    scope = state.scope
+    if fallback is None or scope is None:
         return Degradation(action)
     reason = f"{action.value} degraded to {fallback.value}: {state.reason}"
-    return Degradation(fallback, True, reason, state.scope)
+    return Degradation(fallback, True, reason, scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +189,7 @@ class SpendLedger:
             # Round first so float noise (123.00000000000001) does not add a micro-dollar.
             micro = math.ceil(round(max(usage.cost_usd, 0.0) * MICRO, 6))
             figures = (micro, usage.calls, usage.input_tokens, usage.output_tokens)
-            totals = [a + b for a, b in zip(totals, (*figures, usage.cached_tokens), strict=True)]
+            totals = list(map(operator.add, totals, (*figures, usage.cached_tokens)))
             mine = agents.setdefault(self._keys(agent_id)[1], [0, 0])
             mine[0] += micro
             mine[1] += usage.calls
@@ -217,7 +219,8 @@ class SpendLedger:
         if action not in FALLBACK:
             return Degradation(action)
         outcome = degrade(action, self.check(agent_id))
-        self.note_degraded(action, outcome)
+        if outcome.degraded:
+            self.note_degraded(action, outcome)
         return outcome
 
     def report(self) -> SpendReport:

@@ -118,6 +118,8 @@ Who you are
 """
 
 
+# Made once per persona and operator in a process, not once per text written.
+@lru_cache(maxsize=64)
 def system_prompt(persona: Persona, operator: str = "") -> str:
     """The persona's system prompt: who it is, how it writes, the answer formats; the
     same for every agent of the persona under one operator (cacheable)."""
@@ -431,8 +433,3 @@ def parse_thought(text: str) -> str | None:
 def prompt_tokens(prompt: Prompt) -> int:
     """Estimated input tokens of a prompt (an attached image is not counted)."""
     return estimate_tokens(prompt.system) + estimate_tokens(prompt.user)
-
-
-def post_json(reply: PostReply) -> str:
-    """A post as the model would answer it, for output-token estimates."""
-    return reply.model_dump_json()

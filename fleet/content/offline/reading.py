@@ -14,6 +14,7 @@ import functools
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleet.content.guard.blocklist import never_say
@@ -314,7 +315,7 @@ def _whole(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
 
-def find_phrase(texts: list[str], phrases: list[tuple[str, Kind]]) -> Fill | None:
+def find_phrase(texts: list[str], phrases: Sequence[tuple[str, Kind]]) -> Fill | None:
     """The first listed phrase found in the title, else in the description."""
     for text in texts:
         lower = text.lower()

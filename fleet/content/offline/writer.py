@@ -73,10 +73,6 @@ PROJECT_SHARE = 0.9
 CANDIDATES = 8
 
 
-def _slots(templates: Iterable[str]) -> list[str]:
-    return sorted({name for t in templates for name in SLOT.findall(t)})
-
-
 def draw(
     rng: random.Random,
     voice: Voice,
@@ -86,7 +82,7 @@ def draw(
 ) -> dict[str, Fill]:
     """A word of the voice for each slot of the templates that ``given`` does not fill."""
     fills = dict(given)
-    for name in _slots(templates):
+    for name in sorted(set().union(*map(SLOT.findall, templates))):  # each slot once, in order
         if name in fills:
             continue
         if name == "n":
@@ -111,12 +107,17 @@ class OfflineWriter:
         """A post: caption, description, image prompt and style, in the agent's own voice
         (its identity) and unlike its recent texts."""
         started = time.perf_counter()
-        me = _identity(persona, author)
-        drafts = [self._post(persona, author, me, nonce, n) for n in range(_candidates(author))]
+        me = _identity(persona, author.seed)
         echoes = _echoes(author)
-        reply = min(drafts, key=lambda r: echoes(f"{r.caption} {r.description}"))
+        reply = self._post(persona, author, me, nonce, 0)
+        least = echoes(f"{reply.caption} {reply.description}")
+        for attempt in range(1, _candidates(author)):  # the first of the least echoing kept
+            draft = self._post(persona, author, me, nonce, attempt)
+            echoed = echoes(f"{draft.caption} {draft.description}")
+            if echoed < least:
+                reply, least = draft, echoed
         prompt = prompts.post_prompt(persona, author, nonce=nonce)
-        usage = self._usage(prompt, prompts.post_json(reply), started)
+        usage = self._usage(prompt, reply.model_dump_json(), started)  # as a model answers
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
 
     @staticmethod
@@ -139,8 +140,11 @@ class OfflineWriter:
         given = {"subject": Fill(subject, kind), "noun": Fill(base, kind)}
         styles = me.styles if me.styles and rng.random() < FAVOURITE else persona.workflow_styles
         style = rng.choice(styles)
-        if "style" in voice.words and any(w == style for w, _ in voice.all_words("style")):
-            given["style"] = Fill(style.replace("-", " "), _kind_of(voice, "style", style))
+        if "style" in voice.words:  # a style that is a word of the voice is said as one
+            for word, word_kind in voice.all_words("style"):
+                if word == style:
+                    given["style"] = Fill(style.replace("-", " "), word_kind)
+                    break
         caption = _caption(rng, voice, me, given)
         notes = list(me.notes) if rng.random() < FAVOURITE else list(voice.notes)
         sentences = rng.sample(notes, k=min(len(notes), rng.randint(1, 2)))
@@ -183,7 +187,7 @@ class OfflineWriter:
                 post.answering,
                 author.operator,
                 rng,
-                me=_identity(persona, author),
+                me=_identity(persona, author.seed),
                 language=post.answering.language or None,
             )
         elif post.answering is not None:
@@ -194,7 +198,7 @@ class OfflineWriter:
             echoes = _echoes(author)
             text = min(texts, key=lambda t: echoes(_unaddressed(t)))
         else:
-            me = _identity(persona, author)
+            me = _identity(persona, author.seed)
             reading = read_post(post, voice_of(persona))
             texts = [
                 self._comment(
@@ -235,7 +239,7 @@ class OfflineWriter:
             if post.author == author.handle
             else replies.Thread.GOING_ON,
             replier=replies.Replier(
-                _identity(persona, author), reply_habits(author.seed), author.memories
+                _identity(persona, author.seed), reply_habits(author.seed), author.memories
             ),
         )
 
@@ -304,13 +308,9 @@ class OfflineWriter:
         )
 
 
-def _identity(persona: Persona, author: Author) -> Identity:
-    """The agent's own profile within its persona's voice (drawn once per seed)."""
-    return _identity_cached(persona, author.seed)
-
-
 @functools.lru_cache(maxsize=4096)
-def _identity_cached(persona: Persona, seed: int) -> Identity:
+def _identity(persona: Persona, seed: int) -> Identity:
+    """The agent's own profile within its persona's voice (drawn once per seed)."""
     return identity_of(
         seed, voice_of(persona), styles=persona.workflow_styles, interests=persona.interests
     )
@@ -339,10 +339,10 @@ def _caption(rng: random.Random, voice: Voice, me: Identity, given: dict[str, Fi
 
 def _looks(rng: random.Random, voice: Voice, prefer: Prefer) -> tuple[str, str, str, str]:
     """An image's look, palette, composition and mood, preferred as the agent prefers."""
-    look, palette, composition, mood = (
-        _word(rng, voice, slot, prefer=prefer).text
-        for slot in ("look", "palette", "composition", "mood")
-    )
+    look = _word(rng, voice, "look", prefer=prefer).text
+    palette = _word(rng, voice, "palette", prefer=prefer).text
+    composition = _word(rng, voice, "composition", prefer=prefer).text
+    mood = _word(rng, voice, "mood", prefer=prefer).text
     return look, palette, composition, mood
 
 
@@ -499,10 +499,6 @@ def _shorter(rng: random.Random, fill: Fill) -> Fill:
 def _follow_ups(voice: Voice) -> list[tuple[Voice, str]]:
     own = [(voice, t) for t in voice.follow_ups]
     return own + [(GENERAL, t) for t in GENERAL.follow_ups if voice is not GENERAL]
-
-
-def _kind_of(voice: Voice, slot: str, word: str) -> Kind:
-    return next(kind for w, kind in voice.all_words(slot) if w == word)
 
 
 def _names_only(template: str, known: dict[str, Fill]) -> bool:
