@@ -276,7 +276,7 @@ def gallery_body(
     ``cap`` bytes, no content encoding (none is asked for); a refusal is MalformedAnswer
     naming the setting."""
     try:
-        return bounded.read_plain_body(chunks, cap=cap, encoding=encoding, length=length)
+        return bounded.read_body(chunks, cap=cap, encoding=encoding, length=length, inflate=False)
     except bounded.AnswerEncoding as error:
         raise MalformedAnswer(f"the gallery: {error}") from None
     except bounded.AnswerTooLarge as error:

@@ -223,7 +223,9 @@ class HttpGallery(FollowCalls):
             with bounded.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
                     sent = headers.multi_items()
-                    response = link.call_json(method, self._prefix + path, sent, params, body)
+                    response = link.call(
+                        method, self._prefix + path, sent, params=params, json_body=body
+                    )
                 else:
                     request = httpx.Request(
                         method,
@@ -244,9 +246,15 @@ class HttpGallery(FollowCalls):
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        if response.is_success:
-            return _json_object(response.content, what)
-        self._fail(what, response)
+        if not response.is_success:
+            self._fail(what, response)
+        try:
+            data = json_of(response.content, what)
+        except ValueError:
+            raise TransientError(f"gallery {what}: the answer is not JSON") from None
+        if not isinstance(data, dict):
+            raise TransientError(f"gallery {what}: the answer is not a JSON object")
+        return data
 
     def _unreachable(self, what: str, exc: httpx.TransportError) -> TransientError:
         """The error of a call that got no answer: timed out (past its deadline), or its
@@ -555,14 +563,3 @@ class HttpGallery(FollowCalls):
             f"comments of {post_id}",
             lambda: [_comment(post_id, c) for c in _items(data, "comments", limit)],
         )
-
-
-def _json_object(content: bytes, what: str) -> dict[str, Any]:
-    """A 2xx answer's JSON object; TransientError when it is not JSON or not an object."""
-    try:
-        data = json_of(content, what)
-    except ValueError:
-        raise TransientError(f"gallery {what}: the answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise TransientError(f"gallery {what}: the answer is not a JSON object")
-    return data

@@ -225,7 +225,11 @@ class _Answer:
         values = set(map(str.strip, length.split(",")))
         if len(values) != 1 or not (size := values.pop()).isdigit() or len(size) > 20:
             raise _Broken(f"a Content-Length that is not one: {length[:40]!r}")
-        return self._sized(int(size))
+        left = int(size)
+        if len(self._buffer) >= left:  # the whole body came with the head (a small answer)
+            body, self._buffer = self._buffer[:left], self._buffer[left:]
+            return iter((body,))
+        return self._sized(left)
 
     def _sized(self, size: int) -> Iterator[bytes]:
         left = size
@@ -379,20 +383,35 @@ class Wire:
         return _Connection(sock)
 
     def call(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        content: bytes | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
     ) -> Answer:
-        """One call: ``target`` is the path and query; the answer read whole."""
+        """One call: ``target`` is the path (and query), ``params`` and ``json_body``
+        encoded as httpx encodes them; the answer read whole."""
+        if params:
+            target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
+        if json_body is not None:
+            content = json.dumps(
+                json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
+            headers = [*headers, ("Content-Type", "application/json")]
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
         lines += map(": ".join, headers)
-        if body is not None or method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(body or b'')}")
+        if content is not None or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(content or b'')}")
         try:
-            message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+            message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (content or b"")
         except UnicodeEncodeError as exc:
             raise httpx.LocalProtocolError(f"a header cannot be sent: {exc}") from exc
         connection = self._take()
         try:
-            answer, content = self._exchange(connection, method, message)
+            answer, body = self._exchange(connection, method, message)
             if answer.will_close or answer.leftover():
                 connection.close()
             else:
@@ -400,27 +419,7 @@ class Wire:
         except BaseException:  # an interrupt included: closed (an idle one closed is dropped)
             connection.close()
             raise
-        return Answer(answer.status, answer.reason, answer.headers, content)
-
-    def call_json(
-        self,
-        method: str,
-        path: str,
-        headers: list[tuple[str, str]],
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-    ) -> Answer:
-        """``call``, with the query and the JSON body encoded as httpx encodes them."""
-        target = path
-        if params:
-            target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
-        content = None
-        if body is not None:
-            content = json.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
-            headers = [*headers, ("Content-Type", "application/json")]
-        return self.call(method, target, headers, content)
+        return Answer(answer.status, answer.reason, answer.headers, body)
 
     def _exchange(
         self, connection: _Connection, method: str, message: bytes

@@ -155,22 +155,23 @@ def announced_length(length: str | None) -> int | None:
     return int(length)
 
 
-@contextmanager
-def _reading() -> Iterator[None]:
-    """The HTTP libraries' errors while reading a body, as ``AnswerCut``."""
-    try:
-        yield
-    except (httpx.TimeoutException, httpx2.TimeoutException) as error:
-        raise AnswerStalled(
+# The HTTP libraries' errors while reading a body: a time-out is ``AnswerStalled``, any
+# other failure of the transport or the stream ``AnswerCut`` (``_cut``).
+_READ_ERRORS = (
+    httpx.TransportError,
+    httpx2.TransportError,
+    httpx.StreamError,
+    httpx2.StreamError,
+)
+
+
+def _cut(error: Exception) -> AnswerCut:
+    """The refusal for an HTTP library's ``error`` while reading a body."""
+    if isinstance(error, httpx.TimeoutException | httpx2.TimeoutException):
+        return AnswerStalled(
             f"the answer stalled past the call's deadline ({type(error).__name__})"
-        ) from None
-    except (
-        httpx.TransportError,
-        httpx2.TransportError,
-        httpx.StreamError,
-        httpx2.StreamError,
-    ) as error:
-        raise AnswerCut(f"the answer broke off ({type(error).__name__})") from None
+        )
+    return AnswerCut(f"the answer broke off ({type(error).__name__})")
 
 
 def read_body(
@@ -179,42 +180,30 @@ def read_body(
     cap: int,
     encoding: str | None = None,
     length: str | None = None,
+    inflate: bool = True,
 ) -> bytes:
     """A body from its raw ``chunks`` (as sent, not inflated by the HTTP library), at most
     ``cap`` bytes raw and ``cap`` inflated. ``encoding`` and ``length`` are its
-    Content-Encoding and Content-Length headers."""
-    name = encoding_of(encoding)
-    return _capped(chunks, cap, length, None if name is None else Inflater(name, cap))
-
-
-def read_plain_body(
-    chunks: Iterable[bytes],
-    *,
-    cap: int,
-    encoding: str | None = None,
-    length: str | None = None,
-) -> bytes:
-    """As ``read_body``, for a body asked as sent: any content encoding is refused."""
-    as_sent(encoding)
-    return _capped(chunks, cap, length, None)
-
-
-def _capped(
-    chunks: Iterable[bytes], cap: int, length: str | None, inflater: Inflater | None
-) -> bytes:
-    """The chunks joined (inflated by ``inflater``, if any), refused past ``cap`` bytes or
-    when ``length`` announces more."""
+    Content-Encoding and Content-Length headers; with ``inflate`` False the body was asked
+    as sent, and any content encoding is refused."""
+    inflater = None
+    if not inflate:
+        as_sent(encoding)
+    elif (name := encoding_of(encoding)) is not None:
+        inflater = Inflater(name, cap)
     announced = announced_length(length)
     if announced is not None and announced > cap:
         raise AnswerTooLarge(too_large(cap, f"{announced:,} bytes announced"))
     pieces: list[bytes] = []
     raw = 0
-    with _reading():
+    try:
         for chunk in chunks:
             raw += len(chunk)
             if raw > cap:
                 raise AnswerTooLarge(too_large(cap, "more"))
             pieces.append(chunk if inflater is None else inflater.feed(chunk))
+    except _READ_ERRORS as error:
+        raise _cut(error) from None
     return b"".join(pieces)
 
 
@@ -235,8 +224,10 @@ def read_response(response: httpx.Response | httpx2.Response, *, cap: int) -> by
             length=headers.get("content-length"),
         )
     finally:
-        with _reading():
+        try:
             response.close()
+        except _READ_ERRORS as error:
+            raise _cut(error) from None
 
 
 # A JSON string (escapes included), to blank out before counting brackets.
@@ -291,11 +282,13 @@ def loads(content: bytes, *, max_depth: int = MAX_DEPTH) -> object:
     it is not JSON (garbage, HTML) or holds a number that is not finite."""
     # Brackets counted in strings too first (a pass in C): only when that bound is past
     # the limit are the strings taken out and the brackets counted again.
-    depth = _depth_of_brackets(content.translate(None, _NOT_BRACKETS))
-    if depth > max_depth:
+    # No answer nests deeper than it has brackets: a short run (a like's answer) is not
+    # counted at all.
+    brackets = content.translate(None, _NOT_BRACKETS)
+    if len(brackets) > max_depth and _depth_of_brackets(brackets) > max_depth:
         depth = json_depth(content)
-    if depth > max_depth:
-        raise AnswerTooDeep(f"the answer nests {depth} deep, more than {max_depth}")
+        if depth > max_depth:
+            raise AnswerTooDeep(f"the answer nests {depth} deep, more than {max_depth}")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
