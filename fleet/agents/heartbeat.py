@@ -170,8 +170,24 @@ def dispatch_due(
             rows = connection.execute(_DUE.limit(limits.batch_size), {"due_by": due_by}).all()
             if not rows:
                 break
-            batch = _batch_of(catalogue, rows, now, limits, pace)
-            report.lags.extend(batch.lags)
+            # The ticks due of each claimed agent and its clock's next position.
+            batch = _Batch()
+            for row in rows:
+                try:
+                    given, dues, following = ticks_due(
+                        catalogue, row, now + limits.lead, limits.catch_up, pace=pace
+                    )
+                except AGENT_FAULTS as error:
+                    # One agent the clock cannot advance must not hold back the others.
+                    batch.bad.append((row.id, f"cannot be dispatched: {error}"))
+                    continue
+                batch.ids.append(row.id)
+                batch.dues.append(following.due)
+                batch.opened.append(following.opened)
+                batch.indexes.append(following.index)
+                batch.ticks.extend(given)
+                for due in dues:
+                    report.lags.append(max(0.0, now - due))
             # Epoch seconds: on Postgres the server turns them into timestamps.
             update_rows(
                 connection,
@@ -199,41 +215,12 @@ def dispatch_due(
 @dataclass
 class _Batch:
     """One claimed batch: the agents advanced and their next positions (due, opening and
-    index, column by column as they are written), their ticks and the seconds each was
-    late, and the agents set aside (id, why)."""
+    index, column by column as they are written), their ticks, and the agents set aside
+    (id, why)."""
 
     ids: list[int] = field(default_factory=list)
     dues: list[float] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
-    lags: list[float] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _batch_of(
-    catalogue: PersonaCatalogue,
-    rows: Sequence[Any],
-    now: float,
-    limits: DispatchLimits,
-    pace: float,
-) -> _Batch:
-    """The ticks due of each claimed agent and its clock's next position."""
-    batch = _Batch()
-    for row in rows:
-        try:
-            given, dues, following = ticks_due(
-                catalogue, row, now + limits.lead, limits.catch_up, pace=pace
-            )
-        except AGENT_FAULTS as error:
-            # One agent the clock cannot advance must not hold back the others.
-            batch.bad.append((row.id, f"cannot be dispatched: {error}"))
-            continue
-        batch.ids.append(row.id)
-        batch.dues.append(following.due)
-        batch.opened.append(following.opened)
-        batch.indexes.append(following.index)
-        batch.ticks.extend(given)
-        for due in dues:
-            batch.lags.append(max(0.0, now - due))
-    return batch
