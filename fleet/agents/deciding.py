@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.commands import decided_before, record_decided, spoke_since
 from fleet.core.back_pressure import acts
 from fleet.core.decisions import Decision
-from fleet.core.kinds import ActionKey
+from fleet.core.kinds import KINDS, ActionKey
 from fleet.core.persona import Action, ActionWeights, effective_weights
 from fleet.core.quotas import DayQuotaBook
 from fleet.core.rhythm import Rhythm
@@ -36,6 +36,9 @@ _AGENTS = cast(Table, Agent.__table__)
 # Whose sessions open by answering: agents that posted or commented in these last days.
 ANSWER_DAYS = timedelta(days=3)
 _WORDS = frozenset({Action.COMMENT.value, Action.REPLY.value, Action.POST.value})
+# The kinds that call the LLM (those the budget may turn): the only ones ``Adjust`` is
+# asked about; a like or a browse never costs budget.
+_COSTLY = frozenset(kind.action.value for kind in KINDS.values() if kind.degrades_to is not None)
 
 
 def rhythm_of(
@@ -76,7 +79,8 @@ class RecordedDecision:
 
 # A tick as the dispatcher sends it: (agent, due second, its session's opening, its index).
 ParsedTick = tuple[int, int, int | None, int]
-# The tick's budget check: (agent, action) -> (the action to do, why it changed).
+# The tick's budget check: (agent, action) -> (the action to do, why it changed); asked
+# only of the kinds that call the LLM.
 Adjust = Callable[[int, str], tuple[str, str | None]]
 
 
@@ -156,15 +160,18 @@ def plan_ticks(
             rhythm = rhythm_of(catalogue, agent, weights)
         except (UnknownPersona, ValidationError):
             continue  # the dispatcher sets it aside at its next claim
-        action, notes = _chosen(
-            rhythm,
-            due_at,
-            opened,
-            index,
-            answers=agent_id in answering,
-            notified=agent_id in notified and agent_id not in plan.looked,
+        answers = agent_id in answering
+        first_look = agent_id in notified and agent_id not in plan.looked
+        action = rhythm.action(due_at, opened, index, answers=answers, notified=first_look).value
+        # The session's look at its notifications: people first, the rest now and then
+        # (``fleet.core.answering``).
+        looks = (
+            action == Action.REPLY.value
+            and (answers or first_look)
+            and rhythm.answers_at(opened, index, notified=first_look)
         )
-        looks = notes.notifications and agent_id in notified
+        notes = TickNotes(notifications=True) if looks else TickNotes()
+        looks = looks and agent_id in notified
         owes = (
             agent_id in owed
             and agent_id not in plan.answered
@@ -175,14 +182,15 @@ def plan_ticks(
             action, notes = Action.REPLY.value, TickNotes(notifications=True, identity=True)
             plan.answered.add(agent_id)
             looks = agent_id in notified
-        elif adjust is not None:
+        elif adjust is not None and action in _COSTLY:
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
                 notes = TickNotes(degraded_from=Action(action), degraded=reason or "")
                 action = adjusted
         book = books.get(agent_id)
         if book is None:
-            zone = catalogue.zone(agent.persona)
+            # The clock's zone is the persona's: where its local days (and quotas) turn.
+            zone = rhythm.clock.zone
             book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
         allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
         status = ActivityStatus.PENDING.value
@@ -210,7 +218,7 @@ def plan_ticks(
             # plan, ``fleet.actions.planning``): what the session holds, as drawn. It opens
             # with a look, or with a reply when a person's comment called the agent (the
             # reply writes the plan, ``engage.plan_session``, and counts in it).
-            says = rhythm.says(opened, answers=agent_id in answering)
+            says = rhythm.says(opened, answers=answers)
             if action == Action.REPLY.value:
                 says[Action.REPLY.value] = says.get(Action.REPLY.value, 0) + 1
             if says:
@@ -219,65 +227,31 @@ def plan_ticks(
             # A comment, reply or post of a session uses its opening look's plan.
             notes = replace(notes, session=opened)
         decision = Decision(ActionKey.tick(agent_id, due_at, action), notes)
-        row = _activity_row(decision, due_at, status, reason, now, lease)
+        pending = status == ActivityStatus.PENDING
+        # The activity row: pending under a lease, or skipped with why. The key is
+        # serialised here, once, for the ledger's column.
+        due = datetime.fromtimestamp(due_at, UTC)
+        row: dict[str, Any] = {
+            "agent_id": agent_id,
+            "action": action,
+            "idempotency_key": decision.key.text,
+            "status": status,
+            "due_at": due,
+            "lease_expires_at": now + lease if pending else None,
+            "content": notes.content() or None,
+            "error": None if pending else reason,
+            "finished_at": None if pending else now,
+            "created_at": now,
+            "updated_at": now,
+        }
         plan.rows.append(row)
-        if status == ActivityStatus.PENDING:
+        if pending:
             plan.pending.add(row["idempotency_key"])
         plan.updates.append(
-            {
-                "agent_id": agent_id,
-                "due": datetime.fromtimestamp(due_at, UTC),
-                "action": action,
-                "counts": book.stored,
-            }
+            {"agent_id": agent_id, "due": due, "action": action, "counts": book.stored}
         )
         plan.decided.append(decision)
     return replace(plan, rested=rested)
-
-
-def _chosen(
-    rhythm: Rhythm,
-    due_at: int,
-    opened: int | None,
-    index: int,
-    *,
-    answers: bool,
-    notified: bool = False,
-) -> tuple[str, TickNotes]:
-    """The rhythm's action for this position, and its notes (whether it answers)."""
-    chosen = rhythm.action(due_at, opened, index, answers=answers, notified=notified).value
-    looks = (answers or notified) and rhythm.answers_at(opened, index, notified=notified)
-    if looks and chosen == Action.REPLY.value:
-        # The session's look at its notifications: people first, the rest now
-        # and then (``fleet.core.answering``).
-        return chosen, TickNotes(notifications=True)
-    return chosen, TickNotes()
-
-
-def _activity_row(
-    decision: Decision,
-    due_at: int,
-    status: str,
-    reason: str | None,
-    now: datetime,
-    lease: timedelta,
-) -> dict[str, Any]:
-    """The activity row of a decision: pending under a lease, or skipped with why. The
-    key is serialised here, once, for the ledger's column."""
-    key = decision.key
-    return {
-        "agent_id": key.agent_id,
-        "action": key.action.value,
-        "idempotency_key": key.text,
-        "status": status,
-        "due_at": datetime.fromtimestamp(due_at, UTC),
-        "lease_expires_at": now + lease if status == ActivityStatus.PENDING else None,
-        "content": decision.notes.content() or None,
-        "error": reason if status == ActivityStatus.SKIPPED else None,
-        "finished_at": now if status == ActivityStatus.SKIPPED else None,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 @dataclass(frozen=True)
@@ -315,13 +289,48 @@ def decide_ticks(
     the same decision. A tick for an agent that is no longer active decides nothing.
     """
     parsed: list[ParsedTick] = []
+    wanted: set[int] = set()
+    ticks_read: set[tuple[int, int]] = set()
+    # Only a session's first actions may open by answering: ask only for the agents at one.
+    may_answer: set[int] = set()
     for tick in ticks:  # a tick of two fields (an older dispatcher's) is a steady tick
+        agent_id, due = int(tick[0]), int(tick[1])
         if len(tick) >= 4:
-            parsed.append((int(tick[0]), int(tick[1]), int(tick[2]), int(tick[3])))
+            opened: int | None = int(tick[2])
+            index = int(tick[3])
+            if index in (1, 2):
+                may_answer.add(agent_id)
         else:
-            parsed.append((int(tick[0]), int(tick[1]), None, 0))
+            opened, index = None, 0
+        parsed.append((agent_id, due, opened, index))
+        wanted.add(agent_id)
+        ticks_read.add((agent_id, due))
     with sessions.begin() as session:
-        plan = _planned(session, catalogue, parsed, now=now, lease=lease, strain=strain)
+        # The agents' rows, locked FOR UPDATE in id order (two batches never deadlock;
+        # SQLite renders nothing), and the ids of those a person's comment waits on.
+        agents: dict[int, Any] = {}
+        notified: set[int] = set()
+        for row in session.execute(_LOCKED.where(Agent.id.in_(wanted))):
+            agents[row.id] = row
+            if row.people_waiting_since is not None:
+                notified.add(row.id)
+        before = decided_before(session, ticks_read)
+        answering: set[int] = set()
+        if may_answer:  # a steady tick, or a session's later one, opens nothing
+            answering = spoke_since(session, may_answer, since=now - ANSWER_DAYS)
+        plan = plan_ticks(
+            parsed,
+            agents,
+            catalogue,
+            before=before,
+            answering=answering,
+            now=now,
+            lease=lease,
+            adjust=strain.adjust,
+            notified=notified,
+            share=strain.share,
+            owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+        )
         new_keys, ids = record_decided(session, plan.rows, [d.key.text for d in plan.decided])
         _update_ticked(session, plan, new_keys, now)
         to_send = new_keys & plan.pending  # once: per decision it made the batch quadratic
@@ -330,75 +339,24 @@ def decide_ticks(
         ]
 
 
-def _planned(
-    session: Session,
-    catalogue: PersonaCatalogue,
-    parsed: list[ParsedTick],
-    *,
-    now: datetime,
-    lease: timedelta,
-    strain: Strain,
-) -> TickPlan:
-    """The plan of the ticks (``plan_ticks``) from what the database says of their
-    agents, locked: their rows, the ticks decided before, who may answer, who is
-    notified, who owes an answer about what it is."""
-    wanted: set[int] = set()
-    ticks: set[tuple[int, int]] = set()
-    # Only a session's first actions may open by answering: ask only for the agents at one.
-    may_answer: set[int] = set()
-    for agent_id, due, opened, index in parsed:
-        wanted.add(agent_id)
-        ticks.add((agent_id, due))
-        if opened is not None and index in (1, 2):
-            may_answer.add(agent_id)
-    agents, notified = _locked_agents(session, wanted)
-    before = decided_before(session, ticks)
-    answering: set[int] = set()
-    if may_answer:  # a steady tick, or a session's later one, opens nothing
-        answering = spoke_since(session, may_answer, since=now - ANSWER_DAYS)
-    return plan_ticks(
-        parsed,
-        agents,
-        catalogue,
-        before=before,
-        answering=answering,
-        now=now,
-        lease=lease,
-        adjust=strain.adjust,
-        notified=notified,
-        share=strain.share,
-        owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+# The agent columns a tick needs, in id order and locked (``decide_ticks``): built once.
+_LOCKED = (
+    select(
+        Agent.id,
+        Agent.persona,
+        Agent.seed,
+        Agent.status,
+        Agent.deleted_at,
+        Agent.weights,
+        Agent.interval_min,
+        Agent.interval_max,
+        Agent.activity,
+        Agent.day_counts,
+        Agent.people_waiting_since,
     )
-
-
-def _locked_agents(session: Session, wanted: set[int]) -> tuple[dict[int, Any], set[int]]:
-    """The agents' rows a tick needs, by id, locked FOR UPDATE in id order (two batches
-    never deadlock; SQLite renders nothing), with the ids of those a person's comment
-    was seen waiting on."""
-    query = (
-        select(
-            Agent.id,
-            Agent.persona,
-            Agent.seed,
-            Agent.status,
-            Agent.deleted_at,
-            Agent.weights,
-            Agent.interval_min,
-            Agent.interval_max,
-            Agent.activity,
-            Agent.day_counts,
-            Agent.people_waiting_since,
-        )
-        .where(Agent.id.in_(wanted))
-        .order_by(Agent.id)
-    )
-    agents: dict[int, Any] = {}
-    notified: set[int] = set()
-    for row in session.execute(query.with_for_update()):
-        agents[row.id] = row
-        if row.people_waiting_since is not None:
-            notified.add(row.id)
-    return agents, notified
+    .order_by(Agent.id)
+    .with_for_update()
+)
 
 
 def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:

@@ -55,43 +55,28 @@ class DispatchReport:
     set_aside: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _claim(connection: Connection, now: float, limit: int) -> Sequence[Any]:
-    statement = (
-        select(
-            Agent.id,
-            Agent.persona,
-            Agent.seed,
-            Agent.next_tick_at,
-            Agent.session_opened_at,
-            Agent.session_index,
-            Agent.interval_min,
-            Agent.interval_max,
-            Agent.activity,
-        )
-        .where(
-            Agent.status == "active",
-            Agent.deleted_at.is_(None),
-            Agent.next_tick_at <= datetime.fromtimestamp(now, UTC),
-        )
-        .order_by(Agent.next_tick_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+# The due active agents, oldest first, locked and skipped when another dispatcher holds
+# them (``dispatch_due`` adds the batch's limit): built once.
+_DUE = (
+    select(
+        Agent.id,
+        Agent.persona,
+        Agent.seed,
+        Agent.next_tick_at,
+        Agent.session_opened_at,
+        Agent.session_index,
+        Agent.interval_min,
+        Agent.interval_max,
+        Agent.activity,
     )
-    return connection.execute(statement).all()
-
-
-def _advance(connection: Connection, batch: _Batch) -> None:
-    # Epoch seconds: on Postgres the server turns them into timestamps.
-    update_rows(
-        connection,
-        _AGENTS,
-        batch.ids,
-        {
-            "next_tick_at": Epochs(batch.dues),
-            "session_opened_at": Epochs(batch.opened),
-            "session_index": batch.indexes,
-        },
+    .where(
+        Agent.status == "active",
+        Agent.deleted_at.is_(None),
+        Agent.next_tick_at <= bindparam("due_by"),
     )
+    .order_by(Agent.next_tick_at)
+    .with_for_update(skip_locked=True)
+)
 
 
 # What an agent's own data can make its clock raise: a persona file that is gone, an
@@ -181,12 +166,39 @@ def dispatch_due(
     for _ in range(limits.max_batches):
         with sessions.begin() as session:
             connection = session.connection()
-            rows = _claim(connection, now + limits.lead, limits.batch_size)
+            due_by = datetime.fromtimestamp(now + limits.lead, UTC)
+            rows = connection.execute(_DUE.limit(limits.batch_size), {"due_by": due_by}).all()
             if not rows:
                 break
-            batch = _batch_of(catalogue, rows, now, limits, pace)
-            report.lags.extend(batch.lags)
-            _advance(connection, batch)
+            # The ticks due of each claimed agent and its clock's next position.
+            batch = _Batch()
+            for row in rows:
+                try:
+                    given, dues, following = ticks_due(
+                        catalogue, row, now + limits.lead, limits.catch_up, pace=pace
+                    )
+                except AGENT_FAULTS as error:
+                    # One agent the clock cannot advance must not hold back the others.
+                    batch.bad.append((row.id, f"cannot be dispatched: {error}"))
+                    continue
+                batch.ids.append(row.id)
+                batch.dues.append(following.due)
+                batch.opened.append(following.opened)
+                batch.indexes.append(following.index)
+                batch.ticks.extend(given)
+                for due in dues:
+                    report.lags.append(max(0.0, now - due))
+            # Epoch seconds: on Postgres the server turns them into timestamps.
+            update_rows(
+                connection,
+                _AGENTS,
+                batch.ids,
+                {
+                    "next_tick_at": Epochs(batch.dues),
+                    "session_opened_at": Epochs(batch.opened),
+                    "session_index": batch.indexes,
+                },
+            )
             if batch.bad:
                 set_aside(connection, batch.bad, now=datetime.fromtimestamp(now, UTC))
                 report.set_aside.extend(batch.bad)
@@ -203,41 +215,12 @@ def dispatch_due(
 @dataclass
 class _Batch:
     """One claimed batch: the agents advanced and their next positions (due, opening and
-    index, column by column as they are written), their ticks and the seconds each was
-    late, and the agents set aside (id, why)."""
+    index, column by column as they are written), their ticks, and the agents set aside
+    (id, why)."""
 
     ids: list[int] = field(default_factory=list)
     dues: list[float] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
-    lags: list[float] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _batch_of(
-    catalogue: PersonaCatalogue,
-    rows: Sequence[Any],
-    now: float,
-    limits: DispatchLimits,
-    pace: float,
-) -> _Batch:
-    """The ticks due of each claimed agent and its clock's next position."""
-    batch = _Batch()
-    for row in rows:
-        try:
-            given, dues, following = ticks_due(
-                catalogue, row, now + limits.lead, limits.catch_up, pace=pace
-            )
-        except AGENT_FAULTS as error:
-            # One agent the clock cannot advance must not hold back the others.
-            batch.bad.append((row.id, f"cannot be dispatched: {error}"))
-            continue
-        batch.ids.append(row.id)
-        batch.dues.append(following.due)
-        batch.opened.append(following.opened)
-        batch.indexes.append(following.index)
-        batch.ticks.extend(given)
-        for due in dues:
-            batch.lags.append(max(0.0, now - due))
-    return batch
