@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from fleet.consent.book import ConsentBook
     from fleet.content.llm.budget import SpendLedger
     from fleet.core.back_pressure import BackPressure, LimiterLoad
-    from fleet.core.taste import Weights
     from fleet.embeddings.degrading import DegradingEmbedder
     from fleet.gallery.provenance import ProvenanceCheck
     from fleet.honesty.claims import HumanClaimCheck
@@ -225,7 +224,7 @@ class Fleet:
             limits=Limits(
                 lease=timedelta(seconds=settings.tasks.lease_seconds),
                 max_attempts=settings.tasks.max_retries + 1,
-                max_deliveries=_max_deliveries(settings),
+                max_deliveries=settings.max_deliveries(),
                 spending=spending,
             ),
             now=self.clock.now,
@@ -252,7 +251,7 @@ class Fleet:
                     settings.taste.sorts,
                     page_size=settings.taste.page_size,
                 ),
-                taste=_taste(settings),
+                taste=settings.taste_weights(),
                 interests=self._interests(),
                 welcome=settings.welcome.budget(),
                 holdout=self._holdout_view(),
@@ -311,7 +310,7 @@ class Fleet:
         return self.gallery or HttpGallery(
             settings.gallery,
             pause_seconds=settings.actions.pause_probe_seconds,
-            provenance=_provenance_asked(settings),
+            provenance=settings.provenance_asked(),
             disclosure=settings.disclosure,
         )
 
@@ -561,22 +560,6 @@ class Fleet:
             self.engine.dispose()
 
 
-def _taste(settings: Settings) -> Weights:
-    """Taste's weights; people's posts weigh what the persona's human_share says, as odds
-    (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
-    import math
-
-    share = min(settings.actions.human_share, 0.999)
-    return settings.taste.weights(person=max(0.0, math.log(share / (1 - share))))
-
-
-def _max_deliveries(settings: Settings) -> int:
-    """How many times an action's message may be delivered: its attempts, its deferrals
-    and the deliveries that may be lost."""
-    tasks = settings.tasks
-    return tasks.max_retries + 1 + settings.actions.max_deferrals + tasks.max_lost_deliveries
-
-
 def _nowhere(event: Event) -> None:
     """No live feed without Redis (the embedded mode)."""
 
@@ -606,12 +589,3 @@ def bootstrap(
 def engine_from_environment() -> Engine:
     """The engine the environment's FLEET_DATABASE_URL names."""
     return build_engine(load_settings().database_url)
-
-
-def _provenance_asked(settings: Settings) -> dict[str, str]:
-    """What the workflow's save step is asked to embed, but the agent (docs/gallery-api.md)."""
-    return {
-        "digitalSourceType": settings.provenance.source_type,
-        "operator": settings.disclosure.operator_name,
-        "operatorUrl": str(settings.disclosure.operator_url),
-    }

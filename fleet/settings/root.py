@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AnyUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fleet.core.taste import Weights
 from fleet.settings.actions import ActionSettings, ImpactSettings, MemorySettings, ReviewSettings
 from fleet.settings.base import (
     ANTHROPIC_API,
@@ -180,6 +182,27 @@ class Settings(BaseSettings):
         if self.anthropic_base_url is not None:
             return str(self.anthropic_base_url), "ANTHROPIC_BASE_URL"
         return ANTHROPIC_API, "default"
+
+    def taste_weights(self) -> Weights:
+        """Taste's weights; people's posts weigh what ``actions.human_share`` says, as odds
+        (0.7: ~0.85 more; 0.5 or less: no more than an agent's)."""
+        share = min(self.actions.human_share, 0.999)
+        return self.taste.weights(person=max(0.0, math.log(share / (1 - share))))
+
+    def max_deliveries(self) -> int:
+        """How many times an action's message may be delivered: its attempts, its deferrals
+        and the deliveries that may be lost."""
+        tasks = self.tasks
+        return tasks.max_retries + 1 + self.actions.max_deferrals + tasks.max_lost_deliveries
+
+    def provenance_asked(self) -> dict[str, str]:
+        """What the gallery's save step is asked to embed besides the agent
+        (docs/gallery-api.md)."""
+        return {
+            "digitalSourceType": self.provenance.source_type,
+            "operator": self.disclosure.operator_name,
+            "operatorUrl": str(self.disclosure.operator_url),
+        }
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret in the settings (keys, tokens, passwords in URLs), to be masked

@@ -136,15 +136,13 @@ def test_bad_taste_and_welcome_settings_stop_start_up_naming_the_variable(
 def test_taste_and_welcome_settings_reach_what_the_fleet_ranks_by(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from fleet.service.root import _taste
-
     monkeypatch.setenv("FLEET_TASTE__WELCOME", "3.5")
     monkeypatch.setenv("FLEET_TASTE__COMMENT_TIE", "6")
     monkeypatch.setenv("FLEET_TASTE__COURTESY", "0.5")
     monkeypatch.setenv("FLEET_TASTE__APPEAL", "1.5")
     monkeypatch.setenv("FLEET_WELCOME__FIRST_LIKE", "false")
     settings = load_settings()
-    weights = _taste(settings)
+    weights = settings.taste_weights()
     assert (weights.welcome, weights.comment_tie, weights.courtesy) == (3.5, 6.0, 0.5)
     assert weights.appeal == 1.5
     assert settings.welcome.budget().first_like is False
