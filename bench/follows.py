@@ -2,18 +2,19 @@
 
 Runs ``bench.community``'s machinery (the demo: SQLite, the in-process worker, the
 sandbox gallery, a simulated clock) for ``--days`` simulated days, 72 agents, newcomers
-about hourly, with people who follow too (``FollowingPeople``): a person followed by an
-agent follows back with ``--people-follow-back``'s chance, people follow the authors of
-agents' posts they see now and then (the popular more), and every ``--said-no-every``-th
-newcomer opts out of agents. Then it reads the gallery's follow graph back (every follow
+about hourly, with people who follow too (``bench.community``'s people, by
+``fleet_sandbox.people_follows.FollowHabits``: after a like, back, rarely away), every
+8th newcomer opting out of agents as they join (``SayingNoPeople``). Then it reads the gallery's follow graph back (every follow
 and unfollow the sandbox recorded) and prints as JSON, beside issue 70's targets:
 
 - follow reciprocity (the share of follows returned), the in-degree's Gini and its
   top accounts;
 - newcomers (the holdout's treated ones, joined a day before the end or more) with a
   first follower within a simulated day, and the most agents following one newcomer in
-  their first day; the held-out newcomers' followers (the holdout spares them: 0);
-- follows per agent-day, unfollows per follow, follows toward people who said no,
+  their first day; the held-out newcomers followed by agents (the holdout spares them:
+  0) and by people;
+- follows per agent-day, unfollows per follow, follows toward people who said no (read
+  from the gallery's consents at the end),
   follow-unfollow cycles (a pair followed again after an unfollow);
 - round 4's community figures (``bench.community.measures.engagement``).
 
@@ -22,8 +23,8 @@ each target's mean, lowest and highest. ``--draw PATH`` draws the (last) seed's 
 graph to a PNG (networkx and matplotlib: the ``bench`` extra). ``--smoke``: 12 agents, a
 few simulated hours.
 
-People's follows are written through the sandbox's own follow function in this process
-(the admin API has no call for a person's follow); the fleet's go through the API.
+People act through the sandbox's admin API (``/admin/people/follow``...), the fleet
+through the gallery's own API.
 """
 
 from __future__ import annotations
@@ -37,19 +38,16 @@ import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import func, select
 
 from bench.community.gallery import Gallery, run
 from bench.community.measures import engagement, gini, top_share
 from bench.community.people import People
-from fleet.demo import Demo
-from fleet_sandbox import follows, tables
 
 DAY = timedelta(days=1)
 
@@ -70,91 +68,21 @@ TARGETS: dict[str, tuple[float, float]] = {
 
 
 @dataclass
-class FollowingPeople(People):
-    """``bench.community``'s people, who also follow: back (an agent that followed them,
-    with ``follow_back``'s chance, once they see it), and the authors of agents' posts they
-    see (``follow_rate`` a person-hour, drawn by the posts' likes); every
-    ``said_no_every``-th newcomer opts out of agents as they join."""
+class SayingNoPeople(People):
+    """``bench.community``'s people (who like, comment and follow by
+    ``fleet_sandbox.people_follows.FollowHabits``: after a like, back, rarely away), of
+    whom every ``said_no_every``-th newcomer opts out of agents as they join."""
 
-    follow_back: float = 0.45
-    follow_rate: float = 0.02
     said_no_every: int = 8
-    said_no: set[str] = field(default_factory=set)
-    _event: int = 0
-    _follow_last: datetime | None = None
 
     def _join(self, api: httpx.Client) -> None:
         super()._join(api)
         if self.said_no_every and self.joined % self.said_no_every == 0:
-            name = f"newcomer{self.joined}"
             answer = api.put(
-                f"/api/admin/users/{name}/agent-consent", json={"agentInteractions": "none"}
+                f"/api/admin/users/newcomer{self.joined}/agent-consent",
+                json={"agentInteractions": "none"},
             )
             answer.raise_for_status()
-            self.said_no.add(name)
-
-    def step(self, demo: Demo) -> None:
-        super().step(demo)
-        now = demo.clock.now()
-        last, self._follow_last = self._follow_last or now, now
-        hours = (now - last).total_seconds() / 3600
-        box = demo.sandbox.app.state.sandbox
-        with box.storage.begin() as conn:
-            users = {
-                row.id: row
-                for row in conn.execute(select(tables.users.c.id, tables.users.c.is_agent))
-            }
-            events = conn.execute(
-                select(tables.follow_events)
-                .where(tables.follow_events.c.id > self._event)
-                .order_by(tables.follow_events.c.id)
-            ).all()
-            for event in events:
-                self._event = event.id
-                by, to = users.get(event.follower_id), users.get(event.followed_id)
-                if not (event.following and by and to and by.is_agent and not to.is_agent):
-                    continue
-                if self.rng.random() < self.follow_back:
-                    follows.set_follow(
-                        conn,
-                        follower_id=to.id,
-                        followed_id=by.id,
-                        following=True,
-                        key=None,
-                        now=now,
-                    )
-            if hours <= 0:
-                return
-            since = now - DAY
-            liked = dict(
-                conn.execute(
-                    select(tables.likes.c.post_id, func.count()).group_by(tables.likes.c.post_id)
-                ).all()
-            )
-            posts = conn.execute(
-                select(tables.posts.c.id, tables.posts.c.user_id).where(
-                    tables.posts.c.created_at >= since
-                )
-            ).all()
-            bots = [
-                (p.user_id, 1 + int(liked.get(p.id, 0))) for p in posts if users[p.user_id].is_agent
-            ]
-            people = [u for u, row in users.items() if not row.is_agent]
-            if not bots:
-                return
-            for person in people:
-                if self.rng.random() < hours * self.follow_rate:
-                    author = self.rng.choices(
-                        [b for b, _ in bots], weights=[w for _, w in bots], k=1
-                    )[0]
-                    follows.set_follow(
-                        conn,
-                        follower_id=person,
-                        followed_id=author,
-                        following=True,
-                        key=None,
-                        now=now,
-                    )
 
 
 def graph_at_end(gallery: Gallery) -> set[tuple[int, int]]:
@@ -169,7 +97,7 @@ def graph_at_end(gallery: Gallery) -> set[tuple[int, int]]:
     return edges
 
 
-def follow_figures(gallery: Gallery, said_no: set[str], agents: int, days: float) -> dict[str, Any]:
+def follow_figures(gallery: Gallery, agents: int, days: float) -> dict[str, Any]:
     """The follow graph's figures (see the module's list)."""
     users = gallery.users
     bots = {uid for uid, u in users.items() if u.is_agent}
@@ -186,20 +114,23 @@ def follow_figures(gallery: Gallery, said_no: set[str], agents: int, days: float
     cycles = sum(
         1 for seq in history.values() if any(not a and b for a, b in itertools.pairwise(seq))
     )
-    refused = {uid for uid, u in users.items() if u.username in said_no}
+    refused = gallery.said_no
     toward_no = sum(1 for e in agent_events if e.following and e.followed_id in refused)
 
     authors = {p.id: p.user_id for p in gallery.posts}
     held = {authors[pid] for pid in gallery.held_out_posts if pid in authors}
     first_follow: dict[int, datetime] = {}
+    agents_followed: set[int] = set()
     agents_first_day: dict[int, set[int]] = defaultdict(set)
     for e in gallery.follow_events:
         joined = gallery.newcomers.get(e.followed_id)
         if joined is None or not e.following:
             continue
         first_follow.setdefault(e.followed_id, e.created_at)
-        if e.follower_id in bots and e.created_at - joined <= DAY:
-            agents_first_day[e.followed_id].add(e.follower_id)
+        if e.follower_id in bots:
+            agents_followed.add(e.followed_id)
+            if e.created_at - joined <= DAY:
+                agents_first_day[e.followed_id].add(e.follower_id)
     treated = {
         uid: at
         for uid, at in gallery.newcomers.items()
@@ -246,7 +177,9 @@ def follow_figures(gallery: Gallery, said_no: set[str], agents: int, days: float
             (len(v) for v in agents_first_day.values()), default=0
         ),
         "held_out_newcomers": len(held),
-        "held_out_newcomers_followed": sum(1 for uid in held if uid in first_follow),
+        # The holdout spares them from the fleet (0), not from people.
+        "held_out_newcomers_followed_by_agents": len(held & agents_followed),
+        "held_out_newcomers_followed_by_people": len((held & set(first_follow)) - agents_followed),
         # The fleet's follow actions by how they ended, and why the skipped were.
         "follow_actions": dict(Counter(a.status for a in gallery.actions if a.action == "follow")),
         "follow_skipped_why": dict(
@@ -259,11 +192,9 @@ def follow_figures(gallery: Gallery, said_no: set[str], agents: int, days: float
     }
 
 
-def figures_of(
-    gallery: Gallery, said_no: set[str], agents: int, days: float, seed: int
-) -> dict[str, Any]:
+def figures_of(gallery: Gallery, agents: int, days: float, seed: int) -> dict[str, Any]:
     """The follow graph's figures and round 4's community figures of one run."""
-    out = follow_figures(gallery, said_no, agents, days)
+    out = follow_figures(gallery, agents, days)
     community = engagement(gallery, random.Random(seed))
     likes = community["likes"]
     out |= {
@@ -276,23 +207,17 @@ def figures_of(
 
 
 def _seed_run(seed: int, agents: int, days: float, draw: str | None) -> dict[str, Any]:
-    said_no: set[str] = set()
-
-    class Seeded(FollowingPeople):
-        def __post_init__(self) -> None:
-            self.said_no = said_no
-
     gallery, wall = run(
         agents=agents,
         seed=seed,
         days=days,
         newcomer_every=60.0,
         ramp_to=None,
-        people_class=Seeded,
+        people_class=SayingNoPeople,
     )
     out = {
         "run_seconds": round(wall, 1),
-        "figures": figures_of(gallery, said_no, agents, days, seed),
+        "figures": figures_of(gallery, agents, days, seed),
     }
     out["newcomer_day"] = newcomer_day(gallery)
     if draw:
@@ -327,17 +252,23 @@ def newcomer_day(gallery: Gallery) -> list[str]:
         if c.post_id in posts and c.created_at - joined <= DAY and c.user_id in bots:
             who = gallery.users[c.user_id].username
             said.append((c.created_at, f"{who} comments: {str(c.content)[:90]!r}"))
+    followers: set[int] = set()  # who followed the newcomer so far: a follow of them is back
     for e in gallery.follow_events:
-        if e.followed_id == chosen and e.created_at - joined <= DAY:
+        if e.created_at - joined > DAY:
+            continue
+        if e.followed_id == chosen:
             who = gallery.users[e.follower_id].username
             said.append((e.created_at, f"{who} {'follows' if e.following else 'unfollows'} {name}"))
-        if e.follower_id == chosen and e.created_at - joined <= DAY:
+            if e.following:
+                followers.add(e.follower_id)
+        if e.follower_id == chosen and e.following:
+            back = " back" if e.followed_id in followers else ""
             said.append(
-                (e.created_at, f"{name} follows back {gallery.users[e.followed_id].username}")
+                (e.created_at, f"{name} follows{back} {gallery.users[e.followed_id].username}")
             )
-    return [
-        f"+{int((at - joined).total_seconds() // 60)} min: {text}" for at, text in sorted(said)[:25]
-    ]
+    # In the order the gallery recorded them (sorted by time alone: the sort is stable).
+    said.sort(key=lambda at_text: at_text[0])
+    return [f"+{int((at - joined).total_seconds() // 60)} min: {text}" for at, text in said[:25]]
 
 
 def draw_graph(gallery: Gallery, path: str) -> str:

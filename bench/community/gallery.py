@@ -53,6 +53,8 @@ class Gallery:
     # and the newcomers' user ids with when they joined (``bench.follows``).
     follow_events: list[Any] = field(default_factory=list)
     newcomers: dict[int, datetime] = field(default_factory=dict)
+    # The people who said no to agents (their consent "none" at the end).
+    said_no: set[int] = field(default_factory=set)
 
 
 def run(
@@ -118,6 +120,13 @@ def run(
                         select(tables.follow_events).order_by(tables.follow_events.c.id)
                     )
                 ]
+                said_no = set(
+                    conn.execute(
+                        select(tables.consents.c.user_id).where(
+                            tables.consents.c.agent_interactions == "none"
+                        )
+                    ).scalars()
+                )
             catalogue = demo.fleet.personas
             interests = {
                 slug: ", ".join(catalogue.get(slug).interests) for slug in catalogue.slugs()
@@ -160,6 +169,7 @@ def run(
             for u in users.values()
             if str(u.username).startswith("newcomer") and not u.is_agent
         },
+        said_no,
     )
     return gallery, time.monotonic() - began
 

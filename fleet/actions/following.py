@@ -28,6 +28,7 @@ from fleet.activities.follows import follows_of
 from fleet.consent.book import still_welcome
 from fleet.content.port import PostSeen
 from fleet.core.follows import (
+    NEWCOMER_POST_HOURS,
     UNFOLLOW_AFTER_DAYS,
     Account,
     FollowKept,
@@ -145,6 +146,8 @@ def seen_accounts(
             fit=fit,
             likes=c.likes + (was.likes if was else 0),
             newcomer=not c.author_is_agent,
+            new_post=(was is not None and was.new_post)
+            or (not c.author_is_agent and c.age_seconds < NEWCOMER_POST_HOURS * 3600),
         )
     for user in followers:
         was = found.get(user.username)
@@ -156,6 +159,7 @@ def seen_accounts(
             likes=was.likes if was else 0,
             follows_me=True,
             newcomer=not user.is_agent,
+            new_post=was.new_post if was else False,
         )
     accounts = [a for h, a in found.items() if h != me]
     if choosing.consent is not None:

@@ -4,8 +4,9 @@ A follow is engagement (``fleet.consent.core``): the caller hands in only the ac
 person's say, the holdout and the ledger leave open. The policy then follows the taste
 the agent already has (the cosine of its persona's interests and the account's posts),
 returns some follows (a follower whose work fits at least a little), lets popular
-accounts draw more followers (a heavy-tailed in-degree), and caps how many agents follow
-one newcomer in a day. It unfollows rarely and never churns: only an account followed
+accounts draw more followers (a heavy-tailed in-degree), welcomes a newcomer the fleet has
+not followed yet (a first follower is a reason to come back), and caps how many agents
+follow one newcomer in a day. It unfollows rarely and never churns: only an account followed
 for ``UNFOLLOW_AFTER_DAYS`` and more, never one followed back, and an account once
 followed is never followed again (the ledger's one row per agent, person and kind).
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 __all__ = [
     "FOLLOW_BACK_FIT",
     "NEWCOMER_FOLLOWS_PER_DAY",
+    "NEWCOMER_POST_HOURS",
     "PLANNED_FOLLOWS_PER_SCAN",
     "REACTIONS_PER_SESSION",
     "UNFOLLOW_AFTER_DAYS",
@@ -43,8 +45,11 @@ PLANNED_FOLLOWS_PER_SCAN = 2
 REACTIONS_PER_SESSION = 5
 # No newcomer is followed by more than this many agents in their first day.
 NEWCOMER_FOLLOWS_PER_DAY = 8
-# A follower's work must fit at least this well (cosine) to be followed back.
+# A follower's work must fit at least this well (cosine) to be followed back, and a
+# newcomer's to be welcomed with a first follow.
 FOLLOW_BACK_FIT = 0.78
+# A person whose post on the page is this young is a newcomer the fleet may welcome.
+NEWCOMER_POST_HOURS = 24.0
 # An account is unfollowed only after this many days followed (never churn).
 UNFOLLOW_AFTER_DAYS = 14.0
 
@@ -54,8 +59,9 @@ class Account:
     """An account an agent may follow, as it saw it: on the feed's page or among its
     followers. ``fit``: the best cosine of the agent's interests and the account's posts
     it saw (None: no vectors); ``likes``: the likes its posts on the page got (how popular
-    it looks); ``follows_me``: it follows the agent; ``newcomer``: a person new to the
-    gallery (their post within the welcome budget); ``agents_today``: agents of the fleet
+    it looks); ``follows_me``: it follows the agent; ``newcomer``: a person (the newcomer
+    cap holds for people); ``new_post``: a person whose post it saw is younger than
+    ``NEWCOMER_POST_HOURS`` (new to the gallery); ``agents_today``: agents of the fleet
     that followed it in the last day."""
 
     handle: str
@@ -65,7 +71,13 @@ class Account:
     likes: int = 0
     follows_me: bool = False
     newcomer: bool = False
+    new_post: bool = False
     agents_today: int = 0
+
+    def welcomed(self) -> bool:
+        """A person new to the gallery whom no agent of the fleet followed today: a first
+        follow is a welcome (``FollowPolicy.welcome_weight``)."""
+        return self.new_post and not self.is_agent and self.agents_today == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +93,13 @@ class FollowPolicy:
     # The chance a follower whose work fits (FOLLOW_BACK_FIT) is followed back at once.
     follow_back: float = 0.6
     newcomer_cap: int = NEWCOMER_FOLLOWS_PER_DAY
+    # What a welcome (``Account.welcomed``) adds to an account's score (e^3: twenty times
+    # the draw of an account otherwise alike); it is held to ``FOLLOW_BACK_FIT``, not the
+    # bar. Only the first follow of the fleet is a welcome: the second competes as any.
+    welcome_weight: float = 3.0
 
     def __post_init__(self) -> None:
-        for name in ("fit_weight", "popularity_weight"):
+        for name in ("fit_weight", "popularity_weight", "welcome_weight"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"follow policy: {name} is a finite number >= 0, not {value}")
@@ -110,20 +126,28 @@ def choose_followee(
     """The account to follow now, or None. ``done``: the handles the agent follows or
     ever followed (never again), or holds in another action. First a follower whose work
     fits, followed back with ``policy.follow_back``'s chance; then an account of the page
-    at or above the taste bar (one without vectors counts as at it), drawn by fit and popularity (the popular draw more: a heavy
-    tail)."""
+    at or above the taste bar (one without vectors counts as at it), drawn by fit and
+    popularity (the popular draw more: a heavy tail); a newcomer nobody of the fleet
+    followed today (``Account.welcomed``) is held to ``FOLLOW_BACK_FIT`` and drawn with
+    ``policy.welcome_weight`` more."""
     done = frozenset(done)
     open_ = [a for a in accounts if _open(a, me, done, policy)]
     back = [a for a in open_ if a.follows_me and (a.fit is None or a.fit >= FOLLOW_BACK_FIT)]
     if back and rng.random() < policy.follow_back:
         return max(back, key=lambda a: (a.fit or 0.0, a.handle))
     # Without vectors (no embedder) taste cannot tell: such an account sits at the bar.
-    fitting = [a for a in open_ if (policy.fit_bar if a.fit is None else a.fit) >= policy.fit_bar]
+    fitting = [
+        a
+        for a in open_
+        if (policy.fit_bar if a.fit is None else a.fit)
+        >= (FOLLOW_BACK_FIT if a.welcomed() else policy.fit_bar)
+    ]
     if not fitting:
         return None
     scores = [
         policy.fit_weight * ((policy.fit_bar if a.fit is None else a.fit) - policy.fit_bar)
         + policy.popularity_weight * math.log2(1 + a.likes)
+        + (policy.welcome_weight if a.welcomed() else 0.0)
         for a in fitting
     ]
     top = max(scores)

@@ -57,6 +57,31 @@ def test_a_newcomer_followed_by_the_cap_of_agents_today_is_left_alone() -> None:
     assert _draws([one_less], n=20) == Counter({"newbie": 20})
 
 
+def test_a_newcomer_nobody_followed_yet_is_welcomed_with_a_first_follow() -> None:
+    # Just under the bar, over the follow-back fit: welcomed while the fleet has not
+    # followed them today, left alone once one agent has.
+    fit = FOLLOW_BACK_FIT + 0.01
+    newbie = Account("newbie", fit=fit, newcomer=True, new_post=True)
+    assert _draws([newbie], n=20) == Counter({"newbie": 20})
+    followed = Account("newbie", fit=fit, newcomer=True, new_post=True, agents_today=1)
+    assert _draws([followed], n=20) == Counter({None: 20})
+    # At equal fit, the newcomer draws far more than an agent or a person long here.
+    accounts = [
+        Account("newbie", fit=0.85, newcomer=True, new_post=True),
+        Account("regular", fit=0.85, newcomer=True),
+        Account("agent", fit=0.85, is_agent=True, new_post=True),
+    ]
+    got = _draws(accounts, n=1000)
+    assert got["newbie"] > 5 * max(got["regular"], got["agent"]) > 0
+    # Never below the follow-back fit, welcome or not; a weight of 0 turns it off.
+    assert _draws([Account("far", fit=FOLLOW_BACK_FIT - 0.01, new_post=True)], n=20) == Counter(
+        {None: 20}
+    )
+    off = FollowPolicy(welcome_weight=0.0)
+    got = _draws(accounts, n=1000, policy=off)
+    assert got["newbie"] < 2 * got["regular"]
+
+
 def test_the_popular_draw_more_followers_at_equal_fit() -> None:
     accounts = [Account("hit", fit=0.85, likes=60), Account("quiet", fit=0.85, likes=0)]
     got = _draws(accounts, n=1000)
@@ -83,6 +108,8 @@ def test_policy_refuses_nonsense() -> None:
         FollowPolicy(follow_back=1.5)
     with pytest.raises(ValueError, match="fit_weight"):
         FollowPolicy(fit_weight=float("nan"))
+    with pytest.raises(ValueError, match="welcome_weight"):
+        FollowPolicy(welcome_weight=-1.0)
 
 
 def test_unfollows_are_rare_and_only_of_old_unreturned_follows() -> None:
