@@ -228,6 +228,20 @@ class Interests:
                 found.add(post_id)
         return found
 
+    def known_vector(self, post_id: str, title: str, description: str) -> Vector | None:
+        """The vector of a post's text as it is now, if this process keeps it or the store
+        has it (None otherwise): never embeds, never claims."""
+        digest = _digest(title, description)
+        with self._lock:
+            kept = self._posts.get(post_id)
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        if self._store is None or self._embedder is None:
+            return None
+        stored = self._load({post_id: digest})
+        self._keep_here({i: (digest, v) for i, v in stored.items()})
+        return stored.get(post_id)
+
     def warm(self, personas: Iterable[Persona]) -> int:
         """Make every persona's vector now, in one call of the embedder (a worker's main
         process does it before it forks: its children inherit the loaded model and the

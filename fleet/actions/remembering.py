@@ -173,6 +173,10 @@ class Recall:
     sessions: sessionmaker[Session]
     settings: MemorySettings
     embedder: DegradingEmbedder | None = None
+    # The vector of a post's text the fleet stored already (``Interests.known_vector``:
+    # post id, title, description), which a comment's recall is looked up by; None, or no
+    # vector stored: the post's caption and description embedded as a query.
+    post_vector: Callable[[str, str, str], Vector | None] | None = field(default=None, repr=False)
     _cache: OrderedDict[str, Vector] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _windows: dict[tuple[str | None, MemoryKind, bool, str], PublishedWindow] = field(
@@ -253,12 +257,18 @@ class Recall:
     def _query(self, about: PostSeen) -> Vector | None:
         """What the memories bearing on a text about ``about`` are looked up by. A reply's:
         the answered comment as the identity check embeds it (``asked_text``), one
-        embedding for both. A comment's: the post's caption and description, which every
-        agent commenting on the post asks for alike (the embedder's cache embeds it once)."""
+        embedding for both. A comment's: the post's text, by the vector the fleet stored
+        for it (taste embedded it once, as a passage, as the memories are: ``post_vector``);
+        without one, its caption and description as a query, which every agent commenting
+        on the post asks for alike (the embedder's cache embeds it once)."""
         if self.embedder is None:
             return None
         if about.answering is not None:
             return self.embedder.vector(asked_text(about.answering.text), purpose="query")
+        if self.post_vector is not None:
+            stored = self.post_vector(about.post_id, about.title, about.description)
+            if stored is not None and stored.shape == (self.dimensions,):
+                return stored
         return self.embedder.vector(f"{about.title} {about.description}"[:500], purpose="query")
 
     def echo_check(

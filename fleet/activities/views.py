@@ -251,9 +251,15 @@ _ACTIVITIES = cast(Table, AgentActivity.__table__)
 _ENGAGEMENTS = cast(Table, Engagement.__table__)
 # What the LLM writes is published text: captions, comments, replies.
 _WRITTEN = tuple(kind.action.value for kind in KINDS.values() if kind.spends_llm)
-_PUBLISHED = select(_ACTIVITIES.c.content, _ACTIVITIES.c.action).where(
-    _ACTIVITIES.c.status == ActivityStatus.SUCCEEDED, _ACTIVITIES.c.action.in_(_WRITTEN)
-)
+# Of each text's content only what is read: the database takes the three fields out of
+# it, and no row's whole document (the image, the usage, the answered comment) is parsed.
+_CONTENT = _ACTIVITIES.c.content
+_PUBLISHED = select(
+    _CONTENT["title"].as_string(),
+    _CONTENT["description"].as_string(),
+    _CONTENT["text"].as_string(),
+    _ACTIVITIES.c.action,
+).where(_ACTIVITIES.c.status == ActivityStatus.SUCCEEDED, _ACTIVITIES.c.action.in_(_WRITTEN))
 _RECENT_TEXTS = _PUBLISHED.order_by(_ACTIVITIES.c.id.desc()).limit(bindparam("limit"))
 _RECENT_TEXTS_OF_AGENT = (
     _PUBLISHED.where(_ACTIVITIES.c.agent_id == bindparam("agent"))
@@ -272,17 +278,18 @@ def recent_texts(
     else:
         rows = session.execute(_RECENT_TEXTS_OF_AGENT, {"agent": agent_id, "limit": limit})
     texts = []
-    for content, action in rows:
-        written = content or {}
+    for title, description, said, action in rows:
         # A comment keeps the title of the post it answers beside its own text: its text
         # is what it said. A post is its caption and description.
-        if action == "post":
-            text = post_text(str(written.get("title") or ""), str(written.get("description") or ""))
-        else:
-            text = str(written.get("text") or "")
+        text = post_text(_said(title), _said(description)) if action == "post" else _said(said)
         if text:
             texts.append(text)
     return texts
+
+
+def _said(value: object) -> str:
+    """A field of a text's content as a string ("" when it has none)."""
+    return "" if value is None else str(value)
 
 
 def tallies(session: Session, agent_ids: list[int]) -> dict[int, Tally]:

@@ -189,7 +189,12 @@ class Fleet:
         """The agents' memory, with vectors when there is an embedder."""
         from fleet.actions.remembering import Recall
 
-        return Recall(self.sessions, self.settings.memory, self.embeddings)
+        return Recall(
+            self.sessions,
+            self.settings.memory,
+            self.embeddings,
+            post_vector=self.interests.known_vector,
+        )
 
     @cached_property
     def action_kit(self) -> ActionKit:
@@ -252,7 +257,7 @@ class Fleet:
                     page_size=settings.taste.page_size,
                 ),
                 taste=settings.taste_weights(),
-                interests=self._interests(),
+                interests=self.interests,
                 welcome=settings.welcome.budget(),
                 holdout=self._holdout_view(),
                 consent=consent,
@@ -404,8 +409,10 @@ class Fleet:
             now=self.clock.now,
         )
 
-    def _interests(self) -> Interests:
-        """What a post is about for the agents' taste: its vector, stored once.
+    @cached_property
+    def interests(self) -> Interests:
+        """What a post is about for the agents' taste: its vector, stored once (a
+        comment's recall reads it too).
 
         The fleet's clock, not the process's: the demo's simulated day would otherwise
         leave a new post unjudged for half an hour of it (the recheck's 5 s of wall time)

@@ -520,3 +520,40 @@ def test_the_published_window_reads_only_what_is_new_and_forgets_what_aged_out(
     assert window.closest(draft, since=NOW - timedelta(days=14), threshold=0.92) is not None
     later = NOW + timedelta(days=14)
     assert window.closest(draft, since=later - timedelta(days=14), threshold=0.92) is None
+
+
+def test_a_comments_recall_is_looked_up_by_the_posts_stored_vector_embedding_nothing(
+    fleet: Fleet,
+) -> None:
+    """Taste embedded the post's text already (a passage, as memories are): a comment's
+    recall reads that vector, and embeds the caption as a query only when none is stored."""
+    (agent_id,) = _agent(fleet)
+    embedder = WordsEmbedder()
+    rows = []
+    for i, text in enumerate(["swamp tiles at night", "a portrait in oils", "more swamp tiles"]):
+        activity, _ = _activity(fleet, agent_id, "comment", i)
+        memory = _memory(text, NOW, vector=embedder.embed([text])[0])
+        rows.append(agents.Remembered(agent_id, activity, memory, "p1", embedder.model))
+    agents.remember(fleet.sessions, rows, keep=50, now=NOW, half_life_days=7)
+    stored = {"p1": embedder.embed(["a portrait in oils"])[0]}  # the post's text, as taste has it
+    asked: list[tuple[str, str, str]] = []
+
+    def post_vector(post_id: str, title: str, description: str) -> Vector | None:
+        asked.append((post_id, title, description))
+        return stored.get(post_id)
+
+    recall = Recall(
+        fleet.sessions,
+        MemorySettings(recalled=1),
+        DegradingEmbedder(embedder),
+        post_vector=post_vector,
+    )
+    calls = embedder.calls
+    post = PostSeen("p1", "Swamp tiles", "at night", "ana", False)
+    assert recall.memories_for(agent_id, now=NOW, about=post) == ("I said: a portrait in oils",)
+    assert asked == [("p1", "Swamp tiles", "at night")] and embedder.calls == calls
+    # No vector stored for the post: its caption and description, embedded as a query.
+    other = PostSeen("p2", "Swamp tiles", "at night", "ana", False)
+    assert recall.memories_for(agent_id, now=NOW, about=other)[0].startswith("I said: ")
+    assert embedder.calls == calls + 1
+    assert "swamp tiles" in recall.memories_for(agent_id, now=NOW, about=other)[0]

@@ -264,3 +264,21 @@ def test_a_claim_is_given_back_when_embedding_fails_and_taken_over_when_left(
     )
     assert set(agents.post_vectors(fleet.sessions, edited, model="counting", dimensions=8)) == {"1"}
     assert _rows(fleet) == 1
+
+
+def test_a_posts_known_vector_is_kept_or_stored_never_embedded(fleet: Fleet) -> None:
+    """What a comment's recall reads (``Interests.known_vector``): the vector of the post's
+    text as it is now, from the process or the store; none for a post no one embedded or
+    whose text changed since, and nothing embedded or claimed to find out."""
+    store = StoredPostVectors(fleet.sessions, lambda: NOW)
+    writer = Interests(Counting(), store=store)
+    made = writer.similarities(PERSONA, [_post("1", "pixel slime", "a boss")])
+    assert made
+    kept = writer.known_vector("1", "pixel slime", "a boss")
+    reader_embedder = Counting()
+    reader = Interests(reader_embedder, store=store)
+    stored = reader.known_vector("1", "pixel slime", "a boss")
+    assert kept is not None and stored is not None and (kept == stored).all()
+    assert reader.known_vector("1", "pixel slime, v2", "a boss") is None, "the text changed"
+    assert reader.known_vector("2", "tiles", "") is None, "no one embedded it"
+    assert reader_embedder.asked == [] and _rows(fleet) == 1

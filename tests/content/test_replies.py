@@ -18,7 +18,14 @@ from fleet.content.offline import replies, reply_words
 from fleet.content.offline.lexicon import GENERAL
 from fleet.content.offline.reading import read_comment
 from fleet.content.offline.replies import Replier, Thread
-from fleet.content.offline.writer import OfflineWriter
+from fleet.content.offline.writer import (
+    _WORDS,
+    SAYS_MORE,
+    OfflineWriter,
+    _echoes,
+    _unaddressed,
+    _weighed,
+)
 from fleet.content.port import Author, CommentSeen, PostSeen
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -390,3 +397,32 @@ def test_a_person_is_answered_by_the_least_echoing_draft_when_every_one_echoes()
             fleet_recent=["@someone lovely"],
         )
     assert scores == {}
+
+
+def test_of_a_replys_candidates_the_one_with_more_words_of_its_own_is_kept() -> None:
+    """Each candidate the no-echo check refuses costs an embedding and a redraw, and a
+    short, generic reply sits close in meaning to many: of candidates alike in words to
+    the recent texts, the longer is kept; one that says less again of them still wins."""
+    recent = ("thanks so much, glad you like it",)
+    weighed = _weighed(Author("me_bot", "Me", 1, recent_texts=recent))
+    short = "lovely, cheers!"
+    longer = (
+        "thanks so much, I am glad it landed: the grid took me two evenings and the light a third."
+    )
+    assert _echoes(Author("me_bot", "Me", 1, recent_texts=recent))(longer) > 0  # shorter: 0
+    assert weighed(longer) < weighed(short)
+    assert weighed("thanks so much, glad you like it") > weighed(short)
+
+    # The writer keeps the candidate weighed least, of the eight it drew.
+    persona, writer = CATALOGUE.get("indie_game_dev"), OfflineWriter()
+    comment = CommentSeen("c1", "Lovely light.", "maya_b", False)
+    post = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=comment)
+    author = Author("me_bot", "Me", 1, recent_texts=recent, fleet_recent=recent)
+    kept_words, first_words = [], []
+    for nonce in range(1, 41):
+        drawn = [writer._reply(persona, author, post, comment, nonce, n) for n in range(8)]
+        kept = writer.write_comment(persona, author, post, nonce=nonce).text
+        assert _unaddressed(kept) == min((_unaddressed(t) for t in drawn), key=_weighed(author))
+        kept_words.append(len(_WORDS.findall(kept.lower())))
+        first_words.append(len(_WORDS.findall(drawn[0].lower())))
+    assert SAYS_MORE > 0 and sum(kept_words) > sum(first_words)
