@@ -82,7 +82,7 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class FollowPolicy:
-    """The follow policy's knobs (``fleet.settings``' defaults are these)."""
+    """The follow policy's knobs, at their defaults (no setting changes them)."""
 
     # Below this fit, an account seen on the page is not followed (taste). Cosines of the
     # embedded model sit around 0.75-0.9; a bar near their middle keeps follows selective.
