@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet.activities.commands import decided_before, record_decided, spoke_since
 from fleet.core.back_pressure import acts
 from fleet.core.decisions import Decision
-from fleet.core.kinds import KINDS, ActionKey
+from fleet.core.kinds import COSTLY, ActionKey
 from fleet.core.persona import Action, ActionWeights, effective_weights
 from fleet.core.quotas import DayQuotaBook
 from fleet.core.rhythm import Rhythm
@@ -36,9 +36,6 @@ _AGENTS = cast(Table, Agent.__table__)
 # Whose sessions open by answering: agents that posted or commented in these last days.
 ANSWER_DAYS = timedelta(days=3)
 _WORDS = frozenset({Action.COMMENT.value, Action.REPLY.value, Action.POST.value})
-# The kinds that call the LLM (those the budget may turn): the only ones ``Adjust`` is
-# asked about; a like or a browse never costs budget.
-_COSTLY = frozenset(kind.action.value for kind in KINDS.values() if kind.degrades_to is not None)
 
 
 def rhythm_of(
@@ -182,7 +179,7 @@ def plan_ticks(
             action, notes = Action.REPLY.value, TickNotes(notifications=True, identity=True)
             plan.answered.add(agent_id)
             looks = agent_id in notified
-        elif adjust is not None and action in _COSTLY:
+        elif adjust is not None and action in COSTLY:  # a like or a browse costs no budget
             adjusted, reason = adjust(agent_id, action)
             if adjusted != action:
                 notes = TickNotes(degraded_from=Action(action), degraded=reason or "")

@@ -16,6 +16,7 @@ __all__ = [
     "ACTION_NAMES",
     "ACTION_QUEUES",
     "BATCH_TASKS",
+    "COSTLY",
     "FALLBACK_ORDER",
     "KINDS",
     "TARGET_KINDS",
@@ -160,6 +161,11 @@ ACTION_NAMES: tuple[str, ...] = tuple(action.value for action in KINDS)
 # registry's, which puts the costly kinds first.
 FALLBACK_ORDER: tuple[Action, ...] = tuple(KINDS)
 ACTION_QUEUES: tuple[str, ...] = tuple(dict.fromkeys(kind.queue for kind in KINDS.values()))
+# The kinds that call the LLM (those that fall to a cheaper kind over its budget), by name:
+# what a tick asks the budget about (``agents.deciding``, ``Fleet.degrade``).
+COSTLY: dict[str, Action] = {
+    kind.action.value: kind.action for kind in KINDS.values() if kind.degrades_to is not None
+}
 # The batch task of each queue that has batchable kinds: ``fleet.<queue>_batch`` carries out
 # many keys of those kinds in one message (a key names its kind).
 BATCH_TASKS: dict[str, str] = {

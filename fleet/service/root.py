@@ -533,7 +533,7 @@ class Fleet:
         kind that calls no LLM (a like, a browse) asks the budget nothing."""
         if self.settings.redis_url is None:
             return None
-        from fleet.content.llm.budget import COSTLY
+        from fleet.core.kinds import COSTLY
 
         ledger = self.spend_ledger
 

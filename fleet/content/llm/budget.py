@@ -31,9 +31,6 @@ TTL_SECONDS = 2 * 24 * 3600
 FALLBACK: Mapping[Action, Action] = {
     kind.action: kind.degrades_to for kind in KINDS.values() if kind.degrades_to is not None
 }
-# The kinds that call the LLM (those with a fallback), by name: what a tick's budget check
-# looks up (``Fleet.degrade``), made once per process.
-COSTLY: Mapping[str, Action] = {action.value: action for action in FALLBACK}
 
 
 def usage_record(usage: Usage) -> dict[str, str | int | float]:
