@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Choosing:
-    """What the choice of a target reads, and no more: the ledger, the gallery this
-    delivery calls (a batch's, its calls admitted at once), the personas, the clock, the
+    """What the choice of a target reads, and no more: the ledger, the kit's gallery
+    (a batch's calls admitted at once are its state), the personas, the clock, the
     hourly cap, the human share and the page's size (``settings``), whether a comment
     asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
     the welcome, the holdout, people's consent; the events it tells what it saw. Built
-    from the kit in one place (``fleet.actions.handlers.choosing``), as a handler's needs
-    are."""
+    from the kit in one place, once per kit (``fleet.actions.handlers.choosing``), as a
+    handler's needs are."""
 
     sessions: sessionmaker[Session]
     gallery: Gallery
