@@ -141,8 +141,12 @@ def page_taste(
     (a comment's posts off the page) is that comment's alone."""
     if not friends:
         made = choosing.ranked.get((persona, kind))
-        if made is not None and made[0] is feed and made[1].spared is spared:
-            return made[1]
+        # The holdout's view is read afresh every half minute: sparing the same people,
+        # it ranks the page as it did.
+        if made is not None and made[0] is feed:
+            kept = made[1].spared
+            if kept is spared or kept == spared:
+                return made[1]
     page = page_candidates(choosing, feed, persona, kind=kind, friends=friends)
     shared = PageTaste(
         page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared

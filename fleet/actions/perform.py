@@ -416,13 +416,14 @@ def _perform(
     endings: list[tuple[Claim, CarriedOut]] = []
     ending_ids: set[int] = set()
     failed: list[tuple[Claim, BaseException]] = []
-    # The batch's gallery calls admitted by the shared limits at once (one round trip to
-    # Redis for all of them, when the gallery is behind limits that can do that).
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
-    batched = sum(KINDS[claim.action].batchable for claim in claimed.claims)
-    with _admitted(kit.gallery, batched):
+    # The batch's gallery calls admitted by the shared limits at once (one round trip to
+    # Redis for all of them, when the gallery is behind limits that can do that). Every
+    # key of a batch of many is of a batchable kind (``perform_batch``); a single action
+    # is a batch of one, whose call is admitted on its own.
+    with _admitted(kit.gallery, len(claimed.claims)):
         running = _carrying_out(kit, claimed.claims, threads, spent.append)
         for claim, result in running:
             try:

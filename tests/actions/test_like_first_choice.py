@@ -170,6 +170,7 @@ def test_a_page_is_ranked_once_a_page_for_each_persona_and_kind_and_holdout(
     held = Spared("e", 0.1)
     page_taste(choosing(kit), other, "a", kind="like", spared=held)  # the holdout changed
     page_taste(choosing(kit), other, "a", kind="like", spared=held)  # kept
+    page_taste(choosing(kit), other, "a", kind="like", spared=Spared("e", 0.1))  # read anew
     page_taste(choosing(kit), other, "a", kind="like", spared=held, friends=[_post(3)])
     page_taste(choosing(kit), other, "a", kind="like", spared=held, friends=[_post(3)])
     assert ranked == ["a", "b", "a", "a", "a", "a", "a"]  # a page with friends: its own
