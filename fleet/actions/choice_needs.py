@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,8 +16,9 @@ from fleet.impact.holdout_view import HoldoutView
 if TYPE_CHECKING:
     from fleet.actions.events import Events
     from fleet.actions.interests import Interests
+    from fleet.core.target_choice import PageTaste
     from fleet.core.taste import Weights, Welcome
-    from fleet.gallery.port import Gallery
+    from fleet.gallery.port import Gallery, GalleryPost
     from fleet.honesty.identity_intent import IdentityIntent
     from fleet.infra.persona_files import PersonaCatalogue
     from fleet.settings import ActionSettings
@@ -25,13 +26,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Choosing:
-    """What the choice of a target reads, and no more: the ledger, the gallery this
-    delivery calls (a batch's, its calls admitted at once), the personas, the clock, the
+    """What the choice of a target reads, and no more: the ledger, the kit's gallery
+    (a batch's calls admitted at once are its state), the personas, the clock, the
     hourly cap, the human share and the page's size (``settings``), whether a comment
     asks what an agent is, and the kit's ``Targeting``: the shared page, taste, interests,
     the welcome, the holdout, people's consent; the events it tells what it saw. Built
-    from the kit in one place (``fleet.actions.handlers.choosing``), as a handler's needs
-    are."""
+    from the kit in one place, once per kit (``fleet.actions.handlers.choosing``), as a
+    handler's needs are."""
 
     sessions: sessionmaker[Session]
     gallery: Gallery
@@ -47,6 +48,12 @@ class Choosing:
     consent: ConsentBook | None = None
     # What target choice saw is told here (None: to nobody).
     events: Events | None = None
+    # What the choices of a kind by a persona's agents share of the shared page, by
+    # (persona, kind): the page it was made for, and its ``PageTaste``, made once a page
+    # (``fleet.actions.choosing.page_taste``), not once a delivery.
+    ranked: dict[tuple[str | None, str], tuple[list[GalleryPost], PageTaste]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def ranking(self) -> Interests | None:
         """The interests taste ranks by (None: no taste, or no vectors to rank by)."""

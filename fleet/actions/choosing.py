@@ -23,6 +23,7 @@ from fleet.core.target_choice import PageTaste, choose_target
 from fleet.core.taste import Candidate, appeal
 from fleet.errors import Deferred, PermanentError, Skip, TransientError, UnknownPersona
 from fleet.gallery.port import GalleryPost
+from fleet.impact.holdout import Spared
 from fleet.infra.logs import get_logger
 
 log = get_logger(__name__)
@@ -123,6 +124,38 @@ def friends_posts(
     return found
 
 
+def page_taste(
+    choosing: Choosing,
+    feed: list[GalleryPost],
+    persona: str | None,
+    *,
+    kind: str,
+    spared: Spared | None,
+    friends: Sequence[GalleryPost] = (),
+) -> PageTaste:
+    """What the choices of ``kind`` by the agents of ``persona`` share of ``feed``: its
+    ``page_candidates`` and their ``PageTaste``, with whom the holdout ``spared``. Made
+    by the first choice from this page, in whichever delivery, and kept with
+    ``choosing`` while the page lasts (the snapshot's few seconds: every batch of those
+    seconds chooses from it) and the holdout spares the same; a page with ``friends``
+    (a comment's posts off the page) is that comment's alone."""
+    if not friends:
+        made = choosing.ranked.get((persona, kind))
+        # The holdout's view is read afresh every half minute: sparing the same people,
+        # it ranks the page as it did.
+        if made is not None and made[0] is feed:
+            kept = made[1].spared
+            if kept is spared or kept == spared:
+                return made[1]
+    page = page_candidates(choosing, feed, persona, kind=kind, friends=friends)
+    shared = PageTaste(
+        page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared
+    )
+    if not friends:
+        choosing.ranked[persona, kind] = (feed, shared)
+    return shared
+
+
 def chooser(
     choosing: Choosing,
     feed: list[GalleryPost],
@@ -132,25 +165,19 @@ def chooser(
     *,
     agent_id: int | None = None,
     kind: str = "like",
-    page: list[Candidate] | None = None,
     ties: dict[str, int] | None = None,
     friends: Sequence[GalleryPost] = (),
     shared: PageTaste | None = None,
 ) -> activities.Chooser:
     """The choice of ``kind`` among the feed's posts of an agent (``me``: its handle, if
     known), by the taste of its persona (``fleet.core.taste``) when there is one, its
-    ties when its id is known, and the welcome budget of people's posts. ``page``: the
-    feed's ``page_candidates`` for the persona, and ``ties`` the agent's, when the caller
-    has them already; ``friends``: posts off the page (``friends_posts``) it may choose too.
-    ``shared``: what the page's choices share (the ``PageTaste`` of ``page``, with whom
-    the holdout spares now), when the caller keeps it for the page's other choices."""
-    if page is None:
-        page = page_candidates(choosing, feed, persona, kind=kind, friends=friends)
-    if shared is None or shared.page is not page or shared.kind != kind:
+    ties when its id is known, and the welcome budget of people's posts. ``ties``: the
+    agent's, when the caller has them already; ``friends``: posts off the page
+    (``friends_posts``) it may choose too. ``shared``: what the page's choices share
+    (``page_taste``), when the caller has it already."""
+    if shared is None or shared.kind != kind:
         spared = None if choosing.holdout is None else choosing.holdout.spared()
-        shared = PageTaste(
-            page, kind=kind, taste=choosing.taste, welcome=choosing.welcome, spared=spared
-        )
+        shared = page_taste(choosing, feed, persona, kind=kind, spared=spared, friends=friends)
     candidates = shared.candidates
     interests = choosing.ranking()
     if ties is None and interests and agent_id is not None:
@@ -224,9 +251,7 @@ def first_choices(
             choosing.now().timestamp(),
             partial(activities.admirers_of, choosing.sessions),
         )
-    pages: dict[str | None, list[Candidate]] = {}
-    # What the likes of a persona share of its page, made by the first of them.
-    shared: dict[str | None, PageTaste] = {}
+    spared = None if choosing.holdout is None else choosing.holdout.spared()
     chosen: dict[ActionKey[Action], activities.FirstChoice] = {}
     for key, agent in agent_of.items():
         persona = taken.personas.get(agent)
@@ -234,25 +259,16 @@ def first_choices(
             continue  # an agent the fleet does not know: its claim says what became of it
         done = taken.done.setdefault(agent, set())
         me = taken.handles.get(agent, "")
-        page = pages.get(persona)
-        if page is None:
-            page = pages[persona] = page_candidates(choosing, feed, persona)
-        spared = None if choosing.holdout is None else choosing.holdout.spared()
-        kept = shared.get(persona)
-        if kept is None or kept.spared is not spared:
-            kept = shared[persona] = PageTaste(
-                page, kind="like", taste=choosing.taste, welcome=choosing.welcome, spared=spared
-            )
         post_id = chooser(
             choosing,
             feed,
-            random.Random(f"first:{key}"),
+            random.Random(f"first:{key.text}"),
             me=me,
             persona=persona,
             agent_id=agent,
-            page=page,
             ties=ties.get(agent, {}),
-            shared=kept,
+            # What the likes of a persona share of the page, made once a page.
+            shared=page_taste(choosing, feed, persona, kind="like", spared=spared),
         )(done, recent)
         if post_id is None:
             continue

@@ -32,21 +32,22 @@ from fleet.actions.reply_choice import answerable, choose_comment
 from fleet.activities import Claim
 from fleet.content.port import Usage, makes_plans
 from fleet.core.kinds import KINDS, Action
-from fleet.gallery.port import Gallery
 from fleet.honesty import ledger as identity
 
 # Each handler's dependencies, and no more, built from the kit in this one place.
 #
 # The composition root builds one ``ActionKit`` per process; a handler is handed only what
 # its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
-# ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them per
-# delivery from the kit, the delivery's collector of what its LLM calls billed (``spent``)
-# and the gallery it calls (``gallery``: a batch's, its calls admitted at once; None: the
-# kit's).
+# ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them from
+# the kit and the delivery's collector of what its LLM calls billed (``spent``): per
+# delivery for a kind whose calls bill, once per kit (``ActionKit.narrowed``) for one
+# whose needs are the kit's alone (a like's, a follow's: ``Handler.per_kit``). A batch's
+# calls admitted at once are the kit's gallery's own state while the batch runs
+# (``LimitedGallery.admitted``): no needs are built for a batch's view of the gallery.
 #
 # The choice of a target gets its own narrow dependency, ``Choosing``
-# (``fleet.actions.choosing``), built here too; a handler gets a choice as one bound
-# function of it.
+# (``fleet.actions.choosing``), built here too, once per kit; a handler gets a choice as
+# one bound function of it.
 
 # A delivery's collector of what its succeeding actions' LLM calls billed, charged and
 # recorded with its end (``perform.end``); None: charged and recorded at once.
@@ -75,12 +76,15 @@ def writing(kit: ActionKit, spent: OnSpent = None) -> Writing:
     )
 
 
-def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
-    """What choosing a target reads, through ``gallery`` (None: the kit's)."""
+def choosing(kit: ActionKit) -> Choosing:
+    """What choosing a target reads: the kit's, narrowed once per kit."""
+    found = kit.narrowed.get(Choosing)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     targeting = kit.targeting
-    return Choosing(
+    found = kit.narrowed[Choosing] = Choosing(
         kit.sessions,
-        gallery or kit.gallery,
+        kit.gallery,
         kit.personas,
         kit.now,
         kit.settings,
@@ -93,10 +97,11 @@ def choosing(kit: ActionKit, gallery: Gallery | None = None) -> Choosing:
         targeting.consent,
         kit.events,
     )
+    return found
 
 
-def for_post(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> PostNeeds:
-    rules, gallery = kit.authorship.publishing, gallery or kit.gallery
+def for_post(kit: ActionKit, spent: OnSpent = None) -> PostNeeds:
+    rules, gallery = kit.authorship.publishing, kit.gallery
     return PostNeeds(
         Accounts(gallery, kit.sessions),
         writing(kit, spent),
@@ -110,10 +115,8 @@ def for_post(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = No
     )
 
 
-def for_comment(
-    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
-) -> CommentNeeds:
-    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
+def for_comment(kit: ActionKit, spent: OnSpent = None) -> CommentNeeds:
+    chooses, gallery = choosing(kit), kit.gallery
     return CommentNeeds(
         Accounts(gallery, kit.sessions),
         writing(kit, spent),
@@ -130,53 +133,45 @@ def _owes(kit: ActionKit, claim: Claim, comment_id: str) -> bool:
     return identity.owes_answer(kit.sessions, claim.actor.id, comment_id)
 
 
-def for_reply(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> ReplyNeeds:
-    gallery = gallery or kit.gallery
+def for_reply(kit: ActionKit, spent: OnSpent = None) -> ReplyNeeds:
+    gallery = kit.gallery
     return ReplyNeeds(
         Accounts(gallery, kit.sessions),
         writing(kit, spent),
         ledger(kit),
         gallery,
         kit.authorship.publishing.review.kinds,
-        choose_comment=partial(choose_comment, choosing(kit, gallery)),
+        choose_comment=partial(choose_comment, choosing(kit)),
         identity=kit.authorship.voice.identity,
         owes=partial(_owes, kit),
         plan_session=(
-            partial(plan_session, for_browse(kit, spent, gallery))
-            if makes_plans(kit.writer)
-            else None
+            partial(plan_session, for_browse(kit, spent)) if makes_plans(kit.writer) else None
         ),
         consent=kit.targeting.consent,
     )
 
 
-def for_like(kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None) -> LikeNeeds:
-    gallery = gallery or kit.gallery
+def for_like(kit: ActionKit, spent: OnSpent = None) -> LikeNeeds:
+    gallery = kit.gallery
     return LikeNeeds(
         Accounts(gallery, kit.sessions),
         gallery,
         kit.authorship.publishing.review.kinds,
-        choose_post=partial(choose_post, choosing(kit, gallery)),
+        choose_post=partial(choose_post, choosing(kit)),
         feed_snapshot=kit.targeting.feed_snapshot,
         consent=kit.targeting.consent,
         reactions=kit.settings.reactions,
     )
 
 
-def for_follow(
-    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
-) -> following.FollowNeeds:
-    gallery = gallery or kit.gallery
+def for_follow(kit: ActionKit, spent: OnSpent = None) -> following.FollowNeeds:
+    gallery = kit.gallery
     review = kit.authorship.publishing.review.kinds
-    return following.FollowNeeds(
-        Accounts(gallery, kit.sessions), gallery, review, choosing(kit, gallery)
-    )
+    return following.FollowNeeds(Accounts(gallery, kit.sessions), gallery, review, choosing(kit))
 
 
-def for_browse(
-    kit: ActionKit, spent: OnSpent = None, gallery: Gallery | None = None
-) -> BrowseNeeds:
-    chooses, gallery = choosing(kit, gallery), gallery or kit.gallery
+def for_browse(kit: ActionKit, spent: OnSpent = None) -> BrowseNeeds:
+    chooses, gallery = choosing(kit), kit.gallery
     return BrowseNeeds(
         Accounts(gallery, kit.sessions),
         gallery,
@@ -200,11 +195,13 @@ Needs = TypeVar("Needs")
 class Handler(Generic[Needs]):
     """A kind's handler and what it needs, narrowed from the kit (``fleet.actions.perform``)."""
 
-    # What the kind needs, narrowed from the kit, the delivery's collector of what its LLM
-    # calls billed and the gallery it calls (None: the kit's).
-    narrow: Callable[[ActionKit, OnSpent, Gallery | None], Needs]
+    # What the kind needs, narrowed from the kit and the delivery's collector of what its
+    # LLM calls billed.
+    narrow: Callable[[ActionKit, OnSpent], Needs]
     # The action carried out with its needs: (needs, claim, last attempt) -> its effect.
     handle: Callable[[Needs, Claim, bool], Effect]
+    # Its needs are the kit's alone (no collector of LLM bills): narrowed once per kit.
+    per_kit: bool = False
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
@@ -212,9 +209,9 @@ HANDLERS: dict[Action, Handler[Any]] = {
     Action.POST: Handler(for_post, post.handle),
     Action.COMMENT: Handler(for_comment, commenting.handle),
     Action.REPLY: Handler(for_reply, reply.handle),
-    Action.LIKE: Handler(for_like, engage.like),
+    Action.LIKE: Handler(for_like, engage.like, per_kit=True),
     Action.BROWSE: Handler(for_browse, engage.browse),
-    Action.FOLLOW: Handler(for_follow, following.follow),
+    Action.FOLLOW: Handler(for_follow, following.follow, per_kit=True),
 }
 if set(HANDLERS) != set(KINDS):
     raise RuntimeError(

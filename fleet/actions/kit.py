@@ -3,11 +3,13 @@
 The kit holds the process's services (the database, the personas, the gallery, the writer,
 the clock) and a few small frozen groups of what belongs together: what bounds an action
 (its claim's limits and the LLM budget), an agent's authorship (its voice and the rules of
-publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per delivery: a batch's own gallery (its
-calls admitted at once) is handed to the handlers beside it (``fleet.actions.perform``),
-and every way a delivery ends actions fires one action-ended event (``action_ended``, an
-``EventHook`` of ``fleet.actions.events`` whose listeners run isolated: the LLM charges,
-the memories and posts' vectors, this live feed; ``fleet.actions.perform``).
+publishing), what target choice weighs, and the live feed. Nothing swaps parts of it per
+delivery: a batch's calls admitted at once are the kit's gallery's state while it runs
+(``LimitedGallery.admitted``), so what a handler needs of the kit alone is narrowed once
+per kit (``narrowed``); and every way a delivery ends actions fires one action-ended
+event (``action_ended``, an ``EventHook`` of ``fleet.actions.events`` whose listeners run
+isolated: the LLM charges, the memories and posts' vectors, this live feed;
+``fleet.actions.perform``).
 """
 
 from __future__ import annotations
@@ -158,3 +160,13 @@ class ActionKit:
     # The process's events (``fleet.actions.events``): what target choice saw, fired to
     # the listeners the composition root added (None: nobody listens).
     events: Events | None = None
+    # What the handlers need that is the kit's alone (a like's ``LikeNeeds``, target
+    # choice's ``Choosing``), narrowed from it once (``fleet.actions.handlers``), by the
+    # kind or the type narrowed; forgotten whenever a part of the kit is set anew.
+    narrowed: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        narrowed = self.__dict__.get("narrowed")
+        if narrowed and name != "narrowed":
+            narrowed.clear()

@@ -214,14 +214,9 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
 
 
 def carry_out(
-    kit: ActionKit,
-    claim: Claim,
-    spent: Callable[[Spent], None] | None = None,
-    gallery: Gallery | None = None,
+    kit: ActionKit, claim: Claim, spent: Callable[[Spent], None] | None = None
 ) -> CarriedOut:
     """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
-    ``gallery``: the one its calls go through (a batch's, admitted at once; None: the
-    kit's).
 
     Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
     """
@@ -242,7 +237,13 @@ def carry_out(
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[claim.action]
-        needs = handler.narrow(kit, spent, gallery)
+        # A kind whose needs are the kit's alone (a like's, a follow's) is narrowed once
+        # per kit; one whose LLM calls bill is handed the delivery's collector each time.
+        needs = kit.narrowed.get(claim.action)
+        if needs is None:
+            needs = handler.narrow(kit, spent)
+            if handler.per_kit:
+                kit.narrowed[claim.action] = needs
         result, engagement = handler.handle(needs, claim, last_attempt)
     except Skip as skip:
         return Skipped(claim.id, str(skip))
@@ -346,16 +347,17 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 @contextmanager
-def _admitted(gallery: Gallery, calls: int) -> Iterator[Gallery]:
-    """The gallery with ``calls`` calls admitted at once, if it can
-    (``LimitedGallery.admitted``); else the gallery as it is. A batch of one (a lone
-    like) has its call admitted as any call is, in the one round trip a prepaid token
-    would have cost, and no batch's view of the gallery built for it."""
+def _admitted(gallery: Gallery, calls: int) -> Iterator[None]:
+    """The gallery's next ``calls`` calls admitted at once, if it can
+    (``LimitedGallery.admitted``: the kit's gallery spends them, no view of it is built
+    for the batch); else each call is admitted on its own. A batch of one (a lone like)
+    has its call admitted as any call is, in the one round trip a prepaid token would
+    have cost."""
     if not isinstance(gallery, AdmitsBatches) or calls < 2:
-        yield gallery
+        yield
         return
-    with gallery.admitted(calls) as admitted:
-        yield admitted
+    with gallery.admitted(calls):
+        yield
 
 
 def _carrying_out(
@@ -363,18 +365,16 @@ def _carrying_out(
     claims: Sequence[Claim],
     threads: int,
     spent: Callable[[Spent], None],
-    gallery: Gallery,
 ) -> list[tuple[Claim, Callable[[], CarriedOut]]]:
-    """Each claim's action started, its calls through ``gallery``: on the process's
-    threads, or in this thread for a batch of one (a thread would only add its
+    """Each claim's action started: on the process's threads, or in this thread for a batch of one (a thread would only add its
     hand-over); its ending, or its error, when called. What their LLM calls bill goes to
     ``spent``."""
     if len(claims) == 1:
         claim = claims[0]
-        return [(claim, partial(carry_out, kit, claim, spent, gallery))]
+        return [(claim, partial(carry_out, kit, claim, spent))]
     pool = _pool(threads)
     running: list[tuple[Claim, Future[CarriedOut]]] = [
-        (claim, pool.submit(carry_out, kit, claim, spent, gallery)) for claim in claims
+        (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
     ]
     return [(claim, future.result) for claim, future in running]
 
@@ -416,14 +416,15 @@ def _perform(
     endings: list[tuple[Claim, CarriedOut]] = []
     ending_ids: set[int] = set()
     failed: list[tuple[Claim, BaseException]] = []
-    # The batch's gallery calls admitted by the shared limits at once (one round trip to
-    # Redis for all of them, when the gallery is behind limits that can do that).
     # What succeeding actions' LLM calls billed: charged in one round trip and recorded
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
-    batched = sum(KINDS[claim.action].batchable for claim in claimed.claims)
-    with _admitted(kit.gallery, batched) as gallery:
-        running = _carrying_out(kit, claimed.claims, threads, spent.append, gallery)
+    # The batch's gallery calls admitted by the shared limits at once (one round trip to
+    # Redis for all of them, when the gallery is behind limits that can do that). Every
+    # key of a batch of many is of a batchable kind (``perform_batch``); a single action
+    # is a batch of one, whose call is admitted on its own.
+    with _admitted(kit.gallery, len(claimed.claims)):
+        running = _carrying_out(kit, claimed.claims, threads, spent.append)
         for claim, result in running:
             try:
                 carried = result()

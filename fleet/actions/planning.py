@@ -160,6 +160,11 @@ def await_plan(writing: Writing, claim: Claim) -> None:
 
 
 def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:
+    """The plan kept for this action's session, and who wrote it; None outside a session,
+    or before its plan, or for a writer that makes none (the offline writer,
+    ``FLEET_LLM__PLANS=false``): the ledger is not read for a plan no one writes."""
+    if not makes_plans(writing.writer):
+        return None
     opened = session_of(claim)
     if opened is None:
         return None

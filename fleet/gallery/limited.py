@@ -31,27 +31,45 @@ class LimitedGallery:
         self._inner = inner
         self._bucket = bucket
         self._breaker = breaker
+        # The calls the batches running now admitted ahead (``admitted``): each call spends
+        # one of them, if any is left, instead of a round trip of its own; and the failure
+        # run the breaker had counted when they were admitted (ended by the next call).
+        self._lock = threading.Lock()
+        self._prepaid = 0
+        self._prepaid_failures = 0
 
     def _call(self, call: Callable[[], T]) -> T:
-        failures = self._breaker.admit((self._bucket, 1.0), what="gallery requests per second")
+        with self._lock:
+            paid = self._prepaid > 0
+            if paid:
+                self._prepaid -= 1
+                failures, self._prepaid_failures = self._prepaid_failures, 0
+        if not paid:
+            failures = self._breaker.admit((self._bucket, 1.0), what="gallery requests per second")
         try:
             result = call()
         except Deferred:
             raise  # a budget or pause answer is the gallery working as meant
         except TransientError:
             self._breaker.failed()
+            if paid:
+                # The gallery is failing: the calls admitted ahead are admitted one by one
+                # again, each asking the breaker, which may open now. Their tokens go back.
+                self._give_back()
             raise
         self._breaker.succeeded(failures)
         return result
 
     @contextmanager
     def admitted(self, calls: int) -> Iterator[Gallery]:
-        """This gallery for a batch of about ``calls`` calls admitted at once: one round
+        """This gallery with about ``calls`` calls of a batch admitted at once: one round
         trip to Redis takes all their tokens (and checks the breaker), then each call
         spends one of them instead of a round trip of its own; one past them is admitted
         on its own. Tokens left unspent at the end are given back. When the bucket cannot
         give them all now (or the breaker is open) every call is admitted on its own, as
-        outside a batch, and waits or defers alone."""
+        outside a batch, and waits or defers alone. The tokens are the gallery's while the
+        batch runs: the process's calls spend them, whichever batch took them, and none is
+        given back twice."""
         if calls < 1 or calls > self._bucket.burst:
             yield self
             return
@@ -63,11 +81,22 @@ class LimitedGallery:
         except Deferred:
             yield self
             return
-        prepaid = _Prepaid(self._inner, self._bucket, self._breaker, calls, failures)
+        with self._lock:
+            self._prepaid += calls
+            self._prepaid_failures = max(self._prepaid_failures, failures)
         try:
-            yield prepaid
+            yield self
         finally:
-            prepaid.give_back()
+            self._give_back(calls)
+
+    def _give_back(self, most: int | None = None) -> None:
+        """Return to the bucket the tokens admitted ahead that no call spent, ``most`` of
+        them at the most (None: all)."""
+        with self._lock:
+            left = self._prepaid if most is None else min(self._prepaid, most)
+            self._prepaid -= left
+        if left > 0:
+            self._bucket.settle(-float(left))
 
     def provision_user(self, *, handle: str, name: str, persona: str) -> GalleryUser:
         return self._call(
@@ -184,50 +213,3 @@ class LimitedGallery:
 
     def close(self) -> None:
         self._inner.close()
-
-
-class _Prepaid(LimitedGallery):
-    """A batch's view of the gallery whose calls were admitted together (``admitted``)."""
-
-    def __init__(
-        self,
-        inner: Gallery,
-        bucket: TokenBucket,
-        breaker: CircuitBreaker,
-        tokens: int,
-        failures: int,
-    ) -> None:
-        super().__init__(inner, bucket, breaker)
-        self._tokens = tokens
-        self._failures = failures
-        self._lock = threading.Lock()
-
-    def _call(self, call: Callable[[], T]) -> T:
-        with self._lock:
-            paid = self._tokens > 0
-            if paid:
-                self._tokens -= 1
-        if not paid:
-            return super()._call(call)
-        try:
-            result = call()
-        except Deferred:
-            raise
-        except TransientError:
-            self._breaker.failed()
-            # The gallery is failing: the batch's calls left are admitted one by one again,
-            # each asking the breaker, which may open now. Their tokens go back.
-            self.give_back()
-            raise
-        with self._lock:
-            failures, self._failures = self._failures, 0
-        if failures:
-            self._breaker.succeeded(failures)
-        return result
-
-    def give_back(self) -> None:
-        """Return the tokens no call spent (a batch whose actions were skipped)."""
-        with self._lock:
-            left, self._tokens = self._tokens, 0
-        if left > 0:
-            self._bucket.settle(-float(left))

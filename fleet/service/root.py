@@ -528,9 +528,11 @@ class Fleet:
         except redis.RedisError:
             return None
 
+    @cached_property
     def degrade(self) -> Callable[[int, str], tuple[str, str | None]] | None:
         """The tick's budget check: over budget, posts become browses, comments likes; a
-        kind that calls no LLM (a like, a browse) asks the budget nothing."""
+        kind that calls no LLM (a like, a browse) asks the budget nothing. Made once a
+        process, not once a tick batch (None without Redis: no budget to ask)."""
         if self.settings.redis_url is None:
             return None
         from fleet.core.kinds import COSTLY

@@ -66,7 +66,7 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[ActionKey[Action]]:
         ticks,  # each part read as a number there
         now=fleet.clock.now(),
         lease=timedelta(seconds=fleet.settings.tasks.unclaimed_seconds),
-        strain=agents.Strain(fleet.degrade(), fleet.decide_share()),
+        strain=agents.Strain(fleet.degrade, fleet.decide_share()),
     )
     return [d.decision.key for d in decisions if d.new]
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, perform
-from fleet.actions.choosing import first_choices
+from fleet.actions import choosing as choosing_module
+from fleet.actions.choosing import first_choices, page_taste
 from fleet.actions.feed_snapshot import FeedSnapshot
 from fleet.actions.handlers import choosing
 from fleet.actions.kit import Limits, Targeting
@@ -21,6 +22,8 @@ from fleet.content.offline.writer import OfflineWriter
 from fleet.core.kinds import ActionKey
 from fleet.db.models import Engagement
 from fleet.gallery.client import HttpGallery
+from fleet.gallery.port import GalleryPost
+from fleet.impact.holdout import Spared
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 from tests.conftest import active_agents, count_target_keeps
@@ -57,6 +60,7 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
         targeting=Targeting(feed_snapshot=FeedSnapshot(3600.0)),
     )
     keeps = count_target_keeps(monkeypatch)
+    ranked = _count_rankings(monkeypatch)
 
     def key_of(agent_id: int, second: int) -> str:
         return f"{agent_id}:{int((now + timedelta(seconds=second)).timestamp())}:like"
@@ -104,6 +108,9 @@ def test_likes_chosen_before_the_claim_land_once_and_never_on_the_agents_own_pos
     # it and the claim kept the choice; the last, with nothing open, went through
     # keep_target and found nothing.
     assert len(keeps) == 2
+    # One page, one persona: its candidates were made once, by the first like's choice,
+    # and every choice after (before a claim or after it) shared them.
+    assert len(ranked) == 1
 
     # Every post is the author's own: nothing is chosen for it, and nothing is open.
     keeps.clear()
@@ -121,3 +128,53 @@ def report_likes(admin: Admin, handle: str) -> int:
     """The likes the gallery counts for the user ``handle``."""
     users = {u["username"]: u for u in admin.report()["users"]}
     return int(users[handle]["likes"])
+
+
+def _count_rankings(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The personas each page's candidates are made for, as they are made."""
+    made: list[str | None] = []
+    rank = choosing_module.page_candidates
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(args[2])
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(choosing_module, "page_candidates", counted)
+    return made
+
+
+def _post(n: int) -> GalleryPost:
+    return GalleryPost(f"p{n}", "t", "d", "", 0, 0, datetime.now(UTC), f"u{n}", f"person{n}", False)
+
+
+def test_a_page_is_ranked_once_a_page_for_each_persona_and_kind_and_holdout(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = ActionKit(
+        sessions=fleet.sessions,
+        personas=fleet.personas,
+        gallery=None,  # type: ignore[arg-type]  # nothing is read
+        writer=OfflineWriter(),
+        settings=ActionSettings(),
+        limits=Limits(LEASE),
+    )
+    ranked = _count_rankings(monkeypatch)
+    page, other = [_post(1), _post(2)], [_post(1), _post(2)]
+    spared = Spared("e", 0.0)
+    first = page_taste(choosing(kit), page, "a", kind="like", spared=spared)
+    assert page_taste(choosing(kit), page, "a", kind="like", spared=spared) is first
+    assert ranked == ["a"]
+    page_taste(choosing(kit), page, "b", kind="like", spared=spared)  # another persona
+    page_taste(choosing(kit), page, "a", kind="comment", spared=spared)  # another kind
+    page_taste(choosing(kit), other, "a", kind="like", spared=spared)  # a new page
+    held = Spared("e", 0.1)
+    page_taste(choosing(kit), other, "a", kind="like", spared=held)  # the holdout changed
+    page_taste(choosing(kit), other, "a", kind="like", spared=held)  # kept
+    page_taste(choosing(kit), other, "a", kind="like", spared=Spared("e", 0.1))  # read anew
+    page_taste(choosing(kit), other, "a", kind="like", spared=held, friends=[_post(3)])
+    page_taste(choosing(kit), other, "a", kind="like", spared=held, friends=[_post(3)])
+    assert ranked == ["a", "b", "a", "a", "a", "a", "a"]  # a page with friends: its own
+    # A kit whose part is set anew narrows its choosing anew: nothing ranked is kept.
+    kit.settings = ActionSettings(human_share=0.5)
+    page_taste(choosing(kit), other, "a", kind="like", spared=held)
+    assert len(ranked) == 8

@@ -141,12 +141,31 @@ def test_a_batch_is_admitted_at_once_and_gives_back_what_it_did_not_spend(
     inner = _Calls()
     gallery = LimitedGallery(inner, bucket, breaker)  # type: ignore[arg-type]
     with gallery.admitted(4) as batch:
-        assert batch is not gallery
+        assert batch is gallery  # the gallery's own state while the batch runs
         assert 5.9 < _level(real_redis, bucket.key) < 6.1, "four taken in one step"
         for _ in range(3):
             batch.feed(agent="a")
+        assert 5.9 < _level(real_redis, bucket.key) < 6.1, "each call spent one taken"
     assert inner.calls == 3
     assert 6.9 < _level(real_redis, bucket.key) < 7.1, "the unspent one came back"
+
+
+def test_batches_that_overlap_give_each_unspent_token_back_once(
+    real_redis: redis.Redis, redis_keys: str
+) -> None:
+    bucket = TokenBucket(real_redis, f"{redis_keys}:gallery", rate=0.001, burst=10)
+    breaker = CircuitBreaker(real_redis, f"{redis_keys}:breaker", threshold=2)
+    inner = _Calls()
+    gallery = LimitedGallery(inner, bucket, breaker)  # type: ignore[arg-type]
+    with gallery.admitted(3):
+        with gallery.admitted(3):
+            for _ in range(4):  # the process's calls spend either batch's tokens
+                gallery.feed(agent="a")
+        # The inner batch gave back the two no call spent: the outer one has none left.
+        assert 5.9 < _level(real_redis, bucket.key) < 6.1
+        gallery.feed(agent="a")  # admitted on its own
+    assert inner.calls == 5
+    assert 4.9 < _level(real_redis, bucket.key) < 5.1, "five calls, five tokens"
 
 
 def test_a_batch_the_bucket_cannot_cover_is_admitted_call_by_call(

@@ -25,7 +25,7 @@ def test_only_the_kinds_that_call_the_llm_ask_the_budget() -> None:
     fleet = Fleet(Settings(redis_url="redis://127.0.0.1:6379/0", broker_url="memory://"))
     ledger = Ledger()
     fleet.__dict__["spend_ledger"] = ledger  # the cached property, given
-    adjust = fleet.degrade()
+    adjust = fleet.degrade
     assert adjust is not None
     for action in Action:
         fallback = FALLBACK.get(action)
@@ -38,4 +38,4 @@ def test_only_the_kinds_that_call_the_llm_ask_the_budget() -> None:
 
 
 def test_without_redis_nothing_degrades() -> None:
-    assert Fleet(Settings(redis_url=None)).degrade() is None
+    assert Fleet(Settings(redis_url=None)).degrade is None
