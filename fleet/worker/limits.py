@@ -18,20 +18,38 @@ supervisor (compose's restart policy, ``bin/respawn``, systemd) to start a fresh
 lease sweeper re-sends the stuck action once its lease has expired. A limit that comes
 after the task ended is dropped, and one raised but not yet delivered when the task ends
 is taken back, so it never reaches Celery's own code or the next task of that thread.
+
+The limit is raised only where it can land: never while the thread runs code that an
+exception at an arbitrary instruction leaves broken (``at_safe_point``). A lock's ``with``
+in ``threading.Condition`` takes the lock and then returns through a Python frame: an
+asynchronous exception raised between the two leaves the lock held with nobody to release
+it, and SQLAlchemy's pool queue, redis-py's connection pool and ``logging``'s handlers
+lock that way (seen: a limit inside SQLAlchemy's pool checkout left the pool's lock held,
+and every later checkout of the process waited on it for ever). The watchdog looks at
+where the thread is (``sys._current_frames``) and, while it is in such code, looks again
+a few milliseconds later. It looks and raises holding the interpreter's lock, but may lose
+it between the two (another thread asking for its turn): the thread may then move on into
+such code before the limit lands. That window is a few instructions wide once in many
+limits, and what it can leave (a lock held) makes the task run past its hard limit: the
+worker then leaves for its supervisor to start a fresh one, as above.
 """
 
 from __future__ import annotations
 
+import _weakrefset
 import contextlib
 import ctypes
 import logging
 import os
+import queue
 import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from celery import Task
@@ -49,6 +67,43 @@ RaiseIn = Callable[[int, type[BaseException] | None], int]
 # limit (EX_SOFTWARE): not 0, so that a supervisor restarting on failure only restarts it.
 EXIT_STUCK = 70
 
+# While the thread runs code a limit cannot land in, the watchdog looks again after this
+# many seconds.
+DEFER_SECONDS = 0.005
+
+# Code that an exception raised at an arbitrary instruction leaves broken: a lock taken
+# and not yet under its ``try`` (``threading.Condition``'s ``with``, ``logging``'s handler
+# lock, SQLAlchemy's pool queue), a connection counted out of a pool and not yet handed
+# over (SQLAlchemy's pool, redis-py's), a module half imported, a context manager's
+# generator run to its ``yield`` and its ``with`` not yet begun (``contextlib``: its
+# ``finally`` would never run, a context variable left set). And finalizers
+# (``__del__``, a weak reference's callback): they run wherever an object's last
+# reference went, and what they raise is printed and dropped, the limit with it.
+# Parts of a path (``/``).
+_UNSAFE_PARTS = (
+    "/sqlalchemy/pool/",
+    "/sqlalchemy/util/queue.py",
+    "/sqlalchemy/event/",
+    "/redis/connection.py",
+    "/urllib3/connectionpool.py",
+    "/concurrent/futures/_base.py",
+)
+_UNSAFE_FILES = frozenset(
+    {threading.__file__, queue.__file__, contextlib.__file__}
+    | {weakref.__file__, _weakrefset.__file__}
+    | {"<frozen importlib._bootstrap>"}
+)
+
+_LOGGING = os.path.dirname(logging.__file__) + os.sep
+# Where a limit's unwinding ends, the frames below out of its reach: the task's own entry
+# (Fleet's task and the service call it makes, each of which settles the limit) or the
+# thread's start.
+_ENTRIES = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(__file__)), *part)
+    for part in (("worker", "tasks.py"), ("service", "work.py"))
+)
+_THREAD_STARTS = frozenset({"run", "_bootstrap", "_bootstrap_inner"})
+
 # The seconds Celery's warm shutdown has, once the worker stops taking work, to stop its
 # consumer (its queues cancelled, the messages it had prefetched handed back to the
 # broker) before a worker whose only tasks left are stuck exits: Celery signals no end of
@@ -63,6 +118,50 @@ def raise_in(ident: int, error: type[BaseException] | None) -> int:
         ctypes.c_ulong(ident), ctypes.py_object(error) if error is not None else None
     )
     return int(found)
+
+
+def safe_to_interrupt(frame: FrameType | None) -> bool:
+    """Whether an exception raised in the thread whose innermost frame is ``frame`` can
+    land there: no frame it would unwind through, up to the task's entry (or the
+    thread's start), runs code that such an exception leaves broken (``_UNSAFE_PARTS``)."""
+    while frame is not None:
+        code = frame.f_code
+        where = code.co_filename
+        if where in _ENTRIES or (where == threading.__file__ and code.co_name in _THREAD_STARTS):
+            return True
+        if (
+            code.co_name == "__del__"
+            or where in _UNSAFE_FILES
+            or where.startswith(_LOGGING)
+            or any(part in where for part in _UNSAFE_PARTS)
+        ):
+            return False
+        frame = frame.f_back
+    return True
+
+
+def at_safe_point(ident: int) -> bool:
+    """Whether the thread ``ident`` is where a limit can land now (``safe_to_interrupt``);
+    a thread that is gone is (nothing is raised in it)."""
+    return safe_to_interrupt(sys._current_frames().get(ident))
+
+
+def on_swallowed_limit(rearm: Callable[[int], None]) -> None:
+    """Hand a limit that a finalizer swallowed to ``rearm`` (with the ident of the thread
+    it was raised in) instead of printing it. What a finalizer raises (a ``__del__``, a
+    weak reference's callback, a generator closed as it is collected: code run wherever
+    an object's last reference went, which ``safe_to_interrupt`` cannot tell from the
+    code that called it) goes to ``sys.unraisablehook``, then nowhere: its task would run
+    on uncut. Every other unraisable exception goes to the hook installed before."""
+    before = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, TimeLimitExceeded):
+            rearm(threading.get_ident())
+        else:
+            before(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def warm_shutdown() -> None:
@@ -102,12 +201,14 @@ class ThreadLimits:
         self,
         *,
         raising: RaiseIn = raise_in,
+        interruptible: Callable[[int], bool] = at_safe_point,
         clock: Callable[[], float] = time.monotonic,
         stop_taking_work: Callable[[], None] = warm_shutdown,
         leave: Callable[[], None] = exit_for_restart,
         grace: float = LEAVE_GRACE_SECONDS,
     ) -> None:
         self._raise = raising
+        self._interruptible = interruptible
         self._clock = clock
         self._stop_taking_work = stop_taking_work
         self._leave = leave
@@ -134,11 +235,24 @@ class ThreadLimits:
         with self._changed:
             self._running[threading.get_ident()] = running
             if self._watchdog is None:
+                on_swallowed_limit(self._rearm)
                 self._watchdog = threading.Thread(
                     target=self._watch, name="fleet-time-limits", daemon=True
                 )
                 self._watchdog.start()
             self._changed.notify()
+
+    def _rearm(self, ident: int) -> None:
+        """The limit raised in ``ident`` was swallowed by a finalizer: raised again at the
+        thread's next safe point."""
+        with self._changed:
+            running = self._running.get(ident)
+            if running is not None and running.soft_raised:
+                running.soft_raised = False
+                log.warning(
+                    "soft time limit swallowed by a finalizer: raised again", task=running.task
+                )
+                self._changed.notify()
 
     def task_started(self, task: Task[Any, Any]) -> None:
         """A Celery task begins on this thread, with its limits as Celery reads them: the
@@ -176,12 +290,15 @@ class ThreadLimits:
         nearest: float | None = None
         for ident, running in self._running.items():
             if running.soft_at is not None and not running.soft_raised:
-                if now >= running.soft_at:
-                    running.soft_raised = True
-                    log.warning("soft time limit exceeded", task=running.task)
-                    self._raise(ident, TimeLimitExceeded)
-                else:
+                if now < running.soft_at:
                     nearest = _sooner(nearest, running.soft_at)
+                elif self._interruptible(ident):  # raised at once: it is there now
+                    self._raise(ident, TimeLimitExceeded)
+                    running.soft_raised = True
+                    late = round(now - running.soft_at, 3)
+                    log.warning("soft time limit exceeded", task=running.task, late_seconds=late)
+                else:  # where a limit cannot land: again shortly
+                    nearest = _sooner(nearest, now + DEFER_SECONDS)
             if running.hard_at is not None and not running.stuck:
                 if now >= running.hard_at:
                     running.stuck = True

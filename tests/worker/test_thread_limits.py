@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from fleet.errors import TimeLimitExceeded
-from fleet.worker.limits import ThreadLimits, raise_in
+from fleet.worker.limits import ThreadLimits, at_safe_point, raise_in
 from tests.e2e.conftest import wait_for
 
 DEADLINE = 10.0
@@ -44,6 +44,12 @@ def recording(calls: list[tuple[int, Any]]) -> Any:
         return 1
 
     return raising
+
+
+def anywhere(ident: int) -> bool:
+    """Every thread is where a limit can land (the limits' own clock and bookkeeping
+    under test, with a stand-in raising nothing)."""
+    return True
 
 
 def busy_until(stop: threading.Event) -> str:
@@ -101,7 +107,10 @@ def test_ending_takes_back_a_limit_raised_just_before_the_end() -> None:
     the thread's next work (Celery's result, its next task) never sees it."""
     calls: list[tuple[int, Any]] = []
     limits = ThreadLimits(
-        raising=recording(calls), stop_taking_work=lambda: None, leave=lambda: None
+        raising=recording(calls),
+        interruptible=anywhere,
+        stop_taking_work=lambda: None,
+        leave=lambda: None,
     )
     limits.started("fleet.like", soft=0.05, hard=90)
     wait_for(lambda: bool(calls), DEADLINE, "the watchdog to raise the limit", every=0.01)
@@ -155,7 +164,12 @@ def test_at_the_hard_limit_the_worker_stops_taking_work_and_leaves_once_the_othe
     tasks have ended."""
     raised: list[tuple[int, Any]] = []
     stopped, left = threading.Event(), threading.Event()
-    limits = ThreadLimits(raising=recording(raised), stop_taking_work=stopped.set, leave=left.set)
+    limits = ThreadLimits(
+        raising=recording(raised),
+        interruptible=anywhere,
+        stop_taking_work=stopped.set,
+        leave=left.set,
+    )
     other_started, other_may_end = threading.Event(), threading.Event()
 
     def other() -> None:  # a task of another thread, with its limits far away
@@ -188,7 +202,11 @@ def test_at_the_hard_limit_the_worker_stops_taking_work_and_leaves_once_the_othe
 def test_a_worker_leaving_waits_for_another_task_only_until_its_own_hard_limit() -> None:
     stopped, left = threading.Event(), threading.Event()
     limits = ThreadLimits(
-        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0
+        raising=recording([]),
+        interruptible=anywhere,
+        stop_taking_work=stopped.set,
+        leave=left.set,
+        grace=0,
     )
     other_started = threading.Event()
 
@@ -218,10 +236,66 @@ def test_a_worker_whose_tasks_are_all_stuck_leaves_after_the_grace_its_consumer_
     back): the worker leaves no sooner than the grace after it stopped taking work."""
     stopped, left = threading.Event(), threading.Event()
     limits = ThreadLimits(
-        raising=recording([]), stop_taking_work=stopped.set, leave=left.set, grace=0.5
+        raising=recording([]),
+        interruptible=anywhere,
+        stop_taking_work=stopped.set,
+        leave=left.set,
+        grace=0.5,
     )
     limits.started("fleet.comment", soft=0.05, hard=0.1)  # stuck: it never ends
     assert stopped.wait(DEADLINE)
     stopped_at = time.monotonic()
     assert left.wait(DEADLINE)
     assert time.monotonic() - stopped_at >= 0.45
+
+
+def test_a_limit_never_lands_where_a_lock_is_taken_and_not_yet_guarded() -> None:
+    """``threading.Condition``'s ``with`` takes its lock in one frame and guards it in
+    another: a limit raised between the two would leave the lock held for ever (as it
+    did SQLAlchemy's pool queue's). The watchdog raises only once the thread is out of
+    such code: after each of many limits, the lock is free."""
+    limits = ThreadLimits(stop_taking_work=lambda: None, leave=lambda: None)
+    condition = threading.Condition()
+
+    def locking() -> str:
+        limits.started("fleet.comment", soft=0.01, hard=None)
+        try:
+            deadline = time.monotonic() + DEADLINE
+            while time.monotonic() < deadline:
+                with condition:  # most of its time in Condition.__enter__ and __exit__
+                    pass
+            return "spun to the deadline: the limit never came"
+        finally:
+            limits.ended()
+
+    for attempt in range(30):
+        out = run_in_thread(locking)
+        assert isinstance(out.get("raised"), TimeLimitExceeded), (attempt, out)
+        assert condition.acquire(blocking=False), f"limit {attempt}: the lock left held"
+        condition.release()
+
+
+def test_where_a_limit_can_land() -> None:
+    """A thread waiting in ``threading``'s code is not where a limit can land; one
+    running its own code is."""
+    waiting, running, stop = threading.Event(), threading.Event(), threading.Event()
+
+    def waits() -> None:
+        waiting.set()
+        stop.wait(DEADLINE)
+
+    def runs() -> None:
+        running.set()
+        busy_until(stop)
+
+    threads = [threading.Thread(target=waits), threading.Thread(target=runs)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert waiting.wait(DEADLINE) and running.wait(DEADLINE)
+        assert not at_safe_point(_ident_of(threads[0]))
+        wait_for(lambda: at_safe_point(_ident_of(threads[1])), DEADLINE, "a safe point", every=0.01)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(DEADLINE)
