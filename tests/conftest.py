@@ -7,9 +7,13 @@ under a key prefix of their own, whose keys are deleted afterwards.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
 import shutil
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -141,6 +145,39 @@ def pytest_configure(config: pytest.Config) -> None:
     if chosen:
         _profile = chosen
         hypothesis_settings.load_profile(chosen)
+
+
+# Seconds a run's end waits for the threads its tests left running (not daemons) before
+# it leaves without them.
+LINGER_SECONDS = 30.0
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run ends even if a failed test left a thread running that never ends (one
+    waiting on a lock an interrupt left held, say): the interpreter would wait for it at
+    its exit for ever, and CI with it. Past ``LINGER_SECONDS`` the threads' stacks are
+    printed and the process leaves with the run's status (1 if it had passed)."""
+    deadline = time.monotonic() + LINGER_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    lingering = [
+        t.name
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+    if lingering:
+        sys.stderr.write(f"\ntests left threads running, never ending: {lingering[:10]}\n")
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(_exit_status or 1)
 
 
 @pytest.fixture
