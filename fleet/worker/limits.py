@@ -113,11 +113,44 @@ LEAVE_GRACE_SECONDS = 2.0
 
 def raise_in(ident: int, error: type[BaseException] | None) -> int:
     """CPython's ``PyThreadState_SetAsyncExc``: ``error`` is raised in the thread
-    ``ident`` at its next instruction; ``None`` clears one not yet raised."""
+    ``ident`` at its next instruction; ``None`` clears one not yet raised.
+
+    Clearing leaves a flag set: CPython 3.11 marks the whole interpreter as having an
+    exception pending even when it clears one (``_PyEval_SignalAsyncExc``), and only a
+    thread that takes one unmarks it. Left set, every thread checks for pending work at
+    each instruction that can, and code run under ``sys.setprofile`` spins in place for
+    ever (seen: a trace after a limit was taken back never ended). In its own thread
+    (``ended``) a limit is taken back by raising another in its place, caught at once:
+    taking it unmarks the interpreter."""
+    if error is None and ident == threading.get_ident():
+        return _take_back_here()
     found = ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(ident), ctypes.py_object(error) if error is not None else None
     )
     return int(found)
+
+
+class _TakenBack(BaseException):
+    """Raised into its own thread in place of a limit taken back."""
+
+
+def _take_back_here() -> int:
+    """Take back a limit raised in this thread and not yet delivered (or none), leaving
+    no exception marked pending: one of ``_TakenBack`` replaces it and is taken here, at
+    the check that follows the call that raised it. 1: the thread found (this one)."""
+    try:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(threading.get_ident()), ctypes.py_object(_TakenBack)
+        )
+        for _ in range(8):  # taken by now: each call and each loop checks
+            _next_instruction()
+    except _TakenBack:
+        pass
+    return 1
+
+
+def _next_instruction() -> None:
+    """A call: CPython checks for a pending exception at a function's start."""
 
 
 def safe_to_interrupt(frame: FrameType | None) -> bool:

@@ -15,9 +15,11 @@ the liking agent: one without its gallery account yet enters ``agents.commands``
 it, one with it only to remember the like; the trace's ticks fall on the wall clock's
 seconds, which seed the agents' draws.)
 
-The trace runs in a process of its own: traced under ``sys.setprofile`` in a worker
-process after ``tests/worker/test_unswallowed_limit.py``, a tick never ended (the time
-limits' watchdog threads of that file were still there; each test passed alone)."""
+The trace runs in a process of its own, as the bench does, free of what earlier tests
+left in the process: traced under ``sys.setprofile`` after
+``tests/worker/test_unswallowed_limit.py``, a tick once never ended (a limit taken back
+left CPython's pending-exception mark set, ``fleet.worker.limits.raise_in``; fixed, and
+``tests/worker/test_thread_limits.py`` holds it)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ cannot stop a thread, the worker stops taking work and leaves once its other tas
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -299,3 +301,50 @@ def test_where_a_limit_can_land() -> None:
         stop.set()
         for thread in threads:
             thread.join(DEADLINE)
+
+
+_PROFILED_AFTER_A_LIMIT = """
+import sys, threading, time
+from fleet.worker.limits import ThreadLimits
+
+limits = ThreadLimits(stop_taking_work=lambda: None, leave=lambda: None)
+
+def task():
+    limits.started("fleet.comment", soft=0.05, hard=None)
+    try:
+        while True:
+            sum(range(100))
+    except BaseException as error:
+        print(type(error).__name__)
+    finally:
+        limits.ended()
+
+thread = threading.Thread(target=task)
+thread.start()
+thread.join()
+sys.setprofile(lambda frame, event, arg: None)
+calls = 0
+end = time.monotonic() + 0.5
+while time.monotonic() < end:
+    (lambda: None)()
+    calls += 1
+sys.setprofile(None)
+print("profiled calls", calls)
+"""
+
+
+def test_code_run_under_a_profiler_after_a_limit_ends() -> None:
+    """A limit taken back at its task's end leaves nothing marked pending: CPython 3.11
+    marks the interpreter when one is cleared, and code under ``sys.setprofile`` then
+    spun in place for ever (a trace of a like after the limits' tests never ended). In a
+    process of its own: the failure is a process that never ends."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROFILED_AFTER_A_LIMIT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "TimeLimitExceeded" in done.stdout.splitlines()  # beside the limit's log line
+    assert done.stdout.splitlines()[-1].startswith("profiled calls ")
