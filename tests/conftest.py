@@ -164,14 +164,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     its exit for ever, and CI with it. Past ``LINGER_SECONDS`` the threads' stacks are
     printed and the process leaves with the run's status (1 if it had passed)."""
     deadline = time.monotonic() + LINGER_SECONDS
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    lingering = [
-        t.name
-        for t in threading.enumerate()
-        if t is not threading.main_thread() and not t.daemon and t.is_alive()
-    ]
+    left = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in left:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    lingering = [t.name for t in left if t.is_alive()]
     if lingering:
         sys.stderr.write(f"\ntests left threads running, never ending: {lingering[:10]}\n")
         faulthandler.dump_traceback(all_threads=True)

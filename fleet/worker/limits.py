@@ -89,9 +89,14 @@ _UNSAFE_PARTS = (
     "/concurrent/futures/_base.py",
 )
 _UNSAFE_FILES = frozenset(
-    {threading.__file__, queue.__file__, contextlib.__file__}
-    | {weakref.__file__, _weakrefset.__file__}
-    | {"<frozen importlib._bootstrap>"}
+    {
+        threading.__file__,
+        queue.__file__,
+        contextlib.__file__,
+        weakref.__file__,
+        _weakrefset.__file__,
+        "<frozen importlib._bootstrap>",
+    }
 )
 
 _LOGGING = os.path.dirname(logging.__file__) + os.sep
@@ -139,9 +144,7 @@ def _take_back_here() -> int:
     no exception marked pending: one of ``_TakenBack`` replaces it and is taken here, at
     the check that follows the call that raised it. 1: the thread found (this one)."""
     try:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(threading.get_ident()), ctypes.py_object(_TakenBack)
-        )
+        raise_in(threading.get_ident(), _TakenBack)
         for _ in range(8):  # taken by now: each call and each loop checks
             _next_instruction()
     except _TakenBack:
