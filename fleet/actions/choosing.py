@@ -17,7 +17,7 @@ from fleet import activities
 from fleet.actions.choice_needs import Choosing
 from fleet.activities import Claim
 from fleet.consent.book import still_welcome
-from fleet.core.kinds import KINDS, Action, ActionKey, LikeKey, is_like
+from fleet.core.kinds import KINDS, Action, ActionKey
 from fleet.core.persona import Persona
 from fleet.core.target_choice import PageTaste, choose_target
 from fleet.core.taste import Candidate, appeal
@@ -179,8 +179,9 @@ def chooser(
         spared = None if choosing.holdout is None else choosing.holdout.spared()
         shared = page_taste(choosing, feed, persona, kind=kind, spared=spared, friends=friends)
     candidates = shared.candidates
-    interests = choosing.ranking()
-    if ties is None and interests and agent_id is not None:
+    # The ties are read here only when the caller has none (a first choice has them all).
+    interests = choosing.ranking() if ties is None and agent_id is not None else None
+    if interests and agent_id is not None:
         admirers = partial(activities.admirers, choosing.sessions)
         ties = interests.ties(agent_id, choosing.now().timestamp(), admirers)
     if ties:
@@ -230,8 +231,8 @@ def first_choices(
     single like is a batch of one (``fleet.actions.perform.perform``): this is the one
     choice made before a claim. A key's draw is seeded by the key.
     """
-    likes: list[LikeKey] = [key for key in keys if is_like(key)]
-    agent_of = {key: key.agent_id for key in likes}
+    # The likes' agents, in one pass over the keys.
+    agent_of = {key: key.agent_id for key in keys if key.action is Action.LIKE}
     if not agent_of:
         return {}
     feed = choosing.feed_snapshot.renewed(choosing)
@@ -317,7 +318,7 @@ def likely_comments(choosing: Choosing, claim: Claim, count: int) -> list[Galler
         choose = chooser(
             choosing,
             feed,
-            random.Random(f"{claim.actor.seed}:{claim.key}:plan"),
+            random.Random(f"{claim.actor.seed}:{claim.key.text}:plan"),
             me=claim.actor.handle,
             persona=claim.actor.persona,
             agent_id=claim.actor.id,
@@ -378,7 +379,7 @@ def _choose_post(
     choose = chooser(
         choosing,
         feed,
-        random.Random(f"{claim.actor.seed}:{claim.key}"),
+        random.Random(f"{claim.actor.seed}:{claim.key.text}"),
         me=handle,
         persona=claim.actor.persona,
         agent_id=claim.actor.id,

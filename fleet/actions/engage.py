@@ -135,7 +135,7 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
 def _page_read(needs: BrowseNeeds, claim: Claim) -> list[PostSeen]:
     """The feed's newest page as the agent reads it (the public feed's and whom it
     follows', ``home_page``), its own posts left out."""
-    rng = random.Random(f"{claim.actor.seed}:{claim.key}:page")
+    rng = random.Random(f"{claim.actor.seed}:{claim.key.text}:page")
     return home_page(needs.gallery, claim.actor.handle, needs.page_size, needs.home_share, rng)
 
 

@@ -60,7 +60,7 @@ def follow(needs: FollowNeeds, claim: Claim, last_attempt: bool) -> Effect:
     """Follow the account the policy chose (kept on the activity), or unfollow one rarely."""
     ensure_user(needs.accounts, claim)
     me = claim.actor.handle
-    rng = random.Random(f"{claim.actor.seed}:{claim.key}:follow")
+    rng = random.Random(f"{claim.actor.seed}:{claim.key.text}:follow")
     if claim.content.get("unfollow"):
         return _unfollow(needs, claim, str(claim.content["unfollow"]))
     handle = claim.target_post_id
@@ -95,7 +95,7 @@ def follow(needs: FollowNeeds, claim: Claim, last_attempt: bool) -> Effect:
 
 def _unfollow(needs: FollowNeeds, claim: Claim, handle: str) -> Effect:
     done = needs.gallery.unfollow(
-        agent=claim.actor.handle, handle=handle, idempotency_key=f"{claim.key}:unfollow"
+        agent=claim.actor.handle, handle=handle, idempotency_key=f"{claim.key.text}:unfollow"
     )
     return {"person": handle, "unfollowed": not done.following}, (handle, "unfollow")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -121,10 +121,10 @@ def _remember(*, kit: ActionKit, ended: Sequence[Ending], now: datetime, **_: An
         kit.authorship.voice.recall.remember(carried, now=now)
 
 
-def _announce_all(*, kit: ActionKit, ended: Sequence[Ending], **_: Any) -> None:
+def _announce_all(*, kit: ActionKit, ended: Sequence[Ending], now: datetime, **_: Any) -> None:
     """The live feed's events of the ends this delivery wrote, together (one round trip
-    to Redis when the channel can)."""
-    kit.feed.all([event(kit, e.subject, e.status, e.detail) for e in ended])
+    to Redis when the channel can), at the time they ended."""
+    kit.feed.all([event(kit, e.subject, e.status, e.detail, now) for e in ended])
 
 
 # The action-ended event's listeners: the LLM charges, the memories and the posts'
@@ -262,10 +262,18 @@ class FeedSubject:
     key: ActionKey[Action]
 
 
-def event(kit: ActionKit, ended: FeedSubject, status: str, detail: dict[str, Any] | None) -> Event:
-    """The live feed's event of an activity's end (``fleet:activity``), with the agent's
-    local time (what a person reads: "09:31 local")."""
-    now = kit.now()
+def event(
+    kit: ActionKit,
+    ended: FeedSubject,
+    status: str,
+    detail: dict[str, Any] | None,
+    now: datetime | None = None,
+) -> Event:
+    """The live feed's event of an activity's end (``fleet:activity``) at ``now`` (the
+    kit's clock when not given), with the agent's local time (what a person reads:
+    "09:31 local")."""
+    if now is None:
+        now = kit.now()
     try:
         local = now.astimezone(kit.personas.zone(ended.persona)).strftime("%H:%M")
     except UnknownPersona:
@@ -346,18 +354,15 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return pool
 
 
-@contextmanager
-def _admitted(gallery: Gallery, calls: int) -> Iterator[None]:
+def _admitted(gallery: Gallery, calls: int) -> AbstractContextManager[object]:
     """The gallery's next ``calls`` calls admitted at once, if it can
     (``LimitedGallery.admitted``: the kit's gallery spends them, no view of it is built
     for the batch); else each call is admitted on its own. A batch of one (a lone like)
-    has its call admitted as any call is, in the one round trip a prepaid token would
-    have cost."""
-    if not isinstance(gallery, AdmitsBatches) or calls < 2:
-        yield
-        return
-    with gallery.admitted(calls):
-        yield
+    does not come here: its call is admitted as any call is, in the one round trip a
+    prepaid token would have cost."""
+    if not isinstance(gallery, AdmitsBatches):
+        return nullcontext()
+    return gallery.admitted(calls)
 
 
 def _carrying_out(
@@ -366,12 +371,10 @@ def _carrying_out(
     threads: int,
     spent: Callable[[Spent], None],
 ) -> list[tuple[Claim, Callable[[], CarriedOut]]]:
-    """Each claim's action started: on the process's threads, or in this thread for a batch of one (a thread would only add its
-    hand-over); its ending, or its error, when called. What their LLM calls bill goes to
+    """Each claim's action started on the process's threads (a batch of many; a batch of
+    one runs in the delivery's thread, ``_perform``, where a thread would only add its
+    hand-over): its ending, or its error, when called. What their LLM calls bill goes to
     ``spent``."""
-    if len(claims) == 1:
-        claim = claims[0]
-        return [(claim, partial(carry_out, kit, claim, spent))]
     pool = _pool(threads)
     running: list[tuple[Claim, Future[CarriedOut]]] = [
         (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
@@ -420,11 +423,19 @@ def _perform(
     # by the finish statement, not a transaction and a statement each.
     spent: list[Spent] = []
     # The batch's gallery calls admitted by the shared limits at once (one round trip to
-    # Redis for all of them, when the gallery is behind limits that can do that). Every
-    # key of a batch of many is of a batchable kind (``perform_batch``); a single action
-    # is a batch of one, whose call is admitted on its own.
-    with _admitted(kit.gallery, len(claimed.claims)):
-        running = _carrying_out(kit, claimed.claims, threads, spent.append)
+    # Redis for all of them, when the gallery is behind limits that can do that), and
+    # carried out on the process's threads. Every key of a batch of many is of a
+    # batchable kind (``perform_batch``); a single action is a batch of one, carried out
+    # in this thread, whose call is admitted on its own.
+    claims = claimed.claims
+    running: list[tuple[Claim, Callable[[], CarriedOut]]]
+    with _admitted(kit.gallery, len(claims)) if len(claims) > 1 else nullcontext():
+        if len(claims) > 1:
+            running = _carrying_out(kit, claims, threads, spent.append)
+        elif claims:
+            running = [(claims[0], partial(carry_out, kit, claims[0], spent.append))]
+        else:
+            running = []
         for claim, result in running:
             try:
                 carried = result()
@@ -441,7 +452,8 @@ def _perform(
     failed_spent: list[Spent] = []
     for billed in spent:
         (ending_spent if billed[0] in ending_ids else failed_spent).append(billed)
-    keep_failed_spending(kit, failed_spent)
+    if failed_spent:
+        keep_failed_spending(kit, failed_spent)
     done |= end(kit, endings, ending_spent)
     for claim, raised in failed:
         done[claim.key] = settle(claim.key, raised)

@@ -124,7 +124,7 @@ def _image(needs: PostNeeds, claim: Claim, content: dict[str, Any], last_attempt
             style=content["style"],
             persona=claim.actor.persona,
             # One key per kind of call: the workflow run and the post are two effects.
-            idempotency_key=f"{claim.key}:image",
+            idempotency_key=f"{claim.key.text}:image",
         )
     except (PermanentError, TransientError) as exc:
         # A budget or pause answer (Deferred) is a TransientError too, but it never falls back.

@@ -31,7 +31,7 @@ def react(
     """The reaction sent beside the like of ``post`` (its own key), or None: none cued,
     the gallery offers none, or the agent reacted ``REACTIONS_PER_SESSION`` times this
     hour. A reaction the gallery refuses or fails is logged and left: the like stands."""
-    rng = random.Random(f"{claim.actor.seed}:{claim.key}:react")
+    rng = random.Random(f"{claim.actor.seed}:{claim.key.text}:react")
     try:
         offered = gallery.reactions()
         reaction = choose_reaction(f"{post.title}. {post.description}", None, offered, rng)
@@ -44,7 +44,7 @@ def react(
             agent=claim.actor.handle,
             post_id=post.id,
             reaction=reaction,
-            idempotency_key=f"{claim.key}:react",
+            idempotency_key=f"{claim.key.text}:react",
         )
     except FleetError as error:
         log.info("reaction not sent", key=claim.key, reason=str(error)[:200])

@@ -174,7 +174,7 @@ def choose_comment(choosing: Choosing, claim: Claim) -> tuple[GalleryComment, st
         return found, found.post_id
     waiting = _waiting(choosing, handle, mine, theirs, my_comments)
     _tell_seen(choosing, claim, everything, waiting)
-    rng = random.Random(f"{claim.actor.seed}:{claim.key}")
+    rng = random.Random(f"{claim.actor.seed}:{claim.key.text}")
     # A session's look at its notifications answers people always, the rest now and then.
     others = OTHERS_AT_A_GLANCE if claim.notes.notifications else 1.0
     spared = None if choosing.holdout is None else choosing.holdout.spared()

@@ -37,7 +37,7 @@ from fleet.activities.views import Actor, Claim, FirstChoice, Held
 from fleet.core.kinds import Action, ActionKey
 from fleet.core.leases import resend_lease
 from fleet.core.statuses import ActivityStatus
-from fleet.core.tick_notes import TickNotes
+from fleet.core.tick_notes import NO_NOTES, TickNotes
 from fleet.db.engine import autocommit
 from fleet.db.models import AgentActivity
 from fleet.errors import InputError
@@ -189,7 +189,8 @@ def claim_of(
         target_post_id,
         Actor(*actor),
         first_choice_refused=chose and target_post_id is None,
-        notes=TickNotes.of(written),
+        # A tick that noted nothing (a like's) wrote no content: no notes to read.
+        notes=TickNotes.of(written) if written else NO_NOTES,
     )
 
 

@@ -26,7 +26,7 @@ from fleet.core.persona import Action, ActionWeights, effective_weights
 from fleet.core.quotas import DayQuotaBook
 from fleet.core.rhythm import Rhythm
 from fleet.core.statuses import ActivityStatus
-from fleet.core.tick_notes import TickNotes
+from fleet.core.tick_notes import NO_NOTES, TickNotes
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.honesty import ledger as identity
@@ -167,7 +167,7 @@ def plan_ticks(
             and (answers or first_look)
             and rhythm.answers_at(opened, index, notified=first_look)
         )
-        notes = TickNotes(notifications=True) if looks else TickNotes()
+        notes = TickNotes(notifications=True) if looks else NO_NOTES
         looks = looks and agent_id in notified
         owes = (
             agent_id in owed
@@ -235,7 +235,8 @@ def plan_ticks(
             "status": status,
             "due_at": due,
             "lease_expires_at": now + lease if pending else None,
-            "content": notes.content() or None,
+            # Notes that say nothing (a plain tick's) are not written: none to serialise.
+            "content": None if notes is NO_NOTES else notes.content() or None,
             "error": None if pending else reason,
             "finished_at": None if pending else now,
             "created_at": now,

@@ -8,9 +8,9 @@ tables of the demo and of ``fleet status`` all read ``KINDS``. A new kind is a m
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
-from typing import Generic, Literal, TypeGuard, TypeVar
+from typing import Generic, Literal, TypeVar
 
 __all__ = [
     "ACTION_NAMES",
@@ -23,12 +23,10 @@ __all__ = [
     "Action",
     "ActionKey",
     "ActionKind",
-    "LikeKey",
     "Target",
     "TargetKind",
     "action_of",
     "degraded",
-    "is_like",
     "kind_of",
     "making",
     "parsed_key",
@@ -79,11 +77,12 @@ class ActionKind:
     # Whether the tick sends it in batch messages of many keys (its queue's batch task):
     # cheap kinds that wait on neither the LLM nor images.
     batchable: bool = False
+    # The name of the Celery task that carries it out (``fleet.<action>``): made once,
+    # with the registry, not at each message sent.
+    task: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def task(self) -> str:
-        """The name of the Celery task that carries it out."""
-        return f"fleet.{self.action.value}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", f"fleet.{self.action.value}")
 
 
 KINDS: dict[Action, ActionKind] = {
@@ -203,15 +202,28 @@ def degraded(action: Action) -> Action:
 A = TypeVar("A", bound=Action, covariant=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ActionKey(Generic[A]):
     """One action's key: whose, when it was due, and which action (``ActionKey[Literal[
-    Action.LIKE]]``, ``LikeKey``: a like's). Parsed from its string once, where a task
-    takes it; the string is what the ledger, the gallery and the broker's messages hold."""
+    Action.LIKE]]``: a like's). Parsed from its string once, where a task
+    takes it; the string is what the ledger, the gallery and the broker's messages hold.
+
+    ``text``, the key serialised (what the ledger's column, the gallery's
+    Idempotency-Key and the broker's messages hold; ``parse`` reads it back), is made
+    once with the key (the parsed string itself when parsed), not at each use: a like
+    hands it on some ten times. Equality and hashing go by the three parts alone."""
 
     agent_id: int
     when: str
     action: A
+    text: str = field(compare=False, repr=False)
+
+    def __init__(self, agent_id: int, when: str, action: A, text: str | None = None) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "agent_id", agent_id)
+        setattr_(self, "when", when)
+        setattr_(self, "action", action)
+        setattr_(self, "text", f"{agent_id}:{when}:{action.value}" if text is None else text)
 
     @staticmethod
     def tick(agent_id: int, due_at: int, action: str) -> ActionKey[Action]:
@@ -234,19 +246,14 @@ class ActionKey(Generic[A]):
             raise ValueError(
                 f"{key[:80]!r} is not an action key ({{agent_id}}:{{when}}:{{action}})"
             )
-        return ActionKey(int(head), when, Action(action))
+        agent_id = int(head)
+        # The string is the key's text when it is written as ``text`` writes it (not "07").
+        return ActionKey(agent_id, when, Action(action), key if str(agent_id) == head else None)
 
     @property
     def due_at(self) -> int | None:
         """The tick's due time in UTC seconds; None for an admin's act."""
         return int(self.when) if self.when.isdigit() else None
-
-    @property
-    def text(self) -> str:
-        """The key serialised: what the ledger's column, the gallery's Idempotency-Key and
-        the broker's messages hold (``parse`` reads it back). Taken only where the key
-        leaves Fleet's values for one of those."""
-        return f"{self.agent_id}:{self.when}:{self.action.value}"
 
     def __str__(self) -> str:
         return self.text
@@ -257,14 +264,6 @@ class ActionKey(Generic[A]):
 
 _ACTIONS = frozenset(action.value for action in Action)
 
-# A like's key: what a like's target choice takes.
-LikeKey = ActionKey[Literal[Action.LIKE]]
-
-
-def is_like(key: ActionKey[Action]) -> TypeGuard[LikeKey]:
-    """Whether ``key`` is a like's (then typed as one)."""
-    return key.action is Action.LIKE
-
 
 def action_of(key: str) -> Action:
     """The action a key names (its last part)."""
@@ -272,9 +271,9 @@ def action_of(key: str) -> Action:
 
 
 def parsed_key(key: str) -> ActionKey[Action] | str:
-    """An action's key as a delivery takes it, parsed once: at a task's entry (the single
-    and the batch tasks', ``fleet.worker.tasks``) or an approval carried out in this
-    process (``fleet.service.drafts``); what follows takes it as a value. A string that is
+    """An action's key as a delivery takes it, parsed once (``ActionKey.parse``, as the
+    tasks of ``fleet.worker.tasks`` parse theirs at their entry): an approval carried out
+    in this process (``fleet.service.drafts``); what follows takes it as a value. A string that is
     not a key comes back as it is, for the work to name what is wrong."""
     try:
         return ActionKey.parse(key)

@@ -16,7 +16,7 @@ from typing import Any
 
 from fleet.core.kinds import Action
 
-__all__ = ["NOTE_NAMES", "TickNotes"]
+__all__ = ["NOTE_NAMES", "NO_NOTES", "TickNotes"]
 
 NOTE_NAMES = (
     "notifications",
@@ -126,3 +126,9 @@ class TickNotes:
 
 def _wrong(name: str, value: object, wanted: str) -> ValueError:
     return ValueError(f"tick note {name!r} holds {value!r:.80}, not {wanted}")
+
+
+# The notes of a tick that decided nothing beside its action (every like's, most
+# actions'): one shared value. Its ``content`` is empty, so the tick writes no content
+# for it and the claim reads none back (``TickNotes.of`` of an empty content gives it).
+NO_NOTES = TickNotes()

@@ -169,7 +169,7 @@ def send_actions(
     (after ``countdown`` seconds, when given). With ``batch_size`` over 1 the keys of the
     registry's batchable kinds go in messages of up to that many keys to their queue's
     batch task; a lone one goes to its kind's task. A message holds a key's text
-    (``ActionKey.text``); the task parses it once (``fleet.core.kinds.parsed_key``)."""
+    (``ActionKey.text``); the task parses it once (``ActionKey.parse``)."""
     sent = list(keys)
     if not sent:
         return

@@ -32,7 +32,7 @@ from celery.signals import (
 from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
-from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind, parsed_key
+from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
 from fleet.errors import TimeLimitExceeded, TransientError
 from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
@@ -348,39 +348,12 @@ def tick_batch(self: Task[Any, Any], ticks: list[list[int]]) -> int:
 
 
 class ActionTask(Task[Any, Any]):
-    """The cross-cutting part of every action: run it, and settle any failure."""
+    """The base of every action's task (``_action_task`` runs the action and settles any
+    failure in Celery's terms)."""
 
     # Attempts are counted in Postgres, waits do not count, and a lost worker's retries are
     # bounded by the deliveries each claim counts (ActionKit.max_deliveries).
     max_retries = None
-
-    def act(self, key: str) -> str:
-        parsed = parsed_key(key)  # the key parsed once, at the task's entry
-        if isinstance(parsed, ActionKey):
-            agent, action = str(parsed.agent_id), parsed.action.value
-        else:  # logged as given; the work names what is wrong
-            agent, action = "", ""
-        with bound_contextvars(
-            task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
-        ):
-            try:
-                outcome = work.act(
-                    current_fleet(self.app), parsed, self.name, deferrals=self.request.retries
-                )
-                match outcome:
-                    case work.Retry(countdown=countdown, reason=reason):
-                        log.info("retrying", countdown=round(countdown, 2), reason=reason)
-                        raise self.retry(countdown=countdown, max_retries=None) from None
-                    case work.Dead(dead_letter_id=letter, reason=reason):
-                        log.warning("dead letter", dead_letter=letter, reason=reason)
-                        self.app.send_task("fleet.dead_letter", args=(letter,), queue="dead_letter")
-                    case work.Skipped(reason=reason):
-                        log.info("done", outcome=outcome.status, reason=reason)
-                    case _:
-                        log.info("done", outcome=outcome.status)
-                return outcome.status
-            except TimeLimitExceeded:
-                return _late_limit()
 
 
 class CoalescedActionTask(ActionTask):
@@ -422,7 +395,33 @@ def _action_task(kind: ActionKind) -> Any:
     """The task of one kind of the registry: ``fleet.<kind>`` on the kind's queue."""
 
     def run(self: ActionTask, key: str) -> str:
-        return self.act(key)
+        parsed: ActionKey[Action] | str
+        try:
+            parsed = ActionKey.parse(key)  # the key parsed once, at the task's entry
+            agent, action = str(parsed.agent_id), parsed.action.value
+        except ValueError:  # logged as given; no activity has it, the work says so
+            parsed, agent, action = key, "", ""
+        with bound_contextvars(
+            task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
+        ):
+            try:
+                outcome = work.act(
+                    current_fleet(self.app), parsed, self.name, deferrals=self.request.retries
+                )
+                match outcome:
+                    case work.Retry(countdown=countdown, reason=reason):
+                        log.info("retrying", countdown=round(countdown, 2), reason=reason)
+                        raise self.retry(countdown=countdown, max_retries=None) from None
+                    case work.Dead(dead_letter_id=letter, reason=reason):
+                        log.warning("dead letter", dead_letter=letter, reason=reason)
+                        self.app.send_task("fleet.dead_letter", args=(letter,), queue="dead_letter")
+                    case work.Skipped(reason=reason):
+                        log.info("done", outcome=outcome.status, reason=reason)
+                    case _:
+                        log.info("done", outcome=outcome.status)
+                return outcome.status
+            except TimeLimitExceeded:
+                return _late_limit()
 
     run.__name__ = run.__qualname__ = kind.action.value
     run.__doc__ = f"Carry out one {kind.action.value} by its idempotency key."
@@ -461,13 +460,14 @@ def _act_batch(
     deferrals: dict[ActionKey[Action], int] = {}
     statuses: dict[str, str] = {}
     for text in keys:
-        found = parsed_key(text)
-        if isinstance(found, ActionKey):
-            parsed[found] = text
-            deferrals[found] = retries.get(text, 0)
-        else:  # no activity can have it: nothing to do, as the single task would say
+        try:
+            found = ActionKey.parse(text)
+        except ValueError:  # no activity can have it: nothing to do, as the single task says
             log.warning("not an action key", key=text[:96])
             statuses[text] = "unknown"
+            continue
+        parsed[found] = text
+        deferrals[found] = retries.get(text, 0)
     done = work.act_batch(current_fleet(task.app), list(parsed), deferrals=deferrals)
     with task.app.producer_or_acquire() as producer:
         for key, outcome in done.items():

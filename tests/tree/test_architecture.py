@@ -9,7 +9,10 @@ splits of the timeline, the choice, the events and the wire, 43 after the activi
 became the tick's rows, the claims, the finishes and the outcomes, and a tick's notes became a
 value of their own (``core.tick_notes``), 44 when a tick's decision became one value, its
 key and its notes (``core.decisions``, issue 69 item 2), 45 when a kind's handler and
-its needs became a module of their own (``actions.handlers``) beside carrying it out. What a like costs is counted in
+its needs became a module of their own (``actions.handlers``) beside carrying it out; 43
+when a like's notes, which say nothing, were no longer written and read back
+(``core.tick_notes``) and its choice, its ties at hand, no longer asked what it ranks by
+(``actions.choice_needs``). What a like costs is counted in
 functions called, not modules. (The order they are first entered in depends a little on
 the liking agent: one without its gallery account yet enters ``agents.commands`` to keep
 it, one with it only to remember the like; the trace's ticks fall on the wall clock's
