@@ -88,8 +88,8 @@ def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
         # must still let the agent like it. The page at hand names them, else the post.
         if known is None:
             known = needs.gallery.get_post(agent=claim.actor.handle, post_id=post_id)
-        person = None if known.user_is_agent else known.username
-        still_welcome(needs.consent, claim, "like", person)
+        if not known.user_is_agent:  # an agent's post: no person has a say
+            still_welcome(needs.consent, claim, "like", known.username)
     liked = needs.gallery.like(
         agent=claim.actor.handle, post_id=post_id, idempotency_key=claim.key.text
     )

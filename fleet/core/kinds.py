@@ -211,7 +211,7 @@ class ActionKey(Generic[A]):
     ``text``, the key serialised (what the ledger's column, the gallery's
     Idempotency-Key and the broker's messages hold; ``parse`` reads it back), is made
     once with the key (the parsed string itself when parsed), not at each use: a like
-    hands it on some ten times. Equality and hashing go by the three parts alone."""
+    hands it on some ten times. Equality and hashing go by it."""
 
     agent_id: int
     when: str
@@ -249,6 +249,17 @@ class ActionKey(Generic[A]):
         agent_id = int(head)
         # The string is the key's text when it is written as ``text`` writes it (not "07").
         return ActionKey(agent_id, when, Action(action), key if str(agent_id) == head else None)
+
+    # The text names the three parts one to one (the agent's digits before the first
+    # colon, the action after the last): equal texts, equal keys. A str's hash is kept
+    # by the str; the parts' would hash a tuple and an enum's name at every look-up.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ActionKey):
+            return NotImplemented
+        return self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
     @property
     def due_at(self) -> int | None:

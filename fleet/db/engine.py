@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Float, Integer, Table, bindparam, create_engine, event
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -195,8 +195,19 @@ def update_rows(
     if not ids:
         return
     same = same or {}
-    if _dialect(on) == "postgresql":
-        on.execute(*_unnest_update(on, table, ids, columns, same))
+    dialect = (on.get_bind() if isinstance(on, Session) else on).dialect
+    if dialect.name == "postgresql":
+        # The statement is the same for the same table and columns: made once for them.
+        statement, numbers = _unnest_update(
+            dialect, table, tuple(same), tuple(columns), tuple(map(type, columns.values()))
+        )
+        parameters: dict[str, Any] = {**same, "v_id": _array(ids)}
+        for name, values in columns.items():
+            if isinstance(values, Epochs):
+                parameters[f"v_{name}"] = _array(values.seconds)
+            else:
+                parameters[f"v_{name}"] = _array(values) if name in numbers else list(values)
+        on.execute(statement, parameters)
         return
     rows: list[dict[str, Any]] = [{"row_id": row_id, **same} for row_id in ids]
     for name, values in columns.items():
@@ -207,34 +218,35 @@ def update_rows(
     on.execute(table.update().where(table.c.id == bindparam("row_id")), rows)
 
 
+@functools.cache
 def _unnest_update(
-    on: Session | Connection,
+    dialect: Dialect,
     table: Table,
-    ids: Sequence[int],
-    columns: Mapping[str, Sequence[Any] | Epochs],
-    same: Mapping[str, Any],
-) -> tuple[Any, dict[str, Any]]:
-    """``UPDATE table SET ... FROM unnest(arrays) AS v(id, ...)`` and its parameters."""
-    dialect = (on.get_bind() if isinstance(on, Session) else on).dialect
+    same: tuple[str, ...],
+    columns: tuple[str, ...],
+    kinds: tuple[type, ...],
+) -> tuple[Any, frozenset[str]]:
+    """``UPDATE table SET ... FROM unnest(arrays) AS v(id, ...)`` for the ``same`` values
+    and the ``columns`` (of these ``kinds``: ``Epochs``, or sequences of values), and the
+    columns whose values are numbers (sent as array literals). Made once per shape."""
     assignments = [f"{name} = :{name}" for name in same]
     arrays = [f"CAST(:v_id AS {table.c.id.type.compile(dialect=dialect)}[])"]
-    parameters: dict[str, Any] = {**same, "v_id": _array(ids)}
-    for name, values in columns.items():
-        if isinstance(values, Epochs):
+    numbers: set[str] = set()
+    for name, kind in zip(columns, kinds, strict=True):
+        if issubclass(kind, Epochs):
             assignments.append(f"{name} = to_timestamp(v.{name})")
             arrays.append(f"CAST(:v_{name} AS double precision[])")
-            parameters[f"v_{name}"] = _array(values.seconds)
             continue
         column_type = table.c[name].type
         assignments.append(f"{name} = v.{name}")
         arrays.append(f"CAST(:v_{name} AS {column_type.compile(dialect=dialect)}[])")
-        numbers = isinstance(column_type, Integer | Float)
-        parameters[f"v_{name}"] = _array(values) if numbers else list(values)
+        if isinstance(column_type, Integer | Float):
+            numbers.add(name)
     statement = (
         f"UPDATE {table.name} SET {', '.join(assignments)} FROM unnest({', '.join(arrays)}) "
         f"AS v({', '.join(['id', *columns])}) WHERE {table.name}.id = v.id"
     )
-    return sql_text(statement), parameters
+    return sql_text(statement), frozenset(numbers)
 
 
 def _array(values: Sequence[float | None]) -> str:

@@ -122,7 +122,7 @@ class Path:
         return None
 
     def run(self, fleet: Fleet, key: str) -> str | BaseException:
-        """The task's status (as ``ActionTask.act`` returns it), or what escaped it."""
+        """The task's status (as an action's task returns it), or what escaped it."""
         out: list[str | BaseException] = []
         parsed = ActionKey.parse(key)
 
