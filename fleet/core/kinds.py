@@ -216,7 +216,7 @@ class ActionKey(Generic[A]):
     agent_id: int
     when: str
     action: A
-    text: str = field(compare=False, repr=False)
+    text: str = field(init=False, compare=False, repr=False)
 
     def __init__(self, agent_id: int, when: str, action: A, text: str | None = None) -> None:
         setattr_ = object.__setattr__
