@@ -234,7 +234,8 @@ def _history(url: str, agent_ids: Sequence[int], likes: int, now: datetime) -> N
                 [
                     {
                         "agent_id": agent_id,
-                        "post_id": row["target_post_id"],
+                        "target_kind": "post",
+                        "target_id": row["target_post_id"],
                         "kind": "like",
                         "activity_id": activity_id,
                         "created_at": then,
@@ -509,11 +510,13 @@ def _end_batch_threads() -> None:
 
 
 def setup_feed(settings: Settings, handle: str) -> list[str]:
-    """The ids of the feed's first page, as a like's choice sees it."""
+    """The ids of the candidates a like's choice sees (``FeedSnapshot``): the first page
+    of each feed sort, without repeats."""
     gallery = HttpGallery(settings.gallery)
+    size = settings.taste.page_size
     try:
-        size = settings.actions.feed_page_size
-        return [post.id for post in gallery.feed(agent=handle, limit=size)]
+        pages = [gallery.feed(agent=handle, limit=size, sort=s) for s in settings.taste.sorts]
+        return list(dict.fromkeys(post.id for page in pages for post in page))
     finally:
         gallery.close()
 

@@ -15,8 +15,9 @@ from fleet.service.root import Fleet
 from tests.conftest import active_agents
 
 TABLES = {"agent_activities", "engagements"}
-CANDIDATES = [f"feed-{n}" for n in range(20)]  # a feed page
+CANDIDATES = [f"feed-{n}" for n in range(60)]  # the feeds' pages: three sorts of 20
 LIKED = CANDIDATES[:3]  # each agent liked three of the candidates already
+HELD = CANDIDATES[5]  # and holds one with a like in flight
 
 
 def _history(fleet: Fleet, agents: list[int], first: int, last: int) -> None:
@@ -49,6 +50,14 @@ def _history(fleet: Fleet, agents: list[int], first: int, last: int) -> None:
 def _liked_now(fleet: Fleet, agents: list[int]) -> None:
     with fleet.engine.begin() as connection:
         for agent in agents:
+            connection.execute(
+                text(
+                    "INSERT INTO agent_activities (agent_id, action, idempotency_key,"
+                    " due_at, status, target_post_id, created_at, updated_at)"
+                    " VALUES (:a, 'like', :key, now(), 'pending', :p, now(), now())"
+                ),
+                {"a": agent, "key": f"{agent}:{HELD}:like", "p": HELD},
+            )
             for post in LIKED:
                 activity = connection.execute(
                     text(
@@ -101,16 +110,18 @@ def test_rows_a_batch_s_choice_reads_do_not_grow_with_the_agents_history(
     agents = fleet[::2]  # the batch: 50 likes, half the fleet
     since = now - timedelta(hours=1)
     _liked_now(pg_fleet, agents)
-    _history(pg_fleet, fleet, 1, 200)
+    _liked_now(pg_fleet, fleet[1:2])  # one agent outside the batch too
+    _history(pg_fleet, fleet, 1, 100)
     short = _read_by_taken_by(pg_fleet, agents, since)
-    _history(pg_fleet, fleet, 201, 1000)  # each agent's history five times longer
+    _history(pg_fleet, fleet, 101, 1000)  # each agent's history ten times longer
     long = _read_by_taken_by(pg_fleet, agents, since)
 
     taken = kept_targets.taken_by(pg_fleet.sessions, agents, "like", CANDIDATES, since=since)
-    assert taken.done == {agent: set(LIKED) for agent in agents}
-    assert taken.recent == {post: len(agents) for post in LIKED}
-    # What the choice needs: each agent's rows on the candidates (its activities, its
-    # ledger rows) and the candidates' ledger rows of the last hour, no more.
-    needed = 3 * len(agents) * len(LIKED)
-    assert long == short, f"{short} rows read with 200 likes each, {long} with 1,000"
+    assert taken.done == {agent: {*LIKED, HELD} for agent in agents}
+    assert taken.recent == {post: len(agents) + 1 for post in LIKED}
+    # What the choice needs: the candidates' ledger rows (the batch's and the other's),
+    # and the batch's actions in flight; no more (a probe per candidate: Postgres rounds
+    # each probe's rows up to a whole row, so one a candidate more at most).
+    needed = (len(agents) + 1) * len(LIKED) + len(agents) + len(CANDIDATES)
+    assert long == short, f"{short} rows read with 100 likes each, {long} with 1,000"
     assert long <= needed, f"{long} rows read for {needed} rows about the candidates"
