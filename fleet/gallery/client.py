@@ -108,6 +108,16 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Lines(tuple[tuple[str, str], ...]):
+    """Header lines as the wire sends them; the repr names them, never their values (the
+    service token is one)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<headers {', '.join(name for name, _ in self)}>"
+
+
 class HttpGallery(FollowCalls):
     """The gallery port over HTTP (synchronous, one pool of connections per process).
 
@@ -156,6 +166,8 @@ class HttpGallery(FollowCalls):
                 ORIGIN_HEADER: ORIGIN,
             }
         )
+        # The same, as the wire sends them: made once, not copied and encoded per call.
+        self._lines = _Lines(self._headers.multi_items())
 
     def __repr__(self) -> str:
         return f"HttpGallery(url={self._base!r})"
@@ -209,11 +221,11 @@ class HttpGallery(FollowCalls):
         key: str | None = None,
     ) -> dict[str, Any]:
         """One call; the JSON answer of a 2xx, else the matching error of Fleet's tree."""
-        headers = self._headers.copy()
+        extra = []
         if agent is not None:
-            headers["X-Agent-Id"] = agent
+            extra.append(("X-Agent-Id", agent))
         if key is not None:
-            headers["Idempotency-Key"] = key
+            extra.append(("Idempotency-Key", key))
         what = f"{method} {path}"
         started = time.perf_counter()
         link = self._http()
@@ -222,9 +234,12 @@ class HttpGallery(FollowCalls):
         try:
             with bounded.within(self._settings.timeout_seconds):
                 if isinstance(link, Wire):
-                    sent = headers.multi_items()
                     response = link.call(
-                        method, self._prefix + path, sent, params=params, json_body=body
+                        method,
+                        self._prefix + path,
+                        [*self._lines, *extra],
+                        params=params,
+                        json_body=body,
                     )
                 else:
                     request = httpx.Request(
@@ -232,7 +247,7 @@ class HttpGallery(FollowCalls):
                         self._base + path,
                         params=params,
                         json=body,
-                        headers=headers,
+                        headers=[*self._headers.multi_items(), *extra],
                         extensions={"timeout": self._timeout},
                     )
                     response = self._bounded(link.handle_request(request), request)
