@@ -45,7 +45,10 @@ CASES = {
         {"actions_per_agent_day", "queues"},
     ),
     "like_cpu": (
-        ["--agents", "3", "--posts", "4", "--batches", "1", "--top", "3", "--settle", "0"],
+        [
+            *("--agents", "3", "--posts", "4", "--batches", "1", "--top", "3", "--settle", "0"),
+            *("--history", "2"),  # earlier likes written as the ledger holds them
+        ],
         {"profile", "rows_read_per_like", "taken_by", "cpu_ms_per_like"},
     ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
