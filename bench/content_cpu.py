@@ -23,11 +23,17 @@ where it went:
   gallery, Celery);
 - ``embedded``: the embedder's calls, texts and tokens per text (what the model read),
   and ``asked_texts_per_text``: the texts asked of the vector cache in front of it;
+- ``echo``: the drafts the no-echo check weighed (those the guard's rules passed) and
+  those it refused, per text: each refused one cost an embedding and another draft;
 - ``areas_share``: a second pass under cProfile (timed by the process's CPU), its time
   by library (the database's share is ``sqlalchemy`` and ``psycopg``).
 
-    python -m bench.content_cpu [--agents 12] [--texts 24] [--history 3]
+    python -m bench.content_cpu [--agents 12] [--texts 24] [--history 3] [--window 20000]
     python -m bench.content_cpu --baseline DIR [--rounds 2]   # DIR: a checkout to compare
+
+``--window N``: the no-echo check's window filled first with ``N`` published texts of
+each kind (random vectors, far from any text's): the scan a fleet that ran a while pays
+(``echo_scan``, 20,000), which a run's own few hundred texts do not show.
 
 With ``--baseline`` it runs itself alternately on this checkout and on ``DIR`` (another
 checkout of Fleet, say the commit before a change: ``git worktree add DIR COMMIT``),
@@ -58,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import psycopg
 from sqlalchemy import func, select, update
 
@@ -147,6 +154,8 @@ class Phases:
         self.texts = 0
         self.tokens = 0
         self.asked = 0
+        self.echo_checked = 0
+        self.echo_refused = 0
         self._stack: list[tuple[str, float]] = []
         self._patched: list[tuple[Any, str, Any]] = []
 
@@ -208,9 +217,13 @@ class Phases:
                     self.tokens += _tokens(args[0], args[1], kwargs.get("purpose", "passage"))
                 self._enter(__phase)
                 try:
-                    return __original(*args, **kwargs)
+                    found = __original(*args, **kwargs)
                 finally:
                     self._leave()
+                if __phase == "echo check" and args[0].ok and args[2] is not None:
+                    self.echo_checked += 1  # a draft the rules passed, weighed by meaning
+                    self.echo_refused += getattr(found, "echo", None) is not None
+                return found
 
             functools.update_wrapper(wrapped, original)
             setattr(owner, name, wrapped)
@@ -370,6 +383,51 @@ class Stage:
                     },
                 ).raise_for_status()
 
+    def published_window(self, count: int) -> None:
+        """``count`` published texts of each kind the no-echo check weighs a draft against
+        (posts, comments, replies), as the fleet's memories of the last days, so that the
+        check scans a window of the size a fleet that has run a while has (``echo_scan``:
+        20,000). Their vectors are random unit vectors: far from any text's, they refuse
+        no draft (what is refused stays the run's own texts'), they only cost the scan."""
+        if count <= 0:
+            return
+        from fleet.embeddings.local import DIMENSIONS, MODEL
+
+        rng = np.random.default_rng(7)
+        now = datetime.now(UTC)
+        # An agent of their own, which never acts: its memories are never cut to
+        # ``max_per_agent`` (the measured agents' are, at each text they remember).
+        fleet = self.fleet
+        agents.create_agents(
+            fleet.sessions,
+            fleet.personas,
+            agents.NewAgents(fleet.personas.slugs()[0], 1),
+            fleet_seed=1,
+            now=now,
+        )
+        with fleet.sessions() as session:
+            keeper = session.scalar(select(func.max(Agent.id)))
+        plain = ADMIN.rsplit("/", 1)[0] + "/" + self.name
+        with (
+            psycopg.connect(plain) as conn,
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY memories (agent_id, kind, text, vector, model, created_at) FROM STDIN"
+            ) as copy,
+        ):
+            for n in range(count * 3):
+                kind, text = (
+                    ("posted", f"An old study, number {n}. Gouache, a quiet one.")
+                    if n % 3 == 0
+                    else ("said", f"An old comment, number {n}: lovely light.")
+                    if n % 3 == 1
+                    else ("said", f"@someone an old reply, number {n}, thank you!")
+                )
+                vector = rng.standard_normal(DIMENSIONS).astype("<f4")
+                vector /= np.linalg.norm(vector)
+                at = now - timedelta(days=3, seconds=count * 3 - n)
+                copy.write_row((keeper, kind, text, vector.tobytes(), MODEL, at))
+
     def person_comments(self) -> None:
         """A person's comment on each agent's newest post: a reply waits on each."""
         gallery = HttpGallery(self.settings.gallery)
@@ -438,11 +496,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "checkout": str(Path(importlib.import_module("fleet").__file__ or "").parents[1]),
         "agents": args.agents,
         "texts_per_kind": args.texts,
+        "published_window": args.window,
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "kinds": {},
     }
     with stage.running():
         stage.populate()
+        stage.published_window(args.window)
         for _ in range(args.history):
             stage.run("post", stage.keys("post", len(stage.ids)))
             stage.run("comment", stage.keys("comment", len(stage.ids)))
@@ -500,6 +560,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "tokens_per_text": round(phases.tokens / texts, 1),
                     "asked_texts_per_text": round(phases.asked / texts, 2),
                 },
+                "echo": {
+                    "drafts_checked_per_text": round(phases.echo_checked / texts, 2),
+                    "drafts_refused_per_text": round(phases.echo_refused / texts, 2),
+                },
                 "areas_share": _areas(stats),
                 "fleet_cumulative": _top(stats, len(profiled_keys), args.top),
             }
@@ -524,6 +588,12 @@ def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             },
             "embedded_texts_per_text": round(
                 statistics.median(f["embedded"]["texts_per_text"] for f in figures), 2
+            ),
+            "echo_refused_per_text": round(
+                statistics.median(
+                    f.get("echo", {}).get("drafts_refused_per_text", 0.0) for f in figures
+                ),
+                2,
             ),
             "embedded_tokens_per_text": round(
                 statistics.median(f["embedded"]["tokens_per_text"] for f in figures), 1
@@ -553,6 +623,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     own = [
         *("--agents", str(args.agents), "--texts", str(args.texts)),
         *("--history", str(args.history), "--top", str(args.top)),
+        *("--window", str(args.window)),
     ]
     for round_ in range(args.rounds):
         for label, root in (("baseline", there), ("this", here)):
@@ -590,6 +661,9 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=24, help="texts measured per kind")
     parser.add_argument("--history", type=int, default=3, help="rounds of a post and a comment")
     parser.add_argument("--top", type=int, default=15, help="fleet functions by cumulative time")
+    parser.add_argument(
+        "--window", type=int, default=0, help="published texts of each kind to check drafts against"
+    )
     parser.add_argument("--profile-dir", help="where to keep each kind's profile (pstats)")
     parser.add_argument("--baseline", help="another checkout of Fleet to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")

@@ -44,9 +44,11 @@ _CACHED = 256
 
 # The window's vectors are kept as int8 with a scale per row (388 bytes at 384
 # dimensions, a quarter of float32; a cosine off by about 2e-3 at most, against
-# thresholds of 0.9 and more) and compared in blocks of this many rows widened to float32
-# for the matrix product.
-_BLOCK = 4096
+# thresholds of 0.9 and more) and compared in blocks of this many rows, widened to float32
+# into one buffer that stays in the core's cache (384 KiB at 384 dimensions) for the
+# product: a full window of 20,000 rows costs about 2 ms of CPU a draft, where widening
+# blocks of 4,096 rows into fresh arrays cost 13 to 30 (the copies went through memory).
+_BLOCK = 256
 # Of each text only what a refusal quotes is kept.
 QUOTED = 60
 
@@ -156,10 +158,13 @@ class PublishedWindow:
                 return None
             query = draft.astype(np.float32, copy=False)
             scores = np.empty(self._count, dtype=np.float32)
+            widened = np.empty((min(_BLOCK, self._count), query.shape[0]), dtype=np.float32)
             for start in range(0, self._count, _BLOCK):
                 stop = min(self._count, start + _BLOCK)
-                block = self._vectors[start:stop].astype(np.float32) @ query
-                scores[start:stop] = block * self._scales[start:stop]
+                block = widened[: stop - start]
+                block[...] = self._vectors[start:stop]
+                np.dot(block, query, out=scores[start:stop])
+            scores *= self._scales[: self._count]
             scores[self._at[: self._count] < since.timestamp()] = -np.inf
             best = int(np.argmax(scores))
             score = float(scores[best])
