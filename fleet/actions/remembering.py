@@ -262,13 +262,20 @@ class Recall:
     def _query(self, about: PostSeen) -> Vector | None:
         """What the memories bearing on a text about ``about`` are looked up by. A reply's:
         the answered comment as the identity check embeds it (``asked_text``), one
-        embedding for both. A comment's: the post's text, by the vector the fleet stored
-        for it (taste embedded it once, as a passage, as the memories are: ``post_vector``);
-        without one, its caption and description as a query, which every agent commenting
-        on the post asks for alike (the embedder's cache embeds it once)."""
+        embedding for both; a fellow agent's comment, which no identity check reads, by the
+        vector its writer's no-echo check gave it when this process wrote it lately (a
+        passage, as the memories are), embedding nothing. A comment's: the post's text, by
+        the vector the fleet stored for it (taste embedded it once, as a passage, as the
+        memories are: ``post_vector``); without one, its caption and description as a
+        query, which every agent commenting on the post asks for alike (the embedder's
+        cache embeds it once)."""
         if self.embedder is None:
             return None
         if about.answering is not None:
+            if about.answering.author_is_agent:
+                written = self.embedder.kept(about.answering.text, purpose="passage")
+                if written is not None and written.shape == (self.dimensions,):
+                    return written
             return self.embedder.vector(asked_text(about.answering.text), purpose="query")
         if self.post_vector is not None:
             stored = self.post_vector(about.post_id, about.title, about.description)

@@ -86,6 +86,12 @@ class CachedEmbedder:
                 self._keep(purpose, fresh)
         return list(map(found.__getitem__, texts))
 
+    def kept(self, text: str, *, purpose: Purpose = "passage") -> Vector | None:
+        """The vector of ``text`` if the process embedded it lately, else None: nothing
+        is embedded (nor counted)."""
+        with self._lock:
+            return self._kept.get((purpose, text))
+
     def _keep(self, purpose: Purpose, fresh: dict[str, Vector]) -> None:
         with self._lock:
             for text, vector in fresh.items():

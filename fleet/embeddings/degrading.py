@@ -76,6 +76,12 @@ class DegradingEmbedder:
         found = self.vectors([text], purpose=purpose)
         return found[0] if found else None
 
+    def kept(self, text: str, *, purpose: Purpose = "passage") -> Vector | None:
+        """The vector of ``text`` the embedder's cache keeps (``CachedEmbedder.kept``),
+        without embedding it; None when it keeps none (or has no cache)."""
+        kept = getattr(self.embedder, "kept", None)
+        return None if kept is None else kept(text, purpose=purpose)
+
     def state(self) -> EmbedderState:
         with self._lock:
             failure = self._failure

@@ -19,13 +19,14 @@ from fleet.actions.kit import Authorship, Limits, WritingAids
 from fleet.actions.remembering import PublishedWindow, Recall
 from fleet.content.guard.guard import ContentGuard
 from fleet.content.offline.writer import OfflineWriter
-from fleet.content.port import Author, CommentDraft, PostSeen, Usage
+from fleet.content.port import Author, CommentDraft, CommentSeen, PostSeen, Usage
 from fleet.core.kinds import ActionKey
 from fleet.core.memory import Memory, MemoryKind
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector, unit
 from fleet.db.models import MemoryRow
 from fleet.embeddings import EmbeddingUnavailable, Purpose
+from fleet.embeddings.cached import CachedEmbedder
 from fleet.embeddings.degrading import DegradingEmbedder
 from fleet.embeddings.local import LocalEmbedder
 from fleet.service.root import Fleet
@@ -520,6 +521,40 @@ def test_the_published_window_reads_only_what_is_new_and_forgets_what_aged_out(
     assert window.closest(draft, since=NOW - timedelta(days=14), threshold=0.92) is not None
     later = NOW + timedelta(days=14)
     assert window.closest(draft, since=later - timedelta(days=14), threshold=0.92) is None
+
+
+def test_a_reply_to_a_fellow_agent_is_recalled_by_the_vector_its_comment_was_given(
+    fleet: Fleet,
+) -> None:
+    """A fellow agent's comment was embedded when this process wrote it (its no-echo
+    check): a reply's recall looks its memories up by that vector, embedding nothing; a
+    person's comment, or one the process did not write, is embedded as a query."""
+    (agent_id,) = _agent(fleet)
+    inner = WordsEmbedder()
+    embedder = DegradingEmbedder(CachedEmbedder(inner))
+    rows = []
+    for i, text in enumerate(["swamp tiles at night", "a portrait in oils"]):
+        activity, _ = _activity(fleet, agent_id, "comment", i)
+        memory = _memory(text, NOW, vector=inner.embed([text])[0])
+        rows.append(agents.Remembered(agent_id, activity, memory, "p1", inner.model))
+    agents.remember(fleet.sessions, rows, keep=50, now=NOW, half_life_days=7)
+    recall = Recall(fleet.sessions, MemorySettings(recalled=1), embedder)
+    said = "what a portrait in oils"
+    recall.vector(said)  # the fellow agent's draft, as its no-echo check embedded it
+    calls = inner.calls
+    by_agent = PostSeen(
+        "p1", "Mine", "", "me", False, answering=CommentSeen("c1", said, "bo", True)
+    )
+    assert recall.memories_for(agent_id, now=NOW, about=by_agent) == ("I said: a portrait in oils",)
+    assert inner.calls == calls
+    by_person = replace(by_agent, answering=CommentSeen("c2", said, "ana", False))
+    assert recall.memories_for(agent_id, now=NOW, about=by_person) == (
+        "I said: a portrait in oils",
+    )
+    assert inner.calls == calls + 1  # the question as the identity check asks it
+    unseen = replace(by_agent, answering=CommentSeen("c3", "swamp tiles again", "bo", True))
+    assert recall.memories_for(agent_id, now=NOW, about=unseen)[0] == "I said: swamp tiles at night"
+    assert inner.calls == calls + 2
 
 
 def test_a_comments_recall_is_looked_up_by_the_posts_stored_vector_embedding_nothing(

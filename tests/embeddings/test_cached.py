@@ -108,6 +108,17 @@ def test_a_failure_is_never_kept_and_the_next_call_asks_again() -> None:
     assert inner.texts_asked() == ["a", "a", "a"]
 
 
+def test_a_kept_vector_is_read_without_embedding_and_an_unseen_text_is_none() -> None:
+    inner = Counting()
+    cached = DegradingEmbedder(CachedEmbedder(inner))
+    (vector,) = cached.vectors(["a comment"]) or []
+    assert np.array_equal(cached.kept("a comment"), vector)
+    assert cached.kept("a comment", purpose="query") is None  # kept apart by purpose
+    assert cached.kept("never embedded") is None
+    assert inner.texts_asked() == ["a comment"]
+    assert DegradingEmbedder(Counting()).kept("a comment") is None  # no cache: none kept
+
+
 def test_forget_drops_every_vector() -> None:
     inner = Counting()
     cached = CachedEmbedder(inner)
