@@ -282,10 +282,10 @@ def action_of(key: str) -> Action:
 
 
 def parsed_key(key: str) -> ActionKey[Action] | str:
-    """An action's key as a delivery takes it, parsed once (``ActionKey.parse``, as the
-    tasks of ``fleet.worker.tasks`` parse theirs at their entry): an approval carried out
-    in this process (``fleet.service.drafts``); what follows takes it as a value. A string that is
-    not a key comes back as it is, for the work to name what is wrong."""
+    """An action's key as a delivery takes it, parsed once (``ActionKey.parse``): at a
+    task's entry (``fleet.worker.tasks``) and for an approval carried out in this process
+    (``fleet.service.drafts``); what follows takes it as a value. A string that is not a
+    key comes back as it is, for the work to name what is wrong."""
     try:
         return ActionKey.parse(key)
     except ValueError:

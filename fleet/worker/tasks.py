@@ -32,7 +32,7 @@ from celery.signals import (
 from structlog.contextvars import bound_contextvars
 
 from fleet.core.kinds import BATCH_TASKS as KINDS_BATCH_TASKS
-from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind
+from fleet.core.kinds import KINDS, Action, ActionKey, ActionKind, parsed_key
 from fleet.errors import TimeLimitExceeded, TransientError
 from fleet.infra.logs import get_logger
 from fleet.infra.queue import send_actions, send_ticks
@@ -395,12 +395,11 @@ def _action_task(kind: ActionKind) -> Any:
     """The task of one kind of the registry: ``fleet.<kind>`` on the kind's queue."""
 
     def run(self: ActionTask, key: str) -> str:
-        parsed: ActionKey[Action] | str
-        try:
-            parsed = ActionKey.parse(key)  # the key parsed once, at the task's entry
+        parsed = parsed_key(key)  # the key parsed once, at the task's entry
+        if isinstance(parsed, ActionKey):
             agent, action = str(parsed.agent_id), parsed.action.value
-        except ValueError:  # logged as given; no activity has it, the work says so
-            parsed, agent, action = key, "", ""
+        else:  # logged as given; no activity has it, the work says so
+            agent, action = "", ""
         with bound_contextvars(
             task=self.name, task_id=self.request.id, agent=agent, action=action, key=key
         ):
@@ -460,9 +459,8 @@ def _act_batch(
     deferrals: dict[ActionKey[Action], int] = {}
     statuses: dict[str, str] = {}
     for text in keys:
-        try:
-            found = ActionKey.parse(text)
-        except ValueError:  # no activity can have it: nothing to do, as the single task says
+        found = parsed_key(text)
+        if isinstance(found, str):  # no activity can have it, as the single task says
             log.warning("not an action key", key=text[:96])
             statuses[text] = "unknown"
             continue
