@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,20 @@ from tests.platforms.servers import GoToSocial, Takahe, absent, running_gotosoci
 AGENTS = ("fleet_ada", "fleet_bob")
 PERSON = "person_cy"
 _serial = itertools.count()
+
+
+# Takahē fans out in a background runner (its stator), which on a busy machine has been
+# seen to take more than a minute: a wait on what a server shows has this deadline.
+FAN_OUT_SECONDS = 120.0
+
+
+def eventually(what: str, check: Callable[[], bool], seconds: float = FAN_OUT_SECONDS) -> None:
+    """Wait for ``check`` with a deadline; past it, fail naming ``what`` was awaited."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds:g} s: {what}")
+        time.sleep(0.3)
 
 
 class Tokens:

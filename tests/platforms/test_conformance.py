@@ -8,9 +8,9 @@ test says how, and docs/platforms.md has the same line.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +24,7 @@ from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import Gallery, GalleryPost
 from fleet.settings import GallerySettings
 from tests.gallery.conftest import settings_for
-from tests.platforms.conftest import LosingAnswers, PaintedImages, Platform, Tokens
+from tests.platforms.conftest import LosingAnswers, PaintedImages, Platform, Tokens, eventually
 
 pytestmark = pytest.mark.platform
 
@@ -331,12 +331,13 @@ def test_a_persons_question_reaches_the_agent_as_a_mention(platform: Platform) -
             agent=person, post_id=post.id, content=question, idempotency_key=platform.unique("q")
         )
         # Takahē fans out in its background runner (stator): wait for it, with a deadline.
-        deadline = time.monotonic() + 60
-        while True:
-            mentions = gallery.notifications(agent=ada)
-            if any(m.id == asked.id for m in mentions) or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        mentions: list[Any] = []
+
+        def mentioned() -> bool:
+            mentions[:] = gallery.notifications(agent=ada)
+            return any(m.id == asked.id for m in mentions)
+
+        eventually(f"the question as a mention of {ada}", mentioned)
         found = next(m for m in mentions if m.id == asked.id)
         assert found.username == person and found.post_id == post.id
         assert found.content.endswith("are you a bot?" + question.rpartition("?")[2])

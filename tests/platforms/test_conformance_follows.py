@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,19 +19,10 @@ from fleet.errors import PermanentError, TransientError
 from fleet.gallery.answers import GalleryRefused, MalformedAnswer
 from fleet.gallery.mastodon import MastodonGallery
 from fleet.gallery.port import FAVOURITE, MAX_FOLLOW_LIST, Followed, Gallery
-from tests.platforms.conftest import LosingAnswers, Platform
+from tests.platforms.conftest import LosingAnswers, Platform, eventually
 from tests.platforms.test_conformance import client, posted
 
 pytestmark = pytest.mark.platform
-
-
-def eventually(what: str, check: Callable[[], bool], seconds: float = 60.0) -> None:
-    """Wait for ``check`` with a deadline (Takahē's background runner fans out late)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
-        time.sleep(0.3)
 
 
 def handles(users: list[Any]) -> list[str]:
