@@ -30,6 +30,13 @@ where it went:
 
     python -m bench.content_cpu [--agents 12] [--texts 24] [--history 3] [--window 20000]
     python -m bench.content_cpu --baseline DIR [--rounds 2]   # DIR: a checkout to compare
+    python -m bench.content_cpu --epoch 1790000000 [--refused 10]  # seeded; refusals shown
+
+``--epoch S``: the first tick's second, from which every draft's nonce follows: two runs
+of one epoch write the same drafts, and ``echo.decisions_digest`` (the no-echo check's
+drafts and refusals, in order) is the same when they decide alike: a change in what
+the check refuses can be bisected. Unset: the start of last week. ``--refused N``: the
+first ``N`` refused drafts of each kind, with the text each echoed.
 
 ``--window N``: the no-echo check's window filled first with ``N`` published texts of
 each kind (random vectors, far from any text's): the scan a fleet that ran a while pays
@@ -46,6 +53,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
+import hashlib
 import importlib
 import json
 import os
@@ -156,8 +164,16 @@ class Phases:
         self.asked = 0
         self.echo_checked = 0
         self.echo_refused = 0
+        # The no-echo check's decisions in order, a list a text: (draft, cosine of the
+        # text it echoes or None, the reason): what two runs of one ``--epoch`` decide
+        # alike, or where they part.
+        self.decisions: list[list[tuple[str, float | None, str | None]]] = []
         self._stack: list[tuple[str, float]] = []
         self._patched: list[tuple[Any, str, Any]] = []
+
+    def next_text(self) -> None:
+        """The drafts checked from now on are another text's."""
+        self.decisions.append([])
 
     def _enter(self, phase: str) -> None:
         now = _cpu()
@@ -222,7 +238,11 @@ class Phases:
                     self._leave()
                 if __phase == "echo check" and args[0].ok and args[2] is not None:
                     self.echo_checked += 1  # a draft the rules passed, weighed by meaning
-                    self.echo_refused += getattr(found, "echo", None) is not None
+                    echo = getattr(found, "echo", None)
+                    self.echo_refused += echo is not None
+                    if not self.decisions:
+                        self.decisions.append([])
+                    self.decisions[-1].append((str(args[1]), echo, getattr(found, "reason", None)))
                 return found
 
             functools.update_wrapper(wrapped, original)
@@ -243,6 +263,27 @@ def _tokens(embedder: Any, texts: Any, purpose: str) -> int:
     if counting is None:
         return 0
     return sum(int(counting(text[:2000], purpose == "query")) for text in texts)
+
+
+def _digest(decisions: list[list[tuple[str, float | None, str | None]]]) -> str:
+    """A short digest of the no-echo check's decisions (drafts and refusals, in order)."""
+    lines = "\n".join(
+        f"{draft}\t{echo is not None}" for text in decisions for draft, echo, _ in text
+    )
+    return hashlib.sha256(lines.encode()).hexdigest()[:16]
+
+
+def _refusals(decisions: list[list[tuple[str, float | None, str | None]]]) -> dict[str, Any]:
+    """Per text, how many of its drafts the no-echo check refused and whether one passed
+    it: {refused: [texts whose last draft passed, texts whose none did]}."""
+    counts: dict[int, list[int]] = {}
+    for text in decisions:
+        if not text:
+            continue  # no draft reached the check (the rules refused every one)
+        refused = sum(echo is not None for _, echo, _ in text)
+        passed = text[-1][1] is None
+        counts.setdefault(refused, [0, 0])[0 if passed else 1] += 1
+    return {str(n): counts[n] for n in sorted(counts)}
 
 
 def _area(filename: str) -> str:
@@ -297,10 +338,16 @@ class Stage:
         self.args = args
         self.name = scratch_database()
         self.prefix = f"fleet-bench-{uuid.uuid4().hex[:8]}:"
-        # The ticks' seconds (a draft's nonce) from the start of the week before: runs of
-        # one week (before and after a change, ``--baseline``) write the same drafts.
+        # The ticks' seconds (a draft's nonce) from ``--epoch``, else from the start of
+        # the week before: runs of one epoch (before and after a change, ``--baseline``)
+        # write the same drafts.
         week = 7 * 86400
-        self.second = int(datetime.now(UTC).timestamp()) // week * week - week
+        self.second = (
+            args.epoch
+            if args.epoch is not None
+            else int(datetime.now(UTC).timestamp()) // week * week - week
+        )
+        self.epoch = self.second
         self.said = 0
 
     @contextmanager
@@ -473,9 +520,11 @@ class Stage:
             made.append(key)
         return made
 
-    def run(self, kind: str, keys: list[str]) -> None:
+    def run(self, kind: str, keys: list[str], phases: Phases | None = None) -> None:
         task = self.app.tasks[f"fleet.{kind}"]
         for key in keys:
+            if phases is not None:
+                phases.next_text()
             task.apply(args=(key,)).get()
 
     def outcomes(self, keys: list[str]) -> dict[str, int]:
@@ -497,6 +546,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "agents": args.agents,
         "texts_per_kind": args.texts,
         "published_window": args.window,
+        "epoch": stage.epoch,
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "kinds": {},
     }
@@ -524,7 +574,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             load = [round(x, 2) for x in os.getloadavg()]
             with phases.installed():
                 began, began_thread = _cpu(), time.thread_time()
-                stage.run(kind, keys)
+                stage.run(kind, keys, phases)
                 worker_s = _cpu() - began
                 thread_s = time.thread_time() - began_thread
             spent = cpu.per_item_ms(spent_before, cpu.snapshot(parties, stage.name), len(keys))
@@ -563,6 +613,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "echo": {
                     "drafts_checked_per_text": round(phases.echo_checked / texts, 2),
                     "drafts_refused_per_text": round(phases.echo_refused / texts, 2),
+                    # The same digest: the same drafts, decided alike (``--epoch``).
+                    "decisions_digest": _digest(phases.decisions),
+                    # {drafts refused: [texts then published, texts skipped or the least
+                    # echoing draft sent]}: what a text's refusals came to.
+                    "refusals_per_text": _refusals(phases.decisions),
+                    "refused": [
+                        {"draft": draft[:100], "echo": round(echo, 3), "reason": str(why)[:120]}
+                        for text in phases.decisions
+                        for draft, echo, why in text
+                        if echo is not None
+                    ][: args.refused],
                 },
                 "areas_share": _areas(stats),
                 "fleet_cumulative": _top(stats, len(profiled_keys), args.top),
@@ -623,7 +684,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     own = [
         *("--agents", str(args.agents), "--texts", str(args.texts)),
         *("--history", str(args.history), "--top", str(args.top)),
-        *("--window", str(args.window)),
+        *("--window", str(args.window), "--refused", str(args.refused)),
+        *(("--epoch", str(args.epoch)) if args.epoch is not None else ()),
     ]
     for round_ in range(args.rounds):
         for label, root in (("baseline", there), ("this", here)):
@@ -663,6 +725,14 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15, help="fleet functions by cumulative time")
     parser.add_argument(
         "--window", type=int, default=0, help="published texts of each kind to check drafts against"
+    )
+    parser.add_argument(
+        "--epoch",
+        type=int,
+        help="the first tick's second (the drafts' nonces); unset: the start of last week",
+    )
+    parser.add_argument(
+        "--refused", type=int, default=0, help="refused drafts to print per kind (and echo)"
     )
     parser.add_argument("--profile-dir", help="where to keep each kind's profile (pstats)")
     parser.add_argument("--baseline", help="another checkout of Fleet to compare with")

@@ -201,3 +201,43 @@ def test_the_week_prints_each_day_and_a_verdict() -> None:
     assert figures["per_day"][1]["database_bytes"] >= figures["database_bytes_at_start"]
     assert {"last_day_vs_first", "growth", "met"} <= figures["verdict"].keys()
     assert _bench_databases() <= before, "the benchmark left its database behind"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_content_cpu_of_one_epoch_writes_and_decides_the_posts_alike() -> None:
+    """bench.content_cpu at a tiny size, twice with one ``--epoch``: the posts' drafts and
+    the no-echo check's decisions on them are the same (their digest), so a change in
+    what the check refuses can be bisected; each kind's refusals are printed."""
+    env = {
+        **os.environ,
+        "FLEET_BENCH_POSTGRES": PG_ADMIN_URL,
+        "FLEET_BENCH_REDIS": REDIS_URL,
+        "FLEET_BENCH_TAG": TAG,
+    }
+    digests = []
+    for _ in range(2):
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "bench.content_cpu", "--agents", "3", "--texts", "3"),
+                *("--history", "1", "--top", "2", "--epoch", "1795000000", "--refused", "2"),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        figures = json.loads(done.stdout)
+        assert figures["epoch"] == 1795000000
+        assert set(figures["kinds"]) == {"post", "comment", "reply"}
+        for kind in figures["kinds"].values():
+            echo = kind["echo"]
+            assert {"decisions_digest", "refusals_per_text", "refused"} <= echo.keys()
+            texts = sum(sum(pair) for pair in echo["refusals_per_text"].values())
+            assert texts <= kind["texts"]
+        digests.append(figures["kinds"]["post"]["echo"]["decisions_digest"])
+    assert digests[0] == digests[1]
