@@ -32,10 +32,12 @@ where it went:
     python -m bench.content_cpu --baseline DIR [--rounds 2]   # DIR: a checkout to compare
     python -m bench.content_cpu --epoch 1790000000 [--refused 10]  # seeded; refusals shown
 
-``--epoch S``: the first tick's second, from which every draft's nonce follows: two runs
-of one epoch write the same drafts, and ``echo.decisions_digest`` (the no-echo check's
-drafts and refusals, in order) is the same when they decide alike: a change in what
-the check refuses can be bisected. Unset: the start of last week. ``--refused N``: the
+``--epoch S``: the first tick's second, from which every draft's nonce follows, and each
+target choice reads the feed as the run left it (no page a few seconds old: which one
+a choice saw followed the clock): two runs of one epoch write the same drafts, and
+``echo.decisions_digest`` (the no-echo check's drafts and refusals, in order) is the
+same when they decide alike: a change in what the check refuses can be bisected. Unset:
+the start of last week, and the worker's feed snapshot. ``--refused N``: the
 first ``N`` refused drafts of each kind, with the text each echoed.
 
 ``--window N``: the no-echo check's window filled first with ``N`` published texts of
@@ -369,6 +371,9 @@ class Stage:
             actions={  # type: ignore[arg-type]
                 "gallery_requests_per_second": 100000,
                 "bot_engagements_per_post_per_hour": 1000000,
+                # Seeded: each choice reads the feed as the run left it, not a page some
+                # seconds old (which page a choice sees follows the clock).
+                **({"feed_snapshot_seconds": 0.0} if self.args.epoch is not None else {}),
             },
         )
         self.fleet = bootstrap(self.settings)

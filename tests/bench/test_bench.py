@@ -206,8 +206,8 @@ def test_the_week_prints_each_day_and_a_verdict() -> None:
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-def test_content_cpu_of_one_epoch_writes_and_decides_the_posts_alike() -> None:
-    """bench.content_cpu at a tiny size, twice with one ``--epoch``: the posts' drafts and
+def test_content_cpu_of_one_epoch_writes_and_decides_alike() -> None:
+    """bench.content_cpu at a tiny size, twice with one ``--epoch``: each kind's drafts and
     the no-echo check's decisions on them are the same (their digest), so a change in
     what the check refuses can be bisected; each kind's refusals are printed."""
     env = {
@@ -239,5 +239,5 @@ def test_content_cpu_of_one_epoch_writes_and_decides_the_posts_alike() -> None:
             assert {"decisions_digest", "refusals_per_text", "refused"} <= echo.keys()
             texts = sum(sum(pair) for pair in echo["refusals_per_text"].values())
             assert texts <= kind["texts"]
-        digests.append(figures["kinds"]["post"]["echo"]["decisions_digest"])
+        digests.append({k: f["echo"]["decisions_digest"] for k, f in figures["kinds"].items()})
     assert digests[0] == digests[1]
