@@ -38,7 +38,10 @@ a choice saw followed the clock): two runs of one epoch write the same drafts, a
 ``echo.decisions_digest`` (the no-echo check's drafts and refusals, in order) is the
 same when they decide alike: a change in what the check refuses can be bisected. Unset:
 the start of last week, and the worker's feed snapshot. ``--refused N``: the
-first ``N`` refused drafts of each kind, with the text each echoed.
+first ``N`` refused drafts of each kind, with the text each echoed. With ``--baseline`` and
+``--epoch``, ``decided`` tells per kind whether both checkouts' runs decided alike and, if
+not, the first text and draft where they part (each draft a digest and 1 if refused): what a
+change that alters the echo check's or recall's decisions is to be measured by.
 
 ``--window N``: the no-echo check's window filled first with ``N`` published texts of
 each kind (random vectors, far from any text's): the scan a fleet that ran a while pays
@@ -273,6 +276,32 @@ def _digest(decisions: list[list[tuple[str, float | None, str | None]]]) -> str:
         f"{draft}\t{echo is not None}" for text in decisions for draft, echo, _ in text
     )
     return hashlib.sha256(lines.encode()).hexdigest()[:16]
+
+
+def _decided(decisions: list[list[tuple[str, float | None, str | None]]]) -> list[list[str]]:
+    """Each text's drafts as ``digest:refused`` (8 hex digits of the draft, 1 or 0)."""
+    return [
+        [
+            f"{hashlib.sha256(draft.encode()).hexdigest()[:8]}:{int(echo is not None)}"
+            for draft, echo, _ in text
+        ]
+        for text in decisions
+    ]
+
+
+def _parting(before: list[list[str]], after: list[list[str]]) -> dict[str, Any] | None:
+    """Where two runs' decisions (``_decided``) first differ: the text and draft (from
+    0) and each side's there; None when alike."""
+    for n, (one, other) in enumerate(zip(before, after, strict=False)):
+        if one != other:
+            draft = next(
+                (i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b),
+                min(len(one), len(other)),
+            )
+            return {"text": n, "draft": draft, "baseline": one, "this": other}
+    if len(before) != len(after):
+        return {"text": min(len(before), len(after)), "draft": 0}
+    return None
 
 
 def _refusals(decisions: list[list[tuple[str, float | None, str | None]]]) -> dict[str, Any]:
@@ -620,6 +649,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "drafts_refused_per_text": round(phases.echo_refused / texts, 2),
                     # The same digest: the same drafts, decided alike (``--epoch``).
                     "decisions_digest": _digest(phases.decisions),
+                    # Seeded: each text's drafts (a short digest each) and whether the
+                    # check refused it, for ``--baseline`` to find where two checkouts part.
+                    **({"decisions": _decided(phases.decisions)} if args.epoch is not None else {}),
                     # {drafts refused: [texts then published, texts skipped or the least
                     # echoing draft sent]}: what a text's refusals came to.
                     "refusals_per_text": _refusals(phases.decisions),
@@ -713,7 +745,29 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             runs[label].append(json.loads(done.stdout))
             print(json.dumps({label: _median_of(runs[label][-1:])}), file=sys.stderr)
+    out: dict[str, Any] = {}
+    if args.epoch is not None and runs["baseline"] and runs["this"]:
+        # One epoch: whether the checkouts decided alike, and if not, where they part.
+        out["decided"] = {
+            kind: {
+                "alike": len(
+                    {
+                        run["kinds"][kind]["echo"]["decisions_digest"]
+                        for label in runs
+                        for run in runs[label]
+                    }
+                )
+                == 1,
+                "first_difference": _parting(
+                    runs["baseline"][0]["kinds"][kind]["echo"].get("decisions", []),
+                    runs["this"][0]["kinds"][kind]["echo"].get("decisions", []),
+                ),
+            }
+            for kind in KINDS
+            if all(kind in run["kinds"] for label in runs for run in runs[label])
+        }
     return {
+        **out,
         "benchmark": "content_cpu",
         "baseline": str(there),
         "rounds": args.rounds,
