@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -428,14 +428,13 @@ def _perform(
     # batchable kind (``perform_batch``); a single action is a batch of one, carried out
     # in this thread, whose call is admitted on its own.
     claims = claimed.claims
-    running: list[tuple[Claim, Callable[[], CarriedOut]]]
-    with _admitted(kit.gallery, len(claims)) if len(claims) > 1 else nullcontext():
-        if len(claims) > 1:
+    running: list[tuple[Claim, Callable[[], CarriedOut]]] = []
+    with ExitStack() as admitted:
+        if len(claims) > 1:  # admitted before the threads start their calls
+            admitted.enter_context(_admitted(kit.gallery, len(claims)))
             running = _carrying_out(kit, claims, threads, spent.append)
         elif claims:
             running = [(claims[0], partial(carry_out, kit, claims[0], spent.append))]
-        else:
-            running = []
         for claim, result in running:
             try:
                 carried = result()
