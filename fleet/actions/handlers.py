@@ -40,8 +40,11 @@ from fleet.honesty import ledger as identity
 # its kind uses (``PostNeeds``, ``CommentNeeds``, ``ReplyNeeds``, ``LikeNeeds``,
 # ``BrowseNeeds``), so its signature says what it depends on. ``perform`` builds them from
 # the kit and the delivery's collector of what its LLM calls billed (``spent``): per
-# delivery for a kind whose calls bill, once per kit (``ActionKit.narrowed``) for one
-# whose needs are the kit's alone (a like's, a follow's: ``Handler.per_kit``). A batch's
+# delivery for a kind that hands its bills to the delivery's end (a look's thought, a
+# session's plan: ``keep_spent_at_end``), once per kit (``ActionKit.narrowed``) for one
+# whose needs are the kit's alone (``Handler.per_kit``): a like's, a follow's, and a
+# post's and a comment's, whose calls are charged and kept on their activity as they
+# bill (``charge``, ``keep_spent``), never at the end. A batch's
 # calls admitted at once are the kit's gallery's own state while the batch runs
 # (``LimitedGallery.admitted``): no needs are built for a batch's view of the gallery.
 #
@@ -101,10 +104,11 @@ def choosing(kit: ActionKit) -> Choosing:
 
 
 def for_post(kit: ActionKit, spent: OnSpent = None) -> PostNeeds:
+    """A post's needs, the kit's alone (its calls are charged as they bill: no ``spent``)."""
     rules, gallery = kit.authorship.publishing, kit.gallery
     return PostNeeds(
         Accounts(gallery, kit.sessions),
-        writing(kit, spent),
+        writing(kit),
         ledger(kit),
         gallery,
         rules.review.kinds,
@@ -116,10 +120,11 @@ def for_post(kit: ActionKit, spent: OnSpent = None) -> PostNeeds:
 
 
 def for_comment(kit: ActionKit, spent: OnSpent = None) -> CommentNeeds:
+    """A comment's needs, the kit's alone (its calls are charged as they bill: no ``spent``)."""
     chooses, gallery = choosing(kit), kit.gallery
     return CommentNeeds(
         Accounts(gallery, kit.sessions),
-        writing(kit, spent),
+        writing(kit),
         ledger(kit),
         gallery,
         kit.authorship.publishing.review.kinds,
@@ -200,14 +205,15 @@ class Handler(Generic[Needs]):
     narrow: Callable[[ActionKit, OnSpent], Needs]
     # The action carried out with its needs: (needs, claim, last attempt) -> its effect.
     handle: Callable[[Needs, Claim, bool], Effect]
-    # Its needs are the kit's alone (no collector of LLM bills): narrowed once per kit.
+    # Its needs are the kit's alone (no collector of LLM bills: none, or charged as they
+    # bill): narrowed once per kit.
     per_kit: bool = False
 
 
 # The handler of each kind of action in the registry (``fleet.core.kinds``).
 HANDLERS: dict[Action, Handler[Any]] = {
-    Action.POST: Handler(for_post, post.handle),
-    Action.COMMENT: Handler(for_comment, commenting.handle),
+    Action.POST: Handler(for_post, post.handle, per_kit=True),
+    Action.COMMENT: Handler(for_comment, commenting.handle, per_kit=True),
     Action.REPLY: Handler(for_reply, reply.handle),
     Action.LIKE: Handler(for_like, engage.like, per_kit=True),
     Action.BROWSE: Handler(for_browse, engage.browse),

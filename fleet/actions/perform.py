@@ -237,8 +237,9 @@ def carry_out(
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
         handler = HANDLERS[claim.action]
-        # A kind whose needs are the kit's alone (a like's, a follow's) is narrowed once
-        # per kit; one whose LLM calls bill is handed the delivery's collector each time.
+        # A kind whose needs are the kit's alone (a like's, a follow's, a post's, a
+        # comment's) is narrowed once per kit; one that hands its LLM bills to the
+        # delivery's end (a look, a reply) is handed the delivery's collector each time.
         needs = kit.narrowed.get(claim.action)
         if needs is None:
             needs = handler.narrow(kit, spent)
