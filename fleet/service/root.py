@@ -13,6 +13,7 @@ own gallery to its handlers beside the kit (``fleet.actions.handlers``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
 
+# Seconds a tick batch's read of the back-pressure share serves a process's next batches.
+SHARE_SECONDS = 1.0
+
 
 @dataclass
 class Fleet:
@@ -78,6 +82,12 @@ class Fleet:
     # maker, which the settings would build (``credentials``, ``image_source``).
     given_credentials: Credentials | None = field(default=None, repr=False)
     given_images: ImageSource | None = field(default=None, repr=False)
+    # How long the back-pressure share a tick batch read serves the next ones
+    # (``decide_share``): the limiter's load is a sum decaying over its window (10 s), so
+    # a read more often says nothing new. 0: read at every tick batch.
+    share_seconds: float = field(default=SHARE_SECONDS, repr=False)
+    # The share last read, and when (``time.monotonic``); None: not yet.
+    _share: tuple[float, float] | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -508,14 +518,23 @@ class Fleet:
 
     def decide_share(self) -> float:
         """The share of ticks the decider lets act now: ``back_pressure().decide_share``,
-        read alone (each tick batch asks it, and needs nothing else of the load)."""
+        read alone (each tick batch asks it, and needs nothing else of the load), from
+        Redis at most once every ``share_seconds`` in a process: the tick batches of
+        that second act on the first one's read, not a round trip each."""
+        kept = self._share
+        now = time.monotonic()
+        if kept is not None and now - kept[0] < self.share_seconds:
+            return kept[1]
         from fleet.core.back_pressure import decide_share
 
         load = self._limiter_load()
         if load is None:
-            return 1.0
-        share = decide_share(load.refused_share, floor=self.settings.actions.back_pressure_floor)
-        return round(share, 4)
+            share = 1.0
+        else:
+            floor = self.settings.actions.back_pressure_floor
+            share = round(decide_share(load.refused_share, floor=floor), 4)
+        self._share = (now, share)
+        return share
 
     def _limiter_load(self) -> LimiterLoad | None:
         """The gallery limit's load; None without Redis, or when Redis cannot say."""

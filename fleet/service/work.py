@@ -59,7 +59,8 @@ def decide(fleet: Fleet, ticks: list[list[int]]) -> list[ActionKey[Action]]:
     its action).
 
     While the gallery's shared limit refuses requests, fewer ticks act (the back-pressure,
-    ``fleet.core.back_pressure``, read once for the batch)."""
+    ``fleet.core.back_pressure``: its share read once for the batch, or the one a batch of
+    this process read in the last second, ``Fleet.decide_share``)."""
     decisions = agents.decide_ticks(
         fleet.sessions,
         fleet.personas,
