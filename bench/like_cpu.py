@@ -136,8 +136,9 @@ def _area(filename: str) -> str:
     return "other" if path.startswith("/") or path.startswith("<") else "builtins"
 
 
-def _profile(stats: pstats.Stats, likes: int, top: int) -> dict[str, Any]:
-    """The profile per like: calls, the functions with the most own time, the areas."""
+def _profile(stats: pstats.Stats, likes: int, top: int, unit: str = "like") -> dict[str, Any]:
+    """The profile per ``unit`` (a like, or another kind's action: ``likes`` of them):
+    calls, the functions with the most own time, the areas."""
     entries = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for (_, _, tt, _, _) in entries.values()) or 1.0
     calls = sum(nc for (_, nc, _, _, _) in entries.values())
@@ -161,20 +162,20 @@ def _profile(stats: pstats.Stats, likes: int, top: int) -> dict[str, Any]:
         reverse=True,
     )[:top]
     return {
-        "python_calls_per_like": round(calls / likes, 1),
-        "cpu_ms_per_like_profiled": round(total * 1000 / likes, 3),
+        f"python_calls_per_{unit}": round(calls / likes, 1),
+        f"cpu_ms_per_{unit}_profiled": round(total * 1000 / likes, 3),
         "areas_share_of_cpu": {
             area: round(seconds / total, 3)
             for area, seconds in sorted(areas.items(), key=lambda item: -item[1])
         },
-        "areas_calls_per_like": {
+        f"areas_calls_per_{unit}": {
             area: round(count / likes, 1)
             for area, count in sorted(area_calls.items(), key=lambda item: -item[1])
         },
         "top_own_cpu": [
             {
                 "function": f"{_short(filename)}:{line}({name})",
-                "calls_per_like": round(nc / likes, 2),
+                f"calls_per_{unit}": round(nc / likes, 2),
                 "share": round(tt / total, 3),
             }
             for (filename, line, name), (_, nc, tt, _, _) in ranked
@@ -182,7 +183,7 @@ def _profile(stats: pstats.Stats, likes: int, top: int) -> dict[str, Any]:
         "fleet_functions_cumulative": [
             {
                 "function": f"{_short(filename)}:{line}({name})",
-                "calls_per_like": round(nc / likes, 2),
+                f"calls_per_{unit}": round(nc / likes, 2),
                 "share": round(ct / total, 3),
             }
             for (filename, line, name), (_, nc, _, ct, _) in cumulative

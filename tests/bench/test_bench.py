@@ -51,6 +51,10 @@ CASES = {
         ],
         {"profile", "rows_read_per_like", "taken_by", "cpu_ms_per_like"},
     ),
+    "browse_cpu": (
+        ["--agents", "3", "--posts", "4", "--authors", "2", "--follows", "1", "--batches", "1"],
+        {"profile", "round_trips_per_browse", "cpu_ms_per_browse", "outcomes"},
+    ),
     "sandbox": (["--seconds", "0.5", "--processes", "1", "--connections", "2"], {"calls"}),
     # 20 captions for the distinct shares: at the default 1,000 they are most of a minute.
     "content_tokens": (
