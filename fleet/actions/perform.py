@@ -213,10 +213,28 @@ def drafted(kit: ActionKit, claim: Claim) -> Performed:
     return outcome
 
 
+def needs_of(kit: ActionKit, action: Action, spent: Callable[[Spent], None] | None) -> Any:
+    """What the kind ``action`` needs, narrowed from the kit: once per kit for a kind
+    whose needs are the kit's alone (a like's, a follow's, a post's, a comment's), else
+    anew, with the delivery's collector of what its LLM calls bill (a look's, a reply's:
+    once per delivery, ``_carrying_out``)."""
+    needs = kit.narrowed.get(action)
+    if needs is None:
+        handler = HANDLERS[action]
+        needs = handler.narrow(kit, spent)
+        if handler.per_kit:
+            kit.narrowed[action] = needs
+    return needs
+
+
 def carry_out(
-    kit: ActionKit, claim: Claim, spent: Callable[[Spent], None] | None = None
+    kit: ActionKit,
+    claim: Claim,
+    spent: Callable[[Spent], None] | None = None,
+    needs: Any = None,
 ) -> CarriedOut:
-    """Do the claimed action (no transaction open): how it ends, succeeded or skipped.
+    """Do the claimed action (no transaction open): how it ends, succeeded or skipped;
+    with ``needs``, its kind's needs for the delivery (else narrowed here).
 
     Any other failure is raised, for ``fleet.actions.failures.settle`` to judge.
     """
@@ -236,16 +254,9 @@ def carry_out(
             # the gallery (its answer lost): it is finished, looking before it acts, not
             # abandoned as skipped with its effect on the gallery.
             raise Skip(f"agent {claim.actor.handle} is {claim.actor.status}, not active")
-        handler = HANDLERS[claim.action]
-        # A kind whose needs are the kit's alone (a like's, a follow's, a post's, a
-        # comment's) is narrowed once per kit; one that hands its LLM bills to the
-        # delivery's end (a look, a reply) is handed the delivery's collector each time.
-        needs = kit.narrowed.get(claim.action)
         if needs is None:
-            needs = handler.narrow(kit, spent)
-            if handler.per_kit:
-                kit.narrowed[claim.action] = needs
-        result, engagement = handler.handle(needs, claim, last_attempt)
+            needs = needs_of(kit, claim.action, spent)
+        result, engagement = HANDLERS[claim.action].handle(needs, claim, last_attempt)
     except Skip as skip:
         return Skipped(claim.id, str(skip))
     return Succeeded(claim.id, result, engagement)
@@ -375,10 +386,11 @@ def _carrying_out(
     """Each claim's action started on the process's threads (a batch of many; a batch of
     one runs in the delivery's thread, ``_perform``, where a thread would only add its
     hand-over): its ending, or its error, when called. What their LLM calls bill goes to
-    ``spent``."""
+    ``spent``. Each kind's needs are narrowed once for the delivery, not once an action."""
     pool = _pool(threads)
+    needs = {action: needs_of(kit, action, spent) for action in {c.action for c in claims}}
     running: list[tuple[Claim, Future[CarriedOut]]] = [
-        (claim, pool.submit(carry_out, kit, claim, spent)) for claim in claims
+        (claim, pool.submit(carry_out, kit, claim, spent, needs[claim.action])) for claim in claims
     ]
     return [(claim, future.result) for claim, future in running]
 
