@@ -22,7 +22,7 @@ from fleet.actions.common import (
     stop_for_review,
 )
 from fleet.actions.feed_snapshot import FeedSnapshot
-from fleet.actions.following import home_page
+from fleet.actions.following import PublicPage, home_page
 from fleet.actions.planning import make_plan, says, session_of
 from fleet.actions.reacting import react
 from fleet.activities import Claim
@@ -71,6 +71,8 @@ class BrowseNeeds:
     # The share of the page read from the home feed, whom the agent follows
     # (``FLEET_ACTIONS__HOME_FEED_SHARE``; ``fleet.actions.following.home_page``).
     home_share: float = 0.0
+    # The public feed's page the delivery's looks read once (None: each look reads it).
+    public: PublicPage | None = None
 
 
 def like(needs: LikeNeeds, claim: Claim, last_attempt: bool) -> Effect:
@@ -133,10 +135,12 @@ def browse(needs: BrowseNeeds, claim: Claim, last_attempt: bool) -> Effect:
 
 
 def _page_read(needs: BrowseNeeds, claim: Claim) -> list[PostSeen]:
-    """The feed's newest page as the agent reads it (the public feed's and whom it
-    follows', ``home_page``), its own posts left out."""
+    """The feed's newest page as the agent reads it (the public feed's, read once for the
+    delivery's looks, and whom it follows', ``home_page``), its own posts left out."""
+    me = claim.actor.handle
     rng = random.Random(f"{claim.actor.seed}:{claim.key.text}:page")
-    return home_page(needs.gallery, claim.actor.handle, needs.page_size, needs.home_share, rng)
+    public = None if needs.public is None else needs.public.read(me)
+    return home_page(needs.gallery, me, needs.page_size, needs.home_share, rng, public)
 
 
 def plan_session(needs: BrowseNeeds, claim: Claim) -> SessionPlan | None:

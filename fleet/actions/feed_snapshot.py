@@ -34,7 +34,9 @@ class FeedSnapshot:
     (who engaged with what) is read fresh each time, the page of candidates may be a
     moment old. When reading a new page fails for a passing reason, a page up to
     ``STALE_ON_ERROR_SECONDS`` old serves instead: the action then depends on one
-    gallery call, its own. Browsing always reads the feed itself.
+    gallery call, its own. Browsing reads the feed itself: the public feed's newest page
+    once for the looks of a delivery (``fleet.actions.following.PublicPage``), each
+    agent's home feed for each look.
     """
 
     STALE_ON_ERROR_SECONDS = 60.0

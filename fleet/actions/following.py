@@ -13,6 +13,7 @@ follows the same one, after its person's say is read again.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -223,13 +224,42 @@ def _fields(account: Account) -> dict[str, Any]:
     return {name: getattr(account, name) for name in Account.__dataclass_fields__}
 
 
+class PublicPage:
+    """The public feed's newest page, read once for the looks of one delivery.
+
+    The looks of a batch happen at the same moment, and the public feed is the same page
+    for each of them (whom an agent follows is its home feed's, read by each look; its
+    own posts each look leaves out): the first look reads it, as its agent, and the
+    others read the same answer. A read that fails is not kept: the next look reads
+    again, as it would have alone."""
+
+    def __init__(self, gallery: Gallery, size: int) -> None:
+        self._gallery = gallery
+        self._size = size
+        self._page: list[GalleryPost] | None = None
+        self._lock = threading.Lock()
+
+    def read(self, agent: str) -> list[GalleryPost]:
+        with self._lock:  # the others wait for the first read rather than make their own
+            if self._page is None:
+                self._page = self._gallery.feed(agent=agent, limit=self._size, sort="recent")
+            return self._page
+
+
 def home_page(
-    gallery: Gallery, agent: str, size: int, share: float, rng: random.Random
+    gallery: Gallery,
+    agent: str,
+    size: int,
+    share: float,
+    rng: random.Random,
+    public: Sequence[GalleryPost] | None = None,
 ) -> list[PostSeen]:
-    """The page a look reads: the public feed's newest and the home feed's (whom the agent
-    follows), each place from home with ``share``'s chance (``blend_feeds``), its own
-    posts left out. A share of 0 reads the public feed alone, as before follows."""
-    public = gallery.feed(agent=agent, limit=size, sort="recent")
+    """The page a look reads: the public feed's newest (``public``, the delivery's when
+    given, else read now) and the home feed's (whom the agent follows), each place from
+    home with ``share``'s chance (``blend_feeds``), its own posts left out. A share of 0
+    reads the public feed alone, as before follows."""
+    if public is None:
+        public = gallery.feed(agent=agent, limit=size, sort="recent")
     home = gallery.home_feed(agent=agent, limit=size) if share > 0 else []
     posts = {p.id: p for p in [*home, *public]}
     order = blend_feeds([p.id for p in public], [p.id for p in home], share, rng, size)

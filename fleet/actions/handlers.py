@@ -190,6 +190,7 @@ def for_browse(kit: ActionKit, spent: OnSpent = None) -> BrowseNeeds:
         # FLEET_LLM__PLANS=false make none: nothing to rank the page for).
         likely=partial(likely_comments, chooses) if makes_plans(kit.writer) else None,
         home_share=kit.settings.home_feed_share,
+        public=following.PublicPage(gallery, kit.settings.feed_page_size),
     )
 
 

@@ -386,7 +386,9 @@ def _carrying_out(
     """Each claim's action started on the process's threads (a batch of many; a batch of
     one runs in the delivery's thread, ``_perform``, where a thread would only add its
     hand-over): its ending, or its error, when called. What their LLM calls bill goes to
-    ``spent``. Each kind's needs are narrowed once for the delivery, not once an action."""
+    ``spent``. Each kind's needs are narrowed once for the delivery, not once an action:
+    its looks share what a delivery's looks share (the public feed's page read once,
+    ``BrowseNeeds.public``)."""
     pool = _pool(threads)
     needs = {action: needs_of(kit, action, spent) for action in {c.action for c in claims}}
     running: list[tuple[Claim, Future[CarriedOut]]] = [

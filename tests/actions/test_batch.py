@@ -21,6 +21,7 @@ from sqlalchemy import Engine, event, select
 from fleet import activities, agents
 from fleet.actions import ActionKit, Outcome
 from fleet.actions.feed_snapshot import FeedSnapshot
+from fleet.actions.following import PublicPage
 from fleet.actions.handlers import choosing
 from fleet.actions.interests import Interests
 from fleet.actions.kit import Limits, Targeting
@@ -442,3 +443,74 @@ def test_a_look_the_dispatcher_marked_thinks_false_asks_the_writer_nothing(
         ).all()
     assert rows and all(usage is None and result["thought"] is None for _, usage, result in rows)
     assert all(result["seen"] for _, _, result in rows)  # it still looked at the feed
+
+
+class _CountingFeeds:
+    """A gallery that counts its feed reads (public and home) by the agent reading."""
+
+    def __init__(self, inner: HttpGallery) -> None:
+        self._inner = inner
+        self.public: list[str] = []
+        self.home: list[str] = []
+
+    def feed(self, *, agent: str, **kwargs: Any) -> Any:
+        self.public.append(agent)
+        return self._inner.feed(agent=agent, **kwargs)
+
+    def home_feed(self, *, agent: str, **kwargs: Any) -> Any:
+        self.home.append(agent)
+        return self._inner.home_feed(agent=agent, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_batch_of_looks_reads_the_public_page_once_and_each_agents_home_feed(
+    fleet: Fleet, gallery: HttpGallery
+) -> None:
+    now = datetime.now(UTC)
+    author, *fans = active_agents(fleet, 5, now=now)
+    _posts(gallery, fleet, author, 2)
+    # One of the lookers posted too: its own post is on the public page it shares with the
+    # others, and left out of what it saw.
+    (own,) = _posts(gallery, fleet, fans[0], 1)
+    browses = _decided(fleet, fans, "browse", now)
+    counting = _CountingFeeds(gallery)
+
+    done = texts(perform_batch(_kit(fleet, counting), parsed(browses), threads=4))
+
+    assert {getattr(o, "status", o) for o in done.values()} == {"succeeded"}
+    handles = {agents.get_agent(fleet.sessions, str(f)).handle for f in fans}
+    assert len(counting.public) == 1 and counting.public[0] in handles
+    assert sorted(counting.home) == sorted(handles)  # whom each follows: its own read
+    with fleet.sessions() as session:
+        seen = dict(
+            session.execute(
+                select(AgentActivity.idempotency_key, AgentActivity.result).where(
+                    AgentActivity.idempotency_key.in_(browses)
+                )
+            ).all()
+        )
+    assert own not in seen[browses[0]]["seen"]
+    assert all(own in seen[key]["seen"] for key in browses[1:])
+
+
+class _FailingOnce:
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def feed(self, *, agent: str, limit: int, sort: str) -> list[str]:
+        self.reads += 1
+        if self.reads == 1:
+            raise TransientError("the gallery is busy")
+        return [f"read by {agent}"]
+
+
+def test_the_public_page_a_delivery_shares_is_kept_once_read_and_a_failed_read_is_not() -> None:
+    gallery = _FailingOnce()
+    page = PublicPage(gallery, 20)  # type: ignore[arg-type]
+    with pytest.raises(TransientError):
+        page.read("first")
+    assert page.read("second") == ["read by second"]  # read again, not the failure kept
+    assert page.read("third") == ["read by second"]
+    assert gallery.reads == 2
