@@ -80,6 +80,10 @@ def _id(value: object) -> str:
 
 def _count(value: object) -> int:
     """A count: a whole number from 0 to ``MAX_COUNT`` (a float must be whole)."""
+    if type(value) is int:  # as JSON gives most counts: nothing to convert
+        if 0 <= value <= MAX_COUNT:
+            return value
+        raise ValueError("a count out of range")
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"a count of type {type(value).__name__}")
     number = float(value) if isinstance(value, float) else int(value)
@@ -113,13 +117,15 @@ def reaction_counts(value: object) -> tuple[tuple[str, int], ...]:
         return ()
     if not isinstance(value, dict):
         raise TypeError("reactions is not an object")
-    counts = [
-        (name, _count(n))
-        for name, n in list(value.items())[: MAX_REACTIONS * 4]
-        if isinstance(name, str) and REACTION.fullmatch(name)
-    ]
-    counts.sort(key=lambda c: (-c[1], c[0]))
-    return tuple(c for c in counts if c[1] > 0)[:MAX_REACTIONS]
+    counts: list[tuple[str, int]] = []
+    for name, n in list(value.items())[: MAX_REACTIONS * 4]:
+        if isinstance(name, str) and REACTION.fullmatch(name):
+            count = _count(n)
+            if count:  # a reaction nobody gave is not kept: nor sorted
+                counts.append((name, count))
+    if len(counts) > 1:
+        counts.sort(key=lambda c: (-c[1], c[0]))
+    return tuple(counts[:MAX_REACTIONS])
 
 
 def _post(item: dict[str, Any]) -> GalleryPost:
