@@ -42,10 +42,10 @@ from sqlalchemy import func, select, update
 
 from bench import cpu, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
+from bench.engage_batches import Batches, seed_posts
 from bench.like_cpu import _end_batch_threads, _profile
-from fleet import activities, agents
+from fleet import agents
 from fleet.agents import Selection
-from fleet.core.kinds import ActionKey
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity
 from fleet.gallery.client import HttpGallery
@@ -141,14 +141,7 @@ def main() -> None:
         setup = HttpGallery(settings.gallery)
         provision_accounts(fleet.sessions, setup, ids)
         handle = {i: agents.get_agent(fleet.sessions, str(i)).handle for i in ids}
-        for i in range(args.posts):
-            setup.create_post(
-                agent=handle[writers[i % authors]],
-                image_url=f"{gallery_url}/images/placeholder.png",
-                title=f"Seed post {i}",
-                description="A post that was there before the benchmark.",
-                idempotency_key=f"bench-seed-{i}",
-            )
+        seed_posts(setup, gallery_url, [handle[w] for w in writers], args.posts)
         for n, reader in enumerate(readers):
             for k in range(min(args.follows, authors)):
                 followed = handle[writers[(n + k) % authors]]
@@ -156,35 +149,7 @@ def main() -> None:
                     agent=handle[reader], handle=followed, idempotency_key=f"bench-follow-{n}-{k}"
                 )
         batch_task = app.tasks["fleet.engage_batch"]
-        second = int(now.timestamp())
-
-        def batch() -> list[str]:
-            nonlocal second
-            second += 1
-            keys = []
-            for agent_id in readers:
-                key = str(ActionKey.tick(agent_id, second, "browse"))
-                activities.create_activity(
-                    fleet.sessions,
-                    agent_id,
-                    "browse",
-                    datetime.fromtimestamp(second, UTC),
-                    key,
-                    now=now,
-                    lease=timedelta(minutes=10),
-                )
-                keys.append(key)
-            return keys
-
-        def run(batches: int, around: Callable[[Callable[[], None]], None]) -> list[str]:
-            made = [batch() for _ in range(batches)]
-
-            def work() -> None:
-                for keys in made:
-                    batch_task.apply(args=(keys,)).get()
-
-            around(work)
-            return [key for keys in made for key in keys]
+        run = Batches(fleet, batch_task, readers, "browse", now).run
 
         # Warm-up: imports, connections, compiled statements.
         run(2, lambda work: work())

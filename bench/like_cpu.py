@@ -52,10 +52,10 @@ from sqlalchemy import func, insert, select, text, update
 
 from bench import cpu, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
-from fleet import activities, agents
+from bench.engage_batches import Batches, seed_posts
+from fleet import agents
 from fleet.activities import kept_targets
 from fleet.agents import Selection
-from fleet.core.kinds import ActionKey
 from fleet.db import migrate
 from fleet.db.models import Agent, AgentActivity, Engagement
 from fleet.gallery.client import HttpGallery
@@ -335,46 +335,11 @@ def main() -> None:
         setup = HttpGallery(settings.gallery)
         provision_accounts(fleet.sessions, setup, ids)
         handle = agents.get_agent(fleet.sessions, str(author)).handle
-        for i in range(args.posts):
-            setup.create_post(
-                agent=handle,
-                image_url=f"{gallery_url}/images/placeholder.png",
-                title=f"Seed post {i}",
-                description="A post that was there before the benchmark.",
-                idempotency_key=f"bench-seed-{i}",
-            )
+        seed_posts(setup, gallery_url, [handle], args.posts)
         setup.close()
         _history(plain, fans, args.history, now)
         batch_task = app.tasks["fleet.engage_batch"]
-        second = int(now.timestamp())
-
-        def batch() -> list[str]:
-            nonlocal second
-            second += 1
-            keys = []
-            for agent_id in fans:
-                key = str(ActionKey.tick(agent_id, second, "like"))
-                activities.create_activity(
-                    fleet.sessions,
-                    agent_id,
-                    "like",
-                    datetime.fromtimestamp(second, UTC),
-                    key,
-                    now=now,
-                    lease=timedelta(minutes=10),
-                )
-                keys.append(key)
-            return keys
-
-        def run(batches: int, around: Callable[[Callable[[], None]], None]) -> list[str]:
-            made = [batch() for _ in range(batches)]
-
-            def work() -> None:
-                for keys in made:
-                    batch_task.apply(args=(keys,)).get()
-
-            around(work)
-            return [key for keys in made for key in keys]
+        run = Batches(fleet, batch_task, fans, "like", now).run
 
         # Warm-up: imports, connections, compiled statements, the feed's first page.
         run(2, lambda work: work())
