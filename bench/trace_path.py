@@ -33,16 +33,18 @@ functions more on each path: at 1951991 a batched like 200 then, 198 now; a lone
 196, 194; a post 393, 391.
 
 The back-pressure share (``Fleet.decide_share``) is read from Redis by one tick batch
-and serves a process's next batches for ``share_seconds`` (1 s): a busy ticks worker's
+and serves a process's next batches for ``HeldShare.seconds`` (1 s): a busy ticks worker's
 batches find it read, a quiet one's batch, alone in its second, reads it. So that the
 count does not hang on how long the warm-up took, the bench fixes it: by default the
 share is kept for the whole run (each traced batch finds the warm-up's read, as a busy
-worker's do); ``--cold-share`` reads it at every batch (``share_seconds`` 0, as every
-batch did before it was kept), entering five functions more (``Fleet._limiter_load``,
+worker's do); ``--cold-share`` reads it at every batch (``HeldShare.seconds`` 0, as every
+batch did before it was kept), entering more functions (``Fleet._read_share``, ``Fleet._limiter_load``,
 ``TokenBucket.load``, ``LimiterLoad.__init__`` and ``.refused_share``,
 ``core.back_pressure.decide_share``) and one round trip to Redis. Counted on the tree
 that began to keep it, cold (as before) and kept: a batched like 187 and 182, a lone like
-180 and 175, a post 375 and 370. (``gallery.wire._Answer._sized``, entered when an
+180 and 175, a post 375 and 370; once the held share became a value of its own
+(``core.back_pressure.HeldShare``, one function more on every path, and
+``Fleet._read_share`` when cold): 192 and 187, 182 and 177, 375 and 368. (``gallery.wire._Answer._sized``, entered when an
 answer's body comes in a packet after its head, and ``content.guard.guard.readable``'s
 generator, with some drafts, come and go between runs: one function either way.)
 
@@ -228,7 +230,7 @@ def main() -> None:
     fleet = bootstrap(settings)
     # Kept for the whole run, or read at every batch: never kept for as long as it happens
     # to take (the module's docstring).
-    fleet.share_seconds = 0.0 if args.cold_share else float("inf")
+    fleet.held_share.seconds = 0.0 if args.cold_share else float("inf")
     out: dict[str, Any] = {
         "benchmark": "trace_path",
         "likes_in_batch": args.likes,

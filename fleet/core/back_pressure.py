@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 # The shared rate limiter (``fleet.infra.limits.TokenBucket``) keeps two sums that decay
 # with a time constant of ``window`` seconds: the tokens it was asked for and those it
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 FLOOR = 0.1
 # Below this many tokens asked for in the recent window the limiter has nothing to say.
 QUIET_ASKED = 1.0
+# Seconds one tick batch's read of the decide share serves a process's next batches.
+SHARE_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,24 @@ def back_pressure(load: LimiterLoad, *, floor: float = FLOOR) -> BackPressure:
 
 # No limiter (the demo, no Redis): nothing pushes back.
 NO_PRESSURE = BackPressure(0.0, 0.0, 0.0, 1.0)
+
+
+@dataclass
+class HeldShare:
+    """The decide share one tick batch read, held for ``seconds`` for the process's next
+    batches: the limiter's sums decay over their window (10 s), so a read more often says
+    nothing new, and the batches of that second are spared a round trip each. ``seconds``
+    0: every batch reads."""
+
+    seconds: float = SHARE_SECONDS
+    # The share last read and when (``now`` as the caller's monotonic clock gave it).
+    _kept: tuple[float, float] | None = field(default=None, init=False, repr=False)
+
+    def read(self, now: float, fresh: Callable[[], float]) -> float:
+        """The share held, or ``fresh()`` (then held) once ``seconds`` have passed."""
+        kept = self._kept
+        if kept is not None and now - kept[0] < self.seconds:
+            return kept[1]
+        share = fresh()
+        self._kept = (now, share)
+        return share

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.content.port import ContentWriter
+from fleet.core.back_pressure import NO_PRESSURE, HeldShare, back_pressure, decide_share
 from fleet.db.engine import build_engine, session_factory
 from fleet.embeddings.port import Embedder
 from fleet.errors import ConfigError, InputError
@@ -58,9 +59,6 @@ if TYPE_CHECKING:
     from fleet.infra.limits import TokenBucket
     from fleet.infra.queue import Sender
 
-# Seconds a tick batch's read of the back-pressure share serves a process's next batches.
-SHARE_SECONDS = 1.0
-
 
 @dataclass
 class Fleet:
@@ -82,12 +80,7 @@ class Fleet:
     # maker, which the settings would build (``credentials``, ``image_source``).
     given_credentials: Credentials | None = field(default=None, repr=False)
     given_images: ImageSource | None = field(default=None, repr=False)
-    # How long the back-pressure share a tick batch read serves the next ones
-    # (``decide_share``): the limiter's load is a sum decaying over its window (10 s), so
-    # a read more often says nothing new. 0: read at every tick batch.
-    share_seconds: float = field(default=SHARE_SECONDS, repr=False)
-    # The share last read, and when (``time.monotonic``); None: not yet.
-    _share: tuple[float, float] | None = field(default=None, init=False, repr=False)
+    held_share: HeldShare = field(default_factory=HeldShare, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -509,32 +502,18 @@ class Fleet:
         """The gallery limit's load as back-pressure on the decider (``fleet.core.
         back_pressure``): none without Redis, nor when Redis cannot say (the ticks are decided
         as if nothing pushed back; the limit itself still holds)."""
-        from fleet.core.back_pressure import NO_PRESSURE, back_pressure
-
         load = self._limiter_load()
         if load is None:
             return NO_PRESSURE
         return back_pressure(load, floor=self.settings.actions.back_pressure_floor)
 
     def decide_share(self) -> float:
-        """The share of ticks the decider lets act now: ``back_pressure().decide_share``,
-        read alone (each tick batch asks it, and needs nothing else of the load), from
-        Redis at most once every ``share_seconds`` in a process: the tick batches of
-        that second act on the first one's read, not a round trip each."""
-        kept = self._share
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < self.share_seconds:
-            return kept[1]
-        from fleet.core.back_pressure import decide_share
+        """The share of ticks that act now (``back_pressure().decide_share``), held a second."""
+        return self.held_share.read(time.monotonic(), self._read_share)
 
-        load = self._limiter_load()
-        if load is None:
-            share = 1.0
-        else:
-            floor = self.settings.actions.back_pressure_floor
-            share = round(decide_share(load.refused_share, floor=floor), 4)
-        self._share = (now, share)
-        return share
+    def _read_share(self) -> float:
+        load, floor = self._limiter_load(), self.settings.actions.back_pressure_floor
+        return 1.0 if load is None else round(decide_share(load.refused_share, floor=floor), 4)
 
     def _limiter_load(self) -> LimiterLoad | None:
         """The gallery limit's load; None without Redis, or when Redis cannot say."""

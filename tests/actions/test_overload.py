@@ -128,7 +128,7 @@ def test_an_action_that_never_reached_the_gallery_waits_a_lease_past_its_due_tim
 
 def test_a_saturated_gallery_limit_lowers_the_actions_decided(fleet_on_redis: Fleet) -> None:
     fleet = fleet_on_redis
-    fleet.share_seconds = 0.0  # each batch reads the share: the limit saturates between two
+    fleet.held_share.seconds = 0.0  # each batch reads the share: the limit saturates between two
     ids = active_agents(fleet, 40, interval=(60.0, 120.0))
     start = int(datetime.now(UTC).timestamp())
 
@@ -151,11 +151,11 @@ def test_a_saturated_gallery_limit_lowers_the_actions_decided(fleet_on_redis: Fl
     assert 0.1 * len(free) <= len(pressed) <= 0.45 * len(free), (len(free), len(pressed))
 
 
-def test_a_tick_batch_acts_on_the_share_a_batch_read_within_share_seconds(
+def test_a_tick_batch_acts_on_the_share_a_batch_read_within_its_held_seconds(
     fleet_on_redis: Fleet,
 ) -> None:
     fleet = fleet_on_redis
-    fleet.share_seconds = 3600.0  # no batch of the test is a second late
+    fleet.held_share.seconds = 3600.0  # no batch of the test is a second late
     reads: list[object] = []
     load = fleet.gallery_limit.load
 
@@ -170,5 +170,5 @@ def test_a_tick_batch_acts_on_the_share_a_batch_read_within_share_seconds(
     assert refused >= 2 * limit.burst and fleet.back_pressure().saturated
     # The batches of the same second act on the share read first: no round trip of theirs.
     assert fleet.decide_share() == 1.0 and len(reads) == 2  # back_pressure()'s own read
-    fleet.share_seconds = 0.0  # the second has passed: the next batch reads the load
+    fleet.held_share.seconds = 0.0  # the second has passed: the next batch reads the load
     assert fleet.decide_share() < 0.5 and len(reads) == 3
