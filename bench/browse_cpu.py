@@ -25,15 +25,12 @@ Per browse it prints:
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
 import pstats
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,7 +40,7 @@ from sqlalchemy import func, select, update
 from bench import cpu, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
 from bench.engage_batches import Batches, seed_posts
-from bench.like_cpu import _end_batch_threads, _profile
+from bench.like_cpu import _profile
 from fleet import agents
 from fleet.agents import Selection
 from fleet.db import migrate
@@ -149,7 +146,8 @@ def main() -> None:
                     agent=handle[reader], handle=followed, idempotency_key=f"bench-follow-{n}-{k}"
                 )
         batch_task = app.tasks["fleet.engage_batch"]
-        run = Batches(fleet, batch_task, readers, "browse", now).run
+        batches = Batches(fleet, batch_task, readers, "browse", now)
+        run = batches.run
 
         # Warm-up: imports, connections, compiled statements.
         run(2, lambda work: work())
@@ -177,32 +175,8 @@ def main() -> None:
             "postgres": round(spent["postgres"], 3),
         }
 
-        # Counted: the Python calls and where the CPU went, on batches of their own, in
-        # this thread and in the batch's threads (made anew, each with its profiler).
-        profilers: list[cProfile.Profile] = []
-
-        def thread_profiler(*_: object) -> None:
-            profiler = cProfile.Profile(time.thread_time)
-            profilers.append(profiler)
-            profiler.enable()
-
-        def profiled(work: Callable[[], None]) -> None:
-            _end_batch_threads()
-            threading.setprofile(thread_profiler)
-            main = cProfile.Profile(time.thread_time)
-            profilers.append(main)
-            main.enable()
-            try:
-                work()
-            finally:
-                main.disable()
-                threading.setprofile(None)
-                _end_batch_threads()
-
-        run(args.batches, profiled)
-        stats = pstats.Stats(profilers[0])
-        for profiler in profilers[1:]:
-            stats.add(profiler)
+        # Counted: the Python calls and where the CPU went, on batches of their own.
+        stats = batches.profiled(args.batches)
         out["round_trips_per_browse"] = _round_trips(stats, browses)
         out["profile"] = _profile(stats, browses, args.top, unit="browse")
         if args.dump:

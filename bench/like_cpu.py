@@ -32,18 +32,15 @@ the instructions are those callgrind's output file counts, divided by the likes 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import importlib
 import json
 import os
 import pstats
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -339,7 +336,8 @@ def main() -> None:
         setup.close()
         _history(plain, fans, args.history, now)
         batch_task = app.tasks["fleet.engage_batch"]
-        run = Batches(fleet, batch_task, fans, "like", now).run
+        batches = Batches(fleet, batch_task, fans, "like", now)
+        run = batches.run
 
         # Warm-up: imports, connections, compiled statements, the feed's first page.
         run(2, lambda work: work())
@@ -386,32 +384,8 @@ def main() -> None:
         feed = setup_feed(settings, handle)
         out["taken_by"] = _taken_by_plan(fleet.engine, fans, feed, now - timedelta(hours=1))
 
-        # Counted: the Python calls and where the CPU went, on batches of their own, in
-        # this thread and in the batch's threads (made anew, each with its profiler).
-        profilers: list[cProfile.Profile] = []
-
-        def thread_profiler(*_: object) -> None:
-            profiler = cProfile.Profile(time.thread_time)
-            profilers.append(profiler)
-            profiler.enable()
-
-        def profiled(work: Callable[[], None]) -> None:
-            _end_batch_threads()
-            threading.setprofile(thread_profiler)
-            main = cProfile.Profile(time.thread_time)
-            profilers.append(main)
-            main.enable()
-            try:
-                work()
-            finally:
-                main.disable()
-                threading.setprofile(None)
-                _end_batch_threads()
-
-        run(args.batches, profiled)
-        stats = pstats.Stats(profilers[0])
-        for profiler in profilers[1:]:
-            stats.add(profiler)
+        # Counted: the Python calls and where the CPU went, on batches of their own.
+        stats = batches.profiled(args.batches)
         out["profile"] = _profile(stats, likes, args.top)
         if args.dump:
             stats.dump_stats(args.dump)
@@ -463,16 +437,6 @@ def _taken_by_plan(
         "execution_ms_median": round(statistics.median(r[0] for r in runs), 3),
         "planning_ms_median": round(statistics.median(r[1] for r in runs), 3),
     }
-
-
-def _end_batch_threads() -> None:
-    """End this process's batch threads (``fleet.actions.perform``'s pool): the next batch
-    starts threads of its own."""
-    perform = importlib.import_module("fleet.actions.perform")
-
-    for pool in list(perform._pools.values()):
-        pool.shutdown(wait=True)
-    perform._pools.clear()
 
 
 def setup_feed(settings: Settings, handle: str) -> list[str]:

@@ -69,6 +69,7 @@ from sqlalchemy import func, select, update
 
 from bench import scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
+from bench.engage_batches import end_batch_threads
 from bench.trace_like import Tracer as OneThreadTracer
 from fleet import agents
 from fleet.agents import Selection
@@ -164,22 +165,15 @@ def _path(app: Any, fleet: Any, due: list[int], second: datetime, queue: str) ->
     return {"dispatched": dispatched, "decided": decided, "acted": acted}
 
 
-def _end_batch_threads() -> None:
-    """End this process's batch threads (``fleet.actions.perform``'s pool): the traced
-    batch starts threads of its own. ``threading.setprofile`` reaches only threads started
-    after it: the warm-up's threads, left running, would carry out the likes untraced."""
-    from bench.like_cpu import _end_batch_threads as end
-
-    end()
-
-
 # List, set and dict comprehensions: a frame of their own on CPython 3.11, inlined into
 # the function that holds them from 3.12 (PEP 709).
 _COMPREHENSIONS = ("<listcomp>", "<setcomp>", "<dictcomp>")
 
 
 def _traced(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    _end_batch_threads()
+    # The traced batch starts threads of its own: ``threading.setprofile`` reaches only
+    # threads started after it, and the warm-up's, left running, would act untraced.
+    end_batch_threads()
     tracer = Tracer()
     with tracer.active():
         done = work()
