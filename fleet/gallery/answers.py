@@ -81,15 +81,14 @@ def _id(value: object) -> str:
 def _count(value: object) -> int:
     """A count: a whole number from 0 to ``MAX_COUNT`` (a float must be whole)."""
     if type(value) is int:  # as JSON gives most counts: nothing to convert
-        if 0 <= value <= MAX_COUNT:
-            return value
-        raise ValueError("a count out of range")
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"a count of type {type(value).__name__}")
-    number = float(value) if isinstance(value, float) else int(value)
-    if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
-        raise ValueError(f"a count of {number!r}")
-    count = int(number)
+        count = value
+    else:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise TypeError(f"a count of type {type(value).__name__}")
+        number = float(value) if isinstance(value, float) else int(value)
+        if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
+            raise ValueError(f"a count of {number!r}")
+        count = int(number)
     if not 0 <= count <= MAX_COUNT:
         raise ValueError("a count out of range")
     return count
