@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fleet.gallery.answers import gallery_body
+from fleet.gallery.answers import MalformedAnswer, gallery_body
 from fleet.infra import bounded
 
 
@@ -208,30 +208,52 @@ class _Answer:
         values = self._by_name.get(name)
         return b", ".join(values).decode("latin-1") if values else None
 
-    def chunks(self) -> Iterator[bytes]:
-        """The body's bytes as they come, by the answer's framing."""
+    def body(self, cap: int) -> bytes:
+        """The body whole, by the answer's framing, under the gallery's bounded-answer
+        policy (``gallery_body``): at most ``cap`` bytes, as sent (no content encoding).
+        A body of a length (most answers: a like's) is read here straight, its length
+        parsed once and held to the cap before a byte of it is read; chunks, or a body
+        read until the connection closes, go through ``gallery_body`` as they come."""
+        encoding = self.header(b"content-encoding")
+        if encoding is not None:  # refused as the policy refuses it (none is asked for)
+            gallery_body((), cap=cap, encoding=encoding, length=None)
         if self.method == "HEAD" or self.status in (204, 304):
-            return iter(())
+            return b""
         coding = self.header(b"transfer-encoding")
         if coding is not None:
             if coding.strip().lower() != "chunked":
                 raise _Broken(f"a transfer coding the wire does not read: {coding[:40]!r}")
             self.will_close = self.will_close or self.header(b"content-length") is not None
-            return self._chunked()
+            return gallery_body(self._chunked(), cap=cap, encoding=None, length=None)
         length = self.header(b"content-length")
         if length is None:
             self.will_close = True
-            return self._until_closed()
+            return gallery_body(self._until_closed(), cap=cap, encoding=None, length=None)
         values = set(map(str.strip, length.split(",")))
         if len(values) != 1 or not (size := values.pop()).isdigit() or len(size) > 20:
             raise _Broken(f"a Content-Length that is not one: {length[:40]!r}")
         left = int(size)
+        if left > cap:
+            raise MalformedAnswer(
+                f"the gallery's {bounded.too_large(cap, f'{left:,} bytes announced')}; "
+                "FLEET_GALLERY__MAX_ANSWER_BYTES"
+            )
         if len(self._buffer) >= left:  # the whole body came with the head (a small answer)
             body, self._buffer = self._buffer[:left], self._buffer[left:]
-            return iter((body,))
-        return self._sized(left)
+            return body
+        pieces, have = [self._buffer], len(self._buffer)
+        while have < left:  # the rest of it, as it comes
+            read = self._recv()
+            if not read:
+                raise _Broken(f"the body broke off {left - have:,} bytes short")
+            pieces.append(read)
+            have += len(read)
+        whole = b"".join(pieces)
+        self._buffer = whole[left:]
+        return whole[:left]
 
     def _sized(self, size: int) -> Iterator[bytes]:
+        """A chunk's ``size`` bytes, as they come."""
         left = size
         while left:
             if not self._buffer:
@@ -435,12 +457,7 @@ class Wire:
         answer = _Answer(sock, self._read_timeout)
         try:
             answer.read_head(method)
-            content = gallery_body(
-                answer.chunks(),
-                cap=self._max_answer_bytes,
-                encoding=answer.header(b"content-encoding"),
-                length=answer.header(b"content-length"),
-            )
+            content = answer.body(self._max_answer_bytes)
         except _Broken as exc:
             # No status line, a malformed one or header, too long a head, a body shorter
             # than its length, a broken chunk: the answer is lost.
