@@ -17,23 +17,14 @@ from fleet.core.persona import Action, Quotas
 KEPT_DAYS = 3
 
 
-def day_counts(stored: Mapping[str, Any] | None, day: str) -> dict[str, int]:
-    """An agent's counts of the local ``day`` (``YYYY-MM-DD``) from what its row keeps."""
-    found = (stored or {}).get(day)
-    if not isinstance(found, dict):
-        return {}
-    return {kind: int(n) for kind, n in found.items() if isinstance(n, int | float)}
-
-
-def counted(stored: Mapping[str, Any] | None, day: str, action: Action) -> dict[str, Any]:
-    """What the row keeps after one more ``action`` on ``day``: the newest days only."""
-    days: dict[str, Any] = {}
-    for kept, counts in (stored or {}).items():
+def kept_days(stored: Mapping[str, Any] | None) -> dict[str, dict[str, int]]:
+    """What an agent's row keeps, read once: each local day's (``YYYY-MM-DD``) counts by
+    kind, numbers only, in fresh dicts a decision may count into."""
+    days: dict[str, dict[str, int]] = {}
+    for day, counts in (stored or {}).items():
         if isinstance(counts, dict):
-            days[kept] = dict(counts)
-    today = days.setdefault(day, {})
-    today[action.value] = int(today.get(action.value, 0)) + 1
-    return dict(sorted(days.items())[-KEPT_DAYS:])
+            days[day] = {k: int(n) for k, n in counts.items() if isinstance(n, int | float)}
+    return days
 
 
 def within_quota(
@@ -81,20 +72,27 @@ class DayQuotaBook:
         ``owed``: a truthful answer a person asked for (what the agent is, who runs it):
         counted, never refused, whatever the quotas say (issue 48)."""
         day = local_day(self.zone, epoch)
-        if owed:
-            self.stored = counted(self.stored, day, chosen)
-            return chosen, None
-        counts = day_counts(self.stored, day)
-        limit = self.quotas.limit(Action.REPLY)
-        own = None
-        if limit is not None and chosen is Action.REPLY and not for_people:
-            kept = math.ceil(PEOPLE_REPLIES_KEPT * limit)
-            if kept and counts.get(Action.REPLY.value, 0) >= limit - kept:
-                # Its own share is spent: the reply falls as one past the quota does.
-                counts = {**counts, Action.REPLY.value: limit}
-                own = f"daily quota: {limit - kept} reply(s) of its own, {kept} kept for people"
-        action, reason = within_quota(chosen, counts, self.quotas)
-        reason = own or reason
+        # The row's days read once: today's counts checked, then counted into (one pass).
+        days = kept_days(self.stored)
+        counts = days.get(day, {})
+        action: Action | None = chosen
+        reason = None
+        if not owed:
+            own = None
+            limit = None
+            if chosen is Action.REPLY and not for_people:  # the reply quota's share of its own
+                limit = self.quotas.limit(Action.REPLY)
+            if limit is not None:
+                kept = math.ceil(PEOPLE_REPLIES_KEPT * limit)
+                if kept and counts.get(Action.REPLY.value, 0) >= limit - kept:
+                    # Its own share is spent: the reply falls as one past the quota does.
+                    own = f"daily quota: {limit - kept} reply(s) of its own, {kept} kept for people"
+                    counts = {**counts, Action.REPLY.value: limit}
+            action, reason = within_quota(chosen, counts, self.quotas)
+            reason = own or reason
         if action is not None:
-            self.stored = counted(self.stored, day, action)
+            today = days.setdefault(day, {})
+            today[action.value] = today.get(action.value, 0) + 1
+            # The newest days only: a tick decided late still counts on its own day.
+            self.stored = dict(sorted(days.items())[-KEPT_DAYS:])
         return action, reason

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bench.realism import gini, kim_jo_burstiness, measure
 from fleet.core.activity_level import activity_level, agent_sessions
 from fleet.core.persona import Action, ActionWeights, Quotas, Sessions
-from fleet.core.quotas import DayQuotaBook, counted, day_counts, local_day, within_quota
+from fleet.core.quotas import DayQuotaBook, kept_days, local_day, within_quota
 from fleet.core.sessions import (
     Position,
     answer_index,
@@ -211,14 +211,22 @@ def test_a_share_of_the_reply_quota_is_kept_for_people() -> None:
 
 
 def test_day_counts_keep_the_newest_days_so_a_late_tick_counts_on_its_own_day() -> None:
-    stored = None
+    book = DayQuotaBook(Quotas(), ZoneInfo("UTC"))
+    noon: dict[str, float] = {}
     for day in ("2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"):
-        stored = counted(stored, day, Action.POST)
-    stored = counted(stored, "2026-11-22", Action.POST)  # decided late, for the day before
-    assert day_counts(stored, "2026-11-22") == {"post": 2}
-    assert day_counts(stored, "2026-11-23") == {"post": 1}
-    assert day_counts(stored, "2026-11-20") == {}  # only the three newest days are kept
-    assert day_counts(None, "2026-11-23") == {}
+        noon[day] = datetime.fromisoformat(f"{day}T12:00:00+00:00").timestamp()
+        assert book.decide(noon[day], Action.POST) == (Action.POST, None)
+    # Decided late, for the day before: it counts on its own day.
+    assert book.decide(noon["2026-11-22"], Action.POST) == (Action.POST, None)
+    days = kept_days(book.stored)
+    assert days["2026-11-22"] == {"post": 2}
+    assert days["2026-11-23"] == {"post": 1}
+    assert "2026-11-20" not in days  # only the three newest days are kept
+    assert kept_days(None) == {}
+    # What a row holds that is no count is not read as one.
+    assert kept_days({"2026-11-23": {"post": 2.0, "like": "x"}, "junk": 3}) == {
+        "2026-11-23": {"post": 2}
+    }
 
 
 @pytest.mark.long
