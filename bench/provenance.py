@@ -60,14 +60,17 @@ def _fetch_and_check(count: int) -> list[float]:
             )
             for n in range(count)
         ]
-        gallery.close()
-        check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=10, gallery_url=sandbox.url)
+        # Over the gallery client's own connection, as a Fleet's check fetches.
+        check = ProvenanceCheck(
+            ProvenanceSettings(), timeout_seconds=10, gallery_url=sandbox.url, link=gallery.link
+        )
         spent = []
         for url in urls:
             started = time.thread_time()
             assert check.check(url, "ada")["ok"]
             spent.append((time.thread_time() - started) * 1000)
         check.close()
+        gallery.close()
     return spent
 
 

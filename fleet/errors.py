@@ -24,7 +24,9 @@ FleetError
 │   ├── TokenRefused        the platform refused an agent's token (401): the agent is set
 │   │                       aside until a new one is set (fleet.gallery.credentials)
 │   └── MalformedAnswer     the gallery's answer is not what its API promises
-│                           (fleet.gallery.answers)
+│       │                   (fleet.gallery.answers)
+│       └── TooLargeAnswer  an answer past the call's cap (the check of an image names
+│                           its own setting)
 ├── Skip                    nothing to do; acknowledge quietly
 │   └── ContentSkipped      the guard refused both drafts; carries the usage
 │                           (fleet.content.guard.guard)

@@ -40,6 +40,11 @@ class MalformedAnswer(PermanentError):
     for, a wait that cannot be a time. Asking again gets the same answer."""
 
 
+class TooLargeAnswer(MalformedAnswer):
+    """An answer past the call's cap (announced or read): a caller with a cap of its own
+    (the provenance check's image) names its own setting."""
+
+
 # The API's documented limits (docs/gallery-api.md): longer strings are clipped.
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
@@ -285,7 +290,7 @@ def gallery_body(
     except bounded.AnswerEncoding as error:
         raise MalformedAnswer(f"the gallery: {error}") from None
     except bounded.AnswerTooLarge as error:
-        raise MalformedAnswer(f"the gallery's {error}; FLEET_GALLERY__MAX_ANSWER_BYTES") from None
+        raise TooLargeAnswer(f"the gallery's {error}; FLEET_GALLERY__MAX_ANSWER_BYTES") from None
     except bounded.AnswerStalled as error:  # the client maps httpx's errors (a time-out)
         raise httpx.ReadTimeout(str(error)) from error
     except bounded.AnswerCut as error:

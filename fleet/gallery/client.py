@@ -172,7 +172,9 @@ class HttpGallery(FollowCalls):
     def __repr__(self) -> str:
         return f"HttpGallery(url={self._base!r})"
 
-    def _http(self) -> httpx.BaseTransport | Wire:
+    def link(self) -> httpx.BaseTransport | Wire:
+        """This process's connection to the gallery: the lean wire, or httpx's transport
+        (a proxy's, a test's). The provenance check fetches the gallery's images over it."""
         transport = self._transport
         if transport is not None and self._pid == os.getpid():
             return transport
@@ -228,7 +230,7 @@ class HttpGallery(FollowCalls):
             extra.append(("Idempotency-Key", key))
         what = f"{method} {path}"
         started = time.perf_counter()
-        link = self._http()
+        link = self.link()
         request: httpx.Request | None = None
         response: Answered
         try:

@@ -25,6 +25,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -34,8 +35,9 @@ from xml.etree import ElementTree
 import httpx
 
 from fleet.errors import FleetError, TransientError, from_extra
-from fleet.gallery.answers import MalformedAnswer
+from fleet.gallery.answers import MalformedAnswer, TooLargeAnswer
 from fleet.gallery.client import _tls as tls
+from fleet.gallery.wire import Wire
 from fleet.infra import bounded, transports
 
 if TYPE_CHECKING:
@@ -310,6 +312,9 @@ class RefusedAddress(NoProvenance):
     """The image's address is not the gallery's, or resolves inside the network."""
 
 
+# What an image's fetch says of itself; nothing compressed is asked for.
+IMAGE_HEADERS = [("Accept-Encoding", "identity"), ("User-Agent", "fleet-provenance")]
+
 # The reason recorded: the same whatever the address was (nothing said of what answered).
 NOT_THE_GALLERYS = "the image address is not the gallery's image host"
 
@@ -351,8 +356,12 @@ class ProvenanceCheck:
     when it is on one (the sandbox on 127.0.0.1). A ``transport`` given (a test's) stands
     in for the network, and for these checks of the address.
 
-    The fetches of one process share a keep-alive client (made by the first, made again
-    in a forked child); ``close`` closes it.
+    Given the gallery client's connection (``link``: ``HttpGallery.link``), an image is
+    fetched over the gallery's own wire (``fleet.gallery.wire``), on the connections its
+    calls keep alive (the post's call has just used one), read within
+    ``max_image_bytes``. Otherwise (no link, or the gallery's calls go through a proxy
+    the environment names), the fetches of one process share a keep-alive client of
+    their own (made by the first, made again in a forked child); ``close`` closes it.
     """
 
     def __init__(
@@ -362,10 +371,14 @@ class ProvenanceCheck:
         timeout_seconds: float,
         transport: httpx.BaseTransport | None = None,
         gallery_url: str | None = None,
+        link: Callable[[], httpx.BaseTransport | Wire] | None = None,
     ) -> None:
+        if link is not None and gallery_url is None:
+            raise ValueError("the gallery's link fetches the gallery's images: name the gallery")
         self.settings = settings
         self._timeout = timeout_seconds
         self._transport = transport
+        self._link = None if transport is not None else link
         self._gallery = None if gallery_url is None else _origin(gallery_url)
         # The proxy for the gallery's images, read from the environment once: only its
         # host and port are fetched from (each other address is refused before).
@@ -410,6 +423,23 @@ class ProvenanceCheck:
         if self._gallery is not None and origin != self._gallery:
             raise RefusedAddress(NOT_THE_GALLERYS)
         cap = self.settings.max_image_bytes
+        # The gallery's own wire, when its calls go over one (the image's origin is the
+        # gallery's: checked above).
+        link = None if self._link is None else self._link()
+        if isinstance(link, Wire):
+            target = httpx.URL(url).raw_path.decode("ascii")
+            try:
+                # One deadline for the whole fetch: connecting, the head, every piece.
+                with bounded.within(self._timeout):
+                    answer = link.call("GET", target, IMAGE_HEADERS, cap=cap)
+            except httpx.TransportError as exc:
+                raise TransientError(f"image fetch: {type(exc).__name__}") from exc
+            except TooLargeAnswer:
+                raise NoProvenance(_too_big(cap)) from None
+            except MalformedAnswer as exc:  # an encoding (none is asked for)
+                raise NoProvenance(f"the image could not be read ({exc})") from None
+            _readable(answer.status_code)
+            return answer.content
         https = url.startswith("https:")
         # Through the proxy the environment names, as the gallery's client goes: the proxy
         # (the operator's) is connected to, and the address check is its to keep.
@@ -421,12 +451,7 @@ class ProvenanceCheck:
                 bounded.within(self._timeout),
                 client.stream("GET", url) as response,
             ):
-                if response.status_code in (404, 410):
-                    raise NoProvenance(f"the image is gone ({response.status_code})")
-                if response.status_code >= 500 or response.status_code in (408, 429):
-                    raise TransientError(f"image fetch: {response.status_code}")
-                if not response.is_success:
-                    raise NoProvenance(f"the image could not be read ({response.status_code})")
+                _readable(response.status_code)
                 try:  # nothing was asked for but the image as stored
                     bounded.as_sent(response.headers.get("content-encoding"))
                 except bounded.AnswerEncoding as exc:
@@ -478,7 +503,7 @@ class ProvenanceCheck:
                     verify=tls() if https else False,
                     timeout=self._timeout,
                     follow_redirects=False,
-                    headers={"Accept-Encoding": "identity", "User-Agent": "fleet-provenance"},
+                    headers=dict(IMAGE_HEADERS),
                 )
             return client
 
@@ -509,3 +534,13 @@ class ProvenanceCheck:
 
 def _too_big(cap: int) -> str:
     return f"image over {cap:,} bytes refused (FLEET_PROVENANCE__MAX_IMAGE_BYTES)"
+
+
+def _readable(status: int) -> None:
+    """Nothing for an image's answer that holds it; else why it is not read."""
+    if status in (404, 410):
+        raise NoProvenance(f"the image is gone ({status})")
+    if status >= 500 or status in (408, 429):
+        raise TransientError(f"image fetch: {status}")
+    if not 200 <= status < 300:
+        raise NoProvenance(f"the image could not be read ({status})")

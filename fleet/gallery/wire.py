@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fleet.gallery.answers import MalformedAnswer, gallery_body
+from fleet.gallery.answers import TooLargeAnswer, gallery_body
 from fleet.infra import bounded
 
 
@@ -234,7 +234,7 @@ class _Answer:
             raise _Broken(f"a Content-Length that is not one: {length[:40]!r}")
         left = int(size)
         if left > cap:
-            raise MalformedAnswer(
+            raise TooLargeAnswer(
                 f"the gallery's {bounded.too_large(cap, f'{left:,} bytes announced')}; "
                 "FLEET_GALLERY__MAX_ANSWER_BYTES"
             )
@@ -413,9 +413,11 @@ class Wire:
         *,
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
+        cap: int | None = None,
     ) -> Answer:
         """One call: ``target`` is the path (and query), ``params`` and ``json_body``
-        encoded as httpx encodes them; the answer read whole."""
+        encoded as httpx encodes them; the answer read whole, within ``cap`` bytes when
+        given (a call's own: the provenance check's image), else ``max_answer_bytes``."""
         if params:
             target += "?" + urlencode({k: _query_value(v) for k, v in params.items()})
         if json_body is not None:
@@ -433,7 +435,7 @@ class Wire:
             raise httpx.LocalProtocolError(f"a header cannot be sent: {exc}") from exc
         connection = self._take()
         try:
-            answer, body = self._exchange(connection, method, message)
+            answer, body = self._exchange(connection, method, message, cap)
             if answer.will_close or answer.leftover():
                 connection.close()
             else:
@@ -444,7 +446,7 @@ class Wire:
         return Answer(answer.status, answer.reason, answer.headers, body)
 
     def _exchange(
-        self, connection: _Connection, method: str, message: bytes
+        self, connection: _Connection, method: str, message: bytes, cap: int | None
     ) -> tuple[_Answer, bytes]:
         sock = connection.sock
         sock.settimeout(_budget(self._write_timeout, httpx.WriteTimeout))
@@ -457,7 +459,7 @@ class Wire:
         answer = _Answer(sock, self._read_timeout)
         try:
             answer.read_head(method)
-            content = answer.body(self._max_answer_bytes)
+            content = answer.body(self._max_answer_bytes if cap is None else cap)
         except _Broken as exc:
             # No status line, a malformed one or header, too long a head, a body shorter
             # than its length, a broken chunk: the answer is lost.

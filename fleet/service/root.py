@@ -216,7 +216,7 @@ class Fleet:
         from fleet.service.shared_limits import limited_gallery
 
         settings = self.settings
-        gallery = self._own_gallery()
+        gallery = own = self._own_gallery()
         consent = self.consent_book(gallery)
         spending: Spending = NoBudget()
         if settings.redis_url is not None:
@@ -249,7 +249,7 @@ class Fleet:
                     placeholder_image_url=(
                         f"{str(settings.gallery.url).rstrip('/')}/images/placeholder.png"
                     ),
-                    provenance=self._provenance_check(),
+                    provenance=self._provenance_check(own),
                     provenance_required=settings.provenance.require,
                 ),
             ),
@@ -344,9 +344,10 @@ class Fleet:
             marks=self.image_marks,
         )
 
-    def _provenance_check(self) -> ProvenanceCheck | None:
-        """The check of the images' marks, on the configured gallery's images (one given
-        here, a test's, has no images to fetch: None)."""
+    def _provenance_check(self, gallery: Gallery) -> ProvenanceCheck | None:
+        """The check of the images' marks, fetched over the configured ``gallery``'s own
+        connection (a gallery given here, a test's, has no images to fetch: None)."""
+        from fleet.gallery.client import HttpGallery
         from fleet.gallery.provenance import ProvenanceCheck
 
         if self.gallery is not None:
@@ -363,6 +364,7 @@ class Fleet:
             settings.provenance,
             timeout_seconds=settings.gallery.timeout_seconds,
             gallery_url=str(settings.gallery.url),
+            link=gallery.link if isinstance(gallery, HttpGallery) else None,
         )
 
     def _kit_writer(self) -> ContentWriter:

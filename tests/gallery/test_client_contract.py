@@ -154,7 +154,7 @@ def test_a_like_that_does_not_stick_is_transient_and_the_retoggle_has_a_key_of_i
     try:
         with pytest.raises(TransientError, match="did not stick"):
             gallery.like(agent="a", post_id="7", idempotency_key="2:9:like")
-        gallery._http()  # the pool is kept between calls
+        gallery.link()  # the pool is kept between calls
     finally:
         gallery.close()
     assert keys == ["2:9:like", "2:9:like:again"]
@@ -180,12 +180,12 @@ def test_deleting_a_gone_user_is_false_and_other_errors_still_raise() -> None:
 
 def test_a_forked_process_opens_a_pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     gallery = HttpGallery(settings_for("http://gallery.test"))
-    parent = gallery._http()
-    assert gallery._http() is parent
+    parent = gallery.link()
+    assert gallery.link() is parent
     closed: list[object] = []
     monkeypatch.setattr(parent, "close", lambda: closed.append(parent))
     monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
-    child = gallery._http()
+    child = gallery.link()
     assert child is not parent and closed == []  # the parent's sockets are left alone
     monkeypatch.setattr(child, "close", lambda: closed.append(child))
     gallery.close()

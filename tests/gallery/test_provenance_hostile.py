@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fleet.errors import TransientError
+from fleet.gallery.client import HttpGallery
 from fleet.gallery.provenance import (
     NOT_THE_GALLERYS,
     Expected,
@@ -27,8 +29,10 @@ from fleet.gallery.provenance import (
     ProvenanceCheck,
     verify,
 )
+from fleet.gallery.wire import Wire
 from fleet.settings import ProvenanceSettings, load_settings
 from fleet_sandbox import provenance as marking
+from tests.gallery.conftest import settings_for
 from tests.gallery.test_provenance import MARKS, PIXELS, png
 
 
@@ -107,6 +111,8 @@ class _Slow(BaseHTTPRequestHandler):
     delay = 0.0
     every = 0.0
     body = b""
+    status = 200
+    answer_headers: tuple[tuple[str, str], ...] = ()
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -122,8 +128,10 @@ class _Slow(BaseHTTPRequestHandler):
         if seen is not None:  # the peer of each request: which connection served it
             seen.append(self.client_address)
         time.sleep(self.delay)
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "image/png")
+        for name, value in self.answer_headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(self.body) or 10_000_000))
         self.end_headers()
         try:
@@ -175,18 +183,96 @@ def test_an_address_inside_the_network_is_never_fetched(url: str) -> None:
     assert record == {"ok": False, "reason": NOT_THE_GALLERYS}
 
 
+@contextmanager
+def _checking(
+    gallery: str, over_wire: bool, timeout: float = 2, **settings: int
+) -> Iterator[ProvenanceCheck]:
+    """A check of the images of ``gallery``: over the gallery client's wire (as a Fleet
+    makes it), or over a client of its own (no link given)."""
+    client = HttpGallery(settings_for(gallery)) if over_wire else None
+    check = ProvenanceCheck(
+        ProvenanceSettings(**settings),
+        timeout_seconds=timeout,
+        gallery_url=gallery,
+        link=None if client is None else client.link,
+    )
+    try:
+        yield check
+    finally:
+        check.close()
+        if client is not None:
+            client.close()
+
+
+@pytest.mark.parametrize("over_wire", [False, True], ids=["own client", "gallery's wire"])
 @pytest.mark.parametrize("url", [*INSIDE, "http://images.example.org/i.png"])
 def test_only_the_gallerys_host_and_port_are_fetched(
-    url: str, image_server: tuple[str, type[_Slow]]
+    url: str, over_wire: bool, image_server: tuple[str, type[_Slow]]
 ) -> None:
     gallery, handler = image_server
     handler.body = b"not a png"
-    check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=2, gallery_url=gallery)
-    assert check.check(url, "ada_lee") == {"ok": False, "reason": NOT_THE_GALLERYS}
-    # The configured gallery itself, on loopback as the sandbox is: fetched and read.
-    read = check.check(f"{gallery}/images/i.png", "ada_lee")
-    check.close()
+    peers: list[tuple[str, int]] = []
+    handler.seen = peers  # type: ignore[attr-defined]
+    with _checking(gallery, over_wire) as check:
+        assert check.check(url, "ada_lee") == {"ok": False, "reason": NOT_THE_GALLERYS}
+        assert peers == []  # refused before anything was fetched
+        # The configured gallery itself, on loopback as the sandbox is: fetched and read.
+        read = check.check(f"{gallery}/images/i.png", "ada_lee")
     assert read["ok"] is False and "not a PNG" in read["reason"]
+    assert len(peers) == 1
+
+
+def test_the_check_fetches_over_the_gallerys_own_connection(
+    image_server: tuple[str, type[_Slow]],
+) -> None:
+    """Given the gallery client's link, the image comes over the connection the
+    gallery's call has just used (no second client, no second connection); closing the
+    gallery's client closes it."""
+    gallery, handler = image_server
+    handler.body, handler.protocol_version = b"not a png", "HTTP/1.1"
+    peers: list[tuple[str, int]] = []
+    ended = threading.Event()
+    handler.seen, handler.ended = peers, ended  # type: ignore[attr-defined]
+    client = HttpGallery(settings_for(gallery))
+    check = ProvenanceCheck(
+        ProvenanceSettings(), timeout_seconds=2, gallery_url=gallery, link=client.link
+    )
+    wire = client.link()
+    assert isinstance(wire, Wire)
+    assert wire.call("GET", "/api/v1/feed", []).content == b"not a png"  # a gallery call
+    for _ in range(2):
+        assert "not a PNG" in check.check(f"{gallery}/images/i.png", "ada_lee")["reason"]
+    assert len(peers) == 3 and peers[0] == peers[1] == peers[2]
+    check.close()  # the gallery's connection is not the check's to close
+    assert not ended.is_set()
+    client.close()
+    assert ended.wait(5)
+    with pytest.raises(ValueError, match="name the gallery"):
+        ProvenanceCheck(ProvenanceSettings(), timeout_seconds=2, link=client.link)
+
+
+@pytest.mark.parametrize("over_wire", [False, True], ids=["own client", "gallery's wire"])
+def test_an_image_past_its_cap_gone_or_encoded_is_refused_unread(
+    over_wire: bool, image_server: tuple[str, type[_Slow]]
+) -> None:
+    """The image's own cap (not the gallery answers'), the status and the encoding are
+    judged alike on both ways of fetching."""
+    gallery, handler = image_server
+    image = f"{gallery}/images/i.png"
+    with _checking(gallery, over_wire, max_image_bytes=65_536) as check:
+        handler.body = b""  # 10,000,000 bytes announced, a trickle sent
+        assert check.check(image, "ada_lee") == {
+            "ok": False,
+            "reason": "image over 65,536 bytes refused (FLEET_PROVENANCE__MAX_IMAGE_BYTES)",
+        }
+        handler.body, handler.status = b"not a png", 404
+        assert check.check(image, "ada_lee") == {"ok": False, "reason": "the image is gone (404)"}
+        handler.status = 503
+        with pytest.raises(TransientError, match="image fetch: 503"):
+            check.check(image, "ada_lee")
+        handler.status, handler.answer_headers = 200, (("Content-Encoding", "gzip"),)
+        reason = check.check(image, "ada_lee")["reason"]
+    assert "encoding Fleet did not ask for" in reason
 
 
 # -- F10: an XMP packet in another encoding, a DTD in UTF-16, a slow image --------------
@@ -230,17 +316,19 @@ def test_an_xmp_packet_not_in_utf8_or_with_a_dtd_is_no_provenance(
     assert record["ok"] is False and reason in record["reason"]
 
 
-def test_a_slow_image_ends_by_one_deadline(image_server: tuple[str, type[_Slow]]) -> None:
+@pytest.mark.parametrize("over_wire", [False, True], ids=["own client", "gallery's wire"])
+def test_a_slow_image_ends_by_one_deadline(
+    over_wire: bool, image_server: tuple[str, type[_Slow]]
+) -> None:
     """The headers late, then a trickle: the fetch ends by the gallery's timeout, not a
     timeout for the headers and another for the body."""
     gallery, handler = image_server
     handler.delay, handler.every = 0.8, 0.05
-    check = ProvenanceCheck(ProvenanceSettings(), timeout_seconds=1.0, gallery_url=gallery)
-    started = time.monotonic()
-    with pytest.raises(TransientError, match="image fetch"):
-        check.check(f"{gallery}/images/i.png", "ada_lee")
-    assert time.monotonic() - started < 1.4
-    check.close()
+    with _checking(gallery, over_wire, timeout=1.0) as check:
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="image fetch"):
+            check.check(f"{gallery}/images/i.png", "ada_lee")
+        assert time.monotonic() - started < 1.4
 
 
 # -- one keep-alive client per process ---------------------------------------------------

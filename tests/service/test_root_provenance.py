@@ -1,5 +1,5 @@
-"""The provenance check's keep-alive client: one per Fleet, reused by a post after
-another, closed by ``Fleet.close``."""
+"""The provenance check's connection: the gallery client's own (its wire), reused by a
+post after another, closed by ``Fleet.close``."""
 
 from __future__ import annotations
 
