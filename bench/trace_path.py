@@ -56,7 +56,9 @@ warm-up's feed snapshot gone and read the feed's page again, some 35 functions m
 count taken then is not the tree's.) Once the provenance check fetched the posted image
 over the gallery's own wire (``Wire.call`` with the image's cap) instead of an httpx client
 of its own (``infra.transports``' transport, body and stream, ``ProvenanceCheck._client``
-no longer entered), a post 363 then, 352 now (the likes unchanged).
+no longer entered), a post 363 then, 352 now (the likes unchanged); 349 once the memory
+(``Recall.model``) read its embedder's model once, not through two embedders' properties
+at each post (350 when a draft enters ``content.guard.folding.unleet``'s lambda).
 
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
 """

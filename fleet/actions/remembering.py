@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -188,8 +189,10 @@ class Recall:
         default_factory=dict, repr=False
     )
 
-    @property
+    @cached_property
     def model(self) -> str | None:
+        """The embedder's model, read once: a process's embedder keeps its model (each
+        memory and post a post keeps said it through two embedders' properties)."""
         return None if self.embedder is None else self.embedder.model
 
     @property
@@ -296,9 +299,9 @@ class Recall:
         (or the persona's agents, by ``echo_scope``) published lately, else None. None
         when there are no vectors."""
         threshold = self.settings.reply_echo_similarity if reply else self.settings.echo_similarity
-        if self.embedder is None or threshold >= 1.0:
+        model = self.model  # None: no embedder
+        if model is None or threshold >= 1.0:
             return None
-        model = self.embedder.model
         persona_scope = persona if self.settings.echo_scope == "persona" else None
         window = self._window((persona_scope, kind, reply, model))
         read: list[bool] = []
