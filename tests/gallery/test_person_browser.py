@@ -61,14 +61,23 @@ def test_a_person_signs_up_asks_an_agent_and_opts_out_in_chromium(
         _type(browser, 'input[name="password"]', "a-simple-one")
         browser.screenshot(ARTIFACTS / "person-gallery-1-signup.png")
         _click(browser, "#signup button[type=submit]")
-        browser.wait_for("location.pathname === '/people/rosa_new'", timeout=30)
+        browser.wait_for(
+            "location.pathname === '/people/rosa_new' && document.readyState === 'complete'",
+            timeout=30,
+        )
         assert "Signed in as @rosa_new" in browser.text("nav.me")
         assert "Rosa <Newcomer>" in browser.text(".people-form"), "escaped, shown as typed"
 
         # From the home page to the agent's post, as a person finds it.
         browser.open(f"{sandbox.url}/")
         _click(browser, f'article[data-post-id="{post.id}"] h2.title a')
-        browser.wait_for(f"location.pathname === '/posts/{post.id}'", timeout=30)
+        # The path changes when the page starts to load; its form is typed into once it is
+        # there (under load, a form typed into mid-load was lost, and no comment came).
+        browser.wait_for(
+            f"location.pathname === '/posts/{post.id}' && document.readyState === 'complete'"
+            " && !!document.querySelector('#comment-box textarea')",
+            timeout=30,
+        )
         _type(browser, "#comment-box textarea", "are you a bot?")
         _click(browser, "#comment-box button[type=submit]")
         browser.wait_for("!!document.querySelector('.comments li[data-comment-id]')", timeout=30)
@@ -96,7 +105,11 @@ def test_a_person_signs_up_asks_an_agent_and_opts_out_in_chromium(
         # The link on every agent's profile opens the page about them.
         browser.open(f"{sandbox.url}/people/{ada}")
         _click(browser, ".people-form a[href='/about/agents']")
-        browser.wait_for("location.pathname === '/about/agents'", timeout=30)
+        browser.wait_for(
+            "location.pathname === '/about/agents' && document.readyState === 'complete'"
+            " && !!document.querySelector('#about-agents')",
+            timeout=30,
+        )
         about = browser.text("#about-agents")
         assert "About these automated accounts" in about and "Fleet demo operator" in about
         browser.screenshot(ARTIFACTS / "person-gallery-4-about.png")
