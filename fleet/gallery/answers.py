@@ -290,7 +290,7 @@ def gallery_body(
     except bounded.AnswerEncoding as error:
         raise MalformedAnswer(f"the gallery: {error}") from None
     except bounded.AnswerTooLarge as error:
-        raise TooLargeAnswer(f"the gallery's {error}; FLEET_GALLERY__MAX_ANSWER_BYTES") from None
+        raise TooLargeAnswer(f"the gallery: {error}; FLEET_GALLERY__MAX_ANSWER_BYTES") from None
     except bounded.AnswerStalled as error:  # the client maps httpx's errors (a time-out)
         raise httpx.ReadTimeout(str(error)) from error
     except bounded.AnswerCut as error:

@@ -235,7 +235,7 @@ class _Answer:
         left = int(size)
         if left > cap:
             raise TooLargeAnswer(
-                f"the gallery's {bounded.too_large(cap, f'{left:,} bytes announced')}; "
+                f"the gallery: {bounded.too_large(cap, f'{left:,} bytes announced')}; "
                 "FLEET_GALLERY__MAX_ANSWER_BYTES"
             )
         if len(self._buffer) >= left:  # the whole body came with the head (a small answer)

@@ -54,7 +54,7 @@ def test_a_hostile_answer_ends_in_the_port_s_unavailable_path_by_the_deadline(
         close()
     assert outcome.path == UNAVAILABLE[client], outcome
     if client == "gallery":
-        assert outcome.error in ("TransientError", "MalformedAnswer"), outcome
+        assert outcome.error in ("TransientError", "MalformedAnswer", "TooLargeAnswer"), outcome
     # Loose (the machine is shared): an unbounded client held a trickle for minutes.
     assert took < SECONDS + 10, f"{client} against {mode} took {took:.1f} s"
 
