@@ -241,19 +241,10 @@ class _Answer:
         if len(self._buffer) >= left:  # the whole body came with the head (a small answer)
             body, self._buffer = self._buffer[:left], self._buffer[left:]
             return body
-        pieces, have = [self._buffer], len(self._buffer)
-        while have < left:  # the rest of it, as it comes
-            read = self._recv()
-            if not read:
-                raise _Broken(f"the body broke off {left - have:,} bytes short")
-            pieces.append(read)
-            have += len(read)
-        whole = b"".join(pieces)
-        self._buffer = whole[left:]
-        return whole[:left]
+        return b"".join(self._sized(left))  # the rest of it, as it comes
 
     def _sized(self, size: int) -> Iterator[bytes]:
-        """A chunk's ``size`` bytes, as they come."""
+        """The next ``size`` bytes (a chunk's, or a body's of a length), as they come."""
         left = size
         while left:
             if not self._buffer:
