@@ -46,12 +46,13 @@ that began to keep it, cold (as before) and kept: a batched like 187 and 182, a 
 (``core.back_pressure.HeldShare``, one function more on every path, and
 ``Fleet._read_share`` when cold): 192 and 187, 182 and 177, 375 and 368. Once the wire read a body of a length whole in one step
 (``gallery.wire._Answer.body``, its length parsed once and held to the cap, in place of
-``_Answer.chunks``, ``_Answer._sized``, ``answers.gallery_body``, ``bounded.read_body``,
+``_Answer.chunks``, ``answers.gallery_body``, ``bounded.read_body``,
 ``bounded.announced_length`` and ``bounded.as_sent``) and a tick's quota check read the
 row's day counts once (``core.quotas.kept_days`` in place of ``day_counts`` and
 ``counted``): a batched like 186 to 180, a lone like 177 to 171, a post 368 to 363 (load
-about 3.5, two runs alike). (``content.guard.guard.readable``'s generator, with some drafts, comes and goes
-between runs: one function either way. On a loaded machine the traced like may find the
+about 3.5, two runs alike). (``gallery.wire._Answer._sized``, entered when an answer's body comes in a packet
+after its head, and ``content.guard.guard.readable``'s generator, with some drafts, come
+and go between runs: one function either way. On a loaded machine the traced like may find the
 warm-up's feed snapshot gone and read the feed's page again, some 35 functions more: a
 count taken then is not the tree's.) Once the provenance check fetched the posted image
 over the gallery's own wire (``Wire.call`` with the image's cap) instead of an httpx client
