@@ -21,6 +21,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from fleet.db.text_arrays import use_text_list_dumper
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -65,6 +67,8 @@ def _built(url: str, **options: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, **options)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", use_text_list_dumper)
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
