@@ -205,10 +205,12 @@ def taken_by(
     if not agent_ids or not post_ids:
         return Taken(done, recent, handles, personas)
     with autocommit(sessions).connect() as connection:
+        # Fetched whole in one call: hundreds of rows a batch, which iterating the
+        # result would fetch one call each.
         rows = connection.execute(
             _TAKEN_BY[connection.dialect.name],
             taken_by_parameters(agent_ids, kind, post_ids, since=since),
-        )
+        ).all()
         for agent_id, text, marked, count in rows:
             if marked == 3:  # a candidate's ledger: by one of the batch, or by the others
                 if count:
