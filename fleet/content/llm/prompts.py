@@ -184,12 +184,38 @@ def post_prompt(persona: Persona, author: Author, *, nonce: int) -> Prompt:
     rng = stable_rng("post-angle", persona.slug, author.seed, nonce)
     interest = rng.choice(persona.interests)
     style = rng.choice(persona.workflow_styles)
-    user = (
-        'Task: "post"\n'
-        f"You are {author.display_name}. Share a new image of yours.\n"
-        f"Angle for this one: {interest}, in the {style} style.\n" + _recent(author)
-    )
+    user = _post_task(author.display_name, interest, style) + _recent(author)
     return Prompt("post", system_prompt(persona, author.operator), user, None, MAX_TOKENS["post"])
+
+
+def _post_task(display_name: str, interest: str, style: str) -> str:
+    return (
+        'Task: "post"\n'
+        f"You are {display_name}. Share a new image of yours.\n"
+        f"Angle for this one: {interest}, in the {style} style.\n"
+    )
+
+
+def post_prompt_tokens(persona: Persona, author: Author) -> int:
+    """The input tokens of a post's request (``prompt_tokens`` of ``post_prompt``),
+    counted without writing it: its system text and task lines (counted once per persona
+    and operator, ``_post_frame_tokens``), the agent's name, and its recent texts and
+    memories as the request quotes them. The angle is counted as the persona's first
+    interest and style (the request draws one per nonce: a few tokens either way). What
+    the offline writer reports a post would cost a model."""
+    return (
+        _post_frame_tokens(persona, author.operator)
+        + estimate_tokens(author.display_name)
+        + estimate_tokens(_recent(author))
+    )
+
+
+# Each token counted apart is a whole piece (``estimate_tokens``): the name and the quoted
+# texts sit between spaces and signs, so the parts add up to the whole request's count.
+@lru_cache(maxsize=64)
+def _post_frame_tokens(persona: Persona, operator: str) -> int:
+    task = _post_task("", persona.interests[0], persona.workflow_styles[0])
+    return estimate_tokens(system_prompt(persona, operator)) + estimate_tokens(task)
 
 
 def public_image_url(url: str | None, image_host: str | None = None) -> str | None:

@@ -116,8 +116,9 @@ class OfflineWriter:
             echoed = echoes(f"{draft.caption} {draft.description}")
             if echoed < least:
                 reply, least = draft, echoed
-        prompt = prompts.post_prompt(persona, author, nonce=nonce)
-        usage = self._usage(prompt, reply.model_dump_json(), started)  # as a model answers
+        # What the same request would cost a model, counted without writing it.
+        asked = prompts.post_prompt_tokens(persona, author)
+        usage = self._usage(asked, reply.model_dump_json(), started)  # as a model answers
         return PostDraft(reply.image_prompt, reply.style, reply.caption, reply.description, usage)
 
     @staticmethod
@@ -217,7 +218,8 @@ class OfflineWriter:
         text = prompts.sanitise(text, limit=prompts.MAX_COMMENT, allowed_mentions=post.mentionable)
         prompt = prompts.comment_prompt(persona, author, post, nonce=nonce)
         answer = json.dumps({"comment": text}, ensure_ascii=False)
-        return CommentDraft(post.post_id, text, self._usage(prompt, answer, started))
+        asked = prompts.prompt_tokens(prompt)
+        return CommentDraft(post.post_id, text, self._usage(asked, answer, started))
 
     @staticmethod
     def _reply(
@@ -286,7 +288,7 @@ class OfflineWriter:
         text = prompts.sanitise_line(text, limit=prompts.MAX_THOUGHT)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
-        return Thought(text, self._usage(prompt, answer, started))
+        return Thought(text, self._usage(prompts.prompt_tokens(prompt), answer, started))
 
     # A writer that makes no plans says so (``fleet.content.port.makes_plans``).
     makes_plans = False
@@ -299,10 +301,11 @@ class OfflineWriter:
         """Nothing to release."""
 
     @staticmethod
-    def _usage(prompt: prompts.Prompt, answer: str, started: float) -> Usage:
+    def _usage(asked: int, answer: str, started: float) -> Usage:
+        """A call's usage as a model's would read: ``asked``, the request's input tokens."""
         return Usage(
             model=MODEL,
-            input_tokens=prompts.prompt_tokens(prompt),
+            input_tokens=asked,
             output_tokens=prompts.estimate_tokens(answer),
             latency_ms=(time.perf_counter() - started) * 1000,
         )
