@@ -120,6 +120,10 @@ class Writing:
     billing: Billing
     # Who runs the fleet (``FLEET_DISCLOSURE__OPERATOR_NAME``), as the writers name them.
     operator: str = ""
+    # Whether the writer writes a session's words in one plan (``makes_plans``), read once
+    # when the needs are built: a post or comment of a writer that makes none (the offline
+    # writer) neither waits for a plan nor reads one.
+    plans: bool = True
 
 
 def plain_author(claim: Claim) -> Author:

@@ -76,6 +76,7 @@ def writing(kit: ActionKit, spent: OnSpent = None) -> Writing:
         kit.now,
         billing(kit, spent),
         operator=voice.operator,
+        plans=makes_plans(kit.writer),
     )
 
 

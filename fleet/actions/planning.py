@@ -52,7 +52,6 @@ from fleet.content.port import (
     PostSeen,
     SessionPlan,
     Usage,
-    makes_plans,
 )
 from fleet.core.memory import post_text
 from fleet.errors import Deferred
@@ -147,7 +146,7 @@ def await_plan(writing: Writing, claim: Claim) -> None:
     more. The opening action itself (``says``), one outside a session, and any action of
     a writer that makes no plans (the offline writer, ``FLEET_LLM__PLANS=false``) never
     wait."""
-    if not makes_plans(writing.writer):
+    if not writing.plans:
         return
     opened = session_of(claim)
     if opened is None or says(claim) or claim.deliveries > PLAN_WAITS:
@@ -163,7 +162,7 @@ def _kept(writing: Writing, claim: Claim) -> tuple[SessionPlan, str] | None:
     """The plan kept for this action's session, and who wrote it; None outside a session,
     or before its plan, or for a writer that makes none (the offline writer,
     ``FLEET_LLM__PLANS=false``): the ledger is not read for a plan no one writes."""
-    if not makes_plans(writing.writer):
+    if not writing.plans:
         return None
     opened = session_of(claim)
     if opened is None:
