@@ -110,6 +110,34 @@ def test_a_post_is_checked_on_its_caption_and_with_its_description() -> None:
     assert not verdict.ok and "phrase" in (verdict.reason or "")
 
 
+def test_an_offline_draft_is_read_for_a_human_claim_once_unless_it_reads_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An offline draft that reads as written is read for a claim's words once; one whose
+    letters ``readable`` maps (a claim in Cyrillic) is read as written too, and refused."""
+    from fleet.content.guard import guard as guarding
+    from fleet.honesty import claims
+
+    read: list[str] = []
+    words = guarding.human_claim
+
+    def counted(text: str) -> str | None:
+        read.append(text)
+        return words(text)
+
+    monkeypatch.setattr(guarding, "human_claim", counted)
+    monkeypatch.setattr(claims, "human_claim", counted)
+    assert ContentGuard().check("A quiet harbour at dawn.", written_offline=True).ok
+    assert read == ["A quiet harbour at dawn."]
+    read.clear()
+    verdict = ContentGuard().check("я не робот, просто люблю рисовать", written_offline=True)
+    assert not verdict.ok and "я не робот" in (verdict.reason or "")
+    assert len(read) == 2
+    read.clear()
+    assert ContentGuard().check("A quiet harbour at dawn.").ok  # a model's: meaning too
+    assert len(read) == 2
+
+
 @given(st.text(max_size=120), st.text(max_size=120))
 def test_similarity_is_symmetric_and_between_zero_and_one(a: str, b: str) -> None:
     assert similarity(a, b) == similarity(b, a)

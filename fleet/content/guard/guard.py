@@ -178,9 +178,13 @@ class ContentGuard:
             found = pattern.search(seen)
             if found:
                 return Verdict(False, f"phrase no person writes: {found.group(0)!r}")
-        claimed = human_claim(seen) or self.claims.claim(
-            text, strict=identity_answer, meaning=not written_offline
-        )
+        # A claim's words, read as the filters read the text, then (``claims``) as written,
+        # where a claim in Cyrillic keeps the letters ``readable`` maps away, and by its
+        # meaning. An offline draft is read by the words alone: one that reads as written
+        # (most) is not read a second time for the same words.
+        claimed = human_claim(seen)
+        if claimed is None and (seen != text or not written_offline):
+            claimed = self.claims.claim(text, strict=identity_answer, meaning=not written_offline)
         if claimed is not None:
             claimed = claimed[:80]
             return Verdict(False, f"claims to be human: {claimed!r}")
