@@ -132,6 +132,28 @@ def test_usage_reports_estimated_tokens_at_no_cost() -> None:
     assert 500 < draft.usage.input_tokens < 1500 and 20 < draft.usage.output_tokens < 400
 
 
+def test_only_the_post_candidate_kept_is_sanitised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post weighs its eight candidates as drawn and sanitises the one it keeps: its
+    image prompt and description, and its caption as one line."""
+    cleaned: list[str] = []
+    whole, line = prompts.sanitise, prompts.sanitise_line
+
+    def sanitise(text: str, **kwargs: object) -> str:
+        cleaned.append("text")
+        return whole(text, **kwargs)  # type: ignore[arg-type]
+
+    def sanitise_line(text: str, **kwargs: object) -> str:
+        cleaned.append("line")
+        return line(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(prompts, "sanitise", sanitise)
+    monkeypatch.setattr(prompts, "sanitise_line", sanitise_line)
+    seen = Author(AUTHOR.handle, AUTHOR.display_name, AUTHOR.seed, recent_texts=("Old post",))
+    draft = WRITER.write_post(persona(), seen, nonce=5)
+    assert sorted(cleaned) == ["line", "text", "text"]  # one candidate's, not eight
+    assert draft.title == line(draft.title, limit=prompts.MAX_TITLE)
+
+
 def test_a_persona_without_a_voice_writes_in_the_general_voice() -> None:
     plain = persona().model_copy(update={"voice": None, "slug": "odd_one"})
     assert isinstance(plain, Persona) and voice_of(plain) is GENERAL
