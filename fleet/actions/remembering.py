@@ -231,11 +231,14 @@ class Recall:
         limit = self.settings.recalled
         if limit == 0:
             return ()
+        # A post of its own weighs its memories by recency alone (no query): their
+        # vectors are not decoded, nor the embedder's size asked for.
+        weighed = about is not None
         kept = agents.memories_of(
             self.sessions,
             agent_id,
-            model=self.model,
-            dimensions=self.dimensions,
+            model=self.model if weighed else None,
+            dimensions=self.dimensions if weighed else 0,
             limit=self.settings.max_per_agent,
         )
         if not kept:
@@ -250,11 +253,11 @@ class Recall:
         else:
             # Without a vector among them, the query weighs nothing (recency alone orders
             # them): it is not embedded.
-            weighed = any(memory.vector is not None for memory in kept)
+            vectors = any(memory.vector is not None for memory in kept)
             chosen = recall(
                 kept,
                 now=now,
-                query=self._query(about) if weighed else None,
+                query=self._query(about) if vectors else None,
                 person=about.mentionable[0],
                 limit=limit,
                 half_life_days=half_life,
@@ -318,7 +321,9 @@ class Recall:
                         persona=persona_scope,
                         since=since,
                         model=model,
-                        dimensions=self.dimensions or draft.shape[0],
+                        # The draft's size is the embedder's (``DegradingEmbedder`` gives
+                        # none of another): the window's vectors are of that size.
+                        dimensions=draft.shape[0],
                         limit=self.settings.echo_scan,
                         after_id=after_id,
                         kinds=(kind,),

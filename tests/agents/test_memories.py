@@ -382,6 +382,36 @@ def test_a_new_post_recalls_the_agents_own_series_before_its_thoughts(fleet: Fle
     ), "newest post first, a thought had twice once, nothing said to others"
 
 
+def test_a_new_post_s_recall_decodes_no_vector_and_a_comment_s_does(fleet: Fleet) -> None:
+    """A post of its own is recalled by recency alone: its memories are read without
+    their vectors; a comment's, weighed by what it answers, with them."""
+    (agent_id,) = _agent(fleet)
+    words = WordsEmbedder()
+    recall = Recall(fleet.sessions, MemorySettings(), DegradingEmbedder(CachedEmbedder(words)))
+    said = _memory("Slime boss sprite, part 1", NOW, MemoryKind.POSTED, vector=words._one("a"))
+    activity, _ = _activity(fleet, agent_id, "post", 0)
+    agents.remember(
+        fleet.sessions,
+        [agents.Remembered(agent_id, activity, said, None, words.model)],
+        keep=50,
+        now=NOW,
+        half_life_days=7,
+    )
+    read: list[list[Memory]] = []
+    memories_of = agents.memories_of
+
+    def kept(*args: object, **kwargs: object) -> list[Memory]:
+        read.append(memories_of(*args, **kwargs))  # type: ignore[arg-type]
+        return read[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(agents, "memories_of", kept)
+        assert recall.memories_for(agent_id, now=NOW) == ("I posted: Slime boss sprite, part 1",)
+        recall.memories_for(agent_id, now=NOW, about=PostSeen("p1", "Tiles", "8x8", "ana", False))
+    assert [memory.vector is None for memory in read[0]] == [True]
+    assert [memory.vector is None for memory in read[1]] == [False]
+
+
 def test_a_posts_echo_is_checked_on_the_text_its_vector_is_stored_for() -> None:
     """The echo check reads a post draft as the fleet stores and compares it
     (``post_text``): another spelling moves cosines across the threshold."""
