@@ -61,14 +61,17 @@ no longer entered), a post 363 then, 352 now (the likes unchanged); 349 once the
 (``Recall.model``) read its embedder's model once, not through two embedders' properties
 at each post (350 when a draft enters ``content.guard.folding.unleet``'s lambda). Then a
 post 350 (the list of that tree, ``readable``'s generator in it, ``_Answer._sized`` not)
-to 346 on the same count, the likes unchanged: the offline writer counts a post's input
+to 345 on the same count, the likes unchanged: the offline writer counts a post's input
 tokens without writing the model's request (``prompts.post_prompt_tokens``, the system
 text and task lines counted once per persona, in place of ``prompts.post_prompt``,
 ``prompts.prompt_tokens`` and ``Prompt.__init__``); whether the writer makes plans is
 read once with the post's needs (``Writing.plans``, not ``content.port.makes_plans`` at
 each post); and the guard reads an offline draft that reads as written once for a
 claim's words (no ``honesty.claims.HumanClaimCheck.claim``, which read the same words
-again). 347 or 348 in a run where ``_Answer._sized`` or ``core.wording._alone`` comes.
+again); a post's recall reads its memories without their vectors, which recency alone
+does not weigh (no ``Recall.dimensions``). 345 to 347 in a run where ``_Answer._sized``
+or ``core.wording._alone`` comes. (The offline writer's post also sanitises only the
+candidate it keeps, not each of eight: a third less of its CPU, the same functions.)
 
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
 """
