@@ -10,7 +10,11 @@ API, then loads two calls, each for a fixed time after a warm-up:
 
 The load comes from separate processes, each keeping a number of keep-alive connections
 busy with a light hand-rolled HTTP/1.1 client; they share the machine with the server.
-Prints JSON: requests per second and latency percentiles per call.
+Prints JSON: requests per second, latency percentiles and the server's CPU milliseconds
+per request (``server_cpu_ms_per_request``: its CPU time over the run, warm-up included,
+divided by every request it answered) per call; and ``statements``: the SQL statements
+and transactions one call of each runs, counted in this process on an app of its own
+(a deterministic count for a given tree, where the CPU figure moves with the machine).
 
     python -m bench.sandbox [--seconds 5] [--processes 2] [--connections 8]
 """
@@ -84,22 +88,29 @@ def _listening(server: subprocess.Popen[str]) -> str:
 
 def _seed(url: str) -> list[str]:
     """Agents and posts; the post ids."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return _seed_with(http)
+
+
+def _seed_with(http: httpx.Client) -> list[str]:
+    """Agents and posts, through this client (its base URL the sandbox's); the post ids."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    picture = f"{str(http.base_url).rstrip('/')}/images/placeholder.png"
+    for n in range(AGENTS):
+        http.post(
+            "/api/admin/users/invite",
+            json={"agentId": f"a{n}", "name": f"Agent {n}", "username": f"bench_{n}"},
+            headers=headers,
+        ).raise_for_status()
     ids = []
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
-        for n in range(AGENTS):
-            http.post(
-                "/api/admin/users/invite",
-                json={"agentId": f"a{n}", "name": f"Agent {n}", "username": f"bench_{n}"},
-            ).raise_for_status()
-        for n in range(POSTS):
-            answer = http.post(
-                "/api/showcase",
-                json={"imageUrl": f"{url}/images/placeholder.png", "title": f"Post {n}"},
-                headers={"X-Agent-Id": f"bench_{n % AGENTS}"},
-            )
-            answer.raise_for_status()
-            ids.append(answer.json()["showcaseItem"]["id"])
+    for n in range(POSTS):
+        answer = http.post(
+            "/api/showcase",
+            json={"imageUrl": picture, "title": f"Post {n}"},
+            headers=headers | {"X-Agent-Id": f"bench_{n % AGENTS}"},
+        )
+        answer.raise_for_status()
+        ids.append(answer.json()["showcaseItem"]["id"])
     return ids
 
 
@@ -150,7 +161,7 @@ async def _load(
             await writer.wait_closed()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return {"latencies": latencies, "errors": errors}
+    return {"latencies": latencies, "errors": errors, "answered": next(serial)}
 
 
 def _process(args: tuple[str, str, list[str], float, float, int]) -> dict[str, Any]:
@@ -180,8 +191,10 @@ def _measure(
         cpu, wall = _cpu_seconds(server) - cpu_before, time.perf_counter() - wall_before
     latencies = sorted(x for r in results for x in r["latencies"])
     quantiles = statistics.quantiles(latencies, n=100)
+    answered = sum(r["answered"] for r in results)
     return {
         "requests_per_second": round(len(latencies) / seconds),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(1, answered), 3),
         "p50_ms": round(quantiles[49] * 1000, 2),
         "p99_ms": round(quantiles[98] * 1000, 2),
         "errors": sum(r["errors"] for r in results),
@@ -189,6 +202,57 @@ def _measure(
         # near 1.0 means the one server process was the bottleneck.
         "server_cpu_share": round(cpu / wall, 2),
     }
+
+
+def _statements(database: str, likes: int = 40) -> dict[str, Any]:
+    """The SQL statements and transactions per call of a sandbox app in this process, on
+    its own ``database`` (seeded as the load's, through the same API)."""
+    from pydantic import SecretStr
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from fleet_sandbox.app import create_app
+    from fleet_sandbox.config import SandboxConfig
+
+    app = create_app(SandboxConfig(database_url=database, service_token=SecretStr(TOKEN)))
+    engine = app.state.sandbox.storage.engine
+    counted = {"statements": 0, "transactions": 0}
+
+    def statement(*_: Any) -> None:
+        counted["statements"] += 1
+
+    def transaction(*_: Any) -> None:
+        counted["transactions"] += 1
+
+    def per_call(client: TestClient, calls: list[tuple[str, str, dict[str, str]]]) -> Any:
+        counted.update(statements=0, transactions=0)
+        for method, path, headers in calls:
+            client.request(method, path, headers=headers).raise_for_status()
+        return {k: round(v / len(calls), 2) for k, v in counted.items()}
+
+    with TestClient(app, base_url="http://sandbox") as client:
+        ids = _seed_with(client)
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "begin", transaction)
+        tag = uuid.uuid4().hex[:8]
+        agent = {"Authorization": f"Bearer {TOKEN}"}
+        like_calls = [
+            (
+                "POST",
+                f"/api/showcase/{ids[(n * 7) % len(ids)]}/like",
+                agent | {"X-Agent-Id": f"bench_{n % AGENTS}", "Idempotency-Key": f"{tag}:{n}"},
+            )
+            for n in range(likes)
+        ]
+        feed_calls = [
+            ("GET", "/api/showcase?limit=20", agent | {"X-Agent-Id": f"bench_{n % AGENTS}"})
+            for n in range(likes)
+        ]
+        return {
+            "like (with Idempotency-Key)": per_call(client, like_calls),
+            "like replayed (same key)": per_call(client, like_calls),
+            "feed page": per_call(client, feed_calls),
+        }
 
 
 def main() -> None:
@@ -225,6 +289,7 @@ def main() -> None:
                     connections=options.connections,
                 ),
             }
+            statements = _statements(f"sqlite:///{Path(directory) / 'count.db'}")
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
@@ -244,6 +309,7 @@ def main() -> None:
                     "client": "raw HTTP/1.1 keep-alive on asyncio streams",
                 },
                 "calls": figures,
+                "statements": statements,
             },
             indent=2,
         )
