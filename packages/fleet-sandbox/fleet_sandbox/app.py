@@ -67,8 +67,11 @@ from fleet_sandbox.schemas import (
 from fleet_sandbox.state import (
     SERVICE,
     ApiError,
+    Call,
     Sandbox,
+    act,
     acting_agent,
+    agent_reads,
     authorize,
     commit,
     page_query,
@@ -308,14 +311,13 @@ async def create_post(request: Request) -> Response:
 
 async def list_posts(request: Request) -> Response:
     """GET /api/showcase: a page of posts."""
-    acting_agent(request)
-    limit, offset = page_query(request)
-    sort = request.query_params.get("sort", "recent")
-    if sort not in SORTS:
-        raise ApiError(422, "sort must be recent, popular or trending")
     sandbox = sandbox_of(request)
-    sandbox.feed_reads[sort] += 1
-    with sandbox.storage.begin() as conn:
+    with agent_reads(request) as (conn, _agent):
+        limit, offset = page_query(request)
+        sort = request.query_params.get("sort", "recent")
+        if sort not in SORTS:
+            raise ApiError(422, "sort must be recent, popular or trending")
+        sandbox.feed_reads[sort] += 1
         found = storage.list_posts(
             conn,
             limit=limit,
@@ -329,9 +331,8 @@ async def list_posts(request: Request) -> Response:
 
 async def get_post(request: Request) -> Response:
     """GET /api/showcase/{id}: one post (counts a view)."""
-    acting_agent(request)
-    post_id = post_id_of(request)
-    with sandbox_of(request).storage.begin() as conn:
+    with agent_reads(request) as (conn, _agent):
+        post_id = post_id_of(request)
         storage.add_view(conn, post_id)
         found = storage.post(conn, post_id)
     if found is None:
@@ -341,18 +342,18 @@ async def get_post(request: Request) -> Response:
 
 async def like(request: Request) -> Response:
     """POST /api/showcase/{id}/like: a toggle; a second call unlikes."""
-    agent = acting_agent(request)
-    post_id = post_id_of(request)
 
-    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
-        if not storage.post_exists(conn, post_id):
-            raise ApiError(404, "showcase item not found")
-        liked, count = storage.toggle_like(
-            conn, post_id=post_id, user_id=agent.id, key=key, now=now
+    def effect(call: Call) -> dict[str, Any]:
+        assert call.post_id is not None
+        toggled = storage.toggle_like(
+            call.conn, post_id=call.post_id, user_id=call.agent.id, key=call.key, now=call.now
         )
+        if toggled is None:
+            raise ApiError(404, "showcase item not found")
+        liked, count = toggled
         return {"success": True, "liked": liked, "likeCount": count}
 
-    return commit(request, "like", agent.username, effect)
+    return act(request, "like", effect, on_post=True)
 
 
 async def create_comment(request: Request) -> Response:
@@ -385,10 +386,9 @@ async def create_comment(request: Request) -> Response:
 
 async def list_comments(request: Request) -> Response:
     """GET /api/showcase/{id}/comments: a page of comments, oldest first."""
-    acting_agent(request)
-    post_id = post_id_of(request)
-    limit, offset = page_query(request)
-    with sandbox_of(request).storage.begin() as conn:
+    with agent_reads(request) as (conn, _agent):
+        post_id = post_id_of(request)
+        limit, offset = page_query(request)
         if not storage.post_exists(conn, post_id):
             raise ApiError(404, "showcase item not found")
         found = storage.list_comments(conn, post_id=post_id, limit=limit, offset=offset)

@@ -1,5 +1,5 @@
 """The sandbox's bookkeeping: budget units spent per day and agent, and the answers
-remembered per Idempotency-Key."""
+remembered per Idempotency-Key (read alone, or with the account of the agent calling)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from fleet_sandbox.config import Spent
-from fleet_sandbox.tables import Remembered, idempotency, spend
+from fleet_sandbox.tables import Remembered, User, idempotency, spend, users
 
 _SPENT_ON = select(spend.c.username, spend.c.units).where(spend.c.day == bindparam("day"))
 _SPEND_MORE = (
@@ -23,6 +23,28 @@ _RECALL = select(idempotency.c.route, idempotency.c.status, idempotency.c.body).
     idempotency.c.actor == bindparam("actor"), idempotency.c.key == bindparam("key")
 )
 _REMEMBER = insert(idempotency)
+# An agent's call reads its account and the answer remembered for its key in one
+# statement (no key: none is remembered, the join finds nothing).
+_AGENT_AND_ANSWER = (
+    select(
+        users.c.id,
+        users.c.username,
+        users.c.name,
+        users.c.is_agent,
+        users.c.persona,
+        users.c.agent_id,
+        idempotency.c.route,
+        idempotency.c.status,
+        idempotency.c.body,
+    )
+    .select_from(
+        users.outerjoin(
+            idempotency,
+            and_(idempotency.c.actor == users.c.username, idempotency.c.key == bindparam("key")),
+        )
+    )
+    .where(users.c.username == bindparam("username"))
+)
 
 
 def spent(conn: Connection, *, day: date, username: str) -> Spent:
@@ -50,6 +72,19 @@ def recall(conn: Connection, *, actor: str, key: str) -> Remembered | None:
     """The answer remembered for (actor, Idempotency-Key), if any."""
     row = conn.execute(_RECALL, {"actor": actor, "key": key}).first()
     return None if row is None else Remembered(row.route, row.status, json.loads(row.body))
+
+
+def agent_and_answer(
+    conn: Connection, *, username: str, key: str | None
+) -> tuple[User | None, Remembered | None]:
+    """The account named ``username`` (if any) and the answer remembered for its calls
+    with Idempotency-Key ``key`` (if any; None: no key to look for)."""
+    row = conn.execute(_AGENT_AND_ANSWER, {"username": username, "key": key}).first()
+    if row is None:
+        return None, None
+    id_, name_, name, is_agent, persona, agent_id, route, status, body = row
+    user = User(id_, name_, name, bool(is_agent), persona, agent_id)
+    return user, None if route is None else Remembered(route, status, json.loads(body))
 
 
 def remember(

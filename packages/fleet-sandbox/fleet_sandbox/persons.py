@@ -363,11 +363,11 @@ async def like(request: Request) -> Response:
         post_id = _post_of(request)
         sandbox = sandbox_of(request)
         with sandbox.storage.begin() as conn:
-            if not storage.post_exists(conn, post_id):
-                raise Refused(404, "no such post")
-            storage.toggle_like(
+            toggled = storage.toggle_like(
                 conn, post_id=post_id, user_id=viewer.user.id, key=None, now=sandbox.clock()
             )
+        if toggled is None:
+            raise Refused(404, "no such post")
     except Refused as refused:
         return _refused(request, refused)
     return RedirectResponse(f"/posts/{post_id}", status_code=303)

@@ -2,7 +2,11 @@
 
 ``commit`` runs a call's effect in one transaction with its bookkeeping: the replay of a
 remembered Idempotency-Key, the daily budget (429 with ``code`` and ``resetAt``), and the
-idempotency record, which commits with the effect or not at all.
+idempotency record, which commits with the effect or not at all. ``act`` does the same
+for an agent's call without a body (a like, a follow) and reads the agent's account in
+that transaction too, in one statement with the answer remembered for its key: such a
+call is one transaction. ``agent_reads`` is an agent's read (a feed page, a post) in one
+transaction with its account's check.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import hashlib
 import hmac
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +30,7 @@ from fleet_sandbox import storage
 from fleet_sandbox.config import Controls, SandboxConfig, budget_verdict
 from fleet_sandbox.provenance import Marker
 from fleet_sandbox.schemas import stamp
-from fleet_sandbox.storage import Storage
+from fleet_sandbox.storage import Remembered, Storage
 
 # The values of ``X-Fleet-Origin`` the sandbox counts by name (docs/gallery-api.md).
 ORIGINS = frozenset({"automated", "assisted"})
@@ -89,8 +94,9 @@ def authorize(request: Request) -> None:
         raise ApiError(401, "missing or invalid service token")
 
 
-def acting_agent(request: Request) -> storage.User:
-    """The agent named by X-Agent-Id, after the token and the pause switch are checked."""
+def _calling_agent(request: Request) -> tuple[Sandbox, str]:
+    """The sandbox and the X-Agent-Id of an agent call, after the checks that need no
+    database: the token (401), the pause switch (503), the header itself (403)."""
     authorize(request)
     sandbox = sandbox_of(request)
     if sandbox.controls.paused:
@@ -98,28 +104,54 @@ def acting_agent(request: Request) -> storage.User:
     username = request.headers.get("x-agent-id", "")
     if not username:
         raise ApiError(403, "X-Agent-Id is required on agent calls")
-    with sandbox.storage.begin() as conn:
-        user = storage.user_by_username(conn, username)
-    if user is None or not user.is_agent:
-        raise ApiError(403, f"no agent account {username!r}")
+    return sandbox, username
+
+
+def _checked_agent(
+    conn: Connection, request: Request, sandbox: Sandbox, found: storage.User | None, name: str
+) -> storage.User:
+    """The account ``found`` for X-Agent-Id ``name``, refused (403) unless it is an agent's,
+    its origin counted, and the budget checked when every call spends (429)."""
+    if found is None or not found.is_agent:
+        raise ApiError(403, f"no agent account {name!r}")
     origin = request.headers.get("x-fleet-origin", "")
     sandbox.origins[origin if origin in ORIGINS else "unsaid"] += 1
-    budgets = sandbox.controls.budgets
-    if budgets.every_call:
-        now = sandbox.clock()
-        with sandbox.storage.begin() as conn:
-            spent = storage.spent(conn, day=now.astimezone(UTC).date(), username=username)
-        verdict = budget_verdict(budgets, username, spent, now)
-        if verdict is not None:
-            wait = max(1, int((verdict.reset_at - now).total_seconds()))
-            raise ApiError(
-                429,
-                "daily budget exhausted",
-                code=verdict.code,
-                resetAt=stamp(verdict.reset_at),
-                headers={"Retry-After": str(wait)},
-            )
-    return user
+    if sandbox.controls.budgets.every_call:
+        _within_budget(conn, sandbox, name, sandbox.clock())
+    return found
+
+
+def _within_budget(conn: Connection, sandbox: Sandbox, username: str, now: datetime) -> None:
+    """Refuse (429, with ``code`` and ``resetAt``) when the day's budget is spent."""
+    spent = storage.spent(conn, day=now.astimezone(UTC).date(), username=username)
+    verdict = budget_verdict(sandbox.controls.budgets, username, spent, now)
+    if verdict is not None:
+        wait = max(1, int((verdict.reset_at - now).total_seconds()))
+        raise ApiError(
+            429,
+            "daily budget exhausted",
+            code=verdict.code,
+            resetAt=stamp(verdict.reset_at),
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def acting_agent(request: Request) -> storage.User:
+    """The agent named by X-Agent-Id, after the token and the pause switch are checked."""
+    sandbox, username = _calling_agent(request)
+    with sandbox.storage.begin() as conn:
+        found = storage.user_by_username(conn, username)
+        return _checked_agent(conn, request, sandbox, found, username)
+
+
+@contextmanager
+def agent_reads(request: Request) -> Iterator[tuple[Connection, storage.User]]:
+    """An agent's read: its account checked (as ``acting_agent``) in the transaction the
+    read then runs in."""
+    sandbox, username = _calling_agent(request)
+    with sandbox.storage.begin() as conn:
+        found = storage.user_by_username(conn, username)
+        yield conn, _checked_agent(conn, request, sandbox, found, username)
 
 
 def page_query(request: Request, *, max_limit: int = 100) -> tuple[int, int]:
@@ -145,16 +177,27 @@ def post_id_of(request: Request) -> int:
 Effect = Callable[[Connection, str | None, datetime], dict[str, Any]]
 
 
-def replay(request: Request, route: str, actor: str) -> Response | None:
-    """The remembered answer to this Idempotency-Key, when idempotency is on and it has one."""
-    sandbox = sandbox_of(request)
+@dataclass(frozen=True)
+class Call:
+    """An agent's call inside its one transaction: what its effect acts with."""
+
+    conn: Connection
+    agent: storage.User
+    # The Idempotency-Key it came with (recorded with its effect even when not honoured).
+    key: str | None
+    now: datetime
+    # The post in the path, for a call on a post (None for others).
+    post_id: int | None
+
+
+def _honoured_key(request: Request, sandbox: Sandbox) -> str | None:
+    """The Idempotency-Key whose answer is remembered: None without one or when off."""
     key = request.headers.get("idempotency-key")
-    if not key or not sandbox.controls.idempotency:
-        return None
-    with sandbox.storage.begin() as conn:
-        remembered = storage.recall(conn, actor=actor, key=key)
-    if remembered is None:
-        return None
+    return key if key and sandbox.controls.idempotency else None
+
+
+def _replayed(request: Request, route: str, key: str, remembered: Remembered) -> Response:
+    """The remembered answer, given again; a key used for another call is refused (422)."""
     kind, _, fingerprint = remembered.route.partition("#")
     if kind != route:
         raise ApiError(422, f"Idempotency-Key {key!r} was used for another kind of call")
@@ -167,11 +210,81 @@ def replay(request: Request, route: str, actor: str) -> Response | None:
     return JSONResponse(remembered.body, remembered.status, headers={"Idempotent-Replayed": "true"})
 
 
+def replay(request: Request, route: str, actor: str) -> Response | None:
+    """The remembered answer to this Idempotency-Key, when idempotency is on and it has one."""
+    sandbox = sandbox_of(request)
+    key = _honoured_key(request, sandbox)
+    if key is None:
+        return None
+    with sandbox.storage.begin() as conn:
+        remembered = storage.recall(conn, actor=actor, key=key)
+    return None if remembered is None else _replayed(request, route, key, remembered)
+
+
 def request_fingerprint(request: Request) -> str:
     """What makes a request the same request: its method, path and body."""
     digest = hashlib.sha256(f"{request.method} {request.url.path} ".encode())
     digest.update(getattr(request.state, "body_digest", "").encode())
     return digest.hexdigest()[:12]
+
+
+def _remember(
+    conn: Connection,
+    request: Request,
+    route: str,
+    actor: str,
+    key: str,
+    *,
+    status: int,
+    body: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Remember the answer to (actor, key), with what makes its request the same request."""
+    route_and_request = f"{route}#{request_fingerprint(request)}"
+    storage.remember(
+        conn, actor=actor, key=key, route=route_and_request, status=status, body=body, now=now
+    )
+
+
+def _after_conflict(request: Request, route: str, actor: str, conflict: IntegrityError) -> Response:
+    """Another call with the same key committed first: answer as it was answered."""
+    answered = replay(request, route, actor)
+    if answered is None:
+        raise conflict
+    return answered
+
+
+def act(
+    request: Request,
+    route: str,
+    effect: Callable[[Call], dict[str, Any]],
+    *,
+    status: int = 200,
+    on_post: bool = False,
+) -> Response:
+    """An agent's call without a body, in one transaction: its account and the answer
+    remembered for its Idempotency-Key read together, then (in ``acting_agent``'s and
+    ``commit``'s order) the 403 and budget checks, the post in the path (``on_post``: 404
+    when malformed), the replay, the effect and its idempotency record."""
+    sandbox, username = _calling_agent(request)
+    key = request.headers.get("idempotency-key") or None
+    honoured = _honoured_key(request, sandbox)
+    now = sandbox.clock()
+    try:
+        with sandbox.storage.begin() as conn:
+            found, remembered = storage.agent_and_answer(conn, username=username, key=honoured)
+            agent = _checked_agent(conn, request, sandbox, found, username)
+            post_id = post_id_of(request) if on_post else None
+            if remembered is not None and honoured is not None:
+                return _replayed(request, route, honoured, remembered)
+            body = effect(Call(conn, agent, key, now, post_id))
+            if honoured is not None:
+                _remember(
+                    conn, request, route, username, honoured, status=status, body=body, now=now
+                )
+    except IntegrityError as conflict:
+        return _after_conflict(request, route, username, conflict)
+    return JSONResponse(body, status)
 
 
 def commit(
@@ -189,38 +302,16 @@ def commit(
         return answered
     sandbox = sandbox_of(request)
     key = request.headers.get("idempotency-key") or None
+    honoured = _honoured_key(request, sandbox)
     now = sandbox.clock()
-    today = now.astimezone(UTC).date()
     try:
         with sandbox.storage.begin() as conn:
             if spends:
-                spent = storage.spent(conn, day=today, username=actor)
-                verdict = budget_verdict(sandbox.controls.budgets, actor, spent, now)
-                if verdict is not None:
-                    wait = max(1, int((verdict.reset_at - now).total_seconds()))
-                    raise ApiError(
-                        429,
-                        "daily budget exhausted",
-                        code=verdict.code,
-                        resetAt=stamp(verdict.reset_at),
-                        headers={"Retry-After": str(wait)},
-                    )
-                storage.spend_unit(conn, day=today, username=actor)
+                _within_budget(conn, sandbox, actor, now)
+                storage.spend_unit(conn, day=now.astimezone(UTC).date(), username=actor)
             body = effect(conn, key, now)
-            if key and sandbox.controls.idempotency:
-                storage.remember(
-                    conn,
-                    actor=actor,
-                    key=key,
-                    route=f"{route}#{request_fingerprint(request)}",
-                    status=status,
-                    body=body,
-                    now=now,
-                )
-    except IntegrityError:
-        # Another call with the same key committed first: answer as it was answered.
-        answered = replay(request, route, actor)
-        if answered is None:
-            raise
-        return answered
+            if honoured is not None:
+                _remember(conn, request, route, actor, honoured, status=status, body=body, now=now)
+    except IntegrityError as conflict:
+        return _after_conflict(request, route, actor, conflict)
     return JSONResponse(body, status)

@@ -23,13 +23,21 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     select,
     update,
 )
 
-from fleet_sandbox.bookkeeping import recall, remember, spend_unit, spent, spent_by_agent
+from fleet_sandbox.bookkeeping import (
+    agent_and_answer,
+    recall,
+    remember,
+    spend_unit,
+    spent,
+    spent_by_agent,
+)
 from fleet_sandbox.database import Storage
 from fleet_sandbox.follows import forget_user, with_reactions
 from fleet_sandbox.tables import (
@@ -385,7 +393,13 @@ _UNLIKE = delete(likes).where(
 # An INSERT takes its values from parameters named for its columns.
 _LIKE = insert(likes)
 _LIKE_EVENT = insert(like_events)
-_LIKES_OF_POST = select(func.count()).where(likes.c.post_id == bindparam("post_id"))
+# What a like toggles, in one read: the post (no row: no such post), whether this user
+# likes it, and its likes.
+_LIKE_STATE = select(
+    posts.c.id,
+    exists().where(likes.c.post_id == posts.c.id, likes.c.user_id == bindparam("user_id")),
+    select(func.count()).where(likes.c.post_id == posts.c.id).scalar_subquery(),
+).where(posts.c.id == bindparam("post_id"))
 _COMMENT = insert(comments)
 _COMMENTS_PAGE = (
     select(comments, *_user_columns())
@@ -464,15 +478,25 @@ def add_view(conn: Connection, post_id: int) -> None:
 
 def toggle_like(
     conn: Connection, *, post_id: int, user_id: int, key: str | None, now: datetime
-) -> tuple[bool, int]:
-    """Like the post, or unlike it when this user already liked it: (liked, like count)."""
+) -> tuple[bool, int] | None:
+    """Like the post, or unlike it when this user already liked it: (liked, like count);
+    None when there is no such post (and nothing is written).
+
+    The count is the one read before the write, moved by it: exact because the sandbox's
+    calls run one at a time (``fleet_sandbox.app``).
+    """
     who = {"post_id": post_id, "user_id": user_id}
-    liked = conn.execute(_UNLIKE, who).rowcount == 0
+    state = conn.execute(_LIKE_STATE, who).first()
+    if state is None:
+        return None
+    _, had, count = state
+    liked = not had
     if liked:
         conn.execute(_LIKE, {**who, "created_at": now})
+    else:
+        conn.execute(_UNLIKE, who)
     conn.execute(_LIKE_EVENT, {**who, "liked": liked, "idempotency_key": key, "created_at": now})
-    count = conn.execute(_LIKES_OF_POST, {"post_id": post_id}).scalar_one()
-    return liked, int(count)
+    return liked, int(count) + (1 if liked else -1)
 
 
 def create_comment(
@@ -530,6 +554,7 @@ __all__ = [
     "Sort",
     "Storage",
     "User",
+    "agent_and_answer",
     "comments",
     "idempotency",
     "images",

@@ -79,9 +79,13 @@ def _person(conn: Connection, username: str) -> storage.User:
     return user
 
 
+def _no_post(post_id: int) -> BadRequest:
+    return BadRequest(f"no post {post_id} on the gallery", status=400)
+
+
 def _post_of(conn: Connection, post_id: int) -> None:
     if not storage.post_exists(conn, post_id):
-        raise BadRequest(f"no post {post_id} on the gallery", status=400)
+        raise _no_post(post_id)
 
 
 async def join(request: Request) -> Response:
@@ -143,10 +147,12 @@ async def like(request: Request) -> Response:
     sandbox = sandbox_of(request)
     with sandbox.storage.begin() as conn:
         person = _person(conn, body.username)
-        _post_of(conn, body.post_id)
-        liked, count = storage.toggle_like(
+        toggled = storage.toggle_like(
             conn, post_id=body.post_id, user_id=person.id, key=None, now=sandbox.clock()
         )
+    if toggled is None:
+        raise _no_post(body.post_id)
+    liked, count = toggled
     return JSONResponse({"liked": liked, "likeCount": count})
 
 
