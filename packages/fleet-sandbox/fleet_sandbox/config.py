@@ -79,6 +79,12 @@ class Faults(CamelModel):
 
     _rates = field_validator("error_rates", "throttle_rates", "lose_answer_rates")(_check_rates)
 
+    def bend_calls(self) -> bool:
+        """Whether any API call is delayed, failed, throttled or loses its answer."""
+        return bool(
+            self.latency_ms or self.error_rates or self.throttle_rates or self.lose_answer_rates
+        )
+
 
 def rate_for(rates: dict[str, float], route: str) -> float:
     """The rate that applies to ``route``: its own entry, else ``"*"``, else 0."""

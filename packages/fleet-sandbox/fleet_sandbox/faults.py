@@ -1,6 +1,7 @@
 """Fault injection and the admin API: how tests and operators bend and inspect the sandbox.
 
-``FaultInjector`` is ASGI middleware in front of the API routes. In this order it adds
+``FaultInjector`` is ASGI middleware in front of the API routes (a call passes straight
+through while no fault is set, its route unmatched). In this order it adds
 the configured latency, answers an injected 5xx (before any effect), answers a plain 429
 with ``Retry-After: 1``, or lets the call run and commit and then drops its answer: the
 status line goes out, the body never does, and the server closes the connection. The
@@ -65,11 +66,13 @@ class FaultInjector:
         return rate >= 1.0 or (rate > 0.0 and self.sandbox.dice.random() < rate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self._route(scope) if scope["type"] == "http" else None
+        faults = self.sandbox.controls.faults
+        # No fault set (the usual case): no route to match.
+        bent = scope["type"] == "http" and faults.bend_calls()
+        route = self._route(scope) if bent else None
         if route is None:
             await self.app(scope, receive, send)
             return
-        faults = self.sandbox.controls.faults
         if faults.latency_ms:
             await anyio.sleep(faults.latency_ms / 1000)
         if self._roll(rate_for(faults.error_rates, route)):
