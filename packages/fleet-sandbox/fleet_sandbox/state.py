@@ -223,7 +223,10 @@ def replay(request: Request, route: str, actor: str) -> Response | None:
 
 def request_fingerprint(request: Request) -> str:
     """What makes a request the same request: its method, path and body."""
-    digest = hashlib.sha256(f"{request.method} {request.url.path} ".encode())
+    # The path as ``request.url.path`` gives it (Starlette's escapes, ``URL.__init__``),
+    # without building the whole URL from the scope and splitting it again per call.
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    digest = hashlib.sha256(f"{request.method} {path} ".encode())
     digest.update(getattr(request.state, "body_digest", "").encode())
     return digest.hexdigest()[:12]
 
