@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from random import Random
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from PIL import Image
 from pydantic import SecretStr
 from sandbox_testing import TOKEN, Admin
+from starlette.requests import Request
+from starlette.routing import Match, Route
+from starlette.types import Message, Receive, Scope, Send
 
 from fleet_sandbox import images
-from fleet_sandbox.config import Budgets, SandboxConfig, Spent, budget_verdict
+from fleet_sandbox.config import Budgets, Controls, Faults, SandboxConfig, Spent, budget_verdict
+from fleet_sandbox.faults import FaultInjector
 from fleet_sandbox.server import BackgroundSandbox
+from fleet_sandbox.state import Sandbox, request_fingerprint
 from fleet_sandbox.storage import Storage
 
 STEPS = [
@@ -201,6 +209,52 @@ def test_a_lost_answer_still_commits_the_effect(
     with pytest.raises(httpx.RemoteProtocolError):
         post(api, team[0], key="k")
     assert admin.report()["totals"]["posts"] == 1
+
+
+def test_the_fault_injector_matches_a_route_only_while_a_fault_is_set() -> None:
+    matched: list[str] = []
+    reached: list[str] = []
+
+    class Watched(Route):
+        def matches(self, scope: Scope) -> tuple[Match, Scope]:
+            matched.append(scope["path"])
+            return super().matches(scope)
+
+    async def app(scope: Scope, _receive: Receive, _send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def nothing() -> Message:
+        raise AssertionError("nothing is read")
+
+    async def unsent(_message: Message) -> None:
+        raise AssertionError("nothing is sent")
+
+    config = SandboxConfig()
+    sandbox = Sandbox(config, Storage("sqlite://"), Controls.of(config), datetime.now, Random(1))
+    injector = FaultInjector(
+        app, sandbox, [Watched("/api/showcase/{post_id}/like", app, name="like")]
+    )
+    call = {"type": "http", "method": "POST", "path": "/api/showcase/1/like", "headers": []}
+    anyio.run(injector, call, nothing, unsent)
+    assert (matched, reached) == ([], ["/api/showcase/1/like"])
+    sandbox.controls.faults = Faults(error_rates={"like": 0.0})  # set, never rolled
+    anyio.run(injector, call, nothing, unsent)
+    assert matched == ["/api/showcase/1/like"] and len(reached) == 2
+    sandbox.storage.dispose()
+
+
+@pytest.mark.parametrize("path", ["/api/showcase/12/like", "/api/users/a?b#c\\d/follow", "/x y/é"])
+def test_a_requests_fingerprint_takes_the_path_as_its_url_gives_it(path: str) -> None:
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "headers": [(b"host", b"127.0.0.1:8700")],
+        "query_string": b"q=1",
+    }
+    request = Request(scope)
+    as_before = hashlib.sha256(f"POST {request.url.path} ".encode()).hexdigest()[:12]
+    assert request_fingerprint(Request(scope)) == as_before
 
 
 def test_bad_admin_input_is_refused_with_422(admin: Admin) -> None:
