@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
@@ -94,10 +93,11 @@ def remember(
     key: str,
     route: str,
     status: int,
-    body: dict[str, Any],
+    body: str,
     now: datetime,
 ) -> None:
-    """Remember an answer; raises IntegrityError when the key is already taken."""
+    """Remember an answer (``body``: its JSON, as it was sent); raises IntegrityError when
+    the key is already taken."""
     conn.execute(
         _REMEMBER,
         {
@@ -105,7 +105,7 @@ def remember(
             "key": key,
             "route": route,
             "status": status,
-            "body": json.dumps(body),
+            "body": body,
             "created_at": now,
         },
     )

@@ -238,14 +238,19 @@ def _remember(
     actor: str,
     key: str,
     *,
-    status: int,
-    body: dict[str, Any],
+    answer: Response,
     now: datetime,
 ) -> None:
-    """Remember the answer to (actor, key), with what makes its request the same request."""
-    route_and_request = f"{route}#{request_fingerprint(request)}"
+    """Remember the answer to (actor, key), with what makes its request the same request
+    (its JSON as rendered for the caller: rendered once)."""
     storage.remember(
-        conn, actor=actor, key=key, route=route_and_request, status=status, body=body, now=now
+        conn,
+        actor=actor,
+        key=key,
+        route=f"{route}#{request_fingerprint(request)}",
+        status=answer.status_code,
+        body=bytes(answer.body).decode(),
+        now=now,
     )
 
 
@@ -280,14 +285,12 @@ def act(
             post_id = post_id_of(request) if on_post else None
             if remembered is not None and honoured is not None:
                 return _replayed(request, route, honoured, remembered)
-            body = effect(Call(conn, agent, key, now, post_id))
+            answer = JSONResponse(effect(Call(conn, agent, key, now, post_id)), status)
             if honoured is not None:
-                _remember(
-                    conn, request, route, username, honoured, status=status, body=body, now=now
-                )
+                _remember(conn, request, route, username, honoured, answer=answer, now=now)
     except IntegrityError as conflict:
         return _after_conflict(request, route, username, conflict)
-    return JSONResponse(body, status)
+    return answer
 
 
 def commit(
@@ -312,9 +315,9 @@ def commit(
             if spends:
                 _within_budget(conn, sandbox, actor, now)
                 storage.spend_unit(conn, day=now.astimezone(UTC).date(), username=actor)
-            body = effect(conn, key, now)
+            answer = JSONResponse(effect(conn, key, now), status)
             if honoured is not None:
-                _remember(conn, request, route, actor, honoured, status=status, body=body, now=now)
+                _remember(conn, request, route, actor, honoured, answer=answer, now=now)
     except IntegrityError as conflict:
         return _after_conflict(request, route, actor, conflict)
-    return JSONResponse(body, status)
+    return answer
