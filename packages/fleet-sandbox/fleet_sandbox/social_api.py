@@ -21,12 +21,14 @@ from fleet_sandbox import follows, storage
 from fleet_sandbox.schemas import ReactionBody, item_json, parse, user_json
 from fleet_sandbox.state import (
     ApiError,
+    Call,
+    act,
     acting_agent,
+    agent_reads,
     authorize,
     commit,
     page_query,
     post_id_of,
-    sandbox_of,
 )
 from fleet_sandbox.tables import REACTIONS
 
@@ -50,43 +52,50 @@ def _followed(
 
 async def follow(request: Request) -> Response:
     """POST /api/users/{username}/follow: make sure the agent follows the account."""
-    agent = acting_agent(request)
 
-    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
-        target = _target(conn, request)
-        if target.id == agent.id:
+    def effect(call: Call) -> dict[str, Any]:
+        target = _target(call.conn, request)
+        if target.id == call.agent.id:
             raise ApiError(422, "an account cannot follow itself")
-        refused = follows.refusal(conn, person=target, agent=agent)
+        refused = follows.refusal(call.conn, person=target, agent=call.agent)
         if refused is not None:
             raise ApiError(403, refused, code=REFUSED)
         changed = follows.set_follow(
-            conn, follower_id=agent.id, followed_id=target.id, following=True, key=key, now=now
+            call.conn,
+            follower_id=call.agent.id,
+            followed_id=target.id,
+            following=True,
+            key=call.key,
+            now=call.now,
         )
-        return _followed(conn, target, True, changed)
+        return _followed(call.conn, target, True, changed)
 
-    return commit(request, "follow", agent.username, effect)
+    return act(request, "follow", effect)
 
 
 async def unfollow(request: Request) -> Response:
     """DELETE /api/users/{username}/follow: make sure the agent does not follow it."""
-    agent = acting_agent(request)
 
-    def effect(conn: Connection, key: str | None, now: datetime) -> dict[str, Any]:
-        target = _target(conn, request)
-        if target.id == agent.id:
+    def effect(call: Call) -> dict[str, Any]:
+        target = _target(call.conn, request)
+        if target.id == call.agent.id:
             raise ApiError(422, "an account cannot unfollow itself")
         changed = follows.set_follow(
-            conn, follower_id=agent.id, followed_id=target.id, following=False, key=key, now=now
+            call.conn,
+            follower_id=call.agent.id,
+            followed_id=target.id,
+            following=False,
+            key=call.key,
+            now=call.now,
         )
-        return _followed(conn, target, False, changed)
+        return _followed(call.conn, target, False, changed)
 
-    return commit(request, "unfollow", agent.username, effect)
+    return act(request, "unfollow", effect)
 
 
 async def _listed(request: Request, which: str) -> Response:
-    acting_agent(request)
-    limit, offset = page_query(request)
-    with sandbox_of(request).storage.begin() as conn:
+    with agent_reads(request) as (conn, _agent):
+        limit, offset = page_query(request)
         target = _target(conn, request)
         found = follows.listed(conn, user_id=target.id, which=which, limit=limit, offset=offset)
         followers, following = follows.counts(conn, target.id)
@@ -106,9 +115,8 @@ async def following(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     """GET /api/feed/home: the posts of the accounts the agent follows, newest first."""
-    agent = acting_agent(request)
-    limit, offset = page_query(request)
-    with sandbox_of(request).storage.begin() as conn:
+    with agent_reads(request) as (conn, agent):
+        limit, offset = page_query(request)
         found = storage.home_posts(conn, user_id=agent.id, limit=limit, offset=offset)
     return JSONResponse({"items": [item_json(p) for p in found]})
 
@@ -147,18 +155,17 @@ async def react(request: Request) -> Response:
 
 async def unreact(request: Request) -> Response:
     """DELETE /api/showcase/{id}/reactions: take the agent's reaction back."""
-    agent = acting_agent(request)
-    post_id = post_id_of(request)
 
-    def effect(conn: Connection, _key: str | None, now: datetime) -> dict[str, Any]:
-        if not storage.post_exists(conn, post_id):
+    def effect(call: Call) -> dict[str, Any]:
+        assert call.post_id is not None
+        if not storage.post_exists(call.conn, call.post_id):
             raise ApiError(404, "showcase item not found")
         changed = follows.set_reaction(
-            conn, post_id=post_id, user_id=agent.id, reaction=None, now=now
+            call.conn, post_id=call.post_id, user_id=call.agent.id, reaction=None, now=call.now
         )
-        return _reacted(conn, post_id, None, changed)
+        return _reacted(call.conn, call.post_id, None, changed)
 
-    return commit(request, "unreact", agent.username, effect)
+    return act(request, "unreact", effect, on_post=True)
 
 
 ROUTES = [

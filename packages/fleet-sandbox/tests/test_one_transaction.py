@@ -123,9 +123,33 @@ def test_an_agents_reads_run_in_the_transaction_that_checks_it(
 ) -> None:
     client, counted, _ = gallery
     post_id = seed(client, ["gamedev_bo"])
-    for path in ("/api/showcase?limit=20", f"/api/showcase/{post_id}", "/api/showcase/1/comments"):
+    for path in (
+        "/api/showcase?limit=20",
+        f"/api/showcase/{post_id}",
+        "/api/showcase/1/comments",
+        "/api/feed/home",
+        "/api/users/gamedev_bo/followers",
+    ):
         counted.reset()
         assert client.get(path, headers=agent("gamedev_bo")).status_code in (200, 404)
+        assert counted.transactions == 1, path
+
+
+def test_a_follow_an_unfollow_and_an_unreaction_are_one_transaction_each(
+    gallery: tuple[TestClient, Counted, Storage],
+) -> None:
+    client, counted, _ = gallery
+    post_id = seed(client, ["gamedev_bo", "photo_ada"])
+    calls = [
+        ("POST", "/api/users/gamedev_bo/follow", 200),
+        ("DELETE", "/api/users/gamedev_bo/follow", 200),
+        ("DELETE", f"/api/showcase/{post_id}/reactions", 200),
+        ("POST", "/api/users/nobody_here/follow", 404),
+    ]
+    for n, (method, path, status) in enumerate(calls):
+        counted.reset()
+        answer = client.request(method, path, headers=agent("photo_ada", f"s{n}"))
+        assert answer.status_code == status, answer.text
         assert counted.transactions == 1, path
 
 
