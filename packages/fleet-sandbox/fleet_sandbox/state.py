@@ -190,9 +190,9 @@ class Call:
     post_id: int | None
 
 
-def _honoured_key(request: Request, sandbox: Sandbox) -> str | None:
-    """The Idempotency-Key whose answer is remembered: None without one or when off."""
-    key = request.headers.get("idempotency-key")
+def _honoured(key: str | None, sandbox: Sandbox) -> str | None:
+    """The Idempotency-Key ``key`` when its answer is remembered: None without one or
+    while idempotency is off."""
     return key if key and sandbox.controls.idempotency else None
 
 
@@ -213,7 +213,7 @@ def _replayed(request: Request, route: str, key: str, remembered: Remembered) ->
 def replay(request: Request, route: str, actor: str) -> Response | None:
     """The remembered answer to this Idempotency-Key, when idempotency is on and it has one."""
     sandbox = sandbox_of(request)
-    key = _honoured_key(request, sandbox)
+    key = _honoured(request.headers.get("idempotency-key"), sandbox)
     if key is None:
         return None
     with sandbox.storage.begin() as conn:
@@ -276,7 +276,7 @@ def act(
     when malformed), the replay, the effect and its idempotency record."""
     sandbox, username = _calling_agent(request)
     key = request.headers.get("idempotency-key") or None
-    honoured = _honoured_key(request, sandbox)
+    honoured = _honoured(key, sandbox)
     now = sandbox.clock()
     try:
         with sandbox.storage.begin() as conn:
@@ -308,7 +308,7 @@ def commit(
         return answered
     sandbox = sandbox_of(request)
     key = request.headers.get("idempotency-key") or None
-    honoured = _honoured_key(request, sandbox)
+    honoured = _honoured(key, sandbox)
     now = sandbox.clock()
     try:
         with sandbox.storage.begin() as conn:
