@@ -43,10 +43,17 @@ def _target(conn: Connection, request: Request) -> storage.User:
     return user
 
 
-def _followed(
-    conn: Connection, target: storage.User, following: bool, changed: bool
-) -> dict[str, Any]:
-    followers, _ = follows.counts(conn, target.id)
+def _followed(call: Call, target: storage.User, following: bool) -> dict[str, Any]:
+    """Make sure the agent follows ``target`` (or does not); the answer, with its count."""
+    changed = follows.set_follow(
+        call.conn,
+        follower_id=call.agent.id,
+        followed_id=target.id,
+        following=following,
+        key=call.key,
+        now=call.now,
+    )
+    followers, _ = follows.counts(call.conn, target.id)
     return {"following": following, "requested": False, "followers": followers, "changed": changed}
 
 
@@ -60,15 +67,7 @@ async def follow(request: Request) -> Response:
         refused = follows.refusal(call.conn, person=target, agent=call.agent)
         if refused is not None:
             raise ApiError(403, refused, code=REFUSED)
-        changed = follows.set_follow(
-            call.conn,
-            follower_id=call.agent.id,
-            followed_id=target.id,
-            following=True,
-            key=call.key,
-            now=call.now,
-        )
-        return _followed(call.conn, target, True, changed)
+        return _followed(call, target, True)
 
     return act(request, "follow", effect)
 
@@ -80,15 +79,7 @@ async def unfollow(request: Request) -> Response:
         target = _target(call.conn, request)
         if target.id == call.agent.id:
             raise ApiError(422, "an account cannot unfollow itself")
-        changed = follows.set_follow(
-            call.conn,
-            follower_id=call.agent.id,
-            followed_id=target.id,
-            following=False,
-            key=call.key,
-            now=call.now,
-        )
-        return _followed(call.conn, target, False, changed)
+        return _followed(call, target, False)
 
     return act(request, "unfollow", effect)
 
