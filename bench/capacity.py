@@ -61,7 +61,7 @@ from typing import Any
 
 from bench.realism import DEFAULT_START, agent_seed
 from fleet.core.kinds import KINDS, Action
-from fleet.core.rhythm import Rhythm
+from fleet.core.rhythm import PersonaCadence
 from fleet.core.timeline import expected_actions
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
@@ -113,7 +113,7 @@ def measure_demand(args: argparse.Namespace) -> dict[str, Any]:
     for persona in personas:
         clock = catalogue.clock(persona.slug)
         rhythms = [
-            Rhythm.of(persona, clock, agent_seed(persona.slug, index))
+            PersonaCadence.of(persona, clock).rhythm(agent_seed(persona.slug, index))
             for index in range(args.agents_per_persona)
         ]
         for hour, kinds in enumerate(expected_actions(persona, rhythms, start, end)):

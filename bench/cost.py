@@ -76,7 +76,7 @@ from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, ContentWriter, PlanAsk, PostSeen, Usage
 from fleet.core.persona import Action, Persona
-from fleet.core.rhythm import Rhythm
+from fleet.core.rhythm import PersonaCadence
 from fleet.core.timeline import simulate
 from fleet.infra.persona_files import PersonaCatalogue
 from fleet.settings import LLMSettings
@@ -259,7 +259,7 @@ def session_figures(
     thoughts = speaking = 0
     mixes: Counter[tuple[tuple[str, int], ...]] = Counter()
     for index in range(agents):
-        rhythm = Rhythm.of(who, clock, agent_seed(who.slug, index))
+        rhythm = PersonaCadence.of(who, clock).rhythm(agent_seed(who.slug, index))
         said: dict[int, Counter[str]] = {}
         for tick in simulate(who, rhythm, start, end):
             if tick.action is Action.BROWSE and rhythm.thinks(tick.opened, tick.index):

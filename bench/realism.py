@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 from fleet.core.activity_level import ACTIVITY_BOUNDS, SET_ACTIVITY_BOUNDS
 from fleet.core.persona import Action, Persona
 from fleet.core.quotas import local_day
-from fleet.core.rhythm import Rhythm
+from fleet.core.rhythm import PersonaCadence
 from fleet.core.timeline import simulate
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue
 
@@ -139,7 +139,9 @@ def busiest(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
     for name, level in (("drawn_max", ACTIVITY_BOUNDS[1]), ("set_max", SET_ACTIVITY_BOUNDS[1])):
         figures = []
         for index in range(agents):
-            rhythm = Rhythm.of(persona, clock, agent_seed(persona.slug, index), activity=level)
+            rhythm = PersonaCadence.of(persona, clock).rhythm(
+                agent_seed(persona.slug, index), activity=level
+            )
             opened = sorted({t.opened for t in simulate(persona, rhythm, start, end)})
             figures.append(openings_figures(opened, zone))
         out[f"{name} (level {level:g})"] = openings_summary(figures)
@@ -162,7 +164,7 @@ def measure(persona: Persona, catalogue: PersonaCatalogue, agents: int, start: f
     openings: list[tuple[float | None, int, int]] = []
     for index in range(agents):
         seed = agent_seed(persona.slug, index)
-        rhythm = Rhythm.of(persona, clock, seed)
+        rhythm = PersonaCadence.of(persona, clock).rhythm(seed)
         kinds: Counter[str] = Counter()
         posts_by_day: Counter[str] = Counter()
         sizes: Counter[int] = Counter()

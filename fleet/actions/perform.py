@@ -287,7 +287,9 @@ def event(
     if now is None:
         now = kit.now()
     try:
-        local = now.astimezone(kit.personas.zone(ended.persona)).strftime("%H:%M")
+        # The persona's zone, resolved once by the catalogue (``PersonaCadence``).
+        zone = kit.personas.cadences[ended.persona].clock.zone
+        local = now.astimezone(zone).strftime("%H:%M")
     except UnknownPersona:
         local = None
     return {

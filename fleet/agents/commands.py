@@ -289,7 +289,7 @@ def change_status(
 
 def _first_tick(catalogue: PersonaCatalogue, agent: Row[Any], now: datetime) -> datetime:
     """The agent's first tick after ``now``: a session opening (or its next steady tick)."""
-    start = rhythm_of(catalogue, agent).start(now.timestamp())
+    start = rhythm_of(catalogue.cadences[agent.persona], agent).start(now.timestamp())
     return datetime.fromtimestamp(start.due, UTC)
 
 

@@ -24,7 +24,7 @@ from fleet.core.decisions import Decision
 from fleet.core.kinds import COSTLY, ActionKey
 from fleet.core.persona import Action, ActionWeights, effective_weights
 from fleet.core.quotas import DayQuotaBook
-from fleet.core.rhythm import Rhythm
+from fleet.core.rhythm import PersonaCadence, Rhythm
 from fleet.core.statuses import ActivityStatus
 from fleet.core.tick_notes import NO_NOTES, TickNotes
 from fleet.db.models import Agent
@@ -39,19 +39,19 @@ _WORDS = frozenset({Action.COMMENT.value, Action.REPLY.value, Action.POST.value}
 
 
 def rhythm_of(
-    catalogue: PersonaCatalogue,
+    persona: PersonaCadence,
     row: Any,
     weights: ActionWeights | None = None,
     *,
     pace: float = 1.0,
 ) -> Rhythm:
-    """The rhythm of an agent row (persona, seed, interval_min/max, activity), at the
-    fleet's ``pace``."""
+    """The rhythm of an agent row (seed, interval_min/max, activity) of the persona whose
+    rhythm is ``persona`` (``PersonaCatalogue.cadences``), at the fleet's ``pace``."""
     interval = None
     if row.interval_min is not None and row.interval_max is not None:
         interval = (row.interval_min, row.interval_max)
-    return catalogue.rhythm(
-        row.persona, row.seed, interval=interval, activity=row.activity, weights=weights, pace=pace
+    return persona.rhythm(
+        row.seed, interval=interval, activity=row.activity, weights=weights, pace=pace
     )
 
 
@@ -152,9 +152,11 @@ def plan_ticks(
             rested += 1  # the gallery is saturated: this tick rests
             continue
         try:
-            persona = catalogue.get(agent.persona)
+            # The persona as its ticks read it, resolved once by the catalogue.
+            prepared = catalogue.cadences[agent.persona]
+            persona = prepared.persona
             weights = effective_weights(persona, agent.weights) if agent.weights else None
-            rhythm = rhythm_of(catalogue, agent, weights)
+            rhythm = rhythm_of(prepared, agent, weights)
         except (UnknownPersona, ValidationError):
             continue  # the dispatcher sets it aside at its next claim
         answers = agent_id in answering
@@ -187,7 +189,7 @@ def plan_ticks(
         book = books.get(agent_id)
         if book is None:
             # The clock's zone is the persona's: where its local days (and quotas) turn.
-            zone = rhythm.clock.zone
+            zone = prepared.clock.zone
             book = books[agent_id] = DayQuotaBook(persona.quotas, zone, agent.day_counts or {})
         allowed, reason = book.decide(due_at, Action(action), for_people=looks, owed=owes)
         status = ActivityStatus.PENDING.value

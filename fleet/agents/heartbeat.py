@@ -109,7 +109,7 @@ def ticks_due(
     fleet was down longer than ``catch_up`` seconds) gets one tick for the whole gap and
     then the rhythm from ``now``: never a burst of catch-up ticks.
     """
-    rhythm = rhythm_of(catalogue, row, pace=pace)
+    rhythm = rhythm_of(catalogue.cadences[row.persona], row, pace=pace)
     due = row.next_tick_at.timestamp()
     if row.session_opened_at is None:
         current = Position(due, math.floor(due), 0)

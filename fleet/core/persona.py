@@ -197,8 +197,14 @@ class Quotas(_Strict):
             return data
         return {"limits": _per_kind(data, "quotas", _quota)}
 
+    @functools.cached_property
+    def by_action(self) -> dict[Action, int | None]:
+        """Each action's limit (None: none), made once per quotas: a tick's check reads
+        it, not a search of the registry for the action's place in ``limits``."""
+        return {Action(name): q for name, q in zip(ACTION_NAMES, self.limits, strict=True)}
+
     def limit(self, action: Action) -> int | None:
-        return self.limits[ACTION_NAMES.index(action.value)]
+        return self.by_action[action]
 
     def as_dict(self) -> dict[str, int]:
         """The quotas set, by action name."""

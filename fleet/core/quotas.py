@@ -33,12 +33,12 @@ def within_quota(
     """The action the agent may still do today: the chosen one, or the next kind in
     ``FALLBACK_ORDER`` that is under its quota; None when every kind from it is spent.
     The reason says which quota turned it."""
-    limit = quotas.limit(action)
+    limit = quotas.by_action[action]
     if limit is None or counts.get(action.value, 0) < limit:
         return action, None
     reason = f"daily quota: {limit} {action.value}(s) already today"
     for candidate in FALLBACK_ORDER[FALLBACK_ORDER.index(action) + 1 :]:
-        cap = quotas.limit(candidate)
+        cap = quotas.by_action[candidate]
         if cap is None or counts.get(candidate.value, 0) < cap:
             return candidate, reason
     return None, reason
@@ -81,7 +81,7 @@ class DayQuotaBook:
             own = None
             limit = None
             if chosen is Action.REPLY and not for_people:  # the reply quota's share of its own
-                limit = self.quotas.limit(Action.REPLY)
+                limit = self.quotas.by_action[Action.REPLY]
             if limit is not None:
                 kept = math.ceil(PEOPLE_REPLIES_KEPT * limit)
                 if kept and counts.get(Action.REPLY.value, 0) >= limit - kept:

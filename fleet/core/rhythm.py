@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.activity_level import activity_level, agent_sessions, human_level
@@ -24,6 +23,46 @@ from fleet.core.steady import next_tick_epoch, tick_rng
 
 
 @dataclass(frozen=True, slots=True)
+class PersonaCadence:
+    """What every tick of a persona's agents reads of the persona, resolved once (when a
+    catalogue loads it, ``fleet.infra.persona_files``), not at each tick: the persona (its
+    quotas), its activity clock (and time zone), and its own rhythm (its sessions, or
+    its steady interval), from which each agent's ``Rhythm`` is filled in."""
+
+    persona: Persona
+    clock: ActivityClock
+    sessions: Sessions | None
+    steady: tuple[float, float] | None
+
+    @classmethod
+    def of(cls, persona: Persona, clock: ActivityClock) -> PersonaCadence:
+        steady = None
+        if persona.interval is not None:
+            steady = (persona.interval.min_seconds, persona.interval.max_seconds)
+        if persona.sessions is None and steady is None:  # pragma: no cover - refused by Persona
+            raise ValueError(f"persona {persona.slug} has no rhythm")
+        return cls(persona, clock, persona.sessions, steady)
+
+    def rhythm(
+        self,
+        seed: int,
+        *,
+        interval: tuple[float, float] | None = None,
+        activity: float | None = None,
+        weights: ActionWeights | None = None,
+        pace: float = 1.0,
+    ) -> Rhythm:
+        """One agent's rhythm: the persona's sessions, or its own steady ``interval`` (a
+        steady ticker's); its sessions open at the fleet's ``pace`` (``fleet.core.pace``)."""
+        if interval is None:
+            sessions, steady = self.sessions, self.steady
+        else:
+            sessions, steady = None, interval
+        weights = weights or self.persona.weights
+        return Rhythm(self.clock, weights, seed, sessions, steady, activity, pace)
+
+
+@dataclass(frozen=True, slots=True)
 class Rhythm:
     """How one agent's ticks follow each other and what each does."""
 
@@ -37,26 +76,6 @@ class Rhythm:
     activity: float | None = None
     # The fleet's pace (``fleet.core.pace``): it multiplies the rate of sessions.
     pace: float = 1.0
-
-    @classmethod
-    def of(
-        cls,
-        persona: Persona,
-        clock: ActivityClock,
-        seed: int,
-        *,
-        weights: ActionWeights | None = None,
-        interval: tuple[float, float] | None = None,
-        activity: float | None = None,
-    ) -> Rhythm:
-        """The rhythm of an agent: its own interval makes it a steady ticker."""
-        sessions = persona.sessions if interval is None else None
-        steady = interval
-        if steady is None and sessions is None and persona.interval is not None:
-            steady = (persona.interval.min_seconds, persona.interval.max_seconds)
-        if sessions is None and steady is None:  # pragma: no cover - refused by Persona
-            raise ValueError(f"persona {persona.slug} has no rhythm")
-        return cls(clock, weights or persona.weights, seed, sessions, steady, activity)
 
     @property
     def level(self) -> float:
@@ -148,4 +167,4 @@ class Rhythm:
             return session_action(
                 self.weights, self.seed, opened, index, answers=answers, notified=notified
             )
-        return choose_action(self.weights, tick_rng(self.seed, datetime.fromtimestamp(due, UTC)))
+        return choose_action(self.weights, tick_rng(self.seed, due))

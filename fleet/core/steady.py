@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from datetime import UTC, datetime, timedelta
 
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.persona import Interval
 
 _UNIT = float(1 << 53)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def draw_interval(interval: Interval, rng: random.Random) -> float:
@@ -19,13 +17,9 @@ def draw_interval(interval: Interval, rng: random.Random) -> float:
     return rng.uniform(interval.min_seconds, interval.max_seconds)
 
 
-def tick_rng(agent_seed: int, due_at: datetime) -> random.Random:
-    """A Random seeded from (agent seed, due time in whole UTC seconds), stable across runs."""
-    if due_at.tzinfo is None or due_at.utcoffset() is None:
-        raise ValueError(f"naive datetime {due_at.isoformat()}: give a timezone-aware datetime")
-    # Whole seconds by integer division: no float rounding can move a tick to the next
-    # second, and the key matches the idempotency key's `due_at as UTC seconds`.
-    seconds = (due_at - _EPOCH) // timedelta(seconds=1)
+def tick_rng(agent_seed: int, seconds: int) -> random.Random:
+    """A Random seeded from (agent seed, due time in whole UTC epoch seconds: the tick's
+    own, as its key names it), stable across runs."""
     # blake2b, not hash(): str hashes are salted per process, a seed must not be.
     digest = hashlib.blake2b(f"{agent_seed}:{seconds}".encode(), digest_size=16).digest()
     return random.Random(int.from_bytes(digest, "big"))

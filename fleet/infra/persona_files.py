@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.names import handle_clashes
 from fleet.core.persona import ActionWeights, Persona
-from fleet.core.rhythm import Rhythm
+from fleet.core.rhythm import PersonaCadence, Rhythm
 from fleet.errors import PersonaFileError, UnknownPersona
 
 # The personas that ship inside the package (``fleet/personas/*.toml``); FLEET_PERSONAS_DIR
@@ -108,14 +108,23 @@ def _parsed(path: Path, text: str) -> Persona:
     return persona
 
 
+class _Cadences(dict[str, PersonaCadence]):
+    """The personas' cadences by slug; a slug it does not know is an ``UnknownPersona``."""
+
+    def __missing__(self, slug: str) -> PersonaCadence:
+        raise UnknownPersona(slug, list(self))
+
+
 class PersonaCatalogue:
-    """The personas Fleet knows, by slug."""
+    """The personas Fleet knows, by slug.
+
+    ``cadences``: what every tick of a persona's agents reads of it (``PersonaCadence``: the
+    persona, its clock and zone, its own rhythm), resolved once here, when the personas
+    are loaded: the dispatcher and the ticks read it by slug, as a mapping (an unknown
+    slug raises ``UnknownPersona``), and fill in each agent's own values."""
 
     def __init__(self, personas: Iterable[Persona]) -> None:
         self._by_slug: dict[str, Persona] = {}
-        self._clocks: dict[str, ActivityClock] = {}
-        self._zones: dict[str, ZoneInfo] = {}
-        self._rhythms: dict[tuple[str, tuple[float, float] | None], Rhythm] = {}
         prefixes: dict[str, str] = {}
         for persona in personas:
             if persona.slug in self._by_slug:
@@ -137,6 +146,10 @@ class PersonaCatalogue:
         if clashes:
             slug = clashes[0].split(":", 1)[0]
             raise PersonaFileError(slug, [("names.nouns", "; ".join(clashes))])
+        self.cadences: Mapping[str, PersonaCadence] = _Cadences(
+            (slug, PersonaCadence.of(persona, ActivityClock(persona.schedule)))
+            for slug, persona in self._by_slug.items()
+        )
 
     @classmethod
     def from_directory(cls, directory: Path = BUNDLED_DIR) -> PersonaCatalogue:
@@ -152,18 +165,12 @@ class PersonaCatalogue:
             raise UnknownPersona(slug, list(self._by_slug)) from None
 
     def clock(self, slug: str) -> ActivityClock:
-        """The persona's activity clock, built once per catalogue."""
-        clock = self._clocks.get(slug)
-        if clock is None:
-            clock = self._clocks[slug] = ActivityClock(self.get(slug).schedule)
-        return clock
+        """The persona's activity clock."""
+        return self.cadences[slug].clock
 
     def zone(self, slug: str) -> ZoneInfo:
         """The persona's timezone, where its local days (and daily quotas) turn."""
-        zone = self._zones.get(slug)
-        if zone is None:
-            zone = self._zones[slug] = ZoneInfo(self.get(slug).schedule.timezone)
-        return zone
+        return self.cadences[slug].clock.zone
 
     def rhythm(
         self,
@@ -175,23 +182,9 @@ class PersonaCatalogue:
         weights: ActionWeights | None = None,
         pace: float = 1.0,
     ) -> Rhythm:
-        """One agent's rhythm: its persona's sessions, or its own steady interval; its
-        sessions open at the fleet's ``pace`` (``fleet.core.pace``)."""
-        # The dispatcher asks this for every agent it claims: the persona's part is built
-        # once per (persona, interval) and only the agent's own values are filled in.
-        shape = self._rhythms.get((slug, interval))
-        if shape is None:
-            shape = self._rhythms[(slug, interval)] = Rhythm.of(
-                self.get(slug), self.clock(slug), 0, interval=interval
-            )
-        return Rhythm(
-            shape.clock,
-            weights or shape.weights,
-            seed,
-            shape.sessions,
-            shape.steady,
-            activity,
-            pace,
+        """One agent's rhythm (``PersonaCadence.rhythm``)."""
+        return self.cadences[slug].rhythm(
+            seed, interval=interval, activity=activity, weights=weights, pace=pace
         )
 
     def slugs(self) -> list[str]:

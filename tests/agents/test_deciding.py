@@ -158,9 +158,8 @@ def test_a_reply_that_opens_a_speaking_session_carries_its_words_with_its_own() 
     talker = {"post": 0, "comment": 1, "like": 0, "browse": 0}
     rows = {1: _poster(1, weights=talker)}
     catalogue = _catalogue()
-    rhythm = rhythm_of(
-        catalogue, rows[1], effective_weights(catalogue.get("product_photographer"), talker)
-    )
+    prepared = catalogue.cadences["product_photographer"]
+    rhythm = rhythm_of(prepared, rows[1], effective_weights(prepared.persona, talker))
     opened = next(DUE + k for k in range(10_000) if rhythm.says(DUE + k))
     said = rhythm.says(opened)
     ticks = [(1, opened, opened, 0), (1, opened + 5, opened, 1)]
@@ -336,9 +335,8 @@ def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> No
     talker = {"post": 0, "comment": 1, "like": 0, "browse": 0}
     rows = {1: _poster(1, weights=talker)}
     catalogue = _catalogue()
-    rhythm = rhythm_of(
-        catalogue, rows[1], effective_weights(catalogue.get("product_photographer"), talker)
-    )
+    prepared = catalogue.cadences["product_photographer"]
+    rhythm = rhythm_of(prepared, rows[1], effective_weights(prepared.persona, talker))
     # The first session opening from DUE on that holds more than its opening look.
     opened = next(DUE + k for k in range(10_000) if rhythm.says(DUE + k))
     said = rhythm.says(opened)

@@ -490,7 +490,8 @@ def test_only_a_speaking_session_s_opening_look_is_decided_to_think(fleet: Fleet
     for activity in _activities(fleet):
         if activity.action != "browse":
             continue
-        rhythm = rhythm_of(fleet.personas, rows[activity.agent_id])
+        row = rows[activity.agent_id]
+        rhythm = rhythm_of(fleet.personas.cadences[row.persona], row)
         index = 0 if int(activity.due_at.timestamp()) == opened else 1
         thinks = (activity.content or {}).get("thinks", True)
         assert thinks == rhythm.thinks(opened, index)

@@ -290,14 +290,12 @@ def test_the_local_day_turns_at_local_midnight_across_a_dst_change() -> None:
 def test_only_a_speaking_session_s_opening_look_asks_for_a_thought() -> None:
     """Over a simulated fortnight: a look thinks exactly when it opens a session whose
     drawn actions hold a comment, a reply or a post; thoughts fall far below looks."""
-    from fleet.core.rhythm import Rhythm
-
     catalogue = PersonaCatalogue.from_directory()
     persona = catalogue.get("ai_art_enthusiast")
     start = datetime(2026, 11, 2, tzinfo=UTC).timestamp()
     looks = thoughts = 0
     for seed in range(5):
-        rhythm = Rhythm.of(persona, catalogue.clock(persona.slug), seed)
+        rhythm = catalogue.cadences[persona.slug].rhythm(seed)
         sessions: dict[int, list[tuple[int, Action]]] = {}
         for tick in simulate(persona, rhythm, start, start + 14 * 86_400):
             sessions.setdefault(tick.opened, []).append((tick.index, tick.chosen))
@@ -317,11 +315,8 @@ WORDS_OF_A_SESSION = {Action.COMMENT, Action.REPLY, Action.POST}
 
 
 def test_a_steady_ticker_thinks_at_every_look() -> None:
-    from fleet.core.rhythm import Rhythm
-
     catalogue = PersonaCatalogue.from_directory()
-    persona = catalogue.get("ux_ui_designer")
-    rhythm = Rhythm.of(persona, catalogue.clock(persona.slug), 3, interval=(60.0, 120.0))
+    rhythm = catalogue.cadences["ux_ui_designer"].rhythm(3, interval=(60.0, 120.0))
     assert rhythm.thinks(None, 0) and rhythm.thinks(1_700_000_000, 4)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Action
-from fleet.errors import PersonaFileError
+from fleet.errors import PersonaFileError, UnknownPersona
 from fleet.infra.persona_files import BUNDLED_DIR, PersonaCatalogue, load_persona
 
 # slug: (vibe, timezone, peak windows, active days, peak x, off-peak x, selection weight)
@@ -113,6 +113,44 @@ def test_weights_are_normalised_with_every_action_possible(
     assert all(p > 0 for p in probabilities.values()), "every persona likes and browses too"
     # Posting is the most expensive action: it never dominates.
     assert probabilities[Action.POST] < 0.5
+
+
+@pytest.mark.parametrize("slug", sorted(FACTS))
+def test_what_a_tick_reads_of_a_persona_is_resolved_once_when_it_loads(
+    catalogue: PersonaCatalogue, slug: str
+) -> None:
+    prepared = catalogue.cadences[slug]
+    # One value read by slug, the same at every tick: no clock, zone or shape made per call.
+    assert catalogue.cadences[slug] is prepared
+    assert prepared.persona is catalogue.get(slug)
+    assert catalogue.clock(slug) is prepared.clock
+    assert catalogue.zone(slug) is prepared.clock.zone
+    assert str(prepared.clock.zone) == FACTS[slug][1]
+    assert prepared.sessions is catalogue.get(slug).sessions and prepared.steady is None
+    # An agent's rhythm fills in its own values; its own interval makes it a steady ticker.
+    own = prepared.rhythm(7, interval=(60.0, 90.0), activity=2.0, pace=0.5)
+    assert (own.seed, own.sessions, own.steady, own.activity, own.pace) == (
+        7,
+        None,
+        (60.0, 90.0),
+        2.0,
+        0.5,
+    )
+    assert own.weights is prepared.persona.weights
+    assert catalogue.rhythm(slug, 7, interval=(60.0, 90.0), activity=2.0, pace=0.5) == own
+    # The quotas by action, made once: the same limits as the registry's order gives.
+    quotas = prepared.persona.quotas
+    assert quotas.by_action is quotas.by_action
+    for name, limit in zip(ACTION_NAMES, quotas.limits, strict=True):
+        assert quotas.by_action[Action(name)] == limit == quotas.limit(Action(name))
+
+
+def test_an_unknown_persona_read_by_slug_is_named(catalogue: PersonaCatalogue) -> None:
+    with pytest.raises(UnknownPersona, match="nobody"):
+        catalogue.cadences["nobody"]
+    with pytest.raises(UnknownPersona):
+        catalogue.rhythm("nobody", 1)
+    assert "nobody" not in catalogue.cadences
 
 
 def test_off_peak_hours_on_active_days_are_off_peak(catalogue: PersonaCatalogue) -> None:

@@ -12,7 +12,10 @@ key and its notes (``core.decisions``, issue 69 item 2), 45 when a kind's handle
 its needs became a module of their own (``actions.handlers``) beside carrying it out; 43
 when a like's notes, which say nothing, were no longer written and read back
 (``core.tick_notes``) and its choice, its ties at hand, no longer asked what it ranks by
-(``actions.choice_needs``). What a like costs is counted in
+(``actions.choice_needs``); 44 after the taste split, and 43 when what a tick reads of a
+persona (its clock, zone, rhythm and quotas) was resolved once, when the catalogue loads
+it (``core.rhythm.PersonaCadence``, read by slug), not asked of the catalogue
+(``infra.persona_files``) at each tick. What a like costs is counted in
 functions called, not modules. (The order they are first entered in depends a little on
 the liking agent: one without its gallery account yet enters ``agents.commands`` to keep
 it, one with it only to remember the like; the trace's ticks fall on the wall clock's
