@@ -308,12 +308,20 @@ def decide_ticks(
     with sessions.begin() as session:
         # The agents' rows, locked FOR UPDATE in id order (two batches never deadlock;
         # SQLite renders nothing), and the ids of those a person's comment waits on.
+        # And those a person asked what they are, still owed the answer
+        # (``fleet.honesty.ledger.OWES``, read with the rows).
         agents: dict[int, Any] = {}
         notified: set[int] = set()
-        for row in session.execute(_LOCKED.where(Agent.id.in_(wanted))):
+        owed: set[int] = set()
+        locked = session.execute(
+            _LOCKED.where(Agent.id.in_(wanted)), {"owed_since": now - identity.OWED_DAYS}
+        )
+        for row in locked:
             agents[row.id] = row
             if row.people_waiting_since is not None:
                 notified.add(row.id)
+            if row.owes:
+                owed.add(row.id)
         before = decided_before(session, ticks_read)
         answering: set[int] = set()
         if may_answer:  # a steady tick, or a session's later one, opens nothing
@@ -329,7 +337,7 @@ def decide_ticks(
             adjust=strain.adjust,
             notified=notified,
             share=strain.share,
-            owed=set(identity.owed(session, list(agents), since=now - identity.OWED_DAYS)),
+            owed=owed,
         )
         new_keys, ids = record_decided(session, plan.rows, [d.key.text for d in plan.decided])
         _update_ticked(session, plan, new_keys, now)
@@ -339,7 +347,8 @@ def decide_ticks(
         ]
 
 
-# The agent columns a tick needs, in id order and locked (``decide_ticks``): built once.
+# The agent columns a tick needs, in id order and locked (``decide_ticks``), and whether
+# each agent owes a person an answer (``owed_since``: bound at each read): built once.
 _LOCKED = (
     select(
         Agent.id,
@@ -353,6 +362,7 @@ _LOCKED = (
         Agent.activity,
         Agent.day_counts,
         Agent.people_waiting_since,
+        identity.OWES,
     )
     .order_by(Agent.id)
     .with_for_update()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.core.answering import Closed, Question, owing
@@ -191,6 +191,20 @@ _STILL_OWED = (
         _ACTIVITIES.c.action == "reply",
         _ACTIVITIES.c.status.in_(_UNDER_WAY),
     ),
+)
+
+# ``owed`` asked of the agents' rows a tick batch reads and locks (``fleet.agents.deciding``),
+# as a column of that read: whether a question asked since ``owed_since`` (a bound
+# parameter) waits on the row's agent. A tick batch makes no statement of its own for it.
+OWES = (
+    exists()
+    .where(
+        _QUESTIONS.c.agent_id == _AGENTS.c.id,
+        _QUESTIONS.c.asked_at >= bindparam("owed_since"),
+        _QUESTIONS.c.closed_reason.is_(None),
+        *_STILL_OWED,
+    )
+    .label("owes")
 )
 
 

@@ -27,7 +27,7 @@ from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comm
 from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.kinds import ActionKey
-from fleet.db.models import AgentActivity
+from fleet.db.models import Agent, AgentActivity
 from fleet.honesty import ledger as identity
 from fleet.honesty.human_claim import human_claim
 from fleet.honesty.identity_intent import IdentityIntent
@@ -253,10 +253,18 @@ def test_the_scan_keeps_a_question_and_the_agent_owes_it_until_it_answers(
     assert (audit.asked, audit.answered, audit.truthful) == (2, 2, 2)
 
 
+def _owes(fleet: Fleet, agent_id: int, since: Any) -> bool:
+    """``identity.OWES`` as a tick batch reads it, a column of its read of the agents."""
+    with fleet.sessions() as session:
+        read = select(identity.OWES).where(Agent.id == agent_id)
+        return bool(session.execute(read, {"owed_since": since}).scalar_one())
+
+
 def test_a_reply_under_way_holds_the_debt_and_an_old_question_is_not_owed(
     fleet: Fleet, asked: tuple[int, str]
 ) -> None:
     agent_id, _ = asked
+    assert not _owes(fleet, agent_id, NOW - timedelta(days=3)), "nothing asked yet"
     question = identity.QuestionSeen(agent_id, "c9", "p1", NOW - timedelta(hours=1))
     identity.note_questions(fleet.sessions, [question], now=NOW)
     with fleet.sessions() as session:
@@ -264,12 +272,30 @@ def test_a_reply_under_way_holds_the_debt_and_an_old_question_is_not_owed(
             agent_id: ["c9"]
         }
         assert identity.owed(session, [agent_id], since=NOW) == {}, "asked before 'since'"
+    # The tick's read of its agents says the same (``OWES``).
+    assert _owes(fleet, agent_id, NOW - timedelta(days=3))
+    assert not _owes(fleet, agent_id, NOW), "asked before 'since'"
     _reply_key(fleet, agent_id)  # a reply decided, pending
     with fleet.sessions() as session:
         assert identity.owed(session, [agent_id], since=NOW - timedelta(days=3)) == {}
+    assert not _owes(fleet, agent_id, NOW - timedelta(days=3)), "its reply is under way"
     audit = identity_answers(fleet)
     assert (audit.asked, audit.answered) == (1, 0)
     assert audit.waiting and audit.waiting[0][1] == question.asked_at
+
+
+def test_a_tick_batch_reads_with_its_agents_that_one_owes_an_answer_and_answers(
+    fleet: Fleet, asked: tuple[int, str]
+) -> None:
+    agent_id, _ = asked
+    due = int(NOW.timestamp()) + 60
+    question = identity.QuestionSeen(agent_id, "c9", "p1", NOW - timedelta(hours=1))
+    identity.note_questions(fleet.sessions, [question], now=NOW)
+    [decided] = agents.decide_ticks(
+        fleet.sessions, fleet.personas, [[agent_id, due]], now=NOW, lease=LEASE
+    )
+    assert decided.new and decided.key == ActionKey.tick(agent_id, due, "reply")
+    assert decided.decision.notes.identity and decided.decision.notes.notifications
 
 
 def test_the_audit_counts_a_published_text_that_claims_to_be_human(

@@ -15,7 +15,9 @@ when a like's notes, which say nothing, were no longer written and read back
 (``actions.choice_needs``); 44 after the taste split, and 43 when what a tick reads of a
 persona (its clock, zone, rhythm and quotas) was resolved once, when the catalogue loads
 it (``core.rhythm.PersonaCadence``, read by slug), not asked of the catalogue
-(``infra.persona_files``) at each tick. What a like costs is counted in
+(``infra.persona_files``) at each tick; 42 when a tick batch read whether its agents owe
+a person an answer with its locked read of them (``honesty.ledger.OWES``), not in a
+statement of its own (``honesty.ledger.owed``). What a like costs is counted in
 functions called, not modules. (The order they are first entered in depends a little on
 the liking agent: one without its gallery account yet enters ``agents.commands`` to keep
 it, one with it only to remember the like; the trace's ticks fall on the wall clock's
