@@ -67,21 +67,25 @@ def record_decided(
     session: Session, rows: list[dict[str, Any]], keys: Sequence[str]
 ) -> tuple[set[str], dict[str, int]]:
     """Insert the decided activities ``rows`` (a key already recorded adds nothing), in the
-    caller's transaction; returns the keys that were new and the ids of all ``keys``."""
-    new: set[str] = set()
+    caller's transaction; returns the keys that were new and the ids of all ``keys``.
+
+    The insert returns the new rows' ids with their keys: only keys it did not insert (a
+    tick decided before, redelivered) are read again, in a statement of their own."""
+    ids: dict[str, int] = {}
     if rows:
         statement = (
             insert_ignoring(session, AgentActivity, "idempotency_key")
             .values(rows)
-            .returning(AgentActivity.idempotency_key)
+            .returning(AgentActivity.idempotency_key, AgentActivity.id)
         )
-        new = set(session.scalars(statement))
-    ids: dict[str, int] = {}
-    if keys:
+        ids = dict(session.execute(statement).all())
+    new = set(ids)
+    earlier = set(keys).difference(ids)
+    if earlier:
         found = select(AgentActivity.idempotency_key, AgentActivity.id).where(
-            AgentActivity.idempotency_key.in_(keys)
+            AgentActivity.idempotency_key.in_(earlier)
         )
-        ids = dict(session.execute(found).all())
+        ids.update(session.execute(found).all())
     return new, ids
 
 
