@@ -437,11 +437,12 @@ class Fleet:
 
         if not isinstance(gallery, ReadsConsent):
             return None
-        return ConsentBook(
-            gallery.agent_consent,
-            self.settings.consent,
-            clock=lambda: self.clock.now().timestamp(),
-        )
+        # The machine's clock is read as seconds straight (``time.time``), not made a
+        # datetime turned back at each check; another (the demo's) is read as it says.
+        seconds: Callable[[], float] = time.time
+        if type(self.clock) is not SystemClock:
+            seconds = lambda: self.clock.now().timestamp()  # noqa: E731
+        return ConsentBook(gallery.agent_consent, self.settings.consent, clock=seconds)
 
     @cached_property
     def identity_intent(self) -> IdentityIntent:

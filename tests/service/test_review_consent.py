@@ -4,6 +4,7 @@ reason. The same for a like kept since an earlier delivery."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -18,11 +19,12 @@ from fleet.core.kinds import ActionKey
 from fleet.core.statuses import AgentStatus
 from fleet.errors import Skip
 from fleet.gallery.client import HttpGallery
+from fleet.gallery.consent import ConsentRead
 from fleet.infra.clocks import SimulatedClock
 from fleet.service.root import Fleet
 from fleet.settings import ConsentSettings
 from tests.gallery.conftest import Admin, ada
-from tests.service.test_review import _activity, clock, ok_json, reviewed, run
+from tests.service.test_review import START, _activity, clock, ok_json, reviewed, run
 
 __all__ = ["ada", "clock", "reviewed"]  # the fixtures, used here by name
 
@@ -82,3 +84,30 @@ def test_a_kept_like_is_not_sent_to_a_person_who_blocked_the_agent_since(
     with pytest.raises(Skip, match=f"@{person} blocked @{ada} since its target was chosen"):
         like(needs, claim, False)
     assert gallery.get_post(agent=ada, post_id=post.id).like_count == 0
+
+
+class _Consenting:
+    """A gallery that says what people chose (nobody said anything)."""
+
+    def agent_consent(self) -> ConsentRead:
+        return ConsentRead({}, frozenset())
+
+    def disclosure_of(self, handle: str) -> None:
+        return None
+
+    def sync_disclosure(self, handle: str) -> None:
+        return None
+
+
+def test_the_consent_book_ages_its_copy_by_the_fleets_clock_read_as_seconds(
+    fleet: Fleet, clock: SimulatedClock
+) -> None:
+    # The machine's clock: seconds read straight, no datetime made at each check.
+    book = fleet.consent_book(_Consenting())
+    assert book is not None and book._clock is time.time
+    # Another clock (the demo's, simulated) is read as it says.
+    fleet.clock = clock
+    book = fleet.consent_book(_Consenting())
+    assert book is not None and book._clock() == START.timestamp()
+    clock.advance(5)
+    assert book._clock() == START.timestamp() + 5
