@@ -73,6 +73,23 @@ does not weigh (no ``Recall.dimensions``). 345 to 347 in a run where ``_Answer._
 or ``core.wording._alone`` comes. (The offline writer's post also sanitises only the
 candidate it keeps, not each of eight: a third less of its CPU, the same functions.)
 
+What a tick reads of a persona was then resolved once, when the catalogue loads the
+personas (``core.rhythm.PersonaCadence``: the persona, its clock and zone, its sessions or
+steady interval, read by slug from ``PersonaCatalogue.cadences``), not asked of the
+catalogue per tick: ``PersonaCatalogue.get``, ``.rhythm`` (its lazy per-(persona,
+interval) cache) and ``.zone`` (the live feed's local time) no longer entered,
+``PersonaCadence.rhythm`` in their stead; the quota check reads each action's limit made
+once (``Quotas.by_action``), not ``Quotas.limit``'s search of the registry; and
+``steady.tick_rng`` takes the tick's second, not a datetime made to be turned back. A tick
+batch reads whether its agents owe a person an answer with its locked read of them
+(``honesty.ledger.OWES``, a column), not in a statement of its own
+(``honesty.ledger.owed``), and the ids of its new decisions come back from their insert
+(one statement fewer, no function). The consent book reads the machine's clock as seconds
+(``time.time``), not through ``Fleet.consent_book``'s lambda. Counted on the same method,
+load about 3 (taste's ``scores`` and its list, with ``_Answer._sized``, come and go as
+before: the lone like's figure with the three): a lone like 169 (172) then, 164 (167)
+now; a batched like 181, 176; a post 350, 348 (it ticks too).
+
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
 """
 
