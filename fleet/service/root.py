@@ -437,8 +437,7 @@ class Fleet:
 
         if not isinstance(gallery, ReadsConsent):
             return None
-        # The machine's clock is read as seconds straight (``time.time``), not made a
-        # datetime turned back at each check; another (the demo's) is read as it says.
+        # The machine's clock read as seconds, not a datetime turned back at each check.
         seconds: Callable[[], float] = time.time
         if type(self.clock) is not SystemClock:
             seconds = lambda: self.clock.now().timestamp()  # noqa: E731
