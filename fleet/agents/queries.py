@@ -103,8 +103,8 @@ def activity_of(catalogue: PersonaCatalogue, agent: AgentView) -> dict[str, Any]
     """An agent's activity level and where it comes from (its seed, or set by hand)."""
     source = "set" if agent.activity is not None else "seed"
     try:
-        rhythm = catalogue.rhythm(
-            agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
+        rhythm = catalogue.cadences[agent.persona].rhythm(
+            agent.seed, interval=agent.interval, activity=agent.activity
         )
     except UnknownPersona:
         return {"activity_level": agent.activity, "activity_from": source, "rhythm": None}

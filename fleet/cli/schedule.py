@@ -62,7 +62,7 @@ def _expected_days(
     _, end = day_bounds(zone, first + timedelta(days=days - 1))
     per_day: dict[str, Counter[str]] = {}
     for index in range(SAMPLE_AGENTS):
-        rhythm = catalogue.rhythm(persona.slug, 1_000_003 * (index + 1))
+        rhythm = catalogue.cadences[persona.slug].rhythm(1_000_003 * (index + 1))
         seen: set[tuple[str, int]] = set()
         for tick in simulate(persona, rhythm, start, end):
             day = datetime.fromtimestamp(tick.due, zone).date().isoformat()

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from fleet.core.activity_clock import ActivityClock
 from fleet.core.names import handle_clashes
-from fleet.core.persona import ActionWeights, Persona
-from fleet.core.rhythm import PersonaCadence, Rhythm
+from fleet.core.persona import Persona
+from fleet.core.rhythm import PersonaCadence
 from fleet.errors import PersonaFileError, UnknownPersona
 
 # The personas that ship inside the package (``fleet/personas/*.toml``); FLEET_PERSONAS_DIR
@@ -171,21 +171,6 @@ class PersonaCatalogue:
     def zone(self, slug: str) -> ZoneInfo:
         """The persona's timezone, where its local days (and daily quotas) turn."""
         return self.cadences[slug].clock.zone
-
-    def rhythm(
-        self,
-        slug: str,
-        seed: int,
-        *,
-        interval: tuple[float, float] | None = None,
-        activity: float | None = None,
-        weights: ActionWeights | None = None,
-        pace: float = 1.0,
-    ) -> Rhythm:
-        """One agent's rhythm (``PersonaCadence.rhythm``)."""
-        return self.cadences[slug].rhythm(
-            seed, interval=interval, activity=activity, weights=weights, pace=pace
-        )
 
     def slugs(self) -> list[str]:
         return list(self._by_slug)

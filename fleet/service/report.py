@@ -207,7 +207,9 @@ def _expected_of_one(
     in each hour from ``start`` to ``end`` (the mean of a sample of agents)."""
     key = (slug, start.timestamp(), end.timestamp())
     if key not in _EXPECTED:
-        rhythms = [fleet.personas.rhythm(slug, 1_000_003 * (i + 1)) for i in range(SAMPLE_AGENTS)]
+        rhythms = [
+            fleet.personas.cadences[slug].rhythm(1_000_003 * (i + 1)) for i in range(SAMPLE_AGENTS)
+        ]
         _EXPECTED[key] = expected_actions(
             fleet.personas.get(slug), rhythms, start.timestamp(), end.timestamp()
         )

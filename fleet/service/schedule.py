@@ -96,8 +96,8 @@ def agent_day(
     zone = ZoneInfo(persona.schedule.timezone)
     day = first_day(zone, start, field=field)
     lo, hi = day_bounds(zone, day)
-    rhythm = catalogue.rhythm(
-        agent.persona, agent.seed, interval=agent.interval, activity=agent.activity
+    rhythm = catalogue.cadences[agent.persona].rhythm(
+        agent.seed, interval=agent.interval, activity=agent.activity
     )
     events: list[dict[str, Any]] = []
     previous: float | None = None

@@ -94,7 +94,7 @@ def test_starting_gives_each_agent_a_first_tick_from_its_clock(fleet: Fleet) -> 
     for agent in started:
         assert agent.next_tick_at is not None
         # The first tick opens a session, where the agent's own rhythm puts it after now.
-        rhythm = fleet.personas.rhythm("product_photographer", agent.seed)
+        rhythm = fleet.personas.cadences["product_photographer"].rhythm(agent.seed)
         opening = rhythm.start(NOW.timestamp())
         assert opening.index == 0
         assert agent.next_tick_at.timestamp() == pytest.approx(opening.due, abs=1e-5)

@@ -151,7 +151,7 @@ def test_an_agent_far_behind_gets_one_tick_then_its_normal_rhythm(fleet: Fleet) 
     following = _next_ticks(fleet)[agent_id]
     # Counted from now, not from a day ago: the session its rhythm opens after now.
     seed = agents.get_agent(fleet.sessions, str(agent_id)).seed
-    opening = fleet.personas.rhythm("social_media_marketer", seed).start(NOW.timestamp())
+    opening = fleet.personas.cadences["social_media_marketer"].rhythm(seed).start(NOW.timestamp())
     assert following.timestamp() == pytest.approx(opening.due, abs=1e-5) and following > NOW
     assert _dispatch(fleet, NOW + timedelta(seconds=1)) == []
 
@@ -296,7 +296,7 @@ def test_the_dispatcher_follows_each_agents_pure_timeline_whatever_its_step(
     persona = fleet.personas.get("social_media_marketer")
     for agent_id in ids:
         seed = agents.get_agent(fleet.sessions, str(agent_id)).seed
-        rhythm = fleet.personas.rhythm("social_media_marketer", seed)
+        rhythm = fleet.personas.cadences["social_media_marketer"].rhythm(seed)
         expected = [
             (agent_id, t.due, t.opened, t.index)
             for t in simulate(persona, rhythm, NOW.timestamp(), end.timestamp())

@@ -126,7 +126,7 @@ def test_the_expected_actions_of_one_agent_come_hour_by_hour() -> None:
 
     catalogue = PersonaCatalogue.from_directory()
     start = datetime(2026, 11, 16, tzinfo=UTC).timestamp()
-    rhythms = [catalogue.rhythm("ux_ui_designer", seed) for seed in (1, 2, 3)]
+    rhythms = [catalogue.cadences["ux_ui_designer"].rhythm(seed) for seed in (1, 2, 3)]
     hours = expected_actions(catalogue.get("ux_ui_designer"), rhythms, start, start + 86_400)
     assert len(hours) == 24 and sum(sum(h.values()) for h in hours) > 0
     assert {kind for h in hours for kind in h} <= {

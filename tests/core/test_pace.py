@@ -63,7 +63,7 @@ def _fleet_day(day: int, pace: float) -> int:
     total = 0
     for index in range(60):
         slug = sorted(CATALOGUE.slugs())[index % 6]
-        rhythm = CATALOGUE.rhythm(slug, 5000 + index, pace=pace)
+        rhythm = CATALOGUE.cadences[slug].rhythm(5000 + index, pace=pace)
         start = MONDAY + day * DAY
         total += sum(
             1

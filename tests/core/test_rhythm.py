@@ -54,7 +54,7 @@ LEVELS += [ACTIVITY_BOUNDS[1], SET_ACTIVITY_BOUNDS[1]]
 
 def openings(slug: str, seed: int, level: float, weeks: int = 1) -> list[int]:
     persona = CATALOGUE.get(slug)
-    rhythm = CATALOGUE.rhythm(slug, seed, activity=level)
+    rhythm = CATALOGUE.cadences[slug].rhythm(seed, activity=level)
     return sorted({t.opened for t in simulate(persona, rhythm, START, START + weeks * WEEK)})
 
 

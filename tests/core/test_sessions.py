@@ -47,7 +47,7 @@ instants = st.floats(min_value=1.7e9, max_value=1.9e9)
 def test_each_tick_follows_the_last_awake_and_at_least_a_second_later(
     slug: str, seed: int, after: float
 ) -> None:
-    rhythm = CATALOGUE.rhythm(slug, seed)
+    rhythm = CATALOGUE.cadences[slug].rhythm(seed)
     clock = CATALOGUE.clock(slug)
     persona_shape = CATALOGUE.get(slug).sessions
     assert persona_shape is not None
@@ -74,7 +74,7 @@ def test_the_timeline_is_a_pure_function_of_seed_and_time(
 ) -> None:
     def walk() -> list[Position]:
         fresh = PersonaCatalogue.from_directory()  # nothing cached carries over
-        rhythm = fresh.rhythm(slug, seed)
+        rhythm = fresh.cadences[slug].rhythm(seed)
         out = [rhythm.start(after)]
         for _ in range(20):
             out.append(rhythm.following(out[-1]))
@@ -168,7 +168,7 @@ def test_an_activity_level_set_by_hand_scales_the_sessions() -> None:
     clock = CATALOGUE.clock(persona.slug)
 
     def sessions(level: float) -> int:
-        rhythm = CATALOGUE.rhythm(persona.slug, 77, activity=level)
+        rhythm = CATALOGUE.cadences[persona.slug].rhythm(77, activity=level)
         assert rhythm.level == level
         return len({t.opened for t in simulate(persona, rhythm, START, END)})
 
@@ -239,7 +239,7 @@ def test_no_agent_passes_its_posts_quota_in_any_local_day_over_four_weeks(slug: 
     for index in range(20):
         # The busiest agents are the ones that meet the quota: level 20 is the clamp.
         level = 20.0 if index < 5 else None
-        rhythm = CATALOGUE.rhythm(slug, 1000 + index, activity=level)
+        rhythm = CATALOGUE.cadences[slug].rhythm(1000 + index, activity=level)
         posts: Counter[str] = Counter()
         for tick in simulate(persona, rhythm, START, END):
             if tick.action is Action.POST:

@@ -155,7 +155,9 @@ def test_the_demo_decides_what_the_timeline_says_and_the_gallery_shows_simulated
         expected: dict[str, Counter[str]] = {}
         with demo.fleet.sessions() as session:
             for agent in session.scalars(select(Agent)):
-                rhythm = catalogue.rhythm(agent.persona, agent.seed, activity=agent.activity)
+                rhythm = catalogue.cadences[agent.persona].rhythm(
+                    agent.seed, activity=agent.activity
+                )
                 ticks = simulate(
                     catalogue.get(agent.persona), rhythm, AFTERNOON.timestamp(), end.timestamp()
                 )

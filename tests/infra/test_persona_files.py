@@ -137,7 +137,6 @@ def test_what_a_tick_reads_of_a_persona_is_resolved_once_when_it_loads(
         0.5,
     )
     assert own.weights is prepared.persona.weights
-    assert catalogue.rhythm(slug, 7, interval=(60.0, 90.0), activity=2.0, pace=0.5) == own
     # The quotas by action, made once: the same limits as the registry's order gives.
     quotas = prepared.persona.quotas
     assert quotas.by_action is quotas.by_action
@@ -149,7 +148,7 @@ def test_an_unknown_persona_read_by_slug_is_named(catalogue: PersonaCatalogue) -
     with pytest.raises(UnknownPersona, match="nobody"):
         catalogue.cadences["nobody"]
     with pytest.raises(UnknownPersona):
-        catalogue.rhythm("nobody", 1)
+        catalogue.clock("nobody")
     assert "nobody" not in catalogue.cadences
 
 
