@@ -240,11 +240,13 @@ def first_choices(
         return {}
     since = choosing.now() - timedelta(hours=1)
     cap = choosing.settings.bot_engagements_per_post_per_hour
+    # The page's posts by id (a page holds each once): their ids, in the page's order,
+    # read from it, not from a second pass over the page.
+    posts = {p.id: p for p in feed}
     taken = activities.taken_by(
-        choosing.sessions, list(agent_of.values()), "like", [p.id for p in feed], since=since
+        choosing.sessions, list(agent_of.values()), "like", list(posts), since=since
     )
     recent = dict(taken.recent)
-    posts = {p.id: p for p in feed}
     ties: dict[int, dict[str, int]] = {}
     if choosing.taste is not None and choosing.interests is not None:
         ties = choosing.interests.ties_of(

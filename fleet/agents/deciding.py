@@ -380,11 +380,13 @@ def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: da
             .where(_AGENTS.c.id.in_(sorted(plan.looked)))
             .values(people_waiting_since=None)
         )
-    fresh = [
-        u
-        for u, row in zip(plan.updates, plan.rows, strict=True)
-        if row["idempotency_key"] in new_keys
-    ]
+    fresh = plan.updates
+    if len(new_keys) < len(plan.rows):  # a tick decided before (redelivered): not again
+        fresh = [
+            u
+            for u, row in zip(plan.updates, plan.rows, strict=True)
+            if row["idempotency_key"] in new_keys
+        ]
     if fresh:
         table = _AGENTS
         session.execute(
