@@ -84,11 +84,14 @@ once (``Quotas.by_action``), not ``Quotas.limit``'s search of the registry; and
 batch reads whether its agents owe a person an answer with its locked read of them
 (``honesty.ledger.OWES``, a column), not in a statement of its own
 (``honesty.ledger.owed``), and the ids of its new decisions come back from their insert
-(one statement fewer, no function). The consent book reads the machine's clock as seconds
-(``time.time``), not through ``Fleet.consent_book``'s lambda. Counted on the same method,
-load about 3 (taste's ``scores`` and its list, with ``_Answer._sized``, come and go as
-before: the lone like's figure with the three): a lone like 169 (172) then, 164 (167)
-now; a batched like 181, 176; a post 350, 348 (it ticks too).
+(one statement fewer, no function); its agents' updates are filtered to the rows recorded
+anew only when a tick was decided before (``_update_ticked``'s list no longer entered).
+The consent book reads the machine's clock as seconds (``time.time``), not through
+``Fleet.consent_book``'s lambda; a like's first choice takes the page's ids from the
+posts by id it builds anyway (``first_choices``' list no longer entered). Counted on the
+same method, load about 3: a lone like 171 then, 164 now (taste's ``scores`` and its
+list entered in both: 169 and 162 without them, 172 and 165 with ``_Answer._sized``
+too); a batched like 181, 174; a post 350, 347 (it ticks too).
 
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
 """
