@@ -91,7 +91,14 @@ The consent book reads the machine's clock as seconds (``time.time``), not throu
 posts by id it builds anyway (``first_choices``' list no longer entered). Counted on the
 same method, load about 3: a lone like 171 then, 164 now (taste's ``scores`` and its
 list entered in both: 169 and 162 without them, 172 and 165 with ``_Answer._sized``
-too); a batched like 181, 174; a post 350, 347 (it ticks too).
+too); a batched like 181, 174; a post 350, 347 (it ticks too). Lists of strings then
+went to Postgres through ``db.text_arrays.TextListDumper`` (one function more on every
+path: psycopg's per-element regular expressions no longer run), and the values read no
+longer went through a Python call each: the engines' sessions are in UTC, so
+``db.models.UtcDateTime.process_result_value`` is not entered on Postgres, and a status
+column reads its member from a table (``Status.process_result_value`` gone). Load about
+1.6, two runs: a lone like 165 then, 163 and 164 now (``_Answer._sized`` in the second);
+a batched like 175, 173; a post 340-342, 338-341.
 
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
 """

@@ -68,10 +68,19 @@ def _built(url: str, **options: Any) -> Engine:
         return engine
     engine = create_engine(url, **options)
     if engine.dialect.driver == "psycopg":
-        event.listen(engine, "connect", use_text_list_dumper)
+        event.listen(engine, "connect", _psycopg_connected)
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
+
+
+def _psycopg_connected(dbapi_connection: Any, _record: Any) -> None:
+    """A new Postgres connection's settings: its session in UTC, so that timestamps come
+    back aware in UTC as read (``db.models.UtcDateTime`` converts none of them), and lists
+    of strings sent by ``TextListDumper``."""
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
+    use_text_list_dumper(dbapi_connection)
 
 
 PING_AFTER_IDLE_SECONDS = 2.0

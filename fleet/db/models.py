@@ -55,6 +55,14 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # Postgres through psycopg hands back aware times in the session's zone, which the
+        # fleet's engines set to UTC (``fleet.db.engine``): already what
+        # ``process_result_value`` makes, so no call is made for each value read.
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -86,8 +94,13 @@ class Status(TypeDecorator[S]):
         # A plain string is checked here, not by the database only: "pendng" is an error.
         return None if value is None else self.statuses(value).value
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> S | None:
-        return None if value is None else self.statuses(value)
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """Each value read turned into its member by one look-up in a table made once
+        (NULL stays None), with no Python call for each value; a value that is no member
+        (the column's check refuses one) is a ``KeyError`` that names it."""
+        members: dict[str | None, S | None] = {None: None}
+        members.update((member.value, member) for member in self.statuses)
+        return members.__getitem__
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

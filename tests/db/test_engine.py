@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from fleet.db import engine as engine_module
 from fleet.db.engine import Epochs, autocommit, build_engine, session_factory, update_rows
-from fleet.db.models import Agent
+from fleet.db.models import Agent, UtcDateTime
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -178,3 +178,28 @@ def test_update_rows_writes_each_row_its_own_values_and_every_row_the_same(
         at.timestamp() + 2.5,
         None,
     ]
+
+
+def test_timestamps_read_back_in_utc_whatever_the_servers_zone(postgres_database: str) -> None:
+    # The database's own default zone is not UTC: a connection that did not set its
+    # session's zone would read aware times in Paris's (``UtcDateTime`` converts none).
+    name = postgres_database.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE \"{name}\" SET timezone = 'Europe/Paris'")
+    engine = build_engine(postgres_database)
+    fast = autocommit(session_factory(engine))
+    stamp = datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
+    read_back = (
+        text("SELECT CAST(:at AS timestamptz) AS at")
+        .bindparams(bindparam("at", type_=UtcDateTime()))
+        .columns(at=UtcDateTime())
+    )
+    try:
+        for each in (engine, fast):
+            with each.connect() as connection:
+                assert connection.scalar(text("SHOW timezone")) == "UTC"
+                read = connection.scalar(read_back, {"at": stamp})
+            assert read == stamp
+            assert read.tzinfo is UTC
+    finally:
+        engine.dispose()
