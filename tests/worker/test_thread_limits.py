@@ -14,7 +14,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from fleet.errors import TimeLimitExceeded
-from fleet.worker.limits import ThreadLimits, at_safe_point, raise_in
+from fleet.infra import redis_pool
+from fleet.infra.redis_pool import interrupt_safe_client
+from fleet.worker.limits import ThreadLimits, at_safe_point, raise_in, safe_to_interrupt
+from tests.conftest import REDIS_URL
 from tests.e2e.conftest import wait_for
 
 DEADLINE = 10.0
@@ -301,6 +304,35 @@ def test_where_a_limit_can_land() -> None:
         stop.set()
         for thread in threads:
             thread.join(DEADLINE)
+
+
+@pytest.mark.redis
+def test_a_limit_never_lands_where_the_fleet_redis_pool_takes_a_connection_back() -> None:
+    """``InterruptSafePool.release`` runs in the ``finally`` of each Redis command: a
+    limit landing as it starts would leave the connection counted out of the pool for
+    ever (seen: the limit anywhere test, "a Redis connection not given back" at
+    ``fleet/release``). The watchdog lands nowhere in that module, as in redis-py's
+    own pool; a call into the fleet's client elsewhere stays a place it can land."""
+    client = interrupt_safe_client(REDIS_URL)
+    in_pool: list[bool] = []
+    in_client: list[bool] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            if frame.f_code.co_filename == redis_pool.__file__:
+                in_pool.append(safe_to_interrupt(frame))
+            elif frame.f_code.co_name == "execute_command":
+                in_client.append(safe_to_interrupt(frame))
+
+    sys.settrace(tracer)
+    try:
+        assert client.ping()
+    finally:
+        sys.settrace(None)
+        client.close()
+    assert in_pool, "the command gave no connection back through InterruptSafePool.release"
+    assert not any(in_pool), "a limit could land in the pool's release"
+    assert in_client and all(in_client), "the client's own code is where a limit can land"
 
 
 _PROFILED_AFTER_A_LIMIT = """
