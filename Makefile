@@ -31,15 +31,18 @@ $(VENV)/.installed: pyproject.toml packages/fleet-sandbox/pyproject.toml
 
 # Every test but the long fault scenarios (the faults marker), in two runs: the tests
 # that start no worker processes on TEST_JOBS pytest-xdist workers (one per core, at most
-# 4: each holds its own databases and connections), then the end-to-end ones (slow: real
-# workers, beat and servers counted in real time) one at a time, as they must not slow
-# each other past their deadlines. Both run; either failing fails. About 15 min on two
+# 4: each holds its own databases and connections), then the slow ones on SLOW_JOBS
+# workers (two where there are two cores): the end-to-end tests (real workers, beat and
+# servers counted in real time) one at a time on one of them, as they must not slow each
+# other past their deadlines (``xdist_group("realtime")``, tests/conftest.py), the
+# benchmarks' smoke runs beside them. Both run; either failing fails. About 15 min on two
 # quiet cores (docs/testing.md).
 TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(4, os.cpu_count() or 1)))')
+SLOW_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(2, os.cpu_count() or 1)))')
 test: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "not faults and not slow and not platform" -n $(TEST_JOBS) --dist worksteal; \
 	parallel=$$?; \
-	$(BIN)/pytest -m "slow and not faults and not platform" && exit $$parallel
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -m "slow and not faults and not platform" -n $(SLOW_JOBS) --dist loadgroup && exit $$parallel
 
 # The long fault scenarios (tests/chaos/: workers SIGKILLed, Redis, Postgres and beats lost
 # mid-run, a worker host cut off for a minute), each on servers of its own:

@@ -88,6 +88,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # A Hypothesis test is a property test: ``-m property`` selects them all.
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.property)
+        # The end-to-end tests count real workers, beat and servers in real time: under
+        # ``--dist loadgroup`` (make test's second run) they run one after another on one
+        # pytest-xdist worker, never two at once, beside the benchmarks' smoke runs
+        # (``tests/bench``: figures at a tiny size, no deadline but their timeout).
+        if item.get_closest_marker("slow") and item.path.parent.name != "bench":
+            item.add_marker(pytest.mark.xdist_group("realtime"))
     if not config.getoption("--no-servers"):
         return
     for item in items:

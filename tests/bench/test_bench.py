@@ -81,7 +81,8 @@ CASES = {
         {"pages", "live_feed"},
     ),
     "images": (["--count", "6", "--authors", "2", "--size", "128"], {"personas", "ms_per_image"}),
-    "community": (["--smoke"], {"figures", "targets"}),
+    # bench.community: its smoke run is tests/bench/test_community.py's (two seeds, and the
+    # fake LLM's), not run a third time here.
     "hostile": (
         ["--clients", "embeddings", "--modes", "garbage,tokens", "--deadline", "1"],
         {"cells", "all_met"},
