@@ -21,8 +21,6 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from fleet.db.text_arrays import use_text_list_dumper
-
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -78,6 +76,10 @@ def _psycopg_connected(dbapi_connection: Any, _record: Any) -> None:
     """A new Postgres connection's settings: its session in UTC, so that timestamps come
     back aware in UTC as read (``db.models.UtcDateTime`` converts none of them), and lists
     of strings sent by ``TextListDumper``."""
+    # Imported here, where psycopg is loaded already: a process on SQLite (the demo) never
+    # loads psycopg (some 20 MiB).
+    from fleet.db.text_arrays import use_text_list_dumper
+
     dbapi_connection.execute("SET TIME ZONE 'UTC'")
     dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
     use_text_list_dumper(dbapi_connection)

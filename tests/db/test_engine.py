@@ -203,3 +203,24 @@ def test_timestamps_read_back_in_utc_whatever_the_servers_zone(postgres_database
             assert read.tzinfo is UTC
     finally:
         engine.dispose()
+
+
+def test_an_engine_on_sqlite_loads_no_postgres_driver() -> None:
+    """The demo's process (SQLite) never loads psycopg: what a Postgres connection needs
+    (``fleet.db.text_arrays``) is imported when one is made."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from sqlalchemy import text\n"
+        "from fleet.db.engine import build_engine\n"
+        "engine = build_engine('sqlite://')\n"
+        "with engine.connect() as connection:\n"
+        "    connection.execute(text('SELECT 1'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout[:300]
