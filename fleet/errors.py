@@ -35,6 +35,8 @@ FleetError
 │   Signals caught inside the adapter that raises them, never seen past it:
 ├── InvalidReply            a model's reply is not the JSON the task asked for: repair once
 │                           (fleet.content.llm.prompts; also a ValueError)
+├── UnopenedToken           no key of FLEET_CREDENTIALS__KEYS opens a sealed token: each
+│                           caller says which agent's (fleet.agents.credentials)
 ├── NoProvenance            an image lacks a provenance mark or a mark does not hold: the
 │   │                       check records why (fleet.gallery.provenance)
 │   └── RefusedAddress      the image's address is not the gallery's, or resolves inside

@@ -22,14 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.agents.heartbeat import set_aside
 from fleet.agents.selection import parse_ref
 from fleet.db.models import Agent, AgentCredential
-from fleet.errors import ConfigError, InputError, PermanentError, UnknownAgent
+from fleet.errors import ConfigError, FleetError, InputError, PermanentError, UnknownAgent
 from fleet.infra.redaction import remember
 
 KEYS_VARIABLE = "FLEET_CREDENTIALS__KEYS"
@@ -40,8 +39,15 @@ MAX_TOKEN_CHARS = 4096
 MAX_REASON = 300
 
 
+class UnopenedToken(FleetError):
+    """No key of FLEET_CREDENTIALS__KEYS opens a sealed token (Fernet's ``InvalidToken``)."""
+
+
 class TokenSeal:
-    """Seals and opens tokens with the configured keys, newest first."""
+    """Seals and opens tokens with the configured keys, newest first.
+
+    ``cryptography`` is loaded when a seal is made: a process that never reads a token
+    (the ticks worker, a fleet on the sandbox) does not load it (some 10 MiB)."""
 
     def __init__(self, keys: list[str]) -> None:
         if not keys:
@@ -49,25 +55,36 @@ class TokenSeal:
                 f"{KEYS_VARIABLE} is not set: agents' platform tokens are sealed with it "
                 "(`fleet agents credentials new-key` prints a key; docs/credentials.md)"
             )
+        from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except (ValueError, TypeError):
             raise ConfigError(f"{KEYS_VARIABLE} holds a key that is not a Fernet key") from None
+        self._invalid = InvalidToken
 
     def seal(self, token: str) -> bytes:
         return self._fernet.encrypt(token.encode())
 
     def open(self, sealed: bytes) -> str:
-        """The token, or InvalidToken when no key opens it."""
-        return self._fernet.decrypt(sealed).decode()
+        """The token (``UnopenedToken``: no key opens it)."""
+        try:
+            return self._fernet.decrypt(sealed).decode()
+        except self._invalid:
+            raise UnopenedToken from None
 
     def reseal(self, sealed: bytes) -> bytes:
-        """The same token sealed with the newest key (InvalidToken: no key opens it)."""
-        return self._fernet.rotate(sealed)
+        """The same token sealed with the newest key (``UnopenedToken``: no key opens it)."""
+        try:
+            return self._fernet.rotate(sealed)
+        except self._invalid:
+            raise UnopenedToken from None
 
 
 def new_key() -> str:
     """A fresh Fernet key, for FLEET_CREDENTIALS__KEYS."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -188,7 +205,7 @@ def rotate_tokens(sessions: sessionmaker[Session], seal: TokenSeal) -> int:
                 continue
             try:
                 resealed.append((credential, seal.reseal(credential.sealed)))
-            except InvalidToken:
+            except UnopenedToken:
                 unopened.append("@" + handle)
         if unopened:
             raise InputError(
@@ -359,7 +376,7 @@ class StoredCredentials:
             )
         try:
             token = self._sealer().open(row.sealed)
-        except InvalidToken:
+        except UnopenedToken:
             raise PermanentError(
                 f"@{agent}'s platform token opens with no key of {KEYS_VARIABLE} "
                 "(a key dropped before `fleet agents credentials rotate`?)"

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import InvalidToken
-
 from fleet import agents
 from fleet.agents import CredentialView
+from fleet.agents.credentials import UnopenedToken
 from fleet.errors import FleetError, TransientError
 from fleet.gallery.credentials import TokenRefused, Verified, VerifiesTokens, verifier_for
 from fleet.infra.redaction import remember
@@ -85,7 +84,7 @@ def check(fleet: Fleet, ref: str, *, verifier: VerifiesTokens | None = None) -> 
     try:
         token = fleet.token_seal().open(sealed)
         remember(token)
-    except InvalidToken:
+    except UnopenedToken:
         return Checked(
             handle, None, "no key of FLEET_CREDENTIALS__KEYS opens its token: set it again"
         )

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from fleet import agents
-from fleet.agents.credentials import StoredCredentials, TokenSeal
+from fleet.agents.credentials import StoredCredentials, TokenSeal, UnopenedToken
 from fleet.db.models import AgentCredential
 from fleet.errors import ConfigError, InputError, PermanentError, UnknownAgent
 from fleet.infra import logs
@@ -185,3 +185,32 @@ def test_the_keys_and_the_image_endpoints_key_are_secrets_masked_everywhere() ->
     key, image_key = Fernet.generate_key().decode(), "sk-images-0123456789abcdef"
     settings = Settings(credentials={"keys": key}, images={"api_key": image_key})  # type: ignore[arg-type]
     assert {key, image_key} <= set(settings.secrets())
+
+
+def test_a_worker_loads_no_cipher_until_a_token_is_read() -> None:
+    """The workers' modules and the credentials' commands load ``cryptography``'s Fernet
+    (and OpenSSL's bindings: some 10 MiB a process) only when a seal is made."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "import fleet.service.credentials, fleet.worker.tasks\n"
+        "print('cryptography.fernet' in sys.modules)\n"
+        "from fleet.agents.credentials import TokenSeal, new_key\n"
+        "TokenSeal([new_key()])\n"
+        "print('cryptography.fernet' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["False", "True"], done.stdout[:300]
+
+
+def test_a_token_no_key_opens_is_refused_by_name(seal: TokenSeal) -> None:
+    other = TokenSeal([Fernet.generate_key().decode()])
+    with pytest.raises(UnopenedToken):
+        other.open(seal.seal(TOKEN))
+    with pytest.raises(UnopenedToken):
+        other.reseal(seal.seal(TOKEN))
+    assert other.open(other.reseal(other.seal(TOKEN))) == TOKEN
