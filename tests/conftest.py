@@ -11,6 +11,7 @@ import faulthandler
 import gc
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -447,3 +448,12 @@ def count_target_keeps(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     monkeypatch.setattr(activities, "keep_target", counted)
     return keeps
+
+
+def python_prints(program: str) -> str:
+    """What a fresh interpreter prints running ``program``, stripped: what a process
+    loads, which the suite's own imports would hide. A failing program fails the test."""
+    ran = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    return ran.stdout.strip()

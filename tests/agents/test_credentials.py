@@ -18,7 +18,7 @@ from fleet.db.models import AgentCredential
 from fleet.errors import ConfigError, InputError, PermanentError, UnknownAgent
 from fleet.infra import logs
 from fleet.service.root import Fleet
-from tests.conftest import active_agents
+from tests.conftest import active_agents, python_prints
 
 TOKEN = "zq9XbT3kVw_Mastodon-access-token-7Hc2PdLr0sEa1FgYuJi"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -190,9 +190,6 @@ def test_the_keys_and_the_image_endpoints_key_are_secrets_masked_everywhere() ->
 def test_a_worker_loads_no_cipher_until_a_token_is_read() -> None:
     """The workers' modules and the credentials' commands load ``cryptography``'s Fernet
     (and OpenSSL's bindings: some 10 MiB a process) only when a seal is made."""
-    import subprocess
-    import sys
-
     program = (
         "import sys\n"
         "import fleet.service.credentials, fleet.worker.tasks\n"
@@ -201,10 +198,7 @@ def test_a_worker_loads_no_cipher_until_a_token_is_read() -> None:
         "TokenSeal([new_key()])\n"
         "print('cryptography.fernet' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.split() == ["False", "True"], done.stdout[:300]
+    assert python_prints(program).split() == ["False", "True"]
 
 
 def test_a_token_no_key_opens_is_refused_by_name(seal: TokenSeal) -> None:

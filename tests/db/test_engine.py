@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from fleet.db import engine as engine_module
 from fleet.db.engine import Epochs, autocommit, build_engine, session_factory, update_rows
 from fleet.db.models import Agent, UtcDateTime
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, python_prints
 
 
 def _backend_pid(engine: Engine) -> int:
@@ -208,9 +208,6 @@ def test_timestamps_read_back_in_utc_whatever_the_servers_zone(postgres_database
 def test_an_engine_on_sqlite_loads_no_postgres_driver() -> None:
     """The demo's process (SQLite) never loads psycopg: what a Postgres connection needs
     (``fleet.db.text_arrays``) is imported when one is made."""
-    import subprocess
-    import sys
-
     program = (
         "import sys\n"
         "from sqlalchemy import text\n"
@@ -220,7 +217,4 @@ def test_an_engine_on_sqlite_loads_no_postgres_driver() -> None:
         "    connection.execute(text('SELECT 1'))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.strip() == "[]", done.stdout[:300]
+    assert python_prints(program) == "[]"

@@ -17,6 +17,7 @@ import pytest
 from fleet.infra.queue import create_app
 from fleet.settings import Settings
 from fleet.worker import tasks
+from tests.conftest import python_prints
 
 
 @pytest.fixture
@@ -58,10 +59,7 @@ def test_the_ticks_worker_imports_no_content_writers() -> None:
         "tasks._load_before_forking(sender=types.SimpleNamespace(app=app)); "
         "print('fleet.content.factory' in sys.modules)"
     )
-    ran = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert ran.stdout.strip() == "False"
+    assert python_prints(probe) == "False"
 
 
 @pytest.mark.parametrize("queues", [["engage"], ["content"], None])
