@@ -71,6 +71,9 @@ EXIT_STUCK = 70
 # many seconds.
 DEFER_SECONDS = 0.005
 
+# The fleet package's directory: its files named below by their paths.
+_FLEET = os.path.dirname(os.path.dirname(__file__))
+
 # Code that an exception raised at an arbitrary instruction leaves broken: a lock taken
 # and not yet under its ``try`` (``threading.Condition``'s ``with``, ``logging``'s handler
 # lock, SQLAlchemy's pool queue), a connection counted out of a pool and not yet handed
@@ -93,7 +96,7 @@ _UNSAFE_FILES = frozenset(
         # The fleet's own Redis pool (``InterruptSafePool.release``, redis-py's pool
         # bookkeeping around it): a limit landing as it starts keeps the connection
         # counted out of the pool for ever.
-        os.path.join(os.path.dirname(os.path.dirname(__file__)), "infra", "redis_pool.py"),
+        os.path.join(_FLEET, "infra", "redis_pool.py"),
         threading.__file__,
         queue.__file__,
         contextlib.__file__,
@@ -108,8 +111,7 @@ _LOGGING = os.path.dirname(logging.__file__) + os.sep
 # (Fleet's task and the service call it makes, each of which settles the limit) or the
 # thread's start.
 _ENTRIES = tuple(
-    os.path.join(os.path.dirname(os.path.dirname(__file__)), *part)
-    for part in (("worker", "tasks.py"), ("service", "work.py"))
+    os.path.join(_FLEET, *part) for part in (("worker", "tasks.py"), ("service", "work.py"))
 )
 _THREAD_STARTS = frozenset({"run", "_bootstrap", "_bootstrap_inner"})
 
