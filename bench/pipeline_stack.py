@@ -41,6 +41,7 @@ from bench.pipeline_util import (
     _memory_kib,
     _percentile,
     _rss_kib,
+    _skip_reasons,
     _wait,
 )
 from bench.sandbox import TOKEN, _listening, _spawn
@@ -401,6 +402,7 @@ class Bench:
                     AgentActivity.status,
                     AgentActivity.created_at,
                     AgentActivity.finished_at,
+                    AgentActivity.error,
                 ).where(AgentActivity.due_at == due_at)
             ).all()
         last = max(row.finished_at for row in rows)
@@ -414,6 +416,9 @@ class Bench:
             "actions_per_second": round(size / seconds, 1),
             "by_kind_per_second": {k: round(n / seconds, 1) for k, n in sorted(kinds.items())},
             "outcomes": dict(Counter(row.status for row in rows)),
+            # Why the skipped ones were: a burst's pace depends on how many of its actions
+            # end early (nothing to like, a draft refused), not on the workers alone.
+            "skipped_by_reason": _skip_reasons(rows),
             "dispatch_lag_p50_s": round(statistics.median(decided), 3),
             "dispatch_lag_p99_s": round(_percentile(decided, 0.99), 3),
             "tick_to_effect_p50_s": round(statistics.median(effect), 3),

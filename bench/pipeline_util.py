@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import socket
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -75,6 +77,21 @@ def _by_kind(rows: Any, wait: Callable[[Any], timedelta]) -> dict[str, dict[str,
             "p99_s": round(_percentile(waits, 0.99), 3),
         }
     return out
+
+
+def _skip_reasons(rows: Any) -> dict[str, int]:
+    """The skipped rows (``action``, ``status``, ``error``: the reason) by kind and reason,
+    most first: the reason's first clause, its numbers and quoted words made alike
+    (``like: nothing to like``, ``post: degraded``)."""
+    reasons = Counter(
+        f"{row.action}: {_gist(row.error or '')}" for row in rows if row.status == "skipped"
+    )
+    return dict(reasons.most_common())
+
+
+def _gist(reason: str) -> str:
+    quoted = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
+    return re.sub(r"\d+(\.\d+)?", "N", quoted).split(":")[0][:60]
 
 
 def _free_port() -> int:
