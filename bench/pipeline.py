@@ -6,6 +6,9 @@ becomes due at one whole second; the run ends when each has decided and finished
 action. Measured from the activities in Postgres:
 
 - actions per second, all and by kind: burst size / (last finish - the burst's due time);
+- the outcomes, and the skipped actions by kind and reason (``skipped_by_reason``): the
+  actions that end early (nothing to like, a draft the guard refused) make a burst faster,
+  so two bursts' paces compare only beside these;
 - dispatch lag, p50 and p99: due time -> the action decided (the activity row written);
 - tick-to-effect latency, p50 and p99, all and by kind: due time -> the activity finished.
 
