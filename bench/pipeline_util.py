@@ -84,12 +84,12 @@ def _skip_reasons(rows: Any) -> dict[str, int]:
     most first: the reason's first clause, its numbers and quoted words made alike
     (``like: nothing to like``, ``post: degraded``)."""
     reasons = Counter(
-        f"{row.action}: {_gist(row.error or '')}" for row in rows if row.status == "skipped"
+        f"{row.action}: {_reason_head(row.error or '')}" for row in rows if row.status == "skipped"
     )
     return dict(reasons.most_common())
 
 
-def _gist(reason: str) -> str:
+def _reason_head(reason: str) -> str:
     quoted = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
     return re.sub(r"\d+(\.\d+)?", "N", quoted).split(":")[0][:60]
 
