@@ -106,8 +106,4 @@ class Batches:
 def end_batch_threads() -> None:
     """End this process's batch threads (``fleet.actions.perform``'s pool): the next batch
     starts threads of its own."""
-    perform = importlib.import_module("fleet.actions.perform")
-
-    for pool in list(perform._pools.values()):
-        pool.shutdown(wait=True)
-    perform._pools.clear()
+    importlib.import_module("fleet.actions.perform").end_batch_threads()

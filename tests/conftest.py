@@ -171,6 +171,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     its exit for ever, and CI with it. Past ``LINGER_SECONDS`` the threads' stacks are
     printed and the process leaves with the run's status (1 if it had passed)."""
     deadline = time.monotonic() + LINGER_SECONDS
+    perform = sys.modules.get("fleet.actions.perform")
+    if perform is not None:  # the batch threads wait for work until told to end
+        perform.end_batch_threads(wait=False)
     left = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     for thread in left:
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -368,6 +368,16 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return pool
 
 
+def end_batch_threads(*, wait: bool = True) -> None:
+    """End this process's batch threads once the work they hold is done (``wait``: return
+    then, else at once): the next batch starts threads of its own."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=wait)
+
+
 def _admitted(gallery: Gallery, calls: int) -> AbstractContextManager[object]:
     """The gallery's next ``calls`` calls admitted at once, if it can
     (``LimitedGallery.admitted``: the kit's gallery spends them, no view of it is built
