@@ -122,7 +122,8 @@ def written(writing: Writing, claim: Claim, post: PostSeen) -> CommentDraft:
     """The comment on ``post`` (a reply when ``post.answering`` is set): its session plan's
     text when the guard accepts it, else the agent's own (the refused planned text its
     first draft)."""
-    planned = planned_comment(writing, claim, post)
+    # A writer that makes no plans (the offline writer) is asked for none.
+    planned = planned_comment(writing, claim, post) if writing.plans else None
     if planned is not None and planned[1].ok:
         return planned[0]
     return write(writing, claim, post, first=planned)

@@ -53,8 +53,11 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
     persona = writing.personas.get(claim.actor.persona)
     content = dict(claim.content)
     if "title" not in content:
-        await_plan(writing, claim)  # its session's look may not have written the plan yet
-        draft = planned_post(writing, claim) or _write(writing, claim, persona)
+        draft = None
+        if writing.plans:  # a writer that makes none (the offline writer) is asked for none
+            await_plan(writing, claim)  # its session's look may not have written it yet
+            draft = planned_post(writing, claim)
+        draft = draft or _write(writing, claim, persona)
         content.update(
             image_prompt=draft.image_prompt,
             style=draft.style,
