@@ -215,7 +215,12 @@ def test_the_local_model_puts_a_paraphrase_closer_than_another_subject() -> None
     original, paraphrase, other = found
     assert original.shape == (384,)
     assert cosine(original, paraphrase) > cosine(original, other) + 0.05
-    assert math.isclose(float(np.linalg.norm(original)), 1.0, rel_tol=1e-4)
+    # The model's vectors are unit vectors as it answers them (the adapter does not
+    # normalise them again), a query's as a passage's.
+    (query,) = LocalEmbedder().embed(["sixteen colours"], purpose="query")
+    for vector in (original, paraphrase, other, query):
+        assert vector.dtype == np.float32
+        assert math.isclose(float(np.linalg.norm(vector)), 1.0, rel_tol=1e-5)
 
 
 def test_fleet_status_says_when_texts_go_without_vectors() -> None:
