@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from fleet.core.wording import NOMINAL, PHRASAL, Form, Kind, slot_problems
+from fleet.core.wording import NOMINAL, PHRASAL, Form, Kind, Reading, read, slot_problems
 
 SlotName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
 Item = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^{}]+$")]
@@ -44,6 +44,7 @@ POST_READING: dict[str, frozenset[Kind]] = {
 REQUIRED = ("subject", "look", "palette", "mood", "composition")
 POSTS = ("captions", "notes", "questions")
 COMMENTS = ("replies", "shop_talk", "follow_ups")
+TEMPLATED = (*POSTS, *COMMENTS, "thoughts")  # the fields that hold templates
 
 
 class Voice(BaseModel):
@@ -66,6 +67,12 @@ class Voice(BaseModel):
     # Each list's words with their kinds, flattened once (the writer asks dozens of times
     # a text).
     _listed: dict[str, tuple[tuple[str, Kind], ...]] = PrivateAttr(default_factory=dict)
+    # Each template read once, when the voice loads, by (template, form): rendering looks
+    # it up (``reading``) and reads no template while an agent writes. One reading serves
+    # every word a slot gets: a reading hangs on whether the slot's kinds are phrasal, and
+    # a list's words are all phrasal or all of one kind (``_lists``); the slots a field
+    # adds (``slot_kinds``) are phrasal, so a template reads alike in every field.
+    _readings: dict[tuple[str, Form], Reading] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
         # A persona is hashed (prompts are cached by it); the word lists are dicts.
@@ -74,6 +81,10 @@ class Voice(BaseModel):
             slot: tuple((word, kind) for kind, words in listed.items() for word in words)
             for slot, listed in self.words.items()
         }
+        for field in TEMPLATED:
+            form, kinds = Form.of_field(field), slot_kinds(self.words, field)
+            for template in getattr(self, field):
+                self._readings[template, form] = read(template, kinds, form=form)
 
     def __hash__(self) -> int:
         return self._hash
@@ -101,7 +112,7 @@ class Voice(BaseModel):
             raise ValueError("subject: nouns, plurals or mass nouns only")
         return value
 
-    @field_validator(*POSTS, *COMMENTS, "thoughts")
+    @field_validator(*TEMPLATED)
     @classmethod
     def _templates(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         words: dict[str, Words] | None = info.data.get("words")
@@ -131,6 +142,11 @@ class Voice(BaseModel):
     def all_words(self, slot: str) -> tuple[tuple[str, Kind], ...]:
         """Every word of a list with its kind, in the file's order."""
         return self._listed[slot]
+
+    def reading(self, template: str, form: Form) -> Reading | None:
+        """One of the voice's templates as read when the voice loaded, for the kinds of
+        its lists' words (None for a template not the voice's)."""
+        return self._readings.get((template, form))
 
 
 def slot_kinds(words: dict[str, Words], field: str) -> dict[str, frozenset[Kind]]:

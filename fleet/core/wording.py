@@ -149,6 +149,31 @@ class Use:
     back: bool  # "it"/"its" later in the sentence refers back to it
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A template as read for the kinds of its slots: what rendering it looks up."""
+
+    tokens: tuple[Token, ...]
+    texts: tuple[str, ...]  # each token's text, the slots' to be replaced by their words
+    uses: tuple[Use, ...]  # one for each slot's token, in order
+    alone: frozenset[str]  # the slots read as standing alone (no phrasal kind)
+
+
+def read(template: str, kinds: Mapping[str, frozenset[Kind]], *, form: Form) -> Reading:
+    """The template read once for slots of ``kinds`` (``uses``). How a slot is used hangs
+    on one thing of its kinds: whether any is phrasal (``alone`` says which are not), so
+    the reading holds for every word of those kinds, whichever fills it."""
+    tokens = tokenise(template)
+    alone = frozenset(
+        token.slot
+        for token in tokens
+        if token.slot is not None and not kinds.get(token.slot, NOMINAL) & PHRASAL
+    )
+    return Reading(
+        tokens, tuple(token.text for token in tokens), tuple(uses(tokens, kinds, form=form)), alone
+    )
+
+
 def _open(token: Token, kinds: Mapping[str, frozenset[Kind]]) -> bool:
     """Whether the token belongs in a phrase: a phrasal slot or an open-class word."""
     name = token.slot

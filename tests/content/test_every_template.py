@@ -17,7 +17,7 @@ from fleet.content.offline.lexicon import GENERAL, MEDIUMS, voice_of
 from fleet.content.offline.phrasing import Fill, render
 from fleet.content.offline.proofread import lexicon, problems
 from fleet.core.voice import COMMENTS, POSTS, Voice, slot_kinds
-from fleet.core.wording import SLOT, Form, Kind
+from fleet.core.wording import SLOT, Form, Kind, tokenise, uses
 from tests.content.conftest import CATALOGUE
 
 VOICES: dict[str, Voice] = {slug: voice_of(CATALOGUE.get(slug)) for slug in CATALOGUE.slugs()}
@@ -101,3 +101,38 @@ def test_the_cover_renders_each_word_of_each_slot_of_each_template() -> None:
             for template in getattr(voice, field):
                 expected += sum(len(words[s]) for s in set(SLOT.findall(template)))
     assert _covered() == expected > 10_000
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("voice", list(VOICES))
+def test_a_template_read_when_its_voice_loads_renders_as_one_read_for_its_fills(
+    voice: str, field: str
+) -> None:
+    # Each render of the cover: the voice's reading is the one a reading for the fills'
+    # own kinds gives, and the text it renders is the text rendered without the voice.
+    form, wrong = Form.of_field(field), []
+    for template, fills, text in renders(VOICES[voice], field):
+        reading = VOICES[voice].reading(template, form)
+        assert reading is not None, template
+        kinds = {slot: frozenset({fill.kind}) for slot, fill in fills.items()}
+        if reading.uses != tuple(uses(tokenise(template), kinds, form=form)):
+            wrong.append((template, fills, "reading"))
+        if render(template, fills, form=form, voice=VOICES[voice]) != text:
+            wrong.append((template, fills, "text"))
+    assert wrong == [], wrong[:20]
+
+
+def test_a_fill_of_a_kind_its_slot_s_list_lacks_has_the_template_read_for_it() -> None:
+    # The general voice reads "{mood}" (adjectives) into the phrase "A {mood} {noun}", whose
+    # "A" a plural drops; an adverbial there stands alone and the "A" stays with it.
+    template = "A {mood} {noun} in {look}"
+    assert template in GENERAL.captions
+    fills = {
+        "mood": Fill("tonight", Kind.ADVERBIAL),
+        "noun": Fill("foxes", Kind.PLURAL),
+        "look": Fill("moonlight", Kind.MASS),
+    }
+    text = render(template, fills, form=Form.HEADLINE, voice=GENERAL)
+    assert text == render(template, fills, form=Form.HEADLINE) == "A tonight foxes in moonlight"
+    fills["mood"] = Fill("quiet", Kind.ADJECTIVE)
+    assert render(template, fills, form=Form.HEADLINE, voice=GENERAL) == "Quiet foxes in moonlight"

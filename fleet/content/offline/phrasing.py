@@ -1,10 +1,11 @@
 """Rendering a template with typed words: agreement, articles by sound, capitals.
 
-A template is read as ``fleet.core.wording`` reads it, so each word lands where its kind
-was checked to fit, and what the word still asks of its neighbours is done here: "a"
-dropped before a plural or mass noun, "this" made "these" and "is" made "are" after a
-plural, a sentence-initial "Does" made "Do". Then articles follow the sound of the next
-word, a word said twice in a row is said once, and sentences open with a capital.
+A template is read as ``fleet.core.wording`` reads it (a voice's templates once, when the
+voice loads), so each word lands where its kind was checked to fit, and what the word
+still asks of its neighbours is done here: "a" dropped before a plural or mass noun,
+"this" made "these" and "is" made "are" after a plural, a sentence-initial "Does" made
+"Do". Then articles follow the sound of the next word, a word said twice in a row is
+said once, and sentences open with a capital.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from fleet.core.voice import Voice
 from fleet.core.wording import (
     DET_A,
     DET_THESE,
     DET_THIS,
+    PHRASAL,
     Form,
     Kind,
-    Use,
+    Reading,
     plural_of,
-    tokenise,
-    uses,
+    read,
 )
 
 
@@ -35,17 +37,29 @@ class Fill:
     kind: Kind
 
 
-def render(template: str, fills: Mapping[str, Fill], *, form: Form = Form.PROSE) -> str:
+def render(
+    template: str, fills: Mapping[str, Fill], *, form: Form = Form.PROSE, voice: Voice | None = None
+) -> str:
     """The template with its slots filled, agreeing and capitalised.
 
     ``form``: prose, or a caption's headline, whose lines may open on a bare noun ("Pixel
-    cat in 16 colours"). Raises ``KeyError`` for a slot with no fill.
+    cat in 16 colours"). ``voice``: the voice whose template it is, which read it when it
+    loaded; a template read so is not read again (a fill whose kind the voice's lists do
+    not have for its slot has the template read for the fills). Raises ``KeyError`` for a
+    slot with no fill.
     """
-    tokens = tokenise(template)
-    kinds = tuple(sorted((name, fill.kind) for name, fill in fills.items()))
-    texts = [token.text for token in tokens]
+    reading = voice.reading(template, form) if voice is not None else None
+    if reading is not None:
+        for use in reading.uses:  # the voice's reading holds for the fills' kinds
+            if (fills[use.slot].kind in PHRASAL) is (use.slot in reading.alone):
+                reading = None
+                break
+    if reading is None:
+        kinds = tuple(sorted((name, fill.kind) for name, fill in fills.items()))
+        reading = _read(template, kinds, form)
+    tokens, texts = reading.tokens, list(reading.texts)
     dropped: set[int] = set()
-    for use in _uses(template, kinds, form):
+    for use in reading.uses:
         fill = fills[use.slot]
         texts[use.index] = fill.text
         if not use.head:
@@ -73,9 +87,9 @@ def render(template: str, fills: Mapping[str, Fill], *, form: Form = Form.PROSE)
 
 
 @lru_cache(maxsize=8192)
-def _uses(template: str, kinds: tuple[tuple[str, Kind], ...], form: Form) -> list[Use]:
-    by_slot = {name: frozenset({kind}) for name, kind in kinds}
-    return uses(tokenise(template), by_slot, form=form)
+def _read(template: str, kinds: tuple[tuple[str, Kind], ...], form: Form) -> Reading:
+    """A template read for the kinds of given fills (one not read with its voice)."""
+    return read(template, {name: frozenset({kind}) for name, kind in kinds}, form=form)
 
 
 def finish(text: str) -> str:

@@ -183,7 +183,7 @@ class OfflineWriter:
         sentences = rng.sample(notes, k=min(len(notes), rng.randint(1, 2)))
         if voice.questions and rng.random() < 0.5:
             sentences.append(rng.choice(voice.questions))
-        parts = [render(t, draw(rng, voice, [t], given, prefer)) for t in sentences]
+        parts = [render(t, draw(rng, voice, [t], given, prefer), voice=voice) for t in sentences]
         if rng.random() < 0.75:
             parts.insert(rng.randint(0, len(parts)), _aside(rng, me, base, remembered))
         if rng.random() < PROJECT_SHARE:
@@ -311,7 +311,7 @@ class OfflineWriter:
         template = rng.choice(options)
         base, kind = rng.choice(voice.all_words("subject"))
         given = {**known, "subject": Fill(base, kind), "noun": Fill(base, kind)}
-        text = render(template, draw(rng, voice, [template], given))
+        text = render(template, draw(rng, voice, [template], given), voice=voice)
         text = prompts.sanitise_line(text, limit=prompts.MAX_THOUGHT)
         prompt = prompts.thought_prompt(persona, author, seen)
         answer = json.dumps({"thought": text}, ensure_ascii=False)
@@ -361,7 +361,7 @@ def _caption(
     captions = me.captions if rng.random() < 0.3 else voice.captions
     template = rng.choice(captions)
     fills = draw(rng, voice, [template], given, prefer)
-    caption = render(template, fills, form=Form.HEADLINE)
+    caption = render(template, fills, form=Form.HEADLINE, voice=voice)
     if rng.random() < PROJECT_SHARE / 3:
         caption = f"{me.project}: {caption[:1].lower() + caption[1:]}"
     if me.emoji and rng.random() < me.emoji_rate:
@@ -394,7 +394,7 @@ def _naming(voice: Voice, me: Identity, reading: Impression, rng: random.Random)
     if not fitting:  # nothing in the post to name: a plain word, in the voice
         fitting = [(v, t) for v, t in _follow_ups(voice)] or [(GENERAL, "Lovely work.")]
     owner, template = rng.choice(fitting)
-    return render(template, draw(rng, owner, [template], known, _preferences(me)))
+    return render(template, draw(rng, owner, [template], known, _preferences(me)), voice=owner)
 
 
 def _more_moves(voice: Voice, author: Author, me: Identity, rng: random.Random) -> list[str]:
@@ -409,7 +409,8 @@ def _more_moves(voice: Voice, author: Author, me: Identity, rng: random.Random) 
             mine = [(voice, t) for t in me.follow_ups]
             choices = mine if mine and rng.random() < 0.6 else _follow_ups(voice)
             owner, second = rng.choice(choices)
-            moves.append(render(second, draw(rng, owner, [second], {}, _preferences(me))))
+            fills = draw(rng, owner, [second], {}, _preferences(me))
+            moves.append(render(second, fills, voice=owner))
     if rng.random() < me.talkative / 3:
         moves.append(uptake.question_back(rng))
     if rng.random() < me.catchphrase_rate:
