@@ -502,7 +502,10 @@ def _word_sets(recent: Sequence[str]) -> list[frozenset[str]]:
 
 def _likeness(mine: frozenset[str], recent: Sequence[frozenset[str]]) -> float:
     """How much a text of words ``mine`` says again of one of ``recent`` (word overlap,
-    0-1)."""
+    0-1). Not the guard's ``similarity``, which refuses a text repeating another's runs
+    of two words: this weighs candidates by the words they share with recent texts in any
+    order ("teal and orange light on a moody fox" says again most of "a moody fox in
+    teal and orange light", which shares few runs with it)."""
     if not mine:
         return 0.0
     best = 0.0
