@@ -171,7 +171,8 @@ class Phases:
         self.echo_refused = 0
         # The no-echo check's decisions in order, a list a text: (draft, cosine of the
         # text it echoes or None, the reason): what two runs of one ``--epoch`` decide
-        # alike, or where they part.
+        # alike, or where they part. The cosine to two places, as the reason names it
+        # (a tree before 2026-11-28 read it back from the reason): digests compare.
         self.decisions: list[list[tuple[str, float | None, str | None]]] = []
         self._stack: list[tuple[str, float]] = []
         self._patched: list[tuple[Any, str, Any]] = []
@@ -244,6 +245,7 @@ class Phases:
                 if __phase == "echo check" and args[0].ok and args[2] is not None:
                     self.echo_checked += 1  # a draft the rules passed, weighed by meaning
                     echo = getattr(found, "echo", None)
+                    echo = None if echo is None else round(echo, 2)
                     self.echo_refused += echo is not None
                     if not self.decisions:
                         self.decisions.append([])

@@ -23,6 +23,7 @@ from bench.community import PEOPLE_COMMENTS as COMMENTS
 from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comment
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentSeen, PostSeen
+from fleet.core.memory import Echo
 from fleet.embeddings.local import LocalEmbedder
 from fleet.infra.persona_files import PersonaCatalogue
 
@@ -112,13 +113,12 @@ def checked_replies(
     kept: list[np.ndarray] = []
     drafts = skipped = 0
 
-    def echo(text: str) -> str | None:
+    def echo(text: str) -> Echo | None:
         nonlocal drafts
         drafts += 1
         vector = embedder.embed([text])[0]
-        if kept and float(np.max(np.stack(kept) @ vector)) >= threshold:
-            return "echoes a recent text"
-        return None
+        closest = float(np.max(np.stack(kept) @ vector)) if kept else 0.0
+        return Echo(closest, "") if closest >= threshold else None
 
     for n in range(count):
         agent = n % 72

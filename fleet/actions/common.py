@@ -20,7 +20,7 @@ from fleet import activities, agents
 from fleet.actions.remembering import Recall
 from fleet.activities import Claim
 from fleet.activities.drafts import APPROVED
-from fleet.content.guard.guard import ContentGuard, ContentSkipped
+from fleet.content.guard.guard import ContentGuard, ContentSkipped, Echoes
 from fleet.content.llm.budget import usage_record
 from fleet.content.port import Author, ContentWriter, PostSeen, Usage, spent_on
 from fleet.core.memory import MemoryKind
@@ -163,9 +163,7 @@ def author_of(
     )
 
 
-def echo_check(
-    writing: Writing, claim: Claim, *, reply: bool = False
-) -> Callable[[str], str | None] | None:
+def echo_check(writing: Writing, claim: Claim, *, reply: bool = False) -> Echoes | None:
     """The no-echo check of this agent's drafts (None: no vectors to check with); a
     reply's at the replies' threshold."""
     if writing.recall is None:

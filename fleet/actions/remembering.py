@@ -25,6 +25,7 @@ from fleet.activities.outcomes import CarriedOut, Succeeded
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
+    QUOTED,
     Echo,
     Memory,
     MemoryKind,
@@ -50,8 +51,6 @@ _CACHED = 256
 # product: a full window of 20,000 rows costs about 2 ms of CPU a draft, where widening
 # blocks of 4,096 rows into fresh arrays cost 13 to 30 (the copies went through memory).
 _BLOCK = 256
-# Of each text only what a refusal quotes is kept.
-QUOTED = 60
 
 # Ids are handed out before their rows commit, so a text may become visible after a newer
 # one was read: each refresh looks this many ids back for rows it has not seen yet.
@@ -296,10 +295,10 @@ class Recall:
         now: datetime,
         kind: MemoryKind = MemoryKind.SAID,
         reply: bool = False,
-    ) -> Callable[[str], str | None] | None:
+    ) -> Callable[[str], Echo | None] | None:
         """The no-echo check for drafts of ``kind`` (a post, or a thing said) by an agent
-        of ``persona``: a reason to refuse a text too close to one of that kind the fleet
-        (or the persona's agents, by ``echo_scope``) published lately, else None. None
+        of ``persona``: the text of that kind the fleet (or the persona's agents, by
+        ``echo_scope``) published lately that a draft is too close to, else None. None
         when there are no vectors."""
         threshold = self.settings.reply_echo_similarity if reply else self.settings.echo_similarity
         model = self.model  # None: no embedder
@@ -309,7 +308,7 @@ class Recall:
         window = self._window((persona_scope, kind, reply, model))
         read: list[bool] = []
 
-        def check(text: str) -> str | None:
+        def check(text: str) -> Echo | None:
             draft = self.vector(text)
             if draft is None:
                 return None  # degraded: the word-shingle check stands alone
@@ -335,10 +334,7 @@ class Recall:
                     since=since,
                 )
                 read.append(True)
-            echo = window.closest(draft, since=since, threshold=threshold)
-            if echo is None:
-                return None
-            return f"echoes a recent text ({echo.similarity:.2f}): {echo.text[:QUOTED]!r}"
+            return window.closest(draft, since=since, threshold=threshold)
 
         return check
 

@@ -124,9 +124,14 @@ def to_forget(
     return [key for key, _ in ranked[: len(kept) - keep]]
 
 
+# Of a published text an echo names, the start kept and quoted.
+QUOTED = 60
+
+
 @dataclass(frozen=True, slots=True)
 class Echo:
-    """A draft too close to something already published."""
+    """A draft too close to something already published: how close, and the start of
+    the published text (``QUOTED`` characters, what a refusal quotes)."""
 
     similarity: float
     text: str

@@ -21,7 +21,7 @@ from fleet.content.guard.guard import ContentGuard
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Author, CommentDraft, CommentSeen, PostSeen, Usage
 from fleet.core.kinds import ActionKey
-from fleet.core.memory import Memory, MemoryKind
+from fleet.core.memory import Echo, Memory, MemoryKind
 from fleet.core.persona import Persona
 from fleet.core.vectors import Vector, unit
 from fleet.db.models import MemoryRow
@@ -275,7 +275,7 @@ def test_a_comment_that_echoes_a_published_text_is_written_again() -> None:
         Author("me", "Me", 5),
         post,
         nonce=3,
-        echo=lambda text: "echoes a recent text (0.97)" if text == first else None,
+        echo=lambda text: Echo(0.97, "an earlier comment") if text == first else None,
     )
     assert draft.text == "Glad the layout reads well at small sizes"
     assert len(writer.nonces) == 2, "refused once, written again with another nonce"
@@ -425,11 +425,11 @@ def test_a_posts_echo_is_checked_on_the_text_its_vector_is_stored_for() -> None:
     checked: list[str] = []
     refused: list[str] = []
 
-    def echo(text: str) -> str | None:
+    def echo(text: str) -> Echo | None:
         checked.append(text)
         if len(checked) == 1:
             refused.append(text)
-            return "echoes a recent text (0.95)"
+            return Echo(0.95, "an earlier post")
         return None
 
     draft = guarded_post(

@@ -27,6 +27,7 @@ from fleet.content.offline.writer import (
     _weighed,
 )
 from fleet.content.port import Author, CommentSeen, PostSeen
+from fleet.core.memory import Echo
 from fleet.infra.persona_files import PersonaCatalogue
 
 CATALOGUE = PersonaCatalogue.from_directory()
@@ -279,9 +280,9 @@ def test_a_reply_may_be_drafted_four_times_as_often_as_a_comment_before_it_is_sk
     comment = CommentSeen("c1", "Lovely light.", "maya_b", False)
     checked: list[str] = []
 
-    def echo(text: str) -> str | None:
+    def echo(text: str) -> Echo | None:
         checked.append(text)
-        return "echoes a recent text (0.95)" if len(checked) < 9 else None
+        return Echo(0.95, "an earlier reply") if len(checked) < 9 else None
 
     reply = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=comment)
     author = Author("me_bot", "Me", 1)
@@ -366,9 +367,9 @@ def test_a_person_is_answered_by_the_least_echoing_draft_when_every_one_echoes()
     author = Author("me_bot", "Me", 1)
     scores: dict[str, float] = {}
 
-    def echo(text: str) -> str | None:
+    def echo(text: str) -> Echo | None:
         scores[text] = 0.99 - 0.001 * len(scores)  # each draft a little less close
-        return f"echoes a recent text ({scores[text]:.3f}): 'earlier'"
+        return Echo(scores[text], "earlier")
 
     person = CommentSeen("c1", "Lovely light.", "maya_b", False)
     reply = PostSeen("p1", "Night Grid", "", "me_bot", True, answering=person)

@@ -32,7 +32,7 @@ from fleet.content.port import (
     Usage,
     with_spent,
 )
-from fleet.core.memory import post_text
+from fleet.core.memory import QUOTED, Echo, post_text
 from fleet.core.persona import Persona
 from fleet.errors import Skip
 from fleet.honesty.claims import HumanClaimCheck
@@ -278,8 +278,8 @@ class ContentSkipped(Skip):
 
 
 D = TypeVar("D", PostDraft, CommentDraft)
-# The no-echo check: a text in, the reason to refuse it (an echo of a published one) or None.
-Echoes = Callable[[str], str | None]
+# The no-echo check: a text in, the published text it echoes (and how closely) or None.
+Echoes = Callable[[str], Echo | None]
 
 
 def second_nonce(nonce: int) -> int:
@@ -402,15 +402,11 @@ def no_echo(verdict: Verdict, text: str, echo: Echoes | None) -> Verdict:
     the agent or its persona-mates published lately."""
     if not verdict.ok or echo is None:
         return verdict
-    reason = echo(text)
-    if reason is None:
+    found = echo(text)
+    if found is None:
         return verdict
-    found = _ECHO_SCORE.search(reason)
-    return Verdict(False, reason, echo=float(found.group(1)) if found else 1.0)
-
-
-# The cosine an echo check names in its reason: "echoes a recent text (0.95): ...".
-_ECHO_SCORE = re.compile(r"\(([01](?:\.\d+)?)\)")
+    reason = f"echoes a recent text ({found.similarity:.2f}): {found.text[:QUOTED]!r}"
+    return Verdict(False, reason, echo=found.similarity)
 
 
 def guarded_post(
