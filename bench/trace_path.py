@@ -32,6 +32,18 @@ keeps its connection). Until issue 69's item 1 was worked on they were traced, t
 functions more on each path: at 1951991 a batched like 200 then, 198 now; a lone like
 196, 194; a post 393, 391.
 
+The feed's page is kept the same way (2026-11-28). A process's like choices share one
+snapshot of the feed for ``FLEET_ACTIONS__FEED_SNAPSHOT_SECONDS`` (2 s): on a machine
+where the profiled warm-up and path take longer than that, a path found its page expired
+and entered its fetch and ranking (``HttpGallery.feed``, ``FeedSnapshot.page``,
+``page_candidates``, ``PageTaste``, ``Interests.similarities``...): on one two-core VM
+a lone like counted 200 in one run of three (163 and 164 in the others), a batched like
+191 in one of two (173). By default the page is kept for the whole run, as the share
+is; ``--cold-page`` keeps none (0 s: each choice reads the feed, as the demo does).
+Counted on the tree that began to keep it, three runs kept: a batched like 173, a lone
+like 163, a post 323-324 (a post reads no page); one run cold: 210, 200 and 323. The
+JSON says which (``page_kept``).
+
 The back-pressure share (``Fleet.decide_share``) is read from Redis by one tick batch
 and serves a process's next batches for ``HeldShare.seconds`` (1 s): a busy ticks worker's
 batches find it read, a quiet one's batch, alone in its second, reads it. So that the
@@ -100,7 +112,7 @@ column reads its member from a table (``Status.process_result_value`` gone). Loa
 1.6, two runs: a lone like 165 then, 163 and 164 now (``_Answer._sized`` in the second);
 a batched like 175, 173; a post 340-342, 338-341.
 
-    python -m bench.trace_path [--likes 50] [--functions] [--cold-share]
+    python -m bench.trace_path [--likes 50] [--functions] [--cold-share] [--cold-page]
 """
 
 from __future__ import annotations
@@ -250,6 +262,11 @@ def main() -> None:
         action="store_true",
         help="each tick batch reads the back-pressure share (a quiet worker's batch)",
     )
+    parser.add_argument(
+        "--cold-page",
+        action="store_true",
+        help="no feed snapshot: each like's choice reads the feed's page",
+    )
     args = parser.parse_args()
     logs.configure("WARNING", stream=sys.stderr)  # stdout is the JSON's
 
@@ -271,6 +288,8 @@ def main() -> None:
         actions={  # type: ignore[arg-type]
             "gallery_requests_per_second": 100000,
             "bot_engagements_per_post_per_hour": 1000000,
+            # Kept for the whole run, or read at every choice (the module's docstring).
+            "feed_snapshot_seconds": 0.0 if args.cold_page else 86400.0,
         },
     )
     fleet = bootstrap(settings)
@@ -281,6 +300,7 @@ def main() -> None:
         "benchmark": "trace_path",
         "likes_in_batch": args.likes,
         "share_kept": not args.cold_share,
+        "page_kept": not args.cold_page,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     try:
