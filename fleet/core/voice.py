@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from fleet.core.wording import NOMINAL, PHRASAL, Form, Kind, Reading, read, slot_problems
+from fleet.core.wording import NOMINAL, PHRASAL, Form, Kind, TemplateReading, read, slot_problems
 
 SlotName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
 Item = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^{}]+$")]
@@ -72,7 +72,7 @@ class Voice(BaseModel):
     # every word a slot gets: a reading hangs on whether the slot's kinds are phrasal, and
     # a list's words are all phrasal or all of one kind (``_lists``); the slots a field
     # adds (``slot_kinds``) are phrasal, so a template reads alike in every field.
-    _readings: dict[tuple[str, Form], Reading] = PrivateAttr(default_factory=dict)
+    _readings: dict[tuple[str, Form], TemplateReading] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: object, /) -> None:
         # A persona is hashed (prompts are cached by it); the word lists are dicts.
@@ -143,7 +143,7 @@ class Voice(BaseModel):
         """Every word of a list with its kind, in the file's order."""
         return self._listed[slot]
 
-    def reading(self, template: str, form: Form) -> Reading | None:
+    def reading(self, template: str, form: Form) -> TemplateReading | None:
         """One of the voice's templates as read when the voice loaded, for the kinds of
         its lists' words (None for a template not the voice's)."""
         return self._readings.get((template, form))

@@ -150,7 +150,7 @@ class Use:
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class TemplateReading:
     """A template as read for the kinds of its slots: what rendering it looks up."""
 
     tokens: tuple[Token, ...]
@@ -159,7 +159,7 @@ class Reading:
     alone: frozenset[str]  # the slots read as standing alone (no phrasal kind)
 
 
-def read(template: str, kinds: Mapping[str, frozenset[Kind]], *, form: Form) -> Reading:
+def read(template: str, kinds: Mapping[str, frozenset[Kind]], *, form: Form) -> TemplateReading:
     """The template read once for slots of ``kinds`` (``uses``). How a slot is used hangs
     on one thing of its kinds: whether any is phrasal (``alone`` says which are not), so
     the reading holds for every word of those kinds, whichever fills it."""
@@ -169,7 +169,7 @@ def read(template: str, kinds: Mapping[str, frozenset[Kind]], *, form: Form) -> 
         for token in tokens
         if token.slot is not None and not kinds.get(token.slot, NOMINAL) & PHRASAL
     )
-    return Reading(
+    return TemplateReading(
         tokens, tuple(token.text for token in tokens), tuple(uses(tokens, kinds, form=form)), alone
     )
 

@@ -23,7 +23,7 @@ from fleet.core.wording import (
     PHRASAL,
     Form,
     Kind,
-    Reading,
+    TemplateReading,
     plural_of,
     read,
 )
@@ -87,7 +87,7 @@ def render(
 
 
 @lru_cache(maxsize=8192)
-def _read(template: str, kinds: tuple[tuple[str, Kind], ...], form: Form) -> Reading:
+def _read(template: str, kinds: tuple[tuple[str, Kind], ...], form: Form) -> TemplateReading:
     """A template read for the kinds of given fills (one not read with its voice)."""
     return read(template, {name: frozenset({kind}) for name, kind in kinds}, form=form)
 
