@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleet import agents
 from fleet.activities import Claim
 from fleet.activities.outcomes import CarriedOut, Succeeded
+from fleet.content.guard.guard import Echoes
 from fleet.content.port import PostSeen
 from fleet.core.kinds import Action
 from fleet.core.memory import (
@@ -295,7 +296,7 @@ class Recall:
         now: datetime,
         kind: MemoryKind = MemoryKind.SAID,
         reply: bool = False,
-    ) -> Callable[[str], Echo | None] | None:
+    ) -> Echoes | None:
         """The no-echo check for drafts of ``kind`` (a post, or a thing said) by an agent
         of ``persona``: the text of that kind the fleet (or the persona's agents, by
         ``echo_scope``) published lately that a draft is too close to, else None. None
