@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
+from operator import attrgetter
 from typing import Any, NoReturn
 
 from fleet import activities
@@ -433,8 +434,13 @@ def _perform(
     unique = list(dict.fromkeys(keys))
     # A like's post chosen before the claim, from a young feed page and one read of the
     # ledger for the whole batch, kept by the claim when still open to the agent
-    # (``targets.first_choices``): no statement of its own after.
-    choices = first_choices(choosing(kit), unique)
+    # (``choosing.first_choices``): no statement of its own after. A batch without a like
+    # (a post, a comment) chooses nothing before its claim: it asks for no feed or ledger.
+    choices = (
+        first_choices(choosing(kit), unique)
+        if Action.LIKE in map(attrgetter("action"), unique)
+        else {}
+    )
     claimed = activities.claim_many(
         kit.sessions,
         unique,
