@@ -7,6 +7,7 @@ that starts uvicorn on a thread, waits until it accepts connections, and stops i
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -43,12 +44,67 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class HeadWithBody:
+    """A connection's transport on which an answer's head waits for the first piece of
+    its body, so that the two leave in one write: one segment, and one wake-up of the
+    reader, where uvicorn writes them apart (two sends, each a trip through the loopback
+    stack that the writer's CPU pays, and a reader that reads the body a second time). A
+    head that no body follows in the same turn of the event loop (a HEAD answer, a 100
+    Continue, a stream's first chunk still to come) leaves at the loop's next turn, and a
+    close sends it first (the lost-answer fault's status line still goes out). Whatever
+    else is asked of the transport is the transport's."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.writelines((held, data))
+        elif bytes(data[:9]) == b"HTTP/1.1 ":
+            self._held = bytes(data)
+            self._loop.call_soon(self._release)
+        else:
+            self._transport.write(data)
+
+    def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._release()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _protocol() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (httptools' when installed, as its "auto" picks, else
+    h11's) on connections whose answers leave in one write (``HeadWithBody``)."""
+    base: type[Any]
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    except ImportError:  # pragma: no cover - httptools is a dependency of the sandbox
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+
+    class OneWriteAnswers(base):  # type: ignore[misc]
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(HeadWithBody(transport, self.loop))  # type: ignore[arg-type]
+
+    return OneWriteAnswers
+
+
 def _uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
-    # httptools on uvloop when installed (uvicorn's "auto"): the sandbox shares the
-    # machine's CPU with the fleet it serves in benchmarks and demos, and its HTTP parsing
-    # in C costs a fraction of h11's. Either closes the connection after the status line
-    # when the lost-answer fault drops a body.
-    return uvicorn.Config(app, http="auto", loop="auto", lifespan="on", **options)
+    # httptools on uvloop when installed: the sandbox shares the machine's CPU with the
+    # fleet it serves in benchmarks and demos, and its HTTP parsing in C costs a fraction
+    # of h11's. Either closes the connection after the status line when the lost-answer
+    # fault drops a body.
+    return uvicorn.Config(app, http=_protocol(), loop="auto", lifespan="on", **options)
 
 
 def serve(
