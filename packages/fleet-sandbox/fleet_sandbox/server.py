@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fleet_sandbox.app import create_app
 from fleet_sandbox.config import SandboxConfig
@@ -83,28 +84,20 @@ class HeadWithBody:
         return getattr(self._transport, name)
 
 
-def _protocol() -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol (httptools' when installed, as its "auto" picks, else
-    h11's) on connections whose answers leave in one write (``HeadWithBody``)."""
-    base: type[Any]
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
-    except ImportError:  # pragma: no cover - httptools is a dependency of the sandbox
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+class OneWriteAnswers(HttpToolsProtocol):
+    """uvicorn's httptools protocol on connections whose answers leave in one write
+    (``HeadWithBody``)."""
 
-    class OneWriteAnswers(base):  # type: ignore[misc]
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(HeadWithBody(transport, self.loop))  # type: ignore[arg-type]
-
-    return OneWriteAnswers
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(HeadWithBody(transport, self.loop))  # type: ignore[arg-type]
 
 
 def _uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
-    # httptools on uvloop when installed: the sandbox shares the machine's CPU with the
+    # httptools, on uvloop when installed: the sandbox shares the machine's CPU with the
     # fleet it serves in benchmarks and demos, and its HTTP parsing in C costs a fraction
-    # of h11's. Either closes the connection after the status line when the lost-answer
-    # fault drops a body.
-    return uvicorn.Config(app, http=_protocol(), loop="auto", lifespan="on", **options)
+    # of h11's. It closes the connection after the status line when the lost-answer fault
+    # drops a body.
+    return uvicorn.Config(app, http=OneWriteAnswers, loop="auto", lifespan="on", **options)
 
 
 def serve(
