@@ -143,7 +143,7 @@ def send_ticks(
     by_second: dict[int, list[tuple[int, int, int, int]]] = {}
     for tick in ticks:
         by_second.setdefault(max(tick[1], math.floor(now)), []).append(tick)
-    with app.producer_or_acquire() as producer:
+    with app.producer_or_acquire() as producer, producer.batch():
         for second, group in sorted(by_second.items()):
             countdown = second - now
             for start in range(0, len(group), batch_size):
