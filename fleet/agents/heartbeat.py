@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -153,6 +154,12 @@ def dispatch_due(
     Agents due within ``limits.lead`` seconds after ``now`` are claimed too: their ticks
     are published ahead, for the workers to hold until due (``Tick``'s due second).
 
+    On Postgres a full batch is written (its clocks' ``UPDATE``, the commit, the publish)
+    on a thread of its own while the next batch is claimed and its clocks computed: the
+    server's work on the one overlaps the dispatcher's on the other, and ``SKIP LOCKED``
+    keeps the two batches apart (the rows being written stay locked until committed). At
+    most one batch is being written; the last batch is written in place.
+
     While a fleet-wide hold is in force (the fleet's budget, the platform's pause),
     nothing is claimed: the agents' ticks wait in Postgres, not in the broker.
     """
@@ -163,64 +170,97 @@ def dispatch_due(
         pace = current_pace(session)
     if report.held is not None:
         return report
-    for _ in range(limits.max_batches):
-        with sessions.begin() as session:
-            connection = session.connection()
-            due_by = datetime.fromtimestamp(now + limits.lead, UTC)
-            rows = connection.execute(_DUE.limit(limits.batch_size), {"due_by": due_by}).all()
+    writing: Future[None] | None = None
+    writer: ThreadPoolExecutor | None = None
+    try:
+        for _ in range(limits.max_batches):
+            session = sessions()
+            try:
+                session.begin()
+                connection = session.connection()
+                due_by = datetime.fromtimestamp(now + limits.lead, UTC)
+                rows = connection.execute(_DUE.limit(limits.batch_size), {"due_by": due_by}).all()
+                if rows:
+                    batch = _Batch(session, now)
+                    for row in rows:
+                        try:
+                            given, dues, following = ticks_due(
+                                catalogue, row, now + limits.lead, limits.catch_up, pace=pace
+                            )
+                        except AGENT_FAULTS as error:
+                            # One agent the clock cannot advance must not hold back the others.
+                            batch.bad.append((row.id, f"cannot be dispatched: {error}"))
+                            continue
+                        batch.ids.append(row.id)
+                        batch.dues.append(following.due)
+                        batch.opened.append(following.opened)
+                        batch.indexes.append(following.index)
+                        batch.ticks.extend(given)
+                        for due in dues:
+                            report.lags.append(max(0.0, now - due))
+                if writing is not None:  # the batch before is written before this one is
+                    previous, writing = writing, None
+                    previous.result()
+            except BaseException:
+                session.close()
+                raise
             if not rows:
+                session.close()
                 break
-            # The ticks due of each claimed agent and its clock's next position.
-            batch = _Batch()
-            for row in rows:
-                try:
-                    given, dues, following = ticks_due(
-                        catalogue, row, now + limits.lead, limits.catch_up, pace=pace
-                    )
-                except AGENT_FAULTS as error:
-                    # One agent the clock cannot advance must not hold back the others.
-                    batch.bad.append((row.id, f"cannot be dispatched: {error}"))
-                    continue
-                batch.ids.append(row.id)
-                batch.dues.append(following.due)
-                batch.opened.append(following.opened)
-                batch.indexes.append(following.index)
-                batch.ticks.extend(given)
-                for due in dues:
-                    report.lags.append(max(0.0, now - due))
-            # Epoch seconds: on Postgres the server turns them into timestamps.
-            update_rows(
-                connection,
-                _AGENTS,
-                batch.ids,
-                {
-                    "next_tick_at": Epochs(batch.dues),
-                    "session_opened_at": Epochs(batch.opened),
-                    "session_index": batch.indexes,
-                },
-            )
-            if batch.bad:
-                set_aside(connection, batch.bad, now=datetime.fromtimestamp(now, UTC))
-                report.set_aside.extend(batch.bad)
-        # Published only after commit: a crash between the two loses a tick, never
-        # duplicates one, and the agent's next tick is already on its way.
-        publish(batch.ticks)
-        report.ticks += len(batch.ticks)
-        report.batches += 1
-        if len(rows) < limits.batch_size:
-            break
+            # The batch's ticks are counted when they are sent: published only after commit.
+            report.ticks += len(batch.ticks)
+            report.batches += 1
+            report.set_aside.extend(batch.bad)
+            last = len(rows) < limits.batch_size
+            if last or connection.dialect.name != "postgresql":
+                batch.write(publish)
+                if last:
+                    break
+                continue
+            writer = writer or ThreadPoolExecutor(1, thread_name_prefix="fleet-dispatch")
+            writing = writer.submit(batch.write, publish)
+    finally:
+        if writing is not None:
+            writing.result()
+        if writer is not None:
+            writer.shutdown()
     return report
 
 
 @dataclass
 class _Batch:
-    """One claimed batch: the agents advanced and their next positions (due, opening and
-    index, column by column as they are written), their ticks, and the agents set aside
-    (id, why)."""
+    """One claimed batch: its open transaction, the agents advanced and their next
+    positions (due, opening and index, column by column as they are written), their
+    ticks, and the agents set aside (id, why)."""
 
+    session: Session
+    now: float
     ids: list[int] = field(default_factory=list)
     dues: list[float] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
+
+    def write(self, publish: Callable[[list[Tick]], None]) -> None:
+        """Write the agents' next positions, set the bad ones aside, commit, then
+        publish the ticks."""
+        with self.session:
+            connection = self.session.connection()
+            # Epoch seconds: on Postgres the server turns them into timestamps.
+            update_rows(
+                connection,
+                _AGENTS,
+                self.ids,
+                {
+                    "next_tick_at": Epochs(self.dues),
+                    "session_opened_at": Epochs(self.opened),
+                    "session_index": self.indexes,
+                },
+            )
+            if self.bad:
+                set_aside(connection, self.bad, now=datetime.fromtimestamp(self.now, UTC))
+            self.session.commit()
+        # Published only after commit: a crash between the two loses a tick, never
+        # duplicates one, and the agent's next tick is already on its way.
+        publish(self.ticks)

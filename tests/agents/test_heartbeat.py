@@ -194,6 +194,42 @@ def test_two_dispatchers_at_once_never_emit_the_same_tick_twice(pg_fleet: Fleet)
     assert results[0] and results[1], "both dispatchers took a share"
 
 
+def test_a_batch_whose_write_fails_stops_the_cycle_and_the_next_claimed_stays_due(
+    pg_fleet: Fleet,
+) -> None:
+    """On Postgres a batch is written (update, commit, publish) while the next is claimed:
+    when the second batch's publish fails after its commit, the cycle raises, the third
+    batch, claimed meanwhile, is rolled back (its agents still due) and nothing is sent
+    twice when the next cycle takes them."""
+    fleet = pg_fleet
+    _fleet_of(fleet, "social_media_marketer", 1_000)
+    _make_due(fleet, NOW)
+    sent: list[Tick] = []
+    writers: set[str] = set()
+
+    def publish(ticks: list[Tick]) -> None:
+        writers.add(threading.current_thread().name)
+        if len(sent) == 250:
+            raise ConnectionError("broker gone")
+        sent.extend(ticks)
+
+    with pytest.raises(ConnectionError, match="broker gone"):
+        dispatch_due(
+            fleet.sessions,
+            fleet.personas,
+            publish,
+            now=NOW.timestamp(),
+            limits=DispatchLimits(batch_size=250, max_batches=1000),
+        )
+    assert len(sent) == 250
+    assert all(name.startswith("fleet-dispatch") for name in writers), writers
+    advanced = sum(1 for due in _next_ticks(fleet).values() if due > NOW)
+    assert advanced == 500  # the first two batches committed; the third was rolled back
+    rest = _dispatch(fleet, NOW, batch=250)
+    assert len({tick[0] for tick in rest}) == 500
+    assert not {tick[0] for tick in rest} & {tick[0] for tick in sent}
+
+
 def _activities(fleet: Fleet) -> list[AgentActivity]:
     with fleet.sessions() as session:
         return list(session.scalars(select(AgentActivity).order_by(AgentActivity.id)))
