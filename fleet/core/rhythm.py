@@ -59,7 +59,11 @@ class PersonaCadence:
         else:
             sessions, steady = None, interval
         weights = weights or self.persona.weights
-        return Rhythm(self.clock, weights, seed, sessions, steady, activity, pace)
+        if activity is None:
+            # Drawn from the seed, log-normal across agents (a steady ticker's spread is
+            # 0: the median, 1). Drawn once here, where every tick of the agent reads it.
+            activity = 1.0 if sessions is None else activity_level(seed, sessions.activity_spread)
+        return Rhythm(self.clock, weights, seed, activity, sessions, steady, pace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +73,13 @@ class Rhythm:
     clock: ActivityClock
     weights: ActionWeights
     seed: int
+    # The agent's activity level: set by hand, or drawn from its seed (log-normal).
+    level: float
     sessions: Sessions | None = None
     # Active seconds between two steady ticks (min, max), when the agent has no sessions.
     steady: tuple[float, float] | None = None
-    # The activity level set by hand; None draws it from the seed.
-    activity: float | None = None
     # The fleet's pace (``fleet.core.pace``): it multiplies the rate of sessions.
     pace: float = 1.0
-
-    @property
-    def level(self) -> float:
-        """The agent's activity level: set by hand, or drawn from its seed (log-normal)."""
-        if self.activity is not None:
-            return self.activity
-        spread = self.sessions.activity_spread if self.sessions is not None else 0.0
-        return activity_level(self.seed, spread)
 
     @property
     def _rate(self) -> float:
