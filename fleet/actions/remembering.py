@@ -9,6 +9,7 @@ Likes and thoughts are remembered without a vector, so the cheap kinds embed not
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,10 +74,19 @@ class PublishedWindow:
     text that ages out of the window is no longer compared; one whose memory was forgotten
     since stays until it ages out: it was published all the same. Every content process
     keeps its own windows, so a row is kept small: its vector in int8, its id, its time
-    and the start of its text (about 700 bytes at 384 dimensions)."""
+    and the start of its text (about 700 bytes at 384 dimensions).
 
-    def __init__(self, limit: int) -> None:
+    A read serves the refreshes of the next ``held`` seconds. What this process publishes
+    meanwhile is compared at once all the same (``published``): kept apart, as published,
+    until the next read brings its row."""
+
+    def __init__(self, limit: int, *, held: float = 0.0) -> None:
         self.limit = limit
+        self.held = held  # seconds a read serves the next refreshes (0: each one reads)
+        self._read_at = -float("inf")  # the monotonic time of the last read
+        # What this process published since its last read, as the window keeps a row: the
+        # text's start, its vector in int8 (one row) and its scale.
+        self._own: list[tuple[str, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
         self._lock = threading.Lock()
         self._known: set[int] = set()
         self._ids: list[int] = []
@@ -95,12 +105,28 @@ class PublishedWindow:
         *,
         since: datetime,
     ) -> int:
-        """Read what is new (``read(after_id, known)``) into the window; how many texts."""
+        """Read what is new (``read(after_id, known)``) into the window; how many texts
+        (none while the last read is held: ``held`` seconds)."""
         with self._lock:
+            if time.monotonic() - self._read_at < self.held:
+                return 0
             after = max(0, max(self._ids, default=0) - _LATE_IDS)
             rows = read(after, self._known.__contains__)
+            # The read brought the rows of the texts this process published before it (each
+            # is handed over once its row is committed, and not while the lock is held).
+            self._own.clear()
             self._add([row for row in rows if row.id not in self._known], since=since)
+            self._read_at = time.monotonic()
             return len(rows)
+
+    def published(self, text: str, vector: Vector) -> None:
+        """A text this process just published: compared from now on, until the next read
+        brings its row (the newest ``limit`` of them, were none read for long). It is
+        weighed as its row will be: quantised as the window's rows are."""
+        vectors, scales = _quantised(vector[None, :])
+        with self._lock:
+            self._own.append((text[:QUOTED], vectors, scales))
+            del self._own[: -self.limit]
 
     def _add(self, rows: Sequence[agents.Published], *, since: datetime) -> None:
         if not rows:
@@ -151,13 +177,20 @@ class PublishedWindow:
 
     def closest(self, draft: Vector, *, since: datetime, threshold: float) -> Echo | None:
         """The text of the window closest to ``draft`` if its cosine reaches ``threshold``
-        (the text cut to ``QUOTED`` characters)."""
+        (the text cut to ``QUOTED`` characters), this process's texts not read back yet
+        among them."""
         with self._lock:
-            if self._vectors is None or not self._count or threshold > 1.0:
-                return None
-            if draft.shape[0] != self._vectors.shape[1]:
+            if threshold > 1.0:
                 return None
             query = draft.astype(np.float32, copy=False)
+            score, text = -np.inf, ""
+            for own, vectors, scales in self._own:
+                if vectors.shape[1] == query.shape[0]:
+                    cosine = float(np.dot(vectors.astype(np.float32), query)[0] * scales[0])
+                    if cosine > score:
+                        score, text = cosine, own
+            if self._vectors is None or not self._count or query.shape[0] != self._vectors.shape[1]:
+                return Echo(score, text) if score >= threshold else None
             scores = np.empty(self._count, dtype=np.float32)
             widened = np.empty((min(_BLOCK, self._count), query.shape[0]), dtype=np.float32)
             for start in range(0, self._count, _BLOCK):
@@ -168,8 +201,9 @@ class PublishedWindow:
             scores *= self._scales[: self._count]
             scores[self._at[: self._count] < since.timestamp()] = -np.inf
             best = int(np.argmax(scores))
-            score = float(scores[best])
-            return Echo(score, self._texts[best]) if score >= threshold else None
+            if float(scores[best]) > score:
+                score, text = float(scores[best]), self._texts[best]
+            return Echo(score, text) if score >= threshold else None
 
 
 @dataclass
@@ -220,7 +254,9 @@ class Recall:
         with self._lock:
             window = self._windows.get(scope)
             if window is None:
-                window = self._windows[scope] = PublishedWindow(self.settings.echo_scan)
+                held = self.settings.echo_held_seconds
+                window = PublishedWindow(self.settings.echo_scan, held=held)
+                self._windows[scope] = window
             return window
 
     def memories_for(
@@ -344,12 +380,15 @@ class Recall:
         remembered already is left as it is); how many memories were new."""
         entries: list[agents.Remembered] = []
         published: list[dict[str, Any]] = []  # the posts' results, their vectors to share
+        said: list[tuple[str, Memory]] = []  # texts published, by their agents' personas
         for claim, outcome in ended:
             if not isinstance(outcome, Succeeded):
                 continue
             entry = self._entry(claim, outcome.result or {}, now)
             if entry is not None:
                 entries.append(entry)
+                if entry.memory.vector is not None:
+                    said.append((claim.actor.persona, entry.memory))
             result = outcome.result
             if (
                 Action(claim.action) is Action.POST
@@ -360,13 +399,34 @@ class Recall:
                 published.append(result)
         if published:  # a like's end asks no embedder anything
             self._share_posts(published, now=now)
-        return agents.remember(
+        new = agents.remember(
             self.sessions,
             entries,
             keep=self.settings.max_per_agent,
             now=now,
             half_life_days=self.settings.half_life_days,
         )
+        if said:
+            self._echoed(said)
+        return new
+
+    def _echoed(self, said: Sequence[tuple[str, Memory]]) -> None:
+        """The texts this process just published (each with its agent's persona), compared
+        at once by the echo windows whose next read would bring them: a window reads the
+        database once a hold (``echo_held_seconds``), and a draft is checked against what
+        its own process published all the same."""
+        with self._lock:
+            windows = list(self._windows.items())
+        for (persona, kind, reply, model), window in windows:
+            for author, memory in said:
+                if (
+                    memory.vector is not None
+                    and memory.kind is kind
+                    and model == self.model
+                    and persona in (None, author)
+                    and (memory.text.startswith("@") or not reply)
+                ):
+                    window.published(memory.text, memory.vector)
 
     def _share_posts(self, posts: Sequence[dict[str, Any]], *, now: datetime) -> None:
         """The vectors of these published posts (their results), stored for every reader

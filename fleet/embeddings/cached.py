@@ -9,7 +9,10 @@ keyed by the exact text: a text embedded before costs a dictionary look-up; the 
 call has not seen go to the embedder in one call, in order.
 
 Vectors handed out are read-only (one array serves every caller). What the embedder
-answers is cached only when it is whole and finite: a failure is never kept.
+answers is handed out and cached only when every vector is whole, finite and of the
+model's size: an answer that is not is refused (``EmbeddingUnavailable``), never kept,
+and the next call asks again. What it hands out is checked, kept or fresh
+(``checks_answers``: the degrading embedder in front checks it no second time).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ SIZE = 2048
 class CachedEmbedder:
     """An ``Embedder`` that embeds each (purpose, text) once while it stays among the
     newest ``size`` the process asked for."""
+
+    # Every vector handed out was checked whole, finite and of the model's size.
+    checks_answers = True
 
     def __init__(self, embedder: Embedder, *, size: int = SIZE) -> None:
         if size < 1:
@@ -77,13 +83,13 @@ class CachedEmbedder:
                     f"{self.model}: {len(made)} vectors for {len(missing)} texts"
                 )
             fresh: dict[str, Vector] = {}
-            sound = True  # kept only if every vector is whole and finite
             for text, vector in zip(missing, made, strict=True):
                 fresh[text] = shared = _frozen(vector)
-                sound = sound and _sound(shared, self.dimensions)
+                problem = _unsound(shared, self.dimensions)
+                if problem is not None:
+                    raise EmbeddingUnavailable(f"{self.model}: {problem}")
             found.update(fresh)
-            if sound:
-                self._keep(purpose, fresh)
+            self._keep(purpose, fresh)
         return list(map(found.__getitem__, texts))
 
     def kept(self, text: str, *, purpose: Purpose = "passage") -> Vector | None:
@@ -119,8 +125,11 @@ def _frozen(vector: Vector) -> Vector:
     return shared
 
 
-def _sound(vector: Vector, dimensions: int) -> bool:
-    """Whether a vector is fit to keep: one row of the model's size, finite."""
+def _unsound(vector: Vector, dimensions: int) -> str | None:
+    """Why a vector is not fit to hand out or keep (one row of the model's size, finite),
+    or None."""
     if vector.ndim != 1 or (dimensions and vector.shape[0] != dimensions):
-        return False
-    return bool(np.all(np.isfinite(vector)))
+        return f"a vector of shape {vector.shape}"
+    if not np.all(np.isfinite(vector)):
+        return "a vector that is not finite"
+    return None

@@ -41,6 +41,9 @@ class DegradingEmbedder:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+        # An embedder that checks what it answers (``CachedEmbedder.checks_answers``) is not
+        # checked a second time here.
+        self._checked = bool(getattr(embedder, "checks_answers", False))
         self._lock = threading.Lock()
         self._failure: tuple[str, datetime] | None = None
 
@@ -54,7 +57,8 @@ class DegradingEmbedder:
             return []
         try:
             found = self.embedder.embed(texts, purpose=purpose)
-            _check(found, len(texts), self.embedder)
+            if not self._checked:
+                _check(found, len(texts), self.embedder)
         except (EmbeddingUnavailable, ValueError) as error:
             self.failed(str(error))
             return None

@@ -66,6 +66,11 @@ class MemorySettings(_Nested):
     # most. Each writing process keeps them (768 bytes each at 384 dimensions, as float16:
     # 15 MiB at 20,000) and reads only the new ones at each check.
     echo_scan: int = Field(default=20_000, ge=1, le=200_000)
+    # A process's read of the window serves its checks of the next this many seconds (as a
+    # page of the feed serves its like choices, ``feed_snapshot_seconds``): another
+    # process's text is compared from the next read; the process's own at once. 0: each
+    # text's check reads what is new.
+    echo_held_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 ReviewedKind = Literal["post", "comment", "reply", "like", "follow"]

@@ -121,3 +121,35 @@ def test_a_window_keeps_only_what_a_refusal_quotes_of_each_text() -> None:
     window.refresh(lambda _after, _known: [long], since=SINCE)
     echo = window.closest(unit(np.ones(16)), since=SINCE, threshold=0.99)
     assert echo is not None and echo.text == "a" * 60
+
+
+def test_a_held_read_serves_the_next_refreshes_and_the_process_own_texts_count_at_once() -> None:
+    """A window reads the database once a hold: another process's text is compared from
+    the next read; this process's own as soon as it is published, and its row, read back
+    later, is kept once."""
+    table = Table()
+    table.rows = [_text(1)]
+    window = PublishedWindow(limit=100, held=3600.0)
+    window.refresh(table.read, since=SINCE)
+    table.rows.append(_text(2))  # another process's
+    assert window.refresh(table.read, since=SINCE) == 0 and table.asked == [0]
+    assert window.closest(_text(2).vector, since=SINCE, threshold=0.99) is None
+    own = _text(3)
+    window.published(own.text, own.vector)
+    found = window.closest(own.vector, since=SINCE, threshold=0.99)
+    assert found is not None and found.text == own.text
+    table.rows.append(own)  # its row, committed
+    window.held = 0.0
+    window.refresh(table.read, since=SINCE)
+    assert len(window) == 3 and table.fetched == 3
+    for n in (1, 2, 3):
+        assert window.closest(_text(n).vector, since=SINCE, threshold=0.99) is not None
+
+
+def test_a_text_of_the_process_own_is_compared_before_the_window_is_first_filled() -> None:
+    window = PublishedWindow(limit=10, held=3600.0)
+    window.refresh(lambda _after, _known: [], since=SINCE)
+    own = _text(7)
+    window.published(own.text, own.vector)
+    assert window.closest(own.vector, since=SINCE, threshold=0.99) is not None
+    assert window.closest(_text(8).vector, since=SINCE, threshold=0.99) is None

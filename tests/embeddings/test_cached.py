@@ -100,8 +100,9 @@ def test_a_failure_is_never_kept_and_the_next_call_asks_again() -> None:
         cached.embed(["a"])
     assert len(cached) == 0
     inner.broken, inner.garbage = False, True
-    bad = cached.embed(["a"])  # handed on (the degrading embedder refuses it), not kept
-    assert np.isnan(bad[0]).all() and len(cached) == 0
+    with pytest.raises(EmbeddingUnavailable, match="not finite"):
+        cached.embed(["a"])  # neither handed on nor kept
+    assert len(cached) == 0
     inner.garbage = False
     good = cached.embed(["a"])
     assert np.isfinite(good[0]).all() and len(cached) == 1
