@@ -24,7 +24,7 @@ from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
 from fleet.agents.deciding import rhythm_of
 from fleet.core.sessions import MIN_GAP_SECONDS, Position
-from fleet.db.engine import Epochs, update_rows
+from fleet.db.engine import update_rows
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
@@ -193,11 +193,8 @@ def dispatch_due(
                 connection,
                 _AGENTS,
                 batch.ids,
-                {
-                    "next_tick_at": Epochs(batch.dues),
-                    "session_opened_at": Epochs(batch.opened),
-                    "session_index": batch.indexes,
-                },
+                {"session_index": batch.indexes},
+                epochs={"next_tick_at": batch.dues, "session_opened_at": batch.opened},
             )
             if batch.bad:
                 set_aside(connection, batch.bad, now=datetime.fromtimestamp(now, UTC))
