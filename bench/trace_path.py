@@ -112,6 +112,22 @@ column reads its member from a table (``Status.process_result_value`` gone). Loa
 1.6, two runs: a lone like 165 then, 163 and 164 now (``_Answer._sized`` in the second);
 a batched like 175, 173; a post 340-342, 338-341.
 
+Then, on the path every action shares: ``activities.claim_many`` hands back its claims and
+the keys it did not claim as a pair, no ``Claimed`` value built to be unpacked at once;
+the heartbeat's columns of epoch seconds go to ``db.engine.update_rows`` by name
+(``epochs=``), not each in an ``Epochs`` value (the two modules' dataclass ``__init__``
+no longer entered); a tick batch looks in the ledger for ticks decided before only
+when one is due at or before its agent's latest decided tick (``last_tick_at``, never
+moved back), one statement fewer (``activities.commands.decided_before`` not entered);
+a gallery call runs its admission made once with the ``LimitedGallery``
+(``CircuitBreaker.admission``: ``CircuitBreaker._through`` in place of ``.admit``,
+``._admitted`` and ``TokenBucket.wanted``; a batch's advance, once a batch, enters
+``admission`` and ``_through``: one more on a batched like); a page's fit is a cached
+property (``PageTaste.fit`` not entered once made). Load about 2.3, three runs: a lone
+like 163 then, 157 now (three alike); a batched like 172, 169; a post 319, 314
+(``content.sanitise._cleaned``'s ``_hashtag`` or ``content.guard.guard.readable``'s
+generator, with some captions, one more either way: 320 then, 314-315 now).
+
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share] [--cold-page]
 """
 

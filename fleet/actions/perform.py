@@ -441,14 +441,15 @@ def _perform(
         if Action.LIKE in map(attrgetter("action"), unique)
         else {}
     )
-    claimed = activities.claim_many(
+    # The claims, and the outcome of each key not claimed (the first of the delivery's).
+    claims, unclaimed = activities.claim_many(
         kit.sessions,
         unique,
         now=kit.now(),
         lease=kit.limits.lease,
         first_choices=choices,
     )
-    done: dict[ActionKey[Action], Outcome] = dict(claimed.unclaimed)
+    done: dict[ActionKey[Action], Outcome] = dict(unclaimed)
     endings: list[tuple[Claim, CarriedOut]] = []
     ending_ids: set[int] = set()
     failed: list[tuple[Claim, BaseException]] = []
@@ -460,7 +461,6 @@ def _perform(
     # carried out on the process's threads. Every key of a batch of many is of a
     # batchable kind (``perform_batch``); a single action is a batch of one, carried out
     # in this thread, whose call is admitted on its own.
-    claims = claimed.claims
     running: list[tuple[Claim, Callable[[], CarriedOut]]] = []
     with ExitStack() as admitted:
         if len(claims) > 1:  # admitted before the threads start their calls

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
@@ -342,13 +341,10 @@ _STATES = select(ACTIVITIES.c.idempotency_key, ACTIVITIES.c.status).where(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """What one claim statement for a batch found: the claims, and the keys it could not
-    claim with the outcome that says why (already finished, held elsewhere, unknown)."""
-
-    claims: list[Claim]
-    unclaimed: dict[ActionKey[Action], Unclaimed]
+# What one claim statement for a batch found: the claims, and the keys it could not claim
+# with the outcome that says why (already finished, held elsewhere, unknown). A pair its
+# one caller takes apart at once (``fleet.actions.perform``): no value built to be unpacked.
+Claimed = tuple[list[Claim], dict[ActionKey[Action], Unclaimed]]
 
 
 def claim_many(
@@ -361,7 +357,8 @@ def claim_many(
 ) -> Claimed:
     """Hold every pending, unheld activity of ``keys`` under one lease, in one statement;
     with ``first_choices`` (by key, all of one kind, cap and hour) the statement also keeps
-    each chosen post as its like's target if open (``Claim.first_choice_refused``)."""
+    each chosen post as its like's target if open (``Claim.first_choice_refused``). The
+    claims, and the keys not claimed with why (``Claimed``: a pair, taken apart at once)."""
     with autocommit(sessions).connect() as connection:
         if connection.dialect.name != "postgresql":
             return _one_by_one(sessions, keys, now=now, lease=lease, first_choices=first_choices)
@@ -417,7 +414,7 @@ def claim_many(
                     if state == ActivityStatus.PENDING
                     else AlreadyFinished()
                 )
-    return Claimed(claims, unclaimed)
+    return claims, unclaimed
 
 
 def _one_by_one(
@@ -442,4 +439,4 @@ def _one_by_one(
             claims.append(taken)
         else:
             unclaimed[key] = AlreadyFinished() if taken is None else HeldElsewhere()
-    return Claimed(claims, unclaimed)
+    return claims, unclaimed

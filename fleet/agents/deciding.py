@@ -8,6 +8,7 @@ the agents, plan, write). The ticks come from the heartbeat (``fleet.agents.hear
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.commands import decided_before, record_decided, spoke_since
@@ -313,6 +314,9 @@ def decide_ticks(
         agents: dict[int, Any] = {}
         notified: set[int] = set()
         owed: set[int] = set()
+        # Each agent's latest tick decided (``last_tick_at``, never moved back): a tick due
+        # after it was never decided, and only the others are looked for in the ledger.
+        ticked: dict[int, float] = {}
         locked = session.execute(
             _LOCKED.where(Agent.id.in_(wanted)), {"owed_since": now - identity.OWED_DAYS}
         )
@@ -322,7 +326,15 @@ def decide_ticks(
                 notified.add(row.id)
             if row.owes:
                 owed.add(row.id)
-        before = decided_before(session, ticks_read)
+            if row.last_tick_at is not None:
+                ticked[row.id] = row.last_tick_at.timestamp()
+        # A redelivered tick, or one decided after a later one: read back (no statement
+        # when every tick is new, as a tick batch's are but for a redelivery).
+        maybe_decided: set[tuple[int, int]] = set()
+        for agent_id, due in ticks_read:
+            if due <= ticked.get(agent_id, -math.inf):
+                maybe_decided.add((agent_id, due))
+        before = decided_before(session, maybe_decided) if maybe_decided else {}
         answering: set[int] = set()
         if may_answer:  # a steady tick, or a session's later one, opens nothing
             answering = spoke_since(session, may_answer, since=now - ANSWER_DAYS)
@@ -362,6 +374,7 @@ _LOCKED = (
         Agent.activity,
         Agent.day_counts,
         Agent.people_waiting_since,
+        Agent.last_tick_at,
         identity.OWES,
     )
     .order_by(Agent.id)
@@ -371,7 +384,9 @@ _LOCKED = (
 
 def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: datetime) -> None:
     """The agents' runtime state after the decisions newly recorded (``new_keys``): a tick
-    more, its time and the day's counts; and the notifications looked at."""
+    more, the latest tick's time (never moved back by a tick decided late: ``decide_ticks``
+    looks in the ledger only for ticks due at or before it) and the day's counts; and the
+    notifications looked at."""
     if plan.looked:
         # They looked at their notifications: the next scan marks them again if a
         # person's comment still waits.
@@ -394,7 +409,10 @@ def _update_ticked(session: Session, plan: TickPlan, new_keys: set[str], now: da
             .where(table.c.id == bindparam("agent_id"))
             .values(
                 ticks_count=table.c.ticks_count + 1,
-                last_tick_at=bindparam("due"),
+                last_tick_at=case(
+                    (table.c.last_tick_at > bindparam("due"), table.c.last_tick_at),
+                    else_=bindparam("due"),
+                ),
                 day_counts=bindparam("counts"),
                 updated_at=now,
             ),

@@ -25,7 +25,7 @@ from fleet.activities.pace import current_pace
 from fleet.activities.views import Hold
 from fleet.agents.deciding import rhythm_of
 from fleet.core.sessions import MIN_GAP_SECONDS, Position
-from fleet.db.engine import Epochs, update_rows
+from fleet.db.engine import update_rows
 from fleet.db.models import Agent
 from fleet.errors import UnknownPersona
 from fleet.infra.persona_files import PersonaCatalogue
@@ -252,11 +252,8 @@ class _Batch:
                 connection,
                 _AGENTS,
                 self.ids,
-                {
-                    "next_tick_at": Epochs(self.dues),
-                    "session_opened_at": Epochs(self.opened),
-                    "session_index": self.indexes,
-                },
+                {"session_index": self.indexes},
+                epochs={"next_tick_at": self.dues, "session_opened_at": self.opened},
             )
             if self.bad:
                 set_aside(connection, self.bad, now=datetime.fromtimestamp(self.now, UTC))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cached_property
 
 from fleet.core.taste import Candidate, PageFit, Weights, Welcome, draw, draw_or_pass
 from fleet.impact.holdout import Spared
@@ -33,8 +34,6 @@ class PageTaste:
     - ``fit``: the page's ``PageFit``, and ``feeds``, its posts on each feed in order
       (for ``seen``), made when first asked.
     """
-
-    __slots__ = ("_feeds", "_fit", "candidates", "kind", "open", "page", "spared", "waiting")
 
     def __init__(
         self,
@@ -82,7 +81,6 @@ class PageTaste:
             self.candidates.append(c)
         self.open = frozenset(open_posts)
         self.waiting = frozenset(waiting)
-        self._fit: PageFit | None = None
         self._feeds: tuple[tuple[str, ...], ...] | None = None
 
     def feeds(self) -> tuple[tuple[str, ...], ...]:
@@ -103,11 +101,11 @@ class PageTaste:
             )
         return self._feeds
 
+    @cached_property
     def fit(self) -> PageFit:
-        """The page's ``PageFit``: made once, when first asked."""
-        if self._fit is None:
-            self._fit = PageFit.of(self.page)
-        return self._fit
+        """The page's ``PageFit``: made when first asked, then read as the page's own
+        (every choice by taste from the page reads it: no call, no check, each time)."""
+        return PageFit.of(self.page)
 
 
 def choose_target(
@@ -175,7 +173,7 @@ def choose_target(
     if kind == "comment":  # a comment keeps up a relationship: ties weigh more
         taste = replace(taste, tie=taste.comment_tie)
     # The page's fit is every agent's when no candidate was left out (consent).
-    fit = page.fit() if len(candidates) == len(page.page) else None
+    fit = page.fit if len(candidates) == len(page.page) else None
     # A like may pass the page over (``draw_or_pass``), but not a newcomer's post.
     pick = draw_or_pass if kind == "like" and not newcomers else draw
     return pick(open_posts, taste, rng, page=candidates, page_fit=fit, feeds=page.feeds)

@@ -8,7 +8,6 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -185,23 +184,20 @@ def _insert_ignoring(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any
     return maker(table).on_conflict_do_nothing(index_elements=list(conflict) or None)
 
 
-@dataclass(frozen=True, slots=True)
-class Epochs:
-    """A column of timestamps given as seconds since the epoch (``update_rows``): Postgres
-    gets doubles and turns them into timestamps itself, cheaper to send than datetimes."""
-
-    seconds: Sequence[float]
-
-
 def update_rows(
     on: Session | Connection,
     table: Table,
     ids: Sequence[int],
-    columns: Mapping[str, Sequence[Any] | Epochs],
+    columns: Mapping[str, Sequence[Any]],
     same: Mapping[str, Any] | None = None,
+    *,
+    epochs: Mapping[str, Sequence[float]] | None = None,
 ) -> None:
     """Write the rows ``ids`` of ``table`` (by its ``id``): to row ``ids[i]``, each
-    column's ``columns[name][i]``, and ``same`` to every row.
+    column's ``columns[name][i]``, and ``same`` to every row. ``epochs``: columns of
+    timestamps given as seconds since the epoch, named by the argument they come in (no
+    value wraps them): Postgres gets doubles and turns them into timestamps itself,
+    cheaper to send than datetimes.
 
     The one dialect branch of the fleet's bulk updates: on Postgres one ``UPDATE ... FROM
     unnest(arrays)`` (100,000 rows in one round trip, not 100,000), numbers sent as array
@@ -210,26 +206,27 @@ def update_rows(
     if not ids:
         return
     same = same or {}
+    epochs = epochs or {}
     dialect = (on.get_bind() if isinstance(on, Session) else on).dialect
     if dialect.name == "postgresql":
         # The statement is the same for the same table and columns: made once for them.
         statement, numbers = _unnest_update(
-            dialect, table, tuple(same), tuple(columns), tuple(map(type, columns.values()))
+            dialect, table, tuple(same), tuple(columns), tuple(epochs)
         )
         parameters: dict[str, Any] = {**same, "v_id": _array(ids)}
         for name, values in columns.items():
-            if isinstance(values, Epochs):
-                parameters[f"v_{name}"] = _array(values.seconds)
-            else:
-                parameters[f"v_{name}"] = _array(values) if name in numbers else list(values)
+            parameters[f"v_{name}"] = _array(values) if name in numbers else list(values)
+        for name, seconds in epochs.items():
+            parameters[f"v_{name}"] = _array(seconds)
         on.execute(statement, parameters)
         return
     rows: list[dict[str, Any]] = [{"row_id": row_id, **same} for row_id in ids]
     for name, values in columns.items():
-        if isinstance(values, Epochs):
-            values = [datetime.fromtimestamp(seconds, UTC) for seconds in values.seconds]
         for row, value in zip(rows, values, strict=True):
             row[name] = value
+    for name, seconds in epochs.items():
+        for row, second in zip(rows, seconds, strict=True):
+            row[name] = datetime.fromtimestamp(second, UTC)
     on.execute(table.update().where(table.c.id == bindparam("row_id")), rows)
 
 
@@ -239,27 +236,26 @@ def _unnest_update(
     table: Table,
     same: tuple[str, ...],
     columns: tuple[str, ...],
-    kinds: tuple[type, ...],
+    epochs: tuple[str, ...],
 ) -> tuple[Any, frozenset[str]]:
-    """``UPDATE table SET ... FROM unnest(arrays) AS v(id, ...)`` for the ``same`` values
-    and the ``columns`` (of these ``kinds``: ``Epochs``, or sequences of values), and the
-    columns whose values are numbers (sent as array literals). Made once per shape."""
+    """``UPDATE table SET ... FROM unnest(arrays) AS v(id, ...)`` for the ``same`` values,
+    the ``columns`` and the ``epochs`` columns (seconds since the epoch), and the columns
+    whose values are numbers (sent as array literals). Made once per shape."""
     assignments = [f"{name} = :{name}" for name in same]
     arrays = [f"CAST(:v_id AS {table.c.id.type.compile(dialect=dialect)}[])"]
     numbers: set[str] = set()
-    for name, kind in zip(columns, kinds, strict=True):
-        if issubclass(kind, Epochs):
-            assignments.append(f"{name} = to_timestamp(v.{name})")
-            arrays.append(f"CAST(:v_{name} AS double precision[])")
-            continue
+    for name in columns:
         column_type = table.c[name].type
         assignments.append(f"{name} = v.{name}")
         arrays.append(f"CAST(:v_{name} AS {column_type.compile(dialect=dialect)}[])")
         if isinstance(column_type, Integer | Float):
             numbers.add(name)
+    for name in epochs:
+        assignments.append(f"{name} = to_timestamp(v.{name})")
+        arrays.append(f"CAST(:v_{name} AS double precision[])")
     statement = (
         f"UPDATE {table.name} SET {', '.join(assignments)} FROM unnest({', '.join(arrays)}) "
-        f"AS v({', '.join(['id', *columns])}) WHERE {table.name}.id = v.id"
+        f"AS v({', '.join(['id', *columns, *epochs])}) WHERE {table.name}.id = v.id"
     )
     return sql_text(statement), frozenset(numbers)
 

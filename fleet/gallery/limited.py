@@ -31,6 +31,9 @@ class LimitedGallery:
         self._inner = inner
         self._bucket = bucket
         self._breaker = breaker
+        # A call's admission (one token), made once: its script's keys and arguments are
+        # the same at every call.
+        self._admit_one = breaker.admission((bucket, 1.0), what="gallery requests per second")
         # The calls the batches running now admitted ahead (``admitted``): each call spends
         # one of them, if any is left, instead of a round trip of its own; and the failure
         # run the breaker had counted when they were admitted (ended by the next call).
@@ -45,7 +48,7 @@ class LimitedGallery:
                 self._prepaid -= 1
                 failures, self._prepaid_failures = self._prepaid_failures, 0
         if not paid:
-            failures = self._breaker.admit((self._bucket, 1.0), what="gallery requests per second")
+            failures = self._admit_one()
         try:
             result = call()
         except Deferred:

@@ -8,7 +8,9 @@ refused, lately): the back-pressure the decider reads (``fleet.core.back_pressur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import redis
@@ -200,21 +202,31 @@ class CircuitBreaker:
         Raises CircuitOpen while the circuit is open, or RateLimited when one of the
         buckets lacks what the call takes from it (then nothing is taken from any).
         """
-        return self._admitted(takes, 1.0, what)
+        return self.admission(*takes, what=what)()
 
     def admit_in_advance(self, *takes: tuple[TokenBucket, float], what: str = "rate limit") -> int:
         """As ``admit``, for a batch's calls taken in advance: a refusal does not count in
         the buckets' load (its calls then ask one by one)."""
-        return self._admitted(takes, 0.0, what)
+        return self.admission(*takes, what=what, refusal_counts=0.0)()
 
-    def _admitted(
-        self, takes: tuple[tuple[TokenBucket, float], ...], refusal_counts: float, what: str
-    ) -> int:
+    def admission(
+        self,
+        *takes: tuple[TokenBucket, float],
+        what: str = "rate limit",
+        refusal_counts: float = 1.0,
+    ) -> Callable[[], int]:
+        """``admit`` made ready: the script's keys and arguments built, and each take checked
+        against its bucket (``TokenBucket.wanted``), now; each call of what it returns
+        admits one call as ``admit`` does. A caller whose every call takes the same (the
+        gallery's one token a call) makes it once, not at each call."""
         keys = [self._open, self._failures]
         args: list[float] = []
         for bucket, tokens in takes:
             keys.append(bucket.key)
             args += bucket.wanted(tokens, refusal_counts=refusal_counts)
+        return partial(self._through, keys, args, what)
+
+    def _through(self, keys: list[str], args: list[float], what: str) -> int:
         left, wait, failures = self._script(keys=keys, args=args)
         if int(left) > 0:
             until = datetime.now(UTC) + timedelta(milliseconds=int(left))

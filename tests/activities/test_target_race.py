@@ -57,10 +57,9 @@ def _claim_of_one(fleet: Fleet, agent_id: int, second: int) -> str | None:
 
 def _batch_claim(fleet: Fleet, agent_id: int, second: int) -> str | None:
     key = _key_of(fleet, second)
-    claimed = activities.claim_many(
+    [claim], _ = activities.claim_many(
         fleet.sessions, [key], now=NOW, lease=LEASE, first_choices={key: P1}
     )
-    [claim] = claimed.claims
     return claim.target_post_id
 
 

@@ -411,6 +411,22 @@ def test_a_redelivered_tick_keeps_its_decision_after_the_quota_is_spent(fleet: F
     assert agents.get_agent(fleet.sessions, str(agent_id)).ticks == 1
 
 
+def test_a_tick_redelivered_after_an_earlier_one_was_decided_late_keeps_its_decision(
+    fleet: Fleet,
+) -> None:
+    # The later tick decided first, then the earlier one (another worker's message, late):
+    # the agent's latest tick stays the later one, whose redelivery is read back.
+    agent_id = _poster(fleet)
+    catalogue = _strict(fleet, Quotas(post=1))
+    due = int(NOW.timestamp())
+    later = decide_ticks(fleet.sessions, catalogue, [(agent_id, due + 5)], now=NOW, lease=LEASE)
+    decide_ticks(fleet.sessions, catalogue, [(agent_id, due)], now=NOW, lease=LEASE)
+    again = decide_ticks(fleet.sessions, catalogue, [(agent_id, due + 5)], now=NOW, lease=LEASE)
+    assert [(d.key.text, d.new) for d in again] == [(later[0].key.text, False)]
+    assert len(_activities(fleet)) == 2
+    assert agents.get_agent(fleet.sessions, str(agent_id)).ticks == 2
+
+
 def test_ticks_of_one_agent_decided_at_once_never_pass_its_quota(pg_fleet: Fleet) -> None:
     fleet = pg_fleet
     agent_id = _poster(fleet)

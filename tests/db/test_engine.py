@@ -13,7 +13,7 @@ from sqlalchemy import Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from fleet.db import engine as engine_module
-from fleet.db.engine import Epochs, autocommit, build_engine, session_factory, update_rows
+from fleet.db.engine import autocommit, build_engine, session_factory, update_rows
 from fleet.db.models import Agent, UtcDateTime
 from tests.conftest import PG_ADMIN_URL, python_prints
 
@@ -154,13 +154,9 @@ def test_update_rows_writes_each_row_its_own_values_and_every_row_the_same(
             connection,
             agents,
             ids[:2],
-            {
-                "next_tick_at": Epochs([at.timestamp() + 1, at.timestamp() + 2.5]),
-                "session_index": [7, 3],
-                "interval_min": [1.5, None],
-                "error": ["late", None],
-            },
+            {"session_index": [7, 3], "interval_min": [1.5, None], "error": ["late", None]},
             {"status": "stopped", "updated_at": at},
+            epochs={"next_tick_at": [at.timestamp() + 1, at.timestamp() + 2.5]},
         )
         rows = connection.execute(
             select(agents.c.next_tick_at, agents.c.session_index, agents.c.interval_min)
