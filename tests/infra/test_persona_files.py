@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fleet.core.activity_level import activity_level
 from fleet.core.kinds import ACTION_NAMES
 from fleet.core.persona import Action
 from fleet.errors import PersonaFileError, UnknownPersona
@@ -129,7 +130,7 @@ def test_what_a_tick_reads_of_a_persona_is_resolved_once_when_it_loads(
     assert prepared.sessions is catalogue.get(slug).sessions and prepared.steady is None
     # An agent's rhythm fills in its own values; its own interval makes it a steady ticker.
     own = prepared.rhythm(7, interval=(60.0, 90.0), activity=2.0, pace=0.5)
-    assert (own.seed, own.sessions, own.steady, own.activity, own.pace) == (
+    assert (own.seed, own.sessions, own.steady, own.level, own.pace) == (
         7,
         None,
         (60.0, 90.0),
@@ -137,6 +138,10 @@ def test_what_a_tick_reads_of_a_persona_is_resolved_once_when_it_loads(
         0.5,
     )
     assert own.weights is prepared.persona.weights
+    # A level not set by hand is drawn from the seed once, as the rhythm is made.
+    drawn = prepared.rhythm(7)
+    spread = prepared.sessions.activity_spread if prepared.sessions is not None else 0.0
+    assert drawn.level == activity_level(7, spread)
     # The quotas by action, made once: the same limits as the registry's order gives.
     quotas = prepared.persona.quotas
     assert quotas.by_action is quotas.by_action
