@@ -160,6 +160,12 @@ def plan_ticks(
             rhythm = rhythm_of(prepared, agent, weights)
         except (UnknownPersona, ValidationError):
             continue  # the dispatcher sets it aside at its next claim
+        if rhythm.sessions is None:
+            # A steady ticker has no sessions: the opening second its tick carries (the
+            # dispatcher gives every tick one, its due second) opens none. It is decided
+            # as a tick of two fields is, so its words carry no session note and wait
+            # for no session's plan (none is ever written for it).
+            opened = None
         answers = agent_id in answering
         first_look = agent_id in notified and agent_id not in plan.looked
         action = rhythm.action(due_at, opened, index, answers=answers, notified=first_look).value

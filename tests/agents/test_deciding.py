@@ -350,3 +350,29 @@ def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> No
     plan = plan_ticks(ticks, quiet, catalogue, before={}, answering=set(), now=NOW, lease=LEASE)
     assert plan.rows[0]["content"] == {"thinks": False}
     assert plan.rows[1]["content"] is None
+
+
+def test_a_steady_tick_opens_no_session_so_its_words_carry_no_session_note() -> None:
+    """A steady ticker (an interval, no sessions): the dispatcher's tick carries an opening
+    second all the same (its due second), but it opens no session. Its post and its reply
+    are decided with no notes (no content written, no session's plan to wait for), as a
+    tick of two fields is; the key still names the tick's due second."""
+    steady = {"interval_min": 30, "interval_max": 60}
+    replier = {"post": 0, "comment": 0, "reply": 1, "like": 0, "browse": 0}
+    rows = {1: _poster(1, **steady), 2: _poster(2, weights=replier, **steady)}
+    ticks = [(1, DUE, DUE, 0), (2, DUE, DUE, 0), (1, DUE + 90, DUE + 90, 0)]
+    plan = plan_ticks(ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE)
+    assert [d.key.action for d in plan.decided] == ["post", "reply", "post"]
+    assert plan.decided[0].key == ActionKey.tick(1, DUE, "post")
+    assert [r["content"] for r in plan.rows] == [None, None, None]
+    assert all(d.notes.session is None and not d.notes.says for d in plan.decided)
+    two_fields = plan_ticks(
+        [(1, DUE, None, 0), (2, DUE, None, 0), (1, DUE + 90, None, 0)],
+        rows,
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+    )
+    assert two_fields.decided == plan.decided and two_fields.rows == plan.rows
