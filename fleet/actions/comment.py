@@ -139,7 +139,8 @@ def write(
     """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
     LLM budget, through the guard when there is one; what it cost is charged. ``first``:
     a planned text the guard refused, the first of its drafts (``write_guarded``)."""
-    refuse_if_over_budget(writing.billing, claim)
+    if not (claim.notes.budgeted and claim.deliveries == 1):  # else the tick asked it
+        refuse_if_over_budget(writing.billing, claim)
     persona = writing.personas.get(claim.actor.persona)
     author, fleet = guarded_author(writing, claim, about=post)
     with billed(writing.billing, claim):

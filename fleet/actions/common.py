@@ -244,7 +244,14 @@ def charge(billing: Billing, claim: Claim, usage: Usage) -> None:
 
 
 def refuse_if_over_budget(billing: Billing, claim: Claim) -> None:
-    """Skip (as degraded) when the agent's or the fleet's LLM budget is spent."""
+    """Skip (as degraded) when the agent's or the fleet's LLM budget is spent.
+
+    A handler asks it only when the tick that decided its action did not, at the
+    action's first delivery (``claim.notes.budgeted``). The tick asked seconds before
+    the handler would: the same check of the same counters, the handler's adding only
+    the seconds between (what a call costs is charged after its effect either way). A
+    later delivery (a retry, a wait for a plan) asks again, as does an action no tick
+    asked the budget for (an owed truthful answer, an admin's act: ``TickNotes``)."""
     reason = billing.spending.refusal(claim.actor.id)
     if reason is not None:
         raise Skip(f"degraded: {reason}")

@@ -100,7 +100,8 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
 def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
     """The post's own call (no plan, or its plan's post refused), within the budget and
     through the guard; what it cost is charged."""
-    refuse_if_over_budget(writing.billing, claim)
+    if not (claim.notes.budgeted and claim.deliveries == 1):  # else the tick asked it
+        refuse_if_over_budget(writing.billing, claim)
     author, fleet = guarded_author(writing, claim)
     with billed(writing.billing, claim):
         if writing.guard is not None:

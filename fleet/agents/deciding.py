@@ -160,7 +160,15 @@ def plan_ticks(
             rhythm = rhythm_of(prepared, agent, weights)
         except (UnknownPersona, ValidationError):
             continue  # the dispatcher sets it aside at its next claim
+        if rhythm.sessions is None:
+            # A steady ticker has no sessions: the opening second its tick carries (the
+            # dispatcher gives every tick one, its due second) opens none. It is decided
+            # as a tick of two fields is, so its words carry no session note and wait
+            # for no session's plan (none is ever written for it).
+            opened = None
         answers = agent_id in answering
+        # Whether the budget was asked about this tick's action and let it be.
+        budgeted = False
         first_look = agent_id in notified and agent_id not in plan.looked
         action = rhythm.action(due_at, opened, index, answers=answers, notified=first_look).value
         # The session's look at its notifications: people first, the rest now and then
@@ -187,6 +195,10 @@ def plan_ticks(
             if adjusted != action:
                 notes = TickNotes(degraded_from=Action(action), degraded=reason or "")
                 action = adjusted
+            else:
+                # The budget is the agent's and the fleet's, whatever the kind: a quota
+                # turning this action to another kind that calls the LLM keeps it asked.
+                budgeted = True
         book = books.get(agent_id)
         if book is None:
             # The clock's zone is the persona's: where its local days (and quotas) turn.
@@ -226,6 +238,17 @@ def plan_ticks(
         elif opened is not None and action in _WORDS:
             # A comment, reply or post of a session uses its opening look's plan.
             notes = replace(notes, session=opened)
+        if (
+            adjust is not None
+            and not budgeted
+            and status == ActivityStatus.PENDING
+            and action in COSTLY
+        ):
+            # Its action calls the LLM and the budget was not asked (an owed answer) or
+            # turned the action first drawn: the handler asks it
+            # (``TickNotes.budgeted``). Without a budget to ask (no ``adjust``: no Redis),
+            # the handler has none either.
+            notes = replace(notes, budgeted=False)
         decision = Decision(ActionKey.tick(agent_id, due_at, action), notes)
         pending = status == ActivityStatus.PENDING
         # The activity row: pending under a lease, or skipped with why. The key is

@@ -25,6 +25,7 @@ NOTE_NAMES = (
     "degraded",
     "quota",
     "thinks",
+    "budgeted",
     "session",
     "says",
 )
@@ -44,7 +45,12 @@ class TickNotes:
     ``thinks``: whether a look asks the writer for a thought (only a speaking
     session's opening look does); ``session``: the opening second of the session the
     action belongs to; ``says``: what a speaking session holds as drawn, by kind, at
-    its opening (its plan is written for them)."""
+    its opening (its plan is written for them); ``budgeted``: whether the tick asked the
+    LLM budget about this action and the budget let it be (the handler need not ask
+    again, ``fleet.actions.common.refuse_if_over_budget``). Like ``thinks`` it is kept
+    only when False: a tick whose action calls the LLM unasked (an owed truthful
+    answer) and an admin's act, which no tick decided (``fleet.service.agents``), say
+    so, and their handler asks."""
 
     notifications: bool = False
     identity: bool = False
@@ -52,6 +58,7 @@ class TickNotes:
     degraded: str | None = None
     quota: str | None = None
     thinks: bool = True
+    budgeted: bool = True
     session: int | None = None
     # Every note that says nothing shares one read-only empty mapping.
     says: Mapping[str, int] = field(default_factory=partial(MappingProxyType, _NOTHING))
@@ -72,6 +79,8 @@ class TickNotes:
             out["quota"] = self.quota
         if not self.thinks:
             out["thinks"] = False
+        if not self.budgeted:
+            out["budgeted"] = False
         if self.session is not None:
             out["session"] = self.session
         if self.says:
@@ -96,6 +105,9 @@ class TickNotes:
         thinks = content.get("thinks", True)
         if not isinstance(thinks, bool):
             raise _wrong("thinks", thinks, "a boolean")
+        budgeted = content.get("budgeted", True)
+        if not isinstance(budgeted, bool):
+            raise _wrong("budgeted", budgeted, "a boolean")
         session = content.get("session")
         if session is not None and (isinstance(session, bool) or not isinstance(session, int)):
             raise _wrong("session", session, "the session's opening second (an integer)")
@@ -119,6 +131,7 @@ class TickNotes:
             degraded=degraded,
             quota=quota,
             thinks=thinks,
+            budgeted=budgeted,
             session=session,
             says=MappingProxyType(counts),
         )

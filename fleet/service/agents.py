@@ -25,6 +25,7 @@ from fleet.agents import (
 )
 from fleet.core.kinds import Action, ActionKey, ActionKind, kind_of
 from fleet.core.review import ReviewMode
+from fleet.core.tick_notes import TickNotes
 from fleet.errors import ConflictError, InputError
 from fleet.honesty.use_cases import operator_link
 from fleet.infra.link_check import LinkAnswer
@@ -211,6 +212,8 @@ def _decided_now(
         key.text,  # the ledger's column
         now=now,
         lease=timedelta(seconds=fleet.settings.tasks.lease_seconds),
+        # No tick asked the LLM budget about it: its handler asks.
+        content=TickNotes(budgeted=False).content(),
     )
     return kind, key, partial(Acted, agent.handle, activity_id, key)
 

@@ -27,6 +27,7 @@ from fleet.content.guard.guard import ContentGuard, ContentSkipped, guarded_comm
 from fleet.content.llm.openai import ChatServer, OpenAIWriter
 from fleet.content.port import Author, PostSeen, Usage
 from fleet.core.kinds import ActionKey
+from fleet.core.tick_notes import TickNotes
 from fleet.db.models import Agent, AgentActivity
 from fleet.honesty import ledger as identity
 from fleet.honesty.human_claim import human_claim
@@ -142,9 +143,11 @@ def test_with_the_budget_spent_the_question_is_still_answered_at_no_cost(
         def record(self, agent_id: int, usage: Usage) -> None:
             raise AssertionError("the offline answer costs nothing")
 
+    # An owed answer's tick does not ask the budget (nothing turns it): its notes say so.
+    owed = TickNotes(notifications=True, identity=True, budgeted=False)
     outcome = perform(
         _honest_kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Spent())),
-        ActionKey.parse(_reply_key(fleet, agent_id)),
+        ActionKey.parse(_reply_key(fleet, agent_id, notes=owed)),
     )
 
     assert outcome.status == "succeeded"

@@ -22,12 +22,14 @@ from fleet.actions.kit import Limits
 from fleet.content.offline import replies
 from fleet.content.offline.writer import OfflineWriter
 from fleet.content.port import Usage
-from fleet.core.kinds import ActionKey
+from fleet.core.kinds import Action, ActionKey
+from fleet.core.tick_notes import NO_NOTES, TickNotes
 from fleet.db.models import Agent, AgentActivity, DeadLetter
 from fleet.errors import TransientError
 from fleet.gallery.answers import GalleryRefused
 from fleet.gallery.client import HttpGallery
 from fleet.gallery.port import GalleryComment, GalleryPost, GalleryUser, Liked
+from fleet.service.agents import send_now
 from fleet.service.root import Fleet
 from fleet.settings import ActionSettings
 from fleet_sandbox.server import BackgroundSandbox
@@ -140,9 +142,20 @@ def _kit(fleet: Fleet, gallery: Gallery, **changes: object) -> ActionKit:
     return replace(kit, **changes)  # type: ignore[arg-type]
 
 
-def _reply_key(fleet: Fleet, agent_id: int, second: int = 0) -> str:
+def _reply_key(fleet: Fleet, agent_id: int, second: int = 0, *, notes: TickNotes = NO_NOTES) -> str:
+    """A ticked reply's activity; ``notes``: what its tick noted (by default nothing: the
+    tick asked the LLM budget and it let the reply be)."""
     key = f"{agent_id}:{int(NOW.timestamp()) + second}:reply"
-    activities.create_activity(fleet.sessions, agent_id, "reply", NOW, key, now=NOW, lease=LEASE)
+    activities.create_activity(
+        fleet.sessions,
+        agent_id,
+        "reply",
+        NOW,
+        key,
+        now=NOW,
+        lease=LEASE,
+        content=notes.content() or None,
+    )
     return key
 
 
@@ -235,13 +248,64 @@ def test_over_the_budget_a_reply_is_skipped_as_degraded_and_calls_nothing(
         def record(self, agent_id: int, usage: Usage) -> None:
             raise AssertionError("nothing was written, nothing is charged")
 
+    # A reply no tick asked the budget about (an owed answer's, or one a quota turned to).
+    unasked = TickNotes(budgeted=False)
     outcome = perform(
         _kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Spent())),
-        ActionKey.parse(_reply_key(fleet, agent_id)),
+        ActionKey.parse(_reply_key(fleet, agent_id, notes=unasked)),
     )
     assert outcome.status == "skipped"
     assert (outcome.detail or {})["reason"].startswith("degraded:")
     assert gallery.sent == []
+
+
+def test_over_the_budget_an_admin_s_reply_is_skipped_as_degraded(
+    fleet: Fleet, author: tuple[int, str]
+) -> None:
+    """No tick asked the budget about an admin's act: its handler does."""
+    agent_id, me = author
+    gallery = Gallery(me)
+    gallery.post("p1", me, "Soft shadows on cards")
+    gallery.said("p1", "c1", "maya", "So clean.", bot=False)
+
+    class Spent(NoBudget):
+        def refusal(self, agent_id: int) -> str | None:
+            return "fleet LLM budget spent"
+
+    sent: list[ActionKey[Action]] = []
+    send_now(fleet, str(agent_id), "reply", lambda key, countdown=0.0: sent.append(key))
+    [key] = sent
+    assert key.due_at is None, "an admin's act"
+    outcome = perform(_kit(fleet, gallery, limits=Limits(LEASE, 3, spending=Spent())), key)
+    assert outcome.status == "skipped"
+    assert (outcome.detail or {})["reason"].startswith("degraded:")
+    assert gallery.sent == []
+
+
+def test_a_reply_its_tick_asked_the_budget_about_does_not_ask_it_again(
+    fleet: Fleet, author: tuple[int, str]
+) -> None:
+    """The tick asked the budget seconds before and it let the reply be (its notes do not
+    say otherwise): the handler does not ask again, and charges what it wrote after."""
+    agent_id, me = author
+    gallery = Gallery(me)
+    gallery.post("p1", me, "Soft shadows on cards")
+    gallery.said("p1", "c1", "maya", "So clean.", bot=False)
+    charged: list[int] = []
+
+    class Asked(NoBudget):
+        def refusal(self, agent_id: int) -> str | None:
+            raise AssertionError("the tick asked the budget: the handler does not")
+
+        def record(self, agent_id: int, usage: Usage) -> None:
+            charged.append(agent_id)
+
+    outcome = perform(
+        _kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Asked())),
+        ActionKey.parse(_reply_key(fleet, agent_id)),
+    )
+    assert outcome.status == "succeeded"
+    assert len(gallery.sent) == 1 and charged == [agent_id]
 
 
 # -- the sandbox keeps the thread -----------------------------------------------------

@@ -271,7 +271,12 @@ def test_an_agent_a_person_asked_what_it_is_answers_at_its_next_tick_whatever_qu
     )
     assert [d.key.action for d in plan.decided] == ["reply", "browse"]
     assert [r["status"] for r in plan.rows] == ["pending", "pending"]
-    assert plan.rows[0]["content"] == {"notifications": True, "identity": True, "session": DUE}
+    assert plan.rows[0]["content"] == {
+        "notifications": True,
+        "identity": True,
+        "session": DUE,
+        "budgeted": False,
+    }, "its tick did not ask the budget: the handler asks"
     assert plan.answered == {1} and plan.looked == {1}
     assert plan.updates[0]["counts"]["2026-11-17"]["reply"] == 1, "counted, not refused"
 
@@ -350,3 +355,66 @@ def test_a_speaking_session_s_opening_look_carries_what_the_session_says() -> No
     plan = plan_ticks(ticks, quiet, catalogue, before={}, answering=set(), now=NOW, lease=LEASE)
     assert plan.rows[0]["content"] == {"thinks": False}
     assert plan.rows[1]["content"] is None
+
+
+def test_a_steady_tick_opens_no_session_so_its_words_carry_no_session_note() -> None:
+    """A steady ticker (an interval, no sessions): the dispatcher's tick carries an opening
+    second all the same (its due second), but it opens no session. Its post and its reply
+    are decided with no notes (no content written, no session's plan to wait for), as a
+    tick of two fields is; the key still names the tick's due second."""
+    steady = {"interval_min": 30, "interval_max": 60}
+    replier = {"post": 0, "comment": 0, "reply": 1, "like": 0, "browse": 0}
+    rows = {1: _poster(1, **steady), 2: _poster(2, weights=replier, **steady)}
+    ticks = [(1, DUE, DUE, 0), (2, DUE, DUE, 0), (1, DUE + 90, DUE + 90, 0)]
+    plan = plan_ticks(ticks, rows, _catalogue(), before={}, answering=set(), now=NOW, lease=LEASE)
+    assert [d.key.action for d in plan.decided] == ["post", "reply", "post"]
+    assert plan.decided[0].key == ActionKey.tick(1, DUE, "post")
+    assert [r["content"] for r in plan.rows] == [None, None, None]
+    assert all(d.notes.session is None and not d.notes.says for d in plan.decided)
+    two_fields = plan_ticks(
+        [(1, DUE, None, 0), (2, DUE, None, 0), (1, DUE + 90, None, 0)],
+        rows,
+        _catalogue(),
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+    )
+    assert two_fields.decided == plan.decided and two_fields.rows == plan.rows
+
+
+def test_a_decision_says_when_its_tick_did_not_ask_the_budget_for_its_llm_call() -> None:
+    """The tick asks the budget about a post, a comment or a reply: let be, its notes say
+    nothing more (the handler does not ask again), a quota's turn to another kind
+    included (the budget is the agent's whatever the kind). An owed truthful answer is
+    not asked about (nothing turns it): its notes say so (``budgeted``), and its handler
+    asks."""
+    asked: list[tuple[int, str]] = []
+
+    def allowed(agent_id: int, action: str) -> tuple[str, str | None]:
+        asked.append((agent_id, action))
+        return action, None
+
+    catalogue = _catalogue(Quotas(post=2, comment=5, reply=5, like=0, follow=0, browse=0))
+    steady = {"interval_min": 30, "interval_max": 60}
+    rows = {1: _poster(1, **steady), 2: _poster(2, **steady)}
+    plan = plan_ticks(
+        [(1, DUE + 90 * k, DUE + 90 * k, 0) for k in range(3)] + [(2, DUE, DUE, 0)],
+        rows,
+        catalogue,
+        before={},
+        answering=set(),
+        now=NOW,
+        lease=LEASE,
+        adjust=allowed,
+        owed={2},
+    )
+    assert asked == [(1, "post")] * 3
+    assert [d.key.action for d in plan.decided] == ["post", "post", "comment", "reply"]
+    assert [d.notes.budgeted for d in plan.decided] == [True, True, True, False]
+    assert plan.rows[0]["content"] is None, "a post the budget let be notes nothing"
+    assert plan.rows[2]["content"] == {
+        "degraded_from": "post",
+        "quota": "daily quota: 2 post(s) already today",
+    }
+    assert plan.rows[3]["content"] == {"notifications": True, "identity": True, "budgeted": False}
