@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fleet.actions.common import (
+    TICK_BUDGET_SECONDS,
     Accounts,
     Effect,
     Ledger,
@@ -139,7 +140,10 @@ def write(
     """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
     LLM budget, through the guard when there is one; what it cost is charged. ``first``:
     a planned text the guard refused, the first of its drafts (``write_guarded``)."""
-    if not (claim.notes.budgeted and claim.deliveries == 1):  # else the tick asked it
+    # The tick asked the budget for it: its answer serves a first delivery that comes
+    # soon enough after (``TICK_BUDGET_SECONDS``); anything else asks again.
+    waited = (writing.now() - claim.due_at).total_seconds()
+    if not (claim.notes.budgeted and claim.deliveries == 1 and waited < TICK_BUDGET_SECONDS):
         refuse_if_over_budget(writing.billing, claim)
     persona = writing.personas.get(claim.actor.persona)
     author, fleet = guarded_author(writing, claim, about=post)

@@ -243,6 +243,13 @@ def charge(billing: Billing, claim: Claim, usage: Usage) -> None:
     billing.spending.record(claim.actor.id, usage)
 
 
+# How long after its tick's due time a text's first delivery takes the tick's answer from
+# the LLM budget as its own (``refuse_if_over_budget``). A queue that held the action
+# longer (a backlog, a worker down) asks again: the actions a burst decided under the
+# budget must not all spend past it once it is spent.
+TICK_BUDGET_SECONDS = 30.0
+
+
 def refuse_if_over_budget(billing: Billing, claim: Claim) -> None:
     """Skip (as degraded) when the agent's or the fleet's LLM budget is spent.
 
@@ -251,7 +258,8 @@ def refuse_if_over_budget(billing: Billing, claim: Claim) -> None:
     the handler would: the same check of the same counters, the handler's adding only
     the seconds between (what a call costs is charged after its effect either way). A
     later delivery (a retry, a wait for a plan) asks again, as does an action no tick
-    asked the budget for (an owed truthful answer, an admin's act: ``TickNotes``)."""
+    asked the budget for (an owed truthful answer, an admin's act: ``TickNotes``) and one
+    delivered more than ``TICK_BUDGET_SECONDS`` after its tick was due."""
     reason = billing.spending.refusal(claim.actor.id)
     if reason is not None:
         raise Skip(f"degraded: {reason}")

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from fleet import activities, agents
 from fleet.actions import ActionKit, NoBudget, perform
+from fleet.actions.common import TICK_BUDGET_SECONDS
 from fleet.actions.kit import Limits
 from fleet.content.offline import replies
 from fleet.content.offline.writer import OfflineWriter
@@ -306,6 +307,29 @@ def test_a_reply_its_tick_asked_the_budget_about_does_not_ask_it_again(
     )
     assert outcome.status == "succeeded"
     assert len(gallery.sent) == 1 and charged == [agent_id]
+
+
+def test_a_reply_delivered_long_after_its_tick_asks_the_budget_again(
+    fleet: Fleet, author: tuple[int, str]
+) -> None:
+    """A queue held the reply past ``TICK_BUDGET_SECONDS`` after its tick: the tick's
+    answer is too old to stand for the budget now, and the handler asks it (spent:
+    skipped as degraded, nothing sent)."""
+    agent_id, me = author
+    gallery = Gallery(me)
+    gallery.post("p1", me, "Soft shadows on cards")
+    gallery.said("p1", "c1", "maya", "So clean.", bot=False)
+
+    class Spent(NoBudget):
+        def refusal(self, agent_id: int) -> str | None:
+            return "fleet LLM budget spent"
+
+    late = NOW + timedelta(seconds=TICK_BUDGET_SECONDS + 1)
+    kit = _kit(fleet, gallery, limits=Limits(LEASE, 3, spending=Spent()), now=lambda: late)
+    outcome = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id)))
+    assert outcome.status == "skipped"
+    assert (outcome.detail or {})["reason"].startswith("degraded:")
+    assert gallery.sent == []
 
 
 # -- the sandbox keeps the thread -----------------------------------------------------
