@@ -136,6 +136,18 @@ read entered the read again (``agents.published_since``, ``PublishedWindow._add`
 in the others. By default the window is kept for the run (60 s, the setting's most);
 ``--cold-echo`` reads it at every text. The JSON says which (``echo_window_kept``).
 
+Where that session ended (2026-11-29): the dispatcher writes a full batch on a thread
+(``heartbeat._Batch.write``, one more on every path); a content process's echo window
+takes its own texts at once and serves its reads for 2 s; the cache of vectors refuses
+what it would not keep, so the degrading embedder checks a vector once
+(``degrading._check`` gone); a steady ticker's tick opens no session, so its post carries
+no notes (``TickNotes.of``, ``.content``, ``__init__`` gone); a post's handler takes its
+tick's answer from the LLM budget within 30 s of it (``refuse_if_over_budget``,
+``SpendLedger.refusal``, ``BudgetState.reason`` gone). Load 1.1-1.5, nine runs: a batched
+like 170 (189 in a run whose batch ranked a page again), a lone like 158 in every run, a
+post 299 in five, 300 in two, 301 in two (the draft's text decides ``_hashtag`` and
+``readable``'s generator).
+
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share] [--cold-page]
         [--cold-echo]
 """
