@@ -234,50 +234,41 @@ def test_a_lost_answer_is_looked_for_before_the_reply_is_sent_again(
     assert len(gallery.sent) == 1, "the reply reached the gallery once"
 
 
-def test_over_the_budget_a_reply_is_skipped_as_degraded_and_calls_nothing(
-    fleet: Fleet, author: tuple[int, str]
+class _Spent(NoBudget):
+    """The fleet's LLM budget is spent: nothing may be written, nothing is charged."""
+
+    def refusal(self, agent_id: int) -> str | None:
+        return "fleet LLM budget spent"
+
+    def record(self, agent_id: int, usage: Usage) -> None:
+        raise AssertionError("nothing was written, nothing is charged")
+
+
+@pytest.mark.parametrize("came", ["unasked", "admin", "late"])
+def test_over_the_budget_a_reply_the_tick_did_not_clear_is_skipped_and_calls_nothing(
+    fleet: Fleet, author: tuple[int, str], came: str
 ) -> None:
+    """The handler asks the budget itself for a reply no tick asked it about (an owed
+    answer's, or one a quota turned to: ``budgeted`` false), for an admin's act (no tick
+    at all), and for one a queue held past ``TICK_BUDGET_SECONDS`` after its tick (the
+    tick's answer too old to stand): spent, each is skipped as degraded, nothing sent."""
     agent_id, me = author
     gallery = Gallery(me)
     gallery.post("p1", me, "Soft shadows on cards")
     gallery.said("p1", "c1", "maya", "So clean.", bot=False)
-
-    class Spent(NoBudget):
-        def refusal(self, agent_id: int) -> str | None:
-            return "fleet LLM budget spent"
-
-        def record(self, agent_id: int, usage: Usage) -> None:
-            raise AssertionError("nothing was written, nothing is charged")
-
-    # A reply no tick asked the budget about (an owed answer's, or one a quota turned to).
-    unasked = TickNotes(budgeted=False)
-    outcome = perform(
-        _kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=Spent())),
-        ActionKey.parse(_reply_key(fleet, agent_id, notes=unasked)),
-    )
-    assert outcome.status == "skipped"
-    assert (outcome.detail or {})["reason"].startswith("degraded:")
-    assert gallery.sent == []
-
-
-def test_over_the_budget_an_admin_s_reply_is_skipped_as_degraded(
-    fleet: Fleet, author: tuple[int, str]
-) -> None:
-    """No tick asked the budget about an admin's act: its handler does."""
-    agent_id, me = author
-    gallery = Gallery(me)
-    gallery.post("p1", me, "Soft shadows on cards")
-    gallery.said("p1", "c1", "maya", "So clean.", bot=False)
-
-    class Spent(NoBudget):
-        def refusal(self, agent_id: int) -> str | None:
-            return "fleet LLM budget spent"
-
-    sent: list[ActionKey[Action]] = []
-    send_now(fleet, str(agent_id), "reply", lambda key, countdown=0.0: sent.append(key))
-    [key] = sent
-    assert key.due_at is None, "an admin's act"
-    outcome = perform(_kit(fleet, gallery, limits=Limits(LEASE, 3, spending=Spent())), key)
+    kit = _kit(fleet, gallery, limits=Limits(LEASE, max_attempts=3, spending=_Spent()))
+    if came == "unasked":
+        key = ActionKey.parse(_reply_key(fleet, agent_id, notes=TickNotes(budgeted=False)))
+    elif came == "admin":
+        sent: list[ActionKey[Action]] = []
+        send_now(fleet, str(agent_id), "reply", lambda key, countdown=0.0: sent.append(key))
+        [key] = sent
+        assert key.due_at is None, "an admin's act"
+    else:
+        late = NOW + timedelta(seconds=TICK_BUDGET_SECONDS + 1)
+        kit = replace(kit, now=lambda: late)
+        key = ActionKey.parse(_reply_key(fleet, agent_id))
+    outcome = perform(kit, key)
     assert outcome.status == "skipped"
     assert (outcome.detail or {})["reason"].startswith("degraded:")
     assert gallery.sent == []
@@ -307,29 +298,6 @@ def test_a_reply_its_tick_asked_the_budget_about_does_not_ask_it_again(
     )
     assert outcome.status == "succeeded"
     assert len(gallery.sent) == 1 and charged == [agent_id]
-
-
-def test_a_reply_delivered_long_after_its_tick_asks_the_budget_again(
-    fleet: Fleet, author: tuple[int, str]
-) -> None:
-    """A queue held the reply past ``TICK_BUDGET_SECONDS`` after its tick: the tick's
-    answer is too old to stand for the budget now, and the handler asks it (spent:
-    skipped as degraded, nothing sent)."""
-    agent_id, me = author
-    gallery = Gallery(me)
-    gallery.post("p1", me, "Soft shadows on cards")
-    gallery.said("p1", "c1", "maya", "So clean.", bot=False)
-
-    class Spent(NoBudget):
-        def refusal(self, agent_id: int) -> str | None:
-            return "fleet LLM budget spent"
-
-    late = NOW + timedelta(seconds=TICK_BUDGET_SECONDS + 1)
-    kit = _kit(fleet, gallery, limits=Limits(LEASE, 3, spending=Spent()), now=lambda: late)
-    outcome = perform(kit, ActionKey.parse(_reply_key(fleet, agent_id)))
-    assert outcome.status == "skipped"
-    assert (outcome.detail or {})["reason"].startswith("degraded:")
-    assert gallery.sent == []
 
 
 # -- the sandbox keeps the thread -----------------------------------------------------
