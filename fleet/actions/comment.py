@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fleet.actions.common import (
-    TICK_BUDGET_SECONDS,
     Accounts,
     Effect,
     Ledger,
@@ -140,11 +139,7 @@ def write(
     """The agent's comment on ``post`` (a reply when ``post.answering`` is set), within the
     LLM budget, through the guard when there is one; what it cost is charged. ``first``:
     a planned text the guard refused, the first of its drafts (``write_guarded``)."""
-    # The tick asked the budget for it: its answer serves a first delivery that comes
-    # soon enough after (``TICK_BUDGET_SECONDS``); anything else asks again.
-    waited = (writing.now() - claim.due_at).total_seconds()
-    if not (claim.notes.budgeted and claim.deliveries == 1 and waited < TICK_BUDGET_SECONDS):
-        refuse_if_over_budget(writing.billing, claim)
+    refuse_if_over_budget(writing, claim)
     persona = writing.personas.get(claim.actor.persona)
     author, fleet = guarded_author(writing, claim, about=post)
     with billed(writing.billing, claim):

@@ -250,17 +250,21 @@ def charge(billing: Billing, claim: Claim, usage: Usage) -> None:
 TICK_BUDGET_SECONDS = 30.0
 
 
-def refuse_if_over_budget(billing: Billing, claim: Claim) -> None:
+def refuse_if_over_budget(writing: Writing, claim: Claim) -> None:
     """Skip (as degraded) when the agent's or the fleet's LLM budget is spent.
 
-    A handler asks it only when the tick that decided its action did not, at the
-    action's first delivery (``claim.notes.budgeted``). The tick asked seconds before
-    the handler would: the same check of the same counters, the handler's adding only
-    the seconds between (what a call costs is charged after its effect either way). A
-    later delivery (a retry, a wait for a plan) asks again, as does an action no tick
-    asked the budget for (an owed truthful answer, an admin's act: ``TickNotes``) and one
-    delivered more than ``TICK_BUDGET_SECONDS`` after its tick was due."""
-    reason = billing.spending.refusal(claim.actor.id)
+    The budget is asked only when the tick that decided the action did not answer for
+    it: the tick's answer serves the action's first delivery (``claim.notes.budgeted``)
+    within ``TICK_BUDGET_SECONDS`` of its due time. The tick asked seconds before the
+    handler would: the same check of the same counters, the handler's adding only the
+    seconds between (what a call costs is charged after its effect either way). A later
+    delivery (a retry, a wait for a plan) asks again, as does an action no tick asked the
+    budget for (an owed truthful answer, an admin's act: ``TickNotes``) and one delivered
+    later than that."""
+    waited = (writing.now() - claim.due_at).total_seconds()
+    if claim.notes.budgeted and claim.deliveries == 1 and waited < TICK_BUDGET_SECONDS:
+        return
+    reason = writing.billing.spending.refusal(claim.actor.id)
     if reason is not None:
         raise Skip(f"degraded: {reason}")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fleet.actions.common import (
-    TICK_BUDGET_SECONDS,
     Accounts,
     Effect,
     Ledger,
@@ -101,11 +100,7 @@ def handle(needs: PostNeeds, claim: Claim, last_attempt: bool) -> Effect:
 def _write(writing: Writing, claim: Claim, persona: Persona) -> PostDraft:
     """The post's own call (no plan, or its plan's post refused), within the budget and
     through the guard; what it cost is charged."""
-    # The tick asked the budget for it: its answer serves a first delivery that comes
-    # soon enough after (``TICK_BUDGET_SECONDS``); anything else asks again.
-    waited = (writing.now() - claim.due_at).total_seconds()
-    if not (claim.notes.budgeted and claim.deliveries == 1 and waited < TICK_BUDGET_SECONDS):
-        refuse_if_over_budget(writing.billing, claim)
+    refuse_if_over_budget(writing, claim)
     author, fleet = guarded_author(writing, claim)
     with billed(writing.billing, claim):
         if writing.guard is not None:
