@@ -4,6 +4,7 @@ POST with a CSRF token."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -29,6 +30,8 @@ from fleet.console.pages import (
 from fleet.console.security import Guard, GuardMiddleware, HeadersMiddleware, headers_for
 from fleet.console.web import HERE, Web
 from fleet.service.root import Fleet
+
+log = logging.getLogger("fleet.console")
 
 
 def build_app(fleet: Fleet, guard: Guard, *, hub: Hub | None = None) -> Starlette:
@@ -106,7 +109,8 @@ def _lifespan(
             yield
         finally:
             for reading in web.polled:
-                reading.stop()
+                if not reading.stop():
+                    log.warning("a background reading of the console still runs as it stops")
             feed.stop()
 
     return lifespan

@@ -205,28 +205,43 @@ class Polled(Generic[T]):
         return None if self.read_at is None else time.monotonic() - self.read_at
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="console-poll", daemon=True)
+        """Read on a thread of its own until ``stop``; again after a ``stop`` (an app's
+        second lifespan). Nothing when a reading thread already runs."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        # Events of this thread's own: a thread an earlier ``stop`` gave up waiting for
+        # still ends after its reading, whatever this one does.
+        self._stop, self._again = threading.Event(), threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop, self._again), name="console-poll", daemon=True
+        )
         self._thread.start()
 
     def refresh(self) -> None:
         """Read again now (the thread wakes; the page shows the new reading when made)."""
         self._again.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """End the thread, waiting up to ``timeout`` seconds for a reading under way: it
+        holds the fleet's connections (the database's, the broker's) until it ends. False
+        when it still reads."""
         self._stop.set()
         self._again.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return True
+        thread.join(timeout=timeout)
+        return not thread.is_alive()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _run(self, stop: threading.Event, again: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 self.value, self.failed = self._read(), None
             except Exception as error:  # shown on the page; the next round tries again
                 self.failed = f"{type(error).__name__}: {error}"[:200]
             self.read_at = time.monotonic()
-            self._again.wait(self._seconds)
-            self._again.clear()
+            again.wait(self._seconds)
+            again.clear()
 
 
 def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
