@@ -148,6 +148,11 @@ like 170 (189 in a run whose batch ranked a page again), a lone like 158 in ever
 post 299 in five, 300 in two, 301 in two (the draft's text decides ``_hashtag`` and
 ``readable``'s generator).
 
+Then (2026-11-29, the next session) the budget's freshness test moved into
+``refuse_if_over_budget``, which decides itself whether the tick's answer serves: it is
+entered on every post again, one more. Five runs: a post 300, 302, 301, 300, 302; a
+batched like 170 (189 in two), a lone like 158.
+
     python -m bench.trace_path [--likes 50] [--functions] [--cold-share] [--cold-page]
         [--cold-echo]
 """

@@ -238,19 +238,14 @@ def plan_ticks(
         elif opened is not None and action in _WORDS:
             # A comment, reply or post of a session uses its opening look's plan.
             notes = replace(notes, session=opened)
-        if (
-            adjust is not None
-            and not budgeted
-            and status == ActivityStatus.PENDING
-            and action in COSTLY
-        ):
+        pending = status == ActivityStatus.PENDING
+        if adjust is not None and not budgeted and pending and action in COSTLY:
             # Its action calls the LLM and the budget was not asked (an owed answer) or
             # turned the action first drawn: the handler asks it
             # (``TickNotes.budgeted``). Without a budget to ask (no ``adjust``: no Redis),
             # the handler has none either.
             notes = replace(notes, budgeted=False)
         decision = Decision(ActionKey.tick(agent_id, due_at, action), notes)
-        pending = status == ActivityStatus.PENDING
         # The activity row: pending under a lease, or skipped with why. The key is
         # serialised here, once, for the ledger's column.
         due = datetime.fromtimestamp(due_at, UTC)
