@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, case, func, literal_column, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 
 from fleet.activities.kept_targets import ACTIVITIES, ENGAGEMENTS
@@ -32,16 +33,38 @@ __all__ = [
     "save_progress",
 ]
 
-_FIRST_USAGE = (
-    update(ACTIVITIES)
-    .where(
-        ACTIVITIES.c.id == bindparam("activity"),
-        ACTIVITIES.c.status == ActivityStatus.PENDING,
-        ACTIVITIES.c.usage.is_(None),
-    )
-    .values(usage=bindparam("usage"), provider=bindparam("provider"), updated_at=bindparam("at"))
-    .returning(ACTIVITIES.c.id)
-)
+# What an action made so far, kept on its pending activity in one statement on Postgres
+# (``_progress_statement``): the content merged key by key into what is kept (jsonb's
+# ``||``, as ``{**kept, **new}``), the first usage set, the target kept. Usage already
+# kept is added to under a row lock instead (``_save_locked``), as is every save on
+# SQLite, whose JSON merge is not a shallow one.
+_PROGRESS: dict[tuple[bool, bool, bool], Any] = {}
+
+
+def _progress_statement(content: bool, usage: bool, target: bool) -> Any:
+    statement = _PROGRESS.get((content, usage, target))
+    if statement is None:
+        values: dict[str, Any] = {"updated_at": bindparam("at")}
+        where = [
+            ACTIVITIES.c.id == bindparam("activity"),
+            ACTIVITIES.c.status == ActivityStatus.PENDING,
+        ]
+        if content:
+            # A content kept as JSON null (or none) merges into an empty object.
+            kept = case(
+                (func.jsonb_typeof(ACTIVITIES.c.content) == "object", ACTIVITIES.c.content),
+                else_=literal_column("'{}'::jsonb"),
+            )
+            values["content"] = kept.op("||")(bindparam("content", type_=JSONB))
+        if usage:
+            where.append(ACTIVITIES.c.usage.is_(None))
+            values["usage"] = bindparam("usage")
+            values["provider"] = bindparam("provider")
+        if target:
+            values["target_post_id"] = bindparam("target")
+        statement = update(ACTIVITIES).where(*where).values(values).returning(ACTIVITIES.c.id)
+        _PROGRESS[(content, usage, target)] = statement
+    return statement
 
 
 def save_progress(
@@ -53,22 +76,37 @@ def save_progress(
     usage: dict[str, Any] | None = None,
     target_post_id: str | None = None,
 ) -> None:
-    """Keep what an action made so far (text, image, target) so a retry re-uses it."""
-    if usage and not content and target_post_id is None:
-        # The common case (a browse's thought was billed): the first usage of a pending
-        # activity, one statement; usage already there is added to under a lock below.
-        with autocommit(sessions).connect() as connection:
-            first = connection.execute(
-                _FIRST_USAGE,
-                {
-                    "activity": activity_id,
-                    "usage": usage,
-                    "provider": usage.get("provider"),
-                    "at": now,
-                },
-            ).first()
-            if first is not None:
+    """Keep what an action made so far (text, image, target) so a retry re-uses it; an
+    activity no longer pending is left as it is."""
+    engine = autocommit(sessions)
+    on_postgres = engine.dialect.name == "postgresql"
+    if on_postgres or (usage and not content and target_post_id is None):
+        # One statement (on SQLite only the first usage of a browse's thought): None
+        # when the activity is not pending, or already keeps a usage to add to.
+        shape = (bool(content), bool(usage), target_post_id is not None)
+        params: dict[str, Any] = {"activity": activity_id, "at": now}
+        if content:
+            params["content"] = content
+        if usage:
+            params |= {"usage": usage, "provider": usage.get("provider")}
+        if target_post_id is not None:
+            params["target"] = target_post_id
+        with engine.connect() as connection:
+            if connection.execute(_progress_statement(*shape), params).first() is not None:
                 return
+        if not usage:  # not pending: nothing to keep
+            return
+    _save_locked(sessions, activity_id, now, content, usage, target_post_id)
+
+
+def _save_locked(
+    sessions: sessionmaker[Session],
+    activity_id: int,
+    now: datetime,
+    content: dict[str, Any] | None,
+    usage: dict[str, Any] | None,
+    target_post_id: str | None,
+) -> None:
     with sessions.begin() as session:
         activity = session.get_one(AgentActivity, activity_id, with_for_update=True)
         if activity.status != ActivityStatus.PENDING:

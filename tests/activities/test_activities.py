@@ -125,6 +125,41 @@ def test_progress_is_kept_for_the_retry(fleet: Fleet) -> None:
     assert row.usage == {"input_tokens": 15, "cost_usd": pytest.approx(0.03)}
 
 
+def test_progress_merges_key_by_key_and_leaves_an_ended_activity_alone(fleet: Fleet) -> None:
+    """One statement a save on Postgres (jsonb's ``||``), the ORM's merge on SQLite: the
+    same keeping either way. A content kept as JSON null merges into an empty object, a
+    key saved again is replaced whole (a nested object too), the target is kept, and an
+    activity no longer pending keeps what it had."""
+    _, activity_id, key = _activity(fleet, "comment")
+    with fleet.sessions.begin() as session:
+        session.execute(
+            update(AgentActivity).where(AgentActivity.id == activity_id).values(content=None)
+        )
+    first = {"text": "Lovely grain", "marks": {"a": 1, "b": None}}
+    activities.save_progress(fleet.sessions, activity_id, now=NOW, content=first)
+    activities.save_progress(
+        fleet.sessions,
+        activity_id,
+        now=NOW,
+        content={"marks": {"c": 2}, "commenting": True},
+        target_post_id="42",
+    )
+    activities.save_progress(fleet.sessions, activity_id, now=NOW, usage={"input_tokens": 3})
+    claim = activities.claim(fleet.sessions, ActionKey.parse(key), now=NOW, lease=LEASE)
+    assert claim is not None
+    assert claim.content == {"text": "Lovely grain", "marks": {"c": 2}, "commenting": True}
+    assert claim.target_post_id == "42"
+    assert activities.finish(fleet.sessions, activity_id, "skipped", now=NOW, reason="done")
+    activities.save_progress(
+        fleet.sessions, activity_id, now=NOW, content={"text": "late"}, target_post_id="7"
+    )
+    activities.save_progress(fleet.sessions, activity_id, now=NOW, usage={"input_tokens": 5})
+    with fleet.sessions() as session:
+        row = session.get_one(AgentActivity, activity_id)
+        assert row.content == {"text": "Lovely grain", "marks": {"c": 2}, "commenting": True}
+        assert (row.target_post_id, row.usage) == ("42", {"input_tokens": 3})
+
+
 def test_a_dead_letter_is_replayed_with_the_same_key_once(fleet: Fleet) -> None:
     _, activity_id, key = _activity(fleet, "comment")
     letter = activities.bury(
