@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -53,7 +53,7 @@ from fleet.errors import (
     UnderReview,
     UnknownPersona,
 )
-from fleet.gallery.port import AdmitsBatches, Gallery
+from fleet.gallery.port import admitted_at_once
 
 # What one succeeding action's LLM calls billed: (activity id, agent id, usage).
 Spent = tuple[int, int, Usage]
@@ -379,17 +379,6 @@ def end_batch_threads(*, wait: bool = True) -> None:
         pool.shutdown(wait=wait)
 
 
-def _admitted(gallery: Gallery, calls: int) -> AbstractContextManager[object]:
-    """The gallery's next ``calls`` calls admitted at once, if it can
-    (``LimitedGallery.admitted``: the kit's gallery spends them, no view of it is built
-    for the batch); else each call is admitted on its own. A batch of one (a lone like)
-    does not come here: its call is admitted as any call is, in the one round trip a
-    prepaid token would have cost."""
-    if not isinstance(gallery, AdmitsBatches):
-        return nullcontext()
-    return gallery.admitted(calls)
-
-
 def _carrying_out(
     kit: ActionKit,
     claims: Sequence[Claim],
@@ -464,7 +453,7 @@ def _perform(
     running: list[tuple[Claim, Callable[[], CarriedOut]]] = []
     with ExitStack() as admitted:
         if len(claims) > 1:  # admitted before the threads start their calls
-            admitted.enter_context(_admitted(kit.gallery, len(claims)))
+            admitted.enter_context(admitted_at_once(kit.gallery, len(claims)))
             running = _carrying_out(kit, claims, threads, spent.append)
         elif claims:
             running = [(claims[0], partial(carry_out, kit, claims[0], spent.append))]

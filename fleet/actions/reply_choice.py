@@ -22,7 +22,7 @@ from fleet.core.answering import (
     unanswered,
 )
 from fleet.errors import Deferred, PermanentError, Skip, TransientError
-from fleet.gallery.port import GalleryComment
+from fleet.gallery.port import GalleryComment, admitted_at_once
 from fleet.honesty import ledger as identity
 from fleet.infra.logs import get_logger
 
@@ -82,16 +82,21 @@ def _comments_around(
     """The comments on the agent's newest posts, those on the posts it commented on, and
     its own comments (post id, comment id)."""
     handle = claim.actor.handle
-    mine: list[GalleryComment] = []
+    gallery = choosing.gallery
     # Its posts of the last two days at least (3 a day at most by the personas' quotas),
     # as far back as the pace task's scan of what people left waiting
     # (``fleet.service.pace``): a look it asked for finds what it was asked for.
-    for post_id in activities.own_posts(choosing.sessions, claim.actor.id, limit=OWN_POSTS_READ):
-        mine.extend(choosing.gallery.comments(agent=handle, post_id=post_id, limit=100))
-    theirs: list[GalleryComment] = []
+    own = activities.own_posts(choosing.sessions, claim.actor.id, limit=OWN_POSTS_READ)
     my_comments = activities.own_comments(choosing.sessions, claim.actor.id)
-    for post_id in dict.fromkeys(post for post, _ in my_comments):
-        theirs.extend(choosing.gallery.comments(agent=handle, post_id=post_id, limit=100))
+    commented = list(dict.fromkeys(post for post, _ in my_comments))
+    mine: list[GalleryComment] = []
+    theirs: list[GalleryComment] = []
+    # Every read admitted by the gallery's limits in one round trip, not one a read.
+    with admitted_at_once(gallery, len(own) + len(commented)):
+        for post_id in own:
+            mine.extend(gallery.comments(agent=handle, post_id=post_id, limit=100))
+        for post_id in commented:
+            theirs.extend(gallery.comments(agent=handle, post_id=post_id, limit=100))
     return mine, theirs, my_comments
 
 

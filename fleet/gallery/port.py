@@ -10,7 +10,7 @@ that create an effect take the action's idempotency key. Errors come as Fleet's 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -178,6 +178,16 @@ class AdmitsBatches(Protocol):
     gallery has it, and otherwise admits each call on its own."""
 
     def admitted(self, calls: int) -> AbstractContextManager[Gallery]: ...
+
+
+def admitted_at_once(gallery: Gallery, calls: int) -> AbstractContextManager[object]:
+    """The gallery's next ``calls`` calls admitted at once, if it can
+    (``LimitedGallery.admitted``: the gallery itself spends them, no view of it is built);
+    else each call is admitted on its own. One call is not worth it: it is admitted as
+    any call is, in the one round trip a prepaid token would have cost."""
+    if calls < 2 or not isinstance(gallery, AdmitsBatches):
+        return nullcontext()
+    return gallery.admitted(calls)
 
 
 class Credentials(Protocol):
