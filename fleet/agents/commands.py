@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -426,7 +427,19 @@ _REMEMBER_MANY = text(
         CAST(:created_at AS timestamptz[])
     )
     ON CONFLICT (activity_id) DO NOTHING
-    RETURNING id
+    RETURNING agent_id
+    """
+)
+# The insert and, in the same statement, each touched agent's memories: those it kept
+# before (the statement's snapshot does not see its own insert) and those added.
+_REMEMBER_AND_COUNT = text(
+    f"""
+    WITH added AS ({_REMEMBER_MANY.text}),
+    touched AS (SELECT DISTINCT unnest(CAST(:agent_id AS bigint[])) AS agent_id)
+    SELECT touched.agent_id,
+        (SELECT count(*) FROM memories WHERE memories.agent_id = touched.agent_id),
+        (SELECT count(*) FROM added WHERE added.agent_id = touched.agent_id)
+    FROM touched
     """
 )
 
@@ -463,25 +476,30 @@ def remember(
             )
         )
         touched.add(entry.agent_id)
-    # Two statements for a whole batch (the engage path's likes): one insert of many rows,
-    # one count of the agents it touched; forgetting only for an agent over its bound.
-    # On Postgres the rows go as one array a column (``_REMEMBER_MANY``); on SQLite as
-    # parameter sets (SQLAlchemy's "insertmanyvalues"): one compiled statement whatever
-    # their number, where a VALUES list built per batch was compiled again every batch.
+    # One statement for a whole batch on Postgres (the engage path's likes): the rows go
+    # as one array a column, and the agents they touched are counted in the same
+    # statement (``_REMEMBER_AND_COUNT``). On SQLite two: the rows as parameter sets
+    # (SQLAlchemy's "insertmanyvalues": one compiled statement whatever their number),
+    # then the count. Forgetting only for an agent over its bound.
     with sessions.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             columns = dict(zip(_REMEMBERED, map(list, zip(*rows, strict=True)), strict=True))
-            inserted = session.execute(_REMEMBER_MANY, columns).all()
+            kept = [
+                (agent_id, before + added, added)
+                for agent_id, before, added in session.execute(_REMEMBER_AND_COUNT, columns)
+            ]
         else:
-            inserted = session.execute(
-                insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.id),
+            new = session.execute(
+                insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.agent_id),
                 [dict(zip(_REMEMBERED, row, strict=True)) for row in rows],
-            ).all()
-        counts = session.execute(_COUNTS, {"agents": sorted(touched)}).all()
-        for agent_id, count in counts:
+            ).scalars()
+            added_by = Counter(new)
+            counts = session.execute(_COUNTS, {"agents": sorted(touched)})
+            kept = [(agent_id, count, added_by[agent_id]) for agent_id, count in counts]
+        for agent_id, count, _ in kept:
             if count > keep:
                 _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)
-    return len(inserted)
+    return sum(added for _, _, added in kept)
 
 
 def _forget_beyond(
