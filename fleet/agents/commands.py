@@ -36,7 +36,7 @@ from fleet.core.names import Birth, capacity, identity
 from fleet.core.persona import Action, effective_interval, effective_weights
 from fleet.core.review import ReviewMode
 from fleet.core.vectors import Vector, from_bytes, to_bytes
-from fleet.db.engine import insert_ignoring, update_rows
+from fleet.db.engine import autocommit, insert_ignoring, update_rows
 from fleet.db.models import Agent, MemoryRow
 from fleet.errors import InputError, UnknownAgent
 from fleet.infra.persona_files import PersonaCatalogue
@@ -516,7 +516,9 @@ def _forget_beyond(
         session.execute(delete(MemoryRow).where(MemoryRow.id.in_(doomed)))
 
 
-def _memory(row: MemoryRow, *, model: str | None, dimensions: int) -> Memory:
+def _memory(row: Any, *, model: str | None, dimensions: int) -> Memory:
+    """A memory from a row of ``memories`` (its kind, text, created_at, other, about,
+    vector and model)."""
     vector: Vector | None = None
     if row.vector is not None and model is not None and row.model == model and dimensions:
         try:
@@ -535,14 +537,27 @@ def memories_of(
     limit: int,
 ) -> list[Memory]:
     """The agent's newest ``limit`` memories, newest first, with vectors of ``model``."""
-    with sessions() as session:
-        rows = session.scalars(
-            select(MemoryRow)
-            .where(MemoryRow.agent_id == agent_id)
-            .order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
-            .limit(limit)
-        ).all()
-        return [_memory(row, model=model, dimensions=dimensions) for row in rows]
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_MEMORIES_OF, {"agent": agent_id, "limit": limit}).all()
+    return [_memory(row, model=model, dimensions=dimensions) for row in rows]
+
+
+# ``memories_of``' one statement, built once: the columns a memory is made of, not the
+# mapped rows (a comment's or a reply's recall reads an agent's memories each time).
+_MEMORIES_OF = (
+    select(
+        MEMORIES.c.kind,
+        MEMORIES.c.text,
+        MEMORIES.c.created_at,
+        MEMORIES.c.other,
+        MEMORIES.c.about,
+        MEMORIES.c.vector,
+        MEMORIES.c.model,
+    )
+    .where(MEMORIES.c.agent_id == bindparam("agent"))
+    .order_by(MEMORIES.c.created_at.desc(), MEMORIES.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,20 +143,9 @@ def close_questions(
 def open_questions(sessions: sessionmaker[Session], agent_id: int, *, since: datetime) -> list[str]:
     """The comments asking this agent what it is, asked since ``since``, owed an answer
     and not answered yet (whatever the agent has under way), oldest first."""
-    with sessions() as session:
-        return [
-            str(c)
-            for c in session.scalars(
-                select(_QUESTIONS.c.comment_id)
-                .where(
-                    _QUESTIONS.c.agent_id == agent_id,
-                    _QUESTIONS.c.asked_at >= since,
-                    _QUESTIONS.c.closed_reason.is_(None),
-                    ~_answered(),
-                )
-                .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
-            )
-        ]
+    with autocommit(sessions).connect() as connection:
+        found = connection.execute(_OPEN, {"agent": agent_id, "since": since}).scalars()
+        return [str(c) for c in found]
 
 
 def owes_answer(sessions: sessionmaker[Session], agent_id: int, comment_id: str) -> bool:
@@ -179,6 +168,19 @@ def _answered(question: Any = _QUESTIONS) -> Any:
         _ENGAGEMENTS.c.target_id == question.c.comment_id,
         _ENGAGEMENTS.c.kind == "reply",
     )
+
+
+# ``open_questions``' one statement, built once: a reply's choice asks it twice.
+_OPEN = (
+    select(_QUESTIONS.c.comment_id)
+    .where(
+        _QUESTIONS.c.agent_id == bindparam("agent"),
+        _QUESTIONS.c.asked_at >= bindparam("since"),
+        _QUESTIONS.c.closed_reason.is_(None),
+        ~_answered(),
+    )
+    .order_by(_QUESTIONS.c.asked_at, _QUESTIONS.c.id)
+)
 
 
 # A question neither answered nor met by a reply of the agent's under way: decided, a
