@@ -430,15 +430,20 @@ _REMEMBER_MANY = text(
     RETURNING agent_id
     """
 )
-# The insert and, in the same statement, each touched agent's memories: those it kept
-# before (the statement's snapshot does not see its own insert) and those added.
+# The insert and, in the same statement, each touched agent's memories now and those
+# added: those it kept before (the statement's snapshot does not see its own insert)
+# counted with the new ones.
 _REMEMBER_AND_COUNT = text(
     f"""
     WITH added AS ({_REMEMBER_MANY.text}),
-    touched AS (SELECT DISTINCT unnest(CAST(:agent_id AS bigint[])) AS agent_id)
-    SELECT touched.agent_id,
-        (SELECT count(*) FROM memories WHERE memories.agent_id = touched.agent_id),
-        (SELECT count(*) FROM added WHERE added.agent_id = touched.agent_id)
+    touched AS (
+        SELECT agent_id,
+            (SELECT count(*) FROM added WHERE added.agent_id = agents.agent_id) AS added
+        FROM (SELECT DISTINCT unnest(CAST(:agent_id AS bigint[])) AS agent_id) AS agents
+    )
+    SELECT agent_id,
+        (SELECT count(*) FROM memories WHERE memories.agent_id = touched.agent_id) + added,
+        added
     FROM touched
     """
 )
@@ -481,13 +486,11 @@ def remember(
     # statement (``_REMEMBER_AND_COUNT``). On SQLite two: the rows as parameter sets
     # (SQLAlchemy's "insertmanyvalues": one compiled statement whatever their number),
     # then the count. Forgetting only for an agent over its bound.
+    kept: Sequence[Any]  # each touched agent: (its id, its memories now, those added)
     with sessions.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             columns = dict(zip(_REMEMBERED, map(list, zip(*rows, strict=True)), strict=True))
-            kept = [
-                (agent_id, before + added, added)
-                for agent_id, before, added in session.execute(_REMEMBER_AND_COUNT, columns)
-            ]
+            kept = session.execute(_REMEMBER_AND_COUNT, columns).all()
         else:
             new = session.execute(
                 insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.agent_id),
@@ -496,10 +499,12 @@ def remember(
             added_by = Counter(new)
             counts = session.execute(_COUNTS, {"agents": sorted(touched)})
             kept = [(agent_id, count, added_by[agent_id]) for agent_id, count in counts]
-        for agent_id, count, _ in kept:
+        new_memories = 0
+        for agent_id, count, added in kept:
+            new_memories += added
             if count > keep:
                 _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)
-    return sum(added for _, _, added in kept)
+    return new_memories
 
 
 def _forget_beyond(
