@@ -392,8 +392,9 @@ class Remembered:
     model: str | None = None
 
 
-# Built once: a single action remembers alone, and building the statements cost it more
-# than running them.
+# SQLite's count of the agents a batch's memories touched (Postgres counts them in its
+# insert, ``_REMEMBER_AND_COUNT``). Built once: a single action remembers alone, and
+# building the statement cost it more than running it.
 _COUNTS = (
     select(MEMORIES.c.agent_id, func.count())
     .where(MEMORIES.c.agent_id.in_(bindparam("agents", expanding=True)))
@@ -416,26 +417,24 @@ _REMEMBERED = (
     "model",
     "created_at",
 )
-_REMEMBER_MANY = text(
-    """
-    INSERT INTO memories
-        (agent_id, activity_id, kind, text, other, about, post_id, vector, model, created_at)
-    SELECT * FROM unnest(
-        CAST(:agent_id AS bigint[]), CAST(:activity_id AS bigint[]), CAST(:kind AS text[]),
-        CAST(:text AS text[]), CAST(:other AS text[]), CAST(:about AS text[]),
-        CAST(:post_id AS text[]), CAST(:vector AS bytea[]), CAST(:model AS text[]),
-        CAST(:created_at AS timestamptz[])
-    )
-    ON CONFLICT (activity_id) DO NOTHING
-    RETURNING agent_id
-    """
-)
 # The insert and, in the same statement, each touched agent's memories now and those
 # added: those it kept before (the statement's snapshot does not see its own insert)
 # counted with the new ones.
 _REMEMBER_AND_COUNT = text(
-    f"""
-    WITH added AS ({_REMEMBER_MANY.text}),
+    """
+    WITH added AS (
+        INSERT INTO memories
+            (agent_id, activity_id, kind, text, other, about, post_id, vector, model,
+            created_at)
+        SELECT * FROM unnest(
+            CAST(:agent_id AS bigint[]), CAST(:activity_id AS bigint[]),
+            CAST(:kind AS text[]), CAST(:text AS text[]), CAST(:other AS text[]),
+            CAST(:about AS text[]), CAST(:post_id AS text[]), CAST(:vector AS bytea[]),
+            CAST(:model AS text[]), CAST(:created_at AS timestamptz[])
+        )
+        ON CONFLICT (activity_id) DO NOTHING
+        RETURNING agent_id
+    ),
     touched AS (
         SELECT agent_id,
             (SELECT count(*) FROM added WHERE added.agent_id = agents.agent_id) AS added
@@ -462,7 +461,6 @@ def remember(
     if not entries:
         return 0
     rows: list[tuple[Any, ...]] = []  # by _REMEMBERED's columns
-    touched: set[int] = set()  # the agents the rows are of
     for entry in entries:
         memory = entry.memory
         vector = memory.vector
@@ -480,7 +478,6 @@ def remember(
                 memory.at,
             )
         )
-        touched.add(entry.agent_id)
     # One statement for a whole batch on Postgres (the engage path's likes): the rows go
     # as one array a column, and the agents they touched are counted in the same
     # statement (``_REMEMBER_AND_COUNT``). On SQLite two: the rows as parameter sets
@@ -497,7 +494,8 @@ def remember(
                 [dict(zip(_REMEMBERED, row, strict=True)) for row in rows],
             ).scalars()
             added_by = Counter(new)
-            counts = session.execute(_COUNTS, {"agents": sorted(touched)})
+            touched = sorted({row[0] for row in rows})  # the agents the rows are of
+            counts = session.execute(_COUNTS, {"agents": touched})
             kept = [(agent_id, count, added_by[agent_id]) for agent_id, count in counts]
         new_memories = 0
         for agent_id, count, added in kept:
@@ -533,20 +531,6 @@ def _memory(row: Any, *, model: str | None, dimensions: int) -> Memory:
     return Memory(MemoryKind(row.kind), row.text, row.created_at, row.other, row.about, vector)
 
 
-def memories_of(
-    sessions: sessionmaker[Session],
-    agent_id: int,
-    *,
-    model: str | None,
-    dimensions: int,
-    limit: int,
-) -> list[Memory]:
-    """The agent's newest ``limit`` memories, newest first, with vectors of ``model``."""
-    with autocommit(sessions).connect() as connection:
-        rows = connection.execute(_MEMORIES_OF, {"agent": agent_id, "limit": limit}).all()
-    return [_memory(row, model=model, dimensions=dimensions) for row in rows]
-
-
 # ``memories_of``' one statement, built once: the columns a memory is made of, not the
 # mapped rows (a comment's or a reply's recall reads an agent's memories each time).
 _MEMORIES_OF = (
@@ -563,6 +547,20 @@ _MEMORIES_OF = (
     .order_by(MEMORIES.c.created_at.desc(), MEMORIES.c.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+def memories_of(
+    sessions: sessionmaker[Session],
+    agent_id: int,
+    *,
+    model: str | None,
+    dimensions: int,
+    limit: int,
+) -> list[Memory]:
+    """The agent's newest ``limit`` memories, newest first, with vectors of ``model``."""
+    with autocommit(sessions).connect() as connection:
+        rows = connection.execute(_MEMORIES_OF, {"agent": agent_id, "limit": limit}).all()
+    return [_memory(row, model=model, dimensions=dimensions) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
