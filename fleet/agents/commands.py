@@ -478,37 +478,41 @@ def remember(
                 memory.at,
             )
         )
-    # One statement for a whole batch on Postgres (the engage path's likes): the rows go
-    # as one array a column, and the agents they touched are counted in the same
-    # statement (``_REMEMBER_AND_COUNT``). On SQLite two: the rows as parameter sets
-    # (SQLAlchemy's "insertmanyvalues": one compiled statement whatever their number),
-    # then the count. Forgetting only for an agent over its bound.
+    # One statement for a whole batch on Postgres (the engage path's likes), on a
+    # connection in autocommit: the rows go as one array a column, and the agents they
+    # touched are counted in the same statement (``_REMEMBER_AND_COUNT``); no transaction
+    # around it, whose BEGIN, COMMIT and session cost the batch more than its statement.
+    # On SQLite two, in a transaction: the rows as parameter sets (SQLAlchemy's
+    # "insertmanyvalues": one compiled statement whatever their number), then the count.
+    # Forgetting only for an agent over its bound, after (each its own statements).
     kept: Sequence[Any]  # each touched agent: (its id, its memories now, those added)
-    with sessions.begin() as session:
-        if session.get_bind().dialect.name == "postgresql":
+    postgres = sessions.kw["bind"].dialect.name == "postgresql"
+    on: Connection | Session
+    with autocommit(sessions).connect() if postgres else sessions.begin() as on:
+        if postgres:
             columns = dict(zip(_REMEMBERED, map(list, zip(*rows, strict=True)), strict=True))
-            kept = session.execute(_REMEMBER_AND_COUNT, columns).all()
+            kept = on.execute(_REMEMBER_AND_COUNT, columns).all()
         else:
-            new = session.execute(
-                insert_ignoring(session, MEMORIES, "activity_id").returning(MEMORIES.c.agent_id),
+            new = on.execute(
+                insert_ignoring(on, MEMORIES, "activity_id").returning(MEMORIES.c.agent_id),
                 [dict(zip(_REMEMBERED, row, strict=True)) for row in rows],
             ).scalars()
             added_by = Counter(new)
             touched = sorted({row[0] for row in rows})  # the agents the rows are of
-            counts = session.execute(_COUNTS, {"agents": touched})
+            counts = on.execute(_COUNTS, {"agents": touched})
             kept = [(agent_id, count, added_by[agent_id]) for agent_id, count in counts]
         new_memories = 0
         for agent_id, count, added in kept:
             new_memories += added
             if count > keep:
-                _forget_beyond(session, agent_id, keep=keep, now=now, half_life_days=half_life_days)
+                _forget_beyond(on, agent_id, keep=keep, now=now, half_life_days=half_life_days)
     return new_memories
 
 
 def _forget_beyond(
-    session: Session, agent_id: int, *, keep: int, now: datetime, half_life_days: float
+    on: Session | Connection, agent_id: int, *, keep: int, now: datetime, half_life_days: float
 ) -> None:
-    rows = session.execute(
+    rows = on.execute(
         select(MemoryRow.id, MemoryRow.kind, MemoryRow.created_at).where(
             MemoryRow.agent_id == agent_id
         )
@@ -516,7 +520,7 @@ def _forget_beyond(
     kept = [(row.id, Memory(MemoryKind(row.kind), "", row.created_at)) for row in rows]
     doomed = to_forget(kept, keep=keep, now=now, half_life_days=half_life_days)
     if doomed:
-        session.execute(delete(MemoryRow).where(MemoryRow.id.in_(doomed)))
+        on.execute(delete(MemoryRow).where(MemoryRow.id.in_(doomed)))
 
 
 def _memory(row: Any, *, model: str | None, dimensions: int) -> Memory:
