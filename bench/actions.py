@@ -50,7 +50,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select, update
 
-from bench import cpu, scratch_database
+from bench import cpu, forget_keys, scratch_database
 from fleet import activities, agents
 from fleet.agents import Selection
 from fleet.core.kinds import ActionKey, kind_of
@@ -484,12 +484,10 @@ def main() -> None:
                 process.wait(timeout=30)
         log.close()
         fleet.close()
+        client.close()
+        forget_keys(REDIS, prefix)
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        stale = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if stale:
-            client.delete(*stale)
-        client.close()
     print(json.dumps(out, indent=2))
 
 

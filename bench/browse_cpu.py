@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import func, select, update
 
-from bench import cpu, scratch_database
+from bench import cpu, forget_keys, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
 from bench.engage_batches import Batches, seed_posts
 from bench.like_cpu import _profile
@@ -186,6 +186,7 @@ def main() -> None:
         fleet.close()
         sandbox.terminate()
         sandbox.wait(timeout=30)
+        forget_keys(REDIS, prefix)
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(out, indent=1))

@@ -24,10 +24,9 @@ import uuid
 
 import httpx
 import psycopg
-import redis
 from sqlalchemy import text
 
-from bench import scratch_database
+from bench import forget_keys, scratch_database
 from fleet.console.serve import BackgroundConsole
 from fleet.db import migrate
 from fleet.service import agents, board
@@ -204,10 +203,7 @@ def main() -> None:
             out["live_feed"] = _viewers(console, fleet, args.viewers, args.events)
     finally:
         fleet.close()
-        client = redis.Redis.from_url(REDIS)
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
-        client.close()
+        forget_keys(REDIS, prefix)
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(out, indent=2))

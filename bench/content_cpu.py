@@ -81,7 +81,7 @@ import numpy as np
 import psycopg
 from sqlalchemy import func, select, update
 
-from bench import cpu, scratch_database
+from bench import cpu, forget_keys, scratch_database
 from bench.actions import ADMIN, REDIS, TOKEN, _free_port, _sandbox, _until_listening
 from fleet import activities, agents
 from fleet.agents import Selection
@@ -420,6 +420,7 @@ class Stage:
             self.fleet.close()
             self.sandbox.terminate()
             self.sandbox.wait(timeout=15)
+            forget_keys(REDIS, self.prefix)
             with psycopg.connect(ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 

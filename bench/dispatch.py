@@ -23,10 +23,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import redis
 from sqlalchemy import text
 
-from bench import scratch_database
+from bench import forget_keys, scratch_database
 from fleet import agents
 from fleet.agents import Selection
 from fleet.agents.heartbeat import DispatchLimits, Tick, dispatch_due
@@ -166,12 +165,9 @@ def main() -> None:
         out["idle_cycle"] = idle
     finally:
         fleet.close()
+        forget_keys(REDIS, prefix)
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        client = redis.Redis.from_url(REDIS)
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
     print(json.dumps(out, indent=2))
 
 

@@ -33,7 +33,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, select, text
 
-from bench import cpu, scratch_database
+from bench import cpu, forget_keys, scratch_database
 from bench.pipeline_util import (
     _by_kind,
     _children,
@@ -194,11 +194,7 @@ class Bench:
                 self.fleet.close()
             # Redis first: a database that cannot be dropped (its server restarting)
             # must not leave the keys behind too.
-            client = redis.Redis.from_url(REDIS)
-            keys = list(client.scan_iter(match=f"{self.prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-            client.close()
+            forget_keys(REDIS, self.prefix)
             with psycopg.connect(ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
